@@ -4,8 +4,12 @@
  * an offer only when its body, index and path lead to a root the engines signed, and a lone offer keeps the old
  * form that workers from before batches read.
  */
-import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { headers, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
+import { subjects } from '../../src/cluster/index.js';
+import { def } from '../helpers/engine.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
 import { AttemptTokens, AttemptVerifier, BatchSigner, ATTEMPT_SIG_HEADER } from '../../src/cluster/transport/index.js';
 import { batchHeader, leafHash, merkleProofs, rootMessage } from '../../src/cluster/transport/attempt-batch.js';
 
@@ -96,4 +100,47 @@ describe('offers signed a batch at a time', () => {
       for (let i = 0; i < n; i++) expect((await verifier()).verify(leaves[i]!, withSig(batchHeader(signature, i, paths[i]!)))).toBe(true);
     }
   });
+});
+
+describe.skipIf(noNats)('engines upgraded before their workers (docs/nats.md: offers signed a batch at a time)', () => {
+  const c = useCluster({ engines: 1, deploy: [def(`
+workflow:
+  id: batch-upgrade
+  version: 1
+  input: { required: [n] }
+  tasks:
+    - { id: charge, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
+`)] });
+
+  it('a worker from before batches refuses a batched offer; its engine queues the attempt signed alone, and a worker pulling the queue runs it', async () => {
+    const nc = await c.connect();
+    const enc = new TextEncoder();
+    // An older worker answers offers: one whose signature is not 86 characters it cannot check, so it does not take it.
+    const refused: string[] = [];
+    const old = nc.subscribe(subjects.offer('default', 'charge'), { callback: (_err, m: Msg) => {
+      const sig = m.headers?.get('Lf-Attempt-Sig') ?? '';
+      if (!/^[A-Za-z0-9_-]{86}$/.test(sig)) refused.push(sig);
+      m.respond(enc.encode(JSON.stringify({ taken: false })));
+    } });
+    // What the engines put on the queue's stream, as published.
+    const queued: string[] = [];
+    const tap = nc.subscribe('lf.q.default.>', { callback: (_err, m: Msg) => { queued.push(m.headers?.get('Lf-Attempt-Sig') ?? ''); } });
+    const worker = await c.addWorker({ directOffers: false, handlers: { charge: async (input) => ({ charged: input.n }) } });
+    try {
+      const runs = await Promise.all(Array.from({ length: 8 }, (_, n) => c.client.start('batch-upgrade', { n })));
+      for (const [n, { runId }] of runs.entries()) {
+        const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+        expect(view.status).toBe('COMPLETED');
+        expect(view.tasks.charge!.output).toEqual({ charged: n });
+      }
+      await waitFor('every attempt queued', () => queued.length >= 8);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((s) => s.startsWith('m1.'))).toBe(true);
+      for (const sig of queued) expect(sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    } finally {
+      old.unsubscribe();
+      tap.unsubscribe();
+      await c.stopWorker(worker);
+    }
+  }, 60_000);
 });
