@@ -196,7 +196,7 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
   const nats = anonymous ? servers : withUser(servers, 'engine');
   const warning = anonymous ? devWarning(config, anonymous, servers, CONFIGS.cluster.production, ` --cluster ${n}`) : [];
   try {
-    await Promise.race([waitForJetStream(nats), done.then(() => { throw new UsageError('a node of the cluster exited during start-up (see its log above)', {}); })]);
+    await Promise.race([waitForJetStream(nats, 30_000, { replicas: 3 }), done.then(() => { throw new UsageError('a node of the cluster exited during start-up (see its log above)', {}); })]);
   } catch (err) {
     for (const c of children) c.kill('SIGTERM');
     await done;
@@ -206,7 +206,7 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
     for (const l of warning) io.err(l.trim());
     io.out(JSON.stringify({ nats, servers: urls, nodes: ports.map((p, i) => ({ name: nodeName(i), url: urls[i], route: p.route, storeDir: join(storeRoot, nodeName(i)) })), config, anonymous, routePasswordFile: routes.file, worker: withUser(servers, 'worker') }));
   } else {
-    io.out(`nats-server cluster of ${n} nodes (JetStream, meta leader elected):`);
+    io.out(`nats-server cluster of ${n} nodes (JetStream, meta leader elected, streams of 3 replicas placeable):`);
     for (const [i, url] of urls.entries()) io.out(`  ${nodeName(i)}  ${url}  (routes on ${ports[i]!.route}, store ${join(storeRoot, nodeName(i))})`);
     io.out(`  config ${config}`);
     io.out(`  routes authorized: user ${ROUTE_USER}, password ${routes.file ? `in ${routes.file}` : 'from LF_ROUTE_PASSWORD'} (a server without it cannot join)`);

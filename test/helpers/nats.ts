@@ -284,7 +284,7 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
     await Promise.all(nodes.map((_, i) => launch(i)));
     started = true;
     url = nodes.map((n) => n.url).join(',');
-    await waitForJetStream(asUser(url, 'engine'), timeoutMs);
+    await waitForJetStream(asUser(url, 'engine'), timeoutMs, { replicas: size });
   } catch (err) {
     await dispose();
     throw err;

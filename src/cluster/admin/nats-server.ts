@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, jetstreamManager } from '../../store/index.js';
+import { connect, jetstreamManager, StorageType } from '../../store/index.js';
 import { UsageError, errorMessage } from '../../errors/index.js';
 import { parseServers } from '../../store/index.js';
 
@@ -66,28 +66,42 @@ export function clusterNode(config: string, ports: NodePorts[], i: number, store
 
 /**
  * Resolves once JetStream answers at every one of `servers` (each asked on a
- * connection of its own): in a cluster that means a meta leader is elected
- * and every node knows it, so streams can be made with any replica count up
- * to the cluster's size. Throws after `timeoutMs` with the last error.
+ * connection of its own) and, with `replicas` above 1, once a stream with that
+ * many replicas can be placed. A meta leader elected and known to every node
+ * is not enough for that: until the leader has heard from its peers, making a
+ * stream of 3 replicas fails with "no suitable peers for placement" (JetStream
+ * error 10005), which is what a user deploying right after start-up would
+ * meet. So the last check places a throwaway stream in memory and deletes it.
+ * Throws after `timeoutMs` with the last error.
  */
-export async function waitForJetStream(servers: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForJetStream(servers: string, timeoutMs = 30_000, opts: { replicas?: number } = {}): Promise<void> {
   const { servers: list, ...auth } = parseServers(servers);
   const deadline = Date.now() + timeoutMs;
-  for (const server of list) {
+  const until = async (what: string, server: string, probe: () => Promise<void>): Promise<void> => {
     for (;;) {
       try {
-        const nc = await connect({ servers: server, ...auth, maxReconnectAttempts: 0, timeout: 2000, name: 'ledgerflow-ready-probe' });
-        try {
-          await (await jetstreamManager(nc, { timeout: 2000 })).getAccountInfo();
-          break;
-        } finally {
-          await nc.close();
-        }
+        return await probe();
       } catch (err) {
-        if (Date.now() > deadline) throw new UsageError(`JetStream at ${server} not ready after ${timeoutMs} ms: ${errorMessage(err)}`, { server });
+        if (Date.now() > deadline) throw new UsageError(`JetStream at ${server} not ready after ${timeoutMs} ms (${what}): ${errorMessage(err)}`, { server });
         // A poll, not a sleep in a test: this runs in the CLI too, where no test helper is at hand.
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-  }
+  };
+  const asking = (server: string | string[], ask: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<void>) => async () => {
+    const nc = await connect({ servers: server, ...auth, maxReconnectAttempts: 0, timeout: 2000, name: 'ledgerflow-ready-probe' });
+    try {
+      await ask(await jetstreamManager(nc, { timeout: 2000 }));
+    } finally {
+      await nc.close();
+    }
+  };
+  for (const server of list) await until('no answer', server, asking(server, async (jsm) => { await jsm.getAccountInfo(); }));
+  const replicas = opts.replicas ?? 1;
+  if (replicas <= 1) return;
+  const name = `LF_READY_PROBE_${randomBytes(6).toString('hex')}`;
+  await until(`placing ${replicas} replicas`, list.join(','), asking(list, async (jsm) => {
+    await jsm.streams.add({ name, subjects: [`lf.ready-probe.${name}`], storage: StorageType.Memory, num_replicas: replicas, max_msgs: 1 });
+    await jsm.streams.delete(name);
+  }));
 }
