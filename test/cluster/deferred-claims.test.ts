@@ -98,8 +98,14 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
       const queued = async () => (await jsm.streams.info(taskStream('default').name)).state.messages;
       const before = await queued();
       // Kicks until the engine that did not offer `first` reconciles the run and queues a copy of it.
+      // One kick at a time, each processed before the next: none left on its way to reconcile the run again
+      // once `first` ends and `second` is being handed out (a copy queued before the original would find
+      // nobody to answer for it: a recorded restart, not what this test is about).
+      const processed = () => c.engines.reduce((n, e) => n + e.stats.inputs, 0);
       await waitFor('the other engine to queue the offered attempt', async () => {
+        const kicked = processed();
         await jetstream(admin).publish(subjects.input('engine', runId), encode({ type: 'kick', runId }));
+        await waitFor('the kick to be taken up', () => processed() > kicked, { timeout: 10_000, detail: show });
         return (await queued()) > before || logs.some((l) => /^W[12] /.test(l) && l.includes(runId));
       }, { timeout: 20_000, detail: show });
       // W2 asked and W1 claimed (W2 then waits on the claim), or W1 got the copy itself and holds it with the attempt.
