@@ -3,7 +3,7 @@
  * [concurrency]`, doing what `ledgerflow engine --nats <url>` and
  * `ledgerflow worker --nats <url> --handlers <the five steps>` do (the CLI's
  * default engine options, NATS settings from the environment as the CLI
- * reads them), from src/ through tsx so that a change needs no build. It
+ * reads them), from the build (bench/built.mjs; the sources with LF_BENCH_SOURCES=1). It
  * prints `ready` once taking work and stops cleanly on SIGTERM.
  */
 import { ClusterEngine, createWorker, natsSettings } from '../src/cluster/index.js';

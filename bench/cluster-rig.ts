@@ -19,12 +19,14 @@ import { cpuOf, now, pool, procCpuUs } from './kit.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
+/** The build, as the bench's own process runs it (bench/built.mjs). */
+const BUILT = new URL('./built.mjs', import.meta.url).href;
 
-/** A bench child: node with the CLI's young-generation size, through tsx; resolves once it printed `ready`. */
+/** A bench child: node with the CLI's young-generation size, on the build (src/ through tsx with LF_BENCH_SOURCES); resolves once it printed `ready`. */
 export async function spawnNode(args: string[]): Promise<ChildProcess> {
   // LF_BENCH_NODE_ARGS: node flags for the engine and worker processes only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const extra = (process.env.LF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, '--import', 'tsx', NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, '--import', 'tsx', '--import', BUILT, NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));
