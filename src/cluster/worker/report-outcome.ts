@@ -12,7 +12,7 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { domainOf, isNoResponders, isTransient, JetStreamApiError } from '../../store/index.js';
+import { domainOf, isNoResponders, isTransient, JetStreamApiError, SharedReplies } from '../../store/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, subjects, reportDigest, type InputMessage, type TaskMessage } from '../transport/index.js';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
@@ -39,6 +39,8 @@ export class OutcomeReporter {
    */
   /** Until when outcomes skip the direct hand-over (0: try it); never again once the server refused it (permissions). */
   private directAfter = 0;
+  /** Outcomes handed to engines wait for their answers on one subscription (replies.ts), made on first use. */
+  private replies: SharedReplies | undefined;
 
   /** `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). */
   constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null; patienceMs?: number }) {}
@@ -73,7 +75,8 @@ export class OutcomeReporter {
     // An offered attempt goes back to the engine that offered it (it holds it); a queued one to any engine.
     if (!nc || (Date.now() < this.directAfter && !engine)) return false;
     try {
-      const reply = await nc.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeout: DIRECT_REPORT_TIMEOUT_MS });
+      this.replies ??= new SharedReplies(nc);
+      const reply = await this.replies.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeoutMs: DIRECT_REPORT_TIMEOUT_MS });
       const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.recorded) return true;
       this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);

@@ -1,8 +1,9 @@
 /**
  * The JetStream adapters' public surface: the event store (store.ts, with
  * follow.ts, read-all.ts, run-messages.ts, run-positions.ts and
- * append-races.ts) and the snapshot store. The other files here are their
- * internals.
+ * append-races.ts), the snapshot store, and requests on one reply
+ * subscription (replies.ts, for the cluster's offers and reports). The other
+ * files here are their internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export { TASK_GATES_BUCKET } from './shared-docs.js';
@@ -13,3 +14,4 @@ export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshot
 export { ADMISSION_BUCKET } from './exclusive.js';
 export { AckPolicy, ClosedConnectionError, DeliverPolicy, InvalidArgumentError, DiscardPolicy, JetStreamApiError, JetStreamError, KvWatchInclude, Kvm, NoRespondersError, PermissionViolationError, RequestError, RetentionPolicy, StorageType, TimeoutError, createInbox, headers, jetstream, jetstreamManager, nanos, natsLib, toJsMsg, apiPrefix, domainOf, kvPutSubject } from './nats-lib.js';
 export { connect } from './write-coalesce.js';
+export { SharedReplies } from './replies.js';
