@@ -21,7 +21,7 @@ describe.skipIf(noNats)(`requests on one reply subscription${skipNote}`, () => {
     const engine: NatsConnection = await c.connect();
     const worker: NatsConnection = await c.connect('worker');
     const subject = `lf.reports.worker.default.${uniqueId()}`;
-    engine.subscribe(subject, { callback: (_err, m) => m.respond(text(`re:${m.string()}`)) });
+    engine.subscribe(subject, { callback: (_err, m) => { m.respond(text(`re:${m.string()}`)); } });
     await engine.flush();
     const replies = new SharedReplies(worker);
     const answers = await Promise.all(['a', 'b', 'c'].map((x) => replies.request(subject, text(x), { timeoutMs: 2000 }).then((m) => m.string())));
