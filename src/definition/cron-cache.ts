@@ -7,6 +7,7 @@
  * past CRON_CACHE_MAX.
  */
 import type { Cron } from 'croner';
+import { trimOldest } from '../bounded.js';
 
 const CRON_CACHE_MAX = 4096;
 const state = { on: true, jobs: new Map<string, Cron>() };
@@ -16,8 +17,8 @@ export function rememberedCron(key: string, make: () => Cron): Cron {
   let c = state.jobs.get(key);
   if (!c) {
     c = make();
-    if (state.jobs.size >= CRON_CACHE_MAX) state.jobs.delete(state.jobs.keys().next().value!);
     state.jobs.set(key, c);
+    trimOldest(state.jobs, CRON_CACHE_MAX);
   }
   return c;
 }

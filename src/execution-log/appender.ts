@@ -21,6 +21,7 @@ import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import { executionLogOf, logEvent, startLogFold, tasksById, type LogFold, type ReportFrequency } from './lines.js';
+import { trimOldest } from '../bounded.js';
 
 /** Runs whose fold is kept between commits. */
 const KEPT_RUNS = 1_000;
@@ -191,8 +192,8 @@ export class ExecutionLogAppender implements StoreObserver {
 
   private remember(runId: string, run: Followed): void {
     this.runs.delete(runId);
-    if (this.runs.size >= KEPT_RUNS) this.runs.delete(this.runs.keys().next().value!);
     this.runs.set(runId, run);
+    trimOldest(this.runs, KEPT_RUNS);
   }
 
   private cannot(runId: string, err: unknown): void {

@@ -16,6 +16,7 @@ import { attemptKey, deriveFacts, holdsFact, noteFacts } from './derive.js';
 import { RunMetrics } from './registry.js';
 import { RunTracer } from './tracing.js';
 import { errorMessage } from '../errors/index.js';
+import { trimOldest } from '../bounded.js';
 
 export { deriveFacts, noteFacts, holdings, holdsFact, attemptKey, ATTEMPT_OUTCOMES, TASK_ENDS, type TaskEnd, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
 export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
@@ -83,7 +84,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
     try {
       const runId = after.context.runId;
       committed.add(runId);
-      if (committed.size > MAX_RUNS_REMEMBERED) committed.delete(committed.values().next().value!);
+      trimOldest(committed, MAX_RUNS_REMEMBERED);
       const known = starts.get(runId);
       const facts = deriveFacts(events, before, after, (key) => known?.get(key));
       metrics.record(facts);
@@ -93,7 +94,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
           let m = starts.get(runId);
           if (!m) {
             starts.set(runId, m = new Map());
-            if (starts.size > MAX_RUNS_REMEMBERED) starts.delete(starts.keys().next().value!);
+            trimOldest(starts, MAX_RUNS_REMEMBERED);
           }
           m.set(attemptKey(f.instance, f.attempt), f.startedAt);
         } else if (f.kind === 'attempt.ended') starts.get(runId)?.delete(attemptKey(f.instance, f.attempt));

@@ -8,6 +8,7 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { promClient } from './prom.js';
 import type { Fact } from './derive.js';
+import { trimOldest } from '../bounded.js';
 
 /** Seconds: a run may take from a blink to days (approvals, far timers). */
 export const RUN_DURATION_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600];
@@ -104,7 +105,7 @@ export class RunMetrics {
           this.held.delete(f.runId);
           if (f.settled) break;
           this.held.set(f.runId, { workflow: f.workflow, approvalsWaiting: f.approvalsWaiting, timersPending: f.timersPending });
-          if (this.held.size > MAX_HELD_RUNS) this.held.delete(this.held.keys().next().value!);
+          trimOldest(this.held, MAX_HELD_RUNS);
           break;
       }
     }

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';
 import type { Fact } from './derive.js';
+import { trimOldest } from '../bounded.js';
 
 export const TRACER_NAME = 'ledgerflow';
 /** Open run spans kept at most; past it the oldest is ended as not settled here. */
@@ -95,7 +96,7 @@ export class RunTracer {
     }, parent);
     if (!span.isRecording()) return null;
     this.open.set(runId, { span, lastTime: seenAt });
-    if (this.open.size > MAX_OPEN_RUNS) this.forget(this.open.keys().next().value!);
+    trimOldest(this.open, MAX_OPEN_RUNS, (runId) => this.forget(runId));
     return span;
   }
 }

@@ -18,6 +18,7 @@ import { compiledForRun, latestWorkflow } from '../runtime/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
 import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
 import { advance, canContinue, persistTracked, restoreTracked, track, type TrackedRun } from './record.js';
+import { trimOldest } from '../bounded.js';
 
 export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 
@@ -198,7 +199,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         written.delete(runId);
         if (!('record' in value) || value.record.status === 'RUNNING' || value.record.status === 'WAITING' || value.record.status === 'PAUSED' || value.record.status === 'QUEUED') {
           written.set(runId, { value, revision: rev, at: Date.now(), ...(tracked ? { tracked } : {}) });
-          if (written.size > WRITTEN_KEPT) written.delete(written.keys().next().value!);
+          trimOldest(written, WRITTEN_KEPT);
         }
         return;
       }
@@ -350,7 +351,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     stored(runId, events, position) {
       if (stopped || events.length === 0) return;
       local.set(position, { runId, events });
-      if (local.size > LOCAL_KEPT) local.delete(local.keys().next().value!);
+      trimOldest(local, LOCAL_KEPT);
     },
     async stop() {
       stopped = true;

@@ -19,6 +19,7 @@
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { ApiError } from './errors.js';
+import { trimOldest } from '../bounded.js';
 
 export interface SignInLimit { max: number; windowMs: number; maxKeys?: number }
 
@@ -59,7 +60,7 @@ export class SignInLimiter {
       }
     }
     this.trim();
-    while (this.counts.size > this.maxKeys) this.counts.delete(this.counts.keys().next().value!);
+    trimOldest(this.counts, this.maxKeys);
   }
 
   succeeded(address: string, user: string): void {

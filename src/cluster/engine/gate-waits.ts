@@ -18,6 +18,7 @@ import { iso } from '../../compiler/index.js';
 import type { EventStore } from '../../store/index.js';
 import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
 import type { RunHost } from './run-host.js';
+import { trimOldest } from '../../bounded.js';
 
 /** Deliveries of one copy after which a wait is published afresh: the stream's bound on deliveries never ends a long wait. */
 const FRESH_AFTER_DELIVERIES = 1000;
@@ -114,7 +115,7 @@ export function skilledBy(presence: PresenceRegistry, log: (line: string) => voi
     const last = said.get(key);
     if (last === undefined || now() - last >= SAY_AGAIN_MS) {
       said.set(key, now());
-      if (said.size > 1000) said.delete(said.keys().next().value!);
+      trimOldest(said, 1000);
       log(`no worker with skills ${skills.join(', ')} serves handler ${handler} on queue ${queue}: its attempts wait (start one: ledgerflow worker --handlers <module>${queue === 'default' ? '' : ` --queue ${queue}`} --skills ${skills.join(',')})`);
     }
     return false;

@@ -16,6 +16,7 @@ import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type
 import type { Inbox } from './inbox.js';
 import type { Loaded, RunHost } from './run-host.js';
 import { LetterRate } from './letter-rate.js';
+import { trimOldest } from '../../bounded.js';
 
 export interface RoutesOptions {
   host: RunHost;
@@ -60,8 +61,8 @@ export class Routes {
   }
 
   private remember(key: string): void {
-    if (this.refused.size >= KNOWN_REFUSALS) this.refused.delete(this.refused.values().next().value!);
     this.refused.add(key);
+    trimOldest(this.refused, KNOWN_REFUSALS);
   }
 
   /** A timer on lf.timers.<runId>, put back until due: then timer.fired, when the run still wants it. */

@@ -17,6 +17,7 @@ import { RunCommits } from '../../executor/index.js';
 import { catchUp, loadRun, recordBreakerOutcomes, releaseSlots, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
 import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
+import { trimOldest } from '../../bounded.js';
 
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
@@ -134,7 +135,7 @@ export class RunHost {
     this.cache.delete(runId);
     if (loaded.snapshot.status !== 'active') return; // settled runs take no more inputs worth caching
     this.cache.set(runId, loaded);
-    if (this.cache.size > CACHED_RUNS) this.cache.delete(this.cache.keys().next().value!);
+    trimOldest(this.cache, CACHED_RUNS);
   }
 
   /**

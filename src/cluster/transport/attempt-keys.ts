@@ -17,6 +17,7 @@ import type { AttemptTokens } from './attempt-tokens.js';
 import { createRetrying } from './create-retry.js';
 import { errorMessage } from '../../errors/index.js';
 import { leafHash, parentHash, parseBatchHeader, rootMessage } from './attempt-batch.js';
+import { trimOldest } from '../../bounded.js';
 
 export const KEYS_BUCKET = 'LF_KEYS';
 const ATTEMPTS_KEY = 'attempts';
@@ -98,8 +99,8 @@ export class AttemptVerifier {
 
   private trust(hash: string): void {
     if (this.trusted.has(hash)) return;
-    if (this.trusted.size >= TRUSTED_KEPT) this.trusted.delete(this.trusted.values().next().value!);
     this.trusted.add(hash);
+    trimOldest(this.trusted, TRUSTED_KEPT);
   }
 }
 

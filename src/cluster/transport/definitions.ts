@@ -15,6 +15,7 @@ import { definitionHash, definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFIN
 import { LedgerflowError, UsageError } from '../../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
 import { createRetrying } from './create-retry.js';
+import { trimOldest } from '../../bounded.js';
 
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
 
@@ -109,16 +110,16 @@ export class DefinitionRegistry {
     const def = JSON.parse(body) as Definition;
     const over = definitionLimitProblem(def);
     if (over) throw new LedgerflowError(over.code, `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`, { workflowId: id, version });
-    if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
     this.bodies.set(hash, def);
+    trimOldest(this.bodies, KEPT_BODIES);
     return def;
   }
 
   /** A version's hash, kept: its key is created once and never written again. */
   private rememberVersion(ref: string, hash: string): void {
     if (this.versions.has(ref)) return;
-    if (this.versions.size >= KEPT_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
     this.versions.set(ref, hash);
+    trimOldest(this.versions, KEPT_VERSIONS);
   }
 
   /** The YAML `workflowId@version` was deployed from, or null when it was deployed as an object (or before texts were kept). */
@@ -131,8 +132,8 @@ export class DefinitionRegistry {
     // None kept is not remembered: a later deploy of the same content with its text keeps one.
     const text = await this.getText(`src.${hash}`, MAX_DEFINITION_BYTES);
     if (text === null) return null;
-    if (this.texts.size >= KEPT_BODIES) this.texts.delete(this.texts.keys().next().value!);
     this.texts.set(hash, text);
+    trimOldest(this.texts, KEPT_BODIES);
     return text;
   }
 

@@ -33,6 +33,7 @@ const utilized = (samples: readonly LoadSample[], now: number) => {
   return utilization ? { utilization } : {};
 };
 import { stationOfQueue } from '../../definition/index.js';
+import { trimOldest } from '../../bounded.js';
 
 /** How often a worker announces itself. */
 export const PRESENCE_EVERY_MS = 5_000;
@@ -141,7 +142,7 @@ export class PresenceRegistry {
       user, queue, worker: said.worker, handlers: new Set(said.handlers), seenAt: at, lapseMs: said.every * LAPSE_PERIODS, skills: said.skills ?? [], samples,
       ...(said.inFlight !== undefined ? { inFlight: said.inFlight } : {}), ...(said.concurrency !== undefined ? { concurrency: said.concurrency } : {}),
     });
-    while (this.heard.size > MAX_WORKERS) this.heard.delete(this.heard.keys().next().value!);
+    trimOldest(this.heard, MAX_WORKERS);
   }
 
   private *live(): Iterable<Heard> {
@@ -196,7 +197,7 @@ export class UnservedLog {
     const last = this.said.get(key);
     if (last !== undefined && this.now() - last < SAY_AGAIN_MS) return;
     this.said.set(key, this.now());
-    if (this.said.size > MAX_WORKERS) this.said.delete(this.said.keys().next().value!);
+    trimOldest(this.said, MAX_WORKERS);
     this.log(unservedLine(queue, handler, this.registry.workersOn(queue).map((w) => `${w.worker} (${[...w.handlers].join(', ')})`)));
   }
 }

@@ -16,6 +16,7 @@ import { domainOf, isNoResponders, isTransient, JetStreamApiError, SharedReplies
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, subjects, reportDigest, type InputMessage, type TaskMessage } from '../transport/index.js';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
+import { trimOldest } from '../../bounded.js';
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
@@ -52,7 +53,7 @@ export class OutcomeReporter {
 
   remember(key: string, outcome: InputMessage): void {
     this.reported.set(key, outcome);
-    if (this.reported.size > REMEMBERED_OUTCOMES) this.reported.delete(this.reported.keys().next().value!);
+    trimOldest(this.reported, REMEMBERED_OUTCOMES);
   }
 
   /**

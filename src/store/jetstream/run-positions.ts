@@ -5,6 +5,7 @@
  * the server whenever it disagrees. Its own file because the store, its
  * follow() and its race checks (append-races.ts) all consult it.
  */
+import { trimOldest } from '../../bounded.js';
 
 /** Where a run's subject ended when last seen. A hint only: refreshed from the server whenever it disagrees. */
 export interface RunPos {
@@ -40,6 +41,6 @@ export class RunPositions {
     // least recently remembered first but among entries last remembered before the cache was half full.
     if (!cur || this.runs.size > this.cacheSize / 2) this.runs.delete(runId);
     this.runs.set(runId, pos);
-    if (this.runs.size > this.cacheSize) this.runs.delete(this.runs.keys().next().value!);
+    trimOldest(this.runs, this.cacheSize);
   }
 }
