@@ -70,13 +70,17 @@ export interface Handed {
  */
 interface Chain { release(): void; until: Promise<void>; attempts: Map<string, Handed>; backed: boolean }
 
+/** A report being recorded whose worker takes a next attempt in the answer: which, and the one carried. */
+interface FollowOn { queue: string; handlers: ReadonlySet<string>; carried?: { body: Uint8Array; sig: string | undefined } }
+
 export interface DirectDispatchOptions {
   nc: NatsConnection;
   /** This engine's name in report subjects (lf.reports.….<engine>). */
   engine: string;
   /** How long an attempt may go unheard of before it is queued (the task ack wait). */
   leaseMs: number;
-  stats: { offered: number; handedOver: number; requeued: number };
+  /** `carried`: attempts handed over in a report's answer (expectFollowOn) rather than offered. */
+  stats: { offered: number; handedOver: number; requeued: number; carried?: number };
   /** False once the engine stops: nothing more is offered. */
   open(): boolean;
   /**
@@ -97,12 +101,35 @@ export class DirectDispatch {
   /** The offers' replies, on one subscription (replies.ts: nc.request costs three times the CPU). */
   private readonly replies: SharedReplies;
 
+  /** Reports being recorded whose workers take the run's next attempt in the answer (expectFollowOn), by run. */
+  private readonly followOns = new Map<string, FollowOn>();
+
   constructor(private readonly o: DirectDispatchOptions) {
     this.replies = new SharedReplies(o.nc);
   }
 
   static keyOf(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number; restart?: number }): string {
     return `${e.runId}/${instanceKey({ task: e.taskId, ...instanceFields(e) })}/${e.attempt}/r${e.restart ?? 0}`;
+  }
+
+  /**
+   * A worker's report of run `runId` is being recorded, and its report said it takes a next attempt of
+   * `handlers` on `queue` in the answer (TAKES_NEXT_HEADER): the first such attempt the commit starts
+   * goes to it there, signed as an offer, instead of being offered to any worker. Handed over as an offer
+   * is: in this engine's custody, so an answer that never arrives leaves the attempt unheard of, and the
+   * lease queues it. One report of a run at a time carries (a run's inputs are processed one at a time).
+   * `end()` says what was carried, if anything.
+   */
+  expectFollowOn(runId: string, queue: string, handlers: readonly string[]): { end(): { body: Uint8Array; sig: string | undefined } | undefined } {
+    if (this.followOns.has(runId) || !this.o.open()) return { end: () => undefined };
+    const f: FollowOn = { queue, handlers: new Set(handlers) };
+    this.followOns.set(runId, f);
+    return {
+      end: () => {
+        if (this.followOns.get(runId) === f) this.followOns.delete(runId);
+        return f.carried;
+      },
+    };
   }
 
   /** Whether this engine handed this run of the attempt to a worker that has not reported it yet. */
@@ -127,8 +154,17 @@ export class DirectDispatch {
     this.o.stats.offered++;
     try {
       const body = encode({ ...msg, reportTo: this.o.engine });
+      const sig = this.o.sign ? await this.o.sign(body) : undefined;
+      // The worker whose report of this run is being recorded takes it in its answer (see expectFollowOn).
+      const follow = this.followOns.get(effect.runId);
+      if (follow && !follow.carried && follow.queue === effect.queue && follow.handlers.has(effect.handler)) {
+        follow.carried = { body, sig };
+        this.o.stats.handedOver++;
+        this.o.stats.carried = (this.o.stats.carried ?? 0) + 1;
+        return 'taken';
+      }
       const h = headers();
-      if (this.o.sign) h.set(ATTEMPT_SIG_HEADER, await this.o.sign(body));
+      if (sig !== undefined) h.set(ATTEMPT_SIG_HEADER, sig);
       const reply = await this.replies.request(subjects.offer(effect.queue, effect.handler), body, { timeoutMs: OFFER_TIMEOUT_MS, headers: h });
       const answer = OfferAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.taken) { this.o.stats.handedOver++; return 'taken'; }

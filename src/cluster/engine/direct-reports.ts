@@ -7,6 +7,10 @@
  * where the outcome is recorded once, instead of a message in LF_INPUTS, an
  * engine's pull of it and its ack besides.
  *
+ * A report may say which handlers its worker takes next (TAKES_NEXT_HEADER): the
+ * run's next attempt for one of them is then the answer itself (DirectDispatch.
+ * expectFollowOn; docs/nats.md "The next attempt comes back with the answer").
+ *
  * Nothing is lost by skipping the stream: the worker holds the outcome, and
  * its attempt's delivery unacked, until an engine answers `recorded`. Any
  * other answer, no answer in time, or no engine listening, and it publishes
@@ -25,10 +29,14 @@ import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { randomHex } from '../../executor/index.js';
-import { encode, parseInbound, maxReportBytes, type InHand, type ReportAnswer } from '../transport/index.js';
+import { ATTEMPT_SIG_HEADER, encode, parseInbound, maxReportBytes, REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER, type InHand, type ReportAnswer } from '../transport/index.js';
+import { headers } from '../../store/index.js';
 import { withHeldDeliveries, type Lifecycle } from './inbox.js';
 import { recordOutcome, type InputHost } from './inputs.js';
 import { errorMessage } from '../../errors/index.js';
+
+/** Handlers a report's TAKES_NEXT_HEADER names that are looked at, at most (a worker serves a few). */
+const MAX_HANDLERS_TAKEN = 64;
 
 /** The queue group every engine serves lf.reports.> in: each report goes to one engine. */
 export const REPORTS_QUEUE_GROUP = 'engines';
@@ -59,6 +67,14 @@ export function serveDirectReports(o: DirectReportsOptions): () => void {
     void o.inHand.track([], take(o.host, msg, `d${nonce}.${(n++).toString(36)}`, o.direct?.dispatch ?? null, maxReportBytes(o.nc.info?.max_payload)).then((a) => {
       if (!a) return;
       if (a.recorded) o.stats.directReports++;
+      if (a.next && msg.reply) {
+        // The run's next attempt, to the worker that reported (TAKES_NEXT_HEADER): its body, signed as an offer is.
+        const h = headers();
+        h.set(REPORT_RECORDED_HEADER, '1');
+        if (a.next.sig !== undefined) h.set(ATTEMPT_SIG_HEADER, a.next.sig);
+        msg.respond(a.next.body, { headers: h });
+        return;
+      }
       answer(msg, a);
     }, (e: unknown) => answer(msg, { recorded: false, reason: errorMessage(e) })));
   };
@@ -73,8 +89,12 @@ function answer(msg: Msg, a: ReportAnswer): void {
   if (msg.reply) msg.respond(encode(a));
 }
 
-/** One report: recorded, or why not (the worker then uses LF_INPUTS); null for a worker's word that it still runs an attempt (no answer). */
-async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null, maxBytes: number): Promise<ReportAnswer | null> {
+/**
+ * One report: recorded, or why not (the worker then uses LF_INPUTS), with the run's next attempt when the
+ * worker takes one in the answer and the commit started one it can run (`next`); null for a worker's word
+ * that it still runs an attempt (no answer).
+ */
+async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null, maxBytes: number): Promise<(ReportAnswer & { next?: { body: Uint8Array; sig: string | undefined } }) | null> {
   // Refused unread: LF_INPUTS refuses it as well, so the worker cannot fall back to it (it is no honest worker's report).
   if (msg.data.length > maxBytes) return { recorded: false, reason: `a report of ${msg.data.length} bytes, over the ${maxBytes} an outcome may carry (half max_payload and 64 KiB)` };
   const parsed = parseInbound('report', { subject: msg.subject, data: msg.data });
@@ -91,8 +111,17 @@ async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: Dire
   }
   host.stats.inputs++;
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
-  const done = await withHeldDeliveries((custody) => recordOutcome(host, input, queue, by, iso(host.now()), { commitKey, custody }));
+  const takes = msg.headers?.get(TAKES_NEXT_HEADER);
+  const follow = takes && dispatch ? dispatch.expectFollowOn(input.runId, queue, takes.split(',').slice(0, MAX_HANDLERS_TAKEN)) : null;
+  let next: { body: Uint8Array; sig: string | undefined } | undefined;
+  let done: Awaited<ReturnType<typeof recordOutcome>>;
+  try {
+    done = await withHeldDeliveries((custody) => recordOutcome(host, input, queue, by, iso(host.now()), { commitKey, custody }));
+  } finally {
+    // Carried but not answered with (a failure after the commit): handed over all the same, its lease queues it.
+    next = follow?.end();
+  }
   if (!done) return { recorded: false, reason: `run ${input.runId} reads as empty here` };
   if ('refused' in done) return { recorded: false, reason: `the attempt was handed out on queue ${done.refused}, not ${queue}` };
-  return { recorded: true };
+  return { recorded: true, ...(next ? { next } : {}) };
 }

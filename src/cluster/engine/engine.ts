@@ -135,7 +135,7 @@ export class ClusterEngine {
     /** Outcomes workers handed straight to this engine (lf.reports) that it recorded: not taken from LF_INPUTS. */
     directReports: 0,
     /** Attempts offered straight to workers; taken by one (or maybe: no answer); queued later because their worker went quiet. */
-    offered: 0, handedOver: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, starts: 0, deploys: 0, limits: 0, refused: 0, triggered: 0, deadLetters: 0,
+    offered: 0, handedOver: 0, carried: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, starts: 0, deploys: 0, limits: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     /** Refusals past their sender's dead-letter rate (letter-rate.ts): refused and acked, no letter kept; reports, and decisions naming no HUMAN task. */

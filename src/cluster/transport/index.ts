@@ -13,7 +13,7 @@ export type { Custody } from './custody.js';
 export { EXCERPT_BYTES, KEEP_BODY_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';
-export { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict, credentials, decode, decodeOrUndefined, encode, type HeldMessage, type OutcomeMessage } from './messages.js';
+export { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer, ReportAnswer, REPORT_RECORDED_HEADER, SignalMessage, SignalVerdict, TaskMessage, TAKES_NEXT_HEADER, TimerMessage, TriggerVerdict, credentials, decode, decodeOrUndefined, encode, type HeldMessage, type OutcomeMessage } from './messages.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
 export { DeployRequest, DeployVerdict, FRESH_RUN_ID, LimitsRequest, LimitsVerdict, MAX_REQUEST_BYTES, REQUEST_ID, StartRequest, StartVerdict } from './requests.js';
 export { parseInbound, rawOf, type Inbound, type Malformed } from './parse.js';

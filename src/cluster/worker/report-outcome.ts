@@ -10,11 +10,11 @@
  * redelivery of a finished attempt is answered with the same outcome rather
  * than run again.
  */
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { domainOf, isNoResponders, isTransient, JetStreamApiError, SharedReplies } from '../../store/index.js';
+import { domainOf, headers, isNoResponders, isTransient, JetStreamApiError, SharedReplies } from '../../store/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
-import { decodeOrUndefined, encode, ReportAnswer, subjects, reportDigest, type InputMessage, type TaskMessage } from '../transport/index.js';
+import { decodeOrUndefined, encode, REPORT_RECORDED_HEADER, ReportAnswer, subjects, reportDigest, TAKES_NEXT_HEADER, type InputMessage, type TaskMessage } from '../transport/index.js';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
 import { trimOldest } from '../../bounded.js';
 
@@ -61,23 +61,34 @@ export class OutcomeReporter {
    * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
-  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<'recorded' | 'published'> {
-    if ((outcome.type === 'task.completed' || outcome.type === 'task.failed') && (await this.handOver(outcome, task.reportTo))) {
+  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage, takes?: readonly string[]): Promise<{ how: 'recorded' | 'published'; next?: Msg }> {
+    const handed = outcome.type === 'task.completed' || outcome.type === 'task.failed' ? await this.handOver(outcome, task.reportTo, takes) : false;
+    if (handed) {
       for (const m of msgs) m.ack();
-      return 'recorded';
+      return { how: 'recorded', ...(handed !== true ? { next: handed } : {}) };
     }
     await this.publish(msgs, task, outcome);
-    return 'published';
+    return { how: 'published' };
   }
 
-  /** Hands the outcome straight to an engine: true once one answers that it is in the run's log. */
-  private async handOver(outcome: InputMessage, engine: string | undefined): Promise<boolean> {
+  /**
+   * Hands the outcome straight to an engine: true once one answers that it is in the run's log, or that
+   * answer itself when it carries the run's next attempt for this worker (asked for with `takes`, the
+   * handlers whose attempt it runs in the slot this one frees: TAKES_NEXT_HEADER).
+   */
+  private async handOver(outcome: InputMessage, engine: string | undefined, takes?: readonly string[]): Promise<boolean | Msg> {
     const nc = this.opts.nc;
     // An offered attempt goes back to the engine that offered it (it holds it); a queued one to any engine.
     if (!nc || (Date.now() < this.directAfter && !engine)) return false;
     try {
       this.replies ??= new SharedReplies(nc);
-      const reply = await this.replies.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeoutMs: DIRECT_REPORT_TIMEOUT_MS });
+      let h: MsgHdrs | undefined;
+      if (takes && takes.length > 0) {
+        h = headers();
+        h.set(TAKES_NEXT_HEADER, takes.join(','));
+      }
+      const reply = await this.replies.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeoutMs: DIRECT_REPORT_TIMEOUT_MS, ...(h ? { headers: h } : {}) });
+      if (reply.headers?.get(REPORT_RECORDED_HEADER) === '1') return reply;
       const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.recorded) return true;
       this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);

@@ -60,3 +60,18 @@ function take(o: OfferTaker, handler: string, msg: Msg, unsigned: { count: numbe
   msg.respond(encode({ taken: true } satisfies OfferAnswer));
   o.run(parsed.value);
 }
+
+/**
+ * An attempt an engine handed over in the answer to this worker's report (TAKES_NEXT_HEADER): run as a
+ * taken offer, once verified as the engines' and for a handler the report named. Else not run, and said:
+ * its engine stops hearing of it and queues it (the lease), as an offer whose answer was lost.
+ */
+export function takeCarried(o: OfferTaker, msg: Msg, asked: readonly string[]): void {
+  const parsed = o.signed(msg) ? parseInbound('task', rawOf(msg)) : null;
+  if (parsed?.ok && parsed.value.reportTo && asked.includes(parsed.value.handler)) {
+    o.run(parsed.value);
+    return;
+  }
+  const why = !parsed ? 'not verified as signed by the engines' : !parsed.ok ? `that does not parse (${parsed.reason})` : `for ${parsed.value.handler}, which this worker did not ask for`;
+  o.log(`an attempt handed over in a report's answer ${why}: not run; its engine will queue it`);
+}

@@ -34,7 +34,7 @@
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,7 @@ import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../../compiler/index.js';
 import { COMMAND_HANDLER, HTTP_HANDLER, type CommandRunner, type Handlers, type HttpRunner } from '../../runtime/index.js';
 import { credentials, encode, parseInbound, rawOf, DEFAULT_TASK_ACK_WAIT_MS, AttemptLedger, ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, senderOf, InHand, STOP_GRACE_MS, announcePresence, ATTEMPT_SIG_HEADER, AttemptVerifier, type HeldMessage, type TaskMessage, type ClusterSettings, type AttemptRecord, type Claim } from '../transport/index.js';
-import { takeOffers, type OfferTaker } from './worker-offers.js';
+import { takeCarried, takeOffers, type OfferTaker } from './worker-offers.js';
 import { TaskPuller } from './worker-pull.js';
 import { consumerOf, lostLine } from './worker-deliveries.js';
 import { deliveryBounds } from './worker-bounds.js';
@@ -141,6 +141,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let sender: string;
   /** Checks that an attempt was signed by the engines (attempt-keys.ts); null until the key is known. */
   let verifier: AttemptVerifier | null = null;
+  let offerTaker: OfferTaker | null = null;
 
   async function run(m: JsMsg): Promise<void> {
     // Signed by an engine, or not run (attempt-keys.ts): a message no engine made, queued by whoever could publish there.
@@ -166,18 +167,28 @@ export function createWorker(opts: WorkerOptions): Worker {
   /** Each handler's pulls from the queue's stream, woken when a slot frees. */
   const pullers = new Map<string, TaskPuller>();
 
+  /** Handlers whose offers it takes (none with directOffers off); a report takes the run's next attempt of those with a slot free once its own is (TAKES_NEXT_HEADER). */
+  let takesFrom: readonly string[] = [];
+  const takesNext = (finishing: string): string[] => (!inHand.open || !verifier ? [] : takesFrom.filter((h) => h === finishing || (busy.get(h) ?? 0) < concurrency));
+
   /** Runs an attempt, pulled (`m`, its delivery) or offered (`m` null: `task.reportTo` names the engine). */
   async function runTask(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<void> {
     busy.set(task.handler, (busy.get(task.handler) ?? 0) + 1);
+    let next: Msg | undefined;
     try {
-      await runClaimed(task, m, deliveryCount);
+      next = await runClaimed(task, m, deliveryCount);
     } finally {
       busy.set(task.handler, (busy.get(task.handler) ?? 1) - 1);
+      // The run's next attempt, handed over in the report's answer, takes the slot this one frees (before a pull can).
+      if (next) runCarried(next);
       pullers.get(task.handler)?.wake();
     }
   }
 
-  async function runClaimed(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<void> {
+  /** An attempt an engine handed over in a report's answer: run as an offered one, once verified as the engines' (worker-offers.ts). */
+  const runCarried = (msg: Msg): void => { if (offerTaker) takeCarried(offerTaker, msg, takesFrom); };
+
+  async function runClaimed(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<Msg | undefined> {
     const restart = task.restart ?? 0;
     const ref = { task: task.taskId, ...instanceFields(task) };
     const key = `${task.runId}/${instanceKey(ref)}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
@@ -286,7 +297,9 @@ export function createWorker(opts: WorkerOptions): Worker {
       // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
       // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does,
       // and a deferred claim written meanwhile (a worker holding a copy waits on it: the mark ends its wait).
-      if ((await reporter.report(msgs, task, outcome)) === 'published' || deferred?.claimed) ledger.finish(ledgerKey, record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      const reported = await reporter.report(msgs, task, outcome, takesNext(task.handler));
+      if (reported.how === 'published' || deferred?.claimed) ledger.finish(ledgerKey, record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      return reported.next;
     } finally {
       held.delete(key);
       deferred?.done();
@@ -314,7 +327,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
       asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
       reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc, patienceMs: opts.reportPatienceMs });
-      const offers: OfferTaker = {
+      const offers: OfferTaker = offerTaker = {
         nc, queue, sender, log, signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
         free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
         run: (task) => void inHand.track([], runTask(task, null, 1).catch((err: unknown) => {
@@ -340,6 +353,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         sender, queue, worker: workerName, handlers: served, skills, concurrency, everyMs: opts.presenceEveryMs,
         inFlight: () => { let n = 0; for (const b of busy.values()) n += b; return n; },
       }));
+      if (opts.directOffers !== false) takesFrom = served;
       for (const handler of served) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
         if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));

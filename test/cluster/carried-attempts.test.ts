@@ -1,0 +1,129 @@
+/**
+ * A run's next attempt handed over in the answer to a worker's report
+ * (docs/nats.md, "The next attempt comes back with the answer"): a worker
+ * that finishes an attempt says which handlers it takes next (header
+ * Lf-Takes), and the engine that records the outcome answers with the run's
+ * next attempt for one of them, signed as an offer, instead of offering it to
+ * any worker. On the production nats.conf:
+ *
+ * - a chain on one worker is offered once (its first step), every later step
+ *   comes back with the answer, and the run completes as before;
+ * - a worker that does not serve the next step's handler gets a plain answer,
+ *   and the step is offered to the worker that does;
+ * - an attempt handed over that way and never run (its worker gone before it
+ *   started it) is queued once its engine stops hearing of it, and runs
+ *   elsewhere, once.
+ */
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
+import { headers } from '@nats-io/nats-core';
+import { describe, expect, it } from 'vitest';
+import { subjects } from '../../src/cluster/index.js';
+import { offerGroup } from '../../src/cluster/transport/subjects.js';
+import { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER, TaskMessage } from '../../src/cluster/transport/messages.js';
+import { def } from '../helpers/engine.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+const chain = def(`
+workflow:
+  id: carried-chain
+  name: Three steps on one worker
+  version: 1
+  tasks:
+    - { id: first, type: SIMPLE }
+    - { id: second, type: SIMPLE, depends_on: [first] }
+    - { id: third, type: SIMPLE, depends_on: [second] }
+`);
+const handlers = { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }), third: async () => ({ three: 3 }) };
+
+describe.skipIf(noNats)('the next attempt handed over in the answer to a report', () => {
+  const c = useCluster({ engines: 1, production: true, deploy: [chain], engine: { settings: { taskAckWaitMs: 1500 } } });
+
+  /** Counts offers (lf.offer.>) while `body` runs. */
+  const offersDuring = async (body: () => Promise<void>): Promise<number> => {
+    const admin: NatsConnection = await c.connect();
+    let offers = 0;
+    const sub = admin.subscribe('lf.offer.>', { callback: () => { offers++; } });
+    await admin.flush();
+    try {
+      await body();
+      await admin.flush();
+    } finally {
+      sub.unsubscribe();
+    }
+    return offers;
+  };
+
+  it('a chain on one worker is offered once; each next step comes back with the answer', async () => {
+    const worker = await c.addWorker({ handlers });
+    const engine = c.engines[0]!;
+    const carriedBefore = engine.stats.carried;
+    try {
+      const offers = await offersDuring(async () => {
+        const { runId } = await c.client.start('carried-chain', {});
+        const done = await c.client.wait(runId, { timeoutMs: 20_000 });
+        expect(done.status).toBe('COMPLETED');
+        const events = await c.client.store.read(runId);
+        expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual(['first', 'second', 'third']);
+      });
+      expect(offers).toBe(1);
+      expect(engine.stats.carried - carriedBefore).toBe(2);
+    } finally {
+      await c.stopWorker(worker);
+    }
+  }, 30_000);
+
+  it('a worker without the next step\'s handler gets a plain answer: the step is offered to the one that has it', async () => {
+    const engine = c.engines[0]!;
+    const carriedBefore = engine.stats.carried;
+    const w1 = await c.addWorker({ handlers: { first: handlers.first, third: handlers.third } });
+    const w2 = await c.addWorker({ handlers: { second: handlers.second } });
+    try {
+      const offers = await offersDuring(async () => {
+        const { runId } = await c.client.start('carried-chain', {});
+        expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+      });
+      // first offered to w1, second to w2 (w1 does not serve it), third to w1 (w2 does not serve it).
+      expect(offers).toBe(3);
+      expect(engine.stats.carried - carriedBefore).toBe(0);
+    } finally {
+      await c.stopWorker(w1);
+      await c.stopWorker(w2);
+    }
+  }, 30_000);
+
+  it('an attempt handed over in an answer and never run is queued once its engine stops hearing of it, and runs elsewhere once', async () => {
+    const asWorker: NatsConnection = await c.connect('worker');
+    // No worker runs yet: take first's offer as a worker would, then report it asking for `second`.
+    let offered: TaskMessage | undefined;
+    const sub = asWorker.subscribe(subjects.offer('default', 'first'), { queue: offerGroup('default'), callback: (_e, o) => {
+      offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
+      o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
+    } });
+    await asWorker.flush();
+    const { runId } = await c.client.start('carried-chain', {});
+    const task = await waitFor('first to be offered', () => offered);
+    sub.unsubscribe();
+    const h = headers();
+    h.set(TAKES_NEXT_HEADER, 'second');
+    const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, output: { one: 1 } } };
+    const answer: Msg = await asWorker.request(subjects.directReport('worker', 'default', runId, task.reportTo), new TextEncoder().encode(JSON.stringify(outcome)), { timeout: 5000, headers: h });
+    expect(answer.headers?.get(REPORT_RECORDED_HEADER)).toBe('1');
+    const carried = TaskMessage.parse(JSON.parse(new TextDecoder().decode(answer.data)));
+    expect(carried).toMatchObject({ runId, taskId: 'second', handler: 'second', attempt: 1 });
+    expect(typeof carried.reportTo).toBe('string');
+    // That worker is gone: nothing heartbeats the attempt. A worker started now gets it from the queue after the lease.
+    const ran: string[] = [];
+    const worker = await c.addWorker({ handlers: { ...handlers, second: async () => { ran.push('second'); return { two: 2 }; } } });
+    try {
+      expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+      expect(ran).toEqual(['second']);
+      const events = await c.client.store.read(runId);
+      expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual(['first', 'second', 'third']);
+      // As for any worker lost before it claimed an attempt (docs/nats.md): recorded as a restart of it.
+      expect(events.filter((e) => e.type === 'task.restarted').map((e) => e.data.task)).toEqual(['second']);
+    } finally {
+      await c.stopWorker(worker);
+    }
+  }, 45_000);
+});
