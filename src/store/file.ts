@@ -168,12 +168,12 @@ export class FileEventStore implements EventStore {
     return filterAndSort(out, filter);
   }
 
-  /** The ids of the runs in the store, from the directory's names alone (nothing is read); in no particular order. */
   /** The writer's soleSpan (group-commit.ts): while it lasts, a listing of the runs made within it is still whole. */
   soleWriterSpan(): number {
     return this.writer.soleSpan;
   }
 
+  /** The ids of the runs in the store, from the directory's names alone (nothing is read); in no particular order. */
   async runIds(): Promise<string[]> {
     return (await this.runFiles()).runIds;
   }

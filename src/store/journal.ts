@@ -132,9 +132,9 @@ export class Journal {
   /**
    * Under the writer lock, before writing: finds the active segment (making
    * the first one) and says whether another boot wrote it (then recover).
-   * Cheap when this process wrote last: one stat.
+   * Cheap when this process wrote last: one stat. `unchanged`: the journal is
+   * as this process left it (no other process wrote to the store since).
    */
-  /** `unchanged`: the journal is as this process left it (no other process wrote to the store since). */
   async attach(): Promise<{ otherBoot: boolean; unchanged?: boolean }> {
     if (this.fh) {
       const st = await stat(join(this.dir, this.name)).catch(() => null);

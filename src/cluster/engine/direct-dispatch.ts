@@ -80,7 +80,7 @@ export interface DirectDispatchOptions {
   /** How long an attempt may go unheard of before it is queued (the task ack wait). */
   leaseMs: number;
   /** `carried`: attempts handed over in a report's answer (expectFollowOn) rather than offered. */
-  stats: { offered: number; handedOver: number; requeued: number; carried?: number };
+  stats: { offered: number; handedOver: number; requeued: number; carried: number };
   /** False once the engine stops: nothing more is offered. */
   open(): boolean;
   /**
@@ -160,7 +160,7 @@ export class DirectDispatch {
       if (follow && !follow.carried && follow.queue === effect.queue && follow.handlers.has(effect.handler)) {
         follow.carried = { body, sig };
         this.o.stats.handedOver++;
-        this.o.stats.carried = (this.o.stats.carried ?? 0) + 1;
+        this.o.stats.carried++;
         return 'taken';
       }
       const h = headers();

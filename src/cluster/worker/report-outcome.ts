@@ -62,24 +62,24 @@ export class OutcomeReporter {
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
   async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage, takes?: readonly string[]): Promise<{ how: 'recorded' | 'published'; next?: Msg }> {
-    const handed = outcome.type === 'task.completed' || outcome.type === 'task.failed' ? await this.handOver(outcome, task.reportTo, takes) : false;
+    const handed = outcome.type === 'task.completed' || outcome.type === 'task.failed' ? await this.handOver(outcome, task.reportTo, takes) : null;
     if (handed) {
       for (const m of msgs) m.ack();
-      return { how: 'recorded', ...(handed !== true ? { next: handed } : {}) };
+      return { how: 'recorded', ...handed };
     }
     await this.publish(msgs, task, outcome);
     return { how: 'published' };
   }
 
   /**
-   * Hands the outcome straight to an engine: true once one answers that it is in the run's log, or that
-   * answer itself when it carries the run's next attempt for this worker (asked for with `takes`, the
-   * handlers whose attempt it runs in the slot this one frees: TAKES_NEXT_HEADER).
+   * Hands the outcome straight to an engine: null unless one answers that it is in the run's log, with
+   * `next`, that answer itself, when it carries the run's next attempt for this worker (asked for with
+   * `takes`, the handlers whose attempt it runs in the slot this one frees: TAKES_NEXT_HEADER).
    */
-  private async handOver(outcome: InputMessage, engine: string | undefined, takes?: readonly string[]): Promise<boolean | Msg> {
+  private async handOver(outcome: InputMessage, engine: string | undefined, takes?: readonly string[]): Promise<{ next?: Msg } | null> {
     const nc = this.opts.nc;
     // An offered attempt goes back to the engine that offered it (it holds it); a queued one to any engine.
-    if (!nc || (Date.now() < this.directAfter && !engine)) return false;
+    if (!nc || (Date.now() < this.directAfter && !engine)) return null;
     try {
       this.replies ??= new SharedReplies(nc);
       let h: MsgHdrs | undefined;
@@ -88,9 +88,9 @@ export class OutcomeReporter {
         h.set(TAKES_NEXT_HEADER, takes.join(','));
       }
       const reply = await this.replies.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeoutMs: DIRECT_REPORT_TIMEOUT_MS, ...(h ? { headers: h } : {}) });
-      if (reply.headers?.get(REPORT_RECORDED_HEADER) === '1') return reply;
+      if (reply.headers?.get(REPORT_RECORDED_HEADER) === '1') return { next: reply };
       const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
-      if (answer.success && answer.data.recorded) return true;
+      if (answer.success && answer.data.recorded) return {};
       this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);
     } catch (err) {
       if (permissionDenied(err) !== null) {
@@ -102,7 +102,7 @@ export class OutcomeReporter {
         if (!isNoResponders(err)) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`);
       }
     }
-    return false;
+    return null;
   }
 
   /** Publishes the outcome or loss on LF_INPUTS (its message id makes a second publish harmless), then acks. */
