@@ -50,7 +50,7 @@ function personPermissions(u: string, control: boolean, js: Js): string {
  * the secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
-  const publish = [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`, `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`, `${js.api}.STREAM.INFO.KV_LF_SECRETS`];
+  const publish = [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts-exchange`, `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`, `${js.api}.STREAM.INFO.KV_LF_SECRETS`];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
     publish.push(

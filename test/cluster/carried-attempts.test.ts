@@ -12,7 +12,10 @@
  *   and the step is offered to the worker that does;
  * - an attempt handed over that way and never run (its worker gone before it
  *   started it) is queued once its engine stops hearing of it, and runs
- *   elsewhere, once.
+ *   elsewhere, once;
+ * - the attempt in the answer is sealed for the reporting worker's session
+ *   (Lf-Session, Lf-Attempt-Mac), not signed: that worker's seal verifies,
+ *   another worker's does not.
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { headers } from '@nats-io/nats-core';
@@ -21,6 +24,8 @@ import { subjects } from '../../src/cluster/index.js';
 import { offerGroup } from '../../src/cluster/transport/subjects.js';
 import { TaskMessage } from '../../src/cluster/transport/messages.js';
 import { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from '../../src/cluster/transport/report-headers.js';
+import { ATTEMPT_SIG_HEADER, AttemptVerifier } from '../../src/cluster/transport/attempt-keys.js';
+import { ATTEMPT_MAC_HEADER, SESSION_HEADER } from '../../src/cluster/transport/attempt-sessions.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -59,6 +64,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     const worker = await c.addWorker({ handlers });
     const engine = c.engines[0]!;
     const carriedBefore = engine.stats.carried;
+    const requeuedBefore = engine.stats.requeued;
     try {
       const offers = await offersDuring(async () => {
         const { runId } = await c.client.start('carried-chain', {});
@@ -69,6 +75,8 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
       });
       expect(offers).toBe(1);
       expect(engine.stats.carried - carriedBefore).toBe(2);
+      // Each carried attempt verified and ran at once: none waited out its lease to be queued and restarted.
+      expect(engine.stats.requeued - requeuedBefore).toBe(0);
     } finally {
       await c.stopWorker(worker);
     }
@@ -90,6 +98,43 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     } finally {
       await c.stopWorker(w1);
       await c.stopWorker(w2);
+    }
+  }, 30_000);
+
+  it('the attempt in the answer is sealed for the reporting worker\'s session: its seal verifies there, not for another worker', async () => {
+    const asWorker: NatsConnection = await c.connect('worker');
+    // The engines' keys as a worker reads them (nats.conf: LF_KEYS attempts and attempts-exchange, by key).
+    const open = () => AttemptVerifier.open(asWorker, { stopped: () => false, log: () => {} });
+    const [mine, another] = [(await open())!, (await open())!];
+    expect(mine.session).not.toBeNull();
+    let offered: TaskMessage | undefined;
+    const sub = asWorker.subscribe(subjects.offer('default', 'first'), { queue: offerGroup('default'), callback: (_e, o) => {
+      offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
+      o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
+    } });
+    await asWorker.flush();
+    const { runId } = await c.client.start('carried-chain', {});
+    const task = await waitFor('first to be offered', () => offered);
+    sub.unsubscribe();
+    const h = headers();
+    h.set(TAKES_NEXT_HEADER, 'second');
+    h.set(SESSION_HEADER, mine.session!.header);
+    const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, output: { one: 1 } } };
+    const answer: Msg = await asWorker.request(subjects.directReport('worker', 'default', runId, task.reportTo), new TextEncoder().encode(JSON.stringify(outcome)), { timeout: 5000, headers: h });
+    expect(answer.headers?.get(REPORT_RECORDED_HEADER)).toBe('1');
+    expect(answer.headers?.get(ATTEMPT_SIG_HEADER)).toBe('');
+    expect(answer.headers?.get(ATTEMPT_MAC_HEADER)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(mine.verify(answer.data, answer.headers)).toBe(true);
+    expect(another.verify(answer.data, answer.headers)).toBe(false);
+    // Run it as that worker would, so the run goes on: second's outcome, then third from a worker.
+    const second = TaskMessage.parse(JSON.parse(new TextDecoder().decode(answer.data)));
+    const out2 = { type: 'task.completed', runId, time: new Date().toISOString(), token: second.token, data: { task: 'second', attempt: 1, output: { two: 2 } } };
+    await asWorker.request(subjects.directReport('worker', 'default', runId, second.reportTo), new TextEncoder().encode(JSON.stringify(out2)), { timeout: 5000 });
+    const worker = await c.addWorker({ handlers });
+    try {
+      expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+    } finally {
+      await c.stopWorker(worker);
     }
   }, 30_000);
 

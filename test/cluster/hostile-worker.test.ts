@@ -9,6 +9,7 @@ import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
+import { AttemptVerifier } from '../../src/cluster/transport/attempt-keys.js';
 import { TaskMessage } from '../../src/cluster/transport/messages.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
 import { replayRun } from '../../src/runtime/index.js';
@@ -218,6 +219,33 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     // Offered straight to the queue's workers: not taken, not run.
     const answer = await admin.request(subjects.offer('default', 'charge'), enc.encode(JSON.stringify({ ...forged, reportTo: 'e-forger' })), { timeout: 5000 });
     expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ taken: false });
+    expect([...ran.values()].reduce((a, b) => a + b, 0)).toBe(before);
+    expect(ran.has(runId)).toBe(false);
+  });
+
+  it('an attempt sealed for its own session (what a worker can make: docs/nats.md, the next attempt in the answer) is not run by another worker, queued or offered', async () => {
+    const before = [...ran.values()].reduce((a, b) => a + b, 0);
+    const runId = `sealed-${Date.now()}`;
+    const tokens = await AttemptTokens.open(jetstream(admin));
+    // The hostile worker's own session with the engines, from LF_KEYS as it may read it: the seal it can make is this one.
+    const own = (await AttemptVerifier.open(hostile, { stopped: () => false, log: () => {} }))!.session!;
+    const body = enc.encode(JSON.stringify(TaskMessage.parse({
+      runId, workflowId: 'hostile-order', version: 1, taskId: 'charge', attempt: 1, handler: 'charge', input: { n: 1 }, token: tokens.tokenFor(runId, 'charge', 1),
+      task: { name: 'charge', type: 'SIMPLE', output: { names: [], values: {} } }, reportTo: 'e-forger',
+    })));
+    const h = headers();
+    h.set('Lf-Attempt-Mac', tokens.sessions().seal(own.header, body)!);
+    // A valid seal, for the forger's session: the queue's honest worker has a session of its own.
+    expect(own.verify(body, h.get('Lf-Attempt-Mac'))).toBe(true);
+    // Published where only engines may (nats.conf refuses the worker user): as a server that joined the cluster could.
+    const answer = await admin.request(subjects.offer('default', 'charge'), body, { timeout: 5000, headers: h });
+    expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ taken: false });
+    const ack = await jetstream(admin).publish(subjects.task('default', 'charge'), body, { headers: h });
+    const [letter] = await waitFor('the sealed attempt dead-lettered', async () => {
+      const l = [...await deadLetters(jsm, 'tasks.worker'), ...await deadLetters(jsm, 'tasks.anonymous')].filter((d) => (d.source as { seq?: number } | undefined)?.seq === ack.seq);
+      return l.length > 0 ? l : undefined;
+    }, { timeout: 15_000 });
+    expect(letter!.reason).toMatch(/not signed by the engines/);
     expect([...ran.values()].reduce((a, b) => a + b, 0)).toBe(before);
     expect(ran.has(runId)).toBe(false);
   });

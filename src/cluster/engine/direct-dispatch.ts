@@ -71,7 +71,10 @@ export interface Handed {
 interface Chain { release(): void; until: Promise<void>; attempts: Map<string, Handed>; backed: boolean }
 
 /** A report being recorded whose worker takes a next attempt in the answer: which, and the one carried. */
-interface FollowOn { queue: string; handlers: ReadonlySet<string>; carried?: { body: Uint8Array; sig: string | undefined } }
+/** An attempt carried in a report's answer: its body, sealed for the worker's session (`mac`) or else signed (`sig`). */
+export interface Carried { body: Uint8Array; sig?: string; mac?: string }
+
+interface FollowOn { queue: string; handlers: ReadonlySet<string>; seal?: (body: Uint8Array) => string | undefined; carried?: Carried }
 
 export interface DirectDispatchOptions {
   nc: NatsConnection;
@@ -118,11 +121,12 @@ export class DirectDispatch {
    * goes to it there, signed as an offer, instead of being offered to any worker. Handed over as an offer
    * is: in this engine's custody, so an answer that never arrives leaves the attempt unheard of, and the
    * lease queues it. One report of a run at a time carries (a run's inputs are processed one at a time).
-   * `end()` says what was carried, if anything.
+   * `seal`: the seal of a body for the worker's session (attempt-sessions.ts), used instead of a signature
+   * when it gives one. `end()` says what was carried, if anything.
    */
-  expectFollowOn(runId: string, queue: string, handlers: readonly string[]): { end(): { body: Uint8Array; sig: string | undefined } | undefined } {
+  expectFollowOn(runId: string, queue: string, handlers: readonly string[], seal?: (body: Uint8Array) => string | undefined): { end(): Carried | undefined } {
     if (this.followOns.has(runId) || !this.o.open()) return { end: () => undefined };
-    const f: FollowOn = { queue, handlers: new Set(handlers) };
+    const f: FollowOn = { queue, handlers: new Set(handlers), ...(seal ? { seal } : {}) };
     this.followOns.set(runId, f);
     return {
       end: () => {
@@ -130,6 +134,12 @@ export class DirectDispatch {
         return f.carried;
       },
     };
+  }
+
+  /** The report being recorded whose answer takes this attempt, if one does (expectFollowOn). */
+  private carries(effect: StartAttempt): FollowOn | undefined {
+    const follow = this.followOns.get(effect.runId);
+    return follow && !follow.carried && follow.queue === effect.queue && follow.handlers.has(effect.handler) ? follow : undefined;
   }
 
   /** Whether this engine handed this run of the attempt to a worker that has not reported it yet. */
@@ -154,11 +164,13 @@ export class DirectDispatch {
     this.o.stats.offered++;
     try {
       const body = encode({ ...msg, reportTo: this.o.engine });
-      const sig = this.o.sign ? await this.o.sign(body) : undefined;
+      // Sealed for the session of the worker whose report carries it: no signature to make (see expectFollowOn).
+      const sealed = this.carries(effect)?.seal?.(body);
+      const sig = sealed === undefined && this.o.sign ? await this.o.sign(body) : undefined;
       // The worker whose report of this run is being recorded takes it in its answer (see expectFollowOn).
-      const follow = this.followOns.get(effect.runId);
-      if (follow && !follow.carried && follow.queue === effect.queue && follow.handlers.has(effect.handler)) {
-        follow.carried = { body, sig };
+      const follow = this.carries(effect);
+      if (follow) {
+        follow.carried = sealed !== undefined ? { body, mac: sealed } : { body, ...(sig !== undefined ? { sig } : {}) };
         this.o.stats.handedOver++;
         this.o.stats.carried++;
         return 'taken';

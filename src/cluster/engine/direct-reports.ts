@@ -27,9 +27,9 @@
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
-import { DirectDispatch } from './direct-dispatch.js';
+import { DirectDispatch, type Carried } from './direct-dispatch.js';
 import { randomHex } from '../../executor/index.js';
-import { ATTEMPT_SIG_HEADER, encode, parseInbound, maxReportBytes, REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER, type InHand, type ReportAnswer } from '../transport/index.js';
+import { ATTEMPT_MAC_HEADER, ATTEMPT_SIG_HEADER, SESSION_HEADER, encode, parseInbound, maxReportBytes, REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER, type InHand, type ReportAnswer } from '../transport/index.js';
 import { headers } from '../../store/index.js';
 import { withHeldDeliveries, type Lifecycle } from './inbox.js';
 import { recordOutcome, type InputHost } from './inputs.js';
@@ -68,10 +68,11 @@ export function serveDirectReports(o: DirectReportsOptions): () => void {
       if (!a) return;
       if (a.recorded) o.stats.directReports++;
       if (a.next && msg.reply) {
-        // The run's next attempt, to the worker that reported (TAKES_NEXT_HEADER): its body, signed as an offer is.
+        // The run's next attempt, to the worker that reported (TAKES_NEXT_HEADER): its body, sealed for its session or signed as an offer is.
         const h = headers();
         h.set(REPORT_RECORDED_HEADER, '1');
-        if (a.next.sig !== undefined) h.set(ATTEMPT_SIG_HEADER, a.next.sig);
+        if (a.next.mac !== undefined) h.set(ATTEMPT_MAC_HEADER, a.next.mac);
+        else if (a.next.sig !== undefined) h.set(ATTEMPT_SIG_HEADER, a.next.sig);
         msg.respond(a.next.body, { headers: h });
         return;
       }
@@ -94,7 +95,7 @@ function answer(msg: Msg, a: ReportAnswer): void {
  * worker takes one in the answer and the commit started one it can run (`next`); null for a worker's word
  * that it still runs an attempt (no answer).
  */
-async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null, maxBytes: number): Promise<(ReportAnswer & { next?: { body: Uint8Array; sig: string | undefined } }) | null> {
+async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null, maxBytes: number): Promise<(ReportAnswer & { next?: Carried }) | null> {
   // Refused unread: LF_INPUTS refuses it as well, so the worker cannot fall back to it (it is no honest worker's report).
   if (msg.data.length > maxBytes) return { recorded: false, reason: `a report of ${msg.data.length} bytes, over the ${maxBytes} an outcome may carry (half max_payload and 64 KiB)` };
   const parsed = parseInbound('report', { subject: msg.subject, data: msg.data });
@@ -112,8 +113,11 @@ async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: Dire
   host.stats.inputs++;
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
   const takes = msg.headers?.get(TAKES_NEXT_HEADER);
-  const follow = takes && dispatch ? dispatch.expectFollowOn(input.runId, queue, takes.split(',').slice(0, MAX_HANDLERS_TAKEN)) : null;
-  let next: { body: Uint8Array; sig: string | undefined } | undefined;
+  // The worker's session (attempt-sessions.ts): what it takes is sealed for it, once its token verified above.
+  const session = msg.headers?.get(SESSION_HEADER);
+  const seal = session ? (body: Uint8Array) => host.tokens.sessions().seal(session, body) : undefined;
+  const follow = takes && dispatch ? dispatch.expectFollowOn(input.runId, queue, takes.split(',').slice(0, MAX_HANDLERS_TAKEN), seal) : null;
+  let next: Carried | undefined;
   let done: Awaited<ReturnType<typeof recordOutcome>>;
   try {
     done = await withHeldDeliveries((custody) => recordOutcome(host, input, queue, by, iso(host.now()), { commitKey, custody }));

@@ -18,6 +18,7 @@ import { createRetrying } from './create-retry.js';
 import { errorMessage } from '../../errors/index.js';
 import { leafHash, parentHash, parseBatchHeader, rootMessage } from './attempt-batch.js';
 import { trimOldest } from '../../bounded.js';
+import { ATTEMPT_MAC_HEADER, EXCHANGE_KEY, WorkerSession } from './attempt-sessions.js';
 
 export const KEYS_BUCKET = 'LF_KEYS';
 const ATTEMPTS_KEY = 'attempts';
@@ -31,6 +32,9 @@ export async function publishAttemptKey(js: JetStreamClient, tokens: AttemptToke
     history: 1, replicas: s.replicas ?? 1, allow_direct: true,
     storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
   }));
+  // The exchange key first: a worker that reads the attempts' key finds it there too (attempt-sessions.ts).
+  const exchange = tokens.sessions().record((data) => tokens.sign(data));
+  if ((await kv.get(EXCHANGE_KEY).catch(() => null))?.string() !== exchange) await createRetrying(() => kv.put(EXCHANGE_KEY, exchange));
   const key = tokens.publicKey();
   if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key) await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
 }
@@ -51,12 +55,14 @@ const TRUSTED_KEPT = 8192;
 export class AttemptVerifier {
   /** Trusted hashes (latin1 strings of their 32 bytes), oldest first. */
   private readonly trusted = new Set<string>();
+  /** The session attempts carried in a report's answer are sealed for (attempt-sessions.ts); null: signed ones only. */
+  session: WorkerSession | null = null;
 
   private constructor(private readonly key: KeyObject) {}
 
   /** From LEDGERFLOW_ATTEMPT_KEY when set, else from LF_KEYS, waiting (with `log`) until an engine has put it there. */
   static async open(nc: NatsConnection, o: { pinned?: string; stopped: () => boolean; log: (line: string) => void }): Promise<AttemptVerifier | null> {
-    if (o.pinned) return new AttemptVerifier(keyOf(o.pinned, 'LEDGERFLOW_ATTEMPT_KEY'));
+    if (o.pinned) return new AttemptVerifier(keyOf(o.pinned, 'LEDGERFLOW_ATTEMPT_KEY')).withSession(nc, o.log);
     let said = false;
     // Asked often at first (a worker started with its engines must not miss a run's first seconds), then less.
     for (let tries = 0; !o.stopped(); tries++) {
@@ -66,14 +72,30 @@ export class AttemptVerifier {
         said = true;
         return null;
       });
-      if (got) return new AttemptVerifier(keyOf(got, `KV ${KEYS_BUCKET}`));
+      if (got) return new AttemptVerifier(keyOf(got, `KV ${KEYS_BUCKET}`)).withSession(nc, o.log);
       await new Promise((r) => setTimeout(r, pause));
     }
     return null;
   }
 
-  /** Whether `data` is an attempt an engine signed (its header's signature verifies, alone or for its batch). */
+  /**
+   * The session, from the engines' exchange key in LF_KEYS when they put one there signed with this key (engines
+   * from before sessions did not: then none, and carried attempts come signed).
+   */
+  private async withSession(nc: NatsConnection, log: (line: string) => void): Promise<AttemptVerifier> {
+    const record = await readKey(nc, EXCHANGE_KEY).catch(() => null);
+    this.session = record ? WorkerSession.from(record, this.key) : null;
+    if (record && !this.session) log(`KV ${KEYS_BUCKET} key ${EXCHANGE_KEY} is not signed with the engines' attempt key: attempts handed over in answers must come signed`);
+    return this;
+  }
+
+  /**
+   * Whether `data` is an attempt an engine signed (its header's signature verifies, alone or for its batch), or
+   * sealed for this worker's session (ATTEMPT_MAC_HEADER, attempt-sessions.ts).
+   */
   verify(data: Uint8Array, headers: MsgHdrs | undefined): boolean {
+    const mac = headers?.get(ATTEMPT_MAC_HEADER);
+    if (mac) return this.session?.verify(data, mac) === true;
     const sig = headers?.get(ATTEMPT_SIG_HEADER);
     if (!sig) return false;
     if (/^[A-Za-z0-9_-]{86}$/.test(sig)) return edVerify(null, data, this.key, Buffer.from(sig, 'base64url'));
@@ -104,10 +126,10 @@ export class AttemptVerifier {
   }
 }
 
-async function readKey(nc: NatsConnection): Promise<string | null> {
+async function readKey(nc: NatsConnection, key = ATTEMPTS_KEY): Promise<string | null> {
   // A short timeout: a bucket not made yet answers nothing, and the next ask comes soon.
   const kv = await new Kvm(jetstream(nc, { timeout: 1000 })).create(KEYS_BUCKET, { bindOnly: true, allow_direct: true });
-  return (await kv.get(ATTEMPTS_KEY))?.string() || null;
+  return (await kv.get(key))?.string() || null;
 }
 
 function keyOf(text: string, where: string): KeyObject {

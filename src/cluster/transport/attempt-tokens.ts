@@ -12,6 +12,7 @@ import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes,
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { StorageType, Kvm } from '../../store/index.js';
 import { createRetrying } from './create-retry.js';
+import { EngineSessions, exchangeKeyFrom } from './attempt-sessions.js';
 
 export const ENGINE_BUCKET = 'LF_ENGINE';
 const SECRET_KEY = 'attempt-secret';
@@ -21,6 +22,7 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 
 export class AttemptTokens {
   private signingKey: KeyObject | null = null;
+  private engineSessions: EngineSessions | null = null;
 
   private constructor(private readonly secret: Uint8Array) {}
 
@@ -37,6 +39,11 @@ export class AttemptTokens {
   /** The public half of the signing key, raw (32 bytes) in base64url: what workers verify with. */
   publicKey(): string {
     return createPublicKey(this.key()).export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64url');
+  }
+
+  /** Attempts carried in a report's answer, sealed for the worker's session (attempt-sessions.ts); the exchange key is derived from the secret too. */
+  sessions(): EngineSessions {
+    return this.engineSessions ??= new EngineSessions(exchangeKeyFrom(createHmac('sha256', this.secret).update('lf-attempt-exchange-key').digest()));
   }
 
   private key(): KeyObject {

@@ -5,6 +5,7 @@
  * letters, presence and who is speaking. How it fits: ./NOTES.md.
  */
 export { ATTEMPT_SIG_HEADER, AttemptVerifier, publishAttemptKey } from './attempt-keys.js';
+export { ATTEMPT_MAC_HEADER, SESSION_HEADER, EXCHANGE_KEY, EngineSessions, WorkerSession } from './attempt-sessions.js';
 export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js';
 export { BatchSigner } from './attempt-batch.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';

@@ -14,7 +14,7 @@ import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { domainOf, headers, isNoResponders, isTransient, JetStreamApiError, SharedReplies } from '../../store/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
-import { decodeOrUndefined, encode, REPORT_RECORDED_HEADER, ReportAnswer, subjects, reportDigest, TAKES_NEXT_HEADER, type InputMessage, type TaskMessage } from '../transport/index.js';
+import { decodeOrUndefined, encode, REPORT_RECORDED_HEADER, ReportAnswer, subjects, reportDigest, SESSION_HEADER, TAKES_NEXT_HEADER, type InputMessage, type TaskMessage } from '../transport/index.js';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
 import { trimOldest } from '../../bounded.js';
 
@@ -43,8 +43,11 @@ export class OutcomeReporter {
   /** Outcomes handed to engines wait for their answers on one subscription (replies.ts), made on first use. */
   private replies: SharedReplies | undefined;
 
-  /** `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). */
-  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null; patienceMs?: number }) {}
+  /**
+   * `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). `session`: the worker's session key
+   * (SESSION_HEADER, attempt-sessions.ts), sent with a report that takes a next attempt, once known.
+   */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null; patienceMs?: number; session?: () => string | undefined }) {}
 
   /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
   remembered(key: string): InputMessage | undefined {
@@ -86,6 +89,8 @@ export class OutcomeReporter {
       if (takes && takes.length > 0) {
         h = headers();
         h.set(TAKES_NEXT_HEADER, takes.join(','));
+        const session = this.opts.session?.();
+        if (session) h.set(SESSION_HEADER, session);
       }
       const reply = await this.replies.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeoutMs: DIRECT_REPORT_TIMEOUT_MS, ...(h ? { headers: h } : {}) });
       if (reply.headers?.get(REPORT_RECORDED_HEADER) === '1') return { next: reply };

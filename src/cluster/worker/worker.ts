@@ -326,7 +326,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       js = jetstream(nc);
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
       asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
-      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc, patienceMs: opts.reportPatienceMs });
+      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc, patienceMs: opts.reportPatienceMs, session: () => verifier?.session?.header });
       const offers: OfferTaker = offerTaker = {
         nc, queue, sender, log, signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
         free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
