@@ -10,7 +10,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { AckPolicy, DeliverPolicy, nanos, jetstream, jetstreamManager } from '../store/index.js';
+import { AckPolicy, DeliverPolicy, nanos, jetstream, jetstreamManager, pullNow } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
@@ -53,7 +53,14 @@ const COALESCE_MS = 500;
 const COALESCE_MAX_HELD = 512;
 /** Runs taken in hand at most (waiting for commits, or applying). */
 const MAX_RUNS_IN_HAND = 1024;
-const FETCH_BATCH = 64;
+const FETCH_BATCH = 256;
+/**
+ * How long the projection waits after a pull that emptied the consumer: commits are taken in batches this far
+ * apart at most, not each as it is stored (pull-now.ts). Well below COALESCE_MS, and the readers' look.
+ */
+const PULL_PAUSE_MS = 50;
+/** A pull that brings nothing, not even a status, in this long has failed (a consumer gone answers nothing). */
+const PULL_TIMEOUT_MS = 5000;
 
 /** A commit as pulled: its message, and its events (or why it is not a commit). */
 interface Item { m: JsMsg; events: EventEnvelope[] | Error }
@@ -319,28 +326,31 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     return p;
   };
 
-  // The pull under way, stopped by stop() so that an engine's stop does not wait out its expiry (up to 1 s).
-  let pulling: { stop(): void } | null = null;
+  // The pause between pulls, cut short by stop().
+  let pausing: { stop(): void } | null = null;
+  const pause = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { pausing = null; resolve(); }, ms);
+    pausing = { stop: () => { clearTimeout(timer); pausing = null; resolve(); } };
+  });
   const loop = (async () => {
     while (!stopped) {
       try {
-        const consumer = await js.consumers.get(store.stream, RUNS_INDEX_CONSUMER);
         while (!stopped) {
-          const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: 1000 });
-          pulling = batch;
-          if (stopped) batch.stop();
-          for await (const m of batch) {
+          // What is stored since the last pull, at once (pull-now.ts); a full batch is followed at once by the next.
+          const batch = await pullNow(nc, store.stream, RUNS_INDEX_CONSUMER, FETCH_BATCH, PULL_TIMEOUT_MS);
+          for (const m of batch) {
             const p = handle(m);
             if (!p) continue;
             inflight.add(p);
             void p.finally(() => inflight.delete(p));
             if (inflight.size >= MAX_RUNS_IN_HAND) await Promise.race(inflight);
           }
+          if (batch.length < FETCH_BATCH && !stopped) await pause(PULL_PAUSE_MS);
         }
       } catch (err) {
         if (stopped) break;
         log(`run index: ${errorMessage(err)}; pulling again in 1 s`);
-        await new Promise((r) => setTimeout(r, 1000));
+        await pause(1000);
         try { await ensureProjectionConsumer(store); } catch { /* the next round reports it */ }
       }
     }
@@ -355,7 +365,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     },
     async stop() {
       stopped = true;
-      pulling?.stop();
+      pausing?.stop();
       releaseAll();
       await loop;
       releaseAll();

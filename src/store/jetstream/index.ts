@@ -15,3 +15,4 @@ export { ADMISSION_BUCKET } from './exclusive.js';
 export { AckPolicy, ClosedConnectionError, DeliverPolicy, InvalidArgumentError, DiscardPolicy, JetStreamApiError, JetStreamError, KvWatchInclude, Kvm, NoRespondersError, PermissionViolationError, RequestError, RetentionPolicy, StorageType, TimeoutError, createInbox, headers, jetstream, jetstreamManager, nanos, natsLib, toJsMsg, apiPrefix, domainOf, kvPutSubject } from './nats-lib.js';
 export { connect } from './write-coalesce.js';
 export { SharedReplies } from './replies.js';
+export { pullNow } from './pull-now.js';

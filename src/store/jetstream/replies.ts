@@ -41,7 +41,7 @@ function tokenOf(subject: string, from: number): number | undefined {
 }
 
 /** The inbox prefix the connection was made with (inbox.ts), where only its user may listen. */
-function inboxPrefixOf(nc: NatsConnection): string | undefined {
+export function inboxPrefixOf(nc: NatsConnection): string | undefined {
   return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
 }
 
