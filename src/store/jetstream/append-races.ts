@@ -6,7 +6,7 @@
  * what a duplicate reply's original was. Apart from store.ts because only an
  * append that may have raced needs them.
  */
-import type { StoredMsg } from '@nats-io/jetstream';
+import type { GotMessage } from './publisher.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendResult } from '../port.js';
 import { ERR_WRONG_LAST_SEQUENCE, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, parseRunSubject } from './codec.js';
@@ -40,7 +40,7 @@ export interface RaceContext {
  */
 export async function checkWon({ link, o, positions }: RaceContext, c: Conn, runId: string, subject: string, after: number, seq: number, expectedSeq: number, deadline: number): Promise<void> {
   let chain = expectedSeq;
-  let winner: StoredMsg | undefined;
+  let winner: GotMessage | undefined;
   for (let next = after + 1; next < seq;) {
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
     if (!m || m.seq >= seq) break;

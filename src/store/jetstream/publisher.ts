@@ -1,5 +1,5 @@
 /**
- * JetStream publishes for appends, pipelined on one reply subscription.
+ * JetStream publishes for appends, and gets of one message for reads, pipelined on one reply subscription.
  *
  * A JetStream publish is a core NATS publish with a reply subject: the
  * server answers with a PubAck (`{"stream","seq","duplicate"}`) or an API
@@ -61,6 +61,10 @@ export function encodedHeaders(fields: HeaderFields, more: HeaderFields = []): {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** A message of the stream as a get answers it: its subject, stream sequence and body. */
+export interface GotMessage { subject: string; seq: number; data: Uint8Array }
 
 export class JetStreamPublisher {
   private readonly replies: SharedReplies;
@@ -97,6 +101,32 @@ export class JetStreamPublisher {
     // What the store relies on (the stream sequence it keeps as the run's position), checked as a PubAck must be.
     if (typeof r.stream !== 'string' || r.stream === '' || !Number.isSafeInteger(r.seq) || r.seq! < 1) throw new JetStreamError('invalid ack response');
     return { stream: r.stream, seq: r.seq!, duplicate: r.duplicate === true, domain: r.domain } as PubAck;
+  }
+
+  /**
+   * One message of `stream` (`query`: `{ seq }`, `{ last_by_subj }` or `{ seq, next_by_subj }`), asked on the
+   * same reply subscription: what `jsm.streams.getMessage` answers, without its per-request overhead (a read
+   * of a run just started, and the walks of reads and append checks). A JetStreamApiError for an API error
+   * (10037: no such message), as the manager gives it.
+   */
+  async get(api: string, stream: string, query: object, timeoutMs: number): Promise<GotMessage> {
+    let msg: Msg;
+    try {
+      msg = await this.replies.request(`${api}.STREAM.MSG.GET.${stream}`, encoder.encode(JSON.stringify(query)), { timeoutMs });
+    } catch (err) {
+      if (err instanceof RequestError && err.cause instanceof NoRespondersError) throw new JetStreamNotEnabled('jetstream is not enabled', { cause: err });
+      throw err;
+    }
+    let r: { error?: { code: number; err_code?: number; description?: string }; message?: { subject?: unknown; seq?: unknown; data?: unknown } };
+    try {
+      r = JSON.parse(decoder.decode(msg.data));
+    } catch (err) {
+      throw new JetStreamError(`bad JSON in the reply: ${(err as Error).message}`, { cause: err });
+    }
+    if (r.error) throw new JetStreamApiError({ code: r.error.code, err_code: r.error.err_code ?? 0, description: r.error.description ?? '' });
+    const m = r.message;
+    if (typeof m?.subject !== 'string' || !Number.isSafeInteger(m.seq) || (m.data !== undefined && typeof m.data !== 'string')) throw new JetStreamError('invalid message get response');
+    return { subject: m.subject, seq: m.seq as number, data: typeof m.data === 'string' ? Buffer.from(m.data, 'base64') : new Uint8Array(0) };
   }
 
   /** Fails every publish waiting for a reply with ReplyLostError (the link calls this on reconnection). */

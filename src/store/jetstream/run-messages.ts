@@ -4,20 +4,21 @@
  * run). Apart from store.ts because reading, appending and the race checks
  * (append-races.ts) all read messages this way.
  */
-import type { MsgRequest, StoredMsg } from '@nats-io/jetstream';
-import { DeliverPolicy } from './nats-lib.js';
+import { DeliverPolicy, apiPrefix } from './nats-lib.js';
 import { ERR_NO_MESSAGE_FOUND, apiErrorCode } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
+import type { GotMessage } from './publisher.js';
 import { scanMessages } from './scan.js';
 
 /** Commits a read fetches one request each before it makes a consumer for the rest (see runMessages). */
 const WALK_LIMIT = 16;
 
 /** The message `query` names; null when there is none. */
-export async function getMessage(link: JetStreamLink, o: ResolvedOptions, c: Conn, query: MsgRequest | { next_by_subj: string; seq: number }, deadline: number): Promise<StoredMsg | null> {
+export async function getMessage(link: JetStreamLink, o: ResolvedOptions, c: Conn, query: { seq: number } | { last_by_subj: string } | { next_by_subj: string; seq: number }, deadline: number): Promise<GotMessage | null> {
   try {
-    return await link.call('get message', deadline, () => c.jsm.streams.getMessage(o.stream, query as MsgRequest));
+    // On the publisher's reply subscription (publisher.ts): it times out by itself, and fails with ReplyLostError on a reconnection.
+    return await link.call('get message', deadline, (timeoutMs) => c.pub.get(apiPrefix(c.nc), o.stream, query, timeoutMs), undefined, { honoursTimeout: true });
   } catch (err) {
     if (apiErrorCode(err) === ERR_NO_MESSAGE_FOUND) return null;
     throw err;
