@@ -37,6 +37,11 @@
  * and its ratios null. LEDGERFLOW_BENCH_PEERS=dbos,restate (a comma list
  * of dbos, restate, bullmq_aof, bullmq) measures only those peers.
  *
+ * Every side's round, and its batch one at a time, starts on a settled disk: `sync` first, so that no
+ * side pays for the writeback another side (PostgreSQL's WAL, Restate's RocksDB, Redis' AOF, our file
+ * store and JetStream) left behind: the file store's rounds had swung from 1,561 to 3,486 workflows/s
+ * between two runs, partly on the ext4 work of whatever ran before them.
+ *
  * bench/peers/ is a package of its own (its own lockfile), not a dependency
  * of ledgerflow: installed here on first use with `npm ci --prefix
  * bench/peers` (exactly its lockfile).
@@ -56,6 +61,12 @@ import { startPostgres, startRedis, startRestate, type PeerServer } from './peer
 import { cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, procCpuUs, progress, type Bench } from './kit.js';
 
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
+
+/** Writes back what is dirty in the page cache, every file system's (`sync` waits for it): the next side starts with none. */
+function settleDisk(): void {
+  const r = spawnSync('sync', [], { stdio: 'ignore', timeout: 120_000 });
+  if (r.error) throw new Error(`sync (settling the disk between sides): ${r.error.message}`);
+}
 const CONCURRENCY = 64;
 
 /** One side of the comparison: ours or a peer's. */
@@ -254,9 +265,10 @@ export async function benchPeers(b: Bench): Promise<void> {
         progress(`peers: ${peer.key} missing: ${missing[peer.key]}`);
       }
     }
-    /** Runs `fn` on every side still there; a peer that fails is dropped as missing, a failure of ours fails the section. */
+    /** Runs `fn` on every side still there, each on a settled disk (see above); a peer that fails is dropped as missing, a failure of ours fails the section. */
     const each = async (what: string, fn: (s: Side) => Promise<void>) => {
       for (const s of [...sides]) {
+        settleDisk();
         try {
           await fn(s);
         } catch (err) {
