@@ -60,7 +60,7 @@ const FETCH_BATCH = 256;
  */
 const PULL_PAUSE_MS = 50;
 /** A pull that brings nothing, not even a status, in this long has failed (a consumer gone answers nothing). */
-const PULL_TIMEOUT_MS = 5000;
+const PULL_TIMEOUT_MS = 2000;
 
 /** A commit as pulled: its message, and its events (or why it is not a commit). */
 interface Item { m: JsMsg; events: EventEnvelope[] | Error }

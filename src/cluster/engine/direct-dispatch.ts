@@ -70,10 +70,10 @@ export interface Handed {
  */
 interface Chain { release(): void; until: Promise<void>; attempts: Map<string, Handed>; backed: boolean }
 
-/** A report being recorded whose worker takes a next attempt in the answer: which, and the one carried. */
 /** An attempt carried in a report's answer: its body, sealed for the worker's session (`mac`) or else signed (`sig`). */
 export interface Carried { body: Uint8Array; sig?: string; mac?: string }
 
+/** A report being recorded whose worker takes a next attempt in the answer: which, how to seal it, and the one carried. */
 interface FollowOn { queue: string; handlers: ReadonlySet<string>; seal?: (body: Uint8Array) => string | undefined; carried?: Carried }
 
 export interface DirectDispatchOptions {
@@ -118,7 +118,7 @@ export class DirectDispatch {
   /**
    * A worker's report of run `runId` is being recorded, and its report said it takes a next attempt of
    * `handlers` on `queue` in the answer (TAKES_NEXT_HEADER): the first such attempt the commit starts
-   * goes to it there, signed as an offer, instead of being offered to any worker. Handed over as an offer
+   * goes to it there, sealed for the worker's session or signed as an offer, instead of being offered to any worker. Handed over as an offer
    * is: in this engine's custody, so an answer that never arrives leaves the attempt unheard of, and the
    * lease queues it. One report of a run at a time carries (a run's inputs are processed one at a time).
    * `seal`: the seal of a body for the worker's session (attempt-sessions.ts), used instead of a signature
