@@ -62,3 +62,18 @@ describe('sessions of carried attempts', () => {
     expect(typeof sessions.seal(ed, body)).toBe('string');
   });
 });
+
+describe('attempt tokens, kept once made', () => {
+  it('a token kept is the one made afresh: its report verifies, another attempt\'s token does not, past the bound too', () => {
+    const secret = randomBytes(32);
+    const engine = AttemptTokens.fromSecret(secret);
+    const fresh = () => AttemptTokens.fromSecret(secret);
+    const tokens = Array.from({ length: 5000 }, (_, i) => engine.tokenFor(`run-${i}`, 'charge', 1));
+    for (const i of [0, 1, 2500, 4999]) {
+      expect(tokens[i]).toBe(fresh().tokenFor(`run-${i}`, 'charge', 1));
+      expect(engine.verify(`run-${i}`, 'charge', 1, tokens[i])).toBe(true);
+      expect(engine.verify(`run-${i}`, 'charge', 2, tokens[i])).toBe(false);
+      expect(engine.verify(`run-${i + 1}`, 'charge', 1, tokens[i])).toBe(false);
+    }
+  });
+});
