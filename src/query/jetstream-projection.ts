@@ -10,13 +10,13 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { AckPolicy, DeliverPolicy, nanos, jetstream, jetstreamManager, pullNow } from '../store/index.js';
+import { AckPolicy, DeliverPolicy, KvCas, nanos, jetstream, jetstreamManager, pullNow } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
 import { compiledForRun, latestWorkflow } from '../runtime/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
-import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
+import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
 import { advance, canContinue, persistTracked, restoreTracked, track, type TrackedRun } from './record.js';
 import { trimOldest } from '../bounded.js';
 
@@ -95,6 +95,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const js = jetstream(nc);
   await ensureProjectionConsumer(store);
   let kv: KV | null = await openBucket(js, o);
+  const kvCas = new KvCas(nc, RUNS_INDEX_BUCKET);
   const bucket = async () => (kv ??= await openBucket(js, o));
   const stats = { applied: 0, rebuilt: 0, skipped: 0, corrupt: 0, conflicts: 0, failures: 0, fromMemory: 0 };
   const compiledByHash = new Map<string, CompiledWorkflow>();
@@ -224,11 +225,14 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     }
   };
 
-  /** Writes at the revision read (null: the key must not exist); the new revision, or null when someone else wrote first. */
+  /**
+   * Writes at the revision read (null: the key must not exist); the new revision, or null when someone else wrote
+   * first (or a deleted key's marker is there: the next round reads it). On the store's reply subscription (kv-cas.ts).
+   */
   const cas = async (runId: string, value: IndexValue, revision: number | null): Promise<number | null> => {
-    const b = await bucket();
+    await bucket();
     try {
-      return revision !== null ? await b.update(runId, encodeValue(value), revision) : await b.create(runId, encodeValue(value));
+      return await kvCas.put(runId, encodeValue(value), revision);
     } catch (err) {
       if (isCasConflict(err)) return null;
       throw err;

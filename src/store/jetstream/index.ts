@@ -16,3 +16,4 @@ export { AckPolicy, ClosedConnectionError, DeliverPolicy, InvalidArgumentError, 
 export { connect } from './write-coalesce.js';
 export { SharedReplies } from './replies.js';
 export { pullNow } from './pull-now.js';
+export { KvCas } from './kv-cas.js';

@@ -75,13 +75,14 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Publishes `body` on `subject` with `headers`, then a message id (dedup)
+   * Publishes `body` on `subject` with `headers`, then a message id (dedup; none for a KV write, kv-cas.ts)
    * and the expected last sequence of the subject; resolves with the PubAck.
    * Throws synchronously-as-rejection what `nc.publish` throws (e.g.
    * MAX_PAYLOAD_EXCEEDED, a closed connection).
    */
-  async publish(subject: string, body: Uint8Array, opts: { msgID: string; lastSubjectSequence: number; headers: HeaderFields; timeoutMs: number }): Promise<PubAck> {
-    const h = encodedHeaders(opts.headers, [['Nats-Msg-Id', opts.msgID], ['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)]]);
+  async publish(subject: string, body: Uint8Array, opts: { msgID?: string; lastSubjectSequence: number; headers: HeaderFields; timeoutMs: number }): Promise<PubAck> {
+    const expected: [string, string] = ['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)];
+    const h = encodedHeaders(opts.headers, opts.msgID !== undefined ? [['Nats-Msg-Id', opts.msgID], expected] : [expected]);
     let msg: Msg;
     try {
       msg = await this.replies.request(subject, body, { headers: h, timeoutMs: opts.timeoutMs });
