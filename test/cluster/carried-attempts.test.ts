@@ -60,6 +60,28 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     return offers;
   };
 
+  /**
+   * As a worker would by hand (no worker runs yet): takes first's offer of a new run, then reports it asking
+   * for `second` in the answer (with `session`, the worker's session key); the run and that answer.
+   */
+  const firstReportedByHand = async (asWorker: NatsConnection, session?: string): Promise<{ runId: string; answer: Msg }> => {
+    let offered: TaskMessage | undefined;
+    const sub = asWorker.subscribe(subjects.offer('default', 'first'), { queue: offerGroup('default'), callback: (_e, o) => {
+      offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
+      o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
+    } });
+    await asWorker.flush();
+    const { runId } = await c.client.start('carried-chain', {});
+    const task = await waitFor('first to be offered', () => offered);
+    sub.unsubscribe();
+    const h = headers();
+    h.set(TAKES_NEXT_HEADER, 'second');
+    if (session) h.set(SESSION_HEADER, session);
+    const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, output: { one: 1 } } };
+    const answer: Msg = await asWorker.request(subjects.directReport('worker', 'default', runId, task.reportTo), new TextEncoder().encode(JSON.stringify(outcome)), { timeout: 5000, headers: h });
+    return { runId, answer };
+  };
+
   it('a chain on one worker is offered once; each next step comes back with the answer', async () => {
     const worker = await c.addWorker({ handlers });
     const engine = c.engines[0]!;
@@ -107,20 +129,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     const open = () => AttemptVerifier.open(asWorker, { stopped: () => false, log: () => {} });
     const [mine, another] = [(await open())!, (await open())!];
     expect(mine.session).not.toBeNull();
-    let offered: TaskMessage | undefined;
-    const sub = asWorker.subscribe(subjects.offer('default', 'first'), { queue: offerGroup('default'), callback: (_e, o) => {
-      offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
-      o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
-    } });
-    await asWorker.flush();
-    const { runId } = await c.client.start('carried-chain', {});
-    const task = await waitFor('first to be offered', () => offered);
-    sub.unsubscribe();
-    const h = headers();
-    h.set(TAKES_NEXT_HEADER, 'second');
-    h.set(SESSION_HEADER, mine.session!.header);
-    const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, output: { one: 1 } } };
-    const answer: Msg = await asWorker.request(subjects.directReport('worker', 'default', runId, task.reportTo), new TextEncoder().encode(JSON.stringify(outcome)), { timeout: 5000, headers: h });
+    const { runId, answer } = await firstReportedByHand(asWorker, mine.session!.header);
     expect(answer.headers?.get(REPORT_RECORDED_HEADER)).toBe('1');
     expect(answer.headers?.get(ATTEMPT_SIG_HEADER)).toBe('');
     expect(answer.headers?.get(ATTEMPT_MAC_HEADER)).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -141,19 +150,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
   it('an attempt handed over in an answer and never run is queued once its engine stops hearing of it, and runs elsewhere once', async () => {
     const asWorker: NatsConnection = await c.connect('worker');
     // No worker runs yet: take first's offer as a worker would, then report it asking for `second`.
-    let offered: TaskMessage | undefined;
-    const sub = asWorker.subscribe(subjects.offer('default', 'first'), { queue: offerGroup('default'), callback: (_e, o) => {
-      offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
-      o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
-    } });
-    await asWorker.flush();
-    const { runId } = await c.client.start('carried-chain', {});
-    const task = await waitFor('first to be offered', () => offered);
-    sub.unsubscribe();
-    const h = headers();
-    h.set(TAKES_NEXT_HEADER, 'second');
-    const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, output: { one: 1 } } };
-    const answer: Msg = await asWorker.request(subjects.directReport('worker', 'default', runId, task.reportTo), new TextEncoder().encode(JSON.stringify(outcome)), { timeout: 5000, headers: h });
+    const { runId, answer } = await firstReportedByHand(asWorker);
     expect(answer.headers?.get(REPORT_RECORDED_HEADER)).toBe('1');
     const carried = TaskMessage.parse(JSON.parse(new TextDecoder().decode(answer.data)));
     expect(carried).toMatchObject({ runId, taskId: 'second', handler: 'second', attempt: 1 });
