@@ -82,7 +82,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
     }
   }, 60_000);
 
-  it('a copy queued while the attempt runs unclaimed waits on the claim its worker writes when asked: it runs once, nothing restarts', async () => {
+  it('a copy queued while the attempt runs unclaimed waits on the claim its worker writes when asked: it runs once and is never restarted', async () => {
     logs.length = 0;
     const jsm = await c.jsm();
     const admin: NatsConnection = await c.connect();
@@ -116,7 +116,14 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
       expect(view.status, show()).toBe('COMPLETED');
       expect(ran, show()).toEqual(['first by W1']);
       const events = await c.client.store.read(runId);
-      expect(events.map((e) => e.type), show()).toEqual(['run.started', 'task.started', 'task.completed', 'task.started', 'task.completed']);
+      // The copy of `first` waited on W1's claim: `first` started once, completed once, never restarted.
+      const ofFirst = events.filter((e) => 'task' in e.data && e.data.task === 'first').map((e) => e.type);
+      expect(ofFirst, show()).toEqual(['task.started', 'task.completed']);
+      // `second` is not what this test is about: a reconcile still under way when it is handed out can queue a
+      // copy of it ahead of the original, which then finds nobody to answer for it and is recorded as a restart
+      // (docs/nats.md: a recorded restart, never an unrecorded second run). Either way it completes once.
+      const ofSecond = events.filter((e) => 'task' in e.data && e.data.task === 'second').map((e) => e.type);
+      expect([['task.started', 'task.completed'], ['task.started', 'task.restarted', 'task.completed']], show()).toContainEqual(ofSecond);
       expect(replayRun(events).divergence).toBeNull();
       if (process.env.LF_DBG) console.error(show());
     } finally {
