@@ -14,10 +14,11 @@ export function canPrompt(stdin: NodeJS.ReadStream = process.stdin, stderr: Node
 /** Asks `question` on stderr and reads one line from the terminal with echo off; Ctrl-C or Ctrl-D gives up (null). */
 export function promptPassword(question: string, stdin = process.stdin as ReadStream, stderr: NodeJS.WriteStream = process.stderr): Promise<string | null> {
   return new Promise((resolve) => {
-    stderr.write(question);
     let typed = '';
     const wasRaw = stdin.isRaw;
+    // Echo off before the question shows: what is typed (or pasted) as soon as it does is never echoed.
     stdin.setRawMode(true);
+    stderr.write(question);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (value: string | null) => {
