@@ -17,7 +17,7 @@ import { CommitSchema, type EventEnvelope } from '../events/index.js';
 import { compiledForRun, latestWorkflow } from '../runtime/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
 import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
-import { advance, canContinue, persistTracked, restoreTracked, track, type TrackedRun } from './record.js';
+import { advance, canContinue, persistTracked, restoreTracked, track, type FoldedAfter, type TrackedRun } from './record.js';
 import { trimOldest } from '../bounded.js';
 
 export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
@@ -30,14 +30,19 @@ export interface ProjectionOptions extends BucketSettings {
 }
 
 export interface RunIndexProjection {
-  /** `fromMemory`: commits taken as this process wrote them (see `stored`), not parsed from their message. */
-  readonly stats: { applied: number; rebuilt: number; skipped: number; corrupt: number; conflicts: number; failures: number; fromMemory: number };
+  /**
+   * `fromMemory`: commits taken as this process wrote them (see `stored`), not parsed from their message;
+   * `fromRead`: runs' first commits taken as this process read them (a client's start it drives).
+   */
+  readonly stats: { applied: number; rebuilt: number; skipped: number; corrupt: number; conflicts: number; failures: number; fromMemory: number; fromRead: number };
   /**
    * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its
    * events are taken from here instead of parsing and validating the message again (they are what
-   * was written). Kept for a while, then forgotten: a delivery not found here is parsed.
+   * was written). Kept for a while, then forgotten: a delivery not found here is parsed. `after`: the
+   * run's fold after these events, as this process folded them: the record takes it instead of folding
+   * them again (record.ts FoldedAfter).
    */
-  stored(runId: string, events: EventEnvelope[], position: number): void;
+  stored(runId: string, events: EventEnvelope[], position: number, after?: FoldedAfter): void;
   stop(): Promise<void>;
 }
 
@@ -63,7 +68,7 @@ const PULL_PAUSE_MS = 50;
 const PULL_TIMEOUT_MS = 2000;
 
 /** A commit as pulled: its message, and its events (or why it is not a commit). */
-interface Item { m: JsMsg; events: EventEnvelope[] | Error }
+interface Item { m: JsMsg; events: EventEnvelope[] | Error; after?: FoldedAfter | undefined }
 
 /** Commits of this process kept for their delivery at most (see `stored`); the oldest are forgotten first. */
 const LOCAL_KEPT = 4096;
@@ -90,6 +95,8 @@ export async function ensureProjectionConsumer(store: JetStreamEventStore, start
 
 export async function startRunIndexProjection(o: ProjectionOptions): Promise<RunIndexProjection> {
   const { store } = o;
+  // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as read.
+  store.keepFirstCommits();
   const log = o.log ?? (() => {});
   const nc = await store.connection();
   const js = jetstream(nc);
@@ -97,7 +104,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   let kv: KV | null = await openBucket(js, o);
   const kvCas = new KvCas(nc, RUNS_INDEX_BUCKET);
   const bucket = async () => (kv ??= await openBucket(js, o));
-  const stats = { applied: 0, rebuilt: 0, skipped: 0, corrupt: 0, conflicts: 0, failures: 0, fromMemory: 0 };
+  const stats = { applied: 0, rebuilt: 0, skipped: 0, corrupt: 0, conflicts: 0, failures: 0, fromMemory: 0, fromRead: 0 };
   const compiledByHash = new Map<string, CompiledWorkflow>();
   let stopped = false;
   const runChains = new Map<string, Promise<void>>();
@@ -134,7 +141,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
    * tracked run it was folded from, when it was (`mine`: the one this engine folded last, which
    * spares restoring it from its stored form).
    */
-  const next = async (runId: string, events: EventEnvelope[], had: IndexValue | null, mine?: TrackedRun): Promise<{ value: IndexValue; tracked?: TrackedRun } | null> => {
+  const next = async (runId: string, events: EventEnvelope[], had: IndexValue | null, mine?: TrackedRun, after?: FoldedAfter): Promise<{ value: IndexValue; tracked?: TrackedRun } | null> => {
     const first = events[0]!.seq;
     const last = events[events.length - 1]!.seq;
     if (had && 'record' in had) {
@@ -142,14 +149,14 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       if (had.record.lastSeq === first - 1 && canContinue(had)) {
         const compiled = mine ? null : had.fold ? await compiledOf(runId, had.definitionHash) : null;
         const t = mine ?? restoreTracked(had, compiled);
-        if (t) { const tracked = advance(t, events); return { value: persistTracked(tracked, tracked.compiled?.hash ?? had.definitionHash), tracked }; }
+        if (t) { const tracked = advance(t, events, after); return { value: persistTracked(tracked, tracked.compiled?.hash ?? had.definitionHash), tracked }; }
       }
     }
     if (had && 'record' in had) {
       const rebuilt = await rebuild(runId);
       return rebuilt ? { value: rebuilt } : null;
     }
-    if (!had && first === 1 && events[0]!.type === 'run.started') { const tracked = track(events); return { value: indexValueOf(tracked, events[0]!), tracked }; }
+    if (!had && first === 1 && events[0]!.type === 'run.started') { const tracked = track(events, after); return { value: indexValueOf(tracked, events[0]!), tracked }; }
     const rebuilt = await rebuild(runId);
     return rebuilt ? { value: rebuilt } : null;
   };
@@ -179,7 +186,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   };
 
   /** Applies one commit's events (or several consecutive commits' of one run, as one). */
-  const apply = async (runId: string, events: EventEnvelope[]): Promise<void> => {
+  const apply = async (runId: string, events: EventEnvelope[], after?: FoldedAfter): Promise<void> => {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const mine = round === 0 ? remembered(runId) : undefined;
       let had: IndexValue | null;
@@ -198,7 +205,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         had = entry && entry.operation === 'PUT' ? decodeValue(entry.string()) : null;
         revision = entry ? entry.revision : null;
       }
-      const made = await next(runId, events, had, mine?.tracked);
+      const made = await next(runId, events, had, mine?.tracked, after);
       if (!made) { stats.skipped++; return; }
       const { value, tracked } = made;
       const rev = await cas(runId, value, revision);
@@ -256,8 +263,10 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   /** Applies the commits of one run in order: runs of consecutive ones as one write, a commit that does not parse alone. */
   const applyAll = async (runId: string, items: Item[]): Promise<void> => {
     let batch: EventEnvelope[] = [];
-    const flush = async () => { if (batch.length > 0) { const b = batch; batch = []; await apply(runId, b); } };
-    for (const { m, events } of items) {
+    // The fold after the batch's last commit, when this process wrote that commit and folded it.
+    let after: FoldedAfter | undefined;
+    const flush = async () => { if (batch.length > 0) { const b = batch; batch = []; await apply(runId, b, after); } };
+    for (const { m, events, after: folded } of items) {
       if (events instanceof Error) {
         await flush();
         // Not a commit: the run cannot be read; say so in its value (the reader reports it), rebuilding would fail the same way.
@@ -267,6 +276,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       }
       if (batch.length > 0 && batch.at(-1)!.seq + 1 !== events[0]!.seq) await flush();
       batch.push(...events);
+      after = folded;
     }
     await flush();
   };
@@ -275,33 +285,40 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const releaseAll = () => { for (const w of waiting.values()) w.release(); };
 
   /** Commits this process wrote, by stream sequence (see `stored`). */
-  const local = new Map<number, { runId: string; events: EventEnvelope[] }>();
-  const localOf = (m: JsMsg, runId: string): EventEnvelope[] | null => {
+  const local = new Map<number, { runId: string; events: EventEnvelope[]; after?: FoldedAfter | undefined }>();
+  const localOf = (m: JsMsg, runId: string): { events: EventEnvelope[]; after?: FoldedAfter | undefined } | null => {
     const mine = local.get(m.seq);
-    if (!mine) return null;
+    if (!mine) {
+      // A run's first commit that another process wrote (a client's start) and this one read to drive the run.
+      const read = store.takeFirstCommit(m.seq, runId);
+      if (read) stats.fromRead++;
+      return read ? { events: read } : null;
+    }
     local.delete(m.seq);
     if (mine.runId !== runId) return null;
     stats.fromMemory++;
-    return mine.events;
+    return mine;
   };
 
   const handle = (m: JsMsg): Promise<void> | null => {
     const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-    const events = localOf(m, runId) ?? eventsOf(m);
+    const mine = localOf(m, runId);
+    const events = mine?.events ?? eventsOf(m);
+    const after = mine?.after;
     const moving = !(events instanceof Error) && events.at(-1)?.state.status === 'RUNNING' && !stopped;
     // One run's commits in turn (fewer conflicts); different runs at once. A commit that arrives while
     // its run's write waits (for more commits, or for the run's chain) joins it, and they are applied together.
     const queued = waiting.get(runId);
     held++;
     if (queued) {
-      queued.items.push({ m, events });
+      queued.items.push({ m, events, after });
       if (!moving) queued.release();
       if (held >= COALESCE_MAX_HELD) releaseAll();
       return null;
     }
     let release!: () => void;
     const ready = new Promise<void>((r) => { release = r; });
-    const w = { items: [{ m, events }], release: () => { if (w.timer) clearTimeout(w.timer); w.timer = null; release(); }, timer: null as ReturnType<typeof setTimeout> | null };
+    const w = { items: [{ m, events, after }] as Item[], release: () => { if (w.timer) clearTimeout(w.timer); w.timer = null; release(); }, timer: null as ReturnType<typeof setTimeout> | null };
     waiting.set(runId, w);
     if (moving) w.timer = setTimeout(w.release, COALESCE_MS);
     else w.release();
@@ -362,9 +379,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
 
   return {
     stats,
-    stored(runId, events, position) {
+    stored(runId, events, position, after) {
       if (stopped || events.length === 0) return;
-      local.set(position, { runId, events });
+      local.set(position, { runId, events, after });
       trimOldest(local, LOCAL_KEPT);
     },
     async stop() {

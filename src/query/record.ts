@@ -100,14 +100,26 @@ export function recordOf(events: readonly EventEnvelope[]): RunRecord {
   return track(events).record;
 }
 
-/** A run's record and its fold, from its whole log (events from seq 1). */
-export function track(events: readonly EventEnvelope[]): TrackedRun {
+/**
+ * The run's fold after the last of the events given, as the process that recorded them folded it (an
+ * engine's run host): taken as it is instead of folding the events again. The compiled workflow it was
+ * folded on may be bound to limits (the same machine and hash).
+ */
+export interface FoldedAfter {
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+}
+
+/** A run's record and its fold, from its whole log (events from seq 1); `after`: see FoldedAfter. */
+export function track(events: readonly EventEnvelope[], after?: FoldedAfter): TrackedRun {
   const [first, ...rest] = events;
   if (!first || first.type !== 'run.started' || first.seq !== 1) {
     throw new RecordGapError(first?.runId ?? '?', 0, first?.seq ?? 0);
   }
+  // The start's definition names the record's trigger, agents and search types (a migration later changes none of them).
   const compiled = compiledForRun(first);
-  const snapshot = startFold(compiled, foldStartOf(first));
+  // With the fold after the last event given, the start's own fold is not made: advance takes the one given.
+  const snapshot = after ? after.snapshot : startFold(compiled, foldStartOf(first));
   // The header, parent and schedule as the stores summarise a run of this one event.
   const summary = summarize(first, first);
   const record: RunRecord = {
@@ -120,26 +132,28 @@ export function track(events: readonly EventEnvelope[]): TrackedRun {
   if (declared) record.searchTypes = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, d.type]));
   // Resolved by the start's fold (a run whose log is run.started alone has them too).
   if (snapshot.context.search !== undefined) record.search = snapshot.context.search;
-  return advance({ record, compiled, snapshot, hash: first.state.hash }, rest);
+  return advance({ record, compiled, snapshot, hash: first.state.hash }, rest, after);
 }
 
 /**
  * Continues a record with the events that follow it (seq lastSeq+1, ...).
  * The same result as `track` over the whole log. Throws RecordGapError when
- * they do not follow it.
+ * they do not follow it. `after`: the fold after the last of them (FoldedAfter), taken instead of
+ * folding them here; a record with no fold kept (a settled run restored) folds nothing either way.
  */
-export function advance(tracked: TrackedRun, events: readonly EventEnvelope[]): TrackedRun {
+export function advance(tracked: TrackedRun, events: readonly EventEnvelope[], after?: FoldedAfter): TrackedRun {
   if (events.length === 0) return tracked;
   let { snapshot, hash, compiled } = tracked;
+  const folding = after === undefined;
   const record: RunRecord = { ...tracked.record };
   let agents: Set<string> | null = null;
   for (const e of events) {
     if (e.runId !== record.runId || e.seq !== record.lastSeq + 1) throw new RecordGapError(record.runId, record.lastSeq, e.seq);
     // Known types are folded; a type this module does not know is folded only if its recorded state differs
     // (notification.* and other records that keep the state change nothing, not even completedAt).
-    if (snapshot && compiled && (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))) snapshot = applyEvent(compiled, snapshot, e).snapshot;
+    if (folding && snapshot && compiled && (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))) snapshot = applyEvent(compiled, snapshot, e).snapshot;
     // Migrated (docs/runs.md#migrating-in-flight-runs): the run goes on under the new version.
-    if (e.type === 'run.migrated' && compiled) { compiled = workflowAfter(compiled, e); record.version = e.version; }
+    if (e.type === 'run.migrated' && compiled) { if (folding) compiled = workflowAfter(compiled, e); record.version = e.version; }
     if (e.type === 'approval.recorded') (agents ??= new Set(record.agents)).add(e.data.by);
     // Whoever reported an attempt's outcome (a worker's NATS user, a file agent) took part too (the agents view, `list --agent`).
     else if ((e.type === 'task.completed' || e.type === 'task.failed') && e.data.by !== undefined && !(agents ? agents.has(e.data.by) : record.agents.includes(e.data.by))) (agents ??= new Set(record.agents)).add(e.data.by);
@@ -150,6 +164,7 @@ export function advance(tracked: TrackedRun, events: readonly EventEnvelope[]): 
     hash = e.state.hash;
   }
   if (agents) record.agents = [...agents].sort();
+  if (after && snapshot && compiled) ({ snapshot, compiled } = after);
   // A settled run's derived fields are final (its fold takes nothing more); only seq and agents move.
   if (snapshot && compiled) Object.assign(record, derived(compiled.definition, snapshot, record));
   return { record, compiled, snapshot, hash };

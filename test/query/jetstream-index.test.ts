@@ -169,7 +169,8 @@ workflow:
     }, { timeout: 30_000 });
     expect([...got].sort((a, b) => a.runId.localeCompare(b.runId))).toEqual([...wanted].sort((a, b) => a.runId.localeCompare(b.runId)));
     // The engine's own commits came from memory when their write's reply came before their delivery to the
-    // projection (most do; one delivered first is parsed, as the client's run.started always is).
+    // projection (most do; one delivered first is parsed). A client's run.started is taken as the engine read
+    // it when the engine read it first (test/store/first-commits.test.ts), else parsed: either way the same record.
     expect(c.engines[0]!.runIndex!.stats.fromMemory).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
+import { foldEvents } from '../../src/runtime/index.js';
 import { advance, OUTPUT_TEXT_LIMIT, persistTracked, recordOf, RecordGapError, restoreTracked, track, type StoredTracked } from '../../src/query/index.js';
 import { HISTORIES_DIR, MANIFEST_FILE, Manifest, readHistory, type HistoryEntry } from '../fixtures/histories/histories.js';
 
@@ -53,6 +54,28 @@ describe('run records', () => {
       for (let k = 1; k < events.length; k += step) {
         expect(advance(track(events.slice(0, k)), events.slice(k)).record, `${entry.file} split at ${k}`).toEqual(whole);
         expect(viaJson(events, k), `${entry.file} via JSON at ${k}`).toEqual(whole);
+        splits++;
+      }
+    }
+    expect(splits).toBeGreaterThan(1500);
+  });
+
+  it('given the fold after the events (an engine\'s own commit), track and advance give the record and the stored fold that folding them gives', () => {
+    // The fold as the engine that recorded the events has it: folded on its own, not by record.ts.
+    const foldOf = (events: EventEnvelope[]) => { const f = foldEvents(events); return { compiled: f.compiled, snapshot: f.snapshot }; };
+    let splits = 0;
+    for (const { entry, events } of histories.values()) {
+      const whole = track(events);
+      const stored = JSON.stringify(persistTracked(whole, hashOf(events)));
+      const given = track(events, foldOf(events));
+      expect(given.record, `${entry.file} whole`).toEqual(whole.record);
+      expect(JSON.stringify(persistTracked(given, hashOf(events))), `${entry.file} whole, stored`).toBe(stored);
+      const step = Math.max(1, Math.floor(events.length / 12));
+      for (let k = 1; k < events.length; k += step) {
+        const head = events.slice(0, k);
+        const t = advance(track(head, foldOf(head)), events.slice(k), foldOf(events));
+        expect(t.record, `${entry.file} split at ${k}`).toEqual(whole.record);
+        expect(JSON.stringify(persistTracked(t, hashOf(events))), `${entry.file} split at ${k}, stored`).toBe(stored);
         splits++;
       }
     }

@@ -225,7 +225,7 @@ export class ClusterEngine {
     const host = this.host = new RunHost({
       limits: () => limits.current(),
       store, snapshots: this.snapshots, snapshotEvery: this.snapshotEvery, stats, now, log, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
-      stored: (runId, events, position) => this.runIndex?.stored(runId, events, position),
+      stored: (runId, events, position, after) => this.runIndex?.stored(runId, events, position, after),
       after: {
         publish: (effects, compiled, fresh, custody) => publishEffects(effectsOptions, custody, effects, compiled, fresh),
         notify: (runId, before, events, fromHistory, custody) => notifyCommit(notifier, store, runId, before, events, fromHistory, custody),

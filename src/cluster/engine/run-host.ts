@@ -73,7 +73,7 @@ export interface RunHostOptions {
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
   after: AfterCommit;
   /** The events of a commit this host wrote, as stored at `position` (the runs index takes them without parsing its copy). */
-  stored?: (runId: string, events: EventEnvelope[], position: number) => void;
+  stored?: (runId: string, events: EventEnvelope[], position: number, after: { compiled: CompiledWorkflow; snapshot: RunSnapshot }) => void;
   /** The limits file's limits as this engine last read them (executor LimitsWatch): which attempts wait for a queue's or handler's gate. */
   limits?: () => GlobalLimits | undefined;
 }
@@ -183,7 +183,7 @@ export class RunHost {
       if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery)) this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
       this.o.onCommit?.(events, st.snapshot, next.snapshot);
       // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
-      if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position);
+      if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
       // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
       const freed = slotsFreed(next.compiled, st.snapshot, next.snapshot, events);
       if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${errorMessage(err)}`));

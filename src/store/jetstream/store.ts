@@ -51,8 +51,11 @@ import { RunPositions, type RunPos } from './run-positions.js';
 import { scanMessages } from './scan.js';
 import { KvExclusive } from './exclusive.js';
 import { KvSharedDocs } from './shared-docs.js';
+import { trimOldest } from '../../bounded.js';
 
 const LIST_CONCURRENCY = 32;
+/** First commits kept for a runs index (keepFirstCommits): it is delivered them within a pull pause of their read. */
+const FIRST_COMMITS_KEPT = 1024;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
 
@@ -66,6 +69,8 @@ export class JetStreamEventStore implements EventStore {
   private closed = false;
   private exclusives: KvExclusive | undefined;
   private shared: KvSharedDocs | undefined;
+  /** Runs' first commits read here, by stream sequence, while a runs index takes them (keepFirstCommits). */
+  private firstCommits: Map<number, { runId: string; events: EventEnvelope[] }> | null = null;
 
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
@@ -77,6 +82,23 @@ export class JetStreamEventStore implements EventStore {
 
   get stream(): string {
     return this.o.stream;
+  }
+
+  /**
+   * From now on, keeps the first commits of runs read here (the last FIRST_COMMITS_KEPT), for
+   * takeFirstCommit: an engine reads each run a client started, and its runs index is then delivered the
+   * same message; it takes the events read instead of parsing and validating them again.
+   */
+  keepFirstCommits(): void {
+    this.firstCommits ??= new Map();
+  }
+
+  /** The events of run `runId`'s first commit, when it was read here at stream sequence `position` (once). */
+  takeFirstCommit(position: number, runId: string): EventEnvelope[] | undefined {
+    const kept = this.firstCommits?.get(position);
+    if (!kept) return undefined;
+    this.firstCommits!.delete(position);
+    return kept.runId === runId ? kept.events : undefined;
   }
 
   get subjectPrefix(): string {
@@ -324,6 +346,10 @@ export class JetStreamEventStore implements EventStore {
     const lastEventSeq = commit.events[commit.events.length - 1]!.seq;
     this.runs.remember(runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq, lastFirstSeq: first }, true);
     if (first !== 1) return undefined;
+    if (this.firstCommits) {
+      this.firstCommits.set(m.seq, { runId, events: commit.events });
+      trimOldest(this.firstCommits, FIRST_COMMITS_KEPT);
+    }
     return commit.events.filter((e) => e.seq >= from && e.seq <= to);
   }
 }
