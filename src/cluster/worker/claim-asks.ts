@@ -72,8 +72,12 @@ export interface AskWait {
 }
 
 export class ClaimAsks {
-  /** Attempts running here unclaimed, by ask digest. */
-  private readonly unclaimed = new Map<string, DeferredClaim>();
+  /**
+   * Attempts running here unclaimed, each with its ask digest made when first asked for: most end
+   * before any ask, and a digest (and the ledger key under it: two SHA-256) per offered attempt was
+   * 3-4% of a worker's CPU. An ask compares the digests of the few running here.
+   */
+  private readonly unclaimed = new Map<DeferredClaim, () => string>();
   private sub: Subscription | null = null;
   private refused = false;
   /** Whether this worker answers asks (its NATS user may use lf.asks): only then does it defer claims and ask. */
@@ -93,7 +97,8 @@ export class ClaimAsks {
         }
         const ask = AskMessage.safeParse(decodeOrUndefined(msg.data));
         if (!ask.success) return;
-        const d = this.unclaimed.get(ask.data.h);
+        let d: DeferredClaim | undefined;
+        for (const [running, digest] of this.unclaimed) if (digest() === ask.data.h) { d = running; break; }
         if (!d) return; // not running here (or claimed already: the asker reads the claim itself)
         const claimedBefore = d.claimed;
         d.claimNow().then(() => {
@@ -115,14 +120,14 @@ export class ClaimAsks {
   }
 
   /** Runs an offered attempt unclaimed for now: claimed on the first claimNow (its grace ran out, or a worker asked). */
-  defer(name: string, ledgerKey: string, record: AttemptRecord): DeferredClaim {
-    const h = askDigest(ledgerKey);
+  defer(name: string, ledgerKey: () => string, record: AttemptRecord): DeferredClaim {
+    let h: string | undefined;
     let writing: Promise<void> | null = null;
     let claimed = false;
     const d: DeferredClaim = {
       name,
       get claimed() { return claimed; },
-      claimNow: () => (writing ??= this.o.ledger().claim(ledgerKey, record).then((claim) => {
+      claimNow: () => (writing ??= this.o.ledger().claim(ledgerKey(), record).then((claim) => {
         if (claim.taken || claim.by?.worker === this.o.worker) { claimed = true; return; }
         // Settled by an engine as not wanted (its outcome will be stale), or an older worker claimed a copy at once.
         this.o.log(`${name}: running it (offered) and claiming it late, the ledger says ${claim.by?.finished ?? `taken by ${claim.by?.worker ?? 'another worker'}`}; this worker's outcome goes to the engine, whose log decides`);
@@ -130,9 +135,9 @@ export class ClaimAsks {
         writing = null; // tried again at the next heartbeat or ask
         throw err;
       })),
-      done: () => { if (this.unclaimed.get(h) === d) this.unclaimed.delete(h); },
+      done: () => { this.unclaimed.delete(d); },
     };
-    this.unclaimed.set(h, d);
+    this.unclaimed.set(d, () => (h ??= askDigest(ledgerKey())));
     return d;
   }
 

@@ -29,9 +29,8 @@
  * (task-queues.ts), and a worker waits for them. nats.conf grants a worker
  * user only its queues' streams.
  *
- * This module pulls, claims and holds deliveries (its bounds on one are
- * worker-bounds.ts); running an attempt is
- * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
+ * This module pulls, claims and holds deliveries (its bounds on one are worker-bounds.ts); running
+ * an attempt is run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
@@ -210,7 +209,9 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = m ? [m] : [];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(queue, task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken);
+    // Made when first needed: an offered attempt that ends before its first beat, unasked, never needs it (claim-asks.ts).
+    let ledgerKeyMade: string | undefined;
+    const ledgerKey = () => (ledgerKeyMade ??= AttemptLedger.key(queue, task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken));
     // Rewritten every beat while this worker runs the attempt: the claim is the word that it lives (claim-watch.ts).
     const beatMs = Math.max(500, ackWaitMs / 3);
     const record: AttemptRecord = { worker: workerName, startedAt: now(), every: Math.round(beatMs), ...(m ? { seq: m.seq } : {}) };
@@ -221,14 +222,14 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (deferred) claim = { taken: true };
       else if (task.redispatch && asks.enabled) {
         // A copy of an attempt that may have been offered: a worker may run it unclaimed; ask before claiming.
-        const found = await asks.find(ledgerKey, { everyMs: beatMs, hold: () => { for (const d of msgs) d.working(); }, stopped: () => stopped || inHand.handedBack });
+        const found = await asks.find(ledgerKey(), { everyMs: beatMs, hold: () => { for (const d of msgs) d.working(); }, stopped: () => stopped || inHand.handedBack });
         if (found === 'stopped') { for (const d of msgs) d.nak(); held.delete(key); return; }
         claim = found ? { taken: false, by: found.by, revision: found.revision } : { taken: false, by: null, revision: 0 };
         if (!found) log(`${key}: a copy put on the queue again (delivery ${deliveryCount}), unclaimed, and no worker answered that it runs it; reporting it lost, for the engine to restart it`);
-      } else claim = await ledger.claim(ledgerKey, record);
+      } else claim = await ledger.claim(ledgerKey(), record);
       // Another worker's claim, rewritten lately: it still runs the attempt; this delivery waits for it (claim-watch.ts).
       if (!claim.taken && claim.by && !claim.by.finished && claim.by.worker !== workerName) {
-        const after = await whileClaimLives({ key, claim, msgs, delivery: m, deliveryCount, read: () => ledger.read(ledgerKey), holdEveryMs: ackWaitMs / 3, stopped: () => stopped || inHand.handedBack, log });
+        const after = await whileClaimLives({ key, claim, msgs, delivery: m, deliveryCount, read: () => ledger.read(ledgerKey()), holdEveryMs: ackWaitMs / 3, stopped: () => stopped || inHand.handedBack, log });
         if (after === 'stopped') {
           // This worker stops: the deliveries go back (another worker judges the claim), nothing is reported.
           for (const delivery of msgs) delivery.nak();
@@ -274,7 +275,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       try {
         // An offered attempt outliving its first beat is claimed now (claim-asks.ts); rewritten from then on.
         if (deferred && !deferred.claimed) deferred.claimNow().catch(() => { /* tried again at the next beat or ask */ });
-        else if (!deferred || deferred.claimed) ledger.refresh(ledgerKey, record);
+        else if (!deferred || deferred.claimed) ledger.refresh(ledgerKey(), record);
         if (task.reportTo) { const h = heldOf(task.reportTo); nc.publish(h.on, h.word); }
       } catch { /* see above */ }
     }, beatMs);
@@ -288,7 +289,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
         stats.failed++;
         for (const delivery of msgs) delivery.ack();
-        if (claimedHere()) ledger.finish(ledgerKey, record, 'task.failed');
+        if (claimedHere()) ledger.finish(ledgerKey(), record, 'task.failed');
         return;
       }
       if (outcome.type === 'task.completed') stats.completed++;
@@ -298,7 +299,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does,
       // and a deferred claim written meanwhile (a worker holding a copy waits on it: the mark ends its wait).
       const reported = await reporter.report(msgs, task, outcome, takesNext(task.handler));
-      if (reported.how === 'published' || deferred?.claimed) ledger.finish(ledgerKey, record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      if (reported.how === 'published' || deferred?.claimed) ledger.finish(ledgerKey(), record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
       return reported.next;
     } finally {
       held.delete(key);
