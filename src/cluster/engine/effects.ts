@@ -63,10 +63,13 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
       // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed
-      // (claim-asks.ts): the worker given the copy asks before it claims. Same message id either way.
+      // (claim-asks.ts): the worker given the copy asks before it claims. Its message id is its own (`/copy`): with one
+      // id for both, a copy queued by a reconcile just before this engine queued the attempt its offer could not give
+      // away made JetStream drop the attempt as a duplicate, and the copy, unanswered (nobody ran it), was restarted.
       // A task that requires skills waits on its handler key (subjects.ts skillKey): only workers with them pull it.
       const key = skillKey(effect.handler, effect.task.requires);
-      const queueIt = (redispatch = false) => o.taskQueues.dispatch(queue, key, encode(redispatch ? { ...msg, redispatch: true } : msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey, priority);
+      const msgId = restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey;
+      const queueIt = (redispatch = false) => o.taskQueues.dispatch(queue, key, encode(redispatch ? { ...msg, redispatch: true } : msg), redispatch ? `${msgId}/copy` : msgId, priority);
       // Outstanding ones a reconcile publishes may have been offered, by this engine or another.
       if (!o.direct) return queueIt(queueOnly?.(effect) === true);
       // Never offered straight to a worker (an offer goes to any idle worker of the handler, skilled or not): always queued.

@@ -68,6 +68,12 @@ export interface AskWait {
   /** Keeps this worker's copy held (heartbeated); called every period. */
   hold(): void;
   stopped(): boolean;
+  /**
+   * An unmarked delivery of the same attempt came to this worker meanwhile (held with the copy): the
+   * engines queue an attempt unmarked only when no worker took its offer, so no worker runs it
+   * unclaimed: claim it at once instead of asking on (which, unanswered, reports it lost: a restart).
+   */
+  plainCopyHeld?(): boolean;
   sleep?(ms: number): Promise<void>;
 }
 
@@ -144,9 +150,10 @@ export class ClaimAsks {
   /**
    * For a copy marked `redispatch`: the attempt's ledger entry, once there is one (read at once, or
    * written by a worker that answered an ask); null when none came after STALE_AFTER_PERIODS periods
-   * of asking (no worker runs it: report it lost), 'stopped' when this worker stops meanwhile.
+   * of asking (no worker runs it: report it lost), 'stopped' when this worker stops meanwhile, 'claim'
+   * when an unmarked delivery of it came here meanwhile (AskWait.plainCopyHeld).
    */
-  async find(ledgerKey: string, w: AskWait): Promise<ClaimEntry | null | 'stopped'> {
+  async find(ledgerKey: string, w: AskWait): Promise<ClaimEntry | null | 'stopped' | 'claim'> {
     const ledger = this.o.ledger();
     const sleep = w.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const body = encode({ h: askDigest(ledgerKey) } satisfies AskMessage);
@@ -154,6 +161,7 @@ export class ClaimAsks {
       const entry = await ledger.read(ledgerKey);
       if (entry) return entry;
       if (w.stopped()) return 'stopped';
+      if (w.plainCopyHeld?.()) return 'claim';
       w.hold();
       const started = performance.now();
       let answered = false;
@@ -168,6 +176,6 @@ export class ClaimAsks {
       if (rest > 0) await sleep(rest);
     }
     if (w.stopped()) return 'stopped';
-    return ledger.read(ledgerKey);
+    return (await ledger.read(ledgerKey)) ?? (w.plainCopyHeld?.() ? 'claim' : null);
   }
 }

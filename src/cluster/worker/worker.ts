@@ -129,8 +129,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const stops: (() => void)[] = [];
   const loops: Promise<void>[] = [];
   const stats = { completed: 0, failed: 0, lost: 0 };
-  /** Attempts running in this worker, with every delivery of each that it holds. */
-  const held = new Map<string, JsMsg[]>();
+  /** Attempts running in this worker, with every delivery of each it holds; `plain`: one came unmarked while a marked copy asked (claim-asks.ts). */
+  const held = new Map<string, JsMsg[] & { plain?: boolean }>();
   /** Deliveries taken and not finished: stop() lets them finish, then hands back the rest. */
   const inHand = new InHand();
   let reporter: OutcomeReporter;
@@ -197,7 +197,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (mine) {
       // Ours and still running: hold this delivery too, and answer every one when the attempt ends.
       log(`${key}: ${m ? `delivered again (delivery ${deliveryCount})` : 'offered again'} while this worker runs it; not starting it twice`);
-      if (m) mine.push(m);
+      if (m) { mine.push(m); if (!task.redispatch && !task.reportTo) mine.plain = true; }
       return;
     }
     const outcome = reporter.remembered(key);
@@ -207,7 +207,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       return;
     }
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
-    const msgs = m ? [m] : [];
+    const msgs: JsMsg[] & { plain?: boolean } = m ? [m] : [];
     held.set(key, msgs);
     // Made when first needed: an offered attempt that ends before its first beat, unasked, never needs it (claim-asks.ts).
     let ledgerKeyMade: string | undefined;
@@ -222,9 +222,9 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (deferred) claim = { taken: true };
       else if (task.redispatch && asks.enabled) {
         // A copy of an attempt that may have been offered: a worker may run it unclaimed; ask before claiming.
-        const found = await asks.find(ledgerKey(), { everyMs: beatMs, hold: () => { for (const d of msgs) d.working(); }, stopped: () => stopped || inHand.handedBack });
+        const found = await asks.find(ledgerKey(), { everyMs: beatMs, hold: () => { for (const d of msgs) d.working(); }, stopped: () => stopped || inHand.handedBack, plainCopyHeld: () => msgs.plain === true });
         if (found === 'stopped') { for (const d of msgs) d.nak(); held.delete(key); return; }
-        claim = found ? { taken: false, by: found.by, revision: found.revision } : { taken: false, by: null, revision: 0 };
+        claim = found === 'claim' ? await ledger.claim(ledgerKey(), record) : found ? { taken: false, by: found.by, revision: found.revision } : { taken: false, by: null, revision: 0 };
         if (!found) log(`${key}: a copy put on the queue again (delivery ${deliveryCount}), unclaimed, and no worker answered that it runs it; reporting it lost, for the engine to restart it`);
       } else claim = await ledger.claim(ledgerKey(), record);
       // Another worker's claim, rewritten lately: it still runs the attempt; this delivery waits for it (claim-watch.ts).
