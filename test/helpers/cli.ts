@@ -55,7 +55,8 @@ export async function expectEveryRunReplays(exclude: string[] = []): Promise<num
 /**
  * LEDGERFLOW_TEST_SPAWNS=<file>: each CLI command the tests start appends its CPU seconds, its test file and its
  * command line there when it exits (test/helpers/spawn-census.cjs, preloaded), to find which commands the suite's
- * CPU goes to: `LEDGERFLOW_TEST_SPAWNS=/tmp/spawns.txt npm test && sort -rn /tmp/spawns.txt | head`.
+ * CPU goes to: `LEDGERFLOW_TEST_SPAWNS=/tmp/spawns.txt npm test && sort -rn /tmp/spawns.txt | head`, or summed per command
+ * and per test file by `node scripts/spawn-census.mjs /tmp/spawns.txt`.
  */
 const census = process.env.LEDGERFLOW_TEST_SPAWNS ? join(ROOT, 'test', 'helpers', 'spawn-census.cjs') : null;
 
