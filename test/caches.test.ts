@@ -242,7 +242,7 @@ describe('performance caches change no result', () => {
     } finally {
       setCachesEnabled(true);
     }
-  });
+  }, 120_000); // 7-8 s alone, pure CPU: past vitest's 30 s once on a machine loaded by two suites (2026-11-27)
 
   it('begins run ids alike with caches warm, cleared and off', () => {
     const times = Array.from({ length: 200 }, (_, i) => T0 + i * 377);
