@@ -14,7 +14,7 @@ export type { RunIndex, RunIndexOptions, RunPage, VersionSeen, DamagedLog } from
 export { RecordSet } from './record-set.js';
 export {
   recordOf, track, advance, persistTracked, restoreTracked, canContinue, RecordGapError, TRIGGER_KINDS, RESULT_LIMIT, OUTPUT_TEXT_LIMIT,
-  type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type TrackedRun, type StoredTracked,
+  type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type TrackedRun, type StoredTracked, type FoldedAfter,
 } from './record.js';
 export { RunQuerySchema, parseRunQuery, matches, pageOf, triggerId, QueryError, MAX_LIMIT, type RunQuery, type RunQueryInput, type QuerySource, type RunOrder } from './query.js';
 export { RunRecordSchema } from './record-schema.js';

@@ -18,6 +18,7 @@ import { catchUp, loadRun, recordBreakerOutcomes, releaseSlots, RunLog, snapshot
 import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
 import { trimOldest } from '../../bounded.js';
+import type { FoldedAfter } from '../../query/index.js';
 
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
@@ -73,7 +74,7 @@ export interface RunHostOptions {
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
   after: AfterCommit;
   /** The events of a commit this host wrote, as stored at `position` (the runs index takes them without parsing its copy). */
-  stored?: (runId: string, events: EventEnvelope[], position: number, after: { compiled: CompiledWorkflow; snapshot: RunSnapshot }) => void;
+  stored?: (runId: string, events: EventEnvelope[], position: number, after: FoldedAfter) => void;
   /** The limits file's limits as this engine last read them (executor LimitsWatch): which attempts wait for a queue's or handler's gate. */
   limits?: () => GlobalLimits | undefined;
 }
