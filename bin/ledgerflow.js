@@ -5,4 +5,5 @@
 // commits of a thousand runs in flight) dies young instead of being promoted; that took about a sixth
 // off an engine's CPU per run in `npm run bench`. Not `#!/usr/bin/env -S node …`: BusyBox's env (Alpine)
 // has no -S. `node bin/ledgerflow.js` works too, without the flag.
-import '../dist/cli/main.js';
+// The launcher runs the command's bundle with a code cache (src/cli/launch.ts).
+import '../dist/cli/launch.js';

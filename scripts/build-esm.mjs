@@ -1,18 +1,14 @@
-// The ES module entries, bundled: dist/index.js (the package's `import 'ledgerflow'`), dist/exports/*.js
-// (`ledgerflow/cluster`, `/query`, `/internal`) and dist/cli/main.js (what bin/ledgerflow.js imports) are one
-// esbuild build with code splitting, written over tsc's files after tsc has written dist/. Runs last in
-// scripts/build.mjs.
+// The ES module entries, bundled: dist/index.js (the package's `import 'ledgerflow'`) and dist/exports/*.js
+// (`ledgerflow/cluster`, `/query`, `/internal`) are one esbuild build with code splitting, written over tsc's
+// files after tsc has written dist/. The `ledgerflow` command is a bundle of its own (build-cli.mjs).
 //
-// Why: Node 20 has no compile cache, and a command's start-up was mostly the ES module loader's cost per
-// file (resolve, read, compile, link): `ledgerflow run` of a one-task workflow loaded about 370 files (zod's
-// 95, yaml's 72, ledgerflow's ~190). As chunks, it loads a few dozen; CPU per `run` fell by about 40%
-// (docs/architecture-notes.md, "Start-up"). The command table still imports each command's code when the
-// command runs: every dynamic import() in src/ becomes a chunk of its own.
+// Why: a module's cost at start-up on Node 20 is mostly the ES module loader's per file (resolve, read,
+// compile, link): `import 'ledgerflow'` loaded about 370 files (zod's 95, yaml's 72, ledgerflow's ~190). As
+// chunks, it loads a few dozen (docs/architecture-notes.md, "Start-up"). Every dynamic import() in src/
+// becomes a chunk of its own, loaded when first used.
 //
-// Why both entries in ONE build: a handler module's `import … from 'ledgerflow'` resolves to dist/index.js;
-// the CLI and it then share the chunks that define every class, so `instanceof NonRetryableError` (and every
-// other class) holds between the CLI and a handler, as it did between tsc's files. Two separate bundles
-// would give each a copy of its own.
+// Why the entries in ONE build: each class is defined once, in one chunk, whichever entry a program imports
+// it through, so `instanceof` holds between them.
 //
 // Dependencies are bundled too (most of the loader's files were theirs), except those that must stay one
 // copy with the user's or that are loaded by path: `@nats-io/*` (store/jetstream/nats-lib.ts requires them when first
@@ -22,6 +18,7 @@
 // stay in dist/ beside the chunks: dist/handlers/self-resolve-hooks.js is registered by path, and the
 // declarations (.d.ts) are tsc's.
 import { build } from 'esbuild';
+import { EXTERNAL, zodEnglishOnly } from './esbuild-common.mjs';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,31 +28,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist');
 const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const EXTERNAL = ['@nats-io/*', 'tsx', 'tsx/*', 'prom-client', '@opentelemetry/api', 'jq-wasm', 'quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync'];
-
-/**
- * zod's `z` namespace carries `z.locales`, every language's error messages (about 60 files, 375 KB of the
- * bundle's 2 MB that every command compiled at start-up), and a namespace object keeps all it names, so
- * esbuild cannot drop them. ledgerflow's messages are English, the locale zod itself registers (schemas.js
- * imports locales/en.js directly): `z.locales` here holds `en` only. About a sixth of a command's start-up.
- */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
-      return { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
-      contents: "export { default as en } from './en.js';", resolveDir: dirname(args.path), loader: 'js',
-    }));
-  },
-};
-
 const result = await build({
   absWorkingDir: root,
   // src/state-file/thread-worker.ts: the state-file writer's thread, started by path (dist/state-file/thread-worker.js).
-  entryPoints: ['src/index.ts', 'src/exports/cluster.ts', 'src/exports/query.ts', 'src/exports/internal.ts', 'src/cli/main.ts', 'src/state-file/thread-worker.ts'],
+  entryPoints: ['src/index.ts', 'src/exports/cluster.ts', 'src/exports/query.ts', 'src/exports/internal.ts', 'src/state-file/thread-worker.ts'],
   outdir: dist,
   outbase: 'src',
   chunkNames: 'chunks/[name]-[hash]',

@@ -1,6 +1,7 @@
 // `npm run build` (and `prepare`, so `npm install` / `npm pack` in a clone): the ESM build and its declarations
 // (tsc), schema/ledgerflow.schema.json (build-schema.mjs), the CommonJS bundle (build-cjs.mjs), the dashboard (build-web.mjs)
-// and the bundled ES module entries dist/index.js and dist/cli/main.js over tsc's (build-esm.mjs), the bundled
+// and the bundled ES module entries dist/index.js and dist/exports/ over tsc's (build-esm.mjs), the command's
+// CommonJS bundle dist/cli/ledgerflow.cjs (build-cli.mjs), the bundled
 // workflows' handlers as JavaScript (build-handlers.mjs), written into a folder
 // beside dist/ and swapped in whole once every step succeeded. Deleting dist/ first, as the build used to, broke a
 // `serve`, `ui` or test run going on in the same clone (a module imported on demand was gone); now dist/ is
@@ -38,6 +39,7 @@ step('the JSON Schema', process.execPath, [join(root, 'scripts', 'build-schema.m
 step('the CommonJS bundle', process.execPath, [join(root, 'scripts', 'build-cjs.mjs')], { LEDGERFLOW_DIST: next });
 step('the dashboard', process.execPath, [join(root, 'scripts', 'build-web.mjs')], { LEDGERFLOW_DIST: next });
 step('the bundled ES module entries', process.execPath, [join(root, 'scripts', 'build-esm.mjs')], { LEDGERFLOW_DIST: next });
+step('the command', process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { LEDGERFLOW_DIST: next });
 step('the bundled handlers', process.execPath, [join(root, 'scripts', 'build-handlers.mjs')], { LEDGERFLOW_DIST: next });
 
 if (existsSync(dist)) renameSync(dist, old);

@@ -1,7 +1,8 @@
 /**
  * The `ledgerflow` command: the command table (program.ts) parses the command
  * line and runs the command; what it throws maps to an exit code in one place
- * (exit.ts); the stores it opened are closed; the process exits.
+ * (exit.ts); the stores it opened are closed; the process exits. Built as a
+ * CommonJS bundle that bin/ledgerflow.js runs through launch.ts, with a code cache.
  */
 import { program } from './program.js';
 import { closeStores } from './store.js';
@@ -30,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-// Exit explicitly: a handler that ignores its AbortSignal must not keep a settled run's process alive.
-process.stdout.write('', () => process.exit(code));
+// Not a top-level await: this module is the entry of a CommonJS bundle (scripts/build-cli.mjs).
+void main(process.argv.slice(2)).then((code) => {
+  // Exit explicitly: a handler that ignores its AbortSignal must not keep a settled run's process alive.
+  process.stdout.write('', () => process.exit(code));
+});

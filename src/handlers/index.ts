@@ -10,6 +10,7 @@ import { HandlerError, errorMessage } from '../errors/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { resolveSelfForHandlers } from './self-resolve.js';
 import { prebuiltHandler } from './prebuilt.js';
+import { importModule } from '../import-module.js';
 
 export async function loadHandlerModule(path: string, baseDir = process.cwd()): Promise<Handlers> {
   const file = isAbsolute(path) ? path : resolve(baseDir, path);
@@ -22,12 +23,12 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
     const prebuilt = prebuiltHandler(file);
     if (prebuilt) {
       // A bundled workflow's handlers, compiled at build time: no tsx for them (prebuilt.ts).
-      mod = (await import(pathToFileURL(prebuilt).href)) as Record<string, unknown>;
+      mod = await importModule(pathToFileURL(prebuilt).href);
     } else if (/\.(c|m)?ts$/.test(file)) {
       // Only here: a run whose handlers are JavaScript (or that has none) never loads tsx.
       mod = await (await import('./typescript.js')).importTypeScript(file);
     } else {
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      mod = await importModule(pathToFileURL(file).href);
     }
   } catch (err) {
     throw new HandlerError('LF_HANDLER_MODULE_INVALID', `could not load handler module ${file}: ${errorMessage(err)}`, { file }, { cause: err });

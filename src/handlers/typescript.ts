@@ -34,6 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from '../install/index.js';
 import { loadsAsCommonJs } from './module-format.js';
+import { importModule } from '../import-module.js';
 
 const built = !fileURLToPath(import.meta.url).endsWith('.ts');
 
@@ -52,14 +53,14 @@ let cjsRegistered = false;
 
 async function registerTsxCjs(): Promise<void> {
   if (cjsRegistered) return;
-  const cjs = await import('tsx/cjs/api');
+  const cjs = await importModule<typeof import('tsx/cjs/api')>('tsx/cjs/api');
   if (!cjsRegistered) cjs.register();
   cjsRegistered = true;
 }
 
 function registerTsx(): Promise<void> {
   registered ??= (async () => {
-    const [esm] = await Promise.all([import('tsx/esm/api'), registerTsxCjs()]);
+    const [esm] = await Promise.all([importModule<typeof import('tsx/esm/api')>('tsx/esm/api'), registerTsxCjs()]);
     const own = built && tsconfigTsxReads() === join(packageRoot(), 'tsconfig.json');
     esm.register(own ? { tsconfig: false } : {});
   })();
@@ -75,5 +76,5 @@ export async function importTypeScript(file: string): Promise<Record<string, unk
     return { ...(exported !== null && typeof exported === 'object' ? exported : {}), default: exported };
   }
   await registerTsx();
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  return await importModule(pathToFileURL(file).href);
 }

@@ -15,6 +15,7 @@ import { TransformError, type Diagnostic } from '../errors/index.js';
 import { jqThread } from './jq-thread.js';
 import { JS_MEMORY_LIMIT, jsSyntaxProblem, jsThread } from './js.js';
 import { ThreadTimeLimit } from './wasm-thread.js';
+import { importModule } from '../import-module.js';
 
 /** What a TRANSFORM attempt records as its output: jq's `{ result, resultList }`, a script's `{ result }`. */
 export interface TransformOutput { result: unknown; resultList?: unknown[] }
@@ -41,7 +42,7 @@ let loading: Promise<JqHandle> | undefined;
 
 /** The jq handle of this thread, made on first use (about 60 ms), then shared: what validate compiles programs with (nothing of them runs). */
 function jq(): Promise<JqHandle> {
-  loading ??= import('jq-wasm').then((m) => m.loadJq());
+  loading ??= importModule<typeof import('jq-wasm')>('jq-wasm').then((m) => m.loadJq());
   return loading;
 }
 

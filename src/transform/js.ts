@@ -7,6 +7,7 @@
  * no process. Its value (the last expression statement's, as Conductor's INLINE) is the output's `result`.
  */
 import { packageFileUrl, WasmThread } from './wasm-thread.js';
+import { importModule } from '../import-module.js';
 
 /** The most memory one script may use in its QuickJS runtime (out of memory fails the attempt, not retried). */
 export const JS_MEMORY_LIMIT = 64 * 1024 * 1024;
@@ -79,7 +80,7 @@ let loading: Promise<QuickJs> | undefined;
 
 /** QuickJS in this thread, made on first use, then shared: what validate compiles scripts with (nothing of them runs). */
 function quickjs(): Promise<QuickJs> {
-  loading ??= Promise.all([import('quickjs-emscripten-core'), import('@jitl/quickjs-wasmfile-release-sync')])
+  loading ??= Promise.all([importModule<typeof import('quickjs-emscripten-core')>('quickjs-emscripten-core'), importModule<typeof import('@jitl/quickjs-wasmfile-release-sync')>('@jitl/quickjs-wasmfile-release-sync')])
     .then(([core, variant]) => core.newQuickJSWASMModuleFromVariant(variant.default as unknown as import('quickjs-emscripten-core').QuickJSSyncVariant));
   return loading;
 }

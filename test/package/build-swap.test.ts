@@ -27,12 +27,12 @@ describe('npm run build', () => {
     // here would make the same files again (a whole build, about 12 s of CPU on the suite's 2 cores). That a build
     // succeeds is asserted by the rebuild's exit code.
     cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
-    expect(existsSync(join(dir, 'dist', 'cli', 'main.js'))).toBe(true);
+    expect(existsSync(join(dir, 'dist', 'cli', 'ledgerflow.cjs'))).toBe(true);
   }, 120_000);
   afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
   it('keeps dist/ whole while it rebuilds: every module is there at every moment', async () => {
-    const watched = ['dist/index.js', 'dist/cli/main.js', 'dist/cjs/index.js', 'dist/web/app.js'].map((f) => join(dir, f));
+    const watched = ['dist/index.js', 'dist/cli/ledgerflow.cjs', 'dist/cjs/index.js', 'dist/web/app.js'].map((f) => join(dir, f));
     const build = spawn('npm', ['run', 'build', '--silent'], { cwd: dir, env, stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => build.once('exit', res));
     let done = false;
@@ -62,7 +62,7 @@ describe('npm run build', () => {
     const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: dir, env, encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/dist\/ is left as it was/);
-    expect(existsSync(join(dir, 'dist', 'cli', 'main.js'))).toBe(true);
+    expect(existsSync(join(dir, 'dist', 'cli', 'ledgerflow.cjs'))).toBe(true);
     expect(readdirSync(dir).filter((n) => n.startsWith('dist.'))).toEqual([]);
   }, 120_000);
 });

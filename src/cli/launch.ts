@@ -1,0 +1,30 @@
+/**
+ * What bin/ledgerflow.js runs: the command's CommonJS bundle (dist/cli/ledgerflow.cjs, built by
+ * scripts/build-cli.mjs from main.ts), compiled as Node compiles a CommonJS module but with V8's cached data
+ * of an earlier run of the same command (cached-code.ts). From a cache, `list` on the embedded store
+ * starts in about half the CPU (docs/architecture-notes.md, "Start-up").
+ *
+ * The bundle's `import()` of modules outside it (handler modules, tsx, a TRANSFORM's wasm packages) goes
+ * through this module's (src/import-module.ts says why).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { HOST_IMPORT } from '../import-module.js';
+import { compileCache } from './cached-code.js';
+
+(globalThis as Record<symbol, unknown>)[HOST_IMPORT] = (specifier: string) => import(specifier);
+
+const bundle = fileURLToPath(new URL('./ledgerflow.cjs', import.meta.url));
+const cache = compileCache(bundle, process.argv.slice(2));
+// The wrapper Node's CommonJS loader puts around a module, on one line: the bundle's line numbers stay its own.
+// latin1: the bundle is ASCII (scripts/build-cli.mjs checks), and V8 keeps it as one byte a character.
+const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'latin1')}\n})`, {
+  filename: bundle,
+  ...(cache.data ? { cachedData: cache.data } : {}),
+});
+cache.keep(script);
+const module = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
