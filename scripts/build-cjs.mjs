@@ -12,6 +12,7 @@
 // The declarations are tsc's, copied under dist/cjs/, whose package.json says "commonjs": TypeScript then reads
 // them as CommonJS types for a `require` import.
 import { build } from 'esbuild';
+import { buildId, OFFERED } from './esbuild-common.mjs';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,12 +62,17 @@ if (result.warnings.length > 0) {
 }
 
 // Each entry hands on its names from the one bundle.
+const id = buildId(root);
 for (const [entry, names] of Object.entries(await exportedNames())) {
   if (names.length === 0) { console.error(`build-cjs: entry ${entry} exports nothing`); process.exit(1); }
   const up = entry.includes('/') ? '../' : './';
   const file = join(out, `${entry}.js`);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `"use strict";\n// ${ENTRIES[entry]}: its names, from the one bundle of every entry (scripts/build-cjs.mjs).\nconst all = require(${JSON.stringify(`${up}all.js`)});\nmodule.exports = {\n${names.map((n) => `  ${JSON.stringify(n)}: all[${JSON.stringify(n)}],`).join('\n')}\n};\n`);
+  // `require('ledgerflow')` in a handler module a `ledgerflow` command of this build loads: the command's own copy
+  // (src/cli/offer-library.ts), as dist/index.js does for `import`.
+  const own = `require(${JSON.stringify(`${up}all.js`)})`;
+  const source = entry === 'index' ? `(offered !== undefined && offered.build === ${JSON.stringify(id)} ? offered.exports : ${own})` : own;
+  writeFileSync(file, `"use strict";\n// ${ENTRIES[entry]}: its names, from the one bundle of every entry (scripts/build-cjs.mjs).\n${entry === 'index' ? `const offered = ${OFFERED};\n` : ''}const all = ${source};\nmodule.exports = {\n${names.map((n) => `  ${JSON.stringify(n)}: all[${JSON.stringify(n)}],`).join('\n')}\n};\n`);
 }
 
 // Every declaration but the CLI's (not library API), at the same relative path.

@@ -8,15 +8,15 @@
 // cannot on Node 20. The command table's lazy imports stay lazy: esbuild turns each dynamic import() of
 // ledgerflow's own modules into a function that evaluates that module when first called.
 //
-// What it gives up: the command and a handler's `import … from 'ledgerflow'` no longer share one copy of
-// ledgerflow's classes. What crosses between them is plain data and errors, and an error is read by its
-// fields (`retryable`, `code`, `retryAfterMs`: runtime/handlers.ts), never by its class.
+// A handler's `import … from 'ledgerflow'` resolves to the package's entries, another copy: the command offers
+// them its own (src/cli/offer-library.ts), which they take when it is the same build, so the command and its
+// handlers share one copy of every class, as they did when both were the ES module chunks.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXTERNAL, zodEnglishOnly } from './esbuild-common.mjs';
+import { buildId, EXTERNAL, zodEnglishOnly } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // LEDGERFLOW_DIST: the folder the build writes (scripts/build.mjs builds beside dist/ and swaps it in).
@@ -36,7 +36,8 @@ const result = await build({
   // The sources are ES modules: strict mode, as they were written for. import.meta.url is the bundle's own file
   // (src/install/index.ts walks up from it to package.json; the state file's thread looks beside it).
   banner: { js: '"use strict";\nconst __ledgerflowModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__ledgerflowModuleUrl' },
+  // The build's id: what the package's entries check before they take the command's copy (src/cli/offer-library.ts).
+  define: { 'import.meta.url': '__ledgerflowModuleUrl', __LEDGERFLOW_BUILD__: JSON.stringify(buildId(root)) },
   // As in build-esm.mjs: no keepNames (a defineProperty per class and function at every start).
   keepNames: false,
   // Whitespace and comments out, names kept (a stack trace still names its functions; the source map has the

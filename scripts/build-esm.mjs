@@ -18,8 +18,8 @@
 // stay in dist/ beside the chunks: dist/handlers/self-resolve-hooks.js is registered by path, and the
 // declarations (.d.ts) are tsc's.
 import { build } from 'esbuild';
-import { EXTERNAL, zodEnglishOnly } from './esbuild-common.mjs';
-import { readFileSync } from 'node:fs';
+import { buildId, EXTERNAL, OFFERED, zodEnglishOnly } from './esbuild-common.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +31,10 @@ const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const result = await build({
   absWorkingDir: root,
   // src/state-file/thread-worker.ts: the state-file writer's thread, started by path (dist/state-file/thread-worker.js).
-  entryPoints: ['src/index.ts', 'src/exports/cluster.ts', 'src/exports/query.ts', 'src/exports/internal.ts', 'src/state-file/thread-worker.ts'],
+  // src/index.ts is written as dist/library.js; dist/index.js, below, hands on its names.
+  entryPoints: { library: 'src/index.ts', 'exports/cluster': 'src/exports/cluster.ts', 'exports/query': 'src/exports/query.ts', 'exports/internal': 'src/exports/internal.ts', 'state-file/thread-worker': 'src/state-file/thread-worker.ts' },
   outdir: dist,
-  outbase: 'src',
+  metafile: true,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
@@ -58,3 +59,17 @@ if (result.warnings.length > 0) {
   for (const w of result.warnings) console.error(`build-esm: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
+
+// dist/index.js, what `import 'ledgerflow'` gets: the names of src/index.ts, from the copy the `ledgerflow` command
+// offers the handler modules it loads when it is this build (src/cli/offer-library.ts), else from dist/library.js.
+const library = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('library.js'));
+if (!library || library[1].exports.length === 0) { console.error('build-esm: no exports of dist/library.js'); process.exit(1); }
+const names = library[1].exports.filter((n) => n !== 'default');
+writeFileSync(join(dist, 'index.js'), `// src/index.ts: its names (scripts/build-esm.mjs). In a \`ledgerflow\` command of this build, the command's own copy
+// (src/cli/offer-library.ts: one copy of every class for the command and its handlers), else dist/library.js.
+const offered = ${OFFERED};
+const library = offered !== undefined && offered.build === ${JSON.stringify(buildId(root))} ? offered.exports : await import('./library.js');
+export const {
+${names.map((n) => `  ${n},`).join('\n')}
+} = library;
+`);

@@ -1,6 +1,8 @@
 // What the two bundles of ledgerflow's code share: the ES module build (build-esm.mjs: the package's entries)
 // and the command's CommonJS bundle (build-cli.mjs).
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 
 export const EXTERNAL = ['@nats-io/*', 'tsx', 'tsx/*', 'prom-client', '@opentelemetry/api', 'jq-wasm', 'quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync'];
 
@@ -23,3 +25,25 @@ export const zodEnglishOnly = {
   },
 };
 
+
+/**
+ * The build's identity, from what it is built of (every file under src/, and package.json): the same sources
+ * give the same id in any clone or install. The command offers its own copy of the package to the handler
+ * modules it loads (src/cli/offer-library.ts), and the package's entries take it only when it is this build.
+ */
+export function buildId(root) {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hash.update(`${relative(root, path)}\n`).update(readFileSync(path));
+    }
+  };
+  walk(join(root, 'src'));
+  hash.update(readFileSync(join(root, 'package.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** What a package entry's first lines are: the command's offered copy when it is this build, else `fallback`. */
+export const OFFERED = "globalThis[Symbol.for('ledgerflow.offered')]";

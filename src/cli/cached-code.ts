@@ -93,9 +93,16 @@ function pruneOtherBundles(dir: string, digest: string): void {
   for (const [other] of old) for (const name of files.get(other) ?? []) rmSync(join(dir, name), { force: true });
 }
 
+/** The options `ledgerflow` itself takes with a value (`ledgerflow --store d run …`): their value is not the command. */
+const GLOBAL_WITH_VALUE = new Set(['--store', '--nats']);
+
 /** The command a cache is for: the first word of the command line, if it looks like one. */
 export function commandOf(argv: readonly string[]): string {
-  const word = argv.find((a) => !a.startsWith('-'));
+  let word: string | undefined;
+  for (let i = 0; i < argv.length && word === undefined; i++) {
+    if (GLOBAL_WITH_VALUE.has(argv[i]!)) i++;
+    else if (!argv[i]!.startsWith('-')) word = argv[i];
+  }
   return word !== undefined && /^[a-z][a-z0-9-]{0,31}$/.test(word) ? word : 'none';
 }
 

@@ -9,11 +9,14 @@ import { closeStores } from './store.js';
 import { EXIT, exitCodeForThrown } from './exit.js';
 import type { Io } from './io.js';
 import { protectTail } from './tail.js';
+import { offerLibrary } from './offer-library.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); throw err; });
 }
+
+offerLibrary();
 
 const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 

@@ -9,6 +9,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { commandOf } from '../../src/cli/cached-code.js';
 import { cli, tempDir } from '../helpers/cli.js';
 
 const WORKFLOW = (handlers: string) => `workflow:
@@ -104,4 +105,15 @@ describe('the compile cache', () => {
     expect(await runOutput(dir, 'esm.yaml', { LEDGERFLOW_COMPILE_CACHE: shared })).toEqual({ greeting: 'hello world from esm' });
     expect(readdirSync(shared)).toEqual([]);
   }, 60_000);
+});
+
+describe('commandOf', () => {
+  it('is the command word, also after the options ledgerflow itself takes', () => {
+    expect(commandOf(['run', 'wf.yaml', '--json'])).toBe('run');
+    expect(commandOf(['--store', 'store', 'status', 'r1'])).toBe('status');
+    expect(commandOf(['--nats', 'nats://127.0.0.1:4222', 'start', 'wf'])).toBe('start');
+    expect(commandOf(['--store=s', 'list'])).toBe('list');
+    expect(commandOf(['--version'])).toBe('none');
+    expect(commandOf(['../x.yaml'])).toBe('none');
+  });
 });
