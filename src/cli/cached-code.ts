@@ -78,14 +78,31 @@ function unsealed(file: Buffer): Buffer | undefined {
 /** Bundles whose caches are kept besides the current one: a global install, a project's and a clone may take turns. */
 const KEEP_OTHER_BUNDLES = 2;
 
-/** Removes the caches of all but the KEEP_OTHER_BUNDLES bundles last written for, besides `digest`'s. */
+const STALE_TMP_MS = 60 * 60_000;
+
+function mtimeOf(path: string): number | null {
+  try {
+    return lstatSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the caches of all but the KEEP_OTHER_BUNDLES bundles last written for, besides `digest`'s, and stale temporaries. */
 function pruneOtherBundles(dir: string, digest: string): void {
   const newest = new Map<string, number>();
   const files = new Map<string, string[]>();
+  const now = Date.now();
   for (const name of readdirSync(dir)) {
+    const at = mtimeOf(join(dir, name));
+    if (at === null) continue; // removed meanwhile by another command pruning
+    // A file a process was writing when it was killed (SIGKILL between write and rename), an hour on.
+    if (name.endsWith('.tmp')) {
+      if (now - at > STALE_TMP_MS) rmSync(join(dir, name), { force: true });
+      continue;
+    }
     const other = /^cli-([0-9a-f]{16})-/.exec(name)?.[1];
     if (other === undefined || other === digest) continue;
-    const at = lstatSync(join(dir, name)).mtimeMs;
     newest.set(other, Math.max(newest.get(other) ?? 0, at));
     files.set(other, [...(files.get(other) ?? []), name]);
   }
@@ -133,13 +150,14 @@ export function compileCache(bundle: string, argv: readonly string[]): CompileCa
       const write = () => {
         if (written) return;
         written = true;
+        const tmp = `${file}.${process.pid}.tmp`;
         try {
-          const tmp = `${file}.${process.pid}.tmp`;
           writeFileSync(tmp, sealed(script.createCachedData()), { mode: 0o600 });
           renameSync(tmp, file);
           pruneOtherBundles(dir, digest);
         } catch {
           // A full disk or a folder gone: the next run compiles from source and tries again.
+          rmSync(tmp, { force: true });
         }
       };
       setTimeout(write, WRITE_AFTER_MS).unref();

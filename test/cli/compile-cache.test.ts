@@ -6,7 +6,7 @@
  * launcher does it, src/import-module.ts), a cache that is damaged is not used but replaced, and `off` or a
  * folder others may write into means none.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandOf } from '../../src/cli/cached-code.js';
@@ -104,6 +104,37 @@ describe('the compile cache', () => {
     chmodSync(shared, 0o777);
     expect(await runOutput(dir, 'esm.yaml', { LEDGERFLOW_COMPILE_CACHE: shared })).toEqual({ greeting: 'hello world from esm' });
     expect(readdirSync(shared)).toEqual([]);
+  }, 60_000);
+});
+
+describe('the caches of other builds', () => {
+  it('are removed as a new cache is written, all but the two last, with temporaries a killed writer left', async () => {
+    const dir = project();
+    const cache = join(dir, 'cache');
+    mkdirSync(cache, { mode: 0o700 });
+    const hour = 3_600_000;
+    // Four other builds, the newest last; a temporary an hour and a half old, and one being written now.
+    const others = ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc', 'dddddddddddddddd'];
+    others.forEach((digest, i) => {
+      for (const command of ['run', 'list']) {
+        const file = join(cache, `cli-${digest}-00000000-${command}.v8`);
+        writeFileSync(file, 'old');
+        const at = new Date(Date.now() - (others.length - i) * hour);
+        utimesSync(file, at, at);
+      }
+    });
+    const stale = join(cache, 'cli-dddddddddddddddd-00000000-run.v8.123.tmp');
+    const fresh = join(cache, 'cli-dddddddddddddddd-00000000-list.v8.456.tmp');
+    writeFileSync(stale, 'half');
+    writeFileSync(fresh, 'half');
+    utimesSync(stale, new Date(Date.now() - 1.5 * hour), new Date(Date.now() - 1.5 * hour));
+    await runOutput(dir, 'esm.yaml', { LEDGERFLOW_COMPILE_CACHE: cache });
+    const left = readdirSync(cache).sort();
+    expect(left.filter((f) => /^cli-[a-d]{16}-/.test(f))).toEqual([
+      'cli-cccccccccccccccc-00000000-list.v8', 'cli-cccccccccccccccc-00000000-run.v8',
+      'cli-dddddddddddddddd-00000000-list.v8', 'cli-dddddddddddddddd-00000000-list.v8.456.tmp', 'cli-dddddddddddddddd-00000000-run.v8',
+    ]);
+    expect(cacheFiles(cache, 'run').filter((f) => !/^cli-[a-d]{16}-/.test(f))).toHaveLength(1);
   }, 60_000);
 });
 
