@@ -30,12 +30,22 @@ export function checkChildren(def: Definition, text: string, file: string, folde
   if (refs.length === 0 && !fw) return [];
   const dir = dirname(resolve(file));
   const self = resolve(file);
-  const others = folder(dir).filter((d) => d.file !== self);
-  const all = [{ definition: def, file: self }, ...others];
+  const me = { definition: def, file: self };
+  // The folder's definitions: all of them from a folderReader (it parses each file once for every file it loads),
+  // else per id, only the files that may declare it (a definition's lookups are few; the folder may hold many).
+  const byId = new Map<string, { definition: Definition; file: string }[]>();
+  const siblings = (id?: string) => {
+    if (folder !== definitionsIn) return folder(dir);
+    const key = id ?? '';
+    let found = byId.get(key);
+    if (!found) byId.set(key, (found = id === undefined ? definitionsIn(dir) : definitionsIn(dir, undefined, id)));
+    return found;
+  };
+  const among = (id?: string) => [me, ...siblings(id).filter((d) => d.file !== self)];
   /** The definition a reference from `from` names, among the folder's. */
   const target = (workflow: string, from: string) => namesAFile(workflow)
-    ? all.find((d) => d.file === resolve(dirname(from), workflow))
-    : all.find((d) => d.definition.id === workflow);
+    ? among().find((d) => d.file === resolve(dirname(from), workflow))
+    : among(workflow).find((d) => d.definition.id === workflow);
   const out: Diagnostic[] = [];
   const at = (path: (string | number)[]) => positionIn(text, path);
   const warnMissing = (workflow: string, path: (string | number)[], what: string) => {

@@ -21,7 +21,7 @@ export interface LoadedDefinition {
  */
 function declaredBy(name: string): string {
   if (namesAFile(name)) return '';
-  const found = definitionsIn(resolve('definitions')).filter((d) => d.definition.id === name);
+  const found = definitionsIn(resolve('definitions'), undefined, name).filter((d) => d.definition.id === name);
   if (found.length === 0) return '';
   const files = found.map((d) => relative(process.cwd(), d.file));
   return `; ${files.join(' and ')} declare${files.length === 1 ? 's' : ''} workflow ${name}: run the file, e.g. \`ledgerflow run ${files[0]}\``;
