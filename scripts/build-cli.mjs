@@ -14,6 +14,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildId, EXTERNAL, zodEnglishOnly } from './esbuild-common.mjs';
@@ -24,6 +25,14 @@ const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) 
 const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outfile = join(dist, 'cli', 'ledgerflow.cjs');
 
+/** @nats-io/jetstream's jsmsg.js, which its `exports` map does not name (nats-lib.ts `toJsMsg` says why it is needed). */
+const jetstreamJsMsg = {
+  name: 'jetstream-jsmsg',
+  setup(b) {
+    b.onResolve({ filter: /^@nats-io\/jetstream\/lib\/jsmsg\.js$/ }, () => ({ path: join(dirname(createRequire(join(root, 'package.json')).resolve('@nats-io/jetstream')), 'jsmsg.js') }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
@@ -32,21 +41,22 @@ const result = await build({
   format: 'cjs',
   platform: 'node',
   target: `node${engines.node.replace(/^>=\s*/, '')}`,
-  external: EXTERNAL,
+  // The NATS client is bundled here (store/jetstream/nats-lib.ts): the command makes its own connections, and its
+  // code then comes from the code cache too. The package's builds keep it external (one copy with a user's).
+  external: EXTERNAL.filter((e) => e !== '@nats-io/*'),
   // The sources are ES modules: strict mode, as they were written for. import.meta.url is the bundle's own file
   // (src/install/index.ts walks up from it to package.json; the state file's thread looks beside it).
   banner: { js: '"use strict";\nconst __ledgerflowModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   // The build's id: what the package's entries check before they take the command's copy (src/cli/offer-library.ts).
-  define: { 'import.meta.url': '__ledgerflowModuleUrl', __LEDGERFLOW_BUILD__: JSON.stringify(buildId(root)) },
+  define: { 'import.meta.url': '__ledgerflowModuleUrl', __LEDGERFLOW_BUILD__: JSON.stringify(buildId(root)), __LEDGERFLOW_BUNDLED_NATS__: 'true' },
   // As in build-esm.mjs: no keepNames (a defineProperty per class and function at every start).
   keepNames: false,
   // Whitespace and comments out, names kept (a stack trace still names its functions; the source map has the
-  // rest): less to read at every start, and a smaller cache. Only ASCII is left (esbuild escapes the rest in
-  // strings), which the launcher reads as such, without decoding UTF-8.
+  // rest): less to read at every start, and a smaller cache.
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: true,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, jetstreamJsMsg],
   logLevel: 'silent',
 });
 // A warning (an import.meta left unshimmed, an import that cannot resolve) is a broken bundle: fail the build.
@@ -54,11 +64,15 @@ if (result.warnings.length > 0) {
   for (const w of result.warnings) console.error(`build-cli: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
-// ASCII only, as the launcher reads it (latin1: one byte a character, no decoding).
-if (/[^\x00-\x7f]/.test(readFileSync(outfile, 'latin1'))) {
-  console.error('build-cli: the bundle holds a character that is not ASCII; src/cli/launch.ts reads it as latin1');
+// One byte a character, as the launcher reads it (latin1: no UTF-8 to decode, and V8 keeps it so). esbuild writes
+// ASCII but for what it cannot escape (a regular expression's `µs` in the NATS client): written as Latin-1, and a
+// character past U+00FF fails the build.
+const text = readFileSync(outfile, 'utf8');
+if (/[^\u0000-\u00ff]/.test(text)) {
+  console.error('build-cli: the bundle holds a character past U+00FF; src/cli/launch.ts reads it as latin1');
   process.exit(1);
 }
+writeFileSync(outfile, Buffer.from(text, 'latin1'));
 // The cache's key: V8 checks a cached script against its source's length only, so a cache made for another
 // build of the same length must never be offered: the launcher names cache files by this digest.
 writeFileSync(`${outfile}.sha256`, `${createHash('sha256').update(readFileSync(outfile)).digest('hex')}\n`);

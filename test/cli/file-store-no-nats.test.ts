@@ -2,7 +2,7 @@
  * Commands on the embedded file store never load the NATS client: the store and query modules hold both
  * adapters, and the client's values come from store/jetstream/nats-lib.ts, required on first use (loading the
  * client costs ~60 ms of CPU per command). Runs the built CLI (npm run build) with a preload that lists the
- * @nats-io modules the process loaded.
+ * @nats-io modules the process loaded (the command's bundle holds the client: nats-lib.ts marks its loading).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -22,7 +22,25 @@ import type * as JsInternal from '@nats-io/jetstream/internal';
 import type * as Node from '@nats-io/transport-node';
 import type { Transport } from '@nats-io/nats-core/internal';
 
-const require = createRequire(import.meta.url);
+/** The installed packages, as a library: one copy with a user's own connection, which they hand to an engine or worker. */
+const nodeRequire = createRequire(import.meta.url);
+/**
+ * In the `ledgerflow` command's bundle (scripts/build-cli.mjs defines it) the client is part of the bundle and
+ * compiled from its code cache as the rest is: about 60 ms of CPU less for each command, engine and worker on NATS.
+ * Each `require` of a literal name below is for the bundler to follow; it runs only there.
+ */
+declare const __LEDGERFLOW_BUNDLED_NATS__: boolean | undefined;
+const bundled = typeof __LEDGERFLOW_BUNDLED_NATS__ === 'boolean';
+
+/**
+ * What was loaded, marked: test/cli/file-store-no-nats.test.ts checks that a command on the file store loads no
+ * NATS client, and the client bundled into the command has no files of its own to see loaded.
+ */
+const LOADED = Symbol.for('ledgerflow.natsClientLoaded');
+function loaded<T>(mod: T): T {
+  (globalThis as Record<symbol, unknown>)[LOADED] = true;
+  return mod;
+}
 
 type NatsLib = typeof Core & typeof Js & typeof Kv;
 
@@ -34,9 +52,9 @@ type NatsLib = typeof Core & typeof Js & typeof Kv;
 let coreMod: typeof Core | undefined;
 let jsMod: typeof Js | undefined;
 let kvMod: typeof Kv | undefined;
-function core(): typeof Core { return (coreMod ??= require('@nats-io/nats-core') as typeof Core); }
-function js(): typeof Js { return (jsMod ??= require('@nats-io/jetstream') as typeof Js); }
-function kv(): typeof Kv { return (kvMod ??= require('@nats-io/kv') as typeof Kv); }
+function core(): typeof Core { return (coreMod ??= loaded(bundled ? require('@nats-io/nats-core') : nodeRequire('@nats-io/nats-core')) as typeof Core); }
+function js(): typeof Js { return (jsMod ??= loaded(bundled ? require('@nats-io/jetstream') : nodeRequire('@nats-io/jetstream')) as typeof Js); }
+function kv(): typeof Kv { return (kvMod ??= loaded(bundled ? require('@nats-io/kv') : nodeRequire('@nats-io/kv')) as typeof Kv); }
 
 /** The client's packages as one namespace; Node's require cache keeps one instance of each. */
 export function natsLib(): NatsLib {
@@ -48,7 +66,10 @@ export function natsLib(): NatsLib {
  * mod re-exports nats-core/internal) and its NodeTransport, for connect.ts.
  */
 export function transportLib(): typeof Node & { NodeTransport: new () => Transport; nodeResolveHost(s: string): Promise<string[]> } {
-  return { ...require('@nats-io/transport-node'), ...require('@nats-io/transport-node/lib/node_transport') };
+  loaded(null);
+  return bundled
+    ? { ...require('@nats-io/transport-node'), ...require('@nats-io/transport-node/lib/node_transport') }
+    : { ...nodeRequire('@nats-io/transport-node'), ...nodeRequire('@nats-io/transport-node/lib/node_transport') };
 }
 
 /**
@@ -60,7 +81,8 @@ export function transportLib(): typeof Node & { NodeTransport: new () => Transpo
  */
 let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;
 export function toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg {
-  jsMsgOf ??= (createRequire(require.resolve('@nats-io/jetstream'))('./jsmsg.js') as { toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg }).toJsMsg;
+  // In the command's bundle, build-cli.mjs resolves this name to the package's own file.
+  jsMsgOf ??= ((bundled ? require('@nats-io/jetstream/lib/jsmsg.js') : createRequire(nodeRequire.resolve('@nats-io/jetstream'))('./jsmsg.js')) as { toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg }).toJsMsg;
   return jsMsgOf(m, ackTimeout);
 }
 
@@ -123,7 +145,7 @@ export const StorageType = lazy(() => js().StorageType);
 export const JetStreamApiError = lazy(() => js().JetStreamApiError);
 export const JetStreamError = lazy(() => js().JetStreamError);
 /** What js.publish rejects with when nothing answers (no stream takes the subject); only the package's /internal entry exports it. */
-export const JetStreamNotEnabled: new (message: string, opts?: ErrorOptions) => Error = lazy(() => (require('@nats-io/jetstream/internal') as typeof JsInternal).jserrors.JetStreamNotEnabled);
+export const JetStreamNotEnabled: new (message: string, opts?: ErrorOptions) => Error = lazy(() => ((bundled ? require('@nats-io/jetstream/internal') : nodeRequire('@nats-io/jetstream/internal')) as typeof JsInternal).jserrors.JetStreamNotEnabled);
 export const AuthorizationError = lazy(() => core().AuthorizationError);
 export const ClosedConnectionError = lazy(() => core().ClosedConnectionError);
 export const InvalidArgumentError = lazy(() => core().InvalidArgumentError);
