@@ -72,7 +72,8 @@ if (/[^\u0000-\u00ff]/.test(text)) {
   console.error('build-cli: the bundle holds a character past U+00FF; src/cli/launch.ts reads it as latin1');
   process.exit(1);
 }
-writeFileSync(outfile, Buffer.from(text, 'latin1'));
+const bytes = Buffer.from(text, 'latin1');
+writeFileSync(outfile, bytes);
 // The cache's key: V8 checks a cached script against its source's length only, so a cache made for another
 // build of the same length must never be offered: the launcher names cache files by this digest.
-writeFileSync(`${outfile}.sha256`, `${createHash('sha256').update(readFileSync(outfile)).digest('hex')}\n`);
+writeFileSync(`${outfile}.sha256`, `${createHash('sha256').update(bytes).digest('hex')}\n`);

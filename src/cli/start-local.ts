@@ -8,10 +8,10 @@
  * (cluster.ts).
  */
 import { actingUser, requireLevel } from './acting.js';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import { loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../files/index.js';
+import { definitionFilesIn, loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../files/index.js';
 import { EXIT } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { json, type Io } from './io.js';
@@ -21,20 +21,12 @@ import { callerIdFlags } from './run-id.js';
 
 type Found = LoadedDefinition;
 
-/** Whether the file may define workflow `id`: named so, or its text may declare it (only those are parsed). */
-function mayDefine(file: string, name: string, id: string): boolean {
-  return name.replace(/\.ya?ml$/, '') === id || mayDeclare(readFileSync(file, 'utf8'), id);
-}
-
-/** The `.yaml` definitions of a folder that may define `id` and load; a file that does not load is passed over (`validate` says why). */
+/** The `.yaml` definitions of a folder that may define `id` (named so, or whose text may declare it: only those are parsed) and load; a file that does not load is passed over (`validate` says why). */
 function definitionsIn(dir: string, id: string): Found[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
   const out: Found[] = [];
-  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-    const file = join(dir, name);
-    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+  for (const file of definitionFilesIn(dir)) {
     try {
-      if (!mayDefine(file, name, id)) continue;
+      if (basename(file).replace(/\.ya?ml$/, '') !== id && !mayDeclare(readFileSync(file, 'utf8'), id)) continue;
       out.push(loadDefinitionFile(file));
     } catch {
       // Not a definition that loads: not a candidate.

@@ -6,7 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { positionIn, type Definition } from '../definition/index.js';
 import type { Diagnostic } from '../errors/index.js';
-import { definitionsIn, namesAFile, type FolderDefinitions } from './source.js';
+import { folderById, namesAFile, type FolderDefinitions } from './source.js';
 
 /** The child workflows a definition names: its SUB_WORKFLOW tasks' and its MAPs' with a `workflow:` body (id or relative path), with where each is written. */
 function childRefs(def: Definition): { workflow: string; path: (string | number)[] }[] {
@@ -23,7 +23,7 @@ function childRefs(def: Definition): { workflow: string; path: (string | number)
  * reads the siblings (a folderReader() when many files of one folder are
  * loaded, so each is parsed once rather than once per file naming a child).
  */
-export function checkChildren(def: Definition, text: string, file: string, folder: FolderDefinitions = definitionsIn): Diagnostic[] {
+export function checkChildren(def: Definition, text: string, file: string, folder: FolderDefinitions = folderById): Diagnostic[] {
   const refs = childRefs(def);
   // With `steps`, failure_workflow runs inline: its id names no other definition.
   const fw = def.failureWorkflow?.id && def.failureWorkflow.steps.length === 0 ? def.failureWorkflow.id : undefined;
@@ -31,14 +31,12 @@ export function checkChildren(def: Definition, text: string, file: string, folde
   const dir = dirname(resolve(file));
   const self = resolve(file);
   const me = { definition: def, file: self };
-  // The folder's definitions: all of them from a folderReader (it parses each file once for every file it loads),
-  // else per id, only the files that may declare it (a definition's lookups are few; the folder may hold many).
+  // The folder's definitions, asked for once per id (a lookup by id may parse only the files that can declare it).
   const byId = new Map<string, { definition: Definition; file: string }[]>();
   const siblings = (id?: string) => {
-    if (folder !== definitionsIn) return folder(dir);
     const key = id ?? '';
     let found = byId.get(key);
-    if (!found) byId.set(key, (found = id === undefined ? definitionsIn(dir) : definitionsIn(dir, undefined, id)));
+    if (!found) byId.set(key, (found = folder(dir, id)));
     return found;
   };
   const among = (id?: string) => [me, ...siblings(id).filter((d) => d.file !== self)];

@@ -47,10 +47,14 @@ export function definitionFilesIn(dir: string): string[] {
 type Parse = (text: string, file: string) => ReturnType<typeof parseDefinition>;
 
 /**
- * A folder's definitions as definitionsIn gives them; `parse`, when given, is the parser they were read
- * with, which remembers what it parsed: a command loading a file of that folder parses it once.
+ * A folder's definitions as definitionsIn gives them; with `id`, the ones that may declare it suffice (others
+ * may be left out: callers pick by id). `parse`, when given, is the parser they were read with, which
+ * remembers what it parsed: a command loading a file of that folder parses it once.
  */
-export type FolderDefinitions = ((dir: string) => { definition: Definition; file: string }[]) & { parse?: Parse };
+export type FolderDefinitions = ((dir: string, id?: string) => { definition: Definition; file: string }[]) & { parse?: Parse };
+
+/** The folder read anew for each lookup, parsing only the files that may declare the id asked for. */
+export const folderById: FolderDefinitions = (dir, id) => definitionsIn(dir, parseDefinition, id);
 
 /**
  * definitionsIn, each folder read once for as long as the returned function
