@@ -1,13 +1,17 @@
 /**
  * docs/handlers.md: a handler module's `import … from 'ledgerflow'` (or `require`) inside a `ledgerflow`
  * command gets the command's own copy of the package when it is the same build (src/cli/offer-library.ts):
- * one copy of every class, and none of the package's ES module chunks compiled again. A project that
+ * one copy of every class, and none of the package's ES module chunks compiled again: in `run` on the
+ * embedded store, and on NATS in an engine that runs the handlers and in a remote worker. A project that
  * installed another ledgerflow keeps its own.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cli, tempDir, userProject } from '../helpers/cli.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { cli, spawnCli, statusWhen, tempDir, userProject } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/processes.js';
 
 const WORKFLOW = (handlers: string) => `workflow:
   id: library-copy
@@ -69,4 +73,27 @@ describe("a handler's ledgerflow inside the command", () => {
     writeFileSync(join(dir, 'h.mjs'), "import { which } from 'ledgerflow';\nexport default { async look() { return { which }; } };\n");
     expect(await taskOutput(dir, 'wf.yaml')).toEqual({ which: "the project's own" });
   }, 60_000);
+});
+
+const procs: ChildProcess[] = [];
+afterEach(() => killLeftovers(procs));
+
+describe.skipIf(noNats)("a handler's ledgerflow on NATS", () => {
+  const nats = useCluster({ server: 'shared' });
+  for (const [where, args] of [['an engine that runs the handlers', ['engine', '--handlers']], ['a remote worker', ['worker', '--handlers']]] as const) {
+    it(`is the command's own copy in ${where}`, async () => {
+      const dir = userProject();
+      const id = `library-copy-${args[0]}`;
+      writeFileSync(join(dir, 'wf.yaml'), WORKFLOW('./h.mjs').replace('id: library-copy', `id: ${id}`));
+      writeFileSync(join(dir, 'h.mjs'), `import { NonRetryableError, parseYaml } from 'ledgerflow';\n${LOOK}\n`);
+      expect((await cli(['--nats', nats.url, 'deploy', 'wf.yaml'], { cwd: dir })).code).toBe(0);
+      if (args[0] === 'worker') procs.push(spawnCli(['--nats', nats.url, 'engine'], { cwd: dir }));
+      procs.push(spawnCli(['--nats', nats.url, ...args, join(dir, 'h.mjs')], { cwd: dir }));
+      const started = await cli(['--nats', nats.url, 'start', id, '--json'], { cwd: dir });
+      expect(started.code, started.stderr).toBe(0);
+      const lf = (...a: string[]) => cli(['--nats', nats.url, ...a], { cwd: dir });
+      const view = await statusWhen<{ status: string; tasks: { look: { output: unknown } } }>(lf, (JSON.parse(started.stdout) as { runId: string }).runId, 'COMPLETED');
+      expect(view.tasks.look.output).toEqual({ same: true, parsed: { a: 1 } });
+    }, 90_000);
+  }
 });
