@@ -22,4 +22,4 @@ export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 export type { TaskInfo, TaskPlan } from './task-plans.js';
 export { gatesOf, type GateOwner, type GatePart, type TaskGate } from './task-gates.js';
 export { compile, createInterpreter, machineJson, type CompiledWorkflow } from './compile.js';
-export { workflowOf, withLimits } from './workflow.js';
+export { carryWorkflow, workflowOf, withLimits } from './workflow.js';

@@ -51,6 +51,20 @@ export function workflowOf(definition: Definition, hash?: string): CompiledWorkf
 }
 
 /**
+ * The workflow value of an object that many starts will be handed (a registry's parsed body), carried on
+ * it from now on: its own, compiled once, when another object of the same hash holds the shared value
+ * (workflowOf then carries nothing, and every start would hash the object again: a canonical JSON and a
+ * sha256 per start). A pure function of the definition either way.
+ */
+export function carryWorkflow(definition: Definition): CompiledWorkflow {
+  const workflow = workflowOf(definition);
+  if (workflow.definition === definition || (definition as Carrier)[CARRIED] || !workflowSharing() || !Object.isExtensible(definition)) return workflow;
+  const own = compile(definition, workflow.hash);
+  Object.defineProperty(definition, CARRIED, { value: own });
+  return own;
+}
+
+/**
  * `workflow` under the limits file's `limits` (per queue and handler): the
  * same chart and plans, with gates of its own (worked out on first use), so
  * the step holds the attempts of the tasks those limits name. No limits, or

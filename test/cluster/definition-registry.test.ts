@@ -10,12 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { DefinitionRegistry } from '../../src/cluster/transport/definitions.js';
 import { DEFINITIONS_BUCKET } from '../../src/cluster/transport/subjects.js';
 import { def } from '../helpers/engine.js';
+import { workflowOf } from '../../src/compiler/index.js';
+import { definitionHash } from '../../src/definition/index.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 
 const flow = (id: string, version: number) => def(`workflow:\n  id: ${id}\n  version: ${version}\n  tasks:\n    - { id: a, type: SIMPLE }\n`);
 
 describe.skipIf(noNats)('the deployed registry', () => {
-  const c = useCluster({ engines: 1 });
+  const c = useCluster({ engines: 1, handlers: { a: async () => ({ done: true }) } });
 
   it('lists the latest version of each workflow deployed, and leaves no consumer on the bucket', async () => {
     for (const d of [flow('orders', 1), flow('orders', 2), flow('billing', 1)]) await c.client.deploy(d);
@@ -27,6 +29,30 @@ describe.skipIf(noNats)('the deployed registry', () => {
     const consumers: string[] = [];
     for await (const ci of jsm.consumers.list(`KV_${DEFINITIONS_BUCKET}`)) consumers.push(ci.name);
     expect(consumers).toEqual([]);
+  });
+
+  it('gives the starts of a deployed version one object, which carries its own workflow value, also when they begin at once in a process whose deployed object has the shared one', async () => {
+    const deployed = flow('together', 1);
+    await c.client.deploy(deployed);
+    // The deployer's own object holds the value shared by the hash (an in-process run of it, say): the registry's copy
+    // of the same content gets one of its own, so no start hashes it again, and its JSON is still its own.
+    expect(workflowOf(deployed).definition).toBe(deployed);
+    const registry = new DefinitionRegistry(jetstream(await c.admin()));
+    const resolved = await Promise.all(Array.from({ length: 16 }, () => registry.resolve('together')));
+    expect(new Set(resolved).size).toBe(1);
+    const [one] = resolved;
+    expect(one).not.toBe(deployed);
+    expect(workflowOf(one!).definition).toBe(one);
+    expect(workflowOf(one!).hash).toBe(definitionHash(deployed));
+    // Starts through the client record the deployed hash and run.
+    const started = await Promise.all(Array.from({ length: 8 }, () => c.client.start('together', {})));
+    expect(new Set(started.map((s) => s.definition)).size).toBe(1);
+    for (const { runId } of started) {
+      const view = await c.client.wait(runId);
+      expect(view.status).toBe('COMPLETED');
+      const [first] = await c.client.store.read(runId, { toSeq: 1 });
+      expect(first!.type === 'run.started' && first!.data.definitionHash).toBe(definitionHash(deployed));
+    }
   });
 
   it('keeps the YAML a version was deployed from (what the dashboard\'s editor starts from); one deployed as an object has none', async () => {

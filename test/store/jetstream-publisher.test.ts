@@ -65,6 +65,26 @@ if (noNats) {
       expect(duplicate.ours).toEqual(duplicate.theirs);
     });
 
+    it('publishes a message that expects nothing (a kick on LF_INPUTS) as js.publish does: stored after others on its subject, a second with its id a duplicate', async () => {
+      const pub = new JetStreamPublisher(nc);
+      const js = jetstream(nc);
+      const outcome = (a: { stream: string; duplicate: boolean }) => ({ stream: a.stream, duplicate: a.duplicate });
+      const sa = `${prefix}.kick.a`;
+      const sb = `${prefix}.kick.b`;
+      await js.publish(sa, body);
+      await js.publish(sb, body);
+      const ours = await pub.publish(sa, body, { msgID: `${sa}/k`, headers: [], timeoutMs: 2000 });
+      const theirs = await js.publish(sb, body, { msgID: `${sb}/k`, timeout: 2000 });
+      expect(outcome(ours)).toEqual({ stream, duplicate: false });
+      expect(outcome(ours)).toEqual(outcome(theirs));
+      const again = await pub.publish(sa, body, { msgID: `${sa}/k`, headers: [], timeoutMs: 2000 });
+      expect(again).toMatchObject({ seq: ours.seq, duplicate: true });
+      expect(outcome(again)).toEqual(outcome(await js.publish(sb, body, { msgID: `${sb}/k`, timeout: 2000 })));
+      const stored = (await (await jetstreamManager(nc)).streams.getMessage(stream, { last_by_subj: sa }))!;
+      expect(stored.seq).toBe(ours.seq);
+      expect(stored.header.get('Nats-Expected-Last-Subject-Sequence')).toBe('');
+    });
+
     it('encodes headers byte for byte as the client MsgHdrs does, refuses CR and LF as it does, and they are stored', async () => {
       const fields = [['Lf-Run-Id', 'r1'], ['Lf-First-Seq', '1'], ['Lf-Last-Seq', ' 3 ']] as const;
       const more = [['Nats-Msg-Id', 'r1/d'], ['Nats-Expected-Last-Subject-Sequence', '0']] as const;

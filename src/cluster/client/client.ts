@@ -101,7 +101,7 @@ export class ClusterClient {
    * not started again, also when two clients race (the append at sequence 0 decides).
    */
   async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy; priority?: number } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
-    const { js } = await this.conn();
+    await this.conn(); // the streams and the registry, made once
     const definition = await this.resolve(ref);
     const engine = new RunCommits({ store: this.store });
     const inputFromStrings = opts.inputFromStrings ?? false;
@@ -109,14 +109,14 @@ export class ClusterClient {
     if (opts.runId !== undefined) {
       const started = await engine.startRun(definition, input, { inputFromStrings, ...priority, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
       // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
-      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId, started.existing !== true ? 'started' : 'input');
+      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(started.runId, started.existing !== true ? 'started' : 'input');
       return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
     }
     const runId = await engine.start(definition, input, { inputFromStrings, ...priority });
-    await this.kick(js, runId, 'started');
+    await this.kick(runId, 'started');
     // concurrency: the start may be QUEUED; say so (a start that found slots free admitted queued runs first: the settle that freed them was cut short).
     if (!definition.concurrency) return { runId, definition };
-    await this.kickAdmitted(js, engine);
+    await this.kickAdmitted(engine);
     return { runId, definition, status: (await engine.status(runId)).status };
   }
 
@@ -128,9 +128,9 @@ export class ClusterClient {
    * Refused with RetryRefusedError for any other run. `opts.runId`: the new run's id (a bulk retry's, one per failed run).
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<{ runId: string }> {
-    const { js } = await this.conn();
+    await this.conn();
     const newRunId = (await new RunCommits({ store: this.store }).beginRetry(runId, opts, false)).snapshot.context.runId;
-    await this.kick(js, newRunId, 'started');
+    await this.kick(newRunId, 'started');
     return { runId: newRunId };
   }
 
@@ -142,7 +142,7 @@ export class ClusterClient {
    * once; an input's has none. (One id for all of them had JetStream drop the kick of a run admitted
    * within two minutes of its start as a duplicate of its start's: the run stayed admitted and unstarted.)
    */
-  async kick(js: JetStreamClient, runId: string, why: 'started' | 'admitted' | 'input' = 'input'): Promise<void> {
+  async kick(runId: string, why: 'started' | 'admitted' | 'input' = 'input'): Promise<void> {
     const kick: InputMessage = { type: 'kick', runId, ...(why === 'started' ? { started: true as const } : {}) };
     const msgID = why === 'started' ? `${runId}/kick` : why === 'admitted' ? `${runId}/admitted` : undefined;
     // The log has moved; the kick only wakes an engine. Retry it, so a passing failure does not leave a
@@ -151,7 +151,8 @@ export class ClusterClient {
     const giveUpAt = Date.now() + KICK_RETRY_MS;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
-        await js.publish(subjects.input(this.sender, runId), encode(kick), msgID ? { msgID } : {});
+        // On the store's reply subscription (JetStreamEventStore.publishMessage): a start's one request besides the log's.
+        await this.store.publishMessage(subjects.input(this.sender, runId), encode(kick), msgID ? { msgID } : {});
         break;
       } catch (err) {
         if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); `
@@ -162,8 +163,8 @@ export class ClusterClient {
   }
 
   /** Kicks the runs the commits of `commits` admitted to a concurrency slot (a start that found one free, a decision or cancel that settled a run). */
-  async kickAdmitted(js: JetStreamClient, commits: RunCommits): Promise<void> {
-    for (const admitted of await commits.takeAdmitted()) await this.kick(js, admitted, 'admitted');
+  async kickAdmitted(commits: RunCommits): Promise<void> {
+    for (const admitted of await commits.takeAdmitted()) await this.kick(admitted, 'admitted');
   }
 
   async status(runId: string): Promise<RunView | null> {
@@ -235,7 +236,7 @@ export class ClusterClient {
     const { js } = await this.conn();
     const kick: InputMessage = { type: 'kick', runId };
     await js.publish(subjects.input(this.sender, runId), encode(kick)).catch(() => undefined);
-    await this.kickAdmitted(js, commits);
+    await this.kickAdmitted(commits);
     return { how: 'recorded' };
   }
 

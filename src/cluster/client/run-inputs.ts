@@ -59,7 +59,7 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
   const readable = await lastSeqIfReadable(client, runId);
   if (readable === 0) throw new RunNotFoundError(runId);
   if (!who.proven && readable !== null) {
-    const { js } = await client.conn();
+    await client.conn();
     const jsm = await jetstreamManager(await client.store.connection());
     if (!(await engineListening(jsm, input.kind))) {
       // Judged and recorded here, as on the embedded store (refusals throw as there).
@@ -67,8 +67,8 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
       const outcome = await recordInput(commits, runId, input, { by: who.name, unauthenticated: true });
       // Whichever engine starts next acts on it (starts what a resume or an approval made due), and on the runs
       // it admitted (a cancel or a rejection that settled the run freed its concurrency slot).
-      if (outcome.changed) await client.kick(js, runId);
-      await client.kickAdmitted(js, commits);
+      if (outcome.changed) await client.kick(runId);
+      await client.kickAdmitted(commits);
       return outcome;
     }
   }

@@ -13,6 +13,7 @@ import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm } from '../../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, tooLargeMessage, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
+import { carryWorkflow } from '../../compiler/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
 import { createRetrying } from './create-retry.js';
 import { trimOldest } from '../../bounded.js';
@@ -107,9 +108,15 @@ export class DefinitionRegistry {
     // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
     const body = await this.getText(`def.${hash}`, MAX_DEFINITION_JSON_BYTES);
     if (!body) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `definition ${hash} of ${id}@${version} is missing from the registry`, { hash });
+    // Starts that began together each read the body: the first to get here is the one kept, and the others
+    // take it, so that one object (carrying its workflow value) goes to every start.
+    const kept = this.bodies.get(hash);
+    if (kept) return kept;
     const def = JSON.parse(body) as Definition;
     const over = definitionLimitProblem(def);
     if (over) throw new LedgerflowError(over.code, `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`, { workflowId: id, version });
+    // Hashed and compiled here once: a start of it reads the value off the object (compiler/workflow.ts carryWorkflow).
+    carryWorkflow(def);
     this.bodies.set(hash, def);
     trimOldest(this.bodies, KEPT_BODIES);
     return def;

@@ -76,13 +76,16 @@ export class JetStreamPublisher {
 
   /**
    * Publishes `body` on `subject` with `headers`, then a message id (dedup; none for a KV write, kv-cas.ts)
-   * and the expected last sequence of the subject; resolves with the PubAck.
+   * and the expected last sequence of the subject (none: a message that expects nothing, a kick on
+   * LF_INPUTS); resolves with the PubAck.
    * Throws synchronously-as-rejection what `nc.publish` throws (e.g.
    * MAX_PAYLOAD_EXCEEDED, a closed connection).
    */
-  async publish(subject: string, body: Uint8Array, opts: { msgID?: string; lastSubjectSequence: number; headers: HeaderFields; timeoutMs: number }): Promise<PubAck> {
-    const expected: [string, string] = ['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)];
-    const h = encodedHeaders(opts.headers, opts.msgID !== undefined ? [['Nats-Msg-Id', opts.msgID], expected] : [expected]);
+  async publish(subject: string, body: Uint8Array, opts: { msgID?: string; lastSubjectSequence?: number; headers: HeaderFields; timeoutMs: number }): Promise<PubAck> {
+    const more: [string, string][] = [];
+    if (opts.msgID !== undefined) more.push(['Nats-Msg-Id', opts.msgID]);
+    if (opts.lastSubjectSequence !== undefined) more.push(['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)]);
+    const h = encodedHeaders(opts.headers, more);
     let msg: Msg;
     try {
       msg = await this.replies.request(subject, body, { headers: h, timeoutMs: opts.timeoutMs });

@@ -298,6 +298,17 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
+  /**
+   * Publishes one message to a stream of the cluster (a kick on LF_INPUTS) on the store's connection and
+   * reply subscription, as `js.publish` would (the same PubAck and errors: publisher.ts), without the
+   * client's per-request machinery (a RequestError with its stack for every publish, even a successful
+   * one). `msgID`: the server's dedup id.
+   */
+  async publishMessage(subject: string, body: Uint8Array, opts: { msgID?: string } = {}): Promise<PubAck> {
+    const c = this.link.current ?? await this.link.ready();
+    return this.link.call('publish', this.link.deadline(), (timeoutMs) => c.pub.publish(subject, body, { ...opts, headers: [], timeoutMs }), undefined, { honoursTimeout: true });
+  }
+
   /** Every run's events, one pass over the stream (read-all.ts). */
   readAll(filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
     return readAllRuns(this.link, this.o, filter);
