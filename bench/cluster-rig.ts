@@ -15,7 +15,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Definition } from '../src/definition/index.js';
 import { ClusterClient } from '../src/cluster/index.js';
 import { addPersisted, streamSeqs, type BenchNats } from './nats.js';
-import { cpuOf, now, pool, procCpuUs } from './kit.js';
+import { atExit, cpuOf, now, pool, procCpuUs } from './kit.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
@@ -28,8 +28,8 @@ export async function spawnNode(args: string[]): Promise<ChildProcess> {
   const extra = (process.env.LF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, '--import', 'tsx', '--import', BUILT, NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.off('exit', kill));
+  const undo = atExit(kill);
+  child.once('exit', undo);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready')) resolve(); });

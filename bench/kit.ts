@@ -8,6 +8,24 @@ import { readFileSync } from 'node:fs';
 import { parseDefinition, type Definition } from '../src/definition/index.js';
 import type { Handlers } from '../src/runtime/index.js';
 
+/**
+ * Runs `fn` when this process exits (a child it started is killed), all of them on one 'exit' listener:
+ * `npm run bench -- peers` starts a dozen servers and processes, and a listener each passed Node's limit of
+ * ten (MaxListenersExceededWarning). Returns what takes `fn` off again.
+ */
+const exitTasks = new Set<() => void>();
+export function atExit(fn: () => void): () => void {
+  if (exitTasks.size === 0) process.once('exit', runExitTasks);
+  exitTasks.add(fn);
+  return () => {
+    exitTasks.delete(fn);
+    if (exitTasks.size === 0) process.off('exit', runExitTasks);
+  };
+}
+function runExitTasks(): void {
+  for (const fn of exitTasks) fn();
+}
+
 export const now = () => performance.now();
 
 /**

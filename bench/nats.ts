@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { freePort, natsServerBin, NATS_DEV_CONF } from '../test/helpers/nats.js';
+import { atExit } from './kit.js';
 
 export interface BenchNats {
   url: string;
@@ -42,7 +43,7 @@ export async function startBenchNats(): Promise<BenchNats> {
       continue;
     }
     const onExit = () => proc.kill('SIGKILL');
-    process.once('exit', onExit);
+    const undo = atExit(onExit);
     return {
       url: `nats://127.0.0.1:${port}`, pid: proc.pid!, monitorPort,
       varz: async () => {
@@ -50,7 +51,7 @@ export async function startBenchNats(): Promise<BenchNats> {
         return { inMsgs: v.in_msgs, outMsgs: v.out_msgs };
       },
       dispose: async () => {
-        process.off('exit', onExit);
+        undo();
         if (proc.exitCode === null && proc.signalCode === null) {
           const gone = new Promise((r) => proc.once('exit', r));
           proc.kill('SIGKILL');

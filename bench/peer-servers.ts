@@ -22,6 +22,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/nats.js';
+import { atExit } from './kit.js';
 
 export interface PeerServer {
   /** How a client reaches it (redis: the port; PostgreSQL: a connection URL; Restate: the admin URL). */
@@ -37,13 +38,13 @@ export interface PeerServer {
 async function spawnServer(bin: string, args: string[], readyLine: string | null, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ proc: ChildProcess; stop(): Promise<void> }> {
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
   const kill = () => proc.kill('SIGKILL');
-  process.once('exit', kill);
+  const undo = atExit(kill);
   let log = '';
   const keep = (d: string) => { log = (log + d).slice(-8_000); };
   proc.stdout!.setEncoding('utf8').on('data', keep);
   proc.stderr!.setEncoding('utf8').on('data', keep);
   const stop = async () => {
-    process.off('exit', kill);
+    undo();
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
@@ -108,13 +109,13 @@ export async function startPostgres(): Promise<PeerServer> {
     if (r.status !== 0) throw new Error(`${tool} failed (${r.status ?? r.error?.message}): ${(r.stderr || r.stdout || '').slice(-1_000)}`);
   };
   const stop = () => spawnSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...(as ?? {}), cwd: dir, timeout: 60_000 });
-  const onExit = () => stop();
+  let undoExit = () => {};
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
-    process.once('exit', onExit);
+    undoExit = atExit(() => { stop(); });
     run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir}`, 'start']);
   } catch (err) {
-    process.off('exit', onExit);
+    undoExit();
     stop();
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -122,7 +123,7 @@ export async function startPostgres(): Promise<PeerServer> {
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/ledgerflow_bench_dbos_sys`, pid,
-    dispose: async () => { process.off('exit', onExit); stop(); rmSync(dir, { recursive: true, force: true }); },
+    dispose: async () => { undoExit(); stop(); rmSync(dir, { recursive: true, force: true }); },
   };
 }
 

@@ -58,7 +58,7 @@ import { clusterRig } from './cluster-rig.js';
 import { engineDriver } from './modes.js';
 import { startBenchNats } from './nats.js';
 import { startPostgres, startRedis, startRestate, type PeerServer } from './peer-servers.js';
-import { cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, procCpuUs, progress, type Bench } from './kit.js';
+import { atExit, cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, procCpuUs, progress, type Bench } from './kit.js';
 
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 
@@ -110,7 +110,7 @@ function whyIn(log: string): string {
 async function driverProcess(script: string, args: string[]): Promise<{ pid: number; op(msg: Record<string, unknown>): Promise<any>; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [join(PEERS, script), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], cwd: PEERS });
   const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
+  const undo = atExit(kill);
   let log = '';
   const keep = (d: string) => { log = (log + d).slice(-4_000); };
   child.stdout!.setEncoding('utf8').on('data', keep);
@@ -126,7 +126,7 @@ async function driverProcess(script: string, args: string[]): Promise<{ pid: num
     if (msg.error) p?.reject(new Error(msg.error)); else p?.resolve(msg);
   });
   child.once('exit', (code, signal) => {
-    process.off('exit', kill);
+    undo();
     const err = new Error(`${script} exited (${code ?? signal}): ${whyIn(log)}`);
     ready?.reject(err);
     for (const p of pending.values()) p.reject(err);
