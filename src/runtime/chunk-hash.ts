@@ -45,8 +45,9 @@ export class ChunkHash implements Derived {
 
   /** The first 16 hex digits of sha256 over `text`, quoted: the chunk's entry in format 2's line. */
   get digest(): string {
-    // A short run's chunk of regions recurs in every run of its definition: remembered by its text (state-hash-cache.ts).
-    return (this.#digest ??= rememberedDigest(this.text, quotedDigest));
+    // A short run's chunk (its only one: the first) recurs in every run of its definition: remembered by its text
+    // (state-hash-cache.ts). A long run's later chunks do not recur within it: each would be one more text held.
+    return (this.#digest ??= this.at === 0 ? rememberedDigest(this.text, quotedDigest) : quotedDigest(this.text));
   }
 }
 

@@ -80,8 +80,12 @@ function v2Hash(snapshot: RunSnapshot): string {
   const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine(table.states, new TaskEntries(table.shape)) : null;
   const timers = timersText(snapshot.context.timers);
   const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timers}]}`;
-  // A state without timers recurs in every run of its definition (a timer's due time is its run's own): remembered by its text.
-  const hash = timers === '' ? rememberedDigest(text, shortDigest) : shortDigest(text);
+  // A short run's state without timers recurs in every run of its definition (a timer's due time is its run's own):
+  // remembered by its text. A long run's (more than one chunk of tasks or regions) never comes back within the run:
+  // remembering each of its texts (up to 2 KB) filled and emptied the memory of them every 4,096 events, the garbage
+  // of which made a 3,000-task chain's events 2.5× as dear as a short run's (bench `chain`).
+  const short = (table === null || table.states.chunks.length <= 1) && (value === null || value.states.chunks.length <= 1);
+  const hash = timers === '' && short ? rememberedDigest(text, shortDigest) : shortDigest(text);
   // Hashing flattened `text` into one string, but not the lines in it: the next state's line, spliced from a line
   // still in pieces, would copy it again. Each line is taken back as a slice of the hashed text instead.
   valueLine?.flattenFrom(text, V2_HEAD.length + valueText.length - 2 - valueLine.text.length);
