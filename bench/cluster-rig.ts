@@ -22,11 +22,12 @@ const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
 /** The build, as the bench's own process runs it (bench/built.mjs). */
 const BUILT = new URL('./built.mjs', import.meta.url).href;
 
-/** A bench child: node with the CLI's young-generation size, on the build (src/ through tsx with LF_BENCH_SOURCES); resolves once it printed `ready`. */
+/** A bench child: node with the CLI's young-generation size and no pretenuring, on the build (src/ through tsx with LF_BENCH_SOURCES); resolves once it printed `ready`. */
 export async function spawnNode(args: string[]): Promise<ChildProcess> {
   // LF_BENCH_NODE_ARGS: node flags for the engine and worker processes only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const extra = (process.env.LF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, '--import', 'tsx', '--import', BUILT, NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The flags the command's processes run with (bin/ledgerflow.js; src/cli/launch.ts turns pretenuring off).
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', ...extra, '--import', 'tsx', '--import', BUILT, NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kill = () => child.kill('SIGKILL');
   const undo = atExit(kill);
   child.once('exit', undo);

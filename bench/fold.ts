@@ -7,7 +7,7 @@
  * (kit.ts cpuNow), rounds interleaved, the best round of each side.
  *
  * To profile the fold: `node --cpu-prof --cpu-prof-dir=/tmp/prof
- * --max-semi-space-size=64 --import tsx bench/run.ts fold --rounds 100`
+ * --max-semi-space-size=64 --no-allocation-site-pretenuring --import tsx bench/run.ts fold --rounds 100`
  * (the parse rounds and the making of the run show apart in the profile).
  */
 import { EventEnvelopeSchema } from '../src/events/index.js';
