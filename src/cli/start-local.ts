@@ -22,7 +22,7 @@ import { callerIdFlags } from './run-id.js';
 type Found = LoadedDefinition;
 
 /** The `.yaml` definitions of a folder that may define `id` (named so, or whose text may declare it: only those are parsed) and load; a file that does not load is passed over (`validate` says why). */
-function definitionsIn(dir: string, id: string): Found[] {
+function candidatesIn(dir: string, id: string): Found[] {
   const out: Found[] = [];
   for (const file of definitionFilesIn(dir)) {
     try {
@@ -52,7 +52,7 @@ export function findDefinition(ref: string, cwd = process.cwd()): Found {
   for (const dir of folders) {
     if (seen.has(dir)) continue;
     seen.add(dir);
-    const all = definitionsIn(dir, id);
+    const all = candidatesIn(dir, id);
     let matches = all.filter((f) => f.definition.id === id);
     if (matches.length === 0) matches = all.filter((f) => basename(f.file).replace(/\.ya?ml$/, '') === id);
     if (version !== undefined) matches = matches.filter((f) => f.definition.version === version);

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Definition } from '../definition/index.js';
 import { loadDefinitionFile } from './definitions.js';
-import { definitionsIn, namesAFile } from './source.js';
+import { folderById, namesAFile } from './source.js';
 
 export interface FoundChild { definition: Definition; file: string; handlersPath?: string }
 
@@ -27,7 +27,7 @@ export function findChildDefinition(ref: { workflow: string; version?: number; p
     const loaded = loadDefinitionFile(file);
     return { definition: loaded.definition, file: loaded.file, ...(loaded.handlersPath ? { handlersPath: loaded.handlersPath } : {}) };
   }
-  const matches = definitionsIn(dir, undefined, ref.workflow).filter((d) => d.definition.id === ref.workflow);
+  const matches = folderById(dir, ref.workflow).filter((d) => d.definition.id === ref.workflow);
   if (matches.length === 0) return null;
   const pick = matches.find((m) => m.definition.version === ref.version) ?? matches.sort((a, b) => b.definition.version - a.definition.version)[0]!;
   const handlers = pick.definition.handlers;

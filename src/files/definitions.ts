@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseDefinition, type Definition } from '../definition/index.js';
 import { checkChildren } from './child-check.js';
 import { DefinitionError, UsageError, errorMessage, type Diagnostic } from '../errors/index.js';
-import { definitionsIn, namesAFile, readDefinitionSource, type FolderDefinitions } from './source.js';
+import { folderById, namesAFile, readDefinitionSource, type FolderDefinitions } from './source.js';
 
 export interface LoadedDefinition {
   definition: Definition;
@@ -21,7 +21,7 @@ export interface LoadedDefinition {
  */
 function declaredBy(name: string): string {
   if (namesAFile(name)) return '';
-  const found = definitionsIn(resolve('definitions'), undefined, name).filter((d) => d.definition.id === name);
+  const found = folderById(resolve('definitions'), name).filter((d) => d.definition.id === name);
   if (found.length === 0) return '';
   const files = found.map((d) => relative(process.cwd(), d.file));
   return `; ${files.join(' and ')} declare${files.length === 1 ? 's' : ''} workflow ${name}: run the file, e.g. \`ledgerflow run ${files[0]}\``;

@@ -233,9 +233,9 @@ export class ClusterClient {
     await commits.decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
     // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log), and
     // on the runs it admitted where it settled the run (a rejection) and freed a concurrency slot.
-    const { js } = await this.conn();
+    await this.conn();
     const kick: InputMessage = { type: 'kick', runId };
-    await js.publish(subjects.input(this.sender, runId), encode(kick)).catch(() => undefined);
+    await this.store.publishMessage(subjects.input(this.sender, runId), encode(kick)).catch(() => undefined);
     await this.kickAdmitted(commits);
     return { how: 'recorded' };
   }
