@@ -8,6 +8,7 @@ import { kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { ERROR_CODES, ERROR_KINDS, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { errorMessage } from './message.js';
 export { permissionDenied } from './permission.js';
+export { NATS_RETRY_AFTER_S, natsFailure } from './nats.js';
 
 export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: string]: JsonSafe | undefined };
 

@@ -87,7 +87,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   const isApi = (c: Context) => c.req.path.startsWith('/api/') || c.req.path === '/api' || c.req.path === '/metrics';
 
   app.onError((err, c) => {
-    const { status, body } = toHttpError(err, backend.storeDir);
+    const { status, body, retryAfter } = toHttpError(err, backend.storeDir);
+    if (retryAfter) c.header('Retry-After', String(retryAfter));
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
     // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store).
