@@ -6,12 +6,14 @@
  * `definitions/` holds. They are computed here as `ledgerflow paths` and
  * `ledgerflow test` compute them (generatePaths, the expectations files), so
  * a definition added or changed fails this test until the page says so.
+ * docs/library.md's table lists the catalogue's templates, no more, no fewer.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectationsFileFor, generatePaths, parseExpectations } from '../../src/coverage/index.js';
 import { loadDefinitionFile } from '../../src/files/index.js';
+import { loadCatalog } from '../../src/templates/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { docPages } from './markdown.js';
 
@@ -68,5 +70,17 @@ describe('the docs', () => {
       }
     }
     expect(said.length, 'at least coverage.md counts them').toBeGreaterThan(0);
+  });
+});
+
+describe('docs/library.md', () => {
+  it('lists every template of the catalogue in its table, and nothing else', () => {
+    const page = readFileSync(join(ROOT, 'docs', 'library.md'), 'utf8');
+    const start = page.indexOf('| template | what it does |');
+    expect(start).toBeGreaterThan(0);
+    const after = page.slice(start).split('\n').slice(2); // past the header and its --- line
+    const table = after.slice(0, after.findIndex((l) => !l.startsWith('|')));
+    const listed = table.map((l) => /^\| `([\w-]+)` \|/.exec(l)?.[1]).filter((id): id is string => id !== undefined);
+    expect(listed.sort()).toEqual(loadCatalog(ROOT).templates.map((t) => t.id).sort());
   });
 });
