@@ -88,7 +88,7 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.onError((err, c) => {
     const { status, body, retryAfter } = toHttpError(err, backend.storeDir);
-    if (retryAfter) c.header('Retry-After', String(retryAfter));
+    if (retryAfter) c.header('Retry-After', String(retryAfter)); // a NATS server that did not answer in time: the same request may well succeed then
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
     // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store).
