@@ -57,6 +57,15 @@ describe.skipIf(noNats)('ledgerflow ui --nats, the server slow to answer', () =>
     expect(await r.json()).toMatchObject({ source: 'deployed', deployedText: true, yaml: REFUND_V1 });
   });
 
+  it('answers every page\'s reads before any engine has run, none with an internal error', async () => {
+    const answers: string[] = [];
+    for (const path of ['/api/runs', '/api/definitions', '/api/definitions/refund/stats', '/api/definitions/refund/verdict', '/api/map', '/api/schedules', '/api/triggers', '/api/workers', '/api/agents', '/api/breakers', '/api/metrics/summary', '/api/templates']) {
+      const r = await fetch(`${ui.base}${path}`, { headers: engine });
+      answers.push(`${path} ${r.status} ${r.status === 200 ? '' : await r.text()}`);
+    }
+    expect(answers.filter((a) => / 5\d\d /.test(a)), ui.stderr()).toEqual([]);
+  });
+
   it('answers 503 LF_NATS_TIMEOUT with Retry-After, not an internal error, and the definition once the server answers again', async () => {
     proxy.hold();
     const slow = await definition();
