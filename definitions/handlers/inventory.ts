@@ -1,5 +1,5 @@
 /**
- * Handlers of the inventory validation workflow (seed 003): scan a folder,
+ * Handlers of the inventory validation workflow: scan a folder,
  * load a policy listing required files, check one against the other, and
  * write the receipt into the folder it covers (<folder>/VALIDATION.RECEIPT.yaml,
  * naming the folder), so runs over different folders never overwrite each
@@ -18,7 +18,7 @@ export interface ManifestEntry { path: string; size: number; sha256: string }
 export interface PolicyRules { required_files: string[]; recommended_files: string[]; forbidden_files: string[] }
 export interface Validation { compliance_status: 'PASS' | 'FAIL_SOFT' | 'FAIL_STRICT'; violations: string[]; compliance_score: number; checked_files: number }
 
-/** The seed's receipt name (its declared `receipt_file`'s basename). */
+/** The receipt's name (its declared `receipt_file`'s basename). */
 export const RECEIPT_NAME = 'VALIDATION.RECEIPT.yaml';
 /** A receipt at a folder's top level is the validation's own output, not part of the inventory. */
 const isReceipt = (path: string) => !path.includes('/') && /RECEIPT\.ya?ml$/i.test(path);
@@ -129,7 +129,7 @@ const handlers: Handlers = {
   },
 
   async generate_receipt(input, ctx) {
-    // The declared receipt_file (0UT.3OX/VALIDATION.RECEIPT.yaml in the seed, 0UT.3OX being its usual target) gives the
+    // The declared receipt_file (0UT.3OX/VALIDATION.RECEIPT.yaml in the definition, 0UT.3OX being its usual target) gives the
     // name; the run's target folder gives the place, so each folder keeps its own receipt.
     const declared = String(ctx.task.output.values.receipt_file ?? RECEIPT_NAME);
     const folder = ctx.workflowInput?.target_folder;
@@ -146,7 +146,7 @@ const handlers: Handlers = {
     };
     const target = typeof folder === 'string' && folder !== ''
       ? await writeReceipt(folder, basename(declared), fields)
-      // A context without the run's input (built by hand): the declared path, as the seed wrote it.
+      // A context without the run's input (built by hand): the declared path, as the definition writes it.
       : await writeReceipt(declared.includes('/') ? declared.slice(0, declared.lastIndexOf('/')) : '.', basename(declared), fields);
     ctx.log(`receipt written to ${target}`);
     return { validation_receipt: target, receipt_file: target, compliance_status: validation.compliance_status ?? null };

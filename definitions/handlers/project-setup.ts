@@ -1,6 +1,6 @@
 /**
  * Handlers of the project-setup workflow (definitions/project-setup.yaml,
- * seed 003's project scaffolding). Confined: the project folder is one name
+ * project scaffolding). Confined: the project folder is one name
  * under the root, and every folder and file of the layout stays inside it
  * (absolute paths and `..` are refused). An existing project (a folder with
  * anything in it) is never written to. Deterministic: no clock.

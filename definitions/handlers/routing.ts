@@ -1,6 +1,6 @@
 /**
- * Handlers of the file-routing workflow (definitions/file-routing.yaml, seed
- * 003's 1N→0UT routing): read an inbox, match each file to a station by the
+ * Handlers of the file-routing workflow (definitions/file-routing.yaml,
+ * 1N→0UT routing): read an inbox, match each file to a station by the
  * routing table, deliver each to its station's outbox. Deterministic (files
  * in sorted order, no clock), and confined: every path stays inside the
  * folder the input names, a file name with a separator or `..` is refused.

@@ -291,7 +291,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
       .option('--json', 'print { breaker: { name, state, failures, openedAt?, until?, by? } }')
       .action(act(() => import('./breaker.js'), (m, target: string, o) => m.breakerCmd(io, g(), to, target, o)));
   }
-  const users = p.command('users').description('the users file (docs/users.md): who may act, at which of seed 003\'s levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
+  const users = p.command('users').description('the users file (docs/users.md): who may act, at which of the levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
   const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
   usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')
     .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated')
@@ -367,7 +367,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./secrets.js'), (m, o) => m.secretsListCmd(io, g(), o)));
   secrets.command('rm').argument('<name>', 'the secret\'s name').description('remove a secret (on NATS it is purged: no history keeps it); exit 2 with LF_SECRET_NOT_FOUND when there is none').option(...secretsOption).option('--json', 'print { name, removed, where }')
     .action(act(() => import('./secrets.js'), (m, name: string, o) => m.secretsRmCmd(io, g(), name, o)));
-  p.command('agent').description("a worker whose agent is whatever reads and writes files (seed 003's 1N/0UT protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
+  p.command('agent').description("a worker whose agent is whatever reads and writes files (the 1N/0UT file protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
     .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')
     .option('--queue <queue>', 'the task queue it serves (a task\'s `queue`, default "default"): engines on the store hold its attempts for agents from now on')
     .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>; docs/nats.md#stations)')

@@ -1,5 +1,5 @@
 /**
- * `ledgerflow start <workflow>` on the embedded store (seeds 000 and 002:
+ * `ledgerflow start <workflow>` on the embedded store (as 3OX writes it:
  * `workflow start inventory-validation-v1 --target_folder "0UT.3OX"`): the
  * definition is found by its id — the project's `definitions/` first, then
  * the definitions bundled with ledgerflow — and run here as `run` runs a

@@ -14,7 +14,7 @@ import { DEFAULT_KEEP, StateFileWriter } from '../state-file/index.js';
 import type { EventStore } from '../store/index.js';
 import { observedStore } from '../store/observed.js';
 
-/** The seeds' path, relative to the project folder (the working directory). */
+/** The state file's path in a 3OX project, relative to the project folder (the working directory). */
 export const DEFAULT_STATE_FILE = '.3ox/workflow.state.yaml';
 
 /** `--state-file PATH`, `--no-state-file` (false; commander's true means neither was given) and `--state-file-keep N`. */

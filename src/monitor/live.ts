@@ -53,7 +53,7 @@ export interface WatchOptions {
   pollMs?: number;
   /** The damage of a run whose log ends at `seq`, said for people (query/damage.ts); null when whole. Absent: not checked. */
   damage?: (runId: string, seq: number) => Promise<string | null>;
-  /** The seed's monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
+  /** The 3OX workflow monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
   monitor?: MonitorOptions;
 }
 

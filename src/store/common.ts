@@ -1,6 +1,6 @@
 /**
  * Rules every adapter applies in the same way, so that "same semantics on
- * every store" (DESIGN property 6) is enforced by shared code rather than by
+ * every store" (docs/architecture-notes.md) is enforced by shared code rather than by
  * copies kept in step by hand: what a valid run id and append request are,
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
