@@ -54,6 +54,8 @@ export class Service {
   private readonly driving = new Map<string, Promise<void>>();
   /** Runs another live process drives (last holder seen), to say once, and to say "taken over" later. */
   private readonly busy = new Map<string, number | null>();
+  /** Runs told taken up (driving, taken over) and not driven to an end since, so a retry after a failed drive does not say it again. */
+  private readonly toldTaken = new Set<string>();
   /** Runs whose drive failed: not tried again before this time (ms). */
   private readonly backoff = new Map<string, number>();
   private readonly modules = new Map<string, Promise<Handlers>>();
@@ -265,7 +267,11 @@ export class Service {
       const before = this.busy.get(runId);
       const workflow = loaded.snapshot.context.workflowId;
       const lostText = lost > 0 ? `; ${lost} attempt(s) it had in flight run again` : '';
-      this.say(holder !== null || lost > 0
+      // Said once per run until it is driven to an end: a run that cannot be driven (a handler missing) is tried every backoff.
+      const taken = holder !== null || lost > 0;
+      const again = this.toldTaken.has(runId);
+      this.toldTaken.add(runId);
+      if (!again) this.say(taken
         ? { kind: 'run.taken_over', runId, pid: dead, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}` }
         : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}` });
       this.busy.delete(runId);
@@ -287,6 +293,7 @@ export class Service {
   /** Where a run driven here ended: settled, or left as it stands (stopped or drained). */
   private driven(view: RunView): void {
     const { runId } = view;
+    this.toldTaken.delete(runId);
     // Settled here: its notifications are this service's already (no need to look at its history again).
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
