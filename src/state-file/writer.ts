@@ -21,7 +21,7 @@
  *   YAML and the files are the writer's thread's; this one folds the entries.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
 import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
@@ -231,6 +231,7 @@ export async function writeAtomically(path: string, text: string): Promise<void>
  */
 export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null, write: WriteText = writeAtomically): Promise<Map<string, string>> {
   const dir = worksetsDir(path);
+  if (last === null) await removeStaleTemporaries(path);
   if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
   for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
   const gone = last ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
@@ -241,3 +242,34 @@ export async function writeProjection(path: string, p: Projection, last: Map<str
   return new Map(p.worksets);
 }
 
+/** `<file>.<pid>.tmp`: a temporary of writeAtomically (and the writer's thread), with the pid that wrote it. */
+const TEMPORARY = /^(.+)\.(\d+)\.tmp$/;
+
+/** Whether a process of this id runs on this machine (one of another user's counts: it may be writing). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporaries a writer killed between its write and its rename left beside the state file and its
+ * worksets: only those of the files this writer writes, and only when the process that made them is gone (a
+ * live one may be about to rename its own). Done on a whole write (writeProjection with nothing known), which a
+ * process makes first.
+ */
+export async function removeStaleTemporaries(path: string): Promise<string[]> {
+  const ours = (folder: string, name: (file: string) => boolean) => readdir(folder).then(
+    (names) => names.flatMap((n) => { const m = TEMPORARY.exec(n); return m && name(m[1]!) && !alive(Number(m[2])) ? [join(folder, n)] : []; }),
+    () => [] as string[]);
+  const stale = [
+    ...(await ours(dirname(path), (f) => f === basename(path))),
+    ...(await ours(worksetsDir(path), (f) => /^ws-.+\.yaml$/.test(f))),
+  ];
+  await Promise.all(stale.map((f) => rm(f, { force: true })));
+  return stale;
+}
