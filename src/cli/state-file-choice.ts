@@ -98,7 +98,7 @@ export function withObservers(store: EventStore, warn: (line: string) => void): 
     // Brought up to date with the log now, not at this process's first commit: a process killed between a commit
     // and its coalesced write left the file a step behind, and a reader (status, list, watch) commits nothing.
     // The write's first pass also clears the temporaries a killed writer left (writeProjection).
-    writer.touch();
+    writer.catchUp();
   }
   return observedStore(store, [executionLog, writer]);
 }

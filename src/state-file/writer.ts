@@ -25,7 +25,7 @@ import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
 import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
-import { worksetFile, worksetsDir } from './text.js';
+import { TEMPORARY, temporaryOf, worksetFile, worksetsDir } from './text.js';
 import { WriterThread, WriterThreadGone } from './thread.js';
 
 export { worksetsDir } from './text.js';
@@ -96,6 +96,7 @@ export class StateFileWriter implements StoreObserver {
   private hurry: (() => void) | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private writes = 0;
+  private catchingUp = false;
   /** The writer's thread once started; null: not (yet), or it failed and the writer writes in its own. */
   private thread: WriterThread | null = null;
   private threadFailed = false;
@@ -113,6 +114,15 @@ export class StateFileWriter implements StoreObserver {
     if (this.closed) return;
     if (this.running) { this.again = true; return; }
     this.running = this.loop();
+  }
+
+  /**
+   * Writes the file from the log now, as the process opens the store: a process killed between a commit and its
+   * write left it a step behind. Not a commit's write: the first commit after it is written at once, as ever.
+   */
+  catchUp(): void {
+    this.catchingUp = true;
+    this.touch();
   }
 
   /** Waits for the writes asked for so far. */
@@ -150,10 +160,13 @@ export class StateFileWriter implements StoreObserver {
         await new Promise<void>((r) => { const t = setTimeout(r, this.closing ? 0 : wait); this.hurry = () => { clearTimeout(t); r(); }; });
         this.hurry = null;
         this.again = false;
+        const catchingUp = this.catchingUp;
+        this.catchingUp = false;
         const t = Date.now();
         await this.writeOnce();
-        this.lastWrite = Date.now();
-        this.lastTook = this.lastWrite - t;
+        this.lastTook = Date.now() - t;
+        // A catch-up spaces nothing: the commits that follow it are written as they would have been without it.
+        if (!catchingUp) this.lastWrite = Date.now();
       } while (this.again);
     } finally {
       this.running = null;
@@ -214,7 +227,7 @@ export class StateFileWriter implements StoreObserver {
 /** Writes `text` to `path` through a temporary file beside it and a rename. */
 export async function writeAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = temporaryOf(path);
   try {
     await writeFile(tmp, text);
     await rename(tmp, path);
@@ -241,9 +254,6 @@ export async function writeProjection(path: string, p: Projection, last: Map<str
   await write(path, p.text);
   return new Map(p.worksets);
 }
-
-/** `<file>.<pid>.tmp`: a temporary of writeAtomically (and the writer's thread), with the pid that wrote it. */
-const TEMPORARY = /^(.+)\.(\d+)\.tmp$/;
 
 /** Whether a process of this id runs on this machine (one of another user's counts: it may be writing). */
 function alive(pid: number): boolean {

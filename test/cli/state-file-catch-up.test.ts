@@ -31,7 +31,7 @@ describe('the state file after a crash', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(parse(readFileSync(file, 'utf8'))[runId].status).toBe('WAITING');
     // And what a writer killed mid-write leaves: its temporaries, beside the file and among the worksets.
-    const stale = [join(cwd, '.3ox', `workflow.state.yaml.${DEAD_PID}.tmp`), join(cwd, '.3ox', 'worksets', `ws-${runId}.yaml.${DEAD_PID}.tmp`)];
+    const stale = [join(cwd, '.3ox', `workflow.state.yaml.${DEAD_PID}.tmp`), join(cwd, '.3ox', 'worksets', `ws-${runId}.yaml.${DEAD_PID}.0badf00d.tmp`)];
     const live = join(cwd, '.3ox', `workflow.state.yaml.${process.pid}.tmp`);
     mkdirSync(join(cwd, '.3ox', 'worksets'), { recursive: true });
     for (const f of [...stale, live]) writeFileSync(f, 'half a fi');
