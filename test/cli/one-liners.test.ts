@@ -66,6 +66,16 @@ describe('start inventory-validation-v1 --target_folder 0UT.3OX', () => {
   });
 });
 
+describe("docs/bridge.md's first line: @workflow inventory-validation-v1 target_folder=0UT.3OX", () => {
+  it('starts the run and answers ok, with no policy_file given', async () => {
+    const dir = station();
+    const r = await cli(['bridge', '--json'], { cwd: dir, stdin: '@workflow inventory-validation-v1 target_folder=0UT.3OX\n' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n')[0]!)).toMatchObject({ line: 1, ok: true, workflowId: 'inventory-validation-v1' });
+    await waitFor('the receipt', () => existsSync(join(dir, '0UT.3OX', 'VALIDATION.RECEIPT.yaml')));
+  });
+});
+
 describe('inputs as inline JSON and from stdin', () => {
   it("run and start take --input '{\"n\": 4}' and --input-file - (stdin), typed as declared; a --<name> flag wins over both", async () => {
     const dir = project();
