@@ -152,7 +152,8 @@ const handlers: Handlers = {
     const given = input.policy;
     const file = typeof given === 'string' && given !== '' ? given : await folderPolicy(String(ctx.workflowInput?.target_folder ?? '.'));
     const rules = file === null ? DEFAULT_POLICY : await loadPolicy(file);
-    ctx.log(`policy: ${file ?? 'the bundled default (no policy_file, none in .3ox.index/POLICY/)'}`);
+    // Said only when no policy_file was given: which policy the run then found is not on its command line.
+    if (file !== given) ctx.log(`policy: ${file ?? 'the bundled default (no policy_file, none in .3ox.index/POLICY/)'}`);
     return { policy_rules: rules, required_files: rules.required_files, policy_source: file ?? 'bundled' };
   },
 
