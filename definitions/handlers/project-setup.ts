@@ -13,8 +13,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, parseYaml as parse, stringifyYaml as stringify } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 function text(input: Record<string, unknown>, name: string): string {

@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, httpAllowOption, workerHttpOptions, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
+  asOption, commandOutputLimitOption, httpAllowOption, workerHttpOptions, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, inputFileOption, inputOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -65,7 +65,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./validate.js'), (m) => m.schemaCmd(io)));
   p.command('run').argument('<file>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run and execute it until it completes, fails or waits')
-    .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
+    .option(...inputFileOption).option(...inputOption).option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...httpAllowOption).option(...notificationsOption).option(...secretsOption)
@@ -317,8 +317,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run of a workflow by its id. Embedded: the definition is found in ./definitions (else the bundled ones) and run here as `run` does (--detach: recorded, left to `serve`). Over NATS: a deployed workflow, recorded, its id printed at once')
-    .option('--input-file <file>')
+    .option(...inputFileOption).option(...inputOption)
     .option('--detach', 'embedded: record the start, print the run id and leave the run to `ledgerflow serve`')
+    .option(notificationsOption[0], `embedded, without --detach: ${notificationsOption[1]}`)
     .option('--handlers <module>', 'embedded: handler module (default: the definition\'s handlers: line)')
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
