@@ -23,7 +23,7 @@ export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
 export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence, unserved } from './presence.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
 export { hasUsers, senderOf } from './sender.js';
-export { DEFAULT_TASK_ACK_WAIT_MS, DLQ_DEFAULTS, PULL_EXPIRES_MS, ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+export { DEFAULT_TASK_ACK_WAIT_MS, DLQ_DEFAULTS, PULL_EXPIRES_MS, REQUESTS_LIMITS, ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 export { ANONYMOUS_SENDER, DEFAULT_LEVEL, DEFAULT_QUEUE, DEFINITIONS_BUCKET, ENGINE_CONSUMERS, ENGINE_SENDER, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX, levelConsumerName, noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token, workerConsumerName, skillKey, splitSkillKey } from './subjects.js';
 export { TaskQueues } from './task-queues.js';
 export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';

@@ -63,6 +63,14 @@ export interface ClusterSettings {
  */
 export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory: 16 * 1024 * 1024, maxMsgs: 100_000, maxMsgsPerWorker: 10_000, maxLetterBytes: 256 * 1024 } as const;
 
+/**
+ * Bounds of LF_REQUESTS, what every person who may start, deploy or set limits writes: while no engine takes them
+ * (an upgrade, a crash) one person's requests must not fill the server's store, which would stop every stream,
+ * approvals included. Full, the stream refuses new requests (discard new: nothing taken is dropped), and the sender
+ * is told so (LF_REQUESTS_FULL). 64 MiB holds 10,000 ordinary starts or 60 definitions at their limit.
+ */
+export const REQUESTS_LIMITS = { maxBytes: 64 * 1024 * 1024, maxBytesInMemory: 8 * 1024 * 1024, maxMsgs: 10_000 } as const;
+
 export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -166,7 +174,10 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   // Reports land here: none larger than an outcome may be (run-attempt.ts maxReportBytes), refused by the server.
   const reportCap = s.maxPayload ? { max_msg_size: maxReportBytes(s.maxPayload) } : {};
   // A person's starts and deploys: none larger than a definition at its limit (the server refuses it), nor than the server takes.
-  const requestCap = { max_msg_size: Math.min(MAX_REQUEST_BYTES, s.maxPayload ?? MAX_REQUEST_BYTES) };
+  const requestCap = {
+    max_msg_size: Math.min(MAX_REQUEST_BYTES, s.maxPayload ?? MAX_REQUEST_BYTES),
+    max_bytes: s.storage === 'memory' ? REQUESTS_LIMITS.maxBytesInMemory : REQUESTS_LIMITS.maxBytes, max_msgs: REQUESTS_LIMITS.maxMsgs, discard: DiscardPolicy.New,
+  };
   const dlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
@@ -193,7 +204,11 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     engineQueue('triggers'),
     engineQueue('signals'),
     engineQueue('control'),
-    engineQueue('requests', { ...wq, ...requestCap }),
+    (async () => {
+      await engineQueue('requests', { ...wq, ...requestCap });
+      // A request stream made before it was bounded (an older version) gets the bounds.
+      await ensureStreamLimits(jsm, STREAMS.requests.name, requestCap);
+    })(),
     (async () => {
       await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
       // A dead-letter stream created without limits (by an older version) gets them.
