@@ -27,6 +27,7 @@ import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
 import { LogWitness, openRunIndex } from '../query/index.js';
+import { undrivenMarks } from './undriven.js';
 
 export interface EmbeddedOptions {
   store: EventStore;
@@ -71,6 +72,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const runs = openRunIndex({ store, storeDir, live: true });
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
+  const undriven = undrivenMarks(storeDir, service);
   // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
@@ -179,6 +181,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       return folderDeploy(definitionsDir, draft.yaml, draft.definition, await definitions());
     },
     damage: (runId, seq) => witness.check(runId, seq),
+    // A run no process drives says so and what would (its page, GET /api/runs/:id), as `status` does.
+    markUnserved: (_definition, view) => undriven(view),
     async schedules() {
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
       const defs = (await definitions()).filter((d) => d.source === 'file' && d.definition !== null).map((d) => d.definition as Definition);

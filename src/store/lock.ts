@@ -210,6 +210,19 @@ export async function leftByDead(lockPath: string): Promise<boolean> {
   return info !== null && info.local && info.pid !== null && !pidAlive(info.pid);
 }
 
+/**
+ * Whether a lock (or a run's lease) is held by a live process, as far as this
+ * process can tell: 'free' when there is none or its holder died on this host;
+ * 'held' when its pid is alive here; 'unknown' when it cannot be judged here
+ * (written on another host or in another container, or not written yet).
+ */
+export async function lockState(lockPath: string): Promise<{ state: 'free' | 'held' | 'unknown'; pid: number | null }> {
+  const info = await inspect(lockPath);
+  if (!info) return { state: 'free', pid: null };
+  if (info.pid === null || !info.local) return { state: 'unknown', pid: info.pid };
+  return { state: pidAlive(info.pid) ? 'held' : 'free', pid: info.pid };
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
