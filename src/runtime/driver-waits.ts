@@ -43,9 +43,14 @@ export function markUndriven(view: RunView, text: string = undrivenText(view.run
   const timed = new Set(view.timers.map((t) => t.task));
   const tasks = { ...view.tasks };
   for (const [id, t] of Object.entries(tasks)) {
-    const items = t.items?.some((it) => MOVING.has(it.status)) ? t.items.map((it) => (MOVING.has(it.status) ? { ...it, waitingFor: waits } : it)) : undefined;
+    const items = t.items?.some((it) => MOVING.has(it.status)) ? t.items.map((it) => (MOVING.has(it.status) ? { ...it, waitingFor: also(it.waitingFor, waits) } : it)) : undefined;
     if (items) tasks[id] = { ...t, items };
-    else if (MOVING.has(t.status) || timed.has(id)) tasks[id] = { ...t, waitingFor: waits };
+    else if (MOVING.has(t.status) || timed.has(id)) tasks[id] = { ...t, waitingFor: also(t.waitingFor, waits) };
   }
   return { ...view, undriven: text, tasks };
+}
+
+/** What a task already waits for (a gate: a breaker, a limit) stays said first; the driver it also needs after it. */
+function also(first: string | undefined, driver: string): string {
+  return first === undefined ? driver : `${first}, and for ${driver}`;
 }
