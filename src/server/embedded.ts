@@ -184,6 +184,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     // A run no process drives says so and what would (its page, GET /api/runs/:id), as `status` does.
     markUnserved: (_definition, view) => undriven(view),
     async schedules() {
+      // What the Service fires, as `ledgerflow schedules` lists it: no folder of the user's (the bundled ones shown), none.
+      if (scheduledDir(opts.definitionsDir) === null) return [];
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
       const defs = (await definitions()).filter((d) => d.source === 'file' && d.definition !== null).map((d) => d.definition as Definition);
       return scheduleRows(defs, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
