@@ -40,7 +40,8 @@ export function undrivenText(runId: string): string {
 export function markUndriven(view: RunView, text: string = undrivenText(view.runId)): RunView {
   if (!needsDriver(view)) return view;
   const waits = 'a process to drive the run: none does';
-  const timed = new Set(view.timers.map((t) => t.task));
+  // A WAIT's time and a retry's backoff move their task on; a deadline (an approval's, the run's) leaves it waiting for its person.
+  const timed = new Set(view.timers.filter((t) => t.kind === 'wait' || t.kind === 'backoff').map((t) => t.task));
   const tasks = { ...view.tasks };
   for (const [id, t] of Object.entries(tasks)) {
     const items = t.items?.some((it) => MOVING.has(it.status)) ? t.items.map((it) => (MOVING.has(it.status) ? { ...it, waitingFor: also(it.waitingFor, waits) } : it)) : undefined;
