@@ -162,6 +162,12 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
       ...(progress && action === 'backfill' ? { started: (id: string) => { n++; process.stderr.write(`\r${action}: ${n} run${n === 1 ? '' : 's'} started (${id})`); } } : {}),
     }, { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
     if (n > 0) process.stderr.write('\n');
+    // Recorded here, driven by no one unless a serve holds the store: said, with what would drive them.
+    const first = result.queued?.[0]?.runId;
+    if ((action === 'trigger' || action === 'backfill') && first !== undefined && result.started) {
+      const { runDriver } = await import('../service/index.js');
+      if ((await runDriver(localDir(g), first)) === null) io.err(`no process drives ${action === 'trigger' ? 'it' : 'them'}: \`ledgerflow serve\` on this store does${action === 'trigger' ? `, or \`ledgerflow resume ${first}\`` : ''}`);
+    }
   }
   io.out(opts.json ? json(result) : scheduleActionText(result));
   return EXIT.ok;

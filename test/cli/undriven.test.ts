@@ -96,6 +96,17 @@ describe('a run nobody drives (embedded store)', () => {
     expect(after.undriven).toBeUndefined();
   }, 60_000);
 
+  it('schedules trigger with no serve: says no process drives the run it started, and status says so too', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'definitions', 'nightly.yaml'), 'workflow:\n  id: nightly\n  triggers:\n    - schedule: "0 2 * * *"\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, "{}"] }\n');
+    const r = await cli(['schedules', 'trigger', 'nightly'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const runId = /started run (\S+)/.exec(r.stdout)?.[1] ?? '';
+    expect(r.stderr).toContain(`no process drives it: \`ledgerflow serve\` on this store does, or \`ledgerflow resume ${runId}\``);
+    const view = JSON.parse((await cli(['status', runId, '--json'], { cwd: dir })).stdout) as View;
+    expect(view.undriven).toContain(`ledgerflow resume ${runId}`);
+  }, 60_000);
+
   it('a run killed with -9 says it until a serve drives it; then it does not', async () => {
     const dir = project();
     const marks = join(dir, 'marks');
