@@ -11,7 +11,7 @@ import { requireAllowed } from '../authority/index.js';
 import { agentsSeen } from '../agent/index.js';
 import { fileAgentRows } from '../coordination/index.js';
 import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
-import { loadDefinitionFile } from '../files/index.js';
+import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
@@ -131,17 +131,19 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const definition = pick.definition as Definition;
         requireAllowed(who, 'start', { workflowId: definition.id, ...(definition.domain ? { domain: definition.domain } : {}) });
         checkStartInput(definition, input);
+        // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
+        const given = pick.file ? { ...bundledDefaults(definition, pick.file), ...input } : input;
         // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
         // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
         const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {};
         const priority = id?.priority !== undefined ? { priority: id.priority } : {};
         if (id?.runId !== undefined) {
-          const started = await engine.startRun(definition, input, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });
+          const started = await engine.startRun(definition, given, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });
           return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
         }
         // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
-        const runId = await engine.start(definition, input, { ...source, ...priority });
+        const runId = await engine.start(definition, given, { ...source, ...priority });
         return definition.concurrency ? { runId, status: (await engine.status(runId)).status } : { runId };
       },
       async schedule(a) {

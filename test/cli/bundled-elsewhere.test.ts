@@ -11,6 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, userProject } from '../helpers/cli.js';
+import { startUiProcess } from '../server/ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('the bundled workflows from a folder of your own', () => {
   it('schedules lists what serve fires: nothing in a folder without definitions/, its own schedules in one with', async () => {
@@ -39,5 +41,25 @@ describe('the bundled workflows from a folder of your own', () => {
     const view = JSON.parse((await cli(['status', 'ops1', '--json'], { cwd: dir })).stdout) as { status: string; tasks: Record<string, { status: string }> };
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.list_departments!.status).toBe('COMPLETED');
+  }, 120_000);
+
+  it('the dashboard of a folder of your own starts daily-operations, and the run completes on the bundled samples', async () => {
+    const dir = userProject();
+    const ui = await startUiProcess([], [], { cwd: dir });
+    try {
+      const auth = { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' };
+      const r = await fetch(`${ui.base}/api/workflows/daily-operations/start`, { method: 'POST', headers: auth, body: JSON.stringify({ input: {} }) });
+      expect(r.status, await r.clone().text()).toBe(200);
+      const { runId } = await r.json() as { runId: string };
+      // The dashboard's own service drives it: it completes, its departments listed from the package's samples.
+      const run = await waitFor('the run to settle', async () => {
+        const body = await (await fetch(`${ui.base}/api/runs/${runId}`, { headers: auth })).json() as { run: { status: string; input: Record<string, string> } };
+        return ['COMPLETED', 'FAILED'].includes(body.run.status) ? body.run : false;
+      }, { timeout: 60_000, interval: 250, detail: () => ui.stderr() });
+      expect(run.status, ui.stderr()).toBe('COMPLETED');
+      expect(run.input.root).toMatch(/^\/.*\/definitions\/samples\/operations$/);
+    } finally {
+      await ui.stop();
+    }
   }, 120_000);
 });
