@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -20,7 +20,7 @@ import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 // The flow-control figures (admission, idcheck, ratelimit), the bulk actions' (bulk) and the search filter's (ops) run by default too.
-const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops', 'bulk', 'evo', 'import'] as const;
+const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops', 'bulk', 'evo', 'import', 'held'] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
@@ -44,6 +44,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   bulk: ['ops.bulk_ratio'],
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
   import: ['evo.import_rate'],
+  held: ['held.serve_peak_mb', 'held.ui_peak_mb', 'held.serve_memory_ratio', 'held.ui_memory_ratio', 'held.page_p50_ms', 'held.page_ratio', 'held.first_page_ms'],
   ratelimit: ['ratelimit.cluster_rate_per_s', 'ratelimit.rate_ratio', 'ratelimit.max_window', 'ratelimit.max_window_ratio', 'ratelimit.unlimited_rate_per_s', 'ratelimit.held_ratio'],
 };
 
@@ -60,6 +61,8 @@ const GOALS: Record<string, ['>=' | '<=', number]> = {
   'peers.dbos_p50_ratio': ['<=', 1], 'peers.dbos_file_p50_ratio': ['<=', 1], 'peers.restate_p50_ratio': ['<=', 1], 'peers.bullmq_aof_p50_ratio': ['<=', 1],
   'ceiling.file_ratio': ['>=', 0.8], 'ceiling.jetstream_ratio': ['>=', 0.6], 'ceiling.cluster_ratio': ['>=', 0.6], 'engine.cpu_ms_per_run': ['<=', 0.15],
   'cluster.p50_ratio': ['<=', 3], 'cluster.persisted_per_run': ['<=', 10],
+  // Issue 59: serve and ui on a store of 100,000 settled runs in a few hundred MB, the runs page well under a second.
+  'held.serve_peak_mb': ['<=', 300], 'held.ui_peak_mb': ['<=', 300], 'held.page_p50_ms': ['<=', 250], 'held.first_page_ms': ['<=', 1000],
   'fold.parse_ratio': ['>=', 1], 'chain.live_ratio': ['<=', 1.3], 'chain.replay_ratio': ['<=', 1.3], 'evicted.approval_p50_ms': ['<=', 100], 'cli.version_ratio': ['<=', 2], 'cli.run_ratio': ['<=', 5],
 };
 
@@ -150,6 +153,7 @@ await section('ops', async () => (await import('./ops-where.js')).benchOpsWhere(
 await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
+await section('held', async () => (await import('./held.js')).benchHeld(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 // Each goal whose figure this run measured (or promised): its value, the goal, met or not (null: not measured; why under `*_missing` or `*.skipped`).

@@ -1,6 +1,6 @@
 /**
  * Handlers of the compliance-audit workflow (definitions/compliance-audit.yaml,
- * seed 003's policy compliance checks). Each folder is checked against every
+ * policy compliance checks). Each folder is checked against every
  * rule: `required` (a file that must be there), `forbidden` (a name pattern,
  * * and ? as wildcards, no file may match), `max_bytes` (no file larger).
  * Deterministic (sorted names, no clock): a re-run writes the same report.
@@ -12,8 +12,7 @@
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, parseYaml as parse, stringifyYaml as stringify } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 interface Rule { id: string; required?: string; forbidden?: string; max_bytes?: number }

@@ -1,6 +1,6 @@
 /**
  * Handlers of the data-migration workflow (definitions/data-migration.yaml,
- * seed 003's file movement): a manifest of the source's files with their
+ * file movement): a manifest of the source's files with their
  * sha256, copies, a verification of every copy against the manifest, and the
  * sources removed only after that. Confined: manifest paths are relative and
  * stay inside the source and the target. A target file that exists with
@@ -16,8 +16,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
-import { stringify } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, stringifyYaml as stringify } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 interface Planned { path: string; size: number; sha256: string }

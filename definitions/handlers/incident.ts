@@ -1,6 +1,6 @@
 /**
  * Handlers of the incident response workflow (definitions/incident-response.yaml,
- * seed 003 "Use Case 4"). Real work on the event's figures and on local files
+ * incident response). Real work on the event's figures and on local files
  * (the on-call roster, the service's log), deterministic: no clock (times come
  * from the event, the log and the acknowledgement), no randomness, so a re-run
  * of an attempt gives the same output and the report means something.

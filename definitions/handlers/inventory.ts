@@ -1,5 +1,5 @@
 /**
- * Handlers of the inventory validation workflow (seed 003): scan a folder,
+ * Handlers of the inventory validation workflow: scan a folder,
  * load a policy listing required files, check one against the other, and
  * write the receipt into the folder it covers (<folder>/VALIDATION.RECEIPT.yaml,
  * naming the folder), so runs over different folders never overwrite each
@@ -18,7 +18,7 @@ export interface ManifestEntry { path: string; size: number; sha256: string }
 export interface PolicyRules { required_files: string[]; recommended_files: string[]; forbidden_files: string[] }
 export interface Validation { compliance_status: 'PASS' | 'FAIL_SOFT' | 'FAIL_STRICT'; violations: string[]; compliance_score: number; checked_files: number }
 
-/** The seed's receipt name (its declared `receipt_file`'s basename). */
+/** The receipt's name (its declared `receipt_file`'s basename). */
 export const RECEIPT_NAME = 'VALIDATION.RECEIPT.yaml';
 /** A receipt at a folder's top level is the validation's own output, not part of the inventory. */
 const isReceipt = (path: string) => !path.includes('/') && /RECEIPT\.ya?ml$/i.test(path);
@@ -100,6 +100,36 @@ export async function writeReceipt(folder: string, name: string, fields: Record<
 }
 
 /**
+ * The policy a run without `policy_file` uses when its folder has none: the sample delivery policy
+ * (definitions/samples/INVENTORY.POLICY.yaml), written here so that it travels with the handler wherever it is copied.
+ */
+export const DEFAULT_POLICY: PolicyRules = {
+  required_files: ['README.md', 'LICENSE', 'manifest.yaml'],
+  recommended_files: ['docs/CHANGELOG.md'],
+  forbidden_files: ['.env'],
+};
+
+const POLICY_FILE = /\.(ya?ml|json|md|markdown)$/i;
+
+/**
+ * A run without `policy_file`: the policy in `<folder>/.3ox.index/POLICY/`, else in its parent's (a station keeps
+ * its `.3ox.index/` beside its 0UT.3OX); the one policy file there, or INVENTORY.POLICY.yaml among several.
+ * null: neither holds one (the bundled default applies).
+ */
+export async function folderPolicy(folder: string): Promise<string | null> {
+  for (const base of [folder, join(folder, '..')]) {
+    const dir = join(base, '.3ox.index', 'POLICY');
+    const names = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile() && POLICY_FILE.test(e.name)).map((e) => e.name).sort();
+    if (names.length === 1) return join(dir, names[0]!);
+    if (names.includes('INVENTORY.POLICY.yaml')) return join(dir, 'INVENTORY.POLICY.yaml');
+    if (names.length > 1) {
+      throw new NonRetryableError(`${dir} holds ${names.length} policies (${names.join(', ')}): name one with policy_file, or call the one to use INVENTORY.POLICY.yaml`, 'INVENTORY_BAD_INPUT');
+    }
+  }
+  return null;
+}
+
+/**
  * The input `name`, or a failure naming it and the inputs the task was given: a definition that passes
  * it under another name (`policy_rules:` for `rules:`) is told so, not met with a TypeError.
  */
@@ -118,9 +148,13 @@ const handlers: Handlers = {
     return { file_list: files, scan_timestamp: new Date().toISOString(), total_files: files.length, file_manifest: manifest };
   },
 
-  async load_policy(input) {
-    const rules = await loadPolicy(String(needed(input, 'policy', 'the policy file')));
-    return { policy_rules: rules, required_files: rules.required_files };
+  async load_policy(input, ctx) {
+    const given = input.policy;
+    const file = typeof given === 'string' && given !== '' ? given : await folderPolicy(String(ctx.workflowInput?.target_folder ?? '.'));
+    const rules = file === null ? DEFAULT_POLICY : await loadPolicy(file);
+    // Said only when no policy_file was given: which policy the run then found is not on its command line.
+    if (file !== given) ctx.log(`policy: ${file ?? 'the bundled default (no policy_file, none in .3ox.index/POLICY/)'}`);
+    return { policy_rules: rules, required_files: rules.required_files, policy_source: file ?? 'bundled' };
   },
 
   async validate_compliance(input) {
@@ -129,7 +163,7 @@ const handlers: Handlers = {
   },
 
   async generate_receipt(input, ctx) {
-    // The declared receipt_file (0UT.3OX/VALIDATION.RECEIPT.yaml in the seed, 0UT.3OX being its usual target) gives the
+    // The declared receipt_file (0UT.3OX/VALIDATION.RECEIPT.yaml in the definition, 0UT.3OX being its usual target) gives the
     // name; the run's target folder gives the place, so each folder keeps its own receipt.
     const declared = String(ctx.task.output.values.receipt_file ?? RECEIPT_NAME);
     const folder = ctx.workflowInput?.target_folder;
@@ -146,7 +180,7 @@ const handlers: Handlers = {
     };
     const target = typeof folder === 'string' && folder !== ''
       ? await writeReceipt(folder, basename(declared), fields)
-      // A context without the run's input (built by hand): the declared path, as the seed wrote it.
+      // A context without the run's input (built by hand): the declared path, as the definition writes it.
       : await writeReceipt(declared.includes('/') ? declared.slice(0, declared.lastIndexOf('/')) : '.', basename(declared), fields);
     ctx.log(`receipt written to ${target}`);
     return { validation_receipt: target, receipt_file: target, compliance_status: validation.compliance_status ?? null };

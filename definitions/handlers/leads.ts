@@ -1,5 +1,5 @@
 /**
- * Handlers of the lead qualification workflow (seed 004): the lead
+ * Handlers of the lead qualification workflow: the lead
  * generator's scoring model and the revenue tracker's valuation. Deterministic
  * functions of the lead; dates count from the event time, never the clock.
  *

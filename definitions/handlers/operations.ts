@@ -1,6 +1,6 @@
 /**
  * Handlers of the daily operations workflow (definitions/daily-operations.yaml,
- * seed 004's `daily_operations` at 09:00) and of its per-department
+ * the daily operations at 09:00) and of its per-department
  * sub-workflow (definitions/department-ops.yaml). Real checks on each
  * department's files (department.yaml, tickets.csv, stock.csv, shifts.csv),
  * deterministic: ages are in the data (no clock), folders are read sorted, so

@@ -1,6 +1,6 @@
 /**
  * Handlers of the project-setup workflow (definitions/project-setup.yaml,
- * seed 003's project scaffolding). Confined: the project folder is one name
+ * project scaffolding). Confined: the project folder is one name
  * under the root, and every folder and file of the layout stays inside it
  * (absolute paths and `..` are refused). An existing project (a folder with
  * anything in it) is never written to. Deterministic: no clock.
@@ -13,8 +13,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, parseYaml as parse, stringifyYaml as stringify } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 function text(input: Record<string, unknown>, name: string): string {

@@ -1,6 +1,6 @@
 /**
  * Handlers of the research coordination workflow
- * (definitions/research-coordination.yaml, seed 003 "Use Case 3"): three
+ * (definitions/research-coordination.yaml, a multi-agent research task): three
  * research agents each read their topic's notes in a local corpus and report
  * what the notes say about their keywords; the aggregator puts the three
  * reports into one. Deterministic: files are read in sorted order, counts and

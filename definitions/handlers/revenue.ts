@@ -1,5 +1,5 @@
 /**
- * Handlers of the revenue milestone workflow (seed 004): the finance analyst's
+ * Handlers of the revenue milestone workflow: the finance analyst's
  * metrics and the strategic planner's plan update. Pure arithmetic on the
  * event's figures, so a re-run of the same attempt gives the same answer and
  * replay is never in doubt. The plan model, in one place:

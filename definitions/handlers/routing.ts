@@ -1,6 +1,6 @@
 /**
- * Handlers of the file-routing workflow (definitions/file-routing.yaml, seed
- * 003's 1N→0UT routing): read an inbox, match each file to a station by the
+ * Handlers of the file-routing workflow (definitions/file-routing.yaml,
+ * 1N→0UT routing): read an inbox, match each file to a station by the
  * routing table, deliver each to its station's outbox. Deterministic (files
  * in sorted order, no clock), and confined: every path stays inside the
  * folder the input names, a file name with a separator or `..` is refused.
@@ -16,8 +16,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, parseYaml as parse, stringifyYaml as stringify } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 interface InboundFile { name: string; size: number; sha256: string }

@@ -115,6 +115,12 @@ export class FileAgent {
   /** Step 1: results judged, recorded once, moved. */
   private async takeResults(report: PassReport): Promise<void> {
     const rejected = join(this.o.outbox, 'rejected');
+    // The task file asks for a response (requires_response) and names where it goes (respond_to: result-…): a
+    // response-….yaml is that answer under the wrong name. Refused saying so, rather than left there unread.
+    for (const name of await yamlFiles(this.o.outbox, 'response-')) {
+      const stem = name.slice('response-'.length);
+      await this.refuse(join(this.o.outbox, name), rejected, `${name} is not read: a result is named result-<run>-<task>.yaml, as its task file's routing.respond_to says (here result-${stem}); write it under that name. Nothing was recorded`, report);
+    }
     for (const name of await yamlFiles(this.o.outbox, 'result-')) {
       const path = join(this.o.outbox, name);
       const stem = name.slice('result-'.length);

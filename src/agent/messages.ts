@@ -1,5 +1,5 @@
 /**
- * The files of the 1N/0UT protocol (seed 003, "1N/0UT Protocol Integration"):
+ * The files of the 1N/0UT protocol (docs/agents.md):
  * the task message an agent reads (`1N.3OX/task-<run>-<task>.yaml`: header,
  * payload, routing) and the result it writes back
  * (`0UT.3OX/result-<run>-<task>.yaml`). A result comes from outside: it is
@@ -14,9 +14,9 @@ import type { TaskError } from '../events/index.js';
 /** The most a result file may hold: an output is recorded in the run's log, and big data belongs in a file the output names. */
 export const MAX_RESULT_BYTES = 1024 * 1024;
 
-/** The header of a task message: what the seed's `routeToAgent` writes, and the token a result must echo. */
+/** The header of a task message: what a 3OX `routeToAgent` writes, and the token a result must echo. */
 export const TaskHeaderSchema = z.object({
-  /** The run (the seed's workflow instance; the file's name holds it too). */
+  /** The run (the workflow instance; the file's name holds it too). */
   workflow_id: z.string().min(1),
   task_id: z.string().min(1),
   agent_level: z.string().nullable(),

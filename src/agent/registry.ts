@@ -1,6 +1,6 @@
 /**
  * Who works on an embedded store, for `ledgerflow agents` and the
- * Coordination page (seed 004's agents view): each running file agent
+ * Coordination page (its agents view): each running file agent
  * writes a line of itself in the store's shared document `agents` (under
  * the store's lock, as the task gates are) when it starts, when the attempts
  * it holds change, and every BEAT_MS besides. The line says what it said of

@@ -1,5 +1,5 @@
 /**
- * Seed 003's agent hierarchy, the one authority rule every store applies:
+ * The L0–L3 agent hierarchy, the one authority rule every store applies:
  *
  *   L0 Commander    approves HUMAN tasks
  *   L1 CMD.BRIDGE   starts, pauses, resumes, cancels and retries runs; deploys

@@ -1,5 +1,5 @@
 /**
- * CMD.BRIDGE lines (seed 002: `@workflow inventory-validation-v1
+ * CMD.BRIDGE lines (`@workflow inventory-validation-v1
  * target_folder=0UT.3OX`), read into commands. Pure: a line and its number
  * in, a command or an error with the column out; nothing is done here.
  *

@@ -1,5 +1,5 @@
 /**
- * `ledgerflow agents [--json]`: who works on the store (seed 004's agents
+ * `ledgerflow agents [--json]`: who works on the store (the agents
  * view, docs/coordination.md). Embedded: every file agent that ran on it
  * (agent/registry.ts), up or gone, with its queue, level, skills and the
  * attempts it holds. NATS: every worker and agent the engines hear

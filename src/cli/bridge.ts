@@ -1,5 +1,5 @@
 /**
- * `ledgerflow bridge` (docs/bridge.md): CMD.BRIDGE lines (seed 002,
+ * `ledgerflow bridge` (docs/bridge.md): CMD.BRIDGE lines (one command a line,
  * `@workflow inventory-validation-v1 target_folder=0UT.3OX`) from standard
  * input, a file, or files dropped in an inbox folder, each answered with one
  * line. On the embedded store: a `@workflow` line's run is started and

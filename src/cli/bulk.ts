@@ -1,6 +1,6 @@
 /**
  * `ledgerflow cancel|pause|resume|retry|approve --query '<filter>'`: one
- * action on every run a filter matches (seed 004's emergency stop; the bulk
+ * action on every run a filter matches (an emergency stop; the bulk
  * actions of issue 39; docs/operations.md "Bulk actions"). The filter is
  * `list`'s, written `key=value` (`workflow=orders status=RUNNING since=1h`);
  * `--dry-run` says how many and which, changing nothing; without `--yes` a

@@ -21,7 +21,7 @@ import { loadHandlerModule } from '../handlers/index.js';
 import { json, type Io } from './io.js';
 import { waitFlag } from './input-flags.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { readInputFile } from './inputs.js';
+import { gatherInputs } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 import { gatedLine, statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
@@ -103,10 +103,13 @@ export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?:
   });
 }
 
-export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; json?: boolean; detach?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> | number {
+export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; input?: string; json?: boolean; detach?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> | number {
   // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
   const first = splitTail(tail, specs, null);
   if (first.help) return help();
+  if ((given as { notifications?: unknown }).notifications !== undefined || first.options.notifications !== undefined) {
+    throw new UsageError('start over NATS: --notifications goes to the engines that drive the run (`ledgerflow engine --notifications <file>`)', { option: '--notifications' });
+  }
   if (given.detach || first.options.detach) throw new UsageError('--detach is for the embedded store (start records the run and `serve` runs it); over NATS start always returns at once and the engines run it', { option: '--detach' });
   // Before connecting: a bad id or policy is exit 2 with nothing written.
   callerIdFlags({ ...given, ...first.options } as { id?: string; idReuse?: string });
@@ -116,20 +119,20 @@ export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[]
     // A person's NATS user may not write the log nor read the registry: the engines judge their level and start
     // the run. Its inputs go as given, converted by the engine (a boolean input's flag then takes a value).
     if (!(await c.mayWriteLog())) {
-      const opts: { inputFile?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...first.options };
+      const opts: { inputFile?: string; input?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...first.options };
       const priority = checkPriority(opts.priority, '--priority');
       const { personStart } = await import('./person-requests.js');
       return personStart(io, natsUrl({ ...global, ...first.globals }), {
-        ref, input: { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...first.inputs }, id: callerIdFlags(opts),
+        ref, input: gatherInputs(opts, first.inputs), id: callerIdFlags(opts),
         ...(priority !== undefined ? { priority } : {}), waitMs, json: opts.json ?? false,
       });
     }
     const definition = await c.resolve(ref);
     const split = splitTail(tail, specs, definition);
-    const opts: { inputFile?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
+    const opts: { inputFile?: string; input?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
     const id = callerIdFlags(opts);
     const priority = checkPriority(opts.priority, '--priority');
-    const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
+    const raw = gatherInputs(opts, split.inputs);
     const { runId, status, existing } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true, ...id, ...(priority !== undefined ? { priority } : {}) });
     if (existing && !opts.json) io.err(`run ${runId} exists already (${status}): not started again`);
     io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version, ...(status ? { status } : {}), ...(existing ? { existing } : {}) }) : runId);

@@ -31,7 +31,7 @@ export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
 const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
-export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; httpAllow?: string; notifications?: string; skills?: string; secrets?: string }
+export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; input?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; httpAllow?: string; notifications?: string; skills?: string; secrets?: string }
 
 export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.

@@ -7,7 +7,7 @@
  * imports it for every command, `--version` included.
  */
 import { CommanderError } from 'commander';
-import { ERROR_KINDS, LedgerflowError, kindOf, type ErrorCode } from '../errors/index.js';
+import { ERROR_KINDS, LedgerflowError, kindOf, natsFailure } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { inertLines } from '../terminal/index.js';
 import { inCliTerms } from './flag-forms.js';
@@ -34,31 +34,6 @@ export function exitCodeForStatus(status: WorkflowStatus): number {
 export function worstExitCode(statuses: WorkflowStatus[]): number {
   const codes = statuses.map(exitCodeForStatus);
   return codes.includes(EXIT.failed) ? EXIT.failed : codes.includes(EXIT.waiting) ? EXIT.waiting : EXIT.ok;
-}
-
-/** JetStream's API error code for a request its storage limits cannot take. */
-const JS_INSUFFICIENT_RESOURCES = 10047;
-
-/** The names of the NATS client's error classes (@nats-io/nats-core's `errors`, @nats-io/jetstream's `jserrors`). */
-const NATS_ERRORS = new Set([
-  'AuthorizationError', 'ClosedConnectionError', 'ConnectionError', 'DrainingConnectionError', 'InvalidArgumentError', 'InvalidOperationError',
-  'InvalidSubjectError', 'NoResponders', 'PermissionViolationError', 'ProtocolError', 'RequestError', 'TimeoutError',
-  'UserAuthenticationExpiredError', 'JetStreamError', 'JetStreamStatusError', 'JetStreamApiError', 'JetStreamNotEnabled', 'ConsumerNotFoundError',
-  'StreamNotFoundError', 'InvalidNameError',
-]);
-
-/**
- * A NATS client error (told by its class's name: this module does not load the client) that reached the
- * top: said as the server's answer, never as a stack trace, a full store by name.
- */
-function natsFailure(err: unknown): { code: ErrorCode; message: string } | null {
-  if (!(err instanceof Error) || !NATS_ERRORS.has(err.name)) return null;
-  // A JetStreamApiError's `code` is the API's err_code.
-  const apiCode = err.name.endsWith('ApiError') || err.name.endsWith('NotFoundError') ? (err as Error & { code?: unknown }).code : undefined;
-  if (apiCode === JS_INSUFFICIENT_RESOURCES || /insufficient (storage )?resources/i.test(err.message)) {
-    return { code: 'LF_NATS_STORAGE_FULL', message: `the NATS server's storage is full (JetStream: ${err.message}); nothing was recorded. Free space on the server, or raise its JetStream limits (max_file_store, the account's limits), then try again` };
-  }
-  return { code: 'LF_NATS_ERROR', message: `the NATS server refused or failed the request: ${err.message}` };
 }
 
 /**

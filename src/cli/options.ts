@@ -33,3 +33,7 @@ export const yesOption = ['--yes', 'with --query: no confirmation (a terminal is
 /** `--skills`'s help, the same on every command. */
 export const skillsOption = ['--skills <list>', 'skills this process has, comma-separated (or LEDGERFLOW_SKILLS): it runs tasks whose requires: they cover; tasks requiring others wait for an agent or worker that has them'] as const;
 export const secretsOption = ['--secrets <file>', 'where ${secrets.NAME} values come from: a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE, then the environment\'s LEDGERFLOW_SECRET_<NAME>)'] as const;
+
+/** A run's inputs besides its `--<name> <value>` flags (inputs.ts): run and start. */
+export const inputFileOption = ['--input-file <file>', 'a JSON or YAML object of inputs (- reads it from stdin)'] as const;
+export const inputOption = ['--input <json>', 'the inputs as one JSON object, e.g. --input \'{"n": 4}\' (over --input-file; each --<name> <value> over both)'] as const;

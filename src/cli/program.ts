@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, httpAllowOption, workerHttpOptions, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
+  asOption, commandOutputLimitOption, httpAllowOption, workerHttpOptions, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, inputFileOption, inputOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -65,7 +65,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./validate.js'), (m) => m.schemaCmd(io)));
   p.command('run').argument('<file>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run and execute it until it completes, fails or waits')
-    .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
+    .option(...inputFileOption).option(...inputOption).option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...httpAllowOption).option(...notificationsOption).option(...secretsOption)
@@ -291,7 +291,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
       .option('--json', 'print { breaker: { name, state, failures, openedAt?, until?, by? } }')
       .action(act(() => import('./breaker.js'), (m, target: string, o) => m.breakerCmd(io, g(), to, target, o)));
   }
-  const users = p.command('users').description('the users file (docs/users.md): who may act, at which of seed 003\'s levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
+  const users = p.command('users').description('the users file (docs/users.md): who may act, at which of the levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
   const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
   usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')
     .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated')
@@ -317,8 +317,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run of a workflow by its id. Embedded: the definition is found in ./definitions (else the bundled ones) and run here as `run` does (--detach: recorded, left to `serve`). Over NATS: a deployed workflow, recorded, its id printed at once')
-    .option('--input-file <file>')
+    .option(...inputFileOption).option(...inputOption)
     .option('--detach', 'embedded: record the start, print the run id and leave the run to `ledgerflow serve`')
+    .option(notificationsOption[0], `embedded, without --detach: ${notificationsOption[1]}`)
     .option('--handlers <module>', 'embedded: handler module (default: the definition\'s handlers: line)')
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
@@ -367,7 +368,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./secrets.js'), (m, o) => m.secretsListCmd(io, g(), o)));
   secrets.command('rm').argument('<name>', 'the secret\'s name').description('remove a secret (on NATS it is purged: no history keeps it); exit 2 with LF_SECRET_NOT_FOUND when there is none').option(...secretsOption).option('--json', 'print { name, removed, where }')
     .action(act(() => import('./secrets.js'), (m, name: string, o) => m.secretsRmCmd(io, g(), name, o)));
-  p.command('agent').description("a worker whose agent is whatever reads and writes files (seed 003's 1N/0UT protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
+  p.command('agent').description("a worker whose agent is whatever reads and writes files (the 1N/0UT file protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
     .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')
     .option('--queue <queue>', 'the task queue it serves (a task\'s `queue`, default "default"): engines on the store hold its attempts for agents from now on')
     .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>; docs/nats.md#stations)')

@@ -100,7 +100,7 @@ function gateOrigin(g: NonNullable<RunView['gate']>): string {
   return `started by ${g.event ? `event ${g.event} through ` : ''}${which}: stands for ${g.count} event${g.count === 1 ? '' : 's'}${held}${merged}`;
 }
 
-/** The state layout shown in the seeds (`.3ox/workflow.state.yaml`). */
+/** The state file's layout (`.3ox/workflow.state.yaml`, docs/state-file.md). */
 export function statusYaml(view: RunView): string {
   const tasks: Record<string, unknown> = {};
   for (const [id, t] of Object.entries(view.tasks)) {

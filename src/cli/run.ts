@@ -11,7 +11,7 @@ import { inert } from '../terminal/index.js';
 import { storeFor, useStore } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { readInputFile } from './inputs.js';
+import { gatherInputs } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 // in-flight.js, not the monitor's index: that also holds `watch`'s live loop (log-update, NATS discovery), which `run` never needs.
 import { InFlightNotices } from '../monitor/in-flight.js';
@@ -41,7 +41,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const runHttp = httpRunnerFlag(opts.httpAllow);
   for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
   // A bundled definition run from another folder: its defaults that name the package's sample files, as their paths.
-  const raw = { ...bundledDefaults(loaded.definition, loaded.file), ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
+  const raw = { ...bundledDefaults(loaded.definition, loaded.file), ...gatherInputs(opts, split.inputs) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who.

@@ -1,5 +1,5 @@
 /**
- * `ledgerflow start <workflow>` on the embedded store (seeds 000 and 002:
+ * `ledgerflow start <workflow>` on the embedded store (as 3OX writes it:
  * `workflow start inventory-validation-v1 --target_folder "0UT.3OX"`): the
  * definition is found by its id — the project's `definitions/` first, then
  * the definitions bundled with ledgerflow — and run here as `run` runs a
@@ -13,7 +13,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import { bundledDefaults, definitionFilesIn, loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../files/index.js';
 import { EXIT } from './exit.js';
-import { readInputFile } from './inputs.js';
+import { gatherInputs } from './inputs.js';
 import { json, type Io } from './io.js';
 import type { GlobalOpts } from './store.js';
 import { splitTail, type OptionSpec } from './tail.js';
@@ -67,7 +67,7 @@ export function findDefinition(ref: string, cwd = process.cwd()): Found {
   throw new UsageError(`no definition of ${ref} in ./definitions or among the bundled ones (\`ledgerflow templates\` lists them); run a file with \`ledgerflow run <file>\`, or start a deployed workflow over NATS with --nats`, { workflow: ref });
 }
 
-export interface StartLocalOpts { inputFile?: string; json?: boolean; detach?: boolean }
+export interface StartLocalOpts { inputFile?: string; input?: string; json?: boolean; detach?: boolean }
 
 /** `start` without NATS: found, then run as `run` does, or with --detach only recorded. */
 export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: string[], given: StartLocalOpts, specs: OptionSpec[], help: () => number): Promise<number> {
@@ -79,11 +79,13 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
     const { runCmd } = await import('./run.js');
     return runCmd(io, g, found.file, tail, given, specs, help);
   }
+  // Notifications are sent by the process that drives the run: with --detach that is `serve`, which takes the flag.
+  if ((opts as { notifications?: unknown }).notifications !== undefined) throw new UsageError('start --detach: --notifications goes to the process that drives the run; give it to `ledgerflow serve --notifications <file>` (or start without --detach)', { option: '--notifications' });
   const gg: GlobalOpts = { ...g, ...split.globals };
   const { checkPriority } = await import('../executor/index.js');
   const priority = checkPriority(opts.priority, '--priority');
   const { runId: callerId, idReuse } = callerIdFlags(opts);
-  const raw = { ...bundledDefaults(found.definition, found.file), ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
+  const raw = { ...bundledDefaults(found.definition, found.file), ...gatherInputs(opts, split.inputs) };
   const { engineFor } = await import('./drive.js');
   const engine = engineFor(gg);
   const { definition } = found;

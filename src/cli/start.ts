@@ -7,7 +7,7 @@ import type { Io } from './io.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { splitTail, type OptionSpec } from './tail.js';
 
-export async function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; json?: boolean; detach?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> {
+export async function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; input?: string; json?: boolean; detach?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> {
   const first = splitTail(tail, specs, null);
   if (first.help) return help();
   if (usesNats({ ...global, ...first.globals })) return (await import('./cluster.js')).startCmd(io, global, ref, tail, given, specs, help);

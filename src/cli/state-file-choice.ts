@@ -14,7 +14,7 @@ import { DEFAULT_KEEP, StateFileWriter } from '../state-file/index.js';
 import type { EventStore } from '../store/index.js';
 import { observedStore } from '../store/observed.js';
 
-/** The seeds' path, relative to the project folder (the working directory). */
+/** The state file's path in a 3OX project, relative to the project folder (the working directory). */
 export const DEFAULT_STATE_FILE = '.3ox/workflow.state.yaml';
 
 /** `--state-file PATH`, `--no-state-file` (false; commander's true means neither was given) and `--state-file-keep N`. */
@@ -95,6 +95,10 @@ export function withObservers(store: EventStore, warn: (line: string) => void): 
   if (!writer) {
     writer = new StateFileWriter(store, { path: choice.path, keep: choice.keep, warn: (m) => warn(`warning: ${m}`) });
     writers.set(choice.path, writer);
+    // Brought up to date with the log now, not at this process's first commit: a process killed between a commit
+    // and its coalesced write left the file a step behind, and a reader (status, list, watch) commits nothing.
+    // The write's first pass also clears the temporaries a killed writer left (writeProjection).
+    writer.catchUp();
   }
   return observedStore(store, [executionLog, writer]);
 }

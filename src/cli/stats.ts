@@ -53,8 +53,9 @@ const ms = (v: number | null) => (v === null ? '-' : durationText(v));
 export function statsText(s: WorkflowStats): string {
   const scope = [s.version === null ? 'every version' : `version ${s.version}`, s.since === null ? 'every run' : `runs started since ${s.since}`].join(', ');
   const r = s.runs;
-  const lines = [`${inert(s.workflowId)}  (${scope})`, row('runs', `${r.total}`, `${r.completed} completed, ${r.failed} failed, ${r.cancelled} cancelled, ${r.active} not settled`)];
-  for (const m of s.metrics) lines.push(...figureLines(s, m));
+  const rows: Row[] = [row('runs', `${r.total}`, `${r.completed} completed, ${r.failed} failed, ${r.cancelled} cancelled, ${r.active} not settled`)];
+  for (const m of s.metrics) rows.push(...figureLines(s, m));
+  const lines = [`${inert(s.workflowId)}  (${scope})`, ...rowLines(rows)];
   if (s.versions.length > 1) {
     lines.push('', 'VERSION  RUNS  FAILED  P50      P95      TASK SUCCESS  RETRIES');
     for (const v of s.versions) {
@@ -67,7 +68,7 @@ export function statsText(s: WorkflowStats): string {
   return lines.join('\n');
 }
 
-function figureLines(s: WorkflowStats, m: MonitoringMetric): string[] {
+function figureLines(s: WorkflowStats, m: MonitoringMetric): Row[] {
   switch (m) {
     case 'execution_time': {
       const e = s.execution_time;
@@ -94,6 +95,16 @@ function figureLines(s: WorkflowStats, m: MonitoringMetric): string[] {
   }
 }
 
-function row(name: string, value: string, note: string): string {
-  return `${name.padEnd(20)}${value.padEnd(note ? 12 : 0)}${note ? `  ${note}` : ''}`.trimEnd();
+interface Row { name: string; value: string; note: string }
+
+const row = (name: string, value: string, note: string): Row => ({ name, value, note });
+
+/**
+ * The rows as columns: each as wide as its longest cell and two spaces apart, so a long task id
+ * (`  approve_plan_change`) never runs into its figure.
+ */
+function rowLines(rows: Row[]): string[] {
+  const nameWidth = Math.max(20, ...rows.map((x) => x.name.length + 2));
+  const valueWidth = Math.max(12, ...rows.filter((x) => x.note).map((x) => x.value.length));
+  return rows.map((x) => `${x.name.padEnd(nameWidth)}${x.note ? `${x.value.padEnd(valueWidth)}  ${x.note}` : x.value}`.trimEnd());
 }

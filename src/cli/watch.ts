@@ -29,7 +29,7 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
   const parsed = Flags.safeParse({ workflow: flags.workflow, tail: flags.tail });
   if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message, { workflow: flags.workflow, tail: flags.tail });
   const out = process.stdout;
-  // The seed's monitor: nothing named, on a terminal (it reads keys, so stdin must be one too).
+  // The 3OX workflow monitor: nothing named, on a terminal (it reads keys, so stdin must be one too).
   const monitor = runId === undefined && flags.workflow === undefined && !flags.all && !flags.json && out.isTTY && process.stdin.isTTY;
   const target: WatchTarget = monitor ? { kind: 'all' } : targetOf(runId, flags);
   const damage = damageCheck(g);

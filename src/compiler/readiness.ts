@@ -135,10 +135,10 @@ export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 
 }
 
 /**
- * The tasks `failure_workflow: { steps: [...] }` names (the seeds' inline
+ * The tasks `failure_workflow: { steps: [...] }` names (the inline
  * form), among the definition's tasks: they run only when the run fails.
  * Empty when there are none (a step naming no task runs nothing: validation
- * refuses it, or warns in the seeds' form, definition/failure-steps.ts), so a
+ * refuses it, or warns in the inline form, definition/failure-steps.ts), so a
  * definition without steps compiles exactly as before.
  */
 export function failureSteps(def: Definition): ReadonlySet<string> {

@@ -1,5 +1,5 @@
 /**
- * Seed 004's coordination view: how workflows depend on one another (map.ts).
+ * The coordination view: how workflows depend on one another (map.ts).
  * Pure; the CLI's `ledgerflow map` and the dashboard's coordination page show it.
  */
 export { workflowMap, workflowMapText, type EdgeKind, type MapEdge, type MapWorkflow, type WorkflowMap } from './map.js';

@@ -1,6 +1,6 @@
 /**
- * Utilization over the last minute and fifteen (seed 004's "Agent
- * Utilization: percentage of agent capacity used"): the mean of an agent's
+ * Utilization over the last minute and fifteen (agent
+ * utilization: the percentage of an agent's capacity used): the mean of an agent's
  * load samples in each window, a load being its attempts in flight over its
  * capacity (a NATS worker: its concurrency per handler times its handlers;
  * a file agent, which has no bound: busy or not). Pure.

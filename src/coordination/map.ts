@@ -1,5 +1,5 @@
 /**
- * Seed 004's dependency map of workflows: which workflow starts which, and
+ * The dependency map of workflows: which workflow starts which, and
  * how — a SUB_WORKFLOW or MAP task's child runs, an EMIT task whose event an
  * event trigger listens to, a failure workflow. Pure: the definitions in,
  * the edges out; an EMIT whose event is a template (`${...}`) is only known
@@ -18,7 +18,7 @@ export interface MapEdge {
   task?: string;
   /** An EMIT's event type. */
   event?: string;
-  /** A failure handler ledgerflow makes from the seed's built-in steps (no definition of its own). */
+  /** A failure handler ledgerflow makes from the built-in failure steps (no definition of its own). */
   builtIn?: string[];
 }
 

@@ -1,6 +1,6 @@
 /**
- * What path coverage counts. Per DESIGN.md ("count edges of each task region
- * and each decision case, not global interleavings"): every state and every
+ * What path coverage counts. The edges of each task region
+ * and each decision case, not global interleavings (docs/coverage.md): every state and every
  * transition of each task's region, read from the compiled config, every
  * decision case, and the run's own running → completed | failed. Items a
  * definition rules out by construction (no timeout configured, no retries, a

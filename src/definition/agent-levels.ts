@@ -1,5 +1,5 @@
 /**
- * A task's `agent_level` is one of seed 003's levels (authority/levels.ts):
+ * A task's `agent_level` is one of the L0–L3 levels (authority/levels.ts):
  * `L0`–`L3`, in any case, or the number 0–3. Anything else would be enforced
  * as nothing, so it is refused where it is written.
  */

@@ -1,7 +1,7 @@
 /**
- * `failure_workflow: { steps: [...] }` (the seeds' inline form): what runs
+ * `failure_workflow: { steps: [...] }` (the inline form): what runs
  * when the run fails. A step names a task of this workflow (run inside the
- * run, as before) or one of the built-in steps seed 003 names
+ * run, as before) or one of the built-in steps
  * (`log_to_incident`, `notify_commander`, `preserve_state`), which run as a
  * recorded run of their own, `<runId>-failure` (failure-handler.ts). A step
  * that is neither would run nothing: refused at its line:col, listing both.
@@ -9,7 +9,7 @@
 import type { CheckContext } from './context.js';
 import { didYouMean, isObj } from './issues.js';
 
-/** The built-in failure steps, in the seed's order. */
+/** The built-in failure steps, in the order docs/language.md lists them. */
 export const FAILURE_STEPS = ['log_to_incident', 'notify_commander', 'preserve_state'] as const;
 export type FailureStep = (typeof FAILURE_STEPS)[number];
 

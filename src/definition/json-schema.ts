@@ -10,7 +10,7 @@
  *   same KNOWN_KEYS): a misspelled `max_attemps` is refused in the editor
  *   instead of being ignored. validate only warns there (a newer definition
  *   still loads in an older engine); the editor's stricter word is the one a
- *   person writing the file wants. The seeds' aliases (backoff_strategy,
+ *   person writing the file wants. The older aliases (backoff_strategy,
  *   next_tasks, cron, …) are keys of the zod schema, so they stay allowed.
  * - Task types, which the loader reads in any case, match in any case too.
  */

@@ -28,7 +28,7 @@ const oneOf = <T extends string>(v: unknown, values: readonly T[]): T | undefine
 const duration = (v: unknown): number | undefined =>
   typeof v === 'string' || typeof v === 'number' ? (parseDuration(v) ?? undefined) : undefined;
 
-/** A string or a list of strings, as a list (seed files use both). */
+/** A string or a list of strings, as a list (hand-written files use both). */
 /** `requires:` as a sorted list of distinct skills (undefined when absent or empty: no routing). */
 function skillList(v: unknown): string[] | undefined {
   if (!Array.isArray(v)) return undefined;

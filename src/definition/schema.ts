@@ -1,5 +1,5 @@
 /**
- * The zod schema of the YAML language as users write it (snake_case, seed
+ * The zod schema of the YAML language as users write it (snake_case, older
  * aliases, strings or lists). It validates shapes only: no transforms, so the
  * same schema exports to JSON Schema for editors. normalize.ts turns the raw
  * shape into the canonical Definition; checks.ts does everything that needs
@@ -46,12 +46,12 @@ const SearchMap = z.record(z.string(), SearchAttr, { error: 'expected a map of n
 const SetSearchMap = z.record(z.string(), SearchScalar, { error: 'expected a map of name: value (names declared in the workflow\'s search:)' })
   .superRefine(searchNames);
 
-/** Seed 003's `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md), the figures it reports (docs/metrics.md); other keys are kept as written. */
+/** The `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md), the figures it reports (docs/metrics.md); other keys are kept as written. */
 const MonitoringSchema = z.looseObject({
   state_file: z.string().min(1, { error: 'expected a file path, e.g. .3ox/workflow.state.yaml' }).optional()
     .meta({ description: 'The state file (default .3ox/workflow.state.yaml), inside the project folder.' }),
   log_to: z.string().min(1, { error: 'expected a file path, e.g. .3ox/workflow.execution.log' }).optional()
-    .meta({ description: 'The execution log: seed 000\'s lines appended as the run commits.' }),
+    .meta({ description: 'The execution log: a line per step appended as the run commits.' }),
   report_frequency: z.enum(['per_task', 'per_run'], { error: 'expected per_task (a line per task event) or per_run (the run\'s start and end)' }).optional(),
   metrics: z.array(z.enum(MONITORING_METRICS), { error: `expected a list of metric names: ${MONITORING_METRICS.join(', ')}` }).optional()
     .meta({ description: `The figures ledgerflow stats, the dashboard and Prometheus show for this workflow (docs/metrics.md): ${MONITORING_METRICS.join(', ')}.` }),
@@ -148,7 +148,7 @@ export const TaskSchema = z.object({
   handler: z.string().optional(),
   assigned_to: z.string().optional(),
   agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional()
-    .meta({ description: 'Seed 003\'s authority level, L0–L3: of an agent that may execute the task (default L3), or, on a HUMAN task, of who may approve it (default L0).' }),
+    .meta({ description: 'The authority level, L0–L3: of an agent that may execute the task (default L3), or, on a HUMAN task, of who may approve it (default L0).' }),
   queue: z.string().optional(),
   requires: z.array(z.string().regex(SKILL_NAME, { error: SKILL_NAME_FIX }), { error: 'expected a list of skills, e.g. requires: [gpu, pdf]' })
     .min(1, { error: 'expected at least one skill (or leave requires: out)' }).max(MAX_REQUIRED_SKILLS, { error: `a task requires at most ${MAX_REQUIRED_SKILLS} skills` }).optional()
@@ -255,7 +255,7 @@ export const TriggerSchema = z
 
 /**
  * `{ id, input }`: a run of workflow `id` when the run fails. `{ steps }` (the
- * seeds' form): tasks of this definition that run only when it fails (an `id`
+ * inline form): tasks of this definition that run only when it fails (an `id`
  * beside them only names the handler). One of the two is needed.
  */
 export const FailureWorkflowSchema = z.object({

@@ -1,6 +1,6 @@
 /**
  * The canonical, normalised form of a workflow definition. The YAML may use the
- * seed aliases (backoff / backoff_strategy, next / next_tasks, a string or a
+ * older aliases (backoff / backoff_strategy, next / next_tasks, a string or a
  * list, output as a list or a map); after normalisation there is one shape.
  * Plain JSON only: a Definition is recorded in each run's `run.started` event,
  * so replay never depends on the file it came from.
@@ -40,7 +40,7 @@ export interface RetryPolicy {
 /** Which outcomes of its dependencies let a task run (others make it SKIPPED). */
 export type TriggerRule = 'none_failed_min_one_success' | 'all_success' | 'all_done';
 
-/** A task's declared output: a list of names (seed list form) and/or fixed values (map form). */
+/** A task's declared output: a list of names (list form) and/or fixed values (map form). */
 export interface OutputSpec {
   names: string[];
   values: Record<string, JsonValue>;

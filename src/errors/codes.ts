@@ -102,6 +102,7 @@ export const ERROR_CODES = {
   // A service that did not answer
   LF_STORE: 'unavailable',
   LF_NATS_ERROR: 'unavailable',
+  LF_NATS_TIMEOUT: 'unavailable',
   LF_REPLY_LOST: 'unavailable',
   // Nobody's request
   LF_INTERNAL: 'failure',

@@ -8,6 +8,7 @@ import { kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { ERROR_CODES, ERROR_KINDS, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { errorMessage } from './message.js';
 export { permissionDenied } from './permission.js';
+export { NATS_RETRY_AFTER_S, natsFailure } from './nats.js';
 
 export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: string]: JsonSafe | undefined };
 
@@ -95,7 +96,7 @@ export class UsersFileError extends UsageError {
   }
 }
 
-/** Someone whose level does not allow what they asked (seed 003's L0–L3): the message names the level needed and theirs. */
+/** Someone whose level does not allow what they asked (the L0–L3 levels): the message names the level needed and theirs. */
 export class AuthorityError extends LedgerflowError {
   constructor(message: string, meta: { user: string; have: string; need: string; action: string }) {
     super('LF_AUTHORITY_REFUSED', message, meta);

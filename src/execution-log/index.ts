@@ -1,6 +1,6 @@
 /**
- * The execution log (seed 003's `monitoring: { log_to, report_frequency }`):
- * seed 000's lines, appended as runs commit (appender.ts) and printed again
+ * The execution log (a definition's `monitoring: { log_to, report_frequency }`):
+ * one line per step, appended as runs commit (appender.ts) and printed again
  * from any run's log by `ledgerflow history <run> --format log` (lines.ts).
  */
 export { executionLogLines, executionLogOf, logEvent, startLogFold, type LogFold, type ReportFrequency } from './lines.js';

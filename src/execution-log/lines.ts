@@ -1,6 +1,6 @@
 /**
- * The execution log's lines (seed 003's `monitoring.log_to`), as seed 000
- * draws them:
+ * The execution log's lines (a definition's `monitoring.log_to`), as 3OX
+ * stations write them:
  *
  *     Workflow: inventory-validation-12345
  *       → Starting task: scan_files
@@ -152,7 +152,7 @@ function settledLine(after: RunSnapshot): string {
   return `✗ Workflow failed after ${took}${after.context.error ? `: ${inert(after.context.error.message)}` : ''}`;
 }
 
-/** `2 seconds`, `1 second`, `500 ms`, as the seed says a backoff. */
+/** `2 seconds`, `1 second`, `500 ms`, as 3OX's log says a backoff. */
 function seconds(ms: number): string {
   const d = Math.max(0, ms);
   if (d < 1000) return `${d} ms`;

@@ -4,7 +4,7 @@
  * it with the sequence it was decided on. When another writer appended first
  * the store refuses (AppendConflictError) and nothing was written: the whole
  * round runs again on a fresh load, so a decision is never made on a stale
- * state (DESIGN: one history per run). One limit, one error when it is
+ * state (a run has one history, never a fork). One limit, one error when it is
  * exceeded, for the in-process engine, its driver and the NATS engines alike.
  */
 import { AppendConflictError, CommitContendedError } from '../errors/index.js';

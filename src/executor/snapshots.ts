@@ -1,6 +1,6 @@
 /**
  * Loading a run through a snapshot, and taking one. A snapshot is a cache of
- * the fold (DESIGN: "the log is the truth"): the loader restores it, reads
+ * the fold (the log is the truth, docs/architecture-notes.md): the loader restores it, reads
  * the log from the event it covers, checks that event's recorded state
  * against the restored state, and folds the rest. A snapshot that is missing,
  * malformed, of another definition, or does not match the log is not used:

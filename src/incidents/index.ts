@@ -1,5 +1,5 @@
 /**
- * Incidents: what the built-in failure steps (seed 003's log_to_incident,
+ * Incidents: what the built-in failure steps (log_to_incident,
  * notify_commander, preserve_state) record of a failed run, and the runner
  * the executors perform them with.
  */

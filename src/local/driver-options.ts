@@ -78,6 +78,11 @@ export interface DriverOptions extends DriverHooks {
    * process has just started) they are this driver's to start.
    */
   restartInFlight?: boolean;
+  /**
+   * With restartInFlight: the attempts in flight (by instance key) whose child run exists. Re-attached to their
+   * child however often they were lost, never failed with LF_ATTEMPT_LOST (runtime/restarts.ts, reattach).
+   */
+  childRunsStarted?: ReadonlySet<string>;
   /** Child runs and EMIT; without it, such attempts fail (LF_SUBWORKFLOW_NOT_FOUND, LF_EMIT_UNAVAILABLE). */
   children?: ChildExecutor;
   /**

@@ -135,10 +135,11 @@ export class RunDriver {
       const time = iso(this.opts.clock.now());
       const snapshot = this.log.snapshot;
       // What the state holds in flight is what the process before this one was running.
-      for (const { attempt, restart, ref } of heldBy(snapshot).attempts.values()) {
+      for (const [key, { attempt, restart, ref }] of heldBy(snapshot).attempts) {
         // A file agent's attempt was not lost with that process: the agent still has it (its timeout counts on), held again below.
         if (forFileAgents(this.compiled, ref.task, this.opts.agentQueues)) continue;
-        const review = reviewLoss(snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time });
+        const reattach = this.opts.childRunsStarted?.has(key) ?? false;
+        const review = reviewLoss(snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time }, { reattach });
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
     }

@@ -8,14 +8,14 @@
  * the executor's (executor/run-commits.ts), written the same way on NATS.
  */
 import type { Level } from '../authority/index.js';
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { childRunId, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
 import { readAgentQueues, readLimits, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
-import { type RunSnapshot, type Handlers, assertHandlersFor, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
+import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 
@@ -189,7 +189,8 @@ export class Engine {
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.admissions.noteCommit(events, after, def); };
     // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts).
     const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
-    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, agentQueues, ...(source?.file ? { definitionFile: source.file } : {}) });
+    const childRunsStarted = opts.restartInFlight ? await this.childRunsStarted(snapshot) : undefined;
+    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, agentQueues, ...(source?.file ? { definitionFile: source.file } : {}), ...(childRunsStarted ? { childRunsStarted } : {}) });
     // Listeners only for the signals given (most runs have none: no closures made for them).
     const stop = opts.signal ? () => driver.stop() : null;
     const drain = opts.drain ? () => driver.drain() : null;
@@ -205,6 +206,18 @@ export class Engine {
       if (drain) opts.drain?.removeEventListener('abort', drain);
       driver.stop();
     }
+  }
+
+  /**
+   * The attempts in flight whose child run (by its id: compiler's childRunId) is in the store: a SUB_WORKFLOW's
+   * or a MAP item's started before the process driving the parent was lost. The driver re-attaches to them.
+   */
+  private async childRunsStarted(snapshot: RunSnapshot): Promise<Set<string>> {
+    const started = new Set<string>();
+    for (const [key, { attempt, ref }] of heldBy(snapshot).attempts) {
+      if ((await this.store.lastSeq(childRunId(snapshot.context.runId, ref, attempt))) > 0) started.add(key);
+    }
+    return started;
   }
 
   /** The executor of a driven run's child runs and EMITs: on this store, with the run's handlers, children looked for beside its file. */

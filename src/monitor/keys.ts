@@ -1,5 +1,5 @@
 /**
- * The monitor's keys (seed 003: `[R]efresh [D]etails [P]ause [K]ill
+ * The monitor's keys (`[R]efresh [D]etails [P]ause [K]ill
  * [Q]uit`), as a pure state machine: a key and the state in, the new state
  * and what to do out. Pause and kill ask first (`y` confirms, anything else
  * cancels); Tab / ↓ / j select the next run, Shift-Tab / ↑ the previous, 1–9

@@ -60,7 +60,7 @@ export interface WatchOptions {
    */
   undriven?: (runId: string, view: WatchedRun['view']) => Promise<string | null>;
   driverCheckMs?: number;
-  /** The seed's monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
+  /** The 3OX workflow monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
   monitor?: MonitorOptions;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The monitor seed 003 draws ("3OX WORKFLOW MONITOR", `ledgerflow watch` on
+ * The 3OX workflow monitor ("3OX WORKFLOW MONITOR", `ledgerflow watch` on
  * a terminal with no run named): "Active Workflows: N", and per run a box
  * with its status, a progress bar, the current task, when it started, how
  * long it has run (or waited), an ETA from the median duration of the
@@ -28,14 +28,14 @@ export interface OverviewOptions {
   prompt?: string;
 }
 
-/** The seed's task glyphs: ✓ done, ⟳ running, ⋯ pending, ⏸ waiting (a person, a signal, a pause), ✗ failed. */
+/** The monitor's task glyphs: ✓ done, ⟳ running, ⋯ pending, ⏸ waiting (a person, a signal, a pause), ✗ failed. */
 const TASK_GLYPH: Record<string, [string, string]> = {
   COMPLETED: ['✓', ''], IN_PROGRESS: ['⟳', 'running'], RETRYING: ['⟳', 'retrying'], SCHEDULED: ['⋯', 'scheduled'], PENDING: ['⋯', 'pending'],
   PENDING_APPROVAL: ['⏸', 'waiting'], WAITING: ['⏸', 'waiting'], FAILED: ['✗', 'failed'], TIMED_OUT: ['✗', 'timed out'], SKIPPED: ['⤼', 'skipped'], CANCELLED: ['⊘', 'cancelled'],
 };
 const KEYS = '[R]efresh  [D]etails  [P]ause  [K]ill  [Q]uit   Tab: next run';
 
-/** hh:mm:ss, as the seed writes elapsed and waiting times. */
+/** hh:mm:ss, as 3OX writes elapsed and waiting times. */
 export function clock(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
@@ -88,7 +88,7 @@ function two(left: string, right: string, width: number): string {
   return `${left}${' '.repeat(Math.max(2, width - shown))}${right}`;
 }
 
-/** One run's box, as the seed draws it. */
+/** One run's box. */
 export function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c: Colors): string[] {
   const v = run.view;
   const look = runLook(v.status, c);

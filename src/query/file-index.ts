@@ -74,8 +74,6 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   private readonly damaged = new Map<string, DamagedLog>();
   /** Runs not settled, with their fold, while following: the next change continues them. */
   private readonly tracked = new Map<string, TrackedRun>();
-  /** Runs whose torn lines (`<runId>.jsonl.torn`) the last listing of runs/ named: their reads warn about them once. */
-  private tornListed = new Set<string>();
   /** Every look at the files runs in this one lane: a look never interleaves with another. */
   private lane: Promise<unknown> = Promise.resolve();
   private following: Following | null = null;
@@ -199,7 +197,6 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     if (mode === 'all' || (await this.dirChanged())) {
       const listing = await this.store.runFiles();
       runIds = listing.runIds;
-      this.tornListed = listing.torn;
       const present = new Set(runIds);
       for (const id of [...entries.keys()]) if (!present.has(id)) this.drop(id);
     }
@@ -284,7 +281,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   private async readEntry(s: Stat, had: Entry | undefined): Promise<Entry | null> {
     const base = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
     try {
-      const events = await this.store.readStatted(s.runId, s, { tornListed: this.tornListed.has(s.runId) });
+      const events = await this.store.readStatted(s.runId, s);
       if (events.length === 0) return null; // empty or removed: not a run
       let run: TrackedRun | null = null;
       const t = had?.ino === s.ino ? this.tracked.get(s.runId) ?? settledRun(had, s) : undefined;

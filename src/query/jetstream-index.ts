@@ -20,7 +20,7 @@ import type { KvEntry } from '@nats-io/kv';
 import { KvWatchInclude, Kvm, jetstream, jetstreamManager } from '../store/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
-import { decodeValue, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
+import { decodeValue, isNotFound, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 import type { RunIndexOptions } from './port.js';
 import { HeldRunIndex } from './held-index.js';
 import { recordOf, type RunRecord } from './record.js';
@@ -95,7 +95,14 @@ export class JetStreamRunIndex extends HeldRunIndex {
     } catch {
       return false;
     }
-    const w = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    let w: QueuedIterator<KvEntry>;
+    try {
+      w = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    } catch (err) {
+      // bindOnly looks nothing up: a bucket no engine has made yet (a UI started before its engines) is found missing here.
+      if (isNotFound(err)) return false;
+      throw err;
+    }
     f.watch = w;
     void (async () => {
       try {

@@ -10,7 +10,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { AckPolicy, DeliverPolicy, KvCas, nanos, jetstream, jetstreamManager, pullNow } from '../store/index.js';
+import { AckPolicy, DeliverPolicy, KvCas, commitIssues, nanos, jetstream, jetstreamManager, pullNow } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
@@ -178,7 +178,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const eventsOf = (m: JsMsg): EventEnvelope[] | Error => {
     try {
       const parsed = CommitSchema.safeParse(JSON.parse(m.string()));
-      if (!parsed.success) throw new Error(parsed.error.message);
+      if (!parsed.success) throw new Error(`not a valid commit: ${commitIssues(parsed.error.issues)}`);
       return parsed.data.events;
     } catch (err) {
       return err as Error;

@@ -321,7 +321,7 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
 export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot): StartChild | null {
   const fw = compiled.definition.failureWorkflow;
   if (!fw || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
-  // With `steps` (the seeds' inline form) the steps naming tasks run inside the run itself; the built-in
+  // With `steps` (the inline form) the steps naming tasks run inside the run itself; the built-in
   // ones (log_to_incident, …) make a run of their own, its definition written out here, not looked up.
   const builtin = fw.steps.length > 0 ? failureHandlerDefinition(compiled.definition) : null;
   if (fw.steps.length > 0 ? !builtin : !fw.id) return null;

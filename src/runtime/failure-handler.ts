@@ -1,5 +1,5 @@
 /**
- * The run a failed run's built-in failure steps make (seed 003's
+ * The run a failed run's built-in failure steps make (a definition's
  * `failure_workflow: { id, steps: [log_to_incident, notify_commander,
  * preserve_state] }`): a workflow of one task per built-in step, written out
  * from the failed run's definition alone and recorded whole in the run's

@@ -43,7 +43,12 @@ export type LossReview =
   /** The loss no longer applies: the task moved on (an outcome came after all), or this loss was already recorded. */
   | { kind: 'stale'; reason: string };
 
-export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview {
+/**
+ * `reattach`: the attempt's child run exists (a SUB_WORKFLOW's, a MAP item's): its work lives in the child's own
+ * log, which goes on whatever becomes of the parent's process, so the attempt is taken up again (task.restarted)
+ * however often it was lost: the child ends it, completed or failed, and its own attempts have their own limits.
+ */
+export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { reattach?: boolean } = {}): LossReview {
   if (snapshot.status !== 'active') return { kind: 'stale', reason: 'the run has settled' };
   if (!snapshot.context.tasks[loss.taskId]) return { kind: 'stale', reason: `the run has no task ${loss.taskId}` };
   const ref = { task: loss.taskId, ...instanceFields(loss) };
@@ -58,7 +63,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview
     ...(loss.by !== undefined ? { by: loss.by } : {}),
     ...(loss.unauthenticated ? { unauthenticated: true as const } : {}),
   };
-  if (restarts >= MAX_RESTARTS) {
+  if (restarts >= MAX_RESTARTS && !opts.reattach) {
     return {
       kind: 'fail',
       event: {

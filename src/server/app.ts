@@ -87,11 +87,11 @@ export function createApp(o: AppOptions): Hono<Env> {
   const isApi = (c: Context) => c.req.path.startsWith('/api/') || c.req.path === '/api' || c.req.path === '/metrics';
 
   app.onError((err, c) => {
-    const { status, body } = toHttpError(err, backend.storeDir);
+    const { status, body, retryAfter } = toHttpError(err, backend.storeDir);
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
-    // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store).
-    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity, signIn: o.signIn !== undefined } : body, status as 400);
+    // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store). Retry-After: NATS did not answer in time.
+    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity, signIn: o.signIn !== undefined } : body, status as 400, retryAfter ? { 'Retry-After': String(retryAfter) } : {});
     return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
   });
   app.notFound((c) => (isApi(c)

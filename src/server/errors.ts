@@ -4,7 +4,7 @@
  * code; anything unexpected is a 500 whose body says nothing of the stack.
  */
 import { HTTPException } from 'hono/http-exception';
-import { ERROR_KINDS, LedgerflowError, permissionDenied, type ErrorCode } from '../errors/index.js';
+import { ERROR_KINDS, LedgerflowError, NATS_RETRY_AFTER_S, kindOf, natsFailure, permissionDenied, type ErrorCode } from '../errors/index.js';
 
 export interface ApiErrorBody { error: { code: string; message: string; field?: string; subject?: string } }
 
@@ -23,12 +23,13 @@ export function withoutRoot(message: string, root: string | undefined): string {
   return root ? message.split(root).join('<store>') : message;
 }
 
-export function toHttpError(thrown: unknown, storeRoot?: string): { status: number; body: ApiErrorBody } {
-  const { status, body } = httpErrorOf(thrown);
-  return { status, body: { error: { ...body.error, message: withoutRoot(body.error.message, storeRoot) } } };
+/** `retryAfter`: seconds to send as Retry-After, when the same request may well succeed then (a NATS server that did not answer in time). */
+export function toHttpError(thrown: unknown, storeRoot?: string): { status: number; body: ApiErrorBody; retryAfter?: number } {
+  const { status, body, retryAfter } = httpErrorOf(thrown);
+  return { status, body: { error: { ...body.error, message: withoutRoot(body.error.message, storeRoot) } }, ...(retryAfter ? { retryAfter } : {}) };
 }
 
-function httpErrorOf(err: unknown): { status: number; body: ApiErrorBody } {
+function httpErrorOf(err: unknown): { status: number; body: ApiErrorBody; retryAfter?: number } {
   if (err instanceof ApiError) {
     const { field, subject } = err.meta as { field?: string; subject?: string };
     return { status: err.status, body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(subject ? { subject } : {}) } } };
@@ -44,6 +45,14 @@ function httpErrorOf(err: unknown): { status: number; body: ApiErrorBody } {
       return { status: 403, body: { error: { code: 'LF_FORBIDDEN', message: err.message, ...(forbidden ? { subject: forbidden } : {}) } } };
     }
     return { status: ERROR_KINDS[err.kind].http, body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}) } } };
+  }
+  // The NATS client's own errors (a request that timed out on a busy server, a refused subject): said by name, not as internal.
+  const refused = permissionDenied(err);
+  if (refused !== null) return { status: 403, body: { error: { code: 'LF_FORBIDDEN', message: err instanceof Error ? err.message : String(err), ...(refused ? { subject: refused } : {}) } } };
+  const nats = natsFailure(err);
+  if (nats) {
+    const kind = kindOf(nats.code);
+    return { status: ERROR_KINDS[kind].http, body: { error: nats }, ...(nats.code === 'LF_NATS_TIMEOUT' ? { retryAfter: NATS_RETRY_AFTER_S } : {}) };
   }
   return { status: 500, body: { error: { code: 'LF_INTERNAL', message: 'internal error: see the server log' } } };
 }

@@ -13,16 +13,31 @@ import { filterAndSort, reportCorrupt } from '../store/common.js';
 /** Run summaries read at once by a scan. */
 const SCAN_CONCURRENCY = 32;
 
+/** A run read settled by a scan, as much of it as the scan needs (the rest is read again if it is looked at). */
+export interface SettledRun { runId: string; status: RunSummary['status']; completedAt: string | null }
+
 /**
- * The runs worth looking at, oldest first: on the file store every run not in
- * `settled` (those read now settled are added to it); on another store, every
- * run.
+ * The runs worth looking at: the unsettled ones, oldest first, and the runs
+ * read settled for the first time (added to `settled`). On the file store only
+ * the runs not in `settled` are read; on another store, every run, and
+ * `settled` is not consulted. A settled run costs the service its id, not
+ * its summary: a store of 100,000 settled runs is 100,000 ids.
  */
-export async function candidateRuns(engine: Engine, settled: Map<string, RunSummary>, onCorrupt: (c: CorruptRun) => void): Promise<RunSummary[]> {
+export async function candidateRuns(engine: Engine, settled: Set<string>, onCorrupt: (c: CorruptRun) => void): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
   const store = engine.store;
-  if (!(store instanceof FileEventStore)) return engine.list({ onCorrupt });
+  const active: RunSummary[] = [];
+  const newlySettled: SettledRun[] = [];
+  const sort = (s: RunSummary) => {
+    if (!SETTLED_STATUSES.includes(s.status)) { active.push(s); return; }
+    if (settled.has(s.runId)) return;
+    settled.add(s.runId);
+    newlySettled.push({ runId: s.runId, status: s.status, completedAt: s.completedAt });
+  };
+  if (!(store instanceof FileEventStore)) {
+    for (const s of await engine.list({ onCorrupt })) sort(s);
+    return { active: filterAndSort(active), newlySettled };
+  }
   const ids = (await store.runIds()).filter((id) => !settled.has(id));
-  const out: RunSummary[] = [];
   for (let i = 0; i < ids.length; i += SCAN_CONCURRENCY) {
     const batch = await Promise.all(ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
       try {
@@ -32,19 +47,14 @@ export async function candidateRuns(engine: Engine, settled: Map<string, RunSumm
         throw err;
       }
     }));
-    for (const s of batch) {
-      if (!s) continue;
-      out.push(s);
-      if (SETTLED_STATUSES.includes(s.status)) settled.set(s.runId, s);
-    }
+    for (const s of batch) if (s) sort(s);
   }
-  return filterAndSort(out);
+  return { active: filterAndSort(active), newlySettled };
 }
 
-/** A sub-workflow's child whose parent is unsettled: the parent's driver drives it. */
-export function parentDrives(run: RunSummary, byId: Map<string, RunSummary>): boolean {
+/** A sub-workflow's child whose parent is unsettled (among `active`, by id): the parent's driver drives it. */
+export function parentDrives(run: RunSummary, active: Map<string, RunSummary>): boolean {
   const parent = run.parent;
   if (!parent || parent.task === undefined) return false;
-  const p = byId.get(parent.runId);
-  return p !== undefined && !SETTLED_STATUSES.includes(p.status);
+  return active.has(parent.runId);
 }

@@ -37,12 +37,14 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import { type Handlers, type RunView, heldBy } from '../runtime/index.js';
 import { systemClock, type Clock } from '../executor/index.js';
 import { pidAlive, tryLock } from '../store/lock.js';
-import type { RunSummary } from '../store/index.js';
 import { loadHandlerModule } from '../handlers/index.js';
 import { LogWitness, damagedText } from '../query/index.js';
 import { candidateRuns, parentDrives } from './candidates.js';
 import { holderText, leaseHolder } from './holders.js';
 import type { ServiceNotice, ServiceOptions, StopReport, TickHook } from './options.js';
+
+/** Settled runs looked at at once (lookNext). */
+const LOOKS = 8;
 
 export class Service {
   private readonly opts: ServiceOptions;
@@ -52,6 +54,8 @@ export class Service {
   private readonly driving = new Map<string, Promise<void>>();
   /** Runs another live process drives (last holder seen), to say once, and to say "taken over" later. */
   private readonly busy = new Map<string, number | null>();
+  /** Runs told taken up (driving, taken over) and not driven to an end since, so a retry after a failed drive does not say it again. */
+  private readonly toldTaken = new Set<string>();
   /** Runs whose drive failed: not tried again before this time (ms). */
   private readonly backoff = new Map<string, number>();
   /** Why each run in `backoff` could not be driven (its last error), until a drive of it starts. */
@@ -79,7 +83,11 @@ export class Service {
   private readonly corrupt = new Set<string>();
   private readonly witness: LogWitness;
   /** Runs seen settled, by id: never read again (see candidates). */
-  private readonly settled = new Map<string, RunSummary>();
+  private readonly settled = new Set<string>();
+  /** Settled runs to look at (a failure workflow or notifications they may owe), and how many are being looked at. */
+  private looks: string[] = [];
+  private looksAt = 0;
+  private looking = 0;
 
   constructor(opts: ServiceOptions) {
     this.opts = opts;
@@ -176,32 +184,50 @@ export class Service {
     })();
   }
 
-  /** Every unsettled run nobody drives is taken up. */
+  /** Every unsettled run nobody drives is taken up; a settled one that may owe something is queued to be looked at. */
   private async scan(): Promise<void> {
-    const runs = await candidateRuns(this.opts.engine, this.settled, (c) => {
+    const { active, newlySettled } = await candidateRuns(this.opts.engine, this.settled, (c) => {
       if (this.corrupt.has(c.runId)) return;
       this.corrupt.add(c.runId);
       this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` });
     });
-    const byId = new Map(this.settled);
-    for (const r of runs) byId.set(r.runId, r);
     const now = this.clock.now();
-    for (const run of runs) {
+    for (const run of newlySettled) {
       if (this.stopping) return;
       if (this.driving.has(run.runId) || this.corrupt.has(run.runId)) continue;
-      if (SETTLED_STATUSES.includes(run.status)) {
-        // A FAILED run whose process died before it started its failure workflow: driveOne starts that (looked at once).
-        // A run settled lately may owe notifications (its process died before delivering them): looked at once too.
-        const failed = run.status === 'FAILED' && !this.failedSeen.has(run.runId);
-        const notify = this.opts.notifier !== undefined && !this.settledSeen.has(run.runId) && run.completedAt !== null
-          && now - Date.parse(run.completedAt) <= (this.opts.notifyLookbackMs ?? 24 * 3600_000);
-        this.settledSeen.add(run.runId);
-        if (!failed && !notify) continue;
-        this.failedSeen.add(run.runId);
-      }
+      // A FAILED run whose process died before it started its failure workflow: driveOne starts that (looked at once).
+      // A run settled lately may owe notifications (its process died before delivering them): looked at once too.
+      const failed = run.status === 'FAILED' && !this.failedSeen.has(run.runId);
+      const notify = this.opts.notifier !== undefined && !this.settledSeen.has(run.runId) && run.completedAt !== null
+        && now - Date.parse(run.completedAt) <= (this.opts.notifyLookbackMs ?? 24 * 3600_000);
+      this.settledSeen.add(run.runId);
+      if (!failed && !notify) continue;
+      this.failedSeen.add(run.runId);
+      this.looks.push(run.runId);
+    }
+    this.lookNext();
+    const byId = new Map(active.map((r) => [r.runId, r]));
+    for (const run of active) {
+      if (this.stopping) return;
+      if (this.driving.has(run.runId) || this.corrupt.has(run.runId)) continue;
       if ((this.backoff.get(run.runId) ?? 0) > now) continue;
       if (parentDrives(run, byId)) continue;
       this.take(run.runId);
+    }
+  }
+
+  /**
+   * Settled runs are looked at LOOKS at a time (each is read and folded): a serve started on a store of
+   * thousands of runs settled lately would otherwise read them all at once.
+   */
+  private lookNext(): void {
+    while (this.looking < LOOKS && this.looksAt < this.looks.length && !this.stopping) {
+      const runId = this.looks[this.looksAt++]!;
+      if (this.looksAt === this.looks.length) { this.looks = []; this.looksAt = 0; }
+      if (this.driving.has(runId) || this.corrupt.has(runId)) continue;
+      this.looking++;
+      this.take(runId);
+      void this.driving.get(runId)!.finally(() => { this.looking--; this.lookNext(); });
     }
   }
 
@@ -246,7 +272,11 @@ export class Service {
       const before = this.busy.get(runId);
       const workflow = loaded.snapshot.context.workflowId;
       const lostText = lost > 0 ? `; ${lost} attempt(s) it had in flight run again` : '';
-      this.say(holder !== null || lost > 0
+      // Said once per run until it is driven to an end: a run that cannot be driven (a handler missing) is tried every backoff.
+      const taken = holder !== null || lost > 0;
+      const again = this.toldTaken.has(runId);
+      this.toldTaken.add(runId);
+      if (!again) this.say(taken
         ? { kind: 'run.taken_over', runId, pid: dead, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}` }
         : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}` });
       this.busy.delete(runId);
@@ -270,6 +300,7 @@ export class Service {
   /** Where a run driven here ended: settled, or left as it stands (stopped or drained). */
   private driven(view: RunView): void {
     const { runId } = view;
+    this.toldTaken.delete(runId);
     // Settled here: its notifications are this service's already (no need to look at its history again).
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });

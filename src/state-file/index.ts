@@ -1,6 +1,6 @@
 /**
  * The state file (`.3ox/workflow.state.yaml`): a projection of the run log
- * in the layout seed 000 draws, written after each commit (writer.ts) and
+ * in 3OX's state file layout, written after each commit (writer.ts) and
  * rebuilt from the log byte for byte (build.ts). docs/state-file.md.
  */
 export { stateEntry, stateFileText, elapsedText, STATE_FILE_HEADER, type FoldedRun, type StateEntry } from './layout.js';

@@ -1,13 +1,13 @@
 /**
- * The state file's layout (`.3ox/workflow.state.yaml`, seed 000's "complete
- * state log"): each run as the seed draws it, keyed by run id, folded from
+ * The state file's layout (`.3ox/workflow.state.yaml`, 3OX's "complete
+ * state log"): each run as 3OX draws it, keyed by run id, folded from
  * its log and nothing else. Pure: the same runs give the same bytes, whether
  * the live writer writes them after a commit or `ledgerflow state-file
  * --rebuild` writes them from the log later (no clock, no "written at").
  *
- * Times are the ISO times the log records (the seed's `⧗-25.61.1420` is 3OX's
+ * Times are the ISO times the log records (3OX's `⧗-25.61.1420` is its
  * own shorthand, which no YAML tool reads as a time); durations are words as
- * the seed writes them (`5m`, `3s`, `1.2s`), and only between two recorded
+ * 3OX writes them (`5m`, `3s`, `1.2s`), and only between two recorded
  * times: a run still under way has no `execution_time` yet.
  */
 import { durationText, scopeOf, taskEntries, type CompiledWorkflow, type TaskState } from '../compiler/index.js';
@@ -26,7 +26,7 @@ export interface FoldedRun {
 
 export type StateEntry = Record<string, unknown>;
 
-/** One run's entry, seed 000's layout. */
+/** One run's entry, in the state file's layout. */
 export function stateEntry(run: FoldedRun): StateEntry {
   const { compiled, snapshot, seq } = run;
   const def = compiled.definition;

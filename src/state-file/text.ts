@@ -5,6 +5,7 @@
  * workset.ts); what a rebuild and the live writer write are these functions'
  * text for the same entries, wherever they run.
  */
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { blockYaml } from './block-yaml.js';
@@ -12,7 +13,7 @@ import { blockYaml } from './block-yaml.js';
 /** The first line of the file: what it is and that editing it changes nothing. */
 export const STATE_FILE_HEADER = '# Written by ledgerflow from the run log after each step. Editing or deleting it changes no run; `ledgerflow state-file --rebuild` writes it again.\n';
 
-export const WORKSET_HEADER = '# Written by ledgerflow from the run log with the state file (seed 003\'s workset). Editing or deleting it changes no run.\n';
+export const WORKSET_HEADER = '# Written by ledgerflow from the run log with the state file (a workset: docs/state-file.md). Editing or deleting it changes no run.\n';
 
 const OPTIONS = { aliasDuplicateObjects: false, lineWidth: 0 } as const;
 
@@ -45,3 +46,15 @@ export function worksetFile(runId: string): string {
 export function worksetsDir(stateFile: string): string {
   return join(dirname(stateFile), 'worksets');
 }
+
+/**
+ * The temporary a whole write of `path` goes through before its rename: `<path>.<pid>.<random>.tmp`, the pid
+ * saying whose it is (writer.ts removes those of processes gone), the random part keeping two writes of one
+ * process apart (a command's first write and its writer's catch-up, the writer's thread and its engine's).
+ */
+export function temporaryOf(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** A temporaryOf name (and the `<path>.<pid>.tmp` of earlier versions): the file it stands for, and its pid. */
+export const TEMPORARY = /^(.+?)\.(\d+)(?:\.[0-9a-f]{8})?\.tmp$/;

@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { entryText, fileText, worksetFile, worksetsDir, worksetYaml } from './text.js';
+import { entryText, fileText, temporaryOf, worksetFile, worksetsDir, worksetYaml } from './text.js';
 
 /** One write: the file's path and its runs in order; `entry` and `workset` only for a run not sent at `seq` before. */
 export interface ThreadWrite {
@@ -65,7 +65,7 @@ function listed(dir: string): string[] {
 
 /** writer.ts's writeAtomically, synchronous: a temporary file beside `path`, then a rename over it. */
 function writeAtomicallySync(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = temporaryOf(path);
   try {
     writeFileSync(tmp, text);
     renameSync(tmp, path);

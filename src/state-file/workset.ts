@@ -1,10 +1,10 @@
 /**
- * Seed 003's WORKSET ("every workflow instance is a workset"): one file per
+ * A WORKSET (every workflow instance is a workset): one file per
  * run, `.3ox/worksets/ws-<run id>.yaml`, beside the state file and written
- * with it, in the seed's layout. Pure, as the state file's layout: the same
+ * with it, in 3OX's workset layout. Pure, as the state file's layout: the same
  * log gives the same bytes (times are the log's ISO times, never the clock).
  *
- * Status words are the seed's lower case: in_progress (RUNNING), waiting,
+ * Status words are 3OX's lower case: in_progress (RUNNING), waiting,
  * paused, queued, completed, failed, cancelled. `progress` is the share of
  * the definition's tasks that have ended (completed, failed or skipped).
  */
@@ -20,7 +20,7 @@ const SEED_STATUS: Record<string, string> = {
   RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
 };
 
-/** Who started the run, as the seed's `owner`: the parent run, the schedule, the event, the retried run, else `manual`. */
+/** Who started the run, as a workset's `owner`: the parent run, the schedule, the event, the retried run, else `manual`. */
 function ownerOf(first: EventEnvelope | undefined, parent: string | undefined): string {
   if (parent) return `run ${parent}`;
   const source = first?.type === 'run.started' ? first.data.source : undefined;
@@ -44,7 +44,7 @@ function approvalOf(id: string, t: TaskState, timeoutAt: string | undefined): Re
   };
 }
 
-/** One run's workset file, the seed's layout, from the run folded and its events (who started it, its failed attempts). */
+/** One run's workset file, 3OX's layout, from the run folded and its events (who started it, its failed attempts). */
 export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): string {
   return worksetYaml(worksetData(run, events));
 }

@@ -21,11 +21,11 @@
  *   YAML and the files are the writer's thread's; this one folds the entries.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
 import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
-import { worksetFile, worksetsDir } from './text.js';
+import { TEMPORARY, temporaryOf, worksetFile, worksetsDir } from './text.js';
 import { WriterThread, WriterThreadGone } from './thread.js';
 
 export { worksetsDir } from './text.js';
@@ -96,6 +96,7 @@ export class StateFileWriter implements StoreObserver {
   private hurry: (() => void) | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private writes = 0;
+  private catchingUp = false;
   /** The writer's thread once started; null: not (yet), or it failed and the writer writes in its own. */
   private thread: WriterThread | null = null;
   private threadFailed = false;
@@ -113,6 +114,15 @@ export class StateFileWriter implements StoreObserver {
     if (this.closed) return;
     if (this.running) { this.again = true; return; }
     this.running = this.loop();
+  }
+
+  /**
+   * Writes the file from the log now, as the process opens the store: a process killed between a commit and its
+   * write left it a step behind. Not a commit's write: the first commit after it is written at once, as ever.
+   */
+  catchUp(): void {
+    this.catchingUp = true;
+    this.touch();
   }
 
   /** Waits for the writes asked for so far. */
@@ -150,10 +160,13 @@ export class StateFileWriter implements StoreObserver {
         await new Promise<void>((r) => { const t = setTimeout(r, this.closing ? 0 : wait); this.hurry = () => { clearTimeout(t); r(); }; });
         this.hurry = null;
         this.again = false;
+        const catchingUp = this.catchingUp;
+        this.catchingUp = false;
         const t = Date.now();
         await this.writeOnce();
-        this.lastWrite = Date.now();
-        this.lastTook = this.lastWrite - t;
+        this.lastTook = Date.now() - t;
+        // A catch-up spaces nothing: the commits that follow it are written as they would have been without it.
+        if (!catchingUp) this.lastWrite = Date.now();
       } while (this.again);
     } finally {
       this.running = null;
@@ -214,7 +227,7 @@ export class StateFileWriter implements StoreObserver {
 /** Writes `text` to `path` through a temporary file beside it and a rename. */
 export async function writeAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = temporaryOf(path);
   try {
     await writeFile(tmp, text);
     await rename(tmp, path);
@@ -231,6 +244,7 @@ export async function writeAtomically(path: string, text: string): Promise<void>
  */
 export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null, write: WriteText = writeAtomically): Promise<Map<string, string>> {
   const dir = worksetsDir(path);
+  if (last === null) await removeStaleTemporaries(path);
   if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
   for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
   const gone = last ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
@@ -241,3 +255,31 @@ export async function writeProjection(path: string, p: Projection, last: Map<str
   return new Map(p.worksets);
 }
 
+/** Whether a process of this id runs on this machine (one of another user's counts: it may be writing). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporaries a writer killed between its write and its rename left beside the state file and its
+ * worksets: only those of the files this writer writes, and only when the process that made them is gone (a
+ * live one may be about to rename its own). Done on a whole write (writeProjection with nothing known), which a
+ * process makes first.
+ */
+export async function removeStaleTemporaries(path: string): Promise<string[]> {
+  const ours = (folder: string, name: (file: string) => boolean) => readdir(folder).then(
+    (names) => names.flatMap((n) => { const m = TEMPORARY.exec(n); return m && name(m[1]!) && !alive(Number(m[2])) ? [join(folder, n)] : []; }),
+    () => [] as string[]);
+  const stale = [
+    ...(await ours(dirname(path), (f) => f === basename(path))),
+    ...(await ours(worksetsDir(path), (f) => /^ws-.+\.yaml$/.test(f))),
+  ];
+  await Promise.all(stale.map((f) => rm(f, { force: true })));
+  return stale;
+}

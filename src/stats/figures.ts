@@ -1,5 +1,5 @@
 /**
- * A workflow's figures (seed 003's `monitoring.metrics`: execution_time,
+ * A workflow's figures (a definition's `monitoring.metrics`: execution_time,
  * task_success_rate, retry_count, and failure_rate) from its runs' records.
  * Pure: no clock, no I/O. A run record (src/query) already carries what they
  * need — status, start and settling times, and per task its final status and

@@ -1,6 +1,6 @@
 /**
  * Rules every adapter applies in the same way, so that "same semantics on
- * every store" (DESIGN property 6) is enforced by shared code rather than by
+ * every store" (docs/architecture-notes.md) is enforced by shared code rather than by
  * copies kept in step by hand: what a valid run id and append request are,
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
@@ -172,6 +172,18 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
  * valid commit, events of this run with consecutive seqs after `prevSeq`.
  * `fail` says where (file line, stream message) and throws.
  */
+/**
+ * What a commit's schema found wrong, on one line: the first two issues as `path: message` (`events.0.type:
+ * Invalid option: …`), and how many more. zod's own message is the issues as indented JSON, forty lines for one
+ * bad event, which a warning about a log printed whole.
+ */
+export function commitIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  const said = (m: string) => { const one = m.replace(/\s+/g, ' '); return one.length > 240 ? `${one.slice(0, 239)}…` : one; };
+  const shown = issues.slice(0, 2).map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : 'the commit'}: ${said(i.message)}`);
+  const more = issues.length - shown.length;
+  return `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+}
+
 export function parseStoredCommit(text: string, runId: string, prevSeq: number | null, place: string, fail: (why: string, cause?: unknown) => never): Commit {
   let raw: unknown;
   try {
@@ -180,7 +192,7 @@ export function parseStoredCommit(text: string, runId: string, prevSeq: number |
     return fail(`not JSON (${errorMessage(err)})`, err);
   }
   const parsed = CommitSchema.safeParse(raw);
-  if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);
+  if (!parsed.success) return fail(`not a valid commit: ${commitIssues(parsed.error.issues)}`, parsed.error);
   const base = prevSeq ?? parsed.data.events[0]!.seq - 1;
   parsed.data.events.forEach((e, i) => {
     if (e.runId !== runId) fail(`event of run ${e.runId} ${place} of run ${runId}`);

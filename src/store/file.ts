@@ -49,8 +49,6 @@ export class FileEventStore implements EventStore {
   private locksMade: Promise<void> | undefined;
   private readonly pollMs: number;
   private readonly warn: (message: string) => void;
-  /** Runs whose kept torn lines were already warned about by this instance. */
-  private readonly tornWarned = new Set<string>();
   private readonly cache = new Map<string, RunCache>();
   private readonly writer: GroupWriter;
   /** This instance's followers, by run: told of each line the writer adds. */
@@ -103,10 +101,6 @@ export class FileEventStore implements EventStore {
     const st = await statOrNull(path);
     if (!st) return [];
     const { commits } = await readNew(path, newCursor(st.ino), st.size, runId);
-    if (!this.tornWarned.has(runId)) {
-      const torn = await this.tornTail(runId);
-      if (torn) this.warnTorn(torn, 'was cut from its log earlier');
-    }
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
     return commits.flatMap((c) => c.events).filter((e) => e.seq >= from && e.seq <= to);
@@ -114,13 +108,11 @@ export class FileEventStore implements EventStore {
 
   /**
    * The run index's read: the run's events from a file the caller has just stat'ed, up to `known.size` (bytes
-   * appended since are left for its next look). read() stats the file again and looks for `<runId>.jsonl.torn`
-   * beside it; over 100,000 runs those two calls per run cost as much as the read itself, and the caller already
-   * has both answers (its stat, and the directory listing that names the torn files: `tornListed`, then warned
-   * about once, as read() does). Every line is checked as read() checks it; a partial last line is never parsed.
-   * A file gone since the stat: no events.
+   * appended since are left for its next look). read() stats the file again; over 100,000 runs that second call
+   * per run costs as much as the read itself, and the caller already has its stat. Every line is checked as
+   * read() checks it; a partial last line is never parsed. A file gone since the stat: no events.
    */
-  async readStatted(runId: string, known: { size: number; ino: number }, opts: { tornListed?: boolean } = {}): Promise<EventEnvelope[]> {
+  async readStatted(runId: string, known: { size: number; ino: number }): Promise<EventEnvelope[]> {
     assertRunId(runId);
     await this.ready();
     let commits;
@@ -129,10 +121,6 @@ export class FileEventStore implements EventStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
-    }
-    if (opts.tornListed && !this.tornWarned.has(runId)) {
-      const torn = await this.tornTail(runId);
-      if (torn) this.warnTorn(torn, 'was cut from its log earlier');
     }
     return commits.flatMap((c) => c.events);
   }
@@ -314,8 +302,11 @@ export class FileEventStore implements EventStore {
     return join(this.runsDir, `${runId}.jsonl.torn`);
   }
 
+  /**
+   * Said by the process that cut the line, once: every other process reading the log later would say it again
+   * (a run read by seventeen commands said it seventeen times); `replay` reports the kept bytes for whoever asks.
+   */
   private warnTorn(torn: TornTail, what: string): void {
-    this.tornWarned.add(torn.runId);
     this.warn(`run ${torn.runId}: a torn last line (a write cut short by a crash) ${what}; ${torn.bytes} bytes of torn lines are kept in ${torn.file}`);
   }
 

@@ -9,7 +9,7 @@ import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/ind
 import type { EventStore } from './port.js';
 
 export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, FollowOptions, TornTail, RunLease, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
-export { summarize } from './common.js';
+export { commitIssues, summarize } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';

@@ -1,7 +1,7 @@
 /**
  * A per-run lock file shared by every process using the same store directory,
  * so that `ledgerflow resume` and `ledgerflow approve` running at once cannot
- * both pass the expected-seq check and fork a run (DESIGN property 4).
+ * both pass the expected-seq check and fork a run (a run has one history, never a fork).
  *
  * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The
  * file holds {pid, time, host, pidns} so a lock left by a killed process can

@@ -141,7 +141,9 @@ export async function applyRun(pl: RunPlan, host: ApplyHost, logs: OpenLogs, hol
   const bytes = pl.slots.length === 1 ? pl.slots[0]!.bytes : Buffer.concat(pl.slots.map((s) => s.bytes));
   let ino = c.ino;
   try {
-    const log = await logs.open(pl.runId, path, c.offset > 0 ? c.ino : null);
+    // An existing log is opened and written with nothing else running between: see open-logs.ts on descriptors.
+    const known = c.offset > 0 ? c.ino : null;
+    const log = logs.openNow(pl.runId, path, known) ?? await logs.open(pl.runId, path, known);
     ino = log.ino;
     try {
       // One write of the whole line; a crash mid-way leaves a line without its newline, which recovery completes from the journal.
@@ -150,6 +152,7 @@ export async function applyRun(pl: RunPlan, host: ApplyHost, logs: OpenLogs, hol
       logs.drop(pl.runId);
       throw err;
     }
+    logs.release(log);
   } catch (err) {
     host.forget(pl.runId); // outcome unknown: re-read the log next time
     for (const s of pl.slots) voids.push(...encodeRecord('V', pl.runId, s.offset));

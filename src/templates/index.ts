@@ -66,7 +66,7 @@ const TemplateEntryShape = z.object({
   id: z.string().regex(ID, 'letters, digits, _ and -'),
   title: z.string().min(1),
   description: z.string().min(1),
-  /** Other names `ledgerflow new` takes for it (the name a seed gives it: multi-agent-coordination). */
+  /** Other names `ledgerflow new` takes for it (another name users know it by: multi-agent-coordination). */
   aliases: z.array(z.string().regex(ID, 'letters, digits, _ and -')).default([]),
   /** The workflow's definition file. */
   definition: RelPath,
@@ -158,7 +158,7 @@ export interface CopyPlan {
 /**
  * The template of that id, or a UsageError listing the known ones with a did-you-mean. `_` and `-` are
  * one: template ids are the workflows' ids, which recorded runs keep (so they stay as they are: some
- * seeds' ids have `_`, later ones `-`), and nobody should have to remember which.
+ * first bundled ids have `_`, later ones `-`), and nobody should have to remember which.
  */
 export function findTemplate(catalog: Catalog, id: string): TemplateEntry {
   const loose = (s: string) => s.replaceAll('_', '-');

@@ -1,5 +1,5 @@
 /**
- * The users file (docs/users.md): who may act and at which of seed 003's
+ * The users file (docs/users.md): who may act and at which of the L0–L3
  * levels, one file for both stores, changed by `ledgerflow users`.
  *
  *   users:
@@ -125,7 +125,7 @@ export async function saveUsers(file: UsersFile): Promise<void> {
       ...(u.queues?.length ? { queues: [...u.queues] } : {}),
     };
   }
-  const text = `# Who may act, at which of seed 003's levels (docs/users.md). Changed by \`ledgerflow users\`; passwords are kept as hashes.\n${stringify({ users: body }, { lineWidth: 0 })}`;
+  const text = `# Who may act, at which of the L0–L3 levels (docs/users.md). Changed by \`ledgerflow users\`; passwords are kept as hashes.\n${stringify({ users: body }, { lineWidth: 0 })}`;
   const tmp = `${file.path}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, text, { mode: 0o600 });

@@ -101,12 +101,17 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     expect(await refused(`token: ${task.token}\nstatus: done\n`)).toContain('not a result at status');
     expect(await refused(`token: ${task.token}\nstatus: failed\n`)).toContain('not a result');
     expect(await refused(`token: tk0123\nstatus: completed\n`)).toContain('no task file task-');
+    // A well-formed answer under the name response-… (the task file says requires_response): refused, naming result-….
+    writeFileSync(join(dir, '0UT.3OX', `response-${stem}`), `token: ${task.token}\nstatus: completed\n`);
+    const misnamed = await once(dir);
+    expect(misnamed.recorded).toEqual([]);
+    expect(readFileSync(join(dir, `${misnamed.rejected[0]!}.reason`), 'utf8')).toContain(`a result is named result-<run>-<task>.yaml, as its task file's routing.respond_to says (here result-${stem})`);
     // A link is not read through (it could name a file only this process may read).
     symlinkSync(join(dir, '1N.3OX', task.name), join(dir, '0UT.3OX', `result-${stem}`));
     const linked = await once(dir);
     expect(readFileSync(join(dir, `${linked.rejected[0]!}.reason`), 'utf8')).toContain('not a plain file');
     // Each refusal is kept; the task file still waits for its answer.
-    expect(files(dir, '0UT.3OX/rejected').filter((n) => !n.endsWith('.reason'))).toHaveLength(6);
+    expect(files(dir, '0UT.3OX/rejected').filter((n) => !n.endsWith('.reason'))).toHaveLength(7);
     expect(files(dir, '1N.3OX')).toContain(task.name);
     expect(outcomes(await events(dir, task.runId))).toEqual([]);
     writeResult(dir, stem, `token: ${task.token}\nstatus: failed\nerror: { message: no such folder, retryable: false }\n`);

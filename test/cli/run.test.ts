@@ -112,7 +112,7 @@ describe('ledgerflow run: the seed inventory validation, as a new user runs it',
 
 describe('ledgerflow run: bad usage exits 2, names the problem and writes nothing', () => {
   const cases: [string, string[], RegExp][] = [
-    ['a missing required input', ['--target_folder', 'x'], /missing required input policy_file .*--policy_file <value>/],
+    ['a missing required input', ['--strict_mode', 'true'], /missing required input target_folder .*--target_folder <value>/],
     ['an unknown flag', ['--target_folder', 'x', '--policy_file', 'p', '--colour', 'red'], /unknown option --colour.*declared inputs: --target_folder, --policy_file, --strict_mode/],
     ['a value of the wrong type', ['--target_folder', 'x', '--policy_file', 'p', '--strict_mode', 'maybe'], /input strict_mode must be true or false, got "maybe"/],
     ['a --commit-window that is not a duration', ['--target_folder', 'x', '--policy_file', 'p', '--commit-window', 'soon'], /--commit-window soon is not a duration; use e\.g\. 20ms/],

@@ -86,3 +86,28 @@ describe('ledgerflow stats (embedded store)', () => {
     expect(bad.stderr).toContain('--since "yesterday" is not a time');
   });
 });
+
+describe('ledgerflow stats: the columns', () => {
+  it('keeps a long task id apart from its figure (revenue_milestone\'s `approve_plan_change`), every figure in one column', async () => {
+    const own = tempDir('lf-stats-');
+    writeFileSync(join(own, 'plan.yaml'), `workflow:
+  id: plan
+  version: 1
+  tasks:
+    - { id: approve_plan_change, type: COMMAND, command: [echo, ok] }
+    - { id: a_task_with_an_even_longer_name_than_that, type: COMMAND, command: [echo, ok], depends_on: [approve_plan_change] }
+`);
+    const run = await cli(['--store', join(own, 'store'), 'run', 'plan.yaml'], { cwd: own });
+    expect(run.code, run.stderr).toBe(0);
+    const r = await cli(['--store', join(own, 'store'), 'stats', 'plan'], { cwd: own });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const plan = lines.find((l) => l.startsWith('  approve_plan_change'))!;
+    const longer = lines.find((l) => l.startsWith('  a_task_with_an_even_longer_name_than_that'))!;
+    expect(plan).toMatch(/^ {2}approve_plan_change {2,}100\.0% +1\/1$/);
+    expect(longer).toMatch(/^ {2}a_task_with_an_even_longer_name_than_that {2}100\.0% +1\/1$/);
+    // One column: every figure starts where the others do.
+    const at = (l: string | undefined) => l!.search(/\d+(\.\d)?%|\d+ +\d/);
+    expect(new Set([plan, longer, lines.find((l) => l.startsWith('task_success_rate'))].map(at)).size).toBe(1);
+  });
+});

@@ -86,10 +86,12 @@ describe('the real inventory-validation example', () => {
 });
 
 describe('the bundled copy (definitions/inventory-validation.yaml)', () => {
-  it('is the seed example unchanged but for its handlers line (and the comment saying so)', () => {
+  it('is the seed example unchanged but for its handlers line and an optional policy_file (and the comment saying so)', () => {
     const bundled = readFileSync(new URL('../../definitions/inventory-validation.yaml', import.meta.url), 'utf8');
-    const added = (l: string) => /^\s*handlers: "\.\/handlers\/inventory\.ts"$/.test(l) || /^# (Bundled copy of examples\/inventory-validation\.workflow\.yaml|unchanged but for the `handlers:` line)/.test(l);
-    expect(bundled.split('\n').filter((l) => !added(l))).toEqual(text.split('\n'));
-    expect(bundled.split('\n').filter(added)).toHaveLength(3);
+    const comment = /^# (Bundled copy of examples\/inventory-validation\.workflow\.yaml|unchanged but for the `handlers:` line|and policy_file being optional|folder's \.3ox\.index\/POLICY\/ file)/;
+    const added = (l: string) => /^\s*handlers: "\.\/handlers\/inventory\.ts"$/.test(l) || comment.test(l) || l === '      - policy_file: ""';
+    // The example's `policy_file` under required: moved to optional (with "" for "find it"), nothing else changed.
+    expect(bundled.split('\n').filter((l) => !added(l))).toEqual(text.split('\n').filter((l) => l !== '      - policy_file'));
+    expect(bundled.split('\n').filter(added)).toHaveLength(6);
   });
 });

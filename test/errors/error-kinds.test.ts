@@ -4,13 +4,13 @@
  * fields, never by the words of a message.
  */
 import { describe, expect, it } from 'vitest';
-import { PermissionViolationError } from '@nats-io/nats-core';
+import { NoRespondersError, PermissionViolationError, RequestError, TimeoutError } from '@nats-io/nats-core';
 import {
   judgedApprovalRefusal, type LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
 } from '../../src/errors/index.js';
 import { storeFailure, toStoreError } from '../../src/store/jetstream/codec.js';
 import { toHttpError } from '../../src/server/errors.js';
-import { exitCodeForError } from '../../src/cli/exit.js';
+import { exitCodeForError, exitCodeForThrown } from '../../src/cli/exit.js';
 
 /** The client's error for `-ERR 'Permissions Violation for Publish to "subject"'`, as it makes it. */
 function violation(subject: string): PermissionViolationError {
@@ -64,5 +64,36 @@ describe('errorMessage', () => {
     expect(errorMessage({ message: 'an object with a message' })).toBe('an object with a message');
     expect(errorMessage(undefined)).toBe('undefined');
     expect(errorMessage(42)).toBe('42');
+  });
+});
+
+describe('a NATS client error that reaches an edge', () => {
+  /** What a JetStream request that got no answer throws: the client's RequestError around its TimeoutError. */
+  const timedOut = () => new RequestError('timeout', { cause: new TimeoutError() });
+
+  it('is a 503 LF_NATS_TIMEOUT with Retry-After from the API, never LF_INTERNAL, when the server did not answer in time', () => {
+    for (const err of [timedOut(), new TimeoutError()]) {
+      const r = toHttpError(err);
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe('LF_NATS_TIMEOUT');
+      expect(r.body.error.message).toMatch(/did not answer in time.*try again/i);
+      expect(r.retryAfter).toBeGreaterThan(0);
+    }
+  });
+
+  it('is a 403 naming the subject when NATS refused it, a 503 LF_NATS_ERROR otherwise; an error of nobody\'s is still LF_INTERNAL', () => {
+    expect(toHttpError(violation('lf.control.alice.r1'))).toMatchObject({ status: 403, body: { error: { code: 'LF_FORBIDDEN', subject: 'lf.control.alice.r1' } } });
+    const other = toHttpError(new RequestError('no responders', { cause: new NoRespondersError('$JS.API.INFO') }));
+    expect(other).toMatchObject({ status: 503, body: { error: { code: 'LF_NATS_ERROR' } } });
+    expect(other.retryAfter).toBeUndefined();
+    expect(toHttpError(new TypeError('x is undefined'))).toMatchObject({ status: 500, body: { error: { code: 'LF_INTERNAL' } } });
+  });
+
+  it('exits 1 from a command with the same words, no stack trace', () => {
+    const said: string[] = [];
+    const code = exitCodeForThrown(timedOut(), { out: (t) => said.push(t), err: (t) => said.push(t) }, true);
+    expect(code).toBe(1);
+    expect(JSON.parse(said[0]!)).toMatchObject({ error: { code: 'LF_NATS_TIMEOUT' } });
+    expect(said.join('\n')).not.toMatch(/\n\s+at /);
   });
 });

@@ -104,13 +104,16 @@ export function storeFiles(dir: string): string[] {
   return existsSync(runs) ? readdirSync(runs) : [];
 }
 
-/** A user's project: ledgerflow installed (and `yaml`, which the bundled handlers import), nothing else; as `npm init -y` writes package.json (no "type": .ts handlers load as CommonJS). */
+/**
+ * A user's project: ledgerflow installed, nothing else (docs/library.md: a copied template needs nothing but
+ * ledgerflow, so a bundled handler importing another package fails here as it would for the user); as `npm init -y`
+ * writes package.json (no "type": .ts handlers load as CommonJS).
+ */
 export function userProject(prefix = 'lf-project-'): string {
   const dir = tempDir(prefix);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
-  symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
   return dir;
 }
 

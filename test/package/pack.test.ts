@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { loadCatalog } from '../../src/templates/index.js';
 
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -114,6 +115,7 @@ const AMBIENT = 'declare const process: { exitCode?: number };\n';
 
 const dirs: Partial<Record<keyof typeof PROJECTS, string>> = {};
 let scratch = '';
+let templatesProject = '';
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist', 'index.js')) || !existsSync(join(ROOT, 'dist', 'cjs', 'index.js'))) {
@@ -144,7 +146,15 @@ beforeAll(async () => {
     }
     dirs[name as keyof typeof PROJECTS] = dir;
   }
-}, 180_000);
+  // The templates' project as `npm init -y` writes it, installed shallow: only ledgerflow at the top of its
+  // node_modules, its own dependencies beneath it (as pnpm, `npm link` or `npm i <folder>` leave a project). So a
+  // template's handler importing a package the project never installed fails here as it does for such a user,
+  // rather than resolving by the accident of npm's hoisting.
+  templatesProject = join(scratch, 'templates');
+  mkdirSync(templatesProject);
+  writeFileSync(join(templatesProject, 'package.json'), `${JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }, null, 2)}\n`);
+  await ok('npm', ['install', tarball, '--install-strategy=shallow', '--prefer-offline', '--no-audit', '--no-fund'], templatesProject);
+}, 240_000);
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -196,5 +206,36 @@ describe('the bundled workflows, installed', () => {
       '--budget', '120000', '--engagement', '{"website_visits":14,"demo_requested":true}', '--received_at', '2026-01-01T00:00:00Z');
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { status: string }).status).toBe('COMPLETED');
+  }, 120_000);
+});
+
+/**
+ * docs/library.md: every bundled template, copied with `npx ledgerflow new <template>` into an empty folder of a
+ * project that installed the package, runs with the command `new` prints, typed into a shell in that folder.
+ * Nothing but ledgerflow is installed there: a handler importing another package (`yaml`) fails to load (exit 2).
+ */
+describe('every bundled template, copied into an installed project with `new`', () => {
+  const templates = loadCatalog().templates.map((t) => t.id);
+  const pwsh = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'pwsh')));
+
+  it.concurrent.each(templates)('%s runs as `new` printed it', async (id) => {
+    expect(existsSync(join(templatesProject, 'node_modules', 'yaml'))).toBe(false);
+    const folder = join(templatesProject, id);
+    mkdirSync(folder, { recursive: true });
+    // `new` by the linked bin (npx's own start-up spared); what it prints is what npx would have made it print there.
+    const made = await run(join(templatesProject, 'node_modules', '.bin', 'ledgerflow'), ['new', id], folder);
+    expect(made.code, made.stderr).toBe(0);
+    const printed = /run it from .*:\n {2}(.+)\n?$/.exec(made.stdout)?.[1];
+    expect(printed, made.stdout).toMatch(/^npx ledgerflow /);
+    const r = await run('sh', ['-c', printed!], folder);
+    expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+    if (id === 'inventory-validation-ps1' && !pwsh) {
+      // Its steps run `pwsh -File`: without PowerShell the first one fails, naming the program, and the run with it.
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(/pwsh/);
+      return;
+    }
+    // 0: completed; 3: waiting for a person or a signal, as the template's table in docs/library.md says.
+    expect([0, 3], `${printed}\n${r.stdout}\n${r.stderr}`).toContain(r.code);
   }, 120_000);
 });

@@ -145,7 +145,8 @@ describe('file run index', () => {
     expect(byId(narrow.page.runs)['run-failed']).toEqual(recordOf(runs.failed.flat()));
     expect(narrow.corrupt.map((c) => c.runId)).toEqual(['run-done']);
     expect(warned.narrow).toEqual(warned.again);
-    expect(warned.narrow).toEqual([expect.stringMatching(/^run run-failed: a torn last line .* was cut from its log earlier/)]);
+    // The torn line was cut by another process, which said so: the index's reads say nothing of it.
+    expect(warned.narrow).toEqual([]);
   });
 
   it('tells a subscriber about each run that moves on', async () => {

@@ -39,11 +39,11 @@ describe('the library API (import from "ledgerflow")', () => {
 
 describe('library errors name what is missing in the library\'s terms (the CLI adds its flags)', () => {
   it('a missing required input is named, with no CLI flag in the message; the CLI says --<name> <value>', async () => {
-    const loaded = loadDefinitionFile(join(ROOT, 'definitions', 'inventory-validation.yaml'));
+    const loaded = loadDefinitionFile(join(ROOT, 'definitions', 'inventory-validation-sh.yaml'));
     const engine = createEngine({ storeDir: join(tempDir(), 'store') });
     const err = await engine.start(loaded.definition, { target_folder: "x" }).then(() => { throw new Error("started"); }, (e: unknown) => e as { message: string; code: string; meta: { missing: string[] } });
     expect(err).toMatchObject({ code: 'LF_INPUT_INVALID', meta: { missing: ['policy_file'] } });
-    expect(err.message).toMatch(/missing required input policy_file for workflow inventory-validation-v1/);
+    expect(err.message).toMatch(/missing required input policy_file for workflow inventory-validation-sh/);
     expect(err.message).not.toMatch(/--/);
     const { inCliTerms } = await import('../../src/cli/flag-forms.js');
     expect((inCliTerms(err) as Error).message).toMatch(/\(pass --policy_file <value>, or --input-file <file>\)/);

@@ -196,4 +196,15 @@ describe('drive until settled, and drain', () => {
     events = await store.read(runId);
     expect(events.some((e) => e.type === 'task.restarted')).toBe(false);
   });
+
+  it('a run it cannot drive (a handler missing) is told taken up once, and its error at every retry', async () => {
+    const { engine, dir } = fileEngine();
+    const runId = await engine.start(twoSteps, {}, { runId: 'no-handler' });
+    const notices: ServiceNotice[] = [];
+    const service = new Service({ engine, storeDir: dir, handlers: {}, rescanMs: 10, onNotice: (n) => notices.push(n) });
+    onTestFinished(() => service.stop().then(() => undefined));
+    await service.start();
+    await waitFor('three failed drives', () => notices.filter((n) => n.kind === 'run.error' && n.runId === runId).length >= 3);
+    expect(notices.filter((n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId)).toHaveLength(1);
+  });
 });

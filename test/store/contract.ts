@@ -1,5 +1,5 @@
 /**
- * The EventStore contract (DESIGN property 6): every adapter — memory, file,
+ * The EventStore contract (the same semantics on every store): every adapter — memory, file,
  * JetStream — runs this same suite. It uses only the port, fresh run ids and
  * workflow ids per test, and waits for follow() deliveries instead of
  * assuming their timing, so it holds for stores that poll or stream.

@@ -124,15 +124,16 @@ describe('FileEventStore', () => {
     await s1.append({ runId: 'r1', expectedSeq: 2, dedupId: 'd', events: [ev('r1', 3)] });
     expect(await readFile(kept, 'utf8')).toBe(`${tornLine}\nsecond torn\n`);
 
-    // The next reader is told too, once.
+    // Said once, by the process that cut it: a later reader (another command) says nothing of it (tornTail and replay report it).
     const later: string[] = [];
     const s2 = new FileEventStore(dir, { onWarning: (m) => later.push(m) });
     expect(await s2.read('r1')).toEqual(evs('r1', 1, 3));
     await s2.read('r1');
-    expect(later).toEqual([`run r1: a torn last line (a write cut short by a crash) was cut from its log earlier; 53 bytes of torn lines are kept in ${kept}`]);
+    expect(later).toEqual([]);
+    expect(await s2.tornTail('r1')).toEqual({ runId: 'r1', file: kept, bytes: 53 });
   });
 
-  it("readStatted (the run index's read) reads up to the size the caller stat'ed, checks every line as read does, and warns of torn lines only when its listing named them", async () => {
+  it("readStatted (the run index's read) reads up to the size the caller stat'ed, checks every line as read does, and says nothing of torn lines another process cut", async () => {
     const warnings: string[] = [];
     const s = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
     await s.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) });
@@ -144,17 +145,16 @@ describe('FileEventStore', () => {
     expect(await s.readStatted('r1', await stat(file('r1')))).toEqual(evs('r1', 1, 3));
     expect(await s.readStatted('gone', { size: 10, ino: 1 })).toEqual([]); // removed since the stat
 
-    // A torn tail kept beside the log: read() looks for it by itself; readStatted only when told the listing named it.
+    // A torn tail kept beside the log: the process that cut it said so; another reading the log says nothing of it.
     await s.append({ runId: 'r1', expectedSeq: 3, dedupId: 'c', events: [ev('r1', 4)] });
+    expect(warnings).toEqual([expect.stringMatching(/^run r1: a torn last line .* was cut from .*; \d+ bytes of torn lines are kept in .*r1\.jsonl\.torn$/)]);
     warnings.length = 0;
     const s2 = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
     const listing = await s2.runFiles();
     expect(listing).toEqual({ runIds: ['r1'], torn: new Set(['r1']) });
     expect(await s2.readStatted('r1', await stat(file('r1')))).toEqual(evs('r1', 1, 4));
-    expect(warnings).toEqual([]);
-    await s2.readStatted('r1', await stat(file('r1')), { tornListed: listing.torn.has('r1') });
     await s2.read('r1');
-    expect(warnings).toEqual([expect.stringMatching(/^run r1: a torn last line .* was cut from its log earlier; \d+ bytes of torn lines are kept in .*r1\.jsonl\.torn$/)]);
+    expect(warnings).toEqual([]);
 
     // A bad line is the same CorruptRunError, naming file and line.
     await appendFile(file('r1'), 'this is not json\n');

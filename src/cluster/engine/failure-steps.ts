@@ -1,5 +1,5 @@
 /**
- * The built-in failure steps on NATS (seed 003's log_to_incident,
+ * The built-in failure steps on NATS (log_to_incident,
  * notify_commander, preserve_state): attempts the engine performs itself, as
  * it does a child run or an EMIT, never handed to a worker (a worker has no
  * read of the log, and the notifications configuration is the engines').

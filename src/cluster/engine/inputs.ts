@@ -1,6 +1,6 @@
 /**
  * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a
- * claim, checked here before anything is folded (DESIGN property 7).
+ * claim, checked here before anything is folded (an input counts only when its sender may send it).
  *
  * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its
  *   outcome, or its loss). Counted only with the attempt's token (only the

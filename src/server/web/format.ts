@@ -20,6 +20,19 @@ export function between(start: string | null | undefined, end: string | null | u
   return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
 }
 
+const SETTLED_RUN = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/**
+ * A run's duration as every page writes it, from the run's own times: settled, from its start to its end;
+ * otherwise (running, waiting for a person, paused, queued) from its start to `now`, marked "so far". The runs
+ * list and the run page both call this with the same run, so they show the same figure at the same time.
+ */
+export function runDuration(run: { status: string; startedAt: string | null | undefined; completedAt: string | null | undefined }, now = Date.now()): string {
+  const settled = SETTLED_RUN.has(run.status);
+  const text = duration(between(run.startedAt, settled ? run.completedAt : null, now));
+  return settled || text === '—' ? text : `${text} so far`;
+}
+
 /** `2026-03-01 14:05:09` in the viewer's zone; the ISO text is the element's title. */
 export function time(iso: string | null | undefined): string {
   if (!iso) return '—';

@@ -1,5 +1,5 @@
 /**
- * The EventStore on NATS JetStream (DESIGN "JetStream layout"). One stream
+ * The EventStore on NATS JetStream (docs/nats.md). One stream
  * (LF_EVENTS), one subject per run (`lf.events.<workflowId>.<runId>`), one
  * message per commit: the commit's JSON `{dedupId, events}`, so a commit is
  * written all or none without server batch features (2.9 has none).

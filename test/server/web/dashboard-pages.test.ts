@@ -68,6 +68,25 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard\'s steering an
     expect(await fact('Agents').textContent()).toBe('fetcher, loader');
   });
 
+  it('the waiting run\'s duration reads the same way on its page and in the runs list: "so far", and growing while it waits', async () => {
+    const { page } = browser;
+    // docs/dashboard.md: a run not settled is measured from its start to now, "so far", on both pages.
+    const growing = async (read: () => Promise<string | null>) => {
+      const first = await read();
+      expect(first).toMatch(/ so far$/);
+      await waitFor('the duration to grow with no event', async () => (await read()) !== first, { timeout: T });
+    };
+    await growing(() => fact('Duration').textContent());
+    await page.getByRole('link', { name: 'Runs' }).click();
+    const cell = page.locator(`tr[data-run="${emitted}"] td[data-col=duration]`);
+    await cell.waitFor();
+    await growing(() => cell.textContent());
+    // Back on the run's page for the next case.
+    await page.locator(`tr[data-run="${emitted}"] a`, { hasText: emitted }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    await node('load').waitFor();
+  });
+
   it('signals the WAIT from the run page; the next task shows its declared input until it runs, then the input it ran with', async () => {
     const { page } = browser;
     await node('load').click();

@@ -1,5 +1,5 @@
 /**
- * Seed 004's COORDINATION tab: which workflow starts which (GET /api/map,
+ * The COORDINATION tab: which workflow starts which (GET /api/map,
  * docs/coordination.md), as `ledgerflow map` prints it, and the emergency
  * stop: every run a filter matches cancelled, after its count is shown
  * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).

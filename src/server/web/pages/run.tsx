@@ -7,7 +7,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';
 import { Card, ErrorBox, Json, Link, Loading, NotFound, Status, useTitle } from '../components/common.js';
 import { Graph } from '../components/graph.js';
-import { between, duration, time, triggerText } from '../format.js';
+import { runDuration, time, triggerText } from '../format.js';
+import { useNow } from '../use-now.js';
 import { SETTLED } from '../status.js';
 import type { RunAt, RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
@@ -78,6 +79,7 @@ export function RunPage(props: { runId: string; session: Session }) {
   }, [past, detail]);
 
   useTitle(atSeq === null ? id : `${id} at event ${atSeq}`);
+  const clock = useNow(atSeq === null && detail !== null && !SETTLED.has(detail.run.status));
 
   if (error instanceof ApiError && error.status === 404) return <NotFound what={`No run ${id}.`} />;
   if (!detail) return error ? <ErrorBox error={error} /> : <Loading />;
@@ -96,7 +98,7 @@ export function RunPage(props: { runId: string; session: Session }) {
   const retryOf = record?.trigger.kind === 'retry' ? record.trigger.runId : undefined;
   const parent = detail.parent ?? run.parent;
   // The time the shown view is of: the chosen event's when travelling back, else now.
-  const now = atSeq !== null ? Date.parse(events.find((e) => e.seq === atSeq)?.time ?? '') || Date.now() : Date.now();
+  const now = atSeq !== null ? Date.parse(events.find((e) => e.seq === atSeq)?.time ?? '') || clock : clock;
   const waiting = Object.entries(shown.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([t]) => t);
 
   return (
@@ -110,7 +112,7 @@ export function RunPage(props: { runId: string; session: Session }) {
       <dl class="facts">
         <div><dt>Workflow</dt><dd><Link href={`/definitions/${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</Link><span class="muted">@{run.version}</span></dd></div>
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
-        <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
+        <div><dt>Duration</dt><dd data-fact="duration">{runDuration(shown, now)}</dd></div>
         {shown.timeout ? <div data-fact="timeout"><dt>Timeout</dt><dd title={shown.timeout.deadline}>{shown.timeout.after}, {SETTLED.has(shown.status) ? 'was due' : 'due'} {time(shown.timeout.deadline)} <span class="muted">(then {shown.timeout.policy === 'cancel' ? 'cancelled' : 'failed'})</span></dd></div> : null}
         {shown.queue ? (
           <div data-fact="queue"><dt>Queue</dt><dd class="small">priority <span data-priority>{shown.queue.priority}</span>, limit {shown.queue.limit}{shown.queue.key !== null ? ` per key ${shown.queue.key}` : ''}; {shown.queue.admittedAt ? <>admitted <span title={shown.queue.admittedAt}>{time(shown.queue.admittedAt)}</span></> : 'waiting for a slot'}</dd></div>

@@ -10,9 +10,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';
 import { Empty, ErrorBox, Link, Loading, Status } from '../components/common.js';
-import { between, duration, time, triggerText } from '../format.js';
+import { runDuration, time, triggerText } from '../format.js';
+import { useNow } from '../use-now.js';
 import { navigate, useLocation } from '../router.js';
-import { RUN_STATUSES } from '../status.js';
+import { RUN_STATUSES, SETTLED } from '../status.js';
 import type { RunRecord, RunsPage as RunsResult } from '../types.js';
 import { grouped } from '../run-rows.js';
 import { whereParams } from '../where.js';
@@ -48,6 +49,7 @@ export function RunsPage() {
   // The runs ticked for a bulk action (cleared when the filter changes: a selection is of one filter's runs).
   const [selected, setSelected] = useState<Set<string>>(new Set());
   useEffect(() => setSelected(new Set()), [queryString(filters)]);
+  const now = useNow(result?.runs.some((r) => !SETTLED.has(r.status)) ?? false);
   const tick = (runId: string) => setSelected((s) => { const n = new Set(s); if (n.has(runId)) n.delete(runId); else n.add(runId); return n; });
 
   const load = () =>
@@ -140,7 +142,7 @@ export function RunsPage() {
                     <td class="small ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
                     <td class="small wrap">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
                     <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
-                    <td class="small nowrap">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
+                    <td class="small nowrap" data-col="duration">{runDuration(r, now)}</td>
                     <ResultCell text={r.result ?? ''} />
                   </tr>
                 ))}
