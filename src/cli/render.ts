@@ -67,6 +67,8 @@ export function statusText(view: RunView): string {
   }
   if (view.failureRun) origin.push(`failure workflow run ${view.failureRun}`);
   lines.push(...origin.map(inert));
+  // The embedded store: a run nobody drives says so under its header, before the tasks that wait for it.
+  if (view.undriven) lines.push(pc.yellow(inert(view.undriven)));
   for (const [id, t] of Object.entries(view.tasks)) {
     const waits = t.status === 'WAITING' && t.signal !== undefined ? `  waits for signal ${inert(t.signal)}: ledgerflow signal ${inert(view.runId)} ${inert(t.signal)}`
       : t.waitingFor !== undefined ? `  waits for ${waitText(t.waitingFor)}` : '';

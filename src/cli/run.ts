@@ -1,7 +1,7 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { secretsFlag } from './secrets-flag.js';
 import { actingUser, requireLevel } from './acting.js';
-import { loadDefinitionFile } from '../files/index.js';
+import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../errors/index.js';
 import { checkPriority } from '../executor/index.js';
 import { callerIdFlags } from './run-id.js';
@@ -40,7 +40,8 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const runHttp = httpRunnerFlag(opts.httpAllow);
   for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
-  const raw = gatherInputs(opts, split.inputs);
+  // A bundled definition run from another folder: its defaults that name the package's sample files, as their paths.
+  const raw = { ...bundledDefaults(loaded.definition, loaded.file), ...gatherInputs(opts, split.inputs) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who.

@@ -5,7 +5,7 @@
  * NATS: the deployed definitions and KV LF_SCHEDULES.
  */
 import { natsSettings } from '../cluster/index.js';
-import { embeddedScheduleAction, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows, type ScheduleAction, type ScheduleActionResult, type ScheduleRow } from '../triggers/index.js';
+import { embeddedScheduleAction, FileScheduleCursor, loadTriggerCatalog, NO_SCHEDULES, scheduleCursorFile, scheduledDir, scheduleRows, type ScheduleAction, type ScheduleActionResult, type ScheduleRow } from '../triggers/index.js';
 import { UsageError } from '../errors/index.js';
 import { inert } from '../terminal/index.js';
 import { actingUser, requireLevel } from './acting.js';
@@ -52,7 +52,14 @@ export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean
     });
     where = 'the deployed definitions';
   } else {
-    const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
+    // What `serve` fires: the same folder (--definitions, else ./definitions), never the bundled ones.
+    const dir = scheduledDir(opts.definitions);
+    if (dir === null) {
+      io.err(NO_SCHEDULES);
+      io.out(opts.json ? '[]' : 'no schedules');
+      return EXIT.ok;
+    }
+    const catalog = loadTriggerCatalog({ definitionsDir: dir });
     for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
     const cursors = await new FileScheduleCursor(scheduleCursorFile(localDir(g))).all();
     rows = await scheduleRows(catalog.definitions, cursors, storeFor(g), now, count);
@@ -143,7 +150,10 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
   } else {
     const acting = await actingUser(undefined);
     requireLevel(acting, 'schedules');
-    const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
+    // The schedules `serve` fires, and no others: a bundled definition's schedule is not one in a folder of yours.
+    const dir = scheduledDir(opts.definitions);
+    if (dir === null) throw new UsageError(`schedules ${action} ${workflowId}: ${NO_SCHEDULES.replace(/^schedules: /, '')}`, { workflow: workflowId });
+    const catalog = loadTriggerCatalog({ definitionsDir: dir });
     for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
     let n = 0;
     // Started here at once (recorded; serve drives what does not settle as it starts), not on serve's next tick.
@@ -152,6 +162,12 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
       ...(progress && action === 'backfill' ? { started: (id: string) => { n++; process.stderr.write(`\r${action}: ${n} run${n === 1 ? '' : 's'} started (${id})`); } } : {}),
     }, { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
     if (n > 0) process.stderr.write('\n');
+    // Recorded here, driven by no one unless a serve holds the store: said, with what would drive them.
+    const first = result.queued?.[0]?.runId;
+    if ((action === 'trigger' || action === 'backfill') && first !== undefined && result.started) {
+      const { runDriver } = await import('../service/index.js');
+      if ((await runDriver(localDir(g), first)) === null) io.err(`no process drives ${action === 'trigger' ? 'it' : 'them'}: \`ledgerflow serve\` on this store does${action === 'trigger' ? `, or \`ledgerflow resume ${first}\`` : ''}`);
+    }
   }
   io.out(opts.json ? json(result) : scheduleActionText(result));
   return EXIT.ok;

@@ -11,7 +11,7 @@ import { actingUser, requireLevel } from './acting.js';
 import { readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import { definitionFilesIn, loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../files/index.js';
+import { bundledDefaults, definitionFilesIn, loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../files/index.js';
 import { EXIT } from './exit.js';
 import { gatherInputs } from './inputs.js';
 import { json, type Io } from './io.js';
@@ -85,7 +85,7 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
   const { checkPriority } = await import('../executor/index.js');
   const priority = checkPriority(opts.priority, '--priority');
   const { runId: callerId, idReuse } = callerIdFlags(opts);
-  const raw = gatherInputs(opts, split.inputs);
+  const raw = { ...bundledDefaults(found.definition, found.file), ...gatherInputs(opts, split.inputs) };
   const { engineFor } = await import('./drive.js');
   const engine = engineFor(gg);
   const { definition } = found;

@@ -8,7 +8,8 @@ import { EXIT, worstExitCode } from './exit.js';
 import { storeFor } from './open-store.js';
 import { damageCheck } from './damaged.js';
 import { damagedText } from '../query/damage.js';
-import type { GlobalOpts } from './store.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
+import { needsDriver, undrivenText, type RunView } from '../runtime/index.js';
 
 export interface WatchFlags { as?: string; workflow?: string; all?: boolean; orWaiting?: boolean; keepOpen?: boolean; tail?: string; color?: boolean; json?: boolean }
 
@@ -53,6 +54,8 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
       signal: stop.signal,
       // A log cut after it was written shows DAMAGED and is not followed (the embedded store's witnesses; none over NATS).
       damage: async (id, seq) => { const d = await damage(id, seq); return d ? damagedText(d) : null; },
+      // The embedded store: a run no process drives is said once, and the watch goes on (a serve or resume may come).
+      ...(usesNats(g) ? {} : { undriven: undrivenOn(localDir(g)) }),
     });
     if (result.quit) return EXIT.ok;
     if (result.runs.length === 0) {
@@ -88,5 +91,14 @@ export function monitorOptions(g: GlobalOpts, keys: MonitorOptions['keys'], as: 
       await inputCmd(quiet, g, runId, { kind: 'control', action }, { ...(as !== undefined ? { as } : {}) });
       return lines[0] ?? `${action} of ${runId} sent`;
     },
+  };
+}
+
+/** What `watch` says of a run of the embedded store that needs a driver and has none (service/driven.ts); null while one drives it. */
+function undrivenOn(storeDir: string): (runId: string, view: RunView) => Promise<string | null> {
+  return async (runId, view) => {
+    if (!needsDriver(view)) return null;
+    const { runDriver } = await import('../service/index.js');
+    return (await runDriver(storeDir, runId)) === null ? undrivenText(runId) : null;
   };
 }

@@ -4,4 +4,5 @@ export { readDefinitionSource, definitionFilesIn, definitionsIn, folderReader, m
 export { writeOutputFile, outputWriter, parseOutputRoot, resolveOutputPath, OUTPUT_OUTSIDE_ROOT, type OutputWriter } from './output.js';
 export { findChildDefinition, type FoundChild } from './children.js';
 export { packageRoot, packageVersion } from '../install/index.js';
+export { bundledDefaults } from './bundled-paths.js';
 export { parseYaml, stringifyYaml } from './yaml.js';

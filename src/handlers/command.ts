@@ -8,7 +8,9 @@
  * - Its own process group (`detached`): a timeout or a cancel sends SIGTERM
  *   to the whole group, SIGKILL 2 s later, so what the command started dies
  *   with it. What a command leaves running in its group when it exits is
- *   stopped the same way.
+ *   stopped the same way. The group is listed with this process's watchdog
+ *   (orphan-guard.ts), which stops it the same way if this process is killed
+ *   (-9 included) before it ends: no program outlives the attempt's process.
  * - The task's `input` as JSON on stdin; env = this process's + the task's
  *   `env` + LF_RUN_ID, LF_TASK_ID, LF_ATTEMPT, LF_IDEMPOTENCY_KEY,
  *   LF_INIT_CWD (the directory ledgerflow runs in, where relative paths in
@@ -28,6 +30,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../files/index.js';
+import { guardGroup } from './orphan-guard.js';
 import { NUL_CHARACTER } from '../definition/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/index.js';
@@ -184,6 +187,8 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
     // spawn throws (rather than emitting 'error') for arguments it refuses outright: the same ones would be refused again.
     throw new NonRetryableError(`task ${ctx.taskId}: could not start "${program}": ${errorMessage(err)}`, 'LF_COMMAND_SPAWN');
   }
+  // Stopped by the watchdog should this process die before the group is gone; off its list once it is.
+  const unguard = child.pid !== undefined ? guardGroup(child.pid) : () => {};
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).
   let logged = 0;
@@ -208,7 +213,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   /** SIGTERM to the group, SIGKILL to what is left of it after the grace. */
   const stopGroup = () => {
     if (!killGroup(child, 'SIGTERM') || killTimer) return;
-    killTimer = setTimeout(() => { if (child.pid !== undefined && groupAlive(child.pid)) killGroup(child, 'SIGKILL'); }, KILL_GRACE_MS);
+    killTimer = setTimeout(() => { if (child.pid !== undefined && groupAlive(child.pid)) killGroup(child, 'SIGKILL'); unguard(); }, KILL_GRACE_MS);
     killTimer.unref();
   };
   const onAbort = () => { aborted = true; stopGroup(); };
@@ -248,5 +253,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
     return outputOf(stdout, stderr, 0);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
+    // A group still being stopped stays listed until its SIGKILL (the kill timer takes it off).
+    if (!killTimer || child.pid === undefined || !groupAlive(child.pid)) unguard();
   }
 }

@@ -192,9 +192,16 @@ export class RunDriver {
    */
   waitUntilIdle(maxTimerWaitMs: number): Promise<RunSnapshot> {
     return new Promise((resolve, reject) => {
+      // A gate wait stops holding the driver once it has waited maxTimerWaitMs: looked at again then (nothing else may notify).
+      let again: { at: number; timer: unknown } | null = null;
+      const done = () => { this.listeners.delete(check); if (again) this.opts.clock.clearTimer(again.timer); again = null; };
       const check = () => {
-        if (this.failure) { this.listeners.delete(check); reject(this.failure); return; }
-        if (this.isIdle(maxTimerWaitMs)) { this.listeners.delete(check); resolve(this.log.snapshot); }
+        if (this.failure) { done(); reject(this.failure); return; }
+        if (this.isIdle(maxTimerWaitMs)) { done(); resolve(this.log.snapshot); return; }
+        const at = this.waits.blockingWithin(maxTimerWaitMs, this.opts.clock.now()).until;
+        if (at === null || (again && again.at <= at)) return;
+        if (again) this.opts.clock.clearTimer(again.timer);
+        again = { at, timer: this.opts.clock.setTimer(Math.max(0, at - this.opts.clock.now()), () => { again = null; check(); }) };
       };
       this.listeners.add(check);
       check();
@@ -208,10 +215,11 @@ export class RunDriver {
     if (snapshot.status !== 'active') return true;
     // Draining waits for what runs here only: an attempt held for a file agent stays in flight in the log for the next driver.
     if (this.queue.length > 0 || (this.draining ? this.attempts.runningHere : this.attempts.inFlight) > 0 || this.log.needsCatchUp) return false;
-    if (this.waits.blocking > 0 && !this.draining) return false;
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;
     const now = this.opts.clock.now();
+    // --max-wait bounds every wait, not timers only: a gate's (a breaker open for longer, a slot that does not free) too.
+    if (this.waits.blockingWithin(maxTimerWaitMs, now).count > 0) return false;
     // A QUEUED run's timers wait for its admission (queued-hold.ts): they are not due here.
     return timersArmed(snapshot.context).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
   }

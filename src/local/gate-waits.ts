@@ -63,6 +63,24 @@ export class GateWaits {
     return n;
   }
 
+  /**
+   * The waits that hold a driver told to wait at most `maxWaitMs` for what is not up to it (`run --max-wait`):
+   * those `blocking` counts that have waited less than that (a breaker open longer, a slot that does not free:
+   * the command returns and the run waits on, for a serve or resume). `until`: when the first of them has waited
+   * that long (null: none will), to look again then.
+   */
+  blockingWithin(maxWaitMs: number, now: number): { count: number; until: number | null } {
+    let count = 0;
+    let until: number | null = null;
+    for (const w of this.waits.values()) {
+      if (w.unserved || now - w.since >= maxWaitMs) continue;
+      count++;
+      const end = w.since + maxWaitMs;
+      if (Number.isFinite(end) && (until === null || end < until)) until = end;
+    }
+    return { count, until };
+  }
+
   /** Waits this driver holds (instance key → attempt), for reconcile: read at every step, so none is one empty map. */
   held(): ReadonlyMap<string, number> {
     if (this.waits.size === 0) return this.none;

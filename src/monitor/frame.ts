@@ -65,6 +65,7 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
   }
   lines.push(...layout(cellRows, c));
   if (run.damaged) lines.push(`  ${c.red(inert(run.damaged))}`);
+  if (run.undriven) lines.push(`  ${c.yellow(inert(run.undriven))}`);
   if (v.error) lines.push(`  ${c.red(`error: ${inert(v.error.message)}`)}`);
   if (tail > 0) {
     const last = run.tail.slice(-tail);

@@ -53,6 +53,13 @@ export interface WatchOptions {
   pollMs?: number;
   /** The damage of a run whose log ends at `seq`, said for people (query/damage.ts); null when whole. Absent: not checked. */
   damage?: (runId: string, seq: number) => Promise<string | null>;
+  /**
+   * Who drives a run, asked every `driverCheckMs` (default 1 s) of each run that has not ended: the words to say when
+   * no process does (the embedded store: service/driven.ts), null when one does. Said once (a line in plain and JSON
+   * modes, under the run in a frame), and again if a driver that came goes away; the watch goes on either way.
+   */
+  undriven?: (runId: string, view: WatchedRun['view']) => Promise<string | null>;
+  driverCheckMs?: number;
   /** The 3OX workflow monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
   monitor?: MonitorOptions;
 }
@@ -193,6 +200,31 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     return p;
   };
 
+  // Runs nobody drives: said once each time they come to be so (the watch goes on: a serve or resume may come).
+  let checking = false;
+  const checkDrivers = async () => {
+    if (!o.undriven || checking || finished) return;
+    checking = true;
+    try {
+      for (const run of [...runs.values()]) {
+        if (ends(run.view.status) || run.view.status === DAMAGED) continue;
+        const text = await o.undriven(run.runId, run.view);
+        const now = runs.get(run.runId);
+        if (!now || finished || (now.undriven ?? null) === text) continue;
+        const { undriven: _, ...rest } = now;
+        runs.set(run.runId, text === null ? rest : { ...rest, undriven: text });
+        if (o.mode === 'frame') scheduleDraw();
+        else if (o.mode === 'json') o.out.write(`${JSON.stringify(text === null ? { runId: run.runId, driven: true } : { runId: run.runId, undriven: text })}\n`);
+        else o.out.write(`${run.runId}  ${text ?? 'a process drives this run now'}\n`);
+      }
+    } catch (err) {
+      fail(err);
+    } finally {
+      checking = false;
+    }
+  };
+  const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
+
   const abort = () => { if (!finished) finish(true); };
   o.signal?.addEventListener('abort', abort, { once: true });
   const refreshMedians = () => o.monitor?.medians().then((m) => { medians = m; scheduleDraw(); }).catch((err: unknown) => { said = `ETA unknown: ${errorMessage(err)}`; });
@@ -229,6 +261,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     }
     if (logUpdate) draw();
     checkDone();
+    void checkDrivers();
     const stopped = await done;
     return {
       runs: [...runs.values()].map((r) => ({ runId: r.runId, workflowId: r.view.workflowId, status: r.view.status })),
@@ -242,6 +275,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     discovery?.close();
     for (const s of subs) s.close();
     clearInterval(tick);
+    if (driverTimer) clearInterval(driverTimer);
     if (drawPending) clearTimeout(drawPending);
     if (logUpdate) {
       o.out.off?.('resize', onResize);

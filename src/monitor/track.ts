@@ -19,6 +19,8 @@ export interface WatchedRun {
   readonly tail: readonly EventEnvelope[];
   /** A log cut after it was written (query/damage.ts): what is lost, for people; its status is shown DAMAGED and it is not followed. */
   readonly damaged?: string;
+  /** The embedded store: no process drives the run (what would, for people); shown under its header until one does. */
+  readonly undriven?: string;
   /**
    * Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for; `delayedBy`: per task,
    * the breakers its waiting attempt's task.delayed named, until it starts: the open breakers the run's own history shows).

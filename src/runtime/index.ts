@@ -13,6 +13,7 @@ export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergen
 export { judgeMigration, migratedEvent, rehearse, workflowAfter, latestWorkflow, type MigrationVerdict, type TaskMap, type Rehearsal } from './migration.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
+export { markUndriven, needsDriver, undrivenText } from './driver-waits.js';
 export { prepareCommit, foldedStatesOf, withFoldedStates, pushFolded, foldOnto, foldOntoRun, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
 export { step, commitEffects, type StepResult } from './step.js';
 export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';

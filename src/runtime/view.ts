@@ -55,6 +55,11 @@ export interface RunView extends RunHeader {
    * (its index in the workflow's `triggers:`), its key, how many events the run stands for and the ids merged into it.
    */
   gate?: RunGate;
+  /**
+   * The embedded store: no process drives this run, though it would move were one to (driver-waits.ts): what to run.
+   * Absent when a process drives it, when it needs none, and on NATS. Said by `status`, `watch` and the dashboard.
+   */
+  undriven?: string;
 }
 
 export interface RunQueue { priority: number; key: string | null; limit: number; queuedAt: string; admittedAt?: string }

@@ -11,7 +11,7 @@ import { requireAllowed } from '../authority/index.js';
 import { agentsSeen } from '../agent/index.js';
 import { fileAgentRows } from '../coordination/index.js';
 import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
-import { loadDefinitionFile } from '../files/index.js';
+import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
@@ -27,6 +27,7 @@ import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
 import { LogWitness, openRunIndex } from '../query/index.js';
+import { undrivenMarks } from './undriven.js';
 
 export interface EmbeddedOptions {
   store: EventStore;
@@ -71,6 +72,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const runs = openRunIndex({ store, storeDir, live: true });
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
+  const undriven = undrivenMarks(storeDir, service);
   // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
@@ -129,17 +131,19 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const definition = pick.definition as Definition;
         requireAllowed(who, 'start', { workflowId: definition.id, ...(definition.domain ? { domain: definition.domain } : {}) });
         checkStartInput(definition, input);
+        // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
+        const given = pick.file ? { ...bundledDefaults(definition, pick.file), ...input } : input;
         // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
         // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
         const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {};
         const priority = id?.priority !== undefined ? { priority: id.priority } : {};
         if (id?.runId !== undefined) {
-          const started = await engine.startRun(definition, input, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });
+          const started = await engine.startRun(definition, given, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });
           return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
         }
         // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
-        const runId = await engine.start(definition, input, { ...source, ...priority });
+        const runId = await engine.start(definition, given, { ...source, ...priority });
         return definition.concurrency ? { runId, status: (await engine.status(runId)).status } : { runId };
       },
       async schedule(a) {
@@ -179,7 +183,11 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       return folderDeploy(definitionsDir, draft.yaml, draft.definition, await definitions());
     },
     damage: (runId, seq) => witness.check(runId, seq),
+    // A run no process drives says so and what would (its page, GET /api/runs/:id), as `status` does.
+    markUnserved: (_definition, view) => undriven(view),
     async schedules() {
+      // What the Service fires, as `ledgerflow schedules` lists it: no folder of the user's (the bundled ones shown), none.
+      if (scheduledDir(opts.definitionsDir) === null) return [];
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
       const defs = (await definitions()).filter((d) => d.source === 'file' && d.definition !== null).map((d) => d.definition as Definition);
       return scheduleRows(defs, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);

@@ -58,6 +58,8 @@ export class Service {
   private readonly toldTaken = new Set<string>();
   /** Runs whose drive failed: not tried again before this time (ms). */
   private readonly backoff = new Map<string, number>();
+  /** Why each run in `backoff` could not be driven (its last error), until a drive of it starts. */
+  private readonly failures = new Map<string, string>();
   private readonly modules = new Map<string, Promise<Handlers>>();
   /** FAILED runs already looked at for a failure workflow that never started. */
   private readonly failedSeen = new Set<string>();
@@ -102,6 +104,9 @@ export class Service {
   get active(): boolean { return this.release !== null; }
   /** The ids of the runs driven here now. */
   get runs(): string[] { return [...this.driving.keys()]; }
+
+  /** Why this service could not drive the run the last time it tried (it tries again later); undefined when it drives it or never failed to. */
+  driveFailure(runId: string): string | undefined { return this.failures.get(runId); }
 
   /** Adds a tick hook (the scheduler's fireDue, say) after construction. */
   addTickHook(hook: TickHook): void { this.ticks.push(hook); }
@@ -275,6 +280,7 @@ export class Service {
         ? { kind: 'run.taken_over', runId, pid: dead, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}` }
         : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}` });
       this.busy.delete(runId);
+      this.failures.delete(runId);
       // A run waiting here has no commit to show until it moves on: what it holds is told now.
       if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
       // The queued runs its settle admits are driven inside this drive: each is told as this one is.
@@ -284,6 +290,7 @@ export class Service {
       if (this.stopCtl.signal.aborted) return;
       const wait = 10 * (this.opts.rescanMs ?? 1000);
       this.backoff.set(runId, this.clock.now() + wait);
+      this.failures.set(runId, errorMessage(err));
       this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)` });
       return;
     }

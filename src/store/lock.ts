@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError, errorMessage } from '../errors/index.js';
 import { storeIoError } from './io-errors.js';
+import { pidAlive, pidDying } from './pid-state.js';
 
 /** This process's pid namespace (Linux: `pid:[4026531836]`), or null where there is no such thing to read. */
 const PID_NAMESPACE: string | null = (() => {
@@ -71,15 +72,24 @@ export interface LockHolder {
  * (a run's driver lease) rather than around one write.
  */
 export async function tryLock(lockPath: string, staleMs: number, link?: (lockPath: string) => boolean | null): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
+  // A holder being killed (SIGKILL pending: pid-state.ts) is waited for, this long at most, then said to hold it.
+  const dyingUntil = Date.now() + DYING_WAIT_MS;
   for (;;) {
     // A link to a file holding this process's identity (lease-template.ts) where given and possible: the same lock, cheaper.
     if (link?.(lockPath) ?? await create(lockPath)) return { release: async () => unlinkQuietly(lockPath) };
     const state = await breakIfStale(lockPath, staleMs);
     if (state === 'gone' || state === 'broken') continue;
     const holder = await holderOf(lockPath);
+    if (holder?.pid != null && Date.now() < dyingUntil && pidDying(holder.pid)) {
+      await sleep(10);
+      continue;
+    }
     if (holder) return { holder };
   }
 }
+
+/** How long tryLock waits for a holder SIGKILL was sent to to be gone (its teardown; a loaded machine stretches it). */
+const DYING_WAIT_MS = 10_000;
 
 /**
  * Creates the lock file with this process's identity; false when it exists
@@ -210,15 +220,20 @@ export async function leftByDead(lockPath: string): Promise<boolean> {
   return info !== null && info.local && info.pid !== null && !pidAlive(info.pid);
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+/**
+ * Whether a lock (or a run's lease) is held by a live process, as far as this
+ * process can tell: 'free' when there is none or its holder died on this host;
+ * 'held' when its pid is alive here; 'unknown' when it cannot be judged here
+ * (written on another host or in another container, or not written yet).
+ */
+export async function lockState(lockPath: string): Promise<{ state: 'free' | 'held' | 'unknown'; pid: number | null }> {
+  const info = await inspect(lockPath);
+  if (!info) return { state: 'free', pid: null };
+  if (info.pid === null || !info.local) return { state: 'unknown', pid: info.pid };
+  return { state: pidAlive(info.pid) ? 'held' : 'free', pid: info.pid };
 }
+
+export { pidAlive } from './pid-state.js';
 
 /**
  * 'gone': released, try to take it again at once; 'broken': this call broke

@@ -28,11 +28,13 @@ let env: Record<string, string>;
 let serve: Proc;
 const procs: ChildProcess[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   store = tempDir('lf-watch-');
   env = { LF_MARKERS: join(store, 'markers') };
   serve = track(spawnCli(['--store', store, 'serve', '--json', '--no-schedules'], { env }));
+  // Serving before the first run, as a user starts it: until then nothing drives a run, and watch would say so.
   procs.push(serve.child);
+  await waitFor('serve to hold the store', () => serve.out().includes('"kind":"serving"'), { timeout: 30_000, detail: serve.err });
 });
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');

@@ -139,6 +139,9 @@ export function RunPage(props: { runId: string; session: Session }) {
         </div>
       ) : null}
 
+      {/* The embedded store: no process drives this run (left by start --detach, a killed process...): what would. */}
+      {!travelling && run.undriven ? <div class="banner undriven" role="status" data-undriven>{run.undriven}</div> : null}
+
       <RunActions run={run} definition={detail.definition} session={props.session} waiting={waiting} travelling={travelling} onBackToLive={() => setAtSeq(null)} onDone={() => { void loadDetail(); }} />
 
       <div class="run-grid graph-row">
