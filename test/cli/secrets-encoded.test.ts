@@ -6,13 +6,19 @@
  * token base64-, URL-, hex-encoded, upper-cased, in a Basic header and in a link, and logging it base64-encoded.
  * Run with `ledgerflow run` on the embedded store, the value given as the page says
  * (LEDGERFLOW_SECRET_API_TOKEN); then `history`, `history --json`, `status --json` and every byte of the store.
+ * And the same on NATS, the worker sending the request and running the handler (its own masking, at its edge):
+ * `history --json`, `status --json` and every message of every stream.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { noNats, testCluster } from '../helpers/cluster.js';
+import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'S3cr3t-T0ken+/=xyz';
 const b64 = (s: string, enc: 'base64' | 'base64url' = 'base64') => Buffer.from(s, 'utf8').toString(enc);
@@ -133,4 +139,51 @@ describe('a secret leaving an attempt encoded (docs/operations.md#secrets)', () 
     expectNoForm(bytes, 'the store');
     expect(bytes).toContain('${secrets.API_TOKEN}');
   }, 60_000);
+});
+
+describe.skipIf(noNats)('a secret leaving an attempt encoded, on NATS: the worker masks (docs/operations.md#secrets)', () => {
+  const procs: ChildProcess[] = [];
+  afterEach(() => killLeftovers(procs));
+
+  it('the same workflow run by a worker with --http: no form of the token in history, status or any stream', async () => {
+    // A fresh server: no LF_SECRETS bucket, so the worker takes the value from its environment as the page says.
+    const c = await testCluster();
+    const dir = tempDir('lf-secrets-encoded-nats-');
+    writeFileSync(join(dir, 'encode.mjs'), HANDLERS);
+    writeFileSync(join(dir, 'encoded.yaml'), workflow(port));
+    const env = { LEDGERFLOW_SECRET_API_TOKEN: TOKEN };
+    for (const args of [['--nats', c.as('engine'), 'engine'], ['--nats', c.as('worker'), 'worker', '--handlers', 'encode.mjs', '--http', '--http-allow', `127.0.0.1:${port}`]]) {
+      const child = spawnCli(args, { cwd: dir, env });
+      procs.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      await waitFor(`the ${args[2]} to start`, () => out.includes(args[2] === 'engine' ? 'engine' : 'worker '), { timeout: 30_000, detail: () => out });
+    }
+    expect((await cli(['--nats', c.as('engine'), 'deploy', 'encoded.yaml'], { cwd: dir })).code).toBe(0);
+    const started = await cli(['--nats', c.as('engine'), 'start', 'encoded_secrets'], { cwd: dir });
+    const runId = started.stdout.trim();
+    const wait = await cli(['--nats', c.as('engine'), 'wait', runId, '--timeout', '60s', '--json'], { cwd: dir });
+    expectNoForm(wait.stdout + wait.stderr, 'wait');
+    expect(JSON.parse(wait.stdout).tasks.call.error.message).toContain(`GET http://127.0.0.1:${port}/404?token=[secret API_TOKEN] answered 404`);
+
+    const history = await cli(['--nats', c.as('engine'), 'history', runId, '--json'], { cwd: dir });
+    expectNoForm(history.stdout, 'history --json');
+    const events = JSON.parse(history.stdout) as { type: string; data: Record<string, any> }[];
+    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'encode')!.data.output).toMatchObject({ base64: '[secret API_TOKEN]', form: '[secret API_TOKEN]', hex: '[secret API_TOKEN]', basic: expect.stringContaining('[secret API_TOKEN]') });
+    const status = await cli(['--nats', c.as('engine'), 'status', runId, '--json'], { cwd: dir });
+    expectNoForm(status.stdout, 'status --json');
+
+    const jsm = await c.jsm();
+    let read = 0;
+    for await (const info of jsm.streams.list()) {
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const m = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => null);
+        if (!m) continue;
+        read++;
+        expectNoForm(Buffer.from(m.data).toString('latin1'), `${info.config.name} #${seq}`);
+      }
+    }
+    expect(read).toBeGreaterThan(5);
+  }, 120_000);
 });
