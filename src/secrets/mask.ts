@@ -141,8 +141,9 @@ export function masker(values: ReadonlyMap<string, string>): Masker {
     }
     return last === 0 ? s : out + s.slice(last);
   };
-  /** The secret a (decoded) piece of text holds in any form, or undefined. */
+  // The same patterns without `g`: exec from the start each time, no lastIndex carried between calls.
   const finders = [caseless, base64, exact].filter((c) => c !== undefined).map((c) => ({ ...c, re: new RegExp(c.re.source, c.re.flags.replace('g', '')) }));
+  /** The secret a (decoded) piece of text holds in any form, or undefined. */
   const held = (s: string): string | undefined => {
     for (const c of finders) {
       const m = c.re.exec(s);
