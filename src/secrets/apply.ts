@@ -2,11 +2,13 @@
  * An attempt's secrets at its edge (the in-process driver, a NATS worker): the values put into the strings the
  * core marked (StartAttempt.secrets, TaskMessage.secrets) when the attempt starts, and every outcome masked
  * before it leaves the edge: an output, an error, a log line, a file written for output_to. A value is
- * replaced by `[secret NAME]` wherever it occurs, in keys and text alike.
+ * replaced by `[secret NAME]` wherever it occurs, in keys and text alike, as written and in the forms it
+ * travels in (URL-encoded, base64, JSON-escaped, hex: mask.ts).
  */
 import { NonRetryableError } from '../errors/index.js';
 import type { SecretSite } from '../expressions/index.js';
 import type { SecretsProvider } from './providers.js';
+import { type Masker, NO_MASK, masker } from './mask.js';
 
 /** The input and command an attempt runs with, its values put in. */
 export interface WithSecrets<C> {
@@ -14,35 +16,6 @@ export interface WithSecrets<C> {
   command: C;
   /** What masks its outcomes: identity when the attempt names no secret. */
   mask: Masker;
-}
-
-export interface Masker {
-  /** A JSON value with every secret's value replaced (new objects; the argument is not changed). */
-  value<T>(v: T): T;
-  text(s: string): string;
-  /** How many values it masks (0: the attempt named no secret). */
-  readonly size: number;
-}
-
-export const NO_MASK: Masker = { value: (v) => v, text: (s) => s, size: 0 };
-
-/** A masker for these name → value pairs (empty values are not masked: they would be everywhere). */
-export function masker(values: ReadonlyMap<string, string>): Masker {
-  // Longest first: a value that contains another is masked whole.
-  const pairs = [...values].filter(([, v]) => v.length > 0).sort((a, b) => b[1].length - a[1].length);
-  if (pairs.length === 0) return NO_MASK;
-  const text = (s: string): string => {
-    let out = s;
-    for (const [name, v] of pairs) if (out.includes(v)) out = out.split(v).join(`[secret ${name}]`);
-    return out;
-  };
-  const value = (v: unknown): unknown => {
-    if (typeof v === 'string') return text(v);
-    if (Array.isArray(v)) return v.map(value);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), value(x)]));
-    return v;
-  };
-  return { text, value: value as <T>(v: T) => T, size: pairs.length };
 }
 
 /** Own properties only, defined rather than assigned: a path can never reach or change a prototype. */
