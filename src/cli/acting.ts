@@ -6,7 +6,7 @@
  * unset), whose level then decides what the
  * command may do (authority/levels.ts).
  */
-import { requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
+import { atLeast, requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { loadUsers, usersFilePath, verifySecret } from '../users/index.js';
 import { defaultActor } from './input-flags.js';
@@ -40,4 +40,21 @@ export async function actingUser(as: string | undefined, env: Readonly<Record<st
 /** Refuses (exit 2, nothing done) what the user's level does not allow; a user no file proved is not judged. */
 export function requireLevel(acting: Acting, action: Action, ctx: ActionContext = {}): void {
   requireAllowed(acting.actor, action, ctx);
+}
+
+/**
+ * Starting a run of `definition`: the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains.
+ * One function for `run`, `start` and the bridge's `@workflow`, so none of them can judge a start differently.
+ */
+export function requireStart(acting: Acting, definition: { id: string; domain?: string | undefined }): void {
+  requireLevel(acting, 'start', { workflowId: definition.id, ...(definition.domain ? { domain: definition.domain } : {}) });
+}
+
+/**
+ * `acting` with no more authority than `level`: what a bridge's inbox acts as (its files act as the bridge's
+ * signed-in user, never above the level the inbox was given), judged then as any command of theirs is.
+ */
+export function atMost(acting: Acting, level: Level): Acting {
+  if (!acting.actor || !acting.level || atLeast(level, acting.level)) return acting;
+  return { ...acting, level, actor: { ...acting.actor, level } };
 }

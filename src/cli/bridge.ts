@@ -1,45 +1,69 @@
 /**
  * `ledgerflow bridge` (docs/bridge.md): CMD.BRIDGE lines (one command a line,
  * `@workflow inventory-validation-v1 target_folder=0UT.3OX`) from standard
- * input, a file, or files dropped in an inbox folder, each answered with one
- * line. On the embedded store: a `@workflow` line's run is started and
- * driven by this process, as `start <id>` drives it (`--detach`: recorded
- * for `serve`); `@approve` and `@cancel` are recorded as the bridge's user
- * (`--as`, default $USER), and a run nobody drives is moved on here.
+ * input, a file, or files dropped in an inbox folder (bridge-inbox.ts), each
+ * answered with one line. On the embedded store: a `@workflow` line's run is
+ * started and driven by this process, as `start <id>` drives it (`--detach`:
+ * recorded for `serve`); `@approve` and `@cancel` are recorded as the bridge's
+ * user, and a run nobody drives is moved on here.
+ *
+ * Who acts is the CLI's question, answered by the CLI's own functions: the
+ * bridge signs in once at its start as `ledgerflow approve --as <user>` does
+ * (acting.ts: the users file, LEDGERFLOW_PASSWORD or the prompt), a
+ * `@workflow` line is judged by `requireStart` as `start` is, and `@approve`
+ * and `@cancel` are taken by `runInput` as `approve` and `cancel` take them, so
+ * a line and its command can never be judged apart (docs/users.md).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { parseLevel, type Level } from '../authority/index.js';
 import { BridgeLineError, parseBridgeLine, type BridgeCommand } from '../bridge/index.js';
 import { LedgerflowError, RunBusyError, UsageError, errorMessage } from '../errors/index.js';
-import { recordInput } from '../executor/index.js';
 import type { Engine } from '../local/index.js';
+import { inert } from '../terminal/index.js';
+import { actingUser, atMost, requireStart, type Acting } from './acting.js';
+import { type Answer, checkInbox, refuseOpenInbox, shownAnswer, watchInbox } from './bridge-inbox.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { driveFlags, engineFor, handlersFor, recordedHandlers } from './drive.js';
 import { EXIT } from './exit.js';
-import { defaultActor } from './input-flags.js';
 import type { Io } from './io.js';
 import { outputFlag } from './output-root.js';
+import { runInput } from './run-inputs.js';
 import { findDefinition } from './start-local.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
-export interface BridgeOpts { inbox?: string; as?: string; json?: boolean; detach?: boolean; handlers?: string }
+export interface BridgeOpts { inbox?: string; inboxLevel?: string; as?: string; json?: boolean; detach?: boolean; handlers?: string }
 
-/** One line's answer: the text printed (or written to a result file) and the same as JSON. */
-interface Answer { ok: boolean; text: string; json: Record<string, unknown> }
+/** The options as commander gives them, checked at the edge: a name is no empty string, a level one of L0–L3. */
+const Options = z.object({
+  inbox: z.string().min(1, '--inbox names a folder').optional(),
+  inboxLevel: z.string().optional().transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const level = parseLevel(v);
+    if (level === null) ctx.addIssue({ code: 'custom', message: `--inbox-level ${v} is not a level: L0, L1, L2 or L3 (docs/users.md)` });
+    return level ?? undefined;
+  }),
+  as: z.string().min(1, '--as names a user').optional(),
+  json: z.boolean().optional(),
+  detach: z.boolean().optional(),
+  handlers: z.string().optional(),
+});
 
-/** How often an inbox is looked at besides its watch (which can miss a change). */
-const INBOX_POLL_MS = 1000;
-/** A file changed more recently than this may still be being written: it is left for a later look. */
-const INBOX_SETTLE_MS = 300;
+function checkedOptions(given: BridgeOpts): z.output<typeof Options> {
+  const r = Options.safeParse(given);
+  if (!r.success) throw new UsageError(`bridge: ${r.error.issues.map((i) => i.message).join('; ')}`, { command: 'bridge' });
+  return r.data;
+}
 
 class Bridge {
   private readonly engine: Engine;
   /** Runs started or moved on here, driven in the background until they settle or wait. */
   private readonly driving = new Set<Promise<unknown>>();
 
-  constructor(g: GlobalOpts, private readonly o: BridgeOpts, private readonly warn: (line: string) => void) {
+  /** `acting`: who the lines act as, signed in once at the bridge's start (for an inbox, no higher than its level). */
+  constructor(private readonly g: GlobalOpts, private readonly o: BridgeOpts, private readonly warn: (line: string) => void, private readonly acting: Acting) {
     this.engine = engineFor(g, { writeOutput: outputFlag(undefined), runCommand: commandRunnerFlag(undefined) });
   }
 
@@ -57,12 +81,13 @@ class Bridge {
       return await this.act(command, lineNo, callerId);
     } catch (err) {
       const code = err instanceof LedgerflowError ? err.code : 'LF_INTERNAL';
-      return { ok: false, text: `line ${lineNo}: error: ${errorMessage(err)}`, json: { line: lineNo, ok: false, command: command.kind, error: { code, message: errorMessage(err) } } };
+      // Refused for who acts (their level, not an approver): the CLI's command would exit 2 for it.
+      const refused = err instanceof LedgerflowError && err.kind === 'permission';
+      return { ok: false, ...(refused ? { refused } : {}), text: `line ${lineNo}: error: ${errorMessage(err)}`, json: { line: lineNo, ok: false, command: command.kind, error: { code, message: errorMessage(err) } } };
     }
   }
 
   private async act(c: BridgeCommand, lineNo: number, callerId?: string): Promise<Answer> {
-    const by = this.o.as ?? defaultActor();
     const ok = (text: string, json: Record<string, unknown>): Answer => ({ ok: true, text: `line ${lineNo}: ok: ${text}`, json: { line: lineNo, ok: true, command: c.kind, ...json } });
     if (c.kind === 'status') {
       const v = await this.engine.status(c.runId);
@@ -73,12 +98,16 @@ class Bridge {
       const input = c.kind === 'approve'
         ? { kind: 'approval' as const, taskId: c.taskId, decision: 'approved' as const, ...(c.comment !== undefined ? { comment: c.comment } : {}) }
         : { kind: 'control' as const, action: 'cancel' as const };
-      const out = await recordInput(this.engine, c.runId, input, { by });
+      // The CLI's own approve and cancel, as the user signed in at the start: the same level, approvers and refusals.
+      const out = await runInput(this.g, c.runId, input, {}, this.acting);
+      const by = out.by;
       if (c.kind === 'approve') this.moveOn(c.runId);
       const what = c.kind === 'approve' ? `approved ${c.taskId} for run ${c.runId} as ${by}` : out.changed ? `cancelled run ${c.runId} as ${by}` : `run ${c.runId} is already ${out.status}: nothing to cancel`;
       return ok(`${what}${out.seq !== null ? ` (event ${out.seq})` : ''}${out.status ? `, ${out.status}` : ''}`, { runId: c.runId, by, changed: out.changed, seq: out.seq, status: out.status });
     }
     const loaded = findDefinition(c.ref);
+    // Judged as `start <id>` judges it, before anything is recorded.
+    requireStart(this.acting, loaded.definition);
     const { handlers, path } = await handlersFor(this.o.handlers, loaded.handlersPath);
     const start = { inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) };
     if (this.o.detach) {
@@ -126,13 +155,19 @@ class Bridge {
   }
 }
 
-export async function bridgeCmd(io: Io, g: GlobalOpts, file: string | undefined, opts: BridgeOpts): Promise<number> {
+export async function bridgeCmd(io: Io, g: GlobalOpts, file: string | undefined, given: BridgeOpts): Promise<number> {
+  const opts = checkedOptions(given);
   if (usesNats(g)) throw new UsageError('bridge runs on the embedded store (--store): over NATS, start deployed workflows with `ledgerflow start --nats`', { option: '--nats' });
   if (file !== undefined && opts.inbox !== undefined) throw new UsageError('bridge reads a file or watches an --inbox folder, not both', { option: '--inbox' });
-  const bridge = new Bridge(g, opts, io.err);
-  const say = (a: Answer) => io.out(opts.json ? JSON.stringify(a.json) : a.text);
-  if (opts.inbox !== undefined) return watchInbox(io, bridge, resolve(opts.inbox), opts);
+  if (opts.inboxLevel !== undefined && opts.inbox === undefined) throw new UsageError('--inbox-level is the level of an --inbox folder\'s files: give --inbox <dir> too', { option: '--inbox-level' });
+  const dir = opts.inbox !== undefined ? resolve(opts.inbox) : undefined;
+  if (dir !== undefined) checkInbox(dir);
+  // Signed in once, before any line is read, as the CLI signs in for approve: refused here (exit 2), nothing done.
+  const user = await actingUser(opts.as);
+  if (dir !== undefined) return watchInbox(io, new Bridge(g, opts, (l) => io.err(inert(l)), inboxActing(io, dir, user, opts.inboxLevel)), dir, opts);
+  const bridge = new Bridge(g, opts, (l) => io.err(inert(l)), user);
   let failed = 0;
+  let refused = false;
   let lineNo = 0;
   const lines = file !== undefined ? readFileSync(file, 'utf8').split('\n') : createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const text of lines) {
@@ -140,76 +175,28 @@ export async function bridgeCmd(io: Io, g: GlobalOpts, file: string | undefined,
     const a = await bridge.answer(text, lineNo);
     if (!a) continue;
     if (!a.ok) failed++;
-    say(a);
+    refused ||= a.refused === true;
+    io.out(shownAnswer(a, opts.json));
   }
   await bridge.settle();
-  return failed > 0 ? EXIT.failed : EXIT.ok;
+  // A line refused for who acts exits as its command would (2); any other line not answered ok, 1.
+  return refused ? EXIT.usage : failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
 /**
- * An inbox: every file dropped in the folder (not a dot file), once it has not changed for INBOX_SETTLE_MS, is taken once: moved to `.processing/`, its lines
- * answered into `<name>.result`, then the file and its result moved to `done/` (every line ok) or `failed/`.
- * A `@workflow` line starts its run under an id made of the file's content and the line's number, so a file taken
- * again after a crash starts nothing twice. Until SIGINT or SIGTERM.
+ * Who an inbox's files act as: the bridge's signed-in user, and with a users file no higher than `--inbox-level`,
+ * which is then required (whoever can drop a file acts so), in a folder only the bridge's account writes.
+ * Without a users file nobody is judged, as for every command: the folder's permissions are the boundary.
  */
-async function watchInbox(io: Io, bridge: Bridge, dir: string, opts: BridgeOpts): Promise<number> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--inbox ${dir} is not a folder: make it, then drop files of bridge lines in it`, { option: '--inbox', dir });
-  const taking = join(dir, '.processing');
-  for (const d of [taking, join(dir, 'done'), join(dir, 'failed')]) mkdirSync(d, { recursive: true });
-  let stopped = false;
-  let wake: () => void = () => undefined;
-  const stop = () => { stopped = true; wake(); };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const watcher = watch(dir, () => wake());
-  io.err(`bridge: watching ${dir} for files of lines (answers in done/ and failed/); Ctrl-C stops`);
-  try {
-    // Files a bridge killed mid-file left behind are taken first (their @workflow lines start nothing twice).
-    for (const name of readdirSync(taking)) await takeFile(bridge, dir, join(taking, name), name, opts, io);
-    while (!stopped) {
-      let settling = false;
-      for (const name of readdirSync(dir).sort()) {
-        if (stopped) break;
-        const path = join(dir, name);
-        const st = statSync(path, { throwIfNoEntry: false });
-        if (name.startsWith('.') || !st?.isFile()) continue;
-        if (Date.now() - st.mtimeMs < INBOX_SETTLE_MS) { settling = true; continue; }
-        const claimed = join(taking, name);
-        try {
-          renameSync(path, claimed);
-        } catch {
-          continue; // another bridge took it first
-        }
-        await takeFile(bridge, dir, claimed, name, opts, io);
-      }
-      await new Promise<void>((r) => { const t = setTimeout(r, settling ? INBOX_SETTLE_MS : INBOX_POLL_MS); wake = () => { clearTimeout(t); r(); }; });
-    }
-  } finally {
-    watcher.close();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+function inboxActing(io: Io, dir: string, user: Acting, level: Level | undefined): Acting {
+  if (!user.actor || !user.level) {
+    if (level !== undefined) throw new UsageError(`--inbox-level ${level} judges nothing without a users file (users.yaml, LEDGERFLOW_USERS): with none, nobody's level is judged (docs/users.md)`, { option: '--inbox-level' });
+    io.err(`bridge: files dropped in ${inert(dir)} act as ${inert(user.name)} (no users file: whoever can write the folder acts so)`);
+    return user;
   }
-  await bridge.settle();
-  return EXIT.ok;
-}
-
-async function takeFile(bridge: Bridge, dir: string, claimed: string, name: string, opts: BridgeOpts, io: Io): Promise<void> {
-  const content = readFileSync(claimed, 'utf8');
-  const digest = createHash('sha256').update(name).update('\0').update(content).digest('hex').slice(0, 20);
-  const answers: string[] = [];
-  let failed = false;
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const a = await bridge.answer(lines[i]!, i + 1, `bridge-${digest}-${i + 1}`);
-    if (!a) continue;
-    failed ||= !a.ok;
-    answers.push(opts.json ? JSON.stringify(a.json) : a.text);
-  }
-  const to = join(dir, failed ? 'failed' : 'done');
-  // Whole or not at all, as the file it answers: written beside, then moved in (a reader never sees half of it).
-  const result = join(to, `${name}.result`);
-  writeFileSync(`${result}.part`, answers.length ? `${answers.join('\n')}\n` : '');
-  renameSync(`${result}.part`, result);
-  renameSync(claimed, join(to, name));
-  io.err(`bridge: ${name}: ${answers.length} line${answers.length === 1 ? '' : 's'} answered → ${failed ? 'failed' : 'done'}/${name}.result`);
+  if (level === undefined) throw new UsageError(`bridge --inbox: whoever can drop a file in ${dir} acts as ${user.name}; say the most such a file may do with --inbox-level <L0–L3> (its lines are judged at the lower of it and ${user.name}'s ${user.level})`, { option: '--inbox-level' });
+  refuseOpenInbox(dir, user.name);
+  const acting = atMost(user, level);
+  io.err(`bridge: files dropped in ${inert(dir)} act as ${inert(user.name)} at ${acting.level} (${user.name} is ${user.level}, --inbox-level ${level}); only this account writes the folder`);
+  return acting;
 }

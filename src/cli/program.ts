@@ -238,8 +238,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./demo.js'), (m, o) => m.demoCmd(io, g(), o)));
   p.command('bridge').argument('[file]', 'a file of lines (default: standard input)')
     .description('CMD.BRIDGE lines (@workflow <id> name=value …, @status <run>, @approve <run> <task> [comment], @cancel <run>), each answered with one line; on the embedded store')
-    .option('--inbox <dir>', 'watch this folder: each file dropped in it is taken once, answered into done/ or failed/ with a .result file beside it')
-    .option('--as <name>', 'who the bridge approves and cancels as (default $USER)')
+    .option('--inbox <dir>', 'watch this folder: each file dropped in it (a link is refused unread) is taken once, answered into done/ or failed/ with a .result file beside it; whoever can drop a file acts as the bridge\'s user')
+    .option('--as <name>', 'who the bridge acts as (default LEDGERFLOW_USER, else $USER); with a users file, signed in once at its start as any command is (LEDGERFLOW_PASSWORD, or asked at a terminal), and each line judged by that user\'s level')
+    .option('--inbox-level <level>', 'with --inbox and a users file (then required): the most a dropped file may do; its lines are judged at the lower of this level and the --as user\'s')
     .option('--detach', 'record the runs @workflow starts and leave them to `ledgerflow serve` (default: drive them here)')
     .option('--handlers <module>', 'handler module for the runs started here (default: each definition\'s handlers: line)')
     .option('--json', 'answer each line as a JSON object')

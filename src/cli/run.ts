@@ -1,6 +1,6 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { secretsFlag } from './secrets-flag.js';
-import { actingUser, requireLevel } from './acting.js';
+import { actingUser, requireLevel, requireStart } from './acting.js';
 import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../errors/index.js';
 import { checkPriority } from '../executor/index.js';
@@ -45,7 +45,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who.
-  else requireLevel(await actingUser(undefined), 'start', { workflowId: loaded.definition.id, ...(loaded.definition.domain ? { domain: loaded.definition.domain } : {}) });
+  else requireStart(await actingUser(undefined), loaded.definition);
   await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
   await useStateFile(g, opts, loaded.definition);

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   LF_TEMPLATE_COLLISION: 'usage',
   LF_QUERY_INVALID: 'usage',
   LF_BRIDGE_LINE: 'usage',
+  LF_BRIDGE_INBOX_FILE: 'usage',
+  LF_BRIDGE_INBOX_OPEN: 'setup',
   LF_PATHS_LIMIT: 'usage',
   LF_HTTP: 'usage',
   LF_UNSUPPORTED_MEDIA_TYPE: 'usage',

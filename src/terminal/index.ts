@@ -4,5 +4,5 @@
  * (progress.ts). The full-screen monitor of `ledgerflow watch` is src/monitor/. This file is the
  * module's only import surface.
  */
-export { inert, inertValue, inertLines } from './inert.js';
+export { inert, inertJson, inertValue, inertLines } from './inert.js';
 export { progressLines, PROGRESS_SYMBOLS } from './progress.js';

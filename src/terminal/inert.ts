@@ -43,3 +43,15 @@ export function inertValue(value: unknown): string {
 export function inertLines(text: string, indent = '  '): string {
   return text.split(/\r?\n/).map((line, i) => `${i > 0 ? indent : ''}${inert(line)}`).join('\n');
 }
+
+/** What JSON.stringify leaves as it is of ACTIVE: C0 it escapes itself, so DEL, C1, the separators and bidi controls. */
+// eslint-disable-next-line no-control-regex
+const ACTIVE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `value` as one line of JSON a terminal cannot act on: the characters JSON.stringify leaves raw (CSI U+009B,
+ * bidi controls) written as `\u009b` escapes, so a reader parsing it gets exactly `value` back.
+ */
+export function inertJson(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(ACTIVE_IN_JSON, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
