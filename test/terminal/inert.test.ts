@@ -1,6 +1,6 @@
 /** inert: what a run supplied, shown as text on a terminal instead of acted on. */
 import { describe, expect, it } from 'vitest';
-import { inert, inertLines, inertValue } from '../../src/terminal/index.js';
+import { inert, inertJson, inertLines, inertValue } from '../../src/terminal/index.js';
 
 describe('inert', () => {
   it('shows newlines, ESC sequences, C1 controls and bidi overrides escaped, on one line', () => {
@@ -21,5 +21,12 @@ describe('inert', () => {
 
   it('inertLines keeps the lines but indents all after the first, each inert', () => {
     expect(inertLines('problems:\n- a\x1b[2J\r\n- b', '  ')).toBe('problems:\n  - a\\x1b[2J\n  - b');
+  });
+
+  it('inertJson: one line of JSON with nothing a terminal acts on, that parses back to the exact value', () => {
+    const value = { message: 'a\x1b]0;t\x07\u009b2J\u202e\u2028b\x7f', n: 1 };
+    const text = inertJson(value);
+    expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e\u2028]/u);
+    expect(JSON.parse(text)).toEqual(value);
   });
 });
