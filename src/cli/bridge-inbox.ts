@@ -115,7 +115,8 @@ export async function watchInbox(io: Io, bridge: LineAnswerer, dir: string, opts
         const path = join(dir, name);
         // lstat: a link is judged as the link it is (takeFile refuses it unread), never as what it points to.
         const st = lstatSync(path, { throwIfNoEntry: false });
-        if (name.startsWith('.') || !st || st.isDirectory()) continue;
+        // The bridge's own done/ and failed/ are never a dropped file, even swapped for a link (realFolder refuses that link).
+        if (name.startsWith('.') || !st || st.isDirectory() || (FOLDERS as readonly string[]).includes(name)) continue;
         if (Date.now() - st.mtimeMs < INBOX_SETTLE_MS) { settling = true; continue; }
         const claimed = join(taking, name);
         try {

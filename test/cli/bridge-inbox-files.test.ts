@@ -4,7 +4,7 @@
  * is never written through (its target unchanged); a line holding terminal escapes is answered escaped, on
  * stdout and in the result file. Real CLI processes on the embedded store (docs/bridge.md#an-inbox-folder).
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
@@ -84,5 +84,36 @@ describe('bridge --inbox: what a dropper cannot make it read or write', () => {
     const json = await cli(['--store', 'store', 'bridge', '--json'], { cwd, stdin: line });
     expect(json.stdout.trimEnd()).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/u);
     expect(JSON.parse(json.stdout).error.message).toBe('a run id is letters, digits, _ and - only, not "ab\x1b]0;owned\x07\u009b2Jcd\u202e"');
+  }, 60_000);
+
+  it('a hard link to a file outside is refused unread; done/ replaced by a link gets nothing written through it', async () => {
+    const cwd = tempDir('lf-bridge-hardlink-');
+    const outside = join(cwd, 'elsewhere');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'users.yaml'), 'users:\n  alice: { level: L0, password: scrypt$15$8$1$HARD-SECRET }\n');
+    const inbox = join(cwd, 'inbox');
+    mkdirSync(inbox);
+    const child = spawnCli(['--store', 'store', 'bridge', '--inbox', 'inbox', '--detach'], { cwd });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await waitFor('the bridge watching', () => stderr.includes('watching'), { timeout: 20_000 });
+      linkSync(join(outside, 'users.yaml'), join(inbox, 'hard.txt'));
+      await waitFor('the hard link answered', () => existsSync(join(inbox, 'failed', 'hard.txt.result')), { timeout: 20_000 });
+      expect(readFileSync(join(inbox, 'failed', 'hard.txt.result'), 'utf8')).toContain('hard.txt has other names (a hard link to a file kept elsewhere): nothing of it was read');
+      // done/ swapped for a link to a folder outside while the bridge runs: the next good file's answer does not land there.
+      rmSync(join(inbox, 'done'), { recursive: true });
+      symlinkSync(outside, join(inbox, 'done'));
+      drop(inbox, 'ok.txt', '# a comment: every line ok\n');
+      await waitFor('the file refused its answer', () => stderr.includes('ok.txt: not answered'), { timeout: 20_000 });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await closed).toBe(0);
+    expect(stderr).toContain('is a symbolic link: the bridge writes only into a folder of its own there');
+    expect(readdirSync(outside)).toEqual(['users.yaml']);
+    expect(existsSync(join(inbox, '.processing', 'ok.txt'))).toBe(true); // kept for the next start
+    expect(readFileSync(join(inbox, 'failed', 'hard.txt.result'), 'utf8') + stderr).not.toContain('HARD-SECRET');
   }, 60_000);
 });
