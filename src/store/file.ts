@@ -7,6 +7,7 @@
  * re-reading bytes already read, and is checked against the file's inode and size on every use. follow() is
  * file-follow.ts.
  */
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
@@ -317,7 +318,7 @@ export class FileEventStore implements EventStore {
   private async keepTorn(runId: string, path: string, from: number, to: number): Promise<void> {
     const file = this.tornFileOf(runId);
     try {
-      const src = await open(path, 'r');
+      const src = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW); // never a link's target (jsonl.ts)
       let bytes: Buffer;
       try {
         bytes = await readAt(src, from, to - from);

@@ -7,7 +7,7 @@
  * StoreError naming file and line, never skipped, because skipping would
  * silently rewrite a run's history.
  */
-import { close as closeFd, open as openFd, read as readFd } from 'node:fs';
+import { close as closeFd, constants, open as openFd, read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Commit, EventEnvelope } from '../events/index.js';
@@ -15,6 +15,24 @@ import { parseStoredCommit } from './common.js';
 import { CorruptRunError } from '../errors/index.js';
 
 const NL = 0x0a;
+
+/**
+ * Run logs are opened without following a symbolic link: `runs/<id>.jsonl` planted as a link to a file outside
+ * the store (a users file, a key) would otherwise be read, and its first bytes quoted in the corrupt-log error that
+ * `status`, `list` and the dashboard show. The writer refuses links the same way (open-logs.ts).
+ */
+const READ_NO_LINK = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/** A link where a run log should be: corrupt, said without reading a byte of what it points to. */
+function linkRefused(err: unknown, path: string, runId: string): unknown {
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'ELOOP') return err;
+  const reason = 'a symbolic link, not a run log: left unread (the store reads and writes no link; put the run file itself there, or remove the link)';
+  return new CorruptRunError(`${path}: corrupt run log: ${reason}`, runId, path, reason, { file: path });
+}
+
+async function openLog(path: string, runId: string): Promise<FileHandle> {
+  return open(path, READ_NO_LINK).catch((err: unknown) => { throw linkRefused(err, path, runId); });
+}
 
 /** Where a reader is in a run file; advanced only past complete lines. */
 export interface Cursor {
@@ -86,7 +104,7 @@ export async function readAt(fh: FileHandle, pos: number, len: number): Promise<
  */
 export async function readNew(path: string, cursor: Cursor, size: number, runId: string): Promise<{ commits: Commit[]; partial: boolean }> {
   if (size <= cursor.offset) return { commits: [], partial: false };
-  const fh = await open(path, 'r');
+  const fh = await openLog(path, runId);
   try {
     const buf = await readAt(fh, cursor.offset, size - cursor.offset);
     return consume(buf, cursor, path, runId);
@@ -108,7 +126,7 @@ const closeP = promisify(closeFd);
  */
 export async function readPrefix(path: string, size: number, ino: number, runId: string): Promise<Commit[]> {
   if (size <= 0) return [];
-  const fd = await openP(path, 'r');
+  const fd = await openP(path, READ_NO_LINK).catch((err: unknown) => { throw linkRefused(err, path, runId); });
   let buf = Buffer.alloc(size);
   try {
     let got = 0;
@@ -133,7 +151,7 @@ const TAIL_BYTES = 64 * 1024;
  * null when the file holds no complete line yet.
  */
 export async function readEnds(path: string, runId: string): Promise<{ first: EventEnvelope; last: EventEnvelope } | null> {
-  const fh = await open(path, 'r');
+  const fh = await openLog(path, runId);
   try {
     const { size } = await fh.stat();
     // A small log is read whole, once; still only its first and last lines are parsed, as of a large one (parsing
