@@ -103,6 +103,7 @@ export const ERROR_CODES = {
   LF_TRIGGER_GATES_UNAVAILABLE: 'setup',
   // A service that did not answer
   LF_STORE: 'unavailable',
+  LF_REQUESTS_FULL: 'unavailable',
   LF_NATS_ERROR: 'unavailable',
   LF_NATS_TIMEOUT: 'unavailable',
   LF_REPLY_LOST: 'unavailable',

@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect, domainOf, isNoResponders as noRespondersWithin, jetstream } from '../../store/index.js';
 import type { z } from 'zod';
 import { toStoreError } from '../../store/jetstream/codec.js';
-import { errorMessage, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
+import { errorMessage, LedgerflowError, natsFailure, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
 import { credentials } from '../transport/index.js';
 
 /**
@@ -123,6 +123,9 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
     }
     return listening ? await listening.next : null;
   } catch (err) {
+    // A full request stream (its bounds: LF_REQUESTS) or a full server is said as such, never as the client's words alone.
+    const full = fullness(err, safeSubject(p.subject));
+    if (full) throw full;
     // Through a station's leaf node the client says no responders inside a JetStreamNotEnabled: the hub's JetStream is out of reach.
     const domain = domainOf(nc);
     const noStream = isNoResponders(err) || (domain !== undefined && noRespondersWithin(err));
@@ -130,4 +133,18 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   } finally {
     await nc.close();
   }
+}
+
+/** The stream refused the message for its own bounds (discard new), or the server's store is full; null otherwise. */
+export function fullness(err: unknown, subject: string): LedgerflowError | null {
+  const message = errorMessage(err);
+  if (/^lf\.(starts|deploys|limits)\./.test(subject) && /maximum (bytes|messages) exceeded/i.test(message)) {
+    return new LedgerflowError('LF_REQUESTS_FULL', `the engines' request queue (LF_REQUESTS) is full: no engine has taken what waits there (one is down or far behind, or someone floods it); nothing was recorded. Start an engine, or try again once the engines have caught up (${message})`, {});
+  }
+  const nats = natsFailure(err);
+  return nats?.code === 'LF_NATS_STORAGE_FULL' ? new LedgerflowError(nats.code, nats.message, {}) : null;
+}
+
+function safeSubject(subject: () => string): string {
+  try { return subject(); } catch { return ''; }
 }
