@@ -69,6 +69,23 @@ async function settledCount(storeDir: string): Promise<number> {
   }
 }
 
+/**
+ * `ledgerflow serve` on the store (docs/serve.md) until every one of `runs` runs COMPLETED, then stopped; then every
+ * log holds only its own run's events and `replay --all` reads and replays every run.
+ */
+async function serveToTheEnd(p: { dir: string; storeDir: string }, runs: number): Promise<void> {
+  const serve = spawnCli(['--store', p.storeDir, 'serve', '--json', '--handlers', 'handlers.mjs'], { cwd: p.dir });
+  procs.push(serve);
+  serve.stdout!.resume(); // read, or its notices fill the pipe and it cannot exit
+  serve.stderr!.resume();
+  await waitFor('serve drove every run to its end', async () => (await settledCount(p.storeDir)) === runs, { timeout: 120_000, interval: 250 });
+  serve.kill('SIGTERM');
+  await waitFor('serve stopped', () => serve.exitCode !== null);
+  expect((await foreignLines(p.storeDir)).foreign).toEqual([]);
+  const replay = await cli(['--store', p.storeDir, 'replay', '--all'], { cwd: p.dir });
+  expect([replay.code, replay.stderr]).toEqual([0, expect.not.stringMatching(/could not be read|corrupt/)]);
+}
+
 /** How many runs have started the task (their log has its attempt). */
 async function atTask(storeDir: string, taskId: string): Promise<number> {
   const runs = join(storeDir, 'runs');
@@ -90,17 +107,7 @@ describe('hundreds of runs at once on the embedded store, with kills', () => {
     expect(await settledCount(p.storeDir)).toBe(0); // killed mid-way: serve has every run to take over
     writeFileSync(join(p.dir, 'release'), '');
 
-    const serve = spawnCli(['--store', p.storeDir, 'serve', '--json', '--handlers', 'handlers.mjs'], { cwd: p.dir });
-    procs.push(serve);
-    serve.stdout!.resume(); // read, or its notices fill the pipe and it cannot exit
-    serve.stderr!.resume();
-    await waitFor('serve drove every run to its end', async () => (await settledCount(p.storeDir)) === 300, { timeout: 120_000, interval: 250 });
-    serve.kill('SIGTERM');
-    await waitFor('serve stopped', () => serve.exitCode !== null);
-
-    expect((await foreignLines(p.storeDir)).foreign).toEqual([]);
-    const replay = await cli(['--store', p.storeDir, 'replay', '--all'], { cwd: p.dir });
-    expect([replay.code, replay.stderr]).toEqual([0, expect.not.stringMatching(/could not be read|corrupt/)]);
+    await serveToTheEnd(p, 300);
   }, 240_000);
 
   it('a process allowed 48 descriptors drives 300 runs at once: a commit that fails lands nowhere, and resume completes every run', async () => {
@@ -111,15 +118,6 @@ describe('hundreds of runs at once on the embedded store, with kills', () => {
     expect(out()).toMatch(/^done /m);
     expect((await foreignLines(p.storeDir)).foreign).toEqual([]);
     // What ran out of descriptors is left unsettled, as after a kill: serve (with the usual limit) finishes it.
-    const serve = spawnCli(['--store', p.storeDir, 'serve', '--json', '--handlers', 'handlers.mjs'], { cwd: p.dir });
-    procs.push(serve);
-    serve.stdout!.resume(); // read, or its notices fill the pipe and it cannot exit
-    serve.stderr!.resume();
-    await waitFor('serve drove every run to its end', async () => (await settledCount(p.storeDir)) === 300, { timeout: 120_000, interval: 250 });
-    serve.kill('SIGTERM');
-    await waitFor('serve stopped', () => serve.exitCode !== null);
-    expect((await foreignLines(p.storeDir)).foreign).toEqual([]);
-    const replay = await cli(['--store', p.storeDir, 'replay', '--all'], { cwd: p.dir });
-    expect([replay.code, replay.stderr]).toEqual([0, expect.not.stringMatching(/could not be read|corrupt/)]);
+    await serveToTheEnd(p, 300);
   }, 240_000);
 });
