@@ -14,6 +14,9 @@
  * 3. done as the engine user, as `start`, `retry` and `deploy` do it with
  *    the engine's credentials (RunCommits, the registry), run.started
  *    recording who asked (`source.by`); the engines are kicked to drive it.
+ *    A request taken again finds its run and is answered "existing"; a run
+ *    under its id that it did not start (another person's, another
+ *    workflow's) is refused, LF_RUN_ID_TAKEN, and not kicked (request-owner.ts).
  *
  * A refusal (its level, a workflow not deployed, an input or definition that
  * does not validate, a run that cannot be retried) records nothing, is told
@@ -31,6 +34,7 @@ import type { JetStreamEventStore } from '../../store/index.js';
 import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type LimitsVerdict, type StartVerdict } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
+import { ownExisting } from './request-owner.js';
 
 export interface RequestsOptions {
   store: JetStreamEventStore;
@@ -136,17 +140,20 @@ export class Requests {
 
   private async start({ sender, body }: Inbound['start']): Promise<StartVerdict> {
     const commits = new RunCommits({ store: this.o.store });
-    const by = this.o.sendersProven() ? { by: sender } : {};
+    const by: { by?: string } = this.o.sendersProven() ? { by: sender } : {};
     if ('retryOf' in body) {
       this.judge(sender, 'control');
-      let existing = await this.o.store.lastSeq(body.runId) > 0;
+      // Taken twice (an engine that died after the start): the retry is there. A run under the id that is not
+      // this sender's retry of this run is refused, untouched (request-owner.ts).
+      const own = { by: by.by, retryOf: body.retryOf, what: 'retry request' };
+      let existing = await ownExisting(this.o.store, body.runId, own);
       if (!existing) {
         try {
           await commits.beginRetry(body.retryOf, { runId: body.runId, ...by }, false);
         } catch (err) {
-          // Taken twice (an engine that died after the start): the run is there; anything else is the retry's refusal.
+          // Anything but a run written under the id meanwhile is the retry's refusal.
           if (!(await this.o.store.lastSeq(body.runId) > 0)) throw err;
-          existing = true;
+          existing = await ownExisting(this.o.store, body.runId, own);
         }
       }
       return this.started(commits, body.runId, existing, sender);
@@ -161,11 +168,14 @@ export class Requests {
     const opts = { inputFromStrings: body.inputFromStrings ?? false, ...(body.priority !== undefined ? { priority: body.priority } : {}), ...(this.o.sendersProven() ? { source: { by: sender } } : {}) };
     if (body.id !== undefined) {
       const started = await commits.startRun(definition, body.input, { ...opts, runId: body.id, ...(body.idReuse ? { idReuse: body.idReuse } : {}) });
+      // The id's run returned only to whoever started it (the same request, or the same person again): another's is refused.
+      if (started.existing) await ownExisting(this.o.store, started.runId, { workflowId: definition.id, by: by.by, what: 'start request' });
       return this.started(commits, started.runId, started.existing, sender, definition);
     }
     const runId = body.runId ?? newRunId(this.o.now());
-    // Exactly this id, once: a request taken again (its engine died after the start) starts nothing more.
-    const existing = await this.o.store.lastSeq(runId) > 0;
+    // Exactly this id, once: a request taken again (its engine died after the start) starts nothing more; a run
+    // under the id that this request did not start (another person's, another workflow's) is refused, untouched.
+    const existing = await ownExisting(this.o.store, runId, { workflowId: definition.id, by: by.by, what: 'start request' });
     if (!existing) await commits.start(definition, body.input, { ...opts, runId });
     return this.started(commits, runId, existing, sender, definition);
   }
@@ -178,7 +188,9 @@ export class Requests {
     this.o.stats.starts++;
     const status: WorkflowStatus = view.status;
     this.o.log(`run ${runId} (${view.workflowId}) ${existing ? 'existed already' : 'started'} for ${sender}${view.retryOf ? ` (a retry of run ${view.retryOf.runId})` : ''}`);
-    return { accepted: true, runId, workflowId: definition?.id ?? view.workflowId, version: definition?.version ?? view.version, status, ...(existing ? { existing: true as const } : {}) };
+    // An existing run is answered as it is (its version may be older than the one the request resolved to).
+    const of = existing || !definition ? { workflowId: view.workflowId, version: view.version } : { workflowId: definition.id, version: definition.version };
+    return { accepted: true, runId, ...of, status, ...(existing ? { existing: true as const } : {}) };
   }
 
   /** As ClusterClient.kick: a start's and an admission's kick written once (message ids), an input's each time. */
