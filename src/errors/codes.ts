@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   LF_UNSUPPORTED_TASK_TYPE: 'usage',
   LF_DEAD_LETTER_NOT_REPLAYABLE: 'usage',
   LF_TEMPLATE_COLLISION: 'usage',
+  LF_IMPORT_TOO_DEEP: 'usage',
   LF_QUERY_INVALID: 'usage',
   LF_BRIDGE_LINE: 'usage',
   LF_BRIDGE_INBOX_FILE: 'usage',

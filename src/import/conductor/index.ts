@@ -5,9 +5,11 @@
  */
 import { errorMessage } from '../../errors/index.js';
 import type { Refusal } from './context.js';
+import { ConductorTooDeepError, conductorTooDeep } from './depth.js';
 import { convertWorkflow, type ImportedDefinition, type ImportOptions } from './workflow.js';
 
 export type { Refusal } from './context.js';
+export { ConductorTooDeepError, type TooDeepAt } from './depth.js';
 export type { ImportedDefinition, ImportOptions } from './workflow.js';
 export { httpTaskSupported } from './types.js';
 
@@ -18,7 +20,10 @@ export interface ConductorFileImport {
   refusals: Refusal[];
 }
 
-/** Imports the text of one Conductor JSON file: a WorkflowDef, or a list of them. */
+/**
+ * Imports the text of one Conductor JSON file: a WorkflowDef, or a list of them. A file nested deeper than a
+ * definition may be is not read further: ConductorTooDeepError (a usage error), thrown before anything recurses.
+ */
 export function importConductor(text: string, file: string, options: ImportOptions = {}): ConductorFileImport {
   let json: unknown;
   try {
@@ -26,6 +31,8 @@ export function importConductor(text: string, file: string, options: ImportOptio
   } catch (err) {
     return { file, definitions: [], refusals: [{ task: '(file)', type: 'file', why: `not JSON: ${errorMessage(err)}` }] };
   }
+  const deep = conductorTooDeep(json);
+  if (deep !== null) throw new ConductorTooDeepError(file, deep);
   const defs = Array.isArray(json) ? json : [json];
   const definitions: ImportedDefinition[] = [];
   const refusals: Refusal[] = [];
