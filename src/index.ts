@@ -27,6 +27,7 @@ export { QueryError, RecordGapError } from './query/index.js';
 export { EventTypeFileError } from './triggers/index.js';
 export { BridgeLineError } from './bridge/index.js';
 export { CommandError, HttpTaskError } from './handlers/index.js';
+export { ConductorTooDeepError } from './import/conductor/depth.js';
 
 // Definitions
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MONITORING_METRICS, type MonitoringMetric, type Definition, type TaskDef } from './definition/index.js';
