@@ -17,7 +17,8 @@ import { credentials } from '../../src/cluster/transport/index.js';
 import { connect, jetstream } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import type { NatsServer } from '../helpers/nats.js';
+import { usersNatsServer } from '../helpers/authority.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -64,13 +65,7 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
     dir = tempDir('lf-nats-start-taken-');
     writeFileSync(join(dir, 'review.yaml'), REVIEW);
     writeFileSync(join(dir, 'other.yaml'), OTHER);
-    for (const [name, level] of USERS) {
-      const r = await cli(['users', 'add', name, '--level', level, '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
-      expect(r.code, r.stderr).toBe(0);
-    }
-    expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
-    writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
-    server = await startNatsServer({ config: join(dir, 'nats.conf') });
+    server = await usersNatsServer(dir, USERS);
     const deployed = await as('engine', ['deploy', 'review.yaml', 'other.yaml']);
     expect(deployed.code, deployed.stderr).toBe(0);
     const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });

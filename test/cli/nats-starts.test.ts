@@ -17,7 +17,8 @@ import { credentials } from '../../src/cluster/transport/index.js';
 import { connect, jetstream } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import type { NatsServer } from '../helpers/nats.js';
+import { usersNatsServer } from '../helpers/authority.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { natsBackend } from '../../src/server/nats.js';
@@ -63,13 +64,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     dir = tempDir('lf-nats-starts-');
     writeFileSync(join(dir, 'stock-count.yaml'), STOCK_COUNT);
     writeFileSync(join(dir, 'payroll.yaml'), PAYROLL);
-    for (const [name, level] of USERS) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
-      expect(r.code, r.stderr).toBe(0);
-    }
-    expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
-    writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
-    server = await startNatsServer({ config: join(dir, 'nats.conf') });
+    server = await usersNatsServer(dir, USERS);
     // The engine user deploys directly, as before (and so makes the streams).
     const deployed = await as('engine', ['deploy', 'payroll.yaml']);
     expect(deployed.code, deployed.stderr).toBe(0);

@@ -13,7 +13,8 @@ import { credentials, REQUESTS_LIMITS } from '../../src/cluster/transport/index.
 import { connect, jetstream, jetstreamManager } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import type { NatsServer } from '../helpers/nats.js';
+import { usersNatsServer } from '../helpers/authority.js';
 import { killLeftovers } from '../helpers/processes.js';
 
 const REVIEW = `workflow:
@@ -35,13 +36,7 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
   beforeAll(async () => {
     dir = tempDir('lf-requests-flood-');
     writeFileSync(join(dir, 'stock-count.yaml'), REVIEW);
-    for (const [name, level] of USERS) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
-      expect(r.code, r.stderr).toBe(0);
-    }
-    expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
-    writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
-    server = await startNatsServer({ config: join(dir, 'nats.conf') });
+    server = await usersNatsServer(dir, USERS);
     expect((await as('engine', ['deploy', 'stock-count.yaml'])).code).toBe(0);
     admin = new ClusterClient(url('engine'));
   }, 60_000);

@@ -1,3 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { cli } from './cli.js';
+import { startNatsServer, type NatsServer } from './nats.js';
+
 /** docs/users.md's own workflow, as the authority tests write it (its domain and the Commander's review). */
 export const STOCK_COUNT = `workflow:
   id: stock-count
@@ -9,3 +15,18 @@ export const STOCK_COUNT = `workflow:
 
 /** The same workflow in another domain (finance): an inventory Station OPS may not start it. */
 export const PAYROLL = STOCK_COUNT.replace('stock-count', 'payroll').replace('domain: inventory', 'domain: finance');
+
+/**
+ * A nats-server whose users come from a users file, as docs/users.md sets one up: each person added with
+ * `users add <name> --level <L> --password-stdin` (password `pw-<name>`; an L2 given `--domains inventory`),
+ * `users nats-conf --out ledgerflow-users.conf`, and a nats.conf that includes it.
+ */
+export async function usersNatsServer(dir: string, users: readonly (readonly [string, string])[]): Promise<NatsServer> {
+  for (const [name, level] of users) {
+    const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+    expect(r.code, r.stderr).toBe(0);
+  }
+  expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
+  writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
+  return startNatsServer({ config: join(dir, 'nats.conf') });
+}
