@@ -150,10 +150,10 @@ export async function benchList(o: { say: (l: string) => void; fmt: (n: number, 
     say(`  file store (${fmt(runs)} run files written in ${fmt(writeMs / 1000, 1)} s; ${fmt(warm.total)} match):`);
     say(`    baseline readdir + stat of every run file   ${fmt(baselineMs)} ms`);
     say(`    before (listRuns: first and last line, no records)  ${fmt(oldListMs)} ms = ${fmt(oldListMs / baselineMs, 1)}× baseline`);
-    say(`    cold (no index/runs.json: every run read and folded)  ${fmt(coldMs)} ms = ${fmt(coldMs / baselineMs, 1)}× baseline`);
+    say(`    cold (no index/runs.jsonl: every run read and folded)  ${fmt(coldMs)} ms = ${fmt(coldMs / baselineMs, 1)}× baseline`);
     say(`      cold before readStatted (each file stat'ed again, its .torn looked for, read through a FileHandle)  best of 2 ${fmt(coldBefore.ms)} ms (${coldBefore.runsMs.map((x) => fmt(x)).join(', ')}), CPU ${fmt(coldBefore.cpuMs)} ms`);
     say(`      cold after (readStatted: the index's stat, one open/read/close)  best of 2 ${fmt(coldAfter.ms)} ms (${coldAfter.runsMs.map((x) => fmt(x)).join(', ')}), CPU ${fmt(coldAfter.cpuMs)} ms: before/after ${fmt(coldBefore.ms / coldAfter.ms, 2)}× wall, ${fmt(coldBefore.cpuMs / coldAfter.cpuMs, 2)}× CPU`);
-    say(`    warm (runs.json read, every file stat'ed, none re-read)  ${fmt(warmMs)} ms = ${fmt(warmMs / baselineMs, 1)}× baseline (cache ${fmt(cacheBytes / 1e6, 1)} MB)`);
+    say(`    warm (runs.jsonl read, every file stat'ed, none re-read)  ${fmt(warmMs)} ms = ${fmt(warmMs / baselineMs, 1)}× baseline (cache ${fmt(cacheBytes / 1e6, 1)} MB)`);
     say(`    warm in the same process (records in memory, every file stat'ed)  ${fmt(liveMs)} ms = ${fmt(liveMs / baselineMs, 1)}× baseline`);
     apiLine('page of the runs API from a long-lived index (live: runs/ watched, nothing stat\'ed per query)', api, baselineMs);
   } finally {

@@ -113,7 +113,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .addOption(new Option('--workflow-version <n>').hideHelp())
     .option('--json', 'print every figure as JSON (the same as GET /api/definitions/<workflow>/stats)')
     .action(act(() => import('./stats.js'), (m, workflow: string, o) => m.statsCmd(io, g(), workflow, o)));
-  p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.json); progress on stderr')
+  p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.jsonl); progress on stderr')
     .option('--json', 'print { index, runs, corrupt, ms } as JSON')
     .action(act(() => import('./reindex.js'), (m, o) => m.reindexCmd(io, g(), o)));
   p.command('history').argument('<runId>', 'run id').description('the audit trail: every event of the run').option('--json')

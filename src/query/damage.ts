@@ -6,7 +6,7 @@
  * the log no longer holds was removed afterwards. Such a log is reported
  * (status, list, history warn) and never driven or written to again: folded
  * as it is, it would look like a crash, and its completed work would run
- * again. The file store's index (`<store>/index/runs.json`) is the witness; a
+ * again. The file store's index (`<store>/index/runs.jsonl`) is the witness; a
  * store without one (memory, JetStream: its index follows the stream) has
  * none, and a deleted index forgets what it saw (`reindex` accepts the log
  * as it is).
@@ -17,7 +17,7 @@ import { RunLogDamagedError } from '../errors/index.js';
 // The adapter's own file, not the store's index: that loads the JetStream adapter (nats) too, which a check of files never needs.
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
-import { readRecorded, type Recorded } from './file-index.js';
+import { cacheFileIn, readRecorded, type Recorded } from './cache-lines.js';
 import { JournalWitness } from './journal-witness.js';
 import type { DamagedLog } from './port.js';
 
@@ -33,7 +33,7 @@ export class LogWitness {
   private readonly journal: JournalWitness | null;
 
   constructor(private readonly store: EventStore, storeDir?: string) {
-    this.index = store instanceof FileEventStore ? join(storeDir ?? store.dir, 'index', 'runs.json') : null;
+    this.index = store instanceof FileEventStore ? cacheFileIn(join(storeDir ?? store.dir, 'index')) : null;
     this.journal = store instanceof FileEventStore ? journalWitness(store, storeDir) : null;
   }
 

@@ -1,5 +1,5 @@
 /**
- * The run index of the file store: `<store>/index/runs.json`, a cache of each
+ * The run index of the file store: `<store>/index/runs.jsonl`, a cache of each
  * run's record keyed by its file's size, mtime and inode. A query stats every
  * run file and re-reads only the ones that changed; the cache is written back
  * (atomically: a new file renamed over the old) when anything did. Never
@@ -13,62 +13,41 @@
  * when the directory changed, a stat of the runs not settled), and a full
  * stat sweep every `sweepMs` the rest. Its queries answer from memory.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
-import { RUN_ID_PATTERN, SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
+import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
 import { storeIoError } from '../store/io-errors.js';
-import type { DamagedLog, RunIndexOptions } from './port.js';
+import { ColdRecords } from './cold-records.js';
 import { HeldRunIndex } from './held-index.js';
+import { cacheFileIn, loadCache as readCache, saveCache as writeCache, type CacheEntry, type Recorded } from './cache-lines.js';
+import type { DamagedLog, RunIndexOptions } from './port.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
-import { RunRecordSchema } from './record-schema.js';
+import { RecordSet, slimOf, type HeldRecord, type SlimRecord } from './record-set.js';
 
 /**
- * 2: a run's agents include who reported its attempts' outcomes (2026-11-26); a cache of 1 is rebuilt from the logs.
- * 3: records hold search attributes (`search`, `searchTypes`); a cache of 2 is rebuilt from the logs.
+ * Run files stat'ed in one go, between two turns of the event loop. A stat
+ * here is synchronous: 100,000 took 0.4 s so against 1.5–2.7 s through the
+ * thread pool (each a round trip), and a slice of them holds the loop ~3 ms.
  */
-const CACHE_VERSION = 3;
-/** Files stat'ed at once, and run files read and folded at once (a pool: one slow file does not hold the others). */
-const STAT_CONCURRENCY = 64;
+const STAT_SLICE = 512;
+/** Run files read and folded at once (a pool: one slow file does not hold the others). */
 const READ_CONCURRENCY = 32;
 /** A follower writes the cache back at most this often (it is 70 MB at 100,000 runs): and when it closes. */
 const SAVE_EVERY_MS = 10 * 60_000;
 /** Watch events are gathered this long: a burst of appends to one run is read once. */
 const WATCH_DEBOUNCE_MS = 25;
 
-interface Entry {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-  record: RunRecord | null;
-  corrupt: { file: string; reason: string } | null;
-  /**
-   * The log is shorter than this index once recorded it (damage.ts): what it
-   * recorded, kept until the log reaches that event again or `reindex`
-   * forgets it. Absent when the log is whole.
-   */
-  damaged?: Recorded;
-}
-/** The last event (and the status it led to) this index recorded of a run. */
-export interface Recorded { seq: number; status: WorkflowStatus }
 interface Stat { runId: string; size: number; mtimeMs: number; ino: number }
-
-const CacheFileSchema = z.object({
-  version: z.literal(CACHE_VERSION),
-  runs: z.record(z.string(), z.object({
-    size: z.number(), mtimeMs: z.number(), ino: z.number(),
-    record: RunRecordSchema.nullable(), corrupt: z.object({ file: z.string(), reason: z.string() }).nullable(),
-    damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
-  })),
-});
 
 interface Following { watcher: FSWatcher | null; timers: NodeJS.Timeout[]; pending: Set<string>; flush: NodeJS.Timeout | null; dirMtimeMs: number }
 
 export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: string }> {
-  private entries: Map<string, Entry> | null = null;
+  private entries: Map<string, CacheEntry> | null = null;
+  /** Settled records on disk (the cache loaded, and a private spill): the set keeps their slim rows. */
+  private readonly cold: ColdRecords;
   private readonly corrupt = new Map<string, { file: string; reason: string }>();
   /** Runs whose log is shorter than this index recorded it, told to `onDamaged` at every query. */
   private readonly damaged = new Map<string, DamagedLog>();
@@ -85,7 +64,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
 
   constructor(private readonly store: FileEventStore, opts: RunIndexOptions & { storeDir?: string } = {}) {
     super(store, opts);
-    this.cacheFile = join(opts.storeDir ?? store.dir, 'index', 'runs.json');
+    const indexDir = join(opts.storeDir ?? store.dir, 'index');
+    this.cacheFile = cacheFileIn(indexDir);
+    this.cold = new ColdRecords(indexDir, (err) => this.warn(storeIoError(`cannot keep settled records on disk in ${indexDir}`, err, {}, '; they are kept in memory instead')));
+    this.set = new RecordSet(this.cold);
   }
 
   protected corruptRuns(): Iterable<CorruptRun> {
@@ -101,6 +83,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     this.listeners.clear();
     this.unfollow();
     await this.serial(async () => { if (this.dirty && this.entries) await this.saveCache(this.entries); });
+    this.cold.close();
   }
 
   /** Live or subscribed: the records held (built once, then followed). Else: every file stat'ed now. */
@@ -207,7 +190,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       for (const id of runIds ?? []) if (!entries.has(id)) wanted.add(id);
       for (const id of this.tracked.keys()) wanted.add(id);
       for (const id of this.corrupt.keys()) wanted.add(id);
-      for (const [id, e] of entries) if (e.record && !SETTLED_STATUSES.includes(e.record.status)) wanted.add(id);
+      for (const h of this.set.values()) if (!SETTLED_STATUSES.includes(h.status)) wanted.add(h.runId);
       look = [...wanted];
     }
     await this.update(look);
@@ -226,28 +209,27 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   private async update(runIds: string[]): Promise<void> {
     const entries = (this.entries ??= await this.loadCache());
     const stale: Stat[] = [];
-    await pool(runIds, STAT_CONCURRENCY, async (runId) => {
-      let st;
-      try {
-        st = await stat(join(this.store.runsDir, `${runId}.jsonl`));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        this.drop(runId); // deleted
-        return;
+    for (let i = 0; i < runIds.length; i += STAT_SLICE) {
+      if (i > 0) await new Promise((r) => setImmediate(r)); // a slice at a time: requests are answered between slices
+      for (const runId of runIds.slice(i, i + STAT_SLICE)) {
+        const st = statSync(join(this.store.runsDir, `${runId}.jsonl`), { throwIfNoEntry: false });
+        if (!st) { this.drop(runId); continue; } // deleted
+        const had = entries.get(runId);
+        if (!had || had.size !== st.size || had.mtimeMs !== st.mtimeMs || had.ino !== st.ino) stale.push({ runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
       }
-      const had = entries.get(runId);
-      if (!had || had.size !== st.size || had.mtimeMs !== st.mtimeMs || had.ino !== st.ino) stale.push({ runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
-    });
+    }
     const records: RunRecord[] = [];
     await pool(stale, READ_CONCURRENCY, async (s) => {
-      const e = await this.readEntry(s, entries.get(s.runId));
-      if (!e) { this.drop(s.runId); return; }
       const had = entries.get(s.runId);
+      const held = this.set.held(s.runId);
+      const got = await this.readEntry(s, had, held);
+      if (!got) { this.drop(s.runId); return; }
+      const { entry: e, record } = got;
       // What this index recorded of the run before: a log that no longer reaches it lost events (damage.ts).
-      const recorded = recordedOf(had);
-      if (e.record && recorded && e.record.lastSeq < recorded.seq) {
+      const recorded = recordedOf(had, held);
+      if (record && recorded && record.lastSeq < recorded.seq) {
         e.damaged = recorded;
-        this.damaged.set(s.runId, damageOf(s.runId, recorded, e.record.lastSeq, this.cacheFile, this.store.runsDir));
+        this.damaged.set(s.runId, damageOf(s.runId, recorded, record.lastSeq, this.cacheFile, this.store.runsDir));
       } else this.damaged.delete(s.runId);
       entries.set(s.runId, e);
       this.dirty = true;
@@ -255,7 +237,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       this.corrupt.delete(s.runId);
       // A file replaced (another inode) or cut short holds a shorter log: its record replaces the old one whatever its seq.
       if (had && (had.ino !== s.ino || e.damaged)) this.set.delete(s.runId);
-      if (e.record) records.push(e.record);
+      if (record) records.push(record);
     });
     // Many at once (a build): sorted once; a few (a follower's look): each put in its place.
     const changed = records.length > 64 ? this.set.putAll(records) : records.filter((r) => this.set.put(r));
@@ -278,13 +260,13 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
    * seq: folding its whole log again would give the same record); any other
    * is folded from its whole log.
    */
-  private async readEntry(s: Stat, had: Entry | undefined): Promise<Entry | null> {
-    const base = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+  private async readEntry(s: Stat, had: CacheEntry | undefined, held: HeldRecord | undefined): Promise<{ entry: CacheEntry; record: RunRecord | null } | null> {
+    const entry: CacheEntry = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, corrupt: null };
     try {
       const events = await this.store.readStatted(s.runId, s);
       if (events.length === 0) return null; // empty or removed: not a run
       let run: TrackedRun | null = null;
-      const t = had?.ino === s.ino ? this.tracked.get(s.runId) ?? settledRun(had, s) : undefined;
+      const t = had?.ino === s.ino ? this.tracked.get(s.runId) ?? this.settledRun(had, held, s) : undefined;
       // A log that ends before the run followed here was cut short: folded again from what it holds.
       if (t && events.at(-1)!.seq >= t.record.lastSeq) {
         try {
@@ -296,93 +278,91 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       run ??= track(events);
       if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
       else this.tracked.delete(s.runId);
-      return { ...base, record: run.record, corrupt: null };
+      return { entry, record: run.record };
     } catch (err) {
-      if (err instanceof CorruptRunError) { this.tracked.delete(s.runId); return { ...base, record: null, corrupt: { file: err.where, reason: err.reason } }; }
+      if (err instanceof CorruptRunError) { this.tracked.delete(s.runId); return { entry: { ...entry, corrupt: { file: err.where, reason: err.reason } }, record: null }; }
       throw err;
     }
   }
 
-  private async loadCache(): Promise<Map<string, Entry>> {
-    let text: string;
+  /** A settled run's kept record, to continue when its file (the same one) only grew: nothing is folded for it any more. */
+  private settledRun(had: CacheEntry | undefined, held: HeldRecord | undefined, s: Stat): TrackedRun | undefined {
+    if (!held || !had || s.size < had.size || !SETTLED_STATUSES.includes(held.status)) return undefined;
+    const record = this.set.get(held.runId);
+    return record && { record, compiled: null, snapshot: null, hash: '' };
+  }
+
+  /** The cache read a line at a time: each settled record kept as its slim row, its text left in the cache file (held open). */
+  private async loadCache(): Promise<Map<string, CacheEntry>> {
+    const entries = new Map<string, CacheEntry>();
+    const held: HeldRecord[] = [];
+    const file = this.cold.adopt();
+    let fd: number | null;
     try {
-      text = await readFile(this.cacheFile, 'utf8');
+      fd = await readCache(this.cacheFile, (l) => {
+        entries.set(l.id, l.entry);
+        const r = l.record;
+        if (l.settled) held.push(slimOf(l.record, this.cold.ref(file, l.at, l.len)));
+        else if (l.record) held.push(l.record);
+        else if (l.entry.corrupt) this.corrupt.set(l.id, l.entry.corrupt);
+        if (r && l.entry.damaged) this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
+      });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.cacheFailed('read', err);
-      return new Map();
+      fd = null;
+      this.cacheFailed('read', err);
     }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      raw = null; // a damaged cache is rebuilt from the run files, as a missing one is
+    if (fd === null) {
+      this.cold.unadopt(file);
+      this.corrupt.clear();
+      this.damaged.clear();
+      return new Map(); // no cache (or a damaged one): rebuilt from the run files, as a missing one is
     }
-    const parsed = CacheFileSchema.safeParse(raw);
-    const entries = parsed.success ? new Map(Object.entries(parsed.data.runs) as [string, Entry][]) : new Map<string, Entry>();
-    const records: RunRecord[] = [];
-    for (const [id, e] of entries) {
-      if (e.record) records.push(e.record);
-      else if (e.corrupt) this.corrupt.set(id, e.corrupt);
-      if (e.record && e.damaged) this.damaged.set(id, damageOf(id, e.damaged, e.record.lastSeq, this.cacheFile, this.store.runsDir));
-    }
-    this.set.putAll(records);
+    this.cold.opened(file, fd);
+    this.set.putAll(held);
     return entries;
   }
 
-  /** Never fails a query: a cache that cannot be written (a disk full) is warned about once, kept dirty, and its partial file removed. */
-  private async saveCache(entries: Map<string, Entry>): Promise<void> {
-    const tmp = `${this.cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  /**
+   * Writes the cache a line at a time, settled records copied from where they
+   * are kept; then refers to them in the new file, so the spill and the old
+   * cache are let go. Never fails a query: a cache that cannot be written (a
+   * disk full) is warned about once and kept dirty.
+   */
+  private async saveCache(entries: Map<string, CacheEntry>): Promise<void> {
     this.dirty = false;
+    const placed: [string, number, number][] = [];
     try {
-      await mkdir(join(this.cacheFile, '..'), { recursive: true });
-      await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, runs: Object.fromEntries(entries) }));
-      await rename(tmp, this.cacheFile); // readers see the old cache or the new one, never half of one
+      await mkdir(dirname(this.cacheFile), { recursive: true });
+      const fd = await writeCache(this.cacheFile, this.lines(entries), (id, at, len) => { if (this.set.coldRef(id)) placed.push([id, at, len]); });
+      const file = this.cold.adopt();
+      for (const [id, at, len] of placed) this.set.repoint(id, this.cold.ref(file, at, len));
+      this.cold.opened(file, fd); // closed at once if no settled record is kept slim
     } catch (err) {
       this.dirty = true; // a later save (a follower's, or close) tries again
-      await unlink(tmp).catch(() => undefined);
       this.cacheFailed('write', err);
+    }
+  }
+
+  /** Each run's cache line: its entry and its record's JSON text (from disk for a settled run kept slim). */
+  private *lines(entries: Map<string, CacheEntry>): Generator<[string, CacheEntry, string | null]> {
+    for (const [id, e] of entries) {
+      const ref = this.set.coldRef(id);
+      const held = ref ? null : this.set.held(id);
+      const text = ref ? this.cold.text(ref) : held ? JSON.stringify(held) : null;
+      yield [id, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, corrupt: e.corrupt, ...(e.damaged ? { damaged: e.damaged } : {}) }, e.corrupt ? null : text];
     }
   }
 }
 
 /** The furthest this index recorded a run: its record, or what it kept of a log since cut short. */
-function recordedOf(e: Entry | undefined): Recorded | null {
-  if (!e?.record) return e?.damaged ?? null;
-  const r: Recorded = { seq: e.record.lastSeq, status: e.record.status };
-  return e.damaged && e.damaged.seq > r.seq ? e.damaged : r;
+function recordedOf(e: CacheEntry | undefined, held: HeldRecord | undefined): Recorded | null {
+  if (!held) return e?.damaged ?? null;
+  const r: Recorded = { seq: held.lastSeq, status: held.status };
+  return e?.damaged && e.damaged.seq > r.seq ? e.damaged : r;
 }
 
 function damageOf(runId: string, recorded: Recorded, foundSeq: number, index: string, runsDir: string): DamagedLog {
   return { runId, recordedSeq: recorded.seq, recordedStatus: recorded.status, foundSeq, index, file: join(runsDir, `${runId}.jsonl`) };
-}
-
-/**
- * What the cache file at `cacheFile` recorded of each run (null: no cache, or
- * one that does not parse): how far each log reached when it was last read.
- */
-export async function readRecorded(cacheFile: string): Promise<Map<string, Recorded> | null> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(cacheFile, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return null;
-    throw err;
-  }
-  const parsed = CacheFileSchema.safeParse(raw);
-  if (!parsed.success) return null;
-  const out = new Map<string, Recorded>();
-  for (const [id, e] of Object.entries(parsed.data.runs)) {
-    const r = recordedOf(e as Entry);
-    if (r) out.set(id, r);
-  }
-  return out;
-}
-
-/** A settled run's cached record, to continue when its file (the same one) only grew: nothing is folded for it any more. */
-function settledRun(had: Entry | undefined, s: Stat): TrackedRun | undefined {
-  const r = had?.record;
-  if (!r || !had || s.size < had.size || !SETTLED_STATUSES.includes(r.status)) return undefined;
-  return { record: r, compiled: null, snapshot: null, hash: '' };
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */
@@ -392,4 +372,5 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
-export type { CorruptRun };
+export type { CorruptRun, Recorded, SlimRecord };
+export { readRecorded } from './cache-lines.js';

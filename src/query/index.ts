@@ -1,7 +1,7 @@
 /**
  * Run records and queries: the public surface of src/query. Records and
  * matching are pure (record.ts, query.ts); the index adapters are the edge:
- * memory (folded in memory), file (`<store>/index/runs.json`) and JetStream
+ * memory (folded in memory), file (`<store>/index/runs.jsonl`) and JetStream
  * (KV LF_RUNS_INDEX, kept by the engines' projection; `reindex` rebuilds it).
  */
 import { FileEventStore, JetStreamEventStore, type EventStore } from '../store/index.js';

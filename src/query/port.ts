@@ -51,7 +51,7 @@ export interface RunIndexOptions {
   /** File store: how often a follower stats every run file, for changes the watch and the cheap look missed (default 300 000 ms). */
   sweepMs?: number;
   /**
-   * File store: told once when the index's cache (`<store>/index/runs.json`)
+   * File store: told once when the index's cache (`<store>/index/runs.jsonl`)
    * cannot be read or written (a disk full, a read-only directory); queries
    * answer from the run files all the same. Default: process.emitWarning.
    */

@@ -214,7 +214,7 @@ export function searchTypesOf(records: Iterable<RunRecord>, into = new Map<strin
   return into;
 }
 
-export function addSearchTypes(r: RunRecord, into: Map<string, Set<SearchType>>): void {
+export function addSearchTypes(r: Pick<RunRecord, 'searchTypes'>, into: Map<string, Set<SearchType>>): void {
   if (!r.searchTypes) return;
   for (const [k, t] of Object.entries(r.searchTypes)) {
     const had = into.get(k);
@@ -222,7 +222,7 @@ export function addSearchTypes(r: RunRecord, into: Map<string, Set<SearchType>>)
   }
 }
 
-function whereHolds(r: RunRecord, c: WhereClause): boolean {
+function whereHolds(r: Matchable, c: WhereClause): boolean {
   const v = r.search?.[c.name];
   if (v === undefined) return false; // a run without the attribute meets no condition on it, not even !=
   const want = operand(c, r.searchTypes?.[c.name] ?? 'string');
@@ -251,7 +251,10 @@ function timeOf(value: string, now: number): string | null | 'too long' {
 }
 
 /** Whether a record passes every filter of the query (paging aside). */
-export function matches(r: RunRecord, q: RunQuery): boolean {
+/** What `matches` reads of a record: all but its task table, result line and waiting list (a settled run's slim row has these). */
+export type Matchable = Pick<RunRecord, 'runId' | 'workflowId' | 'status' | 'startedAt' | 'trigger' | 'agents' | 'search' | 'searchTypes'> & { outputText?: string | null };
+
+export function matches(r: Matchable, q: RunQuery): boolean {
   if (q.workflow !== undefined && r.workflowId !== q.workflow) return false;
   if (q.status !== undefined && r.status !== q.status) return false;
   if (q.runId !== undefined && !r.runId.startsWith(q.runId)) return false;
@@ -318,14 +321,14 @@ export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: Run
 }
 
 /** pageOfOrdered as a sink (`add` each matching row in order, then `page`), for a caller's own loop. */
-export function newPager(q: RunQuery, order: RunOrder): { add(r: RunRecord): void; page(): RunPage } {
+export function newPager<T extends { startedAt: string; runId: string } = RunRecord>(q: RunQuery, order: RunOrder): { add(r: T): void; page(): Omit<RunPage, 'runs'> & { runs: T[] } } {
   const sign = order === 'oldest' ? 1 : -1;
   const limit = q.limit ?? Number.POSITIVE_INFINITY;
   let total = 0;
   if (q.before !== undefined) {
     const at = positionOf(q.before, order);
     // The rows before the position come first: keep the last `limit` of them (cut in halves, not one shift per row).
-    let kept: RunRecord[] = [];
+    let kept: T[] = [];
     let earlier = 0;
     let later = false;
     return {
@@ -343,7 +346,7 @@ export function newPager(q: RunQuery, order: RunOrder): { add(r: RunRecord): voi
     };
   }
   const after = q.cursor !== undefined ? positionOf(q.cursor, order) : null;
-  const runs: RunRecord[] = [];
+  const runs: T[] = [];
   let earlier = false;
   let more = false;
   return {

@@ -30,6 +30,12 @@ export const RunRecordSchema = RunHeaderSchema.extend({
   searchTypes: z.record(z.string(), z.enum(SEARCH_TYPES)).optional(),
 }) satisfies z.ZodType<RunRecord>;
 
+/** What a settled run's slim row holds (record-set.ts): checked when the index cache is read; the whole record when it is read back. */
+export const SlimFieldsSchema = RunRecordSchema.pick({
+  runId: true, workflowId: true, version: true, status: true, startedAt: true, lastSeq: true,
+  parent: true, trigger: true, agents: true, search: true, searchTypes: true,
+});
+
 export const StoredTrackedSchema = z.object({
   record: RunRecordSchema,
   definitionHash: z.string().min(1),

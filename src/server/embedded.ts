@@ -73,7 +73,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
   const undriven = undrivenMarks(storeDir, service);
-  // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
+  // Built now, not at the first page: at 100,000 runs a build without runs.jsonl reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
   const definitions = async (): Promise<DefinitionVersion[]> => {

@@ -106,7 +106,7 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       const run = await cli(['--store', store, 'run', file, '--json'], { cwd: dir, env });
       expect(run.code, run.stderr).toBe(0);
       const { runId } = JSON.parse(run.stdout);
-      expect(existsSync(join(store, 'index', 'runs.json'))).toBe(false);
+      expect(existsSync(join(store, 'index', 'runs.jsonl'))).toBe(false);
       // Cut by hand after its first commit: the settle and two tasks' work are lost.
       const log = join(store, 'runs', `${runId}.jsonl`);
       truncateSync(log, readFileSync(log, 'utf8').indexOf('\n') + 1);

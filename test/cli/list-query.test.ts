@@ -76,7 +76,7 @@ describe('ledgerflow list with filters', () => {
     const before = (await list('--json')).rows;
     const r = await cli(['--store', store, 'reindex', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ index: join(store, 'index', 'runs.json'), runs: 3, corrupt: [] });
+    expect(JSON.parse(r.stdout)).toMatchObject({ index: join(store, 'index', 'runs.jsonl'), runs: 3, corrupt: [] });
     expect(r.stderr).toMatch(/reindex: 3 runs/);
     expect((await list('--json')).rows).toEqual(before);
   });

@@ -1,5 +1,5 @@
 /**
- * The file store's run index: records from `<store>/index/runs.json` for run
+ * The file store's run index: records from `<store>/index/runs.jsonl` for run
  * files that did not change, re-read for those that did; deleting or damaging
  * the cache changes no result; a corrupt run is reported at every query.
  */
@@ -33,6 +33,17 @@ async function seeded() {
 
 const byId = (rs: RunRecord[]) => Object.fromEntries(rs.map((r) => [r.runId, r]));
 
+/** Marks a run's record in the cache (one JSON line a run): a cache hit shows the mark, a read of its log would not. */
+function markCached(cacheFile: string, runId: string): void {
+  const lines = readFileSync(cacheFile, 'utf8').split('\n').map((l) => {
+    if (!l.startsWith(`{"id":${JSON.stringify(runId)},`)) return l;
+    const line = JSON.parse(l);
+    line.record.result = 'FROM THE CACHE';
+    return JSON.stringify(line);
+  });
+  writeFileSync(cacheFile, lines.join('\n'));
+}
+
 describe('file run index', () => {
   it('re-reads only run files that changed: a run that moved on is up to date, an unchanged one comes from the cache', async () => {
     const { dir, store, runs } = await seeded();
@@ -41,14 +52,12 @@ describe('file run index', () => {
     const first = await index.query({});
     expect(first.total).toBe(3);
     expect(byId(first.runs)['run-done']).toEqual(recordOf(runs.done.flat()));
-    const cacheFile = join(dir, 'index', 'runs.json');
+    const cacheFile = join(dir, 'index', 'runs.jsonl');
     expect(existsSync(cacheFile)).toBe(true);
     await index.close();
 
     // Mark the unchanged run's cached record: a cache hit shows the mark, a re-read would not.
-    const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    cache.runs['run-done'].record.result = 'FROM THE CACHE';
-    writeFileSync(cacheFile, JSON.stringify(cache));
+    markCached(cacheFile, 'run-done');
     await appendCommits(store, runs.approved, 2);
 
     const again = openRunIndex({ store });
@@ -62,12 +71,18 @@ describe('file run index', () => {
   it('gives the same records with the cache deleted or damaged, and filters them by the query', async () => {
     const { dir, store } = await seeded();
     const records = (await openRunIndex({ store }).query({})).runs;
-    const cacheFile = join(dir, 'index', 'runs.json');
+    const cacheFile = join(dir, 'index', 'runs.jsonl');
     rmSync(cacheFile);
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
     writeFileSync(cacheFile, '{"version":1,"runs":{"run-done":{"size":"oops"');
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
-    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).version).toBe(3); // written again whole, at the version of now
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8').split('\n')[0]!).version).toBe(4); // written again whole, at the version of now
+    // One damaged line costs that run a read of its log, not the others their cache.
+    markCached(cacheFile, 'run-done');
+    writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace(/^(\{"id":"run-failed".{20}).*$/m, '$1'));
+    const again = byId((await openRunIndex({ store }).query({})).runs);
+    expect(again['run-done']!.result).toBe('FROM THE CACHE');
+    expect(again['run-failed']).toEqual(byId(records)['run-failed']);
     const failed = await openRunIndex({ store }).query({ status: 'FAILED' });
     expect(failed.runs.map((r) => r.runId)).toEqual(['run-failed']);
   });
@@ -96,7 +111,7 @@ describe('file run index', () => {
     for (let i = 0; i < 2; i++) {
       const damaged: DamagedLog[] = [];
       const page = await openRunIndex({ store, onDamaged: (d) => damaged.push(d) }).query({});
-      expect(damaged).toEqual([{ runId: 'run-done', recordedSeq: last, recordedStatus: 'COMPLETED', foundSeq: runs.done[0]!.at(-1)!.seq, index: join(dir, 'index', 'runs.json'), file: log }]);
+      expect(damaged).toEqual([{ runId: 'run-done', recordedSeq: last, recordedStatus: 'COMPLETED', foundSeq: runs.done[0]!.at(-1)!.seq, index: join(dir, 'index', 'runs.jsonl'), file: log }]);
       expect(byId(page.runs)['run-done']).toMatchObject({ status: 'RUNNING', lastSeq: runs.done[0]!.at(-1)!.seq });
     }
     await waitFor('the live index to see the cut', async () => { damagedLive.length = 0; await liveWitness.query({}); return damagedLive.length === 1; });
@@ -106,10 +121,8 @@ describe('file run index', () => {
   it('continues a settled run whose log only grew (a notification noted after it settled) from its cached record, folding nothing again', async () => {
     const { dir, store, runs } = await seeded();
     await openRunIndex({ store }).query({});
-    const cacheFile = join(dir, 'index', 'runs.json');
-    const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    cache.runs['run-failed'].record.result = 'FROM THE CACHE';
-    writeFileSync(cacheFile, JSON.stringify(cache));
+    const cacheFile = join(dir, 'index', 'runs.jsonl');
+    markCached(cacheFile, 'run-failed');
     const last = runs.failed.flat().at(-1)!;
     const note = { ...last, seq: last.seq + 1, time: new Date(Date.parse(last.time) + 5000).toISOString(), type: 'notification.sent',
       data: { id: `run-failed/${last.seq}/FAILED`, on: 'FAILED', seq: last.seq, target: 'nats:lf.notify.x.failed', attempts: 1, stateTime: last.time } } as EventEnvelope;

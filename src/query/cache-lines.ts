@@ -1,0 +1,251 @@
+/**
+ * The file store's index cache, `<store>/index/runs.jsonl`: a first line
+ * `{"version":4}`, then one line a run: its file's size, mtime and inode, and
+ * its record (or why its log is corrupt), the record last on the line. Read
+ * and written a line at a time, never whole: at 100,000 runs the file is
+ * 70 MB, and a reader that parsed it in one piece (the format before, one
+ * JSON object in `runs.json`) held it three times over at once.
+ *
+ * A reader keeps the file open and refers to each record's bytes in it
+ * (cold-records.ts) instead of keeping the record; a writer writes a new file
+ * and renames it over the old one, so a reader holding the old one still
+ * reads what it referred to. A line that does not parse or check is skipped
+ * (its run is read from its log again); a file of another version is no cache.
+ */
+import { close as closeCb, open as openCb, read as readCb, write as writeCb } from 'node:fs';
+import { rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
+import type { RunRecord } from './record.js';
+import { RunRecordSchema, SlimFieldsSchema } from './record-schema.js';
+import type { SlimFields } from './record-set.js';
+
+/**
+ * 2: a run's agents include who reported its attempts' outcomes (2026-11-26).
+ * 3: records hold search attributes (`search`, `searchTypes`).
+ * 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time.
+ * A cache of an earlier version is rebuilt from the logs.
+ */
+export const CACHE_VERSION = 4;
+/** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
+export const cacheFileIn = (indexDir: string): string => join(indexDir, 'runs.jsonl');
+const OLD_CACHE = 'runs.json';
+/** Bytes read, or gathered before a write, at once. */
+const CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+/** What precedes a line's record: the first `"record":` of a line is its key (no string holds an unescaped quote, and the keys before it are fixed). */
+const RECORD_KEY = Buffer.from('"record":');
+// Numeric descriptors, not FileHandles: a reader keeps the file open for its records (cold-records.ts closes it by number).
+const openFd = promisify(openCb);
+const readFd = promisify(readCb);
+const writeFd = promisify(writeCb);
+export const closeFd = promisify(closeCb);
+
+/** The last event (and the status it led to) this index recorded of a run. */
+export interface Recorded { seq: number; status: WorkflowStatus }
+
+/** A run's line without its record. */
+export interface CacheEntry {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  corrupt: { file: string; reason: string } | null;
+  /**
+   * The log is shorter than this index once recorded it (damage.ts): what it
+   * recorded, kept until the log reaches that event again or `reindex`
+   * forgets it. Absent when the log is whole.
+   */
+  damaged?: Recorded;
+}
+
+const EntrySchema = z.object({
+  id: z.string().min(1),
+  size: z.number(), mtimeMs: z.number(), ino: z.number(),
+  corrupt: z.object({ file: z.string(), reason: z.string() }).nullable(),
+  damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
+});
+/** A run not settled: its whole record (kept whole, it changes). */
+const LineSchema = EntrySchema.extend({ record: RunRecordSchema.nullable() });
+/** A settled run: what its slim row holds (the whole record is checked when it is read back: 40% of a load was checking it here). */
+const SettledLineSchema = EntrySchema.extend({ record: SlimFieldsSchema });
+const RecordedLineSchema = z.object({
+  id: z.string().min(1),
+  damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
+  record: z.object({ lastSeq: z.number(), status: WorkflowStatus }).nullable(),
+});
+
+/** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
+export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & ({ settled: false; record: RunRecord | null } | { settled: true; record: SlimFields });
+
+/**
+ * Reads the cache a line at a time, giving each line that checks to `onLine`.
+ * Returns the file, still open (the caller refers to record texts in it and
+ * closes it), or null when there is no cache of this version.
+ */
+export async function loadCache(file: string, onLine: (line: LoadedLine) => void): Promise<number | null> {
+  const fh = await openOrNull(file);
+  if (fh === null) return null;
+  let first = true;
+  let ok = true;
+  try {
+    await eachLine(fh, (line, at) => {
+      if (first) {
+        first = false;
+        ok = versionOf(line) === CACHE_VERSION;
+        return ok;
+      }
+      const raw = parseJson(line);
+      const settled = isSettled(raw);
+      const got = (settled ? SettledLineSchema : LineSchema).safeParse(raw);
+      if (!got.success) return true; // a damaged line: that run is read from its log again
+      const { id, record } = got.data;
+      // Field by field: every entry shares one hidden class (a rest pattern gave each its own).
+      const entry: CacheEntry = { size: got.data.size, mtimeMs: got.data.mtimeMs, ino: got.data.ino, corrupt: got.data.corrupt };
+      if (got.data.damaged) entry.damaged = got.data.damaged;
+      // The record's bytes: after its key, up to the line's closing brace.
+      const start = line.indexOf(RECORD_KEY) + RECORD_KEY.length;
+      const place = { id, entry, at: at + start, len: line.length - 1 - start };
+      onLine(settled ? { ...place, settled, record: record as SlimFields } : { ...place, settled, record: record as RunRecord | null });
+      return true;
+    });
+  } catch (err) {
+    await closeFd(fh);
+    throw err;
+  }
+  if (first || !ok) { await closeFd(fh); return null; }
+  return fh;
+}
+
+/**
+ * Writes a new cache from `lines` (each entry with its record's JSON text, or
+ * null) and renames it over the old one; removes a cache of versions 1–3.
+ * `onPlaced` is told where each record's text lies in the new file, before the
+ * rename: a caller re-points its references once `saveCache` returns the file,
+ * still open for reading.
+ */
+export async function saveCache(file: string, lines: Iterable<[string, CacheEntry, string | null]>, onPlaced: (id: string, at: number, len: number) => void): Promise<number> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fh = await openFd(tmp, 'wx+', 0o644);
+  try {
+    let chunk: Buffer[] = [];
+    let chunkBytes = 0;
+    let written = 0;
+    const put = (b: Buffer) => { chunk.push(b); chunkBytes += b.length; };
+    const flush = async () => {
+      const all = Buffer.concat(chunk, chunkBytes);
+      let done = 0;
+      while (done < all.length) done += (await writeFd(fh, all, done, all.length - done, written + done)).bytesWritten;
+      written += all.length;
+      chunk = [];
+      chunkBytes = 0;
+    };
+    put(Buffer.from(`${JSON.stringify({ version: CACHE_VERSION })}\n`));
+    for (const [id, entry, record] of lines) {
+      const head = Buffer.from(`${JSON.stringify({ id, ...entry }).slice(0, -1)},"record":`);
+      const body = Buffer.from(record ?? 'null');
+      if (record !== null) onPlaced(id, written + chunkBytes + head.length, body.length);
+      put(head);
+      put(body);
+      put(Buffer.from('}\n'));
+      if (chunkBytes >= CHUNK) await flush();
+    }
+    await flush();
+    await rename(tmp, file); // readers see the old cache or the new one, never half of one
+  } catch (err) {
+    await closeFd(fh);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await rm(join(file, '..', OLD_CACHE), { force: true });
+  return fh;
+}
+
+/**
+ * What the cache at `file` recorded of each run (null: no cache of this
+ * version): how far each log reached when it was last read.
+ */
+export async function readRecorded(file: string): Promise<Map<string, Recorded> | null> {
+  const out = new Map<string, Recorded>();
+  const fh = await loadLines(file, (got) => {
+    const r: Recorded | null = got.record ? { seq: got.record.lastSeq, status: got.record.status } : null;
+    const best = r && got.damaged && got.damaged.seq > r.seq ? got.damaged : r ?? got.damaged ?? null;
+    if (best) out.set(got.id, best);
+  });
+  if (fh === null) return null;
+  await closeFd(fh);
+  return out;
+}
+
+async function openOrNull(file: string): Promise<number | null> {
+  try {
+    return await openFd(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function loadLines(file: string, onLine: (got: z.infer<typeof RecordedLineSchema>) => void): Promise<number | null> {
+  const fh = await openOrNull(file);
+  if (fh === null) return null;
+  let first = true;
+  let ok = true;
+  await eachLine(fh, (line) => {
+    if (first) { first = false; ok = versionOf(line) === CACHE_VERSION; return ok; }
+    const got = parseLine(line, RecordedLineSchema);
+    if (got) onLine(got);
+    return true;
+  }).catch(async (err: unknown) => { await closeFd(fh); throw err; });
+  if (first || !ok) { await closeFd(fh); return null; }
+  return fh;
+}
+
+/** Each whole line of the file with its first byte's offset, until `fn` says stop. A last line with no newline (a torn write) is not given. */
+async function eachLine(fd: number, fn: (line: Buffer, at: number) => boolean): Promise<void> {
+  let carry: Buffer = Buffer.alloc(0);
+  let carryAt = 0;
+  let pos = 0;
+  const buf = Buffer.allocUnsafe(CHUNK);
+  for (;;) {
+    const { bytesRead } = await readFd(fd, buf, 0, CHUNK, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+    let from = 0;
+    for (let nl = data.indexOf(NEWLINE, from); nl >= 0; nl = data.indexOf(NEWLINE, from)) {
+      if (!fn(data.subarray(from, nl), carryAt + from)) return;
+      from = nl + 1;
+    }
+    carryAt += from;
+    carry = Buffer.from(data.subarray(from)); // copied: `buf` is read into again
+  }
+}
+
+function versionOf(line: Buffer): number | null {
+  try {
+    const v = (JSON.parse(line.toString('utf8')) as { version?: unknown }).version;
+    return typeof v === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseJson(line: Buffer): unknown {
+  try {
+    return JSON.parse(line.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function isSettled(raw: unknown): boolean {
+  const status = (raw as { record?: { status?: unknown } } | null)?.record?.status;
+  return typeof status === 'string' && (SETTLED_STATUSES as readonly string[]).includes(status);
+}
+
+function parseLine<S extends z.ZodType>(line: Buffer, schema: S): z.infer<S> | null {
+  const parsed = schema.safeParse(parseJson(line));
+  return parsed.success ? parsed.data : null;
+}
