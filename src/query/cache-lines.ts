@@ -37,6 +37,7 @@ const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 /** What precedes a line's record: the first `"record":` of a line is its key (no string holds an unescaped quote, and the keys before it are fixed). */
 const RECORD_KEY = Buffer.from('"record":');
+const CLOSE = Buffer.from('}');
 // Numeric descriptors, not FileHandles: a reader keeps the file open for its records (cold-records.ts closes it by number).
 const openFd = promisify(openCb);
 const readFd = promisify(readCb);
@@ -70,11 +71,35 @@ const EntrySchema = z.object({
 const LineSchema = EntrySchema.extend({ record: RunRecordSchema.nullable() });
 /** A settled run: what its slim row holds (the whole record is checked when it is read back: 40% of a load was checking it here). */
 const SettledLineSchema = EntrySchema.extend({ record: SlimFieldsSchema });
-const RecordedLineSchema = z.object({
+/**
+ * A line's head: its entry and, before the record, the record's last seq,
+ * status and end (null without a record). What the log witness and `serve`'s
+ * first scan read: parsed without the record (a tenth of the bytes).
+ */
+const HeadSchema = z.object({
   id: z.string().min(1),
+  size: z.number(), mtimeMs: z.number(), ino: z.number(),
   damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
-  record: z.object({ lastSeq: z.number(), status: WorkflowStatus }).nullable(),
+  seq: z.number().nullable(), status: WorkflowStatus.nullable(), completedAt: z.string().nullable(),
 });
+
+/** A run the cache recorded settled, with the identity of its file then (size, mtime, inode): settled still if the file is the same. */
+export interface RecordedSettled { runId: string; status: WorkflowStatus; completedAt: string | null; size: number; mtimeMs: number; ino: number }
+
+/**
+ * The runs the cache at `file` recorded settled, whole logs only (none cut
+ * short since); empty without a cache of this version. What `serve` learns
+ * at start without reading 100,000 logs (service/candidates.ts).
+ */
+export async function readSettled(file: string): Promise<RecordedSettled[]> {
+  const out: RecordedSettled[] = [];
+  const fh = await loadLines(file, (got) => {
+    if (got.status === null || got.damaged || !SETTLED_STATUSES.includes(got.status)) return;
+    out.push({ runId: got.id, status: got.status, completedAt: got.completedAt, size: got.size, mtimeMs: got.mtimeMs, ino: got.ino });
+  });
+  if (fh !== null) await closeFd(fh);
+  return out;
+}
 
 /** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
 export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & ({ settled: false; record: RunRecord | null } | { settled: true; record: SlimFields });
@@ -143,7 +168,8 @@ export async function saveCache(file: string, lines: Iterable<[string, CacheEntr
     };
     put(Buffer.from(`${JSON.stringify({ version: CACHE_VERSION })}\n`));
     for (const [id, entry, record] of lines) {
-      const head = Buffer.from(`${JSON.stringify({ id, ...entry }).slice(0, -1)},"record":`);
+      const h = headOf(record);
+      const head = Buffer.from(`${JSON.stringify({ id, ...entry, seq: h.seq, status: h.status, completedAt: h.completedAt }).slice(0, -1)},"record":`);
       const body = Buffer.from(record ?? 'null');
       if (record !== null) onPlaced(id, written + chunkBytes + head.length, body.length);
       put(head);
@@ -169,7 +195,7 @@ export async function saveCache(file: string, lines: Iterable<[string, CacheEntr
 export async function readRecorded(file: string): Promise<Map<string, Recorded> | null> {
   const out = new Map<string, Recorded>();
   const fh = await loadLines(file, (got) => {
-    const r: Recorded | null = got.record ? { seq: got.record.lastSeq, status: got.record.status } : null;
+    const r: Recorded | null = got.seq !== null && got.status !== null ? { seq: got.seq, status: got.status } : null;
     const best = r && got.damaged && got.damaged.seq > r.seq ? got.damaged : r ?? got.damaged ?? null;
     if (best) out.set(got.id, best);
   });
@@ -187,14 +213,23 @@ async function openOrNull(file: string): Promise<number | null> {
   }
 }
 
-async function loadLines(file: string, onLine: (got: z.infer<typeof RecordedLineSchema>) => void): Promise<number | null> {
+/** The head fields of a record's JSON text, read without parsing it whole: they are at its start (record.ts builds it in that order) or found by a parse. */
+function headOf(record: string | null): { seq: number | null; status: string | null; completedAt: string | null } {
+  if (record === null) return { seq: null, status: null, completedAt: null };
+  const r = JSON.parse(record) as { lastSeq: number; status: string; completedAt: string | null };
+  return { seq: r.lastSeq, status: r.status, completedAt: r.completedAt };
+}
+
+async function loadLines(file: string, onLine: (got: z.infer<typeof HeadSchema>) => void): Promise<number | null> {
   const fh = await openOrNull(file);
   if (fh === null) return null;
   let first = true;
   let ok = true;
   await eachLine(fh, (line) => {
     if (first) { first = false; ok = versionOf(line) === CACHE_VERSION; return ok; }
-    const got = parseLine(line, RecordedLineSchema);
+    // The head only: the bytes before the record's key, closed.
+    const cut = line.indexOf(RECORD_KEY);
+    const got = cut < 0 ? null : parseLine(Buffer.concat([line.subarray(0, cut - 1), CLOSE]), HeadSchema);
     if (got) onLine(got);
     return true;
   }).catch(async (err: unknown) => { await closeFd(fh); throw err; });
