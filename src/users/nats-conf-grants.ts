@@ -18,7 +18,7 @@ export interface Grants { publish: string[]; subscribe: string[] }
 
 export function personGrants(u: string, control: boolean, js: Js): Grants {
   // Starts (and retries: the engine judges L1 for those, L2 a start in the user's domains) for every person; deploys and limits for L0 and L1.
-  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}.*`, ...(control ? [`lf.deploys.${u}.*`, `lf.limits.${u}.*`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
+  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}`, ...(control ? [`lf.deploys.${u}`, `lf.limits.${u}`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
   const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : []), `lf.verdicts.starts.${u}.*`, ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : [])];
   return { publish, subscribe };
 }

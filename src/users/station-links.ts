@@ -51,7 +51,6 @@ export function linkPermissions(station: string, users: ReadonlyMap<string, User
   const subscribe: string[] = [];
   const people: string[] = [];
   const workers: string[] = [];
-  let controls = false;
   const queue = stationQueue(station);
   for (const u of [...users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (u.name === engine || linkOf(u) !== null || !u.stations?.includes(station)) continue;
@@ -62,23 +61,18 @@ export function linkPermissions(station: string, users: ReadonlyMap<string, User
       subscribe.push(`_INBOX_${u.name}.>`, `lf.levels.${queue}.>`);
       workers.push(u.name);
     } else {
-      const control = u.level === 'L0' || u.level === 'L1';
-      controls ||= control;
-      const g = personGrants(u.name, control, js);
+      const g = personGrants(u.name, u.level === 'L0' || u.level === 'L1', js);
       publish.push(...g.publish);
       subscribe.push(...g.subscribe);
       people.push(u.name);
     }
   }
   if (workers.length > 0) publish.unshift(...attemptKeyReads(js));
-  // nats-server 2.9 tells a leaf node of the hub's interest in a stream's wildcard subjects (lf.approvals.>,
-  // lf.starts.*.*) only when an allowed subject under them has literal tokens where the stream's has wildcards, which
-  // lf.approvals.*.*.<person> and lf.starts.<person>.* do not: without these few literal subjects (none a request an
-  // engine takes: an approval's subject has five tokens, a request id 8 to 64 characters) the station's people's
-  // approvals and requests would not cross at all.
-  const link = linkUser(station);
-  if (people.length > 0) publish.push(`lf.approvals.${link}`, `lf.starts.${link}.x`);
-  if (controls) publish.push(`lf.deploys.${link}.x`, `lf.limits.${link}.x`);
+  // nats-server 2.9 tells a leaf node of the hub's interest in a stream's wildcard subjects (lf.approvals.>) only when
+  // an allowed subject under it has a literal token where the stream's has the wildcard, which lf.approvals.*.*.<person>
+  // does not: without this one literal subject (no approval: an approval's subject has five tokens) the station's
+  // people's approvals would not cross at all.
+  if (people.length > 0) publish.push(`lf.approvals.${linkUser(station)}`);
   // Nothing at all when the file names no one at the station: a link that carries nothing.
   const pub = publish.length ? [...new Set(publish)] : [`lf.none.${station}`];
   const sub = subscribe.length ? [...new Set(subscribe)] : [`lf.none.${station}`];
