@@ -1,6 +1,6 @@
 /**
- * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>.<request>,
- * lf.deploys.<user>.<request>, lf.limits.<user>.<request>; transport/requests.ts), as an engine takes it:
+ * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>,
+ * lf.deploys.<user>, lf.limits.<user>, the request id in the body; transport/requests.ts), as an engine takes it:
  *
  * 1. read (parse.ts): a body that is not JSON, not the schema (a field it
  *    does not know, a name of its own: the sender is the subject's, which

@@ -53,11 +53,11 @@ export interface Inbound {
   /** The event as received (undefined when not JSON): admitEvent judges it. */
   trigger: { event: unknown; verdictTo: string | null };
   task: TaskMessage;
-  /** A person's start or retry (lf.starts.<sender>.<request>); `verdictTo` as above. */
+  /** A person's start or retry (lf.starts.<sender>, the request id in the body; before, lf.starts.<sender>.<request>); `verdictTo` as above. */
   start: { sender: string; request: string; body: StartRequest; verdictTo: string | null };
-  /** A person's deploy (lf.deploys.<sender>.<request>). */
+  /** A person's deploy (lf.deploys.<sender>). */
   deploy: { sender: string; request: string; body: DeployRequest; verdictTo: string | null };
-  /** A person's `limits set` (lf.limits.<sender>.<request>). */
+  /** A person's `limits set` (lf.limits.<sender>). */
   limits: { sender: string; request: string; body: LimitsRequest; verdictTo: string | null };
 }
 export type InboundKind = keyof Inbound;
