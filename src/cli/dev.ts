@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
@@ -87,6 +87,10 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
   }
   await checkPort(port, 'clients');
   const chosen = configFile(opts.config, CONFIGS.single.dev);
+  // A hub for stations gets its users written again (nats.conf's and each station's link): only over a shipped file's.
+  if (opts.leafPort !== undefined && opts.config !== undefined && !([CONFIGS.single.dev, CONFIGS.single.production] as string[]).includes(basename(chosen))) {
+    throw new UsageError(`--leaf-port writes the hub's users itself (nats.conf's development users and each station's link), over ${CONFIGS.single.dev} or ${CONFIGS.single.production}: for a hub of your own config, add the links with \`ledgerflow users nats-conf\` (docs/nats.md#stations)`, { config: opts.config });
+  }
   const anonymous = anonymousUser(chosen);
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', 'nats'));
   mkdirSync(storeDir, { recursive: true });

@@ -21,8 +21,8 @@
  * Pure: the file's users in, the text out.
  */
 import { DEFAULT_QUEUE } from '../definition/index.js';
-import type { UserRecord } from './file.js';
-import { LEAF_ONLY, linkOf, linkPermissions, NOT_A_LEAF } from './station-links.js';
+import { LEAF_ONLY, linkOf, linkPermissions, NOT_A_LEAF, stationsOf } from './station-links.js';
+import { linkUser, type UserRecord } from './file.js';
 import { attemptKeyReads, jsSubjects, list, personGrants, q, workerQueueGrants, type Js } from './nats-conf-grants.js';
 
 /** The account ledgerflow's streams live in (nats.conf's `LF`). */
@@ -85,6 +85,13 @@ export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine:
     if (u.name === opts.engine) lines.push(`      { ${who} }   # the engines: every subject`);
     else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE], js)}\n      }`);
     else lines.push(`      { ${who}, permissions: ${personPermissions(u.name, u.level === 'L0' || u.level === 'L1', js)} }   # ${u.level}`);
+  }
+  if (!opts.domain) {
+    // A station its people or workers act at, whose link the file lacks: no leaf node links for it (nothing of theirs crosses).
+    for (const station of stationsOf(users)) {
+      const link = linkUser(station);
+      if (!users.has(link)) left.push({ name: link, why: `station ${station}'s link is not in the file, so no leaf node links for it: \`ledgerflow users add ${link} --level L3 --stations ${station} --password-stdin\`` });
+    }
   }
   const text = `# Written by \`ledgerflow users nats-conf\` from ${opts.source}: regenerate it after \`ledgerflow users\` changes, then reload
 # nats-server (nats-server --signal reload). Include it from nats.conf at the top level: include ./ledgerflow-users.conf
