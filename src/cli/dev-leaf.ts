@@ -7,11 +7,14 @@
  * hub's queue while the link is down. The configs are written here, as files
  * beside the store (nats-server has no flags for leaf nodes):
  *
- * - the hub: the chosen config included, and a `leafnodes` block whose port
- *   takes only the user `leaf` with the leaf password (LF_LEAF_PASSWORD, else
- *   one made and kept in `<store>/leaf-password`, owner-only), bound to the
- *   account LF;
- * - a leaf: a remote to the hub as that user, and the account LF with the
+ * - the hub: the chosen config included, its account LF written again (as
+ *   `users nats-conf` writes it: nats.conf's development users, at every
+ *   station named by `--stations`, and each station's link `leaf-<name>`
+ *   with the leaf password: LF_LEAF_PASSWORD, else one made and kept in
+ *   `<store>/leaf-password`, owner-only), and a `leafnodes` port that takes a
+ *   link only, which carries only its station's people and workers
+ *   (users/station-links.ts);
+ * - a leaf: a remote to the hub as its link, and the account LF with the
  *   development users of nats.conf, their JetStream permissions through the
  *   hub's domain (`users nats-conf --domain`), the worker user's queue the
  *   station's (station-<name>); a connection without credentials is the
@@ -21,13 +24,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import { STATION_NAME, stationQueue } from '../definition/index.js';
-import { natsConf, type UserRecord } from '../users/index.js';
+import { linkUser, natsConf, type UserRecord } from '../users/index.js';
 import { newRoutePassword, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE } from '../cluster/index.js';
 
 /** The hub's JetStream domain (nats.conf's `jetstream { domain: hub }`): what a station's clients give, `?domain=hub`. */
 export const HUB_DOMAIN = 'hub';
-/** The user a leaf node connects to the hub as. */
-export const LEAF_USER = 'leaf';
 /** The hub's leaf port by default (NATS's own convention). */
 export const DEFAULT_LEAF_PORT = 7422;
 
@@ -53,17 +54,37 @@ export function leafPassword(storeDir: string, make: boolean): { password: strin
 /** A path nats-server's `include` takes: relative to the including file (it joins an absolute one onto its folder). */
 const includePath = (from: string, target: string): string => relative(dirname(from), target);
 
-/** Writes the hub's config (`config` plus a leafnodes block on `leafPort`) into `storeDir`; its path. */
-export function writeHubConfig(config: string, storeDir: string, leafPort: number, password: string): string {
+/** The hub's development users (nats.conf's, as `users nats-conf` writes them), at each of `stations`, and each station's link. */
+function hubUsers(stations: readonly string[], password: string): Map<string, UserRecord> {
+  const users = new Map<string, UserRecord>();
+  const add = (name: string, u: Omit<UserRecord, 'name' | 'natsPassword'>, pw = `${name}-dev-password`) => users.set(name, { name, natsPassword: pw, ...u });
+  add('engine', { level: 'L1' });
+  add('worker', { level: 'L3', stations: [...stations] });
+  add('vault', { level: 'L3', queues: ['vault'] });
+  for (const person of ['alice', 'bob', 'cfo', 'commander']) add(person, { level: 'L1', stations: [...stations] });
+  for (const station of stations) add(linkUser(station), { level: 'L3', stations: [station] }, password);
+  return users;
+}
+
+/**
+ * Writes the hub's config (`config`, its account LF written again with the links of `stations`, and a leafnodes
+ * block on `leafPort`) into `storeDir`; its path. A later `accounts` replaces the included one (nats-server keeps
+ * the last value of a key).
+ */
+export function writeHubConfig(config: string, storeDir: string, leafPort: number, password: string, stations: readonly string[]): string {
+  for (const station of stations) if (!STATION_NAME.test(station)) throw new UsageError(`--stations: ${JSON.stringify(station)} is not a station name (1 to 56 letters, digits, _ and -)`, { station });
   const file = join(storeDir, 'hub-leafnodes.conf');
+  const accounts = natsConf(hubUsers(stations, password), { engine: 'engine', source: `ledgerflow dev --leaf-port ${leafPort}`, hubDomain: HUB_DOMAIN }).text
+    .split('\n').filter((l) => !l.startsWith('#')).join('\n');
   mkdirSync(storeDir, { recursive: true });
   writeFileSync(file, `# Written by \`ledgerflow dev --leaf-port ${leafPort}\`: ${config} and a port for stations' leaf nodes (docs/nats.md#stations).
 include ${JSON.stringify(includePath(file, config))}
 
+# nats.conf's users again (development passwords), and the links of stations ${stations.join(', ')}: a link links a
+# leaf node and nothing else, and carries only its station's people and workers; no other user links one.
+${accounts}
 leafnodes {
   listen: 127.0.0.1:${leafPort}
-  # Only a leaf node that gives this password joins: it is trusted with the account's traffic.
-  authorization { users: [ { user: ${LEAF_USER}, password: ${JSON.stringify(password)}, account: LF } ] }
 }
 `, { mode: 0o600 });
   return file;
@@ -103,8 +124,8 @@ no_auth_user: engine
   return file;
 }
 
-/** The hub URL a leaf links to: `--hub` (default 127.0.0.1 on the default leaf port), given the leaf user and password unless it names a user. */
-export function hubRemote(hub: string | undefined, password: () => string): string {
+/** The hub URL station `station`'s leaf links to: `--hub` (default 127.0.0.1 on the default leaf port), given its link user and the password unless it names a user. */
+export function hubRemote(hub: string | undefined, station: string, password: () => string): string {
   let url: URL;
   try {
     url = new URL(hub ?? `nats://127.0.0.1:${DEFAULT_LEAF_PORT}`);
@@ -112,7 +133,7 @@ export function hubRemote(hub: string | undefined, password: () => string): stri
     throw new UsageError(`--hub ${hub}: expected the hub's leaf node URL, e.g. nats://127.0.0.1:${DEFAULT_LEAF_PORT}`, { hub: hub ?? null });
   }
   if (url.username === '') {
-    url.username = LEAF_USER;
+    url.username = linkUser(station);
     url.password = encodeURIComponent(password());
   }
   return url.toString().replace(/\/$/, '');

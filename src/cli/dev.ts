@@ -9,11 +9,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
-import { DEFAULT_LEAF_PORT, HUB_DOMAIN, hubRemote, LEAF_USER, leafPassword, writeHubConfig, writeLeafConfig } from './dev-leaf.js';
+import { DEFAULT_LEAF_PORT, HUB_DOMAIN, hubRemote, leafPassword, writeHubConfig, writeLeafConfig } from './dev-leaf.js';
+import { linkUser } from '../users/index.js';
 import { stationQueue } from '../definition/index.js';
 import { clusterNode, natsServerBinary, newRoutePassword, nodeName, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, waitForJetStream, type NodePorts } from '../cluster/index.js';
 
@@ -68,7 +69,7 @@ function tcpPort(flag: string, value: string): number {
   return port;
 }
 
-export interface DevOptions { port?: string; storeDir?: string; config?: string; cluster?: string; leafPort?: string; leaf?: string; hub?: string; json?: boolean }
+export interface DevOptions { port?: string; storeDir?: string; config?: string; cluster?: string; leafPort?: string; stations?: string; leaf?: string; hub?: string; json?: boolean }
 
 export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
   // A station's leaf node beside a hub on this machine: the next client port by default.
@@ -79,19 +80,25 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
     return devLeaf(io, port, opts.leaf, opts);
   }
   if (opts.hub !== undefined) throw new UsageError('--hub is where a station\'s leaf node links to: give it with --leaf <station>', {});
+  if ((opts.stations !== undefined) !== (opts.leafPort !== undefined)) throw new UsageError(opts.leafPort === undefined ? '--stations: the stations a hub takes leaf nodes of, with --leaf-port' : '--leaf-port: name the stations whose leaf nodes it takes, --stations north[,south…]: each links as its own user, which carries only that station\'s people and workers (docs/nats.md#stations)', {});
   if (opts.cluster !== undefined) {
     if (opts.leafPort !== undefined) throw new UsageError('--leaf-port: a cluster hub for stations is configured by hand (docs/nats.md#stations); `dev --leaf-port` starts a single server', {});
     return devCluster(io, port, opts);
   }
   await checkPort(port, 'clients');
   const chosen = configFile(opts.config, CONFIGS.single.dev);
+  // A hub for stations gets its users written again (nats.conf's and each station's link): only over a shipped file's.
+  if (opts.leafPort !== undefined && opts.config !== undefined && !([CONFIGS.single.dev, CONFIGS.single.production] as string[]).includes(basename(chosen))) {
+    throw new UsageError(`--leaf-port writes the hub's users itself (nats.conf's development users and each station's link), over ${CONFIGS.single.dev} or ${CONFIGS.single.production}: for a hub of your own config, add the links with \`ledgerflow users nats-conf\` (docs/nats.md#stations)`, { config: opts.config });
+  }
   const anonymous = anonymousUser(chosen);
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', 'nats'));
   mkdirSync(storeDir, { recursive: true });
   const leafPort = opts.leafPort === undefined ? undefined : tcpPort('--leaf-port', opts.leafPort);
   if (leafPort !== undefined) await checkPort(leafPort, 'leaf nodes');
   const leaf = leafPort === undefined ? null : leafPassword(storeDir, true)!;
-  const config = leafPort === undefined ? chosen : writeHubConfig(chosen, storeDir, leafPort, leaf!.password);
+  const stations = (opts.stations ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const config = leafPort === undefined ? chosen : writeHubConfig(chosen, storeDir, leafPort, leaf!.password, stations);
   const bin = natsServerBinary();
   // -m -1: a random monitoring port, so a dev server never collides with another on nats.conf's.
   const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-m', '-1'], { stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'] });
@@ -102,15 +109,15 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
   if (opts.json) {
     await waitForJetStream(nats);
     for (const l of warning) io.err(l.trim());
-    io.out(JSON.stringify({ nats, servers: [url], config, anonymous, storeDir, worker: withUser(url, 'worker'), ...(leafPort !== undefined ? { leafnodes: `nats://127.0.0.1:${leafPort}`, leafPasswordFile: leaf!.file, domain: HUB_DOMAIN } : {}) }));
+    io.out(JSON.stringify({ nats, servers: [url], config, anonymous, storeDir, worker: withUser(url, 'worker'), ...(leafPort !== undefined ? { leafnodes: `nats://127.0.0.1:${leafPort}`, leafPasswordFile: leaf!.file, domain: HUB_DOMAIN, stations } : {}) }));
   } else {
     io.out(`nats-server (JetStream, domain ${HUB_DOMAIN}) listening on ${url}`);
     io.out(`  config ${config}, store ${storeDir}`);
     for (const l of warning) io.out(l);
     io.out(`  use it with: --nats ${nats}   or   export LEDGERFLOW_NATS_URL=${nats}`);
     if (leafPort !== undefined) {
-      io.out(`  stations' leaf nodes on nats://127.0.0.1:${leafPort}: user ${LEAF_USER}, password ${leaf!.file ? `in ${leaf!.file}` : 'from LF_LEAF_PASSWORD'} (a leaf without it is refused)`);
-      io.out(`  start a station here: ledgerflow dev --leaf <name> --port <port>${leafPort === DEFAULT_LEAF_PORT ? '' : ` --hub nats://127.0.0.1:${leafPort}`}`);
+      io.out(`  stations' leaf nodes on nats://127.0.0.1:${leafPort}: ${stations.map((st) => `${st} as user ${linkUser(st)}`).join(', ')}, password ${leaf!.file ? `in ${leaf!.file}` : 'from LF_LEAF_PASSWORD'} (a leaf without it is refused; each carries only its station's people and workers)`);
+      io.out(`  start a station here: ledgerflow dev --leaf ${stations[0]} --port <port>${leafPort === DEFAULT_LEAF_PORT ? '' : ` --hub nats://127.0.0.1:${leafPort}`}`);
     }
     printUsers(io, url, anonymous);
   }
@@ -125,9 +132,9 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
 async function devLeaf(io: Io, port: number, name: string, opts: DevOptions): Promise<number> {
   await checkPort(port, 'clients');
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', `leaf-${name}`));
-  const hub = hubRemote(opts.hub, () => {
+  const hub = hubRemote(opts.hub, name, () => {
     const kept = leafPassword(resolve(join('.ledgerflow', 'nats')), false);
-    if (!kept) throw new UsageError(`the hub's leaf password: set LF_LEAF_PASSWORD, run this where the hub runs (it keeps it in .ledgerflow/nats/leaf-password), or give it in --hub nats://${LEAF_USER}:<password>@host:port`, {});
+    if (!kept) throw new UsageError(`the hub's leaf password: set LF_LEAF_PASSWORD, run this where the hub runs (it keeps it in .ledgerflow/nats/leaf-password), or give it in --hub nats://${linkUser(name)}:<password>@host:port`, {});
     return kept.password;
   });
   const config = writeLeafConfig(name, storeDir, hub);
@@ -136,7 +143,8 @@ async function devLeaf(io: Io, port: number, name: string, opts: DevOptions): Pr
   const url = `nats://127.0.0.1:${port}`;
   const nats = `${url}?domain=${HUB_DOMAIN}`;
   const hubShown = hub.replace(/\/\/[^@/]*@/, '//');
-  const linked = Promise.race([waitForJetStream(nats).then(() => true, () => false), done.then(() => false)]);
+  // Asked as its worker: the link carries the station's people and workers, not the leaf's anonymous engine user.
+  const linked = Promise.race([waitForJetStream(`${withUser(url, 'worker')}?domain=${HUB_DOMAIN}`).then(() => true, () => false), done.then(() => false)]);
   if (opts.json) {
     io.out(JSON.stringify({ station: name, nats, servers: [url], domain: HUB_DOMAIN, hub: hubShown, config, linked: await linked, worker: `${withUser(url, 'worker')}?domain=${HUB_DOMAIN}`, queue: stationQueue(name) }));
   } else {

@@ -180,7 +180,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones): default 4222, 4223 with --leaf').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster; with --leaf, its config\'s folder, default .ledgerflow/leaf-<name>)')
     .option('--config <file>', 'nats-server config (default nats-dev.conf, or nats-cluster-dev.conf with --cluster; nats.conf / nats-cluster.conf refuse connections without credentials)')
     .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster-dev.conf')
-    .option('--leaf-port <port>', 'the hub of stations: also listen for their leaf nodes on this port (7422 by convention), user leaf with the password kept in <store>/leaf-password (or LF_LEAF_PASSWORD) (docs/nats.md#stations)')
+    .option('--leaf-port <port>', 'the hub of stations: also listen for their leaf nodes on this port (7422 by convention), each station as its user leaf-<name> with the password kept in <store>/leaf-password (or LF_LEAF_PASSWORD) (docs/nats.md#stations)')
+    .option('--stations <list>', 'with --leaf-port: the stations whose leaf nodes the hub takes, comma-separated; each link carries only its station\'s people and workers')
     .option('--leaf <station>', 'start station <station>\'s leaf node instead (no JetStream: its clients use the hub\'s, --nats \'nats://…?domain=hub\'), linked to --hub')
     .option('--hub <url>', 'with --leaf: the hub\'s leaf node port (default nats://127.0.0.1:7422; its password from LF_LEAF_PASSWORD or .ledgerflow/nats/leaf-password, unless the URL gives one)')
     .option('--json', 'once ready, print the servers and the --nats value as JSON')
@@ -296,7 +297,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
   usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')
     .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated')
-    .option('--queues <list>', 'for an L3 Worker: the task queues it takes attempts of on NATS (users nats-conf), comma-separated; default: default').option('--password-stdin', 'read the password from the first line of stdin'))
+    .option('--queues <list>', 'for an L3 Worker: the task queues it takes attempts of on NATS (users nats-conf), comma-separated; default: default')
+    .option('--stations <list>', 'the stations whose leaf node the user acts through (a Worker: their queue station-<name>), comma-separated; leaf-<station> with --stations <station> is that station\'s link (users nats-conf, docs/nats.md#stations)')
+    .option('--password-stdin', 'read the password from the first line of stdin'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersAddCmd(io, name, o)));
   usersFile(users.command('set-level').argument('<name>').argument('<level>', 'L0, L1, L2 or L3').description('change a user\'s level (and, with --domains, its domains)')
     .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)').option('--queues <list>', 'a Worker\'s task queues, comma-separated'))

@@ -12,6 +12,7 @@ import { levelText, type Level } from '../authority/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
 import { checkUserName, hashSecret, levelOrThrow, loadUsers, natsConf, natsHash, QUEUE_NAME, saveUsers, usersFilePath, type UsersFile } from '../users/index.js';
 import { withLock } from '../store/index.js';
+import { STATION_NAME } from '../definition/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 
@@ -41,7 +42,14 @@ function queuesOf(v: string | undefined): string[] | undefined {
   return queues;
 }
 
-async function addUser(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; passwordStdin?: boolean }): Promise<number> {
+function stationsOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const stations = v.split(',').map((q) => q.trim()).filter(Boolean);
+  for (const st of stations) if (!STATION_NAME.test(st)) throw new LedgerflowError('LF_USAGE', `--stations: "${st}" is not a station name (1 to 56 letters, digits, _ and -)`, { station: st });
+  return stations;
+}
+
+async function addUser(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
   checkUserName(name);
   const level = levelOrThrow(o.level);
   const file = await loadOrEmpty(fileOf(o));
@@ -49,7 +57,8 @@ async function addUser(io: Io, name: string, o: FileOpt & { level: string; domai
   const password = o.passwordStdin ? await firstLine() : undefined;
   const domains = domainsOf(o.domains);
   const queues = queuesOf(o.queues);
-  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(queues?.length ? { queues } : {}), ...(password ? await hashes(password) : {}) });
+  const stations = stationsOf(o.stations);
+  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(queues?.length ? { queues } : {}), ...(stations?.length ? { stations } : {}), ...(password ? await hashes(password) : {}) });
   await saveUsers(file);
   return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
 }
@@ -156,7 +165,7 @@ function changing(o: FileOpt, change: () => Promise<number>): Promise<number> {
   return withLock(`${fileOf(o)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, change);
 }
 
-export function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; passwordStdin?: boolean }): Promise<number> {
+export function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
   return changing(o, () => addUser(io, name, o));
 }
 

@@ -98,7 +98,7 @@ export const RunStartedData = z.object({
     }).optional(),
     /**
      * Who asked for the run, where that is not the process that recorded it: on NATS, the person whose start
-     * (or retry) an engine took from lf.starts.<user>.<request> and judged (docs/users.md#on-nats).
+     * (or retry) an engine took from lf.starts.<user> and judged (docs/users.md#on-nats).
      */
     by: z.string().max(200).optional(),
   }).optional(),

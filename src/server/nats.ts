@@ -167,7 +167,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           const out = await requestStart((actor.session as PersonSession).url, body, VERDICT_WAIT_MS).catch((err: unknown) => {
             const subject = permissionDenied(err);
             if (subject === null) throw err;
-            throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a person's start is published on "lf.starts.${user}.*" (the verdict heard on "lf.verdicts.starts.${user}.*"), `
+            throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), `
               + 'which `ledgerflow users nats-conf` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. '
               + 'Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it', subject ? { subject } : {});
           });

@@ -14,6 +14,9 @@
  *     scanner:
  *       level: L3
  *       queues: [default, vault]  # a Worker's task queues (users nats-conf)
+ *     nora:
+ *       level: L2
+ *       stations: [north]         # acts through station north's leaf node (users nats-conf: its link)
  *
  * Found at `--users FILE`, else LEDGERFLOW_USERS, else `users.yaml` in the
  * project folder. Written whole to a temporary file renamed over it, readable
@@ -24,7 +27,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { LEVELS, parseLevel, type Actor, type Level } from '../authority/index.js';
-import { Locator } from '../definition/index.js';
+import { Locator, STATION_NAME } from '../definition/index.js';
 import { errorMessage, UsageError, UsersFileError } from '../errors/index.js';
 import { LegacyFileSchema, legacyUsers } from './legacy.js';
 import { NAME_FIX, USER_NAME } from './names.js';
@@ -44,7 +47,15 @@ export interface UserRecord extends Actor {
   natsPassword?: string;
   /** A Worker's (L3) task queues: the streams `users nats-conf` lets it read (default: the default queue). */
   queues?: string[];
+  /**
+   * The stations (docs/nats.md#stations) whose leaf node this user acts through: `users nats-conf` lets each
+   * station's link (`leaf-<station>`) carry this user's subjects, a Worker's of that station's queue only.
+   */
+  stations?: string[];
 }
+
+/** The user a station's leaf node links to the hub as (users nats-conf): `leaf-<station>`, in the file with `stations: [<station>]`. */
+export const linkUser = (station: string): string => `leaf-${station}`;
 
 export interface UsersFile {
   /** Where it is (absolute). */
@@ -62,6 +73,7 @@ const UserSchema = z.strictObject({
   token_sha256: z.string().regex(/^[0-9a-f]{64}$/i, { error: 'expected the sha256 of a token, 64 hex digits, as `ledgerflow users token` writes it (never the token)' }).optional(),
   nats_password: z.string().regex(NATS_HASH_PATTERN, { error: 'expected a bcrypt hash as `ledgerflow users passwd` writes it (never a password in clear)' }).optional(),
   queues: z.array(z.string().regex(QUEUE_NAME, { error: QUEUE_FIX }), { error: 'expected a list of queue names' }).optional(),
+  stations: z.array(z.string().regex(STATION_NAME, { error: 'a station name is 1 to 56 letters, digits, _ and -' }), { error: 'expected a list of station names' }).optional(),
 });
 const FileSchema = z.strictObject({
   users: z.record(z.string().regex(USER_NAME, { error: NAME_FIX }), UserSchema).default({}),
@@ -109,7 +121,7 @@ export function parseUsers(text: string, path: string): UsersFile {
     users.set(name, {
       name, level: parseLevel(u.level)!, ...(u.domains ? { domains: u.domains } : {}), ...(u.password ? { password: u.password } : {}),
       ...(u.token_sha256 ? { tokenSha256: u.token_sha256.toLowerCase() } : {}),
-      ...(u.nats_password ? { natsPassword: u.nats_password } : {}), ...(u.queues ? { queues: u.queues } : {}),
+      ...(u.nats_password ? { natsPassword: u.nats_password } : {}), ...(u.queues ? { queues: u.queues } : {}), ...(u.stations ? { stations: u.stations } : {}),
     });
   }
   return { path, users };
@@ -122,7 +134,7 @@ export async function saveUsers(file: UsersFile): Promise<void> {
     body[u.name] = {
       level: u.level, ...(u.domains?.length ? { domains: [...u.domains] } : {}), ...(u.password ? { password: u.password } : {}),
       ...(u.tokenSha256 ? { token_sha256: u.tokenSha256 } : {}), ...(u.natsPassword ? { nats_password: u.natsPassword } : {}),
-      ...(u.queues?.length ? { queues: [...u.queues] } : {}),
+      ...(u.queues?.length ? { queues: [...u.queues] } : {}), ...(u.stations?.length ? { stations: [...u.stations] } : {}),
     };
   }
   const text = `# Who may act, at which of the L0–L3 levels (docs/users.md). Changed by \`ledgerflow users\`; passwords are kept as hashes.\n${stringify({ users: body }, { lineWidth: 0 })}`;

@@ -13,35 +13,28 @@
  * - L3 Worker: the task attempts of its queues (`queues:`, default the
  *   default queue) and nothing else: no approvals, no reading the log.
  * - The engine user (`--engine`, default `engine`): everything.
+ * - A station's link, `leaf-<station>` with `stations: [<station>]`: may link
+ *   that station's leaf node and nothing else, carrying only the subjects of
+ *   the station's people and workers (station-links.ts). No other user may
+ *   link a leaf node.
  *
  * Pure: the file's users in, the text out.
  */
 import { DEFAULT_QUEUE } from '../definition/index.js';
-import type { UserRecord } from './file.js';
+import { LEAF_ONLY, linkOf, linkPermissions, NOT_A_LEAF, stationsOf } from './station-links.js';
+import { linkUser, type UserRecord } from './file.js';
+import { attemptKeyReads, jsSubjects, list, personGrants, q, workerQueueGrants, type Js } from './nats-conf-grants.js';
 
 /** The account ledgerflow's streams live in (nats.conf's `LF`). */
 export const NATS_ACCOUNT = 'LF';
 
 export interface NatsConf { text: string; left: Array<{ name: string; why: string }> }
 
-const q = (s: string) => JSON.stringify(s);
 /** A name that is one subject token (the approver is the subject's last token). */
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
-const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
-
-/**
- * The JetStream subjects a user publishes: `$JS.API.…` and `$KV.…` on the hub; on a station's leaf
- * node (`domain`, docs/nats.md#stations), the same through the hub's domain, `$JS.<domain>.API.…`
- * and `$JS.<domain>.API.$KV.…`, which is what its clients send (the leaf passes no `$JS.API.>` or
- * `$KV.>` to the hub). `$JS.ACK.…` is the same on both.
- */
-interface Js { api: string; kv: string }
-const jsSubjects = (domain?: string): Js => (domain ? { api: `$JS.${domain}.API`, kv: `$JS.${domain}.API.$KV` } : { api: '$JS.API', kv: '$KV' });
 
 function personPermissions(u: string, control: boolean, js: Js): string {
-  // Starts (and retries: the engine judges L1 for those, L2 a start in the user's domains) for every person; deploys and limits for L0 and L1.
-  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}.*`, ...(control ? [`lf.deploys.${u}.*`, `lf.limits.${u}.*`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
-  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : []), `lf.verdicts.starts.${u}.*`, ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : [])];
+  const { publish, subscribe } = personGrants(u, control, js);
   return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
 }
 
@@ -50,15 +43,12 @@ function personPermissions(u: string, control: boolean, js: Js): string {
  * the secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
-  const publish = [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts-exchange`, `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`, `${js.api}.STREAM.INFO.KV_LF_SECRETS`];
+  const publish = [...attemptKeyReads(js), `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`, `${js.api}.STREAM.INFO.KV_LF_SECRETS`];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
-    publish.push(
-      `lf.inputs.${u}.${queue}.*`, `lf.reports.${u}.${queue}.>`, `lf.asks.${queue}`, `lf.presence.${u}.${queue}`, `lf.dlq.tasks.${u}`,
-      `${js.api}.STREAM.INFO.LF_TASKS_${queue}`, `${js.api}.CONSUMER.INFO.LF_TASKS_${queue}.*`, `${js.api}.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.*`,
-      `$JS.ACK.LF_TASKS_${queue}.>`, `${js.kv}.LF_ATTEMPTS.${queue}.>`, `${js.api}.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`,
-    );
-    subscribe.push(`lf.offer.${queue}.> w_${queue}`, `lf.asks.${queue}`, `lf.levels.${queue}.>`);
+    const g = workerQueueGrants(u, queue, js);
+    publish.push(...g.publish);
+    subscribe.push(`${g.offers} w_${queue}`, ...g.subscribe);
   }
   return `{\n          publish: ${list([...new Set(publish)])}\n          subscribe: ${list(subscribe)}\n          allow_responses: true\n        }`;
 }
@@ -67,9 +57,10 @@ function workerPermissions(u: string, queues: readonly string[], js: Js): string
  * The account block for `users`. A user with no NATS hash (a password set before `nats_password` was kept, or
  * none) is left out and said in `left`; so is a name NATS would read otherwise than the file (none today: the
  * file's names are subject-safe). Throws when no engine user is among them. `domain`: for a station's
- * leaf node (no JetStream of its own) whose clients reach the hub's JetStream in that domain.
+ * leaf node (no JetStream of its own) whose clients reach the hub's JetStream in that domain. `hubDomain`: the
+ * hub's JetStream domain (nats.conf's `hub`), through which a station's clients reach it (its link's lines).
  */
-export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine: string; source: string; jetstream?: string; domain?: string }): NatsConf {
+export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine: string; source: string; jetstream?: string; domain?: string; hubDomain?: string }): NatsConf {
   const js = jsSubjects(opts.domain);
   const left: NatsConf['left'] = [];
   const lines: string[] = [];
@@ -82,10 +73,25 @@ export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine:
   for (const u of [...users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (!NATS_SAFE.test(u.name)) { left.push({ name: u.name, why: 'a name NATS subjects cannot carry (no . in a NATS user name here): add the person under another name' }); continue; }
     if (!u.natsPassword) { left.push({ name: u.name, why: `no password for NATS: \`ledgerflow users passwd ${u.name} --password-stdin\` gives one` }); continue; }
-    const who = `user: ${q(u.name)}, password: ${q(u.natsPassword)}`;
+    const station = linkOf(u);
+    if (station !== null) {
+      if (opts.domain) { left.push({ name: u.name, why: `station ${station}'s link: a user of the hub's file, not of a leaf node's` }); continue; }
+      const link = linkPermissions(station, users, opts.hubDomain ?? 'hub', opts.engine);
+      const carried = [link.people.length ? `people ${link.people.join(', ')}` : 'no people', link.workers.length ? `workers ${link.workers.join(', ')}` : 'no workers'].join('; ');
+      lines.push(`      {\n        user: ${q(u.name)}, password: ${q(u.natsPassword)}   # station ${station}'s leaf node: ${carried}\n        allowed_connection_types: ${LEAF_ONLY}\n        permissions: ${link.text}\n      }`);
+      continue;
+    }
+    const who = `user: ${q(u.name)}, password: ${q(u.natsPassword)}, allowed_connection_types: ${NOT_A_LEAF}`;
     if (u.name === opts.engine) lines.push(`      { ${who} }   # the engines: every subject`);
     else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE], js)}\n      }`);
     else lines.push(`      { ${who}, permissions: ${personPermissions(u.name, u.level === 'L0' || u.level === 'L1', js)} }   # ${u.level}`);
+  }
+  if (!opts.domain) {
+    // A station its people or workers act at, whose link the file lacks: no leaf node links for it (nothing of theirs crosses).
+    for (const station of stationsOf(users)) {
+      const link = linkUser(station);
+      if (!users.has(link)) left.push({ name: link, why: `station ${station}'s link is not in the file, so no leaf node links for it: \`ledgerflow users add ${link} --level L3 --stations ${station} --password-stdin\`` });
+    }
   }
   const text = `# Written by \`ledgerflow users nats-conf\` from ${opts.source}: regenerate it after \`ledgerflow users\` changes, then reload
 # nats-server (nats-server --signal reload). Include it from nats.conf at the top level: include ./ledgerflow-users.conf

@@ -2,7 +2,8 @@
  * `users nats-conf` gives each level the request subjects docs/users.md's
  * table says: start (and retry) requests to L0, L1 and L2, deploy requests to
  * L0 and L1, neither to a Worker; each under the user's own name only, with
- * the verdicts of their own requests to listen to. Pure: no server.
+ * the verdicts of their own requests to listen to; and a station's link only
+ * that station's people and workers. Pure: no server.
  */
 import { describe, expect, it } from 'vitest';
 import type { Level } from '../../src/authority/index.js';
@@ -23,16 +24,37 @@ describe('users nats-conf: start and deploy requests by level', () => {
   it('lets L0 and L1 publish starts and deploys under their own name, and hear their verdicts', () => {
     for (const name of ['alice', 'bob']) {
       const b = block(name);
-      for (const s of [`lf.starts.${name}.*`, `lf.deploys.${name}.*`, `lf.limits.${name}.*`, `lf.verdicts.starts.${name}.*`, `lf.verdicts.deploys.${name}.*`, `lf.verdicts.limits.${name}.*`]) expect(b, `${name}: ${s}`).toContain(`"${s}"`);
+      for (const s of [`lf.starts.${name}`, `lf.deploys.${name}`, `lf.limits.${name}`, `lf.verdicts.starts.${name}.*`, `lf.verdicts.deploys.${name}.*`, `lf.verdicts.limits.${name}.*`]) expect(b, `${name}: ${s}`).toContain(`"${s}"`);
     }
   });
 
   it('lets an L2 publish starts (the engine judges the domain) but not deploys; a Worker neither', () => {
     const ops = block('ops-east');
-    expect(ops).toContain('"lf.starts.ops-east.*"');
+    expect(ops).toContain('"lf.starts.ops-east"');
     expect(ops).toContain('"lf.verdicts.starts.ops-east.*"');
     expect(ops).not.toContain('lf.deploys');
     expect(ops).not.toContain('lf.limits');
     expect(block('scanner')).not.toMatch(/lf\.(starts|deploys|limits)/);
+  });
+});
+
+describe('users nats-conf: a station\'s link (docs/nats.md#stations)', () => {
+  const at = (name: string, level: Level, stations: string[], queues?: string[]): [string, UserRecord] => [name, { name, level, natsPassword: `$2a$11$${name}`, stations, ...(queues ? { queues } : {}) }];
+  const file = new Map([user('engine', 'L1'), user('alice', 'L0'), at('nora', 'L2', ['north']), at('sam', 'L1', ['south']), at('worker-north', 'L3', ['north'], ['station-north', 'default']), at('leaf-north', 'L3', ['north'])]);
+  const conf = natsConf(file, { engine: 'engine', source: 'users.yaml' });
+  const link = (() => { const start = conf.text.indexOf('user: "leaf-north"'); return conf.text.slice(start, conf.text.indexOf('user: "', start + 1)); })();
+
+  it('links a leaf node and nothing else; no other user links one', () => {
+    expect(link).toContain('allowed_connection_types: ["LEAFNODE"]');
+    for (const name of ['engine', 'alice', 'nora', 'worker-north']) expect(conf.text.slice(conf.text.indexOf(`user: "${name}"`)).split('\n')[0]).toContain('allowed_connection_types: ["STANDARD", "WEBSOCKET"]');
+  });
+
+  it('carries the station\'s people and its workers\' station queue only: no secrets, no engine bucket, no other queue, no one else', () => {
+    for (const s of ['lf.approvals.*.*.nora', 'lf.starts.nora', '_INBOX_nora.>', 'lf.inputs.worker-north.station-north.*', '$JS.hub.API.CONSUMER.MSG.NEXT.LF_TASKS_station-north.*', '$JS.hub.API.$KV.LF_ATTEMPTS.station-north.>', '_INBOX_worker-north.>']) expect(link, s).toContain(`"${s}"`);
+    for (const s of ['alice', 'sam', 'engine', 'LF_SECRETS', 'LF_ENGINE', 'default', 'lf.offer.', '$JS.API.']) expect(link, s).not.toContain(s);
+  });
+
+  it('says when a station named in the file has no link', () => {
+    expect(conf.left).toEqual([expect.objectContaining({ name: 'leaf-south', why: expect.stringContaining('users add leaf-south --level L3 --stations south') })]);
   });
 });

@@ -40,7 +40,7 @@ let admin: ClusterClient | undefined;
 const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
 const as = (user: string, args: string[]) => cli(['--nats', url(user), ...args], { cwd: dir });
 
-/** A person's raw start requests on lf.starts.<user>.<request>, each answered on its verdict subject. */
+/** A person's raw start requests on lf.starts.<user> (the request's id in the body), each answered on its verdict subject. */
 class Sender {
   private readonly verdicts = new Map<string, Verdict>();
   private n = 0;
@@ -53,7 +53,7 @@ class Sender {
   }
   async send(body: Record<string, unknown>): Promise<Verdict> {
     const request = `req${String(++this.n).padStart(5, '0')}${this.user}`;
-    await jetstream(this.nc).publish(`lf.starts.${this.user}.${request}`, new TextEncoder().encode(JSON.stringify(body)));
+    await jetstream(this.nc).publish(`lf.starts.${this.user}`, new TextEncoder().encode(JSON.stringify({ request, ...body })));
     await waitFor(`the verdict on ${this.user}'s request ${request}`, () => this.verdicts.has(request), { timeout: 30_000, detail: () => engineLog });
     return this.verdicts.get(request)!;
   }

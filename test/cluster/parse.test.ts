@@ -41,6 +41,12 @@ const good: { kind: InboundKind; subject: string; body: unknown; value: unknown 
   { kind: 'trigger', subject: 'lf.triggers.payment_received', body: 'not json', value: { event: undefined, verdictTo: null } },
   { kind: 'trigger', subject: 'lf.triggers.payment_received', body: { id: 'has.dots' }, value: { event: { id: 'has.dots' }, verdictTo: null } },
   { kind: 'task', subject: 'lf.q.default.prepare', body: task, value: task },
+  // A sender's subject, the request's id in the body (one subject per sender: LF_REQUESTS bounds each).
+  { kind: 'start', subject: 'lf.starts.ops-east', body: { request: 'req-00000009', workflow: 'stock-count', input: {} },
+    value: { sender: 'ops-east', request: 'req-00000009', body: { request: 'req-00000009', workflow: 'stock-count', input: {} }, verdictTo: 'lf.verdicts.starts.ops-east.req-00000009' } },
+  { kind: 'deploy', subject: 'lf.deploys.bob', body: { request: 'req-00000010', text: 'workflow: {}' },
+    value: { sender: 'bob', request: 'req-00000010', body: { request: 'req-00000010', text: 'workflow: {}' }, verdictTo: 'lf.verdicts.deploys.bob.req-00000010' } },
+  // As requests were published before: still read when one waits in the stream.
   { kind: 'start', subject: 'lf.starts.ops-east.req-00000001', body: { workflow: 'stock-count', input: { n: '1' }, inputFromStrings: true, runId: '20261126-071934-29128fhci8n6k' },
     value: { sender: 'ops-east', request: 'req-00000001', body: { workflow: 'stock-count', input: { n: '1' }, inputFromStrings: true, runId: '20261126-071934-29128fhci8n6k' }, verdictTo: 'lf.verdicts.starts.ops-east.req-00000001' } },
   { kind: 'start', subject: 'lf.starts.bob.req-00000002', body: { retryOf: RUN, runId: '20261126-071934-29128fhci8n6k' },
@@ -80,7 +86,8 @@ const bad: { kind: InboundKind; what: string; case: string; subject: string; bod
     why: /^pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/, details: { runId: RUN, by: 'worker' }, misdirected: true },
   { kind: 'input', what: 'input', case: 'a kick on a queue', subject: `lf.inputs.worker.default.${RUN}`, body: { type: 'kick', runId: RUN },
     why: /^kick refused: a kick is published on lf\.inputs\.<sender>\.<runId>, without a queue; nothing was recorded$/, details: { runId: RUN, by: 'worker' }, misdirected: true },
-  { kind: 'start', what: 'start request', case: 'subject without the request', subject: 'lf.starts.bob', body: { workflow: 'w', input: {} }, why: /^a start is published on lf\.starts\.<sender>\.<request>/ },
+  { kind: 'start', what: 'start request', case: 'no request id in the subject or the body', subject: 'lf.starts.bob', body: { workflow: 'w', input: {} }, why: /^a start is published on lf\.starts\.<sender>, its body naming its `request`/, details: { by: 'bob' } },
+  { kind: 'start', what: 'start request', case: 'a request id too short in the body', subject: 'lf.starts.bob', body: { request: 'r1', workflow: 'w', input: {} }, why: /^request: expected a request id/ },
   { kind: 'start', what: 'start request', case: 'a request id too short', subject: 'lf.starts.bob.r1', body: { workflow: 'w', input: {} }, why: /^a start is published on/, details: { by: 'bob' } },
   { kind: 'start', what: 'start request', case: 'body not JSON', subject: 'lf.starts.bob.req-00000001', body: '{', why: /^the body is not JSON$/ },
   { kind: 'start', what: 'start request', case: 'a name of its own in the body', subject: 'lf.starts.bob.req-00000001', body: { workflow: 'w', input: {}, by: 'alice' }, why: /by/ },

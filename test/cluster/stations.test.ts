@@ -110,17 +110,17 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     const link = await linkProxy(leafPort);
     undo.push(() => link.close());
     // The hub tells a leaf where to reconnect (its leaf port): here, the proxy's, or the leaf would go round the cut.
-    const hubConf = writeHubConfig(NATS_DEV_CONF, join(dir, 'hub'), leafPort, password);
+    const hubConf = writeHubConfig(NATS_DEV_CONF, join(dir, 'hub'), leafPort, password, ['north']);
     await writeFile(hubConf, (await readFile(hubConf, 'utf8')).replace(/listen: (.*)\n/, `listen: $1\n  advertise: "127.0.0.1:${link.port}"\n`));
     const users = new Map([['alice', { level: 'L2' as const }], ['commander', { level: 'L0' as const }]]);
     const c: Cluster = await startCluster({ config: hubConf, engines: 1, engine: { users }, deploy: [definition(FLOW), definition(REVIEW)] });
     undo.push(() => c.stop());
-    const leaf: NatsServer = await startNatsServer({ config: writeLeafConfig('north', join(dir, 'leaf'), `nats://leaf:${password}@127.0.0.1:${link.port}`) });
+    const leaf: NatsServer = await startNatsServer({ config: writeLeafConfig('north', join(dir, 'leaf'), `nats://leaf-north:${password}@127.0.0.1:${link.port}`) });
     undo.push(() => leaf.dispose());
     const atStation = (user: string) => `${asUser(leaf.url, user)}?domain=hub`;
 
     // The leaf has no JetStream: a client there reaches the hub's through the domain, and only so.
-    const probe = await connect({ servers: leaf.url, domain: 'hub' });
+    const probe = await connect({ servers: leaf.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker', domain: 'hub' });
     undo.push(() => probe.close());
     expect(probe.info?.jetstream ?? false).toBe(false);
     await waitFor('the hub\'s JetStream through the leaf', async () => {
@@ -128,7 +128,7 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     }, { timeout: 20_000 });
 
     // A leaf node without the leaf password is refused by the hub: nothing of the hub's reaches its clients.
-    const rogueConf = writeLeafConfig('rogue', join(dir, 'rogue'), `nats://leaf:notThePassword0123@127.0.0.1:${leafPort}`);
+    const rogueConf = writeLeafConfig('rogue', join(dir, 'rogue'), `nats://leaf-rogue:notThePassword0123@127.0.0.1:${leafPort}`);
     const roguePort = await freePort();
     const rogue = spawn(natsServerBin()!, ['-c', rogueConf, '-a', '127.0.0.1', '-p', String(roguePort), '-m', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
     undo.push(() => stopProcess(rogue, 'SIGKILL'));

@@ -92,12 +92,12 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('tasks')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
     expect(taskStream('P_queue').subjects.map(asDoc)).toEqual([channel('tasks').address.replace('{handler}', '*')]);
     const byName: Obj = { inputs: 'inputs', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters', workerDlq: 'workerDeadLetters' };
-    // A person's requests: one stream, two channels, each subject exactly two tokens below its own.
-    expect(channel('starts').address).toBe(asDoc(subjects.start('P_sender', 'P_request')));
-    expect(channel('deploys').address).toBe(asDoc(subjects.deploy('P_sender', 'P_request')));
+    // A person's requests: one stream, three channels, each subject one token (the sender) below its own.
+    expect(channel('starts').address).toBe(asDoc(subjects.start('P_sender')));
+    expect(channel('deploys').address).toBe(asDoc(subjects.deploy('P_sender')));
     expect(channel('startVerdicts').address).toBe(asDoc(subjects.startVerdict('P_sender', 'P_request')));
     expect(channel('deployVerdicts').address).toBe(asDoc(subjects.deployVerdict('P_sender', 'P_request')));
-    expect(channel('limits').address).toBe(asDoc(subjects.limits('P_sender', 'P_request')));
+    expect(channel('limits').address).toBe(asDoc(subjects.limits('P_sender')));
     expect(channel('limitsVerdicts').address).toBe(asDoc(subjects.limitsVerdict('P_sender', 'P_request')));
     expect(STREAMS.requests.subjects).toEqual([channel('starts').address, channel('deploys').address, channel('limits').address].map((a: string) => a.replace(/\{[a-zA-Z]+\}/g, '*')));
     for (const id of ['starts', 'deploys', 'limits']) {

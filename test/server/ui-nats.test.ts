@@ -143,7 +143,7 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     expect(start.status, JSON.stringify(startBody)).toBe(403);
     expect(startBody.error.code).toBe('LF_FORBIDDEN');
     expect(startBody.error.message).toMatch(/alice may not start runs/);
-    expect(startBody.error.message).toContain('"lf.starts.alice.*"');
+    expect(startBody.error.message).toContain('"lf.starts.alice"');
     const emit = await post(alice.headers, '/api/events/order_placed', { data: { customer: 'c1', amount: 1 } });
     const emitBody = await json(emit);
     expect(emit.status, JSON.stringify(emitBody)).toBe(403);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, jetstreamManager, StorageType } from '../../store/index.js';
 import { UsageError, errorMessage } from '../../errors/index.js';
-import { parseServers } from '../../store/index.js';
+import { inboxPrefixFor, parseServers } from '../../store/index.js';
 
 export function natsServerBinary(): string {
   for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
@@ -89,7 +89,8 @@ export async function waitForJetStream(servers: string, timeoutMs = 30_000, opts
     }
   };
   const asking = (server: string | string[], ask: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<void>) => async () => {
-    const nc = await connect({ servers: server, ...auth, maxReconnectAttempts: 0, timeout: 2000, name: 'ledgerflow-ready-probe' });
+    // The user's own reply inbox (nats.conf lets a user hear its own only; a station's link carries its users' only).
+    const nc = await connect({ servers: server, ...auth, inboxPrefix: inboxPrefixFor(auth.user), maxReconnectAttempts: 0, timeout: 2000, name: 'ledgerflow-ready-probe' });
     try {
       await ask(await jetstreamManager(nc, { timeout: 2000 }));
     } finally {

@@ -43,10 +43,11 @@ export async function requestStart(url: string, body: StartRequest, waitMs: numb
   const what = 'retryOf' in body ? `retry run ${body.retryOf}` : `start ${body.workflow}`;
   const verdict = await publishAsUser({
     url, connectionName: 'ledgerflow-start', as: sender,
-    subject: () => subjects.start(sender, request), body: encode(body),
+    // The request's id first: an engine answers even a body it cannot read (engine/requests.ts).
+    subject: () => subjects.start(sender), body: encode({ request, ...body }),
     verdict: { subject: () => subjects.startVerdict(sender, request), schema: StartVerdict, waitMs },
     refused: refusal(publishError, {
-      forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
+      forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender} only if its block says so (a block written before requests had a subject per sender says lf.starts.${sender}.*: regenerate it); \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
       noStream: NO_STREAM,
       failed: `could not publish the request to ${what}`,
     }, { by: sender }),
@@ -76,10 +77,10 @@ async function requestFile<K extends keyof typeof FILE_REQUESTS>(kind: K, url: s
   const meta = { by: sender, ...(body.file ? { file: body.file } : {}) };
   const verdict = await publishAsUser({
     url, connectionName: `ledgerflow-${kind}`, as: sender,
-    subject: () => k.subject(sender, request), body: encode(body),
+    subject: () => k.subject(sender), body: encode({ request, ...body }),
     verdict: { subject: () => k.verdictSubject(sender, request), schema: k.schema, waitMs },
     refused: refusal(publishError, {
-      forbidden: `NATS user ${sender} may not ${k.doing} (nats.conf permissions: it may publish on lf.${k.stem}.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+      forbidden: `NATS user ${sender} may not ${k.doing} (nats.conf permissions: it may publish on lf.${k.stem}.${sender} only if its block says so (lf.${k.stem}.${sender}.* before requests had a subject per sender: regenerate it); \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
       noStream: NO_STREAM,
       failed: `could not publish the ${k.noun} request`,
     }, meta),

@@ -10,7 +10,7 @@ import { connect, domainOf, isNoResponders as noRespondersWithin, jetstream } fr
 import type { z } from 'zod';
 import { toStoreError } from '../../store/jetstream/codec.js';
 import { errorMessage, LedgerflowError, natsFailure, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
-import { credentials } from '../transport/index.js';
+import { credentials, REQUESTS_LIMITS } from '../transport/index.js';
 
 /**
  * Subscribes to a verdict subject (flushed, so the server has the interest
@@ -138,6 +138,9 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
 /** The stream refused the message for its own bounds (discard new), or the server's store is full; null otherwise. */
 export function fullness(err: unknown, subject: string): LedgerflowError | null {
   const message = errorMessage(err);
+  if (/^lf\.(starts|deploys|limits)\./.test(subject) && /maximum messages per subject exceeded/i.test(message)) {
+    return new LedgerflowError('LF_REQUESTS_FULL', `your own requests fill your share of the engines' request queue (LF_REQUESTS: at most ${REQUESTS_LIMITS.maxPerSender} of each kind wait per person): no engine has taken them (one is down or far behind); nothing was recorded. Start an engine, or try again once the engines have taken yours (${message})`, { perSender: REQUESTS_LIMITS.maxPerSender });
+  }
   if (/^lf\.(starts|deploys|limits)\./.test(subject) && /maximum (bytes|messages) exceeded/i.test(message)) {
     return new LedgerflowError('LF_REQUESTS_FULL', `the engines' request queue (LF_REQUESTS) is full: no engine has taken what waits there (one is down or far behind, or someone floods it); nothing was recorded. Start an engine, or try again once the engines have caught up (${message})`, {});
   }

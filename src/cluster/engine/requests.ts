@@ -1,6 +1,6 @@
 /**
- * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>.<request>,
- * lf.deploys.<user>.<request>, lf.limits.<user>.<request>; transport/requests.ts), as an engine takes it:
+ * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>,
+ * lf.deploys.<user>, lf.limits.<user>, the request id in the body; transport/requests.ts), as an engine takes it:
  *
  * 1. read (parse.ts): a body that is not JSON, not the schema (a field it
  *    does not know, a name of its own: the sender is the subject's, which
@@ -54,6 +54,9 @@ export interface RequestsOptions {
 }
 
 type Kind = 'start' | 'deploy' | 'limits';
+
+/** The request id a client writes first in a request's body (client/requests.ts), read without parsing the rest. */
+const LEADING_REQUEST = /^\{"request":"([A-Za-z0-9_-]{8,64})"/;
 /** Where each kind's dead letters go (lf.dlq.<kind>) and its verdict. */
 const LETTER_KIND: Record<Kind, string> = { start: 'starts', deploy: 'deploys', limits: 'limits' };
 const VERDICT_SUBJECT: Record<Kind, (sender: string, request: string) => string> = { start: subjects.startVerdict, deploy: subjects.deployVerdict, limits: subjects.limitsVerdict };
@@ -93,8 +96,10 @@ export class Requests {
       ? { ok: false as const, reason: `malformed start request on ${m.subject.slice(0, 300)}: ${m.data.length} bytes, over the ${limit} a start may carry on this NATS server (half its max_payload); pass a reference (a path, a key, a URL) in the input instead`, details: {}, misdirected: false }
       : parseInbound(kind, rawOf(m));
     if (!parsed.ok) {
-      // Told to the sender when the subject names one and a request id (the body is what was wrong).
-      const [, , sender, request] = m.subject.split('.');
+      // Told to the sender when the subject names one and a request id, in the subject (as requests were published
+      // before) or first in the body as clients write it (read from its first bytes: the body is what was wrong).
+      const [, , sender, legacy] = m.subject.split('.');
+      const request = legacy ?? LEADING_REQUEST.exec(new TextDecoder().decode(m.data.subarray(0, 100)))?.[1];
       const to = sender && request ? safe(() => VERDICT_SUBJECT[kind](sender, request)) : null;
       this.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
       this.o.stats.refused++;

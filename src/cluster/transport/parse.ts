@@ -53,11 +53,11 @@ export interface Inbound {
   /** The event as received (undefined when not JSON): admitEvent judges it. */
   trigger: { event: unknown; verdictTo: string | null };
   task: TaskMessage;
-  /** A person's start or retry (lf.starts.<sender>.<request>); `verdictTo` as above. */
+  /** A person's start or retry (lf.starts.<sender>, the request id in the body; before, lf.starts.<sender>.<request>); `verdictTo` as above. */
   start: { sender: string; request: string; body: StartRequest; verdictTo: string | null };
-  /** A person's deploy (lf.deploys.<sender>.<request>). */
+  /** A person's deploy (lf.deploys.<sender>). */
   deploy: { sender: string; request: string; body: DeployRequest; verdictTo: string | null };
-  /** A person's `limits set` (lf.limits.<sender>.<request>). */
+  /** A person's `limits set` (lf.limits.<sender>). */
   limits: { sender: string; request: string; body: LimitsRequest; verdictTo: string | null };
 }
 export type InboundKind = keyof Inbound;
@@ -81,9 +81,9 @@ const SUBJECT_FORM = {
   signal: 'a signal is published on lf.signals.<sender>.<runId>',
   control: 'run control is published on lf.control.<sender>.<runId>',
   input: 'inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker\'s report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing',
-  start: 'a start is published on lf.starts.<sender>.<request>, <request> being 8-64 of A-Z a-z 0-9 _ -',
-  deploy: 'a deploy is published on lf.deploys.<sender>.<request>, <request> being 8-64 of A-Z a-z 0-9 _ -',
-  limits: 'limits are published on lf.limits.<sender>.<request>, <request> being 8-64 of A-Z a-z 0-9 _ -',
+  start: 'a start is published on lf.starts.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
+  deploy: 'a deploy is published on lf.deploys.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
+  limits: 'limits are published on lf.limits.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   report: 'a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt\'s',
 } as const;
 
@@ -151,11 +151,20 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
   limits: (m) => readRequest('limits', m, 'lf.limits', LimitsRequest, (sender, request) => subjects.limitsVerdict(sender, request)),
 };
 
-/** lf.starts|deploys|limits.<sender>.<request>: the sender is the NATS user (nats.conf), the request id names the verdict's subject. */
-function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodType>(kind: K, m: RawMessage, prefix: string, body: S, verdict: (sender: string, request: string) => string): Parsed<K> {
-  const [sender, request] = tokens(m.subject, prefix, 2);
-  if (!sender || !request || !REQUEST_ID.test(request)) return malformed(kind, m, SUBJECT_FORM[kind], sender ? { by: sender.slice(0, 200) } : {});
-  return schema(kind, m, decodeOrUndefined(m.data), body, (b) => ({ sender, request, body: b, verdictTo: safeSubject(() => verdict(sender, request)) }) as Inbound[K]);
+/**
+ * lf.starts|deploys|limits.<sender>, the body naming its `request`: the sender is the NATS user (nats.conf), the
+ * request id names the verdict's subject. A request published before requests had a subject per sender,
+ * lf.starts.<sender>.<request>, may still wait in the stream: it is read as it was.
+ */
+function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodType<{ request?: string | undefined }>>(kind: K, m: RawMessage, prefix: string, body: S, verdict: (sender: string, request: string) => string): Parsed<K> {
+  const [legacySender, legacyRequest] = tokens(m.subject, prefix, 2);
+  const [sender] = legacySender ? [legacySender] : tokens(m.subject, prefix, 1);
+  if (!sender || (legacySender && !REQUEST_ID.test(legacyRequest ?? ''))) return malformed(kind, m, SUBJECT_FORM[kind], sender ? { by: sender.slice(0, 200) } : {});
+  return schema(kind, m, decodeOrUndefined(m.data), body, (b) => {
+    const request = legacyRequest ?? b.request;
+    if (!request) return malformed(kind, m, SUBJECT_FORM[kind], { by: sender.slice(0, 200) });
+    return { sender, request, body: b, verdictTo: safeSubject(() => verdict(sender, request)) } as Inbound[K];
+  });
 }
 
 /**

@@ -12,8 +12,10 @@ import { z } from 'zod';
 import { RunIdSchema, WorkflowStatus } from '../../events/index.js';
 import { ID_REUSE_POLICIES, MAX_DEFINITION_BYTES } from '../../definition/index.js';
 
-/** A request's own id, the last token of its subject and of its verdict's (and its JetStream message id). */
+/** A request's own id, in its body (`request`) and the last token of its verdict's subject. */
 export const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
+/** The body's `request`: required of a request on lf.starts|deploys|limits.<sender> (parse.ts), which names none in its subject. */
+const RequestId = z.string().regex(REQUEST_ID, { error: 'expected a request id, 8-64 of A-Z a-z 0-9 _ -' }).optional();
 
 /**
  * The largest request LF_REQUESTS takes (its max_msg_size, within the server's max_payload): a definition's
@@ -26,6 +28,7 @@ export const FRESH_RUN_ID = /^\d{8}-\d{6}-[0-9a-z]{13}$/;
 
 /** Start a run of a deployed workflow. */
 const StartWorkflow = z.strictObject({
+  request: RequestId,
   /** `<workflowId>` (its latest version) or `<workflowId>@<version>`. */
   workflow: z.string().min(1).max(300),
   input: z.record(z.string(), z.unknown()),
@@ -44,11 +47,12 @@ const StartWorkflow = z.strictObject({
 
 /** Retry a FAILED or CANCELLED run from where it failed (`retry`): a new run, `runId` as for a start. */
 const RetryRun = z.strictObject({
+  request: RequestId,
   retryOf: RunIdSchema,
   runId: z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' }),
 });
 
-/** lf.starts.<user>.<request>: a start, or a retry. */
+/** lf.starts.<user>, the body naming its `request`: a start, or a retry. */
 export const StartRequest = z.union([StartWorkflow, RetryRun]);
 export type StartRequest = z.infer<typeof StartRequest>;
 
@@ -77,6 +81,7 @@ export type StartVerdict = z.infer<typeof StartVerdict>;
 
 /** lf.deploys.<user>.<request>: a definition's text, parsed and checked by the engine as a file is. */
 export const DeployRequest = z.strictObject({
+  request: RequestId,
   /** The file it was read from, for the diagnostics (file:line:col). */
   file: z.string().max(1000).optional(),
   text: z.string().max(MAX_DEFINITION_BYTES),
@@ -95,6 +100,7 @@ export type DeployVerdict = z.infer<typeof DeployVerdict>;
 
 /** lf.limits.<user>.<request>: a limits file's text (`limits set`), parsed and checked by the engine as the file is. */
 export const LimitsRequest = z.strictObject({
+  request: RequestId,
   file: z.string().max(1000).optional(),
   text: z.string().max(MAX_DEFINITION_BYTES),
 });

@@ -67,9 +67,16 @@ export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory
  * Bounds of LF_REQUESTS, what every person who may start, deploy or set limits writes: while no engine takes them
  * (an upgrade, a crash) one person's requests must not fill the server's store, which would stop every stream,
  * approvals included. Full, the stream refuses new requests (discard new: nothing taken is dropped), and the sender
- * is told so (LF_REQUESTS_FULL). 64 MiB holds 10,000 ordinary starts or 60 definitions at their limit.
+ * is told so (LF_REQUESTS_FULL). 128 MiB holds 10,000 ordinary starts or 120 definitions at their limit. Each
+ * sender's requests of each kind are one subject (lf.starts.<sender>), of which at most `maxPerSender` wait (discard
+ * new per subject: the server refuses the next, drops none), so one person's flood fills at most their own share:
+ * 32 of each kind at most 1 MiB, about 100 MiB for an L1 who floods all three, and others' requests still fit.
+ * The server counts exactly, so it is the count, not the bytes, that refuses a flooder: nats-server before 2.10.5
+ * checks max_bytes against the body alone and then, over the bound by the subject and its record's overhead, drops
+ * the stream's OLDEST message to make room (nats-io/nats-server bf8ac377f), which let a publish at the brim take
+ * the place of another person's waiting request.
  */
-export const REQUESTS_LIMITS = { maxBytes: 64 * 1024 * 1024, maxBytesInMemory: 8 * 1024 * 1024, maxMsgs: 10_000 } as const;
+export const REQUESTS_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory: 16 * 1024 * 1024, maxMsgs: 10_000, maxPerSender: 32 } as const;
 
 export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
 
@@ -111,7 +118,7 @@ async function ensureStreamOnce(jsm: JetStreamManager, name: string, subjectsLis
 }
 
 /** Brings an existing stream's limits to `limits` (only those; the rest of its config is left as it is). */
-async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Partial<Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard' | 'max_msg_size'>>): Promise<void> {
+async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Partial<Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard' | 'max_msg_size' | 'max_msgs_per_subject' | 'discard_new_per_subject'>>): Promise<void> {
   const { config } = await jsm.streams.info(name);
   // Only limits the stream lacks (unset: 0 or -1) are given: ones set already, by an engine of other settings (memory
   // storage) or an operator, are kept; raising a memory stream's to a file default would not fit the server's memory.
@@ -125,6 +132,13 @@ async function narrowSubjects(jsm: JetStreamManager, name: string, wide: string,
   const { config } = await jsm.streams.info(name);
   if (!config.subjects.includes(wide)) return;
   await jsm.streams.update(name, { ...config, subjects: [...config.subjects.filter((x) => x !== wide), ...narrow] });
+}
+
+/** An existing stream that takes any of `old` takes `now` instead; its messages stay. */
+async function replaceSubjects(jsm: JetStreamManager, name: string, old: readonly string[], now: readonly string[]): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  if (!config.subjects.some((x) => old.includes(x))) return;
+  await jsm.streams.update(name, { ...config, subjects: [...new Set([...config.subjects.filter((x) => !old.includes(x)), ...now])] });
 }
 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
@@ -177,6 +191,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   const requestCap = {
     max_msg_size: Math.min(MAX_REQUEST_BYTES, s.maxPayload ?? MAX_REQUEST_BYTES),
     max_bytes: s.storage === 'memory' ? REQUESTS_LIMITS.maxBytesInMemory : REQUESTS_LIMITS.maxBytes, max_msgs: REQUESTS_LIMITS.maxMsgs, discard: DiscardPolicy.New,
+    max_msgs_per_subject: REQUESTS_LIMITS.maxPerSender, discard_new_per_subject: true,
   };
   const dlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
@@ -206,6 +221,9 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     engineQueue('control'),
     (async () => {
       await engineQueue('requests', { ...wq, ...requestCap });
+      // A request stream made before requests had a subject per sender takes theirs instead (an older client's request
+      // then finds no stream: its CLI says so; what waits under the old subjects stays, and engines still read it).
+      await replaceSubjects(jsm, STREAMS.requests.name, ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'], STREAMS.requests.subjects);
       // A request stream made before it was bounded (an older version) gets the bounds.
       await ensureStreamLimits(jsm, STREAMS.requests.name, requestCap);
     })(),

@@ -34,10 +34,12 @@
  *                                                        enforced by nats.conf permissions
  *   LF_CONTROL   lf.control.<sender>.<runId>             run control (pause, resume); <sender> is the NATS user,
  *                                                        enforced by nats.conf permissions (people users, not workers)
- *   LF_REQUESTS  lf.starts.<sender>.<request>            a person's start (or retry) and deploy; <sender> is the NATS
- *                lf.deploys.<sender>.<request>           user, enforced by nats.conf; and limits (limits set). The
- *                lf.limits.<sender>.<request>            engines judge its level (requests.ts) and answer on
- *                                                        lf.verdicts.starts|deploys|limits.…
+ *   LF_REQUESTS  lf.starts.<sender>                      a person's start (or retry) and deploy; <sender> is the NATS
+ *                lf.deploys.<sender>                     user, enforced by nats.conf; and limits (limits set); the
+ *                lf.limits.<sender>                      request's id in the body. One subject per sender and kind, so
+ *                                                        that the stream bounds each sender's waiting requests. The
+ *                                                        engines judge its level (requests.ts) and answer on
+ *                                                        lf.verdicts.starts|deploys|limits.<sender>.<request>
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           what engines refused or gave up on, kept with the reason
  *   LF_DLQ_WORKERS lf.dlq.tasks.<user>                   task attempts a worker gave up on; <user> is the worker's
@@ -76,7 +78,7 @@ export const STREAMS = {
    * A person's starts, retries and deploys (requests.ts), kept until an engine takes them: a stream of its own,
    * as LF_CONTROL, so a cluster made by an older version gets it from ensureCluster, and bounded in size.
    */
-  requests: { name: 'LF_REQUESTS', subjects: ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'] },
+  requests: { name: 'LF_REQUESTS', subjects: ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'] },
   /**
    * What engines write (lf.dlq.<kind>; one token: plain lf.dlq.tasks holds the letters workers wrote before they
    * named themselves). Streams made before workers' letters had a stream of their own took lf.dlq.>, workers' letters included: an engine narrows them.
@@ -221,15 +223,18 @@ export const subjects = {
   control: (sender: string, runId: string) => `lf.control.${token(sender)}.${token(runId)}`,
   /** Core NATS (no stream): the engine's verdict on a pause or resume, for the sender waiting on it. */
   controlVerdict: (sender: string, runId: string) => `lf.verdicts.control.${token(sender)}.${token(runId)}`,
-  /** A person's start or retry (`sender`: the NATS user publishing, which nats.conf enforces; `request`: its id). */
-  start: (sender: string, request: string) => `lf.starts.${token(sender)}.${token(request)}`,
+  /**
+   * A person's start or retry (`sender`: the NATS user publishing, which nats.conf enforces; its request id is in
+   * the body): one subject per sender, which LF_REQUESTS bounds (REQUESTS_LIMITS.maxPerSender).
+   */
+  start: (sender: string) => `lf.starts.${token(sender)}`,
   /** Core NATS (no stream): the engine's verdict on a start, for the sender waiting on it. */
   startVerdict: (sender: string, request: string) => `lf.verdicts.starts.${token(sender)}.${token(request)}`,
   /** A person's deploy, as `start`. */
-  deploy: (sender: string, request: string) => `lf.deploys.${token(sender)}.${token(request)}`,
+  deploy: (sender: string) => `lf.deploys.${token(sender)}`,
   deployVerdict: (sender: string, request: string) => `lf.verdicts.deploys.${token(sender)}.${token(request)}`,
   /** A person's `limits set`, as `start`. */
-  limits: (sender: string, request: string) => `lf.limits.${token(sender)}.${token(request)}`,
+  limits: (sender: string) => `lf.limits.${token(sender)}`,
   limitsVerdict: (sender: string, request: string) => `lf.verdicts.limits.${token(sender)}.${token(request)}`,
   /** Engines' dead letters (only users with the engine's rights may publish there). */
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,

@@ -23,11 +23,11 @@ export const WIRE_SCHEMAS = {
   Signal: SignalMessage,
   /** lf.control.<sender>.<runId> */
   Control: ControlMessage,
-  /** lf.starts.<sender>.<request> (stream LF_REQUESTS): a person's start or retry, judged by an engine */
+  /** lf.starts.<sender>, the request id in the body (stream LF_REQUESTS): a person's start or retry, judged by an engine */
   StartRequest,
-  /** lf.deploys.<sender>.<request> (stream LF_REQUESTS): a person's deploy, the definition's text, judged by an engine */
+  /** lf.deploys.<sender> (stream LF_REQUESTS): a person's deploy, the definition's text, judged by an engine */
   DeployRequest,
-  /** lf.limits.<sender>.<request> (stream LF_REQUESTS): a person's `limits set`, the limits file's text, judged by an engine */
+  /** lf.limits.<sender> (stream LF_REQUESTS): a person's `limits set`, the limits file's text, judged by an engine */
   LimitsRequest,
   /** lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt) and lf.inputs.<sender>.<runId> (a kick, an engine's report) */
   Input: InputMessage,
