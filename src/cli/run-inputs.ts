@@ -12,17 +12,17 @@
  */
 import { HandlerError, RunBusyError, UsageError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
-import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
+import type { InputOutcome, RunInput } from '../executor/index.js';
+import { embeddedRuns } from '../runs/embedded.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
-import { actingUser, requireLevel, type Acting } from './acting.js';
+import { actingUser, type Acting } from './acting.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { cliNotifier } from './notifications.js';
 import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { refuseDamaged } from './damaged.js';
 import { finishLines } from './render.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
@@ -119,9 +119,9 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
 
 async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, waitMs: number): Promise<InputOutcome> {
   const { natsUrl, withClient } = await import('./cluster.js');
-  const { deliverInput } = await import('../cluster/index.js');
+  const { natsRuns } = await import('../runs/nats.js');
   const url = natsUrl(g);
-  return withClient(g, (c) => deliverInput(c, url, runId, input, { ...(opts.as !== undefined ? { as: opts.as } : {}), fallback: defaultActor(), waitMs }));
+  return withClient(g, (client) => natsRuns({ client, url, fallback: defaultActor() }).input(runId, input, opts.as !== undefined ? { name: opts.as } : {}, { waitMs }));
 }
 
 /**
@@ -134,14 +134,10 @@ export async function runInput(g: GlobalOpts, runId: string, input: RunInput, op
 }
 
 async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, proven?: Acting): Promise<InputOutcome> {
-  // With a users file, who acts is proven and their level judged (docs/users.md): a pause, resume or cancel
-  // asks for L1 (refused here, nothing recorded); an approval carries the level to the approval rule, which
-  // records a refusal in the run's history as it records an approver's.
+  // With a users file, who acts is proven here (a password asked once); what they may do is judged by the run API.
   const acting = proven ?? await actingUser(opts.as);
-  if (input.kind === 'control') requireLevel(acting, 'control');
-  // A log shorter than the run index recorded it is not written to (see damaged.ts).
-  await refuseDamaged(g, runId);
-  return recordInput(engineFor(g), runId, input, { by: acting.name, ...(acting.level ? { level: acting.level } : {}) });
+  const engine = engineFor(g);
+  return embeddedRuns({ commits: engine, store: engine.store, fallback: defaultActor() }).input(runId, input, { name: acting.name, ...(acting.actor ? { actor: acting.actor } : {}) });
 }
 
 /**

@@ -15,7 +15,8 @@ import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
-import { migrateRuns, recordInput, setBreaker, type RunInput } from '../executor/index.js';
+import { migrateRuns, setBreaker, type RunInput } from '../executor/index.js';
+import { embeddedRuns } from '../runs/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
@@ -72,6 +73,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const runs = openRunIndex({ store, storeDir, live: true });
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
+  const runApi = embeddedRuns({ commits: engine, store, storeDir, fallback: 'dashboard' });
   const undriven = undrivenMarks(storeDir, service);
   // Built now, not at the first page: at 100,000 runs a build without runs.jsonl reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
@@ -86,12 +88,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     // With a users file the signed-in person's level is judged as the CLI judges it (docs/users.md): a pause, resume,
     // cancel or retry asks for L1 (refused, nothing recorded); an approval carries the level to the approval rule.
     const who = actor.authority;
-    const level = who ? { level: who.level } : {};
-    // Recorded as the CLI's approve, signal, pause, resume and cancel record them (recordInput); refusals throw.
-    const record = (runId: string, input: RunInput, as?: string) => {
-      if (input.kind === 'control') requireAllowed(who, 'control');
-      return recordInput(engine, runId, input, { by: by(as), ...level });
-    };
+    // Judged and recorded by the run API, as the CLI's approve, signal, pause, resume and cancel are; refusals throw.
+    const record = (runId: string, input: RunInput, as?: string) => runApi.input(runId, input, { name: by(as), ...(who ? { actor: who } : {}) });
     return {
       async decide(runId, task, decision, comment, as) {
         const o = await record(runId, { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) }, as);
