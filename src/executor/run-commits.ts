@@ -166,7 +166,7 @@ export class RunCommits {
   }
 
   /** Records a signal for the run's WAITs on `name` (reviewSignal); one no WAIT would take is refused (SignalRefusedError), nothing recorded. */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     try {
       return await this.outside.signal(runId, name, opts);
     } finally {

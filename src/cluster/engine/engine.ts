@@ -251,7 +251,8 @@ export class ClusterEngine {
     };
     const users = opts.users;
     const levelOf = users ? (user: string): Level => (this.sendersProven ? users.get(user)?.level ?? 'L3' : 'L3') : undefined;
-    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId), ...(levelOf ? { levelOf } : {}) });
+    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId), ...(levelOf ? { levelOf } : {}),
+      started: async (runId) => { const [first] = await store.read(runId, { toSeq: 1 }); return first?.type === 'run.started' ? first.data.source : undefined; } });
     // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
     const reportLetters = new LetterRate({ perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE, what: 'refused reports', now, log });
     const inputs: InputHost = {
