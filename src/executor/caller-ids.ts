@@ -23,29 +23,12 @@ const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} char
 /**
  * Shapes of run ids ledgerflow derives itself, which a caller may not take first (a real event was
  * dropped as already started, a schedule slot never fired): an event's run `ev-<20 hex>`, a schedule slot's
- * `<workflow>-s<i>-<yyyymmddThhmmssZ>`, a failure workflow's `<run>-failure`. A SUB_WORKFLOW's or MAP's
- * child (`<run>-<task>-<attempt>`: CHILD_SHAPE) is refused where a new run would begin under the id
- * (decideStart), and its starter still checks the run it finds is its child (child-owner.ts).
+ * `<workflow>-s<i>-<yyyymmddThhmmssZ>`, a failure workflow's `<run>-failure`. A SUB_WORKFLOW child's
+ * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child
+ * (child-owner.ts).
  */
 const DERIVED_SHAPES = [/^ev-[0-9a-f]{20}$/, /-s\d+-\d{8}T\d{6}Z$/, /-failure$/];
 const DERIVED_FIX = 'it has the shape of a run id ledgerflow derives (an event\'s run ev-<20 hex>, a schedule slot\'s <workflow>-s<i>-<yyyymmddThhmmssZ>, a failure workflow\'s <run>-failure), which a caller may not take; choose another';
-
-/**
- * The shape of every child run's id (compiler/children.ts childRunId): `<run>-<task>-<attempt>`, with `-i<n>`
- * and `-m<n>` after the task in a loop or a MAP, a failure workflow's children too (`<run>-failure-<task>-<n>`).
- * A task id starts with a letter or `_`, an attempt is digits, and a run id is anything before. So a caller id
- * that ends `-<letter or _>…-<digits>`, after at least one character, could be a child some run (one that
- * exists, or one started later under an id anybody may choose or foresee: a caller's, a schedule slot's) will
- * start; taken first, it would fail that run's attempt (LF_RUN_ID_TAKEN). No caller may begin a run under one.
- * A child id long enough to be hashed (over 128 characters) is longer than any caller id.
- */
-const CHILD_SHAPE = /.-[A-Za-z_][A-Za-z0-9_-]*-\d+$/;
-const CHILD_FIX = 'it has the shape of a child run\'s id (<run>-<task>-<attempt>, e.g. order-7-credit-1), which ledgerflow keeps for the runs a SUB_WORKFLOW or MAP starts, so that no start can take one ahead of its parent; choose an id that does not end in -<word>-<digits> (order-7-credit1, order-7-credit_1)';
-
-/** Whether `id` has the shape of a child run's id (CHILD_SHAPE): no caller begins a run under one. */
-export function childShaped(id: string): boolean {
-  return CHILD_SHAPE.test(id);
-}
 
 export const CallerRunIdSchema = z.string()
   .regex(new RegExp(`^[A-Za-z0-9_-]{1,${CALLER_RUN_ID_MAX}}$`), { error: CALLER_ID_FIX })
@@ -116,12 +99,7 @@ async function latestGeneration(store: EventStore, id: string): Promise<number> 
  */
 export async function decideStart(store: EventStore, id: string, workflowId: string, policy: IdReusePolicy): Promise<StartDecision> {
   const generation = await latestGeneration(store, id);
-  if (generation === 0) {
-    // Only where a new run would begin: a run already under the id (started before ids of this shape were kept)
-    // is still answered for, its chain reused as its policy says.
-    if (childShaped(id)) throw new UsageError(`invalid run id ${JSON.stringify(id)}: ${CHILD_FIX}`, { runId: id });
-    return { kind: 'new', runId: id };
-  }
+  if (generation === 0) return { kind: 'new', runId: id };
   const head = await runHead(store, generationRunId(id, generation));
   if (!head) return { kind: 'new', runId: generationRunId(id, generation) };
   if (head.workflowId !== workflowId) throw new RunIdTakenError(id, workflowId, head.workflowId);

@@ -126,13 +126,13 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
       const again = await bob.send(mine);
       expect(again).toMatchObject({ accepted: true, runId: mine.runId, workflowId: 'review', existing: true });
       // …and his own caller id, again through the CLI.
-      const first = await as('bob', ['start', 'review', '--id', 'bob-order1', '--json']);
+      const first = await as('bob', ['start', 'review', '--id', 'bob-order-1', '--json']);
       expect(first.code, first.stderr).toBe(0);
-      const second = await as('bob', ['start', 'review', '--id', 'bob-order1', '--json']);
+      const second = await as('bob', ['start', 'review', '--id', 'bob-order-1', '--json']);
       expect(second.code, second.stderr).toBe(0);
-      expect(JSON.parse(second.stdout)).toMatchObject({ runId: 'bob-order1', workflowId: 'review', existing: true });
+      expect(JSON.parse(second.stdout)).toMatchObject({ runId: 'bob-order-1', workflowId: 'review', existing: true });
       // Which alice may not take for hers.
-      expect(await alice.send({ workflow: 'review', input: {}, id: 'bob-order1' })).toMatchObject({ accepted: false, code: 'LF_RUN_ID_TAKEN' });
+      expect(await alice.send({ workflow: 'review', input: {}, id: 'bob-order-1' })).toMatchObject({ accepted: false, code: 'LF_RUN_ID_TAKEN' });
       // alice's own request for her run, taken again: "existing", and kicked (the watcher sees kicks).
       expect(await alice.send({ workflow: 'review', input: {}, runId: aliceRun })).toMatchObject({ accepted: true, runId: aliceRun, existing: true });
       await waitFor('the kick of alice\'s own request taken again', () => kicks.length > 0, { timeout: 10_000 });

@@ -153,18 +153,18 @@ describe('ledgerflow ui on the embedded store', () => {
   });
 
   it('a start with a runId twice makes one run: the second answer is existing: true with its status; a bad runId or idReuse is a 400, nothing started', async () => {
-    const first = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order1' });
+    const first = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order-1' });
     expect(first.status).toBe(200);
-    expect(await json(first)).toEqual({ runId: 'http-order1', status: 'RUNNING' });
-    const again = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order1' });
+    expect(await json(first)).toEqual({ runId: 'http-order-1', status: 'RUNNING' });
+    const again = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order-1' });
     expect(again.status).toBe(200);
-    expect(await json(again)).toMatchObject({ runId: 'http-order1', existing: true });
+    expect(await json(again)).toMatchObject({ runId: 'http-order-1', existing: true });
     // The run list is the run index, which takes a new run's first commit as it lands (not in the start's answer).
     const runs = await waitFor('the run listed', async () => {
       const listed = (await json(await api('/api/runs', { headers: auth }))).runs as { runId: string }[];
-      return listed.some((r) => r.runId === 'http-order1') ? listed : undefined;
+      return listed.some((r) => r.runId === 'http-order-1') ? listed : undefined;
     }, { timeout: 15_000 });
-    expect(runs.filter((r) => r.runId.startsWith('http-order1'))).toHaveLength(1);
+    expect(runs.filter((r) => r.runId.startsWith('http-order-1'))).toHaveLength(1);
 
     for (const [body, field] of [
       [{ input: {}, runId: 'bad id' }, 'runId'], [{ input: {}, runId: 'x--2' }, 'runId'],
