@@ -29,7 +29,7 @@ export { BreakerStateSchema, phaseAt as breakerPhaseAt, type BreakerState, type 
 export { askGate, withdrawWait, releaseSlots, gateDocName, gateDocs, gateParts, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
 export { decide as decideGate, emptyGateState, GateStateSchema, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';
 export { readLimits, limitsForView, writeLimits, LimitsWatch, LIMITS_DOC } from './global-limits.js';
-export { childIdTaken, type StartedAs } from './child-owner.js';
+export { childIdTaken, childRunOf, placeChild, shownChildRunId, withChildrenShown, type ChildPlace, type ChildRef, type StartedAs } from './child-owner.js';
 export { childOutcome, type ChildOutcome } from './child-outcome.js';
 export { AttemptControl } from './attempt-control.js';
 export { assertOwnStart, startedByOther, type StartedRun } from './start-owner.js';
