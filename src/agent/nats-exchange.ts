@@ -4,9 +4,11 @@
  * worker/), and this handler writes its task file, waits for its result, and
  * returns the output (or throws the error) for the worker to report, fenced
  * by the attempt's NATS token: the engine refuses an outcome for an attempt
- * no longer in flight. The task file's own token is the attempt's
- * (attempt-token.ts, from its run, instance and number: a worker does not see
- * the log), the same when the attempt is delivered again after a crash.
+ * no longer in flight. The task file's own token is keyed (attempt-token.ts
+ * keyedAttemptToken: an HMAC of its run, instance and number under a key the
+ * worker derives from the attempt's NATS token), so only whoever reads the
+ * task file can answer it, and it is the same when the attempt is delivered
+ * again after a crash.
  *
  * A crash between moving the files to `done/` and the report: the attempt is
  * delivered again (claimed by the dead worker: lost, then restarted), and
@@ -20,7 +22,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { durationText, instanceFields, instanceKey } from '../compiler/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
-import { attemptToken } from '../executor/index.js';
+import { ATTEMPT_KEY, keyedAttemptToken } from '../executor/index.js';
 import type { TaskContext, TaskHandler } from '../runtime/index.js';
 import { moveInto, moveWithReason, readTaskFile, sizeOf, writeAtomic, yamlFiles } from './folders.js';
 import { judgeResult, sizeRefusal, taskMessageText, type AgentResult, type TaskMessage } from './messages.js';
@@ -47,8 +49,11 @@ export class NatsExchange {
   readonly handler: TaskHandler = async (input, ctx) => {
     const key = instanceKey({ task: ctx.taskId, ...instanceFields(ctx) });
     const stem = `${ctx.runId}-${key}.yaml`;
-    // No sequence over NATS (a worker does not read the log): the attempt number is unique per instance.
-    const token = attemptToken(ctx.runId, key, ctx.attempt, 0);
+    // No sequence over NATS (a worker does not read the log): the attempt number is unique per instance, and the
+    // token is keyed with what only the worker handed this attempt has, so nobody computes it from `status`.
+    const secret = (ctx as { [ATTEMPT_KEY]?: unknown })[ATTEMPT_KEY];
+    if (typeof secret !== 'string') throw new NonRetryableError(`the file exchange answers attempts a NATS worker hands it, with the attempt's key; task ${key} of run ${ctx.runId} came without one`, 'LF_AGENT_NO_KEY');
+    const token = keyedAttemptToken(secret, ctx.runId, key, ctx.attempt);
     const taskPath = join(this.o.inbox, `task-${stem}`);
     const resultPath = join(this.o.outbox, `result-${stem}`);
     // Delivered again after its files moved to done/ (the report was cut short): the same result, reported again.

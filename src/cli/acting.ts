@@ -51,6 +51,15 @@ export function requireStart(acting: Acting, definition: { id: string; domain?: 
 }
 
 /**
+ * What a start records of who asked (run.started's `source.by`): the user a users file proved, else nothing (a
+ * name nobody proved is not recorded as the starter). A WAIT without `from:` takes its signal from the run's
+ * starter and L1 or higher (runtime/signals.ts), as over NATS, where the engine records the person's start so.
+ */
+export function startedBy(acting: Acting | undefined): { by?: string } {
+  return acting?.actor ? { by: acting.name } : {};
+}
+
+/**
  * `acting` with no more authority than `level`: what a bridge's inbox acts as (its files act as the bridge's
  * signed-in user, never above the level the inbox was given), judged then as any command of theirs is.
  */

@@ -23,7 +23,7 @@ import { BridgeLineError, parseBridgeLine, type BridgeCommand } from '../bridge/
 import { LedgerflowError, RunBusyError, UsageError, errorMessage } from '../errors/index.js';
 import type { Engine } from '../local/index.js';
 import { inert } from '../terminal/index.js';
-import { actingUser, atMost, requireStart, type Acting } from './acting.js';
+import { actingUser, atMost, requireStart, startedBy, type Acting } from './acting.js';
 import { type Answer, checkInbox, refuseOpenInbox, shownAnswer, watchInbox } from './bridge-inbox.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { driveFlags, engineFor, handlersFor, recordedHandlers } from './drive.js';
@@ -109,7 +109,7 @@ class Bridge {
     // Judged as `start <id>` judges it, before anything is recorded.
     requireStart(this.acting, loaded.definition);
     const { handlers, path } = await handlersFor(this.o.handlers, loaded.handlersPath);
-    const start = { inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) };
+    const start = { inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(this.acting) }, ...(callerId !== undefined ? { runId: callerId } : {}) };
     if (this.o.detach) {
       const s = callerId !== undefined
         ? await this.engine.startRun(loaded.definition, c.inputs, { ...start, runId: callerId })

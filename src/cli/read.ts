@@ -1,6 +1,9 @@
 /** `status`, `list` and `history`: what the log and the run index say, printed. */
 import { UsageError } from '../errors/index.js';
-import type { CorruptRun } from '../store/index.js';
+import type { CorruptRun, EventStore } from '../store/index.js';
+import { childRunId } from '../compiler/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { shownChildRunId } from '../executor/index.js';
 import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
 import { inert } from '../terminal/index.js';
 import { storeFor } from './open-store.js';
@@ -72,6 +75,21 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   return EXIT.ok;
 }
 
+/** The child runs a history names that are under their spare id (a run not theirs took the derived one), by derived id. */
+async function childrenShown(store: EventStore, events: EventEnvelope[]): Promise<Map<string, string>> {
+  const shown = new Map<string, string>();
+  const first = events[0];
+  const tasks = first?.type === 'run.started' && Array.isArray(first.data.definition.tasks) ? first.data.definition.tasks as { id: string; type: string }[] : [];
+  const subs = new Set(tasks.filter((t) => t.type === 'SUB_WORKFLOW').map((t) => t.id));
+  for (const e of events) {
+    if (e.type !== 'task.started' || !subs.has(e.data.task) || e.data.reused) continue;
+    const child = childRunId(e.runId, e.data, e.data.attempt);
+    const at = await shownChildRunId(store, child, e.runId);
+    if (at !== child) shown.set(child, at);
+  }
+  return shown;
+}
+
 export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; format?: string }): Promise<number> {
   if (opts.format !== undefined && opts.format !== 'events' && opts.format !== 'log') {
     throw new UsageError(`--format ${opts.format} is not a history format: events (every event, the default) or log (the execution log's lines)`, { option: '--format' });
@@ -99,7 +117,7 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
   // A failed run names the failure workflow run it started (whose own history names it back).
   const last = events.at(-1);
   const failure = last?.state.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
-  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '')
+  io.out(historyText(events, await childrenShown(engine.store, events)) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '')
     + (damaged ? `\n      ✗ the log ends here, but events up to ${damaged.recordedSeq} (${damaged.recordedStatus}) were recorded: they are lost` : ''));
   return code;
 }

@@ -211,7 +211,8 @@ function cappedText(output: unknown): string {
   return parts.length > 0 ? `  output capped: ${parts.join(', ')}` : '';
 }
 
-export function historyText(events: EventEnvelope[]): string {
+/** `shown`: a child run's id where it is not its derived one (under its spare id: executor/child-owner.ts), by derived id. */
+export function historyText(events: EventEnvelope[], shown: ReadonlyMap<string, string> = new Map()): string {
   // A SUB_WORKFLOW's attempts name the child run each starts; an EMIT's completion says when it started nothing.
   const first = events[0];
   const tasks = first?.type === 'run.started' && Array.isArray(first.data.definition.tasks) ? first.data.definition.tasks as { id: string; type: string }[] : [];
@@ -220,7 +221,10 @@ export function historyText(events: EventEnvelope[]): string {
   const iteratorOf = new Map(tasks.map((t) => [t.id, (t as { iterator?: string }).iterator]));
   const isCommand = (id: string): boolean => typeOf.get(id) === 'COMMAND' || (typeOf.get(id) === 'MAP' && typeOf.get(iteratorOf.get(id) ?? '') === 'COMMAND');
   const extra = (e: EventEnvelope): string => {
-    if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
+    if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) {
+      const child = childRunId(e.runId, e.data, e.data.attempt);
+      return `  → child run ${shown.get(child) ?? child}`;
+    }
     if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT' && !e.data.reused) {
       const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string; skipped?: string[] } | null;
       const skipped = Array.isArray(out?.skipped) ? out.skipped.map((r) => `\n        skipped ${r}`).join('') : '';

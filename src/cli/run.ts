@@ -1,6 +1,6 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { secretsFlag } from './secrets-flag.js';
-import { actingUser, requireLevel, requireStart } from './acting.js';
+import { actingUser, requireLevel, requireStart, startedBy } from './acting.js';
 import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../errors/index.js';
 import { checkPriority } from '../executor/index.js';
@@ -43,9 +43,11 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   // A bundled definition run from another folder: its defaults that name the package's sample files, as their paths.
   const raw = { ...bundledDefaults(loaded.definition, loaded.file), ...gatherInputs(opts, split.inputs) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
+  // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who;
+  // then who started it is recorded (source.by), as an engine records a person's start over NATS.
+  const acting = usesNats(g) ? undefined : await actingUser(undefined);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
-  // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who.
-  else requireStart(await actingUser(undefined), loaded.definition);
+  else requireStart(acting!, loaded.definition);
   await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
   await useStateFile(g, opts, loaded.definition);
@@ -56,7 +58,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const say = opts.json ? io.err : io.out;
   return drive(io, g, async (signal) => {
     const view = await engine.run(loaded.definition, raw, {
-      inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier), ...idOpts,
+      inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(acting) }, ...flags, signal, ...keepLeaseFor(notifier), ...idOpts,
       ...(priority !== undefined ? { priority } : {}),
       onStarted: (runId) => say(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
     });

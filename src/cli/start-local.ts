@@ -7,7 +7,7 @@
  * `ledgerflow serve`. Over NATS, `start` starts a deployed workflow
  * (cluster.ts).
  */
-import { actingUser, requireStart } from './acting.js';
+import { actingUser, requireStart, startedBy } from './acting.js';
 import { readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
@@ -90,8 +90,9 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
   const engine = engineFor(gg);
   const { definition } = found;
   // The bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who.
-  requireStart(await actingUser(undefined), definition);
-  const startOpts = { inputFromStrings: true, source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}) }, ...(priority !== undefined ? { priority } : {}) } as const;
+  const acting = await actingUser(undefined);
+  requireStart(acting, definition);
+  const startOpts = { inputFromStrings: true, source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}), ...startedBy(acting) }, ...(priority !== undefined ? { priority } : {}) } as const;
   const started = callerId !== undefined
     ? await engine.startRun(definition, raw, { ...startOpts, runId: callerId, ...(idReuse ? { idReuse } : {}) })
     : await (async () => {

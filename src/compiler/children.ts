@@ -26,6 +26,17 @@ export function childRunId(runId: string, ref: InstanceRef, attempt: number): st
   return runIdOf(`${runId}-${instance}-${attempt}`);
 }
 
+/**
+ * Where a child run (`childRunId`, `failureRunId`: `child`) starts instead when a run that is not this child already
+ * holds its id (anyone may choose an id, and a child's is foreseeable): `<child>--0`. No start can take it first: a
+ * caller's id may not end in `--<digits>` (kept for an id's reuses, which count from `--2`), a fresh id has a fixed
+ * form, and no derived id ends in `--0` (attempts count from 1). Too long for the suffix, it is hashed as a long child
+ * id is, to 128 characters: longer than any caller's id. The same on every call, so a re-attach finds the same run.
+ */
+export function spareChildRunId(child: string): string {
+  return runIdOf(`${child}--0`);
+}
+
 /** The run a failed run's failure_workflow starts: `<runId>-failure`. */
 export function failureRunId(runId: string): string {
   return runIdOf(`${runId}-failure`);

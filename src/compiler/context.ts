@@ -143,7 +143,7 @@ export type MachineEvent =
   | ({ type: `timer.${TimerKind}.${string}`; time: number; attempt: number } & InstanceFields)
   | ({ type: `task.restarted.${string}`; time: number; attempt: number; restart: number } & InstanceFields)
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
-  | { type: `signal.${string}`; time: number; data: unknown; by?: string }
+  | { type: `signal.${string}`; time: number; data: unknown; by?: string; waits?: readonly string[] }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError }
   | { type: 'run.pause'; time: number; by?: string; reason?: string; queued?: true; holds?: true }

@@ -142,10 +142,14 @@ export function guardsFor(def: Definition) {
     },
     /** A signal came while the WAIT was pending: it completes the wait on entering. */
     signalKept: ({ context }: Args, p: P) => state(context, p.task).signal !== undefined,
-    /** The WAIT keeps no signal yet, and this one's sender may send it (`from:`): the first such to come is the one it takes. */
+    /**
+     * The WAIT keeps no signal yet, and this one's sender may send it (`from:`; and, where the signal names the WAITs
+     * that may take it, this is one of them): the first such to come is the one it takes.
+     */
     noSignalKept: ({ context, event }: Args, p: P) => {
       const t = task(p.task);
-      return state(context, p.task).signal === undefined && (t.type !== 'WAIT' || maySignal(t, (event as { by?: string }).by));
+      const e = event as { by?: string; waits?: readonly string[] };
+      return state(context, p.task).signal === undefined && (t.type !== 'WAIT' || (maySignal(t, e.by) && (e.waits === undefined || e.waits.includes(p.task))));
     },
     /** The run timer (run-timeout.ts) is armed and due at the event's time: a forged or early firing takes no transition. */
     runTimeoutDue: ({ context, event }: Args) => runTimeoutDue(context, event),

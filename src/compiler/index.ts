@@ -8,7 +8,7 @@ export type { MachineConfig } from './machine.js';
 export { isFinal, listOf, type ChartConfig, type RegionConfig, type SubsetConfig, type GuardName, type ActionName } from './chart-config.js';
 export { scopeOf } from './scope.js';
 export { isIsoTime, waitUntil } from './wait.js';
-export { childRunId, failureRunId, emitEventId, MAX_CHILD_DEPTH } from './children.js';
+export { childRunId, failureRunId, spareChildRunId, emitEventId, MAX_CHILD_DEPTH } from './children.js';
 export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError, type RegionState } from './chart.js';
 export { valueChunks, type FoldSnapshot, type StateValue } from './fold-snapshot.js';

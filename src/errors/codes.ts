@@ -144,6 +144,7 @@ export const ERROR_CODES = {
   LF_FAILURE_STEP_REFUSED: 'failure',
   LF_COMMANDER_UNREACHED: 'failure',
   LF_AGENT_LEVEL: 'usage',
+  LF_AGENT_NO_KEY: 'setup',
   LF_USERS_FILE_INVALID: 'usage',
   LF_USER_EXISTS: 'conflict',
   LF_USER_NOT_FOUND: 'not_found',

@@ -163,6 +163,8 @@ export const SignalReceivedData = z.object({
   data: z.unknown().optional(),
   by: z.string().min(1).optional(),
   unauthenticated: z.literal(true).optional(),
+  /** The WAITs that may take it where a users file's default for a WAIT without from: leaves one out (runtime/signals.ts); else absent. */
+  waits: z.array(z.string().min(1)).min(1).optional(),
 });
 /**
  * A signal as it comes from outside (CLI `--data`, a NATS message body):

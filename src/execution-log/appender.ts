@@ -12,9 +12,11 @@
  * commit this process's engine folded brings its states along (foldedStatesOf)
  * and costs no folding at all.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { errorMessage } from '../errors/index.js';
+import { OUTPUT_OUTSIDE_ROOT, resolveOutputPath } from '../files/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { compiledForRun, foldedStatesOf } from '../runtime/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
@@ -33,8 +35,12 @@ const WARN_EVERY_MS = 60_000;
  */
 const GATHER_MS = 100;
 
+/** Where a definition's lines go: `path` resolved against the project folder; `logTo` and `workflowId` as said in a warning. */
+interface LogTarget { path: string; frequency: ReportFrequency; logTo: string; workflowId: string }
 /** `fold` and `log` are null together: the run's definition keeps no execution log. */
-interface Followed { fold: LogFold | null; seq: number; log: { path: string; frequency: ReportFrequency } | null }
+interface Followed { fold: LogFold | null; seq: number; runId: string; log: LogTarget | null }
+/** Lines waiting for their file, and what the first of them was written for (said when the file is refused). */
+interface Pending { lines: string[]; log: LogTarget; runId: string }
 
 export interface ExecutionLogOptions {
   /** The project folder: `log_to` is relative to it and must stay inside it. */
@@ -48,7 +54,7 @@ export class ExecutionLogAppender implements StoreObserver {
   private chain: Promise<void> = Promise.resolve();
   private lastWarned = -Infinity;
   /** Lines waiting for their file, in commit order: one append per file takes all that came meanwhile. */
-  private readonly pending = new Map<string, string[]>();
+  private readonly pending = new Map<string, Pending>();
   private writing: Promise<void> | null = null;
   private closing = false;
   private hurry: (() => void) | null = null;
@@ -57,7 +63,7 @@ export class ExecutionLogAppender implements StoreObserver {
   /** Folders made already: a write makes its folder once, not before every append. */
   private readonly made = new Set<string>();
   /** Each definition's log (where, how much; null: none) and tasks by id, worked out once, not for every run. */
-  private readonly definitions = new WeakMap<CompiledWorkflow, { log: Followed['log']; tasks: ReadonlyMap<string, TaskDef> }>();
+  private readonly definitions = new WeakMap<CompiledWorkflow, { log: LogTarget | null; tasks: ReadonlyMap<string, TaskDef> }>();
 
   constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
 
@@ -111,12 +117,12 @@ export class ExecutionLogAppender implements StoreObserver {
     const first = events[0]!;
     const { log, tasks } = this.target(start);
     if (!log) { // it keeps no execution log: nothing is folded for it
-      this.remember(runId, { fold: null, seq: events.at(-1)!.seq, log: null });
+      this.remember(runId, { fold: null, seq: events.at(-1)!.seq, runId, log: null });
       return;
     }
     const begun = startLogFold(start, log.frequency, first.seq === 1 ? foldedStatesOf(events)?.[0] : undefined, tasks);
     for (const ev of earlier) logEvent(begun.fold, ev, 'per_task');
-    const run: Followed = { fold: begun.fold, seq: Math.max(1, first.seq - 1), log };
+    const run: Followed = { fold: begun.fold, seq: Math.max(1, first.seq - 1), runId, log };
     this.remember(runId, run);
     this.words(run, events, first.seq === 1 ? begun.lines : []);
   }
@@ -136,14 +142,14 @@ export class ExecutionLogAppender implements StoreObserver {
       lines.push(...logEvent(run.fold, ev, run.log.frequency, states?.[i]));
       run.seq = ev.seq;
     }
-    if (lines.length > 0) this.queue(run.log.path, lines);
+    if (lines.length > 0) this.queue(run, run.log, lines);
   }
 
   /** Lines for `path`, appended with the others queued by then in one write (a write per commit cost the engine half its throughput). */
-  private queue(path: string, lines: string[]): void {
-    const list = this.pending.get(path);
-    if (list) list.push(...lines);
-    else this.pending.set(path, [...lines]);
+  private queue(run: Followed, log: LogTarget, lines: string[]): void {
+    const list = this.pending.get(log.path);
+    if (list) list.lines.push(...lines);
+    else this.pending.set(log.path, { lines: [...lines], log, runId: run.runId });
     this.writing ??= this.drain();
   }
 
@@ -152,14 +158,26 @@ export class ExecutionLogAppender implements StoreObserver {
       while (this.pending.size > 0) {
         if (!this.closing) await new Promise<void>((r) => { const t = setTimeout(r, GATHER_MS); this.hurry = () => { clearTimeout(t); r(); }; });
         this.hurry = null;
-        const [path, lines] = this.pending.entries().next().value!;
+        const [path, { lines, log, runId }] = this.pending.entries().next().value!;
         this.pending.delete(path);
         try {
-          if (!this.made.has(dirname(path))) {
-            await mkdir(dirname(path), { recursive: true });
-            this.made.add(dirname(path));
+          // Where the path really lands, its symlinks resolved (a `logs` linked to a folder elsewhere): outside
+          // the project folder it is refused as `../x` is, and never written through a link named as the file.
+          const real = await resolveOutputPath(this.o.cwd, path).catch((err: unknown) => {
+            if ((err as { code?: unknown }).code === OUTPUT_OUTSIDE_ROOT) return null;
+            throw err;
+          });
+          if (real === null) { this.outside(log, runId); continue; }
+          if (!this.made.has(dirname(real))) {
+            await mkdir(dirname(real), { recursive: true });
+            this.made.add(dirname(real));
           }
-          await appendFile(path, `${lines.join('\n')}\n`);
+          const fh = await open(real, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+          try {
+            await fh.appendFile(`${lines.join('\n')}\n`);
+          } finally {
+            await fh.close();
+          }
         } catch (err) {
           this.warn(`cannot write the execution log ${path}: ${errorMessage(err)}; \`ledgerflow history <runId> --format log\` prints a run's lines`);
         }
@@ -173,7 +191,7 @@ export class ExecutionLogAppender implements StoreObserver {
    * Where the run's definition logs to, inside the project folder (null when it keeps no execution log), and its
    * tasks by id; worked out once per definition (the fold's compiled workflow is one per definition).
    */
-  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): { log: Followed['log']; tasks: ReadonlyMap<string, TaskDef> } {
+  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): { log: LogTarget | null; tasks: ReadonlyMap<string, TaskDef> } {
     const compiled = compiledForRun(started);
     const known = this.definitions.get(compiled);
     if (known) return known;
@@ -182,12 +200,17 @@ export class ExecutionLogAppender implements StoreObserver {
     const rel = relative(this.o.cwd, path);
     if (log && (rel === '' || rel.startsWith('..') || isAbsolute(rel))) {
       // Said for each run (at most once a minute), so not kept.
-      this.warn(`${started.workflowId}'s monitoring.log_to ${log.logTo} is outside the project folder ${this.o.cwd}: no execution log is written for run ${started.runId}`);
+      this.outside({ logTo: log.logTo, workflowId: started.workflowId }, started.runId);
       return { log: null, tasks: new Map() };
     }
-    const made = { log: log ? { path, frequency: log.frequency } : null, tasks: log ? tasksById(compiled) : new Map<string, TaskDef>() };
+    const made = { log: log ? { path, frequency: log.frequency, logTo: log.logTo, workflowId: started.workflowId } : null, tasks: log ? tasksById(compiled) : new Map<string, TaskDef>() };
     this.definitions.set(compiled, made);
     return made;
+  }
+
+  /** A log_to that leads out of the project folder (`../x`, or a symlink to a folder elsewhere): nothing is written. */
+  private outside(log: Pick<LogTarget, 'logTo' | 'workflowId'>, runId: string): void {
+    this.warn(`${log.workflowId}'s monitoring.log_to ${log.logTo} is outside the project folder ${this.o.cwd}: no execution log is written for run ${runId}`);
   }
 
   private remember(runId: string, run: Followed): void {

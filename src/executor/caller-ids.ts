@@ -24,8 +24,9 @@ const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} char
  * Shapes of run ids ledgerflow derives itself, which a caller may not take first (a real event was
  * dropped as already started, a schedule slot never fired): an event's run `ev-<20 hex>`, a schedule slot's
  * `<workflow>-s<i>-<yyyymmddThhmmssZ>`, a failure workflow's `<run>-failure`. A SUB_WORKFLOW child's
- * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child
- * (child-owner.ts).
+ * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child, and
+ * starts it under its spare id `<child>--0` when it is not (child-owner.ts); GENERATION_SUFFIX keeps that
+ * one from every caller.
  */
 const DERIVED_SHAPES = [/^ev-[0-9a-f]{20}$/, /-s\d+-\d{8}T\d{6}Z$/, /-failure$/];
 const DERIVED_FIX = 'it has the shape of a run id ledgerflow derives (an event\'s run ev-<20 hex>, a schedule slot\'s <workflow>-s<i>-<yyyymmddThhmmssZ>, a failure workflow\'s <run>-failure), which a caller may not take; choose another';

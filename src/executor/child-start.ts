@@ -3,8 +3,9 @@
  * attempt's child, a MAP item run as a workflow, a failed run's failure
  * workflow). The child's run id is fixed by the parent's attempt, so it is
  * started once however often this is asked: a start that finds the run there,
- * or loses the race to record it, takes the run as it is. Then the run under
- * that id must be this attempt's child (child-owner.ts). What keeps it from
+ * or loses the race to record it, takes the run as it is. A run under that id
+ * that is not this attempt's child (someone's start took the id first) is
+ * left alone, and the child is started under its spare id (child-owner.ts). What keeps it from
  * starting — too deep, no definition, input its definition refuses — is the
  * parent attempt's failure. Where the definition comes from is the executor's
  * (the in-process one looks beside the parent's file, an engine among the
@@ -15,7 +16,7 @@ import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { RunSource, TaskError } from '../events/index.js';
 import { toTaskError, type Handlers, type StartChild } from '../runtime/index.js';
-import { childIdTaken } from './child-owner.js';
+import { childIdTaken, placeChild } from './child-owner.js';
 import type { RunCommits } from './run-commits.js';
 
 /** A child's definition as found, with what its run.started records of where it came from. */
@@ -32,26 +33,33 @@ export interface ChildStartOptions {
   onStarted?: () => void;
 }
 
-/** Starts the child run if it has not started; null once the run under its id is this attempt's child, else the attempt's error. */
-export async function beginChild(commits: RunCommits, effect: StartChild, o: ChildStartOptions): Promise<TaskError | null> {
-  const id = effect.childRunId;
-  if ((await commits.store.lastSeq(id)) === 0) {
-    const depth = await o.depth();
+/**
+ * Starts the child run if it has not started, under the id placeChild gives (its derived id, or its spare one when a
+ * run that is not this child holds that: child-owner.ts); the run id it is under once that run is this attempt's
+ * child, else the attempt's error.
+ */
+export async function beginChild(commits: RunCommits, effect: StartChild, o: ChildStartOptions): Promise<{ runId: string } | { error: TaskError }> {
+  let place = await placeChild(commits.store, effect);
+  // Twice at most: a start under the derived id that another start took first (a caller's, racing) goes on to the spare.
+  let depth: number | undefined;
+  let found: FoundChild | TaskError | undefined;
+  for (let tries = 0; place.started === null && tries < 2; tries++) {
+    depth ??= await o.depth();
     if (depth > MAX_CHILD_DEPTH) {
-      return { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` };
+      return { error: { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` } };
     }
-    const found = await o.find();
-    if (!('definition' in found)) return found;
+    found ??= await o.find();
+    if (!('definition' in found)) return { error: found };
     try {
-      await commits.start(found.definition, effect.input, { runId: id, ...(o.handlers ? { handlers: o.handlers } : {}), source: { ...found.source, parent: { ...effect.parent, depth } } });
+      await commits.start(found.definition, effect.input, { runId: place.runId, ...(o.handlers ? { handlers: o.handlers } : {}), source: { ...found.source, parent: { ...effect.parent, depth } } });
       o.onStarted?.();
     } catch (err) {
-      // Another process or engine recorded it first: it is taken as it is, below.
-      if (!(err instanceof AppendConflictError)) return { ...toTaskError(err), retryable: false };
+      // Another process or engine recorded it first: it is taken as it is, if it is this child (below).
+      if (!(err instanceof AppendConflictError)) return { error: { ...toTaskError(err), retryable: false } };
     }
+    place = await placeChild(commits.store, effect);
   }
-  // The run under the child's id must be this attempt's child: a run started first under that id by anyone else
-  // (a caller-chosen id of the same shape) is not adopted, its output not taken for the child's.
-  const [first] = await commits.store.read(id, { fromSeq: 1, toSeq: 1 });
-  return childIdTaken(first?.type === 'run.started' ? { workflowId: first.workflowId, ...(first.data.source?.parent ? { parent: first.data.source.parent } : {}) } : null, effect);
+  // A run under the spare id that is not this child (only a start of exactly that id, by a program, can put one there).
+  const taken = childIdTaken(place, effect);
+  return taken ? { error: taken } : { runId: place.runId };
 }

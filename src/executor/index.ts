@@ -29,7 +29,7 @@ export { BreakerStateSchema, phaseAt as breakerPhaseAt, type BreakerState, type 
 export { askGate, withdrawWait, releaseSlots, gateDocName, gateDocs, gateParts, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
 export { decide as decideGate, emptyGateState, GateStateSchema, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';
 export { readLimits, limitsForView, writeLimits, LimitsWatch, LIMITS_DOC } from './global-limits.js';
-export { childIdTaken, type StartedAs } from './child-owner.js';
+export { childIdTaken, childRunOf, placeChild, shownChildRunId, withChildrenShown, type ChildPlace, type ChildRef, type StartedAs } from './child-owner.js';
 export { childOutcome, type ChildOutcome } from './child-outcome.js';
 export { AttemptControl } from './attempt-control.js';
 export { assertOwnStart, startedByOther, type StartedRun } from './start-owner.js';
@@ -40,7 +40,7 @@ export type { CallerIdOptions, CallerStart } from './caller-start.js';
 export type { Begun } from './start-commit.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
 export { beginChild, type FoundChild, type ChildStartOptions } from './child-start.js';
-export { attemptStartSeq, attemptToken } from './attempt-token.js';
+export { ATTEMPT_KEY, attemptKeyOf, attemptStartSeq, attemptToken, keyedAttemptToken } from './attempt-token.js';
 export { AGENT_QUEUES_DOC, agentSkillSets, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
 export type { AgentOutcomeVerdict } from './outside-inputs.js';
 export { checkTaskMap, migrateRun, migrateRuns, migrationAnswer, migrationCounts, type MigrationCounts, type MigrationRow, type MigrateOptions } from './migrate.js';

@@ -74,10 +74,12 @@ export class OutsideInputs {
     const sender = { ...who, time: new Date(this.clock.now()).toISOString() };
     return commitWithRetry(runId, async () => {
       const { compiled, snapshot, seq, events } = await this.load(runId);
-      let review = reviewInput(compiled, snapshot, input, sender);
+      const first = events[0];
+      const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
+      let review = reviewInput(compiled, snapshot, input, sender, starter !== undefined ? { starter } : {});
       // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
       if (input.kind === 'approval' && inputWouldRecordRefusal(review) && refusedBefore(events, input.taskId, who.by ?? '')) {
-        review = reviewInput(compiled, snapshot, input, sender, { refusedBefore: true });
+        review = reviewInput(compiled, snapshot, input, sender, { refusedBefore: true, ...(starter !== undefined ? { starter } : {}) });
       }
       if (review.event === null) return { view: runView(snapshot, seq, compiled.definition), review, recorded: false };
       const r = applyEvent(compiled, snapshot, review.event);
@@ -110,7 +112,7 @@ export class OutsideInputs {
    * engine or a later resume acts on it. A signal no WAIT would take is
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     const refuse = (why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
     const { data, ...who } = opts;
     let r: Awaited<ReturnType<OutsideInputs['record']>>;

@@ -21,6 +21,7 @@ import { systemClock, type Clock } from './clock.js';
 import { limitsForView } from './global-limits.js';
 import { CommitAdmissions } from './commit-admissions.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
+import { shownChildRunId, withChildrenShown } from './child-owner.js';
 import type { InstanceRef } from '../compiler/index.js';
 import type { TaskError } from '../events/index.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
@@ -138,8 +139,10 @@ export class RunCommits {
     const limits = active ? await limitsForView(this.store) : undefined;
     // With its breakers' states: a task held by an open one says so; a closed one is no reason to wait.
     const open = active ? await breakersForView(this.store, gatesOf(compiled.definition, limits), this.clock.now()) : undefined;
-    const view = runView(snapshot, seq, compiled.definition, limits, open);
-    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
+    // A child under its spare id (a run that is not it took its derived id: child-owner.ts) is shown there.
+    const view = await withChildrenShown(this.store, runId, runView(snapshot, seq, compiled.definition, limits, open));
+    const failureId = snapshot.context.error && snapshot.status !== 'active' ? await shownChildRunId(this.store, failureRunId(runId), runId) : undefined;
+    const failure = failureId !== undefined && (await this.store.lastSeq(failureId)) > 0 ? failureId : undefined;
     return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
 
@@ -166,7 +169,7 @@ export class RunCommits {
   }
 
   /** Records a signal for the run's WAITs on `name` (reviewSignal); one no WAIT would take is refused (SignalRefusedError), nothing recorded. */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     try {
       return await this.outside.signal(runId, name, opts);
     } finally {

@@ -43,7 +43,7 @@ export async function recordInput(engine: Pick<RunCommits, 'decide' | 'signal' |
     by, unauthenticated: opts.unauthenticated ?? false, recorded: changed, queued: false, changed, seq: changed ? view.seq : null, status: view.status,
   });
   if (input.kind === 'approval') return done(await engine.decide(runId, input.taskId, input.decision, by, input.comment, { ...flag, ...(opts.level ? { level: opts.level } : {}) }));
-  if (input.kind === 'signal') return done(await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by, ...flag }));
+  if (input.kind === 'signal') return done(await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by, ...flag, ...(opts.level ? { level: opts.level } : {}) }));
   const reason = input.reason !== undefined ? { reason: input.reason } : {};
   if (input.action === 'pause') return done(await engine.pause(runId, { by, ...reason, ...flag }));
   const r = input.action === 'resume' ? await engine.unpause(runId, { by, ...flag }) : await engine.cancel(runId, { by, ...reason, ...flag });

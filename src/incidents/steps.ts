@@ -13,7 +13,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { failureRunId } from '../compiler/index.js';
+import { failureRunId, spareChildRunId } from '../compiler/index.js';
 import type { FailureStep } from '../definition/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import { RUN_ID_PATTERN } from '../events/index.js';
@@ -53,7 +53,7 @@ export class FailureSteps implements FailureStepRunner {
   private async failedRun(input: Record<string, unknown>, ctx: FailureStepContext) {
     const id = input.failed_run;
     // A step of the failure handler of the run it names, nothing else: a workflow that names the handler itself cannot point it at another's run.
-    if (typeof id !== 'string' || !RUN_ID_PATTERN.test(id) || failureRunId(id) !== ctx.runId) {
+    if (typeof id !== 'string' || !RUN_ID_PATTERN.test(id) || !isFailureRunOf(id, ctx.runId)) {
       throw new NonRetryableError(`a built-in failure step runs only in the failure handler of the run it names (run ${ctx.runId} is not ${typeof id === 'string' ? `${id}'s` : 'one'}): write it in failure_workflow.steps, not as a task's handler`, 'LF_FAILURE_STEP_REFUSED');
     }
     const events = await this.o.store.read(id);
@@ -113,4 +113,9 @@ export class FailureSteps implements FailureStepRunner {
     for (const [name, text] of files) await writeAtomically(join(dir, name), text);
     return { dir: this.shown(dir), files: [...files.keys()] };
   }
+}
+
+/** Whether `runId` is the failure workflow run of `failed`: `<failed>-failure`, or its spare id when a run not its own took that. */
+function isFailureRunOf(failed: string, runId: string): boolean {
+  return failureRunId(failed) === runId || spareChildRunId(failureRunId(failed)) === runId;
 }

@@ -8,7 +8,7 @@
  */
 import type { Definition } from '../definition/index.js';
 import { RunBusyError } from '../errors/index.js';
-import { beginChild, childOutcome, type ChildOutcome, type RunCommits } from '../executor/index.js';
+import { beginChild, childOutcome, childRunOf, type ChildOutcome, type RunCommits } from '../executor/index.js';
 import type { TaskError } from '../events/index.js';
 import type { ChildExecutor } from './driver-options.js';
 import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, type RunView } from '../runtime/index.js';
@@ -29,7 +29,6 @@ export interface ChildEngine {
   drive(runId: string, opts: { handlers: Handlers; maxTimerWaitMs?: number; signal: AbortSignal; depth: number }): Promise<RunView>;
   cancel(runId: string, opts: { by?: string; reason?: string }): Promise<unknown>;
   status(runId: string): Promise<RunView>;
-  runExists(runId: string): Promise<boolean>;
 }
 
 export interface ChildRunsOptions {
@@ -51,10 +50,9 @@ export class ChildRuns implements ChildExecutor {
 
   async startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome> {
     const { engine } = this.opts;
-    const id = effect.childRunId;
     // Asked with the attempt already withdrawn: only the cancellation of a child that exists is wanted.
     if (control.signal.aborted) {
-      if (control.cancelled() && await engine.runExists(id)) await this.cancel(effect, control.signal.reason);
+      if (control.cancelled()) await this.cancel(effect, control.signal.reason);
       return { kind: 'waiting' };
     }
     const depth = this.opts.depth + 1;
@@ -63,13 +61,14 @@ export class ChildRuns implements ChildExecutor {
     const resolved = effect.definition ? { definition: effect.definition } : await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
-    const failed = await beginChild(engine.commits, effect, {
+    const begun = await beginChild(engine.commits, effect, {
       depth: () => depth, handlers,
       find: async () => resolved
         ? { definition: resolved.definition, source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}) } }
         : { code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` },
     });
-    if (failed) return failedChild(failed);
+    if ('error' in begun) return failedChild(begun.error);
+    const id = begun.runId;
     let view: RunView;
     try {
       view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });
@@ -85,9 +84,12 @@ export class ChildRuns implements ChildExecutor {
     return childOutcome(view, effect.workflow) ?? { kind: 'waiting' };
   }
 
+  /** Cancels the child `effect` names, wherever it started (its derived id or its spare); never a run that is not it. */
   private async cancel(effect: StartChild, reason: unknown): Promise<void> {
+    const id = await childRunOf(this.opts.engine.commits.store, effect);
+    if (id === null) return;
     const why = reason instanceof Error ? reason.message : String(reason ?? 'no longer wanted');
-    await this.opts.engine.cancel(effect.childRunId, { by: `run ${effect.parent.runId}`, reason: `its parent's attempt ${effect.parent.attempt ?? ''} of ${effect.parent.task ?? 'the run'} ended: ${why}` });
+    await this.opts.engine.cancel(id, { by: `run ${effect.parent.runId}`, reason: `its parent's attempt ${effect.parent.attempt ?? ''} of ${effect.parent.task ?? 'the run'} ended: ${why}` });
   }
 
   async emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown> {

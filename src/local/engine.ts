@@ -8,11 +8,11 @@
  * the executor's (executor/run-commits.ts), written the same way on NATS.
  */
 import type { Level } from '../authority/index.js';
-import { childRunId, type CompiledWorkflow } from '../compiler/index.js';
+import { childRunId, instanceFields, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { readAgentQueues, readLimits, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
+import { childRunOf, placeChild, readAgentQueues, withChildrenShown, readLimits, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
@@ -132,8 +132,10 @@ export class Engine {
    */
   async pendingFailureRun(loaded: { compiled: CompiledWorkflow; snapshot: RunSnapshot }): Promise<{ runId: string; workflow: string } | null> {
     const failure = failureChild(loaded.compiled, loaded.snapshot);
-    if (!failure || (await this.store.lastSeq(failure.childRunId)) > 0) return null;
-    return { runId: failure.childRunId, workflow: failure.workflow };
+    if (!failure) return null;
+    // Under its spare id when a run that is not it holds `<runId>-failure` (executor/child-owner.ts).
+    const place = await placeChild(this.store, failure);
+    return place.started ? null : { runId: place.runId, workflow: failure.workflow };
   }
 
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
@@ -147,7 +149,8 @@ export class Engine {
       loaded = { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) };
     }
     try {
-      return await this.driveOwn(loaded, opts, justStarted, held);
+      // A child under its spare id (a run not its own took its derived id: executor/child-owner.ts) is shown there.
+      return await withChildrenShown(this.store, runId, await this.driveOwn(loaded, opts, justStarted, held));
     } finally {
       // The runs this drive's commits admitted are driven here next, with the same handlers.
       await this.admissions.drain(async (id) => {
@@ -209,13 +212,16 @@ export class Engine {
   }
 
   /**
-   * The attempts in flight whose child run (by its id: compiler's childRunId) is in the store: a SUB_WORKFLOW's
-   * or a MAP item's started before the process driving the parent was lost. The driver re-attaches to them.
+   * The attempts in flight whose child run (by its id: compiler's childRunId, or its spare id when a run that is not
+   * the child took that: executor/child-owner.ts) is in the store: a SUB_WORKFLOW's or a MAP item's started before
+   * the process driving the parent was lost. The driver re-attaches to them.
    */
   private async childRunsStarted(snapshot: RunSnapshot): Promise<Set<string>> {
     const started = new Set<string>();
+    const runId = snapshot.context.runId;
     for (const [key, { attempt, ref }] of heldBy(snapshot).attempts) {
-      if ((await this.store.lastSeq(childRunId(snapshot.context.runId, ref, attempt))) > 0) started.add(key);
+      const child = { childRunId: childRunId(runId, ref, attempt), parent: { runId, task: ref.task, ...instanceFields(ref), attempt } };
+      if ((await childRunOf(this.store, child)) !== null) started.add(key);
     }
     return started;
   }
@@ -232,7 +238,6 @@ export class Engine {
       }),
       cancel: (runId, o) => this.cancel(runId, o),
       status: (runId) => this.status(runId),
-      runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
     };
     return new ChildRuns({
       // A child resumed on its own still counts the runs above it (recorded in its run.started).
@@ -280,7 +285,7 @@ export class Engine {
    * engine or a later resume acts on it. A signal no WAIT would take is
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
-  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     return this.commits.signal(runId, name, opts);
   }
 

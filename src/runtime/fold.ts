@@ -50,7 +50,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
     case 'task.restarted': return withInstance({ type: names.typeName('task.restarted.', ev.data.task) as `task.restarted.${string}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
     case 'approval.recorded':
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
-    case 'signal.received': return { type: `signal.${ev.data.name}`, time, data: ev.data.data ?? null, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
+    case 'signal.received': return { type: `signal.${ev.data.name}`, time, data: ev.data.data ?? null, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.waits !== undefined ? { waits: ev.data.waits } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
     case 'run.failed': return { type: 'run.fail', time, error: ev.data.error };
     case 'run.paused': return { type: 'run.pause', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.reason !== undefined ? { reason: ev.data.reason } : {}) };

@@ -17,7 +17,7 @@ export { markUndriven, needsDriver, undrivenText } from './driver-waits.js';
 export { prepareCommit, foldedStatesOf, withFoldedStates, pushFolded, foldOnto, foldOntoRun, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
 export { step, commitEffects, type StepResult } from './step.js';
 export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
-export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
+export { DEFAULT_SIGNALER_LEVEL, reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewInput, inputWouldRecordRefusal, type RunInput, type InputSender, type InputReview } from './input-review.js';
 export { controlEvent, reviewControl, type ControlAction, type ControlRequest, type ControlReview, type ControlEvent } from './run-control.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';

@@ -48,9 +48,10 @@ export type InputReview =
  * `refusedBefore`: the history already keeps this person's refusal of this
  * task (refusedBefore() in approvals.ts); a caller that has not read the
  * history asks again with it only when the first answer would record a
- * refusal (inputWouldRecordRefusal).
+ * refusal (inputWouldRecordRefusal). `starter`: who started the run (its
+ * run.started's `source.by`), for a signal judged with the sender's level.
  */
-export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, input: RunInput, who: InputSender, opts: { refusedBefore?: boolean } = {}): InputReview {
+export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, input: RunInput, who: InputSender, opts: { refusedBefore?: boolean; starter?: string } = {}): InputReview {
   const by = who.by !== undefined ? { by: who.by } : {};
   const flag = who.unauthenticated ? { unauthenticated: true } : {};
   if (input.kind === 'approval') {
@@ -60,7 +61,9 @@ export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, i
     return r.accepted ? { accepted: true, event: r.event } : r;
   }
   if (input.kind === 'signal') {
-    const r = reviewSignal(compiled, snapshot, { name: input.name, time: who.time, ...(input.data !== undefined ? { data: input.data } : {}), ...by, ...flag });
+    // With a level (a users file), a WAIT without from: takes its signal from the run's starter and L1 or higher only (signals.ts).
+    const level = who.level !== undefined ? { level: who.level, ...(opts.starter !== undefined ? { starter: opts.starter } : {}) } : {};
+    const r = reviewSignal(compiled, snapshot, { name: input.name, time: who.time, ...(input.data !== undefined ? { data: input.data } : {}), ...by, ...flag, ...level });
     return r.accepted ? { accepted: true, event: r.event } : { accepted: false, event: null, reason: r.reason };
   }
   // Pausing, resuming and cancelling are the bridge's (L1) where a level is known (a users file); a refusal records nothing.

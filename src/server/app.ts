@@ -16,6 +16,7 @@ import { workflowGraph } from '../definition/index.js';
 import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
+import { withChildrenShown } from '../executor/index.js';
 import { levelText } from '../authority/index.js';
 import { workflowMap } from '../coordination/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
@@ -68,7 +69,6 @@ export interface AppOptions {
 }
 
 type Env = { Variables: { auth: Auth } };
-
 const PLACEHOLDER = '<!doctype html><meta charset="utf-8"><title>ledgerflow</title><h1>ledgerflow</h1><p>The browser app is not built (dist/web/index.html is missing): run <code>npm run build</code>. The JSON API is under <code>/api/</code>.</p>';
 const page = (title: string, text: string) => `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${text}</p>`;
 
@@ -246,7 +246,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     const { compiled, snapshot } = foldEvents(events);
     // The whole page as of that event: the record (agents, result), the linked runs as they were then.
     const last = events.at(-1)!;
-    return c.json({ run: { ...runView(snapshot, seq, compiled.definition), ...runOrigin(events) }, event: eventJson(last), inputs: attemptInputs(events), record: recordOf(events), ...(await runLinks(backend, id, last.time)) });
+    return c.json({ run: { ...await withChildrenShown(backend.store, id, runView(snapshot, seq, compiled.definition)), ...runOrigin(events) }, event: eventJson(last), inputs: attemptInputs(events), record: recordOf(events), ...(await runLinks(backend, id, last.time)) });
   });
 
   app.get('/api/runs/:id/statechart', async (c) => {

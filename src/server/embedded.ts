@@ -134,7 +134,9 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
         // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
-        const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {};
+        // Who started it, where a users file proved who is signed in (a WAIT without from: takes its signal from them too).
+        const starter = who ? { by: actor.user } : {};
+        const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}), ...starter } } : (who ? { source: starter } : {});
         const priority = id?.priority !== undefined ? { priority: id.priority } : {};
         if (id?.runId !== undefined) {
           const started = await engine.startRun(definition, given, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });

@@ -1,9 +1,11 @@
 /**
  * A SUB_WORKFLOW's child run id is derived (`<parent>-<task>-<attempt>`), so
- * a caller who picks that id first must not have their run taken for the
- * child (another user's run of another workflow became the child's
- * output). The parent's attempt fails loudly with LF_RUN_ID_TAKEN instead;
- * the same parent under another id completes with its real child's output.
+ * a caller may pick that id first. Their run must not be taken for the child
+ * (another user's run of another workflow became the child's output), nor
+ * fail the parent: the child starts under its spare id `<child>--0`, which no
+ * start can take, the parent completes with its real child's output, and the
+ * caller's run is left as it was. test/cli/child-id-squat.test.ts attacks it
+ * as it was found, with users.
  */
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -15,24 +17,32 @@ import { killLeftovers } from '../helpers/processes.js';
 const FIX = join(ROOT, 'test', 'fixtures', 'child-id');
 
 describe('a run under a SUB_WORKFLOW child\'s id, started by someone else first', () => {
-  it('is not adopted: the parent\'s attempt fails LF_RUN_ID_TAKEN naming it, and nothing of its output is taken', async () => {
+  it('is not adopted: the child starts under <child>--0 and the parent completes with its output; the squatter\'s run is untouched', async () => {
     const store = tempDir();
     const squatter = await cli(['--store', store, 'run', join(FIX, 'other.yaml'), '--id', 'p1-reconcile-1', '--json']);
     expect(squatter.code, squatter.stderr).toBe(0);
+    const before = await cli(['--store', store, 'history', 'p1-reconcile-1', '--json']);
 
     const parent = await cli(['--store', store, 'run', join(FIX, 'close-month.yaml'), '--id', 'p1', '--json']);
-    expect(parent.code).toBe(1);
-    const view = JSON.parse(parent.stdout) as { status: string; output: unknown; tasks: Record<string, { status: string; error: { code: string; message: string } }> };
-    expect(view.status).toBe('FAILED');
-    expect(view.tasks.reconcile).toMatchObject({ status: 'FAILED', error: { code: 'LF_RUN_ID_TAKEN' } });
-    expect(view.tasks.reconcile!.error.message).toContain('run id p1-reconcile-1, the id of this attempt\'s child run, is taken by a run of workflow someone-else that no parent started');
-    expect(JSON.stringify(view)).not.toContain('666');
-    // The squatter's run is untouched.
+    expect(parent.code, parent.stderr).toBe(0);
+    expect(JSON.parse(parent.stdout)).toMatchObject({ status: 'COMPLETED', output: { total: 42 }, tasks: { reconcile: { status: 'COMPLETED', child: 'p1-reconcile-1--0' } } });
+    expect(parent.stdout).not.toContain('666');
+    expect(JSON.parse((await cli(['--store', store, 'status', 'p1-reconcile-1--0', '--json'])).stdout)).toMatchObject({ workflowId: 'reconcile-ledgers', status: 'COMPLETED', parent: { runId: 'p1', task: 'reconcile' } });
+    // The squatter's run is untouched, its log as it was.
     expect(JSON.parse((await cli(['--store', store, 'status', 'p1-reconcile-1', '--json'])).stdout)).toMatchObject({ workflowId: 'someone-else', status: 'COMPLETED', output: { total: 666 } });
+    expect((await cli(['--store', store, 'history', 'p1-reconcile-1', '--json'])).stdout).toBe(before.stdout);
+    expect((await cli(['--store', store, 'history', 'p1'])).stdout).toContain('→ child run p1-reconcile-1--0');
 
     const fine = await cli(['--store', store, 'run', join(FIX, 'close-month.yaml'), '--id', 'p2', '--json']);
     expect(fine.code, fine.stderr).toBe(0);
-    expect(JSON.parse(fine.stdout)).toMatchObject({ status: 'COMPLETED', output: { total: 42 } });
+    expect(JSON.parse(fine.stdout)).toMatchObject({ status: 'COMPLETED', output: { total: 42 }, tasks: { reconcile: { child: 'p2-reconcile-1' } } });
+  });
+
+  it('no caller can take the spare id first: an id ending in --<digits> is refused', async () => {
+    const store = tempDir();
+    const r = await cli(['--store', store, 'run', join(FIX, 'other.yaml'), '--id', 'p1-reconcile-1--0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('does not end in --<digits>');
   });
 });
 
@@ -53,7 +63,7 @@ describe.skipIf(noNats)('the same on NATS (engine process)', () => {
   const procs: ChildProcess[] = [];
   afterEach(() => killLeftovers(procs));
 
-  it('the parent fails LF_RUN_ID_TAKEN instead of waiting for ever on a run that is not its child', async () => {
+  it('the parent completes with its child under <child>--0, not the run that took the child\'s id', async () => {
     expect((await cli(['--nats', c.url, 'deploy', join(FIX, 'close-month.yaml'), join(FIX, 'reconcile-ledgers.yaml'), join(FIX, 'other.yaml')])).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine', '--handlers', join(FIX, 'h.mjs')]));
     const refused = await cli(['--nats', c.url, 'start', 'someone-else', '--id', 'ev-0123456789abcdef0123']);
@@ -61,10 +71,15 @@ describe.skipIf(noNats)('the same on NATS (engine process)', () => {
     expect(refused.stderr).toContain('has the shape of a run id ledgerflow derives');
     const squatter = await cli(['--nats', c.url, 'start', 'someone-else', '--id', 'p1-reconcile-1', '--json']);
     expect(squatter.code, squatter.stderr).toBe(0);
+    expect((await cli(['--nats', c.url, 'wait', 'p1-reconcile-1', '--timeout', '30s'])).code).toBe(0);
+    expect((await cli(['--nats', c.url, 'start', 'someone-else', '--id', 'p1-reconcile-1--0'])).code).toBe(2);
     expect((await cli(['--nats', c.url, 'start', 'close-month', '--id', 'p1'])).code).toBe(0);
     const waited = await cli(['--nats', c.url, 'wait', 'p1', '--timeout', '30s', '--json']);
-    expect(waited.code, waited.stderr).toBe(1);
-    expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'FAILED', tasks: { reconcile: { status: 'FAILED', error: { code: 'LF_RUN_ID_TAKEN' } } } });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'COMPLETED', output: { total: 42 } });
     expect(waited.stdout).not.toContain('666');
+    const status = await cli(['--nats', c.url, 'status', 'p1', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ tasks: { reconcile: { child: 'p1-reconcile-1--0' } } });
+    expect(JSON.parse((await cli(['--nats', c.url, 'status', 'p1-reconcile-1', '--json'])).stdout)).toMatchObject({ workflowId: 'someone-else', status: 'COMPLETED', output: { total: 666 } });
   }, 60_000);
 });

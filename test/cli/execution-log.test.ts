@@ -7,7 +7,7 @@
  * same lines from the run's log. Then `per_run`, and a log_to outside the
  * project folder. Real CLI processes on the embedded store.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -62,6 +62,37 @@ describe('the execution log (monitoring.log_to)', () => {
     expect(away.code).toBe(0);
     expect(away.stderr).toMatch(/warning: away's monitoring\.log_to \.\.\/away\.log is outside the project folder .*: no execution log is written for run \S+/);
     expect(existsSync(join(cwd, '..', 'away.log'))).toBe(false);
+  }, 60_000);
+
+  it('a log_to through a symlink to a folder (or file) outside the project is refused as ../x is: the same warning, nothing written outside, the run unaffected', async () => {
+    const cwd = tempDir();
+    const elsewhere = tempDir('lf-elsewhere-');
+    symlinkSync(elsewhere, join(cwd, 'logs'));
+    writeFileSync(join(cwd, 'linked.yaml'), 'workflow:\n  id: linked\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, a] }\n  monitoring:\n    log_to: logs/exec.log\n');
+    const run = await cli(['--store', 'store', 'run', 'linked.yaml', '--json'], { cwd });
+    expect(run.code, run.stderr).toBe(0);
+    const runId = JSON.parse(run.stdout).runId as string;
+    expect(run.stderr).toContain(`warning: linked's monitoring.log_to logs/exec.log is outside the project folder ${cwd}: no execution log is written for run ${runId}`);
+    expect(readdirSync(elsewhere)).toEqual([]);
+
+    // A file named in the project that is a link to a file elsewhere: not written through either.
+    mkdirSync(join(cwd, 'own'));
+    writeFileSync(join(elsewhere, 'victim.log'), 'untouched\n');
+    symlinkSync(join(elsewhere, 'victim.log'), join(cwd, 'own', 'exec.log'));
+    writeFileSync(join(cwd, 'file-link.yaml'), 'workflow:\n  id: file-link\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, a] }\n  monitoring:\n    log_to: own/exec.log\n');
+    const second = await cli(['--store', 'store', 'run', 'file-link.yaml', '--json'], { cwd });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/warning: file-link's monitoring\.log_to own\/exec\.log is outside the project folder .*: no execution log is written for run \S+/);
+    expect(readFileSync(join(elsewhere, 'victim.log'), 'utf8')).toBe('untouched\n');
+
+    // A folder of the project's own, linked inside it: written, as any path inside.
+    mkdirSync(join(cwd, 'real-logs'));
+    symlinkSync(join(cwd, 'real-logs'), join(cwd, 'inside'));
+    writeFileSync(join(cwd, 'inside.yaml'), 'workflow:\n  id: inside\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, a] }\n  monitoring:\n    log_to: inside/exec.log\n');
+    const third = await cli(['--store', 'store', 'run', 'inside.yaml', '--json'], { cwd });
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).not.toContain('outside the project folder');
+    expect(readFileSync(join(cwd, 'real-logs', 'exec.log'), 'utf8')).toContain(`Workflow: inside run ${JSON.parse(third.stdout).runId as string}`);
   }, 60_000);
 
   it('an approval recorded by another command is logged by the process that records it, after the lines of the run that waited', async () => {

@@ -125,6 +125,8 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       { who: 'scanner', args: ['limits', 'set', 'limits.yaml'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['approve', a!, 'bridge_review'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['signal', a!, 'go'], ok: false, why: refusedByServer },
+      // A WAIT without from: takes its signal from the run's starter and L1 or higher: c was started by the engine user.
+      { who: 'ops-east', args: ['signal', c!, 'go'], ok: false, why: /ops-east may not send signal "go": WAIT go takes it only from the person who started the run and L1 \(CMD\.BRIDGE\) or higher/ },
       ...(['pause', 'cancel'] as const).flatMap((cmd) => [
         { who: 'ops-east' as const, args: [cmd, p1!], ok: false, why: refusedByServer },
         { who: 'scanner' as const, args: [cmd, p1!], ok: false, why: refusedByServer },
@@ -156,13 +158,16 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       { who: 'bob', args: ['approve', b!, 'bridge_review'], ok: true },
       { who: 'alice', args: ['signal', a!, 'go'], ok: true },
       { who: 'bob', args: ['signal', b!, 'go'], ok: true },
-      { who: 'ops-east', args: ['signal', c!, 'go'], ok: true },
+      { who: 'alice', args: ['signal', c!, 'go'], ok: true },
       { who: 'alice', args: ['pause', p1!], ok: true },
       { who: 'bob', args: ['pause', p2!], ok: true },
     ]);
     // run.started records who asked for each run.
     const byOps = allowed.find(({ k }) => k.who === 'ops-east' && k.args[0] === 'start')!;
     expect((await history(JSON.parse(byOps.r.stdout).runId))[0]!.data.source?.by).toBe('ops-east');
+    // …and its starter may signal it, though an L2.
+    const own = await as('ops-east', ['signal', JSON.parse(byOps.r.stdout).runId, 'go']);
+    expect(own.code, own.stderr).toBe(0);
     // A paused run: resumed by L0 and L1 only.
     await run([
       { who: 'ops-east', args: ['resume', p1!], ok: false, why: refusedByServer },

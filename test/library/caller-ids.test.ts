@@ -3,6 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { childRunId, failureRunId, spareChildRunId } from '../../src/compiler/index.js';
+import { RUN_ID_PATTERN } from '../../src/events/index.js';
+import { checkCallerRunId } from '../../src/executor/index.js';
 import { Engine, FileEventStore, MemoryEventStore, parseDefinition, type Definition, type EventStore } from '../../src/index.js';
 
 function def(extra = ''): Definition {
@@ -99,4 +102,20 @@ describe('caller-chosen run ids through the library', () => {
     await expect(engine.startRun(def(), {}, { runId: 'a', idReuse: 'maybe' as never })).rejects.toThrow(/expected one of reject_duplicate, allow_after_failure, allow/);
     expect(await engine.list()).toEqual([]);
   });
+
+  it('takes ids that look like a child run\'s (bob-order-1, invoice-acme-42); no caller id can be a child\'s spare id <child>--0, short or hashed', async () => {
+    const engine = new Engine({ store: new MemoryEventStore() });
+    for (const id of ['bob-order-1', 'invoice-acme-42', 'customer-acme-1', 'p-credit-1']) expect((await engine.startRun(def(), {}, { runId: id })).runId).toBe(id);
+    const long = childRunId('r'.repeat(90), { task: 't'.repeat(40), item: 3 }, 2);
+    for (const child of [childRunId('p', { task: 'credit' }, 1), childRunId('p', { task: 'x-' }, 1), childRunId('r'.repeat(90), { task: 'credit' }, 1), long, failureRunId('p')]) {
+      const spare = spareChildRunId(child);
+      expect(spare, child).toMatch(RUN_ID_PATTERN);
+      expect(spare).not.toBe(child);
+      expect(spareChildRunId(child)).toBe(spare); // the same on every call: a re-attach finds the same run
+      expect(() => checkCallerRunId(spare), spare).toThrow(/does not end in --<digits>|1-100 characters/);
+    }
+    expect(spareChildRunId('p-credit-1')).toBe('p-credit-1--0');
+    expect(spareChildRunId(long)).toHaveLength(128);
+  });
 });
+

@@ -97,4 +97,40 @@ workflow:
     expect(calls).toBe(1);
   });
 
+  it('a run under a child\'s id that is not the child (a MAP item\'s, a SUB_WORKFLOW\'s) is left alone; the child runs under <child>--0, and a timed-out attempt cancels that child, not the other run', async () => {
+    const person = def(`
+workflow:
+  id: person
+  name: Waits for a person
+  version: 1
+  tasks:
+    - { id: sign, type: HUMAN }
+`);
+    const fanned = def(`
+workflow:
+  id: fanned
+  name: A child per item
+  version: 1
+  input: { required: [ns] }
+  tasks:
+    - { id: each, type: MAP, items: "\${workflow.input.ns}", workflow: child, input: { n: "\${item}" } }
+    - { id: held, type: SUB_WORKFLOW, workflow: person, timeout: 50ms, depends_on: [each] }
+`);
+    const { engine, store } = engineWith([child, person]);
+    const handlers: Handlers = { double: (i) => ({ total: Number(i.n) * 2 }) };
+    // Someone's runs under the ids of item 1's child and of `held`'s child, started first.
+    await engine.start(child, { n: 100 }, { runId: 'f-each-m1-1' });
+    await engine.start(person, {}, { runId: 'f-held-1' });
+    const before = await store.read('f-held-1');
+    const view = await engine.run(fanned, { ns: [1, 2] }, { runId: 'f', handlers });
+    expect(view.status).toBe('FAILED');
+    expect(view.tasks.each!.output).toEqual({ results: [{ total: 2 }, { total: 4 }] });
+    expect(view.tasks.held).toMatchObject({ status: 'TIMED_OUT', child: 'f-held-1--0' });
+    expect((await engine.status('f-each-m1-1--0')).parent).toMatchObject({ runId: 'f', task: 'each', item: 1 });
+    expect(await store.lastSeq('f-each-m0-1--0')).toBe(0); // item 0's id was free: its child is under it
+    await expect.poll(async () => (await engine.status('f-held-1--0')).status).toBe('CANCELLED');
+    expect(await store.read('f-held-1')).toEqual(before);
+    expect((await engine.status('f-each-m1-1')).status).toBe('RUNNING');
+  });
 });
+

@@ -85,6 +85,35 @@ describe('WAIT on an event (fold)', () => {
     expect(applyEvent(compiled, first.snapshot, signal(2, 'b')).accepted).toBe(false);
   });
 
+  it('with a level (a users file), a WAIT without from: takes its signal from the starter and L1+ only; one allowed by another WAIT\'s from: names the WAITs that take it', () => {
+    const mixed = def(`
+workflow:
+  id: mixed
+  tasks:
+    - { id: open, type: WAIT, event: go_ahead }
+    - { id: named, type: WAIT, event: go_ahead, from: [carol] }
+`);
+    const compiled = compile(mixed);
+    const start = startFold(compiled, { runId: 'r1', time: at(0), input: {} });
+    const ask = (by: string, level?: 'L1' | 'L2', starter?: string) => reviewSignal(compiled, start, { name: 'go_ahead', time: at(1), by, ...(level ? { level } : {}), ...(starter ? { starter } : {}) });
+    // No level (no users file): as before, anyone (open takes it; named only from carol).
+    expect(ask('bob')).toMatchObject({ accepted: true });
+    // bob, L2, not the starter: neither WAIT takes it.
+    expect(ask('bob', 'L2', 'alice')).toMatchObject({ accepted: false, reason: expect.stringContaining('only from carol; or the person who started the run and L1 (CMD.BRIDGE) or higher') });
+    expect(ask('alice', 'L2', 'alice')).toMatchObject({ accepted: true });
+    expect(ask('dave', 'L1', 'alice')).toMatchObject({ accepted: true });
+    // carol, L2, not the starter: named takes it, open does not (the event says so, and the fold keeps to it).
+    const carol = ask('carol', 'L2', 'alice');
+    expect(carol.accepted).toBe(true);
+    if (!carol.accepted) return;
+    expect(carol.event.data.waits).toEqual(['named']);
+    expect(carol.snapshot.context.tasks.named).toMatchObject({ status: 'COMPLETED' });
+    expect(carol.snapshot.context.tasks.open!.status).not.toBe('COMPLETED');
+    expect(carol.snapshot.context.tasks.open!.signal).toBeUndefined();
+    // One every WAIT of the name takes (alice, the starter, is in no from: but named's): no list, as in every history before.
+    expect(ask('carol', 'L1').accepted && (ask('carol', 'L1') as { event: { data: { waits?: unknown } } }).event.data.waits).toBeUndefined();
+  });
+
   it('times out an event wait (TIMED_OUT fails the run) or skips it with on_timeout: skip', () => {
     for (const [onTimeout, task, runStatus] of [['fail', 'TIMED_OUT', 'failed'], ['skip', 'SKIPPED', 'completed']] as const) {
       const d = def(`

@@ -10,7 +10,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { beginChild, childOutcome, type ChildOutcome } from '../../executor/index.js';
+import { beginChild, childOutcome, childRunOf, type ChildOutcome, type ChildRef } from '../../executor/index.js';
 import type { TaskError } from '../../events/index.js';
 import { runView, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
@@ -40,8 +40,7 @@ export class ChildRuns {
    */
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { registry, host } = this.o;
-    const id = effect.childRunId;
-    const failed = await beginChild(host.starter(), effect, {
+    const begun = await beginChild(host.starter(), effect, {
       depth: async () => await this.depthOf(effect.parent.runId) + 1,
       find: async () => {
         // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
@@ -54,7 +53,9 @@ export class ChildRuns {
       },
       onStarted: () => { this.o.stats.childRuns++; },
     });
-    if (failed) return this.reportOutcome(effect.parent, id, { kind: 'failed', error: failed });
+    if ('error' in begun) return this.reportOutcome(effect.parent, effect.childRunId, { kind: 'failed', error: begun.error });
+    // Its derived id, or its spare one when a run that is not this child holds that (executor/child-owner.ts).
+    const id = begun.runId;
     const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
     if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
   }
@@ -90,9 +91,18 @@ export class ChildRuns {
     await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/${reportDigest(token)}/outcome` });
   }
 
-  /** Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled). */
-  async cancel(childId: string, parentRunId: string, reason: string, custody: Custody | null): Promise<void> {
+  /**
+   * Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled), under
+   * its derived id or its spare one: never a run of someone else's that took the derived id.
+   */
+  async cancel(child: ChildRef, reason: string, custody: Custody | null): Promise<void> {
     const { host } = this.o;
+    const parentRunId = child.parent.runId;
+    const childId = await childRunOf(this.o.store, child).catch((err: unknown) => {
+      this.o.log(`run ${parentRunId}: could not find child run ${child.childRunId} to cancel: ${errorMessage(err)}`);
+      return null;
+    });
+    if (childId === null) return;
     const time = iso(this.o.now());
     await host.withRun(childId, () => host.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }))
       .catch((err: unknown) => this.o.log(`run ${parentRunId}: could not cancel child run ${childId}: ${errorMessage(err)}`));

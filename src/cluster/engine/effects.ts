@@ -10,7 +10,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
 import { attemptQueue, DEFAULT_QUEUE, type Effect, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt } from '../../runtime/index.js';
-import { performEffect, type EffectPerformer } from '../../executor/index.js';
+import { performEffect, type ChildRef, type EffectPerformer } from '../../executor/index.js';
 import { AttemptLedger, encode, skillKey, subjects, type AttemptTokens, type TaskMessage, type TimerMessage, type TaskQueues, type Custody } from '../transport/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { errorMessage } from '../../errors/index.js';
@@ -26,7 +26,8 @@ export interface EffectPublisherOptions {
   stats: { dispatched: number; timers: number };
   log: (line: string) => void;
   startChild(effect: StartChild, custody: Custody | null): Promise<void>;
-  cancelChild(childId: string, parentRunId: string, reason: string, custody: Custody | null): Promise<void>;
+  /** The child of the attempt (by its derived id and parent), wherever it started: executor/child-owner.ts. */
+  cancelChild(child: ChildRef, reason: string, custody: Custody | null): Promise<void>;
   emitEvent(effect: EmitEvent): Promise<void>;
   /** An attempt of a gated task: its wait, durable on LF_TIMERS (gate-waits.ts). */
   waitAttempt(effect: WaitAttempt): Promise<void>;
@@ -94,7 +95,8 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       // A SUB_WORKFLOW attempt (or a MAP item run as a workflow) no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
       const aborted = compiled?.definition.tasks.find((t) => t.id === effect.taskId);
       if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow)) {
-        publishes.push(o.cancelChild(childRunId(effect.runId, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt), effect.runId, effect.reason, custody));
+        const ref = { task: effect.taskId, ...instanceFields(effect) };
+        publishes.push(o.cancelChild({ childRunId: childRunId(effect.runId, ref, effect.attempt), parent: { runId: effect.runId, ...ref, attempt: effect.attempt } }, effect.reason, custody));
       }
       // Best effort: if it fails, the attempt merely runs and its outcome is stale.
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });

@@ -33,7 +33,7 @@ import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
-import { LimitsWatch, randomHex } from '../../executor/index.js';
+import { LimitsWatch, randomHex, type ChildRef } from '../../executor/index.js';
 import { publishEffects } from './effects.js';
 import { publishWait, skilledBy, takeGateWait } from './gate-waits.js';
 import { Inbox, type Lifecycle } from './inbox.js';
@@ -243,7 +243,7 @@ export class ClusterEngine {
     const effectsOptions = {
       js, tokens, ledger, taskQueues, stats, log, direct,
       startChild: (e: Parameters<ChildRuns['start']>[0], custody: Custody | null) => children.start(e, custody),
-      cancelChild: (childId: string, parentRunId: string, reason: string, custody: Custody | null) => children.cancel(childId, parentRunId, reason, custody),
+      cancelChild: (child: ChildRef, reason: string, custody: Custody | null) => children.cancel(child, reason, custody),
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
       failureStep: engineFailureSteps({ nc, js, store, notifier, children, projectDir: opts.projectDir ?? process.cwd(), log }),
@@ -251,7 +251,8 @@ export class ClusterEngine {
     };
     const users = opts.users;
     const levelOf = users ? (user: string): Level => (this.sendersProven ? users.get(user)?.level ?? 'L3' : 'L3') : undefined;
-    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId), ...(levelOf ? { levelOf } : {}) });
+    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId), ...(levelOf ? { levelOf } : {}),
+      started: async (runId) => { const [first] = await store.read(runId, { toSeq: 1 }); return first?.type === 'run.started' ? first.data.source : undefined; } });
     // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
     const reportLetters = new LetterRate({ perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE, what: 'refused reports', now, log });
     const inputs: InputHost = {

@@ -7,11 +7,11 @@
  * run that does not exist is dead-lettered. Inputs and trigger events have
  * their own files (inputs.ts, trigger-events.ts).
  */
-import type { Level } from '../../authority/index.js';
+import { atLeast, type Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
-import type { EventEnvelope, PendingEvent } from '../../events/index.js';
-import { inputWouldRecordRefusal, refusedBefore, reviewInput, runView, type InputSender, type RunInput } from '../../runtime/index.js';
+import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
+import { DEFAULT_SIGNALER_LEVEL, inputWouldRecordRefusal, refusedBefore, reviewInput, runView, type InputSender, type RunInput } from '../../runtime/index.js';
 import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Inbound, type Custody } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import type { Loaded, RunHost } from './run-host.js';
@@ -28,8 +28,10 @@ export interface RoutesOptions {
   log: (line: string) => void;
   /** A run's history as stored (read only when a refusal would be recorded, to keep one per person and task). */
   history: (runId: string) => Promise<readonly EventEnvelope[]>;
-  /** A sender's level when the engine was given a users file (`engine --users`): the approval and control rules judge it. */
+  /** A sender's level when the engine was given a users file (`engine --users`): the approval, signal and control rules judge it. */
   levelOf?: (user: string) => Level | undefined;
+  /** The run's run.started source (who started it: `by`), read when a signal's sender is below L1 and the load did not read it. */
+  started?: (runId: string) => Promise<RunSource | undefined>;
 }
 
 /** Refusals this engine knows a run's history keeps (run, task, person); bounded, the oldest forgotten (read again). */
@@ -135,7 +137,11 @@ export class Routes {
       const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
       return { reason, details: { runId, by: sender }, verdict: { name, accepted: false, reason } satisfies SignalVerdict };
     }, async ({ runId, sender, name, data, verdictTo }, st) => {
-      const review = reviewInput(st.compiled, st.snapshot, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, this.sender(sender));
+      const who = this.sender(sender);
+      // Below L1 (a users file), a WAIT without from: takes the signal from the run's starter only: who that is.
+      const starter = who.level !== undefined && !atLeast(who.level, DEFAULT_SIGNALER_LEVEL)
+        ? (st.source !== undefined ? st.source?.by : (await this.o.started?.(runId))?.by) : undefined;
+      const review = reviewInput(st.compiled, st.snapshot, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who, starter !== undefined ? { starter } : {});
       if (!review.accepted) {
         stats.refused++;
         this.o.log(`run ${runId}: refused signal "${name}" from ${sender}: ${review.reason}`);

@@ -25,7 +25,8 @@ import type { FoldedAfter } from '../../query/index.js';
  * when the load read run.started; undefined when not known (loaded from a snapshot): then it is read
  * when the run settles. Known, it spares every settling run a read of its first event.
  */
-export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null }
+/** `source`: the run's run.started source, where the load read it (not when it began from a snapshot, nor a cached run caught up). */
+export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null; source?: RunSource | null }
 
 export interface ProcessOptions {
   /**

@@ -9,7 +9,7 @@ import type { OutputWriter } from '../../files/index.js';
 import { NonRetryableError } from '../../errors/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { handlerFor, HTTP_HANDLER, toTaskError, type CommandRunner, type Handlers, type HttpRunner } from '../../runtime/index.js';
-import { AttemptControl } from '../../executor/index.js';
+import { ATTEMPT_KEY, AttemptControl, attemptKeyOf } from '../../executor/index.js';
 import type { InputMessage, TaskMessage } from '../transport/index.js';
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../../secrets/index.js';
 export { maxOutputBytes, maxReportBytes } from '../transport/index.js';
@@ -38,6 +38,8 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
       runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt, ...instanceFields(task),
       idempotencyKey: `${task.runId}/${instance}/${task.attempt}`,
       log: (line: string) => log(`${task.runId}/${instance}: ${mask.text(String(line))}`), workflowInput: task.workflowInput ?? {},
+      // What a file agent keys its task file's token with (attempt-token.ts): made from the attempt's token, which it is not.
+      [ATTEMPT_KEY]: attemptKeyOf(task.token),
     };
     // A getter on the object handed over: spreading a context that had it would read it.
     const withSignal = <T extends object>(fields: T): T & { readonly signal: AbortSignal } => ({ ...fields, get signal() { return controller.signal; } });
