@@ -42,7 +42,7 @@ const CLOSE = Buffer.from('}');
 const openFd = promisify(openCb);
 const readFd = promisify(readCb);
 const writeFd = promisify(writeCb);
-export const closeFd = promisify(closeCb);
+const closeFd = promisify(closeCb);
 
 /** The last event (and the status it led to) this index recorded of a run. */
 export interface Recorded { seq: number; status: WorkflowStatus }

@@ -64,7 +64,7 @@ describe('a run index cache the disk will not take', () => {
     expect(list.stdout).toContain(runId);
     const warnings = list.stderr.split('\n').filter((l) => l.startsWith('warning:'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/cannot write its cache .*runs\.json: the disk is full: free space on it.*\(ENOSPC\); the runs are read from their logs instead/);
+    expect(warnings[0]).toMatch(/cannot write its cache .*runs\.jsonl: the disk is full: free space on it.*\(ENOSPC\); the runs are read from their logs instead/);
     expect(list.stderr).not.toMatch(STACK);
     expect(readdirSync(join(store, 'index'))).toEqual([]);
 

@@ -1,7 +1,7 @@
 /**
  * A person cannot fill the server, nor the engines' request queue, through start requests (docs/nats.md, "filling
  * the server"; issue 60): with no engine running (an upgrade, a crash), bob (L2) publishes 1 MB requests on his own
- * subject as fast as the server takes them. LF_REQUESTS refuses him once his own share waits (32 per sender: discard
+ * subject as fast as the server takes them. LF_REQUESTS refuses him once his own share waits (16 per sender: discard
  * new per subject), the server's store is not filled, a request in the form before subjects per sender finds no
  * stream, bob's CLI is told his share is full, and alice's start, queued before the flood, is still there (nothing
  * dropped) and run by the next engine; her approval is still published.

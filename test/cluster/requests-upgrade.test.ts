@@ -1,7 +1,7 @@
 /**
  * A cluster made before requests had a subject per sender (issue 60): its LF_REQUESTS takes
  * lf.starts.<sender>.<request> and has no bound per sender, and a request waits there in that form. Set up by this
- * version, the stream takes lf.starts.<sender> (and deploys, limits) instead, at most 32 per sender, the next
+ * version, the stream takes lf.starts.<sender> (and deploys, limits) instead, at most 16 per sender, the next
  * refused; the request that waited is still taken and its run started; one published in the old form now finds no
  * stream.
  */

@@ -47,4 +47,15 @@ fs.closeSync = function (fd, ...rest) {
   refusedFds.delete(fd);
   return closeSync.call(this, fd, ...rest);
 };
+// The run index's cache is written through a descriptor with fs.write (src/query/cache-lines.ts).
+const { write: writeCb, close: closeCb } = fs;
+fs.write = function (fd, ...rest) {
+  if (!refusedFds.has(fd)) return writeCb.call(this, fd, ...rest);
+  const cb = rest.pop();
+  process.nextTick(cb, Object.assign(new Error(`${code}: injected write failure, write`), { code, syscall: 'write' }));
+};
+fs.close = function (fd, ...rest) {
+  refusedFds.delete(fd);
+  return closeCb.call(this, fd, ...rest);
+};
 syncBuiltinESMExports();

@@ -67,16 +67,17 @@ export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory
  * Bounds of LF_REQUESTS, what every person who may start, deploy or set limits writes: while no engine takes them
  * (an upgrade, a crash) one person's requests must not fill the server's store, which would stop every stream,
  * approvals included. Full, the stream refuses new requests (discard new: nothing taken is dropped), and the sender
- * is told so (LF_REQUESTS_FULL). 128 MiB holds 10,000 ordinary starts or 120 definitions at their limit. Each
- * sender's requests of each kind are one subject (lf.starts.<sender>), of which at most `maxPerSender` wait (discard
- * new per subject: the server refuses the next, drops none), so one person's flood fills at most their own share:
- * 32 of each kind at most 1 MiB, about 100 MiB for an L1 who floods all three, and others' requests still fit.
+ * is told so (LF_REQUESTS_FULL). 64 MiB holds 10,000 ordinary starts or 60 definitions at their limit (not more: a
+ * new server's file store must hold every stream's bound at once, and 1 GB servers are common). Each sender's requests
+ * of each kind are one subject (lf.starts.<sender>), of which at most `maxPerSender` wait (discard new per subject:
+ * the server refuses the next, drops none), so one person's flood fills at most their own share: 16 of each kind at
+ * most 1 MiB, 48 MiB for an L1 who floods all three, and others' requests still fit.
  * The server counts exactly, so it is the count, not the bytes, that refuses a flooder: nats-server before 2.10.5
  * checks max_bytes against the body alone and then, over the bound by the subject and its record's overhead, drops
  * the stream's OLDEST message to make room (nats-io/nats-server bf8ac377f), which let a publish at the brim take
  * the place of another person's waiting request.
  */
-export const REQUESTS_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory: 16 * 1024 * 1024, maxMsgs: 10_000, maxPerSender: 32 } as const;
+export const REQUESTS_LIMITS = { maxBytes: 64 * 1024 * 1024, maxBytesInMemory: 8 * 1024 * 1024, maxMsgs: 10_000, maxPerSender: 16 } as const;
 
 export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
 
