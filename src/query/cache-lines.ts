@@ -83,24 +83,6 @@ const HeadSchema = z.object({
   seq: z.number().nullable(), status: WorkflowStatus.nullable(), completedAt: z.string().nullable(),
 });
 
-/** A run the cache recorded settled, with the identity of its file then (size, mtime, inode): settled still if the file is the same. */
-export interface RecordedSettled { runId: string; status: WorkflowStatus; completedAt: string | null; size: number; mtimeMs: number; ino: number }
-
-/**
- * The runs the cache at `file` recorded settled, whole logs only (none cut
- * short since); empty without a cache of this version. What `serve` learns
- * at start without reading 100,000 logs (service/candidates.ts).
- */
-export async function readSettled(file: string): Promise<RecordedSettled[]> {
-  const out: RecordedSettled[] = [];
-  const fh = await loadLines(file, (got) => {
-    if (got.status === null || got.damaged || !SETTLED_STATUSES.includes(got.status)) return;
-    out.push({ runId: got.id, status: got.status, completedAt: got.completedAt, size: got.size, mtimeMs: got.mtimeMs, ino: got.ino });
-  });
-  if (fh !== null) await closeFd(fh);
-  return out;
-}
-
 /** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
 export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & ({ settled: false; record: RunRecord | null } | { settled: true; record: SlimFields });
 

@@ -5,11 +5,8 @@
  * which of them a parent's driver drives instead. Apart from service.ts
  * because it is reading the store, not driving runs.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { Engine } from '../local/index.js';
-import { readSettled } from '../query/cache-lines.js';
 import { FileEventStore, type CorruptRun, type RunSummary } from '../store/index.js';
 import { filterAndSort, reportCorrupt } from '../store/common.js';
 
@@ -26,7 +23,7 @@ export interface SettledRun { runId: string; status: RunSummary['status']; compl
  * `settled` is not consulted. A settled run costs the service its id, not
  * its summary: a store of 100,000 settled runs is 100,000 ids.
  */
-export async function candidateRuns(engine: Engine, settled: Set<string>, onCorrupt: (c: CorruptRun) => void, indexCache?: string): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
+export async function candidateRuns(engine: Engine, settled: Set<string>, onCorrupt: (c: CorruptRun) => void): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
   const store = engine.store;
   const active: RunSummary[] = [];
   const newlySettled: SettledRun[] = [];
@@ -40,8 +37,6 @@ export async function candidateRuns(engine: Engine, settled: Set<string>, onCorr
     for (const s of await engine.list({ onCorrupt })) sort(s);
     return { active: filterAndSort(active), newlySettled };
   }
-  // The first scan: a run the run index's cache recorded settled, whose file is the one it read, is settled still.
-  if (settled.size === 0 && indexCache !== undefined) for (const s of await settledInCache(indexCache, store.runsDir)) sort(s as RunSummary);
   const ids = (await store.runIds()).filter((id) => !settled.has(id));
   for (let i = 0; i < ids.length; i += SCAN_CONCURRENCY) {
     const batch = await Promise.all(ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
@@ -55,20 +50,6 @@ export async function candidateRuns(engine: Engine, settled: Set<string>, onCorr
     for (const s of batch) if (s) sort(s);
   }
   return { active: filterAndSort(active), newlySettled };
-}
-
-/**
- * The runs the index cache recorded settled whose log is unchanged (same
- * size, mtime and inode): at 100,000 settled runs a stat each (0.4 s) instead
- * of reading the ends of every log (several seconds of a start of serve or ui).
- */
-async function settledInCache(cacheFile: string, runsDir: string): Promise<SettledRun[]> {
-  const out: SettledRun[] = [];
-  for (const r of await readSettled(cacheFile)) {
-    const st = statSync(join(runsDir, `${r.runId}.jsonl`), { throwIfNoEntry: false });
-    if (st && st.size === r.size && st.mtimeMs === r.mtimeMs && st.ino === r.ino) out.push({ runId: r.runId, status: r.status, completedAt: r.completedAt });
-  }
-  return out;
 }
 
 /** A sub-workflow's child whose parent is unsettled (among `active`, by id): the parent's driver drives it. */

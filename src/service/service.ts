@@ -38,7 +38,6 @@ import { type Handlers, type RunView, heldBy } from '../runtime/index.js';
 import { systemClock, type Clock } from '../executor/index.js';
 import { pidAlive, tryLock } from '../store/lock.js';
 import { loadHandlerModule } from '../handlers/index.js';
-import { cacheFileIn } from '../query/cache-lines.js';
 import { LogWitness, damagedText } from '../query/index.js';
 import { candidateRuns, parentDrives } from './candidates.js';
 import { holderText, leaseHolder } from './holders.js';
@@ -191,7 +190,7 @@ export class Service {
       if (this.corrupt.has(c.runId)) return;
       this.corrupt.add(c.runId);
       this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` });
-    }, cacheFileIn(join(this.opts.storeDir, 'index')));
+    });
     const now = this.clock.now();
     for (const run of newlySettled) {
       if (this.stopping) return;

@@ -4,13 +4,12 @@
  * driver's drain and drive-until-settled, which serve is built on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
-import { openRunIndex } from '../../src/query/index.js';
 import { Service, type ServiceNotice } from '../../src/service/index.js';
 import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
@@ -94,31 +93,6 @@ describe('Service', () => {
     await waitFor('more rescans', () => (reads.get(late) ?? 0) >= 1 && notices.length > 0);
     // ...while each settled run was read exactly once.
     expect([...reads].filter(([id]) => id.startsWith('done-')).map(([, n]) => n)).toEqual([1, 1, 1, 1, 1]);
-  });
-
-  it('at start, takes the runs the run index recorded settled as settled without reading their logs, unless a log changed since', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lf-service-'));
-    const reads = new Map<string, number>();
-    class CountingStore extends FileEventStore {
-      override async summary(runId: string) {
-        reads.set(runId, (reads.get(runId) ?? 0) + 1);
-        return super.summary(runId);
-      }
-    }
-    const store = new CountingStore(dir);
-    onTestFinished(() => store.close());
-    const engine = new Engine({ store });
-    const handlers: Handlers = { a: async () => ({ ok: 1 }), b: async () => ({ ok: 2 }) };
-    for (let i = 0; i < 4; i++) await engine.run(twoSteps, {}, { handlers, runId: `done-${i}` });
-    // A `list` (any query of the index) writes its cache; then one log changes and one run is new.
-    await openRunIndex({ store, storeDir: dir }).query({});
-    utimesSync(join(dir, 'runs', 'done-3.jsonl'), new Date(), new Date(Date.now() + 5000));
-    await engine.run(twoSteps, {}, { handlers, runId: 'after-the-list' });
-    const service = new Service({ engine, storeDir: dir, handlers, rescanMs: 10 });
-    onTestFinished(() => service.stop().then(() => undefined));
-    expect(await service.start()).toBe(true);
-    await waitFor('the first scan', () => reads.has('after-the-list') && reads.has('done-3'));
-    expect([...reads.keys()].sort()).toEqual(['after-the-list', 'done-3']);
   });
 
   it('calls its tick hooks with the time, and drives to completion the runs a hook starts', async () => {
