@@ -19,7 +19,8 @@ import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, freshRunI
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
-import { migrateRuns, setBreaker } from '../executor/index.js';
+import { migrateRuns, setBreaker, type InputOutcome, type RunInput } from '../executor/index.js';
+import { natsRuns } from '../runs/index.js';
 import { askPresence, unserved } from '../cluster/transport/presence.js';
 import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
@@ -115,31 +116,37 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     const same = (as?: string) => {
       if (as !== undefined && as !== user) throw new ApiError(400, 'LF_INPUT_INVALID', `as: over NATS you act as the user you signed in as (${user}), not ${as}`, { field: 'as' });
     };
+    // A person's input goes through the run API as on the embedded store: published as the signed-in NATS user,
+    // judged by the engine that records it (nats.conf first); its verdict waited for, refusals thrown.
+    const runApi = natsRuns({ client, url: (actor.session as PersonSession).url, fallback: user });
+    const take = (runId: string, input: RunInput) => runApi.input(runId, input, {}, { waitMs: VERDICT_WAIT_MS });
+    const seqOf = (o: InputOutcome) => (o.seq !== null ? { seq: o.seq } : {});
     return {
       async decide(runId, task, decision, comment, as) {
         same(as);
-        const outcome = await client.decide(runId, task, decision, user, comment, { waitMs: VERDICT_WAIT_MS });
-        const recorded = outcome.how === 'recorded' || outcome.verdict?.accepted === true;
-        return { runId, task, decision, by: user, published: outcome.how === 'published', recorded, ...(outcome.how === 'published' && outcome.verdict?.seq ? { seq: outcome.verdict.seq } : {}) };
+        const o = await take(runId, { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) });
+        return { runId, task, decision, by: o.by, published: true, recorded: o.recorded, ...seqOf(o) };
       },
       async signal(runId, name, data, as) {
         same(as);
-        const verdict = await client.signal(runId, name, { ...(data !== undefined ? { data } : {}), waitMs: VERDICT_WAIT_MS });
-        return { runId, name, by: user, published: true, recorded: verdict?.accepted === true, ...(verdict?.seq ? { seq: verdict.seq } : {}) };
+        const o = await take(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) });
+        return { runId, name, by: o.by, published: true, recorded: o.recorded, ...seqOf(o) };
       },
       async cancel(runId, reason, as) {
         same(as);
-        return { runId, published: true, ...(await client.cancel(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_WAIT_MS })) };
+        const o = await take(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) });
+        return { runId, published: true, recorded: o.recorded, ...(o.status !== null ? { status: o.status } : {}), ...seqOf(o) };
       },
       async pause(runId, reason, as) {
         same(as);
-        return { runId, published: true, ...(await client.pause(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_WAIT_MS })) };
+        const o = await take(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) });
+        return { runId, published: true, recorded: o.recorded, ...(o.status !== null ? { status: o.status } : {}), ...seqOf(o) };
       },
       async resume(runId, as) {
         same(as);
-        const r = await client.resume(runId, { waitMs: VERDICT_WAIT_MS });
-        if (!r.changed) throw new PauseRefusedError(`cannot resume run ${runId}: ${r.reason ?? 'it is not paused'}; nothing was recorded`, { runId, status: r.status });
-        return { runId, published: true, recorded: r.recorded, status: r.status };
+        const o = await take(runId, { kind: 'control', action: 'resume' });
+        if (!o.changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${o.status ?? 'not paused'}, not paused; nothing was recorded`, { runId, status: o.status });
+        return { runId, published: true, recorded: o.recorded, ...(o.status !== null ? { status: o.status } : {}) };
       },
       async retry(runId, _as, newRunId) {
         // A person's user may not write the log: the engines judge their level (L1) and record it (as `ledgerflow retry --nats`).
