@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createEngine, loadDefinitionFile, parseDefinition, type DriveOptions, type Handlers, type RunView } from '../../src/index.js';
 import { RunNotFoundError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
+import { embeddedRuns } from '../../src/runs/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Executor, ScenarioSetup, Session } from './contract.js';
@@ -42,6 +43,8 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
     return { store, engine: createEngine({ store, storeDir, outputRoot: dir }) };
   };
   let { store, engine } = open();
+  /** The run API over the engine of now (a restart makes another). */
+  const runs = () => embeddedRuns({ commits: engine, store, storeDir, fallback: 'contract' });
   /** The runs started here (their children are driven inside them), each with its driver while one runs. */
   const drivers = new Map<string, { stop: AbortController; done: Promise<unknown> }>();
   const failures: unknown[] = [];
@@ -83,20 +86,21 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
       return launch((opts) => engine.run(definition, input, { ...opts, ...how, source: { file } }));
     },
     retry: (runId) => launch((opts) => engine.runRetry(runId, opts)),
+    // A person's input through the run API, as the CLI and the dashboard give it (src/runs/).
     async decide(runId, taskId, decision, by, comment) {
-      await engine.decide(runId, taskId, decision, by, comment);
+      await runs().input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { name: by });
     },
     async signal(runId, name, by, data) {
-      await engine.signal(runId, name, { by, ...(data !== undefined ? { data } : {}) });
+      await runs().input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, { name: by });
     },
     async pause(runId, by, reason) {
-      await engine.pause(runId, { by, ...(reason !== undefined ? { reason } : {}) });
+      await runs().input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, { name: by });
     },
     async resume(runId, by) {
-      return { changed: (await engine.unpause(runId, { by })).changed };
+      return { changed: (await runs().input(runId, { kind: 'control', action: 'resume' }, { name: by })).changed };
     },
     async cancel(runId, by, reason) {
-      return { changed: (await engine.cancel(runId, { by, ...(reason !== undefined ? { reason } : {}) })).changed };
+      return { changed: (await runs().input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, { name: by })).changed };
     },
     async until(runId, what) {
       const stops = (s: RunView['status']) => SETTLED_STATUSES.includes(s) || (what === 'waiting' && (s === 'WAITING' || s === 'PAUSED'));

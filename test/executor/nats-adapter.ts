@@ -16,6 +16,7 @@ import { createCommandExecutor, createHttpExecutor } from '../../src/handlers/in
 import { def } from '../helpers/engine.js';
 import { useCluster, type Cluster } from '../helpers/cluster.js';
 import type { Worker } from '../../src/cluster/index.js';
+import { natsRuns } from '../../src/runs/index.js';
 import type { Executor, ScenarioSetup, Session } from './contract.js';
 
 const ENGINES = 2;
@@ -53,6 +54,8 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, hand
   const started: string[] = [];
 
   const settled = (v: RunView | null) => !!v && SETTLED_STATUSES.includes(v.status);
+  /** The run API as that person: their own NATS user (the name the engines record). */
+  const personRuns = (by: string) => natsRuns({ client: c.clientAs(by), url: c.as(by), fallback: by });
   return {
     async start(workflowId, input, how = {}) {
       const { runId } = await c.client.start(workflowId, input, how);
@@ -64,27 +67,28 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, hand
       started.push(retryId);
       return retryId;
     },
+    // A person's input through the run API, as the CLI and the dashboard give it (src/runs/): published as that
+    // person's own NATS user, the engine's verdict waited for.
     async decide(runId, taskId, decision, by, comment) {
-      const outcome = await c.clientAs(by).decide(runId, taskId, decision, by, comment, { waitMs: VERDICT_MS });
-      if (outcome.how === 'published' && !outcome.verdict) throw new Error(`no engine answered ${by}'s decision on ${taskId} of ${runId} within ${VERDICT_MS} ms`);
+      const o = await personRuns(by).input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, {}, { waitMs: VERDICT_MS });
+      if (!o.recorded) throw new Error(`no engine answered ${by}'s decision on ${taskId} of ${runId} within ${VERDICT_MS} ms`);
     },
     async signal(runId, name, by, data) {
-      const verdict = await c.clientAs(by).signal(runId, name, { ...(data !== undefined ? { data } : {}), waitMs: VERDICT_MS });
-      if (!verdict) throw new Error(`no engine answered ${by}'s signal ${name} to ${runId} within ${VERDICT_MS} ms`);
+      const o = await personRuns(by).input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, {}, { waitMs: VERDICT_MS });
+      if (!o.recorded) throw new Error(`no engine answered ${by}'s signal ${name} to ${runId} within ${VERDICT_MS} ms`);
     },
     async pause(runId, by, reason) {
-      const { recorded } = await c.clientAs(by).pause(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_MS });
-      if (!recorded) throw new Error(`no engine answered ${by}'s pause of ${runId} within ${VERDICT_MS} ms`);
+      const o = await personRuns(by).input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, {}, { waitMs: VERDICT_MS });
+      if (!o.recorded) throw new Error(`no engine answered ${by}'s pause of ${runId} within ${VERDICT_MS} ms`);
     },
     async resume(runId, by) {
-      return { changed: (await c.clientAs(by).resume(runId, { waitMs: VERDICT_MS })).changed };
+      return { changed: (await personRuns(by).input(runId, { kind: 'control', action: 'resume' }, {}, { waitMs: VERDICT_MS })).changed };
     },
     async cancel(runId, by, reason) {
       try {
-        await c.clientAs(by).cancel(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_MS });
-        return { changed: true };
+        return { changed: (await personRuns(by).input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, {}, { waitMs: VERDICT_MS })).changed };
       } catch (err) {
-        // The engine's refusal of a settled run: nothing changed (as the embedded Engine.cancel says with changed: false).
+        // The engine's refusal of a settled run: nothing changed (as the embedded run API says with changed: false).
         if (err instanceof CancelRefusedError && SETTLED_STATUSES.includes(err.meta.status as RunView['status'])) return { changed: false };
         throw err;
       }
