@@ -4,8 +4,8 @@
  * folder (so children, failure workflows and EMIT triggers are found beside
  * the parent's file, as the docs say), every run driven in this process until
  * it settles (as `serve` drives them), people's decisions, signals and run
- * control recorded through the same Engine, which the driver follows in the
- * log. A restart is a process dying: every driver stops where it is (handlers
+ * control given through the run API (src/runs/) over the same Engine, which
+ * the driver follows in the log. A restart is a process dying: every driver stops where it is (handlers
  * aborted, nothing more written), and a new engine on a new store over the
  * same directory resumes the runs.
  */
