@@ -23,7 +23,8 @@ import { BridgeLineError, parseBridgeLine, type BridgeCommand } from '../bridge/
 import { LedgerflowError, RunBusyError, UsageError, errorMessage } from '../errors/index.js';
 import type { Engine } from '../local/index.js';
 import { inert } from '../terminal/index.js';
-import { actingUser, atMost, requireStart, startedBy, type Acting } from './acting.js';
+import { actingUser, atMost, requireStart, runsActing, startedBy, type Acting } from './acting.js';
+import { embeddedRuns } from '../runs/embedded.js';
 import { type Answer, checkInbox, refuseOpenInbox, shownAnswer, watchInbox } from './bridge-inbox.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { driveFlags, engineFor, handlersFor, recordedHandlers } from './drive.js';
@@ -111,10 +112,10 @@ class Bridge {
     const { handlers, path } = await handlersFor(this.o.handlers, loaded.handlersPath);
     const start = { inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(this.acting) }, ...(callerId !== undefined ? { runId: callerId } : {}) };
     if (this.o.detach) {
-      const s = callerId !== undefined
-        ? await this.engine.startRun(loaded.definition, c.inputs, { ...start, runId: callerId })
-        : { runId: await this.engine.start(loaded.definition, c.inputs, start), existing: false };
-      const status = (await this.engine.status(s.runId)).status;
+      // Recorded by the run API, judged again there as `start --detach` is.
+      const runApi = embeddedRuns({ commits: this.engine, engine: this.engine, store: this.engine.store, fallback: this.acting.name });
+      const s = await runApi.start({ definition: loaded.definition, input: c.inputs, inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) }, runsActing(this.acting));
+      const status = s.status;
       return ok(`run ${s.runId} ${s.existing ? 'exists already' : 'started'} (${loaded.definition.id} v${loaded.definition.version}, ${status}${s.existing ? '' : '; `ledgerflow serve` runs it'})`, { runId: s.runId, workflowId: loaded.definition.id, version: loaded.definition.version, status, existing: s.existing });
     }
     // Started and driven here: answered once its start is recorded, driven on in the background.

@@ -16,7 +16,7 @@ import type { InputOutcome, RunInput } from '../executor/index.js';
 import { embeddedRuns } from '../runs/embedded.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
-import { actingUser, type Acting } from './acting.js';
+import { actingUser, runsActing, type Acting } from './acting.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { cliNotifier } from './notifications.js';
@@ -137,7 +137,7 @@ async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
   // With a users file, who acts is proven here (a password asked once); what they may do is judged by the run API.
   const acting = proven ?? await actingUser(opts.as);
   const engine = engineFor(g);
-  return embeddedRuns({ commits: engine, store: engine.store, fallback: defaultActor() }).input(runId, input, { name: acting.name, ...(acting.actor ? { actor: acting.actor } : {}) });
+  return embeddedRuns({ commits: engine, store: engine.store, fallback: defaultActor() }).input(runId, input, runsActing(acting));
 }
 
 /**

@@ -7,7 +7,8 @@
  * `ledgerflow serve`. Over NATS, `start` starts a deployed workflow
  * (cluster.ts).
  */
-import { actingUser, requireStart, startedBy } from './acting.js';
+import { actingUser, runsActing } from './acting.js';
+import { embeddedRuns } from '../runs/embedded.js';
 import { readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
@@ -89,16 +90,13 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
   const { engineFor } = await import('./drive.js');
   const engine = engineFor(gg);
   const { definition } = found;
-  // The bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who.
+  // Judged and recorded by the run API: the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains.
   const acting = await actingUser(undefined);
-  requireStart(acting, definition);
-  const startOpts = { inputFromStrings: true, source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}), ...startedBy(acting) }, ...(priority !== undefined ? { priority } : {}) } as const;
-  const started = callerId !== undefined
-    ? await engine.startRun(definition, raw, { ...startOpts, runId: callerId, ...(idReuse ? { idReuse } : {}) })
-    : await (async () => {
-      const runId = await engine.start(definition, raw, startOpts);
-      return { runId, workflowId: definition.id, version: definition.version, status: (await engine.status(runId)).status, existing: false };
-    })();
+  const runApi = embeddedRuns({ commits: engine, engine, store: engine.store, fallback: acting.name });
+  const started = await runApi.start({
+    definition, input: raw, inputFromStrings: true, source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}) },
+    ...(callerId !== undefined ? { runId: callerId, ...(idReuse ? { idReuse } : {}) } : {}), ...(priority !== undefined ? { priority } : {}),
+  }, runsActing(acting));
   if (started.existing && !opts.json) io.err(`run ${started.runId} exists already (${started.status}): not started again`);
   io.out(opts.json ? json({ runId: started.runId, workflowId: started.workflowId, version: started.version, status: started.status, ...(started.existing ? { existing: true } : {}) })
     : started.existing ? started.runId : `${started.runId}\n  recorded, not driven here: \`ledgerflow serve\` runs it (or \`ledgerflow resume ${started.runId}\`)`);

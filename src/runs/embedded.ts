@@ -5,9 +5,10 @@
  */
 import { requireAllowed } from '../authority/index.js';
 import { recordInput, type InputOutcome, type RunCommits, type RunInput } from '../executor/index.js';
+import type { Engine } from '../local/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
-import type { Acting, Runs } from './port.js';
+import type { Acting, Runs, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
   /** What records the inputs: the Engine (or its RunCommits) over the store. */
@@ -19,10 +20,14 @@ export interface EmbeddedRunsOptions {
   fallback: string;
 }
 
-export function embeddedRuns(opts: EmbeddedRunsOptions): Runs {
+export function embeddedRuns(opts: EmbeddedRunsOptions & { engine: Pick<Engine, 'start' | 'startRun' | 'status'> }): StartingRuns;
+export function embeddedRuns(opts: EmbeddedRunsOptions): Runs;
+export function embeddedRuns(opts: EmbeddedRunsOptions & { engine?: Pick<Engine, 'start' | 'startRun' | 'status'> }): Runs | StartingRuns {
   const witness = new LogWitness(opts.store, opts.storeDir);
+  const engine = opts.engine;
   return {
     store: 'embedded',
+    ...(engine ? { start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback) } : {}),
     async input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
       if (input.kind === 'control') requireAllowed(as.actor, 'control');
       const seq = await opts.store.lastSeq(runId);
@@ -30,4 +35,17 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): Runs {
       return recordInput(opts.commits, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
     },
   };
+}
+
+/** A start judged (L1, or L2 in the workflow's domain) and recorded, with who asked where a users file proved it. */
+async function startHere(engine: Pick<Engine, 'start' | 'startRun' | 'status'>, req: StartRequest, as: Acting, fallback: string): Promise<Started> {
+  const d = req.definition;
+  requireAllowed(as.actor, 'start', { workflowId: d.id, ...(d.domain ? { domain: d.domain } : {}) });
+  // Who started it, where a users file proved who asks (a WAIT without from: takes its signal from them too).
+  const by = as.actor ? { by: as.name ?? fallback } : {};
+  const source = req.source || as.actor ? { source: { ...req.source, ...by } } : {};
+  const how = { ...source, ...(req.priority !== undefined ? { priority: req.priority } : {}), ...(req.inputFromStrings ? { inputFromStrings: true } : {}) };
+  if (req.runId !== undefined) return engine.startRun(d, req.input, { ...how, runId: req.runId, ...(req.idReuse ? { idReuse: req.idReuse } : {}) });
+  const runId = await engine.start(d, req.input, how);
+  return { runId, workflowId: d.id, version: d.version, status: (await engine.status(runId)).status, existing: false };
 }

@@ -1,15 +1,36 @@
 /**
  * The one run API (issue 61): what every edge — the CLI, the bridge, bulk,
  * agents and the dashboard — asks of runs, on either store, with authority
- * applied inside it so that no edge can forget it. Its first verb is a
- * person's input (an approval, a signal, a pause, resume or cancel): judged
+ * applied inside it so that no edge can forget it. Its verbs so far: a
+ * person's input (an approval, a signal, a pause, resume or cancel), judged
  * and recorded once here, where the CLI and the dashboard each had their own
- * copy (the dashboard's wrote to a log cut short that the CLI refused).
+ * copy (the dashboard's wrote to a log cut short that the CLI refused); and a
+ * start recorded for a serve to drive (`start --detach`, the bridge, the
+ * dashboard), judged by level and domain here, not at each edge.
  */
 import type { Actor } from '../authority/index.js';
-import type { InputOutcome, RunInput } from '../executor/index.js';
+import type { Definition, IdReusePolicy } from '../definition/index.js';
+import type { InputOutcome, RunInput, StartedUnderId } from '../executor/index.js';
 
 export type { InputOutcome, RunInput };
+
+/** A run to start: its definition and input, and how. */
+export interface StartRequest {
+  definition: Definition;
+  input: Record<string, unknown>;
+  /** A caller's run id and its reuse policy (docs/runs.md#caller-chosen-run-ids); none: a fresh id. */
+  runId?: string;
+  idReuse?: IdReusePolicy;
+  /** Its place in a concurrency queue (0..99, checked). */
+  priority?: number;
+  /** Where the definition and its handler module are, recorded so any serve or resume finds them. */
+  source?: { file: string; handlers?: string };
+  /** Input values given as text (CLI flags), converted to the definition's declared types. */
+  inputFromStrings?: boolean;
+}
+
+/** What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again). */
+export type Started = StartedUnderId;
 
 /**
  * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
@@ -33,4 +54,14 @@ export interface Runs {
    * `waitMs` (NATS): how long to wait for an engine's verdict.
    */
   input(runId: string, input: RunInput, as: Acting, opts?: { waitMs?: number }): Promise<InputOutcome>;
+}
+
+/**
+ * Runs that start runs here (the embedded store: the start is recorded, a
+ * `serve` or the caller drives it). A start is judged as the CLI's `start`
+ * judges it (L1, or L2 for a workflow of its domains) and records who asked
+ * where a users file proved it.
+ */
+export interface StartingRuns extends Runs {
+  start(req: StartRequest, as: Acting): Promise<Started>;
 }

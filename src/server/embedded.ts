@@ -73,7 +73,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const runs = openRunIndex({ store, storeDir, live: true });
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
-  const runApi = embeddedRuns({ commits: engine, store, storeDir, fallback: 'dashboard' });
+  const runApi = embeddedRuns({ commits: engine, engine, store, storeDir, fallback: 'dashboard' });
   const undriven = undrivenMarks(storeDir, service);
   // Built now, not at the first page: at 100,000 runs a build without runs.jsonl reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
@@ -127,24 +127,22 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
         if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
         const definition = pick.definition as Definition;
-        requireAllowed(who, 'start', { workflowId: definition.id, ...(definition.domain ? { domain: definition.domain } : {}) });
         checkStartInput(definition, input);
         // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
         const given = pick.file ? { ...bundledDefaults(definition, pick.file), ...input } : input;
         // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
-        // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
-        // Who started it, where a users file proved who is signed in (a WAIT without from: takes its signal from them too).
-        const starter = who ? { by: actor.user } : {};
-        const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}), ...starter } } : (who ? { source: starter } : {});
-        const priority = id?.priority !== undefined ? { priority: id.priority } : {};
-        if (id?.runId !== undefined) {
-          const started = await engine.startRun(definition, given, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });
-          return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
-        }
+        // Judged and recorded by the run API as the CLI's start is: the file and its handler module, so any serve or
+        // resume finds them, and who started it where a users file proved who is signed in.
+        const started = await runApi.start({
+          definition, input: given,
+          ...(pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {}),
+          ...(id?.priority !== undefined ? { priority: id.priority } : {}),
+          ...(id?.runId !== undefined ? { runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) } : {}),
+        }, { name: actor.user, ...(who ? { actor: who } : {}) });
+        if (id?.runId !== undefined) return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
         // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
-        const runId = await engine.start(definition, given, { ...source, ...priority });
-        return definition.concurrency ? { runId, status: (await engine.status(runId)).status } : { runId };
+        return definition.concurrency ? { runId: started.runId, status: started.status } : { runId: started.runId };
       },
       async schedule(a) {
         requireAllowed(who, 'schedules');
