@@ -113,7 +113,7 @@ class Bridge {
     const start = { inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(this.acting) }, ...(callerId !== undefined ? { runId: callerId } : {}) };
     if (this.o.detach) {
       // Recorded by the run API, judged again there as `start --detach` is.
-      const runApi = embeddedRuns({ commits: this.engine, engine: this.engine, store: this.engine.store, fallback: this.acting.name });
+      const runApi = embeddedRuns({ engine: this.engine, store: this.engine.store, fallback: this.acting.name });
       const s = await runApi.start({ definition: loaded.definition, input: c.inputs, inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) }, runsActing(this.acting));
       const status = s.status;
       return ok(`run ${s.runId} ${s.existing ? 'exists already' : 'started'} (${loaded.definition.id} v${loaded.definition.version}, ${status}${s.existing ? '' : '; `ledgerflow serve` runs it'})`, { runId: s.runId, workflowId: loaded.definition.id, version: loaded.definition.version, status, existing: s.existing });

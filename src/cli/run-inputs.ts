@@ -137,7 +137,7 @@ async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
   // With a users file, who acts is proven here (a password asked once); what they may do is judged by the run API.
   const acting = proven ?? await actingUser(opts.as);
   const engine = engineFor(g);
-  return embeddedRuns({ commits: engine, store: engine.store, fallback: defaultActor() }).input(runId, input, runsActing(acting));
+  return embeddedRuns({ engine, store: engine.store, fallback: defaultActor() }).input(runId, input, runsActing(acting));
 }
 
 /**

@@ -92,7 +92,7 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
   const { definition } = found;
   // Judged and recorded by the run API: the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains.
   const acting = await actingUser(undefined);
-  const runApi = embeddedRuns({ commits: engine, engine, store: engine.store, fallback: acting.name });
+  const runApi = embeddedRuns({ engine, store: engine.store, fallback: acting.name });
   const started = await runApi.start({
     definition, input: raw, inputFromStrings: true, source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}) },
     ...(callerId !== undefined ? { runId: callerId, ...(idReuse ? { idReuse } : {}) } : {}), ...(priority !== undefined ? { priority } : {}),

@@ -4,15 +4,15 @@
  * by what the users file proved.
  */
 import { requireAllowed } from '../authority/index.js';
-import { recordInput, type InputOutcome, type RunCommits, type RunInput } from '../executor/index.js';
+import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import type { Engine } from '../local/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
-import type { Acting, Runs, Started, StartingRuns, StartRequest } from './port.js';
+import type { Acting, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
-  /** What records the inputs: the Engine (or its RunCommits) over the store. */
-  commits: Pick<RunCommits, 'decide' | 'signal' | 'pause' | 'unpause' | 'cancel'>;
+  /** The in-process Engine over the store: it records the starts and inputs. */
+  engine: Pick<Engine, 'decide' | 'signal' | 'pause' | 'unpause' | 'cancel' | 'start' | 'startRun' | 'status' | 'retry'>;
   store: EventStore;
   /** The store's directory, where its run index (the witness of logs cut short) lives; default the store's own. */
   storeDir?: string;
@@ -20,19 +20,21 @@ export interface EmbeddedRunsOptions {
   fallback: string;
 }
 
-export function embeddedRuns(opts: EmbeddedRunsOptions & { engine: Pick<Engine, 'start' | 'startRun' | 'status'> }): StartingRuns;
-export function embeddedRuns(opts: EmbeddedRunsOptions): Runs;
-export function embeddedRuns(opts: EmbeddedRunsOptions & { engine?: Pick<Engine, 'start' | 'startRun' | 'status'> }): Runs | StartingRuns {
+export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
   const witness = new LogWitness(opts.store, opts.storeDir);
-  const engine = opts.engine;
+  const { engine } = opts;
   return {
     store: 'embedded',
-    ...(engine ? { start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback) } : {}),
+    start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback),
     async input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
       if (input.kind === 'control') requireAllowed(as.actor, 'control');
       const seq = await opts.store.lastSeq(runId);
       if (seq > 0) await witness.refuse(runId, seq);
-      return recordInput(opts.commits, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+      return recordInput(engine, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+    },
+    async retry(runId: string, as: Acting, how: { runId?: string } = {}): Promise<Retried> {
+      requireAllowed(as.actor, 'control');
+      return { runId: await engine.retry(runId, how.runId !== undefined ? { runId: how.runId } : {}) };
     },
   };
 }

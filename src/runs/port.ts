@@ -32,6 +32,9 @@ export interface StartRequest {
 /** What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again). */
 export type Started = StartedUnderId;
 
+/** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet. */
+export interface Retried { runId: string; queued?: true }
+
 /**
  * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
  * person); absent, whoever the store proves (the NATS user connected as) or
@@ -54,6 +57,12 @@ export interface Runs {
    * `waitMs` (NATS): how long to wait for an engine's verdict.
    */
   input(runId: string, input: RunInput, as: Acting, opts?: { waitMs?: number }): Promise<InputOutcome>;
+  /**
+   * Retry from failed: a new run of a FAILED or CANCELLED run's recorded
+   * definition and input, reusing what completed; recorded, not driven (a
+   * serve or the engines drive it). Asks for L1. `runId`: the new run's id.
+   */
+  retry(runId: string, as: Acting, opts?: { runId?: string; waitMs?: number }): Promise<Retried>;
 }
 
 /**

@@ -73,7 +73,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const runs = openRunIndex({ store, storeDir, live: true });
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
-  const runApi = embeddedRuns({ commits: engine, engine, store, storeDir, fallback: 'dashboard' });
+  const runApi = embeddedRuns({ engine, store, storeDir, fallback: 'dashboard' });
   const undriven = undrivenMarks(storeDir, service);
   // Built now, not at the first page: at 100,000 runs a build without runs.jsonl reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
@@ -114,9 +114,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         return { runId, recorded: true, status: o.status, seq: o.seq };
       },
       async retry(runId, _as, newRunId) {
-        requireAllowed(who, 'control');
-        // Recorded here; the Service drives the new run (as it drives any run in the store).
-        return { runId: await engine.retry(runId, newRunId ? { runId: newRunId } : {}) };
+        // Judged and recorded by the run API (L1); the Service drives the new run (as it drives any run in the store).
+        return { runId: (await runApi.retry(runId, { name: actor.user, ...(who ? { actor: who } : {}) }, newRunId ? { runId: newRunId } : {})).runId };
       },
       async start(workflowId, input, version, id) {
         // The folder first; the versions recorded in runs (from the run index) only for a workflow no file defines.

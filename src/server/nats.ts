@@ -149,12 +149,9 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         return { runId, published: true, recorded: o.recorded, ...(o.status !== null ? { status: o.status } : {}) };
       },
       async retry(runId, _as, newRunId) {
-        // A person's user may not write the log: the engines judge their level (L1) and record it (as `ledgerflow retry --nats`).
-        if (!(await client.mayWriteLog())) {
-          const out = await requestStart((actor.session as PersonSession).url, { retryOf: runId, runId: freshRunId() }, VERDICT_WAIT_MS);
-          return out.queued ? { runId: out.runId!, queued: true as const } : { runId: out.verdict.runId! };
-        }
-        return { runId: (await client.retry(runId, newRunId ? { runId: newRunId } : {})).runId };
+        // Through the run API: a person's user may not write the log, so the engines judge their level (L1) and record it.
+        const r = await runApi.retry(runId, {}, { ...(newRunId ? { runId: newRunId } : {}), waitMs: VERDICT_WAIT_MS });
+        return r.queued ? { runId: r.runId, queued: true as const } : { runId: r.runId };
       },
       async start(workflowId, input, version, id) {
         const ref = version === undefined ? workflowId : `${workflowId}@${version}`;

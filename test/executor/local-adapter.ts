@@ -44,7 +44,7 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
   };
   let { store, engine } = open();
   /** The run API over the engine of now (a restart makes another). */
-  const runs = () => embeddedRuns({ commits: engine, store, storeDir, fallback: 'contract' });
+  const runs = () => embeddedRuns({ engine, store, storeDir, fallback: 'contract' });
   /** The runs started here (their children are driven inside them), each with its driver while one runs. */
   const drivers = new Map<string, { stop: AbortController; done: Promise<unknown> }>();
   const failures: unknown[] = [];

@@ -4,7 +4,7 @@
  * neither (docs/operations.md: a damaged log is never driven or written to again; the dashboard once
  * recorded an approval in one that `approve` refused), and a pause asks for L1 at both.
  */
-import { copyFileSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -71,5 +71,39 @@ describe('a person\'s input, judged once for the CLI and the dashboard', () => {
       await ui.stop();
     }
     expect(readFileSync(join(store, 'runs', `${runId}.jsonl`), 'utf8')).toBe(before);
+  }, 60_000);
+
+  it('with a users file, a retry asks for L1 at the CLI and at the dashboard alike: bob (L2) is refused, nothing started; alice retries', async () => {
+    const { dir, store, file } = project();
+    const env = { LEDGERFLOW_PASSWORD: 'pw-of-everyone' };
+    for (const [name, level] of [['alice', 'L0'], ['bob', 'L2']] as const) {
+      expect((await cli(['users', 'add', name, '--level', level, '--password-stdin'], { cwd: dir, stdin: 'pw-of-everyone\n' })).code).toBe(0);
+    }
+    const run = await cli(['--store', store, 'run', file, '--json'], { cwd: dir, env: { ...env, LEDGERFLOW_USER: 'alice' } });
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const rejected = await cli(['--store', store, 'reject', runId, 'sign_off', '--as', 'alice', '--json'], { cwd: dir, env });
+    expect(rejected.code, rejected.stderr).toBe(0);
+    const runs = () => readdirSync(join(store, 'runs')).filter((f) => f.endsWith('.jsonl')).length;
+    const before = runs();
+
+    const retry = await cli(['--store', store, 'retry', runId], { cwd: dir, env: { ...env, LEDGERFLOW_USER: 'bob' } });
+    expect(retry.code).toBe(2);
+    expect(retry.stderr).toMatch(/bob is L2 .*needs L1/);
+    const ui = await startUiProcess(['--store', store], ['--definitions', join(dir, 'defs')], { cwd: dir });
+    try {
+      const as = async (user: string) => {
+        const r = await fetch(`${ui.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password: 'pw-of-everyone' }) });
+        return { cookie: r.headers.get('set-cookie')!.split(';')[0]!, 'x-lf-csrf': ((await r.json()) as { csrf: string }).csrf, 'content-type': 'application/json' };
+      };
+      const refused = await fetch(`${ui.base}/api/runs/${runId}/retry`, { method: 'POST', headers: await as('bob'), body: '{}' });
+      expect(refused.status).toBe(403);
+      expect(runs()).toBe(before);
+      const taken = await fetch(`${ui.base}/api/runs/${runId}/retry`, { method: 'POST', headers: await as('alice'), body: '{}' });
+      expect(taken.status).toBe(200);
+      expect(((await taken.json()) as { runId: string }).runId).not.toBe(runId);
+      expect(runs()).toBe(before + 1);
+    } finally {
+      await ui.stop();
+    }
   }, 60_000);
 });
