@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { newRoutePassword, ROUTE_PASSWORD } from '../../src/cluster/index.js';
+import { checkRoutes } from '../../src/cluster/admin/route-check.js';
 import { noNats } from '../helpers/cluster.js';
 import { freePort, natsServerBin, startNatsCluster, type NatsCluster } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
@@ -103,6 +104,8 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
     expect(report.notes).toContainEqual(expect.stringContaining('asks for credentials, without TLS'));
     const open = await rogue('open');
     await waitFor('the open server to be up', () => open.id());
+    // Its route port listens a moment after its client port (doctor read no INFO there once, under load).
+    await waitFor('the open server\'s route port to greet', async () => (await checkRoutes([{ host: '127.0.0.1', port: open.routePort, route: 'open' }], 1000))[0]!.authRequired !== null);
     const bad = await cli(['--nats', cluster.as('engine'), 'doctor', '--routes', `127.0.0.1:${open.routePort}`]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`warning: route 127.0.0.1:${open.routePort}: takes a server without credentials (no cluster authorization)`);
