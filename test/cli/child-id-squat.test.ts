@@ -15,16 +15,12 @@
  * embedded one, and NATS with a real nats-server whose users come from the
  * users file and an engine judging them.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import type { NatsServer } from '../helpers/nats.js';
-import { usersNatsServer } from '../helpers/authority.js';
-import { killLeftovers } from '../helpers/processes.js';
+import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FILES: Record<string, string> = {
@@ -143,20 +139,12 @@ describe('a run under a child\'s id taken first by someone else (embedded store,
 });
 
 describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s users, an engine judging them', () => {
-  const procs: ChildProcess[] = [];
-  let server: NatsServer | undefined;
-  let admin: ClusterClient | undefined;
-  afterAll(async () => {
-    await admin?.close();
-    await killLeftovers(procs);
-    await server?.dispose();
-  });
+  const nats = useUsersNats();
+  const { procs, url, as } = nats;
 
   it('bob\'s start under P-credit-1 is his; alice\'s approval completes P with its child under P-credit-1--0; an engine killed and started again finds that child; a cancel spares bob\'s run', async () => {
     const dir = project('lf-child-squat-nats-');
-    server = await usersNatsServer(dir, [['engine', 'L1'], ['alice', 'L1'], ['bob', 'L2']]);
-    const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
-    const as = (user: string, args: string[]) => cli(['--nats', url(user), ...args], { cwd: dir });
+    await nats.start(dir, [['engine', 'L1'], ['alice', 'L1'], ['bob', 'L2']]);
     const deployed = await as('engine', ['deploy', ...Object.keys(FILES).map((n) => `definitions/${n}.yaml`)]);
     expect(deployed.code, deployed.stderr).toBe(0);
     let engineLog = '';
@@ -167,8 +155,8 @@ describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s 
       return engine;
     };
     const first = startEngine();
-    admin = new ClusterClient(url('engine'));
-    const waiting = async (id: string) => expect((await admin!.wait(id, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+    const admin = nats.admin();
+    const waiting = async (id: string) => expect((await admin.wait(id, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
 
     const started = await as('alice', ['start', 'inv', '--json']);
     expect(started.code, started.stderr + engineLog).toBe(0);
@@ -190,7 +178,7 @@ describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s 
 
     // h1: its child waits under h1-credit-1--0 when the engine is killed; another engine finds that child, not a second one.
     expect((await as('alice', ['start', 'hold', '--id', 'h1'])).code).toBe(0);
-    await waitFor('h1\'s child waiting under h1-credit-1--0', async () => (await admin!.status('h1-credit-1--0'))?.status === 'WAITING', { timeout: 30_000 });
+    await waitFor('h1\'s child waiting under h1-credit-1--0', async () => (await admin.status('h1-credit-1--0'))?.status === 'WAITING', { timeout: 30_000 });
     first.kill('SIGKILL');
     await waitFor('the first engine gone', () => first.exitCode !== null || first.signalCode !== null);
     startEngine();
@@ -201,9 +189,9 @@ describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s 
 
     // h2 cancelled while its child waits: that child is cancelled with it; bob's runs wait on.
     expect((await as('alice', ['start', 'hold', '--id', 'h2'])).code).toBe(0);
-    await waitFor('h2\'s child waiting under h2-credit-1--0', async () => (await admin!.status('h2-credit-1--0'))?.status === 'WAITING', { timeout: 30_000 });
+    await waitFor('h2\'s child waiting under h2-credit-1--0', async () => (await admin.status('h2-credit-1--0'))?.status === 'WAITING', { timeout: 30_000 });
     expect((await as('alice', ['cancel', 'h2'])).code).toBe(0);
-    await waitFor('h2\'s child cancelled', async () => (await admin!.status('h2-credit-1--0'))?.status === 'CANCELLED', { timeout: 30_000 });
+    await waitFor('h2\'s child cancelled', async () => (await admin.status('h2-credit-1--0'))?.status === 'CANCELLED', { timeout: 30_000 });
     for (const id of ['h1-credit-1', 'h2-credit-1']) expect(await admin.status(id)).toMatchObject({ workflowId: 'credit-check', status: 'WAITING' });
   }, 150_000);
 });

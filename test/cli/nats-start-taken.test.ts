@@ -7,19 +7,16 @@
  * kicked (its log keeps its last sequence, no kick is published for it).
  * A request of one's own taken again is still answered "existing".
  */
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient, freshRunId } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freshRunId } from '../../src/cluster/index.js';
 import { credentials } from '../../src/cluster/transport/index.js';
 import { connect, jetstream } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
-import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import type { NatsServer } from '../helpers/nats.js';
-import { usersNatsServer } from '../helpers/authority.js';
-import { killLeftovers } from '../helpers/processes.js';
+import { spawnCli, tempDir } from '../helpers/cli.js';
+import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
 
 const REVIEW = `workflow:
@@ -32,13 +29,10 @@ const OTHER = REVIEW.replace('id: review', 'id: other');
 const USERS = [['engine', 'L1'], ['alice', 'L1'], ['bob', 'L1']] as const;
 type Verdict = { accepted: boolean; code?: string; reason?: string; runId?: string; workflowId?: string; existing?: true };
 
-const procs: ChildProcess[] = [];
+const nats = useUsersNats();
+const { procs, url, as } = nats;
 let dir = '';
-let server: NatsServer | undefined;
 let engineLog = '';
-let admin: ClusterClient | undefined;
-const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
-const as = (user: string, args: string[]) => cli(['--nats', url(user), ...args], { cwd: dir });
 
 /** A person's raw start requests on lf.starts.<user> (the request's id in the body), each answered on its verdict subject. */
 class Sender {
@@ -65,26 +59,20 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
     dir = tempDir('lf-nats-start-taken-');
     writeFileSync(join(dir, 'review.yaml'), REVIEW);
     writeFileSync(join(dir, 'other.yaml'), OTHER);
-    server = await usersNatsServer(dir, USERS);
+    await nats.start(dir, USERS);
     const deployed = await as('engine', ['deploy', 'review.yaml', 'other.yaml']);
     expect(deployed.code, deployed.stderr).toBe(0);
     const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
     procs.push(engine);
     engine.stderr!.on('data', (d) => (engineLog += d));
-    admin = new ClusterClient(url('engine'));
   }, 60_000);
-  afterAll(async () => {
-    await admin?.close();
-    await killLeftovers(procs);
-    await server?.dispose();
-  });
 
   it('bob naming alice\'s run (start --id, a raw runId, another workflow, a retry) is refused, her run untouched; his own request again is "existing"', async () => {
     const started = await as('alice', ['start', 'review', '--json']);
     expect(started.code, started.stderr + engineLog).toBe(0);
     const { runId: aliceRun } = JSON.parse(started.stdout) as { runId: string };
-    expect((await admin!.wait(aliceRun, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
-    const before = await admin!.store.lastSeq(aliceRun);
+    expect((await nats.admin().wait(aliceRun, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+    const before = await nats.admin().store.lastSeq(aliceRun);
     // Every kick of alice's run, seen as the engines see it (lf.inputs.<sender>.<runId>).
     const watcher = await connect({ ...credentials(url('engine')), name: 'kick-watcher' });
     const kicks: string[] = [];
@@ -115,10 +103,10 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
       expect(refused[0]!.reason).toContain('a run someone else started');
       expect(refused[1]!.reason).toContain('a run of workflow review, not other');
       // Her run: not a single event more, and never kicked.
-      expect(await admin!.store.lastSeq(aliceRun)).toBe(before);
+      expect(await nats.admin().store.lastSeq(aliceRun)).toBe(before);
       await watcher.flush();
       expect(kicks).toEqual([]);
-      expect((await admin!.status(aliceRun))?.status).toBe('WAITING');
+      expect((await nats.admin().status(aliceRun))?.status).toBe('WAITING');
 
       // bob's own request taken again (the same body, as after an engine that died holding it): "existing", as before.
       const mine = { workflow: 'review', input: {}, runId: freshRunId() };

@@ -11,15 +11,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient, freshRunId } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freshRunId } from '../../src/cluster/index.js';
 import { credentials } from '../../src/cluster/transport/index.js';
 import { connect, jetstream } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
-import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import type { NatsServer } from '../helpers/nats.js';
-import { usersNatsServer } from '../helpers/authority.js';
-import { killLeftovers } from '../helpers/processes.js';
+import { spawnCli, tempDir } from '../helpers/cli.js';
+import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
 import { natsBackend } from '../../src/server/nats.js';
 import { readLimits } from '../../src/executor/index.js';
@@ -38,14 +36,11 @@ const USERS = [['engine', 'L1'], ['alice', 'L0'], ['bob', 'L1'], ['ops-east', 'L
 type Person = 'alice' | 'bob' | 'ops-east' | 'scanner';
 const PEOPLE: readonly Person[] = ['alice', 'bob', 'ops-east', 'scanner'];
 
-const procs: ChildProcess[] = [];
+const nats = useUsersNats();
+const { procs, url, as } = nats;
 let dir = '';
-let server: NatsServer | undefined;
 let engine: ChildProcess | undefined;
 let engineLog = '';
-let admin: ClusterClient | undefined;
-const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
-const as = (user: string, args: string[]) => cli(['--nats', url(user), ...args], { cwd: dir });
 const startEngine = () => {
   engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
   procs.push(engine);
@@ -53,28 +48,22 @@ const startEngine = () => {
 };
 /** A run of `workflow` started by the engine user (in this process), waiting for its reviews and its signal. */
 const waitingRun = async (workflow = 'stock-count'): Promise<string> => {
-  const { runId } = await admin!.start(workflow, {});
-  expect((await admin!.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+  const { runId } = await nats.admin().start(workflow, {});
+  expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
   return runId;
 };
-const history = async (runId: string) => (await admin!.store.read(runId)).map((e) => ({ type: e.type, data: e.data as { by?: string; reason?: string; source?: { by?: string } } }));
+const history = async (runId: string) => (await nats.admin().store.read(runId)).map((e) => ({ type: e.type, data: e.data as { by?: string; reason?: string; source?: { by?: string } } }));
 
 describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/users.md)', () => {
   beforeAll(async () => {
     dir = tempDir('lf-nats-starts-');
     writeFileSync(join(dir, 'stock-count.yaml'), STOCK_COUNT);
     writeFileSync(join(dir, 'payroll.yaml'), PAYROLL);
-    server = await usersNatsServer(dir, USERS);
+    await nats.start(dir, USERS);
     // The engine user deploys directly, as before (and so makes the streams).
     const deployed = await as('engine', ['deploy', 'payroll.yaml']);
     expect(deployed.code, deployed.stderr).toBe(0);
-    admin = new ClusterClient(url('engine'));
   }, 60_000);
-  afterAll(async () => {
-    await admin?.close();
-    await killLeftovers(procs);
-    await server?.dispose();
-  });
 
   it('a start while no engine runs is queued, and runs once an engine starts, recording who asked; an L1 deploys', async () => {
     // No engine yet: bob's deploy and start wait in LF_REQUESTS, and the start names the run it will be.
@@ -87,8 +76,8 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     const { queued: isQueued, runId } = JSON.parse(queued.stdout) as { queued: boolean; runId: string };
     expect(isQueued).toBe(true);
     startEngine();
-    await waitFor('the queued start to be taken', async () => (await admin!.store.lastSeq(runId)) > 0, { timeout: 30_000, detail: () => engineLog });
-    expect((await admin!.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+    await waitFor('the queued start to be taken', async () => (await nats.admin().store.lastSeq(runId)) > 0, { timeout: 30_000, detail: () => engineLog });
+    expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
     expect((await history(runId))[0]!.data.source?.by).toBe('bob');
     // With an engine running: answered at once.
     const again = await as('bob', ['deploy', 'stock-count.yaml']);
@@ -98,7 +87,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
 
   it('every level × every action over NATS, as docs/users.md says (refusals record nothing but a refused approval)', async () => {
     const [a, b, c, p1, p2] = await Promise.all([waitingRun(), waitingRun(), waitingRun(), waitingRun('payroll'), waitingRun('payroll')]);
-    const counts = async () => Promise.all([a, b, c, p1, p2].map(async (r) => (await admin!.store.lastSeq(r!))));
+    const counts = async () => Promise.all([a, b, c, p1, p2].map(async (r) => (await nats.admin().store.lastSeq(r!))));
     const refusedByServer = /NATS user \S+ may not|permission/i;
     type Case = { who: Person; args: string[]; ok: boolean; why?: RegExp };
     const run = async (cases: Case[]) => {
@@ -136,7 +125,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       { who: 'scanner', args: ['retry', p1!], ok: false, why: refusedByServer },
     ]);
     expect(await counts()).toEqual(before);
-    expect(await readLimits(admin!.store)).toBeUndefined();
+    expect(await readLimits(nats.admin().store)).toBeUndefined();
     // Approvals below the task's level are refused by the engine and kept in the run's history, once each.
     await run([
       { who: 'bob', args: ['approve', a!, 'commander_review'], ok: false, why: /bob is L1 \(CMD\.BRIDGE\); approving commander_review needs L0 \(Commander\) or higher/ },
@@ -178,8 +167,8 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     // A cancelled run: retried by L0 and L1.
     const retried = await run([{ who: 'alice', args: ['retry', p1!], ok: true }, { who: 'bob', args: ['retry', p2!], ok: true }]);
     for (const { k, r } of retried) expect((await history(r.stdout.trim()))[0]!.data.source).toMatchObject({ by: k.who, retryOf: { runId: k.args[1] } });
-    expect(await readLimits(admin!.store)).toMatchObject({ queues: { payments: { concurrency: { limit: 5 } } } });
-    const deployed = (await admin!.deployed()).map((d) => d.id).sort();
+    expect(await readLimits(nats.admin().store)).toMatchObject({ queues: { payments: { concurrency: { limit: 5 } } } });
+    const deployed = (await nats.admin().deployed()).map((d) => d.id).sort();
     expect(deployed).toEqual(['deployed-by-alice', 'deployed-by-bob', 'payroll', 'stock-count']);
   }, 120_000);
 

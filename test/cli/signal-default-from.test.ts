@@ -8,16 +8,12 @@
  * come from the users file, an engine given it). Without a users file nothing
  * changed: anyone's signal is taken.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import type { NatsServer } from '../helpers/nats.js';
-import { usersNatsServer } from '../helpers/authority.js';
-import { killLeftovers } from '../helpers/processes.js';
+import { useUsersNats } from '../helpers/authority.js';
 
 const RESTOCK = `workflow:
   id: restock
@@ -83,31 +79,23 @@ describe('a WAIT without from: on the embedded store', () => {
 });
 
 describe.skipIf(noNats)('a WAIT without from: on NATS (a nats-server with the users file\'s users, an engine given it)', () => {
-  const procs: ChildProcess[] = [];
-  let server: NatsServer | undefined;
-  let admin: ClusterClient | undefined;
-  afterAll(async () => {
-    await admin?.close();
-    await killLeftovers(procs);
-    await server?.dispose();
-  });
+  const nats = useUsersNats();
+  const { procs, url, as } = nats;
 
   it('bob (L2, not the starter) is refused by the engine, nothing recorded; alice (the starter) and carol (L1) are taken', async () => {
     const dir = project('lf-signal-default-nats-');
-    server = await usersNatsServer(dir, [['engine', 'L1'], ...PEOPLE]);
-    const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
-    const as = (user: string, args: string[]) => cli(['--nats', url(user), ...args], { cwd: dir });
+    await nats.start(dir, [['engine', 'L1'], ...PEOPLE]);
     expect((await as('engine', ['deploy', 'definitions/restock.yaml'])).code).toBe(0);
     let engineLog = '';
     const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
     procs.push(engine);
     engine.stderr!.on('data', (d) => (engineLog += d));
-    admin = new ClusterClient(url('engine'));
+    const admin = nats.admin();
     const waiting = async () => {
       const r = await as('alice', ['start', 'restock', '--json']);
       expect(r.code, r.stderr + engineLog).toBe(0);
       const runId = JSON.parse(r.stdout).runId as string;
-      expect((await admin!.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+      expect((await admin.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
       return runId;
     };
 

@@ -6,17 +6,14 @@
  * stream, bob's CLI is told his share is full, and alice's start, queued before the flood, is still there (nothing
  * dropped) and run by the next engine; her approval is still published.
  */
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { credentials, REQUESTS_LIMITS } from '../../src/cluster/transport/index.js';
 import { connect, jetstream, jetstreamManager } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
-import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import type { NatsServer } from '../helpers/nats.js';
-import { usersNatsServer } from '../helpers/authority.js';
+import { spawnCli, tempDir } from '../helpers/cli.js';
+import { useUsersNats } from '../helpers/authority.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -28,40 +25,31 @@ const REVIEW = `workflow:
 `;
 const USERS = [['engine', 'L1'], ['alice', 'L0'], ['bob', 'L2']] as const;
 
-const procs: ChildProcess[] = [];
+const nats = useUsersNats();
+const { procs, url, as } = nats;
 let dir = '';
-let server: NatsServer | undefined;
-let admin: ClusterClient | undefined;
-const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
-const as = (user: string, args: string[]) => cli(['--nats', url(user), ...args], { cwd: dir });
 
 describe.skipIf(noNats)('a flood of start requests while no engine runs', () => {
   beforeAll(async () => {
     dir = tempDir('lf-requests-flood-');
     writeFileSync(join(dir, 'stock-count.yaml'), REVIEW);
-    server = await usersNatsServer(dir, USERS);
+    await nats.start(dir, USERS);
     expect((await as('engine', ['deploy', 'stock-count.yaml'])).code).toBe(0);
-    admin = new ClusterClient(url('engine'));
   }, 60_000);
-  afterAll(async () => {
-    await admin?.close();
-    await killLeftovers(procs);
-    await server?.dispose();
-  });
 
   it('LF_REQUESTS refuses bob past its bound, the server is not filled, and alice still approves', async () => {
     // A run waiting for alice, started by an engine that then stops (the flood comes while none runs).
     const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
     procs.push(engine);
-    const { runId } = await admin!.start('stock-count', {});
-    expect((await admin!.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status).toBe('WAITING');
+    const { runId } = await nats.admin().start('stock-count', {});
+    expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status).toBe('WAITING');
     await killLeftovers([engine]);
 
     // alice queues a start first (no engine answers).
     const queued = await as('alice', ['start', 'stock-count', '--wait', '1s', '--json']);
     expect(queued.code, queued.stderr).toBe(3);
     const alicesRun = (JSON.parse(queued.stdout) as { runId: string }).runId;
-    const alicesSeq = (await (await jetstreamManager(await admin!.store.connection())).streams.getMessage('LF_REQUESTS', { last_by_subj: 'lf.starts.alice' }))?.seq;
+    const alicesSeq = (await (await jetstreamManager(await nats.admin().store.connection())).streams.getMessage('LF_REQUESTS', { last_by_subj: 'lf.starts.alice' }))?.seq;
     expect(alicesSeq).toBeGreaterThan(0);
 
     const nc = await connect({ ...credentials(url('bob')), name: 'flood' });
@@ -84,8 +72,8 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
     // longer grants it, and no stream takes it (even from the engine user).
     await expect(js.publish('lf.starts.bob.legacy00001', body.subarray(0, 300))).rejects.toThrow(/Permissions Violation for Publish to "lf\.starts\.bob\.legacy00001"/);
     await nc.close();
-    const jsm = await jetstreamManager(await admin!.store.connection());
-    await expect(jetstream(await admin!.store.connection()).publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(/no responders|503|jetstream is not enabled/i);
+    const jsm = await jetstreamManager(await nats.admin().store.connection());
+    await expect(jetstream(await nats.admin().store.connection()).publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(/no responders|503|jetstream is not enabled/i);
     const info = await jsm.streams.info('LF_REQUESTS');
     expect(info.state.messages).toBe(REQUESTS_LIMITS.maxPerSender + 1);
     expect(info.state.bytes).toBeLessThanOrEqual(REQUESTS_LIMITS.maxPerSender * (body.length + 200));
@@ -111,9 +99,9 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
     const next = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
     procs.push(next);
     for (const run of [alicesRun, alicesNext]) {
-      await waitFor('alice\'s queued start to be taken', async () => (await admin!.store.lastSeq(run)) > 0, { timeout: 60_000 });
-      expect((await admin!.wait(run, { orWaiting: true, timeoutMs: 60_000 })).status).toBe('WAITING');
-      expect(((await admin!.store.read(run))[0]!.data as { source?: { by?: string } }).source?.by).toBe('alice');
+      await waitFor('alice\'s queued start to be taken', async () => (await nats.admin().store.lastSeq(run)) > 0, { timeout: 60_000 });
+      expect((await nats.admin().wait(run, { orWaiting: true, timeoutMs: 60_000 })).status).toBe('WAITING');
+      expect(((await nats.admin().store.read(run))[0]!.data as { source?: { by?: string } }).source?.by).toBe('alice');
     }
   }, 120_000);
 });

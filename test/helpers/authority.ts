@@ -1,8 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
-import { cli } from './cli.js';
+import { afterAll, expect } from 'vitest';
+import { ClusterClient } from '../../src/cluster/index.js';
+import { cli, type CliResult } from './cli.js';
 import { startNatsServer, type NatsServer } from './nats.js';
+import { killLeftovers } from './processes.js';
 
 /** docs/users.md's own workflow, as the authority tests write it (its domain and the Commander's review). */
 export const STOCK_COUNT = `workflow:
@@ -29,4 +32,40 @@ export async function usersNatsServer(dir: string, users: readonly (readonly [st
   expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
   writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
   return startNatsServer({ config: join(dir, 'nats.conf') });
+}
+
+/** What `useUsersNats` gives a describe: the server's users as URLs and CLI calls, a client as the engine user, processes to kill. */
+export interface UsersNats {
+  readonly procs: ChildProcess[];
+  /** usersNatsServer in `dir`, which `as` runs the CLI in. */
+  start(dir: string, users: readonly (readonly [string, string])[]): Promise<NatsServer>;
+  url(user: string): string;
+  as(user: string, args: string[]): Promise<CliResult>;
+  /** A client as the engine user (made once). */
+  admin(): ClusterClient;
+}
+
+/** A users-file nats-server for the describe it is called in: its client, processes and server taken down after all. */
+export function useUsersNats(): UsersNats {
+  let server: NatsServer | undefined;
+  let admin: ClusterClient | undefined;
+  let dir = '';
+  const procs: ChildProcess[] = [];
+  afterAll(async () => {
+    await admin?.close();
+    await killLeftovers(procs);
+    await server?.dispose();
+  });
+  const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
+  return {
+    procs,
+    async start(d, users) {
+      dir = d;
+      server = await usersNatsServer(d, users);
+      return server;
+    },
+    url,
+    as: (user, args) => cli(['--nats', url(user), ...args], { cwd: dir }),
+    admin: () => (admin ??= new ClusterClient(url('engine'))),
+  };
 }
