@@ -23,6 +23,7 @@ export { performEffect, type EffectPerformer } from './perform-effect.js';
 export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, checkIdReuse, decideStart, generationRunId, reusable, runHead, winnerOf, type RunHead, type StartDecision } from './caller-ids.js';
 export { admissionOf, checkPriority, byAdmissionOrder, concurrencyKey, slotsOf, type Admission, type QueuedRun, type Slots } from './admission.js';
 export { admitAfterCommit, admitWaiting, decideLimitedStart } from './admission-batch.js';
+export { afterCommit, type AfterCommitHooks } from './after-commit.js';
 export { askAttemptGate, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, BREAKER_NAME, breakerReport, allBreakers, listBreakers, openBreakers, breakersForView, breakerDocName, BREAKERS_DOC, type BreakerReport } from './breaker-gate.js';
 export { hasSkills, SKILL_POLL_MS, type SkillCheck } from './skill-gate.js';
 export { BreakerStateSchema, phaseAt as breakerPhaseAt, type BreakerState, type BreakerPhase } from './breaker-state.js';
