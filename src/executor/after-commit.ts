@@ -1,10 +1,7 @@
 /**
- * The after-commit hooks both executors run once a commit of a run's own
- * rounds is durable (the in-process driver's and the NATS run host's): the
- * slots of task gates its attempts held are freed (runtime/task-gates.ts), and
- * the outcomes of attempts held to a breaker count on it
- * (docs/language.md#circuit-breakers). Each started at once; the caller
- * decides whether to wait for them. A failure is said, never thrown.
+ * The after-commit hooks of both executors (the in-process driver, the NATS run host), started once a commit is
+ * durable: the task-gate slots its attempts held are freed (runtime/task-gates.ts), and the outcomes of attempts held
+ * to a breaker count on it (docs/language.md#circuit-breakers). A failure is said, never thrown; waiting is the caller's.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { errorMessage } from '../errors/index.js';
@@ -14,11 +11,8 @@ import type { EventStore } from '../store/index.js';
 import { recordBreakerOutcomes } from './breaker-gate.js';
 import { releaseSlots } from './task-gate.js';
 
-/** The hooks in flight: null where the commit had nothing for one. */
-export interface AfterCommitHooks { slots: Promise<void> | null; breakers: Promise<void> | null }
-
-/** Runs the after-commit hooks of `events` (leading `before` to `after`); `say` gets each log line with the holder it concerns. */
-export function afterCommit(store: EventStore, compiled: CompiledWorkflow, before: RunSnapshot, after: RunSnapshot, events: readonly EventEnvelope[], now: () => number, say: (holder: string, line: string) => void): AfterCommitHooks {
+/** Starts the hooks of `events` (leading `before` to `after`), null where it has nothing for one; `say` gets each log line and its holder. */
+export function afterCommit(store: EventStore, compiled: CompiledWorkflow, before: RunSnapshot, after: RunSnapshot, events: readonly EventEnvelope[], now: () => number, say: (holder: string, line: string) => void): { slots: Promise<void> | null; breakers: Promise<void> | null } {
   const freed = slotsFreed(compiled, before, after, events);
   const outcomes = breakerOutcomes(compiled, after.context.runId, events);
   return {
