@@ -24,7 +24,7 @@ export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, 
 export { admissionOf, checkPriority, byAdmissionOrder, concurrencyKey, slotsOf, type Admission, type QueuedRun, type Slots } from './admission.js';
 export { admitAfterCommit, admitWaiting, decideLimitedStart } from './admission-batch.js';
 export { afterCommit } from './after-commit.js';
-export { askAttemptGate, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, BREAKER_NAME, breakerReport, allBreakers, listBreakers, openBreakers, breakersForView, breakerDocName, BREAKERS_DOC, type BreakerReport } from './breaker-gate.js';
+export { askAttemptGate, judgeAttemptWait, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, BREAKER_NAME, breakerReport, allBreakers, listBreakers, openBreakers, breakersForView, breakerDocName, BREAKERS_DOC, type BreakerReport } from './breaker-gate.js';
 export { hasSkills, SKILL_POLL_MS, type SkillCheck } from './skill-gate.js';
 export { BreakerStateSchema, phaseAt as breakerPhaseAt, type BreakerState, type BreakerPhase } from './breaker-state.js';
 export { askGate, withdrawWait, releaseSlots, gateDocName, gateDocs, gateParts, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
