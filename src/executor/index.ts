@@ -43,5 +43,5 @@ export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-o
 export { cancelChildRun, startChildRun, type ChildPort, type FoundChild } from './child-runs.js';
 export { ATTEMPT_KEY, attemptKeyOf, attemptStartSeq, attemptToken, keyedAttemptToken } from './attempt-token.js';
 export { AGENT_QUEUES_DOC, agentSkillSets, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
-export type { AgentOutcomeVerdict } from './outside-inputs.js';
+export { judgeInput, type AgentOutcomeVerdict } from './outside-inputs.js';
 export { checkTaskMap, migrateRun, migrateRuns, migrationAnswer, migrationCounts, type MigrationCounts, type MigrationRow, type MigrateOptions } from './migrate.js';
