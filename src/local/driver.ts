@@ -82,7 +82,6 @@ export class RunDriver {
         for (const ev of events) if (ev.type === 'task.restarted') this.attempts.takenOverElsewhere(ev.data);
       },
     });
-    // The run's workflow as the log has it (a run.migrated followed), for what the attempts read of it.
     const driver = this;
     // The run's workflow as the log has it (a run.migrated followed) is asked of the host, not read from a copy of the
     // options with a getter (Object.create(opts, descriptors) was a dictionary-mode object per run, about 10 µs).

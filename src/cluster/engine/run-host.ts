@@ -23,9 +23,9 @@ import type { FoldedAfter } from '../../query/index.js';
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
  * when the load read run.started; undefined when not known (loaded from a snapshot): then it is read
- * when the run settles. Known, it spares every settling run a read of its first event.
+ * when the run settles. Known, it spares every settling run a read of its first event. `source`: the run's
+ * run.started source, where the load read it (not when it began from a snapshot, nor a cached run caught up).
  */
-/** `source`: the run's run.started source, where the load read it (not when it began from a snapshot, nor a cached run caught up). */
 export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null; source?: RunSource | null }
 
 export interface ProcessOptions {
