@@ -11,7 +11,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type ChildRef } from '../../executor/index.js';
-import type { TaskError } from '../../events/index.js';
+import type { RunSource, TaskError } from '../../events/index.js';
 import { runView, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { reportDigest, encode, ENGINE_SENDER, subjects, type AttemptTokens, type DefinitionRegistry, type InputMessage, type Custody } from '../transport/index.js';
@@ -42,7 +42,8 @@ export class ChildRuns {
     const { registry, host } = this.o;
     const outcome = await startChildRun({
       commits: host.starter(),
-      depth: async () => await this.depthOf(effect.parent.runId) + 1,
+      // How many runs are above the child: its parent's depth (0 for a top-level run) + 1.
+      depth: async () => { const parent = await this.parentOf(effect.parent.runId); return (parent ? parent.depth ?? 1 : 0) + 1; },
       find: async () => {
         // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
         if (effect.definition) return { definition: effect.definition };
@@ -64,18 +65,16 @@ export class ChildRuns {
     await this.reportOutcome(effect.parent, effect.childRunId, outcome);
   }
 
-  /** How many runs are above this one, from its run.started (0 for a top-level run). */
-  private async depthOf(runId: string): Promise<number> {
+  /** The run that started `runId`, from its run.started (undefined: a top-level run). */
+  private async parentOf(runId: string): Promise<RunSource['parent']> {
     const first = (await this.o.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0];
-    const parent = first?.type === 'run.started' ? first.data.source?.parent : undefined;
-    return parent ? parent.depth ?? 1 : 0;
+    return first?.type === 'run.started' ? first.data.source?.parent : undefined;
   }
 
   /** A settled child's outcome, published to its parent as the SUB_WORKFLOW attempt's (nothing for a failure workflow or a top-level run). */
   async reportToParent(runId: string, run: Loaded): Promise<void> {
     if (run.parent === null) return;
-    const first = run.parent === undefined ? (await this.o.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0] : undefined;
-    const parent = run.parent ?? (first?.type === 'run.started' ? first.data.source?.parent : undefined);
+    const parent = run.parent ?? await this.parentOf(runId);
     if (!parent?.task) return;
     const outcome = childOutcome(runView(run.snapshot, run.seq), run.compiled.definition.id);
     if (outcome) await this.reportOutcome(parent, runId, outcome);
