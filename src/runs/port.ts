@@ -29,8 +29,11 @@ export interface StartRequest {
   inputFromStrings?: boolean;
 }
 
-/** What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again). */
-export type Started = StartedUnderId;
+/**
+ * What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again);
+ * `queued` (NATS): a person's start published for the engines and not taken yet, the run it will be.
+ */
+export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; workflowId: string; version: number; queued: true; status?: undefined; existing?: undefined };
 
 /** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet. */
 export interface Retried { runId: string; queued?: true }
@@ -66,10 +69,10 @@ export interface Runs {
 }
 
 /**
- * Runs that start runs here (the embedded store: the start is recorded, a
- * `serve` or the caller drives it). A start is judged as the CLI's `start`
- * judges it (L1, or L2 for a workflow of its domains) and records who asked
- * where a users file proved it.
+ * Runs that start runs (recorded, not driven: a `serve`, the caller or the
+ * engines drive it). A start is judged as the CLI's `start` judges it (L1, or
+ * L2 for a workflow of its domains) and records who asked where a users file
+ * (embedded) or the NATS user (the engines judge a person's) proved it.
  */
 export interface StartingRuns extends Runs {
   start(req: StartRequest, as: Acting): Promise<Started>;
