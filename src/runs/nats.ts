@@ -6,6 +6,7 @@
  * NATS user proves the name (cluster/client/run-inputs.ts).
  */
 import { deliverInput, freshRunId, requestStart, type ClusterClient } from '../cluster/index.js';
+import { runReads } from './reads.js';
 import type { Acting, InputOutcome, Retried, RunInput, Runs } from './port.js';
 
 export interface NatsRunsOptions {
@@ -19,6 +20,7 @@ export interface NatsRunsOptions {
 export function natsRuns(opts: NatsRunsOptions): Runs {
   return {
     store: 'nats',
+    ...runReads(opts.client.store),
     input(runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> {
       return deliverInput(opts.client, opts.url, runId, input, { ...(as.name !== undefined ? { as: as.name } : {}), fallback: opts.fallback, waitMs: how.waitMs ?? 0 });
     },
