@@ -28,7 +28,7 @@ export function natsRuns(opts: NatsRunsOptions): Runs {
       // A person's user may not write the log: the engines judge their level (L1) and record it as theirs.
       if (!(await opts.client.mayWriteLog())) {
         const out = await requestStart(opts.url, { retryOf: runId, runId: freshRunId() }, how.waitMs ?? 0);
-        return out.queued ? { runId: out.runId!, queued: true } : { runId: out.verdict.runId! };
+        return out.queued ? { runId: out.runId!, queued: true, request: out.request } : { runId: out.verdict.runId! };
       }
       return { runId: (await opts.client.retry(runId, how.runId !== undefined ? { runId: how.runId } : {})).runId };
     },

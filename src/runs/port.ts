@@ -36,8 +36,8 @@ export interface StartRequest {
 /** What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again). */
 export type Started = StartedUnderId;
 
-/** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet. */
-export interface Retried { runId: string; queued?: true }
+/** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet, as `request`. */
+export interface Retried { runId: string; queued?: true; request?: string }
 
 /**
  * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
