@@ -8,6 +8,7 @@
  * (L1, or L2 in the workflow's domain) and record as theirs.
  */
 import { deliverInput, freshRunId, requestStart, type ClusterClient } from '../cluster/index.js';
+import { runReads } from './reads.js';
 import type { Acting, InputOutcome, Retried, RunInput, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface NatsRunsOptions {
@@ -24,6 +25,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   return {
     store: 'nats',
+    ...runReads(opts.client.store),
     input(runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> {
       return deliverInput(opts.client, opts.url, runId, input, { ...(as.name !== undefined ? { as: as.name } : {}), fallback: opts.fallback, waitMs: wait(how) });
     },
@@ -48,7 +50,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
       // A person's user may not write the log: the engines judge their level (L1) and record it as theirs.
       if (!(await opts.client.mayWriteLog())) {
         const out = await requestStart(opts.url, { retryOf: runId, runId: freshRunId() }, wait(how));
-        return out.queued ? { runId: out.runId!, queued: true } : { runId: out.verdict.runId! };
+        return out.queued ? { runId: out.runId!, queued: true, request: out.request } : { runId: out.verdict.runId! };
       }
       return { runId: (await opts.client.retry(runId, how.runId !== undefined ? { runId: how.runId } : {})).runId };
     },
