@@ -14,9 +14,9 @@ import { mkdir } from 'node:fs/promises';
 import { atLeast, levelText, parseLevel, type Level } from '../authority/index.js';
 import { actingUser } from './acting.js';
 import { FileExchange, StoreAttempts, WorkerAttempts } from '../agent/index.js';
-import { DEFAULT_QUEUE, failureStepOf, handlerName, mapBody, type Definition } from '../definition/index.js';
+import { DEFAULT_QUEUE, handlerName, type Definition } from '../definition/index.js';
 import { AuthorityError, UsageError, errorMessage } from '../errors/index.js';
-import { declareAgentQueue } from '../executor/index.js';
+import { agentTaskBody, declareAgentQueue } from '../executor/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
@@ -103,16 +103,27 @@ async function natsWorker(io: Io, g: GlobalOpts, o: { queue: string; level: Leve
   const { createWorker, natsSettings, offersEnabled } = await import('../cluster/index.js');
   let names = (o.names ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) {
-    // Not named: the handler tasks on its queue of every workflow deployed now (a workflow deployed later needs a restart, or --handler).
+    // Not named: the handler tasks on its queue of every workflow deployed now (a workflow deployed later needs a restart, or
+    // --handler), less those a task of a higher agent_level runs under: over NATS an agent cannot decline an attempt it was handed.
     let deployed: Definition[];
     try {
       deployed = await withClient(g, (c) => c.deployed());
     } catch (err) {
       throw new UsageError(`cannot read the deployed workflows to find the handlers of queue ${o.queue} (${errorMessage(err)}): name them with --handler <names>`, {});
     }
-    const found = agentHandlers(deployed, o.queue, o.level);
-    for (const s of found.skipped) io.err(`not answering ${s.handler}: task ${s.task} of ${s.workflow} needs an agent of level ${s.need} or higher authority, and this agent is ${o.level}`);
-    names = found.names;
+    const found = new Set<string>();
+    const skipped = new Set<string>();
+    for (const def of deployed) {
+      for (const t of def.tasks) {
+        const body = agentTaskBody(def.tasks, t);
+        if (!body || (body.queue ?? DEFAULT_QUEUE) !== o.queue) continue;
+        const need = parseLevel(body.agentLevel);
+        if (!need || atLeast(o.level, need)) { found.add(handlerName(body)); continue; }
+        skipped.add(handlerName(body));
+        io.err(`not answering ${handlerName(body)}: task ${t.id} of ${def.id} needs an agent of level ${need} or higher authority, and this agent is ${o.level}`);
+      }
+    }
+    names = [...found].filter((n) => !skipped.has(n)).sort();
     if (names.length === 0) throw new UsageError(`no deployed workflow has a handler task on queue ${o.queue} that an agent of level ${o.level} may execute: deploy one first, or name the handlers with --handler <names>`, {});
   }
   // The cluster's settings whole: an agent first on its queue creates the queue's stream as an engine would (replicas, storage).
@@ -122,26 +133,4 @@ async function natsWorker(io: Io, g: GlobalOpts, o: { queue: string; level: Leve
   });
   await worker.start();
   return { names, stop: () => worker.stop() };
-}
-
-/**
- * The handler names of the tasks on `queue` whose attempts file agents take (a SIMPLE task, a MAP's items run
- * by a handler), less those a task of a higher `agent_level` than `level` runs under: over NATS an agent
- * cannot decline an attempt it was handed, so it does not ask for that handler's attempts at all.
- */
-export function agentHandlers(defs: readonly Definition[], queue: string, level: Level): { names: string[]; skipped: { handler: string; task: string; workflow: string; need: Level }[] } {
-  const names = new Set<string>();
-  const skipped: { handler: string; task: string; workflow: string; need: Level }[] = [];
-  for (const def of defs) {
-    for (const t of def.tasks) {
-      if (t.type === 'MAP' && t.workflow !== undefined) continue;
-      const body = t.type === 'MAP' ? mapBody(def.tasks, t) : t;
-      if (!(body.type === 'SIMPLE' || body.type === 'MAP') || (body.queue ?? DEFAULT_QUEUE) !== queue || failureStepOf(handlerName(body)) !== null) continue;
-      const need = parseLevel(body.agentLevel);
-      if (need && !atLeast(level, need)) skipped.push({ handler: handlerName(body), task: t.id, workflow: def.id, need });
-      else names.add(handlerName(body));
-    }
-  }
-  for (const s of skipped) names.delete(s.handler);
-  return { names: [...names].sort(), skipped };
 }
