@@ -17,7 +17,7 @@ import { diskEngine } from './triggers/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
-  StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, TransformError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RetryAfterError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
+  StoreError, CorruptRunError, RunNotStartedError, AttemptFailedError, RunBusyError, UnsupportedTaskTypeError, HandlerError, TransformError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RetryAfterError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
   RetryRefusedError, RunIdTakenError, ConcurrencyLimitError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError, UsersFileError, AuthorityError,
   formatDiagnostic, errorMessage, ERROR_KINDS, type Diagnostic, type JsonSafe, type ErrorCode, type ErrorKind,
 } from './errors/index.js';

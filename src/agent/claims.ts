@@ -13,6 +13,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { EventStore } from '../store/index.js';
+import { processAlive } from './registry.js';
 
 export const AGENT_CLAIMS_DOC = 'agent-claims';
 /** A claim of another host is trusted this long (its process cannot be asked): then taken over. */
@@ -23,13 +24,7 @@ const ClaimsSchema = z.object({ claims: z.record(z.string(), Claim) });
 type Claim = z.infer<typeof Claim>;
 
 function alive(c: Claim, now: number): boolean {
-  if (c.host !== hostname()) return now - Date.parse(c.at) < FOREIGN_CLAIM_MS;
-  try {
-    process.kill(c.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // there, but another user's
-  }
+  return processAlive(c.host, c.pid) ?? now - Date.parse(c.at) < FOREIGN_CLAIM_MS;
 }
 
 export class AgentClaims {

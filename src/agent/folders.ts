@@ -7,11 +7,10 @@
  * power cut too. What a crash leaves (a dot-named temporary file, a reason
  * written before its file moved) is redone by the next pass.
  */
-import { lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/index.js';
 import { readTaskMessage, type TaskMessage } from './messages.js';
-
 
 /** Writes `path` whole: a temporary dot-file in the same folder, synced, renamed over it. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
@@ -61,36 +60,27 @@ export async function moveWithReason(path: string, folder: string, reason: strin
  * (a file the agent could not read itself) into a refusal's reason or the log.
  */
 export async function sizeOf(path: string): Promise<number | null> {
-  try {
-    const s = await lstat(path);
-    return s.isFile() ? s.size : Number.POSITIVE_INFINITY;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  const s = await unlessGone(lstat(path), null);
+  return s === null ? null : s.isFile() ? s.size : Number.POSITIVE_INFINITY;
 }
 
 /** The names in `folder` that start with `prefix` and end in `.yaml` ([] when the folder is missing). */
 export async function yamlFiles(folder: string, prefix: string): Promise<string[]> {
-  try {
-    return (await readdir(folder)).filter((n) => n.startsWith(prefix) && n.endsWith('.yaml')).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
-
-/** Removes a file if it is there. */
-export async function removeIfThere(path: string): Promise<void> {
-  await rm(path, { force: true });
+  return (await unlessGone(readdir(folder), [])).filter((n) => n.startsWith(prefix) && n.endsWith('.yaml')).sort();
 }
 
 /** A task file read back (what the agent wrote for an attempt), or null when it is gone (moved to done/ meanwhile). */
 export async function readTaskFile(path: string): Promise<TaskMessage | null> {
+  const text = await unlessGone(readFile(path, 'utf8'), null);
+  return text === null ? null : readTaskMessage(text);
+}
+
+/** What `read` gives, or `gone` when its file or folder is not there. */
+async function unlessGone<T, G>(read: Promise<T>, gone: G): Promise<T | G> {
   try {
-    return readTaskMessage(await readFile(path, 'utf8'));
+    return await read;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return gone;
     throw err;
   }
 }

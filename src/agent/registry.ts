@@ -57,12 +57,16 @@ export async function agentsSeen(store: EventStore, now = Date.now()): Promise<A
 }
 
 function up(a: AgentLine, now: number): boolean {
-  if (now - Date.parse(a.seenAt) > GONE_AFTER_MS) return false;
-  if (a.host !== hostname()) return true;
+  return now - Date.parse(a.seenAt) <= GONE_AFTER_MS && processAlive(a.host, a.pid) !== false;
+}
+
+/** Whether process `pid` of `host` is alive; undefined on another host (it cannot be asked). */
+export function processAlive(host: string, pid: number): boolean | undefined {
+  if (host !== hostname()) return undefined;
   try {
-    process.kill(a.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // there, but another user's
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The tour's file agent (docs/agents.md): one workflow whose task is done by
  * a shell script through the 1N/0UT files. The demo declares the queue, runs
- * `ledgerflow agent`'s passes in-process (FileAgent) and, whenever a task
+ * `ledgerflow agent`'s passes in-process (FileExchange) and, whenever a task
  * file waits, the shell script docs/agents.md prints, which answers it with
  * the number of files in the folder it names. Everything is written under
  * the demo's output root, where the user can read the files afterwards.
@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FileAgent } from '../agent/index.js';
+import { FileExchange, StoreAttempts } from '../agent/index.js';
 import { errorMessage } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 
@@ -61,11 +61,10 @@ export async function startAgentTour(store: EventStore, dir: string, say: (line:
   const file = join(dir, 'file-agent-tour.yaml');
   writeFileSync(file, WORKFLOW);
   writeFileSync(join(dir, 'agent.sh'), SCRIPT, { mode: 0o755 });
-  const agent = new FileAgent({
-    store, inbox: join(dir, '1N.3OX'), outbox: join(dir, '0UT.3OX'), queue: QUEUE, level: 'L3', skills: [], name: 'agent:shell',
-    log: (line) => say(`    agent: ${line.replaceAll(`${dir}/`, '')}`),
-  });
-  await agent.declare();
+  const ex = { inbox: join(dir, '1N.3OX'), outbox: join(dir, '0UT.3OX'), queue: QUEUE, log: (line: string) => say(`    agent: ${line.replaceAll(`${dir}/`, '')}`) };
+  const attempts = new StoreAttempts({ ...ex, store, level: 'L3', skills: [], name: 'agent:shell' });
+  const agent = new FileExchange(ex, attempts);
+  await attempts.declare();
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {

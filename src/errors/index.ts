@@ -181,6 +181,13 @@ export class CorruptRunError extends StoreError {
   }
 }
 
+/** A run's log that does not begin with run.started (cut, or written by hand): it cannot be folded. */
+export class RunNotStartedError extends LedgerflowError {
+  constructor(got: string | undefined, runId?: string) {
+    super('LF_CORRUPT_RUN', `${runId === undefined ? 'a run' : `run ${runId}`} does not begin with run.started (its first event is ${got ?? 'missing'})`, { runId, got: got ?? null });
+  }
+}
+
 /** Another process drives the run now (the file store's run lease): one driver per run at a time. */
 export class RunBusyError extends LedgerflowError {
   constructor(runId: string, holder: { pid: number | null; host: string | null; since: string | null }, lease: string) {
@@ -238,6 +245,15 @@ export class RunCannotStartError extends LedgerflowError {
 export class HandlerError extends LedgerflowError {
   constructor(code: ErrorCode, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
     super(code, message, meta, options);
+  }
+}
+
+/** An attempt of a step of ledgerflow's own (an EMIT, a failure handler's notify) failed: its code and whether a retry may help are recorded. */
+export class AttemptFailedError extends LedgerflowError {
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, retryable: boolean) {
+    super(code, message);
+    this.retryable = retryable;
   }
 }
 

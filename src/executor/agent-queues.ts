@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { LEVELS } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
-import { failureStepOf, handlerName, mapBody } from '../definition/index.js';
+import { failureStepOf, handlerName, mapBody, type TaskDef } from '../definition/index.js';
 import { StoreError } from '../errors/index.js';
 import { attemptQueue } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -70,10 +70,13 @@ export async function agentSkillSets(store: EventStore, queue: string): Promise<
 export function forFileAgents(compiled: CompiledWorkflow, taskId: string, agentQueues: ReadonlySet<string> | undefined): boolean {
   if (!agentQueues || agentQueues.size === 0) return false;
   const queue = attemptQueue(compiled, taskId);
-  if (queue === undefined || !agentQueues.has(queue)) return false;
-  const tasks = compiled.definition.tasks;
-  const def = tasks.find((t) => t.id === taskId);
-  if (!def || (def.type === 'MAP' && def.workflow !== undefined)) return false;
+  const def = compiled.definition.tasks.find((t) => t.id === taskId);
+  return queue !== undefined && agentQueues.has(queue) && def !== undefined && agentTaskBody(compiled.definition.tasks, def) !== null;
+}
+
+/** The task whose handler runs `def`'s attempts when they are file agents' kind of work; else null. */
+export function agentTaskBody(tasks: readonly TaskDef[], def: TaskDef): TaskDef | null {
+  if (def.type === 'MAP' && def.workflow !== undefined) return null;
   const body = def.type === 'MAP' ? mapBody(tasks, def) : def;
-  return (body.type === 'SIMPLE' || body.type === 'MAP') && failureStepOf(handlerName(body)) === null;
+  return (body.type === 'SIMPLE' || body.type === 'MAP') && failureStepOf(handlerName(body)) === null ? body : null;
 }

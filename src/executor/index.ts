@@ -42,6 +42,6 @@ export type { Begun } from './start-commit.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
 export { cancelChildRun, startChildRun, type ChildPort, type FoundChild } from './child-runs.js';
 export { ATTEMPT_KEY, attemptKeyOf, attemptStartSeq, attemptToken, keyedAttemptToken } from './attempt-token.js';
-export { AGENT_QUEUES_DOC, agentSkillSets, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
+export { AGENT_QUEUES_DOC, agentSkillSets, agentTaskBody, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
 export { judgeInput, type AgentOutcomeVerdict } from './outside-inputs.js';
 export { checkTaskMap, migrateRun, migrateRuns, migrationAnswer, migrationCounts, type MigrationCounts, type MigrationRow, type MigrateOptions } from './migrate.js';

@@ -16,7 +16,7 @@ import { decideLimitedStart } from './admission-batch.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
 import { readLimits } from './global-limits.js';
-import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits, withFoldedStates, pushFolded } from '../runtime/index.js';
+import { applyEvent, startedOf, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits, withFoldedStates, pushFolded } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
@@ -127,8 +127,7 @@ function queuedCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, time: s
 export async function beginRetry(starter: Starter, load: (runId: string) => Promise<LoadedRunLog>, runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
   const old = await load(runId);
   assertRetryable(runId, old.snapshot);
-  const first = old.events[0]!;
-  if (first.type !== 'run.started') throw new Error(`run ${runId} does not begin with run.started`);
+  const first = startedOf(old.events[0], runId);
   // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
   const { file, handlers } = old.source ?? {};
   const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) }, ...(opts.by ? { by: opts.by } : {}) };

@@ -15,7 +15,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { failureRunId, spareChildRunId } from '../compiler/index.js';
 import type { FailureStep } from '../definition/index.js';
-import { NonRetryableError } from '../errors/index.js';
+import { AttemptFailedError, NonRetryableError } from '../errors/index.js';
 import { RUN_ID_PATTERN } from '../events/index.js';
 import type { RoleDelivery } from '../notify/index.js';
 import { foldEvents, runView, type FailureStepContext, type FailureStepRunner } from '../runtime/index.js';
@@ -98,7 +98,7 @@ export class FailureSteps implements FailureStepRunner {
     const failed = sent.filter((s) => !s.delivered);
     if (failed.length > 0) {
       // Thrown for the step's retry (a receiver that was down); what was delivered is delivered again under the same id.
-      throw Object.assign(new Error(`the ${COMMANDER_ROLE} was not reached at ${failed.map((f) => `${f.target} (${f.error})`).join(', ')}`), { code: 'LF_COMMANDER_UNREACHED' });
+      throw new AttemptFailedError('LF_COMMANDER_UNREACHED', `the ${COMMANDER_ROLE} was not reached at ${failed.map((f) => `${f.target} (${f.error})`).join(', ')}`, true);
     }
     ctx.log(`${COMMANDER_ROLE} notified at ${sent.map((s) => s.target).join(', ')}`);
     return { sent };

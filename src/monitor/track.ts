@@ -5,7 +5,7 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { GlobalLimits, TaskDef } from '../definition/index.js';
 import { delayPart, recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, workflowAfter, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { applyEvent, compiledForRun, startedOf, workflowAfter, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
 export const KEPT_EVENTS = 200;
@@ -30,8 +30,7 @@ export interface WatchedRun {
 
 /** Folds a run's events from its run.started; `limits`: the store's limits file's (a queue's or handler's limit a task waits for). */
 export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits): WatchedRun {
-  const first = events[0];
-  if (!first || first.type !== 'run.started' || first.seq !== 1) throw new Error('a watched run is folded from its run.started (seq 1)');
+  const first = startedOf(events[0]);
   const compiled = compiledForRun(first);
   const definition = recordedDefinitionOf(first.data);
   const snapshot = startFold(compiled, foldStartOf(first));

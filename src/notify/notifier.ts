@@ -13,7 +13,8 @@
 import type { SecretsProvider } from '../secrets/index.js';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { Definition, NotificationRule } from '../definition/index.js';
-import { AppendConflictError, errorMessage } from '../errors/index.js';
+import { errorMessage } from '../errors/index.js';
+import { commitWithRetry } from '../executor/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import { applyEvent, workflowOf, workflowAfter, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -222,33 +223,28 @@ export class Notifier {
 
   /**
    * Appends a note after the run's last event, with that event's state (a
-   * note changes none) and the time of the last event that changed it; on a
-   * concurrent append (the driver's next commit) it reads again and retries.
+   * note changes none) and the time of the last event that changed it,
+   * through the executor's one commit loop: a concurrent append (the
+   * driver's next commit) is read again and the note appended after it.
    */
   private async note(n: DueNotification, note: { type: 'notification.sent'; data: Omit<Extract<EventEnvelope, { type: 'notification.sent' }>['data'], 'stateTime'> } | { type: 'notification.dead_lettered'; data: Omit<Extract<EventEnvelope, { type: 'notification.dead_lettered' }>['data'], 'stateTime'> }): Promise<void> {
     const { store } = this.opts;
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const seq = await store.lastSeq(n.runId);
-      const last = (await store.read(n.runId, { fromSeq: seq, toSeq: seq })).at(-1);
-      if (!last) throw new Error(`cannot note it: run ${n.runId} reads as empty`);
-      const stateTime = isNote(last) ? last.data.stateTime : last.time;
-      const env = {
-        runId: n.runId, workflowId: last.workflowId, version: last.version, seq: seq + 1, time: new Date(this.now()).toISOString(),
-        state: last.state, type: note.type, data: { ...note.data, stateTime },
-      } as EventEnvelope;
-      try {
+    try {
+      await commitWithRetry(n.runId, async () => {
+        const seq = await store.lastSeq(n.runId);
+        const last = (await store.read(n.runId, { fromSeq: seq, toSeq: seq })).at(-1);
+        if (!last) throw new Error(`run ${n.runId} reads as empty`);
+        const env = {
+          runId: n.runId, workflowId: last.workflowId, version: last.version, seq: seq + 1, time: new Date(this.now()).toISOString(),
+          state: last.state, type: note.type, data: { ...note.data, stateTime: isNote(last) ? last.data.stateTime : last.time },
+        } as EventEnvelope;
         await store.append({ runId: n.runId, expectedSeq: seq, dedupId: `${n.runId}/${seq + 1}/${randomBytes(6).toString('hex')}`, events: [env] });
         this.opts.onNoted?.([env]);
-        return;
-      } catch (err) {
-        if (!(err instanceof AppendConflictError)) {
-          this.stats.notesFailed++;
-          throw new Error(`delivered, but the note could not be appended (${errorMessage(err)}): the next driver delivers it again`, { cause: err });
-        }
-      }
+      });
+    } catch (err) {
+      this.stats.notesFailed++;
+      throw new Error(`delivered, but the note could not be appended (${errorMessage(err)}): the next driver delivers it again`, { cause: err });
     }
-    this.stats.notesFailed++;
-    throw new Error('delivered, but the note lost 50 appends in a row to other writers: the next driver delivers it again');
   }
 }
 

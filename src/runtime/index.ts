@@ -9,8 +9,8 @@ export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runS
 export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 // A definition's workflow value (compiler/workflow.ts): what executors carry with a run.
 export { workflowOf, withLimits } from '../compiler/index.js';
-export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
-export { judgeMigration, migratedEvent, rehearse, workflowAfter, latestWorkflow, type MigrationVerdict, type TaskMap, type Rehearsal } from './migration.js';
+export { replayRun, foldEvents, type ReplayReport, type Divergence } from './replay.js';
+export { judgeMigration, migratedEvent, rehearse, workflowAfter, latestWorkflow, compiledForRun, startedOf, type MigrationVerdict, type TaskMap, type Rehearsal } from './migration.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
 export { markUndriven, needsDriver, undrivenText } from './driver-waits.js';

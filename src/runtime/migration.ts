@@ -11,6 +11,7 @@ import { definitionHash, type Definition } from '../definition/index.js';
 import { definitionRecord, recordedDefinitionOf, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, foldStartOf, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import type { Divergence } from './divergence.js';
+import { RunNotStartedError } from '../errors/index.js';
 
 /** Old task id → new task id. */
 export type TaskMap = Readonly<Record<string, string>>;
@@ -33,9 +34,19 @@ export function latestWorkflow(events: readonly EventEnvelope[]): CompiledWorkfl
     const ev = events[i]!;
     if (ev.type === 'run.migrated') return migratedWorkflow(ev);
   }
-  const first = events[0];
-  if (!first || first.type !== 'run.started') throw new Error(`a run's first event must be run.started, got ${first?.type}`);
-  return workflowOf(recordedDefinitionOf(first.data), first.data.definitionHash);
+  return compiledForRun(events[0]);
+}
+
+/** The run.started a run's log begins with; RunNotStartedError when it does not. */
+export function startedOf(first: EventEnvelope | undefined, runId?: string): Extract<EventEnvelope, { type: 'run.started' }> {
+  if (first?.type !== 'run.started') throw new RunNotStartedError(first?.type, runId);
+  return first;
+}
+
+/** The workflow value of the definition recorded in run.started (shared by every run of that definition: compiler/workflow.ts). */
+export function compiledForRun(first: EventEnvelope | undefined): CompiledWorkflow {
+  const started = startedOf(first);
+  return workflowOf(recordedDefinitionOf(started.data), started.data.definitionHash);
 }
 
 /** `ev` with its task id renamed by `map` (the events that name no task are as they were). */
@@ -66,8 +77,8 @@ export interface Rehearsal {
  * both know reaches the same status after every event.
  */
 export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkflow, map: TaskMap = {}): Rehearsal {
-  const [first, ...rest] = events;
-  if (!first || first.type !== 'run.started') throw new Error('a run starts with run.started');
+  const first = startedOf(events[0]);
+  const rest = events.slice(1);
   // The map to the target's ids for the events of each era (before each run.migrated).
   const eras: TaskMap[] = [map];
   for (let i = rest.length - 1; i >= 0; i--) {
@@ -75,7 +86,7 @@ export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkf
     if (ev.type === 'run.migrated') eras.unshift(composed(ev.data.map, eras[0]!));
   }
   let era = 0;
-  let compiled = workflowOf(recordedDefinitionOf(first.data), first.data.definitionHash);
+  let compiled = compiledForRun(first);
   const start = foldStartOf(first);
   const reuse = start.retryOf?.outputs;
   const startMap = eras[0]!;

@@ -4,12 +4,12 @@
  * version could take over the run: every recorded event must still be
  * accepted, and every task both versions share must reach the same status.
  */
-import { compile, workflowOf, type CompiledWorkflow } from '../compiler/index.js';
+import { compile, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { recordedDefinitionOf, type EventEnvelope, type TornTail } from '../events/index.js';
+import type { EventEnvelope, TornTail } from '../events/index.js';
 import { applyEvent, foldStartOf, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import type { Divergence } from './divergence.js';
-import { migrationProblem, rehearse, workflowAfter } from './migration.js';
+import { compiledForRun, migrationProblem, rehearse, startedOf, workflowAfter } from './migration.js';
 import { stateHashOf } from './state-hash.js';
 import { runView, type RunView } from './view.js';
 
@@ -29,23 +29,15 @@ export interface ReplayReport {
   candidate?: { workflowId: string; version: number; compatible: boolean; divergence: Divergence | null };
 }
 
-/** The workflow value of the definition recorded in run.started (shared by every run of that definition: compiler/workflow.ts). */
-export function compiledForRun(started: EventEnvelope): CompiledWorkflow {
-  if (started.type !== 'run.started') throw new Error(`a run's first event must be run.started, got ${started.type}`);
-  return workflowOf(recordedDefinitionOf(started.data), started.data.definitionHash);
-}
-
 /**
  * Folds events without checks: the fast path used to load a run. `compiled`
  * is the run's workflow after its last event (a migrated run's new one).
  */
 export function foldEvents(events: EventEnvelope[]): { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number } {
-  const [first, ...rest] = events;
-  if (!first) throw new Error('cannot fold a run with no events');
+  const first = startedOf(events[0]);
   let compiled = compiledForRun(first);
-  if (first.type !== 'run.started') throw new Error('unreachable');
   let snapshot = startFold(compiled, foldStartOf(first));
-  for (const ev of rest) {
+  for (const ev of events.slice(1)) {
     snapshot = applyEvent(compiled, snapshot, ev).snapshot;
     if (ev.type === 'run.migrated') compiled = workflowAfter(compiled, ev);
   }
@@ -54,8 +46,7 @@ export function foldEvents(events: EventEnvelope[]): { compiled: CompiledWorkflo
 
 export function replayRun(events: EventEnvelope[], opts: { to?: number; candidate?: Definition } = {}): ReplayReport {
   const upTo = events.filter((e) => opts.to === undefined || e.seq <= opts.to);
-  const [first] = upTo;
-  if (!first || first.type !== 'run.started') throw new Error('a run starts with run.started');
+  const first = startedOf(upTo[0]);
   let compiled = compiledForRun(first);
   const start = foldStartOf(first);
 

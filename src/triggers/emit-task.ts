@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { iso, MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { EngineOptions, EventEmitter } from '../local/index.js';
 import { systemClock } from '../executor/index.js';
+import { AttemptFailedError } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { EmitOptions } from './emit.js';
@@ -36,7 +37,7 @@ export interface EmitOutput {
 export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
   const emitter: EventEmitter = async (effect, ctx) => {
     if (ctx.depth > MAX_CHILD_DEPTH) {
-      throw Object.assign(new Error(`EMIT of ${effect.event} from run ${effect.runId} would start runs ${ctx.depth} levels below a top-level run (the bound is ${MAX_CHILD_DEPTH}): the workflows emit events that start each other in a cycle`), { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false });
+      throw new AttemptFailedError('LF_SUBWORKFLOW_CYCLE', `EMIT of ${effect.event} from run ${effect.runId} would start runs ${ctx.depth} levels below a top-level run (the bound is ${MAX_CHILD_DEPTH}): the workflows emit events that start each other in a cycle`, false);
     }
     // Loaded by the first EMIT, not with every engine on disk (`ledgerflow run` of a workflow that emits nothing).
     const [{ admitEvent }, { loadTriggerCatalog }, { emitEvent }] = await Promise.all([import('./admit.js'), import('./catalog.js'), import('./emit.js')]);
@@ -59,7 +60,7 @@ export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
     });
     if (!result.accepted) {
-      throw Object.assign(new Error(`event ${effect.eventId} (${effect.event}) was rejected: ${result.reason} (kept in ${result.deadLetter})`), { code: 'LF_EVENT_REJECTED', retryable: false });
+      throw new AttemptFailedError('LF_EVENT_REJECTED', `event ${effect.eventId} (${effect.event}) was rejected: ${result.reason} (kept in ${result.deadLetter})`, false);
     }
     const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
     return { ...base, runs, ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}) };
