@@ -1,4 +1,4 @@
-/** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
+/** Cluster commands: deploy, start, engine, worker — and emit when --nats is given. */
 import { parseSkills } from './skills-flag.js';
 import { loadUsers, usersFilePath } from '../users/index.js';
 import { loadNotificationsConfig } from '../notify/index.js';
@@ -11,7 +11,6 @@ import { senderOf } from '../cluster/transport/sender.js';
 import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-check.js';
 import { ANONYMOUS_SENDER } from '../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
 import { workerQueue } from './station-flag.js';
 import { allBreakers, checkPriority } from '../executor/index.js';
 import { callerIdFlags } from './run-id.js';
@@ -20,10 +19,10 @@ import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '.
 import { loadHandlerModule } from '../handlers/index.js';
 import { json, type Io } from './io.js';
 import { waitFlag } from './input-flags.js';
-import { EXIT, exitCodeForStatus } from './exit.js';
+import { EXIT } from './exit.js';
 import { gatherInputs } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
-import { gatedLine, statusText, waitingHints } from './render.js';
+import { gatedLine } from './render.js';
 import type { GlobalOpts } from './store.js';
 import { parseServers, jetstreamManager } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
@@ -139,23 +138,6 @@ export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[]
     return EXIT.ok;
   });
 }
-
-export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {
-  const timeoutMs = optionalDurationFlag('--timeout', opts.timeout, '30s or 5m');
-  return withClient(g, async (c) => {
-    const view = await c.wait(runId, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), orWaiting: opts.orWaiting ?? false });
-    // Returned neither settled nor (with --or-waiting) waiting for a person: the timeout ended the wait; say so (stderr: --json's stdout is the view).
-    const reached = SETTLED_STATUSES.includes(view.status) || (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
-    if (!reached) io.err(`--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`);
-    if (opts.json) io.out(json(view));
-    else {
-      io.out(statusText(view));
-      for (const line of waitingHints(view, natsUrl(g))) io.out(line);
-    }
-    return exitCodeForStatus(view.status);
-  });
-}
-
 
 /** A whole-number flag, at least `min`; undefined when absent. */
 export function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {

@@ -20,7 +20,7 @@ import { json, type Io } from './io.js';
 import { finishLines, logLine } from './render.js';
 import { storeFor } from './open-store.js';
 import type { StateFileFlags } from './state-file.js';
-import { localDir, usesNats, type GlobalOpts } from './store.js';
+import { localDir, natsUrlOf, type GlobalOpts } from './store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
   // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
@@ -59,7 +59,7 @@ function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolea
 function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
   if (opts.json) io.out(json(view));
   else {
-    for (const line of finishLines(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
+    for (const line of finishLines(view, natsUrlOf(g))) io.out(line);
   }
   // A start that found its id taken returned the run that has it: the start succeeded (exit 0);
   // the run's own outcome is its status, printed above.

@@ -26,7 +26,7 @@ export interface PersonStart {
 }
 
 /** What to say of a request no engine answered in time (or, with --wait 0, was not asked to). */
-function queuedLine(what: string, waitMs: number, runId?: string): string {
+export function queuedLine(what: string, waitMs: number, runId?: string): string {
   const becomes = runId ? `; it becomes run ${runId}` : '';
   return waitMs === 0
     ? `published the request to ${what}; an engine judges your level and does it${becomes} (a refusal goes to \`ledgerflow dlq\`)`
@@ -50,14 +50,6 @@ export async function personStart(io: Io, url: string, s: PersonStart): Promise<
     if (v.existing && !s.json) io.err(`run ${v.runId} exists already (${v.status}): not started again`);
     io.out(s.json ? json({ runId: v.runId, workflowId: v.workflowId, version: v.version, ...(v.status ? { status: v.status } : {}), ...(v.existing ? { existing: true } : {}) }) : v.runId!);
   });
-}
-
-/** `retry` as a person: the new run's id (the engines drive it); `then` follows it as the engine user's retry does. */
-export async function personRetry(io: Io, url: string, runId: string, opts: { waitMs: number; json: boolean }, then?: (newRunId: string) => Promise<number>): Promise<number> {
-  const out = await requestStart(url, { retryOf: runId, runId: freshRunId() }, opts.waitMs);
-  if (out.queued || !then) return said(io, out, opts.json, `retry run ${runId}`, opts.waitMs, (v) => io.out(opts.json ? json({ runId: v.runId, retryOf: runId }) : v.runId!));
-  (opts.json ? io.err : io.out)(`run ${out.verdict.runId} started: retry of run ${runId}`);
-  return then(out.verdict.runId!);
 }
 
 /** `deploy` as a person: each file's text, parsed and checked here first (every problem at its line:col), then by the engine. */

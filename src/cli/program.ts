@@ -334,7 +334,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./start.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
-    .action(act(() => import('./cluster.js'), (m, runId: string, o) => m.waitCmd(io, g(), runId, o)));
+    .action(act(() => import('./read.js'), (m, runId: string, o) => m.waitCmd(io, g(), runId, o)));
   p.command('watch').argument('[runId]', 'run id')
     .description('a live view of runs in the terminal: per task a status glyph, progress, attempts, elapsed time, and the last events; redrawn on a terminal, one plain line per event when stdout is not one; exits when every watched run settles (exit codes as wait; 130 on Ctrl-C). With nothing named, on a terminal: the monitor (every active run with its progress bar and ETA; keys [R]efresh [D]etails [P]ause [K]ill [Q]uit, Tab the next run)')
     .option('--workflow <id>', 'the active runs of this workflow, and those that start while watching').option('--all', 'every active run, and those that start while watching')

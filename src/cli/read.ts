@@ -1,19 +1,21 @@
-/** `status`, `list` and `history`: what the log and the run index say, printed. */
+/** `status`, `list`, `history` and `wait`: what the log and the run index say, printed. */
 import { UsageError } from '../errors/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
 import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { shownChildRunId } from '../executor/index.js';
-import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
+import { parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
 import { inert } from '../terminal/index.js';
-import { storeFor } from './open-store.js';
-import type { GlobalOpts } from './store.js';
-import { EXIT } from './exit.js';
+import { natsUrlOf, type GlobalOpts } from './store.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import { optionalDurationFlag } from './duration-flag.js';
+import { SETTLED_STATUSES } from '../events/index.js';
+import { runsFor } from './runs.js';
 import { damageCheck, damageOf, damagedWarning } from './damaged.js';
 import { engineFor } from './drive.js';
 import { withUnserved } from './unserved.js';
 import type { RunView } from '../runtime/index.js';
-import { corruptText, historyText, listText, statusText, statusYaml } from './render.js';
+import { corruptText, historyText, listText, statusText, statusYaml, waitingHints } from './render.js';
 import { json, type Io } from './io.js';
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
@@ -43,15 +45,9 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const query = parseRunQuery(flags, 'cli', Date.now());
   const corrupt: CorruptRun[] = [];
   const damaged = new Map<string, DamagedLog>();
-  // A cache that cannot be written (a disk full) is warned about and the runs listed all the same: a read never fails for it.
-  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
-  let runs: RunRecord[];
-  try {
-    // Newest first, as the query gives them and the dashboard shows them.
-    runs = (await index.query(query)).runs;
-  } finally {
-    await index.close();
-  }
+  // Newest first, as the query gives them and the dashboard shows them. A cache that cannot be written (a disk
+  // full) is warned about and the runs listed all the same: a read never fails for it.
+  let runs = await (await runsFor(g)).list(query, { onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   // The index knows what it recorded; the store's journal may know more of a log cut before the index saw it.
   const check = damageCheck(g);
   for (const r of runs) {
@@ -73,6 +69,21 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   for (const c of corrupt) io.err(corruptText(c));
   for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
   return EXIT.ok;
+}
+
+/** `wait`: the run once it settles (or, --or-waiting, waits for a person or is paused), on either store; exit codes as `run`. */
+export async function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {
+  const timeoutMs = optionalDurationFlag('--timeout', opts.timeout, '30s or 5m');
+  const view = await (await runsFor(g)).wait(runId, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), orWaiting: opts.orWaiting ?? false });
+  // Returned neither settled nor (with --or-waiting) waiting for a person: the timeout ended the wait; say so (stderr: --json's stdout is the view).
+  const reached = SETTLED_STATUSES.includes(view.status) || (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
+  if (!reached) io.err(`--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`);
+  if (opts.json) io.out(json(view));
+  else {
+    io.out(statusText(view));
+    for (const line of waitingHints(view, natsUrlOf(g))) io.out(line);
+  }
+  return exitCodeForStatus(view.status);
 }
 
 /** The child runs a history names that are under their spare id (a run not theirs took the derived one), by derived id. */

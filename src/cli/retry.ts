@@ -16,12 +16,12 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
 import { storeFor } from './open-store.js';
-import { usesNats, type GlobalOpts } from './store.js';
+import { natsUrlOf, usesNats, type GlobalOpts } from './store.js';
 import { cliNotifier } from './notifications.js';
 import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { InFlightNotices } from '../monitor/index.js';
 import { needRunId, waitFlag } from './input-flags.js';
-import type { ClusterClient } from '../cluster/index.js';
+import { runsFor } from './runs.js';
 
 export interface RetryOpts extends RunOpts { wait?: string }
 
@@ -48,34 +48,30 @@ export async function retryCmd(io: Io, g: GlobalOpts, given: string | undefined,
   }), opts, notifier, notices);
 }
 
-/** Over NATS: records the new run's start (ClusterClient.retry); the engines drive it. */
+/**
+ * Over NATS: the retry recorded by the run API (a person's user asks the engines, which judge their level); the
+ * engines drive it. With --wait, the new run followed until it settles or waits for a person, its state printed.
+ */
 async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
   if (opts.handlers !== undefined) throw new UsageError('--handlers goes with the embedded store: over NATS the workers run the handlers', { value: opts.handlers });
   const waitMs = optionalDurationFlag('--wait', opts.wait, '30s or 5m');
-  const { withClient, natsUrl } = await import('./cluster.js');
-  return withClient(g, async (c) => {
-    if (!(await c.mayWriteLog())) {
-      // A person's NATS user: the engines judge their level (L1) and record the retry (person-requests.ts).
-      const follow = waitMs === undefined ? undefined : (newRunId: string) => followRetry(io, g, c, newRunId, waitMs, opts.json ?? false, natsUrl);
-      return (await import('./person-requests.js')).personRetry(io, natsUrl(g), runId, { waitMs: waitFlag(undefined), json: opts.json ?? false }, follow);
-    }
-    const { runId: newRunId } = await c.retry(runId);
-    if (waitMs === undefined) {
-      io.out(opts.json ? json({ runId: newRunId, retryOf: runId }) : newRunId);
-      return EXIT.ok;
-    }
-    (opts.json ? io.err : io.out)(`run ${newRunId} started: retry of run ${runId}`);
-    return followRetry(io, g, c, newRunId, waitMs, opts.json ?? false, natsUrl);
-  });
-}
-
-/** `retry --wait` over NATS: the new run followed until it settles or waits for a person, its state printed. */
-async function followRetry(io: Io, g: GlobalOpts, c: ClusterClient, newRunId: string, waitMs: number, asJson: boolean, natsUrl: (g: GlobalOpts) => string): Promise<number> {
-  const view = await c.wait(newRunId, { timeoutMs: waitMs, orWaiting: true });
-  if (asJson) io.out(json(view));
+  const [runs, { queuedLine }] = await Promise.all([runsFor(g), import('./person-requests.js')]);
+  const verdictMs = waitFlag(undefined);
+  const retried = await runs.retry(runId, {}, { waitMs: verdictMs });
+  if (retried.queued) {
+    io.out(opts.json ? json({ queued: true, request: retried.request, runId: retried.runId }) : queuedLine(`retry run ${runId}`, verdictMs, retried.runId));
+    return EXIT.waiting;
+  }
+  if (waitMs === undefined) {
+    io.out(opts.json ? json({ runId: retried.runId, retryOf: runId }) : retried.runId);
+    return EXIT.ok;
+  }
+  (opts.json ? io.err : io.out)(`run ${retried.runId} started: retry of run ${runId}`);
+  const view = await runs.wait(retried.runId, { timeoutMs: waitMs, orWaiting: true });
+  if (opts.json) io.out(json(view));
   else {
     io.out(statusText(view));
-    for (const line of waitingHints(view, natsUrl(g))) io.out(line);
+    for (const line of waitingHints(view, natsUrlOf(g))) io.out(line);
   }
   return exitCodeForStatus(view.status);
 }

@@ -13,10 +13,12 @@
 import { HandlerError, RunBusyError, UsageError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
 import type { InputOutcome, RunInput } from '../executor/index.js';
-import { embeddedRuns } from '../runs/embedded.js';
+import type { Runs } from '../runs/index.js';
+import type { TakeInput } from './bulk.js';
+import { actingFor, runsFor } from './runs.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
-import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
-import { actingUser, runsActing, type Acting } from './acting.js';
+import { parseSignalBody, waitFlag } from './input-flags.js';
+import { runsActing, type Acting } from './acting.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { cliNotifier } from './notifications.js';
@@ -24,7 +26,7 @@ import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { finishLines } from './render.js';
-import { usesNats, type GlobalOpts } from './store.js';
+import type { GlobalOpts } from './store.js';
 
 export interface InputOpts { as?: string; wait?: string; json?: boolean; handlers?: string; outputRoot?: string; commandOutputLimit?: string }
 
@@ -49,7 +51,7 @@ export async function controlCmd(io: Io, g: GlobalOpts, runId: string | undefine
   if (opts.query !== undefined) {
     if (runId !== undefined) throw new UsageError(`${input.action}: give a run id or --query, not both`, { runId });
     const { bulkCmd } = await import('./bulk.js');
-    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, (id, each, acting) => runInput(g, id, each, opts, acting));
+    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, eachInput(g, opts));
   }
   if (runId === undefined) throw new UsageError(`${input.action}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${input.action} --help\`)`, {});
   noBulkFlags(input.action, opts);
@@ -66,7 +68,7 @@ export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 're
   // reject --query is approve --query --decision rejected.
   if (action === 'reject' && opts.decision !== undefined && opts.decision !== 'rejected') throw new UsageError(`reject --query: --decision ${opts.decision} contradicts reject (use approve --query)`, { option: '--decision' });
   const o = action === 'reject' ? { ...opts, decision: 'rejected' } : opts;
-  return bulkCmd(io, g, action === 'reject' ? 'approve' : action, o, (id, each, acting) => runInput(g, id, each, opts, acting));
+  return bulkCmd(io, g, action === 'reject' ? 'approve' : action, o, eachInput(g, opts));
 }
 
 /** approve and reject: of one run's task, or with `--query` of every matching run's waiting HUMAN task(s). */
@@ -87,21 +89,24 @@ export function noBulkFlags(name: string, opts: { dryRun?: boolean; yes?: boolea
 /** Takes the input on the store the command uses; prints what became of it; the exit code. */
 export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts): Promise<number> {
   const waitMs = waitFlag(opts.wait);
-  const outcome = usesNats(g) ? await overNats(g, runId, input, opts, waitMs) : await embedded(g, runId, input, opts);
+  const acting = await actingFor(g, opts.as);
+  const runs = await runsFor(g);
+  const nats = runs.store === 'nats';
+  const outcome = await runs.input(runId, input, acting, { waitMs });
   const { fields, what, done } = describe(input);
   // With --json, stdout carries only the object and nothing else is said (a run moved on here reports its progress on stderr).
   const say = opts.json ? () => {} : io.out;
-  const as = ` as ${outcome.by}${outcome.unauthenticated && usesNats(g) ? ' (an unauthenticated name)' : ''}`;
+  const as = ` as ${outcome.by}${outcome.unauthenticated && nats ? ' (an unauthenticated name)' : ''}`;
   let code: number = EXIT.ok;
   let status = outcome.status;
   if (!outcome.changed) say(`run ${runId} is already ${outcome.status}; nothing to ${input.kind === 'control' ? input.action : 'do'}, nothing recorded`);
   else if (outcome.recorded) {
-    const engines = usesNats(g) && input.kind === 'control' && input.action === 'resume' ? `; the engines continue it (\`ledgerflow wait ${runId}\`)` : '';
+    const engines = nats && input.kind === 'control' && input.action === 'resume' ? `; the engines continue it (\`ledgerflow wait ${runId}\`)` : '';
     say(input.kind === 'control' ? `run ${runId} ${done}${engines}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}` : `${done} for run ${runId}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}`);
     if (input.kind === 'control' && input.action === 'pause') say(`running attempts finish; no new one starts until \`ledgerflow resume ${runId}\``);
     // One step: an approval or a signal moves the run on here, unless another process drives it.
-    if (!usesNats(g) && input.kind !== 'control') ({ code, status } = await driveOn(io, g, runId, opts, status));
-    else if (usesNats(g) && input.kind !== 'control') {
+    if (!nats && input.kind !== 'control') ({ code, status } = await driveOn(io, g, runId, opts, status));
+    else if (nats && input.kind !== 'control') {
       say(`the engines act on it (the running one, or the next to start: \`ledgerflow engine\`), or \`ledgerflow resume ${runId}\` here`);
     }
   } else {
@@ -117,27 +122,20 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
   return code;
 }
 
-async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, waitMs: number): Promise<InputOutcome> {
-  const { natsUrl, withClient } = await import('./cluster.js');
-  const { natsRuns } = await import('../runs/nats.js');
-  const url = natsUrl(g);
-  return withClient(g, (client) => natsRuns({ client, url, fallback: defaultActor() }).input(runId, input, opts.as !== undefined ? { name: opts.as } : {}, { waitMs }));
-}
-
 /**
- * The input taken by the store the command uses, as `inputCmd` takes it, with no lines said: the bulk commands
- * (bulk.ts) call it for each run. `acting`: who acts, proven once for them all (a scrypt check per run would cost
- * a tenth of a second each).
+ * The input taken by the run API of the store the command uses, as `inputCmd` takes it, with no lines said: the
+ * bulk commands (bulk.ts) and the bridge call it for each run. `acting`: who acts, proven once for them all (a
+ * scrypt check per run would cost a tenth of a second each); `runs`: one run API for them all.
  */
-export async function runInput(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, acting?: Acting): Promise<InputOutcome> {
-  return usesNats(g) ? overNats(g, runId, input, opts, waitFlag(opts.wait)) : embedded(g, runId, input, opts, acting);
+export async function runInput(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, acting?: Acting, runs?: Runs): Promise<InputOutcome> {
+  const as = acting ? runsActing(acting) : await actingFor(g, opts.as);
+  return (runs ?? await runsFor(g)).input(runId, input, as, { waitMs: waitFlag(opts.wait) });
 }
 
-async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, proven?: Acting): Promise<InputOutcome> {
-  // With a users file, who acts is proven here (a password asked once); what they may do is judged by the run API.
-  const acting = proven ?? await actingUser(opts.as);
-  const engine = engineFor(g);
-  return embeddedRuns({ engine, store: engine.store, fallback: defaultActor() }).input(runId, input, runsActing(acting));
+/** runInput for each run of a bulk command, over one run API (one connection) made at the first. */
+function eachInput(g: GlobalOpts, opts: InputOpts): TakeInput {
+  let runs: Promise<Runs> | undefined;
+  return async (runId, input, acting) => runInput(g, runId, input, opts, acting, await (runs ??= runsFor(g)));
 }
 
 /**

@@ -28,3 +28,8 @@ export function localDir(g: GlobalOpts): string {
 export function usesNats(g: GlobalOpts): boolean {
   return !!g.nats || (!g.store && !!process.env.LEDGERFLOW_NATS_URL);
 }
+
+/** The NATS URL the command uses; undefined on the embedded store. */
+export function natsUrlOf(g: GlobalOpts): string | undefined {
+  return usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined;
+}

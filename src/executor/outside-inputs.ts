@@ -16,7 +16,7 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, reviewInput, rejectionReason, refusedBefore, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
 import { readLimits } from './global-limits.js';
@@ -40,18 +40,19 @@ export interface OutsideInputsOptions {
   onAppended?(events: EventEnvelope[], after: RunSnapshot, def: Definition): void;
 }
 
+/**
+ * A person's input judged on the run as it is (reviewInput), by both executors: an approval's refusal to record is
+ * judged again when `refusedBefore` (asked only then) says the history keeps this person's refusal of the task already.
+ */
+export async function judgeInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, input: RunInput, who: InputSender, o: { starter?: string | undefined; refusedBefore(taskId: string): boolean | Promise<boolean> }): Promise<InputReview> {
+  const starter = o.starter !== undefined ? { starter: o.starter } : {};
+  const review = reviewInput(compiled, snapshot, input, who, starter);
+  if (input.kind !== 'approval' || !inputWouldRecordRefusal(review) || !(await o.refusedBefore(input.taskId))) return review;
+  return reviewInput(compiled, snapshot, input, who, { ...starter, refusedBefore: true });
+}
+
 export class OutsideInputs {
-  private readonly store: EventStore;
-  private readonly clock: Clock;
-
-  constructor(private readonly o: OutsideInputsOptions) {
-    this.store = o.store;
-    this.clock = o.clock;
-  }
-
-  private load(runId: string): Promise<LoadedRunLog> {
-    return this.o.load(runId);
-  }
+  constructor(private readonly o: OutsideInputsOptions) {}
 
   /**
    * Appends `ev`, which leads run `runId` from sequence `seq` to `after`. Not marked as built by the fold:
@@ -60,7 +61,7 @@ export class OutsideInputs {
   private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<EventEnvelope> {
     const ctx = after.context;
     const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
-    await appendCommit(this.store, runId, seq, randomHex(6), [env]);
+    await appendCommit(this.o.store, runId, seq, randomHex(6), [env]);
     this.o.onAppended?.([env], after, def);
     return env;
   }
@@ -71,16 +72,13 @@ export class OutsideInputs {
    * On a concurrent append it loads and judges again (commitWithRetry). `recorded`: whether anything was appended.
    */
   private record(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ view: RunView; review: InputReview; recorded: boolean }> {
-    const sender = { ...who, time: new Date(this.clock.now()).toISOString() };
+    const sender = { ...who, time: new Date(this.o.clock.now()).toISOString() };
     return commitWithRetry(runId, async () => {
-      const { compiled, snapshot, seq, events } = await this.load(runId);
+      const { compiled, snapshot, seq, events } = await this.o.load(runId);
       const first = events[0];
       const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
-      let review = reviewInput(compiled, snapshot, input, sender, starter !== undefined ? { starter } : {});
       // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
-      if (input.kind === 'approval' && inputWouldRecordRefusal(review) && refusedBefore(events, input.taskId, who.by ?? '')) {
-        review = reviewInput(compiled, snapshot, input, sender, { refusedBefore: true, ...(starter !== undefined ? { starter } : {}) });
-      }
+      const review = await judgeInput(compiled, snapshot, input, sender, { starter, refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? '') });
       if (review.event === null) return { view: runView(snapshot, seq, compiled.definition), review, recorded: false };
       const r = applyEvent(compiled, snapshot, review.event);
       // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
@@ -136,7 +134,7 @@ export class OutsideInputs {
     const key = instanceKey(ref);
     let written: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope } | null = null;
     const verdict = await commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
-      const { compiled, snapshot, seq, events } = await this.load(runId);
+      const { compiled, snapshot, seq, events } = await this.o.load(runId);
       const startSeq = attemptStartSeq(events, key, attempt);
       if (startSeq === undefined || attemptToken(runId, key, attempt, startSeq) !== token) {
         return { kind: 'refused', reason: `token ${token} is not the token of attempt ${attempt} of task ${key} in run ${runId} (a result for another attempt, or a task file from another store)` };
@@ -147,7 +145,7 @@ export class OutsideInputs {
           : recorded.type === 'task.completed' && JSON.stringify(recorded.data.output) === JSON.stringify(outcome.output);
         return same ? { kind: 'already', seq: recorded.seq } : { kind: 'refused', reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})` };
       }
-      const time = new Date(this.clock.now()).toISOString();
+      const time = new Date(this.o.clock.now()).toISOString();
       // `by` is the agent's own claim unless a users file proved who runs it (cli/acting.ts).
       const data = { task: ref.task, attempt, ...instanceFields(ref), by, ...(proven ? {} : { unauthenticated: true as const }) };
       const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
@@ -169,8 +167,8 @@ export class OutsideInputs {
    * idempotent.
    */
   private async afterOutcome(w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
-    const freed = slotsFreed(withLimits(w.compiled, await readLimits(this.store)), w.before, w.after, [w.env]);
-    if (freed.length > 0) await releaseSlots(this.store, freed);
+    const freed = slotsFreed(withLimits(w.compiled, await readLimits(this.o.store)), w.before, w.after, [w.env]);
+    if (freed.length > 0) await releaseSlots(this.o.store, freed);
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

@@ -13,7 +13,7 @@ import type { Level } from '../authority/index.js';
 import { failureRunId } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
-import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
+import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
 import { breakersForView } from './breaker-gate.js';
@@ -27,6 +27,9 @@ import type { TaskError } from '../events/index.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
 import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
+
+/** How often wait() reads the run besides following it. */
+const WAIT_RECHECK_MS = 3000;
 
 /** What a start under a caller-chosen id returns: the run started, or (`existing: true`) the run that already had the id. */
 export interface StartedUnderId { runId: string; workflowId: string; version: number; status: WorkflowStatus; existing: boolean }
@@ -128,6 +131,35 @@ export class RunCommits {
 
   async status(runId: string): Promise<RunView> {
     return this.statusOf(await this.load(runId));
+  }
+
+  /**
+   * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with
+   * `orWaiting`, also when it waits for a person or is paused — or with its state
+   * at the timeout; RunNotFoundError for no such run. One wait on either store:
+   * it follows the log, and reads the run now and then besides (a NATS follower
+   * can go quiet for a while when a node of a cluster is lost, and a wait
+   * should not hang on it until its timeout).
+   */
+  async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
+    const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;
+    // PAUSED is no end either, but nothing moves until someone resumes it: as much a person's turn as WAITING.
+    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && (status === 'WAITING' || status === 'PAUSED'));
+    const first = await this.status(runId);
+    if (stops(first.status)) return first;
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const end = () => { done = true; sub.close(); clearTimeout(timer); clearInterval(recheck); };
+      const finish = (v: RunView) => { if (!done) { end(); resolve(v); } };
+      const fail = (err: unknown) => { if (!done) { end(); reject(err); } };
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then(finish, fail), timeoutMs) : undefined;
+      const check = () => void this.status(runId).then((v) => { if (stops(v.status)) finish(v); }, fail);
+      const sub = this.store.follow(runId, first.seq, (events) => {
+        const last = events.at(-1);
+        if (last && stops(last.state.status)) check();
+      });
+      const recheck = setInterval(check, WAIT_RECHECK_MS);
+    });
   }
 
   /** status() of a run `load` read already (its definition is `loaded.compiled.definition`). */

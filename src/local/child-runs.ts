@@ -8,8 +8,7 @@
  */
 import type { Definition } from '../definition/index.js';
 import { RunBusyError } from '../errors/index.js';
-import { beginChild, childOutcome, childRunOf, type ChildOutcome, type RunCommits } from '../executor/index.js';
-import type { TaskError } from '../events/index.js';
+import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type RunCommits } from '../executor/index.js';
 import type { ChildExecutor } from './driver-options.js';
 import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, type RunView } from '../runtime/index.js';
 
@@ -24,11 +23,10 @@ export type EventEmitter = (effect: EmitEvent, ctx: { parentFile?: string; handl
 
 /** The part of the Engine a child executor uses. */
 export interface ChildEngine {
-  /** Where the child's start is written, as every executor writes it (executor/child-start.ts). */
+  /** Where the child's start is written, as every executor writes it (executor/child-runs.ts). */
   commits: RunCommits;
   drive(runId: string, opts: { handlers: Handlers; maxTimerWaitMs?: number; signal: AbortSignal; depth: number }): Promise<RunView>;
   cancel(runId: string, opts: { by?: string; reason?: string }): Promise<unknown>;
-  status(runId: string): Promise<RunView>;
 }
 
 export interface ChildRunsOptions {
@@ -43,53 +41,43 @@ export interface ChildRunsOptions {
   maxTimerWaitMs?: number;
 }
 
-const failedChild = (error: TaskError): ChildOutcome => ({ kind: 'failed', error });
-
 export class ChildRuns implements ChildExecutor {
   constructor(private readonly opts: ChildRunsOptions) {}
 
   async startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome> {
     const { engine } = this.opts;
-    // Asked with the attempt already withdrawn: only the cancellation of a child that exists is wanted.
-    if (control.signal.aborted) {
-      if (control.cancelled()) await this.cancel(effect, control.signal.reason);
+    // Asked with the attempt already withdrawn (or withdrawn while driven): only the cancellation of a child that exists is wanted.
+    const withdrawn = async (): Promise<ChildOutcome> => {
+      const why = control.signal.reason instanceof Error ? control.signal.reason.message : String(control.signal.reason ?? 'no longer wanted');
+      const reason = `its parent's attempt ${effect.parent.attempt ?? ''} of ${effect.parent.task ?? 'the run'} ended: ${why}`;
+      if (control.cancelled()) await cancelChildRun(engine.commits.store, effect, (id, by) => engine.cancel(id, { by, reason }));
       return { kind: 'waiting' };
-    }
+    };
+    if (control.signal.aborted) return withdrawn();
     const depth = this.opts.depth + 1;
     // Found whether or not the child has started: a definition of its own may name handlers it is driven with.
     // The built-in failure steps' run carries its definition (failure-handler.ts): nothing to look up.
     const resolved = effect.definition ? { definition: effect.definition } : await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
-    const begun = await beginChild(engine.commits, effect, {
-      depth: () => depth, handlers,
+    return startChildRun({
+      commits: engine.commits, depth: () => depth, handlers,
       find: async () => resolved
         ? { definition: resolved.definition, source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}) } }
         : { code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` },
-    });
-    if ('error' in begun) return failedChild(begun.error);
-    const id = begun.runId;
-    let view: RunView;
-    try {
-      view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });
-    } catch (err) {
-      // Another process drives the child: it reports when it settles, or a resume asks again.
-      if (err instanceof RunBusyError) return { kind: 'waiting' };
-      throw err;
-    }
-    if (control.signal.aborted) {
-      if (control.cancelled()) await this.cancel(effect, control.signal.reason);
-      return { kind: 'waiting' };
-    }
-    return childOutcome(view, effect.workflow) ?? { kind: 'waiting' };
-  }
-
-  /** Cancels the child `effect` names, wherever it started (its derived id or its spare); never a run that is not it. */
-  private async cancel(effect: StartChild, reason: unknown): Promise<void> {
-    const id = await childRunOf(this.opts.engine.commits.store, effect);
-    if (id === null) return;
-    const why = reason instanceof Error ? reason.message : String(reason ?? 'no longer wanted');
-    await this.opts.engine.cancel(id, { by: `run ${effect.parent.runId}`, reason: `its parent's attempt ${effect.parent.attempt ?? ''} of ${effect.parent.task ?? 'the run'} ended: ${why}` });
+      run: async (id) => {
+        let view: RunView;
+        try {
+          view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });
+        } catch (err) {
+          // Another process drives the child: it reports when it settles, or a resume asks again.
+          if (err instanceof RunBusyError) return { kind: 'waiting' };
+          throw err;
+        }
+        if (control.signal.aborted) return withdrawn();
+        return childOutcome(view, effect.workflow) ?? { kind: 'waiting' };
+      },
+    }, effect);
   }
 
   async emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown> {

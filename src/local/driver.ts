@@ -25,13 +25,12 @@
  */
 import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { agentSkillSets, forFileAgents, hasSkills, performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
-import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, withLimits, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
+import { afterCommit, agentSkillSets, forFileAgents, hasSkills, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
+import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, withLimits, hasStartable, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
 import { GateWaits } from './gate-waits.js';
-import { errorMessage } from '../errors/index.js';
 
 
 export class RunDriver {
@@ -66,26 +65,16 @@ export class RunDriver {
       store: opts.store, compiled: opts.compiled, now: () => opts.clock.now(), snapshot: opts.snapshot, seq: opts.seq,
       ...(opts.onStale ? { onStale: opts.onStale } : {}),
       onCommit: (events, before, after) => {
-        // Slots of task gates the commit's attempts held are freed once it is durable (runtime/task-gates.ts).
-        const freed = slotsFreed(this.compiled, before, after, events);
-        // Counted until done: a process that ends with its run must not end before its slots are freed.
-        if (freed.length > 0) {
+        // Freed slots and counted breaker outcomes (executor/after-commit.ts), counted until done: a process that ends
+        // with its run must not end before its slots are freed.
+        const hooks = afterCommit(opts.store, this.compiled, before, after, events, () => opts.clock.now(), (holder, line) => opts.onLog?.(holder, line));
+        for (const hook of [hooks.slots, hooks.breakers]) {
+          if (!hook) continue;
           this.releasing++;
-          releaseSlots(opts.store, freed)
-            .catch((err: unknown) => opts.onLog?.(freed[0]!.holder, `could not free a task gate slot: ${errorMessage(err)}`))
-            .finally(() => { this.releasing--; this.notify(); });
+          void hook.finally(() => { this.releasing--; this.notify(); });
         }
-        // Outcomes of attempts held to a breaker count on it (docs/language.md#circuit-breakers), once durable.
-        const outcomes = breakerOutcomes(this.compiled, after.context.runId, events);
-        if (outcomes.length > 0) {
-          this.releasing++;
-          const recorded = recordBreakerOutcomes(opts.store, outcomes, () => opts.clock.now())
-            .then((changes) => { for (const c of changes) opts.onLog?.(outcomes[0]!.holder, `breaker ${c.gate} ${c.change}`); })
-            .catch((err: unknown) => opts.onLog?.(outcomes[0]!.holder, `could not record an outcome on a breaker: ${errorMessage(err)}`))
-            .finally(() => { this.releasing--; this.notify(); });
-          // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
-          this.counting = Promise.all([this.counting, recorded]).then(() => undefined);
-        }
+        // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
+        if (hooks.breakers) this.counting = Promise.all([this.counting, hooks.breakers]).then(() => undefined);
         opts.onCommit?.(events, before, after, this.compiled.definition);
       },
       startScheduled: () => !this.draining,
@@ -93,7 +82,6 @@ export class RunDriver {
         for (const ev of events) if (ev.type === 'task.restarted') this.attempts.takenOverElsewhere(ev.data);
       },
     });
-    // The run's workflow as the log has it (a run.migrated followed), for what the attempts read of it.
     const driver = this;
     // The run's workflow as the log has it (a run.migrated followed) is asked of the host, not read from a copy of the
     // options with a getter (Object.create(opts, descriptors) was a dictionary-mode object per run, about 10 µs).

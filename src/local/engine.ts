@@ -237,7 +237,6 @@ export class Engine {
         ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
       }),
       cancel: (runId, o) => this.cancel(runId, o),
-      status: (runId) => this.status(runId),
     };
     return new ChildRuns({
       // A child resumed on its own still counts the runs above it (recorded in its run.started).

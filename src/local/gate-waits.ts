@@ -6,15 +6,12 @@
  * its task.started in, stamped with the time of the grant. A wait the run no
  * longer has (cancelled, timed out, paused) gives its place up.
  */
-import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { askAttemptGate, gateParts, onGateKick, withdrawAttemptWait, type Clock, type SkillCheck } from '../executor/index.js';
-import { delayedByBreaker, delayedBySkills, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
+import { gateParts, judgeAttemptWait, onGateKick, withdrawAttemptWait, type Clock, type SkillCheck } from '../executor/index.js';
+import { stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
-
-/** The instance a waiting attempt is of. */
-const refOf = (e: WaitAttempt) => ({ task: e.taskId, ...(e.iteration !== undefined ? { iteration: e.iteration } : {}), ...(e.item !== undefined ? { item: e.item } : {}) });
 
 /** `delayed`: its task.delayed is recorded (an open breaker held it), once per wait. */
 /** `unserved`: nobody has the skills its task requires (asked again all the same, for whoever comes). */
@@ -54,19 +51,10 @@ export class GateWaits {
   get size(): number { return this.waits.size; }
 
   /**
-   * Waits that hold the driver: all but those nobody can serve (no worker or agent with the skills): like an
-   * approval, those wait on the outside world, so a `run` returns WAITING rather than block (`serve` keeps asking).
-   */
-  get blocking(): number {
-    let n = 0;
-    for (const w of this.waits.values()) if (!w.unserved) n++;
-    return n;
-  }
-
-  /**
-   * The waits that hold a driver told to wait at most `maxWaitMs` for what is not up to it (`run --max-wait`):
-   * those `blocking` counts that have waited less than that (a breaker open longer, a slot that does not free:
-   * the command returns and the run waits on, for a serve or resume). `until`: when the first of them has waited
+   * The waits that hold a driver told to wait at most `maxWaitMs` for what is not up to it (`run --max-wait`): those
+   * that have waited less than that (a breaker open longer, a slot that does not free: the command returns and the
+   * run waits on, for a serve or resume), but for those nobody can serve (no worker or agent with the skills: like
+   * an approval, they wait on the outside world, so a `run` returns WAITING rather than block). `until`: when the first of them has waited
    * that long (null: none will), to look again then.
    */
   blockingWithin(maxWaitMs: number, now: number): { count: number; until: number | null } {
@@ -126,15 +114,11 @@ export class GateWaits {
     this.host.changed();
   }
 
-  /** Nobody has the skills: the run's history says so once per wait, the log once a minute per skill set. */
+  /** Nobody has the skills: the wait stops holding the driver, and the log says so once a minute per skill set. */
   private noSkills(w: Waiting, skills: readonly string[], at: number): void {
     if (!w.unserved) {
       w.unserved = true;
       this.host.changed();
-    }
-    if (!w.delayed) {
-      w.delayed = true;
-      this.host.submit(delayedBySkills({ ref: refOf(w.effect), attempt: w.effect.attempt }, skills, iso(at)));
     }
     const key = skills.join('+');
     const last = this.saidSkills.get(key);
@@ -150,22 +134,22 @@ export class GateWaits {
     if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    (this.host.counted?.() ?? Promise.resolve()).then(() => askAttemptGate(this.host.store, w.effect, now, w.since, this.host.skilled?.(w.effect))).then((answer) => {
+    (this.host.counted?.() ?? Promise.resolve()).then(() => judgeAttemptWait(this.host.store, w.effect, now, w.since, this.host.skilled?.(w.effect), w.delayed)).then((verdict) => {
       w.asking = false;
       if (this.waits.get(w.effect.instance) !== w) return;
-      if (answer.granted) {
+      // Granted: its task.started; held (an open breaker, nobody with the skills): the run's history says why, once
+      // (an audit record; the attempt stays SCHEDULED).
+      if (verdict.granted) {
         w.granted = true;
-        this.host.submit(grantedStart({ ref: refOf(w.effect), attempt: w.effect.attempt }, iso(answer.at)));
+        this.host.submit(verdict.event);
         return;
       }
-      // Held by an open breaker: the run's history says so, once (an audit record; the attempt stays SCHEDULED).
-      if ('breaker' in answer && answer.breaker && !w.delayed) {
+      if (verdict.skills) this.noSkills(w, verdict.skills, now());
+      if (verdict.event) {
         w.delayed = true;
-        const until = answer.breaker.until !== undefined ? iso(answer.breaker.until) : undefined;
-        this.host.submit(delayedByBreaker({ ref: refOf(w.effect), attempt: w.effect.attempt }, answer.breaker.name, until, iso(now())));
+        this.host.submit(verdict.event);
       }
-      if ('skills' in answer) this.noSkills(w, answer.skills, now());
-      const delay = w.again ? 0 : answer.retryInMs;
+      const delay = w.again ? 0 : verdict.retryInMs;
       w.again = false;
       w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });
     }, (err: unknown) => {

@@ -8,6 +8,7 @@ import { recordInput, type InputOutcome, type RunInput } from '../executor/index
 import type { Engine } from '../local/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
+import { runReads } from './reads.js';
 import type { Acting, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
@@ -25,6 +26,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
   const { engine } = opts;
   return {
     store: 'embedded',
+    ...runReads(opts.store, opts.storeDir),
     start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback),
     async input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
       if (input.kind === 'control') requireAllowed(as.actor, 'control');

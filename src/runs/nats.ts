@@ -3,10 +3,13 @@
  * connection proves and judged by the engine that records it (nats.conf's
  * permissions, then the same rules as the embedded store); with no engine
  * listening it is judged and recorded here, marked unauthenticated when no
- * NATS user proves the name (cluster/client/run-inputs.ts).
+ * NATS user proves the name (cluster/client/run-inputs.ts). A person's start
+ * or retry, whose user may not write the log, is a request the engines judge
+ * (L1, or L2 in the workflow's domain) and record as theirs.
  */
 import { deliverInput, freshRunId, requestStart, type ClusterClient } from '../cluster/index.js';
-import type { Acting, InputOutcome, Retried, RunInput, Runs } from './port.js';
+import { runReads } from './reads.js';
+import type { Acting, InputOutcome, Retried, RunInput, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface NatsRunsOptions {
   client: ClusterClient;
@@ -14,19 +17,40 @@ export interface NatsRunsOptions {
   url: string;
   /** Who acts when no NATS user and no name is given. */
   fallback: string;
+  /** How long to wait for an engine's verdict when a call does not say (default 0: published, not waited for). */
+  waitMs?: number;
 }
 
-export function natsRuns(opts: NatsRunsOptions): Runs {
+export function natsRuns(opts: NatsRunsOptions): StartingRuns {
+  const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   return {
     store: 'nats',
+    ...runReads(opts.client.store),
     input(runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> {
-      return deliverInput(opts.client, opts.url, runId, input, { ...(as.name !== undefined ? { as: as.name } : {}), fallback: opts.fallback, waitMs: how.waitMs ?? 0 });
+      return deliverInput(opts.client, opts.url, runId, input, { ...(as.name !== undefined ? { as: as.name } : {}), fallback: opts.fallback, waitMs: wait(how) });
+    },
+    async start(req: StartRequest, _as: Acting): Promise<Started> {
+      const d = req.definition;
+      const ref = `${d.id}@${d.version}`;
+      const how = { ...(req.inputFromStrings ? { inputFromStrings: true } : {}), ...(req.priority !== undefined ? { priority: req.priority } : {}) };
+      const id = req.runId !== undefined ? { ...(req.idReuse ? { idReuse: req.idReuse } : {}) } : {};
+      // A person's user may not write the log: the engines judge their level and start it as theirs (a queued one names its run).
+      if (!(await opts.client.mayWriteLog())) {
+        const runId = req.runId ?? freshRunId();
+        const out = await requestStart(opts.url, { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId, ...id } : { runId }) }, wait({}));
+        if (out.queued) return { runId, workflowId: d.id, version: d.version, queued: true };
+        const v = out.verdict;
+        return { runId: v.runId ?? runId, workflowId: v.workflowId ?? d.id, version: v.version ?? d.version, status: v.status ?? 'RUNNING', existing: v.existing === true };
+      }
+      const s = await opts.client.start(ref, req.input, { ...how, ...(req.runId !== undefined ? { runId: req.runId, ...id } : {}) });
+      // No status said: a fresh start of a workflow without concurrency, RUNNING as its run.started leaves it.
+      return { runId: s.runId, workflowId: s.definition.id, version: s.definition.version, status: s.status ?? 'RUNNING', existing: s.existing === true };
     },
     async retry(runId: string, _as: Acting, how: { runId?: string; waitMs?: number } = {}): Promise<Retried> {
       // A person's user may not write the log: the engines judge their level (L1) and record it as theirs.
       if (!(await opts.client.mayWriteLog())) {
-        const out = await requestStart(opts.url, { retryOf: runId, runId: freshRunId() }, how.waitMs ?? 0);
-        return out.queued ? { runId: out.runId!, queued: true } : { runId: out.verdict.runId! };
+        const out = await requestStart(opts.url, { retryOf: runId, runId: freshRunId() }, wait(how));
+        return out.queued ? { runId: out.runId!, queued: true, request: out.request } : { runId: out.verdict.runId! };
       }
       return { runId: (await opts.client.retry(runId, how.runId !== undefined ? { runId: how.runId } : {})).runId };
     },

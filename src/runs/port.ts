@@ -6,11 +6,15 @@
  * and recorded once here, where the CLI and the dashboard each had their own
  * copy (the dashboard's wrote to a log cut short that the CLI refused); and a
  * start recorded for a serve to drive (`start --detach`, the bridge, the
- * dashboard), judged by level and domain here, not at each edge.
+ * dashboard), judged by level and domain here, not at each edge; and the
+ * reads (status, history, wait, list), one shape on both stores (reads.ts).
  */
 import type { Actor } from '../authority/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
+import type { EventEnvelope } from '../events/index.js';
 import type { InputOutcome, RunInput, StartedUnderId } from '../executor/index.js';
+import type { RunIndexOptions, RunQuery, RunRecord } from '../query/index.js';
+import type { RunView } from '../runtime/index.js';
 
 export type { InputOutcome, RunInput };
 
@@ -29,11 +33,14 @@ export interface StartRequest {
   inputFromStrings?: boolean;
 }
 
-/** What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again). */
-export type Started = StartedUnderId;
+/**
+ * What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again);
+ * `queued` (NATS): a person's start published for the engines and not taken yet, the run it will be.
+ */
+export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; workflowId: string; version: number; queued: true; status?: undefined; existing?: undefined };
 
-/** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet. */
-export interface Retried { runId: string; queued?: true }
+/** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet, as `request`. */
+export interface Retried { runId: string; queued?: true; request?: string }
 
 /**
  * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
@@ -63,13 +70,24 @@ export interface Runs {
    * serve or the engines drive it). Asks for L1. `runId`: the new run's id.
    */
   retry(runId: string, as: Acting, opts?: { runId?: string; waitMs?: number }): Promise<Retried>;
+  /** The run as it is now; null for a run that does not exist (yet). */
+  status(runId: string): Promise<RunView | null>;
+  /** Every event of the run, in order; none for a run that does not exist. */
+  history(runId: string): Promise<EventEnvelope[]>;
+  /**
+   * The run once it settles, or (`orWaiting`) also once it waits for a person
+   * or is paused; at `timeoutMs`, as it is then. RunNotFoundError for no such run.
+   */
+  wait(runId: string, opts?: { timeoutMs?: number; orWaiting?: boolean }): Promise<RunView>;
+  /** The run index's records the query matches, newest first; corrupt and damaged logs told to `opts`. */
+  list(query: RunQuery, opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning'>): Promise<RunRecord[]>;
 }
 
 /**
- * Runs that start runs here (the embedded store: the start is recorded, a
- * `serve` or the caller drives it). A start is judged as the CLI's `start`
- * judges it (L1, or L2 for a workflow of its domains) and records who asked
- * where a users file proved it.
+ * Runs that start runs (recorded, not driven: a `serve`, the caller or the
+ * engines drive it). A start is judged as the CLI's `start` judges it (L1, or
+ * L2 for a workflow of its domains) and records who asked where a users file
+ * (embedded) or the NATS user (the engines judge a person's) proved it.
  */
 export interface StartingRuns extends Runs {
   start(req: StartRequest, as: Acting): Promise<Started>;

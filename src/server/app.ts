@@ -22,7 +22,7 @@ import { workflowMap } from '../coordination/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
-import type { Actor, Backend } from './backend.js';
+import type { Actions, Actor, Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
 import { runLinks } from './run-links.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
@@ -283,40 +283,23 @@ export function createApp(o: AppOptions): Hono<Env> {
     await keepAlive(stream, () => sub.close());
   }));
 
-  // Actions: the same library calls the CLI makes, as the request's actor.
-  for (const decision of ['approve', 'reject'] as const) {
-    app.post(`/api/runs/:id/${decision}`, async (c) => {
-      const id = c.req.param('id');
-      const body = parseBody(DecisionBody, await jsonBody(c));
-      await runExists(id);
-      return c.json(await backend.actions(actor(c)).decide(id, body.task, decision === 'approve' ? 'approved' : 'rejected', body.comment, asOf(body.as)));
-    });
-  }
-  app.post('/api/runs/:id/signal', async (c) => {
-    const id = c.req.param('id');
-    const body = parseBody(SignalBody, await jsonBody(c));
-    checkSignal(body.name, body.data);
+  // A run's actions (actions.ts: through the run API, as the request's actor), on a run that exists, the body checked first.
+  const onRun = <B>(action: string, parse: (raw: unknown) => B, act: (acts: Actions, id: string, body: B) => Promise<unknown>) => app.post(`/api/runs/:id/${action}`, async (c) => {
+    const id = c.req.param('id') ?? '';
+    const body = parse(await jsonBody(c));
     await runExists(id);
-    return c.json(await backend.actions(actor(c)).signal(id, body.name, body.data, asOf(body.as)));
+    return c.json(await act(backend.actions(actor(c)), id, body));
   });
-  for (const action of ['cancel', 'pause', 'resume'] as const) {
-    app.post(`/api/runs/:id/${action}`, async (c) => {
-      const id = c.req.param('id');
-      const body: { reason?: string; as?: string } = parseBody(action === 'resume' ? ResumeBody : ControlBody, await jsonBody(c));
-      await runExists(id);
-      const acts = backend.actions(actor(c));
-      return c.json(action === 'resume' ? await acts.resume(id, asOf(body.as)) : await acts[action](id, body.reason, asOf(body.as)));
-    });
+  for (const decision of ['approve', 'reject'] as const) {
+    onRun(decision, (raw) => parseBody(DecisionBody, raw), (a, id, b) => a.decide(id, b.task, decision === 'approve' ? 'approved' : 'rejected', b.comment, asOf(b.as)));
   }
+  onRun('signal', (raw) => { const b = parseBody(SignalBody, raw); checkSignal(b.name, b.data); return b; }, (a, id, b) => a.signal(id, b.name, b.data, asOf(b.as)));
+  for (const action of ['cancel', 'pause'] as const) onRun(action, (raw) => parseBody(ControlBody, raw), (a, id, b) => a[action](id, b.reason, asOf(b.as)));
+  onRun('resume', (raw) => parseBody(ResumeBody, raw), (a, id, b) => a.resume(id, asOf(b.as)));
+  onRun('retry', (raw) => parseBody(RetryBody, raw), (a, id, b) => a.retry(id, asOf(b.as)));
   // An operator's hands (docs/operations.md: bulk actions by filter, a dry run first; schedules; breakers); the editor's (docs/dashboard.md#editing-a-definition).
   operationRoutes(app, backend, actor);
   editorRoutes(app, backend, actor);
-  app.post('/api/runs/:id/retry', async (c) => {
-    const id = c.req.param('id');
-    const body = parseBody(RetryBody, await jsonBody(c));
-    await runExists(id);
-    return c.json(await backend.actions(actor(c)).retry(id, asOf(body.as)));
-  });
   app.post('/api/workflows/:id/start', async (c) => {
     const body = parseBody(StartBody, await jsonBody(c));
     const id = body.runId !== undefined ? { runId: body.runId, ...(body.idReuse !== undefined ? { idReuse: body.idReuse } : {}) } : undefined;

@@ -1,8 +1,9 @@
 /**
  * What the HTTP layer needs from a store, the same on both: reads (the UI's
- * own access), the run index, and the actions, taken as someone. Embedded:
- * Engine methods on the file store; NATS: a ClusterClient connected as the
- * signed-in user, so nats.conf's permissions decide.
+ * own access), the run index, and the actions, taken as someone: written once
+ * over the run API (actions.ts), with who acts proven per store (embedded: the
+ * users file's level; NATS: a ClusterClient connected as the signed-in user,
+ * so nats.conf's permissions decide).
  */
 import type { Actor as AuthorityActor } from '../authority/index.js';
 import type { AgentRow } from '../coordination/index.js';
@@ -41,8 +42,7 @@ export interface Actions {
   resume(runId: string, as?: string): Promise<ActionResult>;
   /** `newRunId`: the new run's id where the caller chooses it (a bulk retry's `<id>-retry`; a person's over NATS stays fresh). */
   retry(runId: string, as?: string, newRunId?: string): Promise<{ runId: string; queued?: true }>;
-  /** `id`: a caller-chosen run id (and its reuse policy): a duplicate start returns that run, `existing: true`. */
-  /** `opts`: a caller-chosen run id and its reuse policy; `priority`: overrides the workflow's for the concurrency queue. */
+  /** `opts`: a caller-chosen run id and its reuse policy (a duplicate start returns that run, `existing: true`); `priority`: overrides the workflow's for the concurrency queue. */
   start(workflowId: string, input: Record<string, unknown>, version?: number, opts?: { runId?: string; idReuse?: IdReusePolicy; priority?: number }): Promise<StartResult>;
   emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
   /** An operator's hand on a circuit breaker (`ledgerflow breaker open|close`): the bridge's (L1). */

@@ -10,23 +10,23 @@ import { resolve } from 'node:path';
 import { requireAllowed } from '../authority/index.js';
 import { agentsSeen } from '../agent/index.js';
 import { fileAgentRows } from '../coordination/index.js';
-import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
+import { errorMessage } from '../errors/index.js';
 import { bundledDefaults, loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
-import { migrateRuns, setBreaker, type RunInput } from '../executor/index.js';
 import { embeddedRuns } from '../runs/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
   catalogReader, deadLetterDir, embeddedScheduleAction, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
+import { personActions, type Startable } from './actions.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
 import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
-import { checkStartInput, eventProblemField } from './schemas.js';
+import { eventProblemField } from './schemas.js';
 import { LogWitness, openRunIndex } from '../query/index.js';
 import { undrivenMarks } from './undriven.js';
 
@@ -83,94 +83,46 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     return byIdAndVersion([...files, ...(await definitionsInRuns(store, runs, files))]);
   };
 
-  const actions = (actor: Actor): Actions => {
-    const by = (as?: string) => as ?? actor.user;
-    // With a users file the signed-in person's level is judged as the CLI judges it (docs/users.md): a pause, resume,
-    // cancel or retry asks for L1 (refused, nothing recorded); an approval carries the level to the approval rule.
-    const who = actor.authority;
-    // Judged and recorded by the run API, as the CLI's approve, signal, pause, resume and cancel are; refusals throw.
-    const record = (runId: string, input: RunInput, as?: string) => runApi.input(runId, input, { name: by(as), ...(who ? { actor: who } : {}) });
-    return {
-      async decide(runId, task, decision, comment, as) {
-        const o = await record(runId, { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) }, as);
-        return { runId, task, decision, by: by(as), recorded: true, status: o.status, seq: o.seq };
-      },
-      async signal(runId, name, data, as) {
-        const o = await record(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, as);
-        return { runId, name, by: by(as), recorded: true, status: o.status, seq: o.seq };
-      },
-      async cancel(runId, reason, as) {
-        const o = await record(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, as);
-        if (!o.changed) throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${o.status}; nothing was recorded`, { runId, status: o.status });
-        return { runId, recorded: true, status: o.status, seq: o.seq };
-      },
-      async pause(runId, reason, as) {
-        const o = await record(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, as);
-        return { runId, recorded: true, status: o.status, seq: o.seq };
-      },
-      async resume(runId, as) {
-        const o = await record(runId, { kind: 'control', action: 'resume' }, as);
-        if (!o.changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${o.status}, not paused; nothing was recorded`, { runId, status: o.status });
-        return { runId, recorded: true, status: o.status, seq: o.seq };
-      },
-      async retry(runId, _as, newRunId) {
-        // Judged and recorded by the run API (L1); the Service drives the new run (as it drives any run in the store).
-        return { runId: (await runApi.retry(runId, { name: actor.user, ...(who ? { actor: who } : {}) }, newRunId ? { runId: newRunId } : {})).runId };
-      },
-      async start(workflowId, input, version, id) {
-        // The folder first; the versions recorded in runs (from the run index) only for a workflow no file defines.
-        const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
-        const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
-          ? inFiles : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
-        if (found.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`);
-        const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
-        if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
-        const definition = pick.definition as Definition;
-        checkStartInput(definition, input);
-        // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
-        const given = pick.file ? { ...bundledDefaults(definition, pick.file), ...input } : input;
-        // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
-        const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
-        // Judged and recorded by the run API as the CLI's start is: the file and its handler module, so any serve or
-        // resume finds them, and who started it where a users file proved who is signed in.
-        const started = await runApi.start({
-          definition, input: given,
-          ...(pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {}),
-          ...(id?.priority !== undefined ? { priority: id.priority } : {}),
-          ...(id?.runId !== undefined ? { runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) } : {}),
-        }, { name: actor.user, ...(who ? { actor: who } : {}) });
-        if (id?.runId !== undefined) return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
-        // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
-        return definition.concurrency ? { runId: started.runId, status: started.status } : { runId: started.runId };
-      },
-      async schedule(a) {
-        requireAllowed(who, 'schedules');
-        return embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a.action === 'pause' ? { ...a, by: actor.user } : a);
-      },
-      async migrate(runIds, target, map, dryRun) {
-        if (!dryRun) requireAllowed(who, 'deploy', { workflowId: target.definition.id });
-        return migrateRuns(store, runIds, target, map, { dryRun, by: actor.user, now: () => new Date().toISOString() });
-      },
-      async breaker(name, to) {
-        requireAllowed(who, 'limits');
-        return { breaker: await setBreaker(store, name, to, Date.now()) };
-      },
-      async emit(type, data, id) {
-        const cat = loadTriggerCatalog({ definitionsDir });
-        const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${actor.user}`, data };
-        // drive: false — the runs are recorded here and the Service drives them.
-        const gateBackend = fileGates(storeDir);
-        const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters, gates: gateBackend }), catalog: cat, deadLetters, drive: false, gates: gateBackend });
-        if (!result.accepted) {
-          // The field the schema names first (data.amount); an unknown type or a refused workflow input is about `data` as a whole.
-          const field = result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';
-          throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field });
-        }
-        const skipped = cat.skipped.map((x) => x.reason);
-        return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings, ...(skipped.length ? { skipped } : {}) };
-      },
-    };
+  /** What a start runs: the folder first; the versions recorded in runs (from the run index) only for a workflow no file defines. */
+  const startable = async (workflowId: string, version?: number): Promise<Startable> => {
+    const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
+    const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
+      ? inFiles : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
+    if (found.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`);
+    const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
+    if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
+    const definition = pick.definition as Definition;
+    if (!pick.file) return { definition };
+    // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
+    // The file and its handler module are recorded so any serve or resume finds them (the picked file alone: a broken
+    // neighbour in the folder does not stop this start).
+    const handlers = loadDefinitionFile(pick.file).handlersPath;
+    return { definition, defaults: bundledDefaults(definition, pick.file), source: { file: pick.file, ...(handlers ? { handlers } : {}) } };
   };
+
+  async function emit(user: string, type: string, data: unknown, id?: string) {
+    const cat = loadTriggerCatalog({ definitionsDir });
+    const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data };
+    // drive: false — the runs are recorded here and the Service drives them.
+    const gateBackend = fileGates(storeDir);
+    const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters, gates: gateBackend }), catalog: cat, deadLetters, drive: false, gates: gateBackend });
+    if (!result.accepted) {
+      // The field the schema names first (data.amount); an unknown type or a refused workflow input is about `data` as a whole.
+      const field = result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';
+      throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field });
+    }
+    const skipped = cat.skipped.map((x) => x.reason);
+    return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings, ...(skipped.length ? { skipped } : {}) };
+  }
+
+  // The signed-in (or named) person acts, at the level a users file proves; the run API judges and records it (the
+  // Service drives what it records), as the CLI's approve, signal, pause, resume, cancel, start and retry.
+  const actions = (actor: Actor): Actions => personActions(actor, {
+    runs: runApi, store, startable,
+    acting: (as) => ({ name: as ?? actor.user, ...(actor.authority ? { actor: actor.authority } : {}) }),
+    schedule: (a) => embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a),
+    emit: (type, data, id) => emit(actor.user, type, data, id),
+  });
 
   return {
     mode: 'embedded', storeDir: resolve(storeDir), store, runs, service, actions, definitions, definitionsDir,

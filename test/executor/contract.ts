@@ -14,7 +14,10 @@
 import { describe, expect, onTestFinished } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { replayRun, type Handlers, type RunView } from '../../src/runtime/index.js';
-import type { RunSummary } from '../../src/store/index.js';
+import { CancelRefusedError } from '../../src/errors/index.js';
+import { SETTLED_STATUSES } from '../../src/events/index.js';
+import { parseRunQuery, type RunRecord } from '../../src/query/index.js';
+import type { Acting, Runs } from '../../src/runs/index.js';
 import { childScenarios } from './scenarios/children.js';
 import { commandScenarios } from './scenarios/commands.js';
 import { httpScenarios } from './scenarios/http.js';
@@ -69,12 +72,57 @@ export interface Session {
   /** The run as it is now; null for a run that does not exist (yet). */
   status(runId: string): Promise<RunView | null>;
   history(runId: string): Promise<EventEnvelope[]>;
-  runs(workflowId: string): Promise<RunSummary[]>;
+  runs(workflowId: string): Promise<RunRecord[]>;
   /** Retry from failed: a new run of a FAILED or CANCELLED run that reuses what completed; any other run is refused (RetryRefusedError). Its id. */
   retry(runId: string): Promise<string>;
   /** The executor dies with attempts in flight (nothing more is reported) and is started again. */
   restart(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How long a Session waits for a run to settle or wait, and for an engine's verdict on a person's input. */
+const UNTIL_MS = 20_000;
+const VERDICT_MS = 10_000;
+
+/**
+ * The Session's verbs that are the run API's (src/runs/) as the product exposes it, on either executor: a
+ * person's input given as `runsOf(by)` acts, the reads and waits (`reader`). `check` (after a wait): a failure the
+ * executor saw meanwhile is thrown.
+ */
+export function runsSession(reader: () => Runs, runsOf: (by: string) => { runs: Runs; as: Acting }, check: () => void = () => undefined): Omit<Session, 'start' | 'retry' | 'restart' | 'close'> {
+  const any = reader;
+  const input = async (runId: string, by: string, input: Parameters<Runs['input']>[1]) => {
+    const { runs, as } = runsOf(by);
+    return runs.input(runId, input, as, { waitMs: VERDICT_MS });
+  };
+  const recorded = async (what: string, runId: string, by: string, given: Parameters<Runs['input']>[1]) => {
+    if (!(await input(runId, by, given)).recorded) throw new Error(`no engine answered ${by}'s ${what} of ${runId} within ${VERDICT_MS} ms`);
+  };
+  return {
+    decide: (runId, taskId, decision, by, comment) => recorded(`decision on ${taskId}`, runId, by, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }),
+    signal: (runId, name, by, data) => recorded(`signal ${name}`, runId, by, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }),
+    pause: (runId, by, reason) => recorded('pause', runId, by, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }),
+    resume: async (runId, by) => ({ changed: (await input(runId, by, { kind: 'control', action: 'resume' })).changed }),
+    async cancel(runId, by, reason) {
+      try {
+        return { changed: (await input(runId, by, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) })).changed };
+      } catch (err) {
+        // An engine's refusal of a settled run: nothing changed (as the embedded run API says with changed: false).
+        if (err instanceof CancelRefusedError && SETTLED_STATUSES.includes(err.meta.status as RunView['status'])) return { changed: false };
+        throw err;
+      }
+    },
+    async until(runId, what) {
+      const view = await any().wait(runId, { orWaiting: what === 'waiting', timeoutMs: UNTIL_MS });
+      check();
+      const done = SETTLED_STATUSES.includes(view.status) || (what === 'waiting' && (view.status === 'WAITING' || view.status === 'PAUSED'));
+      if (!done) throw new Error(`run ${runId} is still ${view.status} after ${UNTIL_MS} ms (waited until ${what})`);
+      return view;
+    },
+    status: (runId) => any().status(runId),
+    history: (runId) => any().history(runId),
+    runs: (workflowId) => any().list(parseRunQuery({ workflow: workflowId }, 'cli', Date.now())),
+  };
 }
 
 export interface Executor {

@@ -17,8 +17,7 @@ import { RunNotFoundError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
 import { embeddedRuns } from '../../src/runs/index.js';
 import { FileEventStore } from '../../src/store/index.js';
-import { waitFor } from '../helpers/wait.js';
-import type { Executor, ScenarioSetup, Session } from './contract.js';
+import { runsSession, type Executor, type ScenarioSetup, type Session } from './contract.js';
 
 export function localExecutor(): Executor {
   return {
@@ -86,34 +85,8 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
       return launch((opts) => engine.run(definition, input, { ...opts, ...how, source: { file } }));
     },
     retry: (runId) => launch((opts) => engine.runRetry(runId, opts)),
-    // A person's input through the run API, as the CLI and the dashboard give it (src/runs/).
-    async decide(runId, taskId, decision, by, comment) {
-      await runs().input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { name: by });
-    },
-    async signal(runId, name, by, data) {
-      await runs().input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, { name: by });
-    },
-    async pause(runId, by, reason) {
-      await runs().input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, { name: by });
-    },
-    async resume(runId, by) {
-      return { changed: (await runs().input(runId, { kind: 'control', action: 'resume' }, { name: by })).changed };
-    },
-    async cancel(runId, by, reason) {
-      return { changed: (await runs().input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, { name: by })).changed };
-    },
-    async until(runId, what) {
-      const stops = (s: RunView['status']) => SETTLED_STATUSES.includes(s) || (what === 'waiting' && (s === 'WAITING' || s === 'PAUSED'));
-      let last: RunView | null = null;
-      return waitFor(`run ${runId} to be ${what}`, async () => {
-        check();
-        last = await status(runId);
-        return last && stops(last.status) ? last : null;
-      }, { timeout: 20_000, detail: () => `it is ${last?.status ?? 'not there'}` });
-    },
-    status: (runId) => status(runId),
-    history: (runId) => orIfMissing(engine.events(runId), []),
-    runs: (workflowId) => engine.list({ workflowId }),
+    // A person's input, the reads and the waits through the run API, as the CLI and the dashboard use it (src/runs/).
+    ...runsSession(runs, (by) => ({ runs: runs(), as: { name: by } }), check),
     async restart() {
       await stopDrivers();
       await store.close();

@@ -8,7 +8,6 @@
  * without letting its attempts finish (they go back to the queue, unreported)
  * and the engines are replaced by new ones.
  */
-import { CancelRefusedError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { COMMAND_HANDLER, HTTP_HANDLER, type RunView } from '../../src/runtime/index.js';
@@ -17,11 +16,10 @@ import { def } from '../helpers/engine.js';
 import { useCluster, type Cluster } from '../helpers/cluster.js';
 import type { Worker } from '../../src/cluster/index.js';
 import { natsRuns } from '../../src/runs/index.js';
-import type { Executor, ScenarioSetup, Session } from './contract.js';
+import { runsSession, type Executor, type ScenarioSetup, type Session } from './contract.js';
 
 const ENGINES = 2;
 const VERDICT_MS = 10_000;
-const UNTIL_MS = 20_000;
 /**
  * The attempts' ack wait: how long an attempt handed back by a worker that died waits before it is delivered
  * again. A third of the default (10 s), so that the restart scenarios do not spend most of their time waiting
@@ -68,40 +66,8 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, hand
       return retryId;
     },
     // A person's input through the run API, as the CLI and the dashboard give it (src/runs/): published as that
-    // person's own NATS user, the engine's verdict waited for.
-    async decide(runId, taskId, decision, by, comment) {
-      const o = await personRuns(by).input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, {}, { waitMs: VERDICT_MS });
-      if (!o.recorded) throw new Error(`no engine answered ${by}'s decision on ${taskId} of ${runId} within ${VERDICT_MS} ms`);
-    },
-    async signal(runId, name, by, data) {
-      const o = await personRuns(by).input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, {}, { waitMs: VERDICT_MS });
-      if (!o.recorded) throw new Error(`no engine answered ${by}'s signal ${name} to ${runId} within ${VERDICT_MS} ms`);
-    },
-    async pause(runId, by, reason) {
-      const o = await personRuns(by).input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, {}, { waitMs: VERDICT_MS });
-      if (!o.recorded) throw new Error(`no engine answered ${by}'s pause of ${runId} within ${VERDICT_MS} ms`);
-    },
-    async resume(runId, by) {
-      return { changed: (await personRuns(by).input(runId, { kind: 'control', action: 'resume' }, {}, { waitMs: VERDICT_MS })).changed };
-    },
-    async cancel(runId, by, reason) {
-      try {
-        return { changed: (await personRuns(by).input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, {}, { waitMs: VERDICT_MS })).changed };
-      } catch (err) {
-        // The engine's refusal of a settled run: nothing changed (as the embedded run API says with changed: false).
-        if (err instanceof CancelRefusedError && SETTLED_STATUSES.includes(err.meta.status as RunView['status'])) return { changed: false };
-        throw err;
-      }
-    },
-    async until(runId, what) {
-      const view = await c.client.wait(runId, { orWaiting: what === 'waiting', timeoutMs: UNTIL_MS });
-      const done = settled(view) || (what === 'waiting' && (view.status === 'WAITING' || view.status === 'PAUSED'));
-      if (!done) throw new Error(`run ${runId} is still ${view.status} after ${UNTIL_MS} ms (waited until ${what})`);
-      return view;
-    },
-    status: (runId) => c.client.status(runId),
-    history: (runId) => c.client.store.read(runId),
-    runs: (workflowId) => c.client.store.listRuns({ workflowId }),
+    // person's own NATS user, the engine's verdict waited for; the reads and waits through it too.
+    ...runsSession(() => natsRuns({ client: c.client, url: c.url, fallback: 'contract' }), (by) => ({ runs: personRuns(by), as: {} })),
     async restart() {
       await c.stopWorker(worker);
       // Dying, not a graceful stop: what an engine holds goes back at once (a grace would only wait on the worker gone).

@@ -11,9 +11,6 @@ import { KvScheduleCursor } from '../transport/schedule-cursor.js';
 import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
 import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
 
-/** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
-const WAIT_RECHECK_MS = 3000;
-
 /**
  * What became of a pause or resume over NATS: `recorded` once an engine's
  * verdict said so (false when none came in time: it waits in LF_CONTROL), the
@@ -175,32 +172,9 @@ export class ClusterClient {
     return new RunCommits({ store: this.store }).statusOf({ ...foldEvents(events), events });
   }
 
-  /**
-   * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with
-   * `orWaiting`, also when it waits for a person or is paused — or with its state at the timeout.
-   */
-  async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
-    const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;
-    // PAUSED is no end either, but nothing moves until someone resumes it: as much a person's turn as WAITING.
-    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && (status === 'WAITING' || status === 'PAUSED'));
-    const first = await this.status(runId);
-    if (!first) throw new RunNotFoundError(runId);
-    if (stops(first.status)) return first;
-    return new Promise((resolve, reject) => {
-      let done = false;
-      let sub: { close(): void } | undefined;
-      const finish = (v: RunView) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); clearInterval(recheck); resolve(v); };
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then((v) => finish(v!), fail), timeoutMs) : undefined;
-      const fail = (err: unknown) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); clearInterval(recheck); reject(err); };
-      const check = () => void this.status(runId).then((v) => { if (v && stops(v.status)) finish(v); }, fail);
-      sub = this.store.follow(runId, first.seq, (events) => {
-        const last = events.at(-1);
-        if (last && stops(last.state.status)) check();
-      });
-      // Also read the run now and then: a follower can go quiet for a while when a node of a cluster is
-      // lost (its consumer lived there), and a wait should not hang on it until its timeout.
-      const recheck = setInterval(check, WAIT_RECHECK_MS);
-    });
+  /** Until the run settles, or (`orWaiting`) waits for a person or is paused, or its state at the timeout (RunCommits.wait). */
+  wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
+    return new RunCommits({ store: this.store }).wait(runId, opts);
   }
 
   /**

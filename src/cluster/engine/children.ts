@@ -10,8 +10,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { beginChild, childOutcome, childRunOf, type ChildOutcome, type ChildRef } from '../../executor/index.js';
-import type { TaskError } from '../../events/index.js';
+import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type ChildRef } from '../../executor/index.js';
+import type { RunSource, TaskError } from '../../events/index.js';
 import { runView, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { reportDigest, encode, ENGINE_SENDER, subjects, type AttemptTokens, type DefinitionRegistry, type InputMessage, type Custody } from '../transport/index.js';
@@ -40,8 +40,10 @@ export class ChildRuns {
    */
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { registry, host } = this.o;
-    const begun = await beginChild(host.starter(), effect, {
-      depth: async () => await this.depthOf(effect.parent.runId) + 1,
+    const outcome = await startChildRun({
+      commits: host.starter(),
+      // How many runs are above the child: its parent's depth (0 for a top-level run) + 1.
+      depth: async () => { const parent = await this.parentOf(effect.parent.runId); return (parent ? parent.depth ?? 1 : 0) + 1; },
       find: async () => {
         // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
         if (effect.definition) return { definition: effect.definition };
@@ -52,26 +54,27 @@ export class ChildRuns {
         }
       },
       onStarted: () => { this.o.stats.childRuns++; },
-    });
-    if ('error' in begun) return this.reportOutcome(effect.parent, effect.childRunId, { kind: 'failed', error: begun.error });
-    // Its derived id, or its spare one when a run that is not this child holds that (executor/child-owner.ts).
-    const id = begun.runId;
-    const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
-    if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
+      // Its derived id, or its spare one when a run that is not this child holds that (executor/child-owner.ts). A
+      // settled child tells its parent itself (reportToParent); the engines run one that goes on.
+      run: async (id) => {
+        const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
+        if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
+        return { kind: 'waiting' };
+      },
+    }, effect);
+    await this.reportOutcome(effect.parent, effect.childRunId, outcome);
   }
 
-  /** How many runs are above this one, from its run.started (0 for a top-level run). */
-  private async depthOf(runId: string): Promise<number> {
+  /** The run that started `runId`, from its run.started (undefined: a top-level run). */
+  private async parentOf(runId: string): Promise<RunSource['parent']> {
     const first = (await this.o.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0];
-    const parent = first?.type === 'run.started' ? first.data.source?.parent : undefined;
-    return parent ? parent.depth ?? 1 : 0;
+    return first?.type === 'run.started' ? first.data.source?.parent : undefined;
   }
 
   /** A settled child's outcome, published to its parent as the SUB_WORKFLOW attempt's (nothing for a failure workflow or a top-level run). */
   async reportToParent(runId: string, run: Loaded): Promise<void> {
     if (run.parent === null) return;
-    const first = run.parent === undefined ? (await this.o.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0] : undefined;
-    const parent = run.parent ?? (first?.type === 'run.started' ? first.data.source?.parent : undefined);
+    const parent = run.parent ?? await this.parentOf(runId);
     if (!parent?.task) return;
     const outcome = childOutcome(runView(run.snapshot, run.seq), run.compiled.definition.id);
     if (outcome) await this.reportOutcome(parent, runId, outcome);
@@ -97,14 +100,8 @@ export class ChildRuns {
    */
   async cancel(child: ChildRef, reason: string, custody: Custody | null): Promise<void> {
     const { host } = this.o;
-    const parentRunId = child.parent.runId;
-    const childId = await childRunOf(this.o.store, child).catch((err: unknown) => {
-      this.o.log(`run ${parentRunId}: could not find child run ${child.childRunId} to cancel: ${errorMessage(err)}`);
-      return null;
-    });
-    if (childId === null) return;
-    const time = iso(this.o.now());
-    await host.withRun(childId, () => host.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }))
-      .catch((err: unknown) => this.o.log(`run ${parentRunId}: could not cancel child run ${childId}: ${errorMessage(err)}`));
+    const cancel = (id: string, by: string) => host.withRun(id, () => host.process(id, [{ type: 'run.cancelled', time: iso(this.o.now()), data: { by, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }));
+    await cancelChildRun(this.o.store, child, cancel)
+      .catch((err: unknown) => this.o.log(`run ${child.parent.runId}: could not cancel child run ${child.childRunId}: ${errorMessage(err)}`));
   }
 }

@@ -12,8 +12,9 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { askAttemptGate, withdrawAttemptWait, type SkillCheck } from '../../executor/index.js';
-import { attemptPlan, delayedByBreaker, delayedBySkills, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
+import { judgeAttemptWait, withdrawAttemptWait, type SkillCheck } from '../../executor/index.js';
+import type { PendingEvent } from '../../events/index.js';
+import { attemptPlan, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventStore } from '../../store/index.js';
 import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
@@ -46,15 +47,14 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
   const w = parsed.data;
   const ref = { task: w.task, ...instanceFields(w) };
   const key = instanceKey(ref);
+  const commit = (ev: PendingEvent, kind: string) => o.host.withRun(w.runId, () => o.host.process(w.runId, [ev], { commitKey: `${kind}-${instanceToken(ref)}-${w.attempt}`, custody }));
   const run = await o.host.load(w.runId, true);
   if (!run) { m.ack(); return; }
   const gate = taskGates(run.compiled).get(w.task);
   if (!gate) {
     // No longer gated (the limits file changed): an attempt still SCHEDULED starts now, as a step would have started it.
     const t = run.snapshot.status === 'active' ? instanceState(run.snapshot.context, ref) : undefined;
-    if (t?.status === 'SCHEDULED' && t.attempts + 1 === w.attempt) {
-      await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(o.now()))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}`, custody }));
-    }
+    if (t?.status === 'SCHEDULED' && t.attempts + 1 === w.attempt) await commit(grantedStart({ ref, attempt: w.attempt }, iso(o.now())), 'gate');
     m.ack();
     return;
   }
@@ -70,30 +70,15 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
   // Its place in every line: when it began to wait, the same whichever engine asks (executor/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
   const plan = attemptPlan(run.compiled, w.task);
-  const answer = await askAttemptGate(o.store, effect, o.now, since, plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined);
-  if (!answer.granted) {
-    if ('skills' in answer && w.delayed !== true) {
-      // Nobody with the skills: said once in the run's history, as a breaker's hold is, and the wait published afresh says it is said.
-      await o.host.withRun(w.runId, () => o.host.process(w.runId, [delayedBySkills({ ref, attempt: w.attempt }, answer.skills, iso(o.now()))], { commitKey: `delayed-${instanceToken(ref)}-${w.attempt}`, custody }));
-      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
-      m.ack();
-      return;
-    }
-    if ('breaker' in answer && answer.breaker && w.delayed !== true) {
-      // Held by an open breaker: the run's history says so once (an audit record), and the wait, published afresh, says it is said.
-      const until = answer.breaker.until !== undefined ? iso(answer.breaker.until) : undefined;
-      await o.host.withRun(w.runId, () => o.host.process(w.runId, [delayedByBreaker({ ref, attempt: w.attempt }, answer.breaker.name, until, iso(o.now()))], { commitKey: `delayed-${instanceToken(ref)}-${w.attempt}`, custody }));
-      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
-      m.ack();
-      return;
-    }
-    if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) {
-      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, w.delayed === true);
-      m.ack();
-    } else m.nak(answer.retryInMs);
-    return;
-  }
-  await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(answer.at))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}`, custody }));
+  const verdict = await judgeAttemptWait(o.store, effect, o.now, since, plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined, w.delayed === true);
+  if (verdict.granted) await commit(verdict.event, 'gate');
+  else if (verdict.event) {
+    // Held (nobody with the skills, an open breaker): said once in the run's history (an audit record), and the wait,
+    // published afresh, says it is said.
+    await commit(verdict.event, 'delayed');
+    await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
+  } else if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, w.delayed === true);
+  else { m.nak(verdict.retryInMs); return; }
   m.ack();
 }
 

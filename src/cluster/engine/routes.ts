@@ -11,8 +11,9 @@ import { atLeast, type Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { DEFAULT_SIGNALER_LEVEL, inputWouldRecordRefusal, refusedBefore, reviewInput, runView, type InputSender, type RunInput } from '../../runtime/index.js';
+import { DEFAULT_SIGNALER_LEVEL, refusedBefore, reviewInput, runView, type InputSender, type RunInput } from '../../runtime/index.js';
 import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Inbound, type Custody } from '../transport/index.js';
+import { judgeInput } from '../../executor/index.js';
 import type { Inbox } from './inbox.js';
 import type { Loaded, RunHost } from './run-host.js';
 import { LetterRate } from './letter-rate.js';
@@ -102,9 +103,8 @@ export class Routes {
     }, async ({ runId, taskId, user, decision, comment, verdictTo }, st) => {
       const input: RunInput = { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) };
       const who = this.sender(user);
-      let review = reviewInput(st.compiled, st.snapshot, input, who);
       // A refusal to record: one per person and task is kept (the history is read for it only then).
-      if (inputWouldRecordRefusal(review) && await this.refusedBefore(runId, taskId, user)) review = reviewInput(st.compiled, st.snapshot, input, who, { refusedBefore: true });
+      const review = await judgeInput(st.compiled, st.snapshot, input, who, { refusedBefore: () => this.refusedBefore(runId, taskId, user) });
       if (review.accepted) stats.approvals++;
       else {
         stats.refused++;

@@ -12,9 +12,9 @@ import type { CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition, GlobalLimits } from '../../definition/index.js';
 import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { breakerOutcomes, commitEffects, reconcile, slotsFreed, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
+import { commitEffects, reconcile, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
-import { catchUp, loadRun, recordBreakerOutcomes, releaseSlots, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
+import { afterCommit, catchUp, loadRun, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
 import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
 import { trimOldest } from '../../bounded.js';
@@ -23,9 +23,9 @@ import type { FoldedAfter } from '../../query/index.js';
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
  * when the load read run.started; undefined when not known (loaded from a snapshot): then it is read
- * when the run settles. Known, it spares every settling run a read of its first event.
+ * when the run settles. Known, it spares every settling run a read of its first event. `source`: the run's
+ * run.started source, where the load read it (not when it began from a snapshot, nor a cached run caught up).
  */
-/** `source`: the run's run.started source, where the load read it (not when it began from a snapshot, nor a cached run caught up). */
 export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null; source?: RunSource | null }
 
 export interface ProcessOptions {
@@ -186,16 +186,10 @@ export class RunHost {
       this.o.onCommit?.(events, st.snapshot, next.snapshot);
       // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
       if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
-      // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
-      const freed = slotsFreed(next.compiled, st.snapshot, next.snapshot, events);
-      if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${errorMessage(err)}`));
-      // Outcomes of attempts held to a breaker count on it (docs/language.md#circuit-breakers), once durable.
-      const outcomes = breakerOutcomes(next.compiled, runId, events);
-      if (outcomes.length > 0) {
-        await recordBreakerOutcomes(this.o.store, outcomes, this.o.now)
-          .then((changes) => { for (const c of changes) this.o.log(`run ${runId}: breaker ${c.gate} ${c.change}`); })
-          .catch((err: unknown) => this.o.log(`run ${runId}: could not record an outcome on a breaker: ${errorMessage(err)}`));
-      }
+      // Freed slots and counted breaker outcomes (executor/after-commit.ts), before the commit is handed on.
+      const hooks = afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) => this.o.log(`run ${runId}: ${line}`));
+      await hooks.slots;
+      await hooks.breakers;
     }
     this.o.stats.stale += stale.length;
     for (const s of stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);

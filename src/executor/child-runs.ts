@@ -1,22 +1,19 @@
 /**
- * A child run's start, for both executors (`child.start`: a SUB_WORKFLOW
- * attempt's child, a MAP item run as a workflow, a failed run's failure
- * workflow). The child's run id is fixed by the parent's attempt, so it is
- * started once however often this is asked: a start that finds the run there,
- * or loses the race to record it, takes the run as it is. A run under that id
- * that is not this attempt's child (someone's start took the id first) is
- * left alone, and the child is started under its spare id (child-owner.ts). What keeps it from
- * starting — too deep, no definition, input its definition refuses — is the
- * parent attempt's failure. Where the definition comes from is the executor's
- * (the in-process one looks beside the parent's file, an engine among the
- * deployed ones): `find`.
+ * A run's child runs, for both executors (a SUB_WORKFLOW attempt's child, a MAP item run as a workflow, a failed
+ * run's failure workflow): started once, under the id the parent's attempt fixes, however often asked (a start that
+ * finds the run there, or loses the race to record it, takes it as it is; a run there that is not this child is left
+ * alone, the child started under its spare id: child-owner.ts), and cancelled, under whichever id it took, when that
+ * attempt is no longer wanted. What keeps it from starting (too deep, no definition, input refused) is the attempt's
+ * failure. The ChildPort is what differs: where a definition is found (beside the parent's file in process, among the
+ * deployed ones on NATS) and how a started child goes on (driven here; processed, then left to the engines).
  */
 import { MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { RunSource, TaskError } from '../events/index.js';
 import { toTaskError, type Handlers, type StartChild } from '../runtime/index.js';
-import { childIdTaken, placeChild } from './child-owner.js';
+import { childIdTaken, childRunOf, placeChild, type ChildRef } from './child-owner.js';
+import type { ChildOutcome } from './child-outcome.js';
 import type { RunCommits } from './run-commits.js';
 
 /** A child's definition as found, with what its run.started records of where it came from. */
@@ -62,4 +59,23 @@ export async function beginChild(commits: RunCommits, effect: StartChild, o: Chi
   // A run under the spare id that is not this child (only a start of exactly that id, by a program, can put one there).
   const taken = childIdTaken(place, effect);
   return taken ? { error: taken } : { runId: place.runId };
+}
+
+/** What a child run is to each executor: where its start is written and its definition found, how it goes on. */
+export interface ChildPort extends ChildStartOptions {
+  readonly commits: RunCommits;
+  /** Child `runId` (started, or found there) goes on: its outcome for the parent's attempt, `waiting` while it has none. */
+  run(runId: string): Promise<ChildOutcome>;
+}
+
+/** Starts `effect`'s child (once) and lets it go on: its outcome, or the attempt's failure when it cannot start. */
+export async function startChildRun(port: ChildPort, effect: StartChild): Promise<ChildOutcome> {
+  const begun = await beginChild(port.commits, effect, port);
+  return 'error' in begun ? { kind: 'failed', error: begun.error } : port.run(begun.runId);
+}
+
+/** Cancels `child` wherever it started (its derived id or its spare), `by` its parent's run; never a run that is not it. */
+export async function cancelChildRun(store: RunCommits['store'], child: ChildRef, cancel: (runId: string, by: string) => Promise<unknown>): Promise<void> {
+  const id = await childRunOf(store, child);
+  if (id !== null) await cancel(id, `run ${child.parent.runId}`);
 }
