@@ -105,7 +105,7 @@ export interface BulkCallOptions extends BulkApproval {
  * already, refused }` (a retry adds `started: [{ runId, retryOf }]`). A retried, resumed or approved run is recorded,
  * not driven (a `serve` or `ui` drives it). An unknown filter field or a bad value throws QueryError (LF_QUERY_INVALID).
  */
-export function bulk(engine: Engine, action: BulkAction, filter: RunQueryInput, opts: BulkCallOptions = {}): Promise<Record<string, unknown>> {
+export async function bulk(engine: Engine, action: BulkAction, filter: RunQueryInput, opts: BulkCallOptions = {}): Promise<Record<string, unknown>> {
   const by = opts.by ?? process.env.USER ?? 'library';
   const runs = embeddedRuns({ engine, store: engine.store, fallback: by });
   const as: Acting = { name: by, ...(opts.level ? { actor: { name: by, level: opts.level } } : {}) };
@@ -122,7 +122,7 @@ export type ClusterBulkOptions = Omit<BulkCallOptions, 'by' | 'level' | 'index'>
  * matches in the run index (KV LF_RUNS_INDEX), each taken on the client's own connection (default 10 s for each
  * verdict); a refusal by the engines or by NATS permissions is listed with its run, the others go on.
  */
-export function bulkOnCluster(client: ClusterClient, action: BulkAction, filter: RunQueryInput, opts: ClusterBulkOptions = {}): Promise<Record<string, unknown>> {
+export async function bulkOnCluster(client: ClusterClient, action: BulkAction, filter: RunQueryInput, opts: ClusterBulkOptions = {}): Promise<Record<string, unknown>> {
   const runs = natsRuns({ client, url: client.url, fallback: opts.as ?? 'library' });
   const as: Acting = opts.as !== undefined ? { name: opts.as } : {};
   return bulkOver(runs, new JetStreamRunIndex(client.store), true, action, parseRunQuery(filter, 'http', Date.now()), as, { waitMs: 10_000, ...opts });
