@@ -12,26 +12,19 @@
  * moved on by a `serve` / `ui` (embedded) or the engines (NATS).
  */
 import { createInterface } from 'node:readline/promises';
-import { AuthorityError, LedgerflowError, UsageError, permissionDenied } from '../errors/index.js';
-import type { RunInput } from '../executor/index.js';
-import { applyBulk, bulkAnswer, bulkDoneKey, retryOnce, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan } from '../query/index.js';
-import { describeRefusal, engineTake, pendingApprovals } from '../local/index.js';
+import { requireAllowed } from '../authority/index.js';
+import { UsageError } from '../errors/index.js';
+import { bulkAnswer, bulkDoneKey, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan } from '../query/index.js';
+import { applyOver, pendingFrom } from '../runs/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
+import { waitFlag } from './input-flags.js';
 import type { Io } from './io.js';
 import { storeFor } from './open-store.js';
-import type { Acting } from './acting.js';
-import type { InputOutcome } from '../executor/index.js';
+import { actingFor, runsFor } from './runs.js';
 import { usesNats, type GlobalOpts } from './store.js';
-import { actingUser, requireLevel } from './acting.js';
-import { engineFor } from './drive.js';
-import type { ClusterClient } from '../cluster/index.js';
-import { refuseDamaged } from './damaged.js';
 
 export interface BulkOpts { query: string; dryRun?: boolean; yes?: boolean; as?: string; json?: boolean; wait?: string; reason?: string; comment?: string; task?: string; decision?: string }
-
-/** One run's input, as `cancel <runId>` takes it (run-inputs.ts's runInput, given by the caller: no import loop). */
-export type TakeInput = (runId: string, input: RunInput, acting?: Acting) => Promise<InputOutcome>;
 
 /** `key=value` words (a value with spaces in double quotes) → list's filters, as its flags name them. */
 export function queryWords(text: string): Record<string, string | string[]> {
@@ -70,16 +63,17 @@ function whoDrives(action: BulkAction, g: GlobalOpts): string {
   return usesNats(g) ? '; the engines move them on' : '; a `ledgerflow serve` (or `ui`) moves them on';
 }
 
-export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: BulkOpts, runInput: TakeInput): Promise<number> {
+export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: BulkOpts): Promise<number> {
   // The filters named as the query names them (workflow, output-contains…), not as list's flags.
   const query = parseRunQuery(queryWords(opts.query), 'http', Date.now());
   const approval = approvalOf(opts);
   if (action !== 'approve' && (opts.task !== undefined || opts.decision !== undefined)) throw new UsageError('--task and --decision go with approve --query', {});
   const done = bulkDoneKey(action, approval);
   const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  const runs = await runsFor(g);
   let plan: BulkPlan;
   try {
-    plan = await planBulk(index, query, action, approval, usesNats(g) ? undefined : pendingApprovals(engineFor(g)));
+    plan = await planBulk(index, query, action, approval, pendingFrom(runs));
   } finally {
     await index.close();
   }
@@ -98,24 +92,15 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
     throw new UsageError(`${action} of ${act.length} run(s) not confirmed: add --yes (or --dry-run to see which)`, { count: act.length });
   }
   // Who acts, proven once (embedded, a users file: the password checked, the level judged before any run is touched;
-  // an approval's level per task, by the approval rule, a refusal listed with its run).
-  const acting = usesNats(g) ? undefined : await actingUser(opts.as);
-  if (acting && action !== 'approve') requireLevel(acting, 'control');
+  // an approval's level per task, by the approval rule, a refusal listed with its run). Each run as the single command takes it.
+  const as = await actingFor(g, opts.as);
+  if (action !== 'approve') requireAllowed(as.actor, 'control');
   const progress = process.stderr.isTTY && !opts.json;
-  const apply = async (client?: ClusterClient) => applyBulk(plan, {
-    take: acting ? embeddedTake(g, plan, acting, opts, approval) : await natsTake(g, plan, opts, approval, runInput, client),
-    describe: (err) => {
-      const subject = permissionDenied(err);
-      return subject === null ? describeRefusal(err) : { code: 'LF_FORBIDDEN', message: `refused by NATS permissions${subject ? ` on ${subject}` : ''}` };
-    },
-    // A refusal of the level refuses them all: said once, not per run (an approval's is per task: listed).
-    fatal: (err) => action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED')),
+  const reason = action === 'approve' ? opts.comment : opts.reason;
+  const result = await applyOver(runs, plan, as, {
+    ...approval, waitMs: waitFlag(opts.wait), ...(reason !== undefined ? (action === 'approve' ? { comment: reason } : { reason }) : {}),
     ...(progress ? { progress: (n: number, of: number) => { process.stderr.write(`\r${action}: ${n}/${of}`); } } : {}),
   });
-  // A retry over NATS: one connection for them all (the others go through runInput, as the single commands do).
-  const result = !acting && action === 'retry' && act.length > 0
-    ? await (await import('./cluster.js')).withClient(g, (c) => apply(c))
-    : await apply();
   if (progress && act.length > 0) process.stderr.write('\n');
   if (opts.json) io.out(JSON.stringify(bulkAnswer(plan, result, approval), null, 2));
   else {
@@ -125,46 +110,6 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
     for (const r of result.refused) io.out(`  refused ${r.runId}: ${inert(r.message)}`);
   }
   return result.refused.length > 0 ? EXIT.usage : EXIT.ok;
-}
-
-/** Embedded: the library's single actions on the store (query/bulk.ts's core), recorded as `acting`; a damaged log refused. */
-function embeddedTake(g: GlobalOpts, plan: BulkPlan, acting: Acting, opts: BulkOpts, approval: BulkApproval): (runId: string) => Promise<boolean | { started: string }> {
-  const reason = plan.action === 'approve' ? opts.comment : opts.reason;
-  const take = engineTake(engineFor(g), plan, { by: acting.name, ...(acting.level ? { level: acting.level } : {}), ...approval, ...(reason !== undefined ? { reason } : {}) });
-  return async (runId) => {
-    if (plan.action !== 'retry') await refuseDamaged(g, runId); // as the single commands refuse one
-    return take(runId);
-  };
-}
-
-/** Over NATS: each run as the single command takes it, on the person's own connection (their NATS permissions). */
-async function natsTake(g: GlobalOpts, plan: BulkPlan, opts: BulkOpts, approval: BulkApproval, runInput: TakeInput, client?: ClusterClient): Promise<(runId: string) => Promise<boolean | { started: string }>> {
-  if (plan.action === 'retry') {
-    const { natsUrl } = await import('./cluster.js');
-    const { requestStart, freshRunId } = await import('../cluster/index.js');
-    let mayWrite: Promise<boolean> | undefined;
-    return async (runId) => {
-      const c = client!;
-      if (await (mayWrite ??= c.mayWriteLog())) {
-        return retryOnce(runId, async (id) => (await c.store.lastSeq(id)) > 0, async (id) => (await c.retry(runId, id ? { runId: id } : {})).runId);
-      }
-      // A person's user: the engines judge their level (L1) and record the retry, as `retry --nats` asks (a fresh id: the form they take).
-      const out = await requestStart(natsUrl(g), { retryOf: runId, runId: freshRunId() }, 10_000);
-      return { started: out.queued ? out.runId ?? '' : out.verdict.runId! };
-    };
-  }
-  const action = plan.action;
-  return async (runId) => {
-    if (action !== 'approve') {
-      return (await runInput(runId, { kind: 'control', action, ...(action !== 'resume' && opts.reason !== undefined ? { reason: opts.reason } : {}) })).changed;
-    }
-    let changed = false;
-    for (const taskId of plan.tasks[runId] ?? []) {
-      const out = await runInput(runId, { kind: 'approval', taskId, decision: approval.decision ?? 'approved', ...(opts.comment !== undefined ? { comment: opts.comment } : {}) });
-      changed ||= out.changed;
-    }
-    return changed;
-  };
 }
 
 /** A yes from a person at a terminal; anything else (a pipe, a CI job) is no. */

@@ -14,7 +14,6 @@ import { HandlerError, RunBusyError, UsageError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
 import type { InputOutcome, RunInput } from '../executor/index.js';
 import type { Runs } from '../runs/index.js';
-import type { TakeInput } from './bulk.js';
 import { actingFor, runsFor } from './runs.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
 import { parseSignalBody, waitFlag } from './input-flags.js';
@@ -51,7 +50,7 @@ export async function controlCmd(io: Io, g: GlobalOpts, runId: string | undefine
   if (opts.query !== undefined) {
     if (runId !== undefined) throw new UsageError(`${input.action}: give a run id or --query, not both`, { runId });
     const { bulkCmd } = await import('./bulk.js');
-    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, eachInput(g, opts));
+    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) });
   }
   if (runId === undefined) throw new UsageError(`${input.action}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${input.action} --help\`)`, {});
   noBulkFlags(input.action, opts);
@@ -68,7 +67,7 @@ export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 're
   // reject --query is approve --query --decision rejected.
   if (action === 'reject' && opts.decision !== undefined && opts.decision !== 'rejected') throw new UsageError(`reject --query: --decision ${opts.decision} contradicts reject (use approve --query)`, { option: '--decision' });
   const o = action === 'reject' ? { ...opts, decision: 'rejected' } : opts;
-  return bulkCmd(io, g, action === 'reject' ? 'approve' : action, o, eachInput(g, opts));
+  return bulkCmd(io, g, action === 'reject' ? 'approve' : action, o);
 }
 
 /** approve and reject: of one run's task, or with `--query` of every matching run's waiting HUMAN task(s). */
@@ -124,7 +123,7 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
 
 /**
  * The input taken by the run API of the store the command uses, as `inputCmd` takes it, with no lines said: the
- * bulk commands (bulk.ts) and the bridge call it for each run. `acting`: who acts, proven once for them all (a
+ * bridge calls it for each run. `acting`: who acts, proven once for them all (a
  * scrypt check per run would cost a tenth of a second each); `runs`: one run API for them all.
  */
 export async function runInput(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, acting?: Acting, runs?: Runs): Promise<InputOutcome> {
@@ -132,11 +131,6 @@ export async function runInput(g: GlobalOpts, runId: string, input: RunInput, op
   return (runs ?? await runsFor(g)).input(runId, input, as, { waitMs: waitFlag(opts.wait) });
 }
 
-/** runInput for each run of a bulk command, over one run API (one connection) made at the first. */
-function eachInput(g: GlobalOpts, opts: InputOpts): TakeInput {
-  let runs: Promise<Runs> | undefined;
-  return async (runId, input, acting) => runInput(g, runId, input, opts, acting, await (runs ??= runsFor(g)));
-}
 
 /**
  * Drives the run on here after an approval or a signal, when nothing else

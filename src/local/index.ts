@@ -12,4 +12,3 @@ export { RunDriver } from './driver.js';
 export type { DriverHooks, DriverOptions, ChildExecutor, TransformRunner } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';
 export { ChildRuns, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
-export { bulk, engineTake, describeRefusal, pendingApprovals, type BulkCallOptions } from './bulk.js';

@@ -36,7 +36,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
     },
     async retry(runId: string, as: Acting, how: { runId?: string } = {}): Promise<Retried> {
       requireAllowed(as.actor, 'control');
-      return { runId: await engine.retry(runId, how.runId !== undefined ? { runId: how.runId } : {}) };
+      return { runId: await engine.retry(runId, { ...(as.name !== undefined ? { by: as.name } : {}), ...(how.runId !== undefined ? { runId: how.runId } : {}) }) };
     },
   };
 }

@@ -12,7 +12,7 @@ import { requireAllowed } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { CancelRefusedError, PauseRefusedError, permissionDenied } from '../errors/index.js';
 import { migrateRuns, setBreaker } from '../executor/index.js';
-import type { Acting, InputOutcome, RunInput, StartingRuns } from '../runs/index.js';
+import { applyOver, type Acting, type InputOutcome, type RunInput, type StartingRuns } from '../runs/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ScheduleAction, ScheduleActionResult } from '../triggers/schedule-control.js';
 import type { ActionResult, Actions, Actor } from './backend.js';
@@ -116,5 +116,6 @@ export function personActions(actor: Actor, person: Person): Actions {
       return { breaker: await permitted(user, () => setBreaker(person.store, name, to, Date.now()), () => engineUser('change breakers (the KV bucket LF_TASK_GATES)')) };
     },
     emit: (type, data, id) => person.emit(type, data, id),
+    bulk: (plan, o, describe) => applyOver(runs, plan, person.acting(), { ...o, describe }),
   };
 }

@@ -16,7 +16,8 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import type { MigrationRow } from '../executor/index.js';
 import type { TaskMap } from '../runtime/index.js';
 import type { RunView } from '../runtime/index.js';
-import type { RunIndex } from '../query/index.js';
+import type { BulkPlan, BulkResult, RunIndex } from '../query/index.js';
+import type { BulkTake } from '../runs/index.js';
 import type { ApiError } from './errors.js';
 import type { ScheduleAction, ScheduleActionResult } from '../triggers/schedule-control.js';
 
@@ -51,6 +52,8 @@ export interface Actions {
   schedule(action: ScheduleAction): Promise<ScheduleActionResult>;
   /** `ledgerflow migrate` on these runs (docs/runs.md#migrating-in-flight-runs); the real one as `deploy` is judged (L1). */
   migrate(runIds: readonly string[], target: CompiledWorkflow, map: TaskMap, dryRun: boolean): Promise<MigrationRow[]>;
+  /** A bulk action's runs, each taken as its single action is (runs/bulk.ts); `describe`: a refusal as the API says it. */
+  bulk(plan: BulkPlan, take: BulkTake, describe: (err: unknown) => { code: string; message: string }): Promise<BulkResult>;
 }
 
 /** What a deploy did: as `ledgerflow deploy --json` prints it (`file`: embedded, where it was written; `queued`: NATS, no engine answered yet). */

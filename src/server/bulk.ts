@@ -5,12 +5,10 @@
  * selection. A dry run says how many and which; the real one must carry that
  * count as `confirm` (a 409 with the new count when runs moved meanwhile), so
  * a click never acts on more than the person saw. Each run is the single
- * action (`actions.cancel`, `actions.decide` per waiting task, …), through the
- * same core as the CLI's `--query` and the library's `bulk` (query/bulk.ts),
- * with the same answer (bulkAnswer).
+ * action taken over the run API as the signed-in person (runs/bulk.ts), as
+ * the CLI's `--query` and the library's `bulk` take it, with the same answer.
  */
-import { AuthorityError, CancelRefusedError, PauseRefusedError } from '../errors/index.js';
-import { applyBulk, BULK_ACTIONS, bulkAnswer, retryOnce, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
+import { BULK_ACTIONS, bulkAnswer, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
 import type { Actions } from './backend.js';
 import { foldEvents, runView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -29,8 +27,8 @@ export function pendingIn(store: Pick<EventStore, 'read'>): (runId: string) => P
 
 const isAction = (a: string): a is BulkAction => (BULK_ACTIONS as readonly string[]).includes(a);
 
-/** `store`: the runs' logs as the UI reads them: an approve's waiting tasks (for runs whose record names none), a retry run that exists. */
-export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, store?: Pick<EventStore, 'read' | 'lastSeq'>): Promise<Record<string, unknown>> {
+/** `store`: the runs' logs as the UI reads them: an approve's waiting tasks (for runs whose record names none). */
+export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, store?: Pick<EventStore, 'read'>): Promise<Record<string, unknown>> {
   const pending = store ? pendingIn(store) : undefined;
   if (!isAction(action)) throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: ${BULK_ACTIONS.join(', ')}`);
   const body = parseBody(BulkBody, raw);
@@ -43,29 +41,8 @@ export async function bulkAction(runs: RunIndex, acts: Actions, action: string, 
   if (body.confirm !== ids.length) {
     throw new ApiError(409, 'LF_CONFIRM_MISMATCH', `${ids.length} run(s) would be acted on now (${action})${body.confirm === undefined ? '' : `, not ${body.confirm}`}: send confirm: ${ids.length} (after a dry run: dryRun: true lists them)`, { field: 'confirm' });
   }
-  const result = await applyBulk(plan, {
-    // One run's action as POST /api/runs/:id/<action> takes it; one already so (raced meanwhile) counts as already.
-    take: async (runId) => {
-      try {
-        switch (action) {
-          case 'retry': {
-            return await retryOnce(runId, async (id) => store !== undefined && (await store.lastSeq(id)) > 0, async (id) => (await acts.retry(runId, undefined, id)).runId);
-          }
-          case 'approve': {
-            for (const task of plan.tasks[runId] ?? []) await acts.decide(runId, task, body.decision ?? 'approved', body.reason);
-            return true;
-          }
-          case 'resume': await acts.resume(runId); return true;
-          default: await acts[action](runId, body.reason); return true;
-        }
-      } catch (err) {
-        if (err instanceof CancelRefusedError || err instanceof PauseRefusedError) return false;
-        throw err;
-      }
-    },
-    describe: (err) => { const e = toHttpError(err).body.error; return { code: e.code, message: e.message }; },
-    // A level that may not act at all refuses them all; an approval's level is judged per task (listed with its run).
-    fatal: (err) => action !== 'approve' && err instanceof AuthorityError,
-  });
+  // Each run as POST /api/runs/:id/<action> takes it; one already so (raced meanwhile) counts as already.
+  const reason = body.reason !== undefined ? (action === 'approve' ? { comment: body.reason } : { reason: body.reason }) : {};
+  const result = await acts.bulk(plan, { ...approval, ...reason }, (err) => { const e = toHttpError(err).body.error; return { code: e.code, message: e.message }; });
   return bulkAnswer(plan, result, approval);
 }

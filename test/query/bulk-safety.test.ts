@@ -8,7 +8,7 @@
  * nothing change nothing; an unknown filter field is refused naming it.
  */
 import { describe, expect, it } from 'vitest';
-import { bulk } from '../../src/local/index.js';
+import { bulk } from '../../src/runs/index.js';
 import { NonRetryableError, QueryError } from '../../src/index.js';
 import type { Engine } from '../../src/local/index.js';
 import type { Handlers } from '../../src/runtime/index.js';

@@ -28,7 +28,8 @@ export class ClusterClient {
   readonly store: JetStreamEventStore;
   private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
 
-  private readonly url: string;
+  /** The server the client connects to (a user in it is who acts). */
+  readonly url: string;
 
   constructor(nats: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
     this.url = nats;
