@@ -134,7 +134,7 @@ async function main(opts: Options): Promise<number> {
     await operator.deploy();
     const jsm = await jetstreamManager(await client.store.connection());
     await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
-    // A breaker on the slow steps' handler (docs/language.md#circuit-breakers): lost workers' attempts count as its
+    // A breaker on the slow steps' handler (docs/limits.md#circuit-breakers): lost workers' attempts count as its
     // failures and may open it, and an operator opens and closes it during the chaos (breakerFlipper below).
     writeFileSync(join(dir, 'limits.yaml'), 'handlers:\n  slow:\n    breaker: { failures: 20, window: 30s, open_for: 5s }\n');
     const limits = await cli(['--nats', cluster.url, 'limits', 'set', join(dir, 'limits.yaml')], { cwd: dir, env: R3 });

@@ -131,7 +131,7 @@ export class StoreAttempts implements AttemptPort {
       }
       return null;
     }
-    // Skill routing (docs/language.md#skills): a task that requires skills this agent lacks is another agent's.
+    // Skill routing (docs/limits.md#skills): a task that requires skills this agent lacks is another agent's.
     const requires = start.task.requires;
     if (requires && !requires.every((s) => this.o.skills.includes(s))) return null;
     const startSeq = attemptStartSeq(events, key, w.attempt);

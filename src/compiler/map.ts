@@ -1,5 +1,5 @@
 /**
- * MAP items (docs/language.md, "How the constructs run", "MAP"): the pure rules the MAP region's
+ * MAP items (docs/constructs.md, "MAP"): the pure rules the MAP region's
  * guards and actions share. Items live on the MAP's task state
  * (`tasks[id].items`); an item event names its item (`event.item`), and is
  * judged against that item's state only. Never more than `max_concurrency`

@@ -19,9 +19,9 @@ export interface GatePart {
   readonly of: string;
   readonly concurrency?: number;
   readonly rate?: { readonly limit: number; readonly perMs: number };
-  /** `breaker:` (docs/language.md#circuit-breakers): attempts wait while it is open. */
+  /** `breaker:` (docs/limits.md#circuit-breakers): attempts wait while it is open. */
   readonly breaker?: { readonly failures: number; readonly windowMs: number; readonly openForMs: number };
-  /** `requires:` (docs/language.md#skills): attempts wait while no worker or agent has every one of these skills. */
+  /** `requires:` (docs/limits.md#skills): attempts wait while no worker or agent has every one of these skills. */
   readonly skills?: readonly string[];
 }
 

@@ -141,7 +141,7 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
   const resume = (): Promise<RunView> => {
     if (!idle || controller.signal.aborted) return current!;
     idle = false;
-    // The model's handlers stand for a worker with every skill the definition requires (docs/language.md#skills).
+    // The model's handlers stand for a worker with every skill the definition requires (docs/limits.md#skills).
     current = engine.drive(opts.runId, { handlers, skills: new Set(def.tasks.flatMap((t) => t.requires ?? [])), maxTimerWaitMs: Number.POSITIVE_INFINITY, signal: controller.signal }).finally(() => { idle = true; });
     return current;
   };

@@ -1,5 +1,5 @@
 /**
- * The limits file (docs/language.md#limits-per-queue-or-handler): a
+ * The limits file (docs/limits.md#limits-per-queue-or-handler): a
  * `concurrency:`, a `rate_limit:` and a `breaker:` per task queue and per handler name,
  * shared by every task of every workflow that runs on that queue or calls
  * that handler. YAML text → GlobalLimits plus every problem at

@@ -102,7 +102,7 @@ const CommandArg = z.union([z.string(), z.number()], { error: 'expected a string
 
 const TASK_LIMIT_FIX = 'expected a whole number of attempts of at least 1, e.g. limit: 5';
 const TaskLimit = z.number({ error: TASK_LIMIT_FIX }).int({ error: TASK_LIMIT_FIX }).min(1, { error: TASK_LIMIT_FIX }).max(100_000, { error: 'expected at most 100000' });
-/** A task's `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): attempts running at once across all runs. */
+/** A task's `concurrency:` (docs/limits.md#task-concurrency-and-rate-limits): attempts running at once across all runs. */
 /** An unknown key inside a limit is named, with the keys there are; anything else that is no map gets the shape to write. */
 const limitMapError = (shape: string, keys: string) => (iss: { code?: string; keys?: string[] }) =>
   iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).join(', ')}: the keys are ${keys}, e.g. ${shape}` : `expected a map: ${shape}`;
@@ -113,7 +113,7 @@ export const RateLimitSchema = z.strictObject({
   per: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'the window must be longer than 0, e.g. per: 1s' }),
 }, { error: limitMapError('{ limit: 10, per: 1s }', 'limit and per') });
 
-/** A task's `breaker:` (docs/language.md#circuit-breakers): after `failures` failed attempts within `window` the breaker opens for `open_for`. */
+/** A task's `breaker:` (docs/limits.md#circuit-breakers): after `failures` failed attempts within `window` the breaker opens for `open_for`. */
 const BREAKER_FAILURES_FIX = 'expected a whole number of failures of at least 1, e.g. failures: 5';
 const positiveDuration = (example: string) => Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: `expected a duration longer than 0, e.g. ${example}` });
 export const BreakerSchema = z.strictObject({
@@ -183,7 +183,7 @@ export const TaskSchema = z.object({
   items: Template.optional(),
   iterator: z.string().optional(),
   max_concurrency: z.number().int().min(1).optional(),
-  // Task flow control (docs/language.md#task-concurrency-and-rate-limits)
+  // Task flow control (docs/limits.md#task-concurrency-and-rate-limits)
   concurrency: TaskConcurrencySchema.optional()
     .meta({ description: 'At most `limit` attempts of this task (a MAP: of its items) running at once across all runs; the others wait SCHEDULED.' }),
   rate_limit: RateLimitSchema.optional()

@@ -70,15 +70,15 @@ export interface TaskBase {
   agentLevel?: string;
   /** The queue its attempts wait on: `queue:`, or a station's (`station: north` → `station-north`). */
   queue?: string;
-  /** `requires:` (docs/language.md#skills): the skills an agent or worker needs to run an attempt, sorted, each once. */
+  /** `requires:` (docs/limits.md#skills): the skills an agent or worker needs to run an attempt, sorted, each once. */
   requires?: string[];
   /** `station:` (docs/nats.md#stations): the station whose workers run it; `queue` is then its queue. */
   station?: string;
-  /** `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): at most `limit` attempts running at once, across all runs. */
+  /** `concurrency:` (docs/limits.md#task-concurrency-and-rate-limits): at most `limit` attempts running at once, across all runs. */
   concurrency?: TaskConcurrency;
   /** `rate_limit:`: at most `limit` attempt starts in any span of `perMs`, across all runs. */
   rateLimit?: TaskRateLimit;
-  /** `breaker:` (docs/language.md#circuit-breakers): open after `failures` failed attempts within `windowMs`, for `openForMs`. */
+  /** `breaker:` (docs/limits.md#circuit-breakers): open after `failures` failed attempts within `windowMs`, for `openForMs`. */
   breaker?: TaskBreaker;
   /** An optional task's failure does not fail the run. */
   optional: boolean;
@@ -288,7 +288,7 @@ export interface NotificationRule {
 export const ID_REUSE_POLICIES = ['reject_duplicate', 'allow_after_failure', 'allow'] as const;
 export type IdReusePolicy = (typeof ID_REUSE_POLICIES)[number];
 
-/** `concurrency.on_limit:` what a start beyond the limit does (docs/language.md#concurrency-limits-and-priority). */
+/** `concurrency.on_limit:` what a start beyond the limit does (docs/limits.md#concurrency-limits-and-priority). */
 export const ON_LIMIT = ['queue', 'refuse'] as const;
 export type OnLimit = (typeof ON_LIMIT)[number];
 /** `priority:` when none is given (workflow or start): the middle, so a start can be put before or after the rest. */
@@ -328,7 +328,7 @@ export interface Definition {
   handlers?: string;
   /** `id_reuse:` (docs/runs.md#caller-chosen-run-ids); absent when the file has none (the default, reject_duplicate), so older definitions hash as they did. */
   idReuse?: IdReusePolicy;
-  /** `concurrency:` (docs/language.md#concurrency-limits-and-priority); absent when the file has none, so older definitions hash as they did. */
+  /** `concurrency:` (docs/limits.md#concurrency-limits-and-priority); absent when the file has none, so older definitions hash as they did. */
   concurrency?: ConcurrencySpec;
   /** `priority:` 0..99 (higher is admitted first); absent when the file has none (DEFAULT_PRIORITY). */
   priority?: number;

@@ -1,6 +1,6 @@
 /**
  * Concurrency limits and priority (`concurrency:` / `priority:` on a
- * workflow, docs/language.md#concurrency-limits-and-priority), for every
+ * workflow, docs/limits.md#concurrency-limits-and-priority), for every
  * executor: the in-process Engine's start (executor/start-commit.ts), the
  * commits that settle a run (local and NATS alike) and resume/serve call
  * these. Who holds a slot is what the runs' logs say (a run holds one from

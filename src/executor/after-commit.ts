@@ -1,7 +1,7 @@
 /**
  * The after-commit hooks of both executors (the in-process driver, the NATS run host), started once a commit is
  * durable: the task-gate slots its attempts held are freed (runtime/task-gates.ts), and the outcomes of attempts held
- * to a breaker count on it (docs/language.md#circuit-breakers). A failure is said, never thrown; waiting is the caller's.
+ * to a breaker count on it (docs/limits.md#circuit-breakers). A failure is said, never thrown; waiting is the caller's.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { errorMessage } from '../errors/index.js';

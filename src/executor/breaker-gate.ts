@@ -1,5 +1,5 @@
 /**
- * Circuit breakers (docs/language.md#circuit-breakers) over the store's shared
+ * Circuit breakers (docs/limits.md#circuit-breakers) over the store's shared
  * documents, the same port the task gates use (EventStore.updateShared: a
  * locked file on the embedded store, a KV entry changed by compare-and-set on
  * NATS): may an attempt pass its breakers now, record the outcomes of the

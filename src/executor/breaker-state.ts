@@ -1,6 +1,6 @@
 /**
  * A circuit breaker's state (`breaker:` of a task, a queue's or a handler's,
- * docs/language.md#circuit-breakers) and every change of it, pure (the time is
+ * docs/limits.md#circuit-breakers) and every change of it, pure (the time is
  * passed in): closed → open after `failures` failed attempts within `window`
  * → half open once `open_for` has passed, when the next attempt to ask is let
  * through as the one probe → closed when the probe succeeds, open again when

@@ -1,5 +1,5 @@
 /**
- * Where the limits file's limits live (docs/language.md#limits-per-queue-or-handler):
+ * Where the limits file's limits live (docs/limits.md#limits-per-queue-or-handler):
  * one shared document of the store, `limits` (the embedded store's
  * `<store>/gates/limits.json`; on NATS the entry `limits` of KV
  * LF_TASK_GATES), written by `ledgerflow limits set` and read by every

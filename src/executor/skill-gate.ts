@@ -1,5 +1,5 @@
 /**
- * Skill routing's hold (docs/language.md#skills): an attempt of a task with
+ * Skill routing's hold (docs/limits.md#skills): an attempt of a task with
  * `requires:` waits SCHEDULED while nobody serving its queue has every skill
  * it lists, rather than start and time out with nobody to take it. Who has
  * which skills is the executor's to say (SkillCheck): on the embedded store

@@ -95,6 +95,6 @@ export interface DriverOptions extends DriverHooks {
   definitionFile?: string;
   /** Queues file agents serve (executor/agent-queues.ts): their tasks' attempts are held for an agent, not run here. */
   agentQueues?: ReadonlySet<string>;
-  /** This process's skills: attempts of a task whose `requires:` they do not cover are not run here (docs/language.md#skills). */
+  /** This process's skills: attempts of a task whose `requires:` they do not cover are not run here (docs/limits.md#skills). */
   skills?: ReadonlySet<string>;
 }

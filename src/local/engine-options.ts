@@ -27,7 +27,7 @@ export interface DriveOptions extends DriverHooks {
   handlers: Handlers;
   /** The queues file agents serve (executor/agent-queues.ts), read once per drive: given, it is not read again. */
   agentQueues?: ReadonlySet<string>;
-  /** This process's skills (`--skills`, docs/language.md#skills): it runs attempts of tasks whose `requires:` they cover; others wait for a file agent that has them. */
+  /** This process's skills (`--skills`, docs/limits.md#skills): it runs attempts of tasks whose `requires:` they cover; others wait for a file agent that has them. */
   skills?: ReadonlySet<string>;
   /** Wait in-process for timers due within this many ms; return WAITING beyond it. Default 5 minutes. */
   maxTimerWaitMs?: number;

@@ -64,7 +64,7 @@ export function handlersForStartedRun(starter: Handlers, own: Handlers | undefin
 /**
  * SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written.
  * A task on a queue file agents serve (`agentQueues`, executor/agent-queues.ts) needs none: an agent runs it;
- * nor does a task that `requires:` skills (docs/language.md#skills): whoever has them runs it, maybe not this process.
+ * nor does a task that `requires:` skills (docs/limits.md#skills): whoever has them runs it, maybe not this process.
  */
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers, agentQueues?: ReadonlySet<string>): { task: string; handler: string }[] {
   return tasks

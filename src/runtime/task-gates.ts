@@ -1,6 +1,6 @@
 /**
  * Task flow control (`concurrency:` and `rate_limit:` on a task,
- * docs/language.md#task-concurrency-and-rate-limits), the part the core
+ * docs/limits.md#task-concurrency-and-rate-limits), the part the core
  * decides: which attempts wait, and which slots a step frees. Pure.
  *
  * An attempt of a gated task is not started by the fold as others are
@@ -105,7 +105,7 @@ export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: str
   return { type: 'task.started', time, data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) } };
 }
 
-/** The audit record of an attempt an open breaker holds (docs/language.md#circuit-breakers): it changes no state. */
+/** The audit record of an attempt an open breaker holds (docs/limits.md#circuit-breakers): it changes no state. */
 export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, breaker: string, until: string | undefined, time: string): PendingEvent {
   const { task, iteration, item } = w.ref;
   return {
@@ -114,7 +114,7 @@ export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, break
   };
 }
 
-/** The audit record of an attempt nobody with the skills it requires can take (docs/language.md#skills): it changes no state. */
+/** The audit record of an attempt nobody with the skills it requires can take (docs/limits.md#skills): it changes no state. */
 export function delayedBySkills(w: { ref: InstanceRef; attempt: number }, skills: readonly string[], time: string): PendingEvent {
   const { task, iteration, item } = w.ref;
   return {
@@ -177,7 +177,7 @@ export function runPriority(compiled: CompiledWorkflow, ctx: RunContext): number
 export interface BreakerOutcome { readonly gate: string; readonly holder: string; readonly ok: boolean; readonly breaker: NonNullable<GatePart['breaker']> }
 
 /**
- * The outcomes a commit recorded for attempts of tasks held to a breaker (docs/language.md#circuit-breakers): every
+ * The outcomes a commit recorded for attempts of tasks held to a breaker (docs/limits.md#circuit-breakers): every
  * task.completed (success), task.failed and attempt timeout (failure), for each breaker the task is held to.
  */
 export function breakerOutcomes(compiled: CompiledWorkflow, runId: string, events: readonly EventEnvelope[]): BreakerOutcome[] {

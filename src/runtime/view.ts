@@ -46,7 +46,7 @@ export interface RunView extends RunHeader {
   /** The workflow's `timeout:` (docs/runs.md#run-timeouts): how long, when the run times out (started + timeout) and what it becomes then; absent without one. */
   timeout?: { after: string; deadline: string; policy: RunTimeoutPolicy };
   /**
-   * A run that waited for a concurrency slot (docs/language.md#concurrency-limits-and-priority): its run.queued's
+   * A run that waited for a concurrency slot (docs/limits.md#concurrency-limits-and-priority): its run.queued's
    * priority, key and limit, when it was queued and (once let in) admitted; absent for a run that never queued.
    */
   queue?: RunQueue;

@@ -45,7 +45,7 @@ export const StartBody = z.object({
   input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional(),
   // A caller-chosen run id: a second start with it returns that run (docs/runs.md#caller-chosen-run-ids).
   runId: CallerRunIdSchema.optional(), idReuse: IdReuseSchema.optional(),
-  // Overrides the workflow's priority: for its place in the concurrency queue (docs/language.md#concurrency-limits-and-priority).
+  // Overrides the workflow's priority: for its place in the concurrency queue (docs/limits.md#concurrency-limits-and-priority).
   priority: PrioritySchema.optional(),
 }).strict().refine((b) => b.idReuse === undefined || b.runId !== undefined, { error: 'idReuse needs runId: it says when that id may start a new run', path: ['idReuse'] });
 export const EmitBody = z.object({ data: z.unknown().default({}), id: z.string().min(1).max(200).optional() }).strict();

@@ -28,7 +28,7 @@ export interface ServiceOptions {
   storeDir: string;
   /** Handlers for every run (`--handlers`); without them, each run's recorded `source.handlers` module. */
   handlers?: Handlers;
-  /** This process's skills (`serve --skills`): it runs tasks whose `requires:` they cover (docs/language.md#skills). */
+  /** This process's skills (`serve --skills`): it runs tasks whose `requires:` they cover (docs/limits.md#skills). */
   skills?: ReadonlySet<string>;
   /** How a run's handler module is loaded (default loadHandlerModule); cached per path. */
   loadHandlers?: (path: string) => Promise<Handlers>;

@@ -1,5 +1,5 @@
 /**
- * Circuit breakers from the command line, as docs/language.md#circuit-breakers
+ * Circuit breakers from the command line, as docs/limits.md#circuit-breakers
  * tells a user: on the embedded file store, one `ledgerflow run` process per
  * run (the breaker is shared through the store's directory). A COMMAND task's
  * failures open it; other runs' attempts wait SCHEDULED, saying why; an

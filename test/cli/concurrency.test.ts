@@ -1,6 +1,6 @@
 /**
  * Concurrency limits and priority from the command line, as
- * docs/language.md#concurrency-limits-and-priority and docs/runs.md#queued-runs-concurrency-limits
+ * docs/limits.md#concurrency-limits-and-priority and docs/runs.md#queued-runs-concurrency-limits
  * tell a user: on the embedded file store.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Concurrency limits on NATS as docs/language.md#concurrency-limits-and-priority
+ * Concurrency limits on NATS as docs/limits.md#concurrency-limits-and-priority
  * and docs/nats.md tell a user: the doc's workflow (its first task a SIMPLE
  * task a handler runs) deployed, `ledgerflow engine --handlers` (or engines
  * and a `ledgerflow worker --handlers`), and `ledgerflow start` several times

@@ -36,7 +36,7 @@ function spawnLogged(args: string[], env: Record<string, string>): { output: () 
   return { output: () => out };
 }
 
-describe.skipIf(noNats)('skills over NATS (docs/language.md#skills)', () => {
+describe.skipIf(noNats)('skills over NATS (docs/limits.md#skills)', () => {
   const c = useCluster();
   it('a gpu task waits for a worker with gpu, says why, then runs only on it', async () => {
     const dir = tempDir('lf-nats-skills-');

@@ -1,6 +1,6 @@
 /**
  * Limits per queue and per handler from the command line, as
- * docs/language.md#limits-per-queue-or-handler tells a user: a limits file
+ * docs/limits.md#limits-per-queue-or-handler tells a user: a limits file
  * stored with `ledgerflow limits set`, two workflows whose tasks share the
  * queue `payments`, one `ledgerflow run` process each on the embedded file
  * store. The invariants are read from the runs' histories, never from timings.

@@ -1,5 +1,5 @@
 /**
- * docs/serve.md with docs/language.md#concurrency-limits-and-priority, as a
+ * docs/serve.md with docs/limits.md#concurrency-limits-and-priority, as a
  * user does it: `ledgerflow serve` on the embedded store, and three starts of
  * a workflow with `concurrency: { limit: 1 }` made at once from the shell
  * (`ledgerflow run … --priority N`); the process holding the slot is then

@@ -32,7 +32,7 @@ function project(): string {
   return dir;
 }
 
-describe('skills (docs/language.md#skills), embedded store', () => {
+describe('skills (docs/limits.md#skills), embedded store', () => {
   it('run --skills gpu runs the task that requires gpu here, its handler told the skills', async () => {
     const dir = project();
     const r = await cli(['run', 'render-report.yaml', '--handlers', 'handlers.mjs', '--skills', 'gpu', '--json'], { cwd: dir, env: { WHO: 'this process' } });

@@ -1,6 +1,6 @@
 /**
  * Task concurrency and rate limits from the command line, as
- * docs/language.md#task-concurrency-and-rate-limits tells a user: on the
+ * docs/limits.md#task-concurrency-and-rate-limits tells a user: on the
  * embedded file store, with one `ledgerflow run` process per run (the gate
  * is shared through the store's directory). The invariants are read from
  * the runs' histories, never from timings.

@@ -1,5 +1,5 @@
 /**
- * Circuit breakers over NATS (docs/language.md#circuit-breakers): the state is a
+ * Circuit breakers over NATS (docs/limits.md#circuit-breakers): the state is a
  * KV entry in LF_TASK_GATES every engine shares. A handler's failures open the
  * breaker; a run started on another engine waits SCHEDULED saying why; the
  * operator's `ledgerflow --nats <url> breaker close` lets it go.

@@ -1,5 +1,5 @@
 /**
- * Concurrency limits and priority on NATS (docs/language.md#concurrency-limits-and-priority):
+ * Concurrency limits and priority on NATS (docs/limits.md#concurrency-limits-and-priority):
  * the slot decisions are taken under the KV lock every engine and client shares, a settle on
  * any engine admits, and the loss of an engine loses no slot. Real nats-server, two engines.
  */

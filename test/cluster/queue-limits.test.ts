@@ -1,5 +1,5 @@
 /**
- * Limits per queue and per handler on NATS (docs/language.md#limits-per-queue-or-handler,
+ * Limits per queue and per handler on NATS (docs/limits.md#limits-per-queue-or-handler,
  * docs/nats.md#task-gates): the limits file stored with `ledgerflow --nats <url> limits set`
  * (KV LF_TASK_GATES, entry `limits`), read by every engine; two workflows whose tasks call the
  * same handler, two engines, one worker that would run eight attempts at once. The invariants

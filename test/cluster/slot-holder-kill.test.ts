@@ -1,6 +1,6 @@
 /**
  * A task's concurrency slot survives the loss of the worker running its holder
- * (docs/language.md#task-concurrency-and-rate-limits: "A slot is never lost"):
+ * (docs/limits.md#task-concurrency-and-rate-limits: "A slot is never lost"):
  * the worker running the only slot's attempt is SIGKILLed, another worker runs
  * that attempt again under the same slot (task.restarted, no retry used), and
  * the run waiting for the slot starts only once the holder's attempt completed.

@@ -1,5 +1,5 @@
 /**
- * Task concurrency and rate limits on NATS (docs/language.md#task-concurrency-and-rate-limits,
+ * Task concurrency and rate limits on NATS (docs/limits.md#task-concurrency-and-rate-limits,
  * docs/nats.md): the gate is a KV entry (LF_TASK_GATES) every engine changes by compare-and-set,
  * the waits durable messages any engine takes. Real nats-server, two engines, one worker that
  * would run eight attempts at once. The invariants are read from the runs' histories.

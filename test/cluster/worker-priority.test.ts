@@ -1,6 +1,6 @@
 /**
  * Priority for attempts waiting for a worker on NATS (docs/nats.md#priority-attempts-waiting-for-a-worker,
- * docs/language.md#concurrency-limits-and-priority): a worker of concurrency 1 kept busy, runs started
+ * docs/limits.md#concurrency-limits-and-priority): a worker of concurrency 1 kept busy, runs started
  * with `start --priority` (the CLI, and the client's `priority`) queue for it; once it is free it takes every
  * higher-priority attempt before any lower one, equal priority in arrival order, runs without a
  * priority in between, as before. Two engines, the production nats.conf (the worker user), real

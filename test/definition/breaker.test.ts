@@ -1,4 +1,4 @@
-/** `breaker:` on a task and in the limits file (docs/language.md#circuit-breakers): what is taken, what is refused where. */
+/** `breaker:` on a task and in the limits file (docs/limits.md#circuit-breakers): what is taken, what is refused where. */
 import { describe, expect, it } from 'vitest';
 import { parseLimits } from '../../src/definition/index.js';
 import { only, parse, pos, wf } from './helpers.js';

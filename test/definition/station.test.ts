@@ -1,5 +1,5 @@
 /**
- * `station:` on a task (docs/language.md#stations) and what carries it to a
+ * `station:` on a task (docs/limits.md#stations) and what carries it to a
  * station: the queue it names, the checks around it, the domain a station's
  * clients give, the station's users file, what `status` says of a task that
  * waits for its station, and `worker --station`.

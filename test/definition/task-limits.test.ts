@@ -1,4 +1,4 @@
-/** `concurrency:` and `rate_limit:` on a task (docs/language.md#task-concurrency-and-rate-limits): what is taken, what is refused where. */
+/** `concurrency:` and `rate_limit:` on a task (docs/limits.md#task-concurrency-and-rate-limits): what is taken, what is refused where. */
 import { describe, expect, it } from 'vitest';
 import { only, parse, pos, wf } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /**
  * The slot document of a concurrency limit (src/executor/admission-slots.ts)
  * is a projection of the logs: whatever a crash or a hand leaves in it, the
- * limit a user wrote (docs/language.md#concurrency-limits-and-priority) holds
+ * limit a user wrote (docs/limits.md#concurrency-limits-and-priority) holds
  * and no queued run is stranded. Each case leaves the document as a process
  * dying at one point would, on the file store and in memory, then starts
  * runs through the library as a user does.

@@ -1,5 +1,5 @@
 /**
- * An attempt held to several limits (its task's own, its queue's, its handler's: docs/language.md#limits-per-queue-or-handler),
+ * An attempt held to several limits (its task's own, its queue's, its handler's: docs/limits.md#limits-per-queue-or-handler),
  * through the gate port both executors ask (src/executor/task-gate.ts) over a store's shared documents, and the
  * rate window handing out start times (src/executor/gate-state.ts). Times are passed in.
  */

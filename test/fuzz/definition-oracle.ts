@@ -131,7 +131,7 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
   }
   try {
     // Time is virtual: waiting in-process for any due time costs nothing.
-    // This process has every skill the definition requires (docs/language.md#skills): its tasks run here, to an end.
+    // This process has every skill the definition requires (docs/limits.md#skills): its tasks run here, to an end.
     const skills = new Set(def.tasks.flatMap((t) => t.requires ?? []));
     const opts = { handlers, maxTimerWaitMs: 400 * 86_400_000, follow: false, skills };
     let view = await engine.run(def, inputsFor(def), opts);

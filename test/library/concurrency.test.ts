@@ -1,4 +1,4 @@
-/** Concurrency limits and priority through the library (docs/language.md#concurrency-limits-and-priority). */
+/** Concurrency limits and priority through the library (docs/limits.md#concurrency-limits-and-priority). */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * A run QUEUED for a concurrency slot has not begun (docs/language.md, "Concurrency limits and
+ * A run QUEUED for a concurrency slot has not begun (docs/limits.md, "Concurrency limits and
  * priority"): until run.admitted no approval, signal or WAIT timer moves it, only its own
  * `timeout:` counts the queued time, and its admission moves its timers on by the time it waited.
  * Runs queued before `holds` was recorded fold as they did: their logs are a contract.

@@ -1,5 +1,5 @@
 /**
- * SET and pause/resume (docs/language.md, "How the constructs run"): in the fold, in the
+ * SET and pause/resume (docs/constructs.md): in the fold, in the
  * pure commit, and SET driven on the memory store with real handlers. TERMINATE and pause,
  * resume and cancel driven by an executor are the executor contract's (test/executor/contract.ts).
  */

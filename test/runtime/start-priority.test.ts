@@ -1,7 +1,7 @@
 /**
  * A start's priority (`run --priority`, `start --priority`, the API's `priority`) is recorded in
  * run.started and orders the run's waits for a task's gate too, not only for a concurrency slot
- * (docs/language.md, "Concurrency limits and priority" and "Task limits").
+ * (docs/limits.md, "Concurrency limits and priority" and "Task concurrency and rate limits").
  */
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';

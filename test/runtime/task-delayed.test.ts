@@ -1,5 +1,5 @@
 /**
- * `task.delayed` (docs/language.md#circuit-breakers): the audit record of an attempt an open breaker holds. It is
+ * `task.delayed` (docs/limits.md#circuit-breakers): the audit record of an attempt an open breaker holds. It is
  * committed like any input but changes no state: the attempt stays SCHEDULED with no effect, the recorded state is
  * the one before, and a run with it replays as one without it. A settled run takes none.
  */

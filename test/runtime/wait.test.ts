@@ -1,5 +1,5 @@
 /**
- * WAIT (docs/language.md, "How the constructs run", "WAIT"): the fold keeps a signal sent early and
+ * WAIT (docs/constructs.md, "WAIT"): the fold keeps a signal sent early and
  * refuses one nobody waits for; the driver fires duration waits on its clock, at the
  * exact time. Signals, `until` and event timeouts driven by an executor are the
  * executor contract's (test/executor/contract.ts).

@@ -35,7 +35,7 @@ beforeAll(async () => {
   copyFileSync(join(ROOT, 'test', 'fixtures', 'approval.yaml'), join(dir, 'defs', 'approval.yaml'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'handlers.mjs'), join(dir, 'defs', 'handlers.mjs'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'run-timeout', 'sign-off.yaml'), join(dir, 'defs', 'sign-off.yaml'));
-  // docs/language.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
+  // docs/limits.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
   writeFileSync(join(dir, 'defs', 'one-at-a-time.yaml'), 'workflow:\n  id: one-at-a-time\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign_off, type: HUMAN, approvers: [alice] }\n');
   store = join(dir, 'store');
   ui = await startUiProcess(['--store', store], ['--definitions', join(dir, 'defs')], { cwd: dir });

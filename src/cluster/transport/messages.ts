@@ -118,7 +118,7 @@ export const PresenceMessage = z.object({
   handlers: z.array(z.string().min(1).max(128)).max(500),
   every: z.number().int().min(100).max(3_600_000),
   gone: z.literal(true).optional(),
-  /** Its skills (`worker --skills`, docs/language.md#skills): engines let an attempt that requires skills start only when a worker has them all. */
+  /** Its skills (`worker --skills`, docs/limits.md#skills): engines let an attempt that requires skills start only when a worker has them all. */
   skills: z.array(z.string().min(1).max(64)).max(64).optional(),
   /** Attempts it runs now, and how many it runs at most per handler: the agents view's load. */
   inFlight: z.number().int().nonnegative().max(1_000_000).optional(), concurrency: z.number().int().positive().max(1_000_000).optional(),

@@ -18,7 +18,7 @@
  * Presence is advice: nothing is run or refused on its word. One thing is
  * recorded on it: an attempt that requires skills waits (task.delayed
  * no_skilled_worker) until a worker of its queue says it has them all
- * (docs/language.md#skills); a worker that lies about its skills harms only
+ * (docs/limits.md#skills); a worker that lies about its skills harms only
  * its own queue's attempts, which it may take anyway.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';

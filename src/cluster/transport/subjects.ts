@@ -149,7 +149,7 @@ export function token(value: string): string {
 }
 
 /**
- * Skill routing (docs/language.md#skills): the attempts of a task that `requires:` skills wait on a handler key of
+ * Skill routing (docs/limits.md#skills): the attempts of a task that `requires:` skills wait on a handler key of
  * their own, `<handler>~<skill>+<skill>` (sorted), so that only a worker with every one of them pulls them: its own
  * subject lf.q.<queue>.<key> and consumer w_<queue>_<key>, under the queue's stream and nats.conf lines as they are.
  * `~` and `+` are in no handler or skill name, so a key is never a handler's.

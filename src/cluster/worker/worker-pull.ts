@@ -24,7 +24,7 @@
  *   level, highest first, the default among them; the first level that has
  *   one gives it. An idle worker told of a level pulls it at once.
  *
- * Skills (docs/language.md#skills): a worker given skills also takes the
+ * Skills (docs/limits.md#skills): a worker given skills also takes the
  * attempts of tasks that require some of them, on their handler keys
  * (lf.q.<queue>.<handler>~<skills>, subjects.ts skillKey): each such key, at
  * each level, is a lane swept as the levels are, found the same ways (the

@@ -71,7 +71,7 @@ export interface WorkerOptions {
   http?: HttpRunner;
   /** Attempts of each handler this worker pulls and runs at once (default 4). */
   concurrency?: number;
-  /** Its skills (`worker --skills`, docs/language.md#skills): it also takes attempts of tasks that require some of them. */
+  /** Its skills (`worker --skills`, docs/limits.md#skills): it also takes attempts of tasks that require some of them. */
   skills?: readonly string[];
   /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
   outputRoot?: string;

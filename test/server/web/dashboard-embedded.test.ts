@@ -26,7 +26,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     dir = tempDir('lf-ui-web-');
     mkdirSync(join(dir, 'defs'));
     for (const f of ['dashboard.yaml', 'dashboard-handlers.mjs']) copyFileSync(join(FIX, f), join(dir, 'defs', f));
-    // docs/language.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
+    // docs/limits.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
     writeFileSync(join(dir, 'defs', 'one-at-a-time.yaml'), 'workflow:\n  id: one-at-a-time\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign_off, type: HUMAN, approvers: [alice] }\n');
     [ui, browser] = await Promise.all([
       startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir }),

@@ -132,7 +132,7 @@ export function WorkersPage() {
 
 const STATE_TEXT: Record<BreakerReport['state'], string> = { closed: 'closed', open: 'open', half_open: 'half open' };
 
-/** Every circuit breaker met in the store (docs/language.md#circuit-breakers) and its state now, as `ledgerflow limits show` prints them. */
+/** Every circuit breaker met in the store (docs/limits.md#circuit-breakers) and its state now, as `ledgerflow limits show` prints them. */
 export function BreakersPage() {
   const list = useData(() => api.get<{ breakers: BreakerReport[] }>('/api/breakers'), []);
   const rows = list.data?.breakers;

@@ -95,7 +95,7 @@ function StartForm(props: { workflow: string }) {
   );
 }
 
-/** A run's place in its workflow's concurrency queue (docs/language.md#concurrency-limits-and-priority): 0..99, higher first. */
+/** A run's place in its workflow's concurrency queue (docs/limits.md#concurrency-limits-and-priority): 0..99, higher first. */
 function PriorityField(props: { value: string; onInput: (v: string) => void; fallback: number | undefined; problem: FieldProblem | undefined }) {
   return (
     <label class={`row${props.problem ? ' invalid' : ''}`}>
