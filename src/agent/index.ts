@@ -5,7 +5,6 @@
  * shapes and limits are messages.ts, and each file operation a crash may fall
  * between is folders.ts.
  */
-export { FileAgent, type FileAgentOptions, type PassReport } from './file-agent.js';
-export { NatsExchange, type NatsExchangeOptions } from './nats-exchange.js';
-export { MAX_RESULT_BYTES, judgeResult, readTaskMessage, type TaskMessage, type TaskHeader, type AgentResult } from './messages.js';
-export { agentsSeen, beat, AGENTS_DOC, BEAT_MS, GONE_AFTER_MS, type AgentLine, type AgentSeen } from './registry.js';
+export { FileAgent, type PassReport } from './file-agent.js';
+export { NatsExchange } from './nats-exchange.js';
+export { agentsSeen } from './registry.js';

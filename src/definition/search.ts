@@ -5,8 +5,7 @@
  * task's `search:`. Pure: the fold resolves them (compiler/actions.ts), the run
  * index reads them from the fold (query/record.ts).
  */
-import type { SearchAttrDecl, SearchType, SearchValue } from './types.js';
-export type { SearchAttrDecl, SearchType, SearchValue };
+import type { SearchType, SearchValue } from './types.js';
 
 export const SEARCH_TYPES = ['string', 'number', 'bool', 'time'] as const satisfies readonly SearchType[];
 

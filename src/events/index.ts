@@ -8,11 +8,10 @@
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
 import { RunMigratedData } from './run-migrated.js';
-export { delayText, delayPart, TaskDelayedData } from './task-delayed.js';
-export { RunMigratedData, type RunMigrated } from './run-migrated.js';
+export { delayText, delayPart } from './task-delayed.js';
 
 import { TaskErrorSchema } from './task-error.js';
-export { TaskErrorSchema, type TaskError } from './task-error.js';
+export type { TaskError } from './task-error.js';
 
 /**
  * Which attempt of which task instance an event is about. `iteration`: the

@@ -13,7 +13,7 @@
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
 import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type GatePart, type InstanceRef, type RunContext, type TaskGate } from '../compiler/index.js';
-export { gatesOf, type GateOwner, type GatePart, type TaskGate } from '../compiler/index.js';
+export { gatesOf, type GatePart, type TaskGate } from '../compiler/index.js';
 import { DEFAULT_PRIORITY } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';

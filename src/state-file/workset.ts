@@ -14,8 +14,6 @@ import { runView } from '../runtime/index.js';
 import type { FoldedRun } from './layout.js';
 import { worksetYaml } from './text.js';
 
-export { WORKSET_HEADER, worksetFile } from './text.js';
-
 const SEED_STATUS: Record<string, string> = {
   RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
 };
