@@ -7,7 +7,7 @@
  * power cut too. What a crash leaves (a dot-named temporary file, a reason
  * written before its file moved) is redone by the next pass.
  */
-import { lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { syncDir } from '../store/index.js';
 import { readTaskMessage, type TaskMessage } from './messages.js';
@@ -78,11 +78,6 @@ export async function yamlFiles(folder: string, prefix: string): Promise<string[
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-}
-
-/** Removes a file if it is there. */
-export async function removeIfThere(path: string): Promise<void> {
-  await rm(path, { force: true });
 }
 
 /** A task file read back (what the agent wrote for an attempt), or null when it is gone (moved to done/ meanwhile). */

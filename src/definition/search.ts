@@ -45,8 +45,3 @@ export function timeText(v: unknown): string | null {
   const ms = Date.parse(v);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
-
-/** The type of a value as a record keeps it: a time cannot be told from text, so the declared type is given alongside. */
-export function typeOfValue(v: SearchValue): Exclude<SearchType, 'time'> {
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'string';
-}

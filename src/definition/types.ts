@@ -130,11 +130,6 @@ export interface HttpTask extends TaskBase {
   maxResponseBytes: number;
 }
 
-/** Tasks whose attempts run work outside the fold (a handler, a program, a request): their regions, retries and timeouts are SIMPLE's. */
-export function isHandlerWork(t: TaskDef): t is SimpleTask | CommandTask | HttpTask {
-  return t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP';
-}
-
 export interface DecisionCase {
   name: string;
   next: string[];
