@@ -202,11 +202,6 @@ export function iteratorMap(tasks: readonly TaskDef[]): Map<string, MapTask> {
   for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
   return maps;
 }
-
-/** The MAP a task is the iterator of, if any: a scan (see iteratorMap to ask for every task). */
-export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | undefined {
-  return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
-}
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
 /** `search`: new values of the workflow's search attributes (absent when none, so older definitions hash as they did). */
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue>; search?: Record<string, JsonValue> }

@@ -45,11 +45,6 @@ export function gateText(gate: TaskGate, openBreakers?: ReadonlySet<string>): st
   return gate.parts.map((p) => partText(p, openBreakers)).filter((t) => t !== '').join(' and ');
 }
 
-/** Whether task `taskId`'s attempts (a MAP: its items') wait for their gate before starting. */
-export function isGated(compiled: CompiledWorkflow, taskId: string): boolean {
-  return taskGates(compiled).has(taskId);
-}
-
 /** An attempt waiting for its gate: the instance (task, loop iteration, MAP item), the attempt it will be. */
 export interface WaitingAttempt { readonly key: string; readonly ref: InstanceRef; readonly attempt: number; readonly gate: TaskGate }
 

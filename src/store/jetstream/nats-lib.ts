@@ -143,7 +143,6 @@ export const AuthorizationError = lazy(() => core().AuthorizationError);
 export const ClosedConnectionError = lazy(() => core().ClosedConnectionError);
 export const InvalidArgumentError = lazy(() => core().InvalidArgumentError);
 export const NoRespondersError = lazy(() => core().NoRespondersError);
-export const PermissionViolationError = lazy(() => core().PermissionViolationError);
 export const RequestError = lazy(() => core().RequestError);
 export const TimeoutError = lazy(() => core().TimeoutError);
 
@@ -161,6 +160,5 @@ export type AuthorizationError = Core.AuthorizationError;
 export type ClosedConnectionError = Core.ClosedConnectionError;
 export type InvalidArgumentError = Core.InvalidArgumentError;
 export type NoRespondersError = Core.NoRespondersError;
-export type PermissionViolationError = Core.PermissionViolationError;
 export type RequestError = Core.RequestError;
 export type TimeoutError = Core.TimeoutError;
