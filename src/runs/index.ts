@@ -1,4 +1,4 @@
 /** The one run API (port.ts) and its implementation per store. */
-export type { Acting } from './port.js';
-export { embeddedRuns } from './embedded.js';
-export { natsRuns } from './nats.js';
+export type { Acting, InputOutcome, Retried, RunInput, Runs, Started, StartingRuns, StartRequest } from './port.js';
+export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
+export { natsRuns, type NatsRunsOptions } from './nats.js';
