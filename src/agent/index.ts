@@ -9,4 +9,4 @@
 export { FileExchange, type PassReport } from './exchange.js';
 export { StoreAttempts } from './store-attempts.js';
 export { WorkerAttempts } from './worker-attempts.js';
-export { agentsSeen, type AgentSeen } from './registry.js';
+export { agentsSeen } from './registry.js';

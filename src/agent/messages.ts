@@ -25,7 +25,6 @@ export const TaskHeaderSchema = z.object({
   attempt: z.number().int().positive(),
   token: z.string().min(1),
 });
-export type TaskHeader = z.infer<typeof TaskHeaderSchema>;
 
 export const TaskMessageSchema = z.object({
   header: TaskHeaderSchema,

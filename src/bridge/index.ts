@@ -4,4 +4,4 @@
  * bridge` command that takes them from standard input, a file or an inbox
  * folder is the CLI's (cli/bridge.ts). docs/bridge.md.
  */
-export { parseBridgeLine, BridgeLineError, MAX_LINE, type BridgeCommand } from './lines.js';
+export { parseBridgeLine, BridgeLineError, type BridgeCommand } from './lines.js';

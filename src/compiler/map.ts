@@ -18,9 +18,6 @@ import type { Scope } from '../expressions/index.js';
 const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
 const IN_FLIGHT: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING']);
 
-export const isItemSettled = (item: ItemState): boolean => SETTLED.has(item.status);
-export const isItemInFlight = (item: ItemState): boolean => IN_FLIGHT.has(item.status);
-
 /** The item an event names, when the event is about an item of this MAP's current instance. */
 export function eventItem(t: TaskState, event: ImplementationEvent): ItemState | undefined {
   if (event.item === undefined || event.iteration !== t.iteration || t.status !== 'IN_PROGRESS') return undefined;

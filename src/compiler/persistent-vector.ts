@@ -135,8 +135,4 @@ export class PersistentVector<T> {
     }
     return new PersistentVector(chunks, this.length, this.#next());
   }
-
-  toArray(): T[] {
-    return ([] as T[]).concat(...this.chunks);
-  }
 }

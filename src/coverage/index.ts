@@ -4,10 +4,9 @@
  * timeout, approval, rejection, approval timeout, skip), the coverage they
  * reach, and running them against the real runtime with scripted outcomes.
  */
-export { generatePaths, type GeneratedPath, type PathReport, type CoverageTally, type Tally, type GenerateOptions } from './paths.js';
-export type { Uncovered } from './explain.js';
-export { catalogItems, itemKey, type Item, type ItemKind, type ExcludedItem } from './items.js';
+export { generatePaths, type GeneratedPath, type PathReport, type CoverageTally, type Tally } from './paths.js';
+export { catalogItems, itemKey } from './items.js';
 export { runPath, type PathResult } from './run-path.js';
 export { VirtualClock } from './clock.js';
-export { parseExpectations, expectationsFileFor, ExpectationSchema, type Expectation } from './expectations.js';
+export { parseExpectations, expectationsFileFor, ExpectationSchema } from './expectations.js';
 export { runExpectation, type ExpectationResult } from './run-expectation.js';

@@ -47,8 +47,6 @@ export const LimitsFileSchema = z.strictObject({
   handlers: Names('handler').optional(),
 }, { error: keysError('queues: { payments: { concurrency: { limit: 5 } } }', 'queues and handlers') });
 
-export const NO_LIMITS: GlobalLimits = Object.freeze({ queues: Object.freeze({}), handlers: Object.freeze({}) }) as GlobalLimits;
-
 function normalizeSpec(raw: z.infer<typeof LimitSpecSchema>): LimitSpec {
   return {
     ...(raw.concurrency ? { concurrency: { limit: raw.concurrency.limit } } : {}),

@@ -21,22 +21,22 @@ import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
 export * from './types.js';
-export { DEFAULT_HTTP_RESPONSE_BYTES, isStatusPattern, parseSize } from './http.js';
-export { MAX_SEARCH_ATTRS, MAX_SEARCH_TEXT, SEARCH_NAME, SEARCH_TYPES, shorthandType, timeText, toSearchValue } from './search.js';
+export { isStatusPattern } from './http.js';
+export { SEARCH_NAME, toSearchValue } from './search.js';
 export { definitionHash } from './hash.js';
-export { COMMAND_HANDLER, HTTP_HANDLER, TRANSFORM_HANDLER, DEFAULT_QUEUE, handlerName, STATION_NAME, STATION_QUEUE_PREFIX, stationQueue, stationOfQueue } from './task-handlers.js';
-export { FAILURE_STEPS, failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
-export { isHttpUrl, NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
+export { COMMAND_HANDLER, HTTP_HANDLER, TRANSFORM_HANDLER, DEFAULT_QUEUE, handlerName, STATION_NAME, stationQueue, stationOfQueue } from './task-handlers.js';
+export { failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
+export { NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
-export { workflowGraph, type WorkflowGraph, type GraphNode, type GraphEdge, type GraphEdgeKind } from './workflow-graph.js';
+export { workflowGraph, type WorkflowGraph } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
-export { parseLimits, hasLimits, NO_LIMITS, StoredLimitsSchema, type GlobalLimits, type LimitSpec, type LimitsParse } from './global-limits.js';
+export { parseLimits, hasLimits, StoredLimitsSchema, type GlobalLimits, type LimitSpec } from './global-limits.js';
 export { positionIn } from './position-in.js';
 export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
-export { MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_DEFINITION_JSON_TEXT, MAX_DEFINITION_TEXT, MAX_TASKS, definitionLimitProblem, jsonLongerThan, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage } from './limits.js';
+export { MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, definitionLimitProblem, tooLargeMessage, tooLargeStoredMessage } from './limits.js';
 export { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 export { namesADirectory, NUL_CHARACTER, OUTPUT_TO_DIRECTORY } from './os-values.js';
 
@@ -164,4 +164,4 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   const failed = diagnostics.some((d) => d.severity === 'error');
   return { definition: failed ? null : definition, diagnostics };
 }
-export { cronFor, cronProblem, isTimeZone, knownTimeZones, nextFire } from './cron.js';
+export { cronFor, nextFire } from './cron.js';

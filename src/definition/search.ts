@@ -5,8 +5,7 @@
  * task's `search:`. Pure: the fold resolves them (compiler/actions.ts), the run
  * index reads them from the fold (query/record.ts).
  */
-import type { SearchAttrDecl, SearchType, SearchValue } from './types.js';
-export type { SearchAttrDecl, SearchType, SearchValue };
+import type { SearchType, SearchValue } from './types.js';
 
 export const SEARCH_TYPES = ['string', 'number', 'bool', 'time'] as const satisfies readonly SearchType[];
 
@@ -45,9 +44,4 @@ export function timeText(v: unknown): string | null {
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) return null;
   const ms = Date.parse(v);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
-}
-
-/** The type of a value as a record keeps it: a time cannot be told from text, so the declared type is given alongside. */
-export function typeOfValue(v: SearchValue): Exclude<SearchType, 'time'> {
-  return typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'string';
 }

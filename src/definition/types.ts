@@ -130,11 +130,6 @@ export interface HttpTask extends TaskBase {
   maxResponseBytes: number;
 }
 
-/** Tasks whose attempts run work outside the fold (a handler, a program, a request): their regions, retries and timeouts are SIMPLE's. */
-export function isHandlerWork(t: TaskDef): t is SimpleTask | CommandTask | HttpTask {
-  return t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP';
-}
-
 export interface DecisionCase {
   name: string;
   next: string[];
@@ -206,11 +201,6 @@ export function iteratorMap(tasks: readonly TaskDef[]): Map<string, MapTask> {
   const maps = new Map<string, MapTask>();
   for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
   return maps;
-}
-
-/** The MAP a task is the iterator of, if any: a scan (see iteratorMap to ask for every task). */
-export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | undefined {
-  return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
 }
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
 /** `search`: new values of the workflow's search attributes (absent when none, so older definitions hash as they did). */

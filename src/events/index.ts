@@ -8,11 +8,10 @@
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
 import { RunMigratedData } from './run-migrated.js';
-export { delayText, delayPart, TaskDelayedData } from './task-delayed.js';
-export { RunMigratedData, type RunMigrated } from './run-migrated.js';
+export { delayText, delayPart } from './task-delayed.js';
 
 import { TaskErrorSchema } from './task-error.js';
-export { TaskErrorSchema, type TaskError } from './task-error.js';
+export type { TaskError } from './task-error.js';
 
 /**
  * Which attempt of which task instance an event is about. `iteration`: the
@@ -250,8 +249,6 @@ const notificationNote = {
 };
 export const NotificationSentData = z.object({ ...notificationNote, statusCode: z.number().int().optional() });
 export const NotificationDeadLetteredData = z.object({ ...notificationNote, error: z.string() });
-/** The event types that note a notification: audit records that change no state. */
-export const NOTIFICATION_EVENT_TYPES = ['notification.sent', 'notification.dead_lettered'] as const;
 
 export const EVENT_DATA = {
   'run.started': RunStartedData,
@@ -382,10 +379,6 @@ export function markBuiltByFold<T extends EventEnvelope[]>(events: T): T {
 
 export function isBuiltByFold(events: unknown): boolean {
   return Array.isArray(events) && (events as unknown as Record<symbol, unknown>)[BUILT_BY_FOLD] === true;
-}
-
-export function parseEnvelope(raw: unknown): EventEnvelope {
-  return EventEnvelopeSchema.parse(raw);
 }
 
 /**

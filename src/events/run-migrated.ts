@@ -27,4 +27,3 @@ export const RunMigratedData = z.object({
     entered: z.array(z.string()),
   }),
 });
-export type RunMigrated = z.infer<typeof RunMigratedData>;

@@ -3,5 +3,5 @@
  * one line per step, appended as runs commit (appender.ts) and printed again
  * from any run's log by `ledgerflow history <run> --format log` (lines.ts).
  */
-export { executionLogLines, executionLogOf, logEvent, startLogFold, type LogFold, type ReportFrequency } from './lines.js';
-export { ExecutionLogAppender, type ExecutionLogOptions } from './appender.js';
+export { executionLogLines, executionLogOf } from './lines.js';
+export { ExecutionLogAppender } from './appender.js';

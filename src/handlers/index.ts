@@ -50,5 +50,5 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
   return exported as Handlers;
 }
 
-export { createHttpExecutor, hostAllowed, retryAfterMs, HttpTaskError, DEFAULT_HTTP_TIMEOUT_MS, type HttpExecutorOptions } from './http.js';
-export { createCommandExecutor, commandCwd, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './command.js';
+export { createHttpExecutor, hostAllowed, retryAfterMs, HttpTaskError, type HttpExecutorOptions } from './http.js';
+export { createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './command.js';

@@ -3,5 +3,5 @@
  * notify_commander, preserve_state) record of a failed run, and the runner
  * the executors perform them with.
  */
-export { incidentRecord, incidentText, preservedRun, INCIDENT_HEADER, PRESERVED_EVENTS, type IncidentRecord } from './record.js';
-export { FailureSteps, COMMANDER_ROLE, type FailureStepsOptions } from './steps.js';
+export type { IncidentRecord } from './record.js';
+export { FailureSteps, type FailureStepsOptions } from './steps.js';

@@ -7,8 +7,7 @@
  * run's rounds (starts, a person's input) through the executor's `RunCommits`.
  */
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';
-export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
-export { RunDriver } from './driver.js';
-export type { DriverHooks, DriverOptions, ChildExecutor, TransformRunner } from './driver-options.js';
+export { prepareResume, deliverOwedNotifications, unsettledFailureRun } from './resume.js';
+export type { DriverHooks, ChildExecutor, TransformRunner } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';
-export { ChildRuns, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
+export type { ChildResolver, EventEmitter } from './child-runs.js';

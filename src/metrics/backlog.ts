@@ -10,8 +10,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { backlogByQueue, readTaskQueues } from '../cluster/admin/task-queue-stats.js';
 
-export { backlogByQueue };
-
 /** Reads the backlog of every queue from the server (a stream listing, and per queue one consumer listing and one stream info). */
 export async function readQueueBacklog(jsm: JetStreamManager): Promise<Map<string, number>> {
   return backlogByQueue(await readTaskQueues(jsm));

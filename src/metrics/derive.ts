@@ -24,7 +24,6 @@ import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from '../runtime/index.js';
 
 export type AttemptOutcome = 'completed' | 'failed' | 'timed_out' | 'cancelled';
-export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['completed', 'failed', 'timed_out', 'cancelled'];
 
 /** Which attempt: its run (and when that started), task, instance key (`task`, `task#2`, `task[3]`) and number. */
 export interface AttemptRef { runId: string; workflow: string; version: number; runStartedAt: string; task: string; instance: string; attempt: number }

@@ -18,12 +18,10 @@ import { RunTracer } from './tracing.js';
 import { errorMessage } from '../errors/index.js';
 import { trimOldest } from '../bounded.js';
 
-export { deriveFacts, noteFacts, holdings, holdsFact, attemptKey, ATTEMPT_OUTCOMES, TASK_ENDS, type TaskEnd, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
-export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
+export { deriveFacts, noteFacts, TASK_ENDS, type TaskEnd, type Fact, type AttemptOutcome } from './derive.js';
 export { runTraceIds, TRACER_NAME } from './tracing.js';
-export { backlogByQueue, readQueueBacklog } from './backlog.js';
-export { serveMetrics, metricsListenFlags, type MetricsServer, type MetricsSource } from './http.js';
-export { reportActiveRuns, showActiveRuns, ACTIVE_STATUSES } from './pick-up.js';
+export { serveMetrics, metricsListenFlags, type MetricsServer } from './http.js';
+export { reportActiveRuns, showActiveRuns } from './pick-up.js';
 
 export type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
 /** Notes (notification.sent / dead_lettered) this process appended: a Notifier's `onNoted`. */

@@ -4,11 +4,8 @@
  * delivery to webhooks and NATS with retries, dead letters and a note in the
  * run's history (deliver.ts, notifier.ts: the edge).
  */
-export {
-  dueNotifications, pendingDeliveries, notificationBody, notifySubject, rulesOfDefinition, webhookKey, NotificationBodySchema,
-  type DueNotification, type NotificationBody, type NotificationTarget, type PendingDelivery,
-} from './rules.js';
-export { backoffAfter, DEFAULT_DELIVERY, loadNotificationsConfig, parseNotificationsFile, type DeliverySettings, type NotificationsConfig } from './config.js';
-export { deliver, type DeliveryOutcome } from './deliver.js';
-export { Notifier, type NotifierNats, type NotifierOptions, type RoleDelivery } from './notifier.js';
+export { dueNotifications, pendingDeliveries, notificationBody, webhookKey, NotificationBodySchema, type PendingDelivery } from './rules.js';
+export { DEFAULT_DELIVERY, loadNotificationsConfig, parseNotificationsFile, type NotificationsConfig } from './config.js';
+export type { DeliveryOutcome } from './deliver.js';
+export { Notifier, type RoleDelivery } from './notifier.js';
 export { withNotifier, finishNotifications, keepLeaseFor } from './driver-hooks.js';

@@ -25,7 +25,7 @@ import { HeldRunIndex } from './held-index.js';
 import { cacheFileIn, loadCache as readCache, saveCache as writeCache, type CacheEntry, type Recorded } from './cache-lines.js';
 import type { DamagedLog, RunIndexOptions } from './port.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
-import { RecordSet, slimOf, type HeldRecord, type SlimRecord } from './record-set.js';
+import { RecordSet, slimOf, type HeldRecord } from './record-set.js';
 
 /**
  * Run files stat'ed in one go, between two turns of the event loop. A stat
@@ -371,6 +371,3 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
   const worker = async () => { while (next < items.length) await fn(items[next++]!); };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
-
-export type { CorruptRun, Recorded, SlimRecord };
-export { readRecorded } from './cache-lines.js';

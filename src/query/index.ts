@@ -10,19 +10,16 @@ import { JetStreamRunIndex } from './jetstream-index.js';
 import { FoldingRunIndex } from './memory-index.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
 
-export type { RunIndex, RunIndexOptions, RunPage, VersionSeen, DamagedLog } from './port.js';
-export { RecordSet } from './record-set.js';
+export type { RunIndex, RunIndexOptions, RunPage, DamagedLog } from './port.js';
 export {
-  recordOf, track, advance, persistTracked, restoreTracked, canContinue, RecordGapError, TRIGGER_KINDS, RESULT_LIMIT, OUTPUT_TEXT_LIMIT,
-  type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type TrackedRun, type StoredTracked, type FoldedAfter,
+  recordOf, track, advance, persistTracked, restoreTracked, RecordGapError, OUTPUT_TEXT_LIMIT, type RunRecord, type RunTrigger, type TaskRecord,
+  type WaitingTask, type TrackedRun, type StoredTracked, type FoldedAfter,
 } from './record.js';
-export { RunQuerySchema, parseRunQuery, matches, pageOf, triggerId, QueryError, MAX_LIMIT, type RunQuery, type RunQueryInput, type QuerySource, type RunOrder } from './query.js';
-export { RunRecordSchema } from './record-schema.js';
-export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, startRunIndexProjection, type ProjectionOptions, type RunIndexProjection } from './jetstream-projection.js';
-export { reindex, type ReindexReport } from './jetstream-reindex.js';
+export { RunQuerySchema, parseRunQuery, matches, pageOf, QueryError, MAX_LIMIT, type RunQuery, type RunQueryInput } from './query.js';
+export { RUNS_INDEX_BUCKET, startRunIndexProjection, type RunIndexProjection } from './jetstream-projection.js';
+export { reindex } from './jetstream-reindex.js';
 export { FileRunIndex } from './file-index.js';
 export { LogWitness, damagedText } from './damage.js';
-export { FoldingRunIndex } from './memory-index.js';
 export { JetStreamRunIndex } from './jetstream-index.js';
 export { rebuildRunIndex } from './rebuild.js';
 
@@ -38,6 +35,5 @@ export function openRunIndex(opts: { store: EventStore; storeDir?: string } & Ru
   return new FoldingRunIndex(store, rest);
 }
 export {
-  applyBulk, planBulk, matchingRuns, wouldChange, retriedRuns, approvalTasks, bulkAnswer, bulkDoneKey, bulkRetryId, retryOnce, BULK_ACTIONS, BULK_AT_ONCE,
-  type BulkAction, type BulkApproval, type BulkChoice, type BulkPlan, type BulkResult, type BulkRefusal, type BulkOptions,
+  applyBulk, planBulk, matchingRuns, bulkAnswer, bulkDoneKey, retryOnce, BULK_ACTIONS, type BulkAction, type BulkApproval, type BulkPlan, type BulkResult,
 } from './bulk.js';

@@ -20,7 +20,7 @@ import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_I
 import { advance, canContinue, persistTracked, restoreTracked, track, type FoldedAfter, type TrackedRun } from './record.js';
 import { trimOldest } from '../bounded.js';
 
-export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
+export { RUNS_INDEX_BUCKET } from './jetstream-bucket.js';
 
 export interface ProjectionOptions extends BucketSettings {
   store: JetStreamEventStore;

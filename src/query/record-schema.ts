@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SEARCH_TYPES } from '../definition/search.js';
 import { RunHeaderSchema, RunParentSchema, RunScheduleSchema } from '../events/index.js';
-import type { RunRecord, StoredTracked } from './record.js';
+import type { RunRecord } from './record.js';
 
 /** A run's parent as its summary names it (RunSummary's `parent`, a `parent` trigger's fields). */
 const SummaryParentSchema = RunParentSchema.pick({ runId: true, task: true, relation: true });
@@ -43,8 +43,3 @@ export const StoredTrackedSchema = z.object({
   fold: z.object({ value: z.unknown(), status: z.enum(['active', 'done']), context: z.record(z.string(), z.unknown()), entered: z.array(z.string()) }).nullable(),
   hash: z.string(),
 });
-
-export function parseStoredTracked(raw: unknown): StoredTracked | null {
-  const parsed = StoredTrackedSchema.safeParse(raw);
-  return parsed.success ? (parsed.data as unknown as StoredTracked) : null;
-}

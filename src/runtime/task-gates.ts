@@ -13,7 +13,7 @@
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
 import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type GatePart, type InstanceRef, type RunContext, type TaskGate } from '../compiler/index.js';
-export { gatesOf, type GateOwner, type GatePart, type TaskGate } from '../compiler/index.js';
+export { gatesOf, type GatePart, type TaskGate } from '../compiler/index.js';
 import { DEFAULT_PRIORITY } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
@@ -43,11 +43,6 @@ const partText = (p: GatePart, open: ReadonlySet<string> | undefined): string =>
  */
 export function gateText(gate: TaskGate, openBreakers?: ReadonlySet<string>): string {
   return gate.parts.map((p) => partText(p, openBreakers)).filter((t) => t !== '').join(' and ');
-}
-
-/** Whether task `taskId`'s attempts (a MAP: its items') wait for their gate before starting. */
-export function isGated(compiled: CompiledWorkflow, taskId: string): boolean {
-  return taskGates(compiled).has(taskId);
 }
 
 /** An attempt waiting for its gate: the instance (task, loop iteration, MAP item), the attempt it will be. */

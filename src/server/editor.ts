@@ -17,9 +17,6 @@ import type { EventStore } from '../store/index.js';
 import type { DefinitionVersion, DeployOutcome } from './backend.js';
 import { definitionsInFolder } from './definitions.js';
 
-/** What a draft is checked as: its file name in the problems, and (embedded) the folder its children are looked for in. */
-export interface DraftPlace { file: string; folder?: FolderDefinitions }
-
 /** The draft checked: its problems (errors and warnings, each at line:col) and, when it validates, its definition and graph. */
 export interface CheckedDraft { definition: Definition | null; issues: Diagnostic[]; valid: boolean; graph: WorkflowGraph | null }
 

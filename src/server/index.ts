@@ -24,13 +24,10 @@ import { SignInLimiter, type SignInLimit } from './signin-limit.js';
 import { listenHosts, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
 
-export { createApp, BODY_LIMIT, type AppOptions } from './app.js';
-export { toHttpError, ApiError, type ApiErrorBody } from './errors.js';
-export { summarize as summarizeMetrics, type MetricsSummary } from './metrics-summary.js';
-export type { Backend, Actions, Actor, DefinitionVersion } from './backend.js';
-export { parseAllowedHosts, listenHosts, type AllowedHost } from './host-guard.js';
-export { loadUsersFile, Users, sha256Hex } from './users.js';
-export { parseSignInLimit, DEFAULT_SIGNIN_LIMIT, SignInLimiter, type SignInLimit } from './signin-limit.js';
+export { createApp } from './app.js';
+export { parseAllowedHosts } from './host-guard.js';
+export { loadUsersFile } from './users.js';
+export { parseSignInLimit } from './signin-limit.js';
 
 /** Sessions expire after this long unused. */
 export const SESSION_TTL_MS = 12 * 3600_000;

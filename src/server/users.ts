@@ -12,8 +12,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { loadUsers, parseUsers, verifySecret, type UserRecord, type UsersFile } from '../users/index.js';
 import { errorMessage, UsageError } from '../errors/index.js';
 
-export { sha256Hex };
-
 export class Users {
   private byHash = new Map<string, string>();
   private byName: ReadonlyMap<string, UserRecord> = new Map();

@@ -5,4 +5,4 @@
  */
 export { Service } from './service.js';
 export type { ServiceNotice, ServiceOptions, StopReport, TickHook } from './options.js';
-export { runDriver, type RunDriverState } from './driven.js';
+export { runDriver } from './driven.js';

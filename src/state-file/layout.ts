@@ -13,7 +13,6 @@
 import { durationText, scopeOf, taskEntries, type CompiledWorkflow, type TaskState } from '../compiler/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { runView, type RunSnapshot } from '../runtime/index.js';
-import { entryText, fileText } from './text.js';
 
 export { entryText, STATE_FILE_HEADER } from './text.js';
 
@@ -71,17 +70,6 @@ export function stateEntry(run: FoldedRun): StateEntry {
   if (view.error) out.error = { code: view.error.code, message: view.error.message, ...(view.error.task ? { task: view.error.task } : {}) };
   if (view.parent) out.parent = view.parent.runId;
   return out;
-}
-
-/**
- * The whole file for these entries: the runs not settled, and the newest `keep` settled ones (by when they
- * settled), oldest first, each under its run id.
- */
-export function stateFileText(entries: Iterable<StateEntry>, keep: number, textOf: (e: StateEntry) => string = entryText): string {
-  const shown = shownEntries(entries, keep);
-  // Each run's block on its own (a top-level mapping is its pairs one after another): the live writer keeps a
-  // run's block while its log has not grown, and YAML-encodes only the runs that changed.
-  return fileText(shown.map(textOf));
 }
 
 /** The entries the file shows, oldest first: every run not settled, and the newest `keep` settled. */

@@ -12,9 +12,6 @@ import { progressPercent, taskEntries, type TaskState } from '../compiler/index.
 import type { EventEnvelope } from '../events/index.js';
 import { runView } from '../runtime/index.js';
 import type { FoldedRun } from './layout.js';
-import { worksetYaml } from './text.js';
-
-export { WORKSET_HEADER, worksetFile } from './text.js';
 
 const SEED_STATUS: Record<string, string> = {
   RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
@@ -42,11 +39,6 @@ function approvalOf(id: string, t: TaskState, timeoutAt: string | undefined): Re
     ...(t.decidedBy ? { decided_by: t.decidedBy } : {}),
     ...(t.completedAt ? { decided: t.completedAt } : {}),
   };
-}
-
-/** One run's workset file, 3OX's layout, from the run folded and its events (who started it, its failed attempts). */
-export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): string {
-  return worksetYaml(worksetData(run, events));
 }
 
 /** What a run's workset file says (worksetYaml writes it): plain data, which the writer's thread is handed. */

@@ -4,8 +4,5 @@
  * the same JSON. figures.ts is pure (run records in, figures out); load.ts
  * reads the run index and the recorded definition.
  */
-export {
-  workflowStats, figures, percentile,
-  type WorkflowStats, type Figures, type StatsOptions, type RunCounts, type ExecutionTime, type SuccessCount, type TaskSuccessRate, type RetryCount, type FailureRate,
-} from './figures.js';
-export { loadWorkflowStats, listedMetrics, type StatsQuery } from './load.js';
+export { workflowStats, percentile, type WorkflowStats } from './figures.js';
+export { loadWorkflowStats, type StatsQuery } from './load.js';

@@ -8,17 +8,17 @@ import { FileEventStore, type FileStoreOptions } from './file.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/index.js';
 import type { EventStore } from './port.js';
 
-export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, FollowOptions, TornTail, RunLease, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
-export { commitIssues, summarize } from './common.js';
+export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, TornTail, RunLease, EventStore, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
+export { commitIssues } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
-export { FileEventStore, type FileStoreOptions } from './file.js';
+export { FileEventStore } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, parseServers, apiErrorCode, connectRefusal, isNoResponders, isTransient, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
 // The NATS client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
-export { AckPolicy, ClosedConnectionError, DeliverPolicy, InvalidArgumentError, DiscardPolicy, JetStreamApiError, JetStreamError, KvWatchInclude, Kvm, NoRespondersError, PermissionViolationError, RequestError, RetentionPolicy, StorageType, TimeoutError, createInbox, headers, jetstream, jetstreamManager, nanos, natsLib, toJsMsg, connect, apiPrefix, domainOf, kvPutSubject, SharedReplies, pullNow, KvCas } from './jetstream/index.js';
+export { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, KvWatchInclude, Kvm, NoRespondersError, RetentionPolicy, StorageType, TimeoutError, headers, jetstream, jetstreamManager, nanos, toJsMsg, connect, apiPrefix, domainOf, kvPutSubject, SharedReplies, pullNow, KvCas } from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */
@@ -45,5 +45,5 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
   if (nats !== undefined) return new JetStreamEventStore(typeof nats === 'string' ? { servers: nats } : nats);
   return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', opts.file);
 }
-export { withLock, type LockOptions } from './lock.js';
+export { withLock } from './lock.js';
 export { syncDir } from './durable-fs.js';

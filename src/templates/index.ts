@@ -36,7 +36,7 @@ import { DefinitionError, UsageError, errorMessage } from '../errors/index.js';
 
 import { CATALOG_PATH } from './source.js';
 
-export { CATALOG_PATH, isTemplateSource, openTemplateSource, type TemplateSource } from './source.js';
+export { CATALOG_PATH, isTemplateSource, openTemplateSource } from './source.js';
 
 const ID = /^[A-Za-z0-9_-]+$/;
 /** A path relative to the package root, inside it, written with `/`. */

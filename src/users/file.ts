@@ -33,7 +33,6 @@ import { LegacyFileSchema, legacyUsers } from './legacy.js';
 import { NAME_FIX, USER_NAME } from './names.js';
 import { NATS_HASH_PATTERN, SECRET_PATTERN } from './secrets.js';
 
-export { USER_NAME };
 /** A task queue's name as a NATS subject token (its stream is LF_TASKS_<queue>). */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const QUEUE_FIX = 'a queue name is 1–64 letters, digits, _ and -';

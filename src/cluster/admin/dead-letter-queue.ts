@@ -13,7 +13,7 @@ import { DeadLetterNotFoundError, DeadLetterNotReplayableError, errorMessage } f
 import { DeadLetterMessage, STREAMS, subjects } from '../transport/index.js';
 import { deadLetterSubject, notReplayable, type DeadLetterWriter } from './dead-letter-rules.js';
 
-export { DEAD_LETTER_KINDS, type DeadLetterKind, type DeadLetterWriter } from './dead-letter-rules.js';
+export { DEAD_LETTER_KINDS, type DeadLetterWriter } from './dead-letter-rules.js';
 
 export interface DeadLetterEntry {
   /**

@@ -17,9 +17,6 @@ import { publishAsUser, refusal } from './user-publish.js';
 /** What became of a request: the engine's verdict (accepted), or none in time (`queued`). */
 export type RequestOutcome<V> = { queued: false; verdict: V } | { queued: true; request: string };
 
-/** How long a request waits for the engine's verdict unless told (as the CLI's --wait default). */
-export const REQUEST_WAIT_MS = 10_000;
-
 /** The error a refused verdict is: its code (a known one, else LF_REQUEST_REFUSED) and the engine's reason, both levels in the meta. */
 function refused(v: { reason?: string | undefined; code?: string | undefined; need?: string | undefined; have?: string | undefined }, meta: Record<string, JsonSafe | undefined>): LedgerflowError {
   const code = (v.code !== undefined && v.code in ERROR_CODES ? v.code : 'LF_REQUEST_REFUSED') as ErrorCode;

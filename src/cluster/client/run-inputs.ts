@@ -23,7 +23,7 @@ import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
 import { jetstreamManager } from '../../store/index.js';
 
 // The input and its outcome are one shape on every store (executor/run-input.ts, which records one through RunCommits).
-export type { RunInput, InputOutcome } from '../../executor/index.js';
+export type { InputOutcome } from '../../executor/index.js';
 
 /** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */
 export function senderFor(url: string, as: string | undefined, fallback: string): { name: string; proven: boolean } {

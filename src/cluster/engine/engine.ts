@@ -51,8 +51,6 @@ import { KvGateStore, StreamGateLog } from './trigger-gates.js';
 /** Dead letters of one sender's refused reports a minute: an honest worker has none; a forger's flood must not push out the engines' letters. */
 const REFUSED_REPORT_LETTERS_PER_MINUTE = 20;
 
-export { ENGINE_SENDER } from '../transport/index.js';
-
 export interface ClusterEngineOptions {
   /**
    * Who is who (docs/users.md): a sender's level for the approval and control rules. A NATS user the file does not

@@ -39,12 +39,6 @@ export async function publishAttemptKey(js: JetStreamClient, tokens: AttemptToke
   if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key) await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
 }
 
-/** The headers of an attempt an engine hands out: its signature. */
-export function signedHeaders(tokens: AttemptTokens, data: Uint8Array, headers: MsgHdrs): MsgHdrs {
-  headers.set(ATTEMPT_SIG_HEADER, tokens.sign(data));
-  return headers;
-}
-
 /**
  * Hashes a worker found in the tree of a batch whose root verified (attempt-batch.ts), kept: each is the engines'
  * (it hashes into a root they signed), so the next offer of the batch is taken once its path meets one.

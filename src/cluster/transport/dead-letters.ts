@@ -23,12 +23,6 @@ const REASON_CHARS = 2000;
 const PROBLEMS = 20;
 const PROBLEM_CHARS = 500;
 const ID_CHARS = 200;
-/**
- * The most a dead letter can take on the wire: the kept body JSON-escaped
- * (at worst 6 bytes per byte, `\u0000`), plus the capped fields. About
- * 420 KiB, far below nats.conf's max payload (8 MB).
- */
-export const MAX_DEAD_LETTER_BYTES = KEEP_BODY_BYTES * 6 + REASON_CHARS * 6 + PROBLEMS * PROBLEM_CHARS * 6 + 16 * 1024;
 
 /** Defaults of the retry bounds (ClusterSettings overrides each). */
 export const REDELIVERY_DEFAULTS = {

@@ -22,7 +22,6 @@ export class InHand {
   get open(): boolean { return this.taking; }
   /** True once the grace ran out: what is still in hand was handed back, and is neither acked nor put back again. */
   get handedBack(): boolean { return this.cut; }
-  get size(): number { return this.work.size; }
 
   /** A message just pulled: true to process it, false when stopping (then it is handed back). */
   accept(m: JsMsg): boolean {

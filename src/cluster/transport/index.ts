@@ -5,25 +5,25 @@
  * letters, presence and who is speaking. How it fits: ./NOTES.md.
  */
 export { ATTEMPT_SIG_HEADER, AttemptVerifier, publishAttemptKey } from './attempt-keys.js';
-export { ATTEMPT_MAC_HEADER, SESSION_HEADER, EXCHANGE_KEY, EngineSessions, WorkerSession } from './attempt-sessions.js';
+export { ATTEMPT_MAC_HEADER, SESSION_HEADER } from './attempt-sessions.js';
 export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js';
 export { BatchSigner } from './attempt-batch.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
 export { createRetrying } from './create-retry.js';
 export type { Custody } from './custody.js';
-export { EXCERPT_BYTES, KEEP_BODY_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
+export { EXCERPT_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';
-export { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict, credentials, decode, decodeOrUndefined, encode, type HeldMessage, type OutcomeMessage } from './messages.js';
+export { ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict, credentials, decodeOrUndefined, encode, type HeldMessage, type OutcomeMessage } from './messages.js';
 export { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from './report-headers.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
-export { DeployRequest, DeployVerdict, FRESH_RUN_ID, LimitsRequest, LimitsVerdict, MAX_REQUEST_BYTES, REQUEST_ID, StartRequest, StartVerdict } from './requests.js';
+export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
 export { parseInbound, rawOf, type Inbound, type Malformed } from './parse.js';
 export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
-export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence, unserved } from './presence.js';
+export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence } from './presence.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
 export { hasUsers, senderOf } from './sender.js';
 export { DEFAULT_TASK_ACK_WAIT_MS, DLQ_DEFAULTS, PULL_EXPIRES_MS, REQUESTS_LIMITS, ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 export { ANONYMOUS_SENDER, DEFAULT_LEVEL, DEFAULT_QUEUE, DEFINITIONS_BUCKET, ENGINE_CONSUMERS, ENGINE_SENDER, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX, levelConsumerName, noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token, workerConsumerName, skillKey, splitSkillKey } from './subjects.js';
 export { TaskQueues } from './task-queues.js';
-export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
+export { wireJsonSchemas } from './wire.js';

@@ -395,6 +395,3 @@ export const GateWaitMessage = z.object({
   delayed: z.literal(true).optional(),
 });
 export type GateWaitMessage = z.infer<typeof GateWaitMessage>;
-
-/** A person's start and deploy requests and their verdicts (requests.ts). */
-export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';

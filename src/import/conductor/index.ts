@@ -9,8 +9,8 @@ import { ConductorTooDeepError, conductorTooDeep } from './depth.js';
 import { convertWorkflow, type ImportedDefinition, type ImportOptions } from './workflow.js';
 
 export type { Refusal } from './context.js';
-export { ConductorTooDeepError, type TooDeepAt } from './depth.js';
-export type { ImportedDefinition, ImportOptions } from './workflow.js';
+export { ConductorTooDeepError } from './depth.js';
+export type { ImportedDefinition } from './workflow.js';
 export { httpTaskSupported } from './types.js';
 
 /** What one Conductor file gave: its definitions, or the reasons it was refused (never both). */

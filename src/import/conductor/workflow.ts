@@ -6,7 +6,7 @@ import { Document } from 'yaml';
 import { parseDefinition } from '../../definition/index.js';
 import { Ctx, type LfTask, type Refusal, safeId } from './context.js';
 import { Flow } from './flow.js';
-import { type ConductorTask, type WorkflowDef, WorkflowDefSchema } from './schema.js';
+import { type WorkflowDef, WorkflowDefSchema } from './schema.js';
 import { Templates } from './templates.js';
 
 /** One imported definition: its ledgerflow id, the YAML text and what changed on the way. */
@@ -105,5 +105,3 @@ function toYaml(workflow: LfTask, def: WorkflowDef, source: string, notes: strin
   doc.commentBefore = header.join('\n');
   return doc.toString({ lineWidth: 0 });
 }
-
-export type { ConductorTask };

@@ -3,11 +3,10 @@
  * Shapes the server computes from the library are imported as types, so a
  * change there fails `npm run typecheck` here; the rest is written out.
  */
-import type { RunView, TaskView } from '../../runtime/view.js';
-import type { Definition, InputDecl, InputType } from '../../definition/types.js';
-import type { EventEnvelope, WorkflowStatus } from '../../events/index.js';
-import type { TaskStatus } from '../../compiler/context.js';
-import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workflow-graph.js';
+import type { RunView } from '../../runtime/view.js';
+import type { Definition, InputDecl } from '../../definition/types.js';
+import type { WorkflowStatus } from '../../events/index.js';
+import type { WorkflowGraph } from '../../definition/workflow-graph.js';
 import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
 import type { WorkflowStats } from '../../stats/figures.js';
@@ -18,7 +17,7 @@ import type { RunRecord } from '../../query/record.js';
 import type { RunPage as RunsPage } from '../../query/query.js';
 import type { BreakerReport } from '../../executor/breaker-gate.js';
 
-export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric, BreakerReport };
+export type { AttemptInput, RunRecord, RunsPage, RunView, Definition, InputDecl, WorkflowStatus, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric, BreakerReport };
 export type Graph = WorkflowGraph;
 
 export interface RunDetail {

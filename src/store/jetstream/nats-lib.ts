@@ -42,8 +42,6 @@ function loaded<T>(mod: T): T {
   return mod;
 }
 
-type NatsLib = typeof Core & typeof Js & typeof Kv;
-
 /**
  * Each package required once, then kept: a `require` resolves its name again on every call (file system stats
  * under a loader hook such as tsx's), and headers(), an `instanceof TimeoutError` and the like run per message:
@@ -55,11 +53,6 @@ let kvMod: typeof Kv | undefined;
 function core(): typeof Core { return (coreMod ??= loaded(bundled ? require('@nats-io/nats-core') : nodeRequire('@nats-io/nats-core')) as typeof Core); }
 function js(): typeof Js { return (jsMod ??= loaded(bundled ? require('@nats-io/jetstream') : nodeRequire('@nats-io/jetstream')) as typeof Js); }
 function kv(): typeof Kv { return (kvMod ??= loaded(bundled ? require('@nats-io/kv') : nodeRequire('@nats-io/kv')) as typeof Kv); }
-
-/** The client's packages as one namespace; Node's require cache keeps one instance of each. */
-export function natsLib(): NatsLib {
-  return { ...core(), ...js(), ...kv() } as NatsLib;
-}
 
 /**
  * transport-node's internals (NatsConnectionImpl, setTransportFactory: its
@@ -150,7 +143,6 @@ export const AuthorizationError = lazy(() => core().AuthorizationError);
 export const ClosedConnectionError = lazy(() => core().ClosedConnectionError);
 export const InvalidArgumentError = lazy(() => core().InvalidArgumentError);
 export const NoRespondersError = lazy(() => core().NoRespondersError);
-export const PermissionViolationError = lazy(() => core().PermissionViolationError);
 export const RequestError = lazy(() => core().RequestError);
 export const TimeoutError = lazy(() => core().TimeoutError);
 
@@ -168,6 +160,5 @@ export type AuthorizationError = Core.AuthorizationError;
 export type ClosedConnectionError = Core.ClosedConnectionError;
 export type InvalidArgumentError = Core.InvalidArgumentError;
 export type NoRespondersError = Core.NoRespondersError;
-export type PermissionViolationError = Core.PermissionViolationError;
 export type RequestError = Core.RequestError;
 export type TimeoutError = Core.TimeoutError;
