@@ -5,7 +5,7 @@
  * many `0 9 * * *` jobs at 09:00:00), each run one SIMPLE task.
  *
  * - Embedded: the Scheduler with the file cursor (`<store>/schedules.json`) on
- *   a Service's tick, as `ledgerflow serve` wires them (src/cli/serve.ts: the
+ *   a Service's tick, as `ledgerflow serve` wires them (src/cli/commands/serve.ts: the
  *   definitions from a folder through loadTriggerCatalog, embeddedScheduler,
  *   the Service driving the runs it starts), default tick of 1 s.
  * - JetStream: three ClusterEngines (KV cursor LF_SCHEDULES, default tick of
@@ -183,7 +183,7 @@ async function embedded(n: number): Promise<ScheduleSide> {
     engine, storeDir, handlers: handlersCounting(calls), clock,
     onNotice: (x) => { if (x.kind === 'run.error' || x.kind === 'tick.error') errors.push(x.message); },
   });
-  // As src/cli/serve.ts: the definitions folder through the trigger catalog, the embedded scheduler on the tick.
+  // As src/cli/commands/serve.ts: the definitions folder through the trigger catalog, the embedded scheduler on the tick.
   const loaded = loadTriggerCatalog({ definitionsDir: defsDir, eventsDir: join(dir, 'events') }).loaded;
   const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => loaded });
   service.addTickHook(async (at) => { await scheduler.fireDue(at.getTime()); });

@@ -12,15 +12,15 @@ import { progressLines } from '../terminal/index.js';
 // disk-children.js, not the triggers' index: that also holds the schedules (croner), the catalog and the envelope's schemas.
 import { diskEngine } from '../triggers/disk-children.js';
 import { createHttpExecutor, loadHandlerModule } from '../handlers/index.js';
-import { optionalDurationFlag } from './duration-flag.js';
-import { parseSkills } from './skills-flag.js';
-import { EXIT, exitCodeForStatus } from './exit.js';
+import { optionalDurationFlag } from './flags/duration-flag.js';
+import { parseSkills } from './flags/skills-flag.js';
+import { EXIT, exitCodeForStatus } from './render/exit.js';
 import type { InFlightNotices } from '../monitor/index.js';
-import { json, type Io } from './io.js';
-import { finishLines, logLine } from './render.js';
+import { json, type Io } from './render/io.js';
+import { finishLines, logLine } from './render/render.js';
 import { storeFor } from './open-store.js';
-import type { StateFileFlags } from './state-file.js';
-import { localDir, natsUrlOf, type GlobalOpts } from './store.js';
+import type { StateFileFlags } from './commands/state-file.js';
+import { localDir, natsUrlOf, type GlobalOpts } from './flags/store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
   // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.

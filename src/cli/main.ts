@@ -5,10 +5,10 @@
  * CommonJS bundle that bin/ledgerflow.js runs through launch.ts, with a code cache.
  */
 import { program } from './program.js';
-import { closeStores } from './store.js';
-import { EXIT, exitCodeForThrown } from './exit.js';
-import type { Io } from './io.js';
-import { protectTail } from './tail.js';
+import { closeStores } from './flags/store.js';
+import { EXIT, exitCodeForThrown } from './render/exit.js';
+import type { Io } from './render/io.js';
+import { protectTail } from './flags/tail.js';
 import { offerLibrary } from './offer-library.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.

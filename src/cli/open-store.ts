@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { StoreUnusableError } from '../errors/index.js';
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
-import { closeAtEnd, usesNats, type GlobalOpts } from './store.js';
+import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
 import { withObservers } from './state-file-choice.js';
 
 type NatsStore = (url: string) => EventStore;

@@ -4,14 +4,14 @@
  * closed when the command ends; and who acts, as that store proves it.
  */
 import type { Acting, Runs } from '../runs/index.js';
-import { actingUser, runsActing } from './acting.js';
-import { defaultActor } from './input-flags.js';
-import { closeAtEnd, usesNats, type GlobalOpts } from './store.js';
+import { actingUser, runsActing } from './flags/acting.js';
+import { defaultActor } from './flags/input-flags.js';
+import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
 
 export async function runsFor(g: GlobalOpts): Promise<Runs> {
   if (usesNats(g)) {
     // Loaded here, not at the top: a command on the embedded store never loads the nats client.
-    const [{ ClusterClient, natsSettings }, { natsRuns }, { natsUrl }] = await Promise.all([import('../cluster/index.js'), import('../runs/nats.js'), import('./cluster.js')]);
+    const [{ ClusterClient, natsSettings }, { natsRuns }, { natsUrl }] = await Promise.all([import('../cluster/index.js'), import('../runs/nats.js'), import('./commands/cluster.js')]);
     const url = natsUrl(g);
     return natsRuns({ client: closeAtEnd(new ClusterClient(url, natsSettings())), url, fallback: defaultActor() });
   }

@@ -146,7 +146,7 @@ export class OutsideInputs {
         return same ? { kind: 'already', seq: recorded.seq } : { kind: 'refused', reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})` };
       }
       const time = new Date(this.o.clock.now()).toISOString();
-      // `by` is the agent's own claim unless a users file proved who runs it (cli/acting.ts).
+      // `by` is the agent's own claim unless a users file proved who runs it (cli/flags/acting.ts).
       const data = { task: ref.task, attempt, ...instanceFields(ref), by, ...(proven ? {} : { unauthenticated: true as const }) };
       const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
       const r = applyEvent(compiled, snapshot, ev);

@@ -37,8 +37,8 @@ describe('the checker itself', () => {
     ['src/a/index.ts', "import { b } from '../b/index.js';\nexport const a = 1;\n"],
     ['src/b/index.ts', "import type {\n  C,\n} from './c.js';\nexport const b = 2;\n"],
     ['src/b/c.ts', "// import { nothing } from '../a/index.js';\nexport type C = number;\nexport const load = () => import('../a/index.js');\n"],
-    ['src/server/x.ts', "export { run } from '../cli/run.js';\n"],
-    ['src/cli/run.ts', "export const run = 1;\n"],
+    ['src/server/x.ts', "export { run } from '../cli/commands/run.js';\n"],
+    ['src/cli/commands/run.ts', "export const run = 1;\n"],
   ]);
   const fixture = importGraph(files);
 
@@ -47,7 +47,7 @@ describe('the checker itself', () => {
   });
 
   it('finds an arrow into src/cli/ and ignores an import quoted in a comment', () => {
-    expect(arrowsIntoCli(fixture.graph).map((e) => `${e.from}:${e.line} → ${e.to}`)).toEqual(['src/server/x.ts:1 → src/cli/run.ts']);
+    expect(arrowsIntoCli(fixture.graph).map((e) => `${e.from}:${e.line} → ${e.to}`)).toEqual(['src/server/x.ts:1 → src/cli/commands/run.ts']);
     expect(fixture.graph.get('src/b/c.ts')!.map((e) => e.line)).toEqual([3]);
   });
 });

@@ -26,7 +26,7 @@ describe('ledgerflow agents on the embedded store', () => {
     const agent = spawnCli(['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--level', 'L2', '--skills', 'ocr,gpu'], { cwd: dir, env });
     procs.push(agent);
     const [up] = await waitFor('the agent seen', async () => { const rows = await agentsIn([], { cwd: dir, env }); return rows.length > 0 && rows; }, { timeout: 20_000 });
-    // Sorted, each once, as --skills is everywhere (cli/skills-flag.ts).
+    // Sorted, each once, as --skills is everywhere (cli/flags/skills-flag.ts).
     expect(up).toMatchObject({ name: 'agent:agents', kind: 'file agent', state: 'up', queue: 'agents', level: 'L2', skills: ['gpu', 'ocr'], inFlight: 0 });
     expect((await cli(['agents'], { cwd: dir, env })).stdout).toMatch(/^agent:agents {2}file agent {2}up {2}queue agents {2}level L2, skills gpu, ocr, 0 in flight, utilization 0% 1m, 0% 15m {2}last seen \S+$/m);
     agent.kill('SIGKILL');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noNats } from '../helpers/cluster.js';
-import { anonymousUser } from '../../src/cli/dev-config.js';
+import { anonymousUser } from '../../src/cli/commands/dev-config.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';

@@ -24,7 +24,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { markedBlock } from '../docs/markdown.js';
 import { parseDefinition, type Definition } from '../../src/definition/index.js';
-import { writeHubConfig, writeLeafConfig } from '../../src/cli/dev-leaf.js';
+import { writeHubConfig, writeLeafConfig } from '../../src/cli/commands/dev-leaf.js';
 import { askPresence, unserved } from '../../src/cluster/transport/presence.js';
 import { connect, jetstreamManager } from '../../src/store/index.js';
 import { noNats, startCluster, type Cluster } from '../helpers/cluster.js';

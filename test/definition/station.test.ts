@@ -12,7 +12,7 @@ import { apiPrefix, kvPutSubject, rememberDomain } from '../../src/store/jetstre
 import { natsConf } from '../../src/users/nats-conf.js';
 import type { UserRecord } from '../../src/users/index.js';
 import { markUnserved, type RunView } from '../../src/runtime/index.js';
-import { workerQueue } from '../../src/cli/station-flag.js';
+import { workerQueue } from '../../src/cli/flags/station-flag.js';
 
 describe('station: on a task', () => {
   it('routes its attempts to the station\'s queue, station-<name>, and keeps the station', () => {

@@ -10,7 +10,7 @@ import {
 } from '../../src/errors/index.js';
 import { storeFailure, toStoreError } from '../../src/store/jetstream/codec.js';
 import { toHttpError } from '../../src/server/errors.js';
-import { exitCodeForError, exitCodeForThrown } from '../../src/cli/exit.js';
+import { exitCodeForError, exitCodeForThrown } from '../../src/cli/render/exit.js';
 
 /** The client's error for `-ERR 'Permissions Violation for Publish to "subject"'`, as it makes it. */
 function violation(subject: string): PermissionViolationError {

@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { INITIAL_KEYS, mediansOf, onKey, renderOverview, splitKeys, trackRun, watchRuns, type KeyState } from '../../src/monitor/index.js';
-import { monitorOptions } from '../../src/cli/watch.js';
+import { monitorOptions } from '../../src/cli/commands/watch.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { HISTORIES_DIR, Manifest, MANIFEST_FILE, readHistory } from '../fixtures/histories/histories.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';

@@ -45,7 +45,7 @@ describe('library errors name what is missing in the library\'s terms (the CLI a
     expect(err).toMatchObject({ code: 'LF_INPUT_INVALID', meta: { missing: ['policy_file'] } });
     expect(err.message).toMatch(/missing required input policy_file for workflow inventory-validation-sh/);
     expect(err.message).not.toMatch(/--/);
-    const { inCliTerms } = await import('../../src/cli/flag-forms.js');
+    const { inCliTerms } = await import('../../src/cli/flags/flag-forms.js');
     expect((inCliTerms(err) as Error).message).toMatch(/\(pass --policy_file <value>, or --input-file <file>\)/);
   });
 
@@ -54,7 +54,7 @@ describe('library errors name what is missing in the library\'s terms (the CLI a
     const err = await engine.status('nope').then(() => { throw new Error('found'); }, (e: unknown) => e as Error & { code: string });
     expect(err.code).toBe('LF_RUN_NOT_FOUND');
     expect(err.message).toBe('run nope does not exist in this store');
-    const { inCliTerms } = await import('../../src/cli/flag-forms.js');
+    const { inCliTerms } = await import('../../src/cli/flags/flag-forms.js');
     expect((inCliTerms(err) as Error).message).toMatch(/\(check the id with `ledgerflow list`, or pass --store <dir> \/ --nats <url>\)/);
   });
 });

@@ -83,7 +83,7 @@ workflow:
 
 describe('MAP in status and history', () => {
   it('names items task[i], with a progress summary, in text and JSON', async () => {
-    const { statusText } = await import('../../src/cli/render.js');
+    const { statusText } = await import('../../src/cli/render/render.js');
     const { engine: e } = engine();
     const view = await runToIdle(e, fanOut('      tolerate_failures: 1'), { folders: folders(3) }, {
       fetch: async (_input, ctx) => { if (ctx.item === 1) throw new NonRetryableError('permission denied'); return {}; },

@@ -1,0 +1,127 @@
+/** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
+import { secretsFlag } from '../flags/secrets-flag.js';
+import { actingUser, requireLevel, requireStart, startedBy } from '../flags/acting.js';
+import { bundledDefaults, loadDefinitionFile } from '../../files/index.js';
+import { RunBusyError, formatDiagnostic } from '../../errors/index.js';
+import { checkPriority } from '../../executor/index.js';
+import { callerIdFlags } from '../flags/run-id.js';
+import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../../local/index.js';
+import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';
+import { inert } from '../../terminal/index.js';
+import { storeFor, useStore } from '../open-store.js';
+import { usesNats, type GlobalOpts } from '../flags/store.js';
+import { EXIT, exitCodeForStatus } from '../render/exit.js';
+import { gatherInputs } from '../flags/inputs.js';
+import { splitTail, type OptionSpec } from '../flags/tail.js';
+// in-flight.js, not the monitor's index: that also holds `watch`'s live loop (log-update, NATS discovery), which `run` never needs.
+import { InFlightNotices } from '../../monitor/in-flight.js';
+import { outputFlag } from '../flags/output-root.js';
+import { commandRunnerFlag } from '../flags/command-limit.js';
+import { httpRunnerFlag } from '../flags/http-flag.js';
+import { cliNotifier } from '../flags/notifications.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks, recordedHandlers, type RunOpts } from '../drive.js';
+import { defaultActor, needRunId } from '../flags/input-flags.js';
+import { json, type Io } from '../render/io.js';
+import { recordedDefinitionOf } from '../../events/index.js';
+import { useStateFile } from './state-file.js';
+
+export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: string[], given: RunOpts, specs: OptionSpec[], help: () => number): Promise<number> {
+  const loaded = loadDefinitionFile(file);
+  // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
+  const split = splitTail(tail, specs, loaded.definition);
+  if (split.help) return help();
+  const opts: RunOpts & { id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
+  const priority = checkPriority(opts.priority, '--priority');
+  // A caller-chosen id and its reuse policy, checked before anything is opened or written (exit 2).
+  const idOpts = callerIdFlags(opts);
+  const g: GlobalOpts = { ...global, ...split.globals };
+  const flags = driveFlags(opts);
+  const writeOutput = outputFlag(opts.outputRoot);
+  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
+  const runHttp = httpRunnerFlag(opts.httpAllow);
+  for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
+  // A bundled definition run from another folder: its defaults that name the package's sample files, as their paths.
+  const raw = { ...bundledDefaults(loaded.definition, loaded.file), ...gatherInputs(opts, split.inputs) };
+  const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
+  // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who;
+  // then who started it is recorded (source.by), as an engine records a person's start over NATS.
+  const acting = usesNats(g) ? undefined : await actingUser(undefined);
+  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  else requireStart(acting!, loaded.definition);
+  await useStore(g); // --nats may come after the file (split.globals)
+  const notices = new InFlightNotices(io.err);
+  await useStateFile(g, opts, loaded.definition);
+  const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
+  const secrets = secretsFlag(opts.secrets);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand, runHttp, ...(secrets ? { secrets } : {}) }, notifier));
+  // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
+  const say = opts.json ? io.err : io.out;
+  return drive(io, g, async (signal) => {
+    const view = await engine.run(loaded.definition, raw, {
+      inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(acting) }, ...flags, signal, ...keepLeaseFor(notifier), ...idOpts,
+      ...(priority !== undefined ? { priority } : {}),
+      onStarted: (runId) => say(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
+    });
+    // Not driven here: the run that has the id stands as it is (its own process, a serve or a resume moves it).
+    if (view.existing) say(`run ${view.runId} exists already (${view.workflowId} v${view.version}, ${view.status}): not started again`);
+    // concurrency: the limit is reached; the run waits (exit 3) until a settle, `resume` or a serve admits it.
+    else if (view.status === 'QUEUED') say(`run ${view.runId} is QUEUED: ${loaded.definition.id} has ${loaded.definition.concurrency?.limit ?? 0} run(s) going (concurrency.limit); it starts when one settles (a serve, or \`ledgerflow resume ${view.runId}\` once a slot is free)`);
+    return view;
+  }, opts, notifier, notices);
+}
+
+export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined, opts: RunOpts & { as?: string; wait?: string; query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
+  // With --query: every paused run the filter matches is un-paused (bulk.ts); nothing is driven here.
+  if (opts.query !== undefined) return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'resume', [given], { ...opts, query: opts.query });
+  const runId = needRunId(given, 'resume');
+  (await import('./run-inputs.js')).noBulkFlags('resume', opts);
+  const flags = driveFlags(opts);
+  // Over NATS: what people queued for the run is taken first; a paused run is resumed (by the engines, or here).
+  if (usesNats(g)) {
+    const code = await (await import('./resume-nats.js')).resumeOverNats(io, g, runId, opts);
+    if (code !== null) return code;
+  }
+  const say = opts.json ? io.err : io.out;
+  const notices = new InFlightNotices(io.err);
+  // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
+  // Loaded here, not with `run`: the damage check reads the run index's records (zod schemas built as they load).
+  await (await import('../render/damaged.js')).refuseDamaged(g, runId);
+  // The run's recorded definition says where its state file is (monitoring.state_file).
+  const started = usesNats(g) ? undefined : (await storeFor(g).read(runId, { toSeq: 1 }))[0];
+  await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
+  const notifier = cliNotifier(storeFor(g), opts.notifications, say);
+  const secrets = secretsFlag(opts.secrets);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: httpRunnerFlag(opts.httpAllow), ...(secrets ? { secrets } : {}) }, notifier));
+  // Un-pausing is the bridge's (L1) where a users file says who is who; driving a run that is not paused (after a
+  // crash, say) asks no level: whoever can open the store runs its work.
+  const paused = !usesNats(g) && (await engine.status(runId)).status === 'PAUSED';
+  const acting = paused ? await actingUser(opts.as) : undefined;
+  if (acting) requireLevel(acting, 'control');
+  // A paused run is un-paused first (run.resumed), then continued as any other (over NATS, resumeOverNats did that).
+  const run = await prepareResume(engine, runId, { ...(usesNats(g) ? {} : { unpauseBy: acting?.name ?? opts.as ?? defaultActor() }), owed: notifier });
+  if (run.unpaused) say(`run ${runId} resumed (it was paused)`);
+  if (run.settled) {
+    say(`run ${runId} is already ${run.settled.status}; nothing to resume`);
+    const { busy } = await deliverOwedNotifications(engine, runId, { catchUp: (h) => notifier.catchUp(h), finish: () => finishNotifications(notifier, say) });
+    if (busy) say(`its notifications are left to pid ${String(busy.meta.pid ?? '?')}, which holds the run`);
+    // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.
+    const failureRun = await unsettledFailureRun(engine, run.settled);
+    if (failureRun) say(`its failure workflow run ${failureRun.runId} is ${failureRun.status}: continue it with \`ledgerflow resume ${failureRun.runId}\``);
+    if (opts.json) io.out(json(run.settled));
+    return exitCodeForStatus(run.settled.status);
+  }
+  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
+  say(run.failure
+    ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
+    : `resuming run ${runId} at event ${run.loaded.seq}`);
+  try {
+    return await drive(io, g, (signal) => engine.drive(run.loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
+  } catch (err) {
+    // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
+    if (!(run.unpaused && err instanceof RunBusyError)) throw err;
+    say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
+    if (opts.json) io.out(json(await engine.status(runId)));
+    return EXIT.ok;
+  }
+}

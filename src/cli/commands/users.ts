@@ -1,0 +1,207 @@
+/**
+ * `ledgerflow users add|list|rm|set-level|passwd|token` (docs/users.md): the users file,
+ * changed whole and atomically. A password is read from stdin
+ * (`--password-stdin`, its first line) and stored as a scrypt hash only.
+ */
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../../digest/index.js';
+import { rename, writeFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { levelText, type Level } from '../../authority/index.js';
+import { LedgerflowError, UsageError } from '../../errors/index.js';
+import { checkUserName, hashSecret, levelOrThrow, loadUsers, natsConf, natsHash, QUEUE_NAME, saveUsers, usersFilePath, type UsersFile } from '../../users/index.js';
+import { withLock } from '../../store/index.js';
+import { STATION_NAME } from '../../definition/index.js';
+import { EXIT } from '../render/exit.js';
+import type { Io } from '../render/io.js';
+
+interface FileOpt { users?: string; json?: boolean }
+
+const fileOf = (o: FileOpt) => usersFilePath(o.users, process.env, process.cwd());
+
+async function loadOrEmpty(path: string): Promise<UsersFile> {
+  return (await loadUsers(path)) ?? { path, users: new Map() };
+}
+
+function domainsOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((d) => d.trim()).filter(Boolean);
+}
+
+/** A password's two hashes: scrypt for ledgerflow's own checks, bcrypt for nats-server (users nats-conf). */
+async function hashes(password: string): Promise<{ password: string; natsPassword: string }> {
+  const [scrypt, bcrypt] = await Promise.all([hashSecret(password), natsHash(password)]);
+  return { password: scrypt, natsPassword: bcrypt };
+}
+
+function queuesOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const queues = v.split(',').map((q) => q.trim()).filter(Boolean);
+  for (const q of queues) if (!QUEUE_NAME.test(q)) throw new LedgerflowError('LF_USAGE', `--queues: "${q}" is not a queue name (1–64 letters, digits, _ and -)`, { queue: q });
+  return queues;
+}
+
+function stationsOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const stations = v.split(',').map((q) => q.trim()).filter(Boolean);
+  for (const st of stations) if (!STATION_NAME.test(st)) throw new LedgerflowError('LF_USAGE', `--stations: "${st}" is not a station name (1 to 56 letters, digits, _ and -)`, { station: st });
+  return stations;
+}
+
+async function addUser(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
+  checkUserName(name);
+  const level = levelOrThrow(o.level);
+  const file = await loadOrEmpty(fileOf(o));
+  if (file.users.has(name)) throw new LedgerflowError('LF_USER_EXISTS', `${name} is in ${file.path} already (${levelText(file.users.get(name)!.level)}); change a level with \`ledgerflow users set-level ${name} <level>\`, or \`users rm ${name}\` first`, { name, file: file.path });
+  const password = o.passwordStdin ? await firstLine() : undefined;
+  const domains = domainsOf(o.domains);
+  const queues = queuesOf(o.queues);
+  const stations = stationsOf(o.stations);
+  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(queues?.length ? { queues } : {}), ...(stations?.length ? { stations } : {}), ...(password ? await hashes(password) : {}) });
+  await saveUsers(file);
+  return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
+}
+
+async function setLevel(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
+  const to: Level = levelOrThrow(level);
+  const file = await existing(fileOf(o), name);
+  const u = file.users.get(name)!;
+  const domains = domainsOf(o.domains);
+  const queues = queuesOf(o.queues);
+  file.users.set(name, { ...u, level: to, ...(domains ? { domains } : {}), ...(queues ? { queues } : {}) });
+  await saveUsers(file);
+  return said(io, o, file, name, `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`);
+}
+
+async function setPassword(io: Io, name: string, o: FileOpt): Promise<number> {
+  const file = await existing(fileOf(o), name);
+  const u = file.users.get(name)!;
+  file.users.set(name, { ...u, ...(await hashes(await firstLine())) });
+  await saveUsers(file);
+  return said(io, o, file, name, `${name}'s password set (kept as a hash) in ${file.path}`);
+}
+
+/**
+ * A fresh dashboard token for the user, printed once: the file keeps its sha256 only, so a lost token is replaced,
+ * never shown again. The token before it stops working.
+ */
+async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
+  const file = await existing(fileOf(o), name);
+  const token = randomBytes(32).toString('hex');
+  file.users.set(name, { ...file.users.get(name)!, tokenSha256: sha256Hex(token) });
+  await saveUsers(file);
+  if (o.json) io.out(JSON.stringify({ file: file.path, name, token }, null, 2));
+  else {
+    io.out(token);
+    io.err(`${name}'s dashboard token, shown this once (${file.path} keeps its sha256 only): open the dashboard at /?token=<it>, or send Authorization: Bearer <it>; any token given before no longer works`);
+  }
+  return EXIT.ok;
+}
+
+/**
+ * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner
+ * only: it holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
+ */
+export async function usersNatsConfCmd(io: Io, o: FileOpt & { engine?: string; out?: string; domain?: string }): Promise<number> {
+  const path = fileOf(o);
+  if (o.domain !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.domain)) throw new UsageError(`--domain ${JSON.stringify(o.domain)}: a JetStream domain is 1-64 of A-Z a-z 0-9 _ -`, { domain: o.domain });
+  const file = await loadUsers(path);
+  if (!file || file.users.size === 0) throw new LedgerflowError('LF_USER_NOT_FOUND', `no users in ${path}: add them first (\`ledgerflow users add <name> --level L0 --password-stdin\`)`, { file: path });
+  let conf: ReturnType<typeof natsConf>;
+  try {
+    conf = natsConf(file.users, { engine: o.engine ?? 'engine', source: path, ...(o.domain ? { domain: o.domain } : {}) });
+  } catch (err) {
+    throw new LedgerflowError('LF_USER_NOT_FOUND', (err as Error).message, { file: path });
+  }
+  if (o.out) await writePrivately(resolve(o.out), conf.text);
+  else if (!o.json) io.out(conf.text.trimEnd());
+  for (const l of conf.left) io.err(`left out ${l.name}: ${l.why}`);
+  if (o.json) io.out(JSON.stringify({ file: path, ...(o.out ? { out: resolve(o.out) } : { text: conf.text }), left: conf.left }, null, 2));
+  else if (o.out) io.err(`wrote ${resolve(o.out)}: include it from nats.conf (include ./${basename(o.out)}) and reload nats-server`);
+  return EXIT.ok;
+}
+
+async function writePrivately(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+async function removeUser(io: Io, name: string, o: FileOpt): Promise<number> {
+  const file = await existing(fileOf(o), name);
+  file.users.delete(name);
+  await saveUsers(file);
+  return said(io, o, file, null, `removed ${name} from ${file.path}`);
+}
+
+export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
+  const path = fileOf(o);
+  const file = await loadUsers(path);
+  const rows = [...(file?.users.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((u) => ({ name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined, token: u.tokenSha256 !== undefined }));
+  if (o.json) {
+    io.out(JSON.stringify({ file: path, exists: file !== null, users: rows }, null, 2));
+    return EXIT.ok;
+  }
+  if (!file) {
+    io.out(`no users file at ${path}: add the first with \`ledgerflow users add <name> --level L0\``);
+    return EXIT.ok;
+  }
+  const width = Math.max(4, ...rows.map((r) => r.name.length));
+  const domains = (r: (typeof rows)[number]) => r.domains.join(',') || '-';
+  const dw = Math.max(7, ...rows.map((r) => domains(r).length));
+  io.out(`${'NAME'.padEnd(width)}  ${'LEVEL'.padEnd(16)}  ${'DOMAINS'.padEnd(dw)}  PASSWORD  TOKEN`);
+  for (const r of rows) io.out(`${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${(r.password ? 'yes' : 'no').padEnd(8)}  ${r.token ? 'yes' : 'no'}`);
+  io.out(`${rows.length} user${rows.length === 1 ? '' : 's'} in ${path}`);
+  return EXIT.ok;
+}
+
+/**
+ * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once
+ * (a script adding users side by side) each see the other's change, and no user is lost.
+ */
+function changing(o: FileOpt, change: () => Promise<number>): Promise<number> {
+  return withLock(`${fileOf(o)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, change);
+}
+
+export function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
+  return changing(o, () => addUser(io, name, o));
+}
+
+export function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
+  return changing(o, () => setLevel(io, name, level, o));
+}
+
+export function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  return changing(o, () => setPassword(io, name, o));
+}
+
+export function usersTokenCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  return changing(o, () => newToken(io, name, o));
+}
+
+export function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  return changing(o, () => removeUser(io, name, o));
+}
+
+async function existing(path: string, name: string): Promise<UsersFile> {
+  const file = await loadUsers(path);
+  if (!file?.users.has(name)) throw new LedgerflowError('LF_USER_NOT_FOUND', `${name} is not in ${path}${file ? `; it has ${[...file.users.keys()].join(', ') || 'no one'}` : ' (there is no such file)'}: \`ledgerflow users list\` shows who is`, { name, file: path });
+  return file;
+}
+
+function said(io: Io, o: FileOpt, file: UsersFile, name: string | null, line: string): number {
+  if (o.json) {
+    const u = name ? file.users.get(name)! : null;
+    io.out(JSON.stringify({ file: file.path, ...(u ? { user: { name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined, token: u.tokenSha256 !== undefined } } : {}) }, null, 2));
+  } else io.out(line);
+  return EXIT.ok;
+}
+
+/** The first line of stdin: a password piped in (`printf '%s\n' "$PW" | ledgerflow users add …`). */
+async function firstLine(): Promise<string> {
+  const line = (await text(process.stdin)).split(/\r?\n/)[0] ?? '';
+  if (line === '') throw new LedgerflowError('LF_USAGE', '--password-stdin read no password: pipe one line in (printf \'%s\\n\' "$PW" | ledgerflow users add …)');
+  return line;
+}
