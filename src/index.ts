@@ -35,7 +35,7 @@ export { loadDefinitionFile, outputWriter, parseYaml, stringifyYaml, type Output
 // Runs: the engine, its stores, what a run looks like, replay
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';
 // Bulk actions: one action on every run a filter matches (docs/operations.md#bulk-actions)
-export { bulk, type BulkCallOptions } from './runs/index.js';
+export { bulk, type BulkCallOptions } from './runs/bulk.js';
 export type { BulkAction } from './query/index.js';
 export { MemoryEventStore, FileEventStore, openStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';

@@ -8,6 +8,6 @@ export { createWorker, type Worker, type WorkerOptions } from '../cluster/worker
 export { kvSecrets, SECRETS_BUCKET } from '../secrets/kv.js';
 export { ClusterClient, type ControlOutcome, type DecisionOutcome } from '../cluster/client/client.js';
 // Bulk actions over NATS (docs/operations.md#bulk-actions); `bulk` on the embedded store is ledgerflow's.
-export { bulkOnCluster, type ClusterBulkOptions } from '../runs/index.js';
+export { bulkOnCluster, type ClusterBulkOptions } from '../runs/bulk-cluster.js';
 export type { ClusterSettings } from '../cluster/transport/setup.js';
 export { JetStreamEventStore, openJetStreamStore } from '../store/index.js';

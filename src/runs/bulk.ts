@@ -8,12 +8,10 @@
  * (NATS); the plan, the pace and the answer are query/bulk.ts's.
  */
 import type { Level } from '../authority/index.js';
-import type { ClusterClient } from '../cluster/index.js';
 import { AuthorityError, CancelRefusedError, errorMessage, LedgerflowError, PauseRefusedError, permissionDenied } from '../errors/index.js';
 import type { Engine } from '../local/index.js';
-import { applyBulk, bulkAnswer, JetStreamRunIndex, openRunIndex, parseRunQuery, planBulk, retryOnce, type BulkAction, type BulkApproval, type BulkPlan, type BulkResult, type RunIndex, type RunQuery, type RunQueryInput } from '../query/index.js';
+import { applyBulk, bulkAnswer, openRunIndex, parseRunQuery, planBulk, retryOnce, type BulkAction, type BulkApproval, type BulkPlan, type BulkResult, type RunIndex, type RunQuery, type RunQueryInput } from '../query/index.js';
 import { embeddedRuns } from './embedded.js';
-import { natsRuns } from './nats.js';
 import type { Acting, Runs } from './port.js';
 
 /** How each run is taken: cancel and pause's reason, an approval's decision and comment, how long to wait for a verdict (NATS). */
@@ -65,7 +63,7 @@ export function applyOver(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake & 
 }
 
 /** Plans over `index` (closed after), answers a dry run, else takes every run over `runs`: the library's answer. */
-async function bulkOver(runs: Runs, index: RunIndex, own: boolean, action: BulkAction, query: RunQuery, as: Acting, opts: BulkCallOptions): Promise<Record<string, unknown>> {
+export async function bulkOver(runs: Runs, index: RunIndex, own: boolean, action: BulkAction, query: RunQuery, as: Acting, opts: BulkCallOptions): Promise<Record<string, unknown>> {
   const approval = { ...(opts.task !== undefined ? { task: opts.task } : {}), ...(opts.decision !== undefined ? { decision: opts.decision } : {}) };
   let plan: BulkPlan;
   try {
@@ -110,20 +108,4 @@ export async function bulk(engine: Engine, action: BulkAction, filter: RunQueryI
   const runs = embeddedRuns({ engine, store: engine.store, fallback: by });
   const as: Acting = { name: by, ...(opts.level ? { actor: { name: by, level: opts.level } } : {}) };
   return bulkOver(runs, opts.index ?? openRunIndex({ store: engine.store }), !opts.index, action, parseRunQuery(filter, 'http', Date.now()), as, opts);
-}
-
-export type ClusterBulkOptions = Omit<BulkCallOptions, 'by' | 'level' | 'index'> & {
-  /** A name recorded when the server proves none (no users in nats.conf); else the connection's user acts. */
-  as?: string;
-};
-
-/**
- * `bulkOnCluster(client, action, filter, opts)` (`ledgerflow/cluster`): the same over NATS, the runs the filter
- * matches in the run index (KV LF_RUNS_INDEX), each taken on the client's own connection (default 10 s for each
- * verdict); a refusal by the engines or by NATS permissions is listed with its run, the others go on.
- */
-export async function bulkOnCluster(client: ClusterClient, action: BulkAction, filter: RunQueryInput, opts: ClusterBulkOptions = {}): Promise<Record<string, unknown>> {
-  const runs = natsRuns({ client, url: client.url, fallback: opts.as ?? 'library' });
-  const as: Acting = opts.as !== undefined ? { name: opts.as } : {};
-  return bulkOver(runs, new JetStreamRunIndex(client.store), true, action, parseRunQuery(filter, 'http', Date.now()), as, { waitMs: 10_000, ...opts });
 }

@@ -2,4 +2,4 @@
 export type { Acting, InputOutcome, Retried, RunInput, Runs, Started, StartingRuns, StartRequest } from './port.js';
 export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
 export { natsRuns, type NatsRunsOptions } from './nats.js';
-export { applyOver, bulk, bulkOnCluster, describeRefusal, pendingFrom, refusesAll, runsTake, type BulkCallOptions, type BulkTake, type ClusterBulkOptions } from './bulk.js';
+export { applyOver, bulk, pendingFrom, type BulkCallOptions, type BulkTake } from './bulk.js';

@@ -17,7 +17,7 @@ const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
 
 function docsWorkflow(): string {
-  const text = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
+  const text = readFileSync(join(ROOT, 'docs', 'limits.md'), 'utf8');
   return /```yaml\n([\s\S]*?)```/.exec(text.slice(text.indexOf('### Skills')))![1]!;
 }
 

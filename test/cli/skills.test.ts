@@ -14,7 +14,7 @@ afterEach(stopSpawned);
 
 /** The docs' workflow: the first YAML block of the Skills section. */
 function docsWorkflow(): string {
-  const text = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
+  const text = readFileSync(join(ROOT, 'docs', 'limits.md'), 'utf8');
   const section = text.slice(text.indexOf('### Skills'));
   return /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
 }
