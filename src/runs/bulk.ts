@@ -24,7 +24,7 @@ export function runsTake(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake = {
     try {
       switch (plan.action) {
         case 'retry':
-          return await retryOnce(runId, async (id) => (await runs.status(id)) !== null, async (id) => (await runs.retry(runId, as, { ...(id ? { runId: id } : {}), ...waitMs })).runId);
+          return await retryOnce(runId, async (id) => (await runs.history(id)).length > 0, async (id) => (await runs.retry(runId, as, { ...(id ? { runId: id } : {}), ...waitMs })).runId);
         case 'approve': {
           let changed = false;
           for (const taskId of plan.tasks[runId] ?? []) {
