@@ -23,7 +23,7 @@
  * `npm run -s bench -- ratelimit --json` (`RATE_SECONDS=10` to shorten it).
  */
 import { ClusterClient } from '../src/cluster/index.js';
-import { gateDocName } from '../src/executor/index.js';
+import { gateDocName } from '../src/limits/index.js';
 import { cpuOf, def, fmt, pool, procCpuUs, type Bench } from './kit.js';
 import { LogWatch, spawnNode, stopNode } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';

@@ -11,7 +11,7 @@ import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
 import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';
 import { clearWorkflowCache, setWorkflowCacheEnabled } from './compiler/workflow-cache.js';
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
-import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admission-cache.js';
+import { clearAdmissionCache, setAdmissionCacheEnabled } from './limits/admission-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearSummaryCache, setSummaryCacheEnabled } from './store/summary-cache.js';
@@ -30,7 +30,7 @@ export const CACHES: readonly Cache[] = [
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
   { module: 'compiler/workflow-cache.ts', clear: clearWorkflowCache, setEnabled: setWorkflowCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
-  { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
+  { module: 'limits/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
   { module: 'store/summary-cache.ts', clear: clearSummaryCache, setEnabled: setSummaryCacheEnabled },
 ];

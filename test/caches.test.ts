@@ -269,8 +269,8 @@ describe('the caches are fenced', () => {
     // of Node's resolvers (and its hook thread's target) that lets handler modules import the running ledgerflow;
     // nor is the digest implementation an executor installs (every implementation gives the same digests);
     // nor are tsx's registration and the JetStream adapter the CLI loads on demand (once per process, like Node's resolvers);
-    // nor is admission's in-process queue of decisions per (workflow, key), a lock's queue, not a result (executor/admission-batch.ts);
-    // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts);
+    // nor is admission's in-process queue of decisions per (workflow, key), a lock's queue, not a result (limits/admission-batch.ts);
+    // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (limits/task-gate.ts);
     // nor are the @nats-io packages once loaded (store/jetstream/nats-lib.ts), as the JetStream adapter above;
     // nor is the JetStream domain each connection was opened with (store/jetstream/nats-lib.ts), a setting of that
     // connection kept beside it, not a result (docs/nats.md#stations);
@@ -285,8 +285,8 @@ describe('the caches are fenced', () => {
       "handlers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
       'handlers/self-resolve-hooks.ts: let target: string | null = null;', 'handlers/typescript.ts: let registered: Promise<void> | undefined;', 'handlers/typescript.ts: let cjsRegistered = false;',
       'cli/open-store.ts: let natsStore: NatsStore | undefined;',
-      'executor/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
-      'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
+      'limits/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
+      'limits/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
       'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;', 'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
       'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;', 'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
       'store/jetstream/nats-lib.ts: const domains = new WeakMap<object, string>();',

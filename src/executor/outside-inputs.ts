@@ -19,10 +19,9 @@ import { appendCommit } from './run-log.js';
 import { slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, reviewInput, rejectionReason, refusedBefore, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
-import { readLimits } from './global-limits.js';
-import { releaseSlots } from './task-gate.js';
 import type { TaskError } from '../events/index.js';
 import { attemptStartSeq, attemptToken } from './attempt-token.js';
+import { readLimits, releaseSlots } from '../limits/index.js';
 
 /** What became of an outcome an agent outside the engine's process reported (recordOutcome). */
 export type AgentOutcomeVerdict =

@@ -17,7 +17,7 @@ export interface EffectPerformer<R = void> {
   /** A SUB_WORKFLOW attempt's child run (`parent.task` set), or a failed run's failure workflow (no `parent.task`). */
   startChild(effect: StartChild): R;
   emitEvent(effect: EmitEvent): R;
-  /** An attempt of a gated task: ask the gate until it may start, then feed its task.started in (executor/task-gate.ts). */
+  /** An attempt of a gated task: ask the gate until it may start, then feed its task.started in (limits/task-gate.ts). */
   waitAttempt(effect: WaitAttempt): R;
 }
 

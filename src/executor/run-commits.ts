@@ -16,10 +16,7 @@ import { RunNotFoundError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
-import { breakersForView } from './breaker-gate.js';
 import { systemClock, type Clock } from './clock.js';
-import { limitsForView } from './global-limits.js';
-import { CommitAdmissions } from './commit-admissions.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
 import { shownChildRunId, withChildrenShown } from './child-owner.js';
 import type { InstanceRef } from '../compiler/index.js';
@@ -27,6 +24,7 @@ import type { TaskError } from '../events/index.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
 import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
+import { breakersForView, limitsForView, CommitAdmissions } from '../limits/index.js';
 
 /** How often wait() reads the run besides following it. */
 const WAIT_RECHECK_MS = 3000;

@@ -11,13 +11,11 @@ import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../
 import { definitionRecord, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from './clock.js';
-import { type Admission, admissionOf, checkPriority } from './admission.js';
-import { decideLimitedStart } from './admission-batch.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
-import { readLimits } from './global-limits.js';
 import { applyEvent, startedOf, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits, withFoldedStates, pushFolded } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
+import { type Admission, admissionOf, checkPriority, decideLimitedStart, readLimits } from '../limits/index.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
 export interface Starter { store: EventStore; clock: Clock }
@@ -70,7 +68,7 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given }), queued });
   };
   // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this
-  // process, the queued runs a free slot lets in admitted first (executor/admission-batch.ts).
+  // process, the queued runs a free slot lets in admitted first (limits/admission-batch.ts).
   const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) => writeNow(queued ? adm : null));
   return admitted.length > 0 ? { ...begun, admitted } : begun;
 }

@@ -25,7 +25,8 @@
  */
 import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { afterCommit, agentSkillSets, forFileAgents, hasSkills, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
+import { agentSkillSets, forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
+import { afterCommit, hasSkills } from '../limits/index.js';
 import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, withLimits, hasStartable, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
@@ -65,7 +66,7 @@ export class RunDriver {
       store: opts.store, compiled: opts.compiled, now: () => opts.clock.now(), snapshot: opts.snapshot, seq: opts.seq,
       ...(opts.onStale ? { onStale: opts.onStale } : {}),
       onCommit: (events, before, after) => {
-        // Freed slots and counted breaker outcomes (executor/after-commit.ts), counted until done: a process that ends
+        // Freed slots and counted breaker outcomes (limits/after-commit.ts), counted until done: a process that ends
         // with its run must not end before its slots are freed.
         const hooks = afterCommit(opts.store, this.compiled, before, after, events, () => opts.clock.now(), (holder, line) => opts.onLog?.(holder, line));
         for (const hook of [hooks.slots, hooks.breakers]) {

@@ -12,7 +12,8 @@ import { childRunId, instanceFields, type CompiledWorkflow } from '../compiler/i
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { childRunOf, placeChild, readAgentQueues, withChildrenShown, readLimits, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
+import { childRunOf, placeChild, readAgentQueues, withChildrenShown, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type StartedUnderId } from '../executor/index.js';
+import { readLimits, type CommitAdmissions } from '../limits/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
@@ -183,7 +184,7 @@ export class Engine {
 
   private async driveLeased({ compiled: own, snapshot, seq, source, limited }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
     if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled: own, snapshot }))) return runView(snapshot, seq, own.definition);
-    // The limits file's limits as stored now (executor/global-limits.ts): which of its tasks' attempts wait for a queue's or a handler's gate
+    // The limits file's limits as stored now (limits/global-limits.ts): which of its tasks' attempts wait for a queue's or a handler's gate
     // (a run started here a moment ago: as its start read them).
     const compiled = limited ?? withLimits(own, await readLimits(this.store));
     const children = this.children ?? this.childRuns(opts, source);

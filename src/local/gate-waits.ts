@@ -1,14 +1,15 @@
 /**
  * The in-process driver's `attempt.wait` effects (task concurrency and rate
  * limits, runtime/task-gates.ts): each waiting attempt asks its gate
- * (executor/task-gate.ts) on the driver's clock, again when told to
+ * (limits/task-gate.ts) on the driver's clock, again when told to
  * (retryInMs) or when a slot frees in this process, and once granted feeds
  * its task.started in, stamped with the time of the grant. A wait the run no
  * longer has (cancelled, timed out, paused) gives its place up.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { gateParts, judgeAttemptWait, onGateKick, withdrawAttemptWait, type Clock, type SkillCheck } from '../executor/index.js';
+import { type Clock } from '../executor/index.js';
+import { gateParts, judgeAttemptWait, onGateKick, withdrawAttemptWait, type SkillCheck } from '../limits/index.js';
 import { stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';

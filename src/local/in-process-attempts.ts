@@ -15,7 +15,8 @@ import { childRunId, instanceFields, instanceKey, iso, type CompiledWorkflow, ty
 import { failureStepOf, HTTP_HANDLER } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
-import { AttemptControl, forFileAgents, hasSkills } from '../executor/index.js';
+import { AttemptControl, forFileAgents } from '../executor/index.js';
+import { hasSkills } from '../limits/index.js';
 import type { DriverOptions } from './driver-options.js';
 import { applySecrets, defaultSecrets, NO_MASK, type Masker } from '../secrets/index.js';
 

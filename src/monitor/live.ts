@@ -8,7 +8,7 @@
  */
 import { createLogUpdate } from 'log-update';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
-import { limitsForView } from '../executor/index.js';
+import { limitsForView } from '../limits/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';

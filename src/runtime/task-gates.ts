@@ -6,7 +6,7 @@
  * An attempt of a gated task is not started by the fold as others are
  * (prepareCommit): the task (a MAP: the item) stays SCHEDULED, and reconcile
  * asks the executor for an `attempt.wait`. The executor asks its gate port
- * ("may this attempt start now?", executor/task-gate.ts) and, once granted,
+ * ("may this attempt start now?", limits/task-gate.ts) and, once granted,
  * feeds the attempt's task.started back in, stamped with the time of the grant:
  * the wait is the SCHEDULED span in the history, the attempt's time (and its
  * timeout) start when it really starts, and old histories (no gates) replay

@@ -11,7 +11,8 @@
 import { requireAllowed } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { CancelRefusedError, PauseRefusedError, permissionDenied } from '../errors/index.js';
-import { migrateRuns, setBreaker } from '../executor/index.js';
+import { migrateRuns } from '../executor/index.js';
+import { setBreaker } from '../limits/index.js';
 import { applyOver, type Acting, type InputOutcome, type RunInput, type StartingRuns } from '../runs/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ScheduleAction, ScheduleActionResult } from '../triggers/schedule-control.js';

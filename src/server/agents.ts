@@ -4,7 +4,7 @@
  * who took part in the newest runs the index holds, per workflow.
  */
 import { participationOf, withBreakers, type AgentRow, type WorkflowParticipation } from '../coordination/index.js';
-import { allBreakers } from '../executor/index.js';
+import { allBreakers } from '../limits/index.js';
 import { MAX_LIMIT, parseRunQuery } from '../query/index.js';
 import type { Backend } from './backend.js';
 

@@ -13,7 +13,7 @@ import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
 import type { ServiceNotice, ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
-import { allBreakers } from '../executor/index.js';
+import { allBreakers } from '../limits/index.js';
 import { createMetrics, type LedgerflowMetrics } from '../metrics/index.js';
 import { createApp } from './app.js';
 import { ApiError } from './errors.js';

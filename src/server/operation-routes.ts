@@ -4,7 +4,7 @@
  * action, judged by the signed-in person's level (L1 with a users file).
  */
 import type { Context, Hono } from 'hono';
-import { allBreakers } from '../executor/index.js';
+import { allBreakers } from '../limits/index.js';
 import type { Actor, Backend } from './backend.js';
 import { bulkAction } from './bulk.js';
 import { migrateRoute } from './migrate.js';

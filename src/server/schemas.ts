@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { PrioritySchema, type Definition } from '../definition/index.js';
 import { InputError } from '../errors/index.js';
 import { RUN_ID_PATTERN, SignalBodySchema } from '../events/index.js';
-import { BREAKER_NAME, CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
+import { CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
+import { BREAKER_NAME } from '../limits/index.js';
 import { prepareInput } from '../runtime/index.js';
 import { ApiError } from './errors.js';
 

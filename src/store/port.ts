@@ -124,7 +124,7 @@ export interface EventStore {
   /**
    * Optional: runs `fn` while no other process runs one under the same
    * `name` (a short token: [A-Za-z0-9_-]); admission to a workflow's
-   * concurrency slots (executor/admission.ts) decides under it. The file
+   * concurrency slots (limits/admission.ts) decides under it. The file
    * store holds a lock file (broken at once when its holder died on this
    * host); JetStream a KV entry created at revision 0 (one that outlives its
    * holder's `ttl` is taken over). Stores without it are used by one process.
@@ -135,7 +135,7 @@ export interface EventStore {
    * exclusive's) with no other writer in between, in every process and engine
    * that opens the same store: `fn` gets the document (null when none) and
    * returns the one to write and a result. Task gates keep their state so
-   * (executor/task-gate.ts). The file store writes `<dir>/gates/<name>.json`
+   * (limits/task-gate.ts). The file store writes `<dir>/gates/<name>.json`
    * under its lock; JetStream compares-and-sets a KV entry (LF_TASK_GATES);
    * the memory store keeps a map. `fn` may run more than once (a lost race).
    */

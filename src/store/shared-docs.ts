@@ -8,7 +8,7 @@
  * A change is durable before it returns (the new file synced before the
  * rename, the folder after it), as an append is: a document that went back
  * to an older version after a power cut could let a task gate or an
- * admission slot document (executor/admission-slots.ts) count too few
+ * admission slot document (limits/admission-slots.ts) count too few
  * holders against logs that kept their events.
  */
 import { statSync } from 'node:fs';

@@ -20,7 +20,7 @@ import { spawnCli, tempDir } from '../helpers/cli.js';
 import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
 import { natsBackend } from '../../src/server/nats.js';
-import { readLimits } from '../../src/executor/index.js';
+import { readLimits } from '../../src/limits/index.js';
 
 const STOCK_COUNT = `workflow:
   id: stock-count

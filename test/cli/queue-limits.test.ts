@@ -10,7 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { foldEvents, runView } from '../../src/runtime/index.js';
-import { readLimits } from '../../src/executor/index.js';
+import { readLimits } from '../../src/limits/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { cli, expectEveryRunReplays, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { byAdmissionOrder } from '../../src/executor/index.js';
+import { byAdmissionOrder } from '../../src/limits/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';

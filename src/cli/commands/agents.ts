@@ -11,7 +11,7 @@
  */
 import { agentsSeen } from '../../agent/index.js';
 import { fileAgentRows, participationOf, withBreakers, workerRows, type AgentRow, type WorkflowParticipation } from '../../coordination/index.js';
-import { allBreakers } from '../../executor/index.js';
+import { allBreakers } from '../../limits/index.js';
 import { MAX_LIMIT, openRunIndex, parseRunQuery } from '../../query/index.js';
 import type { EventStore } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';

@@ -7,7 +7,7 @@
  */
 import { actingUser, requireLevel } from '../flags/acting.js';
 import { UsageError } from '../../errors/index.js';
-import { BREAKER_NAME, setBreaker, type BreakerReport } from '../../executor/index.js';
+import { BREAKER_NAME, setBreaker, type BreakerReport } from '../../limits/index.js';
 import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';

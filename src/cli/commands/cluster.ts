@@ -12,7 +12,7 @@ import { checkRoutes, parseRoutes, routeFindings } from '../../cluster/admin/rou
 import { ANONYMOUS_SENDER } from '../../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../../errors/index.js';
 import { workerQueue } from '../flags/station-flag.js';
-import { allBreakers, checkPriority } from '../../executor/index.js';
+import { allBreakers, checkPriority } from '../../limits/index.js';
 import { callerIdFlags } from '../flags/run-id.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../../triggers/index.js';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { durationText } from '../../compiler/index.js';
 import { parseLimits, type GlobalLimits, type LimitSpec } from '../../definition/index.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../../errors/index.js';
-import { allBreakers, readLimits, writeLimits } from '../../executor/index.js';
+import { allBreakers, readLimits, writeLimits } from '../../limits/index.js';
 import { breakerLine } from './breaker.js';
 import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';

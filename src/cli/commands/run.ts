@@ -3,7 +3,7 @@ import { secretsFlag } from '../flags/secrets-flag.js';
 import { actingUser, requireLevel, requireStart, startedBy } from '../flags/acting.js';
 import { bundledDefaults, loadDefinitionFile } from '../../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../../errors/index.js';
-import { checkPriority } from '../../executor/index.js';
+import { checkPriority } from '../../limits/index.js';
 import { callerIdFlags } from '../flags/run-id.js';
 import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../../local/index.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';

@@ -20,7 +20,7 @@ import { storeFor } from '../open-store.js';
 import { useStateFile, type StateFileFlags } from './state-file.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { metricsFlags } from '../flags/metrics-flags.js';
-import { allBreakers } from '../../executor/index.js';
+import { allBreakers } from '../../limits/index.js';
 
 export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; httpAllow?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }
 

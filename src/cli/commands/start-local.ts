@@ -83,7 +83,7 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
   // Notifications are sent by the process that drives the run: with --detach that is `serve`, which takes the flag.
   if ((opts as { notifications?: unknown }).notifications !== undefined) throw new UsageError('start --detach: --notifications goes to the process that drives the run; give it to `ledgerflow serve --notifications <file>` (or start without --detach)', { option: '--notifications' });
   const gg: GlobalOpts = { ...g, ...split.globals };
-  const { checkPriority } = await import('../../executor/index.js');
+  const { checkPriority } = await import('../../limits/index.js');
   const priority = checkPriority(opts.priority, '--priority');
   const { runId: callerId, idReuse } = callerIdFlags(opts);
   const raw = { ...bundledDefaults(found.definition, found.file), ...gatherInputs(opts, split.inputs) };

@@ -1,5 +1,5 @@
 /**
- * The NATS engine's side of concurrency limits (executor/admission.ts
+ * The NATS engine's side of concurrency limits (limits/admission.ts
  * decides, under the store's KV lock shared by every engine and client): the
  * engine that commits a run's settle admits the queued runs its slot lets in
  * and kicks each on lf.inputs (durable, any engine takes it), where its first
@@ -18,7 +18,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
-import { admitWaiting, concurrencyKey } from '../../executor/index.js';
+import { admitWaiting, concurrencyKey } from '../../limits/index.js';
 import { foldEvents, step } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
 import type { Lifecycle } from './inbox.js';

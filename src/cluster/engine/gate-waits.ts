@@ -1,6 +1,6 @@
 /**
  * Task concurrency and rate limits on NATS (runtime/task-gates.ts decides
- * what waits; executor/task-gate.ts asks the gate, whose state is a KV entry
+ * what waits; limits/task-gate.ts asks the gate, whose state is a KV entry
  * in LF_TASK_GATES changed by compare-and-set). A waiting attempt is a
  * durable message on `lf.timers.<runId>.gate` (stream LF_TIMERS), so any
  * engine takes it and none owns it: the engine that gets it reads the run,
@@ -12,7 +12,7 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { judgeAttemptWait, withdrawAttemptWait, type SkillCheck } from '../../executor/index.js';
+import { judgeAttemptWait, withdrawAttemptWait, type SkillCheck } from '../../limits/index.js';
 import type { PendingEvent } from '../../events/index.js';
 import { attemptPlan, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import { iso } from '../../compiler/index.js';
@@ -67,7 +67,7 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
     m.ack();
     return;
   }
-  // Its place in every line: when it began to wait, the same whichever engine asks (executor/gate-state.ts).
+  // Its place in every line: when it began to wait, the same whichever engine asks (limits/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
   const plan = attemptPlan(run.compiled, w.task);
   const verdict = await judgeAttemptWait(o.store, effect, o.now, since, plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined, w.delayed === true);

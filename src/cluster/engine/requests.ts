@@ -29,7 +29,8 @@ import { atLeast, judge, type Action, type ActionContext, type Actor } from '../
 import { parseDefinition, parseLimits, type Definition } from '../../definition/index.js';
 import { formatDiagnostic, LedgerflowError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
-import { RunCommits, newRunId, writeLimits } from '../../executor/index.js';
+import { RunCommits, newRunId } from '../../executor/index.js';
+import { writeLimits } from '../../limits/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type LimitsVerdict, type StartVerdict } from '../transport/index.js';
 import type { Inbox } from './inbox.js';

@@ -14,7 +14,8 @@ import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
 import { commitEffects, reconcile, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
-import { afterCommit, catchUp, loadRun, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
+import { catchUp, loadRun, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
+import { afterCommit } from '../../limits/index.js';
 import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
 import { trimOldest } from '../../bounded.js';
@@ -186,7 +187,7 @@ export class RunHost {
       this.o.onCommit?.(events, st.snapshot, next.snapshot);
       // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
       if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
-      // Freed slots and counted breaker outcomes (executor/after-commit.ts), before the commit is handed on.
+      // Freed slots and counted breaker outcomes (limits/after-commit.ts), before the commit is handed on.
       const hooks = afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) => this.o.log(`run ${runId}: ${line}`));
       await hooks.slots;
       await hooks.breakers;

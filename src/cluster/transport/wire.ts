@@ -10,7 +10,7 @@ import { StoredSnapshotSchema } from '../../store/index.js';
 import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../../triggers/index.js';
 import { NotificationBodySchema } from '../../notify/index.js';
 import { AttemptRecord } from './attempts.js';
-import { BreakerStateSchema, GateStateSchema } from '../../executor/index.js';
+import { BreakerStateSchema, GateStateSchema } from '../../limits/index.js';
 import { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
 import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, HeldMessage, InputMessage, OfferAnswer, PresenceMessage, PresenceReport, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 

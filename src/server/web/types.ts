@@ -15,7 +15,7 @@ import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
 import type { RunPage as RunsPage } from '../../query/query.js';
-import type { BreakerReport } from '../../executor/breaker-gate.js';
+import type { BreakerReport } from '../../limits/breaker-gate.js';
 
 export type { AttemptInput, RunRecord, RunsPage, RunView, Definition, InputDecl, WorkflowStatus, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric, BreakerReport };
 export type Graph = WorkflowGraph;

@@ -5,7 +5,7 @@
  * leaves its entry: it is taken over (kv.update at its revision, so only one
  * waiter wins) once older than STALE_MS, and the bucket's max age drops it
  * anyway. Every engine and client of the cluster meets the same entries, so
- * admission decisions (executor/admission.ts) never overlap, whichever
+ * admission decisions (limits/admission.ts) never overlap, whichever
  * process or node is lost.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,10 +1,10 @@
 /**
  * An attempt held to several limits (its task's own, its queue's, its handler's: docs/limits.md#limits-per-queue-or-handler),
- * through the gate port both executors ask (src/executor/task-gate.ts) over a store's shared documents, and the
- * rate window handing out start times (src/executor/gate-state.ts). Times are passed in.
+ * through the gate port both executors ask (src/limits/task-gate.ts) over a store's shared documents, and the
+ * rate window handing out start times (src/limits/gate-state.ts). Times are passed in.
  */
 import { describe, expect, it } from 'vitest';
-import { askGate, decideGate, emptyGateState, withdrawWait } from '../../src/executor/index.js';
+import { askGate, decideGate, emptyGateState, withdrawWait } from '../../src/limits/index.js';
 import type { GatePart, WaitAttempt } from '../../src/runtime/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 

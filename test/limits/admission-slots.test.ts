@@ -1,5 +1,5 @@
 /**
- * The slot document of a concurrency limit (src/executor/admission-slots.ts)
+ * The slot document of a concurrency limit (src/limits/admission-slots.ts)
  * is a projection of the logs: whatever a crash or a hand leaves in it, the
  * limit a user wrote (docs/limits.md#concurrency-limits-and-priority) holds
  * and no queued run is stranded. Each case leaves the document as a process

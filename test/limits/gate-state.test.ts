@@ -1,7 +1,7 @@
-/** The one gate decision both stores' gates make (src/executor/gate-state.ts): pure, the time passed in. */
+/** The one gate decision both stores' gates make (src/limits/gate-state.ts): pure, the time passed in. */
 import { describe, expect, it } from 'vitest';
-import { decideGate, emptyGateState, WAITER_TTL_MS, type GateState } from '../../src/executor/index.js';
-import type { GateLimits } from '../../src/executor/gate-state.js';
+import { decideGate, emptyGateState, WAITER_TTL_MS, type GateState } from '../../src/limits/index.js';
+import type { GateLimits } from '../../src/limits/gate-state.js';
 
 const holder = (runId: string) => ({ runId, task: 't', attempt: 1 });
 const ask = (state: GateState, gate: GateLimits, key: string, now: number, priority = 50) => decideGate(state, { key, holder: holder(key), priority, gate, now });

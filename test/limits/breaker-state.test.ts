@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, BreakerStateSchema, closedBreaker, dropProbe, forceClose, forceOpen, phaseAt, recordOutcome, type BreakerSpec } from '../../src/executor/breaker-state.js';
+import { admit, BreakerStateSchema, closedBreaker, dropProbe, forceClose, forceOpen, phaseAt, recordOutcome, type BreakerSpec } from '../../src/limits/breaker-state.js';
 
 const spec: BreakerSpec = { failures: 3, windowMs: 60_000, openForMs: 30_000 };
 const probeOf = (n: number) => ({ key: `r${n}/t/1`, runId: `r${n}`, task: 't', attempt: 1 });

@@ -23,7 +23,7 @@ import { ConcurrencyLimitError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { sha256Hex } from '../digest/index.js';
 import type { EventStore } from '../store/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../executor/commit.js';
 import { admitOne, byAdmissionOrder, concurrencyKey, type Admission, type Slots } from './admission.js';
 import { checkHolders, keepsSlots, readSlots, writeSlots } from './admission-slots.js';
 

@@ -12,7 +12,7 @@
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../executor/commit.js';
 import { concurrencyKey } from './admission.js';
 import { admitAfterCommit, admitWaiting } from './admission-batch.js';
 import type { RunSnapshot } from '../runtime/index.js';

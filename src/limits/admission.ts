@@ -18,9 +18,7 @@ import { canonicalJson, resolveTemplate } from '../expressions/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, foldEvents, recordedState } from '../runtime/index.js';
 import type { EventStore, RunSummary } from '../store/index.js';
-import type { Clock } from './clock.js';
-import { commitWithRetry } from './commit-with-retry.js';
-import { appendCommit } from './run-log.js';
+import { appendCommit, commitWithRetry, type Clock } from '../executor/commit.js';
 import { cachedFacts, rememberFacts, settledRunsOf } from './admission-cache.js';
 
 /** What a start of a workflow with `concurrency:` is subject to. */

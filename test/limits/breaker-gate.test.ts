@@ -1,10 +1,10 @@
 /**
- * Circuit breakers over a store's shared documents (src/executor/breaker-gate.ts), on an injected clock: the
+ * Circuit breakers over a store's shared documents (src/limits/breaker-gate.ts), on an injected clock: the
  * outcomes a commit records open it, attempts wait while it is open and say which breaker holds them, one probe is
  * let through once `open_for` has passed, and its outcome closes or re-opens it. The same code runs on both stores.
  */
 import { describe, expect, it } from 'vitest';
-import { askAttemptGate, breakerReport, listBreakers, recordBreakerOutcomes, setBreaker } from '../../src/executor/index.js';
+import { askAttemptGate, breakerReport, listBreakers, recordBreakerOutcomes, setBreaker } from '../../src/limits/index.js';
 import { compile } from '../../src/compiler/index.js';
 import { breakerOutcomes, type BreakerOutcome, type GatePart, type WaitAttempt } from '../../src/runtime/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
