@@ -30,7 +30,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../files/index.js';
-import { guardGroup } from './orphan-guard.js';
+import { spawnGuarded } from './orphan-guard.js';
 import { NUL_CHARACTER } from '../definition/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/index.js';
@@ -181,14 +181,14 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   const stdout = new Capture(limit);
   const stderr = new Capture(limit, true);
   let child: ChildProcess;
+  let unguard: () => void;
   try {
-    child = spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
+    // Stopped by the watchdog should this process die before the group is gone; off its list once it is.
+    ({ child, unguard } = spawnGuarded(() => spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true })));
   } catch (err) {
     // spawn throws (rather than emitting 'error') for arguments it refuses outright: the same ones would be refused again.
     throw new NonRetryableError(`task ${ctx.taskId}: could not start "${program}": ${errorMessage(err)}`, 'LF_COMMAND_SPAWN');
   }
-  // Stopped by the watchdog should this process die before the group is gone; off its list once it is.
-  const unguard = child.pid !== undefined ? guardGroup(child.pid) : () => {};
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).
   let logged = 0;

@@ -59,19 +59,25 @@ function current(): ChildProcess | null {
 }
 
 /**
- * Lists a program's process group with the watchdog, so that the group is
- * stopped if this process dies before it ends. Returns the call that takes
- * it off the list, to make once the group is gone.
+ * Spawns a program through `start` with its process group listed with the watchdog, so that the group is
+ * stopped if this process dies before it ends. The watchdog is started before the program: starting it is a
+ * fork of this process, which under load took longer than the program needed to start and be killed with
+ * this process (kill -9 between the two left the program running, unlisted). Once the program is spawned,
+ * what is left is one write to a pipe. Returns the child and the call that takes its group off the list, to
+ * make once the group is gone.
  */
-export function guardGroup(pgid: number): () => void {
+export function spawnGuarded<C extends { pid?: number | undefined }>(start: () => C): { child: C; unguard: () => void } {
   const w = current();
-  if (!w) return () => {};
+  const child = start();
+  const pgid = child.pid;
+  if (!w || pgid === undefined) return { child, unguard: () => {} };
   w.stdin!.write(`+${pgid}\n`);
   let done = false;
-  return () => {
+  const unguard = () => {
     if (done) return;
     done = true;
     // The same watchdog only: a new one never heard of the group.
     if (watchdog === w && w.stdin?.writable) w.stdin.write(`-${pgid}\n`);
   };
+  return { child, unguard };
 }
