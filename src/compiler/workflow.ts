@@ -16,20 +16,13 @@
  * value was reached, or whether it was built afresh, changes no result
  * (test/caches.test.ts turns the registry off).
  */
-import type { Definition, GlobalLimits } from '../definition/index.js';
-import { definitionHash, hasLimits } from '../definition/index.js';
+import type { Definition } from '../definition/index.js';
+import { definitionHash } from '../definition/index.js';
 import { CARRIED_WORKFLOW as CARRIED } from '../events/index.js';
 import { compile, type CompiledWorkflow } from './compile.js';
-import { gatesOf, type TaskGate } from './task-gates.js';
 import { sharedWorkflow, workflowSharing } from './workflow-cache.js';
 
-/** Where a workflow value keeps its copies bound to limits, by the limits object. */
-const BOUND = Symbol('ledgerflow.bound');
-/** On a bound copy: the value it was bound from. */
-const UNBOUND = Symbol('ledgerflow.unbound');
-
 type Carrier = Definition & { [CARRIED]?: CompiledWorkflow };
-type Bindable = CompiledWorkflow & { [BOUND]?: WeakMap<GlobalLimits, CompiledWorkflow>; [UNBOUND]?: CompiledWorkflow };
 
 /**
  * The workflow value of `definition`. `hash`: its definition hash when the
@@ -62,30 +55,4 @@ export function carryWorkflow(definition: Definition): CompiledWorkflow {
   const own = compile(definition, workflow.hash);
   Object.defineProperty(definition, CARRIED, { value: own });
   return own;
-}
-
-/**
- * `workflow` under the limits file's `limits` (per queue and handler): the
- * same chart and plans, with gates of its own (worked out on first use), so
- * the step holds the attempts of the tasks those limits name. No limits, or
- * empty ones: the value with its own task limits only. A value keeps its
- * bound copies, one per limits object, so a run's steps share one.
- */
-export function withLimits(workflow: CompiledWorkflow, limits: GlobalLimits | undefined): CompiledWorkflow {
-  const base: Bindable = (workflow as Bindable)[UNBOUND] ?? workflow;
-  if (!limits || !hasLimits(limits)) return base;
-  let copies = base[BOUND];
-  if (!copies) Object.defineProperty(base, BOUND, { value: (copies = new WeakMap()) });
-  let bound = copies.get(limits);
-  if (!bound) copies.set(limits, (bound = bind(base, limits)));
-  return bound;
-}
-
-function bind(base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkflow {
-  let gates: ReadonlyMap<string, TaskGate> | undefined;
-  return Object.create(base, {
-    limits: { value: limits, enumerable: true },
-    gates: { get: () => (gates ??= gatesOf(base.definition, limits)), enumerable: true },
-    [UNBOUND]: { value: base },
-  }) as CompiledWorkflow;
 }

@@ -7,7 +7,7 @@
  * never run as the original.
  */
 import { describe, expect, it } from 'vitest';
-import { workflowOf, withLimits } from '../../src/compiler/index.js';
+import { workflowOf } from '../../src/compiler/index.js';
 import { definitionHash, type GlobalLimits } from '../../src/definition/index.js';
 import { carriedJson } from '../../src/events/index.js';
 import { def } from '../helpers/engine.js';
@@ -71,9 +71,9 @@ describe('a workflow value under the limits file\'s limits', () => {
   it('gates the tasks those limits name, and keeps one bound copy per limits object', () => {
     const w = workflowOf(def(YAML));
     expect([...w.gates.keys()]).toEqual(['charge']);
-    const bound = withLimits(w, limits);
+    const bound = w.bound(limits);
     expect(bound).not.toBe(w);
-    expect(withLimits(w, limits)).toBe(bound);
+    expect(w.bound(limits)).toBe(bound);
     expect(bound.limits).toBe(limits);
     expect([...bound.gates.keys()].sort()).toEqual(['charge', 'fetch']);
     // The same chart, hash and plans as the value it was bound from.
@@ -83,12 +83,14 @@ describe('a workflow value under the limits file\'s limits', () => {
 
   it('rebinds from the value itself, and no limits (or empty ones) give the value back', () => {
     const w = workflowOf(def(YAML));
-    const bound = withLimits(w, limits);
+    const bound = w.bound(limits);
     const other: GlobalLimits = { queues: {}, handlers: {} };
-    expect(withLimits(bound, other)).toBe(w);
-    expect(withLimits(bound, undefined)).toBe(w);
+    expect(bound.bound(other)).toBe(w);
+    expect(bound.bound(undefined)).toBe(w);
     const again: GlobalLimits = { queues: { payments: { concurrency: { limit: 3 } } }, handlers: {} };
-    expect(withLimits(bound, again).limits).toBe(again);
-    expect(Object.getPrototypeOf(withLimits(bound, again))).toBe(w);
+    expect(bound.bound(again).limits).toBe(again);
+    expect(Object.getPrototypeOf(bound.bound(again))).toBe(w);
+    expect(bound.base).toBe(w);
+    expect(w.base).toBe(w);
   });
 });
