@@ -46,7 +46,7 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     }
   }
   const runId = opts.runId ?? newRunId(clock.now());
-  // The caller's definition carries its workflow value: hashed and compiled on its first start only.
+  // The caller's definition object keeps its workflow value: hashed and compiled on its first start only.
   const compiled = workflowOf(def);
   const hash = compiled.hash;
   const time = new Date(clock.now()).toISOString();
@@ -105,7 +105,8 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   withFoldedStates(startEvents, [snapshot]);
   pushFolded(startEvents, first.events);
   try {
-    await appendCommit(store, runId, 0, dedupKey, startEvents);
+    // The value's JSON is of this very object only when the value is its own (not another object's of the same hash).
+    await appendCommit(store, runId, 0, dedupKey, startEvents, compiled.definition === def ? compiled.json : undefined);
   } catch (err) {
     await lease?.release();
     throw err;
