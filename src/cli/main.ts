@@ -10,6 +10,7 @@ import { EXIT, exitCodeForThrown } from './render/exit.js';
 import type { Io } from './render/io.js';
 import { protectTail } from './flags/tail.js';
 import { offerLibrary } from './offer-library.js';
+import { useNativeDigest } from '../executor/native-digest.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -17,6 +18,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 offerLibrary();
+// Every command that hashes (a replay, a deploy, a start) does it with Node's sha256, executor or not.
+useNativeDigest();
 
 const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 

@@ -1,7 +1,7 @@
 /** Definition → XState v5 statechart (JSON config + implementations), and the interpreter the fold runs it with: the compiled part of a workflow value (workflow.ts). */
 import type { AnyStateMachine } from 'xstate';
 import type { Definition, GlobalLimits } from '../definition/index.js';
-import { definitionHash } from '../definition/index.js';
+import { definitionHash, hasLimits } from '../definition/index.js';
 import { readChart } from './chart.js';
 import { implementationsFor } from './implementations.js';
 import { Interpreter } from './interpreter.js';
@@ -29,10 +29,20 @@ export interface CompiledWorkflow {
   readonly gates: ReadonlyMap<string, TaskGate>;
   /**
    * The limits file's limits (per queue and handler), when an executor bound
-   * them (runtime withLimits): which tasks wait for a gate. Not part of the
+   * them (`bound`): which tasks wait for a gate. Not part of the
    * definition: the fold never reads it, only the step's choice of what starts.
    */
   readonly limits?: GlobalLimits;
+  /** The value unbound from any limits: itself unless it is a bound copy. */
+  readonly base: CompiledWorkflow;
+  /**
+   * The base value under the limits file's `limits` (per queue and handler):
+   * the same chart and plans, with gates of its own (worked out on first
+   * use), so the step holds the attempts of the tasks those limits name. No
+   * limits, or empty ones: the base itself. One copy per limits object, kept
+   * by the base, so a run's steps share one.
+   */
+  bound(limits: GlobalLimits | undefined): CompiledWorkflow;
 }
 
 /**
@@ -47,8 +57,11 @@ export function compile(definition: Definition, hash?: string): CompiledWorkflow
   let machine: AnyStateMachine | undefined;
   let taskPlans: ReadonlyMap<string, TaskPlan> | undefined;
   let gates: ReadonlyMap<string, TaskGate> | undefined;
-  return {
+  const copies = new WeakMap<GlobalLimits, CompiledWorkflow>();
+  const base: CompiledWorkflow = {
     definition, config,
+    // A bound copy inherits it (and `bound`): the value it was bound from.
+    get base() { return base; },
     // A start needs it at once; a replay or a status that reads a recorded one never asks.
     get hash() {
       hash ??= definitionHash(definition);
@@ -74,7 +87,23 @@ export function compile(definition: Definition, hash?: string): CompiledWorkflow
       gates ??= gatesOf(definition);
       return gates;
     },
+    bound(limits) {
+      if (!limits || !hasLimits(limits)) return base;
+      let copy = copies.get(limits);
+      if (!copy) copies.set(limits, (copy = boundCopy(base, limits)));
+      return copy;
+    },
   };
+  return base;
+}
+
+/** `base` under `limits`: everything of it but the limits and the gates they imply. */
+function boundCopy(base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkflow {
+  let gates: ReadonlyMap<string, TaskGate> | undefined;
+  return Object.create(base, {
+    limits: { value: limits, enumerable: true },
+    gates: { get: () => (gates ??= gatesOf(base.definition, limits)), enumerable: true },
+  }) as CompiledWorkflow;
 }
 
 /** The interpreter for a definition's machine config; throws UnsupportedStatechartError if the config leaves the subset it implements. */

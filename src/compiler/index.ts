@@ -22,4 +22,4 @@ export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 export type { TaskInfo } from './task-plans.js';
 export { gatesOf, type GatePart, type TaskGate } from './task-gates.js';
 export { compile, createInterpreter, machineJson, type CompiledWorkflow } from './compile.js';
-export { carryWorkflow, workflowOf, withLimits } from './workflow.js';
+export { carryWorkflow, workflowOf } from './workflow.js';

@@ -3,7 +3,7 @@
  * what each is held to: its own `concurrency:`, `rate_limit:`, `breaker:` and `requires:` (a MAP's, else
  * its body's), and the limits file's for its queue and handler. Part of the
  * compiled workflow (`CompiledWorkflow.gates`, worked out on first use; a copy
- * bound to the limits file's limits has its own: runtime withLimits). Pure.
+ * bound to the limits file's limits has its own: CompiledWorkflow.bound). Pure.
  */
 import { DEFAULT_QUEUE, handlerName, mapBody, type Definition, type GlobalLimits, type LimitSpec, type TaskDef } from '../definition/index.js';
 

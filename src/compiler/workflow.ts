@@ -5,31 +5,21 @@
  * of that definition. Derived data lives on the value that owns it, each part
  * worked out on first use, instead of in module caches keyed by object.
  *
- * Two ways to a value:
- * - a definition object carries its own (`workflowOf(def)`: built on the
- *   first call, a property read after), so a caller that starts many runs of
- *   one loaded definition hashes and compiles it once;
+ * Two ways to a value (workflow-cache.ts keeps both):
+ * - a definition object's own (`workflowOf(def)`: built on the first call,
+ *   looked up after), so a caller that starts many runs of one loaded
+ *   definition hashes and compiles it once;
  * - definitions read from logs (every run.started decodes a fresh object)
- *   share the value of their recorded hash (workflow-cache.ts), so loading
- *   a thousand runs of a workflow compiles it once.
+ *   share the value of their recorded hash, so loading a thousand runs of a
+ *   workflow compiles it once.
  * A compiled workflow is a pure function of its definition, so which way a
  * value was reached, or whether it was built afresh, changes no result
  * (test/caches.test.ts turns the registry off).
  */
-import type { Definition, GlobalLimits } from '../definition/index.js';
-import { definitionHash, hasLimits } from '../definition/index.js';
-import { CARRIED_WORKFLOW as CARRIED } from '../events/index.js';
+import type { Definition } from '../definition/index.js';
+import { definitionHash } from '../definition/index.js';
 import { compile, type CompiledWorkflow } from './compile.js';
-import { gatesOf, type TaskGate } from './task-gates.js';
-import { sharedWorkflow, workflowSharing } from './workflow-cache.js';
-
-/** Where a workflow value keeps its copies bound to limits, by the limits object. */
-const BOUND = Symbol('ledgerflow.bound');
-/** On a bound copy: the value it was bound from. */
-const UNBOUND = Symbol('ledgerflow.unbound');
-
-type Carrier = Definition & { [CARRIED]?: CompiledWorkflow };
-type Bindable = CompiledWorkflow & { [BOUND]?: WeakMap<GlobalLimits, CompiledWorkflow>; [UNBOUND]?: CompiledWorkflow };
+import { keepOwnWorkflow, ownWorkflow, sharedWorkflow, workflowSharing } from './workflow-cache.js';
 
 /**
  * The workflow value of `definition`. `hash`: its definition hash when the
@@ -38,54 +28,26 @@ type Bindable = CompiledWorkflow & { [BOUND]?: WeakMap<GlobalLimits, CompiledWor
  */
 export function workflowOf(definition: Definition, hash?: string): CompiledWorkflow {
   if (!workflowSharing()) return compile(definition, hash);
-  const carried = (definition as Carrier)[CARRIED];
-  if (carried) return carried;
+  const own = ownWorkflow(definition);
+  if (own) return own;
   const h = hash ?? definitionHash(definition);
   const workflow = sharedWorkflow(h, () => compile(definition, h));
-  // Kept on the object only when it is the value's own definition: another object of the same hash may
-  // differ in key order, and its JSON (what a store writes: events/carrier.ts) must be its own.
-  if (workflow.definition === definition && Object.isExtensible(definition)) {
-    Object.defineProperty(definition, CARRIED, { value: workflow });
-  }
+  // Kept for the object only when it is the value's own definition: another object of the same hash may
+  // differ in key order, and its JSON (what a store writes for a start: `json`) must be its own.
+  if (workflow.definition === definition) keepOwnWorkflow(workflow);
   return workflow;
 }
 
 /**
- * The workflow value of an object that many starts will be handed (a registry's parsed body), carried on
- * it from now on: its own, compiled once, when another object of the same hash holds the shared value
- * (workflowOf then carries nothing, and every start would hash the object again: a canonical JSON and a
- * sha256 per start). A pure function of the definition either way.
+ * The workflow value of an object that many starts will be handed (a registry's parsed body), its own from
+ * now on: compiled once, when another object of the same hash holds the shared value (workflowOf then
+ * keeps nothing for it, and every start would hash the object again: a canonical JSON and a sha256 per
+ * start). A pure function of the definition either way.
  */
 export function carryWorkflow(definition: Definition): CompiledWorkflow {
   const workflow = workflowOf(definition);
-  if (workflow.definition === definition || (definition as Carrier)[CARRIED] || !workflowSharing() || !Object.isExtensible(definition)) return workflow;
+  if (workflow.definition === definition || !workflowSharing()) return workflow;
   const own = compile(definition, workflow.hash);
-  Object.defineProperty(definition, CARRIED, { value: own });
+  keepOwnWorkflow(own);
   return own;
-}
-
-/**
- * `workflow` under the limits file's `limits` (per queue and handler): the
- * same chart and plans, with gates of its own (worked out on first use), so
- * the step holds the attempts of the tasks those limits name. No limits, or
- * empty ones: the value with its own task limits only. A value keeps its
- * bound copies, one per limits object, so a run's steps share one.
- */
-export function withLimits(workflow: CompiledWorkflow, limits: GlobalLimits | undefined): CompiledWorkflow {
-  const base: Bindable = (workflow as Bindable)[UNBOUND] ?? workflow;
-  if (!limits || !hasLimits(limits)) return base;
-  let copies = base[BOUND];
-  if (!copies) Object.defineProperty(base, BOUND, { value: (copies = new WeakMap()) });
-  let bound = copies.get(limits);
-  if (!bound) copies.set(limits, (bound = bind(base, limits)));
-  return bound;
-}
-
-function bind(base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkflow {
-  let gates: ReadonlyMap<string, TaskGate> | undefined;
-  return Object.create(base, {
-    limits: { value: limits, enumerable: true },
-    gates: { get: () => (gates ??= gatesOf(base.definition, limits)), enumerable: true },
-    [UNBOUND]: { value: base },
-  }) as CompiledWorkflow;
 }

@@ -104,7 +104,6 @@ export const RunStartedData = z.object({
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
 export { definitionRecord, recordedDefinitionOf } from './recorded-definition.js';
-export { CARRIED_WORKFLOW, carriedJson } from './carrier.js';
 /** A task a retry completed with the output of the run it retries (source.retryOf), without an attempt. */
 const reused = { reused: z.object({ runId: z.string().min(1) }).optional() };
 export const TaskStartedData = z.object({ ...taskRef, ...reused });

@@ -12,11 +12,7 @@
 export { systemClock, type Clock } from './clock.js';
 export { newRunId, randomHex } from './ids.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
-
-import { installDigest } from '../digest/index.js';
-import { nativeDigest } from './native-digest.js';
-// Executors run on Node: the core hashes every event, so it gets the native sha256 (same digests).
-installDigest(nativeDigest);
+export { useNativeDigest } from './native-digest.js';
 export { commitWithRetry, MAX_COMMIT_ROUNDS } from './commit-with-retry.js';
 export { catchUp, RunLog } from './run-log.js';
 export { performEffect, type EffectPerformer } from './perform-effect.js';

@@ -16,7 +16,7 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, reviewInput, rejectionReason, refusedBefore, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { slotsFreed, applyEvent, inputWouldRecordRefusal, recordedState, reviewInput, rejectionReason, refusedBefore, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
 import type { TaskError } from '../events/index.js';
@@ -166,7 +166,7 @@ export class OutsideInputs {
    * idempotent.
    */
   private async afterOutcome(w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
-    const freed = slotsFreed(withLimits(w.compiled, await readLimits(this.o.store)), w.before, w.after, [w.env]);
+    const freed = slotsFreed(w.compiled.bound(await readLimits(this.o.store)), w.before, w.after, [w.env]);
     if (freed.length > 0) await releaseSlots(this.o.store, freed);
   }
 

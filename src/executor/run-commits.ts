@@ -17,6 +17,7 @@ import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../ev
 import type { EventStore } from '../store/index.js';
 import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
 import { systemClock, type Clock } from './clock.js';
+import { useNativeDigest } from './native-digest.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
 import { shownChildRunId, withChildrenShown } from './child-owner.js';
 import type { InstanceRef } from '../compiler/index.js';
@@ -46,6 +47,8 @@ export class RunCommits {
   private readonly outside: OutsideInputs;
 
   constructor(o: RunCommitsOptions) {
+    // Executors run on Node: the core hashes every event, so it gets the native sha256 (same digests).
+    useNativeDigest();
     this.store = o.store;
     this.clock = o.clock ?? systemClock;
     this.starter = { store: this.store, clock: this.clock };

@@ -34,8 +34,8 @@ import { commitWithRetry } from './commit-with-retry.js';
  * run it inside commitWithRetry). `key` tells this writer's commits apart
  * (a nonce, an input's message sequence, `start`).
  */
-export function appendCommit(store: EventStore, runId: string, seq: number, key: string, events: EventEnvelope[]): Promise<AppendResult> {
-  return store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${key}`, events });
+export function appendCommit(store: EventStore, runId: string, seq: number, key: string, events: EventEnvelope[], definitionJson?: string): Promise<AppendResult> {
+  return store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${key}`, events, ...(definitionJson !== undefined ? { definitionJson } : {}) });
 }
 
 /** A run moved on by other writers' events: the events read and the state and sequence they lead to. */

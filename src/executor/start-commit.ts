@@ -13,7 +13,7 @@ import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
-import { applyEvent, startedOf, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits, withFoldedStates, pushFolded } from '../runtime/index.js';
+import { applyEvent, startedOf, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withFoldedStates, pushFolded } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 import { type Admission, admissionOf, checkPriority, decideLimitedStart, readLimits } from '../limits/index.js';
 
@@ -46,7 +46,7 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     }
   }
   const runId = opts.runId ?? newRunId(clock.now());
-  // The caller's definition carries its workflow value: hashed and compiled on its first start only.
+  // The caller's definition object keeps its workflow value: hashed and compiled on its first start only.
   const compiled = workflowOf(def);
   const hash = compiled.hash;
   const time = new Date(clock.now()).toISOString();
@@ -93,7 +93,7 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
   const retryOf = opts.source?.retryOf;
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
-  const limited = withStarts ? withLimits(compiled, await readLimits(store)) : undefined;
+  const limited = withStarts ? compiled.bound(await readLimits(store)) : undefined;
   const first = queued !== null ? queuedCommit(compiled, snapshot, time, queued)
     : withStarts || reuses
       ? prepareCommit(limited ?? compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
@@ -105,7 +105,8 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   withFoldedStates(startEvents, [snapshot]);
   pushFolded(startEvents, first.events);
   try {
-    await appendCommit(store, runId, 0, dedupKey, startEvents);
+    // The value's JSON is of this very object only when the value is its own (not another object's of the same hash).
+    await appendCommit(store, runId, 0, dedupKey, startEvents, compiled.definition === def ? compiled.json : undefined);
   } catch (err) {
     await lease?.release();
     throw err;

@@ -27,7 +27,7 @@ import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../
 import type { PendingEvent } from '../events/index.js';
 import { agentSkillSets, forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
 import { afterCommit, hasSkills } from '../limits/index.js';
-import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, withLimits, hasStartable, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
+import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, hasStartable, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
@@ -111,7 +111,7 @@ export class RunDriver {
    */
   get compiled(): CompiledWorkflow {
     const now = this.log.compiled;
-    return now === this.opts.compiled ? now : withLimits(now, this.opts.compiled.limits);
+    return now === this.opts.compiled ? now : now.bound(this.opts.compiled.limits);
   }
   /** The durable state: what the log holds. */
   get state(): RunSnapshot { return this.log.snapshot; }

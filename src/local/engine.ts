@@ -16,7 +16,7 @@ import { childRunOf, placeChild, readAgentQueues, withChildrenShown, RunCommits,
 import { readLimits, type CommitAdmissions } from '../limits/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
-import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
+import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 
@@ -186,7 +186,7 @@ export class Engine {
     if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled: own, snapshot }))) return runView(snapshot, seq, own.definition);
     // The limits file's limits as stored now (limits/global-limits.ts): which of its tasks' attempts wait for a queue's or a handler's gate
     // (a run started here a moment ago: as its start read them).
-    const compiled = limited ?? withLimits(own, await readLimits(this.store));
+    const compiled = limited ?? own.bound(await readLimits(this.store));
     const children = this.children ?? this.childRuns(opts, source);
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;

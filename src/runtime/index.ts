@@ -8,7 +8,7 @@ export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } fro
 export { applyEvent, startFold, foldStartOf, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 // A definition's workflow value (compiler/workflow.ts): what executors carry with a run.
-export { workflowOf, withLimits } from '../compiler/index.js';
+export { workflowOf } from '../compiler/index.js';
 export { replayRun, foldEvents, type ReplayReport, type Divergence } from './replay.js';
 export { judgeMigration, migratedEvent, workflowAfter, latestWorkflow, compiledForRun, startedOf, type TaskMap } from './migration.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView } from './view.js';

@@ -18,7 +18,7 @@ import { DEFAULT_PRIORITY } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
-/** Every gated task of a workflow: part of the compiled workflow, with the limits file's limits when the executor bound them (withLimits). */
+/** Every gated task of a workflow: part of the compiled workflow, with the limits file's limits when the executor bound them (CompiledWorkflow.bound). */
 export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskGate> {
   return compiled.gates;
 }

@@ -5,7 +5,7 @@
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
  */
-import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, carriedJson, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import { CorruptRunError, StoreError, errorMessage } from '../errors/index.js';
 import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
 
@@ -77,28 +77,24 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
 
 /**
  * JSON of a parsed commit: exactly JSON.stringify(commit). A start's
- * definition is most of its bytes and the same for every run of it: its JSON
- * is made once per definition (the workflow value it carries: events/carrier.ts) and spliced
- * in. The parsed envelope's keys are in schema order, `data` last, and a
- * start's data begins with `definition`.
+ * definition is most of its bytes and the same for every run of it: its JSON,
+ * when the caller hands it (`definitionJson`, made once per definition), is
+ * spliced in. The parsed envelope's keys are in schema order, `data` last,
+ * and a start's data begins with `definition`.
  */
 function commitJson(commit: Commit, req: AppendRequest): string {
-  // Every commit but a start's: one native stringify of the whole, no text built event by event.
-  let start = false;
-  for (const e of commit.events) if (e.type === 'run.started') { start = true; break; }
-  if (!start) return JSON.stringify(commit);
+  // Every commit but a start's with its definition's JSON: one native stringify of the whole, no text built event by event.
+  const def = req.definitionJson;
+  if (def === undefined) return JSON.stringify(commit);
   let text = `{"dedupId":${JSON.stringify(commit.dedupId)},"events":[`;
   for (let i = 0; i < commit.events.length; i++) {
     const e = commit.events[i]!;
     if (i > 0) text += ',';
-    const original = (req.events[i]?.data as { definition?: unknown } | undefined)?.definition;
-    if (e.type !== 'run.started' || typeof original !== 'object' || original === null) {
+    if (e.type !== 'run.started') {
       text += JSON.stringify(e);
       continue;
     }
-    // The caller's definition carries its JSON when it carries its workflow value (made once for all its runs);
-    // zod's copy mirrors it key for key, so the bytes are the same either way.
-    const def = carriedJson(original) ?? JSON.stringify(e.data.definition);
+    // zod's copy of the caller's definition mirrors it key for key, so the bytes are the same either way.
     const { definition: _definition, ...rest } = e.data;
     const head = JSON.stringify({ ...e, data: 0 }); // ends with "data":0}
     text += `${head.slice(0, -2)}{"definition":${def},${JSON.stringify(rest).slice(1)}}`;

@@ -16,6 +16,12 @@ export interface AppendRequest {
   dedupId: string;
   /** Consecutive events with seq expectedSeq+1, expectedSeq+2, ... Written all or none. */
   events: EventEnvelope[];
+  /**
+   * `JSON.stringify` of the definition in the commit's run.started, when the caller has it made (its
+   * workflow value's `json`, made once for every run of it): spliced in instead of made again, the same
+   * bytes. Most of a start commit's bytes.
+   */
+  definitionJson?: string;
 }
 
 export interface AppendResult {

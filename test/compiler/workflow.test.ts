@@ -1,5 +1,5 @@
 /**
- * The workflow value (src/compiler/workflow.ts): a definition carries its
+ * The workflow value (src/compiler/workflow.ts): a definition object has its
  * own, built once; definitions read from logs share the value of their hash;
  * a limits-bound copy is kept by the value it was bound from. What a user of
  * the library relies on: a definition object they load behaves as plain
@@ -7,9 +7,10 @@
  * never run as the original.
  */
 import { describe, expect, it } from 'vitest';
-import { workflowOf, withLimits } from '../../src/compiler/index.js';
+import { workflowOf } from '../../src/compiler/index.js';
 import { definitionHash, type GlobalLimits } from '../../src/definition/index.js';
-import { carriedJson } from '../../src/events/index.js';
+import { RunCommits } from '../../src/executor/index.js';
+import { MemoryEventStore } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
 
 const YAML = `
@@ -21,7 +22,7 @@ workflow:
     - { id: charge, type: SIMPLE, depends_on: [fetch], concurrency: { limit: 2 } }
 `;
 
-describe('a definition carries its workflow value', () => {
+describe('a definition object has its workflow value', () => {
   it('builds it once: the same value each time, with the hash and the JSON of that definition', () => {
     const d = def(YAML);
     const w = workflowOf(d);
@@ -29,7 +30,6 @@ describe('a definition carries its workflow value', () => {
     expect(w.definition).toBe(d);
     expect(w.hash).toBe(definitionHash(d));
     expect(w.json).toBe(JSON.stringify(d));
-    expect(carriedJson(d)).toBe(JSON.stringify(d));
   });
 
   it('stays plain data: its keys, JSON, copies and equality are what they were', () => {
@@ -39,8 +39,7 @@ describe('a definition carries its workflow value', () => {
     expect(Object.keys(d)).toEqual(before.keys);
     expect(JSON.stringify(d)).toBe(before.json);
     expect(d).toEqual(before.copy);
-    expect(carriedJson({ ...d })).toBeUndefined();
-    expect(carriedJson(structuredClone(d))).toBeUndefined();
+    expect(Object.getOwnPropertySymbols(d)).toEqual([]);
   });
 
   it('an edited copy is its own workflow, never the original\'s', () => {
@@ -60,8 +59,18 @@ describe('a definition carries its workflow value', () => {
     expect(workflowOf(decoded, definitionHash(d))).toBe(w);
     const reordered = Object.fromEntries(Object.entries(decoded).reverse()) as unknown as typeof d;
     expect(workflowOf(reordered, definitionHash(reordered))).toBe(w);
-    // A store writes the bytes of the object it was given, not of the shared value's definition.
-    expect(carriedJson(reordered)).toBeUndefined();
+  });
+
+  it('a start records the bytes of the object it was given, not those of the shared value\'s definition', async () => {
+    const d = def(YAML);
+    workflowOf(d);
+    const reordered = Object.fromEntries(Object.entries(d).reverse()) as unknown as typeof d;
+    const store = new MemoryEventStore();
+    const commits = new RunCommits({ store });
+    for (const given of [d, reordered]) {
+      const [started] = await store.read(await commits.start(given, {}));
+      expect(JSON.stringify(started!.type === 'run.started' && started!.data.definition)).toBe(JSON.stringify(given));
+    }
   });
 });
 
@@ -71,9 +80,9 @@ describe('a workflow value under the limits file\'s limits', () => {
   it('gates the tasks those limits name, and keeps one bound copy per limits object', () => {
     const w = workflowOf(def(YAML));
     expect([...w.gates.keys()]).toEqual(['charge']);
-    const bound = withLimits(w, limits);
+    const bound = w.bound(limits);
     expect(bound).not.toBe(w);
-    expect(withLimits(w, limits)).toBe(bound);
+    expect(w.bound(limits)).toBe(bound);
     expect(bound.limits).toBe(limits);
     expect([...bound.gates.keys()].sort()).toEqual(['charge', 'fetch']);
     // The same chart, hash and plans as the value it was bound from.
@@ -83,12 +92,14 @@ describe('a workflow value under the limits file\'s limits', () => {
 
   it('rebinds from the value itself, and no limits (or empty ones) give the value back', () => {
     const w = workflowOf(def(YAML));
-    const bound = withLimits(w, limits);
+    const bound = w.bound(limits);
     const other: GlobalLimits = { queues: {}, handlers: {} };
-    expect(withLimits(bound, other)).toBe(w);
-    expect(withLimits(bound, undefined)).toBe(w);
+    expect(bound.bound(other)).toBe(w);
+    expect(bound.bound(undefined)).toBe(w);
     const again: GlobalLimits = { queues: { payments: { concurrency: { limit: 3 } } }, handlers: {} };
-    expect(withLimits(bound, again).limits).toBe(again);
-    expect(Object.getPrototypeOf(withLimits(bound, again))).toBe(w);
+    expect(bound.bound(again).limits).toBe(again);
+    expect(Object.getPrototypeOf(bound.bound(again))).toBe(w);
+    expect(bound.base).toBe(w);
+    expect(w.base).toBe(w);
   });
 });

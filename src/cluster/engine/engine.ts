@@ -33,7 +33,7 @@ import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
-import { randomHex, type ChildRef } from '../../executor/index.js';
+import { randomHex, useNativeDigest, type ChildRef } from '../../executor/index.js';
 import { LimitsWatch } from '../../limits/index.js';
 import { publishEffects } from './effects.js';
 import { publishWait, skilledBy, takeGateWait } from './gate-waits.js';
@@ -156,6 +156,7 @@ export class ClusterEngine {
   runIndex: RunIndexProjection | null = null;
 
   constructor(private readonly opts: ClusterEngineOptions) {
+    useNativeDigest();
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;

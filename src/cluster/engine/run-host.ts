@@ -12,7 +12,7 @@ import type { CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition, GlobalLimits } from '../../definition/index.js';
 import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { commitEffects, reconcile, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
+import { commitEffects, reconcile, type Effect, type RunSnapshot } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
 import { catchUp, loadRun, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
 import { afterCommit } from '../../limits/index.js';
@@ -102,12 +102,12 @@ export class RunHost {
 
   /**
    * The run as cached, or (`fresh`, or not cached) as its log is now; null when it does not exist. Its
-   * compiled workflow is bound to the limits file's limits as this engine last read them (withLimits).
+   * compiled workflow is bound to the limits file's limits as this engine last read them (CompiledWorkflow.bound).
    */
   async load(runId: string, fresh = false, justStarted = false): Promise<Loaded | null> {
     const loaded = await this.loadOwn(runId, fresh, justStarted);
     if (!loaded || !this.o.limits) return loaded;
-    const compiled = withLimits(loaded.compiled, this.o.limits());
+    const compiled = loaded.compiled.bound(this.o.limits());
     return compiled === loaded.compiled ? loaded : { ...loaded, compiled };
   }
 
@@ -171,7 +171,7 @@ export class RunHost {
     }
     await log.flush(opts.commitKey ?? 'step');
     // A run.migrated caught up with hands the run to the new version's workflow (bound to the limits as load() binds).
-    const compiled = log.compiled === loaded.compiled ? loaded.compiled : this.o.limits ? withLimits(log.compiled, this.o.limits()) : log.compiled;
+    const compiled = log.compiled === loaded.compiled ? loaded.compiled : this.o.limits ? log.compiled.bound(this.o.limits()) : log.compiled;
     const next: Loaded = { ...loaded, compiled, snapshot: log.snapshot, seq: log.seq };
     if (next.seq !== loaded.seq) this.remember(runId, next);
     // The state the commit was made on (after any catch-up), or the run as it is when nothing was committed.
