@@ -8,14 +8,13 @@
  * time of the grant, through the run host's one commit, whose effects then
  * hand the attempt to a worker) or puts the message back for when the gate
  * says to ask again. An engine that dies mid-way leaves the message to the
- * next (ack wait); a wait the run no longer has gives its place up.
+ * next (ack wait). Each round is limits/gate-waits.ts askWait, as in process.
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { judgeAttemptWait, withdrawAttemptWait, type SkillCheck } from '../../limits/index.js';
+import { instanceFields, instanceKey, instanceState, instanceToken, iso } from '../../compiler/index.js';
+import { askWait, type SkillCheck } from '../../limits/index.js';
 import type { PendingEvent } from '../../events/index.js';
-import { attemptPlan, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
-import { iso } from '../../compiler/index.js';
+import { attemptPlan, grantedStart, runPriority, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
 import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
 import type { RunHost } from './run-host.js';
@@ -62,23 +61,17 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
     type: 'attempt.wait', runId: w.runId, workflowId: run.snapshot.context.workflowId, taskId: w.task, ...instanceFields(w), instance: key,
     attempt: w.attempt, gate, priority: runPriority(run.compiled, run.snapshot.context),
   };
-  if (!stillWaiting(run.compiled, run.snapshot, key, w.attempt)) {
-    await withdrawAttemptWait(o.store, effect);
-    m.ack();
-    return;
-  }
   // Its place in every line: when it began to wait, the same whichever engine asks (limits/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
   const plan = attemptPlan(run.compiled, w.task);
-  const verdict = await judgeAttemptWait(o.store, effect, o.now, since, plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined, w.delayed === true);
-  if (verdict.granted) await commit(verdict.event, 'gate');
-  else if (verdict.event) {
-    // Held (nobody with the skills, an open breaker): said once in the run's history (an audit record), and the wait,
-    // published afresh, says it is said.
-    await commit(verdict.event, 'delayed');
-    await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
-  } else if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, w.delayed === true);
-  else { m.nak(verdict.retryInMs); return; }
+  const said = w.delayed === true;
+  const next = await askWait({
+    store: o.store, compiled: run.compiled, state: run.snapshot, now: o.now, effect, since, said,
+    skilled: plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined, commit,
+  });
+  // Held and said so just now (an audit record in the run's history): the wait, published afresh, says it is said.
+  if (!next.done && (next.said !== said || m.info.deliveryCount >= FRESH_AFTER_DELIVERIES)) await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, next.said);
+  else if (!next.done) { m.nak(next.retryInMs); return; }
   m.ack();
 }
 
