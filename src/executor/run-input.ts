@@ -7,7 +7,7 @@
  */
 import type { Level } from '../authority/index.js';
 import type { WorkflowStatus } from '../events/index.js';
-import type { RunInput, RunView } from '../runtime/index.js';
+import type { RunInput } from '../runtime/index.js';
 import type { RunCommits } from './run-commits.js';
 
 export type { RunInput };
@@ -36,16 +36,8 @@ export interface InputOutcome {
  * not allowed, a pause of a settled run); a resume of a run not paused and a
  * cancel of a settled one record nothing and say so (`changed: false`).
  */
-export async function recordInput(engine: Pick<RunCommits, 'decide' | 'signal' | 'pause' | 'unpause' | 'cancel'>, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean; level?: Level }): Promise<InputOutcome> {
-  const { by } = opts;
-  const flag = opts.unauthenticated ? { unauthenticated: true as const } : {};
-  const done = (view: RunView, changed = true): InputOutcome => ({
-    by, unauthenticated: opts.unauthenticated ?? false, recorded: changed, queued: false, changed, seq: changed ? view.seq : null, status: view.status,
-  });
-  if (input.kind === 'approval') return done(await engine.decide(runId, input.taskId, input.decision, by, input.comment, { ...flag, ...(opts.level ? { level: opts.level } : {}) }));
-  if (input.kind === 'signal') return done(await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by, ...flag, ...(opts.level ? { level: opts.level } : {}) }));
-  const reason = input.reason !== undefined ? { reason: input.reason } : {};
-  if (input.action === 'pause') return done(await engine.pause(runId, { by, ...reason, ...flag }));
-  const r = input.action === 'resume' ? await engine.unpause(runId, { by, ...flag }) : await engine.cancel(runId, { by, ...reason, ...flag });
-  return done(r.view, r.changed);
+export async function recordInput(engine: Pick<RunCommits, 'input'>, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean; level?: Level }): Promise<InputOutcome> {
+  const { by, unauthenticated = false, level } = opts;
+  const r = await engine.input(runId, input, { by, ...(unauthenticated ? { unauthenticated } : {}), ...(level && input.kind !== 'control' ? { level } : {}) });
+  return { by, unauthenticated, recorded: r.changed, queued: false, changed: r.changed, seq: r.changed ? r.view.seq : null, status: r.view.status };
 }

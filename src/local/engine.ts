@@ -270,6 +270,11 @@ export class Engine {
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
+  /** A person's input, judged and recorded as every path records one (RunCommits.input: refusals throw). */
+  input(...args: Parameters<RunCommits['input']>): ReturnType<RunCommits['input']> {
+    return this.commits.input(...args);
+  }
+
   /**
    * Records an approval or rejection of a HUMAN task; a running engine or a
    * later resume acts on it. A decision the rule refuses (reviewApproval) is
@@ -277,7 +282,7 @@ export class Engine {
    * and then thrown as an ApprovalRefusedError.
    */
   decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    return this.commits.decide(runId, taskId, decision, by, comment, opts);
+    return this.input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { by, ...opts }).then((r) => r.view);
   }
 
   /**
@@ -286,7 +291,8 @@ export class Engine {
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
   signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    return this.commits.signal(runId, name, opts);
+    const { data, ...who } = opts;
+    return this.input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who).then((r) => r.view);
   }
 
   /**
@@ -299,7 +305,8 @@ export class Engine {
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
   cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.commits.cancel(runId, opts);
+    const { reason, ...who } = opts;
+    return this.input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, who);
   }
 
   /**
@@ -308,7 +315,8 @@ export class Engine {
    * refused with PauseRefusedError, and nothing is recorded.
    */
   pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    return this.commits.pause(runId, opts);
+    const { reason, ...who } = opts;
+    return this.input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, who).then((r) => r.view);
   }
 
   /**
@@ -317,7 +325,7 @@ export class Engine {
    * was not paused.
    */
   unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.commits.unpause(runId, opts);
+    return this.input(runId, { kind: 'control', action: 'resume' }, opts);
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {

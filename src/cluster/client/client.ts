@@ -205,7 +205,7 @@ export class ClusterClient {
     }
     if (!opts.as) throw new ApprovalRefusedError('this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)', { runId, taskId });
     const commits = new RunCommits({ store: this.store });
-    await commits.decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
+    await commits.input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { by: opts.as, unauthenticated: true });
     // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log), and
     // on the runs it admitted where it settled the run (a rejection) and freed a concurrency slot.
     await this.conn();

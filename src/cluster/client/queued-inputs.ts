@@ -41,20 +41,16 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
   /** Each kind judged and recorded as an engine would (a refusal throws); what to say of it. */
   const record: { [K in PersonInput]: (input: Inbound[K]) => Promise<string> } = {
     approval: async (a) => {
-      await engine.decide(runId, a.taskId, a.decision, a.user, a.comment, flag);
+      await engine.input(runId, { kind: 'approval', taskId: a.taskId, decision: a.decision, ...(a.comment !== undefined ? { comment: a.comment } : {}) }, { by: a.user, ...flag });
       return `took the queued ${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}`;
     },
     signal: async (sg) => {
-      await engine.signal(runId, sg.name, { ...(sg.data !== undefined ? { data: sg.data } : {}), by: sg.sender, ...flag });
+      await engine.input(runId, { kind: 'signal', name: sg.name, ...(sg.data !== undefined ? { data: sg.data } : {}) }, { by: sg.sender, ...flag });
       return `took the queued signal ${sg.name} from ${sg.sender}`;
     },
     control: async (c) => {
-      const by = c.sender;
-      const reason = c.reason !== undefined ? { reason: c.reason } : {};
-      if (c.action === 'pause') await engine.pause(runId, { by, ...reason, ...flag });
-      else if (c.action === 'cancel') await engine.cancel(runId, { by, ...reason, ...flag });
-      else await engine.unpause(runId, { by, ...flag });
-      return `took the queued ${c.action} from ${by}`;
+      await engine.input(runId, { kind: 'control', action: c.action, ...(c.reason !== undefined && c.action !== 'resume' ? { reason: c.reason } : {}) }, { by: c.sender, ...flag });
+      return `took the queued ${c.action} from ${c.sender}`;
     },
   };
   /** True when it was taken; a malformed one is refused with the reason an engine would dead-letter it with. */
