@@ -5,11 +5,14 @@
  * decide (reviewInput, the one a NATS engine judges by), append the one event at
  * the sequence it was decided on, and on a lost race load and decide again
  * (commitWithRetry). A driver running the run (this process's or another's)
- * follows the log and acts on it; a later resume does too.
+ * follows the log and acts on it; a later resume does too. What became of
+ * a person's input is one shape on every store and path (InputOutcome, the
+ * CLI's `--json`), over NATS too when no engine listens (cluster/client/run-inputs.ts).
  */
+import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
-import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
@@ -21,6 +24,38 @@ import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } 
 import type { TaskError } from '../events/index.js';
 import { attemptStartSeq, attemptToken } from './attempt-token.js';
 import { readLimits, releaseSlots } from '../limits/index.js';
+
+export type { RunInput };
+
+/** What became of an input: one shape on every store and path. */
+export interface InputOutcome {
+  /** Who it is recorded as. */
+  by: string;
+  /** A name given, not proven by a server (recorded so). */
+  unauthenticated: boolean;
+  /** In the run's log now (recorded here, or by an engine whose verdict came in time). */
+  recorded: boolean;
+  /** Published and not taken yet: the next engine, or the next `resume` of the run, takes it. */
+  queued: boolean;
+  /** False when the run did not take it and nothing was recorded (resume of a run not paused, cancel of a settled one). */
+  changed: boolean;
+  /** The event that recorded it. */
+  seq: number | null;
+  /** The run's status after it, when known. */
+  status: WorkflowStatus | null;
+}
+
+/**
+ * Judged and recorded now, as `by` (marked `unauthenticated` when the name is
+ * given, not proven: over NATS without a user). Refusals throw (an approval
+ * not allowed, a pause of a settled run); a resume of a run not paused and a
+ * cancel of a settled one record nothing and say so (`changed: false`).
+ */
+export async function recordInput(engine: Pick<OutsideInputs, 'input'>, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean; level?: Level }): Promise<InputOutcome> {
+  const { by, unauthenticated = false, level } = opts;
+  const r = await engine.input(runId, input, { by, ...(unauthenticated ? { unauthenticated } : {}), ...(level && input.kind !== 'control' ? { level } : {}) });
+  return { by, unauthenticated, recorded: r.changed, queued: false, changed: r.changed, seq: r.changed ? r.view.seq : null, status: r.view.status };
+}
 
 /** What became of an outcome an agent outside the engine's process reported (recordOutcome). */
 export type AgentOutcomeVerdict =

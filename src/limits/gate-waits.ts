@@ -10,6 +10,7 @@ import type { Clock } from '../executor/commit.js';
 import { delayedByBreaker, delayedBySkills, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
+import { trimOldest } from '../bounded.js';
 import { askAttemptGate, withdrawAttemptWait } from './breaker-gate.js';
 import type { SkillCheck } from './skill-gate.js';
 import { gateParts, onGateKick } from './task-gate.js';
@@ -68,8 +69,14 @@ export interface GateWaitsHost {
   skilled?(w: WaitAttempt): SkillCheck | undefined;
 }
 
-/** How often the log says again that nobody has a skill set. */
-const SAY_AGAIN_MS = 60_000;
+/** Whether a log is to say again that nobody has the skill set `key`: once a minute per key (both executors' logs). */
+export function sayAgain(said: Map<string, number>, key: string, at: number): boolean {
+  const last = said.get(key);
+  if (last !== undefined && at - last < 60_000) return false;
+  said.set(key, at);
+  trimOldest(said, 1000);
+  return true;
+}
 
 export class GateWaits {
   private readonly waits = new Map<string, Waiting>();
@@ -151,11 +158,7 @@ export class GateWaits {
       w.unserved = true;
       this.host.changed();
     }
-    const key = skills.join('+');
-    const last = this.saidSkills.get(key);
-    if (last !== undefined && at - last < SAY_AGAIN_MS) return;
-    this.saidSkills.set(key, at);
-    this.host.warn(`${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`);
+    if (sayAgain(this.saidSkills, skills.join('+'), at)) this.host.warn(`${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`);
   }
 
   private ask(w: Waiting): void {

@@ -56,8 +56,8 @@ export class ChildRuns implements ChildExecutor {
     if (control.signal.aborted) return withdrawn();
     const depth = this.opts.depth + 1;
     // Found whether or not the child has started: a definition of its own may name handlers it is driven with.
-    // The built-in failure steps' run carries its definition (failure-handler.ts): nothing to look up.
-    const resolved = effect.definition ? { definition: effect.definition } : await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
+    // The built-in failure steps' run carries its definition (executor/child-runs.ts takes it): nothing to look up.
+    const resolved = effect.definition ? null : await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
     return startChildRun({

@@ -12,7 +12,7 @@ import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { LedgerflowError, errorMessage } from '../../errors/index.js';
 import { RunCommits } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { parseInbound, rawOf, STREAMS, token, type Inbound } from '../transport/index.js';
+import { parseInbound, personInput, rawOf, STREAMS, token, type Inbound } from '../transport/index.js';
 import { jetstreamManager } from '../../store/index.js';
 
 /** The next message of `stream` on `subject` (wildcards allowed) from `seq`, or null. */
@@ -38,20 +38,11 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
     { kind: 'signal', stream: STREAMS.signals.name, subject: `lf.signals.*.${runId}` },
     { kind: 'control', stream: STREAMS.control.name, subject: `lf.control.*.${runId}` },
   ] as const;
-  /** Each kind judged and recorded as an engine would (a refusal throws); what to say of it. */
-  const record: { [K in PersonInput]: (input: Inbound[K]) => Promise<string> } = {
-    approval: async (a) => {
-      await engine.input(runId, { kind: 'approval', taskId: a.taskId, decision: a.decision, ...(a.comment !== undefined ? { comment: a.comment } : {}) }, { by: a.user, ...flag });
-      return `took the queued ${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}`;
-    },
-    signal: async (sg) => {
-      await engine.input(runId, { kind: 'signal', name: sg.name, ...(sg.data !== undefined ? { data: sg.data } : {}) }, { by: sg.sender, ...flag });
-      return `took the queued signal ${sg.name} from ${sg.sender}`;
-    },
-    control: async (c) => {
-      await engine.input(runId, { kind: 'control', action: c.action, ...(c.reason !== undefined && c.action !== 'resume' ? { reason: c.reason } : {}) }, { by: c.sender, ...flag });
-      return `took the queued ${c.action} from ${c.sender}`;
-    },
+  /** What to say of each kind once judged and recorded as an engine would (a refusal throws). */
+  const said: { [K in PersonInput]: (input: Inbound[K]) => string } = {
+    approval: (a) => `${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}`,
+    signal: (sg) => `signal ${sg.name} from ${sg.sender}`,
+    control: (c) => `${c.action} from ${c.sender}`,
   };
   /** True when it was taken; a malformed one is refused with the reason an engine would dead-letter it with. */
   const take = async <K extends PersonInput>(kind: K, m: StoredMsg): Promise<boolean> => {
@@ -60,7 +51,9 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
       opts.say(`a queued input on ${m.subject} was refused: ${read.reason}`);
       return false;
     }
-    opts.say(await record[kind](read.value));
+    const { input, by } = personInput(read.value);
+    await engine.input(runId, input, { by, ...flag });
+    opts.say(`took the queued ${said[kind](read.value)}`);
     return true;
   };
   let taken = 0;

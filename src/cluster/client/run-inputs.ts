@@ -22,7 +22,7 @@ import type { ClusterClient } from './client.js';
 import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
 import { jetstreamManager } from '../../store/index.js';
 
-// The input and its outcome are one shape on every store (executor/run-input.ts, which records one through RunCommits).
+// The input and its outcome are one shape on every store (executor/outside-inputs.ts, which records one through RunCommits).
 export type { InputOutcome } from '../../executor/index.js';
 
 /** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */

@@ -12,13 +12,12 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken, iso } from '../../compiler/index.js';
-import { askWait, type SkillCheck } from '../../limits/index.js';
+import { askWait, sayAgain, type SkillCheck } from '../../limits/index.js';
 import type { PendingEvent } from '../../events/index.js';
 import { attemptPlan, grantedStart, runPriority, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
 import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
 import type { RunHost } from './run-host.js';
-import { trimOldest } from '../../bounded.js';
 
 /** Deliveries of one copy after which a wait is published afresh: the stream's bound on deliveries never ends a long wait. */
 const FRESH_AFTER_DELIVERIES = 1000;
@@ -75,9 +74,6 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
   m.ack();
 }
 
-/** How often the engine log says again that no worker has a skill set. */
-const SAY_AGAIN_MS = 60_000;
-
 /**
  * The skill check of an engine: a live worker of the queue serving the handler with every skill (presence.ts). Until
  * the engine has listened long enough to have heard every live worker, it cannot tell: ask again then. Nobody: said in
@@ -89,11 +85,7 @@ export function skilledBy(presence: PresenceRegistry, log: (line: string) => voi
     if (presence.servesWithSkills(queue, handler, skills)) return true;
     const wait = HEARD_ALL_MS - presence.listeningMs;
     if (wait > 0) return wait;
-    const key = `${queue}\u0000${handler}\u0000${skills.join('+')}`;
-    const last = said.get(key);
-    if (last === undefined || now() - last >= SAY_AGAIN_MS) {
-      said.set(key, now());
-      trimOldest(said, 1000);
+    if (sayAgain(said, `${queue}\u0000${handler}\u0000${skills.join('+')}`, now())) {
       log(`no worker with skills ${skills.join(', ')} serves handler ${handler} on queue ${queue}: its attempts wait (start one: ledgerflow worker --handlers <module>${queue === 'default' ? '' : ` --queue ${queue}`} --skills ${skills.join(',')})`);
     }
     return false;

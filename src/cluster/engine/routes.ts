@@ -11,8 +11,8 @@ import { atLeast, type Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { DEFAULT_SIGNALER_LEVEL, refusedBefore, runView, type InputSender, type RunInput } from '../../runtime/index.js';
-import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Custody } from '../transport/index.js';
+import { DEFAULT_SIGNALER_LEVEL, refusedBefore, runView, type InputSender } from '../../runtime/index.js';
+import { parseInbound, personInput, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Custody } from '../transport/index.js';
 import { judgeInput } from '../../executor/index.js';
 import type { Inbox } from './inbox.js';
 import type { RunHost } from './run-host.js';
@@ -111,11 +111,10 @@ export class Routes {
     if (!parsed.ok) return inbox.dropMalformed(dlq, m, parsed);
     const msg = parsed.value;
     const { runId, verdictTo } = msg;
-    const user = 'user' in msg ? msg.user : msg.sender;
-    const [input, echo, what, details]: [RunInput, Pick<ApprovalVerdict, 'decision'> | Pick<SignalVerdict, 'name'> | Pick<ControlVerdict, 'action'>, string, DeadLetterDetails] = 'decision' in msg
-      ? [{ kind: 'approval', taskId: msg.taskId, decision: msg.decision, ...(msg.comment !== undefined ? { comment: msg.comment } : {}) }, { decision: msg.decision }, `of ${msg.taskId} by ${user}`, { runId, taskId: msg.taskId, by: user }]
-      : 'name' in msg ? [{ kind: 'signal', name: msg.name, ...(msg.data !== undefined ? { data: msg.data } : {}) }, { name: msg.name }, `signal "${msg.name}" from ${user}`, { runId, by: user }]
-        : [{ kind: 'control', action: msg.action, ...(msg.reason !== undefined ? { reason: msg.reason } : {}) }, { action: msg.action }, `${msg.action} from ${user}`, { runId, by: user }];
+    const { input, by: user } = personInput(msg);
+    const [echo, what, details]: [Pick<ApprovalVerdict, 'decision'> | Pick<SignalVerdict, 'name'> | Pick<ControlVerdict, 'action'>, string, DeadLetterDetails] = input.kind === 'approval'
+      ? [{ decision: input.decision }, `of ${input.taskId} by ${user}`, { runId, taskId: input.taskId, by: user }]
+      : input.kind === 'signal' ? [{ name: input.name }, `signal "${input.name}" from ${user}`, { runId, by: user }] : [{ action: input.action }, `${input.action} from ${user}`, { runId, by: user }];
     const tell = (verdict: object) => inbox.tell(verdictTo, { ...echo, ...verdict } as ApprovalVerdict | SignalVerdict | ControlVerdict);
     await host.withRun(runId, async () => {
       const st = await host.load(runId, true);
