@@ -68,10 +68,9 @@ export class RunDriver {
         // Freed slots and counted breaker outcomes (limits/after-commit.ts), counted until done: a process that ends
         // with its run must not end before its slots are freed.
         const hooks = afterCommit(opts.store, this.compiled, before, after, events, () => opts.clock.now(), (holder, line) => opts.onLog?.(holder, line));
-        for (const hook of [hooks.slots, hooks.breakers]) {
-          if (!hook) continue;
+        if (hooks.done) {
           this.releasing++;
-          void hook.finally(() => { this.releasing--; this.notify(); });
+          void hooks.done.finally(() => { this.releasing--; this.notify(); });
         }
         // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
         if (hooks.breakers) this.counting = Promise.all([this.counting, hooks.breakers]).then(() => undefined);
