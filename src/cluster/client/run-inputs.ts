@@ -15,7 +15,7 @@
  *   `resume` of the run (takeQueuedInputs), takes it.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { judgedApprovalRefusal, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
+import { RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
 import type { WorkflowStatus } from '../../events/index.js';
 import { RunCommits, recordInput, type InputOutcome, type RunInput } from '../../executor/index.js';
 import type { ClusterClient } from './client.js';
@@ -81,9 +81,6 @@ async function publish(client: ClusterClient, runId: string, input: RunInput, wh
   const status = async (known?: WorkflowStatus | null) => known ?? (readable ? (await client.status(runId))?.status ?? null : null);
   if (input.kind === 'approval') {
     const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
-    if (verdict && !verdict.accepted) {
-      throw judgedApprovalRefusal({ runId, taskId: input.taskId, by: who.name, decision: input.decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
-    }
     return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
   }
   if (input.kind === 'signal') {
