@@ -16,7 +16,7 @@ import { askWait, sayAgain, type SkillCheck } from '../../limits/index.js';
 import type { PendingEvent } from '../../events/index.js';
 import { attemptPlan, grantedStart, runPriority, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
-import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
+import { decodeOrUndefined, encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
 import type { RunHost } from './run-host.js';
 
 /** Deliveries of one copy after which a wait is published afresh: the stream's bound on deliveries never ends a long wait. */
@@ -38,9 +38,7 @@ export interface GateWaitHost {
 
 /** One delivery of a wait message: grant and record the start, or put it back until the gate says to ask again. */
 export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody): Promise<void> {
-  let body: unknown;
-  try { body = JSON.parse(new TextDecoder().decode(m.data)); } catch { body = null; }
-  const parsed = GateWaitMessage.safeParse(body);
+  const parsed = GateWaitMessage.safeParse(decodeOrUndefined(m.data));
   if (!parsed.success) { o.log(`dropped a malformed gate wait on ${m.subject}`); m.term(); return; }
   const w = parsed.data;
   const ref = { task: w.task, ...instanceFields(w) };
