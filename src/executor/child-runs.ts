@@ -22,7 +22,7 @@ export interface FoundChild { definition: Definition; source?: Pick<RunSource, '
 export interface ChildStartOptions {
   /** How many runs are above the child (its parent's depth + 1). Asked only when the child has not started. */
   depth(): number | Promise<number>;
-  /** The child's definition, or why there is none (the parent attempt's error). Asked only when the child has not started. */
+  /** The child's definition, or why there is none (the parent attempt's error). Asked only when the child has not started and the effect carries none. */
   find(): Promise<FoundChild | TaskError>;
   /** The handlers the child's start checks it has (in-process); none on NATS, where workers have them. */
   handlers?: Handlers;
@@ -45,7 +45,8 @@ export async function beginChild(commits: RunCommits, effect: StartChild, o: Chi
     if (depth > MAX_CHILD_DEPTH) {
       return { error: { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` } };
     }
-    found ??= await o.find();
+    // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
+    found ??= effect.definition ? { definition: effect.definition } : await o.find();
     if (!('definition' in found)) return { error: found };
     try {
       await commits.start(found.definition, effect.input, { runId: place.runId, ...(o.handlers ? { handlers: o.handlers } : {}), source: { ...found.source, parent: { ...effect.parent, depth } } });

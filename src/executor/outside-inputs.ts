@@ -5,12 +5,14 @@
  * decide (reviewInput, the one a NATS engine judges by), append the one event at
  * the sequence it was decided on, and on a lost race load and decide again
  * (commitWithRetry). A driver running the run (this process's or another's)
- * follows the log and acts on it; a later resume does too.
+ * follows the log and acts on it; a later resume does too. What became of
+ * a person's input is one shape on every store and path (InputOutcome, the
+ * CLI's `--json`), over NATS too when no engine listens (cluster/client/run-inputs.ts).
  */
 import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
-import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
@@ -22,6 +24,38 @@ import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } 
 import type { TaskError } from '../events/index.js';
 import { attemptStartSeq, attemptToken } from './attempt-token.js';
 import { readLimits, releaseSlots } from '../limits/index.js';
+
+export type { RunInput };
+
+/** What became of an input: one shape on every store and path. */
+export interface InputOutcome {
+  /** Who it is recorded as. */
+  by: string;
+  /** A name given, not proven by a server (recorded so). */
+  unauthenticated: boolean;
+  /** In the run's log now (recorded here, or by an engine whose verdict came in time). */
+  recorded: boolean;
+  /** Published and not taken yet: the next engine, or the next `resume` of the run, takes it. */
+  queued: boolean;
+  /** False when the run did not take it and nothing was recorded (resume of a run not paused, cancel of a settled one). */
+  changed: boolean;
+  /** The event that recorded it. */
+  seq: number | null;
+  /** The run's status after it, when known. */
+  status: WorkflowStatus | null;
+}
+
+/**
+ * Judged and recorded now, as `by` (marked `unauthenticated` when the name is
+ * given, not proven: over NATS without a user). Refusals throw (an approval
+ * not allowed, a pause of a settled run); a resume of a run not paused and a
+ * cancel of a settled one record nothing and say so (`changed: false`).
+ */
+export async function recordInput(engine: Pick<OutsideInputs, 'input'>, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean; level?: Level }): Promise<InputOutcome> {
+  const { by, unauthenticated = false, level } = opts;
+  const r = await engine.input(runId, input, { by, ...(unauthenticated ? { unauthenticated } : {}), ...(level && input.kind !== 'control' ? { level } : {}) });
+  return { by, unauthenticated, recorded: r.changed, queued: false, changed: r.changed, seq: r.changed ? r.view.seq : null, status: r.view.status };
+}
 
 /** What became of an outcome an agent outside the engine's process reported (recordOutcome). */
 export type AgentOutcomeVerdict =
@@ -88,39 +122,29 @@ export class OutsideInputs {
   }
 
   /**
-   * Records an approval or rejection of a HUMAN task; a running engine or a
-   * later resume acts on it. A decision the rule refuses (reviewApproval) is
-   * recorded as `approval.refused` for the audit trail, as engines on NATS do,
-   * and then thrown as an ApprovalRefusedError.
+   * Records a person's input (an approval or rejection of a HUMAN task, a signal for the run's WAITs, a pause, resume
+   * or cancel) as the rule judges it; a running engine or a later resume acts on it. Refusals throw: an approval's
+   * (ApprovalRefusedError; one the rule keeps is recorded as `approval.refused` for the audit trail, as engines on
+   * NATS do), a signal's (SignalRefusedError, a run that does not exist too), a pause's (PauseRefusedError); a resume
+   * of a run not paused and a cancel of a settled one record nothing and say so (`changed: false`).
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    const input: RunInput = { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) };
-    const { view, review, recorded } = await this.record(runId, input, { by, ...opts });
-    if (!review.accepted) {
-      // A decision naming no HUMAN task of the run (a typo), one on a settled run, or a refusal this person already has
-      // on this task has no place in its audit trail: refused, nothing written.
-      throw judgedApprovalRefusal({ runId, taskId, by, decision, reason: review.reason, kept: recorded, notApprover: review.notApprover === true });
-    }
-    return view;
-  }
-
-  /**
-   * Records a signal for the run's WAITs on `name` (reviewSignal); a running
-   * engine or a later resume acts on it. A signal no WAIT would take is
-   * refused with the reason (SignalRefusedError) and nothing is recorded.
-   */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    const refuse = (why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
-    const { data, ...who } = opts;
+  async input(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ changed: boolean; view: RunView }> {
+    const refuseSignal = (name: string, why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
     let r: Awaited<ReturnType<OutsideInputs['record']>>;
     try {
-      r = await this.record(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who);
+      r = await this.record(runId, input, who);
     } catch (err) {
-      if (err instanceof RunNotFoundError) throw refuse(err.message);
+      if (input.kind === 'signal' && err instanceof RunNotFoundError) throw refuseSignal(input.name, err.message);
       throw err;
     }
-    if (!r.review.accepted) throw refuse(r.review.reason);
-    return r.view;
+    const { view, review, recorded } = r;
+    if (review.accepted) return { changed: true, view };
+    // A decision naming no HUMAN task of the run (a typo), one on a settled run, or a refusal this person already has
+    // on this task has no place in its audit trail: refused, nothing written.
+    if (input.kind === 'approval') throw judgedApprovalRefusal({ runId, taskId: input.taskId, by: who.by ?? '', decision: input.decision, reason: review.reason, kept: recorded, notApprover: review.notApprover === true });
+    if (input.kind === 'signal') throw refuseSignal(input.name, review.reason);
+    if (input.action === 'pause') throw new PauseRefusedError(`cannot pause run ${runId}: ${review.reason}; nothing was recorded`, { runId, status: view.status });
+    return { changed: recorded, view };
   }
 
   /**
@@ -168,34 +192,5 @@ export class OutsideInputs {
   private async afterOutcome(w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
     const freed = slotsFreed(w.compiled.bound(await readLimits(this.o.store)), w.before, w.after, [w.env]);
     if (freed.length > 0) await releaseSlots(this.o.store, freed);
-  }
-
-  /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const { reason, ...who } = opts;
-    const { view, recorded } = await this.record(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, who);
-    return { changed: recorded, view };
-  }
-
-  /**
-   * Pauses a run (run.paused): no new attempt starts until it is resumed;
-   * running ones finish and are recorded. A settled or already paused run is
-   * refused with PauseRefusedError, and nothing is recorded.
-   */
-  async pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    const { reason, ...who } = opts;
-    const { view, review } = await this.record(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, who);
-    if (!review.accepted) throw new PauseRefusedError(`cannot pause run ${runId}: ${review.reason}; nothing was recorded`, { runId, status: view.status });
-    return view;
-  }
-
-  /**
-   * Un-pauses a paused run (run.resumed): the next commit starts every task
-   * scheduled meanwhile. `changed` is false (nothing written) when the run
-   * was not paused.
-   */
-  async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const { view, recorded } = await this.record(runId, { kind: 'control', action: 'resume' }, opts);
-    return { changed: recorded, view };
   }
 }

@@ -9,13 +9,12 @@
  * engine writes them here and kicks the engines about the runs they started
  * or admitted (takeAdmitted). Neither has a copy of its own.
  */
-import type { Level } from '../authority/index.js';
 import { failureRunId } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
+import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type InputSender, type RunInput, type RunView } from '../runtime/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { useNativeDigest } from './native-digest.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
@@ -180,15 +179,14 @@ export class RunCommits {
   }
 
   /**
-   * Records an approval or rejection of a HUMAN task; whoever drives the run
-   * acts on it. A decision the rule refuses (reviewApproval) is recorded as
-   * `approval.refused` for the audit trail and thrown as an ApprovalRefusedError.
+   * Records a person's input (OutsideInputs.input: refusals throw); whoever drives the run acts on it. A decision,
+   * signal or cancel that settled the run freed its concurrency slot: the queued runs it let in are admitted before this returns.
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
+  async input(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ changed: boolean; view: RunView }> {
     try {
-      return await this.outside.decide(runId, taskId, decision, by, comment, opts);
+      return await this.outside.input(runId, input, who);
     } finally {
-      await this.admissions.flush(); // a decision that settled the run freed its concurrency slot
+      await this.admissions.flush();
     }
   }
 
@@ -199,32 +197,5 @@ export class RunCommits {
     } finally {
       await this.admissions.flush(); // an outcome that settled the run freed its concurrency slot
     }
-  }
-
-  /** Records a signal for the run's WAITs on `name` (reviewSignal); one no WAIT would take is refused (SignalRefusedError), nothing recorded. */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    try {
-      return await this.outside.signal(runId, name, opts);
-    } finally {
-      await this.admissions.flush();
-    }
-  }
-
-  /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const r = await this.outside.cancel(runId, opts);
-    // Its concurrency slot (if it held one) freed: the queued runs it let in are admitted before this returns.
-    await this.admissions.flush();
-    return r;
-  }
-
-  /** Pauses a run (run.paused); a settled or already paused run is refused with PauseRefusedError, nothing recorded. */
-  pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    return this.outside.pause(runId, opts);
-  }
-
-  /** Un-pauses a paused run (run.resumed); `changed` is false (nothing written) when it was not paused. */
-  unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.outside.unpause(runId, opts);
   }
 }

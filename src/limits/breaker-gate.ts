@@ -8,9 +8,7 @@
  * half-open, is only read: the one write of an ask is the probe's.
  */
 import type { BreakerOutcome, GatePart, TaskGate, WaitAttempt } from '../runtime/index.js';
-import { delayedByBreaker, delayedBySkills, grantedStart, holderKey } from '../runtime/index.js';
-import { instanceFields, iso } from '../compiler/index.js';
-import type { PendingEvent } from '../events/index.js';
+import { holderKey } from '../runtime/index.js';
 import { StoreError } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 import { admit, BreakerStateSchema, closedBreaker, dropProbe, forceClose, forceOpen, phaseAt, PROBE_CHECK_AFTER_MS, recordOutcome, type BreakerChange, type BreakerPhase, type BreakerState } from './breaker-state.js';
@@ -185,23 +183,6 @@ export async function askAttemptGate(store: EventStore, w: WaitAttempt, now: () 
   const b = await askBreakers(store, w, now);
   if (!b.granted) return b;
   return askGate(store, w, now, since);
-}
-
-/** A wait judged: the grant's task.started, or why it is held (said once per wait: null when `said`) and when to ask again. */
-export type WaitVerdict = { granted: true; event: PendingEvent } | { granted: false; event: PendingEvent | null; retryInMs: number; skills?: readonly string[] };
-
-/**
- * Asks a waiting attempt's gate (askAttemptGate) and says what the run's history records of the answer, for both
- * executors' gate waits (how a wait wakes up is theirs): its start at the time of the grant, or, unless `said`
- * already, why it is held (an open breaker, nobody with the skills).
- */
-export async function judgeAttemptWait(store: EventStore, w: WaitAttempt, now: () => number, since: number, skilled: SkillCheck | undefined, said: boolean): Promise<WaitVerdict> {
-  const answer = await askAttemptGate(store, w, now, since, skilled);
-  const held = { ref: { task: w.taskId, ...instanceFields(w) }, attempt: w.attempt };
-  if (answer.granted) return { granted: true, event: grantedStart(held, iso(answer.at)) };
-  if ('skills' in answer) return { granted: false, event: said ? null : delayedBySkills(held, answer.skills, iso(now())), retryInMs: answer.retryInMs, skills: answer.skills };
-  const breaker = 'breaker' in answer && !said ? answer.breaker : undefined;
-  return { granted: false, event: breaker ? delayedByBreaker(held, breaker.name, breaker.until !== undefined ? iso(breaker.until) : undefined, iso(now())) : null, retryInMs: answer.retryInMs };
 }
 
 /** Gives up a waiting attempt's places: its probe, if it was let through as one, and its places in its limits' lines. */

@@ -8,7 +8,7 @@
  */
 import type { Definition } from '../definition/index.js';
 import { RunBusyError } from '../errors/index.js';
-import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type RunCommits } from '../executor/index.js';
+import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type ChildRef, type RunCommits } from '../executor/index.js';
 import type { ChildExecutor } from './driver-options.js';
 import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, type RunView } from '../runtime/index.js';
 
@@ -48,16 +48,14 @@ export class ChildRuns implements ChildExecutor {
     const { engine } = this.opts;
     // Asked with the attempt already withdrawn (or withdrawn while driven): only the cancellation of a child that exists is wanted.
     const withdrawn = async (): Promise<ChildOutcome> => {
-      const why = control.signal.reason instanceof Error ? control.signal.reason.message : String(control.signal.reason ?? 'no longer wanted');
-      const reason = `its parent's attempt ${effect.parent.attempt ?? ''} of ${effect.parent.task ?? 'the run'} ended: ${why}`;
-      if (control.cancelled()) await cancelChildRun(engine.commits.store, effect, (id, by) => engine.cancel(id, { by, reason }));
+      if (control.cancelled()) await this.cancel(effect, control.signal.reason instanceof Error ? control.signal.reason.message : String(control.signal.reason ?? 'no longer wanted'));
       return { kind: 'waiting' };
     };
     if (control.signal.aborted) return withdrawn();
     const depth = this.opts.depth + 1;
     // Found whether or not the child has started: a definition of its own may name handlers it is driven with.
-    // The built-in failure steps' run carries its definition (failure-handler.ts): nothing to look up.
-    const resolved = effect.definition ? { definition: effect.definition } : await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
+    // The built-in failure steps' run carries its definition (executor/child-runs.ts takes it): nothing to look up.
+    const resolved = effect.definition ? null : await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
     return startChildRun({
@@ -78,6 +76,12 @@ export class ChildRuns implements ChildExecutor {
         return childOutcome(view, effect.workflow) ?? { kind: 'waiting' };
       },
     }, effect);
+  }
+
+  /** Cancels `child` wherever it started (executor/child-runs.ts: never a run that is not it): its parent's attempt ended. */
+  cancel(child: ChildRef, why: string): Promise<void> {
+    const reason = `its parent's attempt ${child.parent.attempt ?? ''} of ${child.parent.task ?? 'the run'} ended: ${why}`;
+    return cancelChildRun(this.opts.engine.commits.store, child, (id, by) => this.opts.engine.cancel(id, { by, reason }));
   }
 
   async emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown> {

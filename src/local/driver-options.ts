@@ -8,7 +8,7 @@
 import type { SecretsProvider } from '../secrets/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
-import type { ChildOutcome } from '../executor/index.js';
+import type { ChildOutcome, ChildRef } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
 import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, HttpRunner, FailureStepRunner } from '../runtime/index.js';
@@ -55,6 +55,8 @@ export interface DriverHooks {
 export interface ChildExecutor {
   startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome>;
   emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown>;
+  /** Cancels the child run of a parent attempt no longer wanted, `why` (nothing when it never started or has settled). */
+  cancel?(child: ChildRef, why: string): Promise<void>;
 }
 
 export interface DriverOptions extends DriverHooks {

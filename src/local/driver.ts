@@ -26,12 +26,11 @@
 import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { agentSkillSets, forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
-import { afterCommit, hasSkills } from '../limits/index.js';
+import { afterCommit, GateWaits, hasSkills } from '../limits/index.js';
 import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, hasStartable, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
-import { GateWaits } from './gate-waits.js';
 
 
 export class RunDriver {
@@ -43,7 +42,7 @@ export class RunDriver {
   private readonly attempts: InProcessAttempts;
   /** Timers armed on the clock, with the due time each was armed for. */
   private readonly timers: ArmedTimers;
-  /** Attempts of gated tasks waiting for a slot or a rate token (gate-waits.ts). */
+  /** Attempts of gated tasks waiting for a slot or a rate token (limits/gate-waits.ts). */
   private readonly waits: GateWaits;
   /** Gate slots being freed after a commit (the process waits for them before it counts as idle). */
   private releasing = 0;
@@ -69,10 +68,9 @@ export class RunDriver {
         // Freed slots and counted breaker outcomes (limits/after-commit.ts), counted until done: a process that ends
         // with its run must not end before its slots are freed.
         const hooks = afterCommit(opts.store, this.compiled, before, after, events, () => opts.clock.now(), (holder, line) => opts.onLog?.(holder, line));
-        for (const hook of [hooks.slots, hooks.breakers]) {
-          if (!hook) continue;
+        if (hooks.done) {
           this.releasing++;
-          void hook.finally(() => { this.releasing--; this.notify(); });
+          void hooks.done.finally(() => { this.releasing--; this.notify(); });
         }
         // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
         if (hooks.breakers) this.counting = Promise.all([this.counting, hooks.breakers]).then(() => undefined);

@@ -270,23 +270,20 @@ export class Engine {
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
-  /**
-   * Records an approval or rejection of a HUMAN task; a running engine or a
-   * later resume acts on it. A decision the rule refuses (reviewApproval) is
-   * recorded as `approval.refused` for the audit trail, as engines on NATS do,
-   * and then thrown as an ApprovalRefusedError.
-   */
-  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    return this.commits.decide(runId, taskId, decision, by, comment, opts);
+  /** A person's input, judged and recorded as every path records one (RunCommits.input: refusals throw); a running engine or a later resume acts on it. */
+  input(...args: Parameters<RunCommits['input']>): ReturnType<RunCommits['input']> {
+    return this.commits.input(...args);
   }
 
-  /**
-   * Records a signal for the run's WAITs on `name` (reviewSignal); a running
-   * engine or a later resume acts on it. A signal no WAIT would take is
-   * refused with the reason (SignalRefusedError) and nothing is recorded.
-   */
+  /** Records an approval or rejection of a HUMAN task (input); one the rule refuses is thrown as an ApprovalRefusedError, kept as `approval.refused` where the rule keeps it. */
+  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
+    return this.input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { by, ...opts }).then((r) => r.view);
+  }
+
+  /** Records a signal for the run's WAITs on `name` (input); one no WAIT would take is refused (SignalRefusedError), nothing recorded. */
   signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    return this.commits.signal(runId, name, opts);
+    const { data, ...who } = opts;
+    return this.input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who).then((r) => r.view);
   }
 
   /**
@@ -299,25 +296,19 @@ export class Engine {
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
   cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.commits.cancel(runId, opts);
+    const { reason, ...who } = opts;
+    return this.input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, who);
   }
 
-  /**
-   * Pauses a run (run.paused): no new attempt starts until it is resumed;
-   * running ones finish and are recorded. A settled or already paused run is
-   * refused with PauseRefusedError, and nothing is recorded.
-   */
+  /** Pauses a run (run.paused, input): no new attempt starts until it is resumed; a settled or paused run is refused (PauseRefusedError). */
   pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    return this.commits.pause(runId, opts);
+    const { reason, ...who } = opts;
+    return this.input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, who).then((r) => r.view);
   }
 
-  /**
-   * Un-pauses a paused run (run.resumed): the next commit starts every task
-   * scheduled meanwhile. `changed` is false (nothing written) when the run
-   * was not paused.
-   */
+  /** Un-pauses a paused run (run.resumed, input): the next commit starts what was scheduled meanwhile; `changed` false when it was not paused. */
   unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.commits.unpause(runId, opts);
+    return this.input(runId, { kind: 'control', action: 'resume' }, opts);
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {

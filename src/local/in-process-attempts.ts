@@ -164,16 +164,9 @@ export class InProcessAttempts {
 
   /** A child left waiting whose parent attempt is no longer wanted: cancel it too. */
   private cancelWaitingChild(state: RunSnapshot, ref: InstanceRef, attempt: number, reason: string): void {
-    if (!this.opts.children) return;
     const runId = state.context.runId;
     const child = childRunId(runId, ref, attempt);
-    // Asking to start it with the signal already aborted and cancelled() true cancels it (see ChildExecutor).
-    const control = new AttemptControl(0, 0, ref);
-    control.abort(new Error(reason), true);
-    void this.opts.children.startChild({
-      type: 'child.start', runId, childRunId: child, workflow: '', input: {},
-      parent: { runId, workflowId: state.context.workflowId, task: ref.task, ...instanceFields(ref), attempt },
-    }, { signal: control.signal, cancelled: () => true })
+    void this.opts.children?.cancel?.({ childRunId: child, parent: { runId, task: ref.task, ...instanceFields(ref), attempt } }, reason)
       .catch((err: unknown) => this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${errorMessage(err)}`));
   }
 

@@ -13,7 +13,7 @@ import type { Acting, Retried, Started, StartingRuns, StartRequest } from './por
 
 export interface EmbeddedRunsOptions {
   /** The in-process Engine over the store: it records the starts and inputs. */
-  engine: Pick<Engine, 'decide' | 'signal' | 'pause' | 'unpause' | 'cancel' | 'start' | 'startRun' | 'status' | 'retry'>;
+  engine: Pick<Engine, 'input' | 'start' | 'startRun' | 'status' | 'retry'>;
   store: EventStore;
   /** The store's directory, where its run index (the witness of logs cut short) lives; default the store's own. */
   storeDir?: string;

@@ -194,18 +194,14 @@ export class ClusterClient {
    */
   async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', user: string, comment?: string, opts: { as?: string; waitMs?: number } = {}): Promise<DecisionOutcome> {
     if (user) {
-      const verdict = await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0);
-      if (verdict && !verdict.accepted) {
-        throw judgedApprovalRefusal({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
-      }
-      return { how: 'published', verdict };
+      return { how: 'published', verdict: await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0) };
     }
     if (await hasUsers(this.url)) {
       throw new ApprovalRefusedError('this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port', { runId, taskId });
     }
     if (!opts.as) throw new ApprovalRefusedError('this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)', { runId, taskId });
     const commits = new RunCommits({ store: this.store });
-    await commits.decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
+    await commits.input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { by: opts.as, unauthenticated: true });
     // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log), and
     // on the runs it admitted where it settled the run (a rejection) and freed a concurrency slot.
     await this.conn();
@@ -215,9 +211,9 @@ export class ClusterClient {
     return { how: 'recorded' };
   }
 
-  /** Publishes a decision as this NATS user on its own connection: an approver's user may publish its approvals and nothing else. */
+  /** Publishes a decision as this NATS user on its own connection (an approver's user may publish its approvals and nothing else); a refusal throws, as on the embedded store. */
   async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
-    return publishAsUser({
+    const verdict = await publishAsUser({
       url: this.url, connectionName: 'ledgerflow-approval', as: user,
       subject: () => subjects.approval(runId, taskId, user), body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
       verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
@@ -227,6 +223,8 @@ export class ClusterClient {
         failed: 'could not publish the approval',
       }, { runId, taskId, by: user }),
     });
+    if (verdict && !verdict.accepted) throw judgedApprovalRefusal({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
+    return verdict;
   }
 
   /**

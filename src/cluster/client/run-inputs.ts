@@ -15,14 +15,14 @@
  *   `resume` of the run (takeQueuedInputs), takes it.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { judgedApprovalRefusal, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
+import { RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
 import type { WorkflowStatus } from '../../events/index.js';
 import { RunCommits, recordInput, type InputOutcome, type RunInput } from '../../executor/index.js';
 import type { ClusterClient } from './client.js';
 import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
 import { jetstreamManager } from '../../store/index.js';
 
-// The input and its outcome are one shape on every store (executor/run-input.ts, which records one through RunCommits).
+// The input and its outcome are one shape on every store (executor/outside-inputs.ts, which records one through RunCommits).
 export type { InputOutcome } from '../../executor/index.js';
 
 /** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */
@@ -81,9 +81,6 @@ async function publish(client: ClusterClient, runId: string, input: RunInput, wh
   const status = async (known?: WorkflowStatus | null) => known ?? (readable ? (await client.status(runId))?.status ?? null : null);
   if (input.kind === 'approval') {
     const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
-    if (verdict && !verdict.accepted) {
-      throw judgedApprovalRefusal({ runId, taskId: input.taskId, by: who.name, decision: input.decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
-    }
     return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
   }
   if (input.kind === 'signal') {

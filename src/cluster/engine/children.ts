@@ -45,8 +45,6 @@ export class ChildRuns {
       // How many runs are above the child: its parent's depth (0 for a top-level run) + 1.
       depth: async () => { const parent = await this.parentOf(effect.parent.runId); return (parent ? parent.depth ?? 1 : 0) + 1; },
       find: async () => {
-        // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
-        if (effect.definition) return { definition: effect.definition };
         try {
           return { definition: await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow)) };
         } catch (err) {

@@ -272,10 +272,10 @@ export class ClusterEngine {
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
     inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m, custody) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log, skilled }, m, custody) : routes.timer(m, custody)), { boundFirst: false });
-    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) => routes.approval(m, custody));
+    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) => routes.input('approval', m, custody));
     inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) => triggers.take(m, custody));
-    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) => routes.signal(m, custody));
-    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) => routes.control(m, custody));
+    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) => routes.input('signal', m, custody));
+    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) => routes.input('control', m, custody));
     // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.
     const actorOf = users ? (user: string): Actor => { const u = this.sendersProven ? users.get(user) : undefined; return { name: user, level: u?.level ?? 'L3', ...(u?.domains ? { domains: u.domains } : {}) }; } : undefined;
     const requests = new Requests({ store, js, jsm, registry, inbox, stats, sendersProven: () => this.sendersProven, now, log, ...(actorOf ? { actorOf } : {}), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });

@@ -8,18 +8,16 @@
  * time of the grant, through the run host's one commit, whose effects then
  * hand the attempt to a worker) or puts the message back for when the gate
  * says to ask again. An engine that dies mid-way leaves the message to the
- * next (ack wait); a wait the run no longer has gives its place up.
+ * next (ack wait). Each round is limits/gate-waits.ts askWait, as in process.
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { judgeAttemptWait, withdrawAttemptWait, type SkillCheck } from '../../limits/index.js';
+import { instanceFields, instanceKey, instanceState, instanceToken, iso } from '../../compiler/index.js';
+import { askWait, sayAgain, type SkillCheck } from '../../limits/index.js';
 import type { PendingEvent } from '../../events/index.js';
-import { attemptPlan, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
-import { iso } from '../../compiler/index.js';
+import { attemptPlan, grantedStart, runPriority, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
-import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
+import { decodeOrUndefined, encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
 import type { RunHost } from './run-host.js';
-import { trimOldest } from '../../bounded.js';
 
 /** Deliveries of one copy after which a wait is published afresh: the stream's bound on deliveries never ends a long wait. */
 const FRESH_AFTER_DELIVERIES = 1000;
@@ -40,9 +38,7 @@ export interface GateWaitHost {
 
 /** One delivery of a wait message: grant and record the start, or put it back until the gate says to ask again. */
 export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody): Promise<void> {
-  let body: unknown;
-  try { body = JSON.parse(new TextDecoder().decode(m.data)); } catch { body = null; }
-  const parsed = GateWaitMessage.safeParse(body);
+  const parsed = GateWaitMessage.safeParse(decodeOrUndefined(m.data));
   if (!parsed.success) { o.log(`dropped a malformed gate wait on ${m.subject}`); m.term(); return; }
   const w = parsed.data;
   const ref = { task: w.task, ...instanceFields(w) };
@@ -62,28 +58,19 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
     type: 'attempt.wait', runId: w.runId, workflowId: run.snapshot.context.workflowId, taskId: w.task, ...instanceFields(w), instance: key,
     attempt: w.attempt, gate, priority: runPriority(run.compiled, run.snapshot.context),
   };
-  if (!stillWaiting(run.compiled, run.snapshot, key, w.attempt)) {
-    await withdrawAttemptWait(o.store, effect);
-    m.ack();
-    return;
-  }
   // Its place in every line: when it began to wait, the same whichever engine asks (limits/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
   const plan = attemptPlan(run.compiled, w.task);
-  const verdict = await judgeAttemptWait(o.store, effect, o.now, since, plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined, w.delayed === true);
-  if (verdict.granted) await commit(verdict.event, 'gate');
-  else if (verdict.event) {
-    // Held (nobody with the skills, an open breaker): said once in the run's history (an audit record), and the wait,
-    // published afresh, says it is said.
-    await commit(verdict.event, 'delayed');
-    await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
-  } else if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, w.delayed === true);
-  else { m.nak(verdict.retryInMs); return; }
+  const said = w.delayed === true;
+  const next = await askWait({
+    store: o.store, compiled: run.compiled, state: run.snapshot, now: o.now, effect, since, said,
+    skilled: plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined, commit,
+  });
+  // Held and said so just now (an audit record in the run's history): the wait, published afresh, says it is said.
+  if (!next.done && (next.said !== said || m.info.deliveryCount >= FRESH_AFTER_DELIVERIES)) await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, next.said);
+  else if (!next.done) { m.nak(next.retryInMs); return; }
   m.ack();
 }
-
-/** How often the engine log says again that no worker has a skill set. */
-const SAY_AGAIN_MS = 60_000;
 
 /**
  * The skill check of an engine: a live worker of the queue serving the handler with every skill (presence.ts). Until
@@ -96,11 +83,7 @@ export function skilledBy(presence: PresenceRegistry, log: (line: string) => voi
     if (presence.servesWithSkills(queue, handler, skills)) return true;
     const wait = HEARD_ALL_MS - presence.listeningMs;
     if (wait > 0) return wait;
-    const key = `${queue}\u0000${handler}\u0000${skills.join('+')}`;
-    const last = said.get(key);
-    if (last === undefined || now() - last >= SAY_AGAIN_MS) {
-      said.set(key, now());
-      trimOldest(said, 1000);
+    if (sayAgain(said, `${queue}\u0000${handler}\u0000${skills.join('+')}`, now())) {
       log(`no worker with skills ${skills.join(', ')} serves handler ${handler} on queue ${queue}: its attempts wait (start one: ledgerflow worker --handlers <module>${queue === 'default' ? '' : ` --queue ${queue}`} --skills ${skills.join(',')})`);
     }
     return false;

@@ -11,11 +11,11 @@ import { atLeast, type Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { DEFAULT_SIGNALER_LEVEL, refusedBefore, reviewInput, runView, type InputSender, type RunInput } from '../../runtime/index.js';
-import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Inbound, type Custody } from '../transport/index.js';
+import { DEFAULT_SIGNALER_LEVEL, refusedBefore, runView, type InputSender } from '../../runtime/index.js';
+import { parseInbound, personInput, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Custody } from '../transport/index.js';
 import { judgeInput } from '../../executor/index.js';
 import type { Inbox } from './inbox.js';
-import type { Loaded, RunHost } from './run-host.js';
+import type { RunHost } from './run-host.js';
 import { LetterRate } from './letter-rate.js';
 import { trimOldest } from '../../bounded.js';
 
@@ -94,131 +94,66 @@ export class Routes {
     m.ack();
   }
 
-  /** An approval on lf.approvals.<runId>.<taskId>.<user>: recorded (accepted or refused, by = the user) when it names a HUMAN task of the run. */
-  approval(m: JsMsg, custody: Custody): Promise<void> {
+  /**
+   * A person's input: an approval on lf.approvals.<runId>.<taskId>.<user>, a signal on lf.signals.<sender>.<runId>,
+   * a pause, resume or cancel on lf.control.<sender>.<runId>. Read (a malformed one is dead-lettered), then judged
+   * under the run's lock on the run as it is now (read fresh) by the rule the in-process executor judges by
+   * (judgeInput), and what the review records (the input's event, or an approval's refusal, kept once per person
+   * and task) committed through the run host's one commit, so its effects go out as any step's (a cancel aborts the
+   * run's attempts and cancels its child runs). A refusal that records nothing is said only; one naming no HUMAN
+   * task is kept as a dead letter too (a few a minute per person: a flood must not push out other letters). One for
+   * a run that does not exist is dead-lettered and counted as refused. The sender hears the verdict; acked either way.
+   */
+  async input(kind: 'approval' | 'signal' | 'control', m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox, stats } = this.o;
-    return this.judge('approval', 'approvals', m, custody, ({ runId, taskId, user, decision }) => {
-      const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
-      return { reason, details: { runId, taskId, by: user }, verdict: { decision, accepted: false, reason } satisfies ApprovalVerdict };
-    }, async ({ runId, taskId, user, decision, comment, verdictTo }, st) => {
-      const input: RunInput = { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) };
+    const dlq = kind === 'approval' ? 'approvals' : kind === 'signal' ? 'signals' : 'control';
+    const parsed = parseInbound(kind, rawOf(m));
+    if (!parsed.ok) return inbox.dropMalformed(dlq, m, parsed);
+    const msg = parsed.value;
+    const { runId, verdictTo } = msg;
+    const { input, by: user } = personInput(msg);
+    const [echo, what, details]: [Pick<ApprovalVerdict, 'decision'> | Pick<SignalVerdict, 'name'> | Pick<ControlVerdict, 'action'>, string, DeadLetterDetails] = input.kind === 'approval'
+      ? [{ decision: input.decision }, `of ${input.taskId} by ${user}`, { runId, taskId: input.taskId, by: user }]
+      : input.kind === 'signal' ? [{ name: input.name }, `signal "${input.name}" from ${user}`, { runId, by: user }] : [{ action: input.action }, `${input.action} from ${user}`, { runId, by: user }];
+    const tell = (verdict: object) => inbox.tell(verdictTo, { ...echo, ...verdict } as ApprovalVerdict | SignalVerdict | ControlVerdict);
+    await host.withRun(runId, async () => {
+      const st = await host.load(runId, true);
+      if (!st) {
+        const reason = `${input.kind === 'approval' ? 'approval ' : ''}${what} for run ${runId}, which does not exist`;
+        await inbox.deadLetter(dlq, reason, m, details);
+        stats.refused++;
+        tell({ accepted: false, reason });
+        return;
+      }
       const who = this.sender(user);
+      // Below L1 (a users file), a WAIT without from: takes the signal from the run's starter only: who that is.
+      const starter = input.kind === 'signal' && who.level !== undefined && !atLeast(who.level, DEFAULT_SIGNALER_LEVEL)
+        ? (st.source !== undefined ? st.source?.by : (await this.o.started?.(runId))?.by) : undefined;
       // A refusal to record: one per person and task is kept (the history is read for it only then).
-      const review = await judgeInput(st.compiled, st.snapshot, input, who, { refusedBefore: () => this.refusedBefore(runId, taskId, user) });
-      if (review.accepted) stats.approvals++;
+      const review = await judgeInput(st.compiled, st.snapshot, input, who, { starter, refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user) });
+      const said = input.kind === 'approval' ? `${decisionNoun(input.decision)} ${what}` : what;
+      if (review.accepted) stats[kind === 'approval' ? 'approvals' : kind === 'signal' ? 'signals' : 'controls']++;
       else {
         stats.refused++;
-        this.o.log(`run ${runId}: refused ${decisionNoun(decision)} of ${taskId} by ${user}: ${review.reason}`);
+        this.o.log(`run ${runId}: refused ${said}: ${review.reason}`);
       }
-      const notApprover = !review.accepted && review.notApprover ? { notApprover: true as const } : {};
+      const refusal = review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) };
       if (!review.accepted && review.event === null) {
-        // Nothing for its history. One naming no HUMAN task of the run is kept as a dead letter with the reason (a
-        // few a minute per person: a flood must not push out other letters); a repeat or a settled run's is answered only.
         if (review.noTask && !this.letters.allow(user)) stats.unletteredDecisions++;
-        else if (review.noTask) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
-        inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason, ...notApprover } satisfies ApprovalVerdict);
-        return;
+        else if (review.noTask) await inbox.deadLetter(dlq, `${said} for run ${runId}: ${review.reason}`, m, details);
+        tell({ accepted: false, ...refusal, ...(input.kind === 'control' ? { status: runView(st.snapshot, st.seq).status } : {}) });
+      } else {
+        if (!review.accepted && input.kind === 'approval') this.remember(`${runId}\n${input.taskId}\n${user}`);
+        let seq: number | undefined;
+        const after = await host.process(runId, [review.event!], { commitKey: `${kind === 'approval' ? 'ap' : kind === 'signal' ? 'sg' : 'ct'}${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
+        const status = input.kind === 'control' && after ? { status: runView(after.snapshot, after.seq).status } : {};
+        // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
+        if (input.kind === 'control' && input.action === 'cancel' && status.status !== undefined && status.status !== 'CANCELLED') tell({ accepted: false, reason: `the run is already ${status.status}`, ...status });
+        else tell({ accepted: review.accepted, ...refusal, ...status, ...(seq !== undefined ? { seq } : {}) });
       }
-      if (!review.accepted) this.remember(`${runId}\n${taskId}\n${user}`);
-      let seq: number | undefined;
-      await host.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
-      inbox.tell(verdictTo, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...notApprover }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);
-    });
-  }
-
-  /**
-   * A signal on lf.signals.<sender>.<runId>: recorded (by = the sender) when a
-   * WAIT of the run takes it (reviewSignal), else refused with the reason and
-   * not recorded.
-   */
-  signal(m: JsMsg, custody: Custody): Promise<void> {
-    const { host, inbox, stats } = this.o;
-    return this.judge('signal', 'signals', m, custody, ({ runId, sender, name }) => {
-      const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
-      return { reason, details: { runId, by: sender }, verdict: { name, accepted: false, reason } satisfies SignalVerdict };
-    }, async ({ runId, sender, name, data, verdictTo }, st) => {
-      const who = this.sender(sender);
-      // Below L1 (a users file), a WAIT without from: takes the signal from the run's starter only: who that is.
-      const starter = who.level !== undefined && !atLeast(who.level, DEFAULT_SIGNALER_LEVEL)
-        ? (st.source !== undefined ? st.source?.by : (await this.o.started?.(runId))?.by) : undefined;
-      const review = reviewInput(st.compiled, st.snapshot, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who, starter !== undefined ? { starter } : {});
-      if (!review.accepted) {
-        stats.refused++;
-        this.o.log(`run ${runId}: refused signal "${name}" from ${sender}: ${review.reason}`);
-        inbox.tell(verdictTo, { name, accepted: false, reason: review.reason } satisfies SignalVerdict);
-        return;
-      }
-      stats.signals++;
-      let seq: number | undefined;
-      await host.process(runId, [review.event], { commitKey: `sg${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
-      inbox.tell(verdictTo, { name, accepted: true, ...(seq !== undefined ? { seq } : {}) } satisfies SignalVerdict);
-    });
-  }
-
-  /**
-   * A pause, resume or cancel on lf.control.<sender>.<runId>: recorded
-   * (run.paused / run.resumed / run.cancelled, by = the sender) when the run
-   * takes it, so its effects go out as any step's (a cancel aborts the run's
-   * attempts and cancels the child runs of its SUB_WORKFLOW and MAP-workflow
-   * attempts); else refused with the reason (settled, already paused, not
-   * paused) and not recorded. Either way the sender hears the verdict.
-   */
-  control(m: JsMsg, custody: Custody): Promise<void> {
-    const { host, inbox, stats } = this.o;
-    return this.judge('control', 'control', m, custody, ({ runId, sender, action }) => {
-      const why = `${action} from ${sender} for run ${runId}, which does not exist`;
-      return { reason: why, details: { runId, by: sender }, verdict: { action, accepted: false, reason: why } satisfies ControlVerdict };
-    }, async ({ runId, sender, action, reason, verdictTo }, st) => {
-      // Judged on the run as it is now (read fresh above), by the rule every path uses; a refusal records nothing.
-      const review = reviewInput(st.compiled, st.snapshot, { kind: 'control', action, ...(reason !== undefined ? { reason } : {}) }, this.sender(sender));
-      if (!review.accepted) {
-        const why = review.reason;
-        stats.refused++;
-        this.o.log(`run ${runId}: refused ${action} from ${sender}: ${why}`);
-        inbox.tell(verdictTo, { action, accepted: false, reason: why, status: runView(st.snapshot, st.seq).status } satisfies ControlVerdict);
-        return;
-      }
-      stats.controls++;
-      let seq: number | undefined;
-      const after = await host.process(runId, [review.event], { commitKey: `ct${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
-      const status = after ? runView(after.snapshot, after.seq).status : undefined;
-      // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
-      if (action === 'cancel' && status !== undefined && status !== 'CANCELLED') {
-        inbox.tell(verdictTo, { action, accepted: false, reason: `the run is already ${status}`, status } satisfies ControlVerdict);
-        return;
-      }
-      inbox.tell(verdictTo, { action, accepted: true, ...(after ? { status: status! } : {}), ...(seq !== undefined ? { seq } : {}) } satisfies ControlVerdict);
-    });
-  }
-
-  /**
-   * A person's input, read (a malformed one is dead-lettered), then judged
-   * under the run's lock on the run as it is now (read fresh). One for a run
-   * that does not exist is dead-lettered with the reason (`missing`), counted
-   * as refused, and its sender told. Acked either way.
-   */
-  private async judge<K extends 'approval' | 'signal' | 'control'>(
-    kind: K, dlqKind: string, m: JsMsg, custody: Custody,
-    missing: (input: Inbound[K]) => { reason: string; details: DeadLetterDetails; verdict: ApprovalVerdict | SignalVerdict | ControlVerdict },
-    judge: (input: Inbound[K], run: Loaded) => Promise<void>,
-  ): Promise<void> {
-    const { host, inbox } = this.o;
-    const parsed = parseInbound(kind, rawOf(m));
-    if (!parsed.ok) return inbox.dropMalformed(dlqKind, m, parsed);
-    const input = parsed.value;
-    await host.withRun(input.runId, async () => {
-      const st = await host.load(input.runId, true);
-      if (st) {
-        await judge(input, st);
-        // Delivered again: the engine before may have died holding it while attempts it offered to workers ran
-        // (direct-dispatch.ts), whatever became of the input: what the run has outstanding goes to the queues.
-        if (m.redelivered) await host.process(input.runId, [], { commitKey: 'rc', reconcile: true, custody });
-        return;
-      }
-      const { reason, details, verdict } = missing(input);
-      await inbox.deadLetter(dlqKind, reason, m, details);
-      this.o.stats.refused++;
-      inbox.tell(input.verdictTo, verdict);
+      // Delivered again: the engine before may have died holding it while attempts it offered to workers ran
+      // (direct-dispatch.ts), whatever became of the input: what the run has outstanding goes to the queues.
+      if (m.redelivered) await host.process(runId, [], { commitKey: 'rc', reconcile: true, custody });
     });
     m.ack();
   }

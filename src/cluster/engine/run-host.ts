@@ -188,9 +188,7 @@ export class RunHost {
       // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
       if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
       // Freed slots and counted breaker outcomes (limits/after-commit.ts), before the commit is handed on.
-      const hooks = afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) => this.o.log(`run ${runId}: ${line}`));
-      await hooks.slots;
-      await hooks.breakers;
+      await afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) => this.o.log(`run ${runId}: ${line}`)).done;
     }
     this.o.stats.stale += stale.length;
     for (const s of stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);

@@ -20,6 +20,7 @@
  */
 import type { z } from 'zod';
 import { RunIdSchema } from '../../events/index.js';
+import type { RunInput } from '../../runtime/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
 import { ApprovalMessage, ControlMessage, decodeOrUndefined, HeldMessage, InputMessage, SignalMessage, TaskMessage, TimerMessage, type OutcomeMessage } from './messages.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
@@ -229,4 +230,11 @@ function malformed(kind: InboundKind, m: RawMessage, why: string, details: DeadL
 /** A subject from ids that may not fit in one (then there is no verdict to send: null). */
 function safeSubject(make: () => string): string | null {
   try { return make(); } catch { return null; }
+}
+
+/** A person's approval, signal or run control as the run takes it (the input both an engine and a `resume` taking queued ones record), and who sent it. */
+export function personInput(msg: Inbound['approval'] | Inbound['signal'] | Inbound['control']): { input: RunInput; by: string } {
+  if ('decision' in msg) return { by: msg.user, input: { kind: 'approval', taskId: msg.taskId, decision: msg.decision, ...(msg.comment !== undefined ? { comment: msg.comment } : {}) } };
+  if ('name' in msg) return { by: msg.sender, input: { kind: 'signal', name: msg.name, ...(msg.data !== undefined ? { data: msg.data } : {}) } };
+  return { by: msg.sender, input: { kind: 'control', action: msg.action, ...(msg.reason !== undefined ? { reason: msg.reason } : {}) } };
 }

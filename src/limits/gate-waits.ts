@@ -1,18 +1,49 @@
 /**
- * The in-process driver's `attempt.wait` effects (task concurrency and rate
- * limits, runtime/task-gates.ts): each waiting attempt asks its gate
- * (limits/task-gate.ts) on the driver's clock, again when told to
- * (retryInMs) or when a slot frees in this process, and once granted feeds
- * its task.started in, stamped with the time of the grant. A wait the run no
- * longer has (cancelled, timed out, paused) gives its place up.
+ * Gate waits of both executors: askWait is one round of a waiting attempt (its place given up when the run no longer
+ * has the wait, else its gate asked and the answer committed through the executor: the start, at the time of the
+ * grant, or why it is held, once per wait). How a wait wakes up to ask again is the executor's: GateWaits below on
+ * the in-process clock (a timer, a slot freed in this process), a durable message on NATS (cluster/engine/gate-waits.ts).
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { instanceFields, iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import type { Clock } from '../executor/index.js';
-import { gateParts, judgeAttemptWait, onGateKick, withdrawAttemptWait, type SkillCheck } from '../limits/index.js';
-import { stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
+import type { Clock } from '../executor/commit.js';
+import { delayedByBreaker, delayedBySkills, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
+import { trimOldest } from '../bounded.js';
+import { askAttemptGate, withdrawAttemptWait } from './breaker-gate.js';
+import type { SkillCheck } from './skill-gate.js';
+import { gateParts, onGateKick } from './task-gate.js';
+
+/** `since`: when it began to wait (its place in every line); `said`: why it is held is in the run's history already. */
+export interface WaitRound {
+  store: EventStore; compiled: CompiledWorkflow; state: RunSnapshot; now: () => number; effect: WaitAttempt; since: number; said: boolean;
+  skilled: SkillCheck | undefined; commit(ev: PendingEvent, kind: 'gate' | 'delayed'): unknown;
+}
+
+/** Done (granted, or its place given up), or asked again in `retryInMs`; `skills`: nobody has them. */
+export type WaitNext = { done: true } | { done: false; retryInMs: number; said: boolean; skills?: readonly string[] };
+
+export async function askWait(r: WaitRound): Promise<WaitNext> {
+  const w = r.effect;
+  if (!stillWaiting(r.compiled, r.state, w.instance, w.attempt)) {
+    await withdrawAttemptWait(r.store, w);
+    return { done: true };
+  }
+  const answer = await askAttemptGate(r.store, w, r.now, r.since, r.skilled);
+  const held = { ref: { task: w.taskId, ...instanceFields(w) }, attempt: w.attempt };
+  if (answer.granted) {
+    await r.commit(grantedStart(held, iso(answer.at)), 'gate');
+    return { done: true };
+  }
+  // Held by nobody with the skills or an open breaker: the run's history says why, once (an audit record; the attempt stays SCHEDULED).
+  const skills = 'skills' in answer ? answer.skills : undefined;
+  const breaker = 'breaker' in answer ? answer.breaker : undefined;
+  const notice = r.said ? null : skills ? delayedBySkills(held, skills, iso(r.now()))
+    : breaker ? delayedByBreaker(held, breaker.name, breaker.until !== undefined ? iso(breaker.until) : undefined, iso(r.now())) : null;
+  if (notice) await r.commit(notice, 'delayed');
+  return { done: false, retryInMs: answer.retryInMs, said: r.said || notice !== null, ...(skills ? { skills } : {}) };
+}
 
 /** `delayed`: its task.delayed is recorded (an open breaker held it), once per wait. */
 /** `unserved`: nobody has the skills its task requires (asked again all the same, for whoever comes). */
@@ -38,8 +69,14 @@ export interface GateWaitsHost {
   skilled?(w: WaitAttempt): SkillCheck | undefined;
 }
 
-/** How often the log says again that nobody has a skill set. */
-const SAY_AGAIN_MS = 60_000;
+/** Whether a log is to say again that nobody has the skill set `key`: once a minute per key (both executors' logs). */
+export function sayAgain(said: Map<string, number>, key: string, at: number): boolean {
+  const last = said.get(key);
+  if (last !== undefined && at - last < 60_000) return false;
+  said.set(key, at);
+  trimOldest(said, 1000);
+  return true;
+}
 
 export class GateWaits {
   private readonly waits = new Map<string, Waiting>();
@@ -121,36 +158,31 @@ export class GateWaits {
       w.unserved = true;
       this.host.changed();
     }
-    const key = skills.join('+');
-    const last = this.saidSkills.get(key);
-    if (last !== undefined && at - last < SAY_AGAIN_MS) return;
-    this.saidSkills.set(key, at);
-    this.host.warn(`${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`);
+    if (sayAgain(this.saidSkills, skills.join('+'), at)) this.host.warn(`${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`);
   }
 
   private ask(w: Waiting): void {
     if (this.waits.get(w.effect.instance) !== w || w.granted) return;
     if (w.asking) { w.again = true; return; }
     if (w.timer !== null) { this.host.clock.clearTimer(w.timer); w.timer = null; }
-    if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    (this.host.counted?.() ?? Promise.resolve()).then(() => judgeAttemptWait(this.host.store, w.effect, now, w.since, this.host.skilled?.(w.effect), w.delayed)).then((verdict) => {
+    const mine = () => this.waits.get(w.effect.instance) === w;
+    const { store, compiled } = this.host;
+    (this.host.counted?.() ?? Promise.resolve()).then(() => askWait({
+      store, compiled, state: this.host.current(), now, effect: w.effect, since: w.since, said: w.delayed, skilled: this.host.skilled?.(w.effect),
+      commit: (ev, kind) => {
+        if (!mine()) return;
+        if (kind === 'gate') w.granted = true;
+        this.host.submit(ev);
+      },
+    })).then((next) => {
       w.asking = false;
-      if (this.waits.get(w.effect.instance) !== w) return;
-      // Granted: its task.started; held (an open breaker, nobody with the skills): the run's history says why, once
-      // (an audit record; the attempt stays SCHEDULED).
-      if (verdict.granted) {
-        w.granted = true;
-        this.host.submit(verdict.event);
-        return;
-      }
-      if (verdict.skills) this.noSkills(w, verdict.skills, now());
-      if (verdict.event) {
-        w.delayed = true;
-        this.host.submit(verdict.event);
-      }
-      const delay = w.again ? 0 : verdict.retryInMs;
+      if (!mine() || w.granted) return;
+      if (next.done) { this.end(w, false); return; }
+      w.delayed = next.said;
+      if (next.skills) this.noSkills(w, next.skills, now());
+      const delay = w.again ? 0 : next.retryInMs;
       w.again = false;
       w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });
     }, (err: unknown) => {
