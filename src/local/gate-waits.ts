@@ -8,7 +8,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { type Clock } from '../executor/index.js';
+import type { Clock } from '../executor/index.js';
 import { gateParts, judgeAttemptWait, onGateKick, withdrawAttemptWait, type SkillCheck } from '../limits/index.js';
 import { stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';

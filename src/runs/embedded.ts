@@ -9,7 +9,7 @@ import type { Engine } from '../local/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
-import type { Acting, Retried, Started, StartingRuns, StartRequest } from './port.js';
+import type { Acting, Resumed, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
   /** The in-process Engine over the store: it records the starts and inputs. */
@@ -24,15 +24,22 @@ export interface EmbeddedRunsOptions {
 export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
   const witness = new LogWitness(opts.store, opts.storeDir);
   const { engine } = opts;
+  async function input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
+    if (input.kind === 'control') requireAllowed(as.actor, 'control');
+    const seq = await opts.store.lastSeq(runId);
+    if (seq > 0) await witness.refuse(runId, seq);
+    return recordInput(engine, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+  }
   return {
     store: 'embedded',
     ...runReads(opts.store, opts.storeDir),
     start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback),
-    async input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
-      if (input.kind === 'control') requireAllowed(as.actor, 'control');
-      const seq = await opts.store.lastSeq(runId);
-      if (seq > 0) await witness.refuse(runId, seq);
-      return recordInput(engine, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+    input,
+    async resume(runId: string, as: () => Promise<Acting>): Promise<Resumed> {
+      // Driving a run that is not paused (after a crash, say) asks no level: whoever can open the store runs its work.
+      if ((await engine.status(runId)).status !== 'PAUSED') return { next: 'drive', resumed: null };
+      const o = await input(runId, { kind: 'control', action: 'resume' }, await as());
+      return { next: 'drive', resumed: o.changed ? o : null };
     },
     async retry(runId: string, as: Acting, how: { runId?: string } = {}): Promise<Retried> {
       requireAllowed(as.actor, 'control');

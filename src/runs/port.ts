@@ -42,6 +42,17 @@ export type Started = (StartedUnderId & { queued?: undefined }) | { runId: strin
 /** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet, as `request`. */
 export interface Retried { runId: string; queued?: true; request?: string }
 
+/** What `resume` leaves to its caller. */
+export type Resumed =
+  /** Drive the run here: it was not paused, or (`resumed`) its un-pause was recorded with no engine to continue it. */
+  | { next: 'drive'; resumed: InputOutcome | null }
+  /** NATS: an engine recorded the resume and continues the run. */
+  | { next: 'engines'; outcome: InputOutcome }
+  /** NATS: the resume is published and no engine answered in time: it waits in LF_CONTROL for one. */
+  | { next: 'queued'; outcome: InputOutcome; view: RunView }
+  /** NATS: this user may not read the log: send the resume as a run input (`input`), the engines judge it. */
+  | { next: 'ask-engines' };
+
 /**
  * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
  * person); absent, whoever the store proves (the NATS user connected as) or
@@ -70,6 +81,12 @@ export interface Runs {
    * serve or the engines drive it). Asks for L1. `runId`: the new run's id.
    */
   retry(runId: string, as: Acting, opts?: { runId?: string; waitMs?: number }): Promise<Retried>;
+  /**
+   * `ledgerflow resume` before the caller drives the run: on NATS, the inputs people queued and no engine took
+   * are taken first (as an engine takes them); a paused run is un-paused as a person's input (L1), `as` asked
+   * only then (a users file's password). What the caller does next: `Resumed`.
+   */
+  resume(runId: string, as: () => Promise<Acting>, opts?: { waitMs?: number; say?: (line: string) => void }): Promise<Resumed>;
   /** The run as it is now; null for a run that does not exist (yet). */
   status(runId: string): Promise<RunView | null>;
   /** Every event of the run, in order; none for a run that does not exist. */
