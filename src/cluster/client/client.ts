@@ -40,6 +40,7 @@ export class ClusterClient {
   /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */
   private readonly sender: string;
 
+  /** Connects and creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */
   async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
@@ -331,11 +332,6 @@ export class ClusterClient {
       }, { runId, by: sender }),
     });
     return { sender, verdict };
-  }
-
-  /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */
-  async prepare(): Promise<void> {
-    await this.conn();
   }
 
   /**
