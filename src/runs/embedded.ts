@@ -6,6 +6,7 @@
 import { requireAllowed } from '../authority/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import type { Engine } from '../local/index.js';
+import { UsageError } from '../errors/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
@@ -51,6 +52,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
 /** A start judged (L1, or L2 in the workflow's domain) and recorded, with who asked where a users file proved it. */
 async function startHere(engine: Pick<Engine, 'start' | 'startRun' | 'status'>, req: StartRequest, as: Acting, fallback: string): Promise<Started> {
   const d = req.definition;
+  if (typeof d === 'string') throw new UsageError(`${d}: the embedded store starts a definition, not a deployed workflow by name`, { workflow: d });
   requireAllowed(as.actor, 'start', { workflowId: d.id, ...(d.domain ? { domain: d.domain } : {}) });
   // Who started it, where a users file proved who asks (a WAIT without from: takes its signal from them too).
   const by = as.actor ? { by: as.name ?? fallback } : {};

@@ -39,7 +39,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
         if (permissionDenied(err) === null) throw err;
         return { next: 'ask-engines' };
       }
-      await client.prepare();
+      await client.conn();
       const jsm = await jetstreamManager(await client.store.connection());
       // With an engine running, it takes what is queued; taking it here too would judge it twice.
       if (!(await engineListening(jsm, 'approval'))) await takeQueuedInputs(client.store, runId, { proven: await hasUsers(opts.url), say: how.say ?? (() => undefined) });
@@ -49,18 +49,19 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
       if (outcome.recorded && outcome.seq !== null && !(await engineListening(jsm, 'control'))) return { next: 'drive', resumed: outcome };
       return outcome.recorded ? { next: 'engines', outcome } : { next: 'queued', outcome, view };
     },
-    async start(req: StartRequest, _as: Acting): Promise<Started> {
-      const d = req.definition;
-      const ref = `${d.id}@${d.version}`;
+    resolve: async (ref: string) => ((await client.mayWriteLog()) ? client.resolve(ref) : null),
+    async start(req: StartRequest, _as: Acting, startHow: { waitMs?: number } = {}): Promise<Started> {
+      const d = typeof req.definition === 'string' ? null : req.definition;
+      const ref = d ? `${d.id}@${d.version}` : (req.definition as string);
       const how = { ...(req.inputFromStrings ? { inputFromStrings: true } : {}), ...(req.priority !== undefined ? { priority: req.priority } : {}) };
       const id = req.runId !== undefined ? { ...(req.idReuse ? { idReuse: req.idReuse } : {}) } : {};
       // A person's user may not write the log: the engines judge their level and start it as theirs (a queued one names its run).
       if (!(await client.mayWriteLog())) {
         const runId = req.runId ?? freshRunId();
-        const out = await requestStart(opts.url, { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId, ...id } : { runId }) }, wait({}));
-        if (out.queued) return { runId, workflowId: d.id, version: d.version, queued: true };
+        const out = await requestStart(opts.url, { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId, ...id } : { runId }) }, wait(startHow));
+        if (out.queued) return { runId, queued: true, request: out.request };
         const v = out.verdict;
-        return { runId: v.runId ?? runId, workflowId: v.workflowId ?? d.id, version: v.version ?? d.version, status: v.status ?? 'RUNNING', existing: v.existing === true };
+        return { runId: v.runId ?? runId, workflowId: (v.workflowId ?? d?.id)!, version: (v.version ?? d?.version)!, status: v.status ?? 'RUNNING', existing: v.existing === true };
       }
       const s = await client.start(ref, req.input, { ...how, ...(req.runId !== undefined ? { runId: req.runId, ...id } : {}) });
       // No status said: a fresh start of a workflow without concurrency, RUNNING as its run.started leaves it.

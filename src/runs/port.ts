@@ -20,7 +20,8 @@ export type { InputOutcome, RunInput };
 
 /** A run to start: its definition and input, and how. */
 export interface StartRequest {
-  definition: Definition;
+  /** The workflow, or (NATS) a deployed one by `<id>[@<version>]`, which the engines resolve (a person may not read the registry). */
+  definition: Definition | string;
   input: Record<string, unknown>;
   /** A caller's run id and its reuse policy (docs/runs.md#caller-chosen-run-ids); none: a fresh id. */
   runId?: string;
@@ -37,7 +38,7 @@ export interface StartRequest {
  * What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again);
  * `queued` (NATS): a person's start published for the engines and not taken yet, the run it will be.
  */
-export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; workflowId: string; version: number; queued: true; status?: undefined; existing?: undefined };
+export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; queued: true; request: string; status?: undefined; existing?: undefined };
 
 /** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet, as `request`. */
 export interface Retried { runId: string; queued?: true; request?: string }
@@ -107,5 +108,8 @@ export interface Runs {
  * (embedded) or the NATS user (the engines judge a person's) proved it.
  */
 export interface StartingRuns extends Runs {
-  start(req: StartRequest, as: Acting): Promise<Started>;
+  /** `waitMs` (NATS): how long a person's start waits for an engine's verdict. */
+  start(req: StartRequest, as: Acting, opts?: { waitMs?: number }): Promise<Started>;
+  /** NATS: the deployed workflow `ref` (`<id>[@<version>]`) names; null where this user may not read the registry (the engines resolve a person's start). */
+  resolve?(ref: string): Promise<Definition | null>;
 }

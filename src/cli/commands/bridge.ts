@@ -32,7 +32,7 @@ import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import { outputFlag } from '../flags/output-root.js';
 import { runInput } from './run-inputs.js';
-import { findDefinition } from './start-local.js';
+import { findDefinition } from './start.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 export interface BridgeOpts { inbox?: string; inboxLevel?: string; as?: string; json?: boolean; detach?: boolean; handlers?: string }
