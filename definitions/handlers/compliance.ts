@@ -54,7 +54,7 @@ const handlers: Handlers = {
     try {
       const engine = new Engine({ store });
       try {
-        const view = await engine.pause(runId, { by: `compliance_alerts/${ctx.runId}`, reason: `compliance alert ${String(input.alert_id)} (${String(input.rule)}): ${String(input.summary)}` });
+        const view = await engine.commits.pause(runId, { by: `compliance_alerts/${ctx.runId}`, reason: `compliance alert ${String(input.alert_id)} (${String(input.rule)}): ${String(input.summary)}` });
         ctx.log(`run ${runId} paused`);
         return { ...base, paused: true, run_status: view.status, record: `run ${runId} paused in ${storeDir}` };
       } catch (err) {

@@ -53,7 +53,7 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
     if (t?.type !== 'WAIT' || t.event === undefined || signalled.has(t.event)) return null;
     signalled.add(t.event);
     const live = current();
-    return live.clock.hold(live.engine.signal(live.runId, t.event, { data: {}, by: approverOf(compiled, task) })
+    return live.clock.hold(live.engine.commits.signal(live.runId, t.event, { data: {}, by: approverOf(compiled, task) })
       .catch((err: Error) => { failures.push(`recording the signal ${t.event} for ${task} failed: ${err.message}`); }));
   };
   const live = await startLive(def, { ...baseInput(def), ...e.input }, handlers, {

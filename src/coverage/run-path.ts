@@ -62,7 +62,7 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
         if (!clock.fireNext()) { fail(i, `${at}: the runtime has no timer armed`); break; }
       } else if (ev.type === 'signal.received') {
         try {
-          await engine.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
+          await engine.commits.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
           // A run that waited for nothing but this signal has no driver left (it went idle): resume it, as `ledgerflow resume` would.
           live.resume();
         } catch (err) {

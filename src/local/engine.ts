@@ -34,8 +34,9 @@ export class Engine {
   private readonly emitEvent: EventEmitter | undefined;
   private readonly children: ChildExecutor | undefined;
   /**
-   * The commits from outside a run's rounds (executor/run-commits.ts): starts, retries, a person's input, an
-   * agent's outcome (`recordOutcome`), the admissions they free (`takeAdmitted`), a loaded run's status (`statusOf`).
+   * The commits from outside a run's rounds (executor/run-commits.ts): starts, retries, a person's input (`signal`,
+   * `pause`, `unpause`; `decide` and `cancel` here too), an agent's outcome (`recordOutcome`), the admissions they
+   * free (`takeAdmitted`), a loaded run's status (`statusOf`).
    */
   readonly commits: RunCommits;
 
@@ -263,36 +264,9 @@ export class Engine {
     return this.commits.decide(runId, taskId, decision, by, comment, opts);
   }
 
-  /**
-   * Records a signal for the run's WAITs on `name` (reviewSignal); a running
-   * engine or a later resume acts on it. A signal no WAIT would take is
-   * refused with the reason (SignalRefusedError) and nothing is recorded.
-   */
-  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    return this.commits.signal(runId, name, opts);
-  }
-
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
   cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     return this.commits.cancel(runId, opts);
-  }
-
-  /**
-   * Pauses a run (run.paused): no new attempt starts until it is resumed;
-   * running ones finish and are recorded. A settled or already paused run is
-   * refused with PauseRefusedError, and nothing is recorded.
-   */
-  pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    return this.commits.pause(runId, opts);
-  }
-
-  /**
-   * Un-pauses a paused run (run.resumed): the next commit starts every task
-   * scheduled meanwhile. `changed` is false (nothing written) when the run
-   * was not paused.
-   */
-  unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.commits.unpause(runId, opts);
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {

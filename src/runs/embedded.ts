@@ -14,7 +14,7 @@ import type { Acting, Resumed, Retried, Started, StartingRuns, StartRequest } fr
 
 export interface EmbeddedRunsOptions {
   /** The in-process Engine over the store: it records the starts and inputs. */
-  engine: Pick<Engine, 'decide' | 'signal' | 'pause' | 'unpause' | 'cancel' | 'start' | 'startRun' | 'status' | 'retry'>;
+  engine: Pick<Engine, 'commits' | 'start' | 'startRun' | 'status' | 'retry'>;
   store: EventStore;
   /** The store's directory, where its run index (the witness of logs cut short) lives; default the store's own. */
   storeDir?: string;
@@ -29,7 +29,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
     if (input.kind === 'control') requireAllowed(as.actor, 'control');
     const seq = await opts.store.lastSeq(runId);
     if (seq > 0) await witness.refuse(runId, seq);
-    return recordInput(engine, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+    return recordInput(engine.commits, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
   }
   return {
     store: 'embedded',

@@ -148,7 +148,7 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
       // A WAIT for a signal (`event:`) and no approval: the signal is sent, by one it accepts.
       const signalWait = pending.length === 0 ? signalWaitOf(def, view) : undefined;
       if (signalWait) {
-        await engine.signal(view.runId, signalWait.event!, { by: signalWait.signalers?.[0] ?? 'fuzzer' });
+        await engine.commits.signal(view.runId, signalWait.event!, { by: signalWait.signalers?.[0] ?? 'fuzzer' });
         view = await engine.drive(view.runId, opts);
         continue;
       }

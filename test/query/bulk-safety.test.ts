@@ -26,7 +26,7 @@ async function mixedStore(e: Engine): Promise<Record<string, string[]>> {
   for (const wf of ['orders', 'intake']) {
     for (let i = 0; i < 3; i++) add(`${wf}:WAITING`, (await e.run(hold(wf), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId);
     const p = (await e.run(hold(wf), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId;
-    await e.pause(p, { by: 'setup' });
+    await e.commits.pause(p, { by: 'setup' });
     add(`${wf}:PAUSED`, p);
     const c = (await e.run(hold(wf), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId;
     await e.cancel(c, { by: 'setup' });

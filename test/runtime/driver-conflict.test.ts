@@ -29,8 +29,8 @@ describe('a driver that loses an append to another writer', () => {
     const handlers: Handlers = {
       a: async () => ({ step: 'a' }),
       b: async (_input, ctx) => {
-        await engine.pause(ctx.runId, { by: 'ops' });
-        await engine.unpause(ctx.runId, { by: 'ops' });
+        await engine.commits.pause(ctx.runId, { by: 'ops' });
+        await engine.commits.unpause(ctx.runId, { by: 'ops' });
         return { step: 'b' };
       },
       c: async () => ({ step: 'c' }),

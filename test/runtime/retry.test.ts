@@ -111,7 +111,7 @@ workflow:
     const { engine: e } = engine();
     const handlers: Handlers = { ship: async () => ({ shipped: true }) };
     const first = await e.run(d, {}, { handlers, maxTimerWaitMs: 0 });
-    await e.signal(first.runId, 'acknowledged', { data: { by: 'ops' } });
+    await e.commits.signal(first.runId, 'acknowledged', { data: { by: 'ops' } });
     expect((await e.drive(first.runId, { handlers, maxTimerWaitMs: 0 })).tasks.sign!.status).toBe('PENDING_APPROVAL');
     await e.cancel(first.runId, { reason: 'wrong batch' });
 

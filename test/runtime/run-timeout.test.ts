@@ -97,7 +97,7 @@ workflow:
       assigned_to: cfo
 `);
     const waiting = await e.run(human, {}, { handlers: {}, maxTimerWaitMs: 0 });
-    await e.pause(waiting.runId, { by: 'ops' });
+    await e.commits.pause(waiting.runId, { by: 'ops' });
     const view = await e.drive(waiting.runId, { handlers: {}, untilSettled: true });
     expect(view.status).toBe('FAILED');
     expect(Date.parse(view.completedAt!) - Date.parse(view.startedAt)).toBe(3_600_000);
