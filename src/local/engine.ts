@@ -84,11 +84,14 @@ export class Engine {
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
   async runRetry(runId: string, opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
-    const loaded = await this.commits.beginRetry(runId, opts, true);
+    return this.driveBegun(await this.commits.beginRetry(runId, opts, true), opts);
+  }
+
+  /** A run whose start this engine committed (its lease held), driven: `onStarted` told its id, the hooks its start commit. */
+  private driveBegun(loaded: Awaited<ReturnType<RunCommits['beginRetry']>>, opts: DriveOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
     opts.onStarted?.(loaded.snapshot.context.runId);
-    const hooks = { ...this.hooks, ...opts };
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
-    hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    ({ ...this.hooks, ...opts }).onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
@@ -247,11 +250,7 @@ export class Engine {
       if ('existing' in r) return { ...await this.status(r.existing.runId), existing: true };
       loaded = r.begun;
     }
-    opts.onStarted?.(loaded.snapshot.context.runId);
-    const hooks = { ...this.hooks, ...opts };
-    // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
-    hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
-    return this.driveLoaded(loaded, opts, true, loaded.lease);
+    return this.driveBegun(loaded, opts);
   }
 
   /**

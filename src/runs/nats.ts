@@ -39,7 +39,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
         if (permissionDenied(err) === null) throw err;
         return { next: 'ask-engines' };
       }
-      await client.conn();
+      await client.conn(); // the cluster's streams, so people can approve before any engine has run
       const jsm = await jetstreamManager(await client.store.connection());
       // With an engine running, it takes what is queued; taking it here too would judge it twice.
       if (!(await engineListening(jsm, 'approval'))) await takeQueuedInputs(client.store, runId, { proven: await hasUsers(opts.url), say: how.say ?? (() => undefined) });

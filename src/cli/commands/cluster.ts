@@ -187,11 +187,6 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   return untilSignal(io, 'worker', () => worker.stop());
 }
 
-/** On NATS, `run` and `resume` create the cluster's streams too, so people can approve before any engine has run. */
-export async function prepareNats(g: GlobalOpts): Promise<void> {
-  await withClient(g, async (c) => { await c.conn(); });
-}
-
 export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; sample?: boolean; events?: string; id?: string; time?: string; source?: string; wait?: string; json?: boolean }): Promise<number> {
   let data: unknown = {};
   if (opts.sample) {

@@ -21,10 +21,6 @@ export function queuedLine(what: string, waitMs: number, runId?: string): string
     : `queued: no engine answered within ${waitMs} ms; the request to ${what} waits in LF_REQUESTS for the next engine, which judges your level and does it${becomes} (a refusal goes to \`ledgerflow dlq\`)`;
 }
 
-function queuedCode(waitMs: number): number {
-  return waitMs === 0 ? EXIT.ok : EXIT.waiting;
-}
-
 /** `deploy` as a person: each file's text, parsed and checked here first (every problem at its line:col), then by the engine. */
 export async function personDeploy(io: Io, url: string, files: readonly string[], opts: { waitMs: number; json: boolean }): Promise<number> {
   const results: Record<string, unknown>[] = [];
@@ -36,7 +32,7 @@ export async function personDeploy(io: Io, url: string, files: readonly string[]
     if (out.queued) {
       results.push({ file, queued: true });
       if (!opts.json) io.out(queuedLine(`deploy ${file}`, opts.waitMs));
-      code = queuedCode(opts.waitMs);
+      code = opts.waitMs === 0 ? EXIT.ok : EXIT.waiting;
       continue;
     }
     const v = out.verdict;

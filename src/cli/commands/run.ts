@@ -47,7 +47,8 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who;
   // then who started it is recorded (source.by), as an engine records a person's start over NATS.
   const acting = usesNats(g) ? undefined : await actingUser(undefined);
-  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  // On NATS the cluster's streams are made first (as resume's do), so people can approve before any engine has run.
+  if (usesNats(g)) await (await import('./cluster.js')).withClient(g, (c) => c.conn());
   else requireStart(acting!, loaded.definition);
   await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
@@ -112,7 +113,6 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
     if (opts.json) io.out(json(run.settled));
     return exitCodeForStatus(run.settled.status);
   }
-  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
   say(run.failure
     ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`

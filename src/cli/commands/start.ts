@@ -12,7 +12,6 @@ import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
 import { bundledDefaults, definitionFilesIn, loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../../files/index.js';
 import { checkPriority } from '../../limits/index.js';
-import type { StartingRuns } from '../../runs/index.js';
 import { EXIT } from '../render/exit.js';
 import { gatherInputs } from '../flags/inputs.js';
 import { waitFlag } from '../flags/input-flags.js';
@@ -93,7 +92,7 @@ export async function startCmd(io: Io, global: GlobalOpts, ref: string, tail: st
   checked(opts); // before connecting
   const waitMs = nats ? waitFlag(opts.wait) : 0;
   const g: GlobalOpts = { ...global, ...local.globals };
-  const runs = (await runsFor(g)) as StartingRuns;
+  const runs = await runsFor(g);
   // Over NATS a person's user may not read the registry: its inputs go as given, converted by the engine (a boolean input's flag then takes a value).
   const definition = found?.definition ?? (await runs.resolve!(ref));
   const split = nats && definition ? splitTail(tail, specs, definition) : local;

@@ -10,7 +10,7 @@
  */
 import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { LedgerflowError, errorMessage } from '../../errors/index.js';
-import { RunCommits } from '../../executor/index.js';
+import { RunCommits, recordInput, type RunInput } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { parseInbound, rawOf, STREAMS, token, type Inbound } from '../transport/index.js';
 import { jetstreamManager } from '../../store/index.js';
@@ -38,24 +38,11 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
     { kind: 'signal', stream: STREAMS.signals.name, subject: `lf.signals.*.${runId}` },
     { kind: 'control', stream: STREAMS.control.name, subject: `lf.control.*.${runId}` },
   ] as const;
-  /** Each kind judged and recorded as an engine would (a refusal throws); what to say of it. */
-  const record: { [K in PersonInput]: (input: Inbound[K]) => Promise<string> } = {
-    approval: async (a) => {
-      await engine.decide(runId, a.taskId, a.decision, a.user, a.comment, flag);
-      return `took the queued ${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}`;
-    },
-    signal: async (sg) => {
-      await engine.signal(runId, sg.name, { ...(sg.data !== undefined ? { data: sg.data } : {}), by: sg.sender, ...flag });
-      return `took the queued signal ${sg.name} from ${sg.sender}`;
-    },
-    control: async (c) => {
-      const by = c.sender;
-      const reason = c.reason !== undefined ? { reason: c.reason } : {};
-      if (c.action === 'pause') await engine.pause(runId, { by, ...reason, ...flag });
-      else if (c.action === 'cancel') await engine.cancel(runId, { by, ...reason, ...flag });
-      else await engine.unpause(runId, { by, ...flag });
-      return `took the queued ${c.action} from ${by}`;
-    },
+  /** Each kind as the run input it is (recorded by recordInput, as an engine records it: a refusal throws), its sender, and what to say of it. */
+  const asInput: { [K in PersonInput]: (input: Inbound[K]) => { input: RunInput; by: string; said: string } } = {
+    approval: (a) => ({ input: { kind: 'approval', taskId: a.taskId, decision: a.decision, ...(a.comment !== undefined ? { comment: a.comment } : {}) }, by: a.user, said: `${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}` }),
+    signal: (sg) => ({ input: { kind: 'signal', name: sg.name, ...(sg.data !== undefined ? { data: sg.data } : {}) }, by: sg.sender, said: `signal ${sg.name} from ${sg.sender}` }),
+    control: (c) => ({ input: { kind: 'control', action: c.action, ...(c.reason !== undefined ? { reason: c.reason } : {}) }, by: c.sender, said: `${c.action} from ${c.sender}` }),
   };
   /** True when it was taken; a malformed one is refused with the reason an engine would dead-letter it with. */
   const take = async <K extends PersonInput>(kind: K, m: StoredMsg): Promise<boolean> => {
@@ -64,7 +51,9 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
       opts.say(`a queued input on ${m.subject} was refused: ${read.reason}`);
       return false;
     }
-    opts.say(await record[kind](read.value));
+    const { input, by, said } = asInput[kind](read.value);
+    await recordInput(engine, runId, input, { by, ...flag });
+    opts.say(`took the queued ${said}`);
     return true;
   };
   let taken = 0;
