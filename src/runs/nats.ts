@@ -70,8 +70,9 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
     async retry(runId: string, _as: Acting, how: { runId?: string; waitMs?: number } = {}): Promise<Retried> {
       // A person's user may not write the log: the engines judge their level (L1) and record it as theirs.
       if (!(await client.mayWriteLog())) {
-        const out = await requestStart(opts.url, { retryOf: runId, runId: freshRunId() }, wait(how));
-        return out.queued ? { runId: out.runId!, queued: true, request: out.request } : { runId: out.verdict.runId! };
+        const newId = freshRunId();
+        const out = await requestStart(opts.url, { retryOf: runId, runId: newId }, wait(how));
+        return out.queued ? { runId: newId, queued: true, request: out.request } : { runId: out.verdict.runId! };
       }
       return { runId: (await client.retry(runId, how.runId !== undefined ? { runId: how.runId } : {})).runId };
     },

@@ -11,7 +11,7 @@
  * bridge signs in once at its start as `ledgerflow approve --as <user>` does
  * (acting.ts: the users file, LEDGERFLOW_PASSWORD or the prompt), a
  * `@workflow` line is judged by `requireStart` as `start` is, and `@approve`
- * and `@cancel` are taken by `runInput` as `approve` and `cancel` take them, so
+ * and `@cancel` are taken by the run API as `approve` and `cancel` take them, so
  * a line and its command can never be judged apart (docs/users.md).
  */
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ import { driveFlags, engineFor, handlersFor, recordedHandlers } from '../drive.j
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import { outputFlag } from '../flags/output-root.js';
-import { runInput } from './run-inputs.js';
+import { runsFor } from '../runs.js';
 import { findDefinition } from './start.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
@@ -100,7 +100,7 @@ class Bridge {
         ? { kind: 'approval' as const, taskId: c.taskId, decision: 'approved' as const, ...(c.comment !== undefined ? { comment: c.comment } : {}) }
         : { kind: 'control' as const, action: 'cancel' as const };
       // The CLI's own approve and cancel, as the user signed in at the start: the same level, approvers and refusals.
-      const out = await runInput(this.g, c.runId, input, {}, this.acting);
+      const out = await (await runsFor(this.g)).input(c.runId, input, runsActing(this.acting));
       const by = out.by;
       if (c.kind === 'approve') this.moveOn(c.runId);
       const what = c.kind === 'approve' ? `approved ${c.taskId} for run ${c.runId} as ${by}` : out.changed ? `cancelled run ${c.runId} as ${by}` : `run ${c.runId} is already ${out.status}: nothing to cancel`;
