@@ -4,7 +4,7 @@
  * closed when the command ends; and who acts, as that store proves it.
  */
 import type { Acting, StartingRuns } from '../runs/index.js';
-import { actingUser, runsActing } from './flags/acting.js';
+import { actingUser } from './flags/acting.js';
 import { defaultActor } from './flags/input-flags.js';
 import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
 
@@ -26,5 +26,5 @@ export async function runsFor(g: GlobalOpts): Promise<StartingRuns> {
  */
 export async function actingFor(g: GlobalOpts, as: string | undefined): Promise<Acting> {
   if (usesNats(g)) return as !== undefined ? { name: as } : {};
-  return runsActing(await actingUser(as));
+  return actingUser(as);
 }

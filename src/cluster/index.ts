@@ -17,7 +17,7 @@ export { DLQ_DEFAULTS } from './transport/index.js';
 export { natsSettings, offersEnabled } from './transport/index.js';
 export { natsServerBinary, clusterNode, newRoutePassword, nodeName, waitForJetStream, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type NodePorts } from './admin/index.js';
 export { deliverInput } from './client/index.js';
-export { engineListening, takeQueuedInputs } from './client/index.js';
+export { engineListening, lastSeqIfReadable, takeQueuedInputs } from './client/index.js';
 export { hasUsers } from './transport/index.js';
 export { freshRunId, requestDeploy, requestLimits, requestStart, type RequestOutcome } from './client/index.js';
 export { inspectCluster } from './admin/index.js';

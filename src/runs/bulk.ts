@@ -52,14 +52,11 @@ export function describeRefusal(err: unknown): { code: string; message: string }
   return { code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) };
 }
 
-/** A level that may not act at all refuses them all, said once; an approval's level is judged per task (listed with its run). */
-export function refusesAll(action: BulkAction): (err: unknown) => boolean {
-  return (err) => action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED'));
-}
-
 /** Every run of `plan` taken over `runs` as `as`, a few at a time: what changed, what already was, what was refused. */
 export function applyOver(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake & { progress?: (done: number, of: number) => void; describe?: (err: unknown) => { code: string; message: string } } = {}): Promise<BulkResult> {
-  return applyBulk(plan, { take: runsTake(runs, plan, as, o), describe: o.describe ?? describeRefusal, fatal: refusesAll(plan.action), ...(o.progress ? { progress: o.progress } : {}) });
+  // A level that may not act at all refuses them all, said once; an approval's level is judged per task (listed with its run).
+  const fatal = (err: unknown) => plan.action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED'));
+  return applyBulk(plan, { take: runsTake(runs, plan, as, o), describe: o.describe ?? describeRefusal, fatal, ...(o.progress ? { progress: o.progress } : {}) });
 }
 
 /** Plans over `index` (closed after), answers a dry run, else takes every run over `runs`: the library's answer. */

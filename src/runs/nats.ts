@@ -7,8 +7,8 @@
  * or retry, whose user may not write the log, is a request the engines judge
  * (L1, or L2 in the workflow's domain) and record as theirs.
  */
-import { deliverInput, engineListening, freshRunId, hasUsers, requestStart, takeQueuedInputs, type ClusterClient } from '../cluster/index.js';
-import { RunNotFoundError, permissionDenied } from '../errors/index.js';
+import { deliverInput, engineListening, freshRunId, hasUsers, lastSeqIfReadable, requestStart, takeQueuedInputs, type ClusterClient } from '../cluster/index.js';
+import { RunNotFoundError } from '../errors/index.js';
 import { jetstreamManager } from '../store/index.js';
 import { runReads } from './reads.js';
 import type { Acting, InputOutcome, Resumed, Retried, RunInput, Started, StartingRuns, StartRequest } from './port.js';
@@ -33,12 +33,9 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
     ...runReads(client.store),
     input,
     async resume(runId: string, as: () => Promise<Acting>, how: { waitMs?: number; say?: (line: string) => void } = {}): Promise<Resumed> {
-      try {
-        if ((await client.status(runId)) === null) throw new RunNotFoundError(runId);
-      } catch (err) {
-        if (permissionDenied(err) === null) throw err;
-        return { next: 'ask-engines' };
-      }
+      const seq = await lastSeqIfReadable(client, runId);
+      if (seq === null) return { next: 'ask-engines' };
+      if (seq === 0) throw new RunNotFoundError(runId);
       await client.conn(); // the cluster's streams, so people can approve before any engine has run
       const jsm = await jetstreamManager(await client.store.connection());
       // With an engine running, it takes what is queued; taking it here too would judge it twice.

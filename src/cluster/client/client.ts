@@ -28,13 +28,10 @@ export class ClusterClient {
   readonly store: JetStreamEventStore;
   private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
 
-  /** The server the client connects to (a user in it is who acts). */
-  readonly url: string;
-
-  constructor(nats: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
-    this.url = nats;
-    this.sender = senderOf(nats);
-    this.store = new JetStreamEventStore({ servers: nats, ...settings.store });
+  /** `url`: the server the client connects to (a user in it is who acts). */
+  constructor(readonly url: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
+    this.sender = senderOf(url);
+    this.store = new JetStreamEventStore({ servers: url, ...settings.store });
   }
 
   /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */
