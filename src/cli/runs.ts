@@ -3,12 +3,12 @@
  * embedded Runs over the in-process Engine, or the NATS Runs over a client
  * closed when the command ends; and who acts, as that store proves it.
  */
-import type { Acting, Runs } from '../runs/index.js';
-import { actingUser, runsActing } from './flags/acting.js';
+import type { Acting, StartingRuns } from '../runs/index.js';
+import { actingUser } from './flags/acting.js';
 import { defaultActor } from './flags/input-flags.js';
 import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
 
-export async function runsFor(g: GlobalOpts): Promise<Runs> {
+export async function runsFor(g: GlobalOpts): Promise<StartingRuns> {
   if (usesNats(g)) {
     // Loaded here, not at the top: a command on the embedded store never loads the nats client.
     const [{ ClusterClient, natsSettings }, { natsRuns }, { natsUrl }] = await Promise.all([import('../cluster/index.js'), import('../runs/nats.js'), import('./commands/cluster.js')]);
@@ -26,5 +26,5 @@ export async function runsFor(g: GlobalOpts): Promise<Runs> {
  */
 export async function actingFor(g: GlobalOpts, as: string | undefined): Promise<Acting> {
   if (usesNats(g)) return as !== undefined ? { name: as } : {};
-  return runsActing(await actingUser(as));
+  return actingUser(as);
 }

@@ -12,8 +12,8 @@ import { childRunId, instanceFields, type CompiledWorkflow } from '../compiler/i
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { childRunOf, placeChild, readAgentQueues, withChildrenShown, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type StartedUnderId } from '../executor/index.js';
-import { readLimits, type CommitAdmissions } from '../limits/index.js';
+import { childRunOf, placeChild, readAgentQueues, withChildrenShown, RunCommits, type CallerIdOptions, type Clock, type StartedUnderId } from '../executor/index.js';
+import { readLimits } from '../limits/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
@@ -33,13 +33,12 @@ export class Engine {
   private readonly resolveChild: ChildResolver | undefined;
   private readonly emitEvent: EventEmitter | undefined;
   private readonly children: ChildExecutor | undefined;
-  /** The commits from outside a run's rounds: starts, retries, a person's input, and the admissions they free (executor/run-commits.ts). */
-  private readonly commits: RunCommits;
-
-  /** Concurrency slots freed by commits here, and the runs they admit: driven here next. */
-  private get admissions(): CommitAdmissions {
-    return this.commits.admissions;
-  }
+  /**
+   * The commits from outside a run's rounds (executor/run-commits.ts): starts, retries, a person's input (`signal`,
+   * `pause`, `unpause`; `decide` and `cancel` here too), an agent's outcome (`recordOutcome`), the admissions they
+   * free (`takeAdmitted`), a loaded run's status (`statusOf`).
+   */
+  readonly commits: RunCommits;
 
   constructor(opts: EngineOptions) {
     const { store, clock, resolveChild, emitEvent, children, ...hooks } = opts;
@@ -56,16 +55,6 @@ export class Engine {
   async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
     // Tasks on a queue file agents serve need no handler (executor/agent-queues.ts).
     return this.commits.start(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
-  }
-
-  /**
-   * The runs this engine admitted to a concurrency slot (`concurrency:`) and
-   * has not driven, once the admissions under way are decided; taken (the
-   * list empties). An executor that drives runs elsewhere (NATS: kicks the
-   * engines) asks for them after a start, decide, signal or cancel.
-   */
-  takeAdmitted(): Promise<string[]> {
-    return this.commits.takeAdmitted();
   }
 
   /**
@@ -95,11 +84,14 @@ export class Engine {
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
   async runRetry(runId: string, opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
-    const loaded = await this.commits.beginRetry(runId, opts, true);
+    return this.driveBegun(await this.commits.beginRetry(runId, opts, true), opts);
+  }
+
+  /** A run whose start this engine committed (its lease held), driven: `onStarted` told its id, the hooks its start commit. */
+  private driveBegun(loaded: Awaited<ReturnType<RunCommits['beginRetry']>>, opts: DriveOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
     opts.onStarted?.(loaded.snapshot.context.runId);
-    const hooks = { ...this.hooks, ...opts };
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
-    hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    ({ ...this.hooks, ...opts }).onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
@@ -114,11 +106,6 @@ export class Engine {
 
   status(runId: string): Promise<RunView> {
     return this.commits.status(runId);
-  }
-
-  /** status() of a run `load` read already (its definition is `loaded.compiled.definition`). */
-  statusOf(loaded: LoadedRunLog): Promise<RunView> {
-    return this.commits.statusOf(loaded);
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */
@@ -144,9 +131,9 @@ export class Engine {
     // A settled run is driven again only to start a failure workflow it has not started (the driver's
     // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
     const runId = loaded.snapshot.context.runId;
-    if (loaded.admitted) this.admissions.add(loaded.admitted);
+    if (loaded.admitted) this.commits.admissions.add(loaded.admitted);
     // A QUEUED run: admitted first when a slot is free (then driven as it stands after run.admitted).
-    if (!justStarted && await this.admissions.beforeDrive(loaded.compiled.definition, runView(loaded.snapshot, loaded.seq).status, loaded.snapshot.context.input)) {
+    if (!justStarted && await this.commits.admissions.beforeDrive(loaded.compiled.definition, runView(loaded.snapshot, loaded.seq).status, loaded.snapshot.context.input)) {
       loaded = { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) };
     }
     try {
@@ -154,7 +141,7 @@ export class Engine {
       return await withChildrenShown(this.store, runId, await this.driveOwn(loaded, opts, justStarted, held));
     } finally {
       // The runs this drive's commits admitted are driven here next, with the same handlers.
-      await this.admissions.drain(async (id) => {
+      await this.commits.admissions.drain(async (id) => {
         const view = await this.drive(id, { ...opts, onStarted: undefined } as DriveOptions);
         opts.onAdmittedDriven?.(view);
       });
@@ -190,7 +177,7 @@ export class Engine {
     const children = this.children ?? this.childRuns(opts, source);
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
-    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.admissions.noteCommit(events, after, def); };
+    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.commits.admissions.noteCommit(events, after, def); };
     // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts).
     const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
     const childRunsStarted = opts.restartInFlight ? await this.childRunsStarted(snapshot) : undefined;
@@ -263,11 +250,7 @@ export class Engine {
       if ('existing' in r) return { ...await this.status(r.existing.runId), existing: true };
       loaded = r.begun;
     }
-    opts.onStarted?.(loaded.snapshot.context.runId);
-    const hooks = { ...this.hooks, ...opts };
-    // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
-    hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
-    return this.driveLoaded(loaded, opts, true, loaded.lease);
+    return this.driveBegun(loaded, opts);
   }
 
   /** A person's input, judged and recorded as every path records one (RunCommits.input: refusals throw); a running engine or a later resume acts on it. */
@@ -284,14 +267,6 @@ export class Engine {
   signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     const { data, ...who } = opts;
     return this.input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who).then((r) => r.view);
-  }
-
-  /**
-   * Records the outcome of an attempt a file agent ran (src/agent/), fenced by the attempt's token: refused
-   * with the reason once that attempt is no longer the one in flight; `already` when the log holds it.
-   */
-  recordOutcome(...args: Parameters<RunCommits['recordOutcome']>): Promise<AgentOutcomeVerdict> {
-    return this.commits.recordOutcome(...args);
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

@@ -1,6 +1,6 @@
 /**
- * Resuming a run on the Engine's store (`ledgerflow resume`): a paused run
- * un-paused, a FAILED run whose process died before it started its failure
+ * Resuming a run on the Engine's store (`ledgerflow resume`, once the run API's
+ * `resume` has un-paused a paused one): a FAILED run whose process died before it started its failure
  * workflow made to start it, and the notifications a settled run's history
  * owes delivered under its lease. The caller says what happened and drives
  * the run (Engine.drive with what prepareResume loaded).
@@ -24,8 +24,6 @@ export interface OwedNotifications {
 
 /** A run made ready to resume: read and folded once, the same state deciding what to do and being what gets driven. */
 export interface ResumableRun {
-  /** It was paused and is un-paused now (run.resumed recorded). */
-  unpaused: boolean;
   loaded: LoadedRunLog;
   /** Settled with nothing to drive: its view (then deliverOwedNotifications). Null: drive `loaded`. */
   settled: RunView | null;
@@ -34,20 +32,18 @@ export interface ResumableRun {
 }
 
 /**
- * Un-pauses the run when `unpauseBy` is given and it is paused (over NATS the
- * cluster does that, so it is not given), then reads it. A run to drive has
+ * Reads the run (a paused one is un-paused first by the run API's `resume`). A run to drive has
  * the notifications its history owes started on `owed` (the driver's lease
  * keeps them); a settled one's are left to deliverOwedNotifications.
  */
-export async function prepareResume(engine: Engine, runId: string, opts: { unpauseBy?: string; owed?: Pick<OwedNotifications, 'catchUp'> } = {}): Promise<ResumableRun> {
-  const unpaused = opts.unpauseBy !== undefined && (await engine.unpause(runId, { by: opts.unpauseBy })).changed;
+export async function prepareResume(engine: Engine, runId: string, opts: { owed?: Pick<OwedNotifications, 'catchUp'> } = {}): Promise<ResumableRun> {
   const loaded = await engine.load(runId);
   const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
   if (loaded.snapshot.status !== 'active' && !failure) {
-    return { unpaused, loaded, settled: runView(loaded.snapshot, loaded.seq, loaded.compiled.definition), failure: null };
+    return { loaded, settled: runView(loaded.snapshot, loaded.seq, loaded.compiled.definition), failure: null };
   }
   opts.owed?.catchUp(loaded.events);
-  return { unpaused, loaded, settled: null, failure };
+  return { loaded, settled: null, failure };
 }
 
 /**

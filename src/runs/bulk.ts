@@ -14,8 +14,8 @@ import { applyBulk, bulkAnswer, openRunIndex, parseRunQuery, planBulk, retryOnce
 import { embeddedRuns } from './embedded.js';
 import type { Acting, Runs } from './port.js';
 
-/** How each run is taken: cancel and pause's reason, an approval's decision and comment, how long to wait for a verdict (NATS). */
-export interface BulkTake extends BulkApproval { reason?: string; comment?: string; waitMs?: number }
+/** How each run is taken: cancel and pause's reason (an approval's comment), an approval's decision, how long to wait for a verdict (NATS). */
+export interface BulkTake extends BulkApproval { reason?: string; waitMs?: number }
 
 /** The single verb on one run, as applyBulk's `take` wants it: changed, already so (false), or the retry's new run. */
 export function runsTake(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake = {}): (runId: string) => Promise<boolean | { started: string }> {
@@ -28,7 +28,7 @@ export function runsTake(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake = {
         case 'approve': {
           let changed = false;
           for (const taskId of plan.tasks[runId] ?? []) {
-            const input = { kind: 'approval', taskId, decision: o.decision ?? 'approved', ...(o.comment !== undefined ? { comment: o.comment } : {}) } as const;
+            const input = { kind: 'approval', taskId, decision: o.decision ?? 'approved', ...(o.reason !== undefined ? { comment: o.reason } : {}) } as const;
             changed = (await runs.input(runId, input, as, waitMs)).changed || changed;
           }
           return changed;
@@ -52,14 +52,11 @@ export function describeRefusal(err: unknown): { code: string; message: string }
   return { code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) };
 }
 
-/** A level that may not act at all refuses them all, said once; an approval's level is judged per task (listed with its run). */
-export function refusesAll(action: BulkAction): (err: unknown) => boolean {
-  return (err) => action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED'));
-}
-
 /** Every run of `plan` taken over `runs` as `as`, a few at a time: what changed, what already was, what was refused. */
 export function applyOver(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake & { progress?: (done: number, of: number) => void; describe?: (err: unknown) => { code: string; message: string } } = {}): Promise<BulkResult> {
-  return applyBulk(plan, { take: runsTake(runs, plan, as, o), describe: o.describe ?? describeRefusal, fatal: refusesAll(plan.action), ...(o.progress ? { progress: o.progress } : {}) });
+  // A level that may not act at all refuses them all, said once; an approval's level is judged per task (listed with its run).
+  const fatal = (err: unknown) => plan.action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED'));
+  return applyBulk(plan, { take: runsTake(runs, plan, as, o), describe: o.describe ?? describeRefusal, fatal, ...(o.progress ? { progress: o.progress } : {}) });
 }
 
 /** Plans over `index` (closed after), answers a dry run, else takes every run over `runs`: the library's answer. */
@@ -72,8 +69,7 @@ export async function bulkOver(runs: Runs, index: RunIndex, own: boolean, action
     if (own) await index.close();
   }
   if (opts.dryRun) return bulkAnswer(plan, null, approval);
-  const reason = opts.reason !== undefined ? (action === 'approve' ? { comment: opts.reason } : { reason: opts.reason }) : {};
-  return bulkAnswer(plan, await applyOver(runs, plan, as, { ...approval, ...reason, ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}), ...(opts.progress ? { progress: opts.progress } : {}) }), approval);
+  return bulkAnswer(plan, await applyOver(runs, plan, as, { ...approval, ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}), ...(opts.progress ? { progress: opts.progress } : {}) }), approval);
 }
 
 /** An approve's waiting tasks of a run whose index record names none, from its status. */

@@ -6,14 +6,15 @@
 import { requireAllowed } from '../authority/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import type { Engine } from '../local/index.js';
+import { UsageError } from '../errors/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
-import type { Acting, Retried, Started, StartingRuns, StartRequest } from './port.js';
+import type { Acting, Resumed, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
   /** The in-process Engine over the store: it records the starts and inputs. */
-  engine: Pick<Engine, 'input' | 'start' | 'startRun' | 'status' | 'retry'>;
+  engine: Pick<Engine, 'commits' | 'start' | 'startRun' | 'status' | 'retry'>;
   store: EventStore;
   /** The store's directory, where its run index (the witness of logs cut short) lives; default the store's own. */
   storeDir?: string;
@@ -24,15 +25,22 @@ export interface EmbeddedRunsOptions {
 export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
   const witness = new LogWitness(opts.store, opts.storeDir);
   const { engine } = opts;
+  async function input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
+    if (input.kind === 'control') requireAllowed(as.actor, 'control');
+    const seq = await opts.store.lastSeq(runId);
+    if (seq > 0) await witness.refuse(runId, seq);
+    return recordInput(engine.commits, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+  }
   return {
     store: 'embedded',
     ...runReads(opts.store, opts.storeDir),
     start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback),
-    async input(runId: string, input: RunInput, as: Acting): Promise<InputOutcome> {
-      if (input.kind === 'control') requireAllowed(as.actor, 'control');
-      const seq = await opts.store.lastSeq(runId);
-      if (seq > 0) await witness.refuse(runId, seq);
-      return recordInput(engine, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+    input,
+    async resume(runId: string, as: () => Promise<Acting>): Promise<Resumed> {
+      // Driving a run that is not paused (after a crash, say) asks no level: whoever can open the store runs its work.
+      if ((await engine.status(runId)).status !== 'PAUSED') return { next: 'drive', resumed: null };
+      const o = await input(runId, { kind: 'control', action: 'resume' }, await as());
+      return { next: 'drive', resumed: o.changed ? o : null };
     },
     async retry(runId: string, as: Acting, how: { runId?: string } = {}): Promise<Retried> {
       requireAllowed(as.actor, 'control');
@@ -44,6 +52,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
 /** A start judged (L1, or L2 in the workflow's domain) and recorded, with who asked where a users file proved it. */
 async function startHere(engine: Pick<Engine, 'start' | 'startRun' | 'status'>, req: StartRequest, as: Acting, fallback: string): Promise<Started> {
   const d = req.definition;
+  if (typeof d === 'string') throw new UsageError(`${d}: the embedded store starts a definition, not a deployed workflow by name`, { workflow: d });
   requireAllowed(as.actor, 'start', { workflowId: d.id, ...(d.domain ? { domain: d.domain } : {}) });
   // Who started it, where a users file proved who asks (a WAIT without from: takes its signal from them too).
   const by = as.actor ? { by: as.name ?? fallback } : {};

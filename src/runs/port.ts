@@ -20,7 +20,8 @@ export type { InputOutcome, RunInput };
 
 /** A run to start: its definition and input, and how. */
 export interface StartRequest {
-  definition: Definition;
+  /** The workflow, or (NATS) a deployed one by `<id>[@<version>]`, which the engines resolve (a person may not read the registry). */
+  definition: Definition | string;
   input: Record<string, unknown>;
   /** A caller's run id and its reuse policy (docs/runs.md#caller-chosen-run-ids); none: a fresh id. */
   runId?: string;
@@ -37,10 +38,21 @@ export interface StartRequest {
  * What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again);
  * `queued` (NATS): a person's start published for the engines and not taken yet, the run it will be.
  */
-export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; workflowId: string; version: number; queued: true; status?: undefined; existing?: undefined };
+export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; queued: true; request: string; status?: undefined; existing?: undefined };
 
 /** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet, as `request`. */
 export interface Retried { runId: string; queued?: true; request?: string }
+
+/** What `resume` leaves to its caller. */
+export type Resumed =
+  /** Drive the run here: it was not paused, or (`resumed`) its un-pause was recorded with no engine to continue it. */
+  | { next: 'drive'; resumed: InputOutcome | null }
+  /** NATS: an engine recorded the resume and continues the run. */
+  | { next: 'engines'; outcome: InputOutcome }
+  /** NATS: the resume is published and no engine answered in time: it waits in LF_CONTROL for one. */
+  | { next: 'queued'; outcome: InputOutcome; view: RunView }
+  /** NATS: this user may not read the log: send the resume as a run input (`input`), the engines judge it. */
+  | { next: 'ask-engines' };
 
 /**
  * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
@@ -70,6 +82,12 @@ export interface Runs {
    * serve or the engines drive it). Asks for L1. `runId`: the new run's id.
    */
   retry(runId: string, as: Acting, opts?: { runId?: string; waitMs?: number }): Promise<Retried>;
+  /**
+   * `ledgerflow resume` before the caller drives the run: on NATS, the inputs people queued and no engine took
+   * are taken first (as an engine takes them); a paused run is un-paused as a person's input (L1), `as` asked
+   * only then (a users file's password). What the caller does next: `Resumed`.
+   */
+  resume(runId: string, as: () => Promise<Acting>, opts?: { waitMs?: number; say?: (line: string) => void }): Promise<Resumed>;
   /** The run as it is now; null for a run that does not exist (yet). */
   status(runId: string): Promise<RunView | null>;
   /** Every event of the run, in order; none for a run that does not exist. */
@@ -90,5 +108,8 @@ export interface Runs {
  * (embedded) or the NATS user (the engines judge a person's) proved it.
  */
 export interface StartingRuns extends Runs {
-  start(req: StartRequest, as: Acting): Promise<Started>;
+  /** `waitMs` (NATS): how long a person's start waits for an engine's verdict. */
+  start(req: StartRequest, as: Acting, opts?: { waitMs?: number }): Promise<Started>;
+  /** NATS: the deployed workflow `ref` (`<id>[@<version>]`) names; null where this user may not read the registry (the engines resolve a person's start). */
+  resolve?(ref: string): Promise<Definition | null>;
 }

@@ -70,7 +70,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
   const settings = natsSettings();
   const logStream = settings.store.stream ?? 'LF_EVENTS';
   const reader = new ClusterClient(opts.url, settings);
-  await reader.prepare(); // connects (a wrong URL fails the start, not the first page) and makes the streams
+  await reader.conn(); // connects (a wrong URL fails the start, not the first page) and makes the streams
   const nc: NatsConnection = await reader.store.connection();
   // Live: KV LF_RUNS_INDEX kept in memory through a watch (the engines' projection writes it).
   const runs = openRunIndex({ store: reader.store, live: true });

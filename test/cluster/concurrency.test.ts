@@ -153,7 +153,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     // (run.admitted, seq 3) by a process that never kicked it (an in-process Engine on the same log publishes no kick).
     const local = new Engine({ store: c.client.store });
     await local.cancel(holder.runId, { by: 'test', reason: 'the settle of an engine about to die' });
-    expect(await local.takeAdmitted()).toEqual([queued.runId]);
+    expect(await local.commits.takeAdmitted()).toEqual([queued.runId]);
     expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.admitted']);
 
     // Another engine's sweep kicks it: its task starts, and a worker runs it.
@@ -171,7 +171,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     // An approval while QUEUED is refused and kept in its history (seq 3); then the holder settles and it is admitted (seq 4), unkicked.
     await expect(local.decide(queued.runId, 'sign', 'approved', 'alice')).rejects.toThrow(/QUEUED/);
     await local.cancel(holder.runId, { by: 'test', reason: 'the settle of an engine about to die' });
-    expect(await local.takeAdmitted()).toEqual([queued.runId]);
+    expect(await local.commits.takeAdmitted()).toEqual([queued.runId]);
     expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'approval.refused', 'run.admitted']);
 
     await c.addEngine({ admissionSweepMs: 300, log: (l) => logs.push(l) });

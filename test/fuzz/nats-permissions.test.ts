@@ -97,7 +97,7 @@ describe.skipIf(noNats)('the permission table of the shipped nats.conf', () => {
 
   beforeAll(async () => {
     // The streams and buckets exist, as on a cluster an engine has set up.
-    await c.client.prepare();
+    await c.client.conn();
     for (const user of USERS) {
       try {
         // Each user's replies under its own inbox prefix, as ledgerflow's clients connect (store/jetstream/inbox.ts).

@@ -11,7 +11,7 @@
  * bridge signs in once at its start as `ledgerflow approve --as <user>` does
  * (acting.ts: the users file, LEDGERFLOW_PASSWORD or the prompt), a
  * `@workflow` line is judged by `requireStart` as `start` is, and `@approve`
- * and `@cancel` are taken by `runInput` as `approve` and `cancel` take them, so
+ * and `@cancel` are taken by the run API as `approve` and `cancel` take them, so
  * a line and its command can never be judged apart (docs/users.md).
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { BridgeLineError, parseBridgeLine, type BridgeCommand } from '../../brid
 import { LedgerflowError, RunBusyError, UsageError, errorMessage } from '../../errors/index.js';
 import type { Engine } from '../../local/index.js';
 import { inert } from '../../terminal/index.js';
-import { actingUser, atMost, requireStart, runsActing, startedBy, type Acting } from '../flags/acting.js';
+import { actingUser, atMost, requireStart, startedBy, type Acting } from '../flags/acting.js';
 import { embeddedRuns } from '../../runs/embedded.js';
 import { type Answer, checkInbox, refuseOpenInbox, shownAnswer, watchInbox } from './bridge-inbox.js';
 import { commandRunnerFlag } from '../flags/command-limit.js';
@@ -31,8 +31,8 @@ import { driveFlags, engineFor, handlersFor, recordedHandlers } from '../drive.j
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import { outputFlag } from '../flags/output-root.js';
-import { runInput } from './run-inputs.js';
-import { findDefinition } from './start-local.js';
+import { runsFor } from '../runs.js';
+import { findDefinition } from './start.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 export interface BridgeOpts { inbox?: string; inboxLevel?: string; as?: string; json?: boolean; detach?: boolean; handlers?: string }
@@ -100,7 +100,7 @@ class Bridge {
         ? { kind: 'approval' as const, taskId: c.taskId, decision: 'approved' as const, ...(c.comment !== undefined ? { comment: c.comment } : {}) }
         : { kind: 'control' as const, action: 'cancel' as const };
       // The CLI's own approve and cancel, as the user signed in at the start: the same level, approvers and refusals.
-      const out = await runInput(this.g, c.runId, input, {}, this.acting);
+      const out = await (await runsFor(this.g)).input(c.runId, input, this.acting);
       const by = out.by;
       if (c.kind === 'approve') this.moveOn(c.runId);
       const what = c.kind === 'approve' ? `approved ${c.taskId} for run ${c.runId} as ${by}` : out.changed ? `cancelled run ${c.runId} as ${by}` : `run ${c.runId} is already ${out.status}: nothing to cancel`;
@@ -114,7 +114,7 @@ class Bridge {
     if (this.o.detach) {
       // Recorded by the run API, judged again there as `start --detach` is.
       const runApi = embeddedRuns({ engine: this.engine, store: this.engine.store, fallback: this.acting.name });
-      const s = await runApi.start({ definition: loaded.definition, input: c.inputs, inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) }, runsActing(this.acting));
+      const s = await runApi.start({ definition: loaded.definition, input: c.inputs, inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) }, this.acting);
       const status = s.status;
       return ok(`run ${s.runId} ${s.existing ? 'exists already' : 'started'} (${loaded.definition.id} v${loaded.definition.version}, ${status}${s.existing ? '' : '; `ledgerflow serve` runs it'})`, { runId: s.runId, workflowId: loaded.definition.id, version: loaded.definition.version, status, existing: s.existing });
     }

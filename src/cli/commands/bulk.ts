@@ -98,7 +98,7 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
   const progress = process.stderr.isTTY && !opts.json;
   const reason = action === 'approve' ? opts.comment : opts.reason;
   const result = await applyOver(runs, plan, as, {
-    ...approval, waitMs: waitFlag(opts.wait), ...(reason !== undefined ? (action === 'approve' ? { comment: reason } : { reason }) : {}),
+    ...approval, waitMs: waitFlag(opts.wait), ...(reason !== undefined ? { reason } : {}),
     ...(progress ? { progress: (n: number, of: number) => { process.stderr.write(`\r${action}: ${n}/${of}`); } } : {}),
   });
   if (progress && act.length > 0) process.stderr.write('\n');

@@ -1,4 +1,4 @@
-/** Cluster commands: deploy, start, engine, worker — and emit when --nats is given. */
+/** Cluster commands: deploy, engine, worker — and emit when --nats is given. */
 import { parseSkills } from '../flags/skills-flag.js';
 import { loadUsers, usersFilePath } from '../../users/index.js';
 import { loadNotificationsConfig } from '../../notify/index.js';
@@ -12,16 +12,13 @@ import { checkRoutes, parseRoutes, routeFindings } from '../../cluster/admin/rou
 import { ANONYMOUS_SENDER } from '../../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../../errors/index.js';
 import { workerQueue } from '../flags/station-flag.js';
-import { allBreakers, checkPriority } from '../../limits/index.js';
-import { callerIdFlags } from '../flags/run-id.js';
+import { allBreakers } from '../../limits/index.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../../triggers/index.js';
 import { loadHandlerModule } from '../../handlers/index.js';
 import { json, type Io } from '../render/io.js';
 import { waitFlag } from '../flags/input-flags.js';
 import { EXIT } from '../render/exit.js';
-import { gatherInputs } from '../flags/inputs.js';
-import { splitTail, type OptionSpec } from '../flags/tail.js';
 import { gatedLine } from '../render/render.js';
 import type { GlobalOpts } from '../flags/store.js';
 import { parseServers, jetstreamManager } from '../../store/index.js';
@@ -98,43 +95,6 @@ export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?:
     for (const { file, definition, text } of loaded) results.push({ file, ...(await c.deploy(definition, text)) });
     if (opts.json) io.out(json(results));
     else for (const r of results) io.out(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} (${r.hash.slice(0, 12)}) from ${r.file}`);
-    return EXIT.ok;
-  });
-}
-
-export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; input?: string; json?: boolean; detach?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> | number {
-  // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
-  const first = splitTail(tail, specs, null);
-  if (first.help) return help();
-  if ((given as { notifications?: unknown }).notifications !== undefined || first.options.notifications !== undefined) {
-    throw new UsageError('start over NATS: --notifications goes to the engines that drive the run (`ledgerflow engine --notifications <file>`)', { option: '--notifications' });
-  }
-  if (given.detach || first.options.detach) throw new UsageError('--detach is for the embedded store (start records the run and `serve` runs it); over NATS start always returns at once and the engines run it', { option: '--detach' });
-  // Before connecting: a bad id or policy is exit 2 with nothing written.
-  callerIdFlags({ ...given, ...first.options } as { id?: string; idReuse?: string });
-  checkPriority((first.options as { priority?: string }).priority ?? (given as { priority?: string }).priority, '--priority');
-  const waitMs = waitFlag((first.options as { wait?: string }).wait ?? (given as { wait?: string }).wait);
-  return withClient({ ...global, ...first.globals }, async (c) => {
-    // A person's NATS user may not write the log nor read the registry: the engines judge their level and start
-    // the run. Its inputs go as given, converted by the engine (a boolean input's flag then takes a value).
-    if (!(await c.mayWriteLog())) {
-      const opts: { inputFile?: string; input?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...first.options };
-      const priority = checkPriority(opts.priority, '--priority');
-      const { personStart } = await import('./person-requests.js');
-      return personStart(io, natsUrl({ ...global, ...first.globals }), {
-        ref, input: gatherInputs(opts, first.inputs), id: callerIdFlags(opts),
-        ...(priority !== undefined ? { priority } : {}), waitMs, json: opts.json ?? false,
-      });
-    }
-    const definition = await c.resolve(ref);
-    const split = splitTail(tail, specs, definition);
-    const opts: { inputFile?: string; input?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
-    const id = callerIdFlags(opts);
-    const priority = checkPriority(opts.priority, '--priority');
-    const raw = gatherInputs(opts, split.inputs);
-    const { runId, status, existing } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true, ...id, ...(priority !== undefined ? { priority } : {}) });
-    if (existing && !opts.json) io.err(`run ${runId} exists already (${status}): not started again`);
-    io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version, ...(status ? { status } : {}), ...(existing ? { existing } : {}) }) : runId);
     return EXIT.ok;
   });
 }
@@ -225,11 +185,6 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   await worker.start();
   io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`);
   return untilSignal(io, 'worker', () => worker.stop());
-}
-
-/** On NATS, `run` and `resume` create the cluster's streams too, so people can approve before any engine has run. */
-export async function prepareNats(g: GlobalOpts): Promise<void> {
-  await withClient(g, (c) => c.prepare());
 }
 
 export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; sample?: boolean; events?: string; id?: string; time?: string; source?: string; wait?: string; json?: boolean }): Promise<number> {

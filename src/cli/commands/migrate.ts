@@ -22,7 +22,7 @@ import { queryWords } from './bulk.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor, useStore } from '../open-store.js';
-import { findDefinition } from './start-local.js';
+import { findDefinition } from './start.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 export interface MigrateOpts { to: string; map?: string[]; query?: string; dryRun?: boolean; as?: string; json?: boolean }

@@ -22,7 +22,7 @@ export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { js
   const engine = engineFor(g);
   const loaded = await engine.load(runId);
   // On NATS, a task whose handler no worker announces says so.
-  const view = await withUnserved(g, loaded.compiled.definition, await engine.statusOf(loaded));
+  const view = await withUnserved(g, loaded.compiled.definition, await engine.commits.statusOf(loaded));
   // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
   const damaged = await damageOf(g, runId, view.seq);
   // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.

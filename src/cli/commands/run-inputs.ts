@@ -13,11 +13,9 @@
 import { HandlerError, RunBusyError, UsageError } from '../../errors/index.js';
 import { runView } from '../../runtime/index.js';
 import type { InputOutcome, RunInput } from '../../executor/index.js';
-import type { Runs } from '../../runs/index.js';
 import { actingFor, runsFor } from '../runs.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from '../drive.js';
 import { parseSignalBody, waitFlag } from '../flags/input-flags.js';
-import { runsActing, type Acting } from '../flags/acting.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 import { cliNotifier } from '../flags/notifications.js';
@@ -120,17 +118,6 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
   }
   return code;
 }
-
-/**
- * The input taken by the run API of the store the command uses, as `inputCmd` takes it, with no lines said: the
- * bridge calls it for each run. `acting`: who acts, proven once for them all (a
- * scrypt check per run would cost a tenth of a second each); `runs`: one run API for them all.
- */
-export async function runInput(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, acting?: Acting, runs?: Runs): Promise<InputOutcome> {
-  const as = acting ? runsActing(acting) : await actingFor(g, opts.as);
-  return (runs ?? await runsFor(g)).input(runId, input, as, { waitMs: waitFlag(opts.wait) });
-}
-
 
 /**
  * Drives the run on here after an approval or a signal, when nothing else

@@ -1,6 +1,6 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { secretsFlag } from '../flags/secrets-flag.js';
-import { actingUser, requireLevel, requireStart, startedBy } from '../flags/acting.js';
+import { actingUser, requireStart, startedBy } from '../flags/acting.js';
 import { bundledDefaults, loadDefinitionFile } from '../../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../../errors/index.js';
 import { checkPriority } from '../../limits/index.js';
@@ -20,7 +20,8 @@ import { commandRunnerFlag } from '../flags/command-limit.js';
 import { httpRunnerFlag } from '../flags/http-flag.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks, recordedHandlers, type RunOpts } from '../drive.js';
-import { defaultActor, needRunId } from '../flags/input-flags.js';
+import { needRunId, waitFlag } from '../flags/input-flags.js';
+import { actingFor, runsFor } from '../runs.js';
 import { json, type Io } from '../render/io.js';
 import { recordedDefinitionOf } from '../../events/index.js';
 import { useStateFile } from './state-file.js';
@@ -46,7 +47,8 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who;
   // then who started it is recorded (source.by), as an engine records a person's start over NATS.
   const acting = usesNats(g) ? undefined : await actingUser(undefined);
-  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  // On NATS the cluster's streams are made first (as resume's do), so people can approve before any engine has run.
+  if (usesNats(g)) await (await import('./cluster.js')).withClient(g, (c) => c.conn());
   else requireStart(acting!, loaded.definition);
   await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
@@ -74,13 +76,9 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
   // With --query: every paused run the filter matches is un-paused (bulk.ts); nothing is driven here.
   if (opts.query !== undefined) return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'resume', [given], { ...opts, query: opts.query });
   const runId = needRunId(given, 'resume');
-  (await import('./run-inputs.js')).noBulkFlags('resume', opts);
+  const inputs = await import('./run-inputs.js');
+  inputs.noBulkFlags('resume', opts);
   const flags = driveFlags(opts);
-  // Over NATS: what people queued for the run is taken first; a paused run is resumed (by the engines, or here).
-  if (usesNats(g)) {
-    const code = await (await import('./resume-nats.js')).resumeOverNats(io, g, runId, opts);
-    if (code !== null) return code;
-  }
   const say = opts.json ? io.err : io.out;
   const notices = new InFlightNotices(io.err);
   // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
@@ -89,17 +87,22 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
   // The run's recorded definition says where its state file is (monitoring.state_file).
   const started = usesNats(g) ? undefined : (await storeFor(g).read(runId, { toSeq: 1 }))[0];
   await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
+  // Over NATS what people queued for the run is taken first; a paused run is un-paused (by the engines, or here).
+  const runs = await runsFor(g);
+  const waitMs = runs.store === 'nats' ? waitFlag(opts.wait) : 0;
+  const r = await runs.resume(runId, () => actingFor(g, opts.as), { waitMs, say });
+  if (r.next === 'ask-engines') return inputs.inputCmd(io, g, runId, { kind: 'control', action: 'resume' }, opts);
+  if (r.next === 'engines') say(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`), recorded as ${r.outcome.by}`);
+  if (r.next === 'queued') say(`published the resume of run ${runId} as ${r.outcome.by}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine`);
+  if (r.next !== 'drive') {
+    if (opts.json) io.out(json(r.next === 'queued' ? r.view : await runs.status(runId)));
+    return r.next === 'queued' && waitMs !== 0 ? EXIT.waiting : EXIT.ok;
+  }
+  if (r.resumed) say(`run ${runId} resumed (it was paused)${runs.store === 'nats' ? ` as ${r.resumed.by}` : ''}`);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const secrets = secretsFlag(opts.secrets);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: httpRunnerFlag(opts.httpAllow), ...(secrets ? { secrets } : {}) }, notifier));
-  // Un-pausing is the bridge's (L1) where a users file says who is who; driving a run that is not paused (after a
-  // crash, say) asks no level: whoever can open the store runs its work.
-  const paused = !usesNats(g) && (await engine.status(runId)).status === 'PAUSED';
-  const acting = paused ? await actingUser(opts.as) : undefined;
-  if (acting) requireLevel(acting, 'control');
-  // A paused run is un-paused first (run.resumed), then continued as any other (over NATS, resumeOverNats did that).
-  const run = await prepareResume(engine, runId, { ...(usesNats(g) ? {} : { unpauseBy: acting?.name ?? opts.as ?? defaultActor() }), owed: notifier });
-  if (run.unpaused) say(`run ${runId} resumed (it was paused)`);
+  const run = await prepareResume(engine, runId, { owed: notifier });
   if (run.settled) {
     say(`run ${runId} is already ${run.settled.status}; nothing to resume`);
     const { busy } = await deliverOwedNotifications(engine, runId, { catchUp: (h) => notifier.catchUp(h), finish: () => finishNotifications(notifier, say) });
@@ -110,7 +113,6 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
     if (opts.json) io.out(json(run.settled));
     return exitCodeForStatus(run.settled.status);
   }
-  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
   say(run.failure
     ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
@@ -119,7 +121,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
     return await drive(io, g, (signal) => engine.drive(run.loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
-    if (!(run.unpaused && err instanceof RunBusyError)) throw err;
+    if (!(r.resumed && err instanceof RunBusyError)) throw err;
     say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
     if (opts.json) io.out(json(await engine.status(runId)));
     return EXIT.ok;

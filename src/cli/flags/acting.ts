@@ -6,13 +6,13 @@
  * unset), whose level then decides what the
  * command may do (authority/levels.ts).
  */
-import type { Acting as RunsActing } from '../../runs/index.js';
 import { atLeast, requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../../authority/index.js';
 import { LedgerflowError } from '../../errors/index.js';
 import { loadUsers, usersFilePath, verifySecret } from '../../users/index.js';
 import { defaultActor } from './input-flags.js';
 import { canPrompt, promptPassword } from './password-prompt.js';
 
+/** Who acts; as it is, who acts for the run API too (src/runs/: the name, and what the users file proved). */
 export interface Acting {
   name: string;
   /** Set when a users file proved who this is: what the command may do is judged by it. */
@@ -56,11 +56,6 @@ export function requireStart(acting: Acting, definition: { id: string; domain?: 
  * name nobody proved is not recorded as the starter). A WAIT without `from:` takes its signal from the run's
  * starter and L1 or higher (runtime/signals.ts), as over NATS, where the engine records the person's start so.
  */
-/** Who acts, as the run API takes it (src/runs/): the name, and what the users file proved. */
-export function runsActing(acting: Acting): RunsActing {
-  return { name: acting.name, ...(acting.actor ? { actor: acting.actor } : {}) };
-}
-
 export function startedBy(acting: Acting | undefined): { by?: string } {
   return acting?.actor ? { by: acting.name } : {};
 }

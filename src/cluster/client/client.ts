@@ -28,18 +28,16 @@ export class ClusterClient {
   readonly store: JetStreamEventStore;
   private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
 
-  /** The server the client connects to (a user in it is who acts). */
-  readonly url: string;
-
-  constructor(nats: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
-    this.url = nats;
-    this.sender = senderOf(nats);
-    this.store = new JetStreamEventStore({ servers: nats, ...settings.store });
+  /** `url`: the server the client connects to (a user in it is who acts). */
+  constructor(readonly url: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
+    this.sender = senderOf(url);
+    this.store = new JetStreamEventStore({ servers: url, ...settings.store });
   }
 
   /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */
   private readonly sender: string;
 
+  /** Connects and creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */
   async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
@@ -329,11 +327,6 @@ export class ClusterClient {
       }, { runId, by: sender }),
     });
     return { sender, verdict };
-  }
-
-  /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */
-  async prepare(): Promise<void> {
-    await this.conn();
   }
 
   /**

@@ -3,6 +3,6 @@
  * resume, published as the user it connects as. How it works: ./NOTES.md.
  */
 export { ClusterClient } from './client.js';
-export { resumeOverCluster } from './resume.js';
-export { deliverInput } from './run-inputs.js';
+export { takeQueuedInputs } from './queued-inputs.js';
+export { deliverInput, engineListening, lastSeqIfReadable } from './run-inputs.js';
 export { freshRunId, requestDeploy, requestLimits, requestStart, type RequestOutcome } from './requests.js';

@@ -28,7 +28,7 @@ async function nextOn(jsm: JetStreamManager, stream: string, subject: string, se
 
 type PersonInput = 'approval' | 'signal' | 'control';
 
-export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<number> {
+export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<void> {
   token(runId);
   const jsm = await jetstreamManager(await store.connection());
   const engine = new RunCommits({ store });
@@ -44,26 +44,21 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
     signal: (sg) => `signal ${sg.name} from ${sg.sender}`,
     control: (c) => `${c.action} from ${c.sender}`,
   };
-  /** True when it was taken; a malformed one is refused with the reason an engine would dead-letter it with. */
-  const take = async <K extends PersonInput>(kind: K, m: StoredMsg): Promise<boolean> => {
+  /** Taken, or a malformed one refused with the reason an engine would dead-letter it with. */
+  const take = async <K extends PersonInput>(kind: K, m: StoredMsg): Promise<void> => {
     const read = parseInbound(kind, rawOf(m));
-    if (!read.ok) {
-      opts.say(`a queued input on ${m.subject} was refused: ${read.reason}`);
-      return false;
-    }
+    if (!read.ok) return opts.say(`a queued input on ${m.subject} was refused: ${read.reason}`);
     const { input, by } = personInput(read.value);
     await engine.input(runId, input, { by, ...flag });
     opts.say(`took the queued ${said[kind](read.value)}`);
-    return true;
   };
-  let taken = 0;
   for (const q of queues) {
     for (let seq = 1; ;) {
       const m = await nextOn(jsm, q.stream, q.subject, seq);
       if (!m) break;
       seq = m.seq + 1;
       try {
-        if (await take(q.kind, m)) taken++;
+        await take(q.kind, m);
       } catch (err) {
         // Refused: as an engine would refuse it; nothing else to do with it here.
         if (!(err instanceof LedgerflowError)) throw err;
@@ -72,5 +67,4 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
       await jsm.streams.deleteMessage(q.stream, m.seq, false);
     }
   }
-  return taken;
 }

@@ -32,9 +32,9 @@ const NO_STREAM = 'no stream takes start, deploy and limits requests on this NAT
 
 /**
  * A start (or, with `retryOf`, a retry) asked of the engines as the URL's user. Fresh starts and retries carry
- * the new run's id, so that the answer can name it even when queued. Refusals throw, in the embedded store's words.
+ * the new run's id, so that the caller can name it even when queued. Refusals throw, in the embedded store's words.
  */
-export async function requestStart(url: string, body: StartRequest, waitMs: number): Promise<RequestOutcome<StartVerdict> & { runId?: string }> {
+export async function requestStart(url: string, body: StartRequest, waitMs: number): Promise<RequestOutcome<StartVerdict>> {
   const sender = senderOf(url);
   const request = randomHex(12);
   const what = 'retryOf' in body ? `retry run ${body.retryOf}` : `start ${body.workflow}`;
@@ -49,16 +49,13 @@ export async function requestStart(url: string, body: StartRequest, waitMs: numb
       failed: `could not publish the request to ${what}`,
     }, { by: sender }),
   });
-  const runId = 'runId' in body ? body.runId : undefined;
-  if (!verdict) return { queued: true, request, ...(runId !== undefined ? { runId } : {}) };
+  if (!verdict) return { queued: true, request };
   if (!verdict.accepted) throw refused(verdict, { by: sender, ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }) });
   return { queued: false, verdict };
 }
 
 /** A fresh run's id for a start or retry request (the engine takes no other form as one). */
-export function freshRunId(): string {
-  return newRunId();
-}
+export { newRunId as freshRunId };
 
 /** What a deploy and a limits request differ by: their subjects, the verdict's shape and what a refusal says. */
 const FILE_REQUESTS = {

@@ -36,7 +36,7 @@ export function senderFor(url: string, as: string | undefined, fallback: string)
 }
 
 /** The run's last sequence, or null when this connection may not read the log (a people user). */
-async function lastSeqIfReadable(client: ClusterClient, runId: string): Promise<number | null> {
+export async function lastSeqIfReadable(client: ClusterClient, runId: string): Promise<number | null> {
   try {
     return await client.store.lastSeq(runId);
   } catch (err) {
