@@ -21,7 +21,7 @@ import { storeIoError } from './io-errors.js';
 import { APPEND_NO_LINK } from './open-logs.js';
 import { keepSummary, keptSummary } from './summary-cache.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
-import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
+import { statOrNull, statOrNullSync, syncDir, unlessMissing } from './durable-fs.js';
 import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
 import { LeaseTemplate } from './lease-template.js';
 
@@ -116,14 +116,8 @@ export class FileEventStore implements EventStore {
   async readStatted(runId: string, known: { size: number; ino: number }): Promise<EventEnvelope[]> {
     assertRunId(runId);
     await this.ready();
-    let commits;
-    try {
-      commits = await readPrefix(this.fileOf(runId), known.size, known.ino, runId);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return commits.flatMap((c) => c.events);
+    const commits = await unlessMissing(readPrefix(this.fileOf(runId), known.size, known.ino, runId));
+    return commits?.flatMap((c) => c.events) ?? [];
   }
 
   async lastSeq(runId: string): Promise<number> {
