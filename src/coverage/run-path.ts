@@ -60,19 +60,11 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
         w.resolve(ev.type === 'task.completed' ? { output: ev.data.output } : { error: ev.data.error });
       } else if (ev.type === 'timer.fired') {
         if (!clock.fireNext()) { fail(i, `${at}: the runtime has no timer armed`); break; }
-      } else if (ev.type === 'signal.received') {
+      } else if (ev.type === 'signal.received' || ev.type === 'approval.recorded') {
         try {
-          await engine.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
-          // A run that waited for nothing but this signal has no driver left (it went idle): resume it, as `ledgerflow resume` would.
-          live.resume();
-        } catch (err) {
-          fail(i, `${at}: the runtime refused it: ${errorMessage(err)}`);
-          break;
-        }
-      } else if (ev.type === 'approval.recorded') {
-        try {
-          await engine.decide(runId, ev.data.task, ev.data.decision, ev.data.by, ev.data.comment);
-          // A run that waited for nothing but this person has no driver left (it went idle): resume it, as `ledgerflow resume` would.
+          if (ev.type === 'signal.received') await engine.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
+          else await engine.decide(runId, ev.data.task, ev.data.decision, ev.data.by, ev.data.comment);
+          // A run that waited for nothing but this signal or person has no driver left (it went idle): resume it, as `ledgerflow resume` would.
           live.resume();
         } catch (err) {
           fail(i, `${at}: the runtime refused it: ${errorMessage(err)}`);

@@ -7,7 +7,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
-import { ErrorBox, Link, Loading } from '../components/common.js';
+import { ErrorBox, Link, Loading, Table } from '../components/common.js';
 
 interface MigrationRow { runId: string; status: string; from: number; verdict: 'as_is' | 'with_map' | 'cannot' | 'already'; divergence?: { seq: number; type: string; reason: string }; migrated?: boolean; refused?: { code: string; message: string } }
 export interface MigrationReport { workflowId: string; to: { version: number; hash?: string }; dryRun: boolean; judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated?: number; runs: MigrationRow[] }
@@ -50,15 +50,12 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
             {shown.judged === 0 ? 'No unsettled runs of this workflow.' : `${shown.judged} unsettled run(s) judged against version ${props.version}: ${shown.as_is} take over as is, ${shown.with_map} with the task map, ${shown.cannot} cannot, ${shown.already} already on it.`}
           </p>
           {shown.runs.length ? (
-            <table class="table compact">
-              <thead><tr><th>Run</th><th>Status</th><th>From</th><th>Verdict</th></tr></thead>
-              <tbody>{shown.runs.map((r) => (
-                <tr key={r.runId} data-run={r.runId}>
-                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.status}</td><td>v{r.from}</td>
-                  <td>{VERDICT[r.verdict]}{r.divergence ? `: event ${r.divergence.seq} (${r.divergence.type}): ${r.divergence.reason}` : ''}{r.migrated ? ' → migrated' : ''}{r.refused ? ` (left as it is: ${r.refused.message})` : ''}</td>
-                </tr>
-              ))}</tbody>
-            </table>
+            <Table heads={['Run', 'Status', 'From', 'Verdict']} rows={shown.runs} class="compact" row={(r) => (
+              <tr key={r.runId} data-run={r.runId}>
+                <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.status}</td><td>v{r.from}</td>
+                <td>{VERDICT[r.verdict]}{r.divergence ? `: event ${r.divergence.seq} (${r.divergence.type}): ${r.divergence.reason}` : ''}{r.migrated ? ' → migrated' : ''}{r.refused ? ` (left as it is: ${r.refused.message})` : ''}</td>
+              </tr>
+            )} />
           ) : null}
           {!done && movable > 0 ? <button type="button" class="primary" disabled={busy} onClick={migrate}>Migrate {movable} run(s) to version {props.version}</button> : null}
           {done ? <p class="ok-text" data-testid="migrated">Migrated {done.migrated ?? 0} run(s) to version {props.version}.</p> : null}
