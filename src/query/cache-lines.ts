@@ -233,12 +233,8 @@ async function eachLine(fd: number, fn: (line: Buffer, at: number) => boolean): 
 }
 
 function versionOf(line: Buffer): number | null {
-  try {
-    const v = (JSON.parse(line.toString('utf8')) as { version?: unknown }).version;
-    return typeof v === 'number' ? v : null;
-  } catch {
-    return null;
-  }
+  const v = (parseJson(line) as { version?: unknown } | null)?.version;
+  return typeof v === 'number' ? v : null;
 }
 
 function parseJson(line: Buffer): unknown {
