@@ -6,12 +6,11 @@
  * for the runs in flight.
  */
 import { useState } from 'preact/hooks';
+import type { DraftVerdict } from '../../editor.js';
 import { api } from '../api.js';
 import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 import { MigratePanel } from './migrate-panel.js';
 
-interface VerdictRow { runId: string; version: number; status: string; takesOver: boolean; divergence?: { seq: number; type: string; reason: string } }
-interface DraftVerdict { workflowId: string; version: number; runs: number; takesOver: number; cannot: number; rows: VerdictRow[] }
 interface Deployed { workflowId: string; version: number; hash?: string; changed?: boolean; file?: string; queued?: true }
 
 export function DeployPanel(props: { text: string; workflowId: string; version: number; latest: number; disabled: boolean }) {

@@ -5,18 +5,11 @@
  * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).
  */
 import { useState } from 'preact/hooks';
+import type { AgentRow } from '../../../coordination/agents.js';
+import type { MapEdge, WorkflowMap } from '../../../coordination/map.js';
+import type { WorkflowParticipation } from '../../../coordination/participation.js';
 import { api } from '../api.js';
 import { Card, ErrorBox, Link, Loading, Table, useAction, useData } from '../components/common.js';
-
-interface MapEdge { from: string; to: string; kind: 'sub_workflow' | 'map' | 'emit' | 'failure_workflow'; task?: string; event?: string; builtIn?: string[] }
-interface MapWorkflow { id: string; version: number; domain?: string; listens: string[]; schedules: string[] }
-interface WorkflowMap {
-  workflows: MapWorkflow[];
-  edges: MapEdge[];
-  unheard: Array<{ from: string; task: string; event: string }>;
-  dynamic: Array<{ from: string; task: string; event: string }>;
-  missing: Array<{ from: string; to: string; task?: string }>;
-}
 
 const HOW: Record<MapEdge['kind'], string> = { sub_workflow: 'sub-workflow', map: 'MAP items', emit: 'emits', failure_workflow: 'on failure' };
 const wf = (id: string) => <Link href={`/definitions/${encodeURIComponent(id)}`}>{id}</Link>;
@@ -109,17 +102,11 @@ function EmergencyStop(props: { workflows: string[] }) {
   );
 }
 
-interface AgentRow {
-  name: string; kind: string; state: 'up' | 'gone'; queue: string; level?: string; skills: string[]; handlers?: string[]; user?: string; inFlight?: number; lastSeen: string;
-  utilization?: { m1: number; m15: number }; breakers?: { name: string; state: string }[];
-}
-interface Participation { workflow: string; runs: number; agents: { name: string; runs: number }[] }
-
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** Who works on the store (GET /api/agents, as `ledgerflow agents`): file agents up or gone, workers the engines hear; who took part per workflow. */
 function Agents() {
-  const list = useData(() => api.get<{ agents: AgentRow[]; participation: Participation[] }>('/api/agents'), []);
+  const list = useData(() => api.get<{ agents: AgentRow[]; participation: WorkflowParticipation[] }>('/api/agents'), []);
   const rows = list.data?.agents;
   const byWorkflow = list.data?.participation ?? [];
   return (
