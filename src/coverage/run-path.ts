@@ -13,7 +13,7 @@ import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { MemoryEventStore } from '../store/index.js';
-import { describeEvent, perform, replayProblem, scriptedChildren, scriptedCommands, scriptedHttp, scriptedHandlers, scriptedTransforms, settle, startLive, type Answer } from './harness.js';
+import { describeEvent, perform, replayProblem, settle, startLive, type Answer } from './harness.js';
 import { MODEL_RUN_ID } from './model.js';
 import type { GeneratedPath } from './paths.js';
 import { errorMessage } from '../errors/index.js';
@@ -42,8 +42,7 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
     waiting.set(`${instance}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
-  const handlers = scriptedHandlers(def, answer);
-  const live = await startLive(def, path.input, handlers, { runId: MODEL_RUN_ID, auto: false, children: scriptedChildren(def, answer), commands: scriptedCommands(def, answer), http: scriptedHttp(def, answer), transforms: scriptedTransforms(def, answer), ...(opts.store ? { store: opts.store } : {}) });
+  const live = await startLive(def, path.input, answer, { runId: MODEL_RUN_ID, auto: false, ...(opts.store ? { store: opts.store } : {}) });
   const { store, engine, clock, runId } = live;
   const result: PathResult = { name: path.name, ok: false, status: null, expected: path.outcome, failure: null, atEvent: null };
   const fail = (i: number | null, text: string) => { if (!result.failure) { result.failure = text; result.atEvent = i; } };
