@@ -6,12 +6,12 @@
  * for the runs in flight.
  */
 import { useState } from 'preact/hooks';
+import type { DeployOutcome as Deployed } from '../../backend.js';
 import type { DraftVerdict } from '../../editor.js';
 import { api } from '../api.js';
 import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 import { MigratePanel } from './migrate-panel.js';
 
-interface Deployed { workflowId: string; version: number; hash?: string; changed?: boolean; file?: string; queued?: true }
 
 export function DeployPanel(props: { text: string; workflowId: string; version: number; latest: number; disabled: boolean }) {
   const [verdict, setVerdict] = useState<DraftVerdict | null>(null);

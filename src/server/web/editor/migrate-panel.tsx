@@ -5,11 +5,11 @@
  * moves those that can take over (`{ to, confirm: <their count> }`). A server
  * without that route (404) shows nothing.
  */
+import type { MigrationRow } from '../../../executor/migrate.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
 import { ErrorBox, Link, Loading, Table } from '../components/common.js';
 
-interface MigrationRow { runId: string; status: string; from: number; verdict: 'as_is' | 'with_map' | 'cannot' | 'already'; divergence?: { seq: number; type: string; reason: string }; migrated?: boolean; refused?: { code: string; message: string } }
 export interface MigrationReport { workflowId: string; to: { version: number; hash?: string }; dryRun: boolean; judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated?: number; runs: MigrationRow[] }
 
 const VERDICT: Record<MigrationRow['verdict'], string> = { as_is: 'takes over as is', with_map: 'takes over with the task map', cannot: 'cannot', already: 'already on it' };
