@@ -8,7 +8,7 @@
 import type { MigrationRow } from '../../../executor/migrate.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
-import { ErrorBox, Link, Loading, Table } from '../components/common.js';
+import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 
 export interface MigrationReport { workflowId: string; to: { version: number; hash?: string }; dryRun: boolean; judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated?: number; runs: MigrationRow[] }
 
@@ -19,8 +19,7 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
   const [judged, setJudged] = useState<MigrationReport | null>(null);
   const [done, setDone] = useState<MigrationReport | null>(null);
   const [absent, setAbsent] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const judge = () => api.post<MigrationReport>(path, { to: props.version, dryRun: true }).then(setJudged, (e: unknown) => {
     // No such route on this server: the migrate action is not offered.
     if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
@@ -30,14 +29,10 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
   if (absent) return null;
   const movable = judged ? judged.as_is + judged.with_map : 0;
   // The count the person saw goes as `confirm`: runs that moved meanwhile make it a 409, and they are judged again.
-  const migrate = () => {
-    setBusy(true);
-    setError(null);
-    api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
-      setError(e);
-      if (e instanceof ApiError && e.status === 409) void judge();
-    }).finally(() => setBusy(false));
-  };
+  const migrate = () => run(() => api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
+    if (e instanceof ApiError && e.status === 409) void judge();
+    throw e;
+  }));
   const shown = done ?? judged;
   return (
     <div class="migrate-panel" data-testid="migrate-panel">
