@@ -9,8 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { NonRetryableError } from '../errors/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
-import { handlerName, replayRun, toTaskError, type CommandRunner, type Handlers, type HttpRunner, type RunView, type TaskHandler } from '../runtime/index.js';
-import { Engine, type ChildExecutor, type ChildOutcome, type DriverHooks, type TransformRunner } from '../local/index.js';
+import { handlerName, replayRun, toTaskError, type Handlers, type RunView, type TaskHandler } from '../runtime/index.js';
+import { Engine, type ChildExecutor, type ChildOutcome, type DriverHooks } from '../local/index.js';
 import { MemoryEventStore } from '../store/index.js';
 import { nextTurn, VirtualClock } from './clock.js';
 import { MODEL_T0 } from './model.js';
@@ -42,24 +42,6 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
     Object.defineProperty(handlers, handlerName(t), { enumerable: true, configurable: true, writable: true, value: handler });
   }
   return handlers;
-}
-
-/** COMMAND attempts answered like handlers: the path (or expectation) says what the command's run gives; nothing is spawned. */
-export function scriptedCommands(def: Definition, answer: Answerer): CommandRunner {
-  const byContext = answerByContext(def, answer);
-  return (_command, _input, ctx) => byContext(ctx);
-}
-
-/** HTTP attempts answered like handlers: the path (or expectation) says what the response gives; nothing is sent. */
-export function scriptedHttp(def: Definition, answer: Answerer): HttpRunner {
-  const byContext = answerByContext(def, answer);
-  return (_request, ctx) => byContext(ctx);
-}
-
-/** TRANSFORM attempts answered like handlers: the path (or expectation) says what its jq gives; no jq runs. */
-export function scriptedTransforms(def: Definition, answer: Answerer): TransformRunner {
-  const byContext = answerByContext(def, answer);
-  return (_jq, _input, ctx) => byContext(ctx);
 }
 
 /**
@@ -127,7 +109,7 @@ export interface LiveRun {
 const STAND_IN_SECRETS = { label: 'the coverage harness (a stand-in for each secret)', get: async (name: string) => `[secret ${name}]` };
 
 /** Starts a run on a fresh memory store (or the given empty one) with a virtual clock starting at the model's start time. */
-export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore; children?: ChildExecutor; commands?: CommandRunner; http?: HttpRunner; transforms?: TransformRunner }): Promise<LiveRun> {
+export async function startLive(def: Definition, input: Record<string, unknown>, answer: Answerer, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore }): Promise<LiveRun> {
   const store = opts.store ?? new MemoryEventStore();
   const controller = new AbortController();
   let current: Promise<RunView> | null = null;
@@ -136,7 +118,13 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
   // Quiet with nothing armed while a drive still waits (on an attempt that never answers): nothing can end it.
   const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), { auto: opts.auto, onStall: () => { if (!idle) stop(); } });
   let live: LiveRun | null = null;
-  const engine = new Engine({ store, clock, secrets: STAND_IN_SECRETS, ...(opts.commands ? { runCommand: opts.commands } : {}), ...(opts.http ? { runHttp: opts.http } : {}), ...(opts.transforms ? { runTransform: opts.transforms } : {}), ...(opts.hooks ? opts.hooks(() => live!) : {}), ...(opts.children ? { children: opts.children } : {}) });
+  // COMMAND, HTTP and TRANSFORM attempts answered like handlers: the path (or expectation) says what each gives; nothing is spawned, sent or run.
+  const byContext = answerByContext(def, answer);
+  const engine = new Engine({
+    store, clock, secrets: STAND_IN_SECRETS, children: scriptedChildren(def, answer), ...(opts.hooks ? opts.hooks(() => live!) : {}),
+    runCommand: (_command, _input, ctx) => byContext(ctx), runHttp: (_request, ctx) => byContext(ctx), runTransform: (_jq, _input, ctx) => byContext(ctx),
+  });
+  const handlers = scriptedHandlers(def, answer);
   await engine.start(def, input, { runId: opts.runId, handlers });
   const resume = (): Promise<RunView> => {
     if (!idle || controller.signal.aborted) return current!;

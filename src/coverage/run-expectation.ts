@@ -11,7 +11,7 @@ import type { Definition } from '../definition/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { Expectation } from './expectations.js';
-import { perform, replayProblem, scriptedChildren, scriptedCommands, scriptedHttp, scriptedHandlers, scriptedTransforms, settle, startLive, type Answer, type LiveRun } from './harness.js';
+import { perform, replayProblem, settle, startLive, type Answer, type LiveRun } from './harness.js';
 import { approverOf } from './model.js';
 import { baseInput, defaultOutput } from './outputs.js';
 
@@ -33,7 +33,6 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
     return { error: { message: `scripted ${how === 'fatal' ? 'non-retryable ' : ''}failure of attempt ${attempt}`, code: 'SCRIPTED_FAILURE', retryable: how === 'fail' } };
   };
   const scripted = (task: { id: string }, attempt: number, signal: AbortSignal) => perform(answer(task.id, attempt), signal);
-  const handlers = scriptedHandlers(def, scripted);
   const failures: string[] = [];
   // A person answers as soon as a task waits for them, once, before time moves on (the clock holds still meanwhile).
   const decided = new Set<string>();
@@ -56,13 +55,9 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
     return live.clock.hold(live.engine.signal(live.runId, t.event, { data: {}, by: approverOf(compiled, task) })
       .catch((err: Error) => { failures.push(`recording the signal ${t.event} for ${task} failed: ${err.message}`); }));
   };
-  const live = await startLive(def, { ...baseInput(def), ...e.input }, handlers, {
+  const live = await startLive(def, { ...baseInput(def), ...e.input }, scripted, {
     runId: 'lf-expect',
     auto: true,
-    children: scriptedChildren(def, scripted),
-    commands: scriptedCommands(def, scripted),
-    http: scriptedHttp(def, scripted),
-    transforms: scriptedTransforms(def, scripted),
     hooks: (get) => {
       current = get;
       return { onCommit: (_events, _before, after) => { for (const [task, t] of Object.entries(after.context.tasks)) { if (t.status === 'PENDING_APPROVAL') void approve(task); if (t.status === 'WAITING') void signal(task); } } };

@@ -13,7 +13,7 @@ import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { MemoryEventStore } from '../store/index.js';
-import { describeEvent, perform, replayProblem, scriptedChildren, scriptedCommands, scriptedHttp, scriptedHandlers, scriptedTransforms, settle, startLive, type Answer } from './harness.js';
+import { describeEvent, perform, replayProblem, settle, startLive, type Answer } from './harness.js';
 import { MODEL_RUN_ID } from './model.js';
 import type { GeneratedPath } from './paths.js';
 import { errorMessage } from '../errors/index.js';
@@ -42,8 +42,7 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
     waiting.set(`${instance}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
-  const handlers = scriptedHandlers(def, answer);
-  const live = await startLive(def, path.input, handlers, { runId: MODEL_RUN_ID, auto: false, children: scriptedChildren(def, answer), commands: scriptedCommands(def, answer), http: scriptedHttp(def, answer), transforms: scriptedTransforms(def, answer), ...(opts.store ? { store: opts.store } : {}) });
+  const live = await startLive(def, path.input, answer, { runId: MODEL_RUN_ID, auto: false, ...(opts.store ? { store: opts.store } : {}) });
   const { store, engine, clock, runId } = live;
   const result: PathResult = { name: path.name, ok: false, status: null, expected: path.outcome, failure: null, atEvent: null };
   const fail = (i: number | null, text: string) => { if (!result.failure) { result.failure = text; result.atEvent = i; } };
@@ -60,19 +59,11 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
         w.resolve(ev.type === 'task.completed' ? { output: ev.data.output } : { error: ev.data.error });
       } else if (ev.type === 'timer.fired') {
         if (!clock.fireNext()) { fail(i, `${at}: the runtime has no timer armed`); break; }
-      } else if (ev.type === 'signal.received') {
+      } else if (ev.type === 'signal.received' || ev.type === 'approval.recorded') {
         try {
-          await engine.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
-          // A run that waited for nothing but this signal has no driver left (it went idle): resume it, as `ledgerflow resume` would.
-          live.resume();
-        } catch (err) {
-          fail(i, `${at}: the runtime refused it: ${errorMessage(err)}`);
-          break;
-        }
-      } else if (ev.type === 'approval.recorded') {
-        try {
-          await engine.decide(runId, ev.data.task, ev.data.decision, ev.data.by, ev.data.comment);
-          // A run that waited for nothing but this person has no driver left (it went idle): resume it, as `ledgerflow resume` would.
+          if (ev.type === 'signal.received') await engine.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
+          else await engine.decide(runId, ev.data.task, ev.data.decision, ev.data.by, ev.data.comment);
+          // A run that waited for nothing but this signal or person has no driver left (it went idle): resume it, as `ledgerflow resume` would.
           live.resume();
         } catch (err) {
           fail(i, `${at}: the runtime refused it: ${errorMessage(err)}`);

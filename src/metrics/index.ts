@@ -111,6 +111,20 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
     }
   };
   const registry = metrics.registry;
+  /** A gauge read at each scrape, one value per label; when it cannot be read the other metrics are still worth scraping: it is left out of that scrape, and said. */
+  const scraped = (name: string, help: string, label: string, what: string, read: () => Promise<[string, number][]>) => {
+    new (promClient().Gauge)({
+      name, help, labelNames: [label], registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          for (const [key, n] of await read()) this.set({ [label]: key }, n);
+        } catch (err) {
+          log(`metrics: ${what} not read: ${errorMessage(err)}`);
+        }
+      },
+    });
+  };
   return {
     registry,
     hooks: { onCommit, onNoted },
@@ -124,35 +138,13 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
       }
     },
     observeQueues(jsm) {
-      const { Gauge } = promClient();
-      new Gauge({
-        name: 'ledgerflow_queue_backlog', help: 'Task attempts waiting for a worker in their queue stream (LF_TASKS_<queue>), per queue (NATS)', labelNames: ['queue'], registers: [registry],
-        async collect() {
-          this.reset();
-          try {
-            for (const [queue, n] of await readQueueBacklog(jsm)) this.set({ queue }, n);
-          } catch (err) {
-            // The other metrics are still worth scraping: the backlog is left out of this scrape, and said.
-            log(`metrics: queue backlog not read: ${errorMessage(err)}`);
-          }
-        },
-      });
+      scraped('ledgerflow_queue_backlog', 'Task attempts waiting for a worker in their queue stream (LF_TASKS_<queue>), per queue (NATS)', 'queue', 'queue backlog',
+        async () => [...await readQueueBacklog(jsm)]);
     },
     observeBreakers(read) {
-      const { Gauge } = promClient();
       const value = { closed: 0, half_open: 1, open: 2 } as const;
-      new Gauge({
-        name: 'ledgerflow_breaker_state', help: 'Each circuit breaker\'s state, shared by every process of the store: 0 closed, 1 half open, 2 open', labelNames: ['breaker'], registers: [registry],
-        async collect() {
-          this.reset();
-          try {
-            for (const b of await read()) this.set({ breaker: b.name }, value[b.state]);
-          } catch (err) {
-            // As the backlog: left out of this scrape, and said.
-            log(`metrics: breakers not read: ${errorMessage(err)}`);
-          }
-        },
-      });
+      scraped('ledgerflow_breaker_state', 'Each circuit breaker\'s state, shared by every process of the store: 0 closed, 1 half open, 2 open', 'breaker', 'breakers',
+        async () => (await read()).map((b) => [b.name, value[b.state]]));
     },
     close: () => tracer.close(),
   };

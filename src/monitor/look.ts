@@ -20,35 +20,31 @@ export const GLYPHS = {
   completed: '✓', failed: '✗', running: '●', waiting: '◌', paused: '⏸', pending: '○', skipped: '⤼', retrying: '↻', cancelled: '⊘',
 } as const;
 
+type Glyph = keyof typeof GLYPHS;
+type Shade = 'green' | 'red' | 'cyan' | 'yellow' | 'magenta' | 'dim';
+const lookOf = (glyph: Glyph, word: string, shade: Shade, c: Colors): Look => ({ glyph: GLYPHS[glyph], word, paint: c[shade] });
+
+const TASK_LOOKS: Record<TaskStatus, [Glyph, string, Shade]> = {
+  COMPLETED: ['completed', 'completed', 'green'], FAILED: ['failed', 'failed', 'red'], TIMED_OUT: ['failed', 'timed out', 'red'],
+  CANCELLED: ['cancelled', 'cancelled', 'dim'], IN_PROGRESS: ['running', 'running', 'cyan'], RETRYING: ['retrying', 'retrying', 'yellow'],
+  PENDING_APPROVAL: ['waiting', 'awaiting approval', 'magenta'], WAITING: ['waiting', 'waiting', 'magenta'], SKIPPED: ['skipped', 'skipped', 'dim'],
+  SCHEDULED: ['pending', 'scheduled', 'dim'], PENDING: ['pending', 'pending', 'dim'],
+};
+
 /** A task's (or MAP item's) look; a task that would start now but waits for the run's resume shows as paused. */
 export function taskLook(status: TaskStatus, run: WorkflowStatus, c: Colors): Look {
-  switch (status) {
-    case 'COMPLETED': return { glyph: GLYPHS.completed, word: 'completed', paint: c.green };
-    case 'FAILED': return { glyph: GLYPHS.failed, word: 'failed', paint: c.red };
-    case 'TIMED_OUT': return { glyph: GLYPHS.failed, word: 'timed out', paint: c.red };
-    case 'CANCELLED': return { glyph: GLYPHS.cancelled, word: 'cancelled', paint: c.dim };
-    case 'IN_PROGRESS': return { glyph: GLYPHS.running, word: 'running', paint: c.cyan };
-    case 'RETRYING': return { glyph: GLYPHS.retrying, word: 'retrying', paint: c.yellow };
-    case 'PENDING_APPROVAL': return { glyph: GLYPHS.waiting, word: 'awaiting approval', paint: c.magenta };
-    case 'WAITING': return { glyph: GLYPHS.waiting, word: 'waiting', paint: c.magenta };
-    case 'SKIPPED': return { glyph: GLYPHS.skipped, word: 'skipped', paint: c.dim };
-    case 'SCHEDULED': return run === 'PAUSED' ? { glyph: GLYPHS.paused, word: 'paused', paint: c.yellow } : { glyph: GLYPHS.pending, word: 'scheduled', paint: c.dim };
-    case 'PENDING': return { glyph: GLYPHS.pending, word: 'pending', paint: c.dim };
-  }
+  return status === 'SCHEDULED' && run === 'PAUSED' ? lookOf('paused', 'paused', 'yellow', c) : lookOf(...TASK_LOOKS[status], c);
 }
 
+const RUN_LOOKS: Record<WorkflowStatus, [Glyph, Shade]> = {
+  COMPLETED: ['completed', 'green'], FAILED: ['failed', 'red'], CANCELLED: ['cancelled', 'red'], RUNNING: ['running', 'cyan'],
+  WAITING: ['waiting', 'magenta'], PAUSED: ['paused', 'yellow'], QUEUED: ['pending', 'dim'],
+};
+
 export function runLook(status: WorkflowStatus, c: Colors): Look {
-  switch (status) {
-    case 'COMPLETED': return { glyph: GLYPHS.completed, word: 'COMPLETED', paint: c.green };
-    case 'FAILED': return { glyph: GLYPHS.failed, word: 'FAILED', paint: c.red };
-    case 'CANCELLED': return { glyph: GLYPHS.cancelled, word: 'CANCELLED', paint: c.red };
-    case 'RUNNING': return { glyph: GLYPHS.running, word: 'RUNNING', paint: c.cyan };
-    case 'WAITING': return { glyph: GLYPHS.waiting, word: 'WAITING', paint: c.magenta };
-    case 'PAUSED': return { glyph: GLYPHS.paused, word: 'PAUSED', paint: c.yellow };
-    case 'QUEUED': return { glyph: GLYPHS.pending, word: 'QUEUED', paint: c.dim };
-    // A damaged log (never a recorded status: the monitor's word for a run nothing drives, query/damage.ts).
-    default: return { glyph: GLYPHS.failed, word: 'DAMAGED', paint: c.red };
-  }
+  const known = RUN_LOOKS[status];
+  // A damaged log (never a recorded status: the monitor's word for a run nothing drives, query/damage.ts).
+  return known ? lookOf(known[0], status, known[1], c) : lookOf('failed', 'DAMAGED', 'red', c);
 }
 
 /** 450ms, 3.2s, 1m 05s, 2h 03m: short enough for a column. */

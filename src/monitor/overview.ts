@@ -10,14 +10,10 @@ import cliTruncate from 'cli-truncate';
 import { FINAL_TASK_STATUSES, progressPercent, taskEntries } from '../compiler/index.js';
 import { inert } from '../terminal/index.js';
 import { colors, formatDuration, runLook, type Colors } from './look.js';
-import { runBlock } from './frame.js';
+import { runBlock, type FrameOptions } from './frame.js';
 import type { WatchedRun } from './track.js';
 
-export interface OverviewOptions {
-  now: number;
-  width: number;
-  height?: number;
-  color?: boolean;
+export interface OverviewOptions extends Pick<FrameOptions, 'now' | 'width' | 'height' | 'color'> {
   /** Median duration (ms) of each workflow's past COMPLETED runs; absent: no ETA known. */
   medians: ReadonlyMap<string, number>;
   /** The run the keys act on (an index into the runs shown). */

@@ -39,22 +39,8 @@ export interface DueNotification {
 /** One delivery still owed: a notification to one target. */
 export interface PendingDelivery { notification: DueNotification; target: NotificationTarget }
 
-/** The JSON a webhook receives and NATS subscribers get (no URL, no header in it). */
-export interface NotificationBody {
-  id: string;
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: NotifyOnName;
-  seq: number;
-  time: string;
-  task?: string;
-  attempt?: number;
-  iteration?: number;
-  item?: number;
-  /** WAITING: the tasks waiting, each with its approvers (HUMAN; empty: anyone) or the signal it waits for (WAIT). */
-  waiting?: WaitingFor[];
-}
+/** The JSON a webhook receives and NATS subscribers get (no URL, no header in it): the notification, its `on` as `status`. */
+export type NotificationBody = Omit<DueNotification, 'on' | 'targets'> & { status: NotifyOnName };
 
 /** A rule as a definition records it (normalised, in run.started): parsed again where it is read back from a log. */
 const RecordedRule = z.object({

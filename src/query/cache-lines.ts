@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
+import { unlessMissing } from '../store/index.js';
 import type { RunRecord } from './record.js';
 import { RunRecordSchema, SlimFieldsSchema } from './record-schema.js';
 import type { SlimFields } from './record-set.js';
@@ -92,7 +93,7 @@ export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: numbe
  * closes it), or null when there is no cache of this version.
  */
 export async function loadCache(file: string, onLine: (line: LoadedLine) => void): Promise<number | null> {
-  const fh = await openOrNull(file);
+  const fh = await unlessMissing(openFd(file, 'r'));
   if (fh === null) return null;
   let first = true;
   let ok = true;
@@ -186,15 +187,6 @@ export async function readRecorded(file: string): Promise<Map<string, Recorded> 
   return out;
 }
 
-async function openOrNull(file: string): Promise<number | null> {
-  try {
-    return await openFd(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /** The head fields of a record's JSON text, read without parsing it whole: they are at its start (record.ts builds it in that order) or found by a parse. */
 function headOf(record: string | null): { seq: number | null; status: string | null; completedAt: string | null } {
   if (record === null) return { seq: null, status: null, completedAt: null };
@@ -203,7 +195,7 @@ function headOf(record: string | null): { seq: number | null; status: string | n
 }
 
 async function loadLines(file: string, onLine: (got: z.infer<typeof HeadSchema>) => void): Promise<number | null> {
-  const fh = await openOrNull(file);
+  const fh = await unlessMissing(openFd(file, 'r'));
   if (fh === null) return null;
   let first = true;
   let ok = true;
@@ -241,12 +233,8 @@ async function eachLine(fd: number, fn: (line: Buffer, at: number) => boolean): 
 }
 
 function versionOf(line: Buffer): number | null {
-  try {
-    const v = (JSON.parse(line.toString('utf8')) as { version?: unknown }).version;
-    return typeof v === 'number' ? v : null;
-  } catch {
-    return null;
-  }
+  const v = (parseJson(line) as { version?: unknown } | null)?.version;
+  return typeof v === 'number' ? v : null;
 }
 
 function parseJson(line: Buffer): unknown {

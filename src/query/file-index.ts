@@ -78,29 +78,30 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     return this.damaged.values();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.listeners.clear();
-    this.unfollow();
-    await this.serial(async () => { if (this.dirty && this.entries) await this.saveCache(this.entries); });
+  override async close(): Promise<void> {
+    await super.close();
+    await this.serial(() => this.saveIfDirty());
     this.cold.close();
   }
 
   /** Live or subscribed: the records held (built once, then followed). Else: every file stat'ed now. */
   protected async current(): Promise<void> {
     if (this.opts.live || this.following) return this.ready();
-    await this.serial(async () => {
-      await this.scan('all');
-      if (this.dirty && this.entries) await this.saveCache(this.entries);
-    });
+    await this.lookAll();
+  }
+
+  /** Every file stat'ed (those that changed read), and the cache written back when anything did. */
+  private lookAll(): Promise<void> {
+    return this.serial(async () => { await this.scan('all'); await this.saveIfDirty(); });
+  }
+
+  private async saveIfDirty(): Promise<void> {
+    if (this.dirty && this.entries) await this.saveCache(this.entries);
   }
 
   /** Builds the records once (the cache, then the files that changed) and starts following runs/. */
   protected ready(): Promise<void> {
-    this.started ??= this.serial(async () => {
-      await this.scan('all');
-      if (this.dirty && this.entries) await this.saveCache(this.entries);
-    }).then(() => this.follow(), (err: unknown) => { this.started = null; throw err; });
+    this.started ??= this.lookAll().then(() => this.follow(), (err: unknown) => { this.started = null; throw err; });
     return this.started;
   }
 
@@ -114,7 +115,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       void this.serial(() => this.scan('light')).catch((err: unknown) => this.warn(err));
     }, this.opts.pollMs ?? 1000);
     const sweep = setInterval(() => void this.serial(() => this.scan('all')).catch((err: unknown) => this.warn(err)), this.opts.sweepMs ?? 300_000);
-    const save = setInterval(() => void this.serial(async () => { if (this.dirty && this.entries) await this.saveCache(this.entries); }).catch((err: unknown) => this.warn(err)), SAVE_EVERY_MS);
+    const save = setInterval(() => void this.serial(() => this.saveIfDirty()).catch((err: unknown) => this.warn(err)), SAVE_EVERY_MS);
     for (const t of [poll, sweep, save]) { t.unref(); f.timers.push(t); }
   }
 

@@ -1,5 +1,5 @@
 /**
- * What the file and JetStream run indexes share: the records they hold
+ * What the run indexes (file, JetStream, folded in memory) share: the records they hold
  * (RecordSet), queries and links over them, the listeners, and reading one
  * run fresh from its log. Each adapter says how its records are brought up to
  * date (`current`), followed (`ready` / `unfollow`) and which runs are corrupt.
@@ -26,7 +26,11 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   protected abstract warn(err: unknown): void;
   /** The runs found corrupt by the last look, told to `onCorrupt` at every query. */
   protected abstract corruptRuns(): Iterable<CorruptRun>;
-  abstract close(): Promise<void>;
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.unfollow();
+  }
   /** The runs whose log is shorter than this index recorded it, told to `onDamaged` at every query (only the file index keeps a witness). */
   protected damagedRuns(): Iterable<DamagedLog> { return []; }
 

@@ -6,9 +6,8 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { AckPolicy, DeliverPolicy, StorageType, nanos, Kvm, apiErrorCode } from '../store/index.js';
+import { DeliverPolicy, StorageType, Kvm, apiErrorCode, drainConsumer, throwAway } from '../store/index.js';
 import { z } from 'zod';
-import { StoreError } from '../errors/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
 import { StoredTrackedSchema } from './record-schema.js';
 
@@ -70,31 +69,12 @@ export async function lastPerSubject(
 ): Promise<boolean> {
   let ci;
   try {
-    ci = await jsm.consumers.add(stream, {
-      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: opts.filter,
-      ...(opts.headersOnly ? { headers_only: true } : {}), inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1,
-    });
+    ci = await jsm.consumers.add(stream, { ...throwAway(), deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: opts.filter, ...(opts.headersOnly ? { headers_only: true } : {}) });
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
   }
-  try {
-    let remaining = ci.num_pending;
-    const consumer = js.consumers.getConsumerFromInfo(ci);
-    while (remaining > 0) {
-      let got = 0;
-      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: 5000 });
-      for await (const m of batch) {
-        got++;
-        remaining--;
-        each(m);
-        if (remaining === 0) break;
-      }
-      if (got === 0) throw new StoreError(`${opts.what}: the server stopped delivering with ${remaining} messages left; try again`, { stream });
-    }
-  } finally {
-    void jsm.consumers.delete(stream, ci.name).catch(() => undefined); // else it expires by itself
-  }
+  for await (const m of drainConsumer(js, jsm, stream, ci, 5000, opts.what)) each(m);
   return true;
 }
 

@@ -45,12 +45,6 @@ export class JetStreamRunIndex extends HeldRunIndex {
     return this.corrupt.values();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.listeners.clear();
-    this.unfollow();
-  }
-
   /** Live or subscribed: the records held (loaded once, then followed). Else: loaded now. */
   protected async current(): Promise<void> {
     if (this.opts.live || this.following) return this.ready();

@@ -3,58 +3,44 @@
  * EventStore): records folded in memory, each continued from where it was
  * with the events appended since (listRuns says which runs moved on).
  */
-import type { EventStore } from '../store/index.js';
-import type { RunIndex, RunIndexOptions } from './port.js';
-import type { RunPage, RunQuery } from './query.js';
+import type { CorruptRun, EventStore } from '../store/index.js';
+import { HeldRunIndex } from './held-index.js';
+import type { RunIndexOptions } from './port.js';
 import { advance, track, type RunRecord, type TrackedRun } from './record.js';
-import { RecordSet, type VersionSeen } from './record-set.js';
 import { errorMessage } from '../errors/index.js';
 
-export class FoldingRunIndex implements RunIndex {
+export class FoldingRunIndex extends HeldRunIndex {
   private readonly runs = new Map<string, TrackedRun>();
-  private readonly set = new RecordSet();
-  private readonly subs = new Set<() => void>();
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly store: EventStore, private readonly opts: RunIndexOptions = {}) {}
-
-  async query(q: RunQuery): Promise<RunPage> {
-    await this.refresh();
-    return this.set.page(q, 'newest');
+  constructor(private readonly store: EventStore, opts: RunIndexOptions = {}) {
+    super(store, opts);
   }
 
-  async get(runId: string): Promise<RunRecord | null> {
-    const events = await this.store.read(runId);
-    return events.length > 0 ? track(events).record : null;
+  /** Every record brought up to its run's log; each that changed is told to the subscribers. */
+  protected async current(): Promise<void> {
+    for (const r of await this.refresh()) for (const l of this.listeners) l(r);
   }
 
-  async children(runId: string): Promise<RunRecord[]> {
-    await this.refresh();
-    return this.set.children(runId);
+  /** Subscribed: looks again every `pollMs`. */
+  protected async ready(): Promise<void> {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => void this.current().catch((err: unknown) => this.warn(err)), this.opts.pollMs ?? 1000);
+    this.timer.unref();
   }
 
-  async versions(): Promise<VersionSeen[]> {
-    await this.refresh();
-    return this.set.versions();
+  protected unfollow(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
-  subscribe(onChange: (r: RunRecord) => void): { close(): void } {
-    let stopped = false;
-    const tick = async () => {
-      try {
-        for (const r of await this.refresh()) if (!stopped) onChange(r);
-      } catch (err) {
-        process.emitWarning(`ledgerflow: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning');
-      }
-    };
-    const timer = setInterval(() => void tick(), this.opts.pollMs ?? 1000);
-    timer.unref();
-    const close = () => { stopped = true; clearInterval(timer); this.subs.delete(close); };
-    this.subs.add(close);
-    return { close };
+  protected warn(err: unknown): void {
+    process.emitWarning(`ledgerflow: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning');
   }
 
-  async close(): Promise<void> {
-    for (const close of [...this.subs]) close();
+  /** None: listRuns tells `onCorrupt` itself at each look. */
+  protected corruptRuns(): Iterable<CorruptRun> {
+    return [];
   }
 
   /** Brings every record up to its run's log; returns the records that changed. */

@@ -25,14 +25,10 @@ export interface WorkflowMetrics {
   slowestTasks: { task: string; p95Ms: number; maxMs: number; samples: number }[];
 }
 
-export interface MetricsSummary {
+/** Every workflow's figures together, and each workflow's. */
+export interface MetricsSummary extends Pick<WorkflowMetrics, 'runs' | 'successRate' | 'p50Ms' | 'p95Ms' | 'retries'> {
   since: string;
   perHour: { hour: string; started: number; completed: number; failed: number }[];
-  runs: number;
-  successRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  retries: number;
   workflows: WorkflowMetrics[];
 }
 

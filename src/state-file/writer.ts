@@ -23,7 +23,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
-import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
+import { pidAlive, type AppendRequest, type EventStore, type StoreObserver } from '../store/index.js';
 import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
 import { TEMPORARY, temporaryOf, worksetFile, worksetsDir } from './text.js';
 import { WriterThread, WriterThreadGone } from './thread.js';
@@ -255,17 +255,6 @@ export async function writeProjection(path: string, p: Projection, last: Map<str
   return new Map(p.worksets);
 }
 
-/** Whether a process of this id runs on this machine (one of another user's counts: it may be writing). */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the temporaries a writer killed between its write and its rename left beside the state file and its
  * worksets: only those of the files this writer writes, and only when the process that made them is gone (a
@@ -274,7 +263,7 @@ function alive(pid: number): boolean {
  */
 export async function removeStaleTemporaries(path: string): Promise<string[]> {
   const ours = (folder: string, name: (file: string) => boolean) => readdir(folder).then(
-    (names) => names.flatMap((n) => { const m = TEMPORARY.exec(n); return m && name(m[1]!) && !alive(Number(m[2])) ? [join(folder, n)] : []; }),
+    (names) => names.flatMap((n) => { const m = TEMPORARY.exec(n); return m && name(m[1]!) && !pidAlive(Number(m[2])) ? [join(folder, n)] : []; }),
     () => [] as string[]);
   const stale = [
     ...(await ours(dirname(path), (f) => f === basename(path))),

@@ -147,6 +147,26 @@ export function reportCorrupt(err: unknown, handler: CorruptRunHandler): boolean
   return true;
 }
 
+/** Runs summarised at once by listRuns (each a read of its own). */
+const LIST_CONCURRENCY = 32;
+
+/** `summaryOf` of each item, LIST_CONCURRENCY at a time; null ones (a run gone meanwhile) and corrupt ones told to `onCorrupt` left out. */
+export async function summariesOf<T>(items: readonly T[], handler: CorruptRunHandler, summaryOf: (item: T) => Promise<RunSummary | null>): Promise<RunSummary[]> {
+  const out: RunSummary[] = [];
+  for (let i = 0; i < items.length; i += LIST_CONCURRENCY) {
+    const batch = await Promise.all(items.slice(i, i + LIST_CONCURRENCY).map(async (item) => {
+      try {
+        return await summaryOf(item);
+      } catch (err) {
+        if (reportCorrupt(err, handler)) return null;
+        throw err;
+      }
+    }));
+    for (const s of batch) if (s) out.push(s);
+  }
+  return out;
+}
+
 /** Applies listRuns' filter and its order (startedAt, then runId) identically in every adapter. */
 export function filterAndSort(runs: RunSummary[], filter: RunFilter = {}): RunSummary[] {
   return runs

@@ -32,6 +32,20 @@ export function statOrNullSync(path: string): { ino: number; size: number } | nu
   }
 }
 
+/** What `p` gives, or null when the file it reads is not there (ENOENT); any other failure is thrown. */
+export const unlessMissing = <T>(p: Promise<T>): Promise<T | null> => p.catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+
+/** Writes `text` to `path` (flags 'w': replaced, 'a': appended) and syncs it to the disk before it returns. */
+export async function writeSynced(path: string, text: string, flags: 'w' | 'a' = 'w'): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.writeFile(text);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
 import { RunBusyError, StoreError, errorMessage } from '../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, FollowOptions, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type RunFilter } from './common.js';
+import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, summariesOf, summarize, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
@@ -21,7 +21,7 @@ import { storeIoError } from './io-errors.js';
 import { APPEND_NO_LINK } from './open-logs.js';
 import { keepSummary, keptSummary } from './summary-cache.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
-import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
+import { statOrNull, statOrNullSync, syncDir, unlessMissing } from './durable-fs.js';
 import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
 import { LeaseTemplate } from './lease-template.js';
 
@@ -40,8 +40,6 @@ export interface FileStoreOptions {
   /** Told what an operator should know (a torn line cut from a log); default: process.emitWarning. */
   onWarning?: (message: string) => void;
 }
-
-const LIST_CONCURRENCY = 32;
 
 export class FileEventStore implements EventStore {
   readonly dir: string;
@@ -116,14 +114,8 @@ export class FileEventStore implements EventStore {
   async readStatted(runId: string, known: { size: number; ino: number }): Promise<EventEnvelope[]> {
     assertRunId(runId);
     await this.ready();
-    let commits;
-    try {
-      commits = await readPrefix(this.fileOf(runId), known.size, known.ino, runId);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return commits.flatMap((c) => c.events);
+    const commits = await unlessMissing(readPrefix(this.fileOf(runId), known.size, known.ino, runId));
+    return commits?.flatMap((c) => c.events) ?? [];
   }
 
   async lastSeq(runId: string): Promise<number> {
@@ -139,22 +131,7 @@ export class FileEventStore implements EventStore {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
-    const runIds = await this.runIds();
-    const out: RunSummary[] = [];
-    for (let i = 0; i < runIds.length; i += LIST_CONCURRENCY) {
-      const batch = await Promise.all(
-        runIds.slice(i, i + LIST_CONCURRENCY).map(async (runId) => {
-          try {
-            return await this.summary(runId);
-          } catch (err) {
-            if (reportCorrupt(err, filter)) return null;
-            throw err;
-          }
-        }),
-      );
-      for (const summary of batch) if (summary) out.push(summary);
-    }
-    return filterAndSort(out, filter);
+    return filterAndSort(await summariesOf(await this.runIds(), filter, (runId) => this.summary(runId)), filter);
   }
 
   /** The writer's soleSpan (group-commit.ts): while it lasts, a listing of the runs made within it is still whole. */

@@ -18,7 +18,7 @@ export { FileEventStore } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, parseServers, apiErrorCode, connectRefusal, isNoResponders, isTransient, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
 // The NATS client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
-export { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, KvWatchInclude, Kvm, NoRespondersError, RetentionPolicy, StorageType, TimeoutError, headers, jetstream, jetstreamManager, nanos, toJsMsg, connect, apiPrefix, domainOf, kvPutSubject, SharedReplies, pullNow, KvCas } from './jetstream/index.js';
+export { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, KvWatchInclude, Kvm, NoRespondersError, RetentionPolicy, StorageType, TimeoutError, headers, jetstream, jetstreamManager, nanos, toJsMsg, connect, apiPrefix, domainOf, kvPutSubject, SharedReplies, pullNow, KvCas, drainConsumer, throwAway } from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */
@@ -46,4 +46,5 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
   return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', opts.file);
 }
 export { withLock } from './lock.js';
-export { syncDir } from './durable-fs.js';
+export { pidAlive } from './pid-state.js';
+export { syncDir, unlessMissing, writeSynced } from './durable-fs.js';

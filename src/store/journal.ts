@@ -22,7 +22,7 @@ import { closeSync, constants, fdatasync as fdatasyncCb, ftruncateSync, openSync
 import { promisify } from 'node:util';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
-import { syncDir } from './durable-fs.js';
+import { syncDir, unlessMissing } from './durable-fs.js';
 import { errorMessage } from '../errors/index.js';
 
 const fdatasync = promisify(fdatasyncCb);
@@ -105,16 +105,10 @@ export class Journal {
 
   /** The boot the newest segment was written in; null when there is none (or it holds nothing). Needs no lock. */
   async newestBoot(): Promise<string | null> {
-    let names: string[];
-    try {
-      names = await this.segments();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const newest = names[names.length - 1];
+    const names = await unlessMissing(this.segments());
+    const newest = names?.[names.length - 1];
     if (newest === undefined) return null;
-    const fh = await open(join(this.dir, newest), 'r').catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+    const fh = await unlessMissing(open(join(this.dir, newest), 'r'));
     if (!fh) return null;
     try {
       const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);

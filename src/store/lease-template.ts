@@ -18,10 +18,10 @@
  * removes those whose process is dead (killed before its close). Where hard
  * links are refused (EXDEV, EPERM, ENOTSUP…), leases are made afresh as before.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { lockIdentity, pidAlive } from './lock.js';
+import { lockIdentity, pidAlive, unlinkQuietly } from './lock.js';
 
 /** How long one template serves, so that a lease's `time` is within this of when it was taken. */
 const TEMPLATE_MS = 1000;
@@ -122,13 +122,5 @@ export class LeaseTemplate {
         // unreadable or gone meanwhile: left alone
       }
     }
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // gone already: nothing more to do
   }
 }

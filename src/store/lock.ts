@@ -126,7 +126,7 @@ export function lockIdentity(): string {
   return JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE });
 }
 
-function unlinkQuietly(path: string): void {
+export function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {

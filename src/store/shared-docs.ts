@@ -12,11 +12,11 @@
  * holders against logs that kept their events.
  */
 import { statSync } from 'node:fs';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError, errorMessage } from '../errors/index.js';
 import { isRunId } from './common.js';
-import { syncDir } from './durable-fs.js';
+import { syncDir, unlessMissing, writeSynced } from './durable-fs.js';
 
 export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: string, fn: () => Promise<R>) => Promise<R>, name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
   if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });
@@ -33,13 +33,7 @@ export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: stri
     }
     const r = fn(doc);
     const tmp = `${file}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(JSON.stringify(r.doc));
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, JSON.stringify(r.doc));
     await rename(tmp, file);
     await syncDir(gates);
     return r.result;
@@ -53,14 +47,8 @@ export async function readSharedFile(dir: string, name: string): Promise<unknown
   // Most stores have no such document (no limits set): every start asks for the limits, and a stat that says
   // so costs no failed open and no error object (a document made meanwhile is read by the next ask).
   if (!statSync(file, { throwIfNoEntry: false })) return null;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  return parseSharedDoc(text, name, file);
+  const text = await unlessMissing(readFile(file, 'utf8'));
+  return text === null ? null : parseSharedDoc(text, name, file);
 }
 
 /**

@@ -3,7 +3,8 @@
  * reason, in `<store>/dead-letter/<UTC date>.jsonl` on the embedded store (a
  * dead-letter subject on NATS later implements the same sink).
  */
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeSynced } from '../store/index.js';
 import { join } from 'node:path';
 import type { RejectionStage } from './admit.js';
 
@@ -31,13 +32,7 @@ export function fileDeadLetters(dir: string): DeadLetterSink {
       await mkdir(dir, { recursive: true });
       const file = join(dir, `${entry.deadLetteredAt.slice(0, 10)}.jsonl`);
       // One write of one line in append mode: concurrent writers interleave whole lines.
-      const fh = await open(file, 'a');
-      try {
-        await fh.write(`${JSON.stringify(entry)}\n`);
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
+      await writeSynced(file, `${JSON.stringify(entry)}\n`, 'a');
       return file;
     },
   };

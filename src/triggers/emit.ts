@@ -20,7 +20,7 @@ import { admitEvent, type RejectionStage } from './admit.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { TriggerEvent } from './envelope.js';
 import type { EventTypeSpec } from './schemas.js';
-import { isGated, TriggerGates, type GateLog, type GateStore } from './gates.js';
+import { isGated, TriggerGates, type GatedStart, type GateLog, type GateStore } from './gates.js';
 
 export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
@@ -147,23 +147,26 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
   if (gatedPlans.length > 0 && !gateBackend) {
     throw new LedgerflowError('LF_TRIGGER_GATES_UNAVAILABLE', `event ${admission.event.id} matches a debounced or throttled trigger (${gatedPlans.map((p) => `${p.match.definition.id} triggers[${p.match.triggerIndex}]`).join(', ')}), but this emitter keeps no trigger gates; emit it with \`ledgerflow emit\` on a store directory, or over NATS`, { eventId: admission.event.id });
   }
-  for (const plan of gatedPlans) {
+  /** A run of the plan's workflow started; one there already is this event's own start delivered again (a duplicate), or refused. */
+  const startRun = async (plan: (typeof started)[number]['plan'], s: Pick<GatedStart, 'definition' | 'input' | 'runId' | 'source'>): Promise<{ duplicate: boolean }> => {
     const { match, loaded, handlers, path } = plan;
+    try {
+      await engine.start(s.definition, s.input, { runId: s.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...s.source } });
+    } catch (err) {
+      if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) throw err;
+    }
+    const duplicate = watch.duplicates.has(s.runId);
+    if (duplicate) await assertOwnStart(store, s.runId, s.definition.id, s.source);
+    started.push({ plan, duplicate, runId: s.runId });
+    onRunStarted?.({ runId: s.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
+    return { duplicate };
+  };
+  for (const plan of gatedPlans) {
+    const { match } = plan;
     // A gate may start runs now (a throttle with room, a burst that went quiet while nothing ticked): started here like an ungated match's.
     const gates = new TriggerGates({
       store: gateBackend!.store, log: gateBackend!.log, now: () => clock.now(), definitions: () => catalog.loaded.map((l) => l.definition),
-      start: async (s) => {
-        try {
-          await engine.start(s.definition, s.input, { runId: s.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...s.source } });
-        } catch (err) {
-          if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) throw err;
-        }
-        const duplicate = watch.duplicates.has(s.runId);
-        if (duplicate) await assertOwnStart(store, s.runId, s.definition.id, s.source);
-        started.push({ plan, duplicate, runId: s.runId });
-        onRunStarted?.({ runId: s.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
-        return { duplicate };
-      },
+      start: (s) => startRun(plan, s),
     });
     const a = await gates.arrive(match, admission.event);
     gated.push({
@@ -172,20 +175,9 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     });
   }
   for (const plan of plans) {
-    if (isGated(plan.match.trigger)) continue;
-    const { match, loaded, handlers, path } = plan;
-    try {
-      await engine.start(match.definition, match.input, {
-        // source.event: the event that started the run, as the NATS engines record it (list --trigger event:<id>).
-        runId: match.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), event: admission.event.id },
-      });
-    } catch (err) {
-      if (!(err instanceof AppendConflictError && watch.duplicates.has(match.runId))) throw err;
-    }
-    const duplicate = watch.duplicates.has(match.runId);
-    if (duplicate) await assertOwnStart(store, match.runId, match.definition.id, { event: admission.event.id });
-    started.push({ plan, duplicate, runId: match.runId });
-    onRunStarted?.({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
+    const { match } = plan;
+    // source.event: the event that started the run, as the NATS engines record it (list --trigger event:<id>).
+    if (!isGated(match.trigger)) await startRun(plan, { definition: match.definition, input: match.input, runId: match.runId, source: { event: admission.event.id } });
   }
 
   const runs: EmittedRun[] = [];

@@ -9,11 +9,11 @@
  * one. Read with zod at the boundary: a file that does not parse is refused
  * with its path, not reset (that would lose the events waiting in it).
  */
-import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LedgerflowError, errorMessage } from '../errors/index.js';
-import { withLock } from '../store/lock.js';
+import { unlessMissing, withLock, writeSynced } from '../store/index.js';
+import { parseJsonFile } from './json-file.js';
 import { GateRecordSchema, GateStateSchema, type GateRecord, type GateState } from './gate.js';
 import { TriggerGates, type GateLog, type GateStore } from './gates.js';
 import type { LoadedDefinition } from '../files/index.js';
@@ -44,35 +44,14 @@ export class FileGateStore implements GateStore {
   }
 
   private async load(): Promise<GatesFile> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, revision: 0, gates: {} };
-      throw err;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new LedgerflowError('LF_GATES_FILE', `${this.file} is not JSON (${errorMessage(err)}); restore it, or move it aside to forget the debounced and queued events it holds`, { file: this.file });
-    }
-    const parsed = FileSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new LedgerflowError('LF_GATES_FILE', `${this.file} is not a trigger gates file: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; restore it, or move it aside to forget the debounced and queued events it holds`, { file: this.file });
-    }
-    return parsed.data;
+    const text = await unlessMissing(readFile(this.file, 'utf8'));
+    if (text === null) return { version: 1, revision: 0, gates: {} };
+    return parseJsonFile(this.file, text, FileSchema, 'LF_GATES_FILE', 'a trigger gates file', 'restore it, or move it aside to forget the debounced and queued events it holds');
   }
 
   private async save(data: GatesFile): Promise<void> {
     const tmp = `${this.file}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(`${JSON.stringify(data)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, `${JSON.stringify(data)}\n`);
     await rename(tmp, this.file);
   }
 
@@ -116,13 +95,8 @@ export class FileGateLog implements GateLog {
   }
 
   async list(filter: { workflowId?: string; limit?: number } = {}): Promise<GateRecord[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const text = await unlessMissing(readFile(this.file, 'utf8'));
+    if (text === null) return [];
     const seen = new Set<string>();
     const out: GateRecord[] = [];
     for (const line of text.split('\n')) {

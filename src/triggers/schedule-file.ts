@@ -12,10 +12,10 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
-import { withLock } from '../store/index.js';
+import { unlessMissing, withLock } from '../store/index.js';
+import { parseJsonFile } from './json-file.js';
 import { controlSchedules, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
 import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type StartScheduled, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
@@ -44,13 +44,8 @@ export class FileScheduleCursor implements ScheduleCursor {
 
   /** What identifies one version of the file: every save is a new file renamed over it (a new inode). null: no file. */
   private async stampOf(path = this.file): Promise<string | null> {
-    try {
-      const s = await stat(path, { bigint: true });
-      return `${s.ino}:${s.size}:${s.mtimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+    const s = await unlessMissing(stat(path, { bigint: true }));
+    return s === null ? null : `${s.ino}:${s.size}:${s.mtimeNs}`;
   }
 
   /**
@@ -62,26 +57,12 @@ export class FileScheduleCursor implements ScheduleCursor {
     const stamp = await this.stampOf();
     if (stamp === null) return { version: 1, revision: 0, schedules: {} };
     if (this.cached?.stamp === stamp) return this.cached.data;
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, revision: 0, schedules: {} };
-      throw err;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new LedgerflowError('LF_SCHEDULES_FILE', `${this.file} is not JSON (${errorMessage(err)}); move it aside to let every schedule start from now again`, { file: this.file });
-    }
-    const parsed = FileSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new LedgerflowError('LF_SCHEDULES_FILE', `${this.file} is not a schedules file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; move it aside to let every schedule start from now again`, { file: this.file });
-    }
+    const text = await unlessMissing(readFile(this.file, 'utf8'));
+    if (text === null) return { version: 1, revision: 0, schedules: {} };
+    const data = parseJsonFile(this.file, text, FileSchema, 'LF_SCHEDULES_FILE', 'a schedules file', 'move it aside to let every schedule start from now again');
     // Cached under the stat taken before the read: if the file was replaced in between, the next stat differs and it is read again.
-    this.cached = { stamp, data: parsed.data };
-    return parsed.data;
+    this.cached = { stamp, data };
+    return data;
   }
 
   private async save(data: CursorFile): Promise<void> {

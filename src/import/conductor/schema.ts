@@ -7,42 +7,7 @@ import { z } from 'zod';
 
 const Params = z.record(z.string(), z.unknown());
 
-export interface ConductorTask {
-  name?: string | undefined;
-  taskReferenceName: string;
-  type: string;
-  description?: string | undefined;
-  inputParameters?: Record<string, unknown> | undefined;
-  optional?: boolean | undefined;
-  startDelay?: number | undefined;
-  retryCount?: number | undefined;
-  asyncComplete?: boolean | undefined;
-  // SWITCH / DECISION
-  evaluatorType?: string | undefined;
-  expression?: string | undefined;
-  caseValueParam?: string | undefined;
-  caseExpression?: string | undefined;
-  decisionCases?: Record<string, ConductorTask[]> | undefined;
-  defaultCase?: ConductorTask[] | undefined;
-  // FORK_JOIN / JOIN
-  forkTasks?: ConductorTask[][] | undefined;
-  joinOn?: string[] | undefined;
-  defaultExclusiveJoinTask?: string[] | undefined;
-  // FORK_JOIN_DYNAMIC
-  dynamicForkTasksParam?: string | undefined;
-  dynamicForkTasksInputParamName?: string | undefined;
-  // DO_WHILE
-  loopCondition?: string | undefined;
-  loopOver?: ConductorTask[] | undefined;
-  // SUB_WORKFLOW
-  subWorkflowParam?: { name?: string | undefined; version?: number | undefined; workflowDefinition?: unknown } | undefined;
-  // EVENT
-  sink?: string | undefined;
-  taskDefinition?: Record<string, unknown> | undefined;
-  [key: string]: unknown;
-}
-
-const Task: z.ZodType<ConductorTask> = z.lazy(() => z.looseObject({
+const Task = z.looseObject({
   name: z.string().optional(),
   taskReferenceName: z.string({ error: 'every task needs a taskReferenceName (a string)' }).min(1),
   type: z.string({ error: 'every task needs a type (a string)' }).min(1),
@@ -52,23 +17,30 @@ const Task: z.ZodType<ConductorTask> = z.lazy(() => z.looseObject({
   startDelay: z.number().optional(),
   retryCount: z.number().optional(),
   asyncComplete: z.boolean().optional(),
+  // SWITCH / DECISION
   evaluatorType: z.string().optional(),
   expression: z.string().optional(),
   caseValueParam: z.string().optional(),
   caseExpression: z.string().optional(),
-  decisionCases: z.record(z.string(), z.array(Task)).optional(),
-  defaultCase: z.array(Task).optional(),
-  forkTasks: z.array(z.array(Task)).optional(),
+  get decisionCases() { return z.record(z.string(), z.array(Task)).optional(); },
+  get defaultCase() { return z.array(Task).optional(); },
+  // FORK_JOIN / JOIN
+  get forkTasks() { return z.array(z.array(Task)).optional(); },
   joinOn: z.array(z.string()).optional(),
   defaultExclusiveJoinTask: z.array(z.string()).optional(),
+  // FORK_JOIN_DYNAMIC
   dynamicForkTasksParam: z.string().optional(),
   dynamicForkTasksInputParamName: z.string().optional(),
+  // DO_WHILE
   loopCondition: z.string().optional(),
-  loopOver: z.array(Task).optional(),
+  get loopOver() { return z.array(Task).optional(); },
+  // SUB_WORKFLOW
   subWorkflowParam: z.looseObject({ name: z.string().optional(), version: z.number().optional(), workflowDefinition: z.unknown().optional() }).optional(),
+  // EVENT
   sink: z.string().optional(),
   taskDefinition: Params.optional(),
-}));
+});
+export type ConductorTask = z.infer<typeof Task>;
 
 export const WorkflowDefSchema = z.looseObject({
   name: z.string({ error: 'a Conductor workflow needs a name (a string)' }).min(1),

@@ -119,13 +119,19 @@ class Writer {
   }
 }
 
-/** The script as a ledgerflow condition expression, or NotPlain saying what stops it. */
-export function translateScript(src: string, dollar: DollarResolver, template: TemplateResolver): string {
+/** The value a script gives, and the writer of its parts (with the script's locals), or NotPlain saying what stops it. */
+function scriptOf(src: string, dollar: DollarResolver, template: TemplateResolver): { value: jsep.Expression; writer: Writer } {
   if (src.length > 10_000) throw new NotPlain('a script longer than 10,000 characters');
   const locals = new Map<string, jsep.Expression>();
   const value = statementsValue(statements(src), locals);
   if (value === null) throw new NotPlain('a script that gives no value');
-  return unwrap(new Writer(dollar, template, locals).write(value));
+  return { value, writer: new Writer(dollar, template, locals) };
+}
+
+/** The script as a ledgerflow condition expression, or NotPlain saying what stops it. */
+export function translateScript(src: string, dollar: DollarResolver, template: TemplateResolver): string {
+  const { value, writer } = scriptOf(src, dollar, template);
+  return unwrap(writer.write(value));
 }
 
 /** `(a == b)` → `a == b`: the outer parentheses only when they enclose the whole text. */
@@ -148,11 +154,7 @@ function unwrap(text: string): string {
  * a comparison gives "true": c and "false": !(c); anything else `(<script>) == "<case>"`.
  */
 export function translateCases(src: string, cases: readonly string[], dollar: DollarResolver, template: TemplateResolver): { conditions: Record<string, string>; expression: string } {
-  if (src.length > 10_000) throw new NotPlain('a script longer than 10,000 characters');
-  const locals = new Map<string, jsep.Expression>();
-  const value = statementsValue(statements(src), locals);
-  if (value === null) throw new NotPlain('a script that gives no value');
-  const writer = new Writer(dollar, template, locals);
+  const { value, writer } = scriptOf(src, dollar, template);
   const expression = unwrap(writer.write(value));
   const found = new Map<string, string[]>();
   const lit = (n: jsep.Expression): string | null => (n.type === 'Literal' && (n as jsep.Literal).value !== null && typeof (n as jsep.Literal).value !== 'object' ? String((n as jsep.Literal).value) : null);
@@ -194,11 +196,7 @@ const paren = (text: string): string => {
  * (a SET can hold it). NotPlain otherwise.
  */
 export function translateValue(src: string, dollar: DollarResolver, template: TemplateResolver): unknown {
-  if (src.length > 10_000) throw new NotPlain('a script longer than 10,000 characters');
-  const locals = new Map<string, jsep.Expression>();
-  const value = statementsValue(statements(src), locals);
-  if (value === null) throw new NotPlain('a script that gives no value');
-  const writer = new Writer(dollar, template, locals);
+  const { value, writer } = scriptOf(src, dollar, template);
   const plain = (e: jsep.Expression, depth: number): unknown => {
     if (depth > 20) throw new NotPlain('a value nested too deep');
     if ((e.type as string) === OBJECT) {

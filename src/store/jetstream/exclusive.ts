@@ -11,10 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm, jetstream } from './nats-lib.js';
 import { StoreError, errorMessage } from '../../errors/index.js';
-import { kvRetrying } from './kv-retry.js';
+import { kvRetrying, StoreBucket } from './kv-retry.js';
 import { isAmbiguous, toStoreError } from './codec.js';
 
 export const ADMISSION_BUCKET = 'LF_ADMISSION';
@@ -26,21 +24,9 @@ const WAIT_MS = 60_000;
 /** Another holder's entry stands (or another waiter took it over first). */
 export const lostRace = (err: unknown): boolean => /wrong last sequence|key exists/i.test(errorMessage(err));
 
-export class KvExclusive {
-  private kvPromise: Promise<KV> | undefined;
-
-  constructor(private readonly connection: () => Promise<NatsConnection>, private readonly opts: { replicas?: number; memory?: boolean } = {}) {}
-
-  private kv(): Promise<KV> {
-    this.kvPromise ??= (async () => {
-      const js = jetstream(await this.connection());
-      return kvRetrying(`KV ${ADMISSION_BUCKET}`, () => new Kvm(js).create(ADMISSION_BUCKET, {
-        history: 1, replicas: this.opts.replicas ?? 1, ttl: 4 * STALE_MS,
-        storage: this.opts.memory ? StorageType.Memory : StorageType.File,
-      }));
-    })();
-    this.kvPromise.catch(() => { this.kvPromise = undefined; });
-    return this.kvPromise;
+export class KvExclusive extends StoreBucket {
+  constructor(connection: () => Promise<NatsConnection>, opts: { replicas?: number; memory?: boolean } = {}) {
+    super(connection, ADMISSION_BUCKET, { ...opts, ttl: 4 * STALE_MS });
   }
 
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {

@@ -16,4 +16,5 @@ export { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, KvWatchIncl
 export { connect } from './write-coalesce.js';
 export { SharedReplies } from './replies.js';
 export { pullNow } from './pull-now.js';
+export { drainConsumer, throwAway } from './scan.js';
 export { KvCas } from './kv-cas.js';

@@ -8,7 +8,10 @@
  * StoreError naming the bucket (a raw client error said only "503").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
 import { isAmbiguous, isTransient, toStoreError } from './codec.js';
+import { Kvm, StorageType, jetstream } from './nats-lib.js';
 
 export const KV_RETRY_MS = 30_000;
 
@@ -27,5 +30,24 @@ export async function kvRetrying<T>(what: string, op: () => Promise<T>, opts: { 
       if (!isTransient(err) || (opts.write && isAmbiguous(err)) || Date.now() + pause >= deadline) throw toStoreError(err, what, {});
       await sleep(pause);
     }
+  }
+}
+
+/** One of the store's own buckets, made when it is not there yet and opened on first use; a failed open is not remembered: the next call tries again. */
+export class StoreBucket {
+  private kvPromise: Promise<KV> | undefined;
+
+  constructor(private readonly connection: () => Promise<NatsConnection>, private readonly bucket: string, private readonly opts: { replicas?: number; memory?: boolean; ttl?: number }) {}
+
+  protected kv(): Promise<KV> {
+    this.kvPromise ??= (async () => {
+      const js = jetstream(await this.connection());
+      return kvRetrying(`KV ${this.bucket}`, () => new Kvm(js).create(this.bucket, {
+        history: 1, replicas: this.opts.replicas ?? 1, ...(this.opts.ttl ? { ttl: this.opts.ttl } : {}),
+        storage: this.opts.memory ? StorageType.Memory : StorageType.File,
+      }));
+    })();
+    this.kvPromise.catch(() => { this.kvPromise = undefined; });
+    return this.kvPromise;
   }
 }

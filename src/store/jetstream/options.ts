@@ -52,22 +52,10 @@ export interface JetStreamStoreOptions {
   cacheSize?: number;
 }
 
-export interface ResolvedOptions {
-  servers: string[];
-  user?: string;
-  pass?: string;
-  token?: string;
-  domain?: string;
-  name: string;
-  stream: string;
-  subjectPrefix: string;
-  requestTimeoutMs: number;
-  operationTimeoutMs: number;
-  reconnectTimeWaitMs: number;
-  connectTimeoutMs: number;
-  cacheSize: number;
-  streamConfig: Partial<StreamConfig> & { name: string };
-}
+/** The options with their defaults filled in, and the stream's configuration made of them. */
+export type ResolvedOptions = Pick<JetStreamStoreOptions, 'user' | 'pass' | 'token' | 'domain'>
+  & Required<Pick<JetStreamStoreOptions, 'name' | 'stream' | 'subjectPrefix' | 'requestTimeoutMs' | 'operationTimeoutMs' | 'reconnectTimeWaitMs' | 'connectTimeoutMs' | 'cacheSize'>>
+  & { servers: string[]; streamConfig: Partial<StreamConfig> & { name: string } };
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A JetStream domain: one subject token (it becomes `$JS.<domain>.API`). */

@@ -74,6 +74,26 @@ export class JetStreamPublisher {
     this.replies = new SharedReplies(nc, inboxPrefix);
   }
 
+  /** The JSON reply to a JetStream API request; its API error thrown as the client's js.publish builds it (`code`: its err_code). */
+  private async ask<R>(subject: string, body: Uint8Array, opts: Parameters<SharedReplies['request']>[2]): Promise<R> {
+    let msg: Msg;
+    try {
+      msg = await this.replies.request(subject, body, opts);
+    } catch (err) {
+      // As js.publish says it (a request's no-responders, wrapped): no stream takes the subject.
+      if (err instanceof RequestError && err.cause instanceof NoRespondersError) throw new JetStreamNotEnabled('jetstream is not enabled', { cause: err });
+      throw err;
+    }
+    let r: R & { error?: { code: number; err_code?: number; description?: string } };
+    try {
+      r = JSON.parse(decoder.decode(msg.data));
+    } catch (err) {
+      throw new JetStreamError(`bad JSON in the reply: ${(err as Error).message}`, { cause: err });
+    }
+    if (r.error) throw new JetStreamApiError({ code: r.error.code, err_code: r.error.err_code ?? 0, description: r.error.description ?? '' });
+    return r;
+  }
+
   /**
    * Publishes `body` on `subject` with `headers`, then a message id (dedup; none for a KV write, kv-cas.ts)
    * and the expected last sequence of the subject (none: a message that expects nothing, a kick on
@@ -85,23 +105,7 @@ export class JetStreamPublisher {
     const more: [string, string][] = [];
     if (opts.msgID !== undefined) more.push(['Nats-Msg-Id', opts.msgID]);
     if (opts.lastSubjectSequence !== undefined) more.push(['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)]);
-    const h = encodedHeaders(opts.headers, more);
-    let msg: Msg;
-    try {
-      msg = await this.replies.request(subject, body, { headers: h, timeoutMs: opts.timeoutMs });
-    } catch (err) {
-      // As js.publish says it (a request's no-responders, wrapped): no stream takes the subject.
-      if (err instanceof RequestError && err.cause instanceof NoRespondersError) throw new JetStreamNotEnabled('jetstream is not enabled', { cause: err });
-      throw err;
-    }
-    let r: { stream?: string; seq?: number; duplicate?: boolean; domain?: string; error?: { code: number; err_code?: number; description?: string } };
-    try {
-      r = JSON.parse(decoder.decode(msg.data));
-    } catch (err) {
-      throw new JetStreamError(`bad JSON in the reply: ${(err as Error).message}`, { cause: err });
-    }
-    // As the client's js.publish builds it: the API error, whose `code` is its err_code.
-    if (r.error) throw new JetStreamApiError({ code: r.error.code, err_code: r.error.err_code ?? 0, description: r.error.description ?? '' });
+    const r = await this.ask<{ stream?: string; seq?: number; duplicate?: boolean; domain?: string }>(subject, body, { headers: encodedHeaders(opts.headers, more), timeoutMs: opts.timeoutMs });
     // What the store relies on (the stream sequence it keeps as the run's position), checked as a PubAck must be.
     if (typeof r.stream !== 'string' || r.stream === '' || !Number.isSafeInteger(r.seq) || r.seq! < 1) throw new JetStreamError('invalid ack response');
     return { stream: r.stream, seq: r.seq!, duplicate: r.duplicate === true, domain: r.domain } as PubAck;
@@ -114,21 +118,7 @@ export class JetStreamPublisher {
    * (10037: no such message), as the manager gives it.
    */
   async get(api: string, stream: string, query: object, timeoutMs: number): Promise<GotMessage> {
-    let msg: Msg;
-    try {
-      msg = await this.replies.request(`${api}.STREAM.MSG.GET.${stream}`, encoder.encode(JSON.stringify(query)), { timeoutMs });
-    } catch (err) {
-      if (err instanceof RequestError && err.cause instanceof NoRespondersError) throw new JetStreamNotEnabled('jetstream is not enabled', { cause: err });
-      throw err;
-    }
-    let r: { error?: { code: number; err_code?: number; description?: string }; message?: { subject?: unknown; seq?: unknown; data?: unknown } };
-    try {
-      r = JSON.parse(decoder.decode(msg.data));
-    } catch (err) {
-      throw new JetStreamError(`bad JSON in the reply: ${(err as Error).message}`, { cause: err });
-    }
-    if (r.error) throw new JetStreamApiError({ code: r.error.code, err_code: r.error.err_code ?? 0, description: r.error.description ?? '' });
-    const m = r.message;
+    const m = (await this.ask<{ message?: { subject?: unknown; seq?: unknown; data?: unknown } }>(`${api}.STREAM.MSG.GET.${stream}`, encoder.encode(JSON.stringify(query)), { timeoutMs })).message;
     if (typeof m?.subject !== 'string' || !Number.isSafeInteger(m.seq) || (m.data !== undefined && typeof m.data !== 'string')) throw new JetStreamError('invalid message get response');
     return { subject: m.subject, seq: m.seq as number, data: typeof m.data === 'string' ? Buffer.from(m.data, 'base64') : new Uint8Array(0) };
   }

@@ -8,12 +8,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm, jetstream } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { isRunId } from '../common.js';
 import { parseSharedDoc } from '../shared-docs.js';
-import { kvRetrying } from './kv-retry.js';
+import { kvRetrying, StoreBucket } from './kv-retry.js';
 import { lostRace } from './exclusive.js';
 import { CoalescedReads, KeyBatches, type Pending } from '../../key-batches.js';
 
@@ -25,21 +23,9 @@ const MAX_ROUNDS = 200;
 type ChangeFn = (doc: unknown) => { doc: unknown; result: unknown };
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
-export class KvSharedDocs {
-  private kvPromise: Promise<KV> | undefined;
-
-  constructor(private readonly connection: () => Promise<NatsConnection>, private readonly opts: { replicas?: number; memory?: boolean } = {}) {}
-
-  private kv(): Promise<KV> {
-    this.kvPromise ??= (async () => {
-      const js = jetstream(await this.connection());
-      return kvRetrying(`KV ${TASK_GATES_BUCKET}`, () => new Kvm(js).create(TASK_GATES_BUCKET, {
-        history: 1, replicas: this.opts.replicas ?? 1,
-        storage: this.opts.memory ? StorageType.Memory : StorageType.File,
-      }));
-    })();
-    this.kvPromise.catch(() => { this.kvPromise = undefined; });
-    return this.kvPromise;
+export class KvSharedDocs extends StoreBucket {
+  constructor(connection: () => Promise<NatsConnection>, opts: { replicas?: number; memory?: boolean } = {}) {
+    super(connection, TASK_GATES_BUCKET, opts);
   }
 
   /**

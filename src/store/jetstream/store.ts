@@ -36,7 +36,7 @@ import { DeliverPolicy, StorageType } from './nats-lib.js';
 import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
-import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summarize, type RunFilter } from '../common.js';
+import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summariesOf, summarize, type RunFilter } from '../common.js';
 import {
   ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
   parseRunSubject, runSubject, toStoreError,
@@ -53,7 +53,6 @@ import { KvExclusive } from './exclusive.js';
 import { KvSharedDocs } from './shared-docs.js';
 import { trimOldest } from '../../bounded.js';
 
-const LIST_CONCURRENCY = 32;
 /** First commits kept for a runs index (keepFirstCommits): it is delivered them within a pull pause of their read. */
 const FIRST_COMMITS_KEPT = 1024;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
@@ -279,20 +278,11 @@ export class JetStreamEventStore implements EventStore {
         else needFirst.push({ subject: m.subject, runId: ids.runId, last });
       }
       const deadline = this.link.deadline();
-      for (let i = 0; i < needFirst.length; i += LIST_CONCURRENCY) {
-        const batch = await Promise.all(needFirst.slice(i, i + LIST_CONCURRENCY).map(async ({ subject, runId, last }) => {
-          const m = await getMessage(this.link, this.o, c, { next_by_subj: subject, seq: 1 }, deadline);
-          if (!m) return null; // removed meanwhile
-          try {
-            return summarize(decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!, last);
-          } catch (err) {
-            if (reportCorrupt(err, filter)) return null;
-            throw err;
-          }
-        }));
-        for (const r of batch) if (r) out.push(r);
-      }
-      return filterAndSort(out, filter);
+      const found = await summariesOf(needFirst, filter, async ({ subject, runId, last }) => {
+        const m = await getMessage(this.link, this.o, c, { next_by_subj: subject, seq: 1 }, deadline);
+        return m ? summarize(decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!, last) : null; // null: removed meanwhile
+      });
+      return filterAndSort([...out, ...found], filter);
     } catch (err) {
       throw toStoreError(err, 'list runs', { stream: this.o.stream });
     }

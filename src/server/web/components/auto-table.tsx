@@ -1,5 +1,6 @@
 /** A table of whatever rows an API list returns: a column per key, each cell as text (objects as compact JSON). */
 import { time } from '../format.js';
+import { Table } from './common.js';
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '—';
@@ -11,14 +12,5 @@ function cell(v: unknown): string {
 
 export function AutoTable(props: { rows: Array<Record<string, unknown>>; columns?: string[]; rowKey?: string }) {
   const cols = props.columns ?? [...new Set(props.rows.flatMap((r) => Object.keys(r)))];
-  return (
-    <table class="table">
-      <thead><tr>{cols.map((c) => <th key={c}>{c}</th>)}</tr></thead>
-      <tbody>
-        {props.rows.map((r, i) => (
-          <tr key={props.rowKey ? String(r[props.rowKey]) : i}>{cols.map((c) => <td key={c} class="small">{cell(r[c])}</td>)}</tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <Table heads={cols} rows={props.rows} row={(r, i) => <tr key={props.rowKey ? String(r[props.rowKey]) : i}>{cols.map((c) => <td key={c} class="small">{cell(r[c])}</td>)}</tr>} />;
 }

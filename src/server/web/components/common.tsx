@@ -26,6 +26,17 @@ export function ErrorBox(props: { error: unknown }) {
   return <div class="error-box" role="alert">{e instanceof ApiError ? <strong>{e.status} {e.code}: </strong> : null}{text}</div>;
 }
 
+/** A table: its heads, then a row per item by `row`; none at all: the `empty` note instead (when given). */
+export function Table<T>(props: { heads: string[]; rows: readonly T[]; row: (r: T, i: number) => ComponentChildren; empty?: ComponentChildren; class?: string; testid?: string }) {
+  if (props.rows.length === 0 && props.empty !== undefined) return <Empty>{props.empty}</Empty>;
+  return (
+    <table class={props.class ? `table ${props.class}` : 'table'} data-testid={props.testid}>
+      <thead><tr>{props.heads.map((h, i) => <th key={i}>{h}</th>)}</tr></thead>
+      <tbody>{props.rows.map((r, i) => props.row(r, i))}</tbody>
+    </table>
+  );
+}
+
 export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string }) {
   return (
     <section class={`card ${props.class ?? ''}`}>
@@ -33,6 +44,13 @@ export function Card(props: { title?: ComponentChildren; actions?: ComponentChil
       <div class="card-body">{props.children}</div>
     </section>
   );
+}
+
+/** An action's state: `busy` while one runs and the `error` it failed with; `run` starts one (clearing the error). */
+export function useAction(): { busy: boolean; error: unknown; setError: (e: unknown) => void; run: (f: () => Promise<unknown>) => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return { busy, error, setError, run: (f) => { setBusy(true); setError(null); f().catch(setError).finally(() => setBusy(false)); } };
 }
 
 /** Loads `load()` whenever `deps` change; `reload` runs it again (after an action). */

@@ -6,29 +6,22 @@
  * for the runs in flight.
  */
 import { useState } from 'preact/hooks';
+import type { DeployOutcome as Deployed } from '../../backend.js';
+import type { DraftVerdict } from '../../editor.js';
 import { api } from '../api.js';
-import { ErrorBox, Link, Loading } from '../components/common.js';
+import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 import { MigratePanel } from './migrate-panel.js';
 
-interface VerdictRow { runId: string; version: number; status: string; takesOver: boolean; divergence?: { seq: number; type: string; reason: string } }
-interface DraftVerdict { workflowId: string; version: number; runs: number; takesOver: number; cannot: number; rows: VerdictRow[] }
-interface Deployed { workflowId: string; version: number; hash?: string; changed?: boolean; file?: string; queued?: true }
 
 export function DeployPanel(props: { text: string; workflowId: string; version: number; latest: number; disabled: boolean }) {
   const [verdict, setVerdict] = useState<DraftVerdict | null>(null);
   const [deployed, setDeployed] = useState<Deployed | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   // The text the verdict was given for: an edit after it asks for a new one.
   const [judgedText, setJudgedText] = useState<string | null>(null);
   const stale = verdict !== null && judgedText !== props.text;
-  const run = <T,>(p: Promise<T>, then: (v: T) => void) => {
-    setBusy(true);
-    setError(null);
-    p.then(then, setError).finally(() => setBusy(false));
-  };
-  const review = () => run(api.post<DraftVerdict>('/api/definitions/verdict', { yaml: props.text }), (v) => { setVerdict(v); setJudgedText(props.text); setDeployed(null); });
-  const deploy = () => run(api.post<Deployed>('/api/definitions/deploy', { yaml: props.text }), setDeployed);
+  const review = () => run(() => api.post<DraftVerdict>('/api/definitions/verdict', { yaml: props.text }).then((v) => { setVerdict(v); setJudgedText(props.text); setDeployed(null); }));
+  const deploy = () => run(() => api.post<Deployed>('/api/definitions/deploy', { yaml: props.text }).then(setDeployed));
   const stepUp = props.version <= props.latest;
   return (
     <div class="deploy-panel" data-testid="deploy-panel">
@@ -42,15 +35,12 @@ export function DeployPanel(props: { text: string; workflowId: string; version: 
             {verdict.runs === 0 ? `No recorded runs of ${verdict.workflowId}: nothing to take over.` : `${verdict.takesOver} of ${verdict.runs} recorded run(s) replay unchanged under this draft; ${verdict.cannot} cannot.`}
           </p>
           {verdict.rows.length ? (
-            <table class="table compact">
-              <thead><tr><th>Run</th><th>Its version</th><th>Status</th><th>Under the draft</th></tr></thead>
-              <tbody>{verdict.rows.map((r) => (
-                <tr key={r.runId} data-run={r.runId} data-takes-over={r.takesOver}>
-                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.version}</td><td>{r.status}</td>
-                  <td class={r.takesOver ? 'ok-text' : 'bad'}>{r.takesOver ? 'takes over' : `cannot: event ${r.divergence?.seq} (${r.divergence?.type}): ${r.divergence?.reason}`}</td>
-                </tr>
-              ))}</tbody>
-            </table>
+            <Table heads={['Run', 'Its version', 'Status', 'Under the draft']} rows={verdict.rows} class="compact" row={(r) => (
+              <tr key={r.runId} data-run={r.runId} data-takes-over={r.takesOver}>
+                <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.version}</td><td>{r.status}</td>
+                <td class={r.takesOver ? 'ok-text' : 'bad'}>{r.takesOver ? 'takes over' : `cannot: event ${r.divergence?.seq} (${r.divergence?.type}): ${r.divergence?.reason}`}</td>
+              </tr>
+            )} />
           ) : null}
           <button type="button" class="primary" disabled={busy} onClick={deploy}>Deploy version {props.version}</button>
           <button type="button" onClick={() => setVerdict(null)}>Cancel</button>

@@ -5,11 +5,11 @@
  * moves those that can take over (`{ to, confirm: <their count> }`). A server
  * without that route (404) shows nothing.
  */
+import type { MigrationRow } from '../../../executor/migrate.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
-import { ErrorBox, Link, Loading } from '../components/common.js';
+import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 
-interface MigrationRow { runId: string; status: string; from: number; verdict: 'as_is' | 'with_map' | 'cannot' | 'already'; divergence?: { seq: number; type: string; reason: string }; migrated?: boolean; refused?: { code: string; message: string } }
 export interface MigrationReport { workflowId: string; to: { version: number; hash?: string }; dryRun: boolean; judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated?: number; runs: MigrationRow[] }
 
 const VERDICT: Record<MigrationRow['verdict'], string> = { as_is: 'takes over as is', with_map: 'takes over with the task map', cannot: 'cannot', already: 'already on it' };
@@ -19,8 +19,7 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
   const [judged, setJudged] = useState<MigrationReport | null>(null);
   const [done, setDone] = useState<MigrationReport | null>(null);
   const [absent, setAbsent] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const judge = () => api.post<MigrationReport>(path, { to: props.version, dryRun: true }).then(setJudged, (e: unknown) => {
     // No such route on this server: the migrate action is not offered.
     if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
@@ -30,14 +29,10 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
   if (absent) return null;
   const movable = judged ? judged.as_is + judged.with_map : 0;
   // The count the person saw goes as `confirm`: runs that moved meanwhile make it a 409, and they are judged again.
-  const migrate = () => {
-    setBusy(true);
-    setError(null);
-    api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
-      setError(e);
-      if (e instanceof ApiError && e.status === 409) void judge();
-    }).finally(() => setBusy(false));
-  };
+  const migrate = () => run(() => api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
+    if (e instanceof ApiError && e.status === 409) void judge();
+    throw e;
+  }));
   const shown = done ?? judged;
   return (
     <div class="migrate-panel" data-testid="migrate-panel">
@@ -50,15 +45,12 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
             {shown.judged === 0 ? 'No unsettled runs of this workflow.' : `${shown.judged} unsettled run(s) judged against version ${props.version}: ${shown.as_is} take over as is, ${shown.with_map} with the task map, ${shown.cannot} cannot, ${shown.already} already on it.`}
           </p>
           {shown.runs.length ? (
-            <table class="table compact">
-              <thead><tr><th>Run</th><th>Status</th><th>From</th><th>Verdict</th></tr></thead>
-              <tbody>{shown.runs.map((r) => (
-                <tr key={r.runId} data-run={r.runId}>
-                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.status}</td><td>v{r.from}</td>
-                  <td>{VERDICT[r.verdict]}{r.divergence ? `: event ${r.divergence.seq} (${r.divergence.type}): ${r.divergence.reason}` : ''}{r.migrated ? ' → migrated' : ''}{r.refused ? ` (left as it is: ${r.refused.message})` : ''}</td>
-                </tr>
-              ))}</tbody>
-            </table>
+            <Table heads={['Run', 'Status', 'From', 'Verdict']} rows={shown.runs} class="compact" row={(r) => (
+              <tr key={r.runId} data-run={r.runId}>
+                <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.status}</td><td>v{r.from}</td>
+                <td>{VERDICT[r.verdict]}{r.divergence ? `: event ${r.divergence.seq} (${r.divergence.type}): ${r.divergence.reason}` : ''}{r.migrated ? ' → migrated' : ''}{r.refused ? ` (left as it is: ${r.refused.message})` : ''}</td>
+              </tr>
+            )} />
           ) : null}
           {!done && movable > 0 ? <button type="button" class="primary" disabled={busy} onClick={migrate}>Migrate {movable} run(s) to version {props.version}</button> : null}
           {done ? <p class="ok-text" data-testid="migrated">Migrated {done.migrated ?? 0} run(s) to version {props.version}.</p> : null}

@@ -5,18 +5,11 @@
  * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).
  */
 import { useState } from 'preact/hooks';
+import type { AgentRow } from '../../../coordination/agents.js';
+import type { MapEdge, WorkflowMap } from '../../../coordination/map.js';
+import type { WorkflowParticipation } from '../../../coordination/participation.js';
 import { api } from '../api.js';
-import { Card, Empty, ErrorBox, Link, Loading, useData } from '../components/common.js';
-
-interface MapEdge { from: string; to: string; kind: 'sub_workflow' | 'map' | 'emit' | 'failure_workflow'; task?: string; event?: string; builtIn?: string[] }
-interface MapWorkflow { id: string; version: number; domain?: string; listens: string[]; schedules: string[] }
-interface WorkflowMap {
-  workflows: MapWorkflow[];
-  edges: MapEdge[];
-  unheard: Array<{ from: string; task: string; event: string }>;
-  dynamic: Array<{ from: string; task: string; event: string }>;
-  missing: Array<{ from: string; to: string; task?: string }>;
-}
+import { Card, ErrorBox, Link, Loading, Table, useAction, useData } from '../components/common.js';
 
 const HOW: Record<MapEdge['kind'], string> = { sub_workflow: 'sub-workflow', map: 'MAP items', emit: 'emits', failure_workflow: 'on failure' };
 const wf = (id: string) => <Link href={`/definitions/${encodeURIComponent(id)}`}>{id}</Link>;
@@ -32,21 +25,14 @@ export function CoordinationPage() {
       {!m && !map.error ? <Loading /> : null}
       {m ? (
         <Card title="Dependency map">
-          {m.edges.length === 0 ? <Empty>No workflow here starts another.</Empty> : (
-            <table class="table" data-testid="workflow-map">
-              <thead><tr><th>Workflow</th><th>Starts</th><th>How</th><th>Task</th></tr></thead>
-              <tbody>
-                {m.edges.map((e) => (
-                  <tr key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`} data-edge={`${e.from}>${e.to}`} data-kind={e.kind}>
-                    <td>{wf(e.from)}</td>
-                    <td>{e.builtIn ? <span>{e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span></span> : wf(e.to)}</td>
-                    <td>{HOW[e.kind]}{e.event ? <span class="mono"> {e.event}</span> : null}</td>
-                    <td class="mono small">{e.task ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <Table heads={['Workflow', 'Starts', 'How', 'Task']} rows={m.edges} empty="No workflow here starts another." testid="workflow-map" row={(e) => (
+            <tr key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`} data-edge={`${e.from}>${e.to}`} data-kind={e.kind}>
+              <td>{wf(e.from)}</td>
+              <td>{e.builtIn ? <span>{e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span></span> : wf(e.to)}</td>
+              <td>{HOW[e.kind]}{e.event ? <span class="mono"> {e.event}</span> : null}</td>
+              <td class="mono small">{e.task ?? ''}</td>
+            </tr>
+          )} />
           {m.unheard.map((u) => <p key={`u${u.from}${u.task}`} class="muted small" data-unheard={u.event}>{u.from} emits <span class="mono">{u.event}</span> (task {u.task}): no workflow here listens to it</p>)}
           {m.dynamic.map((u) => <p key={`d${u.from}${u.task}`} class="muted small" data-dynamic={u.task}>{u.from} emits <span class="mono">{u.event}</span> (task {u.task}): known when it runs</p>)}
           {m.missing.map((u) => <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>{u.from} starts {u.to}, which no definition here defines</p>)}
@@ -56,19 +42,14 @@ export function CoordinationPage() {
       <EmergencyStop workflows={m?.workflows.map((w) => w.id) ?? []} />
       {m ? (
         <Card title="What starts each workflow">
-          <table class="table">
-            <thead><tr><th>Workflow</th><th>Domain</th><th>Events heard</th><th>Schedules</th></tr></thead>
-            <tbody>
-              {m.workflows.map((w) => (
-                <tr key={w.id} data-workflow={w.id}>
-                  <td>{wf(w.id)}<span class="muted">@{w.version}</span></td>
-                  <td>{w.domain ?? ''}</td>
-                  <td class="mono small">{w.listens.join(', ')}</td>
-                  <td class="mono small">{w.schedules.join(', ')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table heads={['Workflow', 'Domain', 'Events heard', 'Schedules']} rows={m.workflows} row={(w) => (
+            <tr key={w.id} data-workflow={w.id}>
+              <td>{wf(w.id)}<span class="muted">@{w.version}</span></td>
+              <td>{w.domain ?? ''}</td>
+              <td class="mono small">{w.listens.join(', ')}</td>
+              <td class="mono small">{w.schedules.join(', ')}</td>
+            </tr>
+          )} />
         </Card>
       ) : null}
     </div>
@@ -85,10 +66,8 @@ function EmergencyStop(props: { workflows: string[] }) {
   const [reason, setReason] = useState('emergency stop');
   const [preview, setPreview] = useState<BulkPreview | null>(null);
   const [done, setDone] = useState<BulkDone | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const query = () => ({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}) });
-  const run = (f: () => Promise<void>) => { setBusy(true); setError(null); f().catch(setError).finally(() => setBusy(false)); };
   const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>('/api/bulk/cancel', { query: query(), dryRun: true })); });
   const stop = () => run(async () => {
     setDone(await api.post<BulkDone>('/api/bulk/cancel', { query: query(), reason, confirm: preview!.would.length }));
@@ -123,57 +102,39 @@ function EmergencyStop(props: { workflows: string[] }) {
   );
 }
 
-interface AgentRow {
-  name: string; kind: string; state: 'up' | 'gone'; queue: string; level?: string; skills: string[]; handlers?: string[]; user?: string; inFlight?: number; lastSeen: string;
-  utilization?: { m1: number; m15: number }; breakers?: { name: string; state: string }[];
-}
-interface Participation { workflow: string; runs: number; agents: { name: string; runs: number }[] }
-
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** Who works on the store (GET /api/agents, as `ledgerflow agents`): file agents up or gone, workers the engines hear; who took part per workflow. */
 function Agents() {
-  const list = useData(() => api.get<{ agents: AgentRow[]; participation: Participation[] }>('/api/agents'), []);
+  const list = useData(() => api.get<{ agents: AgentRow[]; participation: WorkflowParticipation[] }>('/api/agents'), []);
   const rows = list.data?.agents;
   const byWorkflow = list.data?.participation ?? [];
   return (
     <Card title="Agents" actions={<button type="button" onClick={list.reload}>Refresh</button>}>
       <ErrorBox error={list.error} />
       {!rows && !list.error ? <Loading /> : null}
-      {rows ? (rows.length === 0 ? <Empty>No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`).</Empty> : (
-        <table class="table" data-testid="agents">
-          <thead><tr><th>Name</th><th>Kind</th><th>State</th><th>Queue</th><th>Level</th><th>Skills / handlers</th><th>In flight</th><th>Utilization 1m / 15m</th><th>Breakers</th><th>Last seen</th></tr></thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
-                <td>{r.name}{r.user ? <span class="muted small"> ({r.user})</span> : null}</td>
-                <td>{r.kind}</td>
-                <td>{r.state}</td>
-                <td>{r.queue}</td>
-                <td>{r.level ?? ''}</td>
-                <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
-                <td>{r.inFlight ?? ''}</td>
-                <td data-fact="utilization">{r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}</td>
-                <td class="small" data-fact="breakers">{(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}</td>
-                <td class="small" title={r.lastSeen}>{r.lastSeen}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )) : null}
+      {rows ? <Table heads={['Name', 'Kind', 'State', 'Queue', 'Level', 'Skills / handlers', 'In flight', 'Utilization 1m / 15m', 'Breakers', 'Last seen']} rows={rows} empty="No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`)." testid="agents" row={(r) => (
+        <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
+          <td>{r.name}{r.user ? <span class="muted small"> ({r.user})</span> : null}</td>
+          <td>{r.kind}</td>
+          <td>{r.state}</td>
+          <td>{r.queue}</td>
+          <td>{r.level ?? ''}</td>
+          <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
+          <td>{r.inFlight ?? ''}</td>
+          <td data-fact="utilization">{r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}</td>
+          <td class="small" data-fact="breakers">{(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}</td>
+          <td class="small" title={r.lastSeen}>{r.lastSeen}</td>
+        </tr>
+      )} /> : null}
       {byWorkflow.length > 0 ? (
-        <table class="table" data-testid="participation">
-          <thead><tr><th>Workflow</th><th>Runs</th><th>Who took part (runs)</th></tr></thead>
-          <tbody>
-            {byWorkflow.map((w) => (
-              <tr key={w.workflow} data-workflow={w.workflow}>
-                <td>{w.workflow}</td>
-                <td>{w.runs}</td>
-                <td class="small">{w.agents.map((a) => `${a.name} (${a.runs})`).join(', ')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table heads={['Workflow', 'Runs', 'Who took part (runs)']} rows={byWorkflow} testid="participation" row={(w) => (
+          <tr key={w.workflow} data-workflow={w.workflow}>
+            <td>{w.workflow}</td>
+            <td>{w.runs}</td>
+            <td class="small">{w.agents.map((a) => `${a.name} (${a.runs})`).join(', ')}</td>
+          </tr>
+        )} />
       ) : null}
     </Card>
   );

@@ -4,7 +4,7 @@
  * its monitoring.metrics lists in its order, else all; per task below.
  */
 import { api, queryString } from '../api.js';
-import { Card, Empty, ErrorBox, Loading, useData } from '../components/common.js';
+import { Card, Empty, ErrorBox, Loading, Table, useData } from '../components/common.js';
 import { duration } from '../format.js';
 import type { MonitoringMetric, WorkflowStats } from '../types.js';
 
@@ -60,20 +60,15 @@ function PerTask(props: { s: WorkflowStats }) {
   if (!rate && !retries) return null;
   const ids = [...new Set([...Object.keys(s.task_success_rate.tasks), ...Object.keys(s.retry_count.tasks)])];
   return (
-    <table class="table compact">
-      <thead><tr><th>Task</th>{rate ? <th>task_success_rate</th> : null}{retries ? <th>retry_count</th> : null}</tr></thead>
-      <tbody>
-        {ids.map((id) => {
-          const t = s.task_success_rate.tasks[id];
-          return (
-            <tr key={id} data-task={id}>
-              <td class="mono">{id}</td>
-              {rate ? <td data-figure="task_success_rate">{t ? `${pct(t.rate)} (${t.completed}/${t.settled})` : '—'}</td> : null}
-              {retries ? <td data-figure="retry_count">{s.retry_count.tasks[id] ?? 0}</td> : null}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <Table heads={['Task', ...(rate ? ['task_success_rate'] : []), ...(retries ? ['retry_count'] : [])]} rows={ids} class="compact" row={(id) => {
+      const t = s.task_success_rate.tasks[id];
+      return (
+        <tr key={id} data-task={id}>
+          <td class="mono">{id}</td>
+          {rate ? <td data-figure="task_success_rate">{t ? `${pct(t.rate)} (${t.completed}/${t.settled})` : '—'}</td> : null}
+          {retries ? <td data-figure="retry_count">{s.retry_count.tasks[id] ?? 0}</td> : null}
+        </tr>
+      );
+    }} />
   );
 }

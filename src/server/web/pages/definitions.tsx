@@ -1,7 +1,7 @@
 /** Every workflow with its versions; one workflow's graph, YAML, problems, a diff between versions and the replay verdict. */
 import { useState } from 'preact/hooks';
 import { api, queryString } from '../api.js';
-import { Card, Empty, ErrorBox, Json, Link, Loading, useData } from '../components/common.js';
+import { Card, ErrorBox, Json, Link, Loading, Table, useData } from '../components/common.js';
 import { Graph } from '../components/graph.js';
 import { MigratePanel } from '../editor/migrate-panel.js';
 import { DefinitionMetrics } from './definition-metrics.js';
@@ -18,25 +18,16 @@ export function DefinitionsPage() {
       <div class="page-head"><h1>Definitions</h1><div class="grow" /><Link class="button primary" href="/definitions/new">New definition…</Link></div>
       <ErrorBox error={list.error} />
       {!list.data && !list.error ? <Loading /> : null}
-      {list.data ? (
-        list.data.workflows.length === 0 ? <Empty>No workflows deployed.</Empty> : (
-          <table class="table">
-            <thead><tr><th>Workflow</th><th>Name</th><th>Versions</th><th>Inputs</th><th>Problems</th><th /></tr></thead>
-            <tbody>
-              {list.data.workflows.map((d) => (
-                <tr key={d.id} data-definition={d.id}>
-                  <td><Link href={`/definitions/${encodeURIComponent(d.id)}`}>{d.id}</Link></td>
-                  <td>{d.name}</td>
-                  <td>{versionNumbers(d.versions).join(', ')} <span class="muted small">({[...new Set(d.versions.map((v) => v.source))].join(', ')})</span></td>
-                  <td class="small">{d.inputs.map((i) => `${i.name}${i.required ? '' : '?'}`).join(', ') || <span class="muted">none</span>}</td>
-                  <td>{problemCount(d) ? <span class="bad">{problemCount(d)}</span> : <span class="muted">none</span>}</td>
-                  <td><Link class="button small" href={`/start/${encodeURIComponent(d.id)}`}>Start…</Link></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )
-      ) : null}
+      {list.data ? <Table heads={['Workflow', 'Name', 'Versions', 'Inputs', 'Problems', '']} rows={list.data.workflows} empty="No workflows deployed." row={(d) => (
+        <tr key={d.id} data-definition={d.id}>
+          <td><Link href={`/definitions/${encodeURIComponent(d.id)}`}>{d.id}</Link></td>
+          <td>{d.name}</td>
+          <td>{versionNumbers(d.versions).join(', ')} <span class="muted small">({[...new Set(d.versions.map((v) => v.source))].join(', ')})</span></td>
+          <td class="small">{d.inputs.map((i) => `${i.name}${i.required ? '' : '?'}`).join(', ') || <span class="muted">none</span>}</td>
+          <td>{problemCount(d) ? <span class="bad">{problemCount(d)}</span> : <span class="muted">none</span>}</td>
+          <td><Link class="button small" href={`/start/${encodeURIComponent(d.id)}`}>Start…</Link></td>
+        </tr>
+      )} /> : null}
     </div>
   );
 }
@@ -144,10 +135,7 @@ function Verdict(props: { base: string; versions: number[]; current: number }) {
             {v.runs === 0 ? 'No recorded runs of this workflow.' : `${v.compatible} of ${v.runs} runs replay unchanged under version ${v.version}.`}
           </p>
           {v.incompatible.length ? (
-            <table class="table compact">
-              <thead><tr><th>Run</th><th>Its version</th><th>Where it diverges</th></tr></thead>
-              <tbody>{v.incompatible.map((r) => <tr key={r.runId}><td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.version}</td><td><Json value={r.divergence} /></td></tr>)}</tbody>
-            </table>
+            <Table heads={['Run', 'Its version', 'Where it diverges']} rows={v.incompatible} class="compact" row={(r) => <tr key={r.runId}><td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.version}</td><td><Json value={r.divergence} /></td></tr>} />
           ) : null}
         </div>
       ) : null}

@@ -2,7 +2,7 @@
 import { useMemo } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { api } from '../api.js';
-import { Card, Empty, ErrorBox, Loading, useData } from '../components/common.js';
+import { Card, Empty, ErrorBox, Loading, Table, useData } from '../components/common.js';
 import { Plot } from '../components/plot.js';
 import { duration } from '../format.js';
 import { COLOURS } from '../status.js';
@@ -59,21 +59,14 @@ export function MetricsPage() {
             ) : null}
           </div>
           <Card title="Per workflow">
-            {d.workflows.length === 0 ? <Empty>No runs yet.</Empty> : (
-              <table class="table">
-                <thead><tr><th>Workflow</th><th>Runs</th><th>Completed</th><th>Failed</th><th>Success</th><th>p50</th><th>p95</th><th>Retries</th><th>Slowest tasks (p95)</th></tr></thead>
-                <tbody>
-                  {d.workflows.map((w) => (
-                    <tr key={w.workflowId} data-workflow={w.workflowId}>
-                      <td>{w.workflowId}</td><td>{w.runs}</td><td>{w.completed}</td><td>{w.failed}</td>
-                      <td>{w.successRate === null ? '—' : `${(w.successRate * 100).toFixed(1)} %`}</td>
-                      <td>{duration(w.p50Ms)}</td><td>{duration(w.p95Ms)}</td><td>{w.retries}</td>
-                      <td class="small">{w.slowestTasks.slice(0, 3).map((t) => `${t.task} ${duration(t.p95Ms)}`).join(', ') || '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            <Table heads={['Workflow', 'Runs', 'Completed', 'Failed', 'Success', 'p50', 'p95', 'Retries', 'Slowest tasks (p95)']} rows={d.workflows} empty="No runs yet." row={(w) => (
+              <tr key={w.workflowId} data-workflow={w.workflowId}>
+                <td>{w.workflowId}</td><td>{w.runs}</td><td>{w.completed}</td><td>{w.failed}</td>
+                <td>{w.successRate === null ? '—' : `${(w.successRate * 100).toFixed(1)} %`}</td>
+                <td>{duration(w.p50Ms)}</td><td>{duration(w.p95Ms)}</td><td>{w.retries}</td>
+                <td class="small">{w.slowestTasks.slice(0, 3).map((t) => `${t.task} ${duration(t.p95Ms)}`).join(', ') || '—'}</td>
+              </tr>
+            )} />
           </Card>
         </>
       ) : null}

@@ -6,7 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ErrorBox } from '../components/common.js';
+import { ErrorBox, useAction } from '../components/common.js';
 import { navigate } from '../router.js';
 import { SETTLED } from '../status.js';
 import type { Definition, RunView, Session } from '../types.js';
@@ -14,9 +14,8 @@ import type { Definition, RunView, Session } from '../types.js';
 export function RunActions(props: { run: RunView; definition?: Definition | null | undefined; session: Session; waiting: string[]; travelling?: boolean; onBackToLive?: () => void; onDone: () => void }) {
   const { run } = props;
   const base = `/api/runs/${encodeURIComponent(run.runId)}`;
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run: acting } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [comment, setComment] = useState('');
   const [signal, setSignal] = useState({ name: '', data: '' });
   const [reason, setReason] = useState('');
@@ -41,18 +40,14 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
     void act(`${task} ${decision === 'approve' ? 'approved' : 'rejected'}`, decision, { task, ...(comment ? { comment } : {}), ...asField });
   };
 
-  const act = async (what: string, path: string, body: unknown, after?: (r: unknown) => void) => {
-    setBusy(true); setError(null); setNotice(null);
-    try {
+  const act = (what: string, path: string, body: unknown, after?: (r: unknown) => void) => {
+    setNotice(null);
+    acting(async () => {
       const r = await api.post<unknown>(`${base}/${path}`, body);
       setNotice(what);
       after?.(r);
       props.onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const settled = SETTLED.has(run.status);
   const canRetry = run.status === 'FAILED' || run.status === 'CANCELLED';

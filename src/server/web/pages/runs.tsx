@@ -9,7 +9,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';
-import { Empty, ErrorBox, Link, Loading, Status } from '../components/common.js';
+import { Empty, ErrorBox, Link, Loading, Status, useAction } from '../components/common.js';
 import { runDuration, time, triggerText } from '../format.js';
 import { useNow } from '../use-now.js';
 import { navigate, useLocation } from '../router.js';
@@ -174,13 +174,11 @@ function BulkBar(props: { filters: Filters; selected: string[]; onDone: () => vo
   const [all, setAll] = useState(false);
   const [preview, setPreview] = useState<BulkPreview | null>(null);
   const [done, setDone] = useState<BulkDone | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const filtered = Object.keys(props.filters).length > 0;
   const scope = all ? {} : { runs: props.selected };
   const ready = all ? filtered : props.selected.length > 0;
   useEffect(() => { setPreview(null); }, [action, all, props.selected.join(','), queryString(props.filters)]);
-  const run = (f: () => Promise<void>) => { setBusy(true); setError(null); f().catch(setError).finally(() => setBusy(false)); };
   const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { query: props.filters, ...scope, dryRun: true })); });
   const go = () => run(async () => {
     setDone(await api.post<BulkDone>(`/api/bulk/${action}`, { query: props.filters, ...scope, confirm: preview!.would.length }));

@@ -1,7 +1,7 @@
 /** Start a workflow from a form built from its declared inputs; emit a business event. */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Card, ErrorBox, Json, Link, Loading, useData } from '../components/common.js';
+import { Card, ErrorBox, Json, Link, Loading, useAction, useData } from '../components/common.js';
 import { buildInput, initialText, type FieldProblem } from '../input-form.js';
 import { navigate } from '../router.js';
 import type { DefinitionDetail, WorkflowSummary } from '../types.js';
@@ -34,8 +34,7 @@ function StartForm(props: { workflow: string }) {
   const detail = useData(() => api.get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(props.workflow)}${version ? `?version=${version}` : ''}`), [props.workflow, version]);
   const [texts, setTexts] = useState<Record<string, string>>({});
   const [problems, setProblems] = useState<FieldProblem[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   // Its own field name (start.priority): a workflow input may be called priority. Blank: the workflow's own `priority:` (or 50); the server checks 0..99 and answers a 400 naming the field.
   const [priority, setPriority] = useState('');
   const decls = detail.data?.definition?.inputs ?? [];
@@ -49,12 +48,8 @@ function StartForm(props: { workflow: string }) {
     const prio = priorityProblem(priority);
     setProblems(prio ? [...built.problems, prio] : built.problems);
     if (built.problems.length || prio) return;
-    setBusy(true); setError(null);
     const body = { input: built.input, ...(version ? { version: Number(version) } : {}), ...(priority.trim() !== '' ? { priority: Number(priority.trim()) } : {}) };
-    api.post<{ runId: string }>(`/api/workflows/${encodeURIComponent(props.workflow)}/start`, body).then(
-      (r) => navigate(`/runs/${encodeURIComponent(r.runId)}`),
-      (err: unknown) => { setBusy(false); setError(err); },
-    );
+    run(() => api.post<{ runId: string }>(`/api/workflows/${encodeURIComponent(props.workflow)}/start`, body).then((r) => navigate(`/runs/${encodeURIComponent(r.runId)}`)));
   };
   const versions = versionNumbers(detail.data.versions ?? []);
   return (

@@ -1,5 +1,5 @@
 /** The selected task: status, timings, attempts, who decided, input, output and error (all shown as text). */
-import { Json, Link, Status } from '../components/common.js';
+import { Json, Link, Status, Table } from '../components/common.js';
 import { between, duration, time } from '../format.js';
 import { attemptsOf, decisionsOf, type PageEvent } from '../run-history.js';
 import type { AttemptInput, Definition, RunView } from '../types.js';
@@ -27,19 +27,14 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
       {task?.items && task.items.length > 0 ? (
         <>
           <h3>Items ({task.items.filter((i) => i.status === 'COMPLETED').length}/{task.items.length} done)</h3>
-          <table class="table compact">
-            <thead><tr><th>Item</th><th>Status</th><th>Attempts</th><th>Took</th></tr></thead>
-            <tbody>
-              {task.items.map((it) => (
-                <tr key={it.instance} data-item={it.instance}>
-                  <td class="mono">{it.instance}</td>
-                  <td><Status status={it.status} /></td>
-                  <td>{it.attempts}</td>
-                  <td class="small">{it.startedAt ? duration(between(it.startedAt, it.completedAt, props.now)) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table heads={['Item', 'Status', 'Attempts', 'Took']} rows={task.items} class="compact" row={(it) => (
+            <tr key={it.instance} data-item={it.instance}>
+              <td class="mono">{it.instance}</td>
+              <td><Status status={it.status} /></td>
+              <td>{it.attempts}</td>
+              <td class="small">{it.startedAt ? duration(between(it.startedAt, it.completedAt, props.now)) : '—'}</td>
+            </tr>
+          )} />
         </>
       ) : null}
       {decisions.length > 0 ? (
@@ -59,19 +54,14 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
       {attempts.length > 0 ? (
         <>
           <h3>Attempts</h3>
-          <table class="table compact">
-            <thead><tr><th>#</th><th>Started</th><th>Took</th><th>Outcome</th></tr></thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr key={`${a.instance ?? ''}${a.attempt}`}>
-                  <td>{a.instance ?? ''}{a.attempt}</td>
-                  <td class="small">{time(a.startedAt)}</td>
-                  <td class="small">{a.endedAt ? duration(between(a.startedAt, a.endedAt)) : `running ${duration(between(a.startedAt, null, props.now))}`}</td>
-                  <td class="small">{a.reused ? `reused from ${a.reused}` : a.outcome ?? '…'}{a.by ? ` (${a.by})` : ''}{a.error ? `: ${a.error}` : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table heads={['#', 'Started', 'Took', 'Outcome']} rows={attempts} class="compact" row={(a) => (
+            <tr key={`${a.instance ?? ''}${a.attempt}`}>
+              <td>{a.instance ?? ''}{a.attempt}</td>
+              <td class="small">{time(a.startedAt)}</td>
+              <td class="small">{a.endedAt ? duration(between(a.startedAt, a.endedAt)) : `running ${duration(between(a.startedAt, null, props.now))}`}</td>
+              <td class="small">{a.reused ? `reused from ${a.reused}` : a.outcome ?? '…'}{a.by ? ` (${a.by})` : ''}{a.error ? `: ${a.error}` : ''}</td>
+            </tr>
+          )} />
         </>
       ) : null}
       {props.resolved ? (
