@@ -140,17 +140,6 @@ export function hasStartable(compiled: CompiledWorkflow, snap: RunSnapshot): boo
   return underWayWithStatus(tasks, IN_PROGRESS).some((task) => !gates.has(task) && tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true);
 }
 
-/**
- * Whether a MAP under way has an item the fold scheduled and no commit started
- * yet: a MAP that started at run.started (its items from the input) when the
- * start commit held no starts (Engine.start: serve, triggers, the dashboard,
- * path tests), or after a catch-up.
- */
-export function hasScheduledItems(snap: RunSnapshot): boolean {
-  const tasks = snap.context.tasks;
-  return underWayWithStatus(tasks, IN_PROGRESS).some((task) => tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true);
-}
-
 const REUSABLE_NOW = ['SCHEDULED', 'PENDING_APPROVAL', 'WAITING'] as const;
 
 /** Whether a retry's reused task is ready to complete (a step with no input would complete it): e.g. a HUMAN made ready by an approval recorded from outside. */

@@ -29,6 +29,7 @@ import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm, apiErrorCode, jetstream, kvPutSubject } from '../../store/index.js';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';
+import { decodeOrUndefined } from './messages.js';
 import { tokenDigest } from './attempt-tokens.js';
 import { token as subjectToken } from './subjects.js';
 
@@ -147,7 +148,7 @@ export class AttemptLedger {
   async read(key: string): Promise<ClaimEntry | null> {
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT') return null;
-    const parsed = AttemptRecord.safeParse((() => { try { return JSON.parse(entry.string()); } catch { return undefined; } })());
+    const parsed = AttemptRecord.safeParse(decodeOrUndefined(entry.value));
     return { by: parsed.success ? parsed.data : null, revision: entry.revision };
   }
 

@@ -10,6 +10,7 @@ import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm, apiErrorCode } from '../../store/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
 import { createRetrying } from './create-retry.js';
+import { decodeOrUndefined } from './messages.js';
 
 export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
 
@@ -32,7 +33,7 @@ export class KvScheduleCursor implements ScheduleCursor {
   async get(key: string): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
     const e = await (await this.kv()).get(key);
     if (!e || e.operation !== 'PUT') return null;
-    const parsed = ScheduleCursorEntrySchema.safeParse(safeJson(e.string()));
+    const parsed = ScheduleCursorEntrySchema.safeParse(decodeOrUndefined(e.value));
     // A value that does not parse is treated as absent (the schedule starts from now): overwrite it at its revision.
     if (!parsed.success) return { entry: { cron: '', timezone: '', through: new Date(0).toISOString() }, revision: e.revision };
     return { entry: parsed.data, revision: e.revision };
@@ -65,8 +66,4 @@ export class KvScheduleCursor implements ScheduleCursor {
     }
     return out;
   }
-}
-
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
 }
