@@ -7,9 +7,9 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm, apiErrorCode } from '../../store/index.js';
+import { apiErrorCode } from '../../store/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
-import { createRetrying } from './create-retry.js';
+import { createBucket } from './create-retry.js';
 import { decodeOrUndefined } from './messages.js';
 
 export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
@@ -24,9 +24,7 @@ export class KvScheduleCursor implements ScheduleCursor {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(SCHEDULES_BUCKET, {
-      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    }));
+    this.kvPromise ??= createBucket(this.js, SCHEDULES_BUCKET, this.opts);
     return this.kvPromise;
   }
 
