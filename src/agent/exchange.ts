@@ -17,7 +17,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import { moveInto, moveWithReason, readTaskFile, sizeOf, writeAtomic, yamlFiles } from './folders.js';
-import { judgeResult, sizeRefusal, taskMessageText, type AgentResult, type TaskMessage } from './messages.js';
+import { stringify } from 'yaml';
+import { judgeResult, sizeRefusal, type AgentResult, type TaskMessage } from './messages.js';
 
 /** What reporting a result came to; `unknown`: the port has no attempt of its token (it may be handed one again). */
 export type ReportVerdict = { kind: 'recorded' | 'already'; seq?: number } | { kind: 'refused'; reason: string } | { kind: 'unknown' };
@@ -142,7 +143,7 @@ export class FileExchange {
       if (!mine.has(message.header.token)) continue;
       const path = join(this.o.inbox, `task-${stem}`);
       if (existing) await this.refuse(path, this.rejectedIn, `attempt ${existing.header.attempt} (token ${existing.header.token}) was superseded by attempt ${message.header.attempt}`, report);
-      await writeAtomic(path, taskMessageText(message));
+      await writeAtomic(path, stringify(message));
       report.written.push(path);
       const runId = message.header.workflow_id;
       this.o.log(`wrote ${path}: attempt ${message.header.attempt} of ${stem.slice(runId.length + 1, -'.yaml'.length)} in run ${runId}`);

@@ -26,10 +26,10 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   await syncDir(dirname(path));
 }
 
-/** Moves `path` into `folder` (created when missing) under its own name, replacing a file of that name there. */
-export async function moveInto(path: string, folder: string): Promise<string> {
+/** Moves `path` into `folder` (created when missing) under `name` (its own by default), replacing a file of that name there. */
+export async function moveInto(path: string, folder: string, name = basename(path)): Promise<string> {
   await mkdir(folder, { recursive: true });
-  const to = join(folder, basename(path));
+  const to = join(folder, name);
   await rename(path, to);
   await syncDir(folder);
   await syncDir(dirname(path));
@@ -47,11 +47,7 @@ export async function moveWithReason(path: string, folder: string, reason: strin
   const taken = new Set(await readdir(folder));
   for (let n = 1; taken.has(name); n++) name = basename(path).replace(/(\.yaml)?$/, `.${n}$1`);
   await writeAtomic(join(folder, `${name}.reason`), `${reason}\n`);
-  const to = join(folder, name);
-  await rename(path, to);
-  await syncDir(folder);
-  await syncDir(dirname(path));
-  return to;
+  return moveInto(path, folder, name);
 }
 
 /**

@@ -6,7 +6,7 @@
  * capped in size, parsed as YAML and validated here, and whatever is wrong
  * with it is said in one line that names the file and the fix.
  */
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { errorMessage } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
@@ -45,11 +45,6 @@ const ResultSchema = z.discriminatedUnion('status', [
 ], { error: 'expected status: completed (with output) or status: failed (with error)' });
 
 export type AgentResult = { token: string; outcome: { output: unknown } | { error: TaskError } };
-
-/** The task message for an attempt, as YAML. */
-export function taskMessageText(message: TaskMessage): string {
-  return stringify(message);
-}
 
 /** A task message this agent wrote (read back to pair a result with its attempt); null when it is not one. */
 export function readTaskMessage(text: string): TaskMessage | null {

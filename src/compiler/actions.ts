@@ -38,6 +38,13 @@ function withoutRestarts(t: TaskState): TaskState {
 export function actionsFor(def: Definition) {
   const kit = actionKit(def);
   const { task, putTask, withTask, iterationOf } = kit;
+  // A DECISION settles at once: the case it chose and the tasks that routes to are its output, or (decisionFails) its error is.
+  const decided = (failed: boolean) => stamped(({ context, event }: Args, p: P) => {
+    const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
+    const now = nowOf(context, event);
+    const decision = { case: r.case, value: r.value ?? null, next: r.next };
+    return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, ...(failed ? { error: r.error } : { output: { ...decision } }), decision }) };
+  });
   return {
     ...loopActions(kit),
     ...mapActions(kit),
@@ -103,27 +110,8 @@ export function actionsFor(def: Definition) {
       tasks: withTask(context, p.task, { status: p.status! }),
       timers: withoutTimers(context, p.task),
     })),
-    decide: stamped(({ context, event }: Args, p: P) => {
-      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
-      const now = nowOf(context, event);
-      return {
-        tasks: withTask(context, p.task, {
-          status: p.status!, attempts: 1, startedAt: now, completedAt: now,
-          output: { case: r.case, value: r.value ?? null, next: r.next },
-          decision: { case: r.case, value: r.value ?? null, next: r.next },
-        }),
-      };
-    }),
-    decisionFailed: stamped(({ context, event }: Args, p: P) => {
-      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
-      const now = nowOf(context, event);
-      return {
-        tasks: withTask(context, p.task, {
-          status: p.status!, attempts: 1, startedAt: now, completedAt: now, error: r.error,
-          decision: { case: r.case, value: r.value ?? null, next: r.next },
-        }),
-      };
-    }),
+    decide: decided(false),
+    decisionFailed: decided(true),
     completeInstantly: stamped(({ context, event }: Args, p: P) => {
       const t = task(p.task);
       const now = nowOf(context, event);

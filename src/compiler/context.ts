@@ -43,29 +43,18 @@ export interface TaskState {
  * (max_concurrency), then SCHEDULED → IN_PROGRESS (→ RETRYING → SCHEDULED)*
  * → COMPLETED | FAILED | TIMED_OUT; SKIPPED when the MAP failed first.
  */
-export interface ItemState {
+export interface ItemState extends Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error' | 'restarts'> {
   /** The item's value, as `items` gave it: what `${item}` reads. */
   value: unknown;
-  status: TaskStatus;
-  attempts: number;
-  startedAt: string | null;
-  completedAt: string | null;
-  output: unknown;
-  error: TaskError | null;
-  /** Times the current attempt was restarted after it was lost; absent when never. */
-  restarts?: number;
 }
 
-/** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */
-export interface TimerState {
+/** A durable timer: armed by the live runtime, fired by appending `timer.fired`; its instance (loop iteration, MAP item) when not the task's only one. */
+export interface TimerState extends InstanceFields {
   id: string;
   task: string;
   kind: TimerKind;
   attempt: number;
   dueAt: string;
-  /** The instance the timer belongs to (loop iteration, MAP item), when not the task's only one. */
-  iteration?: number;
-  item?: number;
 }
 
 export interface RunError extends TaskError {
@@ -117,19 +106,9 @@ export interface RunReuse {
 }
 
 /** What the machine is created with: everything comes from the `run.started` envelope. */
-export interface MachineInput {
-  runId: string;
-  workflowId: string;
-  version: number;
-  input: Record<string, unknown>;
+export interface MachineInput extends Pick<RunContext, 'runId' | 'workflowId' | 'version' | 'input' | 'reuse' | 'stateHashVersion' | 'priority'> {
   /** Epoch ms of run.started. */
   time: number;
-  /** A retry's reused outputs (run.started source.retryOf). */
-  reuse?: RunReuse;
-  /** run.started's `stateHashVersion`, kept in the context (absent: format 1). */
-  stateHashVersion?: 2;
-  /** run.started's `priority` (a start's override), kept in the context. */
-  priority?: number;
 }
 
 /** Machine events: envelope types with the task id appended, so each region listens only to its own. */

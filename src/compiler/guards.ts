@@ -15,8 +15,8 @@ import { waitUntil } from './wait.js';
 import { runTimeoutDue } from './run-timeout.js';
 
 const FATAL = ['FAILED', 'TIMED_OUT'] as const;
-const SETTLED: readonly string[] = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'];
-const FINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
+const SETTLED = FINAL_TASK_STATUSES;
+const FINAL: ReadonlySet<string> = new Set(SETTLED);
 
 export function guardsFor(def: Definition) {
   const graph = buildTaskGraph(def);

@@ -145,23 +145,13 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
   };
 }
 
-/** Tasks the fold settles by itself, with no handler and no event of their own. */
-function instantRegion(task: TaskDef): RegionConfig {
-  const id = task.id;
-  const ready: TransitionConfig | TransitionConfig[] = task.type === 'DECISION'
-    ? [to(id, 'failed', 'decisionFailed', g('decisionFails', id)), to(id, 'done', 'decide', g('mayRun', id))]
-    : to(id, 'done', 'completeInstantly', g('mayRun', id));
-  return { initial: 'pending', states: { pending: pending(id, ready), ...FINALS } };
-}
-
 /**
- * SET and TERMINATE settle inside the fold too (pending → done): SET merges
- * its values into the run's variables, TERMINATE records { status, reason },
- * and the parallel state's `always` then ends the run (machine.ts).
+ * Tasks the fold settles by itself from pending, with no handler and no event of their own: `ready` says how
+ * (DECISION, FORK, JOIN; SET merges its values into the run's variables, TERMINATE records { status, reason },
+ * and the parallel state's `always` then ends the run: machine.ts; a type parsed but not run yet fails the run).
  */
-function actionRegion(task: TaskDef, action: 'setValues' | 'terminate'): RegionConfig {
-  const id = task.id;
-  return { initial: 'pending', states: { pending: pending(id, to(id, 'done', action, g('mayRun', id))), ...FINALS } };
+function settlingRegion(id: string, ready: TransitionConfig | TransitionConfig[]): RegionConfig {
+  return { initial: 'pending', states: { pending: pending(id, ready), ...FINALS } };
 }
 
 /**
@@ -207,18 +197,6 @@ function iteratorRegion(task: TaskDef): RegionConfig {
   const mirror = (target: 'done' | 'skipped'): TransitionConfig =>
     ({ guard: { type: 'mapSettledAs', params: { task: id, status: STATUS_OF_STATE[target] } }, target, actions: { type: 'mirrorMap', params: { task: id, status: STATUS_OF_STATE[target] } } });
   return { initial: 'pending', states: { pending: { always: [mirror('done'), mirror('skipped')] }, ...FINALS } };
-}
-
-/** Parses and validates, but does not run yet: reaching it fails the run, never silently. */
-function unsupportedRegion(task: TaskDef): RegionConfig {
-  const id = task.id;
-  return {
-    initial: 'pending',
-    states: {
-      pending: pending(id, to(id, 'failed', 'unsupported', g('mayRun', id))),
-      ...FINALS,
-    },
-  };
 }
 
 /**
@@ -287,18 +265,21 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
 
 /** `iterators`: iterator id → its MAP (iteratorMap), when the definition has any. */
 function ownRegion(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): RegionConfig {
-  if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
-  if (iterators?.has(task.id)) return iteratorRegion(task);
+  const id = task.id;
+  // Parsed and validated, but not run yet: reaching it fails the run, never silently.
+  if (!RUNNABLE_TASK_TYPES.includes(task.type)) return settlingRegion(id, to(id, 'failed', 'unsupported', g('mayRun', id)));
+  if (iterators?.has(id)) return iteratorRegion(task);
   switch (task.type) {
     case 'MAP': return mapRegion(task);
     // SUB_WORKFLOW, EMIT and TRANSFORM: attempts the executor performs itself (a child run, an event, a jq program), with the same retries and timeouts.
     case 'SIMPLE': case 'COMMAND': case 'HTTP': case 'SUB_WORKFLOW': case 'EMIT': case 'TRANSFORM': return workRegion(task);
     case 'HUMAN': return humanRegion(task);
     case 'WAIT': return waitRegion(task);
-    case 'SET': return actionRegion(task, 'setValues');
-    case 'TERMINATE': return actionRegion(task, 'terminate');
+    case 'SET': return settlingRegion(id, to(id, 'done', 'setValues', g('mayRun', id)));
+    case 'TERMINATE': return settlingRegion(id, to(id, 'done', 'terminate', g('mayRun', id)));
     case 'DO_WHILE': return loopRegion(task);
-    default: return instantRegion(task);
+    case 'DECISION': return settlingRegion(id, [to(id, 'failed', 'decisionFailed', g('decisionFails', id)), to(id, 'done', 'decide', g('mayRun', id))]);
+    default: return settlingRegion(id, to(id, 'done', 'completeInstantly', g('mayRun', id)));
   }
 }
 

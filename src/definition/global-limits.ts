@@ -13,7 +13,7 @@ import { formatIssue, isObj } from './issues.js';
 import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
 import { parseDuration } from './duration.js';
 import { Locator } from './positions.js';
-import { BreakerSchema, RateLimitSchema, TaskConcurrencySchema } from './schema.js';
+import { BreakerSchema, limitMapError, RateLimitSchema, TaskConcurrencySchema } from './schema.js';
 import type { TaskBreaker, TaskConcurrency, TaskRateLimit } from './types.js';
 
 /** One queue's or handler's limits: the same three a task may have. */
@@ -26,14 +26,12 @@ export interface GlobalLimits {
 }
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}$/;
-const keysError = (shape: string, keys: string) => (iss: { code?: string; keys?: string[] }) =>
-  iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).join(', ')}: the keys are ${keys}, e.g. ${shape}` : `expected a map: ${shape}`;
 
 const LimitSpecSchema = z.strictObject({
   concurrency: TaskConcurrencySchema.optional(),
   rate_limit: RateLimitSchema.optional(),
   breaker: BreakerSchema.optional(),
-}, { error: keysError('{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }', 'concurrency, rate_limit and breaker') })
+}, { error: limitMapError('{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }', 'concurrency, rate_limit and breaker') })
   .refine((s) => s.concurrency !== undefined || s.rate_limit !== undefined || s.breaker !== undefined, { error: 'give concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } or several (or leave the name out)' });
 
 const Names = (what: string) => z.record(
@@ -45,7 +43,7 @@ const Names = (what: string) => z.record(
 export const LimitsFileSchema = z.strictObject({
   queues: Names('queue').optional(),
   handlers: Names('handler').optional(),
-}, { error: keysError('queues: { payments: { concurrency: { limit: 5 } } }', 'queues and handlers') });
+}, { error: limitMapError('queues: { payments: { concurrency: { limit: 5 } } }', 'queues and handlers') });
 
 function normalizeSpec(raw: z.infer<typeof LimitSpecSchema>): LimitSpec {
   return {

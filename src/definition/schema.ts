@@ -104,7 +104,7 @@ const TASK_LIMIT_FIX = 'expected a whole number of attempts of at least 1, e.g. 
 const TaskLimit = z.number({ error: TASK_LIMIT_FIX }).int({ error: TASK_LIMIT_FIX }).min(1, { error: TASK_LIMIT_FIX }).max(100_000, { error: 'expected at most 100000' });
 /** A task's `concurrency:` (docs/limits.md#task-concurrency-and-rate-limits): attempts running at once across all runs. */
 /** An unknown key inside a limit is named, with the keys there are; anything else that is no map gets the shape to write. */
-const limitMapError = (shape: string, keys: string) => (iss: { code?: string; keys?: string[] }) =>
+export const limitMapError = (shape: string, keys: string) => (iss: { code?: string; keys?: string[] }) =>
   iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).join(', ')}: the keys are ${keys}, e.g. ${shape}` : `expected a map: ${shape}`;
 export const TaskConcurrencySchema = z.strictObject({ limit: TaskLimit }, { error: limitMapError('{ limit: 5 }', 'limit') });
 /** A task's `rate_limit:`: at most `limit` attempt starts in any span of `per` (sliding), across all runs. */

@@ -111,21 +111,11 @@ function outputOf(stdout: Capture, stderr: Capture, exitCode: number): unknown {
   return { stdout: text, stderr: stderr.text(), exit_code: exitCode, ...capped };
 }
 
-/** Signals the whole process group; false when it is gone. */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
+/** Signals the child's whole process group (0: only asks whether any process of it is still there); false when it is gone. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals | 0): boolean {
   if (child.pid === undefined) return false;
   try {
     process.kill(-child.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether any process of the group is still there. */
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
     return true;
   } catch {
     return false;
@@ -213,7 +203,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   /** SIGTERM to the group, SIGKILL to what is left of it after the grace. */
   const stopGroup = () => {
     if (!killGroup(child, 'SIGTERM') || killTimer) return;
-    killTimer = setTimeout(() => { if (child.pid !== undefined && groupAlive(child.pid)) killGroup(child, 'SIGKILL'); unguard(); }, KILL_GRACE_MS);
+    killTimer = setTimeout(() => { if (killGroup(child, 0)) killGroup(child, 'SIGKILL'); unguard(); }, KILL_GRACE_MS);
     killTimer.unref();
   };
   const onAbort = () => { aborted = true; stopGroup(); };
@@ -229,7 +219,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
       child.once('exit', (code, signal) => {
         exit = { code, signal };
         // What it left running in its group (a background `sleep &`) would hold the pipes open: stop it too.
-        if (child.pid !== undefined && groupAlive(child.pid)) stopGroup();
+        if (killGroup(child, 0)) stopGroup();
       });
       // 'close': the process exited and every holder of its pipes is gone: all output is read.
       child.once('close', (code, signal) => resolveExit(exit ?? { code, signal }));
@@ -254,6 +244,6 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     // A group still being stopped stays listed until its SIGKILL (the kill timer takes it off).
-    if (!killTimer || child.pid === undefined || !groupAlive(child.pid)) unguard();
+    if (!killTimer || !killGroup(child, 0)) unguard();
   }
 }

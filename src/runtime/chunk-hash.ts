@@ -51,7 +51,8 @@ export class ChunkHash implements Derived {
   }
 }
 
-const quotedDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
+/** A chunk's digest, quoted, as format 2's lines list it: the first 16 hex digits of its text's sha256. */
+export const quotedDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
 /** On a version: every one of its chunks carries its ChunkHash (what format 1 asks; format 2 asks a DigestLine). */
 export class ChunksHashed implements Derived {

@@ -7,7 +7,7 @@
 import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
-import { taskGates } from './task-gates.js';
+import { isMapTask, taskGates } from './task-gates.js';
 import { workflowAfter } from './migration.js';
 
 const SCHEDULED = ['SCHEDULED'] as const;
@@ -108,7 +108,7 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   // A gated task's attempt (concurrency:, rate_limit:) stays SCHEDULED: its start comes from its gate (task-gates.ts).
   const gates = taskGates(compiled);
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
-    if (gates.has(task) && !tasks[task]!.items && !isMap(compiled, task)) continue;
+    if (gates.has(task) && !tasks[task]!.items && !isMapTask(compiled, task)) continue;
     const { attempts, iteration } = tasks[task]!;
     f.add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
   }
@@ -125,8 +125,6 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   return f.done();
 }
 
-const isMap = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((t) => t.id === task)?.type === 'MAP';
-
 /**
  * Whether a step with no input would start something: a task or MAP item
  * scheduled and not gated (a gated one waits for its gate's grant, not a step).
@@ -135,20 +133,9 @@ export function hasStartable(compiled: CompiledWorkflow, snap: RunSnapshot): boo
   const tasks = snap.context.tasks;
   const gates = taskGates(compiled);
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
-    if (!gates.has(task) || isMap(compiled, task)) return true;
+    if (!gates.has(task) || isMapTask(compiled, task)) return true;
   }
   return underWayWithStatus(tasks, IN_PROGRESS).some((task) => !gates.has(task) && tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true);
-}
-
-/**
- * Whether a MAP under way has an item the fold scheduled and no commit started
- * yet: a MAP that started at run.started (its items from the input) when the
- * start commit held no starts (Engine.start: serve, triggers, the dashboard,
- * path tests), or after a catch-up.
- */
-export function hasScheduledItems(snap: RunSnapshot): boolean {
-  const tasks = snap.context.tasks;
-  return underWayWithStatus(tasks, IN_PROGRESS).some((task) => tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true);
 }
 
 const REUSABLE_NOW = ['SCHEDULED', 'PENDING_APPROVAL', 'WAITING'] as const;

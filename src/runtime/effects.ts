@@ -13,7 +13,7 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceFields, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, type Definition } from '../definition/index.js';
 import { failureHandlerDefinition } from './failure-handler.js';
 import { resolveTemplate, type Scope, type SecretSite } from '../expressions/index.js';
@@ -26,13 +26,10 @@ import { attemptsWaiting, runPriority, type TaskGate } from './task-gates.js';
 /** The queue a task's attempts go to when it names none (definition/task-handlers.ts). */
 export { DEFAULT_QUEUE };
 
-/** Which run of which attempt of which task instance an effect is about. */
-export interface AttemptRef {
+/** Which run of which attempt of which task instance an effect is about (`iteration`, `item`: the loop iteration and MAP item it runs for; absent otherwise). */
+export interface AttemptRef extends Readonly<InstanceFields> {
   readonly runId: string;
   readonly taskId: string;
-  /** The loop iteration (loop-body tasks) and MAP item (MAP tasks) the attempt runs for; absent otherwise. */
-  readonly iteration?: number;
-  readonly item?: number;
   /** The instance's key (instances.ts): the task id outside loops and maps. What an executor holds the attempt under. */
   readonly instance: string;
   readonly attempt: number;
@@ -95,15 +92,15 @@ export interface CancelTimer {
   readonly timerId: string;
 }
 
-/** Who started a child run: recorded in the child's run.started (`source.parent`). */
-export interface ParentRef {
+/**
+ * Who started a child run: recorded in the child's run.started (`source.parent`). `iteration`, `item`: the
+ * SUB_WORKFLOW's instance (loop iteration, MAP item), when not its only one: the child's outcome is reported for it.
+ */
+export interface ParentRef extends Readonly<InstanceFields> {
   readonly runId: string;
   readonly workflowId: string;
   /** The SUB_WORKFLOW task (absent for a failure workflow: then `failedTask` is in the input). */
   readonly task?: string;
-  /** The SUB_WORKFLOW's instance (loop iteration, MAP item), when not its only one: the child's outcome is reported for it. */
-  readonly iteration?: number;
-  readonly item?: number;
   readonly attempt?: number;
   /** `failure`: the run of the parent's failure_workflow. Absent: a SUB_WORKFLOW's child. */
   readonly relation?: 'failure';
@@ -146,15 +143,9 @@ export interface EmitEvent extends AttemptRef {
  * (task-gates.ts): the executor asks its gate port until it may start, then
  * feeds `grantedStart` back in. The run's priority orders waiters of a gate.
  */
-export interface WaitAttempt {
+export interface WaitAttempt extends Omit<AttemptRef, 'restart'> {
   readonly type: 'attempt.wait';
-  readonly runId: string;
   readonly workflowId: string;
-  readonly taskId: string;
-  readonly iteration?: number;
-  readonly item?: number;
-  readonly instance: string;
-  readonly attempt: number;
   readonly gate: TaskGate;
   readonly priority: number;
 }

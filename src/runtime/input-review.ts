@@ -7,30 +7,21 @@
  * picks it and fills in who and when the same way everywhere, so an input
  * cannot be recorded in one shape on one store and another shape on the other.
  */
-import { judge, type Level } from '../authority/index.js';
+import { judge } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { reviewApproval } from './approvals.js';
 import type { RunSnapshot } from './fold.js';
 import { reviewControl } from './run-control.js';
-import { reviewSignal } from './signals.js';
+import { reviewSignal, type SignalRequest } from './signals.js';
 
 export type RunInput =
   | { kind: 'approval'; taskId: string; decision: 'approved' | 'rejected'; comment?: string }
   | { kind: 'signal'; name: string; data?: unknown }
   | { kind: 'control'; action: 'pause' | 'resume' | 'cancel'; reason?: string };
 
-/** Who sends it and when it is recorded. */
-export interface InputSender {
-  /** The NATS user, or the name given (`--as`). An approval without one is refused. */
-  by?: string;
-  /** The name is given, not proven by a server: recorded as such. */
-  unauthenticated?: boolean;
-  /** The sender's level, where a users file says it (an approval asks for the task's: approvals.ts). */
-  level?: Level;
-  /** ISO time, the recorder's clock (never the sender's). */
-  time: string;
-}
+/** Who sends it (an approval without `by` is refused; one asks for the task's level: approvals.ts) and when it is recorded (the recorder's clock, never the sender's). */
+export type InputSender = Pick<SignalRequest, 'by' | 'unauthenticated' | 'level' | 'time'>;
 
 /**
  * `accepted`: the event to record. Refused: the reason, and the event the

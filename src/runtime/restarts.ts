@@ -14,18 +14,16 @@
  * One rule for every engine, pure like reviewApproval: it reads the run's
  * state and returns the event to record.
  */
-import { instanceFields, instanceKey, instanceState } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceState, type InstanceFields } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
 /** Restarts one attempt may have; the loss after the last of them fails the attempt. */
 export const MAX_RESTARTS = 3;
 
-export interface LostAttempt {
+/** `iteration`, `item`: the instance (loop iteration, MAP item) the attempt ran for; absent for a plain task. */
+export interface LostAttempt extends InstanceFields {
   taskId: string;
-  /** The instance (loop iteration, MAP item) the attempt ran for; absent for a plain task. */
-  iteration?: number;
-  item?: number;
   attempt: number;
   /** The restart the loss was seen in (0: the attempt's first run): a loss reported twice is recorded once. */
   restart: number;

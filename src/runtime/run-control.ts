@@ -8,19 +8,15 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { applyEvent, rejectionReason, type RunSnapshot } from './fold.js';
+import type { SignalRequest } from './signals.js';
 
 export type ControlAction = 'pause' | 'resume' | 'cancel';
 
-export interface ControlRequest {
+/** Who asked and when it is recorded, as for a signal. */
+export interface ControlRequest extends Pick<SignalRequest, 'time' | 'by' | 'unauthenticated'> {
   action: ControlAction;
-  /** ISO time it is recorded at. */
-  time: string;
-  /** Who asked: the NATS user, or the name given with `--as`. */
-  by?: string;
   /** Why (a pause or a cancel; a resume records none). */
   reason?: string;
-  /** The name is given, not proven by a server. */
-  unauthenticated?: boolean;
 }
 
 export type ControlEvent = Extract<PendingEvent, { type: 'run.paused' | 'run.resumed' | 'run.cancelled' }>;

@@ -18,6 +18,7 @@ export interface SignalRequest {
   data?: unknown;
   /** Who sent it: the NATS user, or the name given with `--as`. */
   by?: string;
+  /** The name is given, not proven by a server: recorded as such. */
   unauthenticated?: boolean;
   /** The sender's level, where a users file says it: then a WAIT without `from:` takes its signal only from the run's starter and L1 or higher. */
   level?: Level;

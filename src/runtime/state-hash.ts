@@ -35,7 +35,7 @@
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
-import { chunkHashes, digestLine, type EntryWriter } from './chunk-hash.js';
+import { chunkHashes, digestLine, quotedDigest, type EntryWriter } from './chunk-hash.js';
 import { quoted, rememberedDigest, rememberedItemChunkDigest, rememberedStateHash, rememberedStateHashV2, sortedIds } from './state-hash-cache.js';
 
 /**
@@ -95,8 +95,6 @@ function v2Hash(snapshot: RunSnapshot): string {
 
 /** Format 2's digest of a text: the first 16 hex digits of its sha256. */
 const shortDigest = (text: string): string => sha256Hex(text).slice(0, 16);
-/** A chunk's digest, quoted, as format 2's lines list it (as chunk-hash.ts ChunkHash.digest writes it). */
-const quotedDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 /** A short run's chunk of entries recurs in every run of its definition: its digest is remembered by its text. */
 const chunkDigest = (text: string): string => rememberedDigest(text, quotedDigest);
 
@@ -122,10 +120,6 @@ class TaskEntries implements EntryWriter<TaskState> {
  */
 function v2Chunked(chunks: readonly (readonly unknown[])[]): boolean {
   if (VECTOR_CHUNK === V2_CHUNK) return true;
-  return v2ChunkedBySize(chunks);
-}
-
-function v2ChunkedBySize(chunks: readonly (readonly unknown[])[]): boolean {
   for (let c = 0; c < chunks.length - 1; c++) if (chunks[c]!.length !== V2_CHUNK) return false;
   return chunks.length === 0 || chunks[chunks.length - 1]!.length <= V2_CHUNK;
 }

@@ -12,7 +12,7 @@
  * timeout) start when it really starts, and old histories (no gates) replay
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
-import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type GatePart, type InstanceRef, type RunContext, type TaskGate } from '../compiler/index.js';
+import { durationText, instanceFields, instanceKey, underWayWithStatus, type CompiledWorkflow, type GatePart, type InstanceRef, type RunContext, type TaskGate } from '../compiler/index.js';
 export { gatesOf, type GatePart, type TaskGate } from '../compiler/index.js';
 import { DEFAULT_PRIORITY } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
@@ -94,28 +94,22 @@ export function holdsSlot(snapshot: RunSnapshot, ref: InstanceRef, attempt: numb
   return s?.status === 'IN_PROGRESS' && s.attempts === attempt;
 }
 
+/** What an event about attempt `w` says first: its task, attempt and instance. */
+const attemptData = (w: { ref: InstanceRef; attempt: number }) => ({ task: w.ref.task, attempt: w.attempt, ...instanceFields(w.ref) });
+
 /** The input that starts a waiting attempt once its gate granted it: task.started, at the time of the grant. */
 export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: string): PendingEvent {
-  const { task, iteration, item } = w.ref;
-  return { type: 'task.started', time, data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) } };
+  return { type: 'task.started', time, data: attemptData(w) };
 }
 
 /** The audit record of an attempt an open breaker holds (docs/limits.md#circuit-breakers): it changes no state. */
 export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, breaker: string, until: string | undefined, time: string): PendingEvent {
-  const { task, iteration, item } = w.ref;
-  return {
-    type: 'task.delayed', time,
-    data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) },
-  };
+  return { type: 'task.delayed', time, data: { ...attemptData(w), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) } };
 }
 
 /** The audit record of an attempt nobody with the skills it requires can take (docs/limits.md#skills): it changes no state. */
 export function delayedBySkills(w: { ref: InstanceRef; attempt: number }, skills: readonly string[], time: string): PendingEvent {
-  const { task, iteration, item } = w.ref;
-  return {
-    type: 'task.delayed', time,
-    data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), reason: 'no_skilled_worker', skills: [...skills] },
-  };
+  return { type: 'task.delayed', time, data: { ...attemptData(w), reason: 'no_skilled_worker', skills: [...skills] } };
 }
 
 /** A slot an attempt held: the gate part (its name), and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
@@ -161,7 +155,7 @@ export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, afte
   return out;
 }
 
-const isMapTask = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP';
+export const isMapTask = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP';
 
 /** The priority a run's waiting attempts have: its start's (run.started `priority`), else the workflow's `priority:` (default 50). */
 export function runPriority(compiled: CompiledWorkflow, ctx: RunContext): number {

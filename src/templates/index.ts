@@ -133,12 +133,8 @@ export function entryFiles(entry: TemplateEntry, root = packageRoot()): { kind: 
     }
   };
   add('definition', entry.definition);
-  for (const p of entry.sub_workflows) add('sub_workflow', p);
-  for (const p of entry.expectations) add('expectations', p);
-  for (const p of entry.handlers) add('handlers', p);
-  for (const p of entry.scripts) add('scripts', p);
-  for (const p of entry.samples) add('samples', p);
-  for (const p of entry.events) add('events', p);
+  const lists = [['sub_workflow', entry.sub_workflows], ['expectations', entry.expectations], ['handlers', entry.handlers], ['scripts', entry.scripts], ['samples', entry.samples], ['events', entry.events]] as const;
+  for (const [kind, paths] of lists) for (const p of paths) add(kind, p);
   return out;
 }
 

@@ -33,11 +33,6 @@ export interface NatsConf { text: string; left: Array<{ name: string; why: strin
 /** A name that is one subject token (the approver is the subject's last token). */
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 
-function personPermissions(u: string, control: boolean, js: Js): string {
-  const { publish, subscribe } = personGrants(u, control, js);
-  return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
-}
-
 /**
  * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and
  * the secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
@@ -84,7 +79,10 @@ export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine:
     const who = `user: ${q(u.name)}, password: ${q(u.natsPassword)}, allowed_connection_types: ${NOT_A_LEAF}`;
     if (u.name === opts.engine) lines.push(`      { ${who} }   # the engines: every subject`);
     else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE], js)}\n      }`);
-    else lines.push(`      { ${who}, permissions: ${personPermissions(u.name, u.level === 'L0' || u.level === 'L1', js)} }   # ${u.level}`);
+    else {
+      const { publish, subscribe } = personGrants(u.name, u.level === 'L0' || u.level === 'L1', js);
+      lines.push(`      { ${who}, permissions: { publish: ${list(publish)}, subscribe: ${list(subscribe)} } }   # ${u.level}`);
+    }
   }
   if (!opts.domain) {
     // A station its people or workers act at, whose link the file lacks: no leaf node links for it (nothing of theirs crosses).

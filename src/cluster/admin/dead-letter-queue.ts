@@ -10,7 +10,7 @@
  */
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError, errorMessage } from '../../errors/index.js';
-import { DeadLetterMessage, STREAMS, subjects } from '../transport/index.js';
+import { DeadLetterMessage, decodeOrUndefined, STREAMS, subjects } from '../transport/index.js';
 import { deadLetterSubject, notReplayable, type DeadLetterWriter } from './dead-letter-rules.js';
 
 export { DEAD_LETTER_KINDS, type DeadLetterWriter } from './dead-letter-rules.js';
@@ -58,9 +58,7 @@ export function parseDeadLetterId(id: string): { stream: DlqStream; seq: number 
 }
 
 function entryOf(stream: DlqStream, m: StoredMsg): DeadLetterEntry {
-  let body: unknown;
-  try { body = JSON.parse(new TextDecoder().decode(m.data)); } catch { body = undefined; }
-  const parsed = DeadLetterMessage.safeParse(body);
+  const parsed = DeadLetterMessage.safeParse(decodeOrUndefined(m.data));
   const { kind, writer } = deadLetterSubject(m.subject);
   const base = { id: `${stream.prefix}${m.seq}`, seq: m.seq, stream: stream.name, kind, subject: m.subject, writer, stored: m.time.toISOString(), storedBytes: m.data.byteLength };
   if (!parsed.success) {
@@ -122,14 +120,8 @@ export class DeadLetterQueue {
 
   /** The dead letters of one stream (on one filter subject), read through an ordered consumer. */
   private async listOf(stream: DlqStream, filter?: string): Promise<DeadLetterEntry[]> {
-    let total: number;
-    try {
-      const info = await this.jsm.streams.info(stream.name, filter ? { subjects_filter: filter } : {});
-      total = filter ? Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0) : info.state.messages;
-    } catch (err) {
-      if (missingStream(err)) return [];
-      throw err;
-    }
+    // Every subject of both streams is under lf.dlq.>.
+    const total = await this.countOf(stream.name, filter ?? 'lf.dlq.>');
     if (total === 0) return [];
     const out: DeadLetterEntry[] = [];
     const consumer = await this.js.consumers.get(stream.name, filter ? { filter_subjects: filter } : {});

@@ -12,9 +12,9 @@
 import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { StorageType, Kvm, jetstream } from '../../store/index.js';
+import { Kvm, jetstream } from '../../store/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
-import { createRetrying } from './create-retry.js';
+import { createBucket, createRetrying } from './create-retry.js';
 import { errorMessage } from '../../errors/index.js';
 import { leafHash, parentHash, parseBatchHeader, rootMessage } from './attempt-batch.js';
 import { trimOldest } from '../../bounded.js';
@@ -28,10 +28,7 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Engines: makes LF_KEYS if missing and puts the attempts' public key there (the same from every engine). */
 export async function publishAttemptKey(js: JetStreamClient, tokens: AttemptTokens, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<void> {
-  const kv = await createRetrying(() => new Kvm(js).create(KEYS_BUCKET, {
-    history: 1, replicas: s.replicas ?? 1, allow_direct: true,
-    storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
-  }));
+  const kv = await createBucket(js, KEYS_BUCKET, s, { allow_direct: true });
   // The exchange key first: a worker that reads the attempts' key finds it there too (attempt-sessions.ts).
   const exchange = tokens.sessions().record((data) => tokens.sign(data));
   if ((await kv.get(EXCHANGE_KEY).catch(() => null))?.string() !== exchange) await createRetrying(() => kv.put(EXCHANGE_KEY, exchange));

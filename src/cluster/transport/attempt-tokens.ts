@@ -10,8 +10,7 @@
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { StorageType, Kvm } from '../../store/index.js';
-import { createRetrying } from './create-retry.js';
+import { createBucket, createRetrying } from './create-retry.js';
 import { EngineSessions, exchangeKeyFrom } from './attempt-sessions.js';
 import { trimOldest } from '../../bounded.js';
 
@@ -59,11 +58,7 @@ export class AttemptTokens {
 
   /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */
   static async open(js: JetStreamClient, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<AttemptTokens> {
-    const kv = await createRetrying(() => new Kvm(js).create(ENGINE_BUCKET, {
-      history: 1,
-      replicas: s.replicas ?? 1,
-      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    }));
+    const kv = await createBucket(js, ENGINE_BUCKET, s);
     // create() fails when the key exists: then another engine made the secret first, and it is read below.
     // Both may time out on a bucket another engine has only just created (its replicas still electing a leader).
     const entry = await createRetrying(async () => {

@@ -28,7 +28,8 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm, apiErrorCode, jetstream, kvPutSubject } from '../../store/index.js';
 import { z } from 'zod';
-import { createRetrying } from './create-retry.js';
+import { createBucket, createRetrying } from './create-retry.js';
+import { decodeOrUndefined } from './messages.js';
 import { tokenDigest } from './attempt-tokens.js';
 import { token as subjectToken } from './subjects.js';
 
@@ -84,14 +85,11 @@ export class AttemptLedger {
     // A bucket made before these bounds gets them (for its own storage); bounds set already, by us or an operator, are kept.
     const made = await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`).catch(() => null);
     if (!made) {
-      await createRetrying(() => new Kvm(jsm.jetstream()).create(ATTEMPTS_BUCKET, {
-        history: 1,
-        replicas: s.replicas ?? 1,
-        storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      await createBucket(jsm.jetstream(), ATTEMPTS_BUCKET, s, {
         ttl: s.ttlMs ?? DEFAULT_ATTEMPT_TTL_MS,
         maxValueSize: ATTEMPT_VALUE_MAX_BYTES,
         max_bytes: s.maxBytes ?? (s.storage === 'memory' ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY : DEFAULT_ATTEMPTS_MAX_BYTES),
-      }));
+      });
     }
     // Retried as the create is: a replicated bucket just made may not answer at once.
     await createRetrying(async () => {
@@ -147,7 +145,7 @@ export class AttemptLedger {
   async read(key: string): Promise<ClaimEntry | null> {
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT') return null;
-    const parsed = AttemptRecord.safeParse((() => { try { return JSON.parse(entry.string()); } catch { return undefined; } })());
+    const parsed = AttemptRecord.safeParse(decodeOrUndefined(entry.value));
     return { by: parsed.success ? parsed.data : null, revision: entry.revision };
   }
 

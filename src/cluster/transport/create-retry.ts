@@ -1,4 +1,7 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV, KvOptions } from '@nats-io/kv';
 import { errorMessage } from '../../errors/index.js';
+import { Kvm, StorageType } from '../../store/index.js';
 /**
  * Creating a stream, consumer or bucket with several replicas takes a raft
  * group to form on as many nodes: on a 3-node cluster under load that can
@@ -24,4 +27,9 @@ export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000)
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/** A KV bucket of one value per key, made with the cluster's `replicas` and `storage` (and `extra`) unless it exists, as createRetrying asks. */
+export function createBucket(js: JetStreamClient, name: string, s: { replicas?: number; storage?: 'file' | 'memory' }, extra: Partial<KvOptions> = {}): Promise<KV> {
+  return createRetrying(() => new Kvm(js).create(name, { history: 1, replicas: s.replicas ?? 1, storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File, ...extra }));
 }

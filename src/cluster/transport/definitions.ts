@@ -10,12 +10,11 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm } from '../../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, tooLargeMessage, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
 import { carryWorkflow } from '../../compiler/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
-import { createRetrying } from './create-retry.js';
+import { createBucket } from './create-retry.js';
 import { trimOldest } from '../../bounded.js';
 
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
@@ -46,9 +45,7 @@ export class DefinitionRegistry {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(DEFINITIONS_BUCKET, {
-      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    }));
+    this.kvPromise ??= createBucket(this.js, DEFINITIONS_BUCKET, this.opts);
     return this.kvPromise;
   }
 

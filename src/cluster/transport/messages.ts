@@ -9,6 +9,14 @@ const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'ex
 /** The token an engine hands out with an attempt (attempt-tokens.ts): the proof that an outcome comes from its worker. */
 const attemptToken = z.string().min(1).max(200);
 
+/** Which attempt of which instance (loop iteration, MAP item) a report is about, and which run of it (the task message's `restart`, 0 for the first). */
+const attemptRun = {
+  task: z.string().min(1), attempt: z.number().int().positive(),
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+  restart: z.number().int().nonnegative(),
+};
+
 /** Who reported it is the subject's sender token, never the body: fields naming a reporter are not taken from a message. */
 const notFromSender = { by: true, unauthenticated: true } as const;
 
@@ -42,11 +50,7 @@ export const InputMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('task.lost'), runId: RunIdSchema, time, token: attemptToken,
     data: z.object({
-      task: z.string().min(1), attempt: z.number().int().positive(),
-      iteration: z.number().int().positive().optional(),
-      item: z.number().int().nonnegative().optional(),
-      /** The run of the attempt that was lost (the task message's `restart`, 0 for the first). */
-      restart: z.number().int().nonnegative(),
+      ...attemptRun,
       /** The worker that had claimed it, as the attempt ledger names it. */
       lost: z.string().max(200).optional(),
       /**
@@ -84,12 +88,7 @@ export const HeldMessage = z.object({
   type: z.literal('task.held'), runId: RunIdSchema, token: attemptToken,
   /** The run's claim token, for a restarted run that was handed out with one (TaskMessage.claimToken). */
   claimToken: attemptToken.optional(),
-  data: z.object({
-    task: z.string().min(1), attempt: z.number().int().positive(),
-    iteration: z.number().int().positive().optional(),
-    item: z.number().int().nonnegative().optional(),
-    restart: z.number().int().nonnegative(),
-  }),
+  data: z.object(attemptRun),
 });
 export type HeldMessage = z.infer<typeof HeldMessage>;
 

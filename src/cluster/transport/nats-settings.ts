@@ -22,21 +22,16 @@ import { UsageError } from '../../errors/index.js';
 import type { ClusterSettings } from './setup.js';
 import type { JetStreamSnapshotOptions, JetStreamStoreOptions } from '../../store/index.js';
 
-function int(name: string): number | undefined {
+/** The variable `name`, read by `parse` (null: refused, saying it `is`); undefined when unset. */
+function setting(name: string, parse: (v: string) => number | null, is: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}=${v} must be a positive integer`, { variable: name });
+  const n = parse(v);
+  if (n === null) throw new UsageError(`${name}=${v} ${is}`, { variable: name });
   return n;
 }
-
-function duration(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const ms = parseDuration(v);
-  if (ms === null) throw new UsageError(`${name}=${v} is not a duration (e.g. 90d, 10m, PT1H)`, { variable: name });
-  return ms;
-}
+const int = (name: string) => setting(name, (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : null), 'must be a positive integer');
+const duration = (name: string) => setting(name, parseDuration, 'is not a duration (e.g. 90d, 10m, PT1H)');
 
 export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>; cluster: ClusterSettings; snapshots: JetStreamSnapshotOptions } {
   const storage = process.env.LEDGERFLOW_NATS_STORAGE;
@@ -51,18 +46,14 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
   const duplicateWindowMs = duration('LEDGERFLOW_NATS_DUPLICATE_WINDOW');
   const snapshotMaxAgeMs = duration('LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE');
   const bounds: ClusterSettings = {};
-  const maxDeliver = int('LEDGERFLOW_NATS_MAX_DELIVER');
-  if (maxDeliver) bounds.maxDeliver = maxDeliver;
-  const taskMaxDeliver = int('LEDGERFLOW_NATS_TASK_MAX_DELIVER');
-  if (taskMaxDeliver) bounds.taskMaxDeliver = taskMaxDeliver;
-  const taskAckWaitMs = duration('LEDGERFLOW_NATS_TASK_ACK_WAIT');
-  if (taskAckWaitMs) bounds.taskAckWaitMs = taskAckWaitMs;
-  const dlqMaxAgeMs = duration('LEDGERFLOW_NATS_DLQ_MAX_AGE');
-  if (dlqMaxAgeMs) bounds.dlqMaxAgeMs = dlqMaxAgeMs;
-  const dlqMaxBytes = int('LEDGERFLOW_NATS_DLQ_MAX_BYTES');
-  if (dlqMaxBytes) bounds.dlqMaxBytes = dlqMaxBytes;
-  const dlqMaxMsgs = int('LEDGERFLOW_NATS_DLQ_MAX_MSGS');
-  if (dlqMaxMsgs) bounds.dlqMaxMsgs = dlqMaxMsgs;
+  for (const [key, name, read] of [
+    ['maxDeliver', 'LEDGERFLOW_NATS_MAX_DELIVER', int], ['taskMaxDeliver', 'LEDGERFLOW_NATS_TASK_MAX_DELIVER', int],
+    ['taskAckWaitMs', 'LEDGERFLOW_NATS_TASK_ACK_WAIT', duration], ['dlqMaxAgeMs', 'LEDGERFLOW_NATS_DLQ_MAX_AGE', duration],
+    ['dlqMaxBytes', 'LEDGERFLOW_NATS_DLQ_MAX_BYTES', int], ['dlqMaxMsgs', 'LEDGERFLOW_NATS_DLQ_MAX_MSGS', int],
+  ] as const) {
+    const v = read(name);
+    if (v) bounds[key] = v;
+  }
   return {
     snapshots: { ...common, ...(snapshotMaxAgeMs ? { maxAgeMs: snapshotMaxAgeMs } : {}) },
     store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },

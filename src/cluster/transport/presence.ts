@@ -104,12 +104,7 @@ export class PresenceRegistry {
     return this.startedAt === 0 ? 0 : this.now() - this.startedAt;
   }
 
-  /** Whether a worker serving `handler` on `queue` was heard within its lapse. */
-  serves(queue: string, handler: string): boolean {
-    return [...this.live()].some((h) => h.queue === queue && h.handlers.has(handler));
-  }
-
-  /** Whether a worker serving `handler` on `queue` with every one of `skills` was heard within its lapse. */
+  /** Whether a worker serving `handler` on `queue` with every one of `skills` (if any) was heard within its lapse. */
   servesWithSkills(queue: string, handler: string, skills: readonly string[]): boolean {
     return [...this.live()].some((h) => h.queue === queue && h.handlers.has(handler) && skills.every((s) => h.skills.includes(s)));
   }
@@ -193,7 +188,7 @@ export class UnservedLog {
       setTimeout(() => { this.pending.delete(key); this.handedOut(queue, handler); }, wait).unref();
       return;
     }
-    if (this.registry.serves(queue, handler)) return;
+    if (this.registry.servesWithSkills(queue, handler, [])) return;
     const last = this.said.get(key);
     if (last !== undefined && this.now() - last < SAY_AGAIN_MS) return;
     this.said.set(key, this.now());

@@ -25,6 +25,7 @@ export const MAX_REQUEST_BYTES = MAX_DEFINITION_BYTES + 64 * 1024;
 
 /** The shape of a run id a fresh start is given by its sender (executor/ids.ts newRunId): no other id is taken as one. */
 export const FRESH_RUN_ID = /^\d{8}-\d{6}-[0-9a-z]{13}$/;
+const FreshRunId = z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' });
 
 /** Start a run of a deployed workflow. */
 const StartWorkflow = z.strictObject({
@@ -38,7 +39,7 @@ const StartWorkflow = z.strictObject({
    * The new run's id, chosen by the sender (the form newRunId makes) so that a request taken twice (an engine
    * that died holding it) starts one run, and a queued request can say which run it will be.
    */
-  runId: z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' }).optional(),
+  runId: FreshRunId.optional(),
   /** A caller-chosen id (`start --id`; docs/runs.md#caller-chosen-run-ids) and its reuse policy. */
   id: RunIdSchema.optional(),
   idReuse: z.enum(ID_REUSE_POLICIES).optional(),
@@ -49,7 +50,7 @@ const StartWorkflow = z.strictObject({
 const RetryRun = z.strictObject({
   request: RequestId,
   retryOf: RunIdSchema,
-  runId: z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' }),
+  runId: FreshRunId,
 });
 
 /** lf.starts.<user>, the body naming its `request`: a start, or a retry. */
@@ -98,12 +99,8 @@ export const DeployVerdict = z.object({
 });
 export type DeployVerdict = z.infer<typeof DeployVerdict>;
 
-/** lf.limits.<user>.<request>: a limits file's text (`limits set`), parsed and checked by the engine as the file is. */
-export const LimitsRequest = z.strictObject({
-  request: RequestId,
-  file: z.string().max(1000).optional(),
-  text: z.string().max(MAX_DEFINITION_BYTES),
-});
+/** lf.limits.<user>.<request>: a limits file's text (`limits set`), parsed and checked by the engine as the file is: a deploy's shape. */
+export const LimitsRequest = DeployRequest;
 export type LimitsRequest = z.infer<typeof LimitsRequest>;
 
 /** lf.verdicts.limits.<user>.<request> (core NATS): stored (the limits as stored), or why not. */

@@ -7,9 +7,10 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm, apiErrorCode } from '../../store/index.js';
+import { apiErrorCode } from '../../store/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
-import { createRetrying } from './create-retry.js';
+import { createBucket } from './create-retry.js';
+import { decodeOrUndefined } from './messages.js';
 
 export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
 
@@ -23,16 +24,14 @@ export class KvScheduleCursor implements ScheduleCursor {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(SCHEDULES_BUCKET, {
-      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    }));
+    this.kvPromise ??= createBucket(this.js, SCHEDULES_BUCKET, this.opts);
     return this.kvPromise;
   }
 
   async get(key: string): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
     const e = await (await this.kv()).get(key);
     if (!e || e.operation !== 'PUT') return null;
-    const parsed = ScheduleCursorEntrySchema.safeParse(safeJson(e.string()));
+    const parsed = ScheduleCursorEntrySchema.safeParse(decodeOrUndefined(e.value));
     // A value that does not parse is treated as absent (the schedule starts from now): overwrite it at its revision.
     if (!parsed.success) return { entry: { cron: '', timezone: '', through: new Date(0).toISOString() }, revision: e.revision };
     return { entry: parsed.data, revision: e.revision };
@@ -65,8 +64,4 @@ export class KvScheduleCursor implements ScheduleCursor {
     }
     return out;
   }
-}
-
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
 }

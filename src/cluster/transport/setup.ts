@@ -128,14 +128,7 @@ async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: P
   await jsm.streams.update(name, { ...config, ...lacking });
 }
 
-/** An existing stream that still takes `wide` (as older versions made it) is given `narrow` instead; its messages stay. */
-async function narrowSubjects(jsm: JetStreamManager, name: string, wide: string, narrow: readonly string[]): Promise<void> {
-  const { config } = await jsm.streams.info(name);
-  if (!config.subjects.includes(wide)) return;
-  await jsm.streams.update(name, { ...config, subjects: [...config.subjects.filter((x) => x !== wide), ...narrow] });
-}
-
-/** An existing stream that takes any of `old` takes `now` instead; its messages stay. */
+/** An existing stream that takes any of `old` (as older versions made it) takes `now` instead; its messages stay. */
 async function replaceSubjects(jsm: JetStreamManager, name: string, old: readonly string[], now: readonly string[]): Promise<void> {
   const { config } = await jsm.streams.info(name);
   if (!config.subjects.some((x) => old.includes(x))) return;
@@ -233,7 +226,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
       // A dead-letter stream created without limits (by an older version) gets them.
       await ensureStreamLimits(jsm, STREAMS.dlq.name, dlqLimits);
       // Workers' letters in a stream of their own, LF_DLQ narrowed to the engines' subjects first (the two may not overlap).
-      await createRetrying(() => narrowSubjects(jsm, STREAMS.dlq.name, 'lf.dlq.>', STREAMS.dlq.subjects));
+      await createRetrying(() => replaceSubjects(jsm, STREAMS.dlq.name, ['lf.dlq.>'], STREAMS.dlq.subjects));
       await ensureStream(jsm, STREAMS.workerDlq.name, STREAMS.workerDlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...workerDlqLimits });
     })(),
   ]);

@@ -12,7 +12,6 @@ import { handlerFor, HTTP_HANDLER, toTaskError, type CommandRunner, type Handler
 import { ATTEMPT_KEY, AttemptControl, attemptKeyOf } from '../../executor/index.js';
 import type { InputMessage, TaskMessage } from '../transport/index.js';
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../../secrets/index.js';
-export { maxOutputBytes } from '../transport/index.js';
 
 /** The executors a worker was given besides its handlers: COMMAND programs (--commands), HTTP requests (--http). */
 export interface AttemptExecutors { commands?: CommandRunner | undefined; http?: HttpRunner | undefined }

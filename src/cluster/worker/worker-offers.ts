@@ -45,20 +45,16 @@ export function takeOffers(o: OfferTaker, handler: string): () => void {
 
 /** `unsigned`: offers of this subscription refused for want of an engine's signature, so far. */
 function take(o: OfferTaker, handler: string, msg: Msg, unsigned: { count: number }): void {
-  if (!o.signed(msg)) {
+  const signed = o.signed(msg);
+  if (!signed) {
     // Not taken (its engine, if an engine made it, queues it: so before this worker knows the engines' key), and said (1st, 10th, 100th…).
     const n = ++unsigned.count;
     if (Number.isInteger(Math.log10(n))) o.log(`an offer on ${msg.subject} not verified as signed by the engines: not taken (${n} so far)`);
-    msg.respond(encode({ taken: false } satisfies OfferAnswer));
-    return;
   }
-  const parsed = parseInbound('task', rawOf(msg));
-  if (!parsed.ok || !parsed.value.reportTo || parsed.value.handler !== handler || !o.free(handler)) {
-    msg.respond(encode({ taken: false } satisfies OfferAnswer));
-    return;
-  }
-  msg.respond(encode({ taken: true } satisfies OfferAnswer));
-  o.run(parsed.value);
+  const parsed = signed ? parseInbound('task', rawOf(msg)) : null;
+  const taken = parsed?.ok === true && parsed.value.reportTo !== undefined && parsed.value.handler === handler && o.free(handler);
+  msg.respond(encode({ taken } satisfies OfferAnswer));
+  if (taken && parsed?.ok) o.run(parsed.value);
 }
 
 /**
