@@ -9,9 +9,7 @@ import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { EXIT, worstExitCode } from '../render/exit.js';
 import { gatedLine, logLine, waitingHints } from '../render/render.js';
 import { inert, progressLines } from '../../terminal/index.js';
-import { outputFlag } from '../flags/output-root.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { createHttpExecutor } from '../../handlers/index.js';
+import { taskRunners } from '../drive.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';
 
@@ -59,10 +57,8 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   // Over NATS the event is published for the engines (cluster.ts); here it is taken and its runs driven in this process.
   if (usesNats(g)) return (await import('./cluster.js')).publishEventCmd(io, g, type, opts);
   const maxTimerWaitMs = optionalDurationFlag('--max-wait', opts.maxWait, '30s, 5m or PT1M');
-  const writeOutput = outputFlag(opts.outputRoot);
-  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
-  // The runs an event starts here call any host from their HTTP tasks, as `run` does.
-  const runHttp = createHttpExecutor();
+  // The runs an event starts here call any host from their HTTP tasks, as `run` does without --http-allow.
+  const runners = taskRunners(opts);
   if (opts.sample && opts.data !== undefined) throw new UsageError('--sample and --data both give the payload; pass one', {});
   const catalog = loadTriggerCatalog({
     ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
@@ -97,13 +93,11 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   try {
     result = await emitEvent(event, {
       store,
-      ...diskChildren({ store, deadLetters, writeOutput, runCommand, runHttp, onCommit, gates }),
+      ...diskChildren({ store, deadLetters, ...runners, onCommit, gates }),
       catalog,
       deadLetters,
       gates,
-      writeOutput,
-      runCommand,
-      runHttp,
+      ...runners,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       ...keepLeaseFor(notifier),

@@ -78,12 +78,14 @@ export async function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { time
   // Returned neither settled nor (with --or-waiting) waiting for a person: the timeout ended the wait; say so (stderr: --json's stdout is the view).
   const reached = SETTLED_STATUSES.includes(view.status) || (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
   if (!reached) io.err(`--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`);
-  if (opts.json) io.out(json(view));
-  else {
-    io.out(statusText(view));
-    for (const line of waitingHints(view, natsUrlOf(g))) io.out(line);
-  }
+  printView(io, g, view, opts.json);
   return exitCodeForStatus(view.status);
+}
+
+/** The run as `wait` (and `retry --wait`) prints it: the view (--json), or its status and what it waits for. */
+export function printView(io: Io, g: GlobalOpts, view: RunView, asJson: boolean | undefined): void {
+  if (asJson) io.out(json(view));
+  else for (const line of [statusText(view), ...waitingHints(view, natsUrlOf(g))]) io.out(line);
 }
 
 /** The child runs a history names that are under their spare id (a run not theirs took the derived one), by derived id. */

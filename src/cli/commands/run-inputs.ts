@@ -14,14 +14,12 @@ import { HandlerError, RunBusyError, UsageError } from '../../errors/index.js';
 import { runView } from '../../runtime/index.js';
 import type { InputOutcome, RunInput } from '../../executor/index.js';
 import { actingFor, runsFor } from '../runs.js';
-import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from '../drive.js';
+import { drive, driveFlags, drivingEngine, engineFor, recordedHandlers } from '../drive.js';
 import { parseSignalBody, waitFlag } from '../flags/input-flags.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 import { cliNotifier } from '../flags/notifications.js';
-import { keepLeaseFor, withNotifier } from '../../notify/index.js';
-import { outputFlag } from '../flags/output-root.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
+import { keepLeaseFor } from '../../notify/index.js';
 import { finishLines } from '../render/render.js';
 import type { GlobalOpts } from '../flags/store.js';
 
@@ -126,7 +124,7 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
 async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, status: InputOutcome['status']): Promise<{ code: number; status: InputOutcome['status'] }> {
   const say = opts.json ? io.err : io.out;
   const notifier = cliNotifier(engineFor(g).store, undefined, say);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const engine = drivingEngine(io, g, opts, notifier);
   const loaded = await engine.load(runId);
   // A rejection that fails the run still owes its failure workflow (the failure handler's steps): driven here, as resume would.
   if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) {
