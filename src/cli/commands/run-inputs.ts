@@ -15,7 +15,7 @@ import { runView } from '../../runtime/index.js';
 import type { InputOutcome, RunInput } from '../../executor/index.js';
 import { actingFor, runsFor } from '../runs.js';
 import { drive, driveFlags, drivingEngine, engineFor, recordedHandlers } from '../drive.js';
-import { parseSignalBody, waitFlag } from '../flags/input-flags.js';
+import { needRunId, parseSignalBody, waitFlag } from '../flags/input-flags.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 import { cliNotifier } from '../flags/notifications.js';
@@ -43,21 +43,17 @@ function describe(input: RunInput): { fields: Record<string, unknown>; what: str
  * both, or neither, is a usage error saying so.
  */
 export async function controlCmd(io: Io, g: GlobalOpts, runId: string | undefined, input: Extract<RunInput, { kind: 'control' }>, opts: InputOpts & { query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
-  if (opts.query !== undefined) {
-    if (runId !== undefined) throw new UsageError(`${input.action}: give a run id or --query, not both`, { runId });
-    const { bulkCmd } = await import('./bulk.js');
-    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) });
-  }
-  if (runId === undefined) throw new UsageError(`${input.action}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${input.action} --help\`)`, {});
+  if (opts.query !== undefined) return bulkQueryCmd(io, g, input.action, [runId], { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) });
+  const id = needRunId(runId, input.action);
   noBulkFlags(input.action, opts);
-  return inputCmd(io, g, runId, input, opts);
+  return inputCmd(io, g, id, input, opts);
 }
 
 /**
- * resume, retry and approve with `--query` (bulk.ts): the command's single form is theirs (run.ts, retry.ts, and
+ * A command with `--query` (bulk.ts): the command's single form is its own (run.ts, retry.ts, controlCmd and
  * inputCmd); a run id (approve: and a task) with --query is a usage error.
  */
-export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 'retry' | 'approve' | 'reject', given: Array<string | undefined>, opts: InputOpts & { query: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string; comment?: string }): Promise<number> {
+export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 'retry' | 'approve' | 'reject' | 'pause' | 'cancel', given: Array<string | undefined>, opts: InputOpts & { query: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string; comment?: string; reason?: string }): Promise<number> {
   if (given.some((x) => x !== undefined)) throw new UsageError(`${action}: give a run id or --query, not both`, { runId: given[0] ?? null });
   const { bulkCmd } = await import('./bulk.js');
   // reject --query is approve --query --decision rejected.
