@@ -60,11 +60,11 @@ export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlig
   };
 }
 
-/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues. */
-function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
+/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues (`said`: how). */
+export function interruptible(io: Io, said = 'the run is in the log; continue it with `ledgerflow resume <runId>`'): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
   const controller = new AbortController();
   const onSigint = () => {
-    io.err('interrupted: stopping (the run is in the log; continue it with `ledgerflow resume <runId>`)');
+    io.err(`interrupted: stopping (${said})`);
     controller.abort();
   };
   process.once('SIGINT', onSigint);

@@ -9,7 +9,7 @@ import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { EXIT, worstExitCode } from '../render/exit.js';
 import { gatedLine, logLine, waitingHints } from '../render/render.js';
 import { inert, progressLines } from '../../terminal/index.js';
-import { taskRunners } from '../drive.js';
+import { interruptible, taskRunners } from '../drive.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';
 
@@ -76,18 +76,13 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const storeDir = localDir(g);
   // With --json, stdout carries only the final object; everything else goes to stderr.
   const say = opts.json ? io.err : io.out;
-  const controller = new AbortController();
-  const onSigint = () => {
-    io.err('interrupted: stopping (every started run is in the log; continue each with `ledgerflow resume <runId>`)');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
+  const sigint = interruptible(io, 'every started run is in the log; continue each with `ledgerflow resume <runId>`');
   let result: EmitResult;
   const store = storeFor(g);
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   const notifier = cliNotifier(store, opts.notifications, say);
   const stopNotifying = () => notifier.stop();
-  controller.signal.addEventListener('abort', stopNotifying);
+  sigint.signal.addEventListener('abort', stopNotifying);
   const onCommit = withNotifier({ onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); } }, notifier).onCommit!;
   const gates = fileGates(storeDir);
   try {
@@ -98,7 +93,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       deadLetters,
       gates,
       ...runners,
-      signal: controller.signal,
+      signal: sigint.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       ...keepLeaseFor(notifier),
       onCommit,
@@ -113,8 +108,8 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
     });
     await finishNotifications(notifier, opts.json ? io.err : io.out);
   } finally {
-    controller.signal.removeEventListener('abort', stopNotifying);
-    process.off('SIGINT', onSigint);
+    sigint.signal.removeEventListener('abort', stopNotifying);
+    sigint.done();
   }
 
   if (!result.accepted) {
@@ -142,6 +137,6 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       if (r.view.error) io.out(`  error: ${inert(r.view.error.message)}`);
     }
   }
-  return controller.signal.aborted ? EXIT.interrupted : emitExitCode(result);
+  return sigint.interrupted() ? EXIT.interrupted : emitExitCode(result);
 }
 
