@@ -4,7 +4,7 @@
  * store, progress lines, Ctrl-C, the closing lines and exit code.
  */
 import { resolve } from 'node:path';
-import { finishNotifications, type Notifier } from '../notify/index.js';
+import { finishNotifications, withNotifier, type Notifier } from '../notify/index.js';
 import type { Handlers, RunView } from '../runtime/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { Engine, DriverHooks } from '../local/index.js';
@@ -14,6 +14,10 @@ import { diskEngine } from '../triggers/disk-children.js';
 import { createHttpExecutor, loadHandlerModule } from '../handlers/index.js';
 import { optionalDurationFlag } from './flags/duration-flag.js';
 import { parseSkills } from './flags/skills-flag.js';
+import { outputFlag } from './flags/output-root.js';
+import { commandRunnerFlag } from './flags/command-limit.js';
+import { httpRunnerFlag } from './flags/http-flag.js';
+import { secretsFlag } from './flags/secrets-flag.js';
 import { EXIT, exitCodeForStatus } from './render/exit.js';
 import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './render/io.js';
@@ -26,6 +30,17 @@ export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
   // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
   // HTTP tasks call any host unless the command was given --http-allow (its hooks' runHttp).
   return diskEngine({ store: storeFor(g), runHttp: createHttpExecutor(), ...hooks, storeDir: localDir(g) });
+}
+
+/** Where a run driven here writes output_to files and how it runs COMMAND and HTTP tasks, from the flags (checked before anything runs). */
+export function taskRunners(opts: { outputRoot?: string; commandOutputLimit?: string; httpAllow?: string }): Pick<DriverHooks, 'writeOutput' | 'runCommand' | 'runHttp'> {
+  return { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: httpRunnerFlag(opts.httpAllow) };
+}
+
+/** The engine that drives a run here (resume, retry, an input's run moved on): progress, the flags' runners and secrets, notified. */
+export function drivingEngine(io: Io, g: GlobalOpts, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Engine {
+  const secrets = secretsFlag(opts.secrets);
+  return engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), ...taskRunners(opts), ...(secrets ? { secrets } : {}) }, notifier));
 }
 
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
@@ -45,11 +60,11 @@ export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlig
   };
 }
 
-/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues. */
-function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
+/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues (`said`: how). */
+export function interruptible(io: Io, said = 'the run is in the log; continue it with `ledgerflow resume <runId>`'): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
   const controller = new AbortController();
   const onSigint = () => {
-    io.err('interrupted: stopping (the run is in the log; continue it with `ledgerflow resume <runId>`)');
+    io.err(`interrupted: stopping (${said})`);
     controller.abort();
   };
   process.once('SIGINT', onSigint);

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { StoreUnusableError } from '../errors/index.js';
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
-import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
+import { closeAtEnd, localDir, natsUrlOf, usesNats, type GlobalOpts } from './flags/store.js';
 import { withObservers } from './state-file-choice.js';
 
 type NatsStore = (url: string) => EventStore;
@@ -27,8 +27,8 @@ export async function useStore(g: GlobalOpts): Promise<void> {
 }
 
 export function storeFor(g: GlobalOpts): EventStore {
-  const url = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
-  const dir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
+  const url = natsUrlOf(g);
+  const dir = localDir(g);
   if (!url) checkStoreDir(dir, g.store !== undefined ? '--store' : process.env.LEDGERFLOW_STORE !== undefined ? 'LEDGERFLOW_STORE' : 'the default store');
   // Handlers of this process, and the programs they start, find the same store (e.g. to pause another run).
   if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);

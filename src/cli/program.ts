@@ -146,16 +146,15 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...waitOption).option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
     .action(act(() => import('./commands/run-inputs.js'), (m, runId: string, name: string, o) => m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o)));
-  p.command('pause').argument('[runId]', 'run id (or --query)')
-    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Refused (exit 2, nothing recorded) when settled or already paused. Over NATS, taken as approve is (published on lf.control.<user>.<runId>)')
-    .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
-    .option(...queryOption).option(...dryRunOption).option(...yesOption)
-    .action(act(() => import('./commands/run-inputs.js'), (m, runId: string | undefined, o) => m.controlCmd(io, g(), runId, { kind: 'control', action: 'pause', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
-  p.command('cancel').argument('[runId]', 'run id (or --query)')
-    .description('cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, taken as approve is (published on lf.control.<user>.<runId> when an engine runs, which records it and acts on it)')
-    .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
-    .option(...queryOption).option(...dryRunOption).option(...yesOption)
-    .action(act(() => import('./commands/run-inputs.js'), (m, runId: string | undefined, o) => m.controlCmd(io, g(), runId, { kind: 'control', action: 'cancel', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
+  for (const [action, about] of [
+    ['pause', 'pause a run: running attempts finish and are recorded, no new one starts until `resume`. Refused (exit 2, nothing recorded) when settled or already paused. Over NATS, taken as approve is (published on lf.control.<user>.<runId>)'],
+    ['cancel', 'cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, taken as approve is (published on lf.control.<user>.<runId> when an engine runs, which records it and acts on it)'],
+  ] as const) {
+    p.command(action).argument('[runId]', 'run id (or --query)').description(about)
+      .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
+      .option(...queryOption).option(...dryRunOption).option(...yesOption)
+      .action(act(() => import('./commands/run-inputs.js'), (m, runId: string | undefined, o) => m.controlCmd(io, g(), runId, { kind: 'control', action, ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
+  }
   p.command('serve').description('the embedded store\'s engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)')
     .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)').option(...skillsOption)
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')

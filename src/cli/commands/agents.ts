@@ -12,7 +12,8 @@
 import { agentsSeen } from '../../agent/index.js';
 import { fileAgentRows, participationOf, withBreakers, workerRows, type AgentRow, type WorkflowParticipation } from '../../coordination/index.js';
 import { allBreakers } from '../../limits/index.js';
-import { MAX_LIMIT, openRunIndex, parseRunQuery } from '../../query/index.js';
+import { MAX_LIMIT, parseRunQuery } from '../../query/index.js';
+import { runReads } from '../../runs/index.js';
 import type { EventStore } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
@@ -49,13 +50,8 @@ function rowText(r: AgentRow): string {
 /** The rows with their breakers, and participation from the store's run index. */
 async function viewOf(store: EventStore, rows: AgentRow[]): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
   const now = Date.now();
-  const index = openRunIndex({ store });
-  try {
-    const recent = (await index.query(parseRunQuery({ limit: String(MAX_LIMIT) }, 'cli', now))).runs;
-    return { agents: withBreakers(rows, await allBreakers(store, now)), participation: participationOf(recent) };
-  } finally {
-    await index.close();
-  }
+  const recent = await runReads(store).list(parseRunQuery({ limit: String(MAX_LIMIT) }, 'cli', now));
+  return { agents: withBreakers(rows, await allBreakers(store, now)), participation: participationOf(recent) };
 }
 
 async function overNats(g: GlobalOpts): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {

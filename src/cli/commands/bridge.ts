@@ -26,11 +26,9 @@ import { inert } from '../../terminal/index.js';
 import { actingUser, atMost, requireStart, startedBy, type Acting } from '../flags/acting.js';
 import { embeddedRuns } from '../../runs/embedded.js';
 import { type Answer, checkInbox, refuseOpenInbox, shownAnswer, watchInbox } from './bridge-inbox.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { driveFlags, engineFor, handlersFor, recordedHandlers } from '../drive.js';
+import { driveFlags, engineFor, handlersFor, recordedHandlers, taskRunners } from '../drive.js';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
-import { outputFlag } from '../flags/output-root.js';
 import { runsFor } from '../runs.js';
 import { findDefinition } from './start.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
@@ -65,7 +63,7 @@ class Bridge {
 
   /** `acting`: who the lines act as, signed in once at the bridge's start (for an inbox, no higher than its level). */
   constructor(private readonly g: GlobalOpts, private readonly o: BridgeOpts, private readonly warn: (line: string) => void, private readonly acting: Acting) {
-    this.engine = engineFor(g, { writeOutput: outputFlag(undefined), runCommand: commandRunnerFlag(undefined) });
+    this.engine = engineFor(g, taskRunners({}));
   }
 
   /** The answer to line `lineNo`; null for a blank or comment line. `callerId`: the run id a `@workflow` line starts (an inbox file's lines are taken once). */

@@ -32,14 +32,19 @@ export const HUB_DOMAIN = 'hub';
 /** The hub's leaf port by default (NATS's own convention). */
 export const DEFAULT_LEAF_PORT = 7422;
 
-/** The leaf password: LF_LEAF_PASSWORD, else the one kept in `<store>/leaf-password` (made on first use by the hub). */
-export function leafPassword(storeDir: string, make: boolean): { password: string; file: string | null } | null {
-  const given = process.env.LF_LEAF_PASSWORD;
+/**
+ * The cluster's route password or the hub's leaf password: LF_ROUTE_PASSWORD / LF_LEAF_PASSWORD when the environment
+ * gives one, else the one kept in `<storeDir>/route-password` / `leaf-password` (made on first use with `make`,
+ * readable by its owner only), so that a node started again by hand rejoins, and a station links, with the same one.
+ */
+export function keptPassword(kind: 'route' | 'leaf', storeDir: string, make: boolean): { password: string; file: string | null } | null {
+  const variable = `LF_${kind.toUpperCase()}_PASSWORD`;
+  const given = process.env[variable];
   if (given) {
-    if (!ROUTE_PASSWORD.test(given)) throw new UsageError(`LF_LEAF_PASSWORD: ${ROUTE_PASSWORD_RULE.replace('route', 'leaf')}`, { variable: 'LF_LEAF_PASSWORD' });
+    if (!ROUTE_PASSWORD.test(given)) throw new UsageError(`${variable}: ${ROUTE_PASSWORD_RULE.replace('route', kind)}`, { variable });
     return { password: given, file: null };
   }
-  const file = join(storeDir, 'leaf-password');
+  const file = join(storeDir, `${kind}-password`);
   if (existsSync(file)) {
     const kept = readFileSync(file, 'utf8').trim();
     if (ROUTE_PASSWORD.test(kept)) return { password: kept, file };

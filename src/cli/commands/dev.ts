@@ -7,16 +7,16 @@
  * (dev-config.ts); `--config nats.conf` runs the production file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
 import type { Io } from '../render/io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
-import { DEFAULT_LEAF_PORT, HUB_DOMAIN, hubRemote, leafPassword, writeHubConfig, writeLeafConfig } from './dev-leaf.js';
+import { DEFAULT_LEAF_PORT, HUB_DOMAIN, hubRemote, keptPassword, writeHubConfig, writeLeafConfig } from './dev-leaf.js';
 import { linkUser } from '../../users/index.js';
 import { stationQueue } from '../../definition/index.js';
-import { clusterNode, natsServerBinary, newRoutePassword, nodeName, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, waitForJetStream, type NodePorts } from '../../cluster/index.js';
+import { clusterNode, natsServerBinary, nodeName, ROUTE_USER, waitForJetStream, type NodePorts } from '../../cluster/index.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -28,28 +28,6 @@ async function checkPort(port: number, what: string): Promise<void> {
   if (!(await portFree(port))) {
     throw new UsageError(`port ${port} (${what}) is already in use (another nats-server?): pass --port <free port>, or use that server with --nats nats://127.0.0.1:${port}`, { port });
   }
-}
-
-/**
- * The cluster's route password: LF_ROUTE_PASSWORD when the environment gives one, else the one kept in
- * `<store>/route-password` (made on first use, readable by its owner only), so that a node started again
- * by hand rejoins with the same one.
- */
-function routePassword(storeRoot: string): { password: string; file: string | null } {
-  const given = process.env.LF_ROUTE_PASSWORD;
-  if (given) {
-    if (!ROUTE_PASSWORD.test(given)) throw new UsageError(`LF_ROUTE_PASSWORD: ${ROUTE_PASSWORD_RULE}`, { variable: 'LF_ROUTE_PASSWORD' });
-    return { password: given, file: null };
-  }
-  const file = join(storeRoot, 'route-password');
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (ROUTE_PASSWORD.test(kept)) return { password: kept, file };
-  }
-  const password = newRoutePassword();
-  mkdirSync(storeRoot, { recursive: true });
-  writeFileSync(file, `${password}\n`, { mode: 0o600 });
-  return { password, file };
 }
 
 /** Runs until every child has exited; SIGINT / SIGTERM stop them all. */
@@ -96,7 +74,7 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
   mkdirSync(storeDir, { recursive: true });
   const leafPort = opts.leafPort === undefined ? undefined : tcpPort('--leaf-port', opts.leafPort);
   if (leafPort !== undefined) await checkPort(leafPort, 'leaf nodes');
-  const leaf = leafPort === undefined ? null : leafPassword(storeDir, true)!;
+  const leaf = leafPort === undefined ? null : keptPassword('leaf', storeDir, true)!;
   const stations = (opts.stations ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   const config = leafPort === undefined ? chosen : writeHubConfig(chosen, storeDir, leafPort, leaf!.password, stations);
   const bin = natsServerBinary();
@@ -133,7 +111,7 @@ async function devLeaf(io: Io, port: number, name: string, opts: DevOptions): Pr
   await checkPort(port, 'clients');
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', `leaf-${name}`));
   const hub = hubRemote(opts.hub, name, () => {
-    const kept = leafPassword(resolve(join('.ledgerflow', 'nats')), false);
+    const kept = keptPassword('leaf', resolve(join('.ledgerflow', 'nats')), false);
     if (!kept) throw new UsageError(`the hub's leaf password: set LF_LEAF_PASSWORD, run this where the hub runs (it keeps it in .ledgerflow/nats/leaf-password), or give it in --hub nats://${linkUser(name)}:<password>@host:port`, {});
     return kept.password;
   });
@@ -191,7 +169,7 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
   const anonymous = anonymousUser(config);
   const storeRoot = resolve(opts.storeDir ?? join('.ledgerflow', 'cluster'));
   const bin = natsServerBinary();
-  const routes = routePassword(storeRoot);
+  const routes = keptPassword('route', storeRoot, true)!;
   const children = ports.map((_, i) => {
     const storeDir = join(storeRoot, nodeName(i));
     mkdirSync(storeDir, { recursive: true });

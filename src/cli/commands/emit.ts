@@ -9,9 +9,7 @@ import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { EXIT, worstExitCode } from '../render/exit.js';
 import { gatedLine, logLine, waitingHints } from '../render/render.js';
 import { inert, progressLines } from '../../terminal/index.js';
-import { outputFlag } from '../flags/output-root.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { createHttpExecutor } from '../../handlers/index.js';
+import { interruptible, taskRunners } from '../drive.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';
 
@@ -59,10 +57,8 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   // Over NATS the event is published for the engines (cluster.ts); here it is taken and its runs driven in this process.
   if (usesNats(g)) return (await import('./cluster.js')).publishEventCmd(io, g, type, opts);
   const maxTimerWaitMs = optionalDurationFlag('--max-wait', opts.maxWait, '30s, 5m or PT1M');
-  const writeOutput = outputFlag(opts.outputRoot);
-  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
-  // The runs an event starts here call any host from their HTTP tasks, as `run` does.
-  const runHttp = createHttpExecutor();
+  // The runs an event starts here call any host from their HTTP tasks, as `run` does without --http-allow.
+  const runners = taskRunners(opts);
   if (opts.sample && opts.data !== undefined) throw new UsageError('--sample and --data both give the payload; pass one', {});
   const catalog = loadTriggerCatalog({
     ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
@@ -80,31 +76,24 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const storeDir = localDir(g);
   // With --json, stdout carries only the final object; everything else goes to stderr.
   const say = opts.json ? io.err : io.out;
-  const controller = new AbortController();
-  const onSigint = () => {
-    io.err('interrupted: stopping (every started run is in the log; continue each with `ledgerflow resume <runId>`)');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
+  const sigint = interruptible(io, 'every started run is in the log; continue each with `ledgerflow resume <runId>`');
   let result: EmitResult;
   const store = storeFor(g);
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   const notifier = cliNotifier(store, opts.notifications, say);
   const stopNotifying = () => notifier.stop();
-  controller.signal.addEventListener('abort', stopNotifying);
+  sigint.signal.addEventListener('abort', stopNotifying);
   const onCommit = withNotifier({ onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); } }, notifier).onCommit!;
   const gates = fileGates(storeDir);
   try {
     result = await emitEvent(event, {
       store,
-      ...diskChildren({ store, deadLetters, writeOutput, runCommand, runHttp, onCommit, gates }),
+      ...diskChildren({ store, deadLetters, ...runners, onCommit, gates }),
       catalog,
       deadLetters,
       gates,
-      writeOutput,
-      runCommand,
-      runHttp,
-      signal: controller.signal,
+      ...runners,
+      signal: sigint.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       ...keepLeaseFor(notifier),
       onCommit,
@@ -119,8 +108,8 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
     });
     await finishNotifications(notifier, opts.json ? io.err : io.out);
   } finally {
-    controller.signal.removeEventListener('abort', stopNotifying);
-    process.off('SIGINT', onSigint);
+    sigint.signal.removeEventListener('abort', stopNotifying);
+    sigint.done();
   }
 
   if (!result.accepted) {
@@ -148,6 +137,6 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       if (r.view.error) io.out(`  error: ${inert(r.view.error.message)}`);
     }
   }
-  return controller.signal.aborted ? EXIT.interrupted : emitExitCode(result);
+  return sigint.interrupted() ? EXIT.interrupted : emitExitCode(result);
 }
 

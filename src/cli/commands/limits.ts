@@ -50,10 +50,15 @@ export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { 
   // Over NATS as a person's user (who may not write the cluster's buckets): the engines judge the level (L1) and store them.
   if (usesNats(g) && !(await (await import('./cluster.js')).withClient(g, (c) => c.mayWriteLog()))) return limitsAsPerson(io, g, file, text, opts);
   await writeLimits(storeFor(g), parsed.limits);
-  if (opts.json) io.out(json({ file, stored: true, limits: parsed.limits }));
+  return stored(io, file, parsed.limits, opts);
+}
+
+/** The limits stored, as `limits set` says it (here, or by an engine for a person). */
+function stored(io: Io, file: string, limits: GlobalLimits | undefined, opts: { json?: boolean }): number {
+  if (opts.json) io.out(json({ file, stored: true, limits }));
   else {
     io.out(`stored the limits of ${inert(file)}; every run, serve, ui and engine of this store holds attempts to them:`);
-    for (const l of lines(parsed.limits)) io.out(`  ${l}`);
+    for (const l of lines(limits)) io.out(`  ${l}`);
   }
   return EXIT.ok;
 }
@@ -68,13 +73,7 @@ async function limitsAsPerson(io: Io, g: GlobalOpts, file: string, text: string,
     else io.out(waitMs === 0 ? `published the limits of ${inert(file)}; an engine judges your level and stores them` : `queued: no engine answered within ${waitMs} ms; the limits of ${inert(file)} wait in LF_REQUESTS for the next engine, which judges your level and stores them`);
     return waitMs === 0 ? EXIT.ok : EXIT.waiting;
   }
-  const limits = out.verdict.limits as GlobalLimits | undefined;
-  if (opts.json) io.out(json({ file, stored: true, limits }));
-  else {
-    io.out(`stored the limits of ${inert(file)}; every run, serve, ui and engine of this store holds attempts to them:`);
-    for (const l of lines(limits)) io.out(`  ${l}`);
-  }
-  return EXIT.ok;
+  return stored(io, file, out.verdict.limits as GlobalLimits | undefined, opts);
 }
 
 export async function limitsShowCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {

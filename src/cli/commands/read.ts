@@ -11,7 +11,7 @@ import { EXIT, exitCodeForStatus } from '../render/exit.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { SETTLED_STATUSES } from '../../events/index.js';
 import { runsFor } from '../runs.js';
-import { damageCheck, damageOf, damagedWarning } from '../render/damaged.js';
+import { damageCheck, damagedWarning } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import { withUnserved } from '../render/unserved.js';
 import type { RunView } from '../../runtime/index.js';
@@ -24,7 +24,7 @@ export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { js
   // On NATS, a task whose handler no worker announces says so.
   const view = await withUnserved(g, loaded.compiled.definition, await engine.commits.statusOf(loaded));
   // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
-  const damaged = await damageOf(g, runId, view.seq);
+  const damaged = await damageCheck(g)(runId, view.seq);
   // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.
   const shown = damaged ? { ...view, status: 'DAMAGED' as RunView['status'] } : view;
   io.out(opts.json ? json(damaged ? { ...shown, damaged } : view) : opts.yaml ? statusYaml(shown).trimEnd() : statusText(shown));
@@ -78,12 +78,14 @@ export async function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { time
   // Returned neither settled nor (with --or-waiting) waiting for a person: the timeout ended the wait; say so (stderr: --json's stdout is the view).
   const reached = SETTLED_STATUSES.includes(view.status) || (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
   if (!reached) io.err(`--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`);
-  if (opts.json) io.out(json(view));
-  else {
-    io.out(statusText(view));
-    for (const line of waitingHints(view, natsUrlOf(g))) io.out(line);
-  }
+  printView(io, g, view, opts.json);
   return exitCodeForStatus(view.status);
+}
+
+/** The run as `wait` (and `retry --wait`) prints it: the view (--json), or its status and what it waits for. */
+export function printView(io: Io, g: GlobalOpts, view: RunView, asJson: boolean | undefined): void {
+  if (asJson) io.out(json(view));
+  else for (const line of [statusText(view), ...waitingHints(view, natsUrlOf(g))]) io.out(line);
 }
 
 /** The child runs a history names that are under their spare id (a run not theirs took the derived one), by derived id. */
@@ -118,7 +120,7 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
     else io.out(lines.join('\n'));
     return EXIT.ok;
   }
-  const damaged = await damageOf(g, runId, events.at(-1)?.seq ?? 0);
+  const damaged = await damageCheck(g)(runId, events.at(-1)?.seq ?? 0);
   const code = damaged ? EXIT.failed : EXIT.ok;
   if (damaged) io.err(damagedWarning(damaged));
   if (opts.json) {

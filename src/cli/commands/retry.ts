@@ -5,20 +5,16 @@
  * driven here, as `run` and `resume` drive; over NATS the engines drive it
  * and its id is printed at once (or, with --wait, the state it settles in).
  */
-import { secretsFlag } from '../flags/secrets-flag.js';
 import { actingUser, requireLevel } from '../flags/acting.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { UsageError } from '../../errors/index.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { drive, driveFlags, engineFor, handlersFor, progressHooks, type RunOpts } from '../drive.js';
+import { drive, driveFlags, drivingEngine, handlersFor, type RunOpts } from '../drive.js';
 import { json, type Io } from '../render/io.js';
 import { EXIT, exitCodeForStatus } from '../render/exit.js';
-import { outputFlag } from '../flags/output-root.js';
-import { statusText, waitingHints } from '../render/render.js';
 import { storeFor } from '../open-store.js';
-import { natsUrlOf, usesNats, type GlobalOpts } from '../flags/store.js';
+import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { cliNotifier } from '../flags/notifications.js';
-import { keepLeaseFor, withNotifier } from '../../notify/index.js';
+import { keepLeaseFor } from '../../notify/index.js';
 import { InFlightNotices } from '../../monitor/index.js';
 import { needRunId, waitFlag } from '../flags/input-flags.js';
 import { runsFor } from '../runs.js';
@@ -36,8 +32,7 @@ export async function retryCmd(io: Io, g: GlobalOpts, given: string | undefined,
   const flags = driveFlags(opts);
   const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const secrets = secretsFlag(opts.secrets);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), ...(secrets ? { secrets } : {}) }, notifier));
+  const engine = drivingEngine(io, g, opts, notifier, notices);
   // The handler module the failed run recorded, unless --handlers names another.
   const { source } = await engine.load(runId);
   const { handlers } = await handlersFor(opts.handlers, source?.handlers);
@@ -68,10 +63,6 @@ async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts
   }
   (opts.json ? io.err : io.out)(`run ${retried.runId} started: retry of run ${runId}`);
   const view = await runs.wait(retried.runId, { timeoutMs: waitMs, orWaiting: true });
-  if (opts.json) io.out(json(view));
-  else {
-    io.out(statusText(view));
-    for (const line of waitingHints(view, natsUrlOf(g))) io.out(line);
-  }
+  (await import('./read.js')).printView(io, g, view, opts.json);
   return exitCodeForStatus(view.status);
 }

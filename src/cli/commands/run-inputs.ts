@@ -14,14 +14,12 @@ import { HandlerError, RunBusyError, UsageError } from '../../errors/index.js';
 import { runView } from '../../runtime/index.js';
 import type { InputOutcome, RunInput } from '../../executor/index.js';
 import { actingFor, runsFor } from '../runs.js';
-import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from '../drive.js';
-import { parseSignalBody, waitFlag } from '../flags/input-flags.js';
+import { drive, driveFlags, drivingEngine, engineFor, recordedHandlers } from '../drive.js';
+import { needRunId, parseSignalBody, waitFlag } from '../flags/input-flags.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 import { cliNotifier } from '../flags/notifications.js';
-import { keepLeaseFor, withNotifier } from '../../notify/index.js';
-import { outputFlag } from '../flags/output-root.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
+import { keepLeaseFor } from '../../notify/index.js';
 import { finishLines } from '../render/render.js';
 import type { GlobalOpts } from '../flags/store.js';
 
@@ -45,21 +43,17 @@ function describe(input: RunInput): { fields: Record<string, unknown>; what: str
  * both, or neither, is a usage error saying so.
  */
 export async function controlCmd(io: Io, g: GlobalOpts, runId: string | undefined, input: Extract<RunInput, { kind: 'control' }>, opts: InputOpts & { query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
-  if (opts.query !== undefined) {
-    if (runId !== undefined) throw new UsageError(`${input.action}: give a run id or --query, not both`, { runId });
-    const { bulkCmd } = await import('./bulk.js');
-    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) });
-  }
-  if (runId === undefined) throw new UsageError(`${input.action}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${input.action} --help\`)`, {});
+  if (opts.query !== undefined) return bulkQueryCmd(io, g, input.action, [runId], { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) });
+  const id = needRunId(runId, input.action);
   noBulkFlags(input.action, opts);
-  return inputCmd(io, g, runId, input, opts);
+  return inputCmd(io, g, id, input, opts);
 }
 
 /**
- * resume, retry and approve with `--query` (bulk.ts): the command's single form is theirs (run.ts, retry.ts, and
+ * A command with `--query` (bulk.ts): the command's single form is its own (run.ts, retry.ts, controlCmd and
  * inputCmd); a run id (approve: and a task) with --query is a usage error.
  */
-export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 'retry' | 'approve' | 'reject', given: Array<string | undefined>, opts: InputOpts & { query: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string; comment?: string }): Promise<number> {
+export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 'retry' | 'approve' | 'reject' | 'pause' | 'cancel', given: Array<string | undefined>, opts: InputOpts & { query: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string; comment?: string; reason?: string }): Promise<number> {
   if (given.some((x) => x !== undefined)) throw new UsageError(`${action}: give a run id or --query, not both`, { runId: given[0] ?? null });
   const { bulkCmd } = await import('./bulk.js');
   // reject --query is approve --query --decision rejected.
@@ -126,7 +120,7 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
 async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, status: InputOutcome['status']): Promise<{ code: number; status: InputOutcome['status'] }> {
   const say = opts.json ? io.err : io.out;
   const notifier = cliNotifier(engineFor(g).store, undefined, say);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const engine = drivingEngine(io, g, opts, notifier);
   const loaded = await engine.load(runId);
   // A rejection that fails the run still owes its failure workflow (the failure handler's steps): driven here, as resume would.
   if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) {

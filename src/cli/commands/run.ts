@@ -15,11 +15,8 @@ import { gatherInputs } from '../flags/inputs.js';
 import { splitTail, type OptionSpec } from '../flags/tail.js';
 // in-flight.js, not the monitor's index: that also holds `watch`'s live loop (log-update, NATS discovery), which `run` never needs.
 import { InFlightNotices } from '../../monitor/in-flight.js';
-import { outputFlag } from '../flags/output-root.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { httpRunnerFlag } from '../flags/http-flag.js';
 import { cliNotifier } from '../flags/notifications.js';
-import { drive, driveFlags, engineFor, handlersFor, progressHooks, recordedHandlers, type RunOpts } from '../drive.js';
+import { drive, driveFlags, drivingEngine, engineFor, handlersFor, progressHooks, recordedHandlers, taskRunners, type RunOpts } from '../drive.js';
 import { needRunId, waitFlag } from '../flags/input-flags.js';
 import { actingFor, runsFor } from '../runs.js';
 import { json, type Io } from '../render/io.js';
@@ -37,9 +34,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const idOpts = callerIdFlags(opts);
   const g: GlobalOpts = { ...global, ...split.globals };
   const flags = driveFlags(opts);
-  const writeOutput = outputFlag(opts.outputRoot);
-  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
-  const runHttp = httpRunnerFlag(opts.httpAllow);
+  const runners = taskRunners(opts);
   for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
   // A bundled definition run from another folder: its defaults that name the package's sample files, as their paths.
   const raw = { ...bundledDefaults(loaded.definition, loaded.file), ...gatherInputs(opts, split.inputs) };
@@ -55,7 +50,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   await useStateFile(g, opts, loaded.definition);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const secrets = secretsFlag(opts.secrets);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand, runHttp, ...(secrets ? { secrets } : {}) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), ...runners, ...(secrets ? { secrets } : {}) }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   const say = opts.json ? io.err : io.out;
   return drive(io, g, async (signal) => {
@@ -100,8 +95,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
   }
   if (r.resumed) say(`run ${runId} resumed (it was paused)${runs.store === 'nats' ? ` as ${r.resumed.by}` : ''}`);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
-  const secrets = secretsFlag(opts.secrets);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: httpRunnerFlag(opts.httpAllow), ...(secrets ? { secrets } : {}) }, notifier));
+  const engine = drivingEngine(io, g, opts, notifier, notices);
   const run = await prepareResume(engine, runId, { owed: notifier });
   if (run.settled) {
     say(`run ${runId} is already ${run.settled.status}; nothing to resume`);

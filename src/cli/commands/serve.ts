@@ -1,6 +1,7 @@
 /** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
 import { parseSkills } from '../flags/skills-flag.js';
 import { resolve } from 'node:path';
+import { taskRunners } from '../drive.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { UsageError, errorMessage } from '../../errors/index.js';
 import type { Handlers } from '../../runtime/index.js';
@@ -9,9 +10,6 @@ import { catalogReader, diskEngine, embeddedGates, embeddedScheduler, NO_SCHEDUL
 import { loadHandlerModule } from '../../handlers/index.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { httpRunnerFlag } from '../flags/http-flag.js';
-import { outputFlag } from '../flags/output-root.js';
 import { logLine } from '../render/render.js';
 import { inert, progressLines } from '../../terminal/index.js';
 import { cliNotifier } from '../flags/notifications.js';
@@ -27,9 +25,7 @@ export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string;
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
   const graceMs = optionalDurationFlag('--grace', opts.grace, '10s, 1m or 0') ?? 10_000;
-  const writeOutput = outputFlag(opts.outputRoot);
-  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
-  const runHttp = httpRunnerFlag(opts.httpAllow);
+  const runners = taskRunners(opts);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const skills = parseSkills(opts.skills);
   const dir = localDir(g);
@@ -43,9 +39,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   metrics?.metrics.observeBreakers(() => allBreakers(store, Date.now()));
   const notifier = cliNotifier(store, opts.notifications, say, metrics?.metrics.hooks.onNoted);
   const hooks = withNotifier({
-    writeOutput,
-    runCommand,
-    runHttp,
+    ...runners,
     onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2], definition: Parameters<typeof progressLines>[3]) => {
       const runId = events[0]?.runId ?? '?';
       for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer === 'run_timeout' ? 'run timeout' : `${ev.data.timer} timer of ${ev.data.task}`} fired`);

@@ -4,15 +4,14 @@ import { UsageError } from '../../errors/index.js';
 import type { Handlers } from '../../runtime/index.js';
 import type { DriverHooks } from '../../local/index.js';
 import type { ServiceNotice } from '../../service/index.js';
-import { createHttpExecutor, loadHandlerModule } from '../../handlers/index.js';
+import { loadHandlerModule } from '../../handlers/index.js';
 import type { Io } from '../render/io.js';
-import { EXIT } from '../render/exit.js';
+import { untilSignal } from '../signals.js';
 import { progressLines } from '../../terminal/index.js';
 import { logLine } from '../render/render.js';
 import { storeFor } from '../open-store.js';
 import { localDir, type GlobalOpts } from '../flags/store.js';
-import { commandRunnerFlag } from '../flags/command-limit.js';
-import { outputFlag } from '../flags/output-root.js';
+import { taskRunners } from '../drive.js';
 import { checkListen } from '../listen-check.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { withNotifier } from '../../notify/index.js';
@@ -61,7 +60,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const progress: DriverHooks = {
     onCommit: (events, before, after, definition) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`); },
     onLog: (task, message) => say(logLine(task, message)),
-    ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: createHttpExecutor() } : {}),
+    ...(store ? taskRunners(opts) : {}),
   };
   const ui = await startUi({
     port, host,
@@ -80,12 +79,8 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   else if (identity === 'users') io.out(`ledgerflow ui (embedded store, ${ui.users!.length} named users from ${users!.file}) at ${ui.url}\neach user signs in with their name and password, or opens ${ui.url}?token=<their own token> (\`ledgerflow users token <name>\`); actions are recorded as the signed-in user and judged by their level`);
   else if (identity === 'shared-token') io.out(`ledgerflow ui (embedded store) at ${ui.openUrl}\nanyone holding this token acts as any name they type, approvals included: the dashboard cannot tell people apart (for named users with their own tokens: --users <file>)`);
   else io.out(`ledgerflow ui (NATS) at ${ui.openUrl}`);
-  await new Promise<void>((res) => {
-    process.once('SIGINT', () => res());
-    process.once('SIGTERM', () => res());
+  return untilSignal(io, 'the dashboard', async () => {
+    await ui.close();
+    if (notifier) { await notifier.idle(); notifier.stop(); }
   });
-  say('stopping the dashboard…');
-  await ui.close();
-  if (notifier) { await notifier.idle(); notifier.stop(); }
-  return EXIT.ok;
 }

@@ -24,29 +24,19 @@ async function loadOrEmpty(path: string): Promise<UsersFile> {
   return (await loadUsers(path)) ?? { path, users: new Map() };
 }
 
-function domainsOf(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  return v.split(',').map((d) => d.trim()).filter(Boolean);
+/** A comma-separated list flag's names (undefined: the flag is absent), each checked when `name` says how. */
+function listOf(v: string | undefined, name?: { flag: string; re: RegExp; key: string; rule: string }): string[] | undefined {
+  const names = v?.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = name ? names?.find((n) => !name.re.test(n)) : undefined;
+  if (name && bad !== undefined) throw new LedgerflowError('LF_USAGE', `${name.flag}: "${bad}" is not a ${name.key} name (${name.rule})`, { [name.key]: bad });
+  return names;
 }
+const queuesOf = (v: string | undefined) => listOf(v, { flag: '--queues', re: QUEUE_NAME, key: 'queue', rule: '1–64 letters, digits, _ and -' });
 
 /** A password's two hashes: scrypt for ledgerflow's own checks, bcrypt for nats-server (users nats-conf). */
 async function hashes(password: string): Promise<{ password: string; natsPassword: string }> {
   const [scrypt, bcrypt] = await Promise.all([hashSecret(password), natsHash(password)]);
   return { password: scrypt, natsPassword: bcrypt };
-}
-
-function queuesOf(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  const queues = v.split(',').map((q) => q.trim()).filter(Boolean);
-  for (const q of queues) if (!QUEUE_NAME.test(q)) throw new LedgerflowError('LF_USAGE', `--queues: "${q}" is not a queue name (1–64 letters, digits, _ and -)`, { queue: q });
-  return queues;
-}
-
-function stationsOf(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  const stations = v.split(',').map((q) => q.trim()).filter(Boolean);
-  for (const st of stations) if (!STATION_NAME.test(st)) throw new LedgerflowError('LF_USAGE', `--stations: "${st}" is not a station name (1 to 56 letters, digits, _ and -)`, { station: st });
-  return stations;
 }
 
 async function addUser(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
@@ -55,9 +45,9 @@ async function addUser(io: Io, name: string, o: FileOpt & { level: string; domai
   const file = await loadOrEmpty(fileOf(o));
   if (file.users.has(name)) throw new LedgerflowError('LF_USER_EXISTS', `${name} is in ${file.path} already (${levelText(file.users.get(name)!.level)}); change a level with \`ledgerflow users set-level ${name} <level>\`, or \`users rm ${name}\` first`, { name, file: file.path });
   const password = o.passwordStdin ? await firstLine() : undefined;
-  const domains = domainsOf(o.domains);
+  const domains = listOf(o.domains);
   const queues = queuesOf(o.queues);
-  const stations = stationsOf(o.stations);
+  const stations = listOf(o.stations, { flag: '--stations', re: STATION_NAME, key: 'station', rule: '1 to 56 letters, digits, _ and -' });
   file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(queues?.length ? { queues } : {}), ...(stations?.length ? { stations } : {}), ...(password ? await hashes(password) : {}) });
   await saveUsers(file);
   return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
@@ -67,7 +57,7 @@ async function setLevel(io: Io, name: string, level: string, o: FileOpt & { doma
   const to: Level = levelOrThrow(level);
   const file = await existing(fileOf(o), name);
   const u = file.users.get(name)!;
-  const domains = domainsOf(o.domains);
+  const domains = listOf(o.domains);
   const queues = queuesOf(o.queues);
   file.users.set(name, { ...u, level: to, ...(domains ? { domains } : {}), ...(queues ? { queues } : {}) });
   await saveUsers(file);
@@ -161,29 +151,15 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
  * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once
  * (a script adding users side by side) each see the other's change, and no user is lost.
  */
-function changing(o: FileOpt, change: () => Promise<number>): Promise<number> {
-  return withLock(`${fileOf(o)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, change);
+function locked<A extends [Io, ...unknown[], FileOpt]>(change: (...a: A) => Promise<number>): (...a: A) => Promise<number> {
+  return (...a) => withLock(`${fileOf(a.at(-1) as FileOpt)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, () => change(...a));
 }
 
-export function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
-  return changing(o, () => addUser(io, name, o));
-}
-
-export function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
-  return changing(o, () => setLevel(io, name, level, o));
-}
-
-export function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<number> {
-  return changing(o, () => setPassword(io, name, o));
-}
-
-export function usersTokenCmd(io: Io, name: string, o: FileOpt): Promise<number> {
-  return changing(o, () => newToken(io, name, o));
-}
-
-export function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
-  return changing(o, () => removeUser(io, name, o));
-}
+export const usersAddCmd = locked(addUser);
+export const usersSetLevelCmd = locked(setLevel);
+export const usersPasswdCmd = locked(setPassword);
+export const usersTokenCmd = locked(newToken);
+export const usersRmCmd = locked(removeUser);
 
 async function existing(path: string, name: string): Promise<UsersFile> {
   const file = await loadUsers(path);

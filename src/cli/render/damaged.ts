@@ -9,12 +9,10 @@ import type { DamagedLog } from '../../query/index.js';
 import { storeFor } from '../open-store.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
-/** The damage of a run whose log ends at `foundSeq`; null over NATS (no witness) or when the log is whole. */
-export function damageOf(g: GlobalOpts, runId: string, foundSeq: number): Promise<DamagedLog | null> {
-  return damageCheck(g)(runId, foundSeq);
-}
-
-/** damageOf for many runs: one witness (the index and the journal read once, while they stay as they are). */
+/**
+ * The damage of a run whose log ends at `foundSeq`, null over NATS (no witness) or when the log is whole; for many
+ * runs, one witness (the index and the journal read once, while they stay as they are).
+ */
 export function damageCheck(g: GlobalOpts): (runId: string, foundSeq: number) => Promise<DamagedLog | null> {
   if (usesNats(g)) return async () => null;
   const witness = new LogWitness(storeFor(g));
