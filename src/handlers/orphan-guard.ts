@@ -63,8 +63,9 @@ function current(): ChildProcess | null {
  * stopped if this process dies before it ends. The watchdog is started before the program: starting it is a
  * fork of this process, which under load took longer than the program needed to start and be killed with
  * this process (kill -9 between the two left the program running, unlisted). Once the program is spawned,
- * what is left is one write to a pipe. Returns the child and the call that takes its group off the list, to
- * make once the group is gone.
+ * what is left is one write to a pipe, made before the program is given its input (command.ts): a kill -9 in
+ * that instant is the one window left, as a process group cannot be named before it exists. Returns the child
+ * and the call that takes its group off the list, to make once the group is gone.
  */
 export function spawnGuarded<C extends { pid?: number | undefined }>(start: () => C): { child: C; unguard: () => void } {
   const w = current();
