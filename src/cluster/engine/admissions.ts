@@ -21,7 +21,7 @@ import type { Definition } from '../../definition/index.js';
 import { admitWaiting, concurrencyKey } from '../../limits/index.js';
 import { foldEvents, step } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
-import type { Lifecycle } from './inbox.js';
+import { everyUntilStopped, type Lifecycle } from './inbox.js';
 import type { Loaded } from './run-host.js';
 import { ENGINE_SENDER, subjects, encode, type InputMessage } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
@@ -96,17 +96,5 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
 
 /** Sweeps at once (an engine starting may be taking over from one that died), then every `everyMs` until the engine stops. */
 export function startAdmissionSweep(o: AdmissionHost & { workflows: () => Promise<Definition[]> }, life: Lifecycle, everyMs = ADMISSION_SWEEP_MS): void {
-  let wake: (() => void) | undefined;
-  life.stops.push(() => wake?.());
-  life.loops.push((async () => {
-    while (!life.stopped()) {
-      try {
-        await sweepAdmissions(o, await o.workflows());
-      } catch (err) {
-        if (!life.stopped()) o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`);
-      }
-      if (life.stopped()) break;
-      await new Promise<void>((r) => { wake = r; setTimeout(r, everyMs); });
-    }
-  })());
+  everyUntilStopped(life, everyMs, async () => sweepAdmissions(o, await o.workflows()), (err) => o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`));
 }

@@ -206,8 +206,8 @@ export class ClusterEngine {
       // Offers are signed a batch per turn of the event loop (attempt-batch.ts); queued attempts alone, as workers before batches read them.
       custodyCheckMs: () => inbox.heartbeatMs, sign: (data) => offerSigner.sign(data),
     });
-    startLegacyTaskMover({ jsm, queues: taskQueues, log }, this.stops, this.loops);
     const life: Lifecycle = { stopped: () => this.stopped, stops: this.stops, loops: this.loops };
+    startLegacyTaskMover({ jsm, queues: taskQueues, log }, life);
     const inbox = new Inbox({ nc, js, tokens, inHand: this.inHand, life, stats, now, log, ...(settings ? { settings } : {}), ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
     if (direct) {
       direct.start();

@@ -8,7 +8,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
 import { Scheduler, type FireReport, type ScheduledStart } from '../../triggers/index.js';
 import { KvScheduleCursor, type DefinitionRegistry, type ClusterSettings } from '../transport/index.js';
-import type { Lifecycle } from './inbox.js';
+import { everyUntilStopped, type Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { errorMessage } from '../../errors/index.js';
 
@@ -48,21 +48,10 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
     cursor, definitions, start, name: `engine ${process.pid}`, log: o.log,
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
   });
-  const tickMs = o.tickMs ?? 1000;
-  let wake: (() => void) | undefined;
-  life.stops.push(() => wake?.());
-  life.loops.push((async () => {
-    while (!life.stopped()) {
-      try {
-        o.fired(await scheduler.fireDue(o.now()));
-        o.stats.scheduleTicks++;
-      } catch (err) {
-        if (!life.stopped()) o.log(`schedules: ${errorMessage(err)}; trying again next tick`);
-      }
-      if (life.stopped()) break;
-      await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
-    }
-  })());
+  everyUntilStopped(life, o.tickMs ?? 1000, async () => {
+    o.fired(await scheduler.fireDue(o.now()));
+    o.stats.scheduleTicks++;
+  }, (err) => o.log(`schedules: ${errorMessage(err)}; trying again next tick`));
   return scheduler;
 }
 

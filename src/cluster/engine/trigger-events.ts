@@ -12,10 +12,9 @@ import type { Definition } from '../../definition/index.js';
 import { RunCannotStartError, RunIdTakenError, errorMessage } from '../../errors/index.js';
 import type { EmitEvent } from '../../runtime/index.js';
 import { admitEvent, isGated, runIdForEvent, TriggerGates, type EventTypeSpec, type GateLog, type GateStore, type GatedStart } from '../../triggers/index.js';
-import type { Lifecycle } from './inbox.js';
 import type { ChildRuns } from './children.js';
 import { encode, parseInbound, rawOf, subjects, type DefinitionRegistry, type TriggerVerdict, type Custody } from '../transport/index.js';
-import type { Inbox } from './inbox.js';
+import { everyUntilStopped, type Inbox, type Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { CoalescedReads } from '../../key-batches.js';
 
@@ -74,19 +73,7 @@ export class TriggerEvents {
 
   /** Every engine ticks the gates (each decision is one CAS, so engines never double a start): quiet bursts fire, queues drain. */
   startGateLoop(life: Lifecycle, tickMs = 1000): void {
-    let wake: (() => void) | undefined;
-    life.stops.push(() => wake?.());
-    life.loops.push((async () => {
-      while (!life.stopped()) {
-        try {
-          await this.gates.tick();
-        } catch (err) {
-          if (!life.stopped()) this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`);
-        }
-        if (life.stopped()) break;
-        await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
-      }
-    })());
+    everyUntilStopped(life, tickMs, () => this.gates.tick(), (err) => this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`));
   }
 
   /** An event on lf.triggers.<type>: a run of each workflow it triggers, started once; the producer hears the verdict. */
