@@ -25,7 +25,7 @@ import type { RunSnapshot, WaitAttempt } from '../../runtime/index.js';
 import type { Notifier, NotificationsConfig } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
-import type { EventTypeSpec, FireReport, Scheduler } from '../../triggers/index.js';
+import type { EventTypeSpec, Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import { AttemptTokens, AttemptLedger, BatchSigner, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
@@ -149,9 +149,8 @@ export class ClusterEngine {
   };
   /** Delivers the notifications of the commits this engine makes (src/notify). */
   notifier!: Notifier;
-  /** Fires schedule slots (null: this engine fires none); `lastFire`: what its last tick did. */
+  /** Fires schedule slots (null: this engine fires none). */
   scheduler: Scheduler | null = null;
-  lastFire: FireReport | null = null;
   /** The run index projection this engine runs (null with `runIndex: false`, or before start). */
   runIndex: RunIndexProjection | null = null;
 
@@ -286,7 +285,7 @@ export class ClusterEngine {
     if (opts.schedules !== false) {
       const o = opts.schedules ?? {};
       this.scheduler = startScheduleLoop({
-        js, host, registry, life, stats, now, log, fired: (report) => { this.lastFire = report; },
+        js, host, registry, life, stats, now, log,
         ...(settings ? { settings } : {}), ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
         ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
       });

@@ -6,7 +6,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
-import { Scheduler, type FireReport, type ScheduledStart } from '../../triggers/index.js';
+import { Scheduler, type ScheduledStart } from '../../triggers/index.js';
 import { KvScheduleCursor, type DefinitionRegistry, type ClusterSettings } from '../transport/index.js';
 import { everyUntilStopped, type Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
@@ -21,8 +21,6 @@ export interface ScheduleLoopOptions {
   stats: { scheduled: number; scheduleTicks: number };
   now: () => number;
   log: (line: string) => void;
-  /** Told what each tick fired. */
-  fired: (report: FireReport) => void;
   tickMs?: number;
   graceMs?: number;
   claimTimeoutMs?: number;
@@ -49,7 +47,7 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
   });
   everyUntilStopped(life, o.tickMs ?? 1000, async () => {
-    o.fired(await scheduler.fireDue(o.now()));
+    await scheduler.fireDue(o.now());
     o.stats.scheduleTicks++;
   }, (err) => o.log(`schedules: ${errorMessage(err)}; trying again next tick`));
   return scheduler;
