@@ -35,13 +35,11 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
   });
   const definitions = scheduledDefinitions(o.registry);
   /** A claimed slot's run: started once (its run id), and its first effects published, as a trigger event's run is. */
-  const start = (s: ScheduledStart): Promise<{ duplicate: boolean }> => host.withRun(s.runId, async () => {
-    const started = await host.startOnce(s.runId, s.definition, s.input, { schedule: s.schedule });
+  const start = async (s: ScheduledStart): Promise<{ duplicate: boolean }> => {
+    const started = await host.startOnce(s.runId, s.definition, s.input, { schedule: s.schedule }, null);
     if (started) o.stats.scheduled++;
-    // A schedule's tick, under no message: its first attempts go to the queues.
-    await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true, custody: null });
     return { duplicate: !started };
-  });
+  };
   const scheduler = new Scheduler({
     cursor, definitions, start, name: `engine ${process.pid}`, log: o.log,
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
