@@ -20,7 +20,7 @@
 import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { EventEnvelope, PendingEvent } from '../../events/index.js';
+import type { EventEnvelope } from '../../events/index.js';
 import type { RunSnapshot, WaitAttempt } from '../../runtime/index.js';
 import type { Notifier, NotificationsConfig } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
@@ -44,7 +44,7 @@ import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
 import { Requests } from './requests.js';
 import { LetterRate } from './letter-rate.js';
-import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
+import { RunHost } from './run-host.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { TriggerEvents } from './trigger-events.js';
 import { KvGateStore, StreamGateLog } from './trigger-gates.js';
@@ -113,8 +113,6 @@ export class ClusterEngine {
   readonly snapshots: JetStreamSnapshotStore | null;
   private readonly snapshotEvery: number;
   registry!: DefinitionRegistry;
-  /** The runs this engine holds and the one commit (run-host.ts); made at start(). */
-  private host!: RunHost;
   private direct: DirectDispatch | null = null;
   private limits: LimitsWatch | null = null;
   /** The name workers report offered attempts to (lf.reports.<sender>.<queue>.<runId>.<name>); made at start(). */
@@ -221,7 +219,7 @@ export class ClusterEngine {
     // The limits file's limits (`ledgerflow limits set`), read before any message is taken and every 2 s after.
     const limits = this.limits = new LimitsWatch(store, log);
     await limits.start();
-    const host = this.host = new RunHost({
+    const host = new RunHost({
       limits: () => limits.current(),
       store, snapshots: this.snapshots, snapshotEvery: this.snapshotEvery, stats, now, log, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
       stored: (runId, events, position, after) => this.runIndex?.stored(runId, events, position, after),
@@ -314,15 +312,5 @@ export class ClusterEngine {
     this.notifier?.stop();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
     await this.store.close();
-  }
-
-  /**
-   * Folds inputs into a run and appends the commit, then publishes its effects
-   * (run-host.ts). `reconcile`: publish every outstanding effect, not only the
-   * new ones (after a redelivery, the engine before us may have died between
-   * append and publish).
-   */
-  process(runId: string, inputs: PendingEvent[], opts: Omit<ProcessOptions, 'custody'> = {}): Promise<Loaded | null> {
-    return this.host.process(runId, inputs, { ...opts, custody: null });
   }
 }
