@@ -103,7 +103,7 @@ export class Requests {
       const [, , sender, legacy] = m.subject.split('.');
       const request = legacy ?? LEADING_REQUEST.exec(new TextDecoder().decode(m.data.subarray(0, 100)))?.[1];
       const to = sender && request ? safe(() => VERDICT_SUBJECT[kind](sender, request)) : null;
-      this.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
+      this.o.inbox.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
       this.o.stats.refused++;
       // Kept as a dead letter, a few a minute per sender: a person publishing junk as fast as the server takes it must not push out other letters.
       if (this.letters.allow(sender ?? '')) return this.o.inbox.dropMalformed(letterKind, m, parsed);
@@ -113,7 +113,7 @@ export class Requests {
     const value = parsed.value;
     try {
       const verdict = kind === 'start' ? await this.start(value as Inbound['start']) : kind === 'deploy' ? await this.deploy(value as Inbound['deploy']) : await this.limits(value as Inbound['limits']);
-      this.tell(value.verdictTo, verdict);
+      this.o.inbox.tell(value.verdictTo, verdict);
     } catch (err) {
       const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
       if (!refusal) throw err; // the inbox tries it again later, and dead-letters it at its bound
@@ -126,7 +126,7 @@ export class Requests {
       this.o.stats.refused++;
       this.o.log(`refused ${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`);
       if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(letterKind, `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
-      this.tell(value.verdictTo, { accepted: false, ...refusal });
+      this.o.inbox.tell(value.verdictTo, { accepted: false, ...refusal });
     }
     m.ack();
   }
@@ -226,10 +226,6 @@ export class Requests {
     this.o.stats.limits++;
     this.o.log(`stored the limits of ${body.file ?? 'a limits file'} for ${sender}`);
     return { accepted: true, limits: parsed.limits as unknown as Record<string, unknown> };
-  }
-
-  private tell(to: string | null, verdict: StartVerdict | DeployVerdict | LimitsVerdict): void {
-    this.o.inbox.tell(to, verdict);
   }
 }
 
