@@ -101,11 +101,12 @@ export function recordOutcome(state: BreakerState, spec: BreakerSpec, key: strin
   return null;
 }
 
-function openAt(state: BreakerState, spec: BreakerSpec, now: number, by: 'failures' | 'probe'): void {
+function openAt(state: BreakerState, spec: BreakerSpec | null, now: number, by: 'failures' | 'probe' | 'operator'): void {
   state.phase = 'open';
   state.failures = [];
   state.openedAt = now;
-  state.until = now + spec.openForMs;
+  if (spec) state.until = now + spec.openForMs;
+  else delete state.until;
   delete state.probe;
   state.by = by;
   state.changedAt = now;
@@ -123,13 +124,7 @@ function closeAt(state: BreakerState, now: number, by: 'probe' | 'operator'): vo
 
 /** `ledgerflow breaker open`: open until an operator closes it (no probe is let through meanwhile). */
 export function forceOpen(state: BreakerState, now: number): void {
-  state.phase = 'open';
-  state.failures = [];
-  state.openedAt = now;
-  delete state.until;
-  delete state.probe;
-  state.by = 'operator';
-  state.changedAt = now;
+  openAt(state, null, now, 'operator');
 }
 
 /** `ledgerflow breaker close`: closed, its failures forgotten; every attempt it held may start. */

@@ -102,7 +102,6 @@ export class RunDriver {
     this.performer = new DriverEffects(this.attempts, this.timers, this.waits, this.log, fire);
   }
 
-  get runId(): string { return this.log.runId; }
   /**
    * The run's workflow: the one the driver was given, or, once another process appended a run.migrated
    * (docs/runs.md#migrating-in-flight-runs), the new version's the log now holds, bound to the same limits.
@@ -111,8 +110,6 @@ export class RunDriver {
     const now = this.log.compiled;
     return now === this.opts.compiled ? now : now.bound(this.opts.compiled.limits);
   }
-  /** The durable state: what the log holds. */
-  get state(): RunSnapshot { return this.log.snapshot; }
   get lastSeq(): number { return this.log.seq; }
 
   /** Starts acting on the current state and listening for events other processes append. */

@@ -159,6 +159,7 @@ export class Engine {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
       const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) } : loaded;
+      // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts), the driver's too.
       // A run started elsewhere may need handlers this process lacks: refused before anything is written (a run started here was checked then).
       const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
       if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers, undefined, agentQueues);
@@ -178,10 +179,8 @@ export class Engine {
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.commits.admissions.noteCommit(events, after, def); };
-    // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts).
-    const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
     const childRunsStarted = opts.restartInFlight ? await this.childRunsStarted(snapshot) : undefined;
-    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, agentQueues, ...(source?.file ? { definitionFile: source.file } : {}), ...(childRunsStarted ? { childRunsStarted } : {}) });
+    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}), ...(childRunsStarted ? { childRunsStarted } : {}) });
     // Listeners only for the signals given (most runs have none: no closures made for them).
     const stop = opts.signal ? () => driver.stop() : null;
     const drain = opts.drain ? () => driver.drain() : null;

@@ -134,7 +134,7 @@ export class InProcessAttempts {
     this.perform(ref, effect.instance ?? instanceKey(ref), attempt, effect.restart ?? 0, async (control) => {
       if (!this.opts.children) throw new NonRetryableError(`task ${taskId} cannot start workflow ${effect.workflow}: this engine was given no way to find definitions`, 'LF_SUBWORKFLOW_NOT_FOUND');
       const outcome = await this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => control.cancelled });
-      if (outcome.kind === 'completed') return { output: outcome.output };
+      if (outcome.kind === 'completed') return { output: toJson(outcome.output) };
       if (outcome.kind === 'failed') return { error: outcome.error };
       return 'waiting';
     });
@@ -144,7 +144,7 @@ export class InProcessAttempts {
   emit(effect: EmitEvent): void {
     this.perform({ task: effect.taskId, ...instanceFields(effect) }, effect.instance, effect.attempt, effect.restart, async (control) => {
       if (!this.opts.children) throw new NonRetryableError(`task ${effect.taskId} cannot emit ${effect.event}: this engine was given no emitter`, 'LF_EMIT_UNAVAILABLE');
-      return { output: await this.opts.children.emit(effect, { get signal() { return control.signal; } }) };
+      return { output: toJson(await this.opts.children.emit(effect, { get signal() { return control.signal; } })) };
     });
   }
 
@@ -171,29 +171,29 @@ export class InProcessAttempts {
   }
 
   /**
-   * Runs work of an attempt the executor performs itself and feeds its outcome back in, like a
-   * handler's; `waiting`: it waits on the outside world, held until a resume asks again.
+   * Runs an attempt's work and feeds its outcome back in (an output already JSON); `waiting`: it waits on the
+   * outside world, held until a resume asks again. `side`: the executor's own work (a child run, an EMIT),
+   * counted in sideWork until it ends, aborted or not (a child run being cancelled is still this driver's
+   * business); an aborted attempt reports nothing.
    */
-  private perform(ref: InstanceRef, key: string, attempt: number, restart: number, work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>): void {
-    const taskId = ref.task;
+  private perform(ref: InstanceRef, key: string, attempt: number, restart: number, work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>, side = true): void {
     const instance = instanceFields(ref);
     const control = new AttemptControl(attempt, restart, ref);
     this.inflight.set(key, control);
-    // Counted until the work ends, aborted or not: a child run being cancelled is still this driver's business.
-    this.sideWork++;
+    if (side) this.sideWork++;
     const time = () => iso(this.opts.clock.now());
     void (async () => {
-      let ev: PendingEvent | null = null;
+      let ev: PendingEvent | null;
       try {
         const r = await work(control);
         if (r === 'waiting') ev = null;
-        else if ('error' in r) ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instance, error: r.error } };
-        else ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instance, output: toJson(r.output) } };
+        else if ('error' in r) ev = { type: 'task.failed', time: time(), data: { task: ref.task, attempt, ...instance, error: r.error } };
+        else ev = { type: 'task.completed', time: time(), data: { task: ref.task, attempt, ...instance, output: r.output } };
       } catch (err) {
-        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instance, error: toTaskError(err) } };
+        ev = { type: 'task.failed', time: time(), data: { task: ref.task, attempt, ...instance, error: toTaskError(err) } };
       }
-      this.sideWork--;
-      if (control.aborted) { this.host.changed(); return; }
+      if (side) this.sideWork--;
+      if (control.aborted) { if (side) this.host.changed(); return; }
       if (this.inflight.get(key) === control) this.inflight.delete(key);
       if (ev) this.host.submit(ev);
       else {
@@ -207,12 +207,12 @@ export class InProcessAttempts {
   invoke(effect: StartAttempt): void {
     const { taskId, attempt, instance } = effect;
     const fields = instanceFields(effect);
-    const control = new AttemptControl(attempt, effect.restart, { task: taskId, ...fields });
-    this.inflight.set(instance, control);
-    if (this.forAgent(effect)) return;
+    if (this.forAgent(effect)) {
+      this.inflight.set(instance, new AttemptControl(attempt, effect.restart, { task: taskId, ...fields }));
+      return;
+    }
     const step = effect.command || effect.transform ? null : failureStepOf(effect.handler);
-    void (async () => {
-      let ev: PendingEvent;
+    this.perform({ task: taskId, ...fields }, instance, attempt, effect.restart, async (control) => {
       // The secrets the attempt names are put in here, at its start, and every outcome is masked before it is recorded.
       let mask: Masker = NO_MASK;
       try {
@@ -246,15 +246,11 @@ export class InProcessAttempts {
         }
         output = mask.value(output);
         if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
-        ev = { type: 'task.completed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, output } };
+        return { output };
       } catch (err) {
-        ev = { type: 'task.failed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, error: mask.value(toTaskError(err)) } };
+        return { error: mask.value(toTaskError(err)) };
       }
-      // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
-      if (control.aborted) return;
-      if (this.inflight.get(instance) === control) this.inflight.delete(instance);
-      this.host.submit(ev);
-    })();
+    }, false);
   }
 
   /**

@@ -79,12 +79,9 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
 async function publish(client: ClusterClient, runId: string, input: RunInput, who: { name: string; proven: boolean }, waitMs: number, readable: boolean): Promise<InputOutcome> {
   const base = { by: who.name, unauthenticated: !who.proven, changed: true };
   const status = async (known?: WorkflowStatus | null) => known ?? (readable ? (await client.status(runId))?.status ?? null : null);
-  if (input.kind === 'approval') {
-    const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
-    return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
-  }
-  if (input.kind === 'signal') {
-    const verdict = await client.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), as: who.name, waitMs });
+  if (input.kind !== 'control') {
+    const verdict = input.kind === 'approval' ? await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs)
+      : await client.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), as: who.name, waitMs });
     return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
   }
   const opts = { as: who.name, waitMs, ...(input.reason !== undefined ? { reason: input.reason } : {}) };

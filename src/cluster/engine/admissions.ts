@@ -21,7 +21,7 @@ import type { Definition } from '../../definition/index.js';
 import { admitWaiting, concurrencyKey } from '../../limits/index.js';
 import { foldEvents, step } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
-import type { Lifecycle } from './inbox.js';
+import { everyUntilStopped, type Lifecycle } from './inbox.js';
 import type { Loaded } from './run-host.js';
 import { ENGINE_SENDER, subjects, encode, type InputMessage } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
@@ -35,13 +35,13 @@ export const ADMISSION_SWEEP_MS = 30_000;
 const clockOf = (o: AdmissionHost) => ({ now: o.now, setTimer: () => 0, clearTimer: () => {} });
 
 /**
- * Kicks an admitted run on lf.inputs. The admission's own kick has one message id (two engines admitting
- * the same run send one kick); the sweep's kicks are each new (`again`): a kick the sweep sends because
- * nothing started must not be dropped as a duplicate of the one that did not help.
+ * Kicks a run on lf.inputs (any engine takes it), written once per `msgID` when one is given. An admission's kick has
+ * one (two engines admitting the same run send one kick); the sweep's are each new: a kick the sweep sends because
+ * nothing started must not be dropped as a duplicate of the one that did not help. `started`: a fresh start's kick.
  */
-async function kick(o: AdmissionHost, runId: string, again = false): Promise<void> {
-  const msg: InputMessage = { type: 'kick', runId };
-  await o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: again ? `${runId}/admitted/swept-${o.now()}` : `${runId}/admitted` });
+export async function kickRun(js: JetStreamClient, runId: string, msgID?: string, started = false): Promise<void> {
+  const msg: InputMessage = { type: 'kick', runId, ...(started ? { started: true as const } : {}) };
+  await js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), msgID ? { msgID } : {});
 }
 
 export async function admitAfterSettle(o: AdmissionHost, runId: string, run: Loaded): Promise<void> {
@@ -49,7 +49,7 @@ export async function admitAfterSettle(o: AdmissionHost, runId: string, run: Loa
   if (!def.concurrency) return;
   const admitted = await admitWaiting(o.store, clockOf(o), def, concurrencyKey(def, run.snapshot.context.input), { by: 'engine', settled: runId });
   for (const id of admitted) {
-    await kick(o, id);
+    await kickRun(o.js, id, `${id}/admitted`);
     o.log(`run ${id} admitted: run ${runId} settled and freed its concurrency slot`);
   }
 }
@@ -68,7 +68,7 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
       if (last?.type !== 'run.admitted') continue;
       const { compiled, snapshot, seq } = foldEvents(await o.store.read(r.runId));
       if (step(compiled, snapshot, seq, [], o.now()).events.length === 0) continue;
-      await kick(o, r.runId, true);
+      await kickRun(o.js, r.runId, `${r.runId}/admitted/swept-${o.now()}`);
       moved.push(r.runId);
       o.log(`run ${r.runId} kicked by the admission sweep: admitted, and nothing started since`);
     }
@@ -85,7 +85,7 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
       seen.add(group);
       // Read from the logs (no settled run named): a sweep also repairs the slot document.
       for (const id of await admitWaiting(o.store, clockOf(o), def, key, { by: 'engine' })) {
-        await kick(o, id);
+        await kickRun(o.js, id, `${id}/admitted`);
         moved.push(id);
         o.log(`run ${id} admitted by the admission sweep: its concurrency slot was free (an engine lost between a settle and its admissions?)`);
       }
@@ -96,17 +96,5 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
 
 /** Sweeps at once (an engine starting may be taking over from one that died), then every `everyMs` until the engine stops. */
 export function startAdmissionSweep(o: AdmissionHost & { workflows: () => Promise<Definition[]> }, life: Lifecycle, everyMs = ADMISSION_SWEEP_MS): void {
-  let wake: (() => void) | undefined;
-  life.stops.push(() => wake?.());
-  life.loops.push((async () => {
-    while (!life.stopped()) {
-      try {
-        await sweepAdmissions(o, await o.workflows());
-      } catch (err) {
-        if (!life.stopped()) o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`);
-      }
-      if (life.stopped()) break;
-      await new Promise<void>((r) => { wake = r; setTimeout(r, everyMs); });
-    }
-  })());
+  everyUntilStopped(life, everyMs, async () => sweepAdmissions(o, await o.workflows()), (err) => o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`));
 }

@@ -20,12 +20,12 @@
 import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { EventEnvelope, PendingEvent } from '../../events/index.js';
+import type { EventEnvelope } from '../../events/index.js';
 import type { RunSnapshot, WaitAttempt } from '../../runtime/index.js';
 import type { Notifier, NotificationsConfig } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
-import type { EventTypeSpec, FireReport, Scheduler } from '../../triggers/index.js';
+import type { EventTypeSpec, Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import { AttemptTokens, AttemptLedger, BatchSigner, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
@@ -44,7 +44,7 @@ import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
 import { Requests } from './requests.js';
 import { LetterRate } from './letter-rate.js';
-import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
+import { RunHost } from './run-host.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { TriggerEvents } from './trigger-events.js';
 import { KvGateStore, StreamGateLog } from './trigger-gates.js';
@@ -113,8 +113,6 @@ export class ClusterEngine {
   readonly snapshots: JetStreamSnapshotStore | null;
   private readonly snapshotEvery: number;
   registry!: DefinitionRegistry;
-  /** The runs this engine holds and the one commit (run-host.ts); made at start(). */
-  private host!: RunHost;
   private direct: DirectDispatch | null = null;
   private limits: LimitsWatch | null = null;
   /** The name workers report offered attempts to (lf.reports.<sender>.<queue>.<runId>.<name>); made at start(). */
@@ -149,9 +147,8 @@ export class ClusterEngine {
   };
   /** Delivers the notifications of the commits this engine makes (src/notify). */
   notifier!: Notifier;
-  /** Fires schedule slots (null: this engine fires none); `lastFire`: what its last tick did. */
+  /** Fires schedule slots (null: this engine fires none). */
   scheduler: Scheduler | null = null;
-  lastFire: FireReport | null = null;
   /** The run index projection this engine runs (null with `runIndex: false`, or before start). */
   runIndex: RunIndexProjection | null = null;
 
@@ -206,8 +203,8 @@ export class ClusterEngine {
       // Offers are signed a batch per turn of the event loop (attempt-batch.ts); queued attempts alone, as workers before batches read them.
       custodyCheckMs: () => inbox.heartbeatMs, sign: (data) => offerSigner.sign(data),
     });
-    startLegacyTaskMover({ jsm, queues: taskQueues, log }, this.stops, this.loops);
     const life: Lifecycle = { stopped: () => this.stopped, stops: this.stops, loops: this.loops };
+    startLegacyTaskMover({ jsm, queues: taskQueues, log }, life);
     const inbox = new Inbox({ nc, js, tokens, inHand: this.inHand, life, stats, now, log, ...(settings ? { settings } : {}), ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
     if (direct) {
       direct.start();
@@ -222,7 +219,7 @@ export class ClusterEngine {
     // The limits file's limits (`ledgerflow limits set`), read before any message is taken and every 2 s after.
     const limits = this.limits = new LimitsWatch(store, log);
     await limits.start();
-    const host = this.host = new RunHost({
+    const host = new RunHost({
       limits: () => limits.current(),
       store, snapshots: this.snapshots, snapshotEvery: this.snapshotEvery, stats, now, log, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
       stored: (runId, events, position, after) => this.runIndex?.stored(runId, events, position, after),
@@ -286,7 +283,7 @@ export class ClusterEngine {
     if (opts.schedules !== false) {
       const o = opts.schedules ?? {};
       this.scheduler = startScheduleLoop({
-        js, host, registry, life, stats, now, log, fired: (report) => { this.lastFire = report; },
+        js, host, registry, life, stats, now, log,
         ...(settings ? { settings } : {}), ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
         ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
       });
@@ -315,15 +312,5 @@ export class ClusterEngine {
     this.notifier?.stop();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
     await this.store.close();
-  }
-
-  /**
-   * Folds inputs into a run and appends the commit, then publishes its effects
-   * (run-host.ts). `reconcile`: publish every outstanding effect, not only the
-   * new ones (after a redelivery, the engine before us may have died between
-   * append and publish).
-   */
-  process(runId: string, inputs: PendingEvent[], opts: Omit<ProcessOptions, 'custody'> = {}): Promise<Loaded | null> {
-    return this.host.process(runId, inputs, { ...opts, custody: null });
   }
 }

@@ -35,6 +35,22 @@ export interface Lifecycle {
   readonly loops: Promise<void>[];
 }
 
+/**
+ * Runs `round` now and every `everyMs` until the engine stops (its stop wakes the wait); a round that throws
+ * is told to `failed` (unless the engine stopped meanwhile) and the next round tries again.
+ */
+export function everyUntilStopped(life: Lifecycle, everyMs: number, round: () => Promise<unknown>, failed: (err: unknown) => void): void {
+  let wake: (() => void) | undefined;
+  life.stops.push(() => wake?.());
+  life.loops.push((async () => {
+    while (!life.stopped()) {
+      await round().catch((err: unknown) => { if (!life.stopped()) failed(err); });
+      if (life.stopped()) break;
+      await new Promise<void>((r) => { wake = r; setTimeout(r, everyMs).unref?.(); });
+    }
+  })());
+}
+
 export interface InboxOptions {
   nc: NatsConnection;
   js: JetStreamClient;

@@ -21,6 +21,7 @@
 import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 import { LEGACY_TASKS, type TaskQueues } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
+import { everyUntilStopped, type Lifecycle } from './inbox.js';
 
 export const LEGACY_TASKS_EVERY_MS = 30_000;
 
@@ -68,30 +69,9 @@ export async function moveLegacyTasks(jsm: JetStreamManager, queues: Pick<TaskQu
   return moved;
 }
 
-/**
- * Moves LF_TASKS's attempts now and every `everyMs` until stopped; a failed pass is logged and tried again at the next.
- * Its stop goes to `stops` and its loop to `loops` when given (the engine's, which it runs and awaits on stop).
- */
-export function startLegacyTaskMover(
-  o: { jsm: JetStreamManager; queues: Pick<TaskQueues, 'dispatch'>; log: (line: string) => void; everyMs?: number },
-  stops?: (() => void)[], loops?: Promise<void>[],
-): { done: Promise<void>; stop(): void } {
-  let stopped = false;
-  let wake: (() => void) | undefined;
+/** Moves LF_TASKS's attempts now and every `everyMs` until the engine stops; a failed pass is logged and tried again at the next. */
+export function startLegacyTaskMover(o: { jsm: JetStreamManager; queues: Pick<TaskQueues, 'dispatch'>; log: (line: string) => void }, life: Lifecycle, everyMs = LEGACY_TASKS_EVERY_MS): void {
   const skipped = new Set<number>();
-  const done = (async () => {
-    while (!stopped) {
-      await moveLegacyTasks(o.jsm, o.queues, o.log, skipped).catch((err: unknown) => {
-        if (!stopped) o.log(`moving the attempts left in ${LEGACY_TASKS.name}: ${errorMessage(err)}; trying again in ${(o.everyMs ?? LEGACY_TASKS_EVERY_MS) / 1000} s`);
-      });
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, o.everyMs ?? LEGACY_TASKS_EVERY_MS).unref();
-      });
-    }
-  })();
-  const stop = () => { stopped = true; wake?.(); };
-  stops?.push(stop);
-  loops?.push(done);
-  return { done, stop };
+  everyUntilStopped(life, everyMs, () => moveLegacyTasks(o.jsm, o.queues, o.log, skipped),
+    (err) => o.log(`moving the attempts left in ${LEGACY_TASKS.name}: ${errorMessage(err)}; trying again in ${everyMs / 1000} s`));
 }

@@ -32,9 +32,10 @@ import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import { writeLimits } from '../../limits/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type LimitsVerdict, type StartVerdict } from '../transport/index.js';
+import { maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type LimitsVerdict, type StartVerdict } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
+import { kickRun } from './admissions.js';
 import { ownExisting } from './request-owner.js';
 
 export interface RequestsOptions {
@@ -102,7 +103,7 @@ export class Requests {
       const [, , sender, legacy] = m.subject.split('.');
       const request = legacy ?? LEADING_REQUEST.exec(new TextDecoder().decode(m.data.subarray(0, 100)))?.[1];
       const to = sender && request ? safe(() => VERDICT_SUBJECT[kind](sender, request)) : null;
-      this.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
+      this.o.inbox.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
       this.o.stats.refused++;
       // Kept as a dead letter, a few a minute per sender: a person publishing junk as fast as the server takes it must not push out other letters.
       if (this.letters.allow(sender ?? '')) return this.o.inbox.dropMalformed(letterKind, m, parsed);
@@ -112,7 +113,7 @@ export class Requests {
     const value = parsed.value;
     try {
       const verdict = kind === 'start' ? await this.start(value as Inbound['start']) : kind === 'deploy' ? await this.deploy(value as Inbound['deploy']) : await this.limits(value as Inbound['limits']);
-      this.tell(value.verdictTo, verdict);
+      this.o.inbox.tell(value.verdictTo, verdict);
     } catch (err) {
       const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
       if (!refusal) throw err; // the inbox tries it again later, and dead-letters it at its bound
@@ -125,7 +126,7 @@ export class Requests {
       this.o.stats.refused++;
       this.o.log(`refused ${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`);
       if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(letterKind, `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
-      this.tell(value.verdictTo, { accepted: false, ...refusal });
+      this.o.inbox.tell(value.verdictTo, { accepted: false, ...refusal });
     }
     m.ack();
   }
@@ -189,21 +190,14 @@ export class Requests {
   /** The engines woken about the run (and the runs its start admitted); the verdict with its status. */
   private async started(commits: RunCommits, runId: string, existing: boolean, sender: string, definition?: Definition): Promise<StartVerdict> {
     const view = await commits.status(runId);
-    if (!SETTLED_STATUSES.includes(view.status)) await this.kick(runId, existing ? 'input' : 'started');
-    for (const admitted of await commits.takeAdmitted()) await this.kick(admitted, 'admitted');
+    if (!SETTLED_STATUSES.includes(view.status)) await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing);
+    for (const admitted of await commits.takeAdmitted()) await kickRun(this.o.js, admitted, `${admitted}/admitted`);
     this.o.stats.starts++;
     const status: WorkflowStatus = view.status;
     this.o.log(`run ${runId} (${view.workflowId}) ${existing ? 'existed already' : 'started'} for ${sender}${view.retryOf ? ` (a retry of run ${view.retryOf.runId})` : ''}`);
     // An existing run is answered as it is (its version may be older than the one the request resolved to).
     const of = existing || !definition ? { workflowId: view.workflowId, version: view.version } : { workflowId: definition.id, version: definition.version };
     return { accepted: true, runId, ...of, status, ...(existing ? { existing: true as const } : {}) };
-  }
-
-  /** As ClusterClient.kick: a start's and an admission's kick written once (message ids), an input's each time. */
-  private async kick(runId: string, why: 'started' | 'admitted' | 'input'): Promise<void> {
-    const kick: InputMessage = { type: 'kick', runId, ...(why === 'started' ? { started: true as const } : {}) };
-    const msgID = why === 'started' ? `${runId}/kick` : why === 'admitted' ? `${runId}/admitted` : undefined;
-    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(kick), msgID ? { msgID } : {});
   }
 
   private async deploy({ sender, body }: Inbound['deploy']): Promise<DeployVerdict> {
@@ -232,10 +226,6 @@ export class Requests {
     this.o.stats.limits++;
     this.o.log(`stored the limits of ${body.file ?? 'a limits file'} for ${sender}`);
     return { accepted: true, limits: parsed.limits as unknown as Record<string, unknown> };
-  }
-
-  private tell(to: string | null, verdict: StartVerdict | DeployVerdict | LimitsVerdict): void {
-    this.o.inbox.tell(to, verdict);
   }
 }
 

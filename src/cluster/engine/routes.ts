@@ -131,7 +131,8 @@ export class Routes {
         ? (st.source !== undefined ? st.source?.by : (await this.o.started?.(runId))?.by) : undefined;
       // A refusal to record: one per person and task is kept (the history is read for it only then).
       const review = await judgeInput(st.compiled, st.snapshot, input, who, { starter, refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user) });
-      const said = input.kind === 'approval' ? `${decisionNoun(input.decision)} ${what}` : what;
+      // 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries.
+      const said = input.kind === 'approval' ? `${input.decision === 'approved' ? 'approval' : 'rejection'} ${what}` : what;
       if (review.accepted) stats[kind === 'approval' ? 'approvals' : kind === 'signal' ? 'signals' : 'controls']++;
       else {
         stats.refused++;
@@ -157,9 +158,4 @@ export class Routes {
     });
     m.ack();
   }
-}
-
-/** 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries. */
-function decisionNoun(decision: 'approved' | 'rejected'): string {
-  return decision === 'approved' ? 'approval' : 'rejection';
 }

@@ -204,31 +204,28 @@ export class RunHost {
 
   /**
    * Starts run `runId` of `definition` unless its log has events already (a
-   * redelivery, or another engine started it): true when this call started
-   * it. What keeps it from starting (RunCannotStartError) is thrown.
+   * redelivery, or another engine started it), and publishes its first effects
+   * whoever wrote its start (under `custody`, the message it is started for;
+   * null: a loop's tick, its attempts go to the queues): true when this call
+   * started it. What keeps it from starting (RunCannotStartError) is thrown.
    */
-  async startOnce(runId: string, definition: Definition, input: Record<string, unknown>, source: RunSource): Promise<boolean> {
-    if ((await this.o.store.lastSeq(runId)) !== 0) {
-      await this.ownStart(runId, definition, source);
-      return false;
-    }
-    try {
-      await this.starter().start(definition, input, { runId, source });
-      return true;
-    } catch (err) {
-      if (err instanceof AppendConflictError) { // started by another engine in between
-        await this.ownStart(runId, definition, source);
-        return false;
+  startOnce(runId: string, definition: Definition, input: Record<string, unknown>, source: RunSource, custody: Custody | null): Promise<boolean> {
+    return this.withRun(runId, async () => {
+      let started = false;
+      if ((await this.o.store.lastSeq(runId)) === 0) {
+        try {
+          await this.starter().start(definition, input, { runId, source });
+          started = true;
+        } catch (err) {
+          if (!(err instanceof AppendConflictError)) throw err; // else started by another engine in between
+        }
       }
-      throw err;
-    }
+      // A run there that this starter did not start (its workflow and source) is RunIdTakenError: never adopted.
+      if (!started) await assertOwnStart(this.o.store, runId, definition.id, source);
+      await this.process(runId, [], { commitKey: 'trigger', reconcile: true, custody });
+      return started;
+    });
   }
-
-  /** The run under `runId` is the one this starter starts (its workflow and source), else RunIdTakenError: never adopted. */
-  private ownStart(runId: string, definition: Definition, source: RunSource): Promise<void> {
-    return assertOwnStart(this.o.store, runId, definition.id, source);
-  }
-
 
   /** Writes a run's first commit (run.started) on this store, as every executor does; the effects are this engine's to publish (process with reconcile). */
   starter(): RunCommits {

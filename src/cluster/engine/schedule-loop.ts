@@ -6,9 +6,9 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
-import { Scheduler, type FireReport, type ScheduledStart } from '../../triggers/index.js';
+import { Scheduler, type ScheduledStart } from '../../triggers/index.js';
 import { KvScheduleCursor, type DefinitionRegistry, type ClusterSettings } from '../transport/index.js';
-import type { Lifecycle } from './inbox.js';
+import { everyUntilStopped, type Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { errorMessage } from '../../errors/index.js';
 
@@ -21,8 +21,6 @@ export interface ScheduleLoopOptions {
   stats: { scheduled: number; scheduleTicks: number };
   now: () => number;
   log: (line: string) => void;
-  /** Told what each tick fired. */
-  fired: (report: FireReport) => void;
   tickMs?: number;
   graceMs?: number;
   claimTimeoutMs?: number;
@@ -37,32 +35,19 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
   });
   const definitions = scheduledDefinitions(o.registry);
   /** A claimed slot's run: started once (its run id), and its first effects published, as a trigger event's run is. */
-  const start = (s: ScheduledStart): Promise<{ duplicate: boolean }> => host.withRun(s.runId, async () => {
-    const started = await host.startOnce(s.runId, s.definition, s.input, { schedule: s.schedule });
+  const start = async (s: ScheduledStart): Promise<{ duplicate: boolean }> => {
+    const started = await host.startOnce(s.runId, s.definition, s.input, { schedule: s.schedule }, null);
     if (started) o.stats.scheduled++;
-    // A schedule's tick, under no message: its first attempts go to the queues.
-    await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true, custody: null });
     return { duplicate: !started };
-  });
+  };
   const scheduler = new Scheduler({
     cursor, definitions, start, name: `engine ${process.pid}`, log: o.log,
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
   });
-  const tickMs = o.tickMs ?? 1000;
-  let wake: (() => void) | undefined;
-  life.stops.push(() => wake?.());
-  life.loops.push((async () => {
-    while (!life.stopped()) {
-      try {
-        o.fired(await scheduler.fireDue(o.now()));
-        o.stats.scheduleTicks++;
-      } catch (err) {
-        if (!life.stopped()) o.log(`schedules: ${errorMessage(err)}; trying again next tick`);
-      }
-      if (life.stopped()) break;
-      await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
-    }
-  })());
+  everyUntilStopped(life, o.tickMs ?? 1000, async () => {
+    await scheduler.fireDue(o.now());
+    o.stats.scheduleTicks++;
+  }, (err) => o.log(`schedules: ${errorMessage(err)}; trying again next tick`));
   return scheduler;
 }
 

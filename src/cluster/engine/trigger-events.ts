@@ -12,10 +12,9 @@ import type { Definition } from '../../definition/index.js';
 import { RunCannotStartError, RunIdTakenError, errorMessage } from '../../errors/index.js';
 import type { EmitEvent } from '../../runtime/index.js';
 import { admitEvent, isGated, runIdForEvent, TriggerGates, type EventTypeSpec, type GateLog, type GateStore, type GatedStart } from '../../triggers/index.js';
-import type { Lifecycle } from './inbox.js';
 import type { ChildRuns } from './children.js';
 import { encode, parseInbound, rawOf, subjects, type DefinitionRegistry, type TriggerVerdict, type Custody } from '../transport/index.js';
-import type { Inbox } from './inbox.js';
+import { everyUntilStopped, type Inbox, type Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { CoalescedReads } from '../../key-batches.js';
 
@@ -53,40 +52,24 @@ export class TriggerEvents {
   }
 
   /** A gate's run: started once (its run id comes from the event id), its first effects published, as an ungated event's run is. */
-  private startGated(s: GatedStart): Promise<{ duplicate: boolean }> {
-    const { host } = this.o;
-    return host.withRun(s.runId, async () => {
-      let started: boolean;
-      try {
-        started = await host.startOnce(s.runId, s.definition, s.input, s.source);
-      } catch (err) {
-        // It would not start on another try either: said, and not tried again every tick.
-        if (!(err instanceof RunCannotStartError) && !(err instanceof RunIdTakenError)) throw err;
-        this.o.log(`trigger gate: run ${s.runId} of ${s.definition.id} cannot start: ${err.message}`);
-        return { duplicate: false };
-      }
-      if (started) this.o.stats.triggered++;
+  private async startGated(s: GatedStart): Promise<{ duplicate: boolean }> {
+    let started: boolean;
+    try {
       // Started by the gate loop, under no message: its first attempts go to the queues.
-      await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true, custody: null });
-      return { duplicate: !started };
-    });
+      started = await this.o.host.startOnce(s.runId, s.definition, s.input, s.source, null);
+    } catch (err) {
+      // It would not start on another try either: said, and not tried again every tick.
+      if (!(err instanceof RunCannotStartError) && !(err instanceof RunIdTakenError)) throw err;
+      this.o.log(`trigger gate: run ${s.runId} of ${s.definition.id} cannot start: ${err.message}`);
+      return { duplicate: false };
+    }
+    if (started) this.o.stats.triggered++;
+    return { duplicate: !started };
   }
 
   /** Every engine ticks the gates (each decision is one CAS, so engines never double a start): quiet bursts fire, queues drain. */
   startGateLoop(life: Lifecycle, tickMs = 1000): void {
-    let wake: (() => void) | undefined;
-    life.stops.push(() => wake?.());
-    life.loops.push((async () => {
-      while (!life.stopped()) {
-        try {
-          await this.gates.tick();
-        } catch (err) {
-          if (!life.stopped()) this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`);
-        }
-        if (life.stopped()) break;
-        await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
-      }
-    })());
+    everyUntilStopped(life, tickMs, () => this.gates.tick(), (err) => this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`));
   }
 
   /** An event on lf.triggers.<type>: a run of each workflow it triggers, started once; the producer hears the verdict. */
@@ -116,23 +99,20 @@ export class TriggerEvents {
         continue;
       }
       const runId = runIdForEvent(admission.event.id, match.definition.id);
-      await host.withRun(runId, async () => {
-        // The run id comes from the event id: a second delivery finds the run and starts nothing.
-        let started: boolean;
-        try {
-          started = await host.startOnce(runId, match.definition, match.input, { event: admission.event.id });
-        } catch (err) {
-          // A run that cannot start will not start on another delivery either: dead-letter it, don't retry forever.
-          if (!(err instanceof RunCannotStartError) && !(err instanceof RunIdTakenError)) throw err;
-          await inbox.deadLetter('triggers', err.message, m, { stage: 'start', runId }, runId);
-          runs.push({ runId, workflowId: match.definition.id, started: false, reason: err.message });
-          return;
-        }
-        if (started) this.o.stats.triggered++;
-        runs.push(started ? { runId, workflowId: match.definition.id, started: true } : { runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' });
-        // Whoever wrote the start commit, its effects (first attempts, an approval deadline) are published here.
-        await host.process(runId, [], { commitKey: 'trigger', reconcile: true, custody });
-      });
+      // The run id comes from the event id: a second delivery finds the run and starts nothing. Whoever wrote the
+      // start commit, its effects (first attempts, an approval deadline) are published here.
+      let started: boolean;
+      try {
+        started = await host.startOnce(runId, match.definition, match.input, { event: admission.event.id }, custody);
+      } catch (err) {
+        // A run that cannot start will not start on another delivery either: dead-letter it, don't retry forever.
+        if (!(err instanceof RunCannotStartError) && !(err instanceof RunIdTakenError)) throw err;
+        await inbox.deadLetter('triggers', err.message, m, { stage: 'start', runId }, runId);
+        runs.push({ runId, workflowId: match.definition.id, started: false, reason: err.message });
+        continue;
+      }
+      if (started) this.o.stats.triggered++;
+      runs.push(started ? { runId, workflowId: match.definition.id, started: true } : { runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' });
     }
     inbox.tell(verdictTo, { accepted: true, runs, ...(gated.length ? { gated } : {}) } satisfies TriggerVerdict);
     m.ack();
