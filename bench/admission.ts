@@ -22,13 +22,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const HANDLER_MS = Number(process.env.ADMISSION_HANDLER_MS ?? 3);
 
 function def(limit: string) {
-  const { definition, diagnostics } = parseDefinition(`
+  const { definition, diagnostics } = parseDefinition(
+    `
 workflow:
   id: bench-admission
   version: 1
 ${limit}  tasks:
     - { id: work, type: SIMPLE }
-`, 'bench.yaml');
+`,
+    'bench.yaml',
+  );
   if (!definition) throw new Error(JSON.stringify(diagnostics));
   return definition;
 }
@@ -49,7 +52,10 @@ async function maxGoing(store: EventStore): Promise<{ most: number; queued: numb
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let going = 0;
   let most = 0;
-  for (const [, d] of edges) { going += d; most = Math.max(most, going); }
+  for (const [, d] of edges) {
+    going += d;
+    most = Math.max(most, going);
+  }
   return { most, queued: queuedRuns };
 }
 
@@ -57,17 +63,35 @@ export async function benchAdmission(b: Bench): Promise<void> {
   const runs = b.runs ?? (b.quick ? 100 : 1000);
   const limit = 10;
   // A few ms per task, as a handler that calls something would take: without it a run settles before the next start is decided.
-  const handlers: Handlers = { work: async () => { await sleep(HANDLER_MS); return { ok: true }; } };
+  const handlers: Handlers = {
+    work: async () => {
+      await sleep(HANDLER_MS);
+      return { ok: true };
+    },
+  };
   const dirs: string[] = [];
   const stores: FileEventStore[] = [];
-  const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'lf-bench-adm-')); dirs.push(d); const s = new FileEventStore(d); stores.push(s); return s; };
+  const fresh = () => {
+    const d = mkdtempSync(join(tmpdir(), 'lf-bench-adm-'));
+    dirs.push(d);
+    const s = new FileEventStore(d);
+    stores.push(s);
+    return s;
+  };
   try {
     // Baseline: no limit, 10 in flight (a pool of 10 loops).
     const plain = def('');
     const base = new Engine({ store: fresh() });
     let next = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: limit }, async () => { while (next < runs) { next++; await base.run(plain, {}, { handlers }); } }));
+    await Promise.all(
+      Array.from({ length: limit }, async () => {
+        while (next < runs) {
+          next++;
+          await base.run(plain, {}, { handlers });
+        }
+      }),
+    );
     const baseMs = performance.now() - t0;
 
     // With the limit: every start at once; the limit alone keeps 10 going.
@@ -77,15 +101,28 @@ export async function benchAdmission(b: Bench): Promise<void> {
     const t1 = performance.now();
     await Promise.all(Array.from({ length: runs }, () => engine.run(limited, {}, { handlers })));
     // Every run settled (the drives of admitted runs finish before the run() that admitted them returns).
-    const unsettled = (await store.listRuns({ workflowId: 'bench-admission' })).filter((r) => r.status !== 'COMPLETED').length;
+    const unsettled = (await store.listRuns({ workflowId: 'bench-admission' })).filter(
+      (r) => r.status !== 'COMPLETED',
+    ).length;
     const limitedMs = performance.now() - t1;
     // From the histories: the most RUNNING at once, and how many runs waited QUEUED (run.queued) at their start.
     const { most, queued: queuedAtStart } = await maxGoing(store);
     b.figures['admission.drain_ratio'] = limitedMs / baseMs;
     b.figures['admission.max_running'] = most;
     b.figures['admission.max_going'] = most;
-    b.details.admission = { runs, limit, handlerMs: HANDLER_MS, baseMs, limitedMs, queuedAtStart, unsettled, maxRunning: most };
-    b.say(`admission: ${runs} starts with concurrency.limit ${limit} (handler ${HANDLER_MS} ms): drained in ${Math.round(limitedMs)} ms vs ${Math.round(baseMs)} ms without the limit at ${limit} in flight (×${(limitedMs / baseMs).toFixed(2)}); at most ${most} RUNNING at once (from the histories); ${queuedAtStart} QUEUED at their start; ${unsettled} not COMPLETED`);
+    b.details.admission = {
+      runs,
+      limit,
+      handlerMs: HANDLER_MS,
+      baseMs,
+      limitedMs,
+      queuedAtStart,
+      unsettled,
+      maxRunning: most,
+    };
+    b.say(
+      `admission: ${runs} starts with concurrency.limit ${limit} (handler ${HANDLER_MS} ms): drained in ${Math.round(limitedMs)} ms vs ${Math.round(baseMs)} ms without the limit at ${limit} in flight (×${(limitedMs / baseMs).toFixed(2)}); at most ${most} RUNNING at once (from the histories); ${queuedAtStart} QUEUED at their start; ${unsettled} not COMPLETED`,
+    );
   } finally {
     for (const s of stores) await s.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -28,14 +28,26 @@ import type { Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
 import batchHandlers from '../definitions/handlers/batch-inventory.js';
-import inventoryHandlers, { loadPolicy, RECEIPT_NAME, scanFolder, validate, writeReceipt } from '../definitions/handlers/inventory.js';
+import inventoryHandlers, {
+  loadPolicy,
+  RECEIPT_NAME,
+  scanFolder,
+  validate,
+  writeReceipt,
+} from '../definitions/handlers/inventory.js';
 
 const now = () => performance.now();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface BatchBench {
-  folders: number; filesPerFolder: number; statuses: Record<string, string>;
-  batchMs: number; sequentialMs: number; floorMs: number; floorConcurrentMs: number; mapConcurrency: number;
+  folders: number;
+  filesPerFolder: number;
+  statuses: Record<string, string>;
+  batchMs: number;
+  sequentialMs: number;
+  floorMs: number;
+  floorConcurrentMs: number;
+  mapConcurrency: number;
   rounds: { batchMs: number; sequentialMs: number; floorMs: number; floorConcurrentMs: number }[];
 }
 
@@ -66,7 +78,11 @@ function generate(parent: string, folders: number, files: number): void {
 const POLICY = `required_files: [README.md, LICENSE, manifest.yaml]\nrecommended_files: [docs/CHANGELOG.md]\nforbidden_files: [.env]\n`;
 
 export async function benchBatch(opts: {
-  say: (line: string) => void; fmt: (n: number, d?: number) => string; folders?: number; files?: number; rounds?: number;
+  say: (line: string) => void;
+  fmt: (n: number, d?: number) => string;
+  folders?: number;
+  files?: number;
+  rounds?: number;
 }): Promise<BatchBench> {
   const { say, fmt } = opts;
   const folders = opts.folders ?? 10;
@@ -99,11 +115,15 @@ export async function benchBatch(opts: {
     const batch = async () => {
       const { store, engine } = freshEngine();
       const t = now();
-      const view = await engine.run(batchDef, { parent_folder: parent, policy_file: policyFile }, { handlers: batchHandlers as Handlers });
+      const view = await engine.run(
+        batchDef,
+        { parent_folder: parent, policy_file: policyFile },
+        { handlers: batchHandlers as Handlers },
+      );
       const ms = now() - t;
       await store.close();
       if (view.status !== 'COMPLETED') throw new Error(`batch run ${view.runId} ended ${view.status}`);
-      const per = (view.output as { folders?: unknown; counts?: Record<string, number> });
+      const per = view.output as { folders?: unknown; counts?: Record<string, number> };
       statuses.batch = `${view.status}, ${JSON.stringify(per.counts)}`;
       return ms;
     };
@@ -113,7 +133,11 @@ export async function benchBatch(opts: {
       const t = now();
       for (const folder of folderList) {
         // A strict failure waits for the commander's approval (maxTimerWaitMs 0: return then, the validation is done).
-        const view = await engine.run(singleDef, { target_folder: folder, policy_file: policyFile }, { handlers: inventoryHandlers as Handlers, maxTimerWaitMs: 0, follow: false });
+        const view = await engine.run(
+          singleDef,
+          { target_folder: folder, policy_file: policyFile },
+          { handlers: inventoryHandlers as Handlers, maxTimerWaitMs: 0, follow: false },
+        );
         ended.push(`${view.status}`);
       }
       const ms = now() - t;
@@ -129,15 +153,17 @@ export async function benchBatch(opts: {
       const rules = await loadPolicy(policyFile);
       const counts: Record<string, number> = {};
       let next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < folderList.length) {
-          const folder = folderList[next++]!;
-          const { files: list } = await scanFolder(folder);
-          const result = validate(list, rules);
-          await writeReceipt(folder, RECEIPT_NAME, { workflow: 'floor', ...result });
-          counts[result.compliance_status] = (counts[result.compliance_status] ?? 0) + 1;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < folderList.length) {
+            const folder = folderList[next++]!;
+            const { files: list } = await scanFolder(folder);
+            const result = validate(list, rules);
+            await writeReceipt(folder, RECEIPT_NAME, { workflow: 'floor', ...result });
+            counts[result.compliance_status] = (counts[result.compliance_status] ?? 0) + 1;
+          }
+        }),
+      );
       const ms = now() - t;
       statuses.floor = JSON.stringify(counts);
       return ms;
@@ -147,7 +173,12 @@ export async function benchBatch(opts: {
 
     await floor(1); // warm-up: the page cache, the JIT
     const rounds: BatchBench['rounds'] = [];
-    const sides = [['floorMs', () => floor(1)], ['floorConcurrentMs', () => floor(mapConcurrency)], ['batchMs', batch], ['sequentialMs', sequential]] as const;
+    const sides = [
+      ['floorMs', () => floor(1)],
+      ['floorConcurrentMs', () => floor(mapConcurrency)],
+      ['batchMs', batch],
+      ['sequentialMs', sequential],
+    ] as const;
     for (let r = 0; r < roundsWanted; r++) {
       // Each round starts with another side, so no side always follows the same one (the page cache, a GC).
       const round = { floorMs: 0, floorConcurrentMs: 0, batchMs: 0, sequentialMs: 0 };
@@ -158,14 +189,36 @@ export async function benchBatch(opts: {
       rounds.push(round);
     }
     const best = (k: keyof BatchBench['rounds'][number]) => Math.min(...rounds.map((r) => r[k]));
-    const res: BatchBench = { folders, filesPerFolder: files, statuses, batchMs: best('batchMs'), sequentialMs: best('sequentialMs'), floorMs: best('floorMs'), floorConcurrentMs: best('floorConcurrentMs'), mapConcurrency, rounds };
+    const res: BatchBench = {
+      folders,
+      filesPerFolder: files,
+      statuses,
+      batchMs: best('batchMs'),
+      sequentialMs: best('sequentialMs'),
+      floorMs: best('floorMs'),
+      floorConcurrentMs: best('floorConcurrentMs'),
+      mapConcurrency,
+      rounds,
+    };
 
-    say(`\nbatch validation, the seed's claim: ${folders} folders of ${fmt(files + 4)} files (generated in ${fmt(genMs / 1000, 1)} s), embedded file store, best of ${roundsWanted}:`);
-    say(`  floor: a plain loop over the handlers' functions (no ledgerflow)   ${fmt(res.floorMs)} ms   ${statuses.floor}`);
-    say(`  floor, ${mapConcurrency} folders at a time (the MAP's max_concurrency)               ${fmt(res.floorConcurrentMs)} ms`);
-    say(`  (a) batch-inventory-validation, one run, MAP over the folders      ${fmt(res.batchMs)} ms   ${statuses.batch}`);
-    say(`  (b) inventory-validation, ${folders} sequential runs                    ${fmt(res.sequentialMs)} ms   run statuses ${statuses.sequential}`);
-    say(`  batch ÷ sequential ${fmt(res.batchMs / res.sequentialMs, 2)}   batch ÷ floor ${fmt(res.batchMs / res.floorMs, 2)}   sequential ÷ floor ${fmt(res.sequentialMs / res.floorMs, 2)}   batch ÷ floor at ${mapConcurrency} ${fmt(res.batchMs / res.floorConcurrentMs, 2)}`);
+    say(
+      `\nbatch validation, the seed's claim: ${folders} folders of ${fmt(files + 4)} files (generated in ${fmt(genMs / 1000, 1)} s), embedded file store, best of ${roundsWanted}:`,
+    );
+    say(
+      `  floor: a plain loop over the handlers' functions (no ledgerflow)   ${fmt(res.floorMs)} ms   ${statuses.floor}`,
+    );
+    say(
+      `  floor, ${mapConcurrency} folders at a time (the MAP's max_concurrency)               ${fmt(res.floorConcurrentMs)} ms`,
+    );
+    say(
+      `  (a) batch-inventory-validation, one run, MAP over the folders      ${fmt(res.batchMs)} ms   ${statuses.batch}`,
+    );
+    say(
+      `  (b) inventory-validation, ${folders} sequential runs                    ${fmt(res.sequentialMs)} ms   run statuses ${statuses.sequential}`,
+    );
+    say(
+      `  batch ÷ sequential ${fmt(res.batchMs / res.sequentialMs, 2)}   batch ÷ floor ${fmt(res.batchMs / res.floorMs, 2)}   sequential ÷ floor ${fmt(res.sequentialMs / res.floorMs, 2)}   batch ÷ floor at ${mapConcurrency} ${fmt(res.batchMs / res.floorConcurrentMs, 2)}`,
+    );
     return res;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -19,14 +19,22 @@ if (!process.env.LF_BENCH_SOURCES) {
   const src = fileURLToPath(new URL('src/', root));
   const marker = fileURLToPath(new URL('dist/index.js', root));
   if (!existsSync(marker)) {
-    console.error('bench: dist/ is missing: run `npm run build` first (or LF_BENCH_SOURCES=1 to measure the sources through tsx)');
+    console.error(
+      'bench: dist/ is missing: run `npm run build` first (or LF_BENCH_SOURCES=1 to measure the sources through tsx)',
+    );
     process.exit(2);
   }
   const built = statSync(marker).mtimeMs;
-  const stale = readdirSync(src, { recursive: true }).map(String).find((f) => statSync(`${src}${f}`).mtimeMs > built);
+  const stale = readdirSync(src, { recursive: true })
+    .map(String)
+    .find((f) => statSync(`${src}${f}`).mtimeMs > built);
   if (stale) {
-    console.error(`bench: dist/ is older than src/${stale}: run \`npm run build\` first (or LF_BENCH_SOURCES=1 to measure the sources through tsx)`);
+    console.error(
+      `bench: dist/ is older than src/${stale}: run \`npm run build\` first (or LF_BENCH_SOURCES=1 to measure the sources through tsx)`,
+    );
     process.exit(2);
   }
-  register('./built-hooks.mjs', import.meta.url, { data: { src: new URL('src/', root).href, dist: new URL('dist/', root).href } });
+  register('./built-hooks.mjs', import.meta.url, {
+    data: { src: new URL('src/', root).href, dist: new URL('dist/', root).href },
+  });
 }

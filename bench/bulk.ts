@@ -24,20 +24,28 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ledgerflow.js');
 
 function def() {
-  const { definition, diagnostics } = parseDefinition(`
+  const { definition, diagnostics } = parseDefinition(
+    `
 workflow:
   id: bench-bulk
   version: 1
   tasks:
     - { id: stop, type: TERMINATE, status: FAILED, reason: bench }
-`, 'bench.yaml');
+`,
+    'bench.yaml',
+  );
   if (!definition) throw new Error(JSON.stringify(diagnostics));
   return definition;
 }
 
 /** `ok`: the exit codes that are not a failure (a single retry exits 1: its new run FAILED, as `run` does). */
 function ledgerflow(dir: string, args: string[], ok: number[] = [0]): string {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, LEDGERFLOW_STORE: join(dir, 'store') }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: { ...process.env, LEDGERFLOW_STORE: join(dir, 'store') },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (!ok.includes(r.status ?? -1)) throw new Error(`ledgerflow ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
@@ -52,7 +60,9 @@ export async function benchBulk(b: Bench): Promise<void> {
     const engine = new Engine({ store });
     const ids: string[] = [];
     const t0 = now();
-    await pool(runs, 8, async () => { ids.push((await engine.run(d, {}, { handlers: {} })).runId); });
+    await pool(runs, 8, async () => {
+      ids.push((await engine.run(d, {}, { handlers: {} })).runId);
+    });
     await store.close();
     progress(`bulk: ${runs} FAILED runs made in ${fmt((now() - t0) / 1000, 1)} s`);
     // The baseline: one `retry <id>` process per run, on a sample of them.
@@ -63,16 +73,30 @@ export async function benchBulk(b: Bench): Promise<void> {
     // Bulk: one process, every FAILED run: the sample's have a retry run (counted as already), their retry runs
     // FAILED in turn and are retried, the rest are retried: `runs` retries.
     const t2 = now();
-    const answer = JSON.parse(ledgerflow(dir, ['retry', '--query', 'workflow=bench-bulk status=FAILED', '--yes', '--json'])) as { retried: string[]; already: string[]; refused: unknown[] };
+    const answer = JSON.parse(
+      ledgerflow(dir, ['retry', '--query', 'workflow=bench-bulk status=FAILED', '--yes', '--json']),
+    ) as { retried: string[]; already: string[]; refused: unknown[] };
     const bulkSecs = (now() - t2) / 1000;
-    if (answer.refused.length > 0 || answer.already.length !== sample || answer.retried.length !== runs) throw new Error(`bulk retry: ${answer.retried.length} retried, ${answer.already.length} already, ${answer.refused.length} refused of ${runs}`);
+    if (answer.refused.length > 0 || answer.already.length !== sample || answer.retried.length !== runs)
+      throw new Error(
+        `bulk retry: ${answer.retried.length} retried, ${answer.already.length} already, ${answer.refused.length} refused of ${runs}`,
+      );
     const bulkRate = answer.retried.length / bulkSecs;
     const ratio = bulkRate / singleRate;
     b.figures['ops.bulk_ratio'] = ratio;
     b.figures['ops.bulk_runs_per_s'] = bulkRate;
     b.figures['ops.bulk_single_runs_per_s'] = singleRate;
-    b.details.bulk = { runs, sample, bulkSecs, singleSecs, retried: answer.retried.length, already: answer.already.length };
-    b.say(`bulk: retry --query of ${answer.retried.length} FAILED runs in ${fmt(bulkSecs, 1)} s (${fmt(bulkRate)} runs/s) vs one \`retry <id>\` per run, ${sample} runs in ${fmt(singleSecs, 1)} s (${fmt(singleRate, 1)} runs/s): ×${fmt(ratio, 1)}`);
+    b.details.bulk = {
+      runs,
+      sample,
+      bulkSecs,
+      singleSecs,
+      retried: answer.retried.length,
+      already: answer.already.length,
+    };
+    b.say(
+      `bulk: retry --query of ${answer.retried.length} FAILED runs in ${fmt(bulkSecs, 1)} s (${fmt(bulkRate)} runs/s) vs one \`retry <id>\` per run, ${sample} runs in ${fmt(singleSecs, 1)} s (${fmt(singleRate, 1)} runs/s): ×${fmt(ratio, 1)}`,
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

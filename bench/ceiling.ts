@@ -15,26 +15,43 @@ import { dirname, join, resolve } from 'node:path';
 import { FIVE_YAML, fiveHandlers, median, pool } from './kit.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, d: number) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : d; };
+const opt = (name: string, d: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
 const runs = opt('--runs', 5_000);
 const inFlight = opt('--in-flight', 64);
 const rounds = opt('--rounds', 7);
 const fromDist = args.includes('--dist');
 /** `--dist <folder>`: another build's dist/ (e.g. a copy of the one before a change, for A/B rounds). */
-const distAt = fromDist && args[args.indexOf('--dist') + 1] && !args[args.indexOf('--dist') + 1]!.startsWith('--') ? resolve(args[args.indexOf('--dist') + 1]!) : join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const distAt =
+  fromDist && args[args.indexOf('--dist') + 1] && !args[args.indexOf('--dist') + 1]!.startsWith('--')
+    ? resolve(args[args.indexOf('--dist') + 1]!)
+    : join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
 type Lib = typeof import('../src/index.js');
 const lib: Lib = fromDist
-  ? await import(pathToFileURL(join(distAt, 'index.js')).href) as Lib
+  ? ((await import(pathToFileURL(join(distAt, 'index.js')).href)) as Lib)
   : await import('../src/index.js');
 /** `--steps n`: a chain of n steps instead of the five (what a step costs ÷ what a run costs besides). */
 const steps = opt('--steps', 5);
-const yaml = steps === 5 ? FIVE_YAML : `workflow:\n  id: steps-${steps}\n  name: ${steps} sequential steps\n  version: 1\n  tasks:\n${
-  Array.from({ length: steps }, (_, i) => `    - { id: s${i + 1}, type: SIMPLE${i > 0 ? `, depends_on: [s${i}]` : ''} }\n`).join('')}`;
+const yaml =
+  steps === 5
+    ? FIVE_YAML
+    : `workflow:\n  id: steps-${steps}\n  name: ${steps} sequential steps\n  version: 1\n  tasks:\n${Array.from(
+        { length: steps },
+        (_, i) => `    - { id: s${i + 1}, type: SIMPLE${i > 0 ? `, depends_on: [s${i}]` : ''} }\n`,
+      ).join('')}`;
 const { definition } = lib.parseDefinition(yaml, 'bench.yaml');
 if (!definition) throw new Error('the workflow did not parse');
-const handlers = steps === 5 ? fiveHandlers() : Object.fromEntries(Array.from({ length: steps }, (_, i) => [`s${i + 1}`, async () => ({ step: `s${i + 1}` })]));
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const handlers =
+  steps === 5
+    ? fiveHandlers()
+    : Object.fromEntries(Array.from({ length: steps }, (_, i) => [`s${i + 1}`, async () => ({ step: `s${i + 1}` })]));
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 async function round(n: number): Promise<number> {
   const engine = new lib.Engine({ store: new lib.MemoryEventStore() });
@@ -51,4 +68,6 @@ await round(Math.min(runs, 2_000)); // warm-up: JIT, caches
 const per: number[] = [];
 for (let r = 0; r < rounds; r++) per.push(await round(runs));
 const f = (x: number) => x.toFixed(4);
-console.log(`${fromDist ? distAt : 'tsx'} cpu_ms_per_run min ${f(Math.min(...per))} median ${f(median(per))}  [${per.map(f).join(' ')}]  (${steps} steps, ${runs} runs × ${rounds}, ${inFlight} in flight)`);
+console.log(
+  `${fromDist ? distAt : 'tsx'} cpu_ms_per_run min ${f(Math.min(...per))} median ${f(median(per))}  [${per.map(f).join(' ')}]  (${steps} steps, ${runs} runs × ${rounds}, ${inFlight} in flight)`,
+);

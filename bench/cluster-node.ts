@@ -14,11 +14,25 @@ if (!url || (role !== 'engine' && role !== 'worker')) {
   console.error('usage: cluster-node.ts engine|worker <nats url> [worker concurrency]');
   process.exit(2);
 }
-const log = (l: string) => { if (process.env.BENCH_NODE_LOG) process.stderr.write(`${role} ${process.pid}: ${l}\n`); };
+const log = (l: string) => {
+  if (process.env.BENCH_NODE_LOG) process.stderr.write(`${role} ${process.pid}: ${l}\n`);
+};
 const settings = natsSettings();
-const part = role === 'engine'
-  ? new ClusterEngine({ nats: { servers: url, ...settings.store }, settings: settings.cluster, snapshots: settings.snapshots, log })
-  : createWorker({ nats: url, handlers: fiveHandlers(), settings: settings.cluster, concurrency: Number(concurrency ?? 64), log });
+const part =
+  role === 'engine'
+    ? new ClusterEngine({
+        nats: { servers: url, ...settings.store },
+        settings: settings.cluster,
+        snapshots: settings.snapshots,
+        log,
+      })
+    : createWorker({
+        nats: url,
+        handlers: fiveHandlers(),
+        settings: settings.cluster,
+        concurrency: Number(concurrency ?? 64),
+        log,
+      });
 await part.start();
 process.stdout.write('ready\n');
 let stopping = false;

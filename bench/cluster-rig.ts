@@ -27,13 +27,30 @@ export async function spawnNode(args: string[]): Promise<ChildProcess> {
   // LF_BENCH_NODE_ARGS: node flags for the engine and worker processes only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const extra = (process.env.LF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The flags the command's processes run with (bin/ledgerflow.js; src/cli/launch.ts turns pretenuring off).
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', ...extra, '--import', 'tsx', '--import', BUILT, NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=64',
+      '--no-allocation-site-pretenuring',
+      ...extra,
+      '--import',
+      'tsx',
+      '--import',
+      BUILT,
+      NODE,
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const kill = () => child.kill('SIGKILL');
   const undo = atExit(kill);
   child.once('exit', undo);
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready')) resolve(); });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('ready')) resolve();
+    });
     child.once('exit', (code) => reject(new Error(`bench ${args[0]} exited (${code}) before it was ready`)));
   });
   return child;
@@ -65,7 +82,10 @@ export class LogWatch {
         const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
         const settled = text.decode(m.data).includes('"status":"COMPLETED"');
         const waiter = w.waiters.get(runId);
-        if (waiter && (settled || !waiter.settled)) { w.waiters.delete(runId); waiter.resolve(); } else if (settled) w.early.add(runId);
+        if (waiter && (settled || !waiter.settled)) {
+          w.waiters.delete(runId);
+          waiter.resolve();
+        } else if (settled) w.early.add(runId);
       },
     });
     await nc.flush();
@@ -78,7 +98,9 @@ export class LogWatch {
     return new Promise((resolve) => this.waiters.set(runId, { settled, resolve }));
   }
 
-  close() { return this.nc.close(); }
+  close() {
+    return this.nc.close();
+  }
 }
 
 export interface ClusterRound {
@@ -102,7 +124,11 @@ export interface ClusterRig {
   close(): Promise<void>;
 }
 
-export async function clusterRig(server: BenchNats, five: Definition, opts: { engines?: number; workers?: number; workerConcurrency?: number } = {}): Promise<ClusterRig> {
+export async function clusterRig(
+  server: BenchNats,
+  five: Definition,
+  opts: { engines?: number; workers?: number; workerConcurrency?: number } = {},
+): Promise<ClusterRig> {
   const children: ChildProcess[] = [];
   const watch = await LogWatch.open(server.url);
   const client = new ClusterClient(server.url);
@@ -113,7 +139,7 @@ export async function clusterRig(server: BenchNats, five: Definition, opts: { en
       ...Array.from({ length: (opts.engines ?? 1) - 1 }, () => ['engine', server.url]),
       ...Array.from({ length: opts.workers ?? 1 }, () => ['worker', server.url, String(opts.workerConcurrency ?? 64)]),
     ];
-    children.push(...await Promise.all(rest.map((a) => spawnNode(a))));
+    children.push(...(await Promise.all(rest.map((a) => spawnNode(a)))));
     await client.deploy(five);
   } catch (err) {
     await Promise.all(children.map(stopNode));

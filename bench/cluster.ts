@@ -42,7 +42,12 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
   try {
     const floor = await naiveFloor(server.url);
     const rig = await clusterRig(server, five, { engines: opts.engines ?? 1, workers: opts.workers ?? 1 });
-    const store = new JetStreamEventStore({ servers: server.url, stream: 'BENCH_INPROC', subjectPrefix: 'bench.inproc', name: 'ledgerflow-bench' });
+    const store = new JetStreamEventStore({
+      servers: server.url,
+      stream: 'BENCH_INPROC',
+      subjectPrefix: 'bench.inproc',
+      name: 'ledgerflow-bench',
+    });
     const inProcess = engineDriver(store, five, handlers, { follow: false }).one;
     try {
       progress('cluster: warm-up');
@@ -67,7 +72,7 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       const clLat: number[] = [];
       for (let i = 0; i < latencyBatches; i++) {
         for (let j = 0; j < latencyBatch; j++) inLat.push(await inProcess());
-        clLat.push(...await rig.oneAtATime(latencyBatch));
+        clLat.push(...(await rig.oneAtATime(latencyBatch)));
       }
 
       const rates = clusterRounds.map((c) => c.workflowsPerSec);
@@ -78,7 +83,8 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       const persistedRounds = clusterRounds.map((c) => [...c.persisted.values()].reduce((a, v) => a + v, 0));
       const persisted = median(persistedRounds);
       const byStream: Record<string, number> = {};
-      for (const name of new Set(clusterRounds.flatMap((c) => [...c.persisted.keys()]))) byStream[name] = median(clusterRounds.map((c) => c.persisted.get(name) ?? 0));
+      for (const name of new Set(clusterRounds.flatMap((c) => [...c.persisted.keys()])))
+        byStream[name] = median(clusterRounds.map((c) => c.persisted.get(name) ?? 0));
       const serverIn = median(clusterRounds.map((c) => c.serverInPerRun));
       const serverOut = median(clusterRounds.map((c) => c.serverOutPerRun));
       const clP50 = p50(clLat);
@@ -104,24 +110,66 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
         'cluster.floor_goal_cpu_budget_ms': budgetAt(0.5 * bestFloor),
       });
       b.details.cluster = {
-        engines: opts.engines ?? 1, workers: opts.workers ?? 1, runsPerRound: runs, concurrency: CONCURRENCY, floorWorkflowsPerRound: floorWorkflows,
-        rounds: rates, floorRounds: floorRates, cpuUsPerRunRounds: clusterRounds.map((c) => c.cpuUsPerRun),
-        serverCpuUsPerRunRounds: clusterRounds.map((c) => c.serverCpuUsPerRun), persistedPerRunRounds: persistedRounds, persistedPerRunByStream: byStream,
-        serverInPerRunRounds: clusterRounds.map((c) => c.serverInPerRun), serverOutPerRunRounds: clusterRounds.map((c) => c.serverOutPerRun),
-        latencyRuns: clLat.length, clusterP99Ms: [...clLat].sort((a, b2) => a - b2)[Math.floor(clLat.length * 0.99)], inProcessRuns: inLat.length,
+        engines: opts.engines ?? 1,
+        workers: opts.workers ?? 1,
+        runsPerRound: runs,
+        concurrency: CONCURRENCY,
+        floorWorkflowsPerRound: floorWorkflows,
+        rounds: rates,
+        floorRounds: floorRates,
+        cpuUsPerRunRounds: clusterRounds.map((c) => c.cpuUsPerRun),
+        serverCpuUsPerRunRounds: clusterRounds.map((c) => c.serverCpuUsPerRun),
+        persistedPerRunRounds: persistedRounds,
+        persistedPerRunByStream: byStream,
+        serverInPerRunRounds: clusterRounds.map((c) => c.serverInPerRun),
+        serverOutPerRunRounds: clusterRounds.map((c) => c.serverOutPerRun),
+        latencyRuns: clLat.length,
+        clusterP99Ms: [...clLat].sort((a, b2) => a - b2)[Math.floor(clLat.length * 0.99)],
+        inProcessRuns: inLat.length,
       };
 
-      say(`\ncluster path: ${opts.engines ?? 1} engine and ${opts.workers ?? 1} worker process(es) (worker concurrency 64) on one nats-server (file storage),`);
-      say(`five-step workflows, ${CONCURRENCY} in flight (each started by ClusterClient.start when one completes); best of ${rounds} interleaved rounds:`);
-      say(`  baseline: naive floor (7 one-event appends per workflow), ${CONCURRENCY} at a time   ${fmt(bestFloor)} workflows/s  ${list(floorRates)}`);
-      say(`  cluster path, ${fmt(runs)} runs per round                                ${fmt(best)} workflows/s  ${list(rates)}`);
+      say(
+        `\ncluster path: ${opts.engines ?? 1} engine and ${opts.workers ?? 1} worker process(es) (worker concurrency 64) on one nats-server (file storage),`,
+      );
+      say(
+        `five-step workflows, ${CONCURRENCY} in flight (each started by ClusterClient.start when one completes); best of ${rounds} interleaved rounds:`,
+      );
+      say(
+        `  baseline: naive floor (7 one-event appends per workflow), ${CONCURRENCY} at a time   ${fmt(bestFloor)} workflows/s  ${list(floorRates)}`,
+      );
+      say(
+        `  cluster path, ${fmt(runs)} runs per round                                ${fmt(best)} workflows/s  ${list(rates)}`,
+      );
       say(`    = ${fmt(best / bestFloor, 3)}× the naive floor (a figure; ÷ the peers: the peers section)`);
-      say(`  CPU per run, median of the rounds: engine + worker ${fmt(cpu / 1000, 3)} ms (goal ≤ 0.6) ${list(clusterRounds.map((c) => (c.cpuUsPerRun ?? NaN) / 1000), 3)}; nats-server ${fmt(serverCpu / 1000, 3)} ms`);
-      say(`  CPU a run may use, every process together, on these ${cores} cores: at 0.5× the floor ${fmt(budgetAt(0.5 * bestFloor), 3)} ms;`);
-      say(`    the cluster path uses ${fmt((cpu + serverCpu) / 1000, 3)} ms; the floor's 7 appends alone use ${fmt(floorCpu, 3)} ms (its client + nats-server) ${list(floorCpuUs.map((u) => u / 1000), 3)}`);
-      say(`  messages persisted per run (all streams and KV buckets): ${fmt(persisted, 1)} (goal ≤ 10): ${Object.entries(byStream).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`);
-      say(`  at the server (/varz) per run: ${fmt(serverIn, 1)} in, ${fmt(serverOut, 1)} out (without the bench's own subscription to the log)`);
-      say(`  one at a time, start to completed: p50 ${fmt(clP50, 2)} ms (${clLat.length} runs) ÷ in-process Engine.run on JetStream p50 ${fmt(inP50, 2)} ms = ${fmt(clP50 / inP50, 2)}× (goal ≤ 3)`);
+      say(
+        `  CPU per run, median of the rounds: engine + worker ${fmt(cpu / 1000, 3)} ms (goal ≤ 0.6) ${list(
+          clusterRounds.map((c) => (c.cpuUsPerRun ?? NaN) / 1000),
+          3,
+        )}; nats-server ${fmt(serverCpu / 1000, 3)} ms`,
+      );
+      say(
+        `  CPU a run may use, every process together, on these ${cores} cores: at 0.5× the floor ${fmt(budgetAt(0.5 * bestFloor), 3)} ms;`,
+      );
+      say(
+        `    the cluster path uses ${fmt((cpu + serverCpu) / 1000, 3)} ms; the floor's 7 appends alone use ${fmt(floorCpu, 3)} ms (its client + nats-server) ${list(
+          floorCpuUs.map((u) => u / 1000),
+          3,
+        )}`,
+      );
+      say(
+        `  messages persisted per run (all streams and KV buckets): ${fmt(persisted, 1)} (goal ≤ 10): ${Object.entries(
+          byStream,
+        )
+          .sort((x, y) => y[1] - x[1])
+          .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+          .join(', ')}`,
+      );
+      say(
+        `  at the server (/varz) per run: ${fmt(serverIn, 1)} in, ${fmt(serverOut, 1)} out (without the bench's own subscription to the log)`,
+      );
+      say(
+        `  one at a time, start to completed: p50 ${fmt(clP50, 2)} ms (${clLat.length} runs) ÷ in-process Engine.run on JetStream p50 ${fmt(inP50, 2)} ms = ${fmt(clP50 / inP50, 2)}× (goal ≤ 3)`,
+      );
     } finally {
       await rig.close();
       await store.close().catch(() => undefined);

@@ -21,7 +21,12 @@ export async function benchTypical(b: Bench): Promise<void> {
   const inventory = def(example);
   const store = new MemoryEventStore();
   let commits = 0;
-  const counting = Object.assign(Object.create(store), { append: (r: AppendRequest) => { commits++; return store.append(r); } });
+  const counting = Object.assign(Object.create(store), {
+    append: (r: AppendRequest) => {
+      commits++;
+      return store.append(r);
+    },
+  });
   const engine = new Engine({ store: counting });
   const handlers: Handlers = {
     scan_files: async () => ({ file_list: ['README.md'], scan_timestamp: 't' }),
@@ -33,7 +38,9 @@ export async function benchTypical(b: Bench): Promise<void> {
   const events = await store.read(view.runId);
   const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
   b.details.typical = { workflow: inventory.id, tasks: inventory.tasks.length, events: events.length, commits, bytes };
-  b.say(`typical run (${inventory.id}, ${inventory.tasks.length} tasks, PASS path): ${events.length} events in ${commits} commits, ${fmt(bytes)} bytes`);
+  b.say(
+    `typical run (${inventory.id}, ${inventory.tasks.length} tasks, PASS path): ${events.length} events in ${commits} commits, ${fmt(bytes)} bytes`,
+  );
   b.say(`  ${events.map((e) => e.type).join(', ')}`);
 }
 
@@ -52,18 +59,46 @@ export async function benchReplay(b: Bench, big: BigRun): Promise<void> {
     return best;
   };
   progress('replay: parse, fold, checked replay');
-  const parseMs = time(() => { for (const line of raw) EventEnvelopeSchema.parse(JSON.parse(line)); });
-  const foldMs = time(() => { foldEvents(events); });
+  const parseMs = time(() => {
+    for (const line of raw) EventEnvelopeSchema.parse(JSON.parse(line));
+  });
+  const foldMs = time(() => {
+    foldEvents(events);
+  });
   let divergence: unknown = 'not run';
-  const replayMs = time(() => { divergence = replayRun(events).divergence; });
-  const fullMs = time(() => { replayRun(raw.map((l) => EventEnvelopeSchema.parse(JSON.parse(l)) as EventEnvelope)); });
-  b.details.replay = { events: events.length, timedBy: 'cpu', rounds, liveRunMs: big.liveMs, parseValidateMs: parseMs, foldMs, checkedReplayMs: replayMs, parseAndReplayMs: fullMs, divergence };
+  const replayMs = time(() => {
+    divergence = replayRun(events).divergence;
+  });
+  const fullMs = time(() => {
+    replayRun(raw.map((l) => EventEnvelopeSchema.parse(JSON.parse(l)) as EventEnvelope));
+  });
+  b.details.replay = {
+    events: events.length,
+    timedBy: 'cpu',
+    rounds,
+    liveRunMs: big.liveMs,
+    parseValidateMs: parseMs,
+    foldMs,
+    checkedReplayMs: replayMs,
+    parseAndReplayMs: fullMs,
+    divergence,
+  };
   b.figures['replay.checked_parse_ratio'] = parseMs / replayMs;
-  b.say(`\nreplay of one ${fmt(events.length)}-event run (produced live in ${fmt(big.liveMs)} ms, status ${big.status}), CPU time, best of ${rounds} rounds:`);
-  b.say(`  baseline: JSON.parse + zod-validate every event  ${fmt(parseMs, 1)} ms  (${fmt(events.length / parseMs * 1000)} events/s)`);
-  b.say(`  fold through the machine (load a run)             ${fmt(foldMs, 1)} ms  (${fmt(events.length / foldMs * 1000)} events/s)  ${fmt(foldMs / parseMs, 2)}× baseline`);
-  b.say(`  checked replay (fold + state hash per event)      ${fmt(replayMs, 1)} ms  (${fmt(events.length / replayMs * 1000)} events/s)  ${fmt(replayMs / parseMs, 2)}× baseline`);
-  b.say(`  parse + validate + checked replay                 ${fmt(fullMs, 1)} ms  divergence: ${divergence === null ? 'none' : JSON.stringify(divergence)}`);
+  b.say(
+    `\nreplay of one ${fmt(events.length)}-event run (produced live in ${fmt(big.liveMs)} ms, status ${big.status}), CPU time, best of ${rounds} rounds:`,
+  );
+  b.say(
+    `  baseline: JSON.parse + zod-validate every event  ${fmt(parseMs, 1)} ms  (${fmt((events.length / parseMs) * 1000)} events/s)`,
+  );
+  b.say(
+    `  fold through the machine (load a run)             ${fmt(foldMs, 1)} ms  (${fmt((events.length / foldMs) * 1000)} events/s)  ${fmt(foldMs / parseMs, 2)}× baseline`,
+  );
+  b.say(
+    `  checked replay (fold + state hash per event)      ${fmt(replayMs, 1)} ms  (${fmt((events.length / replayMs) * 1000)} events/s)  ${fmt(replayMs / parseMs, 2)}× baseline`,
+  );
+  b.say(
+    `  parse + validate + checked replay                 ${fmt(fullMs, 1)} ms  divergence: ${divergence === null ? 'none' : JSON.stringify(divergence)}`,
+  );
 }
 
 /** Per-event cost of a chain of `long` tasks (each depends on the one before) ÷ that of a chain of 30, live on the memory store and in checked replay. */
@@ -71,8 +106,13 @@ export async function benchChain(b: Bench): Promise<void> {
   const longTasks = b.quick ? 300 : 3_000;
   const shortRuns = b.quick ? 20 : 100;
   const rounds = b.rounds ?? (b.quick ? 1 : 3);
-  const chain = (n: number) => def(`workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${
-    Array.from({ length: n }, (_, i) => `    - { id: t${i + 1}, type: SIMPLE, handler: step${i > 0 ? `, depends_on: [t${i}]` : ''} }\n`).join('')}`);
+  const chain = (n: number) =>
+    def(
+      `workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${Array.from(
+        { length: n },
+        (_, i) => `    - { id: t${i + 1}, type: SIMPLE, handler: step${i > 0 ? `, depends_on: [t${i}]` : ''} }\n`,
+      ).join('')}`,
+    );
   const measure = async (n: number, reps: number) => {
     const definition = chain(n);
     const store = new MemoryEventStore();
@@ -90,11 +130,18 @@ export async function benchChain(b: Bench): Promise<void> {
     for (let r = 0; r < reps; r++) if (replayRun(events).divergence) throw new Error(`chain of ${n}: replay diverged`);
     const replayMs = cpuNow() - t;
     const total = events.length * reps;
-    return { tasks: n, events: events.length, liveUsPerEvent: liveMs * 1000 / total, replayUsPerEvent: replayMs * 1000 / total };
+    return {
+      tasks: n,
+      events: events.length,
+      liveUsPerEvent: (liveMs * 1000) / total,
+      replayUsPerEvent: (replayMs * 1000) / total,
+    };
   };
   type Measured = Awaited<ReturnType<typeof measure>>;
   const least = (ms: Measured[]): Measured => ({
-    ...ms[0]!, liveUsPerEvent: Math.min(...ms.map((m) => m.liveUsPerEvent)), replayUsPerEvent: Math.min(...ms.map((m) => m.replayUsPerEvent)),
+    ...ms[0]!,
+    liveUsPerEvent: Math.min(...ms.map((m) => m.liveUsPerEvent)),
+    replayUsPerEvent: Math.min(...ms.map((m) => m.replayUsPerEvent)),
   });
   progress(`chain: ${rounds} rounds of 30 tasks (${shortRuns} runs) and ${fmt(longTasks)} tasks (1 run)`);
   await measure(30, 20); // warm-up
@@ -109,13 +156,24 @@ export async function benchChain(b: Bench): Promise<void> {
   const live = long.liveUsPerEvent / short.liveUsPerEvent;
   const replay = long.replayUsPerEvent / short.replayUsPerEvent;
   Object.assign(b.figures, {
-    'chain.live_ratio': live, 'chain.replay_ratio': replay,
-    'chain.short_live_us_per_event': short.liveUsPerEvent, 'chain.long_live_us_per_event': long.liveUsPerEvent,
-    'chain.short_replay_us_per_event': short.replayUsPerEvent, 'chain.long_replay_us_per_event': long.replayUsPerEvent,
+    'chain.live_ratio': live,
+    'chain.replay_ratio': replay,
+    'chain.short_live_us_per_event': short.liveUsPerEvent,
+    'chain.long_live_us_per_event': long.liveUsPerEvent,
+    'chain.short_replay_us_per_event': short.replayUsPerEvent,
+    'chain.long_replay_us_per_event': long.replayUsPerEvent,
   });
   b.details.chain = { timedBy: 'cpu', short, long, rounds: { short: shorts, long: longs } };
-  b.say(`\nper-event cost of a chain of ${fmt(long.tasks)} tasks vs a chain of ${short.tasks} (1× = linear in events; one long run, ${shortRuns} short ones a round), CPU time, best of ${rounds} interleaved rounds:`);
-  b.say(`  baseline: ${short.tasks} tasks, live ${fmt(short.liveUsPerEvent, 1)} µs/event, checked replay ${fmt(short.replayUsPerEvent, 1)} µs/event`);
-  b.say(`  ${fmt(long.tasks)} tasks, live (memory store)   ${fmt(long.liveUsPerEvent, 1)} µs/event  = ${fmt(live, 2)}× baseline (goal ≤ 1.3)`);
-  b.say(`  ${fmt(long.tasks)} tasks, checked replay         ${fmt(long.replayUsPerEvent, 1)} µs/event  = ${fmt(replay, 2)}× baseline (goal ≤ 1.3)`);
+  b.say(
+    `\nper-event cost of a chain of ${fmt(long.tasks)} tasks vs a chain of ${short.tasks} (1× = linear in events; one long run, ${shortRuns} short ones a round), CPU time, best of ${rounds} interleaved rounds:`,
+  );
+  b.say(
+    `  baseline: ${short.tasks} tasks, live ${fmt(short.liveUsPerEvent, 1)} µs/event, checked replay ${fmt(short.replayUsPerEvent, 1)} µs/event`,
+  );
+  b.say(
+    `  ${fmt(long.tasks)} tasks, live (memory store)   ${fmt(long.liveUsPerEvent, 1)} µs/event  = ${fmt(live, 2)}× baseline (goal ≤ 1.3)`,
+  );
+  b.say(
+    `  ${fmt(long.tasks)} tasks, checked replay         ${fmt(long.replayUsPerEvent, 1)} µs/event  = ${fmt(replay, 2)}× baseline (goal ≤ 1.3)`,
+  );
 }

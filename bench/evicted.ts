@@ -62,7 +62,10 @@ export async function benchEvicted(b: Bench): Promise<void> {
     const approve = async (runId: string) => {
       const committed = watch.next(runId, false);
       const t = now();
-      await js.publish(`lf.approvals.${runId}.sign_off.alice`, new TextEncoder().encode(JSON.stringify({ decision: 'approved' })));
+      await js.publish(
+        `lf.approvals.${runId}.sign_off.alice`,
+        new TextEncoder().encode(JSON.stringify({ decision: 'approved' })),
+      );
       await committed;
       return now() - t;
     };
@@ -101,11 +104,24 @@ export async function benchEvicted(b: Bench): Promise<void> {
     }
     const evictedP50 = p50(evicted);
     const heldP50 = p50(held);
-    Object.assign(figures, { 'evicted.approval_p50_ms': evictedP50, 'evicted.held_approval_p50_ms': heldP50, 'evicted.held_ratio': evictedP50 / heldP50 });
-    b.details.evicted = { samples, how: real ? 'evicted from the cache by 10,000 later runs' : 'engine restarted, 10,000 runs on the log', evictedMs: evicted, heldMs: held };
-    say(`\nan approval for a waiting run, from publishing it to the run's next commit, ${samples} of each kind alternating (p50):`);
+    Object.assign(figures, {
+      'evicted.approval_p50_ms': evictedP50,
+      'evicted.held_approval_p50_ms': heldP50,
+      'evicted.held_ratio': evictedP50 / heldP50,
+    });
+    b.details.evicted = {
+      samples,
+      how: real ? 'evicted from the cache by 10,000 later runs' : 'engine restarted, 10,000 runs on the log',
+      evictedMs: evicted,
+      heldMs: held,
+    };
+    say(
+      `\nan approval for a waiting run, from publishing it to the run's next commit, ${samples} of each kind alternating (p50):`,
+    );
     say(`  baseline: a run the engine holds in memory          p50 ${fmt(heldP50, 1)} ms  ${list(held)}`);
-    say(`  a run the engine does not hold (${real ? 'evicted from its cache' : 'restarted engine'})    p50 ${fmt(evictedP50, 1)} ms  ${list(evicted)}  (goal ≤ 100 ms)`);
+    say(
+      `  a run the engine does not hold (${real ? 'evicted from its cache' : 'restarted engine'})    p50 ${fmt(evictedP50, 1)} ms  ${list(evicted)}  (goal ≤ 100 ms)`,
+    );
   } finally {
     if (engine) await stopNode(engine);
     await client.close().catch(() => undefined);
@@ -131,10 +147,14 @@ async function drained(jsm: JetStreamManager): Promise<void> {
         // The engines' work is on durable consumers; an ephemeral one (a reader's) is not theirs to drain.
         if (!c.config.durable_name) continue;
         busy += c.num_pending + c.num_ack_pending;
-        if (c.num_pending + c.num_ack_pending > 0) who.push(`${s.config.name}/${c.name} (${c.num_pending} pending, ${c.num_ack_pending} unacked)`);
+        if (c.num_pending + c.num_ack_pending > 0)
+          who.push(`${s.config.name}/${c.name} (${c.num_pending} pending, ${c.num_ack_pending} unacked)`);
       }
     }
-    if (who.length > 0 && Date.now() - said > 10_000) { progress(`evicted: waiting for ${who.join(', ')}`); said = Date.now(); }
+    if (who.length > 0 && Date.now() - said > 10_000) {
+      progress(`evicted: waiting for ${who.join(', ')}`);
+      said = Date.now();
+    }
     quiet = busy === 0 ? quiet + 1 : 0;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -145,7 +165,12 @@ async function drained(jsm: JetStreamManager): Promise<void> {
 async function fillLog(url: string, runs: number): Promise<void> {
   const memory = new MemoryEventStore();
   const template: AppendRequest[] = [];
-  const recording = Object.assign(Object.create(memory), { append: (r: AppendRequest) => { template.push(r); return memory.append(r); } });
+  const recording = Object.assign(Object.create(memory), {
+    append: (r: AppendRequest) => {
+      template.push(r);
+      return memory.append(r);
+    },
+  });
   await new Engine({ store: recording }).run(def(FIVE_YAML), {}, { handlers: fiveHandlers(), follow: false });
   const store = new JetStreamEventStore({ servers: url, name: 'ledgerflow-bench-filler' });
   try {

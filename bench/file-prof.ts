@@ -16,7 +16,10 @@ const dir = mkdtempSync(join(tmpdir(), 'lf-file-prof-'));
 const five = def(FIVE_YAML);
 const handlers = fiveHandlers();
 try {
-  const store = new FileEventStore(join(dir, 'engine'), process.env.IN_FLIGHT ? { batchesInFlight: Number(process.env.IN_FLIGHT) } : {});
+  const store = new FileEventStore(
+    join(dir, 'engine'),
+    process.env.IN_FLIGHT ? { batchesInFlight: Number(process.env.IN_FLIGHT) } : {},
+  );
   const engine = new Engine({ store });
   for (let r = 0; r < rounds; r++) {
     const t = now();
@@ -26,9 +29,14 @@ try {
       if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
     });
     const ms = now() - t;
-    if (process.env.GC_STATS) { console.log(JSON.stringify((globalThis as any).__gc)); (globalThis as any).__gc = undefined; }
-    
-    console.log(`round ${r + 1}: ${(runs / (ms / 1000)).toFixed(0)} wf/s, ${((cpuNow() - cpu) / runs).toFixed(2)} ms CPU/run`);
+    if (process.env.GC_STATS) {
+      console.log(JSON.stringify((globalThis as any).__gc));
+      (globalThis as any).__gc = undefined;
+    }
+
+    console.log(
+      `round ${r + 1}: ${(runs / (ms / 1000)).toFixed(0)} wf/s, ${((cpuNow() - cpu) / runs).toFixed(2)} ms CPU/run`,
+    );
   }
   await store.close();
 } finally {

@@ -32,7 +32,13 @@ export async function benchFile(b: Bench): Promise<void> {
     const store = new FileEventStore(join(dir, 'engine'));
     const commits: AppendRequest[] = [];
     let appended = 0;
-    const counting = Object.assign(Object.create(store), { append: (r: AppendRequest) => { appended++; if (commits.length < 64) commits.push(r); return store.append(r); } });
+    const counting = Object.assign(Object.create(store), {
+      append: (r: AppendRequest) => {
+        appended++;
+        if (commits.length < 64) commits.push(r);
+        return store.append(r);
+      },
+    });
     const onFile = engineDriver(counting, five, handlers);
     const latencies: number[] = [];
     // A fresh memory store a round: the runs of earlier rounds would otherwise grow what it holds.
@@ -78,7 +84,11 @@ export async function benchFile(b: Bench): Promise<void> {
     await store.close();
     const measuredCommits = (appended - before) / (runs * rounds);
     latencies.sort((x, y) => x - y);
-    const best = (xs: typeof raws) => ({ rate: Math.max(...xs.map((x) => x.rate)), cpuMsPerRun: Math.min(...xs.map((x) => x.cpuMsPerRun)), rates: xs.map((x) => x.rate) });
+    const best = (xs: typeof raws) => ({
+      rate: Math.max(...xs.map((x) => x.rate)),
+      cpuMsPerRun: Math.min(...xs.map((x) => x.cpuMsPerRun)),
+      rates: xs.map((x) => x.rate),
+    });
     const file = best(files);
     const raw = best(raws);
     const memory = best(memories);
@@ -95,15 +105,34 @@ export async function benchFile(b: Bench): Promise<void> {
       'file.memory_cpu_ms_per_run': memory.cpuMsPerRun,
     });
     b.details.file = {
-      runsPerRound: runs, concurrency: CONCURRENCY, commitsPerRun: measuredCommits, rawCommitsPerRun: commitsPerRun,
-      rounds: file.rates, rawRounds: raw.rates, memoryRounds: memory.rates,
-      cpuMsPerRun: { file: files.map((x) => x.cpuMsPerRun), raw: raws.map((x) => x.cpuMsPerRun), memory: memories.map((x) => x.cpuMsPerRun) },
+      runsPerRound: runs,
+      concurrency: CONCURRENCY,
+      commitsPerRun: measuredCommits,
+      rawCommitsPerRun: commitsPerRun,
+      rounds: file.rates,
+      rawRounds: raw.rates,
+      memoryRounds: memory.rates,
+      cpuMsPerRun: {
+        file: files.map((x) => x.cpuMsPerRun),
+        raw: raws.map((x) => x.cpuMsPerRun),
+        memory: memories.map((x) => x.cpuMsPerRun),
+      },
     };
-    say(`\n${fmt(runs)} five-step runs per round on the embedded file store, ${CONCURRENCY} in flight; best of ${rounds} interleaved rounds (CPU of this process per run: the least):`);
-    say(`  baseline: plain node, ${commitsPerRun} appends + fdatasync per run (its commits), ${CONCURRENCY} runs at a time  ${fmt(raw.rate, 1)} workflows/s  ${list(raw.rates, 1)}  ${fmt(raw.cpuMsPerRun, 2)} ms CPU/run`);
-    say(`  ledgerflow Engine.run on FileEventStore (${fmt(measuredCommits, 1)} commits per run)              ${fmt(file.rate, 1)} workflows/s  ${list(file.rates, 1)}  ${fmt(file.cpuMsPerRun, 2)} ms CPU/run`);
-    say(`    = ${fmt(file.rate / raw.rate, 2)}× baseline (goal ≥ 3 and ≥ 1,000 workflows/s); p50 ${fmt(percentile(latencies, 0.5), 1)} ms, p99 ${fmt(percentile(latencies, 0.99), 1)} ms per run`);
-    say(`  ceiling: the same on MemoryEventStore (the engine's own CPU)                        ${fmt(memory.rate, 1)} workflows/s  ${list(memory.rates, 1)}  ${fmt(memory.cpuMsPerRun, 2)} ms CPU/run`);
+    say(
+      `\n${fmt(runs)} five-step runs per round on the embedded file store, ${CONCURRENCY} in flight; best of ${rounds} interleaved rounds (CPU of this process per run: the least):`,
+    );
+    say(
+      `  baseline: plain node, ${commitsPerRun} appends + fdatasync per run (its commits), ${CONCURRENCY} runs at a time  ${fmt(raw.rate, 1)} workflows/s  ${list(raw.rates, 1)}  ${fmt(raw.cpuMsPerRun, 2)} ms CPU/run`,
+    );
+    say(
+      `  ledgerflow Engine.run on FileEventStore (${fmt(measuredCommits, 1)} commits per run)              ${fmt(file.rate, 1)} workflows/s  ${list(file.rates, 1)}  ${fmt(file.cpuMsPerRun, 2)} ms CPU/run`,
+    );
+    say(
+      `    = ${fmt(file.rate / raw.rate, 2)}× baseline (goal ≥ 3 and ≥ 1,000 workflows/s); p50 ${fmt(percentile(latencies, 0.5), 1)} ms, p99 ${fmt(percentile(latencies, 0.99), 1)} ms per run`,
+    );
+    say(
+      `  ceiling: the same on MemoryEventStore (the engine's own CPU)                        ${fmt(memory.rate, 1)} workflows/s  ${list(memory.rates, 1)}  ${fmt(memory.cpuMsPerRun, 2)} ms CPU/run`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

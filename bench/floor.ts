@@ -22,7 +22,11 @@ export interface Floor {
 export async function naiveWorkflow(js: JetStreamClient, body: Uint8Array, runId: string): Promise<void> {
   let last = 0;
   for (let i = 1; i <= 7; i++) {
-    const ack = await js.publish(`naive.events.bench.${runId}`, body, { msgID: `${runId}/${runId}/${i}`, headers: commitHeaders(runId, i, i), expect: { lastSubjectSequence: last } });
+    const ack = await js.publish(`naive.events.bench.${runId}`, body, {
+      msgID: `${runId}/${runId}/${i}`,
+      headers: commitHeaders(runId, i, i),
+      expect: { lastSubjectSequence: last },
+    });
     last = ack.seq;
   }
 }
@@ -31,7 +35,9 @@ export async function naiveFloor(url: string, eventBytes = 300): Promise<Floor> 
   const nc: NatsConnection = await connect({ servers: url, noAsyncTraces: true, name: 'ledgerflow-bench-floor' });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc, { timeout: 30_000 });
-  await jsm.streams.add(resolveOptions({ servers: url, stream: 'BENCH_NAIVE', subjectPrefix: 'naive.events' }).streamConfig);
+  await jsm.streams.add(
+    resolveOptions({ servers: url, stream: 'BENCH_NAIVE', subjectPrefix: 'naive.events' }).streamConfig,
+  );
   const body = new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(Math.max(0, eventBytes - 12)) }));
   const workflow = (runId: string) => naiveWorkflow(js, body, runId);
   let tag = 0;

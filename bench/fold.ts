@@ -20,10 +20,18 @@ export async function benchFold(b: Bench, big: BigRun): Promise<void> {
   const rounds = b.rounds ?? (b.quick ? 3 : 9);
   const { events } = big;
   const raw = events.map((e) => JSON.stringify(e));
-  const parse = () => { for (const line of raw) EventEnvelopeSchema.parse(JSON.parse(line)); };
-  const fold = () => { foldEvents(events); };
+  const parse = () => {
+    for (const line of raw) EventEnvelopeSchema.parse(JSON.parse(line));
+  };
+  const fold = () => {
+    foldEvents(events);
+  };
   // At least a microsecond, the clock's grain: a zero would make the rate Infinity, null in --json.
-  const rate = (fn: () => void) => { const t = cpuNow(); fn(); return events.length / (Math.max(cpuNow() - t, 0.001) / 1000); };
+  const rate = (fn: () => void) => {
+    const t = cpuNow();
+    fn();
+    return events.length / (Math.max(cpuNow() - t, 0.001) / 1000);
+  };
   progress(`fold: ${rounds} rounds over ${fmt(events.length)} events`);
   parse();
   fold(); // warm-up (and the machine compiled once, as an engine's cache keeps it)
@@ -37,7 +45,11 @@ export async function benchFold(b: Bench, big: BigRun): Promise<void> {
   const f = Math.max(...foldRates);
   Object.assign(figures, { 'fold.events_per_sec': f, 'fold.parse_events_per_sec': p, 'fold.parse_ratio': f / p });
   b.details.fold = { events: events.length, timedBy: 'cpu', rounds: foldRates, parseRounds: parseRates };
-  say(`\nloading a run: fold of one ${fmt(events.length)}-event run (foldEvents), CPU time, best of ${rounds} interleaved rounds:`);
+  say(
+    `\nloading a run: fold of one ${fmt(events.length)}-event run (foldEvents), CPU time, best of ${rounds} interleaved rounds:`,
+  );
   say(`  baseline: JSON.parse + zod of the same events   ${fmt(p)} events/s  ${list(parseRates)}`);
-  say(`  fold through the machine                       ${fmt(f)} events/s  ${list(foldRates)}  = ${fmt(f / p, 2)}× baseline (goal ≥ 1.0)`);
+  say(
+    `  fold through the machine                       ${fmt(f)} events/s  ${list(foldRates)}  = ${fmt(f / p, 2)}× baseline (goal ≥ 1.0)`,
+  );
 }

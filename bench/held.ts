@@ -22,7 +22,9 @@ const BIN = fileURLToPath(new URL('../bin/ledgerflow.js', import.meta.url));
 const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
 
 function templateOf(file: string): string {
-  const lines = readFileSync(new URL(file, HISTORIES), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(new URL(file, HISTORIES), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const events = lines.flatMap((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
   return JSON.stringify({ dedupId: 'lf-path/all', events });
 }
@@ -35,24 +37,33 @@ async function storeOf(runs: number): Promise<string> {
   const runsDir = join(dir, 'runs');
   await mkdir(runsDir, { recursive: true });
   for (let i = 0; i < runs; i += 512) {
-    await Promise.all(Array.from({ length: Math.min(512, runs - i) }, (_, k) => {
-      const n = i + k;
-      const runId = `h${String(n).padStart(6, '0')}`;
-      const day = new Date(Date.UTC(2026, 0, 1 + (n % 100))).toISOString().slice(0, 11);
-      const line = (n % 10 === 3 ? failed : ok).split('lf-path').join(runId).split('2026-01-01T').join(day);
-      return writeFile(join(runsDir, `${runId}.jsonl`), `${line}\n`);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(512, runs - i) }, (_, k) => {
+        const n = i + k;
+        const runId = `h${String(n).padStart(6, '0')}`;
+        const day = new Date(Date.UTC(2026, 0, 1 + (n % 100))).toISOString().slice(0, 11);
+        const line = (n % 10 === 3 ? failed : ok).split('lf-path').join(runId).split('2026-01-01T').join(day);
+        return writeFile(join(runsDir, `${runId}.jsonl`), `${line}\n`);
+      }),
+    );
   }
   return dir;
 }
 
-const peakMb = (pid: number): number => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const peakMb = (pid: number): number =>
+  Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 function start(args: string[], cwd: string): { child: ChildProcess; out: () => string } {
   let out = '';
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LEDGERFLOW_STATE_FILE: '' } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
+  });
   atExit(() => child.kill('SIGKILL'));
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   child.stderr!.resume();
   return { child, out: () => out };
 }
@@ -83,7 +94,14 @@ async function stop(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-interface Measured { serveMb: number; uiMb: number; firstPageMs: number; warmFirstPageMs: number; pageP50Ms: number; total: number }
+interface Measured {
+  serveMb: number;
+  uiMb: number;
+  firstPageMs: number;
+  warmFirstPageMs: number;
+  pageP50Ms: number;
+  total: number;
+}
 
 async function measure(dir: string): Promise<Measured> {
   const serve = start(['--store', dir, 'serve', '--json'], dir);
@@ -100,7 +118,13 @@ async function measure(dir: string): Promise<Measured> {
   };
   const ui = async () => {
     const p = start(['--store', dir, 'ui', '--port', '0', '--json'], dir);
-    const info = await until('the ui listening', () => { try { return JSON.parse(p.out().split('\n')[0]!) as { base: string; token: string }; } catch { return null; } });
+    const info = await until('the ui listening', () => {
+      try {
+        return JSON.parse(p.out().split('\n')[0]!) as { base: string; token: string };
+      } catch {
+        return null;
+      }
+    });
     return { p, info };
   };
   // First ui: no index yet (built at the first page). Second: the index there, read at start.
@@ -113,12 +137,22 @@ async function measure(dir: string): Promise<Measured> {
   for (let i = 0; i < 15; i++) times.push((await page(warm.info.base, warm.info.token)).ms);
   const uiMb = await settledPeak(warm.p.child.pid!);
   await stop(warm.p.child);
-  return { serveMb, uiMb, firstPageMs: first.ms, warmFirstPageMs: warmFirst.ms, pageP50Ms: times.sort((a, b) => a - b)[7]!, total: first.total };
+  return {
+    serveMb,
+    uiMb,
+    firstPageMs: first.ms,
+    warmFirstPageMs: warmFirst.ms,
+    pageP50Ms: times.sort((a, b) => a - b)[7]!,
+    total: first.total,
+  };
 }
 
 export async function benchHeld(b: Bench): Promise<void> {
   const { say, figures } = b;
-  if (process.platform !== 'linux') { figures['held.skipped'] = 'peak memory is read from /proc (Linux)'; return; }
+  if (process.platform !== 'linux') {
+    figures['held.skipped'] = 'peak memory is read from /proc (Linux)';
+    return;
+  }
   const small = b.quick ? 100 : 1_000;
   const large = b.runs ?? (b.quick ? 2_000 : 100_000);
   const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -132,15 +166,23 @@ export async function benchHeld(b: Bench): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
     const m = results[runs]!;
-    say(`  ${fmt(runs).padStart(7)} runs: serve peak ${fmt(m.serveMb)} MB; ui peak ${fmt(m.uiMb)} MB; runs page first ${fmt(m.firstPageMs)} ms (no index), ${fmt(m.warmFirstPageMs)} ms (index there), then p50 ${fmt(m.pageP50Ms, 1)} ms`);
+    say(
+      `  ${fmt(runs).padStart(7)} runs: serve peak ${fmt(m.serveMb)} MB; ui peak ${fmt(m.uiMb)} MB; runs page first ${fmt(m.firstPageMs)} ms (no index), ${fmt(m.warmFirstPageMs)} ms (index there), then p50 ${fmt(m.pageP50Ms, 1)} ms`,
+    );
   }
   const s = results[small]!;
   const l = results[large]!;
   Object.assign(figures, {
-    'held.serve_peak_mb': l.serveMb, 'held.ui_peak_mb': l.uiMb,
-    'held.serve_memory_ratio': l.serveMb / s.serveMb, 'held.ui_memory_ratio': l.uiMb / s.uiMb,
-    'held.page_p50_ms': l.pageP50Ms, 'held.page_ratio': l.pageP50Ms / s.pageP50Ms, 'held.first_page_ms': l.warmFirstPageMs,
+    'held.serve_peak_mb': l.serveMb,
+    'held.ui_peak_mb': l.uiMb,
+    'held.serve_memory_ratio': l.serveMb / s.serveMb,
+    'held.ui_memory_ratio': l.uiMb / s.uiMb,
+    'held.page_p50_ms': l.pageP50Ms,
+    'held.page_ratio': l.pageP50Ms / s.pageP50Ms,
+    'held.first_page_ms': l.warmFirstPageMs,
   });
   b.details.held = { small, large, results };
-  say(`  ${fmt(large)} ÷ ${fmt(small)}: serve memory ${fmt(l.serveMb / s.serveMb, 2)}×, ui memory ${fmt(l.uiMb / s.uiMb, 2)}×, runs page p50 ${fmt(l.pageP50Ms / s.pageP50Ms, 2)}×`);
+  say(
+    `  ${fmt(large)} ÷ ${fmt(small)}: serve memory ${fmt(l.serveMb / s.serveMb, 2)}×, ui memory ${fmt(l.uiMb / s.uiMb, 2)}×, runs page p50 ${fmt(l.pageP50Ms / s.pageP50Ms, 2)}×`,
+  );
 }

@@ -24,14 +24,22 @@ if (process.argv[2] === 'responder') {
 } else {
   const n = Number(process.argv[2] ?? 1000);
   const server = await startBenchNats();
-  const responder = fork(new URL(import.meta.url).pathname, ['responder', server.url], { execArgv: ['--import', 'tsx'] });
+  const responder = fork(new URL(import.meta.url).pathname, ['responder', server.url], {
+    execArgv: ['--import', 'tsx'],
+  });
   try {
-    await new Promise((resolve, reject) => { responder.once('message', resolve); responder.once('exit', reject); });
+    await new Promise((resolve, reject) => {
+      responder.once('message', resolve);
+      responder.once('exit', reject);
+    });
     const nc = await connect({ servers: server.url, noAsyncTraces: true });
     const js = jetstream(nc);
     await (await jetstreamManager(nc)).streams.add({ name: 'HOP', subjects: ['hop.log.>'] });
     const body = new Uint8Array(300);
-    const kinds: Record<string, () => Promise<unknown>> = { 'request to another Node process, and its reply': () => nc.request('hop.echo', body), 'JetStream publish and its ack': () => js.publish('hop.log.x', body) };
+    const kinds: Record<string, () => Promise<unknown>> = {
+      'request to another Node process, and its reply': () => nc.request('hop.echo', body),
+      'JetStream publish and its ack': () => js.publish('hop.log.x', body),
+    };
     const pids = [process.pid, responder.pid!, server.pid];
     for (let round = 1; round <= 2; round++) {
       for (const [name, once] of Object.entries(kinds)) {
@@ -48,7 +56,9 @@ if (process.argv[2] === 'responder') {
         const batches = Math.ceil((10 * n) / 64);
         for (let i = 0; i < batches; i++) await Promise.all(Array.from({ length: 64 }, once));
         const manyCpu = (cpuOf(pids)! - cpu) / (batches * 64) / 1000;
-        console.log(`round ${round}, ${name}: ${fmt(median(times), 3)} ms one at a time (median); CPU of the three processes per message ${fmt(oneCpu, 3)} ms one at a time, ${fmt(manyCpu, 3)} ms 64 in flight`);
+        console.log(
+          `round ${round}, ${name}: ${fmt(median(times), 3)} ms one at a time (median); CPU of the three processes per message ${fmt(oneCpu, 3)} ms one at a time, ${fmt(manyCpu, 3)} ms 64 in flight`,
+        );
       }
     }
     await nc.close();

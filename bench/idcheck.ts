@@ -21,19 +21,27 @@ import { startBenchNats } from './nats.js';
 const IN_FLIGHT = 8;
 
 function def() {
-  const { definition, diagnostics } = parseDefinition(`
+  const { definition, diagnostics } = parseDefinition(
+    `
 workflow:
   id: bench-idcheck
   version: 1
   tasks:
     - { id: work, type: SIMPLE }
-`, 'bench.yaml');
+`,
+    'bench.yaml',
+  );
   if (!definition) throw new Error(JSON.stringify(diagnostics));
   return definition;
 }
 
 /** Milliseconds per start, with and without the id check, `rounds` of `starts` each, interleaved on one store. */
-async function measure(store: EventStore, starts: number, rounds: number, tag: string): Promise<{ plainMs: number[]; idMs: number[] }> {
+async function measure(
+  store: EventStore,
+  starts: number,
+  rounds: number,
+  tag: string,
+): Promise<{ plainMs: number[]; idMs: number[] }> {
   const d = def();
   const engine = new Engine({ store });
   // One warm-up of each, not counted: the store's first appends open files / streams.
@@ -41,12 +49,16 @@ async function measure(store: EventStore, starts: number, rounds: number, tag: s
   await engine.startRun(d, {}, { runId: `${tag}-warm`, idReuse: 'reject_duplicate' });
   const perStart = async (job: (i: number) => Promise<unknown>) => {
     const t0 = performance.now();
-    await pool(starts, IN_FLIGHT, async (i) => { await job(i); });
+    await pool(starts, IN_FLIGHT, async (i) => {
+      await job(i);
+    });
     return (performance.now() - t0) / starts;
   };
-  const { a, b } = await interleave(rounds,
+  const { a, b } = await interleave(
+    rounds,
     () => perStart(() => engine.start(d, {})),
-    (r) => perStart((i) => engine.startRun(d, {}, { runId: `${tag}-r${r}-${i}`, idReuse: 'reject_duplicate' })));
+    (r) => perStart((i) => engine.startRun(d, {}, { runId: `${tag}-r${r}-${i}`, idReuse: 'reject_duplicate' })),
+  );
   return { plainMs: a, idMs: b };
 }
 
@@ -60,7 +72,9 @@ export async function benchIdCheck(b: Bench): Promise<void> {
     const ratio = median(file.idMs) / median(file.plainMs);
     b.figures['admission.idcheck_ratio'] = ratio;
     b.details.idcheck = { starts, rounds, inFlight: IN_FLIGHT, file };
-    b.say(`idcheck (file store): ${fmt(median(file.idMs), 2)} ms per start with runId + reject_duplicate vs ${fmt(median(file.plainMs), 2)} ms without (×${ratio.toFixed(2)}); rounds ${list(file.idMs, 2)} vs ${list(file.plainMs, 2)}`);
+    b.say(
+      `idcheck (file store): ${fmt(median(file.idMs), 2)} ms per start with runId + reject_duplicate vs ${fmt(median(file.plainMs), 2)} ms without (×${ratio.toFixed(2)}); rounds ${list(file.idMs, 2)} vs ${list(file.plainMs, 2)}`,
+    );
   } finally {
     await fileStore.close();
     rmSync(dir, { recursive: true, force: true });
@@ -74,13 +88,20 @@ export async function benchIdCheck(b: Bench): Promise<void> {
     b.say(`idcheck (JetStream): skipped: ${(err as Error).message}`);
     return;
   }
-  const store = new JetStreamEventStore({ servers: nats.url, stream: 'LF_BENCH_IDC', subjectPrefix: 'bench.idc', name: 'ledgerflow-bench' });
+  const store = new JetStreamEventStore({
+    servers: nats.url,
+    stream: 'LF_BENCH_IDC',
+    subjectPrefix: 'bench.idc',
+    name: 'ledgerflow-bench',
+  });
   try {
     const js = await measure(store, starts, rounds, 'j');
     const ratio = median(js.idMs) / median(js.plainMs);
     b.figures['admission.idcheck_ratio_jetstream'] = ratio;
     (b.details.idcheck as Record<string, unknown>).jetstream = js;
-    b.say(`idcheck (JetStream): ${fmt(median(js.idMs), 2)} ms per start with runId + reject_duplicate vs ${fmt(median(js.plainMs), 2)} ms without (×${ratio.toFixed(2)}); rounds ${list(js.idMs, 2)} vs ${list(js.plainMs, 2)}`);
+    b.say(
+      `idcheck (JetStream): ${fmt(median(js.idMs), 2)} ms per start with runId + reject_duplicate vs ${fmt(median(js.plainMs), 2)} ms without (×${ratio.toFixed(2)}); rounds ${list(js.idMs, 2)} vs ${list(js.plainMs, 2)}`,
+    );
   } finally {
     await store.close().catch(() => undefined);
     await nats.dispose();

@@ -14,7 +14,9 @@ import { cpuNow, fmt, type Bench } from './kit.js';
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/conductor/', import.meta.url));
 
 export function benchImport(b: Bench): void {
-  const sources = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => ({ file: f, text: readFileSync(join(FIXTURES, f), 'utf8') }))
+  const sources = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ file: f, text: readFileSync(join(FIXTURES, f), 'utf8') }))
     .filter((s) => importConductor(s.text, s.file).refusals.length === 0);
   if (sources.length === 0) throw new Error(`no fixture in ${FIXTURES} imports`);
   const perRound = b.runs ?? (b.quick ? 20 : 400);
@@ -31,6 +33,13 @@ export function benchImport(b: Bench): void {
   }
   const best = Math.max(...rates);
   b.figures['evo.import_rate'] = Math.round(best);
-  b.details.import = { fixtures: sources.map((s) => s.file), perRound, rounds, ratesPerSec: rates.map((x) => Math.round(x)) };
-  b.say(`import: ${fmt(best)} Conductor workflows imported and validated per CPU second (${sources.length} fixtures, ${perRound} per round, best of ${rounds})`);
+  b.details.import = {
+    fixtures: sources.map((s) => s.file),
+    perRound,
+    rounds,
+    ratesPerSec: rates.map((x) => Math.round(x)),
+  };
+  b.say(
+    `import: ${fmt(best)} Conductor workflows imported and validated per CPU second (${sources.length} fixtures, ${perRound} per round, best of ${rounds})`,
+  );
 }

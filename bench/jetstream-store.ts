@@ -43,11 +43,17 @@ async function timed(label: string, count: number, fn: () => Promise<void>): Pro
 }
 
 /** `total` operations spread over `window` workers, worker w doing op(w, i) for its share. */
-async function windowed(total: number, window: number, op: (worker: number, i: number) => Promise<void>): Promise<void> {
+async function windowed(
+  total: number,
+  window: number,
+  op: (worker: number, i: number) => Promise<void>,
+): Promise<void> {
   const per = Math.ceil(total / window);
-  await Promise.all(Array.from({ length: window }, async (_, w) => {
-    for (let i = 0; i < per; i++) await op(w, i);
-  }));
+  await Promise.all(
+    Array.from({ length: window }, async (_, w) => {
+      for (let i = 0; i < per; i++) await op(w, i);
+    }),
+  );
 }
 
 let server: NatsServer | undefined;
@@ -66,14 +72,20 @@ const bytes = new TextEncoder().encode(sample);
 let rawSeq = 0;
 const rawSeqRate = await timed('raw publish, sequential (msgID + expected subject seq)', N, async () => {
   for (let i = 0; i < N; i++) {
-    const ack = await js.publish(`bench.raw.${tag}.wf.one`, bytes, { msgID: `s${i}`, expect: { lastSubjectSequence: rawSeq } });
+    const ack = await js.publish(`bench.raw.${tag}.wf.one`, bytes, {
+      msgID: `s${i}`,
+      expect: { lastSubjectSequence: rawSeq },
+    });
     rawSeq = ack.seq;
   }
 });
 const last = new Map<number, number>();
 const rawWinRate = await timed(`raw publish, ${WINDOW} in flight on ${WINDOW} subjects`, N, () =>
   windowed(N, WINDOW, async (w, i) => {
-    const ack = await js.publish(`bench.raw.${tag}.wf.r${w}`, bytes, { msgID: `w${w}-${i}`, expect: { lastSubjectSequence: last.get(w) ?? 0 } });
+    const ack = await js.publish(`bench.raw.${tag}.wf.r${w}`, bytes, {
+      msgID: `w${w}-${i}`,
+      expect: { lastSubjectSequence: last.get(w) ?? 0 },
+    });
     last.set(w, ack.seq);
   }),
 );
@@ -82,7 +94,8 @@ const stream = `BENCH_LF_${tag}`;
 const store = new JetStreamEventStore({ servers: url, stream, subjectPrefix: `bench.lf.${tag}` });
 await store.connect();
 const seqRate = await timed('store.append, sequential awaited, one run', N, async () => {
-  for (let s = 1; s <= N; s++) await store.append({ runId: 'one', expectedSeq: s - 1, dedupId: `d${s}`, events: [event('one', s)] });
+  for (let s = 1; s <= N; s++)
+    await store.append({ runId: 'one', expectedSeq: s - 1, dedupId: `d${s}`, events: [event('one', s)] });
 });
 const winRate = await timed(`store.append, ${WINDOW} in flight, one run each`, N, () =>
   windowed(N, WINDOW, async (w, i) => {
@@ -97,7 +110,9 @@ const readRate = await timed(`store.read of one ${N}-commit run (cold instance)`
 });
 if (got !== N) throw new Error(`read ${got} events, expected ${N}`);
 
-console.log(`\nratios: sequential append / raw ${(seqRate / rawSeqRate).toFixed(2)}, windowed append / raw ${(winRate / rawWinRate).toFixed(2)}, read ${fmt(readRate)} events/s`);
+console.log(
+  `\nratios: sequential append / raw ${(seqRate / rawSeqRate).toFixed(2)}, windowed append / raw ${(winRate / rawWinRate).toFixed(2)}, read ${fmt(readRate)} events/s`,
+);
 
 await Promise.all([store.close(), reader.close()]);
 await jsm.streams.delete(raw);

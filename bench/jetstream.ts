@@ -32,7 +32,12 @@ import type { EventEnvelope } from '../src/events/index.js';
 import { foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { loadRun, snapshotDue, snapshotOf } from '../src/executor/index.js';
-import { JetStreamEventStore, JetStreamSnapshotStore, type AppendRequest, type EventStore } from '../src/store/index.js';
+import {
+  JetStreamEventStore,
+  JetStreamSnapshotStore,
+  type AppendRequest,
+  type EventStore,
+} from '../src/store/index.js';
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { startNatsServer } from '../test/helpers/nats.js';
@@ -58,11 +63,17 @@ function percentile(sorted: number[], q: number): number {
 }
 
 /** `count` jobs over `concurrency` workers; job i gets worker w. */
-async function pool(count: number, concurrency: number, job: (i: number, worker: number) => Promise<void>): Promise<void> {
+async function pool(
+  count: number,
+  concurrency: number,
+  job: (i: number, worker: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async (_, w) => {
-    while (next < count) await job(next++, w);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async (_, w) => {
+      while (next < count) await job(next++, w);
+    }),
+  );
 }
 
 /** Counts what an EventStore is asked to append (commits, events, and with `sizes` their JSON bytes) and what it reads. */
@@ -71,7 +82,10 @@ class Counting implements EventStore {
   events = 0;
   bytes = 0;
   reads = 0;
-  constructor(readonly inner: EventStore, private readonly sizes = false) {}
+  constructor(
+    readonly inner: EventStore,
+    private readonly sizes = false,
+  ) {}
   async append(req: AppendRequest) {
     const r = await this.inner.append(req);
     this.commits++;
@@ -79,19 +93,38 @@ class Counting implements EventStore {
     if (this.sizes) this.bytes += Buffer.byteLength(JSON.stringify({ dedupId: req.dedupId, events: req.events }));
     return r;
   }
-  read(...a: Parameters<EventStore['read']>) { this.reads++; return this.inner.read(...a); }
-  lastSeq(runId: string) { return this.inner.lastSeq(runId); }
-  listRuns(...a: Parameters<EventStore['listRuns']>) { return this.inner.listRuns(...a); }
-  readAll(...a: Parameters<EventStore['readAll']>) { return this.inner.readAll(...a); }
-  follow(...a: Parameters<EventStore['follow']>) { return this.inner.follow(...a); }
-  close() { return this.inner.close(); }
+  read(...a: Parameters<EventStore['read']>) {
+    this.reads++;
+    return this.inner.read(...a);
+  }
+  lastSeq(runId: string) {
+    return this.inner.lastSeq(runId);
+  }
+  listRuns(...a: Parameters<EventStore['listRuns']>) {
+    return this.inner.listRuns(...a);
+  }
+  readAll(...a: Parameters<EventStore['readAll']>) {
+    return this.inner.readAll(...a);
+  }
+  follow(...a: Parameters<EventStore['follow']>) {
+    return this.inner.follow(...a);
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 /** Reads every message on `filter` with one ephemeral pull consumer (AckPolicy.None), decoding nothing. */
 async function rawRead(nc: NatsConnection, stream: string, filter: string): Promise<{ msgs: number; ms: number }> {
   const t0 = now();
   const jsm = await jetstreamManager(nc);
-  const ci = await jsm.consumers.add(stream, { filter_subject: filter, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, mem_storage: true, inactive_threshold: 60_000_000_000 });
+  const ci = await jsm.consumers.add(stream, {
+    filter_subject: filter,
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.All,
+    mem_storage: true,
+    inactive_threshold: 60_000_000_000,
+  });
   const consumer = jetstream(nc).consumers.getConsumerFromInfo(ci);
   let remaining = ci.num_pending;
   let msgs = 0;
@@ -127,7 +160,12 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       await jsm.streams.add(resolveOptions({ servers: server.url, stream: name, subjectPrefix: prefix }).streamConfig);
     };
     const newStore = (name: string, prefix: string) => {
-      const s = new JetStreamEventStore({ servers: server.url, stream: name, subjectPrefix: prefix, name: 'ledgerflow-bench' });
+      const s = new JetStreamEventStore({
+        servers: server.url,
+        stream: name,
+        subjectPrefix: prefix,
+        name: 'ledgerflow-bench',
+      });
       stores.push(s);
       return s;
     };
@@ -144,8 +182,12 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     const eventBody = encoder.encode(JSON.stringify({ pad: 'x'.repeat(Math.max(0, eventBytes - 12)) }));
     const load = loadavg()[0]!;
     say(`\nOn one nats-server ${server.url} with file storage (nats.conf), each measurement on its own stream:`);
-    say(`  (${cpus().length} cores, load average ${fmt(load, 1)} before starting${load > cpus().length ? ': other processes are competing for the CPU, and ledgerflow, being CPU-bound, loses most' : ''})`);
-    say(`  a ledgerflow run of the 5-task workflow appends ${eventsPerRun} events in ${commitsPerRun} commits; average commit ${fmt(commitBytes)} bytes, average event ${fmt(eventBytes)} bytes`);
+    say(
+      `  (${cpus().length} cores, load average ${fmt(load, 1)} before starting${load > cpus().length ? ': other processes are competing for the CPU, and ledgerflow, being CPU-bound, loses most' : ''})`,
+    );
+    say(
+      `  a ledgerflow run of the 5-task workflow appends ${eventsPerRun} events in ${commitsPerRun} commits; average commit ${fmt(commitBytes)} bytes, average event ${fmt(eventBytes)} bytes`,
+    );
 
     // 4a. Raw windowed publishes, as the store publishes a commit --------------------------------
     const ROUNDS = 3;
@@ -156,15 +198,19 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       const last = new Map<number, number>();
       const per = Math.ceil(msgs / RAW_WINDOW);
       const t0 = now();
-      await Promise.all(Array.from({ length: RAW_WINDOW }, async (_, w) => {
-        const runId = `${tag}-${w}`;
-        for (let i = 0; i < per; i++) {
-          const ack = await js.publish(`raw.events.bench.${runId}`, commitBody, {
-            msgID: `${runId}/${runId}/${i + 1}/${tag}`, headers: commitHeaders(runId, i + 1, i + 1), expect: { lastSubjectSequence: last.get(w) ?? 0 },
-          });
-          last.set(w, ack.seq);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: RAW_WINDOW }, async (_, w) => {
+          const runId = `${tag}-${w}`;
+          for (let i = 0; i < per; i++) {
+            const ack = await js.publish(`raw.events.bench.${runId}`, commitBody, {
+              msgID: `${runId}/${runId}/${i + 1}/${tag}`,
+              headers: commitHeaders(runId, i + 1, i + 1),
+              expect: { lastSubjectSequence: last.get(w) ?? 0 },
+            });
+            last.set(w, ack.seq);
+          }
+        }),
+      );
       return (per * RAW_WINDOW) / ((now() - t0) / 1000);
     };
     await rawPublish(5_000, 'warm');
@@ -200,26 +246,46 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     /** One ledgerflow mode: warm-up, then rounds (run interleaved with the baselines' below), then latency. */
     const ledgerflowMode = (commitWindowMs: number) => {
       const driver = engineDriver(store, five, handlers, {
-        engine, follow: false, commitWindowMs,
-        onRun: (runId) => { if (runIds.has(runId)) sharedIds++; runIds.add(runId); },
+        engine,
+        follow: false,
+        commitWindowMs,
+        onRun: (runId) => {
+          if (runIds.has(runId)) sharedIds++;
+          runIds.add(runId);
+        },
       });
-      const runOne = async () => { await driver.one(); };
+      const runOne = async () => {
+        await driver.one();
+      };
       let best = { ms: Infinity, events: 0, commits: 0, reads: 0 };
       const rounds: number[] = [];
       return {
-        warm: async () => { for (let i = 0; i < 3; i++) await pool(100, 100, runOne); }, // connection, stream, compiled machine, JIT
+        warm: async () => {
+          for (let i = 0; i < 3; i++) await pool(100, 100, runOne);
+        }, // connection, stream, compiled machine, JIT
         round: async () => {
           const before = { commits: store.commits, events: store.events, reads: store.reads };
           const t = now();
           await driver.round(RUNS, RUNS); // all RUNS in flight at once
           const ms = now() - t;
           rounds.push(RUNS / (ms / 1000));
-          if (ms < best.ms) best = { ms, events: store.events - before.events, commits: store.commits - before.commits, reads: store.reads - before.reads };
+          if (ms < best.ms)
+            best = {
+              ms,
+              events: store.events - before.events,
+              commits: store.commits - before.commits,
+              reads: store.reads - before.reads,
+            };
         },
         finish: () => measureLatency(commitWindowMs, runOne, best, rounds),
       };
     };
-    const measureLatency = async (commitWindowMs: number, runOne: () => Promise<void>, best: { ms: number; events: number; commits: number; reads: number }, rounds: number[]) => {
+    const measureLatency = async (
+      commitWindowMs: number,
+      runOne: () => Promise<void>,
+      best: { ms: number; events: number; commits: number; reads: number },
+      rounds: number[],
+    ) => {
       const lat: number[] = [];
       for (let i = 0; i < 200; i++) {
         const s = now();
@@ -229,8 +295,17 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       lat.sort((a, b) => a - b);
       const secs = best.ms / 1000;
       return {
-        commitWindowMs, runs: RUNS, ms: best.ms, rounds, workflowsPerSec: RUNS / secs, transitionsPerSec: best.events / secs, commitsPerSec: best.commits / secs,
-        commitsPerRun: best.commits / RUNS, readsPerRun: best.reads / RUNS, p50Ms: percentile(lat, 0.5), p99Ms: percentile(lat, 0.99),
+        commitWindowMs,
+        runs: RUNS,
+        ms: best.ms,
+        rounds,
+        workflowsPerSec: RUNS / secs,
+        transitionsPerSec: best.events / secs,
+        commitsPerSec: best.commits / secs,
+        commitsPerRun: best.commits / RUNS,
+        readsPerRun: best.reads / RUNS,
+        p50Ms: percentile(lat, 0.5),
+        p99Ms: percentile(lat, 0.99),
       };
     };
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
@@ -251,19 +326,31 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     }
     const rawRate = Math.max(...rawRates);
     const naiveWfs = Math.max(...naiveRates);
-    say(`\n  Throughputs are the best of ${ROUNDS} rounds, the rounds of all four measurements interleaved (each round's figure in brackets).`);
-    say(`  baseline: raw publish, ${RAW_WINDOW} in flight over ${RAW_WINDOW} subjects (msgID + expected last subject seq + the store's headers, ${fmt(commitBody.length)}-byte body)`);
+    say(
+      `\n  Throughputs are the best of ${ROUNDS} rounds, the rounds of all four measurements interleaved (each round's figure in brackets).`,
+    );
+    say(
+      `  baseline: raw publish, ${RAW_WINDOW} in flight over ${RAW_WINDOW} subjects (msgID + expected last subject seq + the store's headers, ${fmt(commitBody.length)}-byte body)`,
+    );
     say(`    ${fmt(rawRate)} msgs/s  [${rawRates.map((r) => fmt(r)).join(', ')}]`);
-    say(`  naive floor: 7 one-event appends per workflow, one at a time with the expected seq (${fmt(eventBody.length)}-byte body)`);
-    say(`    ${NAIVE_CONCURRENCY} workflows at a time: ${fmt(naiveWfs)} workflows/s (${fmt(naiveWfs * 7)} msgs/s)  [${naiveRates.map((r) => fmt(r)).join(', ')}]; one at a time: p50 ${fmt(percentile(naiveLat, 0.5), 2)} ms, p99 ${fmt(percentile(naiveLat, 0.99), 2)} ms per workflow`);
+    say(
+      `  naive floor: 7 one-event appends per workflow, one at a time with the expected seq (${fmt(eventBody.length)}-byte body)`,
+    );
+    say(
+      `    ${NAIVE_CONCURRENCY} workflows at a time: ${fmt(naiveWfs)} workflows/s (${fmt(naiveWfs * 7)} msgs/s)  [${naiveRates.map((r) => fmt(r)).join(', ')}]; one at a time: p50 ${fmt(percentile(naiveLat, 0.5), 2)} ms, p99 ${fmt(percentile(naiveLat, 0.99), 2)} ms per workflow`,
+    );
     const modes = [
       { label: 'each step durable before it acts (default)', m: await durable.finish() },
       { label: `commit window ${fmt(WINDOW_MS)} ms (--commit-window)`, m: await windowed.finish() },
     ];
-    say(`  ledgerflow: ${fmt(RUNS)} concurrent runs of the 5-task workflow, in-process handlers, Engine.run(..., { follow: false }) on the JetStream store`);
+    say(
+      `  ledgerflow: ${fmt(RUNS)} concurrent runs of the 5-task workflow, in-process handlers, Engine.run(..., { follow: false }) on the JetStream store`,
+    );
     for (const { label, m } of modes) {
       say(`    ${label}:`);
-      say(`      ${fmt(m.workflowsPerSec)} workflows/s  [${m.rounds.map((r) => fmt(r)).join(', ')}], ${fmt(m.transitionsPerSec)} transitions/s (events appended) in ${fmt(m.commitsPerSec)} commits/s; ${fmt(m.commitsPerRun, 1)} commits and ${fmt(m.readsPerRun, 1)} reads per run`);
+      say(
+        `      ${fmt(m.workflowsPerSec)} workflows/s  [${m.rounds.map((r) => fmt(r)).join(', ')}], ${fmt(m.transitionsPerSec)} transitions/s (events appended) in ${fmt(m.commitsPerSec)} commits/s; ${fmt(m.commitsPerRun, 1)} commits and ${fmt(m.readsPerRun, 1)} reads per run`,
+      );
       say(`      one at a time: p50 ${fmt(m.p50Ms, 2)} ms, p99 ${fmt(m.p99Ms, 2)} ms start-to-complete`);
     }
     if (sharedIds > 0) say(`    WARNING: ${sharedIds} Engine.run call(s) got a run id another call already had`);
@@ -272,10 +359,22 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       const tpsRatio = m.transitionsPerSec / rawRate;
       const wfsRatio = m.workflowsPerSec / naiveWfs;
       say(`    ${label}:`);
-      say(`      transitions/s ÷ raw publish msgs/s       ${fmt(m.transitionsPerSec)} / ${fmt(rawRate)} = ${fmt(tpsRatio, 2)}  (goal >= 0.5)  ${verdict(tpsRatio >= 0.5)}`);
-      say(`      workflows/s ÷ naive floor workflows/s    ${fmt(m.workflowsPerSec)} / ${fmt(naiveWfs)} = ${fmt(wfsRatio, 2)}  (goal >= 1.0)  ${verdict(wfsRatio >= 1)}`);
-      say(`      (commits/s ÷ raw msgs/s = ${fmt(m.commitsPerSec / rawRate, 2)}; latency p50 ÷ naive p50 = ${fmt(m.p50Ms / percentile(naiveLat, 0.5), 2)})`);
-      return { commitWindowMs: m.commitWindowMs, transitionsOverRaw: tpsRatio, transitionsPass: tpsRatio >= 0.5, workflowsOverNaive: wfsRatio, workflowsPass: wfsRatio >= 1 };
+      say(
+        `      transitions/s ÷ raw publish msgs/s       ${fmt(m.transitionsPerSec)} / ${fmt(rawRate)} = ${fmt(tpsRatio, 2)}  (goal >= 0.5)  ${verdict(tpsRatio >= 0.5)}`,
+      );
+      say(
+        `      workflows/s ÷ naive floor workflows/s    ${fmt(m.workflowsPerSec)} / ${fmt(naiveWfs)} = ${fmt(wfsRatio, 2)}  (goal >= 1.0)  ${verdict(wfsRatio >= 1)}`,
+      );
+      say(
+        `      (commits/s ÷ raw msgs/s = ${fmt(m.commitsPerSec / rawRate, 2)}; latency p50 ÷ naive p50 = ${fmt(m.p50Ms / percentile(naiveLat, 0.5), 2)})`,
+      );
+      return {
+        commitWindowMs: m.commitWindowMs,
+        transitionsOverRaw: tpsRatio,
+        transitionsPass: tpsRatio >= 0.5,
+        workflowsOverNaive: wfsRatio,
+        workflowsPass: wfsRatio >= 1,
+      };
     });
 
     // 4d. Replay from JetStream -----------------------------------------------------------------
@@ -287,7 +386,12 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     const snapshotEvery = Math.min(1000, Math.max(1, Math.floor(bigEvents / 2)));
     let lastDue: { seq: number; position: number } | null = null;
     for (const c of bigRunCommits) {
-      const r = await store.append({ runId: bigId, expectedSeq: c[0]!.seq - 1, dedupId: `${bigId}/${c[0]!.seq}`, events: c });
+      const r = await store.append({
+        runId: bigId,
+        expectedSeq: c[0]!.seq - 1,
+        dedupId: `${bigId}/${c[0]!.seq}`,
+        events: c,
+      });
       if (snapshotDue(c[0]!.seq - 1, r.lastSeq, snapshotEvery)) lastDue = { seq: r.lastSeq, position: r.position! };
     }
     const bigSubject = `bench.events.${bigRunCommits[0]![0]!.workflowId}.${bigId}`;
@@ -298,11 +402,20 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     const readMs = now() - t0;
     const rep = replayRun(read);
     const replayMs = now() - t0;
-    if (read.length !== bigEvents || rep.divergence) throw new Error(`replay of ${bigId}: ${read.length} events, divergence ${JSON.stringify(rep.divergence)}`);
-    say(`\n  replay of one ${fmt(bigEvents)}-event run (${fmt(bigRunCommits.length)} commits) from JetStream, cold store instance:`);
-    say(`    baseline: raw read of its ${fmt(rawBig.msgs)} messages (pull consumer, no decoding)       ${fmt(rawBig.ms, 1)} ms  (${fmt(bigEvents / rawBig.ms * 1000)} events/s)`);
-    say(`    store.read (decode + validate)                                        ${fmt(readMs, 1)} ms  (${fmt(bigEvents / readMs * 1000)} events/s)  ${fmt(readMs / rawBig.ms, 2)}× baseline`);
-    say(`    store.read + checked replay                                           ${fmt(replayMs, 1)} ms  (${fmt(bigEvents / replayMs * 1000)} events/s)  ${fmt(replayMs / rawBig.ms, 2)}× baseline; divergence: none`);
+    if (read.length !== bigEvents || rep.divergence)
+      throw new Error(`replay of ${bigId}: ${read.length} events, divergence ${JSON.stringify(rep.divergence)}`);
+    say(
+      `\n  replay of one ${fmt(bigEvents)}-event run (${fmt(bigRunCommits.length)} commits) from JetStream, cold store instance:`,
+    );
+    say(
+      `    baseline: raw read of its ${fmt(rawBig.msgs)} messages (pull consumer, no decoding)       ${fmt(rawBig.ms, 1)} ms  (${fmt((bigEvents / rawBig.ms) * 1000)} events/s)`,
+    );
+    say(
+      `    store.read (decode + validate)                                        ${fmt(readMs, 1)} ms  (${fmt((bigEvents / readMs) * 1000)} events/s)  ${fmt(readMs / rawBig.ms, 2)}× baseline`,
+    );
+    say(
+      `    store.read + checked replay                                           ${fmt(replayMs, 1)} ms  (${fmt((bigEvents / replayMs) * 1000)} events/s)  ${fmt(replayMs / rawBig.ms, 2)}× baseline; divergence: none`,
+    );
 
     // Loading it (what an engine does on a cold cache), from the whole log and through its last snapshot.
     const snapshots = new JetStreamSnapshotStore(async () => nc, { bucket: 'LF_BENCH_SNAPSHOTS' });
@@ -316,13 +429,20 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
         const t = now();
         const loaded = await loadRun(cold, bigId, via === 'snapshot' ? snapshots : null);
         loadRounds[via].push(now() - t);
-        if (loaded?.seq !== bigEvents || (via === 'snapshot' && loaded.fromSnapshot !== lastDue!.seq)) throw new Error(`load of ${bigId} via ${via}: ${JSON.stringify({ seq: loaded?.seq, from: loaded?.fromSnapshot, refused: loaded?.snapshotRefused })}`);
+        if (loaded?.seq !== bigEvents || (via === 'snapshot' && loaded.fromSnapshot !== lastDue!.seq))
+          throw new Error(
+            `load of ${bigId} via ${via}: ${JSON.stringify({ seq: loaded?.seq, from: loaded?.fromSnapshot, refused: loaded?.snapshotRefused })}`,
+          );
       }
     }
     const loadLogMs = Math.min(...loadRounds.log);
     const loadSnapMs = Math.min(...loadRounds.snapshot);
-    say(`    loadRun, whole log (read + fold, unchecked)                            ${fmt(loadLogMs, 1)} ms  ${fmt(loadLogMs / rawBig.ms, 2)}× baseline  [${loadRounds.log.map((r) => fmt(r, 1)).join(', ')}]`);
-    say(`    loadRun through its KV snapshot at event ${fmt(lastDue!.seq)} (${fmt(bigEvents - lastDue!.seq + 1)} events read)   ${fmt(loadSnapMs, 1)} ms  ${fmt(loadSnapMs / rawBig.ms, 2)}× baseline, ${fmt(loadLogMs / loadSnapMs, 1)}× faster than the whole log  [${loadRounds.snapshot.map((r) => fmt(r, 1)).join(', ')}]`);
+    say(
+      `    loadRun, whole log (read + fold, unchecked)                            ${fmt(loadLogMs, 1)} ms  ${fmt(loadLogMs / rawBig.ms, 2)}× baseline  [${loadRounds.log.map((r) => fmt(r, 1)).join(', ')}]`,
+    );
+    say(
+      `    loadRun through its KV snapshot at event ${fmt(lastDue!.seq)} (${fmt(bigEvents - lastDue!.seq + 1)} events read)   ${fmt(loadSnapMs, 1)} ms  ${fmt(loadSnapMs / rawBig.ms, 2)}× baseline, ${fmt(loadLogMs / loadSnapMs, 1)}× faster than the whole log  [${loadRounds.snapshot.map((r) => fmt(r, 1)).join(', ')}]`,
+    );
 
     // On a loaded machine nats-server 2.9 has been seen to stop delivering to a long read ("restarted?"): the
     // figures above stand, this one is reported as failed.
@@ -338,7 +458,8 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       await pool(runs.length, 64, async (i) => {
         const evs = await cold2.read(runs[i]!.runId);
         const { seq } = foldEvents(evs);
-        if (seq !== runs[i]!.lastSeq) throw new Error(`run ${runs[i]!.runId}: folded to ${seq}, listed at ${runs[i]!.lastSeq}`);
+        if (seq !== runs[i]!.lastSeq)
+          throw new Error(`run ${runs[i]!.runId}: folded to ${seq}, listed at ${runs[i]!.lastSeq}`);
         allEvents += evs.length;
       });
       const allMs = now() - t0;
@@ -354,12 +475,28 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
         scanEvents += events.length;
       }
       const scanMs = now() - t0;
-      if (scanRuns !== runs.length || scanEvents !== allEvents) throw new Error(`readAll gave ${scanRuns} runs / ${scanEvents} events, listRuns ${runs.length} / ${allEvents}`);
+      if (scanRuns !== runs.length || scanEvents !== allEvents)
+        throw new Error(`readAll gave ${scanRuns} runs / ${scanEvents} events, listRuns ${runs.length} / ${allEvents}`);
       say(`  replay of all ${fmt(runs.length)} runs in the stream (${fmt(allEvents)} events), cold store instance:`);
-      say(`    baseline: raw read of the whole stream (${fmt(rawAll.msgs)} messages, one consumer)  ${fmt(rawAll.ms, 1)} ms  (${fmt(allEvents / rawAll.ms * 1000)} events/s)`);
-      say(`    listRuns + read + fold every run, 64 reads at a time                  ${fmt(allMs, 1)} ms  (${fmt(allEvents / allMs * 1000)} events/s, ${fmt(runs.length / allMs * 1000)} runs/s)  ${fmt(allMs / rawAll.ms, 2)}× baseline; listRuns alone ${fmt(listMs, 1)} ms`);
-      say(`    readAll (one pass) + fold every run                                   ${fmt(scanMs, 1)} ms  (${fmt(allEvents / scanMs * 1000)} events/s, ${fmt(runs.length / scanMs * 1000)} runs/s)  ${fmt(scanMs / rawAll.ms, 2)}× baseline`);
-      replayAll = { runs: runs.length, events: allEvents, rawReadMs: rawAll.ms, listMs, ms: allMs, eventsPerSec: allEvents / allMs, readAllMs: scanMs, readAllEventsPerSec: allEvents / scanMs };
+      say(
+        `    baseline: raw read of the whole stream (${fmt(rawAll.msgs)} messages, one consumer)  ${fmt(rawAll.ms, 1)} ms  (${fmt((allEvents / rawAll.ms) * 1000)} events/s)`,
+      );
+      say(
+        `    listRuns + read + fold every run, 64 reads at a time                  ${fmt(allMs, 1)} ms  (${fmt((allEvents / allMs) * 1000)} events/s, ${fmt((runs.length / allMs) * 1000)} runs/s)  ${fmt(allMs / rawAll.ms, 2)}× baseline; listRuns alone ${fmt(listMs, 1)} ms`,
+      );
+      say(
+        `    readAll (one pass) + fold every run                                   ${fmt(scanMs, 1)} ms  (${fmt((allEvents / scanMs) * 1000)} events/s, ${fmt((runs.length / scanMs) * 1000)} runs/s)  ${fmt(scanMs / rawAll.ms, 2)}× baseline`,
+      );
+      replayAll = {
+        runs: runs.length,
+        events: allEvents,
+        rawReadMs: rawAll.ms,
+        listMs,
+        ms: allMs,
+        eventsPerSec: allEvents / allMs,
+        readAllMs: scanMs,
+        readAllEventsPerSec: allEvents / scanMs,
+      };
     } catch (err) {
       replayAll = { error: (err as Error).message };
       say(`  replay of all runs in the stream: FAILED: ${(err as Error).message}`);
@@ -367,17 +504,42 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
 
     // 4d'. A 1,000-item MAP on the JetStream store, next to 1,000 one-task runs on it.
     results.map = await benchMap({
-      say: (line) => say(line.replace(/^\n/, '\n  ').replace(/^ {2}/, '    ')), fmt, where: 'on the JetStream store (Engine.run, in-process handlers)',
+      say: (line) => say(line.replace(/^\n/, '\n  ').replace(/^ {2}/, '    ')),
+      fmt,
+      where: 'on the JetStream store (Engine.run, in-process handlers)',
       store: (name) => newStore(`LF_MAP_${name.toUpperCase()}`, `bench.map.${name}`),
     });
 
     Object.assign(results, {
       server: { storage: 'file', loadAverage: load, commitBytes, eventBytes, eventsPerRun, commitsPerRun },
-      rawPublish: { window: RAW_WINDOW, msgs: RAW_MSGS, bodyBytes: commitBody.length, msgsPerSec: rawRate, rounds: rawRates },
-      naiveFloor: { concurrency: NAIVE_CONCURRENCY, workflows: NAIVE_WORKFLOWS, workflowsPerSec: naiveWfs, rounds: naiveRates, p50Ms: percentile(naiveLat, 0.5), p99Ms: percentile(naiveLat, 0.99) },
+      rawPublish: {
+        window: RAW_WINDOW,
+        msgs: RAW_MSGS,
+        bodyBytes: commitBody.length,
+        msgsPerSec: rawRate,
+        rounds: rawRates,
+      },
+      naiveFloor: {
+        concurrency: NAIVE_CONCURRENCY,
+        workflows: NAIVE_WORKFLOWS,
+        workflowsPerSec: naiveWfs,
+        rounds: naiveRates,
+        p50Ms: percentile(naiveLat, 0.5),
+        p99Ms: percentile(naiveLat, 0.99),
+      },
       ledgerflow: modes.map(({ m }) => ({ ...m, sharedRunIds: sharedIds })),
       goals,
-      replayOne: { events: bigEvents, commits: bigRunCommits.length, rawReadMs: rawBig.ms, readMs, readAndReplayMs: replayMs, eventsPerSec: bigEvents / replayMs, loadFromLogMs: loadLogMs, loadFromSnapshotMs: loadSnapMs, snapshotSeq: lastDue!.seq },
+      replayOne: {
+        events: bigEvents,
+        commits: bigRunCommits.length,
+        rawReadMs: rawBig.ms,
+        readMs,
+        readAndReplayMs: replayMs,
+        eventsPerSec: bigEvents / replayMs,
+        loadFromLogMs: loadLogMs,
+        loadFromSnapshotMs: loadSnapMs,
+        snapshotSeq: lastDue!.seq,
+      },
       replayAll,
     });
     return results;

@@ -35,7 +35,10 @@ export const now = () => performance.now();
  * time mostly measures the wait for a core; the least of several rounds then
  * leaves what is left of the noise, which only ever adds time.
  */
-export const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+export const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 export const fmt = (n: number, d = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n);
@@ -52,14 +55,24 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
+export const p50 = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 /** `count` jobs over `concurrency` lanes; job i runs on lane w. */
-export async function pool(count: number, concurrency: number, job: (i: number, lane: number) => Promise<void>): Promise<void> {
+export async function pool(
+  count: number,
+  concurrency: number,
+  job: (i: number, lane: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async (_, w) => {
-    while (next < count) await job(next++, w);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async (_, w) => {
+      while (next < count) await job(next++, w);
+    }),
+  );
 }
 
 /** A line of progress, on stderr: stdout is kept for the figures (or the one JSON object). */
@@ -87,14 +100,15 @@ workflow:
     - { id: s5, type: SIMPLE, depends_on: [s4] }
 `;
 
-export const fiveHandlers = (): Handlers => Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
+export const fiveHandlers = (): Handlers =>
+  Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
 
 /** CPU (µs, user + system) a process has used so far, from /proc/<pid>/stat; null where it cannot be read (gone, not Linux). */
 export function procCpuUs(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 1e6 / 100; // utime + stime, in clock ticks of USER_HZ = 100
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of USER_HZ = 100
   } catch {
     return null;
   }
@@ -127,7 +141,11 @@ export interface Bench {
 }
 
 /** `rounds` of each side, interleaved (a, b, a, b…): a slow stretch on a shared machine then costs each side a round. */
-export async function interleave<A, B>(rounds: number, a: (r: number) => Promise<A>, b: (r: number) => Promise<B>): Promise<{ a: A[]; b: B[] }> {
+export async function interleave<A, B>(
+  rounds: number,
+  a: (r: number) => Promise<A>,
+  b: (r: number) => Promise<B>,
+): Promise<{ a: A[]; b: B[] }> {
   const as: A[] = [];
   const bs: B[] = [];
   for (let r = 0; r < rounds; r++) {

@@ -20,12 +20,26 @@ function def(text: string) {
   return definition;
 }
 
-export interface MapBench { items: number; concurrency: number; mapMs: number; itemsPerSec: number; runsMs: number; runsPerSec: number; events: number; replayMs: number; foldMs: number }
+export interface MapBench {
+  items: number;
+  concurrency: number;
+  mapMs: number;
+  itemsPerSec: number;
+  runsMs: number;
+  runsPerSec: number;
+  events: number;
+  replayMs: number;
+  foldMs: number;
+}
 
 /** `store`: where the two measurements run (a fresh store each); the embedded file store by default. */
 export async function benchMap(opts: {
-  say: (line: string) => void; fmt: (n: number, d?: number) => string; items?: number; concurrency?: number;
-  store?: (name: 'map' | 'runs') => EventStore; where?: string;
+  say: (line: string) => void;
+  fmt: (n: number, d?: number) => string;
+  items?: number;
+  concurrency?: number;
+  store?: (name: 'map' | 'runs') => EventStore;
+  where?: string;
 }): Promise<MapBench> {
   const { say, fmt } = opts;
   const items = opts.items ?? 1000;
@@ -71,13 +85,15 @@ workflow:
     const engine = new Engine({ store: runsStore });
     let next = 0;
     const t1 = now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < items) {
-        const x = xs[next++]!;
-        const v = await engine.run(one, { x }, { handlers, follow: false });
-        if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < items) {
+          const x = xs[next++]!;
+          const v = await engine.run(one, { x }, { handlers, follow: false });
+          if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
+        }
+      }),
+    );
     const runsMs = now() - t1;
 
     const t2 = now();
@@ -89,10 +105,26 @@ workflow:
     const foldMs = now() - t3;
     await Promise.all([mapStore.close(), runsStore.close()]);
 
-    const r = { items, concurrency, mapMs, itemsPerSec: items / mapMs * 1000, runsMs, runsPerSec: items / runsMs * 1000, events: events.length, replayMs, foldMs };
-    say(`\na MAP over ${fmt(items)} items, max_concurrency ${concurrency}, ${opts.where ?? 'on the embedded file store'}:`);
-    say(`  baseline: ${fmt(items)} independent one-task runs, ${concurrency} at a time   ${fmt(r.runsPerSec, 1)} items/s`);
-    say(`  one run, one MAP (${fmt(events.length)} events)                        ${fmt(r.itemsPerSec, 1)} items/s  = ${fmt(r.itemsPerSec / r.runsPerSec, 2)}× baseline`);
+    const r = {
+      items,
+      concurrency,
+      mapMs,
+      itemsPerSec: (items / mapMs) * 1000,
+      runsMs,
+      runsPerSec: (items / runsMs) * 1000,
+      events: events.length,
+      replayMs,
+      foldMs,
+    };
+    say(
+      `\na MAP over ${fmt(items)} items, max_concurrency ${concurrency}, ${opts.where ?? 'on the embedded file store'}:`,
+    );
+    say(
+      `  baseline: ${fmt(items)} independent one-task runs, ${concurrency} at a time   ${fmt(r.runsPerSec, 1)} items/s`,
+    );
+    say(
+      `  one run, one MAP (${fmt(events.length)} events)                        ${fmt(r.itemsPerSec, 1)} items/s  = ${fmt(r.itemsPerSec / r.runsPerSec, 2)}× baseline`,
+    );
     say(`  replay of the MAP's run: read + checked replay ${fmt(replayMs, 1)} ms, fold only ${fmt(foldMs, 1)} ms`);
     return r;
   } finally {

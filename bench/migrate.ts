@@ -46,7 +46,8 @@ export async function benchMigrate(b: Bench): Promise<void> {
     let t = now();
     const judged = await migrateRuns(store, ids, target, {}, { dryRun: true, now: stamp });
     const drySecs = (now() - t) / 1000;
-    if (judged.some((r) => r.verdict !== 'as_is')) throw new Error(`every run should take over as is: ${JSON.stringify(judged.find((r) => r.verdict !== 'as_is'))}`);
+    if (judged.some((r) => r.verdict !== 'as_is'))
+      throw new Error(`every run should take over as is: ${JSON.stringify(judged.find((r) => r.verdict !== 'as_is'))}`);
     t = now();
     const migrated = await migrateRuns(store, ids, target, {}, { dryRun: false, by: 'bench', now: stamp });
     const realSecs = (now() - t) / 1000;
@@ -54,7 +55,9 @@ export async function benchMigrate(b: Bench): Promise<void> {
     b.figures['evo.migrate_rate'] = runs / realSecs;
     b.figures['evo.migrate_dry_rate'] = runs / drySecs;
     b.details.migrate = { runs, drySecs, realSecs };
-    b.say(`migrate: ${runs} waiting runs judged against v2 in ${fmt(drySecs, 2)} s (${fmt(runs / drySecs)} runs/s, dry run), migrated in ${fmt(realSecs, 2)} s (${fmt(runs / realSecs)} runs/s)`);
+    b.say(
+      `migrate: ${runs} waiting runs judged against v2 in ${fmt(drySecs, 2)} s (${fmt(runs / drySecs)} runs/s, dry run), migrated in ${fmt(realSecs, 2)} s (${fmt(runs / realSecs)} runs/s)`,
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -30,9 +30,18 @@ export interface EngineDriver {
  * Engine.run of `five` on `store` (`follow`, `commitWindowMs`: Engine.run's options; `engine`: one already on
  * that store, to share; `onRun`: told each completed run's id).
  */
-export function engineDriver(store: EventStore, five: Definition, handlers: Handlers, opts: { follow?: boolean; commitWindowMs?: number; engine?: Engine; onRun?: (runId: string) => void } = {}): EngineDriver {
+export function engineDriver(
+  store: EventStore,
+  five: Definition,
+  handlers: Handlers,
+  opts: { follow?: boolean; commitWindowMs?: number; engine?: Engine; onRun?: (runId: string) => void } = {},
+): EngineDriver {
   const engine = opts.engine ?? new Engine({ store });
-  const runOptions = { handlers, ...(opts.follow !== undefined ? { follow: opts.follow } : {}), ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}) };
+  const runOptions = {
+    handlers,
+    ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
+    ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}),
+  };
   const one = async () => {
     const t = now();
     const v = await engine.run(five, {}, runOptions);

@@ -24,10 +24,29 @@ await rig.oneAtATime(20);
 const nc = await connect({ servers: server.url });
 const client = new ClusterClient(server.url);
 const watch = await LogWatch.open(server.url);
-const shape = (s: string) => s.startsWith('_INBOX.') ? '_INBOX.' + s.split('.')[1]!.slice(0, 6) : s.startsWith('$JS.ACK') ? '$JS.ACK' : s.replace(/\.[0-9a-zA-Z_-]{16,}/g, '.*').replace(/\.\d+(?=\.|$)/g, '.N').split('.').slice(0, 7).join('.');
+const shape = (s: string) =>
+  s.startsWith('_INBOX.')
+    ? '_INBOX.' + s.split('.')[1]!.slice(0, 6)
+    : s.startsWith('$JS.ACK')
+      ? '$JS.ACK'
+      : s
+          .replace(/\.[0-9a-zA-Z_-]{16,}/g, '.*')
+          .replace(/\.\d+(?=\.|$)/g, '.N')
+          .split('.')
+          .slice(0, 7)
+          .join('.');
 let trace: { t: number; what: string; bytes: number }[] | null = null;
 let t0 = 0;
-nc.subscribe('>', { callback: (_e, m) => { if (trace) trace.push({ t: performance.now() - t0, what: shape(m.subject) + (m.reply ? ` (req ${shape(m.reply)})` : ''), bytes: m.data.length }); } });
+nc.subscribe('>', {
+  callback: (_e, m) => {
+    if (trace)
+      trace.push({
+        t: performance.now() - t0,
+        what: shape(m.subject) + (m.reply ? ` (req ${shape(m.reply)})` : ''),
+        bytes: m.data.length,
+      });
+  },
+});
 await nc.flush();
 const RUNS = 50;
 const runs: { ms: number; trace: { t: number; what: string; bytes: number }[] }[] = [];
@@ -45,7 +64,12 @@ const sorted = [...runs].sort((a, b) => a.ms - b.ms);
 const mid = sorted[Math.floor(RUNS / 2)]!;
 console.log(`p50 ${mid.ms.toFixed(2)} ms, ${mid.trace.length} messages seen before completion`);
 let prev = 0;
-for (const x of mid.trace) { console.log(`${x.t.toFixed(3).padStart(8)} +${(x.t - prev).toFixed(3).padStart(6)}  ${String(x.bytes).padStart(5)}B  ${x.what}`); prev = x.t; }
+for (const x of mid.trace) {
+  console.log(
+    `${x.t.toFixed(3).padStart(8)} +${(x.t - prev).toFixed(3).padStart(6)}  ${String(x.bytes).padStart(5)}B  ${x.what}`,
+  );
+  prev = x.t;
+}
 // The most common number of messages (runs that saw another number are left out of this part).
 const counts = new Map<number, number>();
 for (const r of runs) counts.set(r.trace.length, (counts.get(r.trace.length) ?? 0) + 1);

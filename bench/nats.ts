@@ -31,7 +31,11 @@ export async function startBenchNats(): Promise<BenchNats> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const monitorPort = await freePort();
-    const proc = spawn(bin, ['-c', NATS_DEV_CONF, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(
+      bin,
+      ['-c', NATS_DEV_CONF, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', dir],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     try {
       await ready(proc);
     } catch (err) {
@@ -45,9 +49,14 @@ export async function startBenchNats(): Promise<BenchNats> {
     const onExit = () => proc.kill('SIGKILL');
     const undo = atExit(onExit);
     return {
-      url: `nats://127.0.0.1:${port}`, pid: proc.pid!, monitorPort,
+      url: `nats://127.0.0.1:${port}`,
+      pid: proc.pid!,
+      monitorPort,
       varz: async () => {
-        const v = await (await fetch(`http://127.0.0.1:${monitorPort}/varz`)).json() as { in_msgs: number; out_msgs: number };
+        const v = (await (await fetch(`http://127.0.0.1:${monitorPort}/varz`)).json()) as {
+          in_msgs: number;
+          out_msgs: number;
+        };
         return { inMsgs: v.in_msgs, outMsgs: v.out_msgs };
       },
       dispose: async () => {
@@ -70,9 +79,15 @@ function ready(proc: ChildProcess): Promise<void> {
     proc.stderr!.setEncoding('utf8');
     proc.stderr!.on('data', (d: string) => {
       if (log.length < 64_000) log += d;
-      if (log.includes('Server is ready')) { clearTimeout(timer); resolve(); }
+      if (log.includes('Server is ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`nats-server exited (${code}):\n${log}`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nats-server exited (${code}):\n${log}`));
+    });
   });
 }
 

@@ -58,7 +58,20 @@ import { clusterRig } from './cluster-rig.js';
 import { engineDriver } from './modes.js';
 import { startBenchNats } from './nats.js';
 import { startPostgres, startRedis, startRestate, type PeerServer } from './peer-servers.js';
-import { atExit, cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, procCpuUs, progress, type Bench } from './kit.js';
+import {
+  atExit,
+  cpuOf,
+  def,
+  FIVE_YAML,
+  fiveHandlers,
+  fmt,
+  list,
+  median,
+  p50,
+  procCpuUs,
+  progress,
+  type Bench,
+} from './kit.js';
 
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 
@@ -79,11 +92,19 @@ interface Side {
 }
 
 function installPeers(): void {
-  const have = ['bullmq', '@dbos-inc/dbos-sdk', '@restatedev/restate-sdk', '@restatedev/restate-server'].every((p) => existsSync(join(PEERS, 'node_modules', p, 'package.json')));
+  const have = ['bullmq', '@dbos-inc/dbos-sdk', '@restatedev/restate-sdk', '@restatedev/restate-server'].every((p) =>
+    existsSync(join(PEERS, 'node_modules', p, 'package.json')),
+  );
   if (have) return;
   progress('peers: installing bench/peers (npm ci --prefix bench/peers; once)');
-  const r = spawnSync('npm', ['ci', '--prefix', PEERS, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm ci --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`);
+  const r = spawnSync('npm', ['ci', '--prefix', PEERS, '--no-audit', '--no-fund'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `npm ci --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`,
+    );
 }
 
 /** The pids of a process and all its descendants (from /proc). */
@@ -102,28 +123,45 @@ function tree(pid: number): number[] {
 
 /** The error a process's log ends with (its last `SomethingError: …` line), else the log's last line. */
 function whyIn(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = log
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.filter((l) => /^[\w.]*Error\b.*:/.test(l)).pop() ?? lines.pop() ?? '(nothing on its output)';
 }
 
 /** A peer's driver process (bench/peers/<script>): ops on stdin, answers on fd 3. */
-async function driverProcess(script: string, args: string[]): Promise<{ pid: number; op(msg: Record<string, unknown>): Promise<any>; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [join(PEERS, script), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], cwd: PEERS });
+async function driverProcess(
+  script: string,
+  args: string[],
+): Promise<{ pid: number; op(msg: Record<string, unknown>): Promise<any>; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [join(PEERS, script), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    cwd: PEERS,
+  });
   const kill = () => child.kill('SIGKILL');
   const undo = atExit(kill);
   let log = '';
-  const keep = (d: string) => { log = (log + d).slice(-4_000); };
+  const keep = (d: string) => {
+    log = (log + d).slice(-4_000);
+  };
   child.stdout!.setEncoding('utf8').on('data', keep);
   child.stderr!.setEncoding('utf8').on('data', keep);
   const pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
   let ready: { resolve(v: any): void; reject(e: Error): void } | null = null;
-  const started = new Promise((resolve, reject) => { ready = { resolve, reject }; });
+  const started = new Promise((resolve, reject) => {
+    ready = { resolve, reject };
+  });
   createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
     const msg = JSON.parse(line) as { id?: number; ready?: boolean; error?: string };
-    if (msg.ready) { ready?.resolve(true); return; }
+    if (msg.ready) {
+      ready?.resolve(true);
+      return;
+    }
     const p = pending.get(msg.id!);
     pending.delete(msg.id!);
-    if (msg.error) p?.reject(new Error(msg.error)); else p?.resolve(msg);
+    if (msg.error) p?.reject(new Error(msg.error));
+    else p?.resolve(msg);
   });
   child.once('exit', (code, signal) => {
     undo();
@@ -134,12 +172,16 @@ async function driverProcess(script: string, args: string[]): Promise<{ pid: num
   });
   await started;
   let id = 0;
-  const op = (msg: Record<string, unknown>) => new Promise<any>((resolve, reject) => {
-    if (child.exitCode !== null || child.signalCode !== null) { reject(new Error(`${script} is gone: ${whyIn(log)}`)); return; }
-    const n = ++id;
-    pending.set(n, { resolve, reject });
-    (child.stdin as Writable).write(`${JSON.stringify({ ...msg, id: n })}\n`);
-  });
+  const op = (msg: Record<string, unknown>) =>
+    new Promise<any>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`${script} is gone: ${whyIn(log)}`));
+        return;
+      }
+      const n = ++id;
+      pending.set(n, { resolve, reject });
+      (child.stdin as Writable).write(`${JSON.stringify({ ...msg, id: n })}\n`);
+    });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
@@ -153,7 +195,12 @@ async function driverProcess(script: string, args: string[]): Promise<{ pid: num
 }
 
 /** A peer's side: its servers started, its driver process ready. */
-async function peerSide(key: string, label: string, servers: (() => Promise<PeerServer>)[], driver: (s: PeerServer[]) => [string, string[]]): Promise<Side> {
+async function peerSide(
+  key: string,
+  label: string,
+  servers: (() => Promise<PeerServer>)[],
+  driver: (s: PeerServer[]) => [string, string[]],
+): Promise<Side> {
   const started: PeerServer[] = [];
   try {
     for (const start of servers) started.push(await start());
@@ -161,7 +208,8 @@ async function peerSide(key: string, label: string, servers: (() => Promise<Peer
     const d = await driverProcess(script, args);
     const pids = () => [...tree(d.pid), ...started.flatMap((s) => (s.pid === null ? [] : tree(s.pid)))];
     return {
-      key, label,
+      key,
+      label,
       round: async (workflows, inFlight) => {
         const ps = pids();
         const cpu = cpuOf(ps);
@@ -170,7 +218,10 @@ async function peerSide(key: string, label: string, servers: (() => Promise<Peer
         return { rate, cpuMsPerRun: cpu !== null && after !== null ? (after - cpu) / 1000 / workflows : null };
       },
       oneAtATime: async (n) => (await d.op({ op: 'oneAtATime', n })).ms,
-      close: async () => { await d.stop(); for (const s of started.reverse()) await s.dispose(); },
+      close: async () => {
+        await d.stop();
+        for (const s of started.reverse()) await s.dispose();
+      },
     };
   } catch (err) {
     for (const s of started.reverse()) await s.dispose().catch(() => undefined);
@@ -179,21 +230,49 @@ async function peerSide(key: string, label: string, servers: (() => Promise<Peer
 }
 
 const PEER_SIDES: { key: string; open(): Promise<Side> }[] = [
-  { key: 'dbos', open: () => peerSide('dbos', 'DBOS Transact (5 DBOS.runStep, PostgreSQL)', [startPostgres], ([pg]) => ['dbos.mjs', [pg!.url]]) },
   {
-    key: 'restate', open: async () => {
+    key: 'dbos',
+    open: () =>
+      peerSide('dbos', 'DBOS Transact (5 DBOS.runStep, PostgreSQL)', [startPostgres], ([pg]) => [
+        'dbos.mjs',
+        [pg!.url],
+      ]),
+  },
+  {
+    key: 'restate',
+    open: async () => {
       const port = await (await import('../test/helpers/nats.js')).freePort();
-      return peerSide('restate', 'Restate (5 ctx.run, via its ingress)', [() => startRestate(PEERS)], ([rs]) => ['restate.mjs', [String(port), rs!.url, rs!.ingressUrl!]]);
+      return peerSide('restate', 'Restate (5 ctx.run, via its ingress)', [() => startRestate(PEERS)], ([rs]) => [
+        'restate.mjs',
+        [String(port), rs!.url, rs!.ingressUrl!],
+      ]);
     },
   },
-  { key: 'bullmq_aof', open: () => peerSide('bullmq_aof', 'BullMQ (5 chained jobs, Redis AOF everysec)', [() => startRedis(true)], ([r]) => ['bullmq.mjs', [r!.url, String(CONCURRENCY)]]) },
-  { key: 'bullmq', open: () => peerSide('bullmq', 'BullMQ (5 chained jobs, Redis in memory only)', [() => startRedis(false)], ([r]) => ['bullmq.mjs', [r!.url, String(CONCURRENCY)]]) },
+  {
+    key: 'bullmq_aof',
+    open: () =>
+      peerSide('bullmq_aof', 'BullMQ (5 chained jobs, Redis AOF everysec)', [() => startRedis(true)], ([r]) => [
+        'bullmq.mjs',
+        [r!.url, String(CONCURRENCY)],
+      ]),
+  },
+  {
+    key: 'bullmq',
+    open: () =>
+      peerSide('bullmq', 'BullMQ (5 chained jobs, Redis in memory only)', [() => startRedis(false)], ([r]) => [
+        'bullmq.mjs',
+        [r!.url, String(CONCURRENCY)],
+      ]),
+  },
 ];
 
 /** [figure, ours, peer]: figure = ours ÷ the peer, in workflows/s (and `_p50_ratio`: ours' p50 ÷ the peer's). */
 const PAIRS: [string, string, string][] = [
-  ['peers.dbos', 'jetstream', 'dbos'], ['peers.dbos_file', 'file', 'dbos'], ['peers.restate', 'cluster', 'restate'],
-  ['peers.bullmq_aof', 'cluster', 'bullmq_aof'], ['peers.bullmq', 'cluster', 'bullmq'],
+  ['peers.dbos', 'jetstream', 'dbos'],
+  ['peers.dbos_file', 'file', 'dbos'],
+  ['peers.restate', 'cluster', 'restate'],
+  ['peers.bullmq_aof', 'cluster', 'bullmq_aof'],
+  ['peers.bullmq', 'cluster', 'bullmq'],
 ];
 
 export async function benchPeers(b: Bench): Promise<void> {
@@ -214,38 +293,77 @@ export async function benchPeers(b: Bench): Promise<void> {
     cleanup.push(() => server.dispose());
     const rig = await clusterRig(server, five);
     cleanup.push(() => rig.close());
-    const jsStore = new JetStreamEventStore({ servers: server.url, stream: 'BENCH_PEERS_INPROC', subjectPrefix: 'bench.peers', name: 'ledgerflow-bench' });
+    const jsStore = new JetStreamEventStore({
+      servers: server.url,
+      stream: 'BENCH_PEERS_INPROC',
+      subjectPrefix: 'bench.peers',
+      name: 'ledgerflow-bench',
+    });
     cleanup.push(() => jsStore.close());
     const fileStore = new FileEventStore(join(dir, 'file'));
     cleanup.push(() => fileStore.close());
     const onJs = engineDriver(jsStore, five, handlers, { follow: false });
     const onFile = engineDriver(fileStore, five, handlers, { follow: false });
-    const ones = (one: () => Promise<number>) => async (n: number) => { const ms: number[] = []; for (let i = 0; i < n; i++) ms.push(await one()); return ms; };
+    const ones = (one: () => Promise<number>) => async (n: number) => {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) ms.push(await one());
+      return ms;
+    };
     sides.push(
       // A fresh memory store a round: the runs of earlier rounds would otherwise grow what it holds.
-      { key: 'memory', label: 'ledgerflow, memory store (no I/O)', round: (n, c) => engineDriver(new MemoryEventStore(), five, handlers).round(n, c), oneAtATime: ones(() => engineDriver(new MemoryEventStore(), five, handlers).one()), close: async () => undefined },
-      { key: 'file', label: 'ledgerflow, file store', round: (n, c) => onFile.round(n, c), oneAtATime: ones(onFile.one), close: async () => undefined },
       {
-        key: 'jetstream', label: 'ledgerflow, in-process on JetStream', oneAtATime: ones(onJs.one), close: async () => undefined,
+        key: 'memory',
+        label: 'ledgerflow, memory store (no I/O)',
+        round: (n, c) => engineDriver(new MemoryEventStore(), five, handlers).round(n, c),
+        oneAtATime: ones(() => engineDriver(new MemoryEventStore(), five, handlers).one()),
+        close: async () => undefined,
+      },
+      {
+        key: 'file',
+        label: 'ledgerflow, file store',
+        round: (n, c) => onFile.round(n, c),
+        oneAtATime: ones(onFile.one),
+        close: async () => undefined,
+      },
+      {
+        key: 'jetstream',
+        label: 'ledgerflow, in-process on JetStream',
+        oneAtATime: ones(onJs.one),
+        close: async () => undefined,
         round: async (n, c) => {
           const s = procCpuUs(server.pid);
           const r = await onJs.round(n, c);
           const after = procCpuUs(server.pid);
-          return { rate: r.rate, cpuMsPerRun: s !== null && after !== null ? r.cpuMsPerRun + (after - s) / 1000 / n : null };
+          return {
+            rate: r.rate,
+            cpuMsPerRun: s !== null && after !== null ? r.cpuMsPerRun + (after - s) / 1000 / n : null,
+          };
         },
       },
       {
-        key: 'cluster', label: 'ledgerflow, cluster path (engine + worker processes)', oneAtATime: (n) => rig.oneAtATime(n), close: async () => undefined,
+        key: 'cluster',
+        label: 'ledgerflow, cluster path (engine + worker processes)',
+        oneAtATime: (n) => rig.oneAtATime(n),
+        close: async () => undefined,
         round: async (n, c) => {
           const r = await rig.round(n, c);
-          return { rate: r.workflowsPerSec, cpuMsPerRun: r.cpuUsPerRun !== null && r.serverCpuUsPerRun !== null ? (r.cpuUsPerRun + r.serverCpuUsPerRun) / 1000 : null };
+          return {
+            rate: r.workflowsPerSec,
+            cpuMsPerRun:
+              r.cpuUsPerRun !== null && r.serverCpuUsPerRun !== null
+                ? (r.cpuUsPerRun + r.serverCpuUsPerRun) / 1000
+                : null,
+          };
         },
       },
     );
     const only = process.env.LEDGERFLOW_BENCH_PEERS?.split(',').map((k) => k.trim());
     let install: string | null | undefined;
     for (const peer of PEER_SIDES) {
-      if (only && !only.includes(peer.key)) { missing[peer.key] = `not among LEDGERFLOW_BENCH_PEERS=${only.join(',')}`; continue; }
+      if (only && !only.includes(peer.key)) {
+        missing[peer.key] = `not among LEDGERFLOW_BENCH_PEERS=${only.join(',')}`;
+        continue;
+      }
       if (install === undefined) {
         try {
           installPeers();
@@ -254,7 +372,10 @@ export async function benchPeers(b: Bench): Promise<void> {
           install = (err as Error).message;
         }
       }
-      if (install) { missing[peer.key] = install; continue; }
+      if (install) {
+        missing[peer.key] = install;
+        continue;
+      }
       progress(`peers: starting ${peer.key}`);
       try {
         const side = await peer.open();
@@ -281,7 +402,10 @@ export async function benchPeers(b: Bench): Promise<void> {
       }
     };
     progress('peers: warm-up');
-    await each('the warm-up', async (s) => { await s.round(b.quick ? 20 : 200, CONCURRENCY); await s.oneAtATime(3); });
+    await each('the warm-up', async (s) => {
+      await s.round(b.quick ? 20 : 200, CONCURRENCY);
+      await s.oneAtATime(3);
+    });
     const rates: Record<string, number[]> = {};
     const cpus: Record<string, (number | null)[]> = {};
     for (let r = 0; r < rounds; r++) {
@@ -294,7 +418,10 @@ export async function benchPeers(b: Bench): Promise<void> {
     }
     progress(`peers: one at a time, ${batches} batches of ${batch} each side`);
     const lat: Record<string, number[]> = {};
-    for (let i = 0; i < batches; i++) await each('one at a time', async (s) => { (lat[s.key] ??= []).push(...await s.oneAtATime(batch)); });
+    for (let i = 0; i < batches; i++)
+      await each('one at a time', async (s) => {
+        (lat[s.key] ??= []).push(...(await s.oneAtATime(batch)));
+      });
 
     const here = new Set(sides.map((s) => s.key));
     const best = (k: string) => (here.has(k) ? Math.max(...rates[k]!) : null);
@@ -316,13 +443,26 @@ export async function benchPeers(b: Bench): Promise<void> {
     figures['ceiling.jetstream_ratio'] = ratio(best('jetstream'), best('memory'));
     figures['ceiling.cluster_ratio'] = ratio(best('cluster'), best('jetstream'));
     figures['engine.cpu_ms_per_run'] = Math.min(...cpus.memory!.filter((x): x is number => x !== null));
-    b.details.peers = { runsPerRound: runs, concurrency: CONCURRENCY, rounds: rates, cpuMsPerRun: cpus, oneAtATimeRuns: batches * batch, missing };
+    b.details.peers = {
+      runsPerRound: runs,
+      concurrency: CONCURRENCY,
+      rounds: rates,
+      cpuMsPerRun: cpus,
+      oneAtATimeRuns: batches * batch,
+      missing,
+    };
 
-    say(`\n${fmt(runs)} five-step workflows a round, ${CONCURRENCY} in flight, best of ${rounds} interleaved rounds; one at a time: p50 of ${batches * batch} (CPU per run: every process of the side, median of the rounds):`);
-    for (const s of sides) say(`  ${s.label.padEnd(54)} ${fmt(best(s.key)!).padStart(6)} workflows/s ${list(rates[s.key]!)}  p50 ${fmt(p50Of(s.key)!, 2)} ms  CPU ${fmt(figures[`peers.${s.key}_cpu_ms_per_run`] as number, 3)} ms/run`);
+    say(
+      `\n${fmt(runs)} five-step workflows a round, ${CONCURRENCY} in flight, best of ${rounds} interleaved rounds; one at a time: p50 of ${batches * batch} (CPU per run: every process of the side, median of the rounds):`,
+    );
+    for (const s of sides)
+      say(
+        `  ${s.label.padEnd(54)} ${fmt(best(s.key)!).padStart(6)} workflows/s ${list(rates[s.key]!)}  p50 ${fmt(p50Of(s.key)!, 2)} ms  CPU ${fmt(figures[`peers.${s.key}_cpu_ms_per_run`] as number, 3)} ms/run`,
+      );
     for (const [k, why] of Object.entries(missing)) say(`  ${k}: MISSING: ${why.split('\n')[0]}`);
   } finally {
-    for (const c of cleanup.reverse()) await c().catch((err: unknown) => progress(`peers: closing: ${(err as Error).message}`));
+    for (const c of cleanup.reverse())
+      await c().catch((err: unknown) => progress(`peers: closing: ${(err as Error).message}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }

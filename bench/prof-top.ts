@@ -7,8 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+}
 
 const args = process.argv.slice(2);
 const file = args.shift()!;
@@ -23,7 +30,8 @@ for (const s of prof.samples) self.set(s, (self.get(s) ?? 0) + 1);
 const idle = new Set(['(idle)', '(program)', '(garbage collector)']);
 let busy = 0;
 let gc = 0;
-const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/)?/, '')}:${n.callFrame.lineNumber + 1}`;
+const label = (n: Node) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/)?/, '')}:${n.callFrame.lineNumber + 1}`;
 const bySelf = new Map<string, number>();
 for (const [id, count] of self) {
   const n = byId.get(id)!;
@@ -33,12 +41,16 @@ for (const [id, count] of self) {
   bySelf.set(label(n), (bySelf.get(label(n)) ?? 0) + count);
 }
 console.log(`${busy} busy samples (GC ${((gc / busy) * 100).toFixed(1)}%)`);
-for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
+for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+  console.log(`${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
 for (const name of args) {
   let incl = 0;
   for (const [id, count] of self) {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      if (byId.get(at)!.callFrame.functionName === name) { incl += count; break; }
+      if (byId.get(at)!.callFrame.functionName === name) {
+        incl += count;
+        break;
+      }
     }
   }
   console.log(`inclusive ${name}: ${((incl / busy) * 100).toFixed(1)}%`);

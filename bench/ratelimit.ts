@@ -52,10 +52,12 @@ export async function benchRateLimit(b: Bench): Promise<void> {
   const client = new ClusterClient(server.url);
   try {
     children.push(await spawnNode(['engine', server.url]));
-    children.push(...await Promise.all([
-      ...Array.from({ length: engines - 1 }, () => spawnNode(['engine', server.url])),
-      spawnNode(['worker', server.url, '64']),
-    ]));
+    children.push(
+      ...(await Promise.all([
+        ...Array.from({ length: engines - 1 }, () => spawnNode(['engine', server.url])),
+        spawnNode(['worker', server.url, '64']),
+      ])),
+    );
     const rated = def(workflow('bench-rated', `      rate_limit: { limit: ${LIMIT}, per: 1s }\n`));
     const plain = def(workflow('bench-unrated', ''));
     await client.deploy(rated);
@@ -77,13 +79,17 @@ export async function benchRateLimit(b: Bench): Promise<void> {
       const starts: number[] = [];
       for (let i = 0; i < runIds.length; i += 200) {
         const batch = await Promise.all(runIds.slice(i, i + 200).map((r) => client.store.read(r)));
-        for (const events of batch) for (const e of events) if (e.type === 'task.started') starts.push(Date.parse(e.time));
+        for (const events of batch)
+          for (const e of events) if (e.type === 'task.started') starts.push(Date.parse(e.time));
       }
       starts.sort((x, y) => x - y);
       const from = starts[0]! + WARMUP_S * 1000;
       const inSpan = starts.filter((t) => t >= from && t < from + s * 1000).length;
       // Starts in each second of the span (where the pace dropped, and when).
-      const perSecond = Array.from({ length: s }, (_, i) => starts.filter((t) => t >= from + i * 1000 && t < from + (i + 1) * 1000).length);
+      const perSecond = Array.from(
+        { length: s },
+        (_, i) => starts.filter((t) => t >= from + i * 1000 && t < from + (i + 1) * 1000).length,
+      );
       return { runs: runIds.length, starts, rate: inSpan / s, inSpan, perSecond };
     };
     // The baseline: the same runs without the limit, what this cluster does on this machine now.
@@ -93,10 +99,13 @@ export async function benchRateLimit(b: Bench): Promise<void> {
     const doc = gateDocName(`task/${rated.id}/s1`);
     const backlog: number[] = [];
     const sample = () => {
-      void client.store.readShared(doc).then((d) => {
-        const g = d as { waiters?: object; reserved?: object } | null;
-        backlog.push(Object.keys(g?.waiters ?? {}).length + Object.keys(g?.reserved ?? {}).length);
-      }, () => undefined);
+      void client.store.readShared(doc).then(
+        (d) => {
+          const g = d as { waiters?: object; reserved?: object } | null;
+          backlog.push(Object.keys(g?.waiters ?? {}).length + Object.keys(g?.reserved ?? {}).length);
+        },
+        () => undefined,
+      );
     };
     const cpu0 = cpuOf(pids);
     const serverCpu0 = procCpuUs(server.pid);
@@ -106,7 +115,8 @@ export async function benchRateLimit(b: Bench): Promise<void> {
     const cpu1 = cpuOf(pids);
     const serverCpu1 = procCpuUs(server.pid);
     const cpuMsPerRun = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / 1000 / limited.runs : null;
-    const serverCpuMsPerRun = serverCpu0 !== null && serverCpu1 !== null ? (serverCpu1 - serverCpu0) / 1000 / limited.runs : null;
+    const serverCpuMsPerRun =
+      serverCpu0 !== null && serverCpu1 !== null ? (serverCpu1 - serverCpu0) / 1000 / limited.runs : null;
     const { starts, rate, inSpan, perSecond } = limited;
     const most = mostWithin(starts, PER_MS);
     const ceiling = Math.min(LIMIT, base.rate);
@@ -117,12 +127,34 @@ export async function benchRateLimit(b: Bench): Promise<void> {
     b.figures['ratelimit.max_window'] = most;
     b.figures['ratelimit.max_window_ratio'] = most / LIMIT;
     b.figures['ratelimit.cpu_ms_per_run'] = cpuMsPerRun;
-    const waitingAtGate = { min: Math.min(...backlog.slice(WARMUP_S, WARMUP_S + seconds)), max: Math.max(...backlog), samples: backlog };
-    b.details.ratelimit = {
-      waitingAtGate, cpuMsPerRun, serverCpuMsPerRun, limit: LIMIT, perMs: PER_MS, seconds, warmupS: WARMUP_S, inFlight, engines, workers: 1,
-      runs: limited.runs, starts: starts.length, inSpan, perSecond, rate, maxWindow: most, wallS, unlimited: { seconds: baseSeconds, runs: base.runs, rate: base.rate, maxWindow: mostWithin(base.starts, PER_MS) },
+    const waitingAtGate = {
+      min: Math.min(...backlog.slice(WARMUP_S, WARMUP_S + seconds)),
+      max: Math.max(...backlog),
+      samples: backlog,
     };
-    b.say(`ratelimit: rate_limit ${LIMIT} per 1s on ${engines} engines, ${inFlight} runs in flight: ${fmt(rate, 1)} starts/s over ${seconds} s (×${fmt(rate / LIMIT, 3)} of the limit; the same runs without the limit: ${fmt(base.rate, 1)}/s, so ×${fmt(rate / ceiling, 3)} of what this cluster could start); at most ${most} starts in any 1 s window (from the histories; ${limited.runs} runs); waiting at the gate ${waitingAtGate.min}..${waitingAtGate.max}; engines + worker CPU ${cpuMsPerRun === null ? '?' : fmt(cpuMsPerRun, 2)} ms per run, nats-server ${serverCpuMsPerRun === null ? '?' : fmt(serverCpuMsPerRun, 2)} ms`);
+    b.details.ratelimit = {
+      waitingAtGate,
+      cpuMsPerRun,
+      serverCpuMsPerRun,
+      limit: LIMIT,
+      perMs: PER_MS,
+      seconds,
+      warmupS: WARMUP_S,
+      inFlight,
+      engines,
+      workers: 1,
+      runs: limited.runs,
+      starts: starts.length,
+      inSpan,
+      perSecond,
+      rate,
+      maxWindow: most,
+      wallS,
+      unlimited: { seconds: baseSeconds, runs: base.runs, rate: base.rate, maxWindow: mostWithin(base.starts, PER_MS) },
+    };
+    b.say(
+      `ratelimit: rate_limit ${LIMIT} per 1s on ${engines} engines, ${inFlight} runs in flight: ${fmt(rate, 1)} starts/s over ${seconds} s (×${fmt(rate / LIMIT, 3)} of the limit; the same runs without the limit: ${fmt(base.rate, 1)}/s, so ×${fmt(rate / ceiling, 3)} of what this cluster could start); at most ${most} starts in any 1 s window (from the histories; ${limited.runs} runs); waiting at the gate ${waitingAtGate.min}..${waitingAtGate.max}; engines + worker CPU ${cpuMsPerRun === null ? '?' : fmt(cpuMsPerRun, 2)} ms per run, nats-server ${serverCpuMsPerRun === null ? '?' : fmt(serverCpuMsPerRun, 2)} ms`,
+    );
   } finally {
     await Promise.all(children.map(stopNode));
     await client.close().catch(() => undefined);

@@ -20,7 +20,27 @@ import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 // The flow-control figures (admission, idcheck, ratelimit), the bulk actions' (bulk) and the search filter's (ops) run by default too.
-const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops', 'bulk', 'evo', 'import', 'held'] as const;
+const DEFAULT = [
+  'typical',
+  'replay',
+  'fold',
+  'file',
+  'statefile',
+  'chain',
+  'jetstream',
+  'cluster',
+  'peers',
+  'evicted',
+  'cli',
+  'admission',
+  'idcheck',
+  'ratelimit',
+  'ops',
+  'bulk',
+  'evo',
+  'import',
+  'held',
+] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
@@ -29,9 +49,21 @@ type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 const PROMISED: Partial<Record<Section, string[]>> = {
   cluster: ['cluster.floor_ratio', 'cluster.cpu_ms_per_run', 'cluster.persisted_per_run', 'cluster.p50_ratio'],
   peers: [
-    'peers.dbos_ratio', 'peers.dbos_file_ratio', 'peers.restate_ratio', 'peers.bullmq_aof_ratio', 'peers.bullmq_ratio',
-    'peers.dbos_p50_ratio', 'peers.dbos_file_p50_ratio', 'peers.restate_p50_ratio', 'peers.bullmq_aof_p50_ratio', 'peers.bullmq_p50_ratio',
-    'cluster.bullmq_ratio', 'ceiling.file_ratio', 'ceiling.jetstream_ratio', 'ceiling.cluster_ratio', 'engine.cpu_ms_per_run',
+    'peers.dbos_ratio',
+    'peers.dbos_file_ratio',
+    'peers.restate_ratio',
+    'peers.bullmq_aof_ratio',
+    'peers.bullmq_ratio',
+    'peers.dbos_p50_ratio',
+    'peers.dbos_file_p50_ratio',
+    'peers.restate_p50_ratio',
+    'peers.bullmq_aof_p50_ratio',
+    'peers.bullmq_p50_ratio',
+    'cluster.bullmq_ratio',
+    'ceiling.file_ratio',
+    'ceiling.jetstream_ratio',
+    'ceiling.cluster_ratio',
+    'engine.cpu_ms_per_run',
   ],
   file: ['file.raw_ratio'],
   statefile: ['statefile.on_off_ratio', 'statefile.rebuild_10k_ms'],
@@ -44,8 +76,23 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   bulk: ['ops.bulk_ratio'],
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
   import: ['evo.import_rate'],
-  held: ['held.serve_peak_mb', 'held.ui_peak_mb', 'held.serve_memory_ratio', 'held.ui_memory_ratio', 'held.page_p50_ms', 'held.page_ratio', 'held.first_page_ms'],
-  ratelimit: ['ratelimit.cluster_rate_per_s', 'ratelimit.rate_ratio', 'ratelimit.max_window', 'ratelimit.max_window_ratio', 'ratelimit.unlimited_rate_per_s', 'ratelimit.held_ratio'],
+  held: [
+    'held.serve_peak_mb',
+    'held.ui_peak_mb',
+    'held.serve_memory_ratio',
+    'held.ui_memory_ratio',
+    'held.page_p50_ms',
+    'held.page_ratio',
+    'held.first_page_ms',
+  ],
+  ratelimit: [
+    'ratelimit.cluster_rate_per_s',
+    'ratelimit.rate_ratio',
+    'ratelimit.max_window',
+    'ratelimit.max_window_ratio',
+    'ratelimit.unlimited_rate_per_s',
+    'ratelimit.held_ratio',
+  ],
 };
 
 /**
@@ -57,13 +104,31 @@ const PROMISED: Partial<Record<Section, string[]>> = {
  * day unseen: no goal line said so).
  */
 const GOALS: Record<string, ['>=' | '<=', number]> = {
-  'peers.dbos_ratio': ['>=', 1.5], 'peers.dbos_file_ratio': ['>=', 1.5], 'peers.restate_ratio': ['>=', 2], 'peers.bullmq_aof_ratio': ['>=', 1],
-  'peers.dbos_p50_ratio': ['<=', 1], 'peers.dbos_file_p50_ratio': ['<=', 1], 'peers.restate_p50_ratio': ['<=', 1], 'peers.bullmq_aof_p50_ratio': ['<=', 1],
-  'ceiling.file_ratio': ['>=', 0.8], 'ceiling.jetstream_ratio': ['>=', 0.6], 'ceiling.cluster_ratio': ['>=', 0.6], 'engine.cpu_ms_per_run': ['<=', 0.15],
-  'cluster.p50_ratio': ['<=', 3], 'cluster.persisted_per_run': ['<=', 10],
+  'peers.dbos_ratio': ['>=', 1.5],
+  'peers.dbos_file_ratio': ['>=', 1.5],
+  'peers.restate_ratio': ['>=', 2],
+  'peers.bullmq_aof_ratio': ['>=', 1],
+  'peers.dbos_p50_ratio': ['<=', 1],
+  'peers.dbos_file_p50_ratio': ['<=', 1],
+  'peers.restate_p50_ratio': ['<=', 1],
+  'peers.bullmq_aof_p50_ratio': ['<=', 1],
+  'ceiling.file_ratio': ['>=', 0.8],
+  'ceiling.jetstream_ratio': ['>=', 0.6],
+  'ceiling.cluster_ratio': ['>=', 0.6],
+  'engine.cpu_ms_per_run': ['<=', 0.15],
+  'cluster.p50_ratio': ['<=', 3],
+  'cluster.persisted_per_run': ['<=', 10],
   // Issue 59: serve and ui on a store of 100,000 settled runs in a few hundred MB, the runs page well under a second.
-  'held.serve_peak_mb': ['<=', 300], 'held.ui_peak_mb': ['<=', 300], 'held.page_p50_ms': ['<=', 250], 'held.first_page_ms': ['<=', 1000],
-  'fold.parse_ratio': ['>=', 1], 'chain.live_ratio': ['<=', 1.3], 'chain.replay_ratio': ['<=', 1.3], 'evicted.approval_p50_ms': ['<=', 100], 'cli.version_ratio': ['<=', 2], 'cli.run_ratio': ['<=', 5],
+  'held.serve_peak_mb': ['<=', 300],
+  'held.ui_peak_mb': ['<=', 300],
+  'held.page_p50_ms': ['<=', 250],
+  'held.first_page_ms': ['<=', 1000],
+  'fold.parse_ratio': ['>=', 1],
+  'chain.live_ratio': ['<=', 1.3],
+  'chain.replay_ratio': ['<=', 1.3],
+  'evicted.approval_p50_ms': ['<=', 100],
+  'cli.version_ratio': ['<=', 2],
+  'cli.run_ratio': ['<=', 5],
 };
 
 const argv = process.argv.slice(2);
@@ -83,20 +148,40 @@ const flag = (name: string): number | undefined => {
 const named = argv.filter((a, i) => !a.startsWith('--') && !VALUED.includes(argv[i - 1] ?? ''));
 for (const n of named) {
   if (n !== 'all' && !SECTIONS.includes(n)) {
-    console.error(`npm run bench: no section ${n}; the sections are ${SECTIONS.join(', ')} (none named: ${DEFAULT.join(', ')}; all: every one)`);
+    console.error(
+      `npm run bench: no section ${n}; the sections are ${SECTIONS.join(', ')} (none named: ${DEFAULT.join(', ')}; all: every one)`,
+    );
     process.exit(2);
   }
 }
-const want = (s: Section) => (named.length === 0 ? (DEFAULT as readonly string[]).includes(s) : named.includes('all') || named.includes(s));
+const want = (s: Section) =>
+  named.length === 0 ? (DEFAULT as readonly string[]).includes(s) : named.includes('all') || named.includes(s);
 
 const figures: Bench['figures'] = {};
 const details: Record<string, unknown> = {};
 const b: Bench = {
-  say: (line) => { if (!json) console.log(line); }, quick, figures, details,
-  ...(flag('--rounds') ? { rounds: flag('--rounds')! } : {}), ...(flag('--runs') ? { runs: flag('--runs')! } : {}),
+  say: (line) => {
+    if (!json) console.log(line);
+  },
+  quick,
+  figures,
+  details,
+  ...(flag('--rounds') ? { rounds: flag('--rounds')! } : {}),
+  ...(flag('--runs') ? { runs: flag('--runs')! } : {}),
 };
-const machine = { host: hostname(), cores: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version, loadAverageAtStart: loadavg(), date: new Date().toISOString() };
-b.say(`ledgerflow bench on ${machine.host}: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, load average ${loadavg().map((l) => fmt(l, 1)).join(' ')}${quick ? ' (--quick: small counts, the figures mean little)' : ''}`);
+const machine = {
+  host: hostname(),
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? '',
+  node: process.version,
+  loadAverageAtStart: loadavg(),
+  date: new Date().toISOString(),
+};
+b.say(
+  `ledgerflow bench on ${machine.host}: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, load average ${loadavg()
+    .map((l) => fmt(l, 1))
+    .join(' ')}${quick ? ' (--quick: small counts, the figures mean little)' : ''}`,
+);
 
 /** Runs one section; a failure is reported (stderr, `<section>.error`) and the others still run. */
 async function section(name: Section, fn: () => Promise<unknown>): Promise<void> {
@@ -125,27 +210,54 @@ await section('statefile', async () => (await import('./state-file.js')).benchSt
 await section('chain', async () => (await import('./engine.js')).benchChain(b));
 await section('jetstream', async () => {
   const { def, FIVE_YAML, fiveHandlers } = await import('./kit.js');
-  const r = await (await import('./jetstream.js')).benchJetStream({ five: def(FIVE_YAML), handlers: fiveHandlers(), bigRunCommits: (await bigRun()).commits, say: b.say, fmt });
+  const r = await (await import('./jetstream.js')).benchJetStream({
+    five: def(FIVE_YAML),
+    handlers: fiveHandlers(),
+    bigRunCommits: (await bigRun()).commits,
+    say: b.say,
+    fmt,
+  });
   const goals = r.goals as { workflowsOverNaive: number; transitionsOverRaw: number }[];
   const modes = r.ledgerflow as { workflowsPerSec: number }[];
   const naive = r.naiveFloor as { workflowsPerSec: number };
   Object.assign(figures, {
-    'jetstream.floor_ratio': goals[0]!.workflowsOverNaive, 'jetstream.workflows_per_sec': modes[0]!.workflowsPerSec,
-    'jetstream.floor_workflows_per_sec': naive.workflowsPerSec, 'jetstream.window_floor_ratio': goals[1]!.workflowsOverNaive,
+    'jetstream.floor_ratio': goals[0]!.workflowsOverNaive,
+    'jetstream.workflows_per_sec': modes[0]!.workflowsPerSec,
+    'jetstream.floor_workflows_per_sec': naive.workflowsPerSec,
+    'jetstream.window_floor_ratio': goals[1]!.workflowsOverNaive,
   });
   details.jetstream = r;
 });
-await section('cluster', async () => (await import('./cluster.js')).benchCluster(b, { ...(flag('--engines') ? { engines: flag('--engines')! } : {}), ...(flag('--workers') ? { workers: flag('--workers')! } : {}) }));
+await section('cluster', async () =>
+  (await import('./cluster.js')).benchCluster(b, {
+    ...(flag('--engines') ? { engines: flag('--engines')! } : {}),
+    ...(flag('--workers') ? { workers: flag('--workers')! } : {}),
+  }),
+);
 // Ours (memory, file, in-process JetStream, cluster path) and DBOS, Restate and BullMQ, rounds interleaved in one sitting.
 await section('peers', async () => (await import('./peers.js')).benchPeers(b));
 await section('evicted', async () => (await import('./evicted.js')).benchEvicted(b));
 await section('cli', async () => (await import('./cli.js')).benchCli(b));
-await section('map', async () => { details.map = await (await import('./map.js')).benchMap({ say: b.say, fmt }); });
+await section('map', async () => {
+  details.map = await (await import('./map.js')).benchMap({ say: b.say, fmt });
+});
 await section('batch', async () => {
   const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
-  details.batch = await (await import('./batch.js')).benchBatch({ say: b.say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
+  details.batch = await (await import('./batch.js')).benchBatch({
+    say: b.say,
+    fmt,
+    ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}),
+    ...(env('FILES') ? { files: env('FILES') } : {}),
+    ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}),
+  });
 });
-await section('schedules', async () => { details.schedules = await (await import('./schedules.js')).benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
+await section('schedules', async () => {
+  details.schedules = await (await import('./schedules.js')).benchSchedules({
+    say: b.say,
+    fmt,
+    ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}),
+  });
+});
 await section('admission', async () => (await import('./admission.js')).benchAdmission(b));
 await section('idcheck', async () => (await import('./idcheck.js')).benchIdCheck(b));
 await section('ratelimit', async () => (await import('./ratelimit.js')).benchRateLimit(b));
@@ -154,25 +266,46 @@ await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
-await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
+await section('list', async () => {
+  details.list = await (await import('./list.js')).benchList({
+    say: b.say,
+    fmt,
+    ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}),
+    fileOnly: process.env.LIST_STORES === 'file',
+  });
+});
 
 // Each goal whose figure this run measured (or promised): its value, the goal, met or not (null: not measured; why under `*_missing` or `*.skipped`).
 const goals: Record<string, { goal: string; value: number | string | null; met: boolean | null }> = {};
 for (const [key, [op, bound]] of Object.entries(GOALS)) {
   if (!(key in figures)) continue;
   const v = figures[key];
-  goals[key] = { goal: `${op} ${bound}`, value: v ?? null, met: typeof v === 'number' ? (op === '>=' ? v >= bound : v <= bound) : null };
+  goals[key] = {
+    goal: `${op} ${bound}`,
+    value: v ?? null,
+    met: typeof v === 'number' ? (op === '>=' ? v >= bound : v <= bound) : null,
+  };
 }
 if (Object.keys(goals).length > 0) {
   b.say('\ngoals:');
   for (const [key, g] of Object.entries(goals)) {
-    const why = key.startsWith('peers.') ? Object.entries(figures).find(([k]) => k.startsWith('peers.') && k.endsWith('_missing') && key.startsWith(k.slice(0, -'missing'.length)))?.[1] : undefined;
-    const verdict = g.met === null ? `not measured${why ? ` (${String(why).split('\n')[0]})` : ''}` : g.met ? 'PASS' : 'MISS';
-    b.say(`  ${key.padEnd(28)} ${typeof g.value === 'number' ? fmt(g.value, 3).padStart(8) : '       —'}  goal ${g.goal.replace('>=', '≥').replace('<=', '≤').padEnd(7)} ${verdict}`);
+    const why = key.startsWith('peers.')
+      ? Object.entries(figures).find(
+          ([k]) => k.startsWith('peers.') && k.endsWith('_missing') && key.startsWith(k.slice(0, -'missing'.length)),
+        )?.[1]
+      : undefined;
+    const verdict =
+      g.met === null ? `not measured${why ? ` (${String(why).split('\n')[0]})` : ''}` : g.met ? 'PASS' : 'MISS';
+    b.say(
+      `  ${key.padEnd(28)} ${typeof g.value === 'number' ? fmt(g.value, 3).padStart(8) : '       —'}  goal ${g.goal.replace('>=', '≥').replace('<=', '≤').padEnd(7)} ${verdict}`,
+    );
   }
 }
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);
 const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-if (json) process.stdout.write(`${JSON.stringify({ ...figures, goals, machine: { ...machine, loadAverageAtEnd: loadAtEnd }, details })}\n`);
+if (json)
+  process.stdout.write(
+    `${JSON.stringify({ ...figures, goals, machine: { ...machine, loadAverageAtEnd: loadAtEnd }, details })}\n`,
+  );
 else b.say(`\nload average at the end: ${loadAtEnd.join(' ')}`);

@@ -36,14 +36,25 @@ import { Engine } from '../src/local/index.js';
 import { systemClock, type Clock } from '../src/executor/index.js';
 import { Service } from '../src/service/index.js';
 import { FileEventStore, type EventStore } from '../src/store/index.js';
-import { embeddedScheduler, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, Scheduler } from '../src/triggers/index.js';
+import {
+  embeddedScheduler,
+  FileScheduleCursor,
+  loadTriggerCatalog,
+  scheduleCursorFile,
+  Scheduler,
+} from '../src/triggers/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../src/cluster/index.js';
 import { startNatsServer } from '../test/helpers/nats.js';
 
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
+async function until(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`schedules bench: timed out waiting for ${what}`);
@@ -58,11 +69,18 @@ class OffsetClock implements Clock {
   setTimer = systemClock.setTimer;
   clearTimer = systemClock.clearTimer;
   /** Places the clock at `at` (ms since the epoch) now. */
-  set(at: number) { this.offset = at - Date.now(); }
+  set(at: number) {
+    this.offset = at - Date.now();
+  }
 }
 
 /** Every call of Scheduler.fireDue in this process: its `now`, when it ended (clock time) and how many slots it fired. */
-interface Tick { at: number; endedAt: number; fired: number; firer: Scheduler }
+interface Tick {
+  at: number;
+  endedAt: number;
+  fired: number;
+  firer: Scheduler;
+}
 const ticks: Tick[] = [];
 let tickClock: () => number = Date.now;
 /** Records every fireDue call in `ticks` until the returned function is called. */
@@ -73,7 +91,9 @@ function recordTicks(): () => void {
     ticks.push({ at, endedAt: tickClock(), fired: report.fired.length, firer: this });
     return report;
   };
-  return () => { Scheduler.prototype.fireDue = original; };
+  return () => {
+    Scheduler.prototype.fireDue = original;
+  };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -105,11 +125,23 @@ function definitionYaml(i: number, slot: number): string {
 }
 
 export interface ScheduleSide {
-  schedules: number; firstSightMs: number; slotsFired: number; runs: number; duplicateRuns: number; duplicateStarts: number; duplicateWork: number;
-  completed: number; lagMs: { p50: number; p95: number; max: number }; tickLagMs: { p50: number; p95: number; max: number };
-  afterTickMs: { p50: number; p95: number; max: number }; allStartedMs: number; idleTickMs: number;
+  schedules: number;
+  firstSightMs: number;
+  slotsFired: number;
+  runs: number;
+  duplicateRuns: number;
+  duplicateStarts: number;
+  duplicateWork: number;
+  completed: number;
+  lagMs: { p50: number; p95: number; max: number };
+  tickLagMs: { p50: number; p95: number; max: number };
+  afterTickMs: { p50: number; p95: number; max: number };
+  allStartedMs: number;
+  idleTickMs: number;
   /** Embedded: serve's scans of the store (each lists every run) from 1.5 s before the slot until every run completed (herdMs). */
-  scans?: { count: number; ms: number; herdMs: number }; allCompletedMs: number; firers: number[];
+  scans?: { count: number; ms: number; herdMs: number };
+  allCompletedMs: number;
+  firers: number[];
 }
 
 /** What the store holds for the slot, and the handler calls per run. */
@@ -137,23 +169,47 @@ async function count(store: EventStore, slot: number, calls: Map<string, number>
     lags.push(started - slot);
     if (seen) afterTick.push(started - seen.at);
     lastStart = Math.max(lastStart, started);
-    if (done.has(events[0]!.runId)) { completed++; lastDone = Math.max(lastDone, Date.parse(events.at(-1)!.time)); }
+    if (done.has(events[0]!.runId)) {
+      completed++;
+      lastDone = Math.max(lastDone, Date.parse(events.at(-1)!.time));
+    }
   }
-  const stats = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return { p50: percentile(s, 0.5), p95: percentile(s, 0.95), max: s.at(-1) ?? NaN }; };
+  const stats = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { p50: percentile(s, 0.5), p95: percentile(s, 0.95), max: s.at(-1) ?? NaN };
+  };
   const duplicateRuns = [...perSlot.values()].reduce((n, c) => n + c - 1, 0);
   const duplicateWork = [...calls.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
   const tickLag = seen ? seen.at - slot : NaN;
   // Ticks after the first ones and before the slot: nothing due, every schedule looked at.
-  const idle = ticksOf.filter((t) => t.at > idleFrom && t.at < slot && t.fired === 0).slice(-5).map((t) => t.endedAt - t.at).sort((a, b) => a - b);
+  const idle = ticksOf
+    .filter((t) => t.at > idleFrom && t.at < slot && t.fired === 0)
+    .slice(-5)
+    .map((t) => t.endedAt - t.at)
+    .sort((a, b) => a - b);
   return {
-    slotsFired: perSlot.size, runs: [...perSlot.values()].reduce((a, b) => a + b, 0), duplicateRuns, duplicateStarts, duplicateWork, completed,
-    lagMs: stats(lags), tickLagMs: { p50: tickLag, p95: tickLag, max: tickLag }, afterTickMs: stats(afterTick),
-    allStartedMs: lastStart - slot, allCompletedMs: lastDone - slot, idleTickMs: percentile(idle, 0.5),
+    slotsFired: perSlot.size,
+    runs: [...perSlot.values()].reduce((a, b) => a + b, 0),
+    duplicateRuns,
+    duplicateStarts,
+    duplicateWork,
+    completed,
+    lagMs: stats(lags),
+    tickLagMs: { p50: tickLag, p95: tickLag, max: tickLag },
+    afterTickMs: stats(afterTick),
+    allStartedMs: lastStart - slot,
+    allCompletedMs: lastDone - slot,
+    idleTickMs: percentile(idle, 0.5),
   };
 }
 
 function handlersCounting(calls: Map<string, number>): Handlers {
-  return { work: async (input, ctx) => { calls.set(ctx.runId, (calls.get(ctx.runId) ?? 0) + 1); return { n: input.n }; } };
+  return {
+    work: async (input, ctx) => {
+      calls.set(ctx.runId, (calls.get(ctx.runId) ?? 0) + 1);
+      return { n: input.n };
+    },
+  };
 }
 
 async function embedded(n: number): Promise<ScheduleSide> {
@@ -166,7 +222,8 @@ async function embedded(n: number): Promise<ScheduleSide> {
   const defsDir = join(dir, 'definitions');
   mkdirSync(defsDir);
   mkdirSync(join(dir, 'events'));
-  for (let i = 0; i < n; i++) writeFileSync(join(defsDir, `sched-${String(i).padStart(4, '0')}.yaml`), definitionYaml(i, slot));
+  for (let i = 0; i < n; i++)
+    writeFileSync(join(defsDir, `sched-${String(i).padStart(4, '0')}.yaml`), definitionYaml(i, slot));
   const storeDir = join(dir, 'store');
   const store = new FileEventStore(storeDir);
   const engine = new Engine({ store, clock });
@@ -175,31 +232,51 @@ async function embedded(n: number): Promise<ScheduleSide> {
   const list = engine.list.bind(engine);
   engine.list = async (...a: Parameters<Engine['list']>) => {
     const t = now();
-    try { return await list(...a); } finally { if (scans.on) { scans.count++; scans.ms += now() - t; } }
+    try {
+      return await list(...a);
+    } finally {
+      if (scans.on) {
+        scans.count++;
+        scans.ms += now() - t;
+      }
+    }
   };
   const calls = new Map<string, number>();
   const errors: string[] = [];
   const service = new Service({
-    engine, storeDir, handlers: handlersCounting(calls), clock,
-    onNotice: (x) => { if (x.kind === 'run.error' || x.kind === 'tick.error') errors.push(x.message); },
+    engine,
+    storeDir,
+    handlers: handlersCounting(calls),
+    clock,
+    onNotice: (x) => {
+      if (x.kind === 'run.error' || x.kind === 'tick.error') errors.push(x.message);
+    },
   });
   // As src/cli/commands/serve.ts: the definitions folder through the trigger catalog, the embedded scheduler on the tick.
   const loaded = loadTriggerCatalog({ definitionsDir: defsDir, eventsDir: join(dir, 'events') }).loaded;
   const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => loaded });
-  service.addTickHook(async (at) => { await scheduler.fireDue(at.getTime()); });
+  service.addTickHook(async (at) => {
+    await scheduler.fireDue(at.getTime());
+  });
   try {
     const t0 = now();
     await service.start();
     await until('the first sight of every schedule', () => ticks.length > 0, 600_000, 20);
     const firstSightMs = now() - t0;
-    if ((await new FileScheduleCursor(scheduleCursorFile(storeDir)).all()).size !== n) throw new Error('schedules bench: the first tick did not see every schedule');
+    if ((await new FileScheduleCursor(scheduleCursorFile(storeDir)).all()).size !== n)
+      throw new Error('schedules bench: the first tick did not see every schedule');
     await until('idle ticks', () => ticks.length >= 3, 120_000);
     const idleFrom = clock.now();
     clock.set(slot - 1500);
     scans.on = true;
     const herd = now();
     await until('a run per slot', () => calls.size >= n, 300_000, 100);
-    await until('every run completed', async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n, 300_000, 250);
+    await until(
+      'every run completed',
+      async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n,
+      300_000,
+      250,
+    );
     scans.on = false;
     const herdMs = now() - herd;
     // One tick more, to see that none fires a slot again.
@@ -224,7 +301,17 @@ async function jetstream(n: number): Promise<ScheduleSide> {
   clock.set(slot - 60_000);
   const calls = new Map<string, number>();
   const errors: string[] = [];
-  const engines = [0, 1, 2].map(() => new ClusterEngine({ nats: server.url, now: clock.now, concurrency: 64, log: (l) => { if (/schedule.*(trying again|could not)/.test(l)) errors.push(l); } }));
+  const engines = [0, 1, 2].map(
+    () =>
+      new ClusterEngine({
+        nats: server.url,
+        now: clock.now,
+        concurrency: 64,
+        log: (l) => {
+          if (/schedule.*(trying again|could not)/.test(l)) errors.push(l);
+        },
+      }),
+  );
   const worker = createWorker({ nats: server.url, handlers: handlersCounting(calls), concurrency: 64 });
   const client = new ClusterClient(server.url);
   const store = new (await import('../src/store/index.js')).JetStreamEventStore({ servers: server.url });
@@ -249,9 +336,18 @@ async function jetstream(n: number): Promise<ScheduleSide> {
     clock.set(slot - 1500);
     await until('a run per slot', () => calls.size >= n, 300_000, 100);
     // Runs complete when the engines record the worker's outcomes; one more tick of every engine after that.
-    await until('every run completed', async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n, 300_000, 250);
+    await until(
+      'every run completed',
+      async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n,
+      300_000,
+      250,
+    );
     const seen = engines.map((e) => e.stats.scheduleTicks);
-    await until('one more tick of each engine', () => engines.every((e, i) => e.stats.scheduleTicks > seen[i]!), 30_000);
+    await until(
+      'one more tick of each engine',
+      () => engines.every((e, i) => e.stats.scheduleTicks > seen[i]!),
+      30_000,
+    );
     const c = await count(store, slot, calls, ticks, idleFrom);
     if (errors.length) throw new Error(`the engines reported: ${errors.slice(0, 3).join('; ')}`);
     return { schedules: n, firstSightMs, ...c, firers: engines.map((e) => e.stats.scheduled) };
@@ -264,15 +360,28 @@ async function jetstream(n: number): Promise<ScheduleSide> {
   }
 }
 
-export async function benchSchedules(opts: { say: (line: string) => void; fmt: (n: number, d?: number) => string; schedules?: number }): Promise<{ embedded: ScheduleSide; jetstream: ScheduleSide }> {
+export async function benchSchedules(opts: {
+  say: (line: string) => void;
+  fmt: (n: number, d?: number) => string;
+  schedules?: number;
+}): Promise<{ embedded: ScheduleSide; jetstream: ScheduleSide }> {
   const { say, fmt } = opts;
   const n = opts.schedules ?? 1000;
-  say(`\n${fmt(n)} schedules firing in the same second (one definition each, six-field cron naming that second; virtual clock = wall clock + an offset):`);
+  say(
+    `\n${fmt(n)} schedules firing in the same second (one definition each, six-field cron naming that second; virtual clock = wall clock + an offset):`,
+  );
   const line = (name: string, r: ScheduleSide) => {
-    say(`  ${name}: first sight of all ${fmt(n)} ${fmt(r.firstSightMs)} ms; slots fired ${fmt(r.slotsFired)}, runs ${fmt(r.runs)}, duplicates ${r.duplicateRuns + r.duplicateStarts} (work done twice ${r.duplicateWork}), completed ${fmt(r.completed)}${r.firers.length > 1 ? `, started per engine ${r.firers.join('/')}` : ''}`);
-    if (r.scans) say(`    serve's store scans meanwhile: ${r.scans.count}, ${fmt(r.scans.ms)} ms in all (of ${fmt(r.scans.herdMs)} ms); each lists every run in the store`);
+    say(
+      `  ${name}: first sight of all ${fmt(n)} ${fmt(r.firstSightMs)} ms; slots fired ${fmt(r.slotsFired)}, runs ${fmt(r.runs)}, duplicates ${r.duplicateRuns + r.duplicateStarts} (work done twice ${r.duplicateWork}), completed ${fmt(r.completed)}${r.firers.length > 1 ? `, started per engine ${r.firers.join('/')}` : ''}`,
+    );
+    if (r.scans)
+      say(
+        `    serve's store scans meanwhile: ${r.scans.count}, ${fmt(r.scans.ms)} ms in all (of ${fmt(r.scans.herdMs)} ms); each lists every run in the store`,
+      );
     say(`    an idle tick (nothing due, ${fmt(n)} schedules looked at) ${fmt(r.idleTickMs)} ms`);
-    say(`    slot → run.started  p50 ${fmt(r.lagMs.p50)} ms, p95 ${fmt(r.lagMs.p95)} ms, max ${fmt(r.lagMs.max)} ms  (slot → the tick that saw it ${fmt(r.tickLagMs.p50)} ms; that tick → run.started p50 ${fmt(r.afterTickMs.p50)}, max ${fmt(r.afterTickMs.max)} ms); all completed ${fmt(r.allCompletedMs)} ms after the slot`);
+    say(
+      `    slot → run.started  p50 ${fmt(r.lagMs.p50)} ms, p95 ${fmt(r.lagMs.p95)} ms, max ${fmt(r.lagMs.max)} ms  (slot → the tick that saw it ${fmt(r.tickLagMs.p50)} ms; that tick → run.started p50 ${fmt(r.afterTickMs.p50)}, max ${fmt(r.afterTickMs.max)} ms); all completed ${fmt(r.allCompletedMs)} ms after the slot`,
+    );
   };
   const restore = recordTicks();
   try {

@@ -34,13 +34,27 @@ function mainUserUs(): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[11]) * 1e4;
 }
 
-interface Variant { name: string; engine: Engine; store: FileEventStore; flush: () => Promise<void> }
+interface Variant {
+  name: string;
+  engine: Engine;
+  store: FileEventStore;
+  flush: () => Promise<void>;
+}
 function variant(name: string): Variant {
   const store = new FileEventStore(join(dir, `store-${name}`));
-  const writer = new StateFileWriter(store, { path: join(dir, name, '.3ox', 'workflow.state.yaml'), keep: 50, warn: (m) => console.error(m), thread: name === 'inline' ? false : 'auto' });
+  const writer = new StateFileWriter(store, {
+    path: join(dir, name, '.3ox', 'workflow.state.yaml'),
+    keep: 50,
+    warn: (m) => console.error(m),
+    thread: name === 'inline' ? false : 'auto',
+  });
   const log = new ExecutionLogAppender(store, { cwd: join(dir, name), warn: (m) => console.error(m) });
-  const observers: StoreObserver[] = name === 'off' ? [] : name === 'writer' ? [writer] : name === 'log' ? [log] : [writer, log];
-  const flush = async () => { if (observers.includes(writer)) await writer.flushNow(); if (observers.includes(log)) await log.close(); };
+  const observers: StoreObserver[] =
+    name === 'off' ? [] : name === 'writer' ? [writer] : name === 'log' ? [log] : [writer, log];
+  const flush = async () => {
+    if (observers.includes(writer)) await writer.flushNow();
+    if (observers.includes(log)) await log.close();
+  };
   return { name, store, flush, engine: new Engine({ store: observedStore(store, observers) }) };
 }
 const variants = names.map(variant);
@@ -54,7 +68,11 @@ const round = async (v: Variant): Promise<Round> => {
     if (r.status !== 'COMPLETED') throw new Error(`run ${r.runId} ${r.status}`);
   });
   await v.flush(); // what the writers still owe is part of the cost
-  return { wfs: runs / ((now() - t) / 1000), user: (process.cpuUsage().user - u0) / runs, main: (mainUserUs() - m0) / runs };
+  return {
+    wfs: runs / ((now() - t) / 1000),
+    user: (process.cpuUsage().user - u0) / runs,
+    main: (mainUserUs() - m0) / runs,
+  };
 };
 try {
   for (const v of variants) await round(v); // warm-up
@@ -72,8 +90,13 @@ try {
   const off = got.get('off')!;
   for (const [name, xs] of got) {
     const m = (f: (x: Round, i: number) => number) => fmt(median(xs.map(f)));
-    const diff = name === 'off' ? '' : `; − off: user ${m((x, i) => x.user - off[i]!.user)} µs, main ${m((x, i) => x.main - off[i]!.main)} µs, ratio ${fmt(median(xs.map((x, i) => x.wfs / off[i]!.wfs)), 2)}`;
-    console.log(`${name}: user ${m((x) => x.user)} µs/run, main ${m((x) => x.main)} µs/run, ${m((x) => x.wfs)} wf/s${diff}`);
+    const diff =
+      name === 'off'
+        ? ''
+        : `; − off: user ${m((x, i) => x.user - off[i]!.user)} µs, main ${m((x, i) => x.main - off[i]!.main)} µs, ratio ${fmt(median(xs.map((x, i) => x.wfs / off[i]!.wfs)), 2)}`;
+    console.log(
+      `${name}: user ${m((x) => x.user)} µs/run, main ${m((x) => x.main)} µs/run, ${m((x) => x.wfs)} wf/s${diff}`,
+    );
   }
   for (const v of variants) await v.store.close();
 } finally {

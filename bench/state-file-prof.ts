@@ -20,7 +20,9 @@ const log = new ExecutionLogAppender(store, { cwd: dir, warn: () => {} });
 const on = process.env.ON === '1';
 const engine = new Engine({ store: on ? observedStore(store, [writer, log]) : store });
 const t = performance.now();
-await pool(Number(process.env.N ?? 6000), 16, async () => { await engine.run(logged, {}, { handlers: fiveHandlers() }); });
+await pool(Number(process.env.N ?? 6000), 16, async () => {
+  await engine.run(logged, {}, { handlers: fiveHandlers() });
+});
 console.log(on ? 'on' : 'off', Math.round(Number(process.env.N ?? 6000) / ((performance.now() - t) / 1000)), 'wf/s');
 await writer.flushNow();
 await log.close();

@@ -36,14 +36,17 @@ async function built() {
   const src = fileURLToPath(new URL('../src/', import.meta.url));
   const marker = join(dist, 'state-file', 'index.js');
   if (!existsSync(marker)) throw new Error('the statefile section measures the build: run `npm run build` first');
-  const newestSource = Math.max(...readdirSync(src, { recursive: true }).map((f) => statSync(join(src, String(f))).mtimeMs));
-  if (newestSource > statSync(marker).mtimeMs) throw new Error('dist/ is older than src/: run `npm run build` first (the statefile section measures the build)');
+  const newestSource = Math.max(
+    ...readdirSync(src, { recursive: true }).map((f) => statSync(join(src, String(f))).mtimeMs),
+  );
+  if (newestSource > statSync(marker).mtimeMs)
+    throw new Error('dist/ is older than src/: run `npm run build` first (the statefile section measures the build)');
   const at = (p: string) => new URL(`../dist/${p}`, import.meta.url).href;
   return {
-    ...(await import(at('execution-log/index.js')) as typeof import('../src/execution-log/index.js')),
-    ...(await import(at('local/index.js')) as typeof import('../src/local/index.js')),
-    ...(await import(at('state-file/index.js')) as typeof import('../src/state-file/index.js')),
-    ...(await import(at('store/index.js')) as typeof import('../src/store/index.js')),
+    ...((await import(at('execution-log/index.js'))) as typeof import('../src/execution-log/index.js')),
+    ...((await import(at('local/index.js'))) as typeof import('../src/local/index.js')),
+    ...((await import(at('state-file/index.js'))) as typeof import('../src/state-file/index.js')),
+    ...((await import(at('store/index.js'))) as typeof import('../src/store/index.js')),
   };
 }
 
@@ -57,7 +60,16 @@ export async function benchStateFile(b: Bench): Promise<void> {
   const handlers = fiveHandlers();
   let runs = b.runs ?? (b.quick ? 32 : 3_000);
   const rounds = b.rounds ?? (b.quick ? 1 : 5);
-  const { buildStateFile, Engine, ExecutionLogAppender, FileEventStore, observedStore, RunEntries, RunSummaries, StateFileWriter } = await built();
+  const {
+    buildStateFile,
+    Engine,
+    ExecutionLogAppender,
+    FileEventStore,
+    observedStore,
+    RunEntries,
+    RunSummaries,
+    StateFileWriter,
+  } = await built();
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-statefile-'));
   try {
     // Each engine on a store of its own: the writer of a store sees every commit made to it, as in a project whose
@@ -65,7 +77,11 @@ export async function benchStateFile(b: Bench): Promise<void> {
     // plain engine made meanwhile (a round's worth), a cost of a process that keeps no file, not of the file.
     const plainStore = new FileEventStore(join(dir, 'store-off'));
     const store = new FileEventStore(join(dir, 'store-on'));
-    const writer = new StateFileWriter(store, { path: join(dir, '.3ox', 'workflow.state.yaml'), keep: 50, warn: (m) => progress(`statefile: ${m}`) });
+    const writer = new StateFileWriter(store, {
+      path: join(dir, '.3ox', 'workflow.state.yaml'),
+      keep: 50,
+      warn: (m) => progress(`statefile: ${m}`),
+    });
     const log = new ExecutionLogAppender(store, { cwd: dir, warn: (m) => progress(`statefile: ${m}`) });
     const plain = new Engine({ store: plainStore });
     const watched = new Engine({ store: observedStore(store, [writer, log]) });
@@ -78,7 +94,10 @@ export async function benchStateFile(b: Bench): Promise<void> {
       await after?.(); // what the writers still owe is part of the cost
       return runs / ((now() - t) / 1000);
     };
-    const flush = async () => { await writer.flushNow(); await log.close(); };
+    const flush = async () => {
+      await writer.flushNow();
+      await log.close();
+    };
     progress('statefile: warm-up');
     await round(plain);
     await round(watched, flush);
@@ -100,9 +119,17 @@ export async function benchStateFile(b: Bench): Promise<void> {
     // Each on round ÷ the off round just before it, the median of those: this machine's speed wanders by a third
     // within a minute, so a ratio of two bests can pair a lucky off round with an unlucky on one.
     const ratio = median(on.map((x, i) => x / off[i]!));
-    Object.assign(figures, { 'statefile.on_off_ratio': ratio, 'statefile.on_workflows_per_sec': bestOn, 'statefile.off_workflows_per_sec': bestOff });
-    say(`\nthe state file and the execution log on ÷ off, five-step workflows on the file store, ${CONCURRENCY} in flight, ${runs} a round, ${rounds} pairs of rounds:`);
-    say(`  off ${fmt(bestOff)} workflows/s, on ${fmt(bestOn)} workflows/s at best; each pair on ÷ off ${on.map((x, i) => fmt(x / off[i]!, 2)).join(', ')}: median ${fmt(ratio, 2)} (goal ≥ 0.9)`);
+    Object.assign(figures, {
+      'statefile.on_off_ratio': ratio,
+      'statefile.on_workflows_per_sec': bestOn,
+      'statefile.off_workflows_per_sec': bestOff,
+    });
+    say(
+      `\nthe state file and the execution log on ÷ off, five-step workflows on the file store, ${CONCURRENCY} in flight, ${runs} a round, ${rounds} pairs of rounds:`,
+    );
+    say(
+      `  off ${fmt(bestOff)} workflows/s, on ${fmt(bestOn)} workflows/s at best; each pair on ÷ off ${on.map((x, i) => fmt(x / off[i]!, 2)).join(', ')}: median ${fmt(ratio, 2)} (goal ≥ 0.9)`,
+    );
     // What a process sharing the store pays for the runs another made: its next write reads each one's summary once.
     // The other process's store is an instance of its own on the folder (its own writer lock holds, as in another process).
     const other = new FileEventStore(join(dir, 'store-on'));
@@ -128,7 +155,9 @@ export async function benchStateFile(b: Bench): Promise<void> {
     await buildStateFile(big, 50, entries, undefined, summaries);
     const warm = now() - t1;
     Object.assign(figures, { 'statefile.rebuild_10k_ms': cold, 'statefile.rewrite_10k_ms': warm });
-    say(`  state-file --rebuild over ${fmt(many)} settled runs: ${fmt(cold)} ms (${fmt(text.length / 1024)} KiB written); the live writer's next write over them: ${fmt(warm)} ms`);
+    say(
+      `  state-file --rebuild over ${fmt(many)} settled runs: ${fmt(cold)} ms (${fmt(text.length / 1024)} KiB written); the live writer's next write over them: ${fmt(warm)} ms`,
+    );
     await big.close();
     await store.close();
     await plainStore.close();
@@ -142,7 +171,12 @@ async function fill(store: FileEventStore, runs: number): Promise<void> {
   const { Engine, MemoryEventStore } = await built();
   const memory = new MemoryEventStore();
   const template: AppendRequest[] = [];
-  const recording = Object.assign(Object.create(memory), { append: (r: AppendRequest) => { template.push(r); return memory.append(r); } });
+  const recording = Object.assign(Object.create(memory), {
+    append: (r: AppendRequest) => {
+      template.push(r);
+      return memory.append(r);
+    },
+  });
   await new Engine({ store: recording }).run(def(FIVE_YAML), {}, { handlers: fiveHandlers() });
   await pool(runs, 64, async (i) => {
     const runId = `filler-${String(i).padStart(6, '0')}`;

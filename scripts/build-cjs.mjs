@@ -24,13 +24,26 @@ const out = join(dist, 'cjs');
 const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** The package's entries: `ledgerflow` and `ledgerflow/<tier>` (package.json "exports"), by their file under src/. */
-const ENTRIES = { index: 'src/index.ts', 'exports/cluster': 'src/exports/cluster.ts', 'exports/query': 'src/exports/query.ts', 'exports/internal': 'src/exports/internal.ts' };
+const ENTRIES = {
+  index: 'src/index.ts',
+  'exports/cluster': 'src/exports/cluster.ts',
+  'exports/query': 'src/exports/query.ts',
+  'exports/internal': 'src/exports/internal.ts',
+};
 
 /** The names each entry exports, from esbuild's metafile of an ES module build that writes nothing. */
 async function exportedNames() {
   const r = await build({
-    absWorkingDir: root, entryPoints: ENTRIES, outdir: join(out, 'names'), bundle: true, format: 'esm', platform: 'node',
-    packages: 'external', write: false, metafile: true, logLevel: 'silent',
+    absWorkingDir: root,
+    entryPoints: ENTRIES,
+    outdir: join(out, 'names'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
   });
   const names = {};
   for (const [file, o] of Object.entries(r.metafile.outputs)) {
@@ -40,7 +53,9 @@ async function exportedNames() {
   return names;
 }
 
-const all = Object.keys(ENTRIES).map((k) => `export * from ${JSON.stringify(`./${ENTRIES[k]}`)};`).join('\n');
+const all = Object.keys(ENTRIES)
+  .map((k) => `export * from ${JSON.stringify(`./${ENTRIES[k]}`)};`)
+  .join('\n');
 const result = await build({
   absWorkingDir: root,
   stdin: { contents: all, resolveDir: root, sourcefile: 'all-entries.ts', loader: 'ts' },
@@ -57,22 +72,32 @@ const result = await build({
 });
 // A warning here (an import.meta left unshimmed, a require that cannot resolve) is a broken bundle: fail the build.
 if (result.warnings.length > 0) {
-  for (const w of result.warnings) console.error(`build-cjs: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+  for (const w of result.warnings)
+    console.error(`build-cjs: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
 
 // Each entry hands on its names from the one bundle.
 const id = buildId(root);
 for (const [entry, names] of Object.entries(await exportedNames())) {
-  if (names.length === 0) { console.error(`build-cjs: entry ${entry} exports nothing`); process.exit(1); }
+  if (names.length === 0) {
+    console.error(`build-cjs: entry ${entry} exports nothing`);
+    process.exit(1);
+  }
   const up = entry.includes('/') ? '../' : './';
   const file = join(out, `${entry}.js`);
   mkdirSync(dirname(file), { recursive: true });
   // `require('ledgerflow')` in a handler module a `ledgerflow` command of this build loads: the command's own copy
   // (src/cli/offer-library.ts), as dist/index.js does for `import`.
   const own = `require(${JSON.stringify(`${up}all.js`)})`;
-  const source = entry === 'index' ? `(offered !== undefined && offered.build === ${JSON.stringify(id)} ? offered.exports : ${own})` : own;
-  writeFileSync(file, `"use strict";\n// ${ENTRIES[entry]}: its names, from the one bundle of every entry (scripts/build-cjs.mjs).\n${entry === 'index' ? `const offered = ${OFFERED};\n` : ''}const all = ${source};\nmodule.exports = {\n${names.map((n) => `  ${JSON.stringify(n)}: all[${JSON.stringify(n)}],`).join('\n')}\n};\n`);
+  const source =
+    entry === 'index'
+      ? `(offered !== undefined && offered.build === ${JSON.stringify(id)} ? offered.exports : ${own})`
+      : own;
+  writeFileSync(
+    file,
+    `"use strict";\n// ${ENTRIES[entry]}: its names, from the one bundle of every entry (scripts/build-cjs.mjs).\n${entry === 'index' ? `const offered = ${OFFERED};\n` : ''}const all = ${source};\nmodule.exports = {\n${names.map((n) => `  ${JSON.stringify(n)}: all[${JSON.stringify(n)}],`).join('\n')}\n};\n`,
+  );
 }
 
 // Every declaration but the CLI's (not library API), at the same relative path.

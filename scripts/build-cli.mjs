@@ -29,7 +29,9 @@ const outfile = join(dist, 'cli', 'ledgerflow.cjs');
 const jetstreamJsMsg = {
   name: 'jetstream-jsmsg',
   setup(b) {
-    b.onResolve({ filter: /^@nats-io\/jetstream\/lib\/jsmsg\.js$/ }, () => ({ path: join(dirname(createRequire(join(root, 'package.json')).resolve('@nats-io/jetstream')), 'jsmsg.js') }));
+    b.onResolve({ filter: /^@nats-io\/jetstream\/lib\/jsmsg\.js$/ }, () => ({
+      path: join(dirname(createRequire(join(root, 'package.json')).resolve('@nats-io/jetstream')), 'jsmsg.js'),
+    }));
   },
 };
 
@@ -48,7 +50,11 @@ const result = await build({
   // (src/install/index.ts walks up from it to package.json; the state file's thread looks beside it).
   banner: { js: '"use strict";\nconst __ledgerflowModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   // The build's id: what the package's entries check before they take the command's copy (src/cli/offer-library.ts).
-  define: { 'import.meta.url': '__ledgerflowModuleUrl', __LEDGERFLOW_BUILD__: JSON.stringify(buildId(root)), __LEDGERFLOW_BUNDLED_NATS__: 'true' },
+  define: {
+    'import.meta.url': '__ledgerflowModuleUrl',
+    __LEDGERFLOW_BUILD__: JSON.stringify(buildId(root)),
+    __LEDGERFLOW_BUNDLED_NATS__: 'true',
+  },
   // As in build-esm.mjs: no keepNames (a defineProperty per class and function at every start).
   keepNames: false,
   // Whitespace and comments out, names kept (a stack trace still names its functions; the source map has the
@@ -61,7 +67,8 @@ const result = await build({
 });
 // A warning (an import.meta left unshimmed, an import that cannot resolve) is a broken bundle: fail the build.
 if (result.warnings.length > 0) {
-  for (const w of result.warnings) console.error(`build-cli: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+  for (const w of result.warnings)
+    console.error(`build-cli: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
 // One byte a character, as the launcher reads it (latin1: no UTF-8 to decode, and V8 keeps it so). esbuild writes

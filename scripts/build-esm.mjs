@@ -32,7 +32,13 @@ const result = await build({
   absWorkingDir: root,
   // src/state-file/thread-worker.ts: the state-file writer's thread, started by path (dist/state-file/thread-worker.js).
   // src/index.ts is written as dist/library.js; dist/index.js, below, hands on its names.
-  entryPoints: { library: 'src/index.ts', 'exports/cluster': 'src/exports/cluster.ts', 'exports/query': 'src/exports/query.ts', 'exports/internal': 'src/exports/internal.ts', 'state-file/thread-worker': 'src/state-file/thread-worker.ts' },
+  entryPoints: {
+    library: 'src/index.ts',
+    'exports/cluster': 'src/exports/cluster.ts',
+    'exports/query': 'src/exports/query.ts',
+    'exports/internal': 'src/exports/internal.ts',
+    'state-file/thread-worker': 'src/state-file/thread-worker.ts',
+  },
   outdir: dist,
   metafile: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -43,7 +49,9 @@ const result = await build({
   target: `node${engines.node.replace(/^>=\s*/, '')}`,
   external: EXTERNAL,
   // The bundled CommonJS dependencies (yaml, commander) call require() for Node's own modules.
-  banner: { js: "import { createRequire as __ledgerflowCreateRequire } from 'node:module'; const require = __ledgerflowCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ledgerflowCreateRequire } from 'node:module'; const require = __ledgerflowCreateRequire(import.meta.url);",
+  },
   // Two modules' classes or functions of one name are renamed apart in a bundle (Foo, Foo2). keepNames would keep
   // each one's .name as written, at the price of a defineProperty call per function and class at every start
   // (3,500 of them: a tenth of a command's CPU, 2026-11-25). Only dependencies' names collide today (commander's,
@@ -56,20 +64,27 @@ const result = await build({
 });
 // A warning (an import that cannot resolve, a require esbuild cannot follow) is a broken bundle: fail the build.
 if (result.warnings.length > 0) {
-  for (const w of result.warnings) console.error(`build-esm: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+  for (const w of result.warnings)
+    console.error(`build-esm: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
 
 // dist/index.js, what `import 'ledgerflow'` gets: the names of src/index.ts, from the copy the `ledgerflow` command
 // offers the handler modules it loads when it is this build (src/cli/offer-library.ts), else from dist/library.js.
 const library = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('library.js'));
-if (!library || library[1].exports.length === 0) { console.error('build-esm: no exports of dist/library.js'); process.exit(1); }
+if (!library || library[1].exports.length === 0) {
+  console.error('build-esm: no exports of dist/library.js');
+  process.exit(1);
+}
 const names = library[1].exports.filter((n) => n !== 'default');
-writeFileSync(join(dist, 'index.js'), `// src/index.ts: its names (scripts/build-esm.mjs). In a \`ledgerflow\` command of this build, the command's own copy
+writeFileSync(
+  join(dist, 'index.js'),
+  `// src/index.ts: its names (scripts/build-esm.mjs). In a \`ledgerflow\` command of this build, the command's own copy
 // (src/cli/offer-library.ts: one copy of every class for the command and its handlers), else dist/library.js.
 const offered = ${OFFERED};
 const library = offered !== undefined && offered.build === ${JSON.stringify(buildId(root))} ? offered.exports : await import('./library.js');
 export const {
 ${names.map((n) => `  ${n},`).join('\n')}
 } = library;
-`);
+`,
+);

@@ -17,7 +17,9 @@ const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const from = join(root, 'definitions', 'handlers');
 const out = join(dist, 'definitions', 'handlers');
 
-const sources = readdirSync(from).filter((f) => f.endsWith('.ts')).sort();
+const sources = readdirSync(from)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const result = await build({
   absWorkingDir: root,
   entryPoints: sources.map((f) => join(from, f)),
@@ -29,7 +31,8 @@ const result = await build({
   logLevel: 'silent',
 });
 if (result.warnings.length > 0) {
-  for (const w of result.warnings) console.error(`build-handlers: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+  for (const w of result.warnings)
+    console.error(`build-handlers: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
 // One digest over every source (a handler imports its siblings): src/handlers/prebuilt.ts uses the build only while it holds.

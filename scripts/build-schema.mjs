@@ -9,11 +9,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // LEDGERFLOW_DIST: the folder the build writes (scripts/build.mjs builds beside dist/ and swaps it in).
 const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist');
-const { definitionJsonSchema, DEFINITION_SCHEMA_FILE } = await import(pathToFileURL(join(dist, 'definition', 'json-schema.js')).href);
+const { definitionJsonSchema, DEFINITION_SCHEMA_FILE } = await import(
+  pathToFileURL(join(dist, 'definition', 'json-schema.js')).href
+);
 const file = join(root, DEFINITION_SCHEMA_FILE);
 const text = `${JSON.stringify(definitionJsonSchema(), null, 2)}\n`;
 let before = null;
-try { before = readFileSync(file, 'utf8'); } catch { /* first build: no file yet */ }
+try {
+  before = readFileSync(file, 'utf8');
+} catch {
+  /* first build: no file yet */
+}
 if (before !== text) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);

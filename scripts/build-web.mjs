@@ -39,7 +39,8 @@ if (process.argv.includes('--watch')) {
   const result = await build(options);
   // A warning here (an unresolved import, a duplicate key) is a broken page: fail the build.
   if (result.warnings.length > 0) {
-    for (const w of result.warnings) console.error(`build-web: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+    for (const w of result.warnings)
+      console.error(`build-web: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
     process.exit(1);
   }
   if (process.argv.includes('--sizes')) {

@@ -18,7 +18,12 @@ const old = join(root, `dist.old-${process.pid}`);
 
 /** Leftovers of builds that died before their swap (their process is gone). */
 function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (err) { return err.code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }
 for (const name of readdirSync(root)) {
   const m = /^dist\.(next|old)-(\d+)$/.exec(name);
@@ -38,9 +43,13 @@ step('tsc', 'tsc', ['-p', 'tsconfig.build.json', '--outDir', next]);
 step('the JSON Schema', process.execPath, [join(root, 'scripts', 'build-schema.mjs')], { LEDGERFLOW_DIST: next });
 step('the CommonJS bundle', process.execPath, [join(root, 'scripts', 'build-cjs.mjs')], { LEDGERFLOW_DIST: next });
 step('the dashboard', process.execPath, [join(root, 'scripts', 'build-web.mjs')], { LEDGERFLOW_DIST: next });
-step('the bundled ES module entries', process.execPath, [join(root, 'scripts', 'build-esm.mjs')], { LEDGERFLOW_DIST: next });
+step('the bundled ES module entries', process.execPath, [join(root, 'scripts', 'build-esm.mjs')], {
+  LEDGERFLOW_DIST: next,
+});
 step('the command', process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { LEDGERFLOW_DIST: next });
-step('the bundled handlers', process.execPath, [join(root, 'scripts', 'build-handlers.mjs')], { LEDGERFLOW_DIST: next });
+step('the bundled handlers', process.execPath, [join(root, 'scripts', 'build-handlers.mjs')], {
+  LEDGERFLOW_DIST: next,
+});
 
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);

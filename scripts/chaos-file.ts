@@ -27,12 +27,28 @@ import { foreignLines } from '../test/store/scale/foreign-lines.js';
 const USAGE = 'usage: npm run chaos:file -- [--rounds 6] [--runs 300] [--seed <n>] [--settle-seconds 120] [--json]';
 let args: ReturnType<typeof parse>;
 function parse() {
-  return parseArgs({ options: { rounds: { type: 'string', default: '6' }, runs: { type: 'string', default: '300' }, seed: { type: 'string', default: String(Date.now() % 1_000_000) }, 'settle-seconds': { type: 'string', default: '120' }, json: { type: 'boolean', default: false } } });
+  return parseArgs({
+    options: {
+      rounds: { type: 'string', default: '6' },
+      runs: { type: 'string', default: '300' },
+      seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+      'settle-seconds': { type: 'string', default: '120' },
+      json: { type: 'boolean', default: false },
+    },
+  });
 }
-try { args = parse(); } catch (err) { console.error(`${(err as Error).message}\n${USAGE}`); process.exit(2); }
+try {
+  args = parse();
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
 const num = (name: 'rounds' | 'runs' | 'seed' | 'settle-seconds') => {
   const v = Number(args.values[name]);
-  if (!Number.isInteger(v) || v < 0) { console.error(`--${name} takes a whole number\n${USAGE}`); process.exit(2); }
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(`--${name} takes a whole number\n${USAGE}`);
+    process.exit(2);
+  }
   return v;
 };
 const rounds = num('rounds');
@@ -40,11 +56,15 @@ const runs = num('runs');
 const seed = num('seed');
 const settleMs = num('settle-seconds') * 1000;
 const rand = prng(seed);
-const say = (line: string) => { if (!args.values.json) console.error(`[chaos:file ${new Date().toISOString().slice(11, 19)}] ${line}`); };
+const say = (line: string) => {
+  if (!args.values.json) console.error(`[chaos:file ${new Date().toISOString().slice(11, 19)}] ${line}`);
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'lf-chaos-file-'));
 const storeDir = join(dir, '.ledgerflow');
-writeFileSync(join(dir, 'orders.yaml'), `workflow:
+writeFileSync(
+  join(dir, 'orders.yaml'),
+  `workflow:
   id: orders
   handlers: ./handlers.mjs
   input:
@@ -54,24 +74,38 @@ writeFileSync(join(dir, 'orders.yaml'), `workflow:
     - { id: reserve, type: SIMPLE }
     - { id: charge, type: SIMPLE, depends_on: [reserve] }
     - { id: ship, type: SIMPLE, depends_on: [charge] }
-`);
-writeFileSync(join(dir, 'handlers.mjs'), `import { setTimeout as sleep } from 'node:timers/promises';
+`,
+);
+writeFileSync(
+  join(dir, 'handlers.mjs'),
+  `import { setTimeout as sleep } from 'node:timers/promises';
 export default {
   reserve: async (_i, ctx) => { await sleep(ctx.workflowInput.n % 7); return { held: ctx.workflowInput.n }; },
   charge: async (_i, ctx) => { await sleep(ctx.workflowInput.n % 11); return { paid: true }; },
   ship: async () => ({ sent: true }),
 };
-`);
+`,
+);
 
 const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 function start(argv: string[]): ChildProcess {
-  const c = spawn(process.execPath, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, LEDGERFLOW_STATE_FILE: '' } });
+  const c = spawn(process.execPath, argv, {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
+  });
   live.add(c);
   c.once('exit', () => live.delete(c));
   return c;
 }
-const exited = (c: ChildProcess) => new Promise<void>((r) => { if (c.exitCode !== null || c.signalCode !== null) r(); else c.once('exit', () => r()); });
+const exited = (c: ChildProcess) =>
+  new Promise<void>((r) => {
+    if (c.exitCode !== null || c.signalCode !== null) r();
+    else c.once('exit', () => r());
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const serveArgs = [BIN, '--store', storeDir, 'serve', '--handlers', 'handlers.mjs'];
 
@@ -90,7 +124,14 @@ const kills = { driver: 0, serve: 0 };
 const t0 = performance.now();
 say(`seed ${seed}: ${rounds} rounds of ${runs} runs at once in ${dir}`);
 for (let round = 0; round < rounds; round++) {
-  const driver = start([join(ROOT, 'test', 'store', 'scale', 'drive-many.mjs'), ROOT, join(dir, 'orders.yaml'), storeDir, String(runs), `r${round}`]);
+  const driver = start([
+    join(ROOT, 'test', 'store', 'scale', 'drive-many.mjs'),
+    ROOT,
+    join(dir, 'orders.yaml'),
+    storeDir,
+    String(runs),
+    `r${round}`,
+  ]);
   const serve = start(serveArgs);
   const victim = rand() < 0.5 ? 'driver' : 'serve';
   await sleep(500 + Math.floor(rand() * 4000));
@@ -107,7 +148,10 @@ const settler = start(serveArgs);
 // Every run that was started (a driver killed while starting its runs started fewer) must complete.
 let seen = await completed();
 const deadline = performance.now() + settleMs;
-while (seen.done < seen.total && performance.now() < deadline) { await sleep(500); seen = await completed(); }
+while (seen.done < seen.total && performance.now() < deadline) {
+  await sleep(500);
+  seen = await completed();
+}
 settler.kill('SIGTERM');
 await exited(settler);
 
@@ -123,12 +167,31 @@ for (const id of await store.runIds()) {
   }
 }
 await store.close();
-const result = { seed, rounds, runsPerRound: runs, runs: seen.total, completed: seen.done, stuck: seen.total - seen.done, foreign: foreign.length, unreadable: unreadable.length, kills, seconds: Math.round((performance.now() - t0) / 1000) };
+const result = {
+  seed,
+  rounds,
+  runsPerRound: runs,
+  runs: seen.total,
+  completed: seen.done,
+  stuck: seen.total - seen.done,
+  foreign: foreign.length,
+  unreadable: unreadable.length,
+  kills,
+  seconds: Math.round((performance.now() - t0) / 1000),
+};
 const bad = result.stuck + result.foreign + result.unreadable > 0;
-if (args.values.json) console.log(JSON.stringify({ ...result, findings: { foreign: foreign.slice(0, 20), unreadable: unreadable.slice(0, 20) } }));
+if (args.values.json)
+  console.log(
+    JSON.stringify({ ...result, findings: { foreign: foreign.slice(0, 20), unreadable: unreadable.slice(0, 20) } }),
+  );
 else {
-  console.log(`runs ${result.runs}, completed ${result.completed}, stuck ${result.stuck}, foreign lines ${result.foreign}, unreadable ${result.unreadable}; kills: driver ${kills.driver}, serve ${kills.serve}; ${result.seconds} s`);
+  console.log(
+    `runs ${result.runs}, completed ${result.completed}, stuck ${result.stuck}, foreign lines ${result.foreign}, unreadable ${result.unreadable}; kills: driver ${kills.driver}, serve ${kills.serve}; ${result.seconds} s`,
+  );
   for (const f of [...foreign, ...unreadable].slice(0, 20)) console.log(`  ${f}`);
 }
-if (bad) { say(`kept ${dir} for a look`); process.exit(1); }
+if (bad) {
+  say(`kept ${dir} for a look`);
+  process.exit(1);
+}
 rmSync(dir, { recursive: true, force: true });

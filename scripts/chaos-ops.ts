@@ -39,9 +39,26 @@ const TICKING = `workflow:
 
 export const FAILING_WORKFLOW = 'chaos-fails';
 
-interface Setting { url: string; dir: string; env: Record<string, string>; between: (lo: number, hi: number) => number; say: (s: string) => void }
-export interface OperationsSummary { failedRuns: number; bulkRetries: number; bulkRetryCommandsFailed: number; retried: number; pauses: number; pausesFailed: number; scheduleRuns: number }
-interface PauseWindow { answeredAt: number; resumeAskedAt: number }
+interface Setting {
+  url: string;
+  dir: string;
+  env: Record<string, string>;
+  between: (lo: number, hi: number) => number;
+  say: (s: string) => void;
+}
+export interface OperationsSummary {
+  failedRuns: number;
+  bulkRetries: number;
+  bulkRetryCommandsFailed: number;
+  retried: number;
+  pauses: number;
+  pausesFailed: number;
+  scheduleRuns: number;
+}
+interface PauseWindow {
+  answeredAt: number;
+  resumeAskedAt: number;
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const slotOf = (runId: string): number | null => {
@@ -62,7 +79,10 @@ export class ChaosOperator {
 
   /** Deploys the two workflows (before the engines start, so the schedule fires from the start). */
   async deploy(): Promise<void> {
-    for (const [name, text] of [['chaos-fails.yaml', FAILING], ['chaos-tick.yaml', TICKING]] as const) {
+    for (const [name, text] of [
+      ['chaos-fails.yaml', FAILING],
+      ['chaos-tick.yaml', TICKING],
+    ] as const) {
       writeFileSync(join(this.s.dir, name), text);
       const r = await this.ledgerflow(['deploy', join(this.s.dir, name)]);
       if (r.code !== 0) throw new Error(`deploy of ${name} failed (${r.code}): ${r.stderr}`);
@@ -72,8 +92,17 @@ export class ChaosOperator {
   /** One bulk retry of the failed runs; the retry runs it started, or null when the command failed (a node down). */
   async retryFailed(): Promise<string[] | null> {
     this.bulk.commands++;
-    const r = await this.ledgerflow(['retry', '--query', `workflow=${FAILING_WORKFLOW} status=FAILED`, '--yes', '--json']);
-    if (r.code !== 0) { this.bulk.failedCommands++; return null; }
+    const r = await this.ledgerflow([
+      'retry',
+      '--query',
+      `workflow=${FAILING_WORKFLOW} status=FAILED`,
+      '--yes',
+      '--json',
+    ]);
+    if (r.code !== 0) {
+      this.bulk.failedCommands++;
+      return null;
+    }
     const answer = JSON.parse(r.stdout) as { started: Array<{ runId: string }> };
     this.bulk.retried += answer.started.length;
     return answer.started.map((s) => s.runId);
@@ -100,12 +129,17 @@ export class ChaosOperator {
         this.pauses.asked++;
         const paused = await this.ledgerflow(['schedules', 'pause', 'chaos-tick', '--reason', 'chaos']);
         const answeredAt = Date.now();
-        if (paused.code !== 0) { this.pauses.failed++; say(`schedule pause failed (${paused.stderr.trim().slice(0, 120)})`); continue; }
+        if (paused.code !== 0) {
+          this.pauses.failed++;
+          say(`schedule pause failed (${paused.stderr.trim().slice(0, 120)})`);
+          continue;
+        }
         say(`schedule chaos-tick paused; resumed in ${heldMs} ms`);
         await sleep(heldMs);
         const resumeAskedAt = Date.now();
         // A resume must not be lost to a node going down: tried until it takes.
-        for (let i = 0; i < 20 && (await this.ledgerflow(['schedules', 'resume', 'chaos-tick'])).code !== 0; i++) await sleep(1000);
+        for (let i = 0; i < 20 && (await this.ledgerflow(['schedules', 'resume', 'chaos-tick'])).code !== 0; i++)
+          await sleep(1000);
         this.windows.push({ answeredAt, resumeAskedAt });
       }
     })();
@@ -128,7 +162,7 @@ export class ChaosOperator {
       if (r.code !== 0) throw new Error(`list ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
       return (JSON.parse(r.stdout) as Array<{ runId: string }>).map((x) => x.runId);
     };
-    return [...await listed(['--trigger', 'retry']), ...await listed(['--workflow', 'chaos-tick'])];
+    return [...(await listed(['--trigger', 'retry'])), ...(await listed(['--workflow', 'chaos-tick']))];
   }
 
   /** What went wrong with the operator's actions, from the runs' final logs. */
@@ -142,8 +176,10 @@ export class ChaosOperator {
       const workflow = workflowOf(events);
       if (id.endsWith('-retry')) {
         const original = finals.get(id.slice(0, -'-retry'.length));
-        if (Array.isArray(original) && workflowOf(original) !== FAILING_WORKFLOW) problems.push(`${id}: a retry of a run outside the filter (workflow ${workflowOf(original)})`);
-        if (events.at(-1)?.state.status !== 'COMPLETED') problems.push(`${id}: a retry run ended ${events.at(-1)?.state.status}`);
+        if (Array.isArray(original) && workflowOf(original) !== FAILING_WORKFLOW)
+          problems.push(`${id}: a retry of a run outside the filter (workflow ${workflowOf(original)})`);
+        if (events.at(-1)?.state.status !== 'COMPLETED')
+          problems.push(`${id}: a retry run ended ${events.at(-1)?.state.status}`);
         continue;
       }
       if (workflow === FAILING_WORKFLOW && events.at(-1)?.state.status === 'FAILED') {
@@ -153,13 +189,25 @@ export class ChaosOperator {
       if (workflow === 'chaos-tick') {
         slots++;
         const slot = slotOf(id);
-        const window = slot === null ? undefined : this.windows.find((w) => slot > w.answeredAt && slot < w.resumeAskedAt);
-        if (window) problems.push(`${id}: slot ${new Date(slot!).toISOString()} fired while paused (paused ${new Date(window.answeredAt).toISOString()} to ${new Date(window.resumeAskedAt).toISOString()})`);
+        const window =
+          slot === null ? undefined : this.windows.find((w) => slot > w.answeredAt && slot < w.resumeAskedAt);
+        if (window)
+          problems.push(
+            `${id}: slot ${new Date(slot!).toISOString()} fired while paused (paused ${new Date(window.answeredAt).toISOString()} to ${new Date(window.resumeAskedAt).toISOString()})`,
+          );
       }
     }
     return {
       problems,
-      summary: { failedRuns: failedOriginals, bulkRetries: this.bulk.commands, bulkRetryCommandsFailed: this.bulk.failedCommands, retried: this.bulk.retried, pauses: this.windows.length, pausesFailed: this.pauses.failed, scheduleRuns: slots },
+      summary: {
+        failedRuns: failedOriginals,
+        bulkRetries: this.bulk.commands,
+        bulkRetryCommandsFailed: this.bulk.failedCommands,
+        retried: this.bulk.retried,
+        pauses: this.windows.length,
+        pausesFailed: this.pauses.failed,
+        scheduleRuns: slots,
+      },
     };
   }
 }

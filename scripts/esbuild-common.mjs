@@ -4,7 +4,16 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-export const EXTERNAL = ['@nats-io/*', 'tsx', 'tsx/*', 'prom-client', '@opentelemetry/api', 'jq-wasm', 'quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync'];
+export const EXTERNAL = [
+  '@nats-io/*',
+  'tsx',
+  'tsx/*',
+  'prom-client',
+  '@opentelemetry/api',
+  'jq-wasm',
+  'quickjs-emscripten-core',
+  '@jitl/quickjs-wasmfile-release-sync',
+];
 
 /**
  * zod's `z` namespace carries `z.locales`, every language's error messages (about 60 files, 375 KB of the
@@ -20,11 +29,12 @@ export const zodEnglishOnly = {
       return { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' };
     });
     b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
-      contents: "export { default as en } from './en.js';", resolveDir: dirname(args.path), loader: 'js',
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
     }));
   },
 };
-
 
 /**
  * The build's identity, from what it is built of (every file under src/, and package.json): the same sources

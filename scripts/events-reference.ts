@@ -16,28 +16,56 @@ export const REGENERATE = 'npm run docs:events';
 
 /** What each event records, for a reader of `ledgerflow history`. */
 const MEANING = {
-  'run.started': 'The first event of every run: the normalised definition it runs (so replay never reads the file again), its hash, the input, the priority the start gave, and where the run came from (file, handler module, trigger event, parent run, retried run, schedule slot).',
-  'task.started': 'An attempt of a task instance began (`attempt` counts from 1; `iteration` inside a DO_WHILE, `item` inside a MAP). `reused`: a retry of a failed run completed the task with the old run\'s output, without an attempt.',
-  'task.completed': 'An attempt finished with `output`. `by`: the NATS user that reported it, where a server could tell.',
-  'task.failed': 'An attempt failed with `error` (`code`, `message`, `retryable`): retried as the task\'s retry_policy allows (the next attempt waiting at least `retryAfterMs` when it is there: an HTTP task\'s Retry-After, a handler\'s RetryAfterError), else the task fails.',
-  'timer.fired': 'A durable timer came due: a retry\'s backoff, an attempt\'s timeout, a HUMAN task\'s approval timeout, a WAIT, or the run\'s own `timeout:` (task `$run`).',
-  'approval.recorded': 'A person approved or rejected a HUMAN task (`by`; `unauthenticated` when no server proved the name).',
+  'run.started':
+    'The first event of every run: the normalised definition it runs (so replay never reads the file again), its hash, the input, the priority the start gave, and where the run came from (file, handler module, trigger event, parent run, retried run, schedule slot).',
+  'task.started':
+    "An attempt of a task instance began (`attempt` counts from 1; `iteration` inside a DO_WHILE, `item` inside a MAP). `reused`: a retry of a failed run completed the task with the old run's output, without an attempt.",
+  'task.completed':
+    'An attempt finished with `output`. `by`: the NATS user that reported it, where a server could tell.',
+  'task.failed':
+    "An attempt failed with `error` (`code`, `message`, `retryable`): retried as the task's retry_policy allows (the next attempt waiting at least `retryAfterMs` when it is there: an HTTP task's Retry-After, a handler's RetryAfterError), else the task fails.",
+  'timer.fired':
+    "A durable timer came due: a retry's backoff, an attempt's timeout, a HUMAN task's approval timeout, a WAIT, or the run's own `timeout:` (task `$run`).",
+  'approval.recorded':
+    'A person approved or rejected a HUMAN task (`by`; `unauthenticated` when no server proved the name).',
   'run.cancelled': 'The run was cancelled (`by`, `reason`): nothing more starts, and it settles as CANCELLED.',
-  'approval.refused': 'A decision the rule refused (not an approver, already decided): kept for the audit trail, it changes no state.',
-  'run.failed': 'The engine could not fold an input into the run: the run fails with `error` instead of crashing the engine or staying stuck.',
-  'task.restarted': 'The attempt in flight was lost with the process running it (`resumed`, `worker_lost`) and runs again: the same attempt number and idempotency key, its retries untouched.',
-  'signal.received': 'A signal for the run\'s WAITs on `name`: each waiting one completes with `data` as its output; one not yet reached keeps it.',
-  'run.paused': 'A person paused the run: no new attempt starts until run.resumed (running ones finish and are recorded).',
+  'approval.refused':
+    'A decision the rule refused (not an approver, already decided): kept for the audit trail, it changes no state.',
+  'run.failed':
+    'The engine could not fold an input into the run: the run fails with `error` instead of crashing the engine or staying stuck.',
+  'task.restarted':
+    'The attempt in flight was lost with the process running it (`resumed`, `worker_lost`) and runs again: the same attempt number and idempotency key, its retries untouched.',
+  'signal.received':
+    "A signal for the run's WAITs on `name`: each waiting one completes with `data` as its output; one not yet reached keeps it.",
+  'run.paused':
+    'A person paused the run: no new attempt starts until run.resumed (running ones finish and are recorded).',
   'run.resumed': 'The run was un-paused: the next commit starts every task scheduled meanwhile.',
-  'run.queued': 'The run waits for a slot of its workflow\'s `concurrency:` (status QUEUED), ordered by `priority` then by this event\'s time; `key` is the value the limit holds per.',
+  'run.queued':
+    "The run waits for a slot of its workflow's `concurrency:` (status QUEUED), ordered by `priority` then by this event's time; `key` is the value the limit holds per.",
   'run.admitted': 'A slot was free: the queued run goes on (`by`: the process that admitted it).',
-  'notification.sent': 'A notification was delivered to one target (`id`: `<runId>/<seq>/<on>`, `seq`: the event that made it due). Changes no state.',
+  'notification.sent':
+    'A notification was delivered to one target (`id`: `<runId>/<seq>/<on>`, `seq`: the event that made it due). Changes no state.',
   'notification.dead_lettered': 'A notification could not be delivered after its attempts (`error`). Changes no state.',
-  'task.delayed': 'An attempt waits, not started: a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens), or no worker or agent has every skill the task `requires:` (`reason` `no_skilled_worker`, `skills`). Recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
-  'run.migrated': 'The unsettled run was taken over by another version of its workflow (`ledgerflow migrate`, docs/runs.md#migrating-in-flight-runs): `from` and `to` name the versions (number and definition hash), `map` the old task ids renamed (old → new), `by` who migrated it; `definition` is the new definition and `fold` the state it takes the run over in (the events before, folded again under it), so replay needs nothing outside the log. Every event after it is of the new version.',
+  'task.delayed':
+    'An attempt waits, not started: a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens), or no worker or agent has every skill the task `requires:` (`reason` `no_skilled_worker`, `skills`). Recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
+  'run.migrated':
+    'The unsettled run was taken over by another version of its workflow (`ledgerflow migrate`, docs/runs.md#migrating-in-flight-runs): `from` and `to` name the versions (number and definition hash), `map` the old task ids renamed (old → new), `by` who migrated it; `definition` is the new definition and `fold` the state it takes the run over in (the events before, folded again under it), so replay needs nothing outside the log. Every event after it is of the new version.',
 } as const satisfies Record<EventType, string>;
 
-type Json = { type?: string | string[]; properties?: Record<string, Json>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Json; anyOf?: Json[]; oneOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; additionalProperties?: Json | boolean };
+type Json = {
+  type?: string | string[];
+  properties?: Record<string, Json>;
+  required?: string[];
+  enum?: unknown[];
+  const?: unknown;
+  items?: Json;
+  anyOf?: Json[];
+  oneOf?: Json[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  additionalProperties?: Json | boolean;
+};
 
 /** A bound worth saying: zod writes JavaScript's safe-integer range on every integer. */
 const said = (n: number | undefined): n is number => n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER;
@@ -83,7 +111,8 @@ function merged(s: Json): Json {
   for (const o of options) {
     for (const [name, f] of Object.entries(o.properties ?? {})) {
       const before = properties[name];
-      properties[name] = before === undefined || typeOf(before) === typeOf(f) ? f : { anyOf: [...(before.anyOf ?? [before]), f] };
+      properties[name] =
+        before === undefined || typeOf(before) === typeOf(f) ? f : { anyOf: [...(before.anyOf ?? [before]), f] };
     }
   }
   const required = Object.keys(properties).filter((n) => options.every((o) => o.required?.includes(n)));
@@ -95,11 +124,18 @@ const jsonSchema = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: 'in
 /** The page, as the schemas say it now. */
 export function renderEventsReference(): string {
   const envelope = jsonSchema(EventEnvelopeSchema.options[0]!);
-  const envelopeOnly: Json = { ...envelope, properties: Object.fromEntries(Object.entries(envelope.properties ?? {}).filter(([k]) => k !== 'type' && k !== 'data')) };
+  const envelopeOnly: Json = {
+    ...envelope,
+    properties: Object.fromEntries(
+      Object.entries(envelope.properties ?? {}).filter(([k]) => k !== 'type' && k !== 'data'),
+    ),
+  };
   const types = Object.keys(EVENT_DATA) as EventType[];
   return [
-    '<!-- Generated by `' + REGENERATE + '` from src/events (the zod schemas every stored event is checked with): do not edit by hand. -->',
-    '# Events: what a run\'s log holds',
+    '<!-- Generated by `' +
+      REGENERATE +
+      '` from src/events (the zod schemas every stored event is checked with): do not edit by hand. -->',
+    "# Events: what a run's log holds",
     '',
     `A run is the events of its log, folded in order ([ARCHITECTURE.md](../ARCHITECTURE.md)): ${types.length} types, each`,
     'below with what it records and its `data`. `ledgerflow history <runId>` prints them (`--json`: these',
@@ -118,7 +154,11 @@ export function renderEventsReference(): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   let before = '';
-  try { before = readFileSync(EVENTS_MD, 'utf8'); } catch { /* first time */ }
+  try {
+    before = readFileSync(EVENTS_MD, 'utf8');
+  } catch {
+    /* first time */
+  }
   const after = renderEventsReference();
   writeFileSync(EVENTS_MD, after);
   console.log(before === after ? `${EVENTS_MD}: up to date` : `${EVENTS_MD}: written`);

@@ -28,26 +28,49 @@ async function main(): Promise<void> {
   const defs = join(dir, 'defs');
   mkdirSync(defs);
   for (const f of ['ingest.yaml', 'handlers.mjs']) copyFileSync(join(SAMPLES, f), join(defs, f));
-  for (const f of ['dashboard.yaml', 'dashboard-handlers.mjs', 'review.yaml', 'review-alert.yaml', 'review-handlers.mjs']) copyFileSync(join(FIX, f), join(defs, f));
+  for (const f of [
+    'dashboard.yaml',
+    'dashboard-handlers.mjs',
+    'review.yaml',
+    'review-alert.yaml',
+    'review-handlers.mjs',
+  ])
+    copyFileSync(join(FIX, f), join(defs, f));
 
   const ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', defs], { cwd: dir });
   const browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
   try {
     const api = apiOf(ui);
     const start = async (workflow: string, input: Record<string, unknown>, version?: number) =>
-      ((await api('POST', `/api/workflows/${workflow}/start`, { input, ...(version ? { version } : {}) })) as { runId: string }).runId;
+      (
+        (await api('POST', `/api/workflows/${workflow}/start`, { input, ...(version ? { version } : {}) })) as {
+          runId: string;
+        }
+      ).runId;
     const settled = (runId: string, status: string) =>
-      waitFor(`${runId} ${status}`, async () => ((await api('GET', `/api/runs/${runId}`)) as { run: { status: string } }).run.status === status, { timeout: 15_000 });
+      waitFor(
+        `${runId} ${status}`,
+        async () => ((await api('GET', `/api/runs/${runId}`)) as { run: { status: string } }).run.status === status,
+        { timeout: 15_000 },
+      );
 
     // A few runs of each kind: completed (one after a retry), failed, waiting for a person, running.
-    const done = [await start('ingest', { feed: 'acme-prices', rows: 240 }), await start('ingest', { feed: 'globex-stock', rows: 80 })];
+    const done = [
+      await start('ingest', { feed: 'acme-prices', rows: 240 }),
+      await start('ingest', { feed: 'globex-stock', rows: 80 }),
+    ];
     const failed = await start('ingest', { feed: 'initech-orders', broken: true });
     const large = await start('ingest', { feed: 'umbrella-catalogue', rows: 48_000 });
     for (const r of done) await settled(r, 'COMPLETED');
     // Version 2 replaces the file; version 1 stays known from its runs (so the definitions page has a diff to show).
     copyFileSync(join(SAMPLES, 'ingest-v2.yaml'), join(defs, 'ingest.yaml'));
     done.push(await start('ingest', { feed: 'acme-prices', rows: 310 }));
-    const emitted = ((await api('POST', '/api/events/feed.published', { id: 'feed-2026-11-22-07', data: { feed: 'hooli-leads', rows: 600 } })) as { runs: { runId: string }[] }).runs[0]!.runId;
+    const emitted = (
+      (await api('POST', '/api/events/feed.published', {
+        id: 'feed-2026-11-22-07',
+        data: { feed: 'hooli-leads', rows: 600 },
+      })) as { runs: { runId: string }[] }
+    ).runs[0]!.runId;
     writeFileSync(join(dir, 'gate-open'), 'go');
     const waiting = await start('dashboard', { gate: join(dir, 'gate-open'), title: 'Q4 board pack' });
     const running = await start('dashboard', { gate: join(dir, 'gate-never') });
@@ -64,8 +87,18 @@ async function main(): Promise<void> {
     await settled(review, 'WAITING');
     const reviewed = await start('review', {});
     await settled(reviewed, 'WAITING');
-    await api('POST', `/api/runs/${reviewed}/approve`, { task: 'approve_violations', as: 'alice', comment: 'both vessels notified' });
-    await waitFor(`${reviewed} acknowledge`, async () => ((await api('GET', `/api/runs/${reviewed}`)) as { run: { tasks: Record<string, { status: string }> } }).run.tasks.acknowledge!.status === 'PENDING_APPROVAL', { timeout: 15_000 });
+    await api('POST', `/api/runs/${reviewed}/approve`, {
+      task: 'approve_violations',
+      as: 'alice',
+      comment: 'both vessels notified',
+    });
+    await waitFor(
+      `${reviewed} acknowledge`,
+      async () =>
+        ((await api('GET', `/api/runs/${reviewed}`)) as { run: { tasks: Record<string, { status: string }> } }).run
+          .tasks.acknowledge!.status === 'PENDING_APPROVAL',
+      { timeout: 15_000 },
+    );
 
     const { page } = browser;
     const shot = async (name: string) => {
@@ -137,9 +170,16 @@ async function main(): Promise<void> {
     await page.locator('[data-testid=draft-verdict]').waitFor();
     await shot('definition-editor-verdict');
 
-    for (const [name, path] of [['schedules', 'schedules'], ['triggers', 'triggers'], ['metrics', 'stats']] as const) {
+    for (const [name, path] of [
+      ['schedules', 'schedules'],
+      ['triggers', 'triggers'],
+      ['metrics', 'stats'],
+    ] as const) {
       await page.goto(`${ui.base}/${path}`);
-      await page.locator(name === 'metrics' ? '.plot canvas' : 'table, .empty').first().waitFor();
+      await page
+        .locator(name === 'metrics' ? '.plot canvas' : 'table, .empty')
+        .first()
+        .waitFor();
       await shot(name);
     }
     await api('POST', `/api/runs/${running}/cancel`, { reason: 'screenshots taken' });
@@ -162,7 +202,18 @@ async function natsPages(dir: string, page: Page, shot: (name: string) => Promis
     copyFileSync(join(ROOT, 'test', 'fixtures', 'handlers.mjs'), join(dir, 'handlers.mjs'));
     await cli(['--nats', nats.url, 'deploy', 'approval.yaml'], { cwd: dir });
     procs.push(spawnCli(['--nats', nats.url, 'engine'], { cwd: dir }));
-    procs.push(spawnCli(['--nats', nats.url.replace('nats://', 'nats://worker:worker-dev-password@'), 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
+    procs.push(
+      spawnCli(
+        [
+          '--nats',
+          nats.url.replace('nats://', 'nats://worker:worker-dev-password@'),
+          'worker',
+          '--handlers',
+          'handlers.mjs',
+        ],
+        { cwd: dir },
+      ),
+    );
     ui = await startUiProcess(['--nats', nats.url], [], { cwd: dir });
     await cli(['--nats', nats.url, 'start', 'approval'], { cwd: dir });
     await page.context().clearCookies();
@@ -178,7 +229,16 @@ async function natsPages(dir: string, page: Page, shot: (name: string) => Promis
     await shot('workers');
   } finally {
     await ui?.stop();
-    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) : undefined)));
+    await Promise.all(
+      procs.map((p) =>
+        p.exitCode === null
+          ? new Promise((r) => {
+              p.once('exit', r);
+              p.kill('SIGTERM');
+            })
+          : undefined,
+      ),
+    );
     await nats.dispose();
   }
 }
@@ -189,7 +249,10 @@ function apiOf(ui: UiProcess) {
   return async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const r = await fetch(`${ui.base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ui.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${ui.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = (await r.json()) as unknown;

@@ -32,7 +32,10 @@ for (const line of readFileSync(file, 'utf8').split('\n')) {
   const wall = Number(wallText);
   let verb = '?';
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--nats' || args[i] === '--store') { i++; continue; }
+    if (args[i] === '--nats' || args[i] === '--store') {
+      i++;
+      continue;
+    }
     verb = GROUPS.has(args[i]) && args[i + 1] ? `${args[i]} ${args[i + 1]}` : args[i];
     break;
   }
@@ -45,8 +48,13 @@ for (const line of readFileSync(file, 'utf8').split('\n')) {
 }
 const table = (title, map, top, filter = () => true) => {
   console.log(`\n${title}\n   cpu-s     n  cpu-s/n  wall-s`);
-  for (const [k, s] of [...map].filter(([, s]) => filter(s)).sort((a, b) => b[1].cpu - a[1].cpu).slice(0, top)) {
-    console.log(`${s.cpu.toFixed(1).padStart(8)} ${String(s.n).padStart(5)} ${(s.cpu / s.n).toFixed(3).padStart(8)} ${s.wall.toFixed(1).padStart(7)}  ${k}`);
+  for (const [k, s] of [...map]
+    .filter(([, s]) => filter(s))
+    .sort((a, b) => b[1].cpu - a[1].cpu)
+    .slice(0, top)) {
+    console.log(
+      `${s.cpu.toFixed(1).padStart(8)} ${String(s.n).padStart(5)} ${(s.cpu / s.n).toFixed(3).padStart(8)} ${s.wall.toFixed(1).padStart(7)}  ${k}`,
+    );
   }
 };
 console.log(`${count} processes, ${total.toFixed(1)} CPU-s (${(total / Math.max(count, 1)).toFixed(3)} each)`);

@@ -13,7 +13,13 @@
  * sets it again, as before. `drop`: how an entry goes, when more than a
  * delete (it must delete it).
  */
-export function trimOldest<K>(m: Map<K, unknown> | Set<K>, max: number, drop: (key: K) => void = (k) => { m.delete(k); }): void {
+export function trimOldest<K>(
+  m: Map<K, unknown> | Set<K>,
+  max: number,
+  drop: (key: K) => void = (k) => {
+    m.delete(k);
+  },
+): void {
   if (m.size <= max) return;
   const keep = max - (max >> 3);
   for (const k of m.keys()) {

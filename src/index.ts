@@ -16,10 +16,46 @@ import { createCommandExecutor, createHttpExecutor } from './handlers/index.js';
 import { diskEngine } from './triggers/index.js';
 
 export {
-  LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
-  StoreError, CorruptRunError, RunNotStartedError, AttemptFailedError, RunBusyError, UnsupportedTaskTypeError, HandlerError, TransformError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RetryAfterError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
-  RetryRefusedError, RunIdTakenError, ConcurrencyLimitError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError, UsersFileError, AuthorityError,
-  formatDiagnostic, errorMessage, ERROR_KINDS, type Diagnostic, type JsonSafe, type ErrorCode, type ErrorKind,
+  LedgerflowError,
+  DefinitionError,
+  ExpressionError,
+  UsageError,
+  InputError,
+  RunNotFoundError,
+  AppendConflictError,
+  CommitContendedError,
+  StoreError,
+  CorruptRunError,
+  RunNotStartedError,
+  AttemptFailedError,
+  RunBusyError,
+  UnsupportedTaskTypeError,
+  HandlerError,
+  TransformError,
+  ApprovalRefusedError,
+  PauseRefusedError,
+  CancelRefusedError,
+  NonRetryableError,
+  RetryAfterError,
+  RunCannotStartError,
+  DeadLetterNotFoundError,
+  DeadLetterNotReplayableError,
+  RetryRefusedError,
+  RunIdTakenError,
+  ConcurrencyLimitError,
+  StoreUnusableError,
+  SignalRefusedError,
+  RunLogDamagedError,
+  NotificationsConfigError,
+  UsersFileError,
+  AuthorityError,
+  formatDiagnostic,
+  errorMessage,
+  ERROR_KINDS,
+  type Diagnostic,
+  type JsonSafe,
+  type ErrorCode,
+  type ErrorKind,
 } from './errors/index.js';
 // Every error class a caller can receive is here, whichever tier throws it: `instanceof` works on all of them.
 export { UnsupportedStatechartError, SnapshotMismatchError } from './compiler/index.js';
@@ -30,26 +66,97 @@ export { CommandError, HttpTaskError } from './handlers/index.js';
 export { ConductorTooDeepError } from './import/conductor/depth.js';
 
 // Definitions
-export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MONITORING_METRICS, type MonitoringMetric, type Definition, type TaskDef } from './definition/index.js';
-export { loadDefinitionFile, outputWriter, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './files/index.js';
+export {
+  parseDefinition,
+  definitionHash,
+  definitionJsonSchema,
+  parseDuration,
+  MONITORING_METRICS,
+  type MonitoringMetric,
+  type Definition,
+  type TaskDef,
+} from './definition/index.js';
+export {
+  loadDefinitionFile,
+  outputWriter,
+  parseYaml,
+  stringifyYaml,
+  type OutputWriter,
+  type LoadedDefinition,
+} from './files/index.js';
 // Runs: the engine, its stores, what a run looks like, replay
-export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';
+export {
+  Engine,
+  type EngineOptions,
+  type StartOptions,
+  type DriveOptions,
+  type DriverHooks,
+  type LoadedRunLog,
+  type RetryOptions,
+  type StartedRun,
+  type CallerIdOptions,
+} from './local/index.js';
 // Bulk actions: one action on every run a filter matches (docs/operations.md#bulk-actions)
 export { bulk, type BulkCallOptions } from './runs/bulk.js';
 export type { BulkAction } from './query/index.js';
-export { MemoryEventStore, FileEventStore, openStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
+export {
+  MemoryEventStore,
+  FileEventStore,
+  openStore,
+  type EventStore,
+  type RunSummary,
+  type CorruptRun,
+} from './store/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
-export { isSettled, runView, type RunView, type TaskView, replayRun, type ReplayReport, type Divergence } from './runtime/index.js';
+export {
+  isSettled,
+  runView,
+  type RunView,
+  type TaskView,
+  replayRun,
+  type ReplayReport,
+  type Divergence,
+} from './runtime/index.js';
 // The code tasks run
-export { type Handlers, type TaskHandler, type TaskContext, type TaskInfo, COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
-export { loadHandlerModule, createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions, createHttpExecutor, type HttpExecutorOptions } from './handlers/index.js';
+export {
+  type Handlers,
+  type TaskHandler,
+  type TaskContext,
+  type TaskInfo,
+  COMMAND_HANDLER,
+  type AttemptCommand,
+  type CommandContext,
+  type CommandRunner,
+} from './runtime/index.js';
+export {
+  loadHandlerModule,
+  createCommandExecutor,
+  DEFAULT_COMMAND_OUTPUT_LIMIT,
+  type CommandExecutorOptions,
+  createHttpExecutor,
+  type HttpExecutorOptions,
+} from './handlers/index.js';
 /** Where `${secrets.NAME}` values come from: `new Engine({ secrets })`, `createWorker({ secrets })` (docs/operations.md#secrets). */
 export { chainSecrets, envSecrets, fileSecrets, type SecretsProvider, type SecretsStore } from './secrets/providers.js';
 // Keeping runs going, starting them from events, watching them
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './service/index.js';
-export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun, loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog } from './triggers/index.js';
+export {
+  emitEvent,
+  type EmitOptions,
+  type EmitResult,
+  type EmittedRun,
+  loadTriggerCatalog,
+  type LoadedCatalog,
+  type TriggerCatalog,
+} from './triggers/index.js';
 export { embeddedScheduleAction, type ScheduleAction, type ScheduleActionResult } from './triggers/index.js';
-export { createMetrics, serveMetrics, type LedgerflowMetrics, type MetricsOptions, type MetricsServer } from './metrics/index.js';
+export {
+  createMetrics,
+  serveMetrics,
+  type LedgerflowMetrics,
+  type MetricsOptions,
+  type MetricsServer,
+} from './metrics/index.js';
 // NATS (createWorker, ClusterClient, the JetStream store): 'ledgerflow/cluster'. The run index: 'ledgerflow/query'.
 // The compiler, the pure step and fold, and the rest the CLI builds on: 'ledgerflow/internal' (not a stable API).
 
@@ -59,11 +166,22 @@ export { createMetrics, serveMetrics, type LedgerflowMetrics, type MetricsOption
  * COMMAND tasks run with `createCommandExecutor({ outputLimit: commandOutputLimit })` unless `runCommand` is given;
  * HTTP tasks with `createHttpExecutor()` (any host) unless `runHttp` is given.
  */
-export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string; commandOutputLimit?: number } = {}): Engine {
+export function createEngine(
+  opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string; commandOutputLimit?: number } = {},
+): Engine {
   const { outputRoot, storeDir, commandOutputLimit, ...given } = opts;
-  const rest = { runCommand: createCommandExecutor(commandOutputLimit !== undefined ? { outputLimit: commandOutputLimit } : {}), runHttp: createHttpExecutor(), ...given };
+  const rest = {
+    runCommand: createCommandExecutor(commandOutputLimit !== undefined ? { outputLimit: commandOutputLimit } : {}),
+    runHttp: createHttpExecutor(),
+    ...given,
+  };
   const writeOutput = outputWriter(outputRoot);
   const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
   // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.
-  return diskEngine({ writeOutput, ...rest, store, storeDir: storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow' });
+  return diskEngine({
+    writeOutput,
+    ...rest,
+    store,
+    storeDir: storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow',
+  });
 }

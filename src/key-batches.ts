@@ -13,7 +13,11 @@
  */
 
 /** One caller's part of a batch: what it asked (`item`) and how its promise settles. */
-export interface Pending<I, R> { item: I; resolve: (v: R) => void; reject: (err: unknown) => void }
+export interface Pending<I, R> {
+  item: I;
+  resolve: (v: R) => void;
+  reject: (err: unknown) => void;
+}
 
 export class KeyBatches<I, R> {
   /** Keys with a batch under way. */

@@ -15,7 +15,9 @@ export interface WeakMemo<K extends object, V> {
 export function weakMemo<K extends object, V>(): WeakMemo<K, V> {
   let enabled = true;
   let values = new WeakMap<K, V>();
-  const clear = () => { values = new WeakMap(); };
+  const clear = () => {
+    values = new WeakMap();
+  };
   return {
     get(key, compute) {
       if (!enabled) return compute(key);

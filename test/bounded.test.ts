@@ -32,9 +32,16 @@ describe('trimOldest', () => {
   });
 
   it('drops through `drop` when an entry needs more than a delete', () => {
-    const m = new Map([['x', 1], ['y', 2], ['z', 3]]);
+    const m = new Map([
+      ['x', 1],
+      ['y', 2],
+      ['z', 3],
+    ]);
     const ended: string[] = [];
-    trimOldest(m, 2, (k) => { ended.push(k); m.delete(k); });
+    trimOldest(m, 2, (k) => {
+      ended.push(k);
+      m.delete(k);
+    });
     expect(ended).toEqual(['x']);
     expect([...m.keys()]).toEqual(['y', 'z']);
   });

@@ -19,7 +19,15 @@ import { generatePaths, runPath, type GeneratedPath } from '../src/coverage/inde
 import { baseInput, inputVariants, outputVariants, planDecisions } from '../src/coverage/outputs.js';
 import { definitionHash, type Definition } from '../src/definition/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../src/events/index.js';
-import { foldEvents, recordedState, replayRun, runView, startFold, step, type RunSnapshot } from '../src/runtime/index.js';
+import {
+  foldEvents,
+  recordedState,
+  replayRun,
+  runView,
+  startFold,
+  step,
+  type RunSnapshot,
+} from '../src/runtime/index.js';
 import { newRunId, snapshotOf } from '../src/executor/index.js';
 import { workflowOf } from '../src/compiler/index.js';
 import { stateHashCacheSize } from '../src/runtime/state-hash-cache.js';
@@ -45,7 +53,11 @@ function toInput(ev: MachineEvent): PendingEvent {
   }
   if (kind === 'signal') {
     const { data, by } = ev as Extract<MachineEvent, { type: `signal.${string}` }>;
-    return { type: 'signal.received', time, data: { name: ev.type.slice('signal.'.length), data, ...(by !== undefined ? { by } : {}) } };
+    return {
+      type: 'signal.received',
+      time,
+      data: { name: ev.type.slice('signal.'.length), data, ...(by !== undefined ? { by } : {}) },
+    };
   }
   if (ev.type === 'run.pause' || ev.type === 'run.resume') {
     const { type: _t, time: _time, ...data } = ev;
@@ -53,16 +65,36 @@ function toInput(ev: MachineEvent): PendingEvent {
   }
   const e = ev as { attempt: number; output?: unknown; error?: never; by?: string; comment?: string };
   if (kind === 'task') {
-    if (sub === 'completed') return { type: 'task.completed', time, data: { task, attempt: e.attempt, output: e.output } };
+    if (sub === 'completed')
+      return { type: 'task.completed', time, data: { task, attempt: e.attempt, output: e.output } };
     if (sub === 'failed') return { type: 'task.failed', time, data: { task, attempt: e.attempt, error: e.error! } };
     return { type: 'task.started', time, data: { task, attempt: e.attempt } };
   }
-  if (kind === 'timer') return { type: 'timer.fired', time, data: { task, attempt: e.attempt, timer: sub as 'backoff' | 'timeout' | 'approval_timeout' | 'wait' } };
-  return { type: 'approval.recorded', time, data: { task, decision: sub as 'approved' | 'rejected', by: e.by!, ...(e.comment !== undefined ? { comment: e.comment } : {}) } };
+  if (kind === 'timer')
+    return {
+      type: 'timer.fired',
+      time,
+      data: { task, attempt: e.attempt, timer: sub as 'backoff' | 'timeout' | 'approval_timeout' | 'wait' },
+    };
+  return {
+    type: 'approval.recorded',
+    time,
+    data: {
+      task,
+      decision: sub as 'approved' | 'rejected',
+      by: e.by!,
+      ...(e.comment !== undefined ? { comment: e.comment } : {}),
+    },
+  };
 }
 
 /** One run: a label, its input, and where its inputs come from (a list, or the random corpus given the state), afresh each time it is run. */
-interface Run { label: string; def: Definition; input: Record<string, unknown>; inputs: () => (snapshot: RunSnapshot, i: number) => PendingEvent | null }
+interface Run {
+  label: string;
+  def: Definition;
+  input: Record<string, unknown>;
+  inputs: () => (snapshot: RunSnapshot, i: number) => PendingEvent | null;
+}
 
 function runsOf(name: string, def: Definition, paths: GeneratedPath[]): Run[] {
   const runs: Run[] = paths.map((p) => {
@@ -77,7 +109,9 @@ function runsOf(name: string, def: Definition, paths: GeneratedPath[]): Run[] {
     const seed = 1000 * r + name.length;
     const input = new RandomEvents(prng(seed), def, outputs, T0).pick(inputs);
     runs.push({
-      label: `${name}: random run ${r} (seed ${seed})`, def, input,
+      label: `${name}: random run ${r} (seed ${seed})`,
+      def,
+      input,
       inputs: () => {
         const events = new RandomEvents(prng(seed), def, outputs, T0);
         return (s, i) => (i < EVENTS_PER_RUN && s.status === 'active' ? toInput(events.next(s.context)) : null);
@@ -102,17 +136,28 @@ function* record(run: Run, runId: string): Generator<void, string[]> {
   const time = new Date(T0).toISOString();
   let snapshot = startFold(compiled, { runId, time, input: run.input });
   const started = {
-    runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot),
-    type: 'run.started', data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input: run.input },
+    runId,
+    workflowId: def.id,
+    version: def.version,
+    seq: 1,
+    time,
+    state: recordedState(snapshot),
+    type: 'run.started',
+    data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input: run.input },
   } as EventEnvelope;
   const log: EventEnvelope[] = [started];
   const next = run.inputs();
   let s = step(compiled, snapshot, 1, [], T0);
   // The start commit as a store writes it: the fold's own list, and the same events handed in as a caller would (parsed by zod).
   yield;
-  out.push(checkAppend({ runId, expectedSeq: 0, dedupId: 'start', events: markBuiltByFold([started, ...s.events]) }).json);
+  out.push(
+    checkAppend({ runId, expectedSeq: 0, dedupId: 'start', events: markBuiltByFold([started, ...s.events]) }).json,
+  );
   yield;
-  out.push(checkAppend({ runId, expectedSeq: 0, dedupId: 'start', events: JSON.parse(JSON.stringify([started, ...s.events])) }).json);
+  out.push(
+    checkAppend({ runId, expectedSeq: 0, dedupId: 'start', events: JSON.parse(JSON.stringify([started, ...s.events])) })
+      .json,
+  );
   for (let i = 0; ; i++) {
     log.push(...s.events);
     snapshot = s.snapshot;
@@ -120,7 +165,16 @@ function* record(run: Run, runId: string): Generator<void, string[]> {
     const stored = snapshotOf(compiled, snapshot, s.seq, null, T0);
     yield;
     const restored = compiled.interpreter.restore(stored.fold as never);
-    out.push(JSON.stringify({ events: s.events, effects: s.effects, stale: s.stale, view: runView(snapshot, s.seq), stored, restored: recordedState(restored) }));
+    out.push(
+      JSON.stringify({
+        events: s.events,
+        effects: s.effects,
+        stale: s.stale,
+        view: runView(snapshot, s.seq),
+        stored,
+        restored: recordedState(restored),
+      }),
+    );
     const input = next(snapshot, i);
     if (!input) break;
     yield;
@@ -141,14 +195,23 @@ function* record(run: Run, runId: string): Generator<void, string[]> {
 }
 
 /** Two definitions whose task ids, in order, are one the start of the other's: a cache keyed on the last run's tasks must tell them apart. */
-const PREFIXED: [string, Definition][] = ['a, b, c', 'a, b'].map((ids, n) => [`tasks ${ids}`, def(`
+const PREFIXED: [string, Definition][] = ['a, b, c', 'a, b'].map((ids, n) => [
+  `tasks ${ids}`,
+  def(`
 workflow:
   id: prefixed-${n}
   name: Tasks ${ids}
   version: 1
   tasks:
-${ids.split(', ').map((id, i) => `    - { id: ${id}, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s }${i > 0 ? ', depends_on: [a]' : ''} }`).join('\n')}
-`)]);
+${ids
+  .split(', ')
+  .map(
+    (id, i) =>
+      `    - { id: ${id}, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s }${i > 0 ? ', depends_on: [a]' : ''} }`,
+  )
+  .join('\n')}
+`),
+]);
 
 const corpus = [...DEFINITIONS, ...PREFIXED].map(([name, def]) => ({ name, def, paths: generatePaths(def).paths }));
 const runs = corpus.flatMap(({ name, def, paths }) => runsOf(name, def, paths));
@@ -161,7 +224,10 @@ function recordAll(order: Run[], between: () => void = () => {}): Map<string, st
   for (const run of order) {
     const r = recorder(run);
     for (let n = r.next(); ; n = r.next()) {
-      if (n.done) { results.set(run.label, n.value); break; }
+      if (n.done) {
+        results.set(run.label, n.value);
+        break;
+      }
       between();
     }
   }
@@ -189,7 +255,9 @@ function expectSame(mode: string, actual: Map<string, string[]>, expected: Map<s
     const at = want.findIndex((w, i) => got[i] !== w);
     if (at >= 0 || got.length !== want.length) {
       const i = at >= 0 ? at : Math.min(got.length, want.length);
-      expect.fail(`${label}, ${mode}: item ${i} differs from what it is with caches off\n  ${mode}: ${got[i]?.slice(0, 2000)}\n  off: ${want[i]?.slice(0, 2000)}`);
+      expect.fail(
+        `${label}, ${mode}: item ${i} differs from what it is with caches off\n  ${mode}: ${got[i]?.slice(0, 2000)}\n  off: ${want[i]?.slice(0, 2000)}`,
+      );
     }
   }
 }
@@ -249,15 +317,22 @@ describe('performance caches change no result', () => {
     const stamps = () => times.map((t) => newRunId(t).slice(0, 15));
     const warm = stamps();
     expect(new Set(warm).size).toBeGreaterThan(50);
-    expect(times.map((t) => { clearCaches(); return newRunId(t).slice(0, 15); })).toEqual(warm);
+    expect(
+      times.map((t) => {
+        clearCaches();
+        return newRunId(t).slice(0, 15);
+      }),
+    ).toEqual(warm);
     expect(withCachesOff(stamps)).toEqual(warm);
   });
 });
 
 describe('the caches are fenced', () => {
   const src = join(ROOT, 'src');
-  const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
   const all = files(src).map((f) => relative(src, f));
 
   it('every *-cache.ts module is listed in src/caches.ts, and every listed one exists', () => {
@@ -280,26 +355,43 @@ describe('the caches are fenced', () => {
     // nor is the process's one watchdog of its COMMAND programs (handlers/orphan-guard.ts), a child process, not a result.
     const allowed = new Set([
       'handlers/orphan-guard.ts: let watchdog: ChildProcess | null = null;',
-      'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
-      'handlers/self-resolve.ts: let patched = false;', 'handlers/self-resolve.ts: let hooked = false;',
+      'executor/ids.ts: let offset = pool.length;',
+      'digest/index.ts: let current: DigestImplementation = portableDigest;',
+      'handlers/self-resolve.ts: let patched = false;',
+      'handlers/self-resolve.ts: let hooked = false;',
       "handlers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
-      'handlers/self-resolve-hooks.ts: let target: string | null = null;', 'handlers/typescript.ts: let registered: Promise<void> | undefined;', 'handlers/typescript.ts: let cjsRegistered = false;',
+      'handlers/self-resolve-hooks.ts: let target: string | null = null;',
+      'handlers/typescript.ts: let registered: Promise<void> | undefined;',
+      'handlers/typescript.ts: let cjsRegistered = false;',
       'cli/open-store.ts: let natsStore: NatsStore | undefined;',
       'limits/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
       'limits/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
-      'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;', 'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
-      'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;', 'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
+      'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;',
+      'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
+      'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;',
+      'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
       'store/jetstream/nats-lib.ts: const domains = new WeakMap<object, string>();',
       'cli/state-file-choice.ts: let chosen: { path: string; keep: number } | null | undefined;',
       'cli/state-file-choice.ts: const writers = new Map<string, StateFileWriter>();',
       'cli/state-file-choice.ts: let executionLog: ExecutionLogAppender | undefined;',
-      'transform/index.ts: let loading: Promise<JqHandle> | undefined;', 'transform/index.ts: let thread: ReturnType<typeof jqThread> | undefined;',
-      'transform/index.ts: let scripts: ReturnType<typeof jsThread> | undefined;', 'transform/js.ts: let loading: Promise<QuickJs> | undefined;',
+      'transform/index.ts: let loading: Promise<JqHandle> | undefined;',
+      'transform/index.ts: let thread: ReturnType<typeof jqThread> | undefined;',
+      'transform/index.ts: let scripts: ReturnType<typeof jsThread> | undefined;',
+      'transform/js.ts: let loading: Promise<QuickJs> | undefined;',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
-    const found = all.filter((f) => !f.endsWith('-cache.ts') && !f.startsWith('server/web/')).flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n')
-      .filter((line) => /^(export )?let /.test(line) || /^(export )?const \w+(: [^=]+)? = new (Weak)?(Map|Set)(<.*>)?\(\)/.test(line))
-      .map((line) => `${f}: ${line}`));
+    const found = all
+      .filter((f) => !f.endsWith('-cache.ts') && !f.startsWith('server/web/'))
+      .flatMap((f) =>
+        readFileSync(join(src, f), 'utf8')
+          .split('\n')
+          .filter(
+            (line) =>
+              /^(export )?let /.test(line) ||
+              /^(export )?const \w+(: [^=]+)? = new (Weak)?(Map|Set)(<.*>)?\(\)/.test(line),
+          )
+          .map((line) => `${f}: ${line}`),
+      );
     expect(found.filter((l) => !allowed.has(l))).toEqual([]);
   });
 });

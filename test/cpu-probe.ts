@@ -28,7 +28,16 @@ afterAll(({}, suite) => {
   if (!out) return;
   const [before, now] = [worker.lfCpuProbe!, ticks()];
   worker.lfCpuProbe = now;
-  const [user, sys, childUser, childSys, wall] = now.map((v, i) => (v - before[i]!) / 100) as [number, number, number, number, number];
+  const [user, sys, childUser, childSys, wall] = now.map((v, i) => (v - before[i]!) / 100) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const file = 'filepath' in suite && typeof suite.filepath === 'string' ? suite.filepath : suite.name;
-  appendFileSync(out, `${(user + sys + childUser + childSys).toFixed(2)} self ${(user + sys).toFixed(2)} children ${(childUser + childSys).toFixed(2)} wall ${wall.toFixed(1)} ${file.replace(/.*\/test\//, 'test/')}\n`);
+  appendFileSync(
+    out,
+    `${(user + sys + childUser + childSys).toFixed(2)} self ${(user + sys).toFixed(2)} children ${(childUser + childSys).toFixed(2)} wall ${wall.toFixed(1)} ${file.replace(/.*\/test\//, 'test/')}\n`,
+  );
 });

@@ -21,7 +21,8 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const version = bin ? natsServerVersion(bin) : null;
   let why = '';
   if (!bin) why = 'nats-server is not installed (apt-get install nats-server, or set NATS_SERVER_BIN)';
-  else if (!version || !versionAtLeast(version, MIN_NATS_SERVER)) why = `${bin} is version ${version?.join('.') ?? 'unknown'}; the JetStream tests need >= ${MIN_NATS_SERVER.join('.')}`;
+  else if (!version || !versionAtLeast(version, MIN_NATS_SERVER))
+    why = `${bin} is version ${version?.join('.') ?? 'unknown'}; the JetStream tests need >= ${MIN_NATS_SERVER.join('.')}`;
   if (why) {
     if (process.env.CI) throw new Error(`JetStream tests cannot run in CI: ${why}`);
     provide('natsUrl', '');

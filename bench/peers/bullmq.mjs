@@ -9,11 +9,18 @@ import { serveDriver } from './protocol.mjs';
 
 const [port, concurrency = '64'] = process.argv.slice(2);
 const connection = { host: '127.0.0.1', port: Number(port) };
-const worker = spawn(process.execPath, [fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url)), port, concurrency], { stdio: ['ignore', 'pipe', 'inherit'] });
+const worker = spawn(
+  process.execPath,
+  [fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url)), port, concurrency],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 process.once('exit', () => worker.kill('SIGKILL'));
 await new Promise((resolve, reject) => {
   let out = '';
-  worker.stdout.setEncoding('utf8').on('data', (d) => { out += d; if (out.includes('ready')) resolve(); });
+  worker.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    if (out.includes('ready')) resolve();
+  });
   worker.once('exit', (code) => reject(new Error(`the BullMQ worker exited (${code}) before it was ready`)));
 });
 const queue = new Queue('wf', { connection });

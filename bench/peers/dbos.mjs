@@ -8,10 +8,13 @@ import { serveDriver } from './protocol.mjs';
 const [systemDatabaseUrl] = process.argv.slice(2);
 DBOS.setConfig({ name: 'ledgerflow-bench', systemDatabaseUrl, logLevel: 'warn' });
 const STEPS = ['s1', 's2', 's3', 's4', 's5'];
-const five = DBOS.registerWorkflow(async () => {
-  for (const s of STEPS) await DBOS.runStep(async () => ({ step: s }), { name: s });
-  return 'done';
-}, { name: 'five' });
+const five = DBOS.registerWorkflow(
+  async () => {
+    for (const s of STEPS) await DBOS.runStep(async () => ({ step: s }), { name: s });
+    return 'done';
+  },
+  { name: 'five' },
+);
 await DBOS.launch();
 await serveDriver({
   one: async (tag) => {

@@ -20,9 +20,11 @@ export async function serveDriver({ one, close }) {
       const r = `${tag}-r${rounds++}`;
       let next = 0;
       const t = performance.now();
-      await Promise.all(Array.from({ length: Math.min(inFlight, workflows) }, async () => {
-        while (next < workflows) await one(`${r}-${next++}`);
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(inFlight, workflows) }, async () => {
+          while (next < workflows) await one(`${r}-${next++}`);
+        }),
+      );
       return { rate: workflows / ((performance.now() - t) / 1000) };
     },
     async oneAtATime({ n }) {

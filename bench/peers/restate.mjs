@@ -9,7 +9,10 @@ import { serveDriver } from './protocol.mjs';
 Promise.withResolvers ??= function withResolvers() {
   let resolve;
   let reject;
-  const promise = new this((res, rej) => { resolve = res; reject = rej; });
+  const promise = new this((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 };
 const restate = await import('@restatedev/restate-sdk');
@@ -27,12 +30,20 @@ const five = restate.service({
 });
 await restate.serve({ services: [five], port: Number(port) });
 const reg = await fetch(`${adminUrl}/deployments`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: `http://127.0.0.1:${port}`, force: true }), signal: AbortSignal.timeout(60_000),
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ uri: `http://127.0.0.1:${port}`, force: true }),
+  signal: AbortSignal.timeout(60_000),
 });
 if (!reg.ok) throw new Error(`registering the deployment with ${adminUrl}: ${reg.status} ${await reg.text()}`);
 // The ingress learns of the new service a moment after the admin API answers: wait until it takes a call.
 for (let i = 0; ; i++) {
-  const r = await fetch(`${ingressUrl}/five/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null', signal: AbortSignal.timeout(30_000) });
+  const r = await fetch(`${ingressUrl}/five/run`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: 'null',
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await r.text();
   if (r.ok) break;
   if (i >= 100) throw new Error(`the ingress does not take /five/run: ${r.status} ${text}`);
@@ -40,8 +51,13 @@ for (let i = 0; ; i++) {
 }
 await serveDriver({
   one: async () => {
-    const r = await fetch(`${ingressUrl}/five/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' })
-      .catch((err) => { throw new Error(`five/run through ${ingressUrl}: ${err.cause?.message ?? err.message}`); });
+    const r = await fetch(`${ingressUrl}/five/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'null',
+    }).catch((err) => {
+      throw new Error(`five/run through ${ingressUrl}: ${err.cause?.message ?? err.message}`);
+    });
     const text = await r.text();
     if (!r.ok || text !== '"done"') throw new Error(`five/run: ${r.status} ${text}`);
   },

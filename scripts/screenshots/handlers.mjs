@@ -8,7 +8,13 @@ export default {
     if (ctx.attempt === 1) throw new Error('connection reset by peer');
     return { rows: Number(input.rows), feed: input.feed };
   },
-  async store(_input) { return { stored: true }; },
-  async index() { return { indexed: true }; },
-  async notify() { return { notified: ['#data-feeds'] }; },
+  async store(_input) {
+    return { stored: true };
+  },
+  async index() {
+    return { indexed: true };
+  },
+  async notify() {
+    return { notified: ['#data-feeds'] };
+  },
 };

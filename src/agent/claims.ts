@@ -28,7 +28,10 @@ function alive(c: Claim, now: number): boolean {
 }
 
 export class AgentClaims {
-  constructor(private readonly store: EventStore, private readonly agent: string) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly agent: string,
+  ) {}
 
   /**
    * Of `fresh` (tokens this agent would write a task file for), those it holds now: unclaimed, its own, or
@@ -44,7 +47,8 @@ export class AgentClaims {
       // A document that does not parse (hand-edited) starts afresh: at worst two agents both take an attempt once.
       const claims: Record<string, Claim> = parsed.success ? { ...parsed.data.claims } : {};
       for (const [token, c] of Object.entries(claims)) {
-        if (c.agent === this.agent ? !inFlight.has(token) && !fresh.includes(token) : !alive(c, now)) delete claims[token];
+        if (c.agent === this.agent ? !inFlight.has(token) && !fresh.includes(token) : !alive(c, now))
+          delete claims[token];
       }
       const mine = new Set<string>();
       for (const token of fresh) {

@@ -21,7 +21,10 @@ import { stringify } from 'yaml';
 import { judgeResult, sizeRefusal, type AgentResult, type TaskMessage } from './messages.js';
 
 /** What reporting a result came to; `unknown`: the port has no attempt of its token (it may be handed one again). */
-export type ReportVerdict = { kind: 'recorded' | 'already'; seq?: number } | { kind: 'refused'; reason: string } | { kind: 'unknown' };
+export type ReportVerdict =
+  | { kind: 'recorded' | 'already'; seq?: number }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'unknown' };
 
 /** What differs per store. */
 export interface AttemptPort {
@@ -38,13 +41,25 @@ export interface AttemptPort {
 }
 
 /** `inbox`: where task files are written (1N.3OX); `outbox`: where results are read (0UT.3OX); `queue`: whose tasks it takes. */
-export interface FileExchangeOptions { inbox: string; outbox: string; queue: string; log(line: string): void }
+export interface FileExchangeOptions {
+  inbox: string;
+  outbox: string;
+  queue: string;
+  log(line: string): void;
+}
 
 /** What a pass did, for `--once --json` and tests. */
-export interface PassReport { written: string[]; recorded: string[]; rejected: string[] }
+export interface PassReport {
+  written: string[];
+  recorded: string[];
+  rejected: string[];
+}
 
 export class FileExchange {
-  constructor(private readonly o: FileExchangeOptions, private readonly port: AttemptPort) {}
+  constructor(
+    private readonly o: FileExchangeOptions,
+    private readonly port: AttemptPort,
+  ) {}
 
   /** One pass (one at a time: the caller awaits each). */
   async pass(): Promise<PassReport> {
@@ -57,8 +72,12 @@ export class FileExchange {
     return report;
   }
 
-  private get doneIn(): string { return join(this.o.inbox, 'done'); }
-  private get rejectedIn(): string { return join(this.o.inbox, 'rejected'); }
+  private get doneIn(): string {
+    return join(this.o.inbox, 'done');
+  }
+  private get rejectedIn(): string {
+    return join(this.o.inbox, 'rejected');
+  }
 
   private async refuse(path: string, folder: string, reason: string, report: PassReport): Promise<void> {
     if ((await sizeOf(path)) === null) return;
@@ -73,20 +92,33 @@ export class FileExchange {
     // response-….yaml is that answer under the wrong name. Refused saying so, rather than left there unread.
     for (const name of await yamlFiles(this.o.outbox, 'response-')) {
       const stem = name.slice('response-'.length);
-      await this.refuse(join(this.o.outbox, name), rejected, `${name} is not read: a result is named result-<run>-<task>.yaml, as its task file's routing.respond_to says (here result-${stem}); write it under that name. Nothing was recorded`, report);
+      await this.refuse(
+        join(this.o.outbox, name),
+        rejected,
+        `${name} is not read: a result is named result-<run>-<task>.yaml, as its task file's routing.respond_to says (here result-${stem}); write it under that name. Nothing was recorded`,
+        report,
+      );
     }
     for (const name of await yamlFiles(this.o.outbox, 'result-')) {
       const path = join(this.o.outbox, name);
       const stem = name.slice('result-'.length);
       const judged = await judgeFile(path);
       if (judged === null) continue;
-      if (!judged.ok) { await this.refuse(path, rejected, `${name} is ${judged.reason}; nothing was recorded`, report); continue; }
+      if (!judged.ok) {
+        await this.refuse(path, rejected, `${name} is ${judged.reason}; nothing was recorded`, report);
+        continue;
+      }
       const { token, outcome } = judged.result;
       const task = await this.taskFileFor(stem, token);
       if (!task) {
         const inFlight = await readTaskFile(join(this.o.inbox, `task-${stem}`));
         const other = inFlight ? `, not that of the attempt in flight (${inFlight.header.token})` : '';
-        await this.refuse(path, rejected, `${name} has token ${token}${other}; no task file task-${stem} of this agent has it (looked in ${this.o.inbox}, its done/ and rejected/): a result answers the task file whose header.token it echoes; nothing was recorded`, report);
+        await this.refuse(
+          path,
+          rejected,
+          `${name} has token ${token}${other}; no task file task-${stem} of this agent has it (looked in ${this.o.inbox}, its done/ and rejected/): a result answers the task file whose header.token it echoes; nothing was recorded`,
+          report,
+        );
         continue;
       }
       const h = task.message.header;
@@ -100,28 +132,45 @@ export class FileExchange {
       if (verdict.kind === 'unknown') {
         // Its task file is in the inbox: the attempt is handed to this agent again, and reports it then.
         if (task.where === 'inbox') continue;
-        verdict = { kind: 'refused', reason: (await readFile(`${task.path}.reason`, 'utf8').catch(() => `no attempt waits for token ${token}`)).trim() };
+        verdict = {
+          kind: 'refused',
+          reason: (
+            await readFile(`${task.path}.reason`, 'utf8').catch(() => `no attempt waits for token ${token}`)
+          ).trim(),
+        };
       }
       if (verdict.kind === 'refused') {
         await this.refuse(path, rejected, `${name} was not recorded: ${verdict.reason}`, report);
-        if (task.where === 'inbox') await this.refuse(task.path, this.rejectedIn, `its result was not recorded: ${verdict.reason}`, report);
+        if (task.where === 'inbox')
+          await this.refuse(task.path, this.rejectedIn, `its result was not recorded: ${verdict.reason}`, report);
         continue;
       }
       if (task.where === 'inbox') await moveInto(task.path, this.doneIn);
       report.recorded.push(await moveInto(path, join(this.o.outbox, 'done')));
       const at = verdict.seq !== undefined ? ` (event ${verdict.seq})` : '';
-      this.o.log(`${verdict.kind === 'recorded' ? 'recorded' : 'found already recorded'} ${name}: attempt ${h.attempt} of ${h.task_id} in run ${h.workflow_id}${at}`);
+      this.o.log(
+        `${verdict.kind === 'recorded' ? 'recorded' : 'found already recorded'} ${name}: attempt ${h.attempt} of ${h.task_id} in run ${h.workflow_id}${at}`,
+      );
     }
   }
 
   /** The task file (in the inbox, done/ or rejected/) of `stem` whose token is `token`. */
-  private async taskFileFor(stem: string, token: string): Promise<{ message: TaskMessage; path: string; where: 'inbox' | 'done' | 'rejected' } | null> {
+  private async taskFileFor(
+    stem: string,
+    token: string,
+  ): Promise<{ message: TaskMessage; path: string; where: 'inbox' | 'done' | 'rejected' } | null> {
     const base = stem.replace(/\.yaml$/, '');
     const candidates: { path: string; where: 'inbox' | 'done' | 'rejected' }[] = [
       { path: join(this.o.inbox, `task-${stem}`), where: 'inbox' },
       { path: join(this.doneIn, `task-${stem}`), where: 'done' },
-      ...(await yamlFiles(this.rejectedIn, `task-${base}.`)).map((n) => ({ path: join(this.rejectedIn, n), where: 'rejected' as const })),
-      ...(await yamlFiles(this.rejectedIn, `task-${stem}`)).map((n) => ({ path: join(this.rejectedIn, n), where: 'rejected' as const })),
+      ...(await yamlFiles(this.rejectedIn, `task-${base}.`)).map((n) => ({
+        path: join(this.rejectedIn, n),
+        where: 'rejected' as const,
+      })),
+      ...(await yamlFiles(this.rejectedIn, `task-${stem}`)).map((n) => ({
+        path: join(this.rejectedIn, n),
+        where: 'rejected' as const,
+      })),
     ];
     for (const c of candidates) {
       const message = await readTaskFile(c.path);
@@ -138,15 +187,26 @@ export class FileExchange {
       if (existing?.header.token === message.header.token || (await this.reportedFromDone(stem, message))) continue;
       fresh.push({ stem, message, existing });
     }
-    const mine = await this.port.take(fresh.map((f) => f.message.header.token), new Set([...messages.values()].map((m) => m.header.token)));
+    const mine = await this.port.take(
+      fresh.map((f) => f.message.header.token),
+      new Set([...messages.values()].map((m) => m.header.token)),
+    );
     for (const { stem, message, existing } of fresh) {
       if (!mine.has(message.header.token)) continue;
       const path = join(this.o.inbox, `task-${stem}`);
-      if (existing) await this.refuse(path, this.rejectedIn, `attempt ${existing.header.attempt} (token ${existing.header.token}) was superseded by attempt ${message.header.attempt}`, report);
+      if (existing)
+        await this.refuse(
+          path,
+          this.rejectedIn,
+          `attempt ${existing.header.attempt} (token ${existing.header.token}) was superseded by attempt ${message.header.attempt}`,
+          report,
+        );
       await writeAtomic(path, stringify(message));
       report.written.push(path);
       const runId = message.header.workflow_id;
-      this.o.log(`wrote ${path}: attempt ${message.header.attempt} of ${stem.slice(runId.length + 1, -'.yaml'.length)} in run ${runId}`);
+      this.o.log(
+        `wrote ${path}: attempt ${message.header.attempt} of ${stem.slice(runId.length + 1, -'.yaml'.length)} in run ${runId}`,
+      );
     }
   }
 
@@ -157,23 +217,37 @@ export class FileExchange {
     if (!judged?.ok || judged.result.token !== message.header.token) return false;
     const verdict = await this.port.report(message, judged.result.outcome);
     if (verdict.kind !== 'recorded' && verdict.kind !== 'already') return false;
-    this.o.log(`reported ${path} again: attempt ${message.header.attempt} of ${message.header.task_id} in run ${message.header.workflow_id}`);
+    this.o.log(
+      `reported ${path} again: attempt ${message.header.attempt} of ${message.header.task_id} in run ${message.header.workflow_id}`,
+    );
     return true;
   }
 
   /** Step 3: task files whose attempts are no longer in flight go to rejected/, unless a result for them waits to be judged. */
-  private async reap(messages: Map<string, TaskMessage>, unsure: ReadonlySet<string>, report: PassReport): Promise<void> {
+  private async reap(
+    messages: Map<string, TaskMessage>,
+    unsure: ReadonlySet<string>,
+    report: PassReport,
+  ): Promise<void> {
     for (const name of await yamlFiles(this.o.inbox, 'task-')) {
       const stem = name.slice('task-'.length);
       if (messages.has(stem) || (await sizeOf(join(this.o.outbox, `result-${stem}`))) !== null) continue;
       const path = join(this.o.inbox, name);
       const message = await readTaskFile(path);
       if (message && unsure.has(message.header.workflow_id)) continue;
-      if (!message) { await this.refuse(path, this.rejectedIn, 'not a task file this agent wrote (no header with a token)', report); continue; }
+      if (!message) {
+        await this.refuse(path, this.rejectedIn, 'not a task file this agent wrote (no header with a token)', report);
+        continue;
+      }
       const h = message.header;
       const why = await this.port.whyOver(message);
       if (why === null) continue;
-      await this.refuse(path, this.rejectedIn, `attempt ${h.attempt} of ${h.task_id} in run ${h.workflow_id} is no longer in flight (${why}); a result for it would not be recorded`, report);
+      await this.refuse(
+        path,
+        this.rejectedIn,
+        `attempt ${h.attempt} of ${h.task_id} in run ${h.workflow_id} is no longer in flight (${why}); a result for it would not be recorded`,
+        report,
+      );
     }
   }
 }

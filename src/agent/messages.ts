@@ -33,16 +33,23 @@ export const TaskMessageSchema = z.object({
 });
 export type TaskMessage = z.infer<typeof TaskMessageSchema>;
 
-const ErrorField = z.union([
-  z.string().min(1),
-  z.object({ message: z.string().min(1), code: z.string().optional(), retryable: z.boolean().optional() }),
-], { error: 'expected a message, or { message, code?, retryable? }' });
+const ErrorField = z.union(
+  [
+    z.string().min(1),
+    z.object({ message: z.string().min(1), code: z.string().optional(), retryable: z.boolean().optional() }),
+  ],
+  { error: 'expected a message, or { message, code?, retryable? }' },
+);
 
 /** A result file. Other keys an agent adds (a time stamp, notes) are ignored. */
-const ResultSchema = z.discriminatedUnion('status', [
-  z.object({ token: z.string().min(1), status: z.literal('completed'), output: z.unknown().optional() }),
-  z.object({ token: z.string().min(1), status: z.literal('failed'), error: ErrorField }),
-], { error: 'expected status: completed (with output) or status: failed (with error)' });
+const ResultSchema = z.discriminatedUnion(
+  'status',
+  [
+    z.object({ token: z.string().min(1), status: z.literal('completed'), output: z.unknown().optional() }),
+    z.object({ token: z.string().min(1), status: z.literal('failed'), error: ErrorField }),
+  ],
+  { error: 'expected status: completed (with output) or status: failed (with error)' },
+);
 
 export type AgentResult = { token: string; outcome: { output: unknown } | { error: TaskError } };
 
@@ -65,24 +72,47 @@ export function judgeResult(text: string): { ok: true; result: AgentResult } | {
   try {
     doc = parse(text);
   } catch (err) {
-    return { ok: false, reason: `not YAML: ${errorMessage(err).split('\n')[0]}; write a YAML mapping (token:, status: completed|failed, output: or error:)` };
+    return {
+      ok: false,
+      reason: `not YAML: ${errorMessage(err).split('\n')[0]}; write a YAML mapping (token:, status: completed|failed, output: or error:)`,
+    };
   }
   const parsed = ResultSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return { ok: false, reason: `not a result${at}: ${issue.message}; write token: (the task file's header.token), status: completed with output:, or status: failed with error:` };
+    return {
+      ok: false,
+      reason: `not a result${at}: ${issue.message}; write token: (the task file's header.token), status: completed with output:, or status: failed with error:`,
+    };
   }
   const r = parsed.data;
-  if (r.status === 'completed') return { ok: true, result: { token: r.token, outcome: { output: JSON.parse(JSON.stringify(r.output ?? null)) as unknown } } };
+  if (r.status === 'completed')
+    return {
+      ok: true,
+      result: { token: r.token, outcome: { output: JSON.parse(JSON.stringify(r.output ?? null)) as unknown } },
+    };
   const e = typeof r.error === 'string' ? { message: r.error } : r.error;
   // A failure is retried as a handler's is, unless the agent says it is not worth it.
-  return { ok: true, result: { token: r.token, outcome: { error: { message: e.message, retryable: e.retryable ?? true, ...(e.code !== undefined ? { code: e.code } : {}) } } } };
+  return {
+    ok: true,
+    result: {
+      token: r.token,
+      outcome: {
+        error: {
+          message: e.message,
+          retryable: e.retryable ?? true,
+          ...(e.code !== undefined ? { code: e.code } : {}),
+        },
+      },
+    },
+  };
 }
 
 /** Why a file of this size is refused, or null when it is within the cap. */
 export function sizeRefusal(bytes: number): string | null {
-  if (bytes === Number.POSITIVE_INFINITY) return 'not a plain file (a link, a folder): write the result itself, under its own name';
+  if (bytes === Number.POSITIVE_INFINITY)
+    return 'not a plain file (a link, a folder): write the result itself, under its own name';
   return bytes > MAX_RESULT_BYTES
     ? `${bytes.toLocaleString('en-US')} bytes, over the ${MAX_RESULT_BYTES.toLocaleString('en-US')} a result may be (it is recorded in the run's log): write big data to a file and put its path in output`
     : null;

@@ -23,25 +23,52 @@ export const GONE_AFTER_MS = BEAT_MS * 3;
 const KEEP = 200;
 
 const AgentLine = z.object({
-  name: z.string(), inbox: z.string(), queue: z.string(), level: z.enum(LEVELS), skills: z.array(z.string()),
-  pid: z.number().int(), host: z.string(), startedAt: z.string(), seenAt: z.string(), inFlight: z.number().int().nonnegative(),
+  name: z.string(),
+  inbox: z.string(),
+  queue: z.string(),
+  level: z.enum(LEVELS),
+  skills: z.array(z.string()),
+  pid: z.number().int(),
+  host: z.string(),
+  startedAt: z.string(),
+  seenAt: z.string(),
+  inFlight: z.number().int().nonnegative(),
   /** Its load at each beat of the last fifteen minutes, [ms, 0 idle or 1 busy]: the agents view's utilization (coordination/load.ts). */
-  samples: z.array(z.tuple([z.number(), z.number().min(0).max(1)])).max(400).optional(),
+  samples: z
+    .array(z.tuple([z.number(), z.number().min(0).max(1)]))
+    .max(400)
+    .optional(),
 });
 const AgentsSchema = z.object({ agents: z.record(z.string(), AgentLine) });
 export type AgentLine = z.infer<typeof AgentLine>;
-export interface AgentSeen extends Omit<AgentLine, 'samples'> { state: 'up' | 'gone'; samples?: LoadSample[] }
+export interface AgentSeen extends Omit<AgentLine, 'samples'> {
+  state: 'up' | 'gone';
+  samples?: LoadSample[];
+}
 
 /** Writes this agent's line (keyed by its inbox: a restart in the same folders is the same agent). */
-export async function beat(store: EventStore, line: Omit<AgentLine, 'pid' | 'host' | 'seenAt' | 'samples'>, now = Date.now()): Promise<void> {
+export async function beat(
+  store: EventStore,
+  line: Omit<AgentLine, 'pid' | 'host' | 'seenAt' | 'samples'>,
+  now = Date.now(),
+): Promise<void> {
   if (!store.updateShared) return;
   await store.updateShared(AGENTS_DOC, (doc) => {
     const parsed = AgentsSchema.safeParse(doc);
     const before = parsed.success ? parsed.data.agents[line.inbox] : undefined;
     // A file agent has no bound on what it holds: its load is busy or idle (coordination/load.ts).
-    const samples = keepSamples((before?.samples ?? []).map(([at, load]) => ({ at, load })), { at: now, load: loadOf(line.inFlight) }, 200).map((s): [number, number] => [s.at, s.load]);
-    const agents = { ...(parsed.success ? parsed.data.agents : {}), [line.inbox]: { ...line, pid: process.pid, host: hostname(), seenAt: new Date(now).toISOString(), samples } };
-    const newest = Object.entries(agents).sort((a, b) => (a[1].seenAt < b[1].seenAt ? 1 : -1)).slice(0, KEEP);
+    const samples = keepSamples(
+      (before?.samples ?? []).map(([at, load]) => ({ at, load })),
+      { at: now, load: loadOf(line.inFlight) },
+      200,
+    ).map((s): [number, number] => [s.at, s.load]);
+    const agents = {
+      ...(parsed.success ? parsed.data.agents : {}),
+      [line.inbox]: { ...line, pid: process.pid, host: hostname(), seenAt: new Date(now).toISOString(), samples },
+    };
+    const newest = Object.entries(agents)
+      .sort((a, b) => (a[1].seenAt < b[1].seenAt ? 1 : -1))
+      .slice(0, KEEP);
     return { doc: { agents: Object.fromEntries(newest) }, result: null };
   });
 }
@@ -51,9 +78,13 @@ export async function agentsSeen(store: EventStore, now = Date.now()): Promise<A
   if (!store.readShared) return [];
   const parsed = AgentsSchema.safeParse(await store.readShared(AGENTS_DOC));
   if (!parsed.success) return [];
-  return Object.values(parsed.data.agents).sort((a, b) => (a.seenAt < b.seenAt ? 1 : -1)).map(({ samples, ...a }) => ({
-    ...a, state: up(a, now) ? 'up' : 'gone', ...(samples ? { samples: samples.map(([at, load]) => ({ at, load })) } : {}),
-  }));
+  return Object.values(parsed.data.agents)
+    .sort((a, b) => (a.seenAt < b.seenAt ? 1 : -1))
+    .map(({ samples, ...a }) => ({
+      ...a,
+      state: up(a, now) ? 'up' : 'gone',
+      ...(samples ? { samples: samples.map(([at, load]) => ({ at, load })) } : {}),
+    }));
 }
 
 function up(a: AgentLine, now: number): boolean {

@@ -12,7 +12,14 @@ import { atLeast, judge, parseLevel, type Actor, type Level } from '../authority
 import { durationText, instanceState, type InstanceRef } from '../compiler/index.js';
 import { failureStepOf } from '../definition/index.js';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
-import { attemptStartSeq, attemptToken, declareAgentQueue, forFileAgents, RunCommits, type LoadedRunLog } from '../executor/index.js';
+import {
+  attemptStartSeq,
+  attemptToken,
+  declareAgentQueue,
+  forFileAgents,
+  RunCommits,
+  type LoadedRunLog,
+} from '../executor/index.js';
 import { heldBy, startAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { AgentClaims } from './claims.js';
@@ -57,23 +64,49 @@ export class StoreAttempts implements AttemptPort {
 
   /** Declares the queue as served by file agents: engines on the store hold its attempts for them from now on. */
   declare(): Promise<void> {
-    return declareAgentQueue(this.o.store, this.o.queue, { level: this.o.level, skills: [...this.o.skills], since: new Date().toISOString() });
+    return declareAgentQueue(this.o.store, this.o.queue, {
+      level: this.o.level,
+      skills: [...this.o.skills],
+      since: new Date().toISOString(),
+    });
   }
 
-  take(fresh: readonly string[], inFlight: ReadonlySet<string>): Promise<Set<string>> { return this.claims.take(fresh, inFlight); }
+  take(fresh: readonly string[], inFlight: ReadonlySet<string>): Promise<Set<string>> {
+    return this.claims.take(fresh, inFlight);
+  }
 
   /** Says it is there (registry.ts): when what it holds changed, else every BEAT_MS. */
   async passed(inFlight: number): Promise<void> {
     const now = Date.now();
     if (inFlight === this.beaten.inFlight && now - this.beaten.at < BEAT_MS) return;
     this.beaten = { at: now, inFlight };
-    await beat(this.o.store, { name: this.o.name, inbox: resolve(this.o.inbox), queue: this.o.queue, level: this.o.level, skills: [...this.o.skills], startedAt: this.startedAt, inFlight }, now);
+    await beat(
+      this.o.store,
+      {
+        name: this.o.name,
+        inbox: resolve(this.o.inbox),
+        queue: this.o.queue,
+        level: this.o.level,
+        skills: [...this.o.skills],
+        startedAt: this.startedAt,
+        inFlight,
+      },
+      now,
+    );
   }
 
   async report(message: TaskMessage, outcome: AgentResult['outcome']): Promise<ReportVerdict> {
     const h = message.header;
     try {
-      return await this.commits.recordOutcome(h.workflow_id, refOf(message), h.attempt, h.token, outcome, this.o.name, this.o.actor !== undefined);
+      return await this.commits.recordOutcome(
+        h.workflow_id,
+        refOf(message),
+        h.attempt,
+        h.token,
+        outcome,
+        this.o.name,
+        this.o.actor !== undefined,
+      );
     } catch (err) {
       if (!(err instanceof RunNotFoundError)) throw err;
       return { kind: 'refused', reason: `run ${h.workflow_id} is not in this store` };
@@ -114,7 +147,11 @@ export class StoreAttempts implements AttemptPort {
   }
 
   /** The task message of an attempt in flight, or null when it is not this agent's to take. */
-  private messageFor({ compiled, snapshot, events }: LoadedRunLog, key: string, w: { attempt: number; restart: number; ref: InstanceRef }): TaskMessage | null {
+  private messageFor(
+    { compiled, snapshot, events }: LoadedRunLog,
+    key: string,
+    w: { attempt: number; restart: number; ref: InstanceRef },
+  ): TaskMessage | null {
     // What an engine holds for agents (local/in-process-attempts.ts): a handler's attempt, never a program, a child run or an EMIT.
     if (!forFileAgents(compiled, w.ref.task, this.queues)) return null;
     const def = compiled.definition.tasks.find((t) => t.id === w.ref.task)!;
@@ -122,8 +159,16 @@ export class StoreAttempts implements AttemptPort {
     if (start.command || failureStepOf(start.handler) !== null) return null;
     const need = parseLevel(start.task.agentLevel);
     // The authority rule every store applies (authority/levels.ts): a proven user's, else the level the agent was given.
-    const verdict = this.o.actor ? judge(this.o.actor, 'execute', { ...(need ? { taskLevel: need } : {}), task: key }) : null;
-    const refused = verdict ? (verdict.allowed ? null : verdict.reason) : need && !atLeast(this.o.level, need) ? `it needs an agent of level ${need} or higher authority, and this agent is ${this.o.level}` : null;
+    const verdict = this.o.actor
+      ? judge(this.o.actor, 'execute', { ...(need ? { taskLevel: need } : {}), task: key })
+      : null;
+    const refused = verdict
+      ? verdict.allowed
+        ? null
+        : verdict.reason
+      : need && !atLeast(this.o.level, need)
+        ? `it needs an agent of level ${need} or higher authority, and this agent is ${this.o.level}`
+        : null;
     if (refused) {
       if (!this.warned.has(key + snapshot.context.runId)) {
         this.warned.add(key + snapshot.context.runId);
@@ -139,16 +184,23 @@ export class StoreAttempts implements AttemptPort {
     const ctx = snapshot.context;
     return {
       header: {
-        workflow_id: ctx.runId, task_id: w.ref.task, agent_level: need ?? null,
+        workflow_id: ctx.runId,
+        task_id: w.ref.task,
+        agent_level: need ?? null,
         timeout: def.timeoutMs !== undefined ? durationText(def.timeoutMs) : null,
-        attempt: w.attempt, token: attemptToken(ctx.runId, key, w.attempt, startSeq),
+        attempt: w.attempt,
+        token: attemptToken(ctx.runId, key, w.attempt, startSeq),
       },
       payload: start.input,
       routing: {
-        workflow: ctx.workflowId, version: ctx.version, queue: this.o.queue,
-        ...(w.ref.iteration !== undefined ? { iteration: w.ref.iteration } : {}), ...(w.ref.item !== undefined ? { item: w.ref.item } : {}),
+        workflow: ctx.workflowId,
+        version: ctx.version,
+        queue: this.o.queue,
+        ...(w.ref.iteration !== undefined ? { iteration: w.ref.iteration } : {}),
+        ...(w.ref.item !== undefined ? { item: w.ref.item } : {}),
         ...(start.deadline !== undefined ? { deadline: start.deadline } : {}),
-        idempotency_key: start.idempotencyKey, requires_response: true,
+        idempotency_key: start.idempotencyKey,
+        requires_response: true,
         respond_to: join(this.o.outbox, `result-${ctx.runId}-${key}.yaml`),
       },
     };
@@ -170,5 +222,9 @@ export class StoreAttempts implements AttemptPort {
 
 function refOf(message: TaskMessage): InstanceRef {
   const r = message.routing;
-  return { task: message.header.task_id, ...(r.iteration !== undefined ? { iteration: r.iteration } : {}), ...(r.item !== undefined ? { item: r.item } : {}) };
+  return {
+    task: message.header.task_id,
+    ...(r.iteration !== undefined ? { iteration: r.iteration } : {}),
+    ...(r.item !== undefined ? { item: r.item } : {}),
+  };
 }

@@ -19,7 +19,10 @@ import type { TaskHandler } from '../runtime/index.js';
 import type { AttemptPort, FileExchangeOptions, ReportVerdict } from './exchange.js';
 import type { AgentResult, TaskMessage } from './messages.js';
 
-interface Waiting { message: TaskMessage; settle(outcome: AgentResult['outcome'] | null): void }
+interface Waiting {
+  message: TaskMessage;
+  settle(outcome: AgentResult['outcome'] | null): void;
+}
 
 export class WorkerAttempts implements AttemptPort {
   /** The attempts handlers hold now, by file stem. */
@@ -28,7 +31,10 @@ export class WorkerAttempts implements AttemptPort {
   private readonly ended = new Map<string, string>();
 
   /** `wake`: asks the exchange for a pass (an attempt came). */
-  constructor(private readonly o: FileExchangeOptions, private readonly wake: () => void = () => {}) {}
+  constructor(
+    private readonly o: FileExchangeOptions,
+    private readonly wake: () => void = () => {},
+  ) {}
 
   /** The handler every handler name this agent answers is given. */
   readonly handler: TaskHandler = async (input, ctx) => {
@@ -37,12 +43,30 @@ export class WorkerAttempts implements AttemptPort {
     // No sequence over NATS (a worker does not read the log): the attempt number is unique per instance, and the
     // token is keyed with what only the worker handed this attempt has, so nobody computes it from `status`.
     const secret = (ctx as { [ATTEMPT_KEY]?: unknown })[ATTEMPT_KEY];
-    if (typeof secret !== 'string') throw new NonRetryableError(`the file exchange answers attempts a NATS worker hands it, with the attempt's key; task ${key} of run ${ctx.runId} came without one`, 'LF_AGENT_NO_KEY');
+    if (typeof secret !== 'string')
+      throw new NonRetryableError(
+        `the file exchange answers attempts a NATS worker hands it, with the attempt's key; task ${key} of run ${ctx.runId} came without one`,
+        'LF_AGENT_NO_KEY',
+      );
     const token = keyedAttemptToken(secret, ctx.runId, key, ctx.attempt);
     const message: TaskMessage = {
-      header: { workflow_id: ctx.runId, task_id: ctx.taskId, agent_level: ctx.task.agentLevel ?? null, timeout: ctx.task.timeoutMs !== undefined ? durationText(ctx.task.timeoutMs) : null, attempt: ctx.attempt, token },
+      header: {
+        workflow_id: ctx.runId,
+        task_id: ctx.taskId,
+        agent_level: ctx.task.agentLevel ?? null,
+        timeout: ctx.task.timeoutMs !== undefined ? durationText(ctx.task.timeoutMs) : null,
+        attempt: ctx.attempt,
+        token,
+      },
       payload: input,
-      routing: { workflow: ctx.workflowId, queue: this.o.queue, ...instanceFields(ctx), idempotency_key: ctx.idempotencyKey, requires_response: true, respond_to: join(this.o.outbox, `result-${stem}`) },
+      routing: {
+        workflow: ctx.workflowId,
+        queue: this.o.queue,
+        ...instanceFields(ctx),
+        idempotency_key: ctx.idempotencyKey,
+        requires_response: true,
+        respond_to: join(this.o.outbox, `result-${stem}`),
+      },
     };
     const why = () => errorMessage(ctx.signal.reason ?? 'aborted');
     const outcome = await new Promise<AgentResult['outcome'] | null>((settle) => {

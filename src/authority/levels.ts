@@ -17,19 +17,35 @@
 export const LEVELS = ['L0', 'L1', 'L2', 'L3'] as const;
 export type Level = (typeof LEVELS)[number];
 
-export const LEVEL_NAMES: Readonly<Record<Level, string>> = { L0: 'Commander', L1: 'CMD.BRIDGE', L2: 'Station OPS', L3: 'Worker' };
+export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
+  L0: 'Commander',
+  L1: 'CMD.BRIDGE',
+  L2: 'Station OPS',
+  L3: 'Worker',
+};
 
 /** What someone asks to do. */
 export type Action = 'approve' | 'control' | 'deploy' | 'limits' | 'schedules' | 'start' | 'execute';
 
 /** The level each action asks for when nothing raises it (a task's agent_level, a workflow's domain). */
 export const ACTION_LEVELS: Readonly<Record<Action, Level>> = {
-  approve: 'L0', control: 'L1', deploy: 'L1', limits: 'L1', schedules: 'L1', start: 'L1', execute: 'L3',
+  approve: 'L0',
+  control: 'L1',
+  deploy: 'L1',
+  limits: 'L1',
+  schedules: 'L1',
+  start: 'L1',
+  execute: 'L3',
 };
 
 const ACTION_WORDS: Readonly<Record<Action, string>> = {
-  approve: 'approving', control: 'controlling runs', deploy: 'deploying definitions', limits: 'setting limits',
-  schedules: 'changing schedules', start: 'starting', execute: 'executing',
+  approve: 'approving',
+  control: 'controlling runs',
+  deploy: 'deploying definitions',
+  limits: 'setting limits',
+  schedules: 'changing schedules',
+  start: 'starting',
+  execute: 'executing',
 };
 
 /** `L2`, `l2`, `2` or the number 2 → `L2`; null for anything else. */
@@ -51,10 +67,19 @@ export function levelText(level: Level): string {
 }
 
 /** Who acts: their name, level and (for an L2) the domains whose workflows they may start. */
-export interface Actor { name: string; level: Level; domains?: readonly string[] }
+export interface Actor {
+  name: string;
+  level: Level;
+  domains?: readonly string[];
+}
 
 /** What raises or scopes an action: the task's agent_level, the workflow's domain, names for the message. */
-export interface ActionContext { taskLevel?: Level; domain?: string; workflowId?: string; task?: string }
+export interface ActionContext {
+  taskLevel?: Level;
+  domain?: string;
+  workflowId?: string;
+  task?: string;
+}
 
 export type AuthorityVerdict = { allowed: true } | { allowed: false; need: Level; have: Level; reason: string };
 
@@ -62,9 +87,24 @@ export type AuthorityVerdict = { allowed: true } | { allowed: false; need: Level
 export function judge(actor: Actor, action: Action, ctx: ActionContext = {}): AuthorityVerdict {
   const need = neededLevel(actor, action, ctx);
   if (atLeast(actor.level, need)) return { allowed: true };
-  const what = action === 'approve' && ctx.task ? `approving ${ctx.task}` : action === 'start' && ctx.workflowId ? `starting ${ctx.workflowId}` : action === 'execute' && ctx.task ? `executing ${ctx.task}` : ACTION_WORDS[action];
-  const domainNote = action === 'start' && actor.level === 'L2' ? ` (an L2 starts the workflows of its domains${actor.domains?.length ? `: ${actor.domains.join(', ')}` : ', and has none'}; ${ctx.workflowId ?? 'this workflow'} is ${ctx.domain ? `in domain ${ctx.domain}` : 'in no domain'})` : '';
-  return { allowed: false, need, have: actor.level, reason: `${actor.name} is ${levelText(actor.level)}; ${what} needs ${levelText(need)} or higher${domainNote}` };
+  const what =
+    action === 'approve' && ctx.task
+      ? `approving ${ctx.task}`
+      : action === 'start' && ctx.workflowId
+        ? `starting ${ctx.workflowId}`
+        : action === 'execute' && ctx.task
+          ? `executing ${ctx.task}`
+          : ACTION_WORDS[action];
+  const domainNote =
+    action === 'start' && actor.level === 'L2'
+      ? ` (an L2 starts the workflows of its domains${actor.domains?.length ? `: ${actor.domains.join(', ')}` : ', and has none'}; ${ctx.workflowId ?? 'this workflow'} is ${ctx.domain ? `in domain ${ctx.domain}` : 'in no domain'})`
+      : '';
+  return {
+    allowed: false,
+    need,
+    have: actor.level,
+    reason: `${actor.name} is ${levelText(actor.level)}; ${what} needs ${levelText(need)} or higher${domainNote}`,
+  };
 }
 
 function neededLevel(actor: Actor, action: Action, ctx: ActionContext): Level {

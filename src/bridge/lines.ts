@@ -23,7 +23,11 @@ export type BridgeCommand =
 
 /** A line that says nothing a bridge can do: where (1-based line and column) and why. */
 export class BridgeLineError extends UsageError {
-  constructor(readonly line: number, readonly col: number, readonly reason: string) {
+  constructor(
+    readonly line: number,
+    readonly col: number,
+    readonly reason: string,
+  ) {
     super(`line ${line}:${col}: ${reason}`, { line, col }, 'LF_BRIDGE_LINE');
   }
 }
@@ -35,20 +39,32 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A line longer than this is refused: a bridge reads what anyone drops in its inbox. */
 export const MAX_LINE = 64 * 1024;
 
-interface Token { text: string; col: number; quoted: boolean }
+interface Token {
+  text: string;
+  col: number;
+  quoted: boolean;
+}
 
 /** The command of line `lineNo`, null for a blank or comment line; a BridgeLineError for anything else. */
 export function parseBridgeLine(text: string, lineNo: number): BridgeCommand | null {
-  if (text.length > MAX_LINE) throw new BridgeLineError(lineNo, 1, `the line is ${text.length} characters, over the limit of ${MAX_LINE}`);
+  if (text.length > MAX_LINE)
+    throw new BridgeLineError(lineNo, 1, `the line is ${text.length} characters, over the limit of ${MAX_LINE}`);
   const line = text.replace(/\r$/, '');
   const trimmed = line.trim();
   if (trimmed === '' || trimmed.startsWith('#')) return null;
   const tokens = tokenize(line, lineNo);
   const [verbTok, ...args] = tokens;
-  const fail = (t: Token | undefined, why: string): never => { throw new BridgeLineError(lineNo, t ? t.col : line.length + 1, why); };
-  if (!verbTok!.text.startsWith('@') || verbTok!.quoted) fail(verbTok, `a bridge line starts with @workflow, @status, @approve or @cancel, not "${verbTok!.text.slice(0, 40)}"`);
+  const fail = (t: Token | undefined, why: string): never => {
+    throw new BridgeLineError(lineNo, t ? t.col : line.length + 1, why);
+  };
+  if (!verbTok!.text.startsWith('@') || verbTok!.quoted)
+    fail(
+      verbTok,
+      `a bridge line starts with @workflow, @status, @approve or @cancel, not "${verbTok!.text.slice(0, 40)}"`,
+    );
   const verb = verbTok!.text.slice(1);
-  if (!(VERBS as readonly string[]).includes(verb)) fail(verbTok, `unknown command @${verb.slice(0, 40)}: @workflow, @status, @approve or @cancel`);
+  if (!(VERBS as readonly string[]).includes(verb))
+    fail(verbTok, `unknown command @${verb.slice(0, 40)}: @workflow, @status, @approve or @cancel`);
   const runIdAt = (i: number, what: string): string => {
     const t = args[i];
     if (!t) fail(undefined, `@${verb} needs ${what}`);
@@ -65,13 +81,17 @@ export function parseBridgeLine(text: string, lineNo: number): BridgeCommand | n
     case 'approve': {
       const runId = runIdAt(0, 'a run id');
       const taskId = runIdAt(1, 'a task id');
-      const rest = args.slice(2).map((t) => t.text).join(' ');
+      const rest = args
+        .slice(2)
+        .map((t) => t.text)
+        .join(' ');
       return { kind: 'approve', runId, taskId, ...(rest !== '' ? { comment: rest } : {}) };
     }
     default: {
       const ref = args[0];
       if (!ref) fail(undefined, '@workflow needs a workflow id: @workflow <workflowId> name=value …');
-      if (!REF.test(ref!.text)) fail(ref, `a workflow id is letters, digits, _ and - (optionally @<version>), not "${ref!.text.slice(0, 40)}"`);
+      if (!REF.test(ref!.text))
+        fail(ref, `a workflow id is letters, digits, _ and - (optionally @<version>), not "${ref!.text.slice(0, 40)}"`);
       const inputs: Record<string, unknown> = {};
       for (const t of args.slice(1)) {
         const eq = t.text.indexOf('=');
@@ -115,9 +135,15 @@ function tokenize(line: string, lineNo: number): Token[] {
 function closingQuote(line: string, at: number, lineNo: number): number {
   const q = line[at]!;
   for (let i = at + 1; i < line.length; i++) {
-    if (q === '"' && line[i] === '\\') { i++; continue; }
+    if (q === '"' && line[i] === '\\') {
+      i++;
+      continue;
+    }
     if (line[i] === q) {
-      if (q === "'" && line[i + 1] === "'") { i++; continue; }
+      if (q === "'" && line[i + 1] === "'") {
+        i++;
+        continue;
+      }
       return i;
     }
   }
@@ -128,7 +154,10 @@ function closingBracket(line: string, at: number, lineNo: number): number {
   let depth = 0;
   for (let i = at; i < line.length; i++) {
     const c = line[i]!;
-    if (c === '"') { i = closingQuote(line, i, lineNo); continue; }
+    if (c === '"') {
+      i = closingQuote(line, i, lineNo);
+      continue;
+    }
     if (c === '[' || c === '{') depth++;
     else if (c === ']' || c === '}') {
       depth--;
@@ -142,17 +171,27 @@ function closingBracket(line: string, at: number, lineNo: number): number {
 function inputValue(text: string, lineNo: number, col: number): unknown {
   if (text === '') throw new BridgeLineError(lineNo, col, 'a value is missing after =; quote an empty one: name=""');
   if (text.startsWith("'")) {
-    if (!text.endsWith("'") || text.length < 2) throw new BridgeLineError(lineNo, col, 'a single-quoted value ends with its quote');
+    if (!text.endsWith("'") || text.length < 2)
+      throw new BridgeLineError(lineNo, col, 'a single-quoted value ends with its quote');
     return text.slice(1, -1).replaceAll("''", "'");
   }
   const first = text[0]!;
-  const looksJson = first === '"' || first === '[' || first === '{' || first === '-' || (first >= '0' && first <= '9') || text === 'true' || text === 'false' || text === 'null';
+  const looksJson =
+    first === '"' ||
+    first === '[' ||
+    first === '{' ||
+    first === '-' ||
+    (first >= '0' && first <= '9') ||
+    text === 'true' ||
+    text === 'false' ||
+    text === 'null';
   if (!looksJson) return text;
   try {
     return JSON.parse(text);
   } catch (err) {
     // `0UT.3OX` starts with a digit but is a word: only what looks like a value of JSON's and fails is an error.
-    if (first === '"' || first === '[' || first === '{') throw new BridgeLineError(lineNo, col, `not valid JSON: ${(err as Error).message}`);
+    if (first === '"' || first === '[' || first === '{')
+      throw new BridgeLineError(lineNo, col, `not valid JSON: ${(err as Error).message}`);
     return text;
   }
 }

@@ -134,7 +134,10 @@ export function compileCache(bundle: string, argv: readonly string[]): CompileCa
     return NONE; // a bundle built without one (scripts/build-cli.mjs writes it)
   }
   if (!/^[0-9a-f]{16}$/.test(digest)) return NONE;
-  const runtime = createHash('sha256').update(`${process.version} ${process.arch} ${process.execArgv.join(' ')}`).digest('hex').slice(0, 8);
+  const runtime = createHash('sha256')
+    .update(`${process.version} ${process.arch} ${process.execArgv.join(' ')}`)
+    .digest('hex')
+    .slice(0, 8);
   const file = join(dir, `cli-${digest}-${runtime}-${commandOf(argv)}.v8`);
   let data: Buffer | undefined;
   try {

@@ -33,20 +33,54 @@ export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
 }
 
 /** Where a run driven here writes output_to files and how it runs COMMAND and HTTP tasks, from the flags (checked before anything runs). */
-export function taskRunners(opts: { outputRoot?: string; commandOutputLimit?: string; httpAllow?: string }): Pick<DriverHooks, 'writeOutput' | 'runCommand' | 'runHttp'> {
-  return { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: httpRunnerFlag(opts.httpAllow) };
+export function taskRunners(opts: {
+  outputRoot?: string;
+  commandOutputLimit?: string;
+  httpAllow?: string;
+}): Pick<DriverHooks, 'writeOutput' | 'runCommand' | 'runHttp'> {
+  return {
+    writeOutput: outputFlag(opts.outputRoot),
+    runCommand: commandRunnerFlag(opts.commandOutputLimit),
+    runHttp: httpRunnerFlag(opts.httpAllow),
+  };
 }
 
 /** The engine that drives a run here (resume, retry, an input's run moved on): progress, the flags' runners and secrets, notified. */
-export function drivingEngine(io: Io, g: GlobalOpts, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Engine {
+export function drivingEngine(
+  io: Io,
+  g: GlobalOpts,
+  opts: RunOpts,
+  notifier: Notifier,
+  notices?: InFlightNotices,
+): Engine {
   const secrets = secretsFlag(opts.secrets);
-  return engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), ...taskRunners(opts), ...(secrets ? { secrets } : {}) }, notifier));
+  return engineFor(
+    g,
+    withNotifier(
+      { ...progressHooks(io, opts, notices), ...taskRunners(opts), ...(secrets ? { secrets } : {}) },
+      notifier,
+    ),
+  );
 }
 
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
-const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
+const commitWindow = (text: string | undefined) =>
+  optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
-export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; input?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; httpAllow?: string; notifications?: string; skills?: string; secrets?: string }
+export interface RunOpts extends StateFileFlags {
+  json?: boolean;
+  handlers?: string;
+  inputFile?: string;
+  input?: string;
+  maxWait?: string;
+  commitWindow?: string;
+  outputRoot?: string;
+  commandOutputLimit?: string;
+  httpAllow?: string;
+  notifications?: string;
+  skills?: string;
+  secrets?: string;
+}
 
 export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
@@ -61,14 +95,21 @@ export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlig
 }
 
 /** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues (`said`: how). */
-export function interruptible(io: Io, said = 'the run is in the log; continue it with `ledgerflow resume <runId>`'): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
+export function interruptible(
+  io: Io,
+  said = 'the run is in the log; continue it with `ledgerflow resume <runId>`',
+): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
   const controller = new AbortController();
   const onSigint = () => {
     io.err(`interrupted: stopping (${said})`);
     controller.abort();
   };
   process.once('SIGINT', onSigint);
-  return { signal: controller.signal, interrupted: () => controller.signal.aborted, done: () => process.off('SIGINT', onSigint) };
+  return {
+    signal: controller.signal,
+    interrupted: () => controller.signal.aborted,
+    done: () => process.off('SIGINT', onSigint),
+  };
 }
 
 function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
@@ -82,25 +123,46 @@ function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts):
   return exitCodeForStatus(view.status);
 }
 
-export async function handlersFor(explicit: string | undefined, fromDefinition: string | undefined): Promise<{ handlers: Handlers; path?: string }> {
+export async function handlersFor(
+  explicit: string | undefined,
+  fromDefinition: string | undefined,
+): Promise<{ handlers: Handlers; path?: string }> {
   const path = explicit ? resolve(explicit) : fromDefinition;
   if (!path) return { handlers: {} };
   return { handlers: await loadHandlerModule(path), path };
 }
 
 /** The handlers for driving a recorded run: `explicit` (--handlers), else the module its run.started recorded. */
-export function recordedHandlers(explicit: string | undefined, events: readonly EventEnvelope[]): Promise<{ handlers: Handlers; path?: string }> {
+export function recordedHandlers(
+  explicit: string | undefined,
+  events: readonly EventEnvelope[],
+): Promise<{ handlers: Handlers; path?: string }> {
   const first = events[0];
   return handlersFor(explicit, first?.type === 'run.started' ? first.data.source?.handlers : undefined);
 }
 
 /** How to drive, from the flags: checked before anything is written. */
-export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number; skills?: ReadonlySet<string> } {
+export function driveFlags(opts: RunOpts): {
+  maxTimerWaitMs: number;
+  commitWindowMs: number;
+  skills?: ReadonlySet<string>;
+} {
   const skills = parseSkills(opts.skills);
-  return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow), ...(skills.length > 0 ? { skills: new Set(skills) } : {}) };
+  return {
+    maxTimerWaitMs: maxWait(opts.maxWait),
+    commitWindowMs: commitWindow(opts.commitWindow),
+    ...(skills.length > 0 ? { skills: new Set(skills) } : {}),
+  };
 }
 
-export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Promise<number> {
+export async function drive(
+  io: Io,
+  g: GlobalOpts,
+  go: (signal: AbortSignal) => Promise<RunView>,
+  opts: RunOpts,
+  notifier: Notifier,
+  notices?: InFlightNotices,
+): Promise<number> {
   const sigint = interruptible(io);
   const stop = () => notifier.stop();
   sigint.signal.addEventListener('abort', stop);

@@ -33,10 +33,20 @@ const bundle = fileURLToPath(new URL('./ledgerflow.cjs', import.meta.url));
 const cache = compileCache(bundle, process.argv.slice(2));
 // The wrapper Node's CommonJS loader puts around a module, on one line: the bundle's line numbers stay its own.
 // latin1: the bundle is written so (scripts/build-cli.mjs), and V8 keeps it as one byte a character.
-const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'latin1')}\n})`, {
-  filename: bundle,
-  ...(cache.data ? { cachedData: cache.data } : {}),
-});
+const script = new Script(
+  `(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'latin1')}\n})`,
+  {
+    filename: bundle,
+    ...(cache.data ? { cachedData: cache.data } : {}),
+  },
+);
 cache.keep(script);
 const module = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+(script.runInThisContext() as (...args: unknown[]) => void).call(
+  module.exports,
+  module.exports,
+  createRequire(bundle),
+  module,
+  bundle,
+  dirname(bundle),
+);

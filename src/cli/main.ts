@@ -14,7 +14,10 @@ import { useNativeDigest } from '../executor/native-digest.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); throw err; });
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
 }
 
 offerLibrary();
@@ -26,7 +29,9 @@ const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   try {
-    const p = program(io, (c) => { code = c; });
+    const p = program(io, (c) => {
+      code = c;
+    });
     // The tail of run/start goes to the command untouched: only it can tell options from inputs (tail.ts).
     await p.parseAsync(protectTail(argv, p), { from: 'user' });
     return code;

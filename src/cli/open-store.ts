@@ -22,22 +22,33 @@ let natsStore: NatsStore | undefined;
 /** Loads what storeFor(g) needs for these options: the JetStream adapter when g names NATS. Idempotent. */
 export async function useStore(g: GlobalOpts): Promise<void> {
   if (natsStore || !usesNats(g)) return;
-  const [{ openStore }, { natsSettings }] = await Promise.all([import('../store/index.js'), import('../cluster/index.js')]);
+  const [{ openStore }, { natsSettings }] = await Promise.all([
+    import('../store/index.js'),
+    import('../cluster/index.js'),
+  ]);
   natsStore = (url) => openStore({ nats: { servers: url, ...natsSettings().store } });
 }
 
 export function storeFor(g: GlobalOpts): EventStore {
   const url = natsUrlOf(g);
   const dir = localDir(g);
-  if (!url) checkStoreDir(dir, g.store !== undefined ? '--store' : process.env.LEDGERFLOW_STORE !== undefined ? 'LEDGERFLOW_STORE' : 'the default store');
+  if (!url)
+    checkStoreDir(
+      dir,
+      g.store !== undefined
+        ? '--store'
+        : process.env.LEDGERFLOW_STORE !== undefined
+          ? 'LEDGERFLOW_STORE'
+          : 'the default store',
+    );
   // Handlers of this process, and the programs they start, find the same store (e.g. to pause another run).
   if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);
   if (url && !natsStore) throw new Error('storeFor: the JetStream adapter is not loaded; await useStore(g) first');
   const warn = (m: string) => process.stderr.write(`${m}\n`);
   // On the embedded store, the state file (when this process keeps one) sees every commit made through it.
-  return closeAtEnd(url
-    ? natsStore!(url)
-    : withObservers(new FileEventStore(dir, { onWarning: (m) => warn(`warning: ${m}`) }), warn));
+  return closeAtEnd(
+    url ? natsStore!(url) : withObservers(new FileEventStore(dir, { onWarning: (m) => warn(`warning: ${m}`) }), warn),
+  );
 }
 
 /**
@@ -46,8 +57,11 @@ export function storeFor(g: GlobalOpts): EventStore {
  * so `--store /etc/passwd` is one clear error rather than ENOTDIR from deep in a read.
  */
 function checkStoreDir(dir: string, source: string): void {
-  const unusable = (what: string) => new StoreUnusableError(
-    `${source} ${dir} is ${what}, not a directory: the embedded store is a directory (made if missing); pass one, e.g. --store .ledgerflow`, { dir: resolve(dir) });
+  const unusable = (what: string) =>
+    new StoreUnusableError(
+      `${source} ${dir} is ${what}, not a directory: the embedded store is a directory (made if missing); pass one, e.g. --store .ledgerflow`,
+      { dir: resolve(dir) },
+    );
   let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();

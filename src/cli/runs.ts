@@ -11,7 +11,11 @@ import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
 export async function runsFor(g: GlobalOpts): Promise<StartingRuns> {
   if (usesNats(g)) {
     // Loaded here, not at the top: a command on the embedded store never loads the nats client.
-    const [{ ClusterClient, natsSettings }, { natsRuns }, { natsUrl }] = await Promise.all([import('../cluster/index.js'), import('../runs/nats.js'), import('./commands/cluster.js')]);
+    const [{ ClusterClient, natsSettings }, { natsRuns }, { natsUrl }] = await Promise.all([
+      import('../cluster/index.js'),
+      import('../runs/nats.js'),
+      import('./commands/cluster.js'),
+    ]);
     const url = natsUrl(g);
     return natsRuns({ client: closeAtEnd(new ClusterClient(url, natsSettings())), url, fallback: defaultActor() });
   }

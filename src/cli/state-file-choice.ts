@@ -18,7 +18,10 @@ import { observedStore } from '../store/observed.js';
 export const DEFAULT_STATE_FILE = '.3ox/workflow.state.yaml';
 
 /** `--state-file PATH`, `--no-state-file` (false; commander's true means neither was given) and `--state-file-keep N`. */
-export interface StateFileFlags { stateFile?: string | boolean; stateFileKeep?: string }
+export interface StateFileFlags {
+  stateFile?: string | boolean;
+  stateFileKeep?: string;
+}
 
 /**
  * The file to keep, or null for none: `--state-file` or LEDGERFLOW_STATE_FILE, else the definition's
@@ -32,7 +35,8 @@ export function stateFilePath(flags: StateFileFlags, definition?: Definition, cw
   if (env !== undefined && env !== '') return env === 'off' ? null : inProject(env, 'LEDGERFLOW_STATE_FILE', cwd);
   const monitoring = definition?.monitoring;
   const named = monitoring?.state_file;
-  if (typeof named === 'string' && named !== '') return inProject(named, `${definition!.id}'s monitoring.state_file`, cwd);
+  if (typeof named === 'string' && named !== '')
+    return inProject(named, `${definition!.id}'s monitoring.state_file`, cwd);
   if (monitoring !== undefined || isDir(resolve(cwd, '.3ox'))) return resolve(cwd, DEFAULT_STATE_FILE);
   return null;
 }
@@ -41,7 +45,11 @@ export function stateFilePath(flags: StateFileFlags, definition?: Definition, cw
 export function stateFileKeep(flags: StateFileFlags): number {
   if (flags.stateFileKeep === undefined) return DEFAULT_KEEP;
   const n = Number(flags.stateFileKeep);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--state-file-keep ${flags.stateFileKeep} is not a count: give how many settled runs the state file keeps, e.g. --state-file-keep 50`, { option: '--state-file-keep' });
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(
+      `--state-file-keep ${flags.stateFileKeep} is not a count: give how many settled runs the state file keeps, e.g. --state-file-keep 50`,
+      { option: '--state-file-keep' },
+    );
   return n;
 }
 
@@ -50,7 +58,10 @@ export function inProject(path: string, source: string, cwd: string): string {
   const abs = resolve(cwd, path);
   const rel = relative(cwd, abs);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-    throw new UsageError(`${source} ${path} is outside the project folder ${cwd}: the state file is kept inside it, e.g. ${DEFAULT_STATE_FILE}; nothing was started`, { option: '--state-file', path: abs });
+    throw new UsageError(
+      `${source} ${path} is outside the project folder ${cwd}: the state file is kept inside it, e.g. ${DEFAULT_STATE_FILE}; nothing was started`,
+      { option: '--state-file', path: abs },
+    );
   }
   return abs;
 }

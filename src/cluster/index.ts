@@ -15,7 +15,17 @@ export { DeadLetterQueue, parseDeadLetterId, DEAD_LETTER_KINDS, type DeadLetterE
 export { EXCERPT_BYTES } from './transport/index.js';
 export { DLQ_DEFAULTS } from './transport/index.js';
 export { natsSettings, offersEnabled } from './transport/index.js';
-export { natsServerBinary, clusterNode, newRoutePassword, nodeName, waitForJetStream, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type NodePorts } from './admin/index.js';
+export {
+  natsServerBinary,
+  clusterNode,
+  newRoutePassword,
+  nodeName,
+  waitForJetStream,
+  ROUTE_PASSWORD,
+  ROUTE_PASSWORD_RULE,
+  ROUTE_USER,
+  type NodePorts,
+} from './admin/index.js';
 export { deliverInput } from './client/index.js';
 export { engineListening, lastSeqIfReadable, takeQueuedInputs } from './client/index.js';
 export { hasUsers } from './transport/index.js';

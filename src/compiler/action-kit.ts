@@ -86,7 +86,10 @@ function timersWhere(ctx: RunContext, keep: (t: TimerState) => boolean): Record<
   let dropped = false;
   for (const k in timers) {
     const t = timers[k]!;
-    if (!keep(t)) { dropped = true; continue; }
+    if (!keep(t)) {
+      dropped = true;
+      continue;
+    }
     (out ??= timerRecord())[k] = t;
   }
   // None left: an empty literal, cheaper to make than an empty dictionary (a timer is only ever added to a copy).
@@ -101,7 +104,10 @@ export function withoutTimers(ctx: RunContext, task: string): Record<string, Tim
   return timersWhere(ctx, (t) => t.task !== task);
 }
 /** Arms a timer under its id, `<instance>/<kind>/<attempt>` (instances.ts: the task id outside loops and maps). */
-export function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, 'id'>): Record<string, TimerState> {
+export function withTimer(
+  timers: Record<string, TimerState>,
+  timer: Omit<TimerState, 'id'>,
+): Record<string, TimerState> {
   const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   const out = timerRecord();
   for (const k in timers) out[k] = timers[k]!;

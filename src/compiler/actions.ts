@@ -39,12 +39,22 @@ export function actionsFor(def: Definition) {
   const kit = actionKit(def);
   const { task, putTask, withTask, iterationOf } = kit;
   // A DECISION settles at once: the case it chose and the tasks that routes to are its output, or (decisionFails) its error is.
-  const decided = (failed: boolean) => stamped(({ context, event }: Args, p: P) => {
-    const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
-    const now = nowOf(context, event);
-    const decision = { case: r.case, value: r.value ?? null, next: r.next };
-    return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, ...(failed ? { error: r.error } : { output: { ...decision } }), decision }) };
-  });
+  const decided = (failed: boolean) =>
+    stamped(({ context, event }: Args, p: P) => {
+      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
+      const now = nowOf(context, event);
+      const decision = { case: r.case, value: r.value ?? null, next: r.next };
+      return {
+        tasks: withTask(context, p.task, {
+          status: p.status!,
+          attempts: 1,
+          startedAt: now,
+          completedAt: now,
+          ...(failed ? { error: r.error } : { output: { ...decision } }),
+          decision,
+        }),
+      };
+    });
   return {
     ...loopActions(kit),
     ...mapActions(kit),
@@ -64,11 +74,20 @@ export function actionsFor(def: Definition) {
       next.attempts = attempt;
       next.startedAt = before.startedAt ?? now;
       // A reused SUB_WORKFLOW (retry from failed) starts no child run: its output is the retried run's.
-      if (t.type === 'SUB_WORKFLOW' && event.reused === undefined) next.child = childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt);
+      if (t.type === 'SUB_WORKFLOW' && event.reused === undefined)
+        next.child = childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt);
       return {
         tasks: putTask(context, p.task, next),
-        timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
+        timers:
+          timeoutMs === undefined
+            ? context.timers
+            : withTimer(context.timers, {
+                task: p.task,
+                kind: 'timeout',
+                attempt,
+                dueAt: plusMs(now, timeoutMs),
+                ...iterationOf(context, p.task),
+              }),
       };
     }),
     /** The attempt runs again after it was lost: same attempt, its timeout counted from now (downtime is not attempt time). */
@@ -78,29 +97,54 @@ export function actionsFor(def: Definition) {
       const timeoutMs = task(p.task).timeoutMs;
       return {
         tasks: withTask(context, p.task, { restarts: event.restart! }),
-        timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
+        timers:
+          timeoutMs === undefined
+            ? context.timers
+            : withTimer(context.timers, {
+                task: p.task,
+                kind: 'timeout',
+                attempt,
+                dueAt: plusMs(now, timeoutMs),
+                ...iterationOf(context, p.task),
+              }),
       };
     }),
     taskCompleted: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
+      tasks: withTask(context, p.task, {
+        status: p.status!,
+        output: event.output ?? null,
+        error: null,
+        completedAt: nowOf(context, event),
+      }),
       timers: withoutTimers(context, p.task),
     })),
     taskRetrying: stamped(({ context, event }: Args, p: P) => {
       const attempt = state(context, p.task).attempts;
-      const error: TaskError = event.error
-        ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms` };
+      const error: TaskError = event.error ?? {
+        code: 'TIMED_OUT',
+        retryable: true,
+        message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms`,
+      };
       // A failure that says how long to wait (Retry-After) waits at least that long.
       const delay = Math.max(retryDelayMs(task(p.task).retry, attempt, context.runId, p.task), error.retryAfterMs ?? 0);
       return {
         tasks: withTask(context, p.task, { status: p.status!, error }),
-        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay), ...iterationOf(context, p.task) }),
+        timers: withTimer(withoutTimers(context, p.task), {
+          task: p.task,
+          kind: 'backoff',
+          attempt,
+          dueAt: plusMs(nowOf(context, event), delay),
+          ...iterationOf(context, p.task),
+        }),
       };
     }),
     taskFailed: stamped(({ context, event }: Args, p: P) => {
       const attempts = state(context, p.task).attempts;
-      const error: TaskError = event.error
-        ?? { code: 'TIMED_OUT', retryable: false, message: `attempt ${attempts} timed out after ${task(p.task).timeoutMs} ms` };
+      const error: TaskError = event.error ?? {
+        code: 'TIMED_OUT',
+        retryable: false,
+        message: `attempt ${attempts} timed out after ${task(p.task).timeoutMs} ms`,
+      };
       return {
         tasks: withTask(context, p.task, { status: p.status!, error, completedAt: nowOf(context, event) }),
         timers: withoutTimers(context, p.task),
@@ -115,15 +159,21 @@ export function actionsFor(def: Definition) {
     completeInstantly: stamped(({ context, event }: Args, p: P) => {
       const t = task(p.task);
       const now = nowOf(context, event);
-      const output = t.type === 'JOIN'
-        ? dictionaryOf(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null] as const))
-        : {};
-      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output }) };
+      const output =
+        t.type === 'JOIN' ? dictionaryOf(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null] as const)) : {};
+      return {
+        tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output }),
+      };
     }),
     unsupported: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
-        status: p.status!, completedAt: nowOf(context, event),
-        error: { code: 'LF_UNSUPPORTED_TASK_TYPE', retryable: false, message: `task ${p.task} has type ${task(p.task).type}, which does not run yet in this version of ledgerflow` },
+        status: p.status!,
+        completedAt: nowOf(context, event),
+        error: {
+          code: 'LF_UNSUPPORTED_TASK_TYPE',
+          retryable: false,
+          message: `task ${p.task} has type ${task(p.task).type}, which does not run yet in this version of ledgerflow`,
+        },
       }),
     })),
     awaitApproval: stamped(({ context, event }: Args, p: P) => {
@@ -131,8 +181,16 @@ export function actionsFor(def: Definition) {
       const timeoutMs = task(p.task).timeoutMs;
       return {
         tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }),
-        timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
+        timers:
+          timeoutMs === undefined
+            ? context.timers
+            : withTimer(context.timers, {
+                task: p.task,
+                kind: 'approval_timeout',
+                attempt: 1,
+                dueAt: plusMs(now, timeoutMs),
+                ...iterationOf(context, p.task),
+              }),
       };
     }),
     approvalDecided: stamped(({ context, event }: Args, p: P) => {
@@ -140,8 +198,17 @@ export function actionsFor(def: Definition) {
       const decision = { decision: approved ? 'approved' : 'rejected', by: event.by, comment: event.comment ?? null };
       return {
         tasks: withTask(context, p.task, {
-          status: p.status!, completedAt: nowOf(context, event), decidedBy: event.by, output: decision,
-          error: approved ? null : { code: 'REJECTED', retryable: false, message: `rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}` },
+          status: p.status!,
+          completedAt: nowOf(context, event),
+          decidedBy: event.by,
+          output: decision,
+          error: approved
+            ? null
+            : {
+                code: 'REJECTED',
+                retryable: false,
+                message: `rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}`,
+              },
         }),
         timers: withoutTimers(context, p.task),
       };
@@ -149,12 +216,20 @@ export function actionsFor(def: Definition) {
     approvalTimedOut: stamped(({ context, event }: Args, p: P) => {
       const status = p.status!;
       const ms = task(p.task).timeoutMs;
-      const error: TaskError | null = status === 'TIMED_OUT' || status === 'FAILED'
-        ? { code: status === 'FAILED' ? 'REJECTED' : 'TIMED_OUT', retryable: false, message: `no decision within ${ms} ms` }
-        : null;
+      const error: TaskError | null =
+        status === 'TIMED_OUT' || status === 'FAILED'
+          ? {
+              code: status === 'FAILED' ? 'REJECTED' : 'TIMED_OUT',
+              retryable: false,
+              message: `no decision within ${ms} ms`,
+            }
+          : null;
       return {
         tasks: withTask(context, p.task, {
-          status, completedAt: nowOf(context, event), error, decidedBy: 'timeout',
+          status,
+          completedAt: nowOf(context, event),
+          error,
+          decidedBy: 'timeout',
           output: status === 'COMPLETED' ? { decision: 'approved', by: 'timeout', comment: null } : null,
         }),
         timers: withoutTimers(context, p.task),
@@ -169,7 +244,13 @@ export function actionsFor(def: Definition) {
       // Search attributes read the context before this SET's values, as its values do.
       const search = searchAfterSet(def, t.search, context);
       return {
-        tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: values }),
+        tasks: withTask(context, p.task, {
+          status: p.status!,
+          attempts: 1,
+          startedAt: now,
+          completedAt: now,
+          output: values,
+        }),
         variables: { ...(context.variables ?? {}), ...values },
         ...(search !== undefined ? { search } : {}),
       };
@@ -179,19 +260,34 @@ export function actionsFor(def: Definition) {
       const t = task(p.task) as Extract<TaskDef, { type: 'TERMINATE' }>;
       const now = nowOf(context, event);
       const reason = t.reason === undefined ? null : definedOnly(resolveTemplate(t.reason, scopeOf(context)));
-      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: { status: t.status, reason: reason ?? null } }) };
+      return {
+        tasks: withTask(context, p.task, {
+          status: p.status!,
+          attempts: 1,
+          startedAt: now,
+          completedAt: now,
+          output: { status: t.status, reason: reason ?? null },
+        }),
+      };
     }),
     // A queued run (run.queued) is paused until run.admitted; `queued` is set only then, so other runs' contexts are as they were.
     // One queued with `holds` (every start since 2026-11-23) also records when, so its admission can move its timers on.
     pauseRun: stamped(({ context, event }: Args) => {
       const e = event as { queued?: boolean; holds?: boolean };
       if (e.queued !== true) return { paused: true };
-      return e.holds === true ? { paused: true, queued: true, heldSince: nowMs(context, event) } : { paused: true, queued: true };
+      return e.holds === true
+        ? { paused: true, queued: true, heldSince: nowMs(context, event) }
+        : { paused: true, queued: true };
     }),
     resumeRun: stamped(({ context, event }: Args) => {
       if (context.queued !== true) return { paused: false };
       if (context.heldSince === undefined) return { paused: false, queued: false };
-      return { paused: false, queued: false, heldSince: undefined, timers: timersMovedOn(context.timers, nowMs(context, event) - context.heldSince) };
+      return {
+        paused: false,
+        queued: false,
+        heldSince: undefined,
+        timers: timersMovedOn(context.timers, nowMs(context, event) - context.heldSince),
+      };
     }),
     finish: finishAction(kit),
   };
@@ -205,16 +301,48 @@ export function actionsFor(def: Definition) {
 export function actionWritesFor() {
   const own = ({ task }: P): readonly string[] => [task];
   return {
-    skip: own, schedule: own, taskStarted: own, taskCompleted: own, taskRetrying: own, taskFailed: own,
-    backoffElapsed: own, decide: own, decisionFailed: own, completeInstantly: own, unsupported: own,
-    awaitApproval: own, approvalDecided: own, approvalTimedOut: own, taskRestarted: own,
-    startWaiting: own, waitUntilFailed: own, waitElapsed: own, keepSignal: own, signalReceived: own, waitTimedOut: own,
+    skip: own,
+    schedule: own,
+    taskStarted: own,
+    taskCompleted: own,
+    taskRetrying: own,
+    taskFailed: own,
+    backoffElapsed: own,
+    decide: own,
+    decisionFailed: own,
+    completeInstantly: own,
+    unsupported: own,
+    awaitApproval: own,
+    approvalDecided: own,
+    approvalTimedOut: own,
+    taskRestarted: own,
+    startWaiting: own,
+    waitUntilFailed: own,
+    waitElapsed: own,
+    keepSignal: own,
+    signalReceived: own,
+    waitTimedOut: own,
     // The variables SET writes are read by templates (actions) and by guards that declare nothing (decisionFails).
-    setValues: own, terminate: own,
+    setValues: own,
+    terminate: own,
     // paused is read by no guard of a region (only by isPaused / notPaused, on the parallel state).
-    pauseRun: () => [], resumeRun: () => [],
-    startLoop: own, nextIteration: own, loopDone: own, loopFailed: own, iterationReset: own,
-    mapStart: own, itemStarted: own, itemRestarted: own, itemCompleted: own, itemRetrying: own, itemFailed: own,
-    itemTimedOut: own, itemBackoffElapsed: own, mapCompleted: own, mapFailed: own, mirrorMap: own,
+    pauseRun: () => [],
+    resumeRun: () => [],
+    startLoop: own,
+    nextIteration: own,
+    loopDone: own,
+    loopFailed: own,
+    iterationReset: own,
+    mapStart: own,
+    itemStarted: own,
+    itemRestarted: own,
+    itemCompleted: own,
+    itemRetrying: own,
+    itemFailed: own,
+    itemTimedOut: own,
+    itemBackoffElapsed: own,
+    mapCompleted: own,
+    mapFailed: own,
+    mirrorMap: own,
   } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

@@ -14,32 +14,105 @@
 import type { TaskStatus } from './context.js';
 
 export type GuardName =
-  | 'mayRun' | 'mustSkip' | 'isAttempt' | 'isNextAttempt' | 'mayRetryFailure' | 'mayRetryTimeout'
-  | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
-  | 'waitUntilInvalid' | 'signalKept' | 'noSignalKept'
-  | 'isPaused' | 'notPaused' | 'runTimeoutDue' | 'terminatedCompleted' | 'terminatedFailed'
-  | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled'
-  | 'isItemNextAttempt' | 'isItemAttempt' | 'isItemBackoff' | 'isItemNextRestart' | 'mayRetryItemFailure' | 'mayRetryItemTimeout'
-  | 'mapFails' | 'mapDone' | 'mapSettledAs' | 'isReused';
+  | 'mayRun'
+  | 'mustSkip'
+  | 'isAttempt'
+  | 'isNextAttempt'
+  | 'mayRetryFailure'
+  | 'mayRetryTimeout'
+  | 'isApprover'
+  | 'decisionFails'
+  | 'anyFatalFailure'
+  | 'isNextRestart'
+  | 'waitUntilInvalid'
+  | 'signalKept'
+  | 'noSignalKept'
+  | 'isPaused'
+  | 'notPaused'
+  | 'runTimeoutDue'
+  | 'terminatedCompleted'
+  | 'terminatedFailed'
+  | 'loopFails'
+  | 'loopRepeats'
+  | 'loopEnds'
+  | 'nextIteration'
+  | 'loopSettled'
+  | 'isItemNextAttempt'
+  | 'isItemAttempt'
+  | 'isItemBackoff'
+  | 'isItemNextRestart'
+  | 'mayRetryItemFailure'
+  | 'mayRetryItemTimeout'
+  | 'mapFails'
+  | 'mapDone'
+  | 'mapSettledAs'
+  | 'isReused';
 
 export type ActionName =
-  | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'
-  | 'decide' | 'decisionFailed' | 'completeInstantly' | 'unsupported' | 'awaitApproval' | 'approvalDecided'
-  | 'approvalTimedOut' | 'finish' | 'taskRestarted'
-  | 'startWaiting' | 'waitUntilFailed' | 'waitElapsed' | 'keepSignal' | 'signalReceived' | 'waitTimedOut'
-  | 'setValues' | 'terminate' | 'pauseRun' | 'resumeRun'
-  | 'startLoop' | 'nextIteration' | 'loopFailed' | 'loopDone' | 'iterationReset'
-  | 'mapStart' | 'itemStarted' | 'itemCompleted' | 'itemRetrying' | 'itemFailed' | 'itemTimedOut' | 'itemBackoffElapsed'
-  | 'itemRestarted' | 'mapFailed' | 'mapCompleted' | 'mirrorMap';
+  | 'skip'
+  | 'schedule'
+  | 'taskStarted'
+  | 'taskCompleted'
+  | 'taskRetrying'
+  | 'taskFailed'
+  | 'backoffElapsed'
+  | 'decide'
+  | 'decisionFailed'
+  | 'completeInstantly'
+  | 'unsupported'
+  | 'awaitApproval'
+  | 'approvalDecided'
+  | 'approvalTimedOut'
+  | 'finish'
+  | 'taskRestarted'
+  | 'startWaiting'
+  | 'waitUntilFailed'
+  | 'waitElapsed'
+  | 'keepSignal'
+  | 'signalReceived'
+  | 'waitTimedOut'
+  | 'setValues'
+  | 'terminate'
+  | 'pauseRun'
+  | 'resumeRun'
+  | 'startLoop'
+  | 'nextIteration'
+  | 'loopFailed'
+  | 'loopDone'
+  | 'iterationReset'
+  | 'mapStart'
+  | 'itemStarted'
+  | 'itemCompleted'
+  | 'itemRetrying'
+  | 'itemFailed'
+  | 'itemTimedOut'
+  | 'itemBackoffElapsed'
+  | 'itemRestarted'
+  | 'mapFailed'
+  | 'mapCompleted'
+  | 'mirrorMap';
 
 /** Every guard and action of a region names its task; some say which status they set. */
-export interface TaskParams { readonly task: string; readonly status?: TaskStatus }
-export interface FinishParams { readonly status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }
+export interface TaskParams {
+  readonly task: string;
+  readonly status?: TaskStatus;
+}
+export interface FinishParams {
+  readonly status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+}
 
-export interface GuardRef { readonly type: GuardName; readonly params: TaskParams }
-export interface ActionRef { readonly type: ActionName; readonly params: TaskParams | FinishParams }
+export interface GuardRef {
+  readonly type: GuardName;
+  readonly params: TaskParams;
+}
+export interface ActionRef {
+  readonly type: ActionName;
+  readonly params: TaskParams | FinishParams;
+}
 /** An action about the run as a whole (pause, resume): no task, no params. */
-export interface RunActionRef { readonly type: 'pauseRun' | 'resumeRun' }
+export interface RunActionRef {
+  readonly type: 'pauseRun' | 'resumeRun';
+}
 
 /** A transition within a region (to one of its states) or out of the parallel state (to a top-level final state). */
 export interface TransitionConfig {
@@ -58,7 +131,9 @@ export interface TargetlessTransitionConfig {
   readonly actions: RunActionRef;
 }
 
-export interface FinalStateConfig { readonly type: 'final' }
+export interface FinalStateConfig {
+  readonly type: 'final';
+}
 export interface AtomicStateConfig {
   readonly on?: Readonly<Record<string, TransitionConfig | readonly TransitionConfig[]>>;
   readonly always?: TransitionConfig | readonly TransitionConfig[];
@@ -71,7 +146,10 @@ export interface RegionConfig {
   readonly states: Readonly<Record<string, RegionStateConfig>>;
 }
 
-export interface TopFinalConfig { readonly type: 'final'; readonly entry: { readonly type: 'finish'; readonly params: FinishParams } }
+export interface TopFinalConfig {
+  readonly type: 'final';
+  readonly entry: { readonly type: 'finish'; readonly params: FinishParams };
+}
 
 export interface ChartConfig {
   readonly id: string;
@@ -82,7 +160,9 @@ export interface ChartConfig {
       readonly states: Readonly<Record<string, RegionConfig>>;
       readonly always: TransitionConfig | readonly TransitionConfig[];
       readonly onDone: TransitionConfig | readonly TransitionConfig[];
-      readonly on: Readonly<Record<string, TransitionConfig | readonly TransitionConfig[] | TargetlessTransitionConfig>>;
+      readonly on: Readonly<
+        Record<string, TransitionConfig | readonly TransitionConfig[] | TargetlessTransitionConfig>
+      >;
     };
     readonly completed: TopFinalConfig;
     readonly failed: TopFinalConfig;
@@ -96,14 +176,31 @@ export interface ChartConfig {
  * what chart.ts binds. ChartConfig is one instance of it; the interpreter's
  * own tests bind hand-made ones.
  */
-export interface NamedRef { readonly type: string; readonly params?: unknown }
+export interface NamedRef {
+  readonly type: string;
+  readonly params?: unknown;
+}
 export type ActionsConfig = string | NamedRef | readonly (string | NamedRef)[];
-export interface SubsetTransition { readonly target: string; readonly guard?: string | NamedRef; readonly actions?: ActionsConfig }
+export interface SubsetTransition {
+  readonly target: string;
+  readonly guard?: string | NamedRef;
+  readonly actions?: ActionsConfig;
+}
 export type SubsetTransitions = SubsetTransition | readonly SubsetTransition[];
 /** Only in the parallel state's `on`: actions without a target (an event type's list is all targetless or all targeted). */
-export interface SubsetTargetless { readonly guard?: string | NamedRef; readonly actions?: ActionsConfig }
-export interface SubsetState { readonly type?: 'final'; readonly on?: Readonly<Record<string, SubsetTransitions>>; readonly always?: SubsetTransitions }
-export interface SubsetRegion { readonly initial: string; readonly states: Readonly<Record<string, SubsetState>> }
+export interface SubsetTargetless {
+  readonly guard?: string | NamedRef;
+  readonly actions?: ActionsConfig;
+}
+export interface SubsetState {
+  readonly type?: 'final';
+  readonly on?: Readonly<Record<string, SubsetTransitions>>;
+  readonly always?: SubsetTransitions;
+}
+export interface SubsetRegion {
+  readonly initial: string;
+  readonly states: Readonly<Record<string, SubsetState>>;
+}
 export interface SubsetParallel {
   readonly type: 'parallel';
   readonly states: Readonly<Record<string, SubsetRegion>>;
@@ -111,7 +208,10 @@ export interface SubsetParallel {
   readonly onDone?: SubsetTransitions;
   readonly on?: Readonly<Record<string, SubsetTransitions | SubsetTargetless | readonly SubsetTargetless[]>>;
 }
-export interface SubsetFinal { readonly type: 'final'; readonly entry?: ActionsConfig }
+export interface SubsetFinal {
+  readonly type: 'final';
+  readonly entry?: ActionsConfig;
+}
 export interface SubsetConfig {
   readonly id: string;
   readonly initial: string;

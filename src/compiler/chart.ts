@@ -8,13 +8,22 @@
  * cannot make the fold silently differ from XState.
  */
 import { LedgerflowError } from '../errors/index.js';
-import type { ActionImplementation, GuardImplementation, ImplementationEvent, Implementations } from './implementations.js';
+import type {
+  ActionImplementation,
+  GuardImplementation,
+  ImplementationEvent,
+  Implementations,
+} from './implementations.js';
 import type { SubsetConfig } from './chart-config.js';
 
 /** The machine config uses something the fold's interpreter does not implement. */
 export class UnsupportedStatechartError extends LedgerflowError {
   constructor(path: string, reason: string) {
-    super('LF_STATECHART_UNSUPPORTED', `the fold's statechart interpreter cannot run this machine config: ${path}: ${reason}`, { path, reason });
+    super(
+      'LF_STATECHART_UNSUPPORTED',
+      `the fold's statechart interpreter cannot run this machine config: ${path}: ${reason}`,
+      { path, reason },
+    );
   }
 }
 
@@ -24,14 +33,23 @@ export class UnsupportedStatechartError extends LedgerflowError {
  * interpreter re-evaluates an eventless guard that says only once a task it
  * reads has changed (interpreter.ts, Config).
  */
-export interface BoundGuard { readonly check: GuardImplementation; readonly params: unknown; readonly reads: readonly string[] | null }
+export interface BoundGuard {
+  readonly check: GuardImplementation;
+  readonly params: unknown;
+  readonly reads: readonly string[] | null;
+}
 /**
  * `writes`: the context tasks the action may change; null when it does not say (then it may change any).
  * `watching`: for an action of a region's transition that says, the regions whose eventless guards read
  * what it writes (each written task's, in order); set once by the interpreter's indexes (eventless-index.ts),
  * so that a step finds them on the action it ran rather than by a lookup per task in a map of every task.
  */
-export interface BoundAction { readonly run: ActionImplementation; readonly params: unknown; readonly writes: readonly string[] | null; watching: readonly Region[] | null }
+export interface BoundAction {
+  readonly run: ActionImplementation;
+  readonly params: unknown;
+  readonly writes: readonly string[] | null;
+  watching: readonly Region[] | null;
+}
 
 interface Transition<Target> {
   /** null: always enabled. */
@@ -42,7 +60,10 @@ interface Transition<Target> {
 export type RegionTransition = Transition<RegionState>;
 export type ExitTransition = Transition<TopFinalState>;
 /** A transition of the parallel state without a target: actions only (the state value does not change). */
-export interface TargetlessTransition { readonly guard: BoundGuard | null; readonly actions: readonly BoundAction[] }
+export interface TargetlessTransition {
+  readonly guard: BoundGuard | null;
+  readonly actions: readonly BoundAction[];
+}
 
 export interface Region {
   readonly key: string;
@@ -122,7 +143,8 @@ function stringAt(v: unknown, path: string): string {
 
 function onlyKeys(node: Json, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(node)) {
-    if (!allowed.includes(k)) throw new UnsupportedStatechartError(`${path}.${k}`, `"${k}" is not supported here (only ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw new UnsupportedStatechartError(`${path}.${k}`, `"${k}" is not supported here (only ${allowed.join(', ')})`);
   }
 }
 
@@ -134,7 +156,10 @@ function listAt(v: unknown): unknown[] {
 /** Event descriptors the interpreter matches exactly: XState's wildcards and its own internal events are refused. */
 function eventTypeAt(type: string, path: string): string {
   if (type === '' || type.includes('*') || type.startsWith('xstate.')) {
-    throw new UnsupportedStatechartError(path, `event descriptor "${type}" is not supported (no wildcards, no xstate.* events)`);
+    throw new UnsupportedStatechartError(
+      path,
+      `event descriptor "${type}" is not supported (no wildcards, no xstate.* events)`,
+    );
   }
   return type;
 }
@@ -147,7 +172,10 @@ class ChartReader {
     const { type, params } = typeof v === 'string' ? { type: v, params: undefined } : this.named(v, path);
     const check = Object.hasOwn(this.impl.guards, type) ? this.impl.guards[type] : undefined;
     if (!check) throw new UnsupportedStatechartError(path, `guard "${type}" has no implementation`);
-    const reads = this.impl.guardReads && Object.hasOwn(this.impl.guardReads, type) ? this.impl.guardReads[type]!(params as never) : null;
+    const reads =
+      this.impl.guardReads && Object.hasOwn(this.impl.guardReads, type)
+        ? this.impl.guardReads[type]!(params as never)
+        : null;
     return { check, params, reads };
   }
 
@@ -158,7 +186,10 @@ class ChartReader {
       const run = Object.hasOwn(this.impl.actions, type) ? this.impl.actions[type] : undefined;
       // XState would silently skip an action it cannot find; the fold refuses it instead.
       if (!run) throw new UnsupportedStatechartError(at, `action "${type}" has no implementation`);
-      const writes = this.impl.actionWrites && Object.hasOwn(this.impl.actionWrites, type) ? this.impl.actionWrites[type]!(params as never) : null;
+      const writes =
+        this.impl.actionWrites && Object.hasOwn(this.impl.actionWrites, type)
+          ? this.impl.actionWrites[type]!(params as never)
+          : null;
       return { run, params, writes, watching: null };
     });
   }
@@ -194,21 +225,46 @@ class ChartReader {
   }
 }
 
-interface MutableState { key: string; region: Region; json: string; final: boolean; on: Map<string, RegionTransition[]>; always: RegionTransition[] | null }
+interface MutableState {
+  key: string;
+  region: Region;
+  json: string;
+  final: boolean;
+  on: Map<string, RegionTransition[]>;
+  always: RegionTransition[] | null;
+}
 
 /** A region, and the event types any of its states has transitions for. */
-function readRegion(reader: ChartReader, key: string, index: number, v: unknown, path: string, machineId: string, parallelKey: string): { region: Region; eventTypes: Set<string> } {
+function readRegion(
+  reader: ChartReader,
+  key: string,
+  index: number,
+  v: unknown,
+  path: string,
+  machineId: string,
+  parallelKey: string,
+): { region: Region; eventTypes: Set<string> } {
   const node = objectAt(v, path);
   onlyKeys(node, ['initial', 'states'], path);
   const statesConfig = objectAt(node.states, `${path}.states`);
   const keys = Object.keys(statesConfig);
   if (keys.length === 0) throw new UnsupportedStatechartError(`${path}.states`, 'a region needs at least one state');
   const initialKey = stringAt(node.initial, `${path}.initial`);
-  const region = { key, index, doneEvent: doneEvent(`${machineId}.${parallelKey}.${key}`) } as { initial: RegionState; states: ReadonlyMap<string, RegionState> } & Omit<Region, 'initial' | 'states'>;
+  const region = { key, index, doneEvent: doneEvent(`${machineId}.${parallelKey}.${key}`) } as {
+    initial: RegionState;
+    states: ReadonlyMap<string, RegionState>;
+  } & Omit<Region, 'initial' | 'states'>;
   const states = new Map<string, MutableState>();
   for (const k of keys) {
     const s = objectAt(statesConfig[k], `${path}.states.${k}`);
-    states.set(k, { key: k, region: region as Region, json: `${JSON.stringify(key)}:${JSON.stringify(k)}`, final: s.type === 'final', on: new Map(), always: null });
+    states.set(k, {
+      key: k,
+      region: region as Region,
+      json: `${JSON.stringify(key)}:${JSON.stringify(k)}`,
+      final: s.type === 'final',
+      on: new Map(),
+      always: null,
+    });
   }
   for (const [k, state] of states) {
     const at = `${path}.states.${k}`;
@@ -234,7 +290,8 @@ function readRegion(reader: ChartReader, key: string, index: number, v: unknown,
     if (s.always !== undefined) state.always = reader.transitions(s.always, `${at}.always`, sibling);
   }
   const initial = states.get(initialKey);
-  if (!initial) throw new UnsupportedStatechartError(`${path}.initial`, `"${initialKey}" is not a state of region ${key}`);
+  if (!initial)
+    throw new UnsupportedStatechartError(`${path}.initial`, `"${initialKey}" is not a state of region ${key}`);
   // Entering a final state at start-up would raise done events during XState's initial microstep, a case the interpreter does not model.
   if (initial.final) throw new UnsupportedStatechartError(`${path}.initial`, 'a region cannot start in a final state');
   region.initial = initial;
@@ -251,7 +308,8 @@ function doneEvent(stateId: string): ImplementationEvent {
 function readTopFinal(reader: ChartReader, key: string, v: unknown, path: string): TopFinalState {
   const node = objectAt(v, path);
   onlyKeys(node, ['type', 'entry'], path);
-  if (node.type !== 'final') throw new UnsupportedStatechartError(`${path}.type`, 'every top-level state but the initial one must be final');
+  if (node.type !== 'final')
+    throw new UnsupportedStatechartError(`${path}.type`, 'every top-level state but the initial one must be final');
   return { key, entry: reader.actions(node.entry, `${path}.entry`) };
 }
 
@@ -276,12 +334,15 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
   const path = `states.${parallelKey}`;
   const parallel = objectAt(top[parallelKey], path);
   onlyKeys(parallel, ['type', 'states', 'always', 'onDone', 'on'], path);
-  if (parallel.type !== 'parallel') throw new UnsupportedStatechartError(`${path}.type`, 'the initial state must be parallel');
+  if (parallel.type !== 'parallel')
+    throw new UnsupportedStatechartError(`${path}.type`, 'the initial state must be parallel');
   const regionsConfig = objectAt(parallel.states, `${path}.states`);
   const read = Object.entries(regionsConfig).map(([key, v], index) =>
-    readRegion(reader, key, index, v, `${path}.states.${key}`, machineId, parallelKey));
+    readRegion(reader, key, index, v, `${path}.states.${key}`, machineId, parallelKey),
+  );
   const regions = read.map((r) => r.region);
-  if (regions.length === 0) throw new UnsupportedStatechartError(`${path}.states`, 'the parallel state needs at least one region');
+  if (regions.length === 0)
+    throw new UnsupportedStatechartError(`${path}.states`, 'the parallel state needs at least one region');
 
   const finalTarget = (key: string, at: string): TopFinalState => {
     const f = finals.get(key);
@@ -301,11 +362,16 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
         targetlessOn.set(eventTypeAt(type, at), reader.targetless(ts, at));
         continue;
       }
-      if (withTarget !== items.length) throw new UnsupportedStatechartError(at, 'an event\'s transitions on the parallel state must all have a target or all have none');
+      if (withTarget !== items.length)
+        throw new UnsupportedStatechartError(
+          at,
+          "an event's transitions on the parallel state must all have a target or all have none",
+        );
       exitOn.set(eventTypeAt(type, at), reader.transitions(ts, at, finalTarget));
     }
   }
-  if (parallel.onDone !== undefined) exitOn.set(done.type, reader.transitions(parallel.onDone, `${path}.onDone`, finalTarget));
+  if (parallel.onDone !== undefined)
+    exitOn.set(done.type, reader.transitions(parallel.onDone, `${path}.onDone`, finalTarget));
 
   const listeners = new Map<string, Region[]>();
   for (const { region, eventTypes } of read) {
@@ -314,7 +380,12 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
   const regionsTemplate: Record<string, string> = {};
   for (const r of regions) regionsTemplate[r.key] = r.initial.key;
   return {
-    parallelKey, regions, regionsTemplate, listeners, exitOn, targetlessOn,
+    parallelKey,
+    regions,
+    regionsTemplate,
+    listeners,
+    exitOn,
+    targetlessOn,
     exitAlways: reader.transitions(parallel.always, `${path}.always`, finalTarget),
     doneEvent: done,
   };

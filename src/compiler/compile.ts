@@ -59,9 +59,12 @@ export function compile(definition: Definition, hash?: string): CompiledWorkflow
   let gates: ReadonlyMap<string, TaskGate> | undefined;
   const copies = new WeakMap<GlobalLimits, CompiledWorkflow>();
   const base: CompiledWorkflow = {
-    definition, config,
+    definition,
+    config,
     // A bound copy inherits it (and `bound`): the value it was bound from.
-    get base() { return base; },
+    get base() {
+      return base;
+    },
     // A start needs it at once; a replay or a status that reads a recorded one never asks.
     get hash() {
       hash ??= definitionHash(definition);
@@ -107,7 +110,11 @@ function boundCopy(base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkfl
 }
 
 /** The interpreter for a definition's machine config; throws UnsupportedStatechartError if the config leaves the subset it implements. */
-export function createInterpreter(definition: Definition, config: MachineConfig = machineConfig(definition), implementations = implementationsFor(definition)): Interpreter {
+export function createInterpreter(
+  definition: Definition,
+  config: MachineConfig = machineConfig(definition),
+  implementations = implementationsFor(definition),
+): Interpreter {
   // A long run's tasks start as a table, of the shape this definition's last run had.
   const maker: TableMaker = { shape: null };
   return new Interpreter(readChart(config, implementations), (input) => initialContext(definition, input, maker));

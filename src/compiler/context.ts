@@ -6,8 +6,17 @@
 import type { TaskError, TimerKind } from '../events/index.js';
 
 export const TASK_STATUSES = [
-  'PENDING', 'SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL',
-  'COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED', 'WAITING',
+  'PENDING',
+  'SCHEDULED',
+  'IN_PROGRESS',
+  'RETRYING',
+  'PENDING_APPROVAL',
+  'COMPLETED',
+  'FAILED',
+  'TIMED_OUT',
+  'SKIPPED',
+  'CANCELLED',
+  'WAITING',
 ] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
@@ -43,7 +52,8 @@ export interface TaskState {
  * (max_concurrency), then SCHEDULED → IN_PROGRESS (→ RETRYING → SCHEDULED)*
  * → COMPLETED | FAILED | TIMED_OUT; SKIPPED when the MAP failed first.
  */
-export interface ItemState extends Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error' | 'restarts'> {
+export interface ItemState
+  extends Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error' | 'restarts'> {
   /** The item's value, as `items` gave it: what `${item}` reads. */
   value: unknown;
 }
@@ -106,18 +116,28 @@ export interface RunReuse {
 }
 
 /** What the machine is created with: everything comes from the `run.started` envelope. */
-export interface MachineInput extends Pick<RunContext, 'runId' | 'workflowId' | 'version' | 'input' | 'reuse' | 'stateHashVersion' | 'priority'> {
+export interface MachineInput
+  extends Pick<RunContext, 'runId' | 'workflowId' | 'version' | 'input' | 'reuse' | 'stateHashVersion' | 'priority'> {
   /** Epoch ms of run.started. */
   time: number;
 }
 
 /** Machine events: envelope types with the task id appended, so each region listens only to its own. */
 /** The instance an attempt's event belongs to (instances.ts): absent outside loops and maps. */
-export interface InstanceFields { iteration?: number; item?: number }
+export interface InstanceFields {
+  iteration?: number;
+  item?: number;
+}
 
 export type MachineEvent =
   | ({ type: `task.started.${string}`; time: number; attempt: number; reused?: { runId: string } } & InstanceFields)
-  | ({ type: `task.completed.${string}`; time: number; attempt: number; output: unknown; reused?: { runId: string } } & InstanceFields)
+  | ({
+      type: `task.completed.${string}`;
+      time: number;
+      attempt: number;
+      output: unknown;
+      reused?: { runId: string };
+    } & InstanceFields)
   | ({ type: `task.failed.${string}`; time: number; attempt: number; error: TaskError } & InstanceFields)
   | ({ type: `timer.${TimerKind}.${string}`; time: number; attempt: number } & InstanceFields)
   | ({ type: `task.restarted.${string}`; time: number; attempt: number; restart: number } & InstanceFields)

@@ -24,10 +24,18 @@ export function decide(def: Definition, task: DecisionTask, ctx: RunContext): De
   try {
     value = task.decisionParam === undefined ? null : resolveTemplate(task.decisionParam, scope);
     const holds = (condition: string | undefined) => condition === undefined || evaluateCondition(condition, scope);
-    const byValue = task.decisionParam === undefined
-      ? undefined
-      : task.cases.find((c) => c.name === String(value) && holds(c.condition));
-    const byCondition = byValue ?? task.cases.find((c) => c.condition !== undefined && (task.decisionParam === undefined || c.name !== String(value)) && holds(c.condition));
+    const byValue =
+      task.decisionParam === undefined
+        ? undefined
+        : task.cases.find((c) => c.name === String(value) && holds(c.condition));
+    const byCondition =
+      byValue ??
+      task.cases.find(
+        (c) =>
+          c.condition !== undefined &&
+          (task.decisionParam === undefined || c.name !== String(value)) &&
+          holds(c.condition),
+      );
     const chosen = byValue ?? byCondition;
     const result: DecisionResult = chosen
       ? { case: chosen.name, value, next: chosen.next, error: null }
@@ -46,8 +54,14 @@ export function decide(def: Definition, task: DecisionTask, ctx: RunContext): De
     return result;
   } catch (err) {
     return {
-      case: null, value, next: [],
-      error: { code: 'LF_DECISION_FAILED', retryable: false, message: `decision ${task.id} could not be evaluated: ${errorMessage(err)}` },
+      case: null,
+      value,
+      next: [],
+      error: {
+        code: 'LF_DECISION_FAILED',
+        retryable: false,
+        message: `decision ${task.id} could not be evaluated: ${errorMessage(err)}`,
+      },
     };
   }
 }

@@ -87,7 +87,8 @@ const EAGER_VALUE_REGIONS = 64;
  */
 export function active(chart: Chart, context: RunContext, configuration: Config): FoldSnapshot {
   const { states } = configuration;
-  const value = states.length <= EAGER_VALUE_REGIONS ? stateValueOf(chart, states) : { [chart.parallelKey]: lazyRegions(states) };
+  const value =
+    states.length <= EAGER_VALUE_REGIONS ? stateValueOf(chart, states) : { [chart.parallelKey]: lazyRegions(states) };
   return { value, status: 'active', context, _configuration: configuration };
 }
 
@@ -97,7 +98,9 @@ export function active(chart: Chart, context: RunContext, configuration: Config)
  * snapshots of a run, and carry what the state hash derives from them
  * (runtime/chunk-hash.ts). null for a snapshot that is not active.
  */
-export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; states: PersistentVector<RegionState> } | null {
+export function valueChunks(
+  snapshot: FoldSnapshot,
+): { parallelKey: string; states: PersistentVector<RegionState> } | null {
   const config = snapshot._configuration;
   if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
   return { parallelKey: config.parallelKey, states: config.states };

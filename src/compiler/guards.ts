@@ -6,7 +6,12 @@
 import { iteratorMap, loopOwners, mayDecide, maySignal, type Definition, type MapTask } from '../definition/index.js';
 import { FINAL_TASK_STATUSES, type RunContext } from './context.js';
 import { decide } from './decision.js';
-import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
+import {
+  taskLookup,
+  taskState as state,
+  type ImplementationArgs as Args,
+  type TaskParams as P,
+} from './implementation-args.js';
 import { loopOutcome } from './loops.js';
 import { allItemsSettled, bodyDef, eventItem, mapFailedNow } from './map.js';
 import { buildTaskGraph, eligibility, failureSteps } from './readiness.js';
@@ -27,8 +32,10 @@ export function guardsFor(def: Definition) {
    * The event is about the task's current instance: the loop iteration it is in (none outside loops), and
    * not an item (MAP items have guards of their own). A late result of an earlier iteration is stale.
    */
-  const sameInstance = (ctx: RunContext, event: Args['event'], id: string) => event.iteration === state(ctx, id).iteration && event.item === undefined;
-  const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts && sameInstance(context, event, p.task);
+  const sameInstance = (ctx: RunContext, event: Args['event'], id: string) =>
+    event.iteration === state(ctx, id).iteration && event.item === undefined;
+  const isAttempt = ({ context, event }: Args, p: P) =>
+    event.attempt === state(context, p.task).attempts && sameInstance(context, event, p.task);
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
   // failure_workflow steps (inline form) never fail the run themselves: they are not required.
   const steps = failureSteps(def);
@@ -63,7 +70,8 @@ export function guardsFor(def: Definition) {
     const failing = fatal(context);
     if (!steps.has(id)) return failing ? 'skip' : eligibility(graph, context, id);
     if (failing) {
-      for (const d of graph.deps.get(id) ?? []) if (steps.has(d) && !SETTLED.includes(state(context, d).status)) return 'wait';
+      for (const d of graph.deps.get(id) ?? [])
+        if (steps.has(d) && !SETTLED.includes(state(context, d).status)) return 'wait';
       return 'run';
     }
     for (const n of normal) if (!SETTLED.includes(state(context, n).status)) return 'wait';
@@ -85,7 +93,8 @@ export function guardsFor(def: Definition) {
     const it = itemOf(args, p);
     return it?.status === 'IN_PROGRESS' && args.event.attempt === it.attempts;
   };
-  const itemRetriesLeft = (args: Args, p: P) => itemOf(args, p)!.attempts < bodyDef(task, asMap(p.task)).retry.maxAttempts;
+  const itemRetriesLeft = (args: Args, p: P) =>
+    itemOf(args, p)!.attempts < bodyDef(task, asMap(p.task)).retry.maxAttempts;
   const mapSettled = (ctx: RunContext, id: string) => allItemsSettled(state(ctx, id).items ?? []);
 
   return {
@@ -98,11 +107,14 @@ export function guardsFor(def: Definition) {
       const it = itemOf(args, p);
       return it?.status === 'RETRYING' && args.event.attempt === it.attempts;
     },
-    isItemNextRestart: (args: Args, p: P) => isItemAttempt(args, p) && args.event.restart === (itemOf(args, p)!.restarts ?? 0) + 1,
-    mayRetryItemFailure: (args: Args, p: P) => isItemAttempt(args, p) && args.event.error?.retryable !== false && itemRetriesLeft(args, p),
+    isItemNextRestart: (args: Args, p: P) =>
+      isItemAttempt(args, p) && args.event.restart === (itemOf(args, p)!.restarts ?? 0) + 1,
+    mayRetryItemFailure: (args: Args, p: P) =>
+      isItemAttempt(args, p) && args.event.error?.retryable !== false && itemRetriesLeft(args, p),
     mayRetryItemTimeout: (args: Args, p: P) => isItemAttempt(args, p) && itemRetriesLeft(args, p),
     /** Every item settled (none in flight) and the MAP failed: items not a list, or more failures than tolerated. */
-    mapFails: ({ context }: Args, p: P) => mapSettled(context, p.task) && mapFailedNow(asMap(p.task), state(context, p.task)),
+    mapFails: ({ context }: Args, p: P) =>
+      mapSettled(context, p.task) && mapFailedNow(asMap(p.task), state(context, p.task)),
     mapDone: ({ context }: Args, p: P) => mapSettled(context, p.task),
     /** An iterator's MAP has settled as p.status says: COMPLETED mirrors as done, anything else final as skipped. */
     mapSettledAs: ({ context }: Args, p: P) => {
@@ -113,15 +125,20 @@ export function guardsFor(def: Definition) {
     mayRun: ({ context }: Args, p: P) => eligible(context, p.task) === 'run',
     mustSkip: ({ context }: Args, p: P) => eligible(context, p.task) === 'skip',
     isAttempt,
-    isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1 && sameInstance(context, event, p.task),
+    isNextAttempt: ({ context, event }: Args, p: P) =>
+      event.attempt === state(context, p.task).attempts + 1 && sameInstance(context, event, p.task),
     /** A restart of the current attempt, numbered after the ones recorded: a second copy of the same restart is stale. */
-    isNextRestart: (args: Args, p: P) => isAttempt(args, p) && args.event.restart === (state(args.context, p.task).restarts ?? 0) + 1,
+    isNextRestart: (args: Args, p: P) =>
+      isAttempt(args, p) && args.event.restart === (state(args.context, p.task).restarts ?? 0) + 1,
     mayRetryFailure: (args: Args, p: P) =>
       isAttempt(args, p) && args.event.error?.retryable !== false && retriesLeft(args.context, p.task),
     mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),
     /** A retry's reused output (the step's task.completed with `reused`) for a task the run reuses: completes a HUMAN or WAIT without its approval, signal or time. */
     isReused: ({ context, event }: Args, p: P) =>
-      event.reused !== undefined && context.reuse !== undefined && Object.hasOwn(context.reuse.outputs, p.task) && sameInstance(context, event, p.task),
+      event.reused !== undefined &&
+      context.reuse !== undefined &&
+      Object.hasOwn(context.reuse.outputs, p.task) &&
+      sameInstance(context, event, p.task),
     isApprover: ({ event }: Args, p: P) => {
       const t = task(p.task);
       return t.type !== 'HUMAN' || mayDecide(t, event.by ?? '');
@@ -131,10 +148,13 @@ export function guardsFor(def: Definition) {
       return t.type === 'DECISION' && eligible(context, p.task) === 'run' && decide(def, t, context).error !== null;
     },
     /** A required task failed; with failure steps, once those have run and the tasks running then have finished. */
-    anyFatalFailure: ({ context }: Args) => fatal(context) && (steps.size === 0 || def.tasks.every((t) => {
-      const status = state(context, t.id).status;
-      return SETTLED.includes(status) || (!steps.has(t.id) && status === 'PENDING');
-    })),
+    anyFatalFailure: ({ context }: Args) =>
+      fatal(context) &&
+      (steps.size === 0 ||
+        def.tasks.every((t) => {
+          const status = state(context, t.id).status;
+          return SETTLED.includes(status) || (!steps.has(t.id) && status === 'PENDING');
+        })),
     /** A WAIT's `until` that may run now but resolves to no time: it fails on entering instead of waiting. */
     waitUntilInvalid: ({ context }: Args, p: P) => {
       const t = task(p.task);
@@ -149,12 +169,16 @@ export function guardsFor(def: Definition) {
     noSignalKept: ({ context, event }: Args, p: P) => {
       const t = task(p.task);
       const e = event as { by?: string; waits?: readonly string[] };
-      return state(context, p.task).signal === undefined && (t.type !== 'WAIT' || (maySignal(t, e.by) && (e.waits === undefined || e.waits.includes(p.task))));
+      return (
+        state(context, p.task).signal === undefined &&
+        (t.type !== 'WAIT' || (maySignal(t, e.by) && (e.waits === undefined || e.waits.includes(p.task))))
+      );
     },
     /** The run timer (run-timeout.ts) is armed and due at the event's time: a forged or early firing takes no transition. */
     runTimeoutDue: ({ context, event }: Args) => runTimeoutDue(context, event),
     // A queued run (run.queued) is let go by run.admitted only, never by a person's run.resumed.
-    isPaused: ({ context, event }: Args) => context.paused === true && (context.queued !== true || (event as { admitted?: boolean }).admitted === true),
+    isPaused: ({ context, event }: Args) =>
+      context.paused === true && (context.queued !== true || (event as { admitted?: boolean }).admitted === true),
     notPaused: ({ context }: Args) => context.paused !== true,
     terminatedCompleted: ({ context }: Args) => terminates.length > 0 && terminated(context, 'COMPLETED'),
     terminatedFailed: ({ context }: Args) => terminates.length > 0 && terminated(context, 'FAILED'),
@@ -187,12 +211,26 @@ export function guardReadsFor(def: Definition) {
   const reads = ({ task }: P): readonly string[] => {
     if (all) return all;
     const loop = graph.loops.get(task);
-    return [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? []), ...(loop !== undefined ? [loop, task] : [])];
+    return [
+      ...(graph.deps.get(task) ?? []),
+      ...(graph.gates.get(task) ?? []),
+      ...(loop !== undefined ? [loop, task] : []),
+    ];
   };
   const own = ({ task }: P): readonly string[] => [task];
   const loopReads = ({ task }: P): readonly string[] => [graph.loops.get(task)!, task];
   // loopFails/loopRepeats/loopEnds evaluate loop_condition, which may read any task: they say nothing.
   const iterators = iteratorMap(def.tasks);
   const theMap = ({ task }: P): readonly string[] => [iterators.get(task)?.id ?? task];
-  return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own, nextIteration: loopReads, loopSettled: loopReads, mapFails: own, mapDone: own, mapSettledAs: theMap };
+  return {
+    mayRun: reads,
+    mustSkip: reads,
+    signalKept: own,
+    noSignalKept: own,
+    nextIteration: loopReads,
+    loopSettled: loopReads,
+    mapFails: own,
+    mapDone: own,
+    mapSettledAs: theMap,
+  };
 }

@@ -14,7 +14,22 @@ export type TaskParams = { task: string; status?: TaskStatus };
  * `time`), xstate.init (which carries it in `input`), or a state's done event
  * (which has neither).
  */
-export type ImplementationEvent = { type: string; time?: number; input?: { time: number }; attempt?: number; restart?: number; iteration?: number; item?: number; output?: unknown; error?: TaskError; by?: string; comment?: string; reason?: string; data?: unknown; reused?: { runId: string } };
+export type ImplementationEvent = {
+  type: string;
+  time?: number;
+  input?: { time: number };
+  attempt?: number;
+  restart?: number;
+  iteration?: number;
+  item?: number;
+  output?: unknown;
+  error?: TaskError;
+  by?: string;
+  comment?: string;
+  reason?: string;
+  data?: unknown;
+  reused?: { runId: string };
+};
 export type ImplementationArgs = { context: RunContext; event: ImplementationEvent };
 
 /** A task's definition by id, for a definition's implementations (ids come from the config, so each is there). */

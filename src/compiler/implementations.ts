@@ -28,5 +28,10 @@ export interface Implementations {
 }
 
 export function implementationsFor(def: Definition): Implementations {
-  return { guards: guardsFor(def), actions: actionsFor(def), guardReads: guardReadsFor(def), actionWrites: actionWritesFor() };
+  return {
+    guards: guardsFor(def),
+    actions: actionsFor(def),
+    guardReads: guardReadsFor(def),
+    actionWrites: actionWritesFor(),
+  };
 }

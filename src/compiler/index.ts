@@ -13,8 +13,22 @@ export { decide } from './decision.js';
 export { UnsupportedStatechartError, type RegionState } from './chart.js';
 export { valueChunks, type FoldSnapshot } from './fold-snapshot.js';
 export { SnapshotMismatchError, type PersistedFold } from './persisted-fold.js';
-export { TaskTable, tableOf, taskEntries, progressPercent, countWithStatus, underWayWithStatus, type Shape } from './task-table.js';
-export { CHUNK as VECTOR_CHUNK, chunkDerived, keepChunkDerived, type Derived, type PersistentVector } from './persistent-vector.js';
+export {
+  TaskTable,
+  tableOf,
+  taskEntries,
+  progressPercent,
+  countWithStatus,
+  underWayWithStatus,
+  type Shape,
+} from './task-table.js';
+export {
+  CHUNK as VECTOR_CHUNK,
+  chunkDerived,
+  keepChunkDerived,
+  type Derived,
+  type PersistentVector,
+} from './persistent-vector.js';
 export type { FoldLogic } from './interpreter.js';
 export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';
 export { RUN_TIMER_TASK, RUN_TIMEOUT_TIMER_ID, runDeadline, durationText, isRunTimer } from './run-timeout.js';

@@ -36,7 +36,10 @@ export function instanceToken(ref: InstanceRef): string {
 }
 
 /** The instance fields of a ref, as optional event data: nothing at all for a plain task. */
-export function instanceFields(ref: { iteration?: number | undefined; item?: number | undefined }): { iteration?: number; item?: number } {
+export function instanceFields(ref: { iteration?: number | undefined; item?: number | undefined }): {
+  iteration?: number;
+  item?: number;
+} {
   return {
     ...(ref.iteration !== undefined ? { iteration: ref.iteration } : {}),
     ...(ref.item !== undefined ? { item: ref.item } : {}),
@@ -44,7 +47,11 @@ export function instanceFields(ref: { iteration?: number | undefined; item?: num
 }
 
 /** The state an instance's current attempt is in: its status, attempt number and restarts. */
-export interface InstanceState { readonly status: TaskStatus; readonly attempts: number; readonly restarts?: number }
+export interface InstanceState {
+  readonly status: TaskStatus;
+  readonly attempts: number;
+  readonly restarts?: number;
+}
 
 /**
  * The state of an instance's current attempt, or undefined when the run has

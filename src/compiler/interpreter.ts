@@ -34,7 +34,16 @@
  *   runs when no region's is enabled.
  */
 import { LedgerflowError } from '../errors/index.js';
-import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition, TargetlessTransition } from './chart.js';
+import type {
+  BoundAction,
+  BoundGuard,
+  Chart,
+  ExitTransition,
+  Region,
+  RegionState,
+  RegionTransition,
+  TargetlessTransition,
+} from './chart.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
 import { indexesOf, type Indexes } from './eventless-index.js';
 import { Config, active, stateValueOf, type FoldSnapshot } from './fold-snapshot.js';
@@ -73,7 +82,10 @@ function runActions(actions: readonly BoundAction[], context: RunContext, event:
   return ctx;
 }
 
-function firstEnabled<T extends { readonly guard: BoundGuard | null }>(ts: readonly T[] | null | undefined, args: { context: RunContext; event: ImplementationEvent }): T | null {
+function firstEnabled<T extends { readonly guard: BoundGuard | null }>(
+  ts: readonly T[] | null | undefined,
+  args: { context: RunContext; event: ImplementationEvent },
+): T | null {
   if (ts) for (const t of ts) if (passes(t.guard, args)) return t;
   return null;
 }
@@ -101,7 +113,10 @@ function inEntryOrder(regions: readonly Region[], stamps: PersistentVector<numbe
     const r = regions[i]!;
     const key = stamps.get(r.index);
     let j = i - 1;
-    for (; j >= 0 && keys[j]! > key; j--) { out[j + 1] = out[j]!; keys[j + 1] = keys[j]!; }
+    for (; j >= 0 && keys[j]! > key; j--) {
+      out[j + 1] = out[j]!;
+      keys[j + 1] = keys[j]!;
+    }
     out[j + 1] = r;
     keys[j + 1] = key;
   }
@@ -140,18 +155,32 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   private readonly regionDone: readonly Raised[];
   private readonly allDone: Raised;
 
-  constructor(private readonly chart: Chart, private readonly initialContext: (input: MachineInput) => RunContext) {
+  constructor(
+    private readonly chart: Chart,
+    private readonly initialContext: (input: MachineInput) => RunContext,
+  ) {
     this.startStates = PersistentVector.from(chart.regions.map((r) => r.initial));
     this.startStamps = PersistentVector.from(chart.regions.map((r) => r.index));
     this.indexes = indexesOf(chart);
-    const raised = (event: ImplementationEvent): Raised => ({ event, listeners: chart.listeners.get(event.type) ?? NONE });
+    const raised = (event: ImplementationEvent): Raised => ({
+      event,
+      listeners: chart.listeners.get(event.type) ?? NONE,
+    });
     this.regionDone = chart.regions.map((r) => raised(r.doneEvent));
     this.allDone = raised(chart.doneEvent);
   }
 
   /** Every region in its initial state, entered in document order, every one dirty. */
   private startConfig(): Config {
-    return new Config(this.chart.parallelKey, this.chart.regions, this.startStates, this.startStamps, this.chart.regions.length, 0, this.chart.regions);
+    return new Config(
+      this.chart.parallelKey,
+      this.chart.regions,
+      this.startStates,
+      this.startStamps,
+      this.chart.regions.length,
+      0,
+      this.chart.regions,
+    );
   }
 
   /**
@@ -168,7 +197,13 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
       return this.settle(active(this.chart, context, this.startConfig()), event, []);
     } catch (error) {
       const configuration = this.startConfig();
-      return { value: stateValueOf(this.chart, configuration.states), status: 'error', context, error, _configuration: configuration };
+      return {
+        value: stateValueOf(this.chart, configuration.states),
+        status: 'error',
+        context,
+        error,
+        _configuration: configuration,
+      };
     }
   }
 
@@ -199,7 +234,11 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   transition(snapshot: FoldSnapshot, event: MachineEvent): FoldSnapshot {
     if (snapshot.status !== 'active') return snapshot;
     if (event.type.startsWith('xstate.')) {
-      throw new LedgerflowError('LF_FOLD_EVENT_INVALID', `${event.type} is one of XState's internal events, which a fold never applies`, { type: event.type });
+      throw new LedgerflowError(
+        'LF_FOLD_EVENT_INVALID',
+        `${event.type} is one of XState's internal events, which a fold never applies`,
+        { type: event.type },
+      );
     }
     const queue: Raised[] = [];
     const step = this.select(snapshot, event);
@@ -240,12 +279,17 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
    * `known`: the regions listening for a raised done event (in a long run, looking its type up missed in a map of
    * thousands of cold keys at every task's end).
    */
-  private select(snapshot: FoldSnapshot, event: ImplementationEvent, known: readonly Region[] | null = null): Step | null {
+  private select(
+    snapshot: FoldSnapshot,
+    event: ImplementationEvent,
+    known: readonly Region[] | null = null,
+  ): Step | null {
     const { states } = snapshot._configuration!;
     const args = { context: snapshot.context, event };
     let taken: RegionTransition[] | null = null; // most steps take none: no list then
-    const named = known === null && this.lastNamed !== null && this.lastNamed.name === event.type ? this.lastNamed : null;
-    const listeners = named !== null ? named.listeners : known ?? this.chart.listeners.get(event.type) ?? NONE;
+    const named =
+      known === null && this.lastNamed !== null && this.lastNamed.name === event.type ? this.lastNamed : null;
+    const listeners = named !== null ? named.listeners : (known ?? this.chart.listeners.get(event.type) ?? NONE);
     if (named !== null && listeners.length === 1) {
       // One region listens (a task's own events): its state's transitions for the type, remembered with the state they are of.
       const state = states.get(listeners[0]!.index);
@@ -299,10 +343,21 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     const before = snapshot._configuration as Config;
     let dirty: readonly Region[] = before.dirty;
     for (const a of t.actions) {
-      if (a.writes === null) { dirty = this.chart.regions; break; }
+      if (a.writes === null) {
+        dirty = this.chart.regions;
+        break;
+      }
       for (const id of a.writes) dirty = union(dirty, this.indexes.watchers.get(id) ?? []);
     }
-    const configuration = new Config(this.chart.parallelKey, this.chart.regions, before.states, before.stamps, before.nextStamp, before.finals, dirty);
+    const configuration = new Config(
+      this.chart.parallelKey,
+      this.chart.regions,
+      before.states,
+      before.stamps,
+      before.nextStamp,
+      before.finals,
+      dirty,
+    );
     return active(this.chart, context, configuration);
   }
 
@@ -313,12 +368,18 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /** Each transition moves one region (at most one per region): actions in order, then the targets are entered. */
-  private moveRegions(snapshot: FoldSnapshot, step: Step & { kind: 'regions' }, event: ImplementationEvent, queue: Raised[]): FoldSnapshot {
+  private moveRegions(
+    snapshot: FoldSnapshot,
+    step: Step & { kind: 'regions' },
+    event: ImplementationEvent,
+    queue: Raised[],
+  ): FoldSnapshot {
     const { transitions } = step;
     let context = snapshot.context;
     for (const t of transitions) context = runActions(t.actions, context, event);
     const before = snapshot._configuration as Config;
-    const { states, stamps, moved } = transitions.length === 1 ? moveOne(before, transitions[0]!) : moveMany(before, transitions);
+    const { states, stamps, moved } =
+      transitions.length === 1 ? moveOne(before, transitions[0]!) : moveMany(before, transitions);
     let finals = before.finals;
     for (const r of moved) {
       if (!states.get(r.index).final) continue;
@@ -327,7 +388,15 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     }
     // XState checks this as each final state is entered: it first holds as the last of them is, after the regions' own done events.
     if (finals === states.length) queue.push(this.allDone);
-    const configuration = new Config(this.chart.parallelKey, this.chart.regions, states, stamps, before.nextStamp + moved.length, finals, this.dirtyAfter(before, step.eventless, moved, transitions));
+    const configuration = new Config(
+      this.chart.parallelKey,
+      this.chart.regions,
+      states,
+      stamps,
+      before.nextStamp + moved.length,
+      finals,
+      this.dirtyAfter(before, step.eventless, moved, transitions),
+    );
     return active(this.chart, context, configuration);
   }
 
@@ -338,7 +407,12 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
    * eventless selection, every dirty one was). An action that does not say
    * what it writes makes every region dirty.
    */
-  private dirtyAfter(before: Config, eventless: boolean, moved: readonly Region[], transitions: readonly RegionTransition[]): readonly Region[] {
+  private dirtyAfter(
+    before: Config,
+    eventless: boolean,
+    moved: readonly Region[],
+    transitions: readonly RegionTransition[],
+  ): readonly Region[] {
     const dirty: Region[] = eventless ? [] : before.dirty.slice();
     for (const r of moved) dirty.push(r);
     for (const t of transitions) {
@@ -371,7 +445,11 @@ interface Raised {
   readonly listeners: readonly Region[];
 }
 
-interface Moved { readonly states: PersistentVector<RegionState>; readonly stamps: PersistentVector<number>; readonly moved: readonly Region[] }
+interface Moved {
+  readonly states: PersistentVector<RegionState>;
+  readonly stamps: PersistentVector<number>;
+  readonly moved: readonly Region[];
+}
 
 /**
  * One transition's move (most microsteps'). A region whose transition targets
@@ -380,15 +458,29 @@ interface Moved { readonly states: PersistentVector<RegionState>; readonly stamp
  */
 function moveOne(before: Config, t: RegionTransition): Moved {
   const region = t.target.region;
-  if (before.states.get(region.index) === t.target) return { states: before.states, stamps: before.stamps, moved: NONE };
-  return { states: before.states.with(region.index, t.target), stamps: before.stamps.with(region.index, before.nextStamp), moved: [region] };
+  if (before.states.get(region.index) === t.target)
+    return { states: before.states, stamps: before.stamps, moved: NONE };
+  return {
+    states: before.states.with(region.index, t.target),
+    stamps: before.stamps.with(region.index, before.nextStamp),
+    moved: [region],
+  };
 }
 
 /** Several regions' moves at once (as moveOne each); XState enters states in document order and appends each to its node list. */
 function moveMany(before: Config, transitions: readonly RegionTransition[]): Moved {
   const moving = transitions.filter((t) => before.states.get(t.target.region.index) !== t.target);
-  const states = moving.length === 0 ? before.states : before.states.withAll(moving.map((t) => [t.target.region.index, t.target] as const));
-  const moved = moving.length <= 1 ? moving.map((t) => t.target.region) : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
-  const stamps = moved.length === 0 ? before.stamps : before.stamps.withAll(moved.map((r, k) => [r.index, before.nextStamp + k] as const));
+  const states =
+    moving.length === 0
+      ? before.states
+      : before.states.withAll(moving.map((t) => [t.target.region.index, t.target] as const));
+  const moved =
+    moving.length <= 1
+      ? moving.map((t) => t.target.region)
+      : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
+  const stamps =
+    moved.length === 0
+      ? before.stamps
+      : before.stamps.withAll(moved.map((r, k) => [r.index, before.nextStamp + k] as const));
   return { states, stamps, moved };
 }

@@ -41,13 +41,40 @@ function digits(text: string, at: number, len: number): number {
 export function isoMs(text: string): number {
   // The events of one commit share their time.
   if (text === lastIso && enabled) return lastMs;
-  if (text.length !== 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58
-    || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return Date.parse(text);
-  const y = digits(text, 0, 4), mo = digits(text, 5, 2), d = digits(text, 8, 2);
-  const h = digits(text, 11, 2), mi = digits(text, 14, 2), s = digits(text, 17, 2), ms = digits(text, 20, 3);
+  if (
+    text.length !== 24 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58 ||
+    text.charCodeAt(19) !== 46 ||
+    text.charCodeAt(23) !== 90
+  )
+    return Date.parse(text);
+  const y = digits(text, 0, 4),
+    mo = digits(text, 5, 2),
+    d = digits(text, 8, 2);
+  const h = digits(text, 11, 2),
+    mi = digits(text, 14, 2),
+    s = digits(text, 17, 2),
+    ms = digits(text, 20, 3);
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   // Only fields toISOString could have written (its canonical text of one instant); anything else as Date.parse has it.
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap ? 29 : DAYS[mo - 1]!) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) {
+  if (
+    y < 1970 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    d > (mo === 2 && leap ? 29 : DAYS[mo - 1]!) ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    s < 0 ||
+    s > 59 ||
+    ms < 0
+  ) {
     return Date.parse(text);
   }
   const at = Date.UTC(y, mo - 1, d, h, mi, s, ms);

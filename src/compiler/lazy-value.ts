@@ -21,7 +21,9 @@ import type { PersistentVector } from './persistent-vector.js';
 const SLOT = Symbol('ledgerflow.lazyRegions');
 
 /** The target: the region vector, and the plain record once something asked. */
-interface Target { [SLOT]: { readonly states: PersistentVector<RegionState>; record: Record<string, string> | null } }
+interface Target {
+  [SLOT]: { readonly states: PersistentVector<RegionState>; record: Record<string, string> | null };
+}
 
 /** `{ <region key>: <state key> }` in document order. */
 export function regionRecord(states: PersistentVector<RegionState>): Record<string, string> {
@@ -34,7 +36,8 @@ const recordIn = (target: object): Record<string, string> => {
   const slot = (target as Target)[SLOT];
   return (slot.record ??= regionRecord(slot.states));
 };
-const own = (record: Record<string, string>, key: string | symbol): key is string => typeof key === 'string' && Object.hasOwn(record, key);
+const own = (record: Record<string, string>, key: string | symbol): key is string =>
+  typeof key === 'string' && Object.hasOwn(record, key);
 
 const handler: ProxyHandler<object> = {
   get: (target, key) => {
@@ -47,7 +50,9 @@ const handler: ProxyHandler<object> = {
   getOwnPropertyDescriptor: (target, key) => {
     if (key === SLOT) return undefined;
     const record = recordIn(target);
-    return own(record, key) ? { value: record[key], writable: true, enumerable: true, configurable: true } : Reflect.getOwnPropertyDescriptor(target, key);
+    return own(record, key)
+      ? { value: record[key], writable: true, enumerable: true, configurable: true }
+      : Reflect.getOwnPropertyDescriptor(target, key);
   },
   set: () => false,
   defineProperty: () => false,

@@ -19,24 +19,49 @@ export function loopActions({ def, loops, putTask, withTask }: ActionKit) {
   return {
     /** DO_WHILE starts its first iteration: it runs no attempt of its own (attempts 0), its body tasks do. */
     startLoop: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, attempts: 0, iteration: 1, startedAt: nowOf(context, event), output: loopStartOutput() }),
+      tasks: withTask(context, p.task, {
+        status: p.status!,
+        attempts: 0,
+        iteration: 1,
+        startedAt: nowOf(context, event),
+        output: loopStartOutput(),
+      }),
     })),
     nextIteration: stamped(({ context }: Args, p: P) => {
       const { output } = outcomeNow(context, p.task);
       return { tasks: withTask(context, p.task, { iteration: output.iteration, output }) };
     }),
     loopDone: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, output: outcomeNow(context, p.task).output, completedAt: nowOf(context, event) }),
+      tasks: withTask(context, p.task, {
+        status: p.status!,
+        output: outcomeNow(context, p.task).output,
+        completedAt: nowOf(context, event),
+      }),
     })),
     loopFailed: stamped(({ context, event }: Args, p: P) => {
       const o = outcomeNow(context, p.task);
-      return { tasks: withTask(context, p.task, { status: p.status!, output: o.output, error: o.kind === 'fail' ? o.error : null, completedAt: nowOf(context, event) }) };
+      return {
+        tasks: withTask(context, p.task, {
+          status: p.status!,
+          output: o.output,
+          error: o.kind === 'fail' ? o.error : null,
+          completedAt: nowOf(context, event),
+        }),
+      };
     }),
     /** A body task starts its loop's next iteration: attempts counted afresh, its last output kept (`${body.output}` is the latest). */
     iterationReset: stamped(({ context }: Args, p: P) => {
       const { restarts: _r, decision: _d, decidedBy: _b, ...rest } = state(context, p.task);
       return {
-        tasks: putTask(context, p.task, { ...rest, status: p.status!, attempts: 0, startedAt: null, completedAt: null, error: null, iteration: context.tasks[loops.get(p.task)!]!.iteration! }),
+        tasks: putTask(context, p.task, {
+          ...rest,
+          status: p.status!,
+          attempts: 0,
+          startedAt: null,
+          completedAt: null,
+          error: null,
+          iteration: context.tasks[loops.get(p.task)!]!.iteration!,
+        }),
         timers: withoutTimers(context, p.task),
       };
     }),

@@ -20,7 +20,10 @@ import { errorMessage } from '../errors/index.js';
 /** What a DO_WHILE without max_iterations allows. */
 export const DEFAULT_MAX_ITERATIONS = 100;
 
-export interface LoopOutput { iteration: number; iterations: Record<string, unknown>[] }
+export interface LoopOutput {
+  iteration: number;
+  iterations: Record<string, unknown>[];
+}
 
 export type LoopOutcome =
   | { kind: 'fail'; error: TaskError; output: LoopOutput }
@@ -66,7 +69,14 @@ function outcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | nu
     const optional = def.tasks.find((x) => x.id === b)?.optional ?? false;
     if (!optional && (s.status === 'FAILED' || s.status === 'TIMED_OUT')) {
       const e = s.error ?? { code: s.status, retryable: false, message: s.status.toLowerCase() };
-      return { kind: 'fail', output, error: { ...e, message: `${instanceKey({ task: b, iteration })} ${s.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${e.message}` } };
+      return {
+        kind: 'fail',
+        output,
+        error: {
+          ...e,
+          message: `${instanceKey({ task: b, iteration })} ${s.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${e.message}`,
+        },
+      };
     }
   }
   // The condition sees the loop's output with this iteration in it: `${loop.output.iteration}` is the number run.
@@ -76,12 +86,28 @@ function outcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | nu
   try {
     holds = evaluateCondition(t.loopCondition, scope);
   } catch (err) {
-    return { kind: 'fail', output, error: { code: 'LF_LOOP_CONDITION', retryable: false, message: `loop ${id}: loop_condition could not be evaluated after iteration ${iteration}: ${errorMessage(err)}` } };
+    return {
+      kind: 'fail',
+      output,
+      error: {
+        code: 'LF_LOOP_CONDITION',
+        retryable: false,
+        message: `loop ${id}: loop_condition could not be evaluated after iteration ${iteration}: ${errorMessage(err)}`,
+      },
+    };
   }
   if (!holds) return { kind: 'end', output };
   const max = t.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   if (iteration >= max) {
-    return { kind: 'fail', output, error: { code: 'LF_LOOP_LIMIT', retryable: false, message: `loop ${id} reached max_iterations (${max}) with loop_condition still true` } };
+    return {
+      kind: 'fail',
+      output,
+      error: {
+        code: 'LF_LOOP_LIMIT',
+        retryable: false,
+        message: `loop ${id} reached max_iterations (${max}) with loop_condition still true`,
+      },
+    };
   }
   return { kind: 'repeat', output: { iteration: iteration + 1, iterations: output.iterations } };
 }

@@ -4,7 +4,14 @@
  * are closures over the definition. Top level: running (parallel, one region
  * per task) → completed | failed | cancelled.
  */
-import { assign, setup, type AnyStateMachine, type EventObject, type MachineConfig as XStateMachineConfig, type ParameterizedObject } from 'xstate';
+import {
+  assign,
+  setup,
+  type AnyStateMachine,
+  type EventObject,
+  type MachineConfig as XStateMachineConfig,
+  type ParameterizedObject,
+} from 'xstate';
 import { iteratorMap, loopOwners, type Definition } from '../definition/index.js';
 import type { ChartConfig, SubsetConfig } from './chart-config.js';
 import type { MachineInput, RunContext, TaskState } from './context.js';
@@ -24,7 +31,10 @@ export function machineConfig(def: Definition): MachineConfig {
   const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t, loops.get(t.id), iterators)]));
   // A TERMINATE task that ran ends the run with its status, before a failure elsewhere could (only where there is one: other charts keep their JSON).
   const terminates = def.tasks.some((t) => t.type === 'TERMINATE')
-    ? [{ guard: 'terminatedCompleted', target: 'completed' }, { guard: 'terminatedFailed', target: 'failed' }] as const
+    ? ([
+        { guard: 'terminatedCompleted', target: 'completed' },
+        { guard: 'terminatedFailed', target: 'failed' },
+      ] as const)
     : [];
   return {
     id: def.id,
@@ -34,16 +44,27 @@ export function machineConfig(def: Definition): MachineConfig {
         type: 'parallel',
         states: regions,
         // A failed task (not optional) fails the run at once; in-flight siblings are cancelled.
-        always: terminates.length > 0 ? [...terminates, { guard: 'anyFatalFailure', target: 'failed' }] : { guard: 'anyFatalFailure', target: 'failed' },
+        always:
+          terminates.length > 0
+            ? [...terminates, { guard: 'anyFatalFailure', target: 'failed' }]
+            : { guard: 'anyFatalFailure', target: 'failed' },
         onDone: [{ guard: 'anyFatalFailure', target: 'failed' }, { target: 'completed' }],
         // run.fail: the engine could not fold an input (see RunFailedData); the run fails with that error.
         // run.pause / run.resume: targetless (the value does not change); they set and clear context.paused.
         on: {
-          'run.cancel': { target: 'cancelled' }, 'run.fail': { target: 'failed' },
+          'run.cancel': { target: 'cancelled' },
+          'run.fail': { target: 'failed' },
           'run.pause': { guard: 'notPaused', actions: { type: 'pauseRun' } },
           'run.resume': { guard: 'isPaused', actions: { type: 'resumeRun' } },
           // The run timeout (run-timeout.ts), only where the workflow has one: other charts keep their JSON.
-          ...(def.timeoutMs !== undefined ? { [RUN_TIMEOUT_EVENT]: { guard: 'runTimeoutDue', target: def.timeoutPolicy === 'cancel' ? 'cancelled' : 'failed' } } : {}),
+          ...(def.timeoutMs !== undefined
+            ? {
+                [RUN_TIMEOUT_EVENT]: {
+                  guard: 'runTimeoutDue',
+                  target: def.timeoutPolicy === 'cancel' ? 'cancelled' : 'failed',
+                },
+              }
+            : {}),
         },
       },
       completed: { type: 'final', entry: { type: 'finish', params: { status: 'COMPLETED' } } },
@@ -53,7 +74,14 @@ export function machineConfig(def: Definition): MachineConfig {
   };
 }
 
-const pending = (): TaskState => ({ status: 'PENDING', attempts: 0, startedAt: null, completedAt: null, output: null, error: null });
+const pending = (): TaskState => ({
+  status: 'PENDING',
+  attempts: 0,
+  startedAt: null,
+  completedAt: null,
+  output: null,
+  error: null,
+});
 
 /**
  * The context a run starts with. `maker`: the fold's (the interpreter's), with which a long run's tasks start as a
@@ -64,14 +92,27 @@ export function initialContext(def: Definition, input: MachineInput, maker: Tabl
   const timer = runTimer(def, input.time);
   let tasks: Record<string, TaskState>;
   if (maker !== null && def.tasks.length > TABLE_FROM_TASKS) {
-    tasks = pendingTasks(def.tasks.map((t) => t.id), pending, maker);
+    tasks = pendingTasks(
+      def.tasks.map((t) => t.id),
+      pending,
+      maker,
+    );
   } else {
     tasks = {};
     for (const t of def.tasks) tasks[t.id] = pending();
   }
   const context: RunContext = {
-    runId: input.runId, workflowId: input.workflowId, version: input.version, input: input.input,
-    startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: timer ? { [timer.id]: timer } : {}, error: null, output: null,
+    runId: input.runId,
+    workflowId: input.workflowId,
+    version: input.version,
+    input: input.input,
+    startedAt,
+    completedAt: null,
+    updatedAt: startedAt,
+    tasks,
+    timers: timer ? { [timer.id]: timer } : {},
+    error: null,
+    output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
     ...(input.stateHashVersion !== undefined ? { stateHashVersion: input.stateHashVersion } : {}),
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
@@ -81,10 +122,23 @@ export function initialContext(def: Definition, input: MachineInput, maker: Tabl
   return context;
 }
 
-export function buildMachine(def: Definition, config: SubsetConfig = machineConfig(def), implementations: Implementations = implementationsFor(def)): AnyStateMachine {
+export function buildMachine(
+  def: Definition,
+  config: SubsetConfig = machineConfig(def),
+  implementations: Implementations = implementationsFor(def),
+): AnyStateMachine {
   const { guards, actions } = implementations;
   // The chart is an XState machine config: checked here by XState's own type.
-  const xstateConfig: XStateMachineConfig<RunContext, EventObject, never, ParameterizedObject, ParameterizedObject, string, string, MachineInput> = {
+  const xstateConfig: XStateMachineConfig<
+    RunContext,
+    EventObject,
+    never,
+    ParameterizedObject,
+    ParameterizedObject,
+    string,
+    string,
+    MachineInput
+  > = {
     ...config,
     context: ({ input }: { input: MachineInput }) => initialContext(def, input),
   };

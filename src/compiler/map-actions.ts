@@ -23,16 +23,32 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
   };
   const itemTimeout = (ctx: RunContext, id: string, i: number, attempt: number, now: string) => {
     const timeoutMs = bodyDef(task, asMap(id)).timeoutMs;
-    return timeoutMs === undefined ? ctx.timers
-      : withTimer(ctx.timers, { task: id, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(ctx, id), item: i });
+    return timeoutMs === undefined
+      ? ctx.timers
+      : withTimer(ctx.timers, {
+          task: id,
+          kind: 'timeout',
+          attempt,
+          dueAt: plusMs(now, timeoutMs),
+          ...iterationOf(ctx, id),
+          item: i,
+        });
   };
-  const itemSettled = (status: 'FAILED' | 'TIMED_OUT') => stamped(({ context, event }: Args, p: P) => {
-    const i = event.item!;
-    const it = state(context, p.task).items![i]!;
-    const ms = bodyDef(task, asMap(p.task)).timeoutMs;
-    const error: TaskError = event.error ?? { code: 'TIMED_OUT', retryable: false, message: `attempt ${it.attempts} timed out after ${ms} ms` };
-    return { tasks: withItemPatch(context, p.task, i, { status, error, completedAt: nowOf(context, event) }), timers: withoutItemTimers(context, p.task, i) };
-  });
+  const itemSettled = (status: 'FAILED' | 'TIMED_OUT') =>
+    stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      const it = state(context, p.task).items![i]!;
+      const ms = bodyDef(task, asMap(p.task)).timeoutMs;
+      const error: TaskError = event.error ?? {
+        code: 'TIMED_OUT',
+        retryable: false,
+        message: `attempt ${it.attempts} timed out after ${ms} ms`,
+      };
+      return {
+        tasks: withItemPatch(context, p.task, i, { status, error, completedAt: nowOf(context, event) }),
+        timers: withoutItemTimers(context, p.task, i),
+      };
+    });
   return {
     /** Entering `mapping`: the items resolved once, now; the first max_concurrency scheduled. Not a list: no items, and the error that fails the MAP. */
     mapStart: stamped(({ context, event }: Args, p: P) => {
@@ -42,8 +58,12 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
       const before = state(context, p.task);
       return {
         tasks: putTask(context, p.task, {
-          ...before, status: p.status!, attempts: 1, startedAt: now,
-          items: 'values' in r ? startItems(map, r.values) : [], error: 'error' in r ? r.error : null,
+          ...before,
+          status: p.status!,
+          attempts: 1,
+          startedAt: now,
+          items: 'values' in r ? startItems(map, r.values) : [],
+          error: 'error' in r ? r.error : null,
         }),
       };
     }),
@@ -53,7 +73,10 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
       const { restarts: _previous, ...before } = state(context, p.task).items![i]!;
       const items = state(context, p.task).items!.slice();
       items[i] = { ...before, status: 'IN_PROGRESS', attempts: event.attempt!, startedAt: before.startedAt ?? now };
-      return { tasks: putTask(context, p.task, { ...state(context, p.task), items }), timers: itemTimeout(context, p.task, i, event.attempt!, now) };
+      return {
+        tasks: putTask(context, p.task, { ...state(context, p.task), items }),
+        timers: itemTimeout(context, p.task, i, event.attempt!, now),
+      };
     }),
     itemRestarted: stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
@@ -65,7 +88,12 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
     itemCompleted: stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
       return {
-        tasks: withItemPatch(context, p.task, i, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
+        tasks: withItemPatch(context, p.task, i, {
+          status: 'COMPLETED',
+          output: event.output ?? null,
+          error: null,
+          completedAt: nowOf(context, event),
+        }),
         timers: withoutItemTimers(context, p.task, i),
       };
     }),
@@ -73,31 +101,64 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
       const i = event.item!;
       const body = bodyDef(task, asMap(p.task));
       const attempt = state(context, p.task).items![i]!.attempts;
-      const error: TaskError = event.error ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${body.timeoutMs} ms` };
-      const delay = Math.max(retryDelayMs(body.retry, attempt, context.runId, `${p.task}[${i}]`), error.retryAfterMs ?? 0);
+      const error: TaskError = event.error ?? {
+        code: 'TIMED_OUT',
+        retryable: true,
+        message: `attempt ${attempt} timed out after ${body.timeoutMs} ms`,
+      };
+      const delay = Math.max(
+        retryDelayMs(body.retry, attempt, context.runId, `${p.task}[${i}]`),
+        error.retryAfterMs ?? 0,
+      );
       return {
         tasks: withItemPatch(context, p.task, i, { status: 'RETRYING', error }),
-        timers: withTimer(withoutItemTimers(context, p.task, i), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay), ...iterationOf(context, p.task), item: i }),
+        timers: withTimer(withoutItemTimers(context, p.task, i), {
+          task: p.task,
+          kind: 'backoff',
+          attempt,
+          dueAt: plusMs(nowOf(context, event), delay),
+          ...iterationOf(context, p.task),
+          item: i,
+        }),
       };
     }),
     itemFailed: itemSettled('FAILED'),
     itemTimedOut: itemSettled('TIMED_OUT'),
     itemBackoffElapsed: stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
-      return { tasks: withItemPatch(context, p.task, i, { status: 'SCHEDULED' }), timers: withoutItemTimers(context, p.task, i) };
+      return {
+        tasks: withItemPatch(context, p.task, i, { status: 'SCHEDULED' }),
+        timers: withoutItemTimers(context, p.task, i),
+      };
     }),
     mapCompleted: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, output: mapResults(state(context, p.task).items ?? []), error: null, completedAt: nowOf(context, event) }),
+      tasks: withTask(context, p.task, {
+        status: p.status!,
+        output: mapResults(state(context, p.task).items ?? []),
+        error: null,
+        completedAt: nowOf(context, event),
+      }),
     })),
     mapFailed: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, error: mapFailure(asMap(p.task), state(context, p.task)), completedAt: nowOf(context, event) }),
+      tasks: withTask(context, p.task, {
+        status: p.status!,
+        error: mapFailure(asMap(p.task), state(context, p.task)),
+        completedAt: nowOf(context, event),
+      }),
     })),
     /** An iterator settles with its MAP: done with the MAP's output when it completed, else skipped. */
     mirrorMap: stamped(({ context, event }: Args, p: P) => {
       const map = def.tasks.find((t) => t.type === 'MAP' && t.iterator === p.task)!;
       const m = state(context, map.id);
       const now = nowOf(context, event);
-      return { tasks: withTask(context, p.task, { status: p.status!, output: p.status === 'COMPLETED' ? m.output : null, startedAt: m.startedAt ?? now, completedAt: now }) };
+      return {
+        tasks: withTask(context, p.task, {
+          status: p.status!,
+          output: p.status === 'COMPLETED' ? m.output : null,
+          startedAt: m.startedAt ?? now,
+          completedAt: now,
+        }),
+      };
     }),
   };
 }

@@ -52,7 +52,13 @@ export function mapFailedNow(map: MapTask, t: TaskState): boolean {
 export function startItems(map: MapTask, values: readonly unknown[]): ItemState[] {
   const slots = map.maxConcurrency ?? Infinity;
   return values.map((value, i) => ({
-    value, status: i < slots ? 'SCHEDULED' : 'PENDING', attempts: 0, startedAt: null, completedAt: null, output: null, error: null,
+    value,
+    status: i < slots ? 'SCHEDULED' : 'PENDING',
+    attempts: 0,
+    startedAt: null,
+    completedAt: null,
+    output: null,
+    error: null,
   }));
 }
 
@@ -60,10 +66,18 @@ export function startItems(map: MapTask, values: readonly unknown[]): ItemState[
 export function resolveItems(map: MapTask, scope: Scope): { values: unknown[] } | { error: TaskError } {
   const v = resolveTemplate(map.items, scope);
   if (Array.isArray(v)) return { values: v };
-  const type = v === null ? 'null' : v === undefined ? 'nothing (the reference is missing)' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+  const type =
+    v === null
+      ? 'null'
+      : v === undefined
+        ? 'nothing (the reference is missing)'
+        : typeof v === 'object'
+          ? 'an object'
+          : `a ${typeof v}`;
   return {
     error: {
-      code: 'LF_MAP_ITEMS_NOT_A_LIST', retryable: false,
+      code: 'LF_MAP_ITEMS_NOT_A_LIST',
+      retryable: false,
       message: `items of MAP task ${map.id} ("${map.items}") gave ${type}, not a list; it must name a list, e.g. \${scan.output.folders}`,
     },
   };
@@ -101,13 +115,16 @@ export function mapResults(items: readonly ItemState[]): { results: unknown[] } 
 
 /** The error a failed MAP records: how many items failed, and the first one's error. */
 export function mapFailure(map: MapTask, t: TaskState): TaskError {
-  if (t.error !== null && (t.error.code === 'LF_MAP_ITEMS_NOT_A_LIST')) return t.error;
+  if (t.error !== null && t.error.code === 'LF_MAP_ITEMS_NOT_A_LIST') return t.error;
   const items = t.items ?? [];
-  const failed = items.map((it, i) => [i, it] as const).filter(([, it]) => it.status === 'FAILED' || it.status === 'TIMED_OUT');
+  const failed = items
+    .map((it, i) => [i, it] as const)
+    .filter(([, it]) => it.status === 'FAILED' || it.status === 'TIMED_OUT');
   const [first, firstItem] = failed[0] ?? [0, undefined];
   const tolerated = map.tolerateFailures ?? 0;
   return {
-    code: 'LF_MAP_ITEMS_FAILED', retryable: false,
+    code: 'LF_MAP_ITEMS_FAILED',
+    retryable: false,
     message: `${failed.length} of ${items.length} items of MAP task ${map.id} failed (tolerate_failures: ${tolerated}); first ${map.id}[${first}]: ${firstItem?.error?.message ?? firstItem?.status ?? ''}`,
   };
 }

@@ -32,7 +32,8 @@ export class SnapshotMismatchError extends LedgerflowError {
 
 /** The snapshot as data. A snapshot of a failed start-up (status 'error') is not kept: its run never began. */
 export function persistFold(snapshot: FoldSnapshot): PersistedFold {
-  if (snapshot.status === 'error') throw new SnapshotMismatchError('a snapshot whose start-up failed cannot be persisted');
+  if (snapshot.status === 'error')
+    throw new SnapshotMismatchError('a snapshot whose start-up failed cannot be persisted');
   const entered = snapshot._configuration?.entered.map((r) => r.key) ?? [];
   return { value: snapshot.value, status: snapshot.status, context: snapshot.context, entered };
 }
@@ -45,16 +46,22 @@ export function persistFold(snapshot: FoldSnapshot): PersistedFold {
  */
 export function restoreFold(chart: Chart, p: PersistedFold): FoldSnapshot {
   if (typeof p.value === 'string') {
-    if (p.status !== 'done' || p.entered.length !== 0) throw new SnapshotMismatchError(`final state ${p.value} with status ${p.status}`);
-    if (!chart.exitAlways.some((t) => t.target.key === p.value) && ![...chart.exitOn.values()].some((ts) => ts.some((t) => t.target.key === p.value))) {
+    if (p.status !== 'done' || p.entered.length !== 0)
+      throw new SnapshotMismatchError(`final state ${p.value} with status ${p.status}`);
+    if (
+      !chart.exitAlways.some((t) => t.target.key === p.value) &&
+      ![...chart.exitOn.values()].some((ts) => ts.some((t) => t.target.key === p.value))
+    ) {
       throw new SnapshotMismatchError(`no final state ${p.value}`);
     }
     return { value: p.value, status: 'done', context: p.context, _configuration: null };
   }
   if (p.status !== 'active') throw new SnapshotMismatchError('a done snapshot must be in a final state');
   const regions = p.value[chart.parallelKey];
-  if (!regions || Object.keys(p.value).length !== 1) throw new SnapshotMismatchError(`expected the value { ${chart.parallelKey}: ... }`);
-  if (Object.keys(regions).length !== chart.regions.length) throw new SnapshotMismatchError(`expected ${chart.regions.length} regions, got ${Object.keys(regions).length}`);
+  if (!regions || Object.keys(p.value).length !== 1)
+    throw new SnapshotMismatchError(`expected the value { ${chart.parallelKey}: ... }`);
+  if (Object.keys(regions).length !== chart.regions.length)
+    throw new SnapshotMismatchError(`expected ${chart.regions.length} regions, got ${Object.keys(regions).length}`);
   const byKey = new Map(chart.regions.map((r) => [r.key, r]));
   const states = chart.regions.map((r) => {
     const key = regions[r.key];
@@ -63,11 +70,25 @@ export function restoreFold(chart: Chart, p: PersistedFold): FoldSnapshot {
     return state;
   });
   const entered = p.entered.map((k) => byKey.get(k));
-  if (entered.length !== chart.regions.length || entered.some((r) => r === undefined) || new Set(entered).size !== entered.length) {
+  if (
+    entered.length !== chart.regions.length ||
+    entered.some((r) => r === undefined) ||
+    new Set(entered).size !== entered.length
+  ) {
     throw new SnapshotMismatchError('the entry order must name every region once');
   }
   const stamps = new Array<number>(chart.regions.length);
-  entered.forEach((r, i) => { stamps[r!.index] = i; });
-  const configuration = new Config(chart.parallelKey, chart.regions, PersistentVector.from(states), PersistentVector.from(stamps), stamps.length, states.filter((s) => s.final).length, chart.regions);
+  entered.forEach((r, i) => {
+    stamps[r!.index] = i;
+  });
+  const configuration = new Config(
+    chart.parallelKey,
+    chart.regions,
+    PersistentVector.from(states),
+    PersistentVector.from(stamps),
+    stamps.length,
+    states.filter((s) => s.final).length,
+    chart.regions,
+  );
   return active(chart, p.context, configuration);
 }

@@ -15,7 +15,9 @@ const SHIFT = 6; // log2(CHUNK)
 const MASK = CHUNK - 1;
 
 /** What is derived from a chunk or a version, with what it was derived for besides the items (a key compared by identity). */
-export interface Derived { readonly key: object }
+export interface Derived {
+  readonly key: object;
+}
 
 /**
  * Gives the object it is constructed with back as `this`, so that a subclass's
@@ -130,7 +132,10 @@ export class PersistentVector<T> {
     for (const [i, item] of changes) {
       if (i < 0 || i >= this.length) throw new RangeError(`index ${i} outside a vector of ${this.length}`);
       const c = i >> SHIFT;
-      if (!copied.has(c)) { chunks[c] = chunks[c]!.slice(); copied.add(c); }
+      if (!copied.has(c)) {
+        chunks[c] = chunks[c]!.slice();
+        copied.add(c);
+      }
       chunks[c]![i & MASK] = item;
     }
     return new PersistentVector(chunks, this.length, this.#next());

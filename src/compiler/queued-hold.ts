@@ -32,7 +32,8 @@ export function movesWhileHeld(ev: { type: string; data: unknown }): boolean {
 }
 
 /** Why a held run refused an event, in words a person can act on. */
-export const HELD_REASON = 'the run is QUEUED for a concurrency slot and has not begun: nothing of it moves until it is admitted (approve or signal it then; `ledgerflow cancel` drops it)';
+export const HELD_REASON =
+  'the run is QUEUED for a concurrency slot and has not begun: nothing of it moves until it is admitted (approve or signal it then; `ledgerflow cancel` drops it)';
 
 /** The timers moved on by `waitedMs` (the time the run was queued), all but the run's own timeout, which counts queued time. */
 export function timersMovedOn(timers: Record<string, TimerState>, waitedMs: number): Record<string, TimerState> {

@@ -8,7 +8,13 @@
  *   none_failed_min_one_success: a task whose dependencies were all skipped is
  *   skipped too; one with a failed (optional) dependency is skipped).
  */
-import { effectiveDependencies, loopOwners, type Definition, type TaskDef, type TriggerRule } from '../definition/index.js';
+import {
+  effectiveDependencies,
+  loopOwners,
+  type Definition,
+  type TaskDef,
+  type TriggerRule,
+} from '../definition/index.js';
 import type { RunContext, TaskStatus } from './context.js';
 
 type Outcome = 'success' | 'skipped' | 'failed' | 'unsettled';
@@ -52,12 +58,23 @@ export function buildTaskGraph(def: Definition): TaskGraph {
     const gating = new Set(gates.get(task.id) ?? []);
     // A body task does not wait for its loop to settle (it runs while the loop runs): eligibility asks the loop itself.
     const loop = loops.get(task.id);
-    deps.set(task.id, (effective.get(task.id) ?? []).filter((d) => !gating.has(d) && d !== loop));
+    deps.set(
+      task.id,
+      (effective.get(task.id) ?? []).filter((d) => !gating.has(d) && d !== loop),
+    );
   }
   const rules = new Map(def.tasks.map((t: TaskDef) => [t.id, t.triggerRule]));
-  const nodes = new Map<string, TaskNode>(def.tasks.map((t) => [t.id, {
-    deps: deps.get(t.id) ?? [], gates: gates.get(t.id) ?? [], rule: rules.get(t.id) ?? 'none_failed_min_one_success', loop: loops.get(t.id),
-  }]));
+  const nodes = new Map<string, TaskNode>(
+    def.tasks.map((t) => [
+      t.id,
+      {
+        deps: deps.get(t.id) ?? [],
+        gates: gates.get(t.id) ?? [],
+        rule: rules.get(t.id) ?? 'none_failed_min_one_success',
+        loop: loops.get(t.id),
+      },
+    ]),
+  );
   return { deps, gates, rules, loops, nodes };
 }
 
@@ -66,10 +83,16 @@ const NO_NODE: TaskNode = { deps: [], gates: [], rule: 'none_failed_min_one_succ
 
 function outcomeOf(status: TaskStatus | undefined): Outcome {
   switch (status) {
-    case 'COMPLETED': return 'success';
-    case 'SKIPPED': return 'skipped';
-    case 'FAILED': case 'TIMED_OUT': case 'CANCELLED': return 'failed';
-    default: return 'unsettled';
+    case 'COMPLETED':
+      return 'success';
+    case 'SKIPPED':
+      return 'skipped';
+    case 'FAILED':
+    case 'TIMED_OUT':
+    case 'CANCELLED':
+      return 'failed';
+    default:
+      return 'unsettled';
   }
 }
 
@@ -80,7 +103,12 @@ function outcomeOf(status: TaskStatus | undefined): Outcome {
  */
 function depOutcome(graph: TaskGraph, ctx: RunContext, taskId: string, loop: string | undefined, dep: string): Outcome {
   const d = ctx.tasks[dep];
-  if (loop !== undefined && graph.loops.get(dep) === loop && (d?.iteration ?? 1) !== (ctx.tasks[taskId]?.iteration ?? 1)) return 'unsettled';
+  if (
+    loop !== undefined &&
+    graph.loops.get(dep) === loop &&
+    (d?.iteration ?? 1) !== (ctx.tasks[taskId]?.iteration ?? 1)
+  )
+    return 'unsettled';
   return outcomeOf(d?.status);
 }
 

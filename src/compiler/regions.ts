@@ -6,7 +6,14 @@
  * JOIN settle inside the fold without a handler.
  */
 import { RUNNABLE_TASK_TYPES, type MapTask, type TaskDef } from '../definition/index.js';
-import type { ActionName, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TransitionConfig } from './chart-config.js';
+import type {
+  ActionName,
+  AtomicStateConfig,
+  GuardName,
+  GuardRef,
+  RegionConfig,
+  TransitionConfig,
+} from './chart-config.js';
 import type { TaskStatus } from './context.js';
 import { dictionaryOf } from './dictionary-record.js';
 
@@ -17,7 +24,9 @@ const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task }
  * dictionary mode, so a long definition does not fill V8's list of the
  * shapes an object built from `{}` can take (dictionary-record.ts).
  */
-const on = (entries: readonly (readonly [string, TransitionConfig | TransitionConfig[]])[]): Record<string, TransitionConfig | TransitionConfig[]> => dictionaryOf(entries);
+const on = (
+  entries: readonly (readonly [string, TransitionConfig | TransitionConfig[]])[],
+): Record<string, TransitionConfig | TransitionConfig[]> => dictionaryOf(entries);
 
 /**
  * Task status is one fact: the state the task's region is in. This table is
@@ -27,11 +36,23 @@ const on = (entries: readonly (readonly [string, TransitionConfig | TransitionCo
  * one other status write is the run's end, which cancels what had not settled.
  */
 export const STATUS_OF_STATE = {
-  pending: 'PENDING', scheduled: 'SCHEDULED', running: 'IN_PROGRESS', retrying: 'RETRYING',
-  awaiting_approval: 'PENDING_APPROVAL', waiting: 'WAITING', mapping: 'IN_PROGRESS', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
+  pending: 'PENDING',
+  scheduled: 'SCHEDULED',
+  running: 'IN_PROGRESS',
+  retrying: 'RETRYING',
+  awaiting_approval: 'PENDING_APPROVAL',
+  waiting: 'WAITING',
+  mapping: 'IN_PROGRESS',
+  done: 'COMPLETED',
+  failed: 'FAILED',
+  timed_out: 'TIMED_OUT',
+  skipped: 'SKIPPED',
   // DO_WHILE: the loop runs its body; a body task settles each iteration in a state that is not final.
   looping: 'IN_PROGRESS',
-  iteration_done: 'COMPLETED', iteration_failed: 'FAILED', iteration_timed_out: 'TIMED_OUT', iteration_skipped: 'SKIPPED',
+  iteration_done: 'COMPLETED',
+  iteration_failed: 'FAILED',
+  iteration_timed_out: 'TIMED_OUT',
+  iteration_skipped: 'SKIPPED',
 } as const satisfies Record<string, TaskStatus>;
 export type RegionStateName = keyof typeof STATUS_OF_STATE;
 
@@ -49,10 +70,7 @@ const FINALS = {
 
 function pending(task: string, whenReady: TransitionConfig | TransitionConfig[]): AtomicStateConfig {
   return {
-    always: [
-      to(task, 'skipped', 'skip', g('mustSkip', task)),
-      ...(Array.isArray(whenReady) ? whenReady : [whenReady]),
-    ],
+    always: [to(task, 'skipped', 'skip', g('mustSkip', task)), ...(Array.isArray(whenReady) ? whenReady : [whenReady])],
   };
 }
 
@@ -68,14 +86,20 @@ function workRegion(task: TaskDef): RegionConfig {
       running: {
         on: on([
           [`task.completed.${id}`, to(id, 'done', 'taskCompleted', g('isAttempt', id))],
-          [`task.failed.${id}`, [
-            to(id, 'retrying', 'taskRetrying', g('mayRetryFailure', id)),
-            to(id, 'failed', 'taskFailed', g('isAttempt', id)),
-          ]],
-          [`timer.timeout.${id}`, [
-            to(id, 'retrying', 'taskRetrying', g('mayRetryTimeout', id)),
-            to(id, 'timed_out', 'taskFailed', g('isAttempt', id)),
-          ]],
+          [
+            `task.failed.${id}`,
+            [
+              to(id, 'retrying', 'taskRetrying', g('mayRetryFailure', id)),
+              to(id, 'failed', 'taskFailed', g('isAttempt', id)),
+            ],
+          ],
+          [
+            `timer.timeout.${id}`,
+            [
+              to(id, 'retrying', 'taskRetrying', g('mayRetryTimeout', id)),
+              to(id, 'timed_out', 'taskFailed', g('isAttempt', id)),
+            ],
+          ],
           // A lost attempt runs again: the region stays where it is (a self-transition, which XState v5 does not re-enter).
           [`task.restarted.${id}`, to(id, 'running', 'taskRestarted', g('isNextRestart', id))],
         ]),
@@ -90,7 +114,9 @@ function workRegion(task: TaskDef): RegionConfig {
 
 function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
   const id = task.id;
-  const onTimeout = ({ fail: 'timed_out', reject: 'failed', skip: 'skipped', approve: 'done' } as const)[task.onTimeout];
+  const onTimeout = ({ fail: 'timed_out', reject: 'failed', skip: 'skipped', approve: 'done' } as const)[
+    task.onTimeout
+  ];
   return {
     initial: 'pending',
     states: {
@@ -120,26 +146,37 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
   const id = task.id;
   const signal = task.event !== undefined ? `signal.${task.event}` : null;
   const onTimeout = task.onTimeout === 'skip' ? 'skipped' : 'timed_out';
-  const mayRun: TransitionConfig[] = task.until !== undefined
-    ? [to(id, 'failed', 'waitUntilFailed', g('waitUntilInvalid', id)), to(id, 'waiting', 'startWaiting', g('mayRun', id))]
-    : [to(id, 'waiting', 'startWaiting', g('mayRun', id))];
+  const mayRun: TransitionConfig[] =
+    task.until !== undefined
+      ? [
+          to(id, 'failed', 'waitUntilFailed', g('waitUntilInvalid', id)),
+          to(id, 'waiting', 'startWaiting', g('mayRun', id)),
+        ]
+      : [to(id, 'waiting', 'startWaiting', g('mayRun', id))];
   const pendingState = pending(id, mayRun);
   // Retry from failed: the wait the retried run completed (its signal's data, or when it waited until), not waited again.
   const reusedWait = to(id, 'done', 'taskCompleted', g('isReused', id));
   return {
     initial: 'pending',
     states: {
-      pending: signal ? { ...pendingState, on: on([[signal, to(id, 'pending', 'keepSignal', g('noSignalKept', id))]]) } : pendingState,
+      pending: signal
+        ? { ...pendingState, on: on([[signal, to(id, 'pending', 'keepSignal', g('noSignalKept', id))]]) }
+        : pendingState,
       waiting: signal
         ? {
-          always: to(id, 'done', 'signalReceived', g('signalKept', id)),
-          on: on([
-            [signal, to(id, 'done', 'signalReceived', g('noSignalKept', id))],
-            [`timer.timeout.${id}`, to(id, onTimeout, 'waitTimedOut', g('isAttempt', id))],
-            [`task.completed.${id}`, reusedWait],
-          ]),
-        }
-        : { on: on([[`timer.wait.${id}`, to(id, 'done', 'waitElapsed', g('isAttempt', id))], [`task.completed.${id}`, reusedWait]]) },
+            always: to(id, 'done', 'signalReceived', g('signalKept', id)),
+            on: on([
+              [signal, to(id, 'done', 'signalReceived', g('noSignalKept', id))],
+              [`timer.timeout.${id}`, to(id, onTimeout, 'waitTimedOut', g('isAttempt', id))],
+              [`task.completed.${id}`, reusedWait],
+            ]),
+          }
+        : {
+            on: on([
+              [`timer.wait.${id}`, to(id, 'done', 'waitElapsed', g('isAttempt', id))],
+              [`task.completed.${id}`, reusedWait],
+            ]),
+          },
       ...FINALS,
     },
   };
@@ -170,21 +207,24 @@ function mapRegion(task: TaskDef & { type: 'MAP' }): RegionConfig {
         on: on([
           [`task.started.${id}`, to(id, 'mapping', 'itemStarted', g('isItemNextAttempt', id))],
           [`task.completed.${id}`, to(id, 'mapping', 'itemCompleted', g('isItemAttempt', id))],
-          [`task.failed.${id}`, [
-            to(id, 'mapping', 'itemRetrying', g('mayRetryItemFailure', id)),
-            to(id, 'mapping', 'itemFailed', g('isItemAttempt', id)),
-          ]],
-          [`timer.timeout.${id}`, [
-            to(id, 'mapping', 'itemRetrying', g('mayRetryItemTimeout', id)),
-            to(id, 'mapping', 'itemTimedOut', g('isItemAttempt', id)),
-          ]],
+          [
+            `task.failed.${id}`,
+            [
+              to(id, 'mapping', 'itemRetrying', g('mayRetryItemFailure', id)),
+              to(id, 'mapping', 'itemFailed', g('isItemAttempt', id)),
+            ],
+          ],
+          [
+            `timer.timeout.${id}`,
+            [
+              to(id, 'mapping', 'itemRetrying', g('mayRetryItemTimeout', id)),
+              to(id, 'mapping', 'itemTimedOut', g('isItemAttempt', id)),
+            ],
+          ],
           [`timer.backoff.${id}`, to(id, 'mapping', 'itemBackoffElapsed', g('isItemBackoff', id))],
           [`task.restarted.${id}`, to(id, 'mapping', 'itemRestarted', g('isItemNextRestart', id))],
         ]),
-        always: [
-          to(id, 'failed', 'mapFailed', g('mapFails', id)),
-          to(id, 'done', 'mapCompleted', g('mapDone', id)),
-        ],
+        always: [to(id, 'failed', 'mapFailed', g('mapFails', id)), to(id, 'done', 'mapCompleted', g('mapDone', id))],
       },
       ...FINALS,
     },
@@ -194,8 +234,11 @@ function mapRegion(task: TaskDef & { type: 'MAP' }): RegionConfig {
 /** A MAP's iterator: its handler runs per item inside the MAP; its own region only mirrors the MAP (done when it completed, else skipped). */
 function iteratorRegion(task: TaskDef): RegionConfig {
   const id = task.id;
-  const mirror = (target: 'done' | 'skipped'): TransitionConfig =>
-    ({ guard: { type: 'mapSettledAs', params: { task: id, status: STATUS_OF_STATE[target] } }, target, actions: { type: 'mirrorMap', params: { task: id, status: STATUS_OF_STATE[target] } } });
+  const mirror = (target: 'done' | 'skipped'): TransitionConfig => ({
+    guard: { type: 'mapSettledAs', params: { task: id, status: STATUS_OF_STATE[target] } },
+    target,
+    actions: { type: 'mirrorMap', params: { task: id, status: STATUS_OF_STATE[target] } },
+  });
   return { initial: 'pending', states: { pending: { always: [mirror('done'), mirror('skipped')] }, ...FINALS } };
 }
 
@@ -225,7 +268,12 @@ function loopRegion(task: TaskDef): RegionConfig {
 }
 
 /** Where a body task's region goes instead of each final state, and back: settled for one iteration. */
-const IN_ITERATION = { done: 'iteration_done', failed: 'iteration_failed', timed_out: 'iteration_timed_out', skipped: 'iteration_skipped' } as const;
+const IN_ITERATION = {
+  done: 'iteration_done',
+  failed: 'iteration_failed',
+  timed_out: 'iteration_timed_out',
+  skipped: 'iteration_skipped',
+} as const;
 
 /**
  * A loop-body task's region: its type's region, with every settled state
@@ -241,15 +289,32 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
   };
   const states: Record<string, RegionConfig['states'][string]> = {};
   for (const [key, state] of Object.entries(region.states)) {
-    if ('type' in state && state.type === 'final') { states[key] = state; continue; }
+    if ('type' in state && state.type === 'final') {
+      states[key] = state;
+      continue;
+    }
     const s = state as AtomicStateConfig;
-    const on = s.on && dictionaryOf(Object.entries(s.on).map(([type, ts]) => [type, Array.isArray(ts) ? ts.map(retarget) : retarget(ts as TransitionConfig)] as const));
-    const always = s.always && (Array.isArray(s.always) ? s.always.map(retarget) : retarget(s.always as TransitionConfig));
+    const on =
+      s.on &&
+      dictionaryOf(
+        Object.entries(s.on).map(
+          ([type, ts]) => [type, Array.isArray(ts) ? ts.map(retarget) : retarget(ts as TransitionConfig)] as const,
+        ),
+      );
+    const always =
+      s.always && (Array.isArray(s.always) ? s.always.map(retarget) : retarget(s.always as TransitionConfig));
     states[key] = {
       ...(on ? { on } : {}),
       ...(key === 'pending'
-        ? { always: [to(id, 'skipped', 'skip', g('loopSettled', id)), ...(Array.isArray(always) ? always : always ? [always] : [])] }
-        : always ? { always } : {}),
+        ? {
+            always: [
+              to(id, 'skipped', 'skip', g('loopSettled', id)),
+              ...(Array.isArray(always) ? always : always ? [always] : []),
+            ],
+          }
+        : always
+          ? { always }
+          : {}),
     };
   }
   for (const [final, settled] of Object.entries(IN_ITERATION)) {
@@ -267,19 +332,37 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
 function ownRegion(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): RegionConfig {
   const id = task.id;
   // Parsed and validated, but not run yet: reaching it fails the run, never silently.
-  if (!RUNNABLE_TASK_TYPES.includes(task.type)) return settlingRegion(id, to(id, 'failed', 'unsupported', g('mayRun', id)));
+  if (!RUNNABLE_TASK_TYPES.includes(task.type))
+    return settlingRegion(id, to(id, 'failed', 'unsupported', g('mayRun', id)));
   if (iterators?.has(id)) return iteratorRegion(task);
   switch (task.type) {
-    case 'MAP': return mapRegion(task);
+    case 'MAP':
+      return mapRegion(task);
     // SUB_WORKFLOW, EMIT and TRANSFORM: attempts the executor performs itself (a child run, an event, a jq program), with the same retries and timeouts.
-    case 'SIMPLE': case 'COMMAND': case 'HTTP': case 'SUB_WORKFLOW': case 'EMIT': case 'TRANSFORM': return workRegion(task);
-    case 'HUMAN': return humanRegion(task);
-    case 'WAIT': return waitRegion(task);
-    case 'SET': return settlingRegion(id, to(id, 'done', 'setValues', g('mayRun', id)));
-    case 'TERMINATE': return settlingRegion(id, to(id, 'done', 'terminate', g('mayRun', id)));
-    case 'DO_WHILE': return loopRegion(task);
-    case 'DECISION': return settlingRegion(id, [to(id, 'failed', 'decisionFailed', g('decisionFails', id)), to(id, 'done', 'decide', g('mayRun', id))]);
-    default: return settlingRegion(id, to(id, 'done', 'completeInstantly', g('mayRun', id)));
+    case 'SIMPLE':
+    case 'COMMAND':
+    case 'HTTP':
+    case 'SUB_WORKFLOW':
+    case 'EMIT':
+    case 'TRANSFORM':
+      return workRegion(task);
+    case 'HUMAN':
+      return humanRegion(task);
+    case 'WAIT':
+      return waitRegion(task);
+    case 'SET':
+      return settlingRegion(id, to(id, 'done', 'setValues', g('mayRun', id)));
+    case 'TERMINATE':
+      return settlingRegion(id, to(id, 'done', 'terminate', g('mayRun', id)));
+    case 'DO_WHILE':
+      return loopRegion(task);
+    case 'DECISION':
+      return settlingRegion(id, [
+        to(id, 'failed', 'decisionFailed', g('decisionFails', id)),
+        to(id, 'done', 'decide', g('mayRun', id)),
+      ]);
+    default:
+      return settlingRegion(id, to(id, 'done', 'completeInstantly', g('mayRun', id)));
   }
 }
 

@@ -44,7 +44,12 @@ function terminatedBy(def: Definition, ctx: RunContext): Extract<TaskDef, { type
  * attempts); the run error is LF_TERMINATED with the reason when it ends
  * FAILED; the workflow output is mapped either way.
  */
-function terminatedRun(def: Definition, context: RunContext, event: ImplementationEvent, t: Extract<TaskDef, { type: 'TERMINATE' }>): Partial<RunContext> {
+function terminatedRun(
+  def: Definition,
+  context: RunContext,
+  event: ImplementationEvent,
+  t: Extract<TaskDef, { type: 'TERMINATE' }>,
+): Partial<RunContext> {
   const tasks: Record<string, TaskState> = {};
   for (const [id, st] of Object.entries(context.tasks)) {
     // Not started yet (pending, or scheduled in the same step as the TERMINATE ran, no attempt begun): skipped.
@@ -52,9 +57,16 @@ function terminatedRun(def: Definition, context: RunContext, event: Implementati
     tasks[id] = FINAL_TASK_STATUSES.includes(st.status) ? st : { ...st, status: notStarted ? 'SKIPPED' : 'CANCELLED' };
   }
   const reason = (context.tasks[t.id]?.output as { reason?: unknown } | null)?.reason;
-  const message = reason === null || reason === undefined || reason === '' ? `terminated by task ${t.id}` : typeof reason === 'string' ? reason : JSON.stringify(reason);
+  const message =
+    reason === null || reason === undefined || reason === ''
+      ? `terminated by task ${t.id}`
+      : typeof reason === 'string'
+        ? reason
+        : JSON.stringify(reason);
   return {
-    tasks, timers: {}, completedAt: nowOf(context, event),
+    tasks,
+    timers: {},
+    completedAt: nowOf(context, event),
     error: t.status === 'FAILED' ? { code: 'LF_TERMINATED', retryable: false, message, task: t.id } : null,
     output: workflowOutput(def, context),
   };
@@ -72,22 +84,46 @@ export function finishAction({ def, loops }: ActionKit) {
     const tasks = withTaskStates(context.tasks, (t) => {
       if (FINAL_TASK_STATUSES.includes(t.status)) return t;
       // A MAP cut short cancels its items in flight or waiting too.
-      const items = t.items ? { items: t.items.map((it) => (FINAL_TASK_STATUSES.includes(it.status) ? it : { ...it, status: 'CANCELLED' as const })) } : {};
+      const items = t.items
+        ? {
+            items: t.items.map((it) =>
+              FINAL_TASK_STATUSES.includes(it.status) ? it : { ...it, status: 'CANCELLED' as const },
+            ),
+          }
+        : {};
       return { ...t, status: 'CANCELLED', ...items };
     });
     // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes the run's error.
     // Only a FAILED end looks for it: every other end would read every task for nothing.
-    const failedTask = p.status === 'FAILED' && event.type !== RUN_TIMEOUT_EVENT
-      ? def.tasks.find((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status))
-      : undefined;
-    const error = event.type === RUN_TIMEOUT_EVENT ? runTimeoutError(def)
-      : p.status === 'FAILED' && failedTask
-      ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
-      : p.status === 'CANCELLED'
-        ? { code: 'CANCELLED', retryable: false, message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}` }
-        : event.type === 'run.fail' && event.error ? { ...event.error } : null;
+    const failedTask =
+      p.status === 'FAILED' && event.type !== RUN_TIMEOUT_EVENT
+        ? def.tasks.find(
+            (t) =>
+              !t.optional &&
+              !steps.has(t.id) &&
+              !loops.has(t.id) &&
+              ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status),
+          )
+        : undefined;
+    const error =
+      event.type === RUN_TIMEOUT_EVENT
+        ? runTimeoutError(def)
+        : p.status === 'FAILED' && failedTask
+          ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
+          : p.status === 'CANCELLED'
+            ? {
+                code: 'CANCELLED',
+                retryable: false,
+                message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`,
+              }
+            : event.type === 'run.fail' && event.error
+              ? { ...event.error }
+              : null;
     return {
-      tasks, timers: {}, completedAt: nowOf(context, event), error,
+      tasks,
+      timers: {},
+      completedAt: nowOf(context, event),
+      error,
       output: p.status === 'COMPLETED' ? workflowOutput(def, context) : null,
     };
   });

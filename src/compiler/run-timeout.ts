@@ -52,8 +52,16 @@ export function durationText(ms: number): string {
   if (ms < 1000 || ms % 1000 !== 0) return `${ms}ms`;
   let s = ms / 1000;
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (s >= size) { parts.push(`${Math.floor(s / size)}${unit}`); s %= size; }
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`);
+      s %= size;
+    }
   }
   return parts.join('');
 }
@@ -62,7 +70,8 @@ export function durationText(ms: number): string {
 export function runTimeoutError(def: Definition): RunError {
   const text = durationText(def.timeoutMs ?? 0);
   return {
-    code: RUN_TIMEOUT_CODE, retryable: false,
+    code: RUN_TIMEOUT_CODE,
+    retryable: false,
     message: `run timed out: not settled ${text} after it started (workflow timeout: ${text}, timeout_policy: ${def.timeoutPolicy ?? 'fail'})`,
   };
 }

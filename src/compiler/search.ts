@@ -35,7 +35,11 @@ export function initialSearch(def: Definition, ctx: RunContext): Record<string, 
 }
 
 /** The attributes after a SET task's `search:`; undefined when it sets none. */
-export function searchAfterSet(def: Definition, set: Record<string, JsonValue> | undefined, ctx: RunContext): Record<string, SearchValue> | undefined {
+export function searchAfterSet(
+  def: Definition,
+  set: Record<string, JsonValue> | undefined,
+  ctx: RunContext,
+): Record<string, SearchValue> | undefined {
   if (!set || !def.search) return undefined;
   return { ...(ctx.search ?? {}), ...resolved(def, set, ctx) };
 }

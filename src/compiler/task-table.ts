@@ -47,12 +47,27 @@ const NO_COUNTS: Counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) a
  * object Object.fromEntries made (and keyed stores changed) was a tenth of a long run's TaskTable.with.
  */
 const copyCounts = (c: Counts): Record<TaskStatus, number> => ({
-  PENDING: c.PENDING, SCHEDULED: c.SCHEDULED, IN_PROGRESS: c.IN_PROGRESS, RETRYING: c.RETRYING, PENDING_APPROVAL: c.PENDING_APPROVAL,
-  COMPLETED: c.COMPLETED, FAILED: c.FAILED, TIMED_OUT: c.TIMED_OUT, SKIPPED: c.SKIPPED, CANCELLED: c.CANCELLED, WAITING: c.WAITING,
+  PENDING: c.PENDING,
+  SCHEDULED: c.SCHEDULED,
+  IN_PROGRESS: c.IN_PROGRESS,
+  RETRYING: c.RETRYING,
+  PENDING_APPROVAL: c.PENDING_APPROVAL,
+  COMPLETED: c.COMPLETED,
+  FAILED: c.FAILED,
+  TIMED_OUT: c.TIMED_OUT,
+  SKIPPED: c.SKIPPED,
+  CANCELLED: c.CANCELLED,
+  WAITING: c.WAITING,
 });
 
 /** Statuses of a task under way: neither waiting to become ready nor settled. Few at a time, whatever the run's size. */
-const UNDER_WAY: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL', 'WAITING']);
+const UNDER_WAY: ReadonlySet<TaskStatus> = new Set([
+  'SCHEDULED',
+  'IN_PROGRESS',
+  'RETRYING',
+  'PENDING_APPROVAL',
+  'WAITING',
+]);
 
 export class TaskTable {
   /** The record view of this table (created once per table). */
@@ -85,11 +100,21 @@ export class TaskTable {
     const { orderAt } = shape;
     const states = new Array<TaskState>(values.length);
     for (let p = 0; p < states.length; p++) states[p] = values[orderAt[p]!]!;
-    return new TaskTable(shape, PersistentVector.from(states), counts, keys.filter((_, i) => UNDER_WAY.has(values[i]!.status)));
+    return new TaskTable(
+      shape,
+      PersistentVector.from(states),
+      counts,
+      keys.filter((_, i) => UNDER_WAY.has(values[i]!.status)),
+    );
   }
 
   /** A table of these parts (pendingTasks). */
-  static fromParts(shape: Shape, states: PersistentVector<TaskState>, counts: Counts, underWay: readonly string[]): TaskTable {
+  static fromParts(
+    shape: Shape,
+    states: PersistentVector<TaskState>,
+    counts: Counts,
+    underWay: readonly string[],
+  ): TaskTable {
     return new TaskTable(shape, states, counts, underWay);
   }
 
@@ -148,7 +173,9 @@ export class TaskTable {
     }
     const states = this.states.withAll(changes);
     const { keys, position } = this.shape;
-    const underWay = underWayChanged ? keys.filter((id) => UNDER_WAY.has(states.get(position.get(id)!).status)) : this.underWay;
+    const underWay = underWayChanged
+      ? keys.filter((id) => UNDER_WAY.has(states.get(position.get(id)!).status))
+      : this.underWay;
     return new TaskTable(this.shape, states, counts, underWay);
   }
 }
@@ -157,8 +184,12 @@ function shapeOf(keys: readonly string[]): Shape {
   const sorted = [...keys].sort();
   const order = new Map(keys.map((id, i) => [id, i]));
   return {
-    keys, sorted, position: new Map(sorted.map((id, i) => [id, i])), order,
-    orderAt: Int32Array.from(sorted, (id) => order.get(id)!), quoted: sorted.map((id) => JSON.stringify(id)),
+    keys,
+    sorted,
+    position: new Map(sorted.map((id, i) => [id, i])),
+    order,
+    orderAt: Int32Array.from(sorted, (id) => order.get(id)!),
+    quoted: sorted.map((id) => JSON.stringify(id)),
   };
 }
 
@@ -177,7 +208,8 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 const SLOT = Symbol('ledgerflow.taskTableSlot');
 type Target = { [SLOT]: TaskTable };
 const tableIn = (target: object): TaskTable => (target as Target)[SLOT];
-const own = (table: TaskTable, key: string | symbol): key is string => typeof key === 'string' && table.shape.position.has(key);
+const own = (table: TaskTable, key: string | symbol): key is string =>
+  typeof key === 'string' && table.shape.position.has(key);
 
 const recordHandler: ProxyHandler<object> = {
   get: (target, key) => {
@@ -193,7 +225,13 @@ const recordHandler: ProxyHandler<object> = {
   ownKeys: (target) => tableIn(target).shape.keys as string[],
   getOwnPropertyDescriptor: (target, key) => {
     const table = tableIn(target);
-    if (own(table, key)) return { value: table.states.get(table.shape.position.get(key)!), writable: true, enumerable: true, configurable: true };
+    if (own(table, key))
+      return {
+        value: table.states.get(table.shape.position.get(key)!),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      };
     return key === SLOT ? undefined : Reflect.getOwnPropertyDescriptor(target, key);
   },
   // A context is never changed in place (snapshots share it with their predecessors): refuse, loudly in strict mode.
@@ -218,7 +256,9 @@ export function tableOf(tasks: Record<string, TaskState>): TaskTable | null {
  * whose runs keep plain records (few tasks); otherwise the shape its last run
  * had, reused while the next run's record has the same keys.
  */
-export interface TableMaker { shape: Shape | null }
+export interface TableMaker {
+  shape: Shape | null;
+}
 
 /**
  * Runs with more tasks than this keep their tasks in a TaskTable: one task changes without copying the others. Below
@@ -232,7 +272,11 @@ export const TABLE_FROM_TASKS = 64;
  * its first change read it back whole into a table (its keys and values enumerated, each in a sort): about a
  * millisecond each for 3,000 tasks.
  */
-export function pendingTasks(ids: readonly string[], state: (id: string) => TaskState, maker: TableMaker): Record<string, TaskState> {
+export function pendingTasks(
+  ids: readonly string[],
+  state: (id: string) => TaskState,
+  maker: TableMaker,
+): Record<string, TaskState> {
   const shape = maker.shape !== null && sameKeys(maker.shape.keys, ids) ? maker.shape : shapeOf(ids);
   maker.shape = shape;
   const { sorted } = shape;
@@ -250,7 +294,12 @@ export function pendingTasks(ids: readonly string[], state: (id: string) => Task
 }
 
 /** `{ ...tasks, [id]: state }`, sharing structure when `tasks` is (or is made into) a table. */
-export function withTaskState(tasks: Record<string, TaskState>, id: string, state: TaskState, maker: TableMaker | null): Record<string, TaskState> {
+export function withTaskState(
+  tasks: Record<string, TaskState>,
+  id: string,
+  state: TaskState,
+  maker: TableMaker | null,
+): Record<string, TaskState> {
   let table = tableOf(tasks);
   if (table === null && maker !== null) {
     table = TaskTable.of(tasks, maker.shape);
@@ -270,7 +319,10 @@ export function withTaskState(tasks: Record<string, TaskState>, id: string, stat
  * it was one (one copy of each touched chunk, whatever the number of changes),
  * else a plain record.
  */
-export function withTaskStates(tasks: Record<string, TaskState>, change: (t: TaskState, id: string) => TaskState): Record<string, TaskState> {
+export function withTaskStates(
+  tasks: Record<string, TaskState>,
+  change: (t: TaskState, id: string) => TaskState,
+): Record<string, TaskState> {
   const table = tableOf(tasks);
   if (table === null) {
     let out: Record<string, TaskState> | null = null;
@@ -293,7 +345,9 @@ export function withTaskStates(tasks: Record<string, TaskState>, change: (t: Tas
 /** The share of a run's tasks that have ended (completed, failed, skipped, cancelled), 0..100: the monitor's and the workset's progress. */
 export function progressPercent(tasks: Record<string, TaskState>): number {
   const all = taskEntries(tasks);
-  return all.length === 0 ? 100 : Math.round((100 * all.filter(([, t]) => FINAL_TASK_STATUSES.includes(t.status)).length) / all.length);
+  return all.length === 0
+    ? 100
+    : Math.round((100 * all.filter(([, t]) => FINAL_TASK_STATUSES.includes(t.status)).length) / all.length);
 }
 
 export function taskEntries(tasks: Record<string, TaskState>): [string, TaskState][] {
@@ -302,7 +356,8 @@ export function taskEntries(tasks: Record<string, TaskState>): [string, TaskStat
   const { sorted, orderAt } = table.shape;
   const out = new Array<[string, TaskState]>(sorted.length);
   let p = 0;
-  for (const chunk of table.states.chunks) for (let i = 0; i < chunk.length; i++, p++) out[orderAt[p]!] = [sorted[p]!, chunk[i]!];
+  for (const chunk of table.states.chunks)
+    for (let i = 0; i < chunk.length; i++, p++) out[orderAt[p]!] = [sorted[p]!, chunk[i]!];
   return out;
 }
 

@@ -19,33 +19,76 @@ export function waitActions({ task, putTask, withTask, iterationOf }: ActionKit)
     startWaiting: stamped(({ context, event }: Args, p: P) => {
       const t = task(p.task) as WaitTaskDef;
       const now = nowOf(context, event);
-      const dueAt = t.durationMs !== undefined ? plusMs(now, t.durationMs)
-        : t.until !== undefined ? waitUntil(t, context).at : null;
-      const timers = dueAt !== null
-        ? withTimer(context.timers, { task: p.task, kind: 'wait', attempt: 1, dueAt, ...iterationOf(context, p.task) })
-        : t.timeoutMs !== undefined ? withTimer(context.timers, { task: p.task, kind: 'timeout', attempt: 1, dueAt: plusMs(now, t.timeoutMs), ...iterationOf(context, p.task) })
-          : context.timers;
+      const dueAt =
+        t.durationMs !== undefined
+          ? plusMs(now, t.durationMs)
+          : t.until !== undefined
+            ? waitUntil(t, context).at
+            : null;
+      const timers =
+        dueAt !== null
+          ? withTimer(context.timers, {
+              task: p.task,
+              kind: 'wait',
+              attempt: 1,
+              dueAt,
+              ...iterationOf(context, p.task),
+            })
+          : t.timeoutMs !== undefined
+            ? withTimer(context.timers, {
+                task: p.task,
+                kind: 'timeout',
+                attempt: 1,
+                dueAt: plusMs(now, t.timeoutMs),
+                ...iterationOf(context, p.task),
+              })
+            : context.timers;
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }), timers };
     }),
     waitUntilFailed: stamped(({ context, event }: Args, p: P) => {
       const now = nowOf(context, event);
       const r = waitUntil(task(p.task) as WaitTaskDef, context);
-      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, error: r.error }) };
+      return {
+        tasks: withTask(context, p.task, {
+          status: p.status!,
+          attempts: 1,
+          startedAt: now,
+          completedAt: now,
+          error: r.error,
+        }),
+      };
     }),
     waitElapsed: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, completedAt: nowOf(context, event), output: { waitedUntil: context.timers[`${instanceKey({ task: p.task, ...iterationOf(context, p.task) })}/wait/1`]?.dueAt ?? nowOf(context, event) } }),
+      tasks: withTask(context, p.task, {
+        status: p.status!,
+        completedAt: nowOf(context, event),
+        output: {
+          waitedUntil:
+            context.timers[`${instanceKey({ task: p.task, ...iterationOf(context, p.task) })}/wait/1`]?.dueAt ??
+            nowOf(context, event),
+        },
+      }),
       timers: withoutTimers(context, p.task),
     })),
     /** A signal for a WAIT not yet waiting: kept on the task, taken when it starts waiting. */
     keepSignal: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { signal: { data: event.data ?? null, ...(event.by !== undefined ? { by: event.by } : {}) } }),
+      tasks: withTask(context, p.task, {
+        signal: { data: event.data ?? null, ...(event.by !== undefined ? { by: event.by } : {}) },
+      }),
     })),
     /** The signal (this event's, or the one kept) is the output. */
     signalReceived: stamped(({ context, event }: Args, p: P) => {
       const { signal: kept, ...before } = state(context, p.task);
       const signal = kept ?? { data: event.data ?? null, ...(event.by !== undefined ? { by: event.by } : {}) };
       return {
-        tasks: putTask(context, p.task, { ...before, status: p.status!, completedAt: nowOf(context, event), output: signal.data, error: null, ...(signal.by !== undefined ? { decidedBy: signal.by } : {}) }),
+        tasks: putTask(context, p.task, {
+          ...before,
+          status: p.status!,
+          completedAt: nowOf(context, event),
+          output: signal.data,
+          error: null,
+          ...(signal.by !== undefined ? { decidedBy: signal.by } : {}),
+        }),
         timers: withoutTimers(context, p.task),
       };
     }),
@@ -54,8 +97,12 @@ export function waitActions({ task, putTask, withTask, iterationOf }: ActionKit)
       const status = p.status!;
       return {
         tasks: withTask(context, p.task, {
-          status, completedAt: nowOf(context, event),
-          error: status === 'SKIPPED' ? null : { code: 'TIMED_OUT', retryable: false, message: `no signal "${t.event}" within ${t.timeoutMs} ms` },
+          status,
+          completedAt: nowOf(context, event),
+          error:
+            status === 'SKIPPED'
+              ? null
+              : { code: 'TIMED_OUT', retryable: false, message: `no signal "${t.event}" within ${t.timeoutMs} ms` },
         }),
         timers: withoutTimers(context, p.task),
       };

@@ -18,14 +18,18 @@ export function isIsoTime(value: unknown): value is string {
   return typeof value === 'string' && ISO_TIME.test(value.trim()) && !Number.isNaN(Date.parse(value.trim()));
 }
 
-export function waitUntil(task: WaitTask, ctx: RunContext): { at: string; error: null } | { at: null; error: TaskError } {
+export function waitUntil(
+  task: WaitTask,
+  ctx: RunContext,
+): { at: string; error: null } | { at: null; error: TaskError } {
   const value = resolveTemplate(task.until ?? '', scopeOf(ctx));
   if (isIsoTime(value)) return { at: iso(Date.parse(value.trim())), error: null };
   const shown = value === undefined ? 'nothing (undefined)' : JSON.stringify(value);
   return {
     at: null,
     error: {
-      code: 'LF_WAIT_UNTIL_INVALID', retryable: false,
+      code: 'LF_WAIT_UNTIL_INVALID',
+      retryable: false,
       message: `WAIT task ${task.id}: until (${task.until}) gave ${shown}, not an ISO 8601 time such as 2026-01-31T09:00:00Z`,
     },
   };

@@ -30,7 +30,8 @@ export function sharedWorkflow(hash: string, make: () => CompiledWorkflow): Comp
 }
 
 /** The value kept for the object `definition` (its own: `workflow.definition` is it), when sharing is on. */
-export const ownWorkflow = (definition: Definition): CompiledWorkflow | undefined => (enabled ? byDefinition.get(definition) : undefined);
+export const ownWorkflow = (definition: Definition): CompiledWorkflow | undefined =>
+  enabled ? byDefinition.get(definition) : undefined;
 
 /** Keeps `workflow` for its own definition object (nothing when sharing is off). */
 export function keepOwnWorkflow(workflow: CompiledWorkflow): void {

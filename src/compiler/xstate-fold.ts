@@ -19,8 +19,15 @@ export type XStateRunSnapshot = Omit<AnyMachineSnapshot, 'context'> & { context:
 function inertScope(machine: AnyStateMachine): AnyActorScope {
   const self = createActor(machine, { input: { runId: 'inert', workflowId: 'inert', version: 0, input: {}, time: 0 } });
   return {
-    self, id: '', sessionId: '', system: self.system,
-    defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {}, actionExecutor: () => {},
+    self,
+    id: '',
+    sessionId: '',
+    system: self.system,
+    defer: () => {},
+    logger: () => {},
+    stopChild: () => {},
+    emit: () => {},
+    actionExecutor: () => {},
   } as unknown as AnyActorScope;
 }
 
@@ -28,6 +35,7 @@ export function xstateFold(machine: AnyStateMachine): FoldLogic<XStateRunSnapsho
   const scope = inertScope(machine);
   return {
     initial: (input) => machine.getInitialSnapshot(scope, input) as XStateRunSnapshot,
-    transition: (snapshot, event) => machine.transition(snapshot as AnyMachineSnapshot, event, scope) as XStateRunSnapshot,
+    transition: (snapshot, event) =>
+      machine.transition(snapshot as AnyMachineSnapshot, event, scope) as XStateRunSnapshot,
   };
 }

@@ -25,19 +25,52 @@ export interface AgentRow {
 }
 
 /** An embedded store's agent line, as agent/registry.ts reads it. */
-export interface AgentLineSeen { name: string; queue: string; level: string; skills: string[]; inFlight: number; seenAt: string; state: 'up' | 'gone'; samples?: readonly LoadSample[] }
+export interface AgentLineSeen {
+  name: string;
+  queue: string;
+  level: string;
+  skills: string[];
+  inFlight: number;
+  seenAt: string;
+  state: 'up' | 'gone';
+  samples?: readonly LoadSample[];
+}
 /** A worker NATS engines heard announce itself (cluster/transport/presence.ts). */
-export interface WorkerHeard { user: string; queue: string; worker: string; handlers: string[]; seenMsAgo: number; skills?: string[]; inFlight?: number; concurrency?: number; utilization?: Utilization; level?: string }
+export interface WorkerHeard {
+  user: string;
+  queue: string;
+  worker: string;
+  handlers: string[];
+  seenMsAgo: number;
+  skills?: string[];
+  inFlight?: number;
+  concurrency?: number;
+  utilization?: Utilization;
+  level?: string;
+}
 
 export function fileAgentRows(lines: readonly AgentLineSeen[], now: number = Date.now()): AgentRow[] {
   return lines.map((a) => {
     const utilization = a.samples ? utilizationOf(a.samples, now) : undefined;
-    return { name: a.name, kind: 'file agent', state: a.state, queue: a.queue, level: a.level, skills: a.skills, inFlight: a.inFlight, ...(utilization ? { utilization } : {}), lastSeen: a.seenAt };
+    return {
+      name: a.name,
+      kind: 'file agent',
+      state: a.state,
+      queue: a.queue,
+      level: a.level,
+      skills: a.skills,
+      inFlight: a.inFlight,
+      ...(utilization ? { utilization } : {}),
+      lastSeen: a.seenAt,
+    };
   });
 }
 
 /** Each row with the breakers that hold its work: its queue's and its handlers' (`reports`: every breaker met, executor allBreakers). */
-export function withBreakers(rows: readonly AgentRow[], reports: readonly { name: string; state: string }[]): AgentRow[] {
+export function withBreakers(
+  rows: readonly AgentRow[],
+  reports: readonly { name: string; state: string }[],
+): AgentRow[] {
   if (reports.length === 0) return [...rows];
   return rows.map((r) => {
     const mine = new Set([`queue/${r.queue}`, ...(r.handlers ?? []).map((h) => `handler/${h}`)]);
@@ -48,7 +81,16 @@ export function withBreakers(rows: readonly AgentRow[], reports: readonly { name
 
 export function workerRows(workers: readonly WorkerHeard[], now: number): AgentRow[] {
   return workers.map((w) => ({
-    name: w.worker, kind: 'worker', state: 'up', queue: w.queue, ...(w.level !== undefined ? { level: w.level } : {}), skills: w.skills ?? [], handlers: w.handlers, user: w.user, lastSeen: new Date(now - w.seenMsAgo).toISOString(),
-    ...(w.inFlight !== undefined ? { inFlight: w.inFlight } : {}), ...(w.utilization ? { utilization: w.utilization } : {}),
+    name: w.worker,
+    kind: 'worker',
+    state: 'up',
+    queue: w.queue,
+    ...(w.level !== undefined ? { level: w.level } : {}),
+    skills: w.skills ?? [],
+    handlers: w.handlers,
+    user: w.user,
+    lastSeen: new Date(now - w.seenMsAgo).toISOString(),
+    ...(w.inFlight !== undefined ? { inFlight: w.inFlight } : {}),
+    ...(w.utilization ? { utilization: w.utilization } : {}),
   }));
 }

@@ -7,10 +7,16 @@
  */
 
 /** A load sample: when (ms), and the share of capacity in use then (0..1). */
-export interface LoadSample { readonly at: number; readonly load: number }
+export interface LoadSample {
+  readonly at: number;
+  readonly load: number;
+}
 
 /** The share of capacity used over the last minute and fifteen, 0..1, rounded to hundredths. */
-export interface Utilization { m1: number; m15: number }
+export interface Utilization {
+  m1: number;
+  m15: number;
+}
 
 export const WINDOW_1M = 60_000;
 export const WINDOW_15M = 15 * 60_000;
@@ -31,4 +37,5 @@ export function keepSamples<T extends LoadSample>(samples: readonly T[], next: T
 }
 
 /** A load: in flight over capacity, capped at 1; no capacity known: busy (1) or idle (0). */
-export const loadOf = (inFlight: number, capacity?: number): number => (capacity && capacity > 0 ? Math.min(1, inFlight / capacity) : inFlight > 0 ? 1 : 0);
+export const loadOf = (inFlight: number, capacity?: number): number =>
+  capacity && capacity > 0 ? Math.min(1, inFlight / capacity) : inFlight > 0 ? 1 : 0;

@@ -14,7 +14,11 @@
  */
 import type { Clock } from '../executor/index.js';
 
-interface Armed { due: number; order: number; fire: () => void }
+interface Armed {
+  due: number;
+  order: number;
+  fire: () => void;
+}
 
 export const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -27,7 +31,10 @@ export class VirtualClock implements Clock {
   private quietTurns = 0;
   private stopped = false;
 
-  constructor(startMs: number, private readonly opts: { auto?: boolean; onStall?: () => void } = {}) {
+  constructor(
+    startMs: number,
+    private readonly opts: { auto?: boolean; onStall?: () => void } = {},
+  ) {
     this.t = startMs;
     this.wake();
   }
@@ -53,7 +60,9 @@ export class VirtualClock implements Clock {
     this.holds++;
     this.quietTurns = 0;
     this.wake();
-    return work.finally(() => { this.holds--; });
+    return work.finally(() => {
+      this.holds--;
+    });
   }
 
   get pending(): number {
@@ -64,7 +73,8 @@ export class VirtualClock implements Clock {
   fireNext(): boolean {
     let next: [object, Armed] | null = null;
     for (const entry of this.timers) {
-      if (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[1].order < next[1].order)) next = entry;
+      if (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[1].order < next[1].order))
+        next = entry;
     }
     if (!next) return false;
     this.timers.delete(next[0]);
@@ -87,7 +97,10 @@ export class VirtualClock implements Clock {
     if (!this.opts.auto || this.ticking || this.stopped) return;
     this.ticking = true;
     const loop = () => {
-      if (this.stopped) { this.ticking = false; return; }
+      if (this.stopped) {
+        this.ticking = false;
+        return;
+      }
       if (this.holds > 0) this.quietTurns = 0;
       else if (++this.quietTurns >= 2) {
         this.quietTurns = 0;

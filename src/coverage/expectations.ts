@@ -19,7 +19,11 @@ import { WorkflowStatus } from '../events/index.js';
 const TaskStatus = z.enum(TASK_STATUSES);
 const TaskExpectation = z.union([
   TaskStatus,
-  z.strictObject({ status: TaskStatus.optional(), case: z.string().nullable().optional(), attempts: z.number().int().positive().optional() }),
+  z.strictObject({
+    status: TaskStatus.optional(),
+    case: z.string().nullable().optional(),
+    attempts: z.number().int().positive().optional(),
+  }),
 ]);
 
 export const ExpectationSchema = z.strictObject({
@@ -60,17 +64,35 @@ export function parseExpectations(text: string, def: Definition, file = '<expect
     const parent = doc.getIn(path.slice(0, -1) as (string | number)[], true);
     const last = String(path.at(-1));
     const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last) : undefined;
-    const node = (pair && isScalar(pair.key) ? pair.key : doc.getIn(path as (string | number)[], true)) as { range?: [number, number, number] } | undefined;
+    const node = (pair && isScalar(pair.key) ? pair.key : doc.getIn(path as (string | number)[], true)) as
+      | { range?: [number, number, number] }
+      | undefined;
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : null;
     return pos ? `${file}:${pos.line}:${pos.col}` : file;
   };
   if (doc.errors.length > 0) {
-    invalid(file, doc.errors.map((e) => { const p = lineCounter.linePos(e.pos[0]); return `${file}:${p.line}:${p.col}: YAML: ${e.message}`; }));
+    invalid(
+      file,
+      doc.errors.map((e) => {
+        const p = lineCounter.linePos(e.pos[0]);
+        return `${file}:${p.line}:${p.col}: YAML: ${e.message}`;
+      }),
+    );
   }
   const parsed = FileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const dotted = (path: PropertyKey[]) => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    invalid(file, parsed.error.issues.map((i) => `${at(i.path)}: ${dotted(i.path) || '(top)'}: ${i.message}${i.path.length === 0 ? ' (expected a map with an `expectations:` list)' : ''}`));
+    const dotted = (path: PropertyKey[]) =>
+      path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
+    invalid(
+      file,
+      parsed.error.issues.map(
+        (i) =>
+          `${at(i.path)}: ${dotted(i.path) || '(top)'}: ${i.message}${i.path.length === 0 ? ' (expected a map with an `expectations:` list)' : ''}`,
+      ),
+    );
   }
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   const problems: string[] = [];
@@ -80,17 +102,28 @@ export function parseExpectations(text: string, def: Definition, file = '<expect
         const t = byId.get(id);
         const where = `${at(['expectations', i, ...field.split('.'), id])}: expectations[${i}].${field}.${id}`;
         if (!t) problems.push(`${where}: ${def.id} has no task "${id}"; its tasks are ${[...byId.keys()].join(', ')}`);
-        else if (types && !types.includes(t.type)) problems.push(`${where}: ${id} is a ${t.type} task; ${field} applies to ${types.join(', ')} tasks`);
+        else if (types && !types.includes(t.type))
+          problems.push(`${where}: ${id} is a ${t.type} task; ${field} applies to ${types.join(', ')} tasks`);
       }
     };
     check('outputs', Object.keys(e.outputs), ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'MAP', 'TRANSFORM']);
-    check('attempts', Object.keys(e.attempts), ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'MAP', 'TRANSFORM']);
+    check('attempts', Object.keys(e.attempts), [
+      'SIMPLE',
+      'COMMAND',
+      'HTTP',
+      'SUB_WORKFLOW',
+      'EMIT',
+      'MAP',
+      'TRANSFORM',
+    ]);
     check('approvals', Object.keys(e.approvals), ['HUMAN']);
     check('expect.tasks', Object.keys(e.expect.tasks));
     const unknown = Object.keys(e.input).filter((k) => !def.inputs.some((d) => d.name === k));
-    for (const k of unknown) problems.push(`${at(['expectations', i, 'input', k])}: expectations[${i}].input.${k}: ${def.id} declares no input "${k}"; its inputs are ${def.inputs.map((d) => d.name).join(', ') || '(none)'}`);
+    for (const k of unknown)
+      problems.push(
+        `${at(['expectations', i, 'input', k])}: expectations[${i}].input.${k}: ${def.id} declares no input "${k}"; its inputs are ${def.inputs.map((d) => d.name).join(', ') || '(none)'}`,
+      );
   });
   if (problems.length > 0) invalid(file, problems);
   return parsed.data.expectations;
 }
-

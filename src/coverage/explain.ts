@@ -22,7 +22,13 @@ export interface BrokenCase {
   path: string;
 }
 
-export function explainUncovered(def: Definition, items: Item[], plan: DecisionPlan, broken: BrokenCase[], ranTasks: Set<string>): Uncovered[] {
+export function explainUncovered(
+  def: Definition,
+  items: Item[],
+  plan: DecisionPlan,
+  broken: BrokenCase[],
+  ranTasks: Set<string>,
+): Uncovered[] {
   const never = tasksThatNeverRun(def);
   const deps = effectiveDependencies(def);
   const missing = new Map(plan.missing.map((m) => [`${m.decision}/${m.case}`, m.reason]));
@@ -47,16 +53,27 @@ export function explainUncovered(def: Definition, items: Item[], plan: DecisionP
       const own = never.get(task);
       if (own) return { reason: neverRunsMessage(task, own), code: 'LF_TASK_NEVER_RUNS' };
       const root = rootOf(task);
-      return { reason: `task ${task} can never run: it waits for ${root ?? 'a task'} that can never run (see the warning on ${root ?? 'it'})` };
+      return {
+        reason: `task ${task} can never run: it waits for ${root ?? 'a task'} that can never run (see the warning on ${root ?? 'it'})`,
+      };
     }
     if (!ranTasks.has(task)) {
-      const gates = def.tasks.flatMap((d) => (d.type === 'DECISION' ? [d] : []))
-        .map((d) => ({ d, cases: [...d.cases.filter((c) => c.next.includes(task)).map((c) => c.name), ...(d.defaultNext?.includes(task) ? ['default'] : [])] }))
+      const gates = def.tasks
+        .flatMap((d) => (d.type === 'DECISION' ? [d] : []))
+        .map((d) => ({
+          d,
+          cases: [
+            ...d.cases.filter((c) => c.next.includes(task)).map((c) => c.name),
+            ...(d.defaultNext?.includes(task) ? ['default'] : []),
+          ],
+        }))
         .filter((g) => g.cases.length > 0);
       const unchosen = gates.filter((g) => g.cases.every((c) => missing.has(`${g.d.id}/${c}`)));
       if (unchosen.length > 0) {
         const g = unchosen[0]!;
-        return { reason: `task ${task} runs only when ${g.d.id} chooses ${g.cases.join(' or ')}, which no generated path does (see that case); script it in an expectation` };
+        return {
+          reason: `task ${task} runs only when ${g.d.id} chooses ${g.cases.join(' or ')}, which no generated path does (see that case); script it in an expectation`,
+        };
       }
       return { reason: `no generated path runs ${t.id}; script it in an expectation` };
     }
@@ -68,17 +85,28 @@ export function explainUncovered(def: Definition, items: Item[], plan: DecisionP
       const b = brokenBy.get(`${i.task}/${i.item}`);
       if (b) {
         const targets = b.unknown.map((u) => `"${u}"`).join(', ');
-        return { ...i, code: 'LF_UNKNOWN_CASE_TARGET', reason: `decision case ${i.item} of ${i.task} routes to unknown task ${targets}; choosing this case at run time fails the run (path "${b.path}" checks that it does)` };
+        return {
+          ...i,
+          code: 'LF_UNKNOWN_CASE_TARGET',
+          reason: `decision case ${i.item} of ${i.task} routes to unknown task ${targets}; choosing this case at run time fails the run (path "${b.path}" checks that it does)`,
+        };
       }
       const m = missing.get(`${i.task}/${i.item}`);
       if (m) return { ...i, reason: m };
       const r = taskReason(i.task!);
-      return { ...i, reason: r?.reason ?? `no generated path makes ${i.task} choose ${i.item}; script it in an expectation`, ...(r?.code ? { code: r.code } : {}) };
+      return {
+        ...i,
+        reason: r?.reason ?? `no generated path makes ${i.task} choose ${i.item}; script it in an expectation`,
+        ...(r?.code ? { code: r.code } : {}),
+      };
     }
     if (i.task === null) {
-      return { ...i, reason: i.item.includes('completed')
-        ? 'no generated path completes the run: every path fails it (check the warnings: a required task that cannot succeed?)'
-        : 'no generated path fails the run' };
+      return {
+        ...i,
+        reason: i.item.includes('completed')
+          ? 'no generated path completes the run: every path fails it (check the warnings: a required task that cannot succeed?)'
+          : 'no generated path fails the run',
+      };
     }
     const r = taskReason(i.task);
     if (r) return { ...i, ...r };

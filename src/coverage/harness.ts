@@ -9,7 +9,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { NonRetryableError } from '../errors/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
-import { handlerName, replayRun, toTaskError, type Handlers, type RunView, type TaskHandler } from '../runtime/index.js';
+import {
+  handlerName,
+  replayRun,
+  toTaskError,
+  type Handlers,
+  type RunView,
+  type TaskHandler,
+} from '../runtime/index.js';
 import { Engine, type ChildExecutor, type ChildOutcome, type DriverHooks } from '../local/index.js';
 import { MemoryEventStore } from '../store/index.js';
 import { nextTurn, VirtualClock } from './clock.js';
@@ -21,13 +28,20 @@ export type Answer = { output: unknown } | { error: TaskError } | 'hang';
 /** What a path (or expectation) answers an attempt of a task: its task, attempt, abort signal and instance. */
 type Answerer = (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>;
 /** What every scripted runner here needs of an attempt's context, whatever it was asked to run. */
-interface AttemptContext { taskId: string; attempt: number; signal: AbortSignal; iteration?: number | undefined; item?: number | undefined }
+interface AttemptContext {
+  taskId: string;
+  attempt: number;
+  signal: AbortSignal;
+  iteration?: number | undefined;
+  item?: number | undefined;
+}
 
 /** The answer to one attempt, by its context: the one lookup every scripted runner below makes. */
 function answerByContext(def: Definition, answer: Answerer): (ctx: AttemptContext) => Promise<unknown> {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   // `instance`: the task, or its item (`fan[1]`), as instances.ts names it.
-  return (ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+  return (ctx) =>
+    answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
 }
 
 /** One handler per handler name; it asks `answer` by task and attempt, so tasks sharing a handler name are told apart. */
@@ -39,7 +53,12 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
     if (t.type !== 'SIMPLE' && !(t.type === 'MAP' && !t.iterator)) continue;
     // Defined, not assigned: a handler named `__proto__` is a handler, not the object's prototype.
     const handler: TaskHandler = (_input, ctx) => byContext(ctx);
-    Object.defineProperty(handlers, handlerName(t), { enumerable: true, configurable: true, writable: true, value: handler });
+    Object.defineProperty(handlers, handlerName(t), {
+      enumerable: true,
+      configurable: true,
+      writable: true,
+      value: handler,
+    });
   }
   return handlers;
 }
@@ -52,7 +71,12 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
 export function scriptedChildren(def: Definition, answer: Answerer): ChildExecutor {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   // `instance`: the task, or the MAP item (`fan[1]`) whose body is a workflow, as instances.ts names it.
-  const outcome = async (task: string, attempt: number, signal: AbortSignal, instance: string = task): Promise<ChildOutcome> => {
+  const outcome = async (
+    task: string,
+    attempt: number,
+    signal: AbortSignal,
+    instance: string = task,
+  ): Promise<ChildOutcome> => {
     try {
       return { kind: 'completed', output: await answer(byId.get(task)!, attempt, signal, instance) };
     } catch (err) {
@@ -63,7 +87,12 @@ export function scriptedChildren(def: Definition, answer: Answerer): ChildExecut
     startChild: async (effect, control) => {
       // A failure workflow (no task): nothing to answer; the path ends with the run.
       if (effect.parent.task === undefined || control.signal.aborted) return { kind: 'waiting' };
-      return outcome(effect.parent.task, effect.parent.attempt!, control.signal, instanceKey({ task: effect.parent.task, ...instanceFields(effect.parent) }));
+      return outcome(
+        effect.parent.task,
+        effect.parent.attempt!,
+        control.signal,
+        instanceKey({ task: effect.parent.task, ...instanceFields(effect.parent) }),
+      );
     },
     emit: async (effect, control) => {
       const r = await outcome(effect.taskId, effect.attempt, control.signal, effect.instance);
@@ -75,9 +104,12 @@ export function scriptedChildren(def: Definition, answer: Answerer): ChildExecut
 
 /** Turns an Answer into what a handler does. */
 export function perform(a: Answer, signal: AbortSignal): Promise<unknown> {
-  if (a === 'hang') return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  if (a === 'hang')
+    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
   if ('output' in a) return Promise.resolve(a.output);
-  const err = a.error.retryable ? Object.assign(new Error(a.error.message), { retryable: true, code: a.error.code }) : new NonRetryableError(a.error.message, a.error.code);
+  const err = a.error.retryable
+    ? Object.assign(new Error(a.error.message), { retryable: true, code: a.error.code })
+    : new NonRetryableError(a.error.message, a.error.code);
   return Promise.reject(err);
 }
 
@@ -106,23 +138,45 @@ export interface LiveRun {
 }
 
 /** Nothing is sent or run for real, so `${secrets.NAME}` gets a stand-in: a path needs no secret set to be tested. */
-const STAND_IN_SECRETS = { label: 'the coverage harness (a stand-in for each secret)', get: async (name: string) => `[secret ${name}]` };
+const STAND_IN_SECRETS = {
+  label: 'the coverage harness (a stand-in for each secret)',
+  get: async (name: string) => `[secret ${name}]`,
+};
 
 /** Starts a run on a fresh memory store (or the given empty one) with a virtual clock starting at the model's start time. */
-export async function startLive(def: Definition, input: Record<string, unknown>, answer: Answerer, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore }): Promise<LiveRun> {
+export async function startLive(
+  def: Definition,
+  input: Record<string, unknown>,
+  answer: Answerer,
+  opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore },
+): Promise<LiveRun> {
   const store = opts.store ?? new MemoryEventStore();
   const controller = new AbortController();
   let current: Promise<RunView> | null = null;
   let idle = true;
-  const stop = () => { clock.stop(); controller.abort(); };
+  const stop = () => {
+    clock.stop();
+    controller.abort();
+  };
   // Quiet with nothing armed while a drive still waits (on an attempt that never answers): nothing can end it.
-  const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), { auto: opts.auto, onStall: () => { if (!idle) stop(); } });
+  const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), {
+    auto: opts.auto,
+    onStall: () => {
+      if (!idle) stop();
+    },
+  });
   let live: LiveRun | null = null;
   // COMMAND, HTTP and TRANSFORM attempts answered like handlers: the path (or expectation) says what each gives; nothing is spawned, sent or run.
   const byContext = answerByContext(def, answer);
   const engine = new Engine({
-    store, clock, secrets: STAND_IN_SECRETS, children: scriptedChildren(def, answer), ...(opts.hooks ? opts.hooks(() => live!) : {}),
-    runCommand: (_command, _input, ctx) => byContext(ctx), runHttp: (_request, ctx) => byContext(ctx), runTransform: (_jq, _input, ctx) => byContext(ctx),
+    store,
+    clock,
+    secrets: STAND_IN_SECRETS,
+    children: scriptedChildren(def, answer),
+    ...(opts.hooks ? opts.hooks(() => live!) : {}),
+    runCommand: (_command, _input, ctx) => byContext(ctx),
+    runHttp: (_request, ctx) => byContext(ctx),
+    runTransform: (_jq, _input, ctx) => byContext(ctx),
   });
   const handlers = scriptedHandlers(def, answer);
   await engine.start(def, input, { runId: opts.runId, handlers });
@@ -130,7 +184,16 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
     if (!idle || controller.signal.aborted) return current!;
     idle = false;
     // The model's handlers stand for a worker with every skill the definition requires (docs/limits.md#skills).
-    current = engine.drive(opts.runId, { handlers, skills: new Set(def.tasks.flatMap((t) => t.requires ?? [])), maxTimerWaitMs: Number.POSITIVE_INFINITY, signal: controller.signal }).finally(() => { idle = true; });
+    current = engine
+      .drive(opts.runId, {
+        handlers,
+        skills: new Set(def.tasks.flatMap((t) => t.requires ?? [])),
+        maxTimerWaitMs: Number.POSITIVE_INFINITY,
+        signal: controller.signal,
+      })
+      .finally(() => {
+        idle = true;
+      });
     return current;
   };
   live = { store, engine, clock, runId: opts.runId, resume, stop };
@@ -141,18 +204,29 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
 /** The replay check every run gets: the log, folded again, must give the state the live run ended in. */
 export function replayProblem(events: EventEnvelope[], live: RunView): string | null {
   const report = replayRun(events);
-  if (report.divergence) return `replaying the log diverges at event ${report.divergence.seq} (${report.divergence.type}): ${report.divergence.reason}`;
-  if (!isDeepStrictEqual(report.view, live)) return 'replaying the log gives a different state than the live run ended in';
+  if (report.divergence)
+    return `replaying the log diverges at event ${report.divergence.seq} (${report.divergence.type}): ${report.divergence.reason}`;
+  if (!isDeepStrictEqual(report.view, live))
+    return 'replaying the log gives a different state than the live run ended in';
   return null;
 }
 
 /** `task.failed scan_files #2`, `timer.fired timeout of scan_files #1`, `approval.recorded alert_cmd_bridge rejected`. */
 export function describeEvent(e: PendingEvent | EventEnvelope): string {
   switch (e.type) {
-    case 'task.started': case 'task.completed': case 'task.failed': return `${e.type} ${e.data.task} #${e.data.attempt}`;
-    case 'timer.fired': return e.data.timer === 'run_timeout' ? 'timer.fired run timeout' : `timer.fired ${e.data.timer} of ${e.data.task} #${e.data.attempt}`;
-    case 'approval.recorded': return `approval.recorded ${e.data.task} ${e.data.decision} by ${e.data.by}`;
-    case 'signal.received': return `signal.received ${e.data.name}${e.data.by ? ` by ${e.data.by}` : ''}`;
-    default: return e.type;
+    case 'task.started':
+    case 'task.completed':
+    case 'task.failed':
+      return `${e.type} ${e.data.task} #${e.data.attempt}`;
+    case 'timer.fired':
+      return e.data.timer === 'run_timeout'
+        ? 'timer.fired run timeout'
+        : `timer.fired ${e.data.timer} of ${e.data.task} #${e.data.attempt}`;
+    case 'approval.recorded':
+      return `approval.recorded ${e.data.task} ${e.data.decision} by ${e.data.by}`;
+    case 'signal.received':
+      return `signal.received ${e.data.name}${e.data.by ? ` by ${e.data.by}` : ''}`;
+    default:
+      return e.type;
   }
 }

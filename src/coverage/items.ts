@@ -7,8 +7,22 @@
  * root task that nothing can skip) are listed as excluded with the reason
  * and not counted; everything else must be covered or explained.
  */
-import { isFinal, isIsoTime, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
-import { effectiveDependencies, iteratorMap, loopOwners, type Definition, type MapTask, type TaskDef } from '../definition/index.js';
+import {
+  isFinal,
+  isIsoTime,
+  listOf,
+  type CompiledWorkflow,
+  type RegionConfig,
+  type TaskStatus,
+} from '../compiler/index.js';
+import {
+  effectiveDependencies,
+  iteratorMap,
+  loopOwners,
+  type Definition,
+  type MapTask,
+  type TaskDef,
+} from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { SAMPLE_ITEMS } from './outputs.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -37,26 +51,46 @@ const RUN_TIMEOUT_ITEM = (to: string) => `running → ${to} on run timeout`;
 
 /** Region state of a task status (a bijection but for CANCELLED, which is the run leaving `running`, not a region edge). */
 const REGION_STATE: Record<TaskStatus, string | null> = {
-  PENDING: 'pending', SCHEDULED: 'scheduled', IN_PROGRESS: 'running', RETRYING: 'retrying',
-  PENDING_APPROVAL: 'awaiting_approval', COMPLETED: 'done', FAILED: 'failed', TIMED_OUT: 'timed_out',
-  SKIPPED: 'skipped', CANCELLED: null, WAITING: 'waiting',
+  PENDING: 'pending',
+  SCHEDULED: 'scheduled',
+  IN_PROGRESS: 'running',
+  RETRYING: 'retrying',
+  PENDING_APPROVAL: 'awaiting_approval',
+  COMPLETED: 'done',
+  FAILED: 'failed',
+  TIMED_OUT: 'timed_out',
+  SKIPPED: 'skipped',
+  CANCELLED: null,
+  WAITING: 'waiting',
 };
 
 /** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
-export const edgeName = (from: string, to: string, on: string | null): string => `${from} → ${to}${on ? ` on ${on}` : ''}`;
+export const edgeName = (from: string, to: string, on: string | null): string =>
+  `${from} → ${to}${on ? ` on ${on}` : ''}`;
 
 /** What an envelope type is called in the region config, without the task id (`timer.backoff`, `approval.rejected`). */
 export function eventKind(ev: PendingEvent): string | null {
   switch (ev.type) {
-    case 'task.started': case 'task.completed': case 'task.failed': return ev.type;
-    case 'timer.fired': return `timer.${ev.data.timer}`;
-    case 'approval.recorded': return `approval.${ev.data.decision}`;
-    case 'signal.received': return `signal.${ev.data.name}`;
-    default: return null;
+    case 'task.started':
+    case 'task.completed':
+    case 'task.failed':
+      return ev.type;
+    case 'timer.fired':
+      return `timer.${ev.data.timer}`;
+    case 'approval.recorded':
+      return `approval.${ev.data.decision}`;
+    case 'signal.received':
+      return `signal.${ev.data.name}`;
+    default:
+      return null;
   }
 }
 
-interface Edge { from: string; to: string; on: string | null }
+interface Edge {
+  from: string;
+  to: string;
+  on: string | null;
+}
 /** The edges of one region, straight from the chart the machine is built from. */
 function regionEdges(taskId: string, region: RegionConfig): { states: string[]; edges: Edge[] } {
   const edges: Edge[] = [];
@@ -91,27 +125,49 @@ function casesOf(t: TaskDef): string[] {
 function unskippable(def: Definition): Map<string, string | null> {
   const deps = effectiveDependencies(def);
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
-  const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
+  const gated = new Set(
+    def.tasks.flatMap((t) =>
+      t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [],
+    ),
+  );
   const memo = new Map<string, boolean>();
-  const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'TRANSFORM', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
+  const waitMayFail = (t: TaskDef | undefined) =>
+    t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
+  const mayEndBadly = (id: string): boolean =>
+    ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'TRANSFORM', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(
+      byId.get(id)?.type ?? '',
+    ) ||
+    waitMayFail(byId.get(id)) ||
+    maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
     const t = byId.get(id)!;
-    const own = gated.has(id) || (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined)
-      || (t.type === 'WAIT' && t.event !== undefined && t.onTimeout === 'skip' && t.timeoutMs !== undefined);
+    const own =
+      gated.has(id) ||
+      (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined) ||
+      (t.type === 'WAIT' && t.event !== undefined && t.onTimeout === 'skip' && t.timeoutMs !== undefined);
     const viaDeps = t.triggerRule !== 'all_done' && (deps.get(id) ?? []).some((d) => byId.has(d) && mayEndBadly(d));
     memo.set(id, own || viaDeps);
     return own || viaDeps;
   };
-  return new Map(def.tasks.map((t) => {
-    if (maySkip(t.id)) return [t.id, null];
-    const ds = deps.get(t.id) ?? [];
-    if (ds.length === 0) return [t.id, `${t.id} has no dependencies and no decision routes to it, so nothing can make it skip`];
-    if (t.triggerRule === 'all_done') return [t.id, `${t.id} runs whatever its dependencies do (trigger_rule all_done) and no decision routes to it, so nothing can make it skip`];
-    return [t.id, `${t.id}'s dependencies (${ds.join(', ')}) always complete and no decision routes to it, so nothing can make it skip`];
-  }));
+  return new Map(
+    def.tasks.map((t) => {
+      if (maySkip(t.id)) return [t.id, null];
+      const ds = deps.get(t.id) ?? [];
+      if (ds.length === 0)
+        return [t.id, `${t.id} has no dependencies and no decision routes to it, so nothing can make it skip`];
+      if (t.triggerRule === 'all_done')
+        return [
+          t.id,
+          `${t.id} runs whatever its dependencies do (trigger_rule all_done) and no decision routes to it, so nothing can make it skip`,
+        ];
+      return [
+        t.id,
+        `${t.id}'s dependencies (${ds.join(', ')}) always complete and no decision routes to it, so nothing can make it skip`,
+      ];
+    }),
+  );
 }
 
 /** Whether a body task can be skipped in an iteration that goes on: a decision's other case, a skipping approval, an optional dependency's failure, or such a skip upstream. */
@@ -119,30 +175,62 @@ function quietSkip(def: Definition, t: TaskDef, body: Set<string>, seen: Set<str
   if (seen.has(t.id)) return false;
   seen.add(t.id);
   if (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined) return true;
-  if (def.tasks.some((d) => d.type === 'DECISION' && body.has(d.id) && [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id))) return true;
-  return t.dependsOn.filter((d) => body.has(d)).some((d) => {
-    const dep = def.tasks.find((x) => x.id === d)!;
-    return dep.optional || quietSkip(def, dep, body, seen);
-  });
+  if (
+    def.tasks.some(
+      (d) =>
+        d.type === 'DECISION' &&
+        body.has(d.id) &&
+        [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id),
+    )
+  )
+    return true;
+  return t.dependsOn
+    .filter((d) => body.has(d))
+    .some((d) => {
+      const dep = def.tasks.find((x) => x.id === d)!;
+      return dep.optional || quietSkip(def, dep, body, seen);
+    });
 }
 
 /** Why an edge of a loop-body task's region cannot be taken, or null (then the general reasons apply). */
 function bodyEdgeExclusion(def: Definition, t: TaskDef, loop: string, e: Edge): string | null {
   const touches = (s: string) => e.from === s || e.to === s;
-  if (touches('iteration_timed_out') && (t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP') && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
-  if (touches('iteration_timed_out') && t.type !== 'SIMPLE' && t.type !== 'COMMAND' && t.type !== 'HTTP' && t.type !== 'HUMAN') return `a ${t.type} task does not time out`;
-  if (touches('iteration_timed_out') && t.type === 'HUMAN' && (t.onTimeout !== 'fail' || t.timeoutMs === undefined)) return `${t.id} cannot time out (${t.timeoutMs === undefined ? 'no timeout' : `on_timeout: ${t.onTimeout}`})`;
+  if (
+    touches('iteration_timed_out') &&
+    (t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP') &&
+    t.timeoutMs === undefined
+  )
+    return `${t.id} has no timeout, so no attempt can time out`;
+  if (
+    touches('iteration_timed_out') &&
+    t.type !== 'SIMPLE' &&
+    t.type !== 'COMMAND' &&
+    t.type !== 'HTTP' &&
+    t.type !== 'HUMAN'
+  )
+    return `a ${t.type} task does not time out`;
+  if (touches('iteration_timed_out') && t.type === 'HUMAN' && (t.onTimeout !== 'fail' || t.timeoutMs === undefined))
+    return `${t.id} cannot time out (${t.timeoutMs === undefined ? 'no timeout' : `on_timeout: ${t.onTimeout}`})`;
   if (e.to === 'iteration_failed' && t.type === 'DECISION') {
     const known = new Set(def.tasks.map((x) => x.id));
-    if ([...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])].every((n) => known.has(n))) return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
+    if ([...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])].every((n) => known.has(n)))
+      return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
   }
-  if (e.from === 'iteration_failed' && e.to === 'pending' && !t.optional) return `${t.id} is required: its failure fails loop ${loop}, so no next iteration follows it`;
-  if (e.from === 'iteration_timed_out' && e.to === 'pending' && !t.optional) return `${t.id} is required: its timing out fails loop ${loop}, so no next iteration follows it`;
+  if (e.from === 'iteration_failed' && e.to === 'pending' && !t.optional)
+    return `${t.id} is required: its failure fails loop ${loop}, so no next iteration follows it`;
+  if (e.from === 'iteration_timed_out' && e.to === 'pending' && !t.optional)
+    return `${t.id} is required: its timing out fails loop ${loop}, so no next iteration follows it`;
   if (touches('iteration_skipped')) {
     const body = new Set(def.tasks.flatMap((x) => (x.type === 'DO_WHILE' && x.id === loop ? x.loopOver : [])));
-    const gated = def.tasks.some((d) => d.type === 'DECISION' && body.has(d.id) && [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id));
+    const gated = def.tasks.some(
+      (d) =>
+        d.type === 'DECISION' &&
+        body.has(d.id) &&
+        [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id),
+    );
     const human = t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined;
-    if (!gated && !human && !t.dependsOn.some((d) => body.has(d))) return `${t.id} waits for no task of loop ${loop}'s body and no decision routes to it, so nothing skips it within an iteration`;
+    if (!gated && !human && !t.dependsOn.some((d) => body.has(d)))
+      return `${t.id} waits for no task of loop ${loop}'s body and no decision routes to it, so nothing skips it within an iteration`;
     if (e.from === 'iteration_skipped' && e.to === 'pending' && !quietSkip(def, t, body, new Set())) {
       return `${t.id} is skipped in an iteration only when a required task of loop ${loop}'s body failed, which fails the loop: no next iteration follows`;
     }
@@ -151,46 +239,79 @@ function bodyEdgeExclusion(def: Definition, t: TaskDef, loop: string, e: Edge): 
 }
 
 /** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
-function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null, iterators: ReadonlyMap<string, MapTask>, loop?: string, loopNoSkip?: string | null): string | null {
+function edgeExclusion(
+  def: Definition,
+  t: TaskDef,
+  e: Edge,
+  noSkip: string | null,
+  iterators: ReadonlyMap<string, MapTask>,
+  loop?: string,
+  loopNoSkip?: string | null,
+): string | null {
   const inBody = loop === undefined ? null : bodyEdgeExclusion(def, t, loop, e);
   if (inBody !== null) return inBody;
   // A body task leaves pending for skipped only when its loop never ran: when the loop was skipped.
-  if (loop !== undefined && e.from === 'pending' && e.to === 'skipped') return loopNoSkip ? `${t.id} is skipped before it runs only when loop ${loop} is, and ${loopNoSkip}` : null;
+  if (loop !== undefined && e.from === 'pending' && e.to === 'skipped')
+    return loopNoSkip ? `${t.id} is skipped before it runs only when loop ${loop} is, and ${loopNoSkip}` : null;
   // HUMAN and WAIT take a task.completed only as a retry's reused output (runtime/retry.ts).
-  if ((t.type === 'HUMAN' || t.type === 'WAIT') && e.on === 'task.completed') return `${t.id} completes without its ${t.type === 'HUMAN' ? 'approval' : 'signal or time'} only in a retry that reuses the run it retries (ledgerflow retry): an outside action, not a branch of the definition; the retry tests cover it`;
-  if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
-  const work = t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT' || t.type === 'TRANSFORM';
-  if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
+  if ((t.type === 'HUMAN' || t.type === 'WAIT') && e.on === 'task.completed')
+    return `${t.id} completes without its ${t.type === 'HUMAN' ? 'approval' : 'signal or time'} only in a retry that reuses the run it retries (ledgerflow retry): an outside action, not a branch of the definition; the retry tests cover it`;
+  if (e.on === 'task.restarted')
+    return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
+  const work =
+    t.type === 'SIMPLE' ||
+    t.type === 'COMMAND' ||
+    t.type === 'HTTP' ||
+    t.type === 'SUB_WORKFLOW' ||
+    t.type === 'EMIT' ||
+    t.type === 'TRANSFORM';
+  if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined)
+    return `${t.id} has no timeout, so no attempt can time out`;
   if (work && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;
   }
   if (t.type === 'WAIT') {
-    const kept = 'a signal sent before the WAIT is reached is kept (pending → pending changes no status) and taken on entering: outside timing, not a branch of the definition; the runtime tests cover it';
+    const kept =
+      'a signal sent before the WAIT is reached is kept (pending → pending changes no status) and taken on entering: outside timing, not a branch of the definition; the runtime tests cover it';
     if (e.from === 'pending' && e.to === 'pending') return kept;
     if (e.from === 'waiting' && e.to === 'done' && e.on === null) return kept;
-    if (e.from === 'pending' && e.to === 'failed' && t.until !== undefined && !t.until.includes('${') && isIsoTime(t.until)) return `${t.id}'s until is a fixed valid time, so it cannot be malformed`;
-    if (e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so it waits for its signal indefinitely`;
+    if (
+      e.from === 'pending' &&
+      e.to === 'failed' &&
+      t.until !== undefined &&
+      !t.until.includes('${') &&
+      isIsoTime(t.until)
+    )
+      return `${t.id}'s until is a fixed valid time, so it cannot be malformed`;
+    if (e.on === 'timer.timeout' && t.timeoutMs === undefined)
+      return `${t.id} has no timeout, so it waits for its signal indefinitely`;
   }
   if (t.type === 'MAP') {
-    const body = t.iterator ? def.tasks.find((b) => b.id === t.iterator) ?? t : t;
-    if (e.on === 'timer.timeout' && body.timeoutMs === undefined) return `the items of ${t.id} have no timeout (${body.id} sets none), so no item can time out`;
-    if (e.on === 'timer.backoff' && body.retry.maxAttempts <= 1) return `the items of ${t.id} have no retries (max_attempts ${body.retry.maxAttempts})`;
+    const body = t.iterator ? (def.tasks.find((b) => b.id === t.iterator) ?? t) : t;
+    if (e.on === 'timer.timeout' && body.timeoutMs === undefined)
+      return `the items of ${t.id} have no timeout (${body.id} sets none), so no item can time out`;
+    if (e.on === 'timer.backoff' && body.retry.maxAttempts <= 1)
+      return `the items of ${t.id} have no retries (max_attempts ${body.retry.maxAttempts})`;
     const tolerated = t.optional ? Infinity : (t.tolerateFailures ?? 0);
     if (e.to === 'failed' && tolerated >= SAMPLE_ITEMS.length) {
       return `${t.id} tolerates ${t.optional ? 'every failed item (optional)' : `${tolerated} failed items`}, more than the ${SAMPLE_ITEMS.length} items generated paths map over; only items that are not a list fail it: script that in an expectation`;
     }
   }
-  if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
+  if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined)
+    return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
   const map = iterators.get(t.id);
   if (map && e.from === 'pending' && e.to === 'skipped') {
     // An iterator mirrors its MAP: skipped when the MAP ends without completing, which only an optional MAP does in a run that goes on.
-    return map.optional ? null : `${t.id} mirrors MAP ${map.id}, which is not optional: when it fails the run fails, so ${t.id} is never skipped`;
+    return map.optional
+      ? null
+      : `${t.id} mirrors MAP ${map.id}, which is not optional: when it fails the run fails, so ${t.id} is never skipped`;
   }
   if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
   if (t.type === 'DECISION' && e.to === 'failed') {
     const known = new Set(def.tasks.map((x) => x.id));
     const targets = [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])];
-    if (targets.every((n) => known.has(n))) return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
+    if (targets.every((n) => known.has(n)))
+      return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
   }
   return null;
 }
@@ -199,7 +320,8 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   const def = compiled.definition;
   const applicable: Item[] = [];
   const excluded: ExcludedItem[] = [];
-  const add = (i: Item, reason: string | null) => (reason === null ? applicable.push(i) : excluded.push({ ...i, reason }));
+  const add = (i: Item, reason: string | null) =>
+    reason === null ? applicable.push(i) : excluded.push({ ...i, reason });
   const noSkip = unskippable(def);
   const iterators = iteratorMap(def.tasks);
   const regions = compiled.config.states.running.states;
@@ -210,9 +332,11 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   add(run('failed', 'state'), null);
   add(run('running → completed', 'transition'), null);
   add(run('running → failed', 'transition'), null);
-  const cancel = 'cancelling is an outside action (ledgerflow cancel), not a branch of the definition; the runtime tests cover it';
+  const cancel =
+    'cancelling is an outside action (ledgerflow cancel), not a branch of the definition; the runtime tests cover it';
   // The workflow's run timeout is a way for a run to end (FAILED, or CANCELLED under timeout_policy: cancel).
-  if (def.timeoutMs !== undefined) add(run(RUN_TIMEOUT_ITEM(def.timeoutPolicy === 'cancel' ? 'cancelled' : 'failed'), 'transition'), null);
+  if (def.timeoutMs !== undefined)
+    add(run(RUN_TIMEOUT_ITEM(def.timeoutPolicy === 'cancel' ? 'cancelled' : 'failed'), 'transition'), null);
   add(run('cancelled', 'state'), def.timeoutMs !== undefined && def.timeoutPolicy === 'cancel' ? null : cancel);
   add(run('running → cancelled on run.cancel', 'transition'), cancel);
 
@@ -222,15 +346,33 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
     // A MAP's item events are self-transitions on `mapping`, two per event type where a guard picks retry or not: one item each.
     const edges = all.filter((e, i) => all.findIndex((o) => o.from === e.from && o.to === e.to && o.on === e.on) === i);
     const loop = loops.get(t.id);
-    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null, iterators, loop, loop === undefined ? null : noSkip.get(loop) ?? null));
-    edges.forEach((e, i) => add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!));
+    const edgeReasons = edges.map((e) =>
+      edgeExclusion(
+        def,
+        t,
+        e,
+        noSkip.get(t.id) ?? null,
+        iterators,
+        loop,
+        loop === undefined ? null : (noSkip.get(loop) ?? null),
+      ),
+    );
+    edges.forEach((e, i) =>
+      add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!),
+    );
     for (const s of states) {
-      if (s === 'pending') { add({ kind: 'state', task: t.id, item: s }, null); continue; }
+      if (s === 'pending') {
+        add({ kind: 'state', task: t.id, item: s }, null);
+        continue;
+      }
       const incoming = edges.map((e, i) => ({ e, reason: edgeReasons[i]! })).filter(({ e }) => e.to === s);
       const open = incoming.filter((x) => x.reason === null);
-      const reason = incoming.length === 0
-        ? `no transition of a ${t.type} task's region leads to ${s}`
-        : open.length === 0 ? incoming[0]!.reason : null;
+      const reason =
+        incoming.length === 0
+          ? `no transition of a ${t.type} task's region leads to ${s}`
+          : open.length === 0
+            ? incoming[0]!.reason
+            : null;
       add({ kind: 'state', task: t.id, item: s }, reason);
     }
     for (const c of casesOf(t)) add({ kind: 'decisionCase', task: t.id, item: c }, null);
@@ -247,9 +389,17 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
  */
 /** A loop-body task's state for each status it settles an iteration in (regions.ts). */
 const IN_ITERATION: Partial<Record<TaskStatus, string>> = {
-  COMPLETED: 'iteration_done', FAILED: 'iteration_failed', TIMED_OUT: 'iteration_timed_out', SKIPPED: 'iteration_skipped',
+  COMPLETED: 'iteration_done',
+  FAILED: 'iteration_failed',
+  TIMED_OUT: 'iteration_timed_out',
+  SKIPPED: 'iteration_skipped',
 };
-const FINAL_OF: Record<string, string> = { iteration_done: 'done', iteration_failed: 'failed', iteration_timed_out: 'timed_out', iteration_skipped: 'skipped' };
+const FINAL_OF: Record<string, string> = {
+  iteration_done: 'done',
+  iteration_failed: 'failed',
+  iteration_timed_out: 'timed_out',
+  iteration_skipped: 'skipped',
+};
 
 /** The region state a task is in: read from the state value while the run is active, else from its status. */
 function regionState(s: RunSnapshot, id: string): string | null {
@@ -266,13 +416,24 @@ function regionState(s: RunSnapshot, id: string): string | null {
  * (iteration_*), then goes back to pending for the next one or to the final
  * state when the loop settled, maybe on to scheduled, all in one macrostep.
  */
-function bodyEdges(from: string, to: string, ownEvent: string | null, settled: string | undefined, nextIteration: boolean, loopRan: boolean): Edge[] {
+function bodyEdges(
+  from: string,
+  to: string,
+  ownEvent: string | null,
+  settled: string | undefined,
+  nextIteration: boolean,
+  loopRan: boolean,
+): Edge[] {
   const edges: Edge[] = [];
   let at = from;
-  const move = (next: string, on: string | null) => { edges.push({ from: at, to: next, on }); at = next; };
+  const move = (next: string, on: string | null) => {
+    edges.push({ from: at, to: next, on });
+    at = next;
+  };
   // Still where it was (a body task settled for good while the run goes on): it took no edge.
   if (from === to && !nextIteration) return edges;
-  const leaving = nextIteration || (FINAL_OF[to] === undefined && ['done', 'failed', 'timed_out', 'skipped'].includes(to));
+  const leaving =
+    nextIteration || (FINAL_OF[to] === undefined && ['done', 'failed', 'timed_out', 'skipped'].includes(to));
   if (!leaving) return from === to ? [] : [{ from, to, on: ownEvent }];
   // A body task still pending when its loop settled without ever running is skipped at once.
   if (!nextIteration && from === 'pending' && !loopRan) return [{ from, to, on: null }];
@@ -281,7 +442,10 @@ function bodyEdges(from: string, to: string, ownEvent: string | null, settled: s
     if (s === undefined) return from === to ? [] : [{ from, to, on: ownEvent }];
     move(s, at === 'pending' ? null : ownEvent);
   }
-  if (!nextIteration) { move(to, null); return edges; }
+  if (!nextIteration) {
+    move(to, null);
+    return edges;
+  }
   move('pending', null);
   if (to !== 'pending') move(to, null);
   return edges;
@@ -293,24 +457,47 @@ function bodyEdges(from: string, to: string, ownEvent: string | null, settled: s
  * settle: a decision, a skip) from the loop's record of that iteration.
  */
 function settledIn(t: TaskDef, ownEvent: string | null, loopOutput: unknown, iteration: number): string | undefined {
-  const human = t.type === 'HUMAN' ? ({ fail: 'iteration_timed_out', reject: 'iteration_failed', skip: 'iteration_skipped', approve: 'iteration_done' } as const)[t.onTimeout] : undefined;
+  const human =
+    t.type === 'HUMAN'
+      ? (
+          {
+            fail: 'iteration_timed_out',
+            reject: 'iteration_failed',
+            skip: 'iteration_skipped',
+            approve: 'iteration_done',
+          } as const
+        )[t.onTimeout]
+      : undefined;
   const byEvent: Record<string, string | undefined> = {
-    'task.completed': 'iteration_done', 'task.failed': 'iteration_failed', 'timer.timeout': 'iteration_timed_out',
-    'approval.approved': 'iteration_done', 'approval.rejected': 'iteration_failed', 'timer.approval_timeout': human,
+    'task.completed': 'iteration_done',
+    'task.failed': 'iteration_failed',
+    'timer.timeout': 'iteration_timed_out',
+    'approval.approved': 'iteration_done',
+    'approval.rejected': 'iteration_failed',
+    'timer.approval_timeout': human,
   };
   if (ownEvent !== null) return byEvent[ownEvent];
   const entry = (loopOutput as { iterations?: Record<string, unknown>[] } | null)?.iterations?.[iteration - 1];
   return entry && entry[t.id] !== null && entry[t.id] !== undefined ? 'iteration_done' : 'iteration_skipped';
 }
 
-export function stepItems(def: Definition, before: RunSnapshot | null, after: RunSnapshot, event: PendingEvent | null): Item[] {
+export function stepItems(
+  def: Definition,
+  before: RunSnapshot | null,
+  after: RunSnapshot,
+  event: PendingEvent | null,
+): Item[] {
   // Every region starts in pending; the initial state may already have left it (tasks with nothing to wait for).
   const out: Item[] = before ? [] : def.tasks.map((t) => ({ kind: 'state' as const, task: t.id, item: 'pending' }));
   const runState = (s: RunSnapshot) => (s.status === 'active' ? 'running' : String(s.value));
   out.push({ kind: 'state', task: null, item: runState(after) });
   if (before && runState(before) === 'running' && runState(after) !== 'running') {
     const timedOut = event?.type === 'timer.fired' && event.data.timer === 'run_timeout';
-    out.push({ kind: 'transition', task: null, item: timedOut ? RUN_TIMEOUT_ITEM(runState(after)) : `running → ${runState(after)}` });
+    out.push({
+      kind: 'transition',
+      task: null,
+      item: timedOut ? RUN_TIMEOUT_ITEM(runState(after)) : `running → ${runState(after)}`,
+    });
   }
   const eventTask = event && 'task' in event.data ? event.data.task : null;
   const loops = loopOwners(def);
@@ -319,7 +506,14 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
     const loop = loops.get(t.id);
     // A body task's settled statuses are iteration_* states while its loop runs.
     let to = regionState(after, t.id);
-    if (loop !== undefined && after.status !== 'active' && to !== null && before && before.context.tasks[loop]!.status === 'IN_PROGRESS' && after.context.tasks[loop]!.status === 'IN_PROGRESS') {
+    if (
+      loop !== undefined &&
+      after.status !== 'active' &&
+      to !== null &&
+      before &&
+      before.context.tasks[loop]!.status === 'IN_PROGRESS' &&
+      after.context.tasks[loop]!.status === 'IN_PROGRESS'
+    ) {
       to = IN_ITERATION[now.status] ?? to;
     }
     if (to === null) continue;
@@ -328,19 +522,33 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
     if (from === null) continue;
     const own = event && movedBy(t, event) ? eventKind(event) : null;
     // An item's event is a self-transition of the MAP's `mapping` (map.ts).
-    if (from === 'mapping' && to === 'mapping' && event && eventTask === t.id && 'item' in event.data && event.data.item !== undefined) {
+    if (
+      from === 'mapping' &&
+      to === 'mapping' &&
+      event &&
+      eventTask === t.id &&
+      'item' in event.data &&
+      event.data.item !== undefined
+    ) {
       out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventKind(event)) });
     }
     if (loop !== undefined) {
       const was = before?.context.tasks[t.id];
       const nextIteration = was !== undefined && (now.iteration ?? 1) > (was.iteration ?? 1);
-      const settled = nextIteration ? settledIn(t, own, after.context.tasks[loop]!.output, was.iteration ?? 1) : undefined;
+      const settled = nextIteration
+        ? settledIn(t, own, after.context.tasks[loop]!.output, was.iteration ?? 1)
+        : undefined;
       const loopRan = before !== null && before.context.tasks[loop]!.status === 'IN_PROGRESS';
       for (const e of bodyEdges(from, to, own, settled, nextIteration, loopRan)) {
         out.push({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) });
         if (e.to !== to) out.push({ kind: 'state', task: t.id, item: e.to });
       }
-    } else if (t.type === 'DO_WHILE' && before && from === 'looping' && (now.iteration ?? 0) > (before.context.tasks[t.id]!.iteration ?? 0)) {
+    } else if (
+      t.type === 'DO_WHILE' &&
+      before &&
+      from === 'looping' &&
+      (now.iteration ?? 0) > (before.context.tasks[t.id]!.iteration ?? 0)
+    ) {
       // The loop's next iteration: a self-transition, its state unchanged (and maybe settled in the same step, never here).
       out.push({ kind: 'transition', task: t.id, item: edgeName('looping', 'looping', null) });
       if (to !== 'looping') out.push({ kind: 'transition', task: t.id, item: edgeName('looping', to, null) });
@@ -353,7 +561,8 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
       // A MAP leaves `mapping` on an eventless edge, once its last item's event settled it.
       out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, from === 'mapping' ? null : own) });
     }
-    if (from !== to && t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
+    if (from !== to && t.type === 'DECISION' && now.decision?.case)
+      out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
   }
   return out;
 }

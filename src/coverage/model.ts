@@ -68,13 +68,20 @@ export function dependentsOf(def: Definition): Map<string, string[]> {
   for (const [task, deps] of effectiveDependencies(def)) for (const d of deps) out.get(d)?.push(task);
   for (const t of def.tasks) {
     if (t.type !== 'DECISION') continue;
-    const refs = [...(t.decisionParam ? findRefs(t.decisionParam).map((r) => r.ref) : []), ...t.cases.flatMap((c) => (c.condition ? conditionRefs(c.condition) : []))];
+    const refs = [
+      ...(t.decisionParam ? findRefs(t.decisionParam).map((r) => r.ref) : []),
+      ...t.cases.flatMap((c) => (c.condition ? conditionRefs(c.condition) : [])),
+    ];
     for (const r of refs) if (r.kind === 'task') out.get(r.task)?.push(t.id);
   }
   return out;
 }
 
-export const SCRIPTED_ERROR = (attempt: number): TaskError => ({ message: `scripted failure of attempt ${attempt}`, code: 'SCRIPTED_FAILURE', retryable: true });
+export const SCRIPTED_ERROR = (attempt: number): TaskError => ({
+  message: `scripted failure of attempt ${attempt}`,
+  code: 'SCRIPTED_FAILURE',
+  retryable: true,
+});
 const SETTLED = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'];
 
 const isHung = (s: ModelState, task: string, attempts: number) => s.hung.includes(`${task}/${attempts}`);
@@ -82,19 +89,37 @@ const isHung = (s: ModelState, task: string, attempts: number) => s.hung.include
 export function approverOf(compiled: CompiledWorkflow, task: string): string {
   const t = compiled.definition.tasks.find((x) => x.id === task);
   // Who may act on it: a HUMAN task's first approver, a WAIT's first `from:` sender.
-  return (t?.type === 'HUMAN' ? t.approvers[0] : t?.type === 'WAIT' ? t.signalers?.[0] : undefined) ?? t?.assignedTo ?? 'tester';
+  return (
+    (t?.type === 'HUMAN' ? t.approvers[0] : t?.type === 'WAIT' ? t.signalers?.[0] : undefined) ??
+    t?.assignedTo ??
+    'tester'
+  );
 }
 
 export function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {
-  return { run: startFold(compiled, { runId: MODEL_RUN_ID, time: MODEL_T0, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION }), hung: [], focus: null, story: '' };
+  return {
+    run: startFold(compiled, {
+      runId: MODEL_RUN_ID,
+      time: MODEL_T0,
+      input,
+      stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+    }),
+    hung: [],
+    focus: null,
+    story: '',
+  };
 }
 
 /** Applies one action. Throws if the machine refuses an event: the model only offers what the machine takes. */
 export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAction): ModelState {
-  if (a.type === 'hang') return { ...s, hung: [...s.hung, `${a.task}/${a.attempt}`].sort(), focus: a.task.replace(/\[\d+\]$/, '') };
+  if (a.type === 'hang')
+    return { ...s, hung: [...s.hung, `${a.task}/${a.attempt}`].sort(), focus: a.task.replace(/\[\d+\]$/, '') };
   const runHung = s.focus === RUN_TIMER_TASK;
   const r = applyEvent(compiled, s.run, a.event);
-  if (!r.accepted) throw new Error(`path model offered ${a.event.type} ${JSON.stringify(a.event.data)}, which the machine does not take`);
+  if (!r.accepted)
+    throw new Error(
+      `path model offered ${a.event.type} ${JSON.stringify(a.event.data)}, which the machine does not take`,
+    );
   const ctx = r.snapshot.context;
   // A promise not to answer ends with its attempt (a timer fired, the run ended).
   const hung = s.hung.filter((h) => {
@@ -103,12 +128,17 @@ export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAct
     const m = /^(.*)\[(\d+)\]$/.exec(key);
     if (key === RUN_TIMER_TASK) return r.snapshot.status === 'active';
     const t = m ? ctx.tasks[m[1]!]!.items?.[Number(m[2])] : ctx.tasks[key]!;
-    return r.snapshot.status === 'active' && t !== undefined && ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(t.status) && t.attempts === attempt;
+    return (
+      r.snapshot.status === 'active' &&
+      t !== undefined &&
+      ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(t.status) &&
+      t.attempts === attempt
+    );
   });
   const e = a.event;
   const task = 'task' in e.data ? e.data.task : null;
   const deviates = e.type === 'task.failed' || (e.type === 'approval.recorded' && e.data.decision === 'rejected');
-  const focus = runHung ? s.focus : s.focus ?? (deviates ? task : null);
+  const focus = runHung ? s.focus : (s.focus ?? (deviates ? task : null));
   const kind = e.type === 'task.failed' ? 'F' : e.type === 'timer.fired' && e.data.timer === 'timeout' ? 'T' : null;
   const story = kind && task === focus ? (s.story === '' || s.story === kind ? kind : 'M') : s.story;
   return { run: r.snapshot, hung, focus, story };
@@ -119,7 +149,12 @@ export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAct
  * only that: every answer succeeds with the first output, every approval is
  * given. Used to finish a path once its one deviation has played out.
  */
-export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: ModelState, happyOnly = false): ModelAction[] {
+export function modelActions(
+  compiled: CompiledWorkflow,
+  opts: ModelOptions,
+  s: ModelState,
+  happyOnly = false,
+): ModelAction[] {
   const { run } = s;
   if (run.status !== 'active') return [];
   const ctx = run.context;
@@ -130,33 +165,50 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
   const scheduled = tasks.find((t) => ctx.tasks[t.id]!.status === 'SCHEDULED');
   if (scheduled) {
     const st = ctx.tasks[scheduled.id]!;
-    return [log({ type: 'task.started', time, data: { task: scheduled.id, attempt: st.attempts + 1, ...instanceFields(st) } })];
+    return [
+      log({
+        type: 'task.started',
+        time,
+        data: { task: scheduled.id, attempt: st.attempts + 1, ...instanceFields(st) },
+      }),
+    ];
   }
   // MAP items the fold scheduled start next, in item order (prepareCommit appends them after the tasks').
   for (const t of tasks) {
     const items = ctx.tasks[t.id]!.items;
     const item = items?.findIndex((it) => it.status === 'SCHEDULED') ?? -1;
-    if (item >= 0) return [log({ type: 'task.started', time, data: { task: t.id, attempt: items![item]!.attempts + 1, item } })];
+    if (item >= 0)
+      return [log({ type: 'task.started', time, data: { task: t.id, attempt: items![item]!.attempts + 1, item } })];
   }
   // Nothing answers once the run was left to its timeout: only timers move it on.
   if (s.focus === RUN_TIMER_TASK) return timerActions(ctx, time, log);
   // The run left to its timeout, offered once: where the first answer of the run is to be given.
-  const runHang: ModelAction[] = !happyOnly && s.focus === null && ctx.timers[RUN_TIMEOUT_TIMER] && firstAnswer(ctx) ? [{ type: 'hang', task: RUN_TIMER_TASK, attempt: 1 }] : [];
+  const runHang: ModelAction[] =
+    !happyOnly && s.focus === null && ctx.timers[RUN_TIMEOUT_TIMER] && firstAnswer(ctx)
+      ? [{ type: 'hang', task: RUN_TIMER_TASK, attempt: 1 }]
+      : [];
 
   for (const t of tasks) {
     const mapping = ctx.tasks[t.id]!.items;
     if (mapping) {
       // A MAP answers for its first item at work that has not been promised to hang: the MAP is the one task off the happy path.
-      const item = mapping.findIndex((it, i) => it.status === 'IN_PROGRESS' && !isHung(s, `${t.id}[${i}]`, it.attempts));
+      const item = mapping.findIndex(
+        (it, i) => it.status === 'IN_PROGRESS' && !isHung(s, `${t.id}[${i}]`, it.attempts),
+      );
       if (item < 0) continue;
       const attempt = mapping[item]!.attempts;
       const free = !happyOnly && (s.focus === null || s.focus === t.id);
-      const body = t.type === 'MAP' && t.iterator ? tasks.find((b) => b.id === t.iterator) ?? t : t;
+      const body = t.type === 'MAP' && t.iterator ? (tasks.find((b) => b.id === t.iterator) ?? t) : t;
       const output = (opts.variants.get(body.id) ?? [{}])[0];
       const done = log({ type: 'task.completed', time, data: { task: t.id, attempt, item, output } });
       if (!free) return [done];
-      const hang: ModelAction[] = body.timeoutMs !== undefined ? [{ type: 'hang', task: `${t.id}[${item}]`, attempt }] : [];
-      return [done, log({ type: 'task.failed', time, data: { task: t.id, attempt, item, error: SCRIPTED_ERROR(attempt) } }), ...hang];
+      const hang: ModelAction[] =
+        body.timeoutMs !== undefined ? [{ type: 'hang', task: `${t.id}[${item}]`, attempt }] : [];
+      return [
+        done,
+        log({ type: 'task.failed', time, data: { task: t.id, attempt, item, error: SCRIPTED_ERROR(attempt) } }),
+        ...hang,
+      ];
     }
     const st = ctx.tasks[t.id]!;
     // A DO_WHILE runs no attempt of its own: its body tasks answer.
@@ -171,23 +223,42 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
       // event gets its signal (the happy path), or, off it, none, so its timeout fires.
       if (t.type !== 'WAIT' || t.event === undefined) continue;
       const data = opts.variants.get(t.id)?.[0] ?? {};
-      const signal = log({ type: 'signal.received', time, data: { name: t.event, data, by: approverOf(compiled, t.id) } });
+      const signal = log({
+        type: 'signal.received',
+        time,
+        data: { name: t.event, data, by: approverOf(compiled, t.id) },
+      });
       return free ? [signal, ...hang, ...runHang] : [signal];
     }
     if (st.status === 'PENDING_APPROVAL') {
       const by = approverOf(compiled, t.id);
-      const decision = (d: 'approved' | 'rejected') => log({ type: 'approval.recorded', time, data: { task: t.id, decision: d, by } });
+      const decision = (d: 'approved' | 'rejected') =>
+        log({ type: 'approval.recorded', time, data: { task: t.id, decision: d, by } });
       return free ? [decision('approved'), decision('rejected'), ...hang, ...runHang] : [decision('approved')];
     }
     // Decision cases are chosen here, by the outputs offered: every variant before any deviation, the happy
     // one after it. And once a decision took another case than its happy one, only tasks inside that
     // branch (downstream of it) may steer further decisions: independent decisions are not combined.
     const outputs = opts.variants.get(t.id) ?? [{}];
-    const steered = compiled.definition.tasks.some((d) => d.type === 'DECISION' && ctx.tasks[d.id]!.decision?.case
-      && ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) && !opts.upstream.has(t.id, d.id));
+    const steered = compiled.definition.tasks.some(
+      (d) =>
+        d.type === 'DECISION' &&
+        ctx.tasks[d.id]!.decision?.case &&
+        ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) &&
+        !opts.upstream.has(t.id, d.id),
+    );
     const offered = !happyOnly && s.focus === null && !steered ? outputs : outputs.slice(0, 1);
-    const done = offered.map((output) => log({ type: 'task.completed', time, data: { task: t.id, attempt, output, ...it } }));
-    return free ? [...done, log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt), ...it } }), ...hang, ...runHang] : done;
+    const done = offered.map((output) =>
+      log({ type: 'task.completed', time, data: { task: t.id, attempt, output, ...it } }),
+    );
+    return free
+      ? [
+          ...done,
+          log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt), ...it } }),
+          ...hang,
+          ...runHang,
+        ]
+      : done;
   }
   return timerActions(ctx, time, log);
 }
@@ -204,12 +275,22 @@ function firstAnswer(ctx: ModelState['run']['context']): boolean {
 }
 
 /** Nothing can answer: time moves to the earliest timer (ties in the order they were armed, as the virtual clock does). */
-function timerActions(ctx: ModelState['run']['context'], time: string, log: (event: PendingEvent) => ModelAction): ModelAction[] {
+function timerActions(
+  ctx: ModelState['run']['context'],
+  time: string,
+  log: (event: PendingEvent) => ModelAction,
+): ModelAction[] {
   const timers = Object.values(ctx.timers);
   if (timers.length === 0) return [];
   const next = timers.reduce((a, b) => (Date.parse(b.dueAt) < Date.parse(a.dueAt) ? b : a));
   const at = Date.parse(next.dueAt) > Date.parse(time) ? next.dueAt : time;
-  return [log({ type: 'timer.fired', time: at, data: { task: next.task, timer: next.kind, attempt: next.attempt, ...instanceFields(next) } })];
+  return [
+    log({
+      type: 'timer.fired',
+      time: at,
+      data: { task: next.task, timer: next.kind, attempt: next.attempt, ...instanceFields(next) },
+    }),
+  ];
 }
 
 /** The walk stops where the path's one deviation has settled: the rest of it is happy and needs no graph. */
@@ -232,7 +313,8 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
   const settled = (id: string) => SETTLED.includes(ctx.tasks[id]!.status);
   const tasks = compiled.definition.tasks.map((t) => {
     const st = ctx.tasks[t.id]!;
-    const working = ACTIVE_TASK_STATUSES.includes(st.status) || st.status === 'PENDING_APPROVAL' || st.status === 'WAITING';
+    const working =
+      ACTIVE_TASK_STATUSES.includes(st.status) || st.status === 'PENDING_APPROVAL' || st.status === 'WAITING';
     // A loop's iterations are states of their own (the body's tasks run again in each); so are a MAP's items.
     if (working) {
       const own = st.items ? [st.status, st.items.map((it) => [it.status, it.attempts])] : [st.status, st.attempts];
@@ -255,5 +337,8 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
 
 /** The model as an xstate actor logic, so xstate/graph can walk it. */
 export function modelLogic(compiled: CompiledWorkflow, input: Record<string, unknown>) {
-  return fromTransition((s: ModelState, a: ModelAction) => stepModel(compiled, s, a), () => initialModel(compiled, input));
+  return fromTransition(
+    (s: ModelState, a: ModelAction) => stepModel(compiled, s, a),
+    () => initialModel(compiled, input),
+  );
 }

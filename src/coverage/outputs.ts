@@ -84,13 +84,32 @@ function varOfNode(n: Node, def: Definition): Var | null {
 function walk(n: Node, visit: (n: Node) => void): void {
   visit(n);
   switch (n.t) {
-    case 'get': walk(n.obj, visit); break;
-    case 'arr': n.items.forEach((i) => walk(i, visit)); break;
-    case 'not': case 'neg': walk(n.arg, visit); break;
-    case 'bin': case 'and': case 'or': walk(n.l, visit); walk(n.r, visit); break;
-    case 'if': walk(n.test, visit); walk(n.then, visit); walk(n.else, visit); break;
-    case 'call': n.args.forEach((a) => walk(a, visit)); break;
-    default: break;
+    case 'get':
+      walk(n.obj, visit);
+      break;
+    case 'arr':
+      n.items.forEach((i) => walk(i, visit));
+      break;
+    case 'not':
+    case 'neg':
+      walk(n.arg, visit);
+      break;
+    case 'bin':
+    case 'and':
+    case 'or':
+      walk(n.l, visit);
+      walk(n.r, visit);
+      break;
+    case 'if':
+      walk(n.test, visit);
+      walk(n.then, visit);
+      walk(n.else, visit);
+      break;
+    case 'call':
+      n.args.forEach((a) => walk(a, visit));
+      break;
+    default:
+      break;
   }
 }
 
@@ -111,7 +130,11 @@ function mapItemVars(def: Definition): Var[] {
   for (const t of def.tasks) {
     if (t.type !== 'MAP') continue;
     let refs: ReturnType<typeof findRefs>;
-    try { refs = findRefs(t.items); } catch { continue; }
+    try {
+      refs = findRefs(t.items);
+    } catch {
+      continue;
+    }
     const v = refs.length === 1 && refs[0]!.text === t.items.trim() ? varOfRef(refs[0]!.ref, def) : null;
     if (v) out.push(v);
   }
@@ -128,12 +151,16 @@ export function baseInput(def: Definition): Record<string, JsonValue> {
   }
   // An input a MAP runs over is a list of sample items (unless it has a default).
   for (const v of mapItemVars(def)) {
-    if (v.kind === 'input' && v.path.length === 0 && def.inputs.find((d) => d.name === v.owner)?.default === undefined) input[v.owner] = [...SAMPLE_ITEMS];
+    if (v.kind === 'input' && v.path.length === 0 && def.inputs.find((d) => d.name === v.owner)?.default === undefined)
+      input[v.owner] = [...SAMPLE_ITEMS];
   }
   return input;
 }
 
-interface Search { vars: Var[]; candidates: unknown[][] }
+interface Search {
+  vars: Var[];
+  candidates: unknown[][];
+}
 
 /** The variables a decision reads and the candidate values of each. */
 function searchSpace(def: Definition, task: DecisionTask, input: Record<string, unknown>): Search {
@@ -143,7 +170,10 @@ function searchSpace(def: Definition, task: DecisionTask, input: Record<string, 
   const strings = new Set<string>();
   const addVar = (v: Var, first: unknown[] = []) => {
     const k = varKey(v);
-    if (!vars.has(k)) { vars.set(k, v); cands.set(k, []); }
+    if (!vars.has(k)) {
+      vars.set(k, v);
+      cands.set(k, []);
+    }
     cands.get(k)!.push(...first);
   };
   const names = task.cases.map((c) => c.name);
@@ -154,7 +184,16 @@ function searchSpace(def: Definition, task: DecisionTask, input: Record<string, 
       const v = varOfRef(r.ref, def);
       if (!v) continue;
       // The param's value selects the case of that name: offer exactly those names (and their numeric or boolean reading).
-      addVar(v, whole ? names.flatMap((n) => [n, ...(n.trim() !== '' && Number.isFinite(Number(n)) ? [Number(n)] : []), ...(n === 'true' ? [true] : n === 'false' ? [false] : [])]) : []);
+      addVar(
+        v,
+        whole
+          ? names.flatMap((n) => [
+              n,
+              ...(n.trim() !== '' && Number.isFinite(Number(n)) ? [Number(n)] : []),
+              ...(n === 'true' ? [true] : n === 'false' ? [false] : []),
+            ])
+          : [],
+      );
     }
   }
   for (const c of task.cases) {
@@ -165,7 +204,10 @@ function searchSpace(def: Definition, task: DecisionTask, input: Record<string, 
         addVar(v);
         if (v.kind === 'input') {
           const x = getIn(input[v.owner], v.path);
-          if (typeof x === 'number') { numbers.add(x); numbers.add(-x); }
+          if (typeof x === 'number') {
+            numbers.add(x);
+            numbers.add(-x);
+          }
           if (typeof x === 'string') strings.add(x);
         }
       } else if (n.t === 'lit') {
@@ -187,24 +229,63 @@ function searchSpace(def: Definition, task: DecisionTask, input: Record<string, 
   };
 }
 
-function contextFor(def: Definition, input: Record<string, unknown>, outputs: Map<string, { v: Var; value: unknown }>): RunContext {
+function contextFor(
+  def: Definition,
+  input: Record<string, unknown>,
+  outputs: Map<string, { v: Var; value: unknown }>,
+): RunContext {
   const tasks: RunContext['tasks'] = {};
   for (const t of def.tasks) {
-    tasks[t.id] = { status: 'COMPLETED', attempts: 1, startedAt: null, completedAt: null, output: defaultOutput(t), error: null };
+    tasks[t.id] = {
+      status: 'COMPLETED',
+      attempts: 1,
+      startedAt: null,
+      completedAt: null,
+      output: defaultOutput(t),
+      error: null,
+    };
   }
-  for (const { v, value } of outputs.values()) tasks[v.owner] = { ...tasks[v.owner]!, output: setIn(tasks[v.owner]!.output, v.path, value) };
+  for (const { v, value } of outputs.values())
+    tasks[v.owner] = { ...tasks[v.owner]!, output: setIn(tasks[v.owner]!.output, v.path, value) };
   const t0 = '2026-01-01T00:00:00.000Z';
-  const ctx: RunContext = { runId: 'plan', workflowId: def.id, version: def.version, input, startedAt: t0, completedAt: null, updatedAt: t0, tasks, timers: {}, error: null, output: null };
+  const ctx: RunContext = {
+    runId: 'plan',
+    workflowId: def.id,
+    version: def.version,
+    input,
+    startedAt: t0,
+    completedAt: null,
+    updatedAt: t0,
+    tasks,
+    timers: {},
+    error: null,
+    output: null,
+  };
   // The variables SET tasks would have set from these outputs, in definition order, as the fold's setValues does.
   for (const t of def.tasks) {
-    if (t.type === 'SET') ctx.variables = { ...(ctx.variables ?? {}), ...((resolveTemplate(t.values, scopeOf(ctx)) ?? {}) as Record<string, unknown>) };
+    if (t.type === 'SET')
+      ctx.variables = {
+        ...(ctx.variables ?? {}),
+        ...((resolveTemplate(t.values, scopeOf(ctx)) ?? {}) as Record<string, unknown>),
+      };
   }
   return ctx;
 }
 
 /** Tries combinations of candidates (odometer order: earlier candidates first) until every case is found. */
-function search(def: Definition, task: DecisionTask, base: Record<string, unknown>, space: Search, withInputs: boolean, found: Map<string, CaseChoice>, wanted: string[]): void {
-  const vars = space.vars.map((v, i) => ({ v, cands: !withInputs && v.kind === 'input' ? [getIn(base[v.owner], v.path)] : space.candidates[i]! }));
+function search(
+  def: Definition,
+  task: DecisionTask,
+  base: Record<string, unknown>,
+  space: Search,
+  withInputs: boolean,
+  found: Map<string, CaseChoice>,
+  wanted: string[],
+): void {
+  const vars = space.vars.map((v, i) => ({
+    v,
+    cands: !withInputs && v.kind === 'input' ? [getIn(base[v.owner], v.path)] : space.candidates[i]!,
+  }));
   const idx = vars.map(() => 0);
   for (let n = 0; n < MAX_COMBINATIONS; n++) {
     const outputs = new Map<string, { v: Var; value: unknown }>();
@@ -235,8 +316,13 @@ function search(def: Definition, task: DecisionTask, base: Record<string, unknow
  */
 function loopAsDecision(t: Extract<TaskDef, { type: 'DO_WHILE' }>): DecisionTask {
   return {
-    ...t, type: 'DECISION', decisionParam: undefined,
-    cases: [{ name: 'end', condition: `!(${t.loopCondition})`, next: [] }, { name: 'repeat', condition: t.loopCondition, next: [] }],
+    ...t,
+    type: 'DECISION',
+    decisionParam: undefined,
+    cases: [
+      { name: 'end', condition: `!(${t.loopCondition})`, next: [] },
+      { name: 'repeat', condition: t.loopCondition, next: [] },
+    ],
   } as unknown as DecisionTask;
 }
 
@@ -247,17 +333,26 @@ export function planDecisions(def: Definition, input: Record<string, unknown>): 
     const task = t.type === 'DO_WHILE' ? loopAsDecision(t) : t;
     const wanted = [...task.cases.map((c) => c.name), ...(task.defaultNext ? ['default'] : [])];
     const space = searchSpace(def, task, input);
-    plan.reads.set(task.id, space.vars.filter((v) => v.kind === 'output'));
+    plan.reads.set(
+      task.id,
+      space.vars.filter((v) => v.kind === 'output'),
+    );
     const found = new Map<string, CaseChoice>();
     search(def, task, input, space, false, found, wanted);
     // Only when outputs alone cannot do it: vary the inputs the decision reads too (such a path gets its own input).
-    if (wanted.some((c) => !found.has(c)) && space.vars.some((v) => v.kind === 'input')) search(def, task, input, space, true, found, wanted);
+    if (wanted.some((c) => !found.has(c)) && space.vars.some((v) => v.kind === 'input'))
+      search(def, task, input, space, true, found, wanted);
     plan.choices.set(task.id, new Map(wanted.filter((c) => found.has(c)).map((c) => [c, found.get(c)!])));
     for (const c of wanted.filter((x) => !found.has(x))) {
       const cond = task.cases.find((x) => x.name === c)?.condition;
-      const reads = space.vars.map((v) => (v.kind === 'output' ? `${v.owner}.output${v.path.map((p) => `.${p}`).join('')}` : `workflow.input.${v.owner}${v.path.map((p) => `.${p}`).join('')}`));
+      const reads = space.vars.map((v) =>
+        v.kind === 'output'
+          ? `${v.owner}.output${v.path.map((p) => `.${p}`).join('')}`
+          : `workflow.input.${v.owner}${v.path.map((p) => `.${p}`).join('')}`,
+      );
       plan.missing.push({
-        decision: task.id, case: c,
+        decision: task.id,
+        case: c,
         reason: `no generated value${reads.length ? ` of ${reads.join(', ')}` : ''} makes ${task.id} choose ${c}${cond ? ` (condition: ${cond})` : task.decisionParam ? ` (decision_param: ${task.decisionParam})` : ''}; script it in an expectation`,
       });
     }
@@ -290,7 +385,15 @@ export function outputVariants(def: Definition, plan: DecisionPlan): Map<string,
     return out;
   };
   for (const task of def.tasks) {
-    if (task.type !== 'SIMPLE' && task.type !== 'COMMAND' && task.type !== 'HTTP' && task.type !== 'SUB_WORKFLOW' && task.type !== 'EMIT' && task.type !== 'TRANSFORM') continue;
+    if (
+      task.type !== 'SIMPLE' &&
+      task.type !== 'COMMAND' &&
+      task.type !== 'HTTP' &&
+      task.type !== 'SUB_WORKFLOW' &&
+      task.type !== 'EMIT' &&
+      task.type !== 'TRANSFORM'
+    )
+      continue;
     const seen = new Map<string, unknown>();
     const add = (values: Map<string, { v: Var; value: unknown }>) => {
       const out = build(task, values);

@@ -14,7 +14,17 @@ import type { PendingEvent, RecordedState, WorkflowStatus } from '../events/inde
 import { recordedState, runStatus } from '../runtime/index.js';
 import { explainUncovered, type BrokenCase, type Uncovered } from './explain.js';
 import { catalogItems, itemKey, stepItems, type ExcludedItem, type Item, type ItemKind } from './items.js';
-import { dependentsOf, modelActions, modelLogic, serializeModel, stepModel, stopped, type ModelAction, type ModelOptions, type ModelState } from './model.js';
+import {
+  dependentsOf,
+  modelActions,
+  modelLogic,
+  serializeModel,
+  stepModel,
+  stopped,
+  type ModelAction,
+  type ModelOptions,
+  type ModelState,
+} from './model.js';
 import { pathName } from './naming.js';
 import { baseInput, inputVariants, outputVariants, planDecisions } from './outputs.js';
 
@@ -32,8 +42,15 @@ export interface GeneratedPath {
   covers: string[];
 }
 
-export interface Tally { covered: number; total: number }
-export interface CoverageTally { states: Tally; transitions: Tally; decisionCases: Tally }
+export interface Tally {
+  covered: number;
+  total: number;
+}
+export interface CoverageTally {
+  states: Tally;
+  transitions: Tally;
+  decisionCases: Tally;
+}
 
 export interface PathReport {
   workflowId: string;
@@ -52,15 +69,34 @@ export interface GenerateOptions {
 }
 
 /** A step out of a model state: the shortest way there, then this step. */
-interface Candidate { actions: ModelAction[]; states: ModelState[]; local: string[]; order: [number, number] }
-interface Built { actions: ModelAction[]; states: ModelState[]; items: Item[] }
+interface Candidate {
+  actions: ModelAction[];
+  states: ModelState[];
+  local: string[];
+  order: [number, number];
+}
+interface Built {
+  actions: ModelAction[];
+  states: ModelState[];
+  items: Item[];
+}
 
 /** The second pass builds whole paths to look for what only a continuation covers; past this many, what is left is explained instead. */
 const SECOND_PASS_BUILDS = 2_000;
 
 /** How many different kinds of deviation a path mixes (fail, hang, reject): fewer reads better ("times out on all 3 attempts"), so it sorts first. */
 function mixed(actions: ModelAction[]): number {
-  const kinds = new Set(actions.map((a) => (a.type === 'hang' ? 'h' : a.event.type === 'task.failed' ? 'f' : a.event.type === 'approval.recorded' && a.event.data.decision === 'rejected' ? 'r' : '')));
+  const kinds = new Set(
+    actions.map((a) =>
+      a.type === 'hang'
+        ? 'h'
+        : a.event.type === 'task.failed'
+          ? 'f'
+          : a.event.type === 'approval.recorded' && a.event.data.decision === 'rejected'
+            ? 'r'
+            : '',
+    ),
+  );
   kinds.delete('');
   return kinds.size;
 }
@@ -70,13 +106,19 @@ function build(compiled: CompiledWorkflow, opts: ModelOptions, c: Candidate): Bu
   const def = compiled.definition;
   const actions = [...c.actions];
   const states = [...c.states];
-  for (let s = states.at(-1)!, next = modelActions(compiled, opts, s, true)[0]; next; next = modelActions(compiled, opts, s, true)[0]) {
+  for (
+    let s = states.at(-1)!, next = modelActions(compiled, opts, s, true)[0];
+    next;
+    next = modelActions(compiled, opts, s, true)[0]
+  ) {
     s = stepModel(compiled, s, next);
     actions.push(next);
     states.push(s);
   }
   const items = stepItems(def, null, states[0]!.run, null);
-  actions.forEach((a, i) => items.push(...stepItems(def, states[i]!.run, states[i + 1]!.run, a.type === 'log' ? a.event : null)));
+  actions.forEach((a, i) =>
+    items.push(...stepItems(def, states[i]!.run, states[i + 1]!.run, a.type === 'log' ? a.event : null)),
+  );
   return { actions, states, items };
 }
 
@@ -88,7 +130,12 @@ function build(compiled: CompiledWorkflow, opts: ModelOptions, c: Candidate): Bu
  * getShortestPaths, which would walk the whole graph a second time) halves
  * the cost of generation.
  */
-function walk(compiled: CompiledWorkflow, opts: ModelOptions, input: Record<string, unknown>, limit: number): Candidate[] {
+function walk(
+  compiled: CompiledWorkflow,
+  opts: ModelOptions,
+  input: Record<string, unknown>,
+  limit: number,
+): Candidate[] {
   const logic = modelLogic(compiled, input);
   type Snap = ReturnType<typeof logic.transition>;
   const serialize = (snap: Snap) => serializeModel(compiled, opts, snap.context);
@@ -103,12 +150,19 @@ function walk(compiled: CompiledWorkflow, opts: ModelOptions, input: Record<stri
     adjacency = getAdjacencyMap(logic, options);
   } catch (err) {
     if (errorMessage(err) !== 'Traversal limit exceeded') throw err;
-    throw new LedgerflowError('LF_PATHS_LIMIT', `path generation for ${compiled.definition.id} stopped after ${limit} model states: its decisions multiply into too many combinations to walk; raise the limit or split the workflow`, { workflowId: compiled.definition.id, limit });
+    throw new LedgerflowError(
+      'LF_PATHS_LIMIT',
+      `path generation for ${compiled.definition.id} stopped after ${limit} model states: its decisions multiply into too many combinations to walk; raise the limit or split the workflow`,
+      { workflowId: compiled.definition.id, limit },
+    );
   }
   // Keyed by a branded string, which Object.values cannot see through.
-  const steps = (key: string) => Object.values(adjacency[key as keyof typeof adjacency]!.transitions) as { event: ModelAction; state: Snap }[];
+  const steps = (key: string) =>
+    Object.values(adjacency[key as keyof typeof adjacency]!.transitions) as { event: ModelAction; state: Snap }[];
   const root = Object.keys(adjacency)[0]!;
-  const way = new Map<string, { actions: ModelAction[]; states: ModelState[] }>([[root, { actions: [], states: [adjacency[root as keyof typeof adjacency]!.state.context] }]]);
+  const way = new Map<string, { actions: ModelAction[]; states: ModelState[] }>([
+    [root, { actions: [], states: [adjacency[root as keyof typeof adjacency]!.state.context] }],
+  ]);
   const out: Candidate[] = [];
   const def = compiled.definition;
   for (const [key, w] of way) {
@@ -138,8 +192,16 @@ export function generatePaths(def: Definition, opts: GenerateOptions = {}): Path
   const catalog = catalogItems(compiled);
   const base = baseInput(def);
   const plan = planDecisions(def, base);
-  const happyCases = new Map([...plan.choices].flatMap(([d, cases]) => (cases.size ? [[d, [...cases.keys()][0]!] as const] : [])));
-  const model: ModelOptions = { variants: outputVariants(def, plan), plan, dependents: dependentsOf(def), happyCases, upstream: upstreamOf(def) };
+  const happyCases = new Map(
+    [...plan.choices].flatMap(([d, cases]) => (cases.size ? [[d, [...cases.keys()][0]!] as const] : [])),
+  );
+  const model: ModelOptions = {
+    variants: outputVariants(def, plan),
+    plan,
+    dependents: dependentsOf(def),
+    happyCases,
+    upstream: upstreamOf(def),
+  };
   const applicable = new Set(catalog.applicable.map(itemKey));
   const known = new Set(def.tasks.map((t) => t.id));
   const covered = new Set<string>();
@@ -169,9 +231,22 @@ export function generatePaths(def: Definition, opts: GenerateOptions = {}): Path
         if (keys.includes(key)) keys.splice(keys.indexOf(key), 1);
       }
     }
-    for (const k of keys) { covered.add(k); settled.add(k); }
-    const logged = b.actions.flatMap((a, i) => (a.type === 'log' ? [{ event: a.event, state: recordedState(b.states[i + 1]!.run) }] : []));
-    paths.push({ name, input, events: logged.map((l) => l.event), states: logged.map((l) => l.state), outcome: runStatus(final), tasks, covers: keys });
+    for (const k of keys) {
+      covered.add(k);
+      settled.add(k);
+    }
+    const logged = b.actions.flatMap((a, i) =>
+      a.type === 'log' ? [{ event: a.event, state: recordedState(b.states[i + 1]!.run) }] : [],
+    );
+    paths.push({
+      name,
+      input,
+      events: logged.map((l) => l.event),
+      states: logged.map((l) => l.state),
+      outcome: runStatus(final),
+      tasks,
+      covers: keys,
+    });
   };
   const isNew = (keys: string[]) => keys.some((k) => applicable.has(k) && !settled.has(k));
 
@@ -194,7 +269,11 @@ export function generatePaths(def: Definition, opts: GenerateOptions = {}): Path
 
   const missing = catalog.applicable.filter((i) => !covered.has(itemKey(i)));
   const tasks: PathReport['tasks'] = {};
-  for (const t of def.tasks) tasks[t.id] = tally(catalog.applicable.filter((i) => i.task === t.id), covered);
+  for (const t of def.tasks)
+    tasks[t.id] = tally(
+      catalog.applicable.filter((i) => i.task === t.id),
+      covered,
+    );
   return {
     workflowId: def.id,
     paths,

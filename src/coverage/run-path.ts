@@ -35,17 +35,38 @@ function sameEvent(model: PendingEvent, real: EventEnvelope): boolean {
 }
 
 /** `store`: an empty memory store to run on, for a caller that keeps the log afterwards (the golden histories' recorder). */
-export async function runPath(def: Definition, path: GeneratedPath, opts: { store?: MemoryEventStore } = {}): Promise<PathResult> {
+export async function runPath(
+  def: Definition,
+  path: GeneratedPath,
+  opts: { store?: MemoryEventStore } = {},
+): Promise<PathResult> {
   // Each attempt waits until the path says how it ends; one the path never answers ends only when the run aborts it.
   const waiting = new Map<string, { resolve: (a: Answer) => void }>();
-  const answer = (task: TaskDef, attempt: number, signal: AbortSignal, instance: string = task.id) => new Promise((resolve, reject) => {
-    waiting.set(`${instance}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  const answer = (task: TaskDef, attempt: number, signal: AbortSignal, instance: string = task.id) =>
+    new Promise((resolve, reject) => {
+      waiting.set(`${instance}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  const live = await startLive(def, path.input, answer, {
+    runId: MODEL_RUN_ID,
+    auto: false,
+    ...(opts.store ? { store: opts.store } : {}),
   });
-  const live = await startLive(def, path.input, answer, { runId: MODEL_RUN_ID, auto: false, ...(opts.store ? { store: opts.store } : {}) });
   const { store, engine, clock, runId } = live;
-  const result: PathResult = { name: path.name, ok: false, status: null, expected: path.outcome, failure: null, atEvent: null };
-  const fail = (i: number | null, text: string) => { if (!result.failure) { result.failure = text; result.atEvent = i; } };
+  const result: PathResult = {
+    name: path.name,
+    ok: false,
+    status: null,
+    expected: path.outcome,
+    failure: null,
+    atEvent: null,
+  };
+  const fail = (i: number | null, text: string) => {
+    if (!result.failure) {
+      result.failure = text;
+      result.atEvent = i;
+    }
+  };
 
   try {
     await settle(store, runId);
@@ -54,14 +75,24 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
       if (ev.type === 'task.completed' || ev.type === 'task.failed') {
         const key = `${instanceKey(ev.data)}/${ev.data.attempt}`;
         const w = waiting.get(key);
-        if (!w) { fail(i, `${at}: the runtime never ran that attempt`); break; }
+        if (!w) {
+          fail(i, `${at}: the runtime never ran that attempt`);
+          break;
+        }
         waiting.delete(key);
         w.resolve(ev.type === 'task.completed' ? { output: ev.data.output } : { error: ev.data.error });
       } else if (ev.type === 'timer.fired') {
-        if (!clock.fireNext()) { fail(i, `${at}: the runtime has no timer armed`); break; }
+        if (!clock.fireNext()) {
+          fail(i, `${at}: the runtime has no timer armed`);
+          break;
+        }
       } else if (ev.type === 'signal.received' || ev.type === 'approval.recorded') {
         try {
-          if (ev.type === 'signal.received') await engine.signal(runId, ev.data.name, { ...(ev.data.data !== undefined ? { data: ev.data.data } : {}), ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) });
+          if (ev.type === 'signal.received')
+            await engine.signal(runId, ev.data.name, {
+              ...(ev.data.data !== undefined ? { data: ev.data.data } : {}),
+              ...(ev.data.by !== undefined ? { by: ev.data.by } : {}),
+            });
           else await engine.decide(runId, ev.data.task, ev.data.decision, ev.data.by, ev.data.comment);
           // A run that waited for nothing but this signal or person has no driver left (it went idle): resume it, as `ledgerflow resume` would.
           live.resume();
@@ -75,30 +106,45 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
       const expected = path.states[i]!;
       if (!real) {
         const now = foldEvents(await store.read(runId)).snapshot;
-        fail(i, `${at}: the runtime recorded nothing (its run is ${now.status === 'active' ? 'still active' : String(now.value).toUpperCase()})`);
+        fail(
+          i,
+          `${at}: the runtime recorded nothing (its run is ${now.status === 'active' ? 'still active' : String(now.value).toUpperCase()})`,
+        );
         break;
       }
-      if (!sameEvent(ev, real)) { fail(i, `${at}: the runtime recorded ${describeEvent(real)} instead`); break; }
+      if (!sameEvent(ev, real)) {
+        fail(i, `${at}: the runtime recorded ${describeEvent(real)} instead`);
+        break;
+      }
       if (real.state.hash !== expected.hash || real.state.status !== expected.status) {
-        fail(i, `${at}: the runtime's state after it (${real.state.status}, ${real.state.hash}) differs from the model's (${expected.status}, ${expected.hash})`);
+        fail(
+          i,
+          `${at}: the runtime's state after it (${real.state.status}, ${real.state.hash}) differs from the model's (${expected.status}, ${expected.hash})`,
+        );
         break;
       }
     }
     const events = await store.read(runId);
     if (!result.failure && events.length > path.events.length + 1) {
-      fail(path.events.length, `after the path's last event the runtime recorded more: ${describeEvent(events[path.events.length + 1]!)}`);
+      fail(
+        path.events.length,
+        `after the path's last event the runtime recorded more: ${describeEvent(events[path.events.length + 1]!)}`,
+      );
     }
     // A run the model says has ended but that is still active would never go idle: stop driving it to look at it.
     if (result.failure || foldEvents(events).snapshot.status === 'active') live.stop();
     const view = await live.resume();
     result.status = view.status;
     const finalEvents = await store.read(runId);
-    if (view.status !== path.outcome) fail(null, `${result.failure ? '' : 'the run '}ended ${view.status}, the path expects ${path.outcome}`);
+    if (view.status !== path.outcome)
+      fail(null, `${result.failure ? '' : 'the run '}ended ${view.status}, the path expects ${path.outcome}`);
     const snap = foldEvents(finalEvents).snapshot;
     for (const [task, want] of Object.entries(path.tasks)) {
       const got = snap.context.tasks[task];
-      if (got?.status !== want.status) fail(null, `task ${task} is ${got?.status ?? 'missing'}, the path expects ${want.status}`);
-      else if (want.case !== undefined && (got.decision?.case ?? null) !== want.case) fail(null, `decision ${task} chose ${got.decision?.case ?? 'nothing'}, the path expects ${want.case}`);
+      if (got?.status !== want.status)
+        fail(null, `task ${task} is ${got?.status ?? 'missing'}, the path expects ${want.status}`);
+      else if (want.case !== undefined && (got.decision?.case ?? null) !== want.case)
+        fail(null, `decision ${task} chose ${got.decision?.case ?? 'nothing'}, the path expects ${want.case}`);
     }
     const replay = replayProblem(finalEvents, view);
     if (replay) fail(null, replay);

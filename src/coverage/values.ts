@@ -10,6 +10,7 @@ export function getIn(value: unknown, path: readonly string[]): unknown {
 export function setIn(target: unknown, path: readonly string[], value: unknown): unknown {
   if (path.length === 0) return value;
   const [k, ...rest] = path;
-  const base = target !== null && typeof target === 'object' && !Array.isArray(target) ? (target as Record<string, unknown>) : {};
+  const base =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? (target as Record<string, unknown>) : {};
   return { ...base, [k!]: setIn(base[k!], rest, value) };
 }

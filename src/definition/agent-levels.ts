@@ -14,6 +14,10 @@ export function checkAgentLevels(ctx: CheckContext): void {
     // Not a string or a number: the schema says so.
     if (typeof t.agent_level !== 'string' && typeof t.agent_level !== 'number') return;
     const levels = LEVELS.map((l) => `${l} (${LEVEL_NAMES[l]})`).join(', ');
-    ctx.error('LF_AGENT_LEVEL', `agent_level ${JSON.stringify(t.agent_level)} is not a level; write one of ${levels}: the least authority of an agent that may execute the task, or of who may approve a HUMAN task`, ['workflow', 'tasks', i, 'agent_level']);
+    ctx.error(
+      'LF_AGENT_LEVEL',
+      `agent_level ${JSON.stringify(t.agent_level)} is not a level; write one of ${levels}: the least authority of an agent that may execute the task, or of who may approve a HUMAN task`,
+      ['workflow', 'tasks', i, 'agent_level'],
+    );
   });
 }

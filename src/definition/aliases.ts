@@ -30,9 +30,16 @@ export function aliasProblems(doc: Document): AliasProblem[] {
       if (isAlias(node)) {
         const target = anchors.get(node.source);
         if (!target) {
-          problems.push({ offset, message: `YAML: unknown alias *${node.source}: no anchor &${node.source} comes before it`, unknown: node.source });
+          problems.push({
+            offset,
+            message: `YAML: unknown alias *${node.source}: no anchor &${node.source} comes before it`,
+            unknown: node.source,
+          });
         } else if (target.range && offset >= target.range[0] && offset < target.range[2]) {
-          problems.push({ offset, message: `YAML: alias *${node.source} is inside the node anchored &${node.source}, so it would contain itself; a definition must be a tree` });
+          problems.push({
+            offset,
+            message: `YAML: alias *${node.source} is inside the node anchored &${node.source}, so it would contain itself; a definition must be a tree`,
+          });
         }
       } else if (node.anchor) {
         // A collection is visited before its items, so an alias inside it finds its anchor here.

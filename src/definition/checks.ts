@@ -15,18 +15,45 @@ import type { TaskDef, TaskType } from './types.js';
 
 /** Fields that only mean something for some task types. */
 const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
-  decision_param: ['DECISION'], decision_cases: ['DECISION'],
-  approvers: ['HUMAN'], from: ['WAIT'], on_timeout: ['HUMAN', 'WAIT'],
-  fork_tasks: ['FORK'], join_on: ['JOIN'],
-  loop_condition: ['DO_WHILE'], loop_over: ['DO_WHILE'], max_iterations: ['DO_WHILE'],
-  duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],
-  workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
-  items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
-  status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], search: ['SET'], data: ['EMIT'],
-  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'], jq: ['TRANSFORM'], js: ['TRANSFORM'],
-  method: ['HTTP'], url: ['HTTP'], headers: ['HTTP'], query: ['HTTP'], body: ['HTTP'], expect: ['HTTP'], max_response_body: ['HTTP'],
+  decision_param: ['DECISION'],
+  decision_cases: ['DECISION'],
+  approvers: ['HUMAN'],
+  from: ['WAIT'],
+  on_timeout: ['HUMAN', 'WAIT'],
+  fork_tasks: ['FORK'],
+  join_on: ['JOIN'],
+  loop_condition: ['DO_WHILE'],
+  loop_over: ['DO_WHILE'],
+  max_iterations: ['DO_WHILE'],
+  duration: ['WAIT'],
+  until: ['WAIT'],
+  event: ['WAIT', 'EMIT'],
+  workflow: ['SUB_WORKFLOW', 'MAP'],
+  version: ['SUB_WORKFLOW', 'MAP'],
+  items: ['MAP'],
+  iterator: ['MAP'],
+  max_concurrency: ['MAP'],
+  tolerate_failures: ['MAP'],
+  status: ['TERMINATE'],
+  reason: ['TERMINATE'],
+  values: ['SET'],
+  search: ['SET'],
+  data: ['EMIT'],
+  command: ['COMMAND'],
+  cwd: ['COMMAND'],
+  env: ['COMMAND'],
+  jq: ['TRANSFORM'],
+  js: ['TRANSFORM'],
+  method: ['HTTP'],
+  url: ['HTTP'],
+  headers: ['HTTP'],
+  query: ['HTTP'],
+  body: ['HTTP'],
+  expect: ['HTTP'],
+  max_response_body: ['HTTP'],
   // Task flow control holds attempts: only tasks that run attempts have any.
-  concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
+  concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
+  rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
   // A breaker counts failed attempts of a worker's (a handler, a command, a request): executor-run tasks have none to count.
   breaker: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP'],
   // Skills route what a worker or agent runs: a handler's, a command's or a request's attempts.
@@ -36,31 +63,58 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */
-export const COMMAND_ENV_RESERVED = ['LF_RUN_ID', 'LF_WORKFLOW_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD'] as const;
+export const COMMAND_ENV_RESERVED = [
+  'LF_RUN_ID',
+  'LF_WORKFLOW_ID',
+  'LF_TASK_ID',
+  'LF_ATTEMPT',
+  'LF_IDEMPOTENCY_KEY',
+  'LF_INIT_CWD',
+] as const;
 
 function checkIds(ctx: CheckContext): void {
   const first = new Map<string, TaskDef>();
   for (const t of ctx.def.tasks) {
     const prev = first.get(t.id);
     if (prev) {
-      ctx.error('LF_DUPLICATE_TASK', `duplicate task id "${t.id}" (already used by tasks[${prev.index}]); task ids must be unique`, [...ctx.taskPath(t), 'id']);
+      ctx.error(
+        'LF_DUPLICATE_TASK',
+        `duplicate task id "${t.id}" (already used by tasks[${prev.index}]); task ids must be unique`,
+        [...ctx.taskPath(t), 'id'],
+      );
     } else first.set(t.id, t);
     if (t.id === 'workflow') {
-      ctx.error('LF_RESERVED_ID', 'task id "workflow" is reserved: ${workflow.…} references the run itself; rename the task', [...ctx.taskPath(t), 'id']);
+      ctx.error(
+        'LF_RESERVED_ID',
+        'task id "workflow" is reserved: ${workflow.…} references the run itself; rename the task',
+        [...ctx.taskPath(t), 'id'],
+      );
     }
     if (t.id === 'event') {
-      ctx.error('LF_RESERVED_ID', 'task id "event" is reserved: ${event.…} references the event that fires a trigger; rename the task', [...ctx.taskPath(t), 'id']);
+      ctx.error(
+        'LF_RESERVED_ID',
+        'task id "event" is reserved: ${event.…} references the event that fires a trigger; rename the task',
+        [...ctx.taskPath(t), 'id'],
+      );
     }
   }
   const item = ctx.def.tasks.find((t) => t.id === 'item');
   if (item) {
-    ctx.warn('LF_RESERVED_ID', 'task id "item": ${item…} in templates is the current item of a MAP, so this task\'s state cannot be read as ${item.output}; rename the task to read it', [...ctx.taskPath(item), 'id']);
+    ctx.warn(
+      'LF_RESERVED_ID',
+      'task id "item": ${item…} in templates is the current item of a MAP, so this task\'s state cannot be read as ${item.output}; rename the task to read it',
+      [...ctx.taskPath(item), 'id'],
+    );
   }
   checkReservedNames(ctx);
   const seen = new Set<string>();
   ctx.def.inputs.forEach((input) => {
     if (seen.has(input.name)) {
-      ctx.error('LF_DUPLICATE_INPUT', `input "${input.name}" is declared more than once (in required and/or optional)`, ['workflow', 'input']);
+      ctx.error(
+        'LF_DUPLICATE_INPUT',
+        `input "${input.name}" is declared more than once (in required and/or optional)`,
+        ['workflow', 'input'],
+      );
     }
     seen.add(input.name);
   });
@@ -78,13 +132,20 @@ export function isReservedKey(name: string): boolean {
 /** `what` names the kind of name, with `%` where the name goes. */
 function reserved(ctx: CheckContext, what: string, name: string, path: RawPath, onKey = false): void {
   if (!isReservedKey(name)) return;
-  ctx.error('LF_RESERVED_NAME', `${what.replace('%', `"${name}"`)} is reserved (it names a property every JavaScript object has); rename it`, path, { onKey });
+  ctx.error(
+    'LF_RESERVED_NAME',
+    `${what.replace('%', `"${name}"`)} is reserved (it names a property every JavaScript object has); rename it`,
+    path,
+    { onKey },
+  );
 }
 
 /** Names written as list items or as map keys: the path to each, for the error. */
 function declaredNames(value: unknown, path: RawPath): { name: string; path: RawPath; onKey: boolean }[] {
   if (Array.isArray(value)) {
-    return value.flatMap((v, i) => (typeof v === 'string' ? [{ name: v, path: [...path, i], onKey: false }] : declaredNames(v, [...path, i])));
+    return value.flatMap((v, i) =>
+      typeof v === 'string' ? [{ name: v, path: [...path, i], onKey: false }] : declaredNames(v, [...path, i]),
+    );
   }
   if (isObj(value)) return Object.keys(value).map((k) => ({ name: k, path: [...path, k], onKey: true }));
   return [];
@@ -95,16 +156,20 @@ function checkReservedNames(ctx: CheckContext): void {
     const p = ctx.taskPath(t);
     const raw = ctx.rawTask(t);
     reserved(ctx, 'task id %', t.id, [...p, 'id']);
-    for (const o of declaredNames(raw.output, [...p, 'output'])) reserved(ctx, `output % of task ${t.id}`, o.name, o.path, o.onKey);
+    for (const o of declaredNames(raw.output, [...p, 'output']))
+      reserved(ctx, `output % of task ${t.id}`, o.name, o.path, o.onKey);
     if (isObj(raw.decision_cases)) {
-      for (const name of Object.keys(raw.decision_cases)) reserved(ctx, `decision case % of ${t.id}`, name, [...p, 'decision_cases', name], true);
+      for (const name of Object.keys(raw.decision_cases))
+        reserved(ctx, `decision case % of ${t.id}`, name, [...p, 'decision_cases', name], true);
     }
   }
   const input = isObj(ctx.wf.input) ? ctx.wf.input : {};
   for (const key of ['required', 'optional']) {
-    for (const o of declaredNames(input[key], ['workflow', 'input', key])) reserved(ctx, 'input %', o.name, o.path, o.onKey);
+    for (const o of declaredNames(input[key], ['workflow', 'input', key]))
+      reserved(ctx, 'input %', o.name, o.path, o.onKey);
   }
-  for (const o of declaredNames(ctx.wf.output, ['workflow', 'output'])) reserved(ctx, 'workflow output %', o.name, o.path, o.onKey);
+  for (const o of declaredNames(ctx.wf.output, ['workflow', 'output']))
+    reserved(ctx, 'workflow output %', o.name, o.path, o.onKey);
 }
 
 function unknownTask(ctx: CheckContext, id: string, field: string, t: TaskDef, path: RawPath): void {
@@ -123,19 +188,31 @@ function checkLoopBodies(ctx: CheckContext): void {
     t.loopOver.forEach((id, i) => {
       const at = ctx.listPath(t, 'loop_over', i);
       if (id === t.id) {
-        ctx.error('LF_LOOP_BODY', `DO_WHILE task ${t.id} lists itself in loop_over; its body are the tasks it repeats, not the loop`, at);
+        ctx.error(
+          'LF_LOOP_BODY',
+          `DO_WHILE task ${t.id} lists itself in loop_over; its body are the tasks it repeats, not the loop`,
+          at,
+        );
         return;
       }
       const other = owner.get(id);
       if (other !== undefined) {
-        ctx.error('LF_LOOP_BODY', `task ${id} is in the body of both ${other} and ${t.id}; a body task runs only inside its one loop (give each loop its own task)`, at);
+        ctx.error(
+          'LF_LOOP_BODY',
+          `task ${id} is in the body of both ${other} and ${t.id}; a body task runs only inside its one loop (give each loop its own task)`,
+          at,
+        );
         return;
       }
       owner.set(id, t.id);
       const body = ctx.task(id);
       // Nested loops: an iteration of the inner loop inside an iteration of the outer one is not modelled yet.
       if (body?.type === 'DO_WHILE') {
-        ctx.error('LF_LOOP_BODY', `DO_WHILE task ${id} is in the body of loop ${t.id}; nested loops are not supported yet (run the inner loop in a sub-workflow, or flatten it)`, at);
+        ctx.error(
+          'LF_LOOP_BODY',
+          `DO_WHILE task ${id} is in the body of loop ${t.id}; nested loops are not supported yet (run the inner loop in a sub-workflow, or flatten it)`,
+          at,
+        );
       }
     });
   }
@@ -145,7 +222,11 @@ function checkLoopBodies(ctx: CheckContext): void {
     if (loop === undefined) continue;
     t.dependsOn.forEach((d, i) => {
       if (d === loop || owner.get(d) === loop || !ctx.ids.has(d)) return;
-      ctx.error('LF_LOOP_BODY', `task ${t.id} is in the body of loop ${loop} but depends on ${d}, which is not; a body task waits only for tasks of its body (put ${d} in the depends_on of ${loop})`, ctx.listPath(t, 'depends_on', i));
+      ctx.error(
+        'LF_LOOP_BODY',
+        `task ${t.id} is in the body of loop ${loop} but depends on ${d}, which is not; a body task waits only for tasks of its body (put ${d} in the depends_on of ${loop})`,
+        ctx.listPath(t, 'depends_on', i),
+      );
     });
   }
 }
@@ -156,7 +237,8 @@ function checkTaskRefs(ctx: CheckContext): void {
     t.parallelWith.forEach((d, i) => unknownTask(ctx, d, 'parallel_with', t, ctx.listPath(t, 'parallel_with', i)));
     if (t.type === 'JOIN') t.joinOn.forEach((d, i) => unknownTask(ctx, d, 'join_on', t, ctx.listPath(t, 'join_on', i)));
     if (t.type === 'FORK') t.forkTasks.forEach((d, i) => unknownTask(ctx, d, 'fork_tasks', t, ctx.forkPath(t, i)));
-    if (t.type === 'DO_WHILE') t.loopOver.forEach((d, i) => unknownTask(ctx, d, 'loop_over', t, ctx.listPath(t, 'loop_over', i)));
+    if (t.type === 'DO_WHILE')
+      t.loopOver.forEach((d, i) => unknownTask(ctx, d, 'loop_over', t, ctx.listPath(t, 'loop_over', i)));
     if (t.type === 'MAP' && t.iterator) unknownTask(ctx, t.iterator, 'iterator', t, [...ctx.taskPath(t), 'iterator']);
   }
 }
@@ -170,7 +252,11 @@ function edgePath(ctx: CheckContext, task: TaskDef, edge: Edge): RawPath {
     case 'join_on':
       return ctx.listPath(task, 'join_on', edge.index);
     case 'decision':
-      return ctx.casePath(byId(edge.dep), edge.caseName === 'default' ? defaultCaseName(ctx, byId(edge.dep)) : edge.caseName, task.id);
+      return ctx.casePath(
+        byId(edge.dep),
+        edge.caseName === 'default' ? defaultCaseName(ctx, byId(edge.dep)) : edge.caseName,
+        task.id,
+      );
     case 'fork':
       return ctx.forkPath(byId(edge.dep), edge.index);
     case 'loop_over':
@@ -190,7 +276,11 @@ function checkCycles(ctx: CheckContext): void {
   for (const cycle of findCycles(ctx.def)) {
     const task = ctx.task(cycle[0]!)!;
     const edge = edges.get(task.id)!.find((e) => e.dep === cycle[1])!;
-    ctx.error('LF_CYCLE', `dependency cycle ${cycle.join(' → ')} (each task waits for the next, so none can start); remove one of these dependencies`, edgePath(ctx, task, edge));
+    ctx.error(
+      'LF_CYCLE',
+      `dependency cycle ${cycle.join(' → ')} (each task waits for the next, so none can start); remove one of these dependencies`,
+      edgePath(ctx, task, edge),
+    );
   }
 }
 
@@ -200,20 +290,39 @@ function checkDecisions(ctx: CheckContext): void {
     const p = ctx.taskPath(t);
     const hasCases = t.cases.length > 0 || t.defaultNext !== undefined;
     if (!hasCases) {
-      ctx.error('LF_DECISION_NO_CASES', `decision task ${t.id} has no cases; add decision_cases with at least one case (or a default)`, p);
+      ctx.error(
+        'LF_DECISION_NO_CASES',
+        `decision task ${t.id} has no cases; add decision_cases with at least one case (or a default)`,
+        p,
+      );
     } else if (t.decisionParam === undefined && !t.cases.some((c) => c.condition !== undefined)) {
-      ctx.error('LF_DECISION_NO_SELECTOR', `decision task ${t.id} has neither decision_param nor a condition on any case, so no case can be chosen; add decision_param: "\${<task>.output.<field>}"`, [...p, 'decision_cases']);
+      ctx.error(
+        'LF_DECISION_NO_SELECTOR',
+        `decision task ${t.id} has neither decision_param nor a condition on any case, so no case can be chosen; add decision_param: "\${<task>.output.<field>}"`,
+        [...p, 'decision_cases'],
+      );
     }
-    const named = [...t.cases.map((c) => ({ name: c.name, next: c.next })), ...(t.defaultNext ? [{ name: defaultCaseName(ctx, t), next: t.defaultNext }] : [])];
+    const named = [
+      ...t.cases.map((c) => ({ name: c.name, next: c.next })),
+      ...(t.defaultNext ? [{ name: defaultCaseName(ctx, t), next: t.defaultNext }] : []),
+    ];
     for (const c of named) {
       const rawCases = ctx.rawTask(t).decision_cases;
       // A case that is not a map already has a schema error: do not add a second finding for it.
       if (c.next.length === 0 && isObj(isObj(rawCases) ? rawCases[c.name] : undefined)) {
-        ctx.warn('LF_DECISION_EMPTY_CASE', `decision case ${c.name} of ${t.id} routes to no task; choosing it runs nothing after ${t.id}`, [...p, 'decision_cases', c.name]);
+        ctx.warn(
+          'LF_DECISION_EMPTY_CASE',
+          `decision case ${c.name} of ${t.id} routes to no task; choosing it runs nothing after ${t.id}`,
+          [...p, 'decision_cases', c.name],
+        );
       }
       for (const target of c.next) {
         if (ctx.ids.has(target)) continue;
-        ctx.warn('LF_UNKNOWN_CASE_TARGET', `decision case ${c.name} of ${t.id} routes to unknown task "${target}"; choosing this case at run time fails the run`, ctx.casePath(t, c.name, target));
+        ctx.warn(
+          'LF_UNKNOWN_CASE_TARGET',
+          `decision case ${c.name} of ${t.id} routes to unknown task "${target}"; choosing this case at run time fails the run`,
+          ctx.casePath(t, c.name, target),
+        );
       }
     }
   }
@@ -226,11 +335,21 @@ function checkTypeFields(ctx: CheckContext): void {
     // An unknown or missing type is one error (the schema's, with the closest type): judged as the SIMPLE it defaults to, its fields would get warnings about a type it is not.
     if (taskTypeOf(raw.type) === undefined) continue;
     if (raw.wait_for_approval === true && t.type !== 'HUMAN') {
-      ctx.warn('LF_APPROVAL_NOT_HUMAN', `task ${t.id} has wait_for_approval but is ${t.type}; only HUMAN tasks wait for approval (set type: HUMAN or remove it)`, [...p, 'wait_for_approval'], { onKey: true });
+      ctx.warn(
+        'LF_APPROVAL_NOT_HUMAN',
+        `task ${t.id} has wait_for_approval but is ${t.type}; only HUMAN tasks wait for approval (set type: HUMAN or remove it)`,
+        [...p, 'wait_for_approval'],
+        { onKey: true },
+      );
     }
     for (const [key, types] of Object.entries(TYPE_FIELDS)) {
       if (raw[key] !== undefined && !types.includes(t.type)) {
-        ctx.warn('LF_FIELD_IGNORED', `${key} is ignored on ${t.type} task ${t.id} (it applies to ${types.join(', ')})`, [...p, key], { onKey: true });
+        ctx.warn(
+          'LF_FIELD_IGNORED',
+          `${key} is ignored on ${t.type} task ${t.id} (it applies to ${types.join(', ')})`,
+          [...p, key],
+          { onKey: true },
+        );
       }
     }
     const missing = (what: string) => ctx.error('LF_MISSING_FIELD', `${t.type} task ${t.id} needs ${what}`, p);
@@ -238,30 +357,53 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
     if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
-    if (t.type === 'TRANSFORM' && !t.jq && !t.js) missing('jq (the jq program to run over its input) or js (a JavaScript script)');
+    if (t.type === 'TRANSFORM' && !t.jq && !t.js)
+      missing('jq (the jq program to run over its input) or js (a JavaScript script)');
     if (t.type === 'TRANSFORM' && raw.jq !== undefined && raw.js !== undefined) {
-      ctx.error('LF_CONFLICT', `TRANSFORM task ${t.id} sets jq and js; a TRANSFORM runs one program: keep one of them`, [...p, 'js'], { onKey: true });
+      ctx.error(
+        'LF_CONFLICT',
+        `TRANSFORM task ${t.id} sets jq and js; a TRANSFORM runs one program: keep one of them`,
+        [...p, 'js'],
+        { onKey: true },
+      );
     }
     if (t.type === 'COMMAND') checkCommand(ctx, t, raw, p);
     if (t.type === 'HTTP') checkHttp(ctx, t, raw, p);
-    if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
+    if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined)
+      missing('one of duration, until or event');
     if (t.type === 'WAIT') {
       // One way to wait: a WAIT with two cannot say which one ends it.
       const given = (['duration', 'until', 'event'] as const).filter((k) => raw[k] !== undefined);
       if (given.length > 1) {
-        ctx.error('LF_CONFLICT', `WAIT task ${t.id} sets ${given.join(' and ')}; a WAIT waits one way: keep one of duration, until or event`, [...p, given[1]!], { onKey: true });
+        ctx.error(
+          'LF_CONFLICT',
+          `WAIT task ${t.id} sets ${given.join(' and ')}; a WAIT waits one way: keep one of duration, until or event`,
+          [...p, given[1]!],
+          { onKey: true },
+        );
       }
       checkWaitTimeout(ctx, t, raw, p);
     }
-    if (t.type === 'DO_WHILE' && t.loopOver.length === 0 && raw.loop_over !== undefined) missing('a body: at least one task id in loop_over');
-    if (t.type === 'DO_WHILE' && raw.loop_over === undefined) missing('loop_over (the body: the tasks run in each iteration)');
+    if (t.type === 'DO_WHILE' && t.loopOver.length === 0 && raw.loop_over !== undefined)
+      missing('a body: at least one task id in loop_over');
+    if (t.type === 'DO_WHILE' && raw.loop_over === undefined)
+      missing('loop_over (the body: the tasks run in each iteration)');
     if (t.type === 'FORK' && t.forkTasks.length === 0) missing('fork_tasks');
     if (t.type === 'JOIN' && t.joinOn.length === 0) missing('join_on');
     checkLongestRetryDelay(ctx, t);
     checkStation(ctx, t, raw, p);
     const rp = raw.retry_policy;
-    if (isObj(rp) && rp.backoff !== undefined && rp.backoff_strategy !== undefined && rp.backoff !== rp.backoff_strategy) {
-      ctx.error('LF_CONFLICT', `retry_policy of task ${t.id} sets both backoff and backoff_strategy (an alias) to different values; keep one`, [...p, 'retry_policy', 'backoff_strategy']);
+    if (
+      isObj(rp) &&
+      rp.backoff !== undefined &&
+      rp.backoff_strategy !== undefined &&
+      rp.backoff !== rp.backoff_strategy
+    ) {
+      ctx.error(
+        'LF_CONFLICT',
+        `retry_policy of task ${t.id} sets both backoff and backoff_strategy (an alias) to different values; keep one`,
+        [...p, 'retry_policy', 'backoff_strategy'],
+      );
     }
   }
 }
@@ -273,10 +415,20 @@ function checkTypeFields(ctx: CheckContext): void {
 function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown>, p: RawPath): void {
   if (raw.station === undefined) return;
   if (raw.queue !== undefined) {
-    ctx.error('LF_CONFLICT', `task ${t.id} sets both station and queue; a station's tasks wait on its own queue${typeof raw.station === 'string' ? ` (station-${raw.station})` : ''}: keep one`, [...p, 'queue'], { onKey: true });
+    ctx.error(
+      'LF_CONFLICT',
+      `task ${t.id} sets both station and queue; a station's tasks wait on its own queue${typeof raw.station === 'string' ? ` (station-${raw.station})` : ''}: keep one`,
+      [...p, 'queue'],
+      { onKey: true },
+    );
   }
   if (t.type === 'MAP' && raw.iterator !== undefined) {
-    ctx.warn('LF_FIELD_IGNORED', `station is ignored on MAP task ${t.id}: its items run its iterator ${String(raw.iterator)}, so give the iterator the station`, [...p, 'station'], { onKey: true });
+    ctx.warn(
+      'LF_FIELD_IGNORED',
+      `station is ignored on MAP task ${t.id}: its items run its iterator ${String(raw.iterator)}, so give the iterator the station`,
+      [...p, 'station'],
+      { onKey: true },
+    );
   }
 }
 
@@ -285,29 +437,74 @@ function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown
  * ends on its own time: a timeout there would be a second clock racing it),
  * and `on_timeout` on a WAIT is fail or skip (there is nothing to approve).
  */
-function checkWaitTimeout(ctx: CheckContext, t: Extract<TaskDef, { type: 'WAIT' }>, raw: Record<string, unknown>, p: RawPath): void {
+function checkWaitTimeout(
+  ctx: CheckContext,
+  t: Extract<TaskDef, { type: 'WAIT' }>,
+  raw: Record<string, unknown>,
+  p: RawPath,
+): void {
   if (raw.timeout !== undefined && t.event === undefined && (t.durationMs !== undefined || t.until !== undefined)) {
-    ctx.error('LF_CONFLICT', `WAIT task ${t.id} has a timeout but waits for ${t.durationMs !== undefined ? 'a duration' : 'a time (until)'}; only a WAIT on an event can time out: remove timeout (or wait on an event)`, [...p, 'timeout'], { onKey: true });
+    ctx.error(
+      'LF_CONFLICT',
+      `WAIT task ${t.id} has a timeout but waits for ${t.durationMs !== undefined ? 'a duration' : 'a time (until)'}; only a WAIT on an event can time out: remove timeout (or wait on an event)`,
+      [...p, 'timeout'],
+      { onKey: true },
+    );
   }
   if (raw.on_timeout !== undefined && raw.on_timeout !== 'fail' && raw.on_timeout !== 'skip') {
-    ctx.error('LF_INVALID_VALUE', `on_timeout of WAIT task ${t.id} is ${JSON.stringify(raw.on_timeout)}; a WAIT's timeout can fail (the default) or skip it`, [...p, 'on_timeout']);
+    ctx.error(
+      'LF_INVALID_VALUE',
+      `on_timeout of WAIT task ${t.id} is ${JSON.stringify(raw.on_timeout)}; a WAIT's timeout can fail (the default) or skip it`,
+      [...p, 'on_timeout'],
+    );
   }
   if (raw.on_timeout !== undefined && raw.timeout === undefined) {
-    ctx.warn('LF_FIELD_IGNORED', `on_timeout is ignored on WAIT task ${t.id}: it has no timeout`, [...p, 'on_timeout'], { onKey: true });
+    ctx.warn(
+      'LF_FIELD_IGNORED',
+      `on_timeout is ignored on WAIT task ${t.id}: it has no timeout`,
+      [...p, 'on_timeout'],
+      { onKey: true },
+    );
   }
 }
 
 /** A COMMAND needs `command` (a list: the schema refuses a string); it runs no handler; its env leaves ledgerflow's own names alone. */
-function checkCommand(ctx: CheckContext, t: Extract<TaskDef, { type: 'COMMAND' }>, raw: Record<string, unknown>, p: RawPath): void {
-  if (raw.command === undefined) ctx.error('LF_MISSING_FIELD', `COMMAND task ${t.id} needs command: the program and its arguments as a list, e.g. [sh, scripts/scan.sh, "\${workflow.input.folder}"]`, p);
-  if (raw.handler !== undefined) ctx.warn('LF_FIELD_IGNORED', `handler is ignored on COMMAND task ${t.id}: it runs its command, not a handler`, [...p, 'handler'], { onKey: true });
+function checkCommand(
+  ctx: CheckContext,
+  t: Extract<TaskDef, { type: 'COMMAND' }>,
+  raw: Record<string, unknown>,
+  p: RawPath,
+): void {
+  if (raw.command === undefined)
+    ctx.error(
+      'LF_MISSING_FIELD',
+      `COMMAND task ${t.id} needs command: the program and its arguments as a list, e.g. [sh, scripts/scan.sh, "\${workflow.input.folder}"]`,
+      p,
+    );
+  if (raw.handler !== undefined)
+    ctx.warn(
+      'LF_FIELD_IGNORED',
+      `handler is ignored on COMMAND task ${t.id}: it runs its command, not a handler`,
+      [...p, 'handler'],
+      { onKey: true },
+    );
   if (Array.isArray(raw.command)) checkOptionLikeArgs(ctx, t.id, t.command, p);
   for (const name of Object.keys(t.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      ctx.error('LF_COMMAND_ENV_NAME', `env of COMMAND task ${t.id}: "${name}" is not a variable name; an environment variable name has only letters, digits and _, and does not start with a digit`, [...p, 'env', name], { onKey: true });
+      ctx.error(
+        'LF_COMMAND_ENV_NAME',
+        `env of COMMAND task ${t.id}: "${name}" is not a variable name; an environment variable name has only letters, digits and _, and does not start with a digit`,
+        [...p, 'env', name],
+        { onKey: true },
+      );
     }
     if ((COMMAND_ENV_RESERVED as readonly string[]).includes(name)) {
-      ctx.error('LF_COMMAND_ENV_RESERVED', `env of COMMAND task ${t.id} sets ${name}, which ledgerflow sets for every command (${COMMAND_ENV_RESERVED.join(', ')}); use another name`, [...p, 'env', name], { onKey: true });
+      ctx.error(
+        'LF_COMMAND_ENV_RESERVED',
+        `env of COMMAND task ${t.id} sets ${name}, which ledgerflow sets for every command (${COMMAND_ENV_RESERVED.join(', ')}); use another name`,
+        [...p, 'env', name],
+        { onKey: true },
+      );
     }
   }
 }
@@ -317,25 +514,57 @@ function checkCommand(ctx: CheckContext, t: Extract<TaskDef, { type: 'COMMAND' }
  * `iterator` task, or a `workflow`. A child run per item (`workflow`) does
  * not run yet, so it is refused here rather than failing a run.
  */
-function checkMap(ctx: CheckContext, t: Extract<TaskDef, { type: 'MAP' }>, raw: Record<string, unknown>, p: RawPath): void {
-  if (!t.items) ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs items (a template giving a list, e.g. "\${scan.output.folders}")`, p);
+function checkMap(
+  ctx: CheckContext,
+  t: Extract<TaskDef, { type: 'MAP' }>,
+  raw: Record<string, unknown>,
+  p: RawPath,
+): void {
+  if (!t.items)
+    ctx.error(
+      'LF_MISSING_FIELD',
+      `MAP task ${t.id} needs items (a template giving a list, e.g. "\${scan.output.folders}")`,
+      p,
+    );
   const bodies = (['handler', 'iterator', 'workflow'] as const).filter((k) => raw[k] !== undefined);
   if (bodies.length === 0 && raw.assigned_to === undefined) {
-    ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs a body run per item: handler (with input), iterator (a task id), or workflow (a child run per item, its input the MAP's input)`, p);
+    ctx.error(
+      'LF_MISSING_FIELD',
+      `MAP task ${t.id} needs a body run per item: handler (with input), iterator (a task id), or workflow (a child run per item, its input the MAP's input)`,
+      p,
+    );
   }
   if (bodies.length > 1) {
-    ctx.error('LF_CONFLICT', `MAP task ${t.id} sets ${bodies.join(' and ')}; a MAP has one body per item: keep one of handler, iterator or workflow`, [...p, bodies[1]!], { onKey: true });
+    ctx.error(
+      'LF_CONFLICT',
+      `MAP task ${t.id} sets ${bodies.join(' and ')}; a MAP has one body per item: keep one of handler, iterator or workflow`,
+      [...p, bodies[1]!],
+      { onKey: true },
+    );
   }
   if (t.iterator) {
     const it = ctx.task(t.iterator);
     if (it && it.type !== 'SIMPLE' && it.type !== 'COMMAND') {
-      ctx.error('LF_MAP_ITERATOR', `iterator of MAP task ${t.id} is ${it.type} task ${it.id}; an iterator is a SIMPLE task (its handler runs per item) or a COMMAND task (its command runs per item)`, [...p, 'iterator']);
+      ctx.error(
+        'LF_MAP_ITERATOR',
+        `iterator of MAP task ${t.id} is ${it.type} task ${it.id}; an iterator is a SIMPLE task (its handler runs per item) or a COMMAND task (its command runs per item)`,
+        [...p, 'iterator'],
+      );
     }
     const other = ctx.def.tasks.find((o) => o !== t && o.type === 'MAP' && o.iterator === t.iterator);
     if (it && other && other.index < t.index) {
-      ctx.error('LF_MAP_ITERATOR', `task ${t.iterator} is the iterator of both ${other.id} and ${t.id}; give each MAP its own`, [...p, 'iterator']);
+      ctx.error(
+        'LF_MAP_ITERATOR',
+        `task ${t.iterator} is the iterator of both ${other.id} and ${t.id}; give each MAP its own`,
+        [...p, 'iterator'],
+      );
     }
-    if (t.iterator === t.id) ctx.error('LF_MAP_ITERATOR', `MAP task ${t.id} names itself as its iterator; name a SIMPLE task, or give the MAP a handler`, [...p, 'iterator']);
+    if (t.iterator === t.id)
+      ctx.error(
+        'LF_MAP_ITERATOR',
+        `MAP task ${t.id} names itself as its iterator; name a SIMPLE task, or give the MAP a handler`,
+        [...p, 'iterator'],
+      );
   }
 }
 
@@ -344,10 +573,19 @@ function checkLongestRetryDelay(ctx: CheckContext, t: TaskDef): void {
   const { maxAttempts, backoff, initialDelayMs, maxDelayMs } = t.retry;
   if (maxAttempts < 2) return;
   const n = maxAttempts - 1;
-  const raw = backoff === 'linear' ? initialDelayMs * n : backoff === 'exponential' ? initialDelayMs * 2 ** (n - 1) : initialDelayMs;
+  const raw =
+    backoff === 'linear'
+      ? initialDelayMs * n
+      : backoff === 'exponential'
+        ? initialDelayMs * 2 ** (n - 1)
+        : initialDelayMs;
   const longest = maxDelayMs === null ? raw : Math.min(raw, maxDelayMs);
   if (longest <= MAX_DURATION_MS) return;
-  ctx.error('LF_RETRY_DELAY_TOO_LONG', `retry_policy of task ${t.id}: the ${backoff} delay before attempt ${maxAttempts} would exceed ${MAX_DURATION_TEXT}; set max_delay (at most ${MAX_DURATION_TEXT}) or lower max_attempts`, [...ctx.taskPath(t), 'retry_policy', 'max_attempts']);
+  ctx.error(
+    'LF_RETRY_DELAY_TOO_LONG',
+    `retry_policy of task ${t.id}: the ${backoff} delay before attempt ${maxAttempts} would exceed ${MAX_DURATION_TEXT}; set max_delay (at most ${MAX_DURATION_TEXT}) or lower max_attempts`,
+    [...ctx.taskPath(t), 'retry_policy', 'max_attempts'],
+  );
 }
 
 function checkParallel(ctx: CheckContext): void {
@@ -356,10 +594,20 @@ function checkParallel(ctx: CheckContext): void {
     t.parallelWith.forEach((other, i) => {
       if (!ctx.ids.has(other)) return;
       const path = ctx.listPath(t, 'parallel_with', i);
-      const relation = other === t.id ? 'itself'
-        : up.has(t.id, other) ? `${other}, which is upstream of ${t.id}`
-        : up.has(other, t.id) ? `${other}, which is downstream of ${t.id}` : null;
-      if (relation) ctx.warn('LF_PARALLEL_DEPENDENT', `task ${t.id} is parallel_with ${relation}, so they cannot run in parallel`, path);
+      const relation =
+        other === t.id
+          ? 'itself'
+          : up.has(t.id, other)
+            ? `${other}, which is upstream of ${t.id}`
+            : up.has(other, t.id)
+              ? `${other}, which is downstream of ${t.id}`
+              : null;
+      if (relation)
+        ctx.warn(
+          'LF_PARALLEL_DEPENDENT',
+          `task ${t.id} is parallel_with ${relation}, so they cannot run in parallel`,
+          path,
+        );
     });
   }
 }
@@ -367,7 +615,12 @@ function checkParallel(ctx: CheckContext): void {
 /** `timeout_policy` says what a run timeout does: alone, it does nothing. */
 function checkRunTimeout(ctx: CheckContext): void {
   if (ctx.wf.timeout_policy !== undefined && ctx.wf.timeout === undefined) {
-    ctx.warn('LF_FIELD_IGNORED', 'timeout_policy is ignored: the workflow has no timeout (add timeout: e.g. 2h, or remove timeout_policy)', ['workflow', 'timeout_policy'], { onKey: true });
+    ctx.warn(
+      'LF_FIELD_IGNORED',
+      'timeout_policy is ignored: the workflow has no timeout (add timeout: e.g. 2h, or remove timeout_policy)',
+      ['workflow', 'timeout_policy'],
+      { onKey: true },
+    );
   }
 }
 
@@ -378,7 +631,12 @@ function checkSearch(ctx: CheckContext): void {
     if (t.type !== 'SET' || !t.search) continue;
     for (const name of Object.keys(t.search)) {
       if (declared.includes(name)) continue;
-      ctx.error('LF_SEARCH_UNDECLARED', `task ${t.id} sets search attribute "${name}", which the workflow's search: does not declare (declare it there with its type${declared.length ? `; declared: ${declared.join(', ')}` : ''})`, [...ctx.taskPath(t), 'search', name], { onKey: true });
+      ctx.error(
+        'LF_SEARCH_UNDECLARED',
+        `task ${t.id} sets search attribute "${name}", which the workflow's search: does not declare (declare it there with its type${declared.length ? `; declared: ${declared.join(', ')}` : ''})`,
+        [...ctx.taskPath(t), 'search', name],
+        { onKey: true },
+      );
     }
   }
 }

@@ -19,7 +19,10 @@ import { errorMessage } from '../errors/index.js';
 
 /** The croner job for an expression in a zone (paused: it never runs anything); throws croner's error when it does not parse. */
 export function cronFor(expr: string, timezone: string): Cron {
-  return rememberedCron(`${timezone}\u0000${expr}`, () => new Cron(expr.trim(), { timezone, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' }));
+  return rememberedCron(
+    `${timezone}\u0000${expr}`,
+    () => new Cron(expr.trim(), { timezone, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' }),
+  );
 }
 
 /** croner's reason an expression does not parse (without its class prefix), or null when it does. */

@@ -4,7 +4,14 @@
  * refused: their length depends on the calendar, and timers must be exact.
  */
 const UNIT_MS: Record<string, number> = {
-  ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
 };
 
 /**
@@ -18,7 +25,8 @@ export const MAX_DURATION_TEXT = '365d';
 
 const COMPACT = /^\s*(?:\d+(?:\.\d+)?\s*(?:ms|sec|min|s|m|h|d|w)\s*)+$/i;
 const COMPACT_PART = /(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w)/gi;
-const ISO = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
+const ISO =
+  /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
 
 /** Milliseconds, or null when the text is not a duration. */
 export function parseDuration(text: string | number): number | null {

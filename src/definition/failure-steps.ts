@@ -24,7 +24,9 @@ export function failureStepHandler(step: FailureStep): string {
 
 /** The built-in step a handler name stands for, or null. */
 export function failureStepOf(handler: string): FailureStep | null {
-  return handler.startsWith('_') && (FAILURE_STEPS as readonly string[]).includes(handler.slice(1)) ? handler.slice(1) as FailureStep : null;
+  return handler.startsWith('_') && (FAILURE_STEPS as readonly string[]).includes(handler.slice(1))
+    ? (handler.slice(1) as FailureStep)
+    : null;
 }
 
 export function isFailureStep(name: string): name is FailureStep {
@@ -40,6 +42,10 @@ export function checkFailureSteps(ctx: CheckContext): void {
   steps.forEach((step, i) => {
     if (typeof step !== 'string' || ctx.ids.has(step) || isFailureStep(step)) return;
     const fix = `name a built-in step (${FAILURE_STEPS.join(', ')}) or a task of this workflow (add \`- { id: ${step}, type: SIMPLE }\`, run by the handler of that name), or remove the step${didYouMean(step, [...FAILURE_STEPS, ...ids])}`;
-    ctx.error('LF_FAILURE_STEP_UNKNOWN', `failure_workflow step "${step}" is neither a built-in step nor a task of this workflow, so nothing would run for it when the run fails; ${fix}`, ['workflow', 'failure_workflow', 'steps', i]);
+    ctx.error(
+      'LF_FAILURE_STEP_UNKNOWN',
+      `failure_workflow step "${step}" is neither a built-in step nor a task of this workflow, so nothing would run for it when the run fails; ${fix}`,
+      ['workflow', 'failure_workflow', 'steps', i],
+    );
   });
 }

@@ -17,7 +17,11 @@ import { BreakerSchema, limitMapError, RateLimitSchema, TaskConcurrencySchema } 
 import type { TaskBreaker, TaskConcurrency, TaskRateLimit } from './types.js';
 
 /** One queue's or handler's limits: the same three a task may have. */
-export interface LimitSpec { concurrency?: TaskConcurrency; rateLimit?: TaskRateLimit; breaker?: TaskBreaker }
+export interface LimitSpec {
+  concurrency?: TaskConcurrency;
+  rateLimit?: TaskRateLimit;
+  breaker?: TaskBreaker;
+}
 
 /** The limits file, normalised: plain JSON (what the store keeps). */
 export interface GlobalLimits {
@@ -27,29 +31,57 @@ export interface GlobalLimits {
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}$/;
 
-const LimitSpecSchema = z.strictObject({
-  concurrency: TaskConcurrencySchema.optional(),
-  rate_limit: RateLimitSchema.optional(),
-  breaker: BreakerSchema.optional(),
-}, { error: limitMapError('{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }', 'concurrency, rate_limit and breaker') })
-  .refine((s) => s.concurrency !== undefined || s.rate_limit !== undefined || s.breaker !== undefined, { error: 'give concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } or several (or leave the name out)' });
+const LimitSpecSchema = z
+  .strictObject(
+    {
+      concurrency: TaskConcurrencySchema.optional(),
+      rate_limit: RateLimitSchema.optional(),
+      breaker: BreakerSchema.optional(),
+    },
+    {
+      error: limitMapError(
+        '{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }',
+        'concurrency, rate_limit and breaker',
+      ),
+    },
+  )
+  .refine((s) => s.concurrency !== undefined || s.rate_limit !== undefined || s.breaker !== undefined, {
+    error:
+      'give concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } or several (or leave the name out)',
+  });
 
-const Names = (what: string) => z.record(
-  z.string().regex(NAME, { error: `a ${what} name is letters, digits, _, . and - (at most 256), starting with a letter, digit or _` }),
-  LimitSpecSchema,
-  { error: `expected a map of ${what} name: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }` },
+const Names = (what: string) =>
+  z.record(
+    z.string().regex(NAME, {
+      error: `a ${what} name is letters, digits, _, . and - (at most 256), starting with a letter, digit or _`,
+    }),
+    LimitSpecSchema,
+    { error: `expected a map of ${what} name: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }` },
+  );
+
+export const LimitsFileSchema = z.strictObject(
+  {
+    queues: Names('queue').optional(),
+    handlers: Names('handler').optional(),
+  },
+  { error: limitMapError('queues: { payments: { concurrency: { limit: 5 } } }', 'queues and handlers') },
 );
-
-export const LimitsFileSchema = z.strictObject({
-  queues: Names('queue').optional(),
-  handlers: Names('handler').optional(),
-}, { error: limitMapError('queues: { payments: { concurrency: { limit: 5 } } }', 'queues and handlers') });
 
 function normalizeSpec(raw: z.infer<typeof LimitSpecSchema>): LimitSpec {
   return {
     ...(raw.concurrency ? { concurrency: { limit: raw.concurrency.limit } } : {}),
-    ...(raw.rate_limit ? { rateLimit: { limit: raw.rate_limit.limit, perMs: parseDuration(raw.rate_limit.per)! } } : {}),
-    ...(raw.breaker ? { breaker: { failures: raw.breaker.failures, windowMs: parseDuration(raw.breaker.window)!, openForMs: parseDuration(raw.breaker.open_for)! } } : {}),
+    ...(raw.rate_limit
+      ? { rateLimit: { limit: raw.rate_limit.limit, perMs: parseDuration(raw.rate_limit.per)! } }
+      : {}),
+    ...(raw.breaker
+      ? {
+          breaker: {
+            failures: raw.breaker.failures,
+            windowMs: parseDuration(raw.breaker.window)!,
+            openForMs: parseDuration(raw.breaker.open_for)!,
+          },
+        }
+      : {}),
   };
 }
 
@@ -63,7 +95,13 @@ function normalizeLimits(raw: z.infer<typeof LimitsFileSchema>): GlobalLimits {
 const StoredSpecSchema = z.object({
   concurrency: z.object({ limit: z.number().int().min(1).max(100_000) }).optional(),
   rateLimit: z.object({ limit: z.number().int().min(1).max(100_000), perMs: z.number().positive() }).optional(),
-  breaker: z.object({ failures: z.number().int().min(1).max(100_000), windowMs: z.number().positive(), openForMs: z.number().positive() }).optional(),
+  breaker: z
+    .object({
+      failures: z.number().int().min(1).max(100_000),
+      windowMs: z.number().positive(),
+      openForMs: z.number().positive(),
+    })
+    .optional(),
 });
 
 /** Stored limits as read back (a file, a KV entry): parsed at the boundary; anything else is refused by the caller. */
@@ -72,13 +110,29 @@ export const StoredLimitsSchema = z.object({
   handlers: z.record(z.string().regex(NAME), StoredSpecSchema),
 });
 
-export interface LimitsParse { limits: GlobalLimits | null; diagnostics: Diagnostic[] }
+export interface LimitsParse {
+  limits: GlobalLimits | null;
+  diagnostics: Diagnostic[];
+}
 
 /** Parses a limits file: every problem at its line and column, each naming the fix; `limits` is null when any is an error. */
 export function parseLimits(text: string, file?: string): LimitsParse {
   const withFile = (d: Diagnostic): Diagnostic => (file === undefined ? d : { ...d, file });
   const over = utf8LengthOver(text, MAX_DEFINITION_BYTES);
-  if (over !== null) return { limits: null, diagnostics: [withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: `a limits file may be at most ${MAX_DEFINITION_BYTES} bytes`, path: [], line: 1, col: 1 })] };
+  if (over !== null)
+    return {
+      limits: null,
+      diagnostics: [
+        withFile({
+          severity: 'error',
+          code: 'LF_LIMITS_INVALID',
+          message: `a limits file may be at most ${MAX_DEFINITION_BYTES} bytes`,
+          path: [],
+          line: 1,
+          col: 1,
+        }),
+      ],
+    };
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -86,14 +140,35 @@ export function parseLimits(text: string, file?: string): LimitsParse {
   for (const e of doc.errors) {
     const pos = lineCounter.linePos(e.pos[0]);
     const duplicate = e.code === 'DUPLICATE_KEY';
-    diagnostics.push(withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: duplicate ? 'duplicate key: a queue or handler may be named once' : `YAML: ${e.message}`, path: [], line: pos.line, col: pos.col }));
+    diagnostics.push(
+      withFile({
+        severity: 'error',
+        code: 'LF_LIMITS_INVALID',
+        message: duplicate ? 'duplicate key: a queue or handler may be named once' : `YAML: ${e.message}`,
+        path: [],
+        line: pos.line,
+        col: pos.col,
+      }),
+    );
   }
   if (diagnostics.length > 0) return { limits: null, diagnostics };
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { limits: null, diagnostics: [withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: `YAML: ${errorMessage(err)}`, path: [], line: 1, col: 1 })] };
+    return {
+      limits: null,
+      diagnostics: [
+        withFile({
+          severity: 'error',
+          code: 'LF_LIMITS_INVALID',
+          message: `YAML: ${errorMessage(err)}`,
+          path: [],
+          line: 1,
+          col: 1,
+        }),
+      ],
+    };
   }
   // An empty file: no limits (what `limits set` of an empty file stores, clearing them).
   if (raw === null || raw === undefined) return { limits: { queues: {}, handlers: {} }, diagnostics: [] };
@@ -110,9 +185,21 @@ export function parseLimits(text: string, file?: string): LimitsParse {
       const keyIssue = issue.code === 'unrecognized_keys' || issue.code === 'invalid_key';
       const path = issue.code === 'unrecognized_keys' && isObj(raw) ? [...f.path, issue.keys[0]!] : f.path;
       const pos = locator.locate(path, { onKey: keyIssue });
-      diagnostics.push(withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: f.message.replace(/^: /, ''), path, line: pos.line, col: pos.col }));
+      diagnostics.push(
+        withFile({
+          severity: 'error',
+          code: 'LF_LIMITS_INVALID',
+          message: f.message.replace(/^: /, ''),
+          path,
+          line: pos.line,
+          col: pos.col,
+        }),
+      );
     }
-    return { limits: null, diagnostics: diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)) };
+    return {
+      limits: null,
+      diagnostics: diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)),
+    };
   }
   return { limits: normalizeLimits(parsed.data), diagnostics: [] };
 }

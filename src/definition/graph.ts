@@ -36,13 +36,15 @@ export function dependencyEdges(def: Definition): Map<string, Edge[]> {
       add(t.id, { dep, via: 'depends_on', index });
       // Outside the body, a body task's output is final only once its loop has settled.
       const depLoop = owners.get(dep);
-      if (depLoop !== undefined && depLoop !== loop && depLoop !== t.id) add(t.id, { dep: depLoop, via: 'loop_body', index });
+      if (depLoop !== undefined && depLoop !== loop && depLoop !== t.id)
+        add(t.id, { dep: depLoop, via: 'loop_body', index });
     });
     if (t.type === 'JOIN') t.joinOn.forEach((dep, index) => add(t.id, { dep, via: 'join_on', index }));
   }
   for (const t of def.tasks) {
     if (t.type === 'DECISION') {
-      for (const c of t.cases) for (const target of c.next) add(target, { dep: t.id, via: 'decision', caseName: c.name });
+      for (const c of t.cases)
+        for (const target of c.next) add(target, { dep: t.id, via: 'decision', caseName: c.name });
       for (const target of t.defaultNext ?? []) add(target, { dep: t.id, via: 'decision', caseName: 'default' });
     }
     if (t.type === 'FORK') t.forkTasks.forEach((target, index) => add(target, { dep: t.id, via: 'fork', index }));
@@ -125,7 +127,7 @@ function readableDependencies(def: Definition): Map<string, string[]> {
   for (const [body, loop] of owners) (bodies.get(loop) ?? bodies.set(loop, []).get(loop)!).push(body);
   if (bodies.size === 0) return deps;
   for (const [id, ds] of deps) {
-    const extra = ds.flatMap((d) => (owners.get(id) === d ? [] : bodies.get(d) ?? []));
+    const extra = ds.flatMap((d) => (owners.get(id) === d ? [] : (bodies.get(d) ?? [])));
     if (extra.length > 0) deps.set(id, [...new Set([...ds, ...extra])]);
   }
   return deps;

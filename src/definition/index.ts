@@ -4,12 +4,30 @@
  * This file is the module's only import surface.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { aliasProblems, anchoredTopKeys, anchorInBannerMessage, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
+import {
+  aliasProblems,
+  anchoredTopKeys,
+  anchorInBannerMessage,
+  firstAliasOffset,
+  isStackOverflow,
+  MAX_ALIAS_COUNT,
+  TOO_DEEP_MESSAGE,
+  tooDeep,
+} from './aliases.js';
 import { errorMessage, type Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
 import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
-import { jsonLongerThan, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage, utf8LengthOver } from './limits.js';
+import {
+  jsonLongerThan,
+  MAX_DEFINITION_BYTES,
+  MAX_DEFINITION_JSON_BYTES,
+  MAX_TASKS,
+  tooLargeMessage,
+  tooLargeStoredMessage,
+  tooManyTasksMessage,
+  utf8LengthOver,
+} from './limits.js';
 import { normalize } from './normalize.js';
 import { checkOsValues } from './os-values.js';
 import { blankedBanner, Locator, stripBanner } from './positions.js';
@@ -24,7 +42,16 @@ export * from './types.js';
 export { isStatusPattern } from './http.js';
 export { SEARCH_NAME, toSearchValue } from './search.js';
 export { definitionHash } from './hash.js';
-export { COMMAND_HANDLER, HTTP_HANDLER, TRANSFORM_HANDLER, DEFAULT_QUEUE, handlerName, STATION_NAME, stationQueue, stationOfQueue } from './task-handlers.js';
+export {
+  COMMAND_HANDLER,
+  HTTP_HANDLER,
+  TRANSFORM_HANDLER,
+  DEFAULT_QUEUE,
+  handlerName,
+  STATION_NAME,
+  stationQueue,
+  stationOfQueue,
+} from './task-handlers.js';
 export { failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
 export { NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
@@ -36,7 +63,14 @@ export { parseLimits, hasLimits, StoredLimitsSchema, type GlobalLimits, type Lim
 export { positionIn } from './position-in.js';
 export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
-export { MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, definitionLimitProblem, tooLargeMessage, tooLargeStoredMessage } from './limits.js';
+export {
+  MAX_DEFINITION_BYTES,
+  MAX_DEFINITION_JSON_BYTES,
+  MAX_TASKS,
+  definitionLimitProblem,
+  tooLargeMessage,
+  tooLargeStoredMessage,
+} from './limits.js';
 export { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 export { namesADirectory, NUL_CHARACTER, OUTPUT_TO_DIRECTORY } from './os-values.js';
 
@@ -49,7 +83,9 @@ export interface ParseResult {
 /** Task types are case-insensitive: validate an upper-cased copy, report against the original. */
 function upperTypes(raw: unknown): unknown {
   if (!isObj(raw) || !isObj(raw.workflow) || !Array.isArray(raw.workflow.tasks)) return raw;
-  const tasks = raw.workflow.tasks.map((t) => (isObj(t) && typeof t.type === 'string' ? { ...t, type: t.type.toUpperCase() } : t));
+  const tasks = raw.workflow.tasks.map((t) =>
+    isObj(t) && typeof t.type === 'string' ? { ...t, type: t.type.toUpperCase() } : t,
+  );
   return { ...raw, workflow: { ...raw.workflow, tasks } };
 }
 
@@ -59,7 +95,14 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 
 /** The one diagnostic of a definition over MAX_DEFINITION_BYTES: its first line, as nothing of it was read. */
 export function tooLargeDiagnostic(bytes: number, atLeast = false): Diagnostic {
-  return { severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', message: tooLargeMessage(bytes, atLeast), path: [], line: 1, col: 1 };
+  return {
+    severity: 'error',
+    code: 'LF_DEFINITION_TOO_LARGE',
+    message: tooLargeMessage(bytes, atLeast),
+    path: [],
+    line: 1,
+    col: 1,
+  };
 }
 
 export function parseDefinition(text: string, file?: string): ParseResult {
@@ -70,7 +113,14 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // Editors on Windows may start a UTF-8 file with a byte order mark; it is not part of the text.
   const source = stripBanner(text.startsWith('\uFEFF') ? text.slice(1) : text);
   if (source === null) {
-    const d: Diagnostic = { severity: 'error', code: 'LF_NO_WORKFLOW', message: 'expected a top-level `workflow:` key (at the start of a line, nothing after it but a comment)', path: [], line: 1, col: 1 };
+    const d: Diagnostic = {
+      severity: 'error',
+      code: 'LF_NO_WORKFLOW',
+      message: 'expected a top-level `workflow:` key (at the start of a line, nothing after it but a comment)',
+      path: [],
+      line: 1,
+      col: 1,
+    };
     return { definition: null, diagnostics: [withFile(d)] };
   }
   const lineCounter = new LineCounter();
@@ -80,15 +130,43 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   const overflow = doc.errors.find((e) => isStackOverflow(e.message));
   if (overflow) {
     const pos = lineCounter.linePos(overflow.pos[0]);
-    return { definition: null, diagnostics: [withFile({ severity: 'error', code: 'LF_YAML_TOO_DEEP', message: TOO_DEEP_MESSAGE, path: [], line: pos.line, col: pos.col })] };
+    return {
+      definition: null,
+      diagnostics: [
+        withFile({
+          severity: 'error',
+          code: 'LF_YAML_TOO_DEEP',
+          message: TOO_DEEP_MESSAGE,
+          path: [],
+          line: pos.line,
+          col: pos.col,
+        }),
+      ],
+    };
   }
-  const yamlProblems = [...doc.errors.map((e) => ({ e, severity: 'error' as const })), ...doc.warnings.map((e) => ({ e, severity: 'warning' as const }))];
+  const yamlProblems = [
+    ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
+    ...doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
+  ];
   for (const { e, severity } of yamlProblems) {
     const pos = lineCounter.linePos(e.pos[0]);
     const duplicate = e.code === 'DUPLICATE_KEY';
-    const key = source.slice(e.pos[0]).match(/^[^:\n]*/)?.[0].trim() ?? '';
+    const key =
+      source
+        .slice(e.pos[0])
+        .match(/^[^:\n]*/)?.[0]
+        .trim() ?? '';
     const message = duplicate ? `duplicate key "${key}"; a key may appear only once in a map` : `YAML: ${e.message}`;
-    diagnostics.push(withFile({ severity, code: duplicate ? 'LF_YAML_DUPLICATE_KEY' : 'LF_YAML_SYNTAX', message, path: [], line: pos.line, col: pos.col }));
+    diagnostics.push(
+      withFile({
+        severity,
+        code: duplicate ? 'LF_YAML_DUPLICATE_KEY' : 'LF_YAML_SYNTAX',
+        message,
+        path: [],
+        line: pos.line,
+        col: pos.col,
+      }),
+    );
   }
   // A document that does not parse has no reliable tree: report the syntax problems alone.
   if (doc.errors.length > 0) return { definition: null, diagnostics: diagnostics.sort(byPosition) };
@@ -96,7 +174,20 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   const deep = tooDeep(doc);
   if (deep !== null) {
     const pos = lineCounter.linePos(deep);
-    return { definition: null, diagnostics: [...diagnostics, withFile({ severity: 'error', code: 'LF_YAML_TOO_DEEP', message: TOO_DEEP_MESSAGE, path: [], line: pos.line, col: pos.col })].sort(byPosition) };
+    return {
+      definition: null,
+      diagnostics: [
+        ...diagnostics,
+        withFile({
+          severity: 'error',
+          code: 'LF_YAML_TOO_DEEP',
+          message: TOO_DEEP_MESSAGE,
+          path: [],
+          line: pos.line,
+          col: pos.col,
+        }),
+      ].sort(byPosition),
+    };
   }
   // Aliases that cannot become a tree (unresolved, or inside their own anchor) are refused before toJS.
   const aliasIssues = aliasProblems(doc);
@@ -104,8 +195,19 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     const banner = blankedBanner(text.startsWith('\uFEFF') ? text.slice(1) : text, source);
     for (const a of aliasIssues) {
       const pos = lineCounter.linePos(a.offset);
-      const inBanner = a.unknown !== undefined && new RegExp(`&${a.unknown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![^\\s,\\]}])`).test(banner);
-      diagnostics.push(withFile({ severity: 'error', code: 'LF_YAML_ALIAS', message: inBanner ? anchorInBannerMessage(a.unknown!) : a.message, path: [], line: pos.line, col: pos.col }));
+      const inBanner =
+        a.unknown !== undefined &&
+        new RegExp(`&${a.unknown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![^\\s,\\]}])`).test(banner);
+      diagnostics.push(
+        withFile({
+          severity: 'error',
+          code: 'LF_YAML_ALIAS',
+          message: inBanner ? anchorInBannerMessage(a.unknown!) : a.message,
+          path: [],
+          line: pos.line,
+          col: pos.col,
+        }),
+      );
     }
     return { definition: null, diagnostics: diagnostics.sort(byPosition) };
   }
@@ -119,18 +221,33 @@ export function parseDefinition(text: string, file?: string): ParseResult {
       ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out or use fewer nested aliases`
       : `YAML: ${errorMessage(err)}`;
     const at = lineCounter.linePos(excessive ? firstAliasOffset(doc) : 0);
-    const d: Diagnostic = { severity: 'error', code: excessive ? 'LF_YAML_ALIAS' : 'LF_YAML_SYNTAX', message, path: [], line: at.line, col: at.col };
+    const d: Diagnostic = {
+      severity: 'error',
+      code: excessive ? 'LF_YAML_ALIAS' : 'LF_YAML_SYNTAX',
+      message,
+      path: [],
+      line: at.line,
+      col: at.col,
+    };
     return { definition: null, diagnostics: [...diagnostics, withFile(d)].sort(byPosition) };
   }
   const locator = new Locator(doc, lineCounter, source);
   const report = (f: Finding) => {
     const pos = locator.locate(f.path, { onKey: f.onKey, inString: f.inString });
-    diagnostics.push(withFile({ severity: f.severity, code: f.code, message: f.message, path: f.path, line: pos.line, col: pos.col }));
+    diagnostics.push(
+      withFile({ severity: f.severity, code: f.code, message: f.message, path: f.path, line: pos.line, col: pos.col }),
+    );
   };
   // Too many tasks, or more than a run may record once aliases are written out: refused before the checks, whose cost grows with the tasks.
   const tasks = isObj(raw) && isObj(raw.workflow) && Array.isArray(raw.workflow.tasks) ? raw.workflow.tasks.length : 0;
   if (tasks > MAX_TASKS) {
-    report({ severity: 'error', code: 'LF_TOO_MANY_TASKS', message: tooManyTasksMessage(tasks), path: ['workflow', 'tasks'], onKey: true });
+    report({
+      severity: 'error',
+      code: 'LF_TOO_MANY_TASKS',
+      message: tooManyTasksMessage(tasks),
+      path: ['workflow', 'tasks'],
+      onKey: true,
+    });
     return { definition: null, diagnostics: diagnostics.sort(byPosition) };
   }
   if (jsonLongerThan(raw, MAX_DEFINITION_JSON_BYTES)) {

@@ -86,8 +86,13 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 }
 
 const EXPECTED: Record<string, string> = {
-  string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false',
-  array: 'a list', object: 'a map', record: 'a map',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a map',
+  record: 'a map',
 };
 
 export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): Finding {
@@ -97,13 +102,21 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): Finding {
   const present = actual !== undefined;
   const missing = !present && path.length > 0 && isObj(rawAt(raw, path.slice(0, -1)));
   if (missing) {
-    return { severity: 'error', code: 'LF_SCHEMA', message: `${pathString(path.slice(0, -1)) || 'the document'}: missing required key "${String(path[path.length - 1])}"`, path };
+    return {
+      severity: 'error',
+      code: 'LF_SCHEMA',
+      message: `${pathString(path.slice(0, -1)) || 'the document'}: missing required key "${String(path[path.length - 1])}"`,
+      path,
+    };
   }
   let message: string;
   switch (issue.code) {
     case 'invalid_type':
       // A COMMAND's command given as one string: its schema's message says how to write it as a list.
-      if (path[path.length - 1] === 'command' && typeof actual === 'string') { message = issue.message; break; }
+      if (path[path.length - 1] === 'command' && typeof actual === 'string') {
+        message = issue.message;
+        break;
+      }
       message = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${present ? describeValue(actual) : 'nothing'}`;
       break;
     case 'invalid_value': {
@@ -121,7 +134,9 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): Finding {
       break;
     case 'too_small':
     case 'too_big':
-      message = issue.message.startsWith('Too') ? `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}` : issue.message;
+      message = issue.message.startsWith('Too')
+        ? `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`
+        : issue.message;
       if (present && !Array.isArray(actual)) message += `, got ${describeValue(actual)}`;
       break;
     default:
@@ -138,7 +153,10 @@ export function unknownKeys(root: unknown): Finding[] {
     for (const k of Object.keys(v)) {
       if (known.includes(k)) continue;
       out.push({
-        severity: 'warning', code: 'LF_UNKNOWN_KEY', path: [...path, k], onKey: true,
+        severity: 'warning',
+        code: 'LF_UNKNOWN_KEY',
+        path: [...path, k],
+        onKey: true,
         message: `unknown key "${k}" in ${where}${didYouMean(k, known)}`,
       });
     }
@@ -155,7 +173,9 @@ export function unknownKeys(root: unknown): Finding[] {
     wf.triggers.forEach((t, i) => check(t, KNOWN_KEYS.trigger, [...base, 'triggers', i], `triggers[${i}]`));
   }
   if (Array.isArray(wf.notifications)) {
-    wf.notifications.forEach((n, i) => check(n, KNOWN_KEYS.notification, [...base, 'notifications', i], `notifications[${i}]`));
+    wf.notifications.forEach((n, i) =>
+      check(n, KNOWN_KEYS.notification, [...base, 'notifications', i], `notifications[${i}]`),
+    );
   }
   if (Array.isArray(wf.tasks)) {
     wf.tasks.forEach((t, i) => {

@@ -15,7 +15,16 @@
  * - Task types, which the loader reads in any case, match in any case too.
  */
 import { z } from 'zod';
-import { DecisionCaseSchema, DefinitionSchema, FailureWorkflowSchema, NotificationRuleSchema, RetryPolicySchema, TaskSchema, TriggerSchema, WorkflowSchema } from './schema.js';
+import {
+  DecisionCaseSchema,
+  DefinitionSchema,
+  FailureWorkflowSchema,
+  NotificationRuleSchema,
+  RetryPolicySchema,
+  TaskSchema,
+  TriggerSchema,
+  WorkflowSchema,
+} from './schema.js';
 import { TASK_TYPES } from './types.js';
 
 /** The schema's `$id`: the shipped file's URL on a CDN that serves npm packages' files, the same for every version. */
@@ -25,8 +34,15 @@ export const DEFINITION_SCHEMA_FILE = 'schema/ledgerflow.schema.json';
 
 /** The maps whose keys validate knows (issues.ts): closed in the JSON Schema. */
 const CLOSED = new Set<unknown>([
-  DefinitionSchema, WorkflowSchema, WorkflowSchema.shape.input.unwrap(), TaskSchema, RetryPolicySchema,
-  DecisionCaseSchema, FailureWorkflowSchema, TriggerSchema, NotificationRuleSchema,
+  DefinitionSchema,
+  WorkflowSchema,
+  WorkflowSchema.shape.input.unwrap(),
+  TaskSchema,
+  RetryPolicySchema,
+  DecisionCaseSchema,
+  FailureWorkflowSchema,
+  TriggerSchema,
+  NotificationRuleSchema,
 ]);
 
 /** A regex matching a task type in any case (JSON Schema has no case-insensitive flag). */
@@ -36,13 +52,19 @@ const TASK_TYPE_PATTERN = `^(?:${TASK_TYPES.map(anyCase).join('|')})$`;
 /** JSON Schema of the YAML language, for editors (`ledgerflow schema`). */
 export function definitionJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(DefinitionSchema, {
-    io: 'input', unrepresentable: 'any', target: 'draft-07',
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-07',
     override: ({ zodSchema, jsonSchema }) => {
       if (CLOSED.has(zodSchema)) jsonSchema.additionalProperties = false;
       if (zodSchema === TaskSchema.shape.type) {
         const { description } = jsonSchema;
         for (const k of Object.keys(jsonSchema)) delete (jsonSchema as Record<string, unknown>)[k];
-        Object.assign(jsonSchema, { type: 'string', pattern: TASK_TYPE_PATTERN, description: `${description ?? 'Task type'} One of ${TASK_TYPES.join(', ')}.` });
+        Object.assign(jsonSchema, {
+          type: 'string',
+          pattern: TASK_TYPE_PATTERN,
+          description: `${description ?? 'Task type'} One of ${TASK_TYPES.join(', ')}.`,
+        });
       }
     },
   }) as Record<string, unknown>;

@@ -99,8 +99,12 @@ export function jsonLongerThan(value: unknown, limit: number): boolean {
 }
 
 /** What keeps a definition object (deployed, or read back from where it was deployed) from being run: its task count or its stored size. */
-export function definitionLimitProblem(def: { tasks: readonly unknown[] }): { code: 'LF_TOO_MANY_TASKS' | 'LF_DEFINITION_TOO_LARGE'; message: string } | null {
-  if (def.tasks.length > MAX_TASKS) return { code: 'LF_TOO_MANY_TASKS', message: tooManyTasksMessage(def.tasks.length) };
-  if (jsonLongerThan(def, MAX_DEFINITION_JSON_BYTES)) return { code: 'LF_DEFINITION_TOO_LARGE', message: tooLargeStoredMessage() };
+export function definitionLimitProblem(def: {
+  tasks: readonly unknown[];
+}): { code: 'LF_TOO_MANY_TASKS' | 'LF_DEFINITION_TOO_LARGE'; message: string } | null {
+  if (def.tasks.length > MAX_TASKS)
+    return { code: 'LF_TOO_MANY_TASKS', message: tooManyTasksMessage(def.tasks.length) };
+  if (jsonLongerThan(def, MAX_DEFINITION_JSON_BYTES))
+    return { code: 'LF_DEFINITION_TOO_LARGE', message: tooLargeStoredMessage() };
   return null;
 }

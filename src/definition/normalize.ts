@@ -11,10 +11,31 @@ import { SEARCH_TYPES, shorthandType } from './search.js';
 import { stationQueue } from './task-handlers.js';
 import { httpTask } from './http.js';
 import {
-  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
-  type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
-  type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
-  type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule, type ConcurrencySpec, type TriggerDebounce, type TriggerThrottle,
+  CATCH_UP_MODES,
+  DEFAULT_RETRIED_AT_LEAST,
+  ID_REUSE_POLICIES,
+  NOTIFY_ON,
+  RUN_TIMEOUT_POLICIES,
+  TASK_TYPES,
+  type IdReusePolicy,
+  type BackoffStrategy,
+  type DecisionCase,
+  type Definition,
+  type HumanTimeoutAction,
+  type InputDecl,
+  type InputType,
+  type JsonValue,
+  type OutputSpec,
+  type RetryPolicy,
+  type TaskDef,
+  type TaskType,
+  type NotificationRule,
+  type NotifyOnName,
+  type Trigger,
+  type TriggerRule,
+  type ConcurrencySpec,
+  type TriggerDebounce,
+  type TriggerThrottle,
 } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -82,7 +103,11 @@ const SPEC_KEYS = ['type', 'default', 'description'];
 function isSpec(v: unknown): v is Raw {
   if (!isObj(v)) return false;
   const keys = Object.keys(v);
-  return keys.length > 0 && keys.every((k) => SPEC_KEYS.includes(k)) && (v.type === undefined || oneOf(v.type, INPUT_TYPES) !== undefined);
+  return (
+    keys.length > 0 &&
+    keys.every((k) => SPEC_KEYS.includes(k)) &&
+    (v.type === undefined || oneOf(v.type, INPUT_TYPES) !== undefined)
+  );
 }
 
 function inputs(raw: unknown): InputDecl[] {
@@ -102,7 +127,9 @@ function inputs(raw: unknown): InputDecl[] {
           const spec = isObj(v) ? v : {};
           const def = spec.default as JsonValue | undefined;
           const type = oneOf(spec.type, INPUT_TYPES) ?? inferType(def);
-          out.push(compact({ name, required, type, default: required ? undefined : def, description: str(spec.description) }));
+          out.push(
+            compact({ name, required, type, default: required ? undefined : def, description: str(spec.description) }),
+          );
         } else {
           out.push({ name, required, type: inferType(v), default: v as JsonValue });
         }
@@ -162,26 +189,44 @@ function task(t: Raw, index: number): TaskDef | null {
     handler: str(t.handler),
     assignedTo,
     // `L2`, `l2` and 2 are one level, recorded as `L2` (checkAuthority refuses anything else).
-    agentLevel: parseLevel(t.agent_level) ?? (typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level)),
+    agentLevel:
+      parseLevel(t.agent_level) ?? (typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level)),
     // A station's task waits on the station's queue (checks.ts refuses a queue: beside it).
     queue: str(t.station) !== undefined ? stationQueue(str(t.station)!) : str(t.queue),
     station: str(t.station),
     requires: skillList(t.requires),
     concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
-    rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 } : undefined,
-    breaker: isObj(t.breaker) ? { failures: int(t.breaker.failures, 1) ?? 1, windowMs: duration(t.breaker.window) ?? 60_000, openForMs: duration(t.breaker.open_for) ?? 30_000 } : undefined,
+    rateLimit: isObj(t.rate_limit)
+      ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 }
+      : undefined,
+    breaker: isObj(t.breaker)
+      ? {
+          failures: int(t.breaker.failures, 1) ?? 1,
+          windowMs: duration(t.breaker.window) ?? 60_000,
+          openForMs: duration(t.breaker.open_for) ?? 30_000,
+        }
+      : undefined,
     optional: t.optional === true,
-    triggerRule: oneOf<TriggerRule>(t.trigger_rule, ['none_failed_min_one_success', 'all_success', 'all_done']) ?? 'none_failed_min_one_success',
+    triggerRule:
+      oneOf<TriggerRule>(t.trigger_rule, ['none_failed_min_one_success', 'all_success', 'all_done']) ??
+      'none_failed_min_one_success',
   });
   switch (type) {
     case 'SIMPLE':
       return rebuilt({ ...base, type });
     case 'COMMAND':
       return compact({
-        ...base, type,
-        command: Array.isArray(t.command) ? t.command.filter((a) => typeof a === 'string' || typeof a === 'number').map(String) : [],
+        ...base,
+        type,
+        command: Array.isArray(t.command)
+          ? t.command.filter((a) => typeof a === 'string' || typeof a === 'number').map(String)
+          : [],
         cwd: str(t.cwd),
-        env: Object.fromEntries(Object.entries(isObj(t.env) ? t.env : {}).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, String(v)])),
+        env: Object.fromEntries(
+          Object.entries(isObj(t.env) ? t.env : {})
+            .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
+            .map(([k, v]) => [k, String(v)]),
+        ),
       });
     case 'HTTP':
       return compact(httpTask(t, base));
@@ -193,26 +238,64 @@ function task(t: Raw, index: number): TaskDef | null {
       return rebuilt({ ...base, type, approvers, onTimeout });
     }
     case 'FORK':
-      return rebuilt({ ...base, type, forkTasks: Array.isArray(t.fork_tasks) ? t.fork_tasks.flatMap(idList) : idList(t.fork_tasks) });
+      return rebuilt({
+        ...base,
+        type,
+        forkTasks: Array.isArray(t.fork_tasks) ? t.fork_tasks.flatMap(idList) : idList(t.fork_tasks),
+      });
     case 'JOIN':
       return rebuilt({ ...base, type, joinOn: idList(t.join_on) });
     case 'DO_WHILE':
-      return compact({ ...base, type, loopCondition: str(t.loop_condition) ?? '', loopOver: idList(t.loop_over), maxIterations: int(t.max_iterations, 1) });
+      return compact({
+        ...base,
+        type,
+        loopCondition: str(t.loop_condition) ?? '',
+        loopOver: idList(t.loop_over),
+        maxIterations: int(t.max_iterations, 1),
+      });
     case 'WAIT':
-      return compact({ ...base, type, durationMs: duration(t.duration), until: str(t.until), event: str(t.event), signalers: t.from !== undefined ? idList(t.from) : undefined, onTimeout: oneOf(t.on_timeout, ['fail', 'skip'] as const) });
+      return compact({
+        ...base,
+        type,
+        durationMs: duration(t.duration),
+        until: str(t.until),
+        event: str(t.event),
+        signalers: t.from !== undefined ? idList(t.from) : undefined,
+        onTimeout: oneOf(t.on_timeout, ['fail', 'skip'] as const),
+      });
     case 'SUB_WORKFLOW':
       return compact({ ...base, type, workflow: str(t.workflow) ?? '', version: int(t.version, 1) });
     case 'MAP':
-      return compact({ ...base, type, items: str(t.items) ?? '', iterator: str(t.iterator) ?? '', maxConcurrency: int(t.max_concurrency, 1), tolerateFailures: int(t.tolerate_failures, 0), workflow: str(t.workflow), version: int(t.version, 1) });
+      return compact({
+        ...base,
+        type,
+        items: str(t.items) ?? '',
+        iterator: str(t.iterator) ?? '',
+        maxConcurrency: int(t.max_concurrency, 1),
+        tolerateFailures: int(t.tolerate_failures, 0),
+        workflow: str(t.workflow),
+        version: int(t.version, 1),
+      });
     case 'TERMINATE':
-      return compact({ ...base, type, status: oneOf(t.status, ['COMPLETED', 'FAILED'] as const) ?? 'COMPLETED', reason: str(t.reason) });
+      return compact({
+        ...base,
+        type,
+        status: oneOf(t.status, ['COMPLETED', 'FAILED'] as const) ?? 'COMPLETED',
+        reason: str(t.reason),
+      });
     case 'SET':
-      return rebuilt(compact({ ...base, type, values: map(t.values), search: isObj(t.search) ? map(t.search) : undefined }));
+      return rebuilt(
+        compact({ ...base, type, values: map(t.values), search: isObj(t.search) ? map(t.search) : undefined }),
+      );
     case 'EMIT':
       return rebuilt({ ...base, type, event: str(t.event) ?? '', data: map(t.data) });
     case 'TRANSFORM':
       // A script (js) when the task has one; else the jq program, as before scripts existed.
-      return rebuilt(t.js !== undefined && t.jq === undefined ? { ...base, type, js: str(t.js) ?? '' } : { ...base, type, jq: str(t.jq) ?? '' });
+      return rebuilt(
+        t.js !== undefined && t.jq === undefined
+          ? { ...base, type, js: str(t.js) ?? '' }
+          : { ...base, type, jq: str(t.jq) ?? '' },
+      );
   }
 }
 
@@ -221,8 +304,22 @@ function triggers(v: unknown): Trigger[] {
   return v.filter(isObj).map((t): Trigger => {
     const input = map(t.input);
     const event = str(t.event);
-    if (event !== undefined) return compact({ kind: 'event', event, filter: str(t.filter), input, debounce: debounceOf(t.debounce), throttle: throttleOf(t.throttle) });
-    return { kind: 'schedule', cron: str(t.schedule) ?? str(t.cron) ?? '', timezone: str(t.timezone) ?? 'UTC', catchUp: oneOf(t.catch_up, CATCH_UP_MODES) ?? 'latest', input };
+    if (event !== undefined)
+      return compact({
+        kind: 'event',
+        event,
+        filter: str(t.filter),
+        input,
+        debounce: debounceOf(t.debounce),
+        throttle: throttleOf(t.throttle),
+      });
+    return {
+      kind: 'schedule',
+      cron: str(t.schedule) ?? str(t.cron) ?? '',
+      timezone: str(t.timezone) ?? 'UTC',
+      catchUp: oneOf(t.catch_up, CATCH_UP_MODES) ?? 'latest',
+      input,
+    };
   });
 }
 
@@ -233,19 +330,34 @@ function debounceOf(v: unknown): TriggerDebounce | undefined {
 }
 function throttleOf(v: unknown): TriggerThrottle | undefined {
   if (!isObj(v)) return undefined;
-  return compact({ limit: typeof v.limit === 'number' ? v.limit : 1, perMs: duration(v.per) ?? 0, key: str(v.key), onLimit: v.on_limit === 'drop' ? 'drop' as const : 'queue' as const });
+  return compact({
+    limit: typeof v.limit === 'number' ? v.limit : 1,
+    perMs: duration(v.per) ?? 0,
+    key: str(v.key),
+    onLimit: v.on_limit === 'drop' ? ('drop' as const) : ('queue' as const),
+  });
 }
 
 /** Notification rules as the schema checked them (list or single status, snake_case) in canonical form. */
 export function notificationRules(v: unknown): NotificationRule[] {
   if (!Array.isArray(v)) return [];
   return v.filter(isObj).map((r) => {
-    const on = (Array.isArray(r.on) ? r.on : [r.on]).filter((x): x is NotifyOnName => (NOTIFY_ON as readonly unknown[]).includes(x));
-    const headers = isObj(r.headers) ? Object.fromEntries(Object.entries(r.headers).filter(([, h]) => typeof h === 'string')) as Record<string, string> : undefined;
+    const on = (Array.isArray(r.on) ? r.on : [r.on]).filter((x): x is NotifyOnName =>
+      (NOTIFY_ON as readonly unknown[]).includes(x),
+    );
+    const headers = isObj(r.headers)
+      ? (Object.fromEntries(Object.entries(r.headers).filter(([, h]) => typeof h === 'string')) as Record<
+          string,
+          string
+        >)
+      : undefined;
     return compact({
       on: [...new Set(on)],
-      roles: r.role === undefined ? undefined : [...new Set((Array.isArray(r.role) ? r.role : [r.role]).filter((x): x is string => typeof x === 'string'))],
-      retriedAtLeast: on.includes('RETRIED') ? int(r.retried_at_least, 2) ?? DEFAULT_RETRIED_AT_LEAST : undefined,
+      roles:
+        r.role === undefined
+          ? undefined
+          : [...new Set((Array.isArray(r.role) ? r.role : [r.role]).filter((x): x is string => typeof x === 'string'))],
+      retriedAtLeast: on.includes('RETRIED') ? (int(r.retried_at_least, 2) ?? DEFAULT_RETRIED_AT_LEAST) : undefined,
       nats: r.nats === true,
       webhook: str(r.webhook),
       headers,
@@ -255,13 +367,19 @@ export function notificationRules(v: unknown): NotificationRule[] {
 
 function concurrency(raw: unknown): ConcurrencySpec | undefined {
   if (!isObj(raw)) return undefined;
-  return compact({ limit: int(raw.limit, 1) ?? 1, key: str(raw.key), onLimit: raw.on_limit === 'refuse' ? 'refuse' as const : 'queue' as const });
+  return compact({
+    limit: int(raw.limit, 1) ?? 1,
+    key: str(raw.key),
+    onLimit: raw.on_limit === 'refuse' ? ('refuse' as const) : ('queue' as const),
+  });
 }
 
 /** `timeout:` and its policy (default fail), or nothing when the workflow has no timeout. */
 function runTimeout(wf: Raw): Pick<Definition, 'timeoutMs' | 'timeoutPolicy'> {
   const timeoutMs = duration(wf.timeout);
-  return timeoutMs === undefined ? {} : { timeoutMs, timeoutPolicy: oneOf(wf.timeout_policy, RUN_TIMEOUT_POLICIES) ?? 'fail' };
+  return timeoutMs === undefined
+    ? {}
+    : { timeoutMs, timeoutPolicy: oneOf(wf.timeout_policy, RUN_TIMEOUT_POLICIES) ?? 'fail' };
 }
 
 /** `wf` is the raw value of the top-level `workflow:` key. */
@@ -282,7 +400,9 @@ export function normalize(wf: Raw): Definition {
     monitoring: isObj(wf.monitoring) ? map(wf.monitoring) : undefined,
     triggers: triggers(wf.triggers),
     handlers: str(wf.handlers),
-    idReuse: (ID_REUSE_POLICIES as readonly unknown[]).includes(wf.id_reuse) ? wf.id_reuse as IdReusePolicy : undefined,
+    idReuse: (ID_REUSE_POLICIES as readonly unknown[]).includes(wf.id_reuse)
+      ? (wf.id_reuse as IdReusePolicy)
+      : undefined,
     concurrency: concurrency(wf.concurrency),
     priority: typeof wf.priority === 'number' ? wf.priority : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),

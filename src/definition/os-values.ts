@@ -32,19 +32,29 @@ export function checkOsValues(ctx: CheckContext): void {
     const p = ctx.taskPath(t);
     const nul = (value: unknown, path: RawPath, what: string) => {
       if (typeof value === 'string' && value.includes('\0')) {
-        ctx.error(NUL_CHARACTER, `${what} of task ${t.id} holds a NUL character (\\0), which no ${what.startsWith('output_to') ? 'path' : 'program argument or environment value'} can carry; remove it`, path);
+        ctx.error(
+          NUL_CHARACTER,
+          `${what} of task ${t.id} holds a NUL character (\\0), which no ${what.startsWith('output_to') ? 'path' : 'program argument or environment value'} can carry; remove it`,
+          path,
+        );
       }
     };
     if (typeof raw.output_to === 'string') {
       nul(raw.output_to, [...p, 'output_to'], 'output_to');
       if (namesADirectory(raw.output_to)) {
-        const what = raw.output_to.trim() === '' ? 'is empty' : `is ${JSON.stringify(raw.output_to)}, which names a directory`;
-        ctx.error(OUTPUT_TO_DIRECTORY, `output_to of task ${t.id} ${what}, not a file the output can be written to; name a file, e.g. output_to: out/${t.id}.yaml`, [...p, 'output_to']);
+        const what =
+          raw.output_to.trim() === '' ? 'is empty' : `is ${JSON.stringify(raw.output_to)}, which names a directory`;
+        ctx.error(
+          OUTPUT_TO_DIRECTORY,
+          `output_to of task ${t.id} ${what}, not a file the output can be written to; name a file, e.g. output_to: out/${t.id}.yaml`,
+          [...p, 'output_to'],
+        );
       }
     }
     if (t.type !== 'COMMAND') continue;
     if (Array.isArray(raw.command)) raw.command.forEach((arg, i) => nul(arg, [...p, 'command', i], `command[${i}]`));
     nul(raw.cwd, [...p, 'cwd'], 'cwd');
-    if (isObj(raw.env)) for (const [name, value] of Object.entries(raw.env)) nul(value, [...p, 'env', name], `env ${name}`);
+    if (isObj(raw.env))
+      for (const [name, value] of Object.entries(raw.env)) nul(value, [...p, 'env', name], `env ${name}`);
   }
 }

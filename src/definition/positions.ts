@@ -2,9 +2,22 @@
  * Source positions: mapping a path into the raw document to line:col, and
  * blanking the decorative banner some users put above `workflow:`.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type LineCounter, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type LineCounter,
+  type Node,
+} from 'yaml';
 
-export interface Position { line: number; col: number }
+export interface Position {
+  line: number;
+  col: number;
+}
 
 /**
  * Blanks every non-comment line above the first `workflow:` line (the real
@@ -36,7 +49,10 @@ function isYamlMap(text: string): boolean {
 /** The lines stripBanner blanked, as they were (to say where an anchor went). */
 export function blankedBanner(text: string, source: string): string {
   const before = text.split(/\r?\n/);
-  return source.split('\n').flatMap((l, i) => (l === '' && before[i] ? [before[i]] : [])).join('\n');
+  return source
+    .split('\n')
+    .flatMap((l, i) => (l === '' && before[i] ? [before[i]] : []))
+    .join('\n');
 }
 
 interface Found {
@@ -54,7 +70,9 @@ function find(doc: Document, path: readonly (string | number)[]): Found {
     if (node && isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? node;
     let next: Node | null | undefined;
     if (node && isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg),
+      );
       if (pair) {
         key = (pair.key as Node | null) ?? null;
         // `key:` with nothing after it has a null value node: fall back to the key.

@@ -17,9 +17,13 @@ function intersect(a: Needs, b: Needs): Needs | string {
   const out: Needs = new Map(a);
   for (const [d, cases] of b) {
     const prev = out.get(d);
-    if (!prev) { out.set(d, cases); continue; }
+    if (!prev) {
+      out.set(d, cases);
+      continue;
+    }
     const both = new Set([...prev].filter((c) => cases.has(c)));
-    if (both.size === 0) return `decision ${d} would have to choose one of {${[...prev].join(', ')}} and one of {${[...cases].join(', ')}}`;
+    if (both.size === 0)
+      return `decision ${d} would have to choose one of {${[...prev].join(', ')}} and one of {${[...cases].join(', ')}}`;
     out.set(d, both);
   }
   return out;
@@ -71,19 +75,32 @@ export function tasksThatNeverRun(def: Definition): Map<string, string | null> {
     const gateIds = new Set(gates.map((g) => g.id));
     for (const gate of gates) {
       const g = visit(gate);
-      if ('never' in g) { result = { never: '' }; break; }
+      if ('never' in g) {
+        result = { never: '' };
+        break;
+      }
       const withGate = intersect(needs, g.needs);
-      const merged = typeof withGate === 'string' ? withGate : intersect(withGate, new Map([[gate.id, casesRouting(gate, t.id)]]));
-      if (typeof merged === 'string') { result = { never: merged }; break; }
+      const merged =
+        typeof withGate === 'string' ? withGate : intersect(withGate, new Map([[gate.id, casesRouting(gate, t.id)]]));
+      if (typeof merged === 'string') {
+        result = { never: merged };
+        break;
+      }
       needs = merged;
     }
     if (!result) {
-      const upstream = (deps.get(t.id) ?? []).filter((d) => !gateIds.has(d) && byId.has(d)).map((d) => visit(byId.get(d)!));
+      const upstream = (deps.get(t.id) ?? [])
+        .filter((d) => !gateIds.has(d) && byId.has(d))
+        .map((d) => visit(byId.get(d)!));
       const runnable = upstream.filter((u): u is { needs: Needs } => 'needs' in u).map((u) => u.needs);
       let fromDeps: Needs | string | null = new Map();
       if (t.triggerRule === 'all_success') {
         if (runnable.length < upstream.length) fromDeps = null;
-        else for (const n of runnable) { fromDeps = intersect(fromDeps as Needs, n); if (typeof fromDeps === 'string') break; }
+        else
+          for (const n of runnable) {
+            fromDeps = intersect(fromDeps as Needs, n);
+            if (typeof fromDeps === 'string') break;
+          }
       } else if (t.triggerRule === 'none_failed_min_one_success' && upstream.length > 0) {
         fromDeps = runnable.length === 0 ? null : agreement(runnable);
       }

@@ -34,7 +34,8 @@ export function toSearchValue(type: SearchType, v: unknown): SearchValue | null 
     case 'bool':
       if (typeof v === 'boolean') return v;
       return v === 'true' ? true : v === 'false' ? false : null;
-    case 'time': return timeText(v);
+    case 'time':
+      return timeText(v);
   }
 }
 

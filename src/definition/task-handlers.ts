@@ -32,5 +32,7 @@ export function stationQueue(station: string): string {
 
 /** The station a queue belongs to (`station-north` → `north`), or null for another queue. */
 export function stationOfQueue(queue: string): string | null {
-  return queue.startsWith(STATION_QUEUE_PREFIX) && queue.length > STATION_QUEUE_PREFIX.length ? queue.slice(STATION_QUEUE_PREFIX.length) : null;
+  return queue.startsWith(STATION_QUEUE_PREFIX) && queue.length > STATION_QUEUE_PREFIX.length
+    ? queue.slice(STATION_QUEUE_PREFIX.length)
+    : null;
 }

@@ -10,19 +10,50 @@ export type SearchType = 'string' | 'number' | 'bool' | 'time';
 /** A search attribute's value as the run records it: a time is an ISO 8601 UTC text (so that text order is time order). */
 export type SearchValue = string | number | boolean;
 /** `search:` entry, normalized: the value (a template, text, number or boolean) and its type. */
-export interface SearchAttrDecl { value: JsonValue; type: SearchType }
+export interface SearchAttrDecl {
+  value: JsonValue;
+  type: SearchType;
+}
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 export const TASK_TYPES = [
-  'SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN',
-  'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT', 'COMMAND', 'HTTP',
+  'SIMPLE',
+  'DECISION',
+  'HUMAN',
+  'FORK',
+  'JOIN',
+  'DO_WHILE',
+  'WAIT',
+  'SUB_WORKFLOW',
+  'MAP',
+  'TERMINATE',
+  'SET',
+  'EMIT',
+  'COMMAND',
+  'HTTP',
   'TRANSFORM',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP', 'COMMAND', 'HTTP', 'TRANSFORM'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = [
+  'SIMPLE',
+  'DECISION',
+  'HUMAN',
+  'FORK',
+  'JOIN',
+  'WAIT',
+  'SET',
+  'TERMINATE',
+  'SUB_WORKFLOW',
+  'EMIT',
+  'DO_WHILE',
+  'MAP',
+  'COMMAND',
+  'HTTP',
+  'TRANSFORM',
+];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -85,11 +116,22 @@ export interface TaskBase {
   triggerRule: TriggerRule;
 }
 
-export interface TaskConcurrency { limit: number }
-export interface TaskRateLimit { limit: number; perMs: number }
-export interface TaskBreaker { failures: number; windowMs: number; openForMs: number }
+export interface TaskConcurrency {
+  limit: number;
+}
+export interface TaskRateLimit {
+  limit: number;
+  perMs: number;
+}
+export interface TaskBreaker {
+  failures: number;
+  windowMs: number;
+  openForMs: number;
+}
 
-export interface SimpleTask extends TaskBase { type: 'SIMPLE' }
+export interface SimpleTask extends TaskBase {
+  type: 'SIMPLE';
+}
 
 /**
  * COMMAND: a program run as a task (an attempt is one run of it). `command`
@@ -158,13 +200,27 @@ export function mayDecide(task: HumanTask, by: string): boolean {
   return task.approvers.length === 0 || task.approvers.includes(by);
 }
 
-export interface ForkTask extends TaskBase { type: 'FORK'; forkTasks: string[] }
-export interface JoinTask extends TaskBase { type: 'JOIN'; joinOn: string[] }
+export interface ForkTask extends TaskBase {
+  type: 'FORK';
+  forkTasks: string[];
+}
+export interface JoinTask extends TaskBase {
+  type: 'JOIN';
+  joinOn: string[];
+}
 
-export interface DoWhileTask extends TaskBase { type: 'DO_WHILE'; loopCondition: string; loopOver: string[]; maxIterations?: number }
+export interface DoWhileTask extends TaskBase {
+  type: 'DO_WHILE';
+  loopCondition: string;
+  loopOver: string[];
+  maxIterations?: number;
+}
 /** `timeoutMs` (TaskBase) bounds an event wait; `onTimeout` then says what it does (absent: fail, TIMED_OUT). */
 export interface WaitTask extends TaskBase {
-  type: 'WAIT'; durationMs?: number; until?: string; event?: string;
+  type: 'WAIT';
+  durationMs?: number;
+  until?: string;
+  event?: string;
   /** `from:`: who may send its signal (absent: anyone who may signal the run). */
   signalers?: string[];
   onTimeout?: 'fail' | 'skip';
@@ -172,9 +228,15 @@ export interface WaitTask extends TaskBase {
 
 /** Whether `by` may send a WAIT its signal: one of its `from:`, or anyone when it names none. The one rule every path applies (an early signal included). */
 export function maySignal(task: WaitTask, by: string | undefined): boolean {
-  return task.signalers === undefined || task.signalers.length === 0 || (by !== undefined && task.signalers.includes(by));
+  return (
+    task.signalers === undefined || task.signalers.length === 0 || (by !== undefined && task.signalers.includes(by))
+  );
 }
-export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workflow: string; version?: number }
+export interface SubWorkflowTask extends TaskBase {
+  type: 'SUB_WORKFLOW';
+  workflow: string;
+  version?: number;
+}
 /**
  * MAP: `items` (a template giving a list) and a body run once per item: the
  * MAP's own `handler` and `input` (evaluated per item, `${item}`/`${index}` in
@@ -183,7 +245,10 @@ export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workfl
  * (a child run per item, the MAP's `input` evaluated per item as its input).
  */
 export interface MapTask extends TaskBase {
-  type: 'MAP'; items: string; iterator: string; maxConcurrency?: number;
+  type: 'MAP';
+  items: string;
+  iterator: string;
+  maxConcurrency?: number;
   /** Items that may fail without failing the MAP (default 0; an optional MAP tolerates all). */
   tolerateFailures?: number;
   /** A child run per item: this workflow (found as a SUB_WORKFLOW's is), its input the MAP's `input` for the item. */
@@ -202,20 +267,49 @@ export function iteratorMap(tasks: readonly TaskDef[]): Map<string, MapTask> {
   for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
   return maps;
 }
-export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
+export interface TerminateTask extends TaskBase {
+  type: 'TERMINATE';
+  status: 'COMPLETED' | 'FAILED';
+  reason?: string;
+}
 /** `search`: new values of the workflow's search attributes (absent when none, so older definitions hash as they did). */
-export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue>; search?: Record<string, JsonValue> }
-export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
+export interface SetTask extends TaskBase {
+  type: 'SET';
+  values: Record<string, JsonValue>;
+  search?: Record<string, JsonValue>;
+}
+export interface EmitTask extends TaskBase {
+  type: 'EMIT';
+  event: string;
+  data: Record<string, JsonValue>;
+}
 /**
  * TRANSFORM: a jq program (`jq`), or a JavaScript script (`js`, run in QuickJS compiled to WebAssembly), run over
  * the task's resolved input by the executor itself (no worker); its output is jq's `{ result, resultList }` (the
  * first output and every output) or the script's `{ result }`, recorded as any task's. One of the two is set.
  */
-export interface TransformTask extends TaskBase { type: 'TRANSFORM'; jq?: string; js?: string }
+export interface TransformTask extends TaskBase {
+  type: 'TRANSFORM';
+  jq?: string;
+  js?: string;
+}
 
 export type TaskDef =
-  | SimpleTask | CommandTask | HttpTask | DecisionTask | HumanTask | ForkTask | JoinTask
-  | DoWhileTask | WaitTask | SubWorkflowTask | MapTask | TerminateTask | SetTask | EmitTask | TransformTask;
+  | SimpleTask
+  | CommandTask
+  | HttpTask
+  | DecisionTask
+  | HumanTask
+  | ForkTask
+  | JoinTask
+  | DoWhileTask
+  | WaitTask
+  | SubWorkflowTask
+  | MapTask
+  | TerminateTask
+  | SetTask
+  | EmitTask
+  | TransformTask;
 
 export type InputType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'any';
 export interface InputDecl {
@@ -234,18 +328,43 @@ export interface InputDecl {
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
 /** `debounce:` of an event trigger: one run, with the last event of a burst, `periodMs` after its last event (per `key`). */
-export interface TriggerDebounce { periodMs: number; key?: string }
+export interface TriggerDebounce {
+  periodMs: number;
+  key?: string;
+}
 /** `throttle:` of an event trigger: at most `limit` starts in any span of `perMs` (per `key`); the rest queue or are dropped. */
-export interface TriggerThrottle { limit: number; perMs: number; key?: string; onLimit: 'queue' | 'drop' }
-export interface EventTrigger { kind: 'event'; event: string; filter?: string; input: Record<string, JsonValue>; debounce?: TriggerDebounce; throttle?: TriggerThrottle }
+export interface TriggerThrottle {
+  limit: number;
+  perMs: number;
+  key?: string;
+  onLimit: 'queue' | 'drop';
+}
+export interface EventTrigger {
+  kind: 'event';
+  event: string;
+  filter?: string;
+  input: Record<string, JsonValue>;
+  debounce?: TriggerDebounce;
+  throttle?: TriggerThrottle;
+}
 /** What a schedule does with slots that passed while nothing fired them (docs/library.md). */
 export type CatchUp = 'none' | 'latest' | 'all';
 export const CATCH_UP_MODES: readonly CatchUp[] = ['none', 'latest', 'all'];
 /** `cron`: 5 or 6 fields or a nickname, read in `timezone` (IANA; default UTC). */
-export interface ScheduleTrigger { kind: 'schedule'; cron: string; timezone: string; catchUp: CatchUp; input: Record<string, JsonValue> }
+export interface ScheduleTrigger {
+  kind: 'schedule';
+  cron: string;
+  timezone: string;
+  catchUp: CatchUp;
+  input: Record<string, JsonValue>;
+}
 export type Trigger = EventTrigger | ScheduleTrigger;
 
-export interface FailureWorkflow { id: string; steps: string[]; input: Record<string, JsonValue> }
+export interface FailureWorkflow {
+  id: string;
+  steps: string[];
+  input: Record<string, JsonValue>;
+}
 
 /** What a notification rule reacts to: a run status reached, or (RETRIED) a task's attempt number reaching `retriedAtLeast`. */
 export const NOTIFY_ON = ['FAILED', 'WAITING', 'COMPLETED', 'CANCELLED', 'RETRIED'] as const;
@@ -286,7 +405,11 @@ export const DEFAULT_PRIORITY = 50;
 export const MAX_PRIORITY = 99;
 
 /** `concurrency:` at most `limit` runs (per value of the `key` template) RUNNING, WAITING or PAUSED at once. */
-export interface ConcurrencySpec { limit: number; key?: string; onLimit: OnLimit }
+export interface ConcurrencySpec {
+  limit: number;
+  key?: string;
+  onLimit: OnLimit;
+}
 
 /** What a run past its workflow `timeout:` becomes: FAILED (`fail`, the default) or CANCELLED. */
 /**

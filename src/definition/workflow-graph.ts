@@ -24,8 +24,16 @@ export interface GraphNode {
 
 export type GraphEdgeKind = 'depends' | 'case' | 'fork' | 'join' | 'loop' | 'map' | 'sub';
 /** `from` runs before `to` (for `sub`: the task starts that workflow). */
-export interface GraphEdge { from: string; to: string; kind: GraphEdgeKind; label?: string }
-export interface WorkflowGraph { nodes: GraphNode[]; edges: GraphEdge[] }
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: GraphEdgeKind;
+  label?: string;
+}
+export interface WorkflowGraph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
 
 export function workflowGraph(def: Definition): WorkflowGraph {
   const loops = loopOwners(def);
@@ -36,7 +44,9 @@ export function workflowGraph(def: Definition): WorkflowGraph {
   for (const t of def.tasks) {
     const sub = t.type === 'SUB_WORKFLOW' ? t.workflow : t.type === 'MAP' ? t.workflow : undefined;
     nodes.push({
-      id: t.id, type: t.type, label: t.name || t.id,
+      id: t.id,
+      type: t.type,
+      label: t.name || t.id,
       ...(t.assignedTo !== undefined ? { assignedTo: t.assignedTo } : {}),
       ...(loops.has(t.id) ? { loop: loops.get(t.id)! } : {}),
       ...(maps.has(t.id) ? { map: maps.get(t.id)!.id } : {}),
@@ -51,13 +61,25 @@ export function workflowGraph(def: Definition): WorkflowGraph {
   for (const [task, list] of dependencyEdges(def)) {
     for (const e of list) {
       switch (e.via) {
-        case 'depends_on': edges.push({ from: e.dep, to: task, kind: 'depends' }); break;
-        case 'decision': edges.push({ from: e.dep, to: task, kind: 'case', label: e.caseName }); break;
-        case 'fork': edges.push({ from: e.dep, to: task, kind: 'fork' }); break;
-        case 'join_on': edges.push({ from: e.dep, to: task, kind: 'join' }); break;
-        case 'loop_over': edges.push({ from: e.dep, to: task, kind: 'loop' }); break;
+        case 'depends_on':
+          edges.push({ from: e.dep, to: task, kind: 'depends' });
+          break;
+        case 'decision':
+          edges.push({ from: e.dep, to: task, kind: 'case', label: e.caseName });
+          break;
+        case 'fork':
+          edges.push({ from: e.dep, to: task, kind: 'fork' });
+          break;
+        case 'join_on':
+          edges.push({ from: e.dep, to: task, kind: 'join' });
+          break;
+        case 'loop_over':
+          edges.push({ from: e.dep, to: task, kind: 'loop' });
+          break;
         // A task after a loop that reads a body task waits for the loop to settle.
-        case 'loop_body': edges.push({ from: e.dep, to: task, kind: 'depends', label: 'after loop' }); break;
+        case 'loop_body':
+          edges.push({ from: e.dep, to: task, kind: 'depends', label: 'after loop' });
+          break;
       }
     }
   }

@@ -56,12 +56,22 @@ export interface AgentTour {
 }
 
 /** Writes the tour's workflow and script under `dir`, declares the queue, and starts the agent's passes. */
-export async function startAgentTour(store: EventStore, dir: string, say: (line: string) => void, fail: (message: string) => void): Promise<AgentTour> {
+export async function startAgentTour(
+  store: EventStore,
+  dir: string,
+  say: (line: string) => void,
+  fail: (message: string) => void,
+): Promise<AgentTour> {
   for (const sub of ['1N.3OX', '0UT.3OX']) mkdirSync(join(dir, sub), { recursive: true });
   const file = join(dir, 'file-agent-tour.yaml');
   writeFileSync(file, WORKFLOW);
   writeFileSync(join(dir, 'agent.sh'), SCRIPT, { mode: 0o755 });
-  const ex = { inbox: join(dir, '1N.3OX'), outbox: join(dir, '0UT.3OX'), queue: QUEUE, log: (line: string) => say(`    agent: ${line.replaceAll(`${dir}/`, '')}`) };
+  const ex = {
+    inbox: join(dir, '1N.3OX'),
+    outbox: join(dir, '0UT.3OX'),
+    queue: QUEUE,
+    log: (line: string) => say(`    agent: ${line.replaceAll(`${dir}/`, '')}`),
+  };
   const attempts = new StoreAttempts({ ...ex, store, level: 'L3', skills: [], name: 'agent:shell' });
   const agent = new FileExchange(ex, attempts);
   await attempts.declare();
@@ -81,5 +91,11 @@ export async function startAgentTour(store: EventStore, dir: string, say: (line:
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  return { file, stop: async () => { stopped = true; await loop; } };
+  return {
+    file,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
 }

@@ -99,12 +99,18 @@ function freshStore(given: string | undefined): string {
   if (given === undefined) {
     const base = resolve('.ledgerflow', 'demo');
     mkdirSync(base, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     return mkdtempSync(join(base, `${stamp}-`));
   }
   const dir = resolve(given);
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
-    throw new UsageError(`--store ${given}: the demo starts from a fresh store, and ${dir} is not an empty directory; name a new one, or leave --store out (a new directory under .ledgerflow/demo/)`, { store: given });
+    throw new UsageError(
+      `--store ${given}: the demo starts from a fresh store, and ${dir} is not an empty directory; name a new one, or leave --store out (a new directory under .ledgerflow/demo/)`,
+      { store: given },
+    );
   }
   mkdirSync(dir, { recursive: true });
   return dir;
@@ -115,7 +121,7 @@ function revenueNeedsCfo(data: Record<string, unknown>): boolean {
   const revenue = Number(data.revenue);
   const target = Number(data.target);
   if (!(target > 0) || !(revenue >= target)) return false;
-  return Math.min(25, ((revenue - target) / target) * 100 / 2) > REVENUE_THRESHOLD_PCT;
+  return Math.min(25, (((revenue - target) / target) * 100) / 2) > REVENUE_THRESHOLD_PCT;
 }
 
 /**
@@ -127,7 +133,10 @@ export function revenuePayload(sample: Record<string, unknown>): { data: Record<
   if (revenueNeedsCfo(sample)) return { data: sample };
   const target = Number(sample.target) > 0 ? Number(sample.target) : 1_000_000;
   const data = { ...sample, target, revenue: Math.round(target * 1.25) };
-  return { data, note: `the revenue_milestone sample's plan change stays within ±${REVENUE_THRESHOLD_PCT}% (no approval needed), so the demo sends a variant with revenue ${data.revenue} (125% of target ${target}) to reach the CFO's approval` };
+  return {
+    data,
+    note: `the revenue_milestone sample's plan change stays within ±${REVENUE_THRESHOLD_PCT}% (no approval needed), so the demo sends a variant with revenue ${data.revenue} (125% of target ${target}) to reach the CFO's approval`,
+  };
 }
 
 /** Every file under `dir`, relative to it, sorted. */
@@ -145,12 +154,18 @@ function filesUnder(dir: string): string[] {
 }
 
 const RECEIPT = 'VALIDATION.RECEIPT.yaml';
-const since = (from: string | null, to: string | null) => (from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null);
+const since = (from: string | null, to: string | null) =>
+  from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
 
 function summarize(events: EventEnvelope[], snapshot: RunSnapshot, seq: number, startedBy: string): DemoRun {
   const view = runView(snapshot, seq);
   const tasks: DemoTask[] = Object.entries(view.tasks).map(([id, t]) => {
-    const task: DemoTask = { id, status: t.status, attempts: t.attempts, durationMs: since(t.startedAt, t.completedAt) };
+    const task: DemoTask = {
+      id,
+      status: t.status,
+      attempts: t.attempts,
+      durationMs: since(t.startedAt, t.completedAt),
+    };
     const decision = snapshot.context.tasks[id]?.decision?.case;
     if (decision !== undefined) task.decision = String(decision);
     if (t.items) {
@@ -159,14 +174,26 @@ function summarize(events: EventEnvelope[], snapshot: RunSnapshot, seq: number, 
     }
     return task;
   });
-  const approvals = events.flatMap((e) => (e.type === 'approval.recorded'
-    ? [{ task: e.data.task, decision: e.data.decision, by: e.data.by, comment: e.data.comment ?? null }] : []));
+  const approvals = events.flatMap((e) =>
+    e.type === 'approval.recorded'
+      ? [{ task: e.data.task, decision: e.data.decision, by: e.data.by, comment: e.data.comment ?? null }]
+      : [],
+  );
   const run: DemoRun = {
-    runId: view.runId, workflowId: view.workflowId, version: view.version, startedBy, status: view.status,
-    events: events.length, durationMs: since(view.startedAt, view.completedAt), tasks, approvals,
-    output: view.output, error: view.error?.message ?? null,
+    runId: view.runId,
+    workflowId: view.workflowId,
+    version: view.version,
+    startedBy,
+    status: view.status,
+    events: events.length,
+    durationMs: since(view.startedAt, view.completedAt),
+    tasks,
+    approvals,
+    output: view.output,
+    error: view.error?.message ?? null,
   };
-  const perFolder = (view.tasks.summarize?.output as { per_folder?: DemoRun['folders'] } | null | undefined)?.per_folder;
+  const perFolder = (view.tasks.summarize?.output as { per_folder?: DemoRun['folders'] } | null | undefined)
+    ?.per_folder;
   if (view.workflowId === BATCH && Array.isArray(perFolder)) run.folders = perFolder;
   return run;
 }
@@ -180,7 +207,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   mkdirSync(outputRoot, { recursive: true });
   // The batch validation writes each folder's receipt into the folder: it runs over a copy, so the package's samples stay as shipped.
   const depots = join(outputRoot, 'depots');
-  cpSync(join(root, 'definitions', 'samples', 'depots'), depots, { recursive: true, filter: (src) => !src.endsWith(`${sep}${RECEIPT}`) });
+  cpSync(join(root, 'definitions', 'samples', 'depots'), depots, {
+    recursive: true,
+    filter: (src) => !src.endsWith(`${sep}${RECEIPT}`),
+  });
   // The handlers it runs (and the programs they start) find this store, as under the CLI's other commands.
   process.env.LEDGERFLOW_STORE = storeDir;
 
@@ -197,7 +227,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const store = openStore({ dir: storeDir, nats: false, file: { onWarning: (m) => say(`warning: ${m}`) } });
   const label = (runId: string) => labels.get(runId) ?? runId;
   const engine = createEngine({
-    store, storeDir, outputRoot,
+    store,
+    storeDir,
+    outputRoot,
     onCommit: (events, before, after, definition) => {
       const runId = events[0]?.runId;
       if (!runId) return;
@@ -222,11 +254,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
       });
     }
     const status = runStatus(snap);
-    if (SETTLED_STATUSES.includes(status)) { settled.set(runId, status); wake(); }
+    if (SETTLED_STATUSES.includes(status)) {
+      settled.set(runId, status);
+      wake();
+    }
   };
 
   const service = new Service({
-    engine, storeDir, rescanMs: 250,
+    engine,
+    storeDir,
+    rescanMs: 250,
     onNotice: (n: ServiceNotice) => {
       if (n.kind === 'run.settled' && n.runId && n.status) settled.set(n.runId, n.status as WorkflowStatus);
       if (n.kind === 'run.error' || n.kind === 'tick.error') failures.push(n.message);
@@ -238,22 +275,36 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   try {
     try {
       // Declared before anything runs, so the engine holds the tour task's attempt for the agent.
-      agentTour = await startAgentTour(store, join(outputRoot, 'agent'), say, (m) => { failures.push(m); wake(); });
+      agentTour = await startAgentTour(store, join(outputRoot, 'agent'), say, (m) => {
+        failures.push(m);
+        wake();
+      });
       await service.start();
-      say(`store ${relativeOrAbsolute(storeDir)} (files the handlers write go under ${relativeOrAbsolute(outputRoot)})`);
+      say(
+        `store ${relativeOrAbsolute(storeDir)} (files the handlers write go under ${relativeOrAbsolute(outputRoot)})`,
+      );
 
       for (const type of DEMO_EVENTS) {
         const spec = catalog.eventTypes.get(type);
-        if (!spec?.sample) throw new UsageError(`the bundled events/${type}.yaml has no sample; the demo sends each event's sample`, { type });
+        if (!spec?.sample)
+          throw new UsageError(`the bundled events/${type}.yaml has no sample; the demo sends each event's sample`, {
+            type,
+          });
         let data: Record<string, unknown> = spec.sample;
         if (type === 'revenue_milestone') {
           const payload = revenuePayload(spec.sample);
           data = payload.data;
-          if (payload.note) { notes.push(payload.note); say(`note: ${payload.note}`); }
+          if (payload.note) {
+            notes.push(payload.note);
+            say(`note: ${payload.note}`);
+          }
         }
         const event = { id: `demo-${type}`, type, time: new Date().toISOString(), source: 'ledgerflow demo', data };
         const result = await emitEvent(event, {
-          store, catalog, deadLetters: fileDeadLetters(deadLetterDir(storeDir)), drive: false,
+          store,
+          catalog,
+          deadLetters: fileDeadLetters(deadLetterDir(storeDir)),
+          drive: false,
           onRunStarted: (r) => {
             labels.set(r.runId, r.workflowId);
             startedBy.set(r.runId, `event ${type} ${event.id}`);
@@ -265,30 +316,58 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
       }
 
       const batch = loadDefinitionFile(join(root, 'definitions', `${BATCH}.yaml`));
-      const batchId = await engine.start(batch.definition, { parent_folder: depots, policy_file: join(root, 'definitions', 'samples', 'INVENTORY.POLICY.yaml') }, {
-        source: { file: batch.file, ...(batch.handlersPath ? { handlers: batch.handlersPath } : {}) },
-      });
+      const batchId = await engine.start(
+        batch.definition,
+        { parent_folder: depots, policy_file: join(root, 'definitions', 'samples', 'INVENTORY.POLICY.yaml') },
+        {
+          source: { file: batch.file, ...(batch.handlersPath ? { handlers: batch.handlersPath } : {}) },
+        },
+      );
       labels.set(batchId, BATCH);
       startedBy.set(batchId, 'run');
       runIds.push(batchId);
-      say(`run ${batchId} started (${BATCH} v${batch.definition.version}) over ${readdirSync(depots).length} folders in ${depots}`);
+      say(
+        `run ${batchId} started (${BATCH} v${batch.definition.version}) over ${readdirSync(depots).length} folders in ${depots}`,
+      );
 
       const tour = loadDefinitionFile(agentTour.file);
       // The package's own alpha depot: the batch run writes a receipt into the copy meanwhile.
-      const tourId = await engine.start(tour.definition, { folder: join(root, 'definitions', 'samples', 'depots', 'alpha') }, { source: { file: tour.file } });
+      const tourId = await engine.start(
+        tour.definition,
+        { folder: join(root, 'definitions', 'samples', 'depots', 'alpha') },
+        { source: { file: tour.file } },
+      );
       labels.set(tourId, AGENT_TOUR_WORKFLOW);
       startedBy.set(tourId, 'run');
       runIds.push(tourId);
-      say(`run ${tourId} started (${AGENT_TOUR_WORKFLOW} v1): its task is done by agent/agent.sh through agent/1N.3OX and agent/0UT.3OX`);
+      say(
+        `run ${tourId} started (${AGENT_TOUR_WORKFLOW} v1): its task is done by agent/agent.sh through agent/1N.3OX and agent/0UT.3OX`,
+      );
 
       // Wait until every run settled (the service says so), or something went wrong, or time is up.
       const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
       await new Promise<void>((done, fail) => {
         const timer = setTimeout(() => check(true), Math.max(0, deadline - Date.now()));
         const check = (late = false) => {
-          if (failures.length > 0) { clearTimeout(timer); fail(new Error(failures.join('; '))); return; }
-          if (runIds.every((id) => settled.has(id))) { clearTimeout(timer); done(); return; }
-          if (late) fail(new Error(`the demo did not finish in ${opts.timeoutMs ?? 120_000} ms: ${runIds.filter((id) => !settled.has(id)).map(label).join(', ')} not settled (see \`npx ledgerflow --store ${storeDir} list\`)`));
+          if (failures.length > 0) {
+            clearTimeout(timer);
+            fail(new Error(failures.join('; ')));
+            return;
+          }
+          if (runIds.every((id) => settled.has(id))) {
+            clearTimeout(timer);
+            done();
+            return;
+          }
+          if (late)
+            fail(
+              new Error(
+                `the demo did not finish in ${opts.timeoutMs ?? 120_000} ms: ${runIds
+                  .filter((id) => !settled.has(id))
+                  .map(label)
+                  .join(', ')} not settled (see \`npx ledgerflow --store ${storeDir} list\`)`,
+              ),
+            );
         };
         wake = () => check();
         check();
@@ -308,10 +387,20 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     const revenue = runs.find((r) => r.workflowId === 'revenue_milestone');
     return {
       ok: runs.every((r) => r.status === 'COMPLETED'),
-      store: storeDir, outputRoot, durationMs: Date.now() - began, notes, runs, files,
+      store: storeDir,
+      outputRoot,
+      durationMs: Date.now() - began,
+      notes,
+      runs,
+      files,
       commands: [
         `npx ledgerflow --store ${store_} list`,
-        ...(revenue ? [`npx ledgerflow --store ${store_} history ${revenue.runId}`, `npx ledgerflow --store ${store_} status ${revenue.runId}`] : []),
+        ...(revenue
+          ? [
+              `npx ledgerflow --store ${store_} history ${revenue.runId}`,
+              `npx ledgerflow --store ${store_} status ${revenue.runId}`,
+            ]
+          : []),
         `npx ledgerflow --store ${store_} replay --all`,
         `npx ledgerflow --store ${store_} watch --all --keep-open`,
         `npx ledgerflow --store ${store_} ui`,
@@ -334,20 +423,37 @@ const secs = (ms: number | null) => (ms === null ? '' : ms >= 1000 ? `${(ms / 10
 export function demoText(report: DemoReport): string[] {
   const lines: string[] = [''];
   for (const r of report.runs) {
-    lines.push(`── ${r.workflowId} ${r.runId}: ${r.status} in ${secs(r.durationMs)}, ${r.events} events (started by ${r.startedBy})`);
+    lines.push(
+      `── ${r.workflowId} ${r.runId}: ${r.status} in ${secs(r.durationMs)}, ${r.events} events (started by ${r.startedBy})`,
+    );
     for (const t of r.tasks) {
-      const extra = t.decision ? ` → case ${t.decision}` : t.items ? ` (${Object.entries(t.items).map(([s, n]) => `${n} ${s}`).join(', ')})` : '';
-      lines.push(`   ${t.id.padEnd(22)} ${t.status.padEnd(11)} ${t.attempts > 1 ? `${t.attempts} attempts ` : ''}${secs(t.durationMs)}${extra}`);
+      const extra = t.decision
+        ? ` → case ${t.decision}`
+        : t.items
+          ? ` (${Object.entries(t.items)
+              .map(([s, n]) => `${n} ${s}`)
+              .join(', ')})`
+          : '';
+      lines.push(
+        `   ${t.id.padEnd(22)} ${t.status.padEnd(11)} ${t.attempts > 1 ? `${t.attempts} attempts ` : ''}${secs(t.durationMs)}${extra}`,
+      );
     }
-    for (const a of r.approvals) lines.push(`   approval: ${a.task} ${a.decision} by ${a.by}${a.comment ? ` ("${a.comment}")` : ''}`);
-    for (const f of r.folders ?? []) lines.push(`   folder ${String(f.folder).split(sep).at(-1)}: ${f.status} (score ${String(f.score)}, ${String(f.files)} files${Array.isArray(f.violations) && f.violations.length ? `, ${f.violations.length} violation(s)` : ''})`);
+    for (const a of r.approvals)
+      lines.push(`   approval: ${a.task} ${a.decision} by ${a.by}${a.comment ? ` ("${a.comment}")` : ''}`);
+    for (const f of r.folders ?? [])
+      lines.push(
+        `   folder ${String(f.folder).split(sep).at(-1)}: ${f.status} (score ${String(f.score)}, ${String(f.files)} files${Array.isArray(f.violations) && f.violations.length ? `, ${f.violations.length} violation(s)` : ''})`,
+      );
     if (r.error) lines.push(`   error: ${r.error}`);
     lines.push(`   output: ${JSON.stringify(r.output)}`);
   }
   lines.push('');
   for (const n of report.notes) lines.push(`note: ${n}`);
-  lines.push(`${report.runs.filter((r) => r.status === 'COMPLETED').length} of ${report.runs.length} runs completed in ${secs(report.durationMs)}; store ${report.store}`);
-  if (report.files.length) lines.push(`files the handlers wrote, under ${report.outputRoot}:`, ...report.files.map((f) => `  ${f}`));
+  lines.push(
+    `${report.runs.filter((r) => r.status === 'COMPLETED').length} of ${report.runs.length} runs completed in ${secs(report.durationMs)}; store ${report.store}`,
+  );
+  if (report.files.length)
+    lines.push(`files the handlers wrote, under ${report.outputRoot}:`, ...report.files.map((f) => `  ${f}`));
   lines.push('look further:', ...report.commands.map((c) => `  ${c}`));
   return lines;
 }

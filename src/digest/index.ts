@@ -29,7 +29,13 @@ export const portableDigest: DigestImplementation = {
   hex: (text) => bytesToHex(nobleSha256(utf8.encode(text))),
   create: () => {
     const h = nobleSha256.create();
-    const self: Sha256 = { update: (text) => { h.update(utf8.encode(text)); return self; }, hex: () => bytesToHex(h.digest()) };
+    const self: Sha256 = {
+      update: (text) => {
+        h.update(utf8.encode(text));
+        return self;
+      },
+      hex: () => bytesToHex(h.digest()),
+    };
     return self;
   },
 };

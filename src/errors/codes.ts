@@ -16,7 +16,16 @@
  * - failure: something went wrong that is nobody's request (a corrupt file, a bug), or a
  *   task's or run's recorded failure (kept in its history, never the exit of a command).
  */
-export type ErrorKind = 'usage' | 'not_found' | 'conflict' | 'contended' | 'limit' | 'permission' | 'setup' | 'unavailable' | 'failure';
+export type ErrorKind =
+  | 'usage'
+  | 'not_found'
+  | 'conflict'
+  | 'contended'
+  | 'limit'
+  | 'permission'
+  | 'setup'
+  | 'unavailable'
+  | 'failure';
 
 /** What each kind means at the edges: the CLI's exit code and the HTTP status. */
 export const ERROR_KINDS: Readonly<Record<ErrorKind, { readonly exit: 1 | 2; readonly http: number }>> = {

@@ -17,14 +17,22 @@ export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: str
  * NATS permissions violation keeps its code (LF_APPROVAL_REFUSED) and is a
  * permission error (exit 2, HTTP 403).
  */
-export interface ErrorOptions { cause?: unknown; kind?: ErrorKind }
+export interface ErrorOptions {
+  cause?: unknown;
+  kind?: ErrorKind;
+}
 
 export class LedgerflowError extends Error {
   readonly code: ErrorCode;
   readonly meta: Record<string, JsonSafe | undefined>;
   /** What the error means to a caller (src/errors/codes.ts): read by the CLI's exit code and the HTTP status. */
   readonly kind: ErrorKind;
-  constructor(code: ErrorCode, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    meta: Record<string, JsonSafe | undefined> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -85,7 +93,11 @@ export class UsageError extends LedgerflowError {
 /** A global notifications file (`--notifications`, LEDGERFLOW_NOTIFICATIONS) that does not validate: every problem as file:line:col. */
 export class NotificationsConfigError extends UsageError {
   constructor(file: string, problems: string[]) {
-    super(`notifications file ${file} is invalid:\n${problems.join('\n')}`, { file, problems }, 'LF_NOTIFICATIONS_INVALID');
+    super(
+      `notifications file ${file} is invalid:\n${problems.join('\n')}`,
+      { file, problems },
+      'LF_NOTIFICATIONS_INVALID',
+    );
   }
 }
 
@@ -112,14 +124,22 @@ export class InputError extends UsageError {
 /** `ledgerflow dlq show|replay <id>` of a dead letter no stream holds (never written, replayed, purged or aged out). */
 export class DeadLetterNotFoundError extends UsageError {
   constructor(id: string) {
-    super(`there is no dead letter ${id} (it may have been replayed, purged or aged out; see \`ledgerflow dlq list\`)`, { id }, 'LF_DEAD_LETTER_NOT_FOUND');
+    super(
+      `there is no dead letter ${id} (it may have been replayed, purged or aged out; see \`ledgerflow dlq list\`)`,
+      { id },
+      'LF_DEAD_LETTER_NOT_FOUND',
+    );
   }
 }
 
 /** `ledgerflow dlq replay` of a dead letter whose body was not kept whole (or that says nothing of where it came from). */
 export class DeadLetterNotReplayableError extends UsageError {
   constructor(id: string, why: string) {
-    super(`dead letter ${id} cannot be replayed: ${why}; nothing was published (\`ledgerflow dlq show ${id}\` shows what is kept)`, { id, why }, 'LF_DEAD_LETTER_NOT_REPLAYABLE');
+    super(
+      `dead letter ${id} cannot be replayed: ${why}; nothing was published (\`ledgerflow dlq show ${id}\` shows what is kept)`,
+      { id, why },
+      'LF_DEAD_LETTER_NOT_REPLAYABLE',
+    );
   }
 }
 
@@ -132,7 +152,11 @@ export class RunNotFoundError extends LedgerflowError {
 /** Another writer appended to the run since we read it: reload and retry. */
 export class AppendConflictError extends LedgerflowError {
   constructor(runId: string, expectedSeq: number, actualSeq: number) {
-    super('LF_APPEND_CONFLICT', `run ${runId} moved on: expected last sequence ${expectedSeq}, found ${actualSeq}`, { runId, expectedSeq, actualSeq });
+    super('LF_APPEND_CONFLICT', `run ${runId} moved on: expected last sequence ${expectedSeq}, found ${actualSeq}`, {
+      runId,
+      expectedSeq,
+      actualSeq,
+    });
   }
 }
 
@@ -143,12 +167,22 @@ export class AppendConflictError extends LedgerflowError {
  */
 export class CommitContendedError extends LedgerflowError {
   constructor(runId: string, rounds: number, options?: ErrorOptions) {
-    super('LF_COMMIT_CONTENDED', `run ${runId}: ${rounds} commits in a row found that another writer had appended first; nothing of this one was written (try again)`, { runId, rounds }, options);
+    super(
+      'LF_COMMIT_CONTENDED',
+      `run ${runId}: ${rounds} commits in a row found that another writer had appended first; nothing of this one was written (try again)`,
+      { runId, rounds },
+      options,
+    );
   }
 }
 
 export class StoreError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions, code: ErrorCode = 'LF_STORE') {
+  constructor(
+    message: string,
+    meta: Record<string, JsonSafe | undefined> = {},
+    options?: ErrorOptions,
+    code: ErrorCode = 'LF_STORE',
+  ) {
     super(code, message, meta, options);
   }
 }
@@ -173,7 +207,14 @@ export class CorruptRunError extends StoreError {
   readonly runId: string;
   readonly where: string;
   readonly reason: string;
-  constructor(message: string, runId: string, where: string, reason: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    runId: string,
+    where: string,
+    reason: string,
+    meta: Record<string, JsonSafe | undefined> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, { ...meta, runId, reason }, options);
     this.runId = runId;
     this.where = where;
@@ -184,7 +225,11 @@ export class CorruptRunError extends StoreError {
 /** A run's log that does not begin with run.started (cut, or written by hand): it cannot be folded. */
 export class RunNotStartedError extends LedgerflowError {
   constructor(got: string | undefined, runId?: string) {
-    super('LF_CORRUPT_RUN', `${runId === undefined ? 'a run' : `run ${runId}`} does not begin with run.started (its first event is ${got ?? 'missing'})`, { runId, got: got ?? null });
+    super(
+      'LF_CORRUPT_RUN',
+      `${runId === undefined ? 'a run' : `run ${runId}`} does not begin with run.started (its first event is ${got ?? 'missing'})`,
+      { runId, got: got ?? null },
+    );
   }
 }
 
@@ -192,9 +237,11 @@ export class RunNotStartedError extends LedgerflowError {
 export class RunBusyError extends LedgerflowError {
   constructor(runId: string, holder: { pid: number | null; host: string | null; since: string | null }, lease: string) {
     const who = `pid ${holder.pid ?? '?'} on host ${holder.host ?? '?'} since ${holder.since ?? '?'}`;
-    super('LF_RUN_BUSY',
+    super(
+      'LF_RUN_BUSY',
       `run ${runId} is being driven by another process (${who}); wait for it to stop, or, if no such process exists any more, delete ${lease}`,
-      { runId, pid: holder.pid, host: holder.host, since: holder.since, lease });
+      { runId, pid: holder.pid, host: holder.host, since: holder.since, lease },
+    );
   }
 }
 
@@ -205,10 +252,15 @@ export class RunBusyError extends LedgerflowError {
  * recorded as done, so nothing drives or writes to it.
  */
 export class RunLogDamagedError extends LedgerflowError {
-  constructor(runId: string, damage: { recordedSeq: number; recordedStatus: string; foundSeq: number; index: string; file: string }) {
-    super('LF_RUN_LOG_DAMAGED',
+  constructor(
+    runId: string,
+    damage: { recordedSeq: number; recordedStatus: string; foundSeq: number; index: string; file: string },
+  ) {
+    super(
+      'LF_RUN_LOG_DAMAGED',
       `run ${runId}: its log ${damage.file} ends at event ${damage.foundSeq}, but ${damage.index.endsWith('journal') ? "the store's journal" : 'the run index'} (${damage.index}) recorded it ${damage.recordedStatus} at event ${damage.recordedSeq}: events were lost after they were written (a log cut or restored by hand), so it is not driven or written to. Inspect it with \`ledgerflow history ${runId}\`; put the whole log back from a copy, or, to accept the log as it is, \`ledgerflow reindex\` (the index then forgets the later events)`,
-      { runId, ...damage });
+      { runId, ...damage },
+    );
   }
 }
 
@@ -229,7 +281,11 @@ export class UnsupportedTaskTypeError extends LedgerflowError {
  */
 export class TransformError extends LedgerflowError {
   readonly retryable: boolean;
-  constructor(taskId: string, message: string, opts: { retryable: boolean; code?: 'LF_JQ_ERROR' | 'LF_JS_ERROR' | 'LF_JS_TIMEOUT' | 'LF_OUTPUT_TOO_LARGE' }) {
+  constructor(
+    taskId: string,
+    message: string,
+    opts: { retryable: boolean; code?: 'LF_JQ_ERROR' | 'LF_JS_ERROR' | 'LF_JS_TIMEOUT' | 'LF_OUTPUT_TOO_LARGE' },
+  ) {
     super(opts.code ?? 'LF_JQ_ERROR', `task ${taskId}: ${message}`, { taskId });
     this.retryable = opts.retryable;
   }
@@ -238,12 +294,22 @@ export class TransformError extends LedgerflowError {
 /** The definition and input passed validation but the run's first state cannot be computed: nothing is recorded. */
 export class RunCannotStartError extends LedgerflowError {
   constructor(workflowId: string, reason: string, options?: ErrorOptions) {
-    super('LF_RUN_CANNOT_START', `workflow ${workflowId} cannot start: ${reason}; nothing was recorded`, { workflowId, reason }, options);
+    super(
+      'LF_RUN_CANNOT_START',
+      `workflow ${workflowId} cannot start: ${reason}; nothing was recorded`,
+      { workflowId, reason },
+      options,
+    );
   }
 }
 
 export class HandlerError extends LedgerflowError {
-  constructor(code: ErrorCode, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    meta: Record<string, JsonSafe | undefined> = {},
+    options?: ErrorOptions,
+  ) {
     super(code, message, meta, options);
   }
 }
@@ -268,11 +334,20 @@ export class ApprovalRefusedError extends LedgerflowError {
  * the run's history; a person who is not one of the task's approvers is a permission error (HTTP 403).
  * (A function, not a static method: a class that names itself inside its body is renamed by the bundler.)
  */
-export function judgedApprovalRefusal(d: { runId: string; taskId: string; by: string; decision: 'approved' | 'rejected'; reason: string; kept: boolean; notApprover: boolean }): ApprovalRefusedError {
+export function judgedApprovalRefusal(d: {
+  runId: string;
+  taskId: string;
+  by: string;
+  decision: 'approved' | 'rejected';
+  reason: string;
+  kept: boolean;
+  notApprover: boolean;
+}): ApprovalRefusedError {
   return new ApprovalRefusedError(
     `cannot record ${d.decision === 'approved' ? 'approval' : 'rejection'} of ${d.taskId}: ${d.reason}${d.kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`,
     { runId: d.runId, taskId: d.taskId, by: d.by, ...(d.notApprover ? { notApprover: true } : {}) },
-    d.notApprover ? { kind: 'permission' } : undefined);
+    d.notApprover ? { kind: 'permission' } : undefined,
+  );
 }
 
 /** A signal no WAIT of the run would take (unknown run, no WAIT of that name, all settled): nothing was recorded. */
@@ -317,7 +392,12 @@ export class RetryRefusedError extends LedgerflowError {
 export class RunIdTakenError extends LedgerflowError {
   /** `message`: said instead of the caller's fix (an event's or a slot's run id, which nobody chooses). */
   constructor(runId: string, workflowId: string, takenBy: string, message?: string) {
-    super('LF_RUN_ID_TAKEN', message ?? `run id ${runId} is taken by a run of workflow ${takenBy}, not ${workflowId}: choose another id (run ids are unique across workflows in a store)`, { runId, workflowId, takenBy });
+    super(
+      'LF_RUN_ID_TAKEN',
+      message ??
+        `run id ${runId} is taken by a run of workflow ${takenBy}, not ${workflowId}: choose another id (run ids are unique across workflows in a store)`,
+      { runId, workflowId, takenBy },
+    );
   }
 }
 
@@ -328,9 +408,11 @@ export class RunIdTakenError extends LedgerflowError {
  */
 export class ConcurrencyLimitError extends LedgerflowError {
   constructor(workflowId: string, limit: number, key: string | null, holders: number) {
-    super('LF_CONCURRENCY_LIMIT',
+    super(
+      'LF_CONCURRENCY_LIMIT',
       `workflow ${workflowId} already has ${holders} of its ${limit} run(s)${key !== null ? ` for key ${JSON.stringify(key)}` : ''} going (concurrency.on_limit: refuse): nothing was started; start it again once one settles, or set on_limit: queue to wait in QUEUED`,
-      { workflowId, limit, key, holders });
+      { workflowId, limit, key, holders },
+    );
   }
 }
 
@@ -355,7 +437,11 @@ export class NonRetryableError extends Error {
  */
 export class RetryAfterError extends Error {
   readonly retryable = true;
-  constructor(message: string, readonly code: string, readonly retryAfterMs: number) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryAfterMs: number,
+  ) {
     super(message);
     this.name = 'RetryAfterError';
   }

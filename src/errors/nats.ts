@@ -17,10 +17,26 @@ const MAX_CAUSES = 8;
 
 /** The names of the NATS client's error classes (@nats-io/nats-core's `errors`, @nats-io/jetstream's `jserrors`). */
 const NATS_ERRORS = new Set([
-  'AuthorizationError', 'ClosedConnectionError', 'ConnectionError', 'DrainingConnectionError', 'InvalidArgumentError', 'InvalidOperationError',
-  'InvalidSubjectError', 'NoResponders', 'PermissionViolationError', 'ProtocolError', 'RequestError', 'TimeoutError',
-  'UserAuthenticationExpiredError', 'JetStreamError', 'JetStreamStatusError', 'JetStreamApiError', 'JetStreamNotEnabled', 'ConsumerNotFoundError',
-  'StreamNotFoundError', 'InvalidNameError',
+  'AuthorizationError',
+  'ClosedConnectionError',
+  'ConnectionError',
+  'DrainingConnectionError',
+  'InvalidArgumentError',
+  'InvalidOperationError',
+  'InvalidSubjectError',
+  'NoResponders',
+  'PermissionViolationError',
+  'ProtocolError',
+  'RequestError',
+  'TimeoutError',
+  'UserAuthenticationExpiredError',
+  'JetStreamError',
+  'JetStreamStatusError',
+  'JetStreamApiError',
+  'JetStreamNotEnabled',
+  'ConsumerNotFoundError',
+  'StreamNotFoundError',
+  'InvalidNameError',
 ]);
 
 /** Seconds a caller of the HTTP API is told to wait (Retry-After) before asking again after a timeout. */
@@ -38,12 +54,21 @@ function timedOut(err: Error): boolean {
 export function natsFailure(thrown: unknown): { code: ErrorCode; message: string } | null {
   if (!(thrown instanceof Error) || !NATS_ERRORS.has(thrown.name)) return null;
   // A JetStreamApiError's `code` is the API's err_code.
-  const apiCode = thrown.name.endsWith('ApiError') || thrown.name.endsWith('NotFoundError') ? (thrown as Error & { code?: unknown }).code : undefined;
+  const apiCode =
+    thrown.name.endsWith('ApiError') || thrown.name.endsWith('NotFoundError')
+      ? (thrown as Error & { code?: unknown }).code
+      : undefined;
   if (apiCode === JS_INSUFFICIENT_RESOURCES || /insufficient (storage )?resources/i.test(thrown.message)) {
-    return { code: 'LF_NATS_STORAGE_FULL', message: `the NATS server's storage is full (JetStream: ${thrown.message}); nothing was recorded. Free space on the server, or raise its JetStream limits (max_file_store, the account's limits), then try again` };
+    return {
+      code: 'LF_NATS_STORAGE_FULL',
+      message: `the NATS server's storage is full (JetStream: ${thrown.message}); nothing was recorded. Free space on the server, or raise its JetStream limits (max_file_store, the account's limits), then try again`,
+    };
   }
   if (timedOut(thrown)) {
-    return { code: 'LF_NATS_TIMEOUT', message: `the NATS server did not answer in time (${thrown.message}): it is busy or unreachable. Try again in a few seconds; \`ledgerflow doctor\` shows whether it is up` };
+    return {
+      code: 'LF_NATS_TIMEOUT',
+      message: `the NATS server did not answer in time (${thrown.message}): it is busy or unreachable. Try again in a few seconds; \`ledgerflow doctor\` shows whether it is up`,
+    };
   }
   return { code: 'LF_NATS_ERROR', message: `the NATS server refused or failed the request: ${thrown.message}` };
 }

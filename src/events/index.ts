@@ -28,10 +28,13 @@ const taskRef = {
 
 /** The run that started a run: a SUB_WORKFLOW attempt's, or (`relation: failure`) a failed run whose failure_workflow it is. */
 export const RunParentSchema = z.object({
-  runId: z.string().min(1), workflowId: z.string().min(1),
-  task: z.string().min(1).optional(), attempt: z.number().int().positive().optional(),
+  runId: z.string().min(1),
+  workflowId: z.string().min(1),
+  task: z.string().min(1).optional(),
+  attempt: z.number().int().positive().optional(),
   /** The SUB_WORKFLOW's loop iteration / MAP item, when it is not the task's only instance. */
-  iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
   relation: z.literal('failure').optional(),
   /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
   depth: z.number().int().positive().optional(),
@@ -47,7 +50,8 @@ export const RunScheduleSchema = z.object({
   slot: z.string().min(1),
   cron: z.string(),
   timezone: z.string(),
-  missed: z.array(z.string()).optional(), missedCount: z.number().int().nonnegative().optional(),
+  missed: z.array(z.string()).optional(),
+  missedCount: z.number().int().nonnegative().optional(),
   manual: z.literal(true).optional(), // started by a person (`schedules trigger`): `slot` is when they asked, not a cron slot
 });
 export type RunSchedule = z.infer<typeof RunScheduleSchema>;
@@ -70,37 +74,45 @@ export const RunStartedData = z.object({
    */
   priority: z.number().int().min(0).max(99).optional(),
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
-  source: z.object({
-    file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional(),
-    parent: RunParentSchema.optional(),
-    /**
-     * Retry from failed (runtime/retry.ts): the FAILED or CANCELLED run this one retries, and the outputs of
-     * its tasks this run reuses (task id → output), completed without an attempt as each becomes ready.
-     * Recorded here so replay never reads the old run.
-     */
-    retryOf: z.object({
-      runId: z.string().min(1),
-      outputs: z.record(z.string(), z.unknown()).optional(),
-    }).optional(),
-    schedule: RunScheduleSchema.optional(),
-    /** A debounced or throttled event trigger's run (docs/triggers.md#debounce-and-throttle): the events it absorbed, how long it was held. */
-    gate: z.object({
-      kind: z.enum(['debounce', 'throttle']),
-      trigger: z.number().int().nonnegative(),
-      key: z.string(),
-      /** Events this run stands for (the starting one included). */
-      count: z.number().int().positive(),
-      /** Ids of the events merged into it (debounce; up to 100, oldest first). */
-      absorbed: z.array(z.string()).optional(),
-      /** When its first event arrived (ISO, the receiving process's clock). */
-      firstAt: z.string().optional(),
-    }).optional(),
-    /**
-     * Who asked for the run, where that is not the process that recorded it: on NATS, the person whose start
-     * (or retry) an engine took from lf.starts.<user> and judged (docs/users.md#on-nats).
-     */
-    by: z.string().max(200).optional(),
-  }).optional(),
+  source: z
+    .object({
+      file: z.string().optional(),
+      handlers: z.string().optional(),
+      event: z.string().optional(),
+      parent: RunParentSchema.optional(),
+      /**
+       * Retry from failed (runtime/retry.ts): the FAILED or CANCELLED run this one retries, and the outputs of
+       * its tasks this run reuses (task id → output), completed without an attempt as each becomes ready.
+       * Recorded here so replay never reads the old run.
+       */
+      retryOf: z
+        .object({
+          runId: z.string().min(1),
+          outputs: z.record(z.string(), z.unknown()).optional(),
+        })
+        .optional(),
+      schedule: RunScheduleSchema.optional(),
+      /** A debounced or throttled event trigger's run (docs/triggers.md#debounce-and-throttle): the events it absorbed, how long it was held. */
+      gate: z
+        .object({
+          kind: z.enum(['debounce', 'throttle']),
+          trigger: z.number().int().nonnegative(),
+          key: z.string(),
+          /** Events this run stands for (the starting one included). */
+          count: z.number().int().positive(),
+          /** Ids of the events merged into it (debounce; up to 100, oldest first). */
+          absorbed: z.array(z.string()).optional(),
+          /** When its first event arrived (ISO, the receiving process's clock). */
+          firstAt: z.string().optional(),
+        })
+        .optional(),
+      /**
+       * Who asked for the run, where that is not the process that recorded it: on NATS, the person whose start
+       * (or retry) an engine took from lf.starts.<user> and judged (docs/users.md#on-nats).
+       */
+      by: z.string().max(200).optional(),
+    })
+    .optional(),
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
 export { definitionRecord, recordedDefinitionOf } from './recorded-definition.js';
@@ -150,7 +162,11 @@ export const ApprovalRecordedData = z.object({
 /** Largest signal payload, as JSON text: signals come from outside (CLI, NATS) and are kept in the log. */
 export const MAX_SIGNAL_DATA_BYTES = 64 * 1024;
 /** A signal name: what a WAIT's `event:` names (1-256 characters, no control characters). */
-export const SignalNameSchema = z.string().min(1).max(256).regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'a signal name holds no control characters' });
+export const SignalNameSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'a signal name holds no control characters' });
 /**
  * A signal for the WAITs of a run that wait for `name` (`event:`): every such
  * WAIT that is waiting completes with `data` as its output, and one not yet
@@ -168,20 +184,31 @@ export const SignalReceivedData = z.object({
  * A signal as it comes from outside (CLI `--data`, a NATS message body):
  * JSON, its data at most MAX_SIGNAL_DATA_BYTES as JSON text.
  */
-export const SignalBodySchema = z.object({
-  name: SignalNameSchema,
-  /** Any JSON value (the body is JSON): the WAIT's output. */
-  data: z.unknown().optional(),
-}).check((ctx) => {
-  if (ctx.value.data === undefined) return;
-  const bytes = Buffer.byteLength(JSON.stringify(ctx.value.data), 'utf8');
-  if (bytes > MAX_SIGNAL_DATA_BYTES) {
-    ctx.issues.push({ code: 'custom', input: ctx.value.data, path: ['data'], message: `signal data has ${bytes} bytes as JSON; at most ${MAX_SIGNAL_DATA_BYTES} (64 KB): pass a reference (a path, an id) to larger data` });
-  }
-});
+export const SignalBodySchema = z
+  .object({
+    name: SignalNameSchema,
+    /** Any JSON value (the body is JSON): the WAIT's output. */
+    data: z.unknown().optional(),
+  })
+  .check((ctx) => {
+    if (ctx.value.data === undefined) return;
+    const bytes = Buffer.byteLength(JSON.stringify(ctx.value.data), 'utf8');
+    if (bytes > MAX_SIGNAL_DATA_BYTES) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value.data,
+        path: ['data'],
+        message: `signal data has ${bytes} bytes as JSON; at most ${MAX_SIGNAL_DATA_BYTES} (64 KB): pass a reference (a path, an id) to larger data`,
+      });
+    }
+  });
 export type SignalBody = z.infer<typeof SignalBodySchema>;
 /** `unauthenticated`: `by` is a name nobody proved (run control over NATS on a server without users). */
-export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional(), unauthenticated: z.literal(true).optional() });
+export const RunCancelledData = z.object({
+  by: z.string().optional(),
+  reason: z.string().optional(),
+  unauthenticated: z.literal(true).optional(),
+});
 /**
  * The engine could not fold an input into the run (a bug, or a definition
  * that got past validation but cannot run): the run fails with the error
@@ -194,16 +221,25 @@ export const RunFailedData = z.object({ error: TaskErrorSchema });
  * (running ones finish and are recorded; timers fire; approvals are taken).
  * `by`: who paused it (on NATS the input's sender); `reason` as given.
  */
-export const RunPausedData = z.object({ by: z.string().min(1).optional(), reason: z.string().optional(), unauthenticated: z.literal(true).optional() });
+export const RunPausedData = z.object({
+  by: z.string().min(1).optional(),
+  reason: z.string().optional(),
+  unauthenticated: z.literal(true).optional(),
+});
 /** The run was un-paused: the next commit starts every task that was scheduled meanwhile. */
-export const RunResumedData = z.object({ by: z.string().min(1).optional(), unauthenticated: z.literal(true).optional() });
+export const RunResumedData = z.object({
+  by: z.string().min(1).optional(),
+  unauthenticated: z.literal(true).optional(),
+});
 /**
  * The run waits for a slot of its workflow's `concurrency:` (status QUEUED): nothing starts until
  * run.admitted. `priority` (0..99, higher first) and then the time of this event order the queue;
  * `key`: the value of `concurrency.key` the limit holds per (null without one).
  */
 export const RunQueuedData = z.object({
-  priority: z.number().int().min(0).max(99), key: z.string().nullable(), limit: z.number().int().positive(),
+  priority: z.number().int().min(0).max(99),
+  key: z.string().nullable(),
+  limit: z.number().int().positive(),
   /**
    * Recorded by every start since 2026-11-23: nothing of the run moves while it is queued (no timer
    * but the run's own `timeout:` fires; no approval, signal or outcome is taken), and at run.admitted
@@ -287,7 +323,9 @@ export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED
  * `.`, `*`, `>` or spaces. Engine, trigger, nanoid and uuid ids all fit.
  */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-export const RunIdSchema = z.string().regex(RUN_ID_PATTERN, { error: 'expected a run id (1-128 characters among A-Z a-z 0-9 _ -)' });
+export const RunIdSchema = z
+  .string()
+  .regex(RUN_ID_PATTERN, { error: 'expected a run id (1-128 characters among A-Z a-z 0-9 _ -)' });
 /** The state an event led to: enough to list runs without folding, and to check replay. */
 export const RecordedState = z.object({ status: WorkflowStatus, hash: z.string() });
 export type RecordedState = z.infer<typeof RecordedState>;

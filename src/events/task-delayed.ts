@@ -23,7 +23,12 @@ const Instance = {
  * its `requires:` lists; recorded once per waiting attempt, as a breaker's hold is.
  */
 export const TaskDelayedData = z.discriminatedUnion('reason', [
-  z.object({ ...Instance, reason: z.literal('breaker_open'), breaker: z.string().min(1), until: z.string().optional() }),
+  z.object({
+    ...Instance,
+    reason: z.literal('breaker_open'),
+    breaker: z.string().min(1),
+    until: z.string().optional(),
+  }),
   z.object({ ...Instance, reason: z.literal('no_skilled_worker'), skills: z.array(z.string().min(1)).min(1) }),
 ]);
 
@@ -34,4 +39,5 @@ export function delayText(d: z.infer<typeof TaskDelayedData>): string {
 }
 
 /** The gate part a delayed attempt waits on, by name (compiler/task-gates.ts): a breaker's, or `skills/<a+b>`. */
-export const delayPart = (d: z.infer<typeof TaskDelayedData>): string => (d.reason === 'no_skilled_worker' ? `skills/${d.skills.join('+')}` : d.breaker);
+export const delayPart = (d: z.infer<typeof TaskDelayedData>): string =>
+  d.reason === 'no_skilled_worker' ? `skills/${d.skills.join('+')}` : d.breaker;

@@ -36,11 +36,25 @@ const WARN_EVERY_MS = 60_000;
 const GATHER_MS = 100;
 
 /** Where a definition's lines go: `path` resolved against the project folder; `logTo` and `workflowId` as said in a warning. */
-interface LogTarget { path: string; frequency: ReportFrequency; logTo: string; workflowId: string }
+interface LogTarget {
+  path: string;
+  frequency: ReportFrequency;
+  logTo: string;
+  workflowId: string;
+}
 /** `fold` and `log` are null together: the run's definition keeps no execution log. */
-interface Followed { fold: LogFold | null; seq: number; runId: string; log: LogTarget | null }
+interface Followed {
+  fold: LogFold | null;
+  seq: number;
+  runId: string;
+  log: LogTarget | null;
+}
 /** Lines waiting for their file, and what the first of them was written for (said when the file is refused). */
-interface Pending { lines: string[]; log: LogTarget; runId: string }
+interface Pending {
+  lines: string[];
+  log: LogTarget;
+  runId: string;
+}
 
 export interface ExecutionLogOptions {
   /** The project folder: `log_to` is relative to it and must stay inside it. */
@@ -63,9 +77,15 @@ export class ExecutionLogAppender implements StoreObserver {
   /** Folders made already: a write makes its folder once, not before every append. */
   private readonly made = new Set<string>();
   /** Each definition's log (where, how much; null: none) and tasks by id, worked out once, not for every run. */
-  private readonly definitions = new WeakMap<CompiledWorkflow, { log: LogTarget | null; tasks: ReadonlyMap<string, TaskDef> }>();
+  private readonly definitions = new WeakMap<
+    CompiledWorkflow,
+    { log: LogTarget | null; tasks: ReadonlyMap<string, TaskDef> }
+  >();
 
-  constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly o: ExecutionLogOptions,
+  ) {}
 
   appended(req: AppendRequest): void {
     // A commit of a run followed from its previous one (or its first) needs no read: its lines are worded at once,
@@ -79,7 +99,12 @@ export class ExecutionLogAppender implements StoreObserver {
       }
     }
     this.reading++;
-    this.chain = this.chain.then(() => this.take(req.runId, req.events)).catch((err: unknown) => this.cannot(req.runId, err)).finally(() => { this.reading--; });
+    this.chain = this.chain
+      .then(() => this.take(req.runId, req.events))
+      .catch((err: unknown) => this.cannot(req.runId, err))
+      .finally(() => {
+        this.reading--;
+      });
   }
 
   async close(): Promise<void> {
@@ -95,7 +120,10 @@ export class ExecutionLogAppender implements StoreObserver {
     const first = events[0];
     if (!first) return true;
     const run = this.runs.get(runId);
-    if (run && run.seq === first.seq - 1) { this.words(run, events, []); return true; }
+    if (run && run.seq === first.seq - 1) {
+      this.words(run, events, []);
+      return true;
+    }
     if (first.seq !== 1 || first.type !== 'run.started') return false;
     this.begin(runId, first, events, []);
     return true;
@@ -108,15 +136,22 @@ export class ExecutionLogAppender implements StoreObserver {
     const first = events[0]!;
     const start = (await this.store.read(runId, { toSeq: 1 }))[0];
     if (!start || start.type !== 'run.started') return;
-    const earlier = this.target(start).log && first.seq > 2 ? await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }) : [];
+    const earlier =
+      this.target(start).log && first.seq > 2 ? await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }) : [];
     this.begin(runId, start, events, earlier);
   }
 
   /** Follows a run from its run.started and the events `earlier` than this commit, then words the commit. */
-  private begin(runId: string, start: Extract<EventEnvelope, { type: 'run.started' }>, events: readonly EventEnvelope[], earlier: readonly EventEnvelope[]): void {
+  private begin(
+    runId: string,
+    start: Extract<EventEnvelope, { type: 'run.started' }>,
+    events: readonly EventEnvelope[],
+    earlier: readonly EventEnvelope[],
+  ): void {
     const first = events[0]!;
     const { log, tasks } = this.target(start);
-    if (!log) { // it keeps no execution log: nothing is folded for it
+    if (!log) {
+      // it keeps no execution log: nothing is folded for it
       this.remember(runId, { fold: null, seq: events.at(-1)!.seq, runId, log: null });
       return;
     }
@@ -133,7 +168,10 @@ export class ExecutionLogAppender implements StoreObserver {
     // A settled run makes no more commits as a rule: it is followed no further (kept, a second's worth of folds
     // outlived the young generation). A commit after all (a late input) is followed from its log, as any run not followed is.
     if (SETTLED_STATUSES.includes(last.state.status)) this.runs.delete(last.runId);
-    if (!run.fold || !run.log) { run.seq = last.seq; return; } // its definition keeps no execution log: nothing to fold
+    if (!run.fold || !run.log) {
+      run.seq = last.seq;
+      return;
+    } // its definition keeps no execution log: nothing to fold
     // The states the engine's fold made for this commit: the lines are worded from them, not from a second fold.
     const states = foldedStatesOf(events);
     for (let i = 0; i < events.length; i++) {
@@ -156,7 +194,14 @@ export class ExecutionLogAppender implements StoreObserver {
   private async drain(): Promise<void> {
     try {
       while (this.pending.size > 0) {
-        if (!this.closing) await new Promise<void>((r) => { const t = setTimeout(r, GATHER_MS); this.hurry = () => { clearTimeout(t); r(); }; });
+        if (!this.closing)
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, GATHER_MS);
+            this.hurry = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
         this.hurry = null;
         const [path, { lines, log, runId }] = this.pending.entries().next().value!;
         this.pending.delete(path);
@@ -167,19 +212,28 @@ export class ExecutionLogAppender implements StoreObserver {
             if ((err as { code?: unknown }).code === OUTPUT_OUTSIDE_ROOT) return null;
             throw err;
           });
-          if (real === null) { this.outside(log, runId); continue; }
+          if (real === null) {
+            this.outside(log, runId);
+            continue;
+          }
           if (!this.made.has(dirname(real))) {
             await mkdir(dirname(real), { recursive: true });
             this.made.add(dirname(real));
           }
-          const fh = await open(real, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+          const fh = await open(
+            real,
+            constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+            0o666,
+          );
           try {
             await fh.appendFile(`${lines.join('\n')}\n`);
           } finally {
             await fh.close();
           }
         } catch (err) {
-          this.warn(`cannot write the execution log ${path}: ${errorMessage(err)}; \`ledgerflow history <runId> --format log\` prints a run's lines`);
+          this.warn(
+            `cannot write the execution log ${path}: ${errorMessage(err)}; \`ledgerflow history <runId> --format log\` prints a run's lines`,
+          );
         }
       }
     } finally {
@@ -191,7 +245,10 @@ export class ExecutionLogAppender implements StoreObserver {
    * Where the run's definition logs to, inside the project folder (null when it keeps no execution log), and its
    * tasks by id; worked out once per definition (the fold's compiled workflow is one per definition).
    */
-  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): { log: LogTarget | null; tasks: ReadonlyMap<string, TaskDef> } {
+  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): {
+    log: LogTarget | null;
+    tasks: ReadonlyMap<string, TaskDef>;
+  } {
     const compiled = compiledForRun(started);
     const known = this.definitions.get(compiled);
     if (known) return known;
@@ -203,14 +260,19 @@ export class ExecutionLogAppender implements StoreObserver {
       this.outside({ logTo: log.logTo, workflowId: started.workflowId }, started.runId);
       return { log: null, tasks: new Map() };
     }
-    const made = { log: log ? { path, frequency: log.frequency, logTo: log.logTo, workflowId: started.workflowId } : null, tasks: log ? tasksById(compiled) : new Map<string, TaskDef>() };
+    const made = {
+      log: log ? { path, frequency: log.frequency, logTo: log.logTo, workflowId: started.workflowId } : null,
+      tasks: log ? tasksById(compiled) : new Map<string, TaskDef>(),
+    };
     this.definitions.set(compiled, made);
     return made;
   }
 
   /** A log_to that leads out of the project folder (`../x`, or a symlink to a folder elsewhere): nothing is written. */
   private outside(log: Pick<LogTarget, 'logTo' | 'workflowId'>, runId: string): void {
-    this.warn(`${log.workflowId}'s monitoring.log_to ${log.logTo} is outside the project folder ${this.o.cwd}: no execution log is written for run ${runId}`);
+    this.warn(
+      `${log.workflowId}'s monitoring.log_to ${log.logTo} is outside the project folder ${this.o.cwd}: no execution log is written for run ${runId}`,
+    );
   }
 
   private remember(runId: string, run: Followed): void {
@@ -220,7 +282,9 @@ export class ExecutionLogAppender implements StoreObserver {
   }
 
   private cannot(runId: string, err: unknown): void {
-    this.warn(`cannot write the execution log of run ${runId}: ${errorMessage(err)}; \`ledgerflow history ${runId} --format log\` prints its lines`);
+    this.warn(
+      `cannot write the execution log of run ${runId}: ${errorMessage(err)}; \`ledgerflow history ${runId} --format log\` prints its lines`,
+    );
   }
 
   private warn(message: string): void {

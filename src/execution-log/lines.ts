@@ -19,7 +19,15 @@
 import type { CompiledWorkflow, TaskState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, workflowAfter, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
+import {
+  applyEvent,
+  compiledForRun,
+  workflowAfter,
+  foldStartOf,
+  runStatus,
+  startFold,
+  type RunSnapshot,
+} from '../runtime/index.js';
 import { elapsedText } from '../state-file/index.js';
 import { inert } from '../terminal/inert.js';
 
@@ -51,11 +59,22 @@ export function tasksById(compiled: CompiledWorkflow): ReadonlyMap<string, TaskD
  * The fold at the run's first event, and that event's lines; `folded`: the state it led to, when the caller has
  * it; `tasks`: tasksById of the run's definition, when the caller keeps it (one per definition, not per run).
  */
-export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency, folded?: RunSnapshot, tasks?: ReadonlyMap<string, TaskDef>): { fold: LogFold; lines: string[] } {
+export function startLogFold(
+  first: Extract<EventEnvelope, { type: 'run.started' }>,
+  frequency: ReportFrequency,
+  folded?: RunSnapshot,
+  tasks?: ReadonlyMap<string, TaskDef>,
+): { fold: LogFold; lines: string[] } {
   const compiled = compiledForRun(first);
   const snapshot = folded ?? startFold(compiled, foldStartOf(first));
   const fold = { compiled, snapshot, tasks: tasks ?? tasksById(compiled) };
-  return { fold, lines: [stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`), ...taskLines(first, null, snapshot, fold, frequency)] };
+  return {
+    fold,
+    lines: [
+      stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`),
+      ...taskLines(first, null, snapshot, fold, frequency),
+    ],
+  };
 }
 
 /**
@@ -67,7 +86,10 @@ export function logEvent(fold: LogFold, ev: EventEnvelope, frequency: ReportFreq
   const after = folded ?? applyEvent(fold.compiled, before, ev).snapshot;
   fold.snapshot = after;
   // Migrated (docs/runs.md#migrating-in-flight-runs): the lines after it name the new version's tasks.
-  if (ev.type === 'run.migrated') { fold.compiled = workflowAfter(fold.compiled, ev); fold.tasks = tasksById(fold.compiled); }
+  if (ev.type === 'run.migrated') {
+    fold.compiled = workflowAfter(fold.compiled, ev);
+    fold.tasks = tasksById(fold.compiled);
+  }
   return taskLines(ev, before, after, fold, frequency);
 }
 
@@ -90,34 +112,62 @@ function say(out: string[], time: string, text: string): void {
 }
 
 // No closures per event here: the execution log words every event the engine commits, on the engine's thread.
-function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnapshot, fold: LogFold, frequency: ReportFrequency): string[] {
+function taskLines(
+  ev: EventEnvelope,
+  before: RunSnapshot | null,
+  after: RunSnapshot,
+  fold: LogFold,
+  frequency: ReportFrequency,
+): string[] {
   const out: string[] = [];
   const time = ev.time;
   if (frequency === 'per_task') {
     const was = before?.context.tasks;
     const now = after.context.tasks;
     // The fold keeps the object of a task an event did not change: most are passed over by identity.
-    if (was !== now) for (const id in now) {
-      const t = now[id]!;
-      const prev = was?.[id];
-      if (prev === t || (prev && prev.status === t.status && prev.attempts === t.attempts)) continue;
-      taskChange(id, t, prev, after, fold.tasks.get(id), time, out);
-    }
+    if (was !== now)
+      for (const id in now) {
+        const t = now[id]!;
+        const prev = was?.[id];
+        if (prev === t || (prev && prev.status === t.status && prev.attempts === t.attempts)) continue;
+        taskChange(id, t, prev, after, fold.tasks.get(id), time, out);
+      }
   }
-  if (ev.type === 'approval.recorded') say(out, time, `${ev.data.decision === 'approved' ? '✓ Approved' : '✗ Rejected'}: ${inert(ev.data.task)} by ${inert(ev.data.by)}${ev.data.comment ? ` (${inert(ev.data.comment)})` : ''}`);
-  if (ev.type === 'approval.refused') say(out, time, `✗ Refused: ${inert(ev.data.by)} may not decide ${inert(ev.data.task)}`);
+  if (ev.type === 'approval.recorded')
+    say(
+      out,
+      time,
+      `${ev.data.decision === 'approved' ? '✓ Approved' : '✗ Rejected'}: ${inert(ev.data.task)} by ${inert(ev.data.by)}${ev.data.comment ? ` (${inert(ev.data.comment)})` : ''}`,
+    );
+  if (ev.type === 'approval.refused')
+    say(out, time, `✗ Refused: ${inert(ev.data.by)} may not decide ${inert(ev.data.task)}`);
   if (ev.type === 'run.paused') say(out, time, `⏸ Workflow paused${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
   if (ev.type === 'run.resumed') say(out, time, `▶ Workflow resumed${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
   if (before?.status === 'active' && after.status !== 'active') out.push(stamp(ev.time, settledLine(after)));
   return out;
 }
 
-function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after: RunSnapshot, task: TaskDef | undefined, now: string, out: string[]): void {
+function taskChange(
+  id: string,
+  t: TaskState,
+  prev: TaskState | undefined,
+  after: RunSnapshot,
+  task: TaskDef | undefined,
+  now: string,
+  out: string[],
+): void {
   const name = inert(id);
   switch (t.status) {
-    case 'IN_PROGRESS': say(out, now, `→ Starting task: ${name}`); break;
+    case 'IN_PROGRESS':
+      say(out, now, `→ Starting task: ${name}`);
+      break;
     case 'COMPLETED':
-      if (t.decision) say(out, now, `◆ Decision: ${name} chose ${inert(String(t.decision.case ?? t.decision.value))}${t.decision.next.length ? ` → ${t.decision.next.map(inert).join(', ')}` : ''}`);
+      if (t.decision)
+        say(
+          out,
+          now,
+          `◆ Decision: ${name} chose ${inert(String(t.decision.case ?? t.decision.value))}${t.decision.next.length ? ` → ${t.decision.next.map(inert).join(', ')}` : ''}`,
+        );
       else say(out, now, `✓ Task completed: ${name}${t.attempts > 0 ? ` (attempt ${attemptsOf(t, task)})` : ''}`);
       break;
     case 'RETRYING': {
@@ -127,15 +177,33 @@ function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after
       if (timer) say(out, now, `⟳ Retrying in ${seconds(Date.parse(timer.dueAt) - Date.parse(now))}...`);
       break;
     }
-    case 'FAILED': case 'TIMED_OUT':
-      say(out, now, `✗ Task ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${name}${t.attempts > 0 ? ` (attempt ${attemptsOf(t, task)})` : ''}`);
+    case 'FAILED':
+    case 'TIMED_OUT':
+      say(
+        out,
+        now,
+        `✗ Task ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${name}${t.attempts > 0 ? ` (attempt ${attemptsOf(t, task)})` : ''}`,
+      );
       if (t.error) say(out, now, `  Error: ${inert(t.error.message)}`);
       break;
-    case 'PENDING_APPROVAL': say(out, now, `⏸ Waiting for approval: ${name}${task?.type === 'HUMAN' && task.approvers.length ? ` (approvers: ${task.approvers.map(inert).join(', ')})` : ''}`); break;
-    case 'WAITING': say(out, now, `⌛ Waiting: ${name}`); break;
-    case 'SKIPPED': if (prev) say(out, now, `⊘ Task skipped: ${name}`); break;
-    case 'CANCELLED': say(out, now, `■ Task cancelled: ${name}`); break;
-    default: break;
+    case 'PENDING_APPROVAL':
+      say(
+        out,
+        now,
+        `⏸ Waiting for approval: ${name}${task?.type === 'HUMAN' && task.approvers.length ? ` (approvers: ${task.approvers.map(inert).join(', ')})` : ''}`,
+      );
+      break;
+    case 'WAITING':
+      say(out, now, `⌛ Waiting: ${name}`);
+      break;
+    case 'SKIPPED':
+      if (prev) say(out, now, `⊘ Task skipped: ${name}`);
+      break;
+    case 'CANCELLED':
+      say(out, now, `■ Task cancelled: ${name}`);
+      break;
+    default:
+      break;
   }
 }
 

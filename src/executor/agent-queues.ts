@@ -19,7 +19,12 @@ import type { EventStore } from '../store/index.js';
 export const AGENT_QUEUES_DOC = 'agent-queues';
 
 /** `skillSets`: each agent's skills that declared the queue (`skills`: the last one's, as before skill routing). */
-const Declared = z.object({ level: z.enum(LEVELS), skills: z.array(z.string()), since: z.string(), skillSets: z.array(z.array(z.string())).optional() });
+const Declared = z.object({
+  level: z.enum(LEVELS),
+  skills: z.array(z.string()),
+  since: z.string(),
+  skillSets: z.array(z.array(z.string())).optional(),
+});
 const AgentQueuesSchema = z.object({ queues: z.record(z.string(), Declared) });
 export type AgentQueue = z.infer<typeof Declared>;
 
@@ -29,7 +34,11 @@ export async function readAgentQueueDoc(store: EventStore): Promise<Record<strin
   const doc = await store.readShared(AGENT_QUEUES_DOC);
   if (doc === null || doc === undefined) return {};
   const parsed = AgentQueuesSchema.safeParse(doc);
-  if (!parsed.success) throw new StoreError(`the stored agent queues (shared document ${AGENT_QUEUES_DOC}) are not what ledgerflow wrote: start \`ledgerflow agent --queue <q>\` again to declare them afresh after removing gates/${AGENT_QUEUES_DOC}.json`, { doc: AGENT_QUEUES_DOC });
+  if (!parsed.success)
+    throw new StoreError(
+      `the stored agent queues (shared document ${AGENT_QUEUES_DOC}) are not what ledgerflow wrote: start \`ledgerflow agent --queue <q>\` again to declare them afresh after removing gates/${AGENT_QUEUES_DOC}.json`,
+      { doc: AGENT_QUEUES_DOC },
+    );
   return parsed.data.queues;
 }
 
@@ -39,8 +48,16 @@ export async function readAgentQueues(store: EventStore): Promise<ReadonlySet<st
 }
 
 /** Declares (or, `withdraw`, withdraws) a queue as served by file agents for every process on the store. */
-export async function declareAgentQueue(store: EventStore, queue: string, info: AgentQueue | 'withdraw'): Promise<void> {
-  if (!store.updateShared) throw new StoreError('this store keeps no shared documents: file agents take attempts from the embedded file store or over NATS', {});
+export async function declareAgentQueue(
+  store: EventStore,
+  queue: string,
+  info: AgentQueue | 'withdraw',
+): Promise<void> {
+  if (!store.updateShared)
+    throw new StoreError(
+      'this store keeps no shared documents: file agents take attempts from the embedded file store or over NATS',
+      {},
+    );
   await store.updateShared(AGENT_QUEUES_DOC, (doc) => {
     const parsed = AgentQueuesSchema.safeParse(doc);
     const queues = { ...(parsed.success ? parsed.data.queues : {}) };
@@ -48,7 +65,7 @@ export async function declareAgentQueue(store: EventStore, queue: string, info: 
     else {
       // Every skill set that declared the queue is kept (two agents of one queue with different skills), each once.
       const before = queues[queue];
-      const sets = [...(before ? before.skillSets ?? [before.skills] : []), info.skills].map((s) => [...s].sort());
+      const sets = [...(before ? (before.skillSets ?? [before.skills]) : []), info.skills].map((s) => [...s].sort());
       const skillSets = [...new Map(sets.map((s) => [s.join('+'), s])).values()].slice(-50);
       queues[queue] = { ...info, skillSets };
     }
@@ -59,7 +76,7 @@ export async function declareAgentQueue(store: EventStore, queue: string, info: 
 /** The skill sets of the file agents declared on `queue` (none: no agent, or agents without skills). */
 export async function agentSkillSets(store: EventStore, queue: string): Promise<string[][]> {
   const q = (await readAgentQueueDoc(store))[queue];
-  return q ? q.skillSets ?? [q.skills] : [];
+  return q ? (q.skillSets ?? [q.skills]) : [];
 }
 
 /**
@@ -67,11 +84,20 @@ export async function agentSkillSets(store: EventStore, queue: string): Promise<
  * run by a handler) on a queue they serve. A COMMAND program, a child run, an EMIT or a built-in failure step
  * is the engine's own, whatever its queue.
  */
-export function forFileAgents(compiled: CompiledWorkflow, taskId: string, agentQueues: ReadonlySet<string> | undefined): boolean {
+export function forFileAgents(
+  compiled: CompiledWorkflow,
+  taskId: string,
+  agentQueues: ReadonlySet<string> | undefined,
+): boolean {
   if (!agentQueues || agentQueues.size === 0) return false;
   const queue = attemptQueue(compiled, taskId);
   const def = compiled.definition.tasks.find((t) => t.id === taskId);
-  return queue !== undefined && agentQueues.has(queue) && def !== undefined && agentTaskBody(compiled.definition.tasks, def) !== null;
+  return (
+    queue !== undefined &&
+    agentQueues.has(queue) &&
+    def !== undefined &&
+    agentTaskBody(compiled.definition.tasks, def) !== null
+  );
 }
 
 /** The task whose handler runs `def`'s attempts when they are file agents' kind of work; else null. */

@@ -16,7 +16,11 @@ export class AttemptControl {
   private controller: AbortController | null = null;
   private reason: unknown;
 
-  constructor(readonly attempt: number, readonly restart: number, readonly ref: InstanceRef) {}
+  constructor(
+    readonly attempt: number,
+    readonly restart: number,
+    readonly ref: InstanceRef,
+  ) {}
 
   get signal(): AbortSignal {
     if (!this.controller) {

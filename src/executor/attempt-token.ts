@@ -41,10 +41,20 @@ export function keyedAttemptToken(key: string, runId: string, instance: string, 
 }
 
 /** The sequence of the `task.started` of attempt `attempt` of `instance` (the latest, should a loop have run it before). */
-export function attemptStartSeq(events: readonly EventEnvelope[], instance: string, attempt: number): number | undefined {
+export function attemptStartSeq(
+  events: readonly EventEnvelope[],
+  instance: string,
+  attempt: number,
+): number | undefined {
   for (let i = events.length - 1; i >= 0; i--) {
     const ev = events[i]!;
-    if (ev.type === 'task.started' && !ev.data.reused && ev.data.attempt === attempt && instanceKey(ev.data) === instance) return ev.seq;
+    if (
+      ev.type === 'task.started' &&
+      !ev.data.reused &&
+      ev.data.attempt === attempt &&
+      instanceKey(ev.data) === instance
+    )
+      return ev.seq;
   }
   return undefined;
 }

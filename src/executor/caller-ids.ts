@@ -29,9 +29,11 @@ const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} char
  * one from every caller.
  */
 const DERIVED_SHAPES = [/^ev-[0-9a-f]{20}$/, /-s\d+-\d{8}T\d{6}Z$/, /-failure$/];
-const DERIVED_FIX = 'it has the shape of a run id ledgerflow derives (an event\'s run ev-<20 hex>, a schedule slot\'s <workflow>-s<i>-<yyyymmddThhmmssZ>, a failure workflow\'s <run>-failure), which a caller may not take; choose another';
+const DERIVED_FIX =
+  "it has the shape of a run id ledgerflow derives (an event's run ev-<20 hex>, a schedule slot's <workflow>-s<i>-<yyyymmddThhmmssZ>, a failure workflow's <run>-failure), which a caller may not take; choose another";
 
-export const CallerRunIdSchema = z.string()
+export const CallerRunIdSchema = z
+  .string()
   .regex(new RegExp(`^[A-Za-z0-9_-]{1,${CALLER_RUN_ID_MAX}}$`), { error: CALLER_ID_FIX })
   .refine((id) => !GENERATION_SUFFIX.test(id), { error: CALLER_ID_FIX })
   .refine((id) => !DERIVED_SHAPES.some((shape) => shape.test(id)), { error: DERIVED_FIX });
@@ -42,7 +44,9 @@ export const IdReuseSchema = z.enum(ID_REUSE_POLICIES, { error: `expected one of
 export function checkCallerRunId(id: unknown, what = 'run id'): string {
   const r = CallerRunIdSchema.safeParse(id);
   if (r.success) return r.data;
-  throw new UsageError(`invalid ${what} ${JSON.stringify(id)}: ${r.error.issues[0]?.message ?? CALLER_ID_FIX}`, { runId: typeof id === 'string' ? id : String(id) });
+  throw new UsageError(`invalid ${what} ${JSON.stringify(id)}: ${r.error.issues[0]?.message ?? CALLER_ID_FIX}`, {
+    runId: typeof id === 'string' ? id : String(id),
+  });
 }
 
 /** A reuse policy given per start, checked; undefined when none was given. */
@@ -50,7 +54,9 @@ export function checkIdReuse(value: unknown, what = 'id reuse policy'): IdReuseP
   if (value === undefined) return undefined;
   const r = IdReuseSchema.safeParse(value);
   if (r.success) return r.data;
-  throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected one of ${ID_REUSE_POLICIES.join(', ')}`, { value: String(value) });
+  throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected one of ${ID_REUSE_POLICIES.join(', ')}`, {
+    value: String(value),
+  });
 }
 
 /** The run id of the `generation`-th run started under caller id `id` (1: `id` itself). */
@@ -59,7 +65,12 @@ export function generationRunId(id: string, generation: number): string {
 }
 
 /** Where a run stands, from its last event (each records the status it led to): no fold. */
-export interface RunHead { runId: string; workflowId: string; version: number; status: WorkflowStatus }
+export interface RunHead {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: WorkflowStatus;
+}
 
 /** The run's head, or null when it has no events. */
 export async function runHead(store: EventStore, runId: string): Promise<RunHead | null> {
@@ -71,9 +82,7 @@ export async function runHead(store: EventStore, runId: string): Promise<RunHead
 }
 
 /** What a start under a caller id does: start the run `runId`, or return the run that has it. */
-export type StartDecision =
-  | { kind: 'new'; runId: string }
-  | { kind: 'existing'; head: RunHead };
+export type StartDecision = { kind: 'new'; runId: string } | { kind: 'existing'; head: RunHead };
 
 /**
  * The latest run of the chain `id` names, found in O(log n) reads: the chain
@@ -84,11 +93,15 @@ async function latestGeneration(store: EventStore, id: string): Promise<number> 
   if (!(await exists(1))) return 0;
   let lo = 1;
   let hi = 2;
-  while (await exists(hi)) { lo = hi; hi *= 2; }
+  while (await exists(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
   // lo exists, hi does not.
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (await exists(mid)) lo = mid; else hi = mid;
+    if (await exists(mid)) lo = mid;
+    else hi = mid;
   }
   return lo;
 }
@@ -98,13 +111,20 @@ async function latestGeneration(store: EventStore, id: string): Promise<number> 
  * `policy`. A run of another workflow holding the id is refused
  * (RunIdTakenError): nothing is written.
  */
-export async function decideStart(store: EventStore, id: string, workflowId: string, policy: IdReusePolicy): Promise<StartDecision> {
+export async function decideStart(
+  store: EventStore,
+  id: string,
+  workflowId: string,
+  policy: IdReusePolicy,
+): Promise<StartDecision> {
   const generation = await latestGeneration(store, id);
   if (generation === 0) return { kind: 'new', runId: id };
   const head = await runHead(store, generationRunId(id, generation));
   if (!head) return { kind: 'new', runId: generationRunId(id, generation) };
   if (head.workflowId !== workflowId) throw new RunIdTakenError(id, workflowId, head.workflowId);
-  return reusable(head.status, policy) ? { kind: 'new', runId: generationRunId(id, generation + 1) } : { kind: 'existing', head };
+  return reusable(head.status, policy)
+    ? { kind: 'new', runId: generationRunId(id, generation + 1) }
+    : { kind: 'existing', head };
 }
 
 /** Whether a start under `policy` may begin a new run after one that stands at `status` (never while it is going). */
@@ -115,7 +135,12 @@ export function reusable(status: WorkflowStatus, policy: IdReusePolicy): boolean
 }
 
 /** The run that won a race for `runId` (another writer's start landed first): its head, checked to be of `workflowId`. */
-export async function winnerOf(store: EventStore, id: string, runId: string, workflowId: string): Promise<RunHead | null> {
+export async function winnerOf(
+  store: EventStore,
+  id: string,
+  runId: string,
+  workflowId: string,
+): Promise<RunHead | null> {
   const head = await runHead(store, runId);
   if (head && head.workflowId !== workflowId) throw new RunIdTakenError(id, workflowId, head.workflowId);
   return head;

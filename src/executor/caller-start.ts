@@ -24,7 +24,12 @@ export interface CallerIdOptions {
 
 export type CallerStart<T> = { begun: T } | { existing: RunHead };
 
-export async function startUnderId<T>(store: EventStore, def: Definition, opts: CallerIdOptions, begin: (runId: string) => Promise<T>): Promise<CallerStart<T>> {
+export async function startUnderId<T>(
+  store: EventStore,
+  def: Definition,
+  opts: CallerIdOptions,
+  begin: (runId: string) => Promise<T>,
+): Promise<CallerStart<T>> {
   const id = checkCallerRunId(opts.runId);
   const policy = checkIdReuse(opts.idReuse) ?? def.idReuse ?? 'reject_duplicate';
   const decision = await decideStart(store, id, def.id, policy);
@@ -40,7 +45,12 @@ export async function startUnderId<T>(store: EventStore, def: Definition, opts: 
 }
 
 /** The run another start wrote under `runId`; null when none appeared within WINNER_WAIT_MS (that start failed or hangs). */
-async function waitForWinner(store: EventStore, id: string, runId: string, workflowId: string): Promise<RunHead | null> {
+async function waitForWinner(
+  store: EventStore,
+  id: string,
+  runId: string,
+  workflowId: string,
+): Promise<RunHead | null> {
   const until = Date.now() + WINNER_WAIT_MS;
   for (;;) {
     const head = await winnerOf(store, id, runId, workflowId);

@@ -15,13 +15,22 @@ import type { ParentRef, RunView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 
 /** What a run's run.started says of it, as far as this check needs. */
-export interface StartedAs { workflowId: string; parent?: Partial<ParentRef> }
+export interface StartedAs {
+  workflowId: string;
+  parent?: Partial<ParentRef>;
+}
 
 /** A child as its parent's attempt names it: its derived id and the parent it is started for. */
-export interface ChildRef { childRunId: string; parent: Omit<ParentRef, 'workflowId'> }
+export interface ChildRef {
+  childRunId: string;
+  parent: Omit<ParentRef, 'workflowId'>;
+}
 
 /** Where a child is: the run id it is (or is to be) started under, and that run's run.started (null: not written yet). */
-export interface ChildPlace { runId: string; started: StartedAs | null }
+export interface ChildPlace {
+  runId: string;
+  started: StartedAs | null;
+}
 
 type Reads = Pick<EventStore, 'lastSeq' | 'read'>;
 
@@ -38,8 +47,15 @@ async function startedAs(store: Reads, runId: string): Promise<StartedAs | null>
 function isChild(started: StartedAs, ref: ChildRef): boolean {
   const p = started.parent;
   const want = ref.parent;
-  return p !== undefined && p.runId === want.runId && p.task === want.task && p.attempt === want.attempt
-    && p.iteration === want.iteration && p.item === want.item && p.relation === want.relation;
+  return (
+    p !== undefined &&
+    p.runId === want.runId &&
+    p.task === want.task &&
+    p.attempt === want.attempt &&
+    p.iteration === want.iteration &&
+    p.item === want.item &&
+    p.relation === want.relation
+  );
 }
 
 /**
@@ -88,6 +104,12 @@ export function childIdTaken(place: ChildPlace, ref: ChildRef): TaskError | null
   const { started } = place;
   if (!started || isChild(started, ref)) return null;
   const p = started.parent;
-  const taken = p ? `a run of workflow ${started.workflowId} started by run ${p.runId}${p.task ? ` (task ${p.task})` : ''}` : `a run of workflow ${started.workflowId} that no parent started`;
-  return { code: 'LF_RUN_ID_TAKEN', retryable: false, message: `run id ${place.runId}, where this attempt's child run (${ref.childRunId}) was to start, is taken by ${taken}: it is not adopted as the child; cancel or remove that run, then retry the parent` };
+  const taken = p
+    ? `a run of workflow ${started.workflowId} started by run ${p.runId}${p.task ? ` (task ${p.task})` : ''}`
+    : `a run of workflow ${started.workflowId} that no parent started`;
+  return {
+    code: 'LF_RUN_ID_TAKEN',
+    retryable: false,
+    message: `run id ${place.runId}, where this attempt's child run (${ref.childRunId}) was to start, is taken by ${taken}: it is not adopted as the child; cancel or remove that run, then retry the parent`,
+  };
 }

@@ -17,7 +17,10 @@ import type { ChildOutcome } from './child-outcome.js';
 import type { RunCommits } from './run-commits.js';
 
 /** A child's definition as found, with what its run.started records of where it came from. */
-export interface FoundChild { definition: Definition; source?: Pick<RunSource, 'file' | 'handlers'> }
+export interface FoundChild {
+  definition: Definition;
+  source?: Pick<RunSource, 'file' | 'handlers'>;
+}
 
 export interface ChildStartOptions {
   /** How many runs are above the child (its parent's depth + 1). Asked only when the child has not started. */
@@ -35,7 +38,11 @@ export interface ChildStartOptions {
  * run that is not this child holds that: child-owner.ts); the run id it is under once that run is this attempt's
  * child, else the attempt's error.
  */
-export async function beginChild(commits: RunCommits, effect: StartChild, o: ChildStartOptions): Promise<{ runId: string } | { error: TaskError }> {
+export async function beginChild(
+  commits: RunCommits,
+  effect: StartChild,
+  o: ChildStartOptions,
+): Promise<{ runId: string } | { error: TaskError }> {
   let place = await placeChild(commits.store, effect);
   // Twice at most: a start under the derived id that another start took first (a caller's, racing) goes on to the spare.
   let depth: number | undefined;
@@ -43,13 +50,23 @@ export async function beginChild(commits: RunCommits, effect: StartChild, o: Chi
   for (let tries = 0; place.started === null && tries < 2; tries++) {
     depth ??= await o.depth();
     if (depth > MAX_CHILD_DEPTH) {
-      return { error: { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` } };
+      return {
+        error: {
+          code: 'LF_SUBWORKFLOW_CYCLE',
+          retryable: false,
+          message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle`,
+        },
+      };
     }
     // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
     found ??= effect.definition ? { definition: effect.definition } : await o.find();
     if (!('definition' in found)) return { error: found };
     try {
-      await commits.start(found.definition, effect.input, { runId: place.runId, ...(o.handlers ? { handlers: o.handlers } : {}), source: { ...found.source, parent: { ...effect.parent, depth } } });
+      await commits.start(found.definition, effect.input, {
+        runId: place.runId,
+        ...(o.handlers ? { handlers: o.handlers } : {}),
+        source: { ...found.source, parent: { ...effect.parent, depth } },
+      });
       o.onStarted?.();
     } catch (err) {
       // Another process or engine recorded it first: it is taken as it is, if it is this child (below).
@@ -76,7 +93,11 @@ export async function startChildRun(port: ChildPort, effect: StartChild): Promis
 }
 
 /** Cancels `child` wherever it started (its derived id or its spare), `by` its parent's run; never a run that is not it. */
-export async function cancelChildRun(store: RunCommits['store'], child: ChildRef, cancel: (runId: string, by: string) => Promise<unknown>): Promise<void> {
+export async function cancelChildRun(
+  store: RunCommits['store'],
+  child: ChildRef,
+  cancel: (runId: string, by: string) => Promise<unknown>,
+): Promise<void> {
   const id = await childRunOf(store, child);
   if (id !== null) await cancel(id, `run ${child.parent.runId}`);
 }

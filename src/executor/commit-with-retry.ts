@@ -32,7 +32,11 @@ export function commitWithRetry<T>(runId: string, round: (n: number) => Promise<
   });
 }
 
-async function retryRounds<T>(runId: string, round: (n: number) => Promise<T>, lostFirst: AppendConflictError): Promise<T> {
+async function retryRounds<T>(
+  runId: string,
+  round: (n: number) => Promise<T>,
+  lostFirst: AppendConflictError,
+): Promise<T> {
   let lost = lostFirst;
   for (let n = 1; n < MAX_COMMIT_ROUNDS; n++) {
     try {

@@ -27,5 +27,18 @@ export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-o
 export { cancelChildRun, startChildRun } from './child-runs.js';
 export { ATTEMPT_KEY, attemptKeyOf, attemptStartSeq, attemptToken, keyedAttemptToken } from './attempt-token.js';
 export { agentSkillSets, agentTaskBody, declareAgentQueue, forFileAgents, readAgentQueues } from './agent-queues.js';
-export { judgeInput, recordInput, type AgentOutcomeVerdict, type InputOutcome, type RunInput } from './outside-inputs.js';
-export { checkTaskMap, migrateRun, migrateRuns, migrationAnswer, migrationCounts, type MigrationRow } from './migrate.js';
+export {
+  judgeInput,
+  recordInput,
+  type AgentOutcomeVerdict,
+  type InputOutcome,
+  type RunInput,
+} from './outside-inputs.js';
+export {
+  checkTaskMap,
+  migrateRun,
+  migrateRuns,
+  migrationAnswer,
+  migrationCounts,
+  type MigrationRow,
+} from './migrate.js';

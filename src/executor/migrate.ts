@@ -12,7 +12,16 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { UsageError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { applyEvent, foldEvents, judgeMigration, migratedEvent, recordedState, runStatus, type Divergence, type TaskMap } from '../runtime/index.js';
+import {
+  applyEvent,
+  foldEvents,
+  judgeMigration,
+  migratedEvent,
+  recordedState,
+  runStatus,
+  type Divergence,
+  type TaskMap,
+} from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
@@ -46,12 +55,22 @@ export interface MigrateOptions {
 export function checkTaskMap(map: TaskMap, target: CompiledWorkflow): void {
   const ids = new Set(target.definition.tasks.map((t) => t.id));
   for (const [from, to] of Object.entries(map)) {
-    if (!ids.has(to)) throw new UsageError(`--map ${from}=${to}: ${target.definition.id} v${target.definition.version} has no task "${to}"`, { option: '--map', value: `${from}=${to}` });
+    if (!ids.has(to))
+      throw new UsageError(
+        `--map ${from}=${to}: ${target.definition.id} v${target.definition.version} has no task "${to}"`,
+        { option: '--map', value: `${from}=${to}` },
+      );
   }
 }
 
 /** Judges run `runId` against `target` and, unless dry, migrates it if it can take over. */
-export async function migrateRun(store: EventStore, runId: string, target: CompiledWorkflow, map: TaskMap, o: MigrateOptions): Promise<MigrationRow> {
+export async function migrateRun(
+  store: EventStore,
+  runId: string,
+  target: CompiledWorkflow,
+  map: TaskMap,
+  o: MigrateOptions,
+): Promise<MigrationRow> {
   return commitWithRetry(runId, async () => {
     const events = await store.read(runId);
     if (events.length === 0) throw new UsageError(`no run ${runId}`, { runId });
@@ -61,7 +80,14 @@ export async function migrateRun(store: EventStore, runId: string, target: Compi
     const { current, seq, snapshot } = row;
     const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
     const after = applyEvent(current, snapshot, ev).snapshot;
-    const env = { ...ev, runId, workflowId: after.context.workflowId, version: after.context.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
+    const env = {
+      ...ev,
+      runId,
+      workflowId: after.context.workflowId,
+      version: after.context.version,
+      seq: seq + 1,
+      state: recordedState(after),
+    } as EventEnvelope;
     // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
     const written = await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
     // The same migration written already (another migrate at the same moment, or this one's own retried append): counted, not migrated twice.
@@ -71,7 +97,15 @@ export async function migrateRun(store: EventStore, runId: string, target: Compi
 }
 
 type Judged =
-  | { verdict: 'as_is' | 'with_map'; row: MigrationRow; current: CompiledWorkflow; snapshot: ReturnType<typeof foldEvents>['snapshot']; next: ReturnType<typeof foldEvents>['snapshot']; seq: number; map: TaskMap }
+  | {
+      verdict: 'as_is' | 'with_map';
+      row: MigrationRow;
+      current: CompiledWorkflow;
+      snapshot: ReturnType<typeof foldEvents>['snapshot'];
+      next: ReturnType<typeof foldEvents>['snapshot'];
+      seq: number;
+      map: TaskMap;
+    }
   | { verdict: 'cannot' | 'already'; row: MigrationRow };
 
 function judged(events: EventEnvelope[], target: CompiledWorkflow, map: TaskMap): Judged {
@@ -79,24 +113,60 @@ function judged(events: EventEnvelope[], target: CompiledWorkflow, map: TaskMap)
   const runId = events[0]!.runId;
   const base = { runId, status: runStatus(snapshot), from: compiled.definition.version };
   if (compiled.definition.id !== target.definition.id) {
-    throw new UsageError(`run ${runId} is of workflow ${compiled.definition.id}, not ${target.definition.id}: a version takes over runs of its own workflow only`, { runId });
+    throw new UsageError(
+      `run ${runId} is of workflow ${compiled.definition.id}, not ${target.definition.id}: a version takes over runs of its own workflow only`,
+      { runId },
+    );
   }
   const v = judgeMigration(events, compiled, snapshot, target, map);
   if (v.verdict === 'already') return { verdict: 'already', row: { ...base, verdict: 'already' } };
-  if (v.verdict === 'settled') return { verdict: 'cannot', row: { ...base, verdict: 'cannot', divergence: { seq, type: events.at(-1)!.type, reason: `the run is ${base.status}: only an unsettled run is migrated` } } };
-  if (v.verdict === 'cannot') return { verdict: 'cannot', row: { ...base, verdict: 'cannot', divergence: v.divergence } };
-  return { verdict: v.verdict, row: { ...base, verdict: v.verdict, map: v.map }, current: compiled, snapshot, next: v.snapshot, seq, map: v.map };
+  if (v.verdict === 'settled')
+    return {
+      verdict: 'cannot',
+      row: {
+        ...base,
+        verdict: 'cannot',
+        divergence: {
+          seq,
+          type: events.at(-1)!.type,
+          reason: `the run is ${base.status}: only an unsettled run is migrated`,
+        },
+      },
+    };
+  if (v.verdict === 'cannot')
+    return { verdict: 'cannot', row: { ...base, verdict: 'cannot', divergence: v.divergence } };
+  return {
+    verdict: v.verdict,
+    row: { ...base, verdict: v.verdict, map: v.map },
+    current: compiled,
+    snapshot,
+    next: v.snapshot,
+    seq,
+    map: v.map,
+  };
 }
 
 /** The rows of a migration, counted by verdict (and, when real, how many were migrated and how many refused). */
-export interface MigrationCounts { judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated: number; refused: number }
+export interface MigrationCounts {
+  judged: number;
+  as_is: number;
+  with_map: number;
+  cannot: number;
+  already: number;
+  migrated: number;
+  refused: number;
+}
 
 export function migrationCounts(rows: readonly MigrationRow[]): MigrationCounts {
   const count = (f: (r: MigrationRow) => boolean) => rows.filter(f).length;
   return {
-    judged: rows.length, as_is: count((r) => r.verdict === 'as_is'), with_map: count((r) => r.verdict === 'with_map'),
-    cannot: count((r) => r.verdict === 'cannot'), already: count((r) => r.verdict === 'already'),
-    migrated: count((r) => r.migrated === true), refused: count((r) => r.refused !== undefined),
+    judged: rows.length,
+    as_is: count((r) => r.verdict === 'as_is'),
+    with_map: count((r) => r.verdict === 'with_map'),
+    cannot: count((r) => r.verdict === 'cannot'),
+    already: count((r) => r.verdict === 'already'),
+    migrated: count((r) => r.migrated === true),
+    refused: count((r) => r.refused !== undefined),
   };
 }
 
@@ -104,7 +174,13 @@ export function migrationCounts(rows: readonly MigrationRow[]): MigrationCounts 
 const AT_ONCE = 8;
 
 /** migrateRun over many runs, a few at a time; rows in the order of `runIds`. */
-export async function migrateRuns(store: EventStore, runIds: readonly string[], target: CompiledWorkflow, map: TaskMap, o: MigrateOptions & { progress?(done: number, of: number): void }): Promise<MigrationRow[]> {
+export async function migrateRuns(
+  store: EventStore,
+  runIds: readonly string[],
+  target: CompiledWorkflow,
+  map: TaskMap,
+  o: MigrateOptions & { progress?(done: number, of: number): void },
+): Promise<MigrationRow[]> {
   const rows = new Array<MigrationRow>(runIds.length);
   let next = 0;
   let done = 0;
@@ -120,9 +196,18 @@ export async function migrateRuns(store: EventStore, runIds: readonly string[], 
 }
 
 /** The one answer of a migration (CLI --json, HTTP API). */
-export function migrationAnswer(target: CompiledWorkflow, map: TaskMap, dryRun: boolean, rows: readonly MigrationRow[]): Record<string, unknown> {
+export function migrationAnswer(
+  target: CompiledWorkflow,
+  map: TaskMap,
+  dryRun: boolean,
+  rows: readonly MigrationRow[],
+): Record<string, unknown> {
   return {
-    workflowId: target.definition.id, to: { version: target.definition.version, hash: target.hash }, map, dryRun,
-    ...migrationCounts(rows), runs: rows,
+    workflowId: target.definition.id,
+    to: { version: target.definition.version, hash: target.hash },
+    map,
+    dryRun,
+    ...migrationCounts(rows),
+    runs: rows,
   };
 }

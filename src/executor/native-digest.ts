@@ -6,12 +6,19 @@ import { installDigest, type DigestImplementation, type Sha256 } from '../digest
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 export const nativeDigest: DigestImplementation = {
-  hex: typeof oneShot === 'function'
-    ? (text) => oneShot('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text).digest('hex'),
+  hex:
+    typeof oneShot === 'function'
+      ? (text) => oneShot('sha256', text, 'hex')
+      : (text) => crypto.createHash('sha256').update(text).digest('hex'),
   create: () => {
     const h = crypto.createHash('sha256');
-    const self: Sha256 = { update: (text) => { h.update(text); return self; }, hex: () => h.digest('hex') };
+    const self: Sha256 = {
+      update: (text) => {
+        h.update(text);
+        return self;
+      },
+      hex: () => h.digest('hex'),
+    };
     return self;
   },
 };

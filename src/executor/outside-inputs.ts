@@ -18,7 +18,21 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { slotsFreed, applyEvent, inputWouldRecordRefusal, recordedState, reviewInput, rejectionReason, refusedBefore, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
+import {
+  slotsFreed,
+  applyEvent,
+  inputWouldRecordRefusal,
+  recordedState,
+  reviewInput,
+  rejectionReason,
+  refusedBefore,
+  runView,
+  type InputReview,
+  type InputSender,
+  type RunInput,
+  type RunSnapshot,
+  type RunView,
+} from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
 import type { TaskError } from '../events/index.js';
@@ -51,10 +65,27 @@ export interface InputOutcome {
  * not allowed, a pause of a settled run); a resume of a run not paused and a
  * cancel of a settled one record nothing and say so (`changed: false`).
  */
-export async function recordInput(engine: Pick<OutsideInputs, 'input'>, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean; level?: Level }): Promise<InputOutcome> {
+export async function recordInput(
+  engine: Pick<OutsideInputs, 'input'>,
+  runId: string,
+  input: RunInput,
+  opts: { by: string; unauthenticated?: boolean; level?: Level },
+): Promise<InputOutcome> {
   const { by, unauthenticated = false, level } = opts;
-  const r = await engine.input(runId, input, { by, ...(unauthenticated ? { unauthenticated } : {}), ...(level && input.kind !== 'control' ? { level } : {}) });
-  return { by, unauthenticated, recorded: r.changed, queued: false, changed: r.changed, seq: r.changed ? r.view.seq : null, status: r.view.status };
+  const r = await engine.input(runId, input, {
+    by,
+    ...(unauthenticated ? { unauthenticated } : {}),
+    ...(level && input.kind !== 'control' ? { level } : {}),
+  });
+  return {
+    by,
+    unauthenticated,
+    recorded: r.changed,
+    queued: false,
+    changed: r.changed,
+    seq: r.changed ? r.view.seq : null,
+    status: r.view.status,
+  };
 }
 
 /** What became of an outcome an agent outside the engine's process reported (recordOutcome). */
@@ -77,10 +108,17 @@ export interface OutsideInputsOptions {
  * A person's input judged on the run as it is (reviewInput), by both executors: an approval's refusal to record is
  * judged again when `refusedBefore` (asked only then) says the history keeps this person's refusal of the task already.
  */
-export async function judgeInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, input: RunInput, who: InputSender, o: { starter?: string | undefined; refusedBefore(taskId: string): boolean | Promise<boolean> }): Promise<InputReview> {
+export async function judgeInput(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  input: RunInput,
+  who: InputSender,
+  o: { starter?: string | undefined; refusedBefore(taskId: string): boolean | Promise<boolean> },
+): Promise<InputReview> {
   const starter = o.starter !== undefined ? { starter: o.starter } : {};
   const review = reviewInput(compiled, snapshot, input, who, starter);
-  if (input.kind !== 'approval' || !inputWouldRecordRefusal(review) || !(await o.refusedBefore(input.taskId))) return review;
+  if (input.kind !== 'approval' || !inputWouldRecordRefusal(review) || !(await o.refusedBefore(input.taskId)))
+    return review;
   return reviewInput(compiled, snapshot, input, who, { ...starter, refusedBefore: true });
 }
 
@@ -91,9 +129,22 @@ export class OutsideInputs {
    * Appends `ev`, which leads run `runId` from sequence `seq` to `after`. Not marked as built by the fold:
    * its fields come from outside (a library caller, who and why, a signal's data), so the store parses it.
    */
-  private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<EventEnvelope> {
+  private async appendOne(
+    runId: string,
+    seq: number,
+    ev: PendingEvent,
+    after: RunSnapshot,
+    def: Definition,
+  ): Promise<EventEnvelope> {
     const ctx = after.context;
-    const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
+    const env = {
+      ...ev,
+      runId,
+      workflowId: ctx.workflowId,
+      version: ctx.version,
+      seq: seq + 1,
+      state: recordedState(after),
+    } as EventEnvelope;
     await appendCommit(this.o.store, runId, seq, randomHex(6), [env]);
     this.o.onAppended?.([env], after, def);
     return env;
@@ -104,18 +155,30 @@ export class OutsideInputs {
    * appends what the review records: the input's event, or an approval's refusal for the audit trail.
    * On a concurrent append it loads and judges again (commitWithRetry). `recorded`: whether anything was appended.
    */
-  private record(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ view: RunView; review: InputReview; recorded: boolean }> {
+  private record(
+    runId: string,
+    input: RunInput,
+    who: Omit<InputSender, 'time'>,
+  ): Promise<{ view: RunView; review: InputReview; recorded: boolean }> {
     const sender = { ...who, time: new Date(this.o.clock.now()).toISOString() };
     return commitWithRetry(runId, async () => {
       const { compiled, snapshot, seq, events } = await this.o.load(runId);
       const first = events[0];
       const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
       // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
-      const review = await judgeInput(compiled, snapshot, input, sender, { starter, refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? '') });
+      const review = await judgeInput(compiled, snapshot, input, sender, {
+        starter,
+        refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? ''),
+      });
       if (review.event === null) return { view: runView(snapshot, seq, compiled.definition), review, recorded: false };
       const r = applyEvent(compiled, snapshot, review.event);
       // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
-      if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) }, recorded: false };
+      if (!r.accepted)
+        return {
+          view: runView(snapshot, seq, compiled.definition),
+          review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) },
+          recorded: false,
+        };
       await this.appendOne(runId, seq, review.event, r.snapshot, compiled.definition);
       return { view: runView(r.snapshot, seq + 1, compiled.definition), review, recorded: true };
     });
@@ -128,8 +191,13 @@ export class OutsideInputs {
    * NATS do), a signal's (SignalRefusedError, a run that does not exist too), a pause's (PauseRefusedError); a resume
    * of a run not paused and a cancel of a settled one record nothing and say so (`changed: false`).
    */
-  async input(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ changed: boolean; view: RunView }> {
-    const refuseSignal = (name: string, why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
+  async input(
+    runId: string,
+    input: RunInput,
+    who: Omit<InputSender, 'time'>,
+  ): Promise<{ changed: boolean; view: RunView }> {
+    const refuseSignal = (name: string, why: string) =>
+      new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
     let r: Awaited<ReturnType<OutsideInputs['record']>>;
     try {
       r = await this.record(runId, input, who);
@@ -141,9 +209,22 @@ export class OutsideInputs {
     if (review.accepted) return { changed: true, view };
     // A decision naming no HUMAN task of the run (a typo), one on a settled run, or a refusal this person already has
     // on this task has no place in its audit trail: refused, nothing written.
-    if (input.kind === 'approval') throw judgedApprovalRefusal({ runId, taskId: input.taskId, by: who.by ?? '', decision: input.decision, reason: review.reason, kept: recorded, notApprover: review.notApprover === true });
+    if (input.kind === 'approval')
+      throw judgedApprovalRefusal({
+        runId,
+        taskId: input.taskId,
+        by: who.by ?? '',
+        decision: input.decision,
+        reason: review.reason,
+        kept: recorded,
+        notApprover: review.notApprover === true,
+      });
     if (input.kind === 'signal') throw refuseSignal(input.name, review.reason);
-    if (input.action === 'pause') throw new PauseRefusedError(`cannot pause run ${runId}: ${review.reason}; nothing was recorded`, { runId, status: view.status });
+    if (input.action === 'pause')
+      throw new PauseRefusedError(`cannot pause run ${runId}: ${review.reason}; nothing was recorded`, {
+        runId,
+        status: view.status,
+      });
     return { changed: recorded, view };
   }
 
@@ -153,25 +234,60 @@ export class OutsideInputs {
    * fold judges it (a timed-out, cancelled or superseded attempt is refused, with the reason). An outcome
    * the log already holds for the token is `already`, never written twice.
    */
-  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
+  async recordOutcome(
+    runId: string,
+    ref: InstanceRef,
+    attempt: number,
+    token: string,
+    outcome: { output: unknown } | { error: TaskError },
+    by: string,
+    proven = false,
+  ): Promise<AgentOutcomeVerdict> {
     const key = instanceKey(ref);
-    let written: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope } | null = null;
+    let written: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope } | null =
+      null;
     const verdict = await commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
       const { compiled, snapshot, seq, events } = await this.o.load(runId);
       const startSeq = attemptStartSeq(events, key, attempt);
       if (startSeq === undefined || attemptToken(runId, key, attempt, startSeq) !== token) {
-        return { kind: 'refused', reason: `token ${token} is not the token of attempt ${attempt} of task ${key} in run ${runId} (a result for another attempt, or a task file from another store)` };
+        return {
+          kind: 'refused',
+          reason: `token ${token} is not the token of attempt ${attempt} of task ${key} in run ${runId} (a result for another attempt, or a task file from another store)`,
+        };
       }
-      const recorded = events.find((e) => e.seq > startSeq && (e.type === 'task.completed' || e.type === 'task.failed') && e.data.attempt === attempt && instanceKey(e.data) === key);
+      const recorded = events.find(
+        (e) =>
+          e.seq > startSeq &&
+          (e.type === 'task.completed' || e.type === 'task.failed') &&
+          e.data.attempt === attempt &&
+          instanceKey(e.data) === key,
+      );
       if (recorded) {
-        const same = 'error' in outcome ? recorded.type === 'task.failed' && recorded.data.error.message === outcome.error.message
-          : recorded.type === 'task.completed' && JSON.stringify(recorded.data.output) === JSON.stringify(outcome.output);
-        return same ? { kind: 'already', seq: recorded.seq } : { kind: 'refused', reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})` };
+        const same =
+          'error' in outcome
+            ? recorded.type === 'task.failed' && recorded.data.error.message === outcome.error.message
+            : recorded.type === 'task.completed' &&
+              JSON.stringify(recorded.data.output) === JSON.stringify(outcome.output);
+        return same
+          ? { kind: 'already', seq: recorded.seq }
+          : {
+              kind: 'refused',
+              reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})`,
+            };
       }
       const time = new Date(this.o.clock.now()).toISOString();
       // `by` is the agent's own claim unless a users file proved who runs it (cli/flags/acting.ts).
-      const data = { task: ref.task, attempt, ...instanceFields(ref), by, ...(proven ? {} : { unauthenticated: true as const }) };
-      const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
+      const data = {
+        task: ref.task,
+        attempt,
+        ...instanceFields(ref),
+        by,
+        ...(proven ? {} : { unauthenticated: true as const }),
+      };
+      const ev: PendingEvent =
+        'error' in outcome
+          ? { type: 'task.failed', time, data: { ...data, error: outcome.error } }
+          : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { kind: 'refused', reason: rejectionReason(snapshot, ev) };
       const env = await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
@@ -189,7 +305,12 @@ export class OutsideInputs {
    * driver that holds the attempt counts every outcome it follows (local/driver.ts), and a count is not
    * idempotent.
    */
-  private async afterOutcome(w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
+  private async afterOutcome(w: {
+    compiled: CompiledWorkflow;
+    before: RunSnapshot;
+    after: RunSnapshot;
+    env: EventEnvelope;
+  }): Promise<void> {
     const freed = slotsFreed(w.compiled.bound(await readLimits(this.o.store)), w.before, w.after, [w.env]);
     if (freed.length > 0) await releaseSlots(this.o.store, freed);
   }

@@ -6,7 +6,16 @@
  * publishes attempts and timers for workers and other engines. One dispatch,
  * so both interpret the same effects by the same names.
  */
-import type { AbortAttempt, ArmTimer, CancelTimer, Effect, EmitEvent, StartAttempt, StartChild, WaitAttempt } from '../runtime/index.js';
+import type {
+  AbortAttempt,
+  ArmTimer,
+  CancelTimer,
+  Effect,
+  EmitEvent,
+  StartAttempt,
+  StartChild,
+  WaitAttempt,
+} from '../runtime/index.js';
 
 /** What a transport does with each kind of effect; `R`: what performing one gives (a promise to await, or nothing). */
 export interface EffectPerformer<R = void> {
@@ -23,12 +32,19 @@ export interface EffectPerformer<R = void> {
 
 export function performEffect<R>(effect: Effect, performer: EffectPerformer<R>): R {
   switch (effect.type) {
-    case 'attempt.start': return performer.startAttempt(effect);
-    case 'attempt.abort': return performer.abortAttempt(effect);
-    case 'timer.arm': return performer.armTimer(effect);
-    case 'timer.cancel': return performer.cancelTimer(effect);
-    case 'child.start': return performer.startChild(effect);
-    case 'event.emit': return performer.emitEvent(effect);
-    case 'attempt.wait': return performer.waitAttempt(effect);
+    case 'attempt.start':
+      return performer.startAttempt(effect);
+    case 'attempt.abort':
+      return performer.abortAttempt(effect);
+    case 'timer.arm':
+      return performer.armTimer(effect);
+    case 'timer.cancel':
+      return performer.cancelTimer(effect);
+    case 'child.start':
+      return performer.startChild(effect);
+    case 'event.emit':
+      return performer.emitEvent(effect);
+    case 'attempt.wait':
+      return performer.waitAttempt(effect);
   }
 }

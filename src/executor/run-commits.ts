@@ -14,7 +14,16 @@ import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type InputSender, type RunInput, type RunView } from '../runtime/index.js';
+import {
+  foldEvents,
+  gatesOf,
+  runOrigin,
+  runView,
+  type Handlers,
+  type InputSender,
+  type RunInput,
+  type RunView,
+} from '../runtime/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { useNativeDigest } from './native-digest.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
@@ -30,7 +39,13 @@ import { breakersForView, limitsForView, CommitAdmissions } from '../limits/inde
 const WAIT_RECHECK_MS = 3000;
 
 /** What a start under a caller-chosen id returns: the run started, or (`existing: true`) the run that already had the id. */
-export interface StartedUnderId { runId: string; workflowId: string; version: number; status: WorkflowStatus; existing: boolean }
+export interface StartedUnderId {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: WorkflowStatus;
+  existing: boolean;
+}
 
 export interface RunCommitsOptions {
   store: EventStore;
@@ -53,13 +68,19 @@ export class RunCommits {
     this.starter = { store: this.store, clock: this.clock };
     this.admissions = new CommitAdmissions(this.store, this.clock);
     this.outside = new OutsideInputs({
-      store: this.store, clock: this.clock, load: (runId) => this.load(runId),
+      store: this.store,
+      clock: this.clock,
+      load: (runId) => this.load(runId),
       onAppended: (events, after, def) => this.admissions.noteCommit(events, after, def),
     });
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> } = {}): Promise<string> {
+  async start(
+    def: Definition,
+    rawInput: Record<string, unknown>,
+    opts: StartOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> } = {},
+  ): Promise<string> {
     const begun = await this.begin(def, rawInput, opts, false);
     return begun.snapshot.context.runId;
   }
@@ -69,7 +90,12 @@ export class RunCommits {
    * tasks in it, for a process about to drive the run (which then holds its
    * lease where the store has leases). The runs a start admitted are noted.
    */
-  async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<Begun> {
+  async begin(
+    def: Definition,
+    rawInput: Record<string, unknown>,
+    opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> },
+    withStarts: boolean,
+  ): Promise<Begun> {
     const begun = await beginRun(this.starter, def, rawInput, opts, withStarts);
     if (begun.admitted) this.admissions.add(begun.admitted);
     return begun;
@@ -82,16 +108,33 @@ export class RunCommits {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> }): Promise<StartedUnderId> {
+  async startRun(
+    def: Definition,
+    rawInput: Record<string, unknown>,
+    opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> },
+  ): Promise<StartedUnderId> {
     const r = await this.beginUnderId(def, rawInput, opts, false);
     if ('existing' in r) return { ...r.existing, existing: true };
     const { begun } = r;
-    return { runId: begun.snapshot.context.runId, workflowId: def.id, version: def.version, status: begun.startEvents.at(-1)!.state.status, existing: false };
+    return {
+      runId: begun.snapshot.context.runId,
+      workflowId: def.id,
+      version: def.version,
+      status: begun.startEvents.at(-1)!.state.status,
+      existing: false,
+    };
   }
 
   /** `begin` under a caller-chosen id: the run begun, or the run that already had the id. */
-  async beginUnderId(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<CallerStart<Begun>> {
-    return startUnderId(this.store, def, opts, (runId) => this.begin(def, rawInput, { ...opts, runId, exclusive: true }, withStarts));
+  async beginUnderId(
+    def: Definition,
+    rawInput: Record<string, unknown>,
+    opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> },
+    withStarts: boolean,
+  ): Promise<CallerStart<Begun>> {
+    return startUnderId(this.store, def, opts, (runId) =>
+      this.begin(def, rawInput, { ...opts, runId, exclusive: true }, withStarts),
+    );
   }
 
   /**
@@ -144,16 +187,37 @@ export class RunCommits {
   async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
     const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;
     // PAUSED is no end either, but nothing moves until someone resumes it: as much a person's turn as WAITING.
-    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && (status === 'WAITING' || status === 'PAUSED'));
+    const stops = (status: RunView['status']) =>
+      SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && (status === 'WAITING' || status === 'PAUSED'));
     const first = await this.status(runId);
     if (stops(first.status)) return first;
     return new Promise((resolve, reject) => {
       let done = false;
-      const end = () => { done = true; sub.close(); clearTimeout(timer); clearInterval(recheck); };
-      const finish = (v: RunView) => { if (!done) { end(); resolve(v); } };
-      const fail = (err: unknown) => { if (!done) { end(); reject(err); } };
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then(finish, fail), timeoutMs) : undefined;
-      const check = () => void this.status(runId).then((v) => { if (stops(v.status)) finish(v); }, fail);
+      const end = () => {
+        done = true;
+        sub.close();
+        clearTimeout(timer);
+        clearInterval(recheck);
+      };
+      const finish = (v: RunView) => {
+        if (!done) {
+          end();
+          resolve(v);
+        }
+      };
+      const fail = (err: unknown) => {
+        if (!done) {
+          end();
+          reject(err);
+        }
+      };
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => void this.status(runId).then(finish, fail), timeoutMs)
+        : undefined;
+      const check = () =>
+        void this.status(runId).then((v) => {
+          if (stops(v.status)) finish(v);
+        }, fail);
       const sub = this.store.follow(runId, first.seq, (events) => {
         const last = events.at(-1);
         if (last && stops(last.state.status)) check();
@@ -170,10 +234,15 @@ export class RunCommits {
     const active = snapshot.status === 'active';
     const limits = active ? await limitsForView(this.store) : undefined;
     // With its breakers' states: a task held by an open one says so; a closed one is no reason to wait.
-    const open = active ? await breakersForView(this.store, gatesOf(compiled.definition, limits), this.clock.now()) : undefined;
+    const open = active
+      ? await breakersForView(this.store, gatesOf(compiled.definition, limits), this.clock.now())
+      : undefined;
     // A child under its spare id (a run that is not it took its derived id: child-owner.ts) is shown there.
     const view = await withChildrenShown(this.store, runId, runView(snapshot, seq, compiled.definition, limits, open));
-    const failureId = snapshot.context.error && snapshot.status !== 'active' ? await shownChildRunId(this.store, failureRunId(runId), runId) : undefined;
+    const failureId =
+      snapshot.context.error && snapshot.status !== 'active'
+        ? await shownChildRunId(this.store, failureRunId(runId), runId)
+        : undefined;
     const failure = failureId !== undefined && (await this.store.lastSeq(failureId)) > 0 ? failureId : undefined;
     return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
@@ -182,7 +251,11 @@ export class RunCommits {
    * Records a person's input (OutsideInputs.input: refusals throw); whoever drives the run acts on it. A decision,
    * signal or cancel that settled the run freed its concurrency slot: the queued runs it let in are admitted before this returns.
    */
-  async input(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ changed: boolean; view: RunView }> {
+  async input(
+    runId: string,
+    input: RunInput,
+    who: Omit<InputSender, 'time'>,
+  ): Promise<{ changed: boolean; view: RunView }> {
     try {
       return await this.outside.input(runId, input, who);
     } finally {
@@ -191,7 +264,15 @@ export class RunCommits {
   }
 
   /** Records the outcome of an attempt an agent outside the engines ran, fenced by its token (OutsideInputs.recordOutcome). */
-  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
+  async recordOutcome(
+    runId: string,
+    ref: InstanceRef,
+    attempt: number,
+    token: string,
+    outcome: { output: unknown } | { error: TaskError },
+    by: string,
+    proven = false,
+  ): Promise<AgentOutcomeVerdict> {
     try {
       return await this.outside.recordOutcome(runId, ref, attempt, token, outcome, by, proven);
     } finally {

@@ -34,25 +34,52 @@ import { commitWithRetry } from './commit-with-retry.js';
  * run it inside commitWithRetry). `key` tells this writer's commits apart
  * (a nonce, an input's message sequence, `start`).
  */
-export function appendCommit(store: EventStore, runId: string, seq: number, key: string, events: EventEnvelope[], definitionJson?: string): Promise<AppendResult> {
-  return store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${key}`, events, ...(definitionJson !== undefined ? { definitionJson } : {}) });
+export function appendCommit(
+  store: EventStore,
+  runId: string,
+  seq: number,
+  key: string,
+  events: EventEnvelope[],
+  definitionJson?: string,
+): Promise<AppendResult> {
+  return store.append({
+    runId,
+    expectedSeq: seq,
+    dedupId: `${runId}/${seq + 1}/${key}`,
+    events,
+    ...(definitionJson !== undefined ? { definitionJson } : {}),
+  });
 }
 
 /** A run moved on by other writers' events: the events read and the state and sequence they lead to. */
-export interface CaughtUp { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number; compiled: CompiledWorkflow }
+export interface CaughtUp {
+  events: EventEnvelope[];
+  snapshot: RunSnapshot;
+  seq: number;
+  compiled: CompiledWorkflow;
+}
 
 /**
  * Reads what was appended to run `runId` after `seq` and folds it onto
  * `snapshot` (the log, not memory, is the truth); null when nothing was.
  */
-export async function catchUp(store: EventStore, compiled: CompiledWorkflow, runId: string, snapshot: RunSnapshot, seq: number): Promise<CaughtUp | null> {
+export async function catchUp(
+  store: EventStore,
+  compiled: CompiledWorkflow,
+  runId: string,
+  snapshot: RunSnapshot,
+  seq: number,
+): Promise<CaughtUp | null> {
   const events = await store.read(runId, { fromSeq: seq + 1 });
   if (events.length === 0) return null;
   return { events, ...foldOntoRun(compiled, snapshot, events), seq: events.at(-1)!.seq };
 }
 
 /** An input of the open group; `derived`: a task.started the fold added itself (see OpenGroup). */
-export interface GroupInput { event: PendingEvent; derived: boolean }
+export interface GroupInput {
+  event: PendingEvent;
+  derived: boolean;
+}
 
 /**
  * Steps folded but not yet appended: all their events (as inputs, to fold
@@ -122,22 +149,33 @@ export class RunLog {
     this.compiled = o.compiled;
   }
 
-  get runId(): string { return this.snapshot.context.runId; }
+  get runId(): string {
+    return this.snapshot.context.runId;
+  }
   /** Made on first use: a log that is always given a key (the NATS engine's) spares the random bytes. */
-  private get nonce(): string { return (this.nonceText ??= randomHex(6)); }
+  private get nonce(): string {
+    return (this.nonceText ??= randomHex(6));
+  }
   /** The state effects act on: the open group's, else the durable one. */
-  get current(): RunSnapshot { return this.group?.snapshot ?? this.snapshot; }
+  get current(): RunSnapshot {
+    return this.group?.snapshot ?? this.snapshot;
+  }
 
   /** Listens for events other processes append; `news` is called when one needs a catch-up. */
   startFollowing(news: () => void): void {
-    this.follow = this.o.store.follow(this.runId, this.seq, (events) => {
-      // Our own commits come back here too, often before their append returns; only another
-      // writer's events need a catch-up. Seqs of the commit in flight are ours if that append
-      // succeeds, and if another writer took them the append fails with a conflict and catches up.
-      if ((events.at(-1)?.seq ?? 0) <= this.ownUpTo()) return;
-      this.needsCatchUp = true;
-      news();
-    }, { skipUpTo: () => this.ownUpTo() });
+    this.follow = this.o.store.follow(
+      this.runId,
+      this.seq,
+      (events) => {
+        // Our own commits come back here too, often before their append returns; only another
+        // writer's events need a catch-up. Seqs of the commit in flight are ours if that append
+        // succeeds, and if another writer took them the append fails with a conflict and catches up.
+        if ((events.at(-1)?.seq ?? 0) <= this.ownUpTo()) return;
+        this.needsCatchUp = true;
+        news();
+      },
+      { skipUpTo: () => this.ownUpTo() },
+    );
   }
 
   /** Where this driver's own commits end: the log's, or the one being appended. */
@@ -175,7 +213,14 @@ export class RunLog {
   fold(inputs: GroupInput[]): number {
     const open = this.group;
     const from = open ?? this;
-    const { events, snapshot, seq, stale } = prepareCommit(this.compiled, from.snapshot, from.seq, inputs.map((i) => i.event), this.o.now(), { startScheduled: this.o.startScheduled?.() ?? true });
+    const { events, snapshot, seq, stale } = prepareCommit(
+      this.compiled,
+      from.snapshot,
+      from.seq,
+      inputs.map((i) => i.event),
+      this.o.now(),
+      { startScheduled: this.o.startScheduled?.() ?? true },
+    );
     // Stale inputs are rare: no set of them is built when there are none (this runs for every step).
     const staleEvents = stale.length > 0 ? new Set(stale.map((s) => s.event)) : null;
     for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.o.onStale?.(s.event, s.reason);
@@ -186,7 +231,11 @@ export class RunLog {
     const base: OpenGroup = open ?? { inputs: [], events, snapshot, seq, openedAt: this.o.now() };
     // prepareCommit's events are the accepted inputs in order, then the starts it derived.
     let accepted = 0;
-    for (const i of inputs) if (!staleEvents?.has(i.event)) { base.inputs.push(i); accepted++; }
+    for (const i of inputs)
+      if (!staleEvents?.has(i.event)) {
+        base.inputs.push(i);
+        accepted++;
+      }
     for (let k = accepted; k < events.length; k++) base.inputs.push({ event: pendingOf(events[k]!), derived: true });
     if (open) pushFolded(base.events, events);
     base.snapshot = snapshot;
@@ -207,7 +256,9 @@ export class RunLog {
    */
   flush(key: string = this.nonce): Promise<void> {
     // A lost round: another writer appended first; take its events in (the group is refolded onto them).
-    return commitWithRetry(this.runId, (round) => (round > 0 ? this.catchUp().then(() => this.appendGroup(key)) : this.appendGroup(key)));
+    return commitWithRetry(this.runId, (round) =>
+      round > 0 ? this.catchUp().then(() => this.appendGroup(key)) : this.appendGroup(key),
+    );
   }
 
   /**
@@ -226,17 +277,20 @@ export class RunLog {
       this.appendingTo = 0;
       return Promise.reject(err);
     }
-    return appended.then((written) => {
-      this.appendingTo = 0;
-      const before = this.snapshot;
-      this.snapshot = g.snapshot;
-      this.seq = g.seq;
-      this.group = null;
-      this.o.onCommit?.(g.events, before, g.snapshot, written);
-    }, (err: unknown) => {
-      this.appendingTo = 0;
-      if (err instanceof AppendConflictError) this.o.onConflict?.();
-      throw err;
-    });
+    return appended.then(
+      (written) => {
+        this.appendingTo = 0;
+        const before = this.snapshot;
+        this.snapshot = g.snapshot;
+        this.seq = g.seq;
+        this.group = null;
+        this.o.onCommit?.(g.events, before, g.snapshot, written);
+      },
+      (err: unknown) => {
+        this.appendingTo = 0;
+        if (err instanceof AppendConflictError) this.o.onConflict?.();
+        throw err;
+      },
+    );
   }
 }

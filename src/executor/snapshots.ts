@@ -30,7 +30,11 @@ export interface LoadedRun {
 }
 
 /** The run folded to its last event, through its snapshot when a good one exists; null when the run does not exist. */
-export async function loadRun(store: EventStore, runId: string, snapshots?: SnapshotStore | null): Promise<LoadedRun | null> {
+export async function loadRun(
+  store: EventStore,
+  runId: string,
+  snapshots?: SnapshotStore | null,
+): Promise<LoadedRun | null> {
   let refused: string | null = null;
   if (snapshots) {
     let stored: StoredSnapshot | null = null;
@@ -49,7 +53,13 @@ export async function loadRun(store: EventStore, runId: string, snapshots?: Snap
   const events = await store.read(runId);
   if (events.length === 0) return null;
   const first = events[0]!;
-  return { ...foldEvents(events), fromSnapshot: null, eventsRead: events.length, snapshotRefused: refused, source: first.type === 'run.started' ? first.data.source ?? null : null };
+  return {
+    ...foldEvents(events),
+    fromSnapshot: null,
+    eventsRead: events.length,
+    snapshotRefused: refused,
+    source: first.type === 'run.started' ? (first.data.source ?? null) : null,
+  };
 }
 
 /** The loaded run, or why the snapshot cannot be used. */
@@ -65,26 +75,41 @@ async function foldFromSnapshot(store: EventStore, runId: string, s: StoredSnaps
     return errorMessage(err);
   }
   if (restored.context.runId !== runId) return `it holds the state of run ${String(restored.context.runId)}`;
-  const events = await store.read(runId, { fromSeq: s.seq, ...(s.position !== null ? { fromPosition: s.position } : {}) });
+  const events = await store.read(runId, {
+    fromSeq: s.seq,
+    ...(s.position !== null ? { fromPosition: s.position } : {}),
+  });
   const at = events[0];
   if (!at || at.seq !== s.seq) return `the log has no event ${s.seq}`;
-  if (at.workflowId !== def.id || at.version !== def.version) return `event ${s.seq} is of ${at.workflowId} v${at.version}, the snapshot of ${def.id} v${def.version}`;
+  if (at.workflowId !== def.id || at.version !== def.version)
+    return `event ${s.seq} is of ${at.workflowId} v${at.version}, the snapshot of ${def.id} v${def.version}`;
   const computed = recordedState(restored);
   if (computed.hash !== at.state.hash || computed.status !== at.state.status) {
     return `event ${s.seq} recorded state ${at.state.status} ${at.state.hash.slice(0, 12)}, the snapshot is ${computed.status} ${computed.hash.slice(0, 12)}`;
   }
   const rest = events.slice(1);
   return {
-    ...foldOntoRun(compiled, restored, rest), seq: rest.at(-1)?.seq ?? s.seq,
-    fromSnapshot: s.seq, eventsRead: events.length, snapshotRefused: null,
+    ...foldOntoRun(compiled, restored, rest),
+    seq: rest.at(-1)?.seq ?? s.seq,
+    fromSnapshot: s.seq,
+    eventsRead: events.length,
+    snapshotRefused: null,
   };
 }
 
 /** The snapshot of a run's state after event `seq`; `position`: the append position of the commit holding it. */
-export function snapshotOf(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null, nowMs: number): StoredSnapshot {
+export function snapshotOf(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  seq: number,
+  position: number | null,
+  nowMs: number,
+): StoredSnapshot {
   const fold = compiled.interpreter.persist(snapshot);
   return {
-    runId: snapshot.context.runId, seq, position,
+    runId: snapshot.context.runId,
+    seq,
+    position,
     definitionHash: compiled.hash,
     definition: definitionRecord(compiled.definition),
     fold: fold as unknown as StoredSnapshot['fold'],

@@ -8,31 +8,67 @@
 import { RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
-import { definitionRecord, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
+import {
+  definitionRecord,
+  markBuiltByFold,
+  type EventEnvelope,
+  type PendingEvent,
+  type RunSource,
+} from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
-import { applyEvent, startedOf, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withFoldedStates, pushFolded } from '../runtime/index.js';
+import {
+  applyEvent,
+  startedOf,
+  NEW_RUN_STATE_HASH_VERSION,
+  recordedState,
+  startFold,
+  type RunSnapshot,
+  missingHandlers,
+  type Handlers,
+  prepareInput,
+  workflowOf,
+  prepareCommit,
+  assertRetryable,
+  retryPlan,
+  withFoldedStates,
+  pushFolded,
+} from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 import { type Admission, admissionOf, checkPriority, decideLimitedStart, readLimits } from '../limits/index.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
-export interface Starter { store: EventStore; clock: Clock }
+export interface Starter {
+  store: EventStore;
+  clock: Clock;
+}
 
 /**
  * A run just started: the state its start commit leads to; `before`: the state run.started made;
  * `startEvents`: the whole start commit, run.started first (a run that waits or settles at its start is
  * told to onCommit too); `lease`: held when this process is about to drive it.
  */
-export type Begun = Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease; admitted?: string[] };
+export type Begun = Loaded & {
+  before: RunSnapshot;
+  startEvents: EventEnvelope[];
+  lease?: RunLease;
+  admitted?: string[];
+};
 
 /**
  * Checks the input and records run.started, with the starts of the first
  * tasks in the same commit when this process is about to run them. Returns
  * the state it recorded, so driving it needs no read-back.
  */
-export async function beginRun({ store, clock }: Starter, def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<Begun> {
+export async function beginRun(
+  { store, clock }: Starter,
+  def: Definition,
+  rawInput: Record<string, unknown>,
+  opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> },
+  withStarts: boolean,
+): Promise<Begun> {
   // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
   const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
   if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
@@ -40,9 +76,11 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   if (opts.handlers) {
     const missing = missingHandlers(def.tasks, opts.handlers, opts.agentQueues);
     if (missing.length > 0) {
-      throw new HandlerError('LF_HANDLER_NOT_FOUND',
+      throw new HandlerError(
+        'LF_HANDLER_NOT_FOUND',
         `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (the \`handlers\` option, or the definition's \`handlers:\`)`,
-        { missing: missing.map((m) => m.handler) });
+        { missing: missing.map((m) => m.handler) },
+      );
     }
   }
   const runId = opts.runId ?? newRunId(clock.now());
@@ -55,34 +93,95 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   const priority = checkPriority(opts.priority);
   const given = priority !== undefined ? { priority } : {};
   // Every new run records its state hashes in format 2 (runtime/state-hash.ts); older runs keep format 1.
-  const snapshot = startFold(compiled, { runId, time, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given });
+  const snapshot = startFold(compiled, {
+    runId,
+    time,
+    input,
+    ...(retryOf ? { retryOf } : {}),
+    stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+    ...given,
+  });
   // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
   if (snapshot.status === 'error') {
-    throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
+    throw new RunCannotStartError(
+      def.id,
+      snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error),
+      { cause: snapshot.error },
+    );
   }
   const adm = admissionOf(def, input, opts.priority);
-  if (!adm) return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time, snapshot, queued: null });
+  if (!adm)
+    return recordStart({ store, clock }, def, input, opts, withStarts, {
+      runId,
+      hash,
+      compiled,
+      time,
+      snapshot,
+      queued: null,
+    });
   // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
   const writeNow = (queued: Admission | null) => {
     const at = new Date(clock.now()).toISOString();
-    return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given }), queued });
+    return recordStart({ store, clock }, def, input, opts, withStarts, {
+      runId,
+      hash,
+      compiled,
+      time: at,
+      snapshot: startFold(compiled, {
+        runId,
+        time: at,
+        input,
+        ...(retryOf ? { retryOf } : {}),
+        stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+        ...given,
+      }),
+      queued,
+    });
   };
   // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this
   // process, the queued runs a free slot lets in admitted first (limits/admission-batch.ts).
-  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) => writeNow(queued ? adm : null));
+  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) =>
+    writeNow(queued ? adm : null),
+  );
   return admitted.length > 0 ? { ...begun, admitted } : begun;
 }
 
-interface Prepared { runId: string; hash: string; compiled: CompiledWorkflow; time: string; snapshot: RunSnapshot; queued: Admission | null }
+interface Prepared {
+  runId: string;
+  hash: string;
+  compiled: CompiledWorkflow;
+  time: string;
+  snapshot: RunSnapshot;
+  queued: Admission | null;
+}
 
 /** Appends the start commit: run.started, then run.queued (nothing starts) or the first tasks' starts when this process drives the run. */
-async function recordStart({ store, clock }: Starter, def: Definition, input: Record<string, unknown>, opts: StartOptions & { exclusive?: boolean }, drive: boolean, p: Prepared): Promise<Begun> {
+async function recordStart(
+  { store, clock }: Starter,
+  def: Definition,
+  input: Record<string, unknown>,
+  opts: StartOptions & { exclusive?: boolean },
+  drive: boolean,
+  p: Prepared,
+): Promise<Begun> {
   const { runId, hash, compiled, time, snapshot, queued } = p;
   const withStarts = drive && queued === null;
   const started: EventEnvelope = {
-    runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
-    data: { definition: definitionRecord(def), definitionHash: hash, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
-      ...(snapshot.context.priority !== undefined ? { priority: snapshot.context.priority } : {}), ...(opts.source ? { source: opts.source } : {}) },
+    runId,
+    workflowId: def.id,
+    version: def.version,
+    seq: 1,
+    time,
+    state: recordedState(snapshot),
+    type: 'run.started',
+    data: {
+      definition: definitionRecord(def),
+      definitionHash: hash,
+      input,
+      stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+      ...(snapshot.context.priority !== undefined ? { priority: snapshot.context.priority } : {}),
+      ...(opts.source ? { source: opts.source } : {}),
+    },
   };
   // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
   // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
@@ -94,10 +193,12 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   const retryOf = opts.source?.retryOf;
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
   const limited = withStarts ? compiled.bound(await readLimits(store)) : undefined;
-  const first = queued !== null ? queuedCommit(compiled, snapshot, time, queued)
-    : withStarts || reuses
-      ? prepareCommit(limited ?? compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
-      : { events: [], snapshot, seq: 1 };
+  const first =
+    queued !== null
+      ? queuedCommit(compiled, snapshot, time, queued)
+      : withStarts || reuses
+        ? prepareCommit(limited ?? compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
+        : { events: [], snapshot, seq: 1 };
   // A run this process is about to drive is leased before it exists: a `serve` scanning the store
   // meanwhile finds it driven, instead of taking it between its start and this process's lease.
   const lease = withStarts ? await store.leaseRun?.(runId) : undefined;
@@ -111,26 +212,76 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
     await lease?.release();
     throw err;
   }
-  return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}), ...(limited ? { limited } : {}) };
+  return {
+    compiled,
+    snapshot: first.snapshot,
+    seq: first.seq,
+    before: snapshot,
+    startEvents,
+    ...(opts.source ? { source: opts.source } : {}),
+    ...(lease ? { lease } : {}),
+    ...(limited ? { limited } : {}),
+  };
 }
 
 /** run.queued after run.started (seq 2): the run waits QUEUED for a slot, nothing started. */
-function queuedCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, time: string, adm: Admission): { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number } {
-  const ev: PendingEvent = { type: 'run.queued', time, data: { priority: adm.priority, key: adm.key, limit: adm.limit, holds: true } };
+function queuedCommit(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  time: string,
+  adm: Admission,
+): { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number } {
+  const ev: PendingEvent = {
+    type: 'run.queued',
+    time,
+    data: { priority: adm.priority, key: adm.key, limit: adm.limit, holds: true },
+  };
   const after = applyEvent(compiled, snapshot, ev).snapshot;
   const ctx = after.context;
-  return { events: [{ ...ev, runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: 2, state: recordedState(after) } as EventEnvelope], snapshot: after, seq: 2 };
+  return {
+    events: [
+      {
+        ...ev,
+        runId: ctx.runId,
+        workflowId: ctx.workflowId,
+        version: ctx.version,
+        seq: 2,
+        state: recordedState(after),
+      } as EventEnvelope,
+    ],
+    snapshot: after,
+    seq: 2,
+  };
 }
 
 /** The start of a retry of the FAILED or CANCELLED run `runId` (Engine.retry, Engine.runRetry); `load`: the Engine's. */
-export async function beginRetry(starter: Starter, load: (runId: string) => Promise<LoadedRunLog>, runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
+export async function beginRetry(
+  starter: Starter,
+  load: (runId: string) => Promise<LoadedRunLog>,
+  runId: string,
+  opts: RetryOptions & { handlers?: Handlers },
+  withStarts: boolean,
+): Promise<Begun> {
   const old = await load(runId);
   assertRetryable(runId, old.snapshot);
   const first = startedOf(old.events[0], runId);
   // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
   const { file, handlers } = old.source ?? {};
-  const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) }, ...(opts.by ? { by: opts.by } : {}) };
-  return beginRun(starter, old.compiled.definition, first.data.input, {
-    source, ...(opts.runId ? { runId: opts.runId } : {}), ...(opts.handlers ? { handlers: opts.handlers } : {}),
-  }, withStarts);
+  const source: RunSource = {
+    ...(file ? { file } : {}),
+    ...(handlers ? { handlers } : {}),
+    retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) },
+    ...(opts.by ? { by: opts.by } : {}),
+  };
+  return beginRun(
+    starter,
+    old.compiled.definition,
+    first.data.input,
+    {
+      source,
+      ...(opts.runId ? { runId: opts.runId } : {}),
+      ...(opts.handlers ? { handlers: opts.handlers } : {}),
+    },
+    withStarts,
+  );
 }

@@ -31,9 +31,14 @@ export interface RetryOptions {
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
 export interface Loaded {
-  compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; source?: RunSource;
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+  seq: number;
+  source?: RunSource;
   /** A run just started here: `compiled` bound to the stored limits its start read (its drive reads them no second time). */
   limited?: CompiledWorkflow;
 }
 /** A run loaded from its log: its events too. */
-export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }
+export interface LoadedRunLog extends Loaded {
+  events: EventEnvelope[];
+}

@@ -6,16 +6,55 @@
  */
 export { compile, machineJson, type CompiledWorkflow } from '../compiler/index.js';
 export {
-  foldEvents, type RunSnapshot, missingHandlers, toTaskError, step, type StepResult, reconcile,
-  type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held,
-  reviewApproval, type ApprovalRequest, type ApprovalReview, retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES,
+  foldEvents,
+  type RunSnapshot,
+  missingHandlers,
+  toTaskError,
+  step,
+  type StepResult,
+  reconcile,
+  type Effect,
+  type StartAttempt,
+  type AbortAttempt,
+  type ArmTimer,
+  type CancelTimer,
+  type Held,
+  reviewApproval,
+  type ApprovalRequest,
+  type ApprovalReview,
+  retryPlan,
+  REUSED_TASK_TYPES,
+  RETRYABLE_STATUSES,
 } from '../runtime/index.js';
 export { type Clock, loadRun, type LoadedRun, CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
-export { MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type IdReusePolicy, ID_REUSE_POLICIES } from '../definition/index.js';
-export { deriveFacts, reportActiveRuns, runTraceIds, TRACER_NAME, type CommitHook, type Fact, type AttemptOutcome } from '../metrics/index.js';
+export {
+  MAX_DEFINITION_BYTES,
+  MAX_DEFINITION_JSON_BYTES,
+  MAX_TASKS,
+  MAX_DURATION_MS,
+  type IdReusePolicy,
+  ID_REUSE_POLICIES,
+} from '../definition/index.js';
+export {
+  deriveFacts,
+  reportActiveRuns,
+  runTraceIds,
+  TRACER_NAME,
+  type CommitHook,
+  type Fact,
+  type AttemptOutcome,
+} from '../metrics/index.js';
 export { writeOutputFile, OUTPUT_OUTSIDE_ROOT } from '../files/index.js';
 export {
-  admitEvent, type Admission, type RejectionStage,
-  parseEventEnvelope, runIdForEvent, type TriggerEvent, type EventTypeSpec,
-  fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink,
+  admitEvent,
+  type Admission,
+  type RejectionStage,
+  parseEventEnvelope,
+  runIdForEvent,
+  type TriggerEvent,
+  type EventTypeSpec,
+  fileDeadLetters,
+  deadLetterDir,
+  type DeadLetter,
+  type DeadLetterSink,
 } from '../triggers/index.js';

@@ -4,7 +4,24 @@
  * `ledgerflow` with every other error class. A workflow's figures from the same records (docs/metrics.md#per-workflow-figures).
  */
 export {
-  openRunIndex, recordOf, advance, track, parseRunQuery, pageOf, matches, RunQuerySchema, reindex,
-  type RunIndex, type RunPage, type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type RunQuery, type RunQueryInput, type RunIndexOptions, type TrackedRun,
+  openRunIndex,
+  recordOf,
+  advance,
+  track,
+  parseRunQuery,
+  pageOf,
+  matches,
+  RunQuerySchema,
+  reindex,
+  type RunIndex,
+  type RunPage,
+  type RunRecord,
+  type RunTrigger,
+  type TaskRecord,
+  type WaitingTask,
+  type RunQuery,
+  type RunQueryInput,
+  type RunIndexOptions,
+  type TrackedRun,
 } from '../query/index.js';
 export { workflowStats, loadWorkflowStats, type WorkflowStats, type StatsQuery } from '../stats/index.js';

@@ -44,7 +44,11 @@ class Compiler {
   ) {}
 
   fail(problem: string, column: number): never {
-    throw new ExpressionError(`${problem} at column ${column} in condition "${this.text}"`, { text: this.text, column, reason: problem });
+    throw new ExpressionError(`${problem} at column ${column} in condition "${this.text}"`, {
+      text: this.text,
+      column,
+      reason: problem,
+    });
   }
 
   /** jsep nodes carry no positions: find the token in the text for the message (best effort). */
@@ -94,11 +98,17 @@ class Compiler {
         const c = e as jsep.CallExpression;
         const name = c.callee.type === 'Identifier' ? (c.callee as jsep.Identifier).name : '';
         if (!(FUNCTIONS as readonly string[]).includes(name)) {
-          return this.fail(`only these functions can be called: ${FUNCTIONS.join(', ')}`, name ? this.columnOf(name) : 1);
+          return this.fail(
+            `only these functions can be called: ${FUNCTIONS.join(', ')}`,
+            name ? this.columnOf(name) : 1,
+          );
         }
         const fn = name as FunctionName;
         if (c.arguments.length !== ARITY[fn]) {
-          this.fail(`${fn}() takes ${ARITY[fn]} argument${ARITY[fn] === 1 ? '' : 's'}, got ${c.arguments.length}`, this.columnOf(fn));
+          this.fail(
+            `${fn}() takes ${ARITY[fn]} argument${ARITY[fn] === 1 ? '' : 's'}, got ${c.arguments.length}`,
+            this.columnOf(fn),
+          );
         }
         return { t: 'call', fn, args: c.arguments.map((a) => this.node(a)) };
       }
@@ -142,7 +152,10 @@ class Compiler {
       const v = (p as jsep.Literal).value;
       if (typeof v === 'string' || typeof v === 'number') return String(v);
     }
-    return this.fail('a computed property must be a literal, e.g. x.output.items[0] or x.output["a b"]', this.columnOf('['));
+    return this.fail(
+      'a computed property must be a literal, e.g. x.output.items[0] or x.output["a b"]',
+      this.columnOf('['),
+    );
   }
 }
 
@@ -154,7 +167,11 @@ function jsepError(text: string, err: unknown): never {
   let hint = '';
   if (text[index] === '=' && text[index + 1] !== '=') hint = '; use == to compare';
   const column = index + 1;
-  throw new ExpressionError(`${problem} at column ${column} in condition "${text}"${hint}`, { text, column, reason: problem });
+  throw new ExpressionError(`${problem} at column ${column} in condition "${text}"${hint}`, {
+    text,
+    column,
+    reason: problem,
+  });
 }
 
 /** jsep reads `a b` as two expressions (Compound): find where the second one starts. */
@@ -198,10 +215,18 @@ export function parseCondition(text: string): CompiledCondition {
     }
     const column = compoundColumn(masked);
     const next = text.slice(column - 1).match(/^[\w$]+|^\S/)?.[0] ?? '';
-    const hint = next === 'in' ? 'use contains(list, value) for membership' : 'expected an operator such as ==, && or ||';
-    throw new ExpressionError(`unexpected "${next}" at column ${column} in condition "${text}"; ${hint}`, { text, column, reason: `unexpected "${next}"` });
+    const hint =
+      next === 'in' ? 'use contains(list, value) for membership' : 'expected an operator such as ==, && or ||';
+    throw new ExpressionError(`unexpected "${next}" at column ${column} in condition "${text}"; ${hint}`, {
+      text,
+      column,
+      reason: `unexpected "${next}"`,
+    });
   }
-  const compiler = new Compiler(text, occurrences.map((o) => o.ref));
+  const compiler = new Compiler(
+    text,
+    occurrences.map((o) => o.ref),
+  );
   const ast = compiler.node(tree);
   return { text, ast, refs: compiler.refs };
 }

@@ -118,7 +118,8 @@ function binary(op: BinaryOp, l: unknown, r: unknown): unknown {
     case '>=': {
       const nl = asNumber(l);
       const nr = asNumber(r);
-      const [a, b] = nl !== null && nr !== null ? [nl, nr] : typeof l === 'string' && typeof r === 'string' ? [l, r] : [null, null];
+      const [a, b] =
+        nl !== null && nr !== null ? [nl, nr] : typeof l === 'string' && typeof r === 'string' ? [l, r] : [null, null];
       if (a === null || b === null) return false;
       return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
     }
@@ -194,7 +195,10 @@ function evalNode(n: Node, scope: Scope): unknown {
     case 'bin':
       return binary(n.op, evalNode(n.l, scope), evalNode(n.r, scope));
     case 'call':
-      return call(n.fn, n.args.map((a) => evalNode(a, scope)));
+      return call(
+        n.fn,
+        n.args.map((a) => evalNode(a, scope)),
+      );
   }
 }
 

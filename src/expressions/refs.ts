@@ -43,8 +43,8 @@ export const ACCEPTED_FORMS =
   'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>}, ${workflow.variables.<name>[.path]} ' +
   'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
   'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}; ' +
-  'in the input of a MAP\'s body also ${item[.path]} and ${index}; ' +
-  'in a task\'s input, a COMMAND\'s command and env, an HTTP task\'s url, headers, query and body, and notification targets also ${secrets.<NAME>}';
+  "in the input of a MAP's body also ${item[.path]} and ${index}; " +
+  "in a task's input, a COMMAND's command and env, an HTTP task's url, headers, query and body, and notification targets also ${secrets.<NAME>}";
 
 /**
  * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of
@@ -105,7 +105,8 @@ export function refFromSegments(segs: string[]): Ref | string {
     if (!(EVENT_FIELDS as readonly string[]).includes(second)) {
       return `"event.${second}" is not an event field; the event has ${EVENT_FIELDS.join(', ')} (payload fields are under event.data)`;
     }
-    if (second !== 'data' && rest.length > 0) return `"event.${second}" is a plain value and has no path "${rest.join('.')}"`;
+    if (second !== 'data' && rest.length > 0)
+      return `"event.${second}" is a plain value and has no path "${rest.join('.')}"`;
     return { kind: 'event', path: [second, ...rest] };
   }
   // `item` is always the MAP item (a task named item is warned about); `index` alone is its position, `index.<field>` a task's.
@@ -142,7 +143,12 @@ function parseRefBody(text: string, offset: number, body: string, what: string):
   if (typeof segs === 'number') {
     const at = offset + 2 + lead + segs;
     const ch = trimmed[segs];
-    fail(text, at, `malformed reference \${${body}}: ${ch === undefined ? 'it ends too early' : `unexpected "${ch}"`}; ${ACCEPTED_FORMS}`, what);
+    fail(
+      text,
+      at,
+      `malformed reference \${${body}}: ${ch === undefined ? 'it ends too early' : `unexpected "${ch}"`}; ${ACCEPTED_FORMS}`,
+      what,
+    );
   }
   const ref = refFromSegments(segs);
   if (typeof ref === 'string') fail(text, offset, `malformed reference \${${body}}: ${ref}`, what);
@@ -177,7 +183,11 @@ export function scan(text: string, what = 'template'): (string | RefOccurrence)[
     lit += text.slice(i, at);
     if (lit) parts.push(lit);
     lit = '';
-    parts.push({ ref: parseRefBody(text, at, text.slice(at + 2, end), what), text: text.slice(at, end + 1), offset: at });
+    parts.push({
+      ref: parseRefBody(text, at, text.slice(at + 2, end), what),
+      text: text.slice(at, end + 1),
+      offset: at,
+    });
     i = end + 1;
   }
   lit += text.slice(i);

@@ -56,7 +56,9 @@ export function resolveRef(ref: Ref, scope: Scope): unknown {
     case 'workflow':
       return getOwn(scope.workflow, ref.field);
     case 'variable':
-      return ref.name === null ? (scope.workflow.variables ?? {}) : getPath(scope.workflow.variables, [ref.name, ...ref.path]);
+      return ref.name === null
+        ? (scope.workflow.variables ?? {})
+        : getPath(scope.workflow.variables, [ref.name, ...ref.path]);
     case 'task': {
       const task = getOwn(scope.tasks, ref.task);
       return getPath(getOwn(task, ref.field), ref.path);
@@ -100,11 +102,18 @@ export interface SecretSite {
  * yields the raw value (so `${scan_files.output}` passes an object on); text
  * around references interpolates. Non-strings are returned as they are.
  */
-export function resolveTemplate(value: unknown, scope: Scope, sites?: SecretSite[], path: readonly (string | number)[] = []): unknown {
+export function resolveTemplate(
+  value: unknown,
+  scope: Scope,
+  sites?: SecretSite[],
+  path: readonly (string | number)[] = [],
+): unknown {
   if (typeof value === 'string') {
     const parts = scan(value);
     if (sites && parts.some((p) => typeof p !== 'string' && p.ref.kind === 'secret')) {
-      const pieces: SecretPart[] = parts.map((p) => (typeof p === 'string' ? p : p.ref.kind === 'secret' ? { secret: p.ref.name } : toText(resolveRef(p.ref, scope))));
+      const pieces: SecretPart[] = parts.map((p) =>
+        typeof p === 'string' ? p : p.ref.kind === 'secret' ? { secret: p.ref.name } : toText(resolveRef(p.ref, scope)),
+      );
       sites.push({ path, parts: pieces });
       return pieces.map((p) => (typeof p === 'string' ? p : `\${secrets.${p.secret}}`)).join('');
     }
@@ -116,7 +125,9 @@ export function resolveTemplate(value: unknown, scope: Scope, sites?: SecretSite
   if (Array.isArray(value)) return value.map((v, i) => resolveTemplate(v, scope, sites, sites ? [...path, i] : path));
   if (value !== null && typeof value === 'object') {
     // fromEntries defines own properties, so a key named __proto__ stays data.
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTemplate(v, scope, sites, sites ? [...path, k] : path)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveTemplate(v, scope, sites, sites ? [...path, k] : path)]),
+    );
   }
   return value;
 }

@@ -10,7 +10,11 @@ import { folderById, namesAFile, type FolderDefinitions } from './source.js';
 
 /** The child workflows a definition names: its SUB_WORKFLOW tasks' and its MAPs' with a `workflow:` body (id or relative path), with where each is written. */
 function childRefs(def: Definition): { workflow: string; path: (string | number)[] }[] {
-  return def.tasks.flatMap((t) => ((t.type === 'SUB_WORKFLOW' || t.type === 'MAP') && t.workflow ? [{ workflow: t.workflow, path: ['workflow', 'tasks', t.index, 'workflow'] }] : []));
+  return def.tasks.flatMap((t) =>
+    (t.type === 'SUB_WORKFLOW' || t.type === 'MAP') && t.workflow
+      ? [{ workflow: t.workflow, path: ['workflow', 'tasks', t.index, 'workflow'] }]
+      : [],
+  );
 }
 
 /**
@@ -23,7 +27,12 @@ function childRefs(def: Definition): { workflow: string; path: (string | number)
  * reads the siblings (a folderReader() when many files of one folder are
  * loaded, so each is parsed once rather than once per file naming a child).
  */
-export function checkChildren(def: Definition, text: string, file: string, folder: FolderDefinitions = folderById): Diagnostic[] {
+export function checkChildren(
+  def: Definition,
+  text: string,
+  file: string,
+  folder: FolderDefinitions = folderById,
+): Diagnostic[] {
   const refs = childRefs(def);
   // With `steps`, failure_workflow runs inline: its id names no other definition.
   const fw = def.failureWorkflow?.id && def.failureWorkflow.steps.length === 0 ? def.failureWorkflow.id : undefined;
@@ -41,23 +50,47 @@ export function checkChildren(def: Definition, text: string, file: string, folde
   };
   const among = (id?: string) => [me, ...siblings(id).filter((d) => d.file !== self)];
   /** The definition a reference from `from` names, among the folder's. */
-  const target = (workflow: string, from: string) => namesAFile(workflow)
-    ? among().find((d) => d.file === resolve(dirname(from), workflow))
-    : among(workflow).find((d) => d.definition.id === workflow);
+  const target = (workflow: string, from: string) =>
+    namesAFile(workflow)
+      ? among().find((d) => d.file === resolve(dirname(from), workflow))
+      : among(workflow).find((d) => d.definition.id === workflow);
   const out: Diagnostic[] = [];
   const at = (path: (string | number)[]) => positionIn(text, path);
   const warnMissing = (workflow: string, path: (string | number)[], what: string) => {
-    out.push({ severity: 'warning', code: 'LF_SUBWORKFLOW_NOT_FOUND', file, path, ...at(path),
-      message: `${what} names workflow "${workflow}", and no definition in ${dir} has that id; put its file beside this one (or deploy it, on NATS), else the run fails here with LF_SUBWORKFLOW_NOT_FOUND` });
+    out.push({
+      severity: 'warning',
+      code: 'LF_SUBWORKFLOW_NOT_FOUND',
+      file,
+      path,
+      ...at(path),
+      message: `${what} names workflow "${workflow}", and no definition in ${dir} has that id; put its file beside this one (or deploy it, on NATS), else the run fails here with LF_SUBWORKFLOW_NOT_FOUND`,
+    });
   };
   for (const ref of refs) {
     const found = target(ref.workflow, self);
-    if (!found) { warnMissing(ref.workflow, ref.path, `task ${ref.path[2] !== undefined ? def.tasks.find((t) => t.index === ref.path[2])?.id : ''}`); continue; }
+    if (!found) {
+      warnMissing(
+        ref.workflow,
+        ref.path,
+        `task ${ref.path[2] !== undefined ? def.tasks.find((t) => t.index === ref.path[2])?.id : ''}`,
+      );
+      continue;
+    }
     // Does the child reach this definition again through sub-workflows in the folder?
-    const chain = pathBack(found, def.id, (d) => childRefs(d.definition).map((r) => target(r.workflow, d.file)).filter((x): x is NonNullable<typeof x> => !!x));
+    const chain = pathBack(found, def.id, (d) =>
+      childRefs(d.definition)
+        .map((r) => target(r.workflow, d.file))
+        .filter((x): x is NonNullable<typeof x> => !!x),
+    );
     if (chain) {
-      out.push({ severity: 'error', code: 'LF_SUBWORKFLOW_CYCLE', file, path: ref.path, ...at(ref.path),
-        message: `workflow ${def.id} calls itself: ${[def.id, ...chain].join(' → ')}; a sub-workflow cycle never ends (break it, or use a DO_WHILE)` });
+      out.push({
+        severity: 'error',
+        code: 'LF_SUBWORKFLOW_CYCLE',
+        file,
+        path: ref.path,
+        ...at(ref.path),
+        message: `workflow ${def.id} calls itself: ${[def.id, ...chain].join(' → ')}; a sub-workflow cycle never ends (break it, or use a DO_WHILE)`,
+      });
     }
   }
   if (fw && !target(fw, self)) warnMissing(fw, ['workflow', 'failure_workflow', 'id'], 'failure_workflow');

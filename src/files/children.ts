@@ -11,25 +11,39 @@ import type { Definition } from '../definition/index.js';
 import { loadDefinitionFile } from './definitions.js';
 import { folderById, namesAFile } from './source.js';
 
-export interface FoundChild { definition: Definition; file: string; handlersPath?: string }
+export interface FoundChild {
+  definition: Definition;
+  file: string;
+  handlersPath?: string;
+}
 
 /**
  * The definition a child names, seen from its parent's file: by relative
  * path, or by id beside it (the one of that version when there are several,
  * else the highest version). Null when there is none.
  */
-export function findChildDefinition(ref: { workflow: string; version?: number; parentFile?: string }): FoundChild | null {
+export function findChildDefinition(ref: {
+  workflow: string;
+  version?: number;
+  parentFile?: string;
+}): FoundChild | null {
   if (!ref.parentFile) return null;
   const dir = dirname(ref.parentFile);
   if (namesAFile(ref.workflow)) {
     const file = resolve(dir, ref.workflow);
     if (!existsSync(file)) return null;
     const loaded = loadDefinitionFile(file);
-    return { definition: loaded.definition, file: loaded.file, ...(loaded.handlersPath ? { handlersPath: loaded.handlersPath } : {}) };
+    return {
+      definition: loaded.definition,
+      file: loaded.file,
+      ...(loaded.handlersPath ? { handlersPath: loaded.handlersPath } : {}),
+    };
   }
   const matches = folderById(dir, ref.workflow).filter((d) => d.definition.id === ref.workflow);
   if (matches.length === 0) return null;
-  const pick = matches.find((m) => m.definition.version === ref.version) ?? matches.sort((a, b) => b.definition.version - a.definition.version)[0]!;
+  const pick =
+    matches.find((m) => m.definition.version === ref.version) ??
+    matches.sort((a, b) => b.definition.version - a.definition.version)[0]!;
   const handlers = pick.definition.handlers;
   return { ...pick, ...(handlers ? { handlersPath: resolve(dirname(pick.file), handlers) } : {}) };
 }

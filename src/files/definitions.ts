@@ -32,11 +32,17 @@ function declaredBy(name: string): string {
  * its children's (sub-workflows, failure workflow). `problems`: the diagnostics, warnings made errors when `strict`.
  * The dashboard's editor checks a draft with it, so the browser shows what `ledgerflow validate` would print.
  */
-export function checkDefinitionText(text: string, file: string, opts: { strict?: boolean; folder?: FolderDefinitions } = {}): { definition: Definition | null; diagnostics: Diagnostic[]; problems: Diagnostic[] } {
+export function checkDefinitionText(
+  text: string,
+  file: string,
+  opts: { strict?: boolean; folder?: FolderDefinitions } = {},
+): { definition: Definition | null; diagnostics: Diagnostic[]; problems: Diagnostic[] } {
   const parsed = (opts.folder?.parse ?? parseDefinition)(text, file);
   const { definition } = parsed;
   // Sub-workflows and failure workflows are looked for beside the file: what can be known now is said now.
-  const diagnostics = definition ? [...parsed.diagnostics, ...checkChildren(definition, text, file, opts.folder)] : parsed.diagnostics;
+  const diagnostics = definition
+    ? [...parsed.diagnostics, ...checkChildren(definition, text, file, opts.folder)]
+    : parsed.diagnostics;
   const problems = opts.strict ? diagnostics.map((d) => ({ ...d, severity: 'error' as const })) : diagnostics;
   return { definition: definition ?? null, diagnostics, problems };
 }
@@ -45,18 +51,27 @@ export function checkDefinitionText(text: string, file: string, opts: { strict?:
  * Parses and validates a file; throws DefinitionError with every problem. `strict` turns warnings into errors; `folder`
  * reads the folders its children are looked for in (pass one folderReader() when loading many files of a folder).
  */
-export function loadDefinitionFile(file: string, opts: { strict?: boolean; folder?: FolderDefinitions } = {}): LoadedDefinition {
+export function loadDefinitionFile(
+  file: string,
+  opts: { strict?: boolean; folder?: FolderDefinitions } = {},
+): LoadedDefinition {
   let read: ReturnType<typeof readDefinitionSource>;
   try {
     read = readDefinitionSource(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read definition ${file}: ${errorMessage(err)}`, { file });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new UsageError(`cannot read definition ${file}: ${errorMessage(err)}`, { file });
     throw new UsageError(`cannot read definition ${file}: no such file${declaredBy(file)}`, { file });
   }
   if ('refused' in read) throw new DefinitionError([read.refused], file);
   const { definition, diagnostics, problems } = checkDefinitionText(read.text, file, opts);
   if (!definition || problems.some((d) => d.severity === 'error')) throw new DefinitionError(problems, file);
-  const loaded: LoadedDefinition = { definition, warnings: diagnostics.filter((d) => d.severity === 'warning'), file: resolve(file), text: read.text };
+  const loaded: LoadedDefinition = {
+    definition,
+    warnings: diagnostics.filter((d) => d.severity === 'warning'),
+    file: resolve(file),
+    text: read.text,
+  };
   if (definition.handlers) loaded.handlersPath = resolve(dirname(file), definition.handlers);
   return loaded;
 }

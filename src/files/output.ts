@@ -20,7 +20,8 @@ export type OutputWriter = (path: string, output: unknown) => Promise<void>;
 
 export const OUTPUT_OUTSIDE_ROOT = 'LF_OUTPUT_OUTSIDE_ROOT';
 
-const HOW_TO_CHANGE = 'change the root with --output-root <dir> (or LEDGERFLOW_OUTPUT_ROOT; `outputRoot` in the library)';
+const HOW_TO_CHANGE =
+  'change the root with --output-root <dir> (or LEDGERFLOW_OUTPUT_ROOT; `outputRoot` in the library)';
 
 function outside(path: string, resolved: string, root: string, why = 'which is outside'): NonRetryableError {
   return new NonRetryableError(
@@ -62,7 +63,8 @@ export async function resolveOutputPath(root: string, path: string): Promise<str
     real = await realpath(existing);
   } catch (err) {
     // A dangling symlink: writing through it would create its target, wherever that is.
-    if (missing(err)) throw outside(path, existing, realRoot, 'a symlink whose target does not exist, so it may lead outside');
+    if (missing(err))
+      throw outside(path, existing, realRoot, 'a symlink whose target does not exist, so it may lead outside');
     throw err;
   }
   const resolved = join(real, ...rest);
@@ -76,10 +78,15 @@ export async function resolveOutputPath(root: string, path: string): Promise<str
  */
 export async function writeOutputFile(path: string, output: unknown, root: string = process.cwd()): Promise<void> {
   // What validation refuses when output_to is written out, refused here when a template gave it (the same codes).
-  if (path.includes('\0')) throw new NonRetryableError(`output_to ${JSON.stringify(path)} holds a NUL character (\\0), which no path can carry; fix the template or the input it reads`, NUL_CHARACTER);
+  if (path.includes('\0'))
+    throw new NonRetryableError(
+      `output_to ${JSON.stringify(path)} holds a NUL character (\\0), which no path can carry; fix the template or the input it reads`,
+      NUL_CHARACTER,
+    );
   if (namesADirectory(path)) throw isDirectory(path, path.trim() === '' ? 'is empty' : 'names a directory');
   const target = await resolveOutputPath(root, path);
-  if ((await stat(target).catch(() => null))?.isDirectory()) throw isDirectory(path, `resolves to ${target}, a directory`);
+  if ((await stat(target).catch(() => null))?.isDirectory())
+    throw isDirectory(path, `resolves to ${target}, a directory`);
   await mkdir(dirname(target), { recursive: true });
   try {
     await writeFile(target, stringify(output, { aliasDuplicateObjects: false }));
@@ -91,18 +98,29 @@ export async function writeOutputFile(path: string, output: unknown, root: strin
 }
 
 function isDirectory(path: string, what: string): NonRetryableError {
-  return new NonRetryableError(`output_to ${JSON.stringify(path)} ${what}, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`, OUTPUT_TO_DIRECTORY);
+  return new NonRetryableError(
+    `output_to ${JSON.stringify(path)} ${what}, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`,
+    OUTPUT_TO_DIRECTORY,
+  );
 }
 
-const ExistingDirectory = z.string().min(1).transform((p) => resolve(p))
-  .refine((p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true, { message: 'is not an existing directory' });
+const ExistingDirectory = z
+  .string()
+  .min(1)
+  .transform((p) => resolve(p))
+  .refine((p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true, {
+    message: 'is not an existing directory',
+  });
 
 /** An output root from a flag, variable or option, checked at the boundary: an existing directory, made absolute. */
 export function parseOutputRoot(value: unknown, source: string): string {
   const r = ExistingDirectory.safeParse(value);
   if (!r.success) {
-    throw new UsageError(`${source} ${JSON.stringify(value)} must be an existing directory (output_to files are written under it)`,
-      { value: typeof value === 'string' ? value : null }, 'LF_OUTPUT_ROOT_INVALID');
+    throw new UsageError(
+      `${source} ${JSON.stringify(value)} must be an existing directory (output_to files are written under it)`,
+      { value: typeof value === 'string' ? value : null },
+      'LF_OUTPUT_ROOT_INVALID',
+    );
   }
   return r.data;
 }

@@ -19,7 +19,18 @@ export function readDefinitionSource(file: string): { text: string } | { refused
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { refused: { severity: 'error', code: 'LF_DEFINITION_NOT_A_FILE', message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file`, path: [], line: 1, col: 1, file } };
+    if (!st.isFile())
+      return {
+        refused: {
+          severity: 'error',
+          code: 'LF_DEFINITION_NOT_A_FILE',
+          message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file`,
+          path: [],
+          line: 1,
+          col: 1,
+          file,
+        },
+      };
     if (st.size > MAX_DEFINITION_BYTES) return { refused: { ...tooLargeDiagnostic(st.size), file } };
     // Not zeroed: only the bytes read are kept (a zeroed MiB per file read was most of reading a folder).
     const buf = Buffer.allocUnsafe(MAX_DEFINITION_BYTES + 1);
@@ -40,7 +51,10 @@ export function namesAFile(workflow: string): boolean {
 /** The definition files of a folder, in name order: regular files (or links to one) named *.yaml or *.yml; a device or FIFO so named is passed over. */
 export function definitionFilesIn(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f))
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f))
     .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
@@ -51,7 +65,9 @@ type Parse = (text: string, file: string) => ReturnType<typeof parseDefinition>;
  * may be left out: callers pick by id). `parse`, when given, is the parser they were read with, which
  * remembers what it parsed: a command loading a file of that folder parses it once.
  */
-export type FolderDefinitions = ((dir: string, id?: string) => { definition: Definition; file: string }[]) & { parse?: Parse };
+export type FolderDefinitions = ((dir: string, id?: string) => { definition: Definition; file: string }[]) & {
+  parse?: Parse;
+};
 
 /** The folder read anew for each lookup, parsing only the files that may declare the id asked for. */
 export const folderById: FolderDefinitions = (dir, id) => definitionsIn(dir, parseDefinition, id);
@@ -98,11 +114,19 @@ export function mayDeclare(text: string, id: string): boolean {
  * passed over: it is not the child's), with their files; with `id`, only
  * those whose text may declare it (mayDeclare): the others are not parsed.
  */
-export function definitionsIn(dir: string, parse: Parse = parseDefinition, id?: string): { definition: Definition; file: string }[] {
+export function definitionsIn(
+  dir: string,
+  parse: Parse = parseDefinition,
+  id?: string,
+): { definition: Definition; file: string }[] {
   const out: { definition: Definition; file: string }[] = [];
   for (const file of definitionFilesIn(dir)) {
     let read: ReturnType<typeof readDefinitionSource>;
-    try { read = readDefinitionSource(file); } catch { continue; }
+    try {
+      read = readDefinitionSource(file);
+    } catch {
+      continue;
+    }
     if ('refused' in read) continue;
     if (id !== undefined && !mayDeclare(read.text, id)) continue;
     const { definition, diagnostics } = parse(read.text, file);

@@ -51,7 +51,11 @@ export interface CommandExecutorOptions {
 
 /** A command that ran and failed: retryable unless said otherwise. */
 export class CommandError extends Error {
-  constructor(message: string, readonly code: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.name = 'CommandError';
   }
@@ -65,7 +69,10 @@ class Capture {
   private tailBuf: Buffer = Buffer.alloc(0);
 
   /** `keepTail`: remember the last bytes too (stderr, for a failure message). */
-  constructor(private readonly limit: number, private readonly keepTail = false) {}
+  constructor(
+    private readonly limit: number,
+    private readonly keepTail = false,
+  ) {}
 
   push(chunk: Buffer): void {
     const room = this.limit - this.kept;
@@ -81,7 +88,11 @@ class Capture {
       this.dropped += chunk.length - Math.max(0, room);
     }
     // The tail: the stream's last bytes, whatever was kept.
-    if (this.keepTail) this.tailBuf = chunk.length >= STDERR_TAIL ? Buffer.from(chunk.subarray(chunk.length - STDERR_TAIL)) : Buffer.concat([this.tailBuf, chunk]).subarray(-STDERR_TAIL);
+    if (this.keepTail)
+      this.tailBuf =
+        chunk.length >= STDERR_TAIL
+          ? Buffer.from(chunk.subarray(chunk.length - STDERR_TAIL))
+          : Buffer.concat([this.tailBuf, chunk]).subarray(-STDERR_TAIL);
   }
 
   text(): string {
@@ -95,7 +106,10 @@ class Capture {
 
 /** The output a command's stdout gives: the JSON object or list it printed, else its text. */
 function outputOf(stdout: Capture, stderr: Capture, exitCode: number): unknown {
-  const truncated = { ...(stdout.dropped > 0 ? { stdout: stdout.dropped } : {}), ...(stderr.dropped > 0 ? { stderr: stderr.dropped } : {}) };
+  const truncated = {
+    ...(stdout.dropped > 0 ? { stdout: stdout.dropped } : {}),
+    ...(stderr.dropped > 0 ? { stderr: stderr.dropped } : {}),
+  };
   const capped = Object.keys(truncated).length > 0 ? { truncated } : {};
   const text = stdout.text();
   if (stdout.dropped === 0) {
@@ -105,7 +119,9 @@ function outputOf(stdout: Capture, stderr: Capture, exitCode: number): unknown {
         const parsed: unknown = JSON.parse(trimmed);
         if (Array.isArray(parsed)) return parsed;
         if (parsed !== null && typeof parsed === 'object') return { ...parsed, ...capped };
-      } catch { /* not JSON: its text is the output */ }
+      } catch {
+        /* not JSON: its text is the output */
+      }
     }
   }
   return { stdout: text, stderr: stderr.text(), exit_code: exitCode, ...capped };
@@ -148,22 +164,53 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-async function runCommand(command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext, limit: number): Promise<unknown> {
+async function runCommand(
+  command: AttemptCommand,
+  input: Record<string, unknown>,
+  ctx: CommandContext,
+  limit: number,
+): Promise<unknown> {
   const [program, ...args] = command.argv;
-  if (!program) throw new NonRetryableError(`task ${ctx.taskId}: its command is empty; give at least the program`, 'LF_COMMAND_NOT_FOUND');
+  if (!program)
+    throw new NonRetryableError(
+      `task ${ctx.taskId}: its command is empty; give at least the program`,
+      'LF_COMMAND_NOT_FOUND',
+    );
   // A template that resolved to a NUL: spawn would throw ERR_INVALID_ARG_VALUE; the same refusal validation gives a literal one.
-  const withNul = [...command.argv.map((v, i) => [`command[${i}]`, v] as const), ['cwd', command.cwd] as const, ...Object.entries(command.env).map(([k, v]) => [`env ${k}`, v] as const)]
-    .find(([, v]) => typeof v === 'string' && v.includes('\0'));
-  if (withNul) throw new NonRetryableError(`task ${ctx.taskId}: ${withNul[0]} resolves to a value with a NUL character (\\0), which no program argument or environment value can carry; fix the template or the input it reads`, NUL_CHARACTER);
+  const withNul = [
+    ...command.argv.map((v, i) => [`command[${i}]`, v] as const),
+    ['cwd', command.cwd] as const,
+    ...Object.entries(command.env).map(([k, v]) => [`env ${k}`, v] as const),
+  ].find(([, v]) => typeof v === 'string' && v.includes('\0'));
+  if (withNul)
+    throw new NonRetryableError(
+      `task ${ctx.taskId}: ${withNul[0]} resolves to a value with a NUL character (\\0), which no program argument or environment value can carry; fix the template or the input it reads`,
+      NUL_CHARACTER,
+    );
   const cwd = commandCwd(command, ctx.definitionFile);
-  const isDir = (() => { try { return statSync(cwd).isDirectory(); } catch { return false; } })();
-  if (!isDir) throw new NonRetryableError(`task ${ctx.taskId}: working directory ${cwd} does not exist or is not a directory (its cwd${command.cwd !== undefined ? ` "${command.cwd}"` : ''})`, 'LF_COMMAND_CWD');
+  const isDir = (() => {
+    try {
+      return statSync(cwd).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  if (!isDir)
+    throw new NonRetryableError(
+      `task ${ctx.taskId}: working directory ${cwd} does not exist or is not a directory (its cwd${command.cwd !== undefined ? ` "${command.cwd}"` : ''})`,
+      'LF_COMMAND_CWD',
+    );
   const bin = binDir();
   const basePath = command.env.PATH ?? process.env.PATH ?? '';
   const env: NodeJS.ProcessEnv = {
     // The engine's own secrets (LEDGERFLOW_SECRET_<NAME>, the secrets file's path) are not a program's: it gets those its task names in `env`.
-    ...withoutSecrets(process.env), ...command.env,
-    LF_RUN_ID: ctx.runId, LF_WORKFLOW_ID: ctx.workflowId, LF_TASK_ID: ctx.taskId, LF_ATTEMPT: String(ctx.attempt), LF_IDEMPOTENCY_KEY: ctx.idempotencyKey,
+    ...withoutSecrets(process.env),
+    ...command.env,
+    LF_RUN_ID: ctx.runId,
+    LF_WORKFLOW_ID: ctx.workflowId,
+    LF_TASK_ID: ctx.taskId,
+    LF_ATTEMPT: String(ctx.attempt),
+    LF_IDEMPOTENCY_KEY: ctx.idempotencyKey,
     LF_INIT_CWD: process.cwd(),
     PATH: bin ? `${bin}${delimiter}${basePath}` : basePath,
   };
@@ -174,10 +221,22 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   let unguard: () => void;
   try {
     // Stopped by the watchdog should this process die before the group is gone; off its list once it is.
-    ({ child, unguard } = spawnGuarded(() => spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true })));
+    ({ child, unguard } = spawnGuarded(() =>
+      spawn(program, args, {
+        cwd,
+        env,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        shell: false,
+        windowsHide: true,
+      }),
+    ));
   } catch (err) {
     // spawn throws (rather than emitting 'error') for arguments it refuses outright: the same ones would be refused again.
-    throw new NonRetryableError(`task ${ctx.taskId}: could not start "${program}": ${errorMessage(err)}`, 'LF_COMMAND_SPAWN');
+    throw new NonRetryableError(
+      `task ${ctx.taskId}: could not start "${program}": ${errorMessage(err)}`,
+      'LF_COMMAND_SPAWN',
+    );
   }
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).
@@ -203,42 +262,73 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   /** SIGTERM to the group, SIGKILL to what is left of it after the grace. */
   const stopGroup = () => {
     if (!killGroup(child, 'SIGTERM') || killTimer) return;
-    killTimer = setTimeout(() => { if (killGroup(child, 0)) killGroup(child, 'SIGKILL'); unguard(); }, KILL_GRACE_MS);
+    killTimer = setTimeout(() => {
+      if (killGroup(child, 0)) killGroup(child, 'SIGKILL');
+      unguard();
+    }, KILL_GRACE_MS);
     killTimer.unref();
   };
-  const onAbort = () => { aborted = true; stopGroup(); };
+  const onAbort = () => {
+    aborted = true;
+    stopGroup();
+  };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit, rejectSpawn) => {
-      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        if (exit) return;
-        rejectSpawn(err);
-      });
-      child.once('exit', (code, signal) => {
-        exit = { code, signal };
-        // What it left running in its group (a background `sleep &`) would hold the pipes open: stop it too.
-        if (killGroup(child, 0)) stopGroup();
-      });
-      // 'close': the process exited and every holder of its pipes is gone: all output is read.
-      child.once('close', (code, signal) => resolveExit(exit ?? { code, signal }));
-    }).catch((err: NodeJS.ErrnoException) => {
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolveExit, rejectSpawn) => {
+        let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+        child.once('error', (err: NodeJS.ErrnoException) => {
+          if (exit) return;
+          rejectSpawn(err);
+        });
+        child.once('exit', (code, signal) => {
+          exit = { code, signal };
+          // What it left running in its group (a background `sleep &`) would hold the pipes open: stop it too.
+          if (killGroup(child, 0)) stopGroup();
+        });
+        // 'close': the process exited and every holder of its pipes is gone: all output is read.
+        child.once('close', (code, signal) => resolveExit(exit ?? { code, signal }));
+      },
+    ).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        const where = isAbsolute(program) || program.includes('/') ? `(looked for it relative to ${cwd})` : `on PATH (${env.PATH}) from ${cwd}`;
-        throw new NonRetryableError(`task ${ctx.taskId}: program "${program}" was not found ${where}; install it or fix command[0]`, 'LF_COMMAND_NOT_FOUND');
+        const where =
+          isAbsolute(program) || program.includes('/')
+            ? `(looked for it relative to ${cwd})`
+            : `on PATH (${env.PATH}) from ${cwd}`;
+        throw new NonRetryableError(
+          `task ${ctx.taskId}: program "${program}" was not found ${where}; install it or fix command[0]`,
+          'LF_COMMAND_NOT_FOUND',
+        );
       }
-      if (err.code === 'EACCES') throw new NonRetryableError(`task ${ctx.taskId}: program "${program}" is not executable (in ${cwd}); chmod +x it or run it through its interpreter, e.g. [sh, ${program}]`, 'LF_COMMAND_NOT_FOUND');
-      throw new CommandError(`task ${ctx.taskId}: could not start "${program}": ${err.message}`, 'LF_COMMAND_SPAWN', true);
+      if (err.code === 'EACCES')
+        throw new NonRetryableError(
+          `task ${ctx.taskId}: program "${program}" is not executable (in ${cwd}); chmod +x it or run it through its interpreter, e.g. [sh, ${program}]`,
+          'LF_COMMAND_NOT_FOUND',
+        );
+      throw new CommandError(
+        `task ${ctx.taskId}: could not start "${program}": ${err.message}`,
+        'LF_COMMAND_SPAWN',
+        true,
+      );
     });
     if (aborted || ctx.signal.aborted) throw ctx.signal.reason ?? new Error('the attempt was aborted');
-    const capped = [stdout.dropped > 0 ? `stdout: ${stdout.dropped} bytes past the ${limit}-byte cap dropped` : '', stderr.dropped > 0 ? `stderr: ${stderr.dropped} bytes past the ${limit}-byte cap dropped` : ''].filter(Boolean).join('; ');
+    const capped = [
+      stdout.dropped > 0 ? `stdout: ${stdout.dropped} bytes past the ${limit}-byte cap dropped` : '',
+      stderr.dropped > 0 ? `stderr: ${stderr.dropped} bytes past the ${limit}-byte cap dropped` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     if (capped) ctx.log(`output capped (${capped})`);
     if (result.code !== 0) {
       const how = result.code === null ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
       // One line, as every view shows an error: stderr's lines joined by ⏎ (a newline would be shown as a literal \n).
       const tail = stderr.tail().trimEnd().split(/\r?\n/).join(' ⏎ ');
-      throw new CommandError(`command ${program} ${how}${tail ? `; stderr (last ${STDERR_TAIL} bytes at most): ${tail}` : ' (no stderr)'}${capped ? ` [${capped}]` : ''}`, 'LF_COMMAND_EXIT', true);
+      throw new CommandError(
+        `command ${program} ${how}${tail ? `; stderr (last ${STDERR_TAIL} bytes at most): ${tail}` : ' (no stderr)'}${capped ? ` [${capped}]` : ''}`,
+        'LF_COMMAND_EXIT',
+        true,
+      );
     }
     return outputOf(stdout, stderr, 0);
   } finally {

@@ -38,7 +38,12 @@ export interface HttpExecutorOptions {
 
 /** A request that ran and failed: retryable unless said otherwise (5xx, 429, network), with the wait Retry-After asked for. */
 export class HttpTaskError extends Error {
-  constructor(message: string, readonly code: string, readonly retryable: boolean, readonly retryAfterMs?: number) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
     this.name = 'HttpTaskError';
   }
@@ -56,7 +61,14 @@ const Request = z.object({
 });
 type HttpRequest = z.infer<typeof Request>;
 
-const asText = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const asText = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : v === null || v === undefined
+      ? ''
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 
 export function createHttpExecutor(opts: HttpExecutorOptions = {}): HttpRunner {
   const allow = opts.allow?.map((h) => h.trim().toLowerCase()).filter(Boolean);
@@ -76,9 +88,17 @@ export function hostAllowed(url: URL, allow: readonly string[] | undefined): boo
   });
 }
 
-async function send(input: Record<string, unknown>, ctx: CommandContext, allow: readonly string[] | undefined): Promise<unknown> {
+async function send(
+  input: Record<string, unknown>,
+  ctx: CommandContext,
+  allow: readonly string[] | undefined,
+): Promise<unknown> {
   const parsed = Request.safeParse(input);
-  if (!parsed.success) throw new NonRetryableError(`task ${ctx.taskId}: its request is not one an HTTP task sends (${parsed.error.issues[0]?.message ?? 'invalid'})`, 'LF_HTTP_REQUEST');
+  if (!parsed.success)
+    throw new NonRetryableError(
+      `task ${ctx.taskId}: its request is not one an HTTP task sends (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+      'LF_HTTP_REQUEST',
+    );
   const req = parsed.data;
   let url = requestUrl(req, ctx.taskId);
   const headers = new Headers();
@@ -89,30 +109,53 @@ async function send(input: Record<string, unknown>, ctx: CommandContext, allow: 
     if (typeof req.body !== 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   // With a task timeout the attempt's deadline aborts the request (TIMED_OUT, as any attempt); without one, 30 s.
-  const signal = req.timeout_ms !== undefined ? ctx.signal : AbortSignal.any([ctx.signal, AbortSignal.timeout(DEFAULT_HTTP_TIMEOUT_MS)]);
+  const signal =
+    req.timeout_ms !== undefined
+      ? ctx.signal
+      : AbortSignal.any([ctx.signal, AbortSignal.timeout(DEFAULT_HTTP_TIMEOUT_MS)]);
   let method: string = req.method;
   for (let hop = 0; ; hop++) {
     if (!hostAllowed(url, allow)) {
-      throw new NonRetryableError(`task ${ctx.taskId}: host ${url.host} is not on this executor's allow-list (${allow!.join(', ')}); add it to --http-allow (e.g. --http-allow ${[...allow!, url.hostname].join(',')})`, 'LF_HTTP_HOST_REFUSED');
+      throw new NonRetryableError(
+        `task ${ctx.taskId}: host ${url.host} is not on this executor's allow-list (${allow!.join(', ')}); add it to --http-allow (e.g. --http-allow ${[...allow!, url.hostname].join(',')})`,
+        'LF_HTTP_HOST_REFUSED',
+      );
     }
     let res: Response;
     try {
       res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      if (signal.aborted) throw new HttpTaskError(`${method} ${url.href}: no answer within ${DEFAULT_HTTP_TIMEOUT_MS / 1000} s (the default without a task timeout; set timeout: on the task)`, 'LF_HTTP_TIMEOUT', true);
+      if (signal.aborted)
+        throw new HttpTaskError(
+          `${method} ${url.href}: no answer within ${DEFAULT_HTTP_TIMEOUT_MS / 1000} s (the default without a task timeout; set timeout: on the task)`,
+          'LF_HTTP_TIMEOUT',
+          true,
+        );
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new HttpTaskError(`${method} ${url.href}: ${cause?.code ?? ''}${cause?.code ? ' ' : ''}${cause?.message ?? errorMessage(err)}`, 'LF_HTTP_NETWORK', true);
+      throw new HttpTaskError(
+        `${method} ${url.href}: ${cause?.code ?? ''}${cause?.code ? ' ' : ''}${cause?.message ?? errorMessage(err)}`,
+        'LF_HTTP_NETWORK',
+        true,
+      );
     }
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location && !matches(res.status, req.expect)) {
       await res.body?.cancel();
-      if (hop >= MAX_REDIRECTS) throw new HttpTaskError(`${method} ${url.href}: more than ${MAX_REDIRECTS} redirects`, 'LF_HTTP_STATUS', false);
+      if (hop >= MAX_REDIRECTS)
+        throw new HttpTaskError(`${method} ${url.href}: more than ${MAX_REDIRECTS} redirects`, 'LF_HTTP_STATUS', false);
       const next = new URL(location, url);
       // 303 (and 301/302 after a POST, as browsers do) turns into a GET without a body.
-      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) { method = 'GET'; body = undefined; headers.delete('content-type'); }
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+        headers.delete('content-type');
+      }
       // Credentials stay with the host they were meant for.
-      if (next.host !== url.host) { headers.delete('authorization'); headers.delete('cookie'); }
+      if (next.host !== url.host) {
+        headers.delete('authorization');
+        headers.delete('cookie');
+      }
       url = next;
       continue;
     }
@@ -125,9 +168,16 @@ function requestUrl(req: HttpRequest, taskId: string): URL {
   try {
     url = new URL(req.url);
   } catch {
-    throw new NonRetryableError(`task ${taskId}: url ${JSON.stringify(req.url)} is not a URL (it should start with http:// or https:// and a host)`, 'LF_HTTP_REQUEST');
+    throw new NonRetryableError(
+      `task ${taskId}: url ${JSON.stringify(req.url)} is not a URL (it should start with http:// or https:// and a host)`,
+      'LF_HTTP_REQUEST',
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NonRetryableError(`task ${taskId}: url ${JSON.stringify(req.url)} is not http:// or https://`, 'LF_HTTP_REQUEST');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new NonRetryableError(
+      `task ${taskId}: url ${JSON.stringify(req.url)} is not http:// or https://`,
+      'LF_HTTP_REQUEST',
+    );
   for (const [k, v] of Object.entries(req.query)) url.searchParams.append(k, asText(v));
   return url;
 }
@@ -136,21 +186,42 @@ function matches(status: number, expect: readonly (number | string)[]): boolean 
   return expect.some((e) => (typeof e === 'number' ? e === status : isStatusPattern(e) && String(status)[0] === e[0]));
 }
 
-async function outcome(res: Response, method: string, url: URL, req: HttpRequest, ctx: CommandContext): Promise<unknown> {
+async function outcome(
+  res: Response,
+  method: string,
+  url: URL,
+  req: HttpRequest,
+  ctx: CommandContext,
+): Promise<unknown> {
   const headers: Record<string, string> = {};
-  res.headers.forEach((v, k) => { headers[k] = v; });
+  res.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
   const { text, cut } = await readCapped(res, matches(res.status, req.expect) ? req.max_response_bytes : ERROR_EXCERPT);
   if (!matches(res.status, req.expect)) {
     const retryable = res.status >= 500 || res.status === 429;
     const wait = retryable ? retryAfterMs(res.headers.get('retry-after')) : undefined;
     const excerpt = text.trim() ? `: ${text.trim()}${cut ? '…' : ''}` : '';
-    const why = retryable ? (wait !== undefined ? `; retried after ${Math.ceil(wait / 1000)} s (Retry-After) if the retry policy has attempts left` : '; retried if the retry policy has attempts left') : ` (not retried; expect: [${req.expect.join(', ')}])`;
-    throw new HttpTaskError(`${method} ${url.href} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${why}${excerpt}`, 'LF_HTTP_STATUS', retryable, wait);
+    const why = retryable
+      ? wait !== undefined
+        ? `; retried after ${Math.ceil(wait / 1000)} s (Retry-After) if the retry policy has attempts left`
+        : '; retried if the retry policy has attempts left'
+      : ` (not retried; expect: [${req.expect.join(', ')}])`;
+    throw new HttpTaskError(
+      `${method} ${url.href} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${why}${excerpt}`,
+      'LF_HTTP_STATUS',
+      retryable,
+      wait,
+    );
   }
   const json = /^application\/([\w.+-]*\+)?json\b/i.test(headers['content-type'] ?? '');
   let body: unknown = text;
   if (json && !cut && text.trim() !== '') {
-    try { body = JSON.parse(text); } catch { ctx.log(`the response says it is JSON but is not; kept as text`); }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      ctx.log(`the response says it is JSON but is not; kept as text`);
+    }
   }
   if (method === 'HEAD' || text === '') body = json ? null : '';
   return { status: res.status, headers, body, ...(cut ? { truncated: true, bytes: Buffer.byteLength(text) } : {}) };

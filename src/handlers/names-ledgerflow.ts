@@ -40,7 +40,11 @@ function isFile(path: string): boolean {
 function target(from: string, specifier: string): string | null {
   const base = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(dirname(from), specifier);
   const swapped = base.replace(/\.(m|c)?js(x?)$/, '.$1ts$2');
-  for (const candidate of [...EXTENSIONS.map((e) => base + e), swapped, ...EXTENSIONS.slice(1).map((e) => resolve(base, `index${e}`))]) {
+  for (const candidate of [
+    ...EXTENSIONS.map((e) => base + e),
+    swapped,
+    ...EXTENSIONS.slice(1).map((e) => resolve(base, `index${e}`)),
+  ]) {
     if (isFile(candidate)) return candidate;
   }
   return null;

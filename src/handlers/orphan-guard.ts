@@ -42,7 +42,8 @@ let watchdog: ChildProcess | null = null;
 /** The running watchdog, started on first use (again if the last one died); null where there is none to have. */
 function current(): ChildProcess | null {
   if (process.platform === 'win32') return null;
-  if (watchdog && watchdog.exitCode === null && watchdog.signalCode === null && watchdog.stdin?.writable) return watchdog;
+  if (watchdog && watchdog.exitCode === null && watchdog.signalCode === null && watchdog.stdin?.writable)
+    return watchdog;
   let child: ChildProcess;
   try {
     child = spawn('/bin/sh', ['-c', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
@@ -50,8 +51,12 @@ function current(): ChildProcess | null {
     return null; // no /bin/sh: programs run unguarded, as they did before
   }
   // It must never keep this process alive, nor fail it: a dead watchdog is replaced at the next program.
-  child.on('error', () => { if (watchdog === child) watchdog = null; });
-  child.stdin!.on('error', () => { if (watchdog === child) watchdog = null; });
+  child.on('error', () => {
+    if (watchdog === child) watchdog = null;
+  });
+  child.stdin!.on('error', () => {
+    if (watchdog === child) watchdog = null;
+  });
   child.unref();
   (child.stdin as Socket).unref();
   watchdog = child;
@@ -67,7 +72,9 @@ function current(): ChildProcess | null {
  * that instant is the one window left, as a process group cannot be named before it exists. Returns the child
  * and the call that takes its group off the list, to make once the group is gone.
  */
-export function spawnGuarded<C extends { pid?: number | undefined }>(start: () => C): { child: C; unguard: () => void } {
+export function spawnGuarded<C extends { pid?: number | undefined }>(
+  start: () => C,
+): { child: C; unguard: () => void } {
   const w = current();
   const child = start();
   const pgid = child.pid;

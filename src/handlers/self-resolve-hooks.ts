@@ -11,14 +11,26 @@ export function initialize(data: { url?: string } | undefined): void {
   target = data?.url ?? null;
 }
 
-interface ResolveContext { conditions?: string[]; importAttributes?: Record<string, string>; parentURL?: string }
-type NextResolve = (specifier: string, context: ResolveContext) => Promise<{ url: string; format?: string | null; shortCircuit?: boolean }>;
+interface ResolveContext {
+  conditions?: string[];
+  importAttributes?: Record<string, string>;
+  parentURL?: string;
+}
+type NextResolve = (
+  specifier: string,
+  context: ResolveContext,
+) => Promise<{ url: string; format?: string | null; shortCircuit?: boolean }>;
 
-export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<{ url: string; format?: string | null; shortCircuit?: boolean }> {
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  next: NextResolve,
+): Promise<{ url: string; format?: string | null; shortCircuit?: boolean }> {
   try {
     return await next(specifier, context);
   } catch (err) {
-    if (specifier === 'ledgerflow' && target && (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return { url: target, format: 'module', shortCircuit: true };
+    if (specifier === 'ledgerflow' && target && (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+      return { url: target, format: 'module', shortCircuit: true };
     throw err;
   }
 }

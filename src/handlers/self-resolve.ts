@@ -42,7 +42,13 @@ export function resolveSelfForHandlers(file: string): void {
   const esm = join(root, 'dist', 'index.js');
   const hooks = join(root, 'dist', 'handlers', 'self-resolve-hooks.js');
   // Only a built package has them (the tests of src/ run from a checkout, where ledgerflow resolves to itself anyway).
-  if (!hooked && !resolvesFrom(file) && existsSync(hooks) && existsSync(esm) && (/\.(c|m)?ts$/.test(file) && !loadsAsCommonJs(file) || mayImportLedgerflow(file))) {
+  if (
+    !hooked &&
+    !resolvesFrom(file) &&
+    existsSync(hooks) &&
+    existsSync(esm) &&
+    ((/\.(c|m)?ts$/.test(file) && !loadsAsCommonJs(file)) || mayImportLedgerflow(file))
+  ) {
     hooked = true;
     register(pathToFileURL(hooks).href, { data: { url: pathToFileURL(esm).href } });
   }

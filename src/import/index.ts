@@ -1,2 +1,7 @@
 /** Importing workflow definitions written for other engines. The module's only import surface. */
-export { importConductor, httpTaskSupported, ConductorTooDeepError, type ConductorFileImport } from './conductor/index.js';
+export {
+  importConductor,
+  httpTaskSupported,
+  ConductorTooDeepError,
+  type ConductorFileImport,
+} from './conductor/index.js';

@@ -48,7 +48,8 @@ export function incidentRecord(run: FoldedRun, failureRunId: string): IncidentRe
   };
 }
 
-export const INCIDENT_HEADER = '# An incident ledgerflow recorded when the run failed (failure_workflow step log_to_incident). Its run: `ledgerflow history <run_id>`.\n';
+export const INCIDENT_HEADER =
+  '# An incident ledgerflow recorded when the run failed (failure_workflow step log_to_incident). Its run: `ledgerflow history <run_id>`.\n';
 
 export function incidentText(record: IncidentRecord): string {
   return INCIDENT_HEADER + stringify(record, { lineWidth: 0 });
@@ -66,12 +67,21 @@ export const PRESERVED_EVENTS = 200;
 export function preservedRun(run: FoldedRun, events: readonly EventEnvelope[]): PreservedRun {
   const files = new Map<string, string>();
   const entry = stateEntry(run);
-  files.set('state.yaml', `# The run's state-file entry when it failed (preserve_state).\n${stringify({ [run.snapshot.context.runId]: entry }, { lineWidth: 0 })}`);
+  files.set(
+    'state.yaml',
+    `# The run's state-file entry when it failed (preserve_state).\n${stringify({ [run.snapshot.context.runId]: entry }, { lineWidth: 0 })}`,
+  );
   for (const [id, t] of taskEntries(run.snapshot.context.tasks)) {
     if (t.output === null || t.output === undefined) continue;
     files.set(`outputs/${safeName(id)}.json`, `${JSON.stringify(t.output, null, 2)}\n`);
   }
-  files.set('events.jsonl', events.slice(-PRESERVED_EVENTS).map((e) => JSON.stringify(e)).join('\n') + '\n');
+  files.set(
+    'events.jsonl',
+    events
+      .slice(-PRESERVED_EVENTS)
+      .map((e) => JSON.stringify(e))
+      .join('\n') + '\n',
+  );
   return { files };
 }
 

@@ -32,7 +32,15 @@ export interface FailureStepsOptions {
   /** The project folder: its `.3ox/` gets incidents/ and preserved/. */
   projectDir: string;
   /** Sends to a role's targets (the process's Notifier); without it notify_commander says none is configured. */
-  notifier?: { sendToRole(role: string, definition: Record<string, unknown>, workflowId: string, body: { id: string } & Record<string, unknown>, signal?: AbortSignal): Promise<RoleDelivery[]> };
+  notifier?: {
+    sendToRole(
+      role: string,
+      definition: Record<string, unknown>,
+      workflowId: string,
+      body: { id: string } & Record<string, unknown>,
+      signal?: AbortSignal,
+    ): Promise<RoleDelivery[]>;
+  };
   /** On NATS: publishes the incident record (lf.incidents.<workflow>). */
   publishIncident?: (record: IncidentRecord) => Promise<string>;
 }
@@ -43,9 +51,12 @@ export class FailureSteps implements FailureStepRunner {
   async run(step: FailureStep, input: Record<string, unknown>, ctx: FailureStepContext): Promise<unknown> {
     const { run, events } = await this.failedRun(input, ctx);
     switch (step) {
-      case 'log_to_incident': return this.logToIncident(run, ctx);
-      case 'notify_commander': return this.notifyCommander(run, events[0]!, ctx);
-      case 'preserve_state': return this.preserveState(run, events);
+      case 'log_to_incident':
+        return this.logToIncident(run, ctx);
+      case 'notify_commander':
+        return this.notifyCommander(run, events[0]!, ctx);
+      case 'preserve_state':
+        return this.preserveState(run, events);
     }
   }
 
@@ -54,13 +65,21 @@ export class FailureSteps implements FailureStepRunner {
     const id = input.failed_run;
     // A step of the failure handler of the run it names, nothing else: a workflow that names the handler itself cannot point it at another's run.
     if (typeof id !== 'string' || !RUN_ID_PATTERN.test(id) || !isFailureRunOf(id, ctx.runId)) {
-      throw new NonRetryableError(`a built-in failure step runs only in the failure handler of the run it names (run ${ctx.runId} is not ${typeof id === 'string' ? `${id}'s` : 'one'}): write it in failure_workflow.steps, not as a task's handler`, 'LF_FAILURE_STEP_REFUSED');
+      throw new NonRetryableError(
+        `a built-in failure step runs only in the failure handler of the run it names (run ${ctx.runId} is not ${typeof id === 'string' ? `${id}'s` : 'one'}): write it in failure_workflow.steps, not as a task's handler`,
+        'LF_FAILURE_STEP_REFUSED',
+      );
     }
     const events = await this.o.store.read(id);
-    if (events.length === 0) throw new NonRetryableError(`run ${id} is not in this store: nothing to report`, 'LF_FAILURE_STEP_REFUSED');
+    if (events.length === 0)
+      throw new NonRetryableError(`run ${id} is not in this store: nothing to report`, 'LF_FAILURE_STEP_REFUSED');
     const run: FoldedRun = foldEvents(events);
     const status = runView(run.snapshot, run.seq).status;
-    if (status !== 'FAILED') throw new NonRetryableError(`run ${id} is ${status}, not FAILED: its failure steps do not apply`, 'LF_FAILURE_STEP_REFUSED');
+    if (status !== 'FAILED')
+      throw new NonRetryableError(
+        `run ${id} is ${status}, not FAILED: its failure steps do not apply`,
+        'LF_FAILURE_STEP_REFUSED',
+      );
     return { run, events };
   }
 
@@ -85,11 +104,21 @@ export class FailureSteps implements FailureStepRunner {
     const record = incidentRecord(run, ctx.runId);
     const definition = (first.data as { definition?: Record<string, unknown> }).definition ?? {};
     const body = {
-      id: `${record.run_id}/${COMMANDER_ROLE}`, kind: 'incident', role: COMMANDER_ROLE, incident: record.incident,
-      runId: record.run_id, workflowId: record.workflow, version: record.version, status: record.status,
-      failedTask: record.failed_task, error: record.error, time: record.failed_at,
+      id: `${record.run_id}/${COMMANDER_ROLE}`,
+      kind: 'incident',
+      role: COMMANDER_ROLE,
+      incident: record.incident,
+      runId: record.run_id,
+      workflowId: record.workflow,
+      version: record.version,
+      status: record.status,
+      failedTask: record.failed_task,
+      error: record.error,
+      time: record.failed_at,
     };
-    const sent = this.o.notifier ? await this.o.notifier.sendToRole(COMMANDER_ROLE, definition, record.workflow, body, ctx.signal) : [];
+    const sent = this.o.notifier
+      ? await this.o.notifier.sendToRole(COMMANDER_ROLE, definition, record.workflow, body, ctx.signal)
+      : [];
     if (sent.length === 0) {
       const note = `no notification target has role ${COMMANDER_ROLE}: nobody was told (add \`- { role: ${COMMANDER_ROLE}, webhook: https://… }\` to notifications, docs/notifications.md)`;
       ctx.log(note);
@@ -98,7 +127,11 @@ export class FailureSteps implements FailureStepRunner {
     const failed = sent.filter((s) => !s.delivered);
     if (failed.length > 0) {
       // Thrown for the step's retry (a receiver that was down); what was delivered is delivered again under the same id.
-      throw new AttemptFailedError('LF_COMMANDER_UNREACHED', `the ${COMMANDER_ROLE} was not reached at ${failed.map((f) => `${f.target} (${f.error})`).join(', ')}`, true);
+      throw new AttemptFailedError(
+        'LF_COMMANDER_UNREACHED',
+        `the ${COMMANDER_ROLE} was not reached at ${failed.map((f) => `${f.target} (${f.error})`).join(', ')}`,
+        true,
+      );
     }
     ctx.log(`${COMMANDER_ROLE} notified at ${sent.map((s) => s.target).join(', ')}`);
     return { sent };

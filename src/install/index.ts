@@ -18,10 +18,15 @@ function locate(): { root: string; version: string } {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (manifest.name === 'ledgerflow' && typeof manifest.version === 'string') return { root: dir, version: manifest.version };
+      if (manifest.name === 'ledgerflow' && typeof manifest.version === 'string')
+        return { root: dir, version: manifest.version };
     }
     if (dirname(dir) === dir) {
-      throw new LedgerflowError('LF_PACKAGE_NOT_FOUND', `no package.json of ledgerflow above ${start}: the installed package is incomplete`, { start });
+      throw new LedgerflowError(
+        'LF_PACKAGE_NOT_FOUND',
+        `no package.json of ledgerflow above ${start}: the installed package is incomplete`,
+        { start },
+      );
     }
   }
 }

@@ -28,15 +28,38 @@ import { admitOne, byAdmissionOrder, concurrencyKey, type Admission, type Slots 
 import { checkHolders, keepsSlots, readSlots, writeSlots } from './admission-slots.js';
 
 /** A start waiting for its decision: `write(queued)` records it (run.started, and run.queued when `queued`). */
-interface StartRequest<T> { kind: 'start'; def: Definition; runId: string; admission: Admission; write: (queued: boolean) => Promise<T>; done: (r: { value: T; admitted: string[] }) => void; fail: (err: unknown) => void }
+interface StartRequest<T> {
+  kind: 'start';
+  def: Definition;
+  runId: string;
+  admission: Admission;
+  write: (queued: boolean) => Promise<T>;
+  done: (r: { value: T; admitted: string[] }) => void;
+  fail: (err: unknown) => void;
+}
 /**
  * Admissions asked for after a settle (`settled`: the run whose slot came free; the slot document is read),
  * or by a sweep, resume or serve (no `settled`: the slots are read from the logs, which repairs the document).
  */
-interface AdmitRequest { kind: 'admit'; def: Definition; limit: number; by?: string; settled?: string; done: (ids: string[]) => void; fail: (err: unknown) => void }
+interface AdmitRequest {
+  kind: 'admit';
+  def: Definition;
+  limit: number;
+  by?: string;
+  settled?: string;
+  done: (ids: string[]) => void;
+  fail: (err: unknown) => void;
+}
 type Request = StartRequest<unknown> | AdmitRequest;
 
-interface Queue { store: EventStore; clock: Clock; name: string; key: string | null; waiting: Request[]; running: boolean }
+interface Queue {
+  store: EventStore;
+  clock: Clock;
+  name: string;
+  key: string | null;
+  waiting: Request[];
+  running: boolean;
+}
 
 /** Requests per hold at most: a hold must stay far shorter than the time after which a lock's holder is taken for dead. */
 const MAX_PER_HOLD = 256;
@@ -74,7 +97,10 @@ async function drain(named: Map<string, Queue>, q: Queue): Promise<void> {
 }
 
 /** A queued run this hold admits, and the request whose turn admitted it. */
-interface Admit { runId: string; by: AdmitRequest | StartRequest<unknown> }
+interface Admit {
+  runId: string;
+  by: AdmitRequest | StartRequest<unknown>;
+}
 
 /**
  * One hold: the batch's decisions in arrival order on one reading of the
@@ -93,7 +119,12 @@ async function decide(q: Queue, batch: Request[]): Promise<void> {
   let checked = fromLogs;
   for (const r of batch) {
     // A settled run holds no slot, and waits for none (a queued run cancelled).
-    if (r.kind === 'admit' && r.settled !== undefined && (drop(slots.holders, r.settled) || dropQueued(slots, r.settled))) changed = true;
+    if (
+      r.kind === 'admit' &&
+      r.settled !== undefined &&
+      (drop(slots.holders, r.settled) || dropQueued(slots, r.settled))
+    )
+      changed = true;
   }
   const admits: Admit[] = [];
   const starts: { r: StartRequest<unknown>; queued: boolean }[] = [];
@@ -113,8 +144,14 @@ async function decide(q: Queue, batch: Request[]): Promise<void> {
       if (r.kind === 'admit') continue;
       const holding = slots.holders.length;
       const full = holding >= r.admission.limit;
-      if (full && r.admission.onLimit === 'refuse') throw new ConcurrencyLimitError(r.def.id, r.admission.limit, r.admission.key, holding);
-      if (full) slots.queued.push({ runId: r.runId, priority: r.admission.priority, queuedAt: new Date(q.clock.now()).toISOString() });
+      if (full && r.admission.onLimit === 'refuse')
+        throw new ConcurrencyLimitError(r.def.id, r.admission.limit, r.admission.key, holding);
+      if (full)
+        slots.queued.push({
+          runId: r.runId,
+          priority: r.admission.priority,
+          queuedAt: new Date(q.clock.now()).toISOString(),
+        });
       else {
         slots.holders.push(r.runId);
         fresh.add(r.runId);
@@ -128,20 +165,35 @@ async function decide(q: Queue, batch: Request[]): Promise<void> {
   if (changed) await writeSlots(q.store, doc, slots);
   changed = false;
   // Starts first, so the queued ones exist when an admission reaches them.
-  const begun = await Promise.all(starts.map(({ r, queued }) => r.write(queued).then((value) => ({ ok: true as const, value }), (err: unknown) => ({ ok: false as const, err }))));
+  const begun = await Promise.all(
+    starts.map(({ r, queued }) =>
+      r.write(queued).then(
+        (value) => ({ ok: true as const, value }),
+        (err: unknown) => ({ ok: false as const, err }),
+      ),
+    ),
+  );
   begun.forEach((b, i) => {
     if (b.ok) return;
     const { r } = starts[i]!;
     changed = drop(slots.holders, r.runId) || dropQueued(slots, r.runId) || changed;
     r.fail(b.err);
   });
-  const admitted = await admitAll(q, slots, admits, limitOf(batch.at(-1)!), () => { changed = true; });
+  const admitted = await admitAll(q, slots, admits, limitOf(batch.at(-1)!), () => {
+    changed = true;
+  });
   if (changed) await writeSlots(q.store, doc, slots);
   for (const r of batch) {
     const mine = admitted.filter((a) => a.by === r).map((a) => a.runId);
     if (r.kind === 'admit') r.done(mine);
   }
-  begun.forEach((b, i) => { if (b.ok) starts[i]!.r.done({ value: b.value, admitted: admitted.filter((a) => a.by === starts[i]!.r).map((a) => a.runId) }); });
+  begun.forEach((b, i) => {
+    if (b.ok)
+      starts[i]!.r.done({
+        value: b.value,
+        admitted: admitted.filter((a) => a.by === starts[i]!.r).map((a) => a.runId),
+      });
+  });
 }
 
 /** The slot document's name: the lock's, under a prefix of its own (the file store's shared documents take a lock of their name). */
@@ -177,11 +229,19 @@ function planAdmissions(slots: Slots, limit: number): string[] {
  * start never written) gives its slot to the next queued run, named in the
  * document before it is admitted (`changed` marks the document to rewrite).
  */
-async function admitAll(q: Queue, slots: Slots, planned: Admit[], limit: number, changed: () => void): Promise<Admit[]> {
+async function admitAll(
+  q: Queue,
+  slots: Slots,
+  planned: Admit[],
+  limit: number,
+  changed: () => void,
+): Promise<Admit[]> {
   const admitted: Admit[] = [];
   let round = planned;
   while (round.length > 0) {
-    const outcomes = await Promise.all(round.map((a) => admitOne(q.store, q.clock, a.runId, a.by.kind === 'admit' ? a.by.by : undefined)));
+    const outcomes = await Promise.all(
+      round.map((a) => admitOne(q.store, q.clock, a.runId, a.by.kind === 'admit' ? a.by.by : undefined)),
+    );
     const next: Admit[] = [];
     round.forEach((a, i) => {
       if (outcomes[i] === 'admitted') admitted.push(a);
@@ -202,9 +262,24 @@ async function admitAll(q: Queue, slots: Slots, planned: Admit[], limit: number,
  * takes a slot (`write(false)`), queues (`write(true)`) or is refused
  * (ConcurrencyLimitError under `on_limit: refuse`, nothing written).
  */
-export function decideLimitedStart<T>(store: EventStore, clock: Clock, def: Definition, runId: string, admission: Admission, write: (queued: boolean) => Promise<T>): Promise<{ value: T; admitted: string[] }> {
+export function decideLimitedStart<T>(
+  store: EventStore,
+  clock: Clock,
+  def: Definition,
+  runId: string,
+  admission: Admission,
+  write: (queued: boolean) => Promise<T>,
+): Promise<{ value: T; admitted: string[] }> {
   return new Promise((done, fail) => {
-    enqueue(store, clock, admission.key, { kind: 'start', def, runId, admission, write, done: done as StartRequest<unknown>['done'], fail });
+    enqueue(store, clock, admission.key, {
+      kind: 'start',
+      def,
+      runId,
+      admission,
+      write,
+      done: done as StartRequest<unknown>['done'],
+      fail,
+    });
   });
 }
 
@@ -214,11 +289,25 @@ export function decideLimitedStart<T>(store: EventStore, clock: Clock, def: Defi
  * leaves it); without it (resume, serve, a sweep) the slots are read from the
  * logs, which repairs the document. `by`: who admits, as run.admitted says.
  */
-export function admitWaiting(store: EventStore, clock: Clock, def: Definition, key: string | null, opts: { by?: string; settled?: string } = {}): Promise<string[]> {
+export function admitWaiting(
+  store: EventStore,
+  clock: Clock,
+  def: Definition,
+  key: string | null,
+  opts: { by?: string; settled?: string } = {},
+): Promise<string[]> {
   if (!def.concurrency) return Promise.resolve([]);
   const { limit } = def.concurrency;
   return new Promise((done, fail) => {
-    enqueue(store, clock, key, { kind: 'admit', def, limit, ...(opts.by ? { by: opts.by } : {}), ...(opts.settled !== undefined ? { settled: opts.settled } : {}), done, fail });
+    enqueue(store, clock, key, {
+      kind: 'admit',
+      def,
+      limit,
+      ...(opts.by ? { by: opts.by } : {}),
+      ...(opts.settled !== undefined ? { settled: opts.settled } : {}),
+      done,
+      fail,
+    });
   });
 }
 
@@ -228,7 +317,14 @@ export function admitWaiting(store: EventStore, clock: Clock, def: Definition, k
  * executor drives them: the in-process Engine here, the NATS engines when
  * kicked); [] for every other commit, at no cost.
  */
-export async function admitAfterCommit(store: EventStore, clock: Clock, def: Definition, input: Record<string, unknown>, events: readonly EventEnvelope[], by?: string): Promise<string[]> {
+export async function admitAfterCommit(
+  store: EventStore,
+  clock: Clock,
+  def: Definition,
+  input: Record<string, unknown>,
+  events: readonly EventEnvelope[],
+  by?: string,
+): Promise<string[]> {
   const last = events.at(-1);
   if (!def.concurrency || !last || !SETTLED_STATUSES.includes(last.state.status)) return [];
   return admitWaiting(store, clock, def, concurrencyKey(def, input), { ...(by ? { by } : {}), settled: last.runId });

@@ -31,14 +31,23 @@ import { byAdmissionOrder, slotsOf, type QueuedRun, type Slots } from './admissi
 const SlotsDocSchema = z.object({
   v: z.literal(1),
   holders: z.array(z.string()),
-  queued: z.array(z.object({ runId: z.string(), priority: z.number().int().min(0).max(MAX_PRIORITY), queuedAt: z.string() })),
+  queued: z.array(
+    z.object({ runId: z.string(), priority: z.number().int().min(0).max(MAX_PRIORITY), queuedAt: z.string() }),
+  ),
 });
 
 /** The store keeps shared documents: admission keeps its slots there, else reads the logs every time. */
-export const keepsSlots = (store: EventStore): boolean => typeof store.readShared === 'function' && typeof store.updateShared === 'function';
+export const keepsSlots = (store: EventStore): boolean =>
+  typeof store.readShared === 'function' && typeof store.updateShared === 'function';
 
 /** The slots of (workflow, key) in a hold: from the document (`rebuild`: from the logs, as when there is none). */
-export async function readSlots(store: EventStore, doc: string, def: Definition, key: string | null, rebuild: boolean): Promise<Slots> {
+export async function readSlots(
+  store: EventStore,
+  doc: string,
+  def: Definition,
+  key: string | null,
+  rebuild: boolean,
+): Promise<Slots> {
   if (!rebuild && keepsSlots(store)) {
     // A document that cannot be read (not JSON: LF_SHARED_DOC_CORRUPT; the store briefly unavailable) is the
     // same as none: the logs, which are the truth, are read instead, and this hold writes the document anew.
@@ -65,9 +74,10 @@ async function standingOf(store: EventStore, workflowId: string, runId: string):
   if (!last || last.workflowId !== workflowId || SETTLED_STATUSES.includes(last.state.status)) return { kind: 'gone' };
   if (last.state.status !== 'QUEUED') return { kind: 'holding' };
   const [, second] = await store.read(runId, { toSeq: 2 });
-  const entry = second?.type === 'run.queued'
-    ? { runId, priority: second.data.priority, queuedAt: second.time }
-    : { runId, priority: DEFAULT_PRIORITY, queuedAt: last.time };
+  const entry =
+    second?.type === 'run.queued'
+      ? { runId, priority: second.data.priority, queuedAt: second.time }
+      : { runId, priority: DEFAULT_PRIORITY, queuedAt: last.time };
   return { kind: 'queued', entry };
 }
 
@@ -77,8 +87,15 @@ async function standingOf(store: EventStore, workflowId: string, runId: string):
  * this hold named, whose events are not written yet. True when a slot came
  * free.
  */
-export async function checkHolders(store: EventStore, workflowId: string, slots: Slots, fresh: ReadonlySet<string>): Promise<boolean> {
-  const standings = await Promise.all(slots.holders.map((id) => (fresh.has(id) ? { kind: 'holding' as const } : standingOf(store, workflowId, id))));
+export async function checkHolders(
+  store: EventStore,
+  workflowId: string,
+  slots: Slots,
+  fresh: ReadonlySet<string>,
+): Promise<boolean> {
+  const standings = await Promise.all(
+    slots.holders.map((id) => (fresh.has(id) ? { kind: 'holding' as const } : standingOf(store, workflowId, id))),
+  );
   const before = slots.holders.length;
   const holders: string[] = [];
   standings.forEach((s, i) => {

@@ -22,13 +22,23 @@ import { appendCommit, commitWithRetry, type Clock } from '../executor/commit.js
 import { cachedFacts, rememberFacts, settledRunsOf } from './admission-cache.js';
 
 /** What a start of a workflow with `concurrency:` is subject to. */
-export interface Admission { limit: number; key: string | null; onLimit: OnLimit; priority: number }
+export interface Admission {
+  limit: number;
+  key: string | null;
+  onLimit: OnLimit;
+  priority: number;
+}
 
 /** The admission of a start (`priority`: the start's override, checked), or null when the workflow has no `concurrency:`. */
 export function admissionOf(def: Definition, input: Record<string, unknown>, priority?: number): Admission | null {
   const c = def.concurrency;
   if (!c) return null;
-  return { limit: c.limit, key: concurrencyKey(def, input), onLimit: c.onLimit, priority: checkPriority(priority) ?? def.priority ?? DEFAULT_PRIORITY };
+  return {
+    limit: c.limit,
+    key: concurrencyKey(def, input),
+    onLimit: c.onLimit,
+    priority: checkPriority(priority) ?? def.priority ?? DEFAULT_PRIORITY,
+  };
 }
 
 /**
@@ -39,7 +49,10 @@ export function checkPriority(value: unknown, what = 'priority'): number | undef
   if (value === undefined) return undefined;
   const n = typeof value === 'string' && /^\d{1,2}$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_PRIORITY) return n;
-  throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`, { option: what, value: String(value) });
+  throw new UsageError(
+    `invalid ${what} ${JSON.stringify(value)}: expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`,
+    { option: what, value: String(value) },
+  );
 }
 
 /** The value of `concurrency.key` for a run's input (text; a value that is not text as canonical JSON); null without a key. */
@@ -51,12 +64,22 @@ export function concurrencyKey(def: Definition, input: Record<string, unknown>):
 }
 
 /** A queued run, in the order admission takes them: higher priority first, then earlier run.queued, then run id. */
-export interface QueuedRun { runId: string; priority: number; queuedAt: string }
+export interface QueuedRun {
+  runId: string;
+  priority: number;
+  queuedAt: string;
+}
 
 /** Who holds the slots of (workflow, key), and who waits for one. */
-export interface Slots { holders: string[]; queued: QueuedRun[] }
+export interface Slots {
+  holders: string[];
+  queued: QueuedRun[];
+}
 
-interface RunFacts { key: string | null; queued: QueuedRun | null }
+interface RunFacts {
+  key: string | null;
+  queued: QueuedRun | null;
+}
 
 async function factsOf(store: EventStore, def: Definition, runId: string): Promise<RunFacts | null> {
   const cacheKey = `${runId}\u0000${def.id}\u0000${def.concurrency?.key ?? ''}`;
@@ -64,14 +87,19 @@ async function factsOf(store: EventStore, def: Definition, runId: string): Promi
   if (hit) return hit;
   const [first, second] = await store.read(runId, { toSeq: 2 });
   if (first?.type !== 'run.started') return null;
-  const queued = second?.type === 'run.queued' ? { runId, priority: second.data.priority, queuedAt: second.time } : null;
+  const queued =
+    second?.type === 'run.queued' ? { runId, priority: second.data.priority, queuedAt: second.time } : null;
   const facts = { key: concurrencyKey(def, first.data.input), queued };
   rememberFacts(cacheKey, facts);
   return facts;
 }
 
 export function byAdmissionOrder(a: QueuedRun, b: QueuedRun): number {
-  return b.priority - a.priority || (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+  return (
+    b.priority - a.priority ||
+    (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0) ||
+    (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0)
+  );
 }
 
 /** The slots of `def`'s workflow for `key`, read from the store: every run not settled holds one, unless it is QUEUED. */
@@ -81,7 +109,8 @@ export async function slotsOf(store: EventStore, def: Definition, key: string | 
   for (const run of await unsettledRuns(store, def.id)) {
     const facts = await factsOf(store, def, run.runId);
     if (!facts || facts.key !== key) continue;
-    if (run.status === 'QUEUED') queued.push(facts.queued ?? { runId: run.runId, priority: DEFAULT_PRIORITY, queuedAt: run.startedAt });
+    if (run.status === 'QUEUED')
+      queued.push(facts.queued ?? { runId: run.runId, priority: DEFAULT_PRIORITY, queuedAt: run.startedAt });
     else holders.push(run.runId);
   }
   return { holders, queued: queued.sort(byAdmissionOrder) };
@@ -91,7 +120,10 @@ export async function slotsOf(store: EventStore, def: Definition, key: string | 
 const SUMMARY_READS = 32;
 
 /** A store whose runs can be listed by id and summarised one at a time (FileEventStore). */
-interface ListsOneByOne { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
+interface ListsOneByOne {
+  runIds(): Promise<string[]>;
+  summary(runId: string): Promise<RunSummary | null>;
+}
 
 /** The runs of `workflowId` that have not settled: read from their logs, skipping runs this process has seen settled. */
 async function unsettledRuns(store: EventStore, workflowId: string): Promise<RunSummary[]> {
@@ -105,7 +137,9 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
   const ids = (await byOne.runIds.call(store)).filter((id) => !known.has(id));
   // Read SUMMARY_READS at a time: the reads are the file system's, and most are one stat (store/summary-cache.ts).
   for (let i = 0; i < ids.length; i += SUMMARY_READS) {
-    const summaries = await Promise.all(ids.slice(i, i + SUMMARY_READS).map((id) => byOne.summary!.call(store, id).catch(() => null)));
+    const summaries = await Promise.all(
+      ids.slice(i, i + SUMMARY_READS).map((id) => byOne.summary!.call(store, id).catch(() => null)),
+    );
     for (const s of summaries) {
       if (!s) continue;
       if (SETTLED_STATUSES.includes(s.status)) known.add(s.runId);
@@ -130,11 +164,22 @@ export async function admitOne(store: EventStore, clock: Clock, runId: string, b
     const { compiled, snapshot, seq } = foldEvents(events);
     if (snapshot.status !== 'active') return 'gone';
     if (snapshot.context.queued !== true) return 'holding';
-    const ev: PendingEvent = { type: 'run.admitted', time: new Date(clock.now()).toISOString(), data: by ? { by } : {} };
+    const ev: PendingEvent = {
+      type: 'run.admitted',
+      time: new Date(clock.now()).toISOString(),
+      data: by ? { by } : {},
+    };
     const r = applyEvent(compiled, snapshot, ev);
     if (!r.accepted) return 'gone';
     const ctx = r.snapshot.context;
-    const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
+    const env = {
+      ...ev,
+      runId,
+      workflowId: ctx.workflowId,
+      version: ctx.version,
+      seq: seq + 1,
+      state: recordedState(r.snapshot),
+    } as EventEnvelope;
     await appendCommit(store, runId, seq, 'admit', [env]);
     return 'admitted';
   });

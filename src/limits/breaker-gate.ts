@@ -11,7 +11,20 @@ import type { BreakerOutcome, GatePart, TaskGate, WaitAttempt } from '../runtime
 import { holderKey } from '../runtime/index.js';
 import { StoreError } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
-import { admit, BreakerStateSchema, closedBreaker, dropProbe, forceClose, forceOpen, phaseAt, PROBE_CHECK_AFTER_MS, recordOutcome, type BreakerChange, type BreakerPhase, type BreakerState } from './breaker-state.js';
+import {
+  admit,
+  BreakerStateSchema,
+  closedBreaker,
+  dropProbe,
+  forceClose,
+  forceOpen,
+  phaseAt,
+  PROBE_CHECK_AFTER_MS,
+  recordOutcome,
+  type BreakerChange,
+  type BreakerPhase,
+  type BreakerState,
+} from './breaker-state.js';
 import { askSkills, type SkillAsk, type SkillCheck } from './skill-gate.js';
 import { askGate, gateDocName, kickGate, stillHolds, withdrawWait, type GateAnswer } from './task-gate.js';
 
@@ -35,7 +48,9 @@ export const breakerParts = (gate: TaskGate): GatePart[] =>
   gate.parts.filter((p) => p.breaker !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** Not granted: which breaker holds it, and when it half-opens (absent: opened by an operator, or half open with another's probe). */
-export type BreakerAsk = { granted: true } | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
+export type BreakerAsk =
+  | { granted: true }
+  | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
 
 /**
  * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet
@@ -46,7 +61,14 @@ export async function askBreakers(store: EventStore, w: WaitAttempt, now: () => 
   const parts = breakerParts(w.gate);
   if (parts.length === 0 || !store.updateShared || !store.readShared) return { granted: true };
   const key = holderKey(w.runId, w.instance, w.attempt);
-  const probe = { key, runId: w.runId, task: w.taskId, ...(w.iteration !== undefined ? { iteration: w.iteration } : {}), ...(w.item !== undefined ? { item: w.item } : {}), attempt: w.attempt };
+  const probe = {
+    key,
+    runId: w.runId,
+    task: w.taskId,
+    ...(w.iteration !== undefined ? { iteration: w.iteration } : {}),
+    ...(w.item !== undefined ? { item: w.item } : {}),
+    attempt: w.attempt,
+  };
   for (const p of parts) {
     const seen = await read(store, p.name);
     const at = now();
@@ -54,13 +76,26 @@ export async function askBreakers(store: EventStore, w: WaitAttempt, now: () => 
     if (phase === 'closed') continue;
     if (phase === 'open') {
       const a = admit(seen, probe, at);
-      if (!a.granted) return { ...a, breaker: { name: p.name, ...(seen.until !== undefined ? { until: seen.until } : {}) } };
+      if (!a.granted)
+        return { ...a, breaker: { name: p.name, ...(seen.until !== undefined ? { until: seen.until } : {}) } };
       continue;
     }
-    if (seen.phase === 'half_open' && seen.probe && seen.probe.key !== key && at - seen.probe.at > PROBE_CHECK_AFTER_MS) {
+    if (
+      seen.phase === 'half_open' &&
+      seen.probe &&
+      seen.probe.key !== key &&
+      at - seen.probe.at > PROBE_CHECK_AFTER_MS
+    ) {
       const lost = seen.probe;
       const { runId, task, attempt } = lost;
-      const holder = { runId, task, attempt, at: lost.at, ...(lost.iteration !== undefined ? { iteration: lost.iteration } : {}), ...(lost.item !== undefined ? { item: lost.item } : {}) };
+      const holder = {
+        runId,
+        task,
+        attempt,
+        at: lost.at,
+        ...(lost.iteration !== undefined ? { iteration: lost.iteration } : {}),
+        ...(lost.item !== undefined ? { item: lost.item } : {}),
+      };
       if (!(await stillHolds(store, holder, at).catch(() => true))) {
         await store.updateShared(breakerDocName(p.name), (doc) => {
           const s = stateOf(doc);
@@ -118,7 +153,11 @@ export async function listBreakers(store: EventStore): Promise<string[]> {
  * Records the outcomes a commit's attempts had on their breakers (runtime breakerOutcomes). A breaker that
  * closes wakes this process's waiters; the others ask again within BREAKER_POLL_MS. Returns what changed.
  */
-export async function recordBreakerOutcomes(store: EventStore, outcomes: readonly BreakerOutcome[], now: () => number): Promise<{ gate: string; change: BreakerChange }[]> {
+export async function recordBreakerOutcomes(
+  store: EventStore,
+  outcomes: readonly BreakerOutcome[],
+  now: () => number,
+): Promise<{ gate: string; change: BreakerChange }[]> {
   if (!store.updateShared || outcomes.length === 0) return [];
   const changes: { gate: string; change: BreakerChange }[] = [];
   for (const o of outcomes) {
@@ -126,7 +165,13 @@ export async function recordBreakerOutcomes(store: EventStore, outcomes: readonl
     if (o.ok && store.readShared && (await read(store, o.gate)).phase === 'closed') continue;
     const { change, fresh } = await store.updateShared(breakerDocName(o.gate), (doc) => {
       const s = stateOf(doc);
-      return { doc: s, result: { change: recordOutcome(s, o.breaker, o.holder, o.ok, now()), fresh: doc === null || doc === undefined } };
+      return {
+        doc: s,
+        result: {
+          change: recordOutcome(s, o.breaker, o.holder, o.ok, now()),
+          fresh: doc === null || doc === undefined,
+        },
+      };
     });
     if (fresh || change !== null) await listed(store, o.gate);
     if (change === 'closed') kickGate(o.gate);
@@ -136,12 +181,21 @@ export async function recordBreakerOutcomes(store: EventStore, outcomes: readonl
 }
 
 /** What `ledgerflow limits` and Prometheus show of one breaker. */
-export interface BreakerReport { name: string; state: BreakerPhase; failures: number; openedAt?: string; until?: string; by?: string }
+export interface BreakerReport {
+  name: string;
+  state: BreakerPhase;
+  failures: number;
+  openedAt?: string;
+  until?: string;
+  by?: string;
+}
 
 export async function breakerReport(store: EventStore, name: string, now: number): Promise<BreakerReport> {
   const s = await read(store, name);
   return {
-    name, state: phaseAt(s, now), failures: s.failures.length,
+    name,
+    state: phaseAt(s, now),
+    failures: s.failures.length,
     ...(s.openedAt !== undefined ? { openedAt: new Date(s.openedAt).toISOString() } : {}),
     ...(s.phase === 'open' && s.until !== undefined ? { until: new Date(s.until).toISOString() } : {}),
     ...(s.by ? { by: s.by } : {}),
@@ -150,10 +204,20 @@ export async function breakerReport(store: EventStore, name: string, now: number
 
 /** `ledgerflow breaker open|close <name>`: an operator's change; a close wakes this process's waiters. */
 /** A breaker's name as `limits show` prints it: a task's, a queue's or a handler's. */
-export const BREAKER_NAME = /^(?:task\/[A-Za-z0-9_.-]+\/[A-Za-z_][A-Za-z0-9_-]*|queue\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}|handler\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255})$/;
+export const BREAKER_NAME =
+  /^(?:task\/[A-Za-z0-9_.-]+\/[A-Za-z_][A-Za-z0-9_-]*|queue\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}|handler\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255})$/;
 
-export async function setBreaker(store: EventStore, name: string, to: 'open' | 'close', now: number): Promise<BreakerReport> {
-  if (!store.updateShared) throw new StoreError('this store keeps no shared documents: breakers are shared by the processes of a file store or a NATS cluster', {});
+export async function setBreaker(
+  store: EventStore,
+  name: string,
+  to: 'open' | 'close',
+  now: number,
+): Promise<BreakerReport> {
+  if (!store.updateShared)
+    throw new StoreError(
+      'this store keeps no shared documents: breakers are shared by the processes of a file store or a NATS cluster',
+      {},
+    );
   await store.updateShared(breakerDocName(name), (doc) => {
     const s = stateOf(doc);
     if (to === 'open') forceOpen(s, now);
@@ -176,7 +240,13 @@ export async function openBreakers(store: EventStore, names: readonly string[], 
  * "May this attempt start now?" with every gate it is held to: someone with its skills first (skill-gate.ts), its breakers (an open one holds it without
  * taking a slot or a rate token it would not use), then its limits (task-gate.ts askGate).
  */
-export async function askAttemptGate(store: EventStore, w: WaitAttempt, now: () => number, since?: number, skilled?: SkillCheck): Promise<GateAnswer | Extract<BreakerAsk, { granted: false }> | Extract<SkillAsk, { granted: false }>> {
+export async function askAttemptGate(
+  store: EventStore,
+  w: WaitAttempt,
+  now: () => number,
+  since?: number,
+  skilled?: SkillCheck,
+): Promise<GateAnswer | Extract<BreakerAsk, { granted: false }> | Extract<SkillAsk, { granted: false }>> {
   // Nobody with the skills: nothing else is asked (no probe, slot or rate token spent on an attempt nobody can take).
   const s = await askSkills(w.gate, skilled);
   if (!s.granted) return s;
@@ -195,7 +265,11 @@ export async function withdrawAttemptWait(store: EventStore, w: WaitAttempt): Pr
  * The open breakers of a workflow's gates, for showing its runs (`status`): what a waiting task waits for. Undefined
  * when it has none; a store that cannot say shows every breaker as one to wait for rather than fail the read.
  */
-export async function breakersForView(store: EventStore, gates: ReadonlyMap<string, TaskGate>, now: number): Promise<Set<string> | undefined> {
+export async function breakersForView(
+  store: EventStore,
+  gates: ReadonlyMap<string, TaskGate>,
+  now: number,
+): Promise<Set<string> | undefined> {
   const names = [...new Set([...gates.values()].flatMap((g) => breakerParts(g).map((p) => p.name)))];
   if (names.length === 0) return undefined;
   return openBreakers(store, names, now).catch(() => undefined);

@@ -13,12 +13,21 @@ import { z } from 'zod';
 export type BreakerPhase = 'closed' | 'open' | 'half_open';
 
 /** What a breaker is set to: the spec of `breaker: { failures, window, open_for }`, normalised. */
-export interface BreakerSpec { readonly failures: number; readonly windowMs: number; readonly openForMs: number }
+export interface BreakerSpec {
+  readonly failures: number;
+  readonly windowMs: number;
+  readonly openForMs: number;
+}
 
 /** The attempt let through as the probe: its holder key and where its run's log says how it went. */
 const ProbeSchema = z.object({
-  key: z.string(), at: z.number(), runId: z.string(), task: z.string(),
-  iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(), attempt: z.number().int().positive(),
+  key: z.string(),
+  at: z.number(),
+  runId: z.string(),
+  task: z.string(),
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+  attempt: z.number().int().positive(),
 });
 
 /** A breaker document as read from its store: parsed at the boundary; one that does not parse starts closed. */
@@ -59,7 +68,8 @@ export function admit(state: BreakerState, probe: Omit<BreakerProbe, 'at'>, now:
   if (state.phase === 'closed') return { granted: true, probe: false };
   if (state.phase === 'open') {
     if (state.until === undefined) return { granted: false, retryInMs: BREAKER_POLL_MS };
-    if (now < state.until) return { granted: false, retryInMs: Math.max(1, Math.min(BREAKER_POLL_MS, Math.ceil(state.until - now))) };
+    if (now < state.until)
+      return { granted: false, retryInMs: Math.max(1, Math.min(BREAKER_POLL_MS, Math.ceil(state.until - now))) };
     state.phase = 'half_open';
     state.probe = { ...probe, at: now };
     state.changedAt = now;
@@ -81,7 +91,13 @@ export type BreakerChange = 'opened' | 'closed' | 'reopened' | null;
  * (success) or opens it again (failure); other attempts' outcomes (started before it opened) count for nothing,
  * as do all while it is open: the breaker already holds the attempts back.
  */
-export function recordOutcome(state: BreakerState, spec: BreakerSpec, key: string, ok: boolean, now: number): BreakerChange {
+export function recordOutcome(
+  state: BreakerState,
+  spec: BreakerSpec,
+  key: string,
+  ok: boolean,
+  now: number,
+): BreakerChange {
   if (state.phase === 'closed') {
     if (ok) return null;
     state.failures = state.failures.filter((t) => now - t < spec.windowMs);
@@ -101,7 +117,12 @@ export function recordOutcome(state: BreakerState, spec: BreakerSpec, key: strin
   return null;
 }
 
-function openAt(state: BreakerState, spec: BreakerSpec | null, now: number, by: 'failures' | 'probe' | 'operator'): void {
+function openAt(
+  state: BreakerState,
+  spec: BreakerSpec | null,
+  now: number,
+  by: 'failures' | 'probe' | 'operator',
+): void {
   state.phase = 'open';
   state.failures = [];
   state.openedAt = now;

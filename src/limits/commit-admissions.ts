@@ -22,14 +22,27 @@ export class CommitAdmissions {
   /** Runs admitted by this process, not driven yet. */
   private readonly admitted: string[] = [];
 
-  constructor(private readonly store: EventStore, private readonly clock: Clock, private readonly onError?: (err: unknown) => void) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+    private readonly onError?: (err: unknown) => void,
+  ) {}
 
   /** Told every commit of a run driven here (or seen by its driver): a settle admits. Never throws; a failure is left to the next settle, resume or serve. */
   noteCommit(events: readonly EventEnvelope[], after: RunSnapshot, def: Definition): void {
     if (!def.concurrency) return;
     const p: Promise<void> = admitAfterCommit(this.store, this.clock, def, after.context.input, events)
-      .then((ids) => { this.admitted.push(...ids); }, (err: unknown) => { this.onError?.(err); })
-      .finally(() => { this.pending.delete(p); });
+      .then(
+        (ids) => {
+          this.admitted.push(...ids);
+        },
+        (err: unknown) => {
+          this.onError?.(err);
+        },
+      )
+      .finally(() => {
+        this.pending.delete(p);
+      });
     this.pending.add(p);
   }
 

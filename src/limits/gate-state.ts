@@ -11,11 +11,23 @@ import { z } from 'zod';
 
 /** A gate document as read from its store (a file, a KV entry): parsed at the boundary; one that does not parse starts afresh. */
 export const GateStateSchema = z.object({
-  holders: z.record(z.string(), z.object({
-    runId: z.string(), task: z.string(), iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
-    attempt: z.number().int().positive(), at: z.number(), checkedAt: z.number().optional(), seen: z.number().optional(),
-  })),
-  waiters: z.record(z.string(), z.object({ priority: z.number().int().min(0).max(99), since: z.number(), seen: z.number() })),
+  holders: z.record(
+    z.string(),
+    z.object({
+      runId: z.string(),
+      task: z.string(),
+      iteration: z.number().int().positive().optional(),
+      item: z.number().int().nonnegative().optional(),
+      attempt: z.number().int().positive(),
+      at: z.number(),
+      checkedAt: z.number().optional(),
+      seen: z.number().optional(),
+    }),
+  ),
+  waiters: z.record(
+    z.string(),
+    z.object({ priority: z.number().int().min(0).max(99), since: z.number(), seen: z.number() }),
+  ),
   starts: z.array(z.number()).max(100_000),
   reserved: z.record(z.string(), z.number()).optional(),
 });
@@ -25,9 +37,22 @@ export const GateStateSchema = z.object({
  * run's log; `seen`: when it last asked while holding it (an attempt that holds this slot and still waits for another
  * of its limits asks again, and is alive while it does).
  */
-export interface GateHolder { runId: string; task: string; iteration?: number; item?: number; attempt: number; at: number; checkedAt?: number; seen?: number }
+export interface GateHolder {
+  runId: string;
+  task: string;
+  iteration?: number;
+  item?: number;
+  attempt: number;
+  at: number;
+  checkedAt?: number;
+  seen?: number;
+}
 /** An attempt waiting: its run's priority, since when it waits (its place), when it last asked (a waiter that stops asking is gone). */
-export interface GateWaiter { priority: number; since: number; seen: number }
+export interface GateWaiter {
+  priority: number;
+  since: number;
+  seen: number;
+}
 
 export interface GateState {
   holders: Record<string, GateHolder>;
@@ -50,7 +75,10 @@ export const MAX_RETRY_MS = 10_000;
 export const VERIFY_AFTER_MS = 3_000;
 
 /** The limits one gate document keeps: a slot count, a rate window, or both. */
-export interface GateLimits { readonly concurrency?: number; readonly rate?: { readonly limit: number; readonly perMs: number } }
+export interface GateLimits {
+  readonly concurrency?: number;
+  readonly rate?: { readonly limit: number; readonly perMs: number };
+}
 
 export interface GateAsk {
   /** `<runId>/<instance>/<attempt>` (runtime holderKey). */

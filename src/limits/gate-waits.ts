@@ -7,7 +7,14 @@
 import { instanceFields, iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { Clock } from '../executor/commit.js';
-import { delayedByBreaker, delayedBySkills, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
+import {
+  delayedByBreaker,
+  delayedBySkills,
+  grantedStart,
+  stillWaiting,
+  type RunSnapshot,
+  type WaitAttempt,
+} from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 import { trimOldest } from '../bounded.js';
@@ -17,8 +24,15 @@ import { gateParts, onGateKick } from './task-gate.js';
 
 /** `since`: when it began to wait (its place in every line); `said`: why it is held is in the run's history already. */
 export interface WaitRound {
-  store: EventStore; compiled: CompiledWorkflow; state: RunSnapshot; now: () => number; effect: WaitAttempt; since: number; said: boolean;
-  skilled: SkillCheck | undefined; commit(ev: PendingEvent, kind: 'gate' | 'delayed'): unknown;
+  store: EventStore;
+  compiled: CompiledWorkflow;
+  state: RunSnapshot;
+  now: () => number;
+  effect: WaitAttempt;
+  since: number;
+  said: boolean;
+  skilled: SkillCheck | undefined;
+  commit(ev: PendingEvent, kind: 'gate' | 'delayed'): unknown;
 }
 
 /** Done (granted, or its place given up), or asked again in `retryInMs`; `skills`: nobody has them. */
@@ -39,15 +53,35 @@ export async function askWait(r: WaitRound): Promise<WaitNext> {
   // Held by nobody with the skills or an open breaker: the run's history says why, once (an audit record; the attempt stays SCHEDULED).
   const skills = 'skills' in answer ? answer.skills : undefined;
   const breaker = 'breaker' in answer ? answer.breaker : undefined;
-  const notice = r.said ? null : skills ? delayedBySkills(held, skills, iso(r.now()))
-    : breaker ? delayedByBreaker(held, breaker.name, breaker.until !== undefined ? iso(breaker.until) : undefined, iso(r.now())) : null;
+  const notice = r.said
+    ? null
+    : skills
+      ? delayedBySkills(held, skills, iso(r.now()))
+      : breaker
+        ? delayedByBreaker(
+            held,
+            breaker.name,
+            breaker.until !== undefined ? iso(breaker.until) : undefined,
+            iso(r.now()),
+          )
+        : null;
   if (notice) await r.commit(notice, 'delayed');
   return { done: false, retryInMs: answer.retryInMs, said: r.said || notice !== null, ...(skills ? { skills } : {}) };
 }
 
 /** `delayed`: its task.delayed is recorded (an open breaker held it), once per wait. */
 /** `unserved`: nobody has the skills its task requires (asked again all the same, for whoever comes). */
-interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean; delayed: boolean; unserved: boolean }
+interface Waiting {
+  effect: WaitAttempt;
+  since: number;
+  timer: unknown;
+  unkick: () => void;
+  asking: boolean;
+  again: boolean;
+  granted: boolean;
+  delayed: boolean;
+  unserved: boolean;
+}
 
 export interface GateWaitsHost {
   store: EventStore;
@@ -86,7 +120,9 @@ export class GateWaits {
 
   constructor(private readonly host: GateWaitsHost) {}
 
-  get size(): number { return this.waits.size; }
+  get size(): number {
+    return this.waits.size;
+  }
 
   /**
    * The waits that hold a driver told to wait at most `maxWaitMs` for what is not up to it (`run --max-wait`): those
@@ -120,10 +156,22 @@ export class GateWaits {
     const known = this.waits.get(effect.instance);
     if (known?.effect.attempt === effect.attempt) return;
     if (known) this.end(known, true);
-    const w: Waiting = { effect, since: this.host.clock.now(), timer: null, unkick: () => {}, asking: false, again: false, granted: false, delayed: false, unserved: false };
+    const w: Waiting = {
+      effect,
+      since: this.host.clock.now(),
+      timer: null,
+      unkick: () => {},
+      asking: false,
+      again: false,
+      granted: false,
+      delayed: false,
+      unserved: false,
+    };
     // A slot freed in this process of any of its limits wakes it.
     const unkicks = gateParts(effect.gate).map((part) => onGateKick(part, () => this.ask(w)));
-    w.unkick = () => { for (const u of unkicks) u(); };
+    w.unkick = () => {
+      for (const u of unkicks) u();
+    };
     this.waits.set(effect.instance, w);
     this.host.changed();
     this.ask(w);
@@ -148,7 +196,10 @@ export class GateWaits {
     if (w.timer !== null) this.host.clock.clearTimer(w.timer);
     w.timer = null;
     w.unkick();
-    if (withdraw) withdrawAttemptWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`));
+    if (withdraw)
+      withdrawAttemptWait(this.host.store, w.effect).catch((err: unknown) =>
+        this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`),
+      );
     this.host.changed();
   }
 
@@ -158,37 +209,70 @@ export class GateWaits {
       w.unserved = true;
       this.host.changed();
     }
-    if (sayAgain(this.saidSkills, skills.join('+'), at)) this.host.warn(`${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`);
+    if (sayAgain(this.saidSkills, skills.join('+'), at))
+      this.host.warn(
+        `${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`,
+      );
   }
 
   private ask(w: Waiting): void {
     if (this.waits.get(w.effect.instance) !== w || w.granted) return;
-    if (w.asking) { w.again = true; return; }
-    if (w.timer !== null) { this.host.clock.clearTimer(w.timer); w.timer = null; }
+    if (w.asking) {
+      w.again = true;
+      return;
+    }
+    if (w.timer !== null) {
+      this.host.clock.clearTimer(w.timer);
+      w.timer = null;
+    }
     w.asking = true;
     const now = () => this.host.clock.now();
     const mine = () => this.waits.get(w.effect.instance) === w;
     const { store, compiled } = this.host;
-    (this.host.counted?.() ?? Promise.resolve()).then(() => askWait({
-      store, compiled, state: this.host.current(), now, effect: w.effect, since: w.since, said: w.delayed, skilled: this.host.skilled?.(w.effect),
-      commit: (ev, kind) => {
-        if (!mine()) return;
-        if (kind === 'gate') w.granted = true;
-        this.host.submit(ev);
-      },
-    })).then((next) => {
-      w.asking = false;
-      if (!mine() || w.granted) return;
-      if (next.done) { this.end(w, false); return; }
-      w.delayed = next.said;
-      if (next.skills) this.noSkills(w, next.skills, now());
-      const delay = w.again ? 0 : next.retryInMs;
-      w.again = false;
-      w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });
-    }, (err: unknown) => {
-      w.asking = false;
-      this.host.warn(`gate ${gateParts(w.effect.gate).join(', ')}: ${errorMessage(err)} (asked again in 1 s)`);
-      if (this.waits.get(w.effect.instance) === w) w.timer = this.host.clock.setTimer(1000, () => { w.timer = null; this.ask(w); });
-    });
+    (this.host.counted?.() ?? Promise.resolve())
+      .then(() =>
+        askWait({
+          store,
+          compiled,
+          state: this.host.current(),
+          now,
+          effect: w.effect,
+          since: w.since,
+          said: w.delayed,
+          skilled: this.host.skilled?.(w.effect),
+          commit: (ev, kind) => {
+            if (!mine()) return;
+            if (kind === 'gate') w.granted = true;
+            this.host.submit(ev);
+          },
+        }),
+      )
+      .then(
+        (next) => {
+          w.asking = false;
+          if (!mine() || w.granted) return;
+          if (next.done) {
+            this.end(w, false);
+            return;
+          }
+          w.delayed = next.said;
+          if (next.skills) this.noSkills(w, next.skills, now());
+          const delay = w.again ? 0 : next.retryInMs;
+          w.again = false;
+          w.timer = this.host.clock.setTimer(delay, () => {
+            w.timer = null;
+            this.ask(w);
+          });
+        },
+        (err: unknown) => {
+          w.asking = false;
+          this.host.warn(`gate ${gateParts(w.effect.gate).join(', ')}: ${errorMessage(err)} (asked again in 1 s)`);
+          if (this.waits.get(w.effect.instance) === w)
+            w.timer = this.host.clock.setTimer(1000, () => {
+              w.timer = null;
+              this.ask(w);
+            });
+        },
+      );
   }
 }

@@ -20,8 +20,12 @@ export async function readLimits(store: EventStore): Promise<GlobalLimits | unde
   const doc = await store.readShared(LIMITS_DOC);
   if (doc === null || doc === undefined) return undefined;
   const parsed = StoredLimitsSchema.safeParse(doc);
-  if (!parsed.success) throw new StoreError(`the stored limits (shared document ${LIMITS_DOC}) are not limits ledgerflow wrote: store them again with \`ledgerflow limits set <file>\``, { doc: LIMITS_DOC });
-  return hasLimits(parsed.data as GlobalLimits) ? parsed.data as GlobalLimits : undefined;
+  if (!parsed.success)
+    throw new StoreError(
+      `the stored limits (shared document ${LIMITS_DOC}) are not limits ledgerflow wrote: store them again with \`ledgerflow limits set <file>\``,
+      { doc: LIMITS_DOC },
+    );
+  return hasLimits(parsed.data as GlobalLimits) ? (parsed.data as GlobalLimits) : undefined;
 }
 
 /**
@@ -36,7 +40,11 @@ export function limitsForView(store: EventStore): Promise<GlobalLimits | undefin
 
 /** Stores validated limits for every process of the store (an empty set clears them). */
 export async function writeLimits(store: EventStore, limits: GlobalLimits): Promise<void> {
-  if (!store.updateShared) throw new StoreError('this store keeps no shared documents: limits apply across processes of a file store or a NATS cluster', {});
+  if (!store.updateShared)
+    throw new StoreError(
+      'this store keeps no shared documents: limits apply across processes of a file store or a NATS cluster',
+      {},
+    );
   await store.updateShared(LIMITS_DOC, () => ({ doc: limits, result: null }));
 }
 
@@ -50,15 +58,24 @@ export class LimitsWatch {
   private text = '';
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly store: EventStore, private readonly warn: (message: string) => void, private readonly everyMs = 2000) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly warn: (message: string) => void,
+    private readonly everyMs = 2000,
+  ) {}
 
-  current(): GlobalLimits | undefined { return this.limits; }
+  current(): GlobalLimits | undefined {
+    return this.limits;
+  }
 
   async refresh(): Promise<GlobalLimits | undefined> {
     try {
       const next = await readLimits(this.store);
       const text = JSON.stringify(next ?? null);
-      if (text !== this.text) { this.text = text; this.limits = next; }
+      if (text !== this.text) {
+        this.text = text;
+        this.limits = next;
+      }
     } catch (err) {
       this.warn(`limits: ${errorMessage(err)} (the last ones read are kept)`);
     }
@@ -67,7 +84,9 @@ export class LimitsWatch {
 
   async start(): Promise<void> {
     await this.refresh();
-    this.timer ??= setInterval(() => { void this.refresh(); }, this.everyMs);
+    this.timer ??= setInterval(() => {
+      void this.refresh();
+    }, this.everyMs);
     this.timer.unref?.();
   }
 

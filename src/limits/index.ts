@@ -8,7 +8,18 @@
 export { checkPriority, byAdmissionOrder, concurrencyKey, admissionOf, type Admission } from './admission.js';
 export { admitWaiting, decideLimitedStart } from './admission-batch.js';
 export { afterCommit } from './after-commit.js';
-export { askAttemptGate, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, BREAKER_NAME, breakerReport, breakersForView, allBreakers, listBreakers, type BreakerReport } from './breaker-gate.js';
+export {
+  askAttemptGate,
+  withdrawAttemptWait,
+  recordBreakerOutcomes,
+  setBreaker,
+  BREAKER_NAME,
+  breakerReport,
+  breakersForView,
+  allBreakers,
+  listBreakers,
+  type BreakerReport,
+} from './breaker-gate.js';
 export { askWait, GateWaits, sayAgain } from './gate-waits.js';
 export { hasSkills, type SkillCheck } from './skill-gate.js';
 export { BreakerStateSchema } from './breaker-state.js';

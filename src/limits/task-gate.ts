@@ -12,7 +12,20 @@ import { sha256Hex } from '../digest/index.js';
 import { instanceState } from '../compiler/index.js';
 import { foldEvents, holderKey, holdsSlot, type SlotRef, type TaskGate, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
-import { decide, drop, emptyGateState, GateStateSchema, giveBack, markChecked, WAITER_TTL_MS, type GateAsk, type GateHolder, type GateLimits, type GateState, type GateWaiter } from './gate-state.js';
+import {
+  decide,
+  drop,
+  emptyGateState,
+  GateStateSchema,
+  giveBack,
+  markChecked,
+  WAITER_TTL_MS,
+  type GateAsk,
+  type GateHolder,
+  type GateLimits,
+  type GateState,
+  type GateWaiter,
+} from './gate-state.js';
 
 /** The document a gate's state is kept under: a token every store accepts as a name. */
 export const gateDocName = (gate: string): string => `gate-${sha256Hex(gate).slice(0, 40)}`;
@@ -27,7 +40,7 @@ const CHECKED = Symbol('checked');
 function stateOf(doc: unknown): GateState {
   if (doc !== null && typeof doc === 'object' && (doc as { [CHECKED]?: true })[CHECKED]) return doc as GateState;
   const parsed = GateStateSchema.safeParse(doc);
-  const state = parsed.success ? parsed.data as GateState : emptyGateState();
+  const state = parsed.success ? (parsed.data as GateState) : emptyGateState();
   Object.defineProperty(state, CHECKED, { value: true });
   return state;
 }
@@ -43,14 +56,24 @@ export async function stillHolds(store: EventStore, h: GateHolder, now: number):
   const events = await store.read(h.runId);
   if (events.length === 0) return false;
   const { snapshot } = foldEvents(events);
-  const ref = { task: h.task, ...(h.iteration !== undefined ? { iteration: h.iteration } : {}), ...(h.item !== undefined ? { item: h.item } : {}) };
+  const ref = {
+    task: h.task,
+    ...(h.iteration !== undefined ? { iteration: h.iteration } : {}),
+    ...(h.item !== undefined ? { item: h.item } : {}),
+  };
   if (holdsSlot(snapshot, ref, h.attempt)) return true;
   const waiting = snapshot.status === 'active' ? instanceState(snapshot.context, ref) : undefined;
-  return waiting?.status === 'SCHEDULED' && waiting.attempts + 1 === h.attempt && now - (h.seen ?? h.at) <= WAITER_TTL_MS;
+  return (
+    waiting?.status === 'SCHEDULED' && waiting.attempts + 1 === h.attempt && now - (h.seen ?? h.at) <= WAITER_TTL_MS
+  );
 }
 
 /** One gate document an attempt asks: its name, the part it belongs to (whose waiters a freed slot wakes), the limits it keeps. */
-interface GateDoc { readonly doc: string; readonly part: string; readonly limits: GateLimits }
+interface GateDoc {
+  readonly doc: string;
+  readonly part: string;
+  readonly limits: GateLimits;
+}
 
 /**
  * The documents an attempt asks, in the one order every attempt asks them: first every slot (concurrency),
@@ -64,8 +87,14 @@ export function gateDocs(gate: TaskGate): { slots: GateDoc[]; rates: GateDoc[] }
   const rates: GateDoc[] = [];
   for (const p of gate.parts) {
     // A part with both keeps its window in a document of its own (`<name>#rate`); with one, under its name.
-    if (p.concurrency !== undefined) slots.push({ doc: gateDocName(p.name), part: p.name, limits: { concurrency: p.concurrency } });
-    if (p.rate) rates.push({ doc: gateDocName(p.concurrency !== undefined ? `${p.name}#rate` : p.name), part: p.name, limits: { rate: p.rate } });
+    if (p.concurrency !== undefined)
+      slots.push({ doc: gateDocName(p.name), part: p.name, limits: { concurrency: p.concurrency } });
+    if (p.rate)
+      rates.push({
+        doc: gateDocName(p.concurrency !== undefined ? `${p.name}#rate` : p.name),
+        part: p.name,
+        limits: { rate: p.rate },
+      });
   }
   return { slots: slots.sort(byDoc), rates: rates.sort(byDoc) };
 }
@@ -76,7 +105,12 @@ export const gateParts = (gate: TaskGate): string[] => gate.parts.map((p) => p.n
 type OneAnswer = { granted: true; at: number } | { granted: false; retryInMs: number };
 
 /** Asks one document once: joins its line or is granted; when its slots are full, checks long holders against their logs. */
-async function askOne(store: EventStore, g: GateDoc, base: Omit<GateAsk, 'gate' | 'now'>, now: () => number): Promise<OneAnswer> {
+async function askOne(
+  store: EventStore,
+  g: GateDoc,
+  base: Omit<GateAsk, 'gate' | 'now'>,
+  now: () => number,
+): Promise<OneAnswer> {
   const update = store.updateShared!.bind(store);
   let suspects: GateHolder[] = [];
   const first = await update(g.doc, (doc) => {
@@ -86,7 +120,8 @@ async function askOne(store: EventStore, g: GateDoc, base: Omit<GateAsk, 'gate' 
     suspects = d.suspects.map((k) => state.holders[k]!).filter(Boolean);
     return { doc: state, result: { ...d, at } };
   });
-  if (first.granted || first.suspects.length === 0) return first.granted ? { granted: true, at: first.at } : { granted: false, retryInMs: first.retryInMs };
+  if (first.granted || first.suspects.length === 0)
+    return first.granted ? { granted: true, at: first.at } : { granted: false, retryInMs: first.retryInMs };
   // Full, with holders that have held long: read their runs' logs; the ones whose attempt ended give their slot up.
   const dead = new Set<string>();
   const alive: string[] = [];
@@ -110,11 +145,24 @@ async function askOne(store: EventStore, g: GateDoc, base: Omit<GateAsk, 'gate' 
  * it began to wait (its place in every line). A store without shared documents has no other process to share
  * with: granted.
  */
-export async function askGate(store: EventStore, w: WaitAttempt, now: () => number, since?: number): Promise<GateAnswer> {
+export async function askGate(
+  store: EventStore,
+  w: WaitAttempt,
+  now: () => number,
+  since?: number,
+): Promise<GateAnswer> {
   if (!store.updateShared) return { granted: true, at: now() };
   const base: Omit<GateAsk, 'gate' | 'now'> = {
-    key: holderKey(w.runId, w.instance, w.attempt), priority: w.priority, ...(since !== undefined ? { since } : {}),
-    holder: { runId: w.runId, task: w.taskId, ...(w.iteration !== undefined ? { iteration: w.iteration } : {}), ...(w.item !== undefined ? { item: w.item } : {}), attempt: w.attempt },
+    key: holderKey(w.runId, w.instance, w.attempt),
+    priority: w.priority,
+    ...(since !== undefined ? { since } : {}),
+    holder: {
+      runId: w.runId,
+      task: w.taskId,
+      ...(w.iteration !== undefined ? { iteration: w.iteration } : {}),
+      ...(w.item !== undefined ? { item: w.item } : {}),
+      attempt: w.attempt,
+    },
   };
   const { slots, rates } = gateDocs(w.gate);
   // Held only to breakers (breaker-gate.ts asked them): nothing here to take.

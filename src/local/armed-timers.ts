@@ -8,7 +8,10 @@
 import type { TimerState } from '../compiler/index.js';
 import type { Clock } from '../executor/index.js';
 
-export interface ArmedTimer { handle: unknown; dueAt: string }
+export interface ArmedTimer {
+  handle: unknown;
+  dueAt: string;
+}
 
 export class ArmedTimers {
   /** By timer id, as reconcile reads what is held. */

@@ -11,11 +11,23 @@ import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { ChildOutcome, ChildRef } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
-import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, HttpRunner, FailureStepRunner } from '../runtime/index.js';
+import type {
+  RunSnapshot,
+  EmitEvent,
+  StartChild,
+  Handlers,
+  CommandRunner,
+  HttpRunner,
+  FailureStepRunner,
+} from '../runtime/index.js';
 import type { Definition } from '../definition/index.js';
 
 /** What runs a TRANSFORM attempt: its jq program (or js script), its resolved input, and which attempt it is. */
-export type TransformRunner = (program: string, input: Record<string, unknown>, ctx: { taskId: string; attempt: number; iteration?: number; item?: number; signal: AbortSignal }) => Promise<unknown>;
+export type TransformRunner = (
+  program: string,
+  input: Record<string, unknown>,
+  ctx: { taskId: string; attempt: number; iteration?: number; item?: number; signal: AbortSignal },
+) => Promise<unknown>;
 
 export interface DriverHooks {
   /**

@@ -27,11 +27,27 @@ import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../
 import type { PendingEvent } from '../events/index.js';
 import { agentSkillSets, forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
 import { afterCommit, GateWaits, hasSkills } from '../limits/index.js';
-import { type AbortAttempt, type ArmTimer, type CancelTimer, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt, type RunSnapshot, attemptQueue, hasStartable, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
+import {
+  type AbortAttempt,
+  type ArmTimer,
+  type CancelTimer,
+  type EmitEvent,
+  type StartAttempt,
+  type StartChild,
+  type WaitAttempt,
+  type RunSnapshot,
+  attemptQueue,
+  hasStartable,
+  reuseDue,
+  heldBy,
+  reconcile,
+  timersArmed,
+  timerFired,
+  reviewLoss,
+} from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
-
 
 export class RunDriver {
   /** The run's log as this driver holds it: durable state, open group, other writers followed. */
@@ -62,15 +78,30 @@ export class RunDriver {
   constructor(private readonly opts: DriverOptions) {
     this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
     this.log = new RunLog({
-      store: opts.store, compiled: opts.compiled, now: () => opts.clock.now(), snapshot: opts.snapshot, seq: opts.seq,
+      store: opts.store,
+      compiled: opts.compiled,
+      now: () => opts.clock.now(),
+      snapshot: opts.snapshot,
+      seq: opts.seq,
       ...(opts.onStale ? { onStale: opts.onStale } : {}),
       onCommit: (events, before, after) => {
         // Freed slots and counted breaker outcomes (limits/after-commit.ts), counted until done: a process that ends
         // with its run must not end before its slots are freed.
-        const hooks = afterCommit(opts.store, this.compiled, before, after, events, () => opts.clock.now(), (holder, line) => opts.onLog?.(holder, line));
+        const hooks = afterCommit(
+          opts.store,
+          this.compiled,
+          before,
+          after,
+          events,
+          () => opts.clock.now(),
+          (holder, line) => opts.onLog?.(holder, line),
+        );
         if (hooks.done) {
           this.releasing++;
-          void hooks.done.finally(() => { this.releasing--; this.notify(); });
+          void hooks.done.finally(() => {
+            this.releasing--;
+            this.notify();
+          });
         }
         // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
         if (hooks.breakers) this.counting = Promise.all([this.counting, hooks.breakers]).then(() => undefined);
@@ -84,18 +115,29 @@ export class RunDriver {
     const driver = this;
     // The run's workflow as the log has it (a run.migrated followed) is asked of the host, not read from a copy of the
     // options with a getter (Object.create(opts, descriptors) was a dictionary-mode object per run, about 10 µs).
-    this.attempts = new InProcessAttempts(opts, { submit: (ev) => this.submit(ev), changed: () => this.notify(), compiled: () => this.compiled });
+    this.attempts = new InProcessAttempts(opts, {
+      submit: (ev) => this.submit(ev),
+      changed: () => this.notify(),
+      compiled: () => this.compiled,
+    });
     this.timers = new ArmedTimers(opts.clock);
     this.waits = new GateWaits({
-      store: opts.store, get compiled() { return driver.compiled; }, clock: opts.clock, current: () => this.log.current,
-      submit: (ev) => this.submit(ev), changed: () => this.notify(),
+      store: opts.store,
+      get compiled() {
+        return driver.compiled;
+      },
+      clock: opts.clock,
+      current: () => this.log.current,
+      submit: (ev) => this.submit(ev),
+      changed: () => this.notify(),
       warn: (message) => opts.onLog?.('', message),
       counted: () => this.counting,
       skilled: (w) => {
         const queue = attemptQueue(this.compiled, w.taskId);
         // This process, else a file agent declared on the task's queue with every skill (executor/agent-queues.ts).
-        return async (skills) => hasSkills(opts.skills ?? [], skills)
-          || (queue !== undefined && (await agentSkillSets(opts.store, queue)).some((have) => hasSkills(have, skills)));
+        return async (skills) =>
+          hasSkills(opts.skills ?? [], skills) ||
+          (queue !== undefined && (await agentSkillSets(opts.store, queue)).some((have) => hasSkills(have, skills)));
       },
     });
     const fire = (timer: TimerState) => this.submit(timerFired(timer, this.opts.clock.now()));
@@ -110,7 +152,9 @@ export class RunDriver {
     const now = this.log.compiled;
     return now === this.opts.compiled ? now : now.bound(this.opts.compiled.limits);
   }
-  get lastSeq(): number { return this.log.seq; }
+  get lastSeq(): number {
+    return this.log.seq;
+  }
 
   /** Starts acting on the current state and listening for events other processes append. */
   start(): void {
@@ -123,7 +167,11 @@ export class RunDriver {
         // A file agent's attempt was not lost with that process: the agent still has it (its timeout counts on), held again below.
         if (forFileAgents(this.compiled, ref.task, this.opts.agentQueues)) continue;
         const reattach = this.opts.childRunsStarted?.has(key) ?? false;
-        const review = reviewLoss(snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time }, { reattach });
+        const review = reviewLoss(
+          snapshot,
+          { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time },
+          { reattach },
+        );
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
     }
@@ -139,7 +187,10 @@ export class RunDriver {
     if (this.stopped) return;
     this.stopped = true;
     this.log.stopFollowing();
-    if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
+    if (this.flushTimer !== null) {
+      this.opts.clock.clearTimer(this.flushTimer);
+      this.flushTimer = null;
+    }
     this.timers.clear();
     this.waits.stopAll();
     this.attempts.stopAll();
@@ -178,14 +229,32 @@ export class RunDriver {
     return new Promise((resolve, reject) => {
       // A gate wait stops holding the driver once it has waited maxTimerWaitMs: looked at again then (nothing else may notify).
       let again: { at: number; timer: unknown } | null = null;
-      const done = () => { this.listeners.delete(check); if (again) this.opts.clock.clearTimer(again.timer); again = null; };
+      const done = () => {
+        this.listeners.delete(check);
+        if (again) this.opts.clock.clearTimer(again.timer);
+        again = null;
+      };
       const check = () => {
-        if (this.failure) { done(); reject(this.failure); return; }
-        if (this.isIdle(maxTimerWaitMs)) { done(); resolve(this.log.snapshot); return; }
+        if (this.failure) {
+          done();
+          reject(this.failure);
+          return;
+        }
+        if (this.isIdle(maxTimerWaitMs)) {
+          done();
+          resolve(this.log.snapshot);
+          return;
+        }
         const at = this.waits.blockingWithin(maxTimerWaitMs, this.opts.clock.now()).until;
         if (at === null || (again && again.at <= at)) return;
         if (again) this.opts.clock.clearTimer(again.timer);
-        again = { at, timer: this.opts.clock.setTimer(Math.max(0, at - this.opts.clock.now()), () => { again = null; check(); }) };
+        again = {
+          at,
+          timer: this.opts.clock.setTimer(Math.max(0, at - this.opts.clock.now()), () => {
+            again = null;
+            check();
+          }),
+        };
       };
       this.listeners.add(check);
       check();
@@ -198,7 +267,12 @@ export class RunDriver {
     const snapshot = this.log.snapshot;
     if (snapshot.status !== 'active') return true;
     // Draining waits for what runs here only: an attempt held for a file agent stays in flight in the log for the next driver.
-    if (this.queue.length > 0 || (this.draining ? this.attempts.runningHere : this.attempts.inFlight) > 0 || this.log.needsCatchUp) return false;
+    if (
+      this.queue.length > 0 ||
+      (this.draining ? this.attempts.runningHere : this.attempts.inFlight) > 0 ||
+      this.log.needsCatchUp
+    )
+      return false;
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;
     const now = this.opts.clock.now();
@@ -220,9 +294,14 @@ export class RunDriver {
 
   private notify(): void {
     // Every change of what runs here ends in notify(): the place to take or drop the hold on the process.
-    const working = !this.stopped && (this.attempts.inFlight > 0 || this.attempts.sideWork > 0 || this.waits.size > 0 || this.releasing > 0);
+    const working =
+      !this.stopped &&
+      (this.attempts.inFlight > 0 || this.attempts.sideWork > 0 || this.waits.size > 0 || this.releasing > 0);
     if (working && !this.release) this.release = this.opts.clock.keepAlive?.() ?? null;
-    else if (!working && this.release) { this.release(); this.release = null; }
+    else if (!working && this.release) {
+      this.release();
+      this.release = null;
+    }
     for (const l of [...this.listeners]) l();
   }
 
@@ -253,7 +332,10 @@ export class RunDriver {
         if (this.queue.length > 0) continue;
         // Handlers that finish within the window join the open group; when nothing runs here any
         // more (settled, or waiting on timers, approvals or other processes) there is no reason to wait.
-        if (log.group && (this.attempts.inFlight === 0 || this.opts.clock.now() - log.group.openedAt >= this.windowMs)) {
+        if (
+          log.group &&
+          (this.attempts.inFlight === 0 || this.opts.clock.now() - log.group.openedAt >= this.windowMs)
+        ) {
           await this.flush();
           continue; // a conflict may have changed the state: act on it
         }
@@ -282,7 +364,10 @@ export class RunDriver {
 
   /** Appends the open group as one commit (executor/run-log.ts), the window's timer no longer needed. */
   private flush(): Promise<void> {
-    if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
+    if (this.flushTimer !== null) {
+      this.opts.clock.clearTimer(this.flushTimer);
+      this.flushTimer = null;
+    }
     return this.log.flush(); // not awaited here: one promise and one turn of the microtask queue less per step
   }
 
@@ -290,7 +375,11 @@ export class RunDriver {
   private reconcile(): void {
     const state = this.log.current;
     this.waits.sync(state);
-    for (const effect of reconcile(this.compiled, state, { attempts: this.attempts.held(), timers: this.timers.armed, waits: this.waits.held() })) {
+    for (const effect of reconcile(this.compiled, state, {
+      attempts: this.attempts.held(),
+      timers: this.timers.armed,
+      waits: this.waits.held(),
+    })) {
       // Draining: only withdrawals act; nothing new starts or is armed.
       if (this.draining && effect.type !== 'timer.cancel' && effect.type !== 'attempt.abort') continue;
       performEffect(effect, this.performer);
@@ -309,14 +398,26 @@ class DriverEffects implements EffectPerformer {
     private readonly fire: (timer: TimerState) => void,
   ) {}
 
-  cancelTimer(effect: CancelTimer): void { this.timers.cancel(effect.timerId); }
-  armTimer(effect: ArmTimer): void { this.timers.arm(effect.timer, this.fire); }
-  abortAttempt(effect: AbortAttempt): void { this.attempts.abort(effect, this.log.current); }
-  startAttempt(effect: StartAttempt): void { this.attempts.invoke(effect); }
+  cancelTimer(effect: CancelTimer): void {
+    this.timers.cancel(effect.timerId);
+  }
+  armTimer(effect: ArmTimer): void {
+    this.timers.arm(effect.timer, this.fire);
+  }
+  abortAttempt(effect: AbortAttempt): void {
+    this.attempts.abort(effect, this.log.current);
+  }
+  startAttempt(effect: StartAttempt): void {
+    this.attempts.invoke(effect);
+  }
   startChild(effect: StartChild): void {
     if (effect.parent.task === undefined) this.attempts.startFailureChild(effect);
     else this.attempts.startChild(effect);
   }
-  emitEvent(effect: EmitEvent): void { this.attempts.emit(effect); }
-  waitAttempt(effect: WaitAttempt): void { this.waits.wait(effect); }
+  emitEvent(effect: EmitEvent): void {
+    this.attempts.emit(effect);
+  }
+  waitAttempt(effect: WaitAttempt): void {
+    this.waits.wait(effect);
+  }
 }

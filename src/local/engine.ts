@@ -12,13 +12,39 @@ import { childRunId, instanceFields, type CompiledWorkflow } from '../compiler/i
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { childRunOf, placeChild, readAgentQueues, withChildrenShown, RunCommits, type CallerIdOptions, type Clock, type StartedUnderId } from '../executor/index.js';
+import {
+  childRunOf,
+  placeChild,
+  readAgentQueues,
+  withChildrenShown,
+  RunCommits,
+  type CallerIdOptions,
+  type Clock,
+  type StartedUnderId,
+} from '../executor/index.js';
 import { readLimits } from '../limits/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
-import { type RunSnapshot, type Handlers, assertHandlersFor, heldBy, replayRun, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
+import {
+  type RunSnapshot,
+  type Handlers,
+  assertHandlersFor,
+  heldBy,
+  replayRun,
+  type ReplayReport,
+  runView,
+  type RunView,
+  failureChild,
+} from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
-import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
+import type {
+  DriveOptions,
+  EngineOptions,
+  Loaded,
+  LoadedRunLog,
+  RetryOptions,
+  StartOptions,
+} from './engine-options.js';
 
 export type { DriveOptions, EngineOptions, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 export type { CallerIdOptions } from '../executor/index.js';
@@ -52,9 +78,17 @@ export class Engine {
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+  async start(
+    def: Definition,
+    rawInput: Record<string, unknown>,
+    opts: StartOptions & { handlers?: Handlers } = {},
+  ): Promise<string> {
     // Tasks on a queue file agents serve need no handler (executor/agent-queues.ts).
-    return this.commits.start(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
+    return this.commits.start(
+      def,
+      rawInput,
+      opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts,
+    );
   }
 
   /**
@@ -64,8 +98,16 @@ export class Engine {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
-    return this.commits.startRun(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
+  async startRun(
+    def: Definition,
+    rawInput: Record<string, unknown>,
+    opts: StartOptions & CallerIdOptions & { handlers?: Handlers },
+  ): Promise<StartedRun> {
+    return this.commits.startRun(
+      def,
+      rawInput,
+      opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts,
+    );
   }
 
   /**
@@ -78,20 +120,32 @@ export class Engine {
   async retry(runId: string, opts: RetryOptions = {}): Promise<string> {
     const loaded = await this.commits.beginRetry(runId, opts, false);
     // Its reused completions are the run's first step, committed here: the hooks (metrics: a run started) see it, as in runRetry.
-    if (loaded.startEvents.length > 0) this.hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    if (loaded.startEvents.length > 0)
+      this.hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return loaded.snapshot.context.runId;
   }
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
-  async runRetry(runId: string, opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
+  async runRetry(
+    runId: string,
+    opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void },
+  ): Promise<RunView> {
     return this.driveBegun(await this.commits.beginRetry(runId, opts, true), opts);
   }
 
   /** A run whose start this engine committed (its lease held), driven: `onStarted` told its id, the hooks its start commit. */
-  private driveBegun(loaded: Awaited<ReturnType<RunCommits['beginRetry']>>, opts: DriveOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
+  private driveBegun(
+    loaded: Awaited<ReturnType<RunCommits['beginRetry']>>,
+    opts: DriveOptions & { onStarted?: (runId: string) => void },
+  ): Promise<RunView> {
     opts.onStarted?.(loaded.snapshot.context.runId);
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
-    ({ ...this.hooks, ...opts }).onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    ({ ...this.hooks, ...opts }).onCommit?.(
+      loaded.startEvents,
+      loaded.before,
+      loaded.snapshot,
+      loaded.compiled.definition,
+    );
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
@@ -118,7 +172,10 @@ export class Engine {
    * should have started but has not: the process that recorded the failure
    * died before starting it. Null for any other run, and once that run exists.
    */
-  async pendingFailureRun(loaded: { compiled: CompiledWorkflow; snapshot: RunSnapshot }): Promise<{ runId: string; workflow: string } | null> {
+  async pendingFailureRun(loaded: {
+    compiled: CompiledWorkflow;
+    snapshot: RunSnapshot;
+  }): Promise<{ runId: string; workflow: string } | null> {
     const failure = failureChild(loaded.compiled, loaded.snapshot);
     if (!failure) return null;
     // Under its spare id when a run that is not it holds `<runId>-failure` (executor/child-owner.ts).
@@ -127,14 +184,26 @@ export class Engine {
   }
 
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
-  private async driveLoaded(loaded: Loaded & { admitted?: string[] }, opts: DriveOptions, justStarted = false, held?: RunLease): Promise<RunView> {
+  private async driveLoaded(
+    loaded: Loaded & { admitted?: string[] },
+    opts: DriveOptions,
+    justStarted = false,
+    held?: RunLease,
+  ): Promise<RunView> {
     // A settled run is driven again only to start a failure workflow it has not started (the driver's
     // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
     const runId = loaded.snapshot.context.runId;
     if (loaded.admitted) this.commits.admissions.add(loaded.admitted);
     // A QUEUED run: admitted first when a slot is free (then driven as it stands after run.admitted).
-    if (!justStarted && await this.commits.admissions.beforeDrive(loaded.compiled.definition, runView(loaded.snapshot, loaded.seq).status, loaded.snapshot.context.input)) {
-      loaded = { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) };
+    if (
+      !justStarted &&
+      (await this.commits.admissions.beforeDrive(
+        loaded.compiled.definition,
+        runView(loaded.snapshot, loaded.seq).status,
+        loaded.snapshot.context.input,
+      ))
+    ) {
+      loaded = { ...(await this.load(runId)), ...(loaded.source ? { source: loaded.source } : {}) };
     }
     try {
       // A child under its spare id (a run not its own took its derived id: executor/child-owner.ts) is shown there.
@@ -148,21 +217,30 @@ export class Engine {
     }
   }
 
-  private async driveOwn(loaded: Loaded & { admitted?: string[] }, opts: DriveOptions, justStarted: boolean, held?: RunLease): Promise<RunView> {
+  private async driveOwn(
+    loaded: Loaded & { admitted?: string[] },
+    opts: DriveOptions,
+    justStarted: boolean,
+    held?: RunLease,
+  ): Promise<RunView> {
     const runId = loaded.snapshot.context.runId;
     if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) {
       await releaseAfter(held, opts, runId);
       return runView(loaded.snapshot, loaded.seq, loaded.compiled.definition);
     }
-    const lease = held ?? await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
+    const lease = held ?? (await this.store.leaseRun?.(runId)); // throws RunBusyError while another process drives it
     try {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
-      const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) } : loaded;
+      const current =
+        lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq
+          ? { ...(await this.load(runId)), ...(loaded.source ? { source: loaded.source } : {}) }
+          : loaded;
       // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts), the driver's too.
       // A run started elsewhere may need handlers this process lacks: refused before anything is written (a run started here was checked then).
-      const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
-      if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers, undefined, agentQueues);
+      const agentQueues = opts.agentQueues ?? (await readAgentQueues(this.store));
+      if (!justStarted && !this.children)
+        assertHandlersFor(current.compiled, current.snapshot, opts.handlers, undefined, agentQueues);
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
       return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted, agentQueues });
     } finally {
@@ -170,17 +248,36 @@ export class Engine {
     }
   }
 
-  private async driveLeased({ compiled: own, snapshot, seq, source, limited }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
-    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled: own, snapshot }))) return runView(snapshot, seq, own.definition);
+  private async driveLeased(
+    { compiled: own, snapshot, seq, source, limited }: Loaded,
+    opts: DriveOptions & { restartInFlight: boolean },
+  ): Promise<RunView> {
+    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled: own, snapshot })))
+      return runView(snapshot, seq, own.definition);
     // The limits file's limits as stored now (limits/global-limits.ts): which of its tasks' attempts wait for a queue's or a handler's gate
     // (a run started here a moment ago: as its start read them).
     const compiled = limited ?? own.bound(await readLimits(this.store));
     const children = this.children ?? this.childRuns(opts, source);
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
-    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.commits.admissions.noteCommit(events, after, def); };
+    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => {
+      userOnCommit?.(events, before, after, def);
+      this.commits.admissions.noteCommit(events, after, def);
+    };
     const childRunsStarted = opts.restartInFlight ? await this.childRunsStarted(snapshot) : undefined;
-    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}), ...(childRunsStarted ? { childRunsStarted } : {}) });
+    const driver = new RunDriver({
+      ...this.hooks,
+      ...opts,
+      onCommit,
+      store: this.store,
+      compiled,
+      snapshot,
+      seq,
+      clock: this.clock,
+      children,
+      ...(source?.file ? { definitionFile: source.file } : {}),
+      ...(childRunsStarted ? { childRunsStarted } : {}),
+    });
     // Listeners only for the signals given (most runs have none: no closures made for them).
     const stop = opts.signal ? () => driver.stop() : null;
     const drain = opts.drain ? () => driver.drain() : null;
@@ -207,7 +304,10 @@ export class Engine {
     const started = new Set<string>();
     const runId = snapshot.context.runId;
     for (const [key, { attempt, ref }] of heldBy(snapshot).attempts) {
-      const child = { childRunId: childRunId(runId, ref, attempt), parent: { runId, task: ref.task, ...instanceFields(ref), attempt } };
+      const child = {
+        childRunId: childRunId(runId, ref, attempt),
+        parent: { runId, task: ref.task, ...instanceFields(ref), attempt },
+      };
       if ((await childRunOf(this.store, child)) !== null) started.add(key);
     }
     return started;
@@ -217,19 +317,27 @@ export class Engine {
   private childRuns(opts: DriveOptions, source: RunSource | undefined): ChildRuns {
     const engine: ChildEngine = {
       commits: this.commits,
-      drive: (runId, o) => this.drive(runId, {
-        ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
-        ...(opts.untilSettled ? { untilSettled: true } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
-        ...(opts.skills ? { skills: opts.skills } : {}),
-        ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
-      }),
+      drive: (runId, o) =>
+        this.drive(runId, {
+          ...o,
+          ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}),
+          ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
+          ...(opts.untilSettled ? { untilSettled: true } : {}),
+          ...(opts.drain ? { drain: opts.drain } : {}),
+          ...(opts.skills ? { skills: opts.skills } : {}),
+          ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
+        }),
       cancel: (runId, o) => this.cancel(runId, o),
     };
     return new ChildRuns({
       // A child resumed on its own still counts the runs above it (recorded in its run.started).
-      engine, handlers: opts.handlers, depth: opts.depth ?? source?.parent?.depth ?? (source?.parent ? 1 : 0),
-      ...(this.resolveChild ? { resolveChild: this.resolveChild } : {}), ...(this.emitEvent ? { emitEvent: this.emitEvent } : {}),
-      ...(source?.file ? { parentFile: source.file } : {}), ...(opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: opts.maxTimerWaitMs } : {}),
+      engine,
+      handlers: opts.handlers,
+      depth: opts.depth ?? source?.parent?.depth ?? (source?.parent ? 1 : 0),
+      ...(this.resolveChild ? { resolveChild: this.resolveChild } : {}),
+      ...(this.emitEvent ? { emitEvent: this.emitEvent } : {}),
+      ...(source?.file ? { parentFile: source.file } : {}),
+      ...(opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: opts.maxTimerWaitMs } : {}),
     });
   }
 
@@ -238,7 +346,11 @@ export class Engine {
    * commit, and nothing is read back. `onStarted` is told the run id once
    * run.started is durable, before anything runs (the CLI prints it then).
    */
-  async run(def: Definition, input: Record<string, unknown>, runOpts: DriveOptions & StartOptions & Partial<CallerIdOptions> & { onStarted?: (runId: string) => void }): Promise<RunView & { existing?: true }> {
+  async run(
+    def: Definition,
+    input: Record<string, unknown>,
+    runOpts: DriveOptions & StartOptions & Partial<CallerIdOptions> & { onStarted?: (runId: string) => void },
+  ): Promise<RunView & { existing?: true }> {
     // Tasks on a queue file agents serve need no handler here: an agent runs them (executor/agent-queues.ts).
     const opts = { ...runOpts, agentQueues: await readAgentQueues(this.store) };
     let loaded;
@@ -246,7 +358,7 @@ export class Engine {
     else {
       // A caller-chosen id: a run that has it already is returned as it stands (not driven: `resume` or a serve does that).
       const r = await this.commits.beginUnderId(def, input, { ...opts, runId: opts.runId }, true);
-      if ('existing' in r) return { ...await this.status(r.existing.runId), existing: true };
+      if ('existing' in r) return { ...(await this.status(r.existing.runId)), existing: true };
       loaded = r.begun;
     }
     return this.driveBegun(loaded, opts);
@@ -258,18 +370,38 @@ export class Engine {
   }
 
   /** Records an approval or rejection of a HUMAN task (input); one the rule refuses is thrown as an ApprovalRefusedError, kept as `approval.refused` where the rule keeps it. */
-  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
-    return this.input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { by, ...opts }).then((r) => r.view);
+  decide(
+    runId: string,
+    taskId: string,
+    decision: 'approved' | 'rejected',
+    by: string,
+    comment?: string,
+    opts: { unauthenticated?: boolean; level?: Level } = {},
+  ): Promise<RunView> {
+    return this.input(
+      runId,
+      { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) },
+      { by, ...opts },
+    ).then((r) => r.view);
   }
 
   /** Records a signal for the run's WAITs on `name` (input); one no WAIT would take is refused (SignalRefusedError), nothing recorded. */
-  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
+  signal(
+    runId: string,
+    name: string,
+    opts: { data?: unknown; by?: string; unauthenticated?: boolean; level?: Level } = {},
+  ): Promise<RunView> {
     const { data, ...who } = opts;
-    return this.input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who).then((r) => r.view);
+    return this.input(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who).then(
+      (r) => r.view,
+    );
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+  cancel(
+    runId: string,
+    opts: { by?: string; reason?: string; unauthenticated?: true } = {},
+  ): Promise<{ changed: boolean; view: RunView }> {
     const { reason, ...who } = opts;
     return this.input(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, who);
   }
@@ -277,11 +409,18 @@ export class Engine {
   /** Pauses a run (run.paused, input): no new attempt starts until it is resumed; a settled or paused run is refused (PauseRefusedError). */
   pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
     const { reason, ...who } = opts;
-    return this.input(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, who).then((r) => r.view);
+    return this.input(
+      runId,
+      { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) },
+      who,
+    ).then((r) => r.view);
   }
 
   /** Un-pauses a paused run (run.resumed, input): the next commit starts what was scheduled meanwhile; `changed` false when it was not paused. */
-  unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+  unpause(
+    runId: string,
+    opts: { by?: string; unauthenticated?: true } = {},
+  ): Promise<{ changed: boolean; view: RunView }> {
     return this.input(runId, { kind: 'control', action: 'resume' }, opts);
   }
 
@@ -303,15 +442,22 @@ export class Engine {
    * log, not with a request per run. With `onCorrupt`, a run whose log cannot
    * be read is reported there and the others replayed.
    */
-  async *replayAll(opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {}): AsyncIterable<ReplayReport> {
-    const filter = { ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}), ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}) };
+  async *replayAll(
+    opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {},
+  ): AsyncIterable<ReplayReport> {
+    const filter = {
+      ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}),
+      ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}),
+    };
     for await (const { events } of this.store.readAll(filter)) {
       yield await this.withTorn(replayRun(events, opts.candidate ? { candidate: opts.candidate } : {}));
     }
   }
 
   /** With `onCorrupt`, a run whose log cannot be read is reported there and the others listed; without it, it throws. */
-  async list(filter: { workflowId?: string; status?: RunSummary['status'] } & CorruptRunHandler = {}): Promise<RunSummary[]> {
+  async list(
+    filter: { workflowId?: string; status?: RunSummary['status'] } & CorruptRunHandler = {},
+  ): Promise<RunSummary[]> {
     return this.store.listRuns(filter);
   }
 }
@@ -325,4 +471,3 @@ async function releaseAfter(lease: RunLease | undefined, opts: DriveOptions, run
     await lease.release();
   }
 }
-

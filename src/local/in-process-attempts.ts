@@ -11,10 +11,26 @@
  * runs left waiting on the outside world.
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
-import { childRunId, instanceFields, instanceKey, iso, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
+import {
+  childRunId,
+  instanceFields,
+  instanceKey,
+  iso,
+  type CompiledWorkflow,
+  type InstanceRef,
+} from '../compiler/index.js';
 import { failureStepOf, HTTP_HANDLER } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
-import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
+import {
+  handlerFor,
+  toTaskError,
+  type AbortAttempt,
+  type EmitEvent,
+  type HeldAttempt,
+  type RunSnapshot,
+  type StartAttempt,
+  type StartChild,
+} from '../runtime/index.js';
 import { AttemptControl, forFileAgents } from '../executor/index.js';
 import { hasSkills } from '../limits/index.js';
 import type { DriverOptions } from './driver-options.js';
@@ -56,13 +72,18 @@ export class InProcessAttempts {
   /** Work of the executor's own in progress (child runs, EMITs, failure workflows), aborted or not. */
   sideWork = 0;
 
-  constructor(private readonly opts: DriverOptions, private readonly host: AttemptsHost) {}
+  constructor(
+    private readonly opts: DriverOptions,
+    private readonly host: AttemptsHost,
+  ) {}
 
   /** Attempts held here for file agents (forAgent), by instance: nothing of this process runs them. */
   private readonly forAgents = new Set<string>();
 
   /** How many attempts run here (or are held here for file agents: the run waits for them). */
-  get inFlight(): number { return this.inflight.size; }
+  get inFlight(): number {
+    return this.inflight.size;
+  }
 
   /** How many attempts this process itself runs: what a drain waits for (an agent's attempt stays in flight in the log). */
   get runningHere(): number {
@@ -84,10 +105,18 @@ export class InProcessAttempts {
     if (requires) {
       // Its gate found a file agent with the skills (executor/agent-queues.ts): held for it, as an agent queue's attempts are.
       this.forAgents.add(effect.instance);
-      this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue} with skills ${requires.join(', ')}`);
+      this.opts.onLog?.(
+        effect.instance,
+        `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue} with skills ${requires.join(', ')}`,
+      );
       return true;
     }
-    if (effect.command || effect.transform || !forFileAgents(this.host.compiled(), effect.taskId, this.opts.agentQueues)) return false;
+    if (
+      effect.command ||
+      effect.transform ||
+      !forFileAgents(this.host.compiled(), effect.taskId, this.opts.agentQueues)
+    )
+      return false;
     this.forAgents.add(effect.instance);
     this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
     return true;
@@ -95,16 +124,27 @@ export class InProcessAttempts {
 
   /** What this process holds, as reconcile counts it. */
   held(): ReadonlyMap<string, HeldAttempt> {
-    return this.takenOver.size === 0 && this.waitingChildren.size === 0 ? this.inflight
+    return this.takenOver.size === 0 && this.waitingChildren.size === 0
+      ? this.inflight
       : new Map<string, HeldAttempt>([...this.takenOver, ...this.waitingChildren, ...this.inflight]);
   }
 
   /** Another writer restarted this attempt (its task.restarted): that writer runs it now; this process stops its own run. */
-  takenOverElsewhere(data: { task: string; attempt: number; restart: number; iteration?: number; item?: number }): void {
+  takenOverElsewhere(data: {
+    task: string;
+    attempt: number;
+    restart: number;
+    iteration?: number;
+    item?: number;
+  }): void {
     const key = instanceKey(data);
     this.inflight.get(key)?.abort(new Error(`attempt ${data.attempt} was restarted by another process`));
     this.inflight.delete(key);
-    this.takenOver.set(key, { attempt: data.attempt, restart: data.restart, ref: { task: data.task, ...instanceFields(data) } });
+    this.takenOver.set(key, {
+      attempt: data.attempt,
+      restart: data.restart,
+      ref: { task: data.task, ...instanceFields(data) },
+    });
   }
 
   /** This process stops: every attempt and failure workflow run here is aborted (not cancelled: the log keeps them in flight). */
@@ -132,8 +172,17 @@ export class InProcessAttempts {
     const attempt = effect.parent.attempt!;
     const ref: InstanceRef = { task: taskId, ...instanceFields(effect.parent) };
     this.perform(ref, effect.instance ?? instanceKey(ref), attempt, effect.restart ?? 0, async (control) => {
-      if (!this.opts.children) throw new NonRetryableError(`task ${taskId} cannot start workflow ${effect.workflow}: this engine was given no way to find definitions`, 'LF_SUBWORKFLOW_NOT_FOUND');
-      const outcome = await this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => control.cancelled });
+      if (!this.opts.children)
+        throw new NonRetryableError(
+          `task ${taskId} cannot start workflow ${effect.workflow}: this engine was given no way to find definitions`,
+          'LF_SUBWORKFLOW_NOT_FOUND',
+        );
+      const outcome = await this.opts.children.startChild(effect, {
+        get signal() {
+          return control.signal;
+        },
+        cancelled: () => control.cancelled,
+      });
       if (outcome.kind === 'completed') return { output: toJson(outcome.output) };
       if (outcome.kind === 'failed') return { error: outcome.error };
       return 'waiting';
@@ -142,10 +191,28 @@ export class InProcessAttempts {
 
   /** An EMIT attempt: the event goes out under its attempt's id; the runs it started are the output. */
   emit(effect: EmitEvent): void {
-    this.perform({ task: effect.taskId, ...instanceFields(effect) }, effect.instance, effect.attempt, effect.restart, async (control) => {
-      if (!this.opts.children) throw new NonRetryableError(`task ${effect.taskId} cannot emit ${effect.event}: this engine was given no emitter`, 'LF_EMIT_UNAVAILABLE');
-      return { output: toJson(await this.opts.children.emit(effect, { get signal() { return control.signal; } })) };
-    });
+    this.perform(
+      { task: effect.taskId, ...instanceFields(effect) },
+      effect.instance,
+      effect.attempt,
+      effect.restart,
+      async (control) => {
+        if (!this.opts.children)
+          throw new NonRetryableError(
+            `task ${effect.taskId} cannot emit ${effect.event}: this engine was given no emitter`,
+            'LF_EMIT_UNAVAILABLE',
+          );
+        return {
+          output: toJson(
+            await this.opts.children.emit(effect, {
+              get signal() {
+                return control.signal;
+              },
+            }),
+          ),
+        };
+      },
+    );
   }
 
   /** A failed run's failure workflow: started once (by its run id) and driven here before this driver is idle. */
@@ -155,19 +222,35 @@ export class InProcessAttempts {
     this.sideWork++;
     const control = new AttemptControl(0, 0, { task: 'failure_workflow' });
     this.failureControls.add(control);
-    const say = (why: string) => this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
-    void this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => false })
-      .then((outcome) => { if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`); })
+    const say = (why: string) =>
+      this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
+    void this.opts.children
+      .startChild(effect, {
+        get signal() {
+          return control.signal;
+        },
+        cancelled: () => false,
+      })
+      .then((outcome) => {
+        if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`);
+      })
       .catch((err: unknown) => say(`could not run: ${errorMessage(err)}`))
-      .finally(() => { this.failureControls.delete(control); this.sideWork--; this.host.changed(); });
+      .finally(() => {
+        this.failureControls.delete(control);
+        this.sideWork--;
+        this.host.changed();
+      });
   }
 
   /** A child left waiting whose parent attempt is no longer wanted: cancel it too. */
   private cancelWaitingChild(state: RunSnapshot, ref: InstanceRef, attempt: number, reason: string): void {
     const runId = state.context.runId;
     const child = childRunId(runId, ref, attempt);
-    void this.opts.children?.cancel?.({ childRunId: child, parent: { runId, task: ref.task, ...instanceFields(ref), attempt } }, reason)
-      .catch((err: unknown) => this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${errorMessage(err)}`));
+    void this.opts.children
+      ?.cancel?.({ childRunId: child, parent: { runId, task: ref.task, ...instanceFields(ref), attempt } }, reason)
+      .catch((err: unknown) =>
+        this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${errorMessage(err)}`),
+      );
   }
 
   /**
@@ -176,7 +259,14 @@ export class InProcessAttempts {
    * counted in sideWork until it ends, aborted or not (a child run being cancelled is still this driver's
    * business); an aborted attempt reports nothing.
    */
-  private perform(ref: InstanceRef, key: string, attempt: number, restart: number, work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>, side = true): void {
+  private perform(
+    ref: InstanceRef,
+    key: string,
+    attempt: number,
+    restart: number,
+    work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>,
+    side = true,
+  ): void {
     const instance = instanceFields(ref);
     const control = new AttemptControl(attempt, restart, ref);
     this.inflight.set(key, control);
@@ -187,13 +277,26 @@ export class InProcessAttempts {
       try {
         const r = await work(control);
         if (r === 'waiting') ev = null;
-        else if ('error' in r) ev = { type: 'task.failed', time: time(), data: { task: ref.task, attempt, ...instance, error: r.error } };
-        else ev = { type: 'task.completed', time: time(), data: { task: ref.task, attempt, ...instance, output: r.output } };
+        else if ('error' in r)
+          ev = { type: 'task.failed', time: time(), data: { task: ref.task, attempt, ...instance, error: r.error } };
+        else
+          ev = {
+            type: 'task.completed',
+            time: time(),
+            data: { task: ref.task, attempt, ...instance, output: r.output },
+          };
       } catch (err) {
-        ev = { type: 'task.failed', time: time(), data: { task: ref.task, attempt, ...instance, error: toTaskError(err) } };
+        ev = {
+          type: 'task.failed',
+          time: time(),
+          data: { task: ref.task, attempt, ...instance, error: toTaskError(err) },
+        };
       }
       if (side) this.sideWork--;
-      if (control.aborted) { if (side) this.host.changed(); return; }
+      if (control.aborted) {
+        if (side) this.host.changed();
+        return;
+      }
       if (this.inflight.get(key) === control) this.inflight.delete(key);
       if (ev) this.host.submit(ev);
       else {
@@ -212,45 +315,107 @@ export class InProcessAttempts {
       return;
     }
     const step = effect.command || effect.transform ? null : failureStepOf(effect.handler);
-    this.perform({ task: taskId, ...fields }, instance, attempt, effect.restart, async (control) => {
-      // The secrets the attempt names are put in here, at its start, and every outcome is masked before it is recorded.
-      let mask: Masker = NO_MASK;
-      try {
-        const resolved = await applySecrets(effect.secrets, effect.input, effect.command, effect.secrets ? (this.opts.secrets ?? defaultSecrets()) : undefined);
-        mask = resolved.mask;
-        const { input } = resolved;
-        let output: unknown;
-        if (effect.transform) {
-          // A TRANSFORM task: its jq (or script) runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
-          output = this.opts.runTransform
-            ? toJson(await this.opts.runTransform('js' in effect.transform ? effect.transform.js : effect.transform.jq, input, { taskId, attempt, ...fields, get signal() { return control.signal; } }))
-            : await (await import('../transform/index.js')).runTransform(taskId, effect.transform, input, { signal: control.signal });
-        } else if (resolved.command) {
-          // A COMMAND task: its program runs through the executor this driver was given (the edge's).
-          if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
-          output = toJson(await this.opts.runCommand(resolved.command, input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}, mask)));
-        } else if (effect.handler === HTTP_HANDLER) {
-          // An HTTP task: its request (the input, secrets put in) goes through the executor this driver was given.
-          if (!this.opts.runHttp) throw new NonRetryableError(`task ${taskId} is an HTTP task, and this engine was given no HTTP executor`, 'LF_HTTP_UNAVAILABLE');
-          output = toJson(await this.opts.runHttp(input, this.context(effect, fields, control, {}, mask)));
-        } else if (step) {
-          // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
-          if (!this.opts.failureSteps) throw new NonRetryableError(`task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`, 'LF_HANDLER_NOT_FOUND');
-          output = toJson(await this.opts.failureSteps.run(step, input, { runId: effect.runId, attempt, signal: control.signal, log: (m) => this.opts.onLog?.(instance, m) }));
-        } else {
-          const handler = handlerFor(this.opts.handlers, effect.handler);
-          if (!handler) {
-            throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`, 'LF_HANDLER_NOT_FOUND');
+    this.perform(
+      { task: taskId, ...fields },
+      instance,
+      attempt,
+      effect.restart,
+      async (control) => {
+        // The secrets the attempt names are put in here, at its start, and every outcome is masked before it is recorded.
+        let mask: Masker = NO_MASK;
+        try {
+          const resolved = await applySecrets(
+            effect.secrets,
+            effect.input,
+            effect.command,
+            effect.secrets ? (this.opts.secrets ?? defaultSecrets()) : undefined,
+          );
+          mask = resolved.mask;
+          const { input } = resolved;
+          let output: unknown;
+          if (effect.transform) {
+            // A TRANSFORM task: its jq (or script) runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
+            output = this.opts.runTransform
+              ? toJson(
+                  await this.opts.runTransform(
+                    'js' in effect.transform ? effect.transform.js : effect.transform.jq,
+                    input,
+                    {
+                      taskId,
+                      attempt,
+                      ...fields,
+                      get signal() {
+                        return control.signal;
+                      },
+                    },
+                  ),
+                )
+              : await (await import('../transform/index.js')).runTransform(taskId, effect.transform, input, {
+                  signal: control.signal,
+                });
+          } else if (resolved.command) {
+            // A COMMAND task: its program runs through the executor this driver was given (the edge's).
+            if (!this.opts.runCommand)
+              throw new NonRetryableError(
+                `task ${taskId} is a COMMAND task, and this engine was given no command executor`,
+                'LF_COMMAND_UNAVAILABLE',
+              );
+            output = toJson(
+              await this.opts.runCommand(
+                resolved.command,
+                input,
+                this.context(
+                  effect,
+                  fields,
+                  control,
+                  this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {},
+                  mask,
+                ),
+              ),
+            );
+          } else if (effect.handler === HTTP_HANDLER) {
+            // An HTTP task: its request (the input, secrets put in) goes through the executor this driver was given.
+            if (!this.opts.runHttp)
+              throw new NonRetryableError(
+                `task ${taskId} is an HTTP task, and this engine was given no HTTP executor`,
+                'LF_HTTP_UNAVAILABLE',
+              );
+            output = toJson(await this.opts.runHttp(input, this.context(effect, fields, control, {}, mask)));
+          } else if (step) {
+            // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
+            if (!this.opts.failureSteps)
+              throw new NonRetryableError(
+                `task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`,
+                'LF_HANDLER_NOT_FOUND',
+              );
+            output = toJson(
+              await this.opts.failureSteps.run(step, input, {
+                runId: effect.runId,
+                attempt,
+                signal: control.signal,
+                log: (m) => this.opts.onLog?.(instance, m),
+              }),
+            );
+          } else {
+            const handler = handlerFor(this.opts.handlers, effect.handler);
+            if (!handler) {
+              throw new NonRetryableError(
+                `no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`,
+                'LF_HANDLER_NOT_FOUND',
+              );
+            }
+            output = toJson(await handler(input, this.context(effect, fields, control, { task: effect.task }, mask)));
           }
-          output = toJson(await handler(input, this.context(effect, fields, control, { task: effect.task }, mask)));
+          output = mask.value(output);
+          if (effect.outputTo !== undefined && this.opts.writeOutput)
+            await this.opts.writeOutput(effect.outputTo, output);
+          return { output };
+        } catch (err) {
+          return { error: mask.value(toTaskError(err)) };
         }
-        output = mask.value(output);
-        if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
-        return { output };
-      } catch (err) {
-        return { error: mask.value(toTaskError(err)) };
-      }
-    }, false);
+      },
+      false,
+    );
   }
 
   /**
@@ -261,11 +426,23 @@ export class InProcessAttempts {
    * property: a getter made per object (`get signal()` in the literal) put each context in
    * dictionary mode, about 1 µs per attempt and slower reads in the handler.
    */
-  private context<E extends object>(effect: StartAttempt, fields: { iteration?: number; item?: number }, control: AttemptControl, extra: E, mask: Masker = NO_MASK) {
+  private context<E extends object>(
+    effect: StartAttempt,
+    fields: { iteration?: number; item?: number },
+    control: AttemptControl,
+    extra: E,
+    mask: Masker = NO_MASK,
+  ) {
     const instance = effect.instance;
     const ctx = {
-      runId: effect.runId, workflowId: effect.workflowId, taskId: effect.taskId, attempt: effect.attempt, ...fields,
-      idempotencyKey: effect.idempotencyKey, log: (m: string) => this.opts.onLog?.(instance, mask.text(m)), workflowInput: effect.workflowInput,
+      runId: effect.runId,
+      workflowId: effect.workflowId,
+      taskId: effect.taskId,
+      attempt: effect.attempt,
+      ...fields,
+      idempotencyKey: effect.idempotencyKey,
+      log: (m: string) => this.opts.onLog?.(instance, mask.text(m)),
+      workflowInput: effect.workflowInput,
       ...extra,
     };
     Object.defineProperty(ctx, CONTROL, { value: control });
@@ -278,7 +455,9 @@ export class InProcessAttempts {
 const CONTROL = Symbol('ledgerflow.attemptControl');
 /** The context's `signal`: an own, enumerable getter, as a getter in the object literal was, one function for all. */
 const SIGNAL: PropertyDescriptor = Object.freeze({
-  get(this: { [CONTROL]: AttemptControl }): AbortSignal { return this[CONTROL].signal; },
+  get(this: { [CONTROL]: AttemptControl }): AbortSignal {
+    return this[CONTROL].signal;
+  },
   enumerable: true,
   configurable: true,
 });

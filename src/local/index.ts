@@ -6,7 +6,16 @@
  * the core's `prepareCommit` and the executors' `RunLog`, and the commits from outside a
  * run's rounds (starts, a person's input) through the executor's `RunCommits`.
  */
-export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';
+export {
+  Engine,
+  type EngineOptions,
+  type StartOptions,
+  type DriveOptions,
+  type LoadedRunLog,
+  type RetryOptions,
+  type StartedRun,
+  type CallerIdOptions,
+} from './engine.js';
 export { prepareResume, deliverOwedNotifications, unsettledFailureRun } from './resume.js';
 export type { DriverHooks, ChildExecutor, TransformRunner } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';

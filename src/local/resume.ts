@@ -36,7 +36,11 @@ export interface ResumableRun {
  * the notifications its history owes started on `owed` (the driver's lease
  * keeps them); a settled one's are left to deliverOwedNotifications.
  */
-export async function prepareResume(engine: Engine, runId: string, opts: { owed?: Pick<OwedNotifications, 'catchUp'> } = {}): Promise<ResumableRun> {
+export async function prepareResume(
+  engine: Engine,
+  runId: string,
+  opts: { owed?: Pick<OwedNotifications, 'catchUp'> } = {},
+): Promise<ResumableRun> {
   const loaded = await engine.load(runId);
   const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
   if (loaded.snapshot.status !== 'active' && !failure) {
@@ -52,7 +56,11 @@ export async function prepareResume(engine: Engine, runId: string, opts: { owed?
  * one: a `serve` on the store leaves them to this process meanwhile. A run
  * another live process holds is left to it (it delivers them): `busy` says which.
  */
-export async function deliverOwedNotifications(engine: Engine, runId: string, owed: OwedNotifications): Promise<{ busy: RunBusyError | null }> {
+export async function deliverOwedNotifications(
+  engine: Engine,
+  runId: string,
+  owed: OwedNotifications,
+): Promise<{ busy: RunBusyError | null }> {
   let lease;
   try {
     lease = await engine.store.leaseRun?.(runId);

@@ -26,18 +26,50 @@ import { runStatus, type RunSnapshot } from '../runtime/index.js';
 export type AttemptOutcome = 'completed' | 'failed' | 'timed_out' | 'cancelled';
 
 /** Which attempt: its run (and when that started), task, instance key (`task`, `task#2`, `task[3]`) and number. */
-export interface AttemptRef { runId: string; workflow: string; version: number; runStartedAt: string; task: string; instance: string; attempt: number }
+export interface AttemptRef {
+  runId: string;
+  workflow: string;
+  version: number;
+  runStartedAt: string;
+  task: string;
+  instance: string;
+  attempt: number;
+}
 
 export type Fact =
   | { kind: 'run.started'; runId: string; workflow: string; version: number; startedAt: string }
-  | { kind: 'run.settled'; runId: string; workflow: string; version: number; status: Extract<WorkflowStatus, 'COMPLETED' | 'FAILED' | 'CANCELLED'>; startedAt: string; endedAt: string; seconds: number; errorCode?: string }
+  | {
+      kind: 'run.settled';
+      runId: string;
+      workflow: string;
+      version: number;
+      status: Extract<WorkflowStatus, 'COMPLETED' | 'FAILED' | 'CANCELLED'>;
+      startedAt: string;
+      endedAt: string;
+      seconds: number;
+      errorCode?: string;
+    }
   | ({ kind: 'attempt.started'; startedAt: string } & AttemptRef)
   /** `startedAt` null: the attempt's start is in a commit this process did not see (then no duration and no span). */
-  | ({ kind: 'attempt.ended'; outcome: AttemptOutcome; startedAt: string | null; endedAt: string; seconds: number | null; errorCode?: string } & AttemptRef)
+  | ({
+      kind: 'attempt.ended';
+      outcome: AttemptOutcome;
+      startedAt: string | null;
+      endedAt: string;
+      seconds: number | null;
+      errorCode?: string;
+    } & AttemptRef)
   /** A task of the run reached its end (task_success_rate): completed, or failed or timed out for good (no retry left). */
   | { kind: 'task.settled'; runId: string; workflow: string; task: string; status: TaskEnd }
   /** What the run holds now, for gauges: `settled` runs hold nothing any more. */
-  | { kind: 'run.holds'; runId: string; workflow: string; settled: boolean; approvalsWaiting: number; timersPending: number }
+  | {
+      kind: 'run.holds';
+      runId: string;
+      workflow: string;
+      settled: boolean;
+      approvalsWaiting: number;
+      timersPending: number;
+    }
   /** A notification's delivery noted in the run's history (notification.sent / notification.dead_lettered). */
   | { kind: 'notification'; runId: string; workflow: string; on: string; outcome: NotificationOutcome };
 
@@ -58,13 +90,19 @@ export function attemptKey(instance: string, attempt: number): string {
  * attempt's start is read from the state (a task's startedAt is its first
  * attempt's), a later one's is unknown.
  */
-export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapshot, after: RunSnapshot, attemptStarts: (key: string) => string | undefined = () => undefined): Fact[] {
+export function deriveFacts(
+  events: readonly EventEnvelope[],
+  before: RunSnapshot,
+  after: RunSnapshot,
+  attemptStarts: (key: string) => string | undefined = () => undefined,
+): Fact[] {
   const facts: Fact[] = [];
   const ctx = after.context;
   const runId = ctx.runId;
   const workflow = ctx.workflowId;
   const run = { runId, workflow, version: ctx.version, runStartedAt: ctx.startedAt };
-  if (holdsFirstOwnEvent(events, before)) facts.push({ kind: 'run.started', runId, workflow, version: ctx.version, startedAt: ctx.startedAt });
+  if (holdsFirstOwnEvent(events, before))
+    facts.push({ kind: 'run.started', runId, workflow, version: ctx.version, startedAt: ctx.startedAt });
   const startedHere = new Map<string, string>();
   const ended = new Set<string>();
   const startOf = (instance: string, task: string, attempt: number, item: number | undefined): string | null => {
@@ -75,14 +113,26 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
     const t = before.context.tasks[task];
     return (item !== undefined ? t?.items?.[item]?.startedAt : t?.startedAt) ?? null;
   };
-  const end = (data: { task: string; attempt: number; iteration?: number; item?: number }, outcome: AttemptOutcome, endedAt: string, errorCode?: string) => {
+  const end = (
+    data: { task: string; attempt: number; iteration?: number; item?: number },
+    outcome: AttemptOutcome,
+    endedAt: string,
+    errorCode?: string,
+  ) => {
     const instance = instanceKey(data);
     const key = attemptKey(instance, data.attempt);
     if (ended.has(key)) return;
     ended.add(key);
     const startedAt = startOf(instance, data.task, data.attempt, data.item);
     facts.push({
-      kind: 'attempt.ended', ...run, task: data.task, instance, attempt: data.attempt, outcome, startedAt, endedAt,
+      kind: 'attempt.ended',
+      ...run,
+      task: data.task,
+      instance,
+      attempt: data.attempt,
+      outcome,
+      startedAt,
+      endedAt,
       seconds: startedAt === null ? null : Math.max(0, Date.parse(endedAt) - Date.parse(startedAt)) / 1000,
       ...(errorCode !== undefined ? { errorCode } : {}),
     });
@@ -94,13 +144,27 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
         if (ev.data.reused) break;
         const instance = instanceKey(ev.data);
         startedHere.set(attemptKey(instance, ev.data.attempt), ev.time);
-        facts.push({ kind: 'attempt.started', ...run, task: ev.data.task, instance, attempt: ev.data.attempt, startedAt: ev.time });
+        facts.push({
+          kind: 'attempt.started',
+          ...run,
+          task: ev.data.task,
+          instance,
+          attempt: ev.data.attempt,
+          startedAt: ev.time,
+        });
         break;
       }
-      case 'task.completed': if (!ev.data.reused) end(ev.data, 'completed', ev.time); break;
-      case 'task.failed': end(ev.data, 'failed', ev.time, ev.data.error.code); break;
-      case 'timer.fired': if (ev.data.timer === 'timeout') end(ev.data, 'timed_out', ev.time, 'LF_TIMEOUT'); break;
-      default: break;
+      case 'task.completed':
+        if (!ev.data.reused) end(ev.data, 'completed', ev.time);
+        break;
+      case 'task.failed':
+        end(ev.data, 'failed', ev.time, ev.data.error.code);
+        break;
+      case 'timer.fired':
+        if (ev.data.timer === 'timeout') end(ev.data, 'timed_out', ev.time, 'LF_TIMEOUT');
+        break;
+      default:
+        break;
     }
   }
   facts.push(...tasksSettled(events, before, after));
@@ -113,7 +177,13 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
     }
     const status = runStatus(after) as 'COMPLETED' | 'FAILED' | 'CANCELLED';
     facts.push({
-      kind: 'run.settled', runId, workflow, version: ctx.version, status, startedAt: ctx.startedAt, endedAt,
+      kind: 'run.settled',
+      runId,
+      workflow,
+      version: ctx.version,
+      status,
+      startedAt: ctx.startedAt,
+      endedAt,
       seconds: Math.max(0, Date.parse(endedAt) - Date.parse(ctx.startedAt)) / 1000,
       ...(ctx.error?.code !== undefined && status === 'FAILED' ? { errorCode: ctx.error.code } : {}),
     });
@@ -131,7 +201,13 @@ export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
   const facts: Fact[] = [];
   for (const e of events) {
     if (e.type === 'notification.sent' || e.type === 'notification.dead_lettered') {
-      facts.push({ kind: 'notification', runId: e.runId, workflow: e.workflowId, on: e.data.on, outcome: e.type === 'notification.sent' ? 'sent' : 'dead_lettered' });
+      facts.push({
+        kind: 'notification',
+        runId: e.runId,
+        workflow: e.workflowId,
+        on: e.data.on,
+        outcome: e.type === 'notification.sent' ? 'sent' : 'dead_lettered',
+      });
     }
   }
   return facts;
@@ -149,7 +225,10 @@ function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapsho
   let reused = 2 * Object.keys(reuse).filter((id) => before.context.tasks[id]?.status === 'COMPLETED').length;
   for (const e of events) {
     if (e.type === 'run.started') continue;
-    if ((e.type === 'task.started' || e.type === 'task.completed') && e.data.reused !== undefined) { if (e.type === 'task.completed') reused += 2; continue; }
+    if ((e.type === 'task.started' || e.type === 'task.completed') && e.data.reused !== undefined) {
+      if (e.type === 'task.completed') reused += 2;
+      continue;
+    }
     return e.seq === 2 + reused;
   }
   return false;
@@ -161,7 +240,9 @@ function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapsho
  */
 function tasksSettled(events: readonly EventEnvelope[], before: RunSnapshot, after: RunSnapshot): Fact[] {
   const facts: Fact[] = [];
-  const reused = new Set(events.flatMap((e) => (e.type === 'task.completed' && e.data.reused !== undefined ? [e.data.task] : [])));
+  const reused = new Set(
+    events.flatMap((e) => (e.type === 'task.completed' && e.data.reused !== undefined ? [e.data.task] : [])),
+  );
   const { runId, workflowId: workflow } = after.context;
   for (const [task, t] of Object.entries(after.context.tasks)) {
     const was = before.context.tasks[task];
@@ -182,7 +263,8 @@ function inFlight(task: string, t: TaskState): { task: string; attempt: number; 
   const open: { task: string; attempt: number; iteration?: number; item?: number }[] = [];
   if (t.status === 'IN_PROGRESS' && t.attempts > 0 && !t.items) open.push({ task, attempt: t.attempts, ...iteration });
   t.items?.forEach((it, item) => {
-    if (it.status === 'IN_PROGRESS' && it.attempts > 0) open.push({ task, attempt: it.attempts, item, ...(t.iteration !== undefined ? { iteration: t.iteration } : {}) });
+    if (it.status === 'IN_PROGRESS' && it.attempts > 0)
+      open.push({ task, attempt: it.attempts, item, ...(t.iteration !== undefined ? { iteration: t.iteration } : {}) });
   });
   return open;
 }
@@ -194,7 +276,13 @@ function inFlight(task: string, t: TaskState): { task: string; attempt: number; 
  */
 export function holdsFact(snapshot: RunSnapshot): Extract<Fact, { kind: 'run.holds' }> {
   const ctx = snapshot.context;
-  return { kind: 'run.holds', runId: ctx.runId, workflow: ctx.workflowId, settled: snapshot.status !== 'active', ...holdings(snapshot) };
+  return {
+    kind: 'run.holds',
+    runId: ctx.runId,
+    workflow: ctx.workflowId,
+    settled: snapshot.status !== 'active',
+    ...holdings(snapshot),
+  };
 }
 
 /** What an active run holds that the gauges show: HUMAN tasks waiting for a decision, durable timers armed. */

@@ -72,7 +72,8 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
   const log = opts.log ?? (() => {});
   const metrics = new RunMetrics(opts.registry);
   const defaults = opts.defaultMetrics ?? opts.registry === undefined;
-  if (defaults) promClient().collectDefaultMetrics({ register: metrics.registry, ...(defaults === true ? {} : defaults) });
+  if (defaults)
+    promClient().collectDefaultMetrics({ register: metrics.registry, ...(defaults === true ? {} : defaults) });
   const tracer = new RunTracer(opts.tracer);
   /** Runs this process saw a commit of: what a later take-up loaded is not newer than that. */
   const committed = new Set<string>();
@@ -91,7 +92,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
         if (f.kind === 'attempt.started') {
           let m = starts.get(runId);
           if (!m) {
-            starts.set(runId, m = new Map());
+            starts.set(runId, (m = new Map()));
             trimOldest(starts, MAX_RUNS_REMEMBERED);
           }
           m.set(attemptKey(f.instance, f.attempt), f.startedAt);
@@ -112,9 +113,18 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
   };
   const registry = metrics.registry;
   /** A gauge read at each scrape, one value per label; when it cannot be read the other metrics are still worth scraping: it is left out of that scrape, and said. */
-  const scraped = (name: string, help: string, label: string, what: string, read: () => Promise<[string, number][]>) => {
+  const scraped = (
+    name: string,
+    help: string,
+    label: string,
+    what: string,
+    read: () => Promise<[string, number][]>,
+  ) => {
     new (promClient().Gauge)({
-      name, help, labelNames: [label], registers: [registry],
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
       async collect() {
         this.reset();
         try {
@@ -138,13 +148,23 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
       }
     },
     observeQueues(jsm) {
-      scraped('ledgerflow_queue_backlog', 'Task attempts waiting for a worker in their queue stream (LF_TASKS_<queue>), per queue (NATS)', 'queue', 'queue backlog',
-        async () => [...await readQueueBacklog(jsm)]);
+      scraped(
+        'ledgerflow_queue_backlog',
+        'Task attempts waiting for a worker in their queue stream (LF_TASKS_<queue>), per queue (NATS)',
+        'queue',
+        'queue backlog',
+        async () => [...(await readQueueBacklog(jsm))],
+      );
     },
     observeBreakers(read) {
       const value = { closed: 0, half_open: 1, open: 2 } as const;
-      scraped('ledgerflow_breaker_state', 'Each circuit breaker\'s state, shared by every process of the store: 0 closed, 1 half open, 2 open', 'breaker', 'breakers',
-        async () => (await read()).map((b) => [b.name, value[b.state]]));
+      scraped(
+        'ledgerflow_breaker_state',
+        "Each circuit breaker's state, shared by every process of the store: 0 closed, 1 half open, 2 open",
+        'breaker',
+        'breakers',
+        async () => (await read()).map((b) => [b.name, value[b.state]]),
+      );
     },
     close: () => tracer.close(),
   };

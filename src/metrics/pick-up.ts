@@ -39,14 +39,19 @@ export async function reportActiveRuns(
       if (stopped()) return shown;
       const page = await index.query({ status, limit: PAGE, ...(cursor ? { cursor } : {}) });
       for (let i = 0; i < page.runs.length && !stopped(); i += LOADS_AT_ONCE) {
-        await Promise.all(page.runs.slice(i, i + LOADS_AT_ONCE).map(async ({ runId }) => {
-          try {
-            const snapshot = await load(runId);
-            if (snapshot) { observe(snapshot); shown++; }
-          } catch (err) {
-            opts.log?.(`metrics: run ${runId} not shown in the gauges until its next commit: ${errorMessage(err)}`);
-          }
-        }));
+        await Promise.all(
+          page.runs.slice(i, i + LOADS_AT_ONCE).map(async ({ runId }) => {
+            try {
+              const snapshot = await load(runId);
+              if (snapshot) {
+                observe(snapshot);
+                shown++;
+              }
+            } catch (err) {
+              opts.log?.(`metrics: run ${runId} not shown in the gauges until its next commit: ${errorMessage(err)}`);
+            }
+          }),
+        );
       }
       cursor = page.nextCursor;
     } while (cursor);
@@ -59,12 +64,23 @@ export async function reportActiveRuns(
  * engine) starts, read through the run index and loaded with its snapshots.
  * A failure is said, not thrown, unless the process is stopping anyway.
  */
-export async function showActiveRuns(source: { store: EventStore; snapshots: SnapshotStore | null }, metrics: { observeRun(snapshot: RunSnapshot): void }, log: (line: string) => void, stopped: () => boolean): Promise<void> {
+export async function showActiveRuns(
+  source: { store: EventStore; snapshots: SnapshotStore | null },
+  metrics: { observeRun(snapshot: RunSnapshot): void },
+  log: (line: string) => void,
+  stopped: () => boolean,
+): Promise<void> {
   const index = openRunIndex({ store: source.store });
   try {
-    await reportActiveRuns(index, async (runId) => (await loadRun(source.store, runId, source.snapshots))?.snapshot ?? null, (s) => metrics.observeRun(s), { log, stopped });
+    await reportActiveRuns(
+      index,
+      async (runId) => (await loadRun(source.store, runId, source.snapshots))?.snapshot ?? null,
+      (s) => metrics.observeRun(s),
+      { log, stopped },
+    );
   } catch (err) {
-    if (!stopped()) log(`metrics: the runs already active are shown in the gauges from their next commit only: ${errorMessage(err)}`);
+    if (!stopped())
+      log(`metrics: the runs already active are shown in the gauges from their next commit only: ${errorMessage(err)}`);
   } finally {
     await index.close();
   }

@@ -41,20 +41,80 @@ export class RunMetrics {
     const { Counter, Gauge, Histogram } = promClient();
     this.registry = registry;
     const registers = [registry];
-    this.runsStarted = new Counter({ name: 'ledgerflow_runs_started_total', help: 'Runs started (counted when their first step is committed)', labelNames: ['workflow'], registers });
-    this.runsCompleted = new Counter({ name: 'ledgerflow_runs_completed_total', help: 'Runs that settled COMPLETED', labelNames: ['workflow'], registers });
-    this.runsFailed = new Counter({ name: 'ledgerflow_runs_failed_total', help: 'Runs that settled FAILED', labelNames: ['workflow'], registers });
-    this.runsCancelled = new Counter({ name: 'ledgerflow_runs_cancelled_total', help: 'Runs that settled CANCELLED', labelNames: ['workflow'], registers });
-    this.runDuration = new Histogram({ name: 'ledgerflow_run_duration_seconds', help: 'Run duration from run.started to the settling event (execution_time)', labelNames: ['workflow', 'status'], buckets: RUN_DURATION_BUCKETS, registers });
-    this.attempts = new Counter({ name: 'ledgerflow_task_attempts_total', help: 'Task attempts started (retry_count: see ledgerflow_task_retries_total)', labelNames: ['workflow', 'task'], registers });
-    this.retries = new Counter({ name: 'ledgerflow_task_retries_total', help: 'Task attempts after the first (retry_count)', labelNames: ['workflow', 'task'], registers });
-    this.outcomes = new Counter({ name: 'ledgerflow_task_outcomes_total', help: 'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all', labelNames: ['workflow', 'task', 'outcome'], registers });
-    this.attemptDuration = new Histogram({ name: 'ledgerflow_task_attempt_duration_seconds', help: 'Task attempt duration from task.started to its outcome (execution_time)', labelNames: ['workflow', 'task', 'outcome'], buckets: ATTEMPT_DURATION_BUCKETS, registers });
-    this.notifications = new Counter({ name: 'ledgerflow_notifications_total', help: 'Notification deliveries noted in run histories by this process, by status notified (on) and outcome (sent, dead_lettered)', labelNames: ['workflow', 'on', 'outcome'], registers });
-    this.tasksSettled = new Counter({ name: 'ledgerflow_tasks_settled_total', help: 'Tasks that reached an end of their own, by status (COMPLETED, FAILED, TIMED_OUT): task_success_rate = COMPLETED / all', labelNames: ['workflow', 'task', 'status'], registers });
+    this.runsStarted = new Counter({
+      name: 'ledgerflow_runs_started_total',
+      help: 'Runs started (counted when their first step is committed)',
+      labelNames: ['workflow'],
+      registers,
+    });
+    this.runsCompleted = new Counter({
+      name: 'ledgerflow_runs_completed_total',
+      help: 'Runs that settled COMPLETED',
+      labelNames: ['workflow'],
+      registers,
+    });
+    this.runsFailed = new Counter({
+      name: 'ledgerflow_runs_failed_total',
+      help: 'Runs that settled FAILED',
+      labelNames: ['workflow'],
+      registers,
+    });
+    this.runsCancelled = new Counter({
+      name: 'ledgerflow_runs_cancelled_total',
+      help: 'Runs that settled CANCELLED',
+      labelNames: ['workflow'],
+      registers,
+    });
+    this.runDuration = new Histogram({
+      name: 'ledgerflow_run_duration_seconds',
+      help: 'Run duration from run.started to the settling event (execution_time)',
+      labelNames: ['workflow', 'status'],
+      buckets: RUN_DURATION_BUCKETS,
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'ledgerflow_task_attempts_total',
+      help: 'Task attempts started (retry_count: see ledgerflow_task_retries_total)',
+      labelNames: ['workflow', 'task'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'ledgerflow_task_retries_total',
+      help: 'Task attempts after the first (retry_count)',
+      labelNames: ['workflow', 'task'],
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: 'ledgerflow_task_outcomes_total',
+      help: 'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all',
+      labelNames: ['workflow', 'task', 'outcome'],
+      registers,
+    });
+    this.attemptDuration = new Histogram({
+      name: 'ledgerflow_task_attempt_duration_seconds',
+      help: 'Task attempt duration from task.started to its outcome (execution_time)',
+      labelNames: ['workflow', 'task', 'outcome'],
+      buckets: ATTEMPT_DURATION_BUCKETS,
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'ledgerflow_notifications_total',
+      help: 'Notification deliveries noted in run histories by this process, by status notified (on) and outcome (sent, dead_lettered)',
+      labelNames: ['workflow', 'on', 'outcome'],
+      registers,
+    });
+    this.tasksSettled = new Counter({
+      name: 'ledgerflow_tasks_settled_total',
+      help: 'Tasks that reached an end of their own, by status (COMPLETED, FAILED, TIMED_OUT): task_success_rate = COMPLETED / all',
+      labelNames: ['workflow', 'task', 'status'],
+      registers,
+    });
     const taskEnds = this.taskEnds;
     new Gauge({
-      name: 'ledgerflow_task_success_ratio', help: 'task_success_rate: tasks completed / tasks settled (completed, failed or timed out for good), of those this process saw end', labelNames: ['workflow', 'task'], registers,
+      name: 'ledgerflow_task_success_ratio',
+      help: 'task_success_rate: tasks completed / tasks settled (completed, failed or timed out for good), of those this process saw end',
+      labelNames: ['workflow', 'task'],
+      registers,
       collect(this: Gauge<'workflow' | 'task'>) {
         this.reset();
         for (const t of taskEnds.values()) this.set({ workflow: t.workflow, task: t.task }, t.completed / t.settled);
@@ -62,23 +122,43 @@ export class RunMetrics {
     });
     const held = this.held;
     const workflows = this.workflows;
-    const sumBy = (field: 'approvalsWaiting' | 'timersPending') => function (this: Gauge<'workflow'>) {
-      this.reset();
-      // Every workflow seen keeps its series (0 when nothing waits), so a drop to none is a 0, not a gap.
-      const totals = new Map<string, number>([...workflows].map((w) => [w, 0]));
-      for (const h of held.values()) totals.set(h.workflow, (totals.get(h.workflow) ?? 0) + h[field]);
-      for (const [workflow, n] of totals) this.set({ workflow }, n);
-    };
-    new Gauge({ name: 'ledgerflow_approvals_waiting', help: 'HUMAN tasks waiting for a decision, in the active runs this process drives', labelNames: ['workflow'], registers, collect: sumBy('approvalsWaiting') });
-    new Gauge({ name: 'ledgerflow_timers_pending', help: 'Durable timers armed (backoffs, timeouts, approval deadlines, waits), in the active runs this process drives', labelNames: ['workflow'], registers, collect: sumBy('timersPending') });
+    const sumBy = (field: 'approvalsWaiting' | 'timersPending') =>
+      function (this: Gauge<'workflow'>) {
+        this.reset();
+        // Every workflow seen keeps its series (0 when nothing waits), so a drop to none is a 0, not a gap.
+        const totals = new Map<string, number>([...workflows].map((w) => [w, 0]));
+        for (const h of held.values()) totals.set(h.workflow, (totals.get(h.workflow) ?? 0) + h[field]);
+        for (const [workflow, n] of totals) this.set({ workflow }, n);
+      };
+    new Gauge({
+      name: 'ledgerflow_approvals_waiting',
+      help: 'HUMAN tasks waiting for a decision, in the active runs this process drives',
+      labelNames: ['workflow'],
+      registers,
+      collect: sumBy('approvalsWaiting'),
+    });
+    new Gauge({
+      name: 'ledgerflow_timers_pending',
+      help: 'Durable timers armed (backoffs, timeouts, approval deadlines, waits), in the active runs this process drives',
+      labelNames: ['workflow'],
+      registers,
+      collect: sumBy('timersPending'),
+    });
   }
 
   record(facts: readonly Fact[]): void {
     for (const f of facts) {
       switch (f.kind) {
-        case 'run.started': this.runsStarted.inc({ workflow: f.workflow }); break;
+        case 'run.started':
+          this.runsStarted.inc({ workflow: f.workflow });
+          break;
         case 'run.settled': {
-          const counter = f.status === 'COMPLETED' ? this.runsCompleted : f.status === 'FAILED' ? this.runsFailed : this.runsCancelled;
+          const counter =
+            f.status === 'COMPLETED'
+              ? this.runsCompleted
+              : f.status === 'FAILED'
+                ? this.runsFailed
+                : this.runsCancelled;
           counter.inc({ workflow: f.workflow });
           this.runDuration.observe({ workflow: f.workflow, status: f.status }, f.seconds);
           break;
@@ -89,22 +169,31 @@ export class RunMetrics {
           break;
         case 'attempt.ended':
           this.outcomes.inc({ workflow: f.workflow, task: f.task, outcome: f.outcome });
-          if (f.seconds !== null) this.attemptDuration.observe({ workflow: f.workflow, task: f.task, outcome: f.outcome }, f.seconds);
+          if (f.seconds !== null)
+            this.attemptDuration.observe({ workflow: f.workflow, task: f.task, outcome: f.outcome }, f.seconds);
           break;
         case 'task.settled': {
           this.tasksSettled.inc({ workflow: f.workflow, task: f.task, status: f.status });
           const key = JSON.stringify([f.workflow, f.task]);
-          const t = this.taskEnds.get(key) ?? this.taskEnds.set(key, { workflow: f.workflow, task: f.task, completed: 0, settled: 0 }).get(key)!;
+          const t =
+            this.taskEnds.get(key) ??
+            this.taskEnds.set(key, { workflow: f.workflow, task: f.task, completed: 0, settled: 0 }).get(key)!;
           t.settled++;
           if (f.status === 'COMPLETED') t.completed++;
           break;
         }
-        case 'notification': this.notifications.inc({ workflow: f.workflow, on: f.on, outcome: f.outcome }); break;
+        case 'notification':
+          this.notifications.inc({ workflow: f.workflow, on: f.on, outcome: f.outcome });
+          break;
         case 'run.holds':
           this.workflows.add(f.workflow);
           this.held.delete(f.runId);
           if (f.settled) break;
-          this.held.set(f.runId, { workflow: f.workflow, approvalsWaiting: f.approvalsWaiting, timersPending: f.timersPending });
+          this.held.set(f.runId, {
+            workflow: f.workflow,
+            approvalsWaiting: f.approvalsWaiting,
+            timersPending: f.timersPending,
+          });
           trimOldest(this.held, MAX_HELD_RUNS);
           break;
       }

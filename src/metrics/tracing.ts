@@ -32,7 +32,10 @@ export function runTraceIds(runId: string): { traceId: string; spanId: string } 
   return { traceId: hex.slice(0, 32), spanId: hex.slice(32, 48) };
 }
 
-interface OpenRun { span: Span; lastTime: string }
+interface OpenRun {
+  span: Span;
+  lastTime: string;
+}
 
 export class RunTracer {
   private readonly open = new Map<string, OpenRun>();
@@ -41,13 +44,25 @@ export class RunTracer {
 
   record(facts: readonly Fact[]): void {
     for (const f of facts) {
-      if (f.kind === 'run.holds' || f.kind === 'run.started' || f.kind === 'notification' || f.kind === 'task.settled') continue;
-      if (f.kind === 'attempt.started') { this.runSpan(f.runId, f.workflow, f.runStartedAt, f.startedAt, f.version); continue; }
-      if (f.kind === 'attempt.ended') { this.attempt(f); continue; }
+      if (f.kind === 'run.holds' || f.kind === 'run.started' || f.kind === 'notification' || f.kind === 'task.settled')
+        continue;
+      if (f.kind === 'attempt.started') {
+        this.runSpan(f.runId, f.workflow, f.runStartedAt, f.startedAt, f.version);
+        continue;
+      }
+      if (f.kind === 'attempt.ended') {
+        this.attempt(f);
+        continue;
+      }
       const run = this.runSpan(f.runId, f.workflow, f.startedAt, f.endedAt, f.version);
       if (!run) continue;
-      run.setAttributes({ 'ledgerflow.run.status': f.status, 'ledgerflow.run.settled': true, ...(f.errorCode ? { 'ledgerflow.error.code': f.errorCode } : {}) });
-      if (f.status === 'FAILED') run.setStatus({ code: SpanStatusCode.ERROR, ...(f.errorCode ? { message: f.errorCode } : {}) });
+      run.setAttributes({
+        'ledgerflow.run.status': f.status,
+        'ledgerflow.run.settled': true,
+        ...(f.errorCode ? { 'ledgerflow.error.code': f.errorCode } : {}),
+      });
+      if (f.status === 'FAILED')
+        run.setStatus({ code: SpanStatusCode.ERROR, ...(f.errorCode ? { message: f.errorCode } : {}) });
       run.end(new Date(f.endedAt));
       this.open.delete(f.runId);
     }
@@ -70,14 +85,25 @@ export class RunTracer {
     if (f.startedAt === null) return; // its start is in a commit this process did not see
     const run = this.runSpan(f.runId, f.workflow, f.runStartedAt, f.endedAt, f.version);
     if (!run) return;
-    const span = this.tracer.startSpan(`task ${f.task}`, {
-      kind: SpanKind.INTERNAL, startTime: new Date(f.startedAt),
-      attributes: {
-        'ledgerflow.run.id': f.runId, 'ledgerflow.workflow': f.workflow, 'ledgerflow.task': f.task, 'ledgerflow.task.instance': f.instance,
-        'ledgerflow.task.attempt': f.attempt, 'ledgerflow.task.outcome': f.outcome, ...(f.errorCode ? { 'ledgerflow.error.code': f.errorCode } : {}),
+    const span = this.tracer.startSpan(
+      `task ${f.task}`,
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: new Date(f.startedAt),
+        attributes: {
+          'ledgerflow.run.id': f.runId,
+          'ledgerflow.workflow': f.workflow,
+          'ledgerflow.task': f.task,
+          'ledgerflow.task.instance': f.instance,
+          'ledgerflow.task.attempt': f.attempt,
+          'ledgerflow.task.outcome': f.outcome,
+          ...(f.errorCode ? { 'ledgerflow.error.code': f.errorCode } : {}),
+        },
       },
-    }, trace.setSpan(context.active(), run));
-    if (f.outcome === 'failed' || f.outcome === 'timed_out') span.setStatus({ code: SpanStatusCode.ERROR, ...(f.errorCode ? { message: f.errorCode } : {}) });
+      trace.setSpan(context.active(), run),
+    );
+    if (f.outcome === 'failed' || f.outcome === 'timed_out')
+      span.setStatus({ code: SpanStatusCode.ERROR, ...(f.errorCode ? { message: f.errorCode } : {}) });
     span.end(new Date(f.endedAt));
   }
 
@@ -89,11 +115,25 @@ export class RunTracer {
       return o.span;
     }
     const ids = runTraceIds(runId);
-    const parent = trace.setSpanContext(context.active(), { traceId: ids.traceId, spanId: ids.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
-    const span = this.tracer.startSpan(`run ${workflow}`, {
-      kind: SpanKind.INTERNAL, startTime: new Date(startedAt),
-      attributes: { 'ledgerflow.run.id': runId, 'ledgerflow.workflow': workflow, 'ledgerflow.workflow.version': version },
-    }, parent);
+    const parent = trace.setSpanContext(context.active(), {
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
+    const span = this.tracer.startSpan(
+      `run ${workflow}`,
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: new Date(startedAt),
+        attributes: {
+          'ledgerflow.run.id': runId,
+          'ledgerflow.workflow': workflow,
+          'ledgerflow.workflow.version': version,
+        },
+      },
+      parent,
+    );
     if (!span.isRecording()) return null;
     this.open.set(runId, { span, lastTime: seenAt });
     trimOldest(this.open, MAX_OPEN_RUNS, (runId) => this.forget(runId));

@@ -52,11 +52,13 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
   const v = run.view;
   const look = runLook(v.status, c);
   const end = v.completedAt ? Date.parse(v.completedAt) : now;
-  const lines = [`${look.paint(look.glyph)} ${c.bold(inert(v.runId))}  ${inert(v.workflowId)}@${v.version}  ${look.paint(look.word)}  ${c.dim(formatDuration(end - Date.parse(v.startedAt)))}`];
+  const lines = [
+    `${look.paint(look.glyph)} ${c.bold(inert(v.runId))}  ${inert(v.workflowId)}@${v.version}  ${look.paint(look.word)}  ${c.dim(formatDuration(end - Date.parse(v.startedAt)))}`,
+  ];
   // A loop-body task is named as the instance its state is of (`check#2`); a DO_WHILE by its id (its progress says the iteration).
   const rows = Object.entries(v.tasks).map(([id, t]) => {
     const def = run.tasks.get(id);
-    return { id, t, def, name: def?.type === 'DO_WHILE' ? id : t.instance ?? id };
+    return { id, t, def, name: def?.type === 'DO_WHILE' ? id : (t.instance ?? id) };
   });
   const cellRows: (Row | string)[] = [];
   for (const { id, t, def, name } of rows) {
@@ -73,7 +75,9 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
     for (const e of last) {
       const subject = eventSubject(e);
       const detail = eventDetail(e);
-      lines.push(`    ${c.dim(timeOfDay(e.time))}  ${e.type.padEnd(18)}${subject ? ` ${inert(subject)}` : ''}${detail ? c.dim(`  ${inert(detail)}`) : ''}`);
+      lines.push(
+        `    ${c.dim(timeOfDay(e.time))}  ${e.type.padEnd(18)}${subject ? ` ${inert(subject)}` : ''}${detail ? c.dim(`  ${inert(detail)}`) : ''}`,
+      );
     }
   }
   return lines;
@@ -82,26 +86,75 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
 type Shown = Pick<TaskView, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'error'>;
 
 /** A task's (or MAP item's) cells; `indent` 1 for an item under its MAP. Words are plain text, painted when laid out. */
-interface Row { indent: number; glyph: string; name: string; word: string; paint: (s: string) => string; progress: string; attempts: string; time: string; detail: string }
+interface Row {
+  indent: number;
+  glyph: string;
+  name: string;
+  word: string;
+  paint: (s: string) => string;
+  progress: string;
+  attempts: string;
+  time: string;
+  detail: string;
+}
 
 function taskRow(name: string, t: TaskView, def: TaskDef | undefined, run: WatchedRun, now: number, c: Colors): Row {
   const look = taskLook(t.status, run.view.status, c);
-  const progress = def?.type === 'MAP' && t.items ? `${t.items.filter((it) => it.status === 'COMPLETED').length}/${t.items.length} items`
-    : def?.type === 'DO_WHILE' && t.iteration !== undefined ? `iteration ${t.iteration}${def.maxIterations ? `/${def.maxIterations}` : ''}`
+  const progress =
+    def?.type === 'MAP' && t.items
+      ? `${t.items.filter((it) => it.status === 'COMPLETED').length}/${t.items.length} items`
+      : def?.type === 'DO_WHILE' && t.iteration !== undefined
+        ? `iteration ${t.iteration}${def.maxIterations ? `/${def.maxIterations}` : ''}`
+        : '';
+  const attempts =
+    def && (def.type === 'SIMPLE' || def.type === 'COMMAND' || def.type === 'HTTP' || def.type === 'SUB_WORKFLOW')
+      ? attemptsText(t, def)
       : '';
-  const attempts = def && (def.type === 'SIMPLE' || def.type === 'COMMAND' || def.type === 'HTTP' || def.type === 'SUB_WORKFLOW') ? attemptsText(t, def) : '';
-  const detail = [detailText(name, t, def, run, now, c), t.child && t.status === 'IN_PROGRESS' ? `child run ${inert(t.child)}` : ''].filter(Boolean).join(' · ');
-  return { indent: 0, glyph: look.glyph, name: inert(name), word: look.word, paint: look.paint, progress, attempts, time: timeText(t, now), detail };
+  const detail = [
+    detailText(name, t, def, run, now, c),
+    t.child && t.status === 'IN_PROGRESS' ? `child run ${inert(t.child)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  return {
+    indent: 0,
+    glyph: look.glyph,
+    name: inert(name),
+    word: look.word,
+    paint: look.paint,
+    progress,
+    attempts,
+    time: timeText(t, now),
+    detail,
+  };
 }
 
-function itemRows(id: string, t: TaskView, def: TaskDef | undefined, run: WatchedRun, now: number, c: Colors): (Row | string)[] {
+function itemRows(
+  id: string,
+  t: TaskView,
+  def: TaskDef | undefined,
+  run: WatchedRun,
+  now: number,
+  c: Colors,
+): (Row | string)[] {
   const busy = (t.items ?? []).filter((it) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
-  const body = def?.type === 'MAP' && def.iterator ? run.tasks.get(def.iterator) ?? def : def;
+  const body = def?.type === 'MAP' && def.iterator ? (run.tasks.get(def.iterator) ?? def) : def;
   const rows: (Row | string)[] = busy.slice(0, ITEM_LINES).map((it) => {
     const look = taskLook(it.status, run.view.status, c);
-    return { indent: 1, glyph: look.glyph, name: inert(it.instance), word: look.word, paint: look.paint, progress: '', attempts: body ? attemptsText(it, body) : '', time: timeText(it, now), detail: detailText(it.instance, it, undefined, run, now, c) };
+    return {
+      indent: 1,
+      glyph: look.glyph,
+      name: inert(it.instance),
+      word: look.word,
+      paint: look.paint,
+      progress: '',
+      attempts: body ? attemptsText(it, body) : '',
+      time: timeText(it, now),
+      detail: detailText(it.instance, it, undefined, run, now, c),
+    };
   });
-  if (busy.length > ITEM_LINES) rows.push(c.dim(`      … ${busy.length - ITEM_LINES} more items of ${id} at work or failed`));
+  if (busy.length > ITEM_LINES)
+    rows.push(c.dim(`      … ${busy.length - ITEM_LINES} more items of ${id} at work or failed`));
   return rows;
 }
 
@@ -109,7 +162,10 @@ function itemRows(id: string, t: TaskView, def: TaskDef | undefined, run: Watche
 function layout(rows: readonly (Row | string)[], c: Colors): string[] {
   const cells = rows.filter((r): r is Row => typeof r !== 'string');
   const w = (f: (r: Row) => number) => Math.max(0, ...cells.map(f));
-  const name = Math.min(28, w((r) => r.name.length + 2 * r.indent));
+  const name = Math.min(
+    28,
+    w((r) => r.name.length + 2 * r.indent),
+  );
   const word = w((r) => r.word.length);
   const progress = w((r) => r.progress.length);
   const attempts = w((r) => r.attempts.length);
@@ -131,20 +187,35 @@ function attemptsText(t: Shown, def: TaskDef): string {
 /** Duration of what ended; elapsed time of what goes on (counted to now). */
 function timeText(t: Shown, now: number): string {
   if (!t.startedAt) return '';
-  const end = t.completedAt ? Date.parse(t.completedAt) : ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING', 'RETRYING', 'SCHEDULED'].includes(t.status) ? now : null;
+  const end = t.completedAt
+    ? Date.parse(t.completedAt)
+    : ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING', 'RETRYING', 'SCHEDULED'].includes(t.status)
+      ? now
+      : null;
   return end === null ? '' : formatDuration(end - Date.parse(t.startedAt));
 }
 
 /** What the task waits for (who approves, which signal, when a retry or a wait ends), or why it failed. */
-function detailText(name: string, t: Shown & { status: TaskStatus }, def: TaskDef | undefined, run: WatchedRun, now: number, c: Colors): string {
+function detailText(
+  name: string,
+  t: Shown & { status: TaskStatus },
+  def: TaskDef | undefined,
+  run: WatchedRun,
+  now: number,
+  c: Colors,
+): string {
   const timer = (kind: TimerState['kind']) => run.view.timers.find((x) => instanceKey(x) === name && x.kind === kind);
   const dueIn = (x: TimerState | undefined) => (x ? formatDuration(Date.parse(x.dueAt) - now) : '');
   switch (t.status) {
     case 'RETRYING': {
       const b = timer('backoff');
-      return [b ? `retry in ${dueIn(b)}` : '', t.error ? c.red(inert(t.error.message)) : ''].filter(Boolean).join(' · ');
+      return [b ? `retry in ${dueIn(b)}` : '', t.error ? c.red(inert(t.error.message)) : '']
+        .filter(Boolean)
+        .join(' · ');
     }
-    case 'FAILED': case 'TIMED_OUT': return t.error ? c.red(inert(t.error.message)) : '';
+    case 'FAILED':
+    case 'TIMED_OUT':
+      return t.error ? c.red(inert(t.error.message)) : '';
     case 'PENDING_APPROVAL': {
       const who = def?.type === 'HUMAN' && def.approvers.length > 0 ? def.approvers.join(', ') : 'anyone';
       const deadline = timer('approval_timeout');
@@ -157,10 +228,14 @@ function detailText(name: string, t: Shown & { status: TaskStatus }, def: TaskDe
       const limit = timer('timeout');
       return c.magenta(`waits for signal ${inert(signal)}${limit ? ` · times out in ${dueIn(limit)}` : ''}`);
     }
-    case 'IN_PROGRESS': return def?.assignedTo ? `assigned to ${inert(def.assignedTo)}` : '';
+    case 'IN_PROGRESS':
+      return def?.assignedTo ? `assigned to ${inert(def.assignedTo)}` : '';
     // A gated task's attempt (concurrency:, rate_limit:) not let in yet.
-    case 'SCHEDULED': return 'waitingFor' in t && typeof t.waitingFor === 'string' ? c.magenta(`waits for ${/^(queue|handler|a) /.test(t.waitingFor) ? '' : 'its '}${inert(t.waitingFor)}`) : '';
-    default: return '';
+    case 'SCHEDULED':
+      return 'waitingFor' in t && typeof t.waitingFor === 'string'
+        ? c.magenta(`waits for ${/^(queue|handler|a) /.test(t.waitingFor) ? '' : 'its '}${inert(t.waitingFor)}`)
+        : '';
+    default:
+      return '';
   }
 }
-

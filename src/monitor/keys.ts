@@ -41,13 +41,28 @@ export function onKey(s: KeyState, key: string, runs: readonly string[]): { stat
   const n = runs.length;
   const selected = n === 0 ? 0 : Math.min(s.selected, n - 1);
   switch (key) {
-    case 'q': case 'Q': return { state: s, action: { kind: 'quit' } };
-    case 'r': case 'R': return { state: s, action: { kind: 'refresh' } };
-    case 'd': case 'D': return none({ ...s, selected, details: !s.details });
-    case 'p': case 'P': return n === 0 ? none(s) : none({ ...s, selected, confirm: { action: 'pause', runId: runs[selected]! } });
-    case 'k': case 'K': return n === 0 ? none(s) : none({ ...s, selected, confirm: { action: 'cancel', runId: runs[selected]! } });
-    case '\t': case '\u001b[B': case 'j': return none({ ...s, selected: n === 0 ? 0 : (selected + 1) % n });
-    case '\u001b[Z': case '\u001b[A': return none({ ...s, selected: n === 0 ? 0 : (selected - 1 + n) % n });
+    case 'q':
+    case 'Q':
+      return { state: s, action: { kind: 'quit' } };
+    case 'r':
+    case 'R':
+      return { state: s, action: { kind: 'refresh' } };
+    case 'd':
+    case 'D':
+      return none({ ...s, selected, details: !s.details });
+    case 'p':
+    case 'P':
+      return n === 0 ? none(s) : none({ ...s, selected, confirm: { action: 'pause', runId: runs[selected]! } });
+    case 'k':
+    case 'K':
+      return n === 0 ? none(s) : none({ ...s, selected, confirm: { action: 'cancel', runId: runs[selected]! } });
+    case '\t':
+    case '\u001b[B':
+    case 'j':
+      return none({ ...s, selected: n === 0 ? 0 : (selected + 1) % n });
+    case '\u001b[Z':
+    case '\u001b[A':
+      return none({ ...s, selected: n === 0 ? 0 : (selected - 1 + n) % n });
     default:
       if (/^[1-9]$/.test(key) && Number(key) <= n) return none({ ...s, selected: Number(key) - 1 });
       return none(s);

@@ -66,7 +66,10 @@ export interface WatchOptions {
 
 export interface MonitorOptions {
   /** Raw key presses (a terminal's stdin in raw mode). */
-  keys: { on(event: 'data', listener: (d: Buffer | string) => void): unknown; off(event: 'data', listener: (d: Buffer | string) => void): unknown };
+  keys: {
+    on(event: 'data', listener: (d: Buffer | string) => void): unknown;
+    off(event: 'data', listener: (d: Buffer | string) => void): unknown;
+  };
   /** Pauses or cancels a run as `ledgerflow pause` / `cancel` would; resolves to the line to show. */
   act(action: 'pause' | 'cancel', runId: string): Promise<string>;
   /** The median duration (ms) of each workflow's past COMPLETED runs, for the ETA (read again on [R]efresh). */
@@ -95,29 +98,60 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   let finished = false;
   let finish!: (stopped: boolean) => void;
   let fail!: (err: unknown) => void;
-  const done = new Promise<boolean>((res, rej) => { finish = res; fail = rej; });
+  const done = new Promise<boolean>((res, rej) => {
+    finish = res;
+    fail = rej;
+  });
 
   // A damaged log ends its watch too: nothing drives it (DAMAGED is the monitor's word, never a recorded status).
-  const ends = (s: WorkflowStatus) => SETTLED_STATUSES.includes(s) || s === DAMAGED || (o.orWaiting === true && (s === 'WAITING' || s === 'PAUSED'));
+  const ends = (s: WorkflowStatus) =>
+    SETTLED_STATUSES.includes(s) || s === DAMAGED || (o.orWaiting === true && (s === 'WAITING' || s === 'PAUSED'));
   const single = o.target.kind === 'run';
 
   // Frames: log-update on the output, redrawn when events come (at most every redrawMs) and every tick (elapsed clocks).
   // A terminal that tells no size (0 columns and rows, as a bare pseudo-terminal) is drawn on as 80×24.
   const size = () => ({ columns: o.out.columns || 80, rows: o.out.rows || 24 });
-  const screen = { write: (t: string) => o.out.write(t), isTTY: true, get columns() { return size().columns; }, get rows() { return size().rows; } };
-  const logUpdate = o.mode === 'frame' ? createLogUpdate(screen as unknown as NodeJS.WriteStream, { showCursor: false }) : undefined;
+  const screen = {
+    write: (t: string) => o.out.write(t),
+    isTTY: true,
+    get columns() {
+      return size().columns;
+    },
+    get rows() {
+      return size().rows;
+    },
+  };
+  const logUpdate =
+    o.mode === 'frame' ? createLogUpdate(screen as unknown as NodeJS.WriteStream, { showCursor: false }) : undefined;
   // The monitor: its keys' state, the medians for ETAs, and the line a key's action left.
   let keys: KeyState = INITIAL_KEYS;
   let medians = new Map<string, number>();
   let said: string | null = null;
   let quit = false;
-  const active = () => [...runs.values()].filter((r) => !SETTLED_STATUSES.includes(r.view.status)).sort((a, b) => (a.view.startedAt < b.view.startedAt ? -1 : 1));
-  const frame = () => (o.monitor
-    ? renderOverview(active(), { now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true, medians, selected: keys.selected, details: keys.details, ...((promptOf(keys) ?? said) ? { prompt: (promptOf(keys) ?? said)! } : {}) })
-    : renderFrame([...runs.values()], {
-      now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true, tail,
-      ...(single ? {} : { title: title() }),
-    }));
+  const active = () =>
+    [...runs.values()]
+      .filter((r) => !SETTLED_STATUSES.includes(r.view.status))
+      .sort((a, b) => (a.view.startedAt < b.view.startedAt ? -1 : 1));
+  const frame = () =>
+    o.monitor
+      ? renderOverview(active(), {
+          now: now(),
+          width: size().columns,
+          height: size().rows - 1,
+          color: o.color ?? true,
+          medians,
+          selected: keys.selected,
+          details: keys.details,
+          ...((promptOf(keys) ?? said) ? { prompt: (promptOf(keys) ?? said)! } : {}),
+        })
+      : renderFrame([...runs.values()], {
+          now: now(),
+          width: size().columns,
+          height: size().rows - 1,
+          color: o.color ?? true,
+          tail,
+          ...(single ? {} : { title: title() }),
+        });
   function title(): string {
     const all = [...runs.values()];
     const active = all.filter((r) => !ends(r.view.status)).length;
@@ -125,12 +159,25 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     return `watching ${what}: ${active} active, ${all.length - active} ended · Ctrl-C to stop`;
   }
   let drawPending: NodeJS.Timeout | undefined;
-  const draw = () => { if (drawPending) { clearTimeout(drawPending); drawPending = undefined; } logUpdate?.(frame()); };
-  const scheduleDraw = () => { if (logUpdate && !drawPending) drawPending = setTimeout(draw, o.redrawMs ?? 50); };
-  const onResize = () => { logUpdate?.clear(); draw(); };
+  const draw = () => {
+    if (drawPending) {
+      clearTimeout(drawPending);
+      drawPending = undefined;
+    }
+    logUpdate?.(frame());
+  };
+  const scheduleDraw = () => {
+    if (logUpdate && !drawPending) drawPending = setTimeout(draw, o.redrawMs ?? 50);
+  };
+  const onResize = () => {
+    logUpdate?.clear();
+    draw();
+  };
   if (logUpdate) o.out.on?.('resize', onResize);
   // Also what keeps the process alive: followers and discovery do not.
-  const tick = setInterval(() => { if (logUpdate) draw(); }, o.tickMs ?? 1000);
+  const tick = setInterval(() => {
+    if (logUpdate) draw();
+  }, o.tickMs ?? 1000);
 
   const print = (events: readonly EventEnvelope[]) => {
     if (o.mode === 'frame') return scheduleDraw();
@@ -141,26 +188,29 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     if (finished) return;
     const all = [...runs.values()];
     if (pickingUp.size > 0) return;
-    if (single ? all.length === 1 && ends(all[0]!.view.status) : !o.keepOpen && all.every((r) => ends(r.view.status))) finish(false);
+    if (single ? all.length === 1 && ends(all[0]!.view.status) : !o.keepOpen && all.every((r) => ends(r.view.status)))
+      finish(false);
   };
 
   /** Folds a batch into the run, reading what the follower skipped (it never should; a store may). */
   const onEvents = (runId: string, events: EventEnvelope[]) => {
     const prev = queues.get(runId) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      let run = runs.get(runId);
-      if (!run || finished) return;
-      const before = run.view.seq;
-      try {
-        run = advanceRun(run, events);
-      } catch (err) {
-        if (!(err instanceof EventGapError)) throw err;
-        run = advanceRun(run, [...await o.store.read(runId, { fromSeq: before + 1 }), ...events]);
-      }
-      runs.set(runId, run);
-      print(run.tail.filter((e) => e.seq > before));
-      checkDone();
-    }).catch((err: unknown) => fail(err));
+    const next = prev
+      .then(async () => {
+        let run = runs.get(runId);
+        if (!run || finished) return;
+        const before = run.view.seq;
+        try {
+          run = advanceRun(run, events);
+        } catch (err) {
+          if (!(err instanceof EventGapError)) throw err;
+          run = advanceRun(run, [...(await o.store.read(runId, { fromSeq: before + 1 })), ...events]);
+        }
+        runs.set(runId, run);
+        print(run.tail.filter((e) => e.seq > before));
+        checkDone();
+      })
+      .catch((err: unknown) => fail(err));
     queues.set(runId, next);
   };
 
@@ -178,24 +228,36 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
       if (events.length === 0) {
         if (single) throw new RunNotFoundError(runId);
         // Its file was seen before its first commit was in it: pick it up when that comes.
-        const sub = o.store.follow(runId, 0, () => { sub.close(); void pickUp(runId, fresh).catch(fail); });
+        const sub = o.store.follow(runId, 0, () => {
+          sub.close();
+          void pickUp(runId, fresh).catch(fail);
+        });
         subs.push(sub);
         return;
       }
-      if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) { ignored.add(runId); return; }
+      if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) {
+        ignored.add(runId);
+        return;
+      }
       // The limits file's limits, for what a waiting task waits for (a store that cannot say: its own limits only).
       const run = trackRun(events, await limitsForView(o.store));
       const damaged = await o.damage?.(runId, run.view.seq);
       if (damaged) {
         runs.set(runId, { ...run, damaged, view: { ...run.view, status: DAMAGED } });
         if (o.mode === 'frame') scheduleDraw();
-        else o.out.write(`${o.mode === 'json' ? JSON.stringify({ runId, status: 'DAMAGED', damaged }) : `${runId}  DAMAGED  ${damaged}`}\n`);
+        else
+          o.out.write(
+            `${o.mode === 'json' ? JSON.stringify({ runId, status: 'DAMAGED', damaged }) : `${runId}  DAMAGED  ${damaged}`}\n`,
+          );
         return;
       }
       runs.set(runId, run);
       print(fresh ? run.tail : run.tail.slice(-tail));
       subs.push(o.store.follow(runId, run.view.seq, (evs) => onEvents(runId, evs)));
-    })().finally(() => { pickingUp.delete(runId); checkDone(); });
+    })().finally(() => {
+      pickingUp.delete(runId);
+      checkDone();
+    });
     pickingUp.set(runId, p);
     return p;
   };
@@ -214,7 +276,10 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
         const { undriven: _, ...rest } = now;
         runs.set(run.runId, text === null ? rest : { ...rest, undriven: text });
         if (o.mode === 'frame') scheduleDraw();
-        else if (o.mode === 'json') o.out.write(`${JSON.stringify(text === null ? { runId: run.runId, driven: true } : { runId: run.runId, undriven: text })}\n`);
+        else if (o.mode === 'json')
+          o.out.write(
+            `${JSON.stringify(text === null ? { runId: run.runId, driven: true } : { runId: run.runId, undriven: text })}\n`,
+          );
         else o.out.write(`${run.runId}  ${text ?? 'a process drives this run now'}\n`);
       }
     } catch (err) {
@@ -225,21 +290,55 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   };
   const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
 
-  const abort = () => { if (!finished) finish(true); };
+  const abort = () => {
+    if (!finished) finish(true);
+  };
   o.signal?.addEventListener('abort', abort, { once: true });
-  const refreshMedians = () => o.monitor?.medians().then((m) => { medians = m; scheduleDraw(); }).catch((err: unknown) => { said = `ETA unknown: ${errorMessage(err)}`; });
-  const onKeyData = (d: Buffer | string) => { for (const k of splitKeys(d.toString())) onOneKey(k); };
+  const refreshMedians = () =>
+    o.monitor
+      ?.medians()
+      .then((m) => {
+        medians = m;
+        scheduleDraw();
+      })
+      .catch((err: unknown) => {
+        said = `ETA unknown: ${errorMessage(err)}`;
+      });
+  const onKeyData = (d: Buffer | string) => {
+    for (const k of splitKeys(d.toString())) onOneKey(k);
+  };
   const onOneKey = (key: string) => {
     if (finished) return;
-    const { state, action } = onKey(keys, key, active().map((r) => r.runId));
+    const { state, action } = onKey(
+      keys,
+      key,
+      active().map((r) => r.runId),
+    );
     keys = state;
     said = null;
     // Q quits; Ctrl-C (a key in raw mode, not a signal) stops as Ctrl-C stops every command: exit 130.
-    if (action.kind === 'quit') { if (key === '\u0003') finish(true); else { quit = true; finish(false); } return; }
+    if (action.kind === 'quit') {
+      if (key === '\u0003') finish(true);
+      else {
+        quit = true;
+        finish(false);
+      }
+      return;
+    }
     if (action.kind === 'refresh') void refreshMedians();
     if (action.kind === 'pause' || action.kind === 'cancel') {
       said = `${action.kind === 'pause' ? 'pausing' : 'cancelling'} ${action.runId}…`;
-      void o.monitor!.act(action.kind, action.runId).then((line) => { said = line; }, (err: unknown) => { said = `could not ${action.kind === 'pause' ? 'pause' : 'cancel'} ${action.runId}: ${errorMessage(err)}`; }).finally(scheduleDraw);
+      void o
+        .monitor!.act(action.kind, action.runId)
+        .then(
+          (line) => {
+            said = line;
+          },
+          (err: unknown) => {
+            said = `could not ${action.kind === 'pause' ? 'pause' : 'cancel'} ${action.runId}: ${errorMessage(err)}`;
+          },
+        )
+        .finally(scheduleDraw);
     }
     draw();
   };

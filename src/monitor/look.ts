@@ -13,32 +13,62 @@ export function colors(enabled: boolean): Colors {
   return pc.createColors(enabled);
 }
 
-export interface Look { glyph: string; word: string; paint: (s: string) => string }
+export interface Look {
+  glyph: string;
+  word: string;
+  paint: (s: string) => string;
+}
 
 /** The glyphs, in the order the legend of docs/runs.md ("Watch runs in the terminal") lists them. */
 export const GLYPHS = {
-  completed: '✓', failed: '✗', running: '●', waiting: '◌', paused: '⏸', pending: '○', skipped: '⤼', retrying: '↻', cancelled: '⊘',
+  completed: '✓',
+  failed: '✗',
+  running: '●',
+  waiting: '◌',
+  paused: '⏸',
+  pending: '○',
+  skipped: '⤼',
+  retrying: '↻',
+  cancelled: '⊘',
 } as const;
 
 type Glyph = keyof typeof GLYPHS;
 type Shade = 'green' | 'red' | 'cyan' | 'yellow' | 'magenta' | 'dim';
-const lookOf = (glyph: Glyph, word: string, shade: Shade, c: Colors): Look => ({ glyph: GLYPHS[glyph], word, paint: c[shade] });
+const lookOf = (glyph: Glyph, word: string, shade: Shade, c: Colors): Look => ({
+  glyph: GLYPHS[glyph],
+  word,
+  paint: c[shade],
+});
 
 const TASK_LOOKS: Record<TaskStatus, [Glyph, string, Shade]> = {
-  COMPLETED: ['completed', 'completed', 'green'], FAILED: ['failed', 'failed', 'red'], TIMED_OUT: ['failed', 'timed out', 'red'],
-  CANCELLED: ['cancelled', 'cancelled', 'dim'], IN_PROGRESS: ['running', 'running', 'cyan'], RETRYING: ['retrying', 'retrying', 'yellow'],
-  PENDING_APPROVAL: ['waiting', 'awaiting approval', 'magenta'], WAITING: ['waiting', 'waiting', 'magenta'], SKIPPED: ['skipped', 'skipped', 'dim'],
-  SCHEDULED: ['pending', 'scheduled', 'dim'], PENDING: ['pending', 'pending', 'dim'],
+  COMPLETED: ['completed', 'completed', 'green'],
+  FAILED: ['failed', 'failed', 'red'],
+  TIMED_OUT: ['failed', 'timed out', 'red'],
+  CANCELLED: ['cancelled', 'cancelled', 'dim'],
+  IN_PROGRESS: ['running', 'running', 'cyan'],
+  RETRYING: ['retrying', 'retrying', 'yellow'],
+  PENDING_APPROVAL: ['waiting', 'awaiting approval', 'magenta'],
+  WAITING: ['waiting', 'waiting', 'magenta'],
+  SKIPPED: ['skipped', 'skipped', 'dim'],
+  SCHEDULED: ['pending', 'scheduled', 'dim'],
+  PENDING: ['pending', 'pending', 'dim'],
 };
 
 /** A task's (or MAP item's) look; a task that would start now but waits for the run's resume shows as paused. */
 export function taskLook(status: TaskStatus, run: WorkflowStatus, c: Colors): Look {
-  return status === 'SCHEDULED' && run === 'PAUSED' ? lookOf('paused', 'paused', 'yellow', c) : lookOf(...TASK_LOOKS[status], c);
+  return status === 'SCHEDULED' && run === 'PAUSED'
+    ? lookOf('paused', 'paused', 'yellow', c)
+    : lookOf(...TASK_LOOKS[status], c);
 }
 
 const RUN_LOOKS: Record<WorkflowStatus, [Glyph, Shade]> = {
-  COMPLETED: ['completed', 'green'], FAILED: ['failed', 'red'], CANCELLED: ['cancelled', 'red'], RUNNING: ['running', 'cyan'],
-  WAITING: ['waiting', 'magenta'], PAUSED: ['paused', 'yellow'], QUEUED: ['pending', 'dim'],
+  COMPLETED: ['completed', 'green'],
+  FAILED: ['failed', 'red'],
+  CANCELLED: ['cancelled', 'red'],
+  RUNNING: ['running', 'cyan'],
+  WAITING: ['waiting', 'magenta'],
+  PAUSED: ['paused', 'yellow'],
+  QUEUED: ['pending', 'dim'],
 };
 
 export function runLook(status: WorkflowStatus, c: Colors): Look {

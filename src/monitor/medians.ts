@@ -10,7 +10,9 @@ import { median } from './overview.js';
 export const PAST_RUNS = 20;
 
 /** The medians of these runs' durations by workflow (pure). */
-export function mediansOf(runs: readonly Pick<RunSummary, 'workflowId' | 'status' | 'startedAt' | 'completedAt'>[]): Map<string, number> {
+export function mediansOf(
+  runs: readonly Pick<RunSummary, 'workflowId' | 'status' | 'startedAt' | 'completedAt'>[],
+): Map<string, number> {
   const byWorkflow = new Map<string, { at: string; ms: number }[]>();
   for (const r of runs) {
     if (r.status !== 'COMPLETED' || !r.completedAt) continue;
@@ -19,7 +21,16 @@ export function mediansOf(runs: readonly Pick<RunSummary, 'workflowId' | 'status
     byWorkflow.set(r.workflowId, list);
   }
   const out = new Map<string, number>();
-  for (const [id, list] of byWorkflow) out.set(id, median(list.sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, PAST_RUNS).map((x) => x.ms))!);
+  for (const [id, list] of byWorkflow)
+    out.set(
+      id,
+      median(
+        list
+          .sort((a, b) => (a.at < b.at ? 1 : -1))
+          .slice(0, PAST_RUNS)
+          .map((x) => x.ms),
+      )!,
+    );
   return out;
 }
 

@@ -26,8 +26,17 @@ export interface OverviewOptions extends Pick<FrameOptions, 'now' | 'width' | 'h
 
 /** The monitor's task glyphs: ✓ done, ⟳ running, ⋯ pending, ⏸ waiting (a person, a signal, a pause), ✗ failed. */
 const TASK_GLYPH: Record<string, [string, string]> = {
-  COMPLETED: ['✓', ''], IN_PROGRESS: ['⟳', 'running'], RETRYING: ['⟳', 'retrying'], SCHEDULED: ['⋯', 'scheduled'], PENDING: ['⋯', 'pending'],
-  PENDING_APPROVAL: ['⏸', 'waiting'], WAITING: ['⏸', 'waiting'], FAILED: ['✗', 'failed'], TIMED_OUT: ['✗', 'timed out'], SKIPPED: ['⤼', 'skipped'], CANCELLED: ['⊘', 'cancelled'],
+  COMPLETED: ['✓', ''],
+  IN_PROGRESS: ['⟳', 'running'],
+  RETRYING: ['⟳', 'retrying'],
+  SCHEDULED: ['⋯', 'scheduled'],
+  PENDING: ['⋯', 'pending'],
+  PENDING_APPROVAL: ['⏸', 'waiting'],
+  WAITING: ['⏸', 'waiting'],
+  FAILED: ['✗', 'failed'],
+  TIMED_OUT: ['✗', 'timed out'],
+  SKIPPED: ['⤼', 'skipped'],
+  CANCELLED: ['⊘', 'cancelled'],
 };
 const KEYS = '[R]efresh  [D]etails  [P]ause  [K]ill  [Q]uit   Tab: next run';
 
@@ -69,12 +78,16 @@ function waitingSince(run: WatchedRun): number {
     const paused = [...run.tail].reverse().find((e) => e.type === 'run.paused');
     if (paused) return Date.parse(paused.time);
   }
-  const waiting = Object.values(run.view.tasks).filter((t) => (t.status === 'PENDING_APPROVAL' || t.status === 'WAITING') && t.startedAt).map((t) => Date.parse(t.startedAt!));
+  const waiting = Object.values(run.view.tasks)
+    .filter((t) => (t.status === 'PENDING_APPROVAL' || t.status === 'WAITING') && t.startedAt)
+    .map((t) => Date.parse(t.startedAt!));
   return waiting.length > 0 ? Math.min(...waiting) : Date.parse(run.fold.snapshot.context.updatedAt);
 }
 
 function currentTask(run: WatchedRun): string {
-  const busy = Object.entries(run.view.tasks).find(([, t]) => ['IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL', 'WAITING', 'SCHEDULED'].includes(t.status));
+  const busy = Object.entries(run.view.tasks).find(([, t]) =>
+    ['IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL', 'WAITING', 'SCHEDULED'].includes(t.status),
+  );
   return busy ? busy[0] : '—';
 }
 
@@ -92,17 +105,40 @@ export function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c
   const waits = v.status === 'PAUSED' || v.status === 'WAITING';
   const elapsed = o.now - started;
   const med = o.medians.get(v.workflowId);
-  const eta = waits ? '' : med === undefined ? 'ETA: unknown' : med > elapsed ? `ETA: ${clock(med - elapsed)}` : 'ETA: overdue';
+  const eta = waits
+    ? ''
+    : med === undefined
+      ? 'ETA: unknown'
+      : med > elapsed
+        ? `ETA: ${clock(med - elapsed)}`
+        : 'ETA: overdue';
   const head = `${selected ? '┏━' : '┌─'} ${inert(v.runId)} ${c.dim(`(${inert(v.workflowId)} v${v.version})`)} `;
   const lines = [head];
   const pad = selected ? '┃  ' : '│  ';
   lines.push(pad + two(`Status: ${look.paint(v.status)}`, `Progress: ${bar(progressOf(run), c)}`, 28));
   lines.push(pad + `Current Task: ${inert(currentTask(run))}`);
-  lines.push(pad + two(`Started: ${ago(o.now - started)}`, `${waits ? `Waiting: ${clock(o.now - waitingSince(run))}` : `Elapsed: ${clock(elapsed)}`}${eta ? `   ${eta}` : ''}`, 28));
+  lines.push(
+    pad +
+      two(
+        `Started: ${ago(o.now - started)}`,
+        `${waits ? `Waiting: ${clock(o.now - waitingSince(run))}` : `Elapsed: ${clock(elapsed)}`}${eta ? `   ${eta}` : ''}`,
+        28,
+      ),
+  );
   for (const [id, t] of taskEntries(run.fold.snapshot.context.tasks)) {
     const [glyph, word] = TASK_GLYPH[t.status] ?? ['?', t.status.toLowerCase()];
-    const took = t.status === 'COMPLETED' && t.startedAt && t.completedAt ? formatDuration(Date.parse(t.completedAt) - Date.parse(t.startedAt)) : '';
-    const paint = t.status === 'COMPLETED' ? c.green : t.status === 'FAILED' || t.status === 'TIMED_OUT' ? c.red : FINAL_TASK_STATUSES.includes(t.status) || word === 'pending' ? c.dim : c.cyan;
+    const took =
+      t.status === 'COMPLETED' && t.startedAt && t.completedAt
+        ? formatDuration(Date.parse(t.completedAt) - Date.parse(t.startedAt))
+        : '';
+    const paint =
+      t.status === 'COMPLETED'
+        ? c.green
+        : t.status === 'FAILED' || t.status === 'TIMED_OUT'
+          ? c.red
+          : FINAL_TASK_STATUSES.includes(t.status) || word === 'pending'
+            ? c.dim
+            : c.cyan;
     lines.push(pad + `${paint(glyph)} ${inert(id)} ${c.dim(`(${took || word})`)}`);
   }
   lines.push(selected ? '┗━━' : '└──');
@@ -112,7 +148,11 @@ export function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c
 /** The whole screen: title, count, a box per run (the selected one's details under it when asked), the keys. */
 export function renderOverview(runs: readonly WatchedRun[], o: OverviewOptions): string {
   const c = colors(o.color ?? true);
-  const lines = [c.bold(`3OX WORKFLOW MONITOR - ${new Date(o.now).toISOString().slice(0, 19).replace('T', ' ')}Z`), '', `Active Workflows: ${runs.length}`];
+  const lines = [
+    c.bold(`3OX WORKFLOW MONITOR - ${new Date(o.now).toISOString().slice(0, 19).replace('T', ' ')}Z`),
+    '',
+    `Active Workflows: ${runs.length}`,
+  ];
   runs.forEach((run, i) => {
     lines.push('');
     lines.push(...runBox(run, o, i === o.selected, c));

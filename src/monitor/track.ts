@@ -5,7 +5,17 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { GlobalLimits, TaskDef } from '../definition/index.js';
 import { delayPart, recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, startedOf, workflowAfter, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
+import {
+  applyEvent,
+  compiledForRun,
+  startedOf,
+  workflowAfter,
+  foldStartOf,
+  runView,
+  startFold,
+  type RunSnapshot,
+  type RunView,
+} from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
 export const KEPT_EVENTS = 200;
@@ -25,7 +35,12 @@ export interface WatchedRun {
    * Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for; `delayedBy`: per task,
    * the breakers its waiting attempt's task.delayed named, until it starts: the open breakers the run's own history shows).
    */
-  readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot; limits?: GlobalLimits; delayedBy?: ReadonlyMap<string, ReadonlySet<string>> };
+  readonly fold: {
+    compiled: CompiledWorkflow;
+    snapshot: RunSnapshot;
+    limits?: GlobalLimits;
+    delayedBy?: ReadonlyMap<string, ReadonlySet<string>>;
+  };
 }
 
 /** Folds a run's events from its run.started; `limits`: the store's limits file's (a queue's or handler's limit a task waits for). */
@@ -61,25 +76,41 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
     if (e.seq !== seq + 1) throw new EventGapError(run.runId, seq + 1, e.seq);
     snapshot = applyEvent(compiled, snapshot, e).snapshot;
     // Migrated (docs/runs.md#migrating-in-flight-runs): it goes on under the new version.
-    if (e.type === 'run.migrated') { compiled = workflowAfter(compiled, e); tasks = new Map(compiled.definition.tasks.map((t) => [t.id, t])); }
+    if (e.type === 'run.migrated') {
+      compiled = workflowAfter(compiled, e);
+      tasks = new Map(compiled.definition.tasks.map((t) => [t.id, t]));
+    }
     seq = e.seq;
     fresh.push(e);
     // A breaker holds the task from its task.delayed until an attempt of it starts (no store read: the log says it).
-    if (e.type === 'task.delayed') delayedBy = new Map([...(delayedBy ?? []), [e.data.task, new Set([...(delayedBy?.get(e.data.task) ?? []), delayPart(e.data)])]]);
-    else if (e.type === 'task.started' && delayedBy?.has(e.data.task)) delayedBy = new Map([...delayedBy].filter(([t]) => t !== e.data.task));
+    if (e.type === 'task.delayed')
+      delayedBy = new Map([
+        ...(delayedBy ?? []),
+        [e.data.task, new Set([...(delayedBy?.get(e.data.task) ?? []), delayPart(e.data)])],
+      ]);
+    else if (e.type === 'task.started' && delayedBy?.has(e.data.task))
+      delayedBy = new Map([...delayedBy].filter(([t]) => t !== e.data.task));
   }
   if (fresh.length === 0) return run;
   const tail = [...run.tail, ...fresh];
-  const open = delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : new Set<string>();
+  const open =
+    delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : new Set<string>();
   return {
-    ...run, tasks, view: runView(snapshot, seq, compiled.definition, run.fold.limits, open), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
+    ...run,
+    tasks,
+    view: runView(snapshot, seq, compiled.definition, run.fold.limits, open),
+    tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
     fold: { ...run.fold, compiled, snapshot, ...(delayedBy ? { delayedBy } : {}) },
   };
 }
 
 /** Events handed to advanceRun skip some: read them from the store first. */
 export class EventGapError extends Error {
-  constructor(readonly runId: string, readonly expected: number, readonly got: number) {
+  constructor(
+    readonly runId: string,
+    readonly expected: number,
+    readonly got: number,
+  ) {
     super(`run ${runId}: expected event ${expected}, got ${got}`);
   }
 }

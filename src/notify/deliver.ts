@@ -19,7 +19,12 @@ export type DeliveryOutcome =
 
 /** A try that failed; `final`: trying again cannot help (a 4xx other than 408/425/429, a redirect). */
 class TryFailed extends Error {
-  constructor(message: string, readonly final = false) { super(message); }
+  constructor(
+    message: string,
+    readonly final = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface DeliverOptions {
@@ -38,14 +43,27 @@ export interface DeliverOptions {
 
 const RETRYABLE_4XX = [408, 425, 429];
 
-async function tryWebhook(target: Extract<NotificationTarget, { kind: 'webhook' }>, text: string, id: string, o: DeliverOptions): Promise<number> {
+async function tryWebhook(
+  target: Extract<NotificationTarget, { kind: 'webhook' }>,
+  text: string,
+  id: string,
+  o: DeliverOptions,
+): Promise<number> {
   const timeout = AbortSignal.timeout(o.settings.timeoutMs);
   const signal = o.signal ? AbortSignal.any([timeout, o.signal]) : timeout;
   let res: Response;
   try {
     res = await fetch(target.url, {
-      method: 'POST', redirect: 'manual', signal, body: text,
-      headers: { ...target.headers, 'content-type': 'application/json', 'idempotency-key': id, 'user-agent': 'ledgerflow-notify' },
+      method: 'POST',
+      redirect: 'manual',
+      signal,
+      body: text,
+      headers: {
+        ...target.headers,
+        'content-type': 'application/json',
+        'idempotency-key': id,
+        'user-agent': 'ledgerflow-notify',
+      },
     });
   } catch (err) {
     if (timeout.aborted) throw new TryFailed(`no answer within ${o.settings.timeoutMs} ms`);
@@ -55,18 +73,39 @@ async function tryWebhook(target: Extract<NotificationTarget, { kind: 'webhook' 
   // The body is not read: drop it, so the connection is freed.
   await res.body?.cancel().catch(() => undefined);
   if (res.status >= 200 && res.status < 300) return res.status;
-  if (res.status >= 300 && res.status < 400) throw new TryFailed(`HTTP ${res.status} (a redirect: give the webhook's final URL)`, true);
-  throw new TryFailed(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, res.status < 500 && !RETRYABLE_4XX.includes(res.status));
+  if (res.status >= 300 && res.status < 400)
+    throw new TryFailed(`HTTP ${res.status} (a redirect: give the webhook's final URL)`, true);
+  throw new TryFailed(
+    `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+    res.status < 500 && !RETRYABLE_4XX.includes(res.status),
+  );
 }
 
-async function tryNats(target: Extract<NotificationTarget, { kind: 'nats' }>, text: string, id: string, o: DeliverOptions): Promise<void> {
-  if (!o.nats || !o.natsHeaders) throw new TryFailed('no NATS connection: nats: true notifications are published by engines on NATS JetStream', true);
+async function tryNats(
+  target: Extract<NotificationTarget, { kind: 'nats' }>,
+  text: string,
+  id: string,
+  o: DeliverOptions,
+): Promise<void> {
+  if (!o.nats || !o.natsHeaders)
+    throw new TryFailed(
+      'no NATS connection: nats: true notifications are published by engines on NATS JetStream',
+      true,
+    );
   const h = o.natsHeaders();
   h.set('Nats-Msg-Id', id);
   o.nats.publish(target.subject, new TextEncoder().encode(text), { headers: h });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([o.nats.flush(), new Promise((_r, reject) => { timer = setTimeout(() => reject(new TryFailed(`the NATS server did not confirm within ${o.settings.timeoutMs} ms`)), o.settings.timeoutMs); })]);
+    await Promise.race([
+      o.nats.flush(),
+      new Promise((_r, reject) => {
+        timer = setTimeout(
+          () => reject(new TryFailed(`the NATS server did not confirm within ${o.settings.timeoutMs} ms`)),
+          o.settings.timeoutMs,
+        );
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -79,7 +118,10 @@ const SECRET_REF = /\$\{secrets\.([A-Za-z_][A-Za-z0-9_]{0,127})\}/g;
  * secret takes effect at the next one), and the mask its errors get. The target itself (and its `key`, what
  * the history's notes name) keeps the references. A missing secret: the delivery fails, naming it.
  */
-async function withSecrets(target: NotificationTarget, provider: SecretsProvider | undefined): Promise<{ target: NotificationTarget; mask: Masker } | { missing: string[] }> {
+async function withSecrets(
+  target: NotificationTarget,
+  provider: SecretsProvider | undefined,
+): Promise<{ target: NotificationTarget; mask: Masker } | { missing: string[] }> {
   if (target.kind !== 'webhook') return { target, mask: NO_MASK };
   const texts = [target.url, ...Object.values(target.headers)];
   const names = [...new Set(texts.flatMap((t) => [...t.matchAll(SECRET_REF)].map((m) => m[1]!)))];
@@ -94,13 +136,21 @@ async function withSecrets(target: NotificationTarget, provider: SecretsProvider
   if (missing.length > 0) return { missing };
   const put = (t: string) => t.replace(SECRET_REF, (_m, n: string) => values.get(n)!);
   return {
-    target: { ...target, url: put(target.url), headers: Object.fromEntries(Object.entries(target.headers).map(([k, v]) => [k, put(v)])) },
+    target: {
+      ...target,
+      url: put(target.url),
+      headers: Object.fromEntries(Object.entries(target.headers).map(([k, v]) => [k, put(v)])),
+    },
     mask: masker(values),
   };
 }
 
 /** Tries up to `settings.attempts` times with a doubling wait between tries; never throws. What it says of a failure is masked. */
-export async function deliver(given: NotificationTarget, body: NotificationBody, o: DeliverOptions): Promise<DeliveryOutcome> {
+export async function deliver(
+  given: NotificationTarget,
+  body: NotificationBody,
+  o: DeliverOptions,
+): Promise<DeliveryOutcome> {
   let resolved: Awaited<ReturnType<typeof withSecrets>>;
   try {
     resolved = await withSecrets(given, o.secrets);
@@ -108,19 +158,37 @@ export async function deliver(given: NotificationTarget, body: NotificationBody,
     return { delivered: false, attempts: 1, error: `cannot read the secrets of ${given.key}: ${errorMessage(err)}` };
   }
   if ('missing' in resolved) {
-    return { delivered: false, attempts: 1, error: `LF_SECRET_MISSING: secret${resolved.missing.length > 1 ? 's' : ''} ${resolved.missing.join(', ')} not found for ${given.key}` };
+    return {
+      delivered: false,
+      attempts: 1,
+      error: `LF_SECRET_MISSING: secret${resolved.missing.length > 1 ? 's' : ''} ${resolved.missing.join(', ')} not found for ${given.key}`,
+    };
   }
   const { target, mask } = resolved;
-  const outcome = await tryDelivering(target, body, mask === NO_MASK ? o : { ...o, ...(o.onRetry ? { onRetry: (e: string, a: number, w: number) => o.onRetry!(mask.text(e), a, w) } : {}) });
+  const outcome = await tryDelivering(
+    target,
+    body,
+    mask === NO_MASK
+      ? o
+      : {
+          ...o,
+          ...(o.onRetry ? { onRetry: (e: string, a: number, w: number) => o.onRetry!(mask.text(e), a, w) } : {}),
+        },
+  );
   return outcome.delivered ? outcome : { ...outcome, error: mask.text(outcome.error) };
 }
 
-async function tryDelivering(target: NotificationTarget, body: NotificationBody, o: DeliverOptions): Promise<DeliveryOutcome> {
+async function tryDelivering(
+  target: NotificationTarget,
+  body: NotificationBody,
+  o: DeliverOptions,
+): Promise<DeliveryOutcome> {
   const text = JSON.stringify(body);
   let error = '';
   for (let attempt = 1; attempt <= o.settings.attempts; attempt++) {
     try {
-      if (target.kind === 'webhook') return { delivered: true, attempts: attempt, statusCode: await tryWebhook(target, text, body.id, o) };
+      if (target.kind === 'webhook')
+        return { delivered: true, attempts: attempt, statusCode: await tryWebhook(target, text, body.id, o) };
       await tryNats(target, text, body.id, o);
       return { delivered: true, attempts: attempt };
     } catch (err) {

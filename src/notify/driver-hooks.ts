@@ -13,7 +13,10 @@ import type { Notifier } from './notifier.js';
 type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
 
 /** The hooks with the notifier's onCommit after the hooks' own, and the notifier itself (for notify_commander). */
-export function withNotifier<H extends { onCommit?: CommitHook }>(hooks: H, notifier: Notifier): H & { onCommit: CommitHook; notifier: Notifier } {
+export function withNotifier<H extends { onCommit?: CommitHook }>(
+  hooks: H,
+  notifier: Notifier,
+): H & { onCommit: CommitHook; notifier: Notifier } {
   const own = hooks.onCommit;
   return {
     ...hooks,
@@ -28,7 +31,8 @@ export function withNotifier<H extends { onCommit?: CommitHook }>(hooks: H, noti
 
 /** Before the process exits: the deliveries under way finish (each bounded by its tries), so nothing is left for a later driver. */
 export async function finishNotifications(notifier: Notifier, say: (line: string) => void): Promise<void> {
-  if (notifier.pending > 0) say(`notify: waiting for ${notifier.pending} notification deliver${notifier.pending === 1 ? 'y' : 'ies'} to end`);
+  if (notifier.pending > 0)
+    say(`notify: waiting for ${notifier.pending} notification deliver${notifier.pending === 1 ? 'y' : 'ies'} to end`);
   await notifier.idle();
 }
 

@@ -4,8 +4,20 @@
  * delivery to webhooks and NATS with retries, dead letters and a note in the
  * run's history (deliver.ts, notifier.ts: the edge).
  */
-export { dueNotifications, pendingDeliveries, notificationBody, webhookKey, NotificationBodySchema, type PendingDelivery } from './rules.js';
-export { DEFAULT_DELIVERY, loadNotificationsConfig, parseNotificationsFile, type NotificationsConfig } from './config.js';
+export {
+  dueNotifications,
+  pendingDeliveries,
+  notificationBody,
+  webhookKey,
+  NotificationBodySchema,
+  type PendingDelivery,
+} from './rules.js';
+export {
+  DEFAULT_DELIVERY,
+  loadNotificationsConfig,
+  parseNotificationsFile,
+  type NotificationsConfig,
+} from './config.js';
 export type { DeliveryOutcome } from './deliver.js';
 export { Notifier, type RoleDelivery } from './notifier.js';
 export { withNotifier, finishNotifications, keepLeaseFor } from './driver-hooks.js';

@@ -16,12 +16,30 @@ import type { Definition, NotificationRule } from '../definition/index.js';
 import { errorMessage } from '../errors/index.js';
 import { commitWithRetry } from '../executor/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
-import { applyEvent, workflowOf, workflowAfter, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
+import {
+  applyEvent,
+  workflowOf,
+  workflowAfter,
+  foldEvents,
+  runStatus,
+  waitingFor,
+  type RunSnapshot,
+} from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DELIVERY, type NotificationsConfig } from './config.js';
 import { deliver, type DeliveryOutcome } from './deliver.js';
-import { dueNotifications, notificationBody, pendingDeliveries, roleTargets, rulesOfDefinition, type DueNotification, type NotificationBody, type NotificationTarget, type PendingDelivery } from './rules.js';
+import {
+  dueNotifications,
+  notificationBody,
+  pendingDeliveries,
+  roleTargets,
+  rulesOfDefinition,
+  type DueNotification,
+  type NotificationBody,
+  type NotificationTarget,
+  type PendingDelivery,
+} from './rules.js';
 
 /** What a NATS driver adds: the connection NATS targets are published on, and where dead letters go. */
 export interface NotifierNats {
@@ -32,7 +50,13 @@ export interface NotifierNats {
 }
 
 /** What became of a message sent to one target of a role (Notifier.sendToRole). */
-export interface RoleDelivery { target: string; delivered: boolean; attempts: number; statusCode?: number; error?: string }
+export interface RoleDelivery {
+  target: string;
+  delivered: boolean;
+  attempts: number;
+  statusCode?: number;
+  error?: string;
+}
 
 export interface NotifierOptions {
   /** The store the run's history is in: the notes are appended there. */
@@ -49,7 +73,9 @@ export interface NotifierOptions {
   secrets?: SecretsProvider;
 }
 
-const isNote = (e: EventEnvelope): e is Extract<EventEnvelope, { type: 'notification.sent' | 'notification.dead_lettered' }> =>
+const isNote = (
+  e: EventEnvelope,
+): e is Extract<EventEnvelope, { type: 'notification.sent' | 'notification.dead_lettered' }> =>
   e.type === 'notification.sent' || e.type === 'notification.dead_lettered';
 
 export class Notifier {
@@ -79,7 +105,12 @@ export class Notifier {
   }
 
   /** The DriverHooks.onCommit of an engine driving runs (the embedded Engine passes the run's definition). */
-  readonly onCommit = (events: EventEnvelope[], before: RunSnapshot, _after: RunSnapshot, definition?: Definition): void => {
+  readonly onCommit = (
+    events: EventEnvelope[],
+    before: RunSnapshot,
+    _after: RunSnapshot,
+    definition?: Definition,
+  ): void => {
     if (!definition) return;
     void this.committed(events, before, definition);
   };
@@ -91,16 +122,25 @@ export class Notifier {
    * before the commit (then a WAITING notification names who the run waits
    * for), or only its status.
    */
-  committed(events: readonly EventEnvelope[], before: RunSnapshot | WorkflowStatus | null, definition: Pick<Definition, 'notifications'> | Record<string, unknown>): Promise<void> {
+  committed(
+    events: readonly EventEnvelope[],
+    before: RunSnapshot | WorkflowStatus | null,
+    definition: Pick<Definition, 'notifications'> | Record<string, unknown>,
+  ): Promise<void> {
     const rules = [...this.rules, ...rulesOfDefinition(definition)];
     if (rules.length === 0) return Promise.resolve();
     const snapshot = before !== null && typeof before === 'object' ? before : null;
     // A start commit's `before` is the state run.started made: before it, the run had no status (a run waiting from its start notifies).
-    const statusBefore = events[0]?.type === 'run.started' ? null : snapshot ? runStatus(snapshot) : before as WorkflowStatus | null;
+    const statusBefore =
+      events[0]?.type === 'run.started' ? null : snapshot ? runStatus(snapshot) : (before as WorkflowStatus | null);
     let notifications = dueNotifications(rules, statusBefore, events);
-    if (snapshot) notifications = withWaiting(notifications, definition as Definition, (seq) => foldTo(definition as Definition, snapshot, events, seq));
+    if (snapshot)
+      notifications = withWaiting(notifications, definition as Definition, (seq) =>
+        foldTo(definition as Definition, snapshot, events, seq),
+      );
     const due: PendingDelivery[] = [];
-    for (const n of notifications) for (const target of n.targets) if (this.canDeliver(target)) due.push({ notification: n, target });
+    for (const n of notifications)
+      for (const target of n.targets) if (this.canDeliver(target)) due.push({ notification: n, target });
     return this.start(due);
   }
 
@@ -114,9 +154,15 @@ export class Notifier {
     if (!first || first.type !== 'run.started') return { started: 0, done: Promise.resolve() };
     const rules = [...this.rules, ...rulesOfDefinition(first.data.definition)];
     if (rules.length === 0) return { started: 0, done: Promise.resolve() };
-    const pending = pendingDeliveries(rules, history, (t) => this.canDeliver(t)).filter((d) => !this.inflight.has(keyOf(d)))
-      .map((d) => (d.notification.on === 'WAITING' ? { ...d, notification: waitingFromHistory(d.notification, history) } : d));
-    if (pending.length > 0) this.log(`run ${first.runId}: ${pending.length} notification deliver${pending.length === 1 ? 'y' : 'ies'} its history does not note yet: delivering`);
+    const pending = pendingDeliveries(rules, history, (t) => this.canDeliver(t))
+      .filter((d) => !this.inflight.has(keyOf(d)))
+      .map((d) =>
+        d.notification.on === 'WAITING' ? { ...d, notification: waitingFromHistory(d.notification, history) } : d,
+      );
+    if (pending.length > 0)
+      this.log(
+        `run ${first.runId}: ${pending.length} notification deliver${pending.length === 1 ? 'y' : 'ies'} its history does not note yet: delivering`,
+      );
     return { started: pending.length, done: this.start(pending) };
   }
 
@@ -125,17 +171,34 @@ export class Notifier {
    * tried as a notification is; what became of each is returned (the failure handler's notify_commander
    * records it as its output), nothing is noted in a history. `id`: the Idempotency-Key / Nats-Msg-Id.
    */
-  async sendToRole(role: string, definition: Pick<Definition, 'notifications'> | Record<string, unknown>, workflowId: string, body: { id: string } & Record<string, unknown>, signal?: AbortSignal): Promise<RoleDelivery[]> {
-    const targets = roleTargets([...this.rules, ...rulesOfDefinition(definition)], role, workflowId).filter((t) => t.kind === 'webhook' || this.opts.nats);
-    return Promise.all(targets.map(async (target) => {
-      const outcome = await deliver(target, body as unknown as NotificationBody, {
-        settings: this.settings, signal: signal ? AbortSignal.any([signal, this.stopCtl.signal]) : this.stopCtl.signal, ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
-        ...(this.opts.nats ? { nats: this.opts.nats.connection, natsHeaders: this.opts.nats.headers } : {}),
-      });
-      return outcome.delivered
-        ? { target: target.key, delivered: true, attempts: outcome.attempts, ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}) }
-        : { target: target.key, delivered: false, attempts: outcome.attempts, error: outcome.error.slice(0, 500) };
-    }));
+  async sendToRole(
+    role: string,
+    definition: Pick<Definition, 'notifications'> | Record<string, unknown>,
+    workflowId: string,
+    body: { id: string } & Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<RoleDelivery[]> {
+    const targets = roleTargets([...this.rules, ...rulesOfDefinition(definition)], role, workflowId).filter(
+      (t) => t.kind === 'webhook' || this.opts.nats,
+    );
+    return Promise.all(
+      targets.map(async (target) => {
+        const outcome = await deliver(target, body as unknown as NotificationBody, {
+          settings: this.settings,
+          signal: signal ? AbortSignal.any([signal, this.stopCtl.signal]) : this.stopCtl.signal,
+          ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
+          ...(this.opts.nats ? { nats: this.opts.nats.connection, natsHeaders: this.opts.nats.headers } : {}),
+        });
+        return outcome.delivered
+          ? {
+              target: target.key,
+              delivered: true,
+              attempts: outcome.attempts,
+              ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}),
+            }
+          : { target: target.key, delivered: false, attempts: outcome.attempts, error: outcome.error.slice(0, 500) };
+      }),
+    );
   }
 
   /** Resolves once every delivery started so far has ended. */
@@ -150,11 +213,14 @@ export class Notifier {
    * driven, instead of as a settled run whose history owes a delivery.
    */
   async idleFor(runId: string): Promise<void> {
-    for (let mine = this.runningByRun.get(runId); mine && mine.size > 0; mine = this.runningByRun.get(runId)) await Promise.allSettled([...mine]);
+    for (let mine = this.runningByRun.get(runId); mine && mine.size > 0; mine = this.runningByRun.get(runId))
+      await Promise.allSettled([...mine]);
   }
 
   /** How many deliveries are under way. */
-  get pending(): number { return this.inflight.size; }
+  get pending(): number {
+    return this.inflight.size;
+  }
 
   /** Stops: waits between tries end, tries under way are cut off, and nothing is noted for them (the next driver delivers them). */
   stop(): void {
@@ -166,7 +232,9 @@ export class Notifier {
     if (this.opts.nats) return true;
     if (!this.saidNoNats) {
       this.saidNoNats = true;
-      this.log('notifications with nats: true are published by engines on NATS JetStream; runs on the embedded store deliver webhooks only');
+      this.log(
+        'notifications with nats: true are published by engines on NATS JetStream; runs on the embedded store deliver webhooks only',
+      );
     }
     return false;
   }
@@ -198,25 +266,38 @@ export class Notifier {
   private async deliverOne(d: PendingDelivery): Promise<void> {
     const { notification: n, target } = d;
     const outcome = await deliver(target, notificationBody(n), {
-      settings: this.settings, signal: this.stopCtl.signal, ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
+      settings: this.settings,
+      signal: this.stopCtl.signal,
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       ...(this.opts.nats ? { nats: this.opts.nats.connection, natsHeaders: this.opts.nats.headers } : {}),
       onRetry: (error, attempt, wait) => {
         this.stats.retries++;
-        this.log(`notification ${n.id} to ${target.key}: try ${attempt} of ${this.settings.attempts} failed (${error}); next in ${wait} ms`);
+        this.log(
+          `notification ${n.id} to ${target.key}: try ${attempt} of ${this.settings.attempts} failed (${error}); next in ${wait} ms`,
+        );
       },
     });
     if (!outcome.delivered && outcome.stopped) return; // not noted: the next driver delivers it
     const base = { id: n.id, on: n.on, seq: n.seq, target: target.key, attempts: outcome.attempts };
     if (outcome.delivered) {
       this.stats.sent++;
-      await this.note(n, { type: 'notification.sent', data: { ...base, ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}) } });
+      await this.note(n, {
+        type: 'notification.sent',
+        data: { ...base, ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}) },
+      });
       return;
     }
     this.stats.deadLettered++;
-    this.log(`notification ${n.id} to ${target.key} dead-lettered after ${outcome.attempts} tr${outcome.attempts === 1 ? 'y' : 'ies'}: ${outcome.error}`);
+    this.log(
+      `notification ${n.id} to ${target.key} dead-lettered after ${outcome.attempts} tr${outcome.attempts === 1 ? 'y' : 'ies'}: ${outcome.error}`,
+    );
     // The dead letter first: a note without one would say more than was done.
     if (this.opts.nats?.deadLetter) {
-      await this.opts.nats.deadLetter(d, outcome).catch((err: unknown) => this.log(`notification ${n.id}: could not write its dead letter: ${errorMessage(err)}`));
+      await this.opts.nats
+        .deadLetter(d, outcome)
+        .catch((err: unknown) =>
+          this.log(`notification ${n.id}: could not write its dead letter: ${errorMessage(err)}`),
+        );
     }
     await this.note(n, { type: 'notification.dead_lettered', data: { ...base, error: outcome.error.slice(0, 2000) } });
   }
@@ -227,7 +308,18 @@ export class Notifier {
    * through the executor's one commit loop: a concurrent append (the
    * driver's next commit) is read again and the note appended after it.
    */
-  private async note(n: DueNotification, note: { type: 'notification.sent'; data: Omit<Extract<EventEnvelope, { type: 'notification.sent' }>['data'], 'stateTime'> } | { type: 'notification.dead_lettered'; data: Omit<Extract<EventEnvelope, { type: 'notification.dead_lettered' }>['data'], 'stateTime'> }): Promise<void> {
+  private async note(
+    n: DueNotification,
+    note:
+      | {
+          type: 'notification.sent';
+          data: Omit<Extract<EventEnvelope, { type: 'notification.sent' }>['data'], 'stateTime'>;
+        }
+      | {
+          type: 'notification.dead_lettered';
+          data: Omit<Extract<EventEnvelope, { type: 'notification.dead_lettered' }>['data'], 'stateTime'>;
+        },
+  ): Promise<void> {
     const { store } = this.opts;
     try {
       await commitWithRetry(n.runId, async () => {
@@ -235,26 +327,49 @@ export class Notifier {
         const last = (await store.read(n.runId, { fromSeq: seq, toSeq: seq })).at(-1);
         if (!last) throw new Error(`run ${n.runId} reads as empty`);
         const env = {
-          runId: n.runId, workflowId: last.workflowId, version: last.version, seq: seq + 1, time: new Date(this.now()).toISOString(),
-          state: last.state, type: note.type, data: { ...note.data, stateTime: isNote(last) ? last.data.stateTime : last.time },
+          runId: n.runId,
+          workflowId: last.workflowId,
+          version: last.version,
+          seq: seq + 1,
+          time: new Date(this.now()).toISOString(),
+          state: last.state,
+          type: note.type,
+          data: { ...note.data, stateTime: isNote(last) ? last.data.stateTime : last.time },
         } as EventEnvelope;
-        await store.append({ runId: n.runId, expectedSeq: seq, dedupId: `${n.runId}/${seq + 1}/${randomBytes(6).toString('hex')}`, events: [env] });
+        await store.append({
+          runId: n.runId,
+          expectedSeq: seq,
+          dedupId: `${n.runId}/${seq + 1}/${randomBytes(6).toString('hex')}`,
+          events: [env],
+        });
         this.opts.onNoted?.([env]);
       });
     } catch (err) {
       this.stats.notesFailed++;
-      throw new Error(`delivered, but the note could not be appended (${errorMessage(err)}): the next driver delivers it again`, { cause: err });
+      throw new Error(
+        `delivered, but the note could not be appended (${errorMessage(err)}): the next driver delivers it again`,
+        { cause: err },
+      );
     }
   }
 }
 
 /** WAITING notifications with who the run waits for, from the state their event led to (`stateAt`: folded only when one is due). */
-function withWaiting(due: DueNotification[], definition: Definition, stateAt: (seq: number) => RunSnapshot): DueNotification[] {
+function withWaiting(
+  due: DueNotification[],
+  definition: Definition,
+  stateAt: (seq: number) => RunSnapshot,
+): DueNotification[] {
   return due.map((n) => (n.on === 'WAITING' ? { ...n, waiting: waitingFor(definition, stateAt(n.seq)) } : n));
 }
 
 /** The state after event `seq` of a commit, folded from the state before it. */
-function foldTo(definition: Definition, before: RunSnapshot, events: readonly EventEnvelope[], seq: number): RunSnapshot {
+function foldTo(
+  definition: Definition,
+  before: RunSnapshot,
+  events: readonly EventEnvelope[],
+  seq: number,
+): RunSnapshot {
   let compiled = workflowOf(definition);
   let snapshot = before;
   for (const e of events) {

@@ -37,7 +37,10 @@ export interface DueNotification {
 }
 
 /** One delivery still owed: a notification to one target. */
-export interface PendingDelivery { notification: DueNotification; target: NotificationTarget }
+export interface PendingDelivery {
+  notification: DueNotification;
+  target: NotificationTarget;
+}
 
 /** The JSON a webhook receives and NATS subscribers get (no URL, no header in it): the notification, its `on` as `status`. */
 export type NotificationBody = Omit<DueNotification, 'on' | 'targets'> & { status: NotifyOnName };
@@ -54,11 +57,13 @@ const RecordedRule = z.object({
 });
 
 /** The rules a run's recorded definition holds (none when it has none, or they do not parse). */
-export function rulesOfDefinition(definition: Record<string, unknown> | { notifications?: NotificationRule[] }): NotificationRule[] {
+export function rulesOfDefinition(
+  definition: Record<string, unknown> | { notifications?: NotificationRule[] },
+): NotificationRule[] {
   const raw = (definition as { notifications?: unknown }).notifications;
   if (raw === undefined) return [];
   const parsed = z.array(RecordedRule).safeParse(raw);
-  return parsed.success ? parsed.data as NotificationRule[] : [];
+  return parsed.success ? (parsed.data as NotificationRule[]) : [];
 }
 
 /** `lf.notify.<workflow>.<status>`: workflow ids are subject tokens already (the definition language says so). */
@@ -68,17 +73,38 @@ export function notifySubject(workflowId: string, on: NotifyOnName): string {
 
 /** A webhook's key: its origin (readable) and a hash of the whole URL (tells URLs apart without writing their secrets). */
 export function webhookKey(url: string): string {
-  const origin = (() => { try { return new URL(url).origin; } catch { return 'invalid-url'; } })();
+  const origin = (() => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      return 'invalid-url';
+    }
+  })();
   return `webhook:${origin}#${createHash('sha256').update(url).digest('hex').slice(0, 16)}`;
 }
 
 /** The targets of the rules that name `role` (`role: commander`), as a status's are: one per NATS subject or webhook URL. */
-export function roleTargets(rules: readonly NotificationRule[], role: string, workflowId: string): NotificationTarget[] {
-  return targetsOf(rules.filter((r) => r.roles?.includes(role)), `lf.notify.${workflowId}.role.${role}`);
+export function roleTargets(
+  rules: readonly NotificationRule[],
+  role: string,
+  workflowId: string,
+): NotificationTarget[] {
+  return targetsOf(
+    rules.filter((r) => r.roles?.includes(role)),
+    `lf.notify.${workflowId}.role.${role}`,
+  );
 }
 
-function targetsFor(rules: readonly NotificationRule[], on: NotifyOnName, workflowId: string, attempt?: number): NotificationTarget[] {
-  return targetsOf(rules.filter((r) => r.on.includes(on) && (on !== 'RETRIED' || attempt === r.retriedAtLeast)), notifySubject(workflowId, on));
+function targetsFor(
+  rules: readonly NotificationRule[],
+  on: NotifyOnName,
+  workflowId: string,
+  attempt?: number,
+): NotificationTarget[] {
+  return targetsOf(
+    rules.filter((r) => r.on.includes(on) && (on !== 'RETRIED' || attempt === r.retriedAtLeast)),
+    notifySubject(workflowId, on),
+  );
 }
 
 /** The rules' targets: `subject` for those with `nats: true`, each webhook URL once (the first rule's headers). */
@@ -105,7 +131,11 @@ const STATUS_NOTIFIED: readonly WorkflowStatus[] = ['FAILED', 'WAITING', 'COMPLE
  * `retriedAtLeast` (so once per task instance). Per event, not per commit:
  * however the events were grouped into commits, the same ids come out.
  */
-export function dueNotifications(rules: readonly NotificationRule[], statusBefore: WorkflowStatus | null, events: readonly EventEnvelope[]): DueNotification[] {
+export function dueNotifications(
+  rules: readonly NotificationRule[],
+  statusBefore: WorkflowStatus | null,
+  events: readonly EventEnvelope[],
+): DueNotification[] {
   if (rules.length === 0) return [];
   const out: DueNotification[] = [];
   let before = statusBefore;
@@ -127,8 +157,14 @@ export function dueNotifications(rules: readonly NotificationRule[], statusBefor
       if (targets.length > 0) {
         const { task, attempt, iteration, item } = e.data;
         out.push({
-          id: `${e.runId}/${e.seq}/RETRIED`, on: 'RETRIED', ...base, task, attempt,
-          ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), targets,
+          id: `${e.runId}/${e.seq}/RETRIED`,
+          on: 'RETRIED',
+          ...base,
+          task,
+          attempt,
+          ...(iteration !== undefined ? { iteration } : {}),
+          ...(item !== undefined ? { item } : {}),
+          targets,
         });
       }
     }
@@ -142,23 +178,37 @@ export function dueNotifications(rules: readonly NotificationRule[], statusBefor
  * to every target `canDeliver` accepts, that no note (sent or dead-lettered)
  * in the history answers. What the next driver delivers after a crash.
  */
-export function pendingDeliveries(rules: readonly NotificationRule[], history: readonly EventEnvelope[], canDeliver: (t: NotificationTarget) => boolean = () => true): PendingDelivery[] {
+export function pendingDeliveries(
+  rules: readonly NotificationRule[],
+  history: readonly EventEnvelope[],
+  canDeliver: (t: NotificationTarget) => boolean = () => true,
+): PendingDelivery[] {
   const noted = new Set<string>();
   for (const e of history) {
-    if (e.type === 'notification.sent' || e.type === 'notification.dead_lettered') noted.add(`${e.data.id}|${e.data.target}`);
+    if (e.type === 'notification.sent' || e.type === 'notification.dead_lettered')
+      noted.add(`${e.data.id}|${e.data.target}`);
   }
   const out: PendingDelivery[] = [];
   for (const n of dueNotifications(rules, null, history)) {
-    for (const target of n.targets) if (canDeliver(target) && !noted.has(`${n.id}|${target.key}`)) out.push({ notification: n, target });
+    for (const target of n.targets)
+      if (canDeliver(target) && !noted.has(`${n.id}|${target.key}`)) out.push({ notification: n, target });
   }
   return out;
 }
 
 export function notificationBody(n: DueNotification): NotificationBody {
   return {
-    id: n.id, runId: n.runId, workflowId: n.workflowId, version: n.version, status: n.on, seq: n.seq, time: n.time,
-    ...(n.task !== undefined ? { task: n.task } : {}), ...(n.attempt !== undefined ? { attempt: n.attempt } : {}),
-    ...(n.iteration !== undefined ? { iteration: n.iteration } : {}), ...(n.item !== undefined ? { item: n.item } : {}),
+    id: n.id,
+    runId: n.runId,
+    workflowId: n.workflowId,
+    version: n.version,
+    status: n.on,
+    seq: n.seq,
+    time: n.time,
+    ...(n.task !== undefined ? { task: n.task } : {}),
+    ...(n.attempt !== undefined ? { attempt: n.attempt } : {}),
+    ...(n.iteration !== undefined ? { iteration: n.iteration } : {}),
+    ...(n.item !== undefined ? { item: n.item } : {}),
     ...(n.waiting !== undefined ? { waiting: n.waiting } : {}),
   };
 }
@@ -176,5 +226,7 @@ export const NotificationBodySchema = z.object({
   attempt: z.number().int().positive().optional(),
   iteration: z.number().int().positive().optional(),
   item: z.number().int().nonnegative().optional(),
-  waiting: z.array(z.object({ task: z.string(), approvers: z.array(z.string()).optional(), signal: z.string().optional() })).optional(),
+  waiting: z
+    .array(z.object({ task: z.string(), approvers: z.array(z.string()).optional(), signal: z.string().optional() }))
+    .optional(),
 });

@@ -20,10 +20,15 @@ export const BULK_ACTIONS = ['cancel', 'pause', 'resume', 'retry', 'approve'] as
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
 /** What an approve --query decides: which waiting HUMAN task (default: each the run waits on) and how. */
-export interface BulkApproval { task?: string; decision?: 'approved' | 'rejected' }
+export interface BulkApproval {
+  task?: string;
+  decision?: 'approved' | 'rejected';
+}
 
 /** planBulk's choices: an approval's, and `only` (a selection: just these of the runs the query matches). */
-export interface BulkChoice extends BulkApproval { only?: readonly string[] }
+export interface BulkChoice extends BulkApproval {
+  only?: readonly string[];
+}
 
 export interface BulkPlan {
   action: BulkAction;
@@ -33,8 +38,17 @@ export interface BulkPlan {
   /** approve: the waiting tasks of each run to act on, by run id. */
   tasks: Record<string, string[]>;
 }
-export interface BulkRefusal { runId: string; code: string; message: string }
-export interface BulkResult { done: string[]; already: string[]; refused: BulkRefusal[]; started: Array<{ runId: string; retryOf: string }> }
+export interface BulkRefusal {
+  runId: string;
+  code: string;
+  message: string;
+}
+export interface BulkResult {
+  done: string[];
+  already: string[];
+  refused: BulkRefusal[];
+  started: Array<{ runId: string; retryOf: string }>;
+}
 
 /** Runs taken at once: each is a commit (or a NATS round trip) of its own. */
 export const BULK_AT_ONCE = 8;
@@ -58,8 +72,13 @@ export function approvalTasks(r: Pick<RunRecord, 'waiting'>, task?: string): str
  * of one not paused, a retry of one not FAILED or CANCELLED or retried already (`retried`: the ids that have a
  * retry run), an approve of a run that waits on no such task do not.
  */
-export function wouldChange(action: BulkAction, r: Pick<RunRecord, 'status' | 'runId'> & Partial<Pick<RunRecord, 'waiting'>>, ctx: { retried?: ReadonlySet<string>; task?: string } = {}): boolean {
-  if (action === 'retry') return (r.status === 'FAILED' || r.status === 'CANCELLED') && !(ctx.retried?.has(r.runId) ?? false);
+export function wouldChange(
+  action: BulkAction,
+  r: Pick<RunRecord, 'status' | 'runId'> & Partial<Pick<RunRecord, 'waiting'>>,
+  ctx: { retried?: ReadonlySet<string>; task?: string } = {},
+): boolean {
+  if (action === 'retry')
+    return (r.status === 'FAILED' || r.status === 'CANCELLED') && !(ctx.retried?.has(r.runId) ?? false);
   if (SETTLED_STATUSES.includes(r.status)) return false;
   if (action === 'pause') return r.status !== 'PAUSED';
   if (action === 'resume') return r.status === 'PAUSED';
@@ -82,7 +101,11 @@ export function bulkRetryId(runId: string): string | undefined {
  * `false` (already retried) when that run exists, or is started meanwhile by another bulk retry the index has not
  * seen yet. `exists` reads the store; `start` starts the retry under the id given and answers the new run's id.
  */
-export async function retryOnce(runId: string, exists: (id: string) => Promise<boolean>, start: (id: string | undefined) => Promise<string>): Promise<false | { started: string }> {
+export async function retryOnce(
+  runId: string,
+  exists: (id: string) => Promise<boolean>,
+  start: (id: string | undefined) => Promise<string>,
+): Promise<false | { started: string }> {
   const id = bulkRetryId(runId);
   if (id && (await exists(id))) return false;
   try {
@@ -117,20 +140,41 @@ export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<s
  * waiting for a decision, read from its log, for an unsettled run whose record names none (a run whose log is only
  * its start commit folds with its first tasks started but the record does not list them).
  */
-export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkChoice = {}, pending?: (runId: string) => Promise<string[]>): Promise<BulkPlan> {
+export async function planBulk(
+  index: Pick<RunIndex, 'query'>,
+  query: RunQuery,
+  action: BulkAction,
+  approval: BulkChoice = {},
+  pending?: (runId: string) => Promise<string[]>,
+): Promise<BulkPlan> {
   let matched = await matchingRuns(index, query);
   if (approval.only) {
     const only = new Set(approval.only);
     matched = matched.filter((r) => only.has(r.runId));
   }
   if (action === 'approve' && pending) {
-    matched = await Promise.all(matched.map(async (r) => (SETTLED_STATUSES.includes(r.status) || r.waiting.length > 0 ? r
-      : { ...r, waiting: (await pending(r.runId)).map((task) => ({ task, approvers: [] })) })));
+    matched = await Promise.all(
+      matched.map(async (r) =>
+        SETTLED_STATUSES.includes(r.status) || r.waiting.length > 0
+          ? r
+          : { ...r, waiting: (await pending(r.runId)).map((task) => ({ task, approvers: [] })) },
+      ),
+    );
   }
-  const ctx = { ...(action === 'retry' ? { retried: await retriedRuns(index) } : {}), ...(approval.task !== undefined ? { task: approval.task } : {}) };
+  const ctx = {
+    ...(action === 'retry' ? { retried: await retriedRuns(index) } : {}),
+    ...(approval.task !== undefined ? { task: approval.task } : {}),
+  };
   const act = matched.filter((r) => wouldChange(action, r, ctx));
-  const tasks = action === 'approve' ? Object.fromEntries(act.map((r) => [r.runId, approvalTasks(r, approval.task)])) : {};
-  return { action, matched, act, already: matched.filter((r) => !wouldChange(action, r, ctx)).map((r) => r.runId), tasks };
+  const tasks =
+    action === 'approve' ? Object.fromEntries(act.map((r) => [r.runId, approvalTasks(r, approval.task)])) : {};
+  return {
+    action,
+    matched,
+    act,
+    already: matched.filter((r) => !wouldChange(action, r, ctx)).map((r) => r.runId),
+    tasks,
+  };
 }
 
 export interface BulkOptions {
@@ -175,11 +219,26 @@ export async function applyBulk(plan: BulkPlan, o: BulkOptions): Promise<BulkRes
  * `{ action, matched, <done key>: [ids], already, refused }` (retry:
  * `started: [{ runId, retryOf }]`, the new runs).
  */
-export function bulkAnswer(plan: BulkPlan, result: BulkResult | null, approval: BulkApproval = {}): Record<string, unknown> {
+export function bulkAnswer(
+  plan: BulkPlan,
+  result: BulkResult | null,
+  approval: BulkApproval = {},
+): Record<string, unknown> {
   const tasks = plan.action === 'approve' ? { tasks: plan.tasks } : {};
-  if (result === null) return { action: plan.action, matched: plan.matched.length, would: plan.act.map((r) => r.runId), already: plan.already, ...tasks };
+  if (result === null)
+    return {
+      action: plan.action,
+      matched: plan.matched.length,
+      would: plan.act.map((r) => r.runId),
+      already: plan.already,
+      ...tasks,
+    };
   return {
-    action: plan.action, matched: plan.matched.length, [bulkDoneKey(plan.action, approval)]: result.done, already: result.already, refused: result.refused,
+    action: plan.action,
+    matched: plan.matched.length,
+    [bulkDoneKey(plan.action, approval)]: result.done,
+    already: result.already,
+    refused: result.refused,
     ...(plan.action === 'retry' ? { started: result.started } : {}),
   };
 }

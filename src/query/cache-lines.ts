@@ -46,7 +46,10 @@ const writeFd = promisify(writeCb);
 const closeFd = promisify(closeCb);
 
 /** The last event (and the status it led to) this index recorded of a run. */
-export interface Recorded { seq: number; status: WorkflowStatus }
+export interface Recorded {
+  seq: number;
+  status: WorkflowStatus;
+}
 
 /** A run's line without its record. */
 export interface CacheEntry {
@@ -64,7 +67,9 @@ export interface CacheEntry {
 
 const EntrySchema = z.object({
   id: z.string().min(1),
-  size: z.number(), mtimeMs: z.number(), ino: z.number(),
+  size: z.number(),
+  mtimeMs: z.number(),
+  ino: z.number(),
   corrupt: z.object({ file: z.string(), reason: z.string() }).nullable(),
   damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
 });
@@ -79,13 +84,20 @@ const SettledLineSchema = EntrySchema.extend({ record: SlimFieldsSchema });
  */
 const HeadSchema = z.object({
   id: z.string().min(1),
-  size: z.number(), mtimeMs: z.number(), ino: z.number(),
+  size: z.number(),
+  mtimeMs: z.number(),
+  ino: z.number(),
   damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
-  seq: z.number().nullable(), status: WorkflowStatus.nullable(), completedAt: z.string().nullable(),
+  seq: z.number().nullable(),
+  status: WorkflowStatus.nullable(),
+  completedAt: z.string().nullable(),
 });
 
 /** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
-export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & ({ settled: false; record: RunRecord | null } | { settled: true; record: SlimFields });
+export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
+  | { settled: false; record: RunRecord | null }
+  | { settled: true; record: SlimFields }
+);
 
 /**
  * Reads the cache a line at a time, giving each line that checks to `onLine`.
@@ -110,19 +122,31 @@ export async function loadCache(file: string, onLine: (line: LoadedLine) => void
       if (!got.success) return true; // a damaged line: that run is read from its log again
       const { id, record } = got.data;
       // Field by field: every entry shares one hidden class (a rest pattern gave each its own).
-      const entry: CacheEntry = { size: got.data.size, mtimeMs: got.data.mtimeMs, ino: got.data.ino, corrupt: got.data.corrupt };
+      const entry: CacheEntry = {
+        size: got.data.size,
+        mtimeMs: got.data.mtimeMs,
+        ino: got.data.ino,
+        corrupt: got.data.corrupt,
+      };
       if (got.data.damaged) entry.damaged = got.data.damaged;
       // The record's bytes: after its key, up to the line's closing brace.
       const start = line.indexOf(RECORD_KEY) + RECORD_KEY.length;
       const place = { id, entry, at: at + start, len: line.length - 1 - start };
-      onLine(settled ? { ...place, settled, record: record as SlimFields } : { ...place, settled, record: record as RunRecord | null });
+      onLine(
+        settled
+          ? { ...place, settled, record: record as SlimFields }
+          : { ...place, settled, record: record as RunRecord | null },
+      );
       return true;
     });
   } catch (err) {
     await closeFd(fh);
     throw err;
   }
-  if (first || !ok) { await closeFd(fh); return null; }
+  if (first || !ok) {
+    await closeFd(fh);
+    return null;
+  }
   return fh;
 }
 
@@ -133,14 +157,21 @@ export async function loadCache(file: string, onLine: (line: LoadedLine) => void
  * rename: a caller re-points its references once `saveCache` returns the file,
  * still open for reading.
  */
-export async function saveCache(file: string, lines: Iterable<[string, CacheEntry, string | null]>, onPlaced: (id: string, at: number, len: number) => void): Promise<number> {
+export async function saveCache(
+  file: string,
+  lines: Iterable<[string, CacheEntry, string | null]>,
+  onPlaced: (id: string, at: number, len: number) => void,
+): Promise<number> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fh = await openFd(tmp, 'wx+', 0o644);
   try {
     let chunk: Buffer[] = [];
     let chunkBytes = 0;
     let written = 0;
-    const put = (b: Buffer) => { chunk.push(b); chunkBytes += b.length; };
+    const put = (b: Buffer) => {
+      chunk.push(b);
+      chunkBytes += b.length;
+    };
     const flush = async () => {
       const all = Buffer.concat(chunk, chunkBytes);
       let done = 0;
@@ -152,7 +183,9 @@ export async function saveCache(file: string, lines: Iterable<[string, CacheEntr
     put(Buffer.from(`${JSON.stringify({ version: CACHE_VERSION })}\n`));
     for (const [id, entry, record] of lines) {
       const h = headOf(record);
-      const head = Buffer.from(`${JSON.stringify({ id, ...entry, seq: h.seq, status: h.status, completedAt: h.completedAt }).slice(0, -1)},"record":`);
+      const head = Buffer.from(
+        `${JSON.stringify({ id, ...entry, seq: h.seq, status: h.status, completedAt: h.completedAt }).slice(0, -1)},"record":`,
+      );
       const body = Buffer.from(record ?? 'null');
       if (record !== null) onPlaced(id, written + chunkBytes + head.length, body.length);
       put(head);
@@ -179,7 +212,7 @@ export async function readRecorded(file: string): Promise<Map<string, Recorded> 
   const out = new Map<string, Recorded>();
   const fh = await loadLines(file, (got) => {
     const r: Recorded | null = got.seq !== null && got.status !== null ? { seq: got.seq, status: got.status } : null;
-    const best = r && got.damaged && got.damaged.seq > r.seq ? got.damaged : r ?? got.damaged ?? null;
+    const best = r && got.damaged && got.damaged.seq > r.seq ? got.damaged : (r ?? got.damaged ?? null);
     if (best) out.set(got.id, best);
   });
   if (fh === null) return null;
@@ -200,14 +233,24 @@ async function loadLines(file: string, onLine: (got: z.infer<typeof HeadSchema>)
   let first = true;
   let ok = true;
   await eachLine(fh, (line) => {
-    if (first) { first = false; ok = versionOf(line) === CACHE_VERSION; return ok; }
+    if (first) {
+      first = false;
+      ok = versionOf(line) === CACHE_VERSION;
+      return ok;
+    }
     // The head only: the bytes before the record's key, closed.
     const cut = line.indexOf(RECORD_KEY);
     const got = cut < 0 ? null : parseLine(Buffer.concat([line.subarray(0, cut - 1), CLOSE]), HeadSchema);
     if (got) onLine(got);
     return true;
-  }).catch(async (err: unknown) => { await closeFd(fh); throw err; });
-  if (first || !ok) { await closeFd(fh); return null; }
+  }).catch(async (err: unknown) => {
+    await closeFd(fh);
+    throw err;
+  });
+  if (first || !ok) {
+    await closeFd(fh);
+    return null;
+  }
   return fh;
 }
 

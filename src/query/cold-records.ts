@@ -19,9 +19,17 @@ import type { RunRecord } from './record.js';
 import { RunRecordSchema } from './record-schema.js';
 
 /** An open file holding record texts, and how many kept records refer to it (fd -1: not open yet). */
-export interface ColdFile { fd: number; live: number; readonly spill: boolean }
+export interface ColdFile {
+  fd: number;
+  live: number;
+  readonly spill: boolean;
+}
 /** Where one record's JSON text lies: its file, first byte and length in bytes. */
-export interface ColdRef { file: ColdFile; at: number; len: number }
+export interface ColdRef {
+  file: ColdFile;
+  at: number;
+  len: number;
+}
 
 /** What a RecordSet needs of a cold store (record-set.ts holds no I/O of its own). */
 export interface ColdKeeper {
@@ -42,7 +50,10 @@ export class ColdRecords implements ColdKeeper {
   private spillFailed = false;
   private readonly files = new Set<ColdFile>();
 
-  constructor(private readonly dir: string, private readonly onSpillFailed: (err: unknown) => void = () => undefined) {}
+  constructor(
+    private readonly dir: string,
+    private readonly onSpillFailed: (err: unknown) => void = () => undefined,
+  ) {}
 
   /** A file of record texts the caller is opening (a cache being read): refs may be made before its descriptor is known. */
   adopt(): ColdFile {
@@ -114,7 +125,10 @@ export class ColdRecords implements ColdKeeper {
   release(ref: ColdRef): void {
     const f = ref.file;
     if (--f.live > 0) return;
-    if (!f.spill) { this.settle(f); return; }
+    if (!f.spill) {
+      this.settle(f);
+      return;
+    }
     // Nothing refers to the spill: it starts again empty (its space given back).
     try {
       ftruncateSync(f.fd, 0);

@@ -32,7 +32,10 @@ export class LogWitness {
   readonly index: string | null;
   private readonly journal: JournalWitness | null;
 
-  constructor(private readonly store: EventStore, storeDir?: string) {
+  constructor(
+    private readonly store: EventStore,
+    storeDir?: string,
+  ) {
     this.index = store instanceof FileEventStore ? cacheFileIn(join(storeDir ?? store.dir, 'index')) : null;
     this.journal = store instanceof FileEventStore ? journalWitness(store, storeDir) : null;
   }
@@ -42,15 +45,24 @@ export class LogWitness {
     if (!this.index || !(this.store instanceof FileEventStore)) return null;
     const mtime = (await stat(this.index).catch(() => null))?.mtimeMs ?? null;
     if (mtime !== this.seen || this.recorded === null) {
-      this.recorded = mtime === null ? new Map() : (await readRecorded(this.index)) ?? new Map();
+      this.recorded = mtime === null ? new Map() : ((await readRecorded(this.index)) ?? new Map());
       this.seen = mtime;
     }
     const file = join(this.store.runsDir, `${runId}.jsonl`);
     const r = this.recorded.get(runId);
-    if (r && foundSeq < r.seq) return { runId, recordedSeq: r.seq, recordedStatus: r.status, foundSeq, index: this.index, file };
+    if (r && foundSeq < r.seq)
+      return { runId, recordedSeq: r.seq, recordedStatus: r.status, foundSeq, index: this.index, file };
     // The index never saw the lost events (no `list` since they were written): the journal may have.
     const mark = await this.journal?.shortfall(runId);
-    if (mark && foundSeq < mark.seq) return { runId, recordedSeq: mark.seq, recordedStatus: mark.status, foundSeq, index: join(this.store.dir, 'journal'), file };
+    if (mark && foundSeq < mark.seq)
+      return {
+        runId,
+        recordedSeq: mark.seq,
+        recordedStatus: mark.status,
+        foundSeq,
+        index: join(this.store.dir, 'journal'),
+        file,
+      };
     return null;
   }
 
@@ -64,7 +76,9 @@ export class LogWitness {
 /** The journal witness of a file store (`reindex` asks it to accept the logs as they are). */
 export function journalWitness(store: FileEventStore, storeDir?: string): JournalWitness {
   const dir = storeDir ?? store.dir;
-  return new JournalWitness(join(dir, 'journal'), store.runsDir, join(dir, 'index', 'accepted-logs.json'), () => store.settleWriter());
+  return new JournalWitness(join(dir, 'journal'), store.runsDir, join(dir, 'index', 'accepted-logs.json'), () =>
+    store.settleWriter(),
+  );
 }
 
 /** One line for people: what is lost and how to look. */

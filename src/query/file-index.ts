@@ -22,7 +22,13 @@ import type { CorruptRun, FileEventStore } from '../store/index.js';
 import { storeIoError } from '../store/io-errors.js';
 import { ColdRecords } from './cold-records.js';
 import { HeldRunIndex } from './held-index.js';
-import { cacheFileIn, loadCache as readCache, saveCache as writeCache, type CacheEntry, type Recorded } from './cache-lines.js';
+import {
+  cacheFileIn,
+  loadCache as readCache,
+  saveCache as writeCache,
+  type CacheEntry,
+  type Recorded,
+} from './cache-lines.js';
 import type { DamagedLog, RunIndexOptions } from './port.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import { RecordSet, slimOf, type HeldRecord } from './record-set.js';
@@ -40,9 +46,20 @@ const SAVE_EVERY_MS = 10 * 60_000;
 /** Watch events are gathered this long: a burst of appends to one run is read once. */
 const WATCH_DEBOUNCE_MS = 25;
 
-interface Stat { runId: string; size: number; mtimeMs: number; ino: number }
+interface Stat {
+  runId: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
 
-interface Following { watcher: FSWatcher | null; timers: NodeJS.Timeout[]; pending: Set<string>; flush: NodeJS.Timeout | null; dirMtimeMs: number }
+interface Following {
+  watcher: FSWatcher | null;
+  timers: NodeJS.Timeout[];
+  pending: Set<string>;
+  flush: NodeJS.Timeout | null;
+  dirMtimeMs: number;
+}
 
 export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: string }> {
   private entries: Map<string, CacheEntry> | null = null;
@@ -62,11 +79,23 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   private cacheWarned = false;
   readonly cacheFile: string;
 
-  constructor(private readonly store: FileEventStore, opts: RunIndexOptions & { storeDir?: string } = {}) {
+  constructor(
+    private readonly store: FileEventStore,
+    opts: RunIndexOptions & { storeDir?: string } = {},
+  ) {
     super(store, opts);
     const indexDir = join(opts.storeDir ?? store.dir, 'index');
     this.cacheFile = cacheFileIn(indexDir);
-    this.cold = new ColdRecords(indexDir, (err) => this.warn(storeIoError(`cannot keep settled records on disk in ${indexDir}`, err, {}, '; they are kept in memory instead')));
+    this.cold = new ColdRecords(indexDir, (err) =>
+      this.warn(
+        storeIoError(
+          `cannot keep settled records on disk in ${indexDir}`,
+          err,
+          {},
+          '; they are kept in memory instead',
+        ),
+      ),
+    );
     this.set = new RecordSet(this.cold);
   }
 
@@ -92,7 +121,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
 
   /** Every file stat'ed (those that changed read), and the cache written back when anything did. */
   private lookAll(): Promise<void> {
-    return this.serial(async () => { await this.scan('all'); await this.saveIfDirty(); });
+    return this.serial(async () => {
+      await this.scan('all');
+      await this.saveIfDirty();
+    });
   }
 
   private async saveIfDirty(): Promise<void> {
@@ -101,7 +133,13 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
 
   /** Builds the records once (the cache, then the files that changed) and starts following runs/. */
   protected ready(): Promise<void> {
-    this.started ??= this.lookAll().then(() => this.follow(), (err: unknown) => { this.started = null; throw err; });
+    this.started ??= this.lookAll().then(
+      () => this.follow(),
+      (err: unknown) => {
+        this.started = null;
+        throw err;
+      },
+    );
     return this.started;
   }
 
@@ -114,9 +152,18 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       if (!f.watcher) this.watchRuns(f); // runs/ did not exist yet, or the watch failed
       void this.serial(() => this.scan('light')).catch((err: unknown) => this.warn(err));
     }, this.opts.pollMs ?? 1000);
-    const sweep = setInterval(() => void this.serial(() => this.scan('all')).catch((err: unknown) => this.warn(err)), this.opts.sweepMs ?? 300_000);
-    const save = setInterval(() => void this.serial(() => this.saveIfDirty()).catch((err: unknown) => this.warn(err)), SAVE_EVERY_MS);
-    for (const t of [poll, sweep, save]) { t.unref(); f.timers.push(t); }
+    const sweep = setInterval(
+      () => void this.serial(() => this.scan('all')).catch((err: unknown) => this.warn(err)),
+      this.opts.sweepMs ?? 300_000,
+    );
+    const save = setInterval(
+      () => void this.serial(() => this.saveIfDirty()).catch((err: unknown) => this.warn(err)),
+      SAVE_EVERY_MS,
+    );
+    for (const t of [poll, sweep, save]) {
+      t.unref();
+      f.timers.push(t);
+    }
   }
 
   private watchRuns(f: Following): void {
@@ -132,7 +179,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
           void this.serial(() => this.update(ids)).catch((err: unknown) => this.warn(err));
         }, WATCH_DEBOUNCE_MS);
       });
-      w.on('error', () => { w.close(); if (f.watcher === w) f.watcher = null; });
+      w.on('error', () => {
+        w.close();
+        if (f.watcher === w) f.watcher = null;
+      });
       f.watcher = w;
     } catch {
       f.watcher = null; // no runs/ yet, or no watch here: the next poll tries again, and looks meanwhile
@@ -166,7 +216,14 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   private cacheFailed(what: string, err: unknown): void {
     if (this.cacheWarned) return;
     this.cacheWarned = true;
-    this.warn(storeIoError(`cannot ${what} its cache ${this.cacheFile}`, err, {}, '; the runs are read from their logs instead (only slower)'));
+    this.warn(
+      storeIoError(
+        `cannot ${what} its cache ${this.cacheFile}`,
+        err,
+        {},
+        '; the runs are read from their logs instead (only slower)',
+      ),
+    );
   }
 
   /**
@@ -202,7 +259,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     const f = this.following;
     const st = await stat(this.store.runsDir).catch(() => null);
     const m = st?.mtimeMs ?? 0;
-    if (!f || f.dirMtimeMs !== m) { if (f) f.dirMtimeMs = m; return true; }
+    if (!f || f.dirMtimeMs !== m) {
+      if (f) f.dirMtimeMs = m;
+      return true;
+    }
     return false;
   }
 
@@ -214,9 +274,13 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       if (i > 0) await new Promise((r) => setImmediate(r)); // a slice at a time: requests are answered between slices
       for (const runId of runIds.slice(i, i + STAT_SLICE)) {
         const st = statSync(join(this.store.runsDir, `${runId}.jsonl`), { throwIfNoEntry: false });
-        if (!st) { this.drop(runId); continue; } // deleted
+        if (!st) {
+          this.drop(runId);
+          continue;
+        } // deleted
         const had = entries.get(runId);
-        if (!had || had.size !== st.size || had.mtimeMs !== st.mtimeMs || had.ino !== st.ino) stale.push({ runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+        if (!had || had.size !== st.size || had.mtimeMs !== st.mtimeMs || had.ino !== st.ino)
+          stale.push({ runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
       }
     }
     const records: RunRecord[] = [];
@@ -224,7 +288,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       const had = entries.get(s.runId);
       const held = this.set.held(s.runId);
       const got = await this.readEntry(s, had, held);
-      if (!got) { this.drop(s.runId); return; }
+      if (!got) {
+        this.drop(s.runId);
+        return;
+      }
       const { entry: e, record } = got;
       // What this index recorded of the run before: a log that no longer reaches it lost events (damage.ts).
       const recorded = recordedOf(had, held);
@@ -234,7 +301,11 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       } else this.damaged.delete(s.runId);
       entries.set(s.runId, e);
       this.dirty = true;
-      if (e.corrupt) { this.corrupt.set(s.runId, e.corrupt); this.set.delete(s.runId); return; }
+      if (e.corrupt) {
+        this.corrupt.set(s.runId, e.corrupt);
+        this.set.delete(s.runId);
+        return;
+      }
       this.corrupt.delete(s.runId);
       // A file replaced (another inode) or cut short holds a shorter log: its record replaces the old one whatever its seq.
       if (had && (had.ino !== s.ino || e.damaged)) this.set.delete(s.runId);
@@ -261,17 +332,24 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
    * seq: folding its whole log again would give the same record); any other
    * is folded from its whole log.
    */
-  private async readEntry(s: Stat, had: CacheEntry | undefined, held: HeldRecord | undefined): Promise<{ entry: CacheEntry; record: RunRecord | null } | null> {
+  private async readEntry(
+    s: Stat,
+    had: CacheEntry | undefined,
+    held: HeldRecord | undefined,
+  ): Promise<{ entry: CacheEntry; record: RunRecord | null } | null> {
     const entry: CacheEntry = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, corrupt: null };
     try {
       const events = await this.store.readStatted(s.runId, s);
       if (events.length === 0) return null; // empty or removed: not a run
       let run: TrackedRun | null = null;
-      const t = had?.ino === s.ino ? this.tracked.get(s.runId) ?? this.settledRun(had, held, s) : undefined;
+      const t = had?.ino === s.ino ? (this.tracked.get(s.runId) ?? this.settledRun(had, held, s)) : undefined;
       // A log that ends before the run followed here was cut short: folded again from what it holds.
       if (t && events.at(-1)!.seq >= t.record.lastSeq) {
         try {
-          run = advance(t, events.filter((e) => e.seq > t.record.lastSeq));
+          run = advance(
+            t,
+            events.filter((e) => e.seq > t.record.lastSeq),
+          );
         } catch (err) {
           if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
         }
@@ -281,7 +359,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       else this.tracked.delete(s.runId);
       return { entry, record: run.record };
     } catch (err) {
-      if (err instanceof CorruptRunError) { this.tracked.delete(s.runId); return { entry: { ...entry, corrupt: { file: err.where, reason: err.reason } }, record: null }; }
+      if (err instanceof CorruptRunError) {
+        this.tracked.delete(s.runId);
+        return { entry: { ...entry, corrupt: { file: err.where, reason: err.reason } }, record: null };
+      }
       throw err;
     }
   }
@@ -306,7 +387,8 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
         if (l.settled) held.push(slimOf(l.record, this.cold.ref(file, l.at, l.len)));
         else if (l.record) held.push(l.record);
         else if (l.entry.corrupt) this.corrupt.set(l.id, l.entry.corrupt);
-        if (r && l.entry.damaged) this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
+        if (r && l.entry.damaged)
+          this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
       });
     } catch (err) {
       fd = null;
@@ -334,7 +416,9 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     const placed: [string, number, number][] = [];
     try {
       await mkdir(dirname(this.cacheFile), { recursive: true });
-      const fd = await writeCache(this.cacheFile, this.lines(entries), (id, at, len) => { if (this.set.coldRef(id)) placed.push([id, at, len]); });
+      const fd = await writeCache(this.cacheFile, this.lines(entries), (id, at, len) => {
+        if (this.set.coldRef(id)) placed.push([id, at, len]);
+      });
       const file = this.cold.adopt();
       for (const [id, at, len] of placed) this.set.repoint(id, this.cold.ref(file, at, len));
       this.cold.opened(file, fd); // closed at once if no settled record is kept slim
@@ -350,7 +434,17 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       const ref = this.set.coldRef(id);
       const held = ref ? null : this.set.held(id);
       const text = ref ? this.cold.text(ref) : held ? JSON.stringify(held) : null;
-      yield [id, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, corrupt: e.corrupt, ...(e.damaged ? { damaged: e.damaged } : {}) }, e.corrupt ? null : text];
+      yield [
+        id,
+        {
+          size: e.size,
+          mtimeMs: e.mtimeMs,
+          ino: e.ino,
+          corrupt: e.corrupt,
+          ...(e.damaged ? { damaged: e.damaged } : {}),
+        },
+        e.corrupt ? null : text,
+      ];
     }
   }
 }
@@ -363,12 +457,21 @@ function recordedOf(e: CacheEntry | undefined, held: HeldRecord | undefined): Re
 }
 
 function damageOf(runId: string, recorded: Recorded, foundSeq: number, index: string, runsDir: string): DamagedLog {
-  return { runId, recordedSeq: recorded.seq, recordedStatus: recorded.status, foundSeq, index, file: join(runsDir, `${runId}.jsonl`) };
+  return {
+    runId,
+    recordedSeq: recorded.seq,
+    recordedStatus: recorded.status,
+    foundSeq,
+    index,
+    file: join(runsDir, `${runId}.jsonl`),
+  };
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */
 async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  const worker = async () => { while (next < items.length) await fn(items[next++]!); };
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }

@@ -16,7 +16,10 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   protected readonly listeners = new Set<(r: RunRecord) => void>();
   protected closed = false;
 
-  constructor(private readonly log: Pick<EventStore, 'read'>, protected readonly opts: O) {}
+  constructor(
+    private readonly log: Pick<EventStore, 'read'>,
+    protected readonly opts: O,
+  ) {}
 
   /** Live or subscribed: the records held (loaded once, then followed). Else: loaded now. */
   protected abstract current(): Promise<void>;
@@ -32,7 +35,9 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
     this.unfollow();
   }
   /** The runs whose log is shorter than this index recorded it, told to `onDamaged` at every query (only the file index keeps a witness). */
-  protected damagedRuns(): Iterable<DamagedLog> { return []; }
+  protected damagedRuns(): Iterable<DamagedLog> {
+    return [];
+  }
 
   async query(q: RunQuery): Promise<RunPage> {
     await this.current();

@@ -12,10 +12,31 @@ import type { RunIndex, RunIndexOptions } from './port.js';
 
 export type { RunIndex, RunIndexOptions, RunPage, DamagedLog } from './port.js';
 export {
-  recordOf, track, advance, persistTracked, restoreTracked, RecordGapError, OUTPUT_TEXT_LIMIT, type RunRecord, type RunTrigger, type TaskRecord,
-  type WaitingTask, type TrackedRun, type StoredTracked, type FoldedAfter,
+  recordOf,
+  track,
+  advance,
+  persistTracked,
+  restoreTracked,
+  RecordGapError,
+  OUTPUT_TEXT_LIMIT,
+  type RunRecord,
+  type RunTrigger,
+  type TaskRecord,
+  type WaitingTask,
+  type TrackedRun,
+  type StoredTracked,
+  type FoldedAfter,
 } from './record.js';
-export { RunQuerySchema, parseRunQuery, matches, pageOf, QueryError, MAX_LIMIT, type RunQuery, type RunQueryInput } from './query.js';
+export {
+  RunQuerySchema,
+  parseRunQuery,
+  matches,
+  pageOf,
+  QueryError,
+  MAX_LIMIT,
+  type RunQuery,
+  type RunQueryInput,
+} from './query.js';
 export { RUNS_INDEX_BUCKET, startRunIndexProjection, type RunIndexProjection } from './jetstream-projection.js';
 export { reindex } from './jetstream-reindex.js';
 export { FileRunIndex } from './file-index.js';
@@ -30,10 +51,21 @@ export { rebuildRunIndex } from './rebuild.js';
  */
 export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
   const { store, storeDir, ...rest } = opts;
-  if (store instanceof FileEventStore) return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
+  if (store instanceof FileEventStore)
+    return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
   if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
   return new FoldingRunIndex(store, rest);
 }
 export {
-  applyBulk, planBulk, matchingRuns, bulkAnswer, bulkDoneKey, retryOnce, BULK_ACTIONS, type BulkAction, type BulkApproval, type BulkPlan, type BulkResult,
+  applyBulk,
+  planBulk,
+  matchingRuns,
+  bulkAnswer,
+  bulkDoneKey,
+  retryOnce,
+  BULK_ACTIONS,
+  type BulkAction,
+  type BulkApproval,
+  type BulkPlan,
+  type BulkResult,
 } from './bulk.js';

@@ -17,13 +17,20 @@ export const RUNS_INDEX_CONSUMER = 'lf-runs-index';
 /** Past this size a value keeps no fold: the next commit of the run rebuilds its record from the log. */
 export const MAX_FOLD_BYTES = 256 * 1024;
 
-export interface BucketSettings { replicas?: number; storage?: 'file' | 'memory' }
+export interface BucketSettings {
+  replicas?: number;
+  storage?: 'file' | 'memory';
+}
 
 const CorruptValueSchema = z.object({ corrupt: z.object({ runId: z.string(), file: z.string(), reason: z.string() }) });
 export type IndexValue = StoredTracked | z.infer<typeof CorruptValueSchema>;
 
 export function openBucket(js: JetStreamClient, s: BucketSettings): Promise<KV> {
-  return new Kvm(js).create(RUNS_INDEX_BUCKET, { history: 1, replicas: s.replicas ?? 1, storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File });
+  return new Kvm(js).create(RUNS_INDEX_BUCKET, {
+    history: 1,
+    replicas: s.replicas ?? 1,
+    storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+  });
 }
 
 export function encodeValue(v: IndexValue): string {
@@ -63,13 +70,20 @@ export function isNotFound(err: unknown): boolean {
  * `each`. False when the stream does not exist.
  */
 export async function lastPerSubject(
-  js: JetStreamClient, jsm: JetStreamManager, stream: string,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
   opts: { filter: string; headersOnly?: boolean; what: string },
   each: (m: JsMsg) => void,
 ): Promise<boolean> {
   let ci;
   try {
-    ci = await jsm.consumers.add(stream, { ...throwAway(), deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: opts.filter, ...(opts.headersOnly ? { headers_only: true } : {}) });
+    ci = await jsm.consumers.add(stream, {
+      ...throwAway(),
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      filter_subject: opts.filter,
+      ...(opts.headersOnly ? { headers_only: true } : {}),
+    });
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
@@ -83,14 +97,23 @@ export async function lastPerSubject(
  * message per key, deleted keys left out), not a get per key. Null when the
  * bucket does not exist.
  */
-export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
+export async function readBucket(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
   const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
   const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;
-  const found = await lastPerSubject(js, jsm, `KV_${RUNS_INDEX_BUCKET}`, { filter: `${prefix}>`, what: `read ${RUNS_INDEX_BUCKET}` }, (m) => {
-    const op = m.headers?.get('KV-Operation');
-    if (op === 'DEL' || op === 'PURGE') return;
-    const v = decodeValue(m.string());
-    if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
-  });
+  const found = await lastPerSubject(
+    js,
+    jsm,
+    `KV_${RUNS_INDEX_BUCKET}`,
+    { filter: `${prefix}>`, what: `read ${RUNS_INDEX_BUCKET}` },
+    (m) => {
+      const op = m.headers?.get('KV-Operation');
+      if (op === 'DEL' || op === 'PURGE') return;
+      const v = decodeValue(m.string());
+      if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
+    },
+  );
   return found ? out : null;
 }

@@ -20,7 +20,14 @@ import type { KvEntry } from '@nats-io/kv';
 import { KvWatchInclude, Kvm, jetstream, jetstreamManager } from '../store/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
-import { decodeValue, isNotFound, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
+import {
+  decodeValue,
+  isNotFound,
+  lastPerSubject,
+  readBucket,
+  RUNS_INDEX_BUCKET,
+  RUNS_INDEX_CONSUMER,
+} from './jetstream-bucket.js';
 import type { RunIndexOptions } from './port.js';
 import { HeldRunIndex } from './held-index.js';
 import { recordOf, type RunRecord } from './record.js';
@@ -33,11 +40,19 @@ const READ_BATCH = 16;
 export class JetStreamRunIndex extends HeldRunIndex {
   private corrupt = new Map<string, CorruptRun>();
   private started: Promise<void> | null = null;
-  private following: { timer: NodeJS.Timeout; watch: QueuedIterator<KvEntry> | null; loadedAt: number; floor: number | null } | null = null;
+  private following: {
+    timer: NodeJS.Timeout;
+    watch: QueuedIterator<KvEntry> | null;
+    loadedAt: number;
+    floor: number | null;
+  } | null = null;
   /** How the last load got its records: for tests and operators. */
   lastLoad: { fromIndex: number; fromLog: number; fresh: boolean } | null = null;
 
-  constructor(private readonly store: JetStreamEventStore, opts: RunIndexOptions = {}) {
+  constructor(
+    private readonly store: JetStreamEventStore,
+    opts: RunIndexOptions = {},
+  ) {
     super(store, opts);
   }
 
@@ -56,12 +71,18 @@ export class JetStreamRunIndex extends HeldRunIndex {
 
   protected ready(): Promise<void> {
     this.started ??= (async () => {
-      const timer = setInterval(() => void this.look().catch((err: unknown) => this.warn(err)), this.opts.pollMs ?? 1000);
+      const timer = setInterval(
+        () => void this.look().catch((err: unknown) => this.warn(err)),
+        this.opts.pollMs ?? 1000,
+      );
       timer.unref();
       this.following = { timer, watch: null, loadedAt: -1, floor: null };
       await this.watchBucket();
       await this.reload();
-    })().catch((err: unknown) => { this.unfollow(); throw err; });
+    })().catch((err: unknown) => {
+      this.unfollow();
+      throw err;
+    });
     return this.started;
   }
 
@@ -75,7 +96,10 @@ export class JetStreamRunIndex extends HeldRunIndex {
   }
 
   protected warn(err: unknown): void {
-    process.emitWarning(`ledgerflow: run index on ${this.store.stream}: ${errorMessage(err)}`, 'LedgerflowIndexWarning');
+    process.emitWarning(
+      `ledgerflow: run index on ${this.store.stream}: ${errorMessage(err)}`,
+      'LedgerflowIndexWarning',
+    );
   }
 
   /** Watches the bucket's updates; false when there is no bucket yet (no engine ever ran: the log is loaded instead). */
@@ -118,7 +142,11 @@ export class JetStreamRunIndex extends HeldRunIndex {
     }
     const v = decodeValue(e.string());
     if (!v) return; // not a value of ours: the next load reads that run from the log
-    if ('corrupt' in v) { this.corrupt.set(e.key, v.corrupt); this.set.delete(e.key); return; }
+    if ('corrupt' in v) {
+      this.corrupt.set(e.key, v.corrupt);
+      this.set.delete(e.key);
+      return;
+    }
     this.corrupt.delete(e.key);
     if (this.set.put(v.record)) for (const l of this.listeners) l(v.record);
   }
@@ -149,8 +177,12 @@ export class JetStreamRunIndex extends HeldRunIndex {
     const last = (await jsm.streams.info(this.store.stream).catch(() => null))?.state.last_seq ?? 0;
     const { records, corrupt } = await this.load();
     if (f) f.loadedAt = last;
-    for (const c of corrupt) { this.corrupt.set(c.runId, c); this.set.delete(c.runId); }
-    const changed = this.set.size === 0 ? this.set.putAll(records.values()) : [...records.values()].filter((r) => this.set.put(r));
+    for (const c of corrupt) {
+      this.corrupt.set(c.runId, c);
+      this.set.delete(c.runId);
+    }
+    const changed =
+      this.set.size === 0 ? this.set.putAll(records.values()) : [...records.values()].filter((r) => this.set.put(r));
     for (const r of changed) for (const l of this.listeners) l(r);
   }
 
@@ -176,22 +208,30 @@ export class JetStreamRunIndex extends HeldRunIndex {
     // Behind, or no engine: where each run ends, from the log's headers.
     const ends = await this.runEnds(js, jsm);
     for (const id of [...records.keys()]) if (!ends.has(id)) records.delete(id); // gone from the log (retention)
-    const stale = [...ends].filter(([id, last]) => (records.get(id)?.lastSeq ?? 0) < last && !corrupt.some((c) => c.runId === id)).map(([id]) => id);
-    const onCorrupt = (c: CorruptRun) => { records.delete(c.runId); corrupt.push(c); };
+    const stale = [...ends]
+      .filter(([id, last]) => (records.get(id)?.lastSeq ?? 0) < last && !corrupt.some((c) => c.runId === id))
+      .map(([id]) => id);
+    const onCorrupt = (c: CorruptRun) => {
+      records.delete(c.runId);
+      corrupt.push(c);
+    };
     if (stale.length > READ_EACH_LIMIT) {
       const wanted = new Set(stale);
-      for await (const run of this.store.readAll({ onCorrupt })) if (wanted.has(run.runId)) records.set(run.runId, recordOf(run.events));
+      for await (const run of this.store.readAll({ onCorrupt }))
+        if (wanted.has(run.runId)) records.set(run.runId, recordOf(run.events));
     } else {
       for (let i = 0; i < stale.length; i += READ_BATCH) {
-        await Promise.all(stale.slice(i, i + READ_BATCH).map(async (runId) => {
-          try {
-            const events = await this.store.read(runId);
-            if (events.length > 0) records.set(runId, recordOf(events));
-          } catch (err) {
-            if (!(err instanceof CorruptRunError)) throw err;
-            onCorrupt({ runId, file: err.where, reason: err.reason });
-          }
-        }));
+        await Promise.all(
+          stale.slice(i, i + READ_BATCH).map(async (runId) => {
+            try {
+              const events = await this.store.read(runId);
+              if (events.length > 0) records.set(runId, recordOf(events));
+            } catch (err) {
+              if (!(err instanceof CorruptRunError)) throw err;
+              onCorrupt({ runId, file: err.where, reason: err.reason });
+            }
+          }),
+        );
       }
     }
     this.lastLoad = { fromIndex: records.size - stale.length, fromLog: stale.length, fresh };
@@ -212,12 +252,22 @@ export class JetStreamRunIndex extends HeldRunIndex {
   /** Run id → its last event seq, from the last message of each run's subject (headers only: Lf-Last-Seq). */
   private async runEnds(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, number>> {
     const ends = new Map<string, number>();
-    await lastPerSubject(js, jsm, this.store.stream, { filter: `${this.store.subjectPrefix}.*.*`, headersOnly: true, what: `read where each run ends on ${this.store.stream}` }, (m) => {
-      const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-      const last = Number(m.headers?.get('Lf-Last-Seq'));
-      // A message without the header (written by hand?) is read from the log: it counts as past any record.
-      ends.set(runId, Number.isSafeInteger(last) && last > 0 ? last : Number.MAX_SAFE_INTEGER);
-    });
+    await lastPerSubject(
+      js,
+      jsm,
+      this.store.stream,
+      {
+        filter: `${this.store.subjectPrefix}.*.*`,
+        headersOnly: true,
+        what: `read where each run ends on ${this.store.stream}`,
+      },
+      (m) => {
+        const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+        const last = Number(m.headers?.get('Lf-Last-Seq'));
+        // A message without the header (written by hand?) is read from the log: it counts as past any record.
+        ends.set(runId, Number.isSafeInteger(last) && last > 0 ? last : Number.MAX_SAFE_INTEGER);
+      },
+    );
     return ends;
   }
 }

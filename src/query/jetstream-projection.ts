@@ -10,14 +10,41 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { AckPolicy, DeliverPolicy, KvCas, commitIssues, nanos, jetstream, jetstreamManager, pullNow } from '../store/index.js';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  KvCas,
+  commitIssues,
+  nanos,
+  jetstream,
+  jetstreamManager,
+  pullNow,
+} from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
 import { compiledForRun, latestWorkflow } from '../runtime/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
-import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
-import { advance, canContinue, persistTracked, restoreTracked, track, type FoldedAfter, type TrackedRun } from './record.js';
+import {
+  openBucket,
+  decodeValue,
+  encodeValue,
+  isCasConflict,
+  isNotFound,
+  RUNS_INDEX_BUCKET,
+  RUNS_INDEX_CONSUMER,
+  type BucketSettings,
+  type IndexValue,
+} from './jetstream-bucket.js';
+import {
+  advance,
+  canContinue,
+  persistTracked,
+  restoreTracked,
+  track,
+  type FoldedAfter,
+  type TrackedRun,
+} from './record.js';
 import { trimOldest } from '../bounded.js';
 
 export { RUNS_INDEX_BUCKET } from './jetstream-bucket.js';
@@ -34,7 +61,16 @@ export interface RunIndexProjection {
    * `fromMemory`: commits taken as this process wrote them (see `stored`), not parsed from their message;
    * `fromRead`: runs' first commits taken as this process read them (a client's start it drives).
    */
-  readonly stats: { applied: number; rebuilt: number; skipped: number; corrupt: number; conflicts: number; failures: number; fromMemory: number; fromRead: number };
+  readonly stats: {
+    applied: number;
+    rebuilt: number;
+    skipped: number;
+    corrupt: number;
+    conflicts: number;
+    failures: number;
+    fromMemory: number;
+    fromRead: number;
+  };
   /**
    * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its
    * events are taken from here instead of parsing and validating the message again (they are what
@@ -68,7 +104,11 @@ const PULL_PAUSE_MS = 50;
 const PULL_TIMEOUT_MS = 2000;
 
 /** A commit as pulled: its message, and its events (or why it is not a commit). */
-interface Item { m: JsMsg; events: EventEnvelope[] | Error; after?: FoldedAfter | undefined }
+interface Item {
+  m: JsMsg;
+  events: EventEnvelope[] | Error;
+  after?: FoldedAfter | undefined;
+}
 
 /** Commits of this process kept for their delivery at most (see `stored`); the oldest are forgotten first. */
 const LOCAL_KEPT = 4096;
@@ -87,9 +127,14 @@ export async function ensureProjectionConsumer(store: JetStreamEventStore, start
     if (!/consumer not found/i.test(errorMessage(err) ?? '')) throw err;
   }
   await jsm.consumers.add(store.stream, {
-    durable_name: RUNS_INDEX_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: nanos(30_000), max_ack_pending: 1000,
+    durable_name: RUNS_INDEX_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 1000,
     filter_subject: `${store.subjectPrefix}.>`,
-    ...(startSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
+    ...(startSeq
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
+      : { deliver_policy: DeliverPolicy.All }),
   });
 }
 
@@ -104,7 +149,16 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   let kv: KV | null = await openBucket(js, o);
   const kvCas = new KvCas(nc, RUNS_INDEX_BUCKET);
   const bucket = async () => (kv ??= await openBucket(js, o));
-  const stats = { applied: 0, rebuilt: 0, skipped: 0, corrupt: 0, conflicts: 0, failures: 0, fromMemory: 0, fromRead: 0 };
+  const stats = {
+    applied: 0,
+    rebuilt: 0,
+    skipped: 0,
+    corrupt: 0,
+    conflicts: 0,
+    failures: 0,
+    fromMemory: 0,
+    fromRead: 0,
+  };
   const compiledByHash = new Map<string, CompiledWorkflow>();
   let stopped = false;
   const runChains = new Map<string, Promise<void>>();
@@ -118,7 +172,8 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     const [first] = await store.read(runId, { toSeq: 1 });
     if (!first || first.type !== 'run.started') return null;
     // A migrated run's definition is its latest run.migrated's (docs/runs.md#migrating-in-flight-runs).
-    const compiled = first.data.definitionHash === hash ? compiledForRun(first) : latestWorkflow(await store.read(runId));
+    const compiled =
+      first.data.definitionHash === hash ? compiledForRun(first) : latestWorkflow(await store.read(runId));
     if (compiled.hash !== hash) return null;
     if (compiledByHash.size > 100) compiledByHash.clear();
     compiledByHash.set(hash, compiled);
@@ -141,7 +196,13 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
    * tracked run it was folded from, when it was (`mine`: the one this engine folded last, which
    * spares restoring it from its stored form).
    */
-  const next = async (runId: string, events: EventEnvelope[], had: IndexValue | null, mine?: TrackedRun, after?: FoldedAfter): Promise<{ value: IndexValue; tracked?: TrackedRun } | null> => {
+  const next = async (
+    runId: string,
+    events: EventEnvelope[],
+    had: IndexValue | null,
+    mine?: TrackedRun,
+    after?: FoldedAfter,
+  ): Promise<{ value: IndexValue; tracked?: TrackedRun } | null> => {
     const first = events[0]!.seq;
     const last = events[events.length - 1]!.seq;
     if (had && 'record' in had) {
@@ -149,14 +210,20 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       if (had.record.lastSeq === first - 1 && canContinue(had)) {
         const compiled = mine ? null : had.fold ? await compiledOf(runId, had.definitionHash) : null;
         const t = mine ?? restoreTracked(had, compiled);
-        if (t) { const tracked = advance(t, events, after); return { value: persistTracked(tracked, tracked.compiled?.hash ?? had.definitionHash), tracked }; }
+        if (t) {
+          const tracked = advance(t, events, after);
+          return { value: persistTracked(tracked, tracked.compiled?.hash ?? had.definitionHash), tracked };
+        }
       }
     }
     if (had && 'record' in had) {
       const rebuilt = await rebuild(runId);
       return rebuilt ? { value: rebuilt } : null;
     }
-    if (!had && first === 1 && events[0]!.type === 'run.started') { const tracked = track(events, after); return { value: indexValueOf(tracked, events[0]!), tracked }; }
+    if (!had && first === 1 && events[0]!.type === 'run.started') {
+      const tracked = track(events, after);
+      return { value: indexValueOf(tracked, events[0]!), tracked };
+    }
     const rebuilt = await rebuild(runId);
     return rebuilt ? { value: rebuilt } : null;
   };
@@ -206,13 +273,22 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         revision = entry ? entry.revision : null;
       }
       const made = await next(runId, events, had, mine?.tracked, after);
-      if (!made) { stats.skipped++; return; }
+      if (!made) {
+        stats.skipped++;
+        return;
+      }
       const { value, tracked } = made;
       const rev = await cas(runId, value, revision);
       if (rev !== null) {
         stats.applied++;
         written.delete(runId);
-        if (!('record' in value) || value.record.status === 'RUNNING' || value.record.status === 'WAITING' || value.record.status === 'PAUSED' || value.record.status === 'QUEUED') {
+        if (
+          !('record' in value) ||
+          value.record.status === 'RUNNING' ||
+          value.record.status === 'WAITING' ||
+          value.record.status === 'PAUSED' ||
+          value.record.status === 'QUEUED'
+        ) {
           written.set(runId, { value, revision: rev, at: Date.now(), ...(tracked ? { tracked } : {}) });
           trimOldest(written, WRITTEN_KEPT);
         }
@@ -257,15 +333,31 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   /** Applies at once to at most `limit` runs (KV writes in flight); runs waiting for their next commits are not counted. */
   let applying = 0;
   const slots: (() => void)[] = [];
-  const slot = async (): Promise<void> => { if (applying < limit) { applying++; return; } await new Promise<void>((r) => slots.push(r)); };
-  const freeSlot = () => { const next = slots.shift(); if (next) next(); else applying--; };
+  const slot = async (): Promise<void> => {
+    if (applying < limit) {
+      applying++;
+      return;
+    }
+    await new Promise<void>((r) => slots.push(r));
+  };
+  const freeSlot = () => {
+    const next = slots.shift();
+    if (next) next();
+    else applying--;
+  };
 
   /** Applies the commits of one run in order: runs of consecutive ones as one write, a commit that does not parse alone. */
   const applyAll = async (runId: string, items: Item[]): Promise<void> => {
     let batch: EventEnvelope[] = [];
     // The fold after the batch's last commit, when this process wrote that commit and folded it.
     let after: FoldedAfter | undefined;
-    const flush = async () => { if (batch.length > 0) { const b = batch; batch = []; await apply(runId, b, after); } };
+    const flush = async () => {
+      if (batch.length > 0) {
+        const b = batch;
+        batch = [];
+        await apply(runId, b, after);
+      }
+    };
     for (const { m, events, after: folded } of items) {
       if (events instanceof Error) {
         await flush();
@@ -282,7 +374,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   };
 
   /** Every run's waiting commits are written now (many held, or stopping). */
-  const releaseAll = () => { for (const w of waiting.values()) w.release(); };
+  const releaseAll = () => {
+    for (const w of waiting.values()) w.release();
+  };
 
   /** Commits this process wrote, by stream sequence (see `stored`). */
   const local = new Map<number, { runId: string; events: EventEnvelope[]; after?: FoldedAfter | undefined }>();
@@ -317,8 +411,18 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       return null;
     }
     let release!: () => void;
-    const ready = new Promise<void>((r) => { release = r; });
-    const w = { items: [{ m, events, after }] as Item[], release: () => { if (w.timer) clearTimeout(w.timer); w.timer = null; release(); }, timer: null as ReturnType<typeof setTimeout> | null };
+    const ready = new Promise<void>((r) => {
+      release = r;
+    });
+    const w = {
+      items: [{ m, events, after }] as Item[],
+      release: () => {
+        if (w.timer) clearTimeout(w.timer);
+        w.timer = null;
+        release();
+      },
+      timer: null as ReturnType<typeof setTimeout> | null,
+    };
     waiting.set(runId, w);
     if (moving) w.timer = setTimeout(w.release, COALESCE_MS);
     else w.release();
@@ -336,23 +440,38 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         stats.failures++;
         written.delete(runId);
         if (isNotFound(err)) kv = null; // the bucket was deleted (reindex): open (create) it again
-        if (!stopped) log(`run index: commits ${items.map((q) => q.m.seq).join(', ')} of run ${runId}: ${errorMessage(err)}; tried again later`);
+        if (!stopped)
+          log(
+            `run index: commits ${items.map((q) => q.m.seq).join(', ')} of run ${runId}: ${errorMessage(err)}; tried again later`,
+          );
         for (const q of items) q.m.nak(1000);
       } finally {
         freeSlot();
       }
     });
     runChains.set(runId, p);
-    void p.then(() => { if (runChains.get(runId) === p) runChains.delete(runId); });
+    void p.then(() => {
+      if (runChains.get(runId) === p) runChains.delete(runId);
+    });
     return p;
   };
 
   // The pause between pulls, cut short by stop().
   let pausing: { stop(): void } | null = null;
-  const pause = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { pausing = null; resolve(); }, ms);
-    pausing = { stop: () => { clearTimeout(timer); pausing = null; resolve(); } };
-  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        pausing = null;
+        resolve();
+      }, ms);
+      pausing = {
+        stop: () => {
+          clearTimeout(timer);
+          pausing = null;
+          resolve();
+        },
+      };
+    });
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -372,7 +491,11 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         if (stopped) break;
         log(`run index: ${errorMessage(err)}; pulling again in 1 s`);
         await pause(1000);
-        try { await ensureProjectionConsumer(store); } catch { /* the next round reports it */ }
+        try {
+          await ensureProjectionConsumer(store);
+        } catch {
+          /* the next round reports it */
+        }
       }
     }
   })();

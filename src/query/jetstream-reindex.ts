@@ -4,7 +4,16 @@
  * rebuild read.
  */
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
-import { openBucket, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
+import {
+  openBucket,
+  encodeValue,
+  isCasConflict,
+  isNotFound,
+  RUNS_INDEX_BUCKET,
+  RUNS_INDEX_CONSUMER,
+  type BucketSettings,
+  type IndexValue,
+} from './jetstream-bucket.js';
 import { ensureProjectionConsumer, indexValueOf } from './jetstream-projection.js';
 import { track } from './record.js';
 import { errorMessage } from '../errors/index.js';
@@ -27,7 +36,10 @@ export interface ReindexReport {
  * meanwhile pull from the new consumer; a record one of them wrote first is
  * kept (it is as new).
  */
-export async function reindex(store: JetStreamEventStore, o: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {
+export async function reindex(
+  store: JetStreamEventStore,
+  o: BucketSettings & { onProgress?: (runs: number) => void } = {},
+): Promise<ReindexReport> {
   const started = Date.now();
   const nc = await store.connection();
   const js = jetstream(nc);
@@ -56,10 +68,18 @@ export async function reindex(store: JetStreamEventStore, o: BucketSettings & { 
       if (!isCasConflict(err)) throw err; // else an engine's projection wrote it first
     }
   };
-  for await (const run of store.readAll({ onCorrupt: (c) => { corrupt.push(c); pending.push(create(c.runId, { corrupt: c })); } })) {
+  for await (const run of store.readAll({
+    onCorrupt: (c) => {
+      corrupt.push(c);
+      pending.push(create(c.runId, { corrupt: c }));
+    },
+  })) {
     pending.push(create(run.runId, indexValueOf(track(run.events), run.events[0]!)));
     runs++;
-    if (pending.length >= 256) { await Promise.all(pending); pending = []; }
+    if (pending.length >= 256) {
+      await Promise.all(pending);
+      pending = [];
+    }
     if (runs % 1000 === 0) o.onProgress?.(runs);
   }
   await Promise.all(pending);

@@ -20,7 +20,11 @@ import { dirname, join } from 'node:path';
 import { parseSegment } from '../store/journal.js';
 
 /** The last commit the journal holds for a run: where its line ends in the log, and its last event's seq and status. */
-export interface JournalMark { end: number; seq: number; status: string }
+export interface JournalMark {
+  end: number;
+  seq: number;
+  status: string;
+}
 type Mark = JournalMark & { offset: number };
 
 const SEGMENT = /^\d{12}\.log$/;
@@ -37,7 +41,12 @@ export class JournalWitness {
   private stamp: string | null = null;
   private reading: Promise<Map<string, Mark>> | null = null;
 
-  constructor(private readonly journalDir: string, private readonly runsDir: string, private readonly acceptedFile: string, private readonly settle: SettleWriter) {}
+  constructor(
+    private readonly journalDir: string,
+    private readonly runsDir: string,
+    private readonly acceptedFile: string,
+    private readonly settle: SettleWriter,
+  ) {}
 
   /** The journal's mark for `runId` when its log is shorter than it (and was not accepted so), else null. */
   async shortfall(runId: string): Promise<JournalMark | null> {
@@ -60,7 +69,10 @@ export class JournalWitness {
     const accepted = await this.accepted();
     const now: string[] = [];
     for (const [runId, mark] of await this.read()) {
-      if ((await this.size(runId)) < mark.end && (accepted[runId] ?? -1) < mark.end) { accepted[runId] = mark.end; now.push(runId); }
+      if ((await this.size(runId)) < mark.end && (accepted[runId] ?? -1) < mark.end) {
+        accepted[runId] = mark.end;
+        now.push(runId);
+      }
     }
     if (now.length > 0) {
       await mkdir(dirname(this.acceptedFile), { recursive: true });
@@ -75,7 +87,11 @@ export class JournalWitness {
   }
 
   private async accepted(): Promise<Record<string, number>> {
-    try { return JSON.parse(await readFile(this.acceptedFile, 'utf8')) as Record<string, number>; } catch { return {}; }
+    try {
+      return JSON.parse(await readFile(this.acceptedFile, 'utf8')) as Record<string, number>;
+    } catch {
+      return {};
+    }
   }
 
   /**
@@ -84,14 +100,25 @@ export class JournalWitness {
    * copies of it (a store of 3,000 settled runs took serve to 6.7 GB).
    */
   private read(): Promise<Map<string, Mark>> {
-    this.reading ??= this.readNow().finally(() => { this.reading = null; });
+    this.reading ??= this.readNow().finally(() => {
+      this.reading = null;
+    });
     return this.reading;
   }
 
   private async readNow(): Promise<Map<string, Mark>> {
     let names: string[];
-    try { names = (await readdir(this.journalDir)).filter((n) => SEGMENT.test(n)).sort(); } catch { return new Map(); }
-    const stats = await Promise.all(names.map(async (n) => { const s = await stat(join(this.journalDir, n)).catch(() => null); return `${n}:${s?.size}:${s?.mtimeMs}`; }));
+    try {
+      names = (await readdir(this.journalDir)).filter((n) => SEGMENT.test(n)).sort();
+    } catch {
+      return new Map();
+    }
+    const stats = await Promise.all(
+      names.map(async (n) => {
+        const s = await stat(join(this.journalDir, n)).catch(() => null);
+        return `${n}:${s?.size}:${s?.mtimeMs}`;
+      }),
+    );
     const stamp = stats.join('|');
     if (stamp === this.stamp) return this.marks;
     const marks = new Map<string, Mark>();
@@ -100,7 +127,10 @@ export class JournalWitness {
       const buf = await readFile(join(this.journalDir, name)).catch(() => null);
       if (!buf) continue;
       for (const r of parseSegment(buf).records) {
-        if (r.kind === 'V') { voided.add(`${r.runId} ${r.offset}`); continue; }
+        if (r.kind === 'V') {
+          voided.add(`${r.runId} ${r.offset}`);
+          continue;
+        }
         const end = r.offset + r.bytes.length;
         if ((marks.get(r.runId)?.end ?? -1) >= end) continue;
         const last = lastEvent(r.bytes);
@@ -119,7 +149,9 @@ function lastEvent(line: Buffer): { seq: number; status: string } | null {
   try {
     const commit = JSON.parse(line.toString('utf8')) as { events?: { seq?: unknown; state?: { status?: unknown } }[] };
     const e = commit.events?.at(-1);
-    return typeof e?.seq === 'number' ? { seq: e.seq, status: typeof e.state?.status === 'string' ? e.state.status : 'RUNNING' } : null;
+    return typeof e?.seq === 'number'
+      ? { seq: e.seq, status: typeof e.state?.status === 'string' ? e.state.status : 'RUNNING' }
+      : null;
   } catch {
     return null;
   }

@@ -13,7 +13,10 @@ export class FoldingRunIndex extends HeldRunIndex {
   private readonly runs = new Map<string, TrackedRun>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly store: EventStore, opts: RunIndexOptions = {}) {
+  constructor(
+    private readonly store: EventStore,
+    opts: RunIndexOptions = {},
+  ) {
     super(store, opts);
   }
 
@@ -25,7 +28,10 @@ export class FoldingRunIndex extends HeldRunIndex {
   /** Subscribed: looks again every `pollMs`. */
   protected async ready(): Promise<void> {
     if (this.timer || this.closed) return;
-    this.timer = setInterval(() => void this.current().catch((err: unknown) => this.warn(err)), this.opts.pollMs ?? 1000);
+    this.timer = setInterval(
+      () => void this.current().catch((err: unknown) => this.warn(err)),
+      this.opts.pollMs ?? 1000,
+    );
     this.timer.unref();
   }
 
@@ -52,15 +58,20 @@ export class FoldingRunIndex extends HeldRunIndex {
       seen.add(s.runId);
       const had = this.runs.get(s.runId);
       if (had && had.record.lastSeq === s.lastSeq) continue;
-      const t = had && had.record.lastSeq < s.lastSeq
-        ? advance(had, await this.store.read(s.runId, { fromSeq: had.record.lastSeq + 1 }))
-        : track(await this.store.read(s.runId));
+      const t =
+        had && had.record.lastSeq < s.lastSeq
+          ? advance(had, await this.store.read(s.runId, { fromSeq: had.record.lastSeq + 1 }))
+          : track(await this.store.read(s.runId));
       this.runs.set(s.runId, t);
       if (had && t.record.lastSeq < had.record.lastSeq) this.set.delete(s.runId);
       this.set.put(t.record);
       changed.push(t.record);
     }
-    for (const id of [...this.runs.keys()]) if (!seen.has(id)) { this.runs.delete(id); this.set.delete(id); }
+    for (const id of [...this.runs.keys()])
+      if (!seen.has(id)) {
+        this.runs.delete(id);
+        this.set.delete(id);
+      }
     return changed;
   }
 }

@@ -4,7 +4,14 @@
  * same values with the same words. Pure: "now" for relative times is given.
  */
 import { z } from 'zod';
-import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration, SEARCH_NAME, type SearchType, type SearchValue } from '../definition/index.js';
+import {
+  MAX_DURATION_MS,
+  MAX_DURATION_TEXT,
+  parseDuration,
+  SEARCH_NAME,
+  type SearchType,
+  type SearchValue,
+} from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { WorkflowStatus } from '../events/index.js';
 import { TRIGGER_KINDS, type RunRecord } from './record.js';
@@ -15,7 +22,11 @@ export const MAX_LIMIT = 500;
 export class QueryError extends UsageError {
   readonly field: string;
   constructor(field: string, message: string, value: unknown) {
-    super(message, { field, value: typeof value === 'string' ? value : JSON.stringify(value) ?? null }, 'LF_QUERY_INVALID');
+    super(
+      message,
+      { field, value: typeof value === 'string' ? value : (JSON.stringify(value) ?? null) },
+      'LF_QUERY_INVALID',
+    );
     this.field = field;
   }
 }
@@ -24,25 +35,36 @@ const text = z.string().trim().min(1);
 const TRIGGER = new RegExp(`^(${TRIGGER_KINDS.join('|')})(?::(.+))?$`);
 
 /** What the caller writes (flags or query parameters, all text or numbers). */
-export const RunQuerySchema = z.object({
-  workflow: text.optional(),
-  status: z.string().trim().toUpperCase().pipe(WorkflowStatus).optional(),
-  /** `kind` or `kind:id`: event:<event type or id>, schedule:<slot>, parent:<run id>, retry:<run id>, manual. */
-  trigger: z.string().trim().regex(TRIGGER).optional(),
-  agent: text.optional(),
-  /** ISO 8601 time, or how long ago: `90m`, `24h`, `7d`. */
-  since: text.optional(),
-  until: text.optional(),
-  outputContains: z.string().min(1).optional(),
-  /** A run id prefix. */
-  runId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  /** The page just before this position (a page's `prevCursor`): paging back to newer rows on the API. */
-  before: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  /** Search attribute conditions, all of which a run meets: `name=value`, `name!=value`, and for numbers, times and text `<`, `<=`, `>`, `>=`. */
-  where: z.union([z.string(), z.array(z.string())]).optional(),
-}).strict();
+export const RunQuerySchema = z
+  .object({
+    workflow: text.optional(),
+    status: z.string().trim().toUpperCase().pipe(WorkflowStatus).optional(),
+    /** `kind` or `kind:id`: event:<event type or id>, schedule:<slot>, parent:<run id>, retry:<run id>, manual. */
+    trigger: z.string().trim().regex(TRIGGER).optional(),
+    agent: text.optional(),
+    /** ISO 8601 time, or how long ago: `90m`, `24h`, `7d`. */
+    since: text.optional(),
+    until: text.optional(),
+    outputContains: z.string().min(1).optional(),
+    /** A run id prefix. */
+    runId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/)
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .optional(),
+    /** The page just before this position (a page's `prevCursor`): paging back to newer rows on the API. */
+    before: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .optional(),
+    /** Search attribute conditions, all of which a run meets: `name=value`, `name!=value`, and for numbers, times and text `<`, `<=`, `>`, `>=`. */
+    where: z.union([z.string(), z.array(z.string())]).optional(),
+  })
+  .strict();
 export type RunQueryInput = z.input<typeof RunQuerySchema>;
 
 /** A checked query: times resolved to ISO, trigger split. */
@@ -88,7 +110,7 @@ export type SearchTypes = ReadonlyMap<string, ReadonlySet<SearchType>>;
 /** How each field is written where the query came from: CLI flags or HTTP query parameters. */
 export type QuerySource = 'cli' | 'http';
 const FLAGS: Record<string, string> = { outputContains: '--output-contains', runId: '--run-id' };
-const fieldName = (field: string, where: QuerySource) => (where === 'http' ? field : FLAGS[field] ?? `--${field}`);
+const fieldName = (field: string, where: QuerySource) => (where === 'http' ? field : (FLAGS[field] ?? `--${field}`));
 
 const FIX: Record<string, string> = {
   status: `one of ${WorkflowStatus.options.join(', ')}`,
@@ -115,10 +137,20 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0]!;
-      throw new QueryError(key, `${fieldName(key, where)} is not a run filter; filters are ${Object.keys(RunQuerySchema.shape).map((f) => fieldName(f, where)).join(', ')}`, given[key]);
+      throw new QueryError(
+        key,
+        `${fieldName(key, where)} is not a run filter; filters are ${Object.keys(RunQuerySchema.shape)
+          .map((f) => fieldName(f, where))
+          .join(', ')}`,
+        given[key],
+      );
     }
     const field = String(issue.path[0] ?? 'query');
-    throw new QueryError(field, `${fieldName(field, where)} ${JSON.stringify(given[field])} is not valid: use ${FIX[field] ?? issue.message}`, given[field]);
+    throw new QueryError(
+      field,
+      `${fieldName(field, where)} ${JSON.stringify(given[field])} is not valid: use ${FIX[field] ?? issue.message}`,
+      given[field],
+    );
   }
   const q = parsed.data;
   const out: RunQuery = {};
@@ -133,20 +165,30 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
     if (q[f] === undefined) continue;
     const at = timeOf(q[f], now);
     if (at === 'too long') {
-      throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is longer ago than ${MAX_DURATION_TEXT}, the longest duration ledgerflow takes; for an earlier time give it as an ISO time (2020-01-01)`, q[f]);
+      throw new QueryError(
+        f,
+        `${fieldName(f, where)} ${JSON.stringify(q[f])} is longer ago than ${MAX_DURATION_TEXT}, the longest duration ledgerflow takes; for an earlier time give it as an ISO time (2020-01-01)`,
+        q[f],
+      );
     }
-    if (at === null) throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a time: use ${FIX[f]}`, q[f]);
+    if (at === null)
+      throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a time: use ${FIX[f]}`, q[f]);
     out[f] = at;
   }
   if (out.since !== undefined && out.until !== undefined && out.since > out.until) {
-    throw new QueryError('until', `${fieldName('until', where)} (${out.until}) is before ${fieldName('since', where)} (${out.since}): no run can match`, q.until);
+    throw new QueryError(
+      'until',
+      `${fieldName('until', where)} (${out.until}) is before ${fieldName('since', where)} (${out.since}): no run can match`,
+      q.until,
+    );
   }
   if (q.outputContains !== undefined) out.outputContains = q.outputContains;
   if (q.runId !== undefined) out.runId = q.runId;
   if (q.limit !== undefined) out.limit = q.limit;
   for (const f of ['cursor', 'before'] as const) {
     if (q[f] === undefined) continue;
-    if (decodeCursor(q[f]) === null) throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a cursor: use ${FIX[f]}`, q[f]);
+    if (decodeCursor(q[f]) === null)
+      throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a cursor: use ${FIX[f]}`, q[f]);
     out[f] = q[f];
   }
   if (q.where !== undefined) {
@@ -154,7 +196,11 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
     if (texts.length > 0) out.where = texts.map((w) => whereClause(w, where, now));
   }
   if (out.cursor !== undefined && out.before !== undefined) {
-    throw new QueryError('before', `${fieldName('before', where)} and ${fieldName('cursor', where)} together: give one (cursor pages on to older rows, before back to newer ones)`, q.before);
+    throw new QueryError(
+      'before',
+      `${fieldName('before', where)} and ${fieldName('cursor', where)} together: give one (cursor pages on to older rows, before back to newer ones)`,
+      q.before,
+    );
   }
   return out;
 }
@@ -164,12 +210,19 @@ function whereClause(w: string, where: QuerySource, now: number): WhereClause {
   const name = fieldName('where', where);
   if (!m) throw new QueryError('where', `${name} ${JSON.stringify(w)} is not a condition: use ${FIX.where}`, w);
   const [, attr, op, text] = m as unknown as [string, string, WhereOp, string];
-  if (!SEARCH_NAME.test(attr)) throw new QueryError('where', `${name} ${JSON.stringify(w)}: "${attr}" is not a search attribute name (at most 64 letters, digits or _)`, w);
+  if (!SEARCH_NAME.test(attr))
+    throw new QueryError(
+      'where',
+      `${name} ${JSON.stringify(w)}: "${attr}" is not a search attribute name (at most 64 letters, digits or _)`,
+      w,
+    );
   const value = /^"(.*)"$/s.exec(text)?.[1] ?? text;
   const n = value.trim() === '' ? Number.NaN : Number(value);
   const t = timeOf(value, now);
   return {
-    name: attr, op, text: value,
+    name: attr,
+    op,
+    text: value,
     number: Number.isFinite(n) ? n : null,
     bool: value === 'true' ? true : value === 'false' ? false : null,
     time: t === null || t === 'too long' ? null : t,
@@ -179,10 +232,14 @@ function whereClause(w: string, where: QuerySource, now: number): WhereClause {
 /** The clause's value as the type given; null when it is not one. */
 function operand(c: WhereClause, type: SearchType): SearchValue | null {
   switch (type) {
-    case 'number': return c.number;
-    case 'bool': return c.bool;
-    case 'time': return c.time;
-    default: return c.text;
+    case 'number':
+      return c.number;
+    case 'bool':
+      return c.bool;
+    case 'time':
+      return c.time;
+    default:
+      return c.text;
   }
 }
 
@@ -197,19 +254,33 @@ export function checkWhere(where: readonly WhereClause[] | undefined, types: Sea
     const written = `${c.name}${c.op}${c.text}`;
     if (!has) {
       const known = [...types.keys()].sort();
-      throw new QueryError('where', `where ${JSON.stringify(written)}: no run has a search attribute "${c.name}"; ${known.length ? `runs have: ${known.join(', ')}` : 'no run has any (a workflow declares them in search:)'}`, written);
+      throw new QueryError(
+        'where',
+        `where ${JSON.stringify(written)}: no run has a search attribute "${c.name}"; ${known.length ? `runs have: ${known.join(', ')}` : 'no run has any (a workflow declares them in search:)'}`,
+        written,
+      );
     }
     const fits = [...has].filter((t) => operand(c, t) !== null && (t !== 'bool' || c.op === '=' || c.op === '!='));
     if (fits.length === 0) {
       const types = [...has].join(' or ');
-      const what = has.has('bool') && c.bool !== null ? `${c.op} compares numbers, times and text; a bool takes = or !=` : `${JSON.stringify(c.text)} is not a ${types}${has.has('time') ? ' (an ISO time, or how long ago: 24h)' : has.has('bool') ? ' (true or false)' : ''}`;
-      throw new QueryError('where', `where ${JSON.stringify(written)}: ${c.name} is a ${types} attribute and ${what}`, written);
+      const what =
+        has.has('bool') && c.bool !== null
+          ? `${c.op} compares numbers, times and text; a bool takes = or !=`
+          : `${JSON.stringify(c.text)} is not a ${types}${has.has('time') ? ' (an ISO time, or how long ago: 24h)' : has.has('bool') ? ' (true or false)' : ''}`;
+      throw new QueryError(
+        'where',
+        `where ${JSON.stringify(written)}: ${c.name} is a ${types} attribute and ${what}`,
+        written,
+      );
     }
   }
 }
 
 /** The names and types of the records' search attributes. */
-export function searchTypesOf(records: Iterable<RunRecord>, into = new Map<string, Set<SearchType>>()): Map<string, Set<SearchType>> {
+export function searchTypesOf(
+  records: Iterable<RunRecord>,
+  into = new Map<string, Set<SearchType>>(),
+): Map<string, Set<SearchType>> {
   for (const r of records) addSearchTypes(r, into);
   return into;
 }
@@ -218,7 +289,8 @@ export function addSearchTypes(r: Pick<RunRecord, 'searchTypes'>, into: Map<stri
   if (!r.searchTypes) return;
   for (const [k, t] of Object.entries(r.searchTypes)) {
     const had = into.get(k);
-    if (!had) into.set(k, new Set([t])); else had.add(t);
+    if (!had) into.set(k, new Set([t]));
+    else had.add(t);
   }
 }
 
@@ -228,12 +300,18 @@ function whereHolds(r: Matchable, c: WhereClause): boolean {
   const want = operand(c, r.searchTypes?.[c.name] ?? 'string');
   if (want === null) return false;
   switch (c.op) {
-    case '=': return v === want;
-    case '!=': return v !== want;
-    case '<': return typeof v !== 'boolean' && v < want;
-    case '<=': return typeof v !== 'boolean' && v <= want;
-    case '>': return typeof v !== 'boolean' && v > want;
-    case '>=': return typeof v !== 'boolean' && v >= want;
+    case '=':
+      return v === want;
+    case '!=':
+      return v !== want;
+    case '<':
+      return typeof v !== 'boolean' && v < want;
+    case '<=':
+      return typeof v !== 'boolean' && v <= want;
+    case '>':
+      return typeof v !== 'boolean' && v > want;
+    case '>=':
+      return typeof v !== 'boolean' && v >= want;
   }
 }
 
@@ -252,7 +330,10 @@ function timeOf(value: string, now: number): string | null | 'too long' {
 
 /** Whether a record passes every filter of the query (paging aside). */
 /** What `matches` reads of a record: all but its task table, result line and waiting list (a settled run's slim row has these). */
-export type Matchable = Pick<RunRecord, 'runId' | 'workflowId' | 'status' | 'startedAt' | 'trigger' | 'agents' | 'search' | 'searchTypes'> & { outputText?: string | null };
+export type Matchable = Pick<
+  RunRecord,
+  'runId' | 'workflowId' | 'status' | 'startedAt' | 'trigger' | 'agents' | 'search' | 'searchTypes'
+> & { outputText?: string | null };
 
 export function matches(r: Matchable, q: RunQuery): boolean {
   if (q.workflow !== undefined && r.workflowId !== q.workflow) return false;
@@ -264,9 +345,15 @@ export function matches(r: Matchable, q: RunQuery): boolean {
   if (q.trigger !== undefined) {
     if (r.trigger.kind !== q.trigger.kind) return false;
     // event:<x> is what users try with an event's type (event:lead_qualification) as often as with its id: either matches.
-    if (q.trigger.id !== undefined && triggerId(r.trigger) !== q.trigger.id && !(r.trigger.kind === 'event' && r.trigger.type === q.trigger.id)) return false;
+    if (
+      q.trigger.id !== undefined &&
+      triggerId(r.trigger) !== q.trigger.id &&
+      !(r.trigger.kind === 'event' && r.trigger.type === q.trigger.id)
+    )
+      return false;
   }
-  if (q.outputContains !== undefined && !(r.outputText ?? '').toLowerCase().includes(q.outputContains.toLowerCase())) return false;
+  if (q.outputContains !== undefined && !(r.outputText ?? '').toLowerCase().includes(q.outputContains.toLowerCase()))
+    return false;
   if (q.where !== undefined) for (const c of q.where) if (!whereHolds(r, c)) return false;
   return true;
 }
@@ -274,10 +361,15 @@ export function matches(r: Matchable, q: RunQuery): boolean {
 /** What `kind:id` compares with: the event id, the schedule slot, or the run id of the parent or retried run. */
 export function triggerId(t: RunRecord['trigger']): string | null {
   switch (t.kind) {
-    case 'event': return t.id;
-    case 'schedule': return t.slot;
-    case 'parent': case 'retry': return t.runId;
-    default: return null;
+    case 'event':
+      return t.id;
+    case 'schedule':
+      return t.slot;
+    case 'parent':
+    case 'retry':
+      return t.runId;
+    default:
+      return null;
   }
 }
 
@@ -321,7 +413,10 @@ export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: Run
 }
 
 /** pageOfOrdered as a sink (`add` each matching row in order, then `page`), for a caller's own loop. */
-export function newPager<T extends { startedAt: string; runId: string } = RunRecord>(q: RunQuery, order: RunOrder): { add(r: T): void; page(): Omit<RunPage, 'runs'> & { runs: T[] } } {
+export function newPager<T extends { startedAt: string; runId: string } = RunRecord>(
+  q: RunQuery,
+  order: RunOrder,
+): { add(r: T): void; page(): Omit<RunPage, 'runs'> & { runs: T[] } } {
   const sign = order === 'oldest' ? 1 : -1;
   const limit = q.limit ?? Number.POSITIVE_INFINITY;
   let total = 0;
@@ -334,14 +429,22 @@ export function newPager<T extends { startedAt: string; runId: string } = RunRec
     return {
       add(r) {
         total++;
-        if (sign * compareRuns(r, at) >= 0) { later = true; return; }
+        if (sign * compareRuns(r, at) >= 0) {
+          later = true;
+          return;
+        }
         earlier++;
         kept.push(r);
         if (kept.length >= 2 * limit) kept = kept.slice(-limit);
       },
       page() {
         const runs = kept.length > limit ? kept.slice(-limit) : kept;
-        return { runs, nextCursor: later && runs.length > 0 ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier > runs.length ? pageCursor(runs[0]!, order) : null, total };
+        return {
+          runs,
+          nextCursor: later && runs.length > 0 ? pageCursor(runs.at(-1)!, order) : null,
+          prevCursor: earlier > runs.length ? pageCursor(runs[0]!, order) : null,
+          total,
+        };
       },
     };
   }
@@ -353,17 +456,31 @@ export function newPager<T extends { startedAt: string; runId: string } = RunRec
     add(r) {
       total++;
       // The first row past the cursor's position (a row removed meanwhile does not shift the page).
-      if (after && sign * compareRuns(r, after) <= 0) { earlier = true; return; }
-      if (runs.length < limit) runs.push(r); else more = true;
+      if (after && sign * compareRuns(r, after) <= 0) {
+        earlier = true;
+        return;
+      }
+      if (runs.length < limit) runs.push(r);
+      else more = true;
     },
-    page: () => ({ runs, nextCursor: more ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier ? pageCursor(runs[0] ?? after!, order) : null, total }),
+    page: () => ({
+      runs,
+      nextCursor: more ? pageCursor(runs.at(-1)!, order) : null,
+      prevCursor: earlier ? pageCursor(runs[0] ?? after!, order) : null,
+      total,
+    }),
   };
 }
 
 /** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */
 export function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
   const after = decodeCursor(cursor);
-  if (after === null || after.order !== order) throw new QueryError('cursor', `cursor ${JSON.stringify(cursor)} is not a cursor of this listing: use ${FIX.cursor}`, cursor);
+  if (after === null || after.order !== order)
+    throw new QueryError(
+      'cursor',
+      `cursor ${JSON.stringify(cursor)} is not a cursor of this listing: use ${FIX.cursor}`,
+      cursor,
+    );
   return after;
 }
 
@@ -374,13 +491,27 @@ export function pageCursor(last: { startedAt: string; runId: string }, order: Ru
 
 /** Start order: by start time, then run id. */
 export function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
-  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
+  return a.startedAt < b.startedAt
+    ? -1
+    : a.startedAt > b.startedAt
+      ? 1
+      : a.runId < b.runId
+        ? -1
+        : a.runId > b.runId
+          ? 1
+          : 0;
 }
 
-interface CursorPosition { startedAt: string; runId: string; order: RunOrder }
+interface CursorPosition {
+  startedAt: string;
+  runId: string;
+  order: RunOrder;
+}
 
 function encodeCursor(c: CursorPosition): string {
-  return Buffer.from(JSON.stringify([c.order === 'newest' ? 'n' : 'o', c.startedAt, c.runId]), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify([c.order === 'newest' ? 'n' : 'o', c.startedAt, c.runId]), 'utf8').toString(
+    'base64url',
+  );
 }
 
 const CursorJson = z.tuple([z.enum(['n', 'o']), z.string(), z.string()]);
@@ -388,7 +519,9 @@ const CursorJson = z.tuple([z.enum(['n', 'o']), z.string(), z.string()]);
 function decodeCursor(text: string): CursorPosition | null {
   try {
     const parsed = CursorJson.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return parsed.success ? { order: parsed.data[0] === 'n' ? 'newest' : 'oldest', startedAt: parsed.data[1], runId: parsed.data[2] } : null;
+    return parsed.success
+      ? { order: parsed.data[0] === 'n' ? 'newest' : 'oldest', startedAt: parsed.data[1], runId: parsed.data[2] }
+      : null;
   } catch {
     return null; // not base64url JSON: the caller reports it as a bad cursor
   }

@@ -13,19 +13,29 @@ import type { BucketSettings } from './jetstream-bucket.js';
 import { reindex, type ReindexReport } from './jetstream-reindex.js';
 import { FoldingRunIndex } from './memory-index.js';
 
-export async function rebuildRunIndex(store: EventStore, opts: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {
+export async function rebuildRunIndex(
+  store: EventStore,
+  opts: BucketSettings & { onProgress?: (runs: number) => void } = {},
+): Promise<ReindexReport> {
   if (store instanceof JetStreamEventStore) return reindex(store, opts);
   const started = Date.now();
   const corrupt: CorruptRun[] = [];
   // Writing the cache is what a rebuild is for: here a cache that cannot be written fails it.
   let unwritten: string | undefined;
-  const indexOpts = { onCorrupt: (c: CorruptRun) => corrupt.push(c), onWarning: (m: string) => { unwritten ??= m; } };
-  const index = store instanceof FileEventStore ? new FileRunIndex(store, indexOpts) : new FoldingRunIndex(store, indexOpts);
+  const indexOpts = {
+    onCorrupt: (c: CorruptRun) => corrupt.push(c),
+    onWarning: (m: string) => {
+      unwritten ??= m;
+    },
+  };
+  const index =
+    store instanceof FileEventStore ? new FileRunIndex(store, indexOpts) : new FoldingRunIndex(store, indexOpts);
   if (index instanceof FileRunIndex) await rm(index.cacheFile, { force: true });
   const page = await index.query({});
   await index.close();
   const where = index instanceof FileRunIndex ? index.cacheFile : 'memory';
-  if (unwritten !== undefined) throw new StoreUnusableError(`the run index was not rebuilt: ${unwritten}`, { index: where });
+  if (unwritten !== undefined)
+    throw new StoreUnusableError(`the run index was not rebuilt: ${unwritten}`, { index: where });
   opts.onProgress?.(page.total);
   return { index: where, runs: page.total, corrupt, ms: Date.now() - started };
 }

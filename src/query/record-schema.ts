@@ -24,7 +24,10 @@ export const RunRecordSchema = RunHeaderSchema.extend({
   durationMs: z.number().nullable(),
   result: z.string(),
   outputText: z.string().nullable(),
-  tasks: z.record(z.string(), z.object({ status: z.string(), attempts: z.number().int(), durationMs: z.number().nullable() })),
+  tasks: z.record(
+    z.string(),
+    z.object({ status: z.string(), attempts: z.number().int(), durationMs: z.number().nullable() }),
+  ),
   waiting: z.array(z.object({ task: z.string(), approvers: z.array(z.string()) })),
   search: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   searchTypes: z.record(z.string(), z.enum(SEARCH_TYPES)).optional(),
@@ -32,14 +35,30 @@ export const RunRecordSchema = RunHeaderSchema.extend({
 
 /** What a settled run's slim row holds (record-set.ts): checked when the index cache is read; the whole record when it is read back. */
 export const SlimFieldsSchema = RunRecordSchema.pick({
-  runId: true, workflowId: true, version: true, status: true, startedAt: true, lastSeq: true,
-  parent: true, trigger: true, agents: true, search: true, searchTypes: true,
+  runId: true,
+  workflowId: true,
+  version: true,
+  status: true,
+  startedAt: true,
+  lastSeq: true,
+  parent: true,
+  trigger: true,
+  agents: true,
+  search: true,
+  searchTypes: true,
 });
 
 export const StoredTrackedSchema = z.object({
   record: RunRecordSchema,
   definitionHash: z.string().min(1),
   /** Checked by the interpreter's restore (it refuses a fold that does not fit the chart). */
-  fold: z.object({ value: z.unknown(), status: z.enum(['active', 'done']), context: z.record(z.string(), z.unknown()), entered: z.array(z.string()) }).nullable(),
+  fold: z
+    .object({
+      value: z.unknown(),
+      status: z.enum(['active', 'done']),
+      context: z.record(z.string(), z.unknown()),
+      entered: z.array(z.string()),
+    })
+    .nullable(),
   hash: z.string(),
 });

@@ -14,7 +14,16 @@
 import type { SearchType } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { ColdKeeper, ColdRef } from './cold-records.js';
-import { addSearchTypes, checkWhere, compareRuns, matches, newPager, type RunOrder, type RunPage, type RunQuery } from './query.js';
+import {
+  addSearchTypes,
+  checkWhere,
+  compareRuns,
+  matches,
+  newPager,
+  type RunOrder,
+  type RunPage,
+  type RunQuery,
+} from './query.js';
 import type { RunRecord } from './record.js';
 
 /**
@@ -23,7 +32,20 @@ import type { RunRecord } from './record.js';
  * started from, and where its whole record lies.
  */
 export type SlimRecord = SlimFields & { cold: ColdRef };
-export type SlimFields = Pick<RunRecord, 'runId' | 'workflowId' | 'version' | 'status' | 'startedAt' | 'lastSeq' | 'parent' | 'trigger' | 'agents' | 'search' | 'searchTypes'>;
+export type SlimFields = Pick<
+  RunRecord,
+  | 'runId'
+  | 'workflowId'
+  | 'version'
+  | 'status'
+  | 'startedAt'
+  | 'lastSeq'
+  | 'parent'
+  | 'trigger'
+  | 'agents'
+  | 'search'
+  | 'searchTypes'
+>;
 /** A record as a set keeps it: whole, or slim with the rest on disk. */
 export type HeldRecord = RunRecord | SlimRecord;
 const isSlim = (r: HeldRecord): r is SlimRecord => 'cold' in r;
@@ -37,14 +59,28 @@ const MANUAL: RunRecord['trigger'] = { kind: 'manual' };
  */
 export function slimOf(r: SlimFields, cold: ColdRef): SlimRecord {
   return {
-    runId: r.runId, workflowId: r.workflowId, version: r.version, status: r.status, startedAt: r.startedAt, lastSeq: r.lastSeq,
-    parent: r.parent, trigger: r.trigger.kind === 'manual' ? MANUAL : r.trigger, agents: r.agents.length === 0 ? NO_AGENTS : r.agents,
-    search: r.search, searchTypes: r.searchTypes, cold,
+    runId: r.runId,
+    workflowId: r.workflowId,
+    version: r.version,
+    status: r.status,
+    startedAt: r.startedAt,
+    lastSeq: r.lastSeq,
+    parent: r.parent,
+    trigger: r.trigger.kind === 'manual' ? MANUAL : r.trigger,
+    agents: r.agents.length === 0 ? NO_AGENTS : r.agents,
+    search: r.search,
+    searchTypes: r.searchTypes,
+    cold,
   };
 }
 
 /** A (workflow, version) recorded in runs, and the newest run of it (where its definition can be read). */
-export interface VersionSeen { workflowId: string; version: number; runId: string; runs: number }
+export interface VersionSeen {
+  workflowId: string;
+  version: number;
+  runId: string;
+  runs: number;
+}
 
 /** The runs a record was started from: its parent (sub-workflow, failure workflow) and the run it retries. */
 function originsOf(r: HeldRecord): string[] {
@@ -69,14 +105,18 @@ export class RecordSet {
   /** `cold`: where settled records are kept instead of the heap (none: every record is kept whole). */
   constructor(private readonly cold: ColdKeeper | null = null) {}
 
-  get size(): number { return this.byId.size; }
+  get size(): number {
+    return this.byId.size;
+  }
   /** The whole record (read back from disk for a settled run kept slim). */
   get(runId: string): RunRecord | undefined {
     const h = this.byId.get(runId);
     return h && this.whole(h);
   }
   /** The record as kept: enough for its status, last seq, start and links, without reading anything. */
-  held(runId: string): HeldRecord | undefined { return this.byId.get(runId); }
+  held(runId: string): HeldRecord | undefined {
+    return this.byId.get(runId);
+  }
   /** The settled record's text where it is kept on disk (null: kept whole in memory). */
   coldRef(runId: string): ColdRef | null {
     const h = this.byId.get(runId);
@@ -86,7 +126,10 @@ export class RecordSet {
   /** The settled record's text now lies at `ref` (a new cache written): the old place is let go. */
   repoint(runId: string, ref: ColdRef): void {
     const h = this.byId.get(runId);
-    if (!h || !isSlim(h)) { this.cold?.release(ref); return; }
+    if (!h || !isSlim(h)) {
+      this.cold?.release(ref);
+      return;
+    }
     const old = h.cold;
     h.cold = ref;
     this.cold!.release(old);
@@ -98,7 +141,10 @@ export class RecordSet {
    */
   put(r: HeldRecord): boolean {
     const had = this.byId.get(r.runId);
-    if (had && had.lastSeq >= r.lastSeq) { this.discard(r); return false; }
+    if (had && had.lastSeq >= r.lastSeq) {
+      this.discard(r);
+      return false;
+    }
     const h = this.keepable(r);
     this.byId.set(r.runId, h);
     addSearchTypes(h, this.searchTypes);
@@ -107,7 +153,8 @@ export class RecordSet {
     } else {
       if (had) this.removeSorted(had);
       const at = this.insertionPoint(h);
-      if (at === this.sorted.length) this.sorted.push(h); else this.sorted.splice(at, 0, h);
+      if (at === this.sorted.length) this.sorted.push(h);
+      else this.sorted.splice(at, 0, h);
     }
     if (had) this.forget(had);
     for (const o of originsOf(h)) (this.byOrigin.get(o) ?? this.byOrigin.set(o, new Set()).get(o)!).add(h.runId);
@@ -122,7 +169,10 @@ export class RecordSet {
     const changed: T[] = [];
     for (const r of records) {
       const had = this.byId.get(r.runId);
-      if (had && had.lastSeq >= r.lastSeq) { this.discard(r); continue; }
+      if (had && had.lastSeq >= r.lastSeq) {
+        this.discard(r);
+        continue;
+      }
       if (had) this.forget(had);
       const h = this.keepable(r);
       this.byId.set(r.runId, h);
@@ -168,11 +218,17 @@ export class RecordSet {
   children(runId: string): RunRecord[] {
     const ids = this.byOrigin.get(runId);
     if (!ids) return [];
-    return [...ids].map((id) => this.byId.get(id)!).filter(Boolean).sort(compareRuns).map((r) => this.whole(r));
+    return [...ids]
+      .map((id) => this.byId.get(id)!)
+      .filter(Boolean)
+      .sort(compareRuns)
+      .map((r) => this.whole(r));
   }
 
   /** Every record kept, as kept (slim or whole), in no order. */
-  values(): IterableIterator<HeldRecord> { return this.byId.values(); }
+  values(): IterableIterator<HeldRecord> {
+    return this.byId.values();
+  }
 
   /** Every (workflow, version) in the runs, with the newest run of each. */
   versions(): VersionSeen[] {
@@ -181,7 +237,8 @@ export class RecordSet {
       const r = this.sorted[k]!;
       const key = `${r.workflowId}@${r.version}`;
       const v = seen.get(key);
-      if (v) v.runs++; else seen.set(key, { workflowId: r.workflowId, version: r.version, runId: r.runId, runs: 1 });
+      if (v) v.runs++;
+      else seen.set(key, { workflowId: r.workflowId, version: r.version, runId: r.runId, runs: 1 });
     }
     return [...seen.values()];
   }
@@ -190,7 +247,7 @@ export class RecordSet {
   private lowerOf(r: HeldRecord): string {
     if (isSlim(r)) return (this.cold!.outputText(r.cold) ?? '').toLowerCase();
     let s = this.lower.get(r);
-    if (s === undefined) this.lower.set(r, s = (r.outputText ?? '').toLowerCase());
+    if (s === undefined) this.lower.set(r, (s = (r.outputText ?? '').toLowerCase()));
     return s;
   }
 
@@ -238,7 +295,8 @@ export class RecordSet {
     if (hi === 0 || compareRuns(this.sorted[hi - 1]!, r) < 0) return hi;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareRuns(this.sorted[mid]!, r) < 0) lo = mid + 1; else hi = mid;
+      if (compareRuns(this.sorted[mid]!, r) < 0) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }

@@ -12,7 +12,16 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import type { Definition, SearchType, SearchValue } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, workflowAfter, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
+import {
+  applyEvent,
+  compiledForRun,
+  workflowAfter,
+  foldStartOf,
+  runStatus,
+  startFold,
+  waitingFor,
+  type RunSnapshot,
+} from '../runtime/index.js';
 // common.js, not the store's index: that loads the JetStream adapter (nats), which `run` on the embedded store never needs.
 import { summarize } from '../store/common.js';
 import type { RunSummary } from '../store/index.js';
@@ -86,13 +95,28 @@ export interface StoredTracked {
 /** The events given do not continue the record: a gap, a repeat, or another run's. Rebuild the record from the run's log. */
 export class RecordGapError extends LedgerflowError {
   constructor(runId: string, lastSeq: number, got: number) {
-    super('LF_RECORD_GAP', `run ${runId}: its record ends at event ${lastSeq}, the next event given is ${got}; rebuild the record from the run's log`, { runId, lastSeq, got });
+    super(
+      'LF_RECORD_GAP',
+      `run ${runId}: its record ends at event ${lastSeq}, the next event given is ${got}; rebuild the record from the run's log`,
+      { runId, lastSeq, got },
+    );
   }
 }
 
 /** Event types the fold takes (approval.refused is an audit record that changes nothing). */
 const FOLDED: ReadonlySet<string> = new Set([
-  'task.started', 'task.completed', 'task.failed', 'timer.fired', 'approval.recorded', 'run.cancelled', 'run.failed', 'task.restarted', 'signal.received', 'run.paused', 'run.resumed', 'run.migrated',
+  'task.started',
+  'task.completed',
+  'task.failed',
+  'timer.fired',
+  'approval.recorded',
+  'run.cancelled',
+  'run.failed',
+  'task.restarted',
+  'signal.received',
+  'run.paused',
+  'run.resumed',
+  'run.migrated',
 ]);
 
 /** A run's record from its whole log (events from seq 1). */
@@ -126,7 +150,11 @@ export function track(events: readonly EventEnvelope[], after?: FoldedAfter): Tr
     ...summary,
     trigger: triggerOf(first, summary, compiled.definition),
     agents: assignees(compiled.definition),
-    durationMs: null, result: '', outputText: null, tasks: {}, waiting: [],
+    durationMs: null,
+    result: '',
+    outputText: null,
+    tasks: {},
+    waiting: [],
   };
   const declared = compiled.definition.search;
   if (declared) record.searchTypes = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, d.type]));
@@ -148,15 +176,30 @@ export function advance(tracked: TrackedRun, events: readonly EventEnvelope[], a
   const record: RunRecord = { ...tracked.record };
   let agents: Set<string> | null = null;
   for (const e of events) {
-    if (e.runId !== record.runId || e.seq !== record.lastSeq + 1) throw new RecordGapError(record.runId, record.lastSeq, e.seq);
+    if (e.runId !== record.runId || e.seq !== record.lastSeq + 1)
+      throw new RecordGapError(record.runId, record.lastSeq, e.seq);
     // Known types are folded; a type this module does not know is folded only if its recorded state differs
     // (notification.* and other records that keep the state change nothing, not even completedAt).
-    if (folding && snapshot && compiled && (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))) snapshot = applyEvent(compiled, snapshot, e).snapshot;
+    if (
+      folding &&
+      snapshot &&
+      compiled &&
+      (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))
+    )
+      snapshot = applyEvent(compiled, snapshot, e).snapshot;
     // Migrated (docs/runs.md#migrating-in-flight-runs): the run goes on under the new version.
-    if (e.type === 'run.migrated' && compiled) { if (folding) compiled = workflowAfter(compiled, e); record.version = e.version; }
+    if (e.type === 'run.migrated' && compiled) {
+      if (folding) compiled = workflowAfter(compiled, e);
+      record.version = e.version;
+    }
     if (e.type === 'approval.recorded') (agents ??= new Set(record.agents)).add(e.data.by);
     // Whoever reported an attempt's outcome (a worker's NATS user, a file agent) took part too (the agents view, `list --agent`).
-    else if ((e.type === 'task.completed' || e.type === 'task.failed') && e.data.by !== undefined && !(agents ? agents.has(e.data.by) : record.agents.includes(e.data.by))) (agents ??= new Set(record.agents)).add(e.data.by);
+    else if (
+      (e.type === 'task.completed' || e.type === 'task.failed') &&
+      e.data.by !== undefined &&
+      !(agents ? agents.has(e.data.by) : record.agents.includes(e.data.by))
+    )
+      (agents ??= new Set(record.agents)).add(e.data.by);
     record.lastSeq = e.seq;
     record.status = e.state.status;
     // The settling event's time: later events (notifications) never move it.
@@ -172,7 +215,8 @@ export function advance(tracked: TrackedRun, events: readonly EventEnvelope[], a
 
 /** The JSON form of a tracked run (what the JetStream index keeps per run). */
 export function persistTracked(t: TrackedRun, definitionHash: string): StoredTracked {
-  const fold = t.snapshot && t.compiled && t.snapshot.status !== 'done' ? t.compiled.interpreter.persist(t.snapshot) : null;
+  const fold =
+    t.snapshot && t.compiled && t.snapshot.status !== 'done' ? t.compiled.interpreter.persist(t.snapshot) : null;
   return { record: t.record, definitionHash, fold, hash: t.hash };
 }
 
@@ -187,17 +231,28 @@ export function canContinue(s: StoredTracked): boolean {
  * rebuild it from the log).
  */
 export function restoreTracked(s: StoredTracked, compiled: CompiledWorkflow | null): TrackedRun | null {
-  if (!s.fold) return SETTLED_STATUSES.includes(s.record.status) ? { record: s.record, compiled: null, snapshot: null, hash: s.hash } : null;
+  if (!s.fold)
+    return SETTLED_STATUSES.includes(s.record.status)
+      ? { record: s.record, compiled: null, snapshot: null, hash: s.hash }
+      : null;
   if (!compiled) return null;
   return { record: s.record, compiled, snapshot: compiled.interpreter.restore(s.fold), hash: s.hash };
 }
 
 /** What follows from the fold: task counters, who is waited for, result and output text, duration. */
-function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pick<RunRecord, 'tasks' | 'waiting' | 'result' | 'outputText' | 'durationMs' | 'search'> {
+function derived(
+  def: Definition,
+  snapshot: RunSnapshot,
+  record: RunRecord,
+): Pick<RunRecord, 'tasks' | 'waiting' | 'result' | 'outputText' | 'durationMs' | 'search'> {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskRecord> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
-    tasks[id] = { status: t.status, attempts: t.attempts, durationMs: t.startedAt && t.completedAt ? Date.parse(t.completedAt) - Date.parse(t.startedAt) : null };
+    tasks[id] = {
+      status: t.status,
+      attempts: t.attempts,
+      durationMs: t.startedAt && t.completedAt ? Date.parse(t.completedAt) - Date.parse(t.startedAt) : null,
+    };
   }
   const waiting: WaitingTask[] = [];
   const signals: { task: string; signal?: string }[] = [];
@@ -208,7 +263,8 @@ function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pic
   const status = snapshot.status === 'done' ? runStatus(snapshot) : record.status;
   const outputJson = status === 'COMPLETED' ? JSON.stringify(ctx.output ?? null) : null;
   return {
-    tasks, waiting,
+    tasks,
+    waiting,
     ...(ctx.search !== undefined ? { search: ctx.search } : {}),
     outputText: outputJson === null ? null : outputJson.slice(0, OUTPUT_TEXT_LIMIT),
     result: oneLine(resultText(record.status, outputJson, ctx.error?.message, waiting, signals, tasks)),
@@ -216,19 +272,38 @@ function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pic
   };
 }
 
-function resultText(status: RunRecord['status'], outputJson: string | null, error: string | undefined, waiting: WaitingTask[], signals: { task: string; signal?: string }[], tasks: Record<string, TaskRecord>): string {
+function resultText(
+  status: RunRecord['status'],
+  outputJson: string | null,
+  error: string | undefined,
+  waiting: WaitingTask[],
+  signals: { task: string; signal?: string }[],
+  tasks: Record<string, TaskRecord>,
+): string {
   switch (status) {
-    case 'COMPLETED': return outputJson ?? 'null';
-    case 'FAILED': return error ?? 'failed';
-    case 'CANCELLED': return error ?? 'cancelled';
-    case 'PAUSED': return 'paused';
-    case 'QUEUED': return 'queued for a concurrency slot';
-    case 'WAITING': return [
-      ...waiting.map((w) => `${w.task} waits for approval${w.approvers.length > 0 ? ` by ${w.approvers.join(' or ')}` : ''}`),
-      ...signals.map((s) => `${s.task} waits for ${s.signal === undefined ? 'a signal' : `signal ${s.signal}`}`),
-    ].join('; ') || 'waiting';
+    case 'COMPLETED':
+      return outputJson ?? 'null';
+    case 'FAILED':
+      return error ?? 'failed';
+    case 'CANCELLED':
+      return error ?? 'cancelled';
+    case 'PAUSED':
+      return 'paused';
+    case 'QUEUED':
+      return 'queued for a concurrency slot';
+    case 'WAITING':
+      return (
+        [
+          ...waiting.map(
+            (w) => `${w.task} waits for approval${w.approvers.length > 0 ? ` by ${w.approvers.join(' or ')}` : ''}`,
+          ),
+          ...signals.map((s) => `${s.task} waits for ${s.signal === undefined ? 'a signal' : `signal ${s.signal}`}`),
+        ].join('; ') || 'waiting'
+      );
     default: {
-      const active = Object.entries(tasks).filter(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'SCHEDULED' || t.status === 'RETRYING').map(([id]) => id);
+      const active = Object.entries(tasks)
+        .filter(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'SCHEDULED' || t.status === 'RETRYING')
+        .map(([id]) => id);
       return active.length > 0 ? `running ${active.join(', ')}` : 'running';
     }
   }
@@ -241,13 +316,19 @@ function oneLine(text: string): string {
 }
 
 function assignees(def: Definition): string[] {
-  return [...new Set(def.tasks.map((t) => t.assignedTo).filter((a): a is string => typeof a === 'string' && a !== ''))].sort();
+  return [
+    ...new Set(def.tasks.map((t) => t.assignedTo).filter((a): a is string => typeof a === 'string' && a !== '')),
+  ].sort();
 }
 
 /** Runs a trigger event started locally (`ledgerflow emit`) have ids `ev-<20 hex>` (triggers runIdForEvent) and, before source.event was recorded there, nothing else. */
 const EVENT_RUN_ID = /^ev-[0-9a-f]{20}$/;
 
-function triggerOf(first: Extract<EventEnvelope, { type: 'run.started' }>, summary: RunSummary, def: Definition): RunTrigger {
+function triggerOf(
+  first: Extract<EventEnvelope, { type: 'run.started' }>,
+  summary: RunSummary,
+  def: Definition,
+): RunTrigger {
   const s = first.data.source;
   // A retry's link (source.retryOf) is read loosely: older schemas strip it, newer ones keep it.
   const retryOf = (s as { retryOf?: { runId?: unknown } } | undefined)?.retryOf;

@@ -21,8 +21,21 @@ export type ClusterBulkOptions = Omit<BulkCallOptions, 'by' | 'level' | 'index'>
  * matches in the run index (KV LF_RUNS_INDEX), each taken on the client's own connection (default 10 s for each
  * verdict); a refusal by the engines or by NATS permissions is listed with its run, the others go on.
  */
-export async function bulkOnCluster(client: ClusterClient, action: BulkAction, filter: RunQueryInput, opts: ClusterBulkOptions = {}): Promise<Record<string, unknown>> {
+export async function bulkOnCluster(
+  client: ClusterClient,
+  action: BulkAction,
+  filter: RunQueryInput,
+  opts: ClusterBulkOptions = {},
+): Promise<Record<string, unknown>> {
   const runs = natsRuns({ client, url: client.url, fallback: opts.as ?? 'library' });
   const as: Acting = opts.as !== undefined ? { name: opts.as } : {};
-  return bulkOver(runs, new JetStreamRunIndex(client.store), true, action, parseRunQuery(filter, 'http', Date.now()), as, { waitMs: 10_000, ...opts });
+  return bulkOver(
+    runs,
+    new JetStreamRunIndex(client.store),
+    true,
+    action,
+    parseRunQuery(filter, 'http', Date.now()),
+    as,
+    { waitMs: 10_000, ...opts },
+  );
 }

@@ -8,27 +8,65 @@
  * (NATS); the plan, the pace and the answer are query/bulk.ts's.
  */
 import type { Level } from '../authority/index.js';
-import { AuthorityError, CancelRefusedError, errorMessage, LedgerflowError, PauseRefusedError, permissionDenied } from '../errors/index.js';
+import {
+  AuthorityError,
+  CancelRefusedError,
+  errorMessage,
+  LedgerflowError,
+  PauseRefusedError,
+  permissionDenied,
+} from '../errors/index.js';
 import type { Engine } from '../local/index.js';
-import { applyBulk, bulkAnswer, openRunIndex, parseRunQuery, planBulk, retryOnce, type BulkAction, type BulkApproval, type BulkPlan, type BulkResult, type RunIndex, type RunQuery, type RunQueryInput } from '../query/index.js';
+import {
+  applyBulk,
+  bulkAnswer,
+  openRunIndex,
+  parseRunQuery,
+  planBulk,
+  retryOnce,
+  type BulkAction,
+  type BulkApproval,
+  type BulkPlan,
+  type BulkResult,
+  type RunIndex,
+  type RunQuery,
+  type RunQueryInput,
+} from '../query/index.js';
 import { embeddedRuns } from './embedded.js';
 import type { Acting, Runs } from './port.js';
 
 /** How each run is taken: cancel and pause's reason (an approval's comment), an approval's decision, how long to wait for a verdict (NATS). */
-export interface BulkTake extends BulkApproval { reason?: string; waitMs?: number }
+export interface BulkTake extends BulkApproval {
+  reason?: string;
+  waitMs?: number;
+}
 
 /** The single verb on one run, as applyBulk's `take` wants it: changed, already so (false), or the retry's new run. */
-export function runsTake(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake = {}): (runId: string) => Promise<boolean | { started: string }> {
+export function runsTake(
+  runs: Runs,
+  plan: BulkPlan,
+  as: Acting,
+  o: BulkTake = {},
+): (runId: string) => Promise<boolean | { started: string }> {
   const waitMs = o.waitMs !== undefined ? { waitMs: o.waitMs } : {};
   return async (runId) => {
     try {
       switch (plan.action) {
         case 'retry':
-          return await retryOnce(runId, async (id) => (await runs.history(id)).length > 0, async (id) => (await runs.retry(runId, as, { ...(id ? { runId: id } : {}), ...waitMs })).runId);
+          return await retryOnce(
+            runId,
+            async (id) => (await runs.history(id)).length > 0,
+            async (id) => (await runs.retry(runId, as, { ...(id ? { runId: id } : {}), ...waitMs })).runId,
+          );
         case 'approve': {
           let changed = false;
           for (const taskId of plan.tasks[runId] ?? []) {
-            const input = { kind: 'approval', taskId, decision: o.decision ?? 'approved', ...(o.reason !== undefined ? { comment: o.reason } : {}) } as const;
+            const input = {
+              kind: 'approval',
+              taskId,
+              decision: o.decision ?? 'approved',
+              ...(o.reason !== undefined ? { comment: o.reason } : {}),
+            } as const;
             changed = (await runs.input(runId, input, as, waitMs)).changed || changed;
           }
           return changed;
@@ -48,20 +86,47 @@ export function runsTake(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake = {
 /** A refusal as a bulk answer lists it: NATS permissions by subject, else the error's stable code. */
 export function describeRefusal(err: unknown): { code: string; message: string } {
   const subject = permissionDenied(err);
-  if (subject !== null) return { code: 'LF_FORBIDDEN', message: `refused by NATS permissions${subject ? ` on ${subject}` : ''}` };
+  if (subject !== null)
+    return { code: 'LF_FORBIDDEN', message: `refused by NATS permissions${subject ? ` on ${subject}` : ''}` };
   return { code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) };
 }
 
 /** Every run of `plan` taken over `runs` as `as`, a few at a time: what changed, what already was, what was refused. */
-export function applyOver(runs: Runs, plan: BulkPlan, as: Acting, o: BulkTake & { progress?: (done: number, of: number) => void; describe?: (err: unknown) => { code: string; message: string } } = {}): Promise<BulkResult> {
+export function applyOver(
+  runs: Runs,
+  plan: BulkPlan,
+  as: Acting,
+  o: BulkTake & {
+    progress?: (done: number, of: number) => void;
+    describe?: (err: unknown) => { code: string; message: string };
+  } = {},
+): Promise<BulkResult> {
   // A level that may not act at all refuses them all, said once; an approval's level is judged per task (listed with its run).
-  const fatal = (err: unknown) => plan.action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED'));
-  return applyBulk(plan, { take: runsTake(runs, plan, as, o), describe: o.describe ?? describeRefusal, fatal, ...(o.progress ? { progress: o.progress } : {}) });
+  const fatal = (err: unknown) =>
+    plan.action !== 'approve' &&
+    (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED'));
+  return applyBulk(plan, {
+    take: runsTake(runs, plan, as, o),
+    describe: o.describe ?? describeRefusal,
+    fatal,
+    ...(o.progress ? { progress: o.progress } : {}),
+  });
 }
 
 /** Plans over `index` (closed after), answers a dry run, else takes every run over `runs`: the library's answer. */
-export async function bulkOver(runs: Runs, index: RunIndex, own: boolean, action: BulkAction, query: RunQuery, as: Acting, opts: BulkCallOptions): Promise<Record<string, unknown>> {
-  const approval = { ...(opts.task !== undefined ? { task: opts.task } : {}), ...(opts.decision !== undefined ? { decision: opts.decision } : {}) };
+export async function bulkOver(
+  runs: Runs,
+  index: RunIndex,
+  own: boolean,
+  action: BulkAction,
+  query: RunQuery,
+  as: Acting,
+  opts: BulkCallOptions,
+): Promise<Record<string, unknown>> {
+  const approval = {
+    ...(opts.task !== undefined ? { task: opts.task } : {}),
+    ...(opts.decision !== undefined ? { decision: opts.decision } : {}),
+  };
   let plan: BulkPlan;
   try {
     plan = await planBulk(index, query, action, approval, pendingFrom(runs));
@@ -69,12 +134,24 @@ export async function bulkOver(runs: Runs, index: RunIndex, own: boolean, action
     if (own) await index.close();
   }
   if (opts.dryRun) return bulkAnswer(plan, null, approval);
-  return bulkAnswer(plan, await applyOver(runs, plan, as, { ...approval, ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}), ...(opts.progress ? { progress: opts.progress } : {}) }), approval);
+  return bulkAnswer(
+    plan,
+    await applyOver(runs, plan, as, {
+      ...approval,
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}),
+      ...(opts.progress ? { progress: opts.progress } : {}),
+    }),
+    approval,
+  );
 }
 
 /** An approve's waiting tasks of a run whose index record names none, from its status. */
 export function pendingFrom(runs: Pick<Runs, 'status'>): (runId: string) => Promise<string[]> {
-  return async (runId) => Object.entries((await runs.status(runId))?.tasks ?? {}).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+  return async (runId) =>
+    Object.entries((await runs.status(runId))?.tasks ?? {})
+      .filter(([, t]) => t.status === 'PENDING_APPROVAL')
+      .map(([id]) => id);
 }
 
 export interface BulkCallOptions extends BulkApproval {
@@ -99,9 +176,22 @@ export interface BulkCallOptions extends BulkApproval {
  * already, refused }` (a retry adds `started: [{ runId, retryOf }]`). A retried, resumed or approved run is recorded,
  * not driven (a `serve` or `ui` drives it). An unknown filter field or a bad value throws QueryError (LF_QUERY_INVALID).
  */
-export async function bulk(engine: Engine, action: BulkAction, filter: RunQueryInput, opts: BulkCallOptions = {}): Promise<Record<string, unknown>> {
+export async function bulk(
+  engine: Engine,
+  action: BulkAction,
+  filter: RunQueryInput,
+  opts: BulkCallOptions = {},
+): Promise<Record<string, unknown>> {
   const by = opts.by ?? process.env.USER ?? 'library';
   const runs = embeddedRuns({ engine, store: engine.store, fallback: by });
   const as: Acting = { name: by, ...(opts.level ? { actor: { name: by, level: opts.level } } : {}) };
-  return bulkOver(runs, opts.index ?? openRunIndex({ store: engine.store }), !opts.index, action, parseRunQuery(filter, 'http', Date.now()), as, opts);
+  return bulkOver(
+    runs,
+    opts.index ?? openRunIndex({ store: engine.store }),
+    !opts.index,
+    action,
+    parseRunQuery(filter, 'http', Date.now()),
+    as,
+    opts,
+  );
 }

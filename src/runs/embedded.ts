@@ -29,7 +29,10 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
     if (input.kind === 'control') requireAllowed(as.actor, 'control');
     const seq = await opts.store.lastSeq(runId);
     if (seq > 0) await witness.refuse(runId, seq);
-    return recordInput(engine.commits, runId, input, { by: as.name ?? opts.fallback, ...(as.actor ? { level: as.actor.level } : {}) });
+    return recordInput(engine.commits, runId, input, {
+      by: as.name ?? opts.fallback,
+      ...(as.actor ? { level: as.actor.level } : {}),
+    });
   }
   return {
     store: 'embedded',
@@ -44,21 +47,43 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
     },
     async retry(runId: string, as: Acting, how: { runId?: string } = {}): Promise<Retried> {
       requireAllowed(as.actor, 'control');
-      return { runId: await engine.retry(runId, { ...(as.name !== undefined ? { by: as.name } : {}), ...(how.runId !== undefined ? { runId: how.runId } : {}) }) };
+      return {
+        runId: await engine.retry(runId, {
+          ...(as.name !== undefined ? { by: as.name } : {}),
+          ...(how.runId !== undefined ? { runId: how.runId } : {}),
+        }),
+      };
     },
   };
 }
 
 /** A start judged (L1, or L2 in the workflow's domain) and recorded, with who asked where a users file proved it. */
-async function startHere(engine: Pick<Engine, 'start' | 'startRun' | 'status'>, req: StartRequest, as: Acting, fallback: string): Promise<Started> {
+async function startHere(
+  engine: Pick<Engine, 'start' | 'startRun' | 'status'>,
+  req: StartRequest,
+  as: Acting,
+  fallback: string,
+): Promise<Started> {
   const d = req.definition;
-  if (typeof d === 'string') throw new UsageError(`${d}: the embedded store starts a definition, not a deployed workflow by name`, { workflow: d });
+  if (typeof d === 'string')
+    throw new UsageError(`${d}: the embedded store starts a definition, not a deployed workflow by name`, {
+      workflow: d,
+    });
   requireAllowed(as.actor, 'start', { workflowId: d.id, ...(d.domain ? { domain: d.domain } : {}) });
   // Who started it, where a users file proved who asks (a WAIT without from: takes its signal from them too).
   const by = as.actor ? { by: as.name ?? fallback } : {};
   const source = req.source || as.actor ? { source: { ...req.source, ...by } } : {};
-  const how = { ...source, ...(req.priority !== undefined ? { priority: req.priority } : {}), ...(req.inputFromStrings ? { inputFromStrings: true } : {}) };
-  if (req.runId !== undefined) return engine.startRun(d, req.input, { ...how, runId: req.runId, ...(req.idReuse ? { idReuse: req.idReuse } : {}) });
+  const how = {
+    ...source,
+    ...(req.priority !== undefined ? { priority: req.priority } : {}),
+    ...(req.inputFromStrings ? { inputFromStrings: true } : {}),
+  };
+  if (req.runId !== undefined)
+    return engine.startRun(d, req.input, {
+      ...how,
+      runId: req.runId,
+      ...(req.idReuse ? { idReuse: req.idReuse } : {}),
+    });
   const runId = await engine.start(d, req.input, how);
   return { runId, workflowId: d.id, version: d.version, status: (await engine.status(runId)).status, existing: false };
 }

@@ -1,5 +1,15 @@
 /** The one run API (port.ts) and its implementation per store. */
-export type { Acting, InputOutcome, Resumed, Retried, RunInput, Runs, Started, StartingRuns, StartRequest } from './port.js';
+export type {
+  Acting,
+  InputOutcome,
+  Resumed,
+  Retried,
+  RunInput,
+  Runs,
+  Started,
+  StartingRuns,
+  StartRequest,
+} from './port.js';
 export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
 export { natsRuns, type NatsRunsOptions } from './nats.js';
 export { applyOver, bulk, pendingFrom, type BulkCallOptions, type BulkTake } from './bulk.js';

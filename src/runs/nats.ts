@@ -7,7 +7,16 @@
  * or retry, whose user may not write the log, is a request the engines judge
  * (L1, or L2 in the workflow's domain) and record as theirs.
  */
-import { deliverInput, engineListening, freshRunId, hasUsers, lastSeqIfReadable, requestStart, takeQueuedInputs, type ClusterClient } from '../cluster/index.js';
+import {
+  deliverInput,
+  engineListening,
+  freshRunId,
+  hasUsers,
+  lastSeqIfReadable,
+  requestStart,
+  takeQueuedInputs,
+  type ClusterClient,
+} from '../cluster/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import { jetstreamManager } from '../store/index.js';
 import { runReads } from './reads.js';
@@ -27,42 +36,77 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   const { client } = opts;
   const input = (runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> =>
-    deliverInput(client, opts.url, runId, input, { ...(as.name !== undefined ? { as: as.name } : {}), fallback: opts.fallback, waitMs: wait(how) });
+    deliverInput(client, opts.url, runId, input, {
+      ...(as.name !== undefined ? { as: as.name } : {}),
+      fallback: opts.fallback,
+      waitMs: wait(how),
+    });
   return {
     store: 'nats',
     ...runReads(client.store),
     input,
-    async resume(runId: string, as: () => Promise<Acting>, how: { waitMs?: number; say?: (line: string) => void } = {}): Promise<Resumed> {
+    async resume(
+      runId: string,
+      as: () => Promise<Acting>,
+      how: { waitMs?: number; say?: (line: string) => void } = {},
+    ): Promise<Resumed> {
       const seq = await lastSeqIfReadable(client, runId);
       if (seq === null) return { next: 'ask-engines' };
       if (seq === 0) throw new RunNotFoundError(runId);
       await client.conn(); // the cluster's streams, so people can approve before any engine has run
       const jsm = await jetstreamManager(await client.store.connection());
       // With an engine running, it takes what is queued; taking it here too would judge it twice.
-      if (!(await engineListening(jsm, 'approval'))) await takeQueuedInputs(client.store, runId, { proven: await hasUsers(opts.url), say: how.say ?? (() => undefined) });
+      if (!(await engineListening(jsm, 'approval')))
+        await takeQueuedInputs(client.store, runId, {
+          proven: await hasUsers(opts.url),
+          say: how.say ?? (() => undefined),
+        });
       const view = (await client.status(runId))!;
       if (view.status !== 'PAUSED') return { next: 'drive', resumed: null };
       const outcome = await input(runId, { kind: 'control', action: 'resume' }, await as(), how);
-      if (outcome.recorded && outcome.seq !== null && !(await engineListening(jsm, 'control'))) return { next: 'drive', resumed: outcome };
+      if (outcome.recorded && outcome.seq !== null && !(await engineListening(jsm, 'control')))
+        return { next: 'drive', resumed: outcome };
       return outcome.recorded ? { next: 'engines', outcome } : { next: 'queued', outcome, view };
     },
     resolve: async (ref: string) => ((await client.mayWriteLog()) ? client.resolve(ref) : null),
     async start(req: StartRequest, _as: Acting, startHow: { waitMs?: number } = {}): Promise<Started> {
       const d = typeof req.definition === 'string' ? null : req.definition;
       const ref = d ? `${d.id}@${d.version}` : (req.definition as string);
-      const how = { ...(req.inputFromStrings ? { inputFromStrings: true } : {}), ...(req.priority !== undefined ? { priority: req.priority } : {}) };
+      const how = {
+        ...(req.inputFromStrings ? { inputFromStrings: true } : {}),
+        ...(req.priority !== undefined ? { priority: req.priority } : {}),
+      };
       const id = req.runId !== undefined ? { ...(req.idReuse ? { idReuse: req.idReuse } : {}) } : {};
       // A person's user may not write the log: the engines judge their level and start it as theirs (a queued one names its run).
       if (!(await client.mayWriteLog())) {
         const runId = req.runId ?? freshRunId();
-        const out = await requestStart(opts.url, { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId, ...id } : { runId }) }, wait(startHow));
+        const out = await requestStart(
+          opts.url,
+          { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId, ...id } : { runId }) },
+          wait(startHow),
+        );
         if (out.queued) return { runId, queued: true, request: out.request };
         const v = out.verdict;
-        return { runId: v.runId ?? runId, workflowId: (v.workflowId ?? d?.id)!, version: (v.version ?? d?.version)!, status: v.status ?? 'RUNNING', existing: v.existing === true };
+        return {
+          runId: v.runId ?? runId,
+          workflowId: (v.workflowId ?? d?.id)!,
+          version: (v.version ?? d?.version)!,
+          status: v.status ?? 'RUNNING',
+          existing: v.existing === true,
+        };
       }
-      const s = await client.start(ref, req.input, { ...how, ...(req.runId !== undefined ? { runId: req.runId, ...id } : {}) });
+      const s = await client.start(ref, req.input, {
+        ...how,
+        ...(req.runId !== undefined ? { runId: req.runId, ...id } : {}),
+      });
       // No status said: a fresh start of a workflow without concurrency, RUNNING as its run.started leaves it.
-      return { runId: s.runId, workflowId: s.definition.id, version: s.definition.version, status: s.status ?? 'RUNNING', existing: s.existing === true };
+      return {
+        runId: s.runId,
+        workflowId: s.definition.id,
+        version: s.definition.version,
+        status: s.status ?? 'RUNNING',
+        existing: s.existing === true,
+      };
     },
     async retry(runId: string, _as: Acting, how: { runId?: string; waitMs?: number } = {}): Promise<Retried> {
       // A person's user may not write the log: the engines judge their level (L1) and record it as theirs.

@@ -38,10 +38,16 @@ export interface StartRequest {
  * What a start recorded: one shape for every edge (`existing`: a caller's id that had a run, not started again);
  * `queued` (NATS): a person's start published for the engines and not taken yet, the run it will be.
  */
-export type Started = (StartedUnderId & { queued?: undefined }) | { runId: string; queued: true; request: string; status?: undefined; existing?: undefined };
+export type Started =
+  | (StartedUnderId & { queued?: undefined })
+  | { runId: string; queued: true; request: string; status?: undefined; existing?: undefined };
 
 /** A retry recorded: the new run's id; `queued` (NATS): published for the engines and not taken yet, as `request`. */
-export interface Retried { runId: string; queued?: true; request?: string }
+export interface Retried {
+  runId: string;
+  queued?: true;
+  request?: string;
+}
 
 /** What `resume` leaves to its caller. */
 export type Resumed =
@@ -87,7 +93,11 @@ export interface Runs {
    * are taken first (as an engine takes them); a paused run is un-paused as a person's input (L1), `as` asked
    * only then (a users file's password). What the caller does next: `Resumed`.
    */
-  resume(runId: string, as: () => Promise<Acting>, opts?: { waitMs?: number; say?: (line: string) => void }): Promise<Resumed>;
+  resume(
+    runId: string,
+    as: () => Promise<Acting>,
+    opts?: { waitMs?: number; say?: (line: string) => void },
+  ): Promise<Resumed>;
   /** The run as it is now; null for a run that does not exist (yet). */
   status(runId: string): Promise<RunView | null>;
   /** Every event of the run, in order; none for a run that does not exist. */

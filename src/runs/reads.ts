@@ -15,10 +15,11 @@ export type RunReads = Pick<Runs, 'status' | 'history' | 'wait' | 'list'>;
 export function runReads(store: EventStore, storeDir?: string): RunReads {
   const commits = new RunCommits({ store });
   return {
-    status: (runId) => commits.status(runId).catch((err: unknown) => {
-      if (err instanceof RunNotFoundError) return null;
-      throw err;
-    }),
+    status: (runId) =>
+      commits.status(runId).catch((err: unknown) => {
+        if (err instanceof RunNotFoundError) return null;
+        throw err;
+      }),
     history: (runId) => store.read(runId),
     wait: (runId, opts) => commits.wait(runId, opts),
     async list(query, opts = {}) {

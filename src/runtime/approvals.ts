@@ -40,7 +40,13 @@ export interface ApprovalRequest {
  */
 export type ApprovalReview =
   | { accepted: true; event: Extract<PendingEvent, { type: 'approval.recorded' }> }
-  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }> | null; notApprover?: true; noTask?: true };
+  | {
+      accepted: false;
+      reason: string;
+      event: Extract<PendingEvent, { type: 'approval.refused' }> | null;
+      notApprover?: true;
+      noTask?: true;
+    };
 
 /**
  * Judges a decision against the run's recorded definition and its state now.
@@ -50,20 +56,35 @@ export type ApprovalReview =
  * without an event, so an approver repeating a refused decision cannot grow
  * any run's log (500 refusals in 0.4 s did).
  */
-export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest, opts: { refusedBefore?: boolean } = {}): ApprovalReview {
+export function reviewApproval(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  req: ApprovalRequest,
+  opts: { refusedBefore?: boolean } = {},
+): ApprovalReview {
   const { reason, notApprover, noTask } = refusal(compiled, snapshot, req);
   if (noTask) return { accepted: false, reason: reason!, event: null, noTask };
   if (reason !== null && (opts.refusedBefore || snapshot.status !== 'active')) {
-    const why = snapshot.status !== 'active' ? reason : `${reason} (refused before: the run's history keeps one refusal per person and task)`;
+    const why =
+      snapshot.status !== 'active'
+        ? reason
+        : `${reason} (refused before: the run's history keeps one refusal per person and task)`;
     return { accepted: false, reason: why, event: null, ...(notApprover ? { notApprover } : {}) };
   }
   const data = {
-    task: req.taskId, decision: req.decision, by: req.by,
+    task: req.taskId,
+    decision: req.decision,
+    by: req.by,
     ...(req.comment !== undefined ? { comment: req.comment } : {}),
     ...(req.unauthenticated ? { unauthenticated: true as const } : {}),
   } satisfies EventData<'approval.recorded'>;
   if (reason === null) return { accepted: true, event: { type: 'approval.recorded', time: req.time, data } };
-  return { accepted: false, reason, event: { type: 'approval.refused', time: req.time, data: { ...data, reason } }, ...(notApprover ? { notApprover } : {}) };
+  return {
+    accepted: false,
+    reason,
+    event: { type: 'approval.refused', time: req.time, data: { ...data, reason } },
+    ...(notApprover ? { notApprover } : {}),
+  };
 }
 
 /** Whether `history` holds a refusal of `by`'s decision on `taskId` (reviewApproval keeps one per person and task). */
@@ -84,7 +105,8 @@ export function waitingFor(definition: Definition, snapshot: RunSnapshot): Waiti
   for (const t of definition.tasks) {
     const status = snapshot.context.tasks[t.id]?.status;
     if (t.type === 'HUMAN' && status === 'PENDING_APPROVAL') out.push({ task: t.id, approvers: [...t.approvers] });
-    if (t.type === 'WAIT' && status === 'WAITING') out.push({ task: t.id, ...(t.event !== undefined ? { signal: t.event } : {}) });
+    if (t.type === 'WAIT' && status === 'WAITING')
+      out.push({ task: t.id, ...(t.event !== undefined ? { signal: t.event } : {}) });
   }
   return out;
 }
@@ -94,7 +116,11 @@ export function waitingFor(definition: Definition, snapshot: RunSnapshot): Waiti
  * the decider may not decide this task at all, whatever the run's state (the
  * UI answers 403 for it, 409 for the rest).
  */
-function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest): { reason: string | null; notApprover?: true; noTask?: true } {
+function refusal(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  req: ApprovalRequest,
+): { reason: string | null; notApprover?: true; noTask?: true } {
   const { taskId, by } = req;
   // The run's recorded definition decides who may approve, not whatever file is current.
   const def = compiled.definition.tasks.find((t) => t.id === taskId);
@@ -102,14 +128,23 @@ function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: Approva
   const human = compiled.definition.tasks.filter((t) => t.type === 'HUMAN').map((t) => t.id);
   const its = `its HUMAN tasks are ${human.join(', ') || '(none)'}`;
   if (!def || !task) return { reason: `the run has no task "${taskId}"; ${its}`, noTask: true };
-  if (def.type !== 'HUMAN') return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals (${its})`, noTask: true };
-  if (!mayDecide(def, by)) return { reason: `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, notApprover: true };
+  if (def.type !== 'HUMAN')
+    return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals (${its})`, noTask: true };
+  if (!mayDecide(def, by))
+    return {
+      reason: `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`,
+      notApprover: true,
+    };
   if (req.level !== undefined) {
-    const verdict = judge({ name: by, level: req.level }, 'approve', { task: taskId, taskLevel: parseLevel(def.agentLevel) ?? 'L0' });
+    const verdict = judge({ name: by, level: req.level }, 'approve', {
+      task: taskId,
+      taskLevel: parseLevel(def.agentLevel) ?? 'L0',
+    });
     if (!verdict.allowed) return { reason: verdict.reason, notApprover: true };
   }
   if (snapshot.status !== 'active') return { reason: 'the run is already settled' };
   if (isHeld(snapshot.context)) return { reason: HELD_REASON };
-  if (task.status !== 'PENDING_APPROVAL') return { reason: `task ${taskId} is ${task.status}, not waiting for approval` };
+  if (task.status !== 'PENDING_APPROVAL')
+    return { reason: `task ${taskId} is ${task.status}, not waiting for approval` };
   return { reason: null };
 }

@@ -16,7 +16,13 @@
  */
 import { sha256Hex } from '../digest/index.js';
 import { rememberedDigest } from './state-hash-cache.js';
-import { chunkDerived, keepChunkDerived, VECTOR_CHUNK, type Derived, type PersistentVector } from '../compiler/index.js';
+import {
+  chunkDerived,
+  keepChunkDerived,
+  VECTOR_CHUNK,
+  type Derived,
+  type PersistentVector,
+} from '../compiler/index.js';
 
 /** How the entries of one kind of vector are written into the state text. */
 export interface EntryWriter<E> {
@@ -97,7 +103,8 @@ const MIN_SLICED_LINE = 64;
  * `text` with the part at `start` of `length` characters replaced: two slices and a concatenation, which V8 keeps
  * as a rope until the hash reads it, where joining a chunk's 64 entries again copied each of them.
  */
-const replaced = (text: string, start: number, length: number, by: string): string => text.slice(0, start) + by + text.slice(start + length);
+const replaced = (text: string, start: number, length: number, by: string): string =>
+  text.slice(0, start) + by + text.slice(start + length);
 
 /** Changed entries of a chunk replaced in its text one by one; past this many, the chunk is written afresh. */
 const MAX_REPLACED = 8;
@@ -106,11 +113,19 @@ const MAX_REPLACED = 8;
  * The ChunkHash of chunk `at` of a vector: the one it carries, else derived from `before` (the chunk at the same
  * index in the version it was made from) when that carries one, else written whole; then carried.
  */
-export function chunkHash<E>(chunk: readonly E[], at: number, writer: EntryWriter<E>, before: readonly E[] | undefined): ChunkHash {
+export function chunkHash<E>(
+  chunk: readonly E[],
+  at: number,
+  writer: EntryWriter<E>,
+  before: readonly E[] | undefined,
+): ChunkHash {
   const own = chunkDerived(chunk, writer.owner);
   if (own instanceof ChunkHash && own.at === at) return own;
   const prior = before !== undefined && before.length === chunk.length ? chunkDerived(before, writer.owner) : undefined;
-  const hash = prior instanceof ChunkHash && prior.at === at ? changedFrom(prior, before!, chunk, writer) : written(chunk, at, writer);
+  const hash =
+    prior instanceof ChunkHash && prior.at === at
+      ? changedFrom(prior, before!, chunk, writer)
+      : written(chunk, at, writer);
   keepChunkDerived(chunk, hash);
   return hash;
 }
@@ -127,7 +142,12 @@ function written<E>(chunk: readonly E[], at: number, writer: EntryWriter<E>): Ch
 }
 
 /** `chunk`'s ChunkHash from `prior`, `before`'s: `prior` itself when no entry's text changed. */
-function changedFrom<E>(prior: ChunkHash, before: readonly E[], chunk: readonly E[], writer: EntryWriter<E>): ChunkHash {
+function changedFrom<E>(
+  prior: ChunkHash,
+  before: readonly E[],
+  chunk: readonly E[],
+  writer: EntryWriter<E>,
+): ChunkHash {
   let lengths: number[] | null = null;
   let text = prior.text;
   let changed = 0;
@@ -165,7 +185,11 @@ export function chunkHashes<E>(vector: PersistentVector<E>, writer: EntryWriter<
 /** The chunks of the version `vector` was made from, when every one of them carries its ChunkHash. */
 function earlierChunks<E>(vector: PersistentVector<E>, writer: EntryWriter<E>): readonly (readonly E[])[] | undefined {
   const earlier = vector.earlier();
-  return earlier !== null && earlier.derived(writer.owner) !== undefined && earlier.chunks.length === vector.chunks.length ? earlier.chunks : undefined;
+  return earlier !== null &&
+    earlier.derived(writer.owner) !== undefined &&
+    earlier.chunks.length === vector.chunks.length
+    ? earlier.chunks
+    : undefined;
 }
 
 /** Format 2's line of `vector`'s chunk digests: the one it carries, else derived from the version it was made from; then carried. */
@@ -176,12 +200,19 @@ export function digestLine<E>(vector: PersistentVector<E>, writer: EntryWriter<E
   const earlier = own === undefined ? vector.earlier() : null;
   const prior = earlier?.derived(writer.owner);
   const before = prior !== undefined && earlier!.chunks.length === chunks.length ? earlier!.chunks : undefined;
-  const line = prior instanceof DigestLine && before !== undefined ? changedLine(prior, before, chunks, writer) : freshLine(chunks, before, writer);
+  const line =
+    prior instanceof DigestLine && before !== undefined
+      ? changedLine(prior, before, chunks, writer)
+      : freshLine(chunks, before, writer);
   vector.keepDerived(line);
   return line;
 }
 
-function freshLine<E>(chunks: readonly (readonly E[])[], before: readonly (readonly E[])[] | undefined, writer: EntryWriter<E>): DigestLine {
+function freshLine<E>(
+  chunks: readonly (readonly E[])[],
+  before: readonly (readonly E[])[] | undefined,
+  writer: EntryWriter<E>,
+): DigestLine {
   let text = '';
   let width = -1;
   for (let c = 0; c < chunks.length; c++) {
@@ -193,7 +224,12 @@ function freshLine<E>(chunks: readonly (readonly E[])[], before: readonly (reado
 }
 
 /** The line of `chunks` from `prior`, the line of `before`: only the chunks that are not the same objects are looked at. */
-function changedLine<E>(prior: DigestLine, before: readonly (readonly E[])[], chunks: readonly (readonly E[])[], writer: EntryWriter<E>): DigestLine {
+function changedLine<E>(
+  prior: DigestLine,
+  before: readonly (readonly E[])[],
+  chunks: readonly (readonly E[])[],
+  writer: EntryWriter<E>,
+): DigestLine {
   let changed = false;
   let text = prior.text;
   let { width } = prior;
@@ -211,7 +247,8 @@ function changedLine<E>(prior: DigestLine, before: readonly (readonly E[])[], ch
       // Digests of other lengths (none of format 2's are): the line written again, from what each chunk carries.
       width = -1;
       text = '';
-      for (let k = 0; k < chunks.length; k++) text += `${k > 0 ? ',' : ''}${chunkHash(chunks[k]!, k, writer, before[k]).digest}`;
+      for (let k = 0; k < chunks.length; k++)
+        text += `${k > 0 ? ',' : ''}${chunkHash(chunks[k]!, k, writer, before[k]).digest}`;
     }
   }
   return changed ? new DigestLine(prior.key, text, width) : prior;

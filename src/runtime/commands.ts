@@ -29,7 +29,11 @@ export type CommandContext = Omit<TaskContext, 'task' | 'workflowInput'> & {
 };
 
 /** Runs one attempt's command with the input on stdin; resolves to the output, rejects with the failure (a TaskError-like error). */
-export type CommandRunner = (command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext) => Promise<unknown>;
+export type CommandRunner = (
+  command: AttemptCommand,
+  input: Record<string, unknown>,
+  ctx: CommandContext,
+) => Promise<unknown>;
 
 /**
  * Sends one HTTP task's request (its attempt's input, resolved: `{ method, url, headers, query, body, expect,
@@ -50,7 +54,8 @@ function asArg(value: unknown): string {
 export function resolveCommand(task: CommandTask, scope: Scope, secrets?: SecretSite[]): AttemptCommand {
   const argv = task.command.map((a, i) => asArg(resolveTemplate(a, scope, secrets, ['command', 'argv', i])));
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(task.env)) env[k] = asArg(resolveTemplate(v, scope, secrets, ['command', 'env', k]));
+  for (const [k, v] of Object.entries(task.env))
+    env[k] = asArg(resolveTemplate(v, scope, secrets, ['command', 'env', k]));
   const cwd = task.cwd === undefined ? undefined : asArg(resolveTemplate(task.cwd, scope));
   return { argv, ...(cwd ? { cwd } : {}), env };
 }

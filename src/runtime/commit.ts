@@ -59,7 +59,12 @@ class CommitFold {
   readonly states: RunSnapshot[] = [];
   readonly events: EventEnvelope[];
   readonly stale: PreparedCommit['stale'] = [];
-  constructor(private readonly compiled: CompiledWorkflow, public snap: RunSnapshot, public next: number, readonly now: string) {
+  constructor(
+    private readonly compiled: CompiledWorkflow,
+    public snap: RunSnapshot,
+    public next: number,
+    readonly now: string,
+  ) {
     this.events = withFoldedStates(markBuiltByFold([]), this.states);
   }
 
@@ -75,14 +80,26 @@ class CommitFold {
       r = applyEvent(this.compiled, this.snap, failed);
       ev = failed;
     }
-    if (!r.accepted) { this.stale.push({ event: ev, reason: rejectionReason(this.snap, ev) }); return false; }
+    if (!r.accepted) {
+      this.stale.push({ event: ev, reason: rejectionReason(this.snap, ev) });
+      return false;
+    }
     const snap = r.snapshot;
     this.snap = snap;
     const ctx = snap.context;
     // One literal, fields in the schema's order: every envelope gets the same shape (cheaper to encode and check
     // than a spread) and is stored byte for byte as a parsed one would be.
     const state = recordedState(snap);
-    this.events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++this.next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
+    this.events.push({
+      runId: ctx.runId,
+      workflowId: ctx.workflowId,
+      version: ctx.version,
+      seq: ++this.next,
+      time: ev.time,
+      state,
+      type: ev.type,
+      data: ev.data,
+    } as EventEnvelope);
     this.states.push(snap);
     return true;
   }
@@ -93,14 +110,27 @@ class CommitFold {
 }
 
 /** `startScheduled: false` (a draining driver): the inputs only; scheduled tasks stay SCHEDULED for the next driver to start. */
-export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number, opts: { startScheduled?: boolean } = {}): PreparedCommit {
+export function prepareCommit(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  seq: number,
+  inputs: PendingEvent[],
+  nowMs: number,
+  opts: { startScheduled?: boolean } = {},
+): PreparedCommit {
   const f = new CommitFold(compiled, snapshot, seq, iso(nowMs));
   const now = f.now;
   for (const ev of inputs) f.add(ev);
   // Paused (run.paused): nothing starts; run.resumed lets the next commit start every scheduled task.
   if (f.snap.status === 'active' && f.snap.context.paused === true) return f.done();
   // A retry's reused tasks complete before anything starts: they need no executor (so a draining driver completes them too).
-  if (f.snap.context.reuse) completeReused(f.snap.context.reuse, () => f.snap, (ev) => f.add(ev), now);
+  if (f.snap.context.reuse)
+    completeReused(
+      f.snap.context.reuse,
+      () => f.snap,
+      (ev) => f.add(ev),
+      now,
+    );
   if (opts.startScheduled === false) return f.done();
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   // In key order, as a scan of every task would find them, but from the tasks under way only.
@@ -110,7 +140,11 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     if (gates.has(task) && !tasks[task]!.items && !isMapTask(compiled, task)) continue;
     const { attempts, iteration } = tasks[task]!;
-    f.add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
+    f.add({
+      type: 'task.started',
+      time: now,
+      data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration },
+    });
   }
   // MAP items the fold scheduled (map.ts): a task.started each, in item order. Starting one item changes no other's status.
   for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
@@ -119,7 +153,11 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     for (let item = 0; item < items.length; item++) {
       if (items[item]!.status !== 'SCHEDULED') continue;
       const attempt = items[item]!.attempts + 1;
-      f.add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt, item } : { task, attempt, iteration, item } });
+      f.add({
+        type: 'task.started',
+        time: now,
+        data: iteration === undefined ? { task, attempt, item } : { task, attempt, iteration, item },
+      });
     }
   }
   return f.done();
@@ -135,7 +173,9 @@ export function hasStartable(compiled: CompiledWorkflow, snap: RunSnapshot): boo
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     if (!gates.has(task) || isMapTask(compiled, task)) return true;
   }
-  return underWayWithStatus(tasks, IN_PROGRESS).some((task) => !gates.has(task) && tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true);
+  return underWayWithStatus(tasks, IN_PROGRESS).some(
+    (task) => !gates.has(task) && tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true,
+  );
 }
 
 const REUSABLE_NOW = ['SCHEDULED', 'PENDING_APPROVAL', 'WAITING'] as const;
@@ -144,7 +184,12 @@ const REUSABLE_NOW = ['SCHEDULED', 'PENDING_APPROVAL', 'WAITING'] as const;
 export function reuseDue(snapshot: RunSnapshot): boolean {
   const { reuse, tasks } = snapshot.context;
   if (!reuse || snapshot.status !== 'active' || snapshot.context.paused === true) return false;
-  return underWayWithStatus(tasks, REUSABLE_NOW).some((id) => Object.hasOwn(reuse.outputs, id) && tasks[id]!.iteration === undefined && (tasks[id]!.status !== 'SCHEDULED' || tasks[id]!.attempts === 0));
+  return underWayWithStatus(tasks, REUSABLE_NOW).some(
+    (id) =>
+      Object.hasOwn(reuse.outputs, id) &&
+      tasks[id]!.iteration === undefined &&
+      (tasks[id]!.status !== 'SCHEDULED' || tasks[id]!.attempts === 0),
+  );
 }
 
 /**
@@ -155,9 +200,14 @@ export function reuseDue(snapshot: RunSnapshot): boolean {
  * make the next reused task ready, so this goes on, in dependency order,
  * until none is left ready. Loop iterations and MAP items are never reused.
  */
-function completeReused(reuse: RunReuse, current: () => RunSnapshot, add: (ev: PendingEvent) => boolean, now: string): void {
+function completeReused(
+  reuse: RunReuse,
+  current: () => RunSnapshot,
+  add: (ev: PendingEvent) => boolean,
+  now: string,
+): void {
   const reused = { runId: reuse.runId };
-  for (let more = true; more && current().status === 'active';) {
+  for (let more = true; more && current().status === 'active'; ) {
     more = false;
     for (const task of underWayWithStatus(current().context.tasks, REUSABLE_NOW)) {
       if (!Object.hasOwn(reuse.outputs, task)) continue;
@@ -168,8 +218,10 @@ function completeReused(reuse: RunReuse, current: () => RunSnapshot, add: (ev: P
       const output = reuse.outputs[task];
       if (t.status === 'SCHEDULED') {
         if (t.attempts !== 0) continue; // started before (never, for a reused task): leave it to its attempts
-        more = add({ type: 'task.started', time: now, data: { task, attempt: 1, reused } })
-          && add({ type: 'task.completed', time: now, data: { task, attempt: 1, output, reused } }) || more;
+        more =
+          (add({ type: 'task.started', time: now, data: { task, attempt: 1, reused } }) &&
+            add({ type: 'task.completed', time: now, data: { task, attempt: 1, output, reused } })) ||
+          more;
       } else if (t.status === 'PENDING_APPROVAL' || t.status === 'WAITING') {
         more = add({ type: 'task.completed', time: now, data: { task, attempt: t.attempts, output, reused } }) || more;
       }
@@ -190,7 +242,11 @@ export function foldOnto(compiled: CompiledWorkflow, snapshot: RunSnapshot, even
 }
 
 /** foldOnto, with the run's workflow after the events (a run.migrated's, when one is among them). */
-export function foldOntoRun(compiled: CompiledWorkflow, snapshot: RunSnapshot, events: EventEnvelope[]): { compiled: CompiledWorkflow; snapshot: RunSnapshot } {
+export function foldOntoRun(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  events: EventEnvelope[],
+): { compiled: CompiledWorkflow; snapshot: RunSnapshot } {
   let snap = snapshot;
   let wf = compiled;
   for (const ev of events) {

@@ -44,7 +44,9 @@ export function markUndriven(view: RunView, text: string = undrivenText(view.run
   const timed = new Set(view.timers.filter((t) => t.kind === 'wait' || t.kind === 'backoff').map((t) => t.task));
   const tasks = { ...view.tasks };
   for (const [id, t] of Object.entries(tasks)) {
-    const items = t.items?.some((it) => MOVING.has(it.status)) ? t.items.map((it) => (MOVING.has(it.status) ? { ...it, waitingFor: also(it.waitingFor, waits) } : it)) : undefined;
+    const items = t.items?.some((it) => MOVING.has(it.status))
+      ? t.items.map((it) => (MOVING.has(it.status) ? { ...it, waitingFor: also(it.waitingFor, waits) } : it))
+      : undefined;
     if (items) tasks[id] = { ...t, items };
     else if (MOVING.has(t.status) || timed.has(id)) tasks[id] = { ...t, waitingFor: also(t.waitingFor, waits) };
   }

@@ -13,7 +13,21 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceFields, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
+import {
+  instanceFields,
+  instanceKey,
+  instanceState,
+  isHeld,
+  iso,
+  RUN_TIMEOUT_TIMER_ID,
+  scopeOf,
+  underWayWithStatus,
+  type CompiledWorkflow,
+  type InstanceFields,
+  type InstanceRef,
+  type RunContext,
+  type TimerState,
+} from '../compiler/index.js';
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, type Definition } from '../definition/index.js';
 import { failureHandlerDefinition } from './failure-handler.js';
 import { resolveTemplate, type Scope, type SecretSite } from '../expressions/index.js';
@@ -157,7 +171,11 @@ export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer | Star
  * run of it. `ref` names the instance; without it the key it is held under
  * is the task id (a task outside loops and maps).
  */
-export interface HeldAttempt { readonly attempt: number; readonly restart?: number; readonly ref?: InstanceRef }
+export interface HeldAttempt {
+  readonly attempt: number;
+  readonly restart?: number;
+  readonly ref?: InstanceRef;
+}
 
 /**
  * What an executor holds: attempts running (instance key → attempt and which
@@ -171,12 +189,20 @@ export interface Held {
   readonly waits?: ReadonlyMap<string, number>;
 }
 
-export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, HeldAttempt>(), timers: new Map<string, { dueAt: string }>() });
+export const NOTHING_HELD: Held = Object.freeze({
+  attempts: new Map<string, HeldAttempt>(),
+  timers: new Map<string, { dueAt: string }>(),
+});
 
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
 
 /** An attempt the state wants in flight: the instance, under its key, at this attempt and run of it. */
-export interface WantedAttempt { readonly key: string; readonly ref: InstanceRef; readonly attempt: number; readonly restart: number }
+export interface WantedAttempt {
+  readonly key: string;
+  readonly ref: InstanceRef;
+  readonly attempt: number;
+  readonly restart: number;
+}
 
 /** Every attempt the state wants in flight (an active run's): one per task instance in progress. */
 export function attemptsWanted(ctx: RunContext): WantedAttempt[] {
@@ -221,13 +247,22 @@ export function timersArmed(ctx: RunContext): TimerState[] {
 }
 
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
-export function heldBy(snapshot: RunSnapshot, compiled?: CompiledWorkflow): { attempts: Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>; timers: Map<string, { dueAt: string }>; waits: Map<string, number> } {
+export function heldBy(
+  snapshot: RunSnapshot,
+  compiled?: CompiledWorkflow,
+): {
+  attempts: Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>;
+  timers: Map<string, { dueAt: string }>;
+  waits: Map<string, number>;
+} {
   const attempts = new Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>();
   const timers = new Map<string, { dueAt: string }>();
   const waits = new Map<string, number>();
   if (snapshot.status === 'active') {
-    for (const w of attemptsWanted(snapshot.context)) attempts.set(w.key, { attempt: w.attempt, restart: w.restart, ref: w.ref });
-    for (const id in snapshot.context.timers) if (timerWanted(snapshot.context, id)) timers.set(id, snapshot.context.timers[id]!);
+    for (const w of attemptsWanted(snapshot.context))
+      attempts.set(w.key, { attempt: w.attempt, restart: w.restart, ref: w.ref });
+    for (const id in snapshot.context.timers)
+      if (timerWanted(snapshot.context, id)) timers.set(id, snapshot.context.timers[id]!);
     if (compiled) for (const w of attemptsWaiting(compiled, snapshot.context)) waits.set(w.key, w.attempt);
   }
   return { attempts, timers, waits };
@@ -242,13 +277,22 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
     if (settled || !isWanted(ctx, ref, attempt, restart)) {
       const t = instanceState(ctx, ref) ?? ctx.tasks[ref.task];
       effects.push({
-        type: 'attempt.abort', runId: ctx.runId, taskId: ref.task, ...instanceFields(ref), instance: key, attempt, restart,
-        reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})`,
+        type: 'attempt.abort',
+        runId: ctx.runId,
+        taskId: ref.task,
+        ...instanceFields(ref),
+        instance: key,
+        attempt,
+        restart,
+        reason: settled
+          ? `run is ${runStatus(snapshot)}`
+          : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})`,
       });
     }
   }
   for (const timerId of held.timers.keys()) {
-    if (settled || !ctx.timers[timerId] || !timerWanted(ctx, timerId)) effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
+    if (settled || !ctx.timers[timerId] || !timerWanted(ctx, timerId))
+      effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
   }
   if (settled) {
     const failure = failureChild(compiled, snapshot);
@@ -258,7 +302,8 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const id in ctx.timers) {
     if (!timerWanted(ctx, id)) continue;
     // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
-    if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
+    if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt)
+      effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }
   for (const w of attemptsWanted(ctx)) {
     const h = held.attempts.get(w.key);
@@ -267,8 +312,15 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const w of attemptsWaiting(compiled, ctx)) {
     if (held.waits?.get(w.key) === w.attempt) continue;
     effects.push({
-      type: 'attempt.wait', runId: ctx.runId, workflowId: ctx.workflowId, taskId: w.ref.task, ...instanceFields(w.ref), instance: w.key,
-      attempt: w.attempt, gate: w.gate, priority: runPriority(compiled, ctx),
+      type: 'attempt.wait',
+      runId: ctx.runId,
+      workflowId: ctx.workflowId,
+      taskId: w.ref.task,
+      ...instanceFields(w.ref),
+      instance: w.key,
+      attempt: w.attempt,
+      gate: w.gate,
+      priority: runPriority(compiled, ctx),
     });
   }
   return effects;
@@ -288,17 +340,31 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
   if (workflow && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
     const ctx = snapshot.context;
     return {
-      type: 'child.start', runId: ctx.runId, childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
-      workflow, ...(def.version !== undefined ? { version: def.version } : {}), input: start.input,
-      parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt }, instance: wanted.key, restart: start.restart,
+      type: 'child.start',
+      runId: ctx.runId,
+      childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
+      workflow,
+      ...(def.version !== undefined ? { version: def.version } : {}),
+      input: start.input,
+      parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt },
+      instance: wanted.key,
+      restart: start.restart,
     };
   }
   if (def.type === 'EMIT') {
     const ctx = snapshot.context;
     const data = (resolveTemplate(def.data, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
     return {
-      type: 'event.emit', runId: ctx.runId, taskId, ...instance, instance: wanted.key, attempt: start.attempt, restart: start.restart,
-      event: def.event, data, eventId: emitEventId(ctx.runId, wanted.key, start.attempt),
+      type: 'event.emit',
+      runId: ctx.runId,
+      taskId,
+      ...instance,
+      instance: wanted.key,
+      attempt: start.attempt,
+      restart: start.restart,
+      event: def.event,
+      data,
+      eventId: emitEventId(ctx.runId, wanted.key, start.attempt),
     };
   }
   return start;
@@ -317,9 +383,12 @@ export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot):
   const builtin = fw.steps.length > 0 ? failureHandlerDefinition(compiled.definition) : null;
   if (fw.steps.length > 0 ? !builtin : !fw.id) return null;
   const ctx = snapshot.context;
-  const extra = builtin ? {} : (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
+  const extra = builtin ? {} : ((resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>);
   return {
-    type: 'child.start', runId: ctx.runId, childRunId: failureRunId(ctx.runId), workflow: builtin ? builtin.id : fw.id,
+    type: 'child.start',
+    runId: ctx.runId,
+    childRunId: failureRunId(ctx.runId),
+    workflow: builtin ? builtin.id : fw.id,
     input: { failedRunId: ctx.runId, failedTask: ctx.error?.task ?? null, error: ctx.error, ...extra },
     parent: { runId: ctx.runId, workflowId: ctx.workflowId, relation: 'failure' },
     ...(builtin ? { definition: builtin } : {}),
@@ -337,30 +406,56 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   let scope: Scope | undefined;
   // A MAP item's input is its body's, with the item and its position in scope.
   const item = ref.item === undefined ? undefined : ctx.tasks[taskId]!.items?.[ref.item];
-  const inputScope = !plan.inputHasRefs ? NO_SCOPE : ref.item === undefined ? (scope ??= scopeOf(ctx)) : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item };
+  const inputScope = !plan.inputHasRefs
+    ? NO_SCOPE
+    : ref.item === undefined
+      ? (scope ??= scopeOf(ctx))
+      : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item };
   const secrets: SecretSite[] = [];
   const input = (resolveTemplate(plan.def.input, inputScope, secrets, ['input']) ?? {}) as Record<string, unknown>;
   // A COMMAND's argv, cwd and env are resolved like its input (a MAP item's with the item in scope).
-  const command = plan.def.type === 'COMMAND'
-    ? resolveCommand(plan.def, ref.item === undefined ? (scope ??= scopeOf(ctx)) : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item }, secrets)
-    : undefined;
+  const command =
+    plan.def.type === 'COMMAND'
+      ? resolveCommand(
+          plan.def,
+          ref.item === undefined
+            ? (scope ??= scopeOf(ctx))
+            : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item },
+          secrets,
+        )
+      : undefined;
   // The run's own timeout bounds every attempt too (a NATS worker aborts its handler then, as the run ends).
   const deadline = earlier(ctx.timers[`${key}/timeout/${attempt}`]?.dueAt, ctx.timers[RUN_TIMEOUT_TIMER_ID]?.dueAt);
   const priority = runPriority(compiled, ctx);
   const start: { -readonly [K in keyof StartAttempt]: StartAttempt[K] } = {
-    type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
-    idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input, workflowInput: ctx.input,
+    type: 'attempt.start',
+    runId: ctx.runId,
+    workflowId: ctx.workflowId,
+    version: ctx.version,
+    taskId,
+    ...instanceFields(ref),
+    instance: key,
+    attempt,
+    restart,
+    idempotencyKey: `${ctx.runId}/${key}/${attempt}`,
+    handler: plan.handler,
+    queue: plan.queue,
+    input,
+    workflowInput: ctx.input,
   } as StartAttempt;
   if (deadline !== undefined) start.deadline = deadline; // optional fields in the order spreads gave them, no object per spread
-  if (plan.def.outputTo !== undefined && ref.item === undefined) start.outputTo = String(resolveTemplate(plan.def.outputTo, (scope ??= scopeOf(ctx))));
+  if (plan.def.outputTo !== undefined && ref.item === undefined)
+    start.outputTo = String(resolveTemplate(plan.def.outputTo, (scope ??= scopeOf(ctx))));
   if (command) start.command = command;
-  if (plan.def.type === 'TRANSFORM') start.transform = plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' };
+  if (plan.def.type === 'TRANSFORM')
+    start.transform = plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' };
   start.task = plan.info;
   if (priority !== DEFAULT_PRIORITY) start.priority = priority;
   if (secrets.length > 0) start.secrets = secrets;
   return start;
 }
-const earlier = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || a <= b ? a : b);
+const earlier = (a: string | undefined, b: string | undefined): string | undefined =>
+  a === undefined ? b : b === undefined || a <= b ? a : b;
 
 /**
  * The queue a task's attempts are handed out on (a MAP's: its body's), as the run's definition
@@ -372,14 +467,21 @@ export function attemptQueue(compiled: CompiledWorkflow, taskId: string): string
 }
 
 /** The queue and handler a task's attempts are handed out on (a MAP's: its body's); undefined for a task the workflow does not have. */
-export function attemptPlan(compiled: CompiledWorkflow, taskId: string): { queue: string; handler: string } | undefined {
+export function attemptPlan(
+  compiled: CompiledWorkflow,
+  taskId: string,
+): { queue: string; handler: string } | undefined {
   const plan = taskPlans(compiled).get(taskId);
   return plan ? { queue: plan.queue, handler: plan.handler } : undefined;
 }
 
 /** The input event a fired timer feeds back in. */
 export function timerFired(timer: TimerState, nowMs: number) {
-  return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) } } as const;
+  return {
+    type: 'timer.fired',
+    time: iso(nowMs),
+    data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) },
+  } as const;
 }
 
 /** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
@@ -387,4 +489,3 @@ const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: ''
 
 /** What each task of a workflow needs to start an attempt: part of the compiled workflow (compiler/task-plans.ts). */
 const taskPlans = (compiled: CompiledWorkflow) => compiled.taskPlans;
-

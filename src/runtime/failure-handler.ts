@@ -8,7 +8,13 @@
  * definition (and hash) out.
  */
 import { stringify } from 'yaml';
-import { failureStepHandler, isFailureStep, parseDefinition, type Definition, type FailureStep } from '../definition/index.js';
+import {
+  failureStepHandler,
+  isFailureStep,
+  parseDefinition,
+  type Definition,
+  type FailureStep,
+} from '../definition/index.js';
 
 /** The built-in steps a failure_workflow names that are not tasks of the workflow (those run inside the run). */
 export function builtinFailureSteps(def: Definition): FailureStep[] {
@@ -47,7 +53,10 @@ export function failureHandlerDefinition(def: Definition): Definition | null {
   };
   // Written out and read back through the one parser, so it is normalised and hashed as a file's would be.
   const parsed = parseDefinition(stringify({ workflow }));
-  if (!parsed.definition) throw new Error(`the failure handler of ${def.id} did not validate: ${parsed.diagnostics.map((d) => d.message).join('; ')}`);
+  if (!parsed.definition)
+    throw new Error(
+      `the failure handler of ${def.id} did not validate: ${parsed.diagnostics.map((d) => d.message).join('; ')}`,
+    );
   return parsed.definition;
 }
 

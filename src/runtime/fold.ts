@@ -7,8 +7,23 @@
  * this code, so they cannot disagree.
  */
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent, PersistedFold } from '../compiler/index.js';
-import { ACTIVE_TASK_STATUSES, countWithStatus, HELD_REASON, isHeld, isoMs, movesWhileHeld, workflowOf } from '../compiler/index.js';
-import { recordedDefinitionOf, type EventEnvelope, type PendingEvent, type RecordedState, type TimerKind, type WorkflowStatus } from '../events/index.js';
+import {
+  ACTIVE_TASK_STATUSES,
+  countWithStatus,
+  HELD_REASON,
+  isHeld,
+  isoMs,
+  movesWhileHeld,
+  workflowOf,
+} from '../compiler/index.js';
+import {
+  recordedDefinitionOf,
+  type EventEnvelope,
+  type PendingEvent,
+  type RecordedState,
+  type TimerKind,
+  type WorkflowStatus,
+} from '../events/index.js';
 import { stateHashOf } from './state-hash.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
@@ -28,11 +43,17 @@ function withReused<E extends MachineEvent>(event: E, data: { reused?: { runId: 
 }
 
 /** How a task-scoped event's type is named: `prefix + task` (an interpreter's typeName gives the same text, interned). */
-export interface TypeNames { typeName(prefix: string, task: string): string }
+export interface TypeNames {
+  typeName(prefix: string, task: string): string;
+}
 const CONCATENATED: TypeNames = { typeName: (prefix, task) => prefix + task };
 
 const TIMER_PREFIX: Readonly<Record<TimerKind, string>> = {
-  backoff: 'timer.backoff.', timeout: 'timer.timeout.', approval_timeout: 'timer.approval_timeout.', wait: 'timer.wait.', run_timeout: 'timer.run_timeout.',
+  backoff: 'timer.backoff.',
+  timeout: 'timer.timeout.',
+  approval_timeout: 'timer.approval_timeout.',
+  wait: 'timer.wait.',
+  run_timeout: 'timer.run_timeout.',
 };
 
 /**
@@ -43,27 +64,106 @@ const TIMER_PREFIX: Readonly<Record<TimerKind, string>> = {
 export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeNames = CONCATENATED): MachineEvent {
   const time = isoMs(ev.time);
   switch (ev.type) {
-    case 'task.started': return withReused(withInstance({ type: names.typeName('task.started.', ev.data.task) as `task.started.${string}`, time, attempt: ev.data.attempt }, ev.data), ev.data);
-    case 'task.completed': return withReused(withInstance({ type: names.typeName('task.completed.', ev.data.task) as `task.completed.${string}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data), ev.data);
-    case 'task.failed': return withInstance({ type: names.typeName('task.failed.', ev.data.task) as `task.failed.${string}`, time, attempt: ev.data.attempt, error: ev.data.error }, ev.data);
-    case 'timer.fired': return withInstance({ type: names.typeName(TIMER_PREFIX[ev.data.timer] ?? `timer.${ev.data.timer}.`, ev.data.task) as `timer.${TimerKind}.${string}`, time, attempt: ev.data.attempt }, ev.data);
-    case 'task.restarted': return withInstance({ type: names.typeName('task.restarted.', ev.data.task) as `task.restarted.${string}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
+    case 'task.started':
+      return withReused(
+        withInstance(
+          {
+            type: names.typeName('task.started.', ev.data.task) as `task.started.${string}`,
+            time,
+            attempt: ev.data.attempt,
+          },
+          ev.data,
+        ),
+        ev.data,
+      );
+    case 'task.completed':
+      return withReused(
+        withInstance(
+          {
+            type: names.typeName('task.completed.', ev.data.task) as `task.completed.${string}`,
+            time,
+            attempt: ev.data.attempt,
+            output: ev.data.output,
+          },
+          ev.data,
+        ),
+        ev.data,
+      );
+    case 'task.failed':
+      return withInstance(
+        {
+          type: names.typeName('task.failed.', ev.data.task) as `task.failed.${string}`,
+          time,
+          attempt: ev.data.attempt,
+          error: ev.data.error,
+        },
+        ev.data,
+      );
+    case 'timer.fired':
+      return withInstance(
+        {
+          type: names.typeName(
+            TIMER_PREFIX[ev.data.timer] ?? `timer.${ev.data.timer}.`,
+            ev.data.task,
+          ) as `timer.${TimerKind}.${string}`,
+          time,
+          attempt: ev.data.attempt,
+        },
+        ev.data,
+      );
+    case 'task.restarted':
+      return withInstance(
+        {
+          type: names.typeName('task.restarted.', ev.data.task) as `task.restarted.${string}`,
+          time,
+          attempt: ev.data.attempt,
+          restart: ev.data.restart,
+        },
+        ev.data,
+      );
     case 'approval.recorded':
-      return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
-    case 'signal.received': return { type: `signal.${ev.data.name}`, time, data: ev.data.data ?? null, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.waits !== undefined ? { waits: ev.data.waits } : {}) };
-    case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
-    case 'run.failed': return { type: 'run.fail', time, error: ev.data.error };
-    case 'run.paused': return { type: 'run.pause', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.reason !== undefined ? { reason: ev.data.reason } : {}) };
-    case 'run.resumed': return { type: 'run.resume', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
+      return {
+        type: `approval.${ev.data.decision}.${ev.data.task}`,
+        time,
+        by: ev.data.by,
+        ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}),
+      };
+    case 'signal.received':
+      return {
+        type: `signal.${ev.data.name}`,
+        time,
+        data: ev.data.data ?? null,
+        ...(ev.data.by !== undefined ? { by: ev.data.by } : {}),
+        ...(ev.data.waits !== undefined ? { waits: ev.data.waits } : {}),
+      };
+    case 'run.cancelled':
+      return { type: 'run.cancel', time, ...ev.data };
+    case 'run.failed':
+      return { type: 'run.fail', time, error: ev.data.error };
+    case 'run.paused':
+      return {
+        type: 'run.pause',
+        time,
+        ...(ev.data.by !== undefined ? { by: ev.data.by } : {}),
+        ...(ev.data.reason !== undefined ? { reason: ev.data.reason } : {}),
+      };
+    case 'run.resumed':
+      return { type: 'run.resume', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
     // Queued for a concurrency slot: a pause that only admission ends (the machine's run.pause / run.resume, marked).
-    case 'run.queued': return { type: 'run.pause', time, queued: true, ...(ev.data.holds === true ? { holds: true as const } : {}) };
-    case 'run.admitted': return { type: 'run.resume', time, admitted: true };
-    case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
-    case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
+    case 'run.queued':
+      return { type: 'run.pause', time, queued: true, ...(ev.data.holds === true ? { holds: true as const } : {}) };
+    case 'run.admitted':
+      return { type: 'run.resume', time, admitted: true };
+    case 'run.started':
+      throw new Error('run.started starts a fold; it is not applied to one');
+    case 'approval.refused':
+      throw new Error('approval.refused is an audit record; it is not a machine event');
     case 'notification.sent':
     case 'notification.dead_lettered':
-    case 'task.delayed': throw new Error(`${ev.type} is an audit record; it is not a machine event`);
-    case 'run.migrated': throw new Error('run.migrated hands the run to another definition (applyEvent); it is not a machine event');
+    case 'task.delayed':
+      throw new Error(`${ev.type} is an audit record; it is not a machine event`);
+    case 'run.migrated':
+      throw new Error('run.migrated hands the run to another definition (applyEvent); it is not a machine event');
   }
 }
 
@@ -84,8 +184,11 @@ export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSn
   const { definition } = compiled;
   const { retryOf, stateHashVersion, priority } = started;
   return compiled.interpreter.initial({
-    runId: started.runId, workflowId: definition.id, version: definition.version,
-    input: started.input, time: Date.parse(started.time),
+    runId: started.runId,
+    workflowId: definition.id,
+    version: definition.version,
+    input: started.input,
+    time: Date.parse(started.time),
     ...(retryOf ? { reuse: { runId: retryOf.runId, outputs: retryOf.outputs ?? {} } } : {}),
     ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
     ...(priority !== undefined ? { priority } : {}),
@@ -97,23 +200,33 @@ export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): F
   const retryOf = started.data.source?.retryOf;
   const { stateHashVersion, priority } = started.data;
   return {
-    runId: started.runId, time: started.time, input: started.data.input,
-    ...(retryOf ? { retryOf } : {}), ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
+    runId: started.runId,
+    time: started.time,
+    input: started.data.input,
+    ...(retryOf ? { retryOf } : {}),
+    ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
     ...(priority !== undefined ? { priority } : {}),
   };
 }
 
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */
-export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): { snapshot: RunSnapshot; accepted: boolean } {
+export function applyEvent(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  ev: PendingEvent | EventEnvelope,
+): { snapshot: RunSnapshot; accepted: boolean } {
   // A refused approval or a notification's delivery is recorded for the audit trail only: it changes nothing, at any time.
-  if (ev.type === 'approval.refused' || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return { snapshot, accepted: true };
+  if (ev.type === 'approval.refused' || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered')
+    return { snapshot, accepted: true };
   // An attempt delayed by a breaker: recorded while the run is active, it changes nothing (the attempt stays SCHEDULED).
   if (ev.type === 'task.delayed') return { snapshot, accepted: snapshot.status === 'active' };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
   // Taken over by another version (runtime/migration.ts): the run goes on from the state the event records, under
   // the definition it carries; from here the caller folds with that definition's workflow (workflowAfter).
   if (ev.type === 'run.migrated') {
-    const next = workflowOf(recordedDefinitionOf(ev.data), ev.data.to.hash).interpreter.restore(ev.data.fold as unknown as PersistedFold);
+    const next = workflowOf(recordedDefinitionOf(ev.data), ev.data.to.hash).interpreter.restore(
+      ev.data.fold as unknown as PersistedFold,
+    );
     return { snapshot: next, accepted: true };
   }
   // Queued with `holds` (queued-hold.ts): nothing but its admission, its end and its own timeout moves it.
@@ -133,7 +246,8 @@ export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
     if (snapshot.value === 'cancelled') return 'CANCELLED';
   }
   // Paused and active: nothing new starts until run.resumed.
-  if (snapshot.status === 'active' && snapshot.context.paused === true) return snapshot.context.queued === true ? 'QUEUED' : 'PAUSED';
+  if (snapshot.status === 'active' && snapshot.context.paused === true)
+    return snapshot.context.queued === true ? 'QUEUED' : 'PAUSED';
   // Counted as tasks change in a long run (task-table.ts), not by a scan per event.
   const { tasks } = snapshot.context;
   if (countWithStatus(tasks, ACTIVE_TASK_STATUSES) > 0) return 'RUNNING';
@@ -155,15 +269,30 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
   if (isHeld(snapshot.context) && !movesWhileHeld(ev)) return HELD_REASON;
   if (ev.type === 'run.paused') return 'the run is already paused';
-  if (ev.type === 'run.resumed') return snapshot.context.queued === true ? 'the run is QUEUED for a concurrency slot: only its admission lets it go (cancel it, or free a slot)' : 'the run is not paused';
+  if (ev.type === 'run.resumed')
+    return snapshot.context.queued === true
+      ? 'the run is QUEUED for a concurrency slot: only its admission lets it go (cancel it, or free a slot)'
+      : 'the run is not paused';
   if (ev.type === 'run.queued') return 'only a run that has just started is queued';
   if (ev.type === 'run.admitted') return 'the run is not queued';
-  if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused'
-    || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered' || ev.type === 'task.delayed' || ev.type === 'run.migrated') return `${ev.type} is not accepted in this state`;
+  if (
+    ev.type === 'run.cancelled' ||
+    ev.type === 'run.failed' ||
+    ev.type === 'run.started' ||
+    ev.type === 'approval.refused' ||
+    ev.type === 'notification.sent' ||
+    ev.type === 'notification.dead_lettered' ||
+    ev.type === 'task.delayed' ||
+    ev.type === 'run.migrated'
+  )
+    return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;
-  const attempt = 'attempt' in ev.data ? ` (attempt ${ev.data.attempt}${'restart' in ev.data ? `, restart ${ev.data.restart}` : ''})` : '';
+  const attempt =
+    'attempt' in ev.data
+      ? ` (attempt ${ev.data.attempt}${'restart' in ev.data ? `, restart ${ev.data.restart}` : ''})`
+      : '';
   return `${ev.type}${attempt} does not apply to task ${ev.data.task}, which is ${task.status} at attempt ${task.attempts}${task.restarts ? ` (restarted ${task.restarts} times)` : ''}`;
 }
 
@@ -173,7 +302,9 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
  * listen for signals, so the task states name them.
  */
 function signalRefusal(snapshot: RunSnapshot, name: string): string {
-  const waits = Object.entries(snapshot.context.tasks).filter(([, t]) => t.status === 'WAITING' || t.status === 'PENDING');
+  const waits = Object.entries(snapshot.context.tasks).filter(
+    ([, t]) => t.status === 'WAITING' || t.status === 'PENDING',
+  );
   const kept = waits.filter(([, t]) => t.signal !== undefined).map(([id]) => id);
   return `no WAIT of this run takes signal "${name}": none is waiting for it${kept.length > 0 ? ` (${kept.join(', ')} already keep${kept.length === 1 ? 's' : ''} one)` : ''} (a WAIT takes a signal of its event: name while pending or waiting, not once settled)`;
 }

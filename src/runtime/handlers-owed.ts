@@ -23,13 +23,21 @@ function tasksStillToRun(compiled: CompiledWorkflow, snapshot: RunSnapshot) {
  * handler `handlers` lacks (nothing for a settled run: it runs no task).
  * `where`: how this caller is given handlers, for the fix (the CLI: --handlers).
  */
-export function assertHandlersFor(compiled: CompiledWorkflow, snapshot: RunSnapshot, handlers: Handlers, where = 'the `handlers` option', agentQueues?: ReadonlySet<string>): void {
+export function assertHandlersFor(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  handlers: Handlers,
+  where = 'the `handlers` option',
+  agentQueues?: ReadonlySet<string>,
+): void {
   if (snapshot.status !== 'active') return;
   const missing = missingHandlers(tasksStillToRun(compiled, snapshot), handlers, agentQueues);
   if (missing.length === 0) return;
   const runId = snapshot.context.runId;
-  throw new HandlerError('LF_HANDLER_NOT_FOUND',
-    `run ${runId} needs a handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}, which this process was not given; `
-    + `nothing was recorded. Give the module that exports ${missing.length > 1 ? 'them' : 'it'} (${where}), or leave the run to a process that has ${missing.length > 1 ? 'them' : 'it'}`,
-    { runId, missing: missing.map((m) => m.handler) });
+  throw new HandlerError(
+    'LF_HANDLER_NOT_FOUND',
+    `run ${runId} needs a handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}, which this process was not given; ` +
+      `nothing was recorded. Give the module that exports ${missing.length > 1 ? 'them' : 'it'} (${where}), or leave the run to a process that has ${missing.length > 1 ? 'them' : 'it'}`,
+    { runId, missing: missing.map((m) => m.handler) },
+  );
 }

@@ -66,14 +66,25 @@ export function handlersForStartedRun(starter: Handlers, own: Handlers | undefin
  * A task on a queue file agents serve (`agentQueues`, executor/agent-queues.ts) needs none: an agent runs it;
  * nor does a task that `requires:` skills (docs/limits.md#skills): whoever has them runs it, maybe not this process.
  */
-export function missingHandlers(tasks: TaskDef[], handlers: Handlers, agentQueues?: ReadonlySet<string>): { task: string; handler: string }[] {
-  return tasks
-    .filter((t) => agentQueues === undefined || agentQueues.size === 0 || !agentQueues.has(t.queue ?? DEFAULT_QUEUE))
-    .filter((t) => t.requires === undefined)
-    // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
-    // A built-in failure step (`_log_to_incident`, …) is the executor's own work, never a module's handler.
-    .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) && failureStepOf(handlerName(t)) === null && !handlerFor(handlers, handlerName(t)))
-    .map((t) => ({ task: t.id, handler: handlerName(t) }));
+export function missingHandlers(
+  tasks: TaskDef[],
+  handlers: Handlers,
+  agentQueues?: ReadonlySet<string>,
+): { task: string; handler: string }[] {
+  return (
+    tasks
+      .filter((t) => agentQueues === undefined || agentQueues.size === 0 || !agentQueues.has(t.queue ?? DEFAULT_QUEUE))
+      .filter((t) => t.requires === undefined)
+      // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
+      // A built-in failure step (`_log_to_incident`, …) is the executor's own work, never a module's handler.
+      .filter(
+        (t) =>
+          (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) &&
+          failureStepOf(handlerName(t)) === null &&
+          !handlerFor(handlers, handlerName(t)),
+      )
+      .map((t) => ({ task: t.id, handler: handlerName(t) }))
+  );
 }
 
 /** The longest wait a failure may ask of its next attempt (`retryAfterMs`): an hour. */
@@ -93,8 +104,16 @@ export function toTaskError(err: unknown): TaskError {
     const message = e.message !== undefined ? String(e.message) : String(err);
     const retryable = e.retryable !== false;
     const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
-    const retryAfterMs = retryable && typeof after === 'number' && Number.isFinite(after) && after > 0 ? Math.min(Math.round(after), MAX_RETRY_AFTER_MS) : undefined;
-    return { message, retryable, ...(typeof e.code === 'string' ? { code: e.code } : {}), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    const retryAfterMs =
+      retryable && typeof after === 'number' && Number.isFinite(after) && after > 0
+        ? Math.min(Math.round(after), MAX_RETRY_AFTER_MS)
+        : undefined;
+    return {
+      message,
+      retryable,
+      ...(typeof e.code === 'string' ? { code: e.code } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
   }
   return { message: String(err), retryable: true };
 }

@@ -42,19 +42,48 @@ export type InputReview =
  * refusal (inputWouldRecordRefusal). `starter`: who started the run (its
  * run.started's `source.by`), for a signal judged with the sender's level.
  */
-export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, input: RunInput, who: InputSender, opts: { refusedBefore?: boolean; starter?: string } = {}): InputReview {
+export function reviewInput(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  input: RunInput,
+  who: InputSender,
+  opts: { refusedBefore?: boolean; starter?: string } = {},
+): InputReview {
   const by = who.by !== undefined ? { by: who.by } : {};
   const flag = who.unauthenticated ? { unauthenticated: true } : {};
   if (input.kind === 'approval') {
     if (who.by === undefined) return { accepted: false, event: null, reason: 'a decision must say who takes it' };
     const comment = input.comment !== undefined ? { comment: input.comment } : {};
-    const r = reviewApproval(compiled, snapshot, { taskId: input.taskId, decision: input.decision, by: who.by, time: who.time, ...comment, ...flag, ...(who.level ? { level: who.level } : {}) }, opts);
+    const r = reviewApproval(
+      compiled,
+      snapshot,
+      {
+        taskId: input.taskId,
+        decision: input.decision,
+        by: who.by,
+        time: who.time,
+        ...comment,
+        ...flag,
+        ...(who.level ? { level: who.level } : {}),
+      },
+      opts,
+    );
     return r.accepted ? { accepted: true, event: r.event } : r;
   }
   if (input.kind === 'signal') {
     // With a level (a users file), a WAIT without from: takes its signal from the run's starter and L1 or higher only (signals.ts).
-    const level = who.level !== undefined ? { level: who.level, ...(opts.starter !== undefined ? { starter: opts.starter } : {}) } : {};
-    const r = reviewSignal(compiled, snapshot, { name: input.name, time: who.time, ...(input.data !== undefined ? { data: input.data } : {}), ...by, ...flag, ...level });
+    const level =
+      who.level !== undefined
+        ? { level: who.level, ...(opts.starter !== undefined ? { starter: opts.starter } : {}) }
+        : {};
+    const r = reviewSignal(compiled, snapshot, {
+      name: input.name,
+      time: who.time,
+      ...(input.data !== undefined ? { data: input.data } : {}),
+      ...by,
+      ...flag,
+      ...level,
+    });
     return r.accepted ? { accepted: true, event: r.event } : { accepted: false, event: null, reason: r.reason };
   }
   // Pausing, resuming and cancelling are the bridge's (L1) where a level is known (a users file); a refusal records nothing.
@@ -62,7 +91,13 @@ export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, i
     const verdict = judge({ name: who.by ?? 'someone', level: who.level }, 'control');
     if (!verdict.allowed) return { accepted: false, event: null, reason: verdict.reason };
   }
-  const r = reviewControl(compiled, snapshot, { action: input.action, time: who.time, ...by, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...flag });
+  const r = reviewControl(compiled, snapshot, {
+    action: input.action,
+    time: who.time,
+    ...by,
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    ...flag,
+  });
   return r.accepted ? { accepted: true, event: r.event } : { accepted: false, event: null, reason: r.reason };
 }
 

@@ -9,14 +9,19 @@ import { InputError } from '../errors/index.js';
 
 function convert(decl: InputDecl, value: unknown, fromString: boolean): unknown {
   const bad = (expected: string) =>
-    new InputError(`input ${decl.name} must be ${expected}, got ${JSON.stringify(value)}`, { input: decl.name, expected });
+    new InputError(`input ${decl.name} must be ${expected}, got ${JSON.stringify(value)}`, {
+      input: decl.name,
+      expected,
+    });
   if (!fromString || typeof value !== 'string') {
     const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
     if (decl.type !== 'any' && actual !== decl.type) throw bad(`a ${decl.type}`);
     return value;
   }
   switch (decl.type) {
-    case 'string': case 'any': return value;
+    case 'string':
+    case 'any':
+      return value;
     case 'boolean':
       if (['true', 'yes', '1'].includes(value.toLowerCase())) return true;
       if (['false', 'no', '0'].includes(value.toLowerCase())) return false;
@@ -26,25 +31,38 @@ function convert(decl: InputDecl, value: unknown, fromString: boolean): unknown 
       if (value.trim() === '' || !Number.isFinite(n)) throw bad('a number');
       return n;
     }
-    case 'object': case 'array': {
+    case 'object':
+    case 'array': {
       let parsed: unknown;
-      try { parsed = JSON.parse(value); } catch { throw bad(`JSON (${decl.type})`); }
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw bad(`JSON (${decl.type})`);
+      }
       return convert(decl, parsed, false);
     }
   }
 }
 
-export function prepareInput(def: Definition, raw: Record<string, unknown>, opts: { fromStrings?: boolean } = {}): Record<string, JsonValue> {
+export function prepareInput(
+  def: Definition,
+  raw: Record<string, unknown>,
+  opts: { fromStrings?: boolean } = {},
+): Record<string, JsonValue> {
   const declared = new Map(def.inputs.map((d) => [d.name, d]));
   const names = def.inputs.map((d) => d.name).join(', ') || '(none)';
   const unknown = Object.keys(raw).filter((k) => !declared.has(k));
   if (unknown.length > 0) {
-    throw new InputError(`unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} for workflow ${def.id}; declared inputs: ${names}`, { unknown, declared: def.inputs.map((d) => d.name) });
+    throw new InputError(
+      `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} for workflow ${def.id}; declared inputs: ${names}`,
+      { unknown, declared: def.inputs.map((d) => d.name) },
+    );
   }
   const out: Record<string, JsonValue> = {};
   const missing: string[] = [];
   for (const decl of def.inputs) {
-    if (Object.hasOwn(raw, decl.name)) out[decl.name] = convert(decl, raw[decl.name], opts.fromStrings ?? false) as JsonValue;
+    if (Object.hasOwn(raw, decl.name))
+      out[decl.name] = convert(decl, raw[decl.name], opts.fromStrings ?? false) as JsonValue;
     else if (decl.default !== undefined) out[decl.name] = decl.default;
     else if (decl.required) missing.push(decl.name);
   }

@@ -38,7 +38,10 @@ export function latestWorkflow(events: readonly EventEnvelope[]): CompiledWorkfl
 }
 
 /** The run.started a run's log begins with; RunNotStartedError when it does not. */
-export function startedOf(first: EventEnvelope | undefined, runId?: string): Extract<EventEnvelope, { type: 'run.started' }> {
+export function startedOf(
+  first: EventEnvelope | undefined,
+  runId?: string,
+): Extract<EventEnvelope, { type: 'run.started' }> {
   if (first?.type !== 'run.started') throw new RunNotStartedError(first?.type, runId);
   return first;
 }
@@ -90,7 +93,15 @@ export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkf
   const start = foldStartOf(first);
   const reuse = start.retryOf?.outputs;
   const startMap = eras[0]!;
-  const targetStart = reuse ? { ...start, retryOf: { ...start.retryOf!, outputs: Object.fromEntries(Object.entries(reuse).map(([k, v]) => [startMap[k] ?? k, v])) } } : start;
+  const targetStart = reuse
+    ? {
+        ...start,
+        retryOf: {
+          ...start.retryOf!,
+          outputs: Object.fromEntries(Object.entries(reuse).map(([k, v]) => [startMap[k] ?? k, v])),
+        },
+      }
+    : start;
   let own = startFold(compiled, start);
   let cand = startFold(target, targetStart);
   let divergence: Divergence | null = null;
@@ -99,7 +110,11 @@ export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkf
       const other = cand.context.tasks[m[id] ?? id];
       if (other && other.status !== t.status) {
         const named = m[id] !== undefined ? `${id} (${m[id]} in the new version)` : id;
-        divergence = { seq: ev.seq, type: ev.type, reason: `task ${named} would be ${other.status} under the candidate definition but is ${t.status} in this run` };
+        divergence = {
+          seq: ev.seq,
+          type: ev.type,
+          reason: `task ${named} would be ${other.status} under the candidate definition but is ${t.status} in this run`,
+        };
         return;
       }
     }
@@ -117,7 +132,11 @@ export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkf
     const m = eras[era]!;
     const next = applyEvent(target, cand, renamed(ev, m));
     if (!next.accepted) {
-      divergence = { seq: ev.seq, type: ev.type, reason: `the candidate definition cannot accept this event: ${rejectionReason(cand, renamed(ev, m))}` };
+      divergence = {
+        seq: ev.seq,
+        type: ev.type,
+        reason: `the candidate definition cannot accept this event: ${rejectionReason(cand, renamed(ev, m))}`,
+      };
       continue;
     }
     cand = next.snapshot;
@@ -141,7 +160,13 @@ export type MigrationVerdict =
  * map), `with_map` (only with the map), or `cannot` (where it breaks: with the
  * map when one is given, else as is).
  */
-export function judgeMigration(events: readonly EventEnvelope[], current: CompiledWorkflow, snapshot: RunSnapshot, target: CompiledWorkflow, map: TaskMap): MigrationVerdict {
+export function judgeMigration(
+  events: readonly EventEnvelope[],
+  current: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  target: CompiledWorkflow,
+  map: TaskMap,
+): MigrationVerdict {
   if (current.hash === target.hash) return { verdict: 'already' };
   if (snapshot.status !== 'active') return { verdict: 'settled' };
   const plain = rehearse(events, target, {});
@@ -151,7 +176,14 @@ export function judgeMigration(events: readonly EventEnvelope[], current: Compil
   const renamedInFlight = Object.keys(map).find((id) => IN_FLIGHT.has(snapshot.context.tasks[id]?.status ?? ''));
   if (renamedInFlight !== undefined) {
     const seq = events.at(-1)!.seq;
-    return { verdict: 'cannot', divergence: { seq, type: events.at(-1)!.type, reason: `task ${renamedInFlight} is ${snapshot.context.tasks[renamedInFlight]!.status} and the map renames it: its attempt would report under the old id; migrate once it has settled` } };
+    return {
+      verdict: 'cannot',
+      divergence: {
+        seq,
+        type: events.at(-1)!.type,
+        reason: `task ${renamedInFlight} is ${snapshot.context.tasks[renamedInFlight]!.status} and the map renames it: its attempt would report under the old id; migrate once it has settled`,
+      },
+    };
   }
   const mapped = rehearse(events, target, map);
   if (mapped.compatible) return { verdict: 'with_map', map, snapshot: mapped.snapshot };
@@ -159,14 +191,22 @@ export function judgeMigration(events: readonly EventEnvelope[], current: Compil
 }
 
 /** The run.migrated event a migration that can take over records. */
-export function migratedEvent(current: CompiledWorkflow, target: CompiledWorkflow, v: { map: TaskMap; snapshot: RunSnapshot }, time: string, by: string | undefined): PendingEvent {
+export function migratedEvent(
+  current: CompiledWorkflow,
+  target: CompiledWorkflow,
+  v: { map: TaskMap; snapshot: RunSnapshot },
+  time: string,
+  by: string | undefined,
+): PendingEvent {
   const fold: PersistedFold = target.interpreter.persist(v.snapshot);
   return {
-    type: 'run.migrated', time,
+    type: 'run.migrated',
+    time,
     data: {
       from: { version: current.definition.version, hash: current.hash },
       to: { version: target.definition.version, hash: target.hash },
-      map: { ...v.map }, ...(by !== undefined ? { by } : {}),
+      map: { ...v.map },
+      ...(by !== undefined ? { by } : {}),
       definition: definitionRecord(target.definition),
       fold: JSON.parse(JSON.stringify(fold)) as (PendingEvent & { type: 'run.migrated' })['data']['fold'],
     },
@@ -177,12 +217,19 @@ export function migratedEvent(current: CompiledWorkflow, target: CompiledWorkflo
  * Replay's check of a recorded run.migrated (`before`: the events before it):
  * its definition has its hash, and its state is the rehearsal's.
  */
-export function migrationProblem(before: readonly EventEnvelope[], ev: Migrated, restored: RunSnapshot, stateHash: (s: RunSnapshot) => string): string | null {
+export function migrationProblem(
+  before: readonly EventEnvelope[],
+  ev: Migrated,
+  restored: RunSnapshot,
+  stateHash: (s: RunSnapshot) => string,
+): string | null {
   const def: Definition = recordedDefinitionOf(ev.data);
   if (definitionHash(def) !== ev.data.to.hash) return 'its definition does not have the hash it names (to.hash)';
   const target = migratedWorkflow(ev);
   const r = rehearse(before, target, ev.data.map);
-  if (!r.compatible) return `the new version cannot take over the run: ${r.divergence!.reason} (event ${r.divergence!.seq})`;
-  if (stateHash(r.snapshot) !== stateHash(restored) || r.snapshot.status !== restored.status) return 'the state it records is not the one its events folded under the new version lead to';
+  if (!r.compatible)
+    return `the new version cannot take over the run: ${r.divergence!.reason} (event ${r.divergence!.seq})`;
+  if (stateHash(r.snapshot) !== stateHash(restored) || r.snapshot.status !== restored.status)
+    return 'the state it records is not the one its events folded under the new version lead to';
   return null;
 }

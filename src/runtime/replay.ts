@@ -33,7 +33,11 @@ export interface ReplayReport {
  * Folds events without checks: the fast path used to load a run. `compiled`
  * is the run's workflow after its last event (a migrated run's new one).
  */
-export function foldEvents(events: EventEnvelope[]): { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number } {
+export function foldEvents(events: EventEnvelope[]): {
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+  seq: number;
+} {
   const first = startedOf(events[0]);
   let compiled = compiledForRun(first);
   let snapshot = startFold(compiled, foldStartOf(first));
@@ -56,7 +60,13 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
   const check = (ev: EventEnvelope) => {
     const computed = recordedState(snapshot);
     if (!divergence && (computed.hash !== ev.state.hash || computed.status !== ev.state.status)) {
-      divergence = { seq: ev.seq, type: ev.type, reason: 'the recomputed state differs from the recorded one', recorded: ev.state, computed };
+      divergence = {
+        seq: ev.seq,
+        type: ev.type,
+        reason: 'the recomputed state differs from the recorded one',
+        recorded: ev.state,
+        computed,
+      };
     }
   };
   check(first);
@@ -64,7 +74,8 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
     const before = snapshot;
     const r = applyEvent(compiled, snapshot, ev);
     snapshot = r.snapshot;
-    if (!r.accepted && !divergence) divergence = { seq: ev.seq, type: ev.type, reason: `event not accepted: ${rejectionReason(before, ev)}` };
+    if (!r.accepted && !divergence)
+      divergence = { seq: ev.seq, type: ev.type, reason: `event not accepted: ${rejectionReason(before, ev)}` };
     if (ev.type === 'run.migrated' && r.accepted) {
       compiled = workflowAfter(compiled, ev);
       const problem = divergence ? null : migrationProblem(upTo.slice(0, i + 1), ev, snapshot, stateHashOf);
@@ -76,11 +87,19 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
   const cand = opts.candidate ? rehearse(upTo, compile(opts.candidate)) : null;
   const candDivergence = cand?.divergence ?? null;
   const report: ReplayReport = {
-    runId: first.runId, events: upTo.length, toSeq: upTo.at(-1)!.seq,
-    view: runView(snapshot, upTo.at(-1)!.seq, compiled.definition), divergence,
+    runId: first.runId,
+    events: upTo.length,
+    toSeq: upTo.at(-1)!.seq,
+    view: runView(snapshot, upTo.at(-1)!.seq, compiled.definition),
+    divergence,
   };
   if (opts.candidate) {
-    report.candidate = { workflowId: opts.candidate.id, version: opts.candidate.version, compatible: candDivergence === null, divergence: candDivergence };
+    report.candidate = {
+      workflowId: opts.candidate.id,
+      version: opts.candidate.version,
+      compatible: candDivergence === null,
+      divergence: candDivergence,
+    };
   }
   return report;
 }

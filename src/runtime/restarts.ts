@@ -55,7 +55,10 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
   if (!task) return { kind: 'stale', reason: `the run has no ${name} now` };
   const restarts = task.restarts ?? 0;
   if (task.status !== 'IN_PROGRESS' || task.attempts !== loss.attempt || restarts !== loss.restart) {
-    return { kind: 'stale', reason: `${name} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}` };
+    return {
+      kind: 'stale',
+      reason: `${name} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}`,
+    };
   }
   const who = {
     ...(loss.by !== undefined ? { by: loss.by } : {}),
@@ -65,10 +68,16 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
     return {
       kind: 'fail',
       event: {
-        type: 'task.failed', time: loss.time, data: {
-          task: loss.taskId, attempt: loss.attempt, ...instanceFields(loss), ...who,
+        type: 'task.failed',
+        time: loss.time,
+        data: {
+          task: loss.taskId,
+          attempt: loss.attempt,
+          ...instanceFields(loss),
+          ...who,
           error: {
-            code: 'LF_ATTEMPT_LOST', retryable: true,
+            code: 'LF_ATTEMPT_LOST',
+            retryable: true,
             message: `attempt ${loss.attempt} was lost ${restarts + 1} times (${loss.reason === 'worker_lost' ? `${loss.lost ?? 'its worker'} stopped answering` : 'its process stopped'}); restarting it stops after ${MAX_RESTARTS} restarts, so it fails and the retry policy decides`,
           },
         },
@@ -78,9 +87,16 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
   return {
     kind: 'restart',
     event: {
-      type: 'task.restarted', time: loss.time, data: {
-        task: loss.taskId, attempt: loss.attempt, ...instanceFields(loss), restart: restarts + 1, reason: loss.reason,
-        ...(loss.lost !== undefined ? { lost: loss.lost } : {}), ...who,
+      type: 'task.restarted',
+      time: loss.time,
+      data: {
+        task: loss.taskId,
+        attempt: loss.attempt,
+        ...instanceFields(loss),
+        restart: restarts + 1,
+        reason: loss.reason,
+        ...(loss.lost !== undefined ? { lost: loss.lost } : {}),
+        ...who,
       },
     },
   };

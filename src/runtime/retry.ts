@@ -24,7 +24,16 @@ import type { RunSnapshot } from './fold.js';
 import { runStatus } from './fold.js';
 
 /** Tasks whose completion did work the new run would otherwise do again: their outputs are reused. */
-export const REUSED_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'WAIT', 'TRANSFORM'];
+export const REUSED_TASK_TYPES: readonly TaskType[] = [
+  'SIMPLE',
+  'COMMAND',
+  'HTTP',
+  'SUB_WORKFLOW',
+  'EMIT',
+  'HUMAN',
+  'WAIT',
+  'TRANSFORM',
+];
 /** Tasks the fold settles by itself from its inputs: the same inputs give the same result, so they re-evaluate. */
 const EVALUATED: readonly TaskType[] = ['DECISION', 'FORK', 'JOIN', 'SET', 'TERMINATE'];
 
@@ -35,10 +44,14 @@ export const RETRYABLE_STATUSES: readonly WorkflowStatus[] = ['FAILED', 'CANCELL
 export function assertRetryable(runId: string, snapshot: RunSnapshot): void {
   const status = runStatus(snapshot);
   if (RETRYABLE_STATUSES.includes(status)) return;
-  const why = status === 'COMPLETED'
-    ? 'it completed, so there is nothing to retry (start a new run instead)'
-    : `it has not settled (cancel it first, or wait for it to settle)`;
-  throw new RetryRefusedError(`cannot retry run ${runId}: it is ${status} and only a FAILED or CANCELLED run can be retried; ${why}`, { runId, status });
+  const why =
+    status === 'COMPLETED'
+      ? 'it completed, so there is nothing to retry (start a new run instead)'
+      : `it has not settled (cancel it first, or wait for it to settle)`;
+  throw new RetryRefusedError(
+    `cannot retry run ${runId}: it is ${status} and only a FAILED or CANCELLED run can be retried; ${why}`,
+    { runId, status },
+  );
 }
 
 /** The outputs a retry of this settled run reuses, by task id (see the module's comment for which). */

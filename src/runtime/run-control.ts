@@ -30,12 +30,16 @@ export function controlEvent(req: ControlRequest): ControlEvent {
   const who = { ...(req.by ? { by: req.by } : {}), ...(req.unauthenticated ? { unauthenticated: true as const } : {}) };
   if (req.action === 'resume') return { type: 'run.resumed', time: req.time, data: who };
   const data = { ...who, ...(req.reason !== undefined ? { reason: req.reason } : {}) };
-  return req.action === 'pause' ? { type: 'run.paused', time: req.time, data } : { type: 'run.cancelled', time: req.time, data };
+  return req.action === 'pause'
+    ? { type: 'run.paused', time: req.time, data }
+    : { type: 'run.cancelled', time: req.time, data };
 }
 
 /** Judges a request against the run as it is now. */
 export function reviewControl(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ControlRequest): ControlReview {
   const event = controlEvent(req);
   const r = applyEvent(compiled, snapshot, event);
-  return r.accepted ? { accepted: true, event, snapshot: r.snapshot } : { accepted: false, event, reason: rejectionReason(snapshot, event) };
+  return r.accepted
+    ? { accepted: true, event, snapshot: r.snapshot }
+    : { accepted: false, event, reason: rejectionReason(snapshot, event) };
 }

@@ -39,7 +39,10 @@ export const DEFAULT_SIGNALER_LEVEL: Level = 'L1';
 function mayTake(t: WaitTask, req: SignalRequest): boolean {
   if (t.signalers !== undefined && t.signalers.length > 0) return maySignal(t, req.by);
   if (req.level === undefined) return true;
-  return atLeast(req.level, DEFAULT_SIGNALER_LEVEL) || (req.by !== undefined && req.starter !== undefined && req.by === req.starter);
+  return (
+    atLeast(req.level, DEFAULT_SIGNALER_LEVEL) ||
+    (req.by !== undefined && req.starter !== undefined && req.by === req.starter)
+  );
 }
 
 export type SignalReview =
@@ -61,8 +64,15 @@ export function reviewSignal(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   const event = signalEvent(req);
   const waits = compiled.definition.tasks.filter((t) => t.type === 'WAIT' && t.event === req.name).map((t) => t.id);
   if (waits.length === 0) {
-    const names = [...new Set(compiled.definition.tasks.flatMap((t) => (t.type === 'WAIT' && t.event !== undefined ? [t.event] : [])))];
-    return { accepted: false, reason: `the run has no WAIT for signal "${req.name}"; ${names.length > 0 ? `it waits for ${names.map((n) => `"${n}"`).join(', ')}` : 'it waits for no signal'}` };
+    const names = [
+      ...new Set(
+        compiled.definition.tasks.flatMap((t) => (t.type === 'WAIT' && t.event !== undefined ? [t.event] : [])),
+      ),
+    ];
+    return {
+      accepted: false,
+      reason: `the run has no WAIT for signal "${req.name}"; ${names.length > 0 ? `it waits for ${names.map((n) => `"${n}"`).join(', ')}` : 'it waits for no signal'}`,
+    };
   }
   if (snapshot.status !== 'active') return { accepted: false, reason: `the run is already ${runStatus(snapshot)}` };
   const allowed = compiled.definition.tasks.filter((t): t is WaitTask => t.type === 'WAIT' && t.event === req.name);
@@ -70,15 +80,26 @@ export function reviewSignal(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     const from = [...new Set(allowed.flatMap((t) => t.signalers ?? []))];
     const open = allowed.some((t) => !t.signalers?.length);
     // Said without the starter's name: the sender learns only what would let them send it.
-    const whom = [...(from.length > 0 ? [from.join(', ')] : []), ...(open ? [`the person who started the run and ${levelText(DEFAULT_SIGNALER_LEVEL)} or higher (a WAIT without from:, where a users file says who is who)`] : [])].join('; or ');
+    const whom = [
+      ...(from.length > 0 ? [from.join(', ')] : []),
+      ...(open
+        ? [
+            `the person who started the run and ${levelText(DEFAULT_SIGNALER_LEVEL)} or higher (a WAIT without from:, where a users file says who is who)`,
+          ]
+        : []),
+    ].join('; or ');
     const have = open && req.level !== undefined ? ` (${req.by ?? 'the sender'} is ${levelText(req.level)})` : '';
-    return { accepted: false, reason: `${req.by === undefined ? 'a sender who gives no name' : req.by} may not send signal "${req.name}": ${allowed.length === 1 ? `WAIT ${allowed[0]!.id} takes it` : `its WAITs take it`} only from ${whom}${have}` };
+    return {
+      accepted: false,
+      reason: `${req.by === undefined ? 'a sender who gives no name' : req.by} may not send signal "${req.name}": ${allowed.length === 1 ? `WAIT ${allowed[0]!.id} takes it` : `its WAITs take it`} only from ${whom}${have}`,
+    };
   }
   if (isHeld(snapshot.context)) return { accepted: false, reason: HELD_REASON };
   // A WAIT whose from: would let the fold give it this signal though the users file's default does not: the
   // event names the WAITs that may take it (absent otherwise, as in every history before).
   const takers = allowed.filter((t) => mayTake(t, req)).map((t) => t.id);
-  if (allowed.some((t) => maySignal(t, req.by) && !takers.includes(t.id))) event.data = { ...event.data, waits: takers };
+  if (allowed.some((t) => maySignal(t, req.by) && !takers.includes(t.id)))
+    event.data = { ...event.data, waits: takers };
   const r = applyEvent(compiled, snapshot, event);
   if (r.accepted) return { accepted: true, event, snapshot: r.snapshot };
   const states = waits.map((id) => {

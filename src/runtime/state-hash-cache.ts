@@ -41,7 +41,10 @@ let enabled = true;
  * unique to its run. Bounded: the trie starts afresh when it grows past
  * MAX_STATE_NODES.
  */
-interface StateNode { next: Map<unknown, StateNode> | null; hash: string | undefined }
+interface StateNode {
+  next: Map<unknown, StateNode> | null;
+  hash: string | undefined;
+}
 const OPEN = Symbol('{');
 const CLOSE = Symbol('}');
 const TASKS = Symbol('tasks');
@@ -190,7 +193,12 @@ export function quoted(name: string): string {
  * an event changes one item, so every other chunk's digest is reused.
  */
 let itemChunks = new WeakMap<object, { items: readonly object[]; digest: string }>();
-export function rememberedItemChunkDigest<T extends object>(items: readonly T[], start: number, end: number, digestOf: () => string): string {
+export function rememberedItemChunkDigest<T extends object>(
+  items: readonly T[],
+  start: number,
+  end: number,
+  digestOf: () => string,
+): string {
   if (!enabled) return digestOf();
   const known = itemChunks.get(items[start]!);
   let same = known !== undefined && known.items.length === end - start;

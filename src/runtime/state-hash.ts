@@ -36,7 +36,14 @@ import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { chunkHashes, digestLine, quotedDigest, type EntryWriter } from './chunk-hash.js';
-import { quoted, rememberedDigest, rememberedItemChunkDigest, rememberedStateHash, rememberedStateHashV2, sortedIds } from './state-hash-cache.js';
+import {
+  quoted,
+  rememberedDigest,
+  rememberedItemChunkDigest,
+  rememberedStateHash,
+  rememberedStateHashV2,
+  sortedIds,
+} from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (executor/start-commit.ts), and the
@@ -77,14 +84,16 @@ function v2Hash(snapshot: RunSnapshot): string {
   const valueLine = value !== null && v2Chunked(value.states.chunks) ? digestLine(value.states, REGION_ENTRIES) : null;
   const valueText = valueLine !== null ? `{${quoted(value!.parallelKey)}:[${valueLine.text}]}` : v2ValueText(snapshot);
   const table = tableOf(snapshot.context.tasks);
-  const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine(table.states, new TaskEntries(table.shape)) : null;
+  const tasksLine =
+    table !== null && v2Chunked(table.states.chunks) ? digestLine(table.states, new TaskEntries(table.shape)) : null;
   const timers = timersText(snapshot.context.timers);
   const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timers}]}`;
   // A short run's state without timers recurs in every run of its definition (a timer's due time is its run's own):
   // remembered by its text. A long run's (more than one chunk of tasks or regions) never comes back within the run:
   // remembering each of its texts (up to 2 KB) filled and emptied the memory of them every 4,096 events, the garbage
   // of which made a 3,000-task chain's events 2.5× as dear as a short run's (bench `chain`).
-  const short = (table === null || table.states.chunks.length <= 1) && (value === null || value.states.chunks.length <= 1);
+  const short =
+    (table === null || table.states.chunks.length <= 1) && (value === null || value.states.chunks.length <= 1);
   const hash = timers === '' && short ? rememberedDigest(text, shortDigest) : shortDigest(text);
   // Hashing flattened `text` into one string, but not the lines in it: the next state's line, spliced from a line
   // still in pieces, would copy it again. Each line is taken back as a slice of the hashed text instead.
@@ -110,7 +119,9 @@ class TaskEntries implements EntryWriter<TaskState> {
     this.owner = shape;
     this.quotedIds = shape.quoted;
   }
-  entry(t: TaskState, i: number): string { return quotedTaskText(this.quotedIds[i]!, t); }
+  entry(t: TaskState, i: number): string {
+    return quotedTaskText(this.quotedIds[i]!, t);
+  }
 }
 
 /**
@@ -143,7 +154,11 @@ function v2ValueText(snapshot: RunSnapshot): string {
     let n = 0;
     for (const region in regions) {
       entries += `${n > 0 ? ',' : ''}${quoted(region)}:${valueText(regions[region])}`;
-      if (++n === V2_CHUNK) { digests += `${digests ? ',' : ''}${chunkDigest(entries)}`; entries = ''; n = 0; }
+      if (++n === V2_CHUNK) {
+        digests += `${digests ? ',' : ''}${chunkDigest(entries)}`;
+        entries = '';
+        n = 0;
+      }
     }
     if (n > 0) digests += `${digests ? ',' : ''}${chunkDigest(entries)}`;
     text += `${first ? '' : ','}${quoted(key)}:[${digests}]`;
@@ -178,7 +193,11 @@ function stateHash(snapshot: RunSnapshot): string {
  * long run quadratic in garbage; hashing it is still linear per event, at
  * sha256's speed (a 10,000-task state is about 450 KB).
  */
-function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<typeof valueChunks>>, tasks: NonNullable<ReturnType<typeof tableOf>>): string {
+function chunkedStateHash(
+  snapshot: RunSnapshot,
+  value: NonNullable<ReturnType<typeof valueChunks>>,
+  tasks: NonNullable<ReturnType<typeof tableOf>>,
+): string {
   const h = sha256();
   h.update(`{"value":{${quoted(value.parallelKey)}:{`);
   const regions = chunkHashes(value.states, REGION_ENTRIES);
@@ -223,7 +242,8 @@ function itemsText(items: NonNullable<TaskState['items']>): string {
     const end = Math.min(items.length, start + ITEM_CHUNK);
     const digest = rememberedItemChunkDigest(items, start, end, () => {
       let chunk = '';
-      for (let i = start; i < end; i++) chunk += `${i > start ? ',' : ''}[${quoted(items[i]!.status)},${items[i]!.attempts}]`;
+      for (let i = start; i < end; i++)
+        chunk += `${i > start ? ',' : ''}[${quoted(items[i]!.status)},${items[i]!.attempts}]`;
       return sha256Hex(chunk).slice(0, 16);
     });
     text += `${start > 0 ? ',' : ''}"${digest}"`;
@@ -238,7 +258,8 @@ function timersText(timers: RunSnapshot['context']['timers']): string {
   if (!ids) return '';
   ids.sort();
   let text = '';
-  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}[${JSON.stringify(ids[i])},${JSON.stringify(timers[ids[i]!]!.dueAt)}]`;
+  for (let i = 0; i < ids.length; i++)
+    text += `${i > 0 ? ',' : ''}[${JSON.stringify(ids[i])},${JSON.stringify(timers[ids[i]!]!.dueAt)}]`;
   return text;
 }
 
@@ -262,4 +283,3 @@ function valueText(value: unknown): string {
   }
   return `${text}}`;
 }
-

@@ -24,13 +24,24 @@ export interface StepResult extends PreparedCommit {
   effects: Effect[];
 }
 
-export function step(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): StepResult {
+export function step(
+  compiled: CompiledWorkflow,
+  snapshot: RunSnapshot,
+  seq: number,
+  inputs: PendingEvent[],
+  nowMs: number,
+): StepResult {
   const prepared = prepareCommit(compiled, snapshot, seq, inputs, nowMs);
   return { ...prepared, effects: commitEffects(compiled, snapshot, prepared.events, prepared.snapshot) };
 }
 
 /** The effects of a commit that took a run from `before` to `after` with `events`: exactly what it changed. */
-export function commitEffects(compiled: CompiledWorkflow, before: RunSnapshot, events: readonly EventEnvelope[], after: RunSnapshot): Effect[] {
+export function commitEffects(
+  compiled: CompiledWorkflow,
+  before: RunSnapshot,
+  events: readonly EventEnvelope[],
+  after: RunSnapshot,
+): Effect[] {
   const held = heldBy(before, compiled);
   // An attempt that reported its outcome in this step has ended by itself: nothing to abort. Unless it
   // was restarted: the outcome may be the lost run's after all, and the restarted run, if it has not

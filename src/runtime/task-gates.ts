@@ -12,7 +12,17 @@
  * timeout) start when it really starts, and old histories (no gates) replay
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
-import { durationText, instanceFields, instanceKey, underWayWithStatus, type CompiledWorkflow, type GatePart, type InstanceRef, type RunContext, type TaskGate } from '../compiler/index.js';
+import {
+  durationText,
+  instanceFields,
+  instanceKey,
+  underWayWithStatus,
+  type CompiledWorkflow,
+  type GatePart,
+  type InstanceRef,
+  type RunContext,
+  type TaskGate,
+} from '../compiler/index.js';
 export { gatesOf, type GatePart, type TaskGate } from '../compiler/index.js';
 import { DEFAULT_PRIORITY } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
@@ -42,11 +52,19 @@ const partText = (p: GatePart, open: ReadonlySet<string> | undefined): string =>
  * no reason to wait); without it every breaker is named. Empty when nothing holds the attempt.
  */
 export function gateText(gate: TaskGate, openBreakers?: ReadonlySet<string>): string {
-  return gate.parts.map((p) => partText(p, openBreakers)).filter((t) => t !== '').join(' and ');
+  return gate.parts
+    .map((p) => partText(p, openBreakers))
+    .filter((t) => t !== '')
+    .join(' and ');
 }
 
 /** An attempt waiting for its gate: the instance (task, loop iteration, MAP item), the attempt it will be. */
-export interface WaitingAttempt { readonly key: string; readonly ref: InstanceRef; readonly attempt: number; readonly gate: TaskGate }
+export interface WaitingAttempt {
+  readonly key: string;
+  readonly ref: InstanceRef;
+  readonly attempt: number;
+  readonly gate: TaskGate;
+}
 
 const SCHEDULED = ['SCHEDULED'] as const;
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
@@ -95,7 +113,11 @@ export function holdsSlot(snapshot: RunSnapshot, ref: InstanceRef, attempt: numb
 }
 
 /** What an event about attempt `w` says first: its task, attempt and instance. */
-const attemptData = (w: { ref: InstanceRef; attempt: number }) => ({ task: w.ref.task, attempt: w.attempt, ...instanceFields(w.ref) });
+const attemptData = (w: { ref: InstanceRef; attempt: number }) => ({
+  task: w.ref.task,
+  attempt: w.attempt,
+  ...instanceFields(w.ref),
+});
 
 /** The input that starts a waiting attempt once its gate granted it: task.started, at the time of the grant. */
 export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: string): PendingEvent {
@@ -103,17 +125,33 @@ export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: str
 }
 
 /** The audit record of an attempt an open breaker holds (docs/limits.md#circuit-breakers): it changes no state. */
-export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, breaker: string, until: string | undefined, time: string): PendingEvent {
-  return { type: 'task.delayed', time, data: { ...attemptData(w), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) } };
+export function delayedByBreaker(
+  w: { ref: InstanceRef; attempt: number },
+  breaker: string,
+  until: string | undefined,
+  time: string,
+): PendingEvent {
+  return {
+    type: 'task.delayed',
+    time,
+    data: { ...attemptData(w), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) },
+  };
 }
 
 /** The audit record of an attempt nobody with the skills it requires can take (docs/limits.md#skills): it changes no state. */
-export function delayedBySkills(w: { ref: InstanceRef; attempt: number }, skills: readonly string[], time: string): PendingEvent {
+export function delayedBySkills(
+  w: { ref: InstanceRef; attempt: number },
+  skills: readonly string[],
+  time: string,
+): PendingEvent {
   return { type: 'task.delayed', time, data: { ...attemptData(w), reason: 'no_skilled_worker', skills: [...skills] } };
 }
 
 /** A slot an attempt held: the gate part (its name), and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
-export interface SlotRef { readonly gate: string; readonly holder: string }
+export interface SlotRef {
+  readonly gate: string;
+  readonly holder: string;
+}
 
 /** The key an attempt holds a gate's slot under. */
 export const holderKey = (runId: string, key: string, attempt: number): string => `${runId}/${key}/${attempt}`;
@@ -124,12 +162,21 @@ export const holderKey = (runId: string, key: string, attempt: number): string =
  * retried, aborted with the run's end). A restart keeps its slot (the same
  * attempt runs again).
  */
-export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, after: RunSnapshot, events: readonly EventEnvelope[] = []): SlotRef[] {
+export function slotsFreed(
+  compiled: CompiledWorkflow,
+  before: RunSnapshot,
+  after: RunSnapshot,
+  events: readonly EventEnvelope[] = [],
+): SlotRef[] {
   const gates = taskGates(compiled);
   if (gates.size === 0) return [];
   const candidates = new Map<string, { ref: InstanceRef; attempt: number; gates: string[] }>();
   const add = (ref: InstanceRef, attempt: number) => {
-    const held = gates.get(ref.task)?.parts.filter((p) => p.concurrency !== undefined).map((p) => p.name) ?? [];
+    const held =
+      gates
+        .get(ref.task)
+        ?.parts.filter((p) => p.concurrency !== undefined)
+        .map((p) => p.name) ?? [];
     if (held.length > 0) candidates.set(`${instanceKey(ref)}/${attempt}`, { ref, attempt, gates: held });
   };
   if (before.status === 'active') {
@@ -138,7 +185,10 @@ export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, afte
       if (!gates.has(task)) continue;
       const t = tasks[task]!;
       const it = t.iteration !== undefined ? { iteration: t.iteration } : {};
-      if (t.items) t.items.forEach((item, i) => { if (item.status === 'IN_PROGRESS') add({ task, ...it, item: i }, item.attempts); });
+      if (t.items)
+        t.items.forEach((item, i) => {
+          if (item.status === 'IN_PROGRESS') add({ task, ...it, item: i }, item.attempts);
+        });
       else if (!isMapTask(compiled, task)) add({ task, ...it }, t.attempts);
     }
   }
@@ -146,16 +196,21 @@ export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, afte
     if (ev.type !== 'task.started' || !gates.has(ev.data.task)) continue;
     const { task, iteration, item } = ev.data;
     if (item === undefined && isMapTask(compiled, task)) continue;
-    add({ task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) }, ev.data.attempt);
+    add(
+      { task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) },
+      ev.data.attempt,
+    );
   }
   const out: SlotRef[] = [];
   for (const [k, c] of candidates) {
-    if (!holdsSlot(after, c.ref, c.attempt)) for (const gate of c.gates) out.push({ gate, holder: `${before.context.runId}/${k}` });
+    if (!holdsSlot(after, c.ref, c.attempt))
+      for (const gate of c.gates) out.push({ gate, holder: `${before.context.runId}/${k}` });
   }
   return out;
 }
 
-export const isMapTask = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP';
+export const isMapTask = (compiled: CompiledWorkflow, task: string): boolean =>
+  compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP';
 
 /** The priority a run's waiting attempts have: its start's (run.started `priority`), else the workflow's `priority:` (default 50). */
 export function runPriority(compiled: CompiledWorkflow, ctx: RunContext): number {
@@ -163,13 +218,22 @@ export function runPriority(compiled: CompiledWorkflow, ctx: RunContext): number
 }
 
 /** The outcome of an attempt a breaker counts: the gate part (its name), the attempt by its holder key, and whether it succeeded. */
-export interface BreakerOutcome { readonly gate: string; readonly holder: string; readonly ok: boolean; readonly breaker: NonNullable<GatePart['breaker']> }
+export interface BreakerOutcome {
+  readonly gate: string;
+  readonly holder: string;
+  readonly ok: boolean;
+  readonly breaker: NonNullable<GatePart['breaker']>;
+}
 
 /**
  * The outcomes a commit recorded for attempts of tasks held to a breaker (docs/limits.md#circuit-breakers): every
  * task.completed (success), task.failed and attempt timeout (failure), for each breaker the task is held to.
  */
-export function breakerOutcomes(compiled: CompiledWorkflow, runId: string, events: readonly EventEnvelope[]): BreakerOutcome[] {
+export function breakerOutcomes(
+  compiled: CompiledWorkflow,
+  runId: string,
+  events: readonly EventEnvelope[],
+): BreakerOutcome[] {
   const gates = taskGates(compiled);
   if (gates.size === 0) return [];
   const out: BreakerOutcome[] = [];
@@ -182,8 +246,18 @@ export function breakerOutcomes(compiled: CompiledWorkflow, runId: string, event
     const { task, iteration, item, attempt } = ev.data;
     // A MAP's own outcome is no attempt's: its items' are.
     if (item === undefined && isMapTask(compiled, task)) continue;
-    const key = instanceKey({ task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) });
-    for (const p of breakers) out.push({ gate: p.name, holder: holderKey(runId, key, attempt), ok: ev.type === 'task.completed', breaker: p.breaker! });
+    const key = instanceKey({
+      task,
+      ...(iteration !== undefined ? { iteration } : {}),
+      ...(item !== undefined ? { item } : {}),
+    });
+    for (const p of breakers)
+      out.push({
+        gate: p.name,
+        holder: holderKey(runId, key, attempt),
+        ok: ev.type === 'task.completed',
+        breaker: p.breaker!,
+      });
   }
   return out;
 }

@@ -1,7 +1,24 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import { durationText, instanceFields, instanceKey, runDeadline, taskEntries, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
+import {
+  durationText,
+  instanceFields,
+  instanceKey,
+  runDeadline,
+  taskEntries,
+  type ItemState,
+  type RunError,
+  type TaskState,
+  type TimerState,
+} from '../compiler/index.js';
 import type { Definition, GlobalLimits, RunTimeoutPolicy } from '../definition/index.js';
-import { SETTLED_STATUSES, type EventEnvelope, type RunHeader, type RunParent, type RunSchedule, type RunSource } from '../events/index.js';
+import {
+  SETTLED_STATUSES,
+  type EventEnvelope,
+  type RunHeader,
+  type RunParent,
+  type RunSchedule,
+  type RunSource,
+} from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { timersArmed } from './effects.js';
 import { gatesOf, gateText } from './task-gates.js';
@@ -22,7 +39,10 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
   waitingFor?: string;
 };
 /** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
-export type ItemView = { instance: string; waitingFor?: string } & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
+export type ItemView = { instance: string; waitingFor?: string } & Pick<
+  ItemState,
+  'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'
+>;
 
 export interface RunView extends RunHeader {
   input: Record<string, unknown>;
@@ -62,28 +82,57 @@ export interface RunView extends RunHeader {
   undriven?: string;
 }
 
-export interface RunQueue { priority: number; key: string | null; limit: number; queuedAt: string; admittedAt?: string }
+export interface RunQueue {
+  priority: number;
+  key: string | null;
+  limit: number;
+  queuedAt: string;
+  admittedAt?: string;
+}
 export type RunGate = NonNullable<RunSource['gate']> & { event?: string };
 
 /**
  * `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal);
  * `limits`: the limits file's, for the queue's and handler's limits a task's attempt waits for.
  */
-export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition, limits?: GlobalLimits, openBreakers?: ReadonlySet<string>): RunView {
+export function runView(
+  snapshot: RunSnapshot,
+  seq: number,
+  definition?: Definition,
+  limits?: GlobalLimits,
+  openBreakers?: ReadonlySet<string>,
+): RunView {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of taskEntries(ctx.tasks)) {
     // The child stored after the literal, not spread into it: a spread after other keys is copied by the runtime (for a
     // 3,000-task run, a quarter of its view's time; checked replay ends with one).
-    const view: TaskView = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error };
+    const view: TaskView = {
+      status: t.status,
+      attempts: t.attempts,
+      startedAt: t.startedAt,
+      completedAt: t.completedAt,
+      output: t.output,
+      error: t.error,
+    };
     if (t.child) view.child = t.child;
     tasks[id] = view;
-    if (t.iteration !== undefined) Object.assign(view, { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
+    if (t.iteration !== undefined)
+      Object.assign(view, { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
     if (t.items) {
-      view.items = t.items.map((it, i) => ({ instance: instanceKey({ task: id, ...instanceFields({ iteration: t.iteration, item: i }) }), status: it.status, attempts: it.attempts, startedAt: it.startedAt, completedAt: it.completedAt, output: it.output, error: it.error }));
+      view.items = t.items.map((it, i) => ({
+        instance: instanceKey({ task: id, ...instanceFields({ iteration: t.iteration, item: i }) }),
+        status: it.status,
+        attempts: it.attempts,
+        startedAt: it.startedAt,
+        completedAt: it.completedAt,
+        output: it.output,
+        error: it.error,
+      }));
     }
   }
-  for (const t of definition?.tasks ?? []) if (t.type === 'WAIT' && t.event !== undefined && tasks[t.id]) tasks[t.id]!.signal = t.event;
+  for (const t of definition?.tasks ?? [])
+    if (t.type === 'WAIT' && t.event !== undefined && tasks[t.id]) tasks[t.id]!.signal = t.event;
   // Gated tasks (concurrency:, rate_limit:): an attempt SCHEDULED in a running run waits for its gate (task-gates.ts).
   if (definition && snapshot.status === 'active' && ctx.paused !== true) {
     for (const [id, gate] of gatesOf(definition, limits)) {
@@ -92,19 +141,38 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
       // A breaker that is closed holds nothing: with no other limit, the attempt is about to start (no words).
       const text = gateText(gate, openBreakers);
       if (text === '') continue;
-      if (t.items) for (const it of t.items) { if (it.status === 'SCHEDULED') it.waitingFor = text; }
-      else if (t.status === 'SCHEDULED' && definition.tasks.find((d) => d.id === id)?.type !== 'MAP') t.waitingFor = text;
+      if (t.items)
+        for (const it of t.items) {
+          if (it.status === 'SCHEDULED') it.waitingFor = text;
+        }
+      else if (t.status === 'SCHEDULED' && definition.tasks.find((d) => d.id === id)?.type !== 'MAP')
+        t.waitingFor = text;
     }
   }
   const deadline = definition ? runDeadline(definition, ctx.startedAt) : null;
   return {
-    runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
-    startedAt: ctx.startedAt, completedAt: ctx.completedAt, input: ctx.input, tasks,
-    output: ctx.output, error: ctx.error,
+    runId: ctx.runId,
+    workflowId: ctx.workflowId,
+    version: ctx.version,
+    status: runStatus(snapshot),
+    startedAt: ctx.startedAt,
+    completedAt: ctx.completedAt,
+    input: ctx.input,
+    tasks,
+    output: ctx.output,
+    error: ctx.error,
     timers: timersArmed(ctx).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
     seq,
     ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
-    ...(deadline !== null ? { timeout: { after: durationText(definition!.timeoutMs!), deadline, policy: definition!.timeoutPolicy ?? 'fail' } } : {}),
+    ...(deadline !== null
+      ? {
+          timeout: {
+            after: durationText(definition!.timeoutMs!),
+            deadline,
+            policy: definition!.timeoutPolicy ?? 'fail',
+          },
+        }
+      : {}),
   };
 }
 
@@ -113,7 +181,9 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
  * trigger gate (run.started's source) and concurrency queue (run.queued, run.admitted). One function, so `status`
  * on either store and the dashboard show the same shape. `events`: the run's log from its start (any prefix).
  */
-export function runOrigin(events: readonly EventEnvelope[]): Pick<RunView, 'parent' | 'schedule' | 'retryOf' | 'gate' | 'queue'> {
+export function runOrigin(
+  events: readonly EventEnvelope[],
+): Pick<RunView, 'parent' | 'schedule' | 'retryOf' | 'gate' | 'queue'> {
   const first = events[0];
   const source = first?.type === 'run.started' ? first.data.source : undefined;
   const queued = events[1]?.type === 'run.queued' ? events[1] : undefined;
@@ -121,11 +191,21 @@ export function runOrigin(events: readonly EventEnvelope[]): Pick<RunView, 'pare
   return {
     ...(source?.parent ? { parent: source.parent } : {}),
     ...(source?.schedule ? { schedule: source.schedule } : {}),
-    ...(source?.retryOf ? { retryOf: { runId: source.retryOf.runId, reused: Object.keys(source.retryOf.outputs ?? {}) } } : {}),
+    ...(source?.retryOf
+      ? { retryOf: { runId: source.retryOf.runId, reused: Object.keys(source.retryOf.outputs ?? {}) } }
+      : {}),
     ...(source?.gate ? { gate: { ...source.gate, ...(source.event ? { event: source.event } : {}) } } : {}),
-    ...(queued?.type === 'run.queued' ? {
-      queue: { priority: queued.data.priority, key: queued.data.key, limit: queued.data.limit, queuedAt: queued.time, ...(admitted ? { admittedAt: admitted.time } : {}) },
-    } : {}),
+    ...(queued?.type === 'run.queued'
+      ? {
+          queue: {
+            priority: queued.data.priority,
+            key: queued.data.key,
+            limit: queued.data.limit,
+            queuedAt: queued.time,
+            ...(admitted ? { admittedAt: admitted.time } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -10,7 +10,12 @@ import { COMMAND_HANDLER, HTTP_HANDLER } from './commands.js';
 import { handlerName } from './handlers.js';
 import type { RunView } from './view.js';
 
-export interface WorkerWait { task: string; instance?: string; handler: string; queue: string }
+export interface WorkerWait {
+  task: string;
+  instance?: string;
+  handler: string;
+  queue: string;
+}
 
 const WAITING = new Set(['SCHEDULED', 'IN_PROGRESS']);
 
@@ -23,9 +28,14 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
     const body: TaskDef = t.type === 'MAP' ? mapBody(definition.tasks, t) : t;
     if (t.type === 'MAP' && t.workflow) continue; // its items are child runs, an engine's to start
     if (body.type !== 'SIMPLE' && body.type !== 'COMMAND' && body.type !== 'HTTP') continue;
-    const on = { handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : handlerName(body), queue: body.queue ?? 'default' };
+    const on = {
+      handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : handlerName(body),
+      queue: body.queue ?? 'default',
+    };
     if (shown.items) {
-      for (const it of shown.items) if (WAITING.has(it.status) && it.waitingFor === undefined) out.push({ task: t.id, instance: it.instance, ...on });
+      for (const it of shown.items)
+        if (WAITING.has(it.status) && it.waitingFor === undefined)
+          out.push({ task: t.id, instance: it.instance, ...on });
     } else if (WAITING.has(shown.status) && shown.waitingFor === undefined) out.push({ task: t.id, ...on });
   }
   return out;
@@ -39,20 +49,28 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
  */
 function waitText(w: WorkerWait, unserved: boolean): string | null {
   const station = stationOfQueue(w.queue);
-  if (station !== null && unserved) return `station ${station}: no worker there has announced handler ${w.handler} (is the station, or its link to the hub, down?)`;
+  if (station !== null && unserved)
+    return `station ${station}: no worker there has announced handler ${w.handler} (is the station, or its link to the hub, down?)`;
   // Queued at the hub or running there: either way the run waits for the station.
   if (station !== null) return `station ${station} (handler ${w.handler})`;
   return unserved ? `handler ${w.handler} on queue ${w.queue}: no worker has announced it` : null;
 }
 
 /** Says on each waiting task (or item) of `view` whose handler nobody serves that it waits for one (and of a station's, for its station). */
-export function markUnserved(view: RunView, waits: WorkerWait[], isUnserved: (queue: string, handler: string) => boolean): RunView {
-  const said = waits.map((w) => ({ w, text: waitText(w, isUnserved(w.queue, w.handler)) })).filter((x): x is { w: WorkerWait; text: string } => x.text !== null);
+export function markUnserved(
+  view: RunView,
+  waits: WorkerWait[],
+  isUnserved: (queue: string, handler: string) => boolean,
+): RunView {
+  const said = waits
+    .map((w) => ({ w, text: waitText(w, isUnserved(w.queue, w.handler)) }))
+    .filter((x): x is { w: WorkerWait; text: string } => x.text !== null);
   if (said.length === 0) return view;
   const tasks = { ...view.tasks };
   for (const { w, text } of said) {
     const t = { ...tasks[w.task]! };
-    if (w.instance && t.items) t.items = t.items.map((it) => (it.instance === w.instance ? { ...it, waitingFor: text } : it));
+    if (w.instance && t.items)
+      t.items = t.items.map((it) => (it.instance === w.instance ? { ...it, waitingFor: text } : it));
     else t.waitingFor = text;
     tasks[w.task] = t;
   }

@@ -34,7 +34,12 @@ function setAt(root: Record<string, unknown>, path: readonly (string | number)[]
  * The attempt's input and command with the values put in where the core marked them. A secret the provider
  * does not have fails the attempt, not retried: `LF_SECRET_MISSING`, naming it (never a value).
  */
-export async function applySecrets<C>(sites: readonly SecretSite[] | undefined, input: Record<string, unknown>, command: C, provider: SecretsProvider | undefined): Promise<WithSecrets<C>> {
+export async function applySecrets<C>(
+  sites: readonly SecretSite[] | undefined,
+  input: Record<string, unknown>,
+  command: C,
+  provider: SecretsProvider | undefined,
+): Promise<WithSecrets<C>> {
   if (!sites || sites.length === 0) return { input, command, mask: NO_MASK };
   const names = [...new Set(sites.flatMap((s) => s.parts.flatMap((p) => (typeof p === 'string' ? [] : [p.secret]))))];
   const values = new Map<string, string>();
@@ -46,12 +51,19 @@ export async function applySecrets<C>(sites: readonly SecretSite[] | undefined, 
   }
   if (missing.length > 0) {
     const where = provider ? provider.label : 'no secrets provider';
-    throw new NonRetryableError(`secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found (looked in: ${where}); set ${missing.length > 1 ? 'them' : 'it'} with \`ledgerflow secrets set ${missing[0]}\` or LEDGERFLOW_SECRET_${missing[0]}`, 'LF_SECRET_MISSING');
+    throw new NonRetryableError(
+      `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found (looked in: ${where}); set ${missing.length > 1 ? 'them' : 'it'} with \`ledgerflow secrets set ${missing[0]}\` or LEDGERFLOW_SECRET_${missing[0]}`,
+      'LF_SECRET_MISSING',
+    );
   }
   // structuredClone: the effect's input is the core's (and its references what logs show): never changed here.
   const root = structuredClone({ input, command }) as { input: Record<string, unknown>; command: C };
   for (const site of sites) {
-    setAt(root as unknown as Record<string, unknown>, site.path, site.parts.map((p) => (typeof p === 'string' ? p : values.get(p.secret)!)).join(''));
+    setAt(
+      root as unknown as Record<string, unknown>,
+      site.path,
+      site.parts.map((p) => (typeof p === 'string' ? p : values.get(p.secret)!)).join(''),
+    );
   }
   return { input: root.input, command: root.command, mask: masker(values) };
 }

@@ -11,7 +11,8 @@ import { checkSecretName, type SecretsStore } from './providers.js';
 
 export const SECRETS_BUCKET = 'LF_SECRETS';
 
-const isMissing = (err: unknown): boolean => /stream not found|bucket not found|does not exist|10059/i.test(String((err as Error)?.message ?? err));
+const isMissing = (err: unknown): boolean =>
+  /stream not found|bucket not found|does not exist|10059/i.test(String((err as Error)?.message ?? err));
 
 /**
  * Whether the bucket's stream exists (STREAM.INFO, which `users nats-conf` grants engines and workers for this
@@ -30,25 +31,41 @@ async function bucketThere(nc: NatsConnection): Promise<boolean> {
 export function kvSecrets(nc: NatsConnection, opts: { create?: boolean; replicas?: number } = {}): SecretsStore {
   let bucket: Promise<KV | null> | undefined;
   const kv = (): Promise<KV | null> => {
-    bucket ??= (opts.create
-      ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { history: 1, replicas: opts.replicas ?? 1, storage: StorageType.File, allow_direct: true })
-      // Read by key only (a direct get by subject): what a worker user is granted, "$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>".
-      // Asked first whether the bucket is there: a direct get of a bucket that is not gets no answer at all (a
-      // timeout after seconds, and no fall back to the environment's secrets).
-      : bucketThere(nc).then((there) => there ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { bindOnly: true, allow_direct: true }) : null)
-    ).then((b) => {
-      if (!b) bucket = undefined; // not there yet: asked again next time (`secrets set` may make it)
-      return b;
-    }, (err: unknown) => {
-      bucket = undefined;
-      if (isMissing(err)) return null;
-      throw err;
-    });
+    bucket ??= (
+      opts.create
+        ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, {
+            history: 1,
+            replicas: opts.replicas ?? 1,
+            storage: StorageType.File,
+            allow_direct: true,
+          })
+        : // Read by key only (a direct get by subject): what a worker user is granted, "$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>".
+          // Asked first whether the bucket is there: a direct get of a bucket that is not gets no answer at all (a
+          // timeout after seconds, and no fall back to the environment's secrets).
+          bucketThere(nc).then((there) =>
+            there ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { bindOnly: true, allow_direct: true }) : null,
+          )
+    ).then(
+      (b) => {
+        if (!b) bucket = undefined; // not there yet: asked again next time (`secrets set` may make it)
+        return b;
+      },
+      (err: unknown) => {
+        bucket = undefined;
+        if (isMissing(err)) return null;
+        throw err;
+      },
+    );
     return bucket;
   };
   // No bucket yet: no secrets there. Anything else (permissions, NATS down) is the caller's to see.
   const orMissing = async <T>(fn: () => Promise<T>, none: T): Promise<T> => {
-    try { return await fn(); } catch (err) { if (isMissing(err)) return none; throw err; }
+    try {
+      return await fn();
+    } catch (err) {
+      if (isMissing(err)) return none;
+      throw err;
+    }
   };
   return {
     label: `NATS KV ${SECRETS_BUCKET}`,

@@ -101,12 +101,20 @@ function compile(entries: readonly (readonly [string, readonly string[]])[], fla
   const used = entries.filter(([, forms]) => forms.some((f) => f.length > 0));
   if (used.length === 0) return undefined;
   // Within a secret, longer forms first: an alternation takes the first that matches, not the longest.
-  const groups = used.map(([, forms]) => `(${[...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length).map(escapeRe).join('|')})`);
+  const groups = used.map(
+    ([, forms]) =>
+      `(${[...forms]
+        .filter((f) => f.length > 0)
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRe)
+        .join('|')})`,
+  );
   return { re: new RegExp(groups.join('|'), flags), names: used.map(([name]) => name) };
 }
 
 /** The name of the group that matched (the replace callback's arguments after the match). */
-const groupName = (c: Compiled, groups: readonly unknown[]): string => c.names[groups.findIndex((g) => typeof g === 'string')] ?? c.names[0]!;
+const groupName = (c: Compiled, groups: readonly unknown[]): string =>
+  c.names[groups.findIndex((g) => typeof g === 'string')] ?? c.names[0]!;
 
 const BASE64_CHAR = /[A-Za-z0-9+/_-]/;
 
@@ -116,12 +124,22 @@ export function masker(values: ReadonlyMap<string, string>): Masker {
   const pairs = [...values].filter(([, v]) => v.length > 0).sort((a, b) => b[1].length - a[1].length);
   if (pairs.length === 0) return NO_MASK;
   const long = pairs.filter(([, v]) => v.length >= MIN_ENCODED_SECRET);
-  const caseless = compile(long.map(([name, v]) => [name, textForms(v)] as const), 'gi');
-  const base64 = compile(long.map(([name, v]) => [name, base64Cores(v)] as const), 'g');
-  const exact = compile(pairs.filter(([, v]) => v.length < MIN_ENCODED_SECRET).map(([name, v]) => [name, [v]] as const), 'g');
+  const caseless = compile(
+    long.map(([name, v]) => [name, textForms(v)] as const),
+    'gi',
+  );
+  const base64 = compile(
+    long.map(([name, v]) => [name, base64Cores(v)] as const),
+    'g',
+  );
+  const exact = compile(
+    pairs.filter(([, v]) => v.length < MIN_ENCODED_SECRET).map(([name, v]) => [name, [v]] as const),
+    'g',
+  );
   const mark = (name: string) => `[secret ${name}]`;
 
-  const replaceAll = (c: Compiled | undefined, s: string): string => (c ? s.replace(c.re, (...args) => mark(groupName(c, args.slice(1, c.names.length + 1)))) : s);
+  const replaceAll = (c: Compiled | undefined, s: string): string =>
+    c ? s.replace(c.re, (...args) => mark(groupName(c, args.slice(1, c.names.length + 1)))) : s;
   // A base64 match widened by the character each side that carries some of the value's bits, and the padding.
   const replaceBase64 = (s: string): string => {
     if (!base64) return s;
@@ -142,7 +160,9 @@ export function masker(values: ReadonlyMap<string, string>): Masker {
     return last === 0 ? s : out + s.slice(last);
   };
   // The same patterns without `g`: exec from the start each time, no lastIndex carried between calls.
-  const finders = [caseless, base64, exact].filter((c) => c !== undefined).map((c) => ({ ...c, re: new RegExp(c.re.source, c.re.flags.replace('g', '')) }));
+  const finders = [caseless, base64, exact]
+    .filter((c) => c !== undefined)
+    .map((c) => ({ ...c, re: new RegExp(c.re.source, c.re.flags.replace('g', '')) }));
   /** The secret a (decoded) piece of text holds in any form, or undefined. */
   const held = (s: string): string | undefined => {
     for (const c of finders) {
@@ -151,13 +171,15 @@ export function masker(values: ReadonlyMap<string, string>): Masker {
     }
     return undefined;
   };
-  const inUrls = (s: string): string => (s.includes('://') ? s.replace(URL_IN_TEXT, (url) => maskUrl(url, held, mark)) : s);
+  const inUrls = (s: string): string =>
+    s.includes('://') ? s.replace(URL_IN_TEXT, (url) => maskUrl(url, held, mark)) : s;
 
   const text = (s: string): string => replaceAll(exact, replaceBase64(replaceAll(caseless, inUrls(s))));
   const value = (v: unknown): unknown => {
     if (typeof v === 'string') return text(v);
     if (Array.isArray(v)) return v.map(value);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), value(x)]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), value(x)]));
     return v;
   };
   return { text, value: value as <T>(v: T) => T, size: pairs.length };
@@ -179,19 +201,39 @@ function decode(s: string, plus: boolean): string {
 /** The URL with each userinfo part, path segment and query or fragment key and value that holds a secret cut whole. */
 function maskUrl(url: string, held: (s: string) => string | undefined, mark: (name: string) => string): string {
   // Most URLs hold no secret: one look at the whole (decoded both ways) before any part is.
-  if (held(url) === undefined && held(decode(url, false)) === undefined && held(decode(url, true)) === undefined) return url;
+  if (held(url) === undefined && held(decode(url, false)) === undefined && held(decode(url, true)) === undefined)
+    return url;
   const part = (p: string, plus: boolean): string => {
     if (p === '') return p;
     const name = held(p) ?? held(decode(p, false)) ?? (plus ? held(decode(p, true)) : undefined);
     return name === undefined ? p : mark(name);
   };
   // Split at the first `=` (a value may hold more) and at the first `:` of a userinfo (a password may hold more).
-  const halves = (s: string, sep: string): [string, string] | [string] => (s.includes(sep) ? [s.slice(0, s.indexOf(sep)), s.slice(s.indexOf(sep) + 1)] : [s]);
-  const pairs = (q: string): string => q.split(/([&;])/).map((kv, i) => (i % 2 === 1 ? kv : halves(kv, '=').map((x) => part(x, true)).join('='))).join('');
+  const halves = (s: string, sep: string): [string, string] | [string] =>
+    s.includes(sep) ? [s.slice(0, s.indexOf(sep)), s.slice(s.indexOf(sep) + 1)] : [s];
+  const pairs = (q: string): string =>
+    q
+      .split(/([&;])/)
+      .map((kv, i) =>
+        i % 2 === 1
+          ? kv
+          : halves(kv, '=')
+              .map((x) => part(x, true))
+              .join('='),
+      )
+      .join('');
   const m = /^([^:]+:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(url);
   if (!m) return url;
   const [, scheme, authority = '', path = '', query, fragment] = m;
   const at = authority.lastIndexOf('@');
-  const host = at < 0 ? authority : `${halves(authority.slice(0, at), ':').map((x) => part(x, false)).join(':')}@${authority.slice(at + 1)}`;
-  return `${scheme}${host}${path.split('/').map((x) => part(x, false)).join('/')}${query ? `?${pairs(query.slice(1))}` : ''}${fragment ? `#${pairs(fragment.slice(1))}` : ''}`;
+  const host =
+    at < 0
+      ? authority
+      : `${halves(authority.slice(0, at), ':')
+          .map((x) => part(x, false))
+          .join(':')}@${authority.slice(at + 1)}`;
+  return `${scheme}${host}${path
+    .split('/')
+    .map((x) => part(x, false))
+    .join('/')}${query ? `?${pairs(query.slice(1))}` : ''}${fragment ? `#${pairs(fragment.slice(1))}` : ''}`;
 }

@@ -3,7 +3,18 @@
  * YAML or JSON map of names to values, refused when its group or others may read it) and, on NATS, a KV
  * bucket (kv.ts). An edge: the core never sees a value (src/expressions keeps `${secrets.NAME}` as a reference).
  */
-import { chmodSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { LedgerflowError, UsageError } from '../errors/index.js';
@@ -29,7 +40,11 @@ export const SECRET_ENV_PREFIX = 'LEDGERFLOW_SECRET_';
 /** Refuses a name `${secrets.NAME}` could not name. */
 export function checkSecretName(name: string): string {
   if (!SECRET_NAME_PATTERN.test(name)) {
-    throw new LedgerflowError('LF_SECRET_NAME_INVALID', `"${name.slice(0, 140)}" is not a secret name: letters, digits and _, not starting with a digit, at most 128 characters (as in \${secrets.NAME})`, {});
+    throw new LedgerflowError(
+      'LF_SECRET_NAME_INVALID',
+      `"${name.slice(0, 140)}" is not a secret name: letters, digits and _, not starting with a digit, at most 128 characters (as in \${secrets.NAME})`,
+      {},
+    );
   }
   return name;
 }
@@ -55,14 +70,20 @@ export function chainSecrets(...providers: SecretsProvider[]): SecretsProvider {
 
 function modeError(file: string, mode: number): LedgerflowError {
   const octal = (mode & 0o777).toString(8).padStart(3, '0');
-  return new LedgerflowError('LF_SECRETS_FILE_MODE', `the secrets file ${file} has mode ${octal}: its group or others may read or write it, so it is not read; run \`chmod 600 ${file}\``, { file, mode: octal });
+  return new LedgerflowError(
+    'LF_SECRETS_FILE_MODE',
+    `the secrets file ${file} has mode ${octal}: its group or others may read or write it, so it is not read; run \`chmod 600 ${file}\``,
+    { file, mode: octal },
+  );
 }
 
 /** Reads the map; refuses a file others may read (checked on the open file, not the path). */
 function readSecretsFile(file: string): Record<string, string> {
   let text: string;
   const fd = (() => {
-    try { return openSync(file, 'r'); } catch (err) {
+    try {
+      return openSync(file, 'r');
+    } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
       throw new UsageError(`cannot read the secrets file ${file}: ${code ?? String(err)}`, { file });
@@ -80,15 +101,32 @@ function readSecretsFile(file: string): Record<string, string> {
   try {
     doc = text.trim() === '' ? {} : parse(text, { maxAliasCount: 0 });
   } catch (err) {
-    throw new LedgerflowError('LF_SECRETS_FILE_INVALID', `the secrets file ${file} is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { file });
+    throw new LedgerflowError(
+      'LF_SECRETS_FILE_INVALID',
+      `the secrets file ${file} is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`,
+      { file },
+    );
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new LedgerflowError('LF_SECRETS_FILE_INVALID', `the secrets file ${file} must be a map of names to values (NAME: value)`, { file });
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new LedgerflowError(
+      'LF_SECRETS_FILE_INVALID',
+      `the secrets file ${file} must be a map of names to values (NAME: value)`,
+      { file },
+    );
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     // The message names the key, never its value.
-    if (!SECRET_NAME_PATTERN.test(k)) throw new LedgerflowError('LF_SECRETS_FILE_INVALID', `the secrets file ${file} has "${k.slice(0, 140)}", which is not a secret name (letters, digits and _)`, { file });
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new LedgerflowError('LF_SECRETS_FILE_INVALID', `the secrets file ${file}: the value of ${k} must be text`, { file });
+    if (!SECRET_NAME_PATTERN.test(k))
+      throw new LedgerflowError(
+        'LF_SECRETS_FILE_INVALID',
+        `the secrets file ${file} has "${k.slice(0, 140)}", which is not a secret name (letters, digits and _)`,
+        { file },
+      );
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new LedgerflowError('LF_SECRETS_FILE_INVALID', `the secrets file ${file}: the value of ${k} must be text`, {
+        file,
+      });
     out[k] = String(v);
   }
   return out;
@@ -99,7 +137,18 @@ function writeSecretsFile(file: string, map: Record<string, string>): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]])), null, 2)}\n`);
+    writeSync(
+      fd,
+      `${JSON.stringify(
+        Object.fromEntries(
+          Object.keys(map)
+            .sort()
+            .map((k) => [k, map[k]]),
+        ),
+        null,
+        2,
+      )}\n`,
+    );
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -135,7 +184,11 @@ export function fileSecrets(file: string): SecretsStore {
 
 /** Checks a secrets file at start-up (a command given `--secrets`): its mode and its map, so a bad file is refused before anything runs. */
 export function checkSecretsFile(file: string): void {
-  if (!existsSync(file)) throw new UsageError(`there is no secrets file ${file}: make it with \`ledgerflow secrets set NAME --secrets ${file}\` (the value on stdin)`, { file });
+  if (!existsSync(file))
+    throw new UsageError(
+      `there is no secrets file ${file}: make it with \`ledgerflow secrets set NAME --secrets ${file}\` (the value on stdin)`,
+      { file },
+    );
   if (statSync(file).isDirectory()) throw new UsageError(`the secrets file ${file} is a directory`, { file });
   readSecretsFile(file);
 }

@@ -21,7 +21,11 @@ import { ApiError } from './errors.js';
 import { checkStartInput } from './schemas.js';
 
 /** What a start of a workflow runs: its definition, and (embedded, a file) its defaults and where it and its handlers are. */
-export interface Startable { definition: Definition; defaults?: Record<string, unknown>; source?: { file: string; handlers?: string } }
+export interface Startable {
+  definition: Definition;
+  defaults?: Record<string, unknown>;
+  source?: { file: string; handlers?: string };
+}
 
 /** The signed-in person, as each store proves them: the strategy the actions take. */
 export interface Person {
@@ -42,13 +46,22 @@ export interface Person {
 }
 
 /** What nats.conf refused (NATS, the person's own connection) as the 403 saying what they may not do; any other error as it is. */
-async function permitted<T>(user: string, act: () => Promise<T>, what: (on: string) => string | Promise<string>): Promise<T> {
+async function permitted<T>(
+  user: string,
+  act: () => Promise<T>,
+  what: (on: string) => string | Promise<string>,
+): Promise<T> {
   try {
     return await act();
   } catch (err) {
     const subject = permissionDenied(err);
     if (subject === null) throw err;
-    throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not ${await what(subject ? ` on ${subject}` : '')}`, subject ? { subject } : {});
+    throw new ApiError(
+      403,
+      'LF_FORBIDDEN',
+      `NATS user ${user} may not ${await what(subject ? ` on ${subject}` : '')}`,
+      subject ? { subject } : {},
+    );
   }
 }
 
@@ -57,14 +70,21 @@ export function personActions(actor: Actor, person: Person): Actions {
   const { runs } = person;
   // Published for the engines (NATS); recorded here (embedded). What the outcome knows is said.
   const said = (o: InputOutcome) => ({
-    ...(runs.store === 'nats' ? { published: true } : {}), recorded: o.recorded, ...(o.status !== null ? { status: o.status } : {}), ...(o.seq !== null ? { seq: o.seq } : {}),
+    ...(runs.store === 'nats' ? { published: true } : {}),
+    recorded: o.recorded,
+    ...(o.status !== null ? { status: o.status } : {}),
+    ...(o.seq !== null ? { seq: o.seq } : {}),
   });
   const take = (runId: string, input: RunInput, as?: string) => runs.input(runId, input, person.acting(as));
   const reason = (r?: string) => (r !== undefined ? { reason: r } : {});
   const engineUser = (d: string) => `${d}: nats.conf gives that to the engine user`;
   return {
     async decide(runId, task, decision, comment, as) {
-      const o = await take(runId, { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) }, as);
+      const o = await take(
+        runId,
+        { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) },
+        as,
+      );
       return { runId, task, decision, by: o.by, ...said(o) };
     },
     async signal(runId, name, data, as) {
@@ -73,7 +93,11 @@ export function personActions(actor: Actor, person: Person): Actions {
     },
     async cancel(runId, why, as) {
       const o = await take(runId, { kind: 'control', action: 'cancel', ...reason(why) }, as);
-      if (!o.changed) throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${o.status}; nothing was recorded`, { runId, status: o.status });
+      if (!o.changed)
+        throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${o.status}; nothing was recorded`, {
+          runId,
+          status: o.status,
+        });
       return { runId, ...said(o) };
     },
     async pause(runId, why, as) {
@@ -81,7 +105,11 @@ export function personActions(actor: Actor, person: Person): Actions {
     },
     async resume(runId, as) {
       const o = await take(runId, { kind: 'control', action: 'resume' }, as);
-      if (!o.changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${o.status ?? 'not paused'}, not paused; nothing was recorded`, { runId, status: o.status });
+      if (!o.changed)
+        throw new PauseRefusedError(
+          `cannot resume run ${runId}: it is ${o.status ?? 'not paused'}, not paused; nothing was recorded`,
+          { runId, status: o.status },
+        );
       return { runId, ...said(o) };
     },
     async retry(runId, _as, newRunId) {
@@ -93,28 +121,56 @@ export function personActions(actor: Actor, person: Person): Actions {
       const { definition, defaults, source } = await person.startable(workflowId, version);
       // A bad form is a 400 whoever asks, before the start is judged.
       checkStartInput(definition, input);
-      const started = await permitted(user, () => runs.start({
-        definition, input: { ...defaults, ...input }, ...(source ? { source } : {}),
-        ...(id?.priority !== undefined ? { priority: id.priority } : {}),
-        ...(id?.runId !== undefined ? { runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) } : {}),
-      }, person.acting()), async (on) => `start runs (refused by nats.conf${on}): ${await person.startNeeds?.(definition.id)}`);
+      const started = await permitted(
+        user,
+        () =>
+          runs.start(
+            {
+              definition,
+              input: { ...defaults, ...input },
+              ...(source ? { source } : {}),
+              ...(id?.priority !== undefined ? { priority: id.priority } : {}),
+              ...(id?.runId !== undefined ? { runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) } : {}),
+            },
+            person.acting(),
+          ),
+        async (on) => `start runs (refused by nats.conf${on}): ${await person.startNeeds?.(definition.id)}`,
+      );
       if (started.queued) return { runId: started.runId, queued: true as const };
-      if (id?.runId !== undefined) return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
+      if (id?.runId !== undefined)
+        return {
+          runId: started.runId,
+          status: started.status,
+          ...(started.existing ? { existing: true as const } : {}),
+        };
       // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
       return definition.concurrency ? { runId: started.runId, status: started.status } : { runId: started.runId };
     },
     async schedule(a) {
       requireAllowed(authority, 'schedules');
-      return permitted(user, () => person.schedule(a.action === 'pause' ? { ...a, by: user } : a), () => engineUser('change schedules (the KV bucket LF_SCHEDULES)'));
+      return permitted(
+        user,
+        () => person.schedule(a.action === 'pause' ? { ...a, by: user } : a),
+        () => engineUser('change schedules (the KV bucket LF_SCHEDULES)'),
+      );
     },
     async migrate(runIds, target, map, dryRun) {
       if (!dryRun) requireAllowed(authority, 'deploy', { workflowId: target.definition.id });
-      return permitted(user, () => migrateRuns(person.store, runIds, target, map, { dryRun, by: user, now: () => new Date().toISOString() }),
-        () => engineUser("migrate runs (it appends run.migrated to the runs' log)"));
+      return permitted(
+        user,
+        () => migrateRuns(person.store, runIds, target, map, { dryRun, by: user, now: () => new Date().toISOString() }),
+        () => engineUser("migrate runs (it appends run.migrated to the runs' log)"),
+      );
     },
     async breaker(name, to) {
       requireAllowed(authority, 'limits');
-      return { breaker: await permitted(user, () => setBreaker(person.store, name, to, Date.now()), () => engineUser('change breakers (the KV bucket LF_TASK_GATES)')) };
+      return {
+        breaker: await permitted(
+          user,
+          () => setBreaker(person.store, name, to, Date.now()),
+          () => engineUser('change breakers (the KV bucket LF_TASK_GATES)'),
+        ),
+      };
     },
     emit: (type, data, id) => person.emit(type, data, id),
     bulk: (plan, o, describe) => applyOver(runs, plan, person.acting(), { ...o, describe }),

@@ -8,7 +8,9 @@ import { allBreakers } from '../limits/index.js';
 import { MAX_LIMIT, parseRunQuery } from '../query/index.js';
 import type { Backend } from './backend.js';
 
-export async function agentsView(backend: Backend): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
+export async function agentsView(
+  backend: Backend,
+): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
   const now = Date.now();
   const agents = withBreakers(await backend.agents(), await allBreakers(backend.store, now));
   const recent = (await backend.runs.query(parseRunQuery({ limit: String(MAX_LIMIT) }, 'http', now))).runs;

@@ -19,7 +19,16 @@ import { Engine } from '../local/index.js';
 import { withChildrenShown } from '../executor/index.js';
 import { levelText } from '../authority/index.js';
 import { workflowMap } from '../coordination/index.js';
-import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
+import {
+  authOf,
+  checkCsrf,
+  clearSessionCookie,
+  identifyBy,
+  sameSecret,
+  setSessionCookie,
+  type Sessions,
+  type Auth,
+} from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
 import type { Actions, Actor, Backend } from './backend.js';
@@ -36,7 +45,19 @@ import { parseRunQuery, recordOf } from '../query/index.js';
 import { agentsView } from './agents.js';
 import { operationRoutes } from './operation-routes.js';
 import { editorRoutes } from './editor-routes.js';
-import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import {
+  checkRunIdParam,
+  checkSignal,
+  ControlBody,
+  DecisionBody,
+  ResumeBody,
+  EmitBody,
+  parseBody,
+  RetryBody,
+  SessionBody,
+  SignalBody,
+  StartBody,
+} from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Rows of a runs page when the request gives no `limit`. */
@@ -69,8 +90,10 @@ export interface AppOptions {
 }
 
 type Env = { Variables: { auth: Auth } };
-const PLACEHOLDER = '<!doctype html><meta charset="utf-8"><title>ledgerflow</title><h1>ledgerflow</h1><p>The browser app is not built (dist/web/index.html is missing): run <code>npm run build</code>. The JSON API is under <code>/api/</code>.</p>';
-const page = (title: string, text: string) => `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${text}</p>`;
+const PLACEHOLDER =
+  '<!doctype html><meta charset="utf-8"><title>ledgerflow</title><h1>ledgerflow</h1><p>The browser app is not built (dist/web/index.html is missing): run <code>npm run build</code>. The JSON API is under <code>/api/</code>.</p>';
+const page = (title: string, text: string) =>
+  `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${text}</p>`;
 
 export function createApp(o: AppOptions): Hono<Env> {
   const { backend, sessions } = o;
@@ -88,33 +111,59 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.onError((err, c) => {
     const { status, body, retryAfter } = toHttpError(err, backend.storeDir);
-    if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    if (status >= 500 && !(err instanceof ApiError))
+      process.stderr.write(
+        `ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
     // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store). Retry-After: NATS did not answer in time.
-    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity, signIn: o.signIn !== undefined } : body, status as 400, retryAfter ? { 'Retry-After': String(retryAfter) } : {});
+    if (isApi(c))
+      return c.json(
+        status === 401 ? { ...body, mode: backend.mode, identity, signIn: o.signIn !== undefined } : body,
+        status as 400,
+        retryAfter ? { 'Retry-After': String(retryAfter) } : {},
+      );
     return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
   });
-  app.notFound((c) => (isApi(c)
-    ? c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404)
-    : c.html(page('404', 'no such page'), 404)));
+  app.notFound((c) =>
+    isApi(c)
+      ? c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404)
+      : c.html(page('404', 'no such page'), 404),
+  );
 
   // Before anything else, static files included: a Host or Origin that is not this dashboard's (DNS rebinding, another site).
   if (o.allowedHosts) app.use('*', hostGuard(o.allowedHosts));
 
   // A strict CSP: only this origin's scripts, styles and connections; nothing framed.
-  app.use('*', secureHeaders({
-    strictTransportSecurity: false,
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"],
-    },
-  }));
+  app.use(
+    '*',
+    secureHeaders({
+      strictTransportSecurity: false,
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    }),
+  );
 
   // Static assets of the browser app need no auth (they hold no data); index.html is a page route below.
   // Made on first use: dist/web may be built after the server started (and serveStatic warns when it is absent).
   let assets: MiddlewareHandler<Env> | null = null;
   app.use('*', async (c, next) => {
-    if (c.req.method === 'GET' && !isApi(c) && /\.[A-Za-z0-9]+$/.test(c.req.path) && !c.req.path.endsWith('.html') && existsSync(o.webDir)) {
+    if (
+      c.req.method === 'GET' &&
+      !isApi(c) &&
+      /\.[A-Za-z0-9]+$/.test(c.req.path) &&
+      !c.req.path.endsWith('.html') &&
+      existsSync(o.webDir)
+    ) {
       assets ??= serveStatic<Env>({ root: o.webDir });
       return assets(c, next);
     }
@@ -122,25 +171,54 @@ export function createApp(o: AppOptions): Hono<Env> {
   });
 
   // Bodies: JSON only, at most 64 KiB.
-  app.use('/api/*', bodyLimit({ maxSize: BODY_LIMIT, onError: () => { throw new ApiError(413, 'LF_BODY_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`); } }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: BODY_LIMIT,
+      onError: () => {
+        throw new ApiError(413, 'LF_BODY_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`);
+      },
+    }),
+  );
   app.use('/api/*', async (c, next) => {
     if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) {
       const length = c.req.header('content-length');
       const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
       const type = c.req.header('content-type') ?? '';
-      if (hasBody && !/^application\/json\s*(;|$)/i.test(type)) throw new ApiError(415, 'LF_UNSUPPORTED_MEDIA_TYPE', `request bodies are JSON: send Content-Type: application/json (got ${type || 'none'})`);
+      if (hasBody && !/^application\/json\s*(;|$)/i.test(type))
+        throw new ApiError(
+          415,
+          'LF_UNSUPPORTED_MEDIA_TYPE',
+          `request bodies are JSON: send Content-Type: application/json (got ${type || 'none'})`,
+        );
     }
     return next();
   });
 
   // Sign-in (NATS) needs no session: it makes one.
   app.post('/api/session', async (c) => {
-    if (!o.signIn) throw new ApiError(400, 'LF_NO_SIGN_IN', 'this server runs on the embedded store: open the URL with the token `ledgerflow ui` printed (or send Authorization: Bearer <token>)');
+    if (!o.signIn)
+      throw new ApiError(
+        400,
+        'LF_NO_SIGN_IN',
+        'this server runs on the embedded store: open the URL with the token `ledgerflow ui` printed (or send Authorization: Bearer <token>)',
+      );
     const { user, password } = parseBody(SessionBody, await jsonBody(c));
-    const client = await limitedSignIn(limiter, clientAddress(c), user, () => o.signIn!(user, password), (seconds) => c.header('Retry-After', String(seconds)));
+    const client = await limitedSignIn(
+      limiter,
+      clientAddress(c),
+      user,
+      () => o.signIn!(user, password),
+      (seconds) => c.header('Retry-After', String(seconds)),
+    );
     const s = sessions.open(user, client);
     setSessionCookie(c, s, o.sessionTtlMs);
-    return c.json({ user: s.user, csrf: s.csrf, mode: backend.mode, read: await readAccess(actorOfAuth({ via: 'cookie', user, session: s })) });
+    return c.json({
+      user: s.user,
+      csrf: s.csrf,
+      mode: backend.mode,
+      read: await readAccess(actorOfAuth({ via: 'cookie', user, session: s })),
+    });
   });
 
   // A scraper's own token opens /metrics and nothing else (on NATS there is no UI token to give Prometheus).
@@ -158,7 +236,14 @@ export function createApp(o: AppOptions): Hono<Env> {
     if (given !== null && !isApi(c) && c.req.method === 'GET') {
       // ?token= once: a cookie session, and the same page without the token in the address bar or history.
       const user = identify?.(given) ?? null;
-      if (user === null) throw new ApiError(401, 'LF_UNAUTHORIZED', o.users ? 'wrong token: open the dashboard with your own token (?token=<yours>, from `ledgerflow users token <you>`), or sign in with your name and password' : 'wrong token: use the URL `ledgerflow ui` printed at start');
+      if (user === null)
+        throw new ApiError(
+          401,
+          'LF_UNAUTHORIZED',
+          o.users
+            ? 'wrong token: open the dashboard with your own token (?token=<yours>, from `ledgerflow users token <you>`), or sign in with your name and password'
+            : 'wrong token: use the URL `ledgerflow ui` printed at start',
+        );
       const s = sessions.open(user);
       setSessionCookie(c, s, o.sessionTtlMs);
       url.searchParams.delete('token');
@@ -166,13 +251,20 @@ export function createApp(o: AppOptions): Hono<Env> {
     }
     let auth = authOf(c, sessions, identify);
     // Someone the users file no longer names (users rm) is signed out: their session ends at their next request.
-    if (auth?.via === 'cookie' && o.users && !o.users.has(auth.user)) { await sessions.close(auth.session.id); auth = null; }
+    if (auth?.via === 'cookie' && o.users && !o.users.has(auth.user)) {
+      await sessions.close(auth.session.id);
+      auth = null;
+    }
     if (!auth) {
       // On NATS the page is the sign-in page: it loads, asks GET /api/session, and gets the 401 below.
       if (!isApi(c) && o.signIn) return next();
-      throw new ApiError(401, 'LF_UNAUTHORIZED', o.signIn
-        ? `sign in with your ${o.users ? 'name and password from the users file' : 'NATS user'}: POST /api/session { user, password }${o.users ? ' (or send Authorization: Bearer <your token>)' : ''}`
-        : 'missing token: open the URL `ledgerflow ui` printed at start, or send Authorization: Bearer <token>');
+      throw new ApiError(
+        401,
+        'LF_UNAUTHORIZED',
+        o.signIn
+          ? `sign in with your ${o.users ? 'name and password from the users file' : 'NATS user'}: POST /api/session { user, password }${o.users ? ' (or send Authorization: Bearer <your token>)' : ''}`
+          : 'missing token: open the URL `ledgerflow ui` printed at start, or send Authorization: Bearer <token>',
+      );
     }
     checkCsrf(c, auth);
     c.set('auth', auth);
@@ -180,7 +272,10 @@ export function createApp(o: AppOptions): Hono<Env> {
   });
 
   // A run id in the path is checked before any store sees it: a traversal (`..%2F`) or 5 000 characters is a 400, not a file name.
-  const runIdParam: MiddlewareHandler<Env> = async (c, next) => { checkRunIdParam(c.req.param('id') ?? ''); return next(); };
+  const runIdParam: MiddlewareHandler<Env> = async (c, next) => {
+    checkRunIdParam(c.req.param('id') ?? '');
+    return next();
+  };
   app.use('/api/runs/:id', runIdParam);
   app.use('/api/runs/:id/*', runIdParam);
 
@@ -188,13 +283,21 @@ export function createApp(o: AppOptions): Hono<Env> {
   const actor = (c: Context<Env>): Actor => actorOfAuth(c.get('auth'));
   /** `as` (act for someone else) is the shared token's; with --users an action is the signed-in person's own. */
   const asOf = (as: string | undefined): string | undefined => {
-    if (as !== undefined && o.users) throw new ApiError(400, 'LF_INPUT_INVALID', 'as: this dashboard has named users (--users): actions are recorded as the signed-in user; leave `as` out', { field: 'as' });
+    if (as !== undefined && o.users)
+      throw new ApiError(
+        400,
+        'LF_INPUT_INVALID',
+        'as: this dashboard has named users (--users): actions are recorded as the signed-in user; leave `as` out',
+        { field: 'as' },
+      );
     return as;
   };
   /** May this actor read runs (NATS: nats.conf's rule for the person, backend.readRefusal); embedded: always. */
   const readAccess = async (a: Actor) => {
     const refusal = await backend.readRefusal?.(a);
-    return refusal ? { allowed: false, message: refusal.message, subject: (refusal.meta as { subject?: string }).subject } : { allowed: true };
+    return refusal
+      ? { allowed: false, message: refusal.message, subject: (refusal.meta as { subject?: string }).subject }
+      : { allowed: true };
   };
   // Every read (JSON, SSE, /metrics) and action: a person nats.conf would not let read the log gets a 403 before any
   // store is asked, so no answer (a run not found, a workflow's inputs) tells more. The scraper's token opens /metrics only.
@@ -206,13 +309,23 @@ export function createApp(o: AppOptions): Hono<Env> {
     return next();
   });
   const runExists = async (id: string) => {
-    if ((await backend.store.lastSeq(id)) === 0) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
+    if ((await backend.store.lastSeq(id)) === 0)
+      throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
   };
 
   app.get('/api/session', async (c) => {
     const auth = c.get('auth');
     const who = actor(c).authority;
-    return c.json({ user: auth.user, mode: backend.mode, identity, signIn: o.signIn !== undefined, level: who ? levelText(who.level) : null, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null, read: await readAccess(actor(c)) });
+    return c.json({
+      user: auth.user,
+      mode: backend.mode,
+      identity,
+      signIn: o.signIn !== undefined,
+      level: who ? levelText(who.level) : null,
+      via: auth.via,
+      csrf: auth.via === 'cookie' ? auth.session.csrf : null,
+      read: await readAccess(actor(c)),
+    });
   });
   app.delete('/api/session', async (c) => {
     const auth = c.get('auth');
@@ -239,14 +352,25 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/runs/:id/at/:seq', async (c) => {
     const id = c.req.param('id');
     const seq = Number(c.req.param('seq'));
-    if (!Number.isInteger(seq) || seq < 1) throw new ApiError(400, 'LF_INPUT_INVALID', 'seq: an event sequence number (1 or more)', { field: 'seq' });
+    if (!Number.isInteger(seq) || seq < 1)
+      throw new ApiError(400, 'LF_INPUT_INVALID', 'seq: an event sequence number (1 or more)', { field: 'seq' });
     await runExists(id);
     const events = await backend.store.read(id, { toSeq: seq });
-    if (events.length < seq) throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
+    if (events.length < seq)
+      throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
     const { compiled, snapshot } = foldEvents(events);
     // The whole page as of that event: the record (agents, result), the linked runs as they were then.
     const last = events.at(-1)!;
-    return c.json({ run: { ...await withChildrenShown(backend.store, id, runView(snapshot, seq, compiled.definition)), ...runOrigin(events) }, event: eventJson(last), inputs: attemptInputs(events), record: recordOf(events), ...(await runLinks(backend, id, last.time)) });
+    return c.json({
+      run: {
+        ...(await withChildrenShown(backend.store, id, runView(snapshot, seq, compiled.definition))),
+        ...runOrigin(events),
+      },
+      event: eventJson(last),
+      inputs: attemptInputs(events),
+      record: recordOf(events),
+      ...(await runLinks(backend, id, last.time)),
+    });
   });
 
   app.get('/api/runs/:id/statechart', async (c) => {
@@ -265,45 +389,91 @@ export function createApp(o: AppOptions): Hono<Env> {
     return streamSSE(c, async (stream) => {
       let queue = Promise.resolve();
       const sub = backend.store.follow(id, Number.isInteger(after) && after >= 0 ? after : 0, (events) => {
-        queue = queue.then(async () => {
-          await stream.writeSSE({ event: 'events', id: String(events.at(-1)!.seq), data: JSON.stringify(events.map(eventJson)) });
-          const record = await backend.runs.get(id);
-          if (record) await stream.writeSSE({ event: 'record', data: JSON.stringify(record) });
-        }).catch(() => undefined);
+        queue = queue
+          .then(async () => {
+            await stream.writeSSE({
+              event: 'events',
+              id: String(events.at(-1)!.seq),
+              data: JSON.stringify(events.map(eventJson)),
+            });
+            const record = await backend.runs.get(id);
+            if (record) await stream.writeSSE({ event: 'record', data: JSON.stringify(record) });
+          })
+          .catch(() => undefined);
       });
       await keepAlive(stream, () => sub.close());
     });
   });
 
-  app.get('/api/stream', (c) => streamSSE(c, async (stream) => {
-    let queue = Promise.resolve();
-    const sub = backend.runs.subscribe((record) => {
-      queue = queue.then(() => stream.writeSSE({ event: 'record', data: JSON.stringify(record) })).catch(() => undefined);
-    });
-    await keepAlive(stream, () => sub.close());
-  }));
+  app.get('/api/stream', (c) =>
+    streamSSE(c, async (stream) => {
+      let queue = Promise.resolve();
+      const sub = backend.runs.subscribe((record) => {
+        queue = queue
+          .then(() => stream.writeSSE({ event: 'record', data: JSON.stringify(record) }))
+          .catch(() => undefined);
+      });
+      await keepAlive(stream, () => sub.close());
+    }),
+  );
 
   // A run's actions (actions.ts: through the run API, as the request's actor), on a run that exists, the body checked first.
-  const onRun = <B>(action: string, parse: (raw: unknown) => B, act: (acts: Actions, id: string, body: B) => Promise<unknown>) => app.post(`/api/runs/:id/${action}`, async (c) => {
-    const id = c.req.param('id') ?? '';
-    const body = parse(await jsonBody(c));
-    await runExists(id);
-    return c.json(await act(backend.actions(actor(c)), id, body));
-  });
+  const onRun = <B>(
+    action: string,
+    parse: (raw: unknown) => B,
+    act: (acts: Actions, id: string, body: B) => Promise<unknown>,
+  ) =>
+    app.post(`/api/runs/:id/${action}`, async (c) => {
+      const id = c.req.param('id') ?? '';
+      const body = parse(await jsonBody(c));
+      await runExists(id);
+      return c.json(await act(backend.actions(actor(c)), id, body));
+    });
   for (const decision of ['approve', 'reject'] as const) {
-    onRun(decision, (raw) => parseBody(DecisionBody, raw), (a, id, b) => a.decide(id, b.task, decision === 'approve' ? 'approved' : 'rejected', b.comment, asOf(b.as)));
+    onRun(
+      decision,
+      (raw) => parseBody(DecisionBody, raw),
+      (a, id, b) => a.decide(id, b.task, decision === 'approve' ? 'approved' : 'rejected', b.comment, asOf(b.as)),
+    );
   }
-  onRun('signal', (raw) => { const b = parseBody(SignalBody, raw); checkSignal(b.name, b.data); return b; }, (a, id, b) => a.signal(id, b.name, b.data, asOf(b.as)));
-  for (const action of ['cancel', 'pause'] as const) onRun(action, (raw) => parseBody(ControlBody, raw), (a, id, b) => a[action](id, b.reason, asOf(b.as)));
-  onRun('resume', (raw) => parseBody(ResumeBody, raw), (a, id, b) => a.resume(id, asOf(b.as)));
-  onRun('retry', (raw) => parseBody(RetryBody, raw), (a, id, b) => a.retry(id, asOf(b.as)));
+  onRun(
+    'signal',
+    (raw) => {
+      const b = parseBody(SignalBody, raw);
+      checkSignal(b.name, b.data);
+      return b;
+    },
+    (a, id, b) => a.signal(id, b.name, b.data, asOf(b.as)),
+  );
+  for (const action of ['cancel', 'pause'] as const)
+    onRun(
+      action,
+      (raw) => parseBody(ControlBody, raw),
+      (a, id, b) => a[action](id, b.reason, asOf(b.as)),
+    );
+  onRun(
+    'resume',
+    (raw) => parseBody(ResumeBody, raw),
+    (a, id, b) => a.resume(id, asOf(b.as)),
+  );
+  onRun(
+    'retry',
+    (raw) => parseBody(RetryBody, raw),
+    (a, id, b) => a.retry(id, asOf(b.as)),
+  );
   // An operator's hands (docs/operations.md: bulk actions by filter, a dry run first; schedules; breakers); the editor's (docs/dashboard.md#editing-a-definition).
   operationRoutes(app, backend, actor);
   editorRoutes(app, backend, actor);
   app.post('/api/workflows/:id/start', async (c) => {
     const body = parseBody(StartBody, await jsonBody(c));
-    const id = body.runId !== undefined ? { runId: body.runId, ...(body.idReuse !== undefined ? { idReuse: body.idReuse } : {}) } : undefined;
-    const opts = id || body.priority !== undefined ? { ...id, ...(body.priority !== undefined ? { priority: body.priority } : {}) } : undefined;
+    const id =
+      body.runId !== undefined
+        ? { runId: body.runId, ...(body.idReuse !== undefined ? { idReuse: body.idReuse } : {}) }
+        : undefined;
+    const opts =
+      id || body.priority !== undefined
+        ? { ...id, ...(body.priority !== undefined ? { priority: body.priority } : {}) }
+        : undefined;
     return c.json(await backend.actions(actor(c)).start(c.req.param('id'), body.input, body.version, opts));
   });
   app.post('/api/events/:type', async (c) => {
@@ -313,7 +483,9 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
   app.get('/api/agents', async (c) => c.json(await agentsView(backend)));
-  app.get('/api/map', async (c) => c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))));
+  app.get('/api/map', async (c) =>
+    c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))),
+  );
 
   app.get('/api/definitions', async (c) => {
     const all = await backend.definitions();
@@ -323,8 +495,16 @@ export function createApp(o: AppOptions): Hono<Env> {
         const versions = all.filter((d) => d.id === id);
         const latest = versions[0]!;
         return {
-          id, name: latest.definition?.name ?? id, latest: latest.version,
-          versions: versions.map((d) => ({ version: d.version, source: d.source, ...(d.file ? { file: d.file } : {}), valid: d.definition !== null, problems: d.problems.length })),
+          id,
+          name: latest.definition?.name ?? id,
+          latest: latest.version,
+          versions: versions.map((d) => ({
+            version: d.version,
+            source: d.source,
+            ...(d.file ? { file: d.file } : {}),
+            valid: d.definition !== null,
+            problems: d.problems.length,
+          })),
           inputs: latest.definition?.inputs ?? [],
         };
       }),
@@ -334,15 +514,45 @@ export function createApp(o: AppOptions): Hono<Env> {
     const versions = versionsOf(await backend.definitions(), c.req.param('id'));
     const v = c.req.query('version');
     const chosen = v === undefined ? versions[0]! : versions.find((d) => String(d.version) === v);
-    if (!chosen) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `workflow ${c.req.param('id')} has no version ${v}`);
+    if (!chosen)
+      throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `workflow ${c.req.param('id')} has no version ${v}`);
     return c.json({
-      id: chosen.id, version: chosen.version, versions: versions.map((d) => d.version), source: chosen.source, ...(chosen.file ? { file: chosen.file } : {}),
-      yaml: chosen.yaml, ...(chosen.deployedText ? { deployedText: true } : {}), problems: chosen.problems, definition: chosen.definition, graph: chosen.definition ? workflowGraph(chosen.definition) : null,
+      id: chosen.id,
+      version: chosen.version,
+      versions: versions.map((d) => d.version),
+      source: chosen.source,
+      ...(chosen.file ? { file: chosen.file } : {}),
+      yaml: chosen.yaml,
+      ...(chosen.deployedText ? { deployedText: true } : {}),
+      problems: chosen.problems,
+      definition: chosen.definition,
+      graph: chosen.definition ? workflowGraph(chosen.definition) : null,
     });
   });
-  app.get('/api/definitions/:id/stats', async (c) => c.json(await definitionStats(backend, c.req.param('id'), { since: c.req.query('since'), version: c.req.query('version') }, Date.now())));
-  app.get('/api/definitions/:id/diff', async (c) => c.json(diffVersions(versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('from'), c.req.query('to'))));
-  app.get('/api/definitions/:id/verdict', async (c) => c.json(await replayVerdict(backend.store, versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('version'))));
+  app.get('/api/definitions/:id/stats', async (c) =>
+    c.json(
+      await definitionStats(
+        backend,
+        c.req.param('id'),
+        { since: c.req.query('since'), version: c.req.query('version') },
+        Date.now(),
+      ),
+    ),
+  );
+  app.get('/api/definitions/:id/diff', async (c) =>
+    c.json(
+      diffVersions(versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('from'), c.req.query('to')),
+    ),
+  );
+  app.get('/api/definitions/:id/verdict', async (c) =>
+    c.json(
+      await replayVerdict(
+        backend.store,
+        versionsOf(await backend.definitions(), c.req.param('id')),
+        c.req.query('version'),
+      ),
+    ),
+  );
 
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
@@ -355,7 +565,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.body(await o.metrics.text());
   });
 
-  app.all('/api/*', (c) => c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.all('/api/*', (c) =>
+    c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
+  );
 
   // Page routes: the browser app (it routes on the client). An unknown run's page is a 404 with the same app, which says so.
   app.get('/runs/:id', async (c) => {
@@ -379,5 +591,5 @@ function eventJson(e: EventEnvelope) {
 }
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
+  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }

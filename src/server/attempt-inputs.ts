@@ -39,7 +39,10 @@ export function attemptInputs(events: readonly EventEnvelope[]): Record<string, 
   let humans = humansOf();
   for (const ev of rest) {
     snapshot = applyEvent(compiled, snapshot, ev).snapshot;
-    if (ev.type === 'run.migrated') { compiled = workflowAfter(compiled, ev); humans = humansOf(); }
+    if (ev.type === 'run.migrated') {
+      compiled = workflowAfter(compiled, ev);
+      humans = humansOf();
+    }
     for (const task of humans) {
       const state = snapshot.context.tasks[task];
       if (state?.status !== 'PENDING_APPROVAL') continue;
@@ -47,8 +50,19 @@ export function attemptInputs(events: readonly EventEnvelope[]): Record<string, 
       const key = instanceKey(ref);
       // Once per wait: the values are those of the event it began waiting at (later events do not change its dependencies).
       if (out[key]?.attempt === state.attempts) continue;
-      const start = startAttempt(compiled, snapshot, { key, ref, attempt: state.attempts, restart: state.restarts ?? 0 });
-      out[key] = { task, ...(state.iteration !== undefined ? { iteration: state.iteration } : {}), attempt: state.attempts, seq: ev.seq, input: start.input };
+      const start = startAttempt(compiled, snapshot, {
+        key,
+        ref,
+        attempt: state.attempts,
+        restart: state.restarts ?? 0,
+      });
+      out[key] = {
+        task,
+        ...(state.iteration !== undefined ? { iteration: state.iteration } : {}),
+        attempt: state.attempts,
+        seq: ev.seq,
+        input: start.input,
+      };
     }
     if (ev.type !== 'task.started' && ev.type !== 'task.restarted') continue;
     const d = ev.data;
@@ -59,7 +73,13 @@ export function attemptInputs(events: readonly EventEnvelope[]): Record<string, 
     if (state?.status !== 'IN_PROGRESS' || state.attempts !== d.attempt) continue;
     const key = instanceKey(ref);
     const start = startAttempt(compiled, snapshot, { key, ref, attempt: d.attempt, restart: state.restarts ?? 0 });
-    out[key] = { task: d.task, ...(d.iteration !== undefined ? { iteration: d.iteration } : {}), attempt: d.attempt, seq: ev.seq, input: start.input };
+    out[key] = {
+      task: d.task,
+      ...(d.iteration !== undefined ? { iteration: d.iteration } : {}),
+      attempt: d.attempt,
+      seq: ev.seq,
+      input: start.input,
+    };
   }
   return out;
 }

@@ -23,7 +23,9 @@ export interface Session {
   client?: { close(): Promise<void> };
 }
 
-export type Auth = { via: 'bearer'; user: string; session?: undefined } | { via: 'cookie'; user: string; session: Session };
+export type Auth =
+  | { via: 'bearer'; user: string; session?: undefined }
+  | { via: 'cookie'; user: string; session: Session };
 
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('hex');
@@ -44,7 +46,13 @@ export class Sessions {
   }
 
   open(user: string, client?: Session['client']): Session {
-    const s: Session = { id: randomToken(), csrf: randomToken(), user, expiresAt: Date.now() + this.ttlMs, ...(client ? { client } : {}) };
+    const s: Session = {
+      id: randomToken(),
+      csrf: randomToken(),
+      user,
+      expiresAt: Date.now() + this.ttlMs,
+      ...(client ? { client } : {}),
+    };
     this.byId.set(s.id, s);
     return s;
   }
@@ -54,7 +62,10 @@ export class Sessions {
     if (!id) return null;
     const s = this.byId.get(id);
     if (!s) return null;
-    if (s.expiresAt < Date.now()) { void this.close(id); return null; }
+    if (s.expiresAt < Date.now()) {
+      void this.close(id);
+      return null;
+    }
     s.expiresAt = Date.now() + this.ttlMs;
     return s;
   }
@@ -77,7 +88,12 @@ export class Sessions {
 }
 
 export function setSessionCookie(c: Context, s: Session, ttlMs: number): void {
-  setCookie(c, SESSION_COOKIE, s.id, { httpOnly: true, sameSite: 'Strict', path: '/', maxAge: Math.floor(ttlMs / 1000) });
+  setCookie(c, SESSION_COOKIE, s.id, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/',
+    maxAge: Math.floor(ttlMs / 1000),
+  });
 }
 
 export function clearSessionCookie(c: Context): void {
@@ -91,7 +107,11 @@ export function clearSessionCookie(c: Context): void {
  */
 export type Identify = ((token: string) => string | null) | null;
 
-export function identifyBy(token: string | null, embeddedUser: string, users?: { userOf(token: string): string | null } | null): Identify {
+export function identifyBy(
+  token: string | null,
+  embeddedUser: string,
+  users?: { userOf(token: string): string | null } | null,
+): Identify {
   if (users) return (given) => users.userOf(given);
   return token === null ? null : (given) => (sameSecret(given, token) ? embeddedUser : null);
 }
@@ -105,7 +125,14 @@ export function authOf(c: Context, sessions: Sessions, identify: Identify): Auth
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const user = m && identify ? identify(m[1]!) : null;
-    if (user === null) throw new ApiError(401, 'LF_UNAUTHORIZED', identify === null ? 'this server signs people in with their NATS user (POST /api/session); bearer tokens are for the embedded store' : 'wrong token: use the token `ledgerflow ui` printed at start (with --users: your own token)');
+    if (user === null)
+      throw new ApiError(
+        401,
+        'LF_UNAUTHORIZED',
+        identify === null
+          ? 'this server signs people in with their NATS user (POST /api/session); bearer tokens are for the embedded store'
+          : 'wrong token: use the token `ledgerflow ui` printed at start (with --users: your own token)',
+      );
     return { via: 'bearer', user };
   }
   const s = sessions.get(getCookie(c, SESSION_COOKIE));
@@ -117,6 +144,10 @@ export function checkCsrf(c: Context, auth: Auth): void {
   if (auth.via !== 'cookie' || ['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) return;
   const given = c.req.header(CSRF_HEADER);
   if (!given || !sameSecret(given, auth.session.csrf)) {
-    throw new ApiError(403, 'LF_CSRF', `missing or wrong ${CSRF_HEADER} header: send the csrf token GET /api/session returns`);
+    throw new ApiError(
+      403,
+      'LF_CSRF',
+      `missing or wrong ${CSRF_HEADER} header: send the csrf token GET /api/session returns`,
+    );
   }
 }

@@ -7,7 +7,15 @@ import type { DamagedLog } from '../query/index.js';
 import type { RunView } from '../runtime/index.js';
 import { withoutRoot } from './errors.js';
 
-export function shownRun(view: RunView, damaged: DamagedLog | null, storeRoot: string | undefined): RunView | (RunView & { damaged: DamagedLog }) {
+export function shownRun(
+  view: RunView,
+  damaged: DamagedLog | null,
+  storeRoot: string | undefined,
+): RunView | (RunView & { damaged: DamagedLog }) {
   if (!damaged) return view;
-  return { ...view, status: 'DAMAGED' as RunView['status'], damaged: { ...damaged, index: withoutRoot(damaged.index, storeRoot), file: withoutRoot(damaged.file, storeRoot) } };
+  return {
+    ...view,
+    status: 'DAMAGED' as RunView['status'],
+    damaged: { ...damaged, index: withoutRoot(damaged.index, storeRoot), file: withoutRoot(damaged.file, storeRoot) },
+  };
 }

@@ -23,12 +23,22 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) return [];
   const out: DefinitionVersion[] = [];
-  for (const name of readdirSync(root).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const name of readdirSync(root)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const file = join(root, name);
     const read = readDefinitionSource(file);
     // A file over the size limit is listed with that one problem, unread.
     if ('refused' in read) {
-      out.push({ id: name.replace(/\.ya?ml$/, ''), version: 0, source: 'file', file, yaml: '', definition: null, problems: [read.refused] });
+      out.push({
+        id: name.replace(/\.ya?ml$/, ''),
+        version: 0,
+        source: 'file',
+        file,
+        yaml: '',
+        definition: null,
+        problems: [read.refused],
+      });
       continue;
     }
     const yaml = read.text;
@@ -46,7 +56,11 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
  * with the definition their run.started recorded: the pairs from the run
  * index, then one run.started read per pair `known` lacks.
  */
-export async function definitionsInRuns(store: EventStore, runs: RunIndex, known: DefinitionVersion[]): Promise<DefinitionVersion[]> {
+export async function definitionsInRuns(
+  store: EventStore,
+  runs: RunIndex,
+  known: DefinitionVersion[],
+): Promise<DefinitionVersion[]> {
   const have = new Set(known.map((d) => `${d.id}@${d.version}`));
   const out: DefinitionVersion[] = [];
   for (const { runId, version } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
@@ -55,7 +69,14 @@ export async function definitionsInRuns(store: EventStore, runs: RunIndex, known
     // A run migrated to this version (docs/runs.md#migrating-in-flight-runs) records it in its run.migrated.
     const recorded = recordedDefinitionOf(first.data);
     const definition = recorded.version === version ? recorded : latestWorkflow(await store.read(runId)).definition;
-    out.push({ id: definition.id, version: definition.version, source: 'runs', yaml: stringify(definition), definition, problems: [] });
+    out.push({
+      id: definition.id,
+      version: definition.version,
+      source: 'runs',
+      yaml: stringify(definition),
+      definition,
+      problems: [],
+    });
   }
   return out;
 }
@@ -67,16 +88,27 @@ export function byIdAndVersion(all: DefinitionVersion[]): DefinitionVersion[] {
 /** One workflow's versions, newest first; 404 when none is known. */
 export function versionsOf(all: DefinitionVersion[], id: string): DefinitionVersion[] {
   const mine = byIdAndVersion(all.filter((d) => d.id === id));
-  if (mine.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${id} is known here (definitions folder, deployed registry or runs)`);
+  if (mine.length === 0)
+    throw new ApiError(
+      404,
+      'LF_DEFINITION_NOT_FOUND',
+      `no workflow ${id} is known here (definitions folder, deployed registry or runs)`,
+    );
   return mine;
 }
 
 function pick(versions: DefinitionVersion[], raw: string | undefined, field: string): DefinitionVersion {
-  if (raw === undefined) throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: a version number is required`, { field });
+  if (raw === undefined)
+    throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: a version number is required`, { field });
   const v = Number(raw);
   const found = versions.find((d) => d.version === v);
   if (!Number.isInteger(v) || !found) {
-    throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: workflow ${versions[0]!.id} has no version ${raw} (known: ${versions.map((d) => d.version).join(', ')})`, { field });
+    throw new ApiError(
+      400,
+      'LF_INPUT_INVALID',
+      `${field}: workflow ${versions[0]!.id} has no version ${raw} (known: ${versions.map((d) => d.version).join(', ')})`,
+      { field },
+    );
   }
   return found;
 }
@@ -88,32 +120,65 @@ function pick(versions: DefinitionVersion[], raw: string | undefined, field: str
  * definitions (`normalised`), so the diff shows what changed, not two
  * unrelated texts.
  */
-export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string; normalised?: true } {
+export function diffVersions(
+  versions: DefinitionVersion[],
+  from: string | undefined,
+  to: string | undefined,
+): { from: number; to: number; patch: string; normalised?: true } {
   const a = pick(versions, from, 'from');
   const b = pick(versions, to, 'to');
   // One text a file's (or a deployed version's kept text) and the other a rendering: both as recorded.
-  const normalised = (a.source !== b.source || !a.deployedText !== !b.deployedText) && a.definition !== null && b.definition !== null;
+  const normalised =
+    (a.source !== b.source || !a.deployedText !== !b.deployedText) && a.definition !== null && b.definition !== null;
   const text = (d: DefinitionVersion) => (normalised ? stringify(d.definition) : d.yaml);
-  return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, text(a), text(b)), ...(normalised ? { normalised: true as const } : {}) };
+  return {
+    from: a.version,
+    to: b.version,
+    patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, text(a), text(b)),
+    ...(normalised ? { normalised: true as const } : {}),
+  };
 }
 
 /**
  * What `replay --all --definition <version>` says: whether that version
  * could take over each run of its workflow (Engine.replayAll with candidate).
  */
-export async function replayVerdict(store: EventStore, versions: DefinitionVersion[], version: string | undefined): Promise<{
-  workflowId: string; version: number; runs: number; compatible: number; incompatible: { runId: string; version: number; divergence: unknown }[];
+export async function replayVerdict(
+  store: EventStore,
+  versions: DefinitionVersion[],
+  version: string | undefined,
+): Promise<{
+  workflowId: string;
+  version: number;
+  runs: number;
+  compatible: number;
+  incompatible: { runId: string; version: number; divergence: unknown }[];
 }> {
   const cand = pick(versions, version, 'version');
-  if (!cand.definition) throw new ApiError(400, 'LF_DEFINITION_INVALID', `version: ${cand.id}@${cand.version} does not validate (see its problems)`, { field: 'version' });
+  if (!cand.definition)
+    throw new ApiError(
+      400,
+      'LF_DEFINITION_INVALID',
+      `version: ${cand.id}@${cand.version} does not validate (see its problems)`,
+      { field: 'version' },
+    );
   const engine = new Engine({ store });
   let runs = 0;
   let compatible = 0;
   const incompatible: { runId: string; version: number; divergence: unknown }[] = [];
-  for await (const report of engine.replayAll({ workflowId: cand.id, candidate: cand.definition, onCorrupt: () => undefined })) {
+  for await (const report of engine.replayAll({
+    workflowId: cand.id,
+    candidate: cand.definition,
+    onCorrupt: () => undefined,
+  })) {
     runs++;
     if (report.candidate?.compatible ?? true) compatible++;
-    else incompatible.push({ runId: report.runId, version: report.view.version, divergence: report.candidate?.divergence ?? null });
+    else
+      incompatible.push({
+        runId: report.runId,
+        version: report.view.version,
+        divergence: report.candidate?.divergence ?? null,
+      });
   }
   return { workflowId: cand.id, version: cand.version, runs, compatible, incompatible };
 }

@@ -23,7 +23,8 @@ export function editorRoutes(app: Hono<any>, backend: Backend, actor: (c: Contex
     const { yaml } = parseBody(DraftBody, await jsonBody(c));
     return { yaml, checked: checkDraft(yaml, backend.definitionsDir) };
   };
-  const latestOf = async (id: string) => Math.max(0, ...(await backend.definitions()).filter((d) => d.id === id).map((d) => d.version));
+  const latestOf = async (id: string) =>
+    Math.max(0, ...(await backend.definitions()).filter((d) => d.id === id).map((d) => d.version));
 
   app.get('/api/schema', (c) => c.json(definitionJsonSchema()));
   app.get('/api/templates', (c) => c.json({ templates: draftTemplates() }));
@@ -32,7 +33,15 @@ export function editorRoutes(app: Hono<any>, backend: Backend, actor: (c: Contex
     const { checked } = await draftOf(c);
     if (!checked.valid) return c.json(invalidDraft(checked), 400);
     const def = checked.definition!;
-    return c.json({ valid: true, workflowId: def.id, version: def.version, latest: await latestOf(def.id), issues: checked.issues, graph: checked.graph, definition: def });
+    return c.json({
+      valid: true,
+      workflowId: def.id,
+      version: def.version,
+      latest: await latestOf(def.id),
+      issues: checked.issues,
+      graph: checked.graph,
+      definition: def,
+    });
   });
 
   app.post('/api/definitions/verdict', async (c) => {

@@ -18,7 +18,12 @@ import type { DefinitionVersion, DeployOutcome } from './backend.js';
 import { definitionsInFolder } from './definitions.js';
 
 /** The draft checked: its problems (errors and warnings, each at line:col) and, when it validates, its definition and graph. */
-export interface CheckedDraft { definition: Definition | null; issues: Diagnostic[]; valid: boolean; graph: WorkflowGraph | null }
+export interface CheckedDraft {
+  definition: Definition | null;
+  issues: Diagnostic[];
+  valid: boolean;
+  graph: WorkflowGraph | null;
+}
 
 /** A folder that holds nothing (NATS: a draft's children are deployed ones, not files beside it). */
 const NO_FOLDER: FolderDefinitions = () => [];
@@ -37,21 +42,44 @@ export function checkDraft(yaml: string, definitionsDir: string | undefined): Ch
   // Said by the file's name only: the server's folders are not the page's business.
   const issues = problems.map((d) => ({ ...d, file: name }));
   const valid = definition !== null && !issues.some((d) => d.severity === 'error');
-  return { definition: valid ? definition : null, issues, valid, graph: valid && definition ? workflowGraph(definition) : null };
+  return {
+    definition: valid ? definition : null,
+    issues,
+    valid,
+    graph: valid && definition ? workflowGraph(definition) : null,
+  };
 }
 
 /** The 400 an invalid draft answers: the first error as `validate` prints it, and every issue. */
-export function invalidDraft(checked: CheckedDraft): { error: { code: string; message: string }; issues: Diagnostic[] } {
+export function invalidDraft(checked: CheckedDraft): {
+  error: { code: string; message: string };
+  issues: Diagnostic[];
+} {
   const first = checked.issues.find((d) => d.severity === 'error') ?? checked.issues[0];
   const more = checked.issues.filter((d) => d.severity === 'error').length - 1;
-  const message = first ? `${formatDiagnostic(first)}${more > 0 ? ` (and ${more} more)` : ''}` : 'the draft does not validate';
+  const message = first
+    ? `${formatDiagnostic(first)}${more > 0 ? ` (and ${more} more)` : ''}`
+    : 'the draft does not validate';
   return { error: { code: 'LF_DEFINITION_INVALID', message }, issues: checked.issues };
 }
 
 /** One recorded run under the draft: whether it takes over, else the first event it would not replay. */
-export interface DraftVerdictRow { runId: string; version: number; status: string; takesOver: boolean; divergence?: { seq: number; type: string; reason: string } }
+export interface DraftVerdictRow {
+  runId: string;
+  version: number;
+  status: string;
+  takesOver: boolean;
+  divergence?: { seq: number; type: string; reason: string };
+}
 
-export interface DraftVerdict { workflowId: string; version: number; runs: number; takesOver: number; cannot: number; rows: DraftVerdictRow[] }
+export interface DraftVerdict {
+  workflowId: string;
+  version: number;
+  runs: number;
+  takesOver: number;
+  cannot: number;
+  rows: DraftVerdictRow[];
+}
 
 /** `replay --all --workflow <id> --candidate <draft>`: each recorded run of the draft's workflow, taken over or not. */
 export async function draftVerdict(store: EventStore, candidate: Definition): Promise<DraftVerdict> {
@@ -61,12 +89,22 @@ export async function draftVerdict(store: EventStore, candidate: Definition): Pr
     const c = report.candidate;
     const d = c?.divergence;
     rows.push({
-      runId: report.runId, version: report.view.version, status: report.view.status, takesOver: c?.compatible ?? true,
+      runId: report.runId,
+      version: report.view.version,
+      status: report.view.status,
+      takesOver: c?.compatible ?? true,
       ...(c && !c.compatible && d ? { divergence: { seq: d.seq, type: d.type, reason: d.reason } } : {}),
     });
   }
   const takesOver = rows.filter((r) => r.takesOver).length;
-  return { workflowId: candidate.id, version: candidate.version, runs: rows.length, takesOver, cannot: rows.length - takesOver, rows };
+  return {
+    workflowId: candidate.id,
+    version: candidate.version,
+    runs: rows.length,
+    takesOver,
+    cannot: rows.length - takesOver,
+    rows,
+  };
 }
 
 /**
@@ -75,21 +113,47 @@ export async function draftVerdict(store: EventStore, candidate: Definition): Pr
  * is refused (bump `version`); the same content is `changed: false`, nothing written. A version below the
  * latest known is refused too: the file would go back in time. Runs keep the definition they started with.
  */
-export function folderDeploy(definitionsDir: string, yaml: string, def: Definition, known: DefinitionVersion[]): DeployOutcome {
+export function folderDeploy(
+  definitionsDir: string,
+  yaml: string,
+  def: Definition,
+  known: DefinitionVersion[],
+): DeployOutcome {
   const mine = known.filter((d) => d.id === def.id && d.definition !== null);
   const hash = definitionHash(def);
   const same = mine.filter((d) => d.version === def.version);
   const other = same.find((d) => definitionHash(d.definition!) !== hash);
-  if (other) throw new UsageError(`${def.id} version ${def.version} is already ${other.source === 'runs' ? 'recorded in runs' : 'in the definitions folder'} with other content; bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version, field: 'version' });
+  if (other)
+    throw new UsageError(
+      `${def.id} version ${def.version} is already ${other.source === 'runs' ? 'recorded in runs' : 'in the definitions folder'} with other content; bump \`version\` to deploy a change`,
+      { workflowId: def.id, version: def.version, field: 'version' },
+    );
   // Already the folder's file: nothing to write. (Known only from runs, it is written: `start` then finds it as a file.)
   const inFolder = same.find((d) => d.source === 'file');
-  if (inFolder) return { workflowId: def.id, version: def.version, hash, changed: false, ...(inFolder.file ? { file: basename(inFolder.file) } : {}) };
+  if (inFolder)
+    return {
+      workflowId: def.id,
+      version: def.version,
+      hash,
+      changed: false,
+      ...(inFolder.file ? { file: basename(inFolder.file) } : {}),
+    };
   const latest = Math.max(0, ...mine.map((d) => d.version));
-  if (def.version < latest) throw new UsageError(`${def.id} version ${def.version} is below the latest known version ${latest}: give it version ${latest + 1}`, { workflowId: def.id, version: def.version, field: 'version' });
+  if (def.version < latest)
+    throw new UsageError(
+      `${def.id} version ${def.version} is below the latest known version ${latest}: give it version ${latest + 1}`,
+      { workflowId: def.id, version: def.version, field: 'version' },
+    );
   const dir = resolve(definitionsDir);
-  const ownFile = definitionsInFolder(dir).filter((d) => d.id === def.id && d.source === 'file').sort((a, b) => b.version - a.version)[0]?.file;
+  const ownFile = definitionsInFolder(dir)
+    .filter((d) => d.id === def.id && d.source === 'file')
+    .sort((a, b) => b.version - a.version)[0]?.file;
   const file = ownFile ?? join(dir, `${def.id}.yaml`);
-  if (!ownFile && existsSync(file)) throw new UsageError(`${basename(file)} in the definitions folder holds another workflow: rename it or give this workflow another id`, { workflowId: def.id, field: 'workflow.id' });
+  if (!ownFile && existsSync(file))
+    throw new UsageError(
+      `${basename(file)} in the definitions folder holds another workflow: rename it or give this workflow another id`,
+      { workflowId: def.id, field: 'workflow.id' },
+    );
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, yaml.endsWith('\n') ? yaml : `${yaml}\n`);
@@ -98,7 +162,12 @@ export function folderDeploy(definitionsDir: string, yaml: string, def: Definiti
 }
 
 /** A template offered as a new draft: the catalogue's entry and its definition file's text. */
-export interface DraftTemplate { id: string; title: string; description: string; yaml: string }
+export interface DraftTemplate {
+  id: string;
+  title: string;
+  description: string;
+  yaml: string;
+}
 
 /** The bundled templates (`ledgerflow templates`), each with its definition's text to start a draft from. */
 export function draftTemplates(): DraftTemplate[] {

@@ -19,7 +19,23 @@ import { embeddedRuns } from '../runs/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  catalogReader, deadLetterDir, embeddedScheduleAction, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
+  catalogReader,
+  deadLetterDir,
+  embeddedScheduleAction,
+  defaultDir,
+  NO_SCHEDULES,
+  scheduledDir,
+  diskChildren,
+  diskEngine,
+  embeddedGates,
+  embeddedScheduler,
+  emitEvent,
+  fileGates,
+  fileDeadLetters,
+  FileScheduleCursor,
+  loadTriggerCatalog,
+  scheduleCursorFile,
+  scheduleRows,
 } from '../triggers/index.js';
 import { personActions, type Startable } from './actions.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
@@ -50,22 +66,46 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const hooks = opts.hooks ?? {};
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   const engine = diskEngine({ store, ...hooks, storeDir });
-  const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}), ...(opts.onTakeUp ? { onTakeUp: opts.onTakeUp } : {}) });
+  const service = new Service({
+    engine,
+    storeDir,
+    ...(opts.handlers ? { handlers: opts.handlers } : {}),
+    ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
+    ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(opts.onTakeUp ? { onTakeUp: opts.onTakeUp } : {}),
+  });
   // The folder as schedules and trigger gates read it, read again only when a file of it changed (an idle
   // dashboard parses no YAML); an absent folder reads as none.
   const read = catalogReader(definitionsDir, (l) => opts.onNotice?.({ kind: 'tick.error', message: l }));
-  const loaded = () => { try { return read(); } catch { return []; } };
+  const loaded = () => {
+    try {
+      return read();
+    } catch {
+      return [];
+    }
+  };
   if (opts.schedules !== false) {
     if (scheduledDir(opts.definitionsDir) === null) opts.onNotice?.({ kind: 'tick.error', message: NO_SCHEDULES });
     else {
-      const scheduler = embeddedScheduler({ storeDir, engine, definitions: loaded, log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
-      service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+      const scheduler = embeddedScheduler({
+        storeDir,
+        engine,
+        definitions: loaded,
+        log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }),
+      });
+      service.addTickHook(async (now) => {
+        await scheduler.fireDue(now.getTime());
+      });
     }
   }
   // Debounced bursts and throttled queues start from the active driver's tick, as under `ledgerflow serve`.
   const gates = embeddedGates({ storeDir, engine, definitions: loaded });
   service.addTickHook(async () => {
-    try { await gates.tick(); } catch (err) { opts.onNotice?.({ kind: 'tick.error', message: `trigger gates: ${errorMessage(err)}` }); }
+    try {
+      await gates.tick();
+    } catch (err) {
+      opts.onNotice?.({ kind: 'tick.error', message: `trigger gates: ${errorMessage(err)}` });
+    }
   });
   // Not awaited: a standby resolves only when the other serve stops.
   void service.start();
@@ -76,7 +116,9 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const runApi = embeddedRuns({ engine, store, storeDir, fallback: 'dashboard' });
   const undriven = undrivenMarks(storeDir, service);
   // Built now, not at the first page: at 100,000 runs a build without runs.jsonl reads every run file.
-  runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
+  runs
+    .versions()
+    .catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
   const definitions = async (): Promise<DefinitionVersion[]> => {
     const files = definitionsInFolder(definitionsDir);
@@ -85,19 +127,38 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
   /** What a start runs: the folder first; the versions recorded in runs (from the run index) only for a workflow no file defines. */
   const startable = async (workflowId: string, version?: number): Promise<Startable> => {
-    const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
-    const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
-      ? inFiles : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
-    if (found.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`);
+    const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter(
+      (d) => d.id === workflowId && d.definition !== null,
+    );
+    const found =
+      inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
+        ? inFiles
+        : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
+    if (found.length === 0)
+      throw new ApiError(
+        404,
+        'LF_DEFINITION_NOT_FOUND',
+        `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`,
+      );
     const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
-    if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
+    if (!pick)
+      throw new ApiError(
+        400,
+        'LF_INPUT_INVALID',
+        `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`,
+        { field: 'version' },
+      );
     const definition = pick.definition as Definition;
     if (!pick.file) return { definition };
     // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
     // The file and its handler module are recorded so any serve or resume finds them (the picked file alone: a broken
     // neighbour in the folder does not stop this start).
     const handlers = loadDefinitionFile(pick.file).handlersPath;
-    return { definition, defaults: bundledDefaults(definition, pick.file), source: { file: pick.file, ...(handlers ? { handlers } : {}) } };
+    return {
+      definition,
+      defaults: bundledDefaults(definition, pick.file),
+      source: { file: pick.file, ...(handlers ? { handlers } : {}) },
+    };
   };
 
   async function emit(user: string, type: string, data: unknown, id?: string) {
@@ -105,27 +166,61 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data };
     // drive: false — the runs are recorded here and the Service drives them.
     const gateBackend = fileGates(storeDir);
-    const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters, gates: gateBackend }), catalog: cat, deadLetters, drive: false, gates: gateBackend });
+    const result = await emitEvent(event, {
+      store,
+      ...diskChildren({ store, deadLetters, gates: gateBackend }),
+      catalog: cat,
+      deadLetters,
+      drive: false,
+      gates: gateBackend,
+    });
     if (!result.accepted) {
       // The field the schema names first (data.amount); an unknown type or a refused workflow input is about `data` as a whole.
-      const field = result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';
-      throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field });
+      const field =
+        result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';
+      throw new ApiError(
+        400,
+        'LF_INPUT_INVALID',
+        `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`,
+        { field },
+      );
     }
     const skipped = cat.skipped.map((x) => x.reason);
-    return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings, ...(skipped.length ? { skipped } : {}) };
+    return {
+      event: result.event,
+      runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({
+        runId,
+        workflowId,
+        version,
+        status,
+        duplicate,
+      })),
+      warnings: result.warnings,
+      ...(skipped.length ? { skipped } : {}),
+    };
   }
 
   // The signed-in (or named) person acts, at the level a users file proves; the run API judges and records it (the
   // Service drives what it records), as the CLI's approve, signal, pause, resume, cancel, start and retry.
-  const actions = (actor: Actor): Actions => personActions(actor, {
-    runs: runApi, store, startable,
-    acting: (as) => ({ name: as ?? actor.user, ...(actor.authority ? { actor: actor.authority } : {}) }),
-    schedule: (a) => embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a),
-    emit: (type, data, id) => emit(actor.user, type, data, id),
-  });
+  const actions = (actor: Actor): Actions =>
+    personActions(actor, {
+      runs: runApi,
+      store,
+      startable,
+      acting: (as) => ({ name: as ?? actor.user, ...(actor.authority ? { actor: actor.authority } : {}) }),
+      schedule: (a) => embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a),
+      emit: (type, data, id) => emit(actor.user, type, data, id),
+    });
 
   return {
-    mode: 'embedded', storeDir: resolve(storeDir), store, runs, service, actions, definitions, definitionsDir,
+    mode: 'embedded',
+    storeDir: resolve(storeDir),
+    store,
+    runs,
+    service,
+    actions,
+    definitions,
+    definitionsDir,
     // The editor's deploy: the draft written into the folder, where `serve`, `start` and the schedules find it.
     async deploy(actor, draft) {
       requireAllowed(actor.authority, 'deploy');
@@ -138,7 +233,9 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       // What the Service fires, as `ledgerflow schedules` lists it: no folder of the user's (the bundled ones shown), none.
       if (scheduledDir(opts.definitionsDir) === null) return [];
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
-      const defs = (await definitions()).filter((d) => d.source === 'file' && d.definition !== null).map((d) => d.definition as Definition);
+      const defs = (await definitions())
+        .filter((d) => d.source === 'file' && d.definition !== null)
+        .map((d) => d.definition as Definition);
       return scheduleRows(defs, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
     },
     async triggers() {
@@ -148,7 +245,12 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       return fileAgentRows(await agentsSeen(store));
     },
     async workers() {
-      return { mode: 'embedded', service: { active: service.active, pid: process.pid, driving: service.runs }, workers: [], queues: [] };
+      return {
+        mode: 'embedded',
+        service: { active: service.active, pid: process.pid, driving: service.runs },
+        workers: [],
+        queues: [],
+      };
     },
     async close() {
       await runs.close();
@@ -159,7 +261,26 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
 /** What fires when: every trigger of the given definitions. */
 export function triggerRows(defs: DefinitionVersion[]): unknown[] {
-  return defs.flatMap((d) => (d.definition?.triggers ?? []).map((t, index) => (t.kind === 'event'
-    ? { workflowId: d.id, version: d.version, trigger: index, kind: 'event', event: t.event, ...(t.filter ? { filter: t.filter } : {}) }
-    : { workflowId: d.id, version: d.version, trigger: index, kind: 'schedule', cron: t.cron, timezone: t.timezone, catchUp: t.catchUp })));
+  return defs.flatMap((d) =>
+    (d.definition?.triggers ?? []).map((t, index) =>
+      t.kind === 'event'
+        ? {
+            workflowId: d.id,
+            version: d.version,
+            trigger: index,
+            kind: 'event',
+            event: t.event,
+            ...(t.filter ? { filter: t.filter } : {}),
+          }
+        : {
+            workflowId: d.id,
+            version: d.version,
+            trigger: index,
+            kind: 'schedule',
+            cron: t.cron,
+            timezone: t.timezone,
+            catchUp: t.catchUp,
+          },
+    ),
+  );
 }

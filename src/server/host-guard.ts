@@ -16,18 +16,27 @@ import { UsageError } from '../errors/index.js';
 import { ApiError } from './errors.js';
 
 /** A name the dashboard answers to; `port` null: any port (an `--allowed-host` given without one). */
-export interface AllowedHost { name: string; port: number | null }
+export interface AllowedHost {
+  name: string;
+  port: number | null;
+}
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
 /** A host as a Host header writes it: lower case, an IPv6 address in brackets. */
-const normal = (name: string) => { const n = name.toLowerCase(); return n.includes(':') && !n.startsWith('[') ? `[${n}]` : n; };
+const normal = (name: string) => {
+  const n = name.toLowerCase();
+  return n.includes(':') && !n.startsWith('[') ? `[${n}]` : n;
+};
 
 /** The names listening on `host`:`port` answers to. */
 export function listenHosts(host: string, port: number): AllowedHost[] {
   const h = normal(host);
   let names: string[];
   if (h === '0.0.0.0' || h === '[::]' || h === '') {
-    const addresses = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined).map((a) => normal(a.address.replace(/%.*$/, '')));
+    const addresses = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a !== undefined)
+      .map((a) => normal(a.address.replace(/%.*$/, '')));
     names = [...LOOPBACK, normal(hostname()), ...addresses];
   } else if (LOOPBACK.includes(h) || /^127\./.test(h)) {
     names = [...LOOPBACK, h];
@@ -42,7 +51,10 @@ export function parseAllowedHosts(values: readonly string[]): AllowedHost[] {
   return values.map((v) => {
     const parsed = splitHost(v.trim());
     if (!parsed || !/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$/i.test(parsed.name)) {
-      throw new UsageError(`--allowed-host ${JSON.stringify(v)}: a host name or address, optionally with :port (e.g. dash.example.com or dash.example.com:443)`, { value: v });
+      throw new UsageError(
+        `--allowed-host ${JSON.stringify(v)}: a host name or address, optionally with :port (e.g. dash.example.com or dash.example.com:443)`,
+        { value: v },
+      );
     }
     return { name: normal(parsed.name), port: parsed.port };
   });
@@ -62,7 +74,8 @@ function allowed(list: readonly AllowedHost[], name: string, port: number): bool
   return list.some((a) => a.name === n && (a.port === null || a.port === port));
 }
 
-const shown = (list: readonly AllowedHost[]) => list.map((a) => (a.port === null ? a.name : `${a.name}:${a.port}`)).join(', ');
+const shown = (list: readonly AllowedHost[]) =>
+  list.map((a) => (a.port === null ? a.name : `${a.name}:${a.port}`)).join(', ');
 
 /**
  * Refuses a request whose Host, or whose Origin when it has one, is not an
@@ -77,16 +90,30 @@ export function hostGuard(hosts: () => readonly AllowedHost[]): MiddlewareHandle
     const host = splitHost(header);
     const defaultPort = url.protocol === 'https:' ? 443 : 80;
     if (!host || !allowed(list, host.name, host.port ?? defaultPort)) {
-      throw new ApiError(421, 'LF_HOST_REFUSED', `Host ${JSON.stringify(header)} is not a name this dashboard answers to (allowed: ${shown(list)}): open it by one of those, or, behind a proxy that forwards another name, start it with --allowed-host <name>`);
+      throw new ApiError(
+        421,
+        'LF_HOST_REFUSED',
+        `Host ${JSON.stringify(header)} is not a name this dashboard answers to (allowed: ${shown(list)}): open it by one of those, or, behind a proxy that forwards another name, start it with --allowed-host <name>`,
+      );
     }
     const origin = c.req.header('origin');
     if (origin !== undefined) {
       let o: URL | null = null;
-      try { o = new URL(origin); } catch { o = null; }
-      const ok = o !== null && (o.protocol === 'http:' || o.protocol === 'https:')
-        && allowed(list, o.hostname, o.port ? Number(o.port) : o.protocol === 'https:' ? 443 : 80);
+      try {
+        o = new URL(origin);
+      } catch {
+        o = null;
+      }
+      const ok =
+        o !== null &&
+        (o.protocol === 'http:' || o.protocol === 'https:') &&
+        allowed(list, o.hostname, o.port ? Number(o.port) : o.protocol === 'https:' ? 443 : 80);
       if (!ok) {
-        throw new ApiError(403, 'LF_ORIGIN_REFUSED', `Origin ${JSON.stringify(origin)} is not this dashboard (allowed: ${shown(list)}): requests from other sites are refused`);
+        throw new ApiError(
+          403,
+          'LF_ORIGIN_REFUSED',
+          `Origin ${JSON.stringify(origin)} is not this dashboard (allowed: ${shown(list)}): requests from other sites are refused`,
+        );
       }
     }
     return next();

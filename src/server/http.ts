@@ -8,7 +8,10 @@ import { errorMessage } from '../errors/index.js';
 
 /** The TCP peer's address (behind a proxy: the proxy's; a forwarded header is the client's to forge). */
 export function clientAddress(c: Context): string {
-  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
+  return (
+    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ??
+    'unknown'
+  );
 }
 
 /** The JSON body, {} when there is none; a body that is not JSON is a 400. */
@@ -23,15 +26,35 @@ export async function jsonBody(c: Context): Promise<unknown> {
 }
 
 /** Holds an SSE stream open with a comment every 15 s until the client goes; then `stop`. */
-export async function keepAlive(stream: { onAbort(f: () => void): void; sleep(ms: number): Promise<unknown>; writeSSE(m: { data: string; event?: string }): Promise<void>; aborted: boolean; closed: boolean }, stop: () => void): Promise<void> {
+export async function keepAlive(
+  stream: {
+    onAbort(f: () => void): void;
+    sleep(ms: number): Promise<unknown>;
+    writeSSE(m: { data: string; event?: string }): Promise<void>;
+    aborted: boolean;
+    closed: boolean;
+  },
+  stop: () => void,
+): Promise<void> {
   let open = true;
   let stopped = false;
-  const end = () => { if (!stopped) { stopped = true; stop(); } };
-  stream.onAbort(() => { open = false; end(); });
+  const end = () => {
+    if (!stopped) {
+      stopped = true;
+      stop();
+    }
+  };
+  stream.onAbort(() => {
+    open = false;
+    end();
+  });
   await stream.writeSSE({ event: 'ready', data: '{}' });
   while (open && !stream.aborted && !stream.closed) {
     await stream.sleep(15_000);
-    if (open && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' }).catch(() => { open = false; });
+    if (open && !stream.aborted)
+      await stream.writeSSE({ event: 'ping', data: '{}' }).catch(() => {
+        open = false;
+      });
   }
   end();
 }

@@ -83,7 +83,8 @@ export interface RunningUi {
 }
 
 export async function startUi(opts: UiOptions): Promise<RunningUi> {
-  if (opts.users && opts.nats) throw new Error('startUi: users are for the embedded store; on NATS people sign in with their NATS user');
+  if (opts.users && opts.nats)
+    throw new Error('startUi: users are for the embedded store; on NATS people sign in with their NATS user');
   const sessions = new Sessions(SESSION_TTL_MS);
   let backend: Backend;
   let token: string | null;
@@ -105,32 +106,51 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     metrics.observeBreakers(() => allBreakers(store, Date.now()));
     // The Service's engine feeds the metrics with every commit of the runs it drives (as serve --metrics-port does).
     const given = opts.hooks?.onCommit;
-    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, definition) => { given?.(events, before, after, definition); metrics.hooks.onCommit(events, before, after); };
+    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, definition) => {
+      given?.(events, before, after, definition);
+      metrics.hooks.onCommit(events, before, after);
+    };
     backend = await embeddedBackend({
-      store: opts.store, storeDir: opts.storeDir,
-      ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
-      hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}),
+      store: opts.store,
+      storeDir: opts.storeDir,
+      ...(opts.handlers ? { handlers: opts.handlers } : {}),
+      ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
+      hooks: { ...opts.hooks, onCommit },
+      ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
+      ...(opts.notifier ? { notifier: opts.notifier } : {}),
       onTakeUp: metrics.observeRun,
     });
     // Named users sign in with their password or bring their own token; else one shared token, printed at start.
-    token = opts.users ? null : opts.token ?? randomToken();
+    token = opts.users ? null : (opts.token ?? randomToken());
     const users = opts.users;
     if (users) {
       signIn = async (user, password) => {
-        if (!(await users.signIn(user, password))) throw new ApiError(401, 'LF_UNAUTHORIZED', `wrong user or password for ${user} (users file ${users.file})`);
+        if (!(await users.signIn(user, password)))
+          throw new ApiError(401, 'LF_UNAUTHORIZED', `wrong user or password for ${user} (users file ${users.file})`);
         return { close: async () => undefined };
       };
-      actorOf = (auth) => { const authority = users.actorOf(auth.user); return { user: auth.user, ...(authority ? { authority } : {}) }; };
+      actorOf = (auth) => {
+        const authority = users.actorOf(auth.user);
+        return { user: auth.user, ...(authority ? { authority } : {}) };
+      };
     }
   }
   // The port is known once listening (0: any free port); the guard reads the list per request.
   let hosts: readonly AllowedHost[] = [];
   const app = createApp({
-    backend, token, sessions, sessionTtlMs: SESSION_TTL_MS, embeddedUser: opts.embeddedUser ?? process.env.USER ?? 'ui',
-    webDir: join(packageRoot(), 'dist', 'web'), metrics, metricsToken: opts.metricsToken ?? null,
-    ...(signIn ? { signIn } : {}), ...(actorOf ? { actorOf } : {}),
+    backend,
+    token,
+    sessions,
+    sessionTtlMs: SESSION_TTL_MS,
+    embeddedUser: opts.embeddedUser ?? process.env.USER ?? 'ui',
+    webDir: join(packageRoot(), 'dist', 'web'),
+    metrics,
+    metricsToken: opts.metricsToken ?? null,
+    ...(signIn ? { signIn } : {}),
+    ...(actorOf ? { actorOf } : {}),
     ...(opts.signInLimit ? { signInLimit: new SignInLimiter(opts.signInLimit) } : {}),
-    ...(opts.users ? { users: opts.users } : {}), allowedHosts: () => hosts,
+    ...(opts.users ? { users: opts.users } : {}),
+    allowedHosts: () => hosts,
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;
   server.listen(opts.port, opts.host);
@@ -146,7 +166,13 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}/`;
   return {
-    mode: backend.mode, host: opts.host, port, url, token, backend, users: opts.users?.names ?? null,
+    mode: backend.mode,
+    host: opts.host,
+    port,
+    url,
+    token,
+    backend,
+    users: opts.users?.names ?? null,
     openUrl: token ? `${url}?token=${token}` : url,
     async close() {
       server.closeAllConnections?.();

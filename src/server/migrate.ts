@@ -17,28 +17,53 @@ import type { Actions, Backend } from './backend.js';
 import { ApiError } from './errors.js';
 import { MigrateBody, parseBody } from './schemas.js';
 
-export async function migrateRoute(backend: Pick<Backend, 'definitions' | 'runs'>, acts: Actions, workflowId: string, raw: unknown): Promise<Record<string, unknown>> {
+export async function migrateRoute(
+  backend: Pick<Backend, 'definitions' | 'runs'>,
+  acts: Actions,
+  workflowId: string,
+  raw: unknown,
+): Promise<Record<string, unknown>> {
   const body = parseBody(MigrateBody, raw);
   const known = (await backend.definitions()).filter((d) => d.id === workflowId && d.definition !== null);
-  if (known.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition`);
+  if (known.length === 0)
+    throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition`);
   const pick = known.find((d) => d.version === body.to);
-  if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `to: workflow ${workflowId} has no version ${body.to} (known: ${known.map((d) => d.version).join(', ')})`, { field: 'to' });
+  if (!pick)
+    throw new ApiError(
+      400,
+      'LF_INPUT_INVALID',
+      `to: workflow ${workflowId} has no version ${body.to} (known: ${known.map((d) => d.version).join(', ')})`,
+      { field: 'to' },
+    );
   const target = workflowOf(pick.definition as Definition);
   const map = body.map ?? {};
   try {
     checkTaskMap(map, target);
   } catch (err) {
-    throw new ApiError(400, 'LF_INPUT_INVALID', `map: ${(err as Error).message.replace(/^--map /, '')}`, { field: 'map' });
+    throw new ApiError(400, 'LF_INPUT_INVALID', `map: ${(err as Error).message.replace(/^--map /, '')}`, {
+      field: 'map',
+    });
   }
-  if (body.query?.workflow !== undefined && body.query.workflow !== workflowId) throw new ApiError(400, 'LF_INPUT_INVALID', `query: workflow=${String(body.query.workflow)} is not ${workflowId}`, { field: 'query' });
+  if (body.query?.workflow !== undefined && body.query.workflow !== workflowId)
+    throw new ApiError(400, 'LF_INPUT_INVALID', `query: workflow=${String(body.query.workflow)} is not ${workflowId}`, {
+      field: 'query',
+    });
   const query = parseRunQuery({ ...(body.query ?? {}), workflow: workflowId }, 'http', Date.now());
-  const ids = (await matchingRuns(backend.runs, query)).filter((r) => !SETTLED_STATUSES.includes(r.status)).map((r) => r.runId).reverse();
+  const ids = (await matchingRuns(backend.runs, query))
+    .filter((r) => !SETTLED_STATUSES.includes(r.status))
+    .map((r) => r.runId)
+    .reverse();
   const judged = await acts.migrate(ids, target, map, true);
   if (body.dryRun) return migrationAnswer(target, map, true, judged);
   const counts = migrationCounts(judged);
   const would = counts.as_is + counts.with_map;
   if (body.confirm !== would) {
-    throw new ApiError(409, 'LF_CONFIRM_MISMATCH', `${would} run(s) would take over now${body.confirm === undefined ? '' : `, not ${body.confirm}`}: send confirm: ${would} (after a dry run: dryRun: true lists them)`, { field: 'confirm' });
+    throw new ApiError(
+      409,
+      'LF_CONFIRM_MISMATCH',
+      `${would} run(s) would take over now${body.confirm === undefined ? '' : `, not ${body.confirm}`}: send confirm: ${would} (after a dry run: dryRun: true lists them)`,
+      { field: 'confirm' },
+    );
   }
   return migrationAnswer(target, map, false, await acts.migrate(ids, target, map, false));
 }

@@ -15,7 +15,14 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../store/index.js';
-import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, natsSettings, requestDeploy } from '../cluster/index.js';
+import {
+  ClusterClient,
+  DefinitionRegistry,
+  KvScheduleCursor,
+  STREAMS,
+  natsSettings,
+  requestDeploy,
+} from '../cluster/index.js';
 import { encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { listenForVerdict } from '../cluster/client/user-publish.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
@@ -42,7 +49,13 @@ import { cachedReadAccess, mayReadLog, readRefusal } from './read-access.js';
  * A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user,
  * and whether nats.conf lets them read the log (asked on that connection, cached a while).
  */
-export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; url: string; mayRead(): Promise<boolean>; close(): Promise<void> }
+export interface PersonSession {
+  cluster: ClusterClient;
+  nc: NatsConnection;
+  url: string;
+  mayRead(): Promise<boolean>;
+  close(): Promise<void>;
+}
 
 /** How long an action waits for the engine's verdict (as the CLI's --wait default). */
 const VERDICT_WAIT_MS = 10_000;
@@ -50,23 +63,33 @@ const VERDICT_WAIT_MS = 10_000;
 /** The signed-in person acting: their session (a 401 for a request that has none). */
 function personOf(actor: Actor): PersonSession {
   const person = actor.session as PersonSession | undefined;
-  if (!person) throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
+  if (!person)
+    throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
   return person;
 }
 
 /** The --nats URL's servers with a person's credentials (percent-encoded into each URL). */
 export function urlAs(url: string, user: string, password: string): string {
   const { servers, domain } = parseServers(url);
-  return servers.map((s, i) => {
-    const u = new URL(s);
-    u.username = encodeURIComponent(user);
-    u.password = encodeURIComponent(password);
-    if (domain && i === 0) u.searchParams.set('domain', domain); // a station's: kept with the servers
-    return u.toString().replace(/\/$/, '').replace(/\/\?/, '?');
-  }).join(',');
+  return servers
+    .map((s, i) => {
+      const u = new URL(s);
+      u.username = encodeURIComponent(user);
+      u.password = encodeURIComponent(password);
+      if (domain && i === 0) u.searchParams.set('domain', domain); // a station's: kept with the servers
+      return u.toString().replace(/\/$/, '').replace(/\/\?/, '?');
+    })
+    .join(',');
 }
 
-export async function natsBackend(opts: { url: string }): Promise<Backend & { readRefusal(actor: Actor): Promise<ApiError | null>; signIn(user: string, password: string): Promise<PersonSession>; actorOf(auth: Auth): Actor; jetstreamManager(): Promise<JetStreamManager> }> {
+export async function natsBackend(opts: { url: string }): Promise<
+  Backend & {
+    readRefusal(actor: Actor): Promise<ApiError | null>;
+    signIn(user: string, password: string): Promise<PersonSession>;
+    actorOf(auth: Auth): Actor;
+    jetstreamManager(): Promise<JetStreamManager>;
+  }
+> {
   const settings = natsSettings();
   const logStream = settings.store.stream ?? 'LF_EVENTS';
   const reader = new ClusterClient(opts.url, settings);
@@ -75,7 +98,11 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
   // Live: KV LF_RUNS_INDEX kept in memory through a watch (the engines' projection writes it).
   const runs = openRunIndex({ store: reader.store, live: true });
   // Loaded now, not at the first page; a failure here is the first page's to report (it loads again).
-  runs.versions().catch((err: unknown) => process.emitWarning(`ledgerflow ui: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning'));
+  runs
+    .versions()
+    .catch((err: unknown) =>
+      process.emitWarning(`ledgerflow ui: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning'),
+    );
 
   // One registry for every page: its version keys are read from the bucket's stream (keys(), no consumer left behind).
   const registry = new DefinitionRegistry(jetstream(nc));
@@ -92,7 +119,15 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         const d = v === def.version ? def : await reader.resolve(`${def.id}@${v}`);
         // The YAML it was deployed from when the deployer sent it (deploy, the editor); else the definition rendered.
         const text = await registry.text(d.id, d.version);
-        out.push({ id: d.id, version: d.version, source: 'deployed', yaml: text ?? stringify(d), ...(text !== null ? { deployedText: true as const } : {}), definition: d, problems: [] });
+        out.push({
+          id: d.id,
+          version: d.version,
+          source: 'deployed',
+          yaml: text ?? stringify(d),
+          ...(text !== null ? { deployedText: true as const } : {}),
+          definition: d,
+          problems: [],
+        });
       }
     }
     return out;
@@ -100,27 +135,54 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
 
   /** Published as the person on their own plain connection (no JetStream API needed): nats.conf decides with one line, "lf.triggers.<type>". */
   async function emit(person: PersonSession, user: string, type: string, data: unknown, id?: string) {
-    const parsed = parseEventEnvelope({ id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data });
-    if (!parsed.ok) throw new ApiError(400, 'LF_INPUT_INVALID', `not a valid event: ${parsed.problems.join('; ')}`, { field: eventProblemField(parsed.problems) });
+    const parsed = parseEventEnvelope({
+      id: id ?? randomUUID(),
+      type,
+      time: new Date().toISOString(),
+      source: `ui:${user}`,
+      data,
+    });
+    if (!parsed.ok)
+      throw new ApiError(400, 'LF_INPUT_INVALID', `not a valid event: ${parsed.problems.join('; ')}`, {
+        field: eventProblemField(parsed.problems),
+      });
     const { event } = parsed;
     let subject: string;
-    try { subject = subjects.trigger(event.type); } catch (err) { throw new ApiError(400, 'LF_INPUT_INVALID', `type: ${errorMessage(err)}`, { field: 'type' }); }
+    try {
+      subject = subjects.trigger(event.type);
+    } catch (err) {
+      throw new ApiError(400, 'LF_INPUT_INVALID', `type: ${errorMessage(err)}`, { field: 'type' });
+    }
     // The engines check the schema and answer on lf.verdicts.triggers.<id> (none when this person may not hear it, or
     // the id can be no subject token).
     let hear: string | null = null;
-    try { hear = subjects.triggerVerdict(event.id); } catch { /* not heard */ }
+    try {
+      hear = subjects.triggerVerdict(event.id);
+    } catch {
+      /* not heard */
+    }
     const verdict = hear ? await listenForVerdict(person.nc, hear, TriggerVerdict, VERDICT_WAIT_MS) : null;
     try {
       await jetstream(person.nc).publish(subject, encode(event), { msgID: event.id });
     } catch (err) {
       const refused = permissionDenied(err);
       if (refused === null) throw err;
-      throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not emit ${event.type} events: add "${subject}" (or "lf.triggers.>") to the user's publish permissions in nats.conf, and "lf.verdicts.triggers.*" to its subscribe permissions to hear the engines' verdict`, { subject: refused || subject });
+      throw new ApiError(
+        403,
+        'LF_FORBIDDEN',
+        `NATS user ${user} may not emit ${event.type} events: add "${subject}" (or "lf.triggers.>") to the user's publish permissions in nats.conf, and "lf.verdicts.triggers.*" to its subscribe permissions to hear the engines' verdict`,
+        { subject: refused || subject },
+      );
     }
     const v = verdict ? await verdict.next : null;
     if (v && !v.accepted) {
       const field = /\b(data(?:\.[\w-]+|\[\d+\])*):/.exec(v.reason ?? '')?.[1] ?? 'data';
-      throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${event.type}) rejected${v.stage ? ` (${v.stage})` : ''}: ${v.reason ?? 'refused'}`, { field });
+      throw new ApiError(
+        400,
+        'LF_INPUT_INVALID',
+        `${field}: event ${event.id} (${event.type}) rejected${v.stage ? ` (${v.stage})` : ''}: ${v.reason ?? 'refused'}`,
+        { field },
+      );
     }
     return { event, published: true, verdict: v };
   }
@@ -131,28 +193,43 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     const person = personOf(actor);
     const { user } = actor;
     const client = person.cluster;
-    const instead = 'Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it';
+    const instead =
+      'Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it';
     return personActions(actor, {
       runs: natsRuns({ client, url: person.url, fallback: user, waitMs: VERDICT_WAIT_MS }),
       store: client.store,
       acting(as) {
-        if (as !== undefined && as !== user) throw new ApiError(400, 'LF_INPUT_INVALID', `as: over NATS you act as the user you signed in as (${user}), not ${as}`, { field: 'as' });
+        if (as !== undefined && as !== user)
+          throw new ApiError(
+            400,
+            'LF_INPUT_INVALID',
+            `as: over NATS you act as the user you signed in as (${user}), not ${as}`,
+            { field: 'as' },
+          );
         return {};
       },
       // The definition is read with the UI's own connection (people may not read the registry): a bad form is a 400 whoever asks.
       async startable(workflowId, version) {
-        const definition = await reader.resolve(version === undefined ? workflowId : `${workflowId}@${version}`).catch((err: unknown) => {
-          if ((err as { code?: string }).code === 'LF_WORKFLOW_NOT_DEPLOYED') {
-            throw new ApiError(version === undefined ? 404 : 400, version === undefined ? 'LF_DEFINITION_NOT_FOUND' : 'LF_INPUT_INVALID', errorMessage(err), version === undefined ? {} : { field: 'version' });
-          }
-          throw err;
-        });
+        const definition = await reader
+          .resolve(version === undefined ? workflowId : `${workflowId}@${version}`)
+          .catch((err: unknown) => {
+            if ((err as { code?: string }).code === 'LF_WORKFLOW_NOT_DEPLOYED') {
+              throw new ApiError(
+                version === undefined ? 404 : 400,
+                version === undefined ? 'LF_DEFINITION_NOT_FOUND' : 'LF_INPUT_INVALID',
+                errorMessage(err),
+                version === undefined ? {} : { field: 'version' },
+              );
+            }
+            throw err;
+          });
         return { definition };
       },
       // A person's start is a request the engines judge (L1, or L2 in its domain); a user that may write the log records it.
-      startNeeds: async (workflowId) => ((await client.mayWriteLog())
-        ? `a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${workflowId}.*" and "lf.inputs.${user}.*" in the user's publish permissions; the shipped nats.conf gives that to the engine user only. ${instead}`
-        : `a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), which \`ledgerflow users nats-conf\` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. ${instead}`),
+      startNeeds: async (workflowId) =>
+        (await client.mayWriteLog())
+          ? `a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${workflowId}.*" and "lf.inputs.${user}.*" in the user's publish permissions; the shipped nats.conf gives that to the engine user only. ${instead}`
+          : `a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), which \`ledgerflow users nats-conf\` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. ${instead}`,
       // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
       schedule: (a) => client.schedules(a),
       emit: (type, data, id) => emit(person, user, type, data, id),
@@ -160,7 +237,10 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
   };
 
   return {
-    mode: 'nats', store: reader.store, runs, actions,
+    mode: 'nats',
+    store: reader.store,
+    runs,
+    actions,
     async definitions() {
       const d = await deployed();
       return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, runs, d))]);
@@ -169,26 +249,62 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       // As `ledgerflow deploy --nats` as that person: a user that may not write the registry asks the engines, which judge L1.
       const person = personOf(actor);
       if (await person.cluster.mayWriteLog()) return person.cluster.deploy(draft.definition, draft.yaml);
-      const out = await requestDeploy(person.url, { file: `${draft.definition.id}.yaml`, text: draft.yaml }, VERDICT_WAIT_MS);
-      if (out.queued) return { workflowId: draft.definition.id, version: draft.definition.version, queued: true as const };
+      const out = await requestDeploy(
+        person.url,
+        { file: `${draft.definition.id}.yaml`, text: draft.yaml },
+        VERDICT_WAIT_MS,
+      );
+      if (out.queued)
+        return { workflowId: draft.definition.id, version: draft.definition.version, queued: true as const };
       const v = out.verdict;
-      return { workflowId: v.workflowId ?? draft.definition.id, version: v.version ?? draft.definition.version, ...(v.hash ? { hash: v.hash } : {}), ...(v.changed !== undefined ? { changed: v.changed } : {}) };
+      return {
+        workflowId: v.workflowId ?? draft.definition.id,
+        version: v.version ?? draft.definition.version,
+        ...(v.hash ? { hash: v.hash } : {}),
+        ...(v.changed !== undefined ? { changed: v.changed } : {}),
+      };
     },
     async schedules() {
       const { replicas, storage } = settings.cluster;
-      const cursor = new KvScheduleCursor(jetstream(nc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+      const cursor = new KvScheduleCursor(jetstream(nc), {
+        ...(replicas ? { replicas } : {}),
+        ...(storage ? { storage } : {}),
+      });
       return scheduleRows(await reader.deployed(), await cursor.all(), reader.store, Date.now(), 3);
     },
     async triggers() {
-      return triggerRows(byIdAndVersion((await reader.deployed()).map((d) => ({ id: d.id, version: d.version, source: 'deployed' as const, yaml: '', definition: d, problems: [] }))));
+      return triggerRows(
+        byIdAndVersion(
+          (await reader.deployed()).map((d) => ({
+            id: d.id,
+            version: d.version,
+            source: 'deployed' as const,
+            yaml: '',
+            definition: d,
+            problems: [],
+          })),
+        ),
+      );
     },
     async workers() {
       const jsm = await jetstreamManager(nc);
       const engines: unknown[] = [];
       for (const stream of Object.values(STREAMS)) {
         let list;
-        try { list = await jsm.consumers.list(stream.name).next(); } catch { continue; } // not created yet
-        for (const ci of list) engines.push({ stream: stream.name, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered });
+        try {
+          list = await jsm.consumers.list(stream.name).next();
+        } catch {
+          continue;
+        } // not created yet
+        for (const ci of list)
+          engines.push({
+            stream: stream.name,
+            consumer: ci.name,
+            pending: ci.num_pending,
+            inFlight: ci.num_ack_pending,
+            waiting: ci.num_waiting,
+            redelivered: ci.num_redelivered,
+          });
       }
       // Each queue its own stream LF_TASKS_<queue> (src/cluster/admin/task-queue-stats.ts): a row per worker consumer, and per subject no consumer reads.
       const queues = (await readTaskQueues(jsm)).map((q) => ({ ...q, backlog: q.pending, workers: q.waiting }));
@@ -209,15 +325,32 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       const url = urlAs(opts.url, user, password);
       const { servers, domain } = parseServers(url);
       // The password is checked by NATS itself: connect as that user, once.
-      const probe = await connect({ servers, user, pass: password, ...(domain ? { domain } : {}), inboxPrefix: inboxPrefixFor(user), name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
+      const probe = await connect({
+        servers,
+        user,
+        pass: password,
+        ...(domain ? { domain } : {}),
+        inboxPrefix: inboxPrefixFor(user),
+        name: `ledgerflow-ui-${user}`,
+        timeout: 5000,
+      }).catch((err: unknown) => {
         const msg = String((err as { code?: unknown }).code ?? '') + ' ' + errorMessage(err);
-        if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
+        if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg))
+          throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
         throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${errorMessage(err)}`);
       });
       // Kept as the person's plain connection (emit, the read probe); the ClusterClient makes its own for the rest.
       const cluster = new ClusterClient(url, settings);
       const mayRead = cachedReadAccess(() => mayReadLog(probe, logStream));
-      const session: PersonSession = { cluster, nc: probe, url, mayRead, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
+      const session: PersonSession = {
+        cluster,
+        nc: probe,
+        url,
+        mayRead,
+        async close() {
+          await Promise.allSettled([cluster.close(), probe.close()]);
+        },
+      };
       // Asked now: the sign-in's answer says whether the page may show runs (and NATS trouble shows here, not later).
       try {
         await mayRead();

@@ -24,9 +24,14 @@ export const readSubject = (stream: string) => `$JS.API.STREAM.MSG.GET.${stream}
 /** The 403 every read route answers a user without it: which permission to add, where. */
 export function readRefusal(user: string, stream: string): ApiError {
   const subject = readSubject(stream);
-  return new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} is not allowed to read runs: reading a run's log needs "${subject}" in the user's publish permissions in nats.conf `
-    + '(the shipped nats.conf gives it to the people users, alice, bob, cfo and commander, and not to worker). Add it and reload nats-server; the dashboard asks again within '
-    + `${READ_RECHECK_MS / 1000} s`, { subject });
+  return new ApiError(
+    403,
+    'LF_FORBIDDEN',
+    `NATS user ${user} is not allowed to read runs: reading a run's log needs "${subject}" in the user's publish permissions in nats.conf ` +
+      '(the shipped nats.conf gives it to the people users, alice, bob, cfo and commander, and not to worker). Add it and reload nats-server; the dashboard asks again within ' +
+      `${READ_RECHECK_MS / 1000} s`,
+    { subject },
+  );
 }
 
 /**
@@ -38,7 +43,9 @@ export async function mayReadLog(nc: NatsConnection, stream: string): Promise<bo
   // A subject no run has: an allowed user gets JetStream's "no message found", never a run's data.
   const query = JSON.stringify({ last_by_subj: '_lf.read-probe' });
   try {
-    await nc.request(`${apiPrefix(nc)}.STREAM.MSG.GET.${stream}`, new TextEncoder().encode(query), { timeout: PROBE_TIMEOUT_MS });
+    await nc.request(`${apiPrefix(nc)}.STREAM.MSG.GET.${stream}`, new TextEncoder().encode(query), {
+      timeout: PROBE_TIMEOUT_MS,
+    });
     return true;
   } catch (err) {
     if (permissionDenied(err) !== null) return false;
@@ -53,8 +60,15 @@ export function cachedReadAccess(probe: () => Promise<boolean>, now: () => numbe
   return () => {
     if (answer && now() - answer.at < READ_RECHECK_MS) return Promise.resolve(answer.allowed);
     pending ??= probe().then(
-      (allowed) => { answer = { allowed, at: now() }; pending = null; return allowed; },
-      (err: unknown) => { pending = null; throw err; },
+      (allowed) => {
+        answer = { allowed, at: now() };
+        pending = null;
+        return allowed;
+      },
+      (err: unknown) => {
+        pending = null;
+        throw err;
+      },
     );
     return pending;
   };

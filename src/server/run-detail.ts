@@ -23,20 +23,34 @@ export async function runDetail(backend: Backend, reader: Engine, id: string): P
   // The run's definition now: its latest run.migrated's, else run.started's (docs/runs.md#migrating-in-flight-runs).
   const definition = latestWorkflow(events).definition;
   const view = backend.markUnserved ? await backend.markUnserved(definition, status) : status;
-  const run = shownRun(view, await backend.damage?.(id, view.seq) ?? null, backend.storeDir);
+  const run = shownRun(view, (await backend.damage?.(id, view.seq)) ?? null, backend.storeDir);
   const record = recordOf(events);
   // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
   const inputs = attemptInputs(events);
   // The retry link both ways: the runs that retry this one (and its children), and (the new run) the run it retries.
   const { children, retries } = await runLinks(backend, id);
   const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;
-  return { run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}), inputs };
+  return {
+    run,
+    record,
+    definition,
+    graph: workflowGraph(definition),
+    children,
+    retries,
+    ...(retryOf ? { retryOf } : {}),
+    ...(run.parent ? { parent: run.parent } : {}),
+    inputs,
+  };
 }
 
 /** The run's run.started, from its events (404 when it has none). */
-export function startedBy(id: string, events: readonly EventEnvelope[]): Extract<EventEnvelope, { type: 'run.started' }> {
+export function startedBy(
+  id: string,
+  events: readonly EventEnvelope[],
+): Extract<EventEnvelope, { type: 'run.started' }> {
   const first = events[0];
   if (!first) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
-  if (first.type !== 'run.started') throw new ApiError(409, 'LF_CORRUPT_RUN', `run ${id} does not begin with run.started`);
+  if (first.type !== 'run.started')
+    throw new ApiError(409, 'LF_CORRUPT_RUN', `run ${id} does not begin with run.started`);
   return first;
 }

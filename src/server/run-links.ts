@@ -11,11 +11,30 @@ import type { RunRecord } from '../query/index.js';
 import { foldEvents, runView } from '../runtime/index.js';
 import type { Backend } from './backend.js';
 
-export interface LinkedRun { runId: string; workflowId: string; version: number; status: WorkflowStatus; startedAt: string; completedAt: string | null; task?: string; relation?: string }
+export interface LinkedRun {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: WorkflowStatus;
+  startedAt: string;
+  completedAt: string | null;
+  task?: string;
+  relation?: string;
+}
 
-export interface RunLinks { children: LinkedRun[]; retries: LinkedRun[] }
+export interface RunLinks {
+  children: LinkedRun[];
+  retries: LinkedRun[];
+}
 
-const row = ({ runId, workflowId, version, status, startedAt, completedAt }: RunRecord): LinkedRun => ({ runId, workflowId, version, status, startedAt, completedAt });
+const row = ({ runId, workflowId, version, status, startedAt, completedAt }: RunRecord): LinkedRun => ({
+  runId,
+  workflowId,
+  version,
+  status,
+  startedAt,
+  completedAt,
+});
 
 /** The linked runs now (`at` absent), or as of the time `at` (an ISO time: the chosen event's). */
 export async function runLinks(backend: Backend, id: string, at?: string): Promise<RunLinks> {
@@ -39,7 +58,12 @@ export async function runLinks(backend: Backend, id: string, at?: string): Promi
     if (!isChild && !isRetry) continue;
     const r = await asOf(k);
     if (!r) continue;
-    if (isChild) children.push({ ...r, ...(k.parent?.task ? { task: k.parent.task } : {}), ...(k.parent?.relation ? { relation: k.parent.relation } : {}) });
+    if (isChild)
+      children.push({
+        ...r,
+        ...(k.parent?.task ? { task: k.parent.task } : {}),
+        ...(k.parent?.relation ? { relation: k.parent.relation } : {}),
+      });
     if (isRetry) retries.push(r);
   }
   return { children, retries };

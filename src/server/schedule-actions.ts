@@ -11,7 +11,13 @@ export function scheduleActionOf(workflowId: string, action: string, raw: unknow
   const body = parseBody(ScheduleActionBody, raw);
   const trigger = body.trigger !== undefined ? { trigger: body.trigger } : {};
   if (action === 'backfill') {
-    if (!body.from || !body.to) throw new ApiError(400, 'LF_INPUT_INVALID', `${body.from ? 'to' : 'from'}: a backfill needs from and to (ISO times)`, { field: body.from ? 'to' : 'from' });
+    if (!body.from || !body.to)
+      throw new ApiError(
+        400,
+        'LF_INPUT_INVALID',
+        `${body.from ? 'to' : 'from'}: a backfill needs from and to (ISO times)`,
+        { field: body.from ? 'to' : 'from' },
+      );
     return { action, workflowId, ...trigger, from: Date.parse(body.from), to: Date.parse(body.to) };
   }
   if (action === 'pause') return { action, workflowId, ...trigger, ...(body.reason ? { reason: body.reason } : {}) };

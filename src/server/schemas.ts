@@ -9,57 +9,85 @@ import { prepareInput } from '../runtime/index.js';
 import { ApiError } from './errors.js';
 
 const as = z.string().min(1).max(200).optional();
-export const DecisionBody = z.object({ task: z.string().min(1).max(200), comment: z.string().max(4000).optional(), as }).strict();
+export const DecisionBody = z
+  .object({ task: z.string().min(1).max(200), comment: z.string().max(4000).optional(), as })
+  .strict();
 export const SignalBody = z.object({ name: z.string(), data: z.unknown().optional(), as }).strict();
 export const ControlBody = z.object({ reason: z.string().max(1000).optional(), as }).strict();
 /** A resume records who (run.resumed has no reason): a `reason` is refused rather than dropped. */
 export const ResumeBody = z.object({ as }).strict();
 /** POST /api/breakers/open|close: a breaker named as `limits show` names it. */
-export const BreakerBody = z.object({ name: z.string().regex(BREAKER_NAME, 'a breaker as `limits show` names it: task/<workflow>/<task>, queue/<queue> or handler/<handler>') }).strict();
+export const BreakerBody = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        BREAKER_NAME,
+        'a breaker as `limits show` names it: task/<workflow>/<task>, queue/<queue> or handler/<handler>',
+      ),
+  })
+  .strict();
 /** POST /api/schedules/:workflow/:action (docs/operations.md#schedules): `from`/`to` for a backfill, `reason` for a pause. */
-export const ScheduleActionBody = z.object({
-  trigger: z.number().int().nonnegative().optional(),
-  reason: z.string().max(1000).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-}).strict();
+export const ScheduleActionBody = z
+  .object({
+    trigger: z.number().int().nonnegative().optional(),
+    reason: z.string().max(1000).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
 /**
  * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would
  * be done; otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one
  * when runs moved meanwhile), so a click never acts on more than the person saw.
  */
-export const BulkBody = z.object({
-  // A filter's value; `where` may be a list (every condition holds), as the query string repeats it.
-  query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
-  /** cancel, pause: recorded as the single action's reason; approve: its comment. */
-  reason: z.string().max(1000).optional(),
-  dryRun: z.boolean().optional(),
-  confirm: z.number().int().min(0).optional(),
-  /** approve: only this waiting HUMAN task of each run (default: every one each run waits on), and how. */
-  task: z.string().min(1).max(200).optional(),
-  decision: z.enum(['approved', 'rejected']).optional(),
-  /** Only these runs of those the query matches (the dashboard's selection): never one outside the query. */
-  runs: z.array(z.string().min(1).max(200)).min(1).max(500).optional(),
-}).strict();
+export const BulkBody = z
+  .object({
+    // A filter's value; `where` may be a list (every condition holds), as the query string repeats it.
+    query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
+    /** cancel, pause: recorded as the single action's reason; approve: its comment. */
+    reason: z.string().max(1000).optional(),
+    dryRun: z.boolean().optional(),
+    confirm: z.number().int().min(0).optional(),
+    /** approve: only this waiting HUMAN task of each run (default: every one each run waits on), and how. */
+    task: z.string().min(1).max(200).optional(),
+    decision: z.enum(['approved', 'rejected']).optional(),
+    /** Only these runs of those the query matches (the dashboard's selection): never one outside the query. */
+    runs: z.array(z.string().min(1).max(200)).min(1).max(500).optional(),
+  })
+  .strict();
 export const RetryBody = z.object({ as }).strict();
-export const StartBody = z.object({
-  input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional(),
-  // A caller-chosen run id: a second start with it returns that run (docs/runs.md#caller-chosen-run-ids).
-  runId: CallerRunIdSchema.optional(), idReuse: IdReuseSchema.optional(),
-  // Overrides the workflow's priority: for its place in the concurrency queue (docs/limits.md#concurrency-limits-and-priority).
-  priority: PrioritySchema.optional(),
-}).strict().refine((b) => b.idReuse === undefined || b.runId !== undefined, { error: 'idReuse needs runId: it says when that id may start a new run', path: ['idReuse'] });
+export const StartBody = z
+  .object({
+    input: z.record(z.string(), z.unknown()).default({}),
+    version: z.number().int().positive().optional(),
+    // A caller-chosen run id: a second start with it returns that run (docs/runs.md#caller-chosen-run-ids).
+    runId: CallerRunIdSchema.optional(),
+    idReuse: IdReuseSchema.optional(),
+    // Overrides the workflow's priority: for its place in the concurrency queue (docs/limits.md#concurrency-limits-and-priority).
+    priority: PrioritySchema.optional(),
+  })
+  .strict()
+  .refine((b) => b.idReuse === undefined || b.runId !== undefined, {
+    error: 'idReuse needs runId: it says when that id may start a new run',
+    path: ['idReuse'],
+  });
 export const EmitBody = z.object({ data: z.unknown().default({}), id: z.string().min(1).max(200).optional() }).strict();
 /** The editor's draft (docs/dashboard.md#editing-a-definition): a definition's YAML text, as a file would hold it. */
-export const DraftBody = z.object({ yaml: z.string().min(1, 'the draft is empty: write a definition (or start from a template)') }).strict();
-export const SessionBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
+export const DraftBody = z
+  .object({ yaml: z.string().min(1, 'the draft is empty: write a definition (or start from a template)') })
+  .strict();
+export const SessionBody = z
+  .object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) })
+  .strict();
 
 /** Parses `value` or throws a 400 naming the first bad field. */
 export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.length > 0 ? issue.path.join('.') : '(body)';
+  const field =
+    issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.length > 0 ? issue.path.join('.') : '(body)';
   const what = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
   throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: ${what}`, { field });
 }
@@ -73,7 +101,12 @@ export function checkSignal(name: string, data: unknown): void {
 export function checkRunIdParam(id: string): void {
   if (!RUN_ID_PATTERN.test(id)) {
     const shown = id.length > 80 ? `${JSON.stringify(id.slice(0, 80))}… (${id.length} characters)` : JSON.stringify(id);
-    throw new ApiError(400, 'LF_INPUT_INVALID', `id: ${shown} is not a run id (1-128 characters among A-Z a-z 0-9 _ -)`, { field: 'id' });
+    throw new ApiError(
+      400,
+      'LF_INPUT_INVALID',
+      `id: ${shown} is not a run id (1-128 characters among A-Z a-z 0-9 _ -)`,
+      { field: 'id' },
+    );
   }
 }
 
@@ -96,10 +129,14 @@ export function inputFieldError(def: Definition, err: InputError): ApiError {
   const declared = def.inputs.map((d) => `${d.name}${d.required ? '' : '?'}: ${d.type}`).join(', ') || '(none)';
   const name = meta.missing?.[0] ?? meta.unknown?.[0] ?? meta.input;
   if (name === undefined) return new ApiError(400, 'LF_INPUT_INVALID', `input: ${err.message}`, { field: 'input' });
-  const what = meta.missing ? `required input of workflow ${def.id} is missing`
-    : meta.unknown ? `workflow ${def.id} declares no input "${name}"`
+  const what = meta.missing
+    ? `required input of workflow ${def.id} is missing`
+    : meta.unknown
+      ? `workflow ${def.id} declares no input "${name}"`
       : err.message.replace(/^input \S+ /, ''); // "must be a number, got \"three\""
-  return new ApiError(400, 'LF_INPUT_INVALID', `input.${name}: ${what} (declared: ${declared})`, { field: `input.${name}` });
+  return new ApiError(400, 'LF_INPUT_INVALID', `input.${name}: ${what} (declared: ${declared})`, {
+    field: `input.${name}`,
+  });
 }
 
 /** The field a rejected event names first ("data.amount: …" → data.amount). */
@@ -108,14 +145,16 @@ export function eventProblemField(problems: readonly string[]): string {
 }
 
 /** POST /api/definitions/:id/migrate (docs/runs.md#migrating-in-flight-runs): the CLI's `migrate` flags as JSON. */
-export const MigrateBody = z.object({
-  /** The version to move to (a file here, or deployed). */
-  to: z.number().int().positive(),
-  /** Tasks renamed in the new version: old id → new id. */
-  map: z.record(z.string().min(1).max(200), z.string().min(1).max(200)).optional(),
-  /** Only the runs of the workflow this filter matches (list's filters). */
-  query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])).optional(),
-  dryRun: z.boolean().optional(),
-  /** The real migration: how many runs would take over now (a dry run's `as_is + with_map`). */
-  confirm: z.number().int().min(0).optional(),
-}).strict();
+export const MigrateBody = z
+  .object({
+    /** The version to move to (a file here, or deployed). */
+    to: z.number().int().positive(),
+    /** Tasks renamed in the new version: old id → new id. */
+    map: z.record(z.string().min(1).max(200), z.string().min(1).max(200)).optional(),
+    /** Only the runs of the workflow this filter matches (list's filters). */
+    query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])).optional(),
+    dryRun: z.boolean().optional(),
+    /** The real migration: how many runs would take over now (a dry run's `as_is + with_map`). */
+    confirm: z.number().int().min(0).optional(),
+  })
+  .strict();

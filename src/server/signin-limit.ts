@@ -21,14 +21,21 @@ import { UsageError } from '../errors/index.js';
 import { ApiError } from './errors.js';
 import { trimOldest } from '../bounded.js';
 
-export interface SignInLimit { max: number; windowMs: number; maxKeys?: number }
+export interface SignInLimit {
+  max: number;
+  windowMs: number;
+  maxKeys?: number;
+}
 
 export const DEFAULT_SIGNIN_LIMIT: SignInLimit = { max: 5, windowMs: 60_000, maxKeys: 10_000 };
 
 export class SignInLimiter {
   private readonly counts = new Map<string, { failures: number; since: number; checkedAt?: number }>();
   private readonly maxKeys: number;
-  constructor(private readonly limit: SignInLimit = DEFAULT_SIGNIN_LIMIT, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly limit: SignInLimit = DEFAULT_SIGNIN_LIMIT,
+    private readonly now: () => number = Date.now,
+  ) {
     this.maxKeys = limit.maxKeys ?? DEFAULT_SIGNIN_LIMIT.maxKeys!;
   }
 
@@ -90,12 +97,22 @@ export class SignInLimiter {
  * seconds) while locked, without calling `signIn`; a 401 from it counts, a
  * success resets. Other errors (NATS down: 503) are not the person's failure.
  */
-export async function limitedSignIn<T>(limiter: SignInLimiter, address: string, user: string, signIn: () => Promise<T>, retryAfter: (seconds: number) => void): Promise<T> {
+export async function limitedSignIn<T>(
+  limiter: SignInLimiter,
+  address: string,
+  user: string,
+  signIn: () => Promise<T>,
+  retryAfter: (seconds: number) => void,
+): Promise<T> {
   const wait = limiter.admit(address, user);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     retryAfter(seconds);
-    throw new ApiError(429, 'LF_TOO_MANY_SIGN_INS', `too many failed sign-ins from this address, or for user ${user}: try again in ${seconds} s`);
+    throw new ApiError(
+      429,
+      'LF_TOO_MANY_SIGN_INS',
+      `too many failed sign-ins from this address, or for user ${user}: try again in ${seconds} s`,
+    );
   }
   try {
     const signedIn = await signIn();
@@ -118,7 +135,10 @@ export function parseSignInLimit(text: string | undefined): SignInLimit {
   const max = m ? Number(m[1]) : NaN;
   const windowMs = m ? parseDuration(m[2]!) : null;
   if (!Number.isInteger(max) || max < 1 || windowMs === null || windowMs < 1) {
-    throw new UsageError(`LEDGERFLOW_UI_SIGNIN_LIMIT=${text}: give <failures>/<window>, e.g. 5/1m (5 failed sign-ins a minute per address and per user, the default)`, { variable: 'LEDGERFLOW_UI_SIGNIN_LIMIT' });
+    throw new UsageError(
+      `LEDGERFLOW_UI_SIGNIN_LIMIT=${text}: give <failures>/<window>, e.g. 5/1m (5 failed sign-ins a minute per address and per user, the default)`,
+      { variable: 'LEDGERFLOW_UI_SIGNIN_LIMIT' },
+    );
   }
   return { max, windowMs, maxKeys: DEFAULT_SIGNIN_LIMIT.maxKeys! };
 }

@@ -8,7 +8,10 @@
 import { markUndriven, needsDriver, type RunView } from '../runtime/index.js';
 import { runDriver, type Service } from '../service/index.js';
 
-export function undrivenMarks(storeDir: string, service: Pick<Service, 'driveFailure'>): (view: RunView) => Promise<RunView> {
+export function undrivenMarks(
+  storeDir: string,
+  service: Pick<Service, 'driveFailure'>,
+): (view: RunView) => Promise<RunView> {
   return async (view) => {
     if (!needsDriver(view)) return view;
     const driver = await runDriver(storeDir, view.runId);

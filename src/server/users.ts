@@ -23,7 +23,11 @@ export class Users {
    * `users rm`, `set-level` and a new `users token` take effect in a running dashboard; a file that no longer
    * validates keeps the users read last, and `warn` says why once per change.
    */
-  constructor(from: Pick<UsersFile, 'users'>, readonly file = '', private readonly warn: (message: string) => void = () => undefined) {
+  constructor(
+    from: Pick<UsersFile, 'users'>,
+    readonly file = '',
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {
     this.use(from);
     if (file) this.stamp = stampOf(file);
     this.checkedAt = Date.now();
@@ -43,7 +47,10 @@ export class Users {
   async signIn(name: string, password: string): Promise<boolean> {
     const u = this.fresh().byName.get(name);
     // An unknown name costs the same scrypt as a known one: the answer's time tells nothing of who exists.
-    if (!u?.password) { await verifySecret(password, DUMMY_HASH); return false; }
+    if (!u?.password) {
+      await verifySecret(password, DUMMY_HASH);
+      return false;
+    }
     return verifySecret(password, u.password);
   }
 
@@ -53,7 +60,9 @@ export class Users {
     return u ? { name: u.name, level: u.level, ...(u.domains ? { domains: u.domains } : {}) } : undefined;
   }
 
-  get names(): string[] { return [...this.fresh().byName.keys()]; }
+  get names(): string[] {
+    return [...this.fresh().byName.keys()];
+  }
 
   private use(from: Pick<UsersFile, 'users'>): void {
     this.byName = from.users;
@@ -72,7 +81,9 @@ export class Users {
     } catch (err) {
       // Gone or broken: nobody is let in by a file that no longer says who is who (a removed file removes everyone).
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.use({ users: new Map() });
-      this.warn(`the users file ${this.file} changed and ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is gone: no one can sign in until it is back' : `is not valid (${errorMessage(err).split('\n').slice(0, 2).join(' ')}): the users read before stay`}`);
+      this.warn(
+        `the users file ${this.file} changed and ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is gone: no one can sign in until it is back' : `is not valid (${errorMessage(err).split('\n').slice(0, 2).join(' ')}): the users read before stay`}`,
+      );
     }
     return this;
   }
@@ -97,10 +108,19 @@ const DUMMY_HASH = `scrypt$15$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
  * The dashboard's users from a users file: null when there is none and none was asked for (`required` false: the
  * project's users.yaml or LEDGERFLOW_USERS, looked for); a file asked for by --users must exist (exit 2).
  */
-export async function loadUsersFile(path: string, required = true, warn?: (message: string) => void): Promise<Users | null> {
+export async function loadUsersFile(
+  path: string,
+  required = true,
+  warn?: (message: string) => void,
+): Promise<Users | null> {
   const file = await loadUsers(path);
   if (!file && !required) return null;
-  if (!file) throw new UsageError(`--users ${path}: no such file (\`ledgerflow users add <name> --level L0 --password-stdin --users ${path}\` makes one)`, { file: path });
-  if (file.users.size === 0) throw new UsageError(`--users ${path}: it names no one: add a user with \`ledgerflow users add\``, { file: path });
+  if (!file)
+    throw new UsageError(
+      `--users ${path}: no such file (\`ledgerflow users add <name> --level L0 --password-stdin --users ${path}\` makes one)`,
+      { file: path },
+    );
+  if (file.users.size === 0)
+    throw new UsageError(`--users ${path}: it names no one: add a user with \`ledgerflow users add\``, { file: path });
   return new Users(file, path, warn);
 }

@@ -14,7 +14,11 @@ import { filterAndSort, reportCorrupt } from '../store/common.js';
 const SCAN_CONCURRENCY = 32;
 
 /** A run read settled by a scan, as much of it as the scan needs (the rest is read again if it is looked at). */
-export interface SettledRun { runId: string; status: RunSummary['status']; completedAt: string | null }
+export interface SettledRun {
+  runId: string;
+  status: RunSummary['status'];
+  completedAt: string | null;
+}
 
 /**
  * The runs worth looking at: the unsettled ones, oldest first, and the runs
@@ -23,12 +27,19 @@ export interface SettledRun { runId: string; status: RunSummary['status']; compl
  * `settled` is not consulted. A settled run costs the service its id, not
  * its summary: a store of 100,000 settled runs is 100,000 ids.
  */
-export async function candidateRuns(engine: Engine, settled: Set<string>, onCorrupt: (c: CorruptRun) => void): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
+export async function candidateRuns(
+  engine: Engine,
+  settled: Set<string>,
+  onCorrupt: (c: CorruptRun) => void,
+): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
   const store = engine.store;
   const active: RunSummary[] = [];
   const newlySettled: SettledRun[] = [];
   const sort = (s: RunSummary) => {
-    if (!SETTLED_STATUSES.includes(s.status)) { active.push(s); return; }
+    if (!SETTLED_STATUSES.includes(s.status)) {
+      active.push(s);
+      return;
+    }
     if (settled.has(s.runId)) return;
     settled.add(s.runId);
     newlySettled.push({ runId: s.runId, status: s.status, completedAt: s.completedAt });
@@ -39,14 +50,16 @@ export async function candidateRuns(engine: Engine, settled: Set<string>, onCorr
   }
   const ids = (await store.runIds()).filter((id) => !settled.has(id));
   for (let i = 0; i < ids.length; i += SCAN_CONCURRENCY) {
-    const batch = await Promise.all(ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
-      try {
-        return await store.summary(id);
-      } catch (err) {
-        if (reportCorrupt(err, { onCorrupt })) return null;
-        throw err;
-      }
-    }));
+    const batch = await Promise.all(
+      ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
+        try {
+          return await store.summary(id);
+        } catch (err) {
+          if (reportCorrupt(err, { onCorrupt })) return null;
+          throw err;
+        }
+      }),
+    );
     for (const s of batch) if (s) sort(s);
   }
   return { active: filterAndSort(active), newlySettled };

@@ -17,7 +17,7 @@ export async function leaseHolder(path: string): Promise<{ pid: number | null } 
   }
   try {
     const j = JSON.parse(text) as { pid?: unknown };
-    return { pid: Number.isSafeInteger(j.pid) ? j.pid as number : null };
+    return { pid: Number.isSafeInteger(j.pid) ? (j.pid as number) : null };
   } catch {
     return { pid: null }; // being written
   }

@@ -14,7 +14,18 @@ export type TickHook = (now: Date) => Promise<void>;
 
 /** What the service tells its operator (the CLI prints `message` on stderr, `--json` prints the whole object). */
 export interface ServiceNotice {
-  kind: 'standby' | 'serving' | 'run.driving' | 'run.taken_over' | 'run.busy' | 'run.settled' | 'run.waiting' | 'run.error' | 'tick.error' | 'stopping' | 'stopped';
+  kind:
+    | 'standby'
+    | 'serving'
+    | 'run.driving'
+    | 'run.taken_over'
+    | 'run.busy'
+    | 'run.settled'
+    | 'run.waiting'
+    | 'run.error'
+    | 'tick.error'
+    | 'stopping'
+    | 'stopped';
   message: string;
   runId?: string;
   status?: string;
@@ -57,4 +68,7 @@ export interface ServiceOptions {
 }
 
 /** How stop() ended: runs that settled or were left waiting in the grace, and runs whose attempts were cut short. */
-export interface StopReport { drained: number; interrupted: string[] }
+export interface StopReport {
+  drained: number;
+  interrupted: string[];
+}

@@ -99,17 +99,27 @@ export class Service {
     setMaxListeners(0, this.drainCtl.signal, this.stopCtl.signal);
   }
 
-  get lockPath(): string { return join(this.opts.storeDir, 'serve.lock'); }
+  get lockPath(): string {
+    return join(this.opts.storeDir, 'serve.lock');
+  }
   /** Whether this service holds the store (false while it stands by, and after stop). */
-  get active(): boolean { return this.release !== null; }
+  get active(): boolean {
+    return this.release !== null;
+  }
   /** The ids of the runs driven here now. */
-  get runs(): string[] { return [...this.driving.keys()]; }
+  get runs(): string[] {
+    return [...this.driving.keys()];
+  }
 
   /** Why this service could not drive the run the last time it tried (it tries again later); undefined when it drives it or never failed to. */
-  driveFailure(runId: string): string | undefined { return this.failures.get(runId); }
+  driveFailure(runId: string): string | undefined {
+    return this.failures.get(runId);
+  }
 
   /** Adds a tick hook (the scheduler's fireDue, say) after construction. */
-  addTickHook(hook: TickHook): void { this.ticks.push(hook); }
+  addTickHook(hook: TickHook): void {
+    this.ticks.push(hook);
+  }
 
   /**
    * Takes the store (standing by while another service holds it) and starts
@@ -123,16 +133,26 @@ export class Service {
 
   private async begin(): Promise<boolean> {
     if (!(await this.acquire())) return false;
-    this.say({ kind: 'serving', message: `serving store ${this.opts.storeDir} (pid ${process.pid})`, pid: process.pid });
+    this.say({
+      kind: 'serving',
+      message: `serving store ${this.opts.storeDir} (pid ${process.pid})`,
+      pid: process.pid,
+    });
     try {
       this.watcher = watch(join(this.opts.storeDir, 'runs'), { persistent: false }, (_e, name) => {
         // The runs driven here change all the time: only a change elsewhere is worth a scan.
         const file = name === null ? null : String(name);
-        if (file === null) { this.scanSoon(); return; }
+        if (file === null) {
+          this.scanSoon();
+          return;
+        }
         const runId = file.endsWith('.jsonl') ? file.slice(0, -6) : file.endsWith('.driver') ? file.slice(0, -7) : null;
         if (runId !== null && !this.driving.has(runId)) this.scanSoon();
       });
-      this.watcher.on('error', () => { this.watcher?.close(); this.watcher = undefined; });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
     } catch {
       this.watcher = undefined; // the rescan still finds everything
     }
@@ -156,11 +176,18 @@ export class Service {
       }
       if (!said) {
         said = true;
-        this.say({ kind: 'standby', pid: got.holder.pid, message: `standing by: ${holderText(got.holder)} serves this store (${this.lockPath}); taking over when it stops` });
+        this.say({
+          kind: 'standby',
+          pid: got.holder.pid,
+          message: `standing by: ${holderText(got.holder)} serves this store (${this.lockPath}); taking over when it stops`,
+        });
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.opts.standbyPollMs ?? 250);
-        this.wakeStandby = () => { clearTimeout(t); resolve(); };
+        this.wakeStandby = () => {
+          clearTimeout(t);
+          resolve();
+        };
       });
       this.wakeStandby = null;
     }
@@ -168,7 +195,10 @@ export class Service {
 
   private scanSoon(): void {
     if (this.stopping) return;
-    if (this.scanning) { this.scanAgain = true; return; }
+    if (this.scanning) {
+      this.scanAgain = true;
+      return;
+    }
     this.scanning = true;
     void (async () => {
       try {
@@ -189,7 +219,11 @@ export class Service {
     const { active, newlySettled } = await candidateRuns(this.opts.engine, this.settled, (c) => {
       if (this.corrupt.has(c.runId)) return;
       this.corrupt.add(c.runId);
-      this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` });
+      this.say({
+        kind: 'run.error',
+        runId: c.runId,
+        message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}`,
+      });
     });
     const now = this.clock.now();
     for (const run of newlySettled) {
@@ -198,8 +232,11 @@ export class Service {
       // A FAILED run whose process died before it started its failure workflow: driveOne starts that (looked at once).
       // A run settled lately may owe notifications (its process died before delivering them): looked at once too.
       const failed = run.status === 'FAILED' && !this.failedSeen.has(run.runId);
-      const notify = this.opts.notifier !== undefined && !this.settledSeen.has(run.runId) && run.completedAt !== null
-        && now - Date.parse(run.completedAt) <= (this.opts.notifyLookbackMs ?? 24 * 3600_000);
+      const notify =
+        this.opts.notifier !== undefined &&
+        !this.settledSeen.has(run.runId) &&
+        run.completedAt !== null &&
+        now - Date.parse(run.completedAt) <= (this.opts.notifyLookbackMs ?? 24 * 3600_000);
       this.settledSeen.add(run.runId);
       if (!failed && !notify) continue;
       this.failedSeen.add(run.runId);
@@ -223,16 +260,24 @@ export class Service {
   private lookNext(): void {
     while (this.looking < LOOKS && this.looksAt < this.looks.length && !this.stopping) {
       const runId = this.looks[this.looksAt++]!;
-      if (this.looksAt === this.looks.length) { this.looks = []; this.looksAt = 0; }
+      if (this.looksAt === this.looks.length) {
+        this.looks = [];
+        this.looksAt = 0;
+      }
       if (this.driving.has(runId) || this.corrupt.has(runId)) continue;
       this.looking++;
       this.take(runId);
-      void this.driving.get(runId)!.finally(() => { this.looking--; this.lookNext(); });
+      void this.driving.get(runId)!.finally(() => {
+        this.looking--;
+        this.lookNext();
+      });
     }
   }
 
   private take(runId: string): void {
-    const p = this.driveOne(runId).finally(() => { this.driving.delete(runId); });
+    const p = this.driveOne(runId).finally(() => {
+      this.driving.delete(runId);
+    });
     this.driving.set(runId, p);
   }
 
@@ -265,7 +310,7 @@ export class Service {
       // Taken up here: what its history does not note as delivered is this service's to deliver now.
       this.opts.notifier?.catchUp(loaded.events);
       if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) return;
-      const handlers = this.opts.handlers ?? await this.handlersAt(loaded.source?.handlers);
+      const handlers = this.opts.handlers ?? (await this.handlersAt(loaded.source?.handlers));
       const lost = heldBy(loaded.snapshot).attempts.size;
       // A lease file left behind: its holder died (a clean driver removes it). In-flight attempts without one: a driver stopped mid-way.
       const dead = holder?.pid ?? null;
@@ -276,22 +321,48 @@ export class Service {
       const taken = holder !== null || lost > 0;
       const again = this.toldTaken.has(runId);
       this.toldTaken.add(runId);
-      if (!again) this.say(taken
-        ? { kind: 'run.taken_over', runId, pid: dead, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}` }
-        : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}` });
+      if (!again)
+        this.say(
+          taken
+            ? {
+                kind: 'run.taken_over',
+                runId,
+                pid: dead,
+                message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}`,
+              }
+            : {
+                kind: 'run.driving',
+                runId,
+                message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}`,
+              },
+        );
       this.busy.delete(runId);
       this.failures.delete(runId);
       // A run waiting here has no commit to show until it moves on: what it holds is told now.
       if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
       // The queued runs its settle admits are driven inside this drive: each is told as this one is.
-      view = await engine.drive(loaded, { handlers, ...(this.opts.skills ? { skills: this.opts.skills } : {}), untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal, onAdmittedDriven: (v) => this.driven(v) });
+      view = await engine.drive(loaded, {
+        handlers,
+        ...(this.opts.skills ? { skills: this.opts.skills } : {}),
+        untilSettled: true,
+        signal: this.stopCtl.signal,
+        drain: this.drainCtl.signal,
+        onAdmittedDriven: (v) => this.driven(v),
+      });
     } catch (err) {
-      if (err instanceof RunBusyError) { this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null); return; }
+      if (err instanceof RunBusyError) {
+        this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null);
+        return;
+      }
       if (this.stopCtl.signal.aborted) return;
       const wait = 10 * (this.opts.rescanMs ?? 1000);
       this.backoff.set(runId, this.clock.now() + wait);
       this.failures.set(runId, errorMessage(err));
-      this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)` });
+      this.say({
+        kind: 'run.error',
+        runId,
+        message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)`,
+      });
       return;
     }
     this.driven(view);
@@ -303,8 +374,15 @@ export class Service {
     this.toldTaken.delete(runId);
     // Settled here: its notifications are this service's already (no need to look at its history again).
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
-    if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
-    else this.say({ kind: 'run.waiting', runId, status: view.status, message: `run ${runId} left ${view.status}${this.stopCtl.signal.aborted ? ' (stopped: attempts still in flight are restarted by the next serve or resume)' : ' (drained)'}` });
+    if (SETTLED_STATUSES.includes(view.status))
+      this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
+    else
+      this.say({
+        kind: 'run.waiting',
+        runId,
+        status: view.status,
+        message: `run ${runId} left ${view.status}${this.stopCtl.signal.aborted ? ' (stopped: attempts still in flight are restarted by the next serve or resume)' : ' (drained)'}`,
+      });
   }
 
   /** A settled run to read again on the next scan (as if never seen settled). */
@@ -317,7 +395,12 @@ export class Service {
   /** Another live process drives the run: said once per holder, looked at again on the next scan. */
   private noteBusy(runId: string, pid: number | null): void {
     if (!this.busy.has(runId) || this.busy.get(runId) !== pid) {
-      this.say({ kind: 'run.busy', runId, pid, message: `run ${runId} is driven by pid ${pid ?? '?'}: left to it (taken over if it dies)` });
+      this.say({
+        kind: 'run.busy',
+        runId,
+        pid,
+        message: `run ${runId} is driven by pid ${pid ?? '?'}: left to it (taken over if it dies)`,
+      });
     }
     this.busy.set(runId, pid);
   }
@@ -371,11 +454,20 @@ export class Service {
     while (this.scanning || this.ticking) await new Promise((r) => setTimeout(r, 5));
     const grace = this.opts.graceMs ?? 10_000;
     const inFlight = this.driving.size;
-    if (this.release) this.say({ kind: 'stopping', message: `stopping: no new work; ${inFlight} run(s) driven here get ${grace} ms for the attempts in flight to finish` });
+    if (this.release)
+      this.say({
+        kind: 'stopping',
+        message: `stopping: no new work; ${inFlight} run(s) driven here get ${grace} ms for the attempts in flight to finish`,
+      });
     this.drainCtl.abort();
     const all = () => Promise.allSettled([...this.driving.values()]);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const inTime = await Promise.race([all().then(() => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), grace); })]);
+    const inTime = await Promise.race([
+      all().then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), grace);
+      }),
+    ]);
     clearTimeout(timer);
     const interrupted = inTime ? [] : [...this.driving.keys()];
     if (!inTime) this.stopCtl.abort();
@@ -384,9 +476,13 @@ export class Service {
     const wasActive = this.release !== null;
     this.release = null;
     if (wasActive) {
-      this.say({ kind: 'stopped', message: interrupted.length === 0
-        ? 'stopped: every attempt in flight finished'
-        : `stopped: the grace ran out; attempts of ${interrupted.join(', ')} stay in flight in the log (the next serve or resume restarts them)` });
+      this.say({
+        kind: 'stopped',
+        message:
+          interrupted.length === 0
+            ? 'stopped: every attempt in flight finished'
+            : `stopped: the grace ran out; attempts of ${interrupted.join(', ')} stay in flight in the log (the next serve or resume restarts them)`,
+      });
     }
     return { drained: inFlight - interrupted.length, interrupted };
   }

@@ -21,7 +21,12 @@ import { worksetData } from './workset.js';
 export const DEFAULT_KEEP = 50;
 
 /** A run the file shows: its entry and its workset (workset.ts: worksetData), made from its log up to `seq`. */
-export interface ShownRun { id: string; seq: number; entry: StateEntry; workset: Record<string, unknown> }
+export interface ShownRun {
+  id: string;
+  seq: number;
+  entry: StateEntry;
+  workset: Record<string, unknown>;
+}
 
 type Made = { seq: number; entry: StateEntry; workset: Record<string, unknown>; text?: string; worksetText?: string };
 
@@ -72,9 +77,11 @@ export class RunEntries {
     if (had && had.seq === lastSeq) return had;
     const seen = this.seen.get(runId);
     const whole = seen && seen.events.at(-1)!.seq === lastSeq ? seen : undefined;
-    const events = whole?.events ?? await store.read(runId);
+    const events = whole?.events ?? (await store.read(runId));
     if (events.length === 0) return null;
-    const run = whole?.state ? { compiled: latestWorkflow(events), snapshot: whole.state, seq: lastSeq } : foldEvents(events);
+    const run = whole?.state
+      ? { compiled: latestWorkflow(events), snapshot: whole.state, seq: lastSeq }
+      : foldEvents(events);
     const made: Made = { seq: run.seq, entry: stateEntry(run), workset: worksetData(run, events) };
     this.known.set(runId, made);
     return made;
@@ -93,7 +100,8 @@ export class RunEntries {
   /** Forgets runs no longer shown (the file keeps a bounded set); the events of runs still going are kept. */
   keepOnly(runIds: Set<string>): void {
     for (const id of this.known.keys()) if (!runIds.has(id)) this.known.delete(id);
-    for (const [id, { events }] of this.seen) if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) this.seen.delete(id);
+    for (const [id, { events }] of this.seen)
+      if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) this.seen.delete(id);
   }
 }
 
@@ -146,7 +154,10 @@ export class RunSummaries {
     if (events[0]!.type === 'run.started') this.firsts.set(last.runId, events[0]!);
     const first = this.firsts.get(last.runId);
     if (!first) return;
-    if (!SETTLED_STATUSES.includes(last.state.status)) { this.lasts.set(last.runId, last); return; }
+    if (!SETTLED_STATUSES.includes(last.state.status)) {
+      this.lasts.set(last.runId, last);
+      return;
+    }
     // Settled: ranked among the newest now (a run that settles between two writes may never be shown).
     this.firsts.delete(last.runId);
     this.lasts.delete(last.runId);
@@ -163,9 +174,16 @@ export class RunSummaries {
   }
 
   /** The runs to show: every one not settled, and the newest `keep` settled (what shownRuns picks from them all). */
-  async shown(store: EventStore, keep: number, onCorrupt?: (runId: string, reason: string) => void): Promise<RunSummary[]> {
+  async shown(
+    store: EventStore,
+    keep: number,
+    onCorrupt?: (runId: string, reason: string) => void,
+  ): Promise<RunSummary[]> {
     this.summarizeLasts();
-    if (keep !== this.keep) { this.keep = keep; this.rankAll(); }
+    if (keep !== this.keep) {
+      this.keep = keep;
+      this.rankAll();
+    }
     const files = listing(store);
     if (!files || !this.listed) {
       this.listedSpan = files?.soleWriterSpan?.() ?? -1;
@@ -196,15 +214,17 @@ export class RunSummaries {
       // A few at a time: thousands of reads queued at once (runs another process made since the last write) held
       // the thread pool from the store's own appends for as long as they took, and every run waited on them.
       for (let i = 0; i < toRead.length; i += READ_AT_ONCE) {
-        await Promise.all(toRead.slice(i, i + READ_AT_ONCE).map(async (id) => {
-          try {
-            const r = await files.summary(id);
-            if (r) this.set(r);
-            else this.forget(id);
-          } catch (err) {
-            onCorrupt?.(id, (err as Error).message);
-          }
-        }));
+        await Promise.all(
+          toRead.slice(i, i + READ_AT_ONCE).map(async (id) => {
+            try {
+              const r = await files.summary(id);
+              if (r) this.set(r);
+              else this.forget(id);
+            } catch (err) {
+              onCorrupt?.(id, (err as Error).message);
+            }
+          }),
+        );
       }
     }
     return [...[...this.going].map((id) => this.known.get(id)!), ...this.newest];
@@ -219,7 +239,10 @@ export class RunSummaries {
 
   private set(r: RunSummary): void {
     this.known.set(r.runId, r);
-    if (!SETTLED_STATUSES.includes(r.status)) { this.going.add(r.runId); return; }
+    if (!SETTLED_STATUSES.includes(r.status)) {
+      this.going.add(r.runId);
+      return;
+    }
     this.going.delete(r.runId);
     if (!r.completedAt || this.keep <= 0) return;
     const at = this.newest.findIndex((x) => x.runId === r.runId);
@@ -228,7 +251,11 @@ export class RunSummaries {
     if (this.newest.length >= this.keep && last && newerFirst(r, last) > 0) return;
     let lo = 0;
     let hi = this.newest.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (newerFirst(this.newest[mid]!, r) < 0) lo = mid + 1; else hi = mid; }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newerFirst(this.newest[mid]!, r) < 0) lo = mid + 1;
+      else hi = mid;
+    }
     this.newest.splice(lo, 0, r);
     if (this.newest.length > this.keep) {
       const out = this.newest.pop()!;
@@ -238,18 +265,32 @@ export class RunSummaries {
 
   /** The newest settled, ranked again from every run known (the cap changed, or one of them was deleted). */
   private rankAll(): void {
-    this.newest = shownRuns([...this.known.values()].filter((r) => SETTLED_STATUSES.includes(r.status)), this.keep);
+    this.newest = shownRuns(
+      [...this.known.values()].filter((r) => SETTLED_STATUSES.includes(r.status)),
+      this.keep,
+    );
   }
 }
 
 /** Newest settled first; of two settled at once, the smaller run id first. */
 function newerFirst(a: RunSummary, b: RunSummary): number {
-  return a.completedAt! < b.completedAt! ? 1 : a.completedAt! > b.completedAt! ? -1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
+  return a.completedAt! < b.completedAt!
+    ? 1
+    : a.completedAt! > b.completedAt!
+      ? -1
+      : a.runId < b.runId
+        ? -1
+        : a.runId > b.runId
+          ? 1
+          : 0;
 }
 
 /** The runs the file shows: every one not settled, and the newest `keep` settled. */
 export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary[] {
-  const settled = runs.filter((r) => SETTLED_STATUSES.includes(r.status) && r.completedAt).sort(newerFirst).slice(0, Math.max(0, keep));
+  const settled = runs
+    .filter((r) => SETTLED_STATUSES.includes(r.status) && r.completedAt)
+    .sort(newerFirst)
+    .slice(0, Math.max(0, keep));
   return [...runs.filter((r) => !SETTLED_STATUSES.includes(r.status)), ...settled];
 }
 
@@ -257,16 +298,34 @@ export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary
  * The file's text for the store as its logs are now. A run whose log cannot be read is left out (`onCorrupt`
  * says which): the file is a view, and one bad log must not stop it for the others.
  */
-export async function buildStateFile(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<string> {
+export async function buildStateFile(
+  store: EventStore,
+  keep: number,
+  entries = new RunEntries(),
+  onCorrupt?: (runId: string, reason: string) => void,
+  summaries = new RunSummaries(),
+): Promise<string> {
   return (await buildProjection(store, keep, entries, onCorrupt, summaries)).text;
 }
 
 /** The state file and the worksets of the runs it shows (run id → the workset's text). */
-export interface Projection { text: string; worksets: Map<string, string> }
+export interface Projection {
+  text: string;
+  worksets: Map<string, string>;
+}
 
-export async function buildProjection(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<Projection> {
+export async function buildProjection(
+  store: EventStore,
+  keep: number,
+  entries = new RunEntries(),
+  onCorrupt?: (runId: string, reason: string) => void,
+  summaries = new RunSummaries(),
+): Promise<Projection> {
   const shown = await planProjection(store, keep, entries, onCorrupt, summaries);
-  return { text: fileText(shown.map((r) => entries.textOf(r.entry))), worksets: new Map(shown.map((r) => [r.id, entries.worksetTextOf(r)])) };
+  return {
+    text: fileText(shown.map((r) => entries.textOf(r.entry))),
+    worksets: new Map(shown.map((r) => [r.id, entries.worksetTextOf(r)])),
+  };
 }
 
 /**
@@ -274,7 +333,13 @@ export async function buildProjection(store: EventStore, keep: number, entries =
  * shownEntries), each with its entry and workset: what a write renders, in this thread (buildProjection) or in
  * the writer's (thread.ts), to the same text.
  */
-export async function planProjection(store: EventStore, keep: number, entries: RunEntries, onCorrupt: ((runId: string, reason: string) => void) | undefined, summaries: RunSummaries): Promise<ShownRun[]> {
+export async function planProjection(
+  store: EventStore,
+  keep: number,
+  entries: RunEntries,
+  onCorrupt: ((runId: string, reason: string) => void) | undefined,
+  summaries: RunSummaries,
+): Promise<ShownRun[]> {
   const runs = await summaries.shown(store, keep, onCorrupt);
   const made = new Map<StateEntry, ShownRun>();
   for (const r of runs) {

@@ -44,7 +44,8 @@ export function stateEntry(run: FoldedRun): StateEntry {
       entry.decision = t.decision.case ?? t.decision.value ?? null;
       entry.next_tasks = [...t.decision.next];
     } else if (t.status === 'COMPLETED' || t.output !== null) {
-      const path = task?.outputTo !== undefined && t.status === 'COMPLETED' ? outputPath(task.outputTo, snapshot) : undefined;
+      const path =
+        task?.outputTo !== undefined && t.status === 'COMPLETED' ? outputPath(task.outputTo, snapshot) : undefined;
       if (path !== undefined) entry.output = path;
       else if (t.output !== null && t.output !== undefined) entry.output = t.output;
     }
@@ -67,7 +68,12 @@ export function stateEntry(run: FoldedRun): StateEntry {
   };
   if (view.output !== null && view.output !== undefined) out.output = view.output;
   if (view.variables) out.variables = view.variables;
-  if (view.error) out.error = { code: view.error.code, message: view.error.message, ...(view.error.task ? { task: view.error.task } : {}) };
+  if (view.error)
+    out.error = {
+      code: view.error.code,
+      message: view.error.message,
+      ...(view.error.task ? { task: view.error.task } : {}),
+    };
   if (view.parent) out.parent = view.parent.runId;
   return out;
 }
@@ -75,7 +81,10 @@ export function stateEntry(run: FoldedRun): StateEntry {
 /** The entries the file shows, oldest first: every run not settled, and the newest `keep` settled. */
 export function shownEntries(entries: Iterable<StateEntry>, keep: number): StateEntry[] {
   const all = [...entries];
-  const settled = all.filter((e) => e.completed_at).sort((a, b) => newestFirst(a, b)).slice(0, Math.max(0, keep));
+  const settled = all
+    .filter((e) => e.completed_at)
+    .sort((a, b) => newestFirst(a, b))
+    .slice(0, Math.max(0, keep));
   return [...all.filter((e) => !e.completed_at), ...settled].sort(oldestFirst);
 }
 
@@ -110,7 +119,11 @@ function outputPath(template: string, snapshot: RunSnapshot): string {
 }
 
 /** A task waiting on a person: since when, and when its approval times out (its armed approval_timeout), if ever. */
-function waitingOn(id: string, t: TaskState, timers: readonly { task: string; kind: string; dueAt: string }[]): Record<string, string> {
+function waitingOn(
+  id: string,
+  t: TaskState,
+  timers: readonly { task: string; kind: string; dueAt: string }[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (t.startedAt) out.waiting_since = t.startedAt;
   const due = timers.find((x) => x.task === id && x.kind === 'approval_timeout');

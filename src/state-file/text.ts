@@ -11,9 +11,11 @@ import { stringify } from 'yaml';
 import { blockYaml } from './block-yaml.js';
 
 /** The first line of the file: what it is and that editing it changes nothing. */
-export const STATE_FILE_HEADER = '# Written by ledgerflow from the run log after each step. Editing or deleting it changes no run; `ledgerflow state-file --rebuild` writes it again.\n';
+export const STATE_FILE_HEADER =
+  '# Written by ledgerflow from the run log after each step. Editing or deleting it changes no run; `ledgerflow state-file --rebuild` writes it again.\n';
 
-export const WORKSET_HEADER = '# Written by ledgerflow from the run log with the state file (a workset: docs/state-file.md). Editing or deleting it changes no run.\n';
+export const WORKSET_HEADER =
+  '# Written by ledgerflow from the run log with the state file (a workset: docs/state-file.md). Editing or deleting it changes no run.\n';
 
 const OPTIONS = { aliasDuplicateObjects: false, lineWidth: 0 } as const;
 

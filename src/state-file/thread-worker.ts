@@ -30,7 +30,8 @@ class ThreadFiles {
     const worksets = new Map<string, string>();
     for (const r of m.runs) {
       let t = this.texts.get(r.id);
-      if (r.entry && r.workset) this.texts.set(r.id, t = { seq: r.seq, entry: entryText(r.entry), workset: worksetYaml(r.workset) });
+      if (r.entry && r.workset)
+        this.texts.set(r.id, (t = { seq: r.seq, entry: entryText(r.entry), workset: worksetYaml(r.workset) }));
       if (!t || t.seq !== r.seq) throw new Error(`the writer's thread has no entry of run ${r.id} at ${r.seq}`);
       blocks.push(t.entry);
       worksets.set(r.id, t.workset);
@@ -43,8 +44,10 @@ class ThreadFiles {
     this.lastText = null; // a write that fails is written whole again at the next
     this.lastWorksets = null;
     if (worksets.size > 0) mkdirSync(dir, { recursive: true });
-    for (const [runId, t] of worksets) if (last?.get(runId) !== t) writeAtomicallySync(join(dir, worksetFile(runId)), t);
-    const gone = last ? [...last.keys()].filter((id) => !worksets.has(id)).map(worksetFile)
+    for (const [runId, t] of worksets)
+      if (last?.get(runId) !== t) writeAtomicallySync(join(dir, worksetFile(runId)), t);
+    const gone = last
+      ? [...last.keys()].filter((id) => !worksets.has(id)).map(worksetFile)
       : listed(dir).filter((f) => /^ws-.+\.yaml$/.test(f) && !worksets.has(f.slice(3, -5)));
     for (const f of gone) rmSync(join(dir, f), { force: true });
     // The state file last: a reader that sees it sees the worksets it names.

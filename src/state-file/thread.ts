@@ -45,7 +45,11 @@ export class WriterThread {
     const msg: ThreadWrite = {
       id: this.nextId++,
       path,
-      runs: runs.map((r) => (this.sent.get(r.id) === r.seq ? { id: r.id, seq: r.seq } : { id: r.id, seq: r.seq, entry: r.entry, workset: r.workset })),
+      runs: runs.map((r) =>
+        this.sent.get(r.id) === r.seq
+          ? { id: r.id, seq: r.seq }
+          : { id: r.id, seq: r.seq, entry: r.entry, workset: r.workset },
+      ),
     };
     this.sent = new Map(runs.map((r) => [r.id, r.seq]));
     const done = new Promise<void>((resolve, reject) => this.waiting.set(msg.id, { resolve, reject }));
@@ -88,9 +92,19 @@ export class WriterThread {
  */
 function fromSources(file: string): Worker {
   // tsx's ES module API (its CommonJS twin, which require.resolve names, cannot tsImport inside a worker).
-  const api = JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href);
+  const api = JSON.stringify(
+    pathToFileURL(
+      createRequire(import.meta.url)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href,
+  );
   const url = JSON.stringify(pathToFileURL(file).href);
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(`const { tsImport } = await import(${api}); await tsImport(${url}, ${url});`)}`));
+  return new Worker(
+    new URL(
+      `data:text/javascript,${encodeURIComponent(`const { tsImport } = await import(${api}); await tsImport(${url}, ${url});`)}`,
+    ),
+  );
 }
 
 /** thread-worker's module: beside this one from the sources; from a build, dist/state-file/ (a bundle's chunk lives elsewhere). */

@@ -14,7 +14,13 @@ import { runView } from '../runtime/index.js';
 import type { FoldedRun } from './layout.js';
 
 const SEED_STATUS: Record<string, string> = {
-  RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
+  RUNNING: 'in_progress',
+  WAITING: 'waiting',
+  PAUSED: 'paused',
+  QUEUED: 'queued',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
 };
 
 /** Who started the run, as a workset's `owner`: the parent run, the schedule, the event, the retried run, else `manual`. */
@@ -28,12 +34,19 @@ function ownerOf(first: EventEnvelope | undefined, parent: string | undefined): 
 }
 
 function approvalOf(id: string, t: TaskState, timeoutAt: string | undefined): Record<string, unknown> {
-  const status = t.status === 'PENDING_APPROVAL' ? 'pending'
-    : t.status === 'COMPLETED' ? 'approved'
-      : t.status === 'TIMED_OUT' || t.error?.code === 'TIMED_OUT' ? 'timed_out'
-        : t.status === 'FAILED' ? 'rejected' : t.status.toLowerCase();
+  const status =
+    t.status === 'PENDING_APPROVAL'
+      ? 'pending'
+      : t.status === 'COMPLETED'
+        ? 'approved'
+        : t.status === 'TIMED_OUT' || t.error?.code === 'TIMED_OUT'
+          ? 'timed_out'
+          : t.status === 'FAILED'
+            ? 'rejected'
+            : t.status.toLowerCase();
   return {
-    task: id, status,
+    task: id,
+    status,
     ...(t.startedAt ? { requested: t.startedAt } : {}),
     ...(timeoutAt && t.status === 'PENDING_APPROVAL' ? { timeout: timeoutAt } : {}),
     ...(t.decidedBy ? { decided_by: t.decidedBy } : {}),
@@ -50,9 +63,13 @@ export function worksetData(run: FoldedRun, events: readonly EventEnvelope[]): R
   const ctx = snapshot.context;
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   const entries = taskEntries(ctx.tasks);
-  const current = entries.find(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'PENDING_APPROVAL' || t.status === 'WAITING')?.[0] ?? null;
+  const current =
+    entries.find(
+      ([, t]) => t.status === 'IN_PROGRESS' || t.status === 'PENDING_APPROVAL' || t.status === 'WAITING',
+    )?.[0] ?? null;
   const tasks = entries.map(([id, t]) => ({
-    id, status: t.status,
+    id,
+    status: t.status,
     ...(t.startedAt ? { started: t.startedAt } : {}),
     ...(t.completedAt ? { completed: t.completedAt } : {}),
     ...(t.attempts > 1 ? { attempts: t.attempts } : {}),
@@ -61,14 +78,40 @@ export function worksetData(run: FoldedRun, events: readonly EventEnvelope[]): R
   }));
   // Every failed attempt counts; a retry is a failed attempt another attempt of the same task (instance) followed.
   const failedAttempts = events.filter((e) => e.type === 'task.failed');
-  const startedAfter = (f: EventEnvelope) => events.some((e) => e.type === 'task.started' && e.seq > f.seq && e.data.task === (f.data as { task: string }).task
-    && e.data.iteration === (f.data as { iteration?: number }).iteration && e.data.item === (f.data as { item?: number }).item);
+  const startedAfter = (f: EventEnvelope) =>
+    events.some(
+      (e) =>
+        e.type === 'task.started' &&
+        e.seq > f.seq &&
+        e.data.task === (f.data as { task: string }).task &&
+        e.data.iteration === (f.data as { iteration?: number }).iteration &&
+        e.data.item === (f.data as { item?: number }).item,
+    );
   const retries = failedAttempts.filter(startedAfter).map((f) => {
-    const d = f.data as { task: string; attempt: number; iteration?: number; item?: number; error: { message: string } };
-    return { task: d.task, ...(d.iteration !== undefined ? { iteration: d.iteration } : {}), ...(d.item !== undefined ? { item: d.item } : {}), attempt: d.attempt, failed: f.time, error: d.error.message };
+    const d = f.data as {
+      task: string;
+      attempt: number;
+      iteration?: number;
+      item?: number;
+      error: { message: string };
+    };
+    return {
+      task: d.task,
+      ...(d.iteration !== undefined ? { iteration: d.iteration } : {}),
+      ...(d.item !== undefined ? { item: d.item } : {}),
+      attempt: d.attempt,
+      failed: f.time,
+      error: d.error.message,
+    };
   });
-  const approvals = entries.filter(([id]) => byId.get(id)?.type === 'HUMAN' && ctx.tasks[id]!.status !== 'PENDING' && ctx.tasks[id]!.status !== 'SKIPPED')
-    .map(([id, t]) => approvalOf(id, t, view.timers.find((x) => x.task === id && x.kind === 'approval_timeout')?.dueAt));
+  const approvals = entries
+    .filter(
+      ([id]) =>
+        byId.get(id)?.type === 'HUMAN' && ctx.tasks[id]!.status !== 'PENDING' && ctx.tasks[id]!.status !== 'SKIPPED',
+    )
+    .map(([id, t]) =>
+      approvalOf(id, t, view.timers.find((x) => x.task === id && x.kind === 'approval_timeout')?.dueAt),
+    );
   return {
     id: `ws-${view.runId}`,
     goal: def.description ?? def.name,

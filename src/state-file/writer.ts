@@ -101,7 +101,10 @@ export class StateFileWriter implements StoreObserver {
   private thread: WriterThread | null = null;
   private threadFailed = false;
 
-  constructor(private readonly store: EventStore, private readonly o: StateFileWriterOptions) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly o: StateFileWriterOptions,
+  ) {}
 
   appended(req: AppendRequest): void {
     this.summaries.observe(req.events);
@@ -112,7 +115,10 @@ export class StateFileWriter implements StoreObserver {
   /** A commit was made: the file is written again soon (coalesced with the commits meanwhile). */
   touch(): void {
     if (this.closed) return;
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = this.loop();
   }
 
@@ -157,7 +163,13 @@ export class StateFileWriter implements StoreObserver {
         // At most a tenth of the time spent writing: a slow write (a large store) spaces the next ones further.
         const gap = Math.max(this.o.intervalMs ?? STATE_FILE_INTERVAL_MS, 9 * this.lastTook);
         const wait = Math.max(0, this.lastWrite + gap - Date.now());
-        await new Promise<void>((r) => { const t = setTimeout(r, this.closing ? 0 : wait); this.hurry = () => { clearTimeout(t); r(); }; });
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.closing ? 0 : wait);
+          this.hurry = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
         this.hurry = null;
         this.again = false;
         const catchingUp = this.catchingUp;
@@ -174,18 +186,26 @@ export class StateFileWriter implements StoreObserver {
   }
 
   private async writeOnce(): Promise<void> {
-    if (this.retry) { clearTimeout(this.retry); this.retry = null; }
+    if (this.retry) {
+      clearTimeout(this.retry);
+      this.retry = null;
+    }
     try {
       const write = async () => {
         const thread = this.threaded();
         if (thread) {
           try {
-            await thread.write(this.o.path, await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries));
+            await thread.write(
+              this.o.path,
+              await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries),
+            );
             return;
           } catch (err) {
             if (!(err instanceof WriterThreadGone)) throw err;
             // The thread is gone: this write and the next are made here, the files whole (the thread wrote them last).
-            this.o.warn(`the state file's writer thread stopped (${err.message}); ${this.o.path} is written by the engine's thread from now on`);
+            this.o.warn(
+              `the state file's writer thread stopped (${err.message}); ${this.o.path} is written by the engine's thread from now on`,
+            );
             this.thread = null;
             this.threadFailed = true;
             this.lastText = null;
@@ -204,20 +224,32 @@ export class StateFileWriter implements StoreObserver {
       this.lastText = null; // written whole again at the next commit, or by the retry
       this.lastWorksets = null;
       // A run waiting on a person makes no commit: the files are tried again all the same (not keeping the process alive for it).
-      if (!this.closed) { this.retry = setTimeout(() => this.touch(), this.o.retryMs ?? RETRY_MS); this.retry.unref?.(); }
+      if (!this.closed) {
+        this.retry = setTimeout(() => this.touch(), this.o.retryMs ?? RETRY_MS);
+        this.retry.unref?.();
+      }
       const now = (this.o.now ?? Date.now)();
       if (now - this.lastWarned >= WARN_EVERY_MS) {
         this.lastWarned = now;
-        this.o.warn(`cannot write the state file ${this.o.path}: ${errorMessage(err)}; the runs go on, and it is written whole again after the next step or within ${Math.round((this.o.retryMs ?? RETRY_MS) / 1000)}s`);
+        this.o.warn(
+          `cannot write the state file ${this.o.path}: ${errorMessage(err)}; the runs go on, and it is written whole again after the next step or within ${Math.round((this.o.retryMs ?? RETRY_MS) / 1000)}s`,
+        );
       }
     }
   }
 
   /** The writer's thread when this write goes through it (started at the timed write WRITES_BEFORE_THREAD + 1, unless told otherwise). */
   private threaded(): WriterThread | null {
-    const when = this.o.write ? false : this.o.thread ?? 'auto';
+    const when = this.o.write ? false : (this.o.thread ?? 'auto');
     // Not for a command's last write either (close, flushNow): a thread started to write once more is all cost.
-    if (this.thread || this.threadFailed || when === false || (when === 'auto' && (this.writes <= WRITES_BEFORE_THREAD || this.closing)) || this.closed) return this.thread;
+    if (
+      this.thread ||
+      this.threadFailed ||
+      when === false ||
+      (when === 'auto' && (this.writes <= WRITES_BEFORE_THREAD || this.closing)) ||
+      this.closed
+    )
+      return this.thread;
     this.thread = WriterThread.start();
     if (!this.thread) this.threadFailed = true;
     return this.thread;
@@ -242,13 +274,22 @@ export async function writeAtomically(path: string, text: string): Promise<void>
  * `last` says was written is left alone, and the worksets of runs no longer shown are removed (with `last` null,
  * every `ws-*.yaml` of the folder not shown), so the folder holds what a rebuild would write. Returns what it wrote.
  */
-export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null, write: WriteText = writeAtomically): Promise<Map<string, string>> {
+export async function writeProjection(
+  path: string,
+  p: Projection,
+  last: Map<string, string> | null,
+  write: WriteText = writeAtomically,
+): Promise<Map<string, string>> {
   const dir = worksetsDir(path);
   if (last === null) await removeStaleTemporaries(path);
   if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
-  for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
-  const gone = last ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
-    : (await readdir(dir).catch(() => [] as string[])).filter((f) => /^ws-.+\.yaml$/.test(f) && !p.worksets.has(f.slice(3, -5)));
+  for (const [runId, text] of p.worksets)
+    if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
+  const gone = last
+    ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
+    : (await readdir(dir).catch(() => [] as string[])).filter(
+        (f) => /^ws-.+\.yaml$/.test(f) && !p.worksets.has(f.slice(3, -5)),
+      );
   await Promise.all(gone.map((f) => rm(join(dir, f), { force: true })));
   // The state file last: a reader that sees it sees the worksets it names.
   await write(path, p.text);
@@ -262,9 +303,15 @@ export async function writeProjection(path: string, p: Projection, last: Map<str
  * process makes first.
  */
 export async function removeStaleTemporaries(path: string): Promise<string[]> {
-  const ours = (folder: string, name: (file: string) => boolean) => readdir(folder).then(
-    (names) => names.flatMap((n) => { const m = TEMPORARY.exec(n); return m && name(m[1]!) && !pidAlive(Number(m[2])) ? [join(folder, n)] : []; }),
-    () => [] as string[]);
+  const ours = (folder: string, name: (file: string) => boolean) =>
+    readdir(folder).then(
+      (names) =>
+        names.flatMap((n) => {
+          const m = TEMPORARY.exec(n);
+          return m && name(m[1]!) && !pidAlive(Number(m[2])) ? [join(folder, n)] : [];
+        }),
+      () => [] as string[],
+    );
   const stale = [
     ...(await ours(dirname(path), (f) => f === basename(path))),
     ...(await ours(worksetsDir(path), (f) => /^ws-.+\.yaml$/.test(f))),

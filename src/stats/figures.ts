@@ -22,12 +22,38 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-export interface RunCounts { total: number; completed: number; failed: number; cancelled: number; active: number }
-export interface ExecutionTime { settled: number; p50Ms: number | null; p95Ms: number | null; meanMs: number | null; maxMs: number | null }
-export interface SuccessCount { completed: number; settled: number; rate: number | null }
-export interface TaskSuccessRate extends SuccessCount { tasks: Record<string, SuccessCount> }
-export interface RetryCount { total: number; runsWithRetries: number; tasks: Record<string, number> }
-export interface FailureRate { failed: number; settled: number; rate: number | null }
+export interface RunCounts {
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  active: number;
+}
+export interface ExecutionTime {
+  settled: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  meanMs: number | null;
+  maxMs: number | null;
+}
+export interface SuccessCount {
+  completed: number;
+  settled: number;
+  rate: number | null;
+}
+export interface TaskSuccessRate extends SuccessCount {
+  tasks: Record<string, SuccessCount>;
+}
+export interface RetryCount {
+  total: number;
+  runsWithRetries: number;
+  tasks: Record<string, number>;
+}
+export interface FailureRate {
+  failed: number;
+  settled: number;
+  rate: number | null;
+}
 
 /** The figures of one set of runs. */
 export interface Figures {
@@ -68,13 +94,20 @@ const SETTLED_TASK = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT']);
 export function workflowStats(records: readonly RunRecord[], opts: StatsOptions): WorkflowStats {
   const version = opts.version ?? null;
   const since = opts.since ?? null;
-  const mine = records.filter((r) => r.workflowId === opts.workflowId && (version === null || r.version === version) && (since === null || r.startedAt >= since));
+  const mine = records.filter(
+    (r) =>
+      r.workflowId === opts.workflowId &&
+      (version === null || r.version === version) &&
+      (since === null || r.startedAt >= since),
+  );
   const order = opts.taskOrder ?? [];
   const byVersion = new Map<number, RunRecord[]>();
   for (const r of mine) (byVersion.get(r.version) ?? byVersion.set(r.version, []).get(r.version)!).push(r);
   const listed = opts.listed && opts.listed.length > 0 ? [...new Set(opts.listed)] : null;
   return {
-    workflowId: opts.workflowId, version, since,
+    workflowId: opts.workflowId,
+    version,
+    since,
     metrics: listed ?? [...MONITORING_METRICS],
     metricsFrom: listed ? 'definition' : 'all',
     ...figures(mine, order),
@@ -123,15 +156,22 @@ export function figures(runs: readonly RunRecord[], taskOrder: readonly string[]
     runs: counts,
     execution_time: {
       settled: durations.length,
-      p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95),
-      meanMs: durations.length === 0 ? null : Math.round(sum / durations.length), maxMs: durations.at(-1) ?? null,
+      p50Ms: percentile(durations, 50),
+      p95Ms: percentile(durations, 95),
+      meanMs: durations.length === 0 ? null : Math.round(sum / durations.length),
+      maxMs: durations.at(-1) ?? null,
     },
     task_success_rate: {
-      completed, settled, rate: ratio(completed, settled),
-      tasks: Object.fromEntries(ordered(tasks, taskOrder).map(([id, s]) => [id, { ...s, rate: ratio(s.completed, s.settled) }])),
+      completed,
+      settled,
+      rate: ratio(completed, settled),
+      tasks: Object.fromEntries(
+        ordered(tasks, taskOrder).map(([id, s]) => [id, { ...s, rate: ratio(s.completed, s.settled) }]),
+      ),
     },
     retry_count: {
-      total: [...retries.values()].reduce((n, x) => n + x, 0), runsWithRetries,
+      total: [...retries.values()].reduce((n, x) => n + x, 0),
+      runsWithRetries,
       tasks: Object.fromEntries(ordered(retries, taskOrder)),
     },
     failure_rate: { failed: counts.failed, settled: runsSettled, rate: ratio(counts.failed, runsSettled) },
@@ -145,5 +185,7 @@ function ratio(part: number, whole: number): number | null {
 /** Entries in the definition's task order, the rest after them by id: the same order on every store. */
 function ordered<V>(m: Map<string, V>, order: readonly string[]): [string, V][] {
   const rank = new Map(order.map((id, i) => [id, i]));
-  return [...m].sort(([a], [b]) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...m].sort(
+    ([a], [b]) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0),
+  );
 }

@@ -24,12 +24,21 @@ export interface StatsQuery {
  * runs in the store (LF_DEFINITION_NOT_FOUND naming those that do, when it
  * has none or not of that version): its recorded definition is read.
  */
-export async function loadWorkflowStats(index: RunIndex, store: EventStore, q: StatsQuery, definition?: Definition | null): Promise<WorkflowStats> {
+export async function loadWorkflowStats(
+  index: RunIndex,
+  store: EventStore,
+  q: StatsQuery,
+  definition?: Definition | null,
+): Promise<WorkflowStats> {
   const def = definition === undefined ? await recordedDefinition(index, store, q) : definition;
-  const records = (await index.query({ workflow: q.workflow, ...(q.since !== undefined ? { since: q.since } : {}) })).runs;
+  const records = (await index.query({ workflow: q.workflow, ...(q.since !== undefined ? { since: q.since } : {}) }))
+    .runs;
   return workflowStats(records, {
-    workflowId: q.workflow, version: q.version ?? null, since: q.since ?? null,
-    listed: listedMetrics(def), taskOrder: def?.tasks.map((t) => t.id) ?? [],
+    workflowId: q.workflow,
+    version: q.version ?? null,
+    since: q.since ?? null,
+    listed: listedMetrics(def),
+    taskOrder: def?.tasks.map((t) => t.id) ?? [],
   });
 }
 
@@ -46,14 +55,27 @@ async function recordedDefinition(index: RunIndex, store: EventStore, q: StatsQu
   const mine = seen.filter((v) => v.workflowId === q.workflow).sort((a, b) => b.version - a.version);
   if (mine.length === 0) {
     const others = [...new Set(seen.map((v) => v.workflowId))].sort();
-    throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `no run of workflow ${q.workflow} is recorded in this store${others.length > 0 ? ` (workflows with runs: ${others.join(', ')})` : ' (it has no runs)'}`, { workflow: q.workflow });
+    throw new LedgerflowError(
+      'LF_DEFINITION_NOT_FOUND',
+      `no run of workflow ${q.workflow} is recorded in this store${others.length > 0 ? ` (workflows with runs: ${others.join(', ')})` : ' (it has no runs)'}`,
+      { workflow: q.workflow },
+    );
   }
   const chosen = q.version === undefined ? mine[0]! : mine.find((v) => v.version === q.version);
   if (!chosen) {
-    throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `workflow ${q.workflow} has no run of version ${q.version} (versions with runs: ${mine.map((v) => v.version).join(', ')})`, { workflow: q.workflow, version: q.version ?? null });
+    throw new LedgerflowError(
+      'LF_DEFINITION_NOT_FOUND',
+      `workflow ${q.workflow} has no run of version ${q.version} (versions with runs: ${mine.map((v) => v.version).join(', ')})`,
+      { workflow: q.workflow, version: q.version ?? null },
+    );
   }
   const first = (await store.read(chosen.runId, { toSeq: 1 }))[0];
-  if (first?.type !== 'run.started') throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `run ${chosen.runId} of workflow ${q.workflow} has no run.started to read its definition from`, { runId: chosen.runId });
+  if (first?.type !== 'run.started')
+    throw new LedgerflowError(
+      'LF_DEFINITION_NOT_FOUND',
+      `run ${chosen.runId} of workflow ${q.workflow} has no run.started to read its definition from`,
+      { runId: chosen.runId },
+    );
   const recorded = recordedDefinitionOf(first.data);
   // A run migrated to this version (docs/runs.md#migrating-in-flight-runs) records it in its run.migrated.
   return recorded.version === chosen.version ? recorded : latestWorkflow(await store.read(chosen.runId)).definition;

@@ -5,7 +5,15 @@
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
  */
-import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import {
+  CommitSchema,
+  RUN_ID_PATTERN,
+  SETTLED_STATUSES,
+  isBuiltByFold,
+  type Commit,
+  type EventEnvelope,
+  type WorkflowStatus,
+} from '../events/index.js';
 import { CorruptRunError, StoreError, errorMessage } from '../errors/index.js';
 import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
 
@@ -41,7 +49,9 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
   assertRunId(req.runId);
   const { runId, expectedSeq } = req;
   if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
-    throw new StoreError(`append to run ${runId}: expectedSeq must be an integer >= 0, got ${String(expectedSeq)}`, { runId });
+    throw new StoreError(`append to run ${runId}: expectedSeq must be an integer >= 0, got ${String(expectedSeq)}`, {
+      runId,
+    });
   }
   let commit: Commit;
   if (typeof req.dedupId === 'string' && req.dedupId !== '' && isBuiltByFold(req.events) && req.events.length > 0) {
@@ -49,20 +59,29 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
   } else {
     const parsed = CommitSchema.safeParse({ dedupId: req.dedupId, events: req.events });
     if (!parsed.success) {
-      throw new StoreError(`append to run ${runId}: invalid commit: ${parsed.error.message}`, { runId, dedupId: String(req.dedupId) });
+      throw new StoreError(`append to run ${runId}: invalid commit: ${parsed.error.message}`, {
+        runId,
+        dedupId: String(req.dedupId),
+      });
     }
     commit = parsed.data;
   }
   commit.events.forEach((e, i) => {
     if (e.runId !== runId) {
-      throw new StoreError(`append to run ${runId}: event ${i} belongs to run ${e.runId}`, { runId, eventRunId: e.runId });
+      throw new StoreError(`append to run ${runId}: event ${i} belongs to run ${e.runId}`, {
+        runId,
+        eventRunId: e.runId,
+      });
     }
     if (e.seq !== expectedSeq + 1 + i) {
-      throw new StoreError(`append to run ${runId}: event ${i} has seq ${e.seq}, expected ${expectedSeq + 1 + i} (seqs follow expectedSeq consecutively)`, {
-        runId,
-        expectedSeq,
-        seq: e.seq,
-      });
+      throw new StoreError(
+        `append to run ${runId}: event ${i} has seq ${e.seq}, expected ${expectedSeq + 1 + i} (seqs follow expectedSeq consecutively)`,
+        {
+          runId,
+          expectedSeq,
+          seq: e.seq,
+        },
+      );
     }
   });
   let json: string;
@@ -70,7 +89,11 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
     json = commitJson(commit, req);
   } catch (err) {
     // BigInt or a cycle inside task output: refuse now rather than store something unreadable.
-    throw new StoreError(`append to run ${runId}: events are not JSON-serialisable: ${errorMessage(err)}`, { runId }, { cause: err });
+    throw new StoreError(
+      `append to run ${runId}: events are not JSON-serialisable: ${errorMessage(err)}`,
+      { runId },
+      { cause: err },
+    );
   }
   return { commit, json, firstSeq: expectedSeq + 1, lastSeq: expectedSeq + commit.events.length };
 }
@@ -110,7 +133,8 @@ function commitJson(commit: Commit, req: AppendRequest): string {
  */
 export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary {
   const status = last.state.status;
-  const settledAt = last.type === 'notification.sent' || last.type === 'notification.dead_lettered' ? last.data.stateTime : last.time;
+  const settledAt =
+    last.type === 'notification.sent' || last.type === 'notification.dead_lettered' ? last.data.stateTime : last.time;
   return {
     runId: first.runId,
     workflowId: first.workflowId,
@@ -129,7 +153,13 @@ export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary
 function parentOf(first: EventEnvelope): Pick<RunSummary, 'parent'> {
   const p = first.type === 'run.started' ? first.data.source?.parent : undefined;
   if (!p) return {};
-  return { parent: { runId: p.runId, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.relation ? { relation: p.relation } : {}) } };
+  return {
+    parent: {
+      runId: p.runId,
+      ...(p.task !== undefined ? { task: p.task } : {}),
+      ...(p.relation ? { relation: p.relation } : {}),
+    },
+  };
 }
 
 /** The schedule slot that started a run, for its summary. */
@@ -151,17 +181,23 @@ export function reportCorrupt(err: unknown, handler: CorruptRunHandler): boolean
 const LIST_CONCURRENCY = 32;
 
 /** `summaryOf` of each item, LIST_CONCURRENCY at a time; null ones (a run gone meanwhile) and corrupt ones told to `onCorrupt` left out. */
-export async function summariesOf<T>(items: readonly T[], handler: CorruptRunHandler, summaryOf: (item: T) => Promise<RunSummary | null>): Promise<RunSummary[]> {
+export async function summariesOf<T>(
+  items: readonly T[],
+  handler: CorruptRunHandler,
+  summaryOf: (item: T) => Promise<RunSummary | null>,
+): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
   for (let i = 0; i < items.length; i += LIST_CONCURRENCY) {
-    const batch = await Promise.all(items.slice(i, i + LIST_CONCURRENCY).map(async (item) => {
-      try {
-        return await summaryOf(item);
-      } catch (err) {
-        if (reportCorrupt(err, handler)) return null;
-        throw err;
-      }
-    }));
+    const batch = await Promise.all(
+      items.slice(i, i + LIST_CONCURRENCY).map(async (item) => {
+        try {
+          return await summaryOf(item);
+        } catch (err) {
+          if (reportCorrupt(err, handler)) return null;
+          throw err;
+        }
+      }),
+    );
     for (const s of batch) if (s) out.push(s);
   }
   return out;
@@ -170,8 +206,22 @@ export async function summariesOf<T>(items: readonly T[], handler: CorruptRunHan
 /** Applies listRuns' filter and its order (startedAt, then runId) identically in every adapter. */
 export function filterAndSort(runs: RunSummary[], filter: RunFilter = {}): RunSummary[] {
   return runs
-    .filter((r) => (filter.workflowId === undefined || r.workflowId === filter.workflowId) && (filter.status === undefined || r.status === filter.status))
-    .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+    .filter(
+      (r) =>
+        (filter.workflowId === undefined || r.workflowId === filter.workflowId) &&
+        (filter.status === undefined || r.status === filter.status),
+    )
+    .sort((a, b) =>
+      a.startedAt < b.startedAt
+        ? -1
+        : a.startedAt > b.startedAt
+          ? 1
+          : a.runId < b.runId
+            ? -1
+            : a.runId > b.runId
+              ? 1
+              : 0,
+    );
 }
 
 /** Runs a user callback without letting its exception break the store's delivery loop. */
@@ -179,7 +229,10 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
   try {
     onEvents(events);
   } catch (err) {
-    process.emitWarning(`ledgerflow: follow(${runId}) callback threw: ${(err as Error)?.stack ?? String(err)}`, 'LedgerflowFollowWarning');
+    process.emitWarning(
+      `ledgerflow: follow(${runId}) callback threw: ${(err as Error)?.stack ?? String(err)}`,
+      'LedgerflowFollowWarning',
+    );
   }
 }
 
@@ -194,13 +247,24 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
  * bad event, which a warning about a log printed whole.
  */
 export function commitIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  const said = (m: string) => { const one = m.replace(/\s+/g, ' '); return one.length > 240 ? `${one.slice(0, 239)}…` : one; };
-  const shown = issues.slice(0, 2).map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : 'the commit'}: ${said(i.message)}`);
+  const said = (m: string) => {
+    const one = m.replace(/\s+/g, ' ');
+    return one.length > 240 ? `${one.slice(0, 239)}…` : one;
+  };
+  const shown = issues
+    .slice(0, 2)
+    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : 'the commit'}: ${said(i.message)}`);
   const more = issues.length - shown.length;
   return `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
-export function parseStoredCommit(text: string, runId: string, prevSeq: number | null, place: string, fail: (why: string, cause?: unknown) => never): Commit {
+export function parseStoredCommit(
+  text: string,
+  runId: string,
+  prevSeq: number | null,
+  place: string,
+  fail: (why: string, cause?: unknown) => never,
+): Commit {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -221,9 +285,15 @@ export function parseStoredCommit(text: string, runId: string, prevSeq: number |
  * readAll for stores that read a run cheaply by itself (memory, file): list,
  * then read each, a few reads ahead of the caller.
  */
-export async function* readAllByRun(store: Pick<EventStore, 'listRuns' | 'read'>, filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
+export async function* readAllByRun(
+  store: Pick<EventStore, 'listRuns' | 'read'>,
+  filter: { workflowId?: string } & CorruptRunHandler = {},
+): AsyncIterable<RunEvents> {
   const handler = filter.onCorrupt ? { onCorrupt: filter.onCorrupt } : {};
-  const runs = await store.listRuns({ ...(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {}), ...handler });
+  const runs = await store.listRuns({
+    ...(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {}),
+    ...handler,
+  });
   const AHEAD = 8;
   const pending: Promise<RunEvents>[] = [];
   // A run found corrupt while read (a middle line listing does not look at) is reported and left out.

@@ -33,7 +33,8 @@ export function statOrNullSync(path: string): { ino: number; size: number } | nu
 }
 
 /** What `p` gives, or null when the file it reads is not there (ENOENT); any other failure is thrown. */
-export const unlessMissing = <T>(p: Promise<T>): Promise<T | null> => p.catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+export const unlessMissing = <T>(p: Promise<T>): Promise<T | null> =>
+  p.catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
 
 /** Writes `text` to `path` (flags 'w': replaced, 'a': appended) and syncs it to the disk before it returns. */
 export async function writeSynced(path: string, text: string, flags: 'w' | 'a' = 'w'): Promise<void> {

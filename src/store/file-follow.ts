@@ -121,7 +121,11 @@ export class RunsWatcher {
 }
 
 /** Delivers the run's events after `afterSeq`, those already there first, each once and in order, until closed. */
-export function followFile({ runId, path, pollMs, watcher, ready, session, start, skipUpTo, onClose }: FollowedFile, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): FileSubscription {
+export function followFile(
+  { runId, path, pollMs, watcher, ready, session, start, skipUpTo, onClose }: FollowedFile,
+  afterSeq: number,
+  onEvents: (events: EventEnvelope[]) => void,
+): FileSubscription {
   const name = path.slice(path.lastIndexOf('/') + 1);
   let cursor = start ? { ...start.cursor } : newCursor();
   let delivered = afterSeq;
@@ -168,7 +172,11 @@ export function followFile({ runId, path, pollMs, watcher, ready, session, start
     } catch (err) {
       cursor = newCursor();
       // No error channel in follow(): warn once, keep polling (a fixed file recovers).
-      if (!warned) process.emitWarning(`ledgerflow: follow(${runId}) cannot read ${path}: ${errorMessage(err)}`, 'LedgerflowFollowWarning');
+      if (!warned)
+        process.emitWarning(
+          `ledgerflow: follow(${runId}) cannot read ${path}: ${errorMessage(err)}`,
+          'LedgerflowFollowWarning',
+        );
       warned = true;
     } finally {
       running = false;

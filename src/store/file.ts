@@ -12,8 +12,29 @@ import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
 import { RunBusyError, StoreError, errorMessage } from '../errors/index.js';
-import type { AppendRequest, AppendResult, CorruptRunHandler, FollowOptions, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, summariesOf, summarize, type RunFilter } from './common.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  CorruptRunHandler,
+  FollowOptions,
+  RunLease,
+  TornTail,
+  EventStore,
+  ReadOptions,
+  RunEvents,
+  RunSummary,
+  Subscription,
+} from './port.js';
+import {
+  assertRunId,
+  checkAppend,
+  filterAndSort,
+  isRunId,
+  readAllByRun,
+  summariesOf,
+  summarize,
+  type RunFilter,
+} from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
@@ -70,7 +91,9 @@ export class FileEventStore implements EventStore {
       runsDir: this.runsDir,
       lockTimeoutMs: options.lockTimeoutMs ?? 5000,
       staleLockMs: options.staleLockMs ?? 10_000,
-      ...(options.batchesInFlight !== undefined ? { maxInFlight: Math.max(1, Math.floor(options.batchesInFlight)) } : {}),
+      ...(options.batchesInFlight !== undefined
+        ? { maxInFlight: Math.max(1, Math.floor(options.batchesInFlight)) }
+        : {}),
       fileOf: (runId) => this.fileOf(runId),
       refresh: (runId) => this.refresh(runId),
       forget: (runId) => this.cache.delete(runId),
@@ -79,7 +102,8 @@ export class FileEventStore implements EventStore {
       keepTorn: (runId, path, from, to) => this.keepTorn(runId, path, from, to),
       warn: (message) => this.warn(message),
       added: (runId, ino, from, to, json, session, lastSeq) => {
-        for (const sub of this.followers.get(runId) ?? []) sub.pushed(ino, from, to, () => (JSON.parse(json) as Commit).events, session, lastSeq);
+        for (const sub of this.followers.get(runId) ?? [])
+          sub.pushed(ino, from, to, () => (JSON.parse(json) as Commit).events, session, lastSeq);
       },
     });
     this.runsWatcher = new RunsWatcher(this.runsDir);
@@ -125,7 +149,10 @@ export class FileEventStore implements EventStore {
     if (!st) return 0;
     // The writer's cache spares reading what it already read; a copy of its cursor, so that a read never moves it.
     const c = this.cache.get(runId);
-    const cursor = c && c.ino === st.ino && c.offset <= st.size ? { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq } : newCursor(st.ino);
+    const cursor =
+      c && c.ino === st.ino && c.offset <= st.size
+        ? { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq }
+        : newCursor(st.ino);
     await readNew(this.fileOf(runId), cursor, st.size, runId);
     return cursor.lastSeq;
   }
@@ -155,7 +182,11 @@ export class FileEventStore implements EventStore {
       throw storeIoError(`cannot list ${this.runsDir}`, err, { dir: this.runsDir });
     }
     // Only names that are run ids: anything else in the directory is not a run.
-    const idsEnding = (end: string) => names.filter((n) => n.endsWith(end)).map((n) => n.slice(0, -end.length)).filter(isRunId);
+    const idsEnding = (end: string) =>
+      names
+        .filter((n) => n.endsWith(end))
+        .map((n) => n.slice(0, -end.length))
+        .filter(isRunId);
     return { runIds: idsEnding('.jsonl'), torn: new Set(idsEnding('.jsonl.torn')) };
   }
 
@@ -226,17 +257,39 @@ export class FileEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void, opts: FollowOptions = {}): Subscription {
+  follow(
+    runId: string,
+    afterSeq: number,
+    onEvents: (events: EventEnvelope[]) => void,
+    opts: FollowOptions = {},
+  ): Subscription {
     assertRunId(runId);
     let subs = this.followers.get(runId);
     if (!subs) this.followers.set(runId, (subs = new Set()));
     // The writer's cursor, when it is not past afterSeq, spares reading the log from its beginning.
     const c = this.cache.get(runId);
-    const start = c && c.lastSeq <= afterSeq ? { cursor: { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq }, session: c.hold ?? -1 } : undefined;
-    const sub = followFile({ runId, path: this.fileOf(runId), pollMs: this.pollMs, watcher: this.runsWatcher, ready: () => this.ready(), session: () => this.writer.currentHold, ...(start ? { start } : {}), ...(opts.skipUpTo ? { skipUpTo: opts.skipUpTo } : {}), onClose: () => {
-      subs.delete(sub);
-      if (subs.size === 0 && this.followers.get(runId) === subs) this.followers.delete(runId);
-    } }, afterSeq, onEvents);
+    const start =
+      c && c.lastSeq <= afterSeq
+        ? { cursor: { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq }, session: c.hold ?? -1 }
+        : undefined;
+    const sub = followFile(
+      {
+        runId,
+        path: this.fileOf(runId),
+        pollMs: this.pollMs,
+        watcher: this.runsWatcher,
+        ready: () => this.ready(),
+        session: () => this.writer.currentHold,
+        ...(start ? { start } : {}),
+        ...(opts.skipUpTo ? { skipUpTo: opts.skipUpTo } : {}),
+        onClose: () => {
+          subs.delete(sub);
+          if (subs.size === 0 && this.followers.get(runId) === subs) this.followers.delete(runId);
+        },
+      },
+      afterSeq,
+      onEvents,
+    );
     subs.add(sub);
     return sub;
   }
@@ -267,7 +320,9 @@ export class FileEventStore implements EventStore {
   private ready(): Promise<void> {
     this.recovered ??= this.writer.recoverIfLeft().catch((err: unknown) => {
       this.recovered = undefined;
-      throw err instanceof StoreError ? err : storeIoError(`cannot recover the journal in ${this.journalDir}`, err, { dir: this.journalDir });
+      throw err instanceof StoreError
+        ? err
+        : storeIoError(`cannot recover the journal in ${this.journalDir}`, err, { dir: this.journalDir });
     });
     return this.recovered;
   }
@@ -285,7 +340,9 @@ export class FileEventStore implements EventStore {
    * (a run read by seventeen commands said it seventeen times); `replay` reports the kept bytes for whoever asks.
    */
   private warnTorn(torn: TornTail, what: string): void {
-    this.warn(`run ${torn.runId}: a torn last line (a write cut short by a crash) ${what}; ${torn.bytes} bytes of torn lines are kept in ${torn.file}`);
+    this.warn(
+      `run ${torn.runId}: a torn last line (a write cut short by a crash) ${what}; ${torn.bytes} bytes of torn lines are kept in ${torn.file}`,
+    );
   }
 
   /**
@@ -312,7 +369,11 @@ export class FileEventStore implements EventStore {
       }
       if (!existed) await syncDir(this.runsDir);
     } catch (err) {
-      throw new StoreError(`cannot keep the torn last line of ${path} in ${file}: ${errorMessage(err)}`, { runId, file }, { cause: err });
+      throw new StoreError(
+        `cannot keep the torn last line of ${path} in ${file}: ${errorMessage(err)}`,
+        { runId, file },
+        { cause: err },
+      );
     }
     const torn = await this.tornTail(runId);
     if (torn) this.warnTorn(torn, `of ${to - from} bytes was cut from ${path}`);
@@ -354,7 +415,8 @@ export class FileEventStore implements EventStore {
   private ensureDir(): Promise<void> {
     this.dirReady ??= (async () => {
       const created = await mkdir(this.runsDir, { recursive: true });
-      if (created !== undefined) for (let d = this.runsDir; d !== dirname(created); d = dirname(d)) await syncDir(dirname(d));
+      if (created !== undefined)
+        for (let d = this.runsDir; d !== dirname(created); d = dirname(d)) await syncDir(dirname(d));
       if ((await mkdir(this.journalDir, { recursive: true })) !== undefined) await syncDir(this.dir);
     })().catch((err: unknown) => {
       this.dirReady = undefined;

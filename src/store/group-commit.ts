@@ -248,14 +248,21 @@ export class GroupWriter {
    * armed otherwise, a turn's end changes nothing and comes back at once, spinning the loop through the sync.
    */
   private nextWake(): Promise<void> {
-    if (this.queue.length > 0 && this.awaited.size > 0 && this.flights.length < (this.host.maxInFlight ?? MAX_IN_FLIGHT) && this.queue.some((p) => !this.busy.has(p.req.runId))) {
+    if (
+      this.queue.length > 0 &&
+      this.awaited.size > 0 &&
+      this.flights.length < (this.host.maxInFlight ?? MAX_IN_FLIGHT) &&
+      this.queue.some((p) => !this.busy.has(p.req.runId))
+    ) {
       this.turn ??= setImmediate(() => {
         this.turn = null;
         this.awaited.clear(); // whoever has not appended by now is not coming at once
         this.wake();
       });
     }
-    return new Promise((resolve) => { this.wakeUp = resolve; });
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+    });
   }
 
   private wake(): void {
@@ -283,13 +290,19 @@ export class GroupWriter {
 
   private hold(): Promise<void> {
     if (this.held && !this.acquiring) return Promise.resolve();
-    this.acquiring ??= this.acquire().finally(() => { this.acquiring = null; });
+    this.acquiring ??= this.acquire().finally(() => {
+      this.acquiring = null;
+    });
     return this.acquiring;
   }
 
   private async acquire(): Promise<void> {
     if (this.releasing) await this.releasing;
-    const { brokeDead } = await acquireLock(this.lockPath, { timeoutMs: this.host.lockTimeoutMs, staleMs: this.host.staleLockMs, maxPollMs: 2 });
+    const { brokeDead } = await acquireLock(this.lockPath, {
+      timeoutMs: this.host.lockTimeoutMs,
+      staleMs: this.host.staleLockMs,
+      maxPollMs: 2,
+    });
     this.held = true;
     this.heldSince = Date.now();
     this.session++;
@@ -307,7 +320,9 @@ export class GroupWriter {
   private release(): Promise<void> {
     if (!this.held) return this.releasing ?? Promise.resolve();
     this.held = false;
-    this.releasing = releaseLock(this.lockPath).finally(() => { this.releasing = null; });
+    this.releasing = releaseLock(this.lockPath).finally(() => {
+      this.releasing = null;
+    });
     return this.releasing;
   }
 
@@ -317,12 +332,21 @@ export class GroupWriter {
     try {
       await this.journal.rotate();
     } catch (err) {
-      this.host.warn(`cannot start a new journal segment in ${this.host.journalDir}: ${errorMessage(err)}; the current one keeps growing`);
+      this.host.warn(
+        `cannot start a new journal segment in ${this.host.journalDir}: ${errorMessage(err)}; the current one keeps growing`,
+      );
       return;
     }
-    this.checkpointing ??= this.journal.checkpoint(this.host.runsDir, this.host.fileOf)
-      .catch((err: unknown) => this.host.warn(`cannot drop old journal segments in ${this.host.journalDir}: ${errorMessage(err)}; tried again at the next segment`))
-      .finally(() => { this.checkpointing = null; });
+    this.checkpointing ??= this.journal
+      .checkpoint(this.host.runsDir, this.host.fileOf)
+      .catch((err: unknown) =>
+        this.host.warn(
+          `cannot drop old journal segments in ${this.host.journalDir}: ${errorMessage(err)}; tried again at the next segment`,
+        ),
+      )
+      .finally(() => {
+        this.checkpointing = null;
+      });
   }
 
   /** Writes a batch to the journal and starts its sync; it settles in order after the batches before it. Never throws. */
@@ -340,21 +364,27 @@ export class GroupWriter {
     try {
       at = this.journal.put(recordsOf(plans));
     } catch (err) {
-      rejectPlans(plans, storeIoError(`cannot append to the journal in ${dir}`, err, { dir }, '; nothing was recorded'));
+      rejectPlans(
+        plans,
+        storeIoError(`cannot append to the journal in ${dir}`, err, { dir }, '; nothing was recorded'),
+      );
       return;
     }
     if (this.journal.active.size >= SEGMENT_BYTES) this.rotateDue = true;
     const runs = plans.map((pl) => pl.runId);
     for (const r of runs) this.busy.add(r);
-    const settled = this.journal.sync().then(() => null, async (err: unknown) => {
-      // Not acknowledged, so not to be recovered either: cut back to where this batch began (and everything after it).
-      if (this.cutAt === null || at < this.cutAt) {
-        this.cutAt = at;
-        this.cutError = err;
-        await (this.cutting = this.cutting.then(() => this.journal.cut(at)));
-      }
-      return err;
-    });
+    const settled = this.journal.sync().then(
+      () => null,
+      async (err: unknown) => {
+        // Not acknowledged, so not to be recovered either: cut back to where this batch began (and everything after it).
+        if (this.cutAt === null || at < this.cutAt) {
+          this.cutAt = at;
+          this.cutError = err;
+          await (this.cutting = this.cutting.then(() => this.journal.cut(at)));
+        }
+        return err;
+      },
+    );
     const prev = this.tail;
     const flight: Flight = { at, runs, settled, done: Promise.resolve() };
     flight.done = (async () => {
@@ -362,7 +392,15 @@ export class GroupWriter {
       await prev;
       try {
         if (err !== null || (this.cutAt !== null && at >= this.cutAt)) {
-          rejectPlans(plans, storeIoError(`cannot append to the journal in ${dir}`, err ?? this.cutError, { dir }, '; nothing was recorded'));
+          rejectPlans(
+            plans,
+            storeIoError(
+              `cannot append to the journal in ${dir}`,
+              err ?? this.cutError,
+              { dir },
+              '; nothing was recorded',
+            ),
+          );
           return;
         }
         const voids: Buffer[] = [];
@@ -375,7 +413,9 @@ export class GroupWriter {
         if (this.flights.length === 0) this.cutAt = null;
         this.wake();
       }
-    })().catch((err: unknown) => this.host.warn(`the file store's writer failed while settling a batch: ${errorMessage(err)}`));
+    })().catch((err: unknown) =>
+      this.host.warn(`the file store's writer failed while settling a batch: ${errorMessage(err)}`),
+    );
     this.flights.push(flight);
     this.tail = flight.done;
   }
@@ -387,7 +427,9 @@ export class GroupWriter {
       await Promise.all(this.flights.filter((f) => f.at > at).map((f) => f.settled));
       // Without these a later recovery would put the refused lines back; failing that, the journal stops (journal.failed).
       await this.journal.append(voids).catch((err: unknown) => {
-        this.journal.failed ??= new Error(`cannot void refused lines in the journal ${this.host.journalDir}: ${errorMessage(err)}; reopen the store`);
+        this.journal.failed ??= new Error(
+          `cannot void refused lines in the journal ${this.host.journalDir}: ${errorMessage(err)}; reopen the store`,
+        );
       });
     } finally {
       this.voiding--;

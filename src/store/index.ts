@@ -8,17 +8,69 @@ import { FileEventStore, type FileStoreOptions } from './file.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/index.js';
 import type { EventStore } from './port.js';
 
-export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, TornTail, RunLease, EventStore, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
+export type {
+  AppendRequest,
+  AppendResult,
+  CorruptRun,
+  CorruptRunHandler,
+  TornTail,
+  RunLease,
+  EventStore,
+  RunSummary,
+  SnapshotStore,
+  StoredSnapshot,
+  Subscription,
+} from './port.js';
 export { commitIssues } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
-export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
+export {
+  JetStreamSnapshotStore,
+  DEFAULT_SNAPSHOT_BUCKET,
+  ADMISSION_BUCKET,
+  type JetStreamSnapshotOptions,
+} from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
 export { FileEventStore } from './file.js';
-export { JetStreamEventStore, openJetStreamStore, parseServers, apiErrorCode, connectRefusal, isNoResponders, isTransient, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
+export {
+  JetStreamEventStore,
+  openJetStreamStore,
+  parseServers,
+  apiErrorCode,
+  connectRefusal,
+  isNoResponders,
+  isTransient,
+  TASK_GATES_BUCKET,
+  type JetStreamStoreOptions,
+} from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
 // The NATS client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
-export { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, KvWatchInclude, Kvm, NoRespondersError, RetentionPolicy, StorageType, TimeoutError, headers, jetstream, jetstreamManager, nanos, toJsMsg, connect, apiPrefix, domainOf, kvPutSubject, SharedReplies, pullNow, KvCas, drainConsumer, throwAway } from './jetstream/index.js';
+export {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  KvWatchInclude,
+  Kvm,
+  NoRespondersError,
+  RetentionPolicy,
+  StorageType,
+  TimeoutError,
+  headers,
+  jetstream,
+  jetstreamManager,
+  nanos,
+  toJsMsg,
+  connect,
+  apiPrefix,
+  domainOf,
+  kvPutSubject,
+  SharedReplies,
+  pullNow,
+  KvCas,
+  drainConsumer,
+  throwAway,
+} from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */

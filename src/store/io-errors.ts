@@ -8,12 +8,16 @@ import { StoreError, StoreUnusableError, errorMessage, type JsonSafe } from '../
 
 const FIXES: Record<string, string> = {
   ENOSPC: 'the disk is full: free space on it, or point --store (LEDGERFLOW_STORE) at a directory on another disk',
-  EDQUOT: "the disk quota is used up: free space in it, or point --store (LEDGERFLOW_STORE) at a directory outside it",
+  EDQUOT: 'the disk quota is used up: free space in it, or point --store (LEDGERFLOW_STORE) at a directory outside it',
   EROFS: 'the file system is read-only: point --store (LEDGERFLOW_STORE) at a writable directory',
-  EACCES: 'permission denied: give this user write access to it, or point --store (LEDGERFLOW_STORE) at a directory it can write',
-  EPERM: 'permission denied: give this user write access to it, or point --store (LEDGERFLOW_STORE) at a directory it can write',
-  ELOOP: 'it is a symbolic link, which the store does not follow (it would write outside the store): remove the link, which someone put there, and put the file back from a copy',
-  ENOTDIR: 'a part of the path is a file, not a directory: point --store (LEDGERFLOW_STORE) at a directory (it is created if missing)',
+  EACCES:
+    'permission denied: give this user write access to it, or point --store (LEDGERFLOW_STORE) at a directory it can write',
+  EPERM:
+    'permission denied: give this user write access to it, or point --store (LEDGERFLOW_STORE) at a directory it can write',
+  ELOOP:
+    'it is a symbolic link, which the store does not follow (it would write outside the store): remove the link, which someone put there, and put the file back from a copy',
+  ENOTDIR:
+    'a part of the path is a file, not a directory: point --store (LEDGERFLOW_STORE) at a directory (it is created if missing)',
 };
 
 /** The errno code of a file-system error, if it is one. */
@@ -23,7 +27,12 @@ export function errnoOf(err: unknown): string | undefined {
 }
 
 /** `what` (e.g. `cannot append to <file>`) failed with `err`: unusable store (with its fix) or a StoreError. */
-export function storeIoError(what: string, err: unknown, meta: Record<string, JsonSafe | undefined> = {}, after = ''): StoreError {
+export function storeIoError(
+  what: string,
+  err: unknown,
+  meta: Record<string, JsonSafe | undefined> = {},
+  after = '',
+): StoreError {
   const code = errnoOf(err);
   const fix = code !== undefined ? FIXES[code] : undefined;
   return fix

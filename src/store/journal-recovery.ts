@@ -50,7 +50,9 @@ export async function recoverJournal(journal: Journal, host: RecoveryHost): Prom
   const names = await journal.segments();
   for (const [i, name] of names.entries()) {
     const path = join(journal.dir, name);
-    const buf = await readFile(path).catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+    const buf = await readFile(path).catch((err: unknown) =>
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err),
+    );
     if (!buf) continue; // checkpointed meanwhile: its lines are on disk
     const { records, end } = parseSegment(buf);
     const voided = new Set(records.filter((r) => r.kind === 'V').map((r) => `${r.runId}@${r.offset}`));
@@ -73,7 +75,10 @@ export async function recoverJournal(journal: Journal, host: RecoveryHost): Prom
       }
     }
   }
-  if (putBack > 0) host.warn(`the file store's journal put back ${putBack} commit line${putBack === 1 ? '' : 's'} its run logs lacked after a crash`);
+  if (putBack > 0)
+    host.warn(
+      `the file store's journal put back ${putBack} commit line${putBack === 1 ? '' : 's'} its run logs lacked after a crash`,
+    );
   return putBack;
 }
 
@@ -120,7 +125,9 @@ async function putLine(r: JournalRecord, host: RecoveryHost): Promise<boolean> {
   try {
     const { size } = await fh.stat();
     if (size < r.offset) {
-      host.warn(`the file store's journal holds a line at byte ${r.offset} of ${path}, which ends at byte ${size}; not put back`);
+      host.warn(
+        `the file store's journal holds a line at byte ${r.offset} of ${path}, which ends at byte ${size}; not put back`,
+      );
       return false;
     }
     const there = await readAt(fh, r.offset, Math.min(r.bytes.length, size - r.offset));
@@ -129,7 +136,8 @@ async function putLine(r: JournalRecord, host: RecoveryHost): Promise<boolean> {
     const tornOfOurs = size === r.offset + there.length && r.bytes.subarray(0, there.length).equals(there);
     if (size > r.offset && !tornOfOurs) await host.keepTorn(r.runId, path, r.offset, size);
     await fh.truncate(r.offset);
-    for (let off = 0; off < r.bytes.length; ) off += (await fh.write(r.bytes, off, r.bytes.length - off, r.offset + off)).bytesWritten;
+    for (let off = 0; off < r.bytes.length; )
+      off += (await fh.write(r.bytes, off, r.bytes.length - off, r.offset + off)).bytesWritten;
     return true;
   } finally {
     await fh.close();

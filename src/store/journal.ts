@@ -18,7 +18,15 @@
  * Only the holder of the store's writer lock writes here or moves segments.
  */
 import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { closeSync, constants, fdatasync as fdatasyncCb, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasync as fdatasyncCb,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { promisify } from 'node:util';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +67,12 @@ export interface JournalRecord {
   bytes: Buffer;
 }
 
-export function encodeRecord(kind: 'C' | 'V', runId: string, offset: number, bytes: Buffer = Buffer.alloc(0)): Buffer[] {
+export function encodeRecord(
+  kind: 'C' | 'V',
+  runId: string,
+  offset: number,
+  bytes: Buffer = Buffer.alloc(0),
+): Buffer[] {
   return [Buffer.from(`${kind} ${runId} ${offset} ${bytes.length}\n`), bytes];
 }
 
@@ -84,7 +97,12 @@ export function parseSegment(buf: Buffer): { boot: string | null; records: Journ
     if (!m) break;
     const len = Number(m[4]);
     if (nl + 1 + len > buf.length) break;
-    records.push({ kind: m[1] as 'C' | 'V', runId: m[2]!, offset: Number(m[3]), bytes: buf.subarray(nl + 1, nl + 1 + len) });
+    records.push({
+      kind: m[1] as 'C' | 'V',
+      runId: m[2]!,
+      offset: Number(m[3]),
+      bytes: buf.subarray(nl + 1, nl + 1 + len),
+    });
     pos = nl + 1 + len;
   }
   return { boot, records, end: pos };
@@ -186,10 +204,13 @@ export class Journal {
   async checkpoint(runsDir: string, fileOf: (runId: string) => string): Promise<void> {
     for (const name of (await this.segments()).filter((n) => n < this.name)) {
       const path = join(this.dir, name);
-      const buf = await readFile(path).catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+      const buf = await readFile(path).catch((err: unknown) =>
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err),
+      );
       if (!buf) continue;
       const runs = [...new Set(parseSegment(buf).records.map((r) => r.runId))];
-      for (let i = 0; i < runs.length; i += 8) await Promise.all(runs.slice(i, i + 8).map((runId) => syncFile(fileOf(runId))));
+      for (let i = 0; i < runs.length; i += 8)
+        await Promise.all(runs.slice(i, i + 8).map((runId) => syncFile(fileOf(runId))));
       await syncDir(runsDir); // the logs made meanwhile: their names too
       await unlink(path).catch(() => undefined);
     }
@@ -241,7 +262,9 @@ export class Journal {
       try {
         ftruncateSync(fh.fd, at);
       } catch {
-        this.failed = new Error(`the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${errorMessage(err)}); reopen the store`);
+        this.failed = new Error(
+          `the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${errorMessage(err)}); reopen the store`,
+        );
       }
       throw err;
     }
@@ -266,7 +289,9 @@ export class Journal {
       await fh.datasync();
       this.size = at;
     } catch (err) {
-      this.failed ??= new Error(`the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${errorMessage(err)}); reopen the store`);
+      this.failed ??= new Error(
+        `the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${errorMessage(err)}); reopen the store`,
+      );
     }
   }
 }

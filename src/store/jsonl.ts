@@ -26,12 +26,15 @@ const READ_NO_LINK = constants.O_RDONLY | constants.O_NOFOLLOW;
 /** A link where a run log should be: corrupt, said without reading a byte of what it points to. */
 function linkRefused(err: unknown, path: string, runId: string): unknown {
   if ((err as NodeJS.ErrnoException | null)?.code !== 'ELOOP') return err;
-  const reason = 'a symbolic link, not a run log: left unread (the store reads and writes no link; put the run file itself there, or remove the link)';
+  const reason =
+    'a symbolic link, not a run log: left unread (the store reads and writes no link; put the run file itself there, or remove the link)';
   return new CorruptRunError(`${path}: corrupt run log: ${reason}`, runId, path, reason, { file: path });
 }
 
 async function openLog(path: string, runId: string): Promise<FileHandle> {
-  return open(path, READ_NO_LINK).catch((err: unknown) => { throw linkRefused(err, path, runId); });
+  return open(path, READ_NO_LINK).catch((err: unknown) => {
+    throw linkRefused(err, path, runId);
+  });
 }
 
 /** Where a reader is in a run file; advanced only past complete lines. */
@@ -56,10 +59,23 @@ export function newCursor(ino = 0): Cursor {
  * `prevSeq` is the seq the previous line ended at; null when unknown (then
  * only the line's own events must be consecutive).
  */
-export function parseCommitLine(text: string, file: string, where: { line: number } | { byte: number }, runId: string, prevSeq: number | null): Commit {
+export function parseCommitLine(
+  text: string,
+  file: string,
+  where: { line: number } | { byte: number },
+  runId: string,
+  prevSeq: number | null,
+): Commit {
   const at = 'line' in where ? `${file}:${where.line}` : `${file} (line at byte ${where.byte})`;
   const fail = (why: string, cause?: unknown): never => {
-    throw new CorruptRunError(`${at}: corrupt run log: ${why}`, runId, file, 'line' in where ? `line ${where.line}: ${why}` : `line at byte ${where.byte}: ${why}`, { file, ...where }, cause === undefined ? undefined : { cause });
+    throw new CorruptRunError(
+      `${at}: corrupt run log: ${why}`,
+      runId,
+      file,
+      'line' in where ? `line ${where.line}: ${why}` : `line at byte ${where.byte}: ${why}`,
+      { file, ...where },
+      cause === undefined ? undefined : { cause },
+    );
   };
   return parseStoredCommit(text, runId, prevSeq, 'in the log', fail);
 }
@@ -69,7 +85,12 @@ export function parseCommitLine(text: string, file: string, where: { line: numbe
  * and advances the cursor. Returns the commits in order and whether bytes
  * after the last newline remain (an unfinished or torn line).
  */
-export function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { commits: Commit[]; partial: boolean } {
+export function consume(
+  buf: Buffer,
+  cursor: Cursor,
+  file: string,
+  runId: string,
+): { commits: Commit[]; partial: boolean } {
   const end = buf.lastIndexOf(NL);
   const commits: Commit[] = [];
   if (end < 0) return { commits, partial: buf.length > 0 };
@@ -102,7 +123,12 @@ export async function readAt(fh: FileHandle, pos: number, len: number): Promise<
  * Reads what was appended after the cursor. `size` is the file size from a
  * stat made by the caller (bytes after it are left for the next call).
  */
-export async function readNew(path: string, cursor: Cursor, size: number, runId: string): Promise<{ commits: Commit[]; partial: boolean }> {
+export async function readNew(
+  path: string,
+  cursor: Cursor,
+  size: number,
+  runId: string,
+): Promise<{ commits: Commit[]; partial: boolean }> {
   if (size <= cursor.offset) return { commits: [], partial: false };
   const fh = await openLog(path, runId);
   try {
@@ -126,7 +152,9 @@ const closeP = promisify(closeFd);
  */
 export async function readPrefix(path: string, size: number, ino: number, runId: string): Promise<Commit[]> {
   if (size <= 0) return [];
-  const fd = await openP(path, READ_NO_LINK).catch((err: unknown) => { throw linkRefused(err, path, runId); });
+  const fd = await openP(path, READ_NO_LINK).catch((err: unknown) => {
+    throw linkRefused(err, path, runId);
+  });
   let buf = Buffer.alloc(size);
   try {
     let got = 0;
@@ -150,28 +178,44 @@ const TAIL_BYTES = 64 * 1024;
  * Falls back to a full read when a line is longer than the window. Returns
  * null when the file holds no complete line yet.
  */
-export async function readEnds(path: string, runId: string): Promise<{ first: EventEnvelope; last: EventEnvelope } | null> {
+export async function readEnds(
+  path: string,
+  runId: string,
+): Promise<{ first: EventEnvelope; last: EventEnvelope } | null> {
   const fh = await openLog(path, runId);
   try {
     const { size } = await fh.stat();
     // A small log is read whole, once; still only its first and last lines are parsed, as of a large one (parsing
     // every commit of each run was most of what listing a store of short runs cost).
     const whole = size <= TAIL_BYTES ? await readAt(fh, 0, size) : null;
-    const everything = async () => endsOf(consume(whole ?? await readAt(fh, 0, size), newCursor(), path, runId).commits);
-    const head = whole ?? await readAt(fh, 0, TAIL_BYTES);
+    const everything = async () =>
+      endsOf(consume(whole ?? (await readAt(fh, 0, size)), newCursor(), path, runId).commits);
+    const head = whole ?? (await readAt(fh, 0, TAIL_BYTES));
     const tailStart = whole ? 0 : size - TAIL_BYTES;
-    const tail = whole ?? await readAt(fh, tailStart, TAIL_BYTES);
+    const tail = whole ?? (await readAt(fh, tailStart, TAIL_BYTES));
     const firstEnd = head.indexOf(NL);
     const lastEnd = tail.lastIndexOf(NL);
     // (a negative offset would count from the end); in a log read whole, a last line with no newline before it is its first.
     const lastStart = lastEnd <= 0 ? -2 : tail.lastIndexOf(NL, lastEnd - 1);
-    if (firstEnd < 0 || lastStart === -2 || (lastStart < 0 && !whole) || head.subarray(0, firstEnd).toString().trim() === '') return everything();
+    if (
+      firstEnd < 0 ||
+      lastStart === -2 ||
+      (lastStart < 0 && !whole) ||
+      head.subarray(0, firstEnd).toString().trim() === ''
+    )
+      return everything();
     const first = parseCommitLine(head.subarray(0, firstEnd).toString('utf8'), path, { line: 1 }, runId, 0).events[0]!;
     const lastText = tail.subarray(lastStart + 1, lastEnd).toString('utf8');
     if (lastText.trim() === '') return everything();
     // The lines in between are not read here, so the last line is checked on
     // its own (read() and append() check every line against the previous one).
-    const commit = parseCommitLine(lastText, path, whole ? { line: linesBefore(whole, lastStart + 1) + 1 } : { byte: tailStart + lastStart + 1 }, runId, null);
+    const commit = parseCommitLine(
+      lastText,
+      path,
+      whole ? { line: linesBefore(whole, lastStart + 1) + 1 } : { byte: tailStart + lastStart + 1 },
+      runId,
+      null,
+    );
     return { first, last: commit.events[commit.events.length - 1]! };
   } finally {
     await fh.close();

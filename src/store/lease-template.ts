@@ -115,9 +115,14 @@ export class LeaseTemplate {
       const m = NAME.exec(name);
       if (!m || Number(m[1]) === process.pid) continue;
       try {
-        const j = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as { pid?: unknown; host?: unknown; pidns?: unknown };
+        const j = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as {
+          pid?: unknown;
+          host?: unknown;
+          pidns?: unknown;
+        };
         // Only a pid written on this host in this pid namespace can be judged dead here (the rule of lock.ts).
-        if (j.host === me.host && j.pidns === me.pidns && typeof j.pid === 'number' && !pidAlive(j.pid)) unlinkQuietly(join(this.dir, name));
+        if (j.host === me.host && j.pidns === me.pidns && typeof j.pid === 'number' && !pidAlive(j.pid))
+          unlinkQuietly(join(this.dir, name));
       } catch {
         // unreadable or gone meanwhile: left alone
       }

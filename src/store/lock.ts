@@ -71,12 +71,16 @@ export interface LockHolder {
  * without waiting; otherwise says who holds it. For locks held a long time
  * (a run's driver lease) rather than around one write.
  */
-export async function tryLock(lockPath: string, staleMs: number, link?: (lockPath: string) => boolean | null): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
+export async function tryLock(
+  lockPath: string,
+  staleMs: number,
+  link?: (lockPath: string) => boolean | null,
+): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
   // A holder being killed (SIGKILL pending: pid-state.ts) is waited for, this long at most, then said to hold it.
   const dyingUntil = Date.now() + DYING_WAIT_MS;
   for (;;) {
     // A link to a file holding this process's identity (lease-template.ts) where given and possible: the same lock, cheaper.
-    if (link?.(lockPath) ?? await create(lockPath)) return { release: async () => unlinkQuietly(lockPath) };
+    if (link?.(lockPath) ?? (await create(lockPath))) return { release: async () => unlinkQuietly(lockPath) };
     const state = await breakIfStale(lockPath, staleMs);
     if (state === 'gone' || state === 'broken') continue;
     const holder = await holderOf(lockPath);
@@ -103,7 +107,8 @@ async function create(lockPath: string): Promise<boolean> {
   try {
     fd = openSync(lockPath, 'wx');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
     return false;
   }
   try {
@@ -256,7 +261,11 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' |
     await rename(lockPath, aside);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw new StoreError(`cannot break stale lock ${lockPath}: ${errorMessage(err)}`, { lock: lockPath }, { cause: err });
+    throw new StoreError(
+      `cannot break stale lock ${lockPath}: ${errorMessage(err)}`,
+      { lock: lockPath },
+      { cause: err },
+    );
   }
   const taken = await readFile(aside, 'utf8').catch(() => null);
   if (taken === info.text) {

@@ -10,7 +10,16 @@
  */
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, FollowOptions, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventStore,
+  FollowOptions,
+  ReadOptions,
+  RunEvents,
+  RunSummary,
+  Subscription,
+} from './port.js';
 import { SharedDocs } from './shared-docs.js';
 import { assertRunId, checkAppend, deliver, filterAndSort, readAllByRun, summarize, type RunFilter } from './common.js';
 
@@ -65,7 +74,13 @@ export class MemoryEventStore implements EventStore {
     const checked = checkAppend(req);
     // No await between the checks and the write below: JavaScript runs this
     // block alone, which is what makes check-and-write atomic here.
-    const run: MemoryRun = this.runs.get(req.runId) ?? { commits: [], parsedCommits: 0, events: [], lastSeq: 0, dedup: new Map() };
+    const run: MemoryRun = this.runs.get(req.runId) ?? {
+      commits: [],
+      parsedCommits: 0,
+      events: [],
+      lastSeq: 0,
+      dedup: new Map(),
+    };
     const dup = run.dedup.get(req.dedupId);
     if (dup) return { ...dup, duplicate: true };
     const actual = run.lastSeq;
@@ -109,9 +124,20 @@ export class MemoryEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void, opts: FollowOptions = {}): Subscription {
+  follow(
+    runId: string,
+    afterSeq: number,
+    onEvents: (events: EventEnvelope[]) => void,
+    opts: FollowOptions = {},
+  ): Subscription {
     assertRunId(runId);
-    const f: Follower = { delivered: afterSeq, scheduled: false, closed: false, onEvents, ...(opts.skipUpTo ? { skipUpTo: opts.skipUpTo } : {}) };
+    const f: Follower = {
+      delivered: afterSeq,
+      scheduled: false,
+      closed: false,
+      onEvents,
+      ...(opts.skipUpTo ? { skipUpTo: opts.skipUpTo } : {}),
+    };
     let set = this.followers.get(runId);
     if (!set) this.followers.set(runId, (set = new Set()));
     set.add(f);

@@ -26,7 +26,10 @@ export function observedStore(store: EventStore, observers: readonly StoreObserv
     await store.close();
   };
   // The store's methods bound once each: the engine calls them for every step, and a bind per call was garbage per call.
-  const bound = new Map<PropertyKey, unknown>([['append', append], ['close', close]]);
+  const bound = new Map<PropertyKey, unknown>([
+    ['append', append],
+    ['close', close],
+  ]);
   return new Proxy(store, {
     get(target, key) {
       const known = bound.get(key);

@@ -155,7 +155,12 @@ export interface EventStore {
    * store may leave it out instead of decoding it (the file store does for
    * the lines its own writer adds); the follower must not count on either.
    */
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void, opts?: FollowOptions): Subscription;
+  follow(
+    runId: string,
+    afterSeq: number,
+    onEvents: (events: EventEnvelope[]) => void,
+    opts?: FollowOptions,
+  ): Subscription;
   close(): Promise<void>;
 }
 

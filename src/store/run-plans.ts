@@ -68,21 +68,23 @@ export async function planBatch(batch: Pending[], host: ApplyHost, session: numb
     else byRun.set(p.req.runId, [p]);
   }
   const plans: RunPlan[] = [];
-  await Promise.all([...byRun].map(async ([runId, list]) => {
-    let cache = host.cached(runId);
-    if (cache?.session !== session) {
-      try {
-        cache = await host.refresh(runId);
-      } catch (err) {
-        for (const p of list) p.reject(err);
-        return;
+  await Promise.all(
+    [...byRun].map(async ([runId, list]) => {
+      let cache = host.cached(runId);
+      if (cache?.session !== session) {
+        try {
+          cache = await host.refresh(runId);
+        } catch (err) {
+          for (const p of list) p.reject(err);
+          return;
+        }
+        cache.session = session;
+        cache.hold = hold;
       }
-      cache.session = session;
-      cache.hold = hold;
-    }
-    const plan = planRun(runId, cache, list);
-    if (plan.slots.length > 0) plans.push(plan);
-  }));
+      const plan = planRun(runId, cache, list);
+      if (plan.slots.length > 0) plans.push(plan);
+    }),
+  );
   return plans;
 }
 
@@ -135,7 +137,13 @@ export function rejectPlans(plans: RunPlan[], err: unknown): void {
  * settles its appends. A log that refuses them: the lines are taken back out,
  * the appends rejected, and `voids` gets the records that void them in the journal.
  */
-export async function applyRun(pl: RunPlan, host: ApplyHost, logs: OpenLogs, hold: number, voids: Buffer[]): Promise<void> {
+export async function applyRun(
+  pl: RunPlan,
+  host: ApplyHost,
+  logs: OpenLogs,
+  hold: number,
+  voids: Buffer[],
+): Promise<void> {
   const path = host.fileOf(pl.runId);
   const c = pl.cache;
   const bytes = pl.slots.length === 1 ? pl.slots[0]!.bytes : Buffer.concat(pl.slots.map((s) => s.bytes));
@@ -143,7 +151,7 @@ export async function applyRun(pl: RunPlan, host: ApplyHost, logs: OpenLogs, hol
   try {
     // An existing log is opened and written with nothing else running between: see open-logs.ts on descriptors.
     const known = c.offset > 0 ? c.ino : null;
-    const log = logs.openNow(pl.runId, path, known) ?? await logs.open(pl.runId, path, known);
+    const log = logs.openNow(pl.runId, path, known) ?? (await logs.open(pl.runId, path, known));
     ino = log.ino;
     try {
       // One write of the whole line; a crash mid-way leaves a line without its newline, which recovery completes from the journal.
@@ -157,10 +165,22 @@ export async function applyRun(pl: RunPlan, host: ApplyHost, logs: OpenLogs, hol
     host.forget(pl.runId); // outcome unknown: re-read the log next time
     for (const s of pl.slots) voids.push(...encodeRecord('V', pl.runId, s.offset));
     // Taken back out (under the lock): the run's first write leaves no log at all, a later one the lines before it.
-    const undone = c.offset === 0
-      ? await unlink(path).then(() => true, (e: unknown) => errnoOf(e) === 'ENOENT')
-      : await truncate(path, c.offset).then(() => true, () => false);
-    const e = storeIoError(`cannot append to ${path}`, err, { runId: pl.runId, file: path }, undone && c.offset === 0 ? `; nothing was recorded of run ${pl.runId}` : '');
+    const undone =
+      c.offset === 0
+        ? await unlink(path).then(
+            () => true,
+            (e: unknown) => errnoOf(e) === 'ENOENT',
+          )
+        : await truncate(path, c.offset).then(
+            () => true,
+            () => false,
+          );
+    const e = storeIoError(
+      `cannot append to ${path}`,
+      err,
+      { runId: pl.runId, file: path },
+      undone && c.offset === 0 ? `; nothing was recorded of run ${pl.runId}` : '',
+    );
     for (const s of pl.slots) for (const p of [s.p, ...s.dups]) p.reject(e);
     return;
   }

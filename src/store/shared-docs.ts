@@ -18,7 +18,12 @@ import { StoreError, errorMessage } from '../errors/index.js';
 import { isRunId } from './common.js';
 import { syncDir, unlessMissing, writeSynced } from './durable-fs.js';
 
-export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: string, fn: () => Promise<R>) => Promise<R>, name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+export async function updateSharedFile<T>(
+  dir: string,
+  exclusive: <R>(name: string, fn: () => Promise<R>) => Promise<R>,
+  name: string,
+  fn: (doc: unknown) => { doc: unknown; result: T },
+): Promise<T> {
   if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });
   const gates = join(dir, 'gates');
   await mkdir(gates, { recursive: true });
@@ -59,7 +64,12 @@ export function parseSharedDoc(text: string, name: string, where: string): unkno
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new StoreError(`shared document ${name} (${where}) is not JSON (${errorMessage(err)}); write it again${name === 'limits' ? ' with `ledgerflow limits set <file>`' : ''}`, { name, where }, { cause: err }, 'LF_SHARED_DOC_CORRUPT');
+    throw new StoreError(
+      `shared document ${name} (${where}) is not JSON (${errorMessage(err)}); write it again${name === 'limits' ? ' with `ledgerflow limits set <file>`' : ''}`,
+      { name, where },
+      { cause: err },
+      'LF_SHARED_DOC_CORRUPT',
+    );
   }
 }
 
@@ -69,14 +79,16 @@ export class SharedDocs {
   private readonly chains = new Map<string, Promise<unknown>>();
 
   read(name: string): Promise<unknown> {
-    if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
+    if (!isRunId(name))
+      return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
     const doc = this.docs.get(name);
     // Most stores have no such document (no limits, no agent queues), and every start asks: no clone of null then.
     return Promise.resolve(doc === undefined || doc === null ? null : structuredClone(doc));
   }
 
   update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
-    if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
+    if (!isRunId(name))
+      return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
     const run = async () => {
       // A copy in and out: the caller may change what it is given.
       const r = fn(structuredClone(this.docs.get(name) ?? null));
@@ -84,7 +96,10 @@ export class SharedDocs {
       return r.result;
     };
     const next = (this.chains.get(name) ?? Promise.resolve()).then(run, run);
-    this.chains.set(name, next.catch(() => undefined));
+    this.chains.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }

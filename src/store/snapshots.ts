@@ -29,14 +29,22 @@ export function parseStoredSnapshot(text: string, runId: string, where: string):
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new StoreError(`${where}: snapshot of run ${runId} is not JSON; delete it (it is only a cache) and the run loads from its log`, { runId }, { cause: err });
+    throw new StoreError(
+      `${where}: snapshot of run ${runId} is not JSON; delete it (it is only a cache) and the run loads from its log`,
+      { runId },
+      { cause: err },
+    );
   }
   const r = StoredSnapshotSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new StoreError(`${where}: snapshot of run ${runId} is malformed at ${issue.path.join('.') || '(root)'}: ${issue.message}; delete it (it is only a cache) and the run loads from its log`, { runId });
+    throw new StoreError(
+      `${where}: snapshot of run ${runId} is malformed at ${issue.path.join('.') || '(root)'}: ${issue.message}; delete it (it is only a cache) and the run loads from its log`,
+      { runId },
+    );
   }
-  if (r.data.runId !== runId) throw new StoreError(`${where}: the snapshot stored for run ${runId} is of run ${r.data.runId}`, { runId });
+  if (r.data.runId !== runId)
+    throw new StoreError(`${where}: the snapshot stored for run ${runId} is of run ${r.data.runId}`, { runId });
   return r.data as StoredSnapshot;
 }
 

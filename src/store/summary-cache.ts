@@ -15,10 +15,17 @@ import type { RunSummary } from './port.js';
 
 const MAX = 20_000;
 let enabled = true;
-interface Kept { ino: bigint; size: bigint; mtime: bigint; ctime: bigint; summary: RunSummary }
+interface Kept {
+  ino: bigint;
+  size: bigint;
+  mtime: bigint;
+  ctime: bigint;
+  summary: RunSummary;
+}
 const kept = new Map<string, Kept>();
 
-const same = (k: Kept, st: BigIntStats) => k.ino === st.ino && k.size === st.size && k.mtime === st.mtimeNs && k.ctime === st.ctimeNs;
+const same = (k: Kept, st: BigIntStats) =>
+  k.ino === st.ino && k.size === st.size && k.mtime === st.mtimeNs && k.ctime === st.ctimeNs;
 
 /** The summary kept for `path` when the file still stats as `st` (a copy), else undefined. */
 export function keptSummary(path: string, st: BigIntStats): RunSummary | undefined {

@@ -23,7 +23,17 @@
  * - the copy is validated in a staging directory before anything is written
  *   to the target.
  */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -40,10 +50,20 @@ export { CATALOG_PATH, isTemplateSource, openTemplateSource } from './source.js'
 
 const ID = /^[A-Za-z0-9_-]+$/;
 /** A path relative to the package root, inside it, written with `/`. */
-const RelPath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'), 'a path relative to the package root, with / and no ..');
+const RelPath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'),
+    'a path relative to the package root, with / and no ..',
+  );
 
 const LIST_KEYS = ['sub_workflows', 'handlers', 'scripts', 'samples', 'events', 'expectations'] as const;
-const ALIASES: Record<string, string> = { 'sub-workflows': 'sub_workflows', subWorkflows: 'sub_workflows', subworkflows: 'sub_workflows' };
+const ALIASES: Record<string, string> = {
+  'sub-workflows': 'sub_workflows',
+  subWorkflows: 'sub_workflows',
+  subworkflows: 'sub_workflows',
+};
 
 /**
  * The entry as written, in its one canonical shape: the files may also be
@@ -53,52 +73,72 @@ const ALIASES: Record<string, string> = { 'sub-workflows': 'sub_workflows', subW
 function normalizeEntry(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const { files, ...rest } = raw as Record<string, unknown>;
-  const merged: Record<string, unknown> = { ...(typeof files === 'object' && files !== null && !Array.isArray(files) ? files : {}), ...rest };
-  if (files !== undefined && (typeof files !== 'object' || files === null || Array.isArray(files))) merged.files = files;
+  const merged: Record<string, unknown> = {
+    ...(typeof files === 'object' && files !== null && !Array.isArray(files) ? files : {}),
+    ...rest,
+  };
+  if (files !== undefined && (typeof files !== 'object' || files === null || Array.isArray(files)))
+    merged.files = files;
   for (const [from, to] of Object.entries(ALIASES)) {
-    if (from in merged && !(to in merged)) { merged[to] = merged[from]; delete merged[from]; }
+    if (from in merged && !(to in merged)) {
+      merged[to] = merged[from];
+      delete merged[from];
+    }
   }
   for (const k of LIST_KEYS) if (typeof merged[k] === 'string') merged[k] = [merged[k]];
   return merged;
 }
 
-const TemplateEntryShape = z.object({
-  id: z.string().regex(ID, 'letters, digits, _ and -'),
-  title: z.string().min(1),
-  description: z.string().min(1),
-  /** Other names `ledgerflow new` takes for it (another name users know it by: multi-agent-coordination). */
-  aliases: z.array(z.string().regex(ID, 'letters, digits, _ and -')).default([]),
-  /** The workflow's definition file. */
-  definition: RelPath,
-  /** Definitions it runs as SUB_WORKFLOW / MAP workflow, or as its failure workflow. */
-  sub_workflows: z.array(RelPath).default([]),
-  handlers: z.array(RelPath).default([]),
-  /** Scripts run by COMMAND tasks. */
-  scripts: z.array(RelPath).default([]),
-  /** Sample inputs: files or folders. */
-  samples: z.array(RelPath).default([]),
-  /** Event type files (events/<type>.yaml: schema and sample) of its triggers and EMITs. */
-  events: z.array(RelPath).default([]),
-  expectations: z.array(RelPath).default([]),
-  /** File names its runs write into its sample folders (a receipt): left out of a copy, wherever a tour run left one. */
-  outputs: z.array(z.string().regex(/^[^/\\]+$/, 'a file name, no folder')).default([]),
-  /** The command that runs it, from the package root (or a copy's directory). */
-  command: z.string().min(1),
-}).strict();
+const TemplateEntryShape = z
+  .object({
+    id: z.string().regex(ID, 'letters, digits, _ and -'),
+    title: z.string().min(1),
+    description: z.string().min(1),
+    /** Other names `ledgerflow new` takes for it (another name users know it by: multi-agent-coordination). */
+    aliases: z.array(z.string().regex(ID, 'letters, digits, _ and -')).default([]),
+    /** The workflow's definition file. */
+    definition: RelPath,
+    /** Definitions it runs as SUB_WORKFLOW / MAP workflow, or as its failure workflow. */
+    sub_workflows: z.array(RelPath).default([]),
+    handlers: z.array(RelPath).default([]),
+    /** Scripts run by COMMAND tasks. */
+    scripts: z.array(RelPath).default([]),
+    /** Sample inputs: files or folders. */
+    samples: z.array(RelPath).default([]),
+    /** Event type files (events/<type>.yaml: schema and sample) of its triggers and EMITs. */
+    events: z.array(RelPath).default([]),
+    expectations: z.array(RelPath).default([]),
+    /** File names its runs write into its sample folders (a receipt): left out of a copy, wherever a tour run left one. */
+    outputs: z.array(z.string().regex(/^[^/\\]+$/, 'a file name, no folder')).default([]),
+    /** The command that runs it, from the package root (or a copy's directory). */
+    command: z.string().min(1),
+  })
+  .strict();
 export const TemplateEntry = z.preprocess(normalizeEntry, TemplateEntryShape);
 export type TemplateEntry = z.infer<typeof TemplateEntryShape>;
 
-export const Catalog = z.object({ templates: z.array(TemplateEntry) }).strict().superRefine((c, ctx) => {
-  const seen = new Set<string>();
-  c.templates.forEach((t, i) => {
-    if (seen.has(t.id)) ctx.addIssue({ code: 'custom', path: ['templates', i, 'id'], message: `template ${t.id} is listed twice` });
-    seen.add(t.id);
+export const Catalog = z
+  .object({ templates: z.array(TemplateEntry) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.templates.forEach((t, i) => {
+      if (seen.has(t.id))
+        ctx.addIssue({ code: 'custom', path: ['templates', i, 'id'], message: `template ${t.id} is listed twice` });
+      seen.add(t.id);
+    });
+    c.templates.forEach((t, i) =>
+      t.aliases.forEach((a, j) => {
+        if (seen.has(a))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['templates', i, 'aliases', j],
+            message: `alias ${a} is already a template's name`,
+          });
+        seen.add(a);
+      }),
+    );
   });
-  c.templates.forEach((t, i) => t.aliases.forEach((a, j) => {
-    if (seen.has(a)) ctx.addIssue({ code: 'custom', path: ['templates', i, 'aliases', j], message: `alias ${a} is already a template's name` });
-    seen.add(a);
-  }));
-});
 export type Catalog = z.infer<typeof Catalog>;
 
 /** The catalogue of a package root (default: this package's); throws UsageError naming the problem and its place. */
@@ -125,7 +165,11 @@ export function entryFiles(entry: TemplateEntry, root = packageRoot()): { kind: 
   const add = (kind: FileKind, path: string) => {
     if (kind === 'samples' && outputs.has(posix.basename(path))) return;
     const full = join(root, path);
-    if (!existsSync(full)) throw new UsageError(`template ${entry.id} lists ${path}, which is not in the package (${root})`, { template: entry.id, path });
+    if (!existsSync(full))
+      throw new UsageError(`template ${entry.id} lists ${path}, which is not in the package (${root})`, {
+        template: entry.id,
+        path,
+      });
     if (statSync(full).isDirectory()) {
       for (const name of readdirSync(full).sort()) add(kind, posix.join(path, name));
     } else {
@@ -133,7 +177,14 @@ export function entryFiles(entry: TemplateEntry, root = packageRoot()): { kind: 
     }
   };
   add('definition', entry.definition);
-  const lists = [['sub_workflow', entry.sub_workflows], ['expectations', entry.expectations], ['handlers', entry.handlers], ['scripts', entry.scripts], ['samples', entry.samples], ['events', entry.events]] as const;
+  const lists = [
+    ['sub_workflow', entry.sub_workflows],
+    ['expectations', entry.expectations],
+    ['handlers', entry.handlers],
+    ['scripts', entry.scripts],
+    ['samples', entry.samples],
+    ['events', entry.events],
+  ] as const;
   for (const [kind, paths] of lists) for (const p of paths) add(kind, p);
   return out;
 }
@@ -141,7 +192,13 @@ export function entryFiles(entry: TemplateEntry, root = packageRoot()): { kind: 
 export type FileKind = 'definition' | 'sub_workflow' | 'expectations' | 'handlers' | 'scripts' | 'samples' | 'events';
 const OWNED: ReadonlySet<FileKind> = new Set(['definition', 'sub_workflow', 'expectations']);
 
-export interface CopyFile { kind: FileKind; from: string; to: string; text: string | Buffer; exists: 'no' | 'same' | 'different' }
+export interface CopyFile {
+  kind: FileKind;
+  from: string;
+  to: string;
+  text: string | Buffer;
+  exists: 'no' | 'same' | 'different';
+}
 export interface CopyPlan {
   template: string;
   workflowId: string;
@@ -158,11 +215,16 @@ export interface CopyPlan {
  */
 export function findTemplate(catalog: Catalog, id: string): TemplateEntry {
   const loose = (s: string) => s.replaceAll('_', '-');
-  const found = catalog.templates.find((t) => t.id === id) ?? catalog.templates.find((t) => loose(t.id) === loose(id))
-    ?? catalog.templates.find((t) => t.aliases.some((a) => loose(a) === loose(id)));
+  const found =
+    catalog.templates.find((t) => t.id === id) ??
+    catalog.templates.find((t) => loose(t.id) === loose(id)) ??
+    catalog.templates.find((t) => t.aliases.some((a) => loose(a) === loose(id)));
   if (found) return found;
   const ids = [...catalog.templates.map((t) => t.id), ...catalog.templates.flatMap((t) => t.aliases)];
-  throw new UsageError(`unknown template "${id}"${didYouMean(id, ids)}; \`ledgerflow templates\` lists them: ${ids.join(', ')}`, { template: id, templates: ids });
+  throw new UsageError(
+    `unknown template "${id}"${didYouMean(id, ids)}; \`ledgerflow templates\` lists them: ${ids.join(', ')}`,
+    { template: id, templates: ids },
+  );
 }
 
 /** Replaces the YAML scalar at `path` (its value, found by line:col) with `value`, keeping the text around it as written. */
@@ -179,10 +241,20 @@ function replaceScalar(text: string, path: (string | number)[], value: string): 
   return lines.join('\n');
 }
 
-interface Rename { workflowId: string; subIds: Map<string, string>; handlersDir?: string }
+interface Rename {
+  workflowId: string;
+  subIds: Map<string, string>;
+  handlersDir?: string;
+}
 
 /** A definition's text with its id, its sub-workflow references and its handlers line renamed. */
-function rewriteDefinition(text: string, file: string, newId: string | undefined, rename: Rename, newHandlers: string | undefined): string {
+function rewriteDefinition(
+  text: string,
+  file: string,
+  newId: string | undefined,
+  rename: Rename,
+  newHandlers: string | undefined,
+): string {
   const { definition } = parseDefinition(text, file);
   if (!definition) throw new UsageError(`template file ${file} does not parse as a workflow`, { file });
   let out = text;
@@ -193,7 +265,8 @@ function rewriteDefinition(text: string, file: string, newId: string | undefined
     }
   });
   const fw = definition.failureWorkflow;
-  if (fw?.id && fw.steps.length === 0 && rename.subIds.has(fw.id)) out = replaceScalar(out, ['workflow', 'failure_workflow', 'id'], rename.subIds.get(fw.id)!);
+  if (fw?.id && fw.steps.length === 0 && rename.subIds.has(fw.id))
+    out = replaceScalar(out, ['workflow', 'failure_workflow', 'id'], rename.subIds.get(fw.id)!);
   if (newHandlers !== undefined && definition.handlers) out = replaceScalar(out, ['workflow', 'handlers'], newHandlers);
   if (newId !== undefined) out = replaceScalar(out, ['workflow', 'id'], newId);
   return out;
@@ -215,15 +288,23 @@ export function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: stri
   const root = opts.root ?? packageRoot();
   const dir = resolve(opts.dir);
   if (opts.newId !== undefined && !ID.test(opts.newId)) {
-    throw new UsageError(`--id ${JSON.stringify(opts.newId)} is not a workflow id: use letters, digits, _ and -`, { id: opts.newId });
+    throw new UsageError(`--id ${JSON.stringify(opts.newId)} is not a workflow id: use letters, digits, _ and -`, {
+      id: opts.newId,
+    });
   }
   const files = entryFiles(entry, root);
   const mainText = readFileSync(join(root, entry.definition), 'utf8');
   const parsedMain = parseDefinition(mainText, entry.definition);
   const main = parsedMain.definition;
   if (!main) {
-    const problems = parsedMain.diagnostics.filter((d) => d.severity === 'error').map((d) => `${entry.definition}:${d.line}:${d.col}: ${d.message}`);
-    throw new UsageError(`template ${entry.id} does not validate (nothing was written): ${problems.join('; ')}`, { template: entry.id, problems }, 'LF_DEFINITION_INVALID');
+    const problems = parsedMain.diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${entry.definition}:${d.line}:${d.col}: ${d.message}`);
+    throw new UsageError(
+      `template ${entry.id} does not validate (nothing was written): ${problems.join('; ')}`,
+      { template: entry.id, problems },
+      'LF_DEFINITION_INVALID',
+    );
   }
   const rename: Rename = { workflowId: opts.newId ?? main.id, subIds: new Map() };
   const renaming = opts.newId !== undefined && opts.newId !== main.id;
@@ -262,7 +343,12 @@ export function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: stri
     let text: string | Buffer = readFileSync(join(root, path));
     if (kind === 'definition' || kind === 'sub_workflow') {
       const source = text.toString('utf8');
-      const newId = kind === 'definition' ? (renaming ? opts.newId : undefined) : rename.subIds.get(parseDefinition(source, path).definition?.id ?? '');
+      const newId =
+        kind === 'definition'
+          ? renaming
+            ? opts.newId
+            : undefined
+          : rename.subIds.get(parseDefinition(source, path).definition?.id ?? '');
       text = renaming ? rewriteDefinition(source, path, newId, rename, handlersLine(path, source)) : source;
     }
     const to = join(dir, ...target(path).split('/'));
@@ -278,7 +364,11 @@ export function collisions(plan: CopyPlan): CopyFile[] {
   return plan.files.filter((f) => f.exists === 'different' || (f.exists === 'same' && OWNED.has(f.kind)));
 }
 
-export interface CopyResult { plan: CopyPlan; written: string[]; kept: string[] }
+export interface CopyResult {
+  plan: CopyPlan;
+  written: string[];
+  kept: string[];
+}
 
 /**
  * Copies a template into `dir` (created if missing): refuses a collision
@@ -296,9 +386,19 @@ export function copyTemplate(entry: TemplateEntry, opts: { dir: string; newId?: 
     const owned = clash.filter((f) => OWNED.has(f.kind)).map(name);
     const shared = clash.filter((f) => !OWNED.has(f.kind)).map(name);
     const them = shared.length === 1 ? 'it' : 'them';
-    const ownedText = owned.length > 0 ? `${owned.length === 1 ? 'this file exists' : 'these files exist'} in ${plan.dir}: ${owned.join(', ')}; ` : '';
-    const sharedText = shared.length > 0 ? `${shared.join(', ')} ${shared.length === 1 ? 'exists' : 'exist'} with other content; every copy of the template shares ${them} (kept only when identical): move ${them} away, or choose another --dir; ` : '';
-    throw new UsageError(`ledgerflow new ${entry.id}: ${ownedText}${sharedText}nothing was written${owned.length > 0 ? '. Choose another --dir, or another --id to rename the workflow' : ''}`, { template: entry.id, files: names }, 'LF_TEMPLATE_COLLISION');
+    const ownedText =
+      owned.length > 0
+        ? `${owned.length === 1 ? 'this file exists' : 'these files exist'} in ${plan.dir}: ${owned.join(', ')}; `
+        : '';
+    const sharedText =
+      shared.length > 0
+        ? `${shared.join(', ')} ${shared.length === 1 ? 'exists' : 'exist'} with other content; every copy of the template shares ${them} (kept only when identical): move ${them} away, or choose another --dir; `
+        : '';
+    throw new UsageError(
+      `ledgerflow new ${entry.id}: ${ownedText}${sharedText}nothing was written${owned.length > 0 ? '. Choose another --dir, or another --id to rename the workflow' : ''}`,
+      { template: entry.id, files: names },
+      'LF_TEMPLATE_COLLISION',
+    );
   }
   const fresh = plan.files.filter((f) => f.exists === 'no');
   // Validate the copy as it will be (its sub-workflows beside it) in a staging directory first.
@@ -312,11 +412,19 @@ export function copyTemplate(entry: TemplateEntry, opts: { dir: string; newId?: 
     for (const f of plan.files.filter((x) => x.kind === 'definition' || x.kind === 'sub_workflow')) {
       const loaded = loadDefinitionFile(join(staging, relative(plan.dir, f.to)));
       if (loaded.handlersPath && !existsSync(loaded.handlersPath)) {
-        throw new UsageError(`the copy of ${f.from} names handlers ${loaded.definition.handlers}, which the copy lacks`, { file: f.from });
+        throw new UsageError(
+          `the copy of ${f.from} names handlers ${loaded.definition.handlers}, which the copy lacks`,
+          { file: f.from },
+        );
       }
     }
   } catch (err) {
-    if (err instanceof DefinitionError) throw new UsageError(`the copy of template ${entry.id} does not validate (nothing was written): ${err.message}`, { template: entry.id }, 'LF_DEFINITION_INVALID');
+    if (err instanceof DefinitionError)
+      throw new UsageError(
+        `the copy of template ${entry.id} does not validate (nothing was written): ${err.message}`,
+        { template: entry.id },
+        'LF_DEFINITION_INVALID',
+      );
     throw err;
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -325,6 +433,9 @@ export function copyTemplate(entry: TemplateEntry, opts: { dir: string; newId?: 
     mkdirSync(dirname(f.to), { recursive: true });
     writeFileSync(f.to, f.text, { flag: 'wx' });
   }
-  return { plan, written: fresh.map((f) => f.to), kept: plan.files.filter((f) => f.exists === 'same').map((f) => f.to) };
+  return {
+    plan,
+    written: fresh.map((f) => f.to),
+    kept: plan.files.filter((f) => f.exists === 'same').map((f) => f.to),
+  };
 }
-

@@ -17,14 +17,26 @@ import { errorMessage, UsageError } from '../errors/index.js';
 export const CATALOG_PATH = 'definitions/catalog/templates.yaml';
 
 /** A package root of templates, opened: `close()` removes what was extracted. */
-export interface TemplateSource { root: string; label: string; template: string | undefined; close: () => void }
+export interface TemplateSource {
+  root: string;
+  label: string;
+  template: string | undefined;
+  close: () => void;
+}
 
 const TARBALL = /\.(tgz|tar\.gz|tar)$/i;
 const hasCatalog = (dir: string) => existsSync(join(dir, ...CATALOG_PATH.split('/')));
 
 /** True when the text names another source than a bundled template: a path, a tarball, a `file:` spec or an npm package. */
 export function isTemplateSource(spec: string): boolean {
-  return spec.includes('/') || spec.includes('\\') || TARBALL.test(spec) || spec.startsWith('file:') || spec.startsWith('npm:') || existsSync(spec);
+  return (
+    spec.includes('/') ||
+    spec.includes('\\') ||
+    TARBALL.test(spec) ||
+    spec.startsWith('file:') ||
+    spec.startsWith('npm:') ||
+    existsSync(spec)
+  );
 }
 
 /** Refuses an extracted tree that holds a symbolic link: a template's files are read from inside it, never through a link. */
@@ -33,7 +45,11 @@ function noLinks(dir: string, label: string, depth = 0): void {
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);
     const st = lstatSync(full);
-    if (st.isSymbolicLink()) throw new UsageError(`${label} holds a symbolic link (${name}): a template package may hold only files and folders`, { source: label });
+    if (st.isSymbolicLink())
+      throw new UsageError(
+        `${label} holds a symbolic link (${name}): a template package may hold only files and folders`,
+        { source: label },
+      );
     if (st.isDirectory()) noLinks(full, label, depth + 1);
   }
 }
@@ -50,7 +66,9 @@ function rootOf(dir: string): string {
 function extract(tarball: string, label: string): { root: string; temp: string } {
   const temp = mkdtempSync(join(tmpdir(), 'lf-templates-'));
   try {
-    execFileSync('tar', ['-xf', tarball, '-C', temp, '--no-same-owner', '--no-same-permissions'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('tar', ['-xf', tarball, '-C', temp, '--no-same-owner', '--no-same-permissions'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     noLinks(temp, label);
   } catch (err) {
     rmSync(temp, { recursive: true, force: true });
@@ -73,11 +91,18 @@ function fromPath(path: string, template: string | undefined, label: string): Te
     if (!hasCatalog(path)) return null;
     return { root: resolve(path), label, template, close: () => {} };
   }
-  if (!TARBALL.test(path)) throw new UsageError(`${label} is a file but not a tarball (.tgz, .tar.gz, .tar): give a folder of templates, a tarball or an npm package`, { source: label });
+  if (!TARBALL.test(path))
+    throw new UsageError(
+      `${label} is a file but not a tarball (.tgz, .tar.gz, .tar): give a folder of templates, a tarball or an npm package`,
+      { source: label },
+    );
   const { root, temp } = extract(path, label);
   if (!hasCatalog(root)) {
     rmSync(temp, { recursive: true, force: true });
-    throw new UsageError(`${label} holds no ${CATALOG_PATH}: a template package has the bundled layout (docs/library.md#templates-from-a-package)`, { source: label });
+    throw new UsageError(
+      `${label} holds no ${CATALOG_PATH}: a template package has the bundled layout (docs/library.md#templates-from-a-package)`,
+      { source: label },
+    );
   }
   return { root, label, template, close: () => rmSync(temp, { recursive: true, force: true }) };
 }
@@ -93,23 +118,47 @@ export function openTemplateSource(spec: string): TemplateSource {
     if (parent) return parent;
   }
   if (existsSync(given) && statSync(given).isDirectory()) {
-    throw new UsageError(`${given} holds no ${CATALOG_PATH}: a template package has the bundled layout (docs/library.md#templates-from-a-package)`, { source: given });
+    throw new UsageError(
+      `${given} holds no ${CATALOG_PATH}: a template package has the bundled layout (docs/library.md#templates-from-a-package)`,
+      { source: given },
+    );
   }
   if (spec.startsWith('file:') || given.startsWith('.') || given.startsWith('/') || TARBALL.test(given)) {
-    throw new UsageError(`${given} does not exist: give a folder of templates, a tarball (.tgz) or an npm package name`, { source: given });
+    throw new UsageError(
+      `${given} does not exist: give a folder of templates, a tarball (.tgz) or an npm package name`,
+      { source: given },
+    );
   }
   const { pkg, template } = npmSpec(spec);
   const temp = mkdtempSync(join(tmpdir(), 'lf-npm-'));
   try {
-    const out = execFileSync('npm', ['pack', pkg, '--pack-destination', temp, '--loglevel=error', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', pkg, '--pack-destination', temp, '--loglevel=error', '--ignore-scripts'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const tgz = out.trim().split('\n').pop()!.trim();
     const opened = fromPath(join(temp, basename(tgz)), template, pkg);
     if (!opened) throw new UsageError(`npm pack ${pkg} gave no tarball`, { source: pkg });
-    return { ...opened, close: () => { opened.close(); rmSync(temp, { recursive: true, force: true }); } };
+    return {
+      ...opened,
+      close: () => {
+        opened.close();
+        rmSync(temp, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
     rmSync(temp, { recursive: true, force: true });
     if (err instanceof UsageError) throw err;
-    const said = ((err as { stderr?: string }).stderr ?? '').split('\n').map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim()).filter(Boolean).slice(0, 2).join('; ').replace(/\.+$/, '');
-    throw new UsageError(`cannot fetch the npm package ${pkg}: npm pack ${pkg} failed${said ? `: ${said}` : ''}. Check the name, or give a folder or a .tgz of the templates`, { source: pkg });
+    const said = ((err as { stderr?: string }).stderr ?? '')
+      .split('\n')
+      .map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim())
+      .filter(Boolean)
+      .slice(0, 2)
+      .join('; ')
+      .replace(/\.+$/, '');
+    throw new UsageError(
+      `cannot fetch the npm package ${pkg}: npm pack ${pkg} failed${said ? `: ${said}` : ''}. Check the name, or give a folder or a .tgz of the templates`,
+      { source: pkg },
+    );
   }
 }

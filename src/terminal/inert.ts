@@ -32,7 +32,7 @@ export function inert(text: string): string {
 
 /** A value from a run as inert text: strings as they are (escaped), anything else as its JSON (which escapes C0 but not C1 or bidi). */
 export function inertValue(value: unknown): string {
-  return inert(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+  return inert(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
 }
 
 /**
@@ -41,7 +41,10 @@ export function inertValue(value: unknown): string {
  * `indent`, so no line of it can pass for a line of the CLI's own.
  */
 export function inertLines(text: string, indent = '  '): string {
-  return text.split(/\r?\n/).map((line, i) => `${i > 0 ? indent : ''}${inert(line)}`).join('\n');
+  return text
+    .split(/\r?\n/)
+    .map((line, i) => `${i > 0 ? indent : ''}${inert(line)}`)
+    .join('\n');
 }
 
 /** What JSON.stringify leaves as it is of ACTIVE: C0 it escapes itself, so DEL, C1, the separators and bidi controls. */
@@ -53,5 +56,8 @@ const ACTIVE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u20
  * bidi controls) written as `\u009b` escapes, so a reader parsing it gets exactly `value` back.
  */
 export function inertJson(value: unknown): string {
-  return (JSON.stringify(value) ?? 'null').replace(ACTIVE_IN_JSON, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(value) ?? 'null').replace(
+    ACTIVE_IN_JSON,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

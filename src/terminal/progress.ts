@@ -11,9 +11,17 @@ import type { RunSnapshot } from '../runtime/index.js';
 
 /** A status's symbol in progress lines and in `ledgerflow status` (the watch monitor has its own: src/monitor/look.ts). */
 export const PROGRESS_SYMBOLS: Record<string, string> = {
-  PENDING: pc.dim('·'), SCHEDULED: pc.dim('○'), IN_PROGRESS: pc.cyan('▶'), RETRYING: pc.yellow('↻'),
-  PENDING_APPROVAL: pc.magenta('⏸'), WAITING: pc.magenta('⌛'), COMPLETED: pc.green('✓'), FAILED: pc.red('✗'), TIMED_OUT: pc.red('⏱'),
-  SKIPPED: pc.dim('⊘'), CANCELLED: pc.dim('■'),
+  PENDING: pc.dim('·'),
+  SCHEDULED: pc.dim('○'),
+  IN_PROGRESS: pc.cyan('▶'),
+  RETRYING: pc.yellow('↻'),
+  PENDING_APPROVAL: pc.magenta('⏸'),
+  WAITING: pc.magenta('⌛'),
+  COMPLETED: pc.green('✓'),
+  FAILED: pc.red('✗'),
+  TIMED_OUT: pc.red('⏱'),
+  SKIPPED: pc.dim('⊘'),
+  CANCELLED: pc.dim('■'),
 };
 
 const ms = (from: string | null, to: string | null) =>
@@ -26,7 +34,12 @@ function duration(dueAt: string, now: string): string {
 
 /** One line per task whose status changed in a commit. */
 /** `definition`: the run's (the 4th argument of onCommit), for what a WAIT waits for. */
-export function progressLines(events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition?: Definition): string[] {
+export function progressLines(
+  events: EventEnvelope[],
+  before: RunSnapshot,
+  after: RunSnapshot,
+  definition?: Definition,
+): string[] {
   const lines: string[] = [];
   const now = events.at(-1)?.time ?? new Date().toISOString();
   for (const [id, t] of Object.entries(after.context.tasks)) {
@@ -34,30 +47,57 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
     const sym = PROGRESS_SYMBOLS[t.status] ?? '?';
     if (t.items && prev?.items !== t.items) lines.push(...itemLines(id, prev?.items ?? [], t.items));
     if (prev && prev.status === t.status && prev.attempts === t.attempts) {
-      if (t.status === 'IN_PROGRESS' && (t.restarts ?? 0) > (prev.restarts ?? 0)) lines.push(`${sym} ${id} runs attempt ${t.attempts} again: it was lost with the process running it (restart ${t.restarts})`);
+      if (t.status === 'IN_PROGRESS' && (t.restarts ?? 0) > (prev.restarts ?? 0))
+        lines.push(
+          `${sym} ${id} runs attempt ${t.attempts} again: it was lost with the process running it (restart ${t.restarts})`,
+        );
       continue;
     }
     switch (t.status) {
-      case 'IN_PROGRESS': lines.push(`${sym} ${id} started${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}`); break;
+      case 'IN_PROGRESS':
+        lines.push(`${sym} ${id} started${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}`);
+        break;
       case 'COMPLETED': {
         // A retry's reused output: its time is no work done here.
-        const reused = after.context.reuse && events.some((e) => e.type === 'task.completed' && e.data.task === id && e.data.reused);
-        lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(inertValue(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
-          : reused ? `${sym} ${id} ${pc.dim(`reused from run ${inert(after.context.reuse!.runId)}`)}` : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
+        const reused =
+          after.context.reuse && events.some((e) => e.type === 'task.completed' && e.data.task === id && e.data.reused);
+        lines.push(
+          t.decision
+            ? `${pc.green('◆')} ${id} chose ${pc.bold(inertValue(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
+            : reused
+              ? `${sym} ${id} ${pc.dim(`reused from run ${inert(after.context.reuse!.runId)}`)}`
+              : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`,
+        );
         if (!reused) lines.push(...emitSkipped(events, id));
         break;
       }
       case 'RETRYING': {
         const timer = Object.values(after.context.timers).find((x) => x.task === id && x.kind === 'backoff');
-        lines.push(`${sym} ${id} attempt ${t.attempts} failed: ${inert(t.error?.message ?? '')}${timer ? ` — retrying in ${duration(timer.dueAt, now)}` : ''}`);
+        lines.push(
+          `${sym} ${id} attempt ${t.attempts} failed: ${inert(t.error?.message ?? '')}${timer ? ` — retrying in ${duration(timer.dueAt, now)}` : ''}`,
+        );
         break;
       }
-      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(t.error?.message ?? '')}`); break;
-      case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
-      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id, signalOf(definition, id))}`); break;
-      case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
-      case 'CANCELLED': lines.push(`${sym} ${id} cancelled`); break;
-      default: break;
+      case 'FAILED':
+      case 'TIMED_OUT':
+        lines.push(
+          `${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(t.error?.message ?? '')}`,
+        );
+        break;
+      case 'PENDING_APPROVAL':
+        lines.push(`${sym} ${id} waiting for approval`);
+        break;
+      case 'WAITING':
+        lines.push(`${sym} ${id} waiting${waitingFor(after, id, signalOf(definition, id))}`);
+        break;
+      case 'SKIPPED':
+        lines.push(`${sym} ${id} skipped`);
+        break;
+      case 'CANCELLED':
+        lines.push(`${sym} ${id} cancelled`);
+        break;
+      default:
+        break;
     }
   }
   return lines;
@@ -66,8 +106,11 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
 /** An EMIT's definition files passed over (its output's `skipped`), said under its completion. */
 function emitSkipped(events: EventEnvelope[], id: string): string[] {
   const done = events.find((e) => e.type === 'task.completed' && e.data.task === id);
-  const out = done?.type === 'task.completed' ? done.data.output as { eventId?: unknown; skipped?: unknown } | null : null;
-  return out && typeof out.eventId === 'string' && Array.isArray(out.skipped) ? out.skipped.map((r) => `  ${pc.yellow("!")} skipped ${inert(String(r))}`) : [];
+  const out =
+    done?.type === 'task.completed' ? (done.data.output as { eventId?: unknown; skipped?: unknown } | null) : null;
+  return out && typeof out.eventId === 'string' && Array.isArray(out.skipped)
+    ? out.skipped.map((r) => `  ${pc.yellow('!')} skipped ${inert(String(r))}`)
+    : [];
 }
 
 type Items = NonNullable<RunSnapshot['context']['tasks'][string]['items']>;
@@ -82,11 +125,23 @@ function itemLines(id: string, before: Items, after: Items): string[] {
     const key = `${id}[${i}]`;
     const sym = PROGRESS_SYMBOLS[it.status] ?? '?';
     switch (it.status) {
-      case 'IN_PROGRESS': lines.push(`${sym} ${key} started${it.attempts > 1 ? ` (attempt ${it.attempts})` : ''}`); break;
-      case 'COMPLETED': lines.push(`${sym} ${key} ${pc.dim(ms(it.startedAt, it.completedAt))}`); break;
-      case 'RETRYING': lines.push(`${sym} ${key} attempt ${it.attempts} failed: ${inert(it.error?.message ?? '')} — retrying`); break;
-      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${key} ${it.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(it.error?.message ?? '')}`); break;
-      default: break;
+      case 'IN_PROGRESS':
+        lines.push(`${sym} ${key} started${it.attempts > 1 ? ` (attempt ${it.attempts})` : ''}`);
+        break;
+      case 'COMPLETED':
+        lines.push(`${sym} ${key} ${pc.dim(ms(it.startedAt, it.completedAt))}`);
+        break;
+      case 'RETRYING':
+        lines.push(`${sym} ${key} attempt ${it.attempts} failed: ${inert(it.error?.message ?? '')} — retrying`);
+        break;
+      case 'FAILED':
+      case 'TIMED_OUT':
+        lines.push(
+          `${sym} ${key} ${it.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(it.error?.message ?? '')}`,
+        );
+        break;
+      default:
+        break;
     }
   }
   return lines;
@@ -94,7 +149,9 @@ function itemLines(id: string, before: Items, after: Items): string[] {
 
 /** What a WAITING task waits for: its timer's due time, if it has one. */
 function waitingFor(snap: RunSnapshot, id: string, signal: string | undefined): string {
-  const timer = Object.values(snap.context.timers).find((x) => x.task === id && (x.kind === 'wait' || x.kind === 'timeout'));
+  const timer = Object.values(snap.context.timers).find(
+    (x) => x.task === id && (x.kind === 'wait' || x.kind === 'timeout'),
+  );
   const what = signal === undefined ? 'a signal' : `signal ${signal}`;
   if (!timer) return ` for ${what}`;
   return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for ${what} (until ${timer.dueAt})`;

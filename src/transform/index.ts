@@ -18,7 +18,10 @@ import { ThreadTimeLimit } from './wasm-thread.js';
 import { importModule } from '../import-module.js';
 
 /** What a TRANSFORM attempt records as its output: jq's `{ result, resultList }`, a script's `{ result }`. */
-export interface TransformOutput { result: unknown; resultList?: unknown[] }
+export interface TransformOutput {
+  result: unknown;
+  resultList?: unknown[];
+}
 
 /**
  * The most a TRANSFORM's output may be as JSON: half of NATS's default max_payload (1 MiB), as a worker's
@@ -54,8 +57,11 @@ const COMPILE_ERROR_EXIT = 3;
  * program and its caret, and the count of compile errors, left out), joined with `; `.
  */
 function jqMessage(stderr: string): string {
-  const errors = stderr.split('\n').filter((l) => l.startsWith('jq: error')).map((l) => l.replace(/^jq: error(?: \(at [^)]*\))?: /, '').replace(/:\s*$/, ''));
-  return errors.length > 0 ? errors.join('; ') : stderr.trim().split('\n')[0] ?? '';
+  const errors = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('jq: error'))
+    .map((l) => l.replace(/^jq: error(?: \(at [^)]*\))?: /, '').replace(/:\s*$/, ''));
+  return errors.length > 0 ? errors.join('; ') : (stderr.trim().split('\n')[0] ?? '');
 }
 
 /**
@@ -64,31 +70,54 @@ function jqMessage(stderr: string): string {
  * It runs in the jq thread, stopped when `signal` aborts (the attempt timed out or was cancelled), at
  * `deadlineMs` (the attempt's deadline, epoch ms), or after TRANSFORM_TIME_LIMIT_MS, whichever is first.
  */
-export async function runTransform(taskId: string, transform: { jq?: string; js?: string }, input: unknown, opts: { signal?: AbortSignal; deadlineMs?: number; now?: number } = {}): Promise<TransformOutput> {
-  const left = opts.deadlineMs === undefined ? TRANSFORM_TIME_LIMIT_MS : Math.max(1, Math.min(TRANSFORM_TIME_LIMIT_MS, opts.deadlineMs - (opts.now ?? Date.now())));
+export async function runTransform(
+  taskId: string,
+  transform: { jq?: string; js?: string },
+  input: unknown,
+  opts: { signal?: AbortSignal; deadlineMs?: number; now?: number } = {},
+): Promise<TransformOutput> {
+  const left =
+    opts.deadlineMs === undefined
+      ? TRANSFORM_TIME_LIMIT_MS
+      : Math.max(1, Math.min(TRANSFORM_TIME_LIMIT_MS, opts.deadlineMs - (opts.now ?? Date.now())));
   if (transform.js !== undefined) return runScript(taskId, transform.js, input, left, opts.signal);
   const program = transform.jq ?? '';
   let ran: { stdout: string; stderr: string; exitCode: number };
   try {
-    ran = await (thread ??= jqThread()).run({ program, input: JSON.stringify(input ?? null) }, { limitMs: left, ...(opts.signal ? { signal: opts.signal } : {}) });
+    ran = await (thread ??= jqThread()).run(
+      { program, input: JSON.stringify(input ?? null) },
+      { limitMs: left, ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
   } catch (err) {
     // Past the limit of every TRANSFORM: not retried (it would run as long again); past its attempt's deadline: as a timeout is.
-    if (err instanceof ThreadTimeLimit) throw new TransformError(taskId, err.message, { retryable: err.limitMs < TRANSFORM_TIME_LIMIT_MS });
+    if (err instanceof ThreadTimeLimit)
+      throw new TransformError(taskId, err.message, { retryable: err.limitMs < TRANSFORM_TIME_LIMIT_MS });
     throw err;
   }
   const { stdout, stderr, exitCode } = ran;
   if (exitCode !== 0) {
     const compile = exitCode === COMPILE_ERROR_EXIT;
-    throw new TransformError(taskId, `${compile ? 'its jq program does not compile' : 'its jq program failed'}: ${jqMessage(stderr) || `jq exited ${exitCode}`}`, { retryable: !compile });
+    throw new TransformError(
+      taskId,
+      `${compile ? 'its jq program does not compile' : 'its jq program failed'}: ${jqMessage(stderr) || `jq exited ${exitCode}`}`,
+      { retryable: !compile },
+    );
   }
   if (stdout.length > TRANSFORM_OUTPUT_LIMIT) throw tooLarge(taskId, 'jq');
   // With -c, jq writes one JSON value per line: its strings escape newlines, so a line is a value.
-  const resultList = stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
+  const resultList = stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as unknown);
   return { result: resultList[0] ?? null, resultList };
 }
 
 const tooLarge = (taskId: string, what: string) =>
-  new TransformError(taskId, `its ${what} output is over ${TRANSFORM_OUTPUT_LIMIT.toLocaleString('en-US')} bytes as JSON; reduce it in the program (select, limit, a summary)`, { retryable: false, code: 'LF_OUTPUT_TOO_LARGE' });
+  new TransformError(
+    taskId,
+    `its ${what} output is over ${TRANSFORM_OUTPUT_LIMIT.toLocaleString('en-US')} bytes as JSON; reduce it in the program (select, limit, a summary)`,
+    { retryable: false, code: 'LF_OUTPUT_TOO_LARGE' },
+  );
 
 /**
  * Runs a `js:` script over `input` (its `$`) in QuickJS (js.ts) and returns `{ result }`. An error it throws
@@ -96,22 +125,51 @@ const tooLarge = (taskId: string, what: string) =>
  * memory fails it at once; one still running at the limit is interrupted (LF_JS_TIMEOUT, retried only when
  * the limit was its attempt's deadline).
  */
-async function runScript(taskId: string, script: string, input: unknown, limitMs: number, signal: AbortSignal | undefined): Promise<TransformOutput> {
+async function runScript(
+  taskId: string,
+  script: string,
+  input: unknown,
+  limitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<TransformOutput> {
   let ran: Awaited<ReturnType<ReturnType<typeof jsThread>['run']>>;
   const retryable = limitMs < TRANSFORM_TIME_LIMIT_MS;
   try {
     // QuickJS interrupts the script at limitMs; the thread is ended a second later if it has not answered by then.
-    ran = await (scripts ??= jsThread()).run({ script, input: JSON.stringify(input ?? null), limitMs }, { limitMs: limitMs + 1000, ...(signal ? { signal } : {}) });
+    ran = await (scripts ??= jsThread()).run(
+      { script, input: JSON.stringify(input ?? null), limitMs },
+      { limitMs: limitMs + 1000, ...(signal ? { signal } : {}) },
+    );
   } catch (err) {
-    if (err instanceof ThreadTimeLimit) throw new TransformError(taskId, `its JavaScript ran longer than ${limitMs / 1000} s and was stopped`, { retryable, code: 'LF_JS_TIMEOUT' });
+    if (err instanceof ThreadTimeLimit)
+      throw new TransformError(taskId, `its JavaScript ran longer than ${limitMs / 1000} s and was stopped`, {
+        retryable,
+        code: 'LF_JS_TIMEOUT',
+      });
     throw err;
   }
   if (!ran.ok) {
     const at = ran.line !== undefined ? ` (line ${ran.line}, col ${ran.col})` : '';
-    if (ran.kind === 'timeout') throw new TransformError(taskId, `its JavaScript ran longer than ${limitMs / 1000} s and was interrupted${at}`, { retryable, code: 'LF_JS_TIMEOUT' });
-    if (ran.kind === 'memory') throw new TransformError(taskId, `its JavaScript used more than ${JS_MEMORY_LIMIT / 1024 / 1024} MiB and was stopped${at}`, { retryable: false, code: 'LF_JS_ERROR' });
-    if (/stack overflow/.test(ran.message)) throw new TransformError(taskId, `its JavaScript recursed too deep (stack overflow)${at}`, { retryable: false, code: 'LF_JS_ERROR' });
-    throw new TransformError(taskId, `its JavaScript failed: ${ran.message}${at}`, { retryable: !ran.message.startsWith('SyntaxError'), code: 'LF_JS_ERROR' });
+    if (ran.kind === 'timeout')
+      throw new TransformError(taskId, `its JavaScript ran longer than ${limitMs / 1000} s and was interrupted${at}`, {
+        retryable,
+        code: 'LF_JS_TIMEOUT',
+      });
+    if (ran.kind === 'memory')
+      throw new TransformError(
+        taskId,
+        `its JavaScript used more than ${JS_MEMORY_LIMIT / 1024 / 1024} MiB and was stopped${at}`,
+        { retryable: false, code: 'LF_JS_ERROR' },
+      );
+    if (/stack overflow/.test(ran.message))
+      throw new TransformError(taskId, `its JavaScript recursed too deep (stack overflow)${at}`, {
+        retryable: false,
+        code: 'LF_JS_ERROR',
+      });
+    throw new TransformError(taskId, `its JavaScript failed: ${ran.message}${at}`, {
+      retryable: !ran.message.startsWith('SyntaxError'),
+      code: 'LF_JS_ERROR',
+    });
   }
   if (ran.json.length > TRANSFORM_OUTPUT_LIMIT) throw tooLarge(taskId, 'JavaScript');
   return { result: JSON.parse(ran.json) as unknown };
@@ -140,14 +198,28 @@ export async function transformDiagnostics(def: Definition, text: string, file: 
       const problem = await jsSyntaxProblem(t.js);
       if (problem === null) continue;
       const path = ['workflow', 'tasks', t.index, 'js'];
-      out.push({ severity: 'error', code: 'LF_JS_SYNTAX', message: `TRANSFORM task ${t.id}: its JavaScript does not parse at line ${problem.line}, col ${problem.col} of the script: ${problem.message}`, path, file, ...positionIn(text, path) });
+      out.push({
+        severity: 'error',
+        code: 'LF_JS_SYNTAX',
+        message: `TRANSFORM task ${t.id}: its JavaScript does not parse at line ${problem.line}, col ${problem.col} of the script: ${problem.message}`,
+        path,
+        file,
+        ...positionIn(text, path),
+      });
       continue;
     }
     if (t.type !== 'TRANSFORM' || !t.jq) continue;
     const problem = await jqCompileProblem(t.jq);
     if (problem === null) continue;
     const path = ['workflow', 'tasks', t.index, 'jq'];
-    out.push({ severity: 'error', code: 'LF_JQ_COMPILE', message: `TRANSFORM task ${t.id}: its jq program does not compile: ${problem}`, path, file, ...positionIn(text, path) });
+    out.push({
+      severity: 'error',
+      code: 'LF_JQ_COMPILE',
+      message: `TRANSFORM task ${t.id}: its jq program does not compile: ${problem}`,
+      path,
+      file,
+      ...positionIn(text, path),
+    });
   }
   return out;
 }

@@ -2,7 +2,11 @@
 import { packageFileUrl, WasmThread } from './wasm-thread.js';
 
 /** What jq gave: its output text (one JSON value per line), its error text and exit code. */
-export interface JqRun { stdout: string; stderr: string; exitCode: number }
+export interface JqRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
 
 /** The thread's module: answers `{ id, program, input }` with `{ id, stdout, stderr, exitCode }`, in order. */
 function threadSource(): string {
@@ -16,4 +20,5 @@ parentPort.on('message', ({ id, program, input }) => {
 });`;
 }
 
-export const jqThread = (): WasmThread<{ program: string; input: string }, JqRun> => new WasmThread(threadSource, 'jq program');
+export const jqThread = (): WasmThread<{ program: string; input: string }, JqRun> =>
+  new WasmThread(threadSource, 'jq program');

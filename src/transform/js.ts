@@ -15,7 +15,9 @@ export const JS_MEMORY_LIMIT = 64 * 1024 * 1024;
 const JS_STACK_LIMIT = 1024 * 1024;
 
 /** What one script gave: its value as JSON text, or why not (`timeout`: QuickJS's interrupt deadline passed). */
-export type JsRun = { ok: true; json: string } | { ok: false; kind: 'error' | 'timeout' | 'memory'; message: string; line?: number; col?: number };
+export type JsRun =
+  | { ok: true; json: string }
+  | { ok: false; kind: 'error' | 'timeout' | 'memory'; message: string; line?: number; col?: number };
 
 /** Where in the script an error is: QuickJS's `script.js:<line>:<col>` in its stack (or a syntax error's). */
 export const JS_POSITION = /script\.js:(\d+):(\d+)/;
@@ -73,15 +75,22 @@ parentPort.on('message', ({ id, script, input, limitMs }) => {
 });`;
 }
 
-export const jsThread = (): WasmThread<{ script: string; input: string; limitMs: number }, JsRun> => new WasmThread(threadSource, 'JavaScript');
+export const jsThread = (): WasmThread<{ script: string; input: string; limitMs: number }, JsRun> =>
+  new WasmThread(threadSource, 'JavaScript');
 
 type QuickJs = import('quickjs-emscripten-core').QuickJSWASMModule;
 let loading: Promise<QuickJs> | undefined;
 
 /** QuickJS in this thread, made on first use, then shared: what validate compiles scripts with (nothing of them runs). */
 function quickjs(): Promise<QuickJs> {
-  loading ??= Promise.all([importModule<typeof import('quickjs-emscripten-core')>('quickjs-emscripten-core'), importModule<typeof import('@jitl/quickjs-wasmfile-release-sync')>('@jitl/quickjs-wasmfile-release-sync')])
-    .then(([core, variant]) => core.newQuickJSWASMModuleFromVariant(variant.default as unknown as import('quickjs-emscripten-core').QuickJSSyncVariant));
+  loading ??= Promise.all([
+    importModule<typeof import('quickjs-emscripten-core')>('quickjs-emscripten-core'),
+    importModule<typeof import('@jitl/quickjs-wasmfile-release-sync')>('@jitl/quickjs-wasmfile-release-sync'),
+  ]).then(([core, variant]) =>
+    core.newQuickJSWASMModuleFromVariant(
+      variant.default as unknown as import('quickjs-emscripten-core').QuickJSSyncVariant,
+    ),
+  );
   return loading;
 }
 
@@ -97,11 +106,17 @@ export async function jsSyntaxProblem(script: string): Promise<{ message: string
       compiled.value.dispose();
       return null;
     }
-    const e = vm.dump(compiled.error) as { name?: string; message?: string; stack?: string; lineNumber?: number } | string;
+    const e = vm.dump(compiled.error) as
+      | { name?: string; message?: string; stack?: string; lineNumber?: number }
+      | string;
     compiled.error.dispose();
     if (typeof e !== 'object' || e === null) return { message: String(e), line: 1, col: 1 };
     const at = JS_POSITION.exec(String(e.stack ?? ''));
-    return { message: `${e.name ?? 'SyntaxError'}: ${e.message ?? ''}`, line: at ? Number(at[1]) : (e.lineNumber ?? 1), col: at ? Number(at[2]) : 1 };
+    return {
+      message: `${e.name ?? 'SyntaxError'}: ${e.message ?? ''}`,
+      line: at ? Number(at[1]) : (e.lineNumber ?? 1),
+      col: at ? Number(at[2]) : 1,
+    };
   } finally {
     vm.dispose();
     rt.dispose();

@@ -12,7 +12,11 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-interface Call<Req, Res> { request: Req; resolve: (r: Res) => void; reject: (err: Error) => void }
+interface Call<Req, Res> {
+  request: Req;
+  resolve: (r: Res) => void;
+  reject: (err: Error) => void;
+}
 
 /**
  * The file URL of a package's file (`dist/index.mjs`), for a thread's module to import: found beside the
@@ -40,17 +44,35 @@ export class WasmThread<Req extends object, Res extends object> {
   private readonly pending = new Map<number, Call<Req, Res>>();
 
   /** `what` names the program in a time-limit error ("jq program", "JavaScript"). */
-  constructor(private readonly source: () => string, private readonly what: string) {}
+  constructor(
+    private readonly source: () => string,
+    private readonly what: string,
+  ) {}
 
   /** Runs one request; rejects when `signal` aborts or `limitMs` passes first (the thread is then replaced). */
   run(request: Req, opts: { limitMs: number; signal?: AbortSignal }): Promise<Res> {
-    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+    if (opts.signal?.aborted)
+      return Promise.reject(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
     return new Promise<Res>((resolve, reject) => {
       const id = this.nextId++;
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => this.kill(id, opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error('aborted'));
-      const done = () => { clearTimeout(timer); opts.signal?.removeEventListener('abort', onAbort); };
-      this.pending.set(id, { request, resolve: (r) => { done(); resolve(r); }, reject: (err) => { done(); reject(err); } });
+      const onAbort = () =>
+        this.kill(id, opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error('aborted'));
+      const done = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      this.pending.set(id, {
+        request,
+        resolve: (r) => {
+          done();
+          resolve(r);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
       timer = setTimeout(() => this.kill(id, new ThreadTimeLimit(opts.limitMs, this.what)), opts.limitMs);
       timer.unref();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -108,7 +130,10 @@ export class WasmThread<Req extends object, Res extends object> {
 
 /** A program ran past the time a TRANSFORM is given (it is stopped; a program that never ends would run forever). */
 export class ThreadTimeLimit extends Error {
-  constructor(readonly limitMs: number, what: string) {
+  constructor(
+    readonly limitMs: number,
+    what: string,
+  ) {
     super(`its ${what} ran longer than ${limitMs / 1000} s and was stopped`);
     this.name = 'ThreadTimeLimit';
   }

@@ -45,12 +45,25 @@ export function admitEvent(raw: unknown, catalog: TriggerCatalog): Admission {
   const spec = catalog.eventTypes.get(event.type);
   if (spec) {
     const problems = checkEventData(spec, event.data);
-    if (problems.length > 0) return reject('schema', `event ${event.id} does not fit the schema of ${event.type}: ${problems.join('; ')}`, problems);
+    if (problems.length > 0)
+      return reject(
+        'schema',
+        `event ${event.id} does not fit the schema of ${event.type}: ${problems.join('; ')}`,
+        problems,
+      );
   } else if (isTriggered(catalog.definitions, event.type)) {
     warnings.push(`no schema for event type ${event.type} (events/${event.type}.yaml): its data is not validated`);
   } else {
-    const known = [...new Set([...catalog.eventTypes.keys(), ...catalog.definitions.flatMap((d) => d.triggers.flatMap((t) => (t.kind === 'event' ? [t.event] : [])))])].sort();
-    return reject('unknown_type', `unknown event type "${event.type}": no events/${event.type}.yaml schema and no workflow triggers on it; known types: ${known.join(', ') || '(none)'}`);
+    const known = [
+      ...new Set([
+        ...catalog.eventTypes.keys(),
+        ...catalog.definitions.flatMap((d) => d.triggers.flatMap((t) => (t.kind === 'event' ? [t.event] : []))),
+      ]),
+    ].sort();
+    return reject(
+      'unknown_type',
+      `unknown event type "${event.type}": no events/${event.type}.yaml schema and no workflow triggers on it; known types: ${known.join(', ') || '(none)'}`,
+    );
   }
   const matches: TriggerMatch[] = [];
   const problems: string[] = [];
@@ -62,6 +75,7 @@ export function admitEvent(raw: unknown, catalog: TriggerCatalog): Admission {
       problems.push(`workflow ${m.definition.id} (triggers[${m.triggerIndex}]): ${err.message}`);
     }
   }
-  if (problems.length > 0) return reject('input', `event ${event.id} cannot start its workflows: ${problems.join('; ')}`, problems);
+  if (problems.length > 0)
+    return reject('input', `event ${event.id} cannot start its workflows: ${problems.join('; ')}`, problems);
   return { accepted: true, event, matches, warnings };
 }

@@ -12,7 +12,10 @@ import { defaultDir, loadTriggerCatalog, type LoadedCatalog } from './catalog.js
 import { errorMessage } from '../errors/index.js';
 
 /** A reader of `definitionsDir` (default: ./definitions, else the bundled ones): the first call refuses an absent folder. */
-export function catalogReader(definitionsDir: string | undefined, log: (line: string) => void): () => LoadedCatalog['loaded'] {
+export function catalogReader(
+  definitionsDir: string | undefined,
+  log: (line: string) => void,
+): () => LoadedCatalog['loaded'] {
   const dir = resolve(definitionsDir ?? defaultDir('definitions'));
   let stamp: string | null = null; // null: not read yet (an absent folder is then refused, not logged)
   let loaded: LoadedCatalog['loaded'] = [];
@@ -38,7 +41,11 @@ export function catalogReader(definitionsDir: string | undefined, log: (line: st
 
 function folderStamp(dir: string): string {
   try {
-    return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${f}:${statSync(join(dir, f)).mtimeMs}`).join('|');
+    return readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => `${f}:${statSync(join(dir, f)).mtimeMs}`)
+      .join('|');
   } catch {
     return ''; // an absent folder: loadTriggerCatalog says so
   }

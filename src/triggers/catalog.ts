@@ -27,7 +27,8 @@ export function bundledDir(name: 'definitions' | 'events'): string {
 }
 
 /** What `serve` and `ui` say when no folder of the user's has schedules to fire. */
-export const NO_SCHEDULES = 'schedules: no ./definitions folder here and no --definitions, so no schedule fires (the bundled definitions are for the tour and `ledgerflow templates`; copy one with `ledgerflow new`)';
+export const NO_SCHEDULES =
+  'schedules: no ./definitions folder here and no --definitions, so no schedule fires (the bundled definitions are for the tour and `ledgerflow templates`; copy one with `ledgerflow new`)';
 
 /**
  * The folder whose schedules fire (`serve`, `ui`): `given`, else `./definitions` when there is one; null
@@ -46,9 +47,13 @@ export function defaultDir(name: 'definitions' | 'events', cwd = process.cwd()):
 }
 
 function yamlFiles(dir: string, what: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${what} directory ${dir} does not exist`, { dir });
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`${what} directory ${dir} does not exist`, { dir });
   // Regular files (or links to one) only: a device or FIFO named *.yaml is passed over, never read.
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f))
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f))
     .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
@@ -68,7 +73,10 @@ export function loadEventTypes(dir: string, opts: { required?: boolean } = {}): 
  * whose workflow id another file of the folder also defines. `reason` is one
  * line, at the file's line:col.
  */
-export interface SkippedDefinition { file: string; reason: string }
+export interface SkippedDefinition {
+  file: string;
+  reason: string;
+}
 
 /** One line for a file that does not load: its first error at file:line:col, and how many more `validate` lists. */
 function loadFailure(file: string, err: unknown): SkippedDefinition {
@@ -78,7 +86,8 @@ function loadFailure(file: string, err: unknown): SkippedDefinition {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ledgerflow validate ${file} lists them)` : '';
     if (first) return { file, reason: `${formatDiagnostic(first)}${more}` };
   }
-  if (err instanceof DefinitionError || err instanceof UsageError) return { file, reason: `${file}:1:1: error: ${err.message}` };
+  if (err instanceof DefinitionError || err instanceof UsageError)
+    return { file, reason: `${file}:1:1: error: ${err.message}` };
   throw err;
 }
 
@@ -97,11 +106,16 @@ function oneFilePerId(loaded: LoadedDefinition[]): { kept: LoadedDefinition[]; s
     const top = Math.max(...group.map((l) => l.definition.version));
     const winners = group.filter((l) => l.definition.version === top);
     for (const l of group) {
-      const others = group.filter((o) => o !== l).map((o) => `${o.file} (v${o.definition.version})`).join(', ');
-      const why = winners.length > 1
-        ? `workflow ${id} v${top} is also defined by ${others}; an event would start it twice under one run id, so none of them is used: give each file its own id, or bump version`
-        : l === winners[0] ? null
-        : `workflow ${id} v${l.definition.version} is also defined by ${others}; the triggers of v${top} (${winners[0]!.file}) are used`;
+      const others = group
+        .filter((o) => o !== l)
+        .map((o) => `${o.file} (v${o.definition.version})`)
+        .join(', ');
+      const why =
+        winners.length > 1
+          ? `workflow ${id} v${top} is also defined by ${others}; an event would start it twice under one run id, so none of them is used: give each file its own id, or bump version`
+          : l === winners[0]
+            ? null
+            : `workflow ${id} v${l.definition.version} is also defined by ${others}; the triggers of v${top} (${winners[0]!.file}) are used`;
       if (why) dropped.set(l, why);
     }
   }
@@ -120,7 +134,9 @@ function oneFilePerId(loaded: LoadedDefinition[]): { kept: LoadedDefinition[]; s
  * caller reports it): one broken file does not stop the others' triggers.
  * Throws UsageError only when the folder itself does not exist.
  */
-export function loadTriggerCatalog(opts: { definitionsDir?: string; eventsDir?: string; cwd?: string } = {}): LoadedCatalog {
+export function loadTriggerCatalog(
+  opts: { definitionsDir?: string; eventsDir?: string; cwd?: string } = {},
+): LoadedCatalog {
   const definitionsDir = resolve(opts.definitionsDir ?? defaultDir('definitions', opts.cwd));
   const eventsDir = resolve(opts.eventsDir ?? defaultDir('events', opts.cwd));
   const valid: LoadedDefinition[] = [];

@@ -32,7 +32,7 @@ export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildRe
     if (!found) return null;
     if (!found.handlersPath) return found;
     let handlers = modules.get(found.handlersPath);
-    if (!handlers) modules.set(found.handlersPath, handlers = loadHandlers(found.handlersPath));
+    if (!handlers) modules.set(found.handlersPath, (handlers = loadHandlers(found.handlersPath)));
     return { ...found, handlers: await handlers };
   };
   const emitEvent = taskEmitter({ ...engineOpts, resolveChild, deadLetters });
@@ -47,9 +47,22 @@ export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildRe
 export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: string }): Engine {
   const { storeDir, notifier, projectDir, ...rest } = opts;
   // The built-in failure steps write under the project's .3ox/ (the working folder unless told) and notify through the process's notifier.
-  const failureSteps = rest.failureSteps ?? new FailureSteps({ store: rest.store, projectDir: projectDir ?? process.cwd(), notifier: notifier ?? new Notifier({ store: rest.store }) });
+  const failureSteps =
+    rest.failureSteps ??
+    new FailureSteps({
+      store: rest.store,
+      projectDir: projectDir ?? process.cwd(),
+      notifier: notifier ?? new Notifier({ store: rest.store }),
+    });
   const engineOpts = { ...rest, failureSteps };
-  return new Engine({ ...diskChildren({ ...engineOpts, deadLetters: fileDeadLetters(deadLetterDir(storeDir)), gates: fileGates(storeDir) }), ...engineOpts });
+  return new Engine({
+    ...diskChildren({
+      ...engineOpts,
+      deadLetters: fileDeadLetters(deadLetterDir(storeDir)),
+      gates: fileGates(storeDir),
+    }),
+    ...engineOpts,
+  });
 }
 
 /** What the embedded store's failure steps are given (src/incidents): who notifies the commander, where .3ox/ is. */

@@ -37,10 +37,18 @@ export interface EmitOutput {
 export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
   const emitter: EventEmitter = async (effect, ctx) => {
     if (ctx.depth > MAX_CHILD_DEPTH) {
-      throw new AttemptFailedError('LF_SUBWORKFLOW_CYCLE', `EMIT of ${effect.event} from run ${effect.runId} would start runs ${ctx.depth} levels below a top-level run (the bound is ${MAX_CHILD_DEPTH}): the workflows emit events that start each other in a cycle`, false);
+      throw new AttemptFailedError(
+        'LF_SUBWORKFLOW_CYCLE',
+        `EMIT of ${effect.event} from run ${effect.runId} would start runs ${ctx.depth} levels below a top-level run (the bound is ${MAX_CHILD_DEPTH}): the workflows emit events that start each other in a cycle`,
+        false,
+      );
     }
     // Loaded by the first EMIT, not with every engine on disk (`ledgerflow run` of a workflow that emits nothing).
-    const [{ admitEvent }, { loadTriggerCatalog }, { emitEvent }] = await Promise.all([import('./admit.js'), import('./catalog.js'), import('./emit.js')]);
+    const [{ admitEvent }, { loadTriggerCatalog }, { emitEvent }] = await Promise.all([
+      import('./admit.js'),
+      import('./catalog.js'),
+      import('./emit.js'),
+    ]);
     const definitionsDir = ctx.parentFile ? dirname(ctx.parentFile) : undefined;
     const siblingEvents = definitionsDir ? join(dirname(definitionsDir), 'events') : undefined;
     const catalog = loadTriggerCatalog({
@@ -48,22 +56,54 @@ export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
       ...(siblingEvents && existsSync(siblingEvents) ? { eventsDir: siblingEvents } : {}),
     });
     const clock = opts.clock ?? systemClock;
-    const event = { id: effect.eventId, type: effect.event, time: iso(clock.now()), source: `ledgerflow:${effect.runId}`, data: effect.data };
+    const event = {
+      id: effect.eventId,
+      type: effect.event,
+      time: iso(clock.now()),
+      source: `ledgerflow:${effect.runId}`,
+      data: effect.data,
+    };
     // Recorded in the attempt's output (history shows it): a broken neighbour is passed over, never silently.
-    const base: EmitOutput = { event: effect.event, eventId: effect.eventId, runs: [], ...(catalog.skipped.length ? { skipped: catalog.skipped.map((x) => x.reason) } : {}) };
+    const base: EmitOutput = {
+      event: effect.event,
+      eventId: effect.eventId,
+      runs: [],
+      ...(catalog.skipped.length ? { skipped: catalog.skipped.map((x) => x.reason) } : {}),
+    };
     // An event no workflow triggers on is recorded as emitted, with no run: said so, not dead-lettered.
     const admission = admitEvent(event, { definitions: catalog.definitions, eventTypes: catalog.eventTypes });
-    if (!admission.accepted && admission.stage === 'unknown_type') return { ...base, note: `no workflow triggers on ${effect.event}: no run started` };
+    if (!admission.accepted && admission.stage === 'unknown_type')
+      return { ...base, note: `no workflow triggers on ${effect.event}: no run started` };
     const { deadLetters, maxTimerWaitMs, ...engineOpts } = opts;
     const result = await emitEvent(event, {
-      ...engineOpts, emitEvent: emitter, catalog, deadLetters, handlers: ctx.handlers, depth: ctx.depth, signal: ctx.signal,
+      ...engineOpts,
+      emitEvent: emitter,
+      catalog,
+      deadLetters,
+      handlers: ctx.handlers,
+      depth: ctx.depth,
+      signal: ctx.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
     });
     if (!result.accepted) {
-      throw new AttemptFailedError('LF_EVENT_REJECTED', `event ${effect.eventId} (${effect.event}) was rejected: ${result.reason} (kept in ${result.deadLetter})`, false);
+      throw new AttemptFailedError(
+        'LF_EVENT_REJECTED',
+        `event ${effect.eventId} (${effect.event}) was rejected: ${result.reason} (kept in ${result.deadLetter})`,
+        false,
+      );
     }
-    const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
-    return { ...base, runs, ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}) };
+    const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({
+      runId,
+      workflowId,
+      version,
+      status,
+      duplicate,
+    }));
+    return {
+      ...base,
+      runs,
+      ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}),
+    };
   };
   return emitter;
 }

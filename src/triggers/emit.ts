@@ -8,7 +8,13 @@
  * started and reports them as duplicates without driving them again.
  */
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
-import { AppendConflictError, HandlerError, LedgerflowError, RunBusyError, UnsupportedTaskTypeError } from '../errors/index.js';
+import {
+  AppendConflictError,
+  HandlerError,
+  LedgerflowError,
+  RunBusyError,
+  UnsupportedTaskTypeError,
+} from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
 import { Engine, type EngineOptions } from '../local/index.js';
@@ -106,12 +112,35 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
 }
 
 export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
-  const { store, catalog, deadLetters, handlers: starter = {}, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, beforeLeaseRelease, gates: gateBackend, ...engineOpts } = opts;
+  const {
+    store,
+    catalog,
+    deadLetters,
+    handlers: starter = {},
+    loadHandlers = loadHandlerModule,
+    maxTimerWaitMs,
+    signal,
+    onRunStarted,
+    depth,
+    drive = true,
+    beforeLeaseRelease,
+    gates: gateBackend,
+    ...engineOpts
+  } = opts;
   const clock = engineOpts.clock ?? systemClock;
-  const admission = admitEvent(raw, { definitions: catalog.loaded.map((l) => l.definition), eventTypes: catalog.eventTypes });
+  const admission = admitEvent(raw, {
+    definitions: catalog.loaded.map((l) => l.definition),
+    eventTypes: catalog.eventTypes,
+  });
   if (!admission.accepted) {
     const { stage, reason, problems } = admission;
-    const deadLetter = await deadLetters.put({ deadLetteredAt: new Date(clock.now()).toISOString(), stage, reason, problems, event: raw });
+    const deadLetter = await deadLetters.put({
+      deadLetteredAt: new Date(clock.now()).toISOString(),
+      stage,
+      reason,
+      problems,
+      event: raw,
+    });
     return { accepted: false, event: raw, stage, reason, problems, deadLetter };
   }
 
@@ -131,10 +160,14 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     const handlers = handlersForStartedRun(starter, own);
     const missing = missingHandlers(match.definition.tasks, handlers);
     if (missing.length > 0) {
-      const where = opts.handlers ? 'the module its `handlers:` names or the emitting run\'s handler module (--handlers)' : 'the module its `handlers:` names';
-      throw new HandlerError('LF_HANDLER_NOT_FOUND',
+      const where = opts.handlers
+        ? "the module its `handlers:` names or the emitting run's handler module (--handlers)"
+        : 'the module its `handlers:` names';
+      throw new HandlerError(
+        'LF_HANDLER_NOT_FOUND',
         `workflow ${match.definition.id} (${loaded.file}) has no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from ${where}`,
-        { workflowId: match.definition.id, missing: missing.map((m) => m.handler) });
+        { workflowId: match.definition.id, missing: missing.map((m) => m.handler) },
+      );
     }
     plans.push({ match, loaded, handlers, path });
   }
@@ -145,13 +178,24 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
   const gated: GatedOutcome[] = [];
   const gatedPlans = plans.filter((p) => isGated(p.match.trigger));
   if (gatedPlans.length > 0 && !gateBackend) {
-    throw new LedgerflowError('LF_TRIGGER_GATES_UNAVAILABLE', `event ${admission.event.id} matches a debounced or throttled trigger (${gatedPlans.map((p) => `${p.match.definition.id} triggers[${p.match.triggerIndex}]`).join(', ')}), but this emitter keeps no trigger gates; emit it with \`ledgerflow emit\` on a store directory, or over NATS`, { eventId: admission.event.id });
+    throw new LedgerflowError(
+      'LF_TRIGGER_GATES_UNAVAILABLE',
+      `event ${admission.event.id} matches a debounced or throttled trigger (${gatedPlans.map((p) => `${p.match.definition.id} triggers[${p.match.triggerIndex}]`).join(', ')}), but this emitter keeps no trigger gates; emit it with \`ledgerflow emit\` on a store directory, or over NATS`,
+      { eventId: admission.event.id },
+    );
   }
   /** A run of the plan's workflow started; one there already is this event's own start delivered again (a duplicate), or refused. */
-  const startRun = async (plan: (typeof started)[number]['plan'], s: Pick<GatedStart, 'definition' | 'input' | 'runId' | 'source'>): Promise<{ duplicate: boolean }> => {
+  const startRun = async (
+    plan: (typeof started)[number]['plan'],
+    s: Pick<GatedStart, 'definition' | 'input' | 'runId' | 'source'>,
+  ): Promise<{ duplicate: boolean }> => {
     const { match, loaded, handlers, path } = plan;
     try {
-      await engine.start(s.definition, s.input, { runId: s.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...s.source } });
+      await engine.start(s.definition, s.input, {
+        runId: s.runId,
+        handlers,
+        source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...s.source },
+      });
     } catch (err) {
       if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) throw err;
     }
@@ -165,34 +209,69 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     const { match } = plan;
     // A gate may start runs now (a throttle with room, a burst that went quiet while nothing ticked): started here like an ungated match's.
     const gates = new TriggerGates({
-      store: gateBackend!.store, log: gateBackend!.log, now: () => clock.now(), definitions: () => catalog.loaded.map((l) => l.definition),
+      store: gateBackend!.store,
+      log: gateBackend!.log,
+      now: () => clock.now(),
+      definitions: () => catalog.loaded.map((l) => l.definition),
       start: (s) => startRun(plan, s),
     });
     const a = await gates.arrive(match, admission.event);
     gated.push({
-      workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, kind: a.kind, key: a.key, decision: a.decision,
-      ...(a.runId ? { runId: a.runId } : {}), ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}), ...(a.reason ? { reason: a.reason } : {}),
+      workflowId: match.definition.id,
+      version: match.definition.version,
+      trigger: match.triggerIndex,
+      kind: a.kind,
+      key: a.key,
+      decision: a.decision,
+      ...(a.runId ? { runId: a.runId } : {}),
+      ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
+      ...(a.reason ? { reason: a.reason } : {}),
     });
   }
   for (const plan of plans) {
     const { match } = plan;
     // source.event: the event that started the run, as the NATS engines record it (list --trigger event:<id>).
-    if (!isGated(match.trigger)) await startRun(plan, { definition: match.definition, input: match.input, runId: match.runId, source: { event: admission.event.id } });
+    if (!isGated(match.trigger))
+      await startRun(plan, {
+        definition: match.definition,
+        input: match.input,
+        runId: match.runId,
+        source: { event: admission.event.id },
+      });
   }
 
   const runs: EmittedRun[] = [];
-  for (const { plan: { match, handlers }, duplicate, runId } of started) {
+  for (const {
+    plan: { match, handlers },
+    duplicate,
+    runId,
+  } of started) {
     let view: RunView;
     try {
-      view = duplicate || !drive || signal?.aborted
-        ? await engine.status(runId)
-        : await engine.drive(runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}), ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}) });
+      view =
+        duplicate || !drive || signal?.aborted
+          ? await engine.status(runId)
+          : await engine.drive(runId, {
+              handlers,
+              ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
+              ...(signal ? { signal } : {}),
+              ...(depth !== undefined ? { depth } : {}),
+              ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}),
+            });
     } catch (err) {
       // Another process took the run up first (a `ledgerflow serve` on this store): it is driven there.
       if (!(err instanceof RunBusyError)) throw err;
       view = await engine.status(runId);
     }
-    runs.push({ runId, workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, duplicate, status: view.status, view });
+    runs.push({
+      runId,
+      workflowId: match.definition.id,
+      version: match.definition.version,
+      trigger: match.triggerIndex,
+      duplicate,
+      status: view.status,
+      view,
+    });
   }
   return { accepted: true, event: admission.event, warnings: admission.warnings, runs, gated };
 }

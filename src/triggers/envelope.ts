@@ -9,16 +9,23 @@ import { EVENT_TYPE_PATTERN } from '../definition/index.js';
 import type { ScopeEvent } from '../expressions/index.js';
 
 /** A message for a present but wrong value; a missing one keeps zod's own (reported as "missing (required)"). */
-const unlessMissing = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message);
+const unlessMissing = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? undefined : message;
 
 export const EventEnvelopeIn = z.object({
   /** Unique per event (a uuid, say): the same id delivered twice starts each workflow once. */
   id: z.string().min(1).max(256),
-  type: z.string().max(128).regex(EVENT_TYPE_PATTERN, {
-    error: unlessMissing('expected letters, digits, _ and - in dot-separated parts, e.g. revenue_milestone'),
-  }),
+  type: z
+    .string()
+    .max(128)
+    .regex(EVENT_TYPE_PATTERN, {
+      error: unlessMissing('expected letters, digits, _ and - in dot-separated parts, e.g. revenue_milestone'),
+    }),
   /** When the event happened, ISO 8601 with Z or an offset. */
-  time: z.iso.datetime({ offset: true, error: unlessMissing('expected an ISO 8601 date-time such as 2026-11-01T09:00:00Z') }),
+  time: z.iso.datetime({
+    offset: true,
+    error: unlessMissing('expected an ISO 8601 date-time such as 2026-11-01T09:00:00Z'),
+  }),
   source: z.string().min(1).optional(),
   data: z.record(z.string(), z.unknown(), { error: unlessMissing('expected an object (the event payload)') }),
 });
@@ -26,21 +33,26 @@ export type TriggerEvent = z.infer<typeof EventEnvelopeIn> & ScopeEvent;
 
 /** `data.engagement.visits`, `data.tags[0]` */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`)).join('');
+  return path
+    .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`))
+    .join('');
 }
 
 /** One line per zod issue, each naming the field: "data.revenue: expected number, received string". */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
   return issues.map((issue) => {
     const where = issuePath([...prefix, ...issue.path]) || '(event)';
-    const message = issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
-      ? 'missing (required)'
-      : issue.message.replace(/^Invalid input: /, '');
+    const message =
+      issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
+        ? 'missing (required)'
+        : issue.message.replace(/^Invalid input: /, '');
     return `${where}: ${message}`;
   });
 }
 
-export function parseEventEnvelope(raw: unknown): { ok: true; event: TriggerEvent } | { ok: false; problems: string[] } {
+export function parseEventEnvelope(
+  raw: unknown,
+): { ok: true; event: TriggerEvent } | { ok: false; problems: string[] } {
   const r = EventEnvelopeIn.safeParse(raw);
   return r.success ? { ok: true, event: r.data } : { ok: false, problems: describeIssues(r.error.issues) };
 }

@@ -46,7 +46,14 @@ export class FileGateStore implements GateStore {
   private async load(): Promise<GatesFile> {
     const text = await unlessMissing(readFile(this.file, 'utf8'));
     if (text === null) return { version: 1, revision: 0, gates: {} };
-    return parseJsonFile(this.file, text, FileSchema, 'LF_GATES_FILE', 'a trigger gates file', 'restore it, or move it aside to forget the debounced and queued events it holds');
+    return parseJsonFile(
+      this.file,
+      text,
+      FileSchema,
+      'LF_GATES_FILE',
+      'a trigger gates file',
+      'restore it, or move it aside to forget the debounced and queued events it holds',
+    );
   }
 
   private async save(data: GatesFile): Promise<void> {
@@ -126,16 +133,30 @@ export function fileGates(storeDir: string): { store: FileGateStore; log: FileGa
  * `engine`'s store with their definition's file and handler module in
  * run.started (as `emit` records them) and driven by the service's scan.
  */
-export function embeddedGates(opts: { storeDir: string; engine: Engine; definitions: () => readonly LoadedDefinition[]; now?: () => number }): TriggerGates {
+export function embeddedGates(opts: {
+  storeDir: string;
+  engine: Engine;
+  definitions: () => readonly LoadedDefinition[];
+  now?: () => number;
+}): TriggerGates {
   const { store, log } = fileGates(opts.storeDir);
   return new TriggerGates({
-    store, log, now: opts.now ?? Date.now,
+    store,
+    log,
+    now: opts.now ?? Date.now,
     definitions: () => opts.definitions().map((l) => l.definition),
     start: async (s) => {
       const l = opts.definitions().find((x) => x.definition === s.definition);
       if ((await opts.engine.store.lastSeq(s.runId)) > 0) return { duplicate: true };
       try {
-        await opts.engine.start(s.definition, s.input, { runId: s.runId, source: { ...(l ? { file: l.file } : {}), ...(l?.handlersPath ? { handlers: l.handlersPath } : {}), ...s.source } });
+        await opts.engine.start(s.definition, s.input, {
+          runId: s.runId,
+          source: {
+            ...(l ? { file: l.file } : {}),
+            ...(l?.handlersPath ? { handlers: l.handlersPath } : {}),
+            ...s.source,
+          },
+        });
         return { duplicate: false };
       } catch (err) {
         if (err instanceof AppendConflictError) return { duplicate: true };

@@ -31,8 +31,13 @@ const GatedEventSchema = z.object({ eventId: z.string().min(1), at: z.number(), 
 export type GatedEvent = z.infer<typeof GatedEventSchema>;
 
 const PendingStartSchema = z.object({
-  runId: z.string().min(1), eventId: z.string().min(1), input: Json, decidedAt: z.number(),
-  count: z.number().int().positive(), absorbed: z.array(z.string()), firstAt: z.number(),
+  runId: z.string().min(1),
+  eventId: z.string().min(1),
+  input: Json,
+  decidedAt: z.number(),
+  count: z.number().int().positive(),
+  absorbed: z.array(z.string()),
+  firstAt: z.number(),
 });
 /** A start decided and saved, not yet known to be in the run's log. */
 export type PendingStart = z.infer<typeof PendingStartSchema>;
@@ -67,7 +72,14 @@ export const GateStateSchema = z.object({
   trigger: z.number().int().nonnegative(),
   key: z.string(),
   /** debounce: the open burst. */
-  burst: z.object({ last: GatedEventSchema, firstAt: z.number(), count: z.number().int().positive(), absorbed: z.array(z.string()) }).optional(),
+  burst: z
+    .object({
+      last: GatedEventSchema,
+      firstAt: z.number(),
+      count: z.number().int().positive(),
+      absorbed: z.array(z.string()),
+    })
+    .optional(),
   /** throttle: start times within the window (at most `limit`), and the events waiting. */
   starts: z.array(z.number()).optional(),
   queue: z.array(GatedEventSchema).optional(),
@@ -77,7 +89,11 @@ export const GateStateSchema = z.object({
 });
 export type GateState = z.infer<typeof GateStateSchema>;
 
-export interface GateSpec { workflowId: string; trigger: number; event: EventTrigger }
+export interface GateSpec {
+  workflowId: string;
+  trigger: number;
+  event: EventTrigger;
+}
 export type GateKind = 'debounce' | 'throttle';
 
 export function gateKindOf(t: EventTrigger): GateKind | null {
@@ -85,7 +101,16 @@ export function gateKindOf(t: EventTrigger): GateKind | null {
 }
 
 export function emptyGate(spec: GateSpec, key: string): GateState {
-  return { v: 1, kind: gateKindOf(spec.event) ?? 'throttle', workflowId: spec.workflowId, trigger: spec.trigger, key, seen: [], pending: [], outbox: [] };
+  return {
+    v: 1,
+    kind: gateKindOf(spec.event) ?? 'throttle',
+    workflowId: spec.workflowId,
+    trigger: spec.trigger,
+    key,
+    seen: [],
+    pending: [],
+    outbox: [],
+  };
 }
 
 /** What became of one arriving event. */
@@ -100,8 +125,24 @@ export interface Arrival {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function record(s: GateState, now: number, decision: GateDecision, eventId: string, more: Partial<GateRecord> = {}): GateRecord {
-  return { id: `${s.workflowId}/${s.trigger}/${eventId}/${decision}`, time: iso(now), workflowId: s.workflowId, trigger: s.trigger, kind: s.kind, key: s.key, decision, eventId, ...more };
+function record(
+  s: GateState,
+  now: number,
+  decision: GateDecision,
+  eventId: string,
+  more: Partial<GateRecord> = {},
+): GateRecord {
+  return {
+    id: `${s.workflowId}/${s.trigger}/${eventId}/${decision}`,
+    time: iso(now),
+    workflowId: s.workflowId,
+    trigger: s.trigger,
+    kind: s.kind,
+    key: s.key,
+    decision,
+    eventId,
+    ...more,
+  };
 }
 
 /** The window's start times still inside it at `now`. */
@@ -114,11 +155,26 @@ function fireBurst(s: GateState, runIdOf: (eventId: string) => string, at: numbe
   const b = s.burst!;
   const runId = runIdOf(b.last.eventId);
   const merged = b.absorbed.map((id) => record(s, at, 'merged', id, { runId }));
-  const started = record(s, at, 'started', b.last.eventId, { runId, count: b.count, ...(b.absorbed.length ? { absorbed: b.absorbed } : {}) });
+  const started = record(s, at, 'started', b.last.eventId, {
+    runId,
+    count: b.count,
+    ...(b.absorbed.length ? { absorbed: b.absorbed } : {}),
+  });
   const { burst: _b, ...rest } = s;
   return {
     ...rest,
-    pending: [...s.pending, { runId, eventId: b.last.eventId, input: b.last.input, decidedAt: at, count: b.count, absorbed: b.absorbed, firstAt: b.firstAt }],
+    pending: [
+      ...s.pending,
+      {
+        runId,
+        eventId: b.last.eventId,
+        input: b.last.input,
+        decidedAt: at,
+        count: b.count,
+        absorbed: b.absorbed,
+        firstAt: b.firstAt,
+      },
+    ],
     outbox: [...s.outbox, ...merged, started],
   };
 }
@@ -160,10 +216,18 @@ function remember(s: GateState, eventId: string, now: number): GateState {
  * An event arrives at `now` (the receiving process's clock). A second
  * delivery of an event this gate has seen recently changes nothing.
  */
-export function arrive(state: GateState | null, spec: GateSpec, key: string, ev: GatedEvent, runIdOf: (eventId: string) => string, now: number): { state: GateState; arrival: Arrival } {
+export function arrive(
+  state: GateState | null,
+  spec: GateSpec,
+  key: string,
+  ev: GatedEvent,
+  runIdOf: (eventId: string) => string,
+  now: number,
+): { state: GateState; arrival: Arrival } {
   let s = state ?? emptyGate(spec, key);
   const pendingFor = s.pending.find((p) => p.eventId === ev.eventId);
-  if (s.seen.some((x) => x.id === ev.eventId) || pendingFor) return { state: s, arrival: { decision: 'duplicate', ...(pendingFor ? { runId: pendingFor.runId } : {}) } };
+  if (s.seen.some((x) => x.id === ev.eventId) || pendingFor)
+    return { state: s, arrival: { decision: 'duplicate', ...(pendingFor ? { runId: pendingFor.runId } : {}) } };
   s = tick(s, spec, runIdOf, now);
   s = remember(s, ev.eventId, now);
   if (spec.event.debounce) {
@@ -178,12 +242,22 @@ export function arrive(state: GateState | null, spec: GateSpec, key: string, ev:
   const starts = inWindow(s.starts ?? [], t.perMs, now);
   if (queue.length === 0 && starts.length < t.limit) {
     const runId = runIdOf(ev.eventId);
-    s = { ...s, starts: [...starts, now], pending: [...s.pending, { runId, eventId: ev.eventId, input: ev.input, decidedAt: now, count: 1, absorbed: [], firstAt: now }], outbox: [...s.outbox, record(s, now, 'started', ev.eventId, { runId })] };
+    s = {
+      ...s,
+      starts: [...starts, now],
+      pending: [
+        ...s.pending,
+        { runId, eventId: ev.eventId, input: ev.input, decidedAt: now, count: 1, absorbed: [], firstAt: now },
+      ],
+      outbox: [...s.outbox, record(s, now, 'started', ev.eventId, { runId })],
+    };
     return { state: s, arrival: { decision: 'started', runId } };
   }
   const full = queue.length >= MAX_QUEUED;
   if (t.onLimit === 'drop' || full) {
-    const reason = full ? `queue full (${MAX_QUEUED} events wait under this key)` : `limit ${t.limit} per ${t.perMs} ms reached`;
+    const reason = full
+      ? `queue full (${MAX_QUEUED} events wait under this key)`
+      : `limit ${t.limit} per ${t.perMs} ms reached`;
     s = { ...s, outbox: [...s.outbox, record(s, now, 'dropped', ev.eventId, { reason })] };
     return { state: s, arrival: { decision: 'dropped', reason } };
   }
@@ -197,7 +271,8 @@ export function tick(state: GateState, spec: GateSpec, runIdOf: (eventId: string
   if (spec.event.debounce) {
     const b = state.burst;
     // Due `period` after the last event; fired at that instant even when ticked later (serve was down), so what it decides does not depend on when it ticks.
-    if (b && now >= b.last.at + spec.event.debounce.periodMs) return fireBurst(state, runIdOf, b.last.at + spec.event.debounce.periodMs);
+    if (b && now >= b.last.at + spec.event.debounce.periodMs)
+      return fireBurst(state, runIdOf, b.last.at + spec.event.debounce.periodMs);
     return state;
   }
   if (spec.event.throttle && (state.queue?.length ?? 0) > 0) return drainQueue(state, spec, runIdOf, now);
@@ -213,12 +288,22 @@ export function nextDue(state: GateState, spec: GateSpec, now: number): number |
 
 /** The starts and records done (started / written) are taken off. */
 export function settle(state: GateState, started: ReadonlySet<string>, written: ReadonlySet<string>): GateState {
-  return { ...state, pending: state.pending.filter((p) => !started.has(p.runId)), outbox: state.outbox.filter((r) => !written.has(r.id)) };
+  return {
+    ...state,
+    pending: state.pending.filter((p) => !started.has(p.runId)),
+    outbox: state.outbox.filter((r) => !written.has(r.id)),
+  };
 }
 
 /** Nothing left to remember: the gate's entry can be deleted. */
 export function isIdle(state: GateState, spec: GateSpec, now: number): boolean {
   const t = spec.event.throttle;
-  return !state.burst && (state.queue?.length ?? 0) === 0 && state.pending.length === 0 && state.outbox.length === 0
-    && state.seen.every((x) => x.at <= now - SEEN_MS) && (!t || inWindow(state.starts ?? [], t.perMs, now).length === 0);
+  return (
+    !state.burst &&
+    (state.queue?.length ?? 0) === 0 &&
+    state.pending.length === 0 &&
+    state.outbox.length === 0 &&
+    state.seen.every((x) => x.at <= now - SEEN_MS) &&
+    (!t || inWindow(state.starts ?? [], t.perMs, now).length === 0)
+  );
 }

@@ -18,7 +18,19 @@ import type { Definition, EventTrigger } from '../definition/index.js';
 import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { TriggerEvent } from './envelope.js';
-import { arrive, gateKindOf, isIdle, nextDue, settle, tick, type Arrival, type GateRecord, type GateSpec, type GateState, type PendingStart } from './gate.js';
+import {
+  arrive,
+  gateKindOf,
+  isIdle,
+  nextDue,
+  settle,
+  tick,
+  type Arrival,
+  type GateRecord,
+  type GateSpec,
+  type GateState,
+  type PendingStart,
+} from './gate.js';
 import { runIdForEvent, type TriggerMatch } from './match.js';
 
 /** Compare-and-set storage of gate entries. `revision` changes with every write; put returns the new one, or null when another writer came first. */
@@ -67,7 +79,12 @@ export function gateEntryKey(workflowId: string, trigger: number, key: string): 
 export function gateKeyOf(t: EventTrigger, def: Definition, event: TriggerEvent): string {
   const template = t.debounce?.key ?? t.throttle?.key;
   if (template === undefined) return '';
-  const v = resolveTemplate(template, { event, input: {}, workflow: { id: def.id, runId: '', version: def.version }, tasks: {} });
+  const v = resolveTemplate(template, {
+    event,
+    input: {},
+    workflow: { id: def.id, runId: '', version: def.version },
+    tasks: {},
+  });
   return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
 }
 
@@ -86,16 +103,27 @@ function decidedNow(before: GateState | undefined, after: GateState): Set<string
 }
 
 function lastActivity(s: GateState): number {
-  return Math.max(0, ...s.seen.map((x) => x.at), ...s.pending.map((p) => p.decidedAt), s.burst?.last.at ?? 0, ...(s.queue ?? []).map((e) => e.at));
+  return Math.max(
+    0,
+    ...s.seen.map((x) => x.at),
+    ...s.pending.map((p) => p.decidedAt),
+    s.burst?.last.at ?? 0,
+    ...(s.queue ?? []).map((e) => e.at),
+  );
 }
 
 export class TriggerGates {
   constructor(private readonly o: TriggerGatesOptions) {}
 
-  private claimMs(): number { return this.o.claimTimeoutMs ?? 10_000; }
+  private claimMs(): number {
+    return this.o.claimTimeoutMs ?? 10_000;
+  }
 
   /** A matching event arrives at a gated trigger: decided, saved, and what it decided to start started (the returned arrival says what became of it). */
-  async arrive(match: TriggerMatch, event: TriggerEvent): Promise<Arrival & { key: string; kind: 'debounce' | 'throttle' }> {
+  async arrive(
+    match: TriggerMatch,
+    event: TriggerEvent,
+  ): Promise<Arrival & { key: string; kind: 'debounce' | 'throttle' }> {
     const def = match.definition;
     const spec: GateSpec = { workflowId: def.id, trigger: match.triggerIndex, event: match.trigger };
     const key = gateKeyOf(match.trigger, def, event);
@@ -108,7 +136,14 @@ export class TriggerGates {
       if (r.arrival.decision === 'duplicate') return { ...r.arrival, key, kind: r.state.kind };
       const rev = await this.o.store.put(entry, r.state, got?.revision ?? null);
       if (rev === null) continue;
-      await this.carryOut(entry, { state: r.state, revision: rev }, def, match.trigger, now, decidedNow(got?.state, r.state));
+      await this.carryOut(
+        entry,
+        { state: r.state, revision: rev },
+        def,
+        match.trigger,
+        now,
+        decidedNow(got?.state, r.state),
+      );
       return { ...r.arrival, key, kind: r.state.kind };
     }
     throw new Error(`trigger gate ${entry}: ${CAS_TRIES} writers in a row came first; try again`);
@@ -130,26 +165,34 @@ export class TriggerGates {
         if (lastActivity(got.state) <= this.o.now() - ORPHAN_AFTER_MS) await this.orphan(entry, got, def);
         continue;
       }
-      started.push(...await this.tickOne(entry, got, def, trigger));
+      started.push(...(await this.tickOne(entry, got, def, trigger)));
     }
     return { started };
   }
 
-  private async tickOne(entry: string, first: { state: GateState; revision: number }, def: Definition, trigger: EventTrigger): Promise<string[]> {
+  private async tickOne(
+    entry: string,
+    first: { state: GateState; revision: number },
+    def: Definition,
+    trigger: EventTrigger,
+  ): Promise<string[]> {
     const spec: GateSpec = { workflowId: def.id, trigger: first.state.trigger, event: trigger };
     const runIdOf = (id: string) => runIdForEvent(id, def.id);
     let got: { state: GateState; revision: number } | null = first;
     for (let i = 0; i < CAS_TRIES && got; i++) {
       const now = this.o.now();
       const next = tick(got.state, spec, runIdOf, now);
-      const stale = got.state.pending.some((p) => p.decidedAt <= now - this.claimMs()) || (got.state.outbox.length > 0 && got.state.pending.length === 0);
+      const stale =
+        got.state.pending.some((p) => p.decidedAt <= now - this.claimMs()) ||
+        (got.state.outbox.length > 0 && got.state.pending.length === 0);
       if (next === got.state) {
         if (stale) return this.carryOut(entry, got, def, trigger, now, new Set());
         if (isIdle(got.state, spec, now)) await this.o.store.put(entry, null, got.revision);
         return [];
       }
       const rev = await this.o.store.put(entry, next, got.revision);
-      if (rev !== null) return this.carryOut(entry, { state: next, revision: rev }, def, trigger, now, decidedNow(got.state, next));
+      if (rev !== null)
+        return this.carryOut(entry, { state: next, revision: rev }, def, trigger, now, decidedNow(got.state, next));
       got = await this.o.store.get(entry);
     }
     return [];
@@ -161,7 +204,14 @@ export class TriggerGates {
    * fresh ones are its own to start), writes the outbox, then takes what was
    * done off the entry.
    */
-  private async carryOut(entry: string, saved: { state: GateState; revision: number }, def: Definition, trigger: EventTrigger, now: number, mine: ReadonlySet<string>): Promise<string[]> {
+  private async carryOut(
+    entry: string,
+    saved: { state: GateState; revision: number },
+    def: Definition,
+    trigger: EventTrigger,
+    now: number,
+    mine: ReadonlySet<string>,
+  ): Promise<string[]> {
     const due = saved.state.pending.filter((p) => mine.has(p.runId) || p.decidedAt <= now - this.claimMs());
     const started = new Set<string>();
     for (const p of due) {
@@ -182,19 +232,47 @@ export class TriggerGates {
 
   private startOf(def: Definition, trigger: EventTrigger, s: GateState, p: PendingStart): GatedStart {
     const gate = {
-      kind: s.kind, trigger: s.trigger, key: s.key, count: p.count,
-      ...(p.absorbed.length ? { absorbed: p.absorbed } : {}), firstAt: new Date(p.firstAt).toISOString(),
+      kind: s.kind,
+      trigger: s.trigger,
+      key: s.key,
+      count: p.count,
+      ...(p.absorbed.length ? { absorbed: p.absorbed } : {}),
+      firstAt: new Date(p.firstAt).toISOString(),
     };
-    return { definition: def, trigger, triggerIndex: s.trigger, runId: p.runId, input: p.input, source: { event: p.eventId, gate } };
+    return {
+      definition: def,
+      trigger,
+      triggerIndex: s.trigger,
+      runId: p.runId,
+      input: p.input,
+      source: { event: p.eventId, gate },
+    };
   }
 
-  private async orphan(entry: string, got: { state: GateState; revision: number }, def: Definition | undefined): Promise<void> {
+  private async orphan(
+    entry: string,
+    got: { state: GateState; revision: number },
+    def: Definition | undefined,
+  ): Promise<void> {
     const s = got.state;
     const now = this.o.now();
-    const reason = def ? `triggers[${s.trigger}] of ${s.workflowId} has no ${s.kind} any more` : `workflow ${s.workflowId} is no longer deployed`;
-    const waiting = [...(s.burst ? [...s.burst.absorbed, s.burst.last.eventId] : []), ...(s.queue ?? []).map((e) => e.eventId)];
+    const reason = def
+      ? `triggers[${s.trigger}] of ${s.workflowId} has no ${s.kind} any more`
+      : `workflow ${s.workflowId} is no longer deployed`;
+    const waiting = [
+      ...(s.burst ? [...s.burst.absorbed, s.burst.last.eventId] : []),
+      ...(s.queue ?? []).map((e) => e.eventId),
+    ];
     const dropped: GateRecord[] = waiting.map((eventId) => ({
-      id: `${s.workflowId}/${s.trigger}/${eventId}/dropped`, time: new Date(now).toISOString(), workflowId: s.workflowId, trigger: s.trigger, kind: s.kind, key: s.key, decision: 'dropped', eventId, reason,
+      id: `${s.workflowId}/${s.trigger}/${eventId}/dropped`,
+      time: new Date(now).toISOString(),
+      workflowId: s.workflowId,
+      trigger: s.trigger,
+      kind: s.kind,
+      key: s.key,
+      decision: 'dropped',
+      eventId,
+      reason,
     }));
     await this.o.log.write([...s.outbox, ...dropped]);
     // Runs already decided are started even so, when the definition is still there to start them with.
@@ -214,16 +292,25 @@ export class TriggerGates {
       if (!got) continue;
       const s = got.state;
       const t = defs.find((d) => d.id === s.workflowId)?.triggers[s.trigger];
-      const due = t?.kind === 'event' ? nextDue(s, { workflowId: s.workflowId, trigger: s.trigger, event: t }, now) : null;
+      const due =
+        t?.kind === 'event' ? nextDue(s, { workflowId: s.workflowId, trigger: s.trigger, event: t }, now) : null;
       const events = s.burst ? s.burst.count : (s.queue?.length ?? 0);
       if (events === 0 && s.pending.length === 0) continue;
       out.push({
-        workflowId: s.workflowId, trigger: s.trigger, kind: s.kind, key: s.key, events,
-        ...(s.burst ? { lastEvent: s.burst.last.eventId } : {}), ...(s.queue?.length ? { nextEvent: s.queue[0]!.eventId } : {}),
-        dueAt: due === null ? null : new Date(due).toISOString(), starting: s.pending.map((p) => p.runId),
+        workflowId: s.workflowId,
+        trigger: s.trigger,
+        kind: s.kind,
+        key: s.key,
+        events,
+        ...(s.burst ? { lastEvent: s.burst.last.eventId } : {}),
+        ...(s.queue?.length ? { nextEvent: s.queue[0]!.eventId } : {}),
+        dueAt: due === null ? null : new Date(due).toISOString(),
+        starting: s.pending.map((p) => p.runId),
       });
     }
-    return out.sort((a, b) => `${a.workflowId}.${a.trigger}.${a.key}`.localeCompare(`${b.workflowId}.${b.trigger}.${b.key}`));
+    return out.sort((a, b) =>
+      `${a.workflowId}.${a.trigger}.${a.key}`.localeCompare(`${b.workflowId}.${b.trigger}.${b.key}`),
+    );
   }
 }
 

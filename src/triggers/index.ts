@@ -8,20 +8,47 @@ export { EventEnvelopeIn, parseEventEnvelope, type TriggerEvent } from './envelo
 export { parseEventTypeFile, EventTypeFileError, type EventTypeSpec } from './schemas.js';
 export { matchTriggers, runIdForEvent } from './match.js';
 export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } from './admit.js';
-export { loadTriggerCatalog, loadEventTypes, defaultDir, scheduledDir, NO_SCHEDULES, type LoadedCatalog } from './catalog.js';
+export {
+  loadTriggerCatalog,
+  loadEventTypes,
+  defaultDir,
+  scheduledDir,
+  NO_SCHEDULES,
+  type LoadedCatalog,
+} from './catalog.js';
 export { catalogReader } from './catalog-reader.js';
 export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
-export { arrive, tick as tickGate, GateRecordSchema, GateStateSchema, type GateRecord, type GateState, type GateSpec } from './gate.js';
+export {
+  arrive,
+  tick as tickGate,
+  GateRecordSchema,
+  GateStateSchema,
+  type GateRecord,
+  type GateState,
+  type GateSpec,
+} from './gate.js';
 export { TriggerGates, isGated, type GateStore, type GateLog, type GatedStart, type GateWaiting } from './gates.js';
 export { fileGates, embeddedGates } from './gate-file.js';
 export { taskEmitter } from './emit-task.js';
 export { diskChildren, diskEngine } from './disk-children.js';
 export { slotStamp } from './schedule.js';
 export {
-  Scheduler, MemoryScheduleCursor, engineStarter, ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry, type ScheduledStart,
-  type StartScheduled, type FireReport,
+  Scheduler,
+  MemoryScheduleCursor,
+  engineStarter,
+  ScheduleCursorEntrySchema,
+  type ScheduleCursor,
+  type ScheduleCursorEntry,
+  type ScheduledStart,
+  type StartScheduled,
+  type FireReport,
 } from './scheduler.js';
 export { FileScheduleCursor, scheduleCursorFile, embeddedScheduler, embeddedScheduleAction } from './schedule-file.js';
 export { scheduleRows, type ScheduleRow } from './schedule-rows.js';
-export { controlSchedules, runIdForManual, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
+export {
+  controlSchedules,
+  runIdForManual,
+  type ScheduleAction,
+  type ScheduleActionResult,
+} from './schedule-control.js';

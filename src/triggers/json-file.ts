@@ -2,7 +2,14 @@
 import type { z } from 'zod';
 import { type ErrorCode, LedgerflowError, errorMessage } from '../errors/index.js';
 
-export function parseJsonFile<T>(file: string, text: string, schema: z.ZodType<T>, code: ErrorCode, what: string, advice: string): T {
+export function parseJsonFile<T>(
+  file: string,
+  text: string,
+  schema: z.ZodType<T>,
+  code: ErrorCode,
+  what: string,
+  advice: string,
+): T {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -10,6 +17,14 @@ export function parseJsonFile<T>(file: string, text: string, schema: z.ZodType<T
     throw new LedgerflowError(code, `${file} is not JSON (${errorMessage(err)}); ${advice}`, { file });
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new LedgerflowError(code, `${file} is not ${what}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; ${advice}`, { file });
+  if (!parsed.success)
+    throw new LedgerflowError(
+      code,
+      `${file} is not ${what}: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}; ${advice}`,
+      { file },
+    );
   return parsed.data;
 }

@@ -48,11 +48,19 @@ export function matchTriggers(definitions: readonly Definition[], event: Trigger
   for (const definition of definitions) {
     const runId = runIdForEvent(event.id, definition.id);
     const scope = triggerScope(definition, runId, event);
-    const index = definition.triggers.findIndex((t) =>
-      t.kind === 'event' && t.event === event.type && (t.filter === undefined || evaluateCondition(t.filter, scope)));
+    const index = definition.triggers.findIndex(
+      (t) =>
+        t.kind === 'event' && t.event === event.type && (t.filter === undefined || evaluateCondition(t.filter, scope)),
+    );
     if (index < 0) continue;
     const trigger = definition.triggers[index] as EventTrigger;
-    out.push({ definition, trigger, triggerIndex: index, runId, input: defined(resolveTemplate(trigger.input, scope)) });
+    out.push({
+      definition,
+      trigger,
+      triggerIndex: index,
+      runId,
+      input: defined(resolveTemplate(trigger.input, scope)),
+    });
   }
   return out;
 }

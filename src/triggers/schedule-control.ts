@@ -18,21 +18,42 @@ const MAX_CAS_TRIES = 20;
 /** At most this many slots in one backfill (the cursor holds them until they start): a longer range is asked for in parts. */
 export const MAX_BACKFILL_SLOTS = MAX_FIRE_PER_TICK;
 
-export interface ScheduleTarget { definition: Definition; trigger: ScheduleTrigger; index: number }
+export interface ScheduleTarget {
+  definition: Definition;
+  trigger: ScheduleTrigger;
+  index: number;
+}
 
 /**
  * The schedule triggers of `workflowId` among `definitions` (its newest version: the one that fires), or the one at
  * `trigger`. An unknown workflow, one without schedules, or a trigger that is not a schedule is refused (exit 2, HTTP 404/400).
  */
-export function scheduleTargets(definitions: readonly Definition[], workflowId: string, trigger?: number): ScheduleTarget[] {
+export function scheduleTargets(
+  definitions: readonly Definition[],
+  workflowId: string,
+  trigger?: number,
+): ScheduleTarget[] {
   const versions = definitions.filter((d) => d.id === workflowId);
-  if (versions.length === 0) throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `no workflow ${JSON.stringify(workflowId)} among the definitions whose schedules fire here`, { workflowId });
+  if (versions.length === 0)
+    throw new LedgerflowError(
+      'LF_DEFINITION_NOT_FOUND',
+      `no workflow ${JSON.stringify(workflowId)} among the definitions whose schedules fire here`,
+      { workflowId },
+    );
   const newest = versions.reduce((a, b) => (b.version > a.version ? b : a));
   const all = schedulesOf([newest]);
-  if (all.length === 0) throw new UsageError(`workflow ${JSON.stringify(workflowId)} has no schedule trigger (in version ${newest.version})`, { workflowId });
+  if (all.length === 0)
+    throw new UsageError(
+      `workflow ${JSON.stringify(workflowId)} has no schedule trigger (in version ${newest.version})`,
+      { workflowId },
+    );
   if (trigger === undefined) return all;
   const one = all.filter((s) => s.index === trigger);
-  if (one.length === 0) throw new UsageError(`--trigger ${trigger}: triggers[${trigger}] of ${workflowId} is not a schedule (its schedules: ${all.map((s) => s.index).join(', ')})`, { workflowId, field: 'trigger' });
+  if (one.length === 0)
+    throw new UsageError(
+      `--trigger ${trigger}: triggers[${trigger}] of ${workflowId} is not a schedule (its schedules: ${all.map((s) => s.index).join(', ')})`,
+      { workflowId, field: 'trigger' },
+    );
   return one;
 }
 
@@ -42,34 +63,66 @@ export function runIdForManual(workflowId: string, triggerIndex: number, at: num
 }
 
 /** Read-modify-write of one cursor entry by compare-and-set; `change` gets the entry (a fresh one when none: from `now`). */
-async function edit(cursor: ScheduleCursor, t: ScheduleTarget, now: number, change: (e: ScheduleCursorEntry) => ScheduleCursorEntry | null): Promise<ScheduleCursorEntry> {
+async function edit(
+  cursor: ScheduleCursor,
+  t: ScheduleTarget,
+  now: number,
+  change: (e: ScheduleCursorEntry) => ScheduleCursorEntry | null,
+): Promise<ScheduleCursorEntry> {
   const key = scheduleKey(t.definition.id, t.index);
   for (let i = 0; i < MAX_CAS_TRIES; i++) {
     const cur = await cursor.get(key);
     // None yet, or another schedule at this index: it starts from now (as a firer would make it), keeping what people asked.
     const fresh = !cur || cur.entry.cron !== t.trigger.cron || cur.entry.timezone !== t.trigger.timezone;
     const base: ScheduleCursorEntry = fresh
-      ? { cron: t.trigger.cron, timezone: t.trigger.timezone, through: iso(now), ...(cur?.entry.last ? { last: cur.entry.last } : {}), ...(cur?.entry.paused ? { paused: cur.entry.paused } : {}), ...(cur?.entry.queued ? { queued: cur.entry.queued } : {}) }
+      ? {
+          cron: t.trigger.cron,
+          timezone: t.trigger.timezone,
+          through: iso(now),
+          ...(cur?.entry.last ? { last: cur.entry.last } : {}),
+          ...(cur?.entry.paused ? { paused: cur.entry.paused } : {}),
+          ...(cur?.entry.queued ? { queued: cur.entry.queued } : {}),
+        }
       : cur.entry;
     const next = change(base);
     if (next === null) return base;
     const rev = cur ? await cursor.update(key, next, cur.revision) : await cursor.create(key, next);
     if (rev !== null) return next;
   }
-  throw new LedgerflowError('LF_COMMIT_CONTENDED', `schedule ${key}: its cursor kept moving under ${MAX_CAS_TRIES} tries; try again`, { key });
+  throw new LedgerflowError(
+    'LF_COMMIT_CONTENDED',
+    `schedule ${key}: its cursor kept moving under ${MAX_CAS_TRIES} tries; try again`,
+    { key },
+  );
 }
 
-export interface ScheduleState { workflowId: string; trigger: number; paused: { at: string; by?: string; reason?: string } | null; changed: boolean }
+export interface ScheduleState {
+  workflowId: string;
+  trigger: number;
+  paused: { at: string; by?: string; reason?: string } | null;
+  changed: boolean;
+}
 
 /** Pauses every schedule of the workflow (or one): no slot of its cron fires until a resume. A pause already there is kept as it was. */
-export async function pauseSchedules(cursor: ScheduleCursor, targets: ScheduleTarget[], opts: { now: number; reason?: string; by?: string }): Promise<ScheduleState[]> {
+export async function pauseSchedules(
+  cursor: ScheduleCursor,
+  targets: ScheduleTarget[],
+  opts: { now: number; reason?: string; by?: string },
+): Promise<ScheduleState[]> {
   const out: ScheduleState[] = [];
   for (const t of targets) {
     let changed = false;
     const e = await edit(cursor, t, opts.now, (e) => {
       if (e.paused) return null;
       changed = true;
-      return { ...e, paused: { at: iso(opts.now), ...(opts.by ? { by: opts.by } : {}), ...(opts.reason ? { reason: opts.reason } : {}) } };
+      return {
+        ...e,
+        paused: {
+          at: iso(opts.now),
+          ...(opts.by ? { by: opts.by } : {}),
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        },
+      };
     });
     out.push({ workflowId: t.definition.id, trigger: t.index, paused: e.paused ?? null, changed });
   }
@@ -77,7 +130,11 @@ export async function pauseSchedules(cursor: ScheduleCursor, targets: ScheduleTa
 }
 
 /** Resumes: the next tick fires what is due, the slots of the pause being missed slots that catch_up decides. */
-export async function resumeSchedules(cursor: ScheduleCursor, targets: ScheduleTarget[], opts: { now: number }): Promise<ScheduleState[]> {
+export async function resumeSchedules(
+  cursor: ScheduleCursor,
+  targets: ScheduleTarget[],
+  opts: { now: number },
+): Promise<ScheduleState[]> {
   const out: ScheduleState[] = [];
   for (const t of targets) {
     let changed = false;
@@ -92,13 +149,33 @@ export async function resumeSchedules(cursor: ScheduleCursor, targets: ScheduleT
   return out;
 }
 
-export interface QueuedSlot { workflowId: string; trigger: number; slot: string; runId: string; manual?: true }
+export interface QueuedSlot {
+  workflowId: string;
+  trigger: number;
+  slot: string;
+  runId: string;
+  manual?: true;
+}
 
 /** Queues one run now of the schedule (the first of the workflow's, or `target`), recorded as a manual slot; it starts even while paused. */
-export async function triggerSchedule(cursor: ScheduleCursor, target: ScheduleTarget, opts: { now: number }): Promise<QueuedSlot> {
-  const firing: PendingFiring = { slot: iso(opts.now), runId: runIdForManual(target.definition.id, target.index, opts.now), manual: true };
+export async function triggerSchedule(
+  cursor: ScheduleCursor,
+  target: ScheduleTarget,
+  opts: { now: number },
+): Promise<QueuedSlot> {
+  const firing: PendingFiring = {
+    slot: iso(opts.now),
+    runId: runIdForManual(target.definition.id, target.index, opts.now),
+    manual: true,
+  };
   await edit(cursor, target, opts.now, (e) => ({ ...e, queued: [...(e.queued ?? []), firing] }));
-  return { workflowId: target.definition.id, trigger: target.index, slot: firing.slot, runId: firing.runId, manual: true };
+  return {
+    workflowId: target.definition.id,
+    trigger: target.index,
+    slot: firing.slot,
+    runId: firing.runId,
+    manual: true,
+  };
 }
 
 export interface BackfillResult {
@@ -115,8 +192,13 @@ export interface BackfillResult {
  * claimed, under the slot's own run id, so that running it twice starts nothing new. Slots after the schedule's
  * `through` are left to the firer and its catch_up. More than MAX_BACKFILL_SLOTS slots is refused.
  */
-export async function backfillSchedules(cursor: ScheduleCursor, targets: ScheduleTarget[], opts: { from: number; to: number; now: number; hasRun: (runId: string) => Promise<boolean> }): Promise<BackfillResult> {
-  if (!(opts.from < opts.to)) throw new UsageError(`--from ${iso(opts.from)} must be before --to ${iso(opts.to)}`, { field: 'from' });
+export async function backfillSchedules(
+  cursor: ScheduleCursor,
+  targets: ScheduleTarget[],
+  opts: { from: number; to: number; now: number; hasRun: (runId: string) => Promise<boolean> },
+): Promise<BackfillResult> {
+  if (!(opts.from < opts.to))
+    throw new UsageError(`--from ${iso(opts.from)} must be before --to ${iso(opts.to)}`, { field: 'from' });
   const result: BackfillResult = { queued: [], existing: 0, ahead: 0 };
   const plans: { t: ScheduleTarget; slots: number[] }[] = [];
   let total = 0;
@@ -124,7 +206,10 @@ export async function backfillSchedules(cursor: ScheduleCursor, targets: Schedul
     const { slots, more } = slotsBetween(t.trigger, opts.from - 1, opts.to - 1, MAX_BACKFILL_SLOTS);
     total += slots.length;
     if (more || total > MAX_BACKFILL_SLOTS) {
-      throw new UsageError(`${iso(opts.from)} to ${iso(opts.to)} holds more than ${MAX_BACKFILL_SLOTS} slots of ${t.definition.id}'s schedules: backfill it in shorter ranges`, { field: 'to' });
+      throw new UsageError(
+        `${iso(opts.from)} to ${iso(opts.to)} holds more than ${MAX_BACKFILL_SLOTS} slots of ${t.definition.id}'s schedules: backfill it in shorter ranges`,
+        { field: 'to' },
+      );
     }
     plans.push({ t, slots });
   }
@@ -136,7 +221,9 @@ export async function backfillSchedules(cursor: ScheduleCursor, targets: Schedul
     let existing = 0;
     let ahead = 0;
     await edit(cursor, t, opts.now, (e) => {
-      queuedHere = []; existing = 0; ahead = 0;
+      queuedHere = [];
+      existing = 0;
+      ahead = 0;
       const through = Date.parse(e.through);
       const known = new Set([...(e.queued ?? []), ...(e.pending ?? [])].map((p) => p.runId));
       const add: PendingFiring[] = [];
@@ -195,7 +282,15 @@ export async function controlSchedules(o: ScheduleControlOptions, a: ScheduleAct
   const now = (o.now ?? Date.now)();
   const targets = scheduleTargets(o.definitions, a.workflowId, a.trigger);
   const base = { action: a.action, workflowId: a.workflowId };
-  if (a.action === 'pause') return { ...base, schedules: await pauseSchedules(o.cursor, targets, { now, ...(a.reason ? { reason: a.reason } : {}), ...(a.by ? { by: a.by } : {}) }) };
+  if (a.action === 'pause')
+    return {
+      ...base,
+      schedules: await pauseSchedules(o.cursor, targets, {
+        now,
+        ...(a.reason ? { reason: a.reason } : {}),
+        ...(a.by ? { by: a.by } : {}),
+      }),
+    };
   if (a.action === 'resume') return { ...base, schedules: await resumeSchedules(o.cursor, targets, { now }) };
   const started = async (queued: QueuedSlot[]) => {
     if (queued.length > 0 && o.startQueued) await o.startQueued(a.workflowId, now);

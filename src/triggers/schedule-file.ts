@@ -17,12 +17,22 @@ import type { Engine } from '../local/index.js';
 import { unlessMissing, withLock } from '../store/index.js';
 import { parseJsonFile } from './json-file.js';
 import { controlSchedules, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
-import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type StartScheduled, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
+import {
+  engineStarter,
+  ScheduleCursorEntrySchema,
+  Scheduler,
+  type StartScheduled,
+  type ScheduleCursor,
+  type ScheduleCursorEntry,
+} from './scheduler.js';
 
 const FileSchema = z.object({
   version: z.literal(1),
   revision: z.number().int().nonnegative(),
-  schedules: z.record(z.string(), z.object({ revision: z.number().int().positive(), entry: ScheduleCursorEntrySchema })),
+  schedules: z.record(
+    z.string(),
+    z.object({ revision: z.number().int().positive(), entry: ScheduleCursorEntrySchema }),
+  ),
 });
 type CursorFile = z.infer<typeof FileSchema>;
 
@@ -33,7 +43,11 @@ export function scheduleCursorFile(storeDir: string): string {
 }
 
 /** A pending read-modify-write: applied to the file's data in order; its result once a save holding it is done. */
-interface Op { apply: (data: CursorFile) => number | null; resolve: (r: number | null) => void; reject: (err: unknown) => void }
+interface Op {
+  apply: (data: CursorFile) => number | null;
+  resolve: (r: number | null) => void;
+  reject: (err: unknown) => void;
+}
 
 export class FileScheduleCursor implements ScheduleCursor {
   /** The file as last read or written here, and the stat it had then (inode, size, mtime): read again only when that changed. */
@@ -59,7 +73,14 @@ export class FileScheduleCursor implements ScheduleCursor {
     if (this.cached?.stamp === stamp) return this.cached.data;
     const text = await unlessMissing(readFile(this.file, 'utf8'));
     if (text === null) return { version: 1, revision: 0, schedules: {} };
-    const data = parseJsonFile(this.file, text, FileSchema, 'LF_SCHEDULES_FILE', 'a schedules file', 'move it aside to let every schedule start from now again');
+    const data = parseJsonFile(
+      this.file,
+      text,
+      FileSchema,
+      'LF_SCHEDULES_FILE',
+      'a schedules file',
+      'move it aside to let every schedule start from now again',
+    );
     // Cached under the stat taken before the read: if the file was replaced in between, the next stat differs and it is read again.
     this.cached = { stamp, data };
     return data;
@@ -146,17 +167,39 @@ export class FileScheduleCursor implements ScheduleCursor {
  * `<storeDir>/schedules.json`, and what it queues started here at once (recorded on `engine`'s store; serve
  * drives what does not settle as it starts). Who may is the caller's to judge (L1, `schedules`).
  */
-export function embeddedScheduleAction(opts: { storeDir: string; engine: Engine; definitions: readonly LoadedDefinition[]; started?: (runId: string) => void }, action: ScheduleAction): Promise<ScheduleActionResult> {
-  const scheduler = embeddedScheduler({ storeDir: opts.storeDir, engine: opts.engine, definitions: () => opts.definitions, ...(opts.started ? { started: opts.started } : {}) });
-  return controlSchedules({
-    cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)), definitions: opts.definitions.map((l) => l.definition),
-    hasRun: async (id) => (await opts.engine.store.lastSeq(id)) > 0, startQueued: (wf, now) => scheduler.startQueued(now, wf),
-  }, action);
+export function embeddedScheduleAction(
+  opts: {
+    storeDir: string;
+    engine: Engine;
+    definitions: readonly LoadedDefinition[];
+    started?: (runId: string) => void;
+  },
+  action: ScheduleAction,
+): Promise<ScheduleActionResult> {
+  const scheduler = embeddedScheduler({
+    storeDir: opts.storeDir,
+    engine: opts.engine,
+    definitions: () => opts.definitions,
+    ...(opts.started ? { started: opts.started } : {}),
+  });
+  return controlSchedules(
+    {
+      cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)),
+      definitions: opts.definitions.map((l) => l.definition),
+      hasRun: async (id) => (await opts.engine.store.lastSeq(id)) > 0,
+      startQueued: (wf, now) => scheduler.startQueued(now, wf),
+    },
+    action,
+  );
 }
 
 function counted(start: StartScheduled, started: ((runId: string) => void) | undefined): StartScheduled {
   if (!started) return start;
-  return async (s) => { const r = await start(s); started(s.runId); return r; };
+  return async (s) => {
+    const r = await start(s);
+    started(s.runId);
+    return r;
+  };
 }
 
 /**
@@ -181,16 +224,22 @@ export function embeddedScheduler(opts: {
   let index = new Map<LoadedDefinition['definition'], LoadedDefinition>();
   const byDefinition = () => {
     const now = opts.definitions();
-    if (now !== list) { list = now; index = new Map(now.map((l) => [l.definition, l])); }
+    if (now !== list) {
+      list = now;
+      index = new Map(now.map((l) => [l.definition, l]));
+    }
     return index;
   };
   return new Scheduler({
     cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)),
     definitions: () => [...byDefinition().keys()],
-    start: counted(engineStarter(opts.engine, (def) => {
-      const l = index.get(def);
-      return l ? { file: l.file, ...(l.handlersPath ? { handlers: l.handlersPath } : {}) } : {};
-    }), opts.started),
+    start: counted(
+      engineStarter(opts.engine, (def) => {
+        const l = index.get(def);
+        return l ? { file: l.file, ...(l.handlersPath ? { handlers: l.handlersPath } : {}) } : {};
+      }),
+      opts.started,
+    ),
     name: `serve ${process.pid}`,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),

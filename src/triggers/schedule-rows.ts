@@ -29,16 +29,32 @@ async function runStatus(store: EventStore, runId: string): Promise<string | nul
   return events.at(-1)?.state.status ?? null;
 }
 
-export async function scheduleRows(definitions: readonly Definition[], cursors: Map<string, ScheduleCursorEntry>, store: EventStore, now: number, count: number): Promise<ScheduleRow[]> {
+export async function scheduleRows(
+  definitions: readonly Definition[],
+  cursors: Map<string, ScheduleCursorEntry>,
+  store: EventStore,
+  now: number,
+  count: number,
+): Promise<ScheduleRow[]> {
   const rows: ScheduleRow[] = [];
   for (const { definition, trigger, index } of schedulesOf(definitions)) {
     const entry = cursors.get(scheduleKey(definition.id, index));
     const current = entry && entry.cron === trigger.cron && entry.timezone === trigger.timezone ? entry : undefined;
     const last = entry?.last ? { ...entry.last, status: await runStatus(store, entry.last.runId) } : null;
     rows.push({
-      workflowId: definition.id, trigger: index, cron: trigger.cron, timezone: trigger.timezone, catchUp: trigger.catchUp ?? 'latest',
-      next: nextSlots(trigger, now, count).map((s) => ({ utc: new Date(s).toISOString(), local: localTime(s, trigger.timezone) })),
-      last, through: current?.through ?? null, paused: entry?.paused ?? null, queued: (entry?.queued?.length ?? 0) + (entry?.pending?.length ?? 0),
+      workflowId: definition.id,
+      trigger: index,
+      cron: trigger.cron,
+      timezone: trigger.timezone,
+      catchUp: trigger.catchUp ?? 'latest',
+      next: nextSlots(trigger, now, count).map((s) => ({
+        utc: new Date(s).toISOString(),
+        local: localTime(s, trigger.timezone),
+      })),
+      last,
+      through: current?.through ?? null,
+      paused: entry?.paused ?? null,
+      queued: (entry?.queued?.length ?? 0) + (entry?.pending?.length ?? 0),
     });
   }
   return rows;

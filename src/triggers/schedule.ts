@@ -42,7 +42,12 @@ export type ScheduleSpec = Pick<ScheduleTrigger, 'cron' | 'timezone'> & { catchU
 export const catchUpOf = (t: ScheduleSpec): CatchUp => t.catchUp ?? 'latest';
 
 /** Every slot in (afterMs, upToMs], in order, at most `cap`; `more` when there are more. */
-export function slotsBetween(trigger: ScheduleSpec, afterMs: number, upToMs: number, cap = MAX_FIRE_PER_TICK): { slots: number[]; more: boolean } {
+export function slotsBetween(
+  trigger: ScheduleSpec,
+  afterMs: number,
+  upToMs: number,
+  cap = MAX_FIRE_PER_TICK,
+): { slots: number[]; more: boolean } {
   const slots: number[] = [];
   let at = afterMs;
   for (;;) {
@@ -61,7 +66,10 @@ export function nextSlots(trigger: ScheduleSpec, afterMs: number, n: number): nu
 
 /** The last slot strictly before `beforeMs` and after `afterMs`, or null. */
 function lastSlotBefore(trigger: ScheduleSpec, afterMs: number, beforeMs: number): number | null {
-  const prev = cronFor(trigger.cron, trigger.timezone).previousRuns(2, new Date(beforeMs)).map((d) => d.getTime()).find((t) => t < beforeMs);
+  const prev = cronFor(trigger.cron, trigger.timezone)
+    .previousRuns(2, new Date(beforeMs))
+    .map((d) => d.getTime())
+    .find((t) => t < beforeMs);
   return prev !== undefined && prev > afterMs ? prev : null;
 }
 
@@ -93,8 +101,20 @@ export interface Due {
  * `lastFired` (undefined: the schedule is seen for the first time, so it
  * starts from now and never fires the past).
  */
-export function dueSlots(trigger: ScheduleSpec, lastFired: number | undefined, now: number, opts: { graceMs?: number } = {}): Due {
-  const none: Due = { fire: [], skipped: [], skippedCount: 0, countCapped: false, through: lastFired ?? now, more: false };
+export function dueSlots(
+  trigger: ScheduleSpec,
+  lastFired: number | undefined,
+  now: number,
+  opts: { graceMs?: number } = {},
+): Due {
+  const none: Due = {
+    fire: [],
+    skipped: [],
+    skippedCount: 0,
+    countCapped: false,
+    through: lastFired ?? now,
+    more: false,
+  };
   if (lastFired === undefined || now <= lastFired) return none;
   const mode = catchUpOf(trigger);
   if (mode === 'all') {
@@ -107,7 +127,7 @@ export function dueSlots(trigger: ScheduleSpec, lastFired: number | undefined, n
   let count = 0;
   let lastMissed: number | null = null;
   let countCapped = false;
-  for (let at = lastFired; ;) {
+  for (let at = lastFired; ; ) {
     const next = nextFire(trigger.cron, trigger.timezone, at);
     if (next === null || next >= cutoff) break;
     if (count >= MAX_MISSED_COUNTED) {
@@ -131,7 +151,8 @@ export function dueSlots(trigger: ScheduleSpec, lastFired: number | undefined, n
     const skipped = [...named.slice(0, MAX_MISSED_NAMED), ...late].slice(0, MAX_MISSED_NAMED);
     const skippedCount = count + late.length;
     const fire: Firing[] = onTime.slice(late.length).map((slot) => ({ slot }));
-    if (mode === 'latest' && skippedCount > 0) fire[fire.length - 1] = { ...fire.at(-1)!, missed: skipped, missedCount: skippedCount };
+    if (mode === 'latest' && skippedCount > 0)
+      fire[fire.length - 1] = { ...fire.at(-1)!, missed: skipped, missedCount: skippedCount };
     return { fire, skipped, skippedCount, countCapped, through, more: false };
   }
   // latest, nothing on time: the most recent missed slot fires for all of them.
@@ -142,7 +163,10 @@ export function dueSlots(trigger: ScheduleSpec, lastFired: number | undefined, n
 
 /** `2026-11-23T08:00:00.000Z` → `20261123T080000Z`. */
 export function slotStamp(slot: number): string {
-  return new Date(slot).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return new Date(slot)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** The longest run id (RUN_ID_PATTERN). */
@@ -156,7 +180,9 @@ const MAX_RUN_ID = 128;
  */
 export function runIdForSchedule(workflowId: string, triggerIndex: number, slot: number, manual = false): string {
   // A person's run (`schedules trigger`): `m` and the milliseconds, one id per millisecond asked.
-  const tail = manual ? `-s${triggerIndex}-m${slotStamp(slot)}${String(slot % 1000).padStart(3, '0')}` : `-s${triggerIndex}-${slotStamp(slot)}`;
+  const tail = manual
+    ? `-s${triggerIndex}-m${slotStamp(slot)}${String(slot % 1000).padStart(3, '0')}`
+    : `-s${triggerIndex}-${slotStamp(slot)}`;
   if (workflowId.length + tail.length <= MAX_RUN_ID) return `${workflowId}${tail}`;
   const hash = createHash('sha256').update(workflowId).digest('hex').slice(0, 12);
   return `${workflowId.slice(0, MAX_RUN_ID - tail.length - 13)}-${hash}${tail}`;
@@ -168,14 +194,28 @@ export function scheduleKey(workflowId: string, triggerIndex: number): string {
 }
 
 /** Every schedule trigger of the definitions, with its index in `triggers`. */
-export function schedulesOf(definitions: readonly Definition[]): { definition: Definition; trigger: ScheduleTrigger; index: number }[] {
-  return definitions.flatMap((definition) => definition.triggers.flatMap((trigger, index) => (trigger.kind === 'schedule' ? [{ definition, trigger, index }] : [])));
+export function schedulesOf(
+  definitions: readonly Definition[],
+): { definition: Definition; trigger: ScheduleTrigger; index: number }[] {
+  return definitions.flatMap((definition) =>
+    definition.triggers.flatMap((trigger, index) =>
+      trigger.kind === 'schedule' ? [{ definition, trigger, index }] : [],
+    ),
+  );
 }
 
 /** A time in the schedule's zone, for people: `2026-11-23 09:00:00 Europe/Berlin (+01:00)`. */
 export function localTime(slot: number, timezone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset',
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'longOffset',
   }).formatToParts(new Date(slot));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';

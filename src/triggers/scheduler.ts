@@ -18,12 +18,28 @@
  */
 import { z } from 'zod';
 import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
-import { AppendConflictError, HandlerError, InputError, RunCannotStartError, UnsupportedTaskTypeError, errorMessage } from '../errors/index.js';
+import {
+  AppendConflictError,
+  HandlerError,
+  InputError,
+  RunCannotStartError,
+  UnsupportedTaskTypeError,
+  errorMessage,
+} from '../errors/index.js';
 import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { Engine } from '../local/index.js';
 import { assertOwnStart } from '../executor/index.js';
-import { catchUpOf, DEFAULT_GRACE_MS, dueSlots, MAX_FIRE_PER_TICK, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
+import {
+  catchUpOf,
+  DEFAULT_GRACE_MS,
+  dueSlots,
+  MAX_FIRE_PER_TICK,
+  MAX_MISSED_COUNTED,
+  runIdForSchedule,
+  scheduleKey,
+  schedulesOf,
+} from './schedule.js';
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
 export const PendingFiringSchema = z.object({
@@ -106,10 +122,36 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
 }
 
-export interface FiredSlot { workflowId: string; trigger: number; slot: string; runId: string; duplicate: boolean; missedCount?: number; manual?: true }
-export interface MissedSlots { workflowId: string; trigger: number; catchUp: string; slots: string[]; count: number; atLeast: boolean }
-export interface FailedSlot { workflowId: string; trigger: number; slot: string; runId: string; error: string; permanent: boolean }
-export interface FireReport { fired: FiredSlot[]; missed: MissedSlots[]; failed: FailedSlot[] }
+export interface FiredSlot {
+  workflowId: string;
+  trigger: number;
+  slot: string;
+  runId: string;
+  duplicate: boolean;
+  missedCount?: number;
+  manual?: true;
+}
+export interface MissedSlots {
+  workflowId: string;
+  trigger: number;
+  catchUp: string;
+  slots: string[];
+  count: number;
+  atLeast: boolean;
+}
+export interface FailedSlot {
+  workflowId: string;
+  trigger: number;
+  slot: string;
+  runId: string;
+  error: string;
+  permanent: boolean;
+}
+export interface FireReport {
+  fired: FiredSlot[];
+  missed: MissedSlots[];
+  failed: FailedSlot[];
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -124,7 +166,12 @@ const MAX_CAS_TRIES = 5;
 
 /** An error no second try would change (bad input, a definition that cannot run): the slot is given up, not retried forever. */
 function isPermanent(err: unknown): boolean {
-  return err instanceof InputError || err instanceof RunCannotStartError || err instanceof UnsupportedTaskTypeError || err instanceof HandlerError;
+  return (
+    err instanceof InputError ||
+    err instanceof RunCannotStartError ||
+    err instanceof UnsupportedTaskTypeError ||
+    err instanceof HandlerError
+  );
 }
 
 export class Scheduler {
@@ -146,21 +193,33 @@ export class Scheduler {
     // The report lists them in the definitions' order whatever order they finished in.
     const parts: FireReport[] = schedules.map(() => ({ fired: [], missed: [], failed: [] }));
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, schedules.length) }, async () => {
-      while (next < schedules.length) {
-        const i = next++;
-        const s = schedules[i]!;
-        try {
-          await this.fireSchedule(s.definition, s.trigger, s.index, now, parts[i]!);
-        } catch (err) {
-          this.log(`schedule ${scheduleKey(s.definition.id, s.index)}: ${errorMessage(err)}; trying again next tick`);
+    await Promise.all(
+      Array.from({ length: Math.min(this.concurrency, schedules.length) }, async () => {
+        while (next < schedules.length) {
+          const i = next++;
+          const s = schedules[i]!;
+          try {
+            await this.fireSchedule(s.definition, s.trigger, s.index, now, parts[i]!);
+          } catch (err) {
+            this.log(`schedule ${scheduleKey(s.definition.id, s.index)}: ${errorMessage(err)}; trying again next tick`);
+          }
         }
-      }
-    }));
-    return { fired: parts.flatMap((p) => p.fired), missed: parts.flatMap((p) => p.missed), failed: parts.flatMap((p) => p.failed) };
+      }),
+    );
+    return {
+      fired: parts.flatMap((p) => p.fired),
+      missed: parts.flatMap((p) => p.missed),
+      failed: parts.flatMap((p) => p.failed),
+    };
   }
 
-  private async fireSchedule(def: Definition, trigger: ScheduleTrigger, index: number, now: number, report: FireReport): Promise<void> {
+  private async fireSchedule(
+    def: Definition,
+    trigger: ScheduleTrigger,
+    index: number,
+    now: number,
+    report: FireReport,
+  ): Promise<void> {
     const { cursor } = this.opts;
     const key = scheduleKey(def.id, index);
     for (let tries = 0; tries < MAX_CAS_TRIES; tries++) {
@@ -168,17 +227,33 @@ export class Scheduler {
       if (!cur || cur.entry.cron !== trigger.cron || cur.entry.timezone !== trigger.timezone) {
         // First sight (or the schedule changed): it starts from now and never fires the past.
         // A pause and the slots people asked for outlive the change.
-        const kept = cur ? { ...(cur.entry.last ? { last: cur.entry.last } : {}), ...(cur.entry.paused ? { paused: cur.entry.paused } : {}), ...(cur.entry.queued ? { queued: cur.entry.queued } : {}) } : {};
-        const entry: ScheduleCursorEntry = { cron: trigger.cron, timezone: trigger.timezone, through: iso(now), ...kept };
+        const kept = cur
+          ? {
+              ...(cur.entry.last ? { last: cur.entry.last } : {}),
+              ...(cur.entry.paused ? { paused: cur.entry.paused } : {}),
+              ...(cur.entry.queued ? { queued: cur.entry.queued } : {}),
+            }
+          : {};
+        const entry: ScheduleCursorEntry = {
+          cron: trigger.cron,
+          timezone: trigger.timezone,
+          through: iso(now),
+          ...kept,
+        };
         const rev = cur ? await cursor.update(key, entry, cur.revision) : await cursor.create(key, entry);
-        if (rev !== null) this.log(`schedule ${key} (${trigger.cron} ${trigger.timezone}) ${cur ? 'changed' : 'first seen'}: it fires from ${iso(now)} on`);
+        if (rev !== null)
+          this.log(
+            `schedule ${key} (${trigger.cron} ${trigger.timezone}) ${cur ? 'changed' : 'first seen'}: it fires from ${iso(now)} on`,
+          );
         return;
       }
       let { entry, revision } = cur;
       if (entry.pending?.length) {
         const claimedAt = entry.claimedAt ? Date.parse(entry.claimedAt) : 0;
         if (now - claimedAt < this.claimTimeoutMs) return; // its claimer is starting them
-        this.log(`schedule ${key}: slots ${entry.pending.map((p) => p.slot).join(', ')} were claimed${entry.claimedBy ? ` by ${entry.claimedBy}` : ''} at ${entry.claimedAt} and not confirmed: starting them`);
+        this.log(
+          `schedule ${key}: slots ${entry.pending.map((p) => p.slot).join(', ')} were claimed${entry.claimedBy ? ` by ${entry.claimedBy}` : ''} at ${entry.claimedAt} and not confirmed: starting them`,
+        );
         const after = await this.startClaimed(def, trigger, index, entry, revision, now, report);
         if (after === null) continue;
         ({ entry, revision } = after);
@@ -197,21 +272,37 @@ export class Scheduler {
       const due = dueSlots(trigger, Date.parse(entry.through), now, { graceMs });
       if (due.fire.length === 0 && due.skippedCount === 0) return;
       const pending: PendingFiring[] = due.fire.map((f) => ({
-        slot: iso(f.slot), runId: runIdForSchedule(def.id, index, f.slot),
+        slot: iso(f.slot),
+        runId: runIdForSchedule(def.id, index, f.slot),
         ...(f.missed ? { missed: f.missed.map(iso), missedCount: f.missedCount ?? f.missed.length } : {}),
       }));
       const { resumedAt: _r, ...rest } = unclaimed(entry);
       const claimed: ScheduleCursorEntry = {
-        ...rest, through: iso(due.through),
-        ...(pending.length > 0 ? { pending, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) } : {}),
+        ...rest,
+        through: iso(due.through),
+        ...(pending.length > 0
+          ? { pending, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) }
+          : {}),
       };
       const rev = await cursor.update(key, claimed, revision);
       if (rev === null) continue; // another firer moved the cursor: look again (it has claimed these slots)
       if (due.skippedCount > 0) {
-        const m: MissedSlots = { workflowId: def.id, trigger: index, catchUp: catchUpOf(trigger), slots: due.skipped.map(iso), count: due.skippedCount, atLeast: due.countCapped };
+        const m: MissedSlots = {
+          workflowId: def.id,
+          trigger: index,
+          catchUp: catchUpOf(trigger),
+          slots: due.skipped.map(iso),
+          count: due.skippedCount,
+          atLeast: due.countCapped,
+        };
         report.missed.push(m);
-        const what = catchUpOf(trigger) === 'none' ? 'not fired (catch_up: none)' : `not fired, ${pending.at(-1)?.slot} fires for them (catch_up: latest)`;
-        this.log(`schedule ${key}: missed ${due.countCapped ? `at least ${MAX_MISSED_COUNTED}` : due.skippedCount} slot${due.skippedCount === 1 ? '' : 's'} ${what}: ${m.slots.slice(0, 10).join(', ')}${m.slots.length > 10 || due.skippedCount > 10 ? ', …' : ''}`);
+        const what =
+          catchUpOf(trigger) === 'none'
+            ? 'not fired (catch_up: none)'
+            : `not fired, ${pending.at(-1)?.slot} fires for them (catch_up: latest)`;
+        this.log(
+          `schedule ${key}: missed ${due.countCapped ? `at least ${MAX_MISSED_COUNTED}` : due.skippedCount} slot${due.skippedCount === 1 ? '' : 's'} ${what}: ${m.slots.slice(0, 10).join(', ')}${m.slots.length > 10 || due.skippedCount > 10 ? ', …' : ''}`,
+        );
       }
       if (pending.length > 0) await this.startClaimed(def, trigger, index, claimed, rev, now, report);
       if (!due.more) return;
@@ -222,12 +313,26 @@ export class Scheduler {
    * Claims and starts the slots people asked for (`queued`), as a tick's slots are: at most MAX_FIRE_PER_TICK at
    * once, the rest on the next. 'moved': someone wrote the cursor first; null: the clear after the starts lost a race.
    */
-  private async claimQueued(def: Definition, trigger: ScheduleTrigger, index: number, entry: ScheduleCursorEntry, revision: number, now: number, report: FireReport): Promise<{ entry: ScheduleCursorEntry; revision: number } | null | 'moved'> {
+  private async claimQueued(
+    def: Definition,
+    trigger: ScheduleTrigger,
+    index: number,
+    entry: ScheduleCursorEntry,
+    revision: number,
+    now: number,
+    report: FireReport,
+  ): Promise<{ entry: ScheduleCursorEntry; revision: number } | null | 'moved'> {
     const queued = entry.queued ?? [];
     const take = queued.slice(0, MAX_FIRE_PER_TICK);
     const rest = queued.slice(take.length);
     const { queued: _q, ...without } = entry;
-    const claim: ScheduleCursorEntry = { ...without, ...(rest.length ? { queued: rest } : {}), pending: take, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) };
+    const claim: ScheduleCursorEntry = {
+      ...without,
+      ...(rest.length ? { queued: rest } : {}),
+      pending: take,
+      claimedAt: iso(now),
+      ...(this.opts.name ? { claimedBy: this.opts.name } : {}),
+    };
     const rev = await this.opts.cursor.update(scheduleKey(def.id, index), claim, revision);
     if (rev === null) return 'moved';
     return this.startClaimed(def, trigger, index, claim, rev, now, report);
@@ -253,27 +358,78 @@ export class Scheduler {
   }
 
   /** Starts the pending slots of `entry` and clears them from the cursor; the entry and revision after, or null when the clear lost a race. */
-  private async startClaimed(def: Definition, trigger: ScheduleTrigger, index: number, entry: ScheduleCursorEntry, revision: number, now: number, report: FireReport): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
+  private async startClaimed(
+    def: Definition,
+    trigger: ScheduleTrigger,
+    index: number,
+    entry: ScheduleCursorEntry,
+    revision: number,
+    now: number,
+    report: FireReport,
+  ): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
     const key = scheduleKey(def.id, index);
     const left: PendingFiring[] = [];
     let last = entry.last;
     for (const p of entry.pending ?? []) {
-      const schedule = { trigger: index, slot: p.slot, cron: trigger.cron, timezone: trigger.timezone, ...(p.missed ? { missed: p.missed, missedCount: p.missedCount ?? p.missed.length } : {}), ...(p.manual ? { manual: true as const } : {}) };
-      const input = resolveTemplate(trigger.input, { input: {}, workflow: { id: def.id, runId: p.runId, version: def.version }, tasks: {} }) as Record<string, JsonValue>;
+      const schedule = {
+        trigger: index,
+        slot: p.slot,
+        cron: trigger.cron,
+        timezone: trigger.timezone,
+        ...(p.missed ? { missed: p.missed, missedCount: p.missedCount ?? p.missed.length } : {}),
+        ...(p.manual ? { manual: true as const } : {}),
+      };
+      const input = resolveTemplate(trigger.input, {
+        input: {},
+        workflow: { id: def.id, runId: p.runId, version: def.version },
+        tasks: {},
+      }) as Record<string, JsonValue>;
       try {
-        const { duplicate } = await this.opts.start({ definition: def, trigger, triggerIndex: index, runId: p.runId, slot: p.slot, input, schedule });
-        report.fired.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, duplicate, ...(p.missedCount ? { missedCount: p.missedCount } : {}), ...(p.manual ? { manual: true as const } : {}) });
-        this.log(`schedule ${key}: slot ${p.slot} ${duplicate ? 'had already started' : 'started'} run ${p.runId}${p.missedCount ? ` (for ${p.missedCount} missed slot${p.missedCount === 1 ? '' : 's'} too)` : ''}`);
+        const { duplicate } = await this.opts.start({
+          definition: def,
+          trigger,
+          triggerIndex: index,
+          runId: p.runId,
+          slot: p.slot,
+          input,
+          schedule,
+        });
+        report.fired.push({
+          workflowId: def.id,
+          trigger: index,
+          slot: p.slot,
+          runId: p.runId,
+          duplicate,
+          ...(p.missedCount ? { missedCount: p.missedCount } : {}),
+          ...(p.manual ? { manual: true as const } : {}),
+        });
+        this.log(
+          `schedule ${key}: slot ${p.slot} ${duplicate ? 'had already started' : 'started'} run ${p.runId}${p.missedCount ? ` (for ${p.missedCount} missed slot${p.missedCount === 1 ? '' : 's'} too)` : ''}`,
+        );
         // `last` is the cron's newest: a manual run is no slot of it, and a backfilled one may be older.
-        if (!p.manual && (!last || Date.parse(p.slot) >= Date.parse(last.slot))) last = { slot: p.slot, runId: p.runId };
+        if (!p.manual && (!last || Date.parse(p.slot) >= Date.parse(last.slot)))
+          last = { slot: p.slot, runId: p.runId };
       } catch (err) {
         const permanent = isPermanent(err);
-        report.failed.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, error: errorMessage(err), permanent });
-        this.log(`schedule ${key}: slot ${p.slot} could not start run ${p.runId}: ${errorMessage(err)}${permanent ? ' (given up: it would fail again)' : ' (tried again later)'}`);
+        report.failed.push({
+          workflowId: def.id,
+          trigger: index,
+          slot: p.slot,
+          runId: p.runId,
+          error: errorMessage(err),
+          permanent,
+        });
+        this.log(
+          `schedule ${key}: slot ${p.slot} could not start run ${p.runId}: ${errorMessage(err)}${permanent ? ' (given up: it would fail again)' : ' (tried again later)'}`,
+        );
         if (!permanent) left.push(p);
       }
     }
-    const next: ScheduleCursorEntry = { ...unclaimed(entry), ...(last ? { last } : {}), ...(left.length > 0 ? { pending: left, claimedAt: iso(now) } : {}) };
+    const next: ScheduleCursorEntry = {
+      ...unclaimed(entry),
+      ...(last ? { last } : {}),
+      ...(left.length > 0 ? { pending: left, claimedAt: iso(now) } : {}),
+    };
     const rev = await this.opts.cursor.update(key, next, revision);
     if (rev === null || left.length > 0) return null;
     return { entry: next, revision: rev };
@@ -284,7 +440,10 @@ export class Scheduler {
 export class MemoryScheduleCursor implements ScheduleCursor {
   private readonly entries = new Map<string, { entry: ScheduleCursorEntry; revision: number }>();
   private seq = 0;
-  async get(key: string) { const e = this.entries.get(key); return e ? { entry: structuredClone(e.entry), revision: e.revision } : null; }
+  async get(key: string) {
+    const e = this.entries.get(key);
+    return e ? { entry: structuredClone(e.entry), revision: e.revision } : null;
+  }
   async create(key: string, entry: ScheduleCursorEntry) {
     if (this.entries.has(key)) return null;
     this.entries.set(key, { entry: structuredClone(entry), revision: ++this.seq });
@@ -295,7 +454,9 @@ export class MemoryScheduleCursor implements ScheduleCursor {
     this.entries.set(key, { entry: structuredClone(entry), revision: ++this.seq });
     return this.seq;
   }
-  async all() { return new Map([...this.entries].map(([k, v]) => [k, structuredClone(v.entry)])); }
+  async all() {
+    return new Map([...this.entries].map(([k, v]) => [k, structuredClone(v.entry)]));
+  }
 }
 
 /**
@@ -304,10 +465,16 @@ export class MemoryScheduleCursor implements ScheduleCursor {
  * run). A run that exists already is a duplicate. `sourceOf` adds the
  * definition's file and handler module (as `emit` records them).
  */
-export function engineStarter(engine: Engine, sourceOf: (def: Definition) => Omit<RunSource, 'schedule'> = () => ({})): StartScheduled {
+export function engineStarter(
+  engine: Engine,
+  sourceOf: (def: Definition) => Omit<RunSource, 'schedule'> = () => ({}),
+): StartScheduled {
   return async (s) => {
     const source = { ...sourceOf(s.definition), schedule: s.schedule };
-    const duplicate = async () => { await assertOwnStart(engine.store, s.runId, s.definition.id, source); return { duplicate: true }; };
+    const duplicate = async () => {
+      await assertOwnStart(engine.store, s.runId, s.definition.id, source);
+      return { duplicate: true };
+    };
     if ((await engine.store.lastSeq(s.runId)) > 0) return duplicate();
     try {
       await engine.start(s.definition, s.input, { runId: s.runId, source });

@@ -47,11 +47,17 @@ export function parseEventTypeFile(text: string, file: string, expectedType?: st
   }
   const shape = SpecFile.safeParse(doc);
   if (!shape.success) {
-    throw new EventTypeFileError(file, `expected { type, description?, schema: <JSON Schema>, sample? }: ${describeIssues(shape.error.issues).join('; ')}`);
+    throw new EventTypeFileError(
+      file,
+      `expected { type, description?, schema: <JSON Schema>, sample? }: ${describeIssues(shape.error.issues).join('; ')}`,
+    );
   }
   const { type, description, schema: jsonSchema, sample } = shape.data;
   if (expectedType !== undefined && type !== expectedType) {
-    throw new EventTypeFileError(file, `declares type "${type}" but the file is named for "${expectedType}"; the file name must be <type>.yaml`);
+    throw new EventTypeFileError(
+      file,
+      `declares type "${type}" but the file is named for "${expectedType}"; the file name must be <type>.yaml`,
+    );
   }
   let schema: z.ZodType;
   try {
@@ -59,10 +65,18 @@ export function parseEventTypeFile(text: string, file: string, expectedType?: st
   } catch (err) {
     throw new EventTypeFileError(file, `schema is not JSON Schema ledgerflow can check: ${errorMessage(err)}`);
   }
-  const spec: EventTypeSpec = { type, jsonSchema, schema, file, ...(description !== undefined ? { description } : {}), ...(sample ? { sample } : {}) };
+  const spec: EventTypeSpec = {
+    type,
+    jsonSchema,
+    schema,
+    file,
+    ...(description !== undefined ? { description } : {}),
+    ...(sample ? { sample } : {}),
+  };
   if (sample) {
     const problems = checkEventData(spec, sample);
-    if (problems.length > 0) throw new EventTypeFileError(file, `its own sample fails its schema: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new EventTypeFileError(file, `its own sample fails its schema: ${problems.join('; ')}`);
   }
   return spec;
 }

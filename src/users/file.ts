@@ -64,22 +64,52 @@ export interface UsersFile {
   legacy?: true;
 }
 
-const LevelSchema = z.union([z.string(), z.number()]).refine((v) => parseLevel(v) !== null, { error: `expected a level: ${LEVELS.join(', ')}` });
+const LevelSchema = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseLevel(v) !== null, { error: `expected a level: ${LEVELS.join(', ')}` });
 const UserSchema = z.strictObject({
   level: LevelSchema,
   domains: z.array(z.string().min(1), { error: 'expected a list of domain names' }).optional(),
-  password: z.string().regex(SECRET_PATTERN, { error: 'expected a scrypt hash as `ledgerflow users add` writes it (never a password in clear)' }).optional(),
-  token_sha256: z.string().regex(/^[0-9a-f]{64}$/i, { error: 'expected the sha256 of a token, 64 hex digits, as `ledgerflow users token` writes it (never the token)' }).optional(),
-  nats_password: z.string().regex(NATS_HASH_PATTERN, { error: 'expected a bcrypt hash as `ledgerflow users passwd` writes it (never a password in clear)' }).optional(),
-  queues: z.array(z.string().regex(QUEUE_NAME, { error: QUEUE_FIX }), { error: 'expected a list of queue names' }).optional(),
-  stations: z.array(z.string().regex(STATION_NAME, { error: 'a station name is 1 to 56 letters, digits, _ and -' }), { error: 'expected a list of station names' }).optional(),
+  password: z
+    .string()
+    .regex(SECRET_PATTERN, {
+      error: 'expected a scrypt hash as `ledgerflow users add` writes it (never a password in clear)',
+    })
+    .optional(),
+  token_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, {
+      error: 'expected the sha256 of a token, 64 hex digits, as `ledgerflow users token` writes it (never the token)',
+    })
+    .optional(),
+  nats_password: z
+    .string()
+    .regex(NATS_HASH_PATTERN, {
+      error: 'expected a bcrypt hash as `ledgerflow users passwd` writes it (never a password in clear)',
+    })
+    .optional(),
+  queues: z
+    .array(z.string().regex(QUEUE_NAME, { error: QUEUE_FIX }), { error: 'expected a list of queue names' })
+    .optional(),
+  stations: z
+    .array(z.string().regex(STATION_NAME, { error: 'a station name is 1 to 56 letters, digits, _ and -' }), {
+      error: 'expected a list of station names',
+    })
+    .optional(),
 });
-const FileSchema = z.strictObject({
-  users: z.record(z.string().regex(USER_NAME, { error: NAME_FIX }), UserSchema).default({}),
-}, { error: 'expected `users:` and a map of name → { level, domains, password, token_sha256 }' });
+const FileSchema = z.strictObject(
+  {
+    users: z.record(z.string().regex(USER_NAME, { error: NAME_FIX }), UserSchema).default({}),
+  },
+  { error: 'expected `users:` and a map of name → { level, domains, password, token_sha256 }' },
+);
 
 /** The users file this command uses: the flag's, LEDGERFLOW_USERS's, or `users.yaml` in `cwd`. */
-export function usersFilePath(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+export function usersFilePath(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): string {
   return resolve(cwd, flag ?? (env.LEDGERFLOW_USERS || 'users.yaml'));
 }
 
@@ -90,7 +120,9 @@ export async function loadUsers(path: string): Promise<UsersFile | null> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new UsersFileError(path, [`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`]);
+    throw new UsersFileError(path, [
+      `${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`,
+    ]);
   }
   return parseUsers(text, path);
 }
@@ -98,14 +130,22 @@ export async function loadUsers(path: string): Promise<UsersFile | null> {
 export function parseUsers(text: string, path: string): UsersFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) throw new UsersFileError(path, doc.errors.map((e) => `${path}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: YAML: ${e.message}`));
+  if (doc.errors.length > 0)
+    throw new UsersFileError(
+      path,
+      doc.errors.map((e) => `${path}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: YAML: ${e.message}`),
+    );
   const value = doc.toJS() ?? {};
   const at = new Locator(doc, lineCounter, text);
-  const problems = (issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>) => new UsersFileError(path, issues.map((i) => {
-    const p = i.path.map((x) => (typeof x === 'symbol' ? String(x) : x));
-    const pos = at.locate(p);
-    return `${path}:${pos.line}:${pos.col}: ${p.length ? `${p.join('.')}: ` : ''}${i.message}`;
-  }));
+  const problems = (issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>) =>
+    new UsersFileError(
+      path,
+      issues.map((i) => {
+        const p = i.path.map((x) => (typeof x === 'symbol' ? String(x) : x));
+        const pos = at.locate(p);
+        return `${path}:${pos.line}:${pos.col}: ${p.length ? `${p.join('.')}: ` : ''}${i.message}`;
+      }),
+    );
   if (Array.isArray((value as { users?: unknown }).users)) {
     const legacy = LegacyFileSchema.safeParse(value);
     if (!legacy.success) throw problems(legacy.error.issues);
@@ -118,9 +158,14 @@ export function parseUsers(text: string, path: string): UsersFile {
   const users = new Map<string, UserRecord>();
   for (const [name, u] of Object.entries(parsed.data.users)) {
     users.set(name, {
-      name, level: parseLevel(u.level)!, ...(u.domains ? { domains: u.domains } : {}), ...(u.password ? { password: u.password } : {}),
+      name,
+      level: parseLevel(u.level)!,
+      ...(u.domains ? { domains: u.domains } : {}),
+      ...(u.password ? { password: u.password } : {}),
       ...(u.token_sha256 ? { tokenSha256: u.token_sha256.toLowerCase() } : {}),
-      ...(u.nats_password ? { natsPassword: u.nats_password } : {}), ...(u.queues ? { queues: u.queues } : {}), ...(u.stations ? { stations: u.stations } : {}),
+      ...(u.nats_password ? { natsPassword: u.nats_password } : {}),
+      ...(u.queues ? { queues: u.queues } : {}),
+      ...(u.stations ? { stations: u.stations } : {}),
     });
   }
   return { path, users };
@@ -131,9 +176,13 @@ export async function saveUsers(file: UsersFile): Promise<void> {
   const body: Record<string, Record<string, unknown>> = {};
   for (const u of [...file.users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     body[u.name] = {
-      level: u.level, ...(u.domains?.length ? { domains: [...u.domains] } : {}), ...(u.password ? { password: u.password } : {}),
-      ...(u.tokenSha256 ? { token_sha256: u.tokenSha256 } : {}), ...(u.natsPassword ? { nats_password: u.natsPassword } : {}),
-      ...(u.queues?.length ? { queues: [...u.queues] } : {}), ...(u.stations?.length ? { stations: [...u.stations] } : {}),
+      level: u.level,
+      ...(u.domains?.length ? { domains: [...u.domains] } : {}),
+      ...(u.password ? { password: u.password } : {}),
+      ...(u.tokenSha256 ? { token_sha256: u.tokenSha256 } : {}),
+      ...(u.natsPassword ? { nats_password: u.natsPassword } : {}),
+      ...(u.queues?.length ? { queues: [...u.queues] } : {}),
+      ...(u.stations?.length ? { stations: [...u.stations] } : {}),
     };
   }
   const text = `# Who may act, at which of the L0–L3 levels (docs/users.md). Changed by \`ledgerflow users\`; passwords are kept as hashes.\n${stringify({ users: body }, { lineWidth: 0 })}`;
@@ -154,6 +203,10 @@ export function checkUserName(name: string): void {
 
 export function levelOrThrow(v: string): Level {
   const level = parseLevel(v);
-  if (!level) throw new UsageError(`"${v}" is not a level: write one of ${LEVELS.join(', ')} (L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker)`, { level: v });
+  if (!level)
+    throw new UsageError(
+      `"${v}" is not a level: write one of ${LEVELS.join(', ')} (L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker)`,
+      { level: v },
+    );
   return level;
 }

@@ -10,16 +10,37 @@ export const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
  * and `$JS.<domain>.API.$KV.…`, which is what its clients send (the leaf passes no `$JS.API.>` or
  * `$KV.>` to the hub). `$JS.ACK.…` is the same on both.
  */
-export interface Js { api: string; kv: string }
-export const jsSubjects = (domain?: string): Js => (domain ? { api: `$JS.${domain}.API`, kv: `$JS.${domain}.API.$KV` } : { api: '$JS.API', kv: '$KV' });
+export interface Js {
+  api: string;
+  kv: string;
+}
+export const jsSubjects = (domain?: string): Js =>
+  domain ? { api: `$JS.${domain}.API`, kv: `$JS.${domain}.API.$KV` } : { api: '$JS.API', kv: '$KV' };
 
 /** What a person publishes and hears: `publish`, `subscribe` (station-links.ts gives a station's link the same lines). */
-export interface Grants { publish: string[]; subscribe: string[] }
+export interface Grants {
+  publish: string[];
+  subscribe: string[];
+}
 
 export function personGrants(u: string, control: boolean, js: Js): Grants {
   // Starts (and retries: the engine judges L1 for those, L2 a start in the user's domains) for every person; deploys and limits for L0 and L1.
-  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}`, ...(control ? [`lf.deploys.${u}`, `lf.limits.${u}`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
-  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : []), `lf.verdicts.starts.${u}.*`, ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : [])];
+  const publish = [
+    `lf.approvals.*.*.${u}`,
+    `lf.signals.${u}.*`,
+    ...(control ? [`lf.control.${u}.*`] : []),
+    `lf.starts.${u}`,
+    ...(control ? [`lf.deploys.${u}`, `lf.limits.${u}`] : []),
+    `${js.api}.STREAM.MSG.GET.LF_EVENTS`,
+  ];
+  const subscribe = [
+    `_INBOX_${u}.>`,
+    `lf.verdicts.approvals.*.*.${u}`,
+    `lf.verdicts.signals.${u}.*`,
+    ...(control ? [`lf.verdicts.control.${u}.*`] : []),
+    `lf.verdicts.starts.${u}.*`,
+    ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : []),
+  ];
   return { publish, subscribe };
 }
 
@@ -27,9 +48,17 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
 export function workerQueueGrants(u: string, queue: string, js: Js): Grants & { offers: string } {
   return {
     publish: [
-      `lf.inputs.${u}.${queue}.*`, `lf.reports.${u}.${queue}.>`, `lf.asks.${queue}`, `lf.presence.${u}.${queue}`, `lf.dlq.tasks.${u}`,
-      `${js.api}.STREAM.INFO.LF_TASKS_${queue}`, `${js.api}.CONSUMER.INFO.LF_TASKS_${queue}.*`, `${js.api}.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.*`,
-      `$JS.ACK.LF_TASKS_${queue}.>`, `${js.kv}.LF_ATTEMPTS.${queue}.>`, `${js.api}.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`,
+      `lf.inputs.${u}.${queue}.*`,
+      `lf.reports.${u}.${queue}.>`,
+      `lf.asks.${queue}`,
+      `lf.presence.${u}.${queue}`,
+      `lf.dlq.tasks.${u}`,
+      `${js.api}.STREAM.INFO.LF_TASKS_${queue}`,
+      `${js.api}.CONSUMER.INFO.LF_TASKS_${queue}.*`,
+      `${js.api}.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.*`,
+      `$JS.ACK.LF_TASKS_${queue}.>`,
+      `${js.kv}.LF_ATTEMPTS.${queue}.>`,
+      `${js.api}.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`,
     ],
     subscribe: [`lf.asks.${queue}`, `lf.levels.${queue}.>`],
     offers: `lf.offer.${queue}.>`,
@@ -37,5 +66,8 @@ export function workerQueueGrants(u: string, queue: string, js: Js): Grants & { 
 }
 
 /** The engines' attempt keys, which every worker reads (the public halves: nothing secret). */
-export const attemptKeyReads = (js: Js): string[] => [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts-exchange`];
-
+export const attemptKeyReads = (js: Js): string[] => [
+  `${js.api}.INFO`,
+  `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`,
+  `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts-exchange`,
+];

@@ -28,7 +28,10 @@ import { attemptKeyReads, jsSubjects, list, personGrants, q, workerQueueGrants, 
 /** The account ledgerflow's streams live in (nats.conf's `LF`). */
 export const NATS_ACCOUNT = 'LF';
 
-export interface NatsConf { text: string; left: Array<{ name: string; why: string }> }
+export interface NatsConf {
+  text: string;
+  left: Array<{ name: string; why: string }>;
+}
 
 /** A name that is one subject token (the approver is the subject's last token). */
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
@@ -38,7 +41,11 @@ const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
  * the secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
-  const publish = [...attemptKeyReads(js), `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`, `${js.api}.STREAM.INFO.KV_LF_SECRETS`];
+  const publish = [
+    ...attemptKeyReads(js),
+    `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`,
+    `${js.api}.STREAM.INFO.KV_LF_SECRETS`,
+  ];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
     const g = workerQueueGrants(u, queue, js);
@@ -55,40 +62,74 @@ function workerPermissions(u: string, queues: readonly string[], js: Js): string
  * leaf node (no JetStream of its own) whose clients reach the hub's JetStream in that domain. `hubDomain`: the
  * hub's JetStream domain (nats.conf's `hub`), through which a station's clients reach it (its link's lines).
  */
-export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine: string; source: string; jetstream?: string; domain?: string; hubDomain?: string }): NatsConf {
+export function natsConf(
+  users: ReadonlyMap<string, UserRecord>,
+  opts: { engine: string; source: string; jetstream?: string; domain?: string; hubDomain?: string },
+): NatsConf {
   const js = jsSubjects(opts.domain);
   const left: NatsConf['left'] = [];
   const lines: string[] = [];
   const engine = users.get(opts.engine);
   if (!engine?.natsPassword) {
-    throw new Error(engine
-      ? `${opts.engine} has no password for NATS: set it with \`ledgerflow users passwd ${opts.engine} --password-stdin\``
-      : `the users file names no engine user ${opts.engine}: add it (\`ledgerflow users add ${opts.engine} --level L1 --password-stdin\`), or name another with --engine`);
+    throw new Error(
+      engine
+        ? `${opts.engine} has no password for NATS: set it with \`ledgerflow users passwd ${opts.engine} --password-stdin\``
+        : `the users file names no engine user ${opts.engine}: add it (\`ledgerflow users add ${opts.engine} --level L1 --password-stdin\`), or name another with --engine`,
+    );
   }
   for (const u of [...users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (!NATS_SAFE.test(u.name)) { left.push({ name: u.name, why: 'a name NATS subjects cannot carry (no . in a NATS user name here): add the person under another name' }); continue; }
-    if (!u.natsPassword) { left.push({ name: u.name, why: `no password for NATS: \`ledgerflow users passwd ${u.name} --password-stdin\` gives one` }); continue; }
+    if (!NATS_SAFE.test(u.name)) {
+      left.push({
+        name: u.name,
+        why: 'a name NATS subjects cannot carry (no . in a NATS user name here): add the person under another name',
+      });
+      continue;
+    }
+    if (!u.natsPassword) {
+      left.push({
+        name: u.name,
+        why: `no password for NATS: \`ledgerflow users passwd ${u.name} --password-stdin\` gives one`,
+      });
+      continue;
+    }
     const station = linkOf(u);
     if (station !== null) {
-      if (opts.domain) { left.push({ name: u.name, why: `station ${station}'s link: a user of the hub's file, not of a leaf node's` }); continue; }
+      if (opts.domain) {
+        left.push({ name: u.name, why: `station ${station}'s link: a user of the hub's file, not of a leaf node's` });
+        continue;
+      }
       const link = linkPermissions(station, users, opts.hubDomain ?? 'hub', opts.engine);
-      const carried = [link.people.length ? `people ${link.people.join(', ')}` : 'no people', link.workers.length ? `workers ${link.workers.join(', ')}` : 'no workers'].join('; ');
-      lines.push(`      {\n        user: ${q(u.name)}, password: ${q(u.natsPassword)}   # station ${station}'s leaf node: ${carried}\n        allowed_connection_types: ${LEAF_ONLY}\n        permissions: ${link.text}\n      }`);
+      const carried = [
+        link.people.length ? `people ${link.people.join(', ')}` : 'no people',
+        link.workers.length ? `workers ${link.workers.join(', ')}` : 'no workers',
+      ].join('; ');
+      lines.push(
+        `      {\n        user: ${q(u.name)}, password: ${q(u.natsPassword)}   # station ${station}'s leaf node: ${carried}\n        allowed_connection_types: ${LEAF_ONLY}\n        permissions: ${link.text}\n      }`,
+      );
       continue;
     }
     const who = `user: ${q(u.name)}, password: ${q(u.natsPassword)}, allowed_connection_types: ${NOT_A_LEAF}`;
     if (u.name === opts.engine) lines.push(`      { ${who} }   # the engines: every subject`);
-    else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE], js)}\n      }`);
+    else if (u.level === 'L3')
+      lines.push(
+        `      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE], js)}\n      }`,
+      );
     else {
       const { publish, subscribe } = personGrants(u.name, u.level === 'L0' || u.level === 'L1', js);
-      lines.push(`      { ${who}, permissions: { publish: ${list(publish)}, subscribe: ${list(subscribe)} } }   # ${u.level}`);
+      lines.push(
+        `      { ${who}, permissions: { publish: ${list(publish)}, subscribe: ${list(subscribe)} } }   # ${u.level}`,
+      );
     }
   }
   if (!opts.domain) {
     // A station its people or workers act at, whose link the file lacks: no leaf node links for it (nothing of theirs crosses).
     for (const station of stationsOf(users)) {
       const link = linkUser(station);
-      if (!users.has(link)) left.push({ name: link, why: `station ${station}'s link is not in the file, so no leaf node links for it: \`ledgerflow users add ${link} --level L3 --stations ${station} --password-stdin\`` });
+      if (!users.has(link))
+        left.push({
+          name: link,
+          why: `station ${station}'s link is not in the file, so no leaf node links for it: \`ledgerflow users add ${link} --level L3 --stations ${station} --password-stdin\``,
+        });
     }
   }
   const text = `# Written by \`ledgerflow users nats-conf\` from ${opts.source}: regenerate it after \`ledgerflow users\` changes, then reload

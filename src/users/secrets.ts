@@ -22,7 +22,9 @@ export const SECRET_PATTERN = /^scrypt\$(\d{1,2})\$(\d{1,2})\$(\d{1,2})\$([A-Za-
 
 function derive(secret: string, salt: Buffer, logN: number, r: number, p: number, bytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(secret.normalize('NFC'), salt, bytes, { N: 2 ** logN, r, p, maxmem: maxmem(logN, r) }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(secret.normalize('NFC'), salt, bytes, { N: 2 ** logN, r, p, maxmem: maxmem(logN, r) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 

@@ -45,7 +45,12 @@ export function linkOf(u: UserRecord): string | null {
 }
 
 /** The link of `station`'s permissions block: the station's people's and workers' lines, their JetStream subjects through `domain`. */
-export function linkPermissions(station: string, users: ReadonlyMap<string, UserRecord>, domain: string, engine: string): { text: string; people: string[]; workers: string[] } {
+export function linkPermissions(
+  station: string,
+  users: ReadonlyMap<string, UserRecord>,
+  domain: string,
+  engine: string,
+): { text: string; people: string[]; workers: string[] } {
   const js = jsSubjects(domain);
   const publish: string[] = [];
   const subscribe: string[] = [];
@@ -83,5 +88,3 @@ export function linkPermissions(station: string, users: ReadonlyMap<string, User
 export function stationsOf(users: ReadonlyMap<string, UserRecord>): string[] {
   return [...new Set([...users.values()].flatMap((u) => u.stations ?? []))].sort();
 }
-
-

@@ -13,7 +13,42 @@ const MAX_LINES = 400;
  * Files still over the limit while someone splits them. Remove a file from here when its split
  * lands (the last test below fails until then, so the list cannot go stale).
  */
-const BEING_SPLIT: readonly string[] = [];
+const BEING_SPLIT: readonly string[] = [
+  'src/cli/commands/cluster.ts',
+  'src/cli/program.ts',
+  'src/cli/render/render.ts',
+  'src/cluster/client/client.ts',
+  'src/cluster/engine/engine.ts',
+  'src/cluster/transport/messages.ts',
+  'src/cluster/worker/worker.ts',
+  'src/compiler/chart.ts',
+  'src/compiler/interpreter.ts',
+  'src/coverage/items.ts',
+  'src/coverage/outputs.ts',
+  'src/definition/checks.ts',
+  'src/definition/normalize.ts',
+  'src/definition/schema.ts',
+  'src/definition/types.ts',
+  'src/demo/index.ts',
+  'src/errors/index.ts',
+  'src/events/index.ts',
+  'src/import/conductor/flow.ts',
+  'src/local/driver.ts',
+  'src/local/engine.ts',
+  'src/local/in-process-attempts.ts',
+  'src/query/file-index.ts',
+  'src/query/jetstream-projection.ts',
+  'src/query/query.ts',
+  'src/runtime/effects.ts',
+  'src/server/app.ts',
+  'src/server/web/pages/runs.tsx',
+  'src/service/service.ts',
+  'src/store/file.ts',
+  'src/store/group-commit.ts',
+  'src/store/jetstream/store.ts',
+  'src/templates/index.ts',
+  'src/triggers/scheduler.ts',
+];
 
 const lineCount = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 
@@ -27,13 +62,19 @@ describe(`no file in src/ over ${MAX_LINES} lines`, () => {
 
   it(`every file of src/ is at most ${MAX_LINES} lines (but those in BEING_SPLIT)`, () => {
     const over = tooLong.filter((s) => !BEING_SPLIT.includes(s.file)).map((s) => `${s.file}: ${s.lines} lines`);
-    expect(over, 'split each along its seams: one job per file, a name that says what it is, a top comment that says why it exists').toEqual([]);
+    expect(
+      over,
+      'split each along its seams: one job per file, a name that says what it is, a top comment that says why it exists',
+    ).toEqual([]);
   });
 
   for (const file of BEING_SPLIT) it.todo(`split ${file}`);
 
   it('BEING_SPLIT names only files that are still over the limit', () => {
     const done = BEING_SPLIT.filter((file) => !tooLong.some((s) => s.file === file));
-    expect(done, `remove these from BEING_SPLIT in ${import.meta.url.split('/').pop()}: they are split (or gone)`).toEqual([]);
+    expect(
+      done,
+      `remove these from BEING_SPLIT in ${import.meta.url.split('/').pop()}: they are split (or gone)`,
+    ).toEqual([]);
   });
 });

@@ -7,7 +7,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 
-export interface Edge { from: string; to: string; line: number; typeOnly: boolean; dynamic: boolean }
+export interface Edge {
+  from: string;
+  to: string;
+  line: number;
+  typeOnly: boolean;
+  dynamic: boolean;
+}
 export type Graph = Map<string, Edge[]>;
 
 const STATIC = /^[ \t]*(import|export)[ \t]+(type[ \t]+)?(?:[^'";]*?[ \t\n]from[ \t]*)?['"]([^'"\n]+)['"]/gm;
@@ -21,7 +27,8 @@ export function sourceFiles(root: string, base: string): Map<string, string> {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (SOURCE.test(name) && !name.endsWith('.d.ts')) out.set(relative(base, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+      else if (SOURCE.test(name) && !name.endsWith('.d.ts'))
+        out.set(relative(base, path).split('\\').join('/'), readFileSync(path, 'utf8'));
     }
   };
   walk(root);
@@ -30,13 +37,23 @@ export function sourceFiles(root: string, base: string): Map<string, string> {
 
 /** A comment line (`//`, `/*`, ` * `) may quote an import; it is no arrow. */
 function withoutCommentLines(text: string): string {
-  return text.split('\n').map((l) => (/^\s*(\/\/|\/\*|\*)/.test(l) ? '' : l)).join('\n');
+  return text
+    .split('\n')
+    .map((l) => (/^\s*(\/\/|\/\*|\*)/.test(l) ? '' : l))
+    .join('\n');
 }
 
 function resolveSpecifier(from: string, spec: string, files: ReadonlySet<string>): string | null {
   const target = posix.normalize(posix.join(posix.dirname(from), spec));
   const stem = target.replace(/\.(js|mjs|jsx)$/, '');
-  for (const candidate of [target, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}/index.ts`, `${stem}/index.tsx`]) {
+  for (const candidate of [
+    target,
+    `${stem}.ts`,
+    `${stem}.tsx`,
+    `${stem}.mts`,
+    `${stem}/index.ts`,
+    `${stem}/index.tsx`,
+  ]) {
     if (files.has(candidate)) return candidate;
   }
   return null;
@@ -82,16 +99,25 @@ export function importCycles(graph: Graph): string[] {
   const onStack = new Set<string>();
   const components: string[][] = [];
   const visit = (v: string): void => {
-    index.set(v, counter); low.set(v, counter); counter++;
-    stack.push(v); onStack.add(v);
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
+    stack.push(v);
+    onStack.add(v);
     for (const { to } of graph.get(v) ?? []) {
-      if (!index.has(to)) { visit(to); low.set(v, Math.min(low.get(v)!, low.get(to)!)); }
-      else if (onStack.has(to)) low.set(v, Math.min(low.get(v)!, index.get(to)!));
+      if (!index.has(to)) {
+        visit(to);
+        low.set(v, Math.min(low.get(v)!, low.get(to)!));
+      } else if (onStack.has(to)) low.set(v, Math.min(low.get(v)!, index.get(to)!));
     }
     if (low.get(v) === index.get(v)) {
       const component: string[] = [];
       let w: string;
-      do { w = stack.pop()!; onStack.delete(w); component.push(w); } while (w !== v);
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
       const selfLoop = (graph.get(v) ?? []).some((e) => e.to === v);
       if (component.length > 1 || selfLoop) components.push(component);
     }
@@ -110,8 +136,14 @@ function cyclePath(graph: Graph, component: ReadonlySet<string>): string {
     const v = queue.shift()!;
     for (const e of graph.get(v) ?? []) {
       if (!component.has(e.to)) continue;
-      if (e.to === start) { closing = e; break; }
-      if (!via.has(e.to)) { via.set(e.to, e); queue.push(e.to); }
+      if (e.to === start) {
+        closing = e;
+        break;
+      }
+      if (!via.has(e.to)) {
+        via.set(e.to, e);
+        queue.push(e.to);
+      }
     }
   }
   const edges: Edge[] = [closing!];

@@ -19,16 +19,29 @@ describe('layering of src/', () => {
 
   it('no module outside src/cli/ imports from src/cli/ (the CLI is a command table over the library)', () => {
     const arrows = arrowsIntoCli(graph).map((e) => `${e.from}:${e.line} imports ${e.to}`);
-    expect(arrows, 'move what these files need out of src/cli/ into the module it belongs to and import it from that module\'s index.ts').toEqual([]);
+    expect(
+      arrows,
+      "move what these files need out of src/cli/ into the module it belongs to and import it from that module's index.ts",
+    ).toEqual([]);
   });
 
   it('the two executors share through executor/ only: nothing in src/cluster/ imports src/local/ (one copy of each commit: executor/run-commits.ts)', () => {
-    const arrows = [...graph].flatMap(([from, edges]) => from.startsWith('src/cluster/') ? edges.filter((e) => e.to.startsWith('src/local/')).map((e) => `${from}:${e.line} imports ${e.to}`) : []);
-    expect(arrows, 'what the NATS executor needs of the in-process one belongs in src/executor/, which both import').toEqual([]);
+    const arrows = [...graph].flatMap(([from, edges]) =>
+      from.startsWith('src/cluster/')
+        ? edges.filter((e) => e.to.startsWith('src/local/')).map((e) => `${from}:${e.line} imports ${e.to}`)
+        : [],
+    );
+    expect(
+      arrows,
+      'what the NATS executor needs of the in-process one belongs in src/executor/, which both import',
+    ).toEqual([]);
   });
 
   it('src/ has no import loop (type-only and dynamic imports count)', () => {
-    expect(importCycles(graph), 'each line is a loop of files (file:line of each arrow); move the shared part into a file both import').toEqual([]);
+    expect(
+      importCycles(graph),
+      'each line is a loop of files (file:line of each arrow); move the shared part into a file both import',
+    ).toEqual([]);
   });
 });
 
@@ -36,18 +49,25 @@ describe('the checker itself', () => {
   const files = new Map([
     ['src/a/index.ts', "import { b } from '../b/index.js';\nexport const a = 1;\n"],
     ['src/b/index.ts', "import type {\n  C,\n} from './c.js';\nexport const b = 2;\n"],
-    ['src/b/c.ts', "// import { nothing } from '../a/index.js';\nexport type C = number;\nexport const load = () => import('../a/index.js');\n"],
+    [
+      'src/b/c.ts',
+      "// import { nothing } from '../a/index.js';\nexport type C = number;\nexport const load = () => import('../a/index.js');\n",
+    ],
     ['src/server/x.ts', "export { run } from '../cli/commands/run.js';\n"],
-    ['src/cli/commands/run.ts', "export const run = 1;\n"],
+    ['src/cli/commands/run.ts', 'export const run = 1;\n'],
   ]);
   const fixture = importGraph(files);
 
   it('finds a loop through a multi-line type-only import and a dynamic import, and names its files and lines', () => {
-    expect(importCycles(fixture.graph)).toEqual(['src/a/index.ts:1 → src/b/index.ts:1 (type) → src/b/c.ts:3 (dynamic) → src/a/index.ts']);
+    expect(importCycles(fixture.graph)).toEqual([
+      'src/a/index.ts:1 → src/b/index.ts:1 (type) → src/b/c.ts:3 (dynamic) → src/a/index.ts',
+    ]);
   });
 
   it('finds an arrow into src/cli/ and ignores an import quoted in a comment', () => {
-    expect(arrowsIntoCli(fixture.graph).map((e) => `${e.from}:${e.line} → ${e.to}`)).toEqual(['src/server/x.ts:1 → src/cli/commands/run.ts']);
+    expect(arrowsIntoCli(fixture.graph).map((e) => `${e.from}:${e.line} → ${e.to}`)).toEqual([
+      'src/server/x.ts:1 → src/cli/commands/run.ts',
+    ]);
     expect(fixture.graph.get('src/b/c.ts')!.map((e) => e.line)).toEqual([3]);
   });
 });

@@ -17,23 +17,40 @@ describe('authority levels L0–L3', () => {
       L2: [false, false, false, false, false, false, true],
       L3: [false, false, false, false, false, false, true],
     };
-    for (const level of LEVELS) expect(actions.map((a) => judge(actor(level), a, { workflowId: 'w' }).allowed), level).toEqual(allowed[level]);
+    for (const level of LEVELS)
+      expect(
+        actions.map((a) => judge(actor(level), a, { workflowId: 'w' }).allowed),
+        level,
+      ).toEqual(allowed[level]);
   });
 
   it('an L2 starts the workflows of its domains only, and says which it has', () => {
-    expect(judge(actor('L2', ['inventory']), 'start', { workflowId: 'inventory-validation', domain: 'inventory' }).allowed).toBe(true);
+    expect(
+      judge(actor('L2', ['inventory']), 'start', { workflowId: 'inventory-validation', domain: 'inventory' }).allowed,
+    ).toBe(true);
     const other = judge(actor('L2', ['inventory']), 'start', { workflowId: 'payroll', domain: 'finance' });
     expect(other).toMatchObject({ allowed: false, need: 'L1', have: 'L2' });
-    expect(other.allowed ? '' : other.reason).toBe('u-L2 is L2 (Station OPS); starting payroll needs L1 (CMD.BRIDGE) or higher (an L2 starts the workflows of its domains: inventory; payroll is in domain finance)');
+    expect(other.allowed ? '' : other.reason).toBe(
+      'u-L2 is L2 (Station OPS); starting payroll needs L1 (CMD.BRIDGE) or higher (an L2 starts the workflows of its domains: inventory; payroll is in domain finance)',
+    );
   });
 
   it("a task's agent_level raises or lowers what approving and executing it ask", () => {
     expect(judge(actor('L1'), 'approve', { task: 'sign_off', taskLevel: 'L1' }).allowed).toBe(true);
-    expect(judge(actor('L2'), 'approve', { task: 'sign_off', taskLevel: 'L1' })).toMatchObject({ allowed: false, need: 'L1', have: 'L2' });
-    expect(judge(actor('L3'), 'execute', { task: 'validate', taskLevel: 'L2' })).toMatchObject({ allowed: false, need: 'L2' });
+    expect(judge(actor('L2'), 'approve', { task: 'sign_off', taskLevel: 'L1' })).toMatchObject({
+      allowed: false,
+      need: 'L1',
+      have: 'L2',
+    });
+    expect(judge(actor('L3'), 'execute', { task: 'validate', taskLevel: 'L2' })).toMatchObject({
+      allowed: false,
+      need: 'L2',
+    });
     expect(judge(actor('L2'), 'execute', { task: 'validate', taskLevel: 'L2' }).allowed).toBe(true);
     const refused = judge(actor('L3'), 'approve', { task: 'sign_off' });
-    expect(refused.allowed ? '' : refused.reason).toBe('u-L3 is L3 (Worker); approving sign_off needs L0 (Commander) or higher');
+    expect(refused.allowed ? '' : refused.reason).toBe(
+      'u-L3 is L3 (Worker); approving sign_off needs L0 (Commander) or higher',
+    );
   });
 
   it('reads L2, l2, 2 and " L2 " as one level, and nothing else', () => {

@@ -10,8 +10,17 @@ import type { Level } from '../../src/authority/index.js';
 import { natsConf } from '../../src/users/nats-conf.js';
 import type { UserRecord } from '../../src/users/file.js';
 
-const user = (name: string, level: Level): [string, UserRecord] => [name, { name, level, natsPassword: `$2a$11$${name}` }];
-const users = new Map([user('engine', 'L1'), user('alice', 'L0'), user('bob', 'L1'), user('ops-east', 'L2'), user('scanner', 'L3')]);
+const user = (name: string, level: Level): [string, UserRecord] => [
+  name,
+  { name, level, natsPassword: `$2a$11$${name}` },
+];
+const users = new Map([
+  user('engine', 'L1'),
+  user('alice', 'L0'),
+  user('bob', 'L1'),
+  user('ops-east', 'L2'),
+  user('scanner', 'L3'),
+]);
 const text = natsConf(users, { engine: 'engine', source: 'users.yaml' }).text;
 /** A user's entry: from its `user:` to the next user's. */
 const block = (name: string): string => {
@@ -24,7 +33,15 @@ describe('users nats-conf: start and deploy requests by level', () => {
   it('lets L0 and L1 publish starts and deploys under their own name, and hear their verdicts', () => {
     for (const name of ['alice', 'bob']) {
       const b = block(name);
-      for (const s of [`lf.starts.${name}`, `lf.deploys.${name}`, `lf.limits.${name}`, `lf.verdicts.starts.${name}.*`, `lf.verdicts.deploys.${name}.*`, `lf.verdicts.limits.${name}.*`]) expect(b, `${name}: ${s}`).toContain(`"${s}"`);
+      for (const s of [
+        `lf.starts.${name}`,
+        `lf.deploys.${name}`,
+        `lf.limits.${name}`,
+        `lf.verdicts.starts.${name}.*`,
+        `lf.verdicts.deploys.${name}.*`,
+        `lf.verdicts.limits.${name}.*`,
+      ])
+        expect(b, `${name}: ${s}`).toContain(`"${s}"`);
     }
   });
 
@@ -38,23 +55,54 @@ describe('users nats-conf: start and deploy requests by level', () => {
   });
 });
 
-describe('users nats-conf: a station\'s link (docs/nats.md#stations)', () => {
-  const at = (name: string, level: Level, stations: string[], queues?: string[]): [string, UserRecord] => [name, { name, level, natsPassword: `$2a$11$${name}`, stations, ...(queues ? { queues } : {}) }];
-  const file = new Map([user('engine', 'L1'), user('alice', 'L0'), at('nora', 'L2', ['north']), at('sam', 'L1', ['south']), at('worker-north', 'L3', ['north'], ['station-north', 'default']), at('leaf-north', 'L3', ['north'])]);
+describe("users nats-conf: a station's link (docs/nats.md#stations)", () => {
+  const at = (name: string, level: Level, stations: string[], queues?: string[]): [string, UserRecord] => [
+    name,
+    { name, level, natsPassword: `$2a$11$${name}`, stations, ...(queues ? { queues } : {}) },
+  ];
+  const file = new Map([
+    user('engine', 'L1'),
+    user('alice', 'L0'),
+    at('nora', 'L2', ['north']),
+    at('sam', 'L1', ['south']),
+    at('worker-north', 'L3', ['north'], ['station-north', 'default']),
+    at('leaf-north', 'L3', ['north']),
+  ]);
   const conf = natsConf(file, { engine: 'engine', source: 'users.yaml' });
-  const link = (() => { const start = conf.text.indexOf('user: "leaf-north"'); return conf.text.slice(start, conf.text.indexOf('user: "', start + 1)); })();
+  const link = (() => {
+    const start = conf.text.indexOf('user: "leaf-north"');
+    return conf.text.slice(start, conf.text.indexOf('user: "', start + 1));
+  })();
 
   it('links a leaf node and nothing else; no other user links one', () => {
     expect(link).toContain('allowed_connection_types: ["LEAFNODE"]');
-    for (const name of ['engine', 'alice', 'nora', 'worker-north']) expect(conf.text.slice(conf.text.indexOf(`user: "${name}"`)).split('\n')[0]).toContain('allowed_connection_types: ["STANDARD", "WEBSOCKET"]');
+    for (const name of ['engine', 'alice', 'nora', 'worker-north'])
+      expect(conf.text.slice(conf.text.indexOf(`user: "${name}"`)).split('\n')[0]).toContain(
+        'allowed_connection_types: ["STANDARD", "WEBSOCKET"]',
+      );
   });
 
-  it('carries the station\'s people and its workers\' station queue only: no secrets, no engine bucket, no other queue, no one else', () => {
-    for (const s of ['lf.approvals.*.*.nora', 'lf.starts.nora', '_INBOX_nora.>', 'lf.inputs.worker-north.station-north.*', '$JS.hub.API.CONSUMER.MSG.NEXT.LF_TASKS_station-north.*', '$JS.hub.API.$KV.LF_ATTEMPTS.station-north.>', '_INBOX_worker-north.>']) expect(link, s).toContain(`"${s}"`);
-    for (const s of ['alice', 'sam', 'engine', 'LF_SECRETS', 'LF_ENGINE', 'default', 'lf.offer.', '$JS.API.']) expect(link, s).not.toContain(s);
+  it("carries the station's people and its workers' station queue only: no secrets, no engine bucket, no other queue, no one else", () => {
+    for (const s of [
+      'lf.approvals.*.*.nora',
+      'lf.starts.nora',
+      '_INBOX_nora.>',
+      'lf.inputs.worker-north.station-north.*',
+      '$JS.hub.API.CONSUMER.MSG.NEXT.LF_TASKS_station-north.*',
+      '$JS.hub.API.$KV.LF_ATTEMPTS.station-north.>',
+      '_INBOX_worker-north.>',
+    ])
+      expect(link, s).toContain(`"${s}"`);
+    for (const s of ['alice', 'sam', 'engine', 'LF_SECRETS', 'LF_ENGINE', 'default', 'lf.offer.', '$JS.API.'])
+      expect(link, s).not.toContain(s);
   });
 
   it('says when a station named in the file has no link', () => {
-    expect(conf.left).toEqual([expect.objectContaining({ name: 'leaf-south', why: expect.stringContaining('users add leaf-south --level L3 --stations south') })]);
+    expect(conf.left).toEqual([
+      expect.objectContaining({
+        name: 'leaf-south',
+        why: expect.stringContaining('users add leaf-south --level L3 --stations south'),
+      }),
+    ]);
   });
 });

@@ -11,7 +11,12 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // As the docs say it, through the npm script (which measures the build: bench/built.mjs; `npm test` builds first).
 const bench = (args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}) =>
-  spawnSync('npm', ['run', '-s', 'bench', '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: opts.timeout ?? 60_000, ...(opts.env ? { env: opts.env } : {}) });
+  spawnSync('npm', ['run', '-s', 'bench', '--', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 60_000,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
 
 describe('npm run bench -- --json', () => {
   it('prints one JSON object with the figures of the sections named, progress on stderr', () => {
@@ -28,12 +33,30 @@ describe('npm run bench -- --json', () => {
 
   it('peers: a peer not measured is null with why, never zero; the ceiling figures and their goals are there', () => {
     // No peer selected, so nothing is installed or started but ours (a nats-server, engine and worker processes).
-    const r = bench(['peers', '--quick', '--json'], { timeout: 120_000, env: { ...process.env, LEDGERFLOW_BENCH_PEERS: 'none' } });
+    const r = bench(['peers', '--quick', '--json'], {
+      timeout: 120_000,
+      env: { ...process.env, LEDGERFLOW_BENCH_PEERS: 'none' },
+    });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, any>;
-    for (const peer of ['dbos', 'restate', 'bullmq_aof', 'bullmq']) expect(out[`peers.${peer}_missing`], peer).toContain('LEDGERFLOW_BENCH_PEERS');
-    for (const key of ['peers.dbos_ratio', 'peers.dbos_file_ratio', 'peers.restate_ratio', 'peers.bullmq_aof_ratio', 'peers.restate_p50_ratio']) expect(out[key], key).toBeNull();
-    for (const key of ['ceiling.file_ratio', 'ceiling.jetstream_ratio', 'ceiling.cluster_ratio', 'engine.cpu_ms_per_run', 'peers.cluster_workflows_per_sec', 'peers.file_p50_ms']) {
+    for (const peer of ['dbos', 'restate', 'bullmq_aof', 'bullmq'])
+      expect(out[`peers.${peer}_missing`], peer).toContain('LEDGERFLOW_BENCH_PEERS');
+    for (const key of [
+      'peers.dbos_ratio',
+      'peers.dbos_file_ratio',
+      'peers.restate_ratio',
+      'peers.bullmq_aof_ratio',
+      'peers.restate_p50_ratio',
+    ])
+      expect(out[key], key).toBeNull();
+    for (const key of [
+      'ceiling.file_ratio',
+      'ceiling.jetstream_ratio',
+      'ceiling.cluster_ratio',
+      'engine.cpu_ms_per_run',
+      'peers.cluster_workflows_per_sec',
+      'peers.file_p50_ms',
+    ]) {
       expect(typeof out[key], key).toBe('number');
     }
     expect(out.goals['ceiling.file_ratio']).toMatchObject({ goal: '>= 0.8', value: out['ceiling.file_ratio'] });

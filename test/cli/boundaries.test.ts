@@ -6,18 +6,28 @@ import { cli, EXAMPLE, ROOT, storeFiles, tempDir } from '../helpers/cli.js';
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 describe('the CLI refuses bad input plainly: exit 2, a message, no stack trace', () => {
-  it.each([['status', '../../etc'], ['history', 'a.b'], ['resume', 'has space'], ['replay', '*'], ['cancel', 'x>y']])('%s %s: an invalid run id', async (command, runId) => {
+  it.each([
+    ['status', '../../etc'],
+    ['history', 'a.b'],
+    ['resume', 'has space'],
+    ['replay', '*'],
+    ['cancel', 'x>y'],
+  ])('%s %s: an invalid run id', async (command, runId) => {
     const store = tempDir();
     const r = await cli(['--store', store, command, runId]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`error: invalid run id ${JSON.stringify(runId)}: a run id has 1-128 characters among A-Z a-z 0-9 _ -`);
+    expect(r.stderr).toContain(
+      `error: invalid run id ${JSON.stringify(runId)}: a run id has 1-128 characters among A-Z a-z 0-9 _ -`,
+    );
     noStack(r.stderr);
   });
 
   it('prints the invalid run id error as JSON with --json', async () => {
     const r = await cli(['--store', tempDir(), 'status', '../x', '--json']);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'LF_USAGE', message: expect.stringMatching(/^invalid run id/), meta: { runId: '../x' } } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'LF_USAGE', message: expect.stringMatching(/^invalid run id/), meta: { runId: '../x' } },
+    });
   });
 
   it('refuses an --input-file that is not a regular file (/dev/zero) instead of reading forever', async () => {
@@ -34,13 +44,18 @@ describe('the CLI refuses bad input plainly: exit 2, a message, no stack trace',
     writeFileSync(file, `{"target_folder": "${'x'.repeat(1024 * 1024)}"}`);
     const r = await cli(['--store', join(dir, 'store'), 'run', EXAMPLE, '--input-file', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: --input-file .*inputs\.json has 104859[0-9] bytes; an input file may have at most 1 MB \(1048576 bytes\)/);
+    expect(r.stderr).toMatch(
+      /error: --input-file .*inputs\.json has 104859[0-9] bytes; an input file may have at most 1 MB \(1048576 bytes\)/,
+    );
     expect(storeFiles(join(dir, 'store'))).toEqual([]);
   });
 
   it('validate reports a recursive alias at its place', async () => {
     const file = join(tempDir(), 'loop.yaml');
-    writeFileSync(file, 'workflow:\n  id: loop\n  tasks:\n    - id: a\n      type: SIMPLE\n      input: &x { again: [*x] }\n');
+    writeFileSync(
+      file,
+      'workflow:\n  id: loop\n  tasks:\n    - id: a\n      type: SIMPLE\n      input: &x { again: [*x] }\n',
+    );
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toContain(`${file}:6:27: error: YAML: alias *x is inside the node anchored &x`);
@@ -53,9 +68,21 @@ describe('a reader that goes away', () => {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('../helpers/cli.js');
     // `test` writes a line per definition as it goes: closing the pipe after the first makes a later write fail with EPIPE.
-    const child = spawn(process.execPath, [BIN, 'test', ...['inventory-validation', 'lead_qualification', 'revenue_milestone', 'incident-response'].map((d) => join(ROOT, 'definitions', `${d}.yaml`))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'test',
+        ...['inventory-validation', 'lead_qualification', 'revenue_milestone', 'incident-response'].map((d) =>
+          join(ROOT, 'definitions', `${d}.yaml`),
+        ),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdout.once('data', () => child.stdout.destroy());
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(stderr).not.toMatch(/EPIPE/);

@@ -24,7 +24,9 @@ function chargeCards(dir: string, breaker: string): string {
   mkdirSync(join(dir, 'scripts'), { recursive: true });
   writeFileSync(join(dir, 'scripts', 'charge.sh'), 'exit "$1"\n');
   const file = join(dir, 'charge_cards.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: charge_cards
   input:
     optional:
@@ -34,7 +36,8 @@ function chargeCards(dir: string, breaker: string): string {
       type: COMMAND
       command: [sh, ${JSON.stringify(join(dir, 'scripts', 'charge.sh'))}, "\${workflow.input.code}"]
       breaker: ${breaker}
-`);
+`,
+  );
   return file;
 }
 
@@ -42,10 +45,17 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((res) => child.on('close', (code) => res(code)));
 }
 
-type Shown = { limits: unknown; breakers: { name: string; state: string; failures: number; until?: string; by?: string }[] };
-const shown = async (store: string): Promise<Shown> => JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout);
+type Shown = {
+  limits: unknown;
+  breakers: { name: string; state: string; failures: number; until?: string; by?: string }[];
+};
+const shown = async (store: string): Promise<Shown> =>
+  JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout);
 
-async function statusJson(store: string, runId: string): Promise<{ status: string; tasks: Record<string, { status: string; waitingFor?: string }> }> {
+async function statusJson(
+  store: string,
+  runId: string,
+): Promise<{ status: string; tasks: Record<string, { status: string; waitingFor?: string }> }> {
   return JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout);
 }
 
@@ -75,22 +85,30 @@ describe('circuit breakers on the embedded store', () => {
     const child = spawnCli(['--store', store, 'run', file, '--code', '0']);
     const code = exited(child);
     let runId: string | undefined;
-    await waitFor('the third run waiting for its breaker', async () => {
-      runId ??= await newRun(store, known);
-      if (!runId) return false;
-      const t = (await statusJson(store, runId)).tasks.charge;
-      return t?.status === 'SCHEDULED' && t.waitingFor === 'breaker to close';
-    }, { timeout: 60_000 });
+    await waitFor(
+      'the third run waiting for its breaker',
+      async () => {
+        runId ??= await newRun(store, known);
+        if (!runId) return false;
+        const t = (await statusJson(store, runId)).tasks.charge;
+        return t?.status === 'SCHEDULED' && t.waitingFor === 'breaker to close';
+      },
+      { timeout: 60_000 },
+    );
     expect((await cli(['--store', store, 'status', runId!])).stdout).toContain('waits for its breaker to close');
 
     const closed = await cli(['--store', store, 'breaker', 'close', TARGET, '--json']);
-    expect(JSON.parse(closed.stdout)).toEqual({ breaker: { name: TARGET, state: 'closed', failures: 0, by: 'operator' } });
+    expect(JSON.parse(closed.stdout)).toEqual({
+      breaker: { name: TARGET, state: 'closed', failures: 0, by: 'operator' },
+    });
     expect(await code).toBe(0);
     const events = await new FileEventStore(store).read(runId!);
     expect(events.at(-1)!.state.status).toBe('COMPLETED');
     // Its history says why it waited, once, before the attempt it delayed started; the record changed no state.
     const delayed = events.filter((e) => e.type === 'task.delayed');
-    expect(delayed.map((e) => e.data)).toEqual([{ task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: open[0]!.until }]);
+    expect(delayed.map((e) => e.data)).toEqual([
+      { task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: open[0]!.until },
+    ]);
     const at = events.indexOf(delayed[0]!);
     expect(events[at]!.state).toEqual(events[at - 1]!.state);
     expect(events.findIndex((e) => e.type === 'task.started')).toBeGreaterThan(at);
@@ -109,16 +127,25 @@ describe('circuit breakers on the embedded store', () => {
     const child = spawnCli(['--store', store, 'run', file]);
     const code = exited(child);
     let runId: string | undefined;
-    await waitFor('a run held by the opened breaker', async () => {
-      runId ??= await newRun(store, []);
-      return runId !== undefined && (await statusJson(store, runId)).tasks.charge?.waitingFor === 'breaker to close';
-    }, { timeout: 60_000 });
-    expect((await cli(['--store', store, 'breaker', 'close', TARGET])).stdout.trim()).toBe(`breaker ${TARGET}: closed, 0 failures in its window (by an operator)`);
+    await waitFor(
+      'a run held by the opened breaker',
+      async () => {
+        runId ??= await newRun(store, []);
+        return runId !== undefined && (await statusJson(store, runId)).tasks.charge?.waitingFor === 'breaker to close';
+      },
+      { timeout: 60_000 },
+    );
+    expect((await cli(['--store', store, 'breaker', 'close', TARGET])).stdout.trim()).toBe(
+      `breaker ${TARGET}: closed, 0 failures in its window (by an operator)`,
+    );
     expect(await code).toBe(0);
 
     // One failure (failures: 1) opens it for 1 s; the next run is then let through as the probe, and succeeds.
     expect((await cli(['--store', store, 'run', file, '--code', '1'])).code).not.toBe(0);
-    expect((await shown(store)).breakers[0]).toMatchObject({ state: expect.stringMatching(/^(open|half_open)$/), by: 'failures' });
+    expect((await shown(store)).breakers[0]).toMatchObject({
+      state: expect.stringMatching(/^(open|half_open)$/),
+      by: 'failures',
+    });
     expect((await cli(['--store', store, 'run', file, '--code', '0'])).code).toBe(0);
     expect((await shown(store)).breakers).toMatchObject([{ name: TARGET, state: 'closed', failures: 0, by: 'probe' }]);
   }, 180_000);
@@ -135,18 +162,27 @@ describe('circuit breakers on the embedded store', () => {
     expect((await cli(['--store', store, 'run', file, '--code', '1'])).code).not.toBe(0);
     const { breakers } = await shown(store);
     // The task's own breaker counted the failure too; the queue's (1 failure) opened.
-    expect(breakers).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: 'queue/default', state: 'open', by: 'failures' }),
-      expect.objectContaining({ name: TARGET, state: 'closed', failures: 1 }),
-    ]));
+    expect(breakers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'queue/default', state: 'open', by: 'failures' }),
+        expect.objectContaining({ name: TARGET, state: 'closed', failures: 1 }),
+      ]),
+    );
     const child = spawnCli(['--store', store, 'run', file]);
     const code = exited(child);
     const known = (await new FileEventStore(store).listRuns()).map((r) => r.runId);
     let runId: string | undefined;
-    await waitFor("a run held by the queue's breaker", async () => {
-      runId ??= await newRun(store, known);
-      return runId !== undefined && (await statusJson(store, runId)).tasks.charge?.waitingFor === "queue default's breaker to close";
-    }, { timeout: 60_000 });
+    await waitFor(
+      "a run held by the queue's breaker",
+      async () => {
+        runId ??= await newRun(store, known);
+        return (
+          runId !== undefined &&
+          (await statusJson(store, runId)).tasks.charge?.waitingFor === "queue default's breaker to close"
+        );
+      },
+      { timeout: 60_000 },
+    );
     expect((await cli(['--store', store, 'breaker', 'close', 'queue/default'])).code).toBe(0);
     expect(await code).toBe(0);
   }, 180_000);
@@ -154,6 +190,8 @@ describe('circuit breakers on the embedded store', () => {
   it('refuses a target that names no breaker, saying how to name one', async () => {
     const r = await cli(['--store', join(tempDir(), 'store'), 'breaker', 'close', 'charge']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('name it as `ledgerflow limits show` does, task/<workflow>/<task>, queue/<queue> or handler/<handler>');
+    expect(r.stderr).toContain(
+      'name it as `ledgerflow limits show` does, task/<workflow>/<task>, queue/<queue> or handler/<handler>',
+    );
   });
 });

@@ -4,7 +4,18 @@
  * is never written through (its target unchanged); a line holding terminal escapes is answered escaped, on
  * stdout and in the result file. Real CLI processes on the embedded store (docs/bridge.md#an-inbox-folder).
  */
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
@@ -51,14 +62,22 @@ describe('bridge --inbox: what a dropper cannot make it read or write', () => {
       symlinkSync(join(outside, 'users.yaml'), join(inbox, 'link.txt'));
       // A run id holding an OSC (a window title) and CSI (U+009B): its refusal quotes it.
       drop(inbox, 'x.txt', '@status ab\x1b]0;owned\x07\u009b2Jcd\n');
-      await waitFor('both answered', () => existsSync(join(inbox, 'failed', 'link.txt.result')) && lstatSync(join(inbox, 'failed', 'x.txt.result')).isFile(), { timeout: 20_000 });
+      await waitFor(
+        'both answered',
+        () =>
+          existsSync(join(inbox, 'failed', 'link.txt.result')) &&
+          lstatSync(join(inbox, 'failed', 'x.txt.result')).isFile(),
+        { timeout: 20_000 },
+      );
     } finally {
       child.kill('SIGTERM');
     }
     expect(await closed).toBe(0);
 
     const refused = readFileSync(join(inbox, 'failed', 'link.txt.result'), 'utf8');
-    expect(refused).toBe('error: link.txt is a symbolic link, which the bridge does not follow (its target is not a file dropped here): nothing of it was read; drop the file itself (written elsewhere, then moved in)\n');
+    expect(refused).toBe(
+      'error: link.txt is a symbolic link, which the bridge does not follow (its target is not a file dropped here): nothing of it was read; drop the file itself (written elsewhere, then moved in)\n',
+    );
     expect(lstatSync(join(inbox, 'failed', 'link.txt')).isSymbolicLink()).toBe(true); // moved as the link it is
     // The users file's content is nowhere: not in the inbox, not in the store, not said.
     for (const where of [everything(inbox), everything(join(cwd, 'store')), stderr]) {
@@ -70,7 +89,10 @@ describe('bridge --inbox: what a dropper cannot make it read or write', () => {
     expect(readFileSync(join(outside, 'target.txt'), 'utf8')).toBe('kept as it was\n');
     expect(existsSync(join(inbox, 'failed', 'x.txt.result.part'))).toBe(false);
     const answer = readFileSync(join(inbox, 'failed', 'x.txt.result'), 'utf8');
-    expect(answer).toBe(String.raw`line 1:9: error: a run id is letters, digits, _ and - only, not "ab\x1b]0;owned\x07\x9b2Jcd"; nothing was done` + '\n');
+    expect(answer).toBe(
+      String.raw`line 1:9: error: a run id is letters, digits, _ and - only, not "ab\x1b]0;owned\x07\x9b2Jcd"; nothing was done` +
+        '\n',
+    );
     expect(answer).not.toMatch(/[\u001b\u009b]/);
     expect(stderr).not.toMatch(/[\u001b\u009b]/);
   }, 60_000);
@@ -80,10 +102,14 @@ describe('bridge --inbox: what a dropper cannot make it read or write', () => {
     const line = '@status ab\x1b]0;owned\x07\u009b2Jcd\u202e\n';
     const text = await cli(['--store', 'store', 'bridge'], { cwd, stdin: line });
     expect(text.code).toBe(1);
-    expect(text.stdout).toBe('line 1:9: error: a run id is letters, digits, _ and - only, not "ab\\x1b]0;owned\\x07\\x9b2Jcd\\u202e"; nothing was done\n');
+    expect(text.stdout).toBe(
+      'line 1:9: error: a run id is letters, digits, _ and - only, not "ab\\x1b]0;owned\\x07\\x9b2Jcd\\u202e"; nothing was done\n',
+    );
     const json = await cli(['--store', 'store', 'bridge', '--json'], { cwd, stdin: line });
     expect(json.stdout.trimEnd()).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/u);
-    expect(JSON.parse(json.stdout).error.message).toBe('a run id is letters, digits, _ and - only, not "ab\x1b]0;owned\x07\u009b2Jcd\u202e"');
+    expect(JSON.parse(json.stdout).error.message).toBe(
+      'a run id is letters, digits, _ and - only, not "ab\x1b]0;owned\x07\u009b2Jcd\u202e"',
+    );
   }, 60_000);
 
   it('a hard link to a file outside is refused unread; done/ replaced by a link gets nothing written through it', async () => {
@@ -100,8 +126,12 @@ describe('bridge --inbox: what a dropper cannot make it read or write', () => {
     try {
       await waitFor('the bridge watching', () => stderr.includes('watching'), { timeout: 20_000 });
       linkSync(join(outside, 'users.yaml'), join(inbox, 'hard.txt'));
-      await waitFor('the hard link answered', () => existsSync(join(inbox, 'failed', 'hard.txt.result')), { timeout: 20_000 });
-      expect(readFileSync(join(inbox, 'failed', 'hard.txt.result'), 'utf8')).toContain('hard.txt has other names (a hard link to a file kept elsewhere): nothing of it was read');
+      await waitFor('the hard link answered', () => existsSync(join(inbox, 'failed', 'hard.txt.result')), {
+        timeout: 20_000,
+      });
+      expect(readFileSync(join(inbox, 'failed', 'hard.txt.result'), 'utf8')).toContain(
+        'hard.txt has other names (a hard link to a file kept elsewhere): nothing of it was read',
+      );
       // done/ swapped for a link to a folder outside while the bridge runs: the next good file's answer does not land there.
       rmSync(join(inbox, 'done'), { recursive: true });
       symlinkSync(outside, join(inbox, 'done'));

@@ -6,7 +6,17 @@
  * inbox folder whose files are taken once, answered into done/ or failed/.
  * Real CLI processes on the embedded store.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,9 +39,17 @@ function drop(inbox: string, name: string, text: string): void {
 }
 
 /** `ledgerflow --store store bridge [args]` with `lines` on its standard input. */
-function bridge(cwd: string, lines: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function bridge(
+  cwd: string,
+  lines: string,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, '--store', 'store', 'bridge', ...args], { cwd, env: { ...process.env, NO_COLOR: '1', LEDGERFLOW_STATE_FILE: 'off' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--store', 'store', 'bridge', ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', LEDGERFLOW_STATE_FILE: 'off' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -43,46 +61,80 @@ function bridge(cwd: string, lines: string, args: string[] = []): Promise<{ code
 }
 
 describe('ledgerflow bridge', () => {
-  it('seed 002\'s line starts the run and the bridge drives it; each line answers one line; a bad line changes nothing', async () => {
+  it("seed 002's line starts the run and the bridge drives it; each line answers one line; a bad line changes nothing", async () => {
     const cwd = project();
-    const r = await bridge(cwd, [
-      '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml',
-      '',
-      '# a comment answers nothing',
-      '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml limit=5',
-      '@workflow inventory-validation-v1 target_folder="0UT.3OX',
-      'start inventory-validation-v1',
-    ].join('\n'));
+    const r = await bridge(
+      cwd,
+      [
+        '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml',
+        '',
+        '# a comment answers nothing',
+        '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml limit=5',
+        '@workflow inventory-validation-v1 target_folder="0UT.3OX',
+        'start inventory-validation-v1',
+      ].join('\n'),
+    );
     expect(r.code).toBe(1); // some line failed
     const answers = r.stdout.trimEnd().split('\n');
     expect(answers).toHaveLength(4);
     expect(answers[0]).toMatch(/^line 1: ok: run (\S+) started \(inventory-validation-v1 v1, RUNNING\)$/);
     expect(answers[1]).toMatch(/^line 4: error: unknown input "limit" for workflow inventory-validation-v1/);
     expect(answers[2]).toBe('line 5:49: error: the double quote here is never closed; nothing was done');
-    expect(answers[3]).toBe('line 6:1: error: a bridge line starts with @workflow, @status, @approve or @cancel, not "start"; nothing was done');
+    expect(answers[3]).toBe(
+      'line 6:1: error: a bridge line starts with @workflow, @status, @approve or @cancel, not "start"; nothing was done',
+    );
     // The one run started, driven to its end before the bridge exits.
     const runId = /run (\S+) started/.exec(answers[0]!)![1]!;
     expect(storeFiles(join(cwd, 'store')).filter((f) => f.endsWith('.jsonl'))).toEqual([`${runId}.jsonl`]);
-    expect(JSON.parse((await cli(['--store', 'store', 'status', runId, '--json'], { cwd })).stdout).status).toBe('COMPLETED');
+    expect(JSON.parse((await cli(['--store', 'store', 'status', runId, '--json'], { cwd })).stdout).status).toBe(
+      'COMPLETED',
+    );
     expect(existsSync(join(cwd, '0UT.3OX', 'VALIDATION.RECEIPT.yaml'))).toBe(true);
   }, 60_000);
 
   it('@status, @approve as --as, then @cancel of another; --json answers one object a line', async () => {
     const cwd = project();
-    const first = await bridge(cwd, '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=strict.yaml\n@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=strict.yaml\n', ['--json']);
+    const first = await bridge(
+      cwd,
+      '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=strict.yaml\n@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=strict.yaml\n',
+      ['--json'],
+    );
     expect(first.code, first.stderr).toBe(0);
-    const [a, b] = first.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(a).toMatchObject({ line: 1, ok: true, command: 'workflow', workflowId: 'inventory-validation-v1', version: 1 });
-    const second = await bridge(cwd, `@status ${a.runId}\n@approve ${a.runId} alert_cmd_bridge known gap\n@cancel ${b.runId}\n@cancel ${b.runId}\n`, ['--as', 'commander']);
+    const [a, b] = first.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(a).toMatchObject({
+      line: 1,
+      ok: true,
+      command: 'workflow',
+      workflowId: 'inventory-validation-v1',
+      version: 1,
+    });
+    const second = await bridge(
+      cwd,
+      `@status ${a.runId}\n@approve ${a.runId} alert_cmd_bridge known gap\n@cancel ${b.runId}\n@cancel ${b.runId}\n`,
+      ['--as', 'commander'],
+    );
     expect(second.code, second.stderr).toBe(0);
     const lines = second.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe(`line 1: ok: run ${a.runId} inventory-validation-v1 v1 WAITING, waiting for approval of alert_cmd_bridge`);
-    expect(lines[1]).toMatch(new RegExp(`^line 2: ok: approved alert_cmd_bridge for run ${a.runId} as commander \\(event \\d+\\), COMPLETED$`));
-    expect(lines[2]).toMatch(new RegExp(`^line 3: ok: cancelled run ${b.runId} as commander \\(event \\d+\\), CANCELLED$`));
+    expect(lines[0]).toBe(
+      `line 1: ok: run ${a.runId} inventory-validation-v1 v1 WAITING, waiting for approval of alert_cmd_bridge`,
+    );
+    expect(lines[1]).toMatch(
+      new RegExp(`^line 2: ok: approved alert_cmd_bridge for run ${a.runId} as commander \\(event \\d+\\), COMPLETED$`),
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(`^line 3: ok: cancelled run ${b.runId} as commander \\(event \\d+\\), CANCELLED$`),
+    );
     expect(lines[3]).toBe(`line 4: ok: run ${b.runId} is already CANCELLED: nothing to cancel, CANCELLED`);
     // The approval moved the run on here: COMPLETED, the decision recorded as the bridge's user.
     const history = JSON.parse((await cli(['--store', 'store', 'history', a.runId, '--json'], { cwd })).stdout);
-    expect(history.find((e: { type: string }) => e.type === 'approval.recorded').data).toMatchObject({ task: 'alert_cmd_bridge', by: 'commander', comment: 'known gap' });
+    expect(history.find((e: { type: string }) => e.type === 'approval.recorded').data).toMatchObject({
+      task: 'alert_cmd_bridge',
+      by: 'commander',
+      comment: 'known gap',
+    });
     expect(history.at(-1).state.status).toBe('COMPLETED');
   }, 60_000);
 
@@ -93,15 +145,39 @@ describe('ledgerflow bridge', () => {
     const child = spawnCli(['--store', 'store', 'bridge', '--inbox', 'inbox', '--detach'], { cwd });
     const closed = new Promise<number | null>((r) => child.on('close', r));
     try {
-      drop(inbox, 'good.txt', '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n');
+      drop(
+        inbox,
+        'good.txt',
+        '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n',
+      );
       drop(inbox, 'bad.txt', '@workflow nobody\n');
-      await waitFor('both files answered', () => existsSync(join(inbox, 'done', 'good.txt.result')) && existsSync(join(inbox, 'failed', 'bad.txt.result')), { timeout: 20_000 });
-      expect(readFileSync(join(inbox, 'done', 'good.txt.result'), 'utf8')).toMatch(/^line 1: ok: run bridge-[0-9a-f]{20}-1 started \(inventory-validation-v1 v1, RUNNING; `ledgerflow serve` runs it\)\n$/);
-      expect(readFileSync(join(inbox, 'failed', 'bad.txt.result'), 'utf8')).toMatch(/^line 1: error: no definition of nobody/);
-      expect(readdirSync(inbox).filter((f) => !f.startsWith('.')).sort()).toEqual(['done', 'failed']);
+      await waitFor(
+        'both files answered',
+        () => existsSync(join(inbox, 'done', 'good.txt.result')) && existsSync(join(inbox, 'failed', 'bad.txt.result')),
+        { timeout: 20_000 },
+      );
+      expect(readFileSync(join(inbox, 'done', 'good.txt.result'), 'utf8')).toMatch(
+        /^line 1: ok: run bridge-[0-9a-f]{20}-1 started \(inventory-validation-v1 v1, RUNNING; `ledgerflow serve` runs it\)\n$/,
+      );
+      expect(readFileSync(join(inbox, 'failed', 'bad.txt.result'), 'utf8')).toMatch(
+        /^line 1: error: no definition of nobody/,
+      );
+      expect(
+        readdirSync(inbox)
+          .filter((f) => !f.startsWith('.'))
+          .sort(),
+      ).toEqual(['done', 'failed']);
       // The same file dropped again is a new file (a new name): it starts its own run; the same name and lines again start nothing twice.
-      drop(inbox, 'good.txt', '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n');
-      await waitFor('the repeat answered', () => readFileSync(join(inbox, 'done', 'good.txt.result'), 'utf8').includes('exists already'), { timeout: 20_000 });
+      drop(
+        inbox,
+        'good.txt',
+        '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n',
+      );
+      await waitFor(
+        'the repeat answered',
+        () => readFileSync(join(inbox, 'done', 'good.txt.result'), 'utf8').includes('exists already'),
+        { timeout: 20_000 },
+      );
       expect(storeFiles(join(cwd, 'store')).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
     } finally {
       child.kill('SIGTERM');

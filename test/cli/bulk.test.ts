@@ -21,8 +21,12 @@ const HOLD = 'workflow:\n  id: hold\n  tasks:\n    - { id: review, type: HUMAN }
 const OTHER = HOLD.replace('id: hold', 'id: other');
 
 let dir = '';
-const inDir = (env: Record<string, string> = {}) => ({ cwd: dir, env: { LEDGERFLOW_STORE: join(dir, 'store'), ...env } });
-const statusOf = async (runId: string) => JSON.parse((await cli(['status', runId, '--json'], inDir())).stdout).status as string;
+const inDir = (env: Record<string, string> = {}) => ({
+  cwd: dir,
+  env: { LEDGERFLOW_STORE: join(dir, 'store'), ...env },
+});
+const statusOf = async (runId: string) =>
+  JSON.parse((await cli(['status', runId, '--json'], inDir())).stdout).status as string;
 
 describe('cancel and pause --query on the embedded store', () => {
   const holds: string[] = [];
@@ -32,38 +36,60 @@ describe('cancel and pause --query on the embedded store', () => {
     mkdirSync(join(dir, 'definitions'));
     writeFileSync(join(dir, 'definitions', 'hold.yaml'), HOLD);
     writeFileSync(join(dir, 'definitions', 'other.yaml'), OTHER);
-    for (let i = 0; i < 3; i++) holds.push(JSON.parse((await cli(['run', 'definitions/hold.yaml', '--json'], inDir())).stdout).runId);
+    for (let i = 0; i < 3; i++)
+      holds.push(JSON.parse((await cli(['run', 'definitions/hold.yaml', '--json'], inDir())).stdout).runId);
     other = JSON.parse((await cli(['run', 'definitions/other.yaml', '--json'], inDir())).stdout).runId;
   }, 60_000);
 
   it('a dry run says how many and which; no --yes off a terminal is refused; --yes cancels them, once', async () => {
     const dry = await cli(['cancel', '--query', 'workflow=hold status=WAITING', '--dry-run'], inDir());
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('3 run(s) match; 3 would be cancelled, 0 already are (or have settled); nothing changed');
+    expect(dry.stdout).toContain(
+      '3 run(s) match; 3 would be cancelled, 0 already are (or have settled); nothing changed',
+    );
     for (const id of holds) expect(dry.stdout).toContain(`  ${id}  hold  WAITING`);
 
     const unconfirmed = await cli(['cancel', '--query', 'workflow=hold status=WAITING'], inDir());
-    expect([unconfirmed.code, unconfirmed.stderr.includes('cancel of 3 run(s) not confirmed: add --yes')]).toEqual([2, true]);
+    expect([unconfirmed.code, unconfirmed.stderr.includes('cancel of 3 run(s) not confirmed: add --yes')]).toEqual([
+      2,
+      true,
+    ]);
     expect(await statusOf(holds[0]!)).toBe('WAITING');
 
-    const done = await cli(['cancel', '--query', 'workflow=hold status=WAITING', '--reason', 'emergency stop', '--yes'], inDir());
+    const done = await cli(
+      ['cancel', '--query', 'workflow=hold status=WAITING', '--reason', 'emergency stop', '--yes'],
+      inDir(),
+    );
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toContain('cancelled 3 run(s); 0 already cancelled or settled; 0 refused');
     for (const id of holds) expect(await statusOf(id)).toBe('CANCELLED');
     expect(await statusOf(other)).toBe('WAITING'); // not matched
-    const history = JSON.parse((await cli(['history', holds[0]!, '--json'], inDir())).stdout) as { type: string; data: { reason?: string } }[];
+    const history = JSON.parse((await cli(['history', holds[0]!, '--json'], inDir())).stdout) as {
+      type: string;
+      data: { reason?: string };
+    }[];
     expect(history.find((e) => e.type === 'run.cancelled')!.data.reason).toBe('emergency stop');
 
     const again = await cli(['cancel', '--query', 'workflow=hold', '--yes', '--json'], inDir());
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ action: 'cancel', matched: 3, cancelled: [], already: expect.arrayContaining(holds), refused: [] });
+    expect(JSON.parse(again.stdout)).toEqual({
+      action: 'cancel',
+      matched: 3,
+      cancelled: [],
+      already: expect.arrayContaining(holds),
+      refused: [],
+    });
   }, 60_000);
 
   it('pause --query pauses what runs; a filter that is no filter, or none, is refused', async () => {
     const paused = await cli(['pause', '--query', 'workflow=other', '--yes', '--json'], inDir());
     expect(JSON.parse(paused.stdout)).toMatchObject({ action: 'pause', matched: 1, paused: [other] });
     expect(await statusOf(other)).toBe('PAUSED');
-    for (const [query, why] of <Array<[string, string]>>[['bogus=1', 'bogus is not a run filter'], ['nonsense', 'is not key=value'], ['limit=5', 'limit pages a list']]) {
+    for (const [query, why] of <Array<[string, string]>>[
+      ['bogus=1', 'bogus is not a run filter'],
+      ['nonsense', 'is not key=value'],
+      ['limit=5', 'limit pages a list'],
+    ]) {
       const r = await cli(['cancel', '--query', query, '--yes'], inDir());
       expect([r.code, r.stderr.includes(why)], r.stderr).toEqual([2, true]);
     }
@@ -72,9 +98,17 @@ describe('cancel and pause --query on the embedded store', () => {
   }, 60_000);
 
   it('with a users file, a level that may not cancel is refused before any run is touched', async () => {
-    expect((await cli(['users', 'add', 'ops-east', '--level', 'L2', '--password-stdin'], { cwd: dir, stdin: 'pw\n' })).code).toBe(0);
-    const r = await cli(['cancel', '--query', 'workflow=other', '--yes'], inDir({ LEDGERFLOW_USER: 'ops-east', LEDGERFLOW_PASSWORD: 'pw' }));
-    expect([r.code, r.stderr.includes('ops-east is L2 (Station OPS); controlling runs needs L1 (CMD.BRIDGE) or higher')], r.stderr).toEqual([2, true]);
+    expect(
+      (await cli(['users', 'add', 'ops-east', '--level', 'L2', '--password-stdin'], { cwd: dir, stdin: 'pw\n' })).code,
+    ).toBe(0);
+    const r = await cli(
+      ['cancel', '--query', 'workflow=other', '--yes'],
+      inDir({ LEDGERFLOW_USER: 'ops-east', LEDGERFLOW_PASSWORD: 'pw' }),
+    );
+    expect(
+      [r.code, r.stderr.includes('ops-east is L2 (Station OPS); controlling runs needs L1 (CMD.BRIDGE) or higher')],
+      r.stderr,
+    ).toEqual([2, true]);
     expect(await statusOf(other)).toBe('PAUSED');
   }, 60_000);
 });
@@ -92,12 +126,26 @@ describe.skipIf(noNats)('cancel --query over NATS', () => {
     const engine = spawnCli(['--nats', c.url, 'engine']);
     procs.push(engine);
     const runs: string[] = [];
-    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
-    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout).status).toBe('WAITING');
+    for (let i = 0; i < 2; i++)
+      runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
+    for (const r of runs)
+      expect(
+        JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout)
+          .status,
+      ).toBe('WAITING');
     const done = await cli(['--nats', c.url, 'cancel', '--query', `workflow=${id}`, '--yes', '--json']);
     expect(done.code, done.stderr).toBe(0);
-    expect(JSON.parse(done.stdout)).toEqual({ action: 'cancel', matched: 2, cancelled: expect.arrayContaining(runs), already: [], refused: [] });
-    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--timeout', '30s', '--json'])).stdout).status).toBe('CANCELLED');
+    expect(JSON.parse(done.stdout)).toEqual({
+      action: 'cancel',
+      matched: 2,
+      cancelled: expect.arrayContaining(runs),
+      already: [],
+      refused: [],
+    });
+    for (const r of runs)
+      expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--timeout', '30s', '--json'])).stdout).status).toBe(
+        'CANCELLED',
+      );
   }, 90_000);
 
   it('the library over NATS (bulkOnCluster): a dry run, then a pause of the matching runs, the same answer', async () => {
@@ -107,27 +155,48 @@ describe.skipIf(noNats)('cancel --query over NATS', () => {
     expect((await cli(['--nats', c.url, 'deploy', join(d, 'hold.yaml')])).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine']));
     const runs: string[] = [];
-    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
-    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout).status).toBe('WAITING');
+    for (let i = 0; i < 2; i++)
+      runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
+    for (const r of runs)
+      expect(
+        JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout)
+          .status,
+      ).toBe('WAITING');
     const client = new ClusterClient(c.url);
     try {
-      await waitFor('the index has both', async () => ((await bulkOnCluster(client, 'pause', { workflow: id }, { dryRun: true })).would as string[]).length === 2, { timeout: 15_000 });
-      expect(await bulkOnCluster(client, 'pause', { workflow: id }, { reason: 'maintenance' })).toEqual({ action: 'pause', matched: 2, paused: expect.arrayContaining(runs), already: [], refused: [] });
+      await waitFor(
+        'the index has both',
+        async () =>
+          ((await bulkOnCluster(client, 'pause', { workflow: id }, { dryRun: true })).would as string[]).length === 2,
+        { timeout: 15_000 },
+      );
+      expect(await bulkOnCluster(client, 'pause', { workflow: id }, { reason: 'maintenance' })).toEqual({
+        action: 'pause',
+        matched: 2,
+        paused: expect.arrayContaining(runs),
+        already: [],
+        refused: [],
+      });
     } finally {
       await client.close();
     }
-    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'status', r, '--json'])).stdout).status).toBe('PAUSED');
+    for (const r of runs)
+      expect(JSON.parse((await cli(['--nats', c.url, 'status', r, '--json'])).stdout).status).toBe('PAUSED');
   }, 90_000);
 });
 
 describe('resume, retry and approve --query on the embedded store', () => {
   let d = '';
   const at = (env: Record<string, string> = {}) => ({ cwd: d, env: { LEDGERFLOW_STORE: join(d, 'store'), ...env } });
-  const status = async (runId: string) => JSON.parse((await cli(['status', runId, '--json'], at())).stdout).status as string;
+  const status = async (runId: string) =>
+    JSON.parse((await cli(['status', runId, '--json'], at())).stdout).status as string;
   beforeAll(() => {
     d = tempDir('lf-bulk-more-');
     mkdirSync(join(d, 'definitions'));
-    writeFileSync(join(d, 'definitions', 'gate.yaml'), 'workflow:\n  id: gate\n  tasks:\n    - { id: low, type: HUMAN, agent_level: L2 }\n    - { id: high, type: HUMAN }\n');
+    writeFileSync(
+      join(d, 'definitions', 'gate.yaml'),
+      'workflow:\n  id: gate\n  tasks:\n    - { id: low, type: HUMAN, agent_level: L2 }\n    - { id: high, type: HUMAN }\n',
+    );
   });
 
   it('a run id with --query, --task without --query, a bad --decision: exit 2 saying so', async () => {
@@ -136,7 +205,10 @@ describe('resume, retry and approve --query on the embedded store', () => {
       [['retry', 'r1', '--query', 'workflow=gate'], 'give a run id or --query, not both'],
       [['approve', 'r1', 'low', '--query', 'workflow=gate'], 'give a run id or --query, not both'],
       [['approve', 'r1', 'low', '--task', 'low'], '--task and --decision go with --query'],
-      [['approve', '--query', 'workflow=gate', '--decision', 'maybe', '--yes'], '--decision: "maybe" is not approved or rejected'],
+      [
+        ['approve', '--query', 'workflow=gate', '--decision', 'maybe', '--yes'],
+        '--decision: "maybe" is not approved or rejected',
+      ],
       [['reject', '--query', 'workflow=gate', '--decision', 'approved', '--yes'], 'contradicts reject'],
       [['resume'], 'which run?'],
       [['retry', '--query', 'workflow=gate', '--task', 'low', '--yes'], 'unknown option'],
@@ -148,12 +220,20 @@ describe('resume, retry and approve --query on the embedded store', () => {
 
   it('with a users file an approval is judged per task: an L2 may decide a task of agent_level L2, and one it may not (default L0) is listed as refused', async () => {
     const runs: string[] = [];
-    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['run', 'definitions/gate.yaml', '--json'], at())).stdout).runId);
-    expect((await cli(['users', 'add', 'clerk', '--level', 'L2', '--password-stdin'], { cwd: d, stdin: 'pw\n' })).code).toBe(0);
+    for (let i = 0; i < 2; i++)
+      runs.push(JSON.parse((await cli(['run', 'definitions/gate.yaml', '--json'], at())).stdout).runId);
+    expect(
+      (await cli(['users', 'add', 'clerk', '--level', 'L2', '--password-stdin'], { cwd: d, stdin: 'pw\n' })).code,
+    ).toBe(0);
     const clerk = at({ LEDGERFLOW_USER: 'clerk', LEDGERFLOW_PASSWORD: 'pw' });
     const low = await cli(['approve', '--query', 'workflow=gate', '--task', 'low', '--yes', '--json'], clerk);
     expect(low.code, low.stdout + low.stderr).toBe(0);
-    expect(JSON.parse(low.stdout)).toMatchObject({ action: 'approve', matched: 2, approved: expect.arrayContaining(runs), refused: [] });
+    expect(JSON.parse(low.stdout)).toMatchObject({
+      action: 'approve',
+      matched: 2,
+      approved: expect.arrayContaining(runs),
+      refused: [],
+    });
     const high = await cli(['approve', '--query', 'workflow=gate', '--yes', '--json'], clerk);
     expect(high.code).toBe(2); // refusals listed: exit 2
     const out = JSON.parse(high.stdout) as { approved: string[]; refused: Array<{ runId: string; code: string }> };

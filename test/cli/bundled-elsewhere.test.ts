@@ -27,7 +27,10 @@ describe('the bundled workflows from a folder of your own', () => {
     expect(trigger.stderr).toContain('no schedule fires');
 
     mkdirSync(join(dir, 'definitions'));
-    writeFileSync(join(dir, 'definitions', 'nightly.yaml'), 'workflow:\n  id: nightly\n  triggers:\n    - schedule: "0 2 * * *"\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, "{}"] }\n');
+    writeFileSync(
+      join(dir, 'definitions', 'nightly.yaml'),
+      'workflow:\n  id: nightly\n  triggers:\n    - schedule: "0 2 * * *"\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, "{}"] }\n',
+    );
     const own = JSON.parse((await cli(['schedules', '--json'], { cwd: dir })).stdout) as { workflowId: string }[];
     expect(own.map((r) => r.workflowId)).toEqual(['nightly']);
   }, 60_000);
@@ -38,7 +41,10 @@ describe('the bundled workflows from a folder of your own', () => {
     expect(started.code, started.stderr).toBe(0);
     const resumed = await cli(['resume', 'ops1'], { cwd: dir });
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    const view = JSON.parse((await cli(['status', 'ops1', '--json'], { cwd: dir })).stdout) as { status: string; tasks: Record<string, { status: string }> };
+    const view = JSON.parse((await cli(['status', 'ops1', '--json'], { cwd: dir })).stdout) as {
+      status: string;
+      tasks: Record<string, { status: string }>;
+    };
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.list_departments!.status).toBe('COMPLETED');
   }, 120_000);
@@ -48,14 +54,24 @@ describe('the bundled workflows from a folder of your own', () => {
     const ui = await startUiProcess([], [], { cwd: dir });
     try {
       const auth = { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' };
-      const r = await fetch(`${ui.base}/api/workflows/daily-operations/start`, { method: 'POST', headers: auth, body: JSON.stringify({ input: {} }) });
+      const r = await fetch(`${ui.base}/api/workflows/daily-operations/start`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ input: {} }),
+      });
       expect(r.status, await r.clone().text()).toBe(200);
-      const { runId } = await r.json() as { runId: string };
+      const { runId } = (await r.json()) as { runId: string };
       // The dashboard's own service drives it: it completes, its departments listed from the package's samples.
-      const run = await waitFor('the run to settle', async () => {
-        const body = await (await fetch(`${ui.base}/api/runs/${runId}`, { headers: auth })).json() as { run: { status: string; input: Record<string, string> } };
-        return ['COMPLETED', 'FAILED'].includes(body.run.status) ? body.run : false;
-      }, { timeout: 60_000, interval: 250, detail: () => ui.stderr() });
+      const run = await waitFor(
+        'the run to settle',
+        async () => {
+          const body = (await (await fetch(`${ui.base}/api/runs/${runId}`, { headers: auth })).json()) as {
+            run: { status: string; input: Record<string, string> };
+          };
+          return ['COMPLETED', 'FAILED'].includes(body.run.status) ? body.run : false;
+        },
+        { timeout: 60_000, interval: 250, detail: () => ui.stderr() },
+      );
       expect(run.status, ui.stderr()).toBe('COMPLETED');
       expect(run.input.root).toMatch(/^\/.*\/definitions\/samples\/operations$/);
     } finally {

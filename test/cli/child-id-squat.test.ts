@@ -74,14 +74,32 @@ function project(prefix: string): string {
 
 const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>;
 
-describe('a run under a child\'s id taken first by someone else (embedded store, users file)', () => {
-  it('bob\'s runs under alice\'s P-credit-1 and a future run\'s child id are his; her runs complete with their children under <child>--0', async () => {
+describe("a run under a child's id taken first by someone else (embedded store, users file)", () => {
+  it("bob's runs under alice's P-credit-1 and a future run's child id are his; her runs complete with their children under <child>--0", async () => {
     const dir = project('lf-child-squat-');
-    for (const [name, level] of [['alice', 'L1'], ['bob', 'L2']] as const) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+    for (const [name, level] of [
+      ['alice', 'L1'],
+      ['bob', 'L2'],
+    ] as const) {
+      const r = await cli(
+        [
+          'users',
+          'add',
+          name,
+          '--level',
+          level,
+          ...(level === 'L2' ? ['--domains', 'inventory'] : []),
+          '--password-stdin',
+        ],
+        { cwd: dir, stdin: `pw-${name}\n` },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
-    const as = (user: string, args: string[]) => cli(['--store', 'store', ...args], { cwd: dir, env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `pw-${user}` } });
+    const as = (user: string, args: string[]) =>
+      cli(['--store', 'store', ...args], {
+        cwd: dir,
+        env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `pw-${user}` },
+      });
     const history = async (id: string) => (await as('alice', ['history', id, '--json'])).stdout;
 
     const started = await as('alice', ['run', 'definitions/inv.yaml', '--json']);
@@ -97,54 +115,109 @@ describe('a run under a child\'s id taken first by someone else (embedded store,
 
     expect((await as('alice', ['approve', p, 'check'])).code).toBe(0);
     const done = await as('alice', ['status', p, '--json']);
-    expect(json(done)).toMatchObject({ status: 'COMPLETED', output: { noted: 'by the real child' }, tasks: { credit: { status: 'COMPLETED', child: `${p}-credit-1--0` } } });
-    expect(json(await as('alice', ['status', `${p}-credit-1--0`, '--json']))).toMatchObject({ workflowId: 'credit-note', status: 'COMPLETED', parent: { runId: p, task: 'credit' } });
+    expect(json(done)).toMatchObject({
+      status: 'COMPLETED',
+      output: { noted: 'by the real child' },
+      tasks: { credit: { status: 'COMPLETED', child: `${p}-credit-1--0` } },
+    });
+    expect(json(await as('alice', ['status', `${p}-credit-1--0`, '--json']))).toMatchObject({
+      workflowId: 'credit-note',
+      status: 'COMPLETED',
+      parent: { runId: p, task: 'credit' },
+    });
     expect((await as('alice', ['history', p])).stdout).toContain(`→ child run ${p}-credit-1--0`);
     // bob's run is his, as it was: inv, waiting on its own check, not a line added.
-    expect(json(await as('bob', ['status', `${p}-credit-1`, '--json']))).toMatchObject({ workflowId: 'inv', status: 'WAITING' });
+    expect(json(await as('bob', ['status', `${p}-credit-1`, '--json']))).toMatchObject({
+      workflowId: 'inv',
+      status: 'WAITING',
+    });
     expect(await history(`${p}-credit-1`)).toBe(bobs.squat);
 
     // alice's later run under the id whose child bob took ahead: the same.
     expect((await as('alice', ['run', 'definitions/inv.yaml', '--id', 'order-7', '--json'])).code).toBe(3);
     expect((await as('alice', ['approve', 'order-7', 'check'])).code).toBe(0);
-    expect(json(await as('alice', ['status', 'order-7', '--json']))).toMatchObject({ status: 'COMPLETED', output: { noted: 'by the real child' }, tasks: { credit: { child: 'order-7-credit-1--0' } } });
+    expect(json(await as('alice', ['status', 'order-7', '--json']))).toMatchObject({
+      status: 'COMPLETED',
+      output: { noted: 'by the real child' },
+      tasks: { credit: { child: 'order-7-credit-1--0' } },
+    });
     expect(await history('order-7-credit-1')).toBe(bobs.future);
   }, 90_000);
 
-  it('a parent driven again after its driver was gone finds its child under <child>--0 (no second child); an attempt that times out leaves bob\'s run alone', async () => {
+  it("a parent driven again after its driver was gone finds its child under <child>--0 (no second child); an attempt that times out leaves bob's run alone", async () => {
     const dir = project('lf-child-squat-again-');
-    for (const [name, level] of [['alice', 'L1'], ['bob', 'L2']] as const) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+    for (const [name, level] of [
+      ['alice', 'L1'],
+      ['bob', 'L2'],
+    ] as const) {
+      const r = await cli(
+        [
+          'users',
+          'add',
+          name,
+          '--level',
+          level,
+          ...(level === 'L2' ? ['--domains', 'inventory'] : []),
+          '--password-stdin',
+        ],
+        { cwd: dir, stdin: `pw-${name}\n` },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
-    const as = (user: string, args: string[]) => cli(['--store', 'store', ...args], { cwd: dir, env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `pw-${user}` } });
-    for (const id of ['h1', 'h2']) expect((await as('bob', ['run', 'definitions/credit-check.yaml', '--id', `${id}-credit-1`])).code).toBe(3);
+    const as = (user: string, args: string[]) =>
+      cli(['--store', 'store', ...args], {
+        cwd: dir,
+        env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `pw-${user}` },
+      });
+    for (const id of ['h1', 'h2'])
+      expect((await as('bob', ['run', 'definitions/credit-check.yaml', '--id', `${id}-credit-1`])).code).toBe(3);
 
     // h1's driver ends with the attempt in flight (its child waits for sign); approving the child and resuming h1 re-attaches.
     expect((await as('alice', ['run', 'definitions/hold.yaml', '--id', 'h1', '--json'])).code).toBe(3);
-    expect(json(await as('alice', ['status', 'h1-credit-1--0', '--json']))).toMatchObject({ status: 'WAITING', parent: { runId: 'h1' } });
+    expect(json(await as('alice', ['status', 'h1-credit-1--0', '--json']))).toMatchObject({
+      status: 'WAITING',
+      parent: { runId: 'h1' },
+    });
     expect((await as('alice', ['approve', 'h1-credit-1--0', 'sign'])).code).toBe(0);
     const resumed = await as('alice', ['resume', 'h1', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(json(await as('alice', ['status', 'h1', '--json']))).toMatchObject({ status: 'COMPLETED', output: { signed: 'by the real child' }, tasks: { credit: { attempts: 1, child: 'h1-credit-1--0' } } });
-    const list = JSON.parse((await as('alice', ['list', '--json'])).stdout) as { runId: string; parent?: { runId: string } }[];
+    expect(json(await as('alice', ['status', 'h1', '--json']))).toMatchObject({
+      status: 'COMPLETED',
+      output: { signed: 'by the real child' },
+      tasks: { credit: { attempts: 1, child: 'h1-credit-1--0' } },
+    });
+    const list = JSON.parse((await as('alice', ['list', '--json'])).stdout) as {
+      runId: string;
+      parent?: { runId: string };
+    }[];
     expect(list.filter((r) => r.parent?.runId === 'h1').map((r) => r.runId)).toEqual(['h1-credit-1--0']);
 
     // h2's attempt times out while its child waits under its spare id; bob's run under h2-credit-1 is not touched.
     const timedOut = await as('alice', ['run', 'definitions/hold-briefly.yaml', '--id', 'h2', '--json']);
     expect(timedOut.code, timedOut.stderr).toBe(1);
-    expect(json(timedOut)).toMatchObject({ status: 'FAILED', tasks: { credit: { status: 'TIMED_OUT', child: 'h2-credit-1--0' } } });
-    for (const id of ['h1', 'h2']) expect(json(await as('bob', ['status', `${id}-credit-1`, '--json']))).toMatchObject({ workflowId: 'credit-check', status: 'WAITING' });
+    expect(json(timedOut)).toMatchObject({
+      status: 'FAILED',
+      tasks: { credit: { status: 'TIMED_OUT', child: 'h2-credit-1--0' } },
+    });
+    for (const id of ['h1', 'h2'])
+      expect(json(await as('bob', ['status', `${id}-credit-1`, '--json']))).toMatchObject({
+        workflowId: 'credit-check',
+        status: 'WAITING',
+      });
   }, 90_000);
 });
 
-describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s users, an engine judging them', () => {
+describe.skipIf(noNats)("the same on NATS: a nats-server with the users file's users, an engine judging them", () => {
   const nats = useUsersNats();
   const { procs, url, as } = nats;
 
-  it('bob\'s start under P-credit-1 is his; alice\'s approval completes P with its child under P-credit-1--0; an engine killed and started again finds that child; a cancel spares bob\'s run', async () => {
+  it("bob's start under P-credit-1 is his; alice's approval completes P with its child under P-credit-1--0; an engine killed and started again finds that child; a cancel spares bob's run", async () => {
     const dir = project('lf-child-squat-nats-');
-    await nats.start(dir, [['engine', 'L1'], ['alice', 'L1'], ['bob', 'L2']]);
+    await nats.start(dir, [
+      ['engine', 'L1'],
+      ['alice', 'L1'],
+      ['bob', 'L2'],
+    ]);
     const deployed = await as('engine', ['deploy', ...Object.keys(FILES).map((n) => `definitions/${n}.yaml`)]);
     expect(deployed.code, deployed.stderr).toBe(0);
     let engineLog = '';
@@ -156,13 +229,19 @@ describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s 
     };
     const first = startEngine();
     const admin = nats.admin();
-    const waiting = async (id: string) => expect((await admin.wait(id, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+    const waiting = async (id: string) =>
+      expect((await admin.wait(id, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
 
     const started = await as('alice', ['start', 'inv', '--json']);
     expect(started.code, started.stderr + engineLog).toBe(0);
     const p = json(started).runId as string;
     await waiting(p);
-    for (const [workflow, id] of [['inv', `${p}-credit-1`], ['credit-note', 'order-7-credit-1'], ['credit-check', 'h1-credit-1'], ['credit-check', 'h2-credit-1']] as const) {
+    for (const [workflow, id] of [
+      ['inv', `${p}-credit-1`],
+      ['credit-note', 'order-7-credit-1'],
+      ['credit-check', 'h1-credit-1'],
+      ['credit-check', 'h2-credit-1'],
+    ] as const) {
       const squat = await as('bob', ['start', workflow, '--id', id]);
       expect(squat.code, `${workflow} ${id}: ${squat.stderr}${engineLog}`).toBe(0);
     }
@@ -170,28 +249,51 @@ describe.skipIf(noNats)('the same on NATS: a nats-server with the users file\'s 
     const squatSeq = await admin.store.lastSeq(`${p}-credit-1`);
 
     expect((await as('alice', ['approve', p, 'check'])).code).toBe(0);
-    expect(await admin.wait(p, { timeoutMs: 30_000 }), engineLog).toMatchObject({ status: 'COMPLETED', output: { noted: 'by the real child' } });
-    expect(await admin.status(p)).toMatchObject({ tasks: { credit: { status: 'COMPLETED', child: `${p}-credit-1--0` } } });
-    expect(await admin.status(`${p}-credit-1--0`)).toMatchObject({ workflowId: 'credit-note', status: 'COMPLETED', parent: { runId: p, task: 'credit' } });
+    expect(await admin.wait(p, { timeoutMs: 30_000 }), engineLog).toMatchObject({
+      status: 'COMPLETED',
+      output: { noted: 'by the real child' },
+    });
+    expect(await admin.status(p)).toMatchObject({
+      tasks: { credit: { status: 'COMPLETED', child: `${p}-credit-1--0` } },
+    });
+    expect(await admin.status(`${p}-credit-1--0`)).toMatchObject({
+      workflowId: 'credit-note',
+      status: 'COMPLETED',
+      parent: { runId: p, task: 'credit' },
+    });
     expect(await admin.status(`${p}-credit-1`)).toMatchObject({ workflowId: 'inv', status: 'WAITING' });
     expect(await admin.store.lastSeq(`${p}-credit-1`)).toBe(squatSeq);
 
     // h1: its child waits under h1-credit-1--0 when the engine is killed; another engine finds that child, not a second one.
     expect((await as('alice', ['start', 'hold', '--id', 'h1'])).code).toBe(0);
-    await waitFor('h1\'s child waiting under h1-credit-1--0', async () => (await admin.status('h1-credit-1--0'))?.status === 'WAITING', { timeout: 30_000 });
+    await waitFor(
+      "h1's child waiting under h1-credit-1--0",
+      async () => (await admin.status('h1-credit-1--0'))?.status === 'WAITING',
+      { timeout: 30_000 },
+    );
     first.kill('SIGKILL');
     await waitFor('the first engine gone', () => first.exitCode !== null || first.signalCode !== null);
     startEngine();
     expect((await as('alice', ['approve', 'h1-credit-1--0', 'sign'])).code).toBe(0);
-    expect(await admin.wait('h1', { timeoutMs: 30_000 }), engineLog).toMatchObject({ status: 'COMPLETED', output: { signed: 'by the real child' } });
+    expect(await admin.wait('h1', { timeoutMs: 30_000 }), engineLog).toMatchObject({
+      status: 'COMPLETED',
+      output: { signed: 'by the real child' },
+    });
     expect(await admin.store.lastSeq('h1-credit-1--0--0')).toBe(0);
     expect(await admin.store.lastSeq('h1-credit-2')).toBe(0);
 
     // h2 cancelled while its child waits: that child is cancelled with it; bob's runs wait on.
     expect((await as('alice', ['start', 'hold', '--id', 'h2'])).code).toBe(0);
-    await waitFor('h2\'s child waiting under h2-credit-1--0', async () => (await admin.status('h2-credit-1--0'))?.status === 'WAITING', { timeout: 30_000 });
+    await waitFor(
+      "h2's child waiting under h2-credit-1--0",
+      async () => (await admin.status('h2-credit-1--0'))?.status === 'WAITING',
+      { timeout: 30_000 },
+    );
     expect((await as('alice', ['cancel', 'h2'])).code).toBe(0);
-    await waitFor('h2\'s child cancelled', async () => (await admin.status('h2-credit-1--0'))?.status === 'CANCELLED', { timeout: 30_000 });
-    for (const id of ['h1-credit-1', 'h2-credit-1']) expect(await admin.status(id)).toMatchObject({ workflowId: 'credit-check', status: 'WAITING' });
+    await waitFor("h2's child cancelled", async () => (await admin.status('h2-credit-1--0'))?.status === 'CANCELLED', {
+      timeout: 30_000,
+    });
+    for (const id of ['h1-credit-1', 'h2-credit-1'])
+      expect(await admin.status(id)).toMatchObject({ workflowId: 'credit-check', status: 'WAITING' });
   }, 150_000);
 });

@@ -16,8 +16,8 @@ import { killLeftovers } from '../helpers/processes.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'child-id');
 
-describe('a run under a SUB_WORKFLOW child\'s id, started by someone else first', () => {
-  it('is not adopted: the child starts under <child>--0 and the parent completes with its output; the squatter\'s run is untouched', async () => {
+describe("a run under a SUB_WORKFLOW child's id, started by someone else first", () => {
+  it("is not adopted: the child starts under <child>--0 and the parent completes with its output; the squatter's run is untouched", async () => {
     const store = tempDir();
     const squatter = await cli(['--store', store, 'run', join(FIX, 'other.yaml'), '--id', 'p1-reconcile-1', '--json']);
     expect(squatter.code, squatter.stderr).toBe(0);
@@ -25,17 +25,33 @@ describe('a run under a SUB_WORKFLOW child\'s id, started by someone else first'
 
     const parent = await cli(['--store', store, 'run', join(FIX, 'close-month.yaml'), '--id', 'p1', '--json']);
     expect(parent.code, parent.stderr).toBe(0);
-    expect(JSON.parse(parent.stdout)).toMatchObject({ status: 'COMPLETED', output: { total: 42 }, tasks: { reconcile: { status: 'COMPLETED', child: 'p1-reconcile-1--0' } } });
+    expect(JSON.parse(parent.stdout)).toMatchObject({
+      status: 'COMPLETED',
+      output: { total: 42 },
+      tasks: { reconcile: { status: 'COMPLETED', child: 'p1-reconcile-1--0' } },
+    });
     expect(parent.stdout).not.toContain('666');
-    expect(JSON.parse((await cli(['--store', store, 'status', 'p1-reconcile-1--0', '--json'])).stdout)).toMatchObject({ workflowId: 'reconcile-ledgers', status: 'COMPLETED', parent: { runId: 'p1', task: 'reconcile' } });
+    expect(JSON.parse((await cli(['--store', store, 'status', 'p1-reconcile-1--0', '--json'])).stdout)).toMatchObject({
+      workflowId: 'reconcile-ledgers',
+      status: 'COMPLETED',
+      parent: { runId: 'p1', task: 'reconcile' },
+    });
     // The squatter's run is untouched, its log as it was.
-    expect(JSON.parse((await cli(['--store', store, 'status', 'p1-reconcile-1', '--json'])).stdout)).toMatchObject({ workflowId: 'someone-else', status: 'COMPLETED', output: { total: 666 } });
+    expect(JSON.parse((await cli(['--store', store, 'status', 'p1-reconcile-1', '--json'])).stdout)).toMatchObject({
+      workflowId: 'someone-else',
+      status: 'COMPLETED',
+      output: { total: 666 },
+    });
     expect((await cli(['--store', store, 'history', 'p1-reconcile-1', '--json'])).stdout).toBe(before.stdout);
     expect((await cli(['--store', store, 'history', 'p1'])).stdout).toContain('→ child run p1-reconcile-1--0');
 
     const fine = await cli(['--store', store, 'run', join(FIX, 'close-month.yaml'), '--id', 'p2', '--json']);
     expect(fine.code, fine.stderr).toBe(0);
-    expect(JSON.parse(fine.stdout)).toMatchObject({ status: 'COMPLETED', output: { total: 42 }, tasks: { reconcile: { child: 'p2-reconcile-1' } } });
+    expect(JSON.parse(fine.stdout)).toMatchObject({
+      status: 'COMPLETED',
+      output: { total: 42 },
+      tasks: { reconcile: { child: 'p2-reconcile-1' } },
+    });
   });
 
   it('no caller can take the spare id first: an id ending in --<digits> is refused', async () => {
@@ -47,7 +63,7 @@ describe('a run under a SUB_WORKFLOW child\'s id, started by someone else first'
 });
 
 describe('caller-chosen run ids in the shapes ledgerflow derives', () => {
-  it('are refused (exit 2, the shape named), nothing written: an event\'s run, a schedule slot\'s, a failure workflow\'s', async () => {
+  it("are refused (exit 2, the shape named), nothing written: an event's run, a schedule slot's, a failure workflow's", async () => {
     const store = tempDir();
     for (const id of ['ev-0123456789abcdef0123', 'nightly-s0-20260101T090010Z', 'p1-failure']) {
       const r = await cli(['--store', store, 'run', join(FIX, 'other.yaml'), '--id', id]);
@@ -63,8 +79,19 @@ describe.skipIf(noNats)('the same on NATS (engine process)', () => {
   const procs: ChildProcess[] = [];
   afterEach(() => killLeftovers(procs));
 
-  it('the parent completes with its child under <child>--0, not the run that took the child\'s id', async () => {
-    expect((await cli(['--nats', c.url, 'deploy', join(FIX, 'close-month.yaml'), join(FIX, 'reconcile-ledgers.yaml'), join(FIX, 'other.yaml')])).code).toBe(0);
+  it("the parent completes with its child under <child>--0, not the run that took the child's id", async () => {
+    expect(
+      (
+        await cli([
+          '--nats',
+          c.url,
+          'deploy',
+          join(FIX, 'close-month.yaml'),
+          join(FIX, 'reconcile-ledgers.yaml'),
+          join(FIX, 'other.yaml'),
+        ])
+      ).code,
+    ).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine', '--handlers', join(FIX, 'h.mjs')]));
     const refused = await cli(['--nats', c.url, 'start', 'someone-else', '--id', 'ev-0123456789abcdef0123']);
     expect(refused.code).toBe(2);
@@ -80,6 +107,10 @@ describe.skipIf(noNats)('the same on NATS (engine process)', () => {
     expect(waited.stdout).not.toContain('666');
     const status = await cli(['--nats', c.url, 'status', 'p1', '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ tasks: { reconcile: { child: 'p1-reconcile-1--0' } } });
-    expect(JSON.parse((await cli(['--nats', c.url, 'status', 'p1-reconcile-1', '--json'])).stdout)).toMatchObject({ workflowId: 'someone-else', status: 'COMPLETED', output: { total: 666 } });
+    expect(JSON.parse((await cli(['--nats', c.url, 'status', 'p1-reconcile-1', '--json'])).stdout)).toMatchObject({
+      workflowId: 'someone-else',
+      status: 'COMPLETED',
+      output: { total: 666 },
+    });
   }, 60_000);
 });

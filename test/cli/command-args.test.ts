@@ -10,7 +10,9 @@ const nats = useCluster({ server: 'shared' });
 /** A definition whose COMMAND passes a templated argument to `cat`, with or without the `--` the docs put before it. */
 function definition(dir: string, command: string): string {
   const file = join(dir, 'show.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: show-file
   name: Show a file
   version: 1
@@ -20,7 +22,8 @@ function definition(dir: string, command: string): string {
     - id: show
       type: COMMAND
       command: ${command}
-`);
+`,
+  );
   return file;
 }
 
@@ -30,9 +33,13 @@ describe('COMMAND arguments that start with a template', () => {
     const file = definition(dir, '[cat, "${workflow.input.file}"]');
     const r = await cli(['validate', file]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`${file}:10:22: warning: argument 1 of COMMAND task show starts with a template ("\${workflow.input.file}"): a value starting with - reaches cat as an option (e.g. --delete-all); put "--" before the templated arguments (["cat", "--", "\${workflow.input.file}"])`);
+    expect(r.stderr).toContain(
+      `${file}:10:22: warning: argument 1 of COMMAND task show starts with a template ("\${workflow.input.file}"): a value starting with - reaches cat as an option (e.g. --delete-all); put "--" before the templated arguments (["cat", "--", "\${workflow.input.file}"])`,
+    );
     const json = JSON.parse((await cli(['validate', file, '--json'])).stdout);
-    expect(json[0].diagnostics).toEqual([expect.objectContaining({ severity: 'warning', code: 'LF_COMMAND_ARG_OPTION', line: 10, col: 22 })]);
+    expect(json[0].diagnostics).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'LF_COMMAND_ARG_OPTION', line: 10, col: 22 }),
+    ]);
     expect((await cli(['validate', file, '--strict'])).code).toBe(2);
   });
 
@@ -47,14 +54,18 @@ describe('COMMAND arguments that start with a template', () => {
     expect(JSON.parse(r.stdout).tasks.show.output).toEqual({ shown: true });
     // Without it, cat takes the value for an option and the attempt fails; run says why beforehand.
     const bare = definition(dir, '[cat, "${workflow.input.file}"]');
-    const failed = await cli(['--store', join(dir, 'store'), 'run', bare, '--file', '--delete-all', '--json'], { cwd: dir });
+    const failed = await cli(['--store', join(dir, 'store'), 'run', bare, '--file', '--delete-all', '--json'], {
+      cwd: dir,
+    });
     expect(failed.stderr).toContain('warning: argument 1 of COMMAND task show starts with a template');
     expect(failed.code).toBe(1);
   });
 
   it('leaves alone the arguments a script gets from its interpreter, and values inside an option', async () => {
     const dir = tempDir();
-    const file = definition(dir, `
+    const file = definition(
+      dir,
+      `
         - sh
         - -c
         - 'cat -- "$1"'
@@ -65,7 +76,8 @@ describe('COMMAND arguments that start with a template', () => {
       command: [sh, scripts/scan.sh, "\${workflow.input.file}"]
     - id: inside
       type: COMMAND
-      command: [grep, "--regexp=\${workflow.input.file}", "out/\${workflow.input.file}"]`);
+      command: [grep, "--regexp=\${workflow.input.file}", "out/\${workflow.input.file}"]`,
+    );
     const r = await cli(['validate', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -32,16 +32,23 @@ describe.skipIf(process.platform === 'win32')('a COMMAND program and a kill -9 o
     // (resume's): finish at once. Its input is written after its group is listed with the watchdog, so the pids file
     // says the program is guarded: a kill -9 in the instant between the program's start and that listing (the one
     // window handlers/orphan-guard.ts leaves) is not what this test is about.
-    writeFileSync(join(dir, 'long.yaml'), `workflow:
+    writeFileSync(
+      join(dir, 'long.yaml'),
+      `workflow:
   id: long
   tasks:
     - id: work
       type: COMMAND
       command: [sh, -c, 'cat > /dev/null; echo start >> runs.log; if [ -f second ]; then echo "{\\"again\\": true}"; else touch second; sleep 300 & echo "$$ $!" > pids; wait; fi']
-`);
+`,
+    );
     const run = spawnCli(['run', 'long.yaml', '--id', 'o1'], { cwd: dir });
     const pidsFile = join(dir, 'pids');
-    await waitFor('the program to start', () => (existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').includes('\n')) || run.exitCode !== null, { timeout: 30_000 });
+    await waitFor(
+      'the program to start',
+      () => (existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').includes('\n')) || run.exitCode !== null,
+      { timeout: 30_000 },
+    );
     const [shell, sleeper] = readFileSync(pidsFile, 'utf8').trim().split(' ').map(Number) as [number, number];
     expect(running(shell) && running(sleeper)).toBe(true);
 
@@ -52,7 +59,10 @@ describe.skipIf(process.platform === 'win32')('a COMMAND program and a kill -9 o
 
     const resumed = await cli(['resume', 'o1'], { cwd: dir });
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    const view = JSON.parse((await cli(['status', 'o1', '--json'], { cwd: dir })).stdout) as { status: string; tasks: { work: { output: unknown } } };
+    const view = JSON.parse((await cli(['status', 'o1', '--json'], { cwd: dir })).stdout) as {
+      status: string;
+      tasks: { work: { output: unknown } };
+    };
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.work.output).toEqual({ again: true });
     expect(readFileSync(join(dir, 'runs.log'), 'utf8').trim().split('\n')).toEqual(['start', 'start']);

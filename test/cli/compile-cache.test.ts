@@ -26,9 +26,15 @@ const WORKFLOW = (handlers: string) => `workflow:
 function project(): string {
   const dir = tempDir('lf-cc-');
   writeFileSync(join(dir, 'esm.yaml'), WORKFLOW('./h.mjs'));
-  writeFileSync(join(dir, 'h.mjs'), "export default { async greet(input) { return { greeting: `hello ${input.name} from esm` }; } };\n");
+  writeFileSync(
+    join(dir, 'h.mjs'),
+    'export default { async greet(input) { return { greeting: `hello ${input.name} from esm` }; } };\n',
+  );
   writeFileSync(join(dir, 'ts.yaml'), WORKFLOW('./h.ts'));
-  writeFileSync(join(dir, 'h.ts'), "const greeting: string = 'from ts';\nexport default { async greet(input: { name: string }) { return { greeting: `hello ${input.name} ${greeting}` }; } };\n");
+  writeFileSync(
+    join(dir, 'h.ts'),
+    "const greeting: string = 'from ts';\nexport default { async greet(input: { name: string }) { return { greeting: `hello ${input.name} ${greeting}` }; } };\n",
+  );
   return dir;
 }
 
@@ -91,7 +97,9 @@ describe('the compile cache', () => {
   it('off, or a folder others may write into: no cache, and the command runs', async () => {
     const dir = project();
     const home = join(dir, 'xdg');
-    expect(await runOutput(dir, 'esm.yaml', { XDG_CACHE_HOME: home, LEDGERFLOW_COMPILE_CACHE: 'off' })).toEqual({ greeting: 'hello world from esm' });
+    expect(await runOutput(dir, 'esm.yaml', { XDG_CACHE_HOME: home, LEDGERFLOW_COMPILE_CACHE: 'off' })).toEqual({
+      greeting: 'hello world from esm',
+    });
     expect(() => readdirSync(home)).toThrow();
 
     // Unset: $XDG_CACHE_HOME/ledgerflow.
@@ -102,7 +110,9 @@ describe('the compile cache', () => {
     const shared = join(dir, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o777);
-    expect(await runOutput(dir, 'esm.yaml', { LEDGERFLOW_COMPILE_CACHE: shared })).toEqual({ greeting: 'hello world from esm' });
+    expect(await runOutput(dir, 'esm.yaml', { LEDGERFLOW_COMPILE_CACHE: shared })).toEqual({
+      greeting: 'hello world from esm',
+    });
     expect(readdirSync(shared)).toEqual([]);
   }, 60_000);
 });
@@ -131,8 +141,11 @@ describe('the caches of other builds', () => {
     await runOutput(dir, 'esm.yaml', { LEDGERFLOW_COMPILE_CACHE: cache });
     const left = readdirSync(cache).sort();
     expect(left.filter((f) => /^cli-[a-d]{16}-/.test(f))).toEqual([
-      'cli-cccccccccccccccc-00000000-list.v8', 'cli-cccccccccccccccc-00000000-run.v8',
-      'cli-dddddddddddddddd-00000000-list.v8', 'cli-dddddddddddddddd-00000000-list.v8.456.tmp', 'cli-dddddddddddddddd-00000000-run.v8',
+      'cli-cccccccccccccccc-00000000-list.v8',
+      'cli-cccccccccccccccc-00000000-run.v8',
+      'cli-dddddddddddddddd-00000000-list.v8',
+      'cli-dddddddddddddddd-00000000-list.v8.456.tmp',
+      'cli-dddddddddddddddd-00000000-run.v8',
     ]);
     expect(cacheFiles(cache, 'run').filter((f) => !/^cli-[a-d]{16}-/.test(f))).toHaveLength(1);
   }, 60_000);

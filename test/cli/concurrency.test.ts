@@ -17,19 +17,23 @@ afterAll(async () => {
 /** The doc's invoice workflow: `concurrency` as given, one HUMAN task. */
 function invoice(dir: string, concurrency = '{ limit: 2 }', extra = ''): string {
   const file = join(dir, 'invoice.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: invoice
   input:
     required: [customer]
   concurrency: ${concurrency}
 ${extra}  tasks:
     - { id: review, type: HUMAN, approvers: [ops] }
-`);
+`,
+  );
   return file;
 }
 
 const runIdOf = (stdout: string) => /run (\S+) started/.exec(stdout)![1]!;
-const runCount = (store: string) => (existsSync(join(store, 'runs')) ? readdirSync(join(store, 'runs')).filter((f) => f.endsWith('.jsonl')).length : 0);
+const runCount = (store: string) =>
+  existsSync(join(store, 'runs')) ? readdirSync(join(store, 'runs')).filter((f) => f.endsWith('.jsonl')).length : 0;
 async function statusOf(store: string, runId: string): Promise<string> {
   const r = await cli(['--store', store, 'status', runId, '--json']);
   return (JSON.parse(r.stdout) as { status: string }).status;
@@ -50,7 +54,9 @@ describe('concurrency: limit, key, on_limit and priority on the embedded store',
     const third = runIdOf(c.stdout);
     expect(c.stdout).toContain(`run ${third} is QUEUED: invoice has 2 run(s) going (concurrency.limit)`);
     expect(await statusOf(store, third)).toBe('QUEUED');
-    const listed = JSON.parse((await cli(['--store', store, 'list', '--status', 'QUEUED', '--json'])).stdout) as { runs: { runId: string }[] } | { runId: string }[];
+    const listed = JSON.parse((await cli(['--store', store, 'list', '--status', 'QUEUED', '--json'])).stdout) as
+      | { runs: { runId: string }[] }
+      | { runId: string }[];
     const rows = Array.isArray(listed) ? listed : listed.runs;
     expect(rows.map((r) => r.runId)).toEqual([third]);
     // A QUEUED run has not begun: its approval is refused (exit 2, kept in its history), and it stays QUEUED.
@@ -136,7 +142,9 @@ describe('concurrency: limit, key, on_limit and priority on the embedded store',
   it('bad keys are reported at their file:line:col with the fix', async () => {
     const dir = tempDir();
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      file,
+      `workflow:
   id: bad
   input:
     required: [customer]
@@ -147,16 +155,27 @@ describe('concurrency: limit, key, on_limit and priority on the embedded store',
   priority: 100
   tasks:
     - { id: a, type: HUMAN }
-`);
+`,
+    );
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
     const out = r.stdout + r.stderr;
-    expect(out).toContain(`${file}:6:12: error: workflow.concurrency.limit: expected a whole number of runs of at least 1`);
-    expect(out).toContain(`${file}:7:11: error: unknown input "custmer" in concurrency.key; declared inputs: customer; did you mean "customer"?`);
+    expect(out).toContain(
+      `${file}:6:12: error: workflow.concurrency.limit: expected a whole number of runs of at least 1`,
+    );
+    expect(out).toContain(
+      `${file}:7:11: error: unknown input "custmer" in concurrency.key; declared inputs: customer; did you mean "customer"?`,
+    );
     expect(out).toContain(`${file}:8:15: error: workflow.concurrency.on_limit: expected one of queue, refuse`);
     expect(out).toContain(`${file}:9:13: error: workflow.priority: expected a whole number from 0 to 99`);
-    for (const [yaml, text] of [['limit: 1.5', 'workflow.concurrency.limit: expected an integer'], ['limit: -2', 'workflow.concurrency.limit: expected a whole number of runs']] as const) {
-      writeFileSync(file, `workflow:\n  id: bad\n  concurrency: { ${yaml} }\n  priority: -1\n  tasks:\n    - { id: a, type: HUMAN }\n`);
+    for (const [yaml, text] of [
+      ['limit: 1.5', 'workflow.concurrency.limit: expected an integer'],
+      ['limit: -2', 'workflow.concurrency.limit: expected a whole number of runs'],
+    ] as const) {
+      writeFileSync(
+        file,
+        `workflow:\n  id: bad\n  concurrency: { ${yaml} }\n  priority: -1\n  tasks:\n    - { id: a, type: HUMAN }\n`,
+      );
       const again = await cli(['validate', file]);
       expect(again.stdout + again.stderr).toContain(text);
       expect(again.stdout + again.stderr).toContain(`${file}:4:13: error: workflow.priority`);
@@ -166,30 +185,40 @@ describe('concurrency: limit, key, on_limit and priority on the embedded store',
   it('kill -9 of the process holding the only slot: the slot stays held until `resume` finishes that run, whose settle admits and runs the queued one', async () => {
     const dir = tempDir();
     const store = join(dir, 'store');
-    writeFileSync(join(dir, 'handlers.mjs'), `import { existsSync } from 'node:fs';
+    writeFileSync(
+      join(dir, 'handlers.mjs'),
+      `import { existsSync } from 'node:fs';
 const gate = ${JSON.stringify(join(dir, 'open'))};
 export default {
   work: async () => { while (!existsSync(gate)) await new Promise((r) => setTimeout(r, 20)); return { done: true }; },
 };
-`);
+`,
+    );
     const file = join(dir, 'slow.yaml');
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      file,
+      `workflow:
   id: slow
   handlers: ./handlers.mjs
   concurrency: { limit: 1 }
   tasks:
     - { id: work, type: SIMPLE, retry_policy: { max_attempts: 1 } }
-`);
+`,
+    );
     const child = spawnCli(['--store', store, 'run', file]);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     const exited = new Promise((r) => child.on('close', r));
     const fs = new FileEventStore(store);
-    const holder = await waitFor('the first run to start its task', async () => {
-      const runs = await fs.listRuns();
-      const r = runs[0];
-      return r && (await fs.read(r.runId)).some((e) => e.type === 'task.started') ? r.runId : undefined;
-    }, { timeout: 20_000, detail: () => out });
+    const holder = await waitFor(
+      'the first run to start its task',
+      async () => {
+        const runs = await fs.listRuns();
+        const r = runs[0];
+        return r && (await fs.read(r.runId)).some((e) => e.type === 'task.started') ? r.runId : undefined;
+      },
+      { timeout: 20_000, detail: () => out },
+    );
     child.kill('SIGKILL');
     await exited;
 

@@ -11,12 +11,17 @@ const FIXTURES = join(ROOT, 'test', 'fixtures');
 /** Three tasks in a row whose handlers mark each run of theirs in a file: what ran again shows there. */
 function project(): { dir: string; store: string; file: string; marks: string } {
   const dir = tempDir();
-  writeFileSync(join(dir, 'h.mjs'), `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    join(dir, 'h.mjs'),
+    `import { appendFileSync } from 'node:fs';
 const mark = (t) => () => { appendFileSync(process.env.MARKS, t + '\\n'); return { t }; };
 export default { a: mark('a'), b: mark('b'), c: mark('c') };
-`);
+`,
+  );
   const file = join(dir, 'three.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: three-steps
   name: Three steps
   version: 1
@@ -30,7 +35,8 @@ export default { a: mark('a'), b: mark('b'), c: mark('c') };
     - id: c
       type: SIMPLE
       depends_on: [b]
-`);
+`,
+  );
   return { dir, store: join(dir, 'store'), file, marks: join(dir, 'marks') };
 }
 
@@ -47,7 +53,9 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       const { runId } = JSON.parse(run.stdout);
       expect(marks(marksFile)).toEqual(['a', 'b', 'c']);
       // The run index records the run settled, at its last event.
-      expect(JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout)).toMatchObject([{ runId, status: 'COMPLETED' }]);
+      expect(JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout)).toMatchObject([
+        { runId, status: 'COMPLETED' },
+      ]);
 
       // Cut by hand in the middle of the second line: the commits after the first are lost.
       const log = join(store, 'runs', `${runId}.jsonl`);
@@ -57,24 +65,36 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
 
       const status = await cli(['--store', store, 'status', runId, '--json']);
       expect(status.code).toBe(1);
-      expect(JSON.parse(status.stdout)).toMatchObject({ status: 'DAMAGED', damaged: { runId, recordedSeq: 7, recordedStatus: 'COMPLETED', foundSeq: 2 } });
-      expect(status.stderr).toContain(`warning: run ${runId}: its log is damaged: it ends at event 2, but the run index recorded it COMPLETED at event 7`);
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        status: 'DAMAGED',
+        damaged: { runId, recordedSeq: 7, recordedStatus: 'COMPLETED', foundSeq: 2 },
+      });
+      expect(status.stderr).toContain(
+        `warning: run ${runId}: its log is damaged: it ends at event 2, but the run index recorded it COMPLETED at event 7`,
+      );
       expect(status.stderr).toContain(`ledgerflow history ${runId}`);
       // list warns every time, also once its cache holds the shorter log.
       for (let i = 0; i < 2; i++) {
         const list = await cli(['--store', store, 'list', '--json']);
         expect(list.code).toBe(0);
-        expect(JSON.parse(list.stdout)).toMatchObject([{ runId, status: 'DAMAGED', damaged: { recordedSeq: 7, foundSeq: 2 } }]);
+        expect(JSON.parse(list.stdout)).toMatchObject([
+          { runId, status: 'DAMAGED', damaged: { recordedSeq: 7, foundSeq: 2 } },
+        ]);
         expect(list.stderr).toContain(`warning: run ${runId}: its log is damaged`);
       }
       const history = await cli(['--store', store, 'history', runId]);
       expect(history.code).toBe(1);
-      expect(history.stdout).toContain('the log ends here, but events up to 7 (COMPLETED) were recorded: they are lost');
+      expect(history.stdout).toContain(
+        'the log ends here, but events up to 7 (COMPLETED) were recorded: they are lost',
+      );
       expect(history.stderr).toContain('its log is damaged');
 
       const resume = await cli(['--store', store, 'resume', runId, '--json'], { cwd: dir, env });
       expect(resume.code).toBe(2);
-      expect(JSON.parse(resume.stdout).error).toMatchObject({ code: 'LF_RUN_LOG_DAMAGED', meta: { runId, recordedSeq: 7, foundSeq: 2 } });
+      expect(JSON.parse(resume.stdout).error).toMatchObject({
+        code: 'LF_RUN_LOG_DAMAGED',
+        meta: { runId, recordedSeq: 7, foundSeq: 2 },
+      });
       expect(resume.stderr).toContain(`Inspect it with \`ledgerflow history ${runId}\``);
       const approve = await cli(['--store', store, 'cancel', runId]);
       expect(approve.code).toBe(2);
@@ -84,7 +104,11 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       serve.stdout!.on('data', (d) => (out += d));
       serve.stderr!.on('data', (d) => (out += d));
       try {
-        await waitFor('serve to leave the damaged run alone', () => out.includes(`"runId":"${runId}"`) && out.includes('left alone by this serve'), { timeout: 15_000, detail: () => out });
+        await waitFor(
+          'serve to leave the damaged run alone',
+          () => out.includes(`"runId":"${runId}"`) && out.includes('left alone by this serve'),
+          { timeout: 15_000, detail: () => out },
+        );
       } finally {
         serve.kill('SIGTERM');
         await new Promise((r) => serve.on('close', r));
@@ -100,7 +124,7 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       expect(JSON.parse(after.stdout).damaged).toBeUndefined();
     }, 60_000);
 
-    it.sequential('the run index never written (no list since the run): the store\'s journal witnesses the lost events; status, --json, list and the dashboard say DAMAGED, resume re-runs nothing, reindex accepts it', async () => {
+    it.sequential("the run index never written (no list since the run): the store's journal witnesses the lost events; status, --json, list and the dashboard say DAMAGED, resume re-runs nothing, reindex accepts it", async () => {
       const { dir, store, file, marks: marksFile } = project();
       const env = { MARKS: marksFile };
       const run = await cli(['--store', store, 'run', file, '--json'], { cwd: dir, env });
@@ -114,16 +138,30 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       const text = await cli(['--store', store, 'status', runId]);
       expect(text.code).toBe(1);
       expect(text.stdout).toMatch(new RegExp(`^run ${runId}  three-steps v1  DAMAGED`));
-      expect(text.stderr).toContain(`its log is damaged: it ends at event 2, but the store's journal recorded it COMPLETED at event 7`);
-      expect(JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout)).toMatchObject({ status: 'DAMAGED', damaged: { recordedSeq: 7, recordedStatus: 'COMPLETED', foundSeq: 2 } });
-      expect(JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout)).toMatchObject([{ runId, status: 'DAMAGED' }]);
+      expect(text.stderr).toContain(
+        `its log is damaged: it ends at event 2, but the store's journal recorded it COMPLETED at event 7`,
+      );
+      expect(JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout)).toMatchObject({
+        status: 'DAMAGED',
+        damaged: { recordedSeq: 7, recordedStatus: 'COMPLETED', foundSeq: 2 },
+      });
+      expect(JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout)).toMatchObject([
+        { runId, status: 'DAMAGED' },
+      ]);
       // watch shows it DAMAGED and ends (nothing drives it), exit 1 as status; --all --json says it as a line.
       const watched = await cli(['--store', store, 'watch', runId]);
       expect(watched.code).toBe(1);
-      expect(watched.stdout).toContain(`${runId}  DAMAGED  run ${runId}: its log is damaged: it ends at event 2, but the store's journal recorded it COMPLETED at event 7`);
+      expect(watched.stdout).toContain(
+        `${runId}  DAMAGED  run ${runId}: its log is damaged: it ends at event 2, but the store's journal recorded it COMPLETED at event 7`,
+      );
       const all = await cli(['--store', store, 'watch', '--all', '--json']);
       expect(all.code).toBe(1);
-      expect(all.stdout.trim().split('\n').map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ runId, status: 'DAMAGED' }));
+      expect(
+        all.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ).toContainEqual(expect.objectContaining({ runId, status: 'DAMAGED' }));
 
       const resume = await cli(['--store', store, 'resume', runId, '--json'], { cwd: dir, env });
       expect(resume.code).toBe(2);
@@ -135,8 +173,20 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       let out = '';
       ui.stdout!.on('data', (d) => (out += d));
       try {
-        const info = await waitFor('ui to serve', () => { try { return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { base: string; token: string }; } catch { return null; } }, { timeout: 20_000, detail: () => out });
-        const r = await (await fetch(new URL(`/api/runs/${runId}`, info.base), { headers: { authorization: `Bearer ${info.token}` } })).json() as { run: { status: string; damaged: { file: string } } };
+        const info = await waitFor(
+          'ui to serve',
+          () => {
+            try {
+              return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { base: string; token: string };
+            } catch {
+              return null;
+            }
+          },
+          { timeout: 20_000, detail: () => out },
+        );
+        const r = (await (
+          await fetch(new URL(`/api/runs/${runId}`, info.base), { headers: { authorization: `Bearer ${info.token}` } })
+        ).json()) as { run: { status: string; damaged: { file: string } } };
         expect(r.run.status).toBe('DAMAGED');
         expect(r.run.damaged.file).toBe(`<store>/runs/${runId}.jsonl`);
       } finally {
@@ -149,11 +199,10 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       expect(after.code).toBe(0);
       expect(JSON.parse(after.stdout)).toMatchObject({ status: 'RUNNING' });
     }, 60_000);
-
   });
 
   describe.concurrent('what a crash leaves is no damage', () => {
-    it.sequential('a writer killed between the journal\'s sync and the log\'s line is no damage: the lines are put back before anything reads, and resume runs nothing again', async () => {
+    it.sequential("a writer killed between the journal's sync and the log's line is no damage: the lines are put back before anything reads, and resume runs nothing again", async () => {
       const { dir, store, file, marks: marksFile } = project();
       const env = { MARKS: marksFile };
       const run = await cli(['--store', store, 'run', file, '--json'], { cwd: dir, env });
@@ -164,10 +213,20 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       const whole = readFileSync(log, 'utf8');
       truncateSync(log, whole.indexOf('\n') + 1);
       const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-      writeFileSync(join(store, 'journal', 'writer.lock'), JSON.stringify({ pid: dead, time: new Date().toISOString(), host: hostname(), pidns: readlinkSync('/proc/self/ns/pid') }));
+      writeFileSync(
+        join(store, 'journal', 'writer.lock'),
+        JSON.stringify({
+          pid: dead,
+          time: new Date().toISOString(),
+          host: hostname(),
+          pidns: readlinkSync('/proc/self/ns/pid'),
+        }),
+      );
 
       // Two resumes at once, as in neither sees the short log, neither runs anything again.
-      const [r1, r2] = await Promise.all([0, 1].map(() => cli(['--store', store, 'resume', runId, '--json'], { cwd: dir, env })));
+      const [r1, r2] = await Promise.all(
+        [0, 1].map(() => cli(['--store', store, 'resume', runId, '--json'], { cwd: dir, env })),
+      );
       expect([r1!.code, r2!.code], r1!.stdout + r1!.stderr + r2!.stdout + r2!.stderr).toEqual([0, 0]);
       const status = await cli(['--store', store, 'status', runId, '--json']);
       expect(status.code, status.stderr).toBe(0);
@@ -181,7 +240,9 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       const store = tempDir();
       const run = await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json']);
       const { runId } = JSON.parse(run.stdout);
-      expect(JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout)).toMatchObject([{ runId, status: 'WAITING' }]);
+      expect(JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout)).toMatchObject([
+        { runId, status: 'WAITING' },
+      ]);
       const log = join(store, 'runs', `${runId}.jsonl`);
       appendFileSync(log, `{"dedupId":"lost-commit","events":[{"runId":"${runId}","seq":`);
       const status = await cli(['--store', store, 'status', runId, '--json']);

@@ -38,35 +38,46 @@ describe('ledgerflow validate / compile / schema', () => {
   it('type: HUMANN: one error naming HUMAN, no "approvers is ignored on SIMPLE task" warning', async () => {
     const dir = tempDir();
     const file = join(dir, 'sign.yaml');
-    writeFileSync(file, 'workflow:\n  id: sign\n  name: Sign\n  version: 1\n  tasks:\n    - id: sign\n      type: HUMANN\n      approvers: [alice]\n');
+    writeFileSync(
+      file,
+      'workflow:\n  id: sign\n  name: Sign\n  version: 1\n  tasks:\n    - id: sign\n      type: HUMANN\n      approvers: [alice]\n',
+    );
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([`${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, HTTP, TRANSFORM, got "HUMANN"; did you mean "HUMAN"?`]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, HTTP, TRANSFORM, got "HUMANN"; did you mean "HUMAN"?`,
+    ]);
   });
 
   it('reports every problem of a file at once with its line and column', async () => {
     const dir = tempDir();
     const file = join(dir, 'many.yaml');
-    writeFileSync(file, [
-      'workflow:',
-      '  id: many',
-      '  name: Many problems',
-      '  version: 1',
-      '  tasks:',
-      '    - id: a',
-      '      type: SIMPLE',
-      '      depends_on: [ghost]',
-      '    - id: a',
-      '      type: SIMPLE',
-      '    - id: c',
-      '      type: SIMPLE',
-      '      retry_policy: { max_attempts: 2, backoff: sometimes }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'workflow:',
+        '  id: many',
+        '  name: Many problems',
+        '  version: 1',
+        '  tasks:',
+        '    - id: a',
+        '      type: SIMPLE',
+        '      depends_on: [ghost]',
+        '    - id: a',
+        '      type: SIMPLE',
+        '    - id: c',
+        '      type: SIMPLE',
+        '      retry_policy: { max_attempts: 2, backoff: sometimes }',
+        '',
+      ].join('\n'),
+    );
     const r = await cli(['validate', file, '--json']);
     expect(r.code).toBe(2);
     const [result] = JSON.parse(r.stdout);
-    const where = result.diagnostics.filter((d: { severity: string }) => d.severity === 'error').map((d: { line: number }) => d.line).sort((a: number, b: number) => a - b);
+    const where = result.diagnostics
+      .filter((d: { severity: string }) => d.severity === 'error')
+      .map((d: { line: number }) => d.line)
+      .sort((a: number, b: number) => a - b);
     expect(where).toEqual([8, 9, 13]);
   });
 
@@ -76,7 +87,14 @@ describe('ledgerflow validate / compile / schema', () => {
     expect(r.code).toBe(0);
     const machine = JSON.parse(readFileSync(join(out, 'inventory-validation-v1.json'), 'utf8'));
     expect(machine.id).toBe('inventory-validation-v1');
-    expect(Object.keys(machine.states.running.states)).toEqual(['scan_files', 'load_policy', 'validate_compliance', 'decision_gate', 'generate_receipt', 'alert_cmd_bridge']);
+    expect(Object.keys(machine.states.running.states)).toEqual([
+      'scan_files',
+      'load_policy',
+      'validate_compliance',
+      'decision_gate',
+      'generate_receipt',
+      'alert_cmd_bridge',
+    ]);
     expect((await cli(['compile', EXAMPLE, '--out', out, '--check'])).code).toBe(0);
     writeFileSync(join(out, 'inventory-validation-v1.json'), '{}\n');
     const stale = await cli(['compile', EXAMPLE, '--out', out, '--check']);

@@ -20,7 +20,11 @@ interface Report {
   files: string[];
   commands: string[];
   runs: {
-    runId: string; workflowId: string; status: string; startedBy: string; events: number;
+    runId: string;
+    workflowId: string;
+    status: string;
+    startedBy: string;
+    events: number;
     tasks: { id: string; status: string; decision?: string }[];
     approvals: { task: string; decision: string; by: string; comment: string | null }[];
     output: Record<string, unknown>;
@@ -38,32 +42,55 @@ describe('ledgerflow demo', () => {
     expect(report.store.startsWith(join(cwd, '.ledgerflow', 'demo'))).toBe(true);
 
     const byWorkflow = new Map(report.runs.map((run) => [run.workflowId, run]));
-    expect([...byWorkflow.keys()].sort()).toEqual(['batch-inventory-validation', 'compliance_alerts', 'file_agent_tour', 'lead_qualification', 'revenue_milestone']);
+    expect([...byWorkflow.keys()].sort()).toEqual([
+      'batch-inventory-validation',
+      'compliance_alerts',
+      'file_agent_tour',
+      'lead_qualification',
+      'revenue_milestone',
+    ]);
     for (const run of report.runs) expect(run.status, run.workflowId).toBe('COMPLETED');
-    for (const type of ['revenue_milestone', 'lead_qualification', 'compliance_alerts']) expect(byWorkflow.get(type)!.startedBy).toContain(`event ${type}`);
+    for (const type of ['revenue_milestone', 'lead_qualification', 'compliance_alerts'])
+      expect(byWorkflow.get(type)!.startedBy).toContain(`event ${type}`);
 
     // The revenue sample's change is beyond the threshold: the CFO's approval was pending, given by cfo with a comment, and the plan applied.
     const revenue = byWorkflow.get('revenue_milestone')!;
     expect(revenue.tasks.find((t) => t.id === 'review_gate')!.decision).toBe('needs_approval');
-    expect(revenue.approvals).toEqual([{ task: 'approve_plan_change', decision: 'approved', by: 'cfo', comment: expect.stringMatching(/\S/) }]);
+    expect(revenue.approvals).toEqual([
+      { task: 'approve_plan_change', decision: 'approved', by: 'cfo', comment: expect.stringMatching(/\S/) },
+    ]);
     expect(revenue.output.approved_by).toBe('cfo');
     expect(report.notes).toEqual([]);
     expect(r.stderr).toContain('[revenue_milestone] ⏸ approve_plan_change waiting for approval');
 
     // The batch summary, per folder, from the sample depots (copied under the demo's output root, receipts there).
     const batch = byWorkflow.get('batch-inventory-validation')!;
-    expect(Object.fromEntries(batch.folders!.map((f) => [basename(f.folder), f.status])))
-      .toEqual({ alpha: 'PASS', bravo: 'FAIL_SOFT', charlie: 'FAIL_STRICT', delta: 'PASS' });
+    expect(Object.fromEntries(batch.folders!.map((f) => [basename(f.folder), f.status]))).toEqual({
+      alpha: 'PASS',
+      bravo: 'FAIL_SOFT',
+      charlie: 'FAIL_STRICT',
+      delta: 'PASS',
+    });
     expect(batch.output.counts).toEqual({ PASS: 2, FAIL_SOFT: 1, FAIL_STRICT: 1 });
     for (const f of batch.folders!) expect(f.folder.startsWith(report.outputRoot)).toBe(true);
-    expect(report.files).toEqual(expect.arrayContaining([
-      join('depots', 'alpha', 'VALIDATION.RECEIPT.yaml'), join('.ledgerflow', 'plans', 'EMEA-2026-10.yaml'), join('inventory-reports', `batch-${batch.runId}.yaml`),
-    ]));
+    expect(report.files).toEqual(
+      expect.arrayContaining([
+        join('depots', 'alpha', 'VALIDATION.RECEIPT.yaml'),
+        join('.ledgerflow', 'plans', 'EMEA-2026-10.yaml'),
+        join('inventory-reports', `batch-${batch.runId}.yaml`),
+      ]),
+    );
     for (const f of report.files) expect(existsSync(join(report.outputRoot, f)), f).toBe(true);
     // One task done by the shell script agent through the 1N/0UT files (docs/agents.md), both files in done/.
     const tour = byWorkflow.get('file_agent_tour')!;
     expect(tour.output).toEqual({ files: readdirSync(join(ROOT, 'definitions', 'samples', 'depots', 'alpha')).length });
-    expect(report.files).toEqual(expect.arrayContaining([join('agent', '1N.3OX', 'done', `task-${tour.runId}-count_files.yaml`), join('agent', '0UT.3OX', 'done', `result-${tour.runId}-count_files.yaml`), join('agent', 'agent.sh')]));
+    expect(report.files).toEqual(
+      expect.arrayContaining([
+        join('agent', '1N.3OX', 'done', `task-${tour.runId}-count_files.yaml`),
+        join('agent', '0UT.3OX', 'done', `result-${tour.runId}-count_files.yaml`),
+        join('agent', 'agent.sh'),
+      ]),
+    );
     expect(r.stderr).toContain('agent: sh agent.sh answers the task files in 1N.3OX/');
     // Nothing was written in the cwd besides the demo's store.
     expect(readdirSync(cwd)).toEqual(['.ledgerflow']);
@@ -71,7 +98,9 @@ describe('ledgerflow demo', () => {
     const replay = await cli(['--store', report.store, 'replay', '--all', '--json'], { cwd });
     expect(replay.code, replay.stdout).toBe(0);
     expect(JSON.parse(replay.stdout)).toMatchObject({ runs: 5, diverged: 0, problems: [], corrupt: [] });
-    expect(report.commands).toContain(`npx ledgerflow --store ${join('.ledgerflow', 'demo', basename(report.store))} list`);
+    expect(report.commands).toContain(
+      `npx ledgerflow --store ${join('.ledgerflow', 'demo', basename(report.store))} list`,
+    );
 
     // A second start works the same, in a store of its own; without --json the summary is text.
     const again = await cli(['demo'], { cwd });
@@ -99,10 +128,19 @@ describe('the revenue payload the demo sends', () => {
     const handlers = await loadHandlerModule(join(ROOT, 'definitions', 'handlers', 'revenue.ts'));
     const ctx = { log: () => {} } as never;
     const metrics = await handlers.compute_metrics!({ ...data }, ctx);
-    const plan = await handlers.update_plan!({ metrics, month: data.month, target: data.target }, ctx) as { plan_change_pct: number };
+    const plan = (await handlers.update_plan!({ metrics, month: data.month, target: data.target }, ctx)) as {
+      plan_change_pct: number;
+    };
     return plan.plan_change_pct;
   }
-  const sample = { month: '2026-10', revenue: 1_250_000, target: 1_000_000, currency: 'EUR', region: 'EMEA', operating_costs: 900_000 };
+  const sample = {
+    month: '2026-10',
+    revenue: 1_250_000,
+    target: 1_000_000,
+    currency: 'EUR',
+    region: 'EMEA',
+    operating_costs: 900_000,
+  };
 
   it('is the sample when its plan change is beyond the CFO threshold, else a variant that is, with a note', async () => {
     expect(revenuePayload(sample)).toEqual({ data: sample });

@@ -17,7 +17,6 @@ import { freePort } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
-
 describe('the shipped nats-server configs', () => {
   it('only the dev files let a connection without credentials in (as the engine user)', () => {
     expect(anonymousUser(join(ROOT, 'nats.conf'))).toBeNull();
@@ -56,33 +55,56 @@ describe.skipIf(noNats)('ledgerflow dev', () => {
     const text = out();
     expect(text).toContain(`config ${join(ROOT, 'nats-dev.conf')}`);
     expect(text).toContain(`!! DEVELOPMENT ONLY: ${join(ROOT, 'nats-dev.conf')} sets no_auth_user: engine.`);
-    expect(text).toMatch(/A connection without credentials IS the engine user, which may publish anything: it can approve under any approver's name/);
+    expect(text).toMatch(
+      /A connection without credentials IS the engine user, which may publish anything: it can approve under any approver's name/,
+    );
     expect(text).toContain('ledgerflow dev --config nats.conf');
     expect(text).toContain(`--nats nats://engine:engine-dev-password@127.0.0.1:${port}`);
-    expect(text).toContain(`engines and admin commands   nats://127.0.0.1:${port}  (no credentials = the engine user: development only)`);
+    expect(text).toContain(
+      `engines and admin commands   nats://127.0.0.1:${port}  (no credentials = the engine user: development only)`,
+    );
     // And it is so: no credentials, and JetStream answers (as the engine user).
     await waitFor('JetStream without credentials', async () => {
       const nc = await connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 }).catch(() => null);
       if (!nc) return false;
-      try { return !!(await (await jetstreamManager(nc)).getAccountInfo()); } finally { await nc.close(); }
+      try {
+        return !!(await (await jetstreamManager(nc)).getAccountInfo());
+      } finally {
+        await nc.close();
+      }
     });
   }, 40_000);
 
-  it('with --config nats.conf refuses a connection without credentials, prints the URL with the engine\'s, and warns of nothing', async () => {
+  it("with --config nats.conf refuses a connection without credentials, prints the URL with the engine's, and warns of nothing", async () => {
     const port = await freePort();
     const { out, err } = await dev(['--port', String(port), '--config', 'nats.conf', '--json'], /^\{.*\}\s*$/m);
     const info = JSON.parse(out().trim()) as { nats: string; config: string; anonymous: string | null };
-    expect(info).toMatchObject({ nats: `nats://engine:engine-dev-password@127.0.0.1:${port}`, config: join(ROOT, 'nats.conf'), anonymous: null });
+    expect(info).toMatchObject({
+      nats: `nats://engine:engine-dev-password@127.0.0.1:${port}`,
+      config: join(ROOT, 'nats.conf'),
+      anonymous: null,
+    });
     expect(err()).not.toMatch(/DEVELOPMENT ONLY/);
-    await expect(connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
-    const engine = await connect({ servers: `nats://127.0.0.1:${port}`, user: 'engine', pass: 'engine-dev-password', maxReconnectAttempts: 0 });
+    await expect(connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 })).rejects.toThrow(
+      /authorization/i,
+    );
+    const engine = await connect({
+      servers: `nats://127.0.0.1:${port}`,
+      user: 'engine',
+      pass: 'engine-dev-password',
+      maxReconnectAttempts: 0,
+    });
     await engine.close();
   }, 40_000);
 
   it('--json on the dev file says who a connection without credentials is, and warns on stderr', async () => {
     const port = await freePort();
     const { out, err } = await dev(['--port', String(port), '--json'], /^\{.*\}\s*$/m);
-    expect(JSON.parse(out().trim())).toMatchObject({ nats: `nats://127.0.0.1:${port}`, config: join(ROOT, 'nats-dev.conf'), anonymous: 'engine' });
+    expect(JSON.parse(out().trim())).toMatchObject({
+      nats: `nats://127.0.0.1:${port}`,
+      config: join(ROOT, 'nats-dev.conf'),
+      anonymous: 'engine',
+    });
     expect(err()).toContain(`!! DEVELOPMENT ONLY: ${join(ROOT, 'nats-dev.conf')} sets no_auth_user: engine.`);
   }, 40_000);
 });

@@ -27,15 +27,29 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
     const report = JSON.parse(ok.stdout);
     expect(report).toMatchObject({ expectedReplicas: 1, warnings: [] });
     const names = report.streams.map((s: { name: string }) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['LF_INPUTS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_TRIGGERS', 'LF_DLQ', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'LF_INPUTS',
+        'LF_TIMERS',
+        'LF_APPROVALS',
+        'LF_TRIGGERS',
+        'LF_DLQ',
+        'KV_LF_DEFINITIONS',
+        'KV_LF_ATTEMPTS',
+      ]),
+    );
     // No engine has handed out an attempt: no queue's stream yet, and no single LF_TASKS (older versions') either.
     expect(names.filter((n: string) => n.startsWith('LF_TASKS'))).toEqual([]);
     // A standalone server (no cluster) names no leader.
     for (const s of report.streams) expect(s).toMatchObject({ replicas: 1, peers: [] });
     // No engine has run: its secret's bucket, the snapshots, the schedule cursors and the run index are made on first use.
-    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX']));
+    expect(report.missing).toEqual(
+      expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX']),
+    );
     // Nothing gated and no workflow with concurrency started: the gates' bucket and log and the admission lock come on first use.
-    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ADMISSION', 'KV_LF_TRIGGER_GATES', 'LF_TRIGGER_LOG', 'KV_LF_TASK_GATES']));
+    expect(report.missing).toEqual(
+      expect.arrayContaining(['KV_LF_ADMISSION', 'KV_LF_TRIGGER_GATES', 'LF_TRIGGER_LOG', 'KV_LF_TASK_GATES']),
+    );
 
     const nc = await c.connect();
     try {
@@ -49,15 +63,20 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
     // With a replica setting the streams do not have, every one of them is named, and the exit code says so.
     const off = await cli(['--nats', c.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } });
     expect(off.code).toBe(1);
-    expect(off.stderr).toMatch(/warning: KV_LF_DEFINITIONS has 1 replica, but the setting \(LEDGERFLOW_NATS_REPLICAS\) is 3/);
+    expect(off.stderr).toMatch(
+      /warning: KV_LF_DEFINITIONS has 1 replica, but the setting \(LEDGERFLOW_NATS_REPLICAS\) is 3/,
+    );
     expect(off.stderr).toMatch(/warning: LF_INPUTS has 1 replica/);
     expect(off.stdout).toMatch(/LF_INPUTS\s+stream\s+R1\s+leader \S+/);
   }, 60_000);
 
-  it('lists the admission lock and the trigger gates\' bucket and log once made: by a start of a workflow with concurrency and by `ledgerflow triggers`', async () => {
+  it("lists the admission lock and the trigger gates' bucket and log once made: by a start of a workflow with concurrency and by `ledgerflow triggers`", async () => {
     const dir = tempDir('lf-doctor-');
     const file = join(dir, 'limited.yaml');
-    writeFileSync(file, 'workflow:\n  id: doctor-limited\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign, type: HUMAN, approvers: [alice] }\n');
+    writeFileSync(
+      file,
+      'workflow:\n  id: doctor-limited\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign, type: HUMAN, approvers: [alice] }\n',
+    );
     const dep = await cli(['--nats', c.url, 'deploy', file]);
     expect(dep.code, dep.stderr).toBe(0);
     const started = await cli(['--nats', c.url, 'start', 'doctor-limited']);
@@ -67,13 +86,16 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
 
     const r = await cli(['--nats', c.url, 'doctor', '--json']);
     const report = JSON.parse(r.stdout);
-    expect(report.streams.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['KV_LF_ADMISSION', 'KV_LF_TRIGGER_GATES', 'LF_TRIGGER_LOG']));
+    expect(report.streams.map((s: { name: string }) => s.name)).toEqual(
+      expect.arrayContaining(['KV_LF_ADMISSION', 'KV_LF_TRIGGER_GATES', 'LF_TRIGGER_LOG']),
+    );
     expect(report.missing).not.toEqual(expect.arrayContaining(['KV_LF_ADMISSION']));
     const text = (await cli(['--nats', c.url, 'doctor'])).stdout;
-    for (const line of [/LF_TRIGGER_LOG\s+stream\s+R1/, /KV_LF_ADMISSION\s+kv\s+R1/, /KV_LF_TRIGGER_GATES\s+kv\s+R1/]) expect(text).toMatch(line);
+    for (const line of [/LF_TRIGGER_LOG\s+stream\s+R1/, /KV_LF_ADMISSION\s+kv\s+R1/, /KV_LF_TRIGGER_GATES\s+kv\s+R1/])
+      expect(text).toMatch(line);
   }, 60_000);
 
-  it('checks each queue\'s stream LF_TASKS_<queue> it finds, warns while the single LF_TASKS of older versions holds attempts, and says to delete it once empty', async () => {
+  it("checks each queue's stream LF_TASKS_<queue> it finds, warns while the single LF_TASKS of older versions holds attempts, and says to delete it once empty", async () => {
     const nc = await c.connect();
     try {
       const jsm = await jetstreamManager(nc);
@@ -86,15 +108,21 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
       const held = await cli(['--nats', c.url, 'doctor']);
       expect(held.code).toBe(1);
       expect(held.stdout).toMatch(/LF_TASKS_default\s+stream\s+R1/);
-      expect(held.stderr).toMatch(/warning: LF_TASKS holds 1 message: task attempts from before each queue had its own stream/);
+      expect(held.stderr).toMatch(
+        /warning: LF_TASKS holds 1 message: task attempts from before each queue had its own stream/,
+      );
       // A queue's stream is checked against the replica setting like every other.
-      expect((await cli(['--nats', c.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } })).stderr).toMatch(/warning: LF_TASKS_default has 1 replica/);
+      expect((await cli(['--nats', c.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } })).stderr).toMatch(
+        /warning: LF_TASKS_default has 1 replica/,
+      );
 
       await jsm.streams.deleteMessage('LF_TASKS', seq);
       const empty = await cli(['--nats', c.url, 'doctor']);
       expect(empty.stderr).toBe('');
       expect(empty.code).toBe(0);
-      expect(empty.stdout).toMatch(/note: LF_TASKS is left from before each queue had its own stream \(LF_TASKS_<queue>\) and is empty: .*delete it \(nats stream rm LF_TASKS\)/);
+      expect(empty.stdout).toMatch(
+        /note: LF_TASKS is left from before each queue had its own stream \(LF_TASKS_<queue>\) and is empty: .*delete it \(nats stream rm LF_TASKS\)/,
+      );
       await jsm.streams.delete('LF_TASKS');
     } finally {
       await nc.close();

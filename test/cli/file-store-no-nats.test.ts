@@ -14,7 +14,10 @@ const SAMPLES = join(ROOT, 'definitions', 'samples');
 const PROBE = join(ROOT, 'test', 'helpers', 'loaded-nats.cjs');
 
 /** `args` run on the CLI; the @nats-io modules it loaded. */
-async function loadedBy(args: string[], cwd: string): Promise<{ code: number | null; loaded: string[]; stderr: string }> {
+async function loadedBy(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; loaded: string[]; stderr: string }> {
   const out = join(cwd, `loaded-${args[2] ?? 'x'}.txt`);
   const r = await cli(args, { cwd, env: { NODE_OPTIONS: `--require ${PROBE}`, LEDGERFLOW_TEST_LOADED: out } });
   return { code: r.code, loaded: readFileSync(out, 'utf8').split('\n').filter(Boolean), stderr: r.stderr };
@@ -24,7 +27,20 @@ describe('commands on the file store', () => {
   it('load no NATS client module (run, list)', async () => {
     const cwd = tempDir();
     const store = join(cwd, 'store');
-    const run = await loadedBy(['--store', store, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml'), '--json'], cwd);
+    const run = await loadedBy(
+      [
+        '--store',
+        store,
+        'run',
+        BUNDLED,
+        '--target_folder',
+        join(SAMPLES, '0UT.3OX'),
+        '--policy_file',
+        join(SAMPLES, 'INVENTORY.POLICY.yaml'),
+        '--json',
+      ],
+      cwd,
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.loaded).toEqual([]);
     const list = await loadedBy(['--store', store, 'list', '--json'], cwd);

@@ -32,10 +32,26 @@ describe('the bundled folder audit', () => {
     expect(waiting.tasks.settle).toMatchObject({ status: 'COMPLETED', iteration: 2 });
     expect(waiting.tasks.snapshot.output.changed).toBe(false);
     // One child run per folder, each linked to its item.
-    const items = waiting.tasks.report_each.items as { instance: string; status: string; output: { folder: string; files: number; stock_rows: number } }[];
-    expect(items.map((i) => [i.instance, i.status])).toEqual([['report_each[0]', 'COMPLETED'], ['report_each[1]', 'COMPLETED'], ['report_each[2]', 'COMPLETED']]);
-    expect(items.map((i) => [i.output.folder.split('/').at(-1), i.output.files, i.output.stock_rows])).toEqual([['north', 2, 2], ['south', 1, 1], ['west', 2, 3]]);
-    const list = JSON.parse((await lf(['list', '--json'])).stdout) as { runId: string; workflowId: string; parent?: { runId: string } }[];
+    const items = waiting.tasks.report_each.items as {
+      instance: string;
+      status: string;
+      output: { folder: string; files: number; stock_rows: number };
+    }[];
+    expect(items.map((i) => [i.instance, i.status])).toEqual([
+      ['report_each[0]', 'COMPLETED'],
+      ['report_each[1]', 'COMPLETED'],
+      ['report_each[2]', 'COMPLETED'],
+    ]);
+    expect(items.map((i) => [i.output.folder.split('/').at(-1), i.output.files, i.output.stock_rows])).toEqual([
+      ['north', 2, 2],
+      ['south', 1, 1],
+      ['west', 2, 3],
+    ]);
+    const list = JSON.parse((await lf(['list', '--json'])).stdout) as {
+      runId: string;
+      workflowId: string;
+      parent?: { runId: string };
+    }[];
     const children = list.filter((r) => r.workflowId === 'folder-report');
     expect(children).toHaveLength(3);
     expect(children.every((c) => c.parent?.runId === waiting.runId)).toBe(true);
@@ -44,7 +60,13 @@ describe('the bundled folder audit', () => {
     // A signal nobody waits for is refused and recorded nowhere; the right one is taken.
     const wrong = await lf(['signal', waiting.runId, 'audit_approved']);
     expect(wrong.code).toBe(2);
-    const ok = await lf(['signal', waiting.runId, 'audit_signed_off', '--data', '{"by":"alice","note":"counts match"}']);
+    const ok = await lf([
+      'signal',
+      waiting.runId,
+      'audit_signed_off',
+      '--data',
+      '{"by":"alice","note":"counts match"}',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const done = await lf(['resume', waiting.runId, '--json']);
     expect(done.code, done.stderr).toBe(0);

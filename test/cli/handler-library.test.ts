@@ -35,19 +35,24 @@ async function taskOutput(dir: string, file: string): Promise<unknown> {
 }
 
 describe("a handler's ledgerflow inside the command", () => {
-  it('is the command\'s own copy, for import (ES module) and require (CommonJS)', async () => {
+  it("is the command's own copy, for import (ES module) and require (CommonJS)", async () => {
     const dir = userProject();
     writeFileSync(join(dir, 'esm.yaml'), WORKFLOW('./h.mjs'));
     writeFileSync(join(dir, 'h.mjs'), `import { NonRetryableError, parseYaml } from 'ledgerflow';\n${LOOK}\n`);
     writeFileSync(join(dir, 'cjs.yaml'), WORKFLOW('./h.cjs'));
-    writeFileSync(join(dir, 'h.cjs'), `const { NonRetryableError, parseYaml } = require('ledgerflow');\n${LOOK.replace('export default', 'module.exports =')}\n`);
+    writeFileSync(
+      join(dir, 'h.cjs'),
+      `const { NonRetryableError, parseYaml } = require('ledgerflow');\n${LOOK.replace('export default', 'module.exports =')}\n`,
+    );
     expect(await taskOutput(dir, 'esm.yaml')).toEqual({ same: true, parsed: { a: 1 } });
     expect(await taskOutput(dir, 'cjs.yaml')).toEqual({ same: true, parsed: { a: 1 } });
   }, 60_000);
 
   it('a NonRetryableError from the handler still fails the task at once', async () => {
     const dir = userProject();
-    writeFileSync(join(dir, 'wf.yaml'), `workflow:
+    writeFileSync(
+      join(dir, 'wf.yaml'),
+      `workflow:
   id: fails
   version: 1
   handlers: ./h.mjs
@@ -55,10 +60,17 @@ describe("a handler's ledgerflow inside the command", () => {
     - id: look
       type: SIMPLE
       retry_policy: { max_attempts: 3, backoff: fixed, initial_delay: 1s }
-`);
-    writeFileSync(join(dir, 'h.mjs'), "import { NonRetryableError } from 'ledgerflow';\nexport default { async look() { throw new NonRetryableError('no', 'NOPE'); } };\n");
+`,
+    );
+    writeFileSync(
+      join(dir, 'h.mjs'),
+      "import { NonRetryableError } from 'ledgerflow';\nexport default { async look() { throw new NonRetryableError('no', 'NOPE'); } };\n",
+    );
     const r = await cli(['run', 'wf.yaml', '--store', join(dir, 'store'), '--json'], { cwd: dir });
-    const view = JSON.parse(r.stdout) as { status: string; tasks: { look: { attempts: number; error: { code: string } } } };
+    const view = JSON.parse(r.stdout) as {
+      status: string;
+      tasks: { look: { attempts: number; error: { code: string } } };
+    };
     expect([view.status, view.tasks.look.attempts, view.tasks.look.error.code]).toEqual(['FAILED', 1, 'NOPE']);
   }, 60_000);
 
@@ -67,10 +79,16 @@ describe("a handler's ledgerflow inside the command", () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', type: 'module' }));
     const own = join(dir, 'node_modules', 'ledgerflow');
     mkdirSync(own, { recursive: true });
-    writeFileSync(join(own, 'package.json'), JSON.stringify({ name: 'ledgerflow', version: '9.9.9', type: 'module', exports: './index.js' }));
+    writeFileSync(
+      join(own, 'package.json'),
+      JSON.stringify({ name: 'ledgerflow', version: '9.9.9', type: 'module', exports: './index.js' }),
+    );
     writeFileSync(join(own, 'index.js'), "export const which = 'the project\\'s own';\n");
     writeFileSync(join(dir, 'wf.yaml'), WORKFLOW('./h.mjs'));
-    writeFileSync(join(dir, 'h.mjs'), "import { which } from 'ledgerflow';\nexport default { async look() { return { which }; } };\n");
+    writeFileSync(
+      join(dir, 'h.mjs'),
+      "import { which } from 'ledgerflow';\nexport default { async look() { return { which }; } };\n",
+    );
     expect(await taskOutput(dir, 'wf.yaml')).toEqual({ which: "the project's own" });
   }, 60_000);
 });
@@ -80,7 +98,10 @@ afterEach(() => killLeftovers(procs));
 
 describe.skipIf(noNats)("a handler's ledgerflow on NATS", () => {
   const nats = useCluster({ server: 'shared' });
-  for (const [where, args] of [['an engine that runs the handlers', ['engine', '--handlers']], ['a remote worker', ['worker', '--handlers']]] as const) {
+  for (const [where, args] of [
+    ['an engine that runs the handlers', ['engine', '--handlers']],
+    ['a remote worker', ['worker', '--handlers']],
+  ] as const) {
     it(`is the command's own copy in ${where}`, async () => {
       const dir = userProject();
       const id = `library-copy-${args[0]}`;
@@ -92,7 +113,11 @@ describe.skipIf(noNats)("a handler's ledgerflow on NATS", () => {
       const started = await cli(['--nats', nats.url, 'start', id, '--json'], { cwd: dir });
       expect(started.code, started.stderr).toBe(0);
       const lf = (...a: string[]) => cli(['--nats', nats.url, ...a], { cwd: dir });
-      const view = await statusWhen<{ status: string; tasks: { look: { output: unknown } } }>(lf, (JSON.parse(started.stdout) as { runId: string }).runId, 'COMPLETED');
+      const view = await statusWhen<{ status: string; tasks: { look: { output: unknown } } }>(
+        lf,
+        (JSON.parse(started.stdout) as { runId: string }).runId,
+        'COMPLETED',
+      );
       expect(view.tasks.look.output).toEqual({ same: true, parsed: { a: 1 } });
     }, 90_000);
   }

@@ -15,7 +15,9 @@ function project(): { dir: string; file: string; done: string } {
   writeFileSync(join(dir, 'hang.mjs'), 'export default { stuck: () => new Promise(() => {}) };\n');
   writeFileSync(join(dir, 'done.mjs'), 'export default { stuck: () => ({ ok: true }) };\n');
   const file = join(dir, 'hang.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: hangs
   name: A handler that never returns
   version: 1
@@ -23,7 +25,8 @@ function project(): { dir: string; file: string; done: string } {
   tasks:
     - id: stuck
       type: SIMPLE
-`);
+`,
+  );
   return { dir, file, done: join(dir, 'done.mjs') };
 }
 
@@ -38,10 +41,24 @@ function collect(child: ChildProcess): { out: () => string; err: () => string; c
 
 /** Waits for `n` notices naming the attempt; the process must still be running meanwhile (it used to exit 13 after about a second). */
 async function noticesWhileAlive(child: ChildProcess, io: ReturnType<typeof collect>, n: number): Promise<void> {
-  await waitFor(`${n} notices naming the attempt still running`, () => {
-    if (child.exitCode !== null) throw new Error(`ledgerflow run exited ${child.exitCode} while its attempt was in flight:\n${io.out()}\n${io.err()}`);
-    return io.err().split('\n').filter((l) => /still waiting for stuck of run \S+ \(attempt 1, running \d+s; its task has no timeout/.test(l)).length >= n;
-  }, { timeout: 20_000, detail: () => io.out() + io.err() });
+  await waitFor(
+    `${n} notices naming the attempt still running`,
+    () => {
+      if (child.exitCode !== null)
+        throw new Error(
+          `ledgerflow run exited ${child.exitCode} while its attempt was in flight:\n${io.out()}\n${io.err()}`,
+        );
+      return (
+        io
+          .err()
+          .split('\n')
+          .filter((l) =>
+            /still waiting for stuck of run \S+ \(attempt 1, running \d+s; its task has no timeout/.test(l),
+          ).length >= n
+      );
+    },
+    { timeout: 20_000, detail: () => io.out() + io.err() },
+  );
 }
 
 describe('ledgerflow run: a handler that never settles', () => {
@@ -49,23 +66,33 @@ describe('ledgerflow run: a handler that never settles', () => {
     it(`waits for the attempt and says so on stderr every so often${json ? ' (--json: stdout holds only the final object)' : ''}; Ctrl-C exits 130 and resume continues`, async () => {
       const { dir, file, done } = project();
       const store = join(dir, 'store');
-      const child = spawnCli(['--store', store, 'run', file, ...(json ? ['--json'] : [])], { cwd: dir, env: { LEDGERFLOW_WAIT_NOTICE: '300ms' } });
+      const child = spawnCli(['--store', store, 'run', file, ...(json ? ['--json'] : [])], {
+        cwd: dir,
+        env: { LEDGERFLOW_WAIT_NOTICE: '300ms' },
+      });
       const io = collect(child);
       await noticesWhileAlive(child, io, 3);
       child.kill('SIGINT');
       expect(await io.closed).toBe(130);
-      if (json) expect(JSON.parse(io.out())).toMatchObject({ status: 'RUNNING', tasks: { stuck: { status: 'IN_PROGRESS' } } });
+      if (json)
+        expect(JSON.parse(io.out())).toMatchObject({ status: 'RUNNING', tasks: { stuck: { status: 'IN_PROGRESS' } } });
       else expect(io.out()).toMatch(/run \S+ RUNNING/);
       const runId = /run (\S+) started/.exec(json ? io.err() : io.out())![1]!;
       const resumed = await cli(['--store', store, 'resume', runId, '--handlers', done, '--json'], { cwd: dir });
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'COMPLETED', tasks: { stuck: { output: { ok: true } } } });
+      expect(JSON.parse(resumed.stdout)).toMatchObject({
+        status: 'COMPLETED',
+        tasks: { stuck: { output: { ok: true } } },
+      });
     });
   }
 
   it('refuses a LEDGERFLOW_WAIT_NOTICE that is not a duration (exit 2, nothing started)', async () => {
     const { dir, file } = project();
-    const r = await cli(['--store', join(dir, 'store'), 'run', file], { cwd: dir, env: { LEDGERFLOW_WAIT_NOTICE: 'often' } });
+    const r = await cli(['--store', join(dir, 'store'), 'run', file], {
+      cwd: dir,
+      env: { LEDGERFLOW_WAIT_NOTICE: 'often' },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('LEDGERFLOW_WAIT_NOTICE=often is not a duration');
     expect((await cli(['--store', join(dir, 'store'), 'list', '--json'])).stdout.trim()).toBe('[]');
@@ -75,7 +102,10 @@ describe('ledgerflow run: a handler that never settles', () => {
 describe.skipIf(noNats)(`ledgerflow run --nats: a handler that never settles${skipNote}`, () => {
   it('waits for the attempt and says so on stderr; Ctrl-C exits 130', async () => {
     const { dir, file } = project();
-    const child = spawnCli(['--nats', nats.url, 'run', file, '--json'], { cwd: dir, env: { LEDGERFLOW_WAIT_NOTICE: '300ms' } });
+    const child = spawnCli(['--nats', nats.url, 'run', file, '--json'], {
+      cwd: dir,
+      env: { LEDGERFLOW_WAIT_NOTICE: '300ms' },
+    });
     const io = collect(child);
     await noticesWhileAlive(child, io, 3);
     child.kill('SIGINT');

@@ -6,7 +6,10 @@ describe('ledgerflow --help', () => {
   it('gives every command a description', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    const commands = r.stdout.split('Commands:')[1]!.split('\n').filter((l) => /^ {2}\S/.test(l));
+    const commands = r.stdout
+      .split('Commands:')[1]!
+      .split('\n')
+      .filter((l) => /^ {2}\S/.test(l));
     expect(commands.length).toBeGreaterThan(20);
     const bare = commands.filter((l) => !/\S {2,}\S/.test(l.trim())).map((l) => l.trim());
     expect(bare).toEqual([]);

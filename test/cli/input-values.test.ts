@@ -10,7 +10,9 @@ const nats = useCluster({ server: 'shared' });
 /** A workflow that records its inputs as they arrive: a string and a boolean. */
 function definition(dir: string): string {
   const file = join(dir, 'echo.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: echo-args
   name: Echo its inputs
   version: 1
@@ -23,7 +25,8 @@ function definition(dir: string): string {
       type: SET
       variables:
         got: "\${workflow.input.arg}"
-`);
+`,
+  );
   return file;
 }
 
@@ -45,11 +48,16 @@ describe('ledgerflow run: an input value that looks like a flag is the value', (
     expect(eq.code, eq.stderr).toBe(0);
     expect(JSON.parse(eq.stdout).input).toEqual({ arg: '--delete-all', flag: false });
     // After `--`, --json is no option of run but an input's value; --flag (boolean) stands alone.
-    const dashes = await cli(['--store', join(dir, 'store'), 'run', file, '--json', '--', '--flag', '--arg', '--json'], { cwd: dir });
+    const dashes = await cli(
+      ['--store', join(dir, 'store'), 'run', file, '--json', '--', '--flag', '--arg', '--json'],
+      { cwd: dir },
+    );
     expect(dashes.code, dashes.stderr).toBe(0);
     expect(JSON.parse(dashes.stdout).input).toEqual({ arg: '--json', flag: true });
     // Run's own options still work after the inputs, and a boolean input still stands alone before one.
-    const mixed = await cli(['run', file, '--arg', 'x', '--flag', '--json', '--store', join(dir, 'store')], { cwd: dir });
+    const mixed = await cli(['run', file, '--arg', 'x', '--flag', '--json', '--store', join(dir, 'store')], {
+      cwd: dir,
+    });
     expect(mixed.code, mixed.stderr).toBe(0);
     expect(JSON.parse(mixed.stdout).input).toEqual({ arg: 'x', flag: true });
   });
@@ -71,20 +79,23 @@ describe('ledgerflow run: an input value that looks like a flag is the value', (
   });
 });
 
-describe.skipIf(noNats)(`ledgerflow start over NATS: an input value that looks like a flag is the value${skipNote}`, () => {
-  it('records --arg --version as the input, not the version', async () => {
-    const dir = tempDir();
-    const file = definition(dir);
-    const deployed = await cli(['--nats', nats.url, 'deploy', file]);
-    expect(deployed.code, deployed.stderr).toBe(0);
-    const started = await cli(['--nats', nats.url, 'start', 'echo-args', '--arg', '--version', '--json']);
-    expect(started.code, started.stderr).toBe(0);
-    const { runId } = JSON.parse(started.stdout);
-    const status = await cli(['--nats', nats.url, 'status', runId, '--json']);
-    expect(JSON.parse(status.stdout).input).toEqual({ arg: '--version', flag: false });
-    const eq = await cli(['start', 'echo-args', '--arg=-x', '--json', '--nats', nats.url]);
-    expect(eq.code, eq.stderr).toBe(0);
-    const status2 = await cli(['--nats', nats.url, 'status', JSON.parse(eq.stdout).runId, '--json']);
-    expect(JSON.parse(status2.stdout).input).toEqual({ arg: '-x', flag: false });
-  });
-});
+describe.skipIf(noNats)(
+  `ledgerflow start over NATS: an input value that looks like a flag is the value${skipNote}`,
+  () => {
+    it('records --arg --version as the input, not the version', async () => {
+      const dir = tempDir();
+      const file = definition(dir);
+      const deployed = await cli(['--nats', nats.url, 'deploy', file]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      const started = await cli(['--nats', nats.url, 'start', 'echo-args', '--arg', '--version', '--json']);
+      expect(started.code, started.stderr).toBe(0);
+      const { runId } = JSON.parse(started.stdout);
+      const status = await cli(['--nats', nats.url, 'status', runId, '--json']);
+      expect(JSON.parse(status.stdout).input).toEqual({ arg: '--version', flag: false });
+      const eq = await cli(['start', 'echo-args', '--arg=-x', '--json', '--nats', nats.url]);
+      expect(eq.code, eq.stderr).toBe(0);
+      const status2 = await cli(['--nats', nats.url, 'status', JSON.parse(eq.stdout).runId, '--json']);
+      expect(JSON.parse(status2.stdout).input).toEqual({ arg: '-x', flag: false });
+    });
+  },
+);

@@ -12,14 +12,17 @@ const tampered: string[] = [];
 /** Overwrites the state hash recorded by event `seq` of a run's log file, whichever commit (line) holds it. */
 async function tamperHash(file: string, seq: number): Promise<void> {
   const fs = await import('node:fs');
-  const lines = fs.readFileSync(file, 'utf8').split('\n').map((line) => {
-    if (!line) return line;
-    const commit = JSON.parse(line) as { events: { seq: number; state: { hash: string } }[] };
-    const ev = commit.events.find((e) => e.seq === seq);
-    if (!ev) return line;
-    ev.state.hash = '0000000000000000';
-    return JSON.stringify(commit);
-  });
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => {
+      if (!line) return line;
+      const commit = JSON.parse(line) as { events: { seq: number; state: { hash: string } }[] };
+      const ev = commit.events.find((e) => e.seq === seq);
+      if (!ev) return line;
+      ev.state.hash = '0000000000000000';
+      return JSON.stringify(commit);
+    });
   fs.writeFileSync(file, lines.join('\n'));
 }
 
@@ -30,7 +33,13 @@ afterAll(async () => {
 });
 
 function markers(file: string): string[][] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '))
+    : [];
 }
 
 /**
@@ -40,20 +49,30 @@ function markers(file: string): string[][] {
  * before the handler that follows them has begun.
  */
 async function runAndKill(
-  store: string, file: string, env: Record<string, string>,
-  when: (types: string[], marks: string[][]) => boolean, args: string[] = [],
+  store: string,
+  file: string,
+  env: Record<string, string>,
+  when: (types: string[], marks: string[][]) => boolean,
+  args: string[] = [],
 ): Promise<string> {
   const child = spawnCli(['--store', store, 'run', file, ...args], { env });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const fs = new FileEventStore(store);
-  const runId = await waitFor('the run to be started', async () => (await fs.listRuns())[0]?.runId, { timeout: 15_000, detail: () => output });
+  const runId = await waitFor('the run to be started', async () => (await fs.listRuns())[0]?.runId, {
+    timeout: 15_000,
+    detail: () => output,
+  });
   let seen: string[] = [];
-  await waitFor('the point at which the run is to be killed', async () => {
-    seen = (await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`);
-    return when(seen, markers(env.LF_MARKERS!));
-  }, { timeout: 15_000, detail: () => `events: ${seen.join(', ')}\n${output}` });
+  await waitFor(
+    'the point at which the run is to be killed',
+    async () => {
+      seen = (await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`);
+      return when(seen, markers(env.LF_MARKERS!));
+    },
+    { timeout: 15_000, detail: () => `events: ${seen.join(', ')}\n${output}` },
+  );
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   return runId;
@@ -67,8 +86,12 @@ describe.concurrent('a run killed with SIGKILL loses nothing and resumes', () =>
     const log = join(store, 'markers');
     const env = { LF_MARKERS: log };
     // Killed once the slow handler is running, i.e. in the middle of its attempt.
-    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env,
-      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'));
+    const runId = await runAndKill(
+      store,
+      join(FIXTURES, 'slow.yaml'),
+      env,
+      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'),
+    );
 
     const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
     expect(r.code).toBe(0);
@@ -94,8 +117,14 @@ describe.concurrent('a run killed with SIGKILL loses nothing and resumes', () =>
     const env = { LF_MARKERS: log };
     // Killed once items 0 and 2 have completed (2 takes the slot 0 frees) and the slow item 1 is running;
     // item 3 may be in flight then too (it runs again, as any attempt in flight does).
-    const runId = await runAndKill(store, join(FIXTURES, 'map-slow.yaml'), env,
-      (t, m) => t.filter((x) => x === 'task.completed:fan').length >= 2 && m.some((x) => x[2]?.endsWith('/fan[1]/1') && x[3] === 'start'));
+    const runId = await runAndKill(
+      store,
+      join(FIXTURES, 'map-slow.yaml'),
+      env,
+      (t, m) =>
+        t.filter((x) => x === 'task.completed:fan').length >= 2 &&
+        m.some((x) => x[2]?.endsWith('/fan[1]/1') && x[3] === 'start'),
+    );
 
     const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
     expect(r.code).toBe(0);
@@ -116,19 +145,32 @@ describe.concurrent('a run killed with SIGKILL loses nothing and resumes', () =>
     const log = join(store, 'markers');
     const env = { LF_MARKERS: log };
     const slowStarts = () => markers(log).filter((x) => x[0] === 'slow' && x[3] === 'start');
-    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env,
-      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'), ['--ms', '8000']);
+    const runId = await runAndKill(
+      store,
+      join(FIXTURES, 'slow.yaml'),
+      env,
+      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'),
+      ['--ms', '8000'],
+    );
 
     const holder = spawnCli(['--store', store, 'resume', runId], { env });
     let holderOut = '';
     holder.stdout!.on('data', (d) => (holderOut += d));
     holder.stderr!.on('data', (d) => (holderOut += d));
     const holderExit = new Promise((r) => holder.on('close', r));
-    await waitFor('the first resume to run the slow handler', () => slowStarts().some((x) => x[4] === String(holder.pid)), { timeout: 20_000, detail: () => holderOut });
+    await waitFor(
+      'the first resume to run the slow handler',
+      () => slowStarts().some((x) => x[4] === String(holder.pid)),
+      { timeout: 20_000, detail: () => holderOut },
+    );
 
     const second = await cli(['--store', store, 'resume', runId], { env });
     expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(new RegExp(`run ${runId} is being driven by another process \\(pid ${holder.pid} on host \\S+ since \\d{4}-\\d\\d-\\d\\dT`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `run ${runId} is being driven by another process \\(pid ${holder.pid} on host \\S+ since \\d{4}-\\d\\d-\\d\\dT`,
+      ),
+    );
     expect(slowStarts()).toHaveLength(2); // the killed run's and the holder's: the second resume ran nothing
 
     holder.kill('SIGKILL');
@@ -182,15 +224,31 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
     const twice = await cli(['--store', store, 'reject', runId, 'sign_off', '--as', 'bob']);
     expect(twice.code).toBe(2);
     // approve moved the run on at once (nothing else held it): it has settled, so the late rejection writes nothing.
-    expect(twice.stderr).toMatch(/cannot record rejection of sign_off: the run is already settled; nothing was recorded/);
+    expect(twice.stderr).toMatch(
+      /cannot record rejection of sign_off: the run is already settled; nothing was recorded/,
+    );
 
     expect((await cli(['--store', store, 'resume', runId])).code).toBe(0);
     const history = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout);
     // The stranger's refusal is in the audit trail too.
     expect(history.map((e: { type: string }) => e.type)).toEqual([
-      'run.started', 'task.started', 'task.completed', 'approval.refused', 'approval.recorded', 'task.started', 'task.completed',
+      'run.started',
+      'task.started',
+      'task.completed',
+      'approval.refused',
+      'approval.recorded',
+      'task.started',
+      'task.completed',
     ]);
-    expect(history[3]).toMatchObject({ seq: 4, data: { task: 'sign_off', decision: 'approved', by: 'mallory', reason: expect.stringMatching(/mallory may not decide/) } });
+    expect(history[3]).toMatchObject({
+      seq: 4,
+      data: {
+        task: 'sign_off',
+        decision: 'approved',
+        by: 'mallory',
+        reason: expect.stringMatching(/mallory may not decide/),
+      },
+    });
     expect(history[4]).toMatchObject({ seq: 5, data: { task: 'sign_off', decision: 'approved', by: 'alice' } });
 
     const list = JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout);
@@ -202,8 +260,12 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
 
   it.sequential('a rejection fails the run (exit 1 on resume) and cancel of a settled run changes nothing', async () => {
     const store = tempDir();
-    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout);
-    expect((await cli(['--store', store, 'reject', runId, 'sign_off', '--as', 'bob', '--comment', 'too risky'])).code).toBe(0);
+    const { runId } = JSON.parse(
+      (await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout,
+    );
+    expect(
+      (await cli(['--store', store, 'reject', runId, 'sign_off', '--as', 'bob', '--comment', 'too risky'])).code,
+    ).toBe(0);
     const r = await cli(['--store', store, 'resume', runId, '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'REJECTED', message: 'rejected by bob: too risky' });
@@ -217,14 +279,18 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
   it.sequential('a torn last line is kept in a .torn file beside the log when the next append cuts it, said once by the process that cut it, and replay says so', async () => {
     const store = tempDir();
     const fs = await import('node:fs');
-    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout);
+    const { runId } = JSON.parse(
+      (await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout,
+    );
     const log = join(store, 'runs', `${runId}.jsonl`);
     const torn = '{"dedupId":"lost-commit","events":[{"runId":"' + runId + '","seq":';
     fs.appendFileSync(log, torn);
     const approve = await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice']);
     expect(approve.code).toBe(0);
     const kept = `${log}.torn`;
-    expect(approve.stderr).toContain(`warning: run ${runId}: a torn last line (a write cut short by a crash) of ${torn.length} bytes was cut from ${log}; ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    expect(approve.stderr).toContain(
+      `warning: run ${runId}: a torn last line (a write cut short by a crash) of ${torn.length} bytes was cut from ${log}; ${torn.length + 1} bytes of torn lines are kept in ${kept}`,
+    );
     expect(fs.readFileSync(kept, 'utf8')).toBe(`${torn}\n`);
 
     const resumed = await cli(['--store', store, 'resume', runId, '--json']);
@@ -234,17 +300,27 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
     expect((await cli(['--store', store, 'status', runId])).stderr).not.toContain('torn last line');
     const replay = await cli(['--store', store, 'replay', runId]);
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toContain(`⚠ a torn last line was cut from the log of run ${runId} (a write cut short by a crash); ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
-    expect(JSON.parse((await cli(['--store', store, 'replay', runId, '--json'])).stdout).torn).toEqual({ runId, file: kept, bytes: torn.length + 1 });
+    expect(replay.stdout).toContain(
+      `⚠ a torn last line was cut from the log of run ${runId} (a write cut short by a crash); ${torn.length + 1} bytes of torn lines are kept in ${kept}`,
+    );
+    expect(JSON.parse((await cli(['--store', store, 'replay', runId, '--json'])).stdout).torn).toEqual({
+      runId,
+      file: kept,
+      bytes: torn.length + 1,
+    });
     const all = JSON.parse((await cli(['--store', store, 'replay', '--all', '--json'])).stdout);
     expect(all).toMatchObject({ runs: 1, diverged: 0, torn: [{ runId, file: kept, bytes: torn.length + 1 }] });
   }, 60_000);
 
   it.sequential('replay --to shows the state at that event; a tampered log diverges with exit 1', async () => {
     const store = tempDir();
-    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'])).stdout);
+    const { runId } = JSON.parse(
+      (await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'])).stdout,
+    );
     // A run started now records state hash format 2 (docs/architecture-notes.md, "Long runs and the state hash").
-    expect(JSON.parse(readFileSync(join(store, 'runs', `${runId}.jsonl`), 'utf8').split('\n')[0]!).events[0]).toMatchObject({ type: 'run.started', data: { stateHashVersion: 2 } });
+    expect(
+      JSON.parse(readFileSync(join(store, 'runs', `${runId}.jsonl`), 'utf8').split('\n')[0]!).events[0],
+    ).toMatchObject({ type: 'run.started', data: { stateHashVersion: 2 } });
     const at = JSON.parse((await cli(['--store', store, 'replay', runId, '--to', '4', '--json'])).stdout);
     expect(at.toSeq).toBe(4);
     expect(at.view.tasks.first.status).toBe('COMPLETED');
@@ -261,7 +337,11 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
     const store = tempDir();
     const fs = await import('node:fs');
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '1', '--json'])).stdout).runId);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '1', '--json'])).stdout)
+          .runId,
+      );
     tampered.push(store);
     const bad = join(store, 'runs', `${ids[1]}.jsonl`);
     fs.appendFileSync(bad, 'not json at all\n');
@@ -269,8 +349,15 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
     const list = await cli(['--store', store, 'list', '--json']);
     expect(list.code).toBe(0);
     const rows = JSON.parse(list.stdout) as { runId: string; status: string; file?: string; reason?: string }[];
-    expect(rows.filter((r) => r.status === 'COMPLETED').map((r) => r.runId).sort()).toEqual([ids[0], ids[2]].sort());
-    expect(rows.filter((r) => r.status === 'CORRUPT')).toEqual([{ runId: ids[1], status: 'CORRUPT', file: bad, reason: expect.stringMatching(/not JSON/) }]);
+    expect(
+      rows
+        .filter((r) => r.status === 'COMPLETED')
+        .map((r) => r.runId)
+        .sort(),
+    ).toEqual([ids[0], ids[2]].sort());
+    expect(rows.filter((r) => r.status === 'CORRUPT')).toEqual([
+      { runId: ids[1], status: 'CORRUPT', file: bad, reason: expect.stringMatching(/not JSON/) },
+    ]);
     expect(list.stderr).toContain(`warning: run ${ids[1]} is corrupt and was left out: ${bad}`);
     const text = await cli(['--store', store, 'list']);
     expect(text.code).toBe(0);
@@ -279,7 +366,11 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
 
     const all = await cli(['--store', store, 'replay', '--all', '--json']);
     expect(all.code).toBe(1);
-    expect(JSON.parse(all.stdout)).toMatchObject({ runs: 2, diverged: 0, corrupt: [{ runId: ids[1], file: bad, reason: expect.stringMatching(/^line \d+: not JSON/) }] });
+    expect(JSON.parse(all.stdout)).toMatchObject({
+      runs: 2,
+      diverged: 0,
+      corrupt: [{ runId: ids[1], file: bad, reason: expect.stringMatching(/^line \d+: not JSON/) }],
+    });
     const plain = await cli(['--store', store, 'replay', '--all']);
     expect(plain.code).toBe(1);
     expect(plain.stdout).toMatch(new RegExp(`^✗ ${ids[1]}: corrupt log, not replayed: `, 'm'));
@@ -293,16 +384,36 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
     const v1 = `workflow:\n  id: evolve\n  name: E\n  version: 1\n  handlers: ${join(FIXTURES, 'handlers.mjs')}\n  tasks:\n    - { id: first, type: SIMPLE }\n    - { id: last, type: SIMPLE, depends_on: [first] }\n`;
     fs.writeFileSync(join(store, 'v1.yaml'), v1);
     fs.writeFileSync(join(store, 'other.yaml'), v1.replace('id: evolve', 'id: other'));
-    fs.writeFileSync(join(store, 'v2.yaml'), v1.replace('version: 1', 'version: 2') + '    - { id: extra, type: SIMPLE, depends_on: [last] }\n');
-    fs.writeFileSync(join(store, 'v3.yaml'), v1.replace('version: 1', 'version: 3').replace('{ id: first, type: SIMPLE }', '{ id: first, type: SIMPLE, depends_on: [last] }').replace('{ id: last, type: SIMPLE, depends_on: [first] }', '{ id: last, type: SIMPLE }'));
+    fs.writeFileSync(
+      join(store, 'v2.yaml'),
+      v1.replace('version: 1', 'version: 2') + '    - { id: extra, type: SIMPLE, depends_on: [last] }\n',
+    );
+    fs.writeFileSync(
+      join(store, 'v3.yaml'),
+      v1
+        .replace('version: 1', 'version: 3')
+        .replace('{ id: first, type: SIMPLE }', '{ id: first, type: SIMPLE, depends_on: [last] }')
+        .replace('{ id: last, type: SIMPLE, depends_on: [first] }', '{ id: last, type: SIMPLE }'),
+    );
     const ids: string[] = [];
-    for (const f of ['v1.yaml', 'v1.yaml', 'other.yaml']) ids.push(JSON.parse((await cli(['--store', store, 'run', join(store, f), '--json'])).stdout).runId);
+    for (const f of ['v1.yaml', 'v1.yaml', 'other.yaml'])
+      ids.push(JSON.parse((await cli(['--store', store, 'run', join(store, f), '--json'])).stdout).runId);
 
     const all = await cli(['--store', store, 'replay', '--all']);
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^replayed 3 runs \(15 events\): ✓ every event leads to the state it recorded$/m);
-    const evolve = JSON.parse((await cli(['--store', store, 'replay', '--all', '--workflow', 'evolve', '--json'])).stdout);
-    expect(evolve).toEqual({ runs: 2, events: 10, diverged: 0, incompatible: 0, workflowId: 'evolve', problems: [], corrupt: [] });
+    const evolve = JSON.parse(
+      (await cli(['--store', store, 'replay', '--all', '--workflow', 'evolve', '--json'])).stdout,
+    );
+    expect(evolve).toEqual({
+      runs: 2,
+      events: 10,
+      diverged: 0,
+      incompatible: 0,
+      workflowId: 'evolve',
+      problems: [],
+      corrupt: [],
+    });
 
     // A version checks the runs of its own workflow only.
     const v2 = await cli(['--store', store, 'replay', '--all', '--definition', join(store, 'v2.yaml')]);
@@ -312,14 +423,21 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
     const v3 = await cli(['--store', store, 'replay', '--all', '--definition', join(store, 'v3.yaml'), '--json']);
     expect(v3.code).toBe(1);
     const report = JSON.parse(v3.stdout);
-    expect(report).toMatchObject({ runs: 2, diverged: 0, incompatible: 2, candidate: { workflowId: 'evolve', version: 3 } });
+    expect(report).toMatchObject({
+      runs: 2,
+      diverged: 0,
+      incompatible: 2,
+      candidate: { workflowId: 'evolve', version: 3 },
+    });
     expect(report.problems.map((p: { runId: string }) => p.runId).sort()).toEqual(ids.slice(0, 2).sort());
 
     tampered.push(store);
     await tamperHash(join(store, 'runs', `${ids[1]}.jsonl`), 3);
     const diverged = await cli(['--store', store, 'replay', '--all']);
     expect(diverged.code).toBe(1);
-    expect(diverged.stdout).toMatch(new RegExp(`^✗ ${ids[1]} \\(evolve v1\\): diverges at event 3 \\(task\\.completed\\)`, 'm'));
+    expect(diverged.stdout).toMatch(
+      new RegExp(`^✗ ${ids[1]} \\(evolve v1\\): diverges at event 3 \\(task\\.completed\\)`, 'm'),
+    );
     expect(diverged.stdout).toMatch(/replayed 3 runs \(15 events\): ✗ 1 diverge/);
 
     for (const [args, message] of [
@@ -327,7 +445,10 @@ describe.concurrent('approve, reject, cancel and the audit trail from the CLI', 
       [['replay', ids[0]!, '--all'], /replay takes a run id or --all, not both/],
       [['replay', '--all', '--to', '3'], /--to goes with one run id, not with --all/],
       [['replay', ids[0]!, '--workflow', 'evolve'], /--workflow goes with --all/],
-      [['replay', '--all', '--workflow', 'other', '--definition', join(store, 'v2.yaml')], /is workflow evolve, not --workflow other/],
+      [
+        ['replay', '--all', '--workflow', 'other', '--definition', join(store, 'v2.yaml')],
+        /is workflow evolve, not --workflow other/,
+      ],
     ] as const) {
       const r = await cli(['--store', store, ...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -22,10 +22,17 @@ describe('ledgerflow validate refuses a definition over a limit, naming it', () 
     const r = await cli(['validate', file, '--json']);
     expect(r.code).toBe(2);
     const [report] = JSON.parse(r.stdout);
-    expect(report.diagnostics).toEqual([{
-      severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', path: [], line: 1, col: 1, file,
-      message: `definition is ${size} bytes, over the limit of 1 MiB (1,048,576 bytes); split it into workflows that call each other (SUB_WORKFLOW, or a MAP with \`workflow:\`), or keep large data out of it (pass it as run input or read it from a file at run time)`,
-    }]);
+    expect(report.diagnostics).toEqual([
+      {
+        severity: 'error',
+        code: 'LF_DEFINITION_TOO_LARGE',
+        path: [],
+        line: 1,
+        col: 1,
+        file,
+        message: `definition is ${size} bytes, over the limit of 1 MiB (1,048,576 bytes); split it into workflows that call each other (SUB_WORKFLOW, or a MAP with \`workflow:\`), or keep large data out of it (pass it as run input or read it from a file at run time)`,
+      },
+    ]);
     const plain = await cli(['validate', file]);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain(`${file}:1:1: error: definition is ${size} bytes, over the limit of 1 MiB`);
@@ -39,13 +46,24 @@ describe('ledgerflow validate refuses a definition over a limit, naming it', () 
       const file = target === 'zero.yaml' ? join(dir, 'zero.yaml') : target;
       const r = await cli(['validate', file, '--json']);
       expect(r.code, r.stderr).toBe(2);
-      expect(JSON.parse(r.stdout)[0].diagnostics).toEqual([expect.objectContaining({ code: 'LF_DEFINITION_NOT_A_FILE', file, message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file` })]);
+      expect(JSON.parse(r.stdout)[0].diagnostics).toEqual([
+        expect.objectContaining({
+          code: 'LF_DEFINITION_NOT_A_FILE',
+          file,
+          message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file`,
+        }),
+      ]);
     }
     // In a project's definitions folder beside a real definition: `run <id>` names the real one's file, the link is never read.
     mkdirSync(join(dir, 'definitions'));
     symlinkSync('/dev/zero', join(dir, 'definitions', 'a-zero.yaml'));
-    writeFileSync(join(dir, 'definitions', 'hello.yaml'), 'workflow:\n  id: hello\n  tasks:\n    - { id: done, type: SET, variables: { ok: true } }\n');
-    expect((await cli(['run', 'hello'], { cwd: dir })).stderr).toContain('definitions/hello.yaml declares workflow hello');
+    writeFileSync(
+      join(dir, 'definitions', 'hello.yaml'),
+      'workflow:\n  id: hello\n  tasks:\n    - { id: done, type: SET, variables: { ok: true } }\n',
+    );
+    expect((await cli(['run', 'hello'], { cwd: dir })).stderr).toContain(
+      'definitions/hello.yaml declares workflow hello',
+    );
     const run = await cli(['run', 'definitions/hello.yaml', '--json'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'COMPLETED' });
@@ -58,7 +76,9 @@ describe('ledgerflow validate refuses a definition over a limit, naming it', () 
     writeFileSync(join(dir, 'enough.yaml'), head + tasks(5000));
     const r = await cli(['validate', join(dir, 'many.yaml')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'many.yaml')}:5:3: error: workflow has 5,001 tasks, over the limit of 5,000; split it into workflows that call each other (SUB_WORKFLOW, or a MAP with \`workflow:\`), or run one task per item with a MAP`);
+    expect(r.stderr).toContain(
+      `${join(dir, 'many.yaml')}:5:3: error: workflow has 5,001 tasks, over the limit of 5,000; split it into workflows that call each other (SUB_WORKFLOW, or a MAP with \`workflow:\`), or run one task per item with a MAP`,
+    );
     expect((await cli(['validate', join(dir, 'enough.yaml')])).code).toBe(0);
   });
 
@@ -79,8 +99,16 @@ describe('duration flags have the cap definitions have (365d): exit 2, the cap n
     ['run --commit-window', [...run, '--commit-window', '366d'], '--commit-window 366d is longer than 365d'],
     ['serve --grace', ['serve', '--grace', 'P400D'], '--grace P400D is longer than 365d'],
     ['emit --max-wait', ['emit', 'x.y', '--max-wait', '53w'], '--max-wait 53w is longer than 365d'],
-    ['wait --timeout (before connecting)', ['wait', 'r1', '--timeout', '9999999d', '--nats', 'nats://127.0.0.1:1'], '--timeout 9999999d is longer than 365d'],
-    ['approve --wait (before connecting)', ['approve', 'r1', 't', '--as', 'a', '--wait', '9999999d', '--nats', 'nats://127.0.0.1:1'], '--wait 9999999d is longer than 365d'],
+    [
+      'wait --timeout (before connecting)',
+      ['wait', 'r1', '--timeout', '9999999d', '--nats', 'nats://127.0.0.1:1'],
+      '--timeout 9999999d is longer than 365d',
+    ],
+    [
+      'approve --wait (before connecting)',
+      ['approve', 'r1', 't', '--as', 'a', '--wait', '9999999d', '--nats', 'nats://127.0.0.1:1'],
+      '--wait 9999999d is longer than 365d',
+    ],
     ['list --since', ['list', '--since', '99999999999d'], '--since "99999999999d" is longer ago than 365d'],
   ])('%s', async (_what, args, message) => {
     const store = tempDir();
@@ -92,7 +120,19 @@ describe('duration flags have the cap definitions have (365d): exit 2, the cap n
   });
 
   it('365d itself is taken', async () => {
-    const r = await cli(['--store', tempDir(), 'run', EXAMPLE, '--target_folder', 'x', '--policy_file', 'p', '--max-wait', '365d', '--json']);
+    const r = await cli([
+      '--store',
+      tempDir(),
+      'run',
+      EXAMPLE,
+      '--target_folder',
+      'x',
+      '--policy_file',
+      'p',
+      '--max-wait',
+      '365d',
+      '--json',
+    ]);
     expect(r.stderr).not.toContain('longer than 365d');
   });
 });
@@ -101,7 +141,10 @@ describe('ledgerflow validate and YAML anchors above workflow:', () => {
   it('takes an alias of an anchor on a top-level key three lines above (it said "no anchor &j comes before it")', async () => {
     const dir = tempDir();
     const file = join(dir, 'shared.yaml');
-    writeFileSync(file, 'defaults: &j\n  handler: step\n  timeout: 30s\nworkflow:\n  id: shared\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n    - { id: b, type: SIMPLE, depends_on: a, <<: *j }\n');
+    writeFileSync(
+      file,
+      'defaults: &j\n  handler: step\n  timeout: 30s\nworkflow:\n  id: shared\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n    - { id: b, type: SIMPLE, depends_on: a, <<: *j }\n',
+    );
     const r = await cli(['validate', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -109,26 +152,41 @@ describe('ledgerflow validate and YAML anchors above workflow:', () => {
 });
 
 describe('what the operating system would refuse, as ledgerflow run and validate meet it', () => {
-  const say = 'workflow:\n  id: say\n  input:\n    required: [where, arg]\n  tasks:\n    - id: say\n      type: COMMAND\n      command: [echo, \'{"ok": true}\', "${workflow.input.arg}"]\n      output_to: "${workflow.input.where}"\n      retry_policy: { max_attempts: 3 }\n';
+  const say =
+    'workflow:\n  id: say\n  input:\n    required: [where, arg]\n  tasks:\n    - id: say\n      type: COMMAND\n      command: [echo, \'{"ok": true}\', "${workflow.input.arg}"]\n      output_to: "${workflow.input.where}"\n      retry_policy: { max_attempts: 3 }\n';
 
   it('validate refuses output_to: "." and a NUL in a command argument, each at its place', async () => {
     const dir = tempDir();
     const file = join(dir, 'literal.yaml');
-    writeFileSync(file, 'workflow:\n  id: literal\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "x\\0y"], output_to: "." }\n');
+    writeFileSync(
+      file,
+      'workflow:\n  id: literal\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "x\\0y"], output_to: "." }\n',
+    );
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${file}:4:47: error: command[1] of task a holds a NUL character (\\0), which no program argument or environment value can carry; remove it`);
-    expect(r.stderr).toContain(`${file}:4:67: error: output_to of task a is ".", which names a directory, not a file the output can be written to; name a file, e.g. output_to: out/a.yaml`);
+    expect(r.stderr).toContain(
+      `${file}:4:47: error: command[1] of task a holds a NUL character (\\0), which no program argument or environment value can carry; remove it`,
+    );
+    expect(r.stderr).toContain(
+      `${file}:4:67: error: output_to of task a is ".", which names a directory, not a file the output can be written to; name a file, e.g. output_to: out/a.yaml`,
+    );
   });
 
   it.each([
     [{ where: '.', arg: 'x' }, 'LF_OUTPUT_TO_DIRECTORY', 'output_to "." names a directory'],
-    [{ where: 'o.yaml', arg: 'a\u0000b' }, 'LF_NUL_CHARACTER', 'task say: command[2] resolves to a value with a NUL character'],
+    [
+      { where: 'o.yaml', arg: 'a\u0000b' },
+      'LF_NUL_CHARACTER',
+      'task say: command[2] resolves to a value with a NUL character',
+    ],
   ])('run with %j: the task fails once with %s, a clear message, not retried', async (input, code, message) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'say.yaml'), say);
     writeFileSync(join(dir, 'input.json'), JSON.stringify(input));
-    const r = await cli(['--store', join(dir, 'store'), 'run', join(dir, 'say.yaml'), '--input-file', join(dir, 'input.json'), '--json'], { cwd: dir });
+    const r = await cli(
+      ['--store', join(dir, 'store'), 'run', join(dir, 'say.yaml'), '--input-file', join(dir, 'input.json'), '--json'],
+      { cwd: dir },
+    );
     expect(r.code).toBe(1);
     const view = JSON.parse(r.stdout);
     expect(view.tasks.say).toMatchObject({ status: 'FAILED', attempts: 1, error: { code, retryable: false } });

@@ -21,7 +21,10 @@ describe('ledgerflow list with filters', () => {
 
   const list = async (...args: string[]) => {
     const r = await cli(['--store', store, 'list', ...args]);
-    return { ...r, rows: r.code === 0 && args.includes('--json') ? JSON.parse(r.stdout) as Record<string, unknown>[] : [] };
+    return {
+      ...r,
+      rows: r.code === 0 && args.includes('--json') ? (JSON.parse(r.stdout) as Record<string, unknown>[]) : [],
+    };
   };
 
   it('--json rows keep their fields, newest first (as the dashboard), and add trigger, agents, result and duration', async () => {
@@ -30,8 +33,16 @@ describe('ledgerflow list with filters', () => {
     expect(rows.map((r) => r.runId)).toEqual(['run-c-failed', 'run-b-approved', 'run-a-done']);
     const r = recordOf(approved.flat());
     expect(rows[1]).toEqual({
-      runId: r.runId, workflowId: r.workflowId, version: r.version, status: 'COMPLETED', startedAt: r.startedAt, completedAt: r.completedAt,
-      trigger: { kind: 'manual' }, agents: r.agents, result: r.result, durationMs: r.durationMs,
+      runId: r.runId,
+      workflowId: r.workflowId,
+      version: r.version,
+      status: 'COMPLETED',
+      startedAt: r.startedAt,
+      completedAt: r.completedAt,
+      trigger: { kind: 'manual' },
+      agents: r.agents,
+      result: r.result,
+      durationMs: r.durationMs,
     });
     expect(rows[0]).toMatchObject({ status: 'FAILED', result: expect.stringMatching(/.+/) });
   });
@@ -41,13 +52,26 @@ describe('ledgerflow list with filters', () => {
     expect((await list('--agent', agent, '--json')).rows.map((r) => r.runId)).toEqual(['run-b-approved']);
     expect((await list('--status', 'failed', '--json')).rows.map((r) => r.runId)).toEqual(['run-c-failed']);
     const start = Date.parse(recordOf(done.flat()).startedAt);
-    expect((await list('--since', new Date(start + 1000).toISOString(), '--until', new Date(start + 3 * 3600_000 - 1).toISOString(), '--json')).rows.map((r) => r.runId)).toEqual(['run-c-failed', 'run-b-approved']);
+    expect(
+      (
+        await list(
+          '--since',
+          new Date(start + 1000).toISOString(),
+          '--until',
+          new Date(start + 3 * 3600_000 - 1).toISOString(),
+          '--json',
+        )
+      ).rows.map((r) => r.runId),
+    ).toEqual(['run-c-failed', 'run-b-approved']);
     const out = recordOf(done.flat()).outputText!;
     const needle = out.slice(2, 8).toUpperCase();
     expect((await list('--output-contains', needle, '--json')).rows.map((r) => r.runId)).toContain('run-a-done');
     expect((await list('--run-id', 'run-c', '--json')).rows.map((r) => r.runId)).toEqual(['run-c-failed']);
     expect((await list('--trigger', 'event', '--json')).rows).toEqual([]);
-    expect((await list('--trigger', 'manual', '--limit', '2', '--json')).rows.map((r) => r.runId)).toEqual(['run-c-failed', 'run-b-approved']);
+    expect((await list('--trigger', 'manual', '--limit', '2', '--json')).rows.map((r) => r.runId)).toEqual([
+      'run-c-failed',
+      'run-b-approved',
+    ]);
   });
 
   it('shows a header, aligned columns newest first, duration and agents in text; a bad --since exits 2 naming the flag and what to write', async () => {
@@ -63,10 +87,14 @@ describe('ledgerflow list with filters', () => {
       for (const l of plain.slice(1)) expect(l[at - 1], `${column} in ${l}`).toBe(' ');
       for (const l of plain.slice(1)) expect(l[at], `${column} in ${l}`).not.toBe(' ');
     }
-    expect(text.stdout).toMatch(new RegExp(`run-b-approved .*COMPLETED .*  \\d[\\dhms.]* +@${recordOf(approved.flat()).agents[0]}`));
+    expect(text.stdout).toMatch(
+      new RegExp(`run-b-approved .*COMPLETED .*  \\d[\\dhms.]* +@${recordOf(approved.flat()).agents[0]}`),
+    );
     const bad = await list('--since', 'yesterday');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--since "yesterday" is not a time: use an ISO time .* or how long ago \(90m, 24h, 7d\)/);
+    expect(bad.stderr).toMatch(
+      /--since "yesterday" is not a time: use an ISO time .* or how long ago \(90m, 24h, 7d\)/,
+    );
     const badJson = await cli(['--store', store, 'list', '--limit', '9999', '--json']);
     expect(badJson.code).toBe(2);
     expect(JSON.parse(badJson.stdout).error).toMatchObject({ code: 'LF_QUERY_INVALID', meta: { field: 'limit' } });

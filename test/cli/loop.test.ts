@@ -25,7 +25,13 @@ const nats = useCluster({ server: 'shared' });
 
 /** `task attempt key what pid ms` lines the fixture handlers write. */
 function markers(file: string): string[][] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '))
+    : [];
 }
 
 afterAll(async () => {
@@ -42,8 +48,17 @@ describe('DO_WHILE from the CLI', () => {
     expect(view.status).toBe('COMPLETED');
     const probes = markers(log).filter((m) => m[0] === 'probe' && m[3] === 'start');
     expect(probes.map((m) => m[2])).toEqual([1, 2, 3].map((i) => `${view.runId}/probe#${i}/1`));
-    expect(view.tasks.wait_ready).toMatchObject({ status: 'COMPLETED', iteration: 3, output: { iteration: 3, iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }, { probe: { round: 3 } }] } });
-    expect(view.tasks.probe).toMatchObject({ status: 'COMPLETED', iteration: 3, instance: 'probe#3', output: { round: 3 } });
+    expect(view.tasks.wait_ready).toMatchObject({
+      status: 'COMPLETED',
+      iteration: 3,
+      output: { iteration: 3, iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }, { probe: { round: 3 } }] },
+    });
+    expect(view.tasks.probe).toMatchObject({
+      status: 'COMPLETED',
+      iteration: 3,
+      instance: 'probe#3',
+      output: { round: 3 },
+    });
     expect(view.tasks.last.output).toEqual({ done: true, got: { rounds: 3, ready: 3 } });
 
     const status = await cli(['--store', store, 'status', view.runId]);
@@ -56,13 +71,22 @@ describe('DO_WHILE from the CLI', () => {
     const store = tempDir();
     const log = join(store, 'markers');
     const env = { LF_MARKERS: log };
-    const child = spawnCli(['--store', store, 'run', LOOP, '--ready_at', '3', '--slow_round', '2', '--ms', '4000'], { env });
+    const child = spawnCli(['--store', store, 'run', LOOP, '--ready_at', '3', '--slow_round', '2', '--ms', '4000'], {
+      env,
+    });
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     const fs = new FileEventStore(store);
-    const runId = await waitFor('the run to be started', async () => (await fs.listRuns())[0]?.runId, { timeout: 15_000, detail: () => output });
-    await waitFor('the second iteration\'s probe to be running', () => markers(log).some((m) => m[2] === `${runId}/probe#2/1` && m[3] === 'start'), { timeout: 15_000, detail: () => output });
+    const runId = await waitFor('the run to be started', async () => (await fs.listRuns())[0]?.runId, {
+      timeout: 15_000,
+      detail: () => output,
+    });
+    await waitFor(
+      "the second iteration's probe to be running",
+      () => markers(log).some((m) => m[2] === `${runId}/probe#2/1` && m[3] === 'start'),
+      { timeout: 15_000, detail: () => output },
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
 
@@ -71,7 +95,9 @@ describe('DO_WHILE from the CLI', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     const view = JSON.parse(resumed.stdout);
     expect(view.status).toBe('COMPLETED');
-    const starts = markers(log).filter((m) => m[0] === 'probe' && m[3] === 'start').map((m) => m[2]);
+    const starts = markers(log)
+      .filter((m) => m[0] === 'probe' && m[3] === 'start')
+      .map((m) => m[2]);
     expect(starts).toEqual([`${runId}/probe#1/1`, `${runId}/probe#2/1`, `${runId}/probe#2/1`, `${runId}/probe#3/1`]);
     expect(markers(log).filter((m) => m[0] === 'first' && m[3] === 'start')).toHaveLength(1);
     const replay = await cli(['--store', store, 'replay', runId]);
@@ -85,28 +111,43 @@ describe('DO_WHILE from the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(out, 'poll-loop.json'), 'utf8'));
     expect(config.states.running.states.wait_ready.states.looping).toBeDefined();
-    expect(Object.keys(config.states.running.states.probe.states)).toEqual(expect.arrayContaining(['iteration_done', 'iteration_failed', 'iteration_timed_out', 'iteration_skipped']));
+    expect(Object.keys(config.states.running.states.probe.states)).toEqual(
+      expect.arrayContaining(['iteration_done', 'iteration_failed', 'iteration_timed_out', 'iteration_skipped']),
+    );
     const def = parseDefinition(readFileSync(LOOP, 'utf8'), LOOP).definition!;
-    const actor = createActor(buildMachine(def, config), { input: { runId: 'r', workflowId: def.id, version: 1, input: { ready_at: 2, slow_round: 0, ms: 0 }, time: 0 } });
+    const actor = createActor(buildMachine(def, config), {
+      input: { runId: 'r', workflowId: def.id, version: 1, input: { ready_at: 2, slow_round: 0, ms: 0 }, time: 0 },
+    });
     actor.start();
     const send = (e: MachineEvent) => actor.send(e);
     send({ type: 'task.started.first', time: 1, attempt: 1 });
     send({ type: 'task.completed.first', time: 2, attempt: 1, output: {} });
     for (const i of [1, 2]) {
-      expect(actor.getSnapshot().value).toEqual({ running: { first: 'done', wait_ready: 'looping', probe: 'scheduled', last: 'pending' } });
+      expect(actor.getSnapshot().value).toEqual({
+        running: { first: 'done', wait_ready: 'looping', probe: 'scheduled', last: 'pending' },
+      });
       send({ type: 'task.started.probe', time: 3, attempt: 1, iteration: i });
       send({ type: 'task.completed.probe', time: 4, attempt: 1, iteration: i, output: { round: i } });
     }
-    expect(actor.getSnapshot().value).toEqual({ running: { first: 'done', wait_ready: 'done', probe: 'done', last: 'scheduled' } });
+    expect(actor.getSnapshot().value).toEqual({
+      running: { first: 'done', wait_ready: 'done', probe: 'done', last: 'scheduled' },
+    });
     send({ type: 'task.started.last', time: 5, attempt: 1 });
     send({ type: 'task.completed.last', time: 6, attempt: 1, output: {} });
     expect(actor.getSnapshot().value).toBe('completed');
-    expect(actor.getSnapshot().context.tasks.wait_ready.output).toEqual({ iteration: 2, iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }] });
+    expect(actor.getSnapshot().context.tasks.wait_ready.output).toEqual({
+      iteration: 2,
+      iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }],
+    });
   }, 60_000);
 });
 
 /** What a task after the loop, a DECISION after it and the run's output read of the loop's body: its last iteration. */
-function expectLastIteration(view: { status: string; output: unknown; tasks: Record<string, { status: string; output: unknown }> }): void {
+function expectLastIteration(view: {
+  status: string;
+  output: unknown;
+  tasks: Record<string, { status: string; output: unknown }>;
+}): void {
   expect(view.status).toBe('COMPLETED');
   expect(view.tasks.publish!.output).toEqual({ published: { result: 'job-1 ready in round 3', rounds: 3 } });
   expect(view.tasks.route!.output).toMatchObject({ case: 'ready', next: ['announce'] });
@@ -121,23 +162,27 @@ describe('a task that depends on a DO_WHILE reads its body tasks', () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
-  it('run on the file store: publish, the decision and the output see the last iteration\'s check', async () => {
+  it("run on the file store: publish, the decision and the output see the last iteration's check", async () => {
     const store = tempDir();
     const r = await cli(['--store', store, 'run', LOOP_THEN, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expectLastIteration(JSON.parse(r.stdout));
   }, 60_000);
 
-  it.skipIf(noNats)('run with --nats: the same, with the log in JetStream', async () => {
-    const r = await cli(['--nats', nats.url, 'run', LOOP_THEN, '--json'], { cwd: tempDir() });
-    expect(r.code, r.stderr).toBe(0);
-    const view = JSON.parse(r.stdout);
-    expectLastIteration(view);
-    const store = openStore({ nats: nats.url });
-    try {
-      expect(replayRun(await store.read(view.runId)).divergence).toBeNull();
-    } finally {
-      await store.close();
-    }
-  }, 60_000);
+  it.skipIf(noNats)(
+    'run with --nats: the same, with the log in JetStream',
+    async () => {
+      const r = await cli(['--nats', nats.url, 'run', LOOP_THEN, '--json'], { cwd: tempDir() });
+      expect(r.code, r.stderr).toBe(0);
+      const view = JSON.parse(r.stdout);
+      expectLastIteration(view);
+      const store = openStore({ nats: nats.url });
+      try {
+        expect(replayRun(await store.read(view.runId)).divergence).toBeNull();
+      } finally {
+        await store.close();
+      }
+    },
+    60_000,
+  );
 });

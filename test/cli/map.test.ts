@@ -12,10 +12,12 @@ import { cli, ROOT, tempDir } from '../helpers/cli.js';
 
 const PAGE = readFileSync(join(ROOT, 'docs', 'coordination.md'), 'utf8');
 /** The page's ```yaml blocks that start `# definitions/<file>`, by file name. */
-const pageDefinitions = (): Map<string, string> => new Map([...PAGE.matchAll(/```yaml\n# definitions\/(\S+)\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
+const pageDefinitions = (): Map<string, string> =>
+  new Map([...PAGE.matchAll(/```yaml\n# definitions\/(\S+)\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
 /** The page's `$ npx ledgerflow map` block, without the command line. */
 const pageOutput = (): string => /```text\n\$ npx ledgerflow map\n([\s\S]*?)\n```/.exec(PAGE)![1]!;
-const oneSet = (id: string) => `workflow:\n  id: ${id}\n  tasks:\n    - { id: step, type: SET, values: { done: true } }\n`;
+const oneSet = (id: string) =>
+  `workflow:\n  id: ${id}\n  tasks:\n    - { id: step, type: SET, values: { done: true } }\n`;
 
 let dir = '';
 beforeAll(() => {
@@ -29,7 +31,7 @@ beforeAll(() => {
 });
 
 describe('ledgerflow map (docs/coordination.md)', () => {
-  it('prints the page\'s map of its definitions, and --json the edges, unheard, dynamic and missing', async () => {
+  it("prints the page's map of its definitions, and --json the edges, unheard, dynamic and missing", async () => {
     const text = await cli(['map'], { cwd: dir });
     expect(text.code, text.stderr).toBe(0);
     expect(text.stderr).toBe('');
@@ -42,13 +44,20 @@ describe('ledgerflow map (docs/coordination.md)', () => {
     ]);
     expect(json.unheard).toEqual([{ from: 'audit', task: 'shout', event: 'nobody_hears' }]);
     expect(json.dynamic).toEqual([{ from: 'audit', task: 'tell', event: '${workflow.input.kind}' }]);
-    expect(json.workflows.find((w: { id: string }) => w.id === 'shipping')).toEqual({ id: 'shipping', version: 1, listens: ['order_placed'], schedules: [] });
+    expect(json.workflows.find((w: { id: string }) => w.id === 'shipping')).toEqual({
+      id: 'shipping',
+      version: 1,
+      listens: ['order_placed'],
+      schedules: [],
+    });
   });
 
   it('a failure handler of built-in steps, a child nobody defines, a schedule', async () => {
     const d = tempDir('lf-map-2-');
     mkdirSync(join(d, 'definitions'));
-    writeFileSync(join(d, 'definitions', 'nightly.yaml'), `workflow:
+    writeFileSync(
+      join(d, 'definitions', 'nightly.yaml'),
+      `workflow:
   id: nightly
   triggers:
     - { cron: "0 2 * * *" }
@@ -58,7 +67,8 @@ describe('ledgerflow map (docs/coordination.md)', () => {
   input:
     optional:
       - list: { type: array, default: [] }
-`);
+`,
+    );
     const r = await cli(['map'], { cwd: d });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('nightly v1  ← schedule 0 2 * * *');

@@ -14,25 +14,35 @@ import { cli, tempDir } from '../helpers/cli.js';
 /** A COMMAND that fails the first time (no `ok` file yet) and succeeds after. */
 function workflow(dir: string, id: string, extra: string): string {
   const file = join(dir, `${id}.yaml`);
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: ${id}
   tasks:
     - id: charge
       type: COMMAND
       command: [sh, -c, 'if [ -f ok-${id} ]; then echo "{}"; else touch ok-${id}; exit 1; fi']
-${extra}`);
+${extra}`,
+  );
   return file;
 }
 
-interface View { status: string; tasks: Record<string, { status: string; waitingFor?: string }> }
+interface View {
+  status: string;
+  tasks: Record<string, { status: string; waitingFor?: string }>;
+}
 const runIdOf = (out: string) => /run (\S+) started/.exec(out)?.[1] ?? '';
 
 describe('run --max-wait bounds the wait whatever the run waits for', () => {
   it('a breaker open for 30 s: run --max-wait 2s returns (exit 3) long before it closes; the task waits for the breaker; resume continues', async () => {
     const dir = tempDir('lf-max-wait-');
-    const file = workflow(dir, 'charge_a', `      retry_policy: { max_attempts: 3, backoff: fixed, initial_delay: 10ms }
+    const file = workflow(
+      dir,
+      'charge_a',
+      `      retry_policy: { max_attempts: 3, backoff: fixed, initial_delay: 10ms }
       breaker: { failures: 1, window: 1m, open_for: 30s }
-`);
+`,
+    );
     const t0 = Date.now();
     const r = await cli(['--store', 's', 'run', file, '--max-wait', '2s'], { cwd: dir });
     const took = Date.now() - t0;
@@ -64,7 +74,11 @@ describe('run --max-wait bounds the wait whatever the run waits for', () => {
 
   it('a retry backoff of 30 s: run --max-wait 2s returns (exit 3)', async () => {
     const dir = tempDir('lf-max-wait-');
-    const file = workflow(dir, 'charge_c', '      retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 30s }\n');
+    const file = workflow(
+      dir,
+      'charge_c',
+      '      retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 30s }\n',
+    );
     const t0 = Date.now();
     const r = await cli(['--store', 's', 'run', file, '--max-wait', '2s'], { cwd: dir });
     expect(r.code, r.stdout + r.stderr).toBe(3);
@@ -73,9 +87,13 @@ describe('run --max-wait bounds the wait whatever the run waits for', () => {
 
   it('a breaker open for 2 s within --max-wait 60s is waited out: the retry runs and the run completes (exit 0)', async () => {
     const dir = tempDir('lf-max-wait-');
-    const file = workflow(dir, 'charge_d', `      retry_policy: { max_attempts: 3, backoff: fixed, initial_delay: 10ms }
+    const file = workflow(
+      dir,
+      'charge_d',
+      `      retry_policy: { max_attempts: 3, backoff: fixed, initial_delay: 10ms }
       breaker: { failures: 1, window: 1m, open_for: 2s }
-`);
+`,
+    );
     const r = await cli(['--store', 's', 'run', file, '--max-wait', '60s'], { cwd: dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toContain('COMPLETED');

@@ -28,14 +28,34 @@ function docsDefinitions(): Record<string, string> {
   for (const m of section.matchAll(/```yaml\n# (\S+)\n([\s\S]*?)```/g)) out[m[1]!] = m[2]!;
   return out;
 }
-const V3 = (v2: string) => v2.replace('version: 2', 'version: 3').replace('id: cool_off', 'id: grace').replace('depends_on: [cool_off]', 'depends_on: [grace]');
+const V3 = (v2: string) =>
+  v2
+    .replace('version: 2', 'version: 3')
+    .replace('id: cool_off', 'id: grace')
+    .replace('depends_on: [cool_off]', 'depends_on: [grace]');
 
-interface Row { runId: string; verdict: string; migrated?: boolean; divergence?: { seq: number; type: string; reason: string } }
-interface Answer { judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated: number; runs: Row[] }
+interface Row {
+  runId: string;
+  verdict: string;
+  migrated?: boolean;
+  divergence?: { seq: number; type: string; reason: string };
+}
+interface Answer {
+  judged: number;
+  as_is: number;
+  with_map: number;
+  cannot: number;
+  already: number;
+  migrated: number;
+  runs: Row[];
+}
 
 describe('migrate on the embedded store, from the docs', () => {
   let dir = '';
-  const at = (env: Record<string, string> = {}) => ({ cwd: dir, env: { LEDGERFLOW_STORE: join(dir, 'store'), ...env } });
+  const at = (env: Record<string, string> = {}) => ({
+    cwd: dir,
+    env: { LEDGERFLOW_STORE: join(dir, 'store'), ...env },
+  });
   const runs: string[] = [];
   beforeAll(async () => {
     dir = tempDir('lf-migrate-');
@@ -52,7 +72,9 @@ describe('migrate on the embedded store, from the docs', () => {
   it('a dry run sorts the runs and changes nothing; the migration moves them; again, they are already on it', async () => {
     const dry = await cli(['migrate', 'refund', '--to', '2', '--dry-run'], at());
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('2 unsettled run(s) of refund judged against refund v2: 2 take over as is, 0 with the task map, 0 cannot, 0 already on it');
+    expect(dry.stdout).toContain(
+      '2 unsettled run(s) of refund judged against refund v2: 2 take over as is, 0 with the task map, 0 cannot, 0 already on it',
+    );
     for (const id of runs) expect(dry.stdout).toContain(`  ${id}  WAITING  v1  takes over as is\n`);
     expect(dry.stdout).toContain('dry run: nothing changed');
     const history = JSON.parse((await cli(['history', runs[0]!, '--json'], at())).stdout) as { type: string }[];
@@ -62,11 +84,22 @@ describe('migrate on the embedded store, from the docs', () => {
     expect(real.code, real.stderr).toBe(0);
     for (const id of runs) expect(real.stdout).toContain(`  ${id}  WAITING  v1  takes over as is → migrated`);
     expect(real.stdout).toContain('migrated 2 run(s) to refund v2');
-    const migrated = (JSON.parse((await cli(['history', runs[0]!, '--json'], at())).stdout) as { type: string; data: Record<string, unknown> }[]).at(-1)!;
-    expect(migrated).toMatchObject({ type: 'run.migrated', data: { from: { version: 1 }, to: { version: 2 }, map: {}, by: 'ops' } });
+    const migrated = (
+      JSON.parse((await cli(['history', runs[0]!, '--json'], at())).stdout) as {
+        type: string;
+        data: Record<string, unknown>;
+      }[]
+    ).at(-1)!;
+    expect(migrated).toMatchObject({
+      type: 'run.migrated',
+      data: { from: { version: 1 }, to: { version: 2 }, map: {}, by: 'ops' },
+    });
 
     // list (the run index) shows the version they run under now.
-    const listed = JSON.parse((await cli(['list', '--workflow', 'refund', '--json'], at())).stdout) as { runId: string; version: number }[];
+    const listed = JSON.parse((await cli(['list', '--workflow', 'refund', '--json'], at())).stdout) as {
+      runId: string;
+      version: number;
+    }[];
     expect(listed.filter((r) => runs.includes(r.runId)).map((r) => r.version)).toEqual([2, 2]);
 
     const again = await cli(['migrate', 'refund', '--to', '2', '--json'], at());
@@ -79,11 +112,18 @@ describe('migrate on the embedded store, from the docs', () => {
   it('a migrated run approved completes under the new version (its new task runs), and replays', async () => {
     const approved = await cli(['approve', runs[0]!, 'review', '--as', 'ops'], at());
     expect(approved.code, approved.stderr).toBe(0);
-    const status = JSON.parse((await cli(['status', runs[0]!, '--json'], at())).stdout) as { status: string; version: number; tasks: Record<string, { status: string }> };
+    const status = JSON.parse((await cli(['status', runs[0]!, '--json'], at())).stdout) as {
+      status: string;
+      version: number;
+      tasks: Record<string, { status: string }>;
+    };
     expect(status).toMatchObject({ status: 'COMPLETED', version: 2 });
     expect(status.tasks.record?.status).toBe('COMPLETED');
     const replay = await cli(['replay', runs[0]!], at());
-    expect([replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')], replay.stdout).toEqual([0, true]);
+    expect(
+      [replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')],
+      replay.stdout,
+    ).toEqual([0, true]);
   }, 60_000);
 
   it('a renamed task: cannot as is (the first divergence), takes over with --map, and goes on under the new id', async () => {
@@ -92,17 +132,38 @@ describe('migrate on the embedded store, from the docs', () => {
     expect(plain.code).toBe(1);
     const cannot = JSON.parse(plain.stdout) as Answer;
     expect(cannot).toMatchObject({ judged: 1, cannot: 1, migrated: 0 });
-    expect(cannot.runs[0]).toMatchObject({ runId: runs[1], verdict: 'cannot', divergence: { seq: 2, type: 'timer.fired', reason: expect.stringContaining('the definition has no task "cool_off"') } });
+    expect(cannot.runs[0]).toMatchObject({
+      runId: runs[1],
+      verdict: 'cannot',
+      divergence: {
+        seq: 2,
+        type: 'timer.fired',
+        reason: expect.stringContaining('the definition has no task "cool_off"'),
+      },
+    });
 
     const mapped = await cli(['migrate', 'refund', '--to', '3', '--map', 'cool_off=grace'], at());
     expect(mapped.code, mapped.stderr).toBe(0);
-    expect(mapped.stdout).toContain(`  ${runs[1]}  WAITING  v2  takes over with the task map (cool_off=grace) → migrated`);
+    expect(mapped.stdout).toContain(
+      `  ${runs[1]}  WAITING  v2  takes over with the task map (cool_off=grace) → migrated`,
+    );
     expect((await cli(['approve', runs[1]!, 'review', '--as', 'ops'], at())).code).toBe(0);
-    const status = JSON.parse((await cli(['status', runs[1]!, '--json'], at())).stdout) as { status: string; version: number; tasks: Record<string, { status: string }> };
+    const status = JSON.parse((await cli(['status', runs[1]!, '--json'], at())).stdout) as {
+      status: string;
+      version: number;
+      tasks: Record<string, { status: string }>;
+    };
     expect(status).toMatchObject({ status: 'COMPLETED', version: 3 });
-    expect(Object.entries(status.tasks).map(([id, t]) => [id, t.status])).toEqual([['grace', 'COMPLETED'], ['review', 'COMPLETED'], ['record', 'COMPLETED']]);
+    expect(Object.entries(status.tasks).map(([id, t]) => [id, t.status])).toEqual([
+      ['grace', 'COMPLETED'],
+      ['review', 'COMPLETED'],
+      ['record', 'COMPLETED'],
+    ]);
     const all = await cli(['replay', '--all'], at());
-    expect([all.code, all.stdout], all.stdout).toEqual([0, expect.stringContaining('✓ every event leads to the state it recorded')]);
+    expect([all.code, all.stdout], all.stdout).toEqual([
+      0,
+      expect.stringContaining('✓ every event leads to the state it recorded'),
+    ]);
   }, 60_000);
 
   it('bad input says what to fix, and with a users file an L2 may not migrate (a dry run it may)', async () => {
@@ -117,13 +178,17 @@ describe('migrate on the embedded store, from the docs', () => {
       expect([r.code, r.stderr.includes(why)], `${args.join(' ')}: ${r.stderr}`).toEqual([2, true]);
     }
     const started = JSON.parse((await cli(['run', 'definitions/refund.yaml', '--json'], at())).stdout).runId as string;
-    expect((await cli(['users', 'add', 'clerk', '--level', 'L2', '--password-stdin'], { cwd: dir, stdin: 'pw\n' })).code).toBe(0);
+    expect(
+      (await cli(['users', 'add', 'clerk', '--level', 'L2', '--password-stdin'], { cwd: dir, stdin: 'pw\n' })).code,
+    ).toBe(0);
     const clerk = at({ LEDGERFLOW_USER: 'clerk', LEDGERFLOW_PASSWORD: 'pw' });
     const refused = await cli(['migrate', 'refund', '--to', '2'], clerk);
     expect([refused.code, refused.stderr.includes('clerk is L2 (Station OPS)')], refused.stderr).toEqual([2, true]);
     const dry = await cli(['migrate', 'refund', '--to', '2', '--dry-run', '--json'], clerk);
     expect(dry.code, dry.stderr).toBe(0);
-    expect((JSON.parse(dry.stdout) as Answer).runs).toEqual([expect.objectContaining({ runId: started, verdict: 'as_is' })]);
+    expect((JSON.parse(dry.stdout) as Answer).runs).toEqual([
+      expect.objectContaining({ runId: started, verdict: 'as_is' }),
+    ]);
   }, 60_000);
 });
 
@@ -145,57 +210,106 @@ describe.skipIf(noNats)('migrate over NATS, from the docs', () => {
     procs.push(spawnCli(['--nats', c.url, 'engine']));
     const run = JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId as string;
     // Past its WAIT (the run is WAITING during it too): waiting for review.
-    await waitFor(`run ${run} waiting for review`, async () => (JSON.parse((await cli(['--nats', c.url, 'status', run, '--json'])).stdout) as { tasks: Record<string, { status: string }> }).tasks.review?.status === 'PENDING_APPROVAL', { timeout: 30_000 });
+    await waitFor(
+      `run ${run} waiting for review`,
+      async () =>
+        (
+          JSON.parse((await cli(['--nats', c.url, 'status', run, '--json'])).stdout) as {
+            tasks: Record<string, { status: string }>;
+          }
+        ).tasks.review?.status === 'PENDING_APPROVAL',
+      { timeout: 30_000 },
+    );
     expect((await cli(['--nats', c.url, 'deploy', files[1]!])).code).toBe(0);
 
     const dry = await cli(['--nats', c.url, 'migrate', id, '--to', '2', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ judged: 1, as_is: 1, migrated: 0, runs: [{ runId: run, verdict: 'as_is' }] });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      judged: 1,
+      as_is: 1,
+      migrated: 0,
+      runs: [{ runId: run, verdict: 'as_is' }],
+    });
     const real = await cli(['--nats', c.url, 'migrate', id, '--to', '2', '--json']);
     expect(real.code, real.stderr).toBe(0);
     expect(JSON.parse(real.stdout)).toMatchObject({ judged: 1, migrated: 1 });
 
     const approved = await cli(['--nats', c.url, 'approve', run, 'review', '--as', 'ops']);
     expect(approved.code, approved.stderr).toBe(0);
-    const done = JSON.parse((await cli(['--nats', c.url, 'wait', run, '--timeout', '30s', '--json'])).stdout) as { status: string; version: number; tasks: Record<string, { status: string }> };
+    const done = JSON.parse((await cli(['--nats', c.url, 'wait', run, '--timeout', '30s', '--json'])).stdout) as {
+      status: string;
+      version: number;
+      tasks: Record<string, { status: string }>;
+    };
     expect(done).toMatchObject({ status: 'COMPLETED', version: 2 });
     expect(done.tasks.record?.status).toBe('COMPLETED');
     const replay = await cli(['--nats', c.url, 'replay', run]);
-    expect([replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')], replay.stdout).toEqual([0, true]);
+    expect(
+      [replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')],
+      replay.stdout,
+    ).toEqual([0, true]);
   }, 120_000);
 });
 
 describe('POST /api/definitions/:id/migrate on ledgerflow ui (its Service driving the run)', () => {
   let ui: UiProcess | undefined;
-  afterEach(async () => { await ui?.stop(); ui = undefined; });
+  afterEach(async () => {
+    await ui?.stop();
+    ui = undefined;
+  });
 
   it('a dry run, a real one refused without the count and taken with it; the driven run goes on under version 2', async () => {
     const dir = tempDir('lf-migrate-ui-');
     mkdirSync(join(dir, 'defs'));
-    for (const [file, yaml] of Object.entries(docsDefinitions())) writeFileSync(join(dir, 'defs', file.replace('definitions/', '')), yaml);
+    for (const [file, yaml] of Object.entries(docsDefinitions()))
+      writeFileSync(join(dir, 'defs', file.replace('definitions/', '')), yaml);
     ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir });
     const auth = { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' };
     const post = async (path: string, body: unknown) => {
       const r = await fetch(`${ui!.base}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
       return { status: r.status, body: (await r.json()) as Record<string, any> };
     };
-    const run = async (id: string) => (await (await fetch(`${ui!.base}/api/runs/${id}`, { headers: auth })).json() as { run: { status: string; version: number; tasks: Record<string, { status: string }> } }).run;
+    const run = async (id: string) =>
+      (
+        (await (await fetch(`${ui!.base}/api/runs/${id}`, { headers: auth })).json()) as {
+          run: { status: string; version: number; tasks: Record<string, { status: string }> };
+        }
+      ).run;
     const started = await post('/api/workflows/refund/start', { input: {}, version: 1 });
     expect(started.status).toBe(200);
     const runId = started.body.runId as string;
     // Past its WAIT (the run is WAITING during it too): waiting for review.
-    await waitFor(`run ${runId} waiting for review`, async () => (await run(runId)).tasks.review?.status === 'PENDING_APPROVAL', { timeout: 15_000 });
+    await waitFor(
+      `run ${runId} waiting for review`,
+      async () => (await run(runId)).tasks.review?.status === 'PENDING_APPROVAL',
+      { timeout: 15_000 },
+    );
 
     const dry = await post('/api/definitions/refund/migrate', { to: 2, dryRun: true });
     expect(dry.status).toBe(200);
-    expect(dry.body).toMatchObject({ workflowId: 'refund', to: { version: 2 }, dryRun: true, judged: 1, as_is: 1, migrated: 0, runs: [{ runId, verdict: 'as_is', from: 1 }] });
+    expect(dry.body).toMatchObject({
+      workflowId: 'refund',
+      to: { version: 2 },
+      dryRun: true,
+      judged: 1,
+      as_is: 1,
+      migrated: 0,
+      runs: [{ runId, verdict: 'as_is', from: 1 }],
+    });
     const unconfirmed = await post('/api/definitions/refund/migrate', { to: 2 });
     expect([unconfirmed.status, unconfirmed.body.error.code]).toEqual([409, 'LF_CONFIRM_MISMATCH']);
     const bad = await post('/api/definitions/refund/migrate', { to: 7, dryRun: true });
-    expect([bad.status, bad.body.error.message]).toEqual([400, expect.stringContaining('to: workflow refund has no version 7')]);
+    expect([bad.status, bad.body.error.message]).toEqual([
+      400,
+      expect.stringContaining('to: workflow refund has no version 7'),
+    ]);
     const real = await post('/api/definitions/refund/migrate', { to: 2, confirm: 1 });
     expect(real.status, JSON.stringify(real.body)).toBe(200);
-    expect(real.body).toMatchObject({ dryRun: false, migrated: 1, runs: [{ runId, verdict: 'as_is', migrated: true }] });
+    expect(real.body).toMatchObject({
+      dryRun: false,
+      migrated: 1,
+      runs: [{ runId, verdict: 'as_is', migrated: true }],
+    });
 
     const approved = await post(`/api/runs/${runId}/approve`, { task: 'review' });
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);

@@ -33,32 +33,62 @@ function spawned(args: string[], cwd: string): () => string {
 }
 
 /** The token as it was made before: from what anyone who may read the run knows (written out, as an attacker would). */
-const unkeyed = (runId: string, task: string, attempt: number) => `tk${createHash('sha256').update(`${runId}\n${task}\n${attempt}\n0`).digest('hex').slice(0, 24)}`;
+const unkeyed = (runId: string, task: string, attempt: number) =>
+  `tk${createHash('sha256').update(`${runId}\n${task}\n${attempt}\n0`).digest('hex').slice(0, 24)}`;
 
 type Ev = { type: string; data: Record<string, unknown> };
 
-describe.skipIf(noNats)('a file agent\'s task token over NATS is keyed (issue 60, Low)', () => {
+describe.skipIf(noNats)("a file agent's task token over NATS is keyed (issue 60, Low)", () => {
   const c = useCluster();
 
-  it('a result forged with the token computed from run, task and attempt is refused and nothing recorded; the task file\'s token is accepted', async () => {
+  it("a result forged with the token computed from run, task and attempt is refused and nothing recorded; the task file's token is accepted", async () => {
     const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats_token'));
     const nats = ['--nats', c.url];
     expect((await cli([...nats, 'deploy', 'inventory-check.yaml'], { cwd: dir })).code).toBe(0);
     const engine = spawned([...nats, 'engine'], dir);
-    const agent = spawned([...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--handler', 'validate', '--poll', '50ms'], dir);
-    const started = await cli([...nats, 'start', 'inventory_check_nats_token', '--folder', join(dir, 'data')], { cwd: dir });
+    const agent = spawned(
+      [
+        ...nats,
+        'agent',
+        '--inbox',
+        '1N.3OX',
+        '--outbox',
+        '0UT.3OX',
+        '--queue',
+        'agents',
+        '--handler',
+        'validate',
+        '--poll',
+        '50ms',
+      ],
+      dir,
+    );
+    const started = await cli([...nats, 'start', 'inventory_check_nats_token', '--folder', join(dir, 'data')], {
+      cwd: dir,
+    });
     expect(started.code, started.stderr).toBe(0);
     const runId = started.stdout.trim();
-    const task = await waitFor('the task file', () => taskFile(dir), { timeout: 30_000, detail: () => engine() + agent() });
+    const task = await waitFor('the task file', () => taskFile(dir), {
+      timeout: 30_000,
+      detail: () => engine() + agent(),
+    });
     const forged = unkeyed(runId, 'validate', 1);
     expect(task.token).not.toBe(forged);
     expect(task.token).toMatch(/^tk[0-9a-f]{32}$/);
 
     const stem = task.name.slice('task-'.length);
     writeResult(dir, stem, `token: ${forged}\nstatus: completed\noutput: { files: 666 }\n`);
-    await waitFor('the forged result refused', () => files(dir, '0UT.3OX/rejected').includes(`result-${stem}`), { timeout: 20_000, detail: agent });
-    expect(readFileSync(join(dir, '0UT.3OX', 'rejected', `result-${stem}.reason`), 'utf8')).toContain(`has token ${forged}, not that of the attempt in flight`);
-    const status = JSON.parse((await cli([...nats, 'status', runId, '--json'])).stdout) as { status: string; tasks: Record<string, { status: string }> };
+    await waitFor('the forged result refused', () => files(dir, '0UT.3OX/rejected').includes(`result-${stem}`), {
+      timeout: 20_000,
+      detail: agent,
+    });
+    expect(readFileSync(join(dir, '0UT.3OX', 'rejected', `result-${stem}.reason`), 'utf8')).toContain(
+      `has token ${forged}, not that of the attempt in flight`,
+    );
+    const status = JSON.parse((await cli([...nats, 'status', runId, '--json'])).stdout) as {
+      status: string;
+      tasks: Record<string, { status: string }>;
+    };
     expect(status.tasks.validate!.status).toBe('IN_PROGRESS');
     expect(files(dir, '1N.3OX')).toContain(task.name);
 

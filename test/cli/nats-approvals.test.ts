@@ -29,33 +29,73 @@ describe.skipIf(noNats)('approve and reject over NATS before any engine has run'
     const seen = await cli(['--nats', alice, 'status', runId]);
     // A permission refused is a refusal (kind permission, docs/troubleshooting.md): exit 2, nothing written.
     expect(seen.code).toBe(2);
-    expect(seen.stderr).toMatch(/^error: cannot use NATS JetStream at \S+: permissions violation: .*Permissions Violation for Publish to "\$JS\.API\.INFO"/);
+    expect(seen.stderr).toMatch(
+      /^error: cannot use NATS JetStream at \S+: permissions violation: .*Permissions Violation for Publish to "\$JS\.API\.INFO"/,
+    );
     expect(seen.stderr).not.toMatch(/\n\s+at /);
-    const asWorker = await cli(['--nats', url.replace('nats://', 'nats://worker:worker-dev-password@'), 'status', runId]);
+    const asWorker = await cli([
+      '--nats',
+      url.replace('nats://', 'nats://worker:worker-dev-password@'),
+      'status',
+      runId,
+    ]);
     expect(asWorker.code).toBe(2);
-    expect(asWorker.stderr).toMatch(/^error: cannot use NATS JetStream at \S+: permissions violation: .*Permissions Violation for Publish to "\$JS\.API\.STREAM\.INFO\.LF_EVENTS"/);
-    const published = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--comment', 'fine', '--wait', '500ms', '--json']);
+    expect(asWorker.stderr).toMatch(
+      /^error: cannot use NATS JetStream at \S+: permissions violation: .*Permissions Violation for Publish to "\$JS\.API\.STREAM\.INFO\.LF_EVENTS"/,
+    );
+    const published = await cli([
+      '--nats',
+      alice,
+      'approve',
+      runId,
+      'sign_off',
+      '--comment',
+      'fine',
+      '--wait',
+      '500ms',
+      '--json',
+    ]);
     expect(published.stderr).toBe('');
     expect(published.code).toBe(3);
-    expect(JSON.parse(published.stdout)).toEqual({ runId, task: 'sign_off', decision: 'approved', by: 'alice', unauthenticated: false, recorded: false, queued: true, changed: true, seq: null, status: null });
+    expect(JSON.parse(published.stdout)).toEqual({
+      runId,
+      task: 'sign_off',
+      decision: 'approved',
+      by: 'alice',
+      unauthenticated: false,
+      recorded: false,
+      queued: true,
+      changed: true,
+      seq: null,
+      status: null,
+    });
     const told = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--wait', '300ms']);
-    expect(told.stdout).toMatch(/published approval of sign_off for run \S+ as alice, but no engine answered within 300 ms: it waits in LF_APPROVALS for the next engine, or `ledgerflow resume/);
+    expect(told.stdout).toMatch(
+      /published approval of sign_off for run \S+ as alice, but no engine answered within 300 ms: it waits in LF_APPROVALS for the next engine, or `ledgerflow resume/,
+    );
 
     // Connected as a NATS user, that user decides: --as may only repeat it.
     const other = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--as', 'bob']);
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/as bob does not match the NATS user alice: on a NATS server with users you act as the user you connect as/);
+    expect(other.stderr).toMatch(
+      /as bob does not match the NATS user alice: on a NATS server with users you act as the user you connect as/,
+    );
 
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
     try {
       const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
       expect(waited.code).toBe(0);
-      expect(JSON.parse(waited.stdout).tasks.sign_off).toMatchObject({ status: 'COMPLETED', output: { by: 'alice', comment: 'fine' } });
+      expect(JSON.parse(waited.stdout).tasks.sign_off).toMatchObject({
+        status: 'COMPLETED',
+        output: { by: 'alice', comment: 'fine' },
+      });
       // With an engine running, the CLI waits for its verdict: a refusal exits 2 with the engine's reason.
       const bob = url.replace('nats://', 'nats://bob:bob-dev-password@');
       const late = await cli(['--nats', bob, 'approve', runId, 'sign_off']);
       expect(late.code).toBe(2);
-      expect(late.stderr).toMatch(/cannot record approval of sign_off: the run is already settled; nothing was recorded/);
+      expect(late.stderr).toMatch(
+        /cannot record approval of sign_off: the run is already settled; nothing was recorded/,
+      );
     } finally {
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));
@@ -84,14 +124,40 @@ describe.skipIf(noNats)('approve and reject over NATS before any engine has run'
     expect(bob.code).toBe(0);
     expect(bob.stdout).toMatch(/approved sign_off for run \S+ as bob \(an unauthenticated name\) \(event \d+\)/);
 
-    const resumed = await cli(['--nats', url, 'resume', runId, '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs'), '--json']);
+    const resumed = await cli([
+      '--nats',
+      url,
+      'resume',
+      runId,
+      '--handlers',
+      join(ROOT, 'test', 'fixtures', 'handlers.mjs'),
+      '--json',
+    ]);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe('COMPLETED');
 
     const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
-    expect(history.filter((e: { type: string }) => e.type.startsWith('approval.')).map((e: { type: string; data: object }) => [e.type, e.data])).toEqual([
-      ['approval.refused', expect.objectContaining({ by: 'nobody', unauthenticated: true, reason: expect.stringMatching(/may not decide/) })],
-      ['approval.refused', expect.objectContaining({ by: 'mallory', unauthenticated: true, reason: expect.stringMatching(/may not decide/) })],
+    expect(
+      history
+        .filter((e: { type: string }) => e.type.startsWith('approval.'))
+        .map((e: { type: string; data: object }) => [e.type, e.data]),
+    ).toEqual([
+      [
+        'approval.refused',
+        expect.objectContaining({
+          by: 'nobody',
+          unauthenticated: true,
+          reason: expect.stringMatching(/may not decide/),
+        }),
+      ],
+      [
+        'approval.refused',
+        expect.objectContaining({
+          by: 'mallory',
+          unauthenticated: true,
+          reason: expect.stringMatching(/may not decide/),
+        }),
+      ],
       ['approval.recorded', { task: 'sign_off', decision: 'approved', by: 'bob', unauthenticated: true }],
     ]);
     const text = await cli(['--nats', url, 'history', runId]);
@@ -109,8 +175,19 @@ describe.skipIf(noNats)('approve over NATS with an engine listening, on a server
     const runId = JSON.parse(run.stdout).runId as string;
     const decided = await cli(['--nats', c.url, 'approve', runId, 'sign_off', '--as', 'bob', '--json']);
     expect(decided.stderr).toBe('');
-    expect(JSON.parse(decided.stdout)).toMatchObject({ runId, by: 'bob', unauthenticated: true, recorded: true, queued: false });
+    expect(JSON.parse(decided.stdout)).toMatchObject({
+      runId,
+      by: 'bob',
+      unauthenticated: true,
+      recorded: true,
+      queued: false,
+    });
     const history = JSON.parse((await cli(['--nats', c.url, 'history', runId, '--json'])).stdout);
-    expect(history.find((e: { type: string }) => e.type === 'approval.recorded').data).toEqual({ task: 'sign_off', decision: 'approved', by: 'bob', unauthenticated: true });
+    expect(history.find((e: { type: string }) => e.type === 'approval.recorded').data).toEqual({
+      task: 'sign_off',
+      decision: 'approved',
+      by: 'bob',
+      unauthenticated: true,
+    });
   }, 60_000);
 });

@@ -32,7 +32,11 @@ describe.skipIf(noNats)('authority levels on NATS (engine --users)', () => {
   it('the engine refuses bob (L2) an approval, recorded with both levels, and a cancel, recorded nowhere; alice (L0) approves', async () => {
     const dir = tempDir('lf-nats-authority-');
     writeFileSync(join(dir, 'stock-count.yaml'), STOCK_COUNT);
-    for (const [name, level] of [['alice', 'L0'], ['bob', 'L2']] as const) expect((await cli(['users', 'add', name, '--level', level], { cwd: dir })).code).toBe(0);
+    for (const [name, level] of [
+      ['alice', 'L0'],
+      ['bob', 'L2'],
+    ] as const)
+      expect((await cli(['users', 'add', name, '--level', level], { cwd: dir })).code).toBe(0);
     expect((await cli(['--nats', c.url, 'deploy', join(dir, 'stock-count.yaml')])).code).toBe(0);
     const engine = spawnCli(['--nats', c.url, 'engine', '--users', join(dir, 'users.yaml')]);
     procs.push(engine);
@@ -47,7 +51,9 @@ describe.skipIf(noNats)('authority levels on NATS (engine --users)', () => {
 
     const byBob = await cli(['--nats', asUser(c.url, 'bob'), 'approve', runId, 'commander_review', '--json']);
     expect(byBob.code, byBob.stderr + out).toBe(2);
-    expect(byBob.stderr).toContain('bob is L2 (Station OPS); approving commander_review needs L0 (Commander) or higher');
+    expect(byBob.stderr).toContain(
+      'bob is L2 (Station OPS); approving commander_review needs L0 (Commander) or higher',
+    );
     const cancel = await cli(['--nats', asUser(c.url, 'bob'), 'cancel', runId]);
     expect(cancel.code).toBe(2);
     expect(cancel.stderr).toContain('bob is L2 (Station OPS); controlling runs needs L1 (CMD.BRIDGE) or higher');
@@ -56,8 +62,13 @@ describe.skipIf(noNats)('authority levels on NATS (engine --users)', () => {
     expect(byAlice.code, byAlice.stderr + out).toBe(0);
     const done = await cli(['--nats', c.url, 'wait', runId, '--timeout', '30s', '--json']);
     expect(JSON.parse(done.stdout).status).toBe('COMPLETED');
-    const history = JSON.parse((await cli(['--nats', c.url, 'history', runId, '--json'])).stdout) as { type: string; data: { by?: string; reason?: string } }[];
-    expect(history.filter((e) => e.type === 'approval.refused').map((e) => [e.data.by, e.data.reason])).toEqual([['bob', 'bob is L2 (Station OPS); approving commander_review needs L0 (Commander) or higher']]);
+    const history = JSON.parse((await cli(['--nats', c.url, 'history', runId, '--json'])).stdout) as {
+      type: string;
+      data: { by?: string; reason?: string };
+    }[];
+    expect(history.filter((e) => e.type === 'approval.refused').map((e) => [e.data.by, e.data.reason])).toEqual([
+      ['bob', 'bob is L2 (Station OPS); approving commander_review needs L0 (Commander) or higher'],
+    ]);
     expect(history.filter((e) => e.type === 'approval.recorded').map((e) => e.data.by)).toEqual(['alice']);
     expect(history.some((e) => e.type === 'run.cancelled')).toBe(false);
   }, 120_000);

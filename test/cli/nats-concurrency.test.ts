@@ -47,20 +47,28 @@ describe.skipIf(noNats)('concurrency limits on NATS with handlers (CLI engines a
    * and never kicked fails here instead of completing late.
    */
   const allCompleted = async (ids: string[], logs: () => string) => {
-    const seen = await Promise.all(ids.map(async (id) => {
-      const r = await lf('wait', id, '--timeout', '25s', '--json');
-      return `${id} ${r.stdout.trim() ? (JSON.parse(r.stdout) as { status: string }).status : `exit ${r.code}: ${r.stderr}`}`;
-    }));
-    expect(seen.every((l) => l.endsWith(' COMPLETED')), `${seen.join('\n')}\n${logs()}`).toBe(true);
+    const seen = await Promise.all(
+      ids.map(async (id) => {
+        const r = await lf('wait', id, '--timeout', '25s', '--json');
+        return `${id} ${r.stdout.trim() ? (JSON.parse(r.stdout) as { status: string }).status : `exit ${r.code}: ${r.stderr}`}`;
+      }),
+    );
+    expect(
+      seen.every((l) => l.endsWith(' COMPLETED')),
+      `${seen.join('\n')}\n${logs()}`,
+    ).toBe(true);
   };
-  const markers = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const markers = (file: string) =>
+    existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
 
   /**
    * Three starts at once for one customer, holding their slots until `release` appears (one of them is queued:
    * the limit is 2); then the slots free up while three more starts arrive. Every run must complete.
    */
   const burst = async (release: string, customers: string[]) => {
-    const held = await Promise.all(customers.slice(0, 3).map(async (x) => start('invoice', '--customer', x, '--release', release)));
+    const held = await Promise.all(
+      customers.slice(0, 3).map(async (x) => start('invoice', '--customer', x, '--release', release)),
+    );
     expect(held.filter((r) => r.status === 'QUEUED').length, JSON.stringify(held)).toBeGreaterThanOrEqual(1);
     writeFileSync(release, '');
     const more: string[] = [];
@@ -119,7 +127,9 @@ describe.skipIf(noNats)('concurrency limits on NATS with handlers (CLI engines a
     expect((await lf('deploy', join(FIX, 'sync-contacts.yaml'))).code).toBe(0);
     const e = spawned(['--nats', c.url, 'engine', '--handlers', HANDLERS], env);
     const w = spawned(['--nats', asUser(c.url, 'worker'), 'worker', '--handlers', HANDLERS], env);
-    const ids = await Promise.all(['a', 'b', 'c', 'd'].map(async (x) => (await start('sync_contacts', '--customer', x)).runId));
+    const ids = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(async (x) => (await start('sync_contacts', '--customer', x)).runId),
+    );
     await allCompleted(ids, () => e() + w());
     expect(markers(env.LF_MARKERS)).toHaveLength(4);
   }, 120_000);

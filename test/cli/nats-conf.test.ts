@@ -21,8 +21,7 @@ import { waitFor } from '../helpers/wait.js';
 const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
 
-
-describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s passwords and levels', () => {
+describe.skipIf(noNats)("users nats-conf: nats-server checks the users file's passwords and levels", () => {
   let dir = '';
   let server: NatsServer | undefined;
   const url = (user: string, password = `pw-${user}`) => `nats://${user}:${password}@127.0.0.1:${server!.port}`;
@@ -30,8 +29,16 @@ describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s p
   beforeAll(async () => {
     dir = tempDir('lf-nats-conf-');
     writeFileSync(join(dir, 'stock-count.yaml'), STOCK_COUNT);
-    for (const [name, level, extra] of [['engine', 'L1', []], ['alice', 'L0', []], ['ops-east', 'L2', ['--domains', 'inventory']], ['scanner', 'L3', ['--queues', 'default']]] as const) {
-      const r = await cli(['users', 'add', name, '--level', level, ...extra, '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+    for (const [name, level, extra] of [
+      ['engine', 'L1', []],
+      ['alice', 'L0', []],
+      ['ops-east', 'L2', ['--domains', 'inventory']],
+      ['scanner', 'L3', ['--queues', 'default']],
+    ] as const) {
+      const r = await cli(['users', 'add', name, '--level', level, ...extra, '--password-stdin'], {
+        cwd: dir,
+        stdin: `pw-${name}\n`,
+      });
       expect(r.code, r.stderr).toBe(0);
     }
     const conf = await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir });
@@ -43,7 +50,9 @@ describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s p
     writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
     server = await startNatsServer({ config: join(dir, 'nats.conf') });
   }, 60_000);
-  afterAll(async () => { await server?.dispose(); });
+  afterAll(async () => {
+    await server?.dispose();
+  });
 
   it('a wrong password is refused; a Station OPS may approve (the engine refuses it) but the server refuses its cancel; the Commander approves', async () => {
     expect((await cli(['--nats', url('engine'), 'deploy', join(dir, 'stock-count.yaml')])).code).toBe(0);
@@ -66,7 +75,9 @@ describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s p
     expect(cancel.stderr).toMatch(/permission/i);
     const byOps = await cli(['--nats', url('ops-east'), 'approve', runId, 'commander_review']);
     expect(byOps.code, byOps.stderr + out).toBe(2);
-    expect(byOps.stderr).toContain('ops-east is L2 (Station OPS); approving commander_review needs L0 (Commander) or higher');
+    expect(byOps.stderr).toContain(
+      'ops-east is L2 (Station OPS); approving commander_review needs L0 (Commander) or higher',
+    );
     // A Worker may not read the log at all.
     const peek = await cli(['--nats', url('scanner'), 'status', runId]);
     expect(peek.code).not.toBe(0);
@@ -76,21 +87,33 @@ describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s p
     expect(byAlice.code, byAlice.stderr + out).toBe(0);
     const done = await cli(['--nats', url('engine'), 'wait', runId, '--timeout', '30s', '--json']);
     expect(JSON.parse(done.stdout).status).toBe('COMPLETED');
-    const history = JSON.parse((await cli(['--nats', url('engine'), 'history', runId, '--json'])).stdout) as { type: string; data: { by?: string } }[];
-    expect(history.filter((e) => e.type.startsWith('approval.')).map((e) => [e.type, e.data.by])).toEqual([['approval.refused', 'ops-east'], ['approval.recorded', 'alice']]);
+    const history = JSON.parse((await cli(['--nats', url('engine'), 'history', runId, '--json'])).stdout) as {
+      type: string;
+      data: { by?: string };
+    }[];
+    expect(history.filter((e) => e.type.startsWith('approval.')).map((e) => [e.type, e.data.by])).toEqual([
+      ['approval.refused', 'ops-east'],
+      ['approval.recorded', 'alice'],
+    ]);
     expect(history.some((e) => e.type === 'run.cancelled')).toBe(false);
   }, 120_000);
 
-  it('the agents view names a worker with its NATS user\'s level (the engine\'s users file) and its skills', async () => {
+  it("the agents view names a worker with its NATS user's level (the engine's users file) and its skills", async () => {
     const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')]);
     const worker = spawnCli(['--nats', url('scanner'), 'worker', '--handlers', HANDLERS, '--skills', 'gpu']);
     procs.push(engine, worker);
     let last = '';
-    await waitFor('the worker heard with its level', async () => {
-      last = (await cli(['--nats', url('engine'), 'agents', '--json'])).stdout;
-      const rows = (JSON.parse(last || '{"agents":[]}') as { agents: { user?: string; level?: string; skills: string[] }[] }).agents;
-      return rows.some((r) => r.user === 'scanner' && r.level === 'L3' && r.skills.includes('gpu'));
-    }, { timeout: 30_000, detail: () => last });
+    await waitFor(
+      'the worker heard with its level',
+      async () => {
+        last = (await cli(['--nats', url('engine'), 'agents', '--json'])).stdout;
+        const rows = (
+          JSON.parse(last || '{"agents":[]}') as { agents: { user?: string; level?: string; skills: string[] }[] }
+        ).agents;
+        return rows.some((r) => r.user === 'scanner' && r.level === 'L3' && r.skills.includes('gpu'));
+      },
+      { timeout: 30_000, detail: () => last },
+    );
   }, 60_000);
 
   it('leaves out, and says so, a user with no password for NATS; refuses to write a file with no engine user', async () => {
@@ -98,7 +121,9 @@ describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s p
     expect((await cli(['users', 'add', 'viewer', '--level', 'L1'], { cwd: other })).code).toBe(0);
     const none = await cli(['users', 'nats-conf'], { cwd: other });
     expect([none.code, none.stderr.includes('names no engine user engine')]).toEqual([2, true]);
-    expect((await cli(['users', 'add', 'engine', '--level', 'L1', '--password-stdin'], { cwd: other, stdin: 'pw\n' })).code).toBe(0);
+    expect(
+      (await cli(['users', 'add', 'engine', '--level', 'L1', '--password-stdin'], { cwd: other, stdin: 'pw\n' })).code,
+    ).toBe(0);
     const conf = await cli(['users', 'nats-conf', '--json'], { cwd: other });
     expect(conf.code, conf.stderr).toBe(0);
     const json = JSON.parse(conf.stdout) as { text: string; left: { name: string; why: string }[] };

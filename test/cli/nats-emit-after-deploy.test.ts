@@ -33,7 +33,9 @@ describe.skipIf(noNats)('emit right after deploy over NATS', () => {
   const emit = async (id: string) => {
     const r = await lf('emit', 'pinged', '--id', id, '--data', '{"who":"ops"}', '--json');
     expect(r.code, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout) as { runs: { workflowId: string; status: string }[] }).runs.map((x) => x.workflowId).sort();
+    return (JSON.parse(r.stdout) as { runs: { workflowId: string; status: string }[] }).runs
+      .map((x) => x.workflowId)
+      .sort();
   };
 
   it('starts the workflow deployed just before, and again one more deployed on the same event type', async () => {

@@ -9,7 +9,7 @@ const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
 describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () => {
   const c = useCluster();
 
-  it('an engine records commander\'s pause (PAUSED, a second pause refused by the engine), wait --or-waiting returns on it, approvals still land, resume lets the engine finish the run', async () => {
+  it("an engine records commander's pause (PAUSED, a second pause refused by the engine), wait --or-waiting returns on it, approvals still land, resume lets the engine finish the run", async () => {
     const url = c.url;
     const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
     const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
@@ -18,10 +18,28 @@ describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () =>
 
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
     try {
-      const paused = await cli(['--nats', commander, 'pause', runId, '--reason', 'maintenance', '--wait', '20s', '--json']);
+      const paused = await cli([
+        '--nats',
+        commander,
+        'pause',
+        runId,
+        '--reason',
+        'maintenance',
+        '--wait',
+        '20s',
+        '--json',
+      ]);
       expect(paused.stderr).toBe('');
       expect(paused.code).toBe(0);
-      expect(JSON.parse(paused.stdout)).toMatchObject({ runId, action: 'pause', by: 'commander', unauthenticated: false, recorded: true, queued: false, status: 'PAUSED' });
+      expect(JSON.parse(paused.stdout)).toMatchObject({
+        runId,
+        action: 'pause',
+        by: 'commander',
+        unauthenticated: false,
+        recorded: true,
+        queued: false,
+        status: 'PAUSED',
+      });
       const again = await cli(['--nats', commander, 'pause', runId, '--wait', '20s']);
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/cannot pause run \S+: the run is already paused; nothing was recorded/);
@@ -46,15 +64,21 @@ describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () =>
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));
     }
-    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout) as { type: string; data: Record<string, unknown> }[];
+    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout) as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
     const types = history.map((e) => e.type);
     expect(types.indexOf('run.paused')).toBeLessThan(types.indexOf('approval.recorded'));
-    expect(types.slice(types.indexOf('run.resumed'), types.indexOf('run.resumed') + 2)).toEqual(['run.resumed', 'task.started']);
+    expect(types.slice(types.indexOf('run.resumed'), types.indexOf('run.resumed') + 2)).toEqual([
+      'run.resumed',
+      'task.started',
+    ]);
     expect(history.find((e) => e.type === 'run.paused')!.data).toEqual({ by: 'commander', reason: 'maintenance' });
     expect(history.find((e) => e.type === 'run.resumed')!.data).toEqual({ by: 'commander' });
   }, 90_000);
 
-  it('cancel --nats: an engine records commander\'s cancel of a waiting run (by commander), a second cancel is refused (exit 2), none answers in time without an engine (exit 3)', async () => {
+  it("cancel --nats: an engine records commander's cancel of a waiting run (by commander), a second cancel is refused (exit 2), none answers in time without an engine (exit 3)", async () => {
     const url = c.url;
     const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
     const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
@@ -64,7 +88,9 @@ describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () =>
     // No engine runs yet: the cancel waits in LF_CONTROL (exit 3), and the engine started next records it.
     const queued = await cli(['--nats', commander, 'cancel', runId, '--reason', 'no longer needed', '--wait', '300ms']);
     expect(queued.code).toBe(3);
-    expect(queued.stdout).toMatch(/published cancel for run \S+ as commander, but no engine answered within 300 ms: it waits in LF_CONTROL/);
+    expect(queued.stdout).toMatch(
+      /published cancel for run \S+ as commander, but no engine answered within 300 ms: it waits in LF_CONTROL/,
+    );
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
     try {
       const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
@@ -77,8 +103,13 @@ describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () =>
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));
     }
-    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout) as { type: string; data: Record<string, unknown> }[];
-    expect(history.filter((e) => e.type === 'run.cancelled').map((e) => e.data)).toEqual([{ by: 'commander', reason: 'no longer needed' }]);
+    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout) as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
+    expect(history.filter((e) => e.type === 'run.cancelled').map((e) => e.data)).toEqual([
+      { by: 'commander', reason: 'no longer needed' },
+    ]);
   }, 90_000);
 
   it('cancel --nats with an engine running: recorded at once (exit 0, --json says CANCELLED)', async () => {
@@ -90,7 +121,13 @@ describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () =>
       const cancelled = await cli(['--nats', commander, 'cancel', runId, '--wait', '20s', '--json']);
       expect(cancelled.stderr).toBe('');
       expect(cancelled.code).toBe(0);
-      expect(JSON.parse(cancelled.stdout)).toMatchObject({ runId, action: 'cancel', recorded: true, queued: false, status: 'CANCELLED' });
+      expect(JSON.parse(cancelled.stdout)).toMatchObject({
+        runId,
+        action: 'cancel',
+        recorded: true,
+        queued: false,
+        status: 'CANCELLED',
+      });
     } finally {
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));

@@ -41,16 +41,26 @@ describe.skipIf(noNats)('a handler no worker serves on NATS', () => {
     const { runId } = JSON.parse(started.stdout) as { runId: string };
 
     const unserved = 'handler ship on queue default: no worker has announced it';
-    const text = await waitFor('status to say ship has no worker', async () => {
-      const s = await cli(['--nats', c.url, 'status', runId]);
-      return s.stdout.includes(unserved) ? s.stdout : null;
-    }, { timeout: 30_000, detail: () => engine.out() + charger.out() });
+    const text = await waitFor(
+      'status to say ship has no worker',
+      async () => {
+        const s = await cli(['--nats', c.url, 'status', runId]);
+        return s.stdout.includes(unserved) ? s.stdout : null;
+      },
+      { timeout: 30_000, detail: () => engine.out() + charger.out() },
+    );
     expect(text).toMatch(/charge\s+COMPLETED/);
     expect(text).toMatch(new RegExp(`ship\\s+(SCHEDULED|IN_PROGRESS)\\s+attempts \\d+\\s+waits for ${unserved}`));
-    const asJson = JSON.parse((await cli(['--nats', c.url, 'status', runId, '--json'])).stdout) as { tasks: Record<string, { waitingFor?: string }> };
+    const asJson = JSON.parse((await cli(['--nats', c.url, 'status', runId, '--json'])).stdout) as {
+      tasks: Record<string, { waitingFor?: string }>;
+    };
     expect(asJson.tasks.ship!.waitingFor).toBe(unserved);
     expect(asJson.tasks.charge!.waitingFor).toBeUndefined();
-    await waitFor('the engine log to name the handler', () => engine.out().includes('no worker has announced handler ship on queue default'), { timeout: 20_000, detail: engine.out });
+    await waitFor(
+      'the engine log to name the handler',
+      () => engine.out().includes('no worker has announced handler ship on queue default'),
+      { timeout: 20_000, detail: engine.out },
+    );
     expect(engine.out()).toContain('start one: ledgerflow worker --handlers <module exporting ship>');
     expect(engine.out()).not.toContain('handler charge on queue default');
 

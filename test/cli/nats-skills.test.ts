@@ -45,29 +45,57 @@ describe.skipIf(noNats)('skills over NATS (docs/limits.md#skills)', () => {
     expect((await cli(['--nats', c.url, 'deploy', join(dir, 'render-report.yaml')])).code).toBe(0);
     const engine = spawnLogged(['--nats', c.url, 'engine'], {});
     spawnLogged(['--nats', c.url, 'worker', '--handlers', join(dir, 'handlers.mjs')], { WHO: 'plain' });
-    const status = async (runId: string) => JSON.parse((await cli(['--nats', c.url, 'status', runId, '--json'])).stdout);
+    const status = async (runId: string) =>
+      JSON.parse((await cli(['--nats', c.url, 'status', runId, '--json'])).stdout);
     const first = JSON.parse((await cli(['--nats', c.url, 'start', 'render-report', '--json'])).stdout).runId as string;
     let last = '';
-    await waitFor('render to wait for a worker with gpu', async () => {
-      const s = await status(first);
-      last = JSON.stringify(s);
-      return s.tasks?.render?.status === 'SCHEDULED' && s.tasks.render.waitingFor === 'a worker with skills gpu';
-    }, { timeout: 30_000, detail: () => last + engine.output() });
-    const history = JSON.parse((await cli(['--nats', c.url, 'history', first, '--json'])).stdout) as { type: string; data: Record<string, unknown> }[];
-    expect(history.filter((e) => e.type === 'task.delayed').map((e) => e.data)).toEqual([{ task: 'render', attempt: 1, reason: 'no_skilled_worker', skills: ['gpu'] }]);
+    await waitFor(
+      'render to wait for a worker with gpu',
+      async () => {
+        const s = await status(first);
+        last = JSON.stringify(s);
+        return s.tasks?.render?.status === 'SCHEDULED' && s.tasks.render.waitingFor === 'a worker with skills gpu';
+      },
+      { timeout: 30_000, detail: () => last + engine.output() },
+    );
+    const history = JSON.parse((await cli(['--nats', c.url, 'history', first, '--json'])).stdout) as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
+    expect(history.filter((e) => e.type === 'task.delayed').map((e) => e.data)).toEqual([
+      { task: 'render', attempt: 1, reason: 'no_skilled_worker', skills: ['gpu'] },
+    ]);
     expect(history.some((e) => e.type === 'task.started' && e.data.task === 'render')).toBe(false);
-    await waitFor('the engine log to say so', () => engine.output().includes('no worker with skills gpu serves handler render on queue default'), { detail: engine.output });
+    await waitFor(
+      'the engine log to say so',
+      () => engine.output().includes('no worker with skills gpu serves handler render on queue default'),
+      { detail: engine.output },
+    );
 
-    const gpu = spawnLogged(['--nats', c.url, 'worker', '--handlers', join(dir, 'handlers.mjs'), '--skills', 'gpu'], { WHO: 'gpu' });
-    await waitFor('the first run to complete', async () => { const s = await status(first); last = JSON.stringify(s); return s.status === 'COMPLETED'; }, { timeout: 30_000, detail: () => last + engine.output() + gpu.output() });
+    const gpu = spawnLogged(['--nats', c.url, 'worker', '--handlers', join(dir, 'handlers.mjs'), '--skills', 'gpu'], {
+      WHO: 'gpu',
+    });
+    await waitFor(
+      'the first run to complete',
+      async () => {
+        const s = await status(first);
+        last = JSON.stringify(s);
+        return s.status === 'COMPLETED';
+      },
+      { timeout: 30_000, detail: () => last + engine.output() + gpu.output() },
+    );
     const done = await status(first);
     expect(done.tasks.render, JSON.stringify(done)).toMatchObject({ output: { by: 'gpu', requires: ['gpu'] } });
 
     // With both workers up, every gpu task goes to the gpu worker; the plain one never gets one.
     const runs: string[] = [];
-    for (let i = 0; i < 4; i++) runs.push(JSON.parse((await cli(['--nats', c.url, 'start', 'render-report', '--json'])).stdout).runId as string);
+    for (let i = 0; i < 4; i++)
+      runs.push(JSON.parse((await cli(['--nats', c.url, 'start', 'render-report', '--json'])).stdout).runId as string);
     for (const id of runs) {
-      await waitFor(`run ${id} to complete`, async () => (await status(id)).status === 'COMPLETED', { timeout: 30_000, detail: engine.output });
+      await waitFor(`run ${id} to complete`, async () => (await status(id)).status === 'COMPLETED', {
+        timeout: 30_000,
+        detail: engine.output,
+      });
       const s = await status(id);
       expect(s.tasks.render.output.by).toBe('gpu');
       // No wait recorded once a skilled worker is there.
@@ -75,10 +103,16 @@ describe.skipIf(noNats)('skills over NATS (docs/limits.md#skills)', () => {
       expect(h.some((e) => e.type === 'task.delayed')).toBe(false);
     }
     // Who serves: the agents view names the gpu worker's skills.
-    const agents = JSON.parse((await cli(['--nats', c.url, 'agents', '--json'])).stdout) as { agents: { skills: string[]; inFlight?: number; utilization?: { m1: number; m15: number } }[]; participation: { workflow: string; runs: number; agents: { name: string }[] }[] };
+    const agents = JSON.parse((await cli(['--nats', c.url, 'agents', '--json'])).stdout) as {
+      agents: { skills: string[]; inFlight?: number; utilization?: { m1: number; m15: number } }[];
+      participation: { workflow: string; runs: number; agents: { name: string }[] }[];
+    };
     const gpuRow = agents.agents.find((a) => a.skills.includes('gpu'));
     expect(gpuRow).toMatchObject({ inFlight: 0, utilization: { m1: expect.any(Number), m15: expect.any(Number) } });
     // Who took part, per workflow: the workers' NATS user reported every outcome of the five runs.
-    expect(agents.participation.find((w) => w.workflow === 'render-report')).toMatchObject({ runs: 5, agents: [expect.objectContaining({ runs: 5 })] });
+    expect(agents.participation.find((w) => w.workflow === 'render-report')).toMatchObject({
+      runs: 5,
+      agents: [expect.objectContaining({ runs: 5 })],
+    });
   }, 150_000);
 });

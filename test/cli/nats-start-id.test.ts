@@ -15,12 +15,26 @@ describe.skipIf(noNats)('start --id over NATS', () => {
     expect((await lf('deploy', APPROVAL)).code).toBe(0);
     const first = await lf('start', 'approval', '--id', 'nats-order-1', '--json');
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ runId: 'nats-order-1', workflowId: 'approval', version: 1, status: 'RUNNING' });
+    expect(JSON.parse(first.stdout)).toEqual({
+      runId: 'nats-order-1',
+      workflowId: 'approval',
+      version: 1,
+      status: 'RUNNING',
+    });
     const again = await lf('start', 'approval', '--id', 'nats-order-1', '--json');
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ runId: 'nats-order-1', workflowId: 'approval', version: 1, status: 'RUNNING', existing: true });
+    expect(JSON.parse(again.stdout)).toEqual({
+      runId: 'nats-order-1',
+      workflowId: 'approval',
+      version: 1,
+      status: 'RUNNING',
+      existing: true,
+    });
 
-    const [a, b] = await Promise.all([lf('start', 'approval', '--id', 'nats-race', '--json'), lf('start', 'approval', '--id', 'nats-race', '--json')]);
+    const [a, b] = await Promise.all([
+      lf('start', 'approval', '--id', 'nats-race', '--json'),
+      lf('start', 'approval', '--id', 'nats-race', '--json'),
+    ]);
     const answers = [a, b].map((r) => JSON.parse(r.stdout) as Started);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(answers.map((x) => x.runId)).toEqual(['nats-race', 'nats-race']);

@@ -26,8 +26,19 @@ const REVIEW = `workflow:
     - { id: check, type: HUMAN, depends_on: [count], agent_level: "L1" }
 `;
 const OTHER = REVIEW.replace('id: review', 'id: other');
-const USERS = [['engine', 'L1'], ['alice', 'L1'], ['bob', 'L1']] as const;
-type Verdict = { accepted: boolean; code?: string; reason?: string; runId?: string; workflowId?: string; existing?: true };
+const USERS = [
+  ['engine', 'L1'],
+  ['alice', 'L1'],
+  ['bob', 'L1'],
+] as const;
+type Verdict = {
+  accepted: boolean;
+  code?: string;
+  reason?: string;
+  runId?: string;
+  workflowId?: string;
+  existing?: true;
+};
 
 const nats = useUsersNats();
 const { procs, url, as } = nats;
@@ -38,20 +49,35 @@ let engineLog = '';
 class Sender {
   private readonly verdicts = new Map<string, Verdict>();
   private n = 0;
-  private constructor(readonly user: string, private readonly nc: NatsConnection) {}
+  private constructor(
+    readonly user: string,
+    private readonly nc: NatsConnection,
+  ) {}
   static async open(user: string): Promise<Sender> {
     const s = new Sender(user, await connect({ ...credentials(url(user)), name: `raw-${user}` }));
-    s.nc.subscribe(`lf.verdicts.starts.${user}.*`, { callback: (_e, m) => { s.verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data)) as Verdict); } });
+    s.nc.subscribe(`lf.verdicts.starts.${user}.*`, {
+      callback: (_e, m) => {
+        s.verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data)) as Verdict);
+      },
+    });
     await s.nc.flush();
     return s;
   }
   async send(body: Record<string, unknown>): Promise<Verdict> {
     const request = `req${String(++this.n).padStart(5, '0')}${this.user}`;
-    await jetstream(this.nc).publish(`lf.starts.${this.user}`, new TextEncoder().encode(JSON.stringify({ request, ...body })));
-    await waitFor(`the verdict on ${this.user}'s request ${request}`, () => this.verdicts.has(request), { timeout: 30_000, detail: () => engineLog });
+    await jetstream(this.nc).publish(
+      `lf.starts.${this.user}`,
+      new TextEncoder().encode(JSON.stringify({ request, ...body })),
+    );
+    await waitFor(`the verdict on ${this.user}'s request ${request}`, () => this.verdicts.has(request), {
+      timeout: 30_000,
+      detail: () => engineLog,
+    });
     return this.verdicts.get(request)!;
   }
-  close(): Promise<void> { return this.nc.close(); }
+  close(): Promise<void> {
+    return this.nc.close();
+  }
 }
 
 describe.skipIf(noNats)('a start request naming a run it did not start is refused (issue 60)', () => {
@@ -71,12 +97,18 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
     const started = await as('alice', ['start', 'review', '--json']);
     expect(started.code, started.stderr + engineLog).toBe(0);
     const { runId: aliceRun } = JSON.parse(started.stdout) as { runId: string };
-    expect((await nats.admin().wait(aliceRun, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+    expect((await nats.admin().wait(aliceRun, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe(
+      'WAITING',
+    );
     const before = await nats.admin().store.lastSeq(aliceRun);
     // Every kick of alice's run, seen as the engines see it (lf.inputs.<sender>.<runId>).
     const watcher = await connect({ ...credentials(url('engine')), name: 'kick-watcher' });
     const kicks: string[] = [];
-    watcher.subscribe(`lf.inputs.*.${aliceRun}`, { callback: (_e, m) => { kicks.push(new TextDecoder().decode(m.data)); } });
+    watcher.subscribe(`lf.inputs.*.${aliceRun}`, {
+      callback: (_e, m) => {
+        kicks.push(new TextDecoder().decode(m.data));
+      },
+    });
     await watcher.flush();
     const bob = await Sender.open('bob');
     const alice = await Sender.open('alice');
@@ -84,7 +116,9 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
       // Through the CLI: `start --id <alice's run>`, refused with the embedded store's code for a taken id.
       const viaCli = await as('bob', ['start', 'review', '--id', aliceRun, '--json']);
       expect(viaCli.code, viaCli.stdout + viaCli.stderr).toBe(2);
-      expect(viaCli.stderr).toContain(`run id ${aliceRun}, named by this start request, is taken by a run someone else started`);
+      expect(viaCli.stderr).toContain(
+        `run id ${aliceRun}, named by this start request, is taken by a run someone else started`,
+      );
       // Raw requests: her run's id as the fresh runId (the same workflow, another), as a caller id, as a retry's new run.
       const refused = [
         await bob.send({ workflow: 'review', input: {}, runId: aliceRun }),
@@ -120,10 +154,17 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
       expect(second.code, second.stderr).toBe(0);
       expect(JSON.parse(second.stdout)).toMatchObject({ runId: 'bob-order-1', workflowId: 'review', existing: true });
       // Which alice may not take for hers.
-      expect(await alice.send({ workflow: 'review', input: {}, id: 'bob-order-1' })).toMatchObject({ accepted: false, code: 'LF_RUN_ID_TAKEN' });
+      expect(await alice.send({ workflow: 'review', input: {}, id: 'bob-order-1' })).toMatchObject({
+        accepted: false,
+        code: 'LF_RUN_ID_TAKEN',
+      });
       // alice's own request for her run, taken again: "existing", and kicked (the watcher sees kicks).
-      expect(await alice.send({ workflow: 'review', input: {}, runId: aliceRun })).toMatchObject({ accepted: true, runId: aliceRun, existing: true });
-      await waitFor('the kick of alice\'s own request taken again', () => kicks.length > 0, { timeout: 10_000 });
+      expect(await alice.send({ workflow: 'review', input: {}, runId: aliceRun })).toMatchObject({
+        accepted: true,
+        runId: aliceRun,
+        existing: true,
+      });
+      await waitFor("the kick of alice's own request taken again", () => kicks.length > 0, { timeout: 10_000 });
       // Each refusal is kept as a dead letter with its reason.
       const dlq = await as('engine', ['dlq', 'list', '--json']);
       expect(dlq.stdout).toContain('is taken by a run someone else started');

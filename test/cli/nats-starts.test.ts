@@ -32,7 +32,13 @@ const STOCK_COUNT = `workflow:
     - { id: go, type: WAIT, depends_on: [count], event: go }
 `;
 const PAYROLL = STOCK_COUNT.replace('stock-count', 'payroll').replace('domain: inventory', 'domain: finance');
-const USERS = [['engine', 'L1'], ['alice', 'L0'], ['bob', 'L1'], ['ops-east', 'L2'], ['scanner', 'L3']] as const;
+const USERS = [
+  ['engine', 'L1'],
+  ['alice', 'L0'],
+  ['bob', 'L1'],
+  ['ops-east', 'L2'],
+  ['scanner', 'L3'],
+] as const;
 type Person = 'alice' | 'bob' | 'ops-east' | 'scanner';
 const PEOPLE: readonly Person[] = ['alice', 'bob', 'ops-east', 'scanner'];
 
@@ -52,7 +58,11 @@ const waitingRun = async (workflow = 'stock-count'): Promise<string> => {
   expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
   return runId;
 };
-const history = async (runId: string) => (await nats.admin().store.read(runId)).map((e) => ({ type: e.type, data: e.data as { by?: string; reason?: string; source?: { by?: string } } }));
+const history = async (runId: string) =>
+  (await nats.admin().store.read(runId)).map((e) => ({
+    type: e.type,
+    data: e.data as { by?: string; reason?: string; source?: { by?: string } },
+  }));
 
 describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/users.md)', () => {
   beforeAll(async () => {
@@ -76,7 +86,10 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     const { queued: isQueued, runId } = JSON.parse(queued.stdout) as { queued: boolean; runId: string };
     expect(isQueued).toBe(true);
     startEngine();
-    await waitFor('the queued start to be taken', async () => (await nats.admin().store.lastSeq(runId)) > 0, { timeout: 30_000, detail: () => engineLog });
+    await waitFor('the queued start to be taken', async () => (await nats.admin().store.lastSeq(runId)) > 0, {
+      timeout: 30_000,
+      detail: () => engineLog,
+    });
     expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
     expect((await history(runId))[0]!.data.source?.by).toBe('bob');
     // With an engine running: answered at once.
@@ -86,14 +99,23 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
   }, 60_000);
 
   it('every level × every action over NATS, as docs/users.md says (refusals record nothing but a refused approval)', async () => {
-    const [a, b, c, p1, p2] = await Promise.all([waitingRun(), waitingRun(), waitingRun(), waitingRun('payroll'), waitingRun('payroll')]);
-    const counts = async () => Promise.all([a, b, c, p1, p2].map(async (r) => (await nats.admin().store.lastSeq(r!))));
+    const [a, b, c, p1, p2] = await Promise.all([
+      waitingRun(),
+      waitingRun(),
+      waitingRun(),
+      waitingRun('payroll'),
+      waitingRun('payroll'),
+    ]);
+    const counts = async () => Promise.all([a, b, c, p1, p2].map(async (r) => await nats.admin().store.lastSeq(r!)));
     const refusedByServer = /NATS user \S+ may not|permission/i;
     type Case = { who: Person; args: string[]; ok: boolean; why?: RegExp };
     const run = async (cases: Case[]) => {
       // Three commands at a time: more starve one another of the machine's cores (and a request's 5 s runs out).
       const results: { k: Case; r: Awaited<ReturnType<typeof as>> }[] = [];
-      for (let i = 0; i < cases.length; i += 3) results.push(...await Promise.all(cases.slice(i, i + 3).map(async (k) => ({ k, r: await as(k.who, k.args) }))));
+      for (let i = 0; i < cases.length; i += 3)
+        results.push(
+          ...(await Promise.all(cases.slice(i, i + 3).map(async (k) => ({ k, r: await as(k.who, k.args) })))),
+        );
       for (const { k, r } of results) {
         expect([k.who, ...k.args, r.code], r.stderr + r.stdout).toEqual([k.who, ...k.args, k.ok ? 0 : 2]);
         if (k.why) expect(r.stderr, `${k.who} ${k.args.join(' ')}`).toMatch(k.why);
@@ -101,38 +123,79 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       return results;
     };
     writeFileSync(join(dir, 'limits.yaml'), 'queues:\n  payments:\n    concurrency: { limit: 5 }\n');
-    for (const who of PEOPLE) writeFileSync(join(dir, `deploy-${who}.yaml`), `workflow:\n  id: deployed-by-${who}\n  tasks:\n    - { id: one, type: SET, values: { x: 1 } }\n`);
+    for (const who of PEOPLE)
+      writeFileSync(
+        join(dir, `deploy-${who}.yaml`),
+        `workflow:\n  id: deployed-by-${who}\n  tasks:\n    - { id: one, type: SET, values: { x: 1 } }\n`,
+      );
 
     // The refusals first, all at once: each exits 2 with its reason, and the runs' logs stay as they were.
     const before = await counts();
     await run([
-      { who: 'ops-east', args: ['start', 'payroll'], ok: false, why: /ops-east is L2 \(Station OPS\); starting payroll needs L1 \(CMD\.BRIDGE\) or higher \(an L2 starts the workflows of its domains: inventory; payroll is in domain finance\)/ },
-      { who: 'scanner', args: ['start', 'stock-count'], ok: false, why: /NATS user scanner may not start runs \(nats\.conf permissions/ },
+      {
+        who: 'ops-east',
+        args: ['start', 'payroll'],
+        ok: false,
+        why: /ops-east is L2 \(Station OPS\); starting payroll needs L1 \(CMD\.BRIDGE\) or higher \(an L2 starts the workflows of its domains: inventory; payroll is in domain finance\)/,
+      },
+      {
+        who: 'scanner',
+        args: ['start', 'stock-count'],
+        ok: false,
+        why: /NATS user scanner may not start runs \(nats\.conf permissions/,
+      },
       { who: 'ops-east', args: ['deploy', 'deploy-ops-east.yaml'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['deploy', 'deploy-scanner.yaml'], ok: false, why: refusedByServer },
-      { who: 'ops-east', args: ['limits', 'set', 'limits.yaml'], ok: false, why: /NATS user ops-east may not set limits/ },
+      {
+        who: 'ops-east',
+        args: ['limits', 'set', 'limits.yaml'],
+        ok: false,
+        why: /NATS user ops-east may not set limits/,
+      },
       { who: 'scanner', args: ['limits', 'set', 'limits.yaml'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['approve', a!, 'bridge_review'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['signal', a!, 'go'], ok: false, why: refusedByServer },
       // A WAIT without from: takes its signal from the run's starter and L1 or higher: c was started by the engine user.
-      { who: 'ops-east', args: ['signal', c!, 'go'], ok: false, why: /ops-east may not send signal "go": WAIT go takes it only from the person who started the run and L1 \(CMD\.BRIDGE\) or higher/ },
+      {
+        who: 'ops-east',
+        args: ['signal', c!, 'go'],
+        ok: false,
+        why: /ops-east may not send signal "go": WAIT go takes it only from the person who started the run and L1 \(CMD\.BRIDGE\) or higher/,
+      },
       ...(['pause', 'cancel'] as const).flatMap((cmd) => [
         { who: 'ops-east' as const, args: [cmd, p1!], ok: false, why: refusedByServer },
         { who: 'scanner' as const, args: [cmd, p1!], ok: false, why: refusedByServer },
       ]),
       // The engine refuses an L2's retry (it may publish starts, for its domain's workflows): a retry is the bridge's.
-      { who: 'ops-east', args: ['retry', p1!], ok: false, why: /ops-east is L2 \(Station OPS\); controlling runs needs L1 \(CMD\.BRIDGE\) or higher/ },
+      {
+        who: 'ops-east',
+        args: ['retry', p1!],
+        ok: false,
+        why: /ops-east is L2 \(Station OPS\); controlling runs needs L1 \(CMD\.BRIDGE\) or higher/,
+      },
       { who: 'scanner', args: ['retry', p1!], ok: false, why: refusedByServer },
     ]);
     expect(await counts()).toEqual(before);
     expect(await readLimits(nats.admin().store)).toBeUndefined();
     // Approvals below the task's level are refused by the engine and kept in the run's history, once each.
     await run([
-      { who: 'bob', args: ['approve', a!, 'commander_review'], ok: false, why: /bob is L1 \(CMD\.BRIDGE\); approving commander_review needs L0 \(Commander\) or higher/ },
-      { who: 'ops-east', args: ['approve', b!, 'bridge_review'], ok: false, why: /ops-east is L2 \(Station OPS\); approving bridge_review needs L1 \(CMD\.BRIDGE\) or higher/ },
+      {
+        who: 'bob',
+        args: ['approve', a!, 'commander_review'],
+        ok: false,
+        why: /bob is L1 \(CMD\.BRIDGE\); approving commander_review needs L0 \(Commander\) or higher/,
+      },
+      {
+        who: 'ops-east',
+        args: ['approve', b!, 'bridge_review'],
+        ok: false,
+        why: /ops-east is L2 \(Station OPS\); approving bridge_review needs L1 \(CMD\.BRIDGE\) or higher/,
+      },
     ]);
     expect((await history(a!)).filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual(['bob']);
-    expect((await history(b!)).filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual(['ops-east']);
+    expect((await history(b!)).filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual([
+      'ops-east',
+    ]);
 
     // What each level may do: starts (an L2 in its domain), deploys, approvals at or above the task's level, signals, control.
     const allowed = await run([
@@ -162,11 +225,24 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       { who: 'ops-east', args: ['resume', p1!], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['resume', p1!], ok: false, why: refusedByServer },
     ]);
-    await run([{ who: 'alice', args: ['resume', p2!], ok: true }, { who: 'bob', args: ['resume', p1!], ok: true }]);
-    await run([{ who: 'alice', args: ['cancel', p1!], ok: true }, { who: 'bob', args: ['cancel', p2!], ok: true }]);
+    await run([
+      { who: 'alice', args: ['resume', p2!], ok: true },
+      { who: 'bob', args: ['resume', p1!], ok: true },
+    ]);
+    await run([
+      { who: 'alice', args: ['cancel', p1!], ok: true },
+      { who: 'bob', args: ['cancel', p2!], ok: true },
+    ]);
     // A cancelled run: retried by L0 and L1.
-    const retried = await run([{ who: 'alice', args: ['retry', p1!], ok: true }, { who: 'bob', args: ['retry', p2!], ok: true }]);
-    for (const { k, r } of retried) expect((await history(r.stdout.trim()))[0]!.data.source).toMatchObject({ by: k.who, retryOf: { runId: k.args[1] } });
+    const retried = await run([
+      { who: 'alice', args: ['retry', p1!], ok: true },
+      { who: 'bob', args: ['retry', p2!], ok: true },
+    ]);
+    for (const { k, r } of retried)
+      expect((await history(r.stdout.trim()))[0]!.data.source).toMatchObject({
+        by: k.who,
+        retryOf: { runId: k.args[1] },
+      });
     expect(await readLimits(nats.admin().store)).toMatchObject({ queues: { payments: { concurrency: { limit: 5 } } } });
     const deployed = (await nats.admin().deployed()).map((d) => d.id).sort();
     expect(deployed).toEqual(['deployed-by-alice', 'deployed-by-bob', 'payroll', 'stock-count']);
@@ -175,22 +251,39 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
   it('a hostile request (not JSON, a field of its own, a name not its own, too large, an unknown workflow) is refused with a reason; the engine goes on', async () => {
     const nc = await connect({ ...credentials(url('bob')), name: 'hostile-bob' });
     const verdicts = new Map<string, unknown>();
-    const sub = nc.subscribe('lf.verdicts.starts.bob.*', { callback: (_e, m) => { verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data))); } });
+    const sub = nc.subscribe('lf.verdicts.starts.bob.*', {
+      callback: (_e, m) => {
+        verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data)));
+      },
+    });
     await nc.flush();
     const js = jetstream(nc);
     // On bob's subject, the request's id first in the body as the CLI writes it (answered even when the rest is unreadable).
-    const send = (request: string, body: string) => js.publish('lf.starts.bob', new TextEncoder().encode(`{"request":"${request}",${body.slice(1)}`));
+    const send = (request: string, body: string) =>
+      js.publish('lf.starts.bob', new TextEncoder().encode(`{"request":"${request}",${body.slice(1)}`));
     try {
       await send('notjson001', '{nope');
       await send('ownfield01', JSON.stringify({ workflow: 'stock-count', input: {}, by: 'alice' }));
       await send('unknownwf1', JSON.stringify({ workflow: 'no-such-workflow', input: {}, runId: freshRunId() }));
       await send('badrunid01', JSON.stringify({ workflow: 'stock-count', input: {}, runId: 'stock-count--child' }));
-      await send('toolarge01', JSON.stringify({ workflow: 'stock-count', input: { blob: 'x'.repeat(700_000) }, runId: freshRunId() }));
+      await send(
+        'toolarge01',
+        JSON.stringify({ workflow: 'stock-count', input: { blob: 'x'.repeat(700_000) }, runId: freshRunId() }),
+      );
       // Under another's name: the server refuses it before any engine sees it.
       await expect(js.publish('lf.starts.alice', new TextEncoder().encode('{}'))).rejects.toThrow(/permission/i);
-      await waitFor('the engine to answer every hostile request', () => verdicts.size >= 5, { timeout: 30_000, detail: () => JSON.stringify([...verdicts]) + engineLog });
-      expect(Object.fromEntries([...verdicts].map(([k, v]) => [k, (v as { accepted: boolean; code: string }).code]))).toEqual({
-        notjson001: 'LF_REQUEST_REFUSED', ownfield01: 'LF_REQUEST_REFUSED', unknownwf1: 'LF_WORKFLOW_NOT_DEPLOYED', badrunid01: 'LF_REQUEST_REFUSED', toolarge01: 'LF_REQUEST_REFUSED',
+      await waitFor('the engine to answer every hostile request', () => verdicts.size >= 5, {
+        timeout: 30_000,
+        detail: () => JSON.stringify([...verdicts]) + engineLog,
+      });
+      expect(
+        Object.fromEntries([...verdicts].map(([k, v]) => [k, (v as { accepted: boolean; code: string }).code])),
+      ).toEqual({
+        notjson001: 'LF_REQUEST_REFUSED',
+        ownfield01: 'LF_REQUEST_REFUSED',
+        unknownwf1: 'LF_WORKFLOW_NOT_DEPLOYED',
+        badrunid01: 'LF_REQUEST_REFUSED',
+        toolarge01: 'LF_REQUEST_REFUSED',
       });
       expect((verdicts.get('notjson001') as { reason: string }).reason).toContain('the body is not JSON');
       expect((verdicts.get('ownfield01') as { reason: string }).reason).toMatch(/by/);
@@ -214,7 +307,10 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       const actions = backend.actions({ user: 'ops-east', session });
       const started = await actions.start('stock-count', {});
       expect((await history(started.runId))[0]!.data.source?.by).toBe('ops-east');
-      await expect(actions.start('payroll', {})).rejects.toMatchObject({ code: 'LF_AUTHORITY_REFUSED', meta: { need: 'L1', have: 'L2' } });
+      await expect(actions.start('payroll', {})).rejects.toMatchObject({
+        code: 'LF_AUTHORITY_REFUSED',
+        meta: { need: 'L1', have: 'L2' },
+      });
       await expect(actions.retry(started.runId)).rejects.toMatchObject({ code: 'LF_AUTHORITY_REFUSED' });
     } finally {
       await session.close();

@@ -55,14 +55,21 @@ describe.skipIf(noNats)('ledgerflow stats --nats', () => {
       expect(waited.code, waited.stderr + engine() + worker()).toBe(i === 2 ? 1 : 0);
     }
     // The index is the engines' projection of the log: wait until it has the three settled.
-    const stats = await waitFor('the run index to hold the three settled runs', async () => {
-      const r = await lf('stats', WF, '--json');
-      if (r.code !== 0) return null;
-      const s = JSON.parse(r.stdout) as { runs: { total: number; active: number } };
-      return s.runs.total === 3 && s.runs.active === 0 ? s : null;
-    }, { timeout: 30_000, detail: () => engine() + worker() });
+    const stats = await waitFor(
+      'the run index to hold the three settled runs',
+      async () => {
+        const r = await lf('stats', WF, '--json');
+        if (r.code !== 0) return null;
+        const s = JSON.parse(r.stdout) as { runs: { total: number; active: number } };
+        return s.runs.total === 3 && s.runs.active === 0 ? s : null;
+      },
+      { timeout: 30_000, detail: () => engine() + worker() },
+    );
     const listed = JSON.parse((await lf('list', '--workflow', WF, '--json')).stdout) as { durationMs: number }[];
-    expectSeedFigures(stats, listed.map((r) => r.durationMs));
+    expectSeedFigures(
+      stats,
+      listed.map((r) => r.durationMs),
+    );
     expect(statsShape(stats)).toEqual(STATS_SHAPE);
 
     const table = await lf('stats', WF);
@@ -72,9 +79,15 @@ describe.skipIf(noNats)('ledgerflow stats --nats', () => {
     const ui = await startUiProcess(['--nats', c.as('engine')], [], { cwd: ROOT });
     stops.push(() => ui.stop());
     const alice = new URL(c.as('alice'));
-    const session = await fetch(`${ui.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: decodeURIComponent(alice.password) }) });
+    const session = await fetch(`${ui.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'alice', password: decodeURIComponent(alice.password) }),
+    });
     expect(session.status).toBe(200);
-    const res = await fetch(`${ui.base}/api/definitions/${WF}/stats`, { headers: { cookie: session.headers.get('set-cookie')!.split(';')[0]! } });
+    const res = await fetch(`${ui.base}/api/definitions/${WF}/stats`, {
+      headers: { cookie: session.headers.get('set-cookie')!.split(';')[0]! },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(stats);
 

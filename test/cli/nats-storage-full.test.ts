@@ -21,7 +21,9 @@ describe.skipIf(noNats)('deploy against a full server, and ids too long to be ru
     const c = await testCluster({ config });
     const r = await cli(['--nats', c.url, 'deploy', WORKFLOW]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: the NATS server's storage is full \(JetStream: insufficient storage resources available\); nothing was recorded\. Free space on the server, or raise its JetStream limits/);
+    expect(r.stderr).toMatch(
+      /^error: the NATS server's storage is full \(JetStream: insufficient storage resources available\); nothing was recorded\. Free space on the server, or raise its JetStream limits/,
+    );
     expect(r.stderr).not.toMatch(/NatsError|\n\s+at /);
     const json = await cli(['--nats', c.url, 'deploy', WORKFLOW, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'LF_NATS_STORAGE_FULL' } });
@@ -30,7 +32,10 @@ describe.skipIf(noNats)('deploy against a full server, and ids too long to be ru
   it('a workflow id of 100,000 characters is refused by validate and deploy at its line:col, with no stack trace', async () => {
     const dir = tempDir('lf-long-id-');
     const file = join(dir, 'long.yaml');
-    writeFileSync(file, `workflow:\n  id: ${'w'.repeat(100_000)}\n  tasks:\n    - { id: a, type: SET, values: { x: 1 } }\n`);
+    writeFileSync(
+      file,
+      `workflow:\n  id: ${'w'.repeat(100_000)}\n  tasks:\n    - { id: a, type: SET, values: { x: 1 } }\n`,
+    );
     const v = await cli(['validate', file]);
     expect(v.code).toBe(2);
     expect(v.stderr).toMatch(/long\.yaml:2:\d+.*a workflow id is at most 128 characters/);

@@ -49,19 +49,31 @@ describe('start inventory-validation-v1 --target_folder 0UT.3OX', () => {
     expect(r.code, r.stderr).toBe(0);
     const view = JSON.parse(r.stdout);
     expect(view).toMatchObject({ workflowId: 'inventory-validation-v1', status: 'COMPLETED' });
-    expect(view.tasks.load_policy.output).toMatchObject({ policy_source: 'bundled', required_files: ['README.md', 'LICENSE', 'manifest.yaml'] });
-    expect(parse(readFileSync(join(dir, '0UT.3OX', 'VALIDATION.RECEIPT.yaml'), 'utf8')).receipt).toMatchObject({ folder: '0UT.3OX', compliance_status: 'PASS' });
+    expect(view.tasks.load_policy.output).toMatchObject({
+      policy_source: 'bundled',
+      required_files: ['README.md', 'LICENSE', 'manifest.yaml'],
+    });
+    expect(parse(readFileSync(join(dir, '0UT.3OX', 'VALIDATION.RECEIPT.yaml'), 'utf8')).receipt).toMatchObject({
+      folder: '0UT.3OX',
+      compliance_status: 'PASS',
+    });
   });
 
   it("takes the station's .3ox.index/POLICY/ file when there is one: a stricter policy fails strictly and waits for the commander", async () => {
     const dir = station();
     mkdirSync(join(dir, '.3ox.index', 'POLICY'), { recursive: true });
-    writeFileSync(join(dir, '.3ox.index', 'POLICY', 'INVENTORY.POLICY.yaml'), 'required_files: [README.md, SIGNED.txt]\n');
+    writeFileSync(
+      join(dir, '.3ox.index', 'POLICY', 'INVENTORY.POLICY.yaml'),
+      'required_files: [README.md, SIGNED.txt]\n',
+    );
     const r = await cli(['start', 'inventory-validation-v1', '--target_folder', '0UT.3OX', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(3);
     const view = JSON.parse(r.stdout);
     expect(view.tasks.load_policy.output.policy_source).toBe(join('.3ox.index', 'POLICY', 'INVENTORY.POLICY.yaml'));
-    expect(view.tasks.validate_compliance.output).toMatchObject({ compliance_status: 'FAIL_STRICT', violations: ['SIGNED.txt missing'] });
+    expect(view.tasks.validate_compliance.output).toMatchObject({
+      compliance_status: 'FAIL_STRICT',
+      violations: ['SIGNED.txt missing'],
+    });
     expect(view.tasks.alert_cmd_bridge.status).toBe('PENDING_APPROVAL');
   });
 });
@@ -69,15 +81,22 @@ describe('start inventory-validation-v1 --target_folder 0UT.3OX', () => {
 describe("docs/bridge.md's first line: @workflow inventory-validation-v1 target_folder=0UT.3OX", () => {
   it('starts the run and answers ok, with no policy_file given', async () => {
     const dir = station();
-    const r = await cli(['bridge', '--json'], { cwd: dir, stdin: '@workflow inventory-validation-v1 target_folder=0UT.3OX\n' });
+    const r = await cli(['bridge', '--json'], {
+      cwd: dir,
+      stdin: '@workflow inventory-validation-v1 target_folder=0UT.3OX\n',
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split('\n')[0]!)).toMatchObject({ line: 1, ok: true, workflowId: 'inventory-validation-v1' });
+    expect(JSON.parse(r.stdout.trim().split('\n')[0]!)).toMatchObject({
+      line: 1,
+      ok: true,
+      workflowId: 'inventory-validation-v1',
+    });
     await waitFor('the receipt', () => existsSync(join(dir, '0UT.3OX', 'VALIDATION.RECEIPT.yaml')));
   });
 });
 
 describe('inputs as inline JSON and from stdin', () => {
-  it("run and start take --input '{\"n\": 4}' and --input-file - (stdin), typed as declared; a --<name> flag wins over both", async () => {
+  it('run and start take --input \'{"n": 4}\' and --input-file - (stdin), typed as declared; a --<name> flag wins over both', async () => {
     const dir = project();
     const runInline = await cli(['run', 'definitions/count.yaml', '--input', '{"n": 4}', '--json'], { cwd: dir });
     expect(runInline.code, runInline.stderr).toBe(0);
@@ -85,10 +104,16 @@ describe('inputs as inline JSON and from stdin', () => {
     const startInline = await cli(['start', 'count', '--input', '{"n": 5, "label": "inline"}', '--json'], { cwd: dir });
     expect(startInline.code, startInline.stderr).toBe(0);
     expect(JSON.parse(startInline.stdout)).toMatchObject({ status: 'COMPLETED', input: { n: 5, label: 'inline' } });
-    const runStdin = await cli(['run', 'definitions/count.yaml', '--input-file', '-', '--json'], { cwd: dir, stdin: '{"n": 6}\n' });
+    const runStdin = await cli(['run', 'definitions/count.yaml', '--input-file', '-', '--json'], {
+      cwd: dir,
+      stdin: '{"n": 6}\n',
+    });
     expect(runStdin.code, runStdin.stderr).toBe(0);
     expect(JSON.parse(runStdin.stdout)).toMatchObject({ status: 'COMPLETED', input: { n: 6 } });
-    const startStdin = await cli(['start', 'count', '--input-file', '-', '--label', 'flag', '--json'], { cwd: dir, stdin: 'n: 7\nlabel: yaml\n' });
+    const startStdin = await cli(['start', 'count', '--input-file', '-', '--label', 'flag', '--json'], {
+      cwd: dir,
+      stdin: 'n: 7\nlabel: yaml\n',
+    });
     expect(startStdin.code, startStdin.stderr).toBe(0);
     expect(JSON.parse(startStdin.stdout)).toMatchObject({ status: 'COMPLETED', input: { n: 7, label: 'flag' } });
   });
@@ -98,11 +123,18 @@ describe('inputs as inline JSON and from stdin', () => {
     const store = join(dir, 'store');
     const bad = await cli(['--store', store, 'run', 'definitions/count.yaml', '--input', '{n: 4}'], { cwd: dir });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--input is not JSON: .*; pass the inputs as a JSON object in single quotes, e\.g\. --input '\{"n": 4\}'/);
+    expect(bad.stderr).toMatch(
+      /--input is not JSON: .*; pass the inputs as a JSON object in single quotes, e\.g\. --input '\{"n": 4\}'/,
+    );
     const list = await cli(['--store', store, 'start', 'count', '--input', '[4]'], { cwd: dir });
     expect(list.code).toBe(2);
-    expect(list.stderr).toMatch(/--input must hold an object of input names to values, got an array; pass e\.g\. --input '\{"n": 4\}'/);
-    const stdin = await cli(['--store', store, 'run', 'definitions/count.yaml', '--input-file', '-'], { cwd: dir, stdin: '4\n' });
+    expect(list.stderr).toMatch(
+      /--input must hold an object of input names to values, got an array; pass e\.g\. --input '\{"n": 4\}'/,
+    );
+    const stdin = await cli(['--store', store, 'run', 'definitions/count.yaml', '--input-file', '-'], {
+      cwd: dir,
+      stdin: '4\n',
+    });
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toMatch(/--input-file - \(stdin\) must hold an object of input names to values, got number/);
     expect(storeFiles(store)).toEqual([]);
@@ -110,20 +142,36 @@ describe('inputs as inline JSON and from stdin', () => {
 });
 
 describe('start --notifications', () => {
-  it('is taken as run takes it: the webhook gets the run\'s COMPLETED; with --detach it is refused, naming serve', async () => {
+  it("is taken as run takes it: the webhook gets the run's COMPLETED; with --detach it is refused, naming serve", async () => {
     const dir = project();
     const got: string[] = [];
-    const hooks = createServer((req, res) => { let body = ''; req.on('data', (d) => (body += d)); req.on('end', () => { got.push(body); res.writeHead(204).end(); }); });
+    const hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        got.push(body);
+        res.writeHead(204).end();
+      });
+    });
     await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
     try {
       const addr = hooks.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      writeFileSync(join(dir, 'notifications.yaml'), `notifications:\n  - on: [COMPLETED]\n    webhook: http://127.0.0.1:${port}/done\n`);
-      const r = await cli(['start', 'count', '--n', '4', '--notifications', 'notifications.yaml', '--json'], { cwd: dir });
+      writeFileSync(
+        join(dir, 'notifications.yaml'),
+        `notifications:\n  - on: [COMPLETED]\n    webhook: http://127.0.0.1:${port}/done\n`,
+      );
+      const r = await cli(['start', 'count', '--n', '4', '--notifications', 'notifications.yaml', '--json'], {
+        cwd: dir,
+      });
       expect(r.code, r.stderr).toBe(0);
       const { runId } = JSON.parse(r.stdout);
-      await waitFor('the COMPLETED notification', () => got.some((b) => JSON.parse(b).runId === runId && JSON.parse(b).status === 'COMPLETED'));
-      const detached = await cli(['start', 'count', '--n', '4', '--detach', '--notifications', 'notifications.yaml'], { cwd: dir });
+      await waitFor('the COMPLETED notification', () =>
+        got.some((b) => JSON.parse(b).runId === runId && JSON.parse(b).status === 'COMPLETED'),
+      );
+      const detached = await cli(['start', 'count', '--n', '4', '--detach', '--notifications', 'notifications.yaml'], {
+        cwd: dir,
+      });
       expect(detached.code).toBe(2);
       expect(detached.stderr).toContain('ledgerflow serve --notifications <file>');
       expect(existsSync(join(dir, '.ledgerflow', 'runs')) ? storeFiles(join(dir, '.ledgerflow')).length : 0).toBe(1);

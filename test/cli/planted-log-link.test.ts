@@ -18,7 +18,10 @@ describe('a run log planted as a symbolic link', () => {
   it('status, list and GET /api/runs/<id> say it is a link and quote nothing of its target', async () => {
     const dir = tempDir('lf-planted-');
     const store = join(dir, '.ledgerflow');
-    writeFileSync(join(dir, 'one.yaml'), 'workflow:\n  id: one\n  tasks:\n    - { id: t, type: SET, set: { done: true } }\n');
+    writeFileSync(
+      join(dir, 'one.yaml'),
+      'workflow:\n  id: one\n  tasks:\n    - { id: t, type: SET, set: { done: true } }\n',
+    );
     const ran = await cli(['--store', store, 'run', 'one.yaml', '--id', 'honest'], { cwd: dir });
     expect(ran.code, ran.stderr).toBe(0);
     const outside = join(tempDir('lf-outside-'), 'shadow');
@@ -31,14 +34,27 @@ describe('a run log planted as a symbolic link', () => {
     expect(status.stdout + status.stderr).toMatch(/symbolic link, not a run log/);
     const list = await cli(['--store', store, 'list', '--json'], { cwd: dir });
     expect(list.stdout).toContain('honest');
-    for (const out of [status.stdout + status.stderr, list.stdout + list.stderr]) expect(out).not.toContain('SECRETHASH');
+    for (const out of [status.stdout + status.stderr, list.stdout + list.stderr])
+      expect(out).not.toContain('SECRETHASH');
 
     const ui = spawnCli(['--store', store, 'ui', '--port', '0', '--json'], { cwd: dir });
     procs.push(ui);
     let out = '';
-    ui.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    ui.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     ui.stderr!.resume();
-    const info = await waitFor('the ui listening', () => { try { return JSON.parse(out.split('\n')[0]!) as { base: string; token: string }; } catch { return null; } }, { timeout: 30_000 });
+    const info = await waitFor(
+      'the ui listening',
+      () => {
+        try {
+          return JSON.parse(out.split('\n')[0]!) as { base: string; token: string };
+        } catch {
+          return null;
+        }
+      },
+      { timeout: 30_000 },
+    );
     const headers = { authorization: `Bearer ${info.token}` };
     const run = await fetch(`${info.base}api/runs/planted`, { headers });
     const body = await run.text();

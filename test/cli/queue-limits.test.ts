@@ -27,7 +27,9 @@ function exited(child: ChildProcess): Promise<number | null> {
 /** A workflow whose MAP `task` runs one COMMAND attempt per item on the queue `payments`; `own`: the MAP's own limits. */
 function payments(dir: string, id: string, task: string, own = ''): string {
   const file = join(dir, `${id}.yaml`);
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: ${id}
   input:
     required: [{ ids: { type: array } }]
@@ -41,7 +43,8 @@ ${own}    - id: ${task}_one
       type: COMMAND
       queue: payments
       command: [sleep, "0.2"]
-`);
+`,
+  );
   return file;
 }
 
@@ -50,19 +53,28 @@ describe('limits per queue and handler on the embedded store', () => {
     const dir = tempDir();
     const store = join(dir, 'store');
     const file = join(dir, 'limits.yaml');
-    writeFileSync(file, `queues:
+    writeFileSync(
+      file,
+      `queues:
   payments:
     concurrency: { limit: 0 }
     rate_limit: { limit: 100, per: 0s, burst: 3 }
 handler:
   sendEmail: { rate_limit: { limit: 10, per: 1s } }
-`);
+`,
+    );
     const r = await cli(['--store', store, 'limits', 'set', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:3:27: error:`);
-    expect(r.stderr).toMatch(/limits\.yaml:3:27: error: queues\.payments\.concurrency\.limit: expected a whole number of attempts of at least 1/);
-    expect(r.stderr).toMatch(/limits\.yaml:4:\d+: error: queues\.payments\.rate_limit: unknown key burst: the keys are limit and per/);
-    expect(r.stderr).toMatch(/limits\.yaml:4:\d+: error: queues\.payments\.rate_limit\.per: the window must be longer than 0/);
+    expect(r.stderr).toMatch(
+      /limits\.yaml:3:27: error: queues\.payments\.concurrency\.limit: expected a whole number of attempts of at least 1/,
+    );
+    expect(r.stderr).toMatch(
+      /limits\.yaml:4:\d+: error: queues\.payments\.rate_limit: unknown key burst: the keys are limit and per/,
+    );
+    expect(r.stderr).toMatch(
+      /limits\.yaml:4:\d+: error: queues\.payments\.rate_limit\.per: the window must be longer than 0/,
+    );
     expect(r.stderr).toMatch(/limits\.yaml:5:1: error: unknown key handler: the keys are queues and handlers/);
     expect(existsSync(join(store, 'gates', 'limits.json'))).toBe(false);
     const shown = await cli(['--store', store, 'limits', 'show', '--json']);
@@ -85,39 +97,57 @@ handler:
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('is not JSON');
     expect((await cli(['--store', store, 'limits', 'set', limits])).code).toBe(0);
-    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: { payments: { concurrency: { limit: 1 } } }, handlers: {} }, breakers: [] });
+    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({
+      limits: { queues: { payments: { concurrency: { limit: 1 } } }, handlers: {} },
+      breakers: [],
+    });
   }, 60_000);
 
   it("a queue's limits hold two workflows together, on top of a task's own: at most 2 at once and 5 starts a second across both, 3 a second of the task with its own", async () => {
     const dir = tempDir();
     const store = join(dir, 'store');
     const limits = join(dir, 'limits.yaml');
-    writeFileSync(limits, 'queues:\n  payments:\n    concurrency: { limit: 2 }\n    rate_limit: { limit: 5, per: 1s }\n');
+    writeFileSync(
+      limits,
+      'queues:\n  payments:\n    concurrency: { limit: 2 }\n    rate_limit: { limit: 5, per: 1s }\n',
+    );
     const set = await cli(['--store', store, 'limits', 'set', limits]);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toContain('queue payments: concurrency limit 2, rate limit 5 per 1s');
-    expect((await cli(['--store', store, 'limits', 'show'])).stdout).toContain('queue payments: concurrency limit 2, rate limit 5 per 1s');
+    expect((await cli(['--store', store, 'limits', 'show'])).stdout).toContain(
+      'queue payments: concurrency limit 2, rate limit 5 per 1s',
+    );
 
     const charges = payments(dir, 'charges', 'charge', '      rate_limit: { limit: 3, per: 1s }\n');
     const refunds = payments(dir, 'refunds', 'refund');
     const ids = JSON.stringify(Array.from({ length: 12 }, (_, i) => i));
-    const children = [spawnCli(['--store', store, 'run', charges, '--ids', ids]), spawnCli(['--store', store, 'run', refunds, '--ids', ids])];
+    const children = [
+      spawnCli(['--store', store, 'run', charges, '--ids', ids]),
+      spawnCli(['--store', store, 'run', refunds, '--ids', ids]),
+    ];
     const codes = Promise.all(children.map(exited));
     const fs = new FileEventStore(store);
     // While they run: an item waits, and says for what (what status --json prints; the task's own limit first).
-    const waiting = await waitFor('an item waiting for the queue', async () => {
-      for (const r of await fs.listRuns()) {
-        const events = await fs.read(r.runId);
-        const { compiled, snapshot, seq } = foldEvents(events);
-        const view = runView(snapshot, seq, compiled.definition, await readLimits(fs));
-        for (const t of Object.values(view.tasks)) {
-          const item = t.items?.find((it) => it.waitingFor !== undefined);
-          if (item) return { runId: r.runId, waitingFor: item.waitingFor! };
+    const waiting = await waitFor(
+      'an item waiting for the queue',
+      async () => {
+        for (const r of await fs.listRuns()) {
+          const events = await fs.read(r.runId);
+          const { compiled, snapshot, seq } = foldEvents(events);
+          const view = runView(snapshot, seq, compiled.definition, await readLimits(fs));
+          for (const t of Object.values(view.tasks)) {
+            const item = t.items?.find((it) => it.waitingFor !== undefined);
+            if (item) return { runId: r.runId, waitingFor: item.waitingFor! };
+          }
         }
-      }
-      return null;
-    }, { timeout: 120_000 });
-    expect(["queue payments's concurrency limit 2 and rate limit 5 per 1s", "rate limit 3 per 1s and queue payments's concurrency limit 2 and rate limit 5 per 1s"]).toContain(waiting.waitingFor);
+        return null;
+      },
+      { timeout: 120_000 },
+    );
+    expect([
+      "queue payments's concurrency limit 2 and rate limit 5 per 1s",
+      "rate limit 3 per 1s and queue payments's concurrency limit 2 and rate limit 5 per 1s",
+    ]).toContain(waiting.waitingFor);
     expect(await codes).toEqual([0, 0]);
     const histories = await Promise.all((await fs.listRuns()).map((r) => fs.read(r.runId)));
     expect(histories.map((h) => h.at(-1)!.state.status)).toEqual(['COMPLETED', 'COMPLETED']);
@@ -127,7 +157,8 @@ handler:
     expect(mostWithin(startsOf(histories, tasks, tasks), 1000)).toBeLessThanOrEqual(5);
     expect(mostWithin(startsOf(histories, ['charge'], ['charge']), 1000)).toBeLessThanOrEqual(3);
     // The waits are no attempts: each item started once.
-    for (const h of histories) expect(h.filter((e) => e.type === 'task.started' && e.data.item !== undefined)).toHaveLength(12);
+    for (const h of histories)
+      expect(h.filter((e) => e.type === 'task.started' && e.data.item !== undefined)).toHaveLength(12);
   }, 240_000);
 
   it("status prints the queue's limit a waiting task waits for; an empty file clears the limits", async () => {
@@ -137,7 +168,9 @@ handler:
     writeFileSync(limits, 'queues:\n  payments:\n    concurrency: { limit: 1 }\n');
     expect((await cli(['--store', store, 'limits', 'set', limits])).code).toBe(0);
     const file = join(dir, 'slow.yaml');
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      file,
+      `workflow:
   id: slow_payment
   input:
     optional: [{ secs: "1" }]
@@ -146,24 +179,35 @@ handler:
       type: COMMAND
       queue: payments
       command: [sleep, "\${workflow.input.secs}"]
-`);
+`,
+    );
     const holder = spawnCli(['--store', store, 'run', file, '--secs', '3']);
     const holderDone = exited(holder);
     const fs = new FileEventStore(store);
-    const holderId = await waitFor('the first run to start its attempt', async () => {
-      const [r] = await fs.listRuns();
-      return r && foldEvents(await fs.read(r.runId)).snapshot.context.tasks.pay?.status === 'IN_PROGRESS' ? r.runId : null;
-    }, { timeout: 120_000 });
+    const holderId = await waitFor(
+      'the first run to start its attempt',
+      async () => {
+        const [r] = await fs.listRuns();
+        return r && foldEvents(await fs.read(r.runId)).snapshot.context.tasks.pay?.status === 'IN_PROGRESS'
+          ? r.runId
+          : null;
+      },
+      { timeout: 120_000 },
+    );
     const waiter = spawnCli(['--store', store, 'run', file, '--secs', '0']);
     const waiterDone = exited(waiter);
-    const waiterId = await waitFor('the second run to wait for the queue', async () => {
-      for (const r of await fs.listRuns()) {
-        if (r.runId === holderId) continue;
-        const { snapshot } = foldEvents(await fs.read(r.runId));
-        if (snapshot.context.tasks.pay?.status === 'SCHEDULED') return r.runId;
-      }
-      return null;
-    }, { timeout: 120_000 });
+    const waiterId = await waitFor(
+      'the second run to wait for the queue',
+      async () => {
+        for (const r of await fs.listRuns()) {
+          if (r.runId === holderId) continue;
+          const { snapshot } = foldEvents(await fs.read(r.runId));
+          if (snapshot.context.tasks.pay?.status === 'SCHEDULED') return r.runId;
+        }
+        return null;
+      },
+      { timeout: 120_000 },
+    );
     const text = await cli(['--store', store, 'status', waiterId]);
     const json = JSON.parse((await cli(['--store', store, 'status', waiterId, '--json'])).stdout);
     // Unless the slot freed meanwhile: then it ran (the history below says so).
@@ -176,6 +220,9 @@ handler:
     expect(mostAtOnceOf([await fs.read(holderId), await fs.read(waiterId)], ['pay'])).toBe(1);
     writeFileSync(limits, '');
     expect((await cli(['--store', store, 'limits', 'set', limits])).code).toBe(0);
-    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: {}, handlers: {} }, breakers: [] });
+    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({
+      limits: { queues: {}, handlers: {} },
+      breakers: [],
+    });
   }, 240_000);
 });

@@ -10,7 +10,9 @@ afterAll(async () => {
 
 /** Four tasks in a row; `three` fails while the file `broken` exists beside the definition. Every call is a line in `calls`. */
 function fourSteps(dir: string): string {
-  writeFileSync(join(dir, 'handlers.mjs'), `import { appendFileSync, existsSync } from 'node:fs';
+  writeFileSync(
+    join(dir, 'handlers.mjs'),
+    `import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 const here = ${JSON.stringify(dir)};
 const step = (id) => async (input) => {
@@ -19,9 +21,12 @@ const step = (id) => async (input) => {
   return { id, n: (input.n ?? 0) + 1 };
 };
 export default { one: step('one'), two: step('two'), three: step('three'), four: step('four') };
-`);
+`,
+  );
   const file = join(dir, 'four.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: four-steps
   name: Four steps
   version: 1
@@ -31,11 +36,13 @@ export default { one: step('one'), two: step('two'), three: step('three'), four:
     - { id: two, type: SIMPLE, depends_on: [one], input: { n: "\${one.output.n}" } }
     - { id: three, type: SIMPLE, depends_on: [two], input: { n: "\${two.output.n}" } }
     - { id: four, type: SIMPLE, depends_on: [three], input: { n: "\${three.output.n}" } }
-`);
+`,
+  );
   return file;
 }
 
-const calls = (dir: string) => (existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : []);
+const calls = (dir: string) =>
+  existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : [];
 
 describe('ledgerflow retry (embedded store)', () => {
   it('retries a run that failed at task 3 of 4: only tasks 3 and 4 run; status and history say which run it retries', async () => {
@@ -55,7 +62,11 @@ describe('ledgerflow retry (embedded store)', () => {
     const retried = await cli(['--store', store, 'retry', old.runId, '--json']);
     expect(retried.stderr).toMatch(new RegExp(`run \\S+ started: retry of run ${old.runId}`));
     expect(retried.code).toBe(0);
-    const view = JSON.parse(retried.stdout) as { runId: string; status: string; tasks: Record<string, { output: unknown }> };
+    const view = JSON.parse(retried.stdout) as {
+      runId: string;
+      status: string;
+      tasks: Record<string, { output: unknown }>;
+    };
     expect(view.status).toBe('COMPLETED');
     expect(view.runId).not.toBe(old.runId);
     expect(calls(dir)).toEqual(['one', 'two', 'three', 'three', 'four']);
@@ -69,10 +80,18 @@ describe('ledgerflow retry (embedded store)', () => {
     const history = await cli(['--store', store, 'history', view.runId]);
     expect(history.stdout).toContain(`(retry of run ${old.runId}, reusing one, two)`);
     expect(history.stdout).toMatch(new RegExp(`task\\.completed\\s+one reused from run ${old.runId} \\(no attempt\\)`));
-    const events = JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout) as { type: string; data: Record<string, unknown> }[];
-    expect(events[0]!.data).toMatchObject({ source: { retryOf: { runId: old.runId, outputs: { one: { id: 'one', n: 1 }, two: { id: 'two', n: 2 } } } } });
+    const events = JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout) as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
+    expect(events[0]!.data).toMatchObject({
+      source: { retryOf: { runId: old.runId, outputs: { one: { id: 'one', n: 1 }, two: { id: 'two', n: 2 } } } },
+    });
     expect((events[0]!.data.definition as { name: string }).name).toBe('Four steps');
-    expect(events.filter((e) => e.type === 'task.started' && !e.data.reused).map((e) => e.data.task)).toEqual(['three', 'four']);
+    expect(events.filter((e) => e.type === 'task.started' && !e.data.reused).map((e) => e.data.task)).toEqual([
+      'three',
+      'four',
+    ]);
     const replay = await cli(['--store', store, 'replay', view.runId]);
     expect(replay.code).toBe(0);
 

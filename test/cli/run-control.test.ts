@@ -26,7 +26,11 @@ describe('ledgerflow pause / resume', () => {
 
     const status = await cli(['--store', store, 'status', runId]);
     expect(status.stdout).toMatch(/PAUSED/);
-    expect(JSON.parse((await cli(['--store', store, 'list', '--status', 'paused', '--json'])).stdout).map((r: { runId: string }) => r.runId)).toEqual([runId]);
+    expect(
+      JSON.parse((await cli(['--store', store, 'list', '--status', 'paused', '--json'])).stdout).map(
+        (r: { runId: string }) => r.runId,
+      ),
+    ).toEqual([runId]);
 
     // Approvals are still taken while paused; the task after it does not start until resume.
     expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'])).code).toBe(0);
@@ -35,9 +39,20 @@ describe('ledgerflow pause / resume', () => {
     expect(resumed.stderr).toMatch(/resumed \(it was paused\)/);
     expect(JSON.parse(resumed.stdout).status).toBe('COMPLETED');
 
-    const history = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout) as { type: string; data: Record<string, unknown>; state: { status: string } }[];
+    const history = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout) as {
+      type: string;
+      data: Record<string, unknown>;
+      state: { status: string };
+    }[];
     expect(history.map((e) => e.type)).toEqual([
-      'run.started', 'task.started', 'task.completed', 'run.paused', 'approval.recorded', 'run.resumed', 'task.started', 'task.completed',
+      'run.started',
+      'task.started',
+      'task.completed',
+      'run.paused',
+      'approval.recorded',
+      'run.resumed',
+      'task.started',
+      'task.completed',
     ]);
     expect(history[3]).toMatchObject({ data: { by: 'ops', reason: 'maintenance' }, state: { status: 'PAUSED' } });
     expect(history[4]!.state.status).toBe('PAUSED');
@@ -55,7 +70,9 @@ describe('SET and TERMINATE from the CLI', () => {
   it('a run that sets variables and terminates FAILED: exit 1, LF_TERMINATED with the reason, variables in status', async () => {
     const dir = tempDir();
     const file = join(dir, 'stop.yaml');
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      file,
+      `workflow:
   id: stop-early
   name: Stop early
   version: 1
@@ -71,12 +88,18 @@ describe('SET and TERMINATE from the CLI', () => {
       depends_on: [remember]
       status: FAILED
       reason: "nothing left to try in \${workflow.variables.region}"
-`);
+`,
+    );
     const store = join(dir, 'store');
     const run = await cli(['--store', store, 'run', file, '--region', 'eu', '--json']);
     expect(run.code).toBe(1);
     const view = JSON.parse(run.stdout);
-    expect(view.error).toEqual({ code: 'LF_TERMINATED', retryable: false, message: 'nothing left to try in eu', task: 'stop' });
+    expect(view.error).toEqual({
+      code: 'LF_TERMINATED',
+      retryable: false,
+      message: 'nothing left to try in eu',
+      task: 'stop',
+    });
     expect(view.variables).toEqual({ region: 'eu', attempts_left: 0 });
     expect(view.output).toEqual({ where: 'eu' });
     const status = await cli(['--store', store, 'status', view.runId]);

@@ -13,7 +13,9 @@ afterAll(async () => {
  * `extra` goes under `workflow:` (e.g. `id_reuse: allow_after_failure`).
  */
 function order(dir: string, extra = '', id = 'order'): string {
-  writeFileSync(join(dir, 'handlers.mjs'), `import { appendFileSync, existsSync } from 'node:fs';
+  writeFileSync(
+    join(dir, 'handlers.mjs'),
+    `import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 const here = ${JSON.stringify(dir)};
 export default {
@@ -23,21 +25,31 @@ export default {
     return { charged: input.customer };
   },
 };
-`);
+`,
+  );
   const file = join(dir, `${id}.yaml`);
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: ${id}
   handlers: ./handlers.mjs
 ${extra}  input:
     required: [customer]
   tasks:
     - { id: charge, type: SIMPLE, input: { customer: "\${workflow.input.customer}" }, retry_policy: { max_attempts: 1 } }
-`);
+`,
+  );
   return file;
 }
 
-const calls = (dir: string) => (existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : []);
-const runFiles = (store: string) => (existsSync(join(store, 'runs')) ? readdirSync(join(store, 'runs')).filter((f) => f.endsWith('.jsonl')).sort() : []);
+const calls = (dir: string) =>
+  existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean) : [];
+const runFiles = (store: string) =>
+  existsSync(join(store, 'runs'))
+    ? readdirSync(join(store, 'runs'))
+        .filter((f) => f.endsWith('.jsonl'))
+        .sort()
+    : [];
 type View = { runId: string; status: string; existing?: boolean };
 
 describe('ledgerflow run --id', () => {
@@ -52,7 +64,9 @@ describe('ledgerflow run --id', () => {
     // The start again, and beside it a fresh run of another id (to compare its --json with).
     const [again, fresh] = await Promise.all([
       cli(['--store', store, 'run', file, '--id', 'order-42', '--customer', 'acme', '--json']),
-      cli(['--store', store, 'run', file, '--id', 'order-43', '--customer', 'acme', '--json']).then((r) => JSON.parse(r.stdout) as Record<string, unknown>),
+      cli(['--store', store, 'run', file, '--id', 'order-43', '--customer', 'acme', '--json']).then(
+        (r) => JSON.parse(r.stdout) as Record<string, unknown>,
+      ),
     ]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('run order-42 exists already (order v1, COMPLETED): not started again');
@@ -101,15 +115,51 @@ describe('ledgerflow run --id', () => {
     expect(rejected.code).toBe(0); // the start found its run: exit 0; the run's outcome is its status
     expect(JSON.parse(rejected.stdout)).toMatchObject({ runId: 'inv-7', status: 'FAILED', existing: true });
 
-    const reused = await cli(['--store', store, 'run', file, '--id', 'inv-7', '--id-reuse', 'allow_after_failure', '--customer', 'acme', '--json']);
+    const reused = await cli([
+      '--store',
+      store,
+      'run',
+      file,
+      '--id',
+      'inv-7',
+      '--id-reuse',
+      'allow_after_failure',
+      '--customer',
+      'acme',
+      '--json',
+    ]);
     expect(reused.code).toBe(0);
     expect(JSON.parse(reused.stdout)).toMatchObject({ runId: 'inv-7--2', status: 'COMPLETED' });
     expect(JSON.parse(reused.stdout).existing).toBeUndefined();
 
     // The latest run of the id COMPLETED: allow_after_failure returns it, allow starts another.
-    const kept = await cli(['--store', store, 'run', file, '--id', 'inv-7', '--id-reuse', 'allow_after_failure', '--customer', 'acme', '--json']);
+    const kept = await cli([
+      '--store',
+      store,
+      'run',
+      file,
+      '--id',
+      'inv-7',
+      '--id-reuse',
+      'allow_after_failure',
+      '--customer',
+      'acme',
+      '--json',
+    ]);
     expect(JSON.parse(kept.stdout)).toMatchObject({ runId: 'inv-7--2', status: 'COMPLETED', existing: true });
-    const allowed = await cli(['--store', store, 'run', file, '--id', 'inv-7', '--id-reuse', 'allow', '--customer', 'acme', '--json']);
+    const allowed = await cli([
+      '--store',
+      store,
+      'run',
+      file,
+      '--id',
+      'inv-7',
+      '--id-reuse',
+      'allow',
+      '--customer',
+      'acme',
+      '--json',
+    ]);
     expect(JSON.parse(allowed.stdout)).toMatchObject({ runId: 'inv-7--3', status: 'COMPLETED' });
 
     expect(calls(dir)).toEqual(['acme', 'acme', 'acme']);
@@ -126,7 +176,19 @@ describe('ledgerflow run --id', () => {
     writeFileSync(join(dir, 'broken'), '');
     expect((await cli(['--store', store, 'run', file, '--id', 'job', '--customer', 'a'])).code).toBe(1);
     rmSync(join(dir, 'broken'));
-    const held = await cli(['--store', store, 'run', file, '--id', 'job', '--id-reuse', 'reject_duplicate', '--customer', 'a', '--json']);
+    const held = await cli([
+      '--store',
+      store,
+      'run',
+      file,
+      '--id',
+      'job',
+      '--id-reuse',
+      'reject_duplicate',
+      '--customer',
+      'a',
+      '--json',
+    ]);
     expect(JSON.parse(held.stdout)).toMatchObject({ runId: 'job', status: 'FAILED', existing: true });
     const reused = await cli(['--store', store, 'run', file, '--id', 'job', '--customer', 'a', '--json']);
     expect(JSON.parse(reused.stdout)).toMatchObject({ runId: 'job--2', status: 'COMPLETED' });
@@ -137,10 +199,16 @@ describe('ledgerflow run --id', () => {
     const store = join(dir, 'store');
     const file = order(dir);
     const refusals = [
-      [['--id', 'order 42'], 'invalid --id "order 42": a run id given to a start has 1-100 characters among A-Z a-z 0-9 _ -'],
+      [
+        ['--id', 'order 42'],
+        'invalid --id "order 42": a run id given to a start has 1-100 characters among A-Z a-z 0-9 _ -',
+      ],
       [['--id', 'x'.repeat(101)], 'has 1-100 characters'],
       [['--id', 'order-42--2'], 'does not end in --<digits>'],
-      [['--id', 'a', '--id-reuse', 'sometimes'], 'invalid --id-reuse "sometimes": expected one of reject_duplicate, allow_after_failure, allow'],
+      [
+        ['--id', 'a', '--id-reuse', 'sometimes'],
+        'invalid --id-reuse "sometimes": expected one of reject_duplicate, allow_after_failure, allow',
+      ],
       [['--id-reuse', 'allow'], '--id-reuse needs --id <id>'],
     ] as const;
     const badFile = order(dir, '  id_reuse: always\n', 'order2');
@@ -156,7 +224,9 @@ describe('ledgerflow run --id', () => {
       expect(JSON.parse(refusal.stdout).error.code).toBe('LF_USAGE');
     }
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${badFile}:4:13: error: workflow.id_reuse: expected one of reject_duplicate, allow_after_failure, allow, got "always"`);
+    expect(r.stderr).toContain(
+      `${badFile}:4:13: error: workflow.id_reuse: expected one of reject_duplicate, allow_after_failure, allow, got "always"`,
+    );
     expect(calls(dir)).toEqual([]);
     expect(runFiles(store)).toEqual([]);
   });
@@ -168,7 +238,10 @@ describe('ledgerflow run --id', () => {
     const other = order(dir, '', 'refund');
     const r = await cli(['--store', store, 'run', other, '--id', 'shared', '--customer', 'a', '--json']);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'LF_RUN_ID_TAKEN', meta: { runId: 'shared', workflowId: 'refund', takenBy: 'order' } });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'LF_RUN_ID_TAKEN',
+      meta: { runId: 'shared', workflowId: 'refund', takenBy: 'order' },
+    });
     expect(runFiles(store)).toEqual(['shared.jsonl']);
     expect(calls(dir)).toEqual(['a']);
   });

@@ -20,7 +20,8 @@ const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
 
 type Logged = { seq: number; type: string; data: Record<string, unknown> }[];
 /** `ledgerflow history --json`, where the shape of its output is what a test checks. */
-const history = async (store: string[], runId: string) => JSON.parse((await cli([...store, 'history', runId, '--json'])).stdout) as Logged;
+const history = async (store: string[], runId: string) =>
+  JSON.parse((await cli([...store, 'history', runId, '--json'])).stdout) as Logged;
 /**
  * The events of a run, read here rather than by a `history` process: what a test checks with it (how many
  * events, the type of the one a command printed) is the log's, which `history --json` prints as it is.
@@ -48,7 +49,15 @@ describe('run inputs on the embedded store', () => {
     const approved = await cli([...store, 'approve', runId, 'sign_off', '--as', 'alice', '--json']);
     expect(approved.code).toBe(0);
     const out = JSON.parse(approved.stdout);
-    expect(out).toMatchObject({ runId, task: 'sign_off', decision: 'approved', by: 'alice', recorded: true, queued: false, status: 'COMPLETED' });
+    expect(out).toMatchObject({
+      runId,
+      task: 'sign_off',
+      decision: 'approved',
+      by: 'alice',
+      recorded: true,
+      queued: false,
+      status: 'COMPLETED',
+    });
     expect((await fileLog(dir, runId)).find((e) => e.seq === out.seq)?.type).toBe('approval.recorded');
 
     const waiting = JSON.parse((await cli([...store, 'run', WAIT, '--json'])).stdout);
@@ -64,7 +73,12 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
   const on = () => ['--nats', nats.url];
 
   it('with no engine: an unknown run is refused at once (exit 2); a signal is recorded at once; queued inputs are taken by resume', async () => {
-    for (const args of [['signal', 'no-such-run', 'go_ahead'], ['pause', 'no-such-run'], ['cancel', 'no-such-run'], ['approve', 'no-such-run', 'sign_off']]) {
+    for (const args of [
+      ['signal', 'no-such-run', 'go_ahead'],
+      ['pause', 'no-such-run'],
+      ['cancel', 'no-such-run'],
+      ['approve', 'no-such-run', 'sign_off'],
+    ]) {
       const started = Date.now();
       const r = await cli([...on(), ...args]);
       expect(r.code, args.join(' ')).toBe(2);
@@ -76,7 +90,9 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     expect(signalled.code).toBe(0);
     const sig = JSON.parse(signalled.stdout);
     expect(sig).toMatchObject({ by: 'ops', unauthenticated: true, recorded: true, queued: false });
-    expect((await natsLog(nats, waiting.runId)).find((e) => e.seq === sig.seq)).toMatchObject({ type: 'signal.received' });
+    expect((await natsLog(nats, waiting.runId)).find((e) => e.seq === sig.seq)).toMatchObject({
+      type: 'signal.received',
+    });
 
     // As a proven user the approval is queued (no engine to judge it), and the next resume takes it.
     const { runId } = JSON.parse((await cli([...on(), 'run', APPROVAL, '--json'])).stdout);
@@ -86,7 +102,9 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     const resumed = await cli([...on(), 'resume', runId, '--handlers', HANDLERS, '--json']);
     expect(resumed.stderr).toMatch(/took the queued approval of sign_off by alice/);
     expect(JSON.parse(resumed.stdout).status).toBe('COMPLETED');
-    expect((await natsLog(nats, runId)).find((e) => e.type === 'approval.recorded')?.data).toMatchObject({ by: 'alice' });
+    expect((await natsLog(nats, runId)).find((e) => e.type === 'approval.recorded')?.data).toMatchObject({
+      by: 'alice',
+    });
   }, 60_000);
 
   it('resume without the handler a task needs is refused before anything is written (a run started with `start`)', async () => {
@@ -97,20 +115,27 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     const before = await natsLog(nats, runId);
     const lacking = await cli([...on(), 'resume', runId]);
     expect(lacking.code).toBe(2);
-    expect(lacking.stderr).toMatch(/needs a handler for task last \(named "last"\), which this process was not given; nothing was recorded.*--handlers <module>/);
+    expect(lacking.stderr).toMatch(
+      /needs a handler for task last \(named "last"\), which this process was not given; nothing was recorded.*--handlers <module>/,
+    );
     const after = await natsLog(nats, runId);
     expect(after.length).toBe(before.length);
     expect(after.some((e) => e.type === 'task.failed')).toBe(false);
-    expect(JSON.parse((await cli([...on(), 'resume', runId, '--handlers', HANDLERS, '--json'])).stdout).status).toBe('COMPLETED');
+    expect(JSON.parse((await cli([...on(), 'resume', runId, '--handlers', HANDLERS, '--json'])).stdout).status).toBe(
+      'COMPLETED',
+    );
   }, 60_000);
 
-  it('with an engine: a typo in the task is refused with no event appended, and the seq printed is the approval\'s', async () => {
+  it("with an engine: a typo in the task is refused with no event appended, and the seq printed is the approval's", async () => {
     const engine = spawnCli([...on(), 'engine', '--handlers', HANDLERS]);
     try {
       const alice = nats.as('alice');
       const runId = (await cli([...on(), 'start', 'approval'])).stdout.trim();
       // Read here while the engine gets there, not by a `status` process every few milliseconds.
-      await waitFor('the run waits for sign-off', async () => (await nats.client.status(runId))?.status === 'WAITING', { timeout: 20_000, interval: 100 });
+      await waitFor('the run waits for sign-off', async () => (await nats.client.status(runId))?.status === 'WAITING', {
+        timeout: 20_000,
+        interval: 100,
+      });
       const before = (await natsLog(nats, runId)).length;
       const typo = await cli(['--nats', alice, 'approve', runId, 'sign_of']);
       expect(typo.code).toBe(2);
@@ -151,7 +176,13 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
       out.signal = keys((await cli([...store, 'signal', w, 'go_ahead', '--handlers', HANDLERS, '--json'])).stdout);
       const c = JSON.parse((await cli([...store, 'run', APPROVAL, '--json'])).stdout).runId;
       out.cancel = keys((await cli([...store, 'cancel', c, '--json'])).stdout);
-      out.emit = keys((await cli([...store, 'emit', 'lead_qualification', '--sample', '--json', '--max-wait', '0', '--wait', '0'], { cwd: tempDir() })).stdout);
+      out.emit = keys(
+        (
+          await cli([...store, 'emit', 'lead_qualification', '--sample', '--json', '--max-wait', '0', '--wait', '0'], {
+            cwd: tempDir(),
+          })
+        ).stdout,
+      );
       return out;
     };
     // The two stores are asked side by side (each sequence of commands is its own).

@@ -24,7 +24,13 @@ afterAll(async () => {
 });
 
 function markers(file: string): string[][] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '))
+    : [];
 }
 
 const events = (store: string, runId: string): Promise<EventEnvelope[]> => new FileEventStore(store).read(runId);
@@ -44,23 +50,36 @@ async function runAndKill(store: string, env: Record<string, string>): Promise<s
   let out = '';
   child.stderr!.on('data', (d) => (out += d));
   child.stdout!.on('data', (d) => (out += d));
-  const start = await waitFor('the build handler to start', () => markers(env.LF_MARKERS!).find((m) => m[0] === 'build' && m[3] === 'start'), { timeout: 20_000, detail: () => out });
+  const start = await waitFor(
+    'the build handler to start',
+    () => markers(env.LF_MARKERS!).find((m) => m[0] === 'build' && m[3] === 'start'),
+    { timeout: 20_000, detail: () => out },
+  );
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   return start[2]!.split('/')[0]!;
 }
 
 describe('run timeouts on the embedded store', () => {
-  it('run: the doc\'s workflow ends FAILED with LF_RUN_TIMEOUT, its handler aborted; status, history, list show it', async () => {
+  it("run: the doc's workflow ends FAILED with LF_RUN_TIMEOUT, its handler aborted; status, history, list show it", async () => {
     const store = tempDir();
     const env = { LF_MARKERS: join(store, 'markers') };
     const r = await cli(['--store', store, 'run', join(FIX, 'report.yaml'), '--json'], { env });
     expect(r.code, r.stderr).toBe(1);
     const view = JSON.parse(r.stdout);
-    expect(view).toMatchObject({ status: 'FAILED', error: { code: 'LF_RUN_TIMEOUT', retryable: false }, timeout: { after: '2s', policy: 'fail' }, tasks: { build: { status: 'CANCELLED' }, sign_off: { status: 'CANCELLED' } } });
+    expect(view).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'LF_RUN_TIMEOUT', retryable: false },
+      timeout: { after: '2s', policy: 'fail' },
+      tasks: { build: { status: 'CANCELLED' }, sign_off: { status: 'CANCELLED' } },
+    });
     expect(view.error.message).toContain('timeout: 2s');
     expect(view.timeout.deadline).toBe(new Date(Date.parse(view.startedAt) + 2000).toISOString());
-    expect(markers(env.LF_MARKERS).filter((m) => m[0] === 'build').map((m) => m[3])).toEqual(['start', 'aborted']);
+    expect(
+      markers(env.LF_MARKERS)
+        .filter((m) => m[0] === 'build')
+        .map((m) => m[3]),
+    ).toEqual(['start', 'aborted']);
     expectTimedOutOnce(await events(store, view.runId), 2000);
 
     const status = await cli(['--store', store, 'status', view.runId]);
@@ -68,7 +87,10 @@ describe('run timeouts on the embedded store', () => {
     expect(status.stdout).toContain('error: run timed out');
     const history = await cli(['--store', store, 'history', view.runId]);
     expect(history.stdout).toMatch(/timer\.fired\s+run timeout reached\s+→ FAILED/);
-    const list = JSON.parse((await cli(['--store', store, 'list', '--status', 'FAILED', '--json'])).stdout) as { runId: string; result: string }[];
+    const list = JSON.parse((await cli(['--store', store, 'list', '--status', 'FAILED', '--json'])).stdout) as {
+      runId: string;
+      result: string;
+    }[];
     expect(list.find((x) => x.runId === view.runId)?.result).toContain('run timed out');
   }, 60_000);
 
@@ -84,7 +106,11 @@ describe('run timeouts on the embedded store', () => {
     expectTimedOutOnce(evs, 2000);
     expect(evs.filter((e) => e.type === 'task.restarted')).toHaveLength(1);
     // The attempt lost with the killed process ran again under resume, and was aborted by the timeout.
-    expect(markers(env.LF_MARKERS).filter((m) => m[0] === 'build').map((m) => m[3])).toEqual(['start', 'start', 'aborted']);
+    expect(
+      markers(env.LF_MARKERS)
+        .filter((m) => m[0] === 'build')
+        .map((m) => m[3]),
+    ).toEqual(['start', 'start', 'aborted']);
   }, 60_000);
 
   it('kill -9 mid-attempt, then serve: serve takes the run over and times it out', async () => {
@@ -95,7 +121,11 @@ describe('run timeouts on the embedded store', () => {
     procs.push(s);
     let err = '';
     s.stderr!.on('data', (d) => (err += d));
-    await waitFor('serve to time the run out', async () => (await events(store, runId)).at(-1)?.state.status === 'FAILED', { timeout: 30_000, detail: () => err });
+    await waitFor(
+      'serve to time the run out',
+      async () => (await events(store, runId)).at(-1)?.state.status === 'FAILED',
+      { timeout: 30_000, detail: () => err },
+    );
     expect(err).toContain('run timeout fired');
     expectTimedOutOnce(await events(store, runId), 2000);
     s.kill('SIGTERM');
@@ -113,9 +143,17 @@ describe('run timeouts on the embedded store', () => {
     expect(r.stdout + r.stderr).toContain(`the run times out at ${waiting.timeout.deadline} (timeout: 3s)`);
     const s = spawnCli(['--store', store, 'serve', '--json']);
     procs.push(s);
-    await waitFor('serve to time the run out', async () => (await events(store, waiting.runId)).at(-1)?.state.status === 'CANCELLED', { timeout: 30_000 });
+    await waitFor(
+      'serve to time the run out',
+      async () => (await events(store, waiting.runId)).at(-1)?.state.status === 'CANCELLED',
+      { timeout: 30_000 },
+    );
     const status = JSON.parse((await cli(['--store', store, 'status', waiting.runId, '--json'])).stdout);
-    expect(status).toMatchObject({ status: 'CANCELLED', error: { code: 'LF_RUN_TIMEOUT' }, tasks: { sign_off: { status: 'CANCELLED' } } });
+    expect(status).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'LF_RUN_TIMEOUT' },
+      tasks: { sign_off: { status: 'CANCELLED' } },
+    });
     expectTimedOutOnce(await events(store, waiting.runId), 3000);
     s.kill('SIGTERM');
     await new Promise((res) => s.on('close', res));

@@ -37,7 +37,10 @@ function place() {
 describe('schedule control on the embedded store', () => {
   it('a pause survives a serve restart; resume fires the next slot, not the paused ones', async () => {
     const p = place();
-    const paused = await cli(['--store', p.store, 'schedules', 'pause', 'nightly', '--reason', 'ledger migration'], { cwd: p.cwd, env: { LEDGERFLOW_USER: 'alice' } });
+    const paused = await cli(['--store', p.store, 'schedules', 'pause', 'nightly', '--reason', 'ledger migration'], {
+      cwd: p.cwd,
+      env: { LEDGERFLOW_USER: 'alice' },
+    });
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toMatch(/^schedule nightly triggers\[0\]: paused since \S+ by alice \(ledger migration\)\n$/);
 
@@ -46,10 +49,15 @@ describe('schedule control on the embedded store', () => {
     const serveFor = async (beats: number) => {
       const child = spawnCli(['--store', p.store, 'serve', '--definitions', p.defs], { cwd: p.cwd });
       let err = '';
-      child.stderr!.on('data', (d) => { err += d; });
+      child.stderr!.on('data', (d) => {
+        err += d;
+      });
       const before = (await runsOf('beat')).length;
       try {
-        await waitFor(`${beats} beats`, async () => (await runsOf('beat')).length >= before + beats, { timeout: 30_000, detail: () => err });
+        await waitFor(`${beats} beats`, async () => (await runsOf('beat')).length >= before + beats, {
+          timeout: 30_000,
+          detail: () => err,
+        });
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('close', r));
@@ -60,14 +68,24 @@ describe('schedule control on the embedded store', () => {
       await serveFor(2); // a second serve: the pause is in <store>/schedules.json
       expect(await runsOf('nightly')).toEqual([]);
       const shown = JSON.parse((await cli(['--store', p.store, 'schedules', '--json'], { cwd: p.cwd })).stdout);
-      expect(shown.find((r: { workflowId: string }) => r.workflowId === 'nightly').paused).toEqual({ at: expect.any(String), by: 'alice', reason: 'ledger migration' });
+      expect(shown.find((r: { workflowId: string }) => r.workflowId === 'nightly').paused).toEqual({
+        at: expect.any(String),
+        by: 'alice',
+        reason: 'ledger migration',
+      });
 
       const resumedAt = Date.now();
       const resumed = await cli(['--store', p.store, 'schedules', 'resume', 'nightly', '--json'], { cwd: p.cwd });
-      expect(JSON.parse(resumed.stdout)).toEqual({ action: 'resume', workflowId: 'nightly', schedules: [{ workflowId: 'nightly', trigger: 0, paused: null, changed: true }] });
+      expect(JSON.parse(resumed.stdout)).toEqual({
+        action: 'resume',
+        workflowId: 'nightly',
+        schedules: [{ workflowId: 'nightly', trigger: 0, paused: null, changed: true }],
+      });
       const child = spawnCli(['--store', p.store, 'serve', '--definitions', p.defs], { cwd: p.cwd });
       try {
-        await waitFor('a slot of nightly after the resume', async () => (await runsOf('nightly')).length > 0, { timeout: 30_000 });
+        await waitFor('a slot of nightly after the resume', async () => (await runsOf('nightly')).length > 0, {
+          timeout: 30_000,
+        });
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('close', r));
@@ -90,28 +108,67 @@ describe('schedule control on the embedded store', () => {
     const trig = JSON.parse(t.stdout);
     expect(trig).toMatchObject({ action: 'trigger', workflowId: 'quarter', started: 1 });
     expect(trig.queued).toHaveLength(1);
-    expect(trig.queued[0]).toMatchObject({ trigger: 0, manual: true, runId: expect.stringMatching(/^quarter-s0-m\d{8}T\d{6}Z\d{3}$/) });
+    expect(trig.queued[0]).toMatchObject({
+      trigger: 0,
+      manual: true,
+      runId: expect.stringMatching(/^quarter-s0-m\d{8}T\d{6}Z\d{3}$/),
+    });
     const status = await cli(['--store', p.store, 'status', trig.queued[0].runId], { cwd: p.cwd });
-    expect(status.stdout).toContain(`started by schedule triggers[0] (*/15 * * * * UTC) for a manual slot (schedules trigger) at ${trig.queued[0].slot}`);
+    expect(status.stdout).toContain(
+      `started by schedule triggers[0] (*/15 * * * * UTC) for a manual slot (schedules trigger) at ${trig.queued[0].slot}`,
+    );
 
     const range = ['--from', '2026-11-25T00:00:00Z', '--to', '2026-11-25T01:00:00Z'];
     const first = await cli(['--store', p.store, 'schedules', 'backfill', 'quarter', ...range], { cwd: p.cwd });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe('backfill quarter: 4 runs started; 0 slots had a run already\n');
-    const second = JSON.parse((await cli(['--store', p.store, 'schedules', 'backfill', 'quarter', ...range, '--json'], { cwd: p.cwd })).stdout);
-    expect(second).toEqual({ action: 'backfill', workflowId: 'quarter', queued: [], existing: 4, ahead: 0, started: 0 });
-    const list = JSON.parse((await cli(['--store', p.store, 'list', '--json', '--workflow', 'quarter'], { cwd: p.cwd })).stdout);
-    expect(list.map((r: { runId: string }) => r.runId).sort()).toEqual([
-      ...['000000', '001500', '003000', '004500'].map((x) => `quarter-s0-20261125T${x}Z`), trig.queued[0].runId,
-    ].sort());
+    const second = JSON.parse(
+      (await cli(['--store', p.store, 'schedules', 'backfill', 'quarter', ...range, '--json'], { cwd: p.cwd })).stdout,
+    );
+    expect(second).toEqual({
+      action: 'backfill',
+      workflowId: 'quarter',
+      queued: [],
+      existing: 4,
+      ahead: 0,
+      started: 0,
+    });
+    const list = JSON.parse(
+      (await cli(['--store', p.store, 'list', '--json', '--workflow', 'quarter'], { cwd: p.cwd })).stdout,
+    );
+    expect(list.map((r: { runId: string }) => r.runId).sort()).toEqual(
+      [
+        ...['000000', '001500', '003000', '004500'].map((x) => `quarter-s0-20261125T${x}Z`),
+        trig.queued[0].runId,
+      ].sort(),
+    );
   }, 60_000);
 
-  it('backfilled runs queue behind the workflow\'s concurrency limit as any start does', async () => {
+  it("backfilled runs queue behind the workflow's concurrency limit as any start does", async () => {
     const p = place();
-    writeFileSync(join(p.defs, 'held.yaml'), 'workflow:\n  id: held\n  concurrency: { limit: 1 }\n  triggers:\n    - { schedule: "*/15 * * * *" }\n  tasks:\n    - { id: review, type: HUMAN }\n');
-    const r = await cli(['--store', p.store, 'schedules', 'backfill', 'held', '--from', '2026-11-25T00:00:00Z', '--to', '2026-11-25T01:00:00Z', '--json'], { cwd: p.cwd });
+    writeFileSync(
+      join(p.defs, 'held.yaml'),
+      'workflow:\n  id: held\n  concurrency: { limit: 1 }\n  triggers:\n    - { schedule: "*/15 * * * *" }\n  tasks:\n    - { id: review, type: HUMAN }\n',
+    );
+    const r = await cli(
+      [
+        '--store',
+        p.store,
+        'schedules',
+        'backfill',
+        'held',
+        '--from',
+        '2026-11-25T00:00:00Z',
+        '--to',
+        '2026-11-25T01:00:00Z',
+        '--json',
+      ],
+      { cwd: p.cwd },
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ existing: 0, started: 4 });
-    const list = JSON.parse((await cli(['--store', p.store, 'list', '--json', '--workflow', 'held'], { cwd: p.cwd })).stdout);
+    const list = JSON.parse(
+      (await cli(['--store', p.store, 'list', '--json', '--workflow', 'held'], { cwd: p.cwd })).stdout,
+    );
     expect(list.map((x: { status: string }) => x.status).sort()).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'WAITING']);
   }, 60_000);
 
@@ -119,15 +176,36 @@ describe('schedule control on the embedded store', () => {
     const p = place();
     const unknown = await cli(['--store', p.store, 'schedules', 'pause', 'nope'], { cwd: p.cwd });
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no workflow "nope"')]);
-    const badTime = await cli(['--store', p.store, 'schedules', 'backfill', 'quarter', '--from', 'yesterday', '--to', '2026-11-25T01:00:00Z'], { cwd: p.cwd });
+    const badTime = await cli(
+      ['--store', p.store, 'schedules', 'backfill', 'quarter', '--from', 'yesterday', '--to', '2026-11-25T01:00:00Z'],
+      { cwd: p.cwd },
+    );
     expect([badTime.code, badTime.stderr]).toEqual([2, expect.stringContaining('--from "yesterday" is not a time')]);
-    const badTrigger = await cli(['--store', p.store, 'schedules', 'trigger', 'quarter', '--trigger', '3'], { cwd: p.cwd });
+    const badTrigger = await cli(['--store', p.store, 'schedules', 'trigger', 'quarter', '--trigger', '3'], {
+      cwd: p.cwd,
+    });
     expect([badTrigger.code, badTrigger.stderr]).toEqual([2, expect.stringContaining('--trigger 3')]);
-    const noTo = await cli(['--store', p.store, 'schedules', 'backfill', 'quarter', '--from', '2026-11-25T00:00:00Z'], { cwd: p.cwd });
+    const noTo = await cli(['--store', p.store, 'schedules', 'backfill', 'quarter', '--from', '2026-11-25T00:00:00Z'], {
+      cwd: p.cwd,
+    });
     expect([noTo.code, noTo.stderr]).toEqual([2, expect.stringContaining('--to')]);
 
-    for (const [name, level] of [['bob', 'L1'], ['ops-east', 'L2']] as const) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: p.cwd, stdin: `${name}-pw\n` });
+    for (const [name, level] of [
+      ['bob', 'L1'],
+      ['ops-east', 'L2'],
+    ] as const) {
+      const r = await cli(
+        [
+          'users',
+          'add',
+          name,
+          '--level',
+          level,
+          ...(level === 'L2' ? ['--domains', 'inventory'] : []),
+          '--password-stdin',
+        ],
+        { cwd: p.cwd, stdin: `${name}-pw\n` },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
     const as = (user: string) => ({ cwd: p.cwd, env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `${user}-pw` } });

@@ -30,13 +30,17 @@ const FORMS: [string, string][] = [
   ['URL-encoded, lower-case escapes', encodeURIComponent(TOKEN).toLowerCase()],
   ['base64', b64(TOKEN).replace(/=+$/, '')],
   ['base64url', b64(TOKEN, 'base64url')],
-  ['base64 of user:token, the token\'s part', b64(`bot:${TOKEN}`).slice(6, -2)],
+  ["base64 of user:token, the token's part", b64(`bot:${TOKEN}`).slice(6, -2)],
   ['hex', Buffer.from(TOKEN).toString('hex')],
   ['upper case', TOKEN.toUpperCase()],
 ];
 const expectNoForm = (text: string, where: string) => {
   // Base64's case is its content; every other form is looked for in any case.
-  for (const [what, form] of FORMS) expect(what.startsWith('base64') ? text.includes(form) : text.toLowerCase().includes(form.toLowerCase()), `${where} holds the token ${what}: ${form}`).toBe(false);
+  for (const [what, form] of FORMS)
+    expect(
+      what.startsWith('base64') ? text.includes(form) : text.toLowerCase().includes(form.toLowerCase()),
+      `${where} holds the token ${what}: ${form}`,
+    ).toBe(false);
 };
 
 function everyByte(dir: string): string {
@@ -93,7 +97,9 @@ beforeAll(async () => {
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('no such thing');
   });
-  port = await new Promise<number>((ok) => server.listen(0, '127.0.0.1', () => ok((server.address() as AddressInfo).port)));
+  port = await new Promise<number>((ok) =>
+    server.listen(0, '127.0.0.1', () => ok((server.address() as AddressInfo).port)),
+  );
 });
 afterAll(async () => {
   server.closeAllConnections();
@@ -101,7 +107,7 @@ afterAll(async () => {
 });
 
 describe('a secret leaving an attempt encoded (docs/operations.md#secrets)', () => {
-  it('an HTTP task\'s query token (+/=) answered 404, and a handler returning it encoded: no form of it in history, status or the store', async () => {
+  it("an HTTP task's query token (+/=) answered 404, and a handler returning it encoded: no form of it in history, status or the store", async () => {
     const dir = tempDir('lf-secrets-encoded-');
     const store = join(dir, 'store');
     writeFileSync(join(dir, 'encode.mjs'), HANDLERS);
@@ -111,7 +117,7 @@ describe('a secret leaving an attempt encoded (docs/operations.md#secrets)', () 
     expect(r.code, r.stderr).toBe(1);
     // The server was sent the value, form-encoded as URLSearchParams writes it.
     expect(seen).toContain(`/404?token=${new URLSearchParams({ t: TOKEN }).toString().slice(2)}`);
-    expectNoForm(r.stdout + r.stderr, 'run\'s output');
+    expectNoForm(r.stdout + r.stderr, "run's output");
     const runId = /run (\S+) started/.exec(r.stdout)![1]!;
 
     const history = await cli(['--store', store, 'history', runId], { cwd: dir });
@@ -124,11 +130,20 @@ describe('a secret leaving an attempt encoded (docs/operations.md#secrets)', () 
     const events = JSON.parse(json.stdout) as { type: string; data: Record<string, any> }[];
     const output = events.find((e) => e.type === 'task.completed' && e.data.task === 'encode')!.data.output;
     expect(output).toEqual({
-      base64: '[secret API_TOKEN]', base64url: '[secret API_TOKEN]', url: '[secret API_TOKEN]', form: '[secret API_TOKEN]',
-      hex: '[secret API_TOKEN]', upper: '[secret API_TOKEN]', basic: expect.stringMatching(/^Basic \S{0,8}\[secret API_TOKEN\]$/),
-      link: 'https://api.example/v1/items?limit=10&token=[secret API_TOKEN]', json: '{"token":"[secret API_TOKEN]"}',
+      base64: '[secret API_TOKEN]',
+      base64url: '[secret API_TOKEN]',
+      url: '[secret API_TOKEN]',
+      form: '[secret API_TOKEN]',
+      hex: '[secret API_TOKEN]',
+      upper: '[secret API_TOKEN]',
+      basic: expect.stringMatching(/^Basic \S{0,8}\[secret API_TOKEN\]$/),
+      link: 'https://api.example/v1/items?limit=10&token=[secret API_TOKEN]',
+      json: '{"token":"[secret API_TOKEN]"}',
     });
-    expect(events.find((e) => e.type === 'task.failed')!.data.error).toMatchObject({ code: 'LF_HTTP_STATUS', message: expect.stringContaining('?token=[secret API_TOKEN] answered 404') });
+    expect(events.find((e) => e.type === 'task.failed')!.data.error).toMatchObject({
+      code: 'LF_HTTP_STATUS',
+      message: expect.stringContaining('?token=[secret API_TOKEN] answered 404'),
+    });
 
     const status = await cli(['--store', store, 'status', runId, '--json'], { cwd: dir });
     expect(status.code).toBe(0);
@@ -141,49 +156,65 @@ describe('a secret leaving an attempt encoded (docs/operations.md#secrets)', () 
   }, 60_000);
 });
 
-describe.skipIf(noNats)('a secret leaving an attempt encoded, on NATS: the worker masks (docs/operations.md#secrets)', () => {
-  const procs: ChildProcess[] = [];
-  afterEach(() => killLeftovers(procs));
+describe.skipIf(noNats)(
+  'a secret leaving an attempt encoded, on NATS: the worker masks (docs/operations.md#secrets)',
+  () => {
+    const procs: ChildProcess[] = [];
+    afterEach(() => killLeftovers(procs));
 
-  it('the same workflow run by a worker with --http: no form of the token in history, status or any stream', async () => {
-    // A fresh server: no LF_SECRETS bucket, so the worker takes the value from its environment as the page says.
-    const c = await testCluster();
-    const dir = tempDir('lf-secrets-encoded-nats-');
-    writeFileSync(join(dir, 'encode.mjs'), HANDLERS);
-    writeFileSync(join(dir, 'encoded.yaml'), workflow(port));
-    const env = { LEDGERFLOW_SECRET_API_TOKEN: TOKEN };
-    for (const args of [['--nats', c.as('engine'), 'engine'], ['--nats', c.as('worker'), 'worker', '--handlers', 'encode.mjs', '--http', '--http-allow', `127.0.0.1:${port}`]]) {
-      const child = spawnCli(args, { cwd: dir, env });
-      procs.push(child);
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      await waitFor(`the ${args[2]} to start`, () => out.includes(args[2] === 'engine' ? 'engine' : 'worker '), { timeout: 30_000, detail: () => out });
-    }
-    expect((await cli(['--nats', c.as('engine'), 'deploy', 'encoded.yaml'], { cwd: dir })).code).toBe(0);
-    const started = await cli(['--nats', c.as('engine'), 'start', 'encoded_secrets'], { cwd: dir });
-    const runId = started.stdout.trim();
-    const wait = await cli(['--nats', c.as('engine'), 'wait', runId, '--timeout', '60s', '--json'], { cwd: dir });
-    expectNoForm(wait.stdout + wait.stderr, 'wait');
-    expect(JSON.parse(wait.stdout).tasks.call.error.message).toContain(`GET http://127.0.0.1:${port}/404?token=[secret API_TOKEN] answered 404`);
-
-    const history = await cli(['--nats', c.as('engine'), 'history', runId, '--json'], { cwd: dir });
-    expectNoForm(history.stdout, 'history --json');
-    const events = JSON.parse(history.stdout) as { type: string; data: Record<string, any> }[];
-    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'encode')!.data.output).toMatchObject({ base64: '[secret API_TOKEN]', form: '[secret API_TOKEN]', hex: '[secret API_TOKEN]', basic: expect.stringContaining('[secret API_TOKEN]') });
-    const status = await cli(['--nats', c.as('engine'), 'status', runId, '--json'], { cwd: dir });
-    expectNoForm(status.stdout, 'status --json');
-
-    const jsm = await c.jsm();
-    let read = 0;
-    for await (const info of jsm.streams.list()) {
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-        const m = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => null);
-        if (!m) continue;
-        read++;
-        expectNoForm(Buffer.from(m.data).toString('latin1'), `${info.config.name} #${seq}`);
+    it('the same workflow run by a worker with --http: no form of the token in history, status or any stream', async () => {
+      // A fresh server: no LF_SECRETS bucket, so the worker takes the value from its environment as the page says.
+      const c = await testCluster();
+      const dir = tempDir('lf-secrets-encoded-nats-');
+      writeFileSync(join(dir, 'encode.mjs'), HANDLERS);
+      writeFileSync(join(dir, 'encoded.yaml'), workflow(port));
+      const env = { LEDGERFLOW_SECRET_API_TOKEN: TOKEN };
+      for (const args of [
+        ['--nats', c.as('engine'), 'engine'],
+        ['--nats', c.as('worker'), 'worker', '--handlers', 'encode.mjs', '--http', '--http-allow', `127.0.0.1:${port}`],
+      ]) {
+        const child = spawnCli(args, { cwd: dir, env });
+        procs.push(child);
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        await waitFor(`the ${args[2]} to start`, () => out.includes(args[2] === 'engine' ? 'engine' : 'worker '), {
+          timeout: 30_000,
+          detail: () => out,
+        });
       }
-    }
-    expect(read).toBeGreaterThan(5);
-  }, 120_000);
-});
+      expect((await cli(['--nats', c.as('engine'), 'deploy', 'encoded.yaml'], { cwd: dir })).code).toBe(0);
+      const started = await cli(['--nats', c.as('engine'), 'start', 'encoded_secrets'], { cwd: dir });
+      const runId = started.stdout.trim();
+      const wait = await cli(['--nats', c.as('engine'), 'wait', runId, '--timeout', '60s', '--json'], { cwd: dir });
+      expectNoForm(wait.stdout + wait.stderr, 'wait');
+      expect(JSON.parse(wait.stdout).tasks.call.error.message).toContain(
+        `GET http://127.0.0.1:${port}/404?token=[secret API_TOKEN] answered 404`,
+      );
+
+      const history = await cli(['--nats', c.as('engine'), 'history', runId, '--json'], { cwd: dir });
+      expectNoForm(history.stdout, 'history --json');
+      const events = JSON.parse(history.stdout) as { type: string; data: Record<string, any> }[];
+      expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'encode')!.data.output).toMatchObject({
+        base64: '[secret API_TOKEN]',
+        form: '[secret API_TOKEN]',
+        hex: '[secret API_TOKEN]',
+        basic: expect.stringContaining('[secret API_TOKEN]'),
+      });
+      const status = await cli(['--nats', c.as('engine'), 'status', runId, '--json'], { cwd: dir });
+      expectNoForm(status.stdout, 'status --json');
+
+      const jsm = await c.jsm();
+      let read = 0;
+      for await (const info of jsm.streams.list()) {
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+          const m = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => null);
+          if (!m) continue;
+          read++;
+          expectNoForm(Buffer.from(m.data).toString('latin1'), `${info.config.name} #${seq}`);
+        }
+      }
+      expect(read).toBeGreaterThan(5);
+    }, 120_000);
+  },
+);

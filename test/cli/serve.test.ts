@@ -16,8 +16,19 @@ import { waitFor } from '../helpers/wait.js';
 const FIX = join(ROOT, 'test', 'fixtures', 'serve');
 const T = 30_000;
 
-interface Notice { kind: string; runId?: string; status?: string; pid?: number | null; message: string }
-interface Proc { child: ChildProcess; notices: Notice[]; stderr: () => string; exited: Promise<number | null> }
+interface Notice {
+  kind: string;
+  runId?: string;
+  status?: string;
+  pid?: number | null;
+  message: string;
+}
+interface Proc {
+  child: ChildProcess;
+  notices: Notice[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
 
 const procs: ChildProcess[] = [];
 const sharedProcs: ChildProcess[] = [];
@@ -67,23 +78,45 @@ async function statusOf(store: string, runId: string): Promise<string> {
 const STORE_POLL = 100;
 
 function waitStatus(store: string, runId: string, status: string, p?: Proc): Promise<unknown> {
-  return waitFor(`run ${runId} ${status}`, async () => (await statusOf(store, runId)) === status, { timeout: T, interval: STORE_POLL, detail: () => p?.stderr() ?? '' });
+  return waitFor(`run ${runId} ${status}`, async () => (await statusOf(store, runId)) === status, {
+    timeout: T,
+    interval: STORE_POLL,
+    detail: () => p?.stderr() ?? '',
+  });
 }
 
 /** No attempt of any task (or MAP item) has two task.started: no two drivers ran it at once. */
 function expectNoDoubleStarts(evs: EventEnvelope[]): void {
-  const starts = evs.filter((e) => e.type === 'task.started').map((e) => JSON.stringify([
-    (e.data as { task: string }).task, (e.data as { iteration?: number }).iteration, (e.data as { item?: number }).item, (e.data as { attempt: number }).attempt,
-  ]));
+  const starts = evs
+    .filter((e) => e.type === 'task.started')
+    .map((e) =>
+      JSON.stringify([
+        (e.data as { task: string }).task,
+        (e.data as { iteration?: number }).iteration,
+        (e.data as { item?: number }).item,
+        (e.data as { attempt: number }).attempt,
+      ]),
+    );
   expect(starts.length).toBe(new Set(starts).size);
 }
 
 function markers(file: string): string[][] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '))
+    : [];
 }
 
 /** `ledgerflow run` that returns once the run waits on the outside world (exit 3); its run id. */
-async function runWaiting(store: string, file: string, env: Record<string, string>, args: string[] = []): Promise<string> {
+async function runWaiting(
+  store: string,
+  file: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<string> {
   const r = await cli(['--store', store, 'run', file, '--max-wait', '0', '--json', ...args], { env });
   expect(r.code, r.stderr).toBe(3);
   return (JSON.parse(r.stdout) as { runId: string }).runId;
@@ -106,7 +139,9 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
     env = { LF_MARKERS: join(store, 'markers') };
     const defs = join(store, 'definitions');
     mkdirSync(defs);
-    writeFileSync(join(defs, 'parent.yaml'), `workflow:
+    writeFileSync(
+      join(defs, 'parent.yaml'),
+      `workflow:
   id: serve-parent
   name: Parent
   version: 1
@@ -118,13 +153,22 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
     - id: last
       type: SIMPLE
       depends_on: [call]
-`);
-    writeFileSync(join(defs, 'child.yaml'), readFileSync(join(FIX, 'approval.yaml'), 'utf8').replace('id: serve-approval', 'id: serve-child').replace('./handlers.mjs', join(FIX, 'handlers.mjs')));
+`,
+    );
+    writeFileSync(
+      join(defs, 'child.yaml'),
+      readFileSync(join(FIX, 'approval.yaml'), 'utf8')
+        .replace('id: serve-approval', 'id: serve-child')
+        .replace('./handlers.mjs', join(FIX, 'handlers.mjs')),
+    );
     // Each started by a `ledgerflow run` that returns once its run waits (they do not touch one another's runs: side by side).
     [ids.backoff, ids.approval, ids.paused, ids.cancelled, ids.parent, ids.deadline] = await Promise.all([
-      runWaiting(store, join(FIX, 'backoff.yaml'), env), runWaiting(store, join(FIX, 'approval.yaml'), env),
-      runWaiting(store, join(FIX, 'approval.yaml'), env), runWaiting(store, join(FIX, 'approval.yaml'), env),
-      runWaiting(store, join(defs, 'parent.yaml'), env), runWaiting(store, join(FIX, 'deadline.yaml'), env),
+      runWaiting(store, join(FIX, 'backoff.yaml'), env),
+      runWaiting(store, join(FIX, 'approval.yaml'), env),
+      runWaiting(store, join(FIX, 'approval.yaml'), env),
+      runWaiting(store, join(FIX, 'approval.yaml'), env),
+      runWaiting(store, join(defs, 'parent.yaml'), env),
+      runWaiting(store, join(FIX, 'deadline.yaml'), env),
     ]);
     ids.child = (await new FileEventStore(store).listRuns()).find((r) => r.workflowId === 'serve-child')!.runId;
     // Without serve they stay here: the backoff timer is in the log, nobody fires it; the sign-offs and the deadline wait.
@@ -138,7 +182,8 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
 
   afterAll(async () => {
     if (!s) return;
-    if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`serve exited early (${s.child.exitCode ?? s.child.signalCode}): ${s.stderr()}`);
+    if (s.child.exitCode !== null || s.child.signalCode !== null)
+      throw new Error(`serve exited early (${s.child.exitCode ?? s.child.signalCode}): ${s.stderr()}`);
     s.child.kill('SIGTERM');
     const code = await Promise.race([s.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), T).unref())]);
     if (code === 'hung') s.child.kill('SIGKILL');
@@ -151,9 +196,15 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
     await notice(s, 'the run to settle', (n) => n.kind === 'run.settled' && n.runId === runId);
     expect(await statusOf(store, runId)).toBe('COMPLETED');
     const evs = await events(store, runId);
-    expect(evs.filter((e) => e.type === 'timer.fired').map((e) => (e.data as { timer: string }).timer)).toEqual(['backoff']);
+    expect(evs.filter((e) => e.type === 'timer.fired').map((e) => (e.data as { timer: string }).timer)).toEqual([
+      'backoff',
+    ]);
     expectNoDoubleStarts(evs);
-    expect(markers(env.LF_MARKERS!).filter((m) => m[0] === 'flaky' && m[3] === 'start').map((m) => m[1])).toEqual(['1', '2']);
+    expect(
+      markers(env.LF_MARKERS!)
+        .filter((m) => m[0] === 'flaky' && m[3] === 'start')
+        .map((m) => m[1]),
+    ).toEqual(['1', '2']);
     expect(s.stderr()).toContain('backoff timer of flaky fired');
   }, 60_000);
 
@@ -164,7 +215,11 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
     expect(a.code, a.stderr).toBe(0);
     // Either the serve holds the run and acts on it (approve says so), or it did not at that moment and approve moved it on
     // itself (one step): never `resume`, which it used to advise, and which is refused while the serve drives the run.
-    expect(a.stdout).toMatch(new RegExp(`driven by pid \\d+ \\(a ledgerflow serve, or the run command that started it\\), which acts on it now|run ${runId} COMPLETED`));
+    expect(a.stdout).toMatch(
+      new RegExp(
+        `driven by pid \\d+ \\(a ledgerflow serve, or the run command that started it\\), which acts on it now|run ${runId} COMPLETED`,
+      ),
+    );
     expect(a.stdout).not.toContain('ledgerflow resume');
     await waitStatus(store, runId, 'COMPLETED', s);
     const evs = await events(store, runId);
@@ -175,7 +230,9 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
 
   it('acts on pause, resume and cancel from other processes: `resume` of a paused run it drives says so and exits 0', async () => {
     const [runId, other] = [ids.paused, ids.cancelled];
-    await notice(s, 'serve to pick both runs up', () => [runId, other].every((id) => s.notices.some((n) => n.kind === 'run.driving' && n.runId === id)));
+    await notice(s, 'serve to pick both runs up', () =>
+      [runId, other].every((id) => s.notices.some((n) => n.kind === 'run.driving' && n.runId === id)),
+    );
     expect((await cli(['--store', store, 'pause', runId, '--as', 'ops'], { env })).code).toBe(0);
     // Approved while paused: taken, but nothing new starts.
     expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
@@ -188,14 +245,26 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
     expect(r.stdout).toMatch(new RegExp(`is driven by pid ${s.child.pid}|is already COMPLETED|run ${runId} COMPLETED`));
     await waitStatus(store, runId, 'COMPLETED', s);
     expect((await cli(['--store', store, 'cancel', other, '--reason', 'not needed'], { env })).code).toBe(0);
-    await notice(s, 'serve to see the cancelled run settle', (n) => n.kind === 'run.settled' && n.runId === other && n.status === 'CANCELLED');
+    await notice(
+      s,
+      'serve to see the cancelled run settle',
+      (n) => n.kind === 'run.settled' && n.runId === other && n.status === 'CANCELLED',
+    );
     expectNoDoubleStarts(await events(store, runId));
   }, 60_000);
 
   it("drives a sub-workflow's child through its parent: the child's approval moves child and parent on", async () => {
     const [runId, childId] = [ids.parent, ids.child];
-    await notice(s, 'serve to pick the parent up', (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId);
-    await waitFor('the child to be driven here (its lease held by serve)', () => existsSync(join(store, 'runs', `${childId}.driver`)), { timeout: T, detail: s.stderr });
+    await notice(
+      s,
+      'serve to pick the parent up',
+      (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId,
+    );
+    await waitFor(
+      'the child to be driven here (its lease held by serve)',
+      () => existsSync(join(store, 'runs', `${childId}.driver`)),
+      { timeout: T, detail: s.stderr },
+    );
     expect((await cli(['--store', store, 'approve', childId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
     await waitStatus(store, runId, 'COMPLETED', s);
     expect(await statusOf(store, childId)).toBe('COMPLETED');
@@ -209,7 +278,9 @@ describe('ledgerflow serve, on a store whose runs wait for it', () => {
     const runId = ids.deadline;
     await waitStatus(store, runId, 'COMPLETED', s);
     const evs = await events(store, runId);
-    expect(evs.filter((e) => e.type === 'timer.fired').map((e) => (e.data as { timer: string }).timer)).toEqual(['approval_timeout']);
+    expect(evs.filter((e) => e.type === 'timer.fired').map((e) => (e.data as { timer: string }).timer)).toEqual([
+      'approval_timeout',
+    ]);
     expect(evs.some((e) => e.type === 'task.completed' && (e.data as { task: string }).task === 'last')).toBe(true);
     expectNoDoubleStarts(evs);
   }, 60_000);
@@ -229,7 +300,11 @@ describe('ledgerflow serve', () => {
     const runId = await runWaiting(store, join(FIX, 'backoff.yaml'), env);
     // Picked up, or taken over: a scan that meets the `run` process's lease as that process exits sees a lease
     // whose holder is gone (either way the first serve now drives the run).
-    await notice(first, 'the first serve to pick the run up', (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId);
+    await notice(
+      first,
+      'the first serve to pick the run up',
+      (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId,
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     // Killed before the 3 s backoff was due: the timer is the second serve's to fire.
@@ -237,13 +312,19 @@ describe('ledgerflow serve', () => {
 
     await notice(second, 'the second serve to take over', (n) => n.kind === 'serving');
     // taken over (the first had its lease) or picked up (killed between its notice and taking the lease).
-    await notice(second, 'the second serve to take the run over', (n) => (n.kind === 'run.taken_over' || n.kind === 'run.driving') && n.runId === runId);
+    await notice(
+      second,
+      'the second serve to take the run over',
+      (n) => (n.kind === 'run.taken_over' || n.kind === 'run.driving') && n.runId === runId,
+    );
     await waitStatus(store, runId, 'COMPLETED', second);
     const evs = await events(store, runId);
     expect(evs.filter((e) => e.type === 'timer.fired')).toHaveLength(1);
     expectNoDoubleStarts(evs);
     // The second serve never drove anything while the first was alive.
-    expect(second.notices.findIndex((n) => n.kind === 'serving')).toBeGreaterThan(second.notices.findIndex((n) => n.kind === 'standby'));
+    expect(second.notices.findIndex((n) => n.kind === 'serving')).toBeGreaterThan(
+      second.notices.findIndex((n) => n.kind === 'standby'),
+    );
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 60_000);
@@ -256,7 +337,10 @@ describe('ledgerflow serve', () => {
     const s = serve(store, env, ['--grace', '30s']);
     await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
     expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
-    await waitFor('hold to start', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start'), { timeout: T, detail: s.stderr });
+    await waitFor('hold to start', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start'), {
+      timeout: T,
+      detail: s.stderr,
+    });
     s.child.kill('SIGTERM');
     await notice(s, 'serve to stop taking work', (n) => n.kind === 'stopping');
     writeFileSync(release, ''); // the attempt ends within the grace
@@ -285,7 +369,10 @@ describe('ledgerflow serve', () => {
     const s = serve(store, env, ['--grace', '300ms']);
     await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
     expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
-    await waitFor('hold to start', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start'), { timeout: T, detail: s.stderr });
+    await waitFor('hold to start', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start'), {
+      timeout: T,
+      detail: s.stderr,
+    });
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(s.notices.at(-1)?.message).toContain('stay in flight');
@@ -300,7 +387,9 @@ describe('ledgerflow serve', () => {
     await waitStatus(store, runId, 'COMPLETED', next);
     evs = await events(store, runId);
     const restarts = evs.filter((e) => e.type === 'task.restarted');
-    expect(restarts.map((e) => [(e.data as { task: string }).task, (e.data as { reason: string }).reason])).toEqual([['hold', 'resumed']]);
+    expect(restarts.map((e) => [(e.data as { task: string }).task, (e.data as { reason: string }).reason])).toEqual([
+      ['hold', 'resumed'],
+    ]);
     expectNoDoubleStarts(evs);
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
@@ -313,20 +402,34 @@ describe('ledgerflow serve', () => {
     const s = serve(store, env);
     await notice(s, 'serve to serve', (n) => n.kind === 'serving');
     const run = start(['--store', store, 'run', join(FIX, 'hold.yaml'), '--release', release], env);
-    await waitFor('hold to start in the run process', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start' && m[4] === String(run.child.pid)), { timeout: T, detail: run.stderr });
+    await waitFor(
+      'hold to start in the run process',
+      () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start' && m[4] === String(run.child.pid)),
+      { timeout: T, detail: run.stderr },
+    );
     const runId = (await new FileEventStore(store).listRuns())[0]!.runId;
-    const busy = await notice(s, 'serve to see the run is driven by the run process', (n) => n.kind === 'run.busy' && n.runId === runId);
+    const busy = await notice(
+      s,
+      'serve to see the run is driven by the run process',
+      (n) => n.kind === 'run.busy' && n.runId === runId,
+    );
     expect(busy.pid).toBe(run.child.pid);
     expect(s.notices.some((n) => n.kind === 'run.driving' || n.kind === 'run.taken_over')).toBe(false);
 
     run.child.kill('SIGKILL');
     await run.exited;
     await notice(s, 'serve to take the run over', (n) => n.kind === 'run.taken_over' && n.runId === runId);
-    await waitFor('hold to start again in serve', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start' && m[4] === String(s.child.pid)), { timeout: T, detail: s.stderr });
+    await waitFor(
+      'hold to start again in serve',
+      () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start' && m[4] === String(s.child.pid)),
+      { timeout: T, detail: s.stderr },
+    );
     writeFileSync(release, '');
     await waitStatus(store, runId, 'COMPLETED', s);
     const evs = await events(store, runId);
-    expect(evs.filter((e) => e.type === 'task.restarted').map((e) => (e.data as { reason: string }).reason)).toEqual(['resumed']);
+    expect(evs.filter((e) => e.type === 'task.restarted').map((e) => (e.data as { reason: string }).reason)).toEqual([
+      'resumed',
+    ]);
     expectNoDoubleStarts(evs);
     // first and last ran once each; hold's attempt 1 ran in the killed process and again in serve, under one key.
     const m = markers(env.LF_MARKERS);
@@ -353,10 +456,16 @@ describe('ledgerflow serve', () => {
     })();
     const p = serve(store, env, ['--definitions', join(FIX, 'scheduled')]);
     // Three slots fired and their runs completed: the scheduler records run.started, the service drives them.
-    const done = await waitFor('three scheduled runs completed', async () => {
-      const runs = (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-every-second' && r.status === 'COMPLETED');
-      return runs.length >= 3 ? runs : undefined;
-    }, { timeout: T, interval: STORE_POLL, detail: () => p.stderr() });
+    const done = await waitFor(
+      'three scheduled runs completed',
+      async () => {
+        const runs = (await new FileEventStore(store).listRuns()).filter(
+          (r) => r.workflowId === 'serve-every-second' && r.status === 'COMPLETED',
+        );
+        return runs.length >= 3 ? runs : undefined;
+      },
+      { timeout: T, interval: STORE_POLL, detail: () => p.stderr() },
+    );
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     const slots: string[] = [];
@@ -370,7 +479,12 @@ describe('ledgerflow serve', () => {
     }
     expect(new Set(slots).size).toBe(slots.length); // one run per slot
     const all = (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-every-second');
-    const allSlots = await Promise.all(all.map(async (r) => ((await events(store, r.runId))[0]!.data as { source: { schedule: { slot: string } } }).source.schedule.slot));
+    const allSlots = await Promise.all(
+      all.map(
+        async (r) =>
+          ((await events(store, r.runId))[0]!.data as { source: { schedule: { slot: string } } }).source.schedule.slot,
+      ),
+    );
     expect(new Set(allSlots).size).toBe(allSlots.length);
 
     expect(await noSchedules).toBe(0);
@@ -382,7 +496,8 @@ describe('ledgerflow serve', () => {
     const store = tempDir();
     const defs = join(tempDir(), 'definitions');
     mkdirSync(defs);
-    const cron = (id: string, schedule: string) => `workflow:\n  id: ${id}\n  triggers:\n    - schedule: "${schedule}"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n`;
+    const cron = (id: string, schedule: string) =>
+      `workflow:\n  id: ${id}\n  triggers:\n    - schedule: "${schedule}"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n`;
     writeFileSync(join(defs, 'tick.yaml'), cron('serve-tick', '* * * * * *'));
     writeFileSync(join(defs, 'broken.yaml'), cron('broken', '61 * * * *'));
     const p = serve(store, {}, ['--definitions', defs]);
@@ -391,17 +506,27 @@ describe('ledgerflow serve', () => {
       return runs.filter((r) => Date.parse(r.startedAt) > t).length;
     };
     // The one broken from the start is skipped: the good schedule fires.
-    await waitFor('two slots fired', async () => (await slotsAfter(0)) >= 2, { timeout: T, interval: STORE_POLL, detail: () => p.stderr() });
+    await waitFor('two slots fired', async () => (await slotsAfter(0)) >= 2, {
+      timeout: T,
+      interval: STORE_POLL,
+      detail: () => p.stderr(),
+    });
     const skipped = `skipped ${join(defs, 'broken.yaml')}:4:17: error: schedule "61 * * * *" of triggers[0] is not a cron expression`;
     expect(p.stderr()).toContain(skipped);
     // Another broken while it serves.
     writeFileSync(join(defs, 'later.yaml'), cron('later', '61 * * * *'));
     const broken = Date.now();
     // Three more slots of the good schedule fire while the broken file is there (it used to stop every schedule).
-    await waitFor('slots fired after the break', async () => (await slotsAfter(broken + 500)) >= 3, { timeout: T, interval: STORE_POLL, detail: () => p.stderr() });
+    await waitFor('slots fired after the break', async () => (await slotsAfter(broken + 500)) >= 3, {
+      timeout: T,
+      interval: STORE_POLL,
+      detail: () => p.stderr(),
+    });
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    expect(p.stderr()).toContain(`${join(defs, 'later.yaml')}:4:17: error: schedule "61 * * * *" of triggers[0] is not a cron expression`);
+    expect(p.stderr()).toContain(
+      `${join(defs, 'later.yaml')}:4:17: error: schedule "61 * * * *" of triggers[0] is not a cron expression`,
+    );
     // Each said once, not every tick.
     expect(p.stderr().split(`${join(defs, 'later.yaml')}:4:17`).length - 1).toBe(1);
     expect(p.stderr().split(skipped).length - 1).toBe(1);
@@ -410,7 +535,10 @@ describe('ledgerflow serve', () => {
 
   it('refuses --nats and a --grace that is not a duration (exit 2)', async () => {
     const store = tempDir();
-    const [bad, nats] = await Promise.all([cli(['--store', store, 'serve', '--grace', 'soon']), cli(['--nats', 'nats://127.0.0.1:1', 'serve'])]);
+    const [bad, nats] = await Promise.all([
+      cli(['--store', store, 'serve', '--grace', 'soon']),
+      cli(['--nats', 'nats://127.0.0.1:1', 'serve']),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--grace soon is not a duration');
     expect(nats.code).toBe(2);

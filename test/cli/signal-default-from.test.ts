@@ -22,8 +22,13 @@ const RESTOCK = `workflow:
     - { id: count, type: SET, values: { counted: 42 } }
     - { id: go, type: WAIT, depends_on: [count], event: go }
 `;
-const PEOPLE = [['alice', 'L2'], ['bob', 'L2'], ['carol', 'L1']] as const;
-const REFUSED = 'bob may not send signal "go": WAIT go takes it only from the person who started the run and L1 (CMD.BRIDGE) or higher (a WAIT without from:, where a users file says who is who) (bob is L2 (Station OPS))';
+const PEOPLE = [
+  ['alice', 'L2'],
+  ['bob', 'L2'],
+  ['carol', 'L1'],
+] as const;
+const REFUSED =
+  'bob may not send signal "go": WAIT go takes it only from the person who started the run and L1 (CMD.BRIDGE) or higher (a WAIT without from:, where a users file says who is who) (bob is L2 (Station OPS))';
 
 type Ev = { type: string; data: { by?: string; source?: { by?: string } } };
 
@@ -38,11 +43,27 @@ describe('a WAIT without from: on the embedded store', () => {
   it('with a users file: bob (L2, not the starter) is refused, nothing recorded; alice (the starter) and carol (L1) are taken', async () => {
     const dir = project('lf-signal-default-');
     for (const [name, level] of PEOPLE) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+      const r = await cli(
+        [
+          'users',
+          'add',
+          name,
+          '--level',
+          level,
+          ...(level === 'L2' ? ['--domains', 'inventory'] : []),
+          '--password-stdin',
+        ],
+        { cwd: dir, stdin: `pw-${name}\n` },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
-    const as = (user: string, args: string[]) => cli(['--store', 'store', ...args], { cwd: dir, env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `pw-${user}` } });
-    const history = async (runId: string) => JSON.parse((await as('carol', ['history', runId, '--json'])).stdout) as Ev[];
+    const as = (user: string, args: string[]) =>
+      cli(['--store', 'store', ...args], {
+        cwd: dir,
+        env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: `pw-${user}` },
+      });
+    const history = async (runId: string) =>
+      JSON.parse((await as('carol', ['history', runId, '--json'])).stdout) as Ev[];
     const waiting = async () => {
       const r = await as('alice', ['run', 'definitions/restock.yaml', '--json']);
       expect(r.code, r.stderr).toBe(3);
@@ -59,60 +80,80 @@ describe('a WAIT without from: on the embedded store', () => {
     expect((await history(first)).length).toBe(before);
     const alice = await as('alice', ['signal', first, 'go', '--data', '{"by":"the starter"}']);
     expect(alice.code, alice.stderr).toBe(0);
-    expect(JSON.parse((await as('alice', ['status', first, '--json'])).stdout)).toMatchObject({ status: 'COMPLETED', tasks: { go: { output: { by: 'the starter' } } } });
+    expect(JSON.parse((await as('alice', ['status', first, '--json'])).stdout)).toMatchObject({
+      status: 'COMPLETED',
+      tasks: { go: { output: { by: 'the starter' } } },
+    });
 
     const second = await waiting();
     const carol = await as('carol', ['signal', second, 'go']);
     expect(carol.code, carol.stderr).toBe(0);
-    expect((await history(second)).filter((e) => e.type === 'signal.received').map((e) => e.data.by)).toEqual(['carol']);
+    expect((await history(second)).filter((e) => e.type === 'signal.received').map((e) => e.data.by)).toEqual([
+      'carol',
+    ]);
   }, 90_000);
 
-  it('without a users file, as before: anyone\'s signal is taken', async () => {
+  it("without a users file, as before: anyone's signal is taken", async () => {
     const dir = project('lf-signal-open-');
-    const r = await cli(['--store', 'store', 'run', 'definitions/restock.yaml', '--json'], { cwd: dir, env: { LEDGERFLOW_USER: 'alice' } });
+    const r = await cli(['--store', 'store', 'run', 'definitions/restock.yaml', '--json'], {
+      cwd: dir,
+      env: { LEDGERFLOW_USER: 'alice' },
+    });
     expect(r.code, r.stderr).toBe(3);
     const runId = JSON.parse(r.stdout).runId as string;
     const bob = await cli(['--store', 'store', 'signal', runId, 'go', '--as', 'bob'], { cwd: dir });
     expect(bob.code, bob.stderr).toBe(0);
-    expect(JSON.parse((await cli(['--store', 'store', 'status', runId, '--json'], { cwd: dir })).stdout).status).toBe('COMPLETED');
+    expect(JSON.parse((await cli(['--store', 'store', 'status', runId, '--json'], { cwd: dir })).stdout).status).toBe(
+      'COMPLETED',
+    );
   }, 60_000);
 });
 
-describe.skipIf(noNats)('a WAIT without from: on NATS (a nats-server with the users file\'s users, an engine given it)', () => {
-  const nats = useUsersNats();
-  const { procs, url, as } = nats;
+describe.skipIf(noNats)(
+  "a WAIT without from: on NATS (a nats-server with the users file's users, an engine given it)",
+  () => {
+    const nats = useUsersNats();
+    const { procs, url, as } = nats;
 
-  it('bob (L2, not the starter) is refused by the engine, nothing recorded; alice (the starter) and carol (L1) are taken', async () => {
-    const dir = project('lf-signal-default-nats-');
-    await nats.start(dir, [['engine', 'L1'], ...PEOPLE]);
-    expect((await as('engine', ['deploy', 'definitions/restock.yaml'])).code).toBe(0);
-    let engineLog = '';
-    const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
-    procs.push(engine);
-    engine.stderr!.on('data', (d) => (engineLog += d));
-    const admin = nats.admin();
-    const waiting = async () => {
-      const r = await as('alice', ['start', 'restock', '--json']);
-      expect(r.code, r.stderr + engineLog).toBe(0);
-      const runId = JSON.parse(r.stdout).runId as string;
-      expect((await admin.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
-      return runId;
-    };
+    it('bob (L2, not the starter) is refused by the engine, nothing recorded; alice (the starter) and carol (L1) are taken', async () => {
+      const dir = project('lf-signal-default-nats-');
+      await nats.start(dir, [['engine', 'L1'], ...PEOPLE]);
+      expect((await as('engine', ['deploy', 'definitions/restock.yaml'])).code).toBe(0);
+      let engineLog = '';
+      const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
+      procs.push(engine);
+      engine.stderr!.on('data', (d) => (engineLog += d));
+      const admin = nats.admin();
+      const waiting = async () => {
+        const r = await as('alice', ['start', 'restock', '--json']);
+        expect(r.code, r.stderr + engineLog).toBe(0);
+        const runId = JSON.parse(r.stdout).runId as string;
+        expect((await admin.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+        return runId;
+      };
 
-    const first = await waiting();
-    const before = await admin.store.lastSeq(first);
-    const bob = await as('bob', ['signal', first, 'go']);
-    expect(bob.code, bob.stdout + engineLog).toBe(2);
-    expect(bob.stderr).toContain(REFUSED);
-    expect(await admin.store.lastSeq(first)).toBe(before);
-    const alice = await as('alice', ['signal', first, 'go', '--data', '{"by":"the starter"}']);
-    expect(alice.code, alice.stderr + engineLog).toBe(0);
-    expect(await admin.wait(first, { timeoutMs: 30_000 })).toMatchObject({ status: 'COMPLETED', tasks: { go: { output: { by: 'the starter' } } } });
+      const first = await waiting();
+      const before = await admin.store.lastSeq(first);
+      const bob = await as('bob', ['signal', first, 'go']);
+      expect(bob.code, bob.stdout + engineLog).toBe(2);
+      expect(bob.stderr).toContain(REFUSED);
+      expect(await admin.store.lastSeq(first)).toBe(before);
+      const alice = await as('alice', ['signal', first, 'go', '--data', '{"by":"the starter"}']);
+      expect(alice.code, alice.stderr + engineLog).toBe(0);
+      expect(await admin.wait(first, { timeoutMs: 30_000 })).toMatchObject({
+        status: 'COMPLETED',
+        tasks: { go: { output: { by: 'the starter' } } },
+      });
 
-    const second = await waiting();
-    const carol = await as('carol', ['signal', second, 'go']);
-    expect(carol.code, carol.stderr + engineLog).toBe(0);
-    expect(await admin.wait(second, { timeoutMs: 30_000 })).toMatchObject({ status: 'COMPLETED' });
-    expect((await admin.store.read(second)).filter((e) => e.type === 'signal.received').map((e) => (e.data as { by?: string }).by)).toEqual(['carol']);
-  }, 120_000);
-});
+      const second = await waiting();
+      const carol = await as('carol', ['signal', second, 'go']);
+      expect(carol.code, carol.stderr + engineLog).toBe(0);
+      expect(await admin.wait(second, { timeoutMs: 30_000 })).toMatchObject({ status: 'COMPLETED' });
+      expect(
+        (await admin.store.read(second))
+          .filter((e) => e.type === 'signal.received')
+          .map((e) => (e.data as { by?: string }).by),
+      ).toEqual(['carol']);
+    }, 120_000);
+  },
+);

@@ -22,7 +22,8 @@ describe('ledgerflow signal (embedded store)', () => {
     const view = JSON.parse(run.stdout);
     expect(view.status).toBe('WAITING');
     expect(view.tasks.go_ahead.status).toBe('WAITING');
-    const historyLength = async () => JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout).length;
+    const historyLength = async () =>
+      JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout).length;
     const before = await historyLength();
 
     const unknown = await cli(['--store', store, 'signal', 'no-such-run', 'go_ahead']);
@@ -31,14 +32,26 @@ describe('ledgerflow signal (embedded store)', () => {
 
     const wrong = await cli(['--store', store, 'signal', view.runId, 'stop_now']);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/the run has no WAIT for signal "stop_now"; it waits for "go_ahead"; nothing was recorded/);
+    expect(wrong.stderr).toMatch(
+      /the run has no WAIT for signal "stop_now"; it waits for "go_ahead"; nothing was recorded/,
+    );
 
     const badData = await cli(['--store', store, 'signal', view.runId, 'go_ahead', '--data', '{nope']);
     expect(badData.code).toBe(2);
     expect(badData.stderr).toMatch(/--data is not JSON/);
     expect(await historyLength()).toBe(before);
 
-    const sent = await cli(['--store', store, 'signal', view.runId, 'go_ahead', '--data', '{"ticket": 42}', '--as', 'ops']);
+    const sent = await cli([
+      '--store',
+      store,
+      'signal',
+      view.runId,
+      'go_ahead',
+      '--data',
+      '{"ticket": 42}',
+      '--as',
+      'ops',
+    ]);
     expect(sent.code).toBe(0);
     // Recorded, and the run moved on in the same command (nothing else held it): no resume needed.
     expect(sent.stdout).toMatch(/signal go_ahead recorded for run \S+ as ops \(event \d+\)/);
@@ -48,7 +61,11 @@ describe('ledgerflow signal (embedded store)', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.go_ahead).toMatchObject({ status: 'COMPLETED', output: { ticket: 42 } });
     const history = JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout);
-    expect(history.find((e: { type: string }) => e.type === 'signal.received').data).toEqual({ name: 'go_ahead', data: { ticket: 42 }, by: 'ops' });
+    expect(history.find((e: { type: string }) => e.type === 'signal.received').data).toEqual({
+      name: 'go_ahead',
+      data: { ticket: 42 },
+      by: 'ops',
+    });
 
     const late = await cli(['--store', store, 'signal', view.runId, 'go_ahead']);
     expect(late.code).toBe(2);
@@ -58,7 +75,7 @@ describe('ledgerflow signal (embedded store)', () => {
 });
 
 describe('what a WAIT waits for, named in every hint', () => {
-  it('run\'s progress line and closing hint, status and list name the signal of its event: (audit_signed_off), and the hinted command works', async () => {
+  it("run's progress line and closing hint, status and list name the signal of its event: (audit_signed_off), and the hinted command works", async () => {
     const store = tempDir();
     const run = await cli(['--store', store, 'run', AUDIT]);
     expect(run.code).toBe(3);
@@ -69,7 +86,11 @@ describe('what a WAIT waits for, named in every hint', () => {
     expect(run.stdout).not.toContain('<event>');
 
     const status = await cli(['--store', store, 'status', runId]);
-    expect(status.stdout).toMatch(new RegExp(`sign_off\\s+WAITING\\s+attempts 1  waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`));
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `sign_off\\s+WAITING\\s+attempts 1  waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`,
+      ),
+    );
     const json = JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout);
     expect(json.tasks.sign_off).toMatchObject({ status: 'WAITING', signal: 'audit_signed_off' });
     // The run index's record: what list and the dashboard's /api/runs show.
@@ -81,13 +102,18 @@ describe('what a WAIT waits for, named in every hint', () => {
     expect((await cli(['--store', store, 'resume', runId])).code).toBe(0);
   }, 60_000);
 
-  it.skipIf(noNats)('run with --nats: the closing hint names the signal too', async () => {
-    const run = await cli(['--nats', nats.url, 'run', AUDIT], { cwd: tempDir() });
-    expect(run.code).toBe(3);
-    const runId = /run (\S+) started/.exec(run.stdout)![1]!;
-    expect(run.stdout).toContain(`sign_off waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off --data '<json>' --nats <url>`);
-    const status = await cli(['--nats', nats.url, 'status', runId]);
-    expect(status.stdout).toContain(`waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`);
-  }, 60_000);
+  it.skipIf(noNats)(
+    'run with --nats: the closing hint names the signal too',
+    async () => {
+      const run = await cli(['--nats', nats.url, 'run', AUDIT], { cwd: tempDir() });
+      expect(run.code).toBe(3);
+      const runId = /run (\S+) started/.exec(run.stdout)![1]!;
+      expect(run.stdout).toContain(
+        `sign_off waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off --data '<json>' --nats <url>`,
+      );
+      const status = await cli(['--nats', nats.url, 'status', runId]);
+      expect(status.stdout).toContain(`waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`);
+    },
+    60_000,
+  );
 });
-

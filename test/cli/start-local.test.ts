@@ -21,12 +21,29 @@ function project(): string {
 }
 
 describe('start <id> on the embedded store', () => {
-  it('the seed\'s line: start inventory-validation-v1 --target_folder 0UT.3OX runs the bundled definition here; status and list show it', async () => {
+  it("the seed's line: start inventory-validation-v1 --target_folder 0UT.3OX runs the bundled definition here; status and list show it", async () => {
     const cwd = project();
-    const r = await cli(['--store', 'store', 'start', 'inventory-validation-v1', '--target_folder', '0UT.3OX', '--policy_file', 'INVENTORY.POLICY.yaml', '--json'], { cwd });
+    const r = await cli(
+      [
+        '--store',
+        'store',
+        'start',
+        'inventory-validation-v1',
+        '--target_folder',
+        '0UT.3OX',
+        '--policy_file',
+        'INVENTORY.POLICY.yaml',
+        '--json',
+      ],
+      { cwd },
+    );
     expect(r.code, r.stderr).toBe(0);
     const view = JSON.parse(r.stdout);
-    expect(view).toMatchObject({ workflowId: 'inventory-validation-v1', status: 'COMPLETED', tasks: { generate_receipt: { status: 'COMPLETED' } } });
+    expect(view).toMatchObject({
+      workflowId: 'inventory-validation-v1',
+      status: 'COMPLETED',
+      tasks: { generate_receipt: { status: 'COMPLETED' } },
+    });
     expect(existsSync(join(cwd, '0UT.3OX', 'VALIDATION.RECEIPT.yaml'))).toBe(true);
     const status = await cli(['--store', 'store', 'status', view.runId], { cwd });
     expect(status.stdout).toContain('COMPLETED');
@@ -34,10 +51,11 @@ describe('start <id> on the embedded store', () => {
     expect(list.stdout).toContain(view.runId);
   }, 60_000);
 
-  it('the project\'s definitions/ comes first (its newest version), @version picks one; an id nobody defines is refused', async () => {
+  it("the project's definitions/ comes first (its newest version), @version picks one; an id nobody defines is refused", async () => {
     const cwd = project();
     mkdirSync(join(cwd, 'definitions'));
-    const flow = (v: number, word: string) => `workflow:\n  id: greet\n  version: ${v}\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, ${word}] }\n`;
+    const flow = (v: number, word: string) =>
+      `workflow:\n  id: greet\n  version: ${v}\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, ${word}] }\n`;
     writeFileSync(join(cwd, 'definitions', 'greet-1.yaml'), flow(1, 'one'));
     writeFileSync(join(cwd, 'definitions', 'greet-2.yaml'), flow(2, 'two'));
     const newest = JSON.parse((await cli(['--store', 'store', 'start', 'greet', '--json'], { cwd })).stdout);
@@ -45,7 +63,9 @@ describe('start <id> on the embedded store', () => {
     const first = JSON.parse((await cli(['--store', 'store', 'start', 'greet@1', '--json'], { cwd })).stdout);
     expect(first).toMatchObject({ version: 1, tasks: { say: { output: { stdout: 'one\n' } } } });
     // A file's name finds it too (the seed's file is inventory-validation.yaml, its id inventory-validation-v1).
-    expect(JSON.parse((await cli(['--store', 'store', 'start', 'greet-1', '--json'], { cwd })).stdout)).toMatchObject({ version: 1 });
+    expect(JSON.parse((await cli(['--store', 'store', 'start', 'greet-1', '--json'], { cwd })).stdout)).toMatchObject({
+      version: 1,
+    });
 
     const none = await cli(['--store', 'store', 'start', 'nobody'], { cwd });
     expect(none.code).toBe(2);
@@ -68,7 +88,21 @@ describe('start <id> on the embedded store', () => {
 
   it('--detach records the start and prints the id; resume runs it here', async () => {
     const cwd = project();
-    const r = await cli(['--store', 'store', 'start', 'inventory-validation-v1', '--target_folder', '0UT.3OX', '--policy_file', 'INVENTORY.POLICY.yaml', '--detach', '--json'], { cwd });
+    const r = await cli(
+      [
+        '--store',
+        'store',
+        'start',
+        'inventory-validation-v1',
+        '--target_folder',
+        '0UT.3OX',
+        '--policy_file',
+        'INVENTORY.POLICY.yaml',
+        '--detach',
+        '--json',
+      ],
+      { cwd },
+    );
     expect(r.code, r.stderr).toBe(0);
     const { runId, status } = JSON.parse(r.stdout);
     expect(status).toBe('RUNNING');

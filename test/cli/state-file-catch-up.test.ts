@@ -27,11 +27,17 @@ describe('the state file after a crash', () => {
     expect(parse(readFileSync(file, 'utf8'))[runId].status).toBe('WAITING');
 
     // A commit the file never saw, as when its writer was killed between the commit and its write.
-    const approved = await cli(['--store', 'store', 'approve', runId, 'sign_off', '--as', 'alice'], { cwd, env: { LEDGERFLOW_STATE_FILE: 'off' } });
+    const approved = await cli(['--store', 'store', 'approve', runId, 'sign_off', '--as', 'alice'], {
+      cwd,
+      env: { LEDGERFLOW_STATE_FILE: 'off' },
+    });
     expect(approved.code, approved.stderr).toBe(0);
     expect(parse(readFileSync(file, 'utf8'))[runId].status).toBe('WAITING');
     // And what a writer killed mid-write leaves: its temporaries, beside the file and among the worksets.
-    const stale = [join(cwd, '.3ox', `workflow.state.yaml.${DEAD_PID}.tmp`), join(cwd, '.3ox', 'worksets', `ws-${runId}.yaml.${DEAD_PID}.0badf00d.tmp`)];
+    const stale = [
+      join(cwd, '.3ox', `workflow.state.yaml.${DEAD_PID}.tmp`),
+      join(cwd, '.3ox', 'worksets', `ws-${runId}.yaml.${DEAD_PID}.0badf00d.tmp`),
+    ];
     const live = join(cwd, '.3ox', `workflow.state.yaml.${process.pid}.tmp`);
     mkdirSync(join(cwd, '.3ox', 'worksets'), { recursive: true });
     for (const f of [...stale, live]) writeFileSync(f, 'half a fi');

@@ -33,7 +33,7 @@ describe('ledgerflow stats (embedded store)', () => {
     durations = listed.map((r) => r.durationMs);
   }, 60_000);
 
-  it('--json: runs, execution_time from the runs\' durations, task_success_rate and retry_count per task, the definition\'s metrics first', async () => {
+  it("--json: runs, execution_time from the runs' durations, task_success_rate and retry_count per task, the definition's metrics first", async () => {
     const r = await lf('stats', WF, '--json');
     expect(r.code, r.stderr).toBe(0);
     expectSeedFigures(JSON.parse(r.stdout), durations);
@@ -45,18 +45,35 @@ describe('ledgerflow stats (embedded store)', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`${WF}  (every version, every run)`);
-    expect(lines.find((l) => l.startsWith('runs '))).toMatch(/^runs\s+3\s+2 completed, 1 failed, 0 cancelled, 0 not settled$/);
-    expect(lines.find((l) => l.startsWith('execution_time'))).toMatch(/^execution_time\s+p50 \S+\s+p95 \S+\s+mean \S+\s+max \S+\s+\(3 settled runs\)$/);
-    expect(lines.find((l) => l.startsWith('task_success_rate'))).toMatch(/^task_success_rate\s+87\.5%\s+7 of 8 settled tasks completed$/);
-    expect(lines.find((l) => l.startsWith('  scan_files') && l.includes('%'))).toMatch(/^ {2}scan_files\s+66\.7%\s+2\/3$/);
-    expect(lines.find((l) => l.startsWith('retry_count'))).toMatch(/^retry_count\s+4\s+attempts beyond the first, in 3 runs$/);
+    expect(lines.find((l) => l.startsWith('runs '))).toMatch(
+      /^runs\s+3\s+2 completed, 1 failed, 0 cancelled, 0 not settled$/,
+    );
+    expect(lines.find((l) => l.startsWith('execution_time'))).toMatch(
+      /^execution_time\s+p50 \S+\s+p95 \S+\s+mean \S+\s+max \S+\s+\(3 settled runs\)$/,
+    );
+    expect(lines.find((l) => l.startsWith('task_success_rate'))).toMatch(
+      /^task_success_rate\s+87\.5%\s+7 of 8 settled tasks completed$/,
+    );
+    expect(lines.find((l) => l.startsWith('  scan_files') && l.includes('%'))).toMatch(
+      /^ {2}scan_files\s+66\.7%\s+2\/3$/,
+    );
+    expect(lines.find((l) => l.startsWith('retry_count'))).toMatch(
+      /^retry_count\s+4\s+attempts beyond the first, in 3 runs$/,
+    );
     expect(r.stdout).not.toContain('failure_rate');
-    expect(lines.at(-1)).toBe("figures: the definition's monitoring.metrics (execution_time, task_success_rate, retry_count); --json has every figure");
+    expect(lines.at(-1)).toBe(
+      "figures: the definition's monitoring.metrics (execution_time, task_success_rate, retry_count); --json has every figure",
+    );
   });
 
   it('--since counts the runs started since then; --version one version', async () => {
     const since = JSON.parse((await lf('stats', WF, '--since', beforeFailed, '--json')).stdout);
-    expect(since).toMatchObject({ since: beforeFailed, runs: { total: 1, failed: 1 }, retry_count: { total: 2 }, task_success_rate: { tasks: { scan_files: { completed: 0, settled: 1, rate: 0 } } } });
+    expect(since).toMatchObject({
+      since: beforeFailed,
+      runs: { total: 1, failed: 1 },
+      retry_count: { total: 2 },
+      task_success_rate: { tasks: { scan_files: { completed: 0, settled: 1, rate: 0 } } },
+    });
     const lastHour = JSON.parse((await lf('stats', WF, '--since', '1h', '--json')).stdout);
     expect(lastHour.runs.total).toBe(3);
     const v1 = JSON.parse((await lf('stats', WF, '--version', '1', '--json')).stdout);
@@ -77,7 +94,9 @@ describe('ledgerflow stats (embedded store)', () => {
   it('refuses, exit 2, a workflow or version with no runs and a --since that is not a time', async () => {
     const none = await lf('stats', 'no-such-workflow');
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain(`no run of workflow no-such-workflow is recorded in this store (workflows with runs: ${WF})`);
+    expect(none.stderr).toContain(
+      `no run of workflow no-such-workflow is recorded in this store (workflows with runs: ${WF})`,
+    );
     const v9 = await lf('stats', WF, '--version', '9');
     expect(v9.code).toBe(2);
     expect(v9.stderr).toContain(`workflow ${WF} has no run of version 9 (versions with runs: 1)`);
@@ -88,15 +107,18 @@ describe('ledgerflow stats (embedded store)', () => {
 });
 
 describe('ledgerflow stats: the columns', () => {
-  it('keeps a long task id apart from its figure (revenue_milestone\'s `approve_plan_change`), every figure in one column', async () => {
+  it("keeps a long task id apart from its figure (revenue_milestone's `approve_plan_change`), every figure in one column", async () => {
     const own = tempDir('lf-stats-');
-    writeFileSync(join(own, 'plan.yaml'), `workflow:
+    writeFileSync(
+      join(own, 'plan.yaml'),
+      `workflow:
   id: plan
   version: 1
   tasks:
     - { id: approve_plan_change, type: COMMAND, command: [echo, ok] }
     - { id: a_task_with_an_even_longer_name_than_that, type: COMMAND, command: [echo, ok], depends_on: [approve_plan_change] }
-`);
+`,
+    );
     const run = await cli(['--store', join(own, 'store'), 'run', 'plan.yaml'], { cwd: own });
     expect(run.code, run.stderr).toBe(0);
     const r = await cli(['--store', join(own, 'store'), 'stats', 'plan'], { cwd: own });

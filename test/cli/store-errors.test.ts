@@ -21,7 +21,9 @@ afterAll(async () => {
 
 function definition(dir: string): string {
   const file = join(dir, 'wait.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: wait-for-cfo
   name: Wait for the cfo
   version: 1
@@ -29,7 +31,8 @@ function definition(dir: string): string {
     - id: sign_off
       type: HUMAN
       approvers: [cfo]
-`);
+`,
+  );
   return file;
 }
 
@@ -38,7 +41,11 @@ describe('a store path that is a file', () => {
     const dir = tempDir();
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
-    for (const args of [['--store', file, 'list'], ['--store', file, 'status', 'r1'], ['--store', file, 'run', definition(dir)]]) {
+    for (const args of [
+      ['--store', file, 'list'],
+      ['--store', file, 'status', 'r1'],
+      ['--store', file, 'run', definition(dir)],
+    ]) {
       const r = await cli(args);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`--store ${file} is a file, not a directory`);
@@ -64,7 +71,9 @@ describe('a run index cache the disk will not take', () => {
     expect(list.stdout).toContain(runId);
     const warnings = list.stderr.split('\n').filter((l) => l.startsWith('warning:'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/cannot write its cache .*runs\.jsonl: the disk is full: free space on it.*\(ENOSPC\); the runs are read from their logs instead/);
+    expect(warnings[0]).toMatch(
+      /cannot write its cache .*runs\.jsonl: the disk is full: free space on it.*\(ENOSPC\); the runs are read from their logs instead/,
+    );
     expect(list.stderr).not.toMatch(STACK);
     expect(readdirSync(join(store, 'index'))).toEqual([]);
 
@@ -80,13 +89,18 @@ describe('a run index cache the disk will not take', () => {
 });
 
 describe('a run whose first write the disk refuses', () => {
-  for (const [what, files] of [['its log', '\\.jsonl$'], ['its lock', '\\.(lock|driver)$']] as const) {
+  for (const [what, files] of [
+    ['its log', '\\.jsonl$'],
+    ['its lock', '\\.(lock|driver)$'],
+  ] as const) {
     it(`(${what}) exits 2 with the full disk and the fix, and leaves no file behind: list shows nothing, a later run starts cleanly`, async () => {
       const dir = tempDir();
       const store = join(dir, 'store');
       const run = await cli(['--store', store, 'run', definition(dir)], { env: failing(files) });
       expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr).toMatch(/error: cannot (append to|create lock) .*: the disk is full: free space on it, or point --store \(LEDGERFLOW_STORE\) at a directory on another disk \(ENOSPC\)/);
+      expect(run.stderr).toMatch(
+        /error: cannot (append to|create lock) .*: the disk is full: free space on it, or point --store \(LEDGERFLOW_STORE\) at a directory on another disk \(ENOSPC\)/,
+      );
       expect(run.stderr).not.toMatch(STACK);
       expect(readdirSync(join(store, 'runs'))).toEqual([]);
       const list = await cli(['--store', store, 'list', '--json']);
@@ -98,20 +112,26 @@ describe('a run whose first write the disk refuses', () => {
 
 describe('ledgerflow ui on a host or port it cannot listen on', () => {
   let busy: Server | undefined;
-  afterAll(() => { busy?.close(); });
+  afterAll(() => {
+    busy?.close();
+  });
 
   it('a host that is no address: exit 2 naming it and the fix, before the store is opened', async () => {
     const store = join(tempDir(), 'store');
     const r = await cli(['--store', store, 'ui', '--host', '0.0.0.0x', '--port', '0']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--host 0\.0\.0\.0x is not an address and no host of that name resolves: pass an IP address of this machine/);
+    expect(r.stderr).toMatch(
+      /--host 0\.0\.0\.0x is not an address and no host of that name resolves: pass an IP address of this machine/,
+    );
     expect(r.stderr).not.toMatch(STACK);
     expect(existsSync(store)).toBe(false);
   });
 
   it('a port in use: exit 2 naming it, before the store is opened', async () => {
     busy = createServer();
-    const port = await new Promise<number>((res) => busy!.listen(0, '127.0.0.1', () => res((busy!.address() as { port: number }).port)));
+    const port = await new Promise<number>((res) =>
+      busy!.listen(0, '127.0.0.1', () => res((busy!.address() as { port: number }).port)),
+    );
     const store = join(tempDir(), 'store');
     const r = await cli(['--store', store, 'ui', '--port', String(port)]);
     expect(r.code).toBe(2);

@@ -33,7 +33,7 @@ const CHILD = `workflow:
 `;
 
 describe('a SUB_WORKFLOW attempt whose child run goes on', () => {
-  it('is re-attached to its child after every loss of the parent\'s process, never LF_ATTEMPT_LOST; the child\'s completion completes the parent', async () => {
+  it("is re-attached to its child after every loss of the parent's process, never LF_ATTEMPT_LOST; the child's completion completes the parent", async () => {
     const dir = tempDir('lf-reattach-');
     writeFileSync(join(dir, 'parent.yaml'), PARENT);
     writeFileSync(join(dir, 'child.yaml'), CHILD);
@@ -54,6 +54,9 @@ describe('a SUB_WORKFLOW attempt whose child run goes on', () => {
     expect(approved.code, approved.stderr).toBe(0);
     const last = await lf('resume', 'p1', '--json');
     expect(last.code, last.stderr).toBe(0);
-    expect(JSON.parse(last.stdout)).toMatchObject({ status: 'COMPLETED', tasks: { child: { status: 'COMPLETED', attempts: 1 }, after: { status: 'COMPLETED' } } });
+    expect(JSON.parse(last.stdout)).toMatchObject({
+      status: 'COMPLETED',
+      tasks: { child: { status: 'COMPLETED', attempts: 1 }, after: { status: 'COMPLETED' } },
+    });
   });
 });

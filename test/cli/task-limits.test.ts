@@ -23,7 +23,9 @@ afterAll(async () => {
 /** The docs' example, its command a sleep of `secs` (an input) so the waits last. */
 function syncContacts(dir: string, limits: string): string {
   const file = join(dir, 'sync_contacts.yaml');
-  writeFileSync(file, `workflow:
+  writeFileSync(
+    file,
+    `workflow:
   id: sync_contacts
   input:
     optional:
@@ -32,7 +34,8 @@ function syncContacts(dir: string, limits: string): string {
     - id: push_contact
       type: COMMAND
       command: [sleep, "\${workflow.input.secs}"]
-${limits}`);
+${limits}`,
+  );
   return file;
 }
 
@@ -52,7 +55,13 @@ async function viewOf(store: string, runId: string) {
   return runView(snapshot, seq, compiled.definition);
 }
 
-async function statusJson(store: string, runId: string): Promise<{ status: string; tasks: Record<string, { status: string; waitingFor?: string; items?: { waitingFor?: string }[] }> }> {
+async function statusJson(
+  store: string,
+  runId: string,
+): Promise<{
+  status: string;
+  tasks: Record<string, { status: string; waitingFor?: string; items?: { waitingFor?: string }[] }>;
+}> {
   return JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout);
 }
 
@@ -64,13 +73,17 @@ describe('task concurrency and rate limits on the embedded store', () => {
     const children = Array.from({ length: 5 }, () => spawnCli(['--store', store, 'run', file, '--secs', '3']));
     const codes = Promise.all(children.map(exited));
     // While they run: some run's task waits, and says for what (what status --json prints).
-    await waitFor('a run waiting for its slot', async () => {
-      for (const id of await runIds(store)) {
-        const t = (await viewOf(store, id)).tasks.push_contact;
-        if (t?.status === 'SCHEDULED' && t.waitingFor === 'concurrency limit 2') return true;
-      }
-      return false;
-    }, { timeout: 120_000 });
+    await waitFor(
+      'a run waiting for its slot',
+      async () => {
+        for (const id of await runIds(store)) {
+          const t = (await viewOf(store, id)).tasks.push_contact;
+          if (t?.status === 'SCHEDULED' && t.waitingFor === 'concurrency limit 2') return true;
+        }
+        return false;
+      },
+      { timeout: 120_000 },
+    );
     expect(await codes).toEqual([0, 0, 0, 0, 0]);
     const fs = new FileEventStore(store);
     const ids = await runIds(store);
@@ -86,7 +99,9 @@ describe('task concurrency and rate limits on the embedded store', () => {
     const dir = tempDir();
     const store = join(dir, 'store');
     const file = join(dir, 'rated.yaml');
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      file,
+      `workflow:
   id: rated
   input:
     required: [{ ids: { type: array } }]
@@ -100,8 +115,16 @@ describe('task concurrency and rate limits on the embedded store', () => {
     - id: push
       type: COMMAND
       command: ["true"]
-`);
-    const r = await cli(['--store', store, 'run', file, '--ids', JSON.stringify(Array.from({ length: 15 }, (_, i) => i))]);
+`,
+    );
+    const r = await cli([
+      '--store',
+      store,
+      'run',
+      file,
+      '--ids',
+      JSON.stringify(Array.from({ length: 15 }, (_, i) => i)),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const [id] = await runIds(store);
     const events = await new FileEventStore(store).read(id!);
@@ -115,24 +138,40 @@ describe('task concurrency and rate limits on the embedded store', () => {
     const file = syncContacts(dir, '      concurrency: { limit: 1 }\n');
     const holder = spawnCli(['--store', store, 'run', file, '--secs', '120']);
     const holderGone = exited(holder);
-    const holderId = await waitFor('the holder to start its attempt', async () => {
-      const [id] = await runIds(store);
-      return id && (await viewOf(store, id)).tasks.push_contact?.status === 'IN_PROGRESS' ? id : null;
-    }, { timeout: 120_000 });
+    const holderId = await waitFor(
+      'the holder to start its attempt',
+      async () => {
+        const [id] = await runIds(store);
+        return id && (await viewOf(store, id)).tasks.push_contact?.status === 'IN_PROGRESS' ? id : null;
+      },
+      { timeout: 120_000 },
+    );
     const waiter = spawnCli(['--store', store, 'run', file, '--secs', '0.1']);
     const waiterCode = exited(waiter);
-    const waiterId = await waitFor('the second run to wait for the slot', async () => {
-      for (const id of await runIds(store)) {
-        if (id === holderId) continue;
-        if ((await viewOf(store, id)).tasks.push_contact?.waitingFor === 'concurrency limit 1') return id;
-      }
-      return null;
-    }, { timeout: 120_000 });
+    const waiterId = await waitFor(
+      'the second run to wait for the slot',
+      async () => {
+        for (const id of await runIds(store)) {
+          if (id === holderId) continue;
+          if ((await viewOf(store, id)).tasks.push_contact?.waitingFor === 'concurrency limit 1') return id;
+        }
+        return null;
+      },
+      { timeout: 120_000 },
+    );
     // As status shows it, --json and text.
-    expect((await statusJson(store, waiterId)).tasks.push_contact).toMatchObject({ status: 'SCHEDULED', waitingFor: 'concurrency limit 1' });
+    expect((await statusJson(store, waiterId)).tasks.push_contact).toMatchObject({
+      status: 'SCHEDULED',
+      waitingFor: 'concurrency limit 1',
+    });
     expect((await cli(['--store', store, 'status', waiterId])).stdout).toContain('waits for its concurrency limit 1');
     // And as `watch` draws it.
-    const frame = renderFrame([trackRun(await new FileEventStore(store).read(waiterId))], { now: Date.now(), width: 120, color: false, tail: 1 });
+    const frame = renderFrame([trackRun(await new FileEventStore(store).read(waiterId))], {
+      now: Date.now(),
+      width: 120,
+      color: false,
+      tail: 1,
+    });
     expect(frame).toMatch(/push_contact +scheduled.*waits for its concurrency limit 1/);
     holder.kill('SIGKILL');
     await holderGone;

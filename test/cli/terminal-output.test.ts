@@ -19,21 +19,31 @@ afterAll(async () => {
 /** A store in a fresh directory, beside a definition whose cfo signs off before `pay`, whose handler throws `error` if given. */
 function project(error?: string): { store: string; file: string } {
   const dir = tempDir();
-  writeFileSync(join(dir, 'handlers.mjs'), `export default {
+  writeFileSync(
+    join(dir, 'handlers.mjs'),
+    `export default {
   async pay() { ${error === undefined ? 'return { paid: true };' : `throw new Error(${JSON.stringify(error)});`} },
-};\n`);
-  writeFileSync(join(dir, 'pay.yaml'), `workflow:
+};\n`,
+  );
+  writeFileSync(
+    join(dir, 'pay.yaml'),
+    `workflow:
   id: pay
   name: Pay an invoice
   version: 1
   handlers: ./handlers.mjs
   tasks:
-${error === undefined ? `    - id: sign_off
+${
+  error === undefined
+    ? `    - id: sign_off
       type: HUMAN
       approvers: [cfo]
-` : ''}    - id: pay
+`
+    : ''
+}    - id: pay
       type: SIMPLE
-${error === undefined ? '      depends_on: [sign_off]\n' : ''}`);
+${error === undefined ? '      depends_on: [sign_off]\n' : ''}`,
+  );
   return { store: join(dir, 'store'), file: join(dir, 'pay.yaml') };
 }
 
@@ -44,7 +54,7 @@ function expectInert(text: string): void {
 }
 
 describe('user text on the terminal', () => {
-  it("an approval comment with a newline and ANSI escapes: history, status and watch print it escaped on its own line; history --json has it exact", async () => {
+  it('an approval comment with a newline and ANSI escapes: history, status and watch print it escaped on its own line; history --json has it exact', async () => {
     const { store, file } = project();
     const run = await cli(['--store', store, 'run', file, '--json']);
     expect(run.code, run.stderr).toBe(3);
@@ -59,7 +69,10 @@ describe('user text on the terminal', () => {
     expect(history.code, history.stderr).toBe(0);
     expectInert(history.stdout);
     const lines = history.stdout.trimEnd().split('\n');
-    const json = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout) as { type: string; data: { comment?: string } }[];
+    const json = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout) as {
+      type: string;
+      data: { comment?: string };
+    }[];
     // One line per event: the comment's newline started none.
     expect(lines).toHaveLength(json.length);
     expect(lines.find((l) => l.includes('approval.recorded'))).toContain(`sign_off approved by cfo: ${SHOWN}`);
@@ -91,7 +104,9 @@ describe('user text on the terminal', () => {
     const history = await cli(['--store', store, 'history', runId]);
     expectInert(history.stdout);
     expect(history.stdout).toContain(`pay attempt 1: ${SHOWN}`);
-    const view = JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout) as { tasks: Record<string, { error: { message: string } }> };
+    const view = JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout) as {
+      tasks: Record<string, { error: { message: string } }>;
+    };
     expect(view.tasks.pay!.error.message).toBe(FORGED);
   }, 60_000);
 });

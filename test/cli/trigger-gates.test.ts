@@ -39,9 +39,14 @@ function place(files: Record<string, string>): { cwd: string; store: string } {
 }
 
 /** `ledgerflow serve` in the project, killed when the test that started it ends (the tests run side by side). */
-function serve(p: { cwd: string }, ctx: TestContext): { child: ChildProcess; stderr: () => string; serving: Promise<unknown> } {
+function serve(
+  p: { cwd: string },
+  ctx: TestContext,
+): { child: ChildProcess; stderr: () => string; serving: Promise<unknown> } {
   const child = spawnCli(['serve', '--json'], { cwd: p.cwd });
-  ctx.onTestFinished(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  ctx.onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   let err = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -51,16 +56,38 @@ function serve(p: { cwd: string }, ctx: TestContext): { child: ChildProcess; std
 }
 
 async function runs(store: string): Promise<{ runId: string; workflowId: string; status: string }[]> {
-  return (await new FileEventStore(store).listRuns()).map((r) => ({ runId: r.runId, workflowId: r.workflowId, status: r.status }));
+  return (await new FileEventStore(store).listRuns()).map((r) => ({
+    runId: r.runId,
+    workflowId: r.workflowId,
+    status: r.status,
+  }));
 }
 
-async function emit(p: { cwd: string }, type: string, id: string, data: object): Promise<{ gated: { decision: string; runId?: string; reason?: string }[]; runs: { runId: string }[] }> {
+async function emit(
+  p: { cwd: string },
+  type: string,
+  id: string,
+  data: object,
+): Promise<{ gated: { decision: string; runId?: string; reason?: string }[]; runs: { runId: string }[] }> {
   const r = await cli(['emit', type, '--id', id, '--data', JSON.stringify(data), '--json'], { cwd: p.cwd });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }
 
-async function triggers(p: { cwd: string }, ...args: string[]): Promise<{ waiting: { kind: string; key: string; events: number }[]; decisions: { decision: string; eventId: string; runId?: string; count?: number; absorbed?: string[]; reason?: string }[] }> {
+async function triggers(
+  p: { cwd: string },
+  ...args: string[]
+): Promise<{
+  waiting: { kind: string; key: string; events: number }[];
+  decisions: {
+    decision: string;
+    eventId: string;
+    runId?: string;
+    count?: number;
+    absorbed?: string[];
+    reason?: string;
+  }[];
+}> {
   const r = await cli(['triggers', '--json', ...args], { cwd: p.cwd });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
@@ -72,41 +99,78 @@ const POLL = 200;
 // The tests run side by side (each in a project of its own): most of their time is a debounce period or a
 // throttle window passing.
 describe.concurrent('debounce and throttle on the embedded store (ledgerflow serve + emit)', () => {
-  it('debounce: a burst of three lead_created starts one run with the last event\'s data, also when serve is killed -9 while the burst waits', async (ctx) => {
+  it("debounce: a burst of three lead_created starts one run with the last event's data, also when serve is killed -9 while the burst waits", async (ctx) => {
     const p = place({ 'lead_followup.yaml': LEADS });
     const first = serve(p, ctx);
     await first.serving;
-    for (const [id, score] of [['e1', 10], ['e2', 40], ['e3', 90]] as const) {
+    for (const [id, score] of [
+      ['e1', 10],
+      ['e2', 40],
+      ['e3', 90],
+    ] as const) {
       const out = await emit(p, 'lead_created', id, { lead_id: 'L-7', score });
-      expect(out.gated).toEqual([expect.objectContaining({ decision: 'debounced', runId: runIdForEvent(id, 'lead_followup') })]);
+      expect(out.gated).toEqual([
+        expect.objectContaining({ decision: 'debounced', runId: runIdForEvent(id, 'lead_followup') }),
+      ]);
       expect(out.runs).toEqual([]);
     }
     // Another lead is a burst of its own.
     await emit(p, 'lead_created', 'f1', { lead_id: 'L-8', score: 5 });
     const waiting = await triggers(p);
-    expect(waiting.waiting.map((w) => [w.kind, w.key, w.events])).toEqual([['debounce', 'L-7', 3], ['debounce', 'L-8', 1]]);
+    expect(waiting.waiting.map((w) => [w.kind, w.key, w.events])).toEqual([
+      ['debounce', 'L-7', 3],
+      ['debounce', 'L-8', 1],
+    ]);
     expect(await runs(p.store)).toEqual([]);
 
     // The pending bursts live in <store>/triggers/, not in serve: kill it and start another.
     first.child.kill('SIGKILL');
     const second = serve(p, ctx);
     const lead7 = runIdForEvent('e3', 'lead_followup');
-    await waitFor('the L-7 burst\'s run to complete', async () => (await runs(p.store)).some((r) => r.runId === lead7 && r.status === 'COMPLETED'), { timeout: T, interval: POLL, detail: second.stderr });
-    await waitFor('the L-8 burst\'s run', async () => (await runs(p.store)).length === 2, { timeout: T, interval: POLL, detail: second.stderr });
-    expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual([lead7, runIdForEvent('f1', 'lead_followup')].sort());
+    await waitFor(
+      "the L-7 burst's run to complete",
+      async () => (await runs(p.store)).some((r) => r.runId === lead7 && r.status === 'COMPLETED'),
+      { timeout: T, interval: POLL, detail: second.stderr },
+    );
+    await waitFor("the L-8 burst's run", async () => (await runs(p.store)).length === 2, {
+      timeout: T,
+      interval: POLL,
+      detail: second.stderr,
+    });
+    expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual(
+      [lead7, runIdForEvent('f1', 'lead_followup')].sort(),
+    );
 
     const log = await cli(['history', lead7], { cwd: p.cwd });
-    expect(log.stdout).toContain('input {"lead_id":"L-7","score":90}  (event e3)  (debounce triggers[0] key L-7: last of 3 events, merged e1, e2)');
+    expect(log.stdout).toContain(
+      'input {"lead_id":"L-7","score":90}  (event e3)  (debounce triggers[0] key L-7: last of 3 events, merged e1, e2)',
+    );
     const status = JSON.parse((await cli(['status', lead7, '--json'], { cwd: p.cwd })).stdout);
     expect(status.status).toBe('COMPLETED');
     // status says which trigger started it and the events it stands for (the same shape on NATS: nats-trigger-gates.test.ts).
-    expect(status.gate).toEqual({ kind: 'debounce', trigger: 0, key: 'L-7', count: 3, absorbed: ['e1', 'e2'], event: 'e3', firstAt: expect.any(String) });
+    expect(status.gate).toEqual({
+      kind: 'debounce',
+      trigger: 0,
+      key: 'L-7',
+      count: 3,
+      absorbed: ['e1', 'e2'],
+      event: 'e3',
+      firstAt: expect.any(String),
+    });
     const said = await cli(['status', lead7], { cwd: p.cwd });
-    expect(said.stdout).toContain('started by event e3 through debounce triggers[0] key L-7: stands for 3 events, the first of them came ');
+    expect(said.stdout).toContain(
+      'started by event e3 through debounce triggers[0] key L-7: stands for 3 events, the first of them came ',
+    );
     expect(said.stdout).toContain('; merged e1, e2');
     const { decisions } = await triggers(p, '--workflow', 'lead_followup');
-    expect(decisions.filter((d) => d.decision !== 'started' || d.eventId !== 'f1').map((d) => [d.decision, d.eventId, d.runId])).toEqual([
-      ['merged', 'e1', lead7], ['merged', 'e2', lead7], ['started', 'e3', lead7],
+    expect(
+      decisions
+        .filter((d) => d.decision !== 'started' || d.eventId !== 'f1')
+        .map((d) => [d.decision, d.eventId, d.runId]),
+    ).toEqual([
+      ['merged', 'e1', lead7],
+      ['merged', 'e2', lead7],
+      ['started', 'e3', lead7],
     ]);
     expect(decisions.find((d) => d.eventId === 'e3')).toMatchObject({ count: 3, absorbed: ['e1', 'e2'] });
     // A redelivered event of the burst starts nothing.
@@ -119,12 +183,18 @@ describe.concurrent('debounce and throttle on the embedded store (ledgerflow ser
     const s = serve(p, ctx);
     await s.serving;
     // Four emits at once (a burst): which arrives first is the lock's to say, so the test reads the order from the decision log.
-    const outs = await Promise.all(['o1', 'o2', 'o3', 'o4'].map((id) => emit(p, 'order_placed', id, { order_id: id, customer: 'acme' })));
+    const outs = await Promise.all(
+      ['o1', 'o2', 'o3', 'o4'].map((id) => emit(p, 'order_placed', id, { order_id: id, customer: 'acme' })),
+    );
     expect(outs.map((o) => o.gated[0]!.decision).sort()).toEqual(['queued', 'queued', 'started', 'started']);
     const queued = outs.filter((o) => o.gated[0]!.decision === 'queued');
     expect(queued.every((o) => o.runs.length === 0)).toBe(true);
     const all = ['o1', 'o2', 'o3', 'o4'].map((id) => runIdForEvent(id, 'order_sync'));
-    await waitFor('four runs completed', async () => (await runs(p.store)).filter((r) => r.status === 'COMPLETED').length === 4, { timeout: T, interval: POLL, detail: s.stderr });
+    await waitFor(
+      'four runs completed',
+      async () => (await runs(p.store)).filter((r) => r.status === 'COMPLETED').length === 4,
+      { timeout: T, interval: POLL, detail: s.stderr },
+    );
     expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual([...all].sort());
     const { decisions, waiting } = await triggers(p);
     expect(waiting).toEqual([]);
@@ -145,21 +215,41 @@ describe.concurrent('debounce and throttle on the embedded store (ledgerflow ser
     expect(b.gated[0]).toMatchObject({ decision: 'dropped', reason: 'limit 1 per 3600000 ms reached' });
     expect(b.runs).toEqual([]);
     // Another customer has its own window.
-    expect((await emit(p, 'order_placed', 'd3', { order_id: 'd3', customer: 'globex' })).gated[0]!.decision).toBe('started');
-    const text = await cli(['emit', 'order_placed', '--id', 'd4', '--data', '{"order_id":"d4","customer":"acme"}'], { cwd: p.cwd });
-    expect(text.stdout).toContain('event d4 dropped by the throttle of order_sync triggers[0] key "acme": limit 1 per 3600000 ms reached');
-    expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual([runIdForEvent('d1', 'order_sync'), runIdForEvent('d3', 'order_sync')].sort());
+    expect((await emit(p, 'order_placed', 'd3', { order_id: 'd3', customer: 'globex' })).gated[0]!.decision).toBe(
+      'started',
+    );
+    const text = await cli(['emit', 'order_placed', '--id', 'd4', '--data', '{"order_id":"d4","customer":"acme"}'], {
+      cwd: p.cwd,
+    });
+    expect(text.stdout).toContain(
+      'event d4 dropped by the throttle of order_sync triggers[0] key "acme": limit 1 per 3600000 ms reached',
+    );
+    expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual(
+      [runIdForEvent('d1', 'order_sync'), runIdForEvent('d3', 'order_sync')].sort(),
+    );
     const { decisions } = await triggers(p);
-    expect(decisions.filter((d) => d.decision === 'dropped').map((d) => [d.eventId, d.reason])).toEqual([['d2', 'limit 1 per 3600000 ms reached'], ['d4', 'limit 1 per 3600000 ms reached']]);
+    expect(decisions.filter((d) => d.decision === 'dropped').map((d) => [d.eventId, d.reason])).toEqual([
+      ['d2', 'limit 1 per 3600000 ms reached'],
+      ['d4', 'limit 1 per 3600000 ms reached'],
+    ]);
     const listed = await cli(['triggers'], { cwd: p.cwd });
     expect(listed.stdout).toContain('event d2 dropped: limit 1 per 3600000 ms reached');
   }, 240_000);
 
   it('validate names each bad debounce or throttle at file:line:col with the fix', async () => {
-    const p = place({ 'bad.yaml': LEADS.replace('debounce: { period: 10s, key: "${event.data.lead_id}" }', 'debounce: { period: 0, key: "${workflow.input.lead_id}" }') });
+    const p = place({
+      'bad.yaml': LEADS.replace(
+        'debounce: { period: 10s, key: "${event.data.lead_id}" }',
+        'debounce: { period: 0, key: "${workflow.input.lead_id}" }',
+      ),
+    });
     const r = await cli(['validate', join(p.cwd, 'definitions', 'bad.yaml')], { cwd: p.cwd });
     expect(r.code).toBe(2);
-    expect(r.stdout + r.stderr).toMatch(/bad\.yaml:9:27: error: workflow\.triggers\[0\]\.debounce\.period: must be longer than 0, e\.g\. "30s"/);
-    expect(r.stdout + r.stderr).toMatch(/bad\.yaml:9:36: error: debounce\.key of triggers\[0\] reads \$\{workflow\.input\.lead_id\}/);
+    expect(r.stdout + r.stderr).toMatch(
+      /bad\.yaml:9:27: error: workflow\.triggers\[0\]\.debounce\.period: must be longer than 0, e\.g\. "30s"/,
+    );
+    expect(r.stdout + r.stderr).toMatch(
+      /bad\.yaml:9:36: error: debounce\.key of triggers\[0\] reads \$\{workflow\.input\.lead_id\}/,
+    );
   });
 });

@@ -44,7 +44,11 @@ export default {
 };
 `;
 
-interface View { status: string; undriven?: string; tasks: Record<string, { status: string; waitingFor?: string }> }
+interface View {
+  status: string;
+  undriven?: string;
+  tasks: Record<string, { status: string; waitingFor?: string }>;
+}
 
 function project(): string {
   const dir = tempDir('lf-undriven-');
@@ -60,7 +64,7 @@ describe('a run nobody drives (embedded store)', () => {
     const dir = project();
     const started = await cli(['start', 'two', '--detach'], { cwd: dir });
     expect(started.code, started.stderr).toBe(0);
-      const runId = started.stdout.split('\n')[0]!.trim();
+    const runId = started.stdout.split('\n')[0]!.trim();
 
     const text = await cli(['status', runId], { cwd: dir });
     expect(text.code, text.stderr).toBe(0);
@@ -82,7 +86,10 @@ describe('a run nobody drives (embedded store)', () => {
     watch.stdout!.on('data', (d) => (out += d));
     watch.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => watch.once('close', r));
-    await waitFor('watch to say nothing drives the run', () => out.includes('no process drives this run'), { timeout: 20_000, detail: () => out });
+    await waitFor('watch to say nothing drives the run', () => out.includes('no process drives this run'), {
+      timeout: 20_000,
+      detail: () => out,
+    });
     expect(watch.exitCode).toBeNull();
 
     const resumed = await cli(['resume', runId], { cwd: dir });
@@ -98,11 +105,16 @@ describe('a run nobody drives (embedded store)', () => {
 
   it('schedules trigger with no serve: says no process drives the run it started, and status says so too', async () => {
     const dir = project();
-    writeFileSync(join(dir, 'definitions', 'nightly.yaml'), 'workflow:\n  id: nightly\n  triggers:\n    - schedule: "0 2 * * *"\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, "{}"] }\n');
+    writeFileSync(
+      join(dir, 'definitions', 'nightly.yaml'),
+      'workflow:\n  id: nightly\n  triggers:\n    - schedule: "0 2 * * *"\n  tasks:\n    - { id: say, type: COMMAND, command: [echo, "{}"] }\n',
+    );
     const r = await cli(['schedules', 'trigger', 'nightly'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const runId = /started run (\S+)/.exec(r.stdout)?.[1] ?? '';
-    expect(r.stderr).toContain(`no process drives it: \`ledgerflow serve\` on this store does, or \`ledgerflow resume ${runId}\``);
+    expect(r.stderr).toContain(
+      `no process drives it: \`ledgerflow serve\` on this store does, or \`ledgerflow resume ${runId}\``,
+    );
     const view = JSON.parse((await cli(['status', runId, '--json'], { cwd: dir })).stdout) as View;
     expect(view.undriven).toContain(`ledgerflow resume ${runId}`);
   }, 60_000);
@@ -127,10 +139,14 @@ describe('a run nobody drives (embedded store)', () => {
     serve.stderr!.on('data', (d) => (serveOut += d));
     serve.stdout!.on('data', (d) => (serveOut += d));
     try {
-      await waitFor('serve to drive the run', async () => {
-        const v = JSON.parse((await cli(['status', 'k1', '--json'], { cwd: dir })).stdout) as View;
-        return v.undriven === undefined && v.tasks.hold!.waitingFor === undefined;
-      }, { timeout: 30_000, interval: 200, detail: () => serveOut });
+      await waitFor(
+        'serve to drive the run',
+        async () => {
+          const v = JSON.parse((await cli(['status', 'k1', '--json'], { cwd: dir })).stdout) as View;
+          return v.undriven === undefined && v.tasks.hold!.waitingFor === undefined;
+        },
+        { timeout: 30_000, interval: 200, detail: () => serveOut },
+      );
       writeFileSync(release, '');
       await statusWhen((...args) => cli(args, { cwd: dir }), 'k1', 'COMPLETED');
     } finally {
@@ -151,11 +167,15 @@ describe('a run nobody drives (embedded store)', () => {
     const ui = await startUiProcess([], [], { cwd: dir, env });
     try {
       const auth = { authorization: `Bearer ${ui.token}` };
-      const detail = await waitFor('the run page to say why the run is not driven', async () => {
-        const r = await fetch(`${ui.base}/api/runs/d1`, { headers: auth });
-        const body = await r.json() as { run: View };
-        return body.run.undriven ? body.run : false;
-      }, { timeout: 30_000, interval: 200, detail: () => ui.stderr() });
+      const detail = await waitFor(
+        'the run page to say why the run is not driven',
+        async () => {
+          const r = await fetch(`${ui.base}/api/runs/d1`, { headers: auth });
+          const body = (await r.json()) as { run: View };
+          return body.run.undriven ? body.run : false;
+        },
+        { timeout: 30_000, interval: 200, detail: () => ui.stderr() },
+      );
       expect(detail.status).toBe('RUNNING');
       expect(detail.undriven).toContain('could not drive this run');
       expect(detail.undriven).toContain('held.mjs');

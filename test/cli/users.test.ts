@@ -13,10 +13,15 @@ import { cli, tempDir } from '../helpers/cli.js';
 describe('ledgerflow users', () => {
   it('adds, lists, changes and removes users as the docs show, keeping the password as a scrypt hash', async () => {
     const dir = tempDir('lf-users-');
-    const add = await cli(['users', 'add', 'alice', '--level', 'L0', '--password-stdin'], { cwd: dir, stdin: 'correct horse\n' });
+    const add = await cli(['users', 'add', 'alice', '--level', 'L0', '--password-stdin'], {
+      cwd: dir,
+      stdin: 'correct horse\n',
+    });
     expect(add.stderr).toBe('');
     expect(add.stdout).toContain('added alice: L0 (Commander), with a password (kept as a hash)');
-    expect((await cli(['users', 'add', 'ops-east', '--level', 'L2', '--domains', 'inventory'], { cwd: dir })).code).toBe(0);
+    expect(
+      (await cli(['users', 'add', 'ops-east', '--level', 'L2', '--domains', 'inventory'], { cwd: dir })).code,
+    ).toBe(0);
     expect((await cli(['users', 'add', 'scanner', '--level', 'L3'], { cwd: dir })).code).toBe(0);
 
     const file = join(dir, 'users.yaml');
@@ -34,7 +39,9 @@ describe('ledgerflow users', () => {
       'alice     L0 (Commander)    -          yes       no',
       'ops-east  L2 (Station OPS)  inventory  no        no',
     ]);
-    expect((await cli(['users', 'set-level', 'ops-east', 'L1'], { cwd: dir })).stdout).toContain('ops-east: L2 (Station OPS) → L1 (CMD.BRIDGE)');
+    expect((await cli(['users', 'set-level', 'ops-east', 'L1'], { cwd: dir })).stdout).toContain(
+      'ops-east: L2 (Station OPS) → L1 (CMD.BRIDGE)',
+    );
     expect((await cli(['users', 'passwd', 'ops-east', '--password-stdin'], { cwd: dir, stdin: 'n3w\n' })).code).toBe(0);
     expect(await verifySecret('n3w', (await loadUsers(file))!.users.get('ops-east')!.password!)).toBe(true);
     const json = JSON.parse((await cli(['users', 'list', '--json'], { cwd: dir })).stdout);

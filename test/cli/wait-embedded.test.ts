@@ -25,7 +25,7 @@ describe('wait on the embedded store', () => {
 
     const waiting = await cli(['--store', store, 'wait', runId, '--or-waiting', '--json']);
     expect(waiting.code).toBe(3);
-    expect((JSON.parse(waiting.stdout) as { status: string; runId: string })).toMatchObject({ runId, status: 'WAITING' });
+    expect(JSON.parse(waiting.stdout) as { status: string; runId: string }).toMatchObject({ runId, status: 'WAITING' });
 
     const timedOut = await cli(['--store', store, 'wait', runId, '--timeout', '300ms']);
     expect(timedOut.code).toBe(3);

@@ -16,10 +16,15 @@ import { batchHeader, leafHash, merkleProofs, rootMessage } from '../../src/clus
 const enc = new TextEncoder();
 const tokens = AttemptTokens.fromSecret(new Uint8Array(32).fill(7));
 const other = AttemptTokens.fromSecret(new Uint8Array(32).fill(9));
-const body = (i: number) => enc.encode(JSON.stringify({ runId: `r${i}`, taskId: 'charge', attempt: 1, input: { n: i } }));
+const body = (i: number) =>
+  enc.encode(JSON.stringify({ runId: `r${i}`, taskId: 'charge', attempt: 1, input: { n: i } }));
 
 async function verifier(key = tokens.publicKey()): Promise<AttemptVerifier> {
-  return (await AttemptVerifier.open(null as unknown as NatsConnection, { pinned: key, stopped: () => false, log: () => {} }))!;
+  return (await AttemptVerifier.open(null as unknown as NatsConnection, {
+    pinned: key,
+    stopped: () => false,
+    log: () => {},
+  }))!;
 }
 function withSig(sig: string) {
   const h = headers();
@@ -30,12 +35,17 @@ function withSig(sig: string) {
 describe('offers signed a batch at a time', () => {
   it('signs the offers of one turn once: each verifies, with one signature among them; offers one at a time are signed at once, alone, as before', async () => {
     let signed = 0;
-    const signer = new BatchSigner((d) => { signed++; return tokens.sign(d); });
+    const signer = new BatchSigner((d) => {
+      signed++;
+      return tokens.sign(d);
+    });
     const v = await verifier();
     const turn = () => new Promise((r) => setImmediate(r));
     // One at a time: signed alone, without waiting for the turn to end.
     let alone: string | undefined;
-    void signer.sign(body(99)).then((s) => { alone = s; });
+    void signer.sign(body(99)).then((s) => {
+      alone = s;
+    });
     await Promise.resolve();
     expect(alone).toMatch(/^[A-Za-z0-9_-]{86}$/);
     expect(v.verify(body(99), withSig(alone!))).toBe(true);
@@ -56,7 +66,9 @@ describe('offers signed a batch at a time', () => {
     await signer.sign(body(100));
     await turn();
     let next: string | undefined;
-    void signer.sign(body(101)).then((s) => { next = s; });
+    void signer.sign(body(101)).then((s) => {
+      next = s;
+    });
     await Promise.resolve();
     expect(next).toMatch(/^[A-Za-z0-9_-]{86}$/);
   });
@@ -70,14 +82,24 @@ describe('offers signed a batch at a time', () => {
     expect(v.verify(bodies[2]!, withSig(sigs[2]!))).toBe(true);
     expect(v.verify(bodies[3]!, withSig(sigs[3]!))).toBe(true);
     // A hostile worker handed one offer keeps its header and changes the body (another run, a command of its own).
-    expect(v.verify(enc.encode(JSON.stringify({ runId: 'r0', taskId: 'charge', attempt: 1, input: { cmd: 'id' } })), withSig(sigs[0]!))).toBe(false);
+    expect(
+      v.verify(
+        enc.encode(JSON.stringify({ runId: 'r0', taskId: 'charge', attempt: 1, input: { cmd: 'id' } })),
+        withSig(sigs[0]!),
+      ),
+    ).toBe(false);
     // Another offer's header on this body; the index changed; a path hash changed; a level dropped or added.
     expect(v.verify(bodies[0]!, withSig(sigs[1]!))).toBe(false);
     // To a worker that has not seen the batch yet, an index or path changed leads to a root no engine signed.
     const fresh = await verifier();
     const [m, sig, index, ...path] = sigs[2]!.split('.');
     expect(fresh.verify(bodies[2]!, withSig([m, sig, String(Number(index) ^ 1), ...path].join('.')))).toBe(false);
-    expect(fresh.verify(bodies[2]!, withSig([m, sig, index, leafHash(bodies[4]!).toString('base64url'), ...path.slice(1)].join('.')))).toBe(false);
+    expect(
+      fresh.verify(
+        bodies[2]!,
+        withSig([m, sig, index, leafHash(bodies[4]!).toString('base64url'), ...path.slice(1)].join('.')),
+      ),
+    ).toBe(false);
     expect(fresh.verify(bodies[2]!, withSig([m, sig, index, ...path.slice(1)].join('.')))).toBe(false);
     expect(fresh.verify(bodies[2]!, withSig([m, sig, index, ...path, path[0]].join('.')))).toBe(false);
     // (A body the worker has verified is the engines' whatever header it comes with next: it is what they signed.)
@@ -86,46 +108,68 @@ describe('offers signed a batch at a time', () => {
     const { root, paths } = merkleProofs(bodies.map(leafHash));
     const forgedSig = other.sign(rootMessage(root));
     expect(fresh.verify(bodies[0]!, withSig(batchHeader(forgedSig, 0, paths[0]!)))).toBe(false);
-    for (const junk of ['m1.', 'm1.x.0', `m1.${sig}.999.${path.join('.')}`, `m1.${sig}.0${'.AAAA'.repeat(9)}`, `${sig}.0`]) expect(v.verify(bodies[0]!, withSig(junk))).toBe(false);
+    for (const junk of [
+      'm1.',
+      'm1.x.0',
+      `m1.${sig}.999.${path.join('.')}`,
+      `m1.${sig}.0${'.AAAA'.repeat(9)}`,
+      `${sig}.0`,
+    ])
+      expect(v.verify(bodies[0]!, withSig(junk))).toBe(false);
     // A root's signature is no body's: presented as a lone signature of the root's bytes' body, it does not verify a body.
     expect(v.verify(bodies[0]!, withSig(sig!))).toBe(false);
   });
 
-  it('hashes any batch size to one root that every offer\'s path leads to', async () => {
+  it("hashes any batch size to one root that every offer's path leads to", async () => {
     for (const n of [2, 3, 4, 5, 8, 9, 31, 64, 256]) {
       const leaves = Array.from({ length: n }, (_, i) => body(i));
       const { root, paths } = merkleProofs(leaves.map(leafHash));
       const signature = tokens.sign(rootMessage(root));
       // Each offer checked by a worker that has seen none of its batch: its own path must reach the signed root.
-      for (let i = 0; i < n; i++) expect((await verifier()).verify(leaves[i]!, withSig(batchHeader(signature, i, paths[i]!)))).toBe(true);
+      for (let i = 0; i < n; i++)
+        expect((await verifier()).verify(leaves[i]!, withSig(batchHeader(signature, i, paths[i]!)))).toBe(true);
     }
   });
 });
 
 describe.skipIf(noNats)('engines upgraded before their workers (docs/nats.md: offers signed a batch at a time)', () => {
-  const c = useCluster({ engines: 1, deploy: [def(`
+  const c = useCluster({
+    engines: 1,
+    deploy: [
+      def(`
 workflow:
   id: batch-upgrade
   version: 1
   input: { required: [n] }
   tasks:
     - { id: charge, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`)] });
+`),
+    ],
+  });
 
   it('a worker from before batches refuses a batched offer; its engine queues the attempt signed alone, and a worker pulling the queue runs it', async () => {
     const nc = await c.connect();
     const enc = new TextEncoder();
     // An older worker answers offers: one whose signature is not 86 characters it cannot check, so it does not take it.
     const refused: string[] = [];
-    const old = nc.subscribe(subjects.offer('default', 'charge'), { callback: (_err, m: Msg) => {
-      const sig = m.headers?.get('Lf-Attempt-Sig') ?? '';
-      if (!/^[A-Za-z0-9_-]{86}$/.test(sig)) refused.push(sig);
-      m.respond(enc.encode(JSON.stringify({ taken: false })));
-    } });
+    const old = nc.subscribe(subjects.offer('default', 'charge'), {
+      callback: (_err, m: Msg) => {
+        const sig = m.headers?.get('Lf-Attempt-Sig') ?? '';
+        if (!/^[A-Za-z0-9_-]{86}$/.test(sig)) refused.push(sig);
+        m.respond(enc.encode(JSON.stringify({ taken: false })));
+      },
+    });
     // What the engines put on the queue's stream, as published.
     const queued: string[] = [];
-    const tap = nc.subscribe('lf.q.default.>', { callback: (_err, m: Msg) => { queued.push(m.headers?.get('Lf-Attempt-Sig') ?? ''); } });
-    const worker = await c.addWorker({ directOffers: false, handlers: { charge: async (input) => ({ charged: input.n }) } });
+    const tap = nc.subscribe('lf.q.default.>', {
+      callback: (_err, m: Msg) => {
+        queued.push(m.headers?.get('Lf-Attempt-Sig') ?? '');
+      },
+    });
+    const worker = await c.addWorker({
+      directOffers: false,
+      handlers: { charge: async (input) => ({ charged: input.n }) },
+    });
     try {
       const runs = await Promise.all(Array.from({ length: 8 }, (_, n) => c.client.start('batch-upgrade', { n })));
       for (const [n, { runId }] of runs.entries()) {

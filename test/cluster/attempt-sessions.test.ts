@@ -12,7 +12,12 @@ import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
 import { WorkerSession } from '../../src/cluster/transport/attempt-sessions.js';
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const keyOf = (tokens: AttemptTokens) => createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(tokens.publicKey(), 'base64url')]), format: 'der', type: 'spki' });
+const keyOf = (tokens: AttemptTokens) =>
+  createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(tokens.publicKey(), 'base64url')]),
+    format: 'der',
+    type: 'spki',
+  });
 const body = new TextEncoder().encode(JSON.stringify({ runId: 'r1', taskId: 'second', attempt: 1 }));
 
 describe('sessions of carried attempts', () => {
@@ -41,15 +46,24 @@ describe('sessions of carried attempts', () => {
     expect(worker.verify(body, mac.slice(0, -1))).toBe(false);
   });
 
-  it('a worker takes no exchange key the attempts\' key did not sign: none, and carried attempts must come signed', () => {
+  it("a worker takes no exchange key the attempts' key did not sign: none, and carried attempts must come signed", () => {
     const stranger = AttemptTokens.fromSecret(randomBytes(32));
     // Signed by another key (a record put in LF_KEYS by someone else, or a key pinned with LEDGERFLOW_ATTEMPT_KEY that differs).
-    expect(WorkerSession.from(stranger.sessions().record((d) => stranger.sign(d)), keyOf(tokens))).toBeNull();
+    expect(
+      WorkerSession.from(
+        stranger.sessions().record((d) => stranger.sign(d)),
+        keyOf(tokens),
+      ),
+    ).toBeNull();
     // Another exchange key under the engines' signature of the first.
     const [, sig] = record.split('.');
-    const [otherPub] = stranger.sessions().record((d) => stranger.sign(d)).split('.');
+    const [otherPub] = stranger
+      .sessions()
+      .record((d) => stranger.sign(d))
+      .split('.');
     expect(WorkerSession.from(`${otherPub}.${sig}`, keyOf(tokens))).toBeNull();
-    for (const bad of ['', 'x', `${record}.more`, record.replace('.', '')]) expect(WorkerSession.from(bad, keyOf(tokens))).toBeNull();
+    for (const bad of ['', 'x', `${record}.more`, record.replace('.', '')])
+      expect(WorkerSession.from(bad, keyOf(tokens))).toBeNull();
   });
 
   it('a session header that is no X25519 key gets no seal (the attempt is then signed)', () => {
@@ -57,14 +71,17 @@ describe('sessions of carried attempts', () => {
     expect(sessions.seal('not-a-key', body)).toBeUndefined();
     // The all-zero point is of low order: X25519 with it gives no secret, and nothing is sealed with a known key.
     expect(sessions.seal(Buffer.alloc(32).toString('base64url'), body)).toBeUndefined();
-    const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64url');
+    const ed = generateKeyPairSync('ed25519')
+      .publicKey.export({ format: 'der', type: 'spki' })
+      .subarray(-32)
+      .toString('base64url');
     // 32 bytes read as an X25519 key are one (any 32 bytes are): sealed, but for a session nobody holds the private half of.
     expect(typeof sessions.seal(ed, body)).toBe('string');
   });
 });
 
 describe('attempt tokens, kept once made', () => {
-  it('a token kept is the one made afresh: its report verifies, another attempt\'s token does not, past the bound too', () => {
+  it("a token kept is the one made afresh: its report verifies, another attempt's token does not, past the bound too", () => {
     const secret = randomBytes(32);
     const engine = AttemptTokens.fromSecret(secret);
     const fresh = () => AttemptTokens.fromSecret(secret);

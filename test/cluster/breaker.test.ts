@@ -45,8 +45,14 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
   const c = useCluster({
     engines: 2,
     handlers: {
-      chargeCard: async (i: Record<string, unknown>) => { if (i.fail === true) throw new Error('the provider is down'); return { charged: true }; },
-      refundCard: async (i: Record<string, unknown>) => { if (i.fail === true) throw new Error('the provider is down'); return { refunded: true }; },
+      chargeCard: async (i: Record<string, unknown>) => {
+        if (i.fail === true) throw new Error('the provider is down');
+        return { charged: true };
+      },
+      refundCard: async (i: Record<string, unknown>) => {
+        if (i.fail === true) throw new Error('the provider is down');
+        return { refunded: true };
+      },
     },
     deploy: [charge, refund],
   });
@@ -54,22 +60,36 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
   it('two failures open it for every engine; another run waits SCHEDULED saying why; breaker close lets it go', async () => {
     for (let i = 0; i < 2; i++) {
       const { runId } = await c.client.start('cluster-charge-cards', { fail: true });
-      await waitFor(`run ${runId} to fail`, async () => (await c.client.status(runId))?.status === 'FAILED', { timeout: 30_000 });
+      await waitFor(`run ${runId} to fail`, async () => (await c.client.status(runId))?.status === 'FAILED', {
+        timeout: 30_000,
+      });
     }
-    await waitFor('the breaker to open', async () => {
-      const shown = JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout);
-      return shown.breakers.some((b: { name: string; state: string }) => b.name === TARGET && b.state === 'open');
-    }, { timeout: 30_000 });
+    await waitFor(
+      'the breaker to open',
+      async () => {
+        const shown = JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout);
+        return shown.breakers.some((b: { name: string; state: string }) => b.name === TARGET && b.state === 'open');
+      },
+      { timeout: 30_000 },
+    );
     const held = await c.client.start('cluster-charge-cards', { fail: false });
-    await waitFor('the run waiting for the breaker', async () => (await c.client.status(held.runId))?.tasks.charge?.waitingFor === 'breaker to close', { timeout: 30_000 });
+    await waitFor(
+      'the run waiting for the breaker',
+      async () => (await c.client.status(held.runId))?.tasks.charge?.waitingFor === 'breaker to close',
+      { timeout: 30_000 },
+    );
     // It waits, it does not fail: still no attempt.
     expect((await c.client.store.read(held.runId)).some((e) => e.type === 'task.started')).toBe(false);
     const closed = await cli(['--nats', c.url, 'breaker', 'close', TARGET, '--json']);
     expect(closed.code, closed.stderr).toBe(0);
     expect(JSON.parse(closed.stdout).breaker).toMatchObject({ name: TARGET, state: 'closed', by: 'operator' });
-    await waitFor('the held run to complete', async () => (await c.client.status(held.runId))?.status === 'COMPLETED', { timeout: 60_000 });
+    await waitFor('the held run to complete', async () => (await c.client.status(held.runId))?.status === 'COMPLETED', {
+      timeout: 60_000,
+    });
     const events = await c.client.store.read(held.runId);
-    expect(events.filter((e) => e.type === 'task.delayed').map((e) => e.data)).toEqual([{ task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: expect.any(String) }]);
+    expect(events.filter((e) => e.type === 'task.delayed').map((e) => e.data)).toEqual([
+      { task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: expect.any(String) },
+    ]);
   }, 120_000);
 
   it("a handler's breaker from the limits file: after open_for one probe goes through and its success closes it", async () => {
@@ -80,11 +100,28 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
     for (const e of [...c.engines]) await c.stopEngine(e);
     await c.addEngine();
     const failed = await c.client.start('cluster-refund', { fail: true });
-    await waitFor('the failing run to fail', async () => (await c.client.status(failed.runId))?.status === 'FAILED', { timeout: 30_000 });
-    const breakers = async () => JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout).breakers as { name: string; state: string; by?: string }[];
-    await waitFor('its one failure to open the breaker', async () => (await breakers()).some((b) => b.name === 'handler/refundCard' && b.state !== 'closed'), { timeout: 30_000 });
+    await waitFor('the failing run to fail', async () => (await c.client.status(failed.runId))?.status === 'FAILED', {
+      timeout: 30_000,
+    });
+    const breakers = async () =>
+      JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout).breakers as {
+        name: string;
+        state: string;
+        by?: string;
+      }[];
+    await waitFor(
+      'its one failure to open the breaker',
+      async () => (await breakers()).some((b) => b.name === 'handler/refundCard' && b.state !== 'closed'),
+      { timeout: 30_000 },
+    );
     const probe = await c.client.start('cluster-refund', { fail: false });
-    await waitFor('the probe run to complete', async () => (await c.client.status(probe.runId))?.status === 'COMPLETED', { timeout: 60_000 });
-    expect(await breakers()).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'handler/refundCard', state: 'closed', by: 'probe' })]));
+    await waitFor(
+      'the probe run to complete',
+      async () => (await c.client.status(probe.runId))?.status === 'COMPLETED',
+      { timeout: 60_000 },
+    );
+    expect(await breakers()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'handler/refundCard', state: 'closed', by: 'probe' })]),
+    );
   }, 120_000);
 });

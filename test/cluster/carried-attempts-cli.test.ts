@@ -49,7 +49,11 @@ describe.skipIf(noNats)('the next attempt in the answer, from the CLI', () => {
   const offersFor = async (n: number, procs: LedgerflowProcess[]): Promise<number> => {
     const admin: NatsConnection = await c.connect();
     let offers = 0;
-    const sub = admin.subscribe('lf.offer.>', { callback: () => { offers++; } });
+    const sub = admin.subscribe('lf.offer.>', {
+      callback: () => {
+        offers++;
+      },
+    });
     await admin.flush();
     try {
       const starts = await Promise.all(Array.from({ length: n }, () => c.client.start('carried-cli', {})));
@@ -58,7 +62,11 @@ describe.skipIf(noNats)('the next attempt in the answer, from the CLI', () => {
         const view = await c.client.wait(runId, { timeoutMs: 30_000 });
         expect(view.status, logs()).toBe('COMPLETED');
         const events = await c.client.store.read(runId);
-        expect(events.filter((e) => e.type === 'task.started').map((e) => e.data.task)).toEqual(['fetch', 'check', 'store']);
+        expect(events.filter((e) => e.type === 'task.started').map((e) => e.data.task)).toEqual([
+          'fetch',
+          'check',
+          'store',
+        ]);
       }
       await admin.flush();
     } finally {
@@ -69,7 +77,10 @@ describe.skipIf(noNats)('the next attempt in the answer, from the CLI', () => {
 
   it('`ledgerflow engine --handlers`: each run is offered once, at its first step', async () => {
     const dir = await setUp();
-    const engine = spawnLedgerflow('engine', ['--nats', c.url, 'engine', '--handlers', 'handlers.mjs'], { cwd: dir, markers: join(dir, 'markers') });
+    const engine = spawnLedgerflow('engine', ['--nats', c.url, 'engine', '--handlers', 'handlers.mjs'], {
+      cwd: dir,
+      markers: join(dir, 'markers'),
+    });
     c.defer(() => engine.kill());
     await engine.started();
     expect(await offersFor(3, [engine])).toBe(3);
@@ -78,7 +89,10 @@ describe.skipIf(noNats)('the next attempt in the answer, from the CLI', () => {
   it('`ledgerflow engine` and a remote `ledgerflow worker --handlers`: each run is offered once, at its first step', async () => {
     const dir = await setUp();
     const engine = spawnLedgerflow('engine', ['--nats', c.url, 'engine'], { cwd: dir, markers: join(dir, 'markers') });
-    const worker = spawnLedgerflow('worker', ['--nats', c.as('worker'), 'worker', '--handlers', 'handlers.mjs'], { cwd: dir, markers: join(dir, 'markers') });
+    const worker = spawnLedgerflow('worker', ['--nats', c.as('worker'), 'worker', '--handlers', 'handlers.mjs'], {
+      cwd: dir,
+      markers: join(dir, 'markers'),
+    });
     c.defer(() => Promise.all([engine.kill(), worker.kill()]));
     await Promise.all([engine.started(), worker.started()]);
     expect(await offersFor(3, [engine, worker])).toBe(3);

@@ -40,16 +40,29 @@ workflow:
     - { id: second, type: SIMPLE, depends_on: [first] }
     - { id: third, type: SIMPLE, depends_on: [second] }
 `);
-const handlers = { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }), third: async () => ({ three: 3 }) };
+const handlers = {
+  first: async () => ({ one: 1 }),
+  second: async () => ({ two: 2 }),
+  third: async () => ({ three: 3 }),
+};
 
 describe.skipIf(noNats)('the next attempt handed over in the answer to a report', () => {
-  const c = useCluster({ engines: 1, production: true, deploy: [chain], engine: { settings: { taskAckWaitMs: 1500 } } });
+  const c = useCluster({
+    engines: 1,
+    production: true,
+    deploy: [chain],
+    engine: { settings: { taskAckWaitMs: 1500 } },
+  });
 
   /** Counts offers (lf.offer.>) while `body` runs. */
   const offersDuring = async (body: () => Promise<void>): Promise<number> => {
     const admin: NatsConnection = await c.connect();
     let offers = 0;
-    const sub = admin.subscribe('lf.offer.>', { callback: () => { offers++; } });
+    const sub = admin.subscribe('lf.offer.>', {
+      callback: () => {
+        offers++;
+      },
+    });
     await admin.flush();
     try {
       await body();
@@ -64,12 +77,18 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
    * As a worker would by hand (no worker runs yet): takes first's offer of a new run, then reports it asking
    * for `second` in the answer (with `session`, the worker's session key); the run and that answer.
    */
-  const firstReportedByHand = async (asWorker: NatsConnection, session?: string): Promise<{ runId: string; answer: Msg }> => {
+  const firstReportedByHand = async (
+    asWorker: NatsConnection,
+    session?: string,
+  ): Promise<{ runId: string; answer: Msg }> => {
     let offered: TaskMessage | undefined;
-    const sub = asWorker.subscribe(subjects.offer('default', 'first'), { queue: offerGroup('default'), callback: (_e, o) => {
-      offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
-      o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
-    } });
+    const sub = asWorker.subscribe(subjects.offer('default', 'first'), {
+      queue: offerGroup('default'),
+      callback: (_e, o) => {
+        offered = TaskMessage.parse(JSON.parse(new TextDecoder().decode(o.data)));
+        o.respond(new TextEncoder().encode(JSON.stringify({ taken: true })));
+      },
+    });
     await asWorker.flush();
     const { runId } = await c.client.start('carried-chain', {});
     const task = await waitFor('first to be offered', () => offered);
@@ -77,8 +96,18 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     const h = headers();
     h.set(TAKES_NEXT_HEADER, 'second');
     if (session) h.set(SESSION_HEADER, session);
-    const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, output: { one: 1 } } };
-    const answer: Msg = await asWorker.request(subjects.directReport('worker', 'default', runId, task.reportTo), new TextEncoder().encode(JSON.stringify(outcome)), { timeout: 5000, headers: h });
+    const outcome = {
+      type: 'task.completed',
+      runId,
+      time: new Date().toISOString(),
+      token: task.token,
+      data: { task: 'first', attempt: 1, output: { one: 1 } },
+    };
+    const answer: Msg = await asWorker.request(
+      subjects.directReport('worker', 'default', runId, task.reportTo),
+      new TextEncoder().encode(JSON.stringify(outcome)),
+      { timeout: 5000, headers: h },
+    );
     return { runId, answer };
   };
 
@@ -93,7 +122,11 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
         const done = await c.client.wait(runId, { timeoutMs: 20_000 });
         expect(done.status).toBe('COMPLETED');
         const events = await c.client.store.read(runId);
-        expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual(['first', 'second', 'third']);
+        expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual([
+          'first',
+          'second',
+          'third',
+        ]);
       });
       expect(offers).toBe(1);
       expect(engine.stats.carried - carriedBefore).toBe(2);
@@ -104,7 +137,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     }
   }, 30_000);
 
-  it('a worker without the next step\'s handler gets a plain answer: the step is offered to the one that has it', async () => {
+  it("a worker without the next step's handler gets a plain answer: the step is offered to the one that has it", async () => {
     const engine = c.engines[0]!;
     const carriedBefore = engine.stats.carried;
     const w1 = await c.addWorker({ handlers: { first: handlers.first, third: handlers.third } });
@@ -123,7 +156,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     }
   }, 30_000);
 
-  it('the attempt in the answer is sealed for the reporting worker\'s session: its seal verifies there, not for another worker', async () => {
+  it("the attempt in the answer is sealed for the reporting worker's session: its seal verifies there, not for another worker", async () => {
     const asWorker: NatsConnection = await c.connect('worker');
     // The engines' keys as a worker reads them (nats.conf: LF_KEYS attempts and attempts-exchange, by key).
     const open = () => AttemptVerifier.open(asWorker, { stopped: () => false, log: () => {} });
@@ -137,8 +170,18 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     expect(another.verify(answer.data, answer.headers)).toBe(false);
     // Run it as that worker would, so the run goes on: second's outcome, then third from a worker.
     const second = TaskMessage.parse(JSON.parse(new TextDecoder().decode(answer.data)));
-    const out2 = { type: 'task.completed', runId, time: new Date().toISOString(), token: second.token, data: { task: 'second', attempt: 1, output: { two: 2 } } };
-    await asWorker.request(subjects.directReport('worker', 'default', runId, second.reportTo), new TextEncoder().encode(JSON.stringify(out2)), { timeout: 5000 });
+    const out2 = {
+      type: 'task.completed',
+      runId,
+      time: new Date().toISOString(),
+      token: second.token,
+      data: { task: 'second', attempt: 1, output: { two: 2 } },
+    };
+    await asWorker.request(
+      subjects.directReport('worker', 'default', runId, second.reportTo),
+      new TextEncoder().encode(JSON.stringify(out2)),
+      { timeout: 5000 },
+    );
     const worker = await c.addWorker({ handlers });
     try {
       expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
@@ -157,12 +200,24 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     expect(typeof carried.reportTo).toBe('string');
     // That worker is gone: nothing heartbeats the attempt. A worker started now gets it from the queue after the lease.
     const ran: string[] = [];
-    const worker = await c.addWorker({ handlers: { ...handlers, second: async () => { ran.push('second'); return { two: 2 }; } } });
+    const worker = await c.addWorker({
+      handlers: {
+        ...handlers,
+        second: async () => {
+          ran.push('second');
+          return { two: 2 };
+        },
+      },
+    });
     try {
       expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
       expect(ran).toEqual(['second']);
       const events = await c.client.store.read(runId);
-      expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual(['first', 'second', 'third']);
+      expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual([
+        'first',
+        'second',
+        'third',
+      ]);
       // As for any worker lost before it claimed an attempt (docs/nats.md): recorded as a restart of it.
       expect(events.filter((e) => e.type === 'task.restarted').map((e) => e.data.task)).toEqual(['second']);
     } finally {

@@ -17,10 +17,20 @@ describe.skipIf(noNats)(`a marked copy's asks${skipNote}`, () => {
   const empty = { read: async () => null } as unknown as AttemptLedger;
 
   const asking = async (plainAfterRounds: number | null) => {
-    const asks = new ClaimAsks({ nc: await c.connect(), queue: `q${uniqueId().replace(/[^A-Za-z0-9]/g, '')}`, ledger: () => empty, worker: 'w', log: () => {} });
+    const asks = new ClaimAsks({
+      nc: await c.connect(),
+      queue: `q${uniqueId().replace(/[^A-Za-z0-9]/g, '')}`,
+      ledger: () => empty,
+      worker: 'w',
+      log: () => {},
+    });
     let holds = 0;
     const found = await asks.find('run.task.1.digest', {
-      everyMs: 100, hold: () => { holds++; }, stopped: () => false,
+      everyMs: 100,
+      hold: () => {
+        holds++;
+      },
+      stopped: () => false,
       ...(plainAfterRounds === null ? {} : { plainCopyHeld: () => holds >= plainAfterRounds }),
     });
     return { found, holds };

@@ -4,7 +4,6 @@ import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-
 const threeSteps = def(`
 workflow:
   id: cluster-three
@@ -25,23 +24,30 @@ describe.skipIf(noNats)('engines and workers sharing runs over NATS', () => {
     engines: 2,
     handlers: {
       double: async (i: Record<string, unknown>) => ({ n: Number(i.n) * 2 }),
-      flaky: async (i: Record<string, unknown>, ctx) => { if (ctx.attempt === 1) throw new Error('first try fails'); return { n: Number(i.n) + 1 }; },
+      flaky: async (i: Record<string, unknown>, ctx) => {
+        if (ctx.attempt === 1) throw new Error('first try fails');
+        return { n: Number(i.n) + 1 };
+      },
       report: async (i: Record<string, unknown>) => ({ final: i.n }),
     },
   });
 
-  it('deploys once (a second deploy of the same definition changes nothing); an approver cannot decide under another user\'s name', async () => {
+  it("deploys once (a second deploy of the same definition changes nothing); an approver cannot decide under another user's name", async () => {
     // What runs then (the retry over a durable timer, a refused approver, the approval) is the executor contract's (test/executor/contract.ts).
     expect((await c.client.deploy(threeSteps)).changed).toBe(true);
     expect((await c.client.deploy(threeSteps)).changed).toBe(false);
     const { runId } = await c.client.start('cluster-three', { n: 5 });
     expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 10_000 })).status).toBe('WAITING');
     // alice cannot pass herself off as someone else: the server refuses the subject.
-    await expect(c.clientAs('alice').decide(runId, 'sign', 'approved', 'cfo')).rejects.toThrow(/may not publish approvals under that name/);
+    await expect(c.clientAs('alice').decide(runId, 'sign', 'approved', 'cfo')).rejects.toThrow(
+      /may not publish approvals under that name/,
+    );
     await c.clientAs('alice').decide(runId, 'sign', 'approved', 'alice', 'ok');
     const done = await c.client.wait(runId, { timeoutMs: 10_000 });
     expect(done.status).toBe('COMPLETED');
-    expect((await c.client.store.read(runId)).filter((e) => e.type === 'approval.recorded').map((e) => e.data)).toEqual([{ task: 'sign', decision: 'approved', by: 'alice', comment: 'ok' }]);
+    expect((await c.client.store.read(runId)).filter((e) => e.type === 'approval.recorded').map((e) => e.data)).toEqual(
+      [{ task: 'sign', decision: 'approved', by: 'alice', comment: 'ok' }],
+    );
   }, 30_000);
 
   it('a run the fold cannot continue fails with the error on NATS, and the engines go on with other runs', async () => {
@@ -59,7 +65,10 @@ workflow:
     const { runId } = await c.client.start('cluster-unrunnable', {});
     const failed = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(failed.status).toBe('FAILED');
-    expect(failed.error).toMatchObject({ code: 'LF_RUN_ERROR', message: expect.stringMatching(/task\.started of task double/) });
+    expect(failed.error).toMatchObject({
+      code: 'LF_RUN_ERROR',
+      message: expect.stringMatching(/task\.started of task double/),
+    });
     expect(replayRun(await c.client.store.read(runId)).divergence).toBeNull();
     // The engines are still serving: another run completes.
     const { runId: next } = await c.client.start('cluster-three', { n: 1 });
@@ -76,12 +85,27 @@ workflow:
     const { definition } = loadDefinitionFile(join(root, 'definitions', 'revenue_milestone.yaml'));
     await c.client.deploy(definition);
     const engine = await c.addEngine({ eventTypes: loadEventTypes(join(root, 'events')) });
-    const worker = await c.addWorker({ handlers: await loadHandlerModule(join(root, 'definitions', 'handlers', 'revenue.ts')) });
+    const worker = await c.addWorker({
+      handlers: await loadHandlerModule(join(root, 'definitions', 'handlers', 'revenue.ts')),
+    });
     const plan = join(root, '.ledgerflow', 'plans', 'EMEA-2026-10.yaml');
     rmSync(plan, { force: true });
     try {
       const id = `revenue-${Date.now()}`;
-      await c.client.emit({ id, type: 'revenue_milestone', time: new Date().toISOString(), data: { month: '2026-10', revenue: 1250000, target: 1000000, currency: 'EUR', region: 'EMEA', operating_costs: 900000, previous_revenue: 1100000 } } as never);
+      await c.client.emit({
+        id,
+        type: 'revenue_milestone',
+        time: new Date().toISOString(),
+        data: {
+          month: '2026-10',
+          revenue: 1250000,
+          target: 1000000,
+          currency: 'EUR',
+          region: 'EMEA',
+          operating_costs: 900000,
+          previous_revenue: 1100000,
+        },
+      } as never);
       const runId = runIdForEvent(id, 'revenue_milestone');
       await waitFor('an engine to start the run the event triggers', () => c.client.status(runId));
       const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });

@@ -38,35 +38,59 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
 
   it('starts beyond the limit are QUEUED; with one engine lost, approving the holder admits the higher priority one, and cancelling that admits the next', async () => {
     const holder = await c.client.start('cluster-limited', {});
-    await waitFor('the first run to wait for a person', async () => (await c.client.status(holder.runId))?.status === 'WAITING');
+    await waitFor(
+      'the first run to wait for a person',
+      async () => (await c.client.status(holder.runId))?.status === 'WAITING',
+    );
     const normal = await c.client.start('cluster-limited', {});
     const urgent = await c.client.start('cluster-limited', {}, { priority: 90 });
     expect([normal.status, urgent.status]).toEqual(['QUEUED', 'QUEUED']);
     // A resume (a person's) does not let a queued run go.
     expect(await c.clientAs('alice').resume(urgent.runId, { waitMs: 20_000 })).toMatchObject({ changed: false });
     // A QUEUED run has not begun: an approval is refused (the refusal kept in its history), and it stays QUEUED.
-    await expect(c.clientAs('alice').decide(normal.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 }))
-      .rejects.toThrow(/QUEUED for a concurrency slot and has not begun/);
+    await expect(
+      c.clientAs('alice').decide(normal.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 }),
+    ).rejects.toThrow(/QUEUED for a concurrency slot and has not begun/);
     expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
 
     // The loss of one engine: the other carries on (the slot table is the logs, the lock a KV entry).
     await c.stopEngine(c.engines[0]!);
-    const decided = await c.clientAs('alice').decide(holder.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 });
+    const decided = await c
+      .clientAs('alice')
+      .decide(holder.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 });
     expect(decided).toBeTruthy();
-    await waitFor('the urgent run to be admitted', async () => (await c.client.status(urgent.runId))?.status === 'WAITING', { timeout: 30_000 });
+    await waitFor(
+      'the urgent run to be admitted',
+      async () => (await c.client.status(urgent.runId))?.status === 'WAITING',
+      { timeout: 30_000 },
+    );
     expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
     const types = (await c.client.store.read(urgent.runId)).map((e) => e.type);
     expect(types).toEqual(['run.started', 'run.queued', 'run.admitted']);
 
-    expect(await c.clientAs('alice').cancel(urgent.runId, { waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'CANCELLED' });
-    await waitFor('the normal run to be admitted', async () => (await c.client.status(normal.runId))?.status === 'WAITING', { timeout: 30_000 });
-    expect((await c.client.store.read(normal.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'approval.refused', 'run.admitted']);
+    expect(await c.clientAs('alice').cancel(urgent.runId, { waitMs: 20_000 })).toMatchObject({
+      recorded: true,
+      status: 'CANCELLED',
+    });
+    await waitFor(
+      'the normal run to be admitted',
+      async () => (await c.client.status(normal.runId))?.status === 'WAITING',
+      { timeout: 30_000 },
+    );
+    expect((await c.client.store.read(normal.runId)).map((e) => e.type)).toEqual([
+      'run.started',
+      'run.queued',
+      'approval.refused',
+      'run.admitted',
+    ]);
   }, 120_000);
 
   it('on_limit: refuse: a start beyond the limit for its key throws LF_CONCURRENCY_LIMIT and writes nothing; another key starts', async () => {
     await c.client.start('cluster-refusing', { customer: 'acme' });
     const before = (await c.client.store.listRuns({ workflowId: 'cluster-refusing' })).length;
-    await expect(c.client.start('cluster-refusing', { customer: 'acme' })).rejects.toMatchObject({ code: 'LF_CONCURRENCY_LIMIT' });
+    await expect(c.client.start('cluster-refusing', { customer: 'acme' })).rejects.toMatchObject({
+      code: 'LF_CONCURRENCY_LIMIT',
+    });
     expect((await c.client.store.listRuns({ workflowId: 'cluster-refusing' })).length).toBe(before);
     expect((await c.client.start('cluster-refusing', { customer: 'globex' })).status).not.toBe('QUEUED');
   }, 60_000);
@@ -83,20 +107,48 @@ workflow:
 
 describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed between a settle and its admission', () => {
   const ACK_WAIT_MS = 2000;
-  const c = useCluster({ engines: 0, deploy: [crashy], engine: { settings: { engineAckWaitMs: ACK_WAIT_MS } }, client: { cluster: { engineAckWaitMs: ACK_WAIT_MS } } });
+  const c = useCluster({
+    engines: 0,
+    deploy: [crashy],
+    engine: { settings: { engineAckWaitMs: ACK_WAIT_MS } },
+    client: { cluster: { engineAckWaitMs: ACK_WAIT_MS } },
+  });
 
-  it('the engine dies right after appending the holder\'s settle (before admitting, before acking); a second engine admits the queued run', async () => {
+  it("the engine dies right after appending the holder's settle (before admitting, before acking); a second engine admits the queued run", async () => {
     // The only engine is a process that kills itself (SIGKILL) the moment a commit settles a run of the workflow.
     const script = join(ROOT, 'test', 'fixtures', 'admission', 'engine-dies-after-settle.mjs');
-    const child = spawn(process.execPath, [script, pathToFileURL(join(ROOT, 'dist', 'cluster', 'index.js')).href, c.url, 'cluster-limited-crash', String(ACK_WAIT_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        script,
+        pathToFileURL(join(ROOT, 'dist', 'cluster', 'index.js')).href,
+        c.url,
+        'cluster-limited-crash',
+        String(ACK_WAIT_MS),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const exited = new Promise<NodeJS.Signals | number | null>((r) => child.once('exit', (code, signal) => r(signal ?? code)));
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<NodeJS.Signals | number | null>((r) =>
+      child.once('exit', (code, signal) => r(signal ?? code)),
+    );
     try {
-      await waitFor('the dying engine to take work', () => /^engine \d+ takes work/m.test(out), { timeout: 30_000, detail: () => out });
+      await waitFor('the dying engine to take work', () => /^engine \d+ takes work/m.test(out), {
+        timeout: 30_000,
+        detail: () => out,
+      });
       const holder = await c.client.start('cluster-limited-crash', {});
-      await waitFor('the holder to wait for a person', async () => (await c.client.status(holder.runId))?.status === 'WAITING', { timeout: 30_000 });
+      await waitFor(
+        'the holder to wait for a person',
+        async () => (await c.client.status(holder.runId))?.status === 'WAITING',
+        { timeout: 30_000 },
+      );
       const queued = await c.client.start('cluster-limited-crash', {}, { priority: 60 });
       expect(queued.status).toBe('QUEUED');
 
@@ -108,10 +160,18 @@ describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed betwe
 
       // Another engine takes over: the approval the dead one never acked comes back to it, and the slot is found free.
       await c.addEngine();
-      await waitFor('the queued run to be admitted', async () => (await c.client.status(queued.runId))?.status === 'WAITING', { timeout: 60_000 });
+      await waitFor(
+        'the queued run to be admitted',
+        async () => (await c.client.status(queued.runId))?.status === 'WAITING',
+        { timeout: 60_000 },
+      );
       const view = await c.client.status(queued.runId);
       expect(view?.queue).toMatchObject({ priority: 60, limit: 1, key: null, admittedAt: expect.any(String) });
-      expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.admitted']);
+      expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual([
+        'run.started',
+        'run.queued',
+        'run.admitted',
+      ]);
     } finally {
       child.kill('SIGKILL');
     }
@@ -142,10 +202,14 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
   // Every engine of the file logs here: one a test started still sweeps in the next, and may be the one that kicks.
   const logs: string[] = [];
 
-  it('an engine\'s admission sweep kicks a run admitted by an engine that died before its kick', async () => {
+  it("an engine's admission sweep kicks a run admitted by an engine that died before its kick", async () => {
     const first = await c.addEngine();
     const holder = await c.client.start('cluster-limited-stalled', {});
-    await waitFor('the holder to start its task (no worker yet)', async () => (await c.client.status(holder.runId))?.tasks.work?.status === 'IN_PROGRESS', { timeout: 30_000 });
+    await waitFor(
+      'the holder to start its task (no worker yet)',
+      async () => (await c.client.status(holder.runId))?.tasks.work?.status === 'IN_PROGRESS',
+      { timeout: 30_000 },
+    );
     const queued = await c.client.start('cluster-limited-stalled', {});
     expect(queued.status).toBe('QUEUED');
     await c.stopEngine(first);
@@ -154,12 +218,20 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     const local = new Engine({ store: c.client.store });
     await local.cancel(holder.runId, { by: 'test', reason: 'the settle of an engine about to die' });
     expect(await local.commits.takeAdmitted()).toEqual([queued.runId]);
-    expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.admitted']);
+    expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual([
+      'run.started',
+      'run.queued',
+      'run.admitted',
+    ]);
 
     // Another engine's sweep kicks it: its task starts, and a worker runs it.
     await c.addEngine({ admissionSweepMs: 300, log: (l) => logs.push(l) });
     await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
-    await waitFor('the admitted run to complete', async () => (await c.client.status(queued.runId))?.status === 'COMPLETED', { timeout: 30_000, detail: () => logs.join('\n') });
+    await waitFor(
+      'the admitted run to complete',
+      async () => (await c.client.status(queued.runId))?.status === 'COMPLETED',
+      { timeout: 30_000, detail: () => logs.join('\n') },
+    );
     expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);
   }, 90_000);
 
@@ -172,11 +244,20 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     await expect(local.decide(queued.runId, 'sign', 'approved', 'alice')).rejects.toThrow(/QUEUED/);
     await local.cancel(holder.runId, { by: 'test', reason: 'the settle of an engine about to die' });
     expect(await local.commits.takeAdmitted()).toEqual([queued.runId]);
-    expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'approval.refused', 'run.admitted']);
+    expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual([
+      'run.started',
+      'run.queued',
+      'approval.refused',
+      'run.admitted',
+    ]);
 
     await c.addEngine({ admissionSweepMs: 300, log: (l) => logs.push(l) });
     await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
-    await waitFor('the admitted run to start its task', async () => (await c.client.status(queued.runId))?.tasks.work?.status === 'COMPLETED', { timeout: 30_000, detail: () => logs.join('\n') });
+    await waitFor(
+      'the admitted run to start its task',
+      async () => (await c.client.status(queued.runId))?.tasks.work?.status === 'COMPLETED',
+      { timeout: 30_000, detail: () => logs.join('\n') },
+    );
     expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);
   }, 90_000);
 });

@@ -10,7 +10,15 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DeadLetterQueue, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
+import {
+  DeadLetterQueue,
+  DLQ_DEFAULTS,
+  ensureCluster,
+  EXCERPT_BYTES,
+  STREAMS,
+  subjects,
+  taskStream,
+} from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { loadEventTypes } from '../../src/triggers/index.js';
@@ -79,13 +87,34 @@ describe.skipIf(noNats)('poison messages', () => {
       expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
       const js = jetstream(admin);
       const approval = huge(7.5 * 1024 * 1024, { decision: 'approved' }, 'comment');
-      const event = huge(7.5 * 1024 * 1024, { id: 'big-1', type: 'revenue_milestone', time: new Date().toISOString() }, 'data');
+      const event = huge(
+        7.5 * 1024 * 1024,
+        { id: 'big-1', type: 'revenue_milestone', time: new Date().toISOString() },
+        'data',
+      );
       const approvalAck = await js.publish(subjects.approval(runId, 'sign', 'alice'), approval);
       const eventAck = await js.publish(subjects.trigger('revenue_milestone'), event);
 
-      const [a] = await waitFor('the approval in lf.dlq.approvals', async () => { const l = await deadLetters(jsm, 'approvals'); return l.length > 0 ? l : undefined; }, { timeout: 20_000 });
-      const [t] = await waitFor('the event in lf.dlq.triggers', async () => { const l = await deadLetters(jsm, 'triggers'); return l.length > 0 ? l : undefined; }, { timeout: 20_000 });
-      for (const [letter, body, ack] of [[a, approval, approvalAck], [t, event, eventAck]] as const) {
+      const [a] = await waitFor(
+        'the approval in lf.dlq.approvals',
+        async () => {
+          const l = await deadLetters(jsm, 'approvals');
+          return l.length > 0 ? l : undefined;
+        },
+        { timeout: 20_000 },
+      );
+      const [t] = await waitFor(
+        'the event in lf.dlq.triggers',
+        async () => {
+          const l = await deadLetters(jsm, 'triggers');
+          return l.length > 0 ? l : undefined;
+        },
+        { timeout: 20_000 },
+      );
+      for (const [letter, body, ack] of [
+        [a, approval, approvalAck],
+        [t, event, eventAck],
+      ] as const) {
         expect(letter).toMatchObject({
           source: { stream: ack.stream, seq: ack.seq, deliveries: 1 },
           size: body.byteLength,
@@ -107,8 +136,13 @@ describe.skipIf(noNats)('poison messages', () => {
       // Each dead letter is small in the stream: the excerpt and the reference, not a copy.
       for (const m of await stored(jsm)) expect(m.bytes).toBeLessThan(16 * 1024);
       // And the poison messages left their work queues (nothing waits to be delivered again).
-      await waitFor('the poison messages gone from their queues', async () =>
-        (await jsm.streams.info(STREAMS.approvals.name)).state.messages + (await jsm.streams.info(STREAMS.triggers.name)).state.messages === 0);
+      await waitFor(
+        'the poison messages gone from their queues',
+        async () =>
+          (await jsm.streams.info(STREAMS.approvals.name)).state.messages +
+            (await jsm.streams.info(STREAMS.triggers.name)).state.messages ===
+          0,
+      );
       // The run the approval was for still waits for a real one.
       expect((await c.client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     } finally {
@@ -116,30 +150,76 @@ describe.skipIf(noNats)('poison messages', () => {
     }
   }, 60_000);
 
-  it('deliveries of a task attempt past the workers\' bound are dead-lettered without running it, and the attempt reported failed', async () => {
+  it("deliveries of a task attempt past the workers' bound are dead-lettered without running it, and the attempt reported failed", async () => {
     // Two workers took the attempt and died (their deliveries timed out); the bound here is 2.
     const settings = { taskAckWaitMs: 300, taskMaxDeliver: 2 };
     const durable = await ensureWorkerConsumer(jsm, 'poison', 'prepare', settings);
     const js = jetstream(admin);
-    const task = { runId: 'dlq-nosuchrun', workflowId: 'dlq-gate', version: 1, taskId: 'prepare', attempt: 1, handler: 'prepare', input: {}, token: 't', task: { name: 'prepare', type: 'SIMPLE', output: { names: [], values: {} } } };
+    const task = {
+      runId: 'dlq-nosuchrun',
+      workflowId: 'dlq-gate',
+      version: 1,
+      taskId: 'prepare',
+      attempt: 1,
+      handler: 'prepare',
+      input: {},
+      token: 't',
+      task: { name: 'prepare', type: 'SIMPLE', output: { names: [], values: {} } },
+    };
     const ack = await js.publish(subjects.task('poison', 'prepare'), encoder.encode(JSON.stringify(task)));
     const consumer = await js.consumers.get(taskStream('poison').name, durable);
-    for (let dead = 0; dead < 2;) {
+    for (let dead = 0; dead < 2; ) {
       const m = await consumer.next({ expires: 2000 });
       if (m) dead++; // taken and never answered: the ack wait passes
     }
     let ran = 0;
-    const worker = await c.addWorker({ nats: c.url, queue: 'poison', settings, handlers: { prepare: async () => { ran++; return {}; } } });
+    const worker = await c.addWorker({
+      nats: c.url,
+      queue: 'poison',
+      settings,
+      handlers: {
+        prepare: async () => {
+          ran++;
+          return {};
+        },
+      },
+    });
     try {
       // Under the worker's own user (anonymous here: it connects without credentials), the one dead-letter subject a worker may write.
-      const [letter] = await waitFor('the attempt in lf.dlq.tasks.anonymous', async () => { const l = (await deadLetters(jsm, 'tasks.anonymous')).filter((d) => (d.source as { seq: number } | undefined)?.seq === ack.seq); return l.length > 0 ? l : undefined; }, { timeout: 15_000 });
-      expect(letter).toMatchObject({ runId: 'dlq-nosuchrun', taskId: 'prepare', source: { stream: 'LF_TASKS_poison', deliveries: 3 }, reason: expect.stringMatching(/delivered 3 times \(the bound is 2\)/) });
+      const [letter] = await waitFor(
+        'the attempt in lf.dlq.tasks.anonymous',
+        async () => {
+          const l = (await deadLetters(jsm, 'tasks.anonymous')).filter(
+            (d) => (d.source as { seq: number } | undefined)?.seq === ack.seq,
+          );
+          return l.length > 0 ? l : undefined;
+        },
+        { timeout: 15_000 },
+      );
+      expect(letter).toMatchObject({
+        runId: 'dlq-nosuchrun',
+        taskId: 'prepare',
+        source: { stream: 'LF_TASKS_poison', deliveries: 3 },
+        reason: expect.stringMatching(/delivered 3 times \(the bound is 2\)/),
+      });
       expect(letter!.raw).toBe(JSON.stringify(task)); // small: kept whole
       expect(ran).toBe(0);
       // And reported failed (retryable), so a run would not wait on it: this one's engine refuses it (no such run, a made-up token).
-      await waitFor('the failure reported to the engines', async () =>
-        (await deadLetters(jsm, 'inputs')).some((d) => String(d.raw ?? '').includes('LF_ATTEMPT_UNDELIVERABLE') && d.runId === 'dlq-nosuchrun') || undefined, { timeout: 15_000 });
-      await waitFor('the attempt gone from its queue', async () => (await jsm.consumers.info(taskStream('poison').name, durable)).num_pending + (await jsm.consumers.info(taskStream('poison').name, durable)).num_ack_pending === 0);
+      await waitFor(
+        'the failure reported to the engines',
+        async () =>
+          (await deadLetters(jsm, 'inputs')).some(
+            (d) => String(d.raw ?? '').includes('LF_ATTEMPT_UNDELIVERABLE') && d.runId === 'dlq-nosuchrun',
+          ) || undefined,
+        { timeout: 15_000 },
+      );
+      await waitFor(
+        'the attempt gone from its queue',
+        async () =>
+          (await jsm.consumers.info(taskStream('poison').name, durable)).num_pending +
+            (await jsm.consumers.info(taskStream('poison').name, durable)).num_ack_pending ===
+          0,
+      );
     } finally {
       await c.stopWorker(worker);
     }
@@ -155,19 +235,43 @@ describe.skipIf(noNats)('a message whose processing always fails', () => {
     // A run recorded while no engine runs, whose log then gets a message that is not a commit: every load of it fails.
     const { runId } = await c.client.start('dlq-quick', {});
     const bad = await jetstream(admin).publish(`lf.events.dlq-quick.${runId}`, encoder.encode('not a commit'));
-    const engine = await c.addEngine({ settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 1000 }, log: (l) => logs.push(l) });
+    const engine = await c.addEngine({
+      settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 1000 },
+      log: (l) => logs.push(l),
+    });
     const jsm = await jetstreamManager(admin);
-    const [letter] = await waitFor('the kick in lf.dlq.inputs', async () => { const l = await deadLetters(jsm, 'inputs'); return l.length > 0 ? l : undefined; }, { timeout: 20_000, detail: () => logs.join('\n') });
+    const [letter] = await waitFor(
+      'the kick in lf.dlq.inputs',
+      async () => {
+        const l = await deadLetters(jsm, 'inputs');
+        return l.length > 0 ? l : undefined;
+      },
+      { timeout: 20_000, detail: () => logs.join('\n') },
+    );
     expect(letter).toMatchObject({
       source: { stream: 'LF_INPUTS', subject: subjects.input('anonymous', runId), deliveries: 3 },
-      reason: expect.stringMatching(new RegExp(`^gave up after 3 deliveries \\(the bound is 3\\); the last failed with: LF_EVENTS message ${bad.seq} .*corrupt commit`)),
+      reason: expect.stringMatching(
+        new RegExp(
+          `^gave up after 3 deliveries \\(the bound is 3\\); the last failed with: LF_EVENTS message ${bad.seq} .*corrupt commit`,
+        ),
+      ),
       raw: JSON.stringify({ type: 'kick', runId, started: true }), // a start's kick says the run is new
     });
     expect(engine.stats).toMatchObject({ deadLetters: 1, retries: 2 });
     // The delays grew: 100 ms, then 200 ms.
-    expect(logs.filter((l) => /trying again in/.test(l)).map((l) => /delivery (\d) of 3, trying again in (\d+) ms/.exec(l)?.slice(1))).toEqual([['1', '100'], ['2', '200']]);
+    expect(
+      logs
+        .filter((l) => /trying again in/.test(l))
+        .map((l) => /delivery (\d) of 3, trying again in (\d+) ms/.exec(l)?.slice(1)),
+    ).toEqual([
+      ['1', '100'],
+      ['2', '200'],
+    ]);
     // Terminated after the dead letter was written: it leaves its work queue.
-    await waitFor('the kick gone from LF_INPUTS', async () => (await jsm.streams.info(STREAMS.inputs.name)).state.messages === 0);
+    await waitFor(
+      'the kick gone from LF_INPUTS',
+      async () => (await jsm.streams.info(STREAMS.inputs.name)).state.messages === 0,
+    );
     // The server's own bound: a few deliveries past the engine's, a last resort.
     expect((await jsm.consumers.info(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs)).config.max_deliver).toBe(8);
   }, 60_000);
@@ -180,8 +284,18 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     const jsm = await c.jsm();
     await ensureCluster(jsm);
     const { config } = await jsm.streams.info(STREAMS.dlq.name);
-    expect(config).toMatchObject({ max_age: DLQ_DEFAULTS.maxAgeMs * 1e6, max_bytes: DLQ_DEFAULTS.maxBytes, max_msgs: DLQ_DEFAULTS.maxMsgs, discard: 'old' });
-    expect(DLQ_DEFAULTS).toEqual({ maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 });
+    expect(config).toMatchObject({
+      max_age: DLQ_DEFAULTS.maxAgeMs * 1e6,
+      max_bytes: DLQ_DEFAULTS.maxBytes,
+      max_msgs: DLQ_DEFAULTS.maxMsgs,
+      discard: 'old',
+    });
+    expect(DLQ_DEFAULTS).toEqual({
+      maxAgeMs: 14 * 24 * 3600_000,
+      maxBytes: 256 * 1024 * 1024,
+      maxBytesInMemory: 32 * 1024 * 1024,
+      maxMsgs: 100_000,
+    });
   });
 
   it('gets the limits when it exists without them (as made before), and so do consumers without a delivery bound', async () => {
@@ -190,21 +304,32 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     await jsm.consumers.delete(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals);
     // As ensureCluster made them before no limits, unlimited deliveries.
     await jsm.streams.add({ name: STREAMS.dlq.name, subjects: [...STREAMS.dlq.subjects] });
-    await jsm.consumers.add(STREAMS.approvals.name, { durable_name: ENGINE_CONSUMERS.approvals, ack_policy: 'explicit' as never, max_deliver: -1 });
+    await jsm.consumers.add(STREAMS.approvals.name, {
+      durable_name: ENGINE_CONSUMERS.approvals,
+      ack_policy: 'explicit' as never,
+      max_deliver: -1,
+    });
     const js = jetstream(await c.connect());
-    for (let i = 0; i < 5; i++) await js.publish(subjects.dlq('inputs'), encoder.encode(`{"reason":"old ${i}","raw":""}`));
+    for (let i = 0; i < 5; i++)
+      await js.publish(subjects.dlq('inputs'), encoder.encode(`{"reason":"old ${i}","raw":""}`));
 
     await ensureCluster(jsm, { dlqMaxAgeMs: 3_600_000, dlqMaxMsgs: 3, maxDeliver: 7 });
     const { config, state } = await jsm.streams.info(STREAMS.dlq.name);
-    expect(config).toMatchObject({ max_age: 3_600_000 * 1e6, max_msgs: 3, max_bytes: DLQ_DEFAULTS.maxBytes, discard: 'old' });
+    expect(config).toMatchObject({
+      max_age: 3_600_000 * 1e6,
+      max_msgs: 3,
+      max_bytes: DLQ_DEFAULTS.maxBytes,
+      discard: 'old',
+    });
     expect(state.messages).toBe(3); // the oldest went
-    for (let i = 0; i < 5; i++) await js.publish(subjects.dlq('inputs'), encoder.encode(`{"reason":"new ${i}","raw":""}`));
+    for (let i = 0; i < 5; i++)
+      await js.publish(subjects.dlq('inputs'), encoder.encode(`{"reason":"new ${i}","raw":""}`));
     const kept = await deadLetters(jsm, 'inputs');
     expect(kept.map((l) => l.reason)).toEqual(['new 2', 'new 3', 'new 4']);
     expect((await jsm.consumers.info(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals)).config.max_deliver).toBe(12);
   });
 
-  it('an LF_DLQ made before workers\' letters had a stream of their own (lf.dlq.>, workers\' letters in it) is narrowed to the engines\' subjects: workers\' letters go to LF_DLQ_WORKERS, and the old ones are still listed', async () => {
+  it("an LF_DLQ made before workers' letters had a stream of their own (lf.dlq.>, workers' letters in it) is narrowed to the engines' subjects: workers' letters go to LF_DLQ_WORKERS, and the old ones are still listed", async () => {
     const jsm = await c.jsm();
     await jsm.streams.delete(STREAMS.dlq.name);
     await jsm.streams.delete(STREAMS.workerDlq.name).catch(() => undefined);
@@ -217,10 +342,15 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     expect((await jsm.streams.info(STREAMS.dlq.name)).config.subjects).toEqual(['lf.dlq.*']);
     const now = await js.publish('lf.dlq.tasks.worker', encoder.encode('{"reason":"written after","raw":""}'));
     expect(now.stream).toBe(STREAMS.workerDlq.name);
-    expect((await js.publish(subjects.dlq('inputs'), encoder.encode('{"reason":"an engine\'s","raw":""}'))).stream).toBe(STREAMS.dlq.name);
+    expect(
+      (await js.publish(subjects.dlq('inputs'), encoder.encode('{"reason":"an engine\'s","raw":""}'))).stream,
+    ).toBe(STREAMS.dlq.name);
     const queue = new DeadLetterQueue(jsm, js);
     const listed = await queue.list('tasks');
-    expect(listed.map((e) => [e.id, e.stream, e.subject])).toEqual([[String(old.seq), 'LF_DLQ', 'lf.dlq.tasks.worker'], [`w${now.seq}`, 'LF_DLQ_WORKERS', 'lf.dlq.tasks.worker']]);
+    expect(listed.map((e) => [e.id, e.stream, e.subject])).toEqual([
+      [String(old.seq), 'LF_DLQ', 'lf.dlq.tasks.worker'],
+      [`w${now.seq}`, 'LF_DLQ_WORKERS', 'lf.dlq.tasks.worker'],
+    ]);
     expect((await queue.show(String(old.seq))).writer).toEqual({ role: 'worker', user: 'worker' });
     expect(await queue.count('tasks')).toBe(2);
     expect(await queue.purge('tasks')).toBe(2);

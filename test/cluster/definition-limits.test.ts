@@ -25,26 +25,40 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
     writeFileSync(join(dir, 'many.yaml'), `workflow:\n  id: many\n  tasks:\n${tasks(5001)}`);
     const r = await cli(['deploy', join(dir, 'many.yaml'), '--nats', c.url]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'many.yaml')}:3:3: error: workflow has 5,001 tasks, over the limit of 5,000`);
+    expect(r.stderr).toContain(
+      `${join(dir, 'many.yaml')}:3:3: error: workflow has 5,001 tasks, over the limit of 5,000`,
+    );
     await expect(c.client.resolve('many')).rejects.toMatchObject({ code: 'LF_WORKFLOW_NOT_DEPLOYED' });
   });
 
   it('the library refuses to deploy a definition object over the limit (one not parsed from a file)', async () => {
     const small = def(`workflow:\n  id: built\n  tasks:\n${tasks(2)}`);
-    const built = { ...small, tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })) };
-    await expect(c.client.deploy(built)).rejects.toMatchObject({ code: 'LF_TOO_MANY_TASKS', message: expect.stringContaining('over the limit of 5,000; split it') });
+    const built = {
+      ...small,
+      tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })),
+    };
+    await expect(c.client.deploy(built)).rejects.toMatchObject({
+      code: 'LF_TOO_MANY_TASKS',
+      message: expect.stringContaining('over the limit of 5,000; split it'),
+    });
     await expect(c.client.resolve('built')).rejects.toMatchObject({ code: 'LF_WORKFLOW_NOT_DEPLOYED' });
   });
 
   it('one stored in the bucket over the limit is refused when read back: by start (exit 2) and by resolve', async () => {
     const small = def(`workflow:\n  id: stored\n  tasks:\n${tasks(1)}`);
-    const stored = { ...small, tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })) };
+    const stored = {
+      ...small,
+      tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })),
+    };
     await c.client.deploy(small); // creates the bucket
     const kv = await new Kvm(jetstream(await c.connect())).create(DEFINITIONS_BUCKET);
     await kv.put('def.oversized', JSON.stringify(stored));
     await kv.put('wf.stored.2', 'oversized');
     await kv.put('wf.stored.latest', '2');
-    await expect(c.client.resolve('stored')).rejects.toMatchObject({ code: 'LF_TOO_MANY_TASKS', message: expect.stringMatching(/^deployed stored@2: workflow has 5,001 tasks, over the limit of 5,000/) });
+    await expect(c.client.resolve('stored')).rejects.toMatchObject({
+      code: 'LF_TOO_MANY_TASKS',
+      message: expect.stringMatching(/^deployed stored@2: workflow has 5,001 tasks, over the limit of 5,000/),
+    });
     const r = await cli(['start', 'stored', '--nats', c.url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: deployed stored@2: workflow has 5,001 tasks, over the limit of 5,000');
@@ -57,7 +71,12 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
     await kv.put('def.huge', `{"id":"huge","pad":"${'x'.repeat(4 * 1024 * 1024)}"}`);
     await kv.put('wf.huge.1', 'huge');
     await kv.put('wf.huge.latest', '1');
-    await expect(c.client.resolve('huge')).rejects.toMatchObject({ code: 'LF_DEFINITION_TOO_LARGE', message: expect.stringMatching(/^def\.huge is 41943[0-9]{2} bytes: definition expands to more than 4 MiB as stored/) });
+    await expect(c.client.resolve('huge')).rejects.toMatchObject({
+      code: 'LF_DEFINITION_TOO_LARGE',
+      message: expect.stringMatching(
+        /^def\.huge is 41943[0-9]{2} bytes: definition expands to more than 4 MiB as stored/,
+      ),
+    });
   });
   it('one client starting runs reads each definition once, and a deploy of a new version moves its next start to it', async () => {
     const v1 = def(`workflow:\n  id: moving\n  version: 1\n  tasks:\n${tasks(1)}`);
@@ -67,7 +86,11 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
     expect((await c.client.start('moving', {})).definition.version).toBe(1);
     // Deployed by another client: this one's next start takes it (`latest` is read at every start).
     const other = new ClusterClient(c.url);
-    try { await other.deploy(v2); } finally { await other.close(); }
+    try {
+      await other.deploy(v2);
+    } finally {
+      await other.close();
+    }
     const next = await c.client.start('moving', {});
     expect(next.definition.version).toBe(2);
     expect(next.definition.tasks.map((t) => t.id)).toEqual(['t0', 't1']);

@@ -14,7 +14,8 @@ import { workflowOf } from '../../src/compiler/index.js';
 import { definitionHash } from '../../src/definition/index.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 
-const flow = (id: string, version: number) => def(`workflow:\n  id: ${id}\n  version: ${version}\n  tasks:\n    - { id: a, type: SIMPLE }\n`);
+const flow = (id: string, version: number) =>
+  def(`workflow:\n  id: ${id}\n  version: ${version}\n  tasks:\n    - { id: a, type: SIMPLE }\n`);
 
 describe.skipIf(noNats)('the deployed registry', () => {
   const c = useCluster({ engines: 1, handlers: { a: async () => ({ done: true }) } });
@@ -55,8 +56,9 @@ describe.skipIf(noNats)('the deployed registry', () => {
     }
   });
 
-  it('keeps the YAML a version was deployed from (what the dashboard\'s editor starts from); one deployed as an object has none', async () => {
-    const text = 'workflow:\n  id: refunds   # the file as written, comments and all\n  version: 1\n  tasks:\n    - { id: a, type: SIMPLE }\n';
+  it("keeps the YAML a version was deployed from (what the dashboard's editor starts from); one deployed as an object has none", async () => {
+    const text =
+      'workflow:\n  id: refunds   # the file as written, comments and all\n  version: 1\n  tasks:\n    - { id: a, type: SIMPLE }\n';
     await c.client.deploy(def(text), text);
     await c.client.deploy(flow('plain', 1));
     const js = jetstream(await c.admin());

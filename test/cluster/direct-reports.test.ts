@@ -23,18 +23,25 @@ const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 describe.skipIf(noNats)('outcomes handed straight to an engine', () => {
   const c = useCluster({ engines: 1, production: true, deploy: [two] });
   let asWorker: NatsConnection;
-  beforeAll(async () => { asWorker = await c.connect('worker'); });
+  beforeAll(async () => {
+    asWorker = await c.connect('worker');
+  });
 
-  it('are recorded in the run\'s log once, with nothing in LF_INPUTS and no finish mark in the attempt ledger', async () => {
+  it("are recorded in the run's log once, with nothing in LF_INPUTS and no finish mark in the attempt ledger", async () => {
     const jsm = await c.jsm();
     const inputsBefore = (await jsm.streams.info(STREAMS.inputs.name)).state.last_seq;
     const ledgerBefore = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.last_seq;
-    const worker = await c.addWorker({ handlers: { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }) } });
+    const worker = await c.addWorker({
+      handlers: { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }) },
+    });
     const { runId } = await c.client.start('direct-two', {});
     const done = await c.client.wait(runId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     const events = await c.client.store.read(runId);
-    expect(events.filter((e) => e.type === 'task.completed').map((e) => [e.data.task, e.data.by])).toEqual([['first', 'worker'], ['second', 'worker']]);
+    expect(events.filter((e) => e.type === 'task.completed').map((e) => [e.data.task, e.data.by])).toEqual([
+      ['first', 'worker'],
+      ['second', 'worker'],
+    ]);
     // The kick is all LF_INPUTS got; the attempts, offered and short, left nothing in the ledger (claims are written when needed).
     try {
       expect((await jsm.streams.info(STREAMS.inputs.name)).state.last_seq - inputsBefore).toBe(1);
@@ -45,29 +52,67 @@ describe.skipIf(noNats)('outcomes handed straight to an engine', () => {
     }
   }, 30_000);
 
-  it('count only with the attempt\'s token and on its queue; a worker may not hand one over under another name, nor listen to them', async () => {
+  it("count only with the attempt's token and on its queue; a worker may not hand one over under another name, nor listen to them", async () => {
     const jsm = await c.jsm();
     const { runId } = await c.client.start('direct-two', {});
     // No worker runs: take first's attempt from its queue as a worker would.
-    const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, await ensureWorkerConsumer(jsm, 'default', 'first'));
-    const m = await waitFor('first\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+    const consumer = await jetstream(asWorker).consumers.get(
+      taskStream('default').name,
+      await ensureWorkerConsumer(jsm, 'default', 'first'),
+    );
+    const m = await waitFor(
+      "first's attempt in the queue",
+      async () => (await consumer.next({ expires: 1000 })) ?? undefined,
+    );
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
-    const outcome = (token: string, output: unknown) => ({ type: 'task.completed', runId, time: new Date().toISOString(), token, data: { task: 'first', attempt: 1, output } });
-    const ask = async (subject: string, body: unknown) => ReportAnswer.parse(JSON.parse(new TextDecoder().decode((await asWorker.request(subject, enc(body), { timeout: 5000 })).data)));
+    const outcome = (token: string, output: unknown) => ({
+      type: 'task.completed',
+      runId,
+      time: new Date().toISOString(),
+      token,
+      data: { task: 'first', attempt: 1, output },
+    });
+    const ask = async (subject: string, body: unknown) =>
+      ReportAnswer.parse(
+        JSON.parse(new TextDecoder().decode((await asWorker.request(subject, enc(body), { timeout: 5000 })).data)),
+      );
 
     // A made-up token: not recorded, and the answer says why.
-    const forged = await ask(subjects.directReport('worker', 'default', runId), outcome('x'.repeat(43), { forged: true }));
+    const forged = await ask(
+      subjects.directReport('worker', 'default', runId),
+      outcome('x'.repeat(43), { forged: true }),
+    );
     expect(forged).toMatchObject({ recorded: false, reason: expect.stringMatching(/token/) });
     // A loss is not handed over this way.
-    const lost = await ask(subjects.directReport('worker', 'default', runId), { type: 'task.lost', runId, time: new Date().toISOString(), token: task.token, data: { task: 'first', attempt: 1, restart: 0 } });
+    const lost = await ask(subjects.directReport('worker', 'default', runId), {
+      type: 'task.lost',
+      runId,
+      time: new Date().toISOString(),
+      token: task.token,
+      data: { task: 'first', attempt: 1, restart: 0 },
+    });
     expect(lost).toMatchObject({ recorded: false, reason: expect.stringMatching(/only an attempt's outcome/) });
     // Under another user's name, or for a queue it was not given: the server refuses the publish.
-    await expect(asWorker.request(subjects.directReport('alice', 'default', runId), enc(outcome(task.token, {})), { timeout: 2000 })).rejects.toThrow(/permission|timeout/i);
-    await expect(asWorker.request(subjects.directReport('worker', 'vault', runId), enc(outcome(task.token, {})), { timeout: 2000 })).rejects.toThrow(/permission|timeout/i);
+    await expect(
+      asWorker.request(subjects.directReport('alice', 'default', runId), enc(outcome(task.token, {})), {
+        timeout: 2000,
+      }),
+    ).rejects.toThrow(/permission|timeout/i);
+    await expect(
+      asWorker.request(subjects.directReport('worker', 'vault', runId), enc(outcome(task.token, {})), {
+        timeout: 2000,
+      }),
+    ).rejects.toThrow(/permission|timeout/i);
     // A worker may not listen to other workers' outcomes (their tokens).
     const snoop = await c.connect('worker');
     const sub = snoop.subscribe('lf.reports.>');
-    await expect((async () => { for await (const _ of sub) { /* nothing may arrive */ } })()).rejects.toThrow(/permission/i);
+    await expect(
+      (async () => {
+        for await (const _ of sub) {
+          /* nothing may arrive */
+        }
+      })(),
+    ).rejects.toThrow(/permission/i);
     await snoop.close().catch(() => undefined);
 
     let events = await c.client.store.read(runId);
@@ -78,9 +123,15 @@ describe.skipIf(noNats)('outcomes handed straight to an engine', () => {
     expect(real).toEqual({ recorded: true });
     m.ack();
     events = await c.client.store.read(runId);
-    expect(events.find((e) => e.type === 'task.completed')?.data).toMatchObject({ task: 'first', output: { one: 1 }, by: 'worker' });
+    expect(events.find((e) => e.type === 'task.completed')?.data).toMatchObject({
+      task: 'first',
+      output: { one: 1 },
+      by: 'worker',
+    });
     // Handed over again (its answer lost, say): recorded already, nothing appended.
-    expect(await ask(subjects.directReport('worker', 'default', runId), outcome(task.token, { one: 1 }))).toEqual({ recorded: true });
+    expect(await ask(subjects.directReport('worker', 'default', runId), outcome(task.token, { one: 1 }))).toEqual({
+      recorded: true,
+    });
     expect((await c.client.store.read(runId)).filter((e) => e.type === 'task.completed')).toHaveLength(1);
   }, 30_000);
 });

@@ -28,27 +28,48 @@ workflow:
 describe.skipIf(noNats)('an outcome for a run that reads as empty', () => {
   const settings = { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 };
   const c = useCluster({ engines: 1, engine: { settings }, deploy: [one] });
-  beforeAll(async () => { await ensureWorkerConsumer(await c.jsm(), 'default', 'export'); });
+  beforeAll(async () => {
+    await ensureWorkerConsumer(await c.jsm(), 'default', 'export');
+  });
 
   it('is tried again (the read failed), and dead-lettered only at the delivery bound', async () => {
     const { runId } = await c.client.start('empty-read', {});
     const asWorker = await c.connect('worker');
     const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, 'w_default_export');
-    const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+    const m = await waitFor(
+      'the attempt in the queue',
+      async () => (await consumer.next({ expires: 1000 })) ?? undefined,
+    );
     m.ack();
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     // The run's log reads as empty from now on, to an engine that has not cached it.
     await c.stopEngine(c.engines[0]!);
     const jsm = await jetstreamManager(await c.client.store.connection());
     await jsm.streams.purge('LF_EVENTS', { filter: `lf.events.empty-read.${runId}` });
-    const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, output: {} } };
-    await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
+    const done = {
+      type: 'task.completed',
+      runId,
+      time: new Date().toISOString(),
+      token: task.token,
+      data: { task: 'export', attempt: 1, output: {} },
+    };
+    await jetstream(asWorker).publish(
+      subjects.report('worker', 'default', runId),
+      new TextEncoder().encode(JSON.stringify(done)),
+    );
     const engine = await c.addEngine();
-    const [letter] = await waitFor('the outcome in lf.dlq.inputs', async () => {
-      const l = (await deadLetters(jsm, 'inputs')).filter((d) => String(d.reason).includes(runId));
-      return l.length > 0 ? l : undefined;
-    }, { timeout: 15_000 });
-    expect(letter).toMatchObject({ source: { deliveries: 3 }, reason: expect.stringMatching(/reads as empty, yet task\.completed of export carries a valid attempt token/) });
+    const [letter] = await waitFor(
+      'the outcome in lf.dlq.inputs',
+      async () => {
+        const l = (await deadLetters(jsm, 'inputs')).filter((d) => String(d.reason).includes(runId));
+        return l.length > 0 ? l : undefined;
+      },
+      { timeout: 15_000 },
+    );
+    expect(letter).toMatchObject({
+      source: { deliveries: 3 },
+      reason: expect.stringMatching(/reads as empty, yet task\.completed of export carries a valid attempt token/),
+    });
     expect(engine.stats.retries).toBe(2);
   }, 30_000);
 });

@@ -21,22 +21,35 @@ describe.skipIf(noNats)('ledgerflow engine stops gracefully on SIGTERM', () => {
 
   it('with runs in flight: exits 0 within a few seconds, no "trying again" line, and the next engine finishes every run', async () => {
     const child = spawnCli(['--nats', c.url, 'engine', '--handlers', HANDLERS, '--no-schedules']);
-    c.defer(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+    c.defer(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('the engine to take work', () => {
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
-      return out.includes('taking work');
-    }, { timeout: 30_000, detail: () => out });
+    await waitFor(
+      'the engine to take work',
+      () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+        return out.includes('taking work');
+      },
+      { timeout: 30_000, detail: () => out },
+    );
     await c.client.deploy(loadDefinitionFile(SLOW).definition);
-    const runIds = await Promise.all(Array.from({ length: RUNS }, async () => (await c.client.start('slow-middle', { ms: 50 })).runId));
+    const runIds = await Promise.all(
+      Array.from({ length: RUNS }, async () => (await c.client.start('slow-middle', { ms: 50 })).runId),
+    );
     // SIGTERM while the engine is in the middle of them: one run done, the last one not yet.
-    await waitFor('a first run to complete', async () => (await c.client.status(runIds[0]!))?.status === 'COMPLETED', { timeout: 30_000, detail: () => out });
+    await waitFor('a first run to complete', async () => (await c.client.status(runIds[0]!))?.status === 'COMPLETED', {
+      timeout: 30_000,
+      detail: () => out,
+    });
     expect((await c.client.status(runIds.at(-1)!))?.status).not.toBe('COMPLETED');
     const signalled = Date.now();
     child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
+    const code = await new Promise<number | null>((r) =>
+      child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c)),
+    );
     expect(code).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(12_000);
     expect(out).toContain('stopping engine');

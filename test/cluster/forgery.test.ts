@@ -46,13 +46,31 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     expect(waiting.status).toBe('WAITING');
 
     const js = jetstream(asWorker);
-    const send = (body: object) => js.publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(body)));
+    const send = (body: object) =>
+      js.publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(body)));
     // 1. The approval deadline, fired by a worker: with on_timeout approve it would pass alice's approval.
-    await send({ type: 'timer.fired', runId, time: new Date().toISOString(), data: { task: 'sign', timer: 'approval_timeout', attempt: 1 } });
+    await send({
+      type: 'timer.fired',
+      runId,
+      time: new Date().toISOString(),
+      data: { task: 'sign', timer: 'approval_timeout', attempt: 1 },
+    });
     // 2. An outcome of an attempt this worker was never handed (pay has not even started), with a made-up token.
-    await send({ type: 'task.completed', runId, time: '2999-01-01T00:00:00.000Z', token: 'made-up', data: { task: 'pay', attempt: 1, output: { paid: 'by a forger' } } });
+    await send({
+      type: 'task.completed',
+      runId,
+      time: '2999-01-01T00:00:00.000Z',
+      token: 'made-up',
+      data: { task: 'pay', attempt: 1, output: { paid: 'by a forger' } },
+    });
     // 3. And an outcome of a task it did run, replayed with another token.
-    await send({ type: 'task.completed', runId, time: '2999-01-01T00:00:00.000Z', token: 'x'.repeat(43), data: { task: 'prepare', attempt: 1, output: { ready: 'forged' } } });
+    await send({
+      type: 'task.completed',
+      runId,
+      time: '2999-01-01T00:00:00.000Z',
+      token: 'x'.repeat(43),
+      data: { task: 'prepare', attempt: 1, output: { ready: 'forged' } },
+    });
 
     const letters = await waitFor('three refused inputs in lf.dlq.inputs', async () => {
       const l = await deadLetters(jsm, 'inputs');
@@ -80,27 +98,52 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);
 
-  it('a worker cannot report under another user\'s name, nor on the subject without a sender', async () => {
+  it("a worker cannot report under another user's name, nor on the subject without a sender", async () => {
     const js = jetstream(asWorker);
     const body = new TextEncoder().encode(JSON.stringify({ type: 'kick', runId: 'some-run' }));
-    await expect(js.publish(subjects.input('engine', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
-    await expect(js.publish(subjects.input('alice', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
-    await expect(js.publish(subjects.report('engine', 'default', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
-    await expect(js.publish(subjects.report('alice', 'default', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
+    await expect(js.publish(subjects.input('engine', 'some-run'), body)).rejects.toThrow(
+      /permission|timeout|no responders/i,
+    );
+    await expect(js.publish(subjects.input('alice', 'some-run'), body)).rejects.toThrow(
+      /permission|timeout|no responders/i,
+    );
+    await expect(js.publish(subjects.report('engine', 'default', 'some-run'), body)).rejects.toThrow(
+      /permission|timeout|no responders/i,
+    );
+    await expect(js.publish(subjects.report('alice', 'default', 'some-run'), body)).rejects.toThrow(
+      /permission|timeout|no responders/i,
+    );
     await expect(js.publish('lf.inputs.some-run', body)).rejects.toThrow(/permission|timeout|no responders/i);
   });
 
-  it('a body claiming who reported it is not believed: the subject\'s sender is recorded', async () => {
+  it("a body claiming who reported it is not believed: the subject's sender is recorded", async () => {
     await c.stopWorker(c.workers[0]!);
     const { runId } = await c.client.start('forgery-gate', {});
     // No worker runs prepare now: take its attempt from the queue as a worker would, and report it with a body that claims to be alice.
     const { TaskMessage } = await import('../../src/cluster/transport/messages.js');
-    const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, await import('../../src/cluster/transport/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
-    const m = await waitFor('prepare\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+    const consumer = await jetstream(asWorker).consumers.get(
+      taskStream('default').name,
+      await import('../../src/cluster/transport/setup.js').then((m) =>
+        m.ensureWorkerConsumer(jsm, 'default', 'prepare'),
+      ),
+    );
+    const m = await waitFor(
+      "prepare's attempt in the queue",
+      async () => (await consumer.next({ expires: 1000 })) ?? undefined,
+    );
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     m.ack();
-    const report = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'prepare', attempt: 1, output: { ready: true }, by: 'alice', unauthenticated: true } };
-    await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(report)));
+    const report = {
+      type: 'task.completed',
+      runId,
+      time: new Date().toISOString(),
+      token: task.token,
+      data: { task: 'prepare', attempt: 1, output: { ready: true }, by: 'alice', unauthenticated: true },
+    };
+    await jetstream(asWorker).publish(
+      subjects.report('worker', 'default', runId),
+      new TextEncoder().encode(JSON.stringify(report)),
+    );
     const events = await waitFor('prepare to complete', async () => {
       const evs = await c.client.store.read(runId);
       return evs.some((e) => e.type === 'task.completed') ? evs : undefined;
@@ -112,13 +155,17 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     await c.addWorker({ handlers });
   }, 30_000);
 
-  it('a worker cannot publish timer messages, nor read the engines\' secret', async () => {
+  it("a worker cannot publish timer messages, nor read the engines' secret", async () => {
     const js = jetstream(asWorker);
-    await expect(js.publish(subjects.timer('some-run'), new TextEncoder().encode('{}'))).rejects.toThrow(/permission|timeout|no responders/i);
-    await expect(new Kvm(js).create(ENGINE_BUCKET, { bindOnly: true }).then((kv) => kv.get('attempt-secret'))).rejects.toThrow();
+    await expect(js.publish(subjects.timer('some-run'), new TextEncoder().encode('{}'))).rejects.toThrow(
+      /permission|timeout|no responders/i,
+    );
+    await expect(
+      new Kvm(js).create(ENGINE_BUCKET, { bindOnly: true }).then((kv) => kv.get('attempt-secret')),
+    ).rejects.toThrow();
   });
 
-  it('a timer message never fires before the run\'s own record says the timer is due', async () => {
+  it("a timer message never fires before the run's own record says the timer is due", async () => {
     const { runId } = await c.client.start('forgery-gate', {});
     expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     // Even from the engine user, a timer message claiming to be due now is held back to the recorded due time (1 h away).
@@ -135,14 +182,18 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     expect(c.engines[0]!.stats.commits).toBe(before);
   }, 30_000);
 
-  it('an approver repeating a refused decision cannot grow a run\'s log: one refusal per person and task, none in a settled run', async () => {
+  it("an approver repeating a refused decision cannot grow a run's log: one refusal per person and task, none in a settled run", async () => {
     await c.addWorker({ handlers });
     const { runId } = await c.client.start('forgery-gate', {});
     expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const bob = await c.connect('bob');
     const flood = async (n: number) => {
       const before = c.engines[0]!.stats.refused;
-      for (let i = 0; i < n; i++) bob.publish(subjects.approval(runId, 'sign', 'bob'), new TextEncoder().encode(JSON.stringify({ decision: 'approved', comment: 'x'.repeat(2000) })));
+      for (let i = 0; i < n; i++)
+        bob.publish(
+          subjects.approval(runId, 'sign', 'bob'),
+          new TextEncoder().encode(JSON.stringify({ decision: 'approved', comment: 'x'.repeat(2000) })),
+        );
       await bob.flush();
       await waitFor(`${n} refusals judged`, () => c.engines[0]!.stats.refused >= before + n, { timeout: 20_000 });
     };
@@ -151,7 +202,10 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     expect(refusals.map((e) => e.data.by)).toEqual(['bob']);
 
     const alice = await c.connect('alice');
-    alice.publish(subjects.approval(runId, 'sign', 'alice'), new TextEncoder().encode(JSON.stringify({ decision: 'approved' })));
+    alice.publish(
+      subjects.approval(runId, 'sign', 'alice'),
+      new TextEncoder().encode(JSON.stringify({ decision: 'approved' })),
+    );
     expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     const settled = (await c.client.store.read(runId)).length;
     await flood(50);

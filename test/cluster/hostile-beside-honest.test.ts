@@ -36,23 +36,45 @@ describe.skipIf(noNats)('a hostile worker beside an honest one', () => {
     calls.set(key, (calls.get(key) ?? 0) + 1);
     return { done: name };
   };
-  const c = useCluster({ engines: 1, deploy: [targeted], handlers: Object.fromEntries(TASKS.map((t) => [t, handler(t)])) as never });
+  const c = useCluster({
+    engines: 1,
+    deploy: [targeted],
+    handlers: Object.fromEntries(TASKS.map((t) => [t, handler(t)])) as never,
+  });
 
   it('strands no run and forges no record: the runs it targets complete, each attempt ran once', async () => {
     const eventIds = Array.from({ length: 6 }, (_, i) => `lead-${i}-${Date.now()}`);
     const runIds = eventIds.map((id) => runIdForEvent(id, 'hostile-target'));
-    const hostile = await startHostileWorker({ url: c.as('worker'), targets: () => runIds, tasks: TASKS, queues: ['vault'], everyMs: 50 });
+    const hostile = await startHostileWorker({
+      url: c.as('worker'),
+      targets: () => runIds,
+      tasks: TASKS,
+      queues: ['vault'],
+      everyMs: 50,
+    });
     c.defer(() => hostile.stop());
     // Its pre-claims are in before any of these runs exists: the ids of event-started runs are predictable.
-    await waitFor('the hostile worker has pre-claimed every target', () => (hostile.report.rounds >= 1 ? hostile.report : null), { timeout: 30_000 });
-    for (const [i, id] of eventIds.entries()) await c.client.emit({ id, type: 'hostile_lead', source: 'test', time: new Date().toISOString(), data: { lead: `L${i}` } }, { waitMs: 0 });
+    await waitFor(
+      'the hostile worker has pre-claimed every target',
+      () => (hostile.report.rounds >= 1 ? hostile.report : null),
+      { timeout: 30_000 },
+    );
+    for (const [i, id] of eventIds.entries())
+      await c.client.emit(
+        { id, type: 'hostile_lead', source: 'test', time: new Date().toISOString(), data: { lead: `L${i}` } },
+        { waitMs: 0 },
+      );
 
     for (const runId of runIds) {
-      const st = await waitFor(`run ${runId} settled`, async () => {
-        const events = await c.client.store.read(runId);
-        const status = events.at(-1)?.state.status;
-        return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED' ? status : null;
-      }, { timeout: 30_000, interval: 200, detail: () => `hostile report: ${JSON.stringify(hostile.report.attacks)}` });
+      const st = await waitFor(
+        `run ${runId} settled`,
+        async () => {
+          const events = await c.client.store.read(runId);
+          const status = events.at(-1)?.state.status;
+          return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED' ? status : null;
+        },
+        { timeout: 30_000, interval: 200, detail: () => `hostile report: ${JSON.stringify(hostile.report.attacks)}` },
+      );
       expect(st, `run ${runId}`).toBe('COMPLETED');
     }
     const report = await hostile.stop();

@@ -23,9 +23,14 @@ describe.skipIf(noNats)('output_to on a worker over NATS', () => {
   const root = join(scratch, 'a', 'b', 'root');
   mkdirSync(root, { recursive: true });
   // The restricted `worker` NATS user of nats.conf, as a remote worker connects.
-  const c = useCluster({ engines: 1, handlers: { report: async () => ({ total: 42 }) }, worker: { outputRoot: root }, deploy: [reports] });
+  const c = useCluster({
+    engines: 1,
+    handlers: { report: async () => ({ total: 42 }) },
+    worker: { outputRoot: root },
+    deploy: [reports],
+  });
 
-  it('writes a relative path under the worker\'s output root', async () => {
+  it("writes a relative path under the worker's output root", async () => {
     const { runId } = await c.client.start('cluster-reports', { name: 'march' });
     const done = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('COMPLETED');
@@ -47,7 +52,13 @@ describe.skipIf(noNats)('output_to on a worker over NATS', () => {
     const { runId } = await c.client.start('cluster-reports', { name: 'april' });
     const done = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('FAILED');
-    expect(done.tasks.report).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false } });
-    expect(done.tasks.report!.error!.message).toBe(`output_to "reports/april.yaml" resolves to ${realpathSync(join(root, 'reports', 'april.yaml'))}, a directory, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`);
+    expect(done.tasks.report).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false },
+    });
+    expect(done.tasks.report!.error!.message).toBe(
+      `output_to "reports/april.yaml" resolves to ${realpathSync(join(root, 'reports', 'april.yaml'))}, a directory, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`,
+    );
   });
 });

@@ -26,21 +26,42 @@ workflow:
 describe.skipIf(noNats)('an output over what a report may carry', () => {
   let starts = 0;
   const c = useCluster({
-    engines: 1, deploy: [flow],
-    handlers: { export: async (input) => { starts++; return { data: 'x'.repeat(Number(input.mb) * 1024 * 1024) }; } },
+    engines: 1,
+    deploy: [flow],
+    handlers: {
+      export: async (input) => {
+        starts++;
+        return { data: 'x'.repeat(Number(input.mb) * 1024 * 1024) };
+      },
+    },
   });
 
   it('fails the attempt at once with LF_OUTPUT_TOO_LARGE, not retried; 1 MB goes through', async () => {
     const big = await c.client.start('big-output', { mb: 9 });
-    const failed = await waitFor('the run to fail', async () => { const s = await c.client.status(big.runId); return s?.status === 'FAILED' && s; }, { timeout: 30_000 });
+    const failed = await waitFor(
+      'the run to fail',
+      async () => {
+        const s = await c.client.status(big.runId);
+        return s?.status === 'FAILED' && s;
+      },
+      { timeout: 30_000 },
+    );
     expect(failed.tasks.export).toMatchObject({ status: 'FAILED', attempts: 1 });
     const events = await c.client.store.read(big.runId);
-    const failure = events.find((e) => e.type === 'task.failed')!.data as { error: { code: string; retryable: boolean; message: string } };
+    const failure = events.find((e) => e.type === 'task.failed')!.data as {
+      error: { code: string; retryable: boolean; message: string };
+    };
     expect(failure.error).toMatchObject({ code: 'LF_OUTPUT_TOO_LARGE', retryable: false });
-    expect(failure.error.message).toMatch(/^the output of task export is 9,437,1\d\d bytes as JSON, over the 4,194,304 an outcome may carry/);
+    expect(failure.error.message).toMatch(
+      /^the output of task export is 9,437,1\d\d bytes as JSON, over the 4,194,304 an outcome may carry/,
+    );
     expect(starts).toBe(1);
 
     const small = await c.client.start('big-output', { mb: 1 });
-    await waitFor('the 1 MB run to complete', async () => (await c.client.status(small.runId))?.status === 'COMPLETED', { timeout: 30_000 });
+    await waitFor(
+      'the 1 MB run to complete',
+      async () => (await c.client.status(small.runId))?.status === 'COMPLETED',
+      { timeout: 30_000 },
+    );
   }, 60_000);
 });

@@ -32,13 +32,26 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
   it('a worker cannot pause: the server refuses lf.control to it, and a pause on lf.inputs (where it may publish) is dead-lettered, nothing recorded', async () => {
     await c.client.deploy(pausable);
     const { runId } = await c.client.start('cluster-pausable', {});
-    await expect(c.clientAs('worker').pause(runId, { waitMs: 2000 })).rejects.toThrow(/NATS user worker may not pause runs.*[Pp]ermission/s);
+    await expect(c.clientAs('worker').pause(runId, { waitMs: 2000 })).rejects.toThrow(
+      /NATS user worker may not pause runs.*[Pp]ermission/s,
+    );
     // What the old client sent, and every worker may publish: a pause input. Refused, with the reason.
     const nc = await c.connect('worker');
-    await jetstream(nc).publish(`lf.inputs.worker.default.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
+    await jetstream(nc).publish(
+      `lf.inputs.worker.default.${runId}`,
+      new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })),
+    );
     const jsm = await jetstreamManager(await c.client.store.connection());
-    const letter = await waitFor('the pause input in lf.dlq.inputs', async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId) ?? null);
-    expect(letter).toMatchObject({ by: 'worker', reason: expect.stringMatching(/^malformed input on lf\.inputs\.worker\.default\.\S+: pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/) });
+    const letter = await waitFor(
+      'the pause input in lf.dlq.inputs',
+      async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId) ?? null,
+    );
+    expect(letter).toMatchObject({
+      by: 'worker',
+      reason: expect.stringMatching(
+        /^malformed input on lf\.inputs\.worker\.default\.\S+: pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/,
+      ),
+    });
     const log = await c.client.store.read(runId);
     expect(log.some((e) => e.type === 'run.paused')).toBe(false);
     expect(log.at(-1)!.state.status).not.toBe('PAUSED');
@@ -48,7 +61,11 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
     await c.client.deploy(pausable);
     const { runId } = await c.client.start('cluster-pausable', {});
     const nc = await c.connect('commander');
-    for (const body of [{ action: 'restart' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
+    for (const body of [
+      { action: 'restart' },
+      { action: 'pause', by: 'cfo' },
+      { action: 'pause', reason: 'x'.repeat(2001) },
+    ]) {
       await jetstream(nc).publish(`lf.control.commander.${runId}`, new TextEncoder().encode(JSON.stringify(body)));
     }
     const jsm = await jetstreamManager(await c.client.store.connection());
@@ -70,12 +87,26 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
     const client = open.client;
     await client.deploy(pausable);
     const { runId } = await client.start('cluster-pausable', {}); // no worker here: `first` stays queued
-    expect(await client.pause(runId, { as: 'ops', reason: 'night' })).toMatchObject({ recorded: true, status: 'PAUSED' });
+    expect(await client.pause(runId, { as: 'ops', reason: 'night' })).toMatchObject({
+      recorded: true,
+      status: 'PAUSED',
+    });
     expect(await client.resume(runId, { as: 'ops' })).toMatchObject({ changed: true, recorded: true });
     const log = await client.store.read(runId);
-    expect(log.find((ev) => ev.type === 'run.paused')!.data).toEqual({ by: 'ops', reason: 'night', unauthenticated: true });
+    expect(log.find((ev) => ev.type === 'run.paused')!.data).toEqual({
+      by: 'ops',
+      reason: 'night',
+      unauthenticated: true,
+    });
     expect(log.find((ev) => ev.type === 'run.resumed')!.data).toEqual({ by: 'ops', unauthenticated: true });
-    expect(await client.cancel(runId, { as: 'ops', reason: 'done with it' })).toMatchObject({ recorded: true, status: 'CANCELLED' });
-    expect((await client.store.read(runId)).find((ev) => ev.type === 'run.cancelled')!.data).toEqual({ by: 'ops', reason: 'done with it', unauthenticated: true });
+    expect(await client.cancel(runId, { as: 'ops', reason: 'done with it' })).toMatchObject({
+      recorded: true,
+      status: 'CANCELLED',
+    });
+    expect((await client.store.read(runId)).find((ev) => ev.type === 'run.cancelled')!.data).toEqual({
+      by: 'ops',
+      reason: 'done with it',
+      unauthenticated: true,
+    });
   }, 60_000);
 });

@@ -31,7 +31,12 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
   const vaultStream = taskStream('vault').name;
   const vaultConsumer = workerConsumerName('vault', 'sign');
   // The honest `default` worker: runs `prepare`.
-  const c = useCluster({ production: true, engines: 1, handlers: { prepare: async () => ({ ready: true }) }, deploy: [signed] });
+  const c = useCluster({
+    production: true,
+    engines: 1,
+    handlers: { prepare: async () => ({ ready: true }) },
+    deploy: [signed],
+  });
   let admin: NatsConnection;
   let asWorker: NatsConnection;
   let jsm: JetStreamManager;
@@ -43,10 +48,19 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
 
   it('a worker of a queue whose stream does not exist yet waits, and says it waits for the stream', async () => {
     const lines: string[] = [];
-    const early = createWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: true }) }, log: (l) => lines.push(l) });
+    const early = createWorker({
+      nats: c.as('vault'),
+      queue: 'vault',
+      handlers: { sign: async () => ({ signed: true }) },
+      log: (l) => lines.push(l),
+    });
     await early.start();
     try {
-      await waitFor('the waiting line', () => lines.find((l) => l.includes(`waiting for stream ${vaultStream} of queue vault`)), { detail: () => lines.join('\n') });
+      await waitFor(
+        'the waiting line',
+        () => lines.find((l) => l.includes(`waiting for stream ${vaultStream} of queue vault`)),
+        { detail: () => lines.join('\n') },
+      );
     } finally {
       await early.stop();
     }
@@ -55,12 +69,21 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
   it('`worker` (given `default`) may not pull from, nor ack an attempt of, the `vault` queue; the `vault` user runs it and the run completes', async () => {
     const { runId } = await c.client.start('queues-signed', {});
     // `prepare` runs on `default`; then the engine hands `sign` out on `vault`, making its stream and consumer.
-    await waitFor('sign handed out on vault', async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1, { timeout: 15_000 });
+    await waitFor(
+      'sign handed out on vault',
+      async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1,
+      { timeout: 15_000 },
+    );
 
     // Pull: the server refuses the request (nats.conf grants $JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default.* only).
     await expect(jetstream(asWorker).consumers.get(vaultStream, vaultConsumer)).rejects.toThrow(/permission/i);
-    await expect(asWorker.request(`$JS.API.CONSUMER.MSG.NEXT.${vaultStream}.${vaultConsumer}`, enc.encode(JSON.stringify({ batch: 1, expires: 1_000_000_000 })), { timeout: 3000 }))
-      .rejects.toThrow(/permission/i);
+    await expect(
+      asWorker.request(
+        `$JS.API.CONSUMER.MSG.NEXT.${vaultStream}.${vaultConsumer}`,
+        enc.encode(JSON.stringify({ batch: 1, expires: 1_000_000_000 })),
+        { timeout: 3000 },
+      ),
+    ).rejects.toThrow(/permission/i);
     expect((await jsm.consumers.info(vaultStream, vaultConsumer)).num_pending, 'nothing was handed to it').toBe(1);
 
     // Ack: with the attempt's own ack subject ($JS.ACK.LF_TASKS_vault.…), taken here as the engine user.
@@ -69,18 +92,33 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
     const ackSubject = (held as unknown as { reply: string }).reply;
     expect(ackSubject).toMatch(new RegExp(`^\\$JS\\.ACK\\.${vaultStream}\\.${vaultConsumer}\\.`));
     await expect(asWorker.request(ackSubject, enc.encode('+ACK'), { timeout: 3000 })).rejects.toThrow(/permission/i);
-    expect((await jsm.consumers.info(vaultStream, vaultConsumer)).num_ack_pending, 'the refused ack left the attempt where it was').toBe(1);
+    expect(
+      (await jsm.consumers.info(vaultStream, vaultConsumer)).num_ack_pending,
+      'the refused ack left the attempt where it was',
+    ).toBe(1);
     held!.nak();
 
     // Its own queue's worker, nats.conf's `vault` user, runs it.
-    const vault = createWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
+    const vault = createWorker({
+      nats: c.as('vault'),
+      queue: 'vault',
+      handlers: { sign: async () => ({ signed: 'by the vault' }) },
+    });
     await vault.start();
     try {
       const view = await c.client.wait(runId, { timeoutMs: 15_000 });
       expect(view.status).toBe('COMPLETED');
       expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
-      const outcomes = (await c.client.store.read(runId)).filter((e) => e.type === 'task.completed').map((e) => { const d = e.data as { task: string; by?: string }; return [d.task, d.by]; });
-      expect(outcomes).toEqual([['prepare', 'worker'], ['sign', 'vault']]);
+      const outcomes = (await c.client.store.read(runId))
+        .filter((e) => e.type === 'task.completed')
+        .map((e) => {
+          const d = e.data as { task: string; by?: string };
+          return [d.task, d.by];
+        });
+      expect(outcomes).toEqual([
+        ['prepare', 'worker'],
+        ['sign', 'vault'],
+      ]);
       expect(vault.stats.completed).toBe(1);
     } finally {
       await vault.stop();
@@ -89,12 +127,25 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
 
   it('a worker whose user may not read its queue waits, and says what nats.conf must give it; it runs nothing', async () => {
     const { runId } = await c.client.start('queues-signed', {});
-    await waitFor('sign handed out on vault', async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1, { timeout: 15_000 });
+    await waitFor(
+      'sign handed out on vault',
+      async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1,
+      { timeout: 15_000 },
+    );
     const lines: string[] = [];
-    const wrong = createWorker({ nats: c.as('worker'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the wrong user' }) }, log: (l) => lines.push(l) });
+    const wrong = createWorker({
+      nats: c.as('worker'),
+      queue: 'vault',
+      handlers: { sign: async () => ({ signed: 'by the wrong user' }) },
+      log: (l) => lines.push(l),
+    });
     await wrong.start();
     try {
-      const line = await waitFor('the waiting line', () => lines.find((l) => l.startsWith('waiting: NATS user worker may not read queue vault')), { detail: () => lines.join('\n') });
+      const line = await waitFor(
+        'the waiting line',
+        () => lines.find((l) => l.startsWith('waiting: NATS user worker may not read queue vault')),
+        { detail: () => lines.join('\n') },
+      );
       expect(line).toContain(`"$JS.API.CONSUMER.MSG.NEXT.${vaultStream}.*"`);
       expect(line).toContain(`"$JS.ACK.${vaultStream}.>"`);
       expect(wrong.stats).toEqual({ completed: 0, failed: 0, lost: 0 });
@@ -103,7 +154,11 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
       await wrong.stop();
     }
     // Left for its own worker.
-    const vault = createWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
+    const vault = createWorker({
+      nats: c.as('vault'),
+      queue: 'vault',
+      handlers: { sign: async () => ({ signed: 'by the vault' }) },
+    });
     await vault.start();
     try {
       expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');

@@ -14,7 +14,6 @@ import { AppendConflictError } from '../../src/errors/index.js';
 import { JetStreamEventStore } from '../../src/store/index.js';
 import { ev } from '../store/helpers.js';
 
-
 describe.skipIf(noNats)(`appends racing on a 3-node cluster${skipNote}`, () => {
   it('one winner per seq and one history, whatever the server stored: 150 rounds of two appends with one expectation', async () => {
     const cluster = await testCluster({ server: 'three-nodes' });
@@ -34,11 +33,24 @@ describe.skipIf(noNats)(`appends racing on a 3-node cluster${skipNote}`, () => {
     let seq = 1;
     const winners: string[] = [];
     for (let round = 0; round < 150; round++) {
-      const outcomes = await Promise.all(stores.map((s, i) => s.append({ runId: run, expectedSeq: seq, dedupId: `r${round}-s${i}`, events: [ev(run, seq + 1, { output: `s${i}` })] })
-        .then(() => `s${i}`, (err: unknown) => {
-          if (err instanceof AppendConflictError) return 'conflict';
-          throw err;
-        })));
+      const outcomes = await Promise.all(
+        stores.map((s, i) =>
+          s
+            .append({
+              runId: run,
+              expectedSeq: seq,
+              dedupId: `r${round}-s${i}`,
+              events: [ev(run, seq + 1, { output: `s${i}` })],
+            })
+            .then(
+              () => `s${i}`,
+              (err: unknown) => {
+                if (err instanceof AppendConflictError) return 'conflict';
+                throw err;
+              },
+            ),
+        ),
+      );
       const won = outcomes.filter((o) => o !== 'conflict');
       expect(won, `round ${round}: ${outcomes.join(', ')}`).toHaveLength(1);
       winners.push(won[0]!);

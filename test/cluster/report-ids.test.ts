@@ -12,7 +12,13 @@ import { reportMessageId } from '../../src/cluster/worker/report-outcome.js';
 
 describe('report message ids', () => {
   const tokens = AttemptTokens.fromSecret(Buffer.alloc(32, 7));
-  const task = (runId: string, attempt = 1, restart = 0) => ({ runId, taskId: 'charge', attempt, restart, token: tokens.tokenFor(runId, 'charge', attempt) });
+  const task = (runId: string, attempt = 1, restart = 0) => ({
+    runId,
+    taskId: 'charge',
+    attempt,
+    restart,
+    token: tokens.tokenFor(runId, 'charge', attempt),
+  });
 
   it('hold no part of the ledger key a reader of the ledger sees, and are one per attempt (result) and per run of it (lost)', () => {
     for (const runId of ['ev-predictable-1', 'order-7']) {

@@ -28,7 +28,9 @@ describe('a request refused for want of room', () => {
 
   it('a full server is LF_NATS_STORAGE_FULL whatever the subject; other failures are not this', () => {
     expect(fullness(jsError('insufficient resources', 10_023), 'lf.starts.bob.abc')?.code).toBe('LF_NATS_STORAGE_FULL');
-    expect(fullness(jsError('insufficient resources', 10_023), 'lf.approvals.alice.x')?.code).toBe('LF_NATS_STORAGE_FULL');
+    expect(fullness(jsError('insufficient resources', 10_023), 'lf.approvals.alice.x')?.code).toBe(
+      'LF_NATS_STORAGE_FULL',
+    );
     // A stream of another kind at its bounds is not the request queue.
     expect(fullness(jsError('maximum bytes exceeded', 10_077), 'lf.approvals.alice.x')).toBeNull();
     expect(fullness(jsError('wrong last sequence'), 'lf.starts.bob.abc')).toBeNull();

@@ -23,7 +23,11 @@ const REVIEW = `workflow:
   tasks:
     - { id: review, type: HUMAN, agent_level: "L0" }
 `;
-const USERS = [['engine', 'L1'], ['alice', 'L0'], ['bob', 'L2']] as const;
+const USERS = [
+  ['engine', 'L1'],
+  ['alice', 'L0'],
+  ['bob', 'L2'],
+] as const;
 
 const nats = useUsersNats();
 const { procs, url, as } = nats;
@@ -49,7 +53,11 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
     const queued = await as('alice', ['start', 'stock-count', '--wait', '1s', '--json']);
     expect(queued.code, queued.stderr).toBe(3);
     const alicesRun = (JSON.parse(queued.stdout) as { runId: string }).runId;
-    const alicesSeq = (await (await jetstreamManager(await nats.admin().store.connection())).streams.getMessage('LF_REQUESTS', { last_by_subj: 'lf.starts.alice' }))?.seq;
+    const alicesSeq = (
+      await (
+        await jetstreamManager(await nats.admin().store.connection())
+      ).streams.getMessage('LF_REQUESTS', { last_by_subj: 'lf.starts.alice' })
+    )?.seq;
     expect(alicesSeq).toBeGreaterThan(0);
 
     const nc = await connect({ ...credentials(url('bob')), name: 'flood' });
@@ -66,14 +74,23 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
       }
     }
     // His share, counted exactly by the server: the next is refused, none of his or anyone's dropped.
-    expect([accepted, refusal]).toEqual([REQUESTS_LIMITS.maxPerSender, expect.stringMatching(/maximum messages per subject exceeded/)]);
-    await expect(js.publish('lf.starts.bob', body.subarray(0, 300))).rejects.toThrow(/maximum messages per subject exceeded/);
+    expect([accepted, refusal]).toEqual([
+      REQUESTS_LIMITS.maxPerSender,
+      expect.stringMatching(/maximum messages per subject exceeded/),
+    ]);
+    await expect(js.publish('lf.starts.bob', body.subarray(0, 300))).rejects.toThrow(
+      /maximum messages per subject exceeded/,
+    );
     // A request in the form before subjects per sender (lf.starts.<sender>.<request>): the generated users config no
     // longer grants it, and no stream takes it (even from the engine user).
-    await expect(js.publish('lf.starts.bob.legacy00001', body.subarray(0, 300))).rejects.toThrow(/Permissions Violation for Publish to "lf\.starts\.bob\.legacy00001"/);
+    await expect(js.publish('lf.starts.bob.legacy00001', body.subarray(0, 300))).rejects.toThrow(
+      /Permissions Violation for Publish to "lf\.starts\.bob\.legacy00001"/,
+    );
     await nc.close();
     const jsm = await jetstreamManager(await nats.admin().store.connection());
-    await expect(jetstream(await nats.admin().store.connection()).publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(/no responders|503|jetstream is not enabled/i);
+    await expect(
+      jetstream(await nats.admin().store.connection()).publish('lf.starts.bob.legacy00002', '{}'),
+    ).rejects.toThrow(/no responders|503|jetstream is not enabled/i);
     const info = await jsm.streams.info('LF_REQUESTS');
     expect(info.state.messages).toBe(REQUESTS_LIMITS.maxPerSender + 1);
     expect(info.state.bytes).toBeLessThanOrEqual(REQUESTS_LIMITS.maxPerSender * (body.length + 200));
@@ -81,7 +98,7 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
 
     // bob's CLI is told his share is full.
     const bobs = await as('bob', ['start', 'stock-count', '--wait', '1s']);
-    expect(bobs.stderr).toContain('your own requests fill your share of the engines\' request queue');
+    expect(bobs.stderr).toContain("your own requests fill your share of the engines' request queue");
     expect(bobs.code).not.toBe(0);
     // alice's request, queued before the flood, is still there: bob's flood dropped nothing of hers (nats-server before
     // 2.10.5 drops a stream's oldest message when a small one is taken at its byte bound: the count refuses bob first).
@@ -93,13 +110,18 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
 
     // Approvals are not requests: alice's goes out (queued for the next engine), recording nothing yet.
     const approve = await as('alice', ['approve', runId, 'review', '--wait', '1s']);
-    expect([approve.code, approve.stdout + approve.stderr]).toEqual([3, expect.stringContaining('it waits in LF_APPROVALS for the next engine')]);
+    expect([approve.code, approve.stdout + approve.stderr]).toEqual([
+      3,
+      expect.stringContaining('it waits in LF_APPROVALS for the next engine'),
+    ]);
 
     // The next engine runs alice's start, recorded as hers, and takes bob's flood (refused: not a request).
     const next = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
     procs.push(next);
     for (const run of [alicesRun, alicesNext]) {
-      await waitFor('alice\'s queued start to be taken', async () => (await nats.admin().store.lastSeq(run)) > 0, { timeout: 60_000 });
+      await waitFor("alice's queued start to be taken", async () => (await nats.admin().store.lastSeq(run)) > 0, {
+        timeout: 60_000,
+      });
       expect((await nats.admin().wait(run, { orWaiting: true, timeoutMs: 60_000 })).status).toBe('WAITING');
       expect(((await nats.admin().store.read(run))[0]!.data as { source?: { by?: string } }).source?.by).toBe('alice');
     }

@@ -23,13 +23,21 @@ function definition(text: string): Definition {
 }
 
 let c: Cluster | undefined;
-afterEach(async () => { await c?.stop(); c = undefined; });
+afterEach(async () => {
+  await c?.stop();
+  c = undefined;
+});
 
 describe.skipIf(noNats)('LF_REQUESTS made by an older version', () => {
   it('takes a subject per sender, bounded, once set up again; the request that waited in the old form is still run', async () => {
     c = await startCluster({});
     const jsm = await c.jsm();
-    await jsm.streams.add({ name: STREAMS.requests.name, subjects: ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'], retention: RetentionPolicy.Workqueue, discard: DiscardPolicy.Old });
+    await jsm.streams.add({
+      name: STREAMS.requests.name,
+      subjects: ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'],
+      retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.Old,
+    });
     const js = jetstream(await c.admin());
     const runId = freshRunId();
     await js.publish('lf.starts.bob.legacy00001', JSON.stringify({ workflow: 'w', input: {}, runId }));
@@ -37,9 +45,18 @@ describe.skipIf(noNats)('LF_REQUESTS made by an older version', () => {
     await c.client.deploy(definition(FLOW));
     await c.addEngine();
     const { config } = await jsm.streams.info(STREAMS.requests.name);
-    expect([config.subjects, config.max_msgs_per_subject, config.discard_new_per_subject, config.discard]).toEqual([['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'], REQUESTS_LIMITS.maxPerSender, true, DiscardPolicy.New]);
-    await waitFor('the request that waited to be run', async () => (await c!.client.store.lastSeq(runId)) > 0, { timeout: 30_000 });
+    expect([config.subjects, config.max_msgs_per_subject, config.discard_new_per_subject, config.discard]).toEqual([
+      ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'],
+      REQUESTS_LIMITS.maxPerSender,
+      true,
+      DiscardPolicy.New,
+    ]);
+    await waitFor('the request that waited to be run', async () => (await c!.client.store.lastSeq(runId)) > 0, {
+      timeout: 30_000,
+    });
     expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
-    await expect(js.publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(/no responders|503|jetstream is not enabled/i);
+    await expect(js.publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(
+      /no responders|503|jetstream is not enabled/i,
+    );
   }, 60_000);
 });

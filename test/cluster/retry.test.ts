@@ -28,9 +28,12 @@ describe.skipIf(noNats)('retry from failed over NATS', () => {
     if (id === 'three' && broken) throw new Error('the disk was full');
     return { id };
   };
-  const c = useCluster({ engines: 1, handlers: { one: step('one'), two: step('two'), three: step('three'), four: step('four') } });
+  const c = useCluster({
+    engines: 1,
+    handlers: { one: step('one'), two: step('two'), three: step('three'), four: step('four') },
+  });
 
-  it('the CLI over NATS prints the new run\'s id at once and the engines drive it; a run that did not fail is refused (exit 2)', async () => {
+  it("the CLI over NATS prints the new run's id at once and the engines drive it; a run that did not fail is refused (exit 2)", async () => {
     // What the new run reuses and runs, and what is refused, is the executor contract's (test/executor/contract.ts).
     await c.client.deploy(chain);
     const { runId } = await c.client.start('cluster-retry', {});

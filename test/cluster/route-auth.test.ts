@@ -38,38 +38,80 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
   const rogue = async (name: string, cred = '') => {
     const monitor = await freePort();
     const routePort = await freePort();
-    const child = spawn(natsServerBin()!, [
-      '-c', join(ROOT, 'nats.conf'), '-a', '127.0.0.1', '-n', name, '-p', String(await freePort()), '-m', String(monitor), '-sd', join(dir, name),
-      '--cluster_name', 'ledgerflow', '--cluster', `nats://127.0.0.1:${routePort}`, '--routes', `nats://${cred}127.0.0.1:${cluster.routes.ports[0]}`,
-    ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LF_ROUTE_PASSWORD: 'not-the-password' } });
+    const child = spawn(
+      natsServerBin()!,
+      [
+        '-c',
+        join(ROOT, 'nats.conf'),
+        '-a',
+        '127.0.0.1',
+        '-n',
+        name,
+        '-p',
+        String(await freePort()),
+        '-m',
+        String(monitor),
+        '-sd',
+        join(dir, name),
+        '--cluster_name',
+        'ledgerflow',
+        '--cluster',
+        `nats://127.0.0.1:${routePort}`,
+        '--routes',
+        `nats://${cred}127.0.0.1:${cluster.routes.ports[0]}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LF_ROUTE_PASSWORD: 'not-the-password' } },
+    );
     rogues.push(child);
     let log = '';
-    child.stderr!.on('data', (d) => { log += d; });
-    const z = (path: string) => waitFor(`${name}'s ${path}`, async () => {
-      try { return await (await fetch(`http://127.0.0.1:${monitor}/${path}`)).json() as Record<string, unknown>; } catch { return null; }
-    }, { timeout: 20_000, detail: () => log });
-    return { log: () => log, routePort, id: async () => (await z('varz')).server_id as string, routes: async () => (await z('routez')).num_routes as number };
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
+    const z = (path: string) =>
+      waitFor(
+        `${name}'s ${path}`,
+        async () => {
+          try {
+            return (await (await fetch(`http://127.0.0.1:${monitor}/${path}`)).json()) as Record<string, unknown>;
+          } catch {
+            return null;
+          }
+        },
+        { timeout: 20_000, detail: () => log },
+      );
+    return {
+      log: () => log,
+      routePort,
+      id: async () => (await z('varz')).server_id as string,
+      routes: async () => (await z('routez')).num_routes as number,
+    };
   };
   /** Speaks the route protocol to `port` as a server would: its INFO, then our CONNECT (with `auth` when given) and a PING; every line it answered. */
-  const handshake = (port: number, auth: Record<string, string> = {}) => new Promise<string[]>((resolve, reject) => {
-    const sock = tcpConnect(port, '127.0.0.1');
-    let buf = '';
-    let sent = false;
-    sock.setEncoding('utf8');
-    sock.on('error', reject);
-    sock.on('close', () => resolve(buf.split('\r\n').filter(Boolean)));
-    sock.on('data', (d: string) => {
-      buf += d;
-      if (!sent && buf.includes('\r\n')) {
-        sent = true;
-        sock.write(`CONNECT ${JSON.stringify({ verbose: false, pedantic: false, tls_required: false, name: 'probe', cluster: 'ledgerflow', ...auth })}\r\nPING\r\n`);
-      }
-      if (/^(PONG|-ERR)/m.test(buf.slice(buf.indexOf('\r\n') + 2))) sock.end();
+  const handshake = (port: number, auth: Record<string, string> = {}) =>
+    new Promise<string[]>((resolve, reject) => {
+      const sock = tcpConnect(port, '127.0.0.1');
+      let buf = '';
+      let sent = false;
+      sock.setEncoding('utf8');
+      sock.on('error', reject);
+      sock.on('close', () => resolve(buf.split('\r\n').filter(Boolean)));
+      sock.on('data', (d: string) => {
+        buf += d;
+        if (!sent && buf.includes('\r\n')) {
+          sent = true;
+          sock.write(
+            `CONNECT ${JSON.stringify({ verbose: false, pedantic: false, tls_required: false, name: 'probe', cluster: 'ledgerflow', ...auth })}\r\nPING\r\n`,
+          );
+        }
+        if (/^(PONG|-ERR)/m.test(buf.slice(buf.indexOf('\r\n') + 2))) sock.end();
+      });
     });
-  });
   const routeHandshake = (auth: Record<string, string> = {}) => handshake(cluster.routes.ports[0]!, auth);
   const routesOfNode1 = async () => {
-    const z = await (await fetch(`http://127.0.0.1:${cluster.nodes[0]!.monitorPort}/routez`)).json() as { num_routes: number; routes: { remote_id: string; remote_name?: string }[] };
+    const z = (await (await fetch(`http://127.0.0.1:${cluster.nodes[0]!.monitorPort}/routez`)).json()) as {
+      num_routes: number;
+      routes: { remote_id: string; remote_name?: string }[];
+    };
     return z;
   };
 
@@ -88,7 +130,10 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
     const stranger = await rogue('stranger');
     // Started first, it has tried (and retries every second); the member, started after, joins; the stranger never does.
     const member = await rogue('member', `route:${encodeURIComponent(cluster.routes.password)}@`);
-    await waitFor('a server with the password to join', async () => (await routesOfNode1()).num_routes === 3, { timeout: 20_000, detail: member.log });
+    await waitFor('a server with the password to join', async () => (await routesOfNode1()).num_routes === 3, {
+      timeout: 20_000,
+      detail: member.log,
+    });
     const ids = (await routesOfNode1()).routes.map((r) => r.remote_id);
     expect(ids).toContain(await member.id());
     expect(ids, stranger.log()).not.toContain(await stranger.id());
@@ -105,12 +150,21 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
     const open = await rogue('open');
     await waitFor('the open server to be up', () => open.id());
     // Its route port listens a moment after its client port (doctor read no INFO there once, under load).
-    await waitFor('the open server\'s route port to greet', async () => (await checkRoutes([{ host: '127.0.0.1', port: open.routePort, route: 'open' }], 1000))[0]!.authRequired !== null);
+    await waitFor(
+      "the open server's route port to greet",
+      async () =>
+        (await checkRoutes([{ host: '127.0.0.1', port: open.routePort, route: 'open' }], 1000))[0]!.authRequired !==
+        null,
+    );
     const bad = await cli(['--nats', cluster.as('engine'), 'doctor', '--routes', `127.0.0.1:${open.routePort}`]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`warning: route 127.0.0.1:${open.routePort}: takes a server without credentials (no cluster authorization)`);
+    expect(bad.stderr).toContain(
+      `warning: route 127.0.0.1:${open.routePort}: takes a server without credentials (no cluster authorization)`,
+    );
     // Without --routes, a server in a cluster says its routes were not checked.
-    expect((await cli(['--nats', cluster.as('engine'), 'doctor'])).stdout).toContain('its routes were not checked; give --routes');
+    expect((await cli(['--nats', cluster.as('engine'), 'doctor'])).stdout).toContain(
+      'its routes were not checked; give --routes',
+    );
     expect((await cli(['--nats', cluster.as('engine'), 'doctor', '--routes', 'nowhere'])).code).toBe(2);
   }, 60_000);
 
@@ -121,11 +175,19 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
     const freeRun = async (): Promise<number> => {
       for (let tries = 0; tries < 50; tries++) {
         const p = 20_000 + Math.floor(Math.random() * 20_000);
-        const free = await Promise.all([p, p + 1, p + 2, p + 2000, p + 2001, p + 2002].map((x) => new Promise<boolean>((res) => {
-          const s = tcpConnect(x, '127.0.0.1');
-          s.on('connect', () => { s.destroy(); res(false); });
-          s.on('error', () => res(true));
-        })));
+        const free = await Promise.all(
+          [p, p + 1, p + 2, p + 2000, p + 2001, p + 2002].map(
+            (x) =>
+              new Promise<boolean>((res) => {
+                const s = tcpConnect(x, '127.0.0.1');
+                s.on('connect', () => {
+                  s.destroy();
+                  res(false);
+                });
+                s.on('error', () => res(true));
+              }),
+          ),
+        );
         if (free.every(Boolean)) return p;
       }
       throw new Error('no six free ports found');
@@ -141,12 +203,26 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
       let out = '';
       err = '';
       let exited = false;
-      child.stdout!.on('data', (d) => { out += d; });
-      child.stderr!.on('data', (d) => { err += d; });
-      child.once('exit', () => { exited = true; });
-      const said = await waitFor('dev --cluster to be ready (or to give up)', () => {
-        try { return JSON.parse(out) as Ready | { error: { message: string } }; } catch { return exited ? { error: { message: err } } : null; }
-      }, { timeout: 45_000, detail: () => err });
+      child.stdout!.on('data', (d) => {
+        out += d;
+      });
+      child.stderr!.on('data', (d) => {
+        err += d;
+      });
+      child.once('exit', () => {
+        exited = true;
+      });
+      const said = await waitFor(
+        'dev --cluster to be ready (or to give up)',
+        () => {
+          try {
+            return JSON.parse(out) as Ready | { error: { message: string } };
+          } catch {
+            return exited ? { error: { message: err } } : null;
+          }
+        },
+        { timeout: 45_000, detail: () => err },
+      );
       if ('error' in said) {
         // Only a port taken meanwhile is tried again; anything else is this test's failure.
         expect(said.error.message).toMatch(/already in use|exited during start-up/);
@@ -171,8 +247,12 @@ describe('route passwords nats-server can read', () => {
   });
 
   it('dev --cluster refuses an LF_ROUTE_PASSWORD the server would misread, before starting any node (exit 2, the rule said)', async () => {
-    const r = await cli(['dev', '--cluster', '3', '--port', '1', '--store-dir', tempDir()], { env: { LF_ROUTE_PASSWORD: '9f8e7d6c5b4a39281706' } });
+    const r = await cli(['dev', '--cluster', '3', '--port', '1', '--store-dir', tempDir()], {
+      env: { LF_ROUTE_PASSWORD: '9f8e7d6c5b4a39281706' },
+    });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('LF_ROUTE_PASSWORD: a route password is 16 or more letters and digits, starting with a letter');
+    expect(r.stderr).toContain(
+      'LF_ROUTE_PASSWORD: a route password is 16 or more letters and digits, starting with a letter',
+    );
   });
 });

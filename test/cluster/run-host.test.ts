@@ -25,7 +25,11 @@ workflow:
 `);
 
 const NOW = Date.UTC(2026, 0, 1, 9);
-const cancel = (by: string): PendingEvent => ({ type: 'run.cancelled', time: new Date(NOW).toISOString(), data: { by } });
+const cancel = (by: string): PendingEvent => ({
+  type: 'run.cancelled',
+  time: new Date(NOW).toISOString(),
+  data: { by },
+});
 
 async function setUp() {
   const store = new MemoryEventStore();
@@ -33,13 +37,24 @@ async function setUp() {
   const stats = { commits: 0, conflicts: 0, stale: 0, snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0 };
   const published: Effect[][] = [];
   const host = new RunHost({
-    store, snapshots: null, snapshotEvery: 0, stats, now: () => NOW, log: () => {},
-    after: { publish: async (effects) => { published.push(effects); }, notify: async () => {}, settled: async () => {} },
+    store,
+    snapshots: null,
+    snapshotEvery: 0,
+    stats,
+    now: () => NOW,
+    log: () => {},
+    after: {
+      publish: async (effects) => {
+        published.push(effects);
+      },
+      notify: async () => {},
+      settled: async () => {},
+    },
   });
   return { store, runId, stats, published, host };
 }
 
-describe('the NATS engine\'s commit', () => {
+describe("the NATS engine's commit", () => {
   it('loses a round to another writer, then decides again on the run as that writer left it', async () => {
     const { store, runId, stats, published, host } = await setUp();
     await host.load(runId); // cached as it was before the other engine's commit
@@ -55,14 +70,18 @@ describe('the NATS engine\'s commit', () => {
     // The fresh round found the run cancelled already: this engine's cancel no longer applies and nothing more is written.
     expect(after?.snapshot.status).not.toBe('active');
     const log = await store.read(runId);
-    expect(log.filter((e) => e.type === 'run.cancelled').map((e) => (e.data as { by?: string }).by)).toEqual(['other engine']);
+    expect(log.filter((e) => e.type === 'run.cancelled').map((e) => (e.data as { by?: string }).by)).toEqual([
+      'other engine',
+    ]);
     expect(published).toHaveLength(1);
   });
 
   it('gives up after MAX_COMMIT_ROUNDS lost rounds with LF_COMMIT_CONTENDED: nothing written, nothing published', async () => {
     const { store, runId, stats, published, host } = await setUp();
     const before = await store.lastSeq(runId);
-    store.append = async (req: AppendRequest) => { throw new AppendConflictError(req.runId, req.expectedSeq, req.expectedSeq + 1); };
+    store.append = async (req: AppendRequest) => {
+      throw new AppendConflictError(req.runId, req.expectedSeq, req.expectedSeq + 1);
+    };
     const err = await host.process(runId, [cancel('this engine')], { custody: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommitContendedError);
     expect(err).toMatchObject({ code: 'LF_COMMIT_CONTENDED' });
@@ -72,10 +91,21 @@ describe('the NATS engine\'s commit', () => {
   });
 });
 
-describe('loading a run for a start\'s kick', () => {
+describe("loading a run for a start's kick", () => {
   const looking = () => {
     const asked: string[] = [];
-    return { asked, snapshots: { get: async (id: string) => { asked.push(id); return null; }, put: async () => {}, delete: async () => {}, close: async () => {} } };
+    return {
+      asked,
+      snapshots: {
+        get: async (id: string) => {
+          asked.push(id);
+          return null;
+        },
+        put: async () => {},
+        delete: async () => {},
+        close: async () => {},
+      },
+    };
   };
 
   it('a kick its start marks as such looks for no snapshot; any other load does', async () => {
@@ -84,8 +114,19 @@ describe('loading a run for a start\'s kick', () => {
     const stats = { commits: 0, conflicts: 0, stale: 0, snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0 };
     const published: Effect[][] = [];
     const host = new RunHost({
-      store, snapshots, snapshotEvery: 100, stats, now: () => NOW, log: () => {},
-      after: { publish: async (effects) => { published.push(effects); }, notify: async () => {}, settled: async () => {} },
+      store,
+      snapshots,
+      snapshotEvery: 100,
+      stats,
+      now: () => NOW,
+      log: () => {},
+      after: {
+        publish: async (effects) => {
+          published.push(effects);
+        },
+        notify: async () => {},
+        settled: async () => {},
+      },
     });
     const after = await host.process(runId, [], { reconcile: true, justStarted: true, custody: null });
     expect(asked).toEqual([]);
@@ -101,7 +142,12 @@ describe('loading a run for a start\'s kick', () => {
     const { store, runId, host } = await setUp();
     await host.process(runId, [], { reconcile: true, custody: null });
     const fresh = new RunHost({
-      store, snapshots: looking().snapshots, snapshotEvery: 100, stats: { commits: 0, conflicts: 0, stale: 0, snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0 }, now: () => NOW, log: () => {},
+      store,
+      snapshots: looking().snapshots,
+      snapshotEvery: 100,
+      stats: { commits: 0, conflicts: 0, stale: 0, snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0 },
+      now: () => NOW,
+      log: () => {},
       after: { publish: async () => {}, notify: async () => {}, settled: async () => {} },
     });
     const after = await fresh.process(runId, [cancel('operator')], { justStarted: true, custody: null });

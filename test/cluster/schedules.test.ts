@@ -37,7 +37,9 @@ describe.skipIf(noNats)('schedules over NATS: three engines, one run per slot', 
   /** Every running engine has ticked twice at the current time: whatever it would fire, it has. */
   const settle = async (running: ClusterEngine[]) => {
     const before = running.map((e) => e.stats.scheduleTicks);
-    await waitFor('every engine to tick at the new time', () => running.every((e, i) => e.stats.scheduleTicks >= before[i]! + 2));
+    await waitFor('every engine to tick at the new time', () =>
+      running.every((e, i) => e.stats.scheduleTicks >= before[i]! + 2),
+    );
   };
   const runs = async () => (await c.client.store.listRuns({ workflowId: 'tick' })).map((r) => r.runId).sort();
 
@@ -53,14 +55,18 @@ describe.skipIf(noNats)('schedules over NATS: three engines, one run per slot', 
         await c.stopEngine(c.engines[0]!); // one engine down: the other two go on firing each slot once
       }
       now = at(s);
-      await waitFor(`the runs of slot ${s}`, async () => (await Promise.all([0, 1, 2].map((i) => c.client.store.lastSeq(runId(i, s))))).every((n) => n > 0));
+      await waitFor(`the runs of slot ${s}`, async () =>
+        (await Promise.all([0, 1, 2].map((i) => c.client.store.lastSeq(runId(i, s))))).every((n) => n > 0),
+      );
       await settle(c.engines);
     }
     expect(await runs()).toEqual([1, 2, 3, 4].flatMap((s) => [0, 1, 2].map((i) => runId(i, s))).sort());
     const view = await c.client.wait(runId(0, 4), { timeoutMs: 10_000 });
     expect(view).toMatchObject({ status: 'COMPLETED', input: { mode: 'latest' } });
     const [started] = await c.client.store.read(runId(0, 4), { fromSeq: 1, toSeq: 1 });
-    expect(started!.type === 'run.started' && started!.data.source).toEqual({ schedule: { trigger: 0, slot: '2026-11-23T08:00:04.000Z', cron: '* * * * * *', timezone: 'UTC' } });
+    expect(started!.type === 'run.started' && started!.data.source).toEqual({
+      schedule: { trigger: 0, slot: '2026-11-23T08:00:04.000Z', cron: '* * * * * *', timezone: 'UTC' },
+    });
   });
 
   it('after every engine was down for ten slots: latest fires the most recent once, none fires nothing, all fires each', async () => {
@@ -75,7 +81,11 @@ describe.skipIf(noNats)('schedules over NATS: three engines, one run per slot', 
     // latest: slot 14 once, standing for the nine before it.
     expect(missed.filter((s) => after.has(runId(0, s)))).toEqual([14]);
     const [started] = await c.client.store.read(runId(0, 14), { fromSeq: 1, toSeq: 1 });
-    expect(started!.type === 'run.started' && started!.data.source?.schedule).toMatchObject({ slot: new Date(at(14)).toISOString(), missedCount: 9, missed: missed.slice(0, 9).map((s) => new Date(at(s)).toISOString()) });
+    expect(started!.type === 'run.started' && started!.data.source?.schedule).toMatchObject({
+      slot: new Date(at(14)).toISOString(),
+      missedCount: 9,
+      missed: missed.slice(0, 9).map((s) => new Date(at(s)).toISOString()),
+    });
     // none: nothing; all: each, once.
     expect(missed.filter((s) => after.has(runId(1, s)))).toEqual([]);
     expect(missed.filter((s) => after.has(runId(2, s)))).toEqual(missed);
@@ -83,7 +93,9 @@ describe.skipIf(noNats)('schedules over NATS: three engines, one run per slot', 
     expect(c.engines.reduce((n, e) => n + e.stats.scheduled, 0)).toBe(11);
     // And on from there, each slot once again.
     now = at(15);
-    await waitFor('slot 15', async () => (await Promise.all([0, 1, 2].map((i) => c.client.store.lastSeq(runId(i, 15))))).every((n) => n > 0));
+    await waitFor('slot 15', async () =>
+      (await Promise.all([0, 1, 2].map((i) => c.client.store.lastSeq(runId(i, 15))))).every((n) => n > 0),
+    );
     await settle(c.engines);
     expect((await runs()).length).toBe(12 + 11 + 3);
   });

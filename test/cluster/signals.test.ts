@@ -28,14 +28,18 @@ describe.skipIf(noNats)('WAIT over NATS', () => {
   it('the worker user may not publish signals: the server refuses the subject, nothing reaches an engine', async () => {
     await c.client.deploy(gate);
     const { runId } = await c.client.start('cluster-signal-gate', {});
-    await expect(c.clientAs('worker').signal(runId, 'release', { data: { from: 'worker' }, waitMs: 2000 })).rejects.toThrow(/may not send signals.*[Pp]ermission/s);
+    await expect(
+      c.clientAs('worker').signal(runId, 'release', { data: { from: 'worker' }, waitMs: 2000 }),
+    ).rejects.toThrow(/may not send signals.*[Pp]ermission/s);
     expect((await c.client.store.read(runId)).some((e) => e.type === 'signal.received')).toBe(false);
   }, 60_000);
 
   it('dead-letters a malformed signal (no name, data over 64 KB) with the reason; the client refuses oversized data before publishing', async () => {
     await c.client.deploy(gate);
     const { runId } = await c.client.start('cluster-signal-gate', {});
-    await expect(c.clientAs('alice').signal(runId, 'release', { data: 'x'.repeat(70 * 1024) })).rejects.toThrow(/at most 65536/);
+    await expect(c.clientAs('alice').signal(runId, 'release', { data: 'x'.repeat(70 * 1024) })).rejects.toThrow(
+      /at most 65536/,
+    );
     const nc = await c.connect('alice');
     await jetstream(nc).publish(`lf.signals.alice.${runId}`, new TextEncoder().encode(JSON.stringify({ data: 1 })));
     const jsm = await jetstreamManager(await c.client.store.connection());
@@ -43,7 +47,9 @@ describe.skipIf(noNats)('WAIT over NATS', () => {
       const all = await deadLetters(jsm, 'signals');
       return all.length > 0 ? all : null;
     });
-    expect(letters[0]).toMatchObject({ reason: expect.stringMatching(new RegExp(`malformed signal on lf\\.signals\\.alice\\.${runId}: name: `)) });
+    expect(letters[0]).toMatchObject({
+      reason: expect.stringMatching(new RegExp(`malformed signal on lf\\.signals\\.alice\\.${runId}: name: `)),
+    });
     expect((await c.client.store.read(runId)).some((e) => e.type === 'signal.received')).toBe(false);
   }, 60_000);
 });

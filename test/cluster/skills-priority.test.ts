@@ -26,7 +26,10 @@ workflow:
 `);
 
 function handlers(who: string, ran: string[]): Handlers {
-  const h = async (input: Record<string, unknown>, ctx: { task: { id: string } }) => { ran.push(`${ctx.task.id}:${String(input.label)}`); return { by: who }; };
+  const h = async (input: Record<string, unknown>, ctx: { task: { id: string } }) => {
+    ran.push(`${ctx.task.id}:${String(input.label)}`);
+    return { by: who };
+  };
   return { render: h as Handlers[string], note: h as Handlers[string] };
 }
 
@@ -40,7 +43,10 @@ describe.skipIf(noNats)('skills with the production nats.conf and priorities', (
     const gpu = await c.addWorker({ concurrency: 2, skills: ['gpu', 'pdf'], handlers: handlers('gpu', gpuRan) });
     try {
       const runs: string[] = [];
-      for (let i = 0; i < 6; i++) runs.push((await c.client.start('skill-render', { label: `r${i}` }, i % 2 === 0 ? { priority: 80 } : {})).runId);
+      for (let i = 0; i < 6; i++)
+        runs.push(
+          (await c.client.start('skill-render', { label: `r${i}` }, i % 2 === 0 ? { priority: 80 } : {})).runId,
+        );
       for (const runId of runs) {
         const view = await c.client.wait(runId, { timeoutMs: 60_000 });
         expect(view.status).toBe('COMPLETED');
@@ -49,7 +55,9 @@ describe.skipIf(noNats)('skills with the production nats.conf and priorities', (
       expect(gpuRan.filter((r) => r.startsWith('render:')).sort()).toEqual(runs.map((_, i) => `render:r${i}`).sort());
       expect(plainRan.filter((r) => r.startsWith('render:'))).toEqual([]);
       // Every note ran once, on one worker or the other.
-      expect([...gpuRan, ...plainRan].filter((r) => r.startsWith('note:')).sort()).toEqual(runs.map((_, i) => `note:r${i}`).sort());
+      expect([...gpuRan, ...plainRan].filter((r) => r.startsWith('note:')).sort()).toEqual(
+        runs.map((_, i) => `note:r${i}`).sort(),
+      );
     } finally {
       await c.stopWorker(gpu);
       await c.stopWorker(plain);

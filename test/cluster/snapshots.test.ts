@@ -38,7 +38,14 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
     const snaps = new JetStreamSnapshotStore(() => events.connection(), { bucket: uid('SNAPS'), storage: 'memory' });
     try {
       const runId = uid('run').replace(/_/g, '-');
-      const started = { ...ev(runId, 1), data: { definition: longRun as unknown as Record<string, unknown>, definitionHash: definitionHash(longRun), input: {} } } as EventEnvelope;
+      const started = {
+        ...ev(runId, 1),
+        data: {
+          definition: longRun as unknown as Record<string, unknown>,
+          definitionHash: definitionHash(longRun),
+          input: {},
+        },
+      } as EventEnvelope;
       const { compiled, snapshot } = foldEvents([started]);
       const taken = snapshotOf(compiled, snapshot, 1, 7, Date.parse('2026-11-21T10:00:00Z'));
       expect(await snaps.get(runId)).toBeNull();
@@ -48,7 +55,9 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
       await snaps.putText(runId, JSON.stringify({ ...taken, seq: -1 }));
       const err = await snaps.get(runId).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
-      expect((err as Error).message).toMatch(new RegExp(`KV bucket ${snaps.bucket}, key ${runId}: snapshot of run ${runId} is malformed at seq`));
+      expect((err as Error).message).toMatch(
+        new RegExp(`KV bucket ${snaps.bucket}, key ${runId}: snapshot of run ${runId} is malformed at seq`),
+      );
       await snaps.delete(runId);
       expect(await snaps.get(runId)).toBeNull();
     } finally {
@@ -63,14 +72,23 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
       const positions: number[] = [];
       for (let i = 0; i < 6; i++) {
         for (const runId of [a, b]) {
-          const r = await store.append({ runId, expectedSeq: 2 * i, dedupId: `${runId}/${i}`, events: evs(runId, 2 * i + 1, 2 * i + 2) });
+          const r = await store.append({
+            runId,
+            expectedSeq: 2 * i,
+            dedupId: `${runId}/${i}`,
+            events: evs(runId, 2 * i + 1, 2 * i + 2),
+          });
           expect(r.position).toEqual(expect.any(Number));
           if (runId === a) positions.push(r.position!);
         }
       }
       const all = await store.read(a);
       expect(all).toHaveLength(12);
-      for (const [k, from] of [[3, 7], [4, 8], [1, 1]] as const) {
+      for (const [k, from] of [
+        [3, 7],
+        [4, 8],
+        [1, 1],
+      ] as const) {
         // Commit k (0-based) holds events 2k+1 and 2k+2.
         expect(await store.read(a, { fromSeq: from, fromPosition: positions[k]! })).toEqual(all.slice(from - 1));
       }
@@ -89,7 +107,10 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
     await c.addWorker({
       handlers: {
         prepare: async () => ({ ok: true }),
-        flaky: async (_i, ctx) => { if (ctx.attempt <= 120) throw new Error(`attempt ${ctx.attempt}`); return { attempt: ctx.attempt }; },
+        flaky: async (_i, ctx) => {
+          if (ctx.attempt <= 120) throw new Error(`attempt ${ctx.attempt}`);
+          return { attempt: ctx.attempt };
+        },
         report: async (i: Record<string, unknown>) => ({ attempts: i.attempts }),
       },
     });

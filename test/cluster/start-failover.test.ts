@@ -16,7 +16,10 @@ const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
 describe.skipIf(noNats)('a start during a failover of the log (3 nodes)', () => {
   it('`start` just after the LF_EVENTS leader is killed succeeds, and records run.started once', async () => {
-    const cluster = await testCluster({ server: 'three-nodes', client: { store: { replicas: 3 }, cluster: { replicas: 3 } } });
+    const cluster = await testCluster({
+      server: 'three-nodes',
+      client: { store: { replicas: 3 }, cluster: { replicas: 3 } },
+    });
     const client = cluster.client;
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { env: R3 });
     expect(deployed.code, deployed.stderr).toBe(0);

@@ -18,7 +18,16 @@ import { describe, expect, it } from 'vitest';
 import { STREAMS, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
 import { cli } from '../helpers/cli.js';
-import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
+import {
+  CHAOS_TASKS,
+  CHAOS_WORKFLOW,
+  duplicateExecutions,
+  HANDLERS,
+  historyProblems,
+  readMarkers,
+  spawnLedgerflow,
+  type LedgerflowProcess,
+} from '../helpers/cluster-run.js';
 import { noNats, skipNote, testCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -26,8 +35,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
 describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
-  it('the leader of the log\'s stream killed mid-run: every run completes, no history forks, no attempt runs twice; the node catches up when back', async () => {
-    const cluster = await testCluster({ server: 'three-nodes', client: { store: { replicas: 3 }, cluster: { replicas: 3 } } });
+  it("the leader of the log's stream killed mid-run: every run completes, no history forks, no attempt runs twice; the node catches up when back", async () => {
+    const cluster = await testCluster({
+      server: 'three-nodes',
+      client: { store: { replicas: 3 }, cluster: { replicas: 3 } },
+    });
     const client = cluster.client;
     const dir = mkdtempSync(join(tmpdir(), 'lf-three-'));
     const markers = join(dir, 'markers');
@@ -53,15 +65,35 @@ describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
     const nc = await client.store.connection();
     const jsm = await jetstreamManager(nc);
     for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
-      await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(2000) });
+      await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, {
+        ack_wait: nanos(2000),
+      });
     }
-    await Promise.all(['worker-1', 'worker-2'].map((n) => launch(n, ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS])));
+    await Promise.all(
+      ['worker-1', 'worker-2'].map((n) =>
+        launch(n, ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS]),
+      ),
+    );
 
-    const runIds = (await Promise.all(Array.from({ length: 20 }, (_, i) => client.start('cluster-chaos', { ms: 200 + (i % 6) * 100 })))).map((s) => s.runId);
+    const runIds = (
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => client.start('cluster-chaos', { ms: 200 + (i % 6) * 100 })),
+      )
+    ).map((s) => s.runId);
     // Mid-run: slow tasks under way, no run finished yet. Then kill the node leading the log's stream.
-    await waitFor('slow tasks to be running', () => readMarkers(markers).filter((m) => m.task.startsWith('slow') && m.what === 'start').length >= 6, { timeout: 30_000, detail: logs });
+    await waitFor(
+      'slow tasks to be running',
+      () => readMarkers(markers).filter((m) => m.task.startsWith('slow') && m.what === 'start').length >= 6,
+      { timeout: 30_000, detail: logs },
+    );
     // Everything lives on three nodes: the log, the work queues (the queue's own, made by an engine as it handed out the first attempt), the definitions.
-    for (const name of ['LF_EVENTS', taskStream('default').name, STREAMS.inputs.name, 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']) {
+    for (const name of [
+      'LF_EVENTS',
+      taskStream('default').name,
+      STREAMS.inputs.name,
+      'KV_LF_DEFINITIONS',
+      'KV_LF_ATTEMPTS',
+    ]) {
       expect((await jsm.streams.info(name)).config.num_replicas, name).toBe(3);
     }
     const leader = (await jsm.streams.info('LF_EVENTS')).cluster!.leader!;
@@ -69,24 +101,34 @@ describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
     await victim.stop();
 
     const views = await Promise.all(runIds.map((id) => client.wait(id, { timeoutMs: 60_000 })));
-    expect(views.map((v) => `${v.runId} ${v.status}`), logs()).toEqual(runIds.map((id) => `${id} COMPLETED`));
+    expect(
+      views.map((v) => `${v.runId} ${v.status}`),
+      logs(),
+    ).toEqual(runIds.map((id) => `${id} COMPLETED`));
     for (const runId of runIds) {
       const events = await client.store.read(runId);
       expect(historyProblems(events), logs()).toEqual([]);
-      for (const task of CHAOS_TASKS) expect(views.find((v) => v.runId === runId)!.tasks[task]!.status).toBe('COMPLETED');
+      for (const task of CHAOS_TASKS)
+        expect(views.find((v) => v.runId === runId)!.tasks[task]!.status).toBe('COMPLETED');
     }
     // No process was killed: every attempt ran exactly once, and each task needed one attempt.
     const ms = readMarkers(markers);
     expect(duplicateExecutions(ms)).toEqual([]);
-    expect(new Set(ms.filter((m) => m.what === 'start').map((m) => m.key)).size).toBe(runIds.length * CHAOS_TASKS.length);
+    expect(new Set(ms.filter((m) => m.what === 'start').map((m) => m.key)).size).toBe(
+      runIds.length * CHAOS_TASKS.length,
+    );
     expect((await jsm.streams.info('LF_EVENTS')).cluster!.leader).not.toBe(leader);
 
     // Back up, the node catches up: doctor finds every replica current again.
     await victim.restart();
-    const current = await waitFor('doctor to find every replica current', async () => {
-      const r = await cli(['--nats', cluster.url, 'doctor', '--json'], { cwd: dir, env: R3 });
-      return r.code === 0 && r;
-    }, { timeout: 30_000 });
+    const current = await waitFor(
+      'doctor to find every replica current',
+      async () => {
+        const r = await cli(['--nats', cluster.url, 'doctor', '--json'], { cwd: dir, env: R3 });
+        return r.code === 0 && r;
+      },
+      { timeout: 30_000 },
+    );
     const report = JSON.parse(current.stdout);
     const log = report.streams.find((s: { name: string }) => s.name === 'LF_EVENTS');
     expect(log.peers.map((p: { name: string; current: boolean }) => p.current)).toEqual([true, true]);

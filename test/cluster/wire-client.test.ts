@@ -24,7 +24,14 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const asyncapi = parse(readFileSync(join(ROOT, 'docs', 'asyncapi.yaml'), 'utf8'));
 const ajv = new Ajv({ allErrors: true, validateFormats: false });
 const schema = (name: string): ValidateFunction => ajv.compile(asyncapi.components.schemas[name]);
-const valid = { trigger: schema('TriggerEvent'), approval: schema('Approval'), commit: schema('Commit'), deadLetter: schema('DeadLetter'), taskAttempt: schema('TaskAttempt'), input: schema('Input') };
+const valid = {
+  trigger: schema('TriggerEvent'),
+  approval: schema('Approval'),
+  commit: schema('Commit'),
+  deadLetter: schema('DeadLetter'),
+  taskAttempt: schema('TaskAttempt'),
+  input: schema('Input'),
+};
 const commitHeaders = ajv.compile(asyncapi.components.messages.Commit.headers);
 
 function checked(validate: ValidateFunction, value: unknown, what: string): void {
@@ -32,9 +39,16 @@ function checked(validate: ValidateFunction, value: unknown, what: string): void
 }
 
 /** The run an event starts for a workflow, by the document's formula. */
-const runIdFor = (eventId: string, workflowId: string) => `ev-${createHash('sha256').update(`${eventId}/${workflowId}`).digest('hex').slice(0, 20)}`;
+const runIdFor = (eventId: string, workflowId: string) =>
+  `ev-${createHash('sha256').update(`${eventId}/${workflowId}`).digest('hex').slice(0, 20)}`;
 
-interface RunEvent { runId: string; seq: number; type: string; state: { status: string }; data: Record<string, unknown> }
+interface RunEvent {
+  runId: string;
+  seq: number;
+  type: string;
+  state: { status: string };
+  data: Record<string, unknown>;
+}
 
 describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/jetstream', () => {
   const engineLog: string[] = [];
@@ -44,7 +58,9 @@ describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/je
   let alice: NatsConnection;
 
   beforeAll(async () => {
-    await c.engines[0]!.registry.deploy(loadDefinitionFile(join(ROOT, 'test', 'fixtures', 'wire-approval.yaml')).definition);
+    await c.engines[0]!.registry.deploy(
+      loadDefinitionFile(join(ROOT, 'test', 'fixtures', 'wire-approval.yaml')).definition,
+    );
     producer = await connect({ servers: c.url, user: 'engine', pass: 'engine-dev-password' });
     alice = await connect({ servers: c.url, user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' });
     c.defer(() => producer.close());
@@ -68,13 +84,21 @@ describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/je
   }
 
   it('starts a run with a trigger event, approves its HUMAN task as alice and reads the run completed from LF_EVENTS', async () => {
-    const event = { id: `po-${randomUUID()}`, type: 'purchase_requested', time: new Date().toISOString(), source: 'wire-test', data: { amount: 1200, item: 'laptop' } };
+    const event = {
+      id: `po-${randomUUID()}`,
+      type: 'purchase_requested',
+      time: new Date().toISOString(),
+      source: 'wire-test',
+      data: { amount: 1200, item: 'laptop' },
+    };
     checked(valid.trigger, event, 'trigger event');
     const js = jetstream(producer);
     const ack = await js.publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id });
     expect(ack).toMatchObject({ stream: 'LF_TRIGGERS', duplicate: false });
     // The same event again, same message id: the stream drops it.
-    expect((await js.publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id })).duplicate).toBe(true);
+    expect((await js.publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id })).duplicate).toBe(
+      true,
+    );
 
     const runId = runIdFor(event.id, 'wire-approval');
     const log = await follow('LF_EVENTS', `lf.events.wire-approval.${runId}`);
@@ -85,11 +109,15 @@ describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/je
         const m = await log.next();
         const commit = m.json<{ dedupId: string; events: RunEvent[] }>();
         checked(valid.commit, commit, `commit at stream sequence ${m.seq}`);
-        const headers = Object.fromEntries(['Nats-Msg-Id', 'Lf-Run-Id', 'Lf-First-Seq', 'Lf-Last-Seq'].map((h) => [h, m.headers?.get(h)]));
+        const headers = Object.fromEntries(
+          ['Nats-Msg-Id', 'Lf-Run-Id', 'Lf-First-Seq', 'Lf-Last-Seq'].map((h) => [h, m.headers?.get(h)]),
+        );
         checked(commitHeaders, headers, 'commit headers');
         expect(headers).toEqual({
-          'Nats-Msg-Id': `${runId}/${commit.dedupId}`, 'Lf-Run-Id': runId,
-          'Lf-First-Seq': String(commit.events[0]!.seq), 'Lf-Last-Seq': String(commit.events.at(-1)!.seq),
+          'Nats-Msg-Id': `${runId}/${commit.dedupId}`,
+          'Lf-Run-Id': runId,
+          'Lf-First-Seq': String(commit.events[0]!.seq),
+          'Lf-Last-Seq': String(commit.events.at(-1)!.seq),
         });
         events.push(...commit.events);
         if (commit.events.some(stop)) return;
@@ -98,7 +126,12 @@ describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/je
 
     try {
       await readUntil((e) => e.state.status === 'WAITING');
-      expect(events[0]).toMatchObject({ runId, seq: 1, type: 'run.started', data: { input: { amount: 1200, item: 'laptop' }, source: { event: event.id } } });
+      expect(events[0]).toMatchObject({
+        runId,
+        seq: 1,
+        type: 'run.started',
+        data: { input: { amount: 1200, item: 'laptop' }, source: { event: event.id } },
+      });
 
       const approval = { decision: 'approved', comment: 'within budget' };
       checked(valid.approval, approval, 'approval');
@@ -116,35 +149,65 @@ describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/je
     }
   }, 30_000);
 
-  it('runs a small purchase\'s SIMPLE task as the worker user: the attempt pulled from its queue\'s own stream, its outcome reported on the queue\'s subject; another queue\'s stream is refused', async () => {
-    const worker = await connect({ servers: c.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
+  it("runs a small purchase's SIMPLE task as the worker user: the attempt pulled from its queue's own stream, its outcome reported on the queue's subject; another queue's stream is refused", async () => {
+    const worker = await connect({
+      servers: c.url,
+      user: 'worker',
+      pass: 'worker-dev-password',
+      inboxPrefix: '_INBOX_worker',
+    });
     try {
-      const event = { id: `po-${randomUUID()}`, type: 'purchase_requested', time: new Date().toISOString(), source: 'wire-test', data: { amount: 20, item: 'pen' } };
+      const event = {
+        id: `po-${randomUUID()}`,
+        type: 'purchase_requested',
+        time: new Date().toISOString(),
+        source: 'wire-test',
+        data: { amount: 20, item: 'pen' },
+      };
       await jetstream(producer).publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id });
       const runId = runIdFor(event.id, 'wire-approval');
       // Where the document says attempts of queue `default`, handler `record` are.
       const tasks = asyncapi.channels.tasks;
       const fill = (s: string, queue: string) => s.replace('{queue}', queue).replace('{handler}', 'record');
-      const [stream, consumerName, subject] = [fill(tasks['x-stream'], 'default'), fill(tasks['x-consumers'][0], 'default'), fill(tasks.address, 'default')];
+      const [stream, consumerName, subject] = [
+        fill(tasks['x-stream'], 'default'),
+        fill(tasks['x-consumers'][0], 'default'),
+        fill(tasks.address, 'default'),
+      ];
       // The engines create the stream and consumer as they hand out the first attempt: wait for them.
-      const consumer = await waitFor(`${consumerName} on ${stream}`, () => jetstream(worker).consumers.get(stream, consumerName).catch(() => undefined));
+      const consumer = await waitFor(`${consumerName} on ${stream}`, () =>
+        jetstream(worker)
+          .consumers.get(stream, consumerName)
+          .catch(() => undefined),
+      );
       const m = await waitFor('the attempt', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
       expect(m.subject).toBe(subject);
       const attempt = m.json<{ runId: string; taskId: string; attempt: number; token: string }>();
       checked(valid.taskAttempt, attempt, 'task attempt');
       expect(attempt).toMatchObject({ runId, taskId: 'record', attempt: 1 });
-      const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: attempt.token, data: { task: 'record', attempt: 1, output: { recorded: true } } };
+      const outcome = {
+        type: 'task.completed',
+        runId,
+        time: new Date().toISOString(),
+        token: attempt.token,
+        data: { task: 'record', attempt: 1, output: { recorded: true } },
+      };
       checked(valid.input, outcome, 'outcome');
-      expect((await jetstream(worker).publish(`lf.inputs.worker.default.${runId}`, JSON.stringify(outcome))).stream).toBe('LF_INPUTS');
+      expect(
+        (await jetstream(worker).publish(`lf.inputs.worker.default.${runId}`, JSON.stringify(outcome))).stream,
+      ).toBe('LF_INPUTS');
       m.ack();
       const log = await follow('LF_EVENTS', `lf.events.wire-approval.${runId}`);
       try {
-        for (let done = false; !done;) done = (await log.next()).json<{ events: RunEvent[] }>().events.some((e) => e.state.status === 'COMPLETED');
+        for (let done = false; !done; )
+          done = (await log.next()).json<{ events: RunEvent[] }>().events.some((e) => e.state.status === 'COMPLETED');
       } finally {
         log.stop();
       }
       // Another queue's stream is not the worker user's to read.
-      await expect(jetstream(worker).consumers.get(fill(tasks['x-stream'], 'vault'), fill(tasks['x-consumers'][0], 'vault'))).rejects.toThrow(/permission/i);
+      await expect(
+        jetstream(worker).consumers.get(fill(tasks['x-stream'], 'vault'), fill(tasks['x-consumers'][0], 'vault')),
+      ).rejects.toThrow(/permission/i);
     } finally {
       await worker.close();
     }
@@ -158,7 +221,10 @@ describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/je
       await jetstream(alice).publish('lf.approvals.some-run.sign.alice', body);
       const entry = (await dlq.next()).json();
       checked(valid.deadLetter, entry, 'dead letter');
-      expect(entry).toMatchObject({ raw: body, reason: expect.stringContaining('malformed approval on lf.approvals.some-run.sign.alice') });
+      expect(entry).toMatchObject({
+        raw: body,
+        reason: expect.stringContaining('malformed approval on lf.approvals.some-run.sign.alice'),
+      });
     } finally {
       dlq.stop();
     }

@@ -10,7 +10,14 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, STREAMS, subjects, taskStream, wireJsonSchemas } from '../../src/cluster/index.js';
 import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
-import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, levelConsumerName, taskLevelSubjects, taskSubjectParts, workerConsumerName } from '../../src/cluster/transport/subjects.js';
+import {
+  DEFINITIONS_BUCKET,
+  ENGINE_CONSUMERS,
+  levelConsumerName,
+  taskLevelSubjects,
+  taskSubjectParts,
+  workerConsumerName,
+} from '../../src/cluster/transport/subjects.js';
 import { DEFAULT_SNAPSHOT_BUCKET } from '../../src/store/index.js';
 import { ASYNCAPI_FILE } from '../../scripts/wire-schemas.js';
 
@@ -22,7 +29,10 @@ const ajv = new Ajv({ allErrors: true, validateFormats: false });
 /** Follows a local `$ref` ('#/a/b') in the document. */
 function deref(node: Obj): Obj {
   if (typeof node?.$ref !== 'string') return node;
-  const target = (node.$ref as string).slice(2).split('/').reduce<any>((at, key) => at?.[key], doc);
+  const target = (node.$ref as string)
+    .slice(2)
+    .split('/')
+    .reduce<any>((at, key) => at?.[key], doc);
   if (target === undefined) throw new Error(`${node.$ref} points at nothing`);
   return deref(target);
 }
@@ -30,7 +40,9 @@ function deref(node: Obj): Obj {
 function refsIn(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) for (const v of node) refsIn(v, out);
   else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) if (k === '$ref' && typeof v === 'string') out.push(v); else refsIn(v, out);
+    for (const [k, v] of Object.entries(node))
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else refsIn(v, out);
   }
   return out;
 }
@@ -39,14 +51,22 @@ describe('docs/asyncapi.yaml', () => {
   it('holds the payload schemas generated from the zod schemas the engine validates with', () => {
     const generated = wireJsonSchemas();
     const inDoc = doc.components.schemas as Obj;
-    const stale = [...new Set([...Object.keys(generated), ...Object.keys(inDoc)])]
-      .filter((name) => JSON.stringify((generated as Obj)[name]) !== JSON.stringify(inDoc[name]));
-    expect(stale, `docs/asyncapi.yaml: the schemas ${stale.join(', ')} differ from the zod schemas; run \`npm run docs:wire\` and commit the result`).toEqual([]);
+    const stale = [...new Set([...Object.keys(generated), ...Object.keys(inDoc)])].filter(
+      (name) => JSON.stringify((generated as Obj)[name]) !== JSON.stringify(inDoc[name]),
+    );
+    expect(
+      stale,
+      `docs/asyncapi.yaml: the schemas ${stale.join(', ')} differ from the zod schemas; run \`npm run docs:wire\` and commit the result`,
+    ).toEqual([]);
   });
 
   it('resolves every $ref, and uses every schema', () => {
     for (const ref of refsIn(doc)) expect(() => deref({ $ref: ref }), ref).not.toThrow();
-    const used = new Set(refsIn(doc.components.messages).filter((r) => r.startsWith('#/components/schemas/')).map((r) => r.split('/').at(-1)));
+    const used = new Set(
+      refsIn(doc.components.messages)
+        .filter((r) => r.startsWith('#/components/schemas/'))
+        .map((r) => r.split('/').at(-1)),
+    );
     expect([...used].sort()).toEqual(Object.keys(wireJsonSchemas()).sort());
   });
 
@@ -91,7 +111,16 @@ describe('docs/asyncapi.yaml', () => {
     // Each queue its own stream: LF_TASKS_{queue} on lf.q.{queue}.*, the channel's address with the handler a wildcard.
     expect(channel('tasks')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
     expect(taskStream('P_queue').subjects.map(asDoc)).toEqual([channel('tasks').address.replace('{handler}', '*')]);
-    const byName: Obj = { inputs: 'inputs', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters', workerDlq: 'workerDeadLetters' };
+    const byName: Obj = {
+      inputs: 'inputs',
+      timers: 'timers',
+      approvals: 'approvals',
+      triggers: 'triggers',
+      signals: 'signals',
+      control: 'control',
+      dlq: 'deadLetters',
+      workerDlq: 'workerDeadLetters',
+    };
     // A person's requests: one stream, three channels, each subject one token (the sender) below its own.
     expect(channel('starts').address).toBe(asDoc(subjects.start('P_sender')));
     expect(channel('deploys').address).toBe(asDoc(subjects.deploy('P_sender')));
@@ -99,7 +128,11 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('deployVerdicts').address).toBe(asDoc(subjects.deployVerdict('P_sender', 'P_request')));
     expect(channel('limits').address).toBe(asDoc(subjects.limits('P_sender')));
     expect(channel('limitsVerdicts').address).toBe(asDoc(subjects.limitsVerdict('P_sender', 'P_request')));
-    expect(STREAMS.requests.subjects).toEqual([channel('starts').address, channel('deploys').address, channel('limits').address].map((a: string) => a.replace(/\{[a-zA-Z]+\}/g, '*')));
+    expect(STREAMS.requests.subjects).toEqual(
+      [channel('starts').address, channel('deploys').address, channel('limits').address].map((a: string) =>
+        a.replace(/\{[a-zA-Z]+\}/g, '*'),
+      ),
+    );
     for (const id of ['starts', 'deploys', 'limits']) {
       expect(channel(id)['x-stream']).toBe(STREAMS.requests.name);
       expect(channel(id)['x-consumers']).toEqual([ENGINE_CONSUMERS.requests]);
@@ -119,16 +152,37 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('tasks')['x-consumers']).toEqual([asDoc(workerConsumerName('P_queue', 'P_handler'))]);
     // Priority levels: the same stream, its levels' subjects, one consumer per level; the default level is `tasks` itself.
     expect(channel('taskLevels')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
-    expect(subjects.taskAt('queue', 'handler', 7)).toBe(channel('taskLevels').address.replace('{queue}', 'queue').replace('{handler}', 'handler').replace('{level}', '07'));
+    expect(subjects.taskAt('queue', 'handler', 7)).toBe(
+      channel('taskLevels')
+        .address.replace('{queue}', 'queue')
+        .replace('{handler}', 'handler')
+        .replace('{level}', '07'),
+    );
     expect(subjects.taskAt('queue', 'handler', 50)).toBe(subjects.task('queue', 'handler'));
-    expect(asDoc(taskLevelSubjects('P_queue'))).toBe(channel('taskLevels').address.replace('{handler}', '*').replace('p{level}', '*'));
-    expect(channel('taskLevels')['x-consumers']).toEqual([levelConsumerName('P_queue', 'P_handler', 7).replace('p07', 'p{level}').replace('P_queue', '{queue}').replace('P_handler', '{handler}')]);
-    expect(taskSubjectParts(subjects.taskAt('queue', 'handler', 7))).toEqual({ queue: 'queue', handler: 'handler', priority: 7 });
+    expect(asDoc(taskLevelSubjects('P_queue'))).toBe(
+      channel('taskLevels').address.replace('{handler}', '*').replace('p{level}', '*'),
+    );
+    expect(channel('taskLevels')['x-consumers']).toEqual([
+      levelConsumerName('P_queue', 'P_handler', 7)
+        .replace('p07', 'p{level}')
+        .replace('P_queue', '{queue}')
+        .replace('P_handler', '{handler}'),
+    ]);
+    expect(taskSubjectParts(subjects.taskAt('queue', 'handler', 7))).toEqual({
+      queue: 'queue',
+      handler: 'handler',
+      priority: 7,
+    });
     expect(taskSubjectParts(subjects.taskAt('queue', 'handler', 50))).toEqual({ queue: 'queue', handler: 'handler' });
     // No handler name can make a level's consumer name (worker consumers start w_).
     expect(levelConsumerName('queue', 'x_p70', 50)).not.toBe(levelConsumerName('queue', 'x', 70));
     expect(() => subjects.taskAt('queue', 'handler', 100)).toThrow(/0 to 99/);
-    expect(subjects.levelNotice('queue', 'handler', 90)).toBe(channel('levelNotices').address.replace('{queue}', 'queue').replace('{handler}', 'handler').replace('{level}', '90'));
+    expect(subjects.levelNotice('queue', 'handler', 90)).toBe(
+      channel('levelNotices')
+        .address.replace('{queue}', 'queue')
+        .replace('{handler}', 'handler')
+        .replace('{level}', '90'),
+    );
 
     expect(channel('definitionBodies').address).toBe(`$KV.${DEFINITIONS_BUCKET}.def.{hash}`);
     expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{queue}.{runId}.{taskId}.{attempt}.{digest}`);

@@ -18,12 +18,25 @@ describe.skipIf(noNats)('a worker stopping with an offered attempt past the grac
     const lines: string[] = [];
     const started = gate();
     const release = gate();
-    const worker = await c.addWorker({ directOffers: true, stopGraceMs: 200, log: (l) => lines.push(l), handlers: { first: async () => { started.open(); await release.opened; return {}; } } });
+    const worker = await c.addWorker({
+      directOffers: true,
+      stopGraceMs: 200,
+      log: (l) => lines.push(l),
+      handlers: {
+        first: async () => {
+          started.open();
+          await release.opened;
+          return {};
+        },
+      },
+    });
     await c.client.start('stop-offered', {});
     await started.opened;
     await c.stopWorker(worker);
     release.open();
-    expect(lines.join('\n')).toMatch(/stopping: 1 offered attempt\(s\) not finished within the grace: their engine queues them/);
+    expect(lines.join('\n')).toMatch(
+      /stopping: 1 offered attempt\(s\) not finished within the grace: their engine queues them/,
+    );
     expect(lines.join('\n')).not.toMatch(/stopping: 0 attempt deliveries/);
   }, 30_000);
 
@@ -31,7 +44,17 @@ describe.skipIf(noNats)('a worker stopping with an offered attempt past the grac
     const lines: string[] = [];
     const started = gate();
     const release = gate();
-    const worker = await c.addWorker({ directOffers: true, log: (l) => lines.push(l), handlers: { first: async () => { started.open(); await release.opened; return {}; } } });
+    const worker = await c.addWorker({
+      directOffers: true,
+      log: (l) => lines.push(l),
+      handlers: {
+        first: async () => {
+          started.open();
+          await release.opened;
+          return {};
+        },
+      },
+    });
     await c.client.start('stop-offered', {});
     await started.opened;
     const began = Date.now();

@@ -21,7 +21,11 @@ const bundled = readdirSync(DEFINITIONS).filter((f) => f.endsWith('.yaml'));
 
 /** What both must agree on: where each region is, each task's status and attempts, and how the run ended. */
 function summary(value: unknown, status: string, tasks: FoldSnapshot['context']['tasks']) {
-  return { value, status, tasks: Object.fromEntries(Object.entries(tasks).map(([id, t]) => [id, [t.status, t.attempts]])) };
+  return {
+    value,
+    status,
+    tasks: Object.fromEntries(Object.entries(tasks).map(([id, t]) => [id, [t.status, t.attempts]])),
+  };
 }
 
 describe('each compiled machine runs as an XState actor', () => {
@@ -37,7 +41,9 @@ describe('each compiled machine runs as an XState actor', () => {
       for (const path of report.paths) {
         const time = Date.parse('2026-01-01T00:00:00.000Z');
         const runId = `actor-${path.name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100);
-        const actor = createActor(machine, { input: { runId, workflowId: definition!.id, version: definition!.version, input: path.input, time } });
+        const actor = createActor(machine, {
+          input: { runId, workflowId: definition!.id, version: definition!.version, input: path.input, time },
+        });
         actor.start();
         let fold = startFold(compiled, { runId, time: new Date(time).toISOString(), input: path.input });
         for (const ev of path.events) {
@@ -45,9 +51,13 @@ describe('each compiled machine runs as an XState actor', () => {
           sent++;
           fold = applyEvent(compiled, fold, ev).snapshot;
           const s = actor.getSnapshot();
-          expect(summary(s.value, s.status, s.context.tasks), `${path.name} after ${ev.type}`).toEqual(summary(fold.value, fold.status, fold.context.tasks));
+          expect(summary(s.value, s.status, s.context.tasks), `${path.name} after ${ev.type}`).toEqual(
+            summary(fold.value, fold.status, fold.context.tasks),
+          );
         }
-        expect(actor.getSnapshot().status === 'done' ? 'settled' : 'active').toBe(path.outcome === 'RUNNING' || path.outcome === 'WAITING' ? 'active' : 'settled');
+        expect(actor.getSnapshot().status === 'done' ? 'settled' : 'active').toBe(
+          path.outcome === 'RUNNING' || path.outcome === 'WAITING' ? 'active' : 'settled',
+        );
         actor.stop();
       }
       expect(sent).toBeGreaterThan(report.paths.length);

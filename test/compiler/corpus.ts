@@ -8,20 +8,28 @@ import { parseDefinition, type Definition } from '../../src/definition/index.js'
 import { ROOT } from '../helpers/cli.js';
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((f) => {
-    const path = join(dir, f);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return f.endsWith('.yaml') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((f) => {
+      const path = join(dir, f);
+      if (statSync(path).isDirectory()) return yamlFiles(path);
+      return f.endsWith('.yaml') ? [path] : [];
+    });
 }
 
 /** Every file that parses: bundled definitions, test fixtures, the seed's example. */
 function fileDefinitions(): [string, Definition][] {
-  const files = [...yamlFiles(join(ROOT, 'definitions')), ...yamlFiles(join(ROOT, 'test/fixtures')), join(ROOT, 'examples/inventory-validation.workflow.yaml')];
+  const files = [
+    ...yamlFiles(join(ROOT, 'definitions')),
+    ...yamlFiles(join(ROOT, 'test/fixtures')),
+    join(ROOT, 'examples/inventory-validation.workflow.yaml'),
+  ];
   return files.flatMap((file) => {
     if (!file.endsWith('.yaml') || file.includes('/expectations/')) return [];
     const { definition, diagnostics } = parseDefinition(readFileSync(file, 'utf8'), file);
-    return definition && !diagnostics.some((d) => d.severity === 'error') ? [[relative(ROOT, file), definition] as [string, Definition]] : [];
+    return definition && !diagnostics.some((d) => d.severity === 'error')
+      ? [[relative(ROOT, file), definition] as [string, Definition]]
+      : [];
   });
 }
 
@@ -156,4 +164,3 @@ function shapeDefinitions(): [string, Definition][] {
 }
 
 export const DEFINITIONS: [string, Definition][] = [...fileDefinitions(), ...shapeDefinitions()];
-

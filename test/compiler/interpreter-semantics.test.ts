@@ -36,7 +36,8 @@ const IMPLEMENTATIONS: Implementations = {
     // Guards of eventless transitions that read the event: how the event being processed (external, raised done event) shows.
     eventIs: (({ event }, p: { type: string }) => event.type === p.type) as GuardImplementation,
     raisedBy: (({ context, event }, p: { state: string } & Partial<NotedParams>) =>
-      event.type === `xstate.done.state.${p.state}` && (!p.any || hasNoted(context, { any: p.any, none: p.none ?? [] }))) as GuardImplementation,
+      event.type === `xstate.done.state.${p.state}` &&
+      (!p.any || hasNoted(context, { any: p.any, none: p.none ?? [] }))) as GuardImplementation,
   },
   actions: {
     // Writes down what ran, with which event and the time that event carries (xstate.init's is in its input).
@@ -54,11 +55,19 @@ const CHART: SubsetConfig = {
     running: {
       type: 'parallel',
       states: {
-        boot: { initial: 'start', states: { start: { always: { target: 'ready', actions: note('boot') } }, ready: { type: 'final' } } },
+        boot: {
+          initial: 'start',
+          states: { start: { always: { target: 'ready', actions: note('boot') } }, ready: { type: 'final' } },
+        },
         left: {
           initial: 'idle',
           states: {
-            idle: { on: { 'go.left': { target: 'waiting', actions: note('left waits') }, fatal: { target: 'broken', actions: note('left breaks') } } },
+            idle: {
+              on: {
+                'go.left': { target: 'waiting', actions: note('left waits') },
+                fatal: { target: 'broken', actions: note('left breaks') },
+              },
+            },
             waiting: {
               always: [{ guard: noted(OPENED), target: 'done', actions: [note('left done'), note('left again')] }],
               on: { 'go.left': { target: 'done', actions: note('left forced') } },
@@ -74,7 +83,10 @@ const CHART: SubsetConfig = {
           states: {
             idle: { on: { 'go.seven': { target: 'waiting', actions: note('seven waits') } } },
             waiting: {
-              always: [{ guard: noted(['never']), target: 'done' }, { guard: noted(OPENED, ['left done']), target: 'done', actions: note('seven done') }],
+              always: [
+                { guard: noted(['never']), target: 'done' },
+                { guard: noted(OPENED, ['left done']), target: 'done', actions: note('seven done') },
+              ],
               on: { 'go.seven': { target: 'done', actions: note('seven forced') } },
             },
             done: { type: 'final' },
@@ -83,7 +95,14 @@ const CHART: SubsetConfig = {
         gate: {
           initial: 'shut',
           states: {
-            shut: { on: { open: [{ guard: 'byBoss', target: 'open', actions: note('open by boss') }, { target: 'open', actions: note('open') }] } },
+            shut: {
+              on: {
+                open: [
+                  { guard: 'byBoss', target: 'open', actions: note('open by boss') },
+                  { target: 'open', actions: note('open') },
+                ],
+              },
+            },
             open: { type: 'final' },
           },
         },
@@ -92,7 +111,11 @@ const CHART: SubsetConfig = {
           states: {
             idle: {
               always: [
-                { guard: { type: 'raisedBy', params: { state: 'toy.running.left' } }, target: 'saw', actions: note('watcher saw left') },
+                {
+                  guard: { type: 'raisedBy', params: { state: 'toy.running.left' } },
+                  target: 'saw',
+                  actions: note('watcher saw left'),
+                },
                 // Enabled together with the parallel state's own `always` on a fatal event: this one, a descendant's, goes first.
                 { guard: noted(['left breaks']), target: 'saw', actions: note('watcher mourns') },
               ],
@@ -100,16 +123,34 @@ const CHART: SubsetConfig = {
             saw: { type: 'final' },
           },
         },
-        poked: { initial: 'idle', states: { idle: { always: { guard: { type: 'eventIs', params: { type: 'poke' } }, target: 'done', actions: note('poked') } }, done: { type: 'final' } } },
+        poked: {
+          initial: 'idle',
+          states: {
+            idle: {
+              always: { guard: { type: 'eventIs', params: { type: 'poke' } }, target: 'done', actions: note('poked') },
+            },
+            done: { type: 'final' },
+          },
+        },
       },
       always: [
         { guard: noted(['left breaks']), target: 'failed', actions: note('fatal') },
         // Sees the gate's done event only if it is processed before the parallel state's own.
-        { guard: { type: 'raisedBy', params: { state: 'toy.running.gate', any: ['open by boss'] } }, target: 'cancelled', actions: note('boss closed it') },
+        {
+          guard: { type: 'raisedBy', params: { state: 'toy.running.gate', any: ['open by boss'] } },
+          target: 'cancelled',
+          actions: note('boss closed it'),
+        },
       ],
-      onDone: [{ guard: noted(['never']), target: 'failed' }, { target: 'completed', actions: note('all done') }],
+      onDone: [
+        { guard: noted(['never']), target: 'failed' },
+        { target: 'completed', actions: note('all done') },
+      ],
       // `open` reaches the parallel state only once the gate no longer takes it.
-      on: { cancel: { target: 'cancelled', actions: note('cancel') }, open: { target: 'cancelled', actions: note('open again') } },
+      on: {
+        cancel: { target: 'cancelled', actions: note('cancel') },
+        open: { target: 'cancelled', actions: note('open again') },
+      },
     },
     completed: { type: 'final', entry: note('completed') },
     failed: { type: 'final', entry: [note('failed'), note('failed twice')] },
@@ -119,11 +160,18 @@ const CHART: SubsetConfig = {
 
 const NO_TASKS = { tasks: [] } as unknown as Definition;
 /** The toy's events are not the compiler's MachineEvents. */
-const ev = (type: string, time: number, by?: string) => ({ type, time, ...(by ? { by } : {}) }) as unknown as MachineEvent;
-const EVENTS = [...['go.left', 'go.seven', 'open', 'fatal', 'cancel', 'poke', 'unknown'].map((type, i) => ev(type, 1000 * (i + 1))), ev('open', 9000, 'boss')];
+const ev = (type: string, time: number, by?: string) =>
+  ({ type, time, ...(by ? { by } : {}) }) as unknown as MachineEvent;
+const EVENTS = [
+  ...['go.left', 'go.seven', 'open', 'fatal', 'cancel', 'poke', 'unknown'].map((type, i) => ev(type, 1000 * (i + 1))),
+  ev('open', 9000, 'boss'),
+];
 
 function* sequences(length: number): Generator<MachineEvent[]> {
-  if (length === 0) { yield []; return; }
+  if (length === 0) {
+    yield [];
+    return;
+  }
   for (const head of sequences(length - 1)) for (const e of EVENTS) yield [...head, e];
 }
 
@@ -134,30 +182,62 @@ describe('the interpreter on a hand-made chart', () => {
 
   it('runs eventless transitions in the order their states were entered, each seeing the event being processed', () => {
     let s = interpreter.initial(input);
-    for (const [n, type] of ['go.left', 'go.seven', 'open', 'poke'].entries()) s = interpreter.transition(s, ev(type, n + 1));
+    for (const [n, type] of ['go.left', 'go.seven', 'open', 'poke'].entries())
+      s = interpreter.transition(s, ev(type, n + 1));
     expect(s.value).toBe('completed');
     expect(notes(s.context)).toEqual([
-      'boot@xstate.init:0', 'left waits@go.left:1', 'seven waits@go.seven:2', 'open@open:3',
+      'boot@xstate.init:0',
+      'left waits@go.left:1',
+      'seven waits@go.seven:2',
+      'open@open:3',
       // `left` was entered before 7, and 7's guard saw the context from before left's actions.
-      'left done@open:3', 'left again@open:3', 'seven done@open:3',
+      'left done@open:3',
+      'left again@open:3',
+      'seven done@open:3',
       'watcher saw left@xstate.done.state.toy.running.left',
       // Nothing takes `poke`, but eventless transitions are still evaluated with it.
       'poked@poke:4',
-      'all done@xstate.done.state.toy.running', 'completed@xstate.done.state.toy.running',
+      'all done@xstate.done.state.toy.running',
+      'completed@xstate.done.state.toy.running',
     ]);
   });
 
   it("a region's eventless transition preempts the parallel state's; the boss's gate ends the run on its done event", () => {
     let s = interpreter.initial(input);
     s = interpreter.transition(s, ev('fatal', 1));
-    expect([s.value, notes(s.context)]).toEqual(['failed', ['boot@xstate.init:0', 'left breaks@fatal:1', 'watcher mourns@fatal:1', 'fatal@fatal:1', 'failed@fatal:1', 'failed twice@fatal:1']]);
+    expect([s.value, notes(s.context)]).toEqual([
+      'failed',
+      [
+        'boot@xstate.init:0',
+        'left breaks@fatal:1',
+        'watcher mourns@fatal:1',
+        'fatal@fatal:1',
+        'failed@fatal:1',
+        'failed twice@fatal:1',
+      ],
+    ]);
     s = interpreter.transition(interpreter.initial(input), ev('open', 1, 'boss'));
-    expect([s.value, notes(s.context).slice(1)]).toEqual(['cancelled', ['open by boss@open:1', 'boss closed it@xstate.done.state.toy.running.gate', 'cancelled@xstate.done.state.toy.running.gate']]);
+    expect([s.value, notes(s.context).slice(1)]).toEqual([
+      'cancelled',
+      [
+        'open by boss@open:1',
+        'boss closed it@xstate.done.state.toy.running.gate',
+        'cancelled@xstate.done.state.toy.running.gate',
+      ],
+    ]);
     // The gate last to finish: its own done event is processed before the parallel state's.
     s = interpreter.initial(input);
-    for (const type of ['go.left', 'go.left', 'go.seven', 'go.seven', 'poke']) s = interpreter.transition(s, ev(type, 2));
+    for (const type of ['go.left', 'go.left', 'go.seven', 'go.seven', 'poke'])
+      s = interpreter.transition(s, ev(type, 2));
     s = interpreter.transition(s, ev('open', 3, 'boss'));
-    expect([s.value, notes(s.context).slice(-3)]).toEqual(['cancelled', ['open by boss@open:3', 'boss closed it@xstate.done.state.toy.running.gate', 'cancelled@xstate.done.state.toy.running.gate']]);
+    expect([s.value, notes(s.context).slice(-3)]).toEqual([
+      'cancelled',
+      [
+        'open by boss@open:3',
+        'boss closed it@xstate.done.state.toy.running.gate',
+        'cancelled@xstate.done.state.toy.running.gate',
+      ],
+    ]);
   });
 
   /** Folds the events through both, comparing after each; returns how many were compared. */
@@ -166,10 +246,26 @@ describe('the interpreter on a hand-made chart', () => {
     let i = interpreter.initial(input);
     for (const [n, e] of events.entries()) {
       const [nx, ni] = [reference.transition(x, e), interpreter.transition(i, e)];
-      const got = { accepted: ni !== i, value: JSON.stringify(ni.value), status: ni.status, context: JSON.stringify(ni.context) };
-      const want = { accepted: nx !== x, value: JSON.stringify(nx.value), status: nx.status, context: JSON.stringify(nx.context) };
+      const got = {
+        accepted: ni !== i,
+        value: JSON.stringify(ni.value),
+        status: ni.status,
+        context: JSON.stringify(ni.context),
+      };
+      const want = {
+        accepted: nx !== x,
+        value: JSON.stringify(nx.value),
+        status: nx.status,
+        context: JSON.stringify(nx.context),
+      };
       if (JSON.stringify(got) !== JSON.stringify(want)) {
-        expect(got, `after ${events.slice(0, n + 1).map((ev) => ev.type).join(', ')}`).toEqual(want);
+        expect(
+          got,
+          `after ${events
+            .slice(0, n + 1)
+            .map((ev) => ev.type)
+            .join(', ')}`,
+        ).toEqual(want);
       }
       [x, i] = [nx, ni];
     }
@@ -184,6 +280,7 @@ describe('the interpreter on a hand-made chart', () => {
 
   it('gives the same snapshots as XState on seeded random sequences of ten events', () => {
     const rng = prng(7);
-    for (let n = 0; n < 1_000; n++) compare(Array.from({ length: 10 }, () => EVENTS[Math.floor(rng() * EVENTS.length)]!));
+    for (let n = 0; n < 1_000; n++)
+      compare(Array.from({ length: 10 }, () => EVENTS[Math.floor(rng() * EVENTS.length)]!));
   });
 });

@@ -8,7 +8,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
-  compile, xstateFold, type CompiledWorkflow, type FoldLogic, type FoldSnapshot, type MachineEvent, type MachineInput, type XStateRunSnapshot,
+  compile,
+  xstateFold,
+  type CompiledWorkflow,
+  type FoldLogic,
+  type FoldSnapshot,
+  type MachineEvent,
+  type MachineInput,
+  type XStateRunSnapshot,
 } from '../../src/compiler/index.js';
 import { generatePaths } from '../../src/coverage/index.js';
 import { MODEL_RUN_ID, MODEL_T0 } from '../../src/coverage/model.js';
@@ -47,9 +54,12 @@ function referenceTextsOf(s: Snap): Texts {
 function difference(reference: Snap, interpreted: Snap, deep: boolean): string | null {
   if (interpreted.status !== reference.status) return `status ${interpreted.status}, XState ${reference.status}`;
   const [it, xt] = [textsOf(interpreted), referenceTextsOf(reference)];
-  if (it.value !== xt.value || !isDeepStrictEqual(interpreted.value, reference.value)) return `value ${it.value}, XState ${xt.value}`;
-  if (it.context !== xt.context || (deep && !isDeepStrictEqual(interpreted.context, reference.context))) return `context\n  ${it.context}\nXState\n  ${xt.context}`;
-  if (String(interpreted.error) !== String(reference.error)) return `error ${String(interpreted.error)}, XState ${String(reference.error)}`;
+  if (it.value !== xt.value || !isDeepStrictEqual(interpreted.value, reference.value))
+    return `value ${it.value}, XState ${xt.value}`;
+  if (it.context !== xt.context || (deep && !isDeepStrictEqual(interpreted.context, reference.context)))
+    return `context\n  ${it.context}\nXState\n  ${xt.context}`;
+  if (String(interpreted.error) !== String(reference.error))
+    return `error ${String(interpreted.error)}, XState ${String(reference.error)}`;
   return null;
 }
 
@@ -62,8 +72,13 @@ class Lockstep {
   steps = 0;
 
   /** `reference`: XState's fold of compiled.machine, built once for all the runs of a definition (it keeps nothing of a run). */
-  constructor(compiled: Pick<CompiledWorkflow, 'machine' | 'interpreter'>, input: MachineInput, private readonly label: string, private readonly deep = true,
-    reference: FoldLogic<XStateRunSnapshot> = xstateFold(compiled.machine)) {
+  constructor(
+    compiled: Pick<CompiledWorkflow, 'machine' | 'interpreter'>,
+    input: MachineInput,
+    private readonly label: string,
+    private readonly deep = true,
+    reference: FoldLogic<XStateRunSnapshot> = xstateFold(compiled.machine),
+  ) {
     this.reference = reference;
     this.interpreter = compiled.interpreter;
     this.x = this.reference.initial(input);
@@ -76,7 +91,8 @@ class Lockstep {
     const i = this.interpreter.transition(this.i, event);
     const accepted = x !== this.x;
     const where = `after event ${++this.steps} ${JSON.stringify(event)}`;
-    if ((i !== this.i) !== accepted) expect.fail(`${this.label} ${where}: interpreter accepted ${i !== this.i}, XState ${accepted}`);
+    if ((i !== this.i) !== accepted)
+      expect.fail(`${this.label} ${where}: interpreter accepted ${i !== this.i}, XState ${accepted}`);
     this.x = x;
     this.i = i;
     this.expectSame(where, this.deep);
@@ -89,8 +105,13 @@ class Lockstep {
   }
 }
 
-const inputOf = (def: Definition, runId: string, input: Record<string, unknown>, time: number): MachineInput =>
-  ({ runId, workflowId: def.id, version: def.version, input, time });
+const inputOf = (def: Definition, runId: string, input: Record<string, unknown>, time: number): MachineInput => ({
+  runId,
+  workflowId: def.id,
+  version: def.version,
+  input,
+  time,
+});
 
 // --- the tests ----------------------------------------------------------------------------------------
 
@@ -104,10 +125,15 @@ const EVENTS_PER_RUN = 120;
 
 describe('the interpreter folds exactly as XState does', () => {
   it('finds the definitions', () => {
-    expect(DEFINITIONS.map(([name]) => name)).toEqual(expect.arrayContaining([
-      'definitions/inventory-validation.yaml', 'definitions/lead_qualification.yaml', 'definitions/revenue_milestone.yaml',
-      'test/fixtures/approval.yaml', 'examples/inventory-validation.workflow.yaml',
-    ]));
+    expect(DEFINITIONS.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'definitions/inventory-validation.yaml',
+        'definitions/lead_qualification.yaml',
+        'definitions/revenue_milestone.yaml',
+        'test/fixtures/approval.yaml',
+        'examples/inventory-validation.workflow.yaml',
+      ]),
+    );
   });
 
   describe.each(DEFINITIONS)('%s', (name, def) => {
@@ -124,8 +150,15 @@ describe('the interpreter folds exactly as XState does', () => {
       let total = 0;
       for (let run = 0; total < EVENTS_PER_DEFINITION; run++) {
         const start = Date.parse('2026-03-01T09:00:00Z') + run * 1000;
-        const lock = new Lockstep(compiled, inputOf(def, `run-${run}`, events.pick(inputs), start), `${name} (seed ${seed}, run ${run})`, false, reference);
-        for (let n = 0; n < EVENTS_PER_RUN && lock.i.status === 'active'; n++, total++) lock.apply(events.next(lock.i.context));
+        const lock = new Lockstep(
+          compiled,
+          inputOf(def, `run-${run}`, events.pick(inputs), start),
+          `${name} (seed ${seed}, run ${run})`,
+          false,
+          reference,
+        );
+        for (let n = 0; n < EVENTS_PER_RUN && lock.i.status === 'active'; n++, total++)
+          lock.apply(events.next(lock.i.context));
         lock.expectSame(`at the end of run ${run}`, true);
         // A settled run takes nothing more, in both.
         if (lock.i.status !== 'active') expect(lock.apply(events.next(lock.i.context))).toBe(false);
@@ -140,7 +173,13 @@ describe('the interpreter folds exactly as XState does', () => {
       const report = generatePaths(def);
       expect(report.paths.length).toBeGreaterThan(0);
       for (const path of report.paths) {
-        const lock = new Lockstep(compiled, inputOf(def, MODEL_RUN_ID, path.input, Date.parse(MODEL_T0)), `${name}: path "${path.name}"`, true, reference);
+        const lock = new Lockstep(
+          compiled,
+          inputOf(def, MODEL_RUN_ID, path.input, Date.parse(MODEL_T0)),
+          `${name}: path "${path.name}"`,
+          true,
+          reference,
+        );
         for (const ev of path.events) {
           if (ev.type === 'approval.refused') continue;
           expect(lock.apply(toMachineEvent(ev)), `${path.name}: ${ev.type}`).toBe(true);

@@ -8,7 +8,16 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { compile, createInterpreter, tableOf, taskEntries, xstateFold, type FoldSnapshot, type MachineEvent, type MachineInput } from '../../src/compiler/index.js';
+import {
+  compile,
+  createInterpreter,
+  tableOf,
+  taskEntries,
+  xstateFold,
+  type FoldSnapshot,
+  type MachineEvent,
+  type MachineInput,
+} from '../../src/compiler/index.js';
 import { implementationsFor } from '../../src/compiler/implementations.js';
 import { machineConfig } from '../../src/compiler/machine.js';
 import { baseInput, inputVariants, outputVariants, planDecisions } from '../../src/coverage/outputs.js';
@@ -17,7 +26,10 @@ import { recordedState } from '../../src/runtime/index.js';
 import { prng, RandomEvents } from './random-events.js';
 
 function parse(id: string, tasks: string): Definition {
-  const { definition, diagnostics } = parseDefinition(`workflow:\n  id: ${id}\n  name: ${id}\n  version: 1\n  tasks:\n${tasks}`, `${id}.yaml`);
+  const { definition, diagnostics } = parseDefinition(
+    `workflow:\n  id: ${id}\n  name: ${id}\n  version: 1\n  tasks:\n${tasks}`,
+    `${id}.yaml`,
+  );
   if (!definition) throw new Error(JSON.stringify(diagnostics));
   return definition;
 }
@@ -52,16 +64,27 @@ function mixed(): Definition {
 
 function chain(n: number): Definition {
   let tasks = '';
-  for (let i = 1; i <= n; i++) tasks += `    - { id: t${i}, type: SIMPLE${i > 1 ? `, depends_on: [t${i - 1}]` : ''} }\n`;
+  for (let i = 1; i <= n; i++)
+    tasks += `    - { id: t${i}, type: SIMPLE${i > 1 ? `, depends_on: [t${i - 1}]` : ''} }\n`;
   return parse(`chain-${n}`, tasks);
 }
 
-const input = (def: Definition, run: string, values: Record<string, unknown>, time: number): MachineInput =>
-  ({ runId: run, workflowId: def.id, version: def.version, input: values, time });
+const input = (def: Definition, run: string, values: Record<string, unknown>, time: number): MachineInput => ({
+  runId: run,
+  workflowId: def.id,
+  version: def.version,
+  input: values,
+  time,
+});
 
 /** The snapshot with a plain tasks record and a plain value: what recordedState hashes the simple way. */
 function plain(s: FoldSnapshot): FoldSnapshot {
-  return { value: JSON.parse(JSON.stringify(s.value)), status: s.status, context: { ...s.context, tasks: { ...s.context.tasks } }, _configuration: null };
+  return {
+    value: JSON.parse(JSON.stringify(s.value)),
+    status: s.status,
+    context: { ...s.context, tasks: { ...s.context.tasks } },
+    _configuration: null,
+  };
 }
 
 describe('runs of more than 64 tasks', () => {
@@ -101,11 +124,22 @@ describe('runs of more than 64 tasks', () => {
 
   it('restore a persisted snapshot of a long run to the same state', () => {
     let s = compiled.interpreter.initial(input(def, 'r', baseInput(def), Date.parse('2026-03-01T09:00:00Z')));
-    s = compiled.interpreter.transition(s, { type: 'task.started.a0', time: Date.parse('2026-03-01T09:00:01Z'), attempt: 1 });
+    s = compiled.interpreter.transition(s, {
+      type: 'task.started.a0',
+      time: Date.parse('2026-03-01T09:00:01Z'),
+      attempt: 1,
+    });
     const restored = compiled.interpreter.restore(JSON.parse(JSON.stringify(compiled.interpreter.persist(s))));
     expect(recordedState(restored)).toEqual(recordedState(s));
-    const next = { type: 'task.completed.a0', time: Date.parse('2026-03-01T09:00:02Z'), attempt: 1, output: {} } as const;
-    expect(recordedState(compiled.interpreter.transition(restored, next))).toEqual(recordedState(compiled.interpreter.transition(s, next)));
+    const next = {
+      type: 'task.completed.a0',
+      time: Date.parse('2026-03-01T09:00:02Z'),
+      attempt: 1,
+      output: {},
+    } as const;
+    expect(recordedState(compiled.interpreter.transition(restored, next))).toEqual(
+      recordedState(compiled.interpreter.transition(s, next)),
+    );
   });
 });
 
@@ -115,7 +149,15 @@ describe('a chain of tasks', () => {
     const def = chain(n);
     const impl = implementationsFor(def);
     let calls = 0;
-    const guards = Object.fromEntries(Object.entries(impl.guards).map(([name, g]) => [name, ((a: never, p: never) => { calls++; return g(a, p); }) as typeof g]));
+    const guards = Object.fromEntries(
+      Object.entries(impl.guards).map(([name, g]) => [
+        name,
+        ((a: never, p: never) => {
+          calls++;
+          return g(a, p);
+        }) as typeof g,
+      ]),
+    );
     const interpreter = createInterpreter(def, machineConfig(def), { ...impl, guards });
     let s = interpreter.initial(input(def, 'r', {}, 0));
     let events = 0;
@@ -143,7 +185,12 @@ describe('the end of a long run', () => {
   const at = input(def, 'r', {}, 0);
 
   const started = (k: number, time: number): MachineEvent => ({ type: `task.started.t${k}`, time, attempt: 1 });
-  const completed = (k: number, time: number): MachineEvent => ({ type: `task.completed.t${k}`, time, attempt: 1, output: {} });
+  const completed = (k: number, time: number): MachineEvent => ({
+    type: `task.completed.t${k}`,
+    time,
+    attempt: 1,
+    output: {},
+  });
 
   /** The chain's first `done` tasks completed, through the interpreter and through XState. */
   function ran(done: number): [FoldSnapshot, ReturnType<typeof reference.initial>] {
@@ -160,7 +207,10 @@ describe('the end of a long run', () => {
 
   it('keeps the tasks table of a run whose tasks all settled, and records the hash the plain state gives', () => {
     const [i, x] = ran(199);
-    const end = compiled.interpreter.transition(compiled.interpreter.transition(i, started(200, 200)), completed(200, 200));
+    const end = compiled.interpreter.transition(
+      compiled.interpreter.transition(i, started(200, 200)),
+      completed(200, 200),
+    );
     const xEnd = reference.transition(reference.transition(x, started(200, 200)), completed(200, 200));
     expect(end.value).toBe('completed');
     expect(tableOf(end.context.tasks)).not.toBeNull();
@@ -181,11 +231,24 @@ describe('the end of a long run', () => {
     expect(recordedState(end)).toEqual(recordedState(plain(end)));
   });
 
-  it('lists a table\'s tasks as Object.entries lists its record: the same pairs in key order', () => {
+  it("lists a table's tasks as Object.entries lists its record: the same pairs in key order", () => {
     const [i] = ran(70);
     expect(tableOf(i.context.tasks)).not.toBeNull();
     const entries = taskEntries(i.context.tasks);
-    expect(entries.map(([id]) => id).slice(0, 12)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10', 't11', 't12']);
+    expect(entries.map(([id]) => id).slice(0, 12)).toEqual([
+      't1',
+      't2',
+      't3',
+      't4',
+      't5',
+      't6',
+      't7',
+      't8',
+      't9',
+      't10',
+      't11',
+      't12',
+    ]);
     expect(entries).toEqual(Object.entries(i.context.tasks));
     expect(entries).toEqual(Object.entries(plain(i).context.tasks));
   });

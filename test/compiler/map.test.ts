@@ -26,7 +26,13 @@ workflow:
 describe('a compiled MAP machine', () => {
   it('runs as an XState actor: items one at a time, a retried item, a tolerated failure, the iterator mirroring its MAP', () => {
     const compiled = compile(d);
-    const input = { runId: 'r', workflowId: d.id, version: 1, input: { xs: ['a', 'b'] }, time: Date.parse('2026-01-01T00:00:00Z') };
+    const input = {
+      runId: 'r',
+      workflowId: d.id,
+      version: 1,
+      input: { xs: ['a', 'b'] },
+      time: Date.parse('2026-01-01T00:00:00Z'),
+    };
     const actor = createActor(compiled.machine, { input });
     actor.start();
     let snap = compiled.interpreter.initial(input);
@@ -38,7 +44,10 @@ describe('a compiled MAP machine', () => {
       expect(actor.getSnapshot().context).toEqual(snap.context);
       expect(actor.getSnapshot().value).toEqual(snap.value);
     };
-    expect(actor.getSnapshot().context.tasks.fan.items.map((i: { status: string }) => i.status)).toEqual(['SCHEDULED', 'PENDING']);
+    expect(actor.getSnapshot().context.tasks.fan.items.map((i: { status: string }) => i.status)).toEqual([
+      'SCHEDULED',
+      'PENDING',
+    ]);
     send({ type: 'task.started.fan', attempt: 1, item: 0 });
     send({ type: 'task.failed.fan', attempt: 1, item: 0, error: { code: 'E', message: 'no', retryable: true } });
     send({ type: 'timer.backoff.fan', attempt: 1, item: 0 });
@@ -55,7 +64,10 @@ describe('a compiled MAP machine', () => {
     send({ type: 'task.failed.each', attempt: 1, item: 0, error: { code: 'E', message: 'no', retryable: false } });
     send({ type: 'task.completed.each', attempt: 1, item: 1, output: 'ok' });
     expect(actor.getSnapshot().value).toBe('completed');
-    expect(actor.getSnapshot().context.tasks.body).toMatchObject({ status: 'COMPLETED', output: { results: [null, 'ok'] } });
+    expect(actor.getSnapshot().context.tasks.body).toMatchObject({
+      status: 'COMPLETED',
+      output: { results: [null, 'ok'] },
+    });
     actor.stop();
   });
 });

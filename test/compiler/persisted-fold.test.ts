@@ -16,7 +16,13 @@ const EVENTS_PER_RUN = 120;
 
 /** Everything a snapshot is, as comparable text: value, status, context and the entry order. */
 const fingerprint = (s: FoldSnapshot) =>
-  JSON.stringify([s.value, s.status, s.context, s._configuration?.entered.map((r) => r.key) ?? null, s._configuration?.finals ?? null]);
+  JSON.stringify([
+    s.value,
+    s.status,
+    s.context,
+    s._configuration?.entered.map((r) => r.key) ?? null,
+    s._configuration?.finals ?? null,
+  ]);
 
 describe('a persisted snapshot folds on as the original', () => {
   describe.each(DEFINITIONS)('%s', (name, def) => {
@@ -31,7 +37,13 @@ describe('a persisted snapshot folds on as the original', () => {
       let restoredMidRun = 0;
       for (let run = 0; run < RUNS_PER_DEFINITION; run++) {
         const label = `${name} (seed ${seed}, run ${run})`;
-        let original = interpreter.initial({ runId: `run-${run}`, workflowId: def.id, version: def.version, input: events.pick(inputs), time: Date.parse('2026-03-01T09:00:00Z') });
+        let original = interpreter.initial({
+          runId: `run-${run}`,
+          workflowId: def.id,
+          version: def.version,
+          input: events.pick(inputs),
+          time: Date.parse('2026-03-01T09:00:00Z'),
+        });
         const history: MachineEvent[] = [];
         for (let n = 0; n < EVENTS_PER_RUN && original.status === 'active'; n++) {
           const ev = events.next(original.context);
@@ -40,7 +52,13 @@ describe('a persisted snapshot folds on as the original', () => {
         }
         // Replay the same events, cutting at a random point.
         const cut = Math.floor(rng() * (history.length + 1));
-        let a = interpreter.initial({ runId: `run-${run}`, workflowId: def.id, version: def.version, input: original.context.input, time: Date.parse('2026-03-01T09:00:00Z') });
+        let a = interpreter.initial({
+          runId: `run-${run}`,
+          workflowId: def.id,
+          version: def.version,
+          input: original.context.input,
+          time: Date.parse('2026-03-01T09:00:00Z'),
+        });
         for (const ev of history.slice(0, cut)) a = interpreter.transition(a, ev);
         const persisted = JSON.parse(JSON.stringify(interpreter.persist(a)));
         let b = interpreter.restore(persisted);
@@ -51,7 +69,8 @@ describe('a persisted snapshot folds on as the original', () => {
           const [na, nb] = [interpreter.transition(a, ev), interpreter.transition(b, ev)];
           expect(nb === b, `${label}: event ${cut + k + 1} accepted by one copy only`).toBe(na === a);
           [a, b] = [na, nb];
-          if (fingerprint(b) !== fingerprint(a)) expect.fail(`${label}: after event ${cut + k + 1} the restored copy differs`);
+          if (fingerprint(b) !== fingerprint(a))
+            expect.fail(`${label}: after event ${cut + k + 1} the restored copy differs`);
         }
         expect(fingerprint(b)).toBe(fingerprint(original));
       }
@@ -66,9 +85,15 @@ describe('a persisted snapshot folds on as the original', () => {
     const p = interpreter.persist(snap);
     const regions = (p.value as Record<string, Record<string, string>>).running!;
     const [first] = Object.keys(regions);
-    expect(() => interpreter.restore({ ...p, value: { running: { ...regions, [first!]: 'nowhere' } } })).toThrow(new RegExp(`region ${first} has no state nowhere`));
-    expect(() => interpreter.restore({ ...p, entered: p.entered.slice(1) })).toThrow(/entry order must name every region once/);
-    expect(() => interpreter.restore({ ...p, value: 'exploded', status: 'done', entered: [] })).toThrow(/no final state exploded/);
+    expect(() => interpreter.restore({ ...p, value: { running: { ...regions, [first!]: 'nowhere' } } })).toThrow(
+      new RegExp(`region ${first} has no state nowhere`),
+    );
+    expect(() => interpreter.restore({ ...p, entered: p.entered.slice(1) })).toThrow(
+      /entry order must name every region once/,
+    );
+    expect(() => interpreter.restore({ ...p, value: 'exploded', status: 'done', entered: [] })).toThrow(
+      /no final state exploded/,
+    );
     const other = compile(DEFINITIONS.find(([n]) => n.endsWith('approval.yaml'))![1]).interpreter;
     expect(() => other.restore(p)).toThrow(SnapshotMismatchError);
   });

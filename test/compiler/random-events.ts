@@ -21,7 +21,12 @@ export function prng(seed: number): () => number {
 export class RandomEvents {
   private time: number;
 
-  constructor(private readonly rng: () => number, private readonly def: Definition, private readonly outputs: Map<string, unknown[]>, start: number) {
+  constructor(
+    private readonly rng: () => number,
+    private readonly def: Definition,
+    private readonly outputs: Map<string, unknown[]>,
+    start: number,
+  ) {
     this.time = start;
   }
 
@@ -42,7 +47,14 @@ export class RandomEvents {
   private output(task: TaskDef): unknown {
     const variants = this.outputs.get(task.id);
     if (variants?.length && this.chance(0.9)) return this.pick(variants);
-    return this.pick([{}, null, { value: Math.floor(this.rng() * 100) }, 'text', { value: ['a', 'b', 'c'] }, { value: [] }]);
+    return this.pick([
+      {},
+      null,
+      { value: Math.floor(this.rng() * 100) },
+      'text',
+      { value: ['a', 'b', 'c'] },
+      { value: [] },
+    ]);
   }
 
   private error(attempt: number): { code: string; message: string; retryable: boolean } {
@@ -60,16 +72,20 @@ export class RandomEvents {
     return (ctx.tasks[id]!.items ?? []).flatMap((it, item): MachineEvent[] => {
       const n = it.attempts;
       switch (it.status) {
-        case 'SCHEDULED': return [{ type: `task.started.${id}`, time, attempt: n + 1, item }];
-        case 'IN_PROGRESS': return [
-          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), item },
-          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), item },
-          { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), item },
-          { type: `timer.timeout.${id}`, time, attempt: n, item },
-          { type: `task.restarted.${id}`, time, attempt: n, restart: (it.restarts ?? 0) + 1, item },
-        ];
-        case 'RETRYING': return [{ type: `timer.backoff.${id}`, time, attempt: n, item }];
-        default: return [];
+        case 'SCHEDULED':
+          return [{ type: `task.started.${id}`, time, attempt: n + 1, item }];
+        case 'IN_PROGRESS':
+          return [
+            { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), item },
+            { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), item },
+            { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), item },
+            { type: `timer.timeout.${id}`, time, attempt: n, item },
+            { type: `task.restarted.${id}`, time, attempt: n, restart: (it.restarts ?? 0) + 1, item },
+          ];
+        case 'RETRYING':
+          return [{ type: `timer.backoff.${id}`, time, attempt: n, item }];
+        default:
+          return [];
       }
     });
   }
@@ -109,11 +125,17 @@ export class RandomEvents {
       }
       case 'PENDING':
         // A signal sent before its WAIT is reached is kept.
-        return task.type === 'WAIT' && task.event !== undefined && this.chance(0.3) ? [this.signal(task.event, time, task.signalers)] : [];
+        return task.type === 'WAIT' && task.event !== undefined && this.chance(0.3)
+          ? [this.signal(task.event, time, task.signalers)]
+          : [];
       case 'WAITING':
         if (task.type !== 'WAIT') return [];
         return task.event !== undefined
-          ? [this.signal(task.event, time, task.signalers), this.signal(task.event, time, task.signalers), { type: `timer.timeout.${id}`, time, attempt: n }]
+          ? [
+              this.signal(task.event, time, task.signalers),
+              this.signal(task.event, time, task.signalers),
+              { type: `timer.timeout.${id}`, time, attempt: n },
+            ]
           : [{ type: `timer.wait.${id}`, time, attempt: n }];
       default:
         return [];
@@ -123,7 +145,8 @@ export class RandomEvents {
   /** A signal, by 'ops' or nobody; for a WAIT with `from:` (`senders`), mostly by one of them (the draws of others unchanged). */
   private signal(name: string, time: number, senders?: string[]): MachineEvent {
     const data = this.pick([{ ok: true }, null, 'text', { value: Math.floor(this.rng() * 100) }]);
-    if (senders && senders.length > 0 && this.chance(0.7)) return { type: `signal.${name}`, time, data, by: this.pick(senders) };
+    if (senders && senders.length > 0 && this.chance(0.7))
+      return { type: `signal.${name}`, time, data, by: this.pick(senders) };
     return { type: `signal.${name}`, time, data, ...(this.chance(0.5) ? { by: 'ops' } : {}) };
   }
 
@@ -137,31 +160,73 @@ export class RandomEvents {
       const items = ctx.tasks[id]?.items ?? [];
       const item = Math.floor(this.rng() * (items.length + 2));
       const an = Math.max(0, (items[item]?.attempts ?? 1) + Math.floor(this.rng() * 4) - 2);
-      const k = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'task.restarted'] as const);
-      if (k === 'task.restarted') return { type: `task.restarted.${id}`, time, attempt: an, restart: Math.floor(this.rng() * 3), item };
-      if (k === 'task.completed') return { type: `task.completed.${id}`, time, attempt: an, output: this.output(task), item };
+      const k = this.pick([
+        'task.started',
+        'task.completed',
+        'task.failed',
+        'timer.timeout',
+        'timer.backoff',
+        'task.restarted',
+      ] as const);
+      if (k === 'task.restarted')
+        return { type: `task.restarted.${id}`, time, attempt: an, restart: Math.floor(this.rng() * 3), item };
+      if (k === 'task.completed')
+        return { type: `task.completed.${id}`, time, attempt: an, output: this.output(task), item };
       if (k === 'task.failed') return { type: `task.failed.${id}`, time, attempt: an, error: this.error(an), item };
       return { type: `${k}.${id}`, time, attempt: an, item };
     }
     // A late event of an earlier iteration (or one that is not a loop's at all).
     const iteration = ctx.tasks[id]?.iteration;
-    const it = iteration === undefined ? {} : this.chance(0.5) ? { iteration: Math.max(1, iteration - 1) } : { iteration };
-    const kind = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'timer.approval_timeout', 'approval.approved', 'approval.rejected', 'task.restarted', 'timer.wait', 'signal'] as const);
+    const it =
+      iteration === undefined ? {} : this.chance(0.5) ? { iteration: Math.max(1, iteration - 1) } : { iteration };
+    const kind = this.pick([
+      'task.started',
+      'task.completed',
+      'task.failed',
+      'timer.timeout',
+      'timer.backoff',
+      'timer.approval_timeout',
+      'approval.approved',
+      'approval.rejected',
+      'task.restarted',
+      'timer.wait',
+      'signal',
+    ] as const);
     switch (kind) {
-      case 'signal': return this.signal(task?.type === 'WAIT' && task.event !== undefined && this.chance(0.8) ? task.event : 'nobody_waits', time);
-      case 'task.restarted': return { type: `task.restarted.${id}`, time, attempt: n, restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1), ...it };
-      case 'task.completed': return { type: `task.completed.${id}`, time, attempt: n, output: task ? this.output(task) : {}, ...it };
-      case 'task.failed': return { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), ...it };
-      case 'approval.approved': case 'approval.rejected': return { type: `${kind}.${id}`, time, by: task ? this.approver(task) : 'anyone' };
-      default: return { type: `${kind}.${id}`, time, attempt: n, ...it };
+      case 'signal':
+        return this.signal(
+          task?.type === 'WAIT' && task.event !== undefined && this.chance(0.8) ? task.event : 'nobody_waits',
+          time,
+        );
+      case 'task.restarted':
+        return {
+          type: `task.restarted.${id}`,
+          time,
+          attempt: n,
+          restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1),
+          ...it,
+        };
+      case 'task.completed':
+        return { type: `task.completed.${id}`, time, attempt: n, output: task ? this.output(task) : {}, ...it };
+      case 'task.failed':
+        return { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), ...it };
+      case 'approval.approved':
+      case 'approval.rejected':
+        return { type: `${kind}.${id}`, time, by: task ? this.approver(task) : 'anyone' };
+      default:
+        return { type: `${kind}.${id}`, time, attempt: n, ...it };
     }
   }
 
   next(ctx: RunContext): MachineEvent {
     const time = this.tick();
-    if (this.chance(0.01)) return { type: 'run.cancel', time, ...(this.chance(0.5) ? { by: 'ops', reason: 'no longer needed' } : {}) };
+    if (this.chance(0.01))
+      return { type: 'run.cancel', time, ...(this.chance(0.5) ? { by: 'ops', reason: 'no longer needed' } : {}) };
     // Pause and resume (targetless transitions of the parallel state), sometimes twice in a row (refused then).
-    if (this.chance(0.03)) return ctx.paused === true || this.chance(0.2) ? { type: 'run.resume', time, ...(this.chance(0.5) ? { by: 'ops' } : {}) } : { type: 'run.pause', time, ...(this.chance(0.5) ? { by: 'ops', reason: 'maintenance' } : {}) };
+    if (this.chance(0.03))
+      return ctx.paused === true || this.chance(0.2)
+        ? { type: 'run.resume', time, ...(this.chance(0.5) ? { by: 'ops' } : {}) }
+        : { type: 'run.pause', time, ...(this.chance(0.5) ? { by: 'ops', reason: 'maintenance' } : {}) };
     const plausible = this.def.tasks.flatMap((t) => this.plausible(t, ctx, time));
     return plausible.length > 0 && this.chance(0.85) ? this.pick(plausible) : this.stale(ctx, time);
   }

@@ -16,7 +16,9 @@ const EVENTS_PER_DEFINITION = 1_000;
 function mismatches(s: FoldSnapshot): string[] {
   if (typeof s.value === 'string') return [];
   const regions = s.value.running!;
-  return Object.keys(regions).filter((task) => STATUS_OF_STATE[regions[task] as RegionStateName] !== s.context.tasks[task]!.status);
+  return Object.keys(regions).filter(
+    (task) => STATUS_OF_STATE[regions[task] as RegionStateName] !== s.context.tasks[task]!.status,
+  );
 }
 
 describe('task status is the state its region is in', () => {
@@ -29,14 +31,22 @@ describe('task status is the state its region is in', () => {
     const events = new RandomEvents(rng, def, outputVariants(def, plan), t0);
     let checked = 0;
     for (let run = 0; checked < EVENTS_PER_DEFINITION; run++) {
-      let s = compiled.interpreter.initial({ runId: `run-${run}`, workflowId: def.id, version: def.version, input: events.pick(inputs), time: t0 + run * 1000 });
+      let s = compiled.interpreter.initial({
+        runId: `run-${run}`,
+        workflowId: def.id,
+        version: def.version,
+        input: events.pick(inputs),
+        time: t0 + run * 1000,
+      });
       expect(mismatches(s)).toEqual([]);
       for (let n = 0; n < 120 && s.status === 'active'; n++, checked++) {
         s = compiled.interpreter.transition(s, events.next(s.context));
         expect(mismatches(s), `${name}, run ${run}, event ${n}`).toEqual([]);
       }
       // Once the run has ended, what had not settled is CANCELLED and the rest keep their final status.
-      if (s.status === 'done') for (const t of Object.values(s.context.tasks)) expect(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']).toContain(t.status);
+      if (s.status === 'done')
+        for (const t of Object.values(s.context.tasks))
+          expect(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']).toContain(t.status);
     }
   });
 });

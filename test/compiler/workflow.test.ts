@@ -42,7 +42,7 @@ describe('a definition object has its workflow value', () => {
     expect(Object.getOwnPropertySymbols(d)).toEqual([]);
   });
 
-  it('an edited copy is its own workflow, never the original\'s', () => {
+  it("an edited copy is its own workflow, never the original's", () => {
     const d = def(YAML);
     const w = workflowOf(d);
     const edited = { ...d, version: 2 };
@@ -61,7 +61,7 @@ describe('a definition object has its workflow value', () => {
     expect(workflowOf(reordered, definitionHash(reordered))).toBe(w);
   });
 
-  it('a start records the bytes of the object it was given, not those of the shared value\'s definition', async () => {
+  it("a start records the bytes of the object it was given, not those of the shared value's definition", async () => {
     const d = def(YAML);
     workflowOf(d);
     const reordered = Object.fromEntries(Object.entries(d).reverse()) as unknown as typeof d;
@@ -74,7 +74,7 @@ describe('a definition object has its workflow value', () => {
   });
 });
 
-describe('a workflow value under the limits file\'s limits', () => {
+describe("a workflow value under the limits file's limits", () => {
   const limits: GlobalLimits = { queues: { payments: { concurrency: { limit: 1 } } }, handlers: {} };
 
   it('gates the tasks those limits name, and keeps one bound copy per limits object', () => {

@@ -7,15 +7,47 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/files/index.js';
-import { catalogItems, expectationsFileFor, generatePaths, itemKey, parseExpectations, runExpectation, runPath } from '../../src/coverage/index.js';
+import {
+  catalogItems,
+  expectationsFileFor,
+  generatePaths,
+  itemKey,
+  parseExpectations,
+  runExpectation,
+  runPath,
+} from '../../src/coverage/index.js';
 import { compile } from '../../src/compiler/index.js';
 import { ROOT } from '../helpers/cli.js';
 
 const DEFINITIONS = join(ROOT, 'definitions');
-const files = readdirSync(DEFINITIONS).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(DEFINITIONS)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('bundled definitions', () => {
-  it('are all here', () => expect(files).toEqual(['batch-inventory-validation.yaml', 'compliance-audit.yaml', 'compliance_alerts.yaml', 'daily-operations.yaml', 'data-migration.yaml', 'department-ops.yaml', 'file-routing.yaml', 'folder-audit.yaml', 'folder-report.yaml', 'incident-response.yaml', 'inventory-validation-ps1.yaml', 'inventory-validation-sh.yaml', 'inventory-validation.yaml', 'lead_qualification.yaml', 'multi-agent-research.yaml', 'project-setup.yaml', 'research-coordination.yaml', 'revenue_milestone.yaml', 'station-deployment.yaml', 'station-rollback.yaml']));
+  it('are all here', () =>
+    expect(files).toEqual([
+      'batch-inventory-validation.yaml',
+      'compliance-audit.yaml',
+      'compliance_alerts.yaml',
+      'daily-operations.yaml',
+      'data-migration.yaml',
+      'department-ops.yaml',
+      'file-routing.yaml',
+      'folder-audit.yaml',
+      'folder-report.yaml',
+      'incident-response.yaml',
+      'inventory-validation-ps1.yaml',
+      'inventory-validation-sh.yaml',
+      'inventory-validation.yaml',
+      'lead_qualification.yaml',
+      'multi-agent-research.yaml',
+      'project-setup.yaml',
+      'research-coordination.yaml',
+      'revenue_milestone.yaml',
+      'station-deployment.yaml',
+      'station-rollback.yaml',
+    ]));
 });
 
 for (const file of files) {
@@ -43,7 +75,11 @@ for (const file of files) {
 
     it('covers every state, transition and decision case, or says why it cannot', () => {
       const { coverage, uncovered } = report;
-      for (const [kind, tally] of [['state', coverage.states], ['transition', coverage.transitions], ['decisionCase', coverage.decisionCases]] as const) {
+      for (const [kind, tally] of [
+        ['state', coverage.states],
+        ['transition', coverage.transitions],
+        ['decisionCase', coverage.decisionCases],
+      ] as const) {
         expect(tally.covered + uncovered.filter((u) => u.kind === kind).length, kind).toBe(tally.total);
       }
       for (const u of uncovered) expect(u.reason.length, `${u.kind} ${u.item} of ${u.task}`).toBeGreaterThan(20);
@@ -55,7 +91,8 @@ for (const file of files) {
       // What paths cover is what the compiled config has, and never something ruled out as impossible.
       const catalog = catalogItems(compile(definition));
       const applicable = new Set(catalog.applicable.map(itemKey));
-      for (const p of report.paths) for (const k of p.covers) expect(applicable.has(k), `${p.name} covers ${k}`).toBe(true);
+      for (const p of report.paths)
+        for (const k of p.covers) expect(applicable.has(k), `${p.name} covers ${k}`).toBe(true);
       expect(report.paths.length).toBeGreaterThan(0);
       expect(expectations.length, `${expFile} ships with the definition`).toBeGreaterThan(0);
     });

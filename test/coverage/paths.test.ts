@@ -9,7 +9,9 @@ const wf = (tasks: string, extra = '') => `workflow:\n  id: t\n  name: T\n  vers
 /** n independent tasks with retries (and optionally a timeout), all joined by one. */
 function wide(n: number, opts = ''): string {
   const ids = Array.from({ length: n }, (_, i) => `t${i}`);
-  return wf(`${ids.map((id) => `    - { id: ${id}, type: SIMPLE, retry_policy: { max_attempts: 3, initial_delay: 1s }${opts} }\n`).join('')}    - { id: join, type: SIMPLE, depends_on: [${ids.join(', ')}] }\n`);
+  return wf(
+    `${ids.map((id) => `    - { id: ${id}, type: SIMPLE, retry_policy: { max_attempts: 3, initial_delay: 1s }${opts} }\n`).join('')}    - { id: join, type: SIMPLE, depends_on: [${ids.join(', ')}] }\n`,
+  );
 }
 
 /** 100% of what is counted, and nothing covered that was ruled out as impossible. */
@@ -67,7 +69,14 @@ describe('decisions', () => {
   it('finds outputs that choose each case from its condition, and explains the one nothing chooses', async () => {
     const r = generatePaths(def(text));
     const names = r.paths.map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['route=high → vip ✓', 'route=gold → standard ✓', 'route=flagged → review approved ✓', 'route=default → reject ✓']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'route=high → vip ✓',
+        'route=gold → standard ✓',
+        'route=flagged → review approved ✓',
+        'route=default → reject ✓',
+      ]),
+    );
     const gold = r.paths.find((p) => p.name === 'route=gold → standard ✓')!;
     const output = gold.events.find((e) => e.type === 'task.completed' && e.data.task === 'score')!;
     expect(output.type === 'task.completed' && output.data.output).toMatchObject({ tier: 'gold' });
@@ -78,7 +87,10 @@ describe('decisions', () => {
     expect(never.reason).toContain('script it in an expectation');
     const ghost = r.uncovered.filter((u) => u.task === 'ghost');
     expect(ghost.length).toBeGreaterThan(0);
-    for (const u of ghost) expect(u.reason).toBe('task ghost runs only when route chooses never, which no generated path does (see that case); script it in an expectation');
+    for (const u of ghost)
+      expect(u.reason).toBe(
+        'task ghost runs only when route chooses never, which no generated path does (see that case); script it in an expectation',
+      );
     await expectAllPass(text, r);
   });
 
@@ -96,7 +108,12 @@ describe('decisions', () => {
     const { diagnostics } = parseDefinition(text2, 't.yaml');
     const warning = diagnostics.find((d) => d.code === 'LF_UNKNOWN_CASE_TARGET')!;
     const r = generatePaths(def(text2));
-    expect(r.paths.map((p) => [p.name, p.outcome])).toEqual(expect.arrayContaining([['gate=OK → ship ✓', 'COMPLETED'], ['gate=SOFT → unknown task missing_task → run FAILED', 'FAILED']]));
+    expect(r.paths.map((p) => [p.name, p.outcome])).toEqual(
+      expect.arrayContaining([
+        ['gate=OK → ship ✓', 'COMPLETED'],
+        ['gate=SOFT → unknown task missing_task → run FAILED', 'FAILED'],
+      ]),
+    );
     const soft = r.uncovered.find((u) => u.item === 'SOFT')!;
     expect(soft.code).toBe('LF_UNKNOWN_CASE_TARGET');
     expect(soft.reason.startsWith(warning.message)).toBe(true);
@@ -118,13 +135,16 @@ describe('decisions', () => {
     const warning = parseDefinition(text3, 't.yaml').diagnostics.find((d) => d.code === 'LF_TASK_NEVER_RUNS')!;
     const r = generatePaths(def(text3));
     const both = r.uncovered.filter((u) => u.task === 'both');
-    expect(both.map((u) => u.item)).toEqual(expect.arrayContaining(['scheduled', 'running', 'done', 'pending → scheduled']));
+    expect(both.map((u) => u.item)).toEqual(
+      expect.arrayContaining(['scheduled', 'running', 'done', 'pending → scheduled']),
+    );
     for (const u of both) expect(u).toMatchObject({ code: 'LF_TASK_NEVER_RUNS', reason: warning.message });
   });
 });
 
 describe('HUMAN tasks', () => {
-  const human = (onTimeout: string) => wf(`    - { id: prepare, type: SIMPLE }
+  const human = (onTimeout: string) =>
+    wf(`    - { id: prepare, type: SIMPLE }
     - { id: sign, type: HUMAN, depends_on: [prepare], approvers: [cfo], timeout: 1h, on_timeout: ${onTimeout} }
     - { id: book, type: SIMPLE, depends_on: [sign] }
 `);
@@ -134,19 +154,22 @@ describe('HUMAN tasks', () => {
     ['reject', 'FAILED', 'FAILED'],
     ['approve', 'COMPLETED', 'COMPLETED'],
     ['skip', 'COMPLETED', 'SKIPPED'],
-  ])('approval, rejection and an approval deadline that ends with on_timeout: %s', async (onTimeout, outcome, status) => {
-    const text = human(onTimeout);
-    const r = generatePaths(def(text));
-    const byName = new Map(r.paths.map((p) => [p.name, p]));
-    expect(byName.get('sign approved ✓')?.outcome).toBe('COMPLETED');
-    expect(byName.get('sign rejected → run FAILED')!.tasks.sign!.status).toBe('FAILED');
-    const timeout = r.paths.find((p) => p.name.startsWith(`sign approval times out (on_timeout: ${onTimeout})`))!;
-    expect([timeout.outcome, timeout.tasks.sign!.status]).toEqual([outcome, status]);
-    const approval = byName.get('sign approved ✓')!.events.find((e) => e.type === 'approval.recorded');
-    expect(approval?.type === 'approval.recorded' && approval.data.by).toBe('cfo');
-    expect(complete(r)).toBe(true);
-    await expectAllPass(text, r);
-  });
+  ])(
+    'approval, rejection and an approval deadline that ends with on_timeout: %s',
+    async (onTimeout, outcome, status) => {
+      const text = human(onTimeout);
+      const r = generatePaths(def(text));
+      const byName = new Map(r.paths.map((p) => [p.name, p]));
+      expect(byName.get('sign approved ✓')?.outcome).toBe('COMPLETED');
+      expect(byName.get('sign rejected → run FAILED')!.tasks.sign!.status).toBe('FAILED');
+      const timeout = r.paths.find((p) => p.name.startsWith(`sign approval times out (on_timeout: ${onTimeout})`))!;
+      expect([timeout.outcome, timeout.tasks.sign!.status]).toEqual([outcome, status]);
+      const approval = byName.get('sign approved ✓')!.events.find((e) => e.type === 'approval.recorded');
+      expect(approval?.type === 'approval.recorded' && approval.data.by).toBe('cfo');
+      expect(complete(r)).toBe(true);
+      await expectAllPass(text, r);
+    },
+  );
 });
 
 describe('running a path', () => {
@@ -158,7 +181,10 @@ describe('running a path', () => {
     const r = await runPath(changed, path);
     expect(r.ok).toBe(false);
     expect(r.atEvent).toBe(4);
-    expect(r.failure).toBe("event 5 of the path (task.failed flaky #2): the runtime's state after it (FAILED, " + r.failure!.split('(FAILED, ')[1]);
+    expect(r.failure).toBe(
+      "event 5 of the path (task.failed flaky #2): the runtime's state after it (FAILED, " +
+        r.failure!.split('(FAILED, ')[1],
+    );
     expect(r.failure).toMatch(/differs from the model's \(RUNNING, [0-9a-f]{16}\)$/);
   });
 });
@@ -180,10 +206,15 @@ describe('bounded on decisions too', () => {
       tasks += `    - { id: s${i}, type: SIMPLE, output: [v] }\n    - { id: d${i}, type: DECISION, depends_on: [s${i}], decision_param: "\${s${i}.output.v}", decision_cases: { A: { next: [a${i}] }, B: { next: [b${i}] } } }\n`;
       tasks += `    - { id: a${i}, type: SIMPLE }\n    - { id: b${i}, type: SIMPLE }\n`;
     }
-    return wf(`${tasks}    - { id: end, type: SIMPLE, depends_on: [${Array.from({ length: k }, (_, i) => `a${i}, b${i}`).join(', ')}] }\n`);
+    return wf(
+      `${tasks}    - { id: end, type: SIMPLE, depends_on: [${Array.from({ length: k }, (_, i) => `a${i}, b${i}`).join(', ')}] }\n`,
+    );
   }
 
-  it.each([['one after the other', chain], ['side by side', side]])('k decisions %s: paths grow linearly, every case is covered', (_, make) => {
+  it.each([
+    ['one after the other', chain],
+    ['side by side', side],
+  ])('k decisions %s: paths grow linearly, every case is covered', (_, make) => {
     const counts = [2, 4, 6].map((k) => {
       const r = generatePaths(def(make(k)));
       expect(complete(r), `k=${k}`).toBe(true);
@@ -209,9 +240,17 @@ describe('DO_WHILE', () => {
     expect(names.some((n) => /^wait_ready runs 2 iterations/.test(n))).toBe(true);
     const limit = r.paths.find((p) => p.name.startsWith('wait_ready reaches its limit (3 iterations)'))!;
     expect(limit.outcome).toBe('FAILED');
-    expect(limit.events.filter((e) => e.type === 'task.started' && e.data.task === 'check').map((e) => (e.data as { iteration?: number }).iteration)).toEqual([1, 2, 3]);
+    expect(
+      limit.events
+        .filter((e) => e.type === 'task.started' && e.data.task === 'check')
+        .map((e) => (e.data as { iteration?: number }).iteration),
+    ).toEqual([1, 2, 3]);
     // Once (looping → done), again (looping → looping), to the limit (looping → failed): counted, and covered.
-    expect(r.tasks.wait_ready).toEqual({ states: { covered: 5, total: 5 }, transitions: { covered: 5, total: 5 }, decisionCases: { covered: 0, total: 0 } });
+    expect(r.tasks.wait_ready).toEqual({
+      states: { covered: 5, total: 5 },
+      transitions: { covered: 5, total: 5 },
+      decisionCases: { covered: 0, total: 0 },
+    });
     // A required body task's failure fails the loop: no iteration follows it, and that is said.
     expect(r.excluded).toContainEqual(expect.objectContaining({ task: 'check', item: 'iteration_failed → pending' }));
     await expectAllPass(poll, r);
@@ -229,14 +268,24 @@ describe('other shapes', () => {
     const r = generatePaths(def(text));
     expect(complete(r)).toBe(true);
     const optional = r.paths.find((p) => p.name === 'b fails (optional, no retries) → run COMPLETED')!;
-    expect([optional.outcome, optional.tasks.join!.status, optional.tasks.after!.status]).toEqual(['COMPLETED', 'SKIPPED', 'SKIPPED']);
+    expect([optional.outcome, optional.tasks.join!.status, optional.tasks.after!.status]).toEqual([
+      'COMPLETED',
+      'SKIPPED',
+      'SKIPPED',
+    ]);
     // Fork targets always start: their skip is ruled out, with why.
-    expect(r.excluded).toContainEqual({ kind: 'transition', task: 'a', item: 'pending → skipped', reason: "a's dependencies (fork) always complete and no decision routes to it, so nothing can make it skip" });
+    expect(r.excluded).toContainEqual({
+      kind: 'transition',
+      task: 'a',
+      item: 'pending → skipped',
+      reason: "a's dependencies (fork) always complete and no decision routes to it, so nothing can make it skip",
+    });
     await expectAllPass(text, r);
   });
 
   it('a case that only an input selects gets a path with that input', async () => {
-    const text = wf(`    - { id: check, type: SIMPLE }
+    const text = wf(
+      `    - { id: check, type: SIMPLE }
     - id: gate
       type: DECISION
       depends_on: [check]
@@ -245,7 +294,9 @@ describe('other shapes', () => {
         default: { next: [ship] }
     - { id: audit, type: SIMPLE }
     - { id: ship, type: SIMPLE }
-`, '  input:\n    optional:\n      - strict: false\n');
+`,
+      '  input:\n    optional:\n      - strict: false\n',
+    );
     const r = generatePaths(def(text));
     expect(r.paths.find((p) => p.name === 'gate=strict → audit ✓')?.input).toEqual({ strict: true });
     expect(r.paths.find((p) => p.name === 'gate=default → ship ✓')?.input).toEqual({ strict: false });
@@ -255,7 +306,9 @@ describe('other shapes', () => {
 
 describe('limits', () => {
   it('a walk past its limit stops with LF_PATHS_LIMIT rather than a truncated list', () => {
-    expect(() => generatePaths(def(wide(4)), { limit: 20 })).toThrow(expect.objectContaining({ code: 'LF_PATHS_LIMIT' }));
+    expect(() => generatePaths(def(wide(4)), { limit: 20 })).toThrow(
+      expect.objectContaining({ code: 'LF_PATHS_LIMIT' }),
+    );
   });
 });
 
@@ -272,12 +325,15 @@ describe('WAIT', () => {
     const report = generatePaths(def(text));
     expect(complete(report)).toBe(true);
     const covered = new Set(report.paths.flatMap((p) => p.covers));
-    for (const item of ['waiting → done on timer.wait'].map((i) => `transition|nap|${i}`)) expect(covered).toContain(item);
+    for (const item of ['waiting → done on timer.wait'].map((i) => `transition|nap|${i}`))
+      expect(covered).toContain(item);
     expect(covered).toContain('transition|gate|waiting → done on signal.release');
     expect(covered).toContain('transition|gate|waiting → timed_out on timer.timeout');
     expect(covered).toContain('transition|soft|waiting → skipped on timer.timeout');
     expect(report.excluded.map((e) => `${e.task}|${e.item}`)).toContain('gate|pending → pending on signal.release');
-    expect(report.excluded.find((e) => e.task === 'at' && e.item === 'pending → failed')?.reason).toBe("at's until is a fixed valid time, so it cannot be malformed");
+    expect(report.excluded.find((e) => e.task === 'at' && e.item === 'pending → failed')?.reason).toBe(
+      "at's until is a fixed valid time, so it cannot be malformed",
+    );
     expect(covered).toContain('transition|at|waiting → done on timer.wait');
     expect(report.paths.map((p) => p.name)).toContain('gate gets no signal release in time (timed out) → run FAILED');
     await expectAllPass(text, report);
@@ -315,7 +371,8 @@ describe('SET and TERMINATE', () => {
     expect(halted.outcome).toBe('FAILED');
     expect(finished.outcome).toBe('COMPLETED');
     // The path ends where TERMINATE ends the run: work never starts on it.
-    for (const p of [halted, finished]) expect(p.events.some((e) => e.type === 'task.started' && e.data.task === 'work')).toBe(false);
+    for (const p of [halted, finished])
+      expect(p.events.some((e) => e.type === 'task.started' && e.data.task === 'work')).toBe(false);
     await expectAllPass(text, report);
   });
 });
@@ -336,17 +393,29 @@ describe('MAP', () => {
   it('is covered fully: empty, with items, with an item retried, timed out and failing, each path as the real engine runs it', async () => {
     const r = generatePaths(def(text));
     expect(complete(r)).toBe(true);
-    const events = r.paths.map((p) => p.events.map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}${'item' in e.data && e.data.item !== undefined ? `[${e.data.item}]` : ''}`).join(' '));
+    const events = r.paths.map((p) =>
+      p.events
+        .map(
+          (e) =>
+            `${e.type}:${'task' in e.data ? e.data.task : ''}${'item' in e.data && e.data.item !== undefined ? `[${e.data.item}]` : ''}`,
+        )
+        .join(' '),
+    );
     // An empty list (scan completes at once), and a failing item that fails the run.
     expect(events.some((e) => !e.includes('scan[') && e.includes('task.started:report'))).toBe(true);
-    expect(r.paths.some((p) => p.outcome === 'FAILED' && p.events.some((e) => e.type === 'task.failed' && e.data.task === 'scan'))).toBe(true);
+    expect(
+      r.paths.some(
+        (p) => p.outcome === 'FAILED' && p.events.some((e) => e.type === 'task.failed' && e.data.task === 'scan'),
+      ),
+    ).toBe(true);
     await expectAllPass(text, r);
   });
 });
 
 describe('TRANSFORM tasks', () => {
-  it('are work like a handler\'s: paths succeed, retry, time out and fail them, scripted (no jq runs), and a decision on their result is steered', async () => {
-    const text = wf(`    - { id: shape, type: TRANSFORM, input: { n: 1 }, jq: '{ level: (if .n > 1 then "high" else "low" end) }', retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 30s }
+  it("are work like a handler's: paths succeed, retry, time out and fail them, scripted (no jq runs), and a decision on their result is steered", async () => {
+    const text =
+      wf(`    - { id: shape, type: TRANSFORM, input: { n: 1 }, jq: '{ level: (if .n > 1 then "high" else "low" end) }', retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 30s }
     - id: route
       type: DECISION
       depends_on: shape

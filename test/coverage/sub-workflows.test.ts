@@ -28,7 +28,12 @@ describe('paths and test over SUB_WORKFLOW and EMIT', () => {
     expect(report.coverage.states.covered).toBe(report.coverage.states.total);
     expect(report.coverage.transitions.covered).toBe(report.coverage.transitions.total);
     const names = report.paths.map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining([expect.stringMatching(/call fails after 2 attempts → run FAILED/), expect.stringMatching(/announce fails/)]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/call fails after 2 attempts → run FAILED/),
+        expect.stringMatching(/announce fails/),
+      ]),
+    );
     expect(report.paths.some((p) => p.outcome === 'COMPLETED')).toBe(true);
   });
 
@@ -40,16 +45,24 @@ describe('paths and test over SUB_WORKFLOW and EMIT', () => {
     });
   }
 
-  it('an expectation scripts the child\'s output and an EMIT\'s attempts', async () => {
-    const ok = await runExpectation(d, ExpectationSchema.parse({
-      name: 'child output flows on', outputs: { call: { total: 3 } },
-      expect: { status: 'COMPLETED', tasks: { call: 'COMPLETED', announce: 'COMPLETED' } },
-    }));
+  it("an expectation scripts the child's output and an EMIT's attempts", async () => {
+    const ok = await runExpectation(
+      d,
+      ExpectationSchema.parse({
+        name: 'child output flows on',
+        outputs: { call: { total: 3 } },
+        expect: { status: 'COMPLETED', tasks: { call: 'COMPLETED', announce: 'COMPLETED' } },
+      }),
+    );
     expect(ok.failures).toEqual([]);
-    const failing = await runExpectation(d, ExpectationSchema.parse({
-      name: 'the EMIT fails', attempts: { announce: ['fatal'] },
-      expect: { status: 'FAILED', tasks: { call: 'COMPLETED', announce: 'FAILED' } },
-    }));
+    const failing = await runExpectation(
+      d,
+      ExpectationSchema.parse({
+        name: 'the EMIT fails',
+        attempts: { announce: ['fatal'] },
+        expect: { status: 'FAILED', tasks: { call: 'COMPLETED', announce: 'FAILED' } },
+      }),
+    );
     expect(failing.failures).toEqual([]);
   });
 });

@@ -25,6 +25,8 @@ describe('agent_level', () => {
     expect(r.definition).toBeNull();
     const d = r.diagnostics.find((x) => x.code === 'LF_AGENT_LEVEL')!;
     expect(d).toMatchObject({ severity: 'error', line: 6, col: 20 });
-    expect(d.message).toContain('agent_level "worker" is not a level; write one of L0 (Commander), L1 (CMD.BRIDGE), L2 (Station OPS), L3 (Worker)');
+    expect(d.message).toContain(
+      'agent_level "worker" is not a level; write one of L0 (Commander), L1 (CMD.BRIDGE), L2 (Station OPS), L3 (Worker)',
+    );
   });
 });

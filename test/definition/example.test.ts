@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { definitionHash, effectiveDependencies, parseDefinition, type DecisionTask, type HumanTask } from '../../src/definition/index.js';
+import {
+  definitionHash,
+  effectiveDependencies,
+  parseDefinition,
+  type DecisionTask,
+  type HumanTask,
+} from '../../src/definition/index.js';
 import { formatDiagnostic } from '../../src/errors/index.js';
 import { failureHandlerDefinition } from '../../src/runtime/index.js';
 import { pos } from './helpers.js';
@@ -19,14 +25,17 @@ describe('the real inventory-validation example', () => {
     expect(d).toMatchObject({
       severity: 'warning',
       code: 'LF_UNKNOWN_CASE_TARGET',
-      message: 'decision case FAIL_SOFT of decision_gate routes to unknown task "generate_warning_receipt"; choosing this case at run time fails the run',
+      message:
+        'decision case FAIL_SOFT of decision_gate routes to unknown task "generate_warning_receipt"; choosing this case at run time fails the run',
       path: ['workflow', 'tasks', 3, 'decision_cases', 'FAIL_SOFT', 'next'],
       file: 'inventory-validation.workflow.yaml',
       line: at.line,
       col: at.col,
     });
     expect(text.split('\n')[at.line - 1]).toContain('next: "generate_warning_receipt"');
-    expect(formatDiagnostic(d!)).toBe(`inventory-validation.workflow.yaml:${at.line}:${at.col}: warning: ${d!.message}`);
+    expect(formatDiagnostic(d!)).toBe(
+      `inventory-validation.workflow.yaml:${at.line}:${at.col}: warning: ${d!.message}`,
+    );
   });
 
   it('its failure_workflow steps are the built-in ones: a failure handler run of its own, inventory-validation-failure-handler', () => {
@@ -39,11 +48,21 @@ describe('the real inventory-validation example', () => {
     const def = result.definition!;
     expect(def).toMatchObject({ id: 'inventory-validation-v1', name: 'Inventory Validation Workflow', version: 1 });
     expect(def.tasks.map((t) => [t.id, t.type, t.index])).toEqual([
-      ['scan_files', 'SIMPLE', 0], ['load_policy', 'SIMPLE', 1], ['validate_compliance', 'SIMPLE', 2],
-      ['decision_gate', 'DECISION', 3], ['generate_receipt', 'SIMPLE', 4], ['alert_cmd_bridge', 'HUMAN', 5],
+      ['scan_files', 'SIMPLE', 0],
+      ['load_policy', 'SIMPLE', 1],
+      ['validate_compliance', 'SIMPLE', 2],
+      ['decision_gate', 'DECISION', 3],
+      ['generate_receipt', 'SIMPLE', 4],
+      ['alert_cmd_bridge', 'HUMAN', 5],
     ]);
     const scan = def.tasks[0]!;
-    expect(scan.retry).toEqual({ maxAttempts: 3, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: null, jitter: 0 });
+    expect(scan.retry).toEqual({
+      maxAttempts: 3,
+      backoff: 'exponential',
+      initialDelayMs: 1000,
+      maxDelayMs: null,
+      jitter: 0,
+    });
     expect(scan.timeoutMs).toBe(30_000);
     expect(scan.output).toEqual({ names: ['file_list', 'scan_timestamp'], values: {} });
     expect(def.tasks[1]!.parallelWith).toEqual(['scan_files']);
@@ -64,7 +83,11 @@ describe('the real inventory-validation example', () => {
       { name: 'strict_mode', required: false, type: 'boolean', default: false },
     ]);
     expect(def.output.names).toEqual(['validation_receipt', 'compliance_status', 'file_manifest']);
-    expect(def.failureWorkflow).toEqual({ id: 'inventory-validation-failure-handler', steps: ['log_to_incident', 'notify_commander', 'preserve_state'], input: {} });
+    expect(def.failureWorkflow).toEqual({
+      id: 'inventory-validation-failure-handler',
+      steps: ['log_to_incident', 'notify_commander', 'preserve_state'],
+      input: {},
+    });
     expect(def.monitoring).toMatchObject({ report_frequency: 'per_task' });
     expect(def.triggers).toEqual([]);
   });
@@ -88,10 +111,14 @@ describe('the real inventory-validation example', () => {
 describe('the bundled copy (definitions/inventory-validation.yaml)', () => {
   it('is the seed example unchanged but for its handlers line and an optional policy_file (and the comment saying so)', () => {
     const bundled = readFileSync(new URL('../../definitions/inventory-validation.yaml', import.meta.url), 'utf8');
-    const comment = /^# (Bundled copy of examples\/inventory-validation\.workflow\.yaml|unchanged but for the `handlers:` line|and policy_file being optional|folder's \.3ox\.index\/POLICY\/ file)/;
-    const added = (l: string) => /^\s*handlers: "\.\/handlers\/inventory\.ts"$/.test(l) || comment.test(l) || l === '      - policy_file: ""';
+    const comment =
+      /^# (Bundled copy of examples\/inventory-validation\.workflow\.yaml|unchanged but for the `handlers:` line|and policy_file being optional|folder's \.3ox\.index\/POLICY\/ file)/;
+    const added = (l: string) =>
+      /^\s*handlers: "\.\/handlers\/inventory\.ts"$/.test(l) || comment.test(l) || l === '      - policy_file: ""';
     // The example's `policy_file` under required: moved to optional (with "" for "find it"), nothing else changed.
-    expect(bundled.split('\n').filter((l) => !added(l))).toEqual(text.split('\n').filter((l) => l !== '      - policy_file'));
+    expect(bundled.split('\n').filter((l) => !added(l))).toEqual(
+      text.split('\n').filter((l) => l !== '      - policy_file'),
+    );
     expect(bundled.split('\n').filter(added)).toHaveLength(6);
   });
 });

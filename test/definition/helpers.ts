@@ -3,7 +3,11 @@ import type { Diagnostic } from '../../src/errors/index.js';
 import { parseDefinition, type ParseResult } from '../../src/definition/index.js';
 
 /** 1-based line:col of the nth occurrence of `needle` in `text` (plus `shift` characters). */
-export function pos(text: string, needle: string, opts: { nth?: number; shift?: number } = {}): { line: number; col: number } {
+export function pos(
+  text: string,
+  needle: string,
+  opts: { nth?: number; shift?: number } = {},
+): { line: number; col: number } {
   let at = -1;
   for (let i = 0; i <= (opts.nth ?? 0); i++) {
     at = text.indexOf(needle, at + 1);

@@ -17,7 +17,9 @@ describe('id_reuse', () => {
   it('refuses any other value at its line and column, with the values to write', () => {
     const text = wf(task, '  id_reuse: allow_duplicate\n');
     const d = only(parse(text), 'LF_SCHEMA');
-    expect(d.message).toBe('workflow.id_reuse: expected one of reject_duplicate, allow_after_failure, allow, got "allow_duplicate"');
+    expect(d.message).toBe(
+      'workflow.id_reuse: expected one of reject_duplicate, allow_after_failure, allow, got "allow_duplicate"',
+    );
     expect(d).toMatchObject(pos(text, 'allow_duplicate'));
   });
 });

@@ -11,11 +11,22 @@ import { join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFINITION_SCHEMA_FILE, DEFINITION_SCHEMA_ID, definitionJsonSchema, parseDefinition } from '../../src/definition/index.js';
+import {
+  DEFINITION_SCHEMA_FILE,
+  DEFINITION_SCHEMA_ID,
+  definitionJsonSchema,
+  parseDefinition,
+} from '../../src/definition/index.js';
 import { stripBanner } from '../../src/definition/positions.js';
 import { cli, ROOT } from '../helpers/cli.js';
 
-const yamlIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f)) : []);
+const yamlIn = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 /** The bundled definitions, the repo's example, and the shared examples where shared/ is beside the checkout. */
 const FILES = [
   ...yamlIn(join(ROOT, 'definitions')),
@@ -53,23 +64,38 @@ describe('the JSON Schema of the definition language', () => {
   it('refuses a key validate flags as unknown: max_attemps, a task key, a workflow key, a trigger key, the top level', async () => {
     const typo = minimal('{ id: a, type: SIMPLE, retry_policy: { max_attemps: 3 } }');
     expect(validate(typo)).toBe(false);
-    expect(validate.errors).toContainEqual(expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'max_attemps' } }));
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'max_attemps' } }),
+    );
     expect(validate(minimal('{ id: a, type: SIMPLE, dependson: [b] }'))).toBe(false);
     expect(validate(doc('workflow:\n  id: w\n  taks: []\n  tasks: [{ id: a, type: SIMPLE }]\n'))).toBe(false);
-    expect(validate(doc('workflow:\n  id: w\n  tasks: [{ id: a, type: SIMPLE }]\n  triggers: [{ schedule: "0 * * * *", timezon: UTC }]\n'))).toBe(false);
+    expect(
+      validate(
+        doc(
+          'workflow:\n  id: w\n  tasks: [{ id: a, type: SIMPLE }]\n  triggers: [{ schedule: "0 * * * *", timezon: UTC }]\n',
+        ),
+      ),
+    ).toBe(false);
     expect(validate(doc('workflow:\n  id: w\n  tasks: [{ id: a, type: SIMPLE }]\nworkflows: {}\n'))).toBe(false);
     // What validate says of the same typo: the schema refuses no more than validate flags.
     const dir = (await import('../helpers/cli.js')).tempDir();
     const file = join(dir, 'typo.yaml');
-    (await import('node:fs')).writeFileSync(file, 'workflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, retry_policy: { max_attemps: 3 } }\n');
+    (await import('node:fs')).writeFileSync(
+      file,
+      'workflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, retry_policy: { max_attemps: 3 } }\n',
+    );
     const r = await cli(['validate', file]);
     expect(r.stdout + r.stderr).toContain('max_attemps');
   });
 
-  it('keeps the seeds\' aliases and task types in any case', () => {
-    const aliases = minimal('{ id: a, type: simple, retry_policy: { max_attempts: 2, backoff_strategy: exponential } }');
+  it("keeps the seeds' aliases and task types in any case", () => {
+    const aliases = minimal(
+      '{ id: a, type: simple, retry_policy: { max_attempts: 2, backoff_strategy: exponential } }',
+    );
     expect(validate(aliases) ? null : validate.errors).toBeNull();
-    const decision = doc('workflow:\n  id: w\n  tasks:\n    - { id: d, type: Decision, decision_param: x, decision_cases: { y: { next_tasks: [a] } } }\n    - { id: a, type: SIMPLE }\n  triggers: [{ cron: "0 * * * *" }]\n');
+    const decision = doc(
+      'workflow:\n  id: w\n  tasks:\n    - { id: d, type: Decision, decision_param: x, decision_cases: { y: { next_tasks: [a] } } }\n    - { id: a, type: SIMPLE }\n  triggers: [{ cron: "0 * * * *" }]\n',
+    );
     expect(validate(decision) ? null : validate.errors).toBeNull();
     expect(validate(minimal('{ id: a, type: SIMPL }'))).toBe(false);
   });

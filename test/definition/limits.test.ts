@@ -1,5 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, parseDefinition } from '../../src/definition/index.js';
+import {
+  definitionLimitProblem,
+  MAX_DEFINITION_BYTES,
+  MAX_DEFINITION_JSON_BYTES,
+  MAX_TASKS,
+  parseDefinition,
+} from '../../src/definition/index.js';
 import { only, parse, pos, wf } from './helpers.js';
 
 describe('durations are bounded, so every due time is a valid date', () => {
@@ -8,7 +14,9 @@ describe('durations are bounded, so every due time is a valid date', () => {
     const r = parse(text);
     expect(r.definition).toBeNull();
     const d = only(r, 'LF_SCHEMA');
-    expect(d.message).toBe('workflow.tasks[0].timeout: a duration may be at most 365d (31536000000 ms), got "99999999999999999999d"');
+    expect(d.message).toBe(
+      'workflow.tasks[0].timeout: a duration may be at most 365d (31536000000 ms), got "99999999999999999999d"',
+    );
     expect(d).toMatchObject(pos(text, '99999999999999999999d'));
   });
 
@@ -20,15 +28,19 @@ describe('durations are bounded, so every due time is a valid date', () => {
   });
 
   it('bounds max_delay, an approval deadline and a WAIT duration alike', () => {
-    const text = wf([
-      '    - { id: a, type: SIMPLE, retry_policy: { max_attempts: 2, max_delay: P400D } }',
-      '    - { id: h, type: HUMAN, timeout: 53w, depends_on: a }',
-      '    - { id: w, type: WAIT, duration: 366d, depends_on: h }',
-      '',
-    ].join('\n'));
+    const text = wf(
+      [
+        '    - { id: a, type: SIMPLE, retry_policy: { max_attempts: 2, max_delay: P400D } }',
+        '    - { id: h, type: HUMAN, timeout: 53w, depends_on: a }',
+        '    - { id: w, type: WAIT, duration: 366d, depends_on: h }',
+        '',
+      ].join('\n'),
+    );
     const found = parse(text).diagnostics.filter((d) => d.code === 'LF_SCHEMA');
     expect(found.map((d) => d.path.join('.'))).toEqual([
-      'workflow.tasks.0.retry_policy.max_delay', 'workflow.tasks.1.timeout', 'workflow.tasks.2.duration',
+      'workflow.tasks.0.retry_policy.max_delay',
+      'workflow.tasks.1.timeout',
+      'workflow.tasks.2.duration',
     ]);
   });
 
@@ -39,17 +51,27 @@ describe('durations are bounded, so every due time is a valid date', () => {
   });
 
   it('refuses a backoff whose last delay would exceed the limit, and says how to fix it', () => {
-    const text = wf('    - id: a\n      type: SIMPLE\n      retry_policy: { max_attempts: 40, backoff: exponential, initial_delay: 1s }\n');
+    const text = wf(
+      '    - id: a\n      type: SIMPLE\n      retry_policy: { max_attempts: 40, backoff: exponential, initial_delay: 1s }\n',
+    );
     const d = only(parse(text), 'LF_RETRY_DELAY_TOO_LONG');
-    expect(d.message).toBe('retry_policy of task a: the exponential delay before attempt 40 would exceed 365d; set max_delay (at most 365d) or lower max_attempts');
+    expect(d.message).toBe(
+      'retry_policy of task a: the exponential delay before attempt 40 would exceed 365d; set max_delay (at most 365d) or lower max_attempts',
+    );
     expect(d).toMatchObject(pos(text, '40'));
-    const capped = parse(wf('    - id: a\n      type: SIMPLE\n      retry_policy: { max_attempts: 40, backoff: exponential, initial_delay: 1s, max_delay: 1h }\n'));
+    const capped = parse(
+      wf(
+        '    - id: a\n      type: SIMPLE\n      retry_policy: { max_attempts: 40, backoff: exponential, initial_delay: 1s, max_delay: 1h }\n',
+      ),
+    );
     expect(capped.definition).not.toBeNull();
   });
 
   it('bounds max_attempts', () => {
     const text = wf('    - id: a\n      type: SIMPLE\n      retry_policy: { max_attempts: 100000, max_delay: 1s }\n');
-    expect(only(parse(text), 'LF_SCHEMA').message).toBe('workflow.tasks[0].retry_policy.max_attempts: expected at most 1000 attempts, got 100000');
+    expect(only(parse(text), 'LF_SCHEMA').message).toBe(
+      'workflow.tasks[0].retry_policy.max_attempts: expected at most 1000 attempts, got 100000',
+    );
   });
 });
 
@@ -82,7 +104,11 @@ describe('names used as object keys cannot be Object.prototype names', () => {
 `;
     const found = parse(text).diagnostics.filter((d) => d.code === 'LF_RESERVED_NAME');
     expect(found.map((d) => d.message.replace(/ is reserved.*/, ''))).toEqual([
-      'input "constructor"', 'input "__proto__"', 'workflow output "valueOf"', 'output "toString" of task a', 'decision case "__proto__" of d',
+      'input "constructor"',
+      'input "__proto__"',
+      'workflow output "valueOf"',
+      'output "toString" of task a',
+      'decision case "__proto__" of d',
     ]);
     expect(found[0]).toMatchObject(pos(text, 'constructor'));
     expect(found[1]).toMatchObject(pos(text, '__proto__'));
@@ -103,10 +129,19 @@ describe('a definition has a size limit and a task limit, refused at once with t
     const text = `workflow:\n  id: big\n  tasks: [${'['.repeat(100)}\n${'#'.repeat(2 * 1024 * 1024)}\n`;
     const r = parseDefinition(text, 'big.yaml');
     expect(r.definition).toBeNull();
-    expect(r.diagnostics).toEqual([{
-      severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', path: [], line: 1, col: 1, file: 'big.yaml',
-      message: expect.stringMatching(/^definition is at least 2,097,[0-9]{3} bytes, over the limit of 1 MiB \(1,048,576 bytes\); split it into workflows that call each other/),
-    }]);
+    expect(r.diagnostics).toEqual([
+      {
+        severity: 'error',
+        code: 'LF_DEFINITION_TOO_LARGE',
+        path: [],
+        line: 1,
+        col: 1,
+        file: 'big.yaml',
+        message: expect.stringMatching(
+          /^definition is at least 2,097,[0-9]{3} bytes, over the limit of 1 MiB \(1,048,576 bytes\); split it into workflows that call each other/,
+        ),
+      },
+    ]);
   });
 
   it('counts bytes of UTF-8, not characters: 400,000 three-byte characters are over 1 MiB', () => {
@@ -123,23 +158,32 @@ describe('a definition has a size limit and a task limit, refused at once with t
     expect(r.definition).toBeNull();
     const d = only(r, 'LF_TOO_MANY_TASKS');
     expect(r.diagnostics).toHaveLength(1);
-    expect(d.message).toBe('workflow has 5,001 tasks, over the limit of 5,000; split it into workflows that call each other (SUB_WORKFLOW, or a MAP with `workflow:`), or run one task per item with a MAP');
+    expect(d.message).toBe(
+      'workflow has 5,001 tasks, over the limit of 5,000; split it into workflows that call each other (SUB_WORKFLOW, or a MAP with `workflow:`), or run one task per item with a MAP',
+    );
     expect(d).toMatchObject(pos(text, 'tasks:'));
   });
 
   it('refuses a small file whose aliases expand past what a run may record (4 MiB), without writing it out', () => {
-    const tasksSharing = Array.from({ length: 3000 }, (_, i) => `    - { id: t${i}, type: SIMPLE, description: *d }\n`).join('');
+    const tasksSharing = Array.from(
+      { length: 3000 },
+      (_, i) => `    - { id: t${i}, type: SIMPLE, description: *d }\n`,
+    ).join('');
     const text = wf(tasksSharing, `  description: &d "${'x'.repeat(400_000)}"\n`);
     expect(text.length).toBeLessThan(MAX_DEFINITION_BYTES);
     const r = parse(text);
     expect(r.definition).toBeNull();
-    expect(only(r, 'LF_DEFINITION_TOO_LARGE').message).toMatch(/^definition expands to more than 4 MiB as stored \(aliases written out, defaults filled in\)/);
+    expect(only(r, 'LF_DEFINITION_TOO_LARGE').message).toMatch(
+      /^definition expands to more than 4 MiB as stored \(aliases written out, defaults filled in\)/,
+    );
   });
 
   it('the same limits hold for a definition object that was not parsed here (a deploy, one read back)', () => {
     const def = parse(wf(tasks(2))).definition!;
     expect(definitionLimitProblem(def)).toBeNull();
-    expect(definitionLimitProblem({ ...def, tasks: Array.from({ length: 5001 }, () => def.tasks[0]!) })?.code).toBe('LF_TOO_MANY_TASKS');
+    expect(definitionLimitProblem({ ...def, tasks: Array.from({ length: 5001 }, () => def.tasks[0]!) })?.code).toBe(
+      'LF_TOO_MANY_TASKS',
+    );
     const named = { ...def, name: 'x'.repeat(MAX_DEFINITION_JSON_BYTES) };
     expect(definitionLimitProblem(named)?.code).toBe('LF_DEFINITION_TOO_LARGE');
   });

@@ -17,7 +17,7 @@ const SEED_003 = `  monitoring:
 `;
 
 describe('monitoring.metrics', () => {
-  it('takes seed 003\'s block as written and keeps its list', () => {
+  it("takes seed 003's block as written and keeps its list", () => {
     const r = parse(wf(TASKS, SEED_003));
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(r.definition!.monitoring!.metrics).toEqual(['execution_time', 'task_success_rate', 'retry_count']);
@@ -33,9 +33,13 @@ describe('monitoring.metrics', () => {
     const r = parse(text);
     expect(r.definition).toBeNull();
     const [misspelt, unknown] = r.diagnostics.filter((d) => d.code === 'LF_SCHEMA');
-    expect(misspelt!.message).toBe('workflow.monitoring.metrics[2]: expected one of execution_time, task_success_rate, retry_count, failure_rate, got "retry_counts"; did you mean "retry_count"?');
+    expect(misspelt!.message).toBe(
+      'workflow.monitoring.metrics[2]: expected one of execution_time, task_success_rate, retry_count, failure_rate, got "retry_counts"; did you mean "retry_count"?',
+    );
     expect(misspelt).toMatchObject({ file: 'test.yaml', severity: 'error', ...pos(text, 'retry_counts') });
-    expect(unknown!.message).toBe('workflow.monitoring.metrics[3]: expected one of execution_time, task_success_rate, retry_count, failure_rate, got "p99_latency"');
+    expect(unknown!.message).toBe(
+      'workflow.monitoring.metrics[3]: expected one of execution_time, task_success_rate, retry_count, failure_rate, got "p99_latency"',
+    );
     expect(unknown).toMatchObject(pos(text, 'p99_latency'));
   });
 

@@ -5,7 +5,9 @@ import { parse } from './helpers.js';
 function chain(n: number): string {
   const lines = ['workflow:', '  id: long-chain', '  tasks:', '    - { id: t1, type: SIMPLE, output: [v] }'];
   for (let i = 2; i <= n; i++) {
-    lines.push(`    - { id: t${i}, type: SIMPLE, depends_on: t${i - 1}, output: [v], input: { prev: "\${t${i - 1}.output.v}", first: "\${t1.output.v}" } }`);
+    lines.push(
+      `    - { id: t${i}, type: SIMPLE, depends_on: t${i - 1}, output: [v], input: { prev: "\${t${i - 1}.output.v}", first: "\${t1.output.v}" } }`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -15,7 +15,8 @@ import { only, parse, pos, wf } from './helpers.js';
 
 describe('${secrets.NAME} in a definition', () => {
   it('is accepted in a task input and a COMMAND command and env', () => {
-    const r = parse(wf(`    - id: a
+    const r = parse(
+      wf(`    - id: a
       type: SIMPLE
       input: { token: "\${secrets.API_TOKEN}", header: "Bearer \${secrets.API_TOKEN}" }
     - id: b
@@ -23,36 +24,52 @@ describe('${secrets.NAME} in a definition', () => {
       depends_on: [a]
       command: [curl, -H, "Authorization: Bearer \${secrets.API_TOKEN}", --, "https://x.example"]
       env: { PGPASSWORD: "\${secrets.DB_PASSWORD}" }
-`));
+`),
+    );
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 
   for (const [where, tasks] of [
-    ['a SET value', `    - id: a
+    [
+      'a SET value',
+      `    - id: a
       type: SET
       values: { t: "\${secrets.API_TOKEN}" }
-`],
-    ['a DECISION param', `    - id: a
+`,
+    ],
+    [
+      'a DECISION param',
+      `    - id: a
       type: DECISION
       decision_param: "\${secrets.API_TOKEN}"
       decision_cases: { x: { next_tasks: [b] } }
     - id: b
       type: SIMPLE
-`],
-    ['a task output', `    - id: a
+`,
+    ],
+    [
+      'a task output',
+      `    - id: a
       type: SIMPLE
       output: { t: "\${secrets.API_TOKEN}" }
-`],
-    ['a SUB_WORKFLOW input (the child run\'s input is recorded)', `    - id: a
+`,
+    ],
+    [
+      "a SUB_WORKFLOW input (the child run's input is recorded)",
+      `    - id: a
       type: SUB_WORKFLOW
       workflow: other
       input: { t: "\${secrets.API_TOKEN}" }
-`],
-    ['a COMMAND cwd', `    - id: a
+`,
+    ],
+    [
+      'a COMMAND cwd',
+      `    - id: a
       type: COMMAND
       command: [ls]
       cwd: "\${secrets.API_TOKEN}"
-`],
+`,
+    ],
   ] as const) {
     it(`is LF_SECRET_NOT_ALLOWED in ${where}, at its line and column`, () => {
       const text = wf(tasks);
@@ -63,10 +80,15 @@ describe('${secrets.NAME} in a definition', () => {
   }
 
   it('refuses a malformed secret reference', () => {
-    const d = only(parse(wf(`    - id: a
+    const d = only(
+      parse(
+        wf(`    - id: a
       type: SIMPLE
       input: { t: "\${secrets.API.TOKEN}" }
-`)), 'LF_TEMPLATE_SYNTAX');
+`),
+      ),
+      'LF_TEMPLATE_SYNTAX',
+    );
     expect(d.message).toContain('is not a secret');
   });
 });
@@ -76,8 +98,23 @@ describe('resolving: the core keeps references, the edge fills in what the defin
 
   it('keeps ${secrets.NAME} as text and says where it sits; data reading ${secrets.X} is a literal piece', async () => {
     const sites: SecretSite[] = [];
-    const input = resolveTemplate({ a: 'Bearer ${secrets.API_TOKEN}', b: '${workflow.input.x} ${secrets.API_TOKEN}', c: ['${secrets.API_TOKEN}'], d: '${workflow.input.x}' }, scope, sites, ['input']) as Record<string, unknown>;
-    expect(input).toEqual({ a: 'Bearer ${secrets.API_TOKEN}', b: '${secrets.OTHER} ${secrets.API_TOKEN}', c: ['${secrets.API_TOKEN}'], d: '${secrets.OTHER}' });
+    const input = resolveTemplate(
+      {
+        a: 'Bearer ${secrets.API_TOKEN}',
+        b: '${workflow.input.x} ${secrets.API_TOKEN}',
+        c: ['${secrets.API_TOKEN}'],
+        d: '${workflow.input.x}',
+      },
+      scope,
+      sites,
+      ['input'],
+    ) as Record<string, unknown>;
+    expect(input).toEqual({
+      a: 'Bearer ${secrets.API_TOKEN}',
+      b: '${secrets.OTHER} ${secrets.API_TOKEN}',
+      c: ['${secrets.API_TOKEN}'],
+      d: '${secrets.OTHER}',
+    });
     expect(sites).toEqual([
       { path: ['input', 'a'], parts: ['Bearer ', { secret: 'API_TOKEN' }] },
       { path: ['input', 'b'], parts: ['${secrets.OTHER}', ' ', { secret: 'API_TOKEN' }] },
@@ -88,16 +125,29 @@ describe('resolving: the core keeps references, the edge fills in what the defin
     expect(done.input).toEqual({ a: 'Bearer tok', b: '${secrets.OTHER} tok', c: ['tok'], d: '${secrets.OTHER}' });
     // The effect's own input is untouched: it is what logs and the run page show.
     expect(input.a).toBe('Bearer ${secrets.API_TOKEN}');
-    expect(done.mask.value({ out: 'got tok', tok: 1 })).toEqual({ out: 'got [secret API_TOKEN]', '[secret API_TOKEN]': 1 });
+    expect(done.mask.value({ out: 'got tok', tok: 1 })).toEqual({
+      out: 'got [secret API_TOKEN]',
+      '[secret API_TOKEN]': 1,
+    });
   });
 
   it('fails with LF_SECRET_MISSING naming the secret, not retried', async () => {
     const sites: SecretSite[] = [{ path: ['input', 't'], parts: [{ secret: 'NOPE' }] }];
-    await expect(applySecrets(sites, { t: '${secrets.NOPE}' }, undefined, envSecrets({}))).rejects.toMatchObject({ code: 'LF_SECRET_MISSING', retryable: false, message: expect.stringMatching(/^secret NOPE not found/) });
+    await expect(applySecrets(sites, { t: '${secrets.NOPE}' }, undefined, envSecrets({}))).rejects.toMatchObject({
+      code: 'LF_SECRET_MISSING',
+      retryable: false,
+      message: expect.stringMatching(/^secret NOPE not found/),
+    });
   });
 
   it('masks the longest value first, and never an empty one', () => {
-    const m = masker(new Map([['A', 'abc'], ['B', 'abcdef'], ['E', '']]));
+    const m = masker(
+      new Map([
+        ['A', 'abc'],
+        ['B', 'abcdef'],
+        ['E', ''],
+      ]),
+    );
     expect(m.text('x abcdef y abc')).toBe('x [secret B] y [secret A]');
     expect(m.size).toBe(2);
   });
@@ -105,9 +155,21 @@ describe('resolving: the core keeps references, the edge fills in what the defin
 
 describe('who may read KV LF_SECRETS (users nats-conf, nats.conf)', () => {
   it('gives worker users the bucket by key and people none of it; the shipped nats.conf the same', () => {
-    const users = new Map<string, UserRecord>(([['engine', 'L1'], ['alice', 'L0'], ['scanner', 'L3']] as const).map(([name, level]) => [name, { name, level, natsPassword: `$2a$11$${name}` }]));
+    const users = new Map<string, UserRecord>(
+      (
+        [
+          ['engine', 'L1'],
+          ['alice', 'L0'],
+          ['scanner', 'L3'],
+        ] as const
+      ).map(([name, level]) => [name, { name, level, natsPassword: `$2a$11$${name}` }]),
+    );
     const text = natsConf(users, { engine: 'engine', source: 'users.yaml' }).text;
-    const block = (name: string) => { const start = text.indexOf(`user: "${name}"`); const next = text.indexOf('user: "', start + 1); return text.slice(start, next === -1 ? undefined : next); };
+    const block = (name: string) => {
+      const start = text.indexOf(`user: "${name}"`);
+      const next = text.indexOf('user: "', start + 1);
+      return text.slice(start, next === -1 ? undefined : next);
+    };
     expect(block('scanner')).toContain('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"');
     expect(block('scanner')).toContain('"$JS.API.STREAM.INFO.KV_LF_SECRETS"');
     expect(block('alice')).not.toContain('LF_SECRETS');
@@ -116,7 +178,13 @@ describe('who may read KV LF_SECRETS (users nats-conf, nats.conf)', () => {
     expect(people).toHaveLength(4);
     for (const l of people) expect(l).not.toContain('LF_SECRETS');
     // The worker and vault users, outside the comments.
-    expect(shipped.split('\n').filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"'))).toHaveLength(2);
-    expect(shipped.split('\n').filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.STREAM.INFO.KV_LF_SECRETS"'))).toHaveLength(2);
+    expect(
+      shipped
+        .split('\n')
+        .filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"')),
+    ).toHaveLength(2);
+    expect(
+      shipped.split('\n').filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.STREAM.INFO.KV_LF_SECRETS"')),
+    ).toHaveLength(2);
   });
 });

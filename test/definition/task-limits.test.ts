@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { only, parse, pos, wf } from './helpers.js';
 
-const limited = (limits: string) => wf(`    - id: call_crm
+const limited = (limits: string) =>
+  wf(`    - id: call_crm
       type: SIMPLE
 ${limits}`);
 
@@ -16,8 +17,18 @@ describe('task concurrency and rate limits', () => {
   });
 
   it.each([
-    ['      concurrency: { limit: 0 }\n', '0 }', 'task.concurrency.limit', 'expected a whole number of attempts of at least 1'],
-    ['      concurrency: { limit: -2 }\n', '-2', 'task.concurrency.limit', 'expected a whole number of attempts of at least 1'],
+    [
+      '      concurrency: { limit: 0 }\n',
+      '0 }',
+      'task.concurrency.limit',
+      'expected a whole number of attempts of at least 1',
+    ],
+    [
+      '      concurrency: { limit: -2 }\n',
+      '-2',
+      'task.concurrency.limit',
+      'expected a whole number of attempts of at least 1',
+    ],
     ['      rate_limit: { limit: 10, per: 0s }\n', '0s', 'task.rate_limit.per', 'the window must be longer than 0'],
     ['      rate_limit: { limit: 2.5, per: 1s }\n', '2.5', 'task.rate_limit.limit', 'expected an integer'],
   ])('refuses %j at its line and column, saying what to write', (limits, at, where, message) => {
@@ -34,15 +45,21 @@ describe('task concurrency and rate limits', () => {
     const r = parse(text);
     expect(r.definition).toBeNull();
     const messages = r.diagnostics.filter((x) => x.severity === 'error').map((d) => `${d.line}: ${d.message}`);
-    expect(messages).toContain(`${pos(text, 'limt').line}: workflow.tasks[0].concurrency: unknown key limt: the keys are limit, e.g. { limit: 5 }`);
-    expect(messages).toContain(`${pos(text, 'burst').line}: workflow.tasks[0].rate_limit: unknown key burst: the keys are limit and per, e.g. { limit: 10, per: 1s }`);
+    expect(messages).toContain(
+      `${pos(text, 'limt').line}: workflow.tasks[0].concurrency: unknown key limt: the keys are limit, e.g. { limit: 5 }`,
+    );
+    expect(messages).toContain(
+      `${pos(text, 'burst').line}: workflow.tasks[0].rate_limit: unknown key burst: the keys are limit and per, e.g. { limit: 10, per: 1s }`,
+    );
   });
 
   it('a rate_limit without its `per` is an error at its line, not a crash (found by the definition fuzzer)', () => {
     const text = limited('      rate_limit:\n        limit: 3\n');
     const r = parse(text);
     expect(r.definition).toBeNull();
-    expect(r.diagnostics.filter((x) => x.severity === 'error').map((d) => d.message)).toEqual(['workflow.tasks[0].rate_limit: missing required key "per"']);
+    expect(r.diagnostics.filter((x) => x.severity === 'error').map((d) => d.message)).toEqual([
+      'workflow.tasks[0].rate_limit: missing required key "per"',
+    ]);
   });
 
   it('warns that a limit on a task that runs no attempt (HUMAN) does nothing', () => {

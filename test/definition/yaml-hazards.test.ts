@@ -7,7 +7,9 @@ describe('YAML that cannot become a definition is an error at its place, never a
     const r = parse(text);
     expect(r.definition).toBeNull();
     const d = only(r, 'LF_YAML_ALIAS');
-    expect(d.message).toBe('YAML: alias *loop is inside the node anchored &loop, so it would contain itself; a definition must be a tree');
+    expect(d.message).toBe(
+      'YAML: alias *loop is inside the node anchored &loop, so it would contain itself; a definition must be a tree',
+    );
     expect(d).toMatchObject(pos(text, '*loop'));
   });
 
@@ -19,7 +21,8 @@ describe('YAML that cannot become a definition is an error at its place, never a
   });
 
   it('finds an anchor on a top-level key above workflow: (those lines were blanked as a banner, so *j was "unknown")', () => {
-    const text = 'defaults: &j\n  timeout: 30s\n  handler: step\nworkflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n';
+    const text =
+      'defaults: &j\n  timeout: 30s\n  handler: step\nworkflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n';
     const r = parse(text);
     expect(r.diagnostics).toEqual([]);
     expect(r.definition!.tasks[0]).toMatchObject({ id: 'a', handler: 'step', timeoutMs: 30_000 });
@@ -36,15 +39,23 @@ describe('YAML that cannot become a definition is an error at its place, never a
   });
 
   it('an anchor inside a banner that is not YAML: says the banner is ignored and how to fix it', () => {
-    const text = '=== ops banner ===\nshared: &j { timeout: 30s } ::: art\nworkflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n';
+    const text =
+      '=== ops banner ===\nshared: &j { timeout: 30s } ::: art\nworkflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n';
     const d = only(parse(text), 'LF_YAML_ALIAS');
-    expect(d.message).toBe('YAML: unknown alias *j: its anchor &j is above `workflow:` among lines that are not YAML, which are ignored as a banner; move the anchor under `workflow:`, or make the lines above it YAML (comments, keys)');
+    expect(d.message).toBe(
+      'YAML: unknown alias *j: its anchor &j is above `workflow:` among lines that are not YAML, which are ignored as a banner; move the anchor under `workflow:`, or make the lines above it YAML (comments, keys)',
+    );
     expect(d).toMatchObject(pos(text, '*j'));
   });
 
   it('refuses an exponential alias expansion ("billion laughs") with the yaml package limit', () => {
     const levels = ['    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
-    for (let i = 1; i < 10; i++) levels.push(`    l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `    l${i}: &l${i} [${Array(9)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
     const text = wf('    - { id: a, type: SIMPLE }\n', `  monitoring:\n${levels.join('\n')}\n`);
     const d = only(parse(text), 'LF_YAML_ALIAS');
     expect(d.message).toMatch(/^YAML: aliases expand to more than 10000 copies of their anchors/);

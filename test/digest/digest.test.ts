@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import { portableDigest, sha256Hex } from '../../src/digest/index.js';
 import { nativeDigest } from '../../src/executor/native-digest.js';
 
-const texts = ['', 'abc', '{"value":{"running":{"a":"done"}},"tasks":[["a","COMPLETED",1,null]],"timers":[]}', 'é€😀', 'half \ud800 surrogate', 'x'.repeat(100_000)];
+const texts = [
+  '',
+  'abc',
+  '{"value":{"running":{"a":"done"}},"tasks":[["a","COMPLETED",1,null]],"timers":[]}',
+  'é€😀',
+  'half \ud800 surrogate',
+  'x'.repeat(100_000),
+];
 
 describe('the digest port', () => {
   it('portable and native sha256 agree with node:crypto on every text, whole and in pieces', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI_MD, REGENERATE, renderCliReference } from '../../scripts/cli-reference.js';
 
 describe('docs/cli.md', () => {
-  it('is what scripts/cli-reference.ts writes from the commands\' --help now', async () => {
+  it("is what scripts/cli-reference.ts writes from the commands' --help now", async () => {
     const expected = await renderCliReference();
     const actual = readFileSync(CLI_MD, 'utf8');
     expect(actual === expected, `docs/cli.md is stale: regenerate it with \`${REGENERATE}\` and commit it`).toBe(true);

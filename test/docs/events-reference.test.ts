@@ -11,7 +11,10 @@ describe('docs/events.md', () => {
   const page = readFileSync(EVENTS_MD, 'utf8');
 
   it('is what scripts/events-reference.ts writes from the schemas now', () => {
-    expect(page === renderEventsReference(), `docs/events.md is stale: regenerate it with \`${REGENERATE}\` and commit it`).toBe(true);
+    expect(
+      page === renderEventsReference(),
+      `docs/events.md is stale: regenerate it with \`${REGENERATE}\` and commit it`,
+    ).toBe(true);
   });
 
   it('has a section for every event type, with the fields its schema takes', () => {

@@ -18,7 +18,11 @@ import { markedBlock } from './markdown.js';
 
 const PAGE = readFileSync(join(ROOT, 'docs', 'getting-started.md'), 'utf8');
 
-function sh(command: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function sh(
+  command: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('sh', ['-c', command], { cwd, env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -27,13 +31,18 @@ function sh(command: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ cod
 }
 
 /** A line with its run ids, times, stamps and store folders said as placeholders. */
-const shape = (line: string) => line
-  .replace(/\b\d{8}-\d{6}-[0-9a-z]+\b/g, '<run>')
-  .replace(/\b\d+(?:\.\d+)?m?s\b/g, '<time>')
-  .replace(/--store \S+/g, '--store <store>')
-  .trimEnd();
+const shape = (line: string) =>
+  line
+    .replace(/\b\d{8}-\d{6}-[0-9a-z]+\b/g, '<run>')
+    .replace(/\b\d+(?:\.\d+)?m?s\b/g, '<time>')
+    .replace(/--store \S+/g, '--store <store>')
+    .trimEnd();
 
-const lines = (text: string) => text.split('\n').map(shape).filter((l) => l.trim() !== '');
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map(shape)
+    .filter((l) => l.trim() !== '');
 
 const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five'];
 
@@ -68,14 +77,22 @@ describe('docs/getting-started.md', () => {
     expect(PAGE).toMatch(/its `failure_workflow` steps run/);
     // A recommended file missing is the FAIL_SOFT case the page names, which fails the run.
     writeFileSync(join(dir, 'soft.yaml'), 'required_files: [README.md]\nrecommended_files: [NOTES.md]\n');
-    const r = await sh('npx ledgerflow run definitions/inventory-validation.yaml --target_folder definitions/samples/0UT.3OX --policy_file soft.yaml', env, dir);
+    const r = await sh(
+      'npx ledgerflow run definitions/inventory-validation.yaml --target_folder definitions/samples/0UT.3OX --policy_file soft.yaml',
+      env,
+      dir,
+    );
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const runId = /^run (\S+) FAILED$/m.exec(r.stdout)?.[1];
     expect(runId, r.stdout).toBeDefined();
-    for (const step of ['log_to_incident', 'notify_commander', 'preserve_state']) expect(r.stdout).toMatch(new RegExp(`✓ ${step} `));
+    for (const step of ['log_to_incident', 'notify_commander', 'preserve_state'])
+      expect(r.stdout).toMatch(new RegExp(`✓ ${step} `));
     const failure = await sh(`npx ledgerflow status ${runId}-failure --json`, env, dir);
     expect(JSON.parse(failure.stdout)).toMatchObject({ runId: `${runId}-failure`, status: 'COMPLETED' });
-    for (const [said, path] of [['.3ox/incidents/<runId>.yaml', `.3ox/incidents/${runId}.yaml`], ['.3ox/preserved/<runId>/', `.3ox/preserved/${runId}`]] as const) {
+    for (const [said, path] of [
+      ['.3ox/incidents/<runId>.yaml', `.3ox/incidents/${runId}.yaml`],
+      ['.3ox/preserved/<runId>/', `.3ox/preserved/${runId}`],
+    ] as const) {
       expect(PAGE).toContain(said);
       expect(existsSync(join(dir, path)), path).toBe(true);
     }
@@ -94,7 +111,10 @@ describe('docs/getting-started.md', () => {
       const all = text.split('\n');
       const at = all.findIndex((l) => heading.test(l));
       const out: string[] = [];
-      for (const l of all.slice(at + 1)) { if (!l.startsWith('  ')) break; out.push(shape(l)); }
+      for (const l of all.slice(at + 1)) {
+        if (!l.startsWith('  ')) break;
+        out.push(shape(l));
+      }
       return out;
     };
     expect(section(r.stdout, /^files the handlers wrote/)).toEqual(section(page, /^files the handlers wrote/));

@@ -18,17 +18,31 @@ describe('links in README.md, ARCHITECTURE.md, CONTRIBUTING.md, docs/*.md and be
         const [path, anchor] = target.split('#', 2) as [string, string | undefined];
         const file = path === '' ? join(ROOT, page) : join(ROOT, dirname(page), decodeURIComponent(path));
         const where = `${page}:${line}: ${target}`;
-        if (!existsSync(file)) { broken.push(`${where}: no file ${relative(ROOT, file)}`); continue; }
+        if (!existsSync(file)) {
+          broken.push(`${where}: no file ${relative(ROOT, file)}`);
+          continue;
+        }
         if (anchor === undefined || anchor === '') continue;
-        if (statSync(file).isDirectory() || !file.endsWith('.md')) { broken.push(`${where}: an #anchor on something that is not a Markdown page`); continue; }
-        if (!anchors(readFileSync(file, 'utf8')).has(anchor)) broken.push(`${where}: ${relative(ROOT, file)} has no heading #${anchor}`);
+        if (statSync(file).isDirectory() || !file.endsWith('.md')) {
+          broken.push(`${where}: an #anchor on something that is not a Markdown page`);
+          continue;
+        }
+        if (!anchors(readFileSync(file, 'utf8')).has(anchor))
+          broken.push(`${where}: ${relative(ROOT, file)} has no heading #${anchor}`);
       }
       expect(broken, broken.join('\n')).toEqual([]);
     });
   }
 
   it('anchors are made as GitHub makes them', () => {
-    const a = anchors('# The dashboard: `ledgerflow ui`\n## Loops (DO_WHILE)\n```\n# not a heading\n```\n## Loops (DO_WHILE)\n### `ledgerflow serve [--grace 10s]`\n');
-    expect([...a]).toEqual(['the-dashboard-ledgerflow-ui', 'loops-do_while', 'loops-do_while-1', 'ledgerflow-serve---grace-10s']);
+    const a = anchors(
+      '# The dashboard: `ledgerflow ui`\n## Loops (DO_WHILE)\n```\n# not a heading\n```\n## Loops (DO_WHILE)\n### `ledgerflow serve [--grace 10s]`\n',
+    );
+    expect([...a]).toEqual([
+      'the-dashboard-ledgerflow-ui',
+      'loops-do_while',
+      'loops-do_while-1',
+      'ledgerflow-serve---grace-10s',
+    ]);
   });
 });

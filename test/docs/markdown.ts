@@ -5,7 +5,9 @@ import { ROOT } from '../helpers/cli.js';
 
 /** The pages whose links must resolve, relative to the repository root. */
 export function docPages(): string[] {
-  const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
   return ['README.md', 'ARCHITECTURE.md', 'CONTRIBUTING.md', 'bench/RESULTS.md', ...docs.sort()];
 }
 
@@ -33,7 +35,10 @@ export function anchors(text: string): Set<string> {
     const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(t);
     if (!m) continue;
     const plain = m[1]!.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/<[^>]+>/g, '');
-    const slug = plain.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const slug = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     out.add(n === 0 ? slug : `${slug}-${n}`);
@@ -41,7 +46,10 @@ export function anchors(text: string): Set<string> {
   return out;
 }
 
-export interface Link { line: number; target: string }
+export interface Link {
+  line: number;
+  target: string;
+}
 
 /** Every link and image of the prose whose target is relative (not http:, mailto:, …), inline code left out. */
 export function relativeLinks(text: string): Link[] {

@@ -15,8 +15,14 @@ import { noNats, useCluster } from '../helpers/cluster.js';
 import { killLeftovers } from '../helpers/processes.js';
 
 const PAGE = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
-const SECTION = PAGE.slice(PAGE.indexOf('## Bulk actions'), PAGE.indexOf('\n## ', PAGE.indexOf('## Bulk actions') + 1) >>> 0 || undefined);
-const FILES = [...SECTION.matchAll(/```yaml\n# definitions\/(\S+)\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, text: m[2]! }));
+const SECTION = PAGE.slice(
+  PAGE.indexOf('## Bulk actions'),
+  PAGE.indexOf('\n## ', PAGE.indexOf('## Bulk actions') + 1) >>> 0 || undefined,
+);
+const FILES = [...SECTION.matchAll(/```yaml\n# definitions\/(\S+)\n([\s\S]*?)```/g)].map((m) => ({
+  name: m[1]!,
+  text: m[2]!,
+}));
 const CONSOLE = /```console\n([\s\S]*?)```/.exec(SECTION)![1]!;
 
 /** The console block as [command words, expected lines]. */
@@ -63,7 +69,8 @@ describe.skipIf(noNats)('docs/operations.md "Bulk actions", over NATS', () => {
   it('the same commands with --json: the same counts, the engines move the runs on', async () => {
     const dir = tempDir('lf-ops-bulk-nats-');
     const suffix = Date.now().toString(36);
-    const rename = (text: string) => text.replace(/id: (orders|billing)\n/, (_m, id: string) => `id: ${id}-${suffix}\n`);
+    const rename = (text: string) =>
+      text.replace(/id: (orders|billing)\n/, (_m, id: string) => `id: ${id}-${suffix}\n`);
     for (const f of FILES) {
       writeFileSync(join(dir, f.name), rename(f.text));
       expect((await cli(['--nats', c.url, 'deploy', join(dir, f.name)])).code).toBe(0);
@@ -72,7 +79,8 @@ describe.skipIf(noNats)('docs/operations.md "Bulk actions", over NATS', () => {
     procs.push(spawnCli(['--nats', c.url, 'engine']), spawnCli(['--nats', c.url, 'worker', '--commands']));
     for (let i = 0; i < 2; i++) {
       for (const wf of ['orders', 'billing']) {
-        const id = JSON.parse((await cli(['--nats', c.url, 'start', `${wf}-${suffix}`, '--json'])).stdout).runId as string;
+        const id = JSON.parse((await cli(['--nats', c.url, 'start', `${wf}-${suffix}`, '--json'])).stdout)
+          .runId as string;
         const w = await cli(['--nats', c.url, 'wait', id, '--or-waiting', '--timeout', '30s', '--json']);
         expect(JSON.parse(w.stdout).status, w.stderr).toBe(wf === 'orders' ? 'WAITING' : 'FAILED');
       }
@@ -87,7 +95,14 @@ describe.skipIf(noNats)('docs/operations.md "Bulk actions", over NATS', () => {
       expect(r.code, `${s.line}\n${r.stderr}`).toBe(0);
       const j = JSON.parse(r.stdout) as Record<string, unknown>;
       answers.push(j);
-      counts.push(Object.fromEntries(Object.entries(j).map(([k, v]) => [k, Array.isArray(v) ? v.length : typeof v === 'object' ? Object.keys(v as object).length : v])));
+      counts.push(
+        Object.fromEntries(
+          Object.entries(j).map(([k, v]) => [
+            k,
+            Array.isArray(v) ? v.length : typeof v === 'object' ? Object.keys(v as object).length : v,
+          ]),
+        ),
+      );
     }
     expect(counts).toEqual([
       { action: 'pause', matched: 2, would: 2, already: 0 },

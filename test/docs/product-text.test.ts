@@ -15,13 +15,28 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
 /** What a user reads or runs: the sources (their comments, messages and help), the docs, the bundled definitions and templates, the examples. */
-const PRODUCT = ['src', 'docs', 'definitions', 'events', 'examples', 'schema', 'bin', 'README.md', 'ARCHITECTURE.md', 'CONTRIBUTING.md'];
+const PRODUCT = [
+  'src',
+  'docs',
+  'definitions',
+  'events',
+  'examples',
+  'schema',
+  'bin',
+  'README.md',
+  'ARCHITECTURE.md',
+  'CONTRIBUTING.md',
+];
 
 /** The repository's files under PRODUCT, as git knows them (tracked, or new and not ignored). */
 function productFiles(): string[] {
-  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...PRODUCT], { cwd: ROOT, encoding: 'utf8' });
-  return [...new Set(out.split('\n').filter((f) => f !== '' && existsSync(join(ROOT, f))))]
-    .filter((f) => !/\.(png|jpe?g|gif|ico|woff2?|wasm)$/.test(f));
+  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...PRODUCT], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return [...new Set(out.split('\n').filter((f) => f !== '' && existsSync(join(ROOT, f))))].filter(
+    (f) => !/\.(png|jpe?g|gif|ico|woff2?|wasm)$/.test(f),
+  );
 }
 
 /**
@@ -38,7 +53,10 @@ const SEED_AS_DOCUMENT = [
 ];
 
 /** Documents of the project's history, as the text names them: named only while the repository holds them. */
-const HISTORY_DOCUMENTS = [{ file: 'DESIGN.md', named: /\bDESIGN\b(?:\.md)?/ }, { file: 'TEMPLATES-ENTRIES.md', named: /\bTEMPLATES-ENTRIES\.md\b/ }];
+const HISTORY_DOCUMENTS = [
+  { file: 'DESIGN.md', named: /\bDESIGN\b(?:\.md)?/ },
+  { file: 'TEMPLATES-ENTRIES.md', named: /\bTEMPLATES-ENTRIES\.md\b/ },
+];
 
 function offending(patterns: RegExp[], files: string[]): string[] {
   const hits: string[] = [];
@@ -55,21 +73,44 @@ describe('the product text', () => {
   const files = productFiles();
 
   it('covers the sources, the docs and the bundled definitions', () => {
-    for (const f of ['README.md', 'docs/agents.md', 'src/cli/program.ts', 'definitions/catalog/templates.yaml', 'definitions/inventory-validation.yaml']) {
+    for (const f of [
+      'README.md',
+      'docs/agents.md',
+      'src/cli/program.ts',
+      'definitions/catalog/templates.yaml',
+      'definitions/inventory-validation.yaml',
+    ]) {
       expect(files).toContain(f);
     }
   });
 
   it('names the conventions it follows, never the founding documents ("seed 003", "the seed\'s")', () => {
-    expect(offending(SEED_AS_DOCUMENT, files), 'say what the convention is (the .3ox/ folder, the 1N/0UT protocol, CMD.BRIDGE lines, the L0–L3 levels) where it is used').toEqual([]);
+    expect(
+      offending(SEED_AS_DOCUMENT, files),
+      'say what the convention is (the .3ox/ folder, the 1N/0UT protocol, CMD.BRIDGE lines, the L0–L3 levels) where it is used',
+    ).toEqual([]);
   });
 
   it('catches the founding documents in the forms they were written in, and lets a random seed be', () => {
     const said = (line: string) => SEED_AS_DOCUMENT.some((p) => p.test(line));
-    for (const line of ["(seed 003's 1N/0UT protocol)", 'Seed 004, "Business Process Chain"', 'seeds 000 and 002:', 'as the seed writes it', "the seeds' inline form", 'the seed format', '(seed use case 2)']) {
+    for (const line of [
+      "(seed 003's 1N/0UT protocol)",
+      'Seed 004, "Business Process Chain"',
+      'seeds 000 and 002:',
+      'as the seed writes it',
+      "the seeds' inline form",
+      'the seed format',
+      '(seed use case 2)',
+    ]) {
       expect(said(line), line).toBe(true);
     }
-    for (const line of ['npm run chaos -- --minutes 3 --seed 1', 'LEDGERFLOW_FUZZ_SEED=<n> another seed (a failure prints its seed and counterexample)', 'a 2-minute chaos run (seed 157305965)', 'a seeded sample (the same seeds every run)', 'before its 32-byte seed']) {
+    for (const line of [
+      'npm run chaos -- --minutes 3 --seed 1',
+      'LEDGERFLOW_FUZZ_SEED=<n> another seed (a failure prints its seed and counterexample)',
+      'a 2-minute chaos run (seed 157305965)',
+      'a seeded sample (the same seeds every run)',
+      'before its 32-byte seed',
+    ]) {
       expect(said(line), line).toBe(false);
     }
   });

@@ -33,7 +33,13 @@ describe('README.md', () => {
     const table = lines.findIndex((l) => l.startsWith('**Where to look:**'));
     expect(table).toBeGreaterThan(lines.findIndex((l) => l.startsWith('npx ledgerflow history')));
     const links = lines.slice(table, table + 30).join('\n');
-    for (const page of ['docs/getting-started.md', 'docs/language.md', 'docs/cli.md', 'docs/troubleshooting.md', 'CONTRIBUTING.md']) {
+    for (const page of [
+      'docs/getting-started.md',
+      'docs/language.md',
+      'docs/cli.md',
+      'docs/troubleshooting.md',
+      'CONTRIBUTING.md',
+    ]) {
       expect(links).toContain(`](${page})`);
     }
   });
@@ -46,9 +52,15 @@ describe('README.md', () => {
     writeFileSync(join(dir, 'release.yaml'), `${markedBlock(README, 'first').join('\n')}\n`);
     const env: NodeJS.ProcessEnv = { ...process.env, LEDGERFLOW_STORE: join(dir, 'store'), NO_COLOR: '1' };
     delete env.LEDGERFLOW_NATS_URL;
-    const commands = markedBlock(README, 'first-run').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l !== '');
+    const commands = markedBlock(README, 'first-run')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter((l) => l !== '');
     expect(commands).toHaveLength(3);
-    const [run, approve, history] = [await sh(commands[0]!, env, dir), await sh(commands[1]!, env, dir), await sh(commands[2]!, env, dir)];
+    const [run, approve, history] = [
+      await sh(commands[0]!, env, dir),
+      await sh(commands[1]!, env, dir),
+      await sh(commands[2]!, env, dir),
+    ];
     expect(run.code, run.out).toBe(3);
     expect(run.out).toContain('waiting for approval of sign_off');
     expect(approve.code, approve.out).toBe(0);
@@ -68,7 +80,12 @@ describe('README.md', () => {
     const commands = markedBlock(README, 'tour').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
     expect(commands.length).toBeGreaterThanOrEqual(5);
     const dir = tempDir('lf-tour-');
-    const env: NodeJS.ProcessEnv = { ...process.env, LEDGERFLOW_STORE: join(dir, 'store'), LEDGERFLOW_OUTPUT_ROOT: dir, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      LEDGERFLOW_STORE: join(dir, 'store'),
+      LEDGERFLOW_OUTPUT_ROOT: dir,
+      NO_COLOR: '1',
+    };
     delete env.LEDGERFLOW_NATS_URL;
     for (const command of commands) {
       const r = await sh(command, env);

@@ -14,11 +14,38 @@ import { ERROR_CODES, ERROR_KINDS, kindOf } from '../../src/errors/index.js';
 /** `LF_…` names in src/ that are not error codes: NATS streams and KV buckets, the environment of a COMMAND's program. */
 const NOT_CODES = new Set([
   // streams
-  'LF_EVENTS', 'LF_INPUTS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_SIGNALS', 'LF_CONTROL', 'LF_REQUESTS', 'LF_TRIGGERS', 'LF_DLQ', 'LF_DLQ_WORKERS', 'LF_TASKS', 'LF_TASKS_', 'LF_TRIGGER_LOG',
+  'LF_EVENTS',
+  'LF_INPUTS',
+  'LF_TIMERS',
+  'LF_APPROVALS',
+  'LF_SIGNALS',
+  'LF_CONTROL',
+  'LF_REQUESTS',
+  'LF_TRIGGERS',
+  'LF_DLQ',
+  'LF_DLQ_WORKERS',
+  'LF_TASKS',
+  'LF_TASKS_',
+  'LF_TRIGGER_LOG',
   // KV buckets
-  'LF_DEFINITIONS', 'LF_ATTEMPTS', 'LF_KEYS', 'LF_SNAPSHOTS', 'LF_SCHEDULES', 'LF_RUNS_INDEX', 'LF_ENGINE', 'LF_TRIGGER_GATES', 'LF_ADMISSION', 'LF_TASK_GATES', 'LF_SECRETS',
+  'LF_DEFINITIONS',
+  'LF_ATTEMPTS',
+  'LF_KEYS',
+  'LF_SNAPSHOTS',
+  'LF_SCHEDULES',
+  'LF_RUNS_INDEX',
+  'LF_ENGINE',
+  'LF_TRIGGER_GATES',
+  'LF_ADMISSION',
+  'LF_TASK_GATES',
+  'LF_SECRETS',
   // what a COMMAND task's program finds in its environment
-  'LF_RUN_ID', 'LF_WORKFLOW_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD',
+  'LF_RUN_ID',
+  'LF_WORKFLOW_ID',
+  'LF_TASK_ID',
+  'LF_ATTEMPT',
+  'LF_IDEMPOTENCY_KEY',
+  'LF_INIT_CWD',
   // the cluster configs' route password (nats-cluster.conf, docs/nats.md#routes-credentials-and-tls)
   'LF_ROUTE_PASSWORD',
   // the hub's leaf port password of `dev --leaf-port` (docs/nats.md#stations)
@@ -60,14 +87,20 @@ describe('docs/troubleshooting.md', () => {
   it('every code src/ quotes is in the table of codes (src/errors/codes.ts), with its kind', () => {
     expect(inSource.size).toBeGreaterThan(100);
     const untabled = [...inSource].filter(([code]) => !inTable.has(code)).map(([code, file]) => `${code} (${file})`);
-    expect(untabled, `add each to ERROR_CODES in src/errors/codes.ts with its kind, or to NOT_CODES here if it is a name: ${untabled.join(', ')}`).toEqual([]);
+    expect(
+      untabled,
+      `add each to ERROR_CODES in src/errors/codes.ts with its kind, or to NOT_CODES here if it is a name: ${untabled.join(', ')}`,
+    ).toEqual([]);
     const unused = [...inTable].filter((code) => !inSource.has(code));
     expect(unused, `remove from ERROR_CODES (src/ no longer raises them): ${unused.join(', ')}`).toEqual([]);
   });
 
   it('lists every code of the table, with its meaning and fix', () => {
     const missing = [...inTable].filter((code) => !onPage.has(code));
-    expect(missing, `add a row for each to docs/troubleshooting.md (what it means, how to fix it): ${missing.join(', ')}`).toEqual([]);
+    expect(
+      missing,
+      `add a row for each to docs/troubleshooting.md (what it means, how to fix it): ${missing.join(', ')}`,
+    ).toEqual([]);
   });
 
   it('lists no code that the table no longer has', () => {

@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { NoRespondersError, PermissionViolationError, RequestError, TimeoutError } from '@nats-io/nats-core';
 import {
-  judgedApprovalRefusal, type LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
+  judgedApprovalRefusal,
+  type LedgerflowError,
+  RunNotFoundError,
+  StoreError,
+  StoreUnusableError,
+  errorMessage,
+  permissionDenied,
 } from '../../src/errors/index.js';
 import { storeFailure, toStoreError } from '../../src/store/jetstream/codec.js';
 import { toHttpError } from '../../src/server/errors.js';
@@ -21,13 +27,19 @@ describe('permissionDenied', () => {
   it("names the subject of the client's permissions violation, through the errors that wrap it", () => {
     expect(permissionDenied(violation('lf.control.alice.r1'))).toBe('lf.control.alice.r1');
     const wrapped = toStoreError(violation('$JS.API.STREAM.MSG.GET.LF_EVENTS'), 'read run r1', {});
-    expect(wrapped).toMatchObject({ code: 'LF_STORE', kind: 'permission', meta: { forbidden: '$JS.API.STREAM.MSG.GET.LF_EVENTS' } });
+    expect(wrapped).toMatchObject({
+      code: 'LF_STORE',
+      kind: 'permission',
+      meta: { forbidden: '$JS.API.STREAM.MSG.GET.LF_EVENTS' },
+    });
     expect(permissionDenied(new Error('outer', { cause: wrapped }))).toBe('$JS.API.STREAM.MSG.GET.LF_EVENTS');
   });
 
   it('is not fooled by a message that only says "permission" (a file system refusal, a handler\'s words)', () => {
     expect(permissionDenied(new Error("EACCES: permission denied, open '/srv/store/runs/r1.jsonl'"))).toBeNull();
-    expect(permissionDenied(new StoreError('cannot write: Permissions Violation for Publish to "x" (quoted by a user)'))).toBeNull();
+    expect(
+      permissionDenied(new StoreError('cannot write: Permissions Violation for Publish to "x" (quoted by a user)')),
+    ).toBeNull();
     expect(storeFailure('read run r1: no reply', {}, new Error('timeout')).kind).toBe('unavailable');
   });
 });
@@ -35,11 +47,45 @@ describe('permissionDenied', () => {
 describe('the kind decides the exit code and the HTTP status', () => {
   const cases: [string, LedgerflowError, number, number, string][] = [
     ['a run that does not exist', new RunNotFoundError('r1'), 2, 404, 'LF_RUN_NOT_FOUND'],
-    ['a decision on a settled run', judgedApprovalRefusal({ runId: 'r1', taskId: 'ok', by: 'alice', decision: 'approved', reason: 'the run has settled', kept: false, notApprover: false }), 2, 409, 'LF_APPROVAL_REFUSED'],
-    ['a decision by someone who is not an approver', judgedApprovalRefusal({ runId: 'r1', taskId: 'ok', by: 'mallory', decision: 'approved', reason: 'not an approver', kept: true, notApprover: true }), 2, 403, 'LF_APPROVAL_REFUSED'],
+    [
+      'a decision on a settled run',
+      judgedApprovalRefusal({
+        runId: 'r1',
+        taskId: 'ok',
+        by: 'alice',
+        decision: 'approved',
+        reason: 'the run has settled',
+        kept: false,
+        notApprover: false,
+      }),
+      2,
+      409,
+      'LF_APPROVAL_REFUSED',
+    ],
+    [
+      'a decision by someone who is not an approver',
+      judgedApprovalRefusal({
+        runId: 'r1',
+        taskId: 'ok',
+        by: 'mallory',
+        decision: 'approved',
+        reason: 'not an approver',
+        kept: true,
+        notApprover: true,
+      }),
+      2,
+      403,
+      'LF_APPROVAL_REFUSED',
+    ],
     ['a store that cannot be used', new StoreUnusableError('--store is a file'), 2, 503, 'LF_STORE_UNUSABLE'],
     ['NATS not answering', new StoreError('no reply from nats-server'), 1, 503, 'LF_STORE'],
-    ['NATS refusing the user a subject', toStoreError(violation('lf.inputs.bob.r1'), 'start', {}), 2, 403, 'LF_FORBIDDEN'],
+    [
+      'NATS refusing the user a subject',
+      toStoreError(violation('lf.inputs.bob.r1'), 'start', {}),
+      2,
+      403,
+      'LF_FORBIDDEN',
+    ],
   ];
   for (const [what, err, exit, status, code] of cases) {
     it(`${what}: exit ${exit}, HTTP ${status} ${code}`, () => {
@@ -51,8 +97,13 @@ describe('the kind decides the exit code and the HTTP status', () => {
   }
 
   it('says the subject NATS refused, and nothing of an unexpected error but that it happened', () => {
-    expect(toHttpError(toStoreError(violation('lf.inputs.bob.r1'), 'start', {})).body.error.subject).toBe('lf.inputs.bob.r1');
-    expect(toHttpError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toEqual({ status: 500, body: { error: { code: 'LF_INTERNAL', message: 'internal error: see the server log' } } });
+    expect(toHttpError(toStoreError(violation('lf.inputs.bob.r1'), 'start', {})).body.error.subject).toBe(
+      'lf.inputs.bob.r1',
+    );
+    expect(toHttpError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toEqual({
+      status: 500,
+      body: { error: { code: 'LF_INTERNAL', message: 'internal error: see the server log' } },
+    });
     expect(exitCodeForError(new TypeError('x'))).toBe(1);
   });
 });
@@ -81,12 +132,18 @@ describe('a NATS client error that reaches an edge', () => {
     }
   });
 
-  it('is a 403 naming the subject when NATS refused it, a 503 LF_NATS_ERROR otherwise; an error of nobody\'s is still LF_INTERNAL', () => {
-    expect(toHttpError(violation('lf.control.alice.r1'))).toMatchObject({ status: 403, body: { error: { code: 'LF_FORBIDDEN', subject: 'lf.control.alice.r1' } } });
+  it("is a 403 naming the subject when NATS refused it, a 503 LF_NATS_ERROR otherwise; an error of nobody's is still LF_INTERNAL", () => {
+    expect(toHttpError(violation('lf.control.alice.r1'))).toMatchObject({
+      status: 403,
+      body: { error: { code: 'LF_FORBIDDEN', subject: 'lf.control.alice.r1' } },
+    });
     const other = toHttpError(new RequestError('no responders', { cause: new NoRespondersError('$JS.API.INFO') }));
     expect(other).toMatchObject({ status: 503, body: { error: { code: 'LF_NATS_ERROR' } } });
     expect(other.retryAfter).toBeUndefined();
-    expect(toHttpError(new TypeError('x is undefined'))).toMatchObject({ status: 500, body: { error: { code: 'LF_INTERNAL' } } });
+    expect(toHttpError(new TypeError('x is undefined'))).toMatchObject({
+      status: 500,
+      body: { error: { code: 'LF_INTERNAL' } },
+    });
   });
 
   it('exits 1 from a command with the same words, no stack trace', () => {

@@ -89,33 +89,53 @@ const VERDICT_MS = 10_000;
  * person's input given as `runsOf(by)` acts, the reads and waits (`reader`). `check` (after a wait): a failure the
  * executor saw meanwhile is thrown.
  */
-export function runsSession(reader: () => Runs, runsOf: (by: string) => { runs: Runs; as: Acting }, check: () => void = () => undefined): Omit<Session, 'start' | 'retry' | 'restart' | 'close'> {
+export function runsSession(
+  reader: () => Runs,
+  runsOf: (by: string) => { runs: Runs; as: Acting },
+  check: () => void = () => undefined,
+): Omit<Session, 'start' | 'retry' | 'restart' | 'close'> {
   const any = reader;
   const input = async (runId: string, by: string, input: Parameters<Runs['input']>[1]) => {
     const { runs, as } = runsOf(by);
     return runs.input(runId, input, as, { waitMs: VERDICT_MS });
   };
   const recorded = async (what: string, runId: string, by: string, given: Parameters<Runs['input']>[1]) => {
-    if (!(await input(runId, by, given)).recorded) throw new Error(`no engine answered ${by}'s ${what} of ${runId} within ${VERDICT_MS} ms`);
+    if (!(await input(runId, by, given)).recorded)
+      throw new Error(`no engine answered ${by}'s ${what} of ${runId} within ${VERDICT_MS} ms`);
   };
   return {
-    decide: (runId, taskId, decision, by, comment) => recorded(`decision on ${taskId}`, runId, by, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }),
-    signal: (runId, name, by, data) => recorded(`signal ${name}`, runId, by, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }),
-    pause: (runId, by, reason) => recorded('pause', runId, by, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }),
+    decide: (runId, taskId, decision, by, comment) =>
+      recorded(`decision on ${taskId}`, runId, by, {
+        kind: 'approval',
+        taskId,
+        decision,
+        ...(comment !== undefined ? { comment } : {}),
+      }),
+    signal: (runId, name, by, data) =>
+      recorded(`signal ${name}`, runId, by, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }),
+    pause: (runId, by, reason) =>
+      recorded('pause', runId, by, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }),
     resume: async (runId, by) => ({ changed: (await input(runId, by, { kind: 'control', action: 'resume' })).changed }),
     async cancel(runId, by, reason) {
       try {
-        return { changed: (await input(runId, by, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) })).changed };
+        return {
+          changed: (
+            await input(runId, by, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) })
+          ).changed,
+        };
       } catch (err) {
         // An engine's refusal of a settled run: nothing changed (as the embedded run API says with changed: false).
-        if (err instanceof CancelRefusedError && SETTLED_STATUSES.includes(err.meta.status as RunView['status'])) return { changed: false };
+        if (err instanceof CancelRefusedError && SETTLED_STATUSES.includes(err.meta.status as RunView['status']))
+          return { changed: false };
         throw err;
       }
     },
     async until(runId, what) {
       const view = await any().wait(runId, { orWaiting: what === 'waiting', timeoutMs: UNTIL_MS });
       check();
-      const done = SETTLED_STATUSES.includes(view.status) || (what === 'waiting' && (view.status === 'WAITING' || view.status === 'PAUSED'));
+      const done =
+        SETTLED_STATUSES.includes(view.status) ||
+        (what === 'waiting' && (view.status === 'WAITING' || view.status === 'PAUSED'));
       if (!done) throw new Error(`run ${runId} is still ${view.status} after ${UNTIL_MS} ms (waited until ${what})`);
       return view;
     },
@@ -136,9 +156,22 @@ export interface Executor {
  * useCluster does) and returns the adapter the scenarios use.
  */
 /** The groups of scenarios, by name: a variant of an executor may run some of them only. */
-export type ScenarioGroup = 'retries' | 'people' | 'run-control' | 'children' | 'fan-out' | 'commands' | 'http' | 'restarts' | 'flow-control';
+export type ScenarioGroup =
+  | 'retries'
+  | 'people'
+  | 'run-control'
+  | 'children'
+  | 'fan-out'
+  | 'commands'
+  | 'http'
+  | 'restarts'
+  | 'flow-control';
 
-export function runExecutorContract(name: string, executor: () => Executor, opts: { skip?: boolean; only?: ScenarioGroup[] } = {}): void {
+export function runExecutorContract(
+  name: string,
+  executor: () => Executor,
+  opts: { skip?: boolean; only?: ScenarioGroup[] } = {},
+): void {
   describe.skipIf(opts.skip)(`executor contract: ${name}`, () => {
     const ex = executor();
     const kit: ScenarioKit = {
@@ -153,9 +186,17 @@ export function runExecutorContract(name: string, executor: () => Executor, opts
       },
     };
     const groups: Record<ScenarioGroup, (k: ScenarioKit) => void> = {
-      retries: retryScenarios, people: peopleScenarios, 'run-control': runControlScenarios, children: childScenarios,
-      'fan-out': fanOutScenarios, commands: commandScenarios, http: httpScenarios, restarts: restartScenarios, 'flow-control': flowControlScenarios,
+      retries: retryScenarios,
+      people: peopleScenarios,
+      'run-control': runControlScenarios,
+      children: childScenarios,
+      'fan-out': fanOutScenarios,
+      commands: commandScenarios,
+      http: httpScenarios,
+      restarts: restartScenarios,
+      'flow-control': flowControlScenarios,
     };
-    for (const [group, scenarios] of Object.entries(groups)) if (!opts.only || opts.only.includes(group as ScenarioGroup)) scenarios(kit);
+    for (const [group, scenarios] of Object.entries(groups))
+      if (!opts.only || opts.only.includes(group as ScenarioGroup)) scenarios(kit);
   });
 }

@@ -12,7 +12,14 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, loadDefinitionFile, parseDefinition, type DriveOptions, type Handlers, type RunView } from '../../src/index.js';
+import {
+  createEngine,
+  loadDefinitionFile,
+  parseDefinition,
+  type DriveOptions,
+  type Handlers,
+  type RunView,
+} from '../../src/index.js';
 import { RunNotFoundError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
 import { embeddedRuns } from '../../src/runs/index.js';
@@ -50,14 +57,18 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
 
   const drive = (runId: string, run: (signal: AbortSignal) => Promise<RunView>) => {
     const stop = new AbortController();
-    const done = run(stop.signal).catch((err: unknown) => { failures.push(err); });
+    const done = run(stop.signal).catch((err: unknown) => {
+      failures.push(err);
+    });
     drivers.set(runId, { stop, done });
   };
   const stopDrivers = async () => {
     for (const d of drivers.values()) d.stop.abort();
     await Promise.all([...drivers.values()].map((d) => d.done));
   };
-  const check = () => { if (failures.length > 0) throw failures[0]; };
+  const check = () => {
+    if (failures.length > 0) throw failures[0];
+  };
   /** What a read of a run that does not exist gives: null, or no history (as the NATS store reads it). */
   const orIfMissing = async <T, U>(read: Promise<T>, missing: U): Promise<T | U> => {
     try {
@@ -70,13 +81,24 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
   const status = (runId: string) => orIfMissing(engine.status(runId), null);
   const drivenUntilSettled = (signal: AbortSignal) => ({ handlers: handlers as Handlers, untilSettled: true, signal });
   /** Starts a run (run, runRetry) driven here in the background; resolves with its id once its start is durable. */
-  const launch = (run: (opts: DriveOptions & { onStarted: (runId: string) => void }) => Promise<RunView>) => new Promise<string>((resolve, reject) => {
-    const stop = new AbortController();
-    let started = false;
-    const done = run({ ...drivenUntilSettled(stop.signal), onStarted: (runId) => { started = true; drivers.set(runId, { stop, done }); resolve(runId); } })
-      // Before the start a refusal is the caller's answer; after it, a driver that failed, which the scenario must hear of.
-      .catch((err: unknown) => { if (started) failures.push(err); else reject(err); });
-  });
+  const launch = (run: (opts: DriveOptions & { onStarted: (runId: string) => void }) => Promise<RunView>) =>
+    new Promise<string>((resolve, reject) => {
+      const stop = new AbortController();
+      let started = false;
+      const done = run({
+        ...drivenUntilSettled(stop.signal),
+        onStarted: (runId) => {
+          started = true;
+          drivers.set(runId, { stop, done });
+          resolve(runId);
+        },
+      })
+        // Before the start a refusal is the caller's answer; after it, a driver that failed, which the scenario must hear of.
+        .catch((err: unknown) => {
+          if (started) failures.push(err);
+          else reject(err);
+        });
+    });
 
   return {
     async start(workflowId, input, how = {}) {

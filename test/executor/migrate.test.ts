@@ -15,7 +15,8 @@ import { replayRun } from '../../src/runtime/index.js';
 import { MemoryEventStore, type AppendRequest, type AppendResult } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
 
-const V1 = 'workflow:\n  id: refund\n  version: 1\n  tasks:\n    - { id: check, type: SET, values: { ok: true } }\n    - { id: review, type: HUMAN, depends_on: [check] }\n    - { id: second, type: HUMAN, depends_on: [check] }\n';
+const V1 =
+  'workflow:\n  id: refund\n  version: 1\n  tasks:\n    - { id: check, type: SET, values: { ok: true } }\n    - { id: review, type: HUMAN, depends_on: [check] }\n    - { id: second, type: HUMAN, depends_on: [check] }\n';
 const V2 = `${V1.replace('version: 1', 'version: 2')}    - { id: record, type: SET, values: { refunded: true }, depends_on: [review, second] }\n`;
 const now = () => '2026-11-26T10:00:00.000Z';
 
@@ -36,7 +37,9 @@ describe('migrating runs: repeated, raced, re-judged', () => {
     await migrateRuns(store, ids.slice(0, 2), target, {}, { dryRun: false, now });
     const again = await migrateRuns(store, ids, target, {}, { dryRun: false, now });
     expect(again.map((r) => [r.runId, r.verdict, r.migrated ?? false])).toEqual([
-      ['r0', 'already', false], ['r1', 'already', false], ...ids.slice(2).map((id) => [id, 'as_is', true]),
+      ['r0', 'already', false],
+      ['r1', 'already', false],
+      ...ids.slice(2).map((id) => [id, 'as_is', true]),
     ]);
     for (const id of ids) expect(migratedCount(await store.read(id))).toBe(1);
   });
@@ -58,13 +61,15 @@ describe('migrating runs: repeated, raced, re-judged', () => {
     let raced = false;
     // The first append of the migration finds the run moved on: an approval landed just before it.
     const store = Object.create(inner, {
-      append: { value: async (req: AppendRequest): Promise<AppendResult> => {
-        if (!raced && req.events.some((e) => e.type === 'run.migrated')) {
-          raced = true;
-          await engine.decide(id!, 'review', 'approved', 'ops');
-        }
-        return inner.append(req);
-      } },
+      append: {
+        value: async (req: AppendRequest): Promise<AppendResult> => {
+          if (!raced && req.events.some((e) => e.type === 'run.migrated')) {
+            raced = true;
+            await engine.decide(id!, 'review', 'approved', 'ops');
+          }
+          return inner.append(req);
+        },
+      },
     }) as MemoryEventStore;
     const row = await migrateRun(store, id!, workflowOf(def(V2)), {}, { dryRun: false, now });
     expect(row).toMatchObject({ verdict: 'as_is', migrated: true });
@@ -83,6 +88,10 @@ describe('migrating runs: repeated, raced, re-judged', () => {
     const forged = structuredClone(events) as EventEnvelope[];
     const m = forged.at(-1)! as Extract<EventEnvelope, { type: 'run.migrated' }>;
     (m.data.fold.context as { tasks: Record<string, { status: string }> }).tasks.review!.status = 'COMPLETED';
-    expect(replayRun(forged).divergence).toMatchObject({ seq: m.seq, type: 'run.migrated', reason: expect.stringContaining('run.migrated does not check: the state it records') });
+    expect(replayRun(forged).divergence).toMatchObject({
+      seq: m.seq,
+      type: 'run.migrated',
+      reason: expect.stringContaining('run.migrated does not check: the state it records'),
+    });
   });
 });

@@ -39,15 +39,29 @@ export function natsExecutor(opts: { handlersOn?: 'workers' | 'engines' } = {}):
   };
 }
 
-async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, handlersOn: 'workers' | 'engines'): Promise<Session> {
+async function openNats(
+  c: Cluster,
+  { workflows, handlers }: ScenarioSetup,
+  handlersOn: 'workers' | 'engines',
+): Promise<Session> {
   for (const yaml of workflows) await c.client.deploy(def(yaml));
   // The worker user may not make its consumers (an engine makes one when it first hands out an attempt, and the
   // worker polls for it): made here at once, so that a scenario does not wait for that.
   const jsm = await c.jsm();
-  for (const name of [...Object.keys(handlers), COMMAND_HANDLER, HTTP_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name, SETTINGS);
+  for (const name of [...Object.keys(handlers), COMMAND_HANDLER, HTTP_HANDLER])
+    await ensureWorkerConsumer(jsm, 'default', name, SETTINGS);
   // A grace of 0: a stop is a death, what the worker runs is handed back unreported.
   const onEngine = handlersOn === 'engines' ? { nats: c.url, user: 'engine' } : {};
-  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), http: createHttpExecutor({ allow: ['127.0.0.1'] }), concurrency: 8, stopGraceMs: 0, settings: SETTINGS, ...onEngine });
+  const addWorker = () =>
+    c.addWorker({
+      handlers,
+      commands: createCommandExecutor(),
+      http: createHttpExecutor({ allow: ['127.0.0.1'] }),
+      concurrency: 8,
+      stopGraceMs: 0,
+      settings: SETTINGS,
+      ...onEngine,
+    });
   let worker: Worker = await addWorker();
   const started: string[] = [];
 
@@ -67,7 +81,10 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, hand
     },
     // A person's input through the run API, as the CLI and the dashboard give it (src/runs/): published as that
     // person's own NATS user, the engine's verdict waited for; the reads and waits through it too.
-    ...runsSession(() => natsRuns({ client: c.client, url: c.url, fallback: 'contract' }), (by) => ({ runs: personRuns(by), as: {} })),
+    ...runsSession(
+      () => natsRuns({ client: c.client, url: c.url, fallback: 'contract' }),
+      (by) => ({ runs: personRuns(by), as: {} }),
+    ),
     async restart() {
       await c.stopWorker(worker);
       // Dying, not a graceful stop: what an engine holds goes back at once (a grace would only wait on the worker gone).
@@ -78,7 +95,11 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, hand
     async close() {
       // A run a failed scenario left behind must not reach the next scenario's worker (handlers may share names).
       for (const runId of started) {
-        if (!settled(await c.client.status(runId))) await c.clientAs('commander').cancel(runId, { reason: 'scenario over', waitMs: VERDICT_MS }).catch(() => undefined);
+        if (!settled(await c.client.status(runId)))
+          await c
+            .clientAs('commander')
+            .cancel(runId, { reason: 'scenario over', waitMs: VERDICT_MS })
+            .catch(() => undefined);
       }
       await c.stopWorker(worker);
     },

@@ -6,4 +6,7 @@ import { natsExecutor } from './nats-adapter.js';
 runExecutorContract('NATS engines and workers', natsExecutor, { skip: noNats });
 // Flow control again with the handlers in the engines' processes (`ledgerflow engine --handlers`): admitted runs
 // once stranded there as they did with remote workers.
-runExecutorContract('NATS engines running the handlers', () => natsExecutor({ handlersOn: 'engines' }), { skip: noNats, only: ['flow-control'] });
+runExecutorContract('NATS engines running the handlers', () => natsExecutor({ handlersOn: 'engines' }), {
+  skip: noNats,
+  only: ['flow-control'],
+});

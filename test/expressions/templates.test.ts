@@ -11,10 +11,11 @@ const scope: Scope = {
   },
 };
 
-
 describe('findRefs', () => {
   it('parses every accepted form with its offset', () => {
-    const refs = findRefs('${workflow.input} ${workflow.input.nested.a[1]} ${workflow.runId} ${scan_files.output.file_list[0]} ${load-policy.error.message} ${scan_files.attempts}');
+    const refs = findRefs(
+      '${workflow.input} ${workflow.input.nested.a[1]} ${workflow.runId} ${scan_files.output.file_list[0]} ${load-policy.error.message} ${scan_files.attempts}',
+    );
     expect(refs.map((r) => r.ref)).toEqual([
       { kind: 'input', name: null, path: [] },
       { kind: 'input', name: 'nested', path: ['a', '1'] },
@@ -39,7 +40,9 @@ describe('findRefs', () => {
 
   it('explains the accepted forms for a malformed reference', () => {
     const err = thrown(() => findRefs('x ${scan_files.result}'));
-    expect(err.message).toMatch(/^malformed reference \$\{scan_files.result\}: "scan_files.result" is not a reference; expected \$\{workflow.input\}/);
+    expect(err.message).toMatch(
+      /^malformed reference \$\{scan_files.result\}: "scan_files.result" is not a reference; expected \$\{workflow.input\}/,
+    );
     expect(err.meta.column).toBe(3);
     expect(thrown(() => findRefs('${workflow.name}')).message).toContain('"workflow.name" is not a workflow field');
     expect(thrown(() => findRefs('${a.output.b c}')).message).toContain('unexpected " "');
@@ -48,7 +51,9 @@ describe('findRefs', () => {
 
   it('rejects prototype keys in paths', () => {
     expect(thrown(() => findRefs('${x.output.__proto__}')).message).toContain('property "__proto__" is not allowed');
-    expect(thrown(() => findRefs('${workflow.input.constructor}')).message).toContain('property "constructor" is not allowed');
+    expect(thrown(() => findRefs('${workflow.input.constructor}')).message).toContain(
+      'property "constructor" is not allowed',
+    );
   });
 });
 
@@ -57,7 +62,12 @@ describe('collectRefs', () => {
     const found = collectRefs({ a: 'x', b: ['${workflow.id}', { c: 'n=${scan_files.output.count}' }], d: 5 });
     expect(found).toEqual([
       { ref: { kind: 'workflow', field: 'id' }, path: ['b', 0], text: '${workflow.id}', offset: 0 },
-      { ref: { kind: 'task', task: 'scan_files', field: 'output', path: ['count'] }, path: ['b', 1, 'c'], text: '${scan_files.output.count}', offset: 2 },
+      {
+        ref: { kind: 'task', task: 'scan_files', field: 'output', path: ['count'] },
+        path: ['b', 1, 'c'],
+        text: '${scan_files.output.count}',
+        offset: 2,
+      },
     ]);
   });
 });
@@ -71,13 +81,18 @@ describe('resolveTemplate', () => {
   });
 
   it('interpolates text around references: objects as JSON, missing as empty', () => {
-    expect(resolveTemplate('${workflow.input.target_folder}/out-${workflow.runId}.yaml', scope)).toBe('/data/out-run-1.yaml');
+    expect(resolveTemplate('${workflow.input.target_folder}/out-${workflow.runId}.yaml', scope)).toBe(
+      '/data/out-run-1.yaml',
+    );
     expect(resolveTemplate('files=${scan_files.output.file_list}', scope)).toBe('files=["a.txt","b.txt"]');
     expect(resolveTemplate('[${nobody.output.x}]', scope)).toBe('[]');
   });
 
   it('resolves deeply and leaves non-strings alone', () => {
-    const out = resolveTemplate({ n: 1, ok: true, none: null, list: ['${load-policy.status}', '${load-policy.error.message}'] }, scope);
+    const out = resolveTemplate(
+      { n: 1, ok: true, none: null, list: ['${load-policy.status}', '${load-policy.error.message}'] },
+      scope,
+    );
     expect(out).toEqual({ n: 1, ok: true, none: null, list: ['FAILED', 'boom'] });
   });
 

@@ -35,7 +35,10 @@ function layout() {
   return { scratch, root, outside };
 }
 
-async function runWith(outputRoot: string, name: string): Promise<{ view: RunView; history: { type: string; data: unknown }[] }> {
+async function runWith(
+  outputRoot: string,
+  name: string,
+): Promise<{ view: RunView; history: { type: string; data: unknown }[] }> {
   const engine = createEngine({ store: new MemoryEventStore(), outputRoot });
   const view = await engine.run(reports, { name }, { handlers });
   return { view, history: await engine.events(view.runId) };
@@ -43,7 +46,9 @@ async function runWith(outputRoot: string, name: string): Promise<{ view: RunVie
 
 function expectRefused(r: { view: RunView; history: { type: string; data: unknown }[] }, root: string) {
   expect(r.view.status).toBe('FAILED');
-  const failed = r.history.find((e) => e.type === 'task.failed')!.data as { error: { code: string; message: string; retryable: boolean } };
+  const failed = r.history.find((e) => e.type === 'task.failed')!.data as {
+    error: { code: string; message: string; retryable: boolean };
+  };
   expect(failed.error).toMatchObject({ code: 'LF_OUTPUT_OUTSIDE_ROOT', retryable: false });
   expect(failed.error.message).toContain(root);
   expect(failed.error.message).toContain('--output-root');
@@ -124,7 +129,8 @@ workflow:
 
   it('refuses an output root that is not an existing directory when the engine is made', () => {
     const { scratch } = layout();
-    expect(() => createEngine({ store: new MemoryEventStore(), outputRoot: join(scratch, 'nope') }))
-      .toThrow(expect.objectContaining({ code: 'LF_OUTPUT_ROOT_INVALID' }));
+    expect(() => createEngine({ store: new MemoryEventStore(), outputRoot: join(scratch, 'nope') })).toThrow(
+      expect.objectContaining({ code: 'LF_OUTPUT_ROOT_INVALID' }),
+    );
   });
 });

@@ -7,9 +7,22 @@
  */
 import fc from 'fast-check';
 import { VirtualClock } from '../../src/coverage/index.js';
-import { parseDefinition, RUNNABLE_TASK_TYPES, type Definition, type TaskDef, type WaitTask } from '../../src/definition/index.js';
+import {
+  parseDefinition,
+  RUNNABLE_TASK_TYPES,
+  type Definition,
+  type TaskDef,
+  type WaitTask,
+} from '../../src/definition/index.js';
 import { LedgerflowError, NonRetryableError, type Diagnostic } from '../../src/errors/index.js';
-import { reconcile, replayRun, foldEvents, type Handlers, type HttpRunner, type RunView } from '../../src/runtime/index.js';
+import {
+  reconcile,
+  replayRun,
+  foldEvents,
+  type Handlers,
+  type HttpRunner,
+  type RunView,
+} from '../../src/runtime/index.js';
 import { HttpTaskError } from '../../src/handlers/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
@@ -26,7 +39,10 @@ export interface Script {
 }
 
 export const script: fc.Arbitrary<Script> = fc.record({
-  outcomes: fc.array(fc.constantFrom('ok', 'ok', 'ok', 'fail', 'fatal', 'hang', 'weird'), { minLength: 1, maxLength: 8 }),
+  outcomes: fc.array(fc.constantFrom('ok', 'ok', 'ok', 'fail', 'fatal', 'hang', 'weird'), {
+    minLength: 1,
+    maxLength: 8,
+  }),
   decisions: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
   omitHandler: fc.nat(9).map((n) => n === 0),
   cancel: fc.nat(4).map((n) => n === 0),
@@ -38,12 +54,14 @@ export function assertClearDiagnostic(d: Diagnostic): void {
   if (d.file !== 'fuzz.yaml' || !Number.isInteger(d.line) || d.line! < 1 || !Number.isInteger(d.col) || d.col! < 1) {
     throw new Error(`diagnostic without a place (${where}): ${JSON.stringify(d)}`);
   }
-  if (typeof d.message !== 'string' || d.message.trim() === '') throw new Error(`diagnostic without a message at ${where}`);
+  if (typeof d.message !== 'string' || d.message.trim() === '')
+    throw new Error(`diagnostic without a message at ${where}`);
   if (/\n\s+at .+\(.*:\d+:\d+\)|\[object Object\]|\bundefined\b|TypeError|RangeError|call stack/i.test(d.message)) {
     throw new Error(`diagnostic leaks an internal error at ${where}: ${d.message}`);
   }
   // zod's defaults say nothing about what was expected: every schema error names it.
-  if (/\bInvalid (input|option|element|key)\b/.test(d.message)) throw new Error(`diagnostic with zod's default message at ${where}: ${d.message}`);
+  if (/\bInvalid (input|option|element|key)\b/.test(d.message))
+    throw new Error(`diagnostic with zod's default message at ${where}: ${d.message}`);
   if (!/^[A-Z][A-Z0-9_]+$/.test(d.code)) throw new Error(`diagnostic without a stable code at ${where}: ${d.code}`);
 }
 
@@ -51,21 +69,36 @@ function handlersFor(def: Definition, s: Script): Handlers {
   // A plain object, as a handler module's default export is.
   const handlers: Handlers = {};
   let n = 0;
-  const behave = async (input: Record<string, unknown>, ctx: { signal: AbortSignal; task: { output: { names: string[] } } }) => {
+  const behave = async (
+    input: Record<string, unknown>,
+    ctx: { signal: AbortSignal; task: { output: { names: string[] } } },
+  ) => {
     const outcome = s.outcomes[Math.min(n++, s.outcomes.length - 1)]!;
     switch (outcome) {
-      case 'ok': return Object.fromEntries([...ctx.task.output.names, 'x'].map((k) => [k, n % 2 === 0 ? 'y' : 1]));
-      case 'fail': throw new Error('transient');
-      case 'fatal': throw new NonRetryableError('fatal', 'E_FATAL');
-      case 'weird': return n % 2 === 0 ? { big: 1e300, nan: NaN, nested: input } : undefined;
+      case 'ok':
+        return Object.fromEntries([...ctx.task.output.names, 'x'].map((k) => [k, n % 2 === 0 ? 'y' : 1]));
+      case 'fail':
+        throw new Error('transient');
+      case 'fatal':
+        throw new NonRetryableError('fatal', 'E_FATAL');
+      case 'weird':
+        return n % 2 === 0 ? { big: 1e300, nan: NaN, nested: input } : undefined;
       case 'hang': {
         // Answers only to an abort (timeout, cancel): without a timeout it is a run waiting on its handler.
         const signal = ctx.signal;
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        return new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        );
       }
     }
   };
-  for (const t of def.tasks) if (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator)) Object.defineProperty(handlers, t.handler ?? t.assignedTo ?? t.id, { value: behave, enumerable: true, configurable: true });
+  for (const t of def.tasks)
+    if (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator))
+      Object.defineProperty(handlers, t.handler ?? t.assignedTo ?? t.id, {
+        value: behave,
+        enumerable: true,
+        configurable: true,
+      });
   return handlers;
 }
 
@@ -75,13 +108,24 @@ function httpFor(s: Script): HttpRunner {
   return async (_request, ctx) => {
     const outcome = s.outcomes[Math.min(n++, s.outcomes.length - 1)]!;
     switch (outcome) {
-      case 'ok': return { status: 200, headers: { 'content-type': 'application/json' }, body: { x: n % 2 === 0 ? 'y' : 1 } };
-      case 'fail': throw new HttpTaskError('GET https://api.example.com/orders answered 503', 'LF_HTTP_STATUS', true, n % 2 === 0 ? 1000 : undefined);
-      case 'fatal': throw new HttpTaskError('GET https://api.example.com/orders answered 404', 'LF_HTTP_STATUS', false);
-      case 'weird': return { status: 200, headers: {}, body: 'x'.repeat(10), truncated: true, bytes: 10 };
+      case 'ok':
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: { x: n % 2 === 0 ? 'y' : 1 } };
+      case 'fail':
+        throw new HttpTaskError(
+          'GET https://api.example.com/orders answered 503',
+          'LF_HTTP_STATUS',
+          true,
+          n % 2 === 0 ? 1000 : undefined,
+        );
+      case 'fatal':
+        throw new HttpTaskError('GET https://api.example.com/orders answered 404', 'LF_HTTP_STATUS', false);
+      case 'weird':
+        return { status: 200, headers: {}, body: 'x'.repeat(10), truncated: true, bytes: 10 };
       case 'hang': {
         const signal = ctx.signal;
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        return new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        );
       }
     }
   };
@@ -91,14 +135,20 @@ function httpFor(s: Script): HttpRunner {
 function inputsFor(def: Definition): Record<string, unknown> {
   const byType = { string: 's', number: 1, boolean: true, object: {}, array: [], any: 'a' } as const;
   const input: Record<string, unknown> = {};
-  for (const i of def.inputs) if (i.required) Object.defineProperty(input, i.name, { value: byType[i.type], enumerable: true });
+  for (const i of def.inputs)
+    if (i.required) Object.defineProperty(input, i.name, { value: byType[i.type], enumerable: true });
   return input;
 }
 
 const hangsWithoutTimeout = (def: Definition, s: Script) =>
-  s.outcomes.includes('hang') && def.tasks.some((t: TaskDef) => (t.type === 'SIMPLE' || t.type === 'HTTP') && t.timeoutMs === undefined);
+  s.outcomes.includes('hang') &&
+  def.tasks.some((t: TaskDef) => (t.type === 'SIMPLE' || t.type === 'HTTP') && t.timeoutMs === undefined);
 
-export type Outcome = { kind: 'refused'; diagnostics: Diagnostic[] } | { kind: 'not-runnable' } | { kind: 'no-handler' } | { kind: 'ran'; view: RunView; rounds: number };
+export type Outcome =
+  | { kind: 'refused'; diagnostics: Diagnostic[] }
+  | { kind: 'not-runnable' }
+  | { kind: 'no-handler' }
+  | { kind: 'ran'; view: RunView; rounds: number };
 
 /** Validates `text`, and runs what validates; throws on anything the contract above forbids. */
 export async function checkDefinition(text: string, s: Script): Promise<Outcome> {
@@ -140,7 +190,8 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
       await assertNotStuck(engine, view);
       if (s.cancel) {
         const { changed, view: cancelled } = await engine.cancel(view.runId, { by: 'fuzzer', reason: 'fuzz' });
-        if (!changed || cancelled.status !== 'CANCELLED') throw new Error(`cancel of a waiting run left it ${cancelled.status}`);
+        if (!changed || cancelled.status !== 'CANCELLED')
+          throw new Error(`cancel of a waiting run left it ${cancelled.status}`);
         view = await engine.drive(view.runId, opts);
         break;
       }
@@ -171,7 +222,9 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
 
 /** A WAIT task of the run waiting for its signal (`event:`), if any: something outstanding, as an approval is. */
 function signalWaitOf(def: Definition, view: RunView): WaitTask | undefined {
-  return def.tasks.find((t): t is WaitTask => t.type === 'WAIT' && t.event !== undefined && view.tasks[t.id]?.status === 'WAITING');
+  return def.tasks.find(
+    (t): t is WaitTask => t.type === 'WAIT' && t.event !== undefined && view.tasks[t.id]?.status === 'WAITING',
+  );
 }
 
 /** RUNNING or WAITING must have something outstanding: an attempt to run, a timer, a person to decide, a signal to send. */
@@ -181,8 +234,11 @@ async function assertNotStuck(engine: Engine, view: RunView): Promise<void> {
   const outstanding = reconcile(compiled, snapshot);
   const approvals = Object.values(view.tasks).some((t) => t.status === 'PENDING_APPROVAL');
   if (outstanding.length === 0 && !approvals && !signalWaitOf(compiled.definition, view)) {
-    throw new Error(`stuck: run is ${view.status} with nothing outstanding; tasks ${JSON.stringify(Object.fromEntries(Object.entries(view.tasks).map(([k, t]) => [k, t.status])))}`);
+    throw new Error(
+      `stuck: run is ${view.status} with nothing outstanding; tasks ${JSON.stringify(Object.fromEntries(Object.entries(view.tasks).map(([k, t]) => [k, t.status])))}`,
+    );
   }
   // Driven with every due time in reach, RUNNING means an attempt or a timer that never came back.
-  if (view.status === 'RUNNING') throw new Error(`driver returned a RUNNING run: ${JSON.stringify(outstanding.map((e) => e.type))}`);
+  if (view.status === 'RUNNING')
+    throw new Error(`driver returned a RUNNING run: ${JSON.stringify(outstanding.map((e) => e.type))}`);
 }

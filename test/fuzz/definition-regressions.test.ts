@@ -19,14 +19,19 @@ describe('definition fuzzer regressions', () => {
   it.each([
     ['agent_level: [1]', 'workflow.tasks[0].agent_level: expected a string or a number, got a list'],
     ['approvers: { alice: 1 }', 'workflow.tasks[0].approvers: expected a user name or a list of user names'],
-    ['fork_tasks: [{ b: 1 }]', 'workflow.tasks[0].fork_tasks[0]: expected a task id or a list of task ids (one branch)'],
+    [
+      'fork_tasks: [{ b: 1 }]',
+      'workflow.tasks[0].fork_tasks[0]: expected a task id or a list of task ids (one branch)',
+    ],
   ])('every schema error says what was expected: %s', (field, message) => {
     const errors = errorsOf(`workflow:\n  id: w\n  tasks:\n    - id: a\n      type: SIMPLE\n      ${field}\n`);
     expect(errors.map((d) => d.message)).toContain(message);
   });
 
   it('an input declaration of the wrong shape says what was expected', () => {
-    const errors = errorsOf('workflow:\n  id: w\n  input:\n    required: [[x]]\n    optional: [7]\n  tasks:\n    - { id: a, type: SIMPLE }\n');
+    const errors = errorsOf(
+      'workflow:\n  id: w\n  input:\n    required: [[x]]\n    optional: [7]\n  tasks:\n    - { id: a, type: SIMPLE }\n',
+    );
     expect(errors.map((d) => d.message)).toEqual([
       'workflow.input.required[0]: expected an input name or a map of name: { type, default, description }, got a list',
       'workflow.input.optional[0]: expected an input name or a map of name: default, got 7',
@@ -34,17 +39,28 @@ describe('definition fuzzer regressions', () => {
   });
 });
 
-describe('handlers are the module\'s own exports', () => {
+describe("handlers are the module's own exports", () => {
   // seed 2 (LEDGERFLOW_FUZZ_RUNS=1500): a task whose handler is named `constructor` ran Object() from the prototype of the handlers object.
-  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf'])('a task whose handler is named %s, with no such export, is refused before it starts', async (name) => {
-    const { definition } = parseDefinition(`workflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, handler: ${name} }\n`, 'fuzz.yaml');
-    const store = new MemoryEventStore();
-    await expect(new Engine({ store }).run(definition!, {}, { handlers: {} })).rejects.toMatchObject({ code: 'LF_HANDLER_NOT_FOUND' });
-    expect(await store.listRuns()).toEqual([]);
-  });
+  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'a task whose handler is named %s, with no such export, is refused before it starts',
+    async (name) => {
+      const { definition } = parseDefinition(
+        `workflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, handler: ${name} }\n`,
+        'fuzz.yaml',
+      );
+      const store = new MemoryEventStore();
+      await expect(new Engine({ store }).run(definition!, {}, { handlers: {} })).rejects.toMatchObject({
+        code: 'LF_HANDLER_NOT_FOUND',
+      });
+      expect(await store.listRuns()).toEqual([]);
+    },
+  );
 
   it('a handler that is exported under such a name runs', async () => {
-    const { definition } = parseDefinition('workflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, handler: constructor }\n', 'fuzz.yaml');
+    const { definition } = parseDefinition(
+      'workflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, handler: constructor }\n',
+      'fuzz.yaml',
+    );
     const handlers = Object.defineProperty({}, 'constructor', { value: async () => ({ ok: true }), enumerable: true });
     const view = await new Engine({ store: new MemoryEventStore() }).run(definition!, {}, { handlers });
     expect(view.tasks.a).toMatchObject({ status: 'COMPLETED', output: { ok: true } });
@@ -59,7 +75,9 @@ describe('deep nesting is refused plainly', () => {
     const errors = errorsOf(text);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'LF_YAML_TOO_DEEP', line: 6 });
-    expect(errors[0]!.message).toBe('YAML: maps and lists nest more than 100 levels deep here; a workflow definition needs a few levels: flatten it');
+    expect(errors[0]!.message).toBe(
+      'YAML: maps and lists nest more than 100 levels deep here; a workflow definition needs a few levels: flatten it',
+    );
   });
 
   it('100 levels still load', () => {

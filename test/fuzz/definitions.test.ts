@@ -15,7 +15,9 @@ const CASE_LIMIT_MS = 10_000;
 
 function within<T>(ms: number, work: Promise<T>, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout;
-  const limit = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no end within ${ms} ms (a stuck run or a loop): ${what()}`)), ms); });
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no end within ${ms} ms (a stuck run or a loop): ${what()}`)), ms);
+  });
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 

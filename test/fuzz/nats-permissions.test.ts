@@ -19,14 +19,19 @@ import { noNats, useCluster } from '../helpers/cluster.js';
 /** The shipped users by kind: the engine, a worker of the default queue, a worker of its own queue (vault), a person, nobody. */
 type User = 'engine' | 'worker' | 'vault' | 'alice' | 'anonymous';
 const USERS: User[] = ['engine', 'worker', 'vault', 'alice', 'anonymous'];
-const PASSWORDS: Record<Exclude<User, 'anonymous'>, string> = { engine: 'engine-dev-password', worker: 'worker-dev-password', vault: 'vault-dev-password', alice: 'alice-dev-password' };
+const PASSWORDS: Record<Exclude<User, 'anonymous'>, string> = {
+  engine: 'engine-dev-password',
+  worker: 'worker-dev-password',
+  vault: 'vault-dev-password',
+  alice: 'alice-dev-password',
+};
 
 /** Who may: the users listed; everyone else must be refused. */
 type Row = { what: string; pub?: string; sub?: string; body?: string; may: User[] };
 const R = 'run-1';
 const rows: Row[] = [
   // The log and the work queues.
-  { what: 'append to a run\'s log', pub: `lf.events.wf.${R}`, may: ['engine'] },
+  { what: "append to a run's log", pub: `lf.events.wf.${R}`, may: ['engine'] },
   { what: 'read the log as it is written', sub: 'lf.events.>', may: ['engine'] },
   { what: 'publish a task attempt', pub: 'lf.tasks.default.h', may: ['engine'] },
   { what: 'fire a timer', pub: `lf.timers.${R}`, may: ['engine'] },
@@ -38,11 +43,30 @@ const rows: Row[] = [
   { what: 'report as the vault worker, of its queue', pub: `lf.inputs.vault.vault.${R}`, may: ['engine', 'vault'] },
   { what: 'report as the vault worker, of the default queue', pub: `lf.inputs.vault.default.${R}`, may: ['engine'] },
   // Task queues: a stream per queue, so each grant names the queue.
-  { what: 'pull from the default queue', pub: '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default.w_default_h', body: '{"batch":1,"no_wait":true}', may: ['engine', 'worker'] },
-  { what: 'pull from the vault queue', pub: '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_vault.w_vault_h', body: '{"batch":1,"no_wait":true}', may: ['engine', 'vault'] },
-  { what: 'ack an attempt of the vault queue', pub: '$JS.ACK.LF_TASKS_vault.w_vault_h.1.1.1.1.0', may: ['engine', 'vault'] },
+  {
+    what: 'pull from the default queue',
+    pub: '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default.w_default_h',
+    body: '{"batch":1,"no_wait":true}',
+    may: ['engine', 'worker'],
+  },
+  {
+    what: 'pull from the vault queue',
+    pub: '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_vault.w_vault_h',
+    body: '{"batch":1,"no_wait":true}',
+    may: ['engine', 'vault'],
+  },
+  {
+    what: 'ack an attempt of the vault queue',
+    pub: '$JS.ACK.LF_TASKS_vault.w_vault_h.1.1.1.1.0',
+    may: ['engine', 'vault'],
+  },
   { what: 'look at the default queue', pub: '$JS.API.STREAM.INFO.LF_TASKS_default', may: ['engine', 'worker'] },
-  { what: 'create a queue\'s stream', pub: '$JS.API.STREAM.CREATE.LF_TASKS_vault', body: '{"name":"LF_TASKS_vault","subjects":["lf.q.vault.>"]}', may: ['engine'] },
+  {
+    what: "create a queue's stream",
+    pub: '$JS.API.STREAM.CREATE.LF_TASKS_vault',
+    body: '{"name":"LF_TASKS_vault","subjects":["lf.q.vault.>"]}',
+    may: ['engine'],
+  },
   { what: 'publish an attempt on a queue', pub: 'lf.q.default.h', may: ['engine'] },
   { what: 'approve as alice', pub: `lf.approvals.${R}.sign.alice`, may: ['engine', 'alice'] },
   { what: 'approve as bob', pub: `lf.approvals.${R}.sign.bob`, may: ['engine'] },
@@ -51,13 +75,13 @@ const rows: Row[] = [
   { what: 'pause/cancel as alice', pub: `lf.control.alice.${R}`, may: ['engine', 'alice'] },
   { what: 'pause/cancel as the worker', pub: `lf.control.worker.${R}`, may: ['engine'] },
   // Verdicts: each hears their own.
-  { what: 'hear alice\'s approval verdicts', sub: `lf.verdicts.approvals.*.*.alice`, may: ['engine', 'alice'] },
-  { what: 'hear bob\'s approval verdicts', sub: `lf.verdicts.approvals.*.*.bob`, may: ['engine'] },
+  { what: "hear alice's approval verdicts", sub: `lf.verdicts.approvals.*.*.alice`, may: ['engine', 'alice'] },
+  { what: "hear bob's approval verdicts", sub: `lf.verdicts.approvals.*.*.bob`, may: ['engine'] },
   { what: 'hear every verdict', sub: 'lf.verdicts.>', may: ['engine'] },
-  { what: 'listen to everyone\'s replies', sub: '_INBOX.probe', may: ['engine'] },
-  { what: 'listen to the worker\'s replies', sub: '_INBOX_worker.probe', may: ['engine', 'worker'] },
-  { what: 'listen to the vault worker\'s replies', sub: '_INBOX_vault.probe', may: ['engine', 'vault'] },
-  { what: 'listen to alice\'s replies', sub: '_INBOX_alice.probe', may: ['engine', 'alice'] },
+  { what: "listen to everyone's replies", sub: '_INBOX.probe', may: ['engine'] },
+  { what: "listen to the worker's replies", sub: '_INBOX_worker.probe', may: ['engine', 'worker'] },
+  { what: "listen to the vault worker's replies", sub: '_INBOX_vault.probe', may: ['engine', 'vault'] },
+  { what: "listen to alice's replies", sub: '_INBOX_alice.probe', may: ['engine', 'alice'] },
   // Dead letters: written by whoever dead-letters, as themselves.
   { what: 'dead-letter an input', pub: 'lf.dlq.inputs', may: ['engine'] },
   { what: 'dead-letter an approval', pub: 'lf.dlq.approvals', may: ['engine'] },
@@ -67,28 +91,96 @@ const rows: Row[] = [
   { what: 'read dead letters', pub: '$JS.API.STREAM.MSG.GET.LF_DLQ', body: '{"seq":1}', may: ['engine'] },
   { what: 'purge dead letters', pub: '$JS.API.STREAM.PURGE.LF_DLQ', may: ['engine'] },
   // KV buckets.
-  { what: 'read the engines\' attempt secret', pub: '$JS.API.DIRECT.GET.KV_LF_ENGINE.$KV.LF_ENGINE.attempt-secret', may: ['engine'] },
-  { what: 'write the engines\' attempt secret', pub: '$KV.LF_ENGINE.attempt-secret', may: ['engine'] },
+  {
+    what: "read the engines' attempt secret",
+    pub: '$JS.API.DIRECT.GET.KV_LF_ENGINE.$KV.LF_ENGINE.attempt-secret',
+    may: ['engine'],
+  },
+  { what: "write the engines' attempt secret", pub: '$KV.LF_ENGINE.attempt-secret', may: ['engine'] },
   { what: 'deploy a definition', pub: '$KV.LF_DEFINITIONS.wf.x.1', may: ['engine'] },
   { what: 'write the runs index', pub: '$KV.LF_RUNS_INDEX.r', may: ['engine'] },
-  { what: 'enumerate the attempt ledger by sequence', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS', body: '{"seq":1}', may: ['engine'] },
+  {
+    what: 'enumerate the attempt ledger by sequence',
+    pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS',
+    body: '{"seq":1}',
+    may: ['engine'],
+  },
   { what: 'watch the attempt ledger', sub: '$KV.LF_ATTEMPTS.>', may: ['engine'] },
-  { what: 'claim an attempt of the default queue in the ledger (its key needs the attempt\'s token)', pub: '$KV.LF_ATTEMPTS.default.r.t.1.d', may: ['engine', 'worker'] },
-  { what: 'claim an attempt of the vault queue in the ledger', pub: '$KV.LF_ATTEMPTS.vault.r.t.1.d', may: ['engine', 'vault'] },
+  {
+    what: "claim an attempt of the default queue in the ledger (its key needs the attempt's token)",
+    pub: '$KV.LF_ATTEMPTS.default.r.t.1.d',
+    may: ['engine', 'worker'],
+  },
+  {
+    what: 'claim an attempt of the vault queue in the ledger',
+    pub: '$KV.LF_ATTEMPTS.vault.r.t.1.d',
+    may: ['engine', 'vault'],
+  },
   { what: 'write a ledger key outside every queue', pub: '$KV.LF_ATTEMPTS.r.t.1.d', may: ['engine'] },
   // The JetStream API.
-  { what: 'read a run\'s log message (people must see what they approve)', pub: '$JS.API.STREAM.MSG.GET.LF_EVENTS', body: '{"seq":1}', may: ['engine', 'alice'] },
-  { what: 'read the default queue\'s part of the attempt ledger by key', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.default.r.t.1.d', may: ['engine', 'worker'] },
-  { what: 'read the vault queue\'s claims with a wildcard direct get', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.vault.*.slow_vault.>', may: ['engine', 'vault'] },
-  { what: 'read every queue\'s claims with a wildcard direct get', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.*.*.slow_vault.>', may: ['engine'] },
-  { what: 'read another stream by sequence', pub: '$JS.API.STREAM.MSG.GET.LF_TASKS', body: '{"seq":1}', may: ['engine'] },
-  { what: 'create a stream', pub: '$JS.API.STREAM.CREATE.EVIL', body: '{"name":"EVIL","subjects":["evil.>"]}', may: ['engine'] },
+  {
+    what: "read a run's log message (people must see what they approve)",
+    pub: '$JS.API.STREAM.MSG.GET.LF_EVENTS',
+    body: '{"seq":1}',
+    may: ['engine', 'alice'],
+  },
+  {
+    what: "read the default queue's part of the attempt ledger by key",
+    pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.default.r.t.1.d',
+    may: ['engine', 'worker'],
+  },
+  {
+    what: "read the vault queue's claims with a wildcard direct get",
+    pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.vault.*.slow_vault.>',
+    may: ['engine', 'vault'],
+  },
+  {
+    what: "read every queue's claims with a wildcard direct get",
+    pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.*.*.slow_vault.>',
+    may: ['engine'],
+  },
+  {
+    what: 'read another stream by sequence',
+    pub: '$JS.API.STREAM.MSG.GET.LF_TASKS',
+    body: '{"seq":1}',
+    may: ['engine'],
+  },
+  {
+    what: 'create a stream',
+    pub: '$JS.API.STREAM.CREATE.EVIL',
+    body: '{"name":"EVIL","subjects":["evil.>"]}',
+    may: ['engine'],
+  },
   { what: 'delete the log', pub: '$JS.API.STREAM.DELETE.LF_EVENTS_PROBE', may: ['engine'] },
-  { what: 'take over a queue with a durable consumer', pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS.evil', body: '{"stream_name":"LF_TASKS","config":{"durable_name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
-  { what: 'take over a queue with a filtered consumer', pub: '$JS.API.CONSUMER.CREATE.LF_TASKS.evil.lf.tasks.vault.>', body: '{"stream_name":"LF_TASKS","config":{"name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
-  { what: 'make a consumer of its own on its own queue', pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS_default.evil', body: '{"stream_name":"LF_TASKS_default","config":{"durable_name":"evil","ack_policy":"explicit"}}', may: ['engine'] },
-  { what: 'make a filtered consumer on another queue', pub: '$JS.API.CONSUMER.CREATE.LF_TASKS_vault.evil.lf.q.vault.>', body: '{"stream_name":"LF_TASKS_vault","config":{"name":"evil","filter_subject":"lf.q.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
-  { what: 'delete the engines\' input consumer', pub: '$JS.API.CONSUMER.DELETE.LF_INPUTS.engines_probe', may: ['engine'] },
+  {
+    what: 'take over a queue with a durable consumer',
+    pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS.evil',
+    body: '{"stream_name":"LF_TASKS","config":{"durable_name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}',
+    may: ['engine'],
+  },
+  {
+    what: 'take over a queue with a filtered consumer',
+    pub: '$JS.API.CONSUMER.CREATE.LF_TASKS.evil.lf.tasks.vault.>',
+    body: '{"stream_name":"LF_TASKS","config":{"name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}',
+    may: ['engine'],
+  },
+  {
+    what: 'make a consumer of its own on its own queue',
+    pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS_default.evil',
+    body: '{"stream_name":"LF_TASKS_default","config":{"durable_name":"evil","ack_policy":"explicit"}}',
+    may: ['engine'],
+  },
+  {
+    what: 'make a filtered consumer on another queue',
+    pub: '$JS.API.CONSUMER.CREATE.LF_TASKS_vault.evil.lf.q.vault.>',
+    body: '{"stream_name":"LF_TASKS_vault","config":{"name":"evil","filter_subject":"lf.q.vault.>","ack_policy":"explicit"}}',
+    may: ['engine'],
+  },
+  {
+    what: "delete the engines' input consumer",
+    pub: '$JS.API.CONSUMER.DELETE.LF_INPUTS.engines_probe',
+    may: ['engine'],
+  },
 ];
 
 describe.skipIf(noNats)('the permission table of the shipped nats.conf', () => {
@@ -101,7 +193,11 @@ describe.skipIf(noNats)('the permission table of the shipped nats.conf', () => {
     for (const user of USERS) {
       try {
         // Each user's replies under its own inbox prefix, as ledgerflow's clients connect (store/jetstream/inbox.ts).
-        const nc = await connect({ servers: c.url, ...(user === 'anonymous' ? {} : { user, pass: PASSWORDS[user], inboxPrefix: `_INBOX_${user}` }), maxReconnectAttempts: 0 });
+        const nc = await connect({
+          servers: c.url,
+          ...(user === 'anonymous' ? {} : { user, pass: PASSWORDS[user], inboxPrefix: `_INBOX_${user}` }),
+          maxReconnectAttempts: 0,
+        });
         c.defer(() => nc.close().catch(() => undefined));
         conns.set(user, nc);
       } catch (err) {

@@ -26,7 +26,18 @@ export const PAYROLL = STOCK_COUNT.replace('stock-count', 'payroll').replace('do
  */
 export async function usersNatsServer(dir: string, users: readonly (readonly [string, string])[]): Promise<NatsServer> {
   for (const [name, level] of users) {
-    const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+    const r = await cli(
+      [
+        'users',
+        'add',
+        name,
+        '--level',
+        level,
+        ...(level === 'L2' ? ['--domains', 'inventory'] : []),
+        '--password-stdin',
+      ],
+      { cwd: dir, stdin: `pw-${name}\n` },
+    );
     expect(r.code, r.stderr).toBe(0);
   }
   expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);

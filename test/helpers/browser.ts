@@ -11,12 +11,19 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export function chromiumBin(): string | null {
-  for (const c of [process.env.CHROMIUM_BIN, '/usr/bin/chromium', '/usr/bin/chromium-browser']) if (c && existsSync(c)) return c;
+  for (const c of [process.env.CHROMIUM_BIN, '/usr/bin/chromium', '/usr/bin/chromium-browser'])
+    if (c && existsSync(c)) return c;
   return null;
 }
 
@@ -30,7 +37,7 @@ export interface Browser {
 
 export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const bin = chromiumBin();
-  if (!bin) throw new Error('chromium not found: install Debian\'s chromium package (.ci/run does) or set CHROMIUM_BIN');
+  if (!bin) throw new Error("chromium not found: install Debian's chromium package (.ci/run does) or set CHROMIUM_BIN");
   const profile = await mkdtemp(join(tmpdir(), 'lf-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: bin,
@@ -44,7 +51,9 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
   const page = context.pages()[0] ?? (await context.newPage());
   watch(page, log);
   return {
-    context, page, log,
+    context,
+    page,
+    log,
     async close() {
       await context.close().catch(() => undefined);
       await rm(profile, { recursive: true, force: true });

@@ -31,7 +31,9 @@ export async function startChaosCluster(): Promise<ChaosCluster> {
   const procs: LedgerflowProcess[] = [];
   c.defer(() => Promise.all(procs.map((p) => p.kill('SIGKILL'))));
   return Object.assign(c, {
-    server: c.server!, dir, markers,
+    server: c.server!,
+    dir,
+    markers,
     newClient: () => c.clientAs(undefined, {}),
     logs: () => procs.map((p) => `--- ${p.name} (${p.pid}) ---\n${p.output()}`).join('\n'),
     launch: async (name: string, args: string[], env: Record<string, string> = {}) => {
@@ -48,4 +50,3 @@ export async function deploy(c: ChaosCluster, file: string): Promise<void> {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
 }
-

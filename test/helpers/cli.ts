@@ -11,7 +11,11 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'ledgerflow.js');
 export const EXAMPLE = join(ROOT, 'examples', 'inventory-validation.workflow.yaml');
 
-export interface CliResult { code: number | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * The temp dirs made by each test file (its path as vitest reports it): the files of a worker share this
@@ -44,7 +48,8 @@ export async function expectEveryRunReplays(exclude: string[] = []): Promise<num
       const store = new FileEventStore(base);
       for (const run of await store.listRuns()) {
         const report = replayRun(await store.read(run.runId));
-        if (report.divergence) throw new Error(`run ${run.runId} in ${base} diverges: ${JSON.stringify(report.divergence)}`);
+        if (report.divergence)
+          throw new Error(`run ${run.runId} in ${base} diverges: ${JSON.stringify(report.divergence)}`);
         checked++;
       }
     }
@@ -72,8 +77,13 @@ function inherited(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): ChildProcess {
-  const label = census ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` } : {};
+export function spawnCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): ChildProcess {
+  const label = census
+    ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` }
+    : {};
   const child = spawn(process.execPath, [...(census ? ['--require', census] : []), BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     // No state file unless a test asks for one (LEDGERFLOW_STATE_FILE: '' restores the default rule): most run in the
@@ -86,7 +96,10 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<stri
   return child;
 }
 
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliResult> {
   return new Promise((res, rej) => {
     const child = spawnCli(args, opts);
     let stdout = '';
@@ -121,17 +134,32 @@ export function userProject(prefix = 'lf-project-'): string {
  * Polls `ledgerflow status <runId> --json` through `lf` (a `cli` with the store or server given) until the run's
  * status is `status`: its view then (the last answer is the failure's detail).
  */
-export async function statusWhen<V extends { status: string }>(lf: (...args: string[]) => Promise<CliResult>, runId: string, status: string, timeout = 30_000): Promise<V> {
+export async function statusWhen<V extends { status: string }>(
+  lf: (...args: string[]) => Promise<CliResult>,
+  runId: string,
+  status: string,
+  timeout = 30_000,
+): Promise<V> {
   let last = '';
-  return await waitFor(`run ${runId} to be ${status}`, async () => {
-    last = (await lf('status', runId, '--json')).stdout;
-    const view = JSON.parse(last) as V;
-    return view.status === status ? view : false;
-  }, { timeout, detail: () => last }) as V;
+  return (await waitFor(
+    `run ${runId} to be ${status}`,
+    async () => {
+      last = (await lf('status', runId, '--json')).stdout;
+      const view = JSON.parse(last) as V;
+      return view.status === status ? view : false;
+    },
+    { timeout, detail: () => last },
+  )) as V;
 }
 
 /** Writes `text` as `dir/file`, deploys it through `lf` (a `cli` over NATS in `dir`) and starts `workflowId`: the new run's id. */
-export async function deployAndStart(lf: (...args: string[]) => Promise<CliResult>, dir: string, file: string, text: string, workflowId: string): Promise<string> {
+export async function deployAndStart(
+  lf: (...args: string[]) => Promise<CliResult>,
+  dir: string,
+  file: string,
+  text: string,
+  workflowId: string,
+): Promise<string> {
   writeFileSync(join(dir, file), text);
   const deployed = await lf('deploy', file);
   expect(deployed.code, deployed.stderr).toBe(0);

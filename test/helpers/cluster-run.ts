@@ -26,14 +26,33 @@ export const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
 export const CHAOS_WORKFLOW = join(ROOT, 'test', 'fixtures', 'cluster.yaml');
 export const CHAOS_TASKS = ['first', 'slow_a', 'slow_b', 'slow_c', 'last'];
 
-export interface Marker { task: string; attempt: number; key: string; runId: string; what: 'start' | 'end' | 'fail'; pid: number; at: number }
+export interface Marker {
+  task: string;
+  attempt: number;
+  key: string;
+  runId: string;
+  what: 'start' | 'end' | 'fail';
+  pid: number;
+  at: number;
+}
 
 export function readMarkers(file: string): Marker[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [task, attempt, key, what, pid, at] = line.split(' ');
-    return { task: task!, attempt: Number(attempt), key: key!, runId: key!.split('/')[0]!, what: what as Marker['what'], pid: Number(pid), at: Number(at) };
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [task, attempt, key, what, pid, at] = line.split(' ');
+      return {
+        task: task!,
+        attempt: Number(attempt),
+        key: key!,
+        runId: key!.split('/')[0]!,
+        what: what as Marker['what'],
+        pid: Number(pid),
+        at: Number(at),
+      };
+    });
 }
 
 export interface LedgerflowProcess {
@@ -48,24 +67,40 @@ export interface LedgerflowProcess {
 }
 
 /** `ledgerflow <args>` (the built bin) in `cwd`, its handlers writing markers to `markers`. */
-export function spawnLedgerflow(name: string, args: string[], opts: { cwd: string; markers: string; env?: Record<string, string> }): LedgerflowProcess {
+export function spawnLedgerflow(
+  name: string,
+  args: string[],
+  opts: { cwd: string; markers: string; env?: Record<string, string> },
+): LedgerflowProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LF_MARKERS: opts.markers, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => { if (out.length < 200_000) out += d; });
-  child.stderr!.on('data', (d) => { if (out.length < 200_000) out += d; });
+  child.stdout!.on('data', (d) => {
+    if (out.length < 200_000) out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    if (out.length < 200_000) out += d;
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const alive = () => child.exitCode === null && child.signalCode === null;
   return {
-    name, pid: child.pid!, alive, output: () => out,
+    name,
+    pid: child.pid!,
+    alive,
+    output: () => out,
     started: async (timeoutMs = 30_000) => {
-      await waitFor(`${name} to start`, () => {
-        if (!alive()) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${out}`);
-        return /^(engine|worker|agent) \d+ /m.test(out);
-      }, { timeout: timeoutMs, detail: () => out });
+      await waitFor(
+        `${name} to start`,
+        () => {
+          if (!alive())
+            throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${out}`);
+          return /^(engine|worker|agent) \d+ /m.test(out);
+        },
+        { timeout: timeoutMs, detail: () => out },
+      );
     },
     kill: async (signal = 'SIGKILL') => {
       if (alive()) child.kill(signal);
@@ -87,7 +122,8 @@ export function historyProblems(events: EventEnvelope[]): string[] {
   const seqs = events.map((e) => e.seq);
   if (seqs.some((s, i) => s !== i + 1)) problems.push(`${runId}: seqs are not 1..${events.length} (${seqs.join(',')})`);
   if (events.some((e) => e.runId !== runId)) problems.push(`${runId}: events of another run in its log`);
-  if (events.filter((e) => e.type === 'run.started').length !== 1) problems.push(`${runId}: ${events.filter((e) => e.type === 'run.started').length} run.started events`);
+  if (events.filter((e) => e.type === 'run.started').length !== 1)
+    problems.push(`${runId}: ${events.filter((e) => e.type === 'run.started').length} run.started events`);
   const seen = new Set<string>();
   const completedTasks = new Set<string>();
   for (const e of events) {
@@ -101,8 +137,15 @@ export function historyProblems(events: EventEnvelope[]): string[] {
       completedTasks.add(data.task);
     }
   }
-  const settles = events.filter((e, i) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.state.status) && (i === 0 || events[i - 1]!.state.status !== e.state.status));
-  if (settles.length > 1) problems.push(`${runId}: settled ${settles.length} times (${settles.map((e) => `${e.seq}:${e.state.status}`).join(', ')})`);
+  const settles = events.filter(
+    (e, i) =>
+      ['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.state.status) &&
+      (i === 0 || events[i - 1]!.state.status !== e.state.status),
+  );
+  if (settles.length > 1)
+    problems.push(
+      `${runId}: settled ${settles.length} times (${settles.map((e) => `${e.seq}:${e.state.status}`).join(', ')})`,
+    );
   const divergence = replayRun(events).divergence;
   if (divergence) problems.push(`${runId}: replay diverges at ${JSON.stringify(divergence).slice(0, 200)}`);
   return problems;
@@ -121,7 +164,10 @@ export function duplicateExecutions(markers: Marker[], killedAt: ReadonlyMap<num
   const out: string[] = [];
   for (const [key, ms] of byKey) {
     const ends = ms.filter((m) => m.what === 'end');
-    if (ends.length > 1) { out.push(`${key} ended ${ends.length} times (pids ${ends.map((m) => m.pid).join(', ')})`); continue; }
+    if (ends.length > 1) {
+      out.push(`${key} ended ${ends.length} times (pids ${ends.map((m) => m.pid).join(', ')})`);
+      continue;
+    }
     const starts = ms.filter((m) => m.what === 'start').sort((a, b) => a.at - b.at);
     for (let i = 1; i < starts.length; i++) {
       const overlapping = starts.slice(0, i).filter((s) => {
@@ -129,7 +175,12 @@ export function duplicateExecutions(markers: Marker[], killedAt: ReadonlyMap<num
         const finished = ms.some((m) => m.pid === s.pid && m.what !== 'start' && m.at >= s.at);
         return finished || died === undefined || died > starts[i]!.at;
       });
-      if (overlapping.length > 0) { out.push(`${key} started by ${starts.map((s) => s.pid).join(', ')} while ${overlapping.map((s) => s.pid).join(', ')} ran or had run it`); break; }
+      if (overlapping.length > 0) {
+        out.push(
+          `${key} started by ${starts.map((s) => s.pid).join(', ')} while ${overlapping.map((s) => s.pid).join(', ')} ran or had run it`,
+        );
+        break;
+      }
     }
   }
   return out;
@@ -145,27 +196,39 @@ export function duplicateExecutions(markers: Marker[], killedAt: ReadonlyMap<num
  * here, before any engine hands out an attempt, and so is their queue's
  * stream LF_TASKS_default: give `settings` the engines' replicas and storage.
  */
-export async function shortenAckWaits(jsm: JetStreamManager, handlers: string[], ms = 2000, settings: ClusterSettings = {}): Promise<void> {
+export async function shortenAckWaits(
+  jsm: JetStreamManager,
+  handlers: string[],
+  ms = 2000,
+  settings: ClusterSettings = {},
+): Promise<void> {
   for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
     await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(ms) });
   }
-  for (const handler of handlers) await ensureWorkerConsumer(jsm, 'default', handler, { ...settings, taskAckWaitMs: ms });
+  for (const handler of handlers)
+    await ensureWorkerConsumer(jsm, 'default', handler, { ...settings, taskAckWaitMs: ms });
 }
 
 /** Every LF_EVENTS message on a run's subject, by stream sequence, straight from the stream (message get by subject). */
 export async function rawMessages(jsm: JetStreamManager, runId: string): Promise<string> {
   const lines: string[] = [];
   const subject = `lf.events.*.${runId}`;
-  for (let seq = 1; lines.length < 500;) {
+  for (let seq = 1; lines.length < 500; ) {
     let m;
     try {
-      m = await within(jsm.streams.getMessage('LF_EVENTS', { next_by_subj: subject, seq } as unknown as MsgRequest), 10_000, 'get message');
+      m = await within(
+        jsm.streams.getMessage('LF_EVENTS', { next_by_subj: subject, seq } as unknown as MsgRequest),
+        10_000,
+        'get message',
+      );
     } catch (err) {
       if (String(err).includes('no message found')) break;
       throw err;
     }
     if (!m) break; // none after seq
-    lines.push(`stream seq ${m.seq} at ${m.time.toISOString()} ${m.subject} Lf-First-Seq ${m.header?.get('Lf-First-Seq')} Lf-Last-Seq ${m.header?.get('Lf-Last-Seq')} Nats-Msg-Id ${m.header?.get('Nats-Msg-Id')}\n  ${new TextDecoder().decode(m.data).slice(0, 4000)}`);
+    lines.push(
+      `stream seq ${m.seq} at ${m.time.toISOString()} ${m.subject} Lf-First-Seq ${m.header?.get('Lf-First-Seq')} Lf-Last-Seq ${m.header?.get('Lf-Last-Seq')} Nats-Msg-Id ${m.header?.get('Nats-Msg-Id')}\n  ${new TextDecoder().decode(m.data).slice(0, 4000)}`,
+    );
     seq = m.seq + 1;
   }
   return lines.join('\n');
@@ -174,6 +237,8 @@ export async function rawMessages(jsm: JetStreamManager, runId: string): Promise
 /** `p`, or a rejection after `ms` (a read stalled on a lost node must not stall the whole script). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

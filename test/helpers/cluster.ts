@@ -23,7 +23,14 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, type ClusterEngineOptions, type Worker, type WorkerOptions } from '../../src/cluster/index.js';
+import {
+  ClusterClient,
+  ClusterEngine,
+  createWorker,
+  type ClusterEngineOptions,
+  type Worker,
+  type WorkerOptions,
+} from '../../src/cluster/index.js';
 import { credentials } from '../../src/cluster/transport/messages.js';
 import type { Definition } from '../../src/definition/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
@@ -39,7 +46,10 @@ export const skipNote = natsSkipReason ? ` (skipped: ${natsSkipReason})` : '';
 /** A name no other test file uses (a stream, a subject prefix, a bucket on the shared server). */
 export const uniqueId = (prefix = ''): string => `${prefix}${process.pid}_${randomBytes(4).toString('hex')}`;
 
-interface Startable { start(): Promise<void>; stop(how?: { graceMs?: number }): Promise<void> }
+interface Startable {
+  start(): Promise<void>;
+  stop(how?: { graceMs?: number }): Promise<void>;
+}
 
 /**
  * The grace of the engines and workers the fixture stops at the end: what is still in hand then is the test's
@@ -152,11 +162,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const stop = async () => {
     const errors: unknown[] = [];
     for (const u of undo.splice(0).reverse()) {
-      try { await u(); } catch (err) { errors.push(err); }
+      try {
+        await u();
+      } catch (err) {
+        errors.push(err);
+      }
     }
     if (server) await server.dispose();
     if (nodes) await nodes.dispose();
-    if (errors.length > 0) throw new AggregateError(errors, `stopping the test cluster: ${errors.map(String).join('; ')}`);
+    if (errors.length > 0)
+      throw new AggregateError(errors, `stopping the test cluster: ${errors.map(String).join('; ')}`);
   };
 
   /** Starts an engine or worker, listed in `running` until halted; stop() halts it if the test did not. */
@@ -173,7 +188,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
 
   const cluster: Cluster = {
-    url, as, server, natsCluster: nodes, engines, workers,
+    url,
+    as,
+    server,
+    natsCluster: nodes,
+    engines,
+    workers,
     client: undefined as unknown as ClusterClient,
     addEngine: (more = {}) => launch(engines, new ClusterEngine({ nats: engineUrl, ...opts.engine, ...more })),
     stopEngine: (e, how) => halt(engines, e, how),
@@ -197,7 +217,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     async jsm() {
       return jetstreamManager(await cluster.admin());
     },
-    defer: (u) => { undo.push(u); },
+    defer: (u) => {
+      undo.push(u);
+    },
     stop,
   };
   try {
@@ -233,7 +255,10 @@ export function useCluster(opts: ClusterOptions = {}): Cluster {
   }, 90_000);
   return new Proxy({} as Cluster, {
     get(_, key) {
-      if (!current) throw new Error(`the test cluster is not running (read ${String(key)} in a test or hook, not while collecting)`);
+      if (!current)
+        throw new Error(
+          `the test cluster is not running (read ${String(key)} in a test or hook, not while collecting)`,
+        );
       return current[key as keyof Cluster];
     },
   });

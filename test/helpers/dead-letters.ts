@@ -6,7 +6,7 @@ import { STREAMS } from '../../src/cluster/index.js';
 export async function deadLetters(jsm: JetStreamManager, kind: string): Promise<Record<string, unknown>[]> {
   const stream = kind.startsWith('tasks.') ? STREAMS.workerDlq.name : STREAMS.dlq.name;
   const out: Record<string, unknown>[] = [];
-  for (let seq = 1; ;) {
+  for (let seq = 1; ; ) {
     let m;
     try {
       m = await jsm.streams.getMessage(stream, { next_by_subj: `lf.dlq.${kind}`, seq } as unknown as MsgRequest);

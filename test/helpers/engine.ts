@@ -45,7 +45,13 @@ export function virtualClock(startMs = Date.UTC(2026, 0, 1, 9)): VirtualClock {
 }
 
 /** Runs a definition to idle and checks that replaying its log gives exactly the live state. */
-export async function runToIdle(e: Engine, d: Definition, input: Record<string, unknown>, handlers: Handlers, maxTimerWaitMs = 60_000): Promise<RunView> {
+export async function runToIdle(
+  e: Engine,
+  d: Definition,
+  input: Record<string, unknown>,
+  handlers: Handlers,
+  maxTimerWaitMs = 60_000,
+): Promise<RunView> {
   const view = await e.run(d, input, { handlers, maxTimerWaitMs });
   await expectReplayMatches(e, view);
   return view;

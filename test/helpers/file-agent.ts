@@ -23,7 +23,8 @@ export async function everyAgentRunReplays(): Promise<number> {
     const store = new FileEventStore(join(dir, '.ledgerflow'));
     for (const run of await store.listRuns()) {
       const report = replayRun(await store.read(run.runId));
-      if (report.divergence) throw new Error(`run ${run.runId} in ${dir} diverges: ${JSON.stringify(report.divergence)}`);
+      if (report.divergence)
+        throw new Error(`run ${run.runId} in ${dir} diverges: ${JSON.stringify(report.divergence)}`);
       checked++;
     }
   }
@@ -42,20 +43,26 @@ export function agentProject(edit: (yaml: string) => string = (y) => y): string 
   return dir;
 }
 
-export interface Proc { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
 
 /** Every process spawnIn started: a test that fails half-way leaves no agent polling for ever (stopSpawned). */
 const spawned = new Set<Proc['child']>();
 
 /** Kills what spawnIn started and is still running; for afterEach. */
 export async function stopSpawned(): Promise<void> {
-  await Promise.all([...spawned].map(async (c) => {
-    spawned.delete(c);
-    if (c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('close', r));
-    c.kill('SIGKILL');
-    await gone;
-  }));
+  await Promise.all(
+    [...spawned].map(async (c) => {
+      spawned.delete(c);
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const gone = new Promise((r) => c.once('close', r));
+      c.kill('SIGKILL');
+      await gone;
+    }),
+  );
 }
 
 export function spawnIn(dir: string, args: string[], env: Record<string, string> = {}): Proc {
@@ -68,7 +75,12 @@ export function spawnIn(dir: string, args: string[], env: Record<string, string>
   return { child, output: () => out, exited };
 }
 
-export const files = (dir: string, sub: string): string[] => (existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)).filter((n) => !n.startsWith('.')).sort() : []);
+export const files = (dir: string, sub: string): string[] =>
+  existsSync(join(dir, sub))
+    ? readdirSync(join(dir, sub))
+        .filter((n) => !n.startsWith('.'))
+        .sort()
+    : [];
 
 export function taskFile(dir: string): { name: string; token: string; attempt: number; runId: string } | null {
   const name = files(dir, '1N.3OX').find((n) => n.startsWith('task-'));
@@ -91,17 +103,26 @@ export function taskFile(dir: string): { name: string; token: string; attempt: n
  * Answers whichever attempt's task file is in the inbox until `ended()`: on a loaded machine a short
  * timeout may pass again before an answer lands, and the next attempt's file then has another token.
  */
-export async function answerUntil(dir: string, ended: () => boolean, output = '{ files: 3 }', detail?: () => string): Promise<void> {
+export async function answerUntil(
+  dir: string,
+  ended: () => boolean,
+  output = '{ files: 3 }',
+  detail?: () => string,
+): Promise<void> {
   const answered = new Set<string>();
-  await waitFor('the run to end with an attempt answered', () => {
-    if (ended()) return true;
-    const t = taskFile(dir);
-    if (t && !answered.has(t.token)) {
-      answered.add(t.token);
-      writeResult(dir, t.name.slice('task-'.length), `token: ${t.token}\nstatus: completed\noutput: ${output}\n`);
-    }
-    return false;
-  }, { timeout: 60_000, ...(detail ? { detail } : {}) });
+  await waitFor(
+    'the run to end with an attempt answered',
+    () => {
+      if (ended()) return true;
+      const t = taskFile(dir);
+      if (t && !answered.has(t.token)) {
+        answered.add(t.token);
+        writeResult(dir, t.name.slice('task-'.length), `token: ${t.token}\nstatus: completed\noutput: ${output}\n`);
+      }
+      return false;
+    },
+    { timeout: 60_000, ...(detail ? { detail } : {}) },
+  );
 }
 
 /** Writes a result as an agent should: under a dot-name, renamed into place. */
@@ -115,12 +136,28 @@ export async function events(dir: string, runId: string): Promise<EventEnvelope[
   return new FileEventStore(join(dir, '.ledgerflow')).read(runId);
 }
 
-export const outcomes = (evs: EventEnvelope[]) => evs.filter((e) => e.type === 'task.completed' || e.type === 'task.failed');
+export const outcomes = (evs: EventEnvelope[]) =>
+  evs.filter((e) => e.type === 'task.completed' || e.type === 'task.failed');
 
 /** Starts the agent as the docs do, and waits until it has declared its queue. */
 export async function startAgent(dir: string, extra: string[] = []): Promise<Proc> {
-  const agent = spawnIn(dir, ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--level', 'L3', ...extra]);
-  await waitFor('the agent to declare its queue', () => existsSync(join(dir, '.ledgerflow', 'gates', 'agent-queues.json')), { timeout: 20_000, detail: agent.output });
+  const agent = spawnIn(dir, [
+    'agent',
+    '--inbox',
+    '1N.3OX',
+    '--outbox',
+    '0UT.3OX',
+    '--queue',
+    'agents',
+    '--level',
+    'L3',
+    ...extra,
+  ]);
+  await waitFor(
+    'the agent to declare its queue',
+    () => existsSync(join(dir, '.ledgerflow', 'gates', 'agent-queues.json')),
+    { timeout: 20_000, detail: agent.output },
+  );
   return agent;
 }
 

@@ -58,9 +58,17 @@ const isRefusal = (err: unknown) => /permission|authorization/i.test(String((err
 
 export async function startHostileWorker(opts: HostileOptions): Promise<HostileWorker> {
   // As ledgerflow's own clients connect: the URL's user, and that user's reply inbox (the one nats.conf lets it read).
-  const nc: NatsConnection = await connect({ ...credentials(opts.url), maxReconnectAttempts: -1, name: 'hostile-worker' });
+  const nc: NatsConnection = await connect({
+    ...credentials(opts.url),
+    maxReconnectAttempts: -1,
+    name: 'hostile-worker',
+  });
   // Permission violations arrive as async errors too: they are counted where each attack sees them, not fatal here.
-  void (async () => { for await (const _s of nc.status()) { /* refusals are expected */ } })().catch(() => undefined);
+  void (async () => {
+    for await (const _s of nc.status()) {
+      /* refusals are expected */
+    }
+  })().catch(() => undefined);
   const js: JetStreamClient = jetstream(nc, { timeout: 2000 });
   let jsm: JetStreamManager | null = null;
   const report: HostileReport = { rounds: 0, attacks: {}, learnedKeys: 0 };
@@ -86,14 +94,21 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
   const store = (subject: string, body: unknown, hdrs?: Record<string, string>) => {
     const h = hdrs ? natsHeaders() : undefined;
     if (h && hdrs) for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
-    return js.publish(subject, enc.encode(typeof body === 'string' ? body : JSON.stringify(body)), { timeout: 2000, ...(h ? { headers: h } : {}) });
+    return js.publish(subject, enc.encode(typeof body === 'string' ? body : JSON.stringify(body)), {
+      timeout: 2000,
+      ...(h ? { headers: h } : {}),
+    });
   };
 
   /** Reads the attempt ledger's stream by sequence, as far as the server lets it: every key it can learn. */
   const learnLedgerKeys = async () => {
     for (let i = 0; i < 200 && !stopped; i++) {
       const ok = await attempt('ledger.read-by-seq', async () => {
-        const m = await nc.request('$JS.API.DIRECT.GET.KV_LF_ATTEMPTS', enc.encode(JSON.stringify({ seq: ledgerSeq + 1 })), { timeout: 1000 });
+        const m = await nc.request(
+          '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS',
+          enc.encode(JSON.stringify({ seq: ledgerSeq + 1 })),
+          { timeout: 1000 },
+        );
         const subject = m.headers?.get('Nats-Subject');
         if (!subject) throw new Error(`no message (${m.headers?.code ?? '?'})`);
         ledgerSeq = Number(m.headers?.get('Nats-Sequence') ?? ledgerSeq + 1);
@@ -113,7 +128,9 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
     // Other queues' claims, read with a wildcard direct get (the ledger key starts with the queue).
     for (const queue of ['*', 'vault', ...(opts.queues ?? [])]) {
       const ok = await attempt('ledger.wildcard-read-other-queue', async () => {
-        const m = await nc.request(`$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`, enc.encode(''), { timeout: 1000 });
+        const m = await nc.request(`$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`, enc.encode(''), {
+          timeout: 1000,
+        });
         const subject = m.headers?.get('Nats-Subject');
         if (!subject) throw new Error(`no message (${m.headers?.code ?? '?'})`);
         learned.add(subject.slice('$KV.LF_ATTEMPTS.'.length));
@@ -122,16 +139,33 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
     }
     // One rollup publish would delete every claim of the bucket (or of its own queue's part).
     for (const prefix of ['', 'default.']) {
-      await attempt('ledger.rollup-all', () => store(`$KV.LF_ATTEMPTS.${prefix}wipe`, '', { 'KV-Operation': 'PURGE', 'Nats-Rollup': 'all' }));
+      await attempt('ledger.rollup-all', () =>
+        store(`$KV.LF_ATTEMPTS.${prefix}wipe`, '', { 'KV-Operation': 'PURGE', 'Nats-Rollup': 'all' }),
+      );
     }
     // Purge or delete the bucket's stream through the JetStream API.
-    await attempt('ledger.purge-stream', () => nc.request('$JS.API.STREAM.PURGE.KV_LF_ATTEMPTS', enc.encode('{}'), { timeout: 1000 }).then((m) => { if (!/"success":true/.test(new TextDecoder().decode(m.data))) throw new Error('not purged'); }));
-    await attempt('ledger.delete-stream', () => nc.request('$JS.API.STREAM.DELETE.KV_LF_ATTEMPTS', enc.encode(''), { timeout: 1000 }).then((m) => { if (!/"success":true/.test(new TextDecoder().decode(m.data))) throw new Error('not deleted'); }));
+    await attempt('ledger.purge-stream', () =>
+      nc.request('$JS.API.STREAM.PURGE.KV_LF_ATTEMPTS', enc.encode('{}'), { timeout: 1000 }).then((m) => {
+        if (!/"success":true/.test(new TextDecoder().decode(m.data))) throw new Error('not purged');
+      }),
+    );
+    await attempt('ledger.delete-stream', () =>
+      nc.request('$JS.API.STREAM.DELETE.KV_LF_ATTEMPTS', enc.encode(''), { timeout: 1000 }).then((m) => {
+        if (!/"success":true/.test(new TextDecoder().decode(m.data))) throw new Error('not deleted');
+      }),
+    );
   };
 
-  const claim = (finished?: string) => ({ worker: FORGED_MARK, startedAt: new Date().toISOString(), ...(finished ? { finished } : {}) });
+  const claim = (finished?: string) => ({
+    worker: FORGED_MARK,
+    startedAt: new Date().toISOString(),
+    ...(finished ? { finished } : {}),
+  });
   const forgedOutcome = (runId: string, task: string, attempt: number) => ({
-    type: 'task.completed', runId, time: '2999-01-01T00:00:00.000Z', token: createHash('sha256').update(`${runId}/${task}/${attempt}`).digest('base64url'),
+    type: 'task.completed',
+    runId,
+    time: '2999-01-01T00:00:00.000Z',
+    token: createHash('sha256').update(`${runId}/${task}/${attempt}`).digest('base64url'),
     data: { task, attempt, output: { forged: FORGED_MARK } },
   });
 
@@ -145,49 +179,100 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
       for (const task of opts.tasks) {
         for (const attemptNo of [1, 2]) {
           // Pre-claims in the ledger's key layouts an outsider can compute from the run id alone.
-          for (const [label, finished] of [['finished', 'task.completed'], ['aborted', 'aborted'], ['taken', undefined]] as const) {
+          for (const [label, finished] of [
+            ['finished', 'task.completed'],
+            ['aborted', 'aborted'],
+            ['taken', undefined],
+          ] as const) {
             for (const prefix of ['', 'default.', 'vault.']) {
-              await attempt(`ledger.preclaim-${label}`, () => store(`$KV.LF_ATTEMPTS.${prefix}${runId}.${task}.${attemptNo}`, claim(finished), { 'Nats-Expected-Last-Subject-Sequence': '0' }));
+              await attempt(`ledger.preclaim-${label}`, () =>
+                store(`$KV.LF_ATTEMPTS.${prefix}${runId}.${task}.${attemptNo}`, claim(finished), {
+                  'Nats-Expected-Last-Subject-Sequence': '0',
+                }),
+              );
             }
           }
           // Outcomes with a made-up token, on the input subject forms a worker may publish.
           for (const queue of ['default', ...(opts.queues ?? [])]) {
-            await attempt('input.forged-outcome', () => store(`lf.inputs.worker.${queue}.${runId}`, forgedOutcome(runId, task, attemptNo)));
+            await attempt('input.forged-outcome', () =>
+              store(`lf.inputs.worker.${queue}.${runId}`, forgedOutcome(runId, task, attemptNo)),
+            );
           }
-          await attempt('input.forged-outcome', () => store(`lf.inputs.worker.${runId}`, forgedOutcome(runId, task, attemptNo)));
+          await attempt('input.forged-outcome', () =>
+            store(`lf.inputs.worker.${runId}`, forgedOutcome(runId, task, attemptNo)),
+          );
         }
       }
       // Dead letters aimed at subjects only the engine or a person may publish: a replay must never lend them rights.
       const aimed = [
-        { stream: 'LF_APPROVALS', subject: `lf.approvals.${runId}.sign.alice`, raw: JSON.stringify({ decision: 'approved', comment: FORGED_MARK }) },
-        { stream: 'LF_CONTROL', subject: `lf.control.alice.${runId}`, raw: JSON.stringify({ action: 'cancel', reason: FORGED_MARK }) },
-        { stream: 'LF_INPUTS', subject: `lf.inputs.engine.${runId}`, raw: JSON.stringify(forgedOutcome(runId, opts.tasks[0] ?? 'x', 1)) },
+        {
+          stream: 'LF_APPROVALS',
+          subject: `lf.approvals.${runId}.sign.alice`,
+          raw: JSON.stringify({ decision: 'approved', comment: FORGED_MARK }),
+        },
+        {
+          stream: 'LF_CONTROL',
+          subject: `lf.control.alice.${runId}`,
+          raw: JSON.stringify({ action: 'cancel', reason: FORGED_MARK }),
+        },
+        {
+          stream: 'LF_INPUTS',
+          subject: `lf.inputs.engine.${runId}`,
+          raw: JSON.stringify(forgedOutcome(runId, opts.tasks[0] ?? 'x', 1)),
+        },
       ];
       for (const a of aimed) {
         const letter = {
-          reason: FORGED_MARK, at: new Date().toISOString(), runId, source: { stream: a.stream, seq: 1, subject: a.subject, deliveries: 1 },
-          size: Buffer.byteLength(a.raw), sha256: createHash('sha256').update(a.raw).digest('hex'), raw: a.raw,
+          reason: FORGED_MARK,
+          at: new Date().toISOString(),
+          runId,
+          source: { stream: a.stream, seq: 1, subject: a.subject, deliveries: 1 },
+          size: Buffer.byteLength(a.raw),
+          sha256: createHash('sha256').update(a.raw).digest('hex'),
+          raw: a.raw,
         };
         for (const subject of ['lf.dlq.tasks', 'lf.dlq.tasks.worker', 'lf.dlq.approvals', 'lf.dlq.inputs']) {
           await attempt(`dlq.forged-letter ${subject}`, () => store(subject, letter));
         }
       }
       // Subjects nats.conf gives other users.
-      for (const subject of [`lf.approvals.${runId}.sign.alice`, `lf.control.worker.${runId}`, `lf.timers.${runId}`, `lf.signals.worker.${runId}`, 'lf.triggers.cluster-chaos']) {
-        await attempt(`publish.not-granted ${subject.split('.').slice(0, 2).join('.')}`, () => store(subject, { forged: FORGED_MARK }));
+      for (const subject of [
+        `lf.approvals.${runId}.sign.alice`,
+        `lf.control.worker.${runId}`,
+        `lf.timers.${runId}`,
+        `lf.signals.worker.${runId}`,
+        'lf.triggers.cluster-chaos',
+      ]) {
+        await attempt(`publish.not-granted ${subject.split('.').slice(0, 2).join('.')}`, () =>
+          store(subject, { forged: FORGED_MARK }),
+        );
       }
     }
     await wipeClaims();
     // The DLQ flood: as many letters as it may write, on the one dead-letter subject it may write.
     if (opts.floodLetters) {
       const letter = enc.encode(JSON.stringify({ reason: FORGED_MARK, at: new Date().toISOString() }));
-      await attempt('dlq.flood', () => Promise.all(Array.from({ length: opts.floodLetters! }, () => js.publish('lf.dlq.tasks.worker', letter, { timeout: 5000 }))));
+      await attempt('dlq.flood', () =>
+        Promise.all(
+          Array.from({ length: opts.floodLetters! }, () =>
+            js.publish('lf.dlq.tasks.worker', letter, { timeout: 5000 }),
+          ),
+        ),
+      );
     }
     // Queues it was not given: pull their attempts (with their tokens) from their consumers, and ack them away unrun.
     for (const queue of ['vault', ...(opts.queues ?? [])]) {
       for (const task of opts.tasks) {
-        await attempt('queue.pull-other', () => nc.request(`$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.w_${queue}_${task}`, enc.encode('{"batch":1,"no_wait":true}'), { timeout: 1000 }));
-        await attempt('queue.ack-other', () => nc.request(`$JS.ACK.LF_TASKS_${queue}.w_${queue}_${task}.1.1.1.1.0`, enc.encode('+ACK'), { timeout: 500 }));
+        await attempt('queue.pull-other', () =>
+          nc.request(
+            `$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.w_${queue}_${task}`,
+            enc.encode('{"batch":1,"no_wait":true}'),
+            { timeout: 1000 },
+          ),
+        );
+        await attempt('queue.ack-other', () =>
+          nc.request(`$JS.ACK.LF_TASKS_${queue}.w_${queue}_${task}.1.1.1.1.0`, enc.encode('+ACK'), { timeout: 500 }),
+        );
       }
     }
     // …and a consumer of its own on them.
@@ -195,8 +280,12 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
     for (const queue of ['vault', ...(opts.queues ?? [])]) {
       const name = `evil_${queue}_${report.rounds}`;
       await attempt('consumer.take-queue', async () => {
-        const m = jsm ?? await jetstreamManager(nc);
-        await m.consumers.add(`LF_TASKS_${queue}`, { durable_name: name, filter_subject: `lf.q.${queue}.>`, ack_policy: 'explicit' as never });
+        const m = jsm ?? (await jetstreamManager(nc));
+        await m.consumers.add(`LF_TASKS_${queue}`, {
+          durable_name: name,
+          filter_subject: `lf.q.${queue}.>`,
+          ack_policy: 'explicit' as never,
+        });
         await m.consumers.delete(`LF_TASKS_${queue}`, name).catch(() => undefined);
       });
     }
@@ -223,7 +312,9 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
 
 /** Events of a log that carry something the hostile worker forged: each is a forged record. */
 export function forgedRecords(events: readonly { seq: number; type: string; data: unknown }[]): string[] {
-  return events.filter((e) => JSON.stringify(e.data ?? null).includes(FORGED_MARK)).map((e) => `event ${e.seq} ${e.type}: ${JSON.stringify(e.data).slice(0, 200)}`);
+  return events
+    .filter((e) => JSON.stringify(e.data ?? null).includes(FORGED_MARK))
+    .map((e) => `event ${e.seq} ${e.type}: ${JSON.stringify(e.data).slice(0, 200)}`);
 }
 
 /**
@@ -233,9 +324,20 @@ export function forgedRecords(events: readonly { seq: number; type: string; data
  * A run's log keeps at most one refusal per person and task, and a decision naming no HUMAN task is refused
  * without being recorded (dead-lettered a few a minute): the judge counts what reached the logs.
  */
-export async function startHostileApprover(opts: { url: string; user: string; targets: () => readonly string[]; tasks: readonly string[]; perRound?: number; everyMs?: number }): Promise<{ stop(): Promise<number> }> {
+export async function startHostileApprover(opts: {
+  url: string;
+  user: string;
+  targets: () => readonly string[];
+  tasks: readonly string[];
+  perRound?: number;
+  everyMs?: number;
+}): Promise<{ stop(): Promise<number> }> {
   const nc = await connect({ ...credentials(opts.url), maxReconnectAttempts: -1, name: 'hostile-approver' });
-  void (async () => { for await (const _s of nc.status()) { /* refusals and reconnects are expected */ } })().catch(() => undefined);
+  void (async () => {
+    for await (const _s of nc.status()) {
+      /* refusals and reconnects are expected */
+    }
+  })().catch(() => undefined);
   const js = jetstream(nc, { timeout: 2000 });
   let sent = 0;
   let stopped = false;
@@ -247,7 +349,14 @@ export async function startHostileApprover(opts: { url: string; user: string; ta
         const runId = runs[i % runs.length]!;
         const task = opts.tasks[i % opts.tasks.length]!;
         const body = { decision: i % 2 === 0 ? 'approved' : 'rejected', comment: FORGED_MARK };
-        decisions.push(js.publish(`lf.approvals.${runId}.${task}.${opts.user}`, enc.encode(JSON.stringify(body))).then(() => { sent++; }, () => undefined));
+        decisions.push(
+          js.publish(`lf.approvals.${runId}.${task}.${opts.user}`, enc.encode(JSON.stringify(body))).then(
+            () => {
+              sent++;
+            },
+            () => undefined,
+          ),
+        );
       }
       await Promise.all(decisions);
       await new Promise((r) => setTimeout(r, opts.everyMs ?? 500));

@@ -26,7 +26,8 @@ export const NATS_CLUSTER_CONF = join(ROOT, 'nats-cluster.conf');
 export const NATS_DEV_CONF = join(ROOT, 'nats-dev.conf');
 export const NATS_CLUSTER_DEV_CONF = join(ROOT, 'nats-cluster-dev.conf');
 /** A server URL as one of nats.conf's users (their development passwords). */
-export const asUser = (url: string, user: string): string => url.replace('nats://', `nats://${user}:${user}-dev-password@`);
+export const asUser = (url: string, user: string): string =>
+  url.replace('nats://', `nats://${user}:${user}-dev-password@`);
 /** The oldest server the JetStream store is written for (Debian's package). */
 export const MIN_NATS_SERVER = [2, 9, 0] as const;
 
@@ -44,7 +45,12 @@ export interface NatsServer {
 
 /** The nats-server binary: $NATS_SERVER_BIN, /usr/sbin/nats-server, or `nats-server` on PATH; null when none runs. */
 export function natsServerBin(): string | null {
-  const candidates = [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server', 'nats-server'].filter((c): c is string => !!c);
+  const candidates = [
+    process.env.NATS_SERVER_BIN,
+    '/usr/sbin/nats-server',
+    '/usr/bin/nats-server',
+    'nats-server',
+  ].filter((c): c is string => !!c);
   for (const c of candidates) {
     if (c.includes('/') && !existsSync(c)) continue;
     const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
@@ -96,7 +102,13 @@ function canConnect(port: number): Promise<boolean> {
  * is ready and takes connections on `port`; throws (the process killed) when
  * it exits or is not ready within `timeoutMs`, with its log.
  */
-async function spawnNats(bin: string, args: string[], port: number, timeoutMs: number, env: Record<string, string> = {}): Promise<ChildProcess> {
+async function spawnNats(
+  bin: string,
+  args: string[],
+  port: number,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   let ready = false;
@@ -107,10 +119,15 @@ async function spawnNats(bin: string, args: string[], port: number, timeoutMs: n
   });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
-    await waitFor('nats-server to be ready', async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
-      return ready && (await canConnect(port));
-    }, { timeout: timeoutMs, detail: () => log });
+    await waitFor(
+      'nats-server to be ready',
+      async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
+        return ready && (await canConnect(port));
+      },
+      { timeout: timeoutMs, detail: () => log },
+    );
   } catch (err) {
     proc.kill('SIGKILL');
     await exited;
@@ -125,18 +142,27 @@ async function spawnNats(bin: string, args: string[], port: number, timeoutMs: n
  * is never cut off (it may have started a process): one takes at most
  * `timeoutMs` itself, hence the wait's own bound of twice that.
  */
-async function retry(what: string, attempt: () => Promise<void>, undo: () => Promise<void>, timeoutMs: number): Promise<void> {
+async function retry(
+  what: string,
+  attempt: () => Promise<void>,
+  undo: () => Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  await waitFor(what, async () => {
-    try {
-      await attempt();
-      return true;
-    } catch (err) {
-      await undo();
-      if (Date.now() > deadline) throw err;
-      return false;
-    }
-  }, { timeout: 2 * timeoutMs, interval: 200 });
+  await waitFor(
+    what,
+    async () => {
+      try {
+        await attempt();
+        return true;
+      } catch (err) {
+        await undo();
+        if (Date.now() > deadline) throw err;
+        return false;
+      }
+    },
+    { timeout: 2 * timeoutMs, interval: 200 },
+  );
 }
 
 async function killProcess(c: ChildProcess | undefined): Promise<void> {
@@ -150,7 +176,9 @@ async function killProcess(c: ChildProcess | undefined): Promise<void> {
  * `config`: another config file than nats-dev.conf (e.g. a server without
  * users); `production`: the production nats.conf (no connection without credentials).
  */
-export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number; config?: string; production?: boolean } = {}): Promise<NatsServer> {
+export async function startNatsServer(
+  opts: { storeDir?: string; bin?: string; timeoutMs?: number; config?: string; production?: boolean } = {},
+): Promise<NatsServer> {
   const bin = opts.bin ?? natsServerBin();
   if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
   const ownDir = opts.storeDir === undefined;
@@ -162,7 +190,23 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
   const launch = async (p: number): Promise<void> => {
     // -p overrides nats.conf's listen port; -m -1 picks a random monitoring
     // port (0 would mean "unset" and keep nats.conf's 8222).
-    child = await spawnNats(bin, ['-c', opts.config ?? (opts.production ? NATS_CONF : NATS_DEV_CONF), '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], p, timeoutMs);
+    child = await spawnNats(
+      bin,
+      [
+        '-c',
+        opts.config ?? (opts.production ? NATS_CONF : NATS_DEV_CONF),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(p),
+        '-m',
+        '-1',
+        '-sd',
+        storeDir,
+      ],
+      p,
+      timeoutMs,
+    );
   };
 
   const stop = async (): Promise<void> => {
@@ -241,39 +285,72 @@ export interface NatsCluster {
  * them (src/cluster/admin/nats-server.ts). Resolves once every node answers JetStream
  * requests, i.e. a meta leader is elected.
  */
-export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs?: number; production?: boolean } = {}): Promise<NatsCluster> {
+export async function startNatsCluster(
+  size = 3,
+  opts: { bin?: string; timeoutMs?: number; production?: boolean } = {},
+): Promise<NatsCluster> {
   const bin = opts.bin ?? natsServerBin();
   if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const root = await mkdtemp(join(tmpdir(), 'lf-nats-cluster-'));
   const ports: NodePorts[] = [];
-  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() });
+  for (let i = 0; i < size; i++)
+    ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() });
   const routePassword = newRoutePassword();
   const children: (ChildProcess | undefined)[] = [];
   // A killed node's ports can linger for a moment: retry the bind until the deadline.
   // A "free" monitor port another test's server took meanwhile is picked anew, and a client port at the first start (no other
   // node names those; route ports they do; a restarted node keeps its client port, which the cluster's URL names).
   let started = false;
-  const launch = (i: number): Promise<void> => retry(`${nodeName(i)} to start`, async () => {
-    const node = clusterNode(opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF, ports, i, join(root, nodeName(i)), routePassword);
-    try {
-      children[i] = await spawnNats(bin, node.args, ports[i]!.client, timeoutMs, node.env);
-    } catch (err) {
-      const text = String((err as Error).message);
-      if (/monitor port.*address already in use/.test(text)) ports[i]!.monitor = await freePort();
-      else if (!started && text.includes(`127.0.0.1:${ports[i]!.client}: bind: address already in use`)) ports[i]!.client = await freePort();
-      throw err;
-    }
-  }, async () => undefined, timeoutMs);
+  const launch = (i: number): Promise<void> =>
+    retry(
+      `${nodeName(i)} to start`,
+      async () => {
+        const node = clusterNode(
+          opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF,
+          ports,
+          i,
+          join(root, nodeName(i)),
+          routePassword,
+        );
+        try {
+          children[i] = await spawnNats(bin, node.args, ports[i]!.client, timeoutMs, node.env);
+        } catch (err) {
+          const text = String((err as Error).message);
+          if (/monitor port.*address already in use/.test(text)) ports[i]!.monitor = await freePort();
+          else if (!started && text.includes(`127.0.0.1:${ports[i]!.client}: bind: address already in use`))
+            ports[i]!.client = await freePort();
+          throw err;
+        }
+      },
+      async () => undefined,
+      timeoutMs,
+    );
   const nodes: NatsNode[] = ports.map((p, i) => ({
     name: nodeName(i),
-    get url() { return `nats://127.0.0.1:${p.client}`; },
-    get port() { return p.client; },
-    get monitorPort() { return p.monitor; },
+    get url() {
+      return `nats://127.0.0.1:${p.client}`;
+    },
+    get port() {
+      return p.client;
+    },
+    get monitorPort() {
+      return p.monitor;
+    },
     storeDir: join(root, nodeName(i)),
-    running: () => { const c = children[i]; return !!c && c.exitCode === null && c.signalCode === null; },
-    stop: async () => { const c = children[i]; children[i] = undefined; await killProcess(c); },
-    restart: async () => { await killProcess(children[i]); await launch(i); },
+    running: () => {
+      const c = children[i];
+      return !!c && c.exitCode === null && c.signalCode === null;
+    },
+    stop: async () => {
+      const c = children[i];
+      children[i] = undefined;
+      await killProcess(c);
+    },
+    restart: async () => {
+      await killProcess(children[i]);
+      await launch(i);
+    },
   }));
   const dispose = async () => {
     await Promise.all(children.map((c) => killProcess(c)));
@@ -297,7 +374,9 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
     metaLeader: async () => {
       for (const n of nodes.filter((x) => x.running())) {
         try {
-          const jsz = await (await fetch(`http://127.0.0.1:${n.monitorPort}/jsz`)).json() as { meta_cluster?: { leader?: string } };
+          const jsz = (await (await fetch(`http://127.0.0.1:${n.monitorPort}/jsz`)).json()) as {
+            meta_cluster?: { leader?: string };
+          };
           if (jsz.meta_cluster?.leader) return jsz.meta_cluster.leader;
         } catch {
           // That node is going down or not up yet: ask the next.

@@ -6,12 +6,22 @@
  * values are numbers (as Go's ParseFloat reads them), no series appears twice, no family is declared twice.
  * Throws on the first line that breaks a rule; returns the samples.
  */
-export interface PromSample { name: string; labels: Record<string, string>; value: number }
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-const SUFFIXES: Record<string, string[]> = { histogram: ['_bucket', '_sum', '_count'], summary: ['', '_sum', '_count'], counter: [''], gauge: [''], untyped: [''] };
+const SUFFIXES: Record<string, string[]> = {
+  histogram: ['_bucket', '_sum', '_count'],
+  summary: ['', '_sum', '_count'],
+  counter: [''],
+  gauge: [''],
+  untyped: [''],
+};
 
 export function parsePromText(text: string): PromSample[] {
   if (!text.endsWith('\n')) throw new Error('the exposition must end with a line feed');
@@ -19,39 +29,47 @@ export function parsePromText(text: string): PromSample[] {
   const helps = new Set<string>();
   const seen = new Set<string>();
   const samples: PromSample[] = [];
-  text.slice(0, -1).split('\n').forEach((line, i) => {
-    const where = `line ${i + 1} (${JSON.stringify(line.slice(0, 120))})`;
-    if (line === '') return;
-    if (line.startsWith('#')) {
-      const m = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
-      if (!m) return; // a plain comment
-      const [, kind, name, rest] = m as unknown as [string, string, string, string];
-      if (!NAME.test(name)) throw new Error(`${where}: invalid metric name`);
-      if (kind === 'TYPE') {
-        if (!TYPES.has(rest)) throw new Error(`${where}: unknown type ${rest}`);
-        if (types.has(name)) throw new Error(`${where}: second TYPE for ${name}`);
-        types.set(name, rest);
-      } else {
-        if (helps.has(name)) throw new Error(`${where}: second HELP for ${name}`);
-        helps.add(name);
+  text
+    .slice(0, -1)
+    .split('\n')
+    .forEach((line, i) => {
+      const where = `line ${i + 1} (${JSON.stringify(line.slice(0, 120))})`;
+      if (line === '') return;
+      if (line.startsWith('#')) {
+        const m = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
+        if (!m) return; // a plain comment
+        const [, kind, name, rest] = m as unknown as [string, string, string, string];
+        if (!NAME.test(name)) throw new Error(`${where}: invalid metric name`);
+        if (kind === 'TYPE') {
+          if (!TYPES.has(rest)) throw new Error(`${where}: unknown type ${rest}`);
+          if (types.has(name)) throw new Error(`${where}: second TYPE for ${name}`);
+          types.set(name, rest);
+        } else {
+          if (helps.has(name)) throw new Error(`${where}: second HELP for ${name}`);
+          helps.add(name);
+        }
+        return;
       }
-      return;
-    }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/.exec(line);
-    if (!m) throw new Error(`${where}: not a sample line`);
-    const [, name, labelText, valueText] = m as unknown as [string, string, string | undefined, string];
-    const family = [...types.keys()].find((f) => (SUFFIXES[types.get(f)!] ?? ['']).some((s) => name === f + s));
-    if (family === undefined) throw new Error(`${where}: sample of ${name} before (or without) its # TYPE`);
-    const labels = parseLabels(labelText ?? '', where);
-    // As Prometheus reads a value (Go's ParseFloat): NaN and Inf in any case (prom-client writes `Nan`).
-    if (!/^(?:[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|inf(?:inity)?)|nan)$/i.test(valueText)) throw new Error(`${where}: value ${valueText} is not a number`);
-    const key = `${name}{${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
-    if (seen.has(key)) throw new Error(`${where}: series ${key} appears twice`);
-    seen.add(key);
-    if (types.get(family) === 'histogram' && name.endsWith('_bucket') && labels.le === undefined) throw new Error(`${where}: a histogram bucket without le`);
-    const special = valueText.toLowerCase().replace(/^([+-]?)inf(inity)?$/, '$1Infinity');
-    samples.push({ name, labels, value: /nan/i.test(special) ? NaN : Number(special) });
-  });
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/.exec(line);
+      if (!m) throw new Error(`${where}: not a sample line`);
+      const [, name, labelText, valueText] = m as unknown as [string, string, string | undefined, string];
+      const family = [...types.keys()].find((f) => (SUFFIXES[types.get(f)!] ?? ['']).some((s) => name === f + s));
+      if (family === undefined) throw new Error(`${where}: sample of ${name} before (or without) its # TYPE`);
+      const labels = parseLabels(labelText ?? '', where);
+      // As Prometheus reads a value (Go's ParseFloat): NaN and Inf in any case (prom-client writes `Nan`).
+      if (!/^(?:[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|inf(?:inity)?)|nan)$/i.test(valueText))
+        throw new Error(`${where}: value ${valueText} is not a number`);
+      const key = `${name}{${Object.entries(labels)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',')}}`;
+      if (seen.has(key)) throw new Error(`${where}: series ${key} appears twice`);
+      seen.add(key);
+      if (types.get(family) === 'histogram' && name.endsWith('_bucket') && labels.le === undefined)
+        throw new Error(`${where}: a histogram bucket without le`);
+      const special = valueText.toLowerCase().replace(/^([+-]?)inf(inity)?$/, '$1Infinity');
+      samples.push({ name, labels, value: /nan/i.test(special) ? NaN : Number(special) });
+    });
   return samples;
 }
 
@@ -72,7 +90,13 @@ function parseLabels(text: string, where: string): Record<string, string> {
 }
 
 /** The value of the one sample of `name` with exactly these labels (undefined: none). */
-export function sampleValue(samples: readonly PromSample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  samples: readonly PromSample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const want = Object.entries(labels);
-  return samples.find((s) => s.name === name && Object.keys(s.labels).length === want.length && want.every(([k, v]) => s.labels[k] === v))?.value;
+  return samples.find(
+    (s) => s.name === name && Object.keys(s.labels).length === want.length && want.every(([k, v]) => s.labels[k] === v),
+  )?.value;
 }

@@ -8,12 +8,18 @@
 import { expect } from 'vitest';
 import { recordedState, type RunSnapshot } from '../../src/runtime/index.js';
 
-export async function expectBoundedStateHashCache(base: RunSnapshot, reference: (snapshot: RunSnapshot) => string): Promise<void> {
+export async function expectBoundedStateHashCache(
+  base: RunSnapshot,
+  reference: (snapshot: RunSnapshot) => string,
+): Promise<void> {
   const { stateHashCacheSize } = await import('../../src/runtime/state-hash-cache.js');
   const b = base.context.tasks.b!;
   let maxSize = 0;
   for (let attempts = 0; attempts < 30_000; attempts++) {
-    const snap: RunSnapshot = { ...base, context: { ...base.context, tasks: { ...base.context.tasks, b: { ...b, attempts } } } };
+    const snap: RunSnapshot = {
+      ...base,
+      context: { ...base.context, tasks: { ...base.context.tasks, b: { ...b, attempts } } },
+    };
     const expected = reference(snap);
     expect(recordedState(snap).hash).toBe(expected);
     expect(recordedState(snap).hash).toBe(expected);

@@ -27,10 +27,16 @@ type Truthy<T> = Exclude<T, false | '' | 0 | null | undefined>;
 
 const TIMED_OUT = Symbol('timed out');
 
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Truthy<T>> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<Truthy<T>> {
   const { timeout = 10_000, interval = 20, detail } = opts;
   let deadline: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<typeof TIMED_OUT>((r) => { deadline = realSetTimeout(() => r(TIMED_OUT), timeout); });
+  const expired = new Promise<typeof TIMED_OUT>((r) => {
+    deadline = realSetTimeout(() => r(TIMED_OUT), timeout);
+  });
   const pause = () => new Promise<void>((r) => realSetTimeout(r, interval));
   try {
     for (;;) {
@@ -53,10 +59,15 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
 }
 
 /** What a test opens once something has happened, so that an order is forced by the event, not by time: `await g.opened` holds until `g.open()`. */
-export interface Gate { opened: Promise<void>; open(): void }
+export interface Gate {
+  opened: Promise<void>;
+  open(): void;
+}
 
 export function gate(): Gate {
   let open!: () => void;
-  const opened = new Promise<void>((r) => { open = r; });
+  const opened = new Promise<void>((r) => {
+    open = r;
+  });
   return { opened, open };
 }

@@ -15,9 +15,18 @@ type Kind = 'switch' | 'loop' | 'fork';
 function nested(n: number, kind: Kind): string {
   /** Each kind's task i: the text before the one inside it, and after. */
   const parts: Record<Kind, (i: number) => [string, string]> = {
-    loop: (i) => [`{"name":"l${i}","taskReferenceName":"l${i}","type":"DO_WHILE","loopCondition":"false","loopOver":[`, ']}'],
-    fork: (i) => [`{"name":"f${i}","taskReferenceName":"f${i}","type":"FORK_JOIN","forkTasks":[[`, `]]},{"name":"j${i}","taskReferenceName":"j${i}","type":"JOIN"}`],
-    switch: (i) => [`{"name":"s${i}","taskReferenceName":"s${i}","type":"SWITCH","evaluatorType":"value-param","expression":"x","inputParameters":{"x":"\${workflow.input.x}"},"decisionCases":{"a":[`, ']}}'],
+    loop: (i) => [
+      `{"name":"l${i}","taskReferenceName":"l${i}","type":"DO_WHILE","loopCondition":"false","loopOver":[`,
+      ']}',
+    ],
+    fork: (i) => [
+      `{"name":"f${i}","taskReferenceName":"f${i}","type":"FORK_JOIN","forkTasks":[[`,
+      `]]},{"name":"j${i}","taskReferenceName":"j${i}","type":"JOIN"}`,
+    ],
+    switch: (i) => [
+      `{"name":"s${i}","taskReferenceName":"s${i}","type":"SWITCH","evaluatorType":"value-param","expression":"x","inputParameters":{"x":"\${workflow.input.x}"},"decisionCases":{"a":[`,
+      ']}}',
+    ],
   };
   const open: string[] = [];
   const close: string[] = [];
@@ -57,14 +66,20 @@ describe('a Conductor workflow nested 100,000 deep', () => {
     const r = await cli(['import', 'conductor', src, '--out', join(dir, 'definitions'), '--json']);
     expect(r.code).toBe(2);
     noStackTrace(r.stderr);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'LF_IMPORT_TOO_DEEP', meta: { file: 'b-deep.json', task: 'l49', type: 'DO_WHILE', field: 'loopOver', limit: 100 } });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'LF_IMPORT_TOO_DEEP',
+      meta: { file: 'b-deep.json', task: 'l49', type: 'DO_WHILE', field: 'loopOver', limit: 100 },
+    });
     expect(existsSync(join(dir, 'definitions'))).toBe(false);
   });
 
   it('a YAML definition nested 100,000 deep is refused by validate the same way: LF_YAML_TOO_DEEP, exit 2', async () => {
     const dir = tempDir('lf-deep-');
     const file = join(dir, 'deep.yaml');
-    writeFileSync(file, `workflow:\n  id: d\n  tasks:\n    - id: a\n      type: SET\n      values:\n        x: ${'{a: '.repeat(100_000)}1${'}'.repeat(100_000)}\n`);
+    writeFileSync(
+      file,
+      `workflow:\n  id: d\n  tasks:\n    - id: a\n      type: SET\n      values:\n        x: ${'{a: '.repeat(100_000)}1${'}'.repeat(100_000)}\n`,
+    );
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
     noStackTrace(r.stderr);
@@ -102,6 +117,9 @@ describe('the bound: 100 levels of maps and lists, as a definition', () => {
   it('a list of WorkflowDefs: each is counted from its own top', () => {
     expect(importConductor(`[${nested(32, 'switch')}]`, 'w.json').definitions).toHaveLength(1);
     // The first place past the bound in the file is named: here the second workflow's loop, before the third's switch.
-    expect(refusal(`[${nested(32, 'switch')},${nested(60, 'loop')},${nested(40, 'switch')}]`)).toMatchObject({ task: 'l49', field: 'loopOver' });
+    expect(refusal(`[${nested(32, 'switch')},${nested(60, 'loop')},${nested(40, 'switch')}]`)).toMatchObject({
+      task: 'l49',
+      field: 'loopOver',
+    });
   });
 });

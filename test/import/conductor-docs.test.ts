@@ -13,7 +13,9 @@ describe('docs/conductor.md', () => {
     const dir = tempDir('lf-conductor-');
     writeFileSync(join(dir, 'order.json'), block('conductor-example'));
     writeFileSync(join(dir, 'handlers.mjs'), block('conductor-handlers'));
-    const commands = markedBlock(page, 'conductor-commands').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+    const commands = markedBlock(page, 'conductor-commands')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter(Boolean);
     expect(commands).toHaveLength(3);
     const results = [];
     for (const line of commands) {
@@ -36,9 +38,17 @@ describe('docs/conductor.md', () => {
     for (const line of shown) expect(text.stderr).toContain(line.trim());
     const json = await cli(['import', 'conductor', fixture, '--json']);
     expect(json.code).toBe(1);
-    const report = JSON.parse(json.stdout) as { imported: unknown[]; refused: { file: string; reasons: { task: string; type: string; why: string }[] }[] };
+    const report = JSON.parse(json.stdout) as {
+      imported: unknown[];
+      refused: { file: string; reasons: { task: string; type: string; why: string }[] }[];
+    };
     expect(report.imported).toEqual([]);
-    expect(report.refused[0]!.reasons.map((r) => `${r.task} ${r.type}`)).toEqual(['format_ref INLINE', 'jq_ref JSON_JQ_TRANSFORM', 'dynamic_ref DYNAMIC', 'kafka_ref KAFKA_PUBLISH']);
+    expect(report.refused[0]!.reasons.map((r) => `${r.task} ${r.type}`)).toEqual([
+      'format_ref INLINE',
+      'jq_ref JSON_JQ_TRANSFORM',
+      'dynamic_ref DYNAMIC',
+      'kafka_ref KAFKA_PUBLISH',
+    ]);
   });
 
   it('is bad usage (exit 2) to name a file that does not exist', async () => {

@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { childRunId, failureRunId, spareChildRunId } from '../../src/compiler/index.js';
 import { RUN_ID_PATTERN } from '../../src/events/index.js';
 import { checkCallerRunId } from '../../src/executor/index.js';
-import { Engine, FileEventStore, MemoryEventStore, parseDefinition, type Definition, type EventStore } from '../../src/index.js';
+import {
+  Engine,
+  FileEventStore,
+  MemoryEventStore,
+  parseDefinition,
+  type Definition,
+  type EventStore,
+} from '../../src/index.js';
 
 function def(extra = ''): Definition {
   const r = parseDefinition(`workflow:
@@ -25,7 +32,10 @@ function blindOnce(store: EventStore, runId: string): EventStore {
     get(target, prop, receiver) {
       if (prop === 'lastSeq') {
         return async (id: string) => {
-          if (id === runId && blind) { blind = false; return 0; }
+          if (id === runId && blind) {
+            blind = false;
+            return 0;
+          }
           return target.lastSeq(id);
         };
       }
@@ -58,7 +68,19 @@ describe('caller-chosen run ids through the library', () => {
     // Engine.run too: the loser is not driven, its handler never called.
     let called = 0;
     const c = new Engine({ store: blindOnce(new FileEventStore(dir), 'race') });
-    const view = await c.run(def(), {}, { runId: 'race', handlers: { charge: async () => { called++; return {}; } } });
+    const view = await c.run(
+      def(),
+      {},
+      {
+        runId: 'race',
+        handlers: {
+          charge: async () => {
+            called++;
+            return {};
+          },
+        },
+      },
+    );
     expect(view).toMatchObject({ runId: 'race', existing: true });
     expect(called).toBe(0);
   });
@@ -74,20 +96,44 @@ describe('caller-chosen run ids through the library', () => {
 
   it('reuse after failure: <id>--2 once the run FAILED, per the definition or the start', async () => {
     const engine = new Engine({ store: new MemoryEventStore() });
-    const fail = { charge: async () => { throw new Error('declined'); } };
+    const fail = {
+      charge: async () => {
+        throw new Error('declined');
+      },
+    };
     const ok = { charge: async () => ({ ok: true }) };
     expect((await engine.run(def(), {}, { runId: 'inv', handlers: fail })).status).toBe('FAILED');
-    expect(await engine.run(def(), {}, { runId: 'inv', handlers: ok })).toMatchObject({ runId: 'inv', status: 'FAILED', existing: true });
-    expect(await engine.run(def('  id_reuse: allow_after_failure\n'), {}, { runId: 'inv', handlers: ok })).toMatchObject({ runId: 'inv--2', status: 'COMPLETED' });
-    expect(await engine.startRun(def(), {}, { runId: 'inv', idReuse: 'allow_after_failure' })).toMatchObject({ runId: 'inv--2', existing: true });
-    expect(await engine.startRun(def(), {}, { runId: 'inv', idReuse: 'allow' })).toMatchObject({ runId: 'inv--3', existing: false });
+    expect(await engine.run(def(), {}, { runId: 'inv', handlers: ok })).toMatchObject({
+      runId: 'inv',
+      status: 'FAILED',
+      existing: true,
+    });
+    expect(
+      await engine.run(def('  id_reuse: allow_after_failure\n'), {}, { runId: 'inv', handlers: ok }),
+    ).toMatchObject({ runId: 'inv--2', status: 'COMPLETED' });
+    expect(await engine.startRun(def(), {}, { runId: 'inv', idReuse: 'allow_after_failure' })).toMatchObject({
+      runId: 'inv--2',
+      existing: true,
+    });
+    expect(await engine.startRun(def(), {}, { runId: 'inv', idReuse: 'allow' })).toMatchObject({
+      runId: 'inv--3',
+      existing: false,
+    });
     // A run that has not settled is returned under every policy.
-    expect(await engine.startRun(def(), {}, { runId: 'inv', idReuse: 'allow' })).toMatchObject({ runId: 'inv--3', existing: true, status: 'RUNNING' });
+    expect(await engine.startRun(def(), {}, { runId: 'inv', idReuse: 'allow' })).toMatchObject({
+      runId: 'inv--3',
+      existing: true,
+      status: 'RUNNING',
+    });
   });
 
   it('finds the latest of a long chain of reused ids', async () => {
     const engine = new Engine({ store: new MemoryEventStore() });
-    const fail = { charge: async () => { throw new Error('declined'); } };
+    const fail = {
+      charge: async () => {
+        throw new Error('declined');
+      },
+    };
     for (let i = 1; i <= 11; i++) {
       const view = await engine.run(def(), {}, { runId: 'k', idReuse: 'allow_after_failure', handlers: fail });
       expect(view.runId).toBe(i === 1 ? 'k' : `k--${i}`);
@@ -99,15 +145,24 @@ describe('caller-chosen run ids through the library', () => {
     const engine = new Engine({ store });
     await expect(engine.startRun(def(), {}, { runId: 'a/b' })).rejects.toMatchObject({ code: 'LF_USAGE' });
     await expect(engine.startRun(def(), {}, { runId: 'a--3' })).rejects.toMatchObject({ code: 'LF_USAGE' });
-    await expect(engine.startRun(def(), {}, { runId: 'a', idReuse: 'maybe' as never })).rejects.toThrow(/expected one of reject_duplicate, allow_after_failure, allow/);
+    await expect(engine.startRun(def(), {}, { runId: 'a', idReuse: 'maybe' as never })).rejects.toThrow(
+      /expected one of reject_duplicate, allow_after_failure, allow/,
+    );
     expect(await engine.list()).toEqual([]);
   });
 
-  it('takes ids that look like a child run\'s (bob-order-1, invoice-acme-42); no caller id can be a child\'s spare id <child>--0, short or hashed', async () => {
+  it("takes ids that look like a child run's (bob-order-1, invoice-acme-42); no caller id can be a child's spare id <child>--0, short or hashed", async () => {
     const engine = new Engine({ store: new MemoryEventStore() });
-    for (const id of ['bob-order-1', 'invoice-acme-42', 'customer-acme-1', 'p-credit-1']) expect((await engine.startRun(def(), {}, { runId: id })).runId).toBe(id);
+    for (const id of ['bob-order-1', 'invoice-acme-42', 'customer-acme-1', 'p-credit-1'])
+      expect((await engine.startRun(def(), {}, { runId: id })).runId).toBe(id);
     const long = childRunId('r'.repeat(90), { task: 't'.repeat(40), item: 3 }, 2);
-    for (const child of [childRunId('p', { task: 'credit' }, 1), childRunId('p', { task: 'x-' }, 1), childRunId('r'.repeat(90), { task: 'credit' }, 1), long, failureRunId('p')]) {
+    for (const child of [
+      childRunId('p', { task: 'credit' }, 1),
+      childRunId('p', { task: 'x-' }, 1),
+      childRunId('r'.repeat(90), { task: 'credit' }, 1),
+      long,
+      failureRunId('p'),
+    ]) {
       const spare = spareChildRunId(child);
       expect(spare, child).toMatch(RUN_ID_PATTERN);
       expect(spare).not.toBe(child);
@@ -118,4 +173,3 @@ describe('caller-chosen run ids through the library', () => {
     expect(spareChildRunId(long)).toHaveLength(128);
   });
 });
-

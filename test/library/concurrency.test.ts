@@ -44,7 +44,10 @@ describe('concurrency limits through the library', () => {
     expect(b.status).toBe('QUEUED');
     await engine.decide(a.runId, 'review', 'approved', 'ops');
     const told: string[] = [];
-    const done = await engine.drive(a.runId, { handlers, onAdmittedDriven: (v) => told.push(`${v.runId} ${v.status}`) });
+    const done = await engine.drive(a.runId, {
+      handlers,
+      onAdmittedDriven: (v) => told.push(`${v.runId} ${v.status}`),
+    });
     expect(done.status).toBe('COMPLETED');
     // b was admitted by a's settle and driven in the same drive, to its approval.
     expect(told).toEqual([`${b.runId} WAITING`]);
@@ -54,7 +57,8 @@ describe('concurrency limits through the library', () => {
     const engine = new Engine({ store: new MemoryEventStore() });
     const d = def('{ limit: 1, key: "${workflow.input.customer}" }');
     const statuses = [];
-    for (const customer of ['acme', 'acme', 'globex']) statuses.push((await engine.run(d, { customer }, { handlers })).status);
+    for (const customer of ['acme', 'acme', 'globex'])
+      statuses.push((await engine.run(d, { customer }, { handlers })).status);
     expect(statuses).toEqual(['WAITING', 'QUEUED', 'WAITING']);
   });
 
@@ -62,7 +66,9 @@ describe('concurrency limits through the library', () => {
     const engine = new Engine({ store: new MemoryEventStore() });
     const d = def('{ limit: 1, on_limit: refuse }');
     await engine.run(d, { customer: 'acme' }, { handlers });
-    await expect(engine.run(d, { customer: 'acme' }, { handlers })).rejects.toMatchObject({ code: 'LF_CONCURRENCY_LIMIT' });
+    await expect(engine.run(d, { customer: 'acme' }, { handlers })).rejects.toMatchObject({
+      code: 'LF_CONCURRENCY_LIMIT',
+    });
     expect(await engine.list()).toHaveLength(1);
   });
 
@@ -86,17 +92,26 @@ describe('concurrency limits through the library', () => {
       current = next!.runId;
     }
     expect(order).toEqual([high.runId, first.runId, low.runId]);
-    expect((await engine.events(cancelled.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.cancelled']);
+    expect((await engine.events(cancelled.runId)).map((e) => e.type)).toEqual([
+      'run.started',
+      'run.queued',
+      'run.cancelled',
+    ]);
   });
 
   for (const kind of ['file', 'memory'] as const) {
-    const store = () => (kind === 'file' ? new FileEventStore(mkdtempSync(join(tmpdir(), 'lf-conc-burst-'))) : new MemoryEventStore());
+    const store = () =>
+      kind === 'file' ? new FileEventStore(mkdtempSync(join(tmpdir(), 'lf-conc-burst-'))) : new MemoryEventStore();
 
     it(`${kind} store: a burst of starts at once keeps the limit, and the queued ones go by priority as slots free`, async () => {
       const engine = new Engine({ store: store() });
       const d = def('{ limit: 3 }');
       // 24 starts in one go (as a trigger's burst or a client's loop would make them), a third of them urgent.
-      const starts = await Promise.all(Array.from({ length: 24 }, (_, i) => engine.run(d, { customer: `c${i}` }, { handlers, ...(i % 3 === 2 ? { priority: 90 } : {}) })));
+      const starts = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          engine.run(d, { customer: `c${i}` }, { handlers, ...(i % 3 === 2 ? { priority: 90 } : {}) }),
+        ),
+      );
       const waiting = starts.filter((r) => r.status === 'WAITING');
       expect(waiting).toHaveLength(3);
       expect(starts.filter((r) => r.status === 'QUEUED')).toHaveLength(21);
@@ -110,7 +125,8 @@ describe('concurrency limits through the library', () => {
         await engine.decide(next.runId, 'review', 'approved', 'ops');
         await engine.drive(next.runId, { handlers });
         for (const r of await engine.list({ workflowId: 'invoice' })) {
-          if (r.status === 'WAITING' && !admitted.includes(r.runId) && !waiting.some((w) => w.runId === r.runId)) admitted.push(r.runId);
+          if (r.status === 'WAITING' && !admitted.includes(r.runId) && !waiting.some((w) => w.runId === r.runId))
+            admitted.push(r.runId);
         }
       }
       expect((await engine.list({ workflowId: 'invoice' })).map((r) => r.status)).toEqual(Array(24).fill('COMPLETED'));
@@ -125,7 +141,9 @@ describe('concurrency limits through the library', () => {
     it(`${kind} store: a burst under on_limit: refuse starts exactly the limit, refuses the rest and writes nothing for them`, async () => {
       const engine = new Engine({ store: store() });
       const d = def('{ limit: 4, on_limit: refuse }');
-      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => engine.run(d, { customer: `c${i}` }, { handlers })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) => engine.run(d, { customer: `c${i}` }, { handlers })),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(refused).toHaveLength(26);

@@ -14,13 +14,39 @@ describe('bundled handlers given an input under another name', () => {
     const dir = tempDir('lf-renamed-');
     expect((await cli(['new', 'inventory-validation', '--dir', dir])).code).toBe(0);
     const file = join(dir, 'definitions', 'inventory-validation.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('        rules: "${load_policy.output.policy_rules}"', '        policy_rules: "${load_policy.output.policy_rules}"'));
-    const r = await cli(['--store', join(dir, 'store'), 'run', file, '--target_folder', join(dir, 'definitions', 'samples', '0UT.3OX'), '--policy_file', join(dir, 'definitions', 'samples', 'INVENTORY.POLICY.yaml'), '--json'], { cwd: dir });
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        '        rules: "${load_policy.output.policy_rules}"',
+        '        policy_rules: "${load_policy.output.policy_rules}"',
+      ),
+    );
+    const r = await cli(
+      [
+        '--store',
+        join(dir, 'store'),
+        'run',
+        file,
+        '--target_folder',
+        join(dir, 'definitions', 'samples', '0UT.3OX'),
+        '--policy_file',
+        join(dir, 'definitions', 'samples', 'INVENTORY.POLICY.yaml'),
+        '--json',
+      ],
+      { cwd: dir },
+    );
     expect(r.code).toBe(1);
-    const view = JSON.parse(r.stdout) as { tasks: Record<string, { status: string; attempts: number; error?: { code: string; message: string } }> };
+    const view = JSON.parse(r.stdout) as {
+      tasks: Record<string, { status: string; attempts: number; error?: { code: string; message: string } }>;
+    };
     expect(view.tasks.validate_compliance).toMatchObject({
-      status: 'FAILED', attempts: 1,
-      error: { code: 'INVENTORY_BAD_INPUT', message: 'input "rules" (the policy rules, load_policy\'s policy_rules) is missing: the task was given "file_list", "policy_rules"; pass it as rules: in the task\'s input' },
+      status: 'FAILED',
+      attempts: 1,
+      error: {
+        code: 'INVENTORY_BAD_INPUT',
+        message:
+          'input "rules" (the policy rules, load_policy\'s policy_rules) is missing: the task was given "file_list", "policy_rules"; pass it as rules: in the task\'s input',
+      },
     });
   });
 });

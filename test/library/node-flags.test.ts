@@ -15,16 +15,24 @@ describe('the node flags the library docs give an app', () => {
   it('an app started with them runs a thousand runs of a workflow to COMPLETED', async () => {
     const dir = tempDir('lf-flags-');
     const app = join(dir, 'app.mjs');
-    writeFileSync(app, `
+    writeFileSync(
+      app,
+      `
 import { Engine, MemoryEventStore, parseDefinition } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)};
 const { definition } = parseDefinition('workflow:\\n  id: two\\n  version: 1\\n  tasks:\\n    - { id: a, type: SIMPLE }\\n    - { id: b, type: SIMPLE, depends_on: [a] }\\n', 'two.yaml');
 const engine = new Engine({ store: new MemoryEventStore() });
 const handlers = { a: async () => ({ n: 1 }), b: async (input) => ({ n: 2 }) };
 const views = await Promise.all(Array.from({ length: 1000 }, () => engine.run(definition, {}, { handlers })));
 console.log(JSON.stringify({ completed: views.filter((v) => v.status === 'COMPLETED').length }));
-`);
+`,
+    );
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--no-allocation-site-pretenuring', '--max-semi-space-size=64', app], { cwd: dir }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+      execFile(
+        process.execPath,
+        ['--no-allocation-site-pretenuring', '--max-semi-space-size=64', app],
+        { cwd: dir },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      );
     });
     expect(JSON.parse(out)).toEqual({ completed: 1000 });
   });

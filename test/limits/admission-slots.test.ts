@@ -11,7 +11,14 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine, FileEventStore, MemoryEventStore, parseDefinition, type Definition, type EventStore } from '../../src/index.js';
+import {
+  Engine,
+  FileEventStore,
+  MemoryEventStore,
+  parseDefinition,
+  type Definition,
+  type EventStore,
+} from '../../src/index.js';
 
 const YAML = `workflow:
   id: invoice
@@ -31,7 +38,10 @@ function def(): Definition {
 /** The document's name for (invoice, no key), as admission names it. */
 const DOC = `admission-slots-${createHash('sha256').update('invoice\u0000').digest('hex').slice(0, 32)}`;
 
-interface Place { store: EventStore; dir: string | null }
+interface Place {
+  store: EventStore;
+  dir: string | null;
+}
 
 const places: Record<'file' | 'memory', () => Place> = {
   file: () => {
@@ -62,13 +72,20 @@ for (const kind of ['file', 'memory'] as const) {
     it('a holder a dead process named but never started holds no slot', async () => {
       const { store } = places[kind]();
       // A start that named its run in the document and died before writing run.started.
-      await store.updateShared!(DOC, () => ({ doc: { v: 1, holders: ['20261125-000000-ghost000000001'], queued: [] }, result: null }));
+      await store.updateShared!(DOC, () => ({
+        doc: { v: 1, holders: ['20261125-000000-ghost000000001'], queued: [] },
+        result: null,
+      }));
       const engine = new Engine({ store });
       const a = await engine.run(def(), { customer: 'acme' }, { handlers: {} });
       expect(a.status).toBe('WAITING');
       const b = await engine.run(def(), { customer: 'acme' }, { handlers: {} });
       expect(b.status).toBe('QUEUED');
-      expect(await store.readShared!(DOC)).toEqual({ v: 1, holders: [a.runId], queued: [expect.objectContaining({ runId: b.runId })] });
+      expect(await store.readShared!(DOC)).toEqual({
+        v: 1,
+        holders: [a.runId],
+        queued: [expect.objectContaining({ runId: b.runId })],
+      });
     });
 
     it('a settle whose admission was lost: the next start finds the slot free, admits the queued run first and queues itself', async () => {
@@ -106,7 +123,7 @@ for (const kind of ['file', 'memory'] as const) {
       else await store.updateShared!(DOC, () => ({ doc: { v: 9, holders: 'everyone' }, result: null }));
       expect((await engine.run(def(), { customer: 'acme' }, { handlers: {} })).status).toBe('QUEUED');
       expect(await store.readShared!(DOC)).toMatchObject({ v: 1, holders: [a.runId] });
-      expect((await store.readShared!(DOC) as { queued: unknown[] }).queued).toHaveLength(2);
+      expect(((await store.readShared!(DOC)) as { queued: unknown[] }).queued).toHaveLength(2);
     });
 
     it('a cancelled queued run leaves the queue, and the runs behind it go in order', async () => {
@@ -116,7 +133,9 @@ for (const kind of ['file', 'memory'] as const) {
       const b = await engine.run(def(), { customer: 'acme' }, { handlers: {} });
       const c = await engine.run(def(), { customer: 'acme' }, { handlers: {} });
       await engine.cancel(b.runId, { by: 'ops' });
-      expect((await store.readShared!(DOC) as { queued: { runId: string }[] }).queued.map((q) => q.runId)).toEqual([c.runId]);
+      expect(((await store.readShared!(DOC)) as { queued: { runId: string }[] }).queued.map((q) => q.runId)).toEqual([
+        c.runId,
+      ]);
       await engine.decide(a.runId, 'review', 'approved', 'ops');
       await engine.drive(a.runId, { handlers: {} });
       expect((await engine.status(c.runId)).status).toBe('WAITING');

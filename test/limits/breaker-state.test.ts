@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { admit, BreakerStateSchema, closedBreaker, dropProbe, forceClose, forceOpen, phaseAt, recordOutcome, type BreakerSpec } from '../../src/limits/breaker-state.js';
+import {
+  admit,
+  BreakerStateSchema,
+  closedBreaker,
+  dropProbe,
+  forceClose,
+  forceOpen,
+  phaseAt,
+  recordOutcome,
+  type BreakerSpec,
+} from '../../src/limits/breaker-state.js';
 
 const spec: BreakerSpec = { failures: 3, windowMs: 60_000, openForMs: 30_000 };
 const probeOf = (n: number) => ({ key: `r${n}/t/1`, runId: `r${n}`, task: 't', attempt: 1 });
@@ -49,7 +59,7 @@ describe('circuit breaker state', () => {
     expect(admit(s, probeOf(2), 41_001)).toEqual({ granted: true, probe: false });
   });
 
-  it("opens again for open_for when the probe fails", () => {
+  it('opens again for open_for when the probe fails', () => {
     const s = closedBreaker();
     for (const t of [0, 1, 2]) recordOutcome(s, spec, `k${t}`, false, t);
     admit(s, probeOf(1), 40_000);

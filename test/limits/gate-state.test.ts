@@ -4,7 +4,8 @@ import { decideGate, emptyGateState, WAITER_TTL_MS, type GateState } from '../..
 import type { GateLimits } from '../../src/limits/gate-state.js';
 
 const holder = (runId: string) => ({ runId, task: 't', attempt: 1 });
-const ask = (state: GateState, gate: GateLimits, key: string, now: number, priority = 50) => decideGate(state, { key, holder: holder(key), priority, gate, now });
+const ask = (state: GateState, gate: GateLimits, key: string, now: number, priority = 50) =>
+  decideGate(state, { key, holder: holder(key), priority, gate, now });
 
 describe('task gate decisions', () => {
   it('concurrency: grants up to the limit, then waits; a freed slot goes to the higher priority waiter, equal priorities in arrival order', () => {
@@ -40,7 +41,7 @@ describe('task gate decisions', () => {
     expect(Object.keys(s.holders)).toEqual([]);
   });
 
-  it('a waiter that stops asking loses its place; holders named dead by their runs\' logs free their slots; a holder asking again is granted again', () => {
+  it("a waiter that stops asking loses its place; holders named dead by their runs' logs free their slots; a holder asking again is granted again", () => {
     const gate: GateLimits = { concurrency: 1 };
     const s = emptyGateState();
     expect(ask(s, gate, 'a', 0).granted).toBe(true);
@@ -51,6 +52,8 @@ describe('task gate decisions', () => {
     expect(w.granted).toBe(false);
     expect(w.suspects).toEqual(['a']);
     expect(Object.keys(s.waiters)).toEqual(['b']);
-    expect(decideGate(s, { key: 'b', holder: holder('b'), priority: 50, gate, now: later + 1 }, new Set(['a'])).granted).toBe(true);
+    expect(
+      decideGate(s, { key: 'b', holder: holder('b'), priority: 50, gate, now: later + 1 }, new Set(['a'])).granted,
+    ).toBe(true);
   });
 });

@@ -8,9 +8,21 @@ import { askGate, decideGate, emptyGateState, withdrawWait } from '../../src/lim
 import type { GatePart, WaitAttempt } from '../../src/runtime/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 
-const part = (name: string, limits: Pick<GatePart, 'concurrency' | 'rate'>): GatePart => ({ name, owner: 'queue', of: name, ...limits });
+const part = (name: string, limits: Pick<GatePart, 'concurrency' | 'rate'>): GatePart => ({
+  name,
+  owner: 'queue',
+  of: name,
+  ...limits,
+});
 const wait = (runId: string, parts: GatePart[], priority = 50): WaitAttempt => ({
-  type: 'attempt.wait', runId, workflowId: 'w', taskId: 't', instance: 't', attempt: 1, gate: { parts }, priority,
+  type: 'attempt.wait',
+  runId,
+  workflowId: 'w',
+  taskId: 't',
+  instance: 't',
+  attempt: 1,
+  gate: { parts },
+  priority,
 });
 const clock = (t: { now: number }) => () => t.now;
 
@@ -50,7 +62,8 @@ describe('several limits on one attempt', () => {
   it('a rate window alone gives start times in line order, up to a second ahead, never more than `limit` in any span', () => {
     const s = emptyGateState();
     const gate = { rate: { limit: 2, perMs: 1000 } };
-    const ask = (key: string, now: number) => decideGate(s, { key, holder: { runId: key, task: 't', attempt: 1 }, priority: 50, gate, now, reserve: true });
+    const ask = (key: string, now: number) =>
+      decideGate(s, { key, holder: { runId: key, task: 't', attempt: 1 }, priority: 50, gate, now, reserve: true });
     expect(ask('a', 0)).toMatchObject({ granted: true, at: 0 });
     expect(ask('b', 0)).toMatchObject({ granted: true, at: 0 });
     expect(ask('c', 100)).toMatchObject({ granted: false, retryInMs: 900 });

@@ -10,10 +10,18 @@ describe('ledgerflow_breaker_state', () => {
     let fail = false;
     metrics.observeBreakers(async () => {
       if (fail) throw new Error('the store is gone');
-      return [{ name: 'task/charge_cards/charge', state: 'open' }, { name: 'queue/payments', state: 'half_open' }, { name: 'handler/sendEmail', state: 'closed' }];
+      return [
+        { name: 'task/charge_cards/charge', state: 'open' },
+        { name: 'queue/payments', state: 'half_open' },
+        { name: 'handler/sendEmail', state: 'closed' },
+      ];
     });
     const samples = parsePromText(await metrics.text()).filter((s) => s.name === 'ledgerflow_breaker_state');
-    expect(samples.map((s) => [s.labels.breaker, s.value])).toEqual([['task/charge_cards/charge', 2], ['queue/payments', 1], ['handler/sendEmail', 0]]);
+    expect(samples.map((s) => [s.labels.breaker, s.value])).toEqual([
+      ['task/charge_cards/charge', 2],
+      ['queue/payments', 1],
+      ['handler/sendEmail', 0],
+    ]);
     fail = true;
     expect(parsePromText(await metrics.text()).filter((s) => s.name === 'ledgerflow_breaker_state')).toEqual([]);
     expect(said).toEqual(['metrics: breakers not read: the store is gone']);

@@ -31,10 +31,14 @@ async function withMetrics(args: string[]): Promise<{ child: ChildProcess; url: 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await waitFor('the metrics URL', () => {
-    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
-    return /metrics at (http:\/\/\S+)/.exec(out)?.[1];
-  }, { timeout: T, detail: () => out });
+  const url = await waitFor(
+    'the metrics URL',
+    () => {
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+      return /metrics at (http:\/\/\S+)/.exec(out)?.[1];
+    },
+    { timeout: T, detail: () => out },
+  );
   return { child, url, output: () => out };
 }
 
@@ -63,13 +67,19 @@ describe('a run already waiting when the process starts is in the gauges at once
   it('serve --metrics-port on the embedded store: approvals waiting 1, timers pending 1 (its 1h deadline), process metrics present, valid text', async () => {
     const store = tempDir();
     // The documented way to leave a run waiting: `run` drives it until it waits for a person (exit 3).
-    const ran = await cli(['--store', store, 'run', APPROVAL, '--json'], { env: { LF_MARKERS: join(tempDir(), 'markers') } });
+    const ran = await cli(['--store', store, 'run', APPROVAL, '--json'], {
+      env: { LF_MARKERS: join(tempDir(), 'markers') },
+    });
     expect(ran.code, ran.stderr).toBe(3);
     const s = await withMetrics(['--store', store, 'serve', '--metrics-port', '0', '--no-schedules']);
-    const samples = await waitFor('the waiting run in the gauges', async () => {
-      const got = await scrape(s.url);
-      return sampleValue(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
-    }, { timeout: T, detail: s.output });
+    const samples = await waitFor(
+      'the waiting run in the gauges',
+      async () => {
+        const got = await scrape(s.url);
+        return sampleValue(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
+      },
+      { timeout: T, detail: s.output },
+    );
     expect(sampleValue(samples, 'ledgerflow_timers_pending', WF)).toBe(1);
     expectProcessMetrics(samples);
     await stop(s.child);
@@ -87,14 +97,22 @@ describe.skipIf(noNats)('a run already waiting when an engine starts is in its g
     const { runId } = await c.client.start('approval', {});
     expect((await c.client.wait(runId, { timeoutMs: T, orWaiting: true })).status).toBe('WAITING');
     // The run index (the engine's projection) has it WAITING before that engine stops.
-    await waitFor('the run index to list it waiting', async () => (await cli(['--nats', c.url, 'list', '--status', 'WAITING', '--json'])).stdout.includes(runId), { timeout: T });
+    await waitFor(
+      'the run index to list it waiting',
+      async () => (await cli(['--nats', c.url, 'list', '--status', 'WAITING', '--json'])).stdout.includes(runId),
+      { timeout: T },
+    );
     await c.stopWorker(worker);
     await c.stopEngine(first);
     const e = await withMetrics(['--nats', c.url, 'engine', '--metrics-port', '0', '--no-schedules']);
-    const samples = await waitFor('the waiting run in the gauges', async () => {
-      const got = await scrape(e.url);
-      return sampleValue(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
-    }, { timeout: T, detail: e.output });
+    const samples = await waitFor(
+      'the waiting run in the gauges',
+      async () => {
+        const got = await scrape(e.url);
+        return sampleValue(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
+      },
+      { timeout: T, detail: e.output },
+    );
     expect(sampleValue(samples, 'ledgerflow_timers_pending', WF)).toBe(1);
     expect(samples.some((s) => s.name === 'ledgerflow_queue_backlog')).toBe(true);
     expectProcessMetrics(samples);

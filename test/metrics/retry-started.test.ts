@@ -24,7 +24,13 @@ const YAML = `workflow:
       depends_on: [one]
 `;
 
-const sample = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+const sample = (text: string, series: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${series} `))
+      ?.split(' ')[1],
+  );
 
 describe('runs started, for a retry recorded with Engine.retry', () => {
   it('counts the retry as a run started, so started = completed + failed', async () => {
@@ -32,7 +38,13 @@ describe('runs started, for a retry recorded with Engine.retry', () => {
     const metrics = createMetrics();
     const engine = new Engine({ store: new FileEventStore(tempDir()), ...metrics.hooks });
     let fail = true;
-    const handlers = { ok: async () => ({ ok: true }), flaky: async () => { if (fail) throw new Error('the disk was full'); return { ok: true }; } };
+    const handlers = {
+      ok: async () => ({ ok: true }),
+      flaky: async () => {
+        if (fail) throw new Error('the disk was full');
+        return { ok: true };
+      },
+    };
     const failed = await engine.run(definition!, {}, { handlers });
     expect(failed.status).toBe('FAILED');
     fail = false;

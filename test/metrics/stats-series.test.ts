@@ -29,20 +29,39 @@ afterEach(() => {
 describe('the figures of monitoring.metrics in Prometheus (serve --metrics-port)', () => {
   it('execution_time, retry_count and task_success_rate per workflow and task, agreeing with ledgerflow stats', async () => {
     const store = tempDir();
-    const child = spawnCli(['--store', store, 'serve', '--handlers', HANDLERS, '--metrics-port', '0', '--no-schedules']);
+    const child = spawnCli([
+      '--store',
+      store,
+      'serve',
+      '--handlers',
+      HANDLERS,
+      '--metrics-port',
+      '0',
+      '--no-schedules',
+    ]);
     procs.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const url = await waitFor('the metrics URL', () => /metrics at (http:\/\/\S+)/.exec(out)?.[1], { timeout: T, detail: () => out });
+    const url = await waitFor('the metrics URL', () => /metrics at (http:\/\/\S+)/.exec(out)?.[1], {
+      timeout: T,
+      detail: () => out,
+    });
     const { definition } = loadDefinitionFile(DEF);
     const engine = new Engine({ store: new FileEventStore(store) });
     for (const input of [{}, {}, { succeed_on: 5 }]) await engine.start(definition, input);
     const wf = { workflow: WF };
-    const samples = await waitFor('the three runs counted settled', async () => {
-      const s = parsePromText(await (await fetch(url)).text());
-      return sampleValue(s, 'ledgerflow_runs_completed_total', wf) === 2 && sampleValue(s, 'ledgerflow_runs_failed_total', wf) === 1 ? s : null;
-    }, { timeout: T, detail: () => out });
+    const samples = await waitFor(
+      'the three runs counted settled',
+      async () => {
+        const s = parsePromText(await (await fetch(url)).text());
+        return sampleValue(s, 'ledgerflow_runs_completed_total', wf) === 2 &&
+          sampleValue(s, 'ledgerflow_runs_failed_total', wf) === 1
+          ? s
+          : null;
+      },
+      { timeout: T, detail: () => out },
+    );
     const v = (name: string, labels: Record<string, string> = {}) => sampleValue(samples, name, { ...wf, ...labels });
 
     // task_success_rate: scan_files completed in 2 of the 3 runs; the skipped generate_receipt never settled in the failed one.
@@ -60,12 +79,19 @@ describe('the figures of monitoring.metrics in Prometheus (serve --metrics-port)
 
     const stats = await cli(['--store', store, 'stats', WF, '--json']);
     expect(stats.code, stats.stderr).toBe(0);
-    const s = JSON.parse(stats.stdout) as { execution_time: { settled: number; meanMs: number }; retry_count: { total: number }; task_success_rate: { tasks: Record<string, { rate: number }> } };
+    const s = JSON.parse(stats.stdout) as {
+      execution_time: { settled: number; meanMs: number };
+      retry_count: { total: number };
+      task_success_rate: { tasks: Record<string, { rate: number }> };
+    };
     expect(sum(samples, 'ledgerflow_task_retries_total')).toBe(s.retry_count.total);
     expect(sum(samples, 'ledgerflow_run_duration_seconds_count')).toBe(s.execution_time.settled);
     // The histogram's sum is the runs' durations from the log, as stats reads them (ms rounded).
-    expect(Math.abs(sum(samples, 'ledgerflow_run_duration_seconds_sum') * 1000 / 3 - s.execution_time.meanMs)).toBeLessThanOrEqual(1);
-    for (const [task, t] of Object.entries(s.task_success_rate.tasks)) expect(v('ledgerflow_task_success_ratio', { task })).toBeCloseTo(t.rate, 10);
+    expect(
+      Math.abs((sum(samples, 'ledgerflow_run_duration_seconds_sum') * 1000) / 3 - s.execution_time.meanMs),
+    ).toBeLessThanOrEqual(1);
+    for (const [task, t] of Object.entries(s.task_success_rate.tasks))
+      expect(v('ledgerflow_task_success_ratio', { task })).toBeCloseTo(t.rate, 10);
   }, 60_000);
 });
 

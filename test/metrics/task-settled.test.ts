@@ -15,7 +15,10 @@ import { ROOT } from '../helpers/cli.js';
 const HISTORIES = join(ROOT, 'test', 'fixtures', 'histories');
 
 function groupsOf(file: string): EventEnvelope[][] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
 }
 
 /** The task.settled facts of every commit after run.started, and the final state. */
@@ -35,12 +38,18 @@ function settledOf(file: string): { facts: Extract<Fact, { kind: 'task.settled' 
 
 const histories = readdirSync(HISTORIES).flatMap((d) => {
   const dir = join(HISTORIES, d);
-  return statSync(dir).isDirectory() ? readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => join(dir, f)) : [];
+  return statSync(dir).isDirectory()
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.jsonl'))
+        .map((f) => join(dir, f))
+    : [];
 });
 
 describe('task.settled facts', () => {
   it('a task retried after a timeout settles once, COMPLETED', () => {
-    const { facts } = settledOf(join(HISTORIES, 'revenue_milestone', 'compute_metrics-times-out-then-succeeds-on-retry.jsonl'));
+    const { facts } = settledOf(
+      join(HISTORIES, 'revenue_milestone', 'compute_metrics-times-out-then-succeeds-on-retry.jsonl'),
+    );
     expect(facts.filter((f) => f.task === 'compute_metrics').map((f) => f.status)).toEqual(['COMPLETED']);
   });
 

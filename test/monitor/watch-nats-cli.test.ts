@@ -17,7 +17,12 @@ const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
 const T = 30_000;
 
-interface Proc { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> }
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
 
 function track(child: ChildProcess): Proc {
   let out = '';
@@ -54,19 +59,26 @@ describe.skipIf(noNats)('ledgerflow watch --nats', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }
 
-  it('<runId>: prints the run\'s events one plain line each and exits 0 when the engine completes it', async () => {
+  it("<runId>: prints the run's events one plain line each and exits 0 when the engine completes it", async () => {
     const runId = await waitingRun();
     const w = track(spawnCli(['--nats', c.url, 'watch', runId]));
     procs.push(w.child);
-    await waitFor('the recorded events', () => w.out().includes('task.completed  first'), { timeout: T, detail: w.err });
+    await waitFor('the recorded events', () => w.out().includes('task.completed  first'), {
+      timeout: T,
+      detail: w.err,
+    });
     expect(w.child.exitCode).toBeNull(); // WAITING does not end a watch
     await approve(runId);
     expect(await w.exited, w.err()).toBe(0);
     const lines = w.out().trim().split('\n');
     expect(w.out()).not.toContain('\u001b');
     expect(lines.map((l) => l.split('  ').slice(2, 4).join(' '))).toEqual([
-      'run.started → RUNNING', 'task.started first', 'task.completed first',
-      'approval.recorded sign_off', 'task.started last', 'task.completed last',
+      'run.started → RUNNING',
+      'task.started first',
+      'task.completed first',
+      'approval.recorded sign_off',
+      'task.started last',
+      'task.completed last',
     ]);
     for (const l of lines) expect(l).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  ${runId}  `));
     expect(lines.at(-1)).toMatch(/task\.completed {2}last {2}attempt 1 .*→ COMPLETED$/); // completed by the engine's worker
@@ -76,14 +88,28 @@ describe.skipIf(noNats)('ledgerflow watch --nats', () => {
     const first = await waitingRun();
     const w = track(spawnCli(['--nats', c.url, 'watch', '--all', '--json', '--tail', '1']));
     procs.push(w.child);
-    const seen = () => w.out().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { runId: string; type: string; status: string });
+    const seen = () =>
+      w
+        .out()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { runId: string; type: string; status: string });
     await waitFor('the active run', () => seen().some((e) => e.runId === first), { timeout: T, detail: w.err });
     const second = await waitingRun();
-    await waitFor('the new run', () => seen().some((e) => e.runId === second && e.type === 'task.completed'), { timeout: T, detail: w.err });
+    await waitFor('the new run', () => seen().some((e) => e.runId === second && e.type === 'task.completed'), {
+      timeout: T,
+      detail: w.err,
+    });
     await approve(first);
     await approve(second);
     expect(await w.exited, w.err()).toBe(0);
-    for (const id of [first, second]) expect(seen().filter((e) => e.runId === id).at(-1)).toMatchObject({ type: 'task.completed', status: 'COMPLETED' });
+    for (const id of [first, second])
+      expect(
+        seen()
+          .filter((e) => e.runId === id)
+          .at(-1),
+      ).toMatchObject({ type: 'task.completed', status: 'COMPLETED' });
     // The new run from its start; the one already there from its last recorded event (--tail 1).
     expect(seen().find((e) => e.runId === second)).toMatchObject({ type: 'run.started' });
     expect(seen().find((e) => e.runId === first)).toMatchObject({ type: 'task.completed' });

@@ -21,7 +21,11 @@ import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 
-interface Received { path: string; headers: IncomingHttpHeaders; body: unknown }
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
 
 let server: Server;
 let base = '';
@@ -36,16 +40,25 @@ let heldOnce = false;
 beforeAll(async () => {
   server = createServer((req, res) => {
     let text = '';
-    req.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+    req.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+    });
     req.on('end', () => {
       received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) as unknown });
       // /silent and /later (until told): accept the request and never answer.
       if (req.url === '/silent' || (req.url === '/later' && !laterAnswers)) return;
-      if (req.url === '/held-once' && !heldOnce) { heldOnce = true; held.push(res); return; }
+      if (req.url === '/held-once' && !heldOnce) {
+        heldOnce = true;
+        held.push(res);
+        return;
+      }
       res.writeHead(204).end();
     });
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -55,7 +68,8 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const failing = (path: string) => def(`
+const failing = (path: string) =>
+  def(`
 workflow:
   id: notify-failing
   notifications:
@@ -65,7 +79,11 @@ workflow:
   tasks:
     - { id: charge, type: SIMPLE }
 `);
-const handlers = { charge: async () => { throw new Error('card declined'); } };
+const handlers = {
+  charge: async () => {
+    throw new Error('card declined');
+  },
+};
 const requestsTo = (path: string) => received.filter((r) => r.path === path);
 const fast = { ...DEFAULT_DELIVERY, attempts: 3, backoffMs: 20, maxBackoffMs: 40, timeoutMs: 150 };
 // For the tests that count one delivery: an answering webhook on a loaded machine can take longer
@@ -85,12 +103,29 @@ describe('notifications on the embedded store', () => {
     const id = `${view.runId}/${failed.seq}/FAILED`;
     expect(requestsTo('/ok')).toHaveLength(1);
     const [req] = requestsTo('/ok');
-    expect(req!.body).toEqual({ id, runId: view.runId, workflowId: 'notify-failing', version: 1, status: 'FAILED', seq: failed.seq, time: failed.time });
+    expect(req!.body).toEqual({
+      id,
+      runId: view.runId,
+      workflowId: 'notify-failing',
+      version: 1,
+      status: 'FAILED',
+      seq: failed.seq,
+      time: failed.time,
+    });
     expect(req!.headers).toMatchObject({ 'idempotency-key': id, 'content-type': 'application/json', 'x-team': 'ops' });
     const note = events.at(-1)!;
     expect(note).toMatchObject({
-      type: 'notification.sent', state: failed.state,
-      data: { id, on: 'FAILED', seq: failed.seq, target: webhookKey(`${base}/ok`), attempts: 1, statusCode: 204, stateTime: failed.time },
+      type: 'notification.sent',
+      state: failed.state,
+      data: {
+        id,
+        on: 'FAILED',
+        seq: failed.seq,
+        target: webhookKey(`${base}/ok`),
+        attempts: 1,
+        statusCode: 204,
+        stateTime: failed.time,
+      },
     });
     expect(replayRun(events).divergence).toBeNull();
   });
@@ -108,7 +143,11 @@ describe('notifications on the embedded store', () => {
     const events = await store.read(view.runId);
     const failed = events.find((e) => e.state.status === 'FAILED')!;
     const note = events.at(-1)! as Extract<EventEnvelope, { type: 'notification.dead_lettered' }>;
-    expect(note).toMatchObject({ type: 'notification.dead_lettered', state: failed.state, data: { on: 'FAILED', attempts: 3, stateTime: failed.time } });
+    expect(note).toMatchObject({
+      type: 'notification.dead_lettered',
+      state: failed.state,
+      data: { on: 'FAILED', attempts: 3, stateTime: failed.time },
+    });
     expect(note.data.error).toMatch(/no answer within 150 ms/);
     // Tried three times, waiting 20 then 40 ms between: the note comes well after the run settled...
     expect(Date.parse(note.time) - Date.parse(failed.time)).toBeGreaterThanOrEqual(3 * 150 + 20 + 40 - 30);
@@ -122,7 +161,11 @@ describe('notifications on the embedded store', () => {
   it('a WAITING body names the tasks waiting and for whom (approvers, signal), the same when the next driver delivers it from the history; each note is told to onNoted', async () => {
     const store = new MemoryEventStore();
     const noted: EventEnvelope[] = [];
-    const notifier = new Notifier({ store, config: { rules: [], delivery: patient }, onNoted: (evs) => noted.push(...evs) });
+    const notifier = new Notifier({
+      store,
+      config: { rules: [], delivery: patient },
+      onNoted: (evs) => noted.push(...evs),
+    });
     const engine = new Engine({ store, onCommit: notifier.onCommit });
     const gate = def(`
 workflow:
@@ -158,7 +201,8 @@ workflow:
     expect(requestsTo('/waiting')[1]!.body).toEqual(post!.body);
 
     // A run that waits from its start commit notifies too (the status before run.started is none, not the one it made).
-    const first = await engine.run(def(`
+    const first = await engine.run(
+      def(`
 workflow:
   id: notify-waiting-at-once
   notifications:
@@ -166,17 +210,27 @@ workflow:
       webhook: ${base}/waiting
   tasks:
     - { id: budget, type: HUMAN, approvers: [cfo] }
-`), {}, { handlers: {} });
+`),
+      {},
+      { handlers: {} },
+    );
     expect(first.status).toBe('WAITING');
     await notifier.idle();
-    expect(requestsTo('/waiting').map((r) => r.body)).toContainEqual(expect.objectContaining({ runId: first.runId, seq: 1, waiting: [{ task: 'budget', approvers: ['cfo'] }] }));
+    expect(requestsTo('/waiting').map((r) => r.body)).toContainEqual(
+      expect.objectContaining({ runId: first.runId, seq: 1, waiting: [{ task: 'budget', approvers: ['cfo'] }] }),
+    );
   });
 
   it('a run killed between its commit and the delivery is delivered by the next driver (resume), once noted', async () => {
     const dir = tempDir('lf-notify-');
     const file = join(dir, 'wf.yaml');
-    writeFileSync(join(dir, 'h.mjs'), "export default { charge: async () => { throw new Error('card declined'); } };\n");
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      join(dir, 'h.mjs'),
+      "export default { charge: async () => { throw new Error('card declined'); } };\n",
+    );
+    writeFileSync(
+      file,
+      `workflow:
   id: notify-crash
   handlers: ./h.mjs
   notifications:
@@ -184,13 +238,16 @@ workflow:
       webhook: ${base}/later
   tasks:
     - { id: charge, type: SIMPLE }
-`);
+`,
+    );
     const store = join(dir, 'store');
     const run = spawnCli(['--store', store, 'run', file]);
     let out = '';
-    run.stdout!.on('data', (d) => { out += d; });
+    run.stdout!.on('data', (d) => {
+      out += d;
+    });
     // The webhook holds the POST: the run is FAILED in the log, its notification not noted. Then the process dies.
-    await waitFor('the run\'s POST', () => requestsTo('/later').length === 1, { timeout: 20_000 });
+    await waitFor("the run's POST", () => requestsTo('/later').length === 1, { timeout: 20_000 });
     const exited = new Promise((r) => run.once('exit', r));
     run.kill('SIGKILL');
     await exited;
@@ -219,8 +276,13 @@ workflow:
   it('a serve on the store leaves the notifications of a run `ledgerflow run` settled to it: its lease is held until they are noted, each is sent once', async () => {
     const dir = tempDir('lf-notify-serve-');
     const file = join(dir, 'wf.yaml');
-    writeFileSync(join(dir, 'h.mjs'), "export default { charge: async () => { throw new Error('card declined'); } };\n");
-    writeFileSync(file, `workflow:
+    writeFileSync(
+      join(dir, 'h.mjs'),
+      "export default { charge: async () => { throw new Error('card declined'); } };\n",
+    );
+    writeFileSync(
+      file,
+      `workflow:
   id: notify-served
   handlers: ./h.mjs
   notifications:
@@ -228,14 +290,17 @@ workflow:
       webhook: ${base}/held-once
   tasks:
     - { id: charge, type: SIMPLE }
-`);
+`,
+    );
     const storeDir = join(dir, 'store');
     const run = spawnCli(['--store', storeDir, 'run', file]);
     let out = '';
-    run.stdout!.on('data', (d) => { out += d; });
+    run.stdout!.on('data', (d) => {
+      out += d;
+    });
     const exited = new Promise((r) => run.once('exit', r));
     // The run is FAILED in the log and its POST held: its history does not note the delivery yet.
-    await waitFor('the run\'s POST', () => requestsTo('/held-once').length === 1, { timeout: 20_000 });
+    await waitFor("the run's POST", () => requestsTo('/held-once').length === 1, { timeout: 20_000 });
     const runId = /run (\S+) started/.exec(out)?.[1];
     expect(runId).toBeDefined();
     const store = new FileEventStore(storeDir);
@@ -244,10 +309,21 @@ workflow:
     const looked: string[] = [];
     const caughtUp: string[] = [];
     const load = engine.load.bind(engine);
-    engine.load = async (id) => { looked.push(id); return load(id); };
+    engine.load = async (id) => {
+      looked.push(id);
+      return load(id);
+    };
     const service = new Service({
-      engine, storeDir, handlers: {}, rescanMs: 20,
-      notifier: { catchUp: (history) => { caughtUp.push(history[0]!.runId); return notifier.catchUp(history); } },
+      engine,
+      storeDir,
+      handlers: {},
+      rescanMs: 20,
+      notifier: {
+        catchUp: (history) => {
+          caughtUp.push(history[0]!.runId);
+          return notifier.catchUp(history);
+        },
+      },
     });
     try {
       expect(await service.start()).toBe(true);

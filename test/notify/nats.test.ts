@@ -48,19 +48,27 @@ describe.skipIf(noNats)('notifications over NATS', () => {
   const heard: Msg[] = [];
 
   beforeAll(async () => {
-    http = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(400).end('no such hook')); });
+    http = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400).end('no such hook'));
+    });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     c.defer(() => new Promise((r) => http.close(r)));
     const addr = http.address();
     hook = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/gone`;
     nc = await c.connect();
     const sub = nc.subscribe('lf.notify.>');
-    void (async () => { for await (const m of sub) heard.push(m); })();
+    void (async () => {
+      for await (const m of sub) heard.push(m);
+    })();
     metrics = createMetrics();
     // A global rule besides the definition's: every run's COMPLETED also goes to a webhook that refuses it.
     await c.addEngine({
       schedules: false,
-      notifications: { rules: [{ on: ['COMPLETED'], nats: false, webhook: hook }], delivery: { ...DEFAULT_DELIVERY, attempts: 3, backoffMs: 20, timeoutMs: 2000 } },
+      notifications: {
+        rules: [{ on: ['COMPLETED'], nats: false, webhook: hook }],
+        delivery: { ...DEFAULT_DELIVERY, attempts: 3, backoffMs: 20, timeoutMs: 2000 },
+      },
       ...metrics.hooks,
     });
   });
@@ -69,21 +77,41 @@ describe.skipIf(noNats)('notifications over NATS', () => {
     await c.client.deploy(workflow);
     const { runId } = await c.client.start('notify-nats', {});
     expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
-    const events = await waitFor('both notes', async () => {
-      const all = await c.client.store.read(runId);
-      return all.filter((e) => e.type.startsWith('notification.')).length === 2 ? all : null;
-    }, { timeout: 15_000 });
+    const events = await waitFor(
+      'both notes',
+      async () => {
+        const all = await c.client.store.read(runId);
+        return all.filter((e) => e.type.startsWith('notification.')).length === 2 ? all : null;
+      },
+      { timeout: 15_000 },
+    );
     const completed = events.find((e) => e.state.status === 'COMPLETED')!;
     const id = `${runId}/${completed.seq}/COMPLETED`;
     const msg = heard.find((m) => m.headers?.get('Nats-Msg-Id') === id);
     expect(msg?.subject).toBe('lf.notify.notify-nats.COMPLETED');
-    expect(NotificationBodySchema.parse(msg!.json())).toEqual({ id, runId, workflowId: 'notify-nats', version: 1, status: 'COMPLETED', seq: completed.seq, time: completed.time });
+    expect(NotificationBodySchema.parse(msg!.json())).toEqual({
+      id,
+      runId,
+      workflowId: 'notify-nats',
+      version: 1,
+      status: 'COMPLETED',
+      seq: completed.seq,
+      time: completed.time,
+    });
     const notes = events.filter((e) => e.type.startsWith('notification.'));
-    expect(notes.map((e) => [e.type, e.data])).toEqual(expect.arrayContaining([
-      ['notification.sent', expect.objectContaining({ id, target: 'nats:lf.notify.notify-nats.COMPLETED', attempts: 1 })],
-      // 400 will not change with another try: given up at once.
-      ['notification.dead_lettered', expect.objectContaining({ id, target: webhookKey(hook), attempts: 1, error: 'HTTP 400 Bad Request' })],
-    ]));
+    expect(notes.map((e) => [e.type, e.data])).toEqual(
+      expect.arrayContaining([
+        [
+          'notification.sent',
+          expect.objectContaining({ id, target: 'nats:lf.notify.notify-nats.COMPLETED', attempts: 1 }),
+        ],
+        // 400 will not change with another try: given up at once.
+        [
+          'notification.dead_lettered',
+          expect.objectContaining({ id, target: webhookKey(hook), attempts: 1, error: 'HTTP 400 Bad Request' }),
+        ],
+      ]),
+    );
     expect(replayRun(events).divergence).toBeNull();
     const summary = (await c.client.store.listRuns()).find((r) => r.runId === runId);
     expect(summary?.completedAt).toBe(completed.time);
@@ -95,16 +123,27 @@ describe.skipIf(noNats)('notifications over NATS', () => {
     // The engine's metrics count both deliveries from the notes it appended.
     const text = await metrics.text();
     expect(text).toContain('ledgerflow_notifications_total{workflow="notify-nats",on="COMPLETED",outcome="sent"} 1');
-    expect(text).toContain('ledgerflow_notifications_total{workflow="notify-nats",on="COMPLETED",outcome="dead_lettered"} 1');
+    expect(text).toContain(
+      'ledgerflow_notifications_total{workflow="notify-nats",on="COMPLETED",outcome="dead_lettered"} 1',
+    );
   }, 60_000);
 
   it('a WAITING message names the tasks waiting and for whom: the approvers of a HUMAN task, the signal of a WAIT', async () => {
     await c.client.deploy(gated);
     const { runId } = await c.client.start('notify-nats-waiting', {});
     expect((await c.client.wait(runId, { timeoutMs: 15_000, orWaiting: true })).status).toBe('WAITING');
-    const msg = await waitFor('the WAITING message', () => heard.find((m) => m.subject === 'lf.notify.notify-nats-waiting.WAITING'), { timeout: 15_000 });
+    const msg = await waitFor(
+      'the WAITING message',
+      () => heard.find((m) => m.subject === 'lf.notify.notify-nats-waiting.WAITING'),
+      { timeout: 15_000 },
+    );
     expect(NotificationBodySchema.parse(msg.json())).toMatchObject({
-      runId, status: 'WAITING', waiting: [{ task: 'sign_off', approvers: ['alice'] }, { task: 'hold', signal: 'dock_ready' }],
+      runId,
+      status: 'WAITING',
+      waiting: [
+        { task: 'sign_off', approvers: ['alice'] },
+        { task: 'hold', signal: 'dock_ready' },
+      ],
     });
   }, 30_000);
 });

@@ -29,7 +29,12 @@ describe('secrets in notification targets', () => {
   const provider = envSecrets({ LEDGERFLOW_SECRET_HOOK_PATH: 'hook-path', LEDGERFLOW_SECRET_HOOK_TOKEN: 'hook-tok3n' });
 
   it('puts the values in the URL and the headers when it delivers, leaving the target as it was', async () => {
-    const target = { kind: 'webhook' as const, url: `${base}/\${secrets.HOOK_PATH}`, headers: { authorization: 'Bearer ${secrets.HOOK_TOKEN}' }, key: 'webhook:x' };
+    const target = {
+      kind: 'webhook' as const,
+      url: `${base}/\${secrets.HOOK_PATH}`,
+      headers: { authorization: 'Bearer ${secrets.HOOK_TOKEN}' },
+      key: 'webhook:x',
+    };
     const out = await deliver(target, body, { settings, secrets: provider });
     expect(out).toMatchObject({ delivered: true, statusCode: 204 });
     const req = seen.at(-1)!;
@@ -39,11 +44,22 @@ describe('secrets in notification targets', () => {
   });
 
   it('fails a delivery whose secret is missing, naming it; masks what a failed try says', async () => {
-    const missing = await deliver({ kind: 'webhook', url: `${base}/x`, headers: { authorization: '${secrets.NOPE}' }, key: 'webhook:y' }, body, { settings, secrets: provider });
-    expect(missing).toMatchObject({ delivered: false, error: expect.stringContaining('LF_SECRET_MISSING: secret NOPE not found') });
+    const missing = await deliver(
+      { kind: 'webhook', url: `${base}/x`, headers: { authorization: '${secrets.NOPE}' }, key: 'webhook:y' },
+      body,
+      { settings, secrets: provider },
+    );
+    expect(missing).toMatchObject({
+      delivered: false,
+      error: expect.stringContaining('LF_SECRET_MISSING: secret NOPE not found'),
+    });
     const said: string[] = [];
     // A server that is not there: the error names the host, which here is the secret's value.
-    const gone = await deliver({ kind: 'webhook', url: 'http://${secrets.HOOK_PATH}.invalid/', headers: {}, key: 'webhook:z' }, body, { settings, secrets: provider, onRetry: (e) => said.push(e) });
+    const gone = await deliver(
+      { kind: 'webhook', url: 'http://${secrets.HOOK_PATH}.invalid/', headers: {}, key: 'webhook:z' },
+      body,
+      { settings, secrets: provider, onRetry: (e) => said.push(e) },
+    );
     expect(gone.delivered).toBe(false);
     expect(JSON.stringify([gone, said])).not.toContain('hook-path');
   });

@@ -29,14 +29,20 @@ describe('npm run build', () => {
     cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
     expect(existsSync(join(dir, 'dist', 'cli', 'ledgerflow.cjs'))).toBe(true);
   }, 120_000);
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('keeps dist/ whole while it rebuilds: every module is there at every moment', async () => {
-    const watched = ['dist/index.js', 'dist/cli/ledgerflow.cjs', 'dist/cjs/index.js', 'dist/web/app.js'].map((f) => join(dir, f));
+    const watched = ['dist/index.js', 'dist/cli/ledgerflow.cjs', 'dist/cjs/index.js', 'dist/web/app.js'].map((f) =>
+      join(dir, f),
+    );
     const build = spawn('npm', ['run', 'build', '--silent'], { cwd: dir, env, stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => build.once('exit', res));
     let done = false;
-    void exited.then(() => { done = true; });
+    void exited.then(() => {
+      done = true;
+    });
     let looks = 0;
     const missing: { at: number; gone: string }[] = [];
     // As fast as a process importing on demand would look: the only gap is between two renames.
@@ -53,7 +59,10 @@ describe('npm run build', () => {
     // gap is measured in time: the old build deleted dist/ first and left it gone for the whole build, ten seconds and
     // more; the swap leaves it gone for one short moment.
     const gap = missing.length === 0 ? 0 : missing[missing.length - 1]!.at - missing[0]!.at;
-    expect(gap, `dist/ was missing for ${gap.toFixed(0)} ms (${missing.length} looks), e.g. ${missing[0]?.gone}`).toBeLessThan(1_000);
+    expect(
+      gap,
+      `dist/ was missing for ${gap.toFixed(0)} ms (${missing.length} looks), e.g. ${missing[0]?.gone}`,
+    ).toBeLessThan(1_000);
     expect(readdirSync(dir).filter((n) => n.startsWith('dist.'))).toEqual([]);
   }, 120_000);
 

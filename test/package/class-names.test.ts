@@ -11,9 +11,15 @@ import { ROOT } from '../helpers/cli.js';
 describe('the built package', () => {
   it('exports every class under the name it has (no class renamed apart by the bundler)', async () => {
     const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as Record<string, unknown>;
-    const classes = Object.entries(mod).filter(([k, v]) => typeof v === 'function' && /^[A-Z]/.test(k) && /^class\b/.test(Function.prototype.toString.call(v)));
+    const classes = Object.entries(mod).filter(
+      ([k, v]) => typeof v === 'function' && /^[A-Z]/.test(k) && /^class\b/.test(Function.prototype.toString.call(v)),
+    );
     expect(classes.length).toBeGreaterThan(20);
-    expect(classes.filter(([k, v]) => (v as { name: string }).name !== k).map(([k, v]) => `${k} is named ${(v as { name: string }).name}`)).toEqual([]);
+    expect(
+      classes
+        .filter(([k, v]) => (v as { name: string }).name !== k)
+        .map(([k, v]) => `${k} is named ${(v as { name: string }).name}`),
+    ).toEqual([]);
     // And an error made by one says its class.
     const { NonRetryableError } = mod as { NonRetryableError: new (m: string) => Error };
     expect(new NonRetryableError('x').name).toBe('NonRetryableError');

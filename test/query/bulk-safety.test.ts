@@ -14,17 +14,29 @@ import type { Engine } from '../../src/local/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
 import { def, engine } from '../helpers/engine.js';
 
-const hold = (id: string) => def(`workflow:\n  id: ${id}\n  version: 1\n  tasks:\n    - { id: review, type: HUMAN }\n    - { id: sign, type: HUMAN }\n`);
+const hold = (id: string) =>
+  def(
+    `workflow:\n  id: ${id}\n  version: 1\n  tasks:\n    - { id: review, type: HUMAN }\n    - { id: sign, type: HUMAN }\n`,
+  );
 const failing = def('workflow:\n  id: billing\n  version: 1\n  tasks:\n    - { id: charge, type: SIMPLE }\n');
-const done = def('workflow:\n  id: reports\n  version: 1\n  tasks:\n    - { id: sum, type: SET, values: { total: 1 } }\n');
-const handlers: Handlers = { charge: async () => { throw new NonRetryableError('card declined'); } };
+const done = def(
+  'workflow:\n  id: reports\n  version: 1\n  tasks:\n    - { id: sum, type: SET, values: { total: 1 } }\n',
+);
+const handlers: Handlers = {
+  charge: async () => {
+    throw new NonRetryableError('card declined');
+  },
+};
 
 /** Every workflow, every status: orders and intake WAITING / PAUSED / CANCELLED, billing FAILED and CANCELLED, reports COMPLETED. */
 async function mixedStore(e: Engine): Promise<Record<string, string[]>> {
   const runs: Record<string, string[]> = {};
-  const add = (k: string, id: string) => { (runs[k] ??= []).push(id); };
+  const add = (k: string, id: string) => {
+    (runs[k] ??= []).push(id);
+  };
   for (const wf of ['orders', 'intake']) {
-    for (let i = 0; i < 3; i++) add(`${wf}:WAITING`, (await e.run(hold(wf), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId);
+    for (let i = 0; i < 3; i++)
+      add(`${wf}:WAITING`, (await e.run(hold(wf), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId);
     const p = (await e.run(hold(wf), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId;
     await e.pause(p, { by: 'setup' });
     add(`${wf}:PAUSED`, p);
@@ -36,7 +48,8 @@ async function mixedStore(e: Engine): Promise<Record<string, string[]>> {
   const bc = (await e.run(hold('billing'), {}, { handlers: {}, maxTimerWaitMs: 0 })).runId;
   await e.cancel(bc, { by: 'setup' });
   add('billing:CANCELLED', bc);
-  for (let i = 0; i < 2; i++) add('reports:COMPLETED', (await e.run(done, {}, { handlers: {}, maxTimerWaitMs: 0 })).runId);
+  for (let i = 0; i < 2; i++)
+    add('reports:COMPLETED', (await e.run(done, {}, { handlers: {}, maxTimerWaitMs: 0 })).runId);
   return runs;
 }
 
@@ -50,7 +63,10 @@ async function lengths(e: Engine): Promise<Map<string, number>> {
 /** The runs whose history grew, and the runs that are new, since `before`. */
 async function changedSince(e: Engine, before: Map<string, number>): Promise<{ changed: string[]; added: string[] }> {
   const now = await lengths(e);
-  const changed = [...now].filter(([id, n]) => before.has(id) && before.get(id) !== n).map(([id]) => id).sort();
+  const changed = [...now]
+    .filter(([id, n]) => before.has(id) && before.get(id) !== n)
+    .map(([id]) => id)
+    .sort();
   const added = [...now.keys()].filter((id) => !before.has(id)).sort();
   return { changed, added };
 }
@@ -63,7 +79,12 @@ describe('bulk actions touch only the runs the filter matches', () => {
 
     // pause: the WAITING runs of orders only (not intake's, not the paused or cancelled ones).
     let before = await lengths(e);
-    const paused = await bulk(e, 'pause', { workflow: 'orders', status: 'WAITING' }, { by: 'ops-lead', reason: 'maintenance' });
+    const paused = await bulk(
+      e,
+      'pause',
+      { workflow: 'orders', status: 'WAITING' },
+      { by: 'ops-lead', reason: 'maintenance' },
+    );
     expect(paused).toMatchObject({ action: 'pause', matched: 3, already: [], refused: [] });
     expect((paused.paused as string[]).sort()).toEqual(sorted('orders:WAITING'));
     expect(await changedSince(e, before)).toEqual({ changed: sorted('orders:WAITING'), added: [] });
@@ -77,16 +98,26 @@ describe('bulk actions touch only the runs the filter matches', () => {
     const resumed = await bulk(e, 'resume', { workflow: 'orders' }, { by: 'ops-lead' });
     expect(resumed).toMatchObject({ action: 'resume', matched: 5, refused: [] });
     expect((resumed.resumed as string[]).sort()).toEqual(sorted('orders:WAITING', 'orders:PAUSED'));
-    expect((resumed.already as string[])).toEqual(runs['orders:CANCELLED']);
+    expect(resumed.already as string[]).toEqual(runs['orders:CANCELLED']);
     expect(await changedSince(e, before)).toEqual({ changed: sorted('orders:WAITING', 'orders:PAUSED'), added: [] });
 
     // approve one task: orders' waiting runs, task review only; sign still waits.
     before = await lengths(e);
     const dry = await bulk(e, 'approve', { workflow: 'orders', status: 'WAITING' }, { task: 'review', dryRun: true });
     expect(dry).toMatchObject({ action: 'approve', matched: 4, already: [] });
-    expect(Object.values(dry.tasks as Record<string, string[]>)).toEqual([['review'], ['review'], ['review'], ['review']]);
+    expect(Object.values(dry.tasks as Record<string, string[]>)).toEqual([
+      ['review'],
+      ['review'],
+      ['review'],
+      ['review'],
+    ]);
     expect(await changedSince(e, before)).toEqual({ changed: [], added: [] }); // a dry run changes nothing
-    const approved = await bulk(e, 'approve', { workflow: 'orders', status: 'WAITING' }, { task: 'review', by: 'alice', reason: 'batch ok' });
+    const approved = await bulk(
+      e,
+      'approve',
+      { workflow: 'orders', status: 'WAITING' },
+      { task: 'review', by: 'alice', reason: 'batch ok' },
+    );
     expect((approved.approved as string[]).sort()).toEqual(sorted('orders:WAITING', 'orders:PAUSED'));
     expect(await changedSince(e, before)).toEqual({ changed: sorted('orders:WAITING', 'orders:PAUSED'), added: [] });
     for (const id of runs['orders:WAITING']!) {
@@ -97,7 +128,9 @@ describe('bulk actions touch only the runs the filter matches', () => {
     }
     // Again: review is decided, so nothing waits on it: all counted as already, nothing recorded.
     before = await lengths(e);
-    expect(await bulk(e, 'approve', { workflow: 'orders', status: 'WAITING' }, { task: 'review', by: 'alice' })).toMatchObject({ approved: [], refused: [] });
+    expect(
+      await bulk(e, 'approve', { workflow: 'orders', status: 'WAITING' }, { task: 'review', by: 'alice' }),
+    ).toMatchObject({ approved: [], refused: [] });
     expect(await changedSince(e, before)).toEqual({ changed: [], added: [] });
 
     // retry: billing's FAILED runs only (not its CANCELLED run, not orders' or intake's cancelled runs).
@@ -109,7 +142,10 @@ describe('bulk actions touch only the runs the filter matches', () => {
     expect(await changedSince(e, before)).toEqual({ changed: [], added: started.map((s) => s.runId).sort() });
     for (const s of started) {
       const first = (await e.events(s.runId))[0]!;
-      expect((first.data as { source?: { retryOf?: { runId: string }; by?: string } }).source).toMatchObject({ retryOf: { runId: s.retryOf }, by: 'ops-lead' });
+      expect((first.data as { source?: { retryOf?: { runId: string }; by?: string } }).source).toMatchObject({
+        retryOf: { runId: s.retryOf },
+        by: 'ops-lead',
+      });
     }
     // Idempotent: each FAILED run has its retry run now: counted as already, nothing started.
     before = await lengths(e);
@@ -130,18 +166,34 @@ describe('bulk actions touch only the runs the filter matches', () => {
     const { engine: e } = engine();
     const runs = await mixedStore(e);
     const before = await lengths(e);
-    await Promise.all([bulk(e, 'retry', { workflow: 'billing' }, { by: 'a' }), bulk(e, 'retry', { workflow: 'billing' }, { by: 'b' })]);
+    await Promise.all([
+      bulk(e, 'retry', { workflow: 'billing' }, { by: 'a' }),
+      bulk(e, 'retry', { workflow: 'billing' }, { by: 'b' }),
+    ]);
     const { changed, added } = await changedSince(e, before);
     expect(changed).toEqual([]);
-    expect(added).toEqual([...runs['billing:FAILED']!, ...runs['billing:CANCELLED']!].map((id) => `${id}-retry`).sort());
+    expect(added).toEqual(
+      [...runs['billing:FAILED']!, ...runs['billing:CANCELLED']!].map((id) => `${id}-retry`).sort(),
+    );
   }, 60_000);
 
   it('a filter that matches nothing answers count 0; an unknown field or a bad value is refused naming it', async () => {
     const { engine: e } = engine();
     await mixedStore(e);
     const before = await lengths(e);
-    expect(await bulk(e, 'cancel', { workflow: 'nowhere' }, { by: 'x' })).toEqual({ action: 'cancel', matched: 0, cancelled: [], already: [], refused: [] });
-    expect(await bulk(e, 'retry', { workflow: 'nowhere' }, { dryRun: true })).toEqual({ action: 'retry', matched: 0, would: [], already: [] });
+    expect(await bulk(e, 'cancel', { workflow: 'nowhere' }, { by: 'x' })).toEqual({
+      action: 'cancel',
+      matched: 0,
+      cancelled: [],
+      already: [],
+      refused: [],
+    });
+    expect(await bulk(e, 'retry', { workflow: 'nowhere' }, { dryRun: true })).toEqual({
+      action: 'retry',
+      matched: 0,
+      would: [],
+      already: [],
+    });
     await expect(bulk(e, 'cancel', { bogus: 'x' } as never)).rejects.toThrow(QueryError);
     await expect(bulk(e, 'cancel', { bogus: 'x' } as never)).rejects.toThrow(/bogus/);
     await expect(bulk(e, 'cancel', { status: 'SLEEPING' })).rejects.toThrow(/status/);
@@ -155,7 +207,12 @@ describe('bulk actions touch only the runs the filter matches', () => {
     await expect(bulk(e, 'cancel', { workflow: 'orders' }, { by: 'viewer', level: 'L3' })).rejects.toThrow(/L1/);
     expect(await changedSince(e, before)).toEqual({ changed: [], added: [] });
     // An L0 person may approve a task of agent_level L0 (the default): taken.
-    const ok = await bulk(e, 'approve', { workflow: 'intake', status: 'WAITING' }, { by: 'clerk', level: 'L0', task: 'review' });
-    expect((ok.approved as string[]).sort(), JSON.stringify(ok)).toEqual([...runs["intake:WAITING"]!].sort());
+    const ok = await bulk(
+      e,
+      'approve',
+      { workflow: 'intake', status: 'WAITING' },
+      { by: 'clerk', level: 'L0', task: 'review' },
+    );
+    expect((ok.approved as string[]).sort(), JSON.stringify(ok)).toEqual([...runs['intake:WAITING']!].sort());
   }, 60_000);
 });

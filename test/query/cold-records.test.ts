@@ -17,7 +17,9 @@ import { tempDir } from '../helpers/cli.js';
 import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
 
 const stores: FileEventStore[] = [];
-afterEach(async () => { await Promise.all(stores.splice(0).map((s) => s.close())); });
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
 
 const HELD_HEAP = fileURLToPath(new URL('./held-heap.mts', import.meta.url));
 const KINDS = [COMPLETED_RUN, FAILED_RUN, APPROVED_RUN].map(historyCommits);
@@ -31,23 +33,37 @@ function storeOf(n: number, dir = tempDir('lf-cold-')): { dir: string; runs: Map
     const commits = asRun(KINDS[i % 3]!, runId, i * 1000);
     const kept = i === n - 1 && i % 3 === 2 ? commits.slice(0, 2) : commits;
     runs.set(runId, kept.flat());
-    writeFileSync(join(dir, 'runs', `${runId}.jsonl`), kept.map((events) => `${JSON.stringify({ dedupId: `${runId}/${events[0]!.seq}`, events })}\n`).join(''));
+    writeFileSync(
+      join(dir, 'runs', `${runId}.jsonl`),
+      kept.map((events) => `${JSON.stringify({ dedupId: `${runId}/${events[0]!.seq}`, events })}\n`).join(''),
+    );
   }
   return { dir, runs };
 }
 
 const QUERIES: RunQuery[] = [
-  {}, { limit: 7 }, { status: 'FAILED', limit: 5 }, { status: 'COMPLETED' }, { outputContains: 'NURTURE' },
-  { workflow: 'compliance_alerts', limit: 3 }, { since: '2026-01-01T00:00:30.000Z', limit: 10 },
+  {},
+  { limit: 7 },
+  { status: 'FAILED', limit: 5 },
+  { status: 'COMPLETED' },
+  { outputContains: 'NURTURE' },
+  { workflow: 'compliance_alerts', limit: 3 },
+  { since: '2026-01-01T00:00:30.000Z', limit: 10 },
 ];
 
 /** Each query's page, as the index gives it and as folding every log gives it. */
-async function expectSameAsFolding(index: { query(q: RunQuery): Promise<{ runs: RunRecord[]; total: number; nextCursor: string | null }> }, runs: Map<string, EventEnvelope[]>): Promise<void> {
+async function expectSameAsFolding(
+  index: { query(q: RunQuery): Promise<{ runs: RunRecord[]; total: number; nextCursor: string | null }> },
+  runs: Map<string, EventEnvelope[]>,
+): Promise<void> {
   const truth = [...runs.values()].map((events) => recordOf(events));
   for (const q of QUERIES) {
     const got = await index.query(q);
     expect(got, JSON.stringify(q)).toEqual(pageOf(truth, q, 'newest'));
-    if (got.nextCursor) expect(await index.query({ ...q, cursor: got.nextCursor })).toEqual(pageOf(truth, { ...q, cursor: got.nextCursor }, 'newest'));
+    if (got.nextCursor)
+      expect(await index.query({ ...q, cursor: got.nextCursor })).toEqual(
+        pageOf(truth, { ...q, cursor: got.nextCursor }, 'newest'),
+      );
   }
 }
 
@@ -71,7 +87,9 @@ describe('settled runs kept on disk by the file run index', () => {
     await appendCommits(store, waiting, 2);
     runs.set('run-000089', waiting.flat());
     await openRunIndex({ store }).query({ limit: 1 });
-    await expect.poll(async () => (await loaded.query({ runId: 'run-000089' })).runs[0]?.status, { timeout: 10_000 }).toBe('COMPLETED');
+    await expect
+      .poll(async () => (await loaded.query({ runId: 'run-000089' })).runs[0]?.status, { timeout: 10_000 })
+      .toBe('COMPLETED');
     await expectSameAsFolding(loaded, runs);
     await loaded.close(); // writes its cache again, from the records it refers to in the replaced file and its spill
 
@@ -85,7 +103,11 @@ describe('settled runs kept on disk by the file run index', () => {
     const large = storeOf(11_000);
     // In a process of its own: this one's heap holds what every other test left.
     for (const from of ['logs', 'cache']) {
-      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', HELD_HEAP, small.dir, large.dir, '1000', '11000'], { encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', HELD_HEAP, small.dir, large.dir, '1000', '11000'],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
       expect(r.status, r.stderr).toBe(0);
       const { perRun } = JSON.parse(r.stdout) as { perRun: number };
       expect(perRun, `heap a settled run (${from})`).toBeLessThan(600);

@@ -14,7 +14,9 @@ import { waitFor } from '../helpers/wait.js';
 import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
 
 const stores: FileEventStore[] = [];
-afterEach(async () => { await Promise.all(stores.splice(0).map((s) => s.close())); });
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
 
 async function seeded() {
   const dir = tempDir('lf-index-');
@@ -35,12 +37,14 @@ const byId = (rs: RunRecord[]) => Object.fromEntries(rs.map((r) => [r.runId, r])
 
 /** Marks a run's record in the cache (one JSON line a run): a cache hit shows the mark, a read of its log would not. */
 function markCached(cacheFile: string, runId: string): void {
-  const lines = readFileSync(cacheFile, 'utf8').split('\n').map((l) => {
-    if (!l.startsWith(`{"id":${JSON.stringify(runId)},`)) return l;
-    const line = JSON.parse(l);
-    line.record.result = 'FROM THE CACHE';
-    return JSON.stringify(line);
-  });
+  const lines = readFileSync(cacheFile, 'utf8')
+    .split('\n')
+    .map((l) => {
+      if (!l.startsWith(`{"id":${JSON.stringify(runId)},`)) return l;
+      const line = JSON.parse(l);
+      line.record.result = 'FROM THE CACHE';
+      return JSON.stringify(line);
+    });
   writeFileSync(cacheFile, lines.join('\n'));
 }
 
@@ -92,9 +96,13 @@ describe('file run index', () => {
     appendFileSync(join(dir, 'runs', 'run-failed.jsonl'), 'not json at all\n');
     for (let i = 0; i < 2; i++) {
       const corrupt: CorruptRun[] = [];
-      const page = await openRunIndex({ store, onCorrupt: (c) => corrupt.push(c) }).query({ workflow: 'nothing-matches' });
+      const page = await openRunIndex({ store, onCorrupt: (c) => corrupt.push(c) }).query({
+        workflow: 'nothing-matches',
+      });
       expect(page.total).toBe(0);
-      expect(corrupt).toEqual([{ runId: 'run-failed', file: join(dir, 'runs', 'run-failed.jsonl'), reason: expect.stringMatching(/not JSON/) }]);
+      expect(corrupt).toEqual([
+        { runId: 'run-failed', file: join(dir, 'runs', 'run-failed.jsonl'), reason: expect.stringMatching(/not JSON/) },
+      ]);
     }
   });
 
@@ -111,10 +119,23 @@ describe('file run index', () => {
     for (let i = 0; i < 2; i++) {
       const damaged: DamagedLog[] = [];
       const page = await openRunIndex({ store, onDamaged: (d) => damaged.push(d) }).query({});
-      expect(damaged).toEqual([{ runId: 'run-done', recordedSeq: last, recordedStatus: 'COMPLETED', foundSeq: runs.done[0]!.at(-1)!.seq, index: join(dir, 'index', 'runs.jsonl'), file: log }]);
+      expect(damaged).toEqual([
+        {
+          runId: 'run-done',
+          recordedSeq: last,
+          recordedStatus: 'COMPLETED',
+          foundSeq: runs.done[0]!.at(-1)!.seq,
+          index: join(dir, 'index', 'runs.jsonl'),
+          file: log,
+        },
+      ]);
       expect(byId(page.runs)['run-done']).toMatchObject({ status: 'RUNNING', lastSeq: runs.done[0]!.at(-1)!.seq });
     }
-    await waitFor('the live index to see the cut', async () => { damagedLive.length = 0; await liveWitness.query({}); return damagedLive.length === 1; });
+    await waitFor('the live index to see the cut', async () => {
+      damagedLive.length = 0;
+      await liveWitness.query({});
+      return damagedLive.length === 1;
+    });
     await liveWitness.close();
   });
 
@@ -124,8 +145,20 @@ describe('file run index', () => {
     const cacheFile = join(dir, 'index', 'runs.jsonl');
     markCached(cacheFile, 'run-failed');
     const last = runs.failed.flat().at(-1)!;
-    const note = { ...last, seq: last.seq + 1, time: new Date(Date.parse(last.time) + 5000).toISOString(), type: 'notification.sent',
-      data: { id: `run-failed/${last.seq}/FAILED`, on: 'FAILED', seq: last.seq, target: 'nats:lf.notify.x.failed', attempts: 1, stateTime: last.time } } as EventEnvelope;
+    const note = {
+      ...last,
+      seq: last.seq + 1,
+      time: new Date(Date.parse(last.time) + 5000).toISOString(),
+      type: 'notification.sent',
+      data: {
+        id: `run-failed/${last.seq}/FAILED`,
+        on: 'FAILED',
+        seq: last.seq,
+        target: 'nats:lf.notify.x.failed',
+        attempts: 1,
+        stateTime: last.time,
+      },
+    } as EventEnvelope;
     await store.append({ runId: 'run-failed', expectedSeq: last.seq, dedupId: 'note', events: [note] });
 
     const index = openRunIndex({ store });
@@ -135,17 +168,22 @@ describe('file run index', () => {
     await index.close();
   });
 
-  it("gives the same records, corrupt runs and torn-line warnings when each run is read as read() reads it (stat again, look for .torn)", async () => {
+  it('gives the same records, corrupt runs and torn-line warnings when each run is read as read() reads it (stat again, look for .torn)', async () => {
     const { dir, runs } = await seeded();
     appendFileSync(join(dir, 'runs', 'run-done.jsonl'), 'not json at all\n');
     writeFileSync(join(dir, 'runs', 'run-failed.jsonl.torn'), '{"dedupId":"lost\n');
     class ReadAgain extends FileEventStore {
-      override readStatted(runId: string): Promise<EventEnvelope[]> { return this.read(runId); }
+      override readStatted(runId: string): Promise<EventEnvelope[]> {
+        return this.read(runId);
+      }
     }
     const look = async (store: FileEventStore) => {
       stores.push(store);
       const corrupt: CorruptRun[] = [];
-      const index = new FileRunIndex(store, { storeDir: tempDir('lf-index-cache-'), onCorrupt: (c) => corrupt.push(c) });
+      const index = new FileRunIndex(store, {
+        storeDir: tempDir('lf-index-cache-'),
+        onCorrupt: (c) => corrupt.push(c),
+      });
       const page = await index.query({});
       await index.close();
       return { page, corrupt };
@@ -181,21 +219,40 @@ describe('file run index', () => {
     expect((await index.query({})).total).toBe(3);
     const seen: RunRecord[] = [];
     const sub = index.subscribe((r) => seen.push(r));
-    const from = (commits: EventEnvelope[][], source: Record<string, unknown>) => commits.map((c, i) => (i > 0 ? c : c.map((e) => (e.seq === 1 ? { ...e, data: { ...e.data, source } } : e)))) as EventEnvelope[][];
-    const child = from(asRun(historyCommits(COMPLETED_RUN), 'run-child', 3000), { parent: { runId: 'run-failed', workflowId: 'compliance_alerts', task: 'pause_affected_run' } });
-    const retry = from(asRun(historyCommits(FAILED_RUN), 'run-retry', 4000), { retryOf: { runId: 'run-failed', outputs: {} } });
+    const from = (commits: EventEnvelope[][], source: Record<string, unknown>) =>
+      commits.map((c, i) =>
+        i > 0 ? c : c.map((e) => (e.seq === 1 ? { ...e, data: { ...e.data, source } } : e)),
+      ) as EventEnvelope[][];
+    const child = from(asRun(historyCommits(COMPLETED_RUN), 'run-child', 3000), {
+      parent: { runId: 'run-failed', workflowId: 'compliance_alerts', task: 'pause_affected_run' },
+    });
+    const retry = from(asRun(historyCommits(FAILED_RUN), 'run-retry', 4000), {
+      retryOf: { runId: 'run-failed', outputs: {} },
+    });
     await appendCommits(store, child);
     await appendCommits(store, retry);
     await appendCommits(store, runs.approved, 2);
-    await waitFor('the watch to bring the new runs and the settled one', () => ['run-child', 'run-retry'].every((id) => seen.some((r) => r.runId === id))
-      && seen.some((r) => r.runId === 'run-approved' && r.status === 'COMPLETED'));
+    await waitFor(
+      'the watch to bring the new runs and the settled one',
+      () =>
+        ['run-child', 'run-retry'].every((id) => seen.some((r) => r.runId === id)) &&
+        seen.some((r) => r.runId === 'run-approved' && r.status === 'COMPLETED'),
+    );
     expect(byId((await index.query({})).runs)['run-approved']).toEqual(recordOf(runs.approved.flat()));
     // Newest first, paged without a re-sort; the filters as on a query that looks.
     const page = await index.query({ limit: 2 });
     expect(page.runs.map((r) => r.runId)).toEqual(['run-retry', 'run-child']);
-    expect((await index.query({ limit: 2, cursor: page.nextCursor! })).runs.map((r) => r.runId)).toEqual(['run-failed', 'run-approved']);
-    expect((await index.query({ trigger: { kind: 'retry', id: 'run-failed' } })).runs.map((r) => r.runId)).toEqual(['run-retry']);
-    expect((await index.children('run-failed')).map((r) => [r.runId, r.trigger.kind])).toEqual([['run-child', 'parent'], ['run-retry', 'retry']]);
+    expect((await index.query({ limit: 2, cursor: page.nextCursor! })).runs.map((r) => r.runId)).toEqual([
+      'run-failed',
+      'run-approved',
+    ]);
+    expect((await index.query({ trigger: { kind: 'retry', id: 'run-failed' } })).runs.map((r) => r.runId)).toEqual([
+      'run-retry',
+    ]);
+    expect((await index.children('run-failed')).map((r) => [r.runId, r.trigger.kind])).toEqual([
+      ['run-child', 'parent'],
+      ['run-retry', 'retry'],
+    ]);
     expect(await index.children('run-done')).toEqual([]);
     const versions = await index.versions();
     expect(versions.find((v) => v.workflowId === 'lead_qualification')).toMatchObject({ runId: 'run-child', runs: 2 });

@@ -7,7 +7,10 @@ import { HISTORIES_DIR } from '../fixtures/histories/histories.js';
 
 /** A history's commits (one per line), as stored. */
 export function historyCommits(file: string): EventEnvelope[][] {
-  return readFileSync(join(HISTORIES_DIR, file), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
+  return readFileSync(join(HISTORIES_DIR, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
 }
 
 /** The commits under another run id, every time moved by `shiftMs`. */
@@ -17,10 +20,20 @@ export function asRun(commits: EventEnvelope[][], runId: string, shiftMs = 0): E
 }
 
 /** Appends commits [from, to) of a run. */
-export async function appendCommits(store: EventStore, commits: EventEnvelope[][], from = 0, to = commits.length): Promise<void> {
+export async function appendCommits(
+  store: EventStore,
+  commits: EventEnvelope[][],
+  from = 0,
+  to = commits.length,
+): Promise<void> {
   for (let i = from; i < to; i++) {
     const events = commits[i]!;
-    await store.append({ runId: events[0]!.runId, expectedSeq: events[0]!.seq - 1, dedupId: `${events[0]!.runId}/${events[0]!.seq}`, events });
+    await store.append({
+      runId: events[0]!.runId,
+      expectedSeq: events[0]!.seq - 1,
+      dedupId: `${events[0]!.runId}/${events[0]!.seq}`,
+      events,
+    });
   }
 }
 

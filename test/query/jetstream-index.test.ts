@@ -5,7 +5,14 @@
  * from the log; `reindex` rebuilds the bucket after it was deleted.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type JetStreamRunIndex, openRunIndex, recordOf, reindex, RUNS_INDEX_BUCKET, type RunRecord } from '../../src/query/index.js';
+import {
+  type JetStreamRunIndex,
+  openRunIndex,
+  recordOf,
+  reindex,
+  RUNS_INDEX_BUCKET,
+  type RunRecord,
+} from '../../src/query/index.js';
 import { JetStreamEventStore, type CorruptRun } from '../../src/store/index.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -24,15 +31,24 @@ describe.skipIf(noNats)('run index on JetStream', () => {
   const done = asRun(historyCommits(COMPLETED_RUN), 'js-done');
   const approved = asRun(historyCommits(APPROVED_RUN), 'js-approved', 1000);
   const failed = asRun(historyCommits(FAILED_RUN), 'js-failed', 2000);
-  const expected = (...runs: typeof done[]) => runs.map((r) => recordOf(r.flat())).sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
-  const records = async (index = openRunIndex({ store }) as JetStreamRunIndex) => ({ runs: (await index.query({})).runs, load: index.lastLoad! });
+  const expected = (...runs: (typeof done)[]) =>
+    runs.map((r) => recordOf(r.flat())).sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
+  const records = async (index = openRunIndex({ store }) as JetStreamRunIndex) => ({
+    runs: (await index.query({})).runs,
+    load: index.lastLoad!,
+  });
 
   it('is kept by the engines, read from the log for what it lacks, and rebuilt by reindex', async () => {
     await appendCommits(store, done);
     await appendCommits(store, approved, 0, 2);
     // No engine has run: no bucket, every run folded from the log.
     const before = await records();
-    expect(before.runs).toEqual(expected(approved.map((c, i) => (i < 2 ? c : [])).filter((c) => c.length > 0), done));
+    expect(before.runs).toEqual(
+      expected(
+        approved.map((c, i) => (i < 2 ? c : [])).filter((c) => c.length > 0),
+        done,
+      ),
+    );
     expect(before.load).toMatchObject({ fresh: false, fromLog: 2 });
 
     const engine = await c.addEngine({ schedules: false });
@@ -40,7 +56,10 @@ describe.skipIf(noNats)('run index on JetStream', () => {
       await appendCommits(store, approved, 2);
       await appendCommits(store, failed);
       // The projection applies every commit; the index is then current and read alone.
-      const current = await waitFor('the projection to catch up', async () => { const r = await records(); return r.load.fresh ? r : null; });
+      const current = await waitFor('the projection to catch up', async () => {
+        const r = await records();
+        return r.load.fresh ? r : null;
+      });
       expect(current.runs).toEqual(expected(done, approved, failed));
       expect(current.load).toMatchObject({ fromLog: 0 });
       expect(engine.runIndex!.stats.applied).toBeGreaterThan(0);
@@ -83,7 +102,9 @@ describe.skipIf(noNats)('run index on JetStream', () => {
       const sub = index.subscribe((r) => seen.push(r));
       const fresh = asRun(historyCommits(APPROVED_RUN), 'js-live', 9000);
       await appendCommits(store, fresh);
-      await waitFor('the watch to bring the settled run', () => seen.some((r) => r.runId === 'js-live' && r.status === 'COMPLETED'));
+      await waitFor('the watch to bring the settled run', () =>
+        seen.some((r) => r.runId === 'js-live' && r.status === 'COMPLETED'),
+      );
       const page = await index.query({ runId: 'js-live' });
       expect(page.runs).toEqual([recordOf(fresh.flat())]);
       expect((await index.query({})).total).toBe(before + 1);
@@ -104,17 +125,26 @@ describe.skipIf(noNats)('run index on JetStream', () => {
     await appendCommits(store, paused, 0, waitingAt);
     const nc = await c.connect();
     const jsm = await jetstreamManager(nc);
-    const writes = async () => (await jsm.streams.info(`KV_${RUNS_INDEX_BUCKET}`).catch(() => null))?.state.last_seq ?? 0;
+    const writes = async () =>
+      (await jsm.streams.info(`KV_${RUNS_INDEX_BUCKET}`).catch(() => null))?.state.last_seq ?? 0;
     const before = await writes();
     const engine = await c.addEngine({ schedules: false });
     try {
-      const current = await waitFor('the projection to catch up', async () => { const r = await records(); return r.load.fresh ? r : null; });
+      const current = await waitFor('the projection to catch up', async () => {
+        const r = await records();
+        return r.load.fresh ? r : null;
+      });
       expect(current.runs.find((r) => r.runId === 'js-burst')).toEqual(recordOf(quick.flat()));
       expect(current.runs.find((r) => r.runId === 'js-burst-waiting')).toMatchObject({ status: 'WAITING' });
-      expect(await writes() - before).toBe(2);
+      expect((await writes()) - before).toBe(2);
       // The rest of the waiting run (its approval, then on to the end): it settles in the index too.
       await appendCommits(store, paused, waitingAt);
-      await waitFor('the settled run in the index', async () => { const r = await records(); return r.load.fresh && r.runs.some((x) => x.runId === 'js-burst-waiting' && x.status === 'COMPLETED') ? r : null; });
+      await waitFor('the settled run in the index', async () => {
+        const r = await records();
+        return r.load.fresh && r.runs.some((x) => x.runId === 'js-burst-waiting' && x.status === 'COMPLETED')
+          ? r
+          : null;
+      });
     } finally {
       await c.stopEngine(engine);
       await nc.close();
@@ -154,20 +184,34 @@ workflow:
     - { id: three, type: SIMPLE, handler: step, depends_on: [two] }
 `);
     await c.client.deploy(flow);
-    const ids = await Promise.all(Array.from({ length: 8 }, async () => (await c.client.start('index-local', {})).runId));
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, async () => (await c.client.start('index-local', {})).runId),
+    );
     const store = new JetStreamEventStore({ servers: c.url });
     c.defer(() => store.close());
-    await waitFor('every run to complete', async () => {
-      for (const id of ids) if ((await store.read(id)).at(-1)?.state.status !== 'COMPLETED') return false;
-      return true;
-    }, { timeout: 30_000 });
+    await waitFor(
+      'every run to complete',
+      async () => {
+        for (const id of ids) if ((await store.read(id)).at(-1)?.state.status !== 'COMPLETED') return false;
+        return true;
+      },
+      { timeout: 30_000 },
+    );
     const index = openRunIndex({ store }) as JetStreamRunIndex;
     const wanted = await Promise.all(ids.map(async (id) => recordOf(await store.read(id))));
-    const got = await waitFor('the index to hold every run as settled', async () => {
-      const r = await index.query({ workflow: 'index-local' });
-      return r.runs.length === ids.length && r.runs.every((x) => x.status === 'COMPLETED') && index.lastLoad!.fresh ? r.runs : null;
-    }, { timeout: 30_000 });
-    expect([...got].sort((a, b) => a.runId.localeCompare(b.runId))).toEqual([...wanted].sort((a, b) => a.runId.localeCompare(b.runId)));
+    const got = await waitFor(
+      'the index to hold every run as settled',
+      async () => {
+        const r = await index.query({ workflow: 'index-local' });
+        return r.runs.length === ids.length && r.runs.every((x) => x.status === 'COMPLETED') && index.lastLoad!.fresh
+          ? r.runs
+          : null;
+      },
+      { timeout: 30_000 },
+    );
+    expect([...got].sort((a, b) => a.runId.localeCompare(b.runId))).toEqual(
+      [...wanted].sort((a, b) => a.runId.localeCompare(b.runId)),
+    );
     // The engine's own commits came from memory when their write's reply came before their delivery to the
     // projection (most do; one delivered first is parsed). A client's run.started is taken as the engine read
     // it when the engine read it first (test/store/first-commits.test.ts), else parsed: either way the same record.

@@ -7,10 +7,20 @@ const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
 function rec(i: number, over: Partial<RunRecord> = {}): RunRecord {
   return {
-    runId: `run-${String(i).padStart(3, '0')}`, workflowId: i % 2 ? 'odd' : 'even', version: 1, status: i % 3 ? 'COMPLETED' : 'FAILED',
-    startedAt: new Date(NOW - (100 - i) * 3600_000).toISOString(), completedAt: null, lastSeq: 3,
+    runId: `run-${String(i).padStart(3, '0')}`,
+    workflowId: i % 2 ? 'odd' : 'even',
+    version: 1,
+    status: i % 3 ? 'COMPLETED' : 'FAILED',
+    startedAt: new Date(NOW - (100 - i) * 3600_000).toISOString(),
+    completedAt: null,
+    lastSeq: 3,
     trigger: i % 4 === 0 ? { kind: 'event', type: 'lead.created', id: `evt-${i}` } : { kind: 'manual' },
-    agents: i % 5 === 0 ? ['alice', 'bob'] : ['carol'], durationMs: 10, result: 'r', outputText: i === 7 ? '{"Note":"Hello World"}' : '{}', tasks: {}, waiting: [],
+    agents: i % 5 === 0 ? ['alice', 'bob'] : ['carol'],
+    durationMs: 10,
+    result: 'r',
+    outputText: i === 7 ? '{"Note":"Hello World"}' : '{}',
+    tasks: {},
+    waiting: [],
     ...over,
   };
 }
@@ -28,8 +38,18 @@ function thrown(fn: () => unknown): QueryError {
 
 describe('parseRunQuery', () => {
   it('reads relative and ISO times, trigger kind[:id], a status in any case, and leaves empty values out', () => {
-    const q = parseRunQuery({ since: '24h', until: '2026-03-01', trigger: 'event:evt-4', status: 'failed', workflow: '', limit: '20' }, 'http', NOW);
-    expect(q).toEqual({ since: '2026-02-28T12:00:00.000Z', until: '2026-03-01T00:00:00.000Z', trigger: { kind: 'event', id: 'evt-4' }, status: 'FAILED', limit: 20 });
+    const q = parseRunQuery(
+      { since: '24h', until: '2026-03-01', trigger: 'event:evt-4', status: 'failed', workflow: '', limit: '20' },
+      'http',
+      NOW,
+    );
+    expect(q).toEqual({
+      since: '2026-02-28T12:00:00.000Z',
+      until: '2026-03-01T00:00:00.000Z',
+      trigger: { kind: 'event', id: 'evt-4' },
+      status: 'FAILED',
+      limit: 20,
+    });
     expect(parseRunQuery({ since: '7d' }, 'cli', NOW).since).toBe('2026-02-22T12:00:00.000Z');
   });
 
@@ -39,18 +59,25 @@ describe('parseRunQuery', () => {
     expect(cli.code).toBe('LF_QUERY_INVALID');
     expect(cli.message).toMatch(/^--since "yesterday".*24h/);
     expect(thrown(() => parseRunQuery({ since: '5' }, 'cli', NOW)).message).toMatch(/--since/);
-    expect(thrown(() => parseRunQuery({ outputContains: '' as unknown as string, limit: '501' }, 'http', NOW)).message).toMatch(/^limit "501".*1 to 500/);
-    expect(thrown(() => parseRunQuery({ trigger: 'webhook' }, 'cli', NOW)).message).toMatch(/--trigger.*event, schedule, parent, retry, manual/);
+    expect(
+      thrown(() => parseRunQuery({ outputContains: '' as unknown as string, limit: '501' }, 'http', NOW)).message,
+    ).toMatch(/^limit "501".*1 to 500/);
+    expect(thrown(() => parseRunQuery({ trigger: 'webhook' }, 'cli', NOW)).message).toMatch(
+      /--trigger.*event, schedule, parent, retry, manual/,
+    );
     expect(thrown(() => parseRunQuery({ status: 'DONE' }, 'http', NOW)).field).toBe('status');
     expect(thrown(() => parseRunQuery({ cursor: 'abc' }, 'http', NOW)).field).toBe('cursor');
     expect(thrown(() => parseRunQuery({ colour: 'red' }, 'http', NOW)).message).toMatch(/colour is not a run filter/);
-    expect(thrown(() => parseRunQuery({ since: '1h', until: '2d' }, 'cli', NOW)).message).toMatch(/--until .* is before --since/);
+    expect(thrown(() => parseRunQuery({ since: '1h', until: '2d' }, 'cli', NOW)).message).toMatch(
+      /--until .* is before --since/,
+    );
   });
 });
 
 describe('matches and pageOf', () => {
   it('filters by workflow, status, trigger kind and id, agent, time range, run id prefix, output text (any case)', () => {
-    const count = (raw: Record<string, unknown>) => records.filter((r) => matches(r, parseRunQuery(raw, 'http', NOW))).length;
+    const count = (raw: Record<string, unknown>) =>
+      records.filter((r) => matches(r, parseRunQuery(raw, 'http', NOW))).length;
     expect(count({ workflow: 'odd' })).toBe(50);
     expect(count({ status: 'FAILED' })).toBe(34);
     expect(count({ trigger: 'event' })).toBe(25);
@@ -67,7 +94,11 @@ describe('matches and pageOf', () => {
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = pageOf(records, parseRunQuery({ workflow: 'even', limit: '7', ...(cursor ? { cursor } : {}) }, 'http', NOW), order);
+        const page = pageOf(
+          records,
+          parseRunQuery({ workflow: 'even', limit: '7', ...(cursor ? { cursor } : {}) }, 'http', NOW),
+          order,
+        );
         expect(page.total).toBe(50);
         seen.push(...page.runs.map((r) => r.runId));
         cursor = page.nextCursor ?? undefined;
@@ -95,7 +126,10 @@ describe('matches and pageOf', () => {
     } while (cursor);
     expect(forward.length).toBe(8);
     // From the last page (as a URL holding its cursor opens it), back to the first: on sorted records and on the index's set.
-    for (const pageFn of [(x: Record<string, string>) => pageOf(records, q(x), 'newest'), (x: Record<string, string>) => set.page(q(x), 'newest')]) {
+    for (const pageFn of [
+      (x: Record<string, string>) => pageOf(records, q(x), 'newest'),
+      (x: Record<string, string>) => set.page(q(x), 'newest'),
+    ]) {
       let back = forward.length - 1;
       let page = pageFn({ cursor: cursors[back]! });
       expect(page.runs.map((r) => r.runId)).toEqual(forward[back]);

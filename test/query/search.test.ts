@@ -32,10 +32,22 @@ const ORDERS_YAML = `workflow:
 
 function rec(i: number, search: RunRecord['search'], searchTypes: RunRecord['searchTypes']): RunRecord {
   return {
-    runId: `run-${String(i).padStart(3, '0')}`, workflowId: 'orders', version: 1, status: 'COMPLETED',
-    startedAt: new Date(NOW - (100 - i) * 3600_000).toISOString(), completedAt: null, lastSeq: 1,
-    trigger: { kind: 'manual' }, agents: [], durationMs: null, result: '', outputText: null, tasks: {}, waiting: [],
-    ...(search ? { search } : {}), ...(searchTypes ? { searchTypes } : {}),
+    runId: `run-${String(i).padStart(3, '0')}`,
+    workflowId: 'orders',
+    version: 1,
+    status: 'COMPLETED',
+    startedAt: new Date(NOW - (100 - i) * 3600_000).toISOString(),
+    completedAt: null,
+    lastSeq: 1,
+    trigger: { kind: 'manual' },
+    agents: [],
+    durationMs: null,
+    result: '',
+    outputText: null,
+    tasks: {},
+    waiting: [],
+    ...(search ? { search } : {}),
+    ...(searchTypes ? { searchTypes } : {}),
   };
 }
 const TYPES = { customer: 'string', amount: 'number', placed: 'time', vip: 'bool' } as const;
@@ -46,7 +58,8 @@ const records = [
   rec(4, undefined, undefined), // a workflow without search:
 ];
 
-const ids = (q: string[], recs = records) => pageOf(recs, parseRunQuery({ where: q }, 'cli', NOW), 'oldest').runs.map((r) => r.runId);
+const ids = (q: string[], recs = records) =>
+  pageOf(recs, parseRunQuery({ where: q }, 'cli', NOW), 'oldest').runs.map((r) => r.runId);
 
 function thrown(fn: () => unknown): QueryError {
   try {
@@ -74,17 +87,31 @@ describe('search: in a definition', () => {
   });
 
   it('refuses a bad name, an unknown type, a template of a task at start, and a SET of an attribute not declared, naming each', () => {
-    const errors = (yaml: string) => parseDefinition(yaml).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`);
-    expect(errors(ORDERS_YAML.replace('    vip: false\n', '    9vip: false\n')).join('\n')).toMatch(/search attribute name/);
-    expect(errors(ORDERS_YAML.replace('type: number', 'type: integer')).join('\n')).toMatch(/type: string \| number \| bool \| time/);
-    expect(errors(ORDERS_YAML.replace('    vip: false\n', '    vip: "${classify.output.checked}"\n')).join('\n')).toMatch(/LF_TEMPLATE_NOT_AT_START/);
-    expect(errors(ORDERS_YAML.replace('        vip: true\n', '        gold: true\n')).join('\n')).toMatch(/LF_SEARCH_UNDECLARED: task classify sets search attribute "gold".*declared: customer, region, amount, placed, vip/);
+    const errors = (yaml: string) =>
+      parseDefinition(yaml)
+        .diagnostics.filter((d) => d.severity === 'error')
+        .map((d) => `${d.code}: ${d.message}`);
+    expect(errors(ORDERS_YAML.replace('    vip: false\n', '    9vip: false\n')).join('\n')).toMatch(
+      /search attribute name/,
+    );
+    expect(errors(ORDERS_YAML.replace('type: number', 'type: integer')).join('\n')).toMatch(
+      /type: string \| number \| bool \| time/,
+    );
+    expect(
+      errors(ORDERS_YAML.replace('    vip: false\n', '    vip: "${classify.output.checked}"\n')).join('\n'),
+    ).toMatch(/LF_TEMPLATE_NOT_AT_START/);
+    expect(errors(ORDERS_YAML.replace('        vip: true\n', '        gold: true\n')).join('\n')).toMatch(
+      /LF_SEARCH_UNDECLARED: task classify sets search attribute "gold".*declared: customer, region, amount, placed, vip/,
+    );
   });
 });
 
 describe('search attributes in the fold and the run record', () => {
   it('the golden history records them: resolved from the input at start, typed (a time as ISO UTC)', async () => {
-    const events = await readHistory(join(HISTORIES_DIR, 'lead_qualification', 'scenario-search-attributes.jsonl'), 'golden-search-attributes');
+    const events = await readHistory(
+      join(HISTORIES_DIR, 'lead_qualification', 'scenario-search-attributes.jsonl'),
+      'golden-search-attributes',
+    );
     const r = recordOf(events);
     expect(r.searchTypes).toEqual({ company: 'string', budget: 'number', received: 'time', hot: 'bool' });
     expect(r.search).toMatchObject({ company: expect.any(String), budget: expect.any(Number), hot: false });
@@ -94,7 +121,10 @@ describe('search attributes in the fold and the run record', () => {
   });
 
   it('a record of a workflow without search: has neither field (older records unchanged)', async () => {
-    const events = await readHistory(join(HISTORIES_DIR, 'lead_qualification', 'scenario-engine-run-commit-window.jsonl'), 'golden-commit-window');
+    const events = await readHistory(
+      join(HISTORIES_DIR, 'lead_qualification', 'scenario-engine-run-commit-window.jsonl'),
+      'golden-commit-window',
+    );
     const r = recordOf(events);
     expect('search' in r).toBe(false);
     expect('searchTypes' in r).toBe(false);
@@ -102,7 +132,7 @@ describe('search attributes in the fold and the run record', () => {
 });
 
 describe('where', () => {
-  it('compares by the attribute\'s type: text, numbers, times (ISO or how long ago), booleans; every condition holds', () => {
+  it("compares by the attribute's type: text, numbers, times (ISO or how long ago), booleans; every condition holds", () => {
     expect(ids(['customer=42'])).toEqual(['run-001', 'run-003']);
     expect(ids(['customer!=42'])).toEqual(['run-002']);
     expect(ids(['amount>100'])).toEqual(['run-001']);
@@ -117,25 +147,42 @@ describe('where', () => {
   });
 
   it('a query that matches nothing is an empty page, not an error', () => {
-    expect(pageOf(records, parseRunQuery({ where: 'customer=99' }, 'cli', NOW), 'newest')).toMatchObject({ runs: [], total: 0 });
+    expect(pageOf(records, parseRunQuery({ where: 'customer=99' }, 'cli', NOW), 'newest')).toMatchObject({
+      runs: [],
+      total: 0,
+    });
   });
 
   it('refuses what is not a condition, an attribute no run has and a value of the wrong type, naming them', () => {
-    expect(thrown(() => parseRunQuery({ where: 'customer' }, 'cli', NOW)).message).toMatch(/^--where "customer" is not a condition: use name=value/);
-    expect(thrown(() => parseRunQuery({ where: ['customer=1', 'a b=2'] }, 'http', NOW)).message).toMatch(/^where "a b=2" is not a condition/);
-    expect(thrown(() => ids(['custmer=42'])).message).toBe('where "custmer=42": no run has a search attribute "custmer"; runs have: amount, customer, placed, vip');
-    expect(thrown(() => ids(['amount>lots'])).message).toBe('where "amount>lots": amount is a number attribute and "lots" is not a number');
-    expect(thrown(() => ids(['placed>soon'])).message).toMatch(/placed is a time attribute and "soon" is not a time \(an ISO time/);
+    expect(thrown(() => parseRunQuery({ where: 'customer' }, 'cli', NOW)).message).toMatch(
+      /^--where "customer" is not a condition: use name=value/,
+    );
+    expect(thrown(() => parseRunQuery({ where: ['customer=1', 'a b=2'] }, 'http', NOW)).message).toMatch(
+      /^where "a b=2" is not a condition/,
+    );
+    expect(thrown(() => ids(['custmer=42'])).message).toBe(
+      'where "custmer=42": no run has a search attribute "custmer"; runs have: amount, customer, placed, vip',
+    );
+    expect(thrown(() => ids(['amount>lots'])).message).toBe(
+      'where "amount>lots": amount is a number attribute and "lots" is not a number',
+    );
+    expect(thrown(() => ids(['placed>soon'])).message).toMatch(
+      /placed is a time attribute and "soon" is not a time \(an ISO time/,
+    );
     expect(thrown(() => ids(['vip>true'])).message).toMatch(/a bool takes = or !=/);
     expect(thrown(() => ids(['vip=yes'])).message).toMatch(/"yes" is not a bool \(true or false\)/);
-    expect(thrown(() => ids(['x=1'], [records[3]!])).message).toMatch(/no run has any \(a workflow declares them in search:\)/);
+    expect(thrown(() => ids(['x=1'], [records[3]!])).message).toMatch(
+      /no run has any \(a workflow declares them in search:\)/,
+    );
     expect(thrown(() => ids(['x=1'])).field).toBe('where');
   });
 
   it('the record set (what every index answers from) checks and filters as pageOf does', () => {
     const set = new RecordSet();
     set.putAll(records);
-    expect(set.page(parseRunQuery({ where: ['amount>=70', 'vip=false'] }, 'http', NOW), 'newest').runs.map((r) => r.runId)).toEqual(['run-003', 'run-002']);
+    expect(
+      set.page(parseRunQuery({ where: ['amount>=70', 'vip=false'] }, 'http', NOW), 'newest').runs.map((r) => r.runId),
+    ).toEqual(['run-003', 'run-002']);
     expect(() => set.page(parseRunQuery({ where: 'nope=1' }, 'http', NOW), 'newest')).toThrow(QueryError);
     expect(matches(records[0]!, parseRunQuery({ where: 'customer=42' }, 'http', NOW))).toBe(true);
   });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/compiler/index.js';
 
-const policy = (backoff: 'fixed' | 'linear' | 'exponential', extra: Partial<{ maxDelayMs: number | null; jitter: number }> = {}) =>
-  ({ maxAttempts: 10, backoff, initialDelayMs: 1000, maxDelayMs: null, jitter: 0, ...extra });
+const policy = (
+  backoff: 'fixed' | 'linear' | 'exponential',
+  extra: Partial<{ maxDelayMs: number | null; jitter: number }> = {},
+) => ({ maxAttempts: 10, backoff, initialDelayMs: 1000, maxDelayMs: null, jitter: 0, ...extra });
 
 describe('retry delays', () => {
   it('fixed, linear and exponential, capped by max_delay', () => {

@@ -30,7 +30,11 @@ class CheckingStore extends MemoryEventStore {
       const log = [...(await this.read(req.runId)), ...req.events];
       for (let i = 0; i < req.events.length; i++) {
         const folded = foldEvents(log.slice(0, req.expectedSeq + i + 1)).snapshot;
-        expect({ status: states[i]!.status, value: states[i]!.value, context: states[i]!.context }).toEqual({ status: folded.status, value: folded.value, context: folded.context });
+        expect({ status: states[i]!.status, value: states[i]!.value, context: states[i]!.context }).toEqual({
+          status: folded.status,
+          value: folded.value,
+          context: folded.context,
+        });
       }
       this.withStates++;
     }
@@ -43,7 +47,9 @@ class CheckingStore extends MemoryEventStore {
 }
 
 class OddError extends Error {
-  override get message(): string { return 42 as unknown as string; }
+  override get message(): string {
+    return 42 as unknown as string;
+  }
 }
 
 const workflow = def(`
@@ -69,11 +75,24 @@ workflow:
 `);
 
 const handlers: Handlers = {
-  shaped: async () => ({ when: new Date(Date.UTC(2026, 0, 1)), nested: [1, 'two', { three: null, gone: undefined }], big: 1e21, text: 'ünïcödé "quoted"' }),
-  flaky: async (_i, ctx) => { if (ctx.attempt < 3) throw Object.assign(new Error(`attempt ${ctx.attempt}`), { code: 'FLAKY' }); return 'third time'; },
+  shaped: async () => ({
+    when: new Date(Date.UTC(2026, 0, 1)),
+    nested: [1, 'two', { three: null, gone: undefined }],
+    big: 1e21,
+    text: 'ünïcödé "quoted"',
+  }),
+  flaky: async (_i, ctx) => {
+    if (ctx.attempt < 3) throw Object.assign(new Error(`attempt ${ctx.attempt}`), { code: 'FLAKY' });
+    return 'third time';
+  },
   // The first attempt runs until its timeout takes it back.
-  slow: async (_i, ctx) => { if (ctx.attempt === 1) await untilAborted(ctx.signal); return null; },
-  odd: async () => { throw new OddError(); },
+  slow: async (_i, ctx) => {
+    if (ctx.attempt === 1) await untilAborted(ctx.signal);
+    return null;
+  },
+  odd: async () => {
+    throw new OddError();
+  },
   hopeless: async () => undefined,
 };
 
@@ -91,10 +110,20 @@ describe('envelopes the fold builds', () => {
       await engine.decide(high.runId, 'approve', 'approved', 'alice', 'fine');
       expect((await engine.drive(high.runId, { handlers, commitWindowMs })).status).toBe('COMPLETED');
 
-      const cancelled = await engine.run(workflow, { level: 'high' }, { handlers, commitWindowMs, maxTimerWaitMs: 5_000 });
+      const cancelled = await engine.run(
+        workflow,
+        { level: 'high' },
+        { handlers, commitWindowMs, maxTimerWaitMs: 5_000 },
+      );
       await engine.cancel(cancelled.runId, { by: 'bob', reason: 'not needed' });
 
-      expect([...store.built].sort()).toEqual(['run.started', 'task.completed', 'task.failed', 'task.started', 'timer.fired']);
+      expect([...store.built].sort()).toEqual([
+        'run.started',
+        'task.completed',
+        'task.failed',
+        'task.started',
+        'timer.fired',
+      ]);
       expect(store.withStates).toBeGreaterThan(10);
       // What a caller supplies (who approves, who cancels) is parsed like any outside input.
       expect([...store.parsed].sort()).toEqual(['approval.recorded', 'run.cancelled']);
@@ -106,12 +135,25 @@ describe('envelopes the fold builds', () => {
     const engine = new Engine({ store });
     const view = await engine.run(workflow, { level: 'high' }, { handlers, maxTimerWaitMs: 5_000 });
     const { compiled, snapshot, seq } = await engine.load(view.runId);
-    const prepared = prepareCommit(compiled, snapshot, seq, [{ type: 'run.cancelled', time: new Date().toISOString(), data: { by: 'x' } }], Date.now());
+    const prepared = prepareCommit(
+      compiled,
+      snapshot,
+      seq,
+      [{ type: 'run.cancelled', time: new Date().toISOString(), data: { by: 'x' } }],
+      Date.now(),
+    );
     expect(isBuiltByFold(prepared.events)).toBe(true);
-    for (const copy of [[...prepared.events], prepared.events.slice(), Array.from(prepared.events), Object.assign([], prepared.events)]) {
+    for (const copy of [
+      [...prepared.events],
+      prepared.events.slice(),
+      Array.from(prepared.events),
+      Object.assign([], prepared.events),
+    ]) {
       expect(isBuiltByFold(copy)).toBe(false);
       copy.push({ ...copy[0]!, seq: seq + 2, state: { status: 'NOPE', hash: 1 } } as never);
-      await expect(store.append({ runId: view.runId, expectedSeq: seq, dedupId: 'copy', events: copy })).rejects.toThrow(/invalid commit/);
+      await expect(
+        store.append({ runId: view.runId, expectedSeq: seq, dedupId: 'copy', events: copy }),
+      ).rejects.toThrow(/invalid commit/);
     }
     expect(await store.lastSeq(view.runId)).toBe(seq);
   });
@@ -122,7 +164,9 @@ describe('envelopes the fold builds', () => {
     const view = await engine.run(workflow, { level: 'high' }, { handlers, maxTimerWaitMs: 5_000 });
     const events = await store.read(view.runId);
     const bad = { ...events[1]!, runId: view.runId, seq: view.seq + 1, state: { status: 'NOPE', hash: 1 } };
-    await expect(store.append({ runId: view.runId, expectedSeq: view.seq, dedupId: 'bad', events: [bad as never] })).rejects.toThrow(/invalid commit/);
+    await expect(
+      store.append({ runId: view.runId, expectedSeq: view.seq, dedupId: 'bad', events: [bad as never] }),
+    ).rejects.toThrow(/invalid commit/);
     expect(await store.lastSeq(view.runId)).toBe(view.seq);
   });
 });

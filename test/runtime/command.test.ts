@@ -40,7 +40,10 @@ workflow:
 `);
 
 function commandEngine(limit?: number): Engine {
-  return new Engine({ store: new MemoryEventStore(), runCommand: createCommandExecutor(limit ? { outputLimit: limit } : {}) });
+  return new Engine({
+    store: new MemoryEventStore(),
+    runCommand: createCommandExecutor(limit ? { outputLimit: limit } : {}),
+  });
 }
 
 describe('COMMAND tasks on the engine', () => {
@@ -50,25 +53,41 @@ describe('COMMAND tasks on the engine', () => {
     const view = await e.run(pipeline, { name: 'Ada; rm -rf ~', dir }, { handlers: {} });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.who!.output).toEqual({ who: 'Ada; rm -rf ~', mode: 'm-Ada; rm -rf ~' });
-    expect(view.tasks.greet!.output).toEqual({ greeting: 'Hello, Ada; rm -rf ~', input: { mode: 'm-Ada; rm -rf ~', n: 2 }, cwd: dir });
+    expect(view.tasks.greet!.output).toEqual({
+      greeting: 'Hello, Ada; rm -rf ~',
+      input: { mode: 'm-Ada; rm -rf ~', n: 2 },
+      cwd: dir,
+    });
     expect(view.output).toEqual({ greeting: 'Hello, Ada; rm -rf ~' });
     await expectReplayMatches(e, view);
   });
 
   it('hands the executor the resolved command and the definition file the run was started from', async () => {
     const seen: { command: AttemptCommand; input: Record<string, unknown>; ctx: CommandContext }[] = [];
-    const e = new Engine({ store: new MemoryEventStore(), runCommand: async (command, input, ctx) => { seen.push({ command, input, ctx }); return { who: 'x', mode: 'y' }; } });
-    await e.run(pipeline, { name: 'Bo', dir: 'work/${not a template}' }, { handlers: {}, source: { file: '/defs/pipeline.yaml' } });
+    const e = new Engine({
+      store: new MemoryEventStore(),
+      runCommand: async (command, input, ctx) => {
+        seen.push({ command, input, ctx });
+        return { who: 'x', mode: 'y' };
+      },
+    });
+    await e.run(
+      pipeline,
+      { name: 'Bo', dir: 'work/${not a template}' },
+      { handlers: {}, source: { file: '/defs/pipeline.yaml' } },
+    );
     expect(seen.map((s) => s.command)).toEqual([
       { argv: ['node', '-e', expect.any(String), 'Bo'], env: { MODE: 'm-Bo' } },
       { argv: ['node', '-e', expect.any(String), 'x'], cwd: 'work/${not a template}', env: {} },
     ]);
     expect(seen[1]!.input).toEqual({ mode: 'y', n: 2 });
-    expect(seen[0]!.ctx).toMatchObject({ taskId: 'who', attempt: 1, definitionFile: '/defs/pipeline.yaml', idempotencyKey: `${seen[0]!.ctx.runId}/who/1` });
+    expect(seen[0]!.ctx).toMatchObject({
+      taskId: 'who',
+      attempt: 1,
+      definitionFile: '/defs/pipeline.yaml',
+      idempotencyKey: `${seen[0]!.ctx.runId}/who/1`,
+    });
   });
-
-
-
 
   it('kills the command when its run is cancelled', async () => {
     const e = commandEngine();
@@ -92,7 +111,11 @@ workflow:
 
   it('fails a COMMAND attempt when the engine was given no executor', async () => {
     const e = new Engine({ store: new MemoryEventStore() });
-    const view = await e.run(def('workflow:\n  id: no-exec\n  tasks:\n    - { id: a, type: COMMAND, command: ["true"] }\n'), {}, { handlers: {} });
+    const view = await e.run(
+      def('workflow:\n  id: no-exec\n  tasks:\n    - { id: a, type: COMMAND, command: ["true"] }\n'),
+      {},
+      { handlers: {} },
+    );
     expect(view.tasks.a).toMatchObject({ status: 'FAILED', error: { code: 'LF_COMMAND_UNAVAILABLE' } });
   });
 
@@ -113,24 +136,41 @@ workflow:
 `);
     const view = await e.run(d, { names: ['a', 'b; echo c'] }, { handlers: {} });
     expect(view.status).toBe('COMPLETED');
-    expect(view.tasks.each!.output).toEqual({ results: [{ loud: 'A', index: 0 }, { loud: 'B; ECHO C', index: 1 }] });
+    expect(view.tasks.each!.output).toEqual({
+      results: [
+        { loud: 'A', index: 0 },
+        { loud: 'B; ECHO C', index: 1 },
+      ],
+    });
   });
-
 });
 
 describe('output_to that turns out to be a directory, in-process', () => {
-  const d = def('workflow:\n  id: out-dir\n  input: { required: [where] }\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "{}"], output_to: "${workflow.input.where}", retry_policy: { max_attempts: 3 } }\n');
+  const d = def(
+    'workflow:\n  id: out-dir\n  input: { required: [where] }\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "{}"], output_to: "${workflow.input.where}", retry_policy: { max_attempts: 3 } }\n',
+  );
   it.each([
     ['.', 'output_to "." names a directory'],
     ['', 'output_to "" is empty'],
     ['reports', `output_to "reports" resolves to `],
-  ])('output_to resolving to %j fails the task with LF_OUTPUT_TO_DIRECTORY, not retried (it was a raw EISDIR)', async (where, message) => {
-    const root = tempDir('lf-out-dir-');
-    mkdirSync(join(root, 'reports'));
-    const e = new Engine({ store: new MemoryEventStore(), runCommand: createCommandExecutor(), writeOutput: outputWriter(root) });
-    const view = await e.run(d, { where }, { handlers: {} });
-    expect(view.tasks.a).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false } });
-    expect(view.tasks.a!.error!.message).toContain(message);
-    expect(readdirSync(join(root, 'reports'))).toEqual([]);
-  });
+  ])(
+    'output_to resolving to %j fails the task with LF_OUTPUT_TO_DIRECTORY, not retried (it was a raw EISDIR)',
+    async (where, message) => {
+      const root = tempDir('lf-out-dir-');
+      mkdirSync(join(root, 'reports'));
+      const e = new Engine({
+        store: new MemoryEventStore(),
+        runCommand: createCommandExecutor(),
+        writeOutput: outputWriter(root),
+      });
+      const view = await e.run(d, { where }, { handlers: {} });
+      expect(view.tasks.a).toMatchObject({
+        status: 'FAILED',
+        attempts: 1,
+        error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false },
+      });
+      expect(view.tasks.a!.error!.message).toContain(message);
+      expect(readdirSync(join(root, 'reports'))).toEqual([]);
+    },
+  );
 });

@@ -38,7 +38,10 @@ function recordingStore() {
 }
 
 const instant: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
-const FIVE_STEP_TYPES = ['run.started', ...['s1', 's2', 's3', 's4', 's5'].flatMap(() => ['task.started', 'task.completed'])];
+const FIVE_STEP_TYPES = [
+  'run.started',
+  ...['s1', 's2', 's3', 's4', 's5'].flatMap(() => ['task.started', 'task.completed']),
+];
 
 describe('commit window', () => {
   it('without a window, each step is its own commit and the first starts go with run.started', async () => {
@@ -47,7 +50,10 @@ describe('commit window', () => {
     expect(view.status).toBe('COMPLETED');
     expect(commits).toEqual([
       ['run.started', 'task.started'],
-      ['task.completed', 'task.started'], ['task.completed', 'task.started'], ['task.completed', 'task.started'], ['task.completed', 'task.started'],
+      ['task.completed', 'task.started'],
+      ['task.completed', 'task.started'],
+      ['task.completed', 'task.started'],
+      ['task.completed', 'task.started'],
       ['task.completed'],
     ]);
   });
@@ -72,12 +78,15 @@ describe('commit window', () => {
     // Virtual time: while s3 runs nothing else happens, so the clock jumps to the window's end.
     const e = new Engine({ store, clock: virtualClock() });
     let seenWhileRunning: string[] = [];
-    const seen = async (runId: string) => (await store.read(runId)).map((ev) => `${ev.type}${'task' in ev.data ? ` ${String(ev.data.task)}` : ''}`);
+    const seen = async (runId: string) =>
+      (await store.read(runId)).map((ev) => `${ev.type}${'task' in ev.data ? ` ${String(ev.data.task)}` : ''}`);
     const handlers: Handlers = {
       ...instant,
       s3: async (_input, ctx) => {
         // s3 outlasts the window: it finishes only once its own start is in the log.
-        await waitFor("s3's start to be appended while s3 runs", async () => (await seen(ctx.runId)).includes('task.started s3'));
+        await waitFor("s3's start to be appended while s3 runs", async () =>
+          (await seen(ctx.runId)).includes('task.started s3'),
+        );
         seenWhileRunning = await seen(ctx.runId);
         return {};
       },
@@ -96,8 +105,19 @@ describe('commit window', () => {
     const stale: string[] = [];
     const s2Held = gate();
     let s2Running = false;
-    const handlers: Handlers = { ...instant, s2: async () => { s2Running = true; await s2Held.opened; return {}; } };
-    const running = e.run(five, {}, { handlers, commitWindowMs: 60_000, onStale: (ev, reason) => stale.push(`${ev.type}: ${reason}`) });
+    const handlers: Handlers = {
+      ...instant,
+      s2: async () => {
+        s2Running = true;
+        await s2Held.opened;
+        return {};
+      },
+    };
+    const running = e.run(
+      five,
+      {},
+      { handlers, commitWindowMs: 60_000, onStale: (ev, reason) => stale.push(`${ev.type}: ${reason}`) },
+    );
     await waitFor('s2 to be running', () => s2Running);
     const [summary] = await store.listRuns();
     // s1's completion and s2's start are folded but not appended: the log still ends at the start commit.
@@ -117,15 +137,30 @@ describe('commit window', () => {
     const e = new Engine({ store });
     const keys: string[] = [];
     const stop = new AbortController();
-    const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async (_i, ctx) => {
-      keys.push(ctx.idempotencyKey);
-      // Stopping takes the attempt back at once: s3 returns only after that, a result no longer wanted.
-      if (s === 's3' && keys.filter((k) => k.includes('/s3/')).length === 1) { stop.abort(); await untilAborted(ctx.signal); }
-      return {};
-    }]));
+    const handlers: Handlers = Object.fromEntries(
+      ['s1', 's2', 's3', 's4', 's5'].map((s) => [
+        s,
+        async (_i, ctx) => {
+          keys.push(ctx.idempotencyKey);
+          // Stopping takes the attempt back at once: s3 returns only after that, a result no longer wanted.
+          if (s === 's3' && keys.filter((k) => k.includes('/s3/')).length === 1) {
+            stop.abort();
+            await untilAborted(ctx.signal);
+          }
+          return {};
+        },
+      ]),
+    );
     const first = await e.run(five, {}, { handlers, commitWindowMs: 60_000, signal: stop.signal });
     expect(first.status).toBe('RUNNING');
-    expect((await store.read(first.runId)).map((ev) => ev.type)).toEqual(['run.started', 'task.started', 'task.completed', 'task.started', 'task.completed', 'task.started']);
+    expect((await store.read(first.runId)).map((ev) => ev.type)).toEqual([
+      'run.started',
+      'task.started',
+      'task.completed',
+      'task.started',
+      'task.completed',
+      'task.started',
+    ]);
     const resumed = await e.drive(first.runId, { handlers, commitWindowMs: 60_000 });
     expect(resumed.status).toBe('COMPLETED');
     const id = first.runId;
@@ -140,8 +175,18 @@ describe('commit window', () => {
       append: (req: AppendRequest) => (++appends === 2 ? Promise.reject(new Error('power cut')) : store.append(req)),
     });
     const keys: string[] = [];
-    const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async (_i, ctx) => { keys.push(ctx.idempotencyKey); return {}; }]));
-    await expect(new Engine({ store: dying }).run(five, {}, { handlers, commitWindowMs: 60_000 })).rejects.toThrow('power cut');
+    const handlers: Handlers = Object.fromEntries(
+      ['s1', 's2', 's3', 's4', 's5'].map((s) => [
+        s,
+        async (_i, ctx) => {
+          keys.push(ctx.idempotencyKey);
+          return {};
+        },
+      ]),
+    );
+    await expect(new Engine({ store: dying }).run(five, {}, { handlers, commitWindowMs: 60_000 })).rejects.toThrow(
+      'power cut',
+    );
     const [run] = await store.listRuns();
     expect((await store.read(run!.runId)).map((ev) => ev.type)).toEqual(['run.started', 'task.started']);
     const resumed = await new Engine({ store }).drive(run!.runId, { handlers, commitWindowMs: 60_000 });

@@ -8,11 +8,17 @@ const inventory = parseDefinition(example, 'inventory-validation.workflow.yaml')
 
 /** Scripted handlers for the seed example: validate_compliance reports `status`. */
 function inventoryHandlers(status: string, calls: string[] = []) {
-  const h = (name: string, out: Record<string, unknown>) => async () => { calls.push(name); return out; };
+  const h = (name: string, out: Record<string, unknown>) => async () => {
+    calls.push(name);
+    return out;
+  };
   return {
     scan_files: h('scan_files', { file_list: ['a'], scan_timestamp: 't' }),
     load_policy: h('load_policy', { policy_rules: {}, required_files: [] }),
-    validate_compliance: h('validate_compliance', { compliance_status: status, violations: status === 'PASS' ? [] : ['LICENSE missing'] }),
+    validate_compliance: h('validate_compliance', {
+      compliance_status: status,
+      violations: status === 'PASS' ? [] : ['LICENSE missing'],
+    }),
     generate_receipt: h('generate_receipt', { validation_receipt: 'r.yaml' }),
   };
 }
@@ -21,9 +27,17 @@ describe('decisions and skipped branches (the seed example)', () => {
   it('PASS runs generate_receipt and skips the HUMAN alert', async () => {
     const { engine: e } = engine();
     const calls: string[] = [];
-    const view = await runToIdle(e, inventory, { target_folder: 'x', policy_file: 'p' }, inventoryHandlers('PASS', calls));
+    const view = await runToIdle(
+      e,
+      inventory,
+      { target_folder: 'x', policy_file: 'p' },
+      inventoryHandlers('PASS', calls),
+    );
     expect(view.status).toBe('COMPLETED');
-    expect(view.tasks.decision_gate).toMatchObject({ status: 'COMPLETED', output: { case: 'PASS', next: ['generate_receipt'] } });
+    expect(view.tasks.decision_gate).toMatchObject({
+      status: 'COMPLETED',
+      output: { case: 'PASS', next: ['generate_receipt'] },
+    });
     expect(view.tasks.generate_receipt!.status).toBe('COMPLETED');
     expect(view.tasks.alert_cmd_bridge!.status).toBe('SKIPPED');
     expect(calls.sort()).toEqual(['generate_receipt', 'load_policy', 'scan_files', 'validate_compliance']);
@@ -32,7 +46,12 @@ describe('decisions and skipped branches (the seed example)', () => {
 
   it('FAIL_SOFT routes to a task that does not exist: the run fails with that error', async () => {
     const { engine: e } = engine();
-    const view = await runToIdle(e, inventory, { target_folder: 'x', policy_file: 'p' }, inventoryHandlers('FAIL_SOFT'));
+    const view = await runToIdle(
+      e,
+      inventory,
+      { target_folder: 'x', policy_file: 'p' },
+      inventoryHandlers('FAIL_SOFT'),
+    );
     expect(view.status).toBe('FAILED');
     expect(view.tasks.decision_gate!.status).toBe('FAILED');
     expect(view.error).toMatchObject({ task: 'decision_gate', code: 'LF_UNKNOWN_TASK' });
@@ -51,28 +70,43 @@ describe('decisions and skipped branches (the seed example)', () => {
     await e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander', 'accepted risk');
     const done = await e.drive(waiting.runId, { handlers });
     expect(done.status).toBe('COMPLETED');
-    expect(done.tasks.alert_cmd_bridge).toMatchObject({ status: 'COMPLETED', output: { decision: 'approved', by: 'commander', comment: 'accepted risk' } });
+    expect(done.tasks.alert_cmd_bridge).toMatchObject({
+      status: 'COMPLETED',
+      output: { decision: 'approved', by: 'commander', comment: 'accepted risk' },
+    });
     expect(done.timers).toEqual([]);
     await expectReplayMatches(e, done);
   });
 
   it('a rejection fails the run; a decision on the settled run is refused with nothing written', async () => {
     const { engine: e, store } = engine();
-    const waiting = await runToIdle(e, inventory, { target_folder: 'x', policy_file: 'p' }, inventoryHandlers('FAIL_STRICT'));
+    const waiting = await runToIdle(
+      e,
+      inventory,
+      { target_folder: 'x', policy_file: 'p' },
+      inventoryHandlers('FAIL_STRICT'),
+    );
     const rejected = await e.decide(waiting.runId, 'alert_cmd_bridge', 'rejected', 'commander', 'no');
     expect(rejected.status).toBe('FAILED');
     expect(rejected.error).toMatchObject({ code: 'REJECTED', task: 'alert_cmd_bridge' });
     const before = await store.lastSeq(waiting.runId);
-    await expect(e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander')).rejects.toThrow(/the run is already settled; nothing was recorded/);
-    await expect(e.decide(waiting.runId, 'scan_files', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
-    await expect(e.decide(waiting.runId, 'nope', 'approved', 'commander')).rejects.toThrow(/the run has no task "nope"; its HUMAN tasks are alert_cmd_bridge; nothing was recorded/);
+    await expect(e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander')).rejects.toThrow(
+      /the run is already settled; nothing was recorded/,
+    );
+    await expect(e.decide(waiting.runId, 'scan_files', 'approved', 'commander')).rejects.toMatchObject({
+      code: 'LF_APPROVAL_REFUSED',
+    });
+    await expect(e.decide(waiting.runId, 'nope', 'approved', 'commander')).rejects.toThrow(
+      /the run has no task "nope"; its HUMAN tasks are alert_cmd_bridge; nothing was recorded/,
+    );
     // A settled run's history takes no more decisions, refused ones included (an approver could grow it without end).
     expect(await store.lastSeq(waiting.runId)).toBe(before);
     expect((await e.status(waiting.runId)).status).toBe('FAILED');
   });
 
   /** One HUMAN task only alice may decide. */
-  const approversDef = () => def(`
+  const approversDef = () =>
+    def(`
 workflow:
   id: approvers
   name: A
@@ -86,13 +120,20 @@ workflow:
     const d = approversDef();
     const v = await runToIdle(e, d, {}, {});
     const before = await store.lastSeq(v.runId);
-    await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(/mallory may not decide task sign; its approvers are alice \(the refusal is kept in the run's history\)/);
+    await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(
+      /mallory may not decide task sign; its approvers are alice \(the refusal is kept in the run's history\)/,
+    );
     for (let i = 0; i < 4; i++) {
-      await expect(e.decide(v.runId, 'sign', 'rejected', 'mallory')).rejects.toThrow(/refused before: the run's history keeps one refusal per person and task\); nothing was recorded/);
+      await expect(e.decide(v.runId, 'sign', 'rejected', 'mallory')).rejects.toThrow(
+        /refused before: the run's history keeps one refusal per person and task\); nothing was recorded/,
+      );
     }
     await expect(e.decide(v.runId, 'sign', 'approved', 'eve')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
     const events = (await store.read(v.runId)).slice(before);
-    expect(events.map((ev) => [ev.type, (ev.data as { by?: string }).by])).toEqual([['approval.refused', 'mallory'], ['approval.refused', 'eve']]);
+    expect(events.map((ev) => [ev.type, (ev.data as { by?: string }).by])).toEqual([
+      ['approval.refused', 'mallory'],
+      ['approval.refused', 'eve'],
+    ]);
     expect((await e.decide(v.runId, 'sign', 'approved', 'alice')).status).toBe('COMPLETED');
   });
 
@@ -100,13 +141,16 @@ workflow:
     const { engine: e } = engine();
     const d = approversDef();
     const v = await runToIdle(e, d, {}, {});
-    await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(/mallory may not decide task sign; its approvers are alice/);
+    await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(
+      /mallory may not decide task sign; its approvers are alice/,
+    );
     expect((await e.decide(v.runId, 'sign', 'approved', 'alice')).status).toBe('COMPLETED');
   });
 
   it('applies on_timeout when nobody decides in time', async () => {
     const { engine: e } = engine();
-    const d = (action: string) => def(`
+    const d = (action: string) =>
+      def(`
 workflow:
   id: deadline-${action}
   name: D
@@ -154,8 +198,12 @@ workflow:
     - { id: always, type: SIMPLE, depends_on: [ok, warn, fail] }
 `);
     const handlers = (status: string) => ({
-      check: async () => ({ status }), ok: async () => ({}), warn: async () => ({}), fail: async () => ({}),
-      notify_ok: async () => ({}), always: async () => ({}),
+      check: async () => ({ status }),
+      ok: async () => ({}),
+      warn: async () => ({}),
+      fail: async () => ({}),
+      notify_ok: async () => ({}),
+      always: async () => ({}),
     });
     const partial = await runToIdle(e, d, {}, handlers('PARTIAL'));
     expect(partial.tasks.gate!.output).toMatchObject({ case: 'PARTIAL' });
@@ -185,9 +233,19 @@ workflow:
     - { id: report, type: SIMPLE, depends_on: [join], input: { all: "\${join.output}" } }
 `);
     let got: unknown;
-    const view = await runToIdle(e, d, {}, {
-      a: async () => ({ n: 1 }), b: async () => ({ n: 2 }), report: async (i) => { got = i.all; return {}; },
-    });
+    const view = await runToIdle(
+      e,
+      d,
+      {},
+      {
+        a: async () => ({ n: 1 }),
+        b: async () => ({ n: 2 }),
+        report: async (i) => {
+          got = i.all;
+          return {};
+        },
+      },
+    );
     expect(view.status).toBe('COMPLETED');
     expect(got).toEqual({ a: { n: 1 }, b: { n: 2 } });
   });

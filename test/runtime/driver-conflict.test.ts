@@ -23,7 +23,7 @@ workflow:
 `);
 
 describe('a driver that loses an append to another writer', () => {
-  it('catches up, appends its step after the other writer\'s events, and the run completes and replays', async () => {
+  it("catches up, appends its step after the other writer's events, and the run completes and replays", async () => {
     const store = new MemoryEventStore();
     const engine = new Engine({ store });
     const handlers: Handlers = {
@@ -38,9 +38,18 @@ describe('a driver that loses an append to another writer', () => {
     const view = await engine.run(three, {}, { handlers, follow: false });
     expect(view.status).toBe('COMPLETED');
     const events = await store.read(view.runId);
-    expect(events.map((e) => `${e.type}${'task' in (e.data as object) ? `:${(e.data as { task: string }).task}` : ''}`)).toEqual([
-      'run.started', 'task.started:a', 'task.completed:a', 'task.started:b', 'run.paused', 'run.resumed',
-      'task.completed:b', 'task.started:c', 'task.completed:c',
+    expect(
+      events.map((e) => `${e.type}${'task' in (e.data as object) ? `:${(e.data as { task: string }).task}` : ''}`),
+    ).toEqual([
+      'run.started',
+      'task.started:a',
+      'task.completed:a',
+      'task.started:b',
+      'run.paused',
+      'run.resumed',
+      'task.completed:b',
+      'task.started:c',
+      'task.completed:c',
     ]);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     await expectReplayMatches(engine, view);

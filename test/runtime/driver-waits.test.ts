@@ -7,17 +7,50 @@
 import { describe, expect, it } from 'vitest';
 import { markUndriven, needsDriver, type RunView } from '../../src/runtime/index.js';
 
-const task = (status: string, extra: Record<string, unknown> = {}) => ({ status, attempts: 1, startedAt: null, completedAt: null, output: null, error: null, ...extra });
-function view(status: string, tasks: Record<string, ReturnType<typeof task>>, timers: { task: string; kind: string }[] = []): RunView {
+const task = (status: string, extra: Record<string, unknown> = {}) => ({
+  status,
+  attempts: 1,
+  startedAt: null,
+  completedAt: null,
+  output: null,
+  error: null,
+  ...extra,
+});
+function view(
+  status: string,
+  tasks: Record<string, ReturnType<typeof task>>,
+  timers: { task: string; kind: string }[] = [],
+): RunView {
   return {
-    runId: 'r1', workflowId: 'w', version: 1, status, startedAt: '2026-01-01T00:00:00.000Z', completedAt: null, input: {}, tasks, output: null, error: null,
-    timers: timers.map((t, i) => ({ id: `t${i}`, attempt: 1, dueAt: '2026-01-01T01:00:00.000Z', ...t })), seq: 3,
+    runId: 'r1',
+    workflowId: 'w',
+    version: 1,
+    status,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    completedAt: null,
+    input: {},
+    tasks,
+    output: null,
+    error: null,
+    timers: timers.map((t, i) => ({ id: `t${i}`, attempt: 1, dueAt: '2026-01-01T01:00:00.000Z', ...t })),
+    seq: 3,
   } as unknown as RunView;
 }
 
 describe('markUndriven', () => {
-  it('a RUNNING run: said on the run and on each task whose next move needs a driver; a gate\'s words stay first', () => {
-    const v = markUndriven(view('RUNNING', { a: task('COMPLETED'), b: task('RETRYING'), c: task('SCHEDULED', { waitingFor: 'breaker to close' }), d: task('PENDING') }, [{ task: 'b', kind: 'backoff' }]));
+  it("a RUNNING run: said on the run and on each task whose next move needs a driver; a gate's words stay first", () => {
+    const v = markUndriven(
+      view(
+        'RUNNING',
+        {
+          a: task('COMPLETED'),
+          b: task('RETRYING'),
+          c: task('SCHEDULED', { waitingFor: 'breaker to close' }),
+          d: task('PENDING'),
+        },
+        [{ task: 'b', kind: 'backoff' }],
+      ),
+    );
     expect(v.undriven).toContain('ledgerflow resume r1');
     expect(v.tasks.a!.waitingFor).toBeUndefined();
     expect(v.tasks.b!.waitingFor).toBe('a process to drive the run: none does');
@@ -26,7 +59,9 @@ describe('markUndriven', () => {
   });
 
   it('WAITING with an approval deadline: said on the run only (the task waits for its person); with no timer, not said', () => {
-    const deadline = markUndriven(view('WAITING', { sign: task('PENDING_APPROVAL') }, [{ task: 'sign', kind: 'approval_timeout' }]));
+    const deadline = markUndriven(
+      view('WAITING', { sign: task('PENDING_APPROVAL') }, [{ task: 'sign', kind: 'approval_timeout' }]),
+    );
     expect(deadline.undriven).toBeDefined();
     expect(deadline.tasks.sign!.waitingFor).toBeUndefined();
     expect(needsDriver(view('WAITING', { sign: task('PENDING_APPROVAL') }))).toBe(false);

@@ -24,10 +24,18 @@ describe('running a workflow', () => {
   it('runs dependent tasks in order, passes outputs through templates, and records the workflow output', async () => {
     const { engine: e } = engine();
     const seen: unknown[] = [];
-    const view = await runToIdle(e, linear, { name: 'Ada' }, {
-      a: async (input) => ({ who: input.who }),
-      b: async (input) => { seen.push(input); return { greeting: input.text }; },
-    });
+    const view = await runToIdle(
+      e,
+      linear,
+      { name: 'Ada' },
+      {
+        a: async (input) => ({ who: input.who }),
+        b: async (input) => {
+          seen.push(input);
+          return { greeting: input.text };
+        },
+      },
+    );
     expect(view.status).toBe('COMPLETED');
     expect(seen).toEqual([{ text: 'Hello, Ada!', raw: { who: 'Ada' } }]);
     expect(view.output).toEqual({ greeting: 'Hello, Ada!' });
@@ -68,9 +76,15 @@ workflow:
       spans[name] = [s, ++step];
       return {};
     };
-    const view = await runToIdle(e, d, {}, { scan: overlapping('scan'), load: overlapping('load'), join: async () => ({}) });
+    const view = await runToIdle(
+      e,
+      d,
+      {},
+      { scan: overlapping('scan'), load: overlapping('load'), join: async () => ({}) },
+    );
     expect(view.status).toBe('COMPLETED');
-    const [s1, e1] = spans.scan!; const [s2, e2] = spans.load!;
+    const [s1, e1] = spans.scan!;
+    const [s2, e2] = spans.load!;
     expect(Math.max(s1, s2)).toBeLessThan(Math.min(e1, e2));
   });
 
@@ -87,9 +101,18 @@ workflow:
       retry_policy: { max_attempts: 3, backoff: exponential, initial_delay: 40ms }
 `);
     const attempts: number[] = [];
-    const view = await runToIdle(e, d, {}, {
-      flaky: async (_i, ctx) => { attempts.push(ctx.attempt); if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`); return { ok: true }; },
-    });
+    const view = await runToIdle(
+      e,
+      d,
+      {},
+      {
+        flaky: async (_i, ctx) => {
+          attempts.push(ctx.attempt);
+          if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`);
+          return { ok: true };
+        },
+      },
+    );
     expect(view.status).toBe('COMPLETED');
     expect(attempts).toEqual([1, 2, 3]);
     expect(view.tasks.flaky).toMatchObject({ status: 'COMPLETED', attempts: 3 });
@@ -105,17 +128,20 @@ workflow:
     expect(gap(0)).toBe(40);
     expect(gap(1)).toBe(80);
   });
-
-
-
-
 });
 
 describe('run ids', () => {
   it('start with the UTC second they were made in, whichever second came before', async () => {
     const { newRunId } = await import('../../src/executor/index.js');
     const t = Date.UTC(2026, 10, 21, 7, 12, 58, 999);
-    for (const [ms, stamp] of [[t, '20261121-071258'], [t + 1, '20261121-071259'], [t - 998, '20261121-071258'], [t - 999, '20261121-071258'], [t - 1000, '20261121-071257'], [t + 1, '20261121-071259']] as const) {
+    for (const [ms, stamp] of [
+      [t, '20261121-071258'],
+      [t + 1, '20261121-071259'],
+      [t - 998, '20261121-071258'],
+      [t - 999, '20261121-071258'],
+      [t - 1000, '20261121-071257'],
+      [t + 1, '20261121-071259'],
+    ] as const) {
       expect(newRunId(ms).slice(0, 15)).toBe(stamp);
     }
   });

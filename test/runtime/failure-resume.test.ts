@@ -34,7 +34,9 @@ workflow:
       input: { said: "\${workflow.input.failedRunId} \${workflow.input.failedTask} \${workflow.input.team}" }
 `);
 const handlers = {
-  boom: () => { throw Object.assign(new Error('boom'), { retryable: false }); },
+  boom: () => {
+    throw Object.assign(new Error('boom'), { retryable: false });
+  },
   record: (input: Record<string, unknown>) => ({ said: input.said }),
 };
 const resolveChild: ChildResolver = (ref) => (ref.workflow === 'on_failure' ? { definition: onFailure } : null);
@@ -51,11 +53,16 @@ describe('resume starts the failure workflow a failed run never started', () => 
     const before = await store.lastSeq(failed.runId);
 
     const engine = new Engine({ store, resolveChild });
-    expect(await engine.pendingFailureRun(await engine.load(failed.runId))).toEqual({ runId: failureId, workflow: 'on_failure' });
+    expect(await engine.pendingFailureRun(await engine.load(failed.runId))).toEqual({
+      runId: failureId,
+      workflow: 'on_failure',
+    });
     const view = await engine.drive(failed.runId, { handlers });
     expect(view.status).toBe('FAILED');
     expect(await engine.status(failureId)).toMatchObject({
-      status: 'COMPLETED', output: { said: `${failed.runId} boom ops` }, parent: { runId: failed.runId, relation: 'failure' },
+      status: 'COMPLETED',
+      output: { said: `${failed.runId} boom ops` },
+      parent: { runId: failed.runId, relation: 'failure' },
     });
     expect((await engine.status(failed.runId)).failureRun).toBe(failureId);
     // The failed run's own log is unchanged: starting its failure workflow records nothing in it.

@@ -11,19 +11,32 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Definition } from '../../src/definition/index.js';
 import { latestWorkflow, replayRun } from '../../src/runtime/index.js';
-import { DECLARED_TAGS, HISTORIES_DIR, MANIFEST_FILE, Manifest, readHistory, REQUIRED_TAGS, tagsShown } from '../fixtures/histories/histories.js';
+import {
+  DECLARED_TAGS,
+  HISTORIES_DIR,
+  MANIFEST_FILE,
+  Manifest,
+  readHistory,
+  REQUIRED_TAGS,
+  tagsShown,
+} from '../fixtures/histories/histories.js';
 
 const manifest = Manifest.parse(JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')));
 
 /** Every .jsonl under the folder, relative to it. */
 function historyFiles(dir = HISTORIES_DIR): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
-    if (d.isDirectory()) return historyFiles(join(dir, d.name));
-    return d.name.endsWith('.jsonl') ? [relative(HISTORIES_DIR, join(dir, d.name))] : [];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => {
+      if (d.isDirectory()) return historyFiles(join(dir, d.name));
+      return d.name.endsWith('.jsonl') ? [relative(HISTORIES_DIR, join(dir, d.name))] : [];
+    })
+    .sort();
 }
 
-const lines = (file: string) => readFileSync(join(HISTORIES_DIR, file), 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+const lines = (file: string) =>
+  readFileSync(join(HISTORIES_DIR, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
 
 describe('golden histories', () => {
   it('has a manifest entry for every file and a file for every entry', () => {
@@ -34,7 +47,9 @@ describe('golden histories', () => {
 
   it('holds every bundled workflow, and a retried, a timed-out, a rejected, an interrupted, a cancelled run and a refused approval', () => {
     const workflows = new Set(manifest.histories.map((h) => h.definition));
-    const bundled = readdirSync(join(HISTORIES_DIR, '..', '..', '..', 'definitions')).filter((f) => f.endsWith('.yaml')).map((f) => `definitions/${f}`);
+    const bundled = readdirSync(join(HISTORIES_DIR, '..', '..', '..', 'definitions'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `definitions/${f}`);
     for (const d of bundled) expect(workflows.has(d), d).toBe(true);
     const tags = new Set(manifest.histories.flatMap((h) => h.tags));
     for (const t of REQUIRED_TAGS) expect(tags.has(t), t).toBe(true);
@@ -49,10 +64,18 @@ describe('golden histories', () => {
         const report = replayRun(events);
         expect(report.divergence).toBeNull();
         expect(report.events).toBe(h.events);
-        expect(report.view).toMatchObject({ runId: h.runId, workflowId: h.workflow, version: h.version, status: h.status, seq: h.events });
+        expect(report.view).toMatchObject({
+          runId: h.runId,
+          workflowId: h.workflow,
+          version: h.version,
+          status: h.status,
+          seq: h.events,
+        });
         expect(Object.fromEntries(Object.entries(report.view.tasks).map(([id, t]) => [id, t.status]))).toEqual(h.tasks);
         // What the log shows must be what the manifest says it shows (the scenario-only tags aside).
-        expect(tagsShown(events, report.view)).toEqual(h.tags.filter((t) => !(DECLARED_TAGS as readonly string[]).includes(t)));
+        expect(tagsShown(events, report.view)).toEqual(
+          h.tags.filter((t) => !(DECLARED_TAGS as readonly string[]).includes(t)),
+        );
       });
 
       it('could be taken over by its own definition (the candidate check)', async () => {
@@ -62,7 +85,12 @@ describe('golden histories', () => {
         // Its own: the one it runs under now (a migrated run's latest run.migrated's, docs/runs.md#migrating-in-flight-runs).
         const same = structuredClone(latestWorkflow(events).definition) as Definition;
         const report = replayRun(events, { candidate: same });
-        expect(report.candidate).toEqual({ workflowId: h.workflow, version: h.version, compatible: true, divergence: null });
+        expect(report.candidate).toEqual({
+          workflowId: h.workflow,
+          version: h.version,
+          compatible: true,
+          divergence: null,
+        });
       });
     });
   }

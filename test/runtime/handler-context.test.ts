@@ -7,10 +7,16 @@ import { describe, expect, it } from 'vitest';
 import type { TaskContext, TaskHandler } from '../../src/runtime/index.js';
 import { def, engine } from '../helpers/engine.js';
 
-describe('a handler\'s context', () => {
+describe("a handler's context", () => {
   it('has the same keys in the same order, and a signal that a spread reads and that aborts with the attempt', async () => {
     const { engine: e } = engine();
-    const seen: { keys: string[]; spread: Record<string, unknown>; signal: AbortSignal; same: boolean; json: string }[] = [];
+    const seen: {
+      keys: string[];
+      spread: Record<string, unknown>;
+      signal: AbortSignal;
+      same: boolean;
+      json: string;
+    }[] = [];
     const workflow = def(`
 workflow:
   id: ctx
@@ -23,19 +29,43 @@ workflow:
     const handler: TaskHandler = async (_input, ctx: TaskContext) => {
       const spread = { ...ctx };
       const first = ctx.signal;
-      seen.push({ keys: Object.keys(ctx), spread, signal: first, same: ctx.signal === first, json: JSON.stringify({ ...ctx, log: undefined, task: undefined }) });
+      seen.push({
+        keys: Object.keys(ctx),
+        spread,
+        signal: first,
+        same: ctx.signal === first,
+        json: JSON.stringify({ ...ctx, log: undefined, task: undefined }),
+      });
       return { ok: true };
     };
     const view = await e.run(workflow, {}, { handlers: { a: handler, b: handler } });
     expect(view.status).toBe('COMPLETED');
     expect(seen).toHaveLength(2);
     for (const s of seen) {
-      expect(s.keys).toEqual(['runId', 'workflowId', 'taskId', 'attempt', 'idempotencyKey', 'log', 'workflowInput', 'task', 'signal']);
+      expect(s.keys).toEqual([
+        'runId',
+        'workflowId',
+        'taskId',
+        'attempt',
+        'idempotencyKey',
+        'log',
+        'workflowInput',
+        'task',
+        'signal',
+      ]);
       expect(s.signal).toBeInstanceOf(AbortSignal);
       expect(s.same).toBe(true);
       expect(s.spread.signal).toBe(s.signal);
       expect(Object.getOwnPropertySymbols(s.spread)).toEqual([]);
-      expect(JSON.parse(s.json)).toEqual({ runId: view.runId, workflowId: 'ctx', taskId: expect.any(String), attempt: 1, idempotencyKey: expect.any(String), workflowInput: {}, signal: {} });
+      expect(JSON.parse(s.json)).toEqual({
+        runId: view.runId,
+        workflowId: 'ctx',
+        taskId: expect.any(String),
+        attempt: 1,
+        idempotencyKey: expect.any(String),
+        workflowInput: {},
+        signal: {},
+      });
     }
     expect(seen.map((s) => s.spread.taskId)).toEqual(['a', 'b']);
   });
@@ -52,16 +82,23 @@ workflow:
 `);
     let signal: AbortSignal | undefined;
     let runId = '';
-    const done = e.run(workflow, {}, {
-      onStarted: (id) => { runId = id; },
-      handlers: {
-        a: (_input, ctx: TaskContext) => new Promise((_resolve, reject) => {
-          signal = ctx.signal;
-          ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
-          void e.cancel(runId, { reason: 'test' });
-        }),
+    const done = e.run(
+      workflow,
+      {},
+      {
+        onStarted: (id) => {
+          runId = id;
+        },
+        handlers: {
+          a: (_input, ctx: TaskContext) =>
+            new Promise((_resolve, reject) => {
+              signal = ctx.signal;
+              ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
+              void e.cancel(runId, { reason: 'test' });
+            }),
+        },
       },
-    });
+    );
     const view = await done;
     expect(view.status).toBe('CANCELLED');
     expect(signal?.aborted).toBe(true);

@@ -20,10 +20,14 @@ describe('the library API (import from "ledgerflow")', () => {
     const prev = process.cwd();
     process.chdir(cwd);
     try {
-      const view = await engine.run(loaded.definition, {
-        target_folder: '0UT.3OX',
-        policy_file: join(ROOT, 'definitions/samples/INVENTORY.POLICY.yaml'),
-      }, { handlers });
+      const view = await engine.run(
+        loaded.definition,
+        {
+          target_folder: '0UT.3OX',
+          policy_file: join(ROOT, 'definitions/samples/INVENTORY.POLICY.yaml'),
+        },
+        { handlers },
+      );
       expect(view.status).toBe('COMPLETED');
       expect(readFileSync(join(cwd, '0UT.3OX/VALIDATION.RECEIPT.yaml'), 'utf8')).toContain('compliance_status: PASS');
       const runs = await engine.list({ workflowId: 'inventory-validation-v1' });
@@ -37,11 +41,16 @@ describe('the library API (import from "ledgerflow")', () => {
   });
 });
 
-describe('library errors name what is missing in the library\'s terms (the CLI adds its flags)', () => {
+describe("library errors name what is missing in the library's terms (the CLI adds its flags)", () => {
   it('a missing required input is named, with no CLI flag in the message; the CLI says --<name> <value>', async () => {
     const loaded = loadDefinitionFile(join(ROOT, 'definitions', 'inventory-validation-sh.yaml'));
     const engine = createEngine({ storeDir: join(tempDir(), 'store') });
-    const err = await engine.start(loaded.definition, { target_folder: "x" }).then(() => { throw new Error("started"); }, (e: unknown) => e as { message: string; code: string; meta: { missing: string[] } });
+    const err = await engine.start(loaded.definition, { target_folder: 'x' }).then(
+      () => {
+        throw new Error('started');
+      },
+      (e: unknown) => e as { message: string; code: string; meta: { missing: string[] } },
+    );
     expect(err).toMatchObject({ code: 'LF_INPUT_INVALID', meta: { missing: ['policy_file'] } });
     expect(err.message).toMatch(/missing required input policy_file for workflow inventory-validation-sh/);
     expect(err.message).not.toMatch(/--/);
@@ -51,10 +60,17 @@ describe('library errors name what is missing in the library\'s terms (the CLI a
 
   it('an unknown run is named without CLI flags; the CLI says which flags choose the store', async () => {
     const engine = createEngine({ storeDir: join(tempDir(), 'store') });
-    const err = await engine.status('nope').then(() => { throw new Error('found'); }, (e: unknown) => e as Error & { code: string });
+    const err = await engine.status('nope').then(
+      () => {
+        throw new Error('found');
+      },
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(err.code).toBe('LF_RUN_NOT_FOUND');
     expect(err.message).toBe('run nope does not exist in this store');
     const { inCliTerms } = await import('../../src/cli/flags/flag-forms.js');
-    expect((inCliTerms(err) as Error).message).toMatch(/\(check the id with `ledgerflow list`, or pass --store <dir> \/ --nats <url>\)/);
+    expect((inCliTerms(err) as Error).message).toMatch(
+      /\(check the id with `ledgerflow list`, or pass --store <dir> \/ --nats <url>\)/,
+    );
   });
 });

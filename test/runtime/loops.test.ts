@@ -24,7 +24,7 @@ describe('DO_WHILE in the fold', () => {
     }
     return { s, accepted };
   };
-  const ev = (type: string, data: Record<string, unknown>): PendingEvent => ({ type, time: T, data } as PendingEvent);
+  const ev = (type: string, data: Record<string, unknown>): PendingEvent => ({ type, time: T, data }) as PendingEvent;
 
   it('refuses a late result of an earlier iteration: it is stale in the next one', () => {
     const { s, accepted } = fold([
@@ -41,8 +41,28 @@ describe('DO_WHILE in the fold', () => {
       ev('task.completed', { task: 'check', attempt: 1, output: { round: 3 } }),
     ]);
     expect(accepted).toEqual([true, true, true, true, true, true, true, false, false]);
-    expect(s.context.tasks.check).toMatchObject({ status: 'IN_PROGRESS', iteration: 2, attempts: 1, output: { round: 1 } });
-    expect(s.context.tasks.wait_ready).toMatchObject({ status: 'IN_PROGRESS', iteration: 2, attempts: 0, output: { iteration: 2, iterations: [{ check: { round: 1 }, note: {} }] } });
-    expect(s.value).toEqual({ running: { submit: 'done', wait_ready: 'looping', check: 'running', note: 'pending', publish: 'pending', route: 'pending', announce: 'pending' } });
+    expect(s.context.tasks.check).toMatchObject({
+      status: 'IN_PROGRESS',
+      iteration: 2,
+      attempts: 1,
+      output: { round: 1 },
+    });
+    expect(s.context.tasks.wait_ready).toMatchObject({
+      status: 'IN_PROGRESS',
+      iteration: 2,
+      attempts: 0,
+      output: { iteration: 2, iterations: [{ check: { round: 1 }, note: {} }] },
+    });
+    expect(s.value).toEqual({
+      running: {
+        submit: 'done',
+        wait_ready: 'looping',
+        check: 'running',
+        note: 'pending',
+        publish: 'pending',
+        route: 'pending',
+        announce: 'pending',
+      },
+    });
   });
 });

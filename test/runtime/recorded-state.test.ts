@@ -18,8 +18,12 @@ function referenceHash(snapshot: RunSnapshot): string {
   const ctx = snapshot.context;
   const compact = {
     value: snapshot.value,
-    tasks: Object.keys(ctx.tasks).sort().map((id) => [id, ctx.tasks[id]!.status, ctx.tasks[id]!.attempts, ctx.tasks[id]!.decision?.case ?? null]),
-    timers: Object.keys(ctx.timers).sort().map((k) => [k, ctx.timers[k]!.dueAt]),
+    tasks: Object.keys(ctx.tasks)
+      .sort()
+      .map((id) => [id, ctx.tasks[id]!.status, ctx.tasks[id]!.attempts, ctx.tasks[id]!.decision?.case ?? null]),
+    timers: Object.keys(ctx.timers)
+      .sort()
+      .map((k) => [k, ctx.timers[k]!.dueAt]),
   };
   return createHash('sha256').update(JSON.stringify(compact)).digest('hex').slice(0, 16);
 }
@@ -54,7 +58,13 @@ describe('recordedState', () => {
     const seen = new Set<string>();
     let checked = 0;
     for (let run = 0; checked < 3_000; run++) {
-      const input: MachineInput = { runId: `r${run}`, workflowId: workflow.id, version: 1, input: { level: events.pick(['high', 'low', 'odd "case"']) }, time: Date.parse('2026-03-01T09:00:00Z') };
+      const input: MachineInput = {
+        runId: `r${run}`,
+        workflowId: workflow.id,
+        version: 1,
+        input: { level: events.pick(['high', 'low', 'odd "case"']) },
+        time: Date.parse('2026-03-01T09:00:00Z'),
+      };
       let snap = compiled.interpreter.initial(input) as RunSnapshot;
       for (let n = 0; n < 60 && snap.status === 'active'; n++, checked++) {
         snap = compiled.interpreter.transition(snap, events.next(snap.context)) as RunSnapshot;
@@ -77,20 +87,40 @@ workflow:
     - { id: s1, type: SIMPLE }
     - { id: s2, type: SIMPLE, depends_on: [s1] }
 `);
-    const snap = compile(five).interpreter.initial({ runId: 'r1', workflowId: 'five-steps', version: 1, input: {}, time: Date.parse('2026-01-01T00:00:00Z') }) as RunSnapshot;
+    const snap = compile(five).interpreter.initial({
+      runId: 'r1',
+      workflowId: 'five-steps',
+      version: 1,
+      input: {},
+      time: Date.parse('2026-01-01T00:00:00Z'),
+    }) as RunSnapshot;
     // fe291ffc2bff08c3: what the code of the first release (XState fold, object-then-stringify hash) recorded for this state.
     expect(recordedState(snap)).toEqual({ status: 'RUNNING', hash: referenceHash(snap) });
     expect(recordedState(snap).hash).toBe('fe291ffc2bff08c3');
   });
 
   it('hashes the same tasks alike in whatever key order, interleaved with runs of other definitions', () => {
-    const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
+    const base = compile(workflow).interpreter.initial({
+      runId: 'r',
+      workflowId: workflow.id,
+      version: 1,
+      input: {},
+      time: Date.parse('2026-03-01T09:00:00Z'),
+    }) as RunSnapshot;
     const tasks = base.context.tasks;
     const ids = Object.keys(tasks);
     const rng = prng(7);
-    const withTasks = (order: string[]): RunSnapshot => ({ ...base, context: { ...base.context, tasks: Object.fromEntries(order.map((id) => [id, tasks[id]!])) } });
+    const withTasks = (order: string[]): RunSnapshot => ({
+      ...base,
+      context: { ...base.context, tasks: Object.fromEntries(order.map((id) => [id, tasks[id]!])) },
+    });
     const variants = [
-      ids, [...ids].reverse(), ids.slice(1), ids.slice(0, -1), [...ids.slice(2), ...ids.slice(0, 2)], [],
+      ids,
+      [...ids].reverse(),
+      ids.slice(1),
+      ids.slice(0, -1),
+      [...ids.slice(2), ...ids.slice(0, 2)],
+      [],
       [...ids, 'extra'].filter((id) => tasks[id]), // same keys as ids
     ];
     for (let i = 0; i < 300; i++) {
@@ -103,18 +133,35 @@ workflow:
   });
 
   it('remembers hashes in a bounded trie: tens of thousands of distinct states, each still hashed as defined', async () => {
-    const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
+    const base = compile(workflow).interpreter.initial({
+      runId: 'r',
+      workflowId: workflow.id,
+      version: 1,
+      input: {},
+      time: Date.parse('2026-03-01T09:00:00Z'),
+    }) as RunSnapshot;
     await expectBoundedStateHashCache(base, referenceHash);
   });
 
   it('tells apart states whose tasks agree but whose statechart value differs', () => {
-    const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
+    const base = compile(workflow).interpreter.initial({
+      runId: 'r',
+      workflowId: workflow.id,
+      version: 1,
+      input: {},
+      time: Date.parse('2026-03-01T09:00:00Z'),
+    }) as RunSnapshot;
     const running = base.value as Record<string, Record<string, string>>;
     const values: RunSnapshot['value'][] = [
-      base.value, 'completed', 'failed', 'cancelled',
-      { running: { ...running.running, b: 'running' } }, { running: { ...running.running, z: 'done' } },
+      base.value,
+      'completed',
+      'failed',
+      'cancelled',
+      { running: { ...running.running, b: 'running' } },
+      { running: { ...running.running, z: 'done' } },
       { running: { z: running.running!.z!, ...running.running } }, // same names, other order
-      { running: { b: 'running', z: 'done' } }, { running: { z: 'running', b: 'done' } }, // same states, other regions
+      { running: { b: 'running', z: 'done' } },
+      { running: { z: 'running', b: 'done' } }, // same states, other regions
     ];
     const hashes = values.map((value) => {
       const snap = { ...base, value } as RunSnapshot;

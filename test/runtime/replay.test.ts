@@ -42,7 +42,7 @@ describe('replay', () => {
     const { engine: e } = engine();
     const view = await runToIdle(e, v1, {}, { a: async () => ({}), b: async () => ({}) });
     const events = structuredClone(await e.events(view.runId));
-    const bogus = { ...events[2]!, seq: 3, data: { task: 'a', attempt: 7, output: {} } } as typeof events[number];
+    const bogus = { ...events[2]!, seq: 3, data: { task: 'a', attempt: 7, output: {} } } as (typeof events)[number];
     const report = replayRun([events[0]!, events[1]!, bogus]);
     expect(report.divergence?.reason).toMatch(/not accepted: .*attempt 7.*IN_PROGRESS at attempt 1/);
   });
@@ -69,7 +69,10 @@ workflow:
     - { id: a, type: SIMPLE, depends_on: [b] }
     - { id: b, type: SIMPLE }
 `);
-    expect((await e.replay(view.runId, { candidate: added })).candidate).toMatchObject({ compatible: true, version: 2 });
+    expect((await e.replay(view.runId, { candidate: added })).candidate).toMatchObject({
+      compatible: true,
+      version: 2,
+    });
     const bad = (await e.replay(view.runId, { candidate: reordered })).candidate!;
     expect(bad.compatible).toBe(false);
     expect(bad.divergence?.seq).toBe(1);
@@ -87,7 +90,17 @@ workflow:
       type: SIMPLE
       retry_policy: { max_attempts: 700, backoff: fixed, initial_delay: 1ms }
 `);
-    const view = await runToIdle(e, d, {}, { t: async (_i, ctx) => { if (ctx.attempt < 667) throw new Error('again'); return { done: ctx.attempt }; } });
+    const view = await runToIdle(
+      e,
+      d,
+      {},
+      {
+        t: async (_i, ctx) => {
+          if (ctx.attempt < 667) throw new Error('again');
+          return { done: ctx.attempt };
+        },
+      },
+    );
     const events = await e.events(view.runId);
     expect(events.length).toBeGreaterThan(2000);
     expect(foldEvents(events).snapshot.context.tasks.t!.attempts).toBe(667);
@@ -99,8 +112,14 @@ workflow:
     const runId = await e.start(v1, {});
     const first = e.drive(runId, {
       handlers: {
-        a: async (_i, ctx) => { calls.push(`a:${ctx.idempotencyKey}`); return {}; },
-        b: (_i, ctx) => { calls.push(`b:${ctx.idempotencyKey}`); return new Promise(() => {}); },
+        a: async (_i, ctx) => {
+          calls.push(`a:${ctx.idempotencyKey}`);
+          return {};
+        },
+        b: (_i, ctx) => {
+          calls.push(`b:${ctx.idempotencyKey}`);
+          return new Promise(() => {});
+        },
       },
       maxTimerWaitMs: 0,
     });
@@ -110,8 +129,14 @@ workflow:
     // A second process resumes (the first one is as good as dead: its handler never returns).
     const view = await e.drive(runId, {
       handlers: {
-        a: async () => { calls.push('a-again'); return {}; },
-        b: async (_i, ctx) => { calls.push(`b:${ctx.idempotencyKey}`); return {}; },
+        a: async () => {
+          calls.push('a-again');
+          return {};
+        },
+        b: async (_i, ctx) => {
+          calls.push(`b:${ctx.idempotencyKey}`);
+          return {};
+        },
       },
     });
     expect(view.status).toBe('COMPLETED');

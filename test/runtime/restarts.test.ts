@@ -16,17 +16,24 @@ import { waitFor } from '../helpers/wait.js';
 class ManualClock implements Clock {
   private readonly timers = new Map<object, { due: number; fire: () => void }>();
   constructor(public t: number) {}
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
   setTimer(delayMs: number, fire: () => void): unknown {
     const handle = {};
     this.timers.set(handle, { due: this.t + Math.max(0, delayMs), fire });
     return handle;
   }
-  clearTimer(handle: unknown): void { this.timers.delete(handle as object); }
+  clearTimer(handle: unknown): void {
+    this.timers.delete(handle as object);
+  }
   advance(ms: number): void {
     this.t += ms;
     for (const [h, timer] of [...this.timers]) {
-      if (timer.due <= this.t) { this.timers.delete(h); timer.fire(); }
+      if (timer.due <= this.t) {
+        this.timers.delete(h);
+        timer.fire();
+      }
     }
   }
 }
@@ -47,8 +54,15 @@ async function crashWhileRunning(e: Engine, runId: string, calls: string[]): Pro
   const stop = new AbortController();
   const before = calls.length;
   const first = e.drive(runId, {
-    handlers: { export: (_i, ctx) => { calls.push(ctx.idempotencyKey); return new Promise(() => {}); }, notify: async () => ({}) },
-    maxTimerWaitMs: 0, signal: stop.signal,
+    handlers: {
+      export: (_i, ctx) => {
+        calls.push(ctx.idempotencyKey);
+        return new Promise(() => {});
+      },
+      notify: async () => ({}),
+    },
+    maxTimerWaitMs: 0,
+    signal: stop.signal,
   });
   await waitFor('export to be running', () => calls.length > before);
   stop.abort();
@@ -64,7 +78,13 @@ describe('an attempt lost with its process runs again on resume', () => {
     await crashWhileRunning(e, runId, calls);
     clock.advance(60 * 60_000); // an hour of downtime: far past the 10 s timeout
 
-    const handlers: Handlers = { export: async (_i, ctx) => { calls.push(ctx.idempotencyKey); return { rows: 3 }; }, notify: async () => ({}) };
+    const handlers: Handlers = {
+      export: async (_i, ctx) => {
+        calls.push(ctx.idempotencyKey);
+        return { rows: 3 };
+      },
+      notify: async () => ({}),
+    };
     const view = await e.drive(runId, { handlers, maxTimerWaitMs: 0 });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 3 } });
@@ -73,7 +93,11 @@ describe('an attempt lost with its process runs again on resume', () => {
 
     const events = await e.events(runId);
     const restarted = events.find((ev) => ev.type === 'task.restarted');
-    expect(restarted).toMatchObject({ type: 'task.restarted', time: new Date(T0 + 3_600_000).toISOString(), data: { task: 'export', attempt: 1, restart: 1, reason: 'resumed' } });
+    expect(restarted).toMatchObject({
+      type: 'task.restarted',
+      time: new Date(T0 + 3_600_000).toISOString(),
+      data: { task: 'export', attempt: 1, restart: 1, reason: 'resumed' },
+    });
     expect(events.filter((ev) => ev.type === 'timer.fired')).toEqual([]);
     await expectReplayMatches(e, view);
   });
@@ -87,7 +111,9 @@ describe('an attempt lost with its process runs again on resume', () => {
     clock.advance(60 * 60_000);
     const hang: Handlers = { export: () => new Promise(() => {}), notify: async () => ({}) };
     const resumed = e.drive(runId, { handlers: hang, maxTimerWaitMs: 60_000 });
-    await waitFor('the restart to be recorded', async () => (await e.events(runId)).some((ev) => ev.type === 'task.restarted'));
+    await waitFor('the restart to be recorded', async () =>
+      (await e.events(runId)).some((ev) => ev.type === 'task.restarted'),
+    );
     const restartedAt = clock.now();
     expect((await e.status(runId)).tasks.export!.status).toBe('IN_PROGRESS');
     clock.advance(9_999);
@@ -116,14 +142,26 @@ workflow:
     for (let crash = 0; crash <= MAX_RESTARTS; crash++) await crashWhileRunning(e, runId, calls);
     // Each crash after a resume lost the restarted attempt 1; the last loss failed it instead of restarting it.
     const events = await e.events(runId);
-    expect(events.filter((ev) => ev.type === 'task.restarted').map((ev) => ev.type === 'task.restarted' && ev.data.restart)).toEqual(Array.from({ length: MAX_RESTARTS }, (_, i) => i + 1));
-    const driving = e.drive(runId, { handlers: { export: async (_i, ctx) => { calls.push(ctx.idempotencyKey); return {}; } }, maxTimerWaitMs: 5_000 });
+    expect(
+      events.filter((ev) => ev.type === 'task.restarted').map((ev) => ev.type === 'task.restarted' && ev.data.restart),
+    ).toEqual(Array.from({ length: MAX_RESTARTS }, (_, i) => i + 1));
+    const driving = e.drive(runId, {
+      handlers: {
+        export: async (_i, ctx) => {
+          calls.push(ctx.idempotencyKey);
+          return {};
+        },
+      },
+      maxTimerWaitMs: 5_000,
+    });
     await waitFor('attempt 1 to fail', async () => (await e.events(runId)).some((ev) => ev.type === 'task.failed'));
     clock.advance(1_000); // the backoff before attempt 2
     const view = await driving;
     expect(view.status).toBe('COMPLETED');
     const failed = (await e.events(runId)).find((ev) => ev.type === 'task.failed');
-    expect(failed).toMatchObject({ data: { task: 'export', attempt: 1, error: { code: 'LF_ATTEMPT_LOST', retryable: true } } });
+    expect(failed).toMatchObject({
+      data: { task: 'export', attempt: 1, error: { code: 'LF_ATTEMPT_LOST', retryable: true } },
+    });
     expect(view.tasks.export!.attempts).toBe(2);
     expect(calls.filter((c) => c.endsWith('/export/1'))).toHaveLength(MAX_RESTARTS + 1);
     expect(calls.at(-1)).toBe(`${runId}/export/2`);

@@ -37,21 +37,35 @@ describe('retry from failed', () => {
   it('the step completes reused tasks in dependency order without attempts and starts the failed task', () => {
     const compiled = compile(routed);
     const snapshot = startFold(compiled, {
-      runId: 'r2', time: new Date(T0).toISOString(), input: {},
-      retryOf: { runId: 'r1', outputs: { fetch: { kind: 'big' }, sign: { decision: 'approved', by: 'alice', comment: null }, heavy: { rows: 7 } } },
+      runId: 'r2',
+      time: new Date(T0).toISOString(),
+      input: {},
+      retryOf: {
+        runId: 'r1',
+        outputs: {
+          fetch: { kind: 'big' },
+          sign: { decision: 'approved', by: 'alice', comment: null },
+          heavy: { rows: 7 },
+        },
+      },
     });
     const s = step(compiled, snapshot, 1, [], T0);
     const reused = { runId: 'r1' };
     expect(s.events.map((e) => [e.type, e.data])).toEqual([
       ['task.started', { task: 'fetch', attempt: 1, reused }],
       ['task.completed', { task: 'fetch', attempt: 1, output: { kind: 'big' }, reused }],
-      ['task.completed', { task: 'sign', attempt: 1, output: { decision: 'approved', by: 'alice', comment: null }, reused }],
+      [
+        'task.completed',
+        { task: 'sign', attempt: 1, output: { decision: 'approved', by: 'alice', comment: null }, reused },
+      ],
       ['task.started', { task: 'heavy', attempt: 1, reused }],
       ['task.completed', { task: 'heavy', attempt: 1, output: { rows: 7 }, reused }],
       ['task.started', { task: 'publish', attempt: 1 }],
     ]);
     // Only the task that was not reused runs: no handler is asked for the others.
-    expect(s.effects.filter((e) => e.type === 'attempt.start').map((e) => e.type === 'attempt.start' && e.taskId)).toEqual(['publish']);
+    expect(
+      s.effects.filter((e) => e.type === 'attempt.start').map((e) => e.type === 'attempt.start' && e.taskId),
+    ).toEqual(['publish']);
     expect(s.snapshot.context.tasks.route!.decision?.case).toBe('big');
     expect(s.snapshot.context.tasks.light!.status).toBe('SKIPPED');
   });
@@ -60,15 +74,25 @@ describe('retry from failed', () => {
     const compiled = compile(routed);
     // The same plan but fetch's reused output says another kind: the decision follows the output, not the old run.
     const snapshot = startFold(compiled, {
-      runId: 'r2', time: new Date(T0).toISOString(), input: {},
-      retryOf: { runId: 'r1', outputs: { fetch: { kind: 'small' }, sign: { decision: 'approved', by: 'alice', comment: null }, heavy: { rows: 7 } } },
+      runId: 'r2',
+      time: new Date(T0).toISOString(),
+      input: {},
+      retryOf: {
+        runId: 'r1',
+        outputs: {
+          fetch: { kind: 'small' },
+          sign: { decision: 'approved', by: 'alice', comment: null },
+          heavy: { rows: 7 },
+        },
+      },
     });
     const s = step(compiled, snapshot, 1, [], T0);
     expect(s.snapshot.context.tasks.route!.decision?.case).toBe('default');
     expect(s.snapshot.context.tasks.heavy!.status).toBe('SKIPPED');
-    expect(s.effects.filter((e) => e.type === 'attempt.start').map((e) => e.type === 'attempt.start' && e.taskId)).toEqual(['light']);
+    expect(
+      s.effects.filter((e) => e.type === 'attempt.start').map((e) => e.type === 'attempt.start' && e.taskId),
+    ).toEqual(['light']);
   });
-
 
   it('runs again every task downstream of one that runs again, and never reuses loop bodies', () => {
     const d = def(`
@@ -84,18 +108,23 @@ workflow:
 `);
     const compiled = compile(d);
     let snap = startFold(compiled, { runId: 'r1', time: new Date(T0).toISOString(), input: {} });
-    const feed = (events: Parameters<typeof step>[3]) => { snap = step(compiled, snap, 1, events, T0).snapshot; };
+    const feed = (events: Parameters<typeof step>[3]) => {
+      snap = step(compiled, snap, 1, events, T0).snapshot;
+    };
     const t = new Date(T0).toISOString();
     feed([]);
     feed([{ type: 'task.completed', time: t, data: { task: 'a', attempt: 1, output: 'A' } }]);
-    feed([{ type: 'task.failed', time: t, data: { task: 'b', attempt: 1, error: { message: 'no', retryable: false } } }]);
+    feed([
+      { type: 'task.failed', time: t, data: { task: 'b', attempt: 1, error: { message: 'no', retryable: false } } },
+    ]);
     feed([{ type: 'task.completed', time: t, data: { task: 'c', attempt: 1, output: 'C' } }]);
-    feed([{ type: 'task.failed', time: t, data: { task: 'd', attempt: 1, error: { message: 'no', retryable: false } } }]);
+    feed([
+      { type: 'task.failed', time: t, data: { task: 'd', attempt: 1, error: { message: 'no', retryable: false } } },
+    ]);
     expect(snap.context.tasks.c!.status).toBe('COMPLETED');
     // c completed, but after b, which failed and runs again: c runs again too.
     expect(retryPlan(compiled, snap)).toEqual({ a: 'A' });
   });
-
 
   it('retries a CANCELLED run: a WAIT that got its signal is reused, the approval nobody gave is asked for again', async () => {
     const d = def(`

@@ -48,10 +48,18 @@ describe('SET', () => {
   it('merges its values into workflow.variables, which later tasks, the output and status read', async () => {
     const { engine: e } = engine();
     const seen: unknown[] = [];
-    const view = await runToIdle(e, setThenUse, {}, {
-      a: async () => ({ region: 'eu' }),
-      use: async (input) => { seen.push(input); return {}; },
-    });
+    const view = await runToIdle(
+      e,
+      setThenUse,
+      {},
+      {
+        a: async () => ({ region: 'eu' }),
+        use: async (input) => {
+          seen.push(input);
+          return {};
+        },
+      },
+    );
     expect(view.status).toBe('COMPLETED');
     expect(seen).toEqual([{ region: 'eu', tag: 'r-eu', all: { region: 'eu', total: 3, tag: 'r-eu' } }]);
     expect(view.tasks.remember).toMatchObject({ status: 'COMPLETED', output: { region: 'eu', total: 3, tag: 'r-eu' } });
@@ -68,7 +76,6 @@ describe('SET', () => {
   });
 });
 
-
 describe('pause and resume in the fold', () => {
   const compiled = compile(pausable);
   const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
@@ -79,21 +86,49 @@ describe('pause and resume in the fold', () => {
     let c = prepareCommit(compiled, s, 1, [], Date.parse(at(1)));
     expect(c.events.map((e) => e.type)).toEqual(['task.started']);
     s = c.snapshot;
-    c = prepareCommit(compiled, s, c.seq, [ev({ type: 'run.paused', time: at(2), data: { by: 'ops', reason: 'maintenance' } })], Date.parse(at(2)));
+    c = prepareCommit(
+      compiled,
+      s,
+      c.seq,
+      [ev({ type: 'run.paused', time: at(2), data: { by: 'ops', reason: 'maintenance' } })],
+      Date.parse(at(2)),
+    );
     expect(c.events.map((e) => e.type)).toEqual(['run.paused']);
     expect(c.events[0]!.state.status).toBe('PAUSED');
     expect(runStatus(c.snapshot)).toBe('PAUSED');
     // The running attempt reports: recorded, and b and c are scheduled, not started.
-    c = prepareCommit(compiled, c.snapshot, c.seq, [ev({ type: 'task.completed', time: at(3), data: { task: 'a', attempt: 1, output: {} } })], Date.parse(at(3)));
+    c = prepareCommit(
+      compiled,
+      c.snapshot,
+      c.seq,
+      [ev({ type: 'task.completed', time: at(3), data: { task: 'a', attempt: 1, output: {} } })],
+      Date.parse(at(3)),
+    );
     expect(c.events.map((e) => e.type)).toEqual(['task.completed']);
     expect(c.snapshot.context.tasks.b!.status).toBe('SCHEDULED');
     expect(c.events[0]!.state.status).toBe('PAUSED');
     // Pausing again is refused: nothing to record.
-    const again = prepareCommit(compiled, c.snapshot, c.seq, [ev({ type: 'run.paused', time: at(4), data: {} })], Date.parse(at(4)));
+    const again = prepareCommit(
+      compiled,
+      c.snapshot,
+      c.seq,
+      [ev({ type: 'run.paused', time: at(4), data: {} })],
+      Date.parse(at(4)),
+    );
     expect(again.events).toEqual([]);
     expect(again.stale.map((x) => x.reason)).toEqual(['the run is already paused']);
-    c = prepareCommit(compiled, c.snapshot, c.seq, [ev({ type: 'run.resumed', time: at(5), data: { by: 'ops' } })], Date.parse(at(5)));
-    expect(c.events.map((e) => e.type === 'task.started' ? `started ${e.data.task}` : e.type)).toEqual(['run.resumed', 'started b', 'started c']);
+    c = prepareCommit(
+      compiled,
+      c.snapshot,
+      c.seq,
+      [ev({ type: 'run.resumed', time: at(5), data: { by: 'ops' } })],
+      Date.parse(at(5)),
+    );
+    expect(c.events.map((e) => (e.type === 'task.started' ? `started ${e.data.task}` : e.type))).toEqual([
+      'run.resumed',
+      'started b',
+      'started c',
+    ]);
     expect(runStatus(c.snapshot)).toBe('RUNNING');
     // Resuming a run that is not paused is refused.
     expect(applyEvent(compiled, c.snapshot, ev({ type: 'run.resumed', time: at(6), data: {} })).accepted).toBe(false);
@@ -109,4 +144,3 @@ describe('pause and resume in the fold', () => {
     expect(applyEvent(compiled, cancelled, ev({ type: 'run.paused', time: at(2), data: {} })).accepted).toBe(false);
   });
 });
-

@@ -27,7 +27,12 @@ function withTask(id: string, patch: Record<string, unknown>): Definition {
   return { ...base, tasks: base.tasks.map((t) => (t.id === id ? { ...t, ...patch } : t)) } as Definition;
 }
 
-const handlers = { fetch: async () => { throw new Error('flaky'); }, after: async () => ({}) };
+const handlers = {
+  fetch: async () => {
+    throw new Error('flaky');
+  },
+  after: async () => ({}),
+};
 
 describe('a run the fold cannot continue fails with the error, recorded', () => {
   it('in the pure step: the input that threw becomes run.failed, naming it', () => {
@@ -35,7 +40,13 @@ describe('a run the fold cannot continue fails with the error, recorded', () => 
     const snapshot = startFold(compiled, { runId: 'r1', time: '2026-01-01T00:00:00.000Z', input: {} });
     const s = step(compiled, snapshot, 1, [], Date.parse('2026-01-01T00:00:00.000Z'));
     expect(s.events.map((e) => e.type)).toEqual(['run.failed']);
-    expect(s.events[0]!.data).toEqual({ error: { code: 'LF_RUN_ERROR', retryable: false, message: expect.stringMatching(/could not apply task\.started of task fetch to this run: Invalid time value/) } });
+    expect(s.events[0]!.data).toEqual({
+      error: {
+        code: 'LF_RUN_ERROR',
+        retryable: false,
+        message: expect.stringMatching(/could not apply task\.started of task fetch to this run: Invalid time value/),
+      },
+    });
     expect(s.snapshot.value).toBe('failed');
     expect(s.effects).toEqual([]);
   });
@@ -57,9 +68,20 @@ describe('a run the fold cannot continue fails with the error, recorded', () => 
   it('through the engine: a backoff no date can hold fails the run when the first attempt fails, after that attempt ran once', async () => {
     const { engine: e, store } = engine();
     let calls = 0;
-    const view = await e.run(withTask('fetch', { retry: { ...base.tasks[0]!.retry, initialDelayMs: 1e300, maxDelayMs: 1e300 } }), {}, {
-      handlers: { ...handlers, fetch: async () => { calls++; throw new Error('flaky'); } }, maxTimerWaitMs: 1000,
-    });
+    const view = await e.run(
+      withTask('fetch', { retry: { ...base.tasks[0]!.retry, initialDelayMs: 1e300, maxDelayMs: 1e300 } }),
+      {},
+      {
+        handlers: {
+          ...handlers,
+          fetch: async () => {
+            calls++;
+            throw new Error('flaky');
+          },
+        },
+        maxTimerWaitMs: 1000,
+      },
+    );
     expect(calls).toBe(1);
     expect(view.status).toBe('FAILED');
     expect(view.error?.message).toMatch(/could not apply task\.failed of task fetch/);
@@ -70,8 +92,14 @@ describe('a run the fold cannot continue fails with the error, recorded', () => 
 
   it('a run whose first state cannot be computed is refused, and nothing is written', async () => {
     const { engine: e, store } = engine();
-    const broken = { ...base, tasks: [{ ...base.tasks[1]!, dependsOn: [], timeoutMs: 1e300 }, base.tasks[2]!] } as Definition;
-    await expect(e.run(broken, {}, { handlers })).rejects.toMatchObject({ code: 'LF_RUN_CANNOT_START', message: expect.stringMatching(/workflow unrunnable cannot start: Invalid time value; nothing was recorded/) });
+    const broken = {
+      ...base,
+      tasks: [{ ...base.tasks[1]!, dependsOn: [], timeoutMs: 1e300 }, base.tasks[2]!],
+    } as Definition;
+    await expect(e.run(broken, {}, { handlers })).rejects.toMatchObject({
+      code: 'LF_RUN_CANNOT_START',
+      message: expect.stringMatching(/workflow unrunnable cannot start: Invalid time value; nothing was recorded/),
+    });
     expect(await store.listRuns()).toEqual([]);
   });
 });

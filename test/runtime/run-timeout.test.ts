@@ -15,7 +15,8 @@ import { MemoryEventStore } from '../../src/store/index.js';
 import { def, engine, expectReplayMatches, virtualClock } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 
-const withTimeout = (extra = '') => def(`
+const withTimeout = (extra = '') =>
+  def(`
 workflow:
   id: bounded
   timeout: 2s
@@ -29,9 +30,13 @@ ${extra}
 /** A handler that answers only when aborted: what a stuck call looks like. */
 function stuck(aborted: string[]): Handlers {
   return {
-    slow: (_input, ctx) => new Promise((_resolve, reject) => {
-      ctx.signal.addEventListener('abort', () => { aborted.push(ctx.idempotencyKey); reject(new Error('aborted')); });
-    }),
+    slow: (_input, ctx) =>
+      new Promise((_resolve, reject) => {
+        ctx.signal.addEventListener('abort', () => {
+          aborted.push(ctx.idempotencyKey);
+          reject(new Error('aborted'));
+        });
+      }),
   };
 }
 
@@ -49,14 +54,22 @@ describe('run timeout', () => {
     expect(Date.parse(view.completedAt!) - Date.parse(view.startedAt)).toBe(2000);
     const events = await e.events(view.runId);
     expect(events.map((ev) => ev.type)).toContain('timer.fired');
-    expect(events.find((ev) => ev.type === 'timer.fired')!.data).toEqual({ task: '$run', timer: 'run_timeout', attempt: 1 });
+    expect(events.find((ev) => ev.type === 'timer.fired')!.data).toEqual({
+      task: '$run',
+      timer: 'run_timeout',
+      attempt: 1,
+    });
     await expectReplayMatches(e, view);
   });
 
   it('cancels the run instead under timeout_policy: cancel', async () => {
     const clock = virtualClock();
     const { engine: e } = engine({ clock });
-    const view = await e.run(withTimeout('  timeout_policy: cancel'), {}, { handlers: stuck([]), maxTimerWaitMs: 60_000 });
+    const view = await e.run(
+      withTimeout('  timeout_policy: cancel'),
+      {},
+      { handlers: stuck([]), maxTimerWaitMs: 60_000 },
+    );
     expect(view.status).toBe('CANCELLED');
     expect(view.error).toMatchObject({ code: 'LF_RUN_TIMEOUT' });
     expect(view.error!.message).toContain('timeout_policy: cancel');
@@ -118,10 +131,23 @@ workflow:
     const resolveChild: ChildResolver = (ref) => (ref.workflow === 'on_failure' ? { definition: onFailure } : null);
     const e = new Engine({ store, clock, resolveChild });
     let told: unknown;
-    const handlers: Handlers = { ...stuck([]), tell: (input) => { told = input; return {}; } };
-    const view = await e.run(withTimeout('  failure_workflow: { id: on_failure }'), {}, { handlers, maxTimerWaitMs: 60_000 });
+    const handlers: Handlers = {
+      ...stuck([]),
+      tell: (input) => {
+        told = input;
+        return {};
+      },
+    };
+    const view = await e.run(
+      withTimeout('  failure_workflow: { id: on_failure }'),
+      {},
+      { handlers, maxTimerWaitMs: 60_000 },
+    );
     expect(view.status).toBe('FAILED');
-    await waitFor('the failure run completed', async () => (await e.status(`${view.runId}-failure`).catch(() => null))?.status === 'COMPLETED');
+    await waitFor(
+      'the failure run completed',
+      async () => (await e.status(`${view.runId}-failure`).catch(() => null))?.status === 'COMPLETED',
+    );
     expect(told).toMatchObject({ run: view.runId, error: { code: 'LF_RUN_TIMEOUT' } });
   });
 
@@ -157,12 +183,24 @@ describe('run timeout in the fold', () => {
   const d: Definition = withTimeout();
   const T0 = Date.parse('2026-01-01T00:00:00.000Z');
   const at = (ms: number) => new Date(T0 + ms).toISOString();
-  const fired = (ms: number, attempt = 1): PendingEvent => ({ type: 'timer.fired', time: at(ms), data: { task: '$run', timer: 'run_timeout', attempt } });
+  const fired = (ms: number, attempt = 1): PendingEvent => ({
+    type: 'timer.fired',
+    time: at(ms),
+    data: { task: '$run', timer: 'run_timeout', attempt },
+  });
 
   it('arms the timer from the run.started time, and reconcile arms it on every executor', () => {
     const compiled = compile(d);
     const start = startFold(compiled, { runId: 'r1', time: at(0), input: {} });
-    expect(start.context.timers).toEqual({ '$run/run_timeout/1': { id: '$run/run_timeout/1', task: '$run', kind: 'run_timeout', attempt: 1, dueAt: at(2000) } });
+    expect(start.context.timers).toEqual({
+      '$run/run_timeout/1': {
+        id: '$run/run_timeout/1',
+        task: '$run',
+        kind: 'run_timeout',
+        attempt: 1,
+        dueAt: at(2000),
+      },
+    });
     expect(reconcile(compiled, start).filter((x) => x.type === 'timer.arm')).toHaveLength(1);
   });
 

@@ -40,12 +40,19 @@ describe('loading a run through its snapshot', () => {
   beforeAll(async () => {
     const e = engine();
     store = e.store;
-    const view = await e.engine.run(retrying, {}, {
-      handlers: {
-        prepare: async () => ({ ok: true }),
-        flaky: async (_i, ctx) => { if (ctx.attempt <= 150) throw new Error(`attempt ${ctx.attempt}`); return { attempt: ctx.attempt }; },
+    const view = await e.engine.run(
+      retrying,
+      {},
+      {
+        handlers: {
+          prepare: async () => ({ ok: true }),
+          flaky: async (_i, ctx) => {
+            if (ctx.attempt <= 150) throw new Error(`attempt ${ctx.attempt}`);
+            return { attempt: ctx.attempt };
+          },
+        },
       },
-    });
+    );
     expect(view.status).toBe('WAITING');
     await expectReplayMatches(e.engine, view);
     runId = view.runId;
@@ -55,12 +62,22 @@ describe('loading a run through its snapshot', () => {
 
   it('gives the state of the whole log, reading only the events from the snapshot on', async () => {
     const full = (await loadRun(store, runId))!;
-    expect(full).toMatchObject({ fromSnapshot: null, eventsRead: events.length, snapshotRefused: null, seq: events.length });
+    expect(full).toMatchObject({
+      fromSnapshot: null,
+      eventsRead: events.length,
+      snapshotRefused: null,
+      seq: events.length,
+    });
     const snaps = new MemorySnapshotStore();
     for (const k of [1, 2, 100, 301, events.length - 1, events.length]) {
       await snaps.put(snapshotAt(k));
       const loaded = (await loadRun(store, runId, snaps))!;
-      expect(loaded, `snapshot at ${k}`).toMatchObject({ fromSnapshot: k, eventsRead: events.length - k + 1, snapshotRefused: null, seq: events.length });
+      expect(loaded, `snapshot at ${k}`).toMatchObject({
+        fromSnapshot: k,
+        eventsRead: events.length - k + 1,
+        snapshotRefused: null,
+        seq: events.length,
+      });
       expect(seen(loaded), `snapshot at ${k}`).toBe(seen(full));
     }
     // Deleting it changes no result.
@@ -75,25 +92,65 @@ describe('loading a run through its snapshot', () => {
     await snaps.put(snapshotAt(250));
     const viaSnapshot = (await loadRun(store, runId, snaps))!;
     const viaLog = (await loadRun(store, runId))!;
-    const approve = { type: 'approval.recorded', time: '2026-11-21T11:00:00.000Z', data: { task: 'sign', decision: 'approved', by: 'alice' } } as const;
-    const [a, b] = [viaSnapshot, viaLog].map((l) => l.compiled.interpreter.transition(l.snapshot, { type: 'approval.approved.sign', time: Date.parse(approve.time), by: 'alice' }));
+    const approve = {
+      type: 'approval.recorded',
+      time: '2026-11-21T11:00:00.000Z',
+      data: { task: 'sign', decision: 'approved', by: 'alice' },
+    } as const;
+    const [a, b] = [viaSnapshot, viaLog].map((l) =>
+      l.compiled.interpreter.transition(l.snapshot, {
+        type: 'approval.approved.sign',
+        time: Date.parse(approve.time),
+        by: 'alice',
+      }),
+    );
     expect(a!.status).toBe('done');
     expect(JSON.stringify(a!.context)).toBe(JSON.stringify(b!.context));
   });
 
   describe('a snapshot that cannot be used is reported and the run loads from its log', () => {
     const cases: [string, (s: StoredSnapshot) => StoredSnapshot | string, RegExp][] = [
-      ['its state differs from the one its event recorded', (s) => {
-        const ctx = s.fold.context as { tasks: Record<string, { attempts: number }> };
-        return { ...s, fold: { ...s.fold, context: { ...ctx, tasks: { ...ctx.tasks, flaky: { ...ctx.tasks.flaky!, attempts: 7 } } } } };
-      }, /at event 200 not used: event 200 recorded state .*, the snapshot is/],
+      [
+        'its state differs from the one its event recorded',
+        (s) => {
+          const ctx = s.fold.context as { tasks: Record<string, { attempts: number }> };
+          return {
+            ...s,
+            fold: {
+              ...s.fold,
+              context: { ...ctx, tasks: { ...ctx.tasks, flaky: { ...ctx.tasks.flaky!, attempts: 7 } } },
+            },
+          };
+        },
+        /at event 200 not used: event 200 recorded state .*, the snapshot is/,
+      ],
       ['it is past the end of the log', (s) => ({ ...s, seq: 100_000 }), /the log has no event 100000/],
-      ['its definition is not the one its hash names', (s) => ({ ...s, definition: { ...s.definition, name: 'edited' } }), /its definition does not have its definition hash/],
-      ['its state value names a state the chart lacks', (s) => ({ ...s, fold: { ...s.fold, value: { running: { prepare: 'nowhere' } } } }), /does not fit this workflow's statechart/],
-      ['it is another run\'s', (s) => ({ ...s, fold: { ...s.fold, context: { ...s.fold.context, runId: 'someone-else' } } }), /holds the state of run someone-else/],
+      [
+        'its definition is not the one its hash names',
+        (s) => ({ ...s, definition: { ...s.definition, name: 'edited' } }),
+        /its definition does not have its definition hash/,
+      ],
+      [
+        'its state value names a state the chart lacks',
+        (s) => ({ ...s, fold: { ...s.fold, value: { running: { prepare: 'nowhere' } } } }),
+        /does not fit this workflow's statechart/,
+      ],
+      [
+        "it is another run's",
+        (s) => ({ ...s, fold: { ...s.fold, context: { ...s.fold.context, runId: 'someone-else' } } }),
+        /holds the state of run someone-else/,
+      ],
       ['it is not JSON', () => '{"runId": ', /is not JSON; delete it/],
-      ['it misses a field', (s) => JSON.stringify({ ...s, fold: { ...s.fold, status: 'paused' } }), /malformed at fold\.status/],
-      ['it is stored under another run\'s key', (s) => JSON.stringify({ ...s, runId: 'other-run' }), /is of run other-run/],
+      [
+        'it misses a field',
+        (s) => JSON.stringify({ ...s, fold: { ...s.fold, status: 'paused' } }),
+        /malformed at fold\.status/,
+      ],
+      [
+        "it is stored under another run's key",
+        (s) => JSON.stringify({ ...s, runId: 'other-run' }),
+        /is of run other-run/,
+      ],
     ];
     it.each(cases)('%s', async (_name, damage, reason) => {
       const snaps = new MemorySnapshotStore();
@@ -107,7 +164,12 @@ describe('loading a run through its snapshot', () => {
   });
 
   it('is due each time a commit crosses a multiple of the interval, never with 0', () => {
-    expect([snapshotDue(998, 1000, 1000), snapshotDue(999, 1003, 1000), snapshotDue(1000, 1999, 1000), snapshotDue(1, 5, 0)]).toEqual([true, true, false, false]);
+    expect([
+      snapshotDue(998, 1000, 1000),
+      snapshotDue(999, 1003, 1000),
+      snapshotDue(1000, 1999, 1000),
+      snapshotDue(1, 5, 0),
+    ]).toEqual([true, true, false, false]);
   });
 
   it('a missing run is null with or without snapshots', async () => {

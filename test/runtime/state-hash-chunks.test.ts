@@ -21,16 +21,28 @@ import { fuzzParams } from '../fuzz/settings.js';
 
 const TASKS = 150; // three chunks of 64: two full, one of 22
 const id = (i: number) => `t${String(i).padStart(3, '0')}`;
-const chain = def(`workflow:\n  id: chain-${TASKS}\n  name: A chain\n  version: 1\n  tasks:\n${
-  Array.from({ length: TASKS }, (_, i) => `    - { id: ${id(i)}, type: SIMPLE${i > 0 ? `, depends_on: [${id(i - 1)}]` : ''} }\n`).join('')}`);
+const chain = def(
+  `workflow:\n  id: chain-${TASKS}\n  name: A chain\n  version: 1\n  tasks:\n${Array.from(
+    { length: TASKS },
+    (_, i) => `    - { id: ${id(i)}, type: SIMPLE${i > 0 ? `, depends_on: [${id(i - 1)}]` : ''} }\n`,
+  ).join('')}`,
+);
 const compiled = compile(chain);
 
-const start = (format: 1 | 2): RunSnapshot => compiled.interpreter.initial({
-  runId: 'r', workflowId: chain.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z'),
-  ...(format === 2 ? { stateHashVersion: 2 as const } : {}),
-}) as RunSnapshot;
+const start = (format: 1 | 2): RunSnapshot =>
+  compiled.interpreter.initial({
+    runId: 'r',
+    workflowId: chain.id,
+    version: 1,
+    input: {},
+    time: Date.parse('2026-03-01T09:00:00Z'),
+    ...(format === 2 ? { stateHashVersion: 2 as const } : {}),
+  }) as RunSnapshot;
 
-const withTasks = (snap: RunSnapshot, tasks: Record<string, TaskState>): RunSnapshot => ({ ...snap, context: { ...snap.context, tasks } });
+const withTasks = (snap: RunSnapshot, tasks: Record<string, TaskState>): RunSnapshot => ({
+  ...snap,
+  context: { ...snap.context, tasks },
+});
 
 /** A change to one task: a new state (its text may be the same, e.g. only its output differs), or the one it had before. */
 const change = fc.record({
@@ -43,12 +55,21 @@ const change = fc.record({
 type Change = typeof change extends fc.Arbitrary<infer C> ? C : never;
 const stateOf = (before: TaskState, c: Change): TaskState => {
   const { iteration: _, ...rest } = before;
-  return { ...rest, status: c.status, attempts: c.attempts, output: c.output, ...(c.iteration !== undefined ? { iteration: c.iteration } : {}) };
+  return {
+    ...rest,
+    status: c.status,
+    attempts: c.attempts,
+    output: c.output,
+    ...(c.iteration !== undefined ? { iteration: c.iteration } : {}),
+  };
 };
 
 /** A step: one task changed, or several at once (a touched chunk copied once, perhaps past its splicing limit); hashed after it or not. */
 const step = fc.record({
-  changes: fc.oneof(fc.array(change, { minLength: 1, maxLength: 1 }), fc.array(change, { minLength: 2, maxLength: 30 })),
+  changes: fc.oneof(
+    fc.array(change, { minLength: 1, maxLength: 1 }),
+    fc.array(change, { minLength: 2, maxLength: 30 }),
+  ),
   hashed: fc.boolean(),
   // Hash an earlier state again (out of order), by how far back.
   again: fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }),
@@ -70,32 +91,35 @@ describe('the state hash carried by the chunks', () => {
     it(`equals the hash of the same state built from scratch, whatever changes led to it (format ${format})`, () => {
       const first = start(format);
       expect(tableOf(first.context.tasks)).not.toBeNull();
-      fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
-        const states: RunSnapshot[] = [first];
-        let snap = first;
-        for (const s of steps) {
-          let tasks = snap.context.tasks;
-          if (s.changes.length === 1) {
-            const c = s.changes[0]!;
-            tasks = withTaskState(tasks, id(c.task), stateOf(tasks[id(c.task)]!, c), null);
-          } else {
-            const byTask = new Map(s.changes.map((c) => [id(c.task), c]));
-            tasks = withTaskStates(tasks, (t, k) => (byTask.has(k) ? stateOf(t, byTask.get(k)!) : t));
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+          const states: RunSnapshot[] = [first];
+          let snap = first;
+          for (const s of steps) {
+            let tasks = snap.context.tasks;
+            if (s.changes.length === 1) {
+              const c = s.changes[0]!;
+              tasks = withTaskState(tasks, id(c.task), stateOf(tasks[id(c.task)]!, c), null);
+            } else {
+              const byTask = new Map(s.changes.map((c) => [id(c.task), c]));
+              tasks = withTaskStates(tasks, (t, k) => (byTask.has(k) ? stateOf(t, byTask.get(k)!) : t));
+            }
+            snap = withTasks(snap, tasks);
+            states.push(snap);
+            if (s.hashed) {
+              const { table, record } = fromScratch(snap);
+              expect(stateHashOf(snap)).toBe(table);
+              expect(table).toBe(record);
+            }
+            if (s.again !== null) {
+              const back = states[Math.max(0, states.length - 1 - s.again)]!;
+              expect(stateHashOf(back)).toBe(fromScratch(back).table);
+            }
           }
-          snap = withTasks(snap, tasks);
-          states.push(snap);
-          if (s.hashed) {
-            const { table, record } = fromScratch(snap);
-            expect(stateHashOf(snap)).toBe(table);
-            expect(table).toBe(record);
-          }
-          if (s.again !== null) {
-            const back = states[Math.max(0, states.length - 1 - s.again)]!;
-            expect(stateHashOf(back)).toBe(fromScratch(back).table);
-          }
-        }
-        expect(stateHashOf(snap)).toBe(fromScratch(snap).record);
-      }), fuzzParams(60, 20_000));
+          expect(stateHashOf(snap)).toBe(fromScratch(snap).record);
+        }),
+        fuzzParams(60, 20_000),
+      );
     }, 60_000);
   }
 });

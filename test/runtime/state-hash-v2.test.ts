@@ -30,14 +30,30 @@ const chunks = <T>(items: readonly T[]): T[][] => {
 /** Format 2 as documented: the format-1 parts, each long list replaced by the digests of its chunks of 64. */
 function referenceV2(snapshot: RunSnapshot): string {
   const ctx = snapshot.context;
-  const value = typeof snapshot.value === 'string' ? snapshot.value : Object.fromEntries(Object.entries(snapshot.value).map(([key, regions]) => [
-    key, chunks(Object.entries(regions)).map((c) => h16(c.map(([r, s]) => `${JSON.stringify(r)}:${JSON.stringify(s)}`).join(','))),
-  ]));
-  const tasks = chunks(Object.keys(ctx.tasks).sort()).map((c) => h16(c.map((id) => {
-    const t = ctx.tasks[id]!;
-    return JSON.stringify([id, t.status, t.attempts, t.decision?.case ?? null]);
-  }).join(',')));
-  const timers = Object.keys(ctx.timers).sort().map((k) => [k, ctx.timers[k]!.dueAt]);
+  const value =
+    typeof snapshot.value === 'string'
+      ? snapshot.value
+      : Object.fromEntries(
+          Object.entries(snapshot.value).map(([key, regions]) => [
+            key,
+            chunks(Object.entries(regions)).map((c) =>
+              h16(c.map(([r, s]) => `${JSON.stringify(r)}:${JSON.stringify(s)}`).join(',')),
+            ),
+          ]),
+        );
+  const tasks = chunks(Object.keys(ctx.tasks).sort()).map((c) =>
+    h16(
+      c
+        .map((id) => {
+          const t = ctx.tasks[id]!;
+          return JSON.stringify([id, t.status, t.attempts, t.decision?.case ?? null]);
+        })
+        .join(','),
+    ),
+  );
+  const timers = Object.keys(ctx.timers)
+    .sort()
+    .map((k) => [k, ctx.timers[k]!.dueAt]);
   return h16(JSON.stringify({ v: 2, value, tasks, timers }));
 }
 
@@ -84,10 +100,21 @@ workflow:
 `);
 
 /** A chain of n SIMPLE tasks, each after the one before, the first with retries and a timeout. */
-const chain = (n: number) => def(`workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${
-  Array.from({ length: n }, (_, i) => `    - { id: t${String(i).padStart(4, '0')}, type: SIMPLE${i === 0 ? ', retry_policy: { max_attempts: 3, initial_delay: 1s }, timeout: 30s' : `, depends_on: [t${String(i - 1).padStart(4, '0')}]`} }\n`).join('')}`);
+const chain = (n: number) =>
+  def(
+    `workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${Array.from(
+      { length: n },
+      (_, i) =>
+        `    - { id: t${String(i).padStart(4, '0')}, type: SIMPLE${i === 0 ? ', retry_policy: { max_attempts: 3, initial_delay: 1s }, timeout: 30s' : `, depends_on: [t${String(i - 1).padStart(4, '0')}]`} }\n`,
+    ).join('')}`,
+  );
 
-function randomStates(workflow: ReturnType<typeof def>, seed: number, count: number, check: (snap: RunSnapshot) => void): void {
+function randomStates(
+  workflow: ReturnType<typeof def>,
+  seed: number,
+  count: number,
+  check: (snap: RunSnapshot) => void,
+): void {
   const compiled = compile(workflow);
   const plan = planDecisions(workflow, baseInput(workflow));
   const rng = prng(seed);
@@ -95,8 +122,12 @@ function randomStates(workflow: ReturnType<typeof def>, seed: number, count: num
   let checked = 0;
   for (let run = 0; checked < count; run++) {
     const input: MachineInput = {
-      runId: `r${run}`, workflowId: workflow.id, version: 1, input: { level: events.pick(['high', 'low', 'odd "case"']) },
-      time: Date.parse('2026-03-01T09:00:00Z'), stateHashVersion: 2,
+      runId: `r${run}`,
+      workflowId: workflow.id,
+      version: 1,
+      input: { level: events.pick(['high', 'low', 'odd "case"']) },
+      time: Date.parse('2026-03-01T09:00:00Z'),
+      stateHashVersion: 2,
     };
     let snap = compiled.interpreter.initial(input) as RunSnapshot;
     check(snap);
@@ -112,7 +143,11 @@ describe('state hash format 2', () => {
     expect(NEW_RUN_STATE_HASH_VERSION).toBe(2);
   });
 
-  for (const [name, workflow, count] of [['a short run', short, 2_000], ['a short run without timers', untimed, 2_000], ['a long run (200 tasks, kept in chunks)', chain(200), 500]] as const) {
+  for (const [name, workflow, count] of [
+    ['a short run', short, 2_000],
+    ['a short run without timers', untimed, 2_000],
+    ['a long run (200 tasks, kept in chunks)', chain(200), 500],
+  ] as const) {
     it(`gives the hash of its definition on random states of ${name}, with the caches warm and off`, () => {
       const seen = new Set<string>();
       randomStates(workflow, 20261123, count, (snap) => {
@@ -130,12 +165,19 @@ describe('state hash format 2', () => {
     });
   }
 
-  it('remembers a short run\'s states without timers in a bounded trie: tens of thousands of distinct states, each asked twice, hashed as defined', async () => {
-    const base = compile(untimed).interpreter.initial({ runId: 'r', workflowId: 'untimed', version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z'), stateHashVersion: 2 }) as RunSnapshot;
+  it("remembers a short run's states without timers in a bounded trie: tens of thousands of distinct states, each asked twice, hashed as defined", async () => {
+    const base = compile(untimed).interpreter.initial({
+      runId: 'r',
+      workflowId: 'untimed',
+      version: 1,
+      input: {},
+      time: Date.parse('2026-03-01T09:00:00Z'),
+      stateHashVersion: 2,
+    }) as RunSnapshot;
     await expectBoundedStateHashCache(base, referenceV2);
   });
 
-  it('is pinned: the same state hashes as when the format was introduced, and never format 1\'s', () => {
+  it("is pinned: the same state hashes as when the format was introduced, and never format 1's", () => {
     const five = def(`
 workflow:
   id: five-steps
@@ -145,13 +187,23 @@ workflow:
     - { id: s1, type: SIMPLE }
     - { id: s2, type: SIMPLE, depends_on: [s1] }
 `);
-    const input = { runId: 'r1', workflowId: 'five-steps', version: 1, input: {}, time: Date.parse('2026-01-01T00:00:00Z') };
+    const input = {
+      runId: 'r1',
+      workflowId: 'five-steps',
+      version: 1,
+      input: {},
+      time: Date.parse('2026-01-01T00:00:00Z'),
+    };
     const v1 = compile(five).interpreter.initial(input) as RunSnapshot;
     const v2 = compile(five).interpreter.initial({ ...input, stateHashVersion: 2 }) as RunSnapshot;
     expect(recordedState(v1).hash).toBe('fe291ffc2bff08c3');
     expect(recordedState(v2).hash).toBe(referenceV2(v2));
     expect(recordedState(v2).hash).toBe('20eaad9c3c3072a4');
-    const long = compile(chain(100)).interpreter.initial({ ...input, workflowId: 'chain-100', stateHashVersion: 2 }) as RunSnapshot;
+    const long = compile(chain(100)).interpreter.initial({
+      ...input,
+      workflowId: 'chain-100',
+      stateHashVersion: 2,
+    }) as RunSnapshot;
     expect(recordedState(long).hash).toBe(referenceV2(long));
     expect(recordedState(long).hash).toBe('eb6dcfd014374a02');
   });
@@ -163,8 +215,17 @@ workflow:
     const run = (upTo: number, end: (snap: RunSnapshot) => RunSnapshot): void => {
       let snap = compiled.interpreter.initial(at) as RunSnapshot;
       for (let k = 0; k < upTo; k++) {
-        snap = compiled.interpreter.transition(snap, { type: `task.started.${id(k)}`, time: 2 * k + 1, attempt: 1 }) as RunSnapshot;
-        snap = compiled.interpreter.transition(snap, { type: `task.completed.${id(k)}`, time: 2 * k + 2, attempt: 1, output: {} }) as RunSnapshot;
+        snap = compiled.interpreter.transition(snap, {
+          type: `task.started.${id(k)}`,
+          time: 2 * k + 1,
+          attempt: 1,
+        }) as RunSnapshot;
+        snap = compiled.interpreter.transition(snap, {
+          type: `task.completed.${id(k)}`,
+          time: 2 * k + 2,
+          attempt: 1,
+          output: {},
+        }) as RunSnapshot;
         expect(recordedState(snap).hash).toBe(referenceV2(snap));
       }
       snap = end(snap);
@@ -173,15 +234,19 @@ workflow:
     };
     run(200, (snap) => snap);
     // t0124 in progress, t0125..t0127 pending: four entries of the second chunk change at once, and every one of the third and fourth.
-    run(124, (snap) => compiled.interpreter.transition(
-      compiled.interpreter.transition(snap, { type: `task.started.${id(124)}`, time: 1000, attempt: 1 }),
-      { type: 'run.cancel', time: 1001 },
-    ) as RunSnapshot);
+    run(
+      124,
+      (snap) =>
+        compiled.interpreter.transition(
+          compiled.interpreter.transition(snap, { type: `task.started.${id(124)}`, time: 1000, attempt: 1 }),
+          { type: 'run.cancel', time: 1001 },
+        ) as RunSnapshot,
+    );
   });
 });
 
 describe('state hash format 2, states hashed out of order', () => {
-  it('gives the hash of its definition for a long run\'s states hashed in any order: next, a few events on, back, a branch, another run', () => {
+  it("gives the hash of its definition for a long run's states hashed in any order: next, a few events on, back, a branch, another run", () => {
     const compiled = compile(chain(200));
     const id = (k: number) => `t${String(k).padStart(4, '0')}`;
     const at = { runId: 'r1', workflowId: 'chain-200', version: 1, input: {}, time: 0, stateHashVersion: 2 as const };
@@ -189,9 +254,18 @@ describe('state hash format 2, states hashed out of order', () => {
       let snap = compiled.interpreter.initial({ ...at, runId }) as RunSnapshot;
       const out = [snap];
       for (let k = 0; k < 150; k++) {
-        snap = compiled.interpreter.transition(snap, { type: `task.started.${id(k)}`, time: 2 * k + 1, attempt: 1 }) as RunSnapshot;
+        snap = compiled.interpreter.transition(snap, {
+          type: `task.started.${id(k)}`,
+          time: 2 * k + 1,
+          attempt: 1,
+        }) as RunSnapshot;
         out.push(snap);
-        snap = compiled.interpreter.transition(snap, { type: `task.completed.${id(k)}`, time: 2 * k + 2, attempt: 1, output: {} }) as RunSnapshot;
+        snap = compiled.interpreter.transition(snap, {
+          type: `task.completed.${id(k)}`,
+          time: 2 * k + 2,
+          attempt: 1,
+          output: {},
+        }) as RunSnapshot;
         out.push(snap);
       }
       return out;
@@ -199,17 +273,43 @@ describe('state hash format 2, states hashed out of order', () => {
     const a = line('r1');
     const b = line('r2');
     // A branch: a cancel instead of the next task's start (many tasks change at once).
-    const cancelled = (s: RunSnapshot) => compiled.interpreter.transition(s, { type: 'run.cancel', time: 10_000 }) as RunSnapshot;
+    const cancelled = (s: RunSnapshot) =>
+      compiled.interpreter.transition(s, { type: 'run.cancel', time: 10_000 }) as RunSnapshot;
     const order: RunSnapshot[] = [
-      a[0]!, a[1]!, a[2]!, a[9]!, a[40]!, a[41]!, a[3]!, a[42]!, cancelled(a[42]!), a[43]!, b[43]!, a[44]!, b[100]!, a[100]!,
-      a[101]!, cancelled(a[101]!), a[102]!, a[170]!, a[171]!, a[150]!, a[172]!, a[200]!, a[300]!, a[299]!, b[299]!, a[300]!,
+      a[0]!,
+      a[1]!,
+      a[2]!,
+      a[9]!,
+      a[40]!,
+      a[41]!,
+      a[3]!,
+      a[42]!,
+      cancelled(a[42]!),
+      a[43]!,
+      b[43]!,
+      a[44]!,
+      b[100]!,
+      a[100]!,
+      a[101]!,
+      cancelled(a[101]!),
+      a[102]!,
+      a[170]!,
+      a[171]!,
+      a[150]!,
+      a[172]!,
+      a[200]!,
+      a[300]!,
+      a[299]!,
+      b[299]!,
+      a[300]!,
     ];
     for (const snap of order) expect(recordedState(snap).hash).toBe(referenceV2(snap));
   });
 });
 
 describe('checked replay of a format-2 run', () => {
-  const handlers = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${String(i).padStart(4, '0')}`, async () => ({ i })]));
+  const handlers = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${String(i).padStart(4, '0')}`, async () => ({ i })]));
 
   async function recorded(n: number): Promise<EventEnvelope[]> {
     const { engine: e } = engine();
@@ -236,9 +336,17 @@ describe('checked replay of a format-2 run', () => {
       const at = events.findIndex((e) => e.type === 'task.completed' && e.data.task === target);
       const altered = structuredClone(events);
       const completed = altered[at]!;
-      altered[at] = { ...completed, type: 'task.failed', data: { task: target, attempt: 1, error: { message: 'altered' } } } as EventEnvelope;
+      altered[at] = {
+        ...completed,
+        type: 'task.failed',
+        data: { task: target, attempt: 1, error: { message: 'altered' } },
+      } as EventEnvelope;
       const report = replayRun(altered);
-      expect(report.divergence).toMatchObject({ seq: completed.seq, type: 'task.failed', reason: 'the recomputed state differs from the recorded one' });
+      expect(report.divergence).toMatchObject({
+        seq: completed.seq,
+        type: 'task.failed',
+        reason: 'the recomputed state differs from the recorded one',
+      });
       expect(replayRun(altered, { to: completed.seq - 1 }).divergence).toBeNull();
 
       // The recorded hash of one event changed, and nothing else: found at that event.
@@ -253,6 +361,9 @@ describe('checked replay of a format-2 run', () => {
     const started = events[0]!;
     if (started.type !== 'run.started') throw new Error('a run starts with run.started');
     const { stateHashVersion: _, ...data } = started.data;
-    expect(replayRun([{ ...started, data }, ...events.slice(1)]).divergence).toMatchObject({ seq: 1, type: 'run.started' });
+    expect(replayRun([{ ...started, data }, ...events.slice(1)]).divergence).toMatchObject({
+      seq: 1,
+      type: 'run.started',
+    });
   });
 });

@@ -49,11 +49,13 @@ function engineWith(defs: Definition[]): { engine: Engine; store: MemoryEventSto
 }
 
 describe('SUB_WORKFLOW on the embedded store', () => {
-
-
   it('fails the attempt with LF_SUBWORKFLOW_NOT_FOUND when no definition has that id (no crash)', async () => {
     const { engine } = engineWith([]);
-    const view = await engine.run(parent, { n: 1 }, { handlers: { after: () => ({}) }, source: { file: '/defs/parent.yaml' } });
+    const view = await engine.run(
+      parent,
+      { n: 1 },
+      { handlers: { after: () => ({}) }, source: { file: '/defs/parent.yaml' } },
+    );
     expect(view.status).toBe('FAILED');
     expect(view.tasks.call!.error).toMatchObject({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false });
     expect(view.tasks.call!.error!.message).toContain('no definition of workflow child beside /defs/parent.yaml');
@@ -79,7 +81,13 @@ workflow:
   it('on resume, a child.start for a child that already settled reports its outcome at once without running it again', async () => {
     const { engine, store } = engineWith([child]);
     let calls = 0;
-    const handlers: Handlers = { double: (i) => { calls++; return { total: Number(i.n) * 2 }; }, after: () => ({}) };
+    const handlers: Handlers = {
+      double: (i) => {
+        calls++;
+        return { total: Number(i.n) * 2 };
+      },
+      after: () => ({}),
+    };
     const view = await engine.run(parent, { n: 5 }, { handlers });
     // Cut the parent's log back to before the child's outcome was reported: as if the process died then.
     const events = await store.read(view.runId);
@@ -97,7 +105,7 @@ workflow:
     expect(calls).toBe(1);
   });
 
-  it('a run under a child\'s id that is not the child (a MAP item\'s, a SUB_WORKFLOW\'s) is left alone; the child runs under <child>--0, and a timed-out attempt cancels that child, not the other run', async () => {
+  it("a run under a child's id that is not the child (a MAP item's, a SUB_WORKFLOW's) is left alone; the child runs under <child>--0, and a timed-out attempt cancels that child, not the other run", async () => {
     const person = def(`
 workflow:
   id: person
@@ -133,4 +141,3 @@ workflow:
     expect((await engine.status('f-each-m1-1')).status).toBe('RUNNING');
   });
 });
-

@@ -41,7 +41,11 @@ function fold(d = signalled, events: PendingEvent[]): { snap: RunSnapshot; stale
   const c = prepareCommit(compiled, start, 1, events, T0 + 1000);
   return { snap: c.snapshot, stale: c.stale.map((s) => s.reason) };
 }
-const signal = (ms: number, data?: unknown): PendingEvent => ({ type: 'signal.received', time: at(ms), data: { name: 'go_ahead', ...(data !== undefined ? { data } : {}) } });
+const signal = (ms: number, data?: unknown): PendingEvent => ({
+  type: 'signal.received',
+  time: at(ms),
+  data: { name: 'go_ahead', ...(data !== undefined ? { data } : {}) },
+});
 const prepared: PendingEvent[] = [
   { type: 'task.started', time: at(1), data: { task: 'prepare', attempt: 1 } },
   { type: 'task.completed', time: at(2), data: { task: 'prepare', attempt: 1, output: {} } },
@@ -73,8 +77,14 @@ describe('WAIT on an event (fold)', () => {
     const late = prepareCommit(compiled, c2.snapshot, c2.seq, [signal(40, 8)], T0 + 50);
     expect(late.stale).toHaveLength(1);
     expect(late.events).toEqual([]);
-    expect(reviewSignal(compiled, c2.snapshot, { name: 'go_ahead', time: at(40) })).toMatchObject({ accepted: false, reason: expect.stringContaining('go is COMPLETED') });
-    expect(reviewSignal(compiled, c2.snapshot, { name: 'nope', time: at(40) })).toMatchObject({ accepted: false, reason: expect.stringContaining('no WAIT for signal "nope"') });
+    expect(reviewSignal(compiled, c2.snapshot, { name: 'go_ahead', time: at(40) })).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('go is COMPLETED'),
+    });
+    expect(reviewSignal(compiled, c2.snapshot, { name: 'nope', time: at(40) })).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('no WAIT for signal "nope"'),
+    });
   });
 
   it('keeps only the first early signal: a second one before the WAIT is reached is refused', () => {
@@ -85,7 +95,7 @@ describe('WAIT on an event (fold)', () => {
     expect(applyEvent(compiled, first.snapshot, signal(2, 'b')).accepted).toBe(false);
   });
 
-  it('with a level (a users file), a WAIT without from: takes its signal from the starter and L1+ only; one allowed by another WAIT\'s from: names the WAITs that take it', () => {
+  it("with a level (a users file), a WAIT without from: takes its signal from the starter and L1+ only; one allowed by another WAIT's from: names the WAITs that take it", () => {
     const mixed = def(`
 workflow:
   id: mixed
@@ -95,11 +105,23 @@ workflow:
 `);
     const compiled = compile(mixed);
     const start = startFold(compiled, { runId: 'r1', time: at(0), input: {} });
-    const ask = (by: string, level?: 'L1' | 'L2', starter?: string) => reviewSignal(compiled, start, { name: 'go_ahead', time: at(1), by, ...(level ? { level } : {}), ...(starter ? { starter } : {}) });
+    const ask = (by: string, level?: 'L1' | 'L2', starter?: string) =>
+      reviewSignal(compiled, start, {
+        name: 'go_ahead',
+        time: at(1),
+        by,
+        ...(level ? { level } : {}),
+        ...(starter ? { starter } : {}),
+      });
     // No level (no users file): as before, anyone (open takes it; named only from carol).
     expect(ask('bob')).toMatchObject({ accepted: true });
     // bob, L2, not the starter: neither WAIT takes it.
-    expect(ask('bob', 'L2', 'alice')).toMatchObject({ accepted: false, reason: expect.stringContaining('only from carol; or the person who started the run and L1 (CMD.BRIDGE) or higher') });
+    expect(ask('bob', 'L2', 'alice')).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining(
+        'only from carol; or the person who started the run and L1 (CMD.BRIDGE) or higher',
+      ),
+    });
     expect(ask('alice', 'L2', 'alice')).toMatchObject({ accepted: true });
     expect(ask('dave', 'L1', 'alice')).toMatchObject({ accepted: true });
     // carol, L2, not the starter: named takes it, open does not (the event says so, and the fold keeps to it).
@@ -111,11 +133,16 @@ workflow:
     expect(carol.snapshot.context.tasks.open!.status).not.toBe('COMPLETED');
     expect(carol.snapshot.context.tasks.open!.signal).toBeUndefined();
     // One every WAIT of the name takes (alice, the starter, is in no from: but named's): no list, as in every history before.
-    expect(ask('carol', 'L1').accepted && (ask('carol', 'L1') as { event: { data: { waits?: unknown } } }).event.data.waits).toBeUndefined();
+    expect(
+      ask('carol', 'L1').accepted && (ask('carol', 'L1') as { event: { data: { waits?: unknown } } }).event.data.waits,
+    ).toBeUndefined();
   });
 
   it('times out an event wait (TIMED_OUT fails the run) or skips it with on_timeout: skip', () => {
-    for (const [onTimeout, task, runStatus] of [['fail', 'TIMED_OUT', 'failed'], ['skip', 'SKIPPED', 'completed']] as const) {
+    for (const [onTimeout, task, runStatus] of [
+      ['fail', 'TIMED_OUT', 'failed'],
+      ['skip', 'SKIPPED', 'completed'],
+    ] as const) {
       const d = def(`
 workflow:
   id: bounded
@@ -131,7 +158,13 @@ workflow:
       const compiled = compile(d);
       const start = startFold(compiled, { runId: 'r1', time: at(0), input: {} });
       expect(start.context.timers['w/timeout/1']).toMatchObject({ kind: 'timeout', dueAt: at(60_000) });
-      const c = prepareCommit(compiled, start, 1, [{ type: 'timer.fired', time: at(60_000), data: { task: 'w', timer: 'timeout', attempt: 1 } }], T0 + 60_000);
+      const c = prepareCommit(
+        compiled,
+        start,
+        1,
+        [{ type: 'timer.fired', time: at(60_000), data: { task: 'w', timer: 'timeout', attempt: 1 } }],
+        T0 + 60_000,
+      );
       expect(c.snapshot.context.tasks.w!.status).toBe(task);
       expect(c.snapshot.value).toBe(runStatus);
     }
@@ -158,11 +191,14 @@ workflow:
     const started = clock.now();
     const view = await runToIdle(e, d, {}, { after: async () => ({ ok: true }) }, 3_600_000);
     expect(view.status).toBe('COMPLETED');
-    expect(view.tasks.nap).toMatchObject({ status: 'COMPLETED', output: { waitedUntil: new Date(started + 600_000).toISOString() } });
+    expect(view.tasks.nap).toMatchObject({
+      status: 'COMPLETED',
+      output: { waitedUntil: new Date(started + 600_000).toISOString() },
+    });
     const events = await store.read(view.runId);
-    expect(events.filter((ev) => ev.type === 'timer.fired').map((ev) => ev.data)).toEqual([{ task: 'nap', timer: 'wait', attempt: 1 }]);
+    expect(events.filter((ev) => ev.type === 'timer.fired').map((ev) => ev.data)).toEqual([
+      { task: 'nap', timer: 'wait', attempt: 1 },
+    ]);
     expect(Date.parse(events.find((ev) => ev.type === 'timer.fired')!.time)).toBe(started + 600_000);
   });
-
-
 });

@@ -25,7 +25,12 @@ workflow:
 describe('ctx.workflowInput', () => {
   it('is the run input in an in-process run', async () => {
     const seen: unknown[] = [];
-    const handlers: Handlers = { look: (_input, ctx) => { seen.push(ctx.workflowInput); return {}; } };
+    const handlers: Handlers = {
+      look: (_input, ctx) => {
+        seen.push(ctx.workflowInput);
+        return {};
+      },
+    };
     const engine = new Engine({ store: new MemoryEventStore() });
     const view = await engine.run(def, { target_folder: 'depot-a' }, { handlers });
     expect(view.status).toBe('COMPLETED');
@@ -34,11 +39,24 @@ describe('ctx.workflowInput', () => {
 
   it('travels in the NATS task message to the worker', async () => {
     const msg = TaskMessage.parse({
-      runId: 'r1', workflowId: 'sees-input', version: 1, taskId: 'look', attempt: 1, handler: 'look', input: { fixed: 1 },
-      workflowInput: { target_folder: 'depot-b' }, token: 't', task: { name: 'look', type: 'SIMPLE', output: { names: [], values: {} } },
+      runId: 'r1',
+      workflowId: 'sees-input',
+      version: 1,
+      taskId: 'look',
+      attempt: 1,
+      handler: 'look',
+      input: { fixed: 1 },
+      workflowInput: { target_folder: 'depot-b' },
+      token: 't',
+      task: { name: 'look', type: 'SIMPLE', output: { names: [], values: {} } },
     });
     const handlers: Handlers = { look: (_input, ctx) => ({ folder: ctx.workflowInput?.target_folder }) };
-    const outcome = await runAttempt(msg, handlers, () => {}, async () => {});
+    const outcome = await runAttempt(
+      msg,
+      handlers,
+      () => {},
+      async () => {},
+    );
     expect(outcome).toMatchObject({ type: 'task.completed', data: { output: { folder: 'depot-b' } } });
   });
 });

@@ -11,7 +11,16 @@ const TOKEN = 'S3cr3t-T0ken+/=xyz';
 const m = masker(new Map([['API_TOKEN', TOKEN]]));
 const b64 = (s: string, enc: 'base64' | 'base64url' = 'base64') => Buffer.from(s, 'utf8').toString(enc);
 /** What no masked text may hold: the value in any of the forms below. */
-const forms = (v: string) => [v, encodeURIComponent(v), encodeURIComponent(v).toLowerCase(), b64(v), b64(v).replace(/=+$/, ''), b64(v, 'base64url'), Buffer.from(v).toString('hex'), v.toUpperCase()];
+const forms = (v: string) => [
+  v,
+  encodeURIComponent(v),
+  encodeURIComponent(v).toLowerCase(),
+  b64(v),
+  b64(v).replace(/=+$/, ''),
+  b64(v, 'base64url'),
+  Buffer.from(v).toString('hex'),
+  v.toUpperCase(),
+];
 
 describe('masking a secret in the forms it travels in', () => {
   it.each([
@@ -32,11 +41,13 @@ describe('masking a secret in the forms it travels in', () => {
     expect(out).toBe('before [secret API_TOKEN] after');
   });
 
-  it('form encoding writes a space as +, and RFC 3986 escapes !\'()*', () => {
+  it("form encoding writes a space as +, and RFC 3986 escapes !'()*", () => {
     const v = "it's (a) pass phrase!";
     const mm = masker(new Map([['P', v]]));
     expect(mm.text(`q=${new URLSearchParams({ q: v }).toString().slice(2)}`)).toBe('q=[secret P]');
-    expect(mm.text(`q=${encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`)).toBe('q=[secret P]');
+    expect(mm.text(`q=${encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`)).toBe(
+      'q=[secret P]',
+    );
   });
 
   it('JSON-escaped: quotes, backslashes and non-ASCII as \\uXXXX', () => {
@@ -60,9 +71,11 @@ describe('masking a secret in the forms it travels in', () => {
     expect(m.text(`Basic ${b64(`${TOKEN}:`)}`)).toMatch(/^Basic \[secret API_TOKEN\].{0,3}$/);
   });
 
-  it('cuts a URL\'s query value, fragment value, path segment or userinfo that holds the value, however it is encoded', () => {
+  it("cuts a URL's query value, fragment value, path segment or userinfo that holds the value, however it is encoded", () => {
     const form = new URLSearchParams({ t: TOKEN }).toString().slice(2);
-    expect(m.text(`GET http://127.0.0.1:8080/404?token=${form} answered 404 Not Found`)).toBe('GET http://127.0.0.1:8080/404?token=[secret API_TOKEN] answered 404 Not Found');
+    expect(m.text(`GET http://127.0.0.1:8080/404?token=${form} answered 404 Not Found`)).toBe(
+      'GET http://127.0.0.1:8080/404?token=[secret API_TOKEN] answered 404 Not Found',
+    );
     expect(m.text(`https://h/p?a=1&token=prefix-${form}&b=2`)).toBe('https://h/p?a=1&token=[secret API_TOKEN]&b=2');
     // WHATWG URL's userinfo encoding leaves + as it is and escapes / and =: neither URL encoder's form.
     const withUser = new URL('https://h/');
@@ -77,14 +90,29 @@ describe('masking a secret in the forms it travels in', () => {
   });
 
   it('masks keys and nested values, and no masked output holds any form of the value', () => {
-    const out = m.value({ [TOKEN]: [encodeURIComponent(TOKEN), { auth: `Basic ${b64(`me:${TOKEN}`)}` }, b64(TOKEN)], n: 3 });
+    const out = m.value({
+      [TOKEN]: [encodeURIComponent(TOKEN), { auth: `Basic ${b64(`me:${TOKEN}`)}` }, b64(TOKEN)],
+      n: 3,
+    });
     const text = JSON.stringify(out);
     for (const f of forms(TOKEN)) expect(text).not.toContain(f);
-    expect(out).toMatchObject({ '[secret API_TOKEN]': ['[secret API_TOKEN]', { auth: expect.stringContaining('[secret API_TOKEN]') }, '[secret API_TOKEN]'], n: 3 });
+    expect(out).toMatchObject({
+      '[secret API_TOKEN]': [
+        '[secret API_TOKEN]',
+        { auth: expect.stringContaining('[secret API_TOKEN]') },
+        '[secret API_TOKEN]',
+      ],
+      n: 3,
+    });
   });
 
   it(`masks a value shorter than ${MIN_ENCODED_SECRET} characters only as written (its encodings are too short to tell from other text)`, () => {
-    const short = masker(new Map([['PIN', '1234'], ['E', '']]));
+    const short = masker(
+      new Map([
+        ['PIN', '1234'],
+        ['E', ''],
+      ]),
+    );
     expect(short.size).toBe(1);
     expect(short.text('pin 1234, MTIzNA==, 31323334')).toBe('pin [secret PIN], MTIzNA==, 31323334');
     const word = masker(new Map([['W', 'abc']]));
@@ -92,8 +120,15 @@ describe('masking a secret in the forms it travels in', () => {
   });
 
   it('masks the longest value first, also in its encoded forms', () => {
-    const two = masker(new Map([['SHORT', 'secret-1'], ['LONG', 'secret-1-and-more']]));
-    expect(two.text(`${b64('secret-1-and-more')} ${encodeURIComponent('secret-1')}`)).toBe('[secret LONG] [secret SHORT]');
+    const two = masker(
+      new Map([
+        ['SHORT', 'secret-1'],
+        ['LONG', 'secret-1-and-more'],
+      ]),
+    );
+    expect(two.text(`${b64('secret-1-and-more')} ${encodeURIComponent('secret-1')}`)).toBe(
+      '[secret LONG] [secret SHORT]',
+    );
   });
 
   it('scans a long run of scheme characters once (a response body of `a.a.a.…` with a URL took 6 s a 100 KB)', () => {

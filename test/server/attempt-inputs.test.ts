@@ -37,13 +37,30 @@ describe('attemptInputs', () => {
   it('gives each task the input its latest attempt ran with, as the handler received it; at an earlier event, the earlier attempt', async () => {
     const { engine: e } = engine();
     const got: Record<string, Record<string, unknown>[]> = {};
-    const seen = (task: string, input: Record<string, unknown>) => { (got[task] ??= []).push(input); };
+    const seen = (task: string, input: Record<string, unknown>) => {
+      (got[task] ??= []).push(input);
+    };
     let loads = 0;
-    const view = await runToIdle(e, workflow, { region: 'eu' }, {
-      fetch: (input: Record<string, unknown>) => { seen('fetch', input); return { rows: 42 }; },
-      check: (input: Record<string, unknown>, ctx: TaskContext) => { seen(`check#${ctx.iteration}`, input); return { n: ctx.iteration }; },
-      load: (input: Record<string, unknown>) => { seen('load', input); if (++loads === 1) throw new Error('flaky'); return {}; },
-    });
+    const view = await runToIdle(
+      e,
+      workflow,
+      { region: 'eu' },
+      {
+        fetch: (input: Record<string, unknown>) => {
+          seen('fetch', input);
+          return { rows: 42 };
+        },
+        check: (input: Record<string, unknown>, ctx: TaskContext) => {
+          seen(`check#${ctx.iteration}`, input);
+          return { n: ctx.iteration };
+        },
+        load: (input: Record<string, unknown>) => {
+          seen('load', input);
+          if (++loads === 1) throw new Error('flaky');
+          return {};
+        },
+      },
+    );
     expect(view.status).toBe('COMPLETED');
     const events = await e.events(view.runId);
     const inputs = attemptInputs(events);
@@ -55,7 +72,10 @@ describe('attemptInputs', () => {
     expect(inputs.load!.input).toEqual(got.load![1]);
     // Time travel: up to the first load attempt's start, that attempt; before fetch ran, nothing.
     const firstLoad = events.find((ev) => ev.type === 'task.started' && ev.data.task === 'load')!;
-    expect(attemptInputs(events.filter((ev) => ev.seq <= firstLoad.seq)).load).toMatchObject({ attempt: 1, seq: firstLoad.seq });
+    expect(attemptInputs(events.filter((ev) => ev.seq <= firstLoad.seq)).load).toMatchObject({
+      attempt: 1,
+      seq: firstLoad.seq,
+    });
     expect(attemptInputs(events.slice(0, 1))).toEqual({});
   });
 
@@ -74,11 +94,21 @@ workflow:
       approvers: [alice]
       input: { violations: "\${validate_compliance.output.violations}", literal: 1 }
 `);
-    const view = await runToIdle(e, review, {}, { validate_compliance: () => ({ violations: [{ rule: 'MARPOL-6' }] }) });
+    const view = await runToIdle(
+      e,
+      review,
+      {},
+      { validate_compliance: () => ({ violations: [{ rule: 'MARPOL-6' }] }) },
+    );
     expect(view.tasks.approve!.status).toBe('PENDING_APPROVAL');
     const events = await e.events(view.runId);
     const inputs = attemptInputs(events);
-    expect(inputs.approve).toEqual({ task: 'approve', attempt: 1, seq: events.at(-1)!.seq, input: { violations: [{ rule: 'MARPOL-6' }], literal: 1 } });
+    expect(inputs.approve).toEqual({
+      task: 'approve',
+      attempt: 1,
+      seq: events.at(-1)!.seq,
+      input: { violations: [{ rule: 'MARPOL-6' }], literal: 1 },
+    });
     // Before it waited (time travel to the start): nothing for it.
     expect(attemptInputs(events.slice(0, 2)).approve).toBeUndefined();
   });

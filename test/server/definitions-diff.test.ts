@@ -22,7 +22,14 @@ const yamlOf = (version: number, extra = '') => `workflow:
 function version(yaml: string, source: DefinitionVersion['source']): DefinitionVersion {
   const { definition } = parseDefinition(yaml, 'shape.yaml');
   if (!definition) throw new Error('fixture does not parse');
-  return { id: 'shape', version: definition.version, source, yaml: source === 'file' ? yaml : stringify(definition), definition, problems: [] };
+  return {
+    id: 'shape',
+    version: definition.version,
+    source,
+    yaml: source === 'file' ? yaml : stringify(definition),
+    definition,
+    problems: [],
+  };
 }
 
 describe('diff between two versions of a workflow', () => {
@@ -36,7 +43,7 @@ describe('diff between two versions of a workflow', () => {
     expect(changed.length).toBeLessThanOrEqual(6);
   });
 
-  it('keeps the files\' own YAML (comments and all) when both versions are files', () => {
+  it("keeps the files' own YAML (comments and all) when both versions are files", () => {
     const versions = [version(yamlOf(2).replace('tasks:', 'tasks:   # the work'), 'file'), version(yamlOf(1), 'file')];
     const { patch } = diffVersions(versions, '1', '2');
     expect(patch).toContain('+  version: 2');

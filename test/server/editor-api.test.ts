@@ -17,8 +17,17 @@ let dir = '';
 let ui: UiProcess;
 const runs: { approved: string; waiting: string } = { approved: '', waiting: '' };
 
-async function api(method: string, path: string, body?: unknown, auth: Record<string, string> = { authorization: `Bearer ${ui.token}` }): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${ui.base}${path}`, { method, headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth: Record<string, string> = { authorization: `Bearer ${ui.token}` },
+): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${ui.base}${path}`, {
+    method,
+    headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: r.status, body: await r.json() };
 }
 
@@ -35,7 +44,9 @@ describe('editing a definition over the API, embedded store (docs/dashboard.md)'
     expect((await cli(['approve', runs.approved, 'review', '--as', 'ops'], { cwd: dir })).code).toBe(0);
     ui = await startUiProcess([], [], { cwd: dir });
   }, 60_000);
-  afterAll(async () => { await ui?.stop(); });
+  afterAll(async () => {
+    await ui?.stop();
+  });
 
   it('checks the draft as validate does: the typo is a 400 with its issue at 11:20', async () => {
     const r = await api('POST', '/api/definitions/validate', { yaml: DRAFT_WITH_TYPO });
@@ -46,7 +57,9 @@ describe('editing a definition over the API, embedded store (docs/dashboard.md)'
     expect(r.body.error.message).toBe(`refund.yaml:11:20: error: ${issue.message}`);
     // The same words `ledgerflow validate` prints for that file.
     writeFileSync(join(dir, 'refund-v2.yaml'), DRAFT_WITH_TYPO);
-    expect((await cli(['validate', 'refund-v2.yaml'], { cwd: dir })).stderr).toContain(`refund-v2.yaml:11:20: error: ${issue.message}`);
+    expect((await cli(['validate', 'refund-v2.yaml'], { cwd: dir })).stderr).toContain(
+      `refund-v2.yaml:11:20: error: ${issue.message}`,
+    );
   });
 
   it('answers bad YAML with a 400 and its issues, and an empty draft with a 400 naming yaml', async () => {
@@ -78,16 +91,32 @@ describe('editing a definition over the API, embedded store (docs/dashboard.md)'
   it('deploys version 2 into definitions/refund.yaml; again is unchanged; other content under version 2 is refused', async () => {
     const r = await api('POST', '/api/definitions/deploy', { yaml: DRAFT_V2 });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body).toMatchObject({ workflowId: 'refund', version: 2, changed: true, file: 'refund.yaml', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(r.body).toMatchObject({
+      workflowId: 'refund',
+      version: 2,
+      changed: true,
+      file: 'refund.yaml',
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(readFileSync(join(dir, 'definitions', 'refund.yaml'), 'utf8')).toBe(DRAFT_V2);
     // Version 1 stays known from the runs that recorded it.
-    const versions = (await api('GET', '/api/definitions')).body.workflows.find((w: { id: string }) => w.id === 'refund').versions;
-    expect(versions.map((v: { version: number; source: string }) => `${v.version}:${v.source}`)).toEqual(['2:file', '1:runs']);
-    expect((await api('POST', '/api/definitions/deploy', { yaml: DRAFT_V2 })).body).toMatchObject({ version: 2, changed: false });
+    const versions = (await api('GET', '/api/definitions')).body.workflows.find(
+      (w: { id: string }) => w.id === 'refund',
+    ).versions;
+    expect(versions.map((v: { version: number; source: string }) => `${v.version}:${v.source}`)).toEqual([
+      '2:file',
+      '1:runs',
+    ]);
+    expect((await api('POST', '/api/definitions/deploy', { yaml: DRAFT_V2 })).body).toMatchObject({
+      version: 2,
+      changed: false,
+    });
     const other = await api('POST', '/api/definitions/deploy', { yaml: DRAFT_V2.replace('[lead]', '[lead, ops]') });
     expect(other.status).toBe(400);
     expect(other.body.error.message).toContain('bump `version`');
-    const older = await api('POST', '/api/definitions/deploy', { yaml: DRAFT_V2.replace('version: 2', 'version: 1').replace('[lead]', '[nobody]') });
+    const older = await api('POST', '/api/definitions/deploy', {
+      yaml: DRAFT_V2.replace('version: 2', 'version: 1').replace('[lead]', '[nobody]'),
+    });
     expect(older.status).toBe(400);
     expect(readFileSync(join(dir, 'definitions', 'refund.yaml'), 'utf8')).toBe(DRAFT_V2);
     // What `ledgerflow start refund` now starts.
@@ -99,12 +128,18 @@ describe('editing a definition over the API, embedded store (docs/dashboard.md)'
     const { templates } = (await api('GET', '/api/templates')).body;
     expect(templates.length).toBeGreaterThan(0);
     const t = templates[0];
-    expect(t).toMatchObject({ id: expect.any(String), title: expect.any(String), yaml: expect.stringContaining('workflow:') });
+    expect(t).toMatchObject({
+      id: expect.any(String),
+      title: expect.any(String),
+      yaml: expect.stringContaining('workflow:'),
+    });
     const yaml = t.yaml.replace(/^(\s+id:\s*)\S+/m, '$1from-template');
     const r = await api('POST', '/api/definitions/deploy', { yaml });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body).toMatchObject({ workflowId: 'from-template', changed: true, file: 'from-template.yaml' });
-    expect(readFileSync(join(dir, 'definitions', 'from-template.yaml'), 'utf8')).toBe(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
+    expect(readFileSync(join(dir, 'definitions', 'from-template.yaml'), 'utf8')).toBe(
+      yaml.endsWith('\n') ? yaml : `${yaml}\n`,
+    );
   });
 });
 
@@ -115,29 +150,49 @@ describe('editing needs L1 where a users file gives levels (docs/dashboard.md, "
     project = tempDir('lf-editor-users-');
     mkdirSync(join(project, 'definitions'));
     writeFileSync(join(project, 'definitions', 'refund.yaml'), REFUND_V1);
-    for (const [name, level, domains] of [['bob', 'L1', ''], ['ops-east', 'L2', 'inventory']] as const) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(domains ? ['--domains', domains] : []), '--password-stdin'], { cwd: project, stdin: `${name}-pw\n` });
+    for (const [name, level, domains] of [
+      ['bob', 'L1', ''],
+      ['ops-east', 'L2', 'inventory'],
+    ] as const) {
+      const r = await cli(
+        ['users', 'add', name, '--level', level, ...(domains ? ['--domains', domains] : []), '--password-stdin'],
+        { cwd: project, stdin: `${name}-pw\n` },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
     users = await startUiProcess([], [], { cwd: project });
   }, 60_000);
-  afterAll(async () => { await users?.stop(); });
+  afterAll(async () => {
+    await users?.stop();
+  });
 
   const signIn = async (user: string) => {
-    const r = await fetch(`${users.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password: `${user}-pw` }) });
-    const body = await r.json() as { csrf: string };
+    const r = await fetch(`${users.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user, password: `${user}-pw` }),
+    });
+    const body = (await r.json()) as { csrf: string };
     return { cookie: (r.headers.get('set-cookie') ?? '').split(';')[0]!, 'x-lf-csrf': body.csrf };
   };
   const as = async (who: Record<string, string>, path: string, body: unknown) => {
-    const r = await fetch(`${users.base}${path}`, { method: 'POST', headers: { ...who, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() as any };
+    const r = await fetch(`${users.base}${path}`, {
+      method: 'POST',
+      headers: { ...who, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as any };
   };
 
   it('refuses an L2 person the check, the verdict and the deploy (403 naming both levels), nothing written', async () => {
     const ops = await signIn('ops-east');
     for (const route of ['validate', 'verdict', 'deploy']) {
       const r = await as(ops, `/api/definitions/${route}`, { yaml: DRAFT_V2 });
-      expect([r.status, r.body.error.code, r.body.error.message], route).toEqual([403, 'LF_AUTHORITY_REFUSED', 'ops-east is L2 (Station OPS); deploying definitions needs L1 (CMD.BRIDGE) or higher']);
+      expect([r.status, r.body.error.code, r.body.error.message], route).toEqual([
+        403,
+        'LF_AUTHORITY_REFUSED',
+        'ops-east is L2 (Station OPS); deploying definitions needs L1 (CMD.BRIDGE) or higher',
+      ]);
     }
     expect(readFileSync(join(project, 'definitions', 'refund.yaml'), 'utf8')).toBe(REFUND_V1);
   });

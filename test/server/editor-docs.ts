@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 
 const text = readFileSync(join(ROOT, 'docs', 'dashboard.md'), 'utf8');
-const section = text.slice(text.indexOf('## Editing a definition'), text.indexOf('\n## ', text.indexOf('## Editing a definition') + 5));
+const section = text.slice(
+  text.indexOf('## Editing a definition'),
+  text.indexOf('\n## ', text.indexOf('## Editing a definition') + 5),
+);
 const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
 /** `definitions/refund.yaml`, version 1. */

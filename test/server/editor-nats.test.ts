@@ -27,22 +27,45 @@ let engineLog = '';
 const url = (user: string) => `nats://${user}:pw-${user}@127.0.0.1:${server!.port}`;
 
 async function signIn(user: string): Promise<Record<string, string>> {
-  const r = await fetch(`${ui!.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password: `pw-${user}` }) });
+  const r = await fetch(`${ui!.base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password: `pw-${user}` }),
+  });
   expect(r.status).toBe(200);
-  const { csrf } = await r.json() as { csrf: string };
+  const { csrf } = (await r.json()) as { csrf: string };
   return { cookie: r.headers.get('set-cookie')!.split(';')[0]!, 'x-lf-csrf': csrf, 'content-type': 'application/json' };
 }
 const post = async (who: Record<string, string>, route: string, yaml: string) => {
-  const r = await fetch(`${ui!.base}/api/definitions/${route}`, { method: 'POST', headers: who, body: JSON.stringify({ yaml }) });
-  return { status: r.status, body: await r.json() as any };
+  const r = await fetch(`${ui!.base}/api/definitions/${route}`, {
+    method: 'POST',
+    headers: who,
+    body: JSON.stringify({ yaml }),
+  });
+  return { status: r.status, body: (await r.json()) as any };
 };
 
 describe.skipIf(noNats)('editing a definition over the API on NATS (docs/dashboard.md)', () => {
   beforeAll(async () => {
     dir = tempDir('lf-editor-nats-');
     writeFileSync(join(dir, 'refund.yaml'), REFUND_V1);
-    for (const [name, level] of [['engine', 'L1'], ['bob', 'L1'], ['ops-east', 'L2']] as const) {
-      const r = await cli(['users', 'add', name, '--level', level, ...(level === 'L2' ? ['--domains', 'inventory'] : []), '--password-stdin'], { cwd: dir, stdin: `pw-${name}\n` });
+    for (const [name, level] of [
+      ['engine', 'L1'],
+      ['bob', 'L1'],
+      ['ops-east', 'L2'],
+    ] as const) {
+      const r = await cli(
+        [
+          'users',
+          'add',
+          name,
+          '--level',
+          level,
+          ...(level === 'L2' ? ['--domains', 'inventory'] : []),
+          '--password-stdin',
+        ],
+        { cwd: dir, stdin: `pw-${name}\n` },
+      );
       expect(r.code, r.stderr).toBe(0);
     }
     expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
@@ -61,14 +84,18 @@ describe.skipIf(noNats)('editing a definition over the API on NATS (docs/dashboa
     await server?.dispose();
   });
 
-  it('keeps the file `deploy` sent: the definition\'s page (and the editor) start from refund.yaml\'s own text', async () => {
+  it("keeps the file `deploy` sent: the definition's page (and the editor) start from refund.yaml's own text", async () => {
     const bob = await signIn('bob');
-    const detail = await (await fetch(`${ui!.base}/api/definitions/refund`, { headers: bob })).json() as { yaml: string; deployedText?: boolean; source: string };
+    const detail = (await (await fetch(`${ui!.base}/api/definitions/refund`, { headers: bob })).json()) as {
+      yaml: string;
+      deployedText?: boolean;
+      source: string;
+    };
     expect(detail).toMatchObject({ source: 'deployed', deployedText: true });
     expect(detail.yaml).toBe(REFUND_V1);
   });
 
-  it('checks bob\'s draft as validate does: the typo a 400 at 11:20, the fix valid with latest 1', async () => {
+  it("checks bob's draft as validate does: the typo a 400 at 11:20, the fix valid with latest 1", async () => {
     const bob = await signIn('bob');
     const typo = await post(bob, 'validate', DRAFT_WITH_TYPO);
     expect(typo.status).toBe(400);
@@ -88,13 +115,24 @@ describe.skipIf(noNats)('editing a definition over the API on NATS (docs/dashboa
     expect(JSON.stringify(JSON.parse(versions.stdout))).not.toContain('"version":2');
   });
 
-  it('deploys bob\'s version 2 as bob: the engine judges L1 and stores it in the registry', async () => {
+  it("deploys bob's version 2 as bob: the engine judges L1 and stores it in the registry", async () => {
     const bob = await signIn('bob');
     const r = await post(bob, 'deploy', DRAFT_V2);
     expect(r.status, JSON.stringify(r.body) + engineLog).toBe(200);
-    expect(r.body).toMatchObject({ workflowId: 'refund', version: 2, changed: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(r.body).toMatchObject({
+      workflowId: 'refund',
+      version: 2,
+      changed: true,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const detail = await fetch(`${ui!.base}/api/definitions/refund`, { headers: bob });
-    expect(await detail.json()).toMatchObject({ version: 2, source: 'deployed', versions: [2, 1], deployedText: true, yaml: DRAFT_V2 });
+    expect(await detail.json()).toMatchObject({
+      version: 2,
+      source: 'deployed',
+      versions: [2, 1],
+      deployedText: true,
+      yaml: DRAFT_V2,
+    });
     const again = await post(bob, 'deploy', DRAFT_V2);
     expect(again.body).toMatchObject({ version: 2, changed: false });
   });

@@ -7,7 +7,14 @@ describe('cachedReadAccess', () => {
     let t = 0;
     const answers: Array<boolean | Error> = [true, false, new Error('NATS down'), true];
     let asked = 0;
-    const mayRead = cachedReadAccess(async () => { const a = answers[asked++]!; if (a instanceof Error) throw a; return a; }, () => t);
+    const mayRead = cachedReadAccess(
+      async () => {
+        const a = answers[asked++]!;
+        if (a instanceof Error) throw a;
+        return a;
+      },
+      () => t,
+    );
     expect(await Promise.all([mayRead(), mayRead()])).toEqual([true, true]);
     expect(asked).toBe(1); // one probe in flight serves both
     t += READ_RECHECK_MS - 1;
@@ -22,7 +29,13 @@ describe('cachedReadAccess', () => {
 
   it('the refusal is a 403 naming the subject to add', () => {
     const err = readRefusal('worker', 'LF_EVENTS');
-    expect(err).toMatchObject({ status: 403, code: 'LF_FORBIDDEN', meta: { subject: '$JS.API.STREAM.MSG.GET.LF_EVENTS' } });
-    expect(err.message).toMatch(/^NATS user worker is not allowed to read runs: .*"\$JS\.API\.STREAM\.MSG\.GET\.LF_EVENTS"/);
+    expect(err).toMatchObject({
+      status: 403,
+      code: 'LF_FORBIDDEN',
+      meta: { subject: '$JS.API.STREAM.MSG.GET.LF_EVENTS' },
+    });
+    expect(err.message).toMatch(
+      /^NATS user worker is not allowed to read runs: .*"\$JS\.API\.STREAM\.MSG\.GET\.LF_EVENTS"/,
+    );
   });
 });

@@ -5,13 +5,22 @@ import { parseSignInLimit, SignInLimiter } from '../../src/server/signin-limit.j
 function limiter(maxKeys = 100) {
   let t = 1_000_000;
   const l = new SignInLimiter({ max: 5, windowMs: 60_000, maxKeys }, () => t);
-  return { l, tick: (ms: number) => { t += ms; } };
+  return {
+    l,
+    tick: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('SignInLimiter', () => {
   it('locks an address after 5 failures whatever the names, until the window from the first failure ends', () => {
     const { l, tick } = limiter();
-    for (let i = 0; i < 5; i++) { expect(l.admit('10.0.0.1', `user${i}`)).toBe(0); l.failed('10.0.0.1', `user${i}`); tick(1000); }
+    for (let i = 0; i < 5; i++) {
+      expect(l.admit('10.0.0.1', `user${i}`)).toBe(0);
+      l.failed('10.0.0.1', `user${i}`);
+      tick(1000);
+    }
     expect(l.admit('10.0.0.1', 'someone-else')).toBe(55_000);
     expect(l.admit('10.0.0.2', 'someone-else')).toBe(0);
     tick(55_000);
@@ -48,7 +57,10 @@ describe('SignInLimiter', () => {
 
   it('holds at most maxKeys counts however many names and addresses a client cycles through', () => {
     const { l, tick } = limiter(50);
-    for (let i = 0; i < 10_000; i++) { l.failed(`10.1.${i >> 8}.${i & 255}`, `name-${i}`); tick(1); }
+    for (let i = 0; i < 10_000; i++) {
+      l.failed(`10.1.${i >> 8}.${i & 255}`, `name-${i}`);
+      tick(1);
+    }
     expect(l.size).toBeLessThanOrEqual(50);
     tick(60_000);
     l.failed('10.9.9.9', 'x');
@@ -58,7 +70,9 @@ describe('SignInLimiter', () => {
   it('LEDGERFLOW_UI_SIGNIN_LIMIT: <failures>/<window>; a bad value names the variable and the shape', () => {
     expect(parseSignInLimit(undefined)).toMatchObject({ max: 5, windowMs: 60_000 });
     expect(parseSignInLimit('10/30s')).toMatchObject({ max: 10, windowMs: 30_000 });
-    expect(() => parseSignInLimit('lots')).toThrow(/LEDGERFLOW_UI_SIGNIN_LIMIT=lots: give <failures>\/<window>, e.g. 5\/1m/);
+    expect(() => parseSignInLimit('lots')).toThrow(
+      /LEDGERFLOW_UI_SIGNIN_LIMIT=lots: give <failures>\/<window>, e.g. 5\/1m/,
+    );
     expect(() => parseSignInLimit('0/1m')).toThrow(/LEDGERFLOW_UI_SIGNIN_LIMIT/);
   });
 });

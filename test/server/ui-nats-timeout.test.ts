@@ -40,8 +40,14 @@ describe.skipIf(noNats)('ledgerflow ui --nats, the server slow to answer', () =>
     const deployed = await cli(['--nats', nats.url, 'deploy', 'refund.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     proxy = await startGatedProxy(Number(new URL(nats.url).port));
-    ui = await startUiProcess(['--nats', proxy.url.replace('nats://', 'nats://engine:engine-dev-password@')], [], { cwd: dir });
-    const r = await fetch(`${ui.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'engine', password: 'engine-dev-password' }) });
+    ui = await startUiProcess(['--nats', proxy.url.replace('nats://', 'nats://engine:engine-dev-password@')], [], {
+      cwd: dir,
+    });
+    const r = await fetch(`${ui.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'engine', password: 'engine-dev-password' }),
+    });
     expect(r.status).toBe(200);
     engine = { cookie: r.headers.get('set-cookie')!.split(';')[0]! };
   }, 60_000);
@@ -53,33 +59,53 @@ describe.skipIf(noNats)('ledgerflow ui --nats, the server slow to answer', () =>
 
   it('shows a deployed definition before any engine has run (no run index bucket yet), as `deploy` sent it', async () => {
     const r = await definition();
-    expect(r.status, await r.clone().text() + ui.stderr()).toBe(200);
+    expect(r.status, (await r.clone().text()) + ui.stderr()).toBe(200);
     expect(await r.json()).toMatchObject({ source: 'deployed', deployedText: true, yaml: REFUND_V1 });
   });
 
-  it('answers every page\'s reads before any engine has run, none with an internal error', async () => {
+  it("answers every page's reads before any engine has run, none with an internal error", async () => {
     const answers: string[] = [];
-    for (const path of ['/api/runs', '/api/definitions', '/api/definitions/refund/stats', '/api/definitions/refund/verdict', '/api/map', '/api/schedules', '/api/triggers', '/api/workers', '/api/agents', '/api/breakers', '/api/metrics/summary', '/api/templates']) {
+    for (const path of [
+      '/api/runs',
+      '/api/definitions',
+      '/api/definitions/refund/stats',
+      '/api/definitions/refund/verdict',
+      '/api/map',
+      '/api/schedules',
+      '/api/triggers',
+      '/api/workers',
+      '/api/agents',
+      '/api/breakers',
+      '/api/metrics/summary',
+      '/api/templates',
+    ]) {
       const r = await fetch(`${ui.base}${path}`, { headers: engine });
       answers.push(`${path} ${r.status} ${r.status === 200 ? '' : await r.text()}`);
     }
-    expect(answers.filter((a) => / 5\d\d /.test(a)), ui.stderr()).toEqual([]);
+    expect(
+      answers.filter((a) => / 5\d\d /.test(a)),
+      ui.stderr(),
+    ).toEqual([]);
   });
 
   it('answers 503 LF_NATS_TIMEOUT with Retry-After, not an internal error, and the definition once the server answers again', async () => {
     proxy.hold();
     const slow = await definition();
-    const body = await slow.json() as { error: { code: string; message: string } };
+    const body = (await slow.json()) as { error: { code: string; message: string } };
     expect(slow.status, JSON.stringify(body)).toBe(503);
     expect(body.error.code).toBe('LF_NATS_TIMEOUT');
     expect(body.error.message).toMatch(/did not answer in time.*try again/i);
     expect(slow.headers.get('retry-after')).toBe('2');
 
     proxy.release();
-    const again = await waitFor('the definition once NATS answers', async () => {
-      const r = await definition();
-      return r.status === 200 ? await r.json() as { yaml: string } : null;
-    }, { timeout: 30_000, detail: () => ui.stderr() });
+    const again = await waitFor(
+      'the definition once NATS answers',
+      async () => {
+        const r = await definition();
+        return r.status === 200 ? ((await r.json()) as { yaml: string }) : null;
+      },
+      { timeout: 30_000, detail: () => ui.stderr() },
+    );
     expect(again.yaml).toBe(REFUND_V1);
   }, 60_000);
 });

@@ -24,14 +24,23 @@ const get = async (path: string) => {
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 };
 const post = async (path: string, body: unknown) => {
-  const r = await api(path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await api(path, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 };
 const statusOf = async (id: string) => (await get(`/api/runs/${id}`)).body.run?.status as string | undefined;
-const settled = (id: string, want: string) => waitFor(`run ${id} ${want}`, async () => (await statusOf(id)) === want, { timeout: 15_000 });
+const settled = (id: string, want: string) =>
+  waitFor(`run ${id} ${want}`, async () => (await statusOf(id)) === want, { timeout: 15_000 });
 
 /** Reads an SSE response until `done` says so (or 15 s pass); returns the events read. */
-async function readSse(path: string, done: (e: { event: string; data: any }) => boolean, onReady?: () => Promise<void>): Promise<{ event: string; data: any }[]> {
+async function readSse(
+  path: string,
+  done: (e: { event: string; data: any }) => boolean,
+  onReady?: () => Promise<void>,
+): Promise<{ event: string; data: any }[]> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 15_000);
   const r = await api(path, { headers: auth, signal: ctl.signal });
@@ -50,7 +59,11 @@ async function readSse(path: string, done: (e: { event: string; data: any }) => 
         const block = buf.slice(0, cut);
         buf = buf.slice(cut + 2);
         const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.replace(/^data: ?/, '')).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.replace(/^data: ?/, ''))
+          .join('\n');
         const e = { event, data: data ? JSON.parse(data) : null };
         seen.push(e);
         if (event === 'ready' && onReady) await onReady();
@@ -120,25 +133,41 @@ beforeAll(async () => {
   const defs = join(dir, 'defs');
   mkdirSync(defs);
   mkdirSync(join(dir, 'events'));
-  for (const f of ['approval.yaml', 'wait-signal.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(defs, f));
+  for (const f of ['approval.yaml', 'wait-signal.yaml', 'handlers.mjs'])
+    copyFileSync(join(ROOT, 'test', 'fixtures', f), join(defs, f));
   writeFileSync(join(defs, 'shape.yaml'), SHAPE(1, 'last'));
-  writeFileSync(join(defs, 'nightly.yaml'), readFileSync(join(defs, 'approval.yaml'), 'utf8')
-    .replace('id: approval', 'id: nightly').replace('  tasks:', '  triggers:\n    - schedule: "0 3 * * *"\n      timezone: UTC\n  tasks:'));
-  writeFileSync(join(defs, 'parent.yaml'), 'workflow:\n  id: parent\n  version: 1\n  tasks:\n    - { id: child, type: SUB_WORKFLOW, workflow: shape, input: { name: kid } }\n');
+  writeFileSync(
+    join(defs, 'nightly.yaml'),
+    readFileSync(join(defs, 'approval.yaml'), 'utf8')
+      .replace('id: approval', 'id: nightly')
+      .replace('  tasks:', '  triggers:\n    - schedule: "0 3 * * *"\n      timezone: UTC\n  tasks:'),
+  );
+  writeFileSync(
+    join(defs, 'parent.yaml'),
+    'workflow:\n  id: parent\n  version: 1\n  tasks:\n    - { id: child, type: SUB_WORKFLOW, workflow: shape, input: { name: kid } }\n',
+  );
   writeFileSync(join(defs, 'breaks.yaml'), BREAKS);
-  writeFileSync(join(dir, 'events', 'order_placed.yaml'), [
-    'type: order_placed',
-    'schema:',
-    '  type: object',
-    '  required: [customer, amount]',
-    '  properties:',
-    '    customer: { type: string }',
-    '    amount: { type: number, minimum: 0 }',
-  ].join('\n'));
-  ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', defs], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN } });
+  writeFileSync(
+    join(dir, 'events', 'order_placed.yaml'),
+    [
+      'type: order_placed',
+      'schema:',
+      '  type: object',
+      '  required: [customer, amount]',
+      '  properties:',
+      '    customer: { type: string }',
+      '    amount: { type: number, minimum: 0 }',
+    ].join('\n'),
+  );
+  ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', defs], {
+    cwd: dir,
+    env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN },
+  });
   auth = { authorization: `Bearer ${ui.token}` };
 }, 30_000);
-afterAll(async () => { await ui?.stop(); });
+afterAll(async () => {
+  await ui?.stop();
+});
 
 describe('start, definitions, verdict and metrics', () => {
   let v1Run: string;
@@ -165,7 +194,11 @@ describe('start, definitions, verdict and metrics', () => {
   it('lists definitions with their versions and inputs; one definition with its YAML, problems and graph', async () => {
     const { body } = await get('/api/definitions');
     const shape = body.workflows.find((w: { id: string }) => w.id === 'shape');
-    expect(shape).toMatchObject({ id: 'shape', latest: 1, versions: [{ version: 1, source: 'file', valid: true, problems: 0 }] });
+    expect(shape).toMatchObject({
+      id: 'shape',
+      latest: 1,
+      versions: [{ version: 1, source: 'file', valid: true, problems: 0 }],
+    });
     expect(shape.inputs.map((i: { name: string }) => i.name)).toEqual(['name', 'count']);
     const one = (await get('/api/definitions/shape')).body;
     expect(one).toMatchObject({ id: 'shape', version: 1, versions: [1], source: 'file', problems: [] });
@@ -176,7 +209,10 @@ describe('start, definitions, verdict and metrics', () => {
   });
 
   it('a broken file is listed with its problems (file:line:col), the others still load', async () => {
-    writeFileSync(join(dir, 'defs', 'broken.yaml'), 'workflow:\n  id: broken\n  version: 1\n  tasks:\n    - id: a\n      type: NOPE\n');
+    writeFileSync(
+      join(dir, 'defs', 'broken.yaml'),
+      'workflow:\n  id: broken\n  version: 1\n  tasks:\n    - id: a\n      type: NOPE\n',
+    );
     const { body } = await get('/api/definitions/broken');
     expect(body.definition).toBeNull();
     expect(body.problems.length).toBeGreaterThan(0);
@@ -188,7 +224,10 @@ describe('start, definitions, verdict and metrics', () => {
     expect(started.status).toBe(200);
     await settled(started.body.runId, 'WAITING');
     // (A listener of its own, so the folder's other workflows get no run from it.)
-    writeFileSync(join(dir, 'defs', 'pinged.yaml'), 'workflow:\n  id: pinged\n  triggers: [{ event: ping }]\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    writeFileSync(
+      join(dir, 'defs', 'pinged.yaml'),
+      'workflow:\n  id: pinged\n  triggers: [{ event: ping }]\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n',
+    );
     const emit = await post('/api/events/ping', { data: {} });
     rmSync(join(dir, 'defs', 'pinged.yaml'));
     expect(emit.status, JSON.stringify(emit.body)).toBe(200);
@@ -200,10 +239,14 @@ describe('start, definitions, verdict and metrics', () => {
   it('v2 in the folder: both versions listed (v1 from its run), the diff, and the replay verdict naming the diverging event', async () => {
     writeFileSync(join(dir, 'defs', 'shape.yaml'), SHAPE(2, 'final'));
     // v1 is known from its run through the live run index, which follows the store's changes a moment later.
-    const one = await waitFor('both versions of shape to be listed', async () => {
-      const body = (await get('/api/definitions/shape')).body;
-      return JSON.stringify(body.versions) === '[2,1]' ? body : undefined;
-    }, { timeout: 15_000 });
+    const one = await waitFor(
+      'both versions of shape to be listed',
+      async () => {
+        const body = (await get('/api/definitions/shape')).body;
+        return JSON.stringify(body.versions) === '[2,1]' ? body : undefined;
+      },
+      { timeout: 15_000 },
+    );
     expect(one.versions).toEqual([2, 1]);
     const v1 = (await get('/api/definitions/shape?version=1')).body;
     expect(v1.source).toBe('runs');
@@ -226,7 +269,11 @@ describe('start, definitions, verdict and metrics', () => {
     expect(events.find((e) => e.seq === divergence.seq)?.type).toBe(divergence.type);
     expect(divergence.reason).toEqual(expect.any(String));
     // v1 replays its own runs unchanged.
-    expect((await get('/api/definitions/shape/verdict?version=1')).body).toMatchObject({ runs: 1, compatible: 1, incompatible: [] });
+    expect((await get('/api/definitions/shape/verdict?version=1')).body).toMatchObject({
+      runs: 1,
+      compatible: 1,
+      incompatible: [],
+    });
     expect((await get('/api/definitions/shape/verdict')).body.error.field).toBe('version');
   });
 
@@ -235,7 +282,9 @@ describe('start, definitions, verdict and metrics', () => {
     expect(v2.status).toBe(200);
     await settled(v2.body.runId, 'COMPLETED');
     expect((await get(`/api/runs/${v2.body.runId}`)).body.run.version).toBe(2);
-    expect((await post('/api/workflows/shape/start', { input: { name: 'b' }, version: 5 })).body.error.field).toBe('version');
+    expect((await post('/api/workflows/shape/start', { input: { name: 'b' }, version: 5 })).body.error.field).toBe(
+      'version',
+    );
 
     const m = (await get('/api/metrics/summary')).body;
     expect(m.perHour).toHaveLength(24);
@@ -254,7 +303,8 @@ it('a run page lists its child runs, and the child names its parent', async () =
   const { body } = await post('/api/workflows/parent/start', { input: {} });
   await settled(body.runId, 'COMPLETED');
   // The children come from the run index, which learns of the child's end from its watch, a moment after the parent's page shows it settled.
-  await expect.poll(async () => (await get(`/api/runs/${body.runId}`)).body.children, { timeout: 15_000 })
+  await expect
+    .poll(async () => (await get(`/api/runs/${body.runId}`)).body.children, { timeout: 15_000 })
     .toMatchObject([{ workflowId: 'shape', status: 'COMPLETED', task: 'child' }]);
   const parent = (await get(`/api/runs/${body.runId}`)).body;
   const child = (await get(`/api/runs/${parent.children[0].runId}`)).body;
@@ -265,7 +315,8 @@ it('a run page lists its child runs, and the child names its parent', async () =
 describe('the run index behind the API, retry from failed, /metrics', () => {
   let failed = '';
   let ok = '';
-  const ids = async (qs: string) => (await get(`/api/runs?${qs}`)).body.runs.map((r: { runId: string }) => r.runId) as string[];
+  const ids = async (qs: string) =>
+    (await get(`/api/runs?${qs}`)).body.runs.map((r: { runId: string }) => r.runId) as string[];
 
   it('filters runs by agent, output text (any case) and trigger: an emitted run by its event id', async () => {
     failed = (await post('/api/workflows/breaks/start', { input: { tag: 'Needle-42' } })).body.runId;
@@ -280,7 +331,11 @@ describe('the run index behind the API, retry from failed, /metrics', () => {
     const emitted = await post('/api/events/order_placed', { data: { customer: 'c9', amount: 1 }, id: 'order-filter' });
     const runId = emitted.body.runs[0].runId as string;
     // The index follows runs/: the new run is on the page once the watch has told it (no query stats the store).
-    await waitFor('the emitted run in the index', async () => (await ids('trigger=event:order-filter')).includes(runId), { timeout: 15_000 });
+    await waitFor(
+      'the emitted run in the index',
+      async () => (await ids('trigger=event:order-filter')).includes(runId),
+      { timeout: 15_000 },
+    );
     expect((await get(`/api/runs/${runId}`)).body.record.trigger).toMatchObject({ kind: 'event', id: 'order-filter' });
   });
 
@@ -291,13 +346,24 @@ describe('the run index behind the API, retry from failed, /metrics', () => {
     expect(retried).not.toBe(failed);
     await settled(retried, 'FAILED'); // flaky fails again: only it ran
     const events = (await get(`/api/runs/${retried}/events`)).body.events as { type: string; data: any }[];
-    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'first')?.data.reused).toEqual({ runId: failed });
-    expect(events.filter((e) => e.type === 'task.started').map((e) => [e.data.task, e.data.reused ?? null])).toEqual([['first', { runId: failed }], ['flaky', null]]);
+    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'first')?.data.reused).toEqual({
+      runId: failed,
+    });
+    expect(events.filter((e) => e.type === 'task.started').map((e) => [e.data.task, e.data.reused ?? null])).toEqual([
+      ['first', { runId: failed }],
+      ['flaky', null],
+    ]);
     const page = (await get(`/api/runs/${retried}`)).body;
     expect(page.retryOf).toEqual({ runId: failed });
     expect(page.record.trigger).toEqual({ kind: 'retry', runId: failed });
-    await waitFor('the old run to list its retry', async () => (await get(`/api/runs/${failed}`)).body.retries.length === 1, { timeout: 15_000 });
-    expect((await get(`/api/runs/${failed}`)).body.retries).toEqual([expect.objectContaining({ runId: retried, workflowId: 'breaks', status: 'FAILED' })]);
+    await waitFor(
+      'the old run to list its retry',
+      async () => (await get(`/api/runs/${failed}`)).body.retries.length === 1,
+      { timeout: 15_000 },
+    );
+    expect((await get(`/api/runs/${failed}`)).body.retries).toEqual([
+      expect.objectContaining({ runId: retried, workflowId: 'breaks', status: 'FAILED' }),
+    ]);
     expect(await ids(`trigger=retry:${failed}`)).toEqual([retried]);
     const refused = await post(`/api/runs/${ok}/retry`, {});
     expect(refused.status).toBe(409);
@@ -325,8 +391,12 @@ describe('schedules, triggers, workers', () => {
     expect(nightly).toMatchObject({ workflowId: 'nightly', cron: '0 3 * * *', timezone: 'UTC' });
     expect(JSON.stringify(nightly)).toMatch(/T03:00:00/);
     const triggers = (await get('/api/triggers')).body.triggers;
-    expect(triggers).toContainEqual(expect.objectContaining({ workflowId: 'shape', kind: 'event', event: 'order_placed' }));
-    expect(triggers).toContainEqual(expect.objectContaining({ workflowId: 'nightly', kind: 'schedule', cron: '0 3 * * *' }));
+    expect(triggers).toContainEqual(
+      expect.objectContaining({ workflowId: 'shape', kind: 'event', event: 'order_placed' }),
+    );
+    expect(triggers).toContainEqual(
+      expect.objectContaining({ workflowId: 'nightly', kind: 'schedule', cron: '0 3 * * *' }),
+    );
     const workers = (await get('/api/workers')).body;
     expect(workers).toMatchObject({ mode: 'embedded', workers: [], queues: [] });
     expect(workers.service.pid).toEqual(expect.any(Number));
@@ -336,13 +406,21 @@ describe('schedules, triggers, workers', () => {
     expect((await get('/api/breakers')).body).toEqual({ breakers: [] });
     const opened = await cli(['--store', join(dir, 'store'), 'breaker', 'open', 'queue/payments'], { cwd: dir });
     expect(opened.code, opened.stderr).toBe(0);
-    expect((await get('/api/breakers')).body).toEqual({ breakers: [{ name: 'queue/payments', state: 'open', failures: 0, openedAt: expect.any(String), by: 'operator' }] });
-    expect((await cli(['--store', join(dir, 'store'), 'breaker', 'close', 'queue/payments'], { cwd: dir })).code).toBe(0);
+    expect((await get('/api/breakers')).body).toEqual({
+      breakers: [{ name: 'queue/payments', state: 'open', failures: 0, openedAt: expect.any(String), by: 'operator' }],
+    });
+    expect((await cli(['--store', join(dir, 'store'), 'breaker', 'close', 'queue/payments'], { cwd: dir })).code).toBe(
+      0,
+    );
     expect((await get('/api/breakers')).body.breakers).toMatchObject([{ name: 'queue/payments', state: 'closed' }]);
     // The page's buttons: POST /api/breakers/open|close, as the CLI's breaker open|close.
-    expect((await post('/api/breakers/open', { name: 'queue/payments' })).body).toMatchObject({ breaker: { name: 'queue/payments', state: 'open', by: 'operator' } });
+    expect((await post('/api/breakers/open', { name: 'queue/payments' })).body).toMatchObject({
+      breaker: { name: 'queue/payments', state: 'open', by: 'operator' },
+    });
     expect((await get('/api/breakers')).body.breakers).toMatchObject([{ name: 'queue/payments', state: 'open' }]);
-    expect((await post('/api/breakers/close', { name: 'queue/payments' })).body).toMatchObject({ breaker: { state: 'closed' } });
+    expect((await post('/api/breakers/close', { name: 'queue/payments' })).body).toMatchObject({
+      breaker: { state: 'closed' },
+    });
     const bad = await post('/api/breakers/open', { name: '../etc' });
     expect([bad.status, bad.body.error.field]).toEqual([400, 'name']);
   });
@@ -363,17 +441,23 @@ describe('emit, signal, pause, resume, SSE', () => {
     expect(ok.body.runs).toHaveLength(1);
     expect(ok.body.runs[0]).toMatchObject({ workflowId: 'shape' });
     await settled(ok.body.runs[0].runId, 'COMPLETED');
-    expect((await get(`/api/runs/${ok.body.runs[0].runId}/events`)).body.events[0].data.input).toMatchObject({ name: 'c2' });
+    expect((await get(`/api/runs/${ok.body.runs[0].runId}/events`)).body.events[0].data.input).toMatchObject({
+      name: 'c2',
+    });
   });
 
   it('the run stream delivers the events of a run as it moves (signal → COMPLETED); a signal nobody waits for is a 409', async () => {
     const { body } = await post('/api/workflows/wait_signal/start', { input: {} });
     const runId = body.runId as string;
     await settled(runId, 'WAITING');
-    const seen = await readSse(`/api/runs/${runId}/stream`,
+    const seen = await readSse(
+      `/api/runs/${runId}/stream`,
       // A run completes with the commit whose state says COMPLETED (there is no run.completed event type).
       (e) => e.event === 'events' && e.data.some((x: { state: { status: string } }) => x.state.status === 'COMPLETED'),
-      async () => { expect((await post(`/api/runs/${runId}/signal`, { name: 'go_ahead', data: { ok: true } })).status).toBe(200); });
+      async () => {
+        expect((await post(`/api/runs/${runId}/signal`, { name: 'go_ahead', data: { ok: true } })).status).toBe(200);
+      },
+    );
     const types = seen.filter((e) => e.event === 'events').flatMap((e) => e.data.map((x: { type: string }) => x.type));
     expect(types[0]).toBe('signal.received');
     expect(types).toContain('task.completed');
@@ -385,9 +469,13 @@ describe('emit, signal, pause, resume, SSE', () => {
 
   it('/api/stream pushes a record when a run starts', async () => {
     let runId = '';
-    await readSse('/api/stream', (e) => e.event === 'record' && e.data.runId === runId, async () => {
-      runId = (await post('/api/workflows/approval/start', { input: {} })).body.runId;
-    });
+    await readSse(
+      '/api/stream',
+      (e) => e.event === 'record' && e.data.runId === runId,
+      async () => {
+        runId = (await post('/api/workflows/approval/start', { input: {} })).body.runId;
+      },
+    );
     expect(runId).not.toBe('');
   });
 
@@ -423,7 +511,13 @@ describe('hostile input', () => {
 
   it('an over-long run id, a path traversal in :id and odd characters are 400s naming the id, never a file read', async () => {
     for (const id of ['x'.repeat(5000), '..%2F..%2Fetc%2Fpasswd', '..%2F', 'a%00b', 'a.b']) {
-      for (const path of [`/api/runs/${id}`, `/api/runs/${id}/events`, `/api/runs/${id}/stream`, `/api/runs/${id}/at/1`, `/api/runs/${id}/statechart`]) {
+      for (const path of [
+        `/api/runs/${id}`,
+        `/api/runs/${id}/events`,
+        `/api/runs/${id}/stream`,
+        `/api/runs/${id}/at/1`,
+        `/api/runs/${id}/statechart`,
+      ]) {
         const r = await get(path);
         expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(400);
         expect(r.body.error.field).toBe('id');
@@ -437,7 +531,16 @@ describe('hostile input', () => {
   });
 
   it('a huge or negative limit, an unknown filter, a bad cursor: 400 naming it', async () => {
-    for (const [q, field] of [['limit=1e308', 'limit'], ['limit=-1', 'limit'], ['limit=99999999999999999999999', 'limit'], ['cursor=abc', 'cursor'], ['before=abc', 'before'], ['bogus=1', 'bogus'], ['since=yesterday', 'since'], ['status=DONE', 'status']]) {
+    for (const [q, field] of [
+      ['limit=1e308', 'limit'],
+      ['limit=-1', 'limit'],
+      ['limit=99999999999999999999999', 'limit'],
+      ['cursor=abc', 'cursor'],
+      ['before=abc', 'before'],
+      ['bogus=1', 'bogus'],
+      ['since=yesterday', 'since'],
+      ['status=DONE', 'status'],
+    ]) {
       const r = await get(`/api/runs?${q}`);
       expect(r.status, q).toBe(400);
       expect(r.body.error.field, q).toBe(field);
@@ -460,8 +563,13 @@ describe('hostile input', () => {
       expect(r.body.error.code).toBe('LF_INPUT_INVALID');
     }
     const unknown: [string, Record<string, unknown>][] = [
-      ['approve', { task: 'sign_off', by: 'eve' }], ['reject', { task: 'sign_off', extra: 1 }], ['signal', { name: 'x', extra: 1 }],
-      ['cancel', { extra: 1 }], ['pause', { extra: 1 }], ['resume', { extra: 1 }], ['retry', { extra: 1 }],
+      ['approve', { task: 'sign_off', by: 'eve' }],
+      ['reject', { task: 'sign_off', extra: 1 }],
+      ['signal', { name: 'x', extra: 1 }],
+      ['cancel', { extra: 1 }],
+      ['pause', { extra: 1 }],
+      ['resume', { extra: 1 }],
+      ['retry', { extra: 1 }],
     ];
     for (const [action, b] of unknown) {
       const r = await post(`/api/runs/${runId}/${action}`, b);

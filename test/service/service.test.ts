@@ -53,11 +53,17 @@ describe('Service', () => {
   it('drives many runs at once without a MaxListenersExceededWarning on stderr', async () => {
     const { engine, dir } = fileEngine();
     const warnings: Error[] = [];
-    const onWarning = (w: Error) => { warnings.push(w); };
+    const onWarning = (w: Error) => {
+      warnings.push(w);
+    };
     process.on('warning', onWarning);
-    onTestFinished(() => { process.off('warning', onWarning); });
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
     // Twelve runs waiting for a sign-off: the service drives all twelve at once (each listens on its stop and drain signals).
-    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => engine.start(gated, {}, { runId: `gated-${i}` })));
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => engine.start(gated, {}, { runId: `gated-${i}` })),
+    );
     const service = new Service({ engine, storeDir: dir, handlers: { b: async () => ({ ok: 1 }) } });
     onTestFinished(() => service.stop().then(() => undefined));
     expect(await service.start()).toBe(true);
@@ -80,7 +86,9 @@ describe('Service', () => {
     onTestFinished(() => store.close());
     const engine = new Engine({ store });
     const handlers: Handlers = { a: async () => ({ ok: 1 }), b: async () => ({ ok: 2 }) };
-    const settled = await Promise.all(Array.from({ length: 5 }, (_, i) => engine.run(twoSteps, {}, { handlers, runId: `done-${i}` })));
+    const settled = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => engine.run(twoSteps, {}, { handlers, runId: `done-${i}` })),
+    );
     expect(settled.map((v) => v.status)).toEqual(Array(5).fill('COMPLETED'));
     const notices: ServiceNotice[] = [];
     const service = new Service({ engine, storeDir: dir, handlers, rescanMs: 10, onNotice: (n) => notices.push(n) });
@@ -102,7 +110,11 @@ describe('Service', () => {
     let runId: string | undefined;
     const notices: ServiceNotice[] = [];
     const service = new Service({
-      engine, storeDir: dir, handlers, tickMs: 20, onNotice: (n) => notices.push(n),
+      engine,
+      storeDir: dir,
+      handlers,
+      tickMs: 20,
+      onNotice: (n) => notices.push(n),
       // What a scheduler's fireDue does: record the start of a run; the service finds and drives it.
       onTick: async (now) => {
         ticks.push(now);
@@ -111,7 +123,9 @@ describe('Service', () => {
     });
     onTestFinished(() => service.stop().then(() => undefined));
     expect(await service.start()).toBe(true);
-    await waitFor('the run the hook started to settle', () => notices.find((n) => n.kind === 'run.settled' && n.runId === runId));
+    await waitFor('the run the hook started to settle', () =>
+      notices.find((n) => n.kind === 'run.settled' && n.runId === runId),
+    );
     expect((await engine.status(runId!)).status).toBe('COMPLETED');
     expect(ticks.every((t) => t instanceof Date)).toBe(true);
     expect((await service.stop()).interrupted).toEqual([]);
@@ -122,18 +136,38 @@ describe('Service', () => {
     const runId = await engine.start(gated, {}, { runId: 'gated-leased' });
     // Another live process holds the run's lease (as `ledgerflow run` does while it drives and delivers).
     const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    onTestFinished(() => { holder.kill('SIGKILL'); });
-    writeFileSync(join(dir, 'runs', `${runId}.driver`), JSON.stringify({ pid: holder.pid, time: new Date().toISOString(), host: hostname(), pidns: readlinkSync('/proc/self/ns/pid') }));
+    onTestFinished(() => {
+      holder.kill('SIGKILL');
+    });
+    writeFileSync(
+      join(dir, 'runs', `${runId}.driver`),
+      JSON.stringify({
+        pid: holder.pid,
+        time: new Date().toISOString(),
+        host: hostname(),
+        pidns: readlinkSync('/proc/self/ns/pid'),
+      }),
+    );
     const caughtUp: string[] = [];
     const notices: ServiceNotice[] = [];
     const service = new Service({
-      engine, storeDir: dir, handlers: { b: async () => ({ ok: 1 }) },
-      notifier: { catchUp: (history) => { caughtUp.push(history[0]!.runId); } },
-      onNotice: (n) => { notices.push(n); },
+      engine,
+      storeDir: dir,
+      handlers: { b: async () => ({ ok: 1 }) },
+      notifier: {
+        catchUp: (history) => {
+          caughtUp.push(history[0]!.runId);
+        },
+      },
+      onNotice: (n) => {
+        notices.push(n);
+      },
     });
     onTestFinished(() => service.stop().then(() => undefined));
     expect(await service.start()).toBe(true);
-    await waitFor('the run seen as driven elsewhere', () => notices.some((n) => n.kind === 'run.busy' && n.runId === runId));
+    await waitFor('the run seen as driven elsewhere', () =>
+      notices.some((n) => n.kind === 'run.busy' && n.runId === runId),
+    );
     // Delivering here too would send each notification twice while the holder delivers it.
     expect(caughtUp).toEqual([]);
     const gone = new Promise((r) => holder.once('exit', r));
@@ -148,7 +182,13 @@ describe('Service', () => {
     const first = new Service({ engine, storeDir: dir, handlers: {} });
     expect(await first.start()).toBe(true);
     const seen: ServiceNotice[] = [];
-    const second = new Service({ engine, storeDir: dir, handlers: {}, standbyPollMs: 10, onNotice: (n) => seen.push(n) });
+    const second = new Service({
+      engine,
+      storeDir: dir,
+      handlers: {},
+      standbyPollMs: 10,
+      onNotice: (n) => seen.push(n),
+    });
     const started = second.start();
     await waitFor('the second to stand by', () => seen.some((n) => n.kind === 'standby'));
     expect(second.active).toBe(false);
@@ -165,8 +205,16 @@ describe('drive until settled, and drain', () => {
     const engine = new Engine({ store });
     const runId = await engine.start(gated, {});
     let returned = false;
-    const driven = engine.drive(runId, { handlers: { b: async () => ({ done: true }) }, untilSettled: true }).then((v) => { returned = true; return v; });
-    await waitFor('the approval to be pending', async () => (await engine.status(runId)).tasks.sign_off?.status === 'PENDING_APPROVAL');
+    const driven = engine
+      .drive(runId, { handlers: { b: async () => ({ done: true }) }, untilSettled: true })
+      .then((v) => {
+        returned = true;
+        return v;
+      });
+    await waitFor(
+      'the approval to be pending',
+      async () => (await engine.status(runId)).tasks.sign_off?.status === 'PENDING_APPROVAL',
+    );
     expect(returned).toBe(false);
     await engine.decide(runId, 'sign_off', 'approved', 'alice');
     expect((await driven).status).toBe('COMPLETED');
@@ -179,7 +227,11 @@ describe('drive until settled, and drain', () => {
     const aStarted = gate();
     const aHeld = gate();
     const handlers: Handlers = {
-      a: async () => { aStarted.open(); await aHeld.opened; return { ok: 1 }; },
+      a: async () => {
+        aStarted.open();
+        await aHeld.opened;
+        return { ok: 1 };
+      },
       b: async () => ({ ok: 2 }),
     };
     const drain = new AbortController();
@@ -190,7 +242,9 @@ describe('drive until settled, and drain', () => {
     const view = await drive;
     expect(view.status).toBe('RUNNING');
     let events = await store.read(runId);
-    expect(events.filter((e) => e.type === 'task.completed').map((e) => (e.data as { task: string }).task)).toEqual(['a']);
+    expect(events.filter((e) => e.type === 'task.completed').map((e) => (e.data as { task: string }).task)).toEqual([
+      'a',
+    ]);
     expect(events.some((e) => e.type === 'task.started' && (e.data as { task: string }).task === 'b')).toBe(false);
     expect((await engine.drive(runId, { handlers: { b: async () => ({ ok: 2 }) } })).status).toBe('COMPLETED');
     events = await store.read(runId);
@@ -201,10 +255,21 @@ describe('drive until settled, and drain', () => {
     const { engine, dir } = fileEngine();
     const runId = await engine.start(twoSteps, {}, { runId: 'no-handler' });
     const notices: ServiceNotice[] = [];
-    const service = new Service({ engine, storeDir: dir, handlers: {}, rescanMs: 10, onNotice: (n) => notices.push(n) });
+    const service = new Service({
+      engine,
+      storeDir: dir,
+      handlers: {},
+      rescanMs: 10,
+      onNotice: (n) => notices.push(n),
+    });
     onTestFinished(() => service.stop().then(() => undefined));
     await service.start();
-    await waitFor('three failed drives', () => notices.filter((n) => n.kind === 'run.error' && n.runId === runId).length >= 3);
-    expect(notices.filter((n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId)).toHaveLength(1);
+    await waitFor(
+      'three failed drives',
+      () => notices.filter((n) => n.kind === 'run.error' && n.runId === runId).length >= 3,
+    );
+    expect(
+      notices.filter((n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId),
+    ).toHaveLength(1);
   });
 });

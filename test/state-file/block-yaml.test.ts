@@ -127,13 +127,23 @@ const WORKSET = {
     progress: '83%',
   },
   tasks: [
-    { id: 'scan_files', status: 'COMPLETED', started: '2026-11-25T23:06:57.316Z', completed: '2026-11-25T23:06:57.389Z' },
+    {
+      id: 'scan_files',
+      status: 'COMPLETED',
+      started: '2026-11-25T23:06:57.316Z',
+      completed: '2026-11-25T23:06:57.389Z',
+    },
     { id: 'generate_receipt', status: 'SKIPPED' },
     { id: 'alert_cmd_bridge', status: 'PENDING_APPROVAL', started: '2026-11-25T23:06:57.393Z' },
   ],
   failures: { count: 0, retries: [] },
   approvals: [
-    { task: 'alert_cmd_bridge', status: 'pending', requested: '2026-11-25T23:06:57.393Z', timeout: '2026-11-26T00:06:57.393Z' },
+    {
+      task: 'alert_cmd_bridge',
+      status: 'pending',
+      requested: '2026-11-25T23:06:57.393Z',
+      timeout: '2026-11-26T00:06:57.393Z',
+    },
   ],
   input: {},
 };
@@ -186,23 +196,94 @@ describe('blockYaml: the state file layouts', () => {
   });
 
   it('writes lists in lists, maps in lists in maps, and empty ones as yaml does', () => {
-    const value = { a: [[1, [2, 'x']], { b: { c: [] } }, {}, [], null], d: { e: [{ f: [{}] }] }, g: undefined, h: [undefined] };
+    const value = {
+      a: [[1, [2, 'x']], { b: { c: [] } }, {}, [], null],
+      d: { e: [{ f: [{}] }] },
+      g: undefined,
+      h: [undefined],
+    };
     expect(blockYaml(value)).toBe(stringify(value, OPTIONS));
     expect(blockYaml({})).toBe('{}\n');
     expect(blockYaml([])).toBe('[]\n');
     expect(blockYaml({ only: undefined })).toBe('{}\n');
   });
 
-  it("leaves to yaml (null) what it quotes and what is outside the fast domain, and writes the rest as yaml does", () => {
-    const quoted = ['', ' a', 'a ', 'a: b', 'a #b', 'a:', '1', '-1', '1.5', '.5', '1e5', '0x1F', '0o17', 'true', 'False',
-      'null', '~', '.inf', '-.inf', '.NaN', '---', '...', '- a', '-', '? a', '#x', '@x', '`x', '%x', '!x', '&x', '*x', '|x',
-      '>x', "'x", '"x', ',x', '[x', '{x', 'a\nb', 'a\tb', '\u0085', '\ud800', 'x\u007f', 'a\u2028%b', 'a\u2029---', 'é'];
+  it('leaves to yaml (null) what it quotes and what is outside the fast domain, and writes the rest as yaml does', () => {
+    const quoted = [
+      '',
+      ' a',
+      'a ',
+      'a: b',
+      'a #b',
+      'a:',
+      '1',
+      '-1',
+      '1.5',
+      '.5',
+      '1e5',
+      '0x1F',
+      '0o17',
+      'true',
+      'False',
+      'null',
+      '~',
+      '.inf',
+      '-.inf',
+      '.NaN',
+      '---',
+      '...',
+      '- a',
+      '-',
+      '? a',
+      '#x',
+      '@x',
+      '`x',
+      '%x',
+      '!x',
+      '&x',
+      '*x',
+      '|x',
+      '>x',
+      "'x",
+      '"x',
+      ',x',
+      '[x',
+      '{x',
+      'a\nb',
+      'a\tb',
+      '\u0085',
+      '\ud800',
+      'x\u007f',
+      'a\u2028%b',
+      'a\u2029---',
+      'é',
+    ];
     for (const s of quoted) {
       expect(blockYaml({ k: s }), JSON.stringify(s)).toBeNull();
       expect(blockYaml({ [s]: 1 }), JSON.stringify(s)).toBeNull();
     }
-    const plain = ['yes', 'no', 'on', 'off', '1_000', '1.2.3', 'a#b', 'a:b', '(x)', '/tmp/a', 'café', 'a é → b', '100%', 'Five sequential steps',
-      'five-steps', '20261126-164256-2mfxo11kxg0oo', '2026-11-26T16:42:56.052Z', '46ms', '3.2s', 'a, b [c] {d}'];
+    const plain = [
+      'yes',
+      'no',
+      'on',
+      'off',
+      '1_000',
+      '1.2.3',
+      'a#b',
+      'a:b',
+      '(x)',
+      '/tmp/a',
+      'café',
+      'a é → b',
+      '100%',
+      'Five sequential steps',
+      'five-steps',
+      '20261126-164256-2mfxo11kxg0oo',
+      '2026-11-26T16:42:56.052Z',
+      '46ms',
+      '3.2s',
+      'a, b [c] {d}',
+    ];
     for (const s of plain) {
       expect(blockYaml({ [s]: s }), JSON.stringify(s)).toBe(stringify({ [s]: s }, OPTIONS));
     }
@@ -215,11 +296,71 @@ describe('blockYaml: the state file layouts', () => {
   });
 });
 
-const NASTY = [' ', ':', '#', '-', '?', '.', ',', '[', ']', '{', '}', "'", '"', '!', '&', '*', '|', '>', '%', '@', '`', '~',
-  '\n', '\t', '\\', '\u0085', '\u00a0', 'é', '\u2028', '\ufeff', '\u0007', '\ud83d', '0', '1', 'e', 'x', 'o', '+'];
+const NASTY = [
+  ' ',
+  ':',
+  '#',
+  '-',
+  '?',
+  '.',
+  ',',
+  '[',
+  ']',
+  '{',
+  '}',
+  "'",
+  '"',
+  '!',
+  '&',
+  '*',
+  '|',
+  '>',
+  '%',
+  '@',
+  '`',
+  '~',
+  '\n',
+  '\t',
+  '\\',
+  '\u0085',
+  '\u00a0',
+  'é',
+  '\u2028',
+  '\ufeff',
+  '\u0007',
+  '\ud83d',
+  '0',
+  '1',
+  'e',
+  'x',
+  'o',
+  '+',
+];
 const SAFE = ['a', 'b', 'Z', '_', '0', '9', 'T', 'Z', '/', '(', ')', ' ', '-', ':', '.', '%'];
-const WORDS = ['true', 'null', '~', 'yes', 'NULL', '.inf', '.nan', '0x1A', '0o17', '1e3', '-12', '+3', '1.', '.5', '---', '...',
-  '2026-11-26T16:42:56.052Z', '20261126-164256-2mfxo11kxg0oo', '100%', 'five-steps', 'Five sequential steps', 'COMPLETED'];
+const WORDS = [
+  'true',
+  'null',
+  '~',
+  'yes',
+  'NULL',
+  '.inf',
+  '.nan',
+  '0x1A',
+  '0o17',
+  '1e3',
+  '-12',
+  '+3',
+  '1.',
+  '.5',
+  '---',
+  '...',
+  '2026-11-26T16:42:56.052Z',
+  '20261126-164256-2mfxo11kxg0oo',
+  '100%',
+  'five-steps',
+  'Five sequential steps',
+  'COMPLETED',
+];
 
 const text = fc.oneof(
   fc.string({ unit: fc.constantFrom(...SAFE), maxLength: 12 }),
@@ -270,7 +411,15 @@ describe('blockYaml: equal to yaml over random values', () => {
   it('takes the fast path for maps and lists of safe words, numbers, booleans and nulls', () => {
     const word = fc.oneof(fc.constantFrom(...WORDS.slice(16)), fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/));
     const { safe } = fc.letrec((tie) => ({
-      safe: fc.oneof({ depthSize: 'small' }, word, fc.integer(), fc.boolean(), fc.constant(null), tie('list'), tie('map')),
+      safe: fc.oneof(
+        { depthSize: 'small' },
+        word,
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        tie('list'),
+        tie('map'),
+      ),
       list: fc.array(tie('safe'), { maxLength: 4 }),
       map: fc.dictionary(word, tie('safe'), { maxKeys: 5 }),
     }));

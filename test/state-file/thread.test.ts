@@ -41,7 +41,15 @@ describe("the state file's writer thread", () => {
     const dir = tempDir();
     const path = join(dir, '.3ox', 'workflow.state.yaml');
     const store = new FileEventStore(join(dir, 'store'));
-    const writer = new StateFileWriter(store, { path, keep: 3, warn: (m) => { throw new Error(m); }, intervalMs: 0, thread: true });
+    const writer = new StateFileWriter(store, {
+      path,
+      keep: 3,
+      warn: (m) => {
+        throw new Error(m);
+      },
+      intervalMs: 0,
+      thread: true,
+    });
     const engine = new Engine({ store: observedStore(store, [writer]) });
     for (let i = 0; i < 8; i++) await engine.run(i % 3 === 0 ? SIGNED : TWO, {}, { handlers });
     await writer.flushNow();
@@ -69,7 +77,13 @@ describe("the state file's writer thread", () => {
     const dir = tempDir();
     const path = join(dir, '.3ox', 'workflow.state.yaml');
     const store = new FileEventStore(join(dir, 'store'));
-    const writer = new StateFileWriter(store, { path, keep: 50, warn: (m) => { throw new Error(m); } });
+    const writer = new StateFileWriter(store, {
+      path,
+      keep: 50,
+      warn: (m) => {
+        throw new Error(m);
+      },
+    });
     const engine = new Engine({ store: observedStore(store, [writer]) });
     await engine.run(TWO, {}, { handlers });
     await writer.flushNow();

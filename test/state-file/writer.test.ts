@@ -42,12 +42,33 @@ describe('the state file writer on a full disk', () => {
     const warnings: string[] = [];
     const attempts: string[] = [];
     const writer = new StateFileWriter(memory, {
-      path, keep: 50, warn: (m) => warnings.push(m), now: () => now, intervalMs: 0, retryMs: 20,
-      write: async (p, text) => { attempts.push(p); if (full) throw enospc(); await writeAtomically(p, text); },
+      path,
+      keep: 50,
+      warn: (m) => warnings.push(m),
+      now: () => now,
+      intervalMs: 0,
+      retryMs: 20,
+      write: async (p, text) => {
+        attempts.push(p);
+        if (full) throw enospc();
+        await writeAtomically(p, text);
+      },
     });
     const e = new Engine({ store: observedStore(memory, [writer]) });
     let calls = 0;
-    const view = await e.run(FLAKY, {}, { handlers: { check: async () => { if (++calls === 1) throw new Error('flaky'); return { ok: true }; } }, maxTimerWaitMs: 5000 });
+    const view = await e.run(
+      FLAKY,
+      {},
+      {
+        handlers: {
+          check: async () => {
+            if (++calls === 1) throw new Error('flaky');
+            return { ok: true };
+          },
+        },
+        maxTimerWaitMs: 5000,
+      },
+    );
     await writer.flush();
 
     // The run went on to wait for its sign-off; every write failed, and was said once.
@@ -55,7 +76,9 @@ describe('the state file writer on a full disk', () => {
     expect(attempts.length).toBeGreaterThan(0);
     expect(existsSync(path)).toBe(false);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^cannot write the state file .*workflow\.state\.yaml: ENOSPC: no space left on device.*; the runs go on/);
+    expect(warnings[0]).toMatch(
+      /^cannot write the state file .*workflow\.state\.yaml: ENOSPC: no space left on device.*; the runs go on/,
+    );
 
     // Within the minute: not said again. A minute later: said again, once.
     now += 30_000;
@@ -80,8 +103,18 @@ describe('the state file writer on a full disk', () => {
     // The workset of this run, from its log: the failed attempt that was retried, the sign-off pending.
     const ws = (parse(readFileSync(wsPath, 'utf8')) as { workset: Record<string, any> }).workset;
     expect(ws).toMatchObject({
-      id: `ws-${view.runId}`, goal: 'Check the change and have it signed off', status: 'waiting', owner: 'manual', workflow_instance: view.runId,
-      workflow: { definition: 'flaky-sign-off', instance_id: view.runId, state: 'WAITING', current_task: 'sign_off', progress: '50%' },
+      id: `ws-${view.runId}`,
+      goal: 'Check the change and have it signed off',
+      status: 'waiting',
+      owner: 'manual',
+      workflow_instance: view.runId,
+      workflow: {
+        definition: 'flaky-sign-off',
+        instance_id: view.runId,
+        state: 'WAITING',
+        current_task: 'sign_off',
+        progress: '50%',
+      },
       failures: { count: 1, retries: [{ task: 'check', attempt: 1, failed: expect.any(String), error: 'flaky' }] },
       approvals: [{ task: 'sign_off', status: 'pending', requested: expect.any(String), timeout: expect.any(String) }],
     });

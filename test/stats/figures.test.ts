@@ -10,13 +10,31 @@ import { workflowStats } from '../../src/stats/index.js';
 const WF = 'inventory-validation-v1';
 const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 
-function run(n: number, status: RunRecord['status'], ms: number | null, tasks: Record<string, [string, number]>, version = 1): RunRecord {
+function run(
+  n: number,
+  status: RunRecord['status'],
+  ms: number | null,
+  tasks: Record<string, [string, number]>,
+  version = 1,
+): RunRecord {
   const startedAt = new Date(T0 + n * 60_000).toISOString();
   return {
-    runId: `r${n}`, workflowId: WF, version, status, startedAt, lastSeq: 10,
-    completedAt: ms === null ? null : new Date(T0 + n * 60_000 + ms).toISOString(), durationMs: ms,
-    tasks: Object.fromEntries(Object.entries(tasks).map(([id, [s, attempts]]) => [id, { status: s, attempts, durationMs: null }])),
-    trigger: { kind: 'manual' }, agents: [], result: '', outputText: null, waiting: [],
+    runId: `r${n}`,
+    workflowId: WF,
+    version,
+    status,
+    startedAt,
+    lastSeq: 10,
+    completedAt: ms === null ? null : new Date(T0 + n * 60_000 + ms).toISOString(),
+    durationMs: ms,
+    tasks: Object.fromEntries(
+      Object.entries(tasks).map(([id, [s, attempts]]) => [id, { status: s, attempts, durationMs: null }]),
+    ),
+    trigger: { kind: 'manual' },
+    agents: [],
+    result: '',
+    outputText: null,
+    waiting: [],
   } as unknown as RunRecord;
 }
 
@@ -24,14 +42,24 @@ const RUNS = [
   run(1, 'COMPLETED', 1000, { scan_files: ['COMPLETED', 1], load_policy: ['COMPLETED', 1] }),
   run(2, 'COMPLETED', 3000, { scan_files: ['COMPLETED', 2], load_policy: ['COMPLETED', 1] }),
   run(3, 'COMPLETED', 2000, { scan_files: ['COMPLETED', 3], load_policy: ['COMPLETED', 1] }, 2),
-  run(4, 'FAILED', 4000, { scan_files: ['FAILED', 3], load_policy: ['COMPLETED', 1], validate_compliance: ['SKIPPED', 0] }, 2),
+  run(
+    4,
+    'FAILED',
+    4000,
+    { scan_files: ['FAILED', 3], load_policy: ['COMPLETED', 1], validate_compliance: ['SKIPPED', 0] },
+    2,
+  ),
   run(5, 'WAITING', null, { scan_files: ['COMPLETED', 1], load_policy: ['IN_PROGRESS', 1] }, 2),
 ];
 const SEED_METRICS = ['execution_time', 'task_success_rate', 'retry_count'] as const;
 
 describe('workflowStats', () => {
   it('execution_time, task_success_rate and retry_count over every version, newest version first', () => {
-    const s = workflowStats(RUNS, { workflowId: WF, listed: SEED_METRICS, taskOrder: ['scan_files', 'load_policy', 'validate_compliance'] });
+    const s = workflowStats(RUNS, {
+      workflowId: WF,
+      listed: SEED_METRICS,
+      taskOrder: ['scan_files', 'load_policy', 'validate_compliance'],
+    });
     expect(s.metrics).toEqual(SEED_METRICS);
     expect(s.metricsFrom).toBe('definition');
     expect(s.runs).toEqual({ total: 5, completed: 3, failed: 1, cancelled: 0, active: 1 });
@@ -45,7 +73,10 @@ describe('workflowStats', () => {
     expect(s.task_success_rate).toMatchObject({ completed: 8, settled: 9 });
     expect(s.retry_count).toEqual({ total: 5, runsWithRetries: 3, tasks: { scan_files: 5, load_policy: 0 } });
     expect(s.failure_rate).toEqual({ failed: 1, settled: 4, rate: 0.25 });
-    expect(s.versions.map((v) => [v.version, v.runs.total, v.retry_count.total])).toEqual([[2, 3, 4], [1, 2, 1]]);
+    expect(s.versions.map((v) => [v.version, v.runs.total, v.retry_count.total])).toEqual([
+      [2, 3, 4],
+      [1, 2, 1],
+    ]);
   });
 
   it('one version, runs started since a time; all figures when the definition lists none', () => {

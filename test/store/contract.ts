@@ -31,7 +31,11 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     it('appends to a new run with expectedSeq 0 and reads it back', async () => {
       const run = uid('run');
       const e1 = ev(run, 1);
-      expect(outcome(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [e1] }))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+      expect(outcome(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [e1] }))).toEqual({
+        firstSeq: 1,
+        lastSeq: 1,
+        duplicate: false,
+      });
       expect(await store.read(run)).toEqual([e1]);
       expect(await store.lastSeq(run)).toBe(1);
     });
@@ -47,8 +51,12 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 
     it('gives a multi-event commit consecutive seqs', async () => {
       const run = uid('run');
-      expect(outcome(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) }))).toEqual({ firstSeq: 1, lastSeq: 3, duplicate: false });
-      expect(outcome(await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) }))).toEqual({ firstSeq: 4, lastSeq: 5, duplicate: false });
+      expect(
+        outcome(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) })),
+      ).toEqual({ firstSeq: 1, lastSeq: 3, duplicate: false });
+      expect(
+        outcome(await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) })),
+      ).toEqual({ firstSeq: 4, lastSeq: 5, duplicate: false });
       expect(await store.read(run)).toEqual(evs(run, 1, 5));
     });
 
@@ -56,7 +64,9 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const run = uid('run');
       await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 2) });
       for (const expectedSeq of [0, 1, 5]) {
-        const err = await store.append({ runId: run, expectedSeq, dedupId: uid('d'), events: [ev(run, expectedSeq + 1)] }).catch((e: unknown) => e);
+        const err = await store
+          .append({ runId: run, expectedSeq, dedupId: uid('d'), events: [ev(run, expectedSeq + 1)] })
+          .catch((e: unknown) => e);
         expect(err).toBeInstanceOf(AppendConflictError);
         expect((err as AppendConflictError).code).toBe('LF_APPEND_CONFLICT');
         expect((err as AppendConflictError).meta).toEqual({ runId: run, expectedSeq, actualSeq: 2 });
@@ -67,7 +77,9 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 
     it('rejects expectedSeq > 0 on a run that does not exist', async () => {
       const run = uid('run');
-      const err = await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: [ev(run, 4)] }).catch((e: unknown) => e);
+      const err = await store
+        .append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: [ev(run, 4)] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AppendConflictError);
       expect((err as AppendConflictError).meta).toMatchObject({ expectedSeq: 3, actualSeq: 0 });
       expect(await store.read(run)).toEqual([]);
@@ -92,8 +104,15 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const b = await store.append(req);
       expect((await store.append(req)).position).toBe(b.position);
       await store.append({ runId: run, expectedSeq: 4, dedupId: uid('d'), events: [ev(run, 5)] });
-      for (const [fromSeq, position] of [[1, a.position], [3, b.position], [4, b.position], [5, b.position]] as const) {
-        expect(await store.read(run, { fromSeq, ...(position !== undefined ? { fromPosition: position } : {}) })).toEqual(await store.read(run, { fromSeq }));
+      for (const [fromSeq, position] of [
+        [1, a.position],
+        [3, b.position],
+        [4, b.position],
+        [5, b.position],
+      ] as const) {
+        expect(
+          await store.read(run, { fromSeq, ...(position !== undefined ? { fromPosition: position } : {}) }),
+        ).toEqual(await store.read(run, { fromSeq }));
       }
     });
 
@@ -130,11 +149,22 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const other = uid('run');
       const bad: { why: string; req: Parameters<EventStore['append']>[0] }[] = [
         { why: 'seq gap', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 1), ev(run, 3)] } },
-        { why: 'seq not after expectedSeq', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 2)] } },
+        {
+          why: 'seq not after expectedSeq',
+          req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 2)] },
+        },
         { why: 'other run', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(other, 1)] } },
         { why: 'no events', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [] } },
         { why: 'empty dedupId', req: { runId: run, expectedSeq: 0, dedupId: '', events: [ev(run, 1)] } },
-        { why: 'invalid envelope', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [{ ...ev(run, 1), state: { status: 'NOPE' } } as unknown as EventEnvelope] } },
+        {
+          why: 'invalid envelope',
+          req: {
+            runId: run,
+            expectedSeq: 0,
+            dedupId: uid('d'),
+            events: [{ ...ev(run, 1), state: { status: 'NOPE' } } as unknown as EventEnvelope],
+          },
+        },
         { why: 'unsafe run id', req: { runId: '../x', expectedSeq: 0, dedupId: uid('d'), events: [ev('../x', 1)] } },
       ];
       for (const { why, req } of bad) {
@@ -150,25 +180,74 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const t = (m: number) => new Date(Date.UTC(2026, 2, 1, 10, m)).toISOString();
       const [r1, r2, r3, r4] = ['a', 'b', 'c', 'd'].map((p) => uid(p)) as [string, string, string, string];
       // r1: running; r2: completed; r3: failed, started first; r4 starts with r2 (tie broken by runId).
-      await store.append({ runId: r1, expectedSeq: 0, dedupId: uid('d'), events: [ev(r1, 1, { workflowId: wfA, version: 2, time: t(5) })] });
-      await store.append({ runId: r1, expectedSeq: 1, dedupId: uid('d'), events: [ev(r1, 2, { workflowId: wfA, version: 2, time: t(6), status: 'WAITING' })] });
-      await store.append({ runId: r2, expectedSeq: 0, dedupId: uid('d'), events: [ev(r2, 1, { workflowId: wfB, time: t(3) })] });
-      await store.append({ runId: r2, expectedSeq: 1, dedupId: uid('d'), events: evs(r2, 2, 3, { workflowId: wfB, time: t(9), status: 'COMPLETED' }) });
-      await store.append({ runId: r3, expectedSeq: 0, dedupId: uid('d'), events: [ev(r3, 1, { workflowId: wfA, time: t(1) }), ev(r3, 2, { workflowId: wfA, time: t(2), status: 'FAILED' })] });
-      await store.append({ runId: r4, expectedSeq: 0, dedupId: uid('d'), events: [ev(r4, 1, { workflowId: wfB, time: t(3), status: 'CANCELLED' })] });
+      await store.append({
+        runId: r1,
+        expectedSeq: 0,
+        dedupId: uid('d'),
+        events: [ev(r1, 1, { workflowId: wfA, version: 2, time: t(5) })],
+      });
+      await store.append({
+        runId: r1,
+        expectedSeq: 1,
+        dedupId: uid('d'),
+        events: [ev(r1, 2, { workflowId: wfA, version: 2, time: t(6), status: 'WAITING' })],
+      });
+      await store.append({
+        runId: r2,
+        expectedSeq: 0,
+        dedupId: uid('d'),
+        events: [ev(r2, 1, { workflowId: wfB, time: t(3) })],
+      });
+      await store.append({
+        runId: r2,
+        expectedSeq: 1,
+        dedupId: uid('d'),
+        events: evs(r2, 2, 3, { workflowId: wfB, time: t(9), status: 'COMPLETED' }),
+      });
+      await store.append({
+        runId: r3,
+        expectedSeq: 0,
+        dedupId: uid('d'),
+        events: [
+          ev(r3, 1, { workflowId: wfA, time: t(1) }),
+          ev(r3, 2, { workflowId: wfA, time: t(2), status: 'FAILED' }),
+        ],
+      });
+      await store.append({
+        runId: r4,
+        expectedSeq: 0,
+        dedupId: uid('d'),
+        events: [ev(r4, 1, { workflowId: wfB, time: t(3), status: 'CANCELLED' })],
+      });
 
       const all = await store.listRuns();
       const ours = all.filter((r) => [r1, r2, r3, r4].includes(r.runId));
       const r2r4 = [r2, r4].sort();
       expect(ours.map((r) => r.runId)).toEqual([r3, ...r2r4, r1]);
-      expect(ours.find((r) => r.runId === r1)).toEqual({ runId: r1, workflowId: wfA, version: 2, status: 'WAITING', startedAt: t(5), completedAt: null, lastSeq: 2 });
-      expect(ours.find((r) => r.runId === r2)).toEqual({ runId: r2, workflowId: wfB, version: 1, status: 'COMPLETED', startedAt: t(3), completedAt: t(9), lastSeq: 3 });
+      expect(ours.find((r) => r.runId === r1)).toEqual({
+        runId: r1,
+        workflowId: wfA,
+        version: 2,
+        status: 'WAITING',
+        startedAt: t(5),
+        completedAt: null,
+        lastSeq: 2,
+      });
+      expect(ours.find((r) => r.runId === r2)).toEqual({
+        runId: r2,
+        workflowId: wfB,
+        version: 1,
+        status: 'COMPLETED',
+        startedAt: t(3),
+        completedAt: t(9),
+        lastSeq: 3,
+      });
       expect(ours.find((r) => r.runId === r3)).toMatchObject({ status: 'FAILED', completedAt: t(2), lastSeq: 2 });
       expect(ours.find((r) => r.runId === r4)).toMatchObject({ status: 'CANCELLED', completedAt: t(3), lastSeq: 1 });
 
       expect((await store.listRuns({ workflowId: wfA })).map((r) => r.runId)).toEqual([r3, r1]);
       expect((await store.listRuns({ workflowId: wfB, status: 'COMPLETED' })).map((r) => r.runId)).toEqual([r2]);
-      expect((await store.listRuns({ workflowId: wfA, status: 'COMPLETED' }))).toEqual([]);
+      expect(await store.listRuns({ workflowId: wfA, status: 'COMPLETED' })).toEqual([]);
       expect((await store.listRuns({ status: 'FAILED' })).map((r) => r.runId)).toContain(r3);
       expect((await store.listRuns({ status: 'FAILED' })).every((r) => r.status === 'FAILED')).toBe(true);
     });
@@ -181,7 +260,12 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       for (let round = 0; round < 3; round++) {
         for (const [i, run] of runs.entries()) {
           if (round > i) continue; // runs of 1, 2 and 3 commits
-          await store.append({ runId: run, expectedSeq: 2 * round, dedupId: uid('d'), events: evs(run, 2 * round + 1, 2 * round + 2, { workflowId: i % 2 === 0 ? wfA : wfB }) });
+          await store.append({
+            runId: run,
+            expectedSeq: 2 * round,
+            dedupId: uid('d'),
+            events: evs(run, 2 * round + 1, 2 * round + 2, { workflowId: i % 2 === 0 ? wfA : wfB }),
+          });
         }
       }
       const collect = async (filter?: { workflowId?: string }) => {
@@ -200,7 +284,10 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect((await collect({ workflowId: uid('nobody') })).size).toBe(0);
       expect((await collect({ workflowId: 'not a token' })).size).toBe(0);
       // A caller may stop early; the store stays usable.
-      for await (const r of store.readAll({ workflowId: wfB })) { expect(r.events.length).toBeGreaterThan(0); break; }
+      for await (const r of store.readAll({ workflowId: wfB })) {
+        expect(r.events.length).toBeGreaterThan(0);
+        break;
+      }
       expect(await store.read(runs[1]!)).toHaveLength(4);
     });
 
@@ -229,7 +316,8 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) });
       const got: number[] = [];
       const sub = store.follow(run, 1, (batch) => got.push(...batch.map((e) => e.seq)));
-      for (let s = 4; s <= 12; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
+      for (let s = 4; s <= 12; s++)
+        await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
       await waitFor('follow to deliver seqs 2..12', () => got.length >= 11);
       // Delivery is in order: once seq 13, appended after all the others, has come, a repeat of any of them would have come before it.
       await store.append({ runId: run, expectedSeq: 12, dedupId: uid('d'), events: [ev(run, 13)] });
@@ -260,7 +348,9 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const run = uid('run');
       await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 1)] });
       const results = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) => store.append({ runId: run, expectedSeq: 1, dedupId: uid(`racer${i}`), events: [ev(run, 2)] })),
+        Array.from({ length: 10 }, (_, i) =>
+          store.append({ runId: run, expectedSeq: 1, dedupId: uid(`racer${i}`), events: [ev(run, 2)] }),
+        ),
       );
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -275,7 +365,8 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const runs = Array.from({ length: 5 }, () => uid('run'));
       await Promise.all(
         runs.map(async (run) => {
-          for (let s = 1; s <= 4; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
+          for (let s = 1; s <= 4; s++)
+            await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
         }),
       );
       for (const run of runs) expect(await store.read(run)).toEqual(evs(run, 1, 4));
@@ -284,10 +375,11 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     it('updateShared: 20 racing changes of one document each see the one before (none lost); a name that is no token is refused', async () => {
       expect(store.updateShared).toBeTypeOf('function');
       const name = uid('doc');
-      const bump = () => store.updateShared!(name, (doc) => {
-        const n = ((doc as { n?: number } | null)?.n ?? 0) + 1;
-        return { doc: { n }, result: n };
-      });
+      const bump = () =>
+        store.updateShared!(name, (doc) => {
+          const n = ((doc as { n?: number } | null)?.n ?? 0) + 1;
+          return { doc: { n }, result: n };
+        });
       const results = await Promise.all(Array.from({ length: 20 }, bump));
       expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       expect(await store.updateShared!(name, (doc) => ({ doc, result: doc }))).toEqual({ n: 20 });

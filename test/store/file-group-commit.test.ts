@@ -70,7 +70,15 @@ async function leaveDeadLock(dir: string): Promise<void> {
     c.on('exit', () => res(c.pid!));
   });
   const ns = await import('node:fs').then((fs) => fs.readlinkSync('/proc/self/ns/pid'));
-  await writeFile(join(dir, 'journal', 'writer.lock'), JSON.stringify({ pid: deadPid, time: new Date().toISOString(), host: (await import('node:os')).hostname(), pidns: ns }));
+  await writeFile(
+    join(dir, 'journal', 'writer.lock'),
+    JSON.stringify({
+      pid: deadPid,
+      time: new Date().toISOString(),
+      host: (await import('node:os')).hostname(),
+      pidns: ns,
+    }),
+  );
 }
 
 describe('file store: group commit', () => {
@@ -81,14 +89,16 @@ describe('file store: group commit', () => {
     const commits = 8;
     const unsyncedAcks: string[] = [];
     const before = journalSyncs.log.length;
-    await Promise.all(runs.map(async (runId) => {
-      for (let s = 1; s <= commits; s++) {
-        const startedBefore = journalSyncs.log.length;
-        const r = await store.append({ runId, expectedSeq: s - 1, dedupId: `${runId}/${s}`, events: [ev(runId, s)] });
-        expect(outcome(r)).toEqual({ firstSeq: s, lastSeq: s, duplicate: false });
-        if (!journalSyncs.log.slice(startedBefore).some((sync) => sync.done)) unsyncedAcks.push(`${runId}/${s}`);
-      }
-    }));
+    await Promise.all(
+      runs.map(async (runId) => {
+        for (let s = 1; s <= commits; s++) {
+          const startedBefore = journalSyncs.log.length;
+          const r = await store.append({ runId, expectedSeq: s - 1, dedupId: `${runId}/${s}`, events: [ev(runId, s)] });
+          expect(outcome(r)).toEqual({ firstSeq: s, lastSeq: s, duplicate: false });
+          if (!journalSyncs.log.slice(startedBefore).some((sync) => sync.done)) unsyncedAcks.push(`${runId}/${s}`);
+        }
+      }),
+    );
     expect(unsyncedAcks).toEqual([]);
     const syncs = journalSyncs.log.length - before;
     expect(syncs).toBeLessThan((runs.length * commits) / 4);
@@ -99,7 +109,8 @@ describe('file store: group commit', () => {
   it('fails only the conflicting append of a batch: the other runs in it are written, a duplicate gets its original seqs', async () => {
     const dir = newDir();
     const store = open(dir);
-    for (const runId of ['a', 'b', 'c']) await store.append({ runId, expectedSeq: 0, dedupId: `${runId}/1`, events: [ev(runId, 1)] });
+    for (const runId of ['a', 'b', 'c'])
+      await store.append({ runId, expectedSeq: 0, dedupId: `${runId}/1`, events: [ev(runId, 1)] });
     const before = journalSyncs.log.length;
     // Made in one tick: one batch, one sync.
     const results = await Promise.allSettled([
@@ -137,7 +148,9 @@ describe('file store: group commit', () => {
     for (const r of results) {
       expect(r.status).toBe('rejected');
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
-      expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(/cannot append to the journal .*EIO.*; nothing was recorded/);
+      expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(
+        /cannot append to the journal .*EIO.*; nothing was recorded/,
+      );
     }
     expect((await readdir(join(dir, 'runs'))).sort()).toEqual(['old.jsonl']);
     expect(await store.read('old')).toEqual([ev('old', 1)]);
@@ -151,8 +164,14 @@ describe('file store: group commit', () => {
     expect(await next.read('y')).toEqual([]);
     expect(await next.read('old')).toEqual([ev('old', 1)]);
     // Nothing of them was recorded, their dedup ids included: the same appends are new appends now.
-    expect(outcome(await next.append({ runId: 'x', expectedSeq: 0, dedupId: 'x/1', events: evs('x', 1, 2) }))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
-    expect(outcome(await next.append({ runId: 'old', expectedSeq: 1, dedupId: 'old/2', events: [ev('old', 2)] }))).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: false });
+    expect(outcome(await next.append({ runId: 'x', expectedSeq: 0, dedupId: 'x/1', events: evs('x', 1, 2) }))).toEqual({
+      firstSeq: 1,
+      lastSeq: 2,
+      duplicate: false,
+    });
+    expect(
+      outcome(await next.append({ runId: 'old', expectedSeq: 1, dedupId: 'old/2', events: [ev('old', 2)] })),
+    ).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: false });
   });
 
   it('puts back, before writing on, a commit its writer synced to the journal but died before adding to the log (whole, or cut short)', async () => {
@@ -162,33 +181,42 @@ describe('file store: group commit', () => {
     await store.append({ runId: 'r2', expectedSeq: 0, dedupId: 'r2/1', events: [ev('r2', 1)] });
     await store.close();
     // What a writer killed between the journal's sync and the logs' writes leaves: the records, one log without its line, one with part of it.
-    const line = (runId: string) => Buffer.from(JSON.stringify({ dedupId: `${runId}/2`, events: [ev(runId, 2)] }) + '\n');
+    const line = (runId: string) =>
+      Buffer.from(JSON.stringify({ dedupId: `${runId}/2`, events: [ev(runId, 2)] }) + '\n');
     const size = async (runId: string) => (await readFile(logOf(dir, runId))).length;
     const [r1At, r2At] = [await size('r1'), await size('r2')];
     const newest = join(dir, 'journal', (await segments(dir)).at(-1)!);
-    await appendFile(newest, Buffer.concat([...encodeRecord('C', 'r1', r1At, line('r1')), ...encodeRecord('C', 'r2', r2At, line('r2'))]));
+    await appendFile(
+      newest,
+      Buffer.concat([...encodeRecord('C', 'r1', r1At, line('r1')), ...encodeRecord('C', 'r2', r2At, line('r2'))]),
+    );
     await appendFile(logOf(dir, 'r2'), line('r2').subarray(0, 30));
     await leaveDeadLock(dir);
 
     const warnings: string[] = [];
     const next = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
     stores.push(next);
-    const err = await next.append({ runId: 'r1', expectedSeq: 1, dedupId: 'r1/other', events: [ev('r1', 2)] }).catch((e: unknown) => e);
+    const err = await next
+      .append({ runId: 'r1', expectedSeq: 1, dedupId: 'r1/other', events: [ev('r1', 2)] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppendConflictError);
     expect((err as AppendConflictError).meta).toMatchObject({ actualSeq: 2 });
     expect(await next.read('r1')).toEqual(evs('r1', 1, 2));
     expect(await next.read('r2')).toEqual(evs('r2', 1, 2));
     // The line cut short was this very line: completed, not kept as torn.
     expect(await next.tornTail('r2')).toBeNull();
-    expect(warnings).toEqual(['the file store\'s journal put back 2 commit lines its run logs lacked after a crash']);
+    expect(warnings).toEqual(["the file store's journal put back 2 commit lines its run logs lacked after a crash"]);
     // A retry of the commit the dead writer never acknowledged is a duplicate, not a second copy.
-    expect(outcome(await next.append({ runId: 'r1', expectedSeq: 1, dedupId: 'r1/2', events: [ev('r1', 2)] }))).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: true });
+    expect(outcome(await next.append({ runId: 'r1', expectedSeq: 1, dedupId: 'r1/2', events: [ev('r1', 2)] }))).toEqual(
+      { firstSeq: 2, lastSeq: 2, duplicate: true },
+    );
   });
 
   it('after a reboot, puts back on the first read the acknowledged lines a log lost with the page cache, and starts a journal of this boot', async () => {
     const dir = newDir();
     const store = open(dir);
-    for (let s = 1; s <= 3; s++) await store.append({ runId: 'r1', expectedSeq: s - 1, dedupId: `r1/${s}`, events: [ev('r1', s)] });
+    for (let s = 1; s <= 3; s++)
+      await store.append({ runId: 'r1', expectedSeq: s - 1, dedupId: `r1/${s}`, events: [ev('r1', s)] });
     await store.close();
     // The power went: the log kept its first line only, the journal (synced) all three, written in a boot that is over.
     const firstLine = (await readFile(logOf(dir, 'r1'), 'utf8')).split('\n')[0]!;
@@ -216,7 +244,9 @@ describe('file store: group commit', () => {
     await writeFile(logOf(dir, 'old'), JSON.stringify({ dedupId: 'old/1', events: evs('old', 1, 2) }) + '\n');
     const store = open(dir);
     expect(await store.read('old')).toEqual(evs('old', 1, 2));
-    expect(outcome(await store.append({ runId: 'old', expectedSeq: 2, dedupId: 'old/3', events: [ev('old', 3)] }))).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: false });
+    expect(
+      outcome(await store.append({ runId: 'old', expectedSeq: 2, dedupId: 'old/3', events: [ev('old', 3)] })),
+    ).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: false });
     expect(await open(dir).read('old')).toEqual(evs('old', 1, 3));
     expect(await segments(dir)).toHaveLength(1);
   });

@@ -86,11 +86,17 @@ function stopTheWritersClock(): void {
 }
 function gate(): () => void {
   let open!: () => void;
-  syncs.gate = new Promise<void>((r) => { open = r; });
-  return () => { syncs.gate = null; open(); };
+  syncs.gate = new Promise<void>((r) => {
+    open = r;
+  });
+  return () => {
+    syncs.gate = null;
+    open();
+  };
 }
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
-const append = (s: FileEventStore, runId: string, seq: number) => s.append({ runId, expectedSeq: seq - 1, dedupId: `${runId}/${seq}`, events: [ev(runId, seq)] });
+const append = (s: FileEventStore, runId: string, seq: number) =>
+  s.append({ runId, expectedSeq: seq - 1, dedupId: `${runId}/${seq}`, events: [ev(runId, seq)] });
 /** A lock file as a process on this host that has since died leaves it (kill -9 while it held the writer lock). */
 async function leaveDeadLock(dir: string): Promise<void> {
   const deadPid = await new Promise<number>((res) => {
@@ -98,7 +104,10 @@ async function leaveDeadLock(dir: string): Promise<void> {
     c.on('exit', () => res(c.pid!));
   });
   const ns = await import('node:fs').then((fs) => fs.readlinkSync('/proc/self/ns/pid'));
-  await writeFile(join(dir, 'journal', 'writer.lock'), JSON.stringify({ pid: deadPid, time: new Date().toISOString(), host: hostname(), pidns: ns }));
+  await writeFile(
+    join(dir, 'journal', 'writer.lock'),
+    JSON.stringify({ pid: deadPid, time: new Date().toISOString(), host: hostname(), pidns: ns }),
+  );
 }
 
 describe('file store: pipelined group commit', () => {
@@ -180,7 +189,11 @@ describe('file store: pipelined group commit', () => {
   it('a writer killed (kill -9) with batches in flight loses only what it had not acknowledged, and leaves every log whole and unforked', async () => {
     const dir = newDir();
     const runs = 16;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/store/fixtures/pipeline-writer.ts'), dir, String(runs)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'test/store/fixtures/pipeline-writer.ts'), dir, String(runs)],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const acked = new Map<string, number>();
     let lines = 0;
     createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -189,7 +202,9 @@ describe('file store: pipelined group commit', () => {
       if (runId && seq) acked.set(runId, Math.max(acked.get(runId) ?? 0, Number(seq)));
     });
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
-    await waitFor('the writer to acknowledge a few hundred commits', () => lines > 400 || child.exitCode !== null, { timeout: 60_000 });
+    await waitFor('the writer to acknowledge a few hundred commits', () => lines > 400 || child.exitCode !== null, {
+      timeout: 60_000,
+    });
     child.kill('SIGKILL');
     await exited;
 
@@ -205,8 +220,13 @@ describe('file store: pipelined group commit', () => {
       expect(await store.tornTail(runId)).toBeNull();
       // A retry of the last commit is a duplicate; the run goes on after it.
       const last = seqs.length;
-      if (last > 0) expect(outcome(await append(store, runId, last))).toEqual({ firstSeq: last, lastSeq: last, duplicate: true });
-      expect(outcome(await append(store, runId, last + 1))).toEqual({ firstSeq: last + 1, lastSeq: last + 1, duplicate: false });
+      if (last > 0)
+        expect(outcome(await append(store, runId, last))).toEqual({ firstSeq: last, lastSeq: last, duplicate: true });
+      expect(outcome(await append(store, runId, last + 1))).toEqual({
+        firstSeq: last + 1,
+        lastSeq: last + 1,
+        duplicate: false,
+      });
     }
   }, 90_000);
 });

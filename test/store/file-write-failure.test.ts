@@ -16,7 +16,9 @@ const failing = vi.hoisted(() => ({ files: null as RegExp | null }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
-  const refuse = async () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }); };
+  const refuse = async () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+  };
   const open: typeof real.open = async (path, ...rest) => {
     const fh = await real.open(path, ...rest);
     // The file is made (an inode is free), its bytes are refused from the moment the disk is full: kept handles too.
@@ -41,7 +43,8 @@ vi.mock('node:fs', async (importOriginal) => {
     return fd;
   }) as typeof real.openSync;
   const writeSync = ((fd: number, ...rest: unknown[]) => {
-    if (failing.files?.test(pathOf.get(fd) ?? '')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    if (failing.files?.test(pathOf.get(fd) ?? ''))
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     return (real.writeSync as (...a: unknown[]) => number)(fd, ...rest);
   }) as typeof real.writeSync;
   const open = ((path: Parameters<typeof real.open>[0], ...rest: unknown[]) => {
@@ -69,24 +72,32 @@ describe('file store: a write the disk refuses', () => {
   it("a run's first append: StoreUnusableError naming the full disk, and neither its empty log nor its lock is left", async () => {
     const { dir, store: s } = store();
     failing.files = /\.jsonl$/;
-    const err = await s.append({ runId: 'run-a', expectedSeq: 0, dedupId: 'd1', events: [ev('run-a', 1)] }).catch((e: unknown) => e);
+    const err = await s
+      .append({ runId: 'run-a', expectedSeq: 0, dedupId: 'd1', events: [ev('run-a', 1)] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreUnusableError);
     expect((err as StoreUnusableError).code).toBe('LF_STORE_UNUSABLE');
-    expect((err as Error).message).toMatch(/the disk is full: free space on it.*\(ENOSPC\); nothing was recorded of run run-a/);
+    expect((err as Error).message).toMatch(
+      /the disk is full: free space on it.*\(ENOSPC\); nothing was recorded of run run-a/,
+    );
     expect(readdirSync(join(dir, 'runs'))).toEqual([]);
     expect(await s.read('run-a')).toEqual([]);
     expect(await s.listRuns()).toEqual([]);
 
     // Space again: the same append starts the run from scratch.
     failing.files = null;
-    expect(outcome(await s.append({ runId: 'run-a', expectedSeq: 0, dedupId: 'd1', events: [ev('run-a', 1)] }))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+    expect(
+      outcome(await s.append({ runId: 'run-a', expectedSeq: 0, dedupId: 'd1', events: [ev('run-a', 1)] })),
+    ).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
   });
 
   it('a lock whose bytes are refused is removed, not left to stand as an abandoned lock', async () => {
     const { dir, store: s } = store();
     // A lease is a link to a template holding the process's identity (lease-template.ts): its bytes are refused as well.
     failing.files = /\.(lock|driver|template)$/;
-    await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(/cannot create lock .*writer\.lock: the disk is full/);
+    await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(
+      /cannot create lock .*writer\.lock: the disk is full/,
+    );
     await expect(s.leaseRun('run-b')).rejects.toBeInstanceOf(StoreUnusableError);
     expect(readdirSync(join(dir, 'runs'))).toEqual([]);
     expect(readdirSync(join(dir, 'journal'))).toEqual([]);
@@ -97,7 +108,9 @@ describe('file store: a write the disk refuses', () => {
     const { dir, store: s } = store();
     await s.append({ runId: 'run-c', expectedSeq: 0, dedupId: 'd1', events: [ev('run-c', 1)] });
     failing.files = /\.jsonl$/;
-    await expect(s.append({ runId: 'run-c', expectedSeq: 1, dedupId: 'd2', events: [ev('run-c', 2)] })).rejects.toThrow(/the disk is full/);
+    await expect(s.append({ runId: 'run-c', expectedSeq: 1, dedupId: 'd2', events: [ev('run-c', 2)] })).rejects.toThrow(
+      /the disk is full/,
+    );
     failing.files = null;
     expect((await s.read('run-c')).map((e) => e.seq)).toEqual([1]);
     expect(readdirSync(join(dir, 'runs'))).toEqual(['run-c.jsonl']);

@@ -33,7 +33,9 @@ async function startWorker(dir: string, runId: string, name: string, count: numb
   const lines: string[] = [];
   out.on('line', (l) => lines.push(l));
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  await waitFor(`worker ${name} to start`, () => lines.includes('ready') || child.exitCode !== null, { timeout: 20_000 });
+  await waitFor(`worker ${name} to start`, () => lines.includes('ready') || child.exitCode !== null, {
+    timeout: 20_000,
+  });
   const go = () => child.stdin!.write('go\n');
   const done = async () => {
     expect(await exited).toBe(0);
@@ -60,7 +62,12 @@ describe('FileEventStore', () => {
     await writeFile(outside, '');
     await mkdir(join(dir, 'runs'), { recursive: true });
     await symlink(outside, file('planted'));
-    const err = await store.append({ runId: 'planted', expectedSeq: 0, dedupId: 'a', events: evs('planted', 1, 2) }).then(() => null, (e: unknown) => e);
+    const err = await store
+      .append({ runId: 'planted', expectedSeq: 0, dedupId: 'a', events: evs('planted', 1, 2) })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(StoreUnusableError);
     expect((err as Error).message).toMatch(/symbolic link, which the store does not follow.*\(ELOOP\)/);
     expect(await readFile(outside, 'utf8')).toBe('');
@@ -84,7 +91,11 @@ describe('FileEventStore', () => {
     expect(await again.read('r1')).toEqual(evs('r1', 1, 2));
     expect(await again.lastSeq('r1')).toBe(2);
     // The dedup ids survive too: a retry through a new instance is still a duplicate.
-    expect(await again.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) })).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+    expect(await again.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) })).toEqual({
+      firstSeq: 1,
+      lastSeq: 2,
+      duplicate: true,
+    });
     await again.close();
   });
 
@@ -100,7 +111,12 @@ describe('FileEventStore', () => {
     await store.append({ runId: 'r1', expectedSeq: 2, dedupId: 'c', events: [ev('r1', 3)] });
     const text = await readFile(file('r1'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l).dedupId)).toEqual(['a', 'b', 'c']);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).dedupId),
+    ).toEqual(['a', 'b', 'c']);
     expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 3));
   });
 
@@ -115,7 +131,13 @@ describe('FileEventStore', () => {
     const kept = `${file('r1')}.torn`;
     expect(await readFile(kept, 'utf8')).toBe(`${tornLine}\n`);
     expect(await s1.tornTail('r1')).toEqual({ runId: 'r1', file: kept, bytes: tornLine.length + 1 });
-    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^run r1: a torn last line .* of 40 bytes was cut from ${file('r1')}; 41 bytes of torn lines are kept in ${kept}$`))]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^run r1: a torn last line .* of 40 bytes was cut from ${file('r1')}; 41 bytes of torn lines are kept in ${kept}$`,
+        ),
+      ),
+    ]);
     // Recovery as before: the log is whole, readable and appendable.
     expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 2));
 
@@ -147,7 +169,11 @@ describe('FileEventStore', () => {
 
     // A torn tail kept beside the log: the process that cut it said so; another reading the log says nothing of it.
     await s.append({ runId: 'r1', expectedSeq: 3, dedupId: 'c', events: [ev('r1', 4)] });
-    expect(warnings).toEqual([expect.stringMatching(/^run r1: a torn last line .* was cut from .*; \d+ bytes of torn lines are kept in .*r1\.jsonl\.torn$/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^run r1: a torn last line .* was cut from .*; \d+ bytes of torn lines are kept in .*r1\.jsonl\.torn$/,
+      ),
+    ]);
     warnings.length = 0;
     const s2 = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
     const listing = await s2.runFiles();
@@ -168,7 +194,11 @@ describe('FileEventStore', () => {
   it('reports a corrupt middle line as a StoreError with file and line number', async () => {
     await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
     await appendFile(file('r1'), 'this is not json\n' + JSON.stringify({ dedupId: 'b', events: [ev('r1', 2)] }) + '\n');
-    for (const attempt of [() => store.read('r1'), () => new FileEventStore(dir).lastSeq('r1'), () => store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'z', events: [ev('r1', 2)] })]) {
+    for (const attempt of [
+      () => store.read('r1'),
+      () => new FileEventStore(dir).lastSeq('r1'),
+      () => store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'z', events: [ev('r1', 2)] }),
+    ]) {
       const err = await attempt().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).message).toContain(`${file('r1')}:2`);
@@ -213,17 +243,36 @@ describe('FileEventStore', () => {
     for await (const run of fresh.readAll({ onCorrupt: (c) => corrupt.push(c) })) read.push(run.runId);
     expect(read).toEqual(['a']);
     expect(corrupt.map((c) => c.runId).sort()).toEqual(['b', 'c']);
-    expect(corrupt.find((c) => c.runId === 'c')).toMatchObject({ file: file('c'), reason: expect.stringMatching(/^line 2: not JSON/) });
+    expect(corrupt.find((c) => c.runId === 'c')).toMatchObject({
+      file: file('c'),
+      reason: expect.stringMatching(/^line 2: not JSON/),
+    });
   });
 
   it('lists large runs from the head and the tail of their files', async () => {
     const big = 'x'.repeat(20_000);
     await store.append({ runId: 'big', expectedSeq: 0, dedupId: 'd1', events: [ev('big', 1, { workflowId: 'w' })] });
-    for (let s = 2; s <= 10; s++) await store.append({ runId: 'big', expectedSeq: s - 1, dedupId: `d${s}`, events: [ev('big', s, { workflowId: 'w', output: big })] });
-    await store.append({ runId: 'big', expectedSeq: 10, dedupId: 'end', events: [ev('big', 11, { workflowId: 'w', status: 'COMPLETED' })] });
+    for (let s = 2; s <= 10; s++)
+      await store.append({
+        runId: 'big',
+        expectedSeq: s - 1,
+        dedupId: `d${s}`,
+        events: [ev('big', s, { workflowId: 'w', output: big })],
+      });
+    await store.append({
+      runId: 'big',
+      expectedSeq: 10,
+      dedupId: 'end',
+      events: [ev('big', 11, { workflowId: 'w', status: 'COMPLETED' })],
+    });
     // A run whose last line alone is larger than the 64 KiB tail window.
     await store.append({ runId: 'huge', expectedSeq: 0, dedupId: 'd1', events: [ev('huge', 1, { workflowId: 'w' })] });
-    await store.append({ runId: 'huge', expectedSeq: 1, dedupId: 'd2', events: [ev('huge', 2, { workflowId: 'w', status: 'FAILED', output: 'y'.repeat(100_000) })] });
+    await store.append({
+      runId: 'huge',
+      expectedSeq: 1,
+      dedupId: 'd2',
+      events: [ev('huge', 2, { workflowId: 'w', status: 'FAILED', output: 'y'.repeat(100_000) })],
+    });
     const runs = await new FileEventStore(dir).listRuns();
     expect(runs.map((r) => [r.runId, r.status, r.lastSeq, r.completedAt])).toEqual([
       ['big', 'COMPLETED', 11, ev('big', 11).time],
@@ -237,7 +286,12 @@ describe('FileEventStore', () => {
     const err = await new FileEventStore(dir).leaseRun('r1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunBusyError);
     expect((err as RunBusyError).code).toBe('LF_RUN_BUSY');
-    expect((err as RunBusyError).meta).toMatchObject({ runId: 'r1', pid: process.pid, host: hostname(), lease: lockFile });
+    expect((err as RunBusyError).meta).toMatchObject({
+      runId: 'r1',
+      pid: process.pid,
+      host: hostname(),
+      lease: lockFile,
+    });
     await lease.release();
     await (await store.leaseRun('r1')).release(); // free again once released
 
@@ -264,11 +318,18 @@ describe('FileEventStore', () => {
     // A template a killed process left behind (it could not remove its own).
     const [mine] = (await readdir(locks)).filter((n) => n.endsWith('.template'));
     const left = join(locks, `driver-${deadPid}-00000000.template`);
-    await writeFile(left, (await readFile(join(locks, mine!), 'utf8')).replace(`"pid":${process.pid}`, `"pid":${deadPid}`));
+    await writeFile(
+      left,
+      (await readFile(join(locks, mine!), 'utf8')).replace(`"pid":${process.pid}`, `"pid":${deadPid}`),
+    );
     const before = Date.now();
     const leases = await Promise.all(['r1', 'r2'].map((r) => store.leaseRun(r)));
     for (const r of ['r1', 'r2']) {
-      const held = JSON.parse(await readFile(join(dir, 'runs', `${r}.driver`), 'utf8')) as { pid: number; host: string; time: string };
+      const held = JSON.parse(await readFile(join(dir, 'runs', `${r}.driver`), 'utf8')) as {
+        pid: number;
+        host: string;
+        time: string;
+      };
       expect(held).toMatchObject({ pid: process.pid, host: hostname() });
       expect(Date.parse(held.time)).toBeGreaterThan(before - 1500); // taken now, not when the process began
     }
@@ -304,13 +365,20 @@ describe('FileEventStore', () => {
     await s.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
     const lock = join(dir, 'journal', 'writer.lock');
     const old = new Date(Date.now() - 60_000);
-    await waitFor('the idle writer to let its lock go', async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'));
+    await waitFor(
+      'the idle writer to let its lock go',
+      async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'),
+    );
     await writeFile(lock, JSON.stringify({ pid: process.pid, time: old.toISOString() })); // old, but its pid is alive
-    const err = await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] }).catch((e: unknown) => e);
+    const err = await s
+      .append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).message).toContain('writer.lock');
     await rm(lock);
-    expect(await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({ lastSeq: 2 });
+    expect(await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({
+      lastSeq: 2,
+    });
     await s.close();
   });
 
@@ -323,19 +391,33 @@ describe('FileEventStore', () => {
     const patient = new FileEventStore(dir, { lockTimeoutMs: 100, staleLockMs: 60_000 });
     await patient.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
     const lock = join(dir, 'journal', 'writer.lock');
-    await waitFor('the idle writer to let its lock go', async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'));
+    await waitFor(
+      'the idle writer to let its lock go',
+      async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'),
+    );
     // What a ledgerflow process on this host writes (then it is killed): its pid is checked here.
     let ours: Record<string, unknown> = {};
-    await withLock(join(dir, 'probe.lock'), { timeoutMs: 1000, staleMs: 1000 }, async () => { ours = JSON.parse(await readFile(join(dir, 'probe.lock'), 'utf8')); });
-    expect(ours).toEqual({ pid: expect.any(Number), time: expect.any(String), host: expect.any(String), pidns: expect.stringMatching(/^pid:\[\d+\]$/) });
+    await withLock(join(dir, 'probe.lock'), { timeoutMs: 1000, staleMs: 1000 }, async () => {
+      ours = JSON.parse(await readFile(join(dir, 'probe.lock'), 'utf8'));
+    });
+    expect(ours).toEqual({
+      pid: expect.any(Number),
+      time: expect.any(String),
+      host: expect.any(String),
+      pidns: expect.stringMatching(/^pid:\[\d+\]$/),
+    });
     await writeFile(lock, JSON.stringify({ ...ours, pid: deadPid, time: new Date().toISOString() }));
-    expect(await patient.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({ lastSeq: 2 });
+    expect(await patient.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({
+      lastSeq: 2,
+    });
     await patient.close();
     // Written in another container (or host): its pid means nothing here, so only age breaks it, past the timeout.
     const s = new FileEventStore(dir, { lockTimeoutMs: 100, staleLockMs: 1500 });
     await writeFile(lock, JSON.stringify({ ...ours, pid: deadPid, pidns: 'pid:[1]', time: new Date().toISOString() }));
     const t0 = Date.now();
-    expect(await s.append({ runId: 'r1', expectedSeq: 2, dedupId: 'c', events: [ev('r1', 3)] })).toMatchObject({ lastSeq: 3 });
+    expect(await s.append({ runId: 'r1', expectedSeq: 2, dedupId: 'c', events: [ev('r1', 3)] })).toMatchObject({
+      lastSeq: 3,
+    });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1300);
     await s.close();
   });
@@ -363,7 +445,7 @@ describe('FileEventStore', () => {
       await store.append({ runId: 'own', expectedSeq: seq - 1, dedupId: `d${seq}`, events: [ev('own', seq)] });
     }
     await store.append({ runId: 'own', expectedSeq: 4, dedupId: 'd5', events: [ev('own', 5)] }); // another writer's
-    await waitFor('the other writer\'s event', () => got.includes(5));
+    await waitFor("the other writer's event", () => got.includes(5));
     expect(got.filter((s) => s === 5)).toEqual([5]);
     expect(got).toEqual([...got].sort((a, b) => a - b));
     sub.close();

@@ -16,17 +16,31 @@ describe.skipIf(noNats)(`first commits kept for the runs index${skipNote}`, () =
   const id = uniqueId();
   const names = { stream: `LFT_${id}`, subjectPrefix: `lft.${id}` };
   const opened: JetStreamEventStore[] = [];
-  const open = () => { const s = new JetStreamEventStore({ servers: c.url, ...names }); opened.push(s); return s; };
+  const open = () => {
+    const s = new JetStreamEventStore({ servers: c.url, ...names });
+    opened.push(s);
+    return s;
+  };
   afterAll(async () => {
     for (const s of opened) await s.close();
     await (await c.jsm()).streams.delete(names.stream).catch(() => undefined);
   });
 
-  it('hands over a run\'s first commit read here once, at its position and for its run only; nothing before it is asked to keep them', async () => {
+  it("hands over a run's first commit read here once, at its position and for its run only; nothing before it is asked to keep them", async () => {
     const client = open();
     const engine = open();
-    const started = await client.append({ runId: 'run-a', expectedSeq: 0, dedupId: 'start-a', events: [ev('run-a', 1)] });
-    const before = await client.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'start-b', events: [ev('run-b', 1)] });
+    const started = await client.append({
+      runId: 'run-a',
+      expectedSeq: 0,
+      dedupId: 'start-a',
+      events: [ev('run-a', 1)],
+    });
+    const before = await client.append({
+      runId: 'run-b',
+      expectedSeq: 0,
+      dedupId: 'start-b',
+      events: [ev('run-b', 1)],
+    });
     expect(typeof started.position).toBe('number');
     // Read before keepFirstCommits: not kept.
     expect(await engine.read('run-b')).toHaveLength(1);

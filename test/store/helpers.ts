@@ -29,7 +29,8 @@ export function ev(runId: string, seq: number, o: EvOptions = {}): EventEnvelope
     state: { status: o.status ?? 'RUNNING', hash: 'x' },
   };
   if (seq === 1) return { ...base, type: 'run.started', data: { definition: {}, definitionHash: 'h', input: {} } };
-  if (o.output !== undefined) return { ...base, type: 'task.completed', data: { task: 't', attempt: 1, output: o.output } };
+  if (o.output !== undefined)
+    return { ...base, type: 'task.completed', data: { task: 't', attempt: 1, output: o.output } };
   return { ...base, type: 'task.started', data: { task: 't', attempt: seq } };
 }
 
@@ -47,6 +48,7 @@ export function evs(runId: string, from: number, to: number, o: EvOptions = {}):
  */
 export function outcome(r: AppendResult): Omit<AppendResult, 'position'> {
   const { position, ...rest } = r;
-  if (position !== undefined && !(Number.isInteger(position) && position > 0)) throw new Error(`position ${position} is not a positive integer`);
+  if (position !== undefined && !(Number.isInteger(position) && position > 0))
+    throw new Error(`position ${position} is not a positive integer`);
   return rest;
 }

@@ -23,11 +23,21 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 function recording() {
   const log: string[] = [];
   const inner = {
-    isClosed: false, lang: 'test', version: '0',
-    send: (frame: Uint8Array) => { log.push(`send ${Buffer.from(frame).toString()}`); },
-    close: async () => { log.push('close'); },
-    disconnect: () => { log.push('disconnect'); },
-    discard: () => { log.push('discard'); },
+    isClosed: false,
+    lang: 'test',
+    version: '0',
+    send: (frame: Uint8Array) => {
+      log.push(`send ${Buffer.from(frame).toString()}`);
+    },
+    close: async () => {
+      log.push('close');
+    },
+    disconnect: () => {
+      log.push('disconnect');
+    },
+    discard: () => {
+      log.push('discard');
+    },
   } as unknown as Transport;
   return { log, transport: new CoalescingTransport(inner) };
 }
@@ -38,7 +48,10 @@ function socketWrites(nc: NatsConnection): { transport: unknown; writes: () => n
   const socket = (transport.inner as unknown as { socket: Socket }).socket;
   let n = 0;
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  socket.write = ((...args: unknown[]) => { n++; return write(...args); }) as typeof socket.write;
+  socket.write = ((...args: unknown[]) => {
+    n++;
+    return write(...args);
+  }) as typeof socket.write;
   return { transport, writes: () => n };
 }
 
@@ -85,12 +98,21 @@ describe.skipIf(noNats)(`socket writes to nats-server${noNats ? skipNote : ''}`,
     const nc = await connect({ servers: shared.url });
     try {
       let got = 0;
-      listener.subscribe(subject, { callback: () => { got++; } });
+      listener.subscribe(subject, {
+        callback: () => {
+          got++;
+        },
+      });
       await listener.flush();
       const { transport, writes } = socketWrites(nc);
       expect(transport).toBeInstanceOf(CoalescingTransport);
       // 50 publishes from promise continuations of their own, all in one turn.
-      await Promise.all(Array.from({ length: 50 }, async (_, i) => { await Promise.resolve(); nc.publish(subject, `m${i}`); }));
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          await Promise.resolve();
+          nc.publish(subject, `m${i}`);
+        }),
+      );
       await turn();
       expect(writes()).toBe(1);
       await nc.flush();
@@ -106,7 +128,11 @@ describe.skipIf(noNats)(`socket writes to nats-server${noNats ? skipNote : ''}`,
     const listener = await connect({ servers: shared.url });
     try {
       let got = 0;
-      listener.subscribe(subject, { callback: () => { got++; } });
+      listener.subscribe(subject, {
+        callback: () => {
+          got++;
+        },
+      });
       await listener.flush();
       const nc = await connect({ servers: shared.url });
       for (let i = 0; i < 20; i++) nc.publish(subject, `m${i}`);
@@ -123,12 +149,17 @@ describe.skipIf(noNats)(`socket writes to nats-server${noNats ? skipNote : ''}`,
     const store = new JetStreamEventStore({ servers: shared.url, ...names });
     try {
       const own = await store.connection();
-      expect((own as unknown as { protocol: { transport: unknown } }).protocol.transport).toBeInstanceOf(CoalescingTransport);
+      expect((own as unknown as { protocol: { transport: unknown } }).protocol.transport).toBeInstanceOf(
+        CoalescingTransport,
+      );
       const runs = Array.from({ length: 50 }, (_, i) => `w${i}`);
       // Each run's appends from promise continuations of their own, all in flight at once.
-      await Promise.all(runs.map(async (runId) => {
-        for (let seq = 1; seq <= 3; seq++) await store.append({ runId, expectedSeq: seq - 1, dedupId: `d${seq}`, events: [ev(runId, seq)] });
-      }));
+      await Promise.all(
+        runs.map(async (runId) => {
+          for (let seq = 1; seq <= 3; seq++)
+            await store.append({ runId, expectedSeq: seq - 1, dedupId: `d${seq}`, events: [ev(runId, seq)] });
+        }),
+      );
       for (const runId of runs) expect((await store.read(runId)).map((e) => e.seq)).toEqual([1, 2, 3]);
     } finally {
       await store.close();

@@ -9,7 +9,15 @@ import { noNats, skipNote, testCluster, uniqueId, useCluster } from '../helpers/
 import { randomBytes } from 'node:crypto';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, jetstream, jetstreamManager, type JetStreamStoreOptions } from '../../src/store/index.js';
+import {
+  JetStreamEventStore,
+  openJetStreamStore,
+  openStore,
+  FileEventStore,
+  jetstream,
+  jetstreamManager,
+  type JetStreamStoreOptions,
+} from '../../src/store/index.js';
 import { parseServers } from '../../src/store/jetstream/options.js';
 import { freePort, startGatedProxy } from '../helpers/nats.js';
 import { runStoreContract } from './contract.js';
@@ -39,7 +47,10 @@ if (noNats) {
 } else {
   runStoreContract('jetstream', async () => {
     const names = fresh();
-    return { store: new JetStreamEventStore({ servers: shared.url, ...names }), cleanup: () => dropStream(names.stream) };
+    return {
+      store: new JetStreamEventStore({ servers: shared.url, ...names }),
+      cleanup: () => dropStream(names.stream),
+    };
   });
 
   describe('JetStreamEventStore', () => {
@@ -59,31 +70,61 @@ if (noNats) {
     it('creates the stream on first use (file storage, dedup window, no discarding of history) and writes one message per commit', async () => {
       const names = fresh();
       const store = make({}, names);
-      await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
-      await store.append({ runId: 'r1', expectedSeq: 3, dedupId: 'b', events: [ev('r1', 4, { workflowId: 'orders' })] });
+      await store.append({
+        runId: 'r1',
+        expectedSeq: 0,
+        dedupId: 'a',
+        events: evs('r1', 1, 3, { workflowId: 'orders' }),
+      });
+      await store.append({
+        runId: 'r1',
+        expectedSeq: 3,
+        dedupId: 'b',
+        events: [ev('r1', 4, { workflowId: 'orders' })],
+      });
       const jsm = await jetstreamManager(await shared.admin());
       const si = await jsm.streams.info(names.stream, { subjects_filter: '>' });
-      expect(si.config).toMatchObject({ subjects: [`${names.subjectPrefix}.>`], storage: 'file', discard: 'new', duplicate_window: 120_000_000_000, num_replicas: 1 });
+      expect(si.config).toMatchObject({
+        subjects: [`${names.subjectPrefix}.>`],
+        storage: 'file',
+        discard: 'new',
+        duplicate_window: 120_000_000_000,
+        num_replicas: 1,
+      });
       expect(si.state.messages).toBe(2);
       expect(si.state.subjects).toEqual({ [`${names.subjectPrefix}.orders.r1`]: 2 });
       const m = (await jsm.streams.getMessage(names.stream, { seq: 1 }))!;
       expect(m.json()).toEqual({ dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
       expect(m.header.get('Nats-Msg-Id')).toBe('r1/a');
-      expect([m.header.get('Lf-Run-Id'), m.header.get('Lf-First-Seq'), m.header.get('Lf-Last-Seq')]).toEqual(['r1', '1', '3']);
+      expect([m.header.get('Lf-Run-Id'), m.header.get('Lf-First-Seq'), m.header.get('Lf-Last-Seq')]).toEqual([
+        'r1',
+        '1',
+        '3',
+      ]);
     });
 
     it('leaves an existing stream as it is, and refuses one that does not take its subjects', async () => {
       const names = fresh();
       streams.push(names.stream);
       const jsm = await jetstreamManager(await shared.admin());
-      await jsm.streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.>`], max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
+      await jsm.streams.add({
+        name: names.stream,
+        subjects: [`${names.subjectPrefix}.>`],
+        max_age: 3_600_000_000_000,
+        duplicate_window: 60_000_000_000,
+      });
       await make({ duplicateWindowMs: 5000 }, names).connect();
-      expect((await jsm.streams.info(names.stream)).config).toMatchObject({ max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
+      expect((await jsm.streams.info(names.stream)).config).toMatchObject({
+        max_age: 3_600_000_000_000,
+        duplicate_window: 60_000_000_000,
+      });
 
       const other = fresh();
       streams.push(other.stream);
       await jsm.streams.add({ name: other.stream, subjects: [`${other.subjectPrefix}.elsewhere.>`] });
-      const err = await make({}, other).append({ runId: 'r', expectedSeq: 0, dedupId: 'd', events: [ev('r', 1)] }).catch((e: unknown) => e);
+      const err = await make({}, other)
+        .append({ runId: 'r', expectedSeq: 0, dedupId: 'd', events: [ev('r', 1)] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).message).toMatch(/does not take subjects/);
     });
@@ -99,7 +140,12 @@ if (noNats) {
         for (let i = 0; i < count; ) {
           const dedupId = `${name}-${i}`;
           try {
-            await store.append({ runId: run, expectedSeq: expected, dedupId, events: [ev(run, expected + 1, { output: dedupId })] });
+            await store.append({
+              runId: run,
+              expectedSeq: expected,
+              dedupId,
+              events: [ev(run, expected + 1, { output: dedupId })],
+            });
             expected += 1;
             i++;
           } catch (err) {
@@ -119,7 +165,11 @@ if (noNats) {
       // Same expectedSeq from both connections at once, 20 rounds: exactly one wins each round.
       for (let round = 0; round < 20; round++) {
         const seq = 82 + round;
-        const results = await Promise.allSettled([a, b].map((s, i) => s.append({ runId: run, expectedSeq: seq - 1, dedupId: uid(`r${round}-${i}`), events: [ev(run, seq)] })));
+        const results = await Promise.allSettled(
+          [a, b].map((s, i) =>
+            s.append({ runId: run, expectedSeq: seq - 1, dedupId: uid(`r${round}-${i}`), events: [ev(run, seq)] }),
+          ),
+        );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
         expect(lost.reason).toBeInstanceOf(AppendConflictError);
@@ -139,12 +189,20 @@ if (noNats) {
       await b.append({ runId: run, expectedSeq: 3, dedupId: 'step-3', events: [ev(run, 4)] });
       expect(outcome(await a.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
       expect(outcome(await b.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
-      expect(outcome(await make({}, names).append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] }))).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: true });
+      expect(
+        outcome(await make({}, names).append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] })),
+      ).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: true });
       // a's cache is stale (it saw seq 2) but the caller is right: a plain append on top succeeds.
-      expect(outcome(await a.append({ runId: run, expectedSeq: 4, dedupId: 'step-4', events: [ev(run, 5)] }))).toEqual({ firstSeq: 5, lastSeq: 5, duplicate: false });
+      expect(outcome(await a.append({ runId: run, expectedSeq: 4, dedupId: 'step-4', events: [ev(run, 5)] }))).toEqual({
+        firstSeq: 5,
+        lastSeq: 5,
+        duplicate: false,
+      });
       // Dedup ids are per run, as in the other stores: the same id on another run is a new append.
       const other = uid('dup');
-      expect(outcome(await a.append({ runId: other, expectedSeq: 0, dedupId: 'step-1', events: [ev(other, 1)] }))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+      expect(
+        outcome(await a.append({ runId: other, expectedSeq: 0, dedupId: 'step-1', events: [ev(other, 1)] })),
+      ).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
       expect((await a.read(run)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     });
 
@@ -153,7 +211,13 @@ if (noNats) {
       const runs = Array.from({ length: 50 }, (_, i) => `run-${i}`);
       await Promise.all(
         runs.map(async (run, i) => {
-          for (let s = 1; s <= 4; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(run, s, { workflowId: `wf${i % 3}` })] });
+          for (let s = 1; s <= 4; s++)
+            await store.append({
+              runId: run,
+              expectedSeq: s - 1,
+              dedupId: `d${s}`,
+              events: [ev(run, s, { workflowId: `wf${i % 3}` })],
+            });
         }),
       );
       // A fresh instance: it does not know the run's workflow, so it reads `<prefix>.*.run-17`.
@@ -169,11 +233,17 @@ if (noNats) {
       }
     });
 
-    it('reads a run it has not seen that is one commit (an engine\'s first look at a run a client started) with one request, not a walk from the stream\'s first message', async () => {
+    it("reads a run it has not seen that is one commit (an engine's first look at a run a client started) with one request, not a walk from the stream's first message", async () => {
       const store = make();
-      for (let i = 0; i < 20; i++) await store.append({ runId: `other-${i}`, expectedSeq: 0, dedupId: 'a', events: evs(`other-${i}`, 1, 2) });
+      for (let i = 0; i < 20; i++)
+        await store.append({ runId: `other-${i}`, expectedSeq: 0, dedupId: 'a', events: evs(`other-${i}`, 1, 2) });
       const started = uid('started');
-      await store.append({ runId: started, expectedSeq: 0, dedupId: 'a', events: evs(started, 1, 3, { workflowId: 'orders' }) });
+      await store.append({
+        runId: started,
+        expectedSeq: 0,
+        dedupId: 'a',
+        events: evs(started, 1, 3, { workflowId: 'orders' }),
+      });
       const reader = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
       const nc = await reader.connection();
       const requests = async <T>(fn: () => Promise<T>) => {
@@ -183,10 +253,21 @@ if (noNats) {
       };
       // The walk from the first message took two (the commit, then "no message after it"); on nats-server 2.9
       // each looks at every block of the stream from the first, so an engine's cost per run grew with the stream.
-      expect(await requests(() => reader.read(started))).toEqual({ value: evs(started, 1, 3, { workflowId: 'orders' }), requests: 1 });
-      expect(await requests(() => reader.read(started, { fromSeq: 2, toSeq: 2 }))).toEqual({ value: evs(started, 2, 2, { workflowId: 'orders' }), requests: 1 });
+      expect(await requests(() => reader.read(started))).toEqual({
+        value: evs(started, 1, 3, { workflowId: 'orders' }),
+        requests: 1,
+      });
+      expect(await requests(() => reader.read(started, { fromSeq: 2, toSeq: 2 }))).toEqual({
+        value: evs(started, 2, 2, { workflowId: 'orders' }),
+        requests: 1,
+      });
       // A run of more commits, and one that is not there, read as before.
-      await store.append({ runId: started, expectedSeq: 3, dedupId: 'b', events: [ev(started, 4, { workflowId: 'orders' })] });
+      await store.append({
+        runId: started,
+        expectedSeq: 3,
+        dedupId: 'b',
+        events: [ev(started, 4, { workflowId: 'orders' })],
+      });
       const other = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
       expect(await other.read(started)).toEqual(evs(started, 1, 4, { workflowId: 'orders' }));
       expect(await other.read(uid('nothing'))).toEqual([]);
@@ -196,10 +277,13 @@ if (noNats) {
       const store = make();
       const created: string[] = [];
       const nc = await shared.admin();
-      const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${store.stream}.>`, { callback: (_e, m) => void created.push(m.subject) });
+      const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${store.stream}.>`, {
+        callback: (_e, m) => void created.push(m.subject),
+      });
       await nc.flush();
       const short = uid('short');
-      for (let s = 1; s <= 6; s++) await store.append({ runId: short, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(short, s)] });
+      for (let s = 1; s <= 6; s++)
+        await store.append({ runId: short, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(short, s)] });
       const reader = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
       expect(await reader.read(short)).toEqual(evs(short, 1, 6));
       expect(await store.read(short, { fromSeq: 3 })).toEqual(evs(short, 3, 6));
@@ -209,10 +293,22 @@ if (noNats) {
       // Longer than a read walks by requests: the rest comes from one consumer, each commit once.
       const long = uid('long');
       const positions: number[] = [];
-      for (let s = 1; s <= 80; s += 2) positions.push((await store.append({ runId: long, expectedSeq: s - 1, dedupId: `d${s}`, events: evs(long, s, s + 1) })).position!);
+      for (let s = 1; s <= 80; s += 2)
+        positions.push(
+          (await store.append({ runId: long, expectedSeq: s - 1, dedupId: `d${s}`, events: evs(long, s, s + 1) }))
+            .position!,
+        );
       for (const r of [reader, store]) expect(await r.read(long)).toEqual(evs(long, 1, 80));
-      for (const [fromSeq, toSeq, position] of [[3, 80, positions[1]], [41, 44, positions[20]], [79, 80, positions[39]], [1, 60, undefined], [30, 33, undefined]] as const) {
-        expect(await reader.read(long, { fromSeq, toSeq, ...(position !== undefined ? { fromPosition: position } : {}) })).toEqual(evs(long, fromSeq, toSeq));
+      for (const [fromSeq, toSeq, position] of [
+        [3, 80, positions[1]],
+        [41, 44, positions[20]],
+        [79, 80, positions[39]],
+        [1, 60, undefined],
+        [30, 33, undefined],
+      ] as const) {
+        expect(
+          await reader.read(long, { fromSeq, toSeq, ...(position !== undefined ? { fromPosition: position } : {}) }),
+        ).toEqual(evs(long, fromSeq, toSeq));
       }
       advisories.unsubscribe();
     });
@@ -230,7 +326,10 @@ if (noNats) {
         proxy.hold();
         const pending = store.append({ runId: run, expectedSeq: 1, dedupId: 'd2', events: [ev(run, 2)] });
         const jsm = await jetstreamManager(await shared.admin());
-        await waitFor('the held append to reach the server', async () => (await jsm.streams.info(names.stream)).state.messages >= 2);
+        await waitFor(
+          'the held append to reach the server',
+          async () => (await jsm.streams.info(names.stream)).state.messages >= 2,
+        );
         // Its reply is held: the attempt times out (400 ms) and the store sends it again, same message id.
         await waitFor('the append to be sent again', () => nc.stats().outMsgs - sentBefore >= 2);
         proxy.release();
@@ -250,7 +349,8 @@ if (noNats) {
       const store = new JetStreamEventStore({ servers: server.url, ...names, operationTimeoutMs: 20_000 });
       try {
         const run = uid('crash');
-        for (let s = 1; s <= 20; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(run, s)] });
+        for (let s = 1; s <= 20; s++)
+          await store.append({ runId: run, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(run, s)] });
         const followed: number[] = [];
         const sub = store.follow(run, 20, (batch) => followed.push(...batch.map((e) => e.seq)));
 
@@ -261,13 +361,17 @@ if (noNats) {
         const whileDown = store.append({ runId: run, expectedSeq: 20, dedupId: 'd21', events: [ev(run, 21)] });
         // A store whose bounded wait ends before the server is back fails with a StoreError, not a hang.
         const t0 = Date.now();
-        const gaveUp = await impatient.append({ runId: run, expectedSeq: 20, dedupId: 'other', events: [ev(run, 21)] }).catch((e: unknown) => e);
+        const gaveUp = await impatient
+          .append({ runId: run, expectedSeq: 20, dedupId: 'other', events: [ev(run, 21)] })
+          .catch((e: unknown) => e);
         expect(gaveUp).toBeInstanceOf(StoreError);
         expect(Date.now() - t0).toBeLessThan(3000);
         await impatient.close();
         await server.restart();
         expect(outcome(await whileDown)).toEqual({ firstSeq: 21, lastSeq: 21, duplicate: false });
-        expect(await store.append({ runId: run, expectedSeq: 21, dedupId: 'd22', events: [ev(run, 22)] })).toMatchObject({ lastSeq: 22, duplicate: false });
+        expect(
+          await store.append({ runId: run, expectedSeq: 21, dedupId: 'd22', events: [ev(run, 22)] }),
+        ).toMatchObject({ lastSeq: 22, duplicate: false });
 
         const again = new JetStreamEventStore({ servers: server.url, ...names });
         try {
@@ -275,7 +379,9 @@ if (noNats) {
         } finally {
           await again.close();
         }
-        await waitFor('follow to deliver seqs 21..22 across the restart', () => followed.length >= 2, { timeout: 15_000 });
+        await waitFor('follow to deliver seqs 21..22 across the restart', () => followed.length >= 2, {
+          timeout: 15_000,
+        });
         sub.close();
         expect(followed).toEqual([21, 22]);
       } finally {
@@ -298,11 +404,15 @@ if (noNats) {
     it('applies a max message size override, and refuses a larger commit with a StoreError', async () => {
       const store = make({ maxMsgSize: 2048 });
       await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
-      const err = await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2, { output: 'x'.repeat(4096) })] }).catch((e: unknown) => e);
+      const err = await store
+        .append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2, { output: 'x'.repeat(4096) })] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).cause).toBeDefined();
       expect(await store.read('r1')).toEqual([ev('r1', 1)]);
-      expect(await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({ lastSeq: 2 });
+      expect(await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({
+        lastSeq: 2,
+      });
     });
 
     it('reports a corrupt message on the run subject as a StoreError naming the stream sequence', async () => {
@@ -323,7 +433,10 @@ if (noNats) {
       // What nats-server 2.9 can store on a replicated stream: a second commit at seqs 2-3 (expectation checked before replication only).
       const js = jetstream(await shared.admin());
       const subject = `${store.subjectPrefix}.wf.${run}`;
-      await js.publish(subject, new TextEncoder().encode(JSON.stringify({ dedupId: 'loser', events: evs(run, 2, 3, { output: 'loser' }) })));
+      await js.publish(
+        subject,
+        new TextEncoder().encode(JSON.stringify({ dedupId: 'loser', events: evs(run, 2, 3, { output: 'loser' }) })),
+      );
       await store.append({ runId: run, expectedSeq: 3, dedupId: 'c', events: [ev(run, 4)] });
       const reader = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
       expect(await reader.read(run)).toEqual(evs(run, 1, 4));
@@ -341,12 +454,19 @@ if (noNats) {
 
     it('lists and reads every other run when a run holds a corrupt message, reporting that run with the message and reason', async () => {
       const store = make();
-      for (const id of ['r1', 'r2']) await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}a`, events: [ev(id, 1)] });
+      for (const id of ['r1', 'r2'])
+        await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}a`, events: [ev(id, 1)] });
       const js = jetstream(await shared.admin());
       const bad = await js.publish(`${store.subjectPrefix}.wf.r2`, new TextEncoder().encode('{"not":"a commit"}'));
       const listed: { runId: string; file: string; reason: string }[] = [];
       expect((await store.listRuns({ onCorrupt: (c) => listed.push(c) })).map((r) => r.runId)).toEqual(['r1']);
-      expect(listed).toEqual([{ runId: 'r2', file: `${store.stream} message ${bad.seq}`, reason: expect.stringMatching(/not a valid commit/) }]);
+      expect(listed).toEqual([
+        {
+          runId: 'r2',
+          file: `${store.stream} message ${bad.seq}`,
+          reason: expect.stringMatching(/not a valid commit/),
+        },
+      ]);
       await expect(store.listRuns()).rejects.toThrow(/corrupt commit/);
       const corrupt: string[] = [];
       const read: string[] = [];
@@ -378,12 +498,19 @@ if (noNats) {
       const eager = await openJetStreamStore({ servers: shared.url, ...names });
       opened.push(eager);
       expect(await eager.read('r1')).toEqual([ev('r1', 1)]);
-      const bad = await openJetStreamStore({ servers: `nats://127.0.0.1:${await freePort()}`, connectTimeoutMs: 500 }).catch((e: unknown) => e);
+      const bad = await openJetStreamStore({
+        servers: `nats://127.0.0.1:${await freePort()}`,
+        connectTimeoutMs: 500,
+      }).catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(StoreError);
     });
 
     it('takes credentials from the URL', () => {
-      expect(parseServers('nats://alice:s%40cret@h1:4222,nats://h2:4223')).toEqual({ servers: ['nats://h1:4222', 'nats://h2:4223'], user: 'alice', pass: 's@cret' });
+      expect(parseServers('nats://alice:s%40cret@h1:4222,nats://h2:4223')).toEqual({
+        servers: ['nats://h1:4222', 'nats://h2:4223'],
+        user: 'alice',
+        pass: 's@cret',
+      });
       expect(parseServers('tok@127.0.0.1:4222')).toEqual({ servers: ['nats://127.0.0.1:4222'], token: 'tok' });
       expect(() => parseServers('')).toThrow(StoreError);
     });
@@ -393,13 +520,23 @@ if (noNats) {
       const writer = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
       const got: EventEnvelope[] = [];
       const sub = store.follow('later', 0, (b) => got.push(...b));
-      await writer.append({ runId: 'later', expectedSeq: 0, dedupId: 'a', events: evs('later', 1, 2, { workflowId: 'billing' }) });
+      await writer.append({
+        runId: 'later',
+        expectedSeq: 0,
+        dedupId: 'a',
+        events: evs('later', 1, 2, { workflowId: 'billing' }),
+      });
       await waitFor('follow to deliver', () => got.length >= 2);
       // A follower left open is the witness: once it has seq 3, the closed one would have had it too.
       const witnessed: number[] = [];
       const witness = store.follow('later', 2, (b) => witnessed.push(...b.map((e) => e.seq)));
       sub.close();
-      await writer.append({ runId: 'later', expectedSeq: 2, dedupId: 'b', events: [ev('later', 3, { workflowId: 'billing' })] });
+      await writer.append({
+        runId: 'later',
+        expectedSeq: 2,
+        dedupId: 'b',
+        events: [ev('later', 3, { workflowId: 'billing' })],
+      });
       await waitFor('the open follower to get seq 3', () => witnessed.includes(3));
       witness.close();
       expect(got).toEqual(evs('later', 1, 2, { workflowId: 'billing' }));

@@ -9,7 +9,10 @@ import { CoalescedReads } from '../../src/key-batches.js';
 /** A fetch whose answers the test gives by hand, one per request, in order. */
 function manual() {
   const pending: { key: string; resolve: (v: string) => void; reject: (e: unknown) => void }[] = [];
-  const fetch = (key: string) => new Promise<string>((resolve, reject) => { pending.push({ key, resolve, reject }); });
+  const fetch = (key: string) =>
+    new Promise<string>((resolve, reject) => {
+      pending.push({ key, resolve, reject });
+    });
   return { pending, reads: new CoalescedReads(fetch) };
 }
 const tick = () => new Promise<void>((r) => setImmediate(r));

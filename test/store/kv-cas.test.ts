@@ -23,16 +23,29 @@ describe.skipIf(noNats)(`KV compare-and-set on one reply subscription${skipNote}
     expect((await kv.get('run-1'))?.revision).toBe(r1);
     const r2 = await cas.put('run-1', '{"v":2}', r1);
     expect(r2).toBeGreaterThan(r1);
-    const stale = await cas.put('run-1', '{"v":3}', r1).then(() => null, (e: unknown) => e);
+    const stale = await cas.put('run-1', '{"v":3}', r1).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isCasConflict(stale)).toBe(true);
-    const again = await cas.put('run-1', '{"v":4}', null).then(() => null, (e: unknown) => e);
+    const again = await cas.put('run-1', '{"v":4}', null).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isCasConflict(again)).toBe(true);
     expect((await kv.get('run-1'))?.string()).toBe('{"v":2}');
     // A deleted key keeps its marker: a create conflicts, a write at the marker's revision is taken.
     await kv.delete('run-1');
     const marker = await kv.get('run-1');
     expect(marker?.operation).toBe('DEL');
-    expect(isCasConflict(await cas.put('run-1', '{"v":5}', null).then(() => null, (e: unknown) => e))).toBe(true);
+    expect(
+      isCasConflict(
+        await cas.put('run-1', '{"v":5}', null).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ),
+    ).toBe(true);
     await cas.put('run-1', '{"v":5}', marker!.revision);
     expect((await kv.get('run-1'))?.string()).toBe('{"v":5}');
   });

@@ -8,7 +8,11 @@ import { TimeoutError } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
 import { KvExclusive } from '../../src/store/jetstream/exclusive.js';
 
-interface Entry { value: string; revision: number; created: Date }
+interface Entry {
+  value: string;
+  revision: number;
+  created: Date;
+}
 
 /** A bucket whose first `lose` creates are stored but answered with a timeout. */
 function bucket(lose: number, stored = true) {
@@ -31,22 +35,30 @@ function bucket(lose: number, stored = true) {
       const e = entries.get(name);
       return e ? { operation: 'PUT', revision: e.revision, created: e.created, string: () => e.value } : null;
     },
-    async update() { throw new Error('wrong last sequence'); },
-    async delete(name: string) { entries.delete(name); },
+    async update() {
+      throw new Error('wrong last sequence');
+    },
+    async delete(name: string) {
+      entries.delete(name);
+    },
   };
 }
 
 const lockWith = (kv: ReturnType<typeof bucket>) => {
-  const lock = new KvExclusive(async () => { throw new Error('no connection in this test'); });
+  const lock = new KvExclusive(async () => {
+    throw new Error('no connection in this test');
+  });
   (lock as unknown as { kvPromise: Promise<unknown> }).kvPromise = Promise.resolve(kv);
   return lock;
 };
 
-describe('the admission lock when a create\'s reply is lost', () => {
+describe("the admission lock when a create's reply is lost", () => {
   it('finds the entry its own and holds it (the create was stored)', async () => {
     const kv = bucket(1, true);
     let held = false;
-    await lockWith(kv).run('admission-x', async () => { held = kv.entries.has('admission-x'); });
+    await lockWith(kv).run('admission-x', async () => {
+      held = kv.entries.has('admission-x');
+    });
     expect(held).toBe(true);
     expect(kv.entries.has('admission-x')).toBe(false); // released
   });

@@ -12,11 +12,20 @@ import { kvRetrying } from '../../src/store/jetstream/kv-retry.js';
 
 /** The client's errors: no responders (a 503 status) as a request gives it, and a request's timeout. */
 const clientError = (code: '503' | 'TIMEOUT'): Error =>
-  code === '503' ? new RequestError("no responders: '$KV.LF_ADMISSION.x'", { cause: new NoRespondersError('$KV.LF_ADMISSION.x') }) : new TimeoutError();
+  code === '503'
+    ? new RequestError("no responders: '$KV.LF_ADMISSION.x'", { cause: new NoRespondersError('$KV.LF_ADMISSION.x') })
+    : new TimeoutError();
 
 const failing = (codes: ('503' | 'TIMEOUT')[], value: number) => {
   let calls = 0;
-  return { op: async () => { const code = codes[calls++]; if (code) throw clientError(code); return value; }, calls: () => calls };
+  return {
+    op: async () => {
+      const code = codes[calls++];
+      if (code) throw clientError(code);
+      return value;
+    },
+    calls: () => calls,
+  };
 };
 
 describe('kvRetrying', () => {
@@ -39,8 +48,22 @@ describe('kvRetrying', () => {
   it('gives a lost compare-and-set back as it is, and anything else as a StoreError', async () => {
     const lost = new JetStreamApiError({ code: 400, err_code: 10071, description: 'wrong last sequence: 4' });
     const passes = (err: unknown) => /wrong last sequence/.test((err as Error).message);
-    await expect(kvRetrying('x', async () => { throw lost; }, { passes })).rejects.toBe(lost);
-    const other = await kvRetrying('KV LF_ADMISSION', async () => { throw new PermissionViolationError('Permissions Violation for Publish to "$KV.LF_ADMISSION.x"', 'publish', '$KV.LF_ADMISSION.x'); }).catch((e: unknown) => e);
+    await expect(
+      kvRetrying(
+        'x',
+        async () => {
+          throw lost;
+        },
+        { passes },
+      ),
+    ).rejects.toBe(lost);
+    const other = await kvRetrying('KV LF_ADMISSION', async () => {
+      throw new PermissionViolationError(
+        'Permissions Violation for Publish to "$KV.LF_ADMISSION.x"',
+        'publish',
+        '$KV.LF_ADMISSION.x',
+      );
+    }).catch((e: unknown) => e);
     expect(err(other)).toMatch(/^KV LF_ADMISSION: permissions violation/);
   });
 

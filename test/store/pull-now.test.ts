@@ -23,7 +23,11 @@ describe.skipIf(noNats)(`a pull of what a consumer holds now${skipNote}`, () => 
     for (let i = 0; i < 5; i++) await js.publish(`${stream}.r${i}`, new TextEncoder().encode(`commit ${i}`));
     const t0 = Date.now();
     const first = await pullNow(nc, stream, 'c', 3, 5000);
-    expect(first.map((m) => [m.subject, m.seq, new TextDecoder().decode(m.data)])).toEqual([[`${stream}.r0`, 1, 'commit 0'], [`${stream}.r1`, 2, 'commit 1'], [`${stream}.r2`, 3, 'commit 2']]);
+    expect(first.map((m) => [m.subject, m.seq, new TextDecoder().decode(m.data)])).toEqual([
+      [`${stream}.r0`, 1, 'commit 0'],
+      [`${stream}.r1`, 2, 'commit 1'],
+      [`${stream}.r2`, 3, 'commit 2'],
+    ]);
     const rest = await pullNow(nc, stream, 'c', 10, 5000);
     expect(rest.map((m) => m.seq)).toEqual([4, 5]);
     expect(await pullNow(nc, stream, 'c', 10, 5000)).toEqual([]);

@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { RunPositions } from '../../src/store/jetstream/run-positions.js';
 
-const pos = (run: string, seq: number) => ({ subject: `p.wf.${run}`, lastStreamSeq: seq, lastEventSeq: seq, lastFirstSeq: seq });
+const pos = (run: string, seq: number) => ({
+  subject: `p.wf.${run}`,
+  lastStreamSeq: seq,
+  lastEventSeq: seq,
+  lastFirstSeq: seq,
+});
 
 describe('RunPositions', () => {
   it('moves only forward unless forced', () => {

@@ -21,10 +21,16 @@ describe.skipIf(noNats)(`requests on one reply subscription${skipNote}`, () => {
     const engine: NatsConnection = await c.connect();
     const worker: NatsConnection = await c.connect('worker');
     const subject = `lf.reports.worker.default.${uniqueId()}`;
-    engine.subscribe(subject, { callback: (_err, m) => { m.respond(text(`re:${m.string()}`)); } });
+    engine.subscribe(subject, {
+      callback: (_err, m) => {
+        m.respond(text(`re:${m.string()}`));
+      },
+    });
     await engine.flush();
     const replies = new SharedReplies(worker);
-    const answers = await Promise.all(['a', 'b', 'c'].map((x) => replies.request(subject, text(x), { timeoutMs: 2000 }).then((m) => m.string())));
+    const answers = await Promise.all(
+      ['a', 'b', 'c'].map((x) => replies.request(subject, text(x), { timeoutMs: 2000 }).then((m) => m.string())),
+    );
     expect(answers).toEqual(['re:a', 're:b', 're:c']);
   });
 
@@ -32,22 +38,31 @@ describe.skipIf(noNats)(`requests on one reply subscription${skipNote}`, () => {
     const engine: NatsConnection = await c.connect();
     const replies = new SharedReplies(engine);
     const t0 = Date.now();
-    const none = await replies.request(`lf.nobody.${uniqueId()}`, text('x'), { timeoutMs: 5000 }).then(() => null, (e: unknown) => e);
+    const none = await replies.request(`lf.nobody.${uniqueId()}`, text('x'), { timeoutMs: 5000 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isNoResponders(none)).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);
     const silent = `lf.silent.${uniqueId()}`;
     engine.subscribe(silent, { callback: () => undefined });
     await engine.flush();
-    const timedOut = await replies.request(silent, text('x'), { timeoutMs: 300 }).then(() => null, (e: unknown) => e);
+    const timedOut = await replies.request(silent, text('x'), { timeoutMs: 300 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(timedOut).toBeInstanceOf(TimeoutError);
   });
 
-  it('a subject the user may not publish to is refused with the server\'s permission error naming it, not waited out', async () => {
+  it("a subject the user may not publish to is refused with the server's permission error naming it, not waited out", async () => {
     const worker: NatsConnection = await c.connect('worker');
     const replies = new SharedReplies(worker);
     const forbidden = `lf.reports.bob.default.${uniqueId()}`;
     const t0 = Date.now();
-    const err = await replies.request(forbidden, text('x'), { timeoutMs: 10_000 }).then(() => null, (e: unknown) => e);
+    const err = await replies.request(forbidden, text('x'), { timeoutMs: 10_000 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(permissionDenied(err)).toBe(forbidden);
     expect(Date.now() - t0).toBeLessThan(5000);
   });

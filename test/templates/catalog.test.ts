@@ -37,7 +37,12 @@ describe('the template catalogue schema', () => {
     command: ledgerflow run definitions/a.yaml
 `;
     const expected = loadCatalog(rootWith(flat));
-    expect(expected.templates[0]).toMatchObject({ sub_workflows: ['definitions/b.yaml'], samples: [], expectations: [], scripts: [] });
+    expect(expected.templates[0]).toMatchObject({
+      sub_workflows: ['definitions/b.yaml'],
+      samples: [],
+      expectations: [],
+      scripts: [],
+    });
     expect(loadCatalog(rootWith(grouped))).toEqual(expected);
   });
 
@@ -59,6 +64,8 @@ describe('the template catalogue schema', () => {
     expect(bad).toMatch(/templates\.0: .*colour/);
     expect(bad).toMatch(/templates\.1\.definition: a path relative to the package root/);
     expect(bad).toMatch(/templates\.2\.command/);
-    expect(problems(`${flat}  - { id: a, title: A2, description: d, definition: definitions/a2.yaml, command: x }\n`)).toMatch(/templates\.1\.id: template a is listed twice/);
+    expect(
+      problems(`${flat}  - { id: a, title: A2, description: d, definition: definitions/a2.yaml, command: x }\n`),
+    ).toMatch(/templates\.1\.id: template a is listed twice/);
   });
 });

@@ -7,7 +7,9 @@ describe('inert', () => {
     expect(inert('ok\n\x1b[32m✔ approved by cfo\x1b[0m')).toBe('ok\\n\\x1b[32m✔ approved by cfo\\x1b[0m');
     expect(inert('a\r\tb\x00\x07\x7f')).toBe('a\\r\\tb\\x00\\x07\\x7f');
     expect(inert('\u009b31m\u0085')).toBe('\\x9b31m\\x85');
-    expect(inert('invoice \u202egpj.exe\u202c \u2066x\u2069 \u200f \u2028')).toBe('invoice \\u202egpj.exe\\u202c \\u2066x\\u2069 \\u200f \\u2028');
+    expect(inert('invoice \u202egpj.exe\u202c \u2066x\u2069 \u200f \u2028')).toBe(
+      'invoice \\u202egpj.exe\\u202c \\u2066x\\u2069 \\u200f \\u2028',
+    );
   });
 
   it('leaves printable text as it is: accents, symbols, emoji, backslashes', () => {

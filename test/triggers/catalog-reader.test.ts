@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { catalogReader, scheduledDir } from '../../src/triggers/index.js';
 import { tempDir } from '../helpers/cli.js';
 
-const flow = (id: string) => `workflow:\n  id: ${id}\n  triggers:\n    - schedule: "0 9 * * *"\n  tasks:\n    - { id: a, type: SET, values: { x: 1 } }\n`;
+const flow = (id: string) =>
+  `workflow:\n  id: ${id}\n  triggers:\n    - schedule: "0 9 * * *"\n  tasks:\n    - { id: a, type: SET, values: { x: 1 } }\n`;
 
 describe('catalogReader', () => {
   it('parses the folder once while nothing changes (the same list each tick), and again when a file is edited or added', () => {
@@ -24,7 +25,11 @@ describe('catalogReader', () => {
     utimesSync(join(dir, 'a.yaml'), new Date(), new Date(Date.now() + 5000));
     expect(read().map((l) => l.definition.id)).toEqual(['a2']);
     writeFileSync(join(dir, 'b.yaml'), flow('b'));
-    expect(read().map((l) => l.definition.id).sort()).toEqual(['a2', 'b']);
+    expect(
+      read()
+        .map((l) => l.definition.id)
+        .sort(),
+    ).toEqual(['a2', 'b']);
   });
 });
 

@@ -6,12 +6,27 @@ import { MemoryEventStore } from '../../src/store/index.js';
 import { replayRun, type Handlers } from '../../src/runtime/index.js';
 import { systemClock } from '../../src/executor/index.js';
 import { Engine } from '../../src/local/index.js';
-import { emitEvent, fileDeadLetters, parseEventTypeFile, runIdForEvent, type EmitOptions } from '../../src/triggers/index.js';
+import {
+  emitEvent,
+  fileDeadLetters,
+  parseEventTypeFile,
+  runIdForEvent,
+  type EmitOptions,
+} from '../../src/triggers/index.js';
 import { event, loaded, triggered } from './helpers.js';
 
-const schema = parseEventTypeFile('type: payment_received\nschema: { type: object, required: [amount], properties: { amount: { type: number, minimum: 0 } } }\n', 'payment_received.yaml', 'payment_received');
+const schema = parseEventTypeFile(
+  'type: payment_received\nschema: { type: object, required: [amount], properties: { amount: { type: number, minimum: 0 } } }\n',
+  'payment_received.yaml',
+  'payment_received',
+);
 
-function setup(defs = [loaded(triggered('book_payment', 'payment_received')), loaded(triggered('big_payment', 'payment_received', { filter: 'event.data.amount >= 1000' }))]) {
+function setup(
+  defs = [
+    loaded(triggered('book_payment', 'payment_received')),
+    loaded(triggered('big_payment', 'payment_received', { filter: 'event.data.amount >= 1000' })),
+  ],
+) {
   const store = new MemoryEventStore();
   const deadDir = join(mkdtempSync(join(tmpdir(), 'lf-dead-')), 'dead-letter');
   const calls: string[] = [];
@@ -41,8 +56,15 @@ describe('emitEvent on the embedded store', () => {
     const r = await emitEvent(event('payment_received', { amount: 1500 }), opts);
     expect(r.accepted).toBe(true);
     if (!r.accepted) return;
-    expect(r.runs.map(({ runId, workflowId, status, duplicate }) => ({ runId, workflowId, status, duplicate }))).toEqual([
-      { runId: runIdForEvent('e-1', 'book_payment'), workflowId: 'book_payment', status: 'COMPLETED', duplicate: false },
+    expect(
+      r.runs.map(({ runId, workflowId, status, duplicate }) => ({ runId, workflowId, status, duplicate })),
+    ).toEqual([
+      {
+        runId: runIdForEvent('e-1', 'book_payment'),
+        workflowId: 'book_payment',
+        status: 'COMPLETED',
+        duplicate: false,
+      },
       { runId: runIdForEvent('e-1', 'big_payment'), workflowId: 'big_payment', status: 'COMPLETED', duplicate: false },
     ]);
     expect(r.runs[0]!.view.tasks.work!.output).toEqual({ booked: 3000 });
@@ -52,7 +74,7 @@ describe('emitEvent on the embedded store', () => {
     await expectReplays(store);
   });
 
-  it('a run under the event\'s run id that the event did not start (another workflow\'s, another event\'s) is not adopted: LF_RUN_ID_TAKEN, that run untouched', async () => {
+  it("a run under the event's run id that the event did not start (another workflow's, another event's) is not adopted: LF_RUN_ID_TAKEN, that run untouched", async () => {
     const other = loaded(triggered('other_flow', 'payment_received'));
     for (const plant of [
       { def: other.definition, source: { event: 'e-1' } },
@@ -63,7 +85,12 @@ describe('emitEvent on the embedded store', () => {
       await new Engine({ store }).start(plant.def, { amount: 1 }, { runId, source: plant.source });
       const before = await store.read(runId);
       await expect(emitEvent(event('payment_received', { amount: 20 }), opts)).rejects.toMatchObject({
-        code: 'LF_RUN_ID_TAKEN', message: expect.stringMatching(new RegExp(`^run id ${runId}, the id of event e-1's run of book_payment, is taken by a run of workflow ${plant.def.id} started by event ${plant.source.event}`)),
+        code: 'LF_RUN_ID_TAKEN',
+        message: expect.stringMatching(
+          new RegExp(
+            `^run id ${runId}, the id of event e-1's run of book_payment, is taken by a run of workflow ${plant.def.id} started by event ${plant.source.event}`,
+          ),
+        ),
       });
       expect(await store.read(runId)).toEqual(before);
       expect(calls).toEqual([]);
@@ -76,7 +103,9 @@ describe('emitEvent on the embedded store', () => {
     const logged = await store.read(runIdForEvent('e-1', 'book_payment'));
     const second = await emitEvent(event('payment_received', { amount: 20 }), opts);
     expect(first.accepted && first.runs.map((x) => x.duplicate)).toEqual([false]);
-    expect(second.accepted && second.runs.map((x) => [x.runId, x.duplicate, x.status])).toEqual([[runIdForEvent('e-1', 'book_payment'), true, 'COMPLETED']]);
+    expect(second.accepted && second.runs.map((x) => [x.runId, x.duplicate, x.status])).toEqual([
+      [runIdForEvent('e-1', 'book_payment'), true, 'COMPLETED'],
+    ]);
     expect(calls).toEqual(['book_payment:20']);
     expect(await store.listRuns()).toHaveLength(1);
     expect(await store.read(runIdForEvent('e-1', 'book_payment'))).toEqual(logged);
@@ -97,7 +126,9 @@ describe('emitEvent on the embedded store', () => {
     const { store, opts } = setup();
     await emitEvent(event('payment_received', { amount: 1 }), opts);
     await emitEvent(event('payment_received', { amount: 1 }, { id: 'e-2' }), opts);
-    expect((await store.listRuns()).map((r) => r.runId).sort()).toEqual([runIdForEvent('e-1', 'book_payment'), runIdForEvent('e-2', 'book_payment')].sort());
+    expect((await store.listRuns()).map((r) => r.runId).sort()).toEqual(
+      [runIdForEvent('e-1', 'book_payment'), runIdForEvent('e-2', 'book_payment')].sort(),
+    );
   });
 
   it('keeps a rejected event in the dead-letter file with the reason, and starts nothing', async () => {
@@ -107,15 +138,28 @@ describe('emitEvent on the embedded store', () => {
     expect(r).toMatchObject({ accepted: false, stage: 'schema', deadLetter: join(deadDir, '2026-11-01.jsonl') });
     await emitEvent({ type: 'payment_received', data: 'oops' }, opts);
     expect(readdirSync(deadDir)).toEqual(['2026-11-01.jsonl']);
-    const lines = readFileSync(join(deadDir, '2026-11-01.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(deadDir, '2026-11-01.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       {
-        deadLetteredAt: '2026-11-01T10:00:00.000Z', stage: 'schema',
-        reason: 'event e-1 does not fit the schema of payment_received: data.amount: Too small: expected number to be >=0',
+        deadLetteredAt: '2026-11-01T10:00:00.000Z',
+        stage: 'schema',
+        reason:
+          'event e-1 does not fit the schema of payment_received: data.amount: Too small: expected number to be >=0',
         problems: ['data.amount: Too small: expected number to be >=0'],
         event: raw,
       },
-      expect.objectContaining({ stage: 'envelope', event: { type: 'payment_received', data: 'oops' }, problems: ['id: missing (required)', 'time: missing (required)', 'data: expected an object (the event payload)'] }),
+      expect.objectContaining({
+        stage: 'envelope',
+        event: { type: 'payment_received', data: 'oops' },
+        problems: [
+          'id: missing (required)',
+          'time: missing (required)',
+          'data: expected an object (the event payload)',
+        ],
+      }),
     ]);
     expect(await store.listRuns()).toEqual([]);
   });
@@ -128,8 +172,14 @@ describe('emitEvent on the embedded store', () => {
   });
 
   it('accepts an event no filter lets through and starts nothing', async () => {
-    const { store, opts } = setup([loaded(triggered('big_payment', 'payment_received', { filter: 'event.data.amount >= 1000' }))]);
-    expect(await emitEvent(event('payment_received', { amount: 3 }), opts)).toMatchObject({ accepted: true, runs: [], warnings: [] });
+    const { store, opts } = setup([
+      loaded(triggered('big_payment', 'payment_received', { filter: 'event.data.amount >= 1000' })),
+    ]);
+    expect(await emitEvent(event('payment_received', { amount: 3 }), opts)).toMatchObject({
+      accepted: true,
+      runs: [],
+      warnings: [],
+    });
     expect(await store.listRuns()).toEqual([]);
   });
 });

@@ -7,8 +7,17 @@ import { describe, expect, it } from 'vitest';
 import type { EventTrigger } from '../../src/definition/index.js';
 import { parseDefinition } from '../../src/definition/index.js';
 import {
-  arrive, runIdForEvent, tickGate, TriggerGates, matchTriggers,
-  type GateLog, type GateRecord, type GateSpec, type GateState, type GateStore, type GatedStart,
+  arrive,
+  runIdForEvent,
+  tickGate,
+  TriggerGates,
+  matchTriggers,
+  type GateLog,
+  type GateRecord,
+  type GateSpec,
+  type GateState,
+  type GateStore,
+  type GatedStart,
 } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
 
@@ -39,15 +48,31 @@ const T = Date.parse('2026-11-23T10:00:00Z');
 describe('debounce (pure)', () => {
   it('a burst becomes one run with the last event, period after it; the others are recorded as merged into it', () => {
     let s: GateState | null = null;
-    for (const [id, dt, score] of [['e1', 0, 10], ['e2', 10_000, 20], ['e3', 35_000, 30]] as const) {
+    for (const [id, dt, score] of [
+      ['e1', 0, 10],
+      ['e2', 10_000, 20],
+      ['e3', 35_000, 30],
+    ] as const) {
       const r = arrive(s, spec(0), 'L', ev(id, T + dt, score), rid, T + dt);
       expect(r.arrival).toMatchObject({ decision: 'debounced', dueAt: T + dt + 30_000 });
       s = r.state;
     }
     expect(tickGate(s!, spec(0), rid, T + 64_999)).toBe(s); // 30 s after e3 is T+65s
     const fired = tickGate(s!, spec(0), rid, T + 65_000);
-    expect(fired.pending).toEqual([expect.objectContaining({ runId: rid('e3'), eventId: 'e3', input: { lead_id: 'L', score: 30 }, count: 3, absorbed: ['e1', 'e2'] })]);
-    expect(fired.outbox.map((r) => [r.decision, r.eventId, r.runId])).toEqual([['merged', 'e1', rid('e3')], ['merged', 'e2', rid('e3')], ['started', 'e3', rid('e3')]]);
+    expect(fired.pending).toEqual([
+      expect.objectContaining({
+        runId: rid('e3'),
+        eventId: 'e3',
+        input: { lead_id: 'L', score: 30 },
+        count: 3,
+        absorbed: ['e1', 'e2'],
+      }),
+    ]);
+    expect(fired.outbox.map((r) => [r.decision, r.eventId, r.runId])).toEqual([
+      ['merged', 'e1', rid('e3')],
+      ['merged', 'e2', rid('e3')],
+      ['started', 'e3', rid('e3')],
+    ]);
     expect(fired.burst).toBeUndefined();
   });
 
@@ -71,13 +96,23 @@ describe('throttle (pure): a sliding window', () => {
   it('starts `limit` at once, queues the rest and starts them in arrival order as the window allows', () => {
     let s: GateState | null = null;
     const decisions: unknown[] = [];
-    for (const [id, dt] of [['o1', 0], ['o2', 1000], ['o3', 2000], ['o4', 3000]] as const) {
+    for (const [id, dt] of [
+      ['o1', 0],
+      ['o2', 1000],
+      ['o3', 2000],
+      ['o4', 3000],
+    ] as const) {
       const r = arrive(s, spec(1), 'c', ev(id, T + dt), rid, T + dt);
       decisions.push([r.arrival.decision, r.arrival.dueAt]);
       s = r.state;
     }
     // Two in any minute: o3 when o1 leaves the window (T+60s), o4 when o2 does (T+61s).
-    expect(decisions).toEqual([['started', undefined], ['started', undefined], ['queued', T + 60_000], ['queued', T + 61_000]]);
+    expect(decisions).toEqual([
+      ['started', undefined],
+      ['started', undefined],
+      ['queued', T + 60_000],
+      ['queued', T + 61_000],
+    ]);
     s = { ...s!, pending: [], outbox: [] };
     expect(tickGate(s, spec(1), rid, T + 59_999).pending).toEqual([]);
     const a = tickGate(s, spec(1), rid, T + 60_000);
@@ -96,7 +131,11 @@ describe('throttle (pure): a sliding window', () => {
       s = r.state;
     }
     expect(out).toEqual(['started', 'started', 'dropped']);
-    expect(s!.outbox.at(-1)).toMatchObject({ decision: 'dropped', eventId: 'd3', reason: 'limit 2 per 60000 ms reached' });
+    expect(s!.outbox.at(-1)).toMatchObject({
+      decision: 'dropped',
+      eventId: 'd3',
+      reason: 'limit 2 per 60000 ms reached',
+    });
   });
 });
 
@@ -112,13 +151,16 @@ function memoryGates(): { store: GateStore; log: GateLog & { records: GateRecord
       put: async (k, state, revision) => {
         if ((entries.get(k)?.revision ?? null) !== revision) return null;
         rev++;
-        if (state === null) entries.delete(k); else entries.set(k, { state: structuredClone(state), revision: rev });
+        if (state === null) entries.delete(k);
+        else entries.set(k, { state: structuredClone(state), revision: rev });
         return rev;
       },
     },
     log: {
       records,
-      write: async (rs) => { for (const r of rs) if (!records.some((x) => x.id === r.id)) records.push(r); },
+      write: async (rs) => {
+        for (const r of rs) if (!records.some((x) => x.id === r.id)) records.push(r);
+      },
       list: async () => records,
     },
   };
@@ -129,10 +171,28 @@ describe('TriggerGates', () => {
     const m = memoryGates();
     let now = T;
     const starts: GatedStart[] = [];
-    const gates = () => new TriggerGates({ ...m, now: () => now, definitions: () => [D], start: async (s) => { starts.push(s); return { duplicate: false }; } });
-    const event = (id: string, score: number) => ({ id, type: 'lead_created', time: new Date(now).toISOString(), data: { lead_id: 'L-7', score } });
+    const gates = () =>
+      new TriggerGates({
+        ...m,
+        now: () => now,
+        definitions: () => [D],
+        start: async (s) => {
+          starts.push(s);
+          return { duplicate: false };
+        },
+      });
+    const event = (id: string, score: number) => ({
+      id,
+      type: 'lead_created',
+      time: new Date(now).toISOString(),
+      data: { lead_id: 'L-7', score },
+    });
     const a = gates();
-    for (const [id, score] of [['e1', 10], ['e2', 40], ['e3', 90]] as const) {
+    for (const [id, score] of [
+      ['e1', 10],
+      ['e2', 40],
+      ['e3', 90],
+    ] as const) {
       const e = event(id, score);
       const [match] = matchTriggers([D], e);
       expect(await a.arrive(match!, e)).toMatchObject({ decision: 'debounced', key: 'L-7' });
@@ -141,7 +201,11 @@ describe('TriggerGates', () => {
     now += 30_000;
     await Promise.all([a.tick(), gates().tick(), gates().tick()]);
     expect(starts).toHaveLength(1);
-    expect(starts[0]).toMatchObject({ runId: rid('e3'), input: { lead_id: 'L-7', score: 90 }, source: { event: 'e3', gate: { kind: 'debounce', key: 'L-7', count: 3, absorbed: ['e1', 'e2'] } } });
+    expect(starts[0]).toMatchObject({
+      runId: rid('e3'),
+      input: { lead_id: 'L-7', score: 90 },
+      source: { event: 'e3', gate: { kind: 'debounce', key: 'L-7', count: 3, absorbed: ['e1', 'e2'] } },
+    });
     expect(m.log.records.map((r) => `${r.decision} ${r.eventId}`)).toEqual(['merged e1', 'merged e2', 'started e3']);
     // Nothing is left once the dedup memory has passed.
     now += 16 * 60_000;
@@ -154,10 +218,25 @@ describe('TriggerGates', () => {
     let now = T;
     const e = { id: 'o1', type: 'order_placed', time: new Date(now).toISOString(), data: { customer: 'c', n: 1 } };
     const [match] = matchTriggers([D], e);
-    const dying = new TriggerGates({ ...m, now: () => now, definitions: () => [D], start: async () => { throw new Error('killed'); } });
+    const dying = new TriggerGates({
+      ...m,
+      now: () => now,
+      definitions: () => [D],
+      start: async () => {
+        throw new Error('killed');
+      },
+    });
     await expect(dying.arrive(match!, e)).rejects.toThrow('killed');
     const starts: string[] = [];
-    const next = new TriggerGates({ ...m, now: () => now, definitions: () => [D], start: async (s) => { starts.push(s.runId); return { duplicate: false }; } });
+    const next = new TriggerGates({
+      ...m,
+      now: () => now,
+      definitions: () => [D],
+      start: async (s) => {
+        starts.push(s.runId);
+        return { duplicate: false };
+      },
+    });
     await next.tick();
     expect(starts).toEqual([]); // still the first process's to do
     now += 10_000;
@@ -191,13 +270,19 @@ describe('validation', () => {
 `;
     const { definition, diagnostics } = parseDefinition(bad, 'bad.yaml');
     expect(definition).toBeNull();
-    const errs = diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
+    const errs = diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
     expect(errs).toEqual([
-      expect.stringMatching(/^8:7 LF_TRIGGER_GATE_ON_SCHEDULE debounce of triggers\[0\] applies to event triggers only.*remove debounce/),
+      expect.stringMatching(
+        /^8:7 LF_TRIGGER_GATE_ON_SCHEDULE debounce of triggers\[0\] applies to event triggers only.*remove debounce/,
+      ),
       expect.stringMatching(/^11:27 .*debounce\.period: must be longer than 0, e\.g\. "30s"/),
       expect.stringMatching(/^14:26 .*throttle\.limit: expected at least 1 run per window/),
       expect.stringMatching(/^14:48 .*throttle\.on_limit: expected one of queue, drop/),
-      expect.stringMatching(/^14:61 LF_TRIGGER_KEY throttle\.key of triggers\[2\] reads \$\{workflow\.input\.lead_id\}.*key: "\$\{event\.data\.lead_id\}"/),
+      expect.stringMatching(
+        /^14:61 LF_TRIGGER_KEY throttle\.key of triggers\[2\] reads \$\{workflow\.input\.lead_id\}.*key: "\$\{event\.data\.lead_id\}"/,
+      ),
       expect.stringMatching(/^17:34 .*throttle\.per: expected a duration like "30s"/),
     ]);
   });

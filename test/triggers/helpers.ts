@@ -4,11 +4,20 @@ import { def } from '../helpers/engine.js';
 
 export { def };
 
-export const event = (type: string, data: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  ({ id: 'e-1', type, time: '2026-11-01T09:00:00Z', data, ...extra });
+export const event = (type: string, data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  id: 'e-1',
+  type,
+  time: '2026-11-01T09:00:00Z',
+  data,
+  ...extra,
+});
 
 /** A small workflow with one SIMPLE task `work`, triggered by `type`. */
-export function triggered(id: string, type: string, opts: { filter?: string; input?: string; inputs?: string } = {}): string {
+export function triggered(
+  id: string,
+  type: string,
+  opts: { filter?: string; input?: string; inputs?: string } = {},
+): string {
   return [
     'workflow:',
     `  id: ${id}`,
@@ -28,5 +37,10 @@ export function triggered(id: string, type: string, opts: { filter?: string; inp
 }
 
 export function loaded(yamlText: string, handlersPath = 'memory:handlers'): LoadedDefinition {
-  return { definition: def(yamlText), warnings: [], file: `/defs/${Math.random().toString(36).slice(2)}.yaml`, handlersPath };
+  return {
+    definition: def(yamlText),
+    warnings: [],
+    file: `/defs/${Math.random().toString(36).slice(2)}.yaml`,
+    handlersPath,
+  };
 }

@@ -20,36 +20,53 @@ describe('matchTriggers', () => {
   });
 
   it('maps the input from the event: raw values, interpolated text, event id, type and time', () => {
-    const d = def(triggered('a', 'payment_received', {
-      inputs: 'amount, customer, ref',
-      input: '{ amount: "${event.data.amount}", customer: "${event.data.customer}", ref: "${event.type}/${event.id}@${event.time}" }',
-    }));
+    const d = def(
+      triggered('a', 'payment_received', {
+        inputs: 'amount, customer, ref',
+        input:
+          '{ amount: "${event.data.amount}", customer: "${event.data.customer}", ref: "${event.type}/${event.id}@${event.time}" }',
+      }),
+    );
     const [m] = matchTriggers([d], ev({ amount: 12.5, customer: { id: 'c-9', tier: 'gold' } }));
-    expect(m!.input).toEqual({ amount: 12.5, customer: { id: 'c-9', tier: 'gold' }, ref: 'payment_received/e-1@2026-11-01T09:00:00Z' });
+    expect(m!.input).toEqual({
+      amount: 12.5,
+      customer: { id: 'c-9', tier: 'gold' },
+      ref: 'payment_received/e-1@2026-11-01T09:00:00Z',
+    });
   });
 
   it('leaves out inputs the event does not carry, so their defaults apply', () => {
-    const d = def(triggered('a', 'payment_received', { input: '{ amount: "${event.data.amount}", note: "${event.data.note}" }' }));
+    const d = def(
+      triggered('a', 'payment_received', { input: '{ amount: "${event.data.amount}", note: "${event.data.note}" }' }),
+    );
     expect(matchTriggers([d], ev({ amount: 1 }))[0]!.input).toEqual({ amount: 1 });
   });
 
   it('uses the first matching trigger of a definition: one run per event and workflow', () => {
-    const d = def([
-      'workflow:',
-      '  id: two',
-      '  input: { required: [size] }',
-      '  triggers:',
-      '    - { event: order, filter: "event.data.n > 10", input: { size: big } }',
-      '    - { event: order, input: { size: any } }',
-      '  tasks: [{ id: t, type: SIMPLE }]',
-      '',
-    ].join('\n'));
-    expect(matchTriggers([d], ev({ n: 50 }, 'order')).map((m) => [m.triggerIndex, m.input])).toEqual([[0, { size: 'big' }]]);
-    expect(matchTriggers([d], ev({ n: 5 }, 'order')).map((m) => [m.triggerIndex, m.input])).toEqual([[1, { size: 'any' }]]);
+    const d = def(
+      [
+        'workflow:',
+        '  id: two',
+        '  input: { required: [size] }',
+        '  triggers:',
+        '    - { event: order, filter: "event.data.n > 10", input: { size: big } }',
+        '    - { event: order, input: { size: any } }',
+        '  tasks: [{ id: t, type: SIMPLE }]',
+        '',
+      ].join('\n'),
+    );
+    expect(matchTriggers([d], ev({ n: 50 }, 'order')).map((m) => [m.triggerIndex, m.input])).toEqual([
+      [0, { size: 'big' }],
+    ]);
+    expect(matchTriggers([d], ev({ n: 5 }, 'order')).map((m) => [m.triggerIndex, m.input])).toEqual([
+      [1, { size: 'any' }],
+    ]);
   });
 
   it('gives each match the run id of its (event, workflow) pair, visible to the mapping as workflow.runId', () => {
-    const d = def(triggered('a', 'payment_received', { inputs: 'amount, run', input: '{ amount: 1, run: "${workflow.runId}" }' }));
+    const d = def(
+      triggered('a', 'payment_received', { inputs: 'amount, run', input: '{ amount: 1, run: "${workflow.runId}" }' }),
+    );
     const [m] = matchTriggers([d], ev({}));
     expect(m!.runId).toBe(runIdForEvent('e-1', 'a'));
     expect(m!.input.run).toBe(m!.runId);

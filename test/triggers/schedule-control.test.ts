@@ -8,11 +8,21 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { controlSchedules, runIdForManual, FileScheduleCursor, MemoryScheduleCursor, scheduleCursorFile, Scheduler, slotStamp, type ScheduledStart } from '../../src/triggers/index.js';
+import {
+  controlSchedules,
+  runIdForManual,
+  FileScheduleCursor,
+  MemoryScheduleCursor,
+  scheduleCursorFile,
+  Scheduler,
+  slotStamp,
+  type ScheduledStart,
+} from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
 import { tempDir } from '../helpers/cli.js';
 
-const flow = (catchUp: string, version = 1, schedule = true) => def(`
+const flow = (catchUp: string, version = 1, schedule = true) =>
+  def(`
 workflow:
   id: hourly
   version: ${version}
@@ -24,9 +34,23 @@ ${schedule ? `    - { schedule: "0 * * * *", catch_up: ${catchUp} }` : '    - { 
 const T0 = Date.parse('2026-11-23T08:00:00.000Z');
 const h = (n: number) => T0 + n * 3600_000;
 
-function firer(cursor: FileScheduleCursor | MemoryScheduleCursor, defs: () => ReturnType<typeof flow>[], started: ScheduledStart[]) {
+function firer(
+  cursor: FileScheduleCursor | MemoryScheduleCursor,
+  defs: () => ReturnType<typeof flow>[],
+  started: ScheduledStart[],
+) {
   const ids = new Set<string>();
-  return new Scheduler({ cursor, definitions: defs, graceMs: 0, start: async (s) => { const duplicate = ids.has(s.runId); ids.add(s.runId); if (!duplicate) started.push(s); return { duplicate }; } });
+  return new Scheduler({
+    cursor,
+    definitions: defs,
+    graceMs: 0,
+    start: async (s) => {
+      const duplicate = ids.has(s.runId);
+      ids.add(s.runId);
+      if (!duplicate) started.push(s);
+      return { duplicate };
+    },
+  });
 }
 
 describe('schedule control', () => {
@@ -42,22 +66,42 @@ describe('schedule control', () => {
     const dir = tempDir('lf-sched-ctl-');
     mkdirSync(dir, { recursive: true });
     // The previous version's file: no paused, queued or resumedAt.
-    writeFileSync(scheduleCursorFile(dir), JSON.stringify({ version: 1, revision: 3, schedules: { 'hourly.0': { revision: 3, entry: { cron: '0 * * * *', timezone: 'UTC', through: new Date(h(0)).toISOString() } } } }));
+    writeFileSync(
+      scheduleCursorFile(dir),
+      JSON.stringify({
+        version: 1,
+        revision: 3,
+        schedules: {
+          'hourly.0': {
+            revision: 3,
+            entry: { cron: '0 * * * *', timezone: 'UTC', through: new Date(h(0)).toISOString() },
+          },
+        },
+      }),
+    );
     const d = flow('latest');
     const started: ScheduledStart[] = [];
     await firer(new FileScheduleCursor(scheduleCursorFile(dir)), () => [d], started).fireDue(h(1));
     expect(started.map((s) => s.runId)).toEqual([`hourly-s0-${slotStamp(h(1))}`]);
 
     const cursor = new FileScheduleCursor(scheduleCursorFile(dir));
-    await controlSchedules({ cursor, definitions: [d], hasRun: async () => false, now: () => h(1) + 60_000 }, { action: 'pause', workflowId: 'hourly', by: 'alice' });
+    await controlSchedules(
+      { cursor, definitions: [d], hasRun: async () => false, now: () => h(1) + 60_000 },
+      { action: 'pause', workflowId: 'hourly', by: 'alice' },
+    );
     await firer(new FileScheduleCursor(scheduleCursorFile(dir)), () => [d], started).fireDue(h(2));
     await firer(new FileScheduleCursor(scheduleCursorFile(dir)), () => [d], started).fireDue(h(4)); // "restarted"
     expect(started).toHaveLength(1);
 
-    await controlSchedules({ cursor, definitions: [d], hasRun: async () => false, now: () => h(4) + 60_000 }, { action: 'resume', workflowId: 'hourly' });
+    await controlSchedules(
+      { cursor, definitions: [d], hasRun: async () => false, now: () => h(4) + 60_000 },
+      { action: 'resume', workflowId: 'hourly' },
+    );
     await firer(new FileScheduleCursor(scheduleCursorFile(dir)), () => [d], started).fireDue(h(4) + 120_000);
     // catch_up latest: the newest paused slot once, naming the others.
-    expect(started.slice(1).map((s) => [s.runId, s.schedule.missedCount])).toEqual([[`hourly-s0-${slotStamp(h(4))}`, 2]]);
+    expect(started.slice(1).map((s) => [s.runId, s.schedule.missedCount])).toEqual([
+      [`hourly-s0-${slotStamp(h(4))}`, 2],
+    ]);
   });
 
   it('catch_up none: resume fires the next slot only; a trigger starts one manual run even while paused', async () => {
@@ -88,6 +132,11 @@ describe('schedule control', () => {
     defs = [flow('all', 2, false)];
     await s.fireDue(h(5));
     expect(started.map((x) => x.runId)).toEqual([`hourly-s0-${slotStamp(h(0))}`]);
-    await expect(controlSchedules({ cursor, definitions: defs, hasRun: async () => false }, { action: 'trigger', workflowId: 'hourly' })).rejects.toThrow('workflow "hourly" has no schedule trigger (in version 2)');
+    await expect(
+      controlSchedules(
+        { cursor, definitions: defs, hasRun: async () => false },
+        { action: 'trigger', workflowId: 'hourly' },
+      ),
+    ).rejects.toThrow('workflow "hourly" has no schedule trigger (in version 2)');
   });
 });

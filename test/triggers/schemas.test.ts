@@ -19,7 +19,12 @@ describe('bundled event types', () => {
   const files = readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.yaml'));
 
   it('ships the trigger events of seed 004 and the incident report of seed 003', () => {
-    expect(files.sort()).toEqual(['compliance_alerts.yaml', 'incident_reported.yaml', 'lead_qualification.yaml', 'revenue_milestone.yaml']);
+    expect(files.sort()).toEqual([
+      'compliance_alerts.yaml',
+      'incident_reported.yaml',
+      'lead_qualification.yaml',
+      'revenue_milestone.yaml',
+    ]);
   });
   /** The bundled workflow each event starts, where its id is not the event's type. */
   const starts: Record<string, string> = { incident_reported: 'incident-response' };
@@ -34,8 +39,20 @@ describe('bundled event types', () => {
   }
 
   it('keeps paths out of the fields that name files', () => {
-    const r = admitEvent({ id: 'x', type: 'revenue_milestone', time: '2026-11-01T00:00:00Z', data: { ...catalog.eventTypes.get('revenue_milestone')!.sample, region: '../../etc' } }, catalog);
-    expect(r).toMatchObject({ accepted: false, stage: 'schema', problems: [expect.stringMatching(/^data\.region: Invalid string: must match pattern/)] });
+    const r = admitEvent(
+      {
+        id: 'x',
+        type: 'revenue_milestone',
+        time: '2026-11-01T00:00:00Z',
+        data: { ...catalog.eventTypes.get('revenue_milestone')!.sample, region: '../../etc' },
+      },
+      catalog,
+    );
+    expect(r).toMatchObject({
+      accepted: false,
+      stage: 'schema',
+      problems: [expect.stringMatching(/^data\.region: Invalid string: must match pattern/)],
+    });
   });
 });
 
@@ -43,19 +60,27 @@ describe('event type files that are refused', () => {
   const body = 'schema: { type: object, required: [n], properties: { n: { type: integer } } }\n';
 
   it('a file whose type is not its name', () => {
-    expect(fileError(`type: other\n${body}`)).toBe('events/thing.yaml: declares type "other" but the file is named for "thing"; the file name must be <type>.yaml');
+    expect(fileError(`type: other\n${body}`)).toBe(
+      'events/thing.yaml: declares type "other" but the file is named for "thing"; the file name must be <type>.yaml',
+    );
   });
 
   it('a file without a schema', () => {
-    expect(fileError('type: thing\nsample: {}\n')).toMatch(/^events\/thing\.yaml: expected \{ type, description\?, schema: <JSON Schema>, sample\? \}: schema: /);
+    expect(fileError('type: thing\nsample: {}\n')).toMatch(
+      /^events\/thing\.yaml: expected \{ type, description\?, schema: <JSON Schema>, sample\? \}: schema: /,
+    );
   });
 
   it('JSON Schema that cannot be checked', () => {
-    expect(fileError('type: thing\nschema: { type: object, if: { required: [a] }, then: { required: [b] } }\n')).toContain('schema is not JSON Schema ledgerflow can check: Conditional schemas (if/then/else) are not supported');
+    expect(
+      fileError('type: thing\nschema: { type: object, if: { required: [a] }, then: { required: [b] } }\n'),
+    ).toContain('schema is not JSON Schema ledgerflow can check: Conditional schemas (if/then/else) are not supported');
   });
 
   it('a sample that fails its own schema', () => {
-    expect(fileError(`type: thing\n${body}sample: { n: 1.5 }\n`)).toBe('events/thing.yaml: its own sample fails its schema: data.n: expected int, received number');
+    expect(fileError(`type: thing\n${body}sample: { n: 1.5 }\n`)).toBe(
+      'events/thing.yaml: its own sample fails its schema: data.n: expected int, received number',
+    );
   });
 
   it('YAML that does not parse', () => {
@@ -64,6 +89,9 @@ describe('event type files that are refused', () => {
 
   it('reads the bundled files as they are', () => {
     const text = readFileSync(join(ROOT, 'events', 'revenue_milestone.yaml'), 'utf8');
-    expect(parseEventTypeFile(text, 'revenue_milestone.yaml', 'revenue_milestone').sample).toMatchObject({ month: '2026-10', currency: 'EUR' });
+    expect(parseEventTypeFile(text, 'revenue_milestone.yaml', 'revenue_milestone').sample).toMatchObject({
+      month: '2026-10',
+      currency: 'EUR',
+    });
   });
 });

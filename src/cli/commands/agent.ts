@@ -26,11 +26,29 @@ import { untilSignal } from '../signals.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { workerQueue } from '../flags/station-flag.js';
 
-export interface AgentOpts { inbox: string; outbox: string; queue?: string; station?: string; handler?: string; as?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
+export interface AgentOpts {
+  inbox: string;
+  outbox: string;
+  queue?: string;
+  station?: string;
+  handler?: string;
+  as?: string;
+  level?: string;
+  skills?: string;
+  name?: string;
+  poll?: string;
+  once?: boolean;
+  withdraw?: boolean;
+  json?: boolean;
+}
 
 export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<number> {
   const given = parseLevel(o.level ?? 'L3');
-  if (!given) throw new UsageError(`--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`, { level: o.level });
+  if (!given)
+    throw new UsageError(
+      `--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`,
+      { level: o.level },
+    );
   const queue = workerQueue(o) ?? DEFAULT_QUEUE;
   const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
   const skills = parseSkills(o.skills);
@@ -40,19 +58,38 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
   let wake: (() => void) | null = null;
   let started: { exchange: FileExchange; stop(): Promise<void> };
   if (usesNats(g)) {
-    if (o.once || o.withdraw) throw new UsageError('--once and --withdraw are for the embedded store: over NATS an agent is a worker, which runs until stopped', {});
+    if (o.once || o.withdraw)
+      throw new UsageError(
+        '--once and --withdraw are for the embedded store: over NATS an agent is a worker, which runs until stopped',
+        {},
+      );
     await mkdir(o.inbox, { recursive: true });
     await mkdir(o.outbox, { recursive: true });
     const attempts = new WorkerAttempts(ex, () => wake?.());
-    const worker = await natsWorker(io, g, { queue, level: given, skills, handler: attempts.handler, ...(o.handler !== undefined ? { names: o.handler } : {}) });
+    const worker = await natsWorker(io, g, {
+      queue,
+      level: given,
+      skills,
+      handler: attempts.handler,
+      ...(o.handler !== undefined ? { names: o.handler } : {}),
+    });
     started = { exchange: new FileExchange(ex, attempts), stop: () => worker.stop() };
-    io.out(`agent ${process.pid} answering ${worker.names.join(', ')} from queue ${queue} over NATS: task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`);
+    io.out(
+      `agent ${process.pid} answering ${worker.names.join(', ')} from queue ${queue} over NATS: task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`,
+    );
   } else {
-    if (o.handler !== undefined) throw new UsageError('--handler is for NATS (attempts handed out per handler name): on the embedded store an agent takes every handler task of its queue', {});
+    if (o.handler !== undefined)
+      throw new UsageError(
+        '--handler is for NATS (attempts handed out per handler name): on the embedded store an agent takes every handler task of its queue',
+        {},
+      );
     // With a users file, the agent is one of its users (docs/users.md): its level is theirs, and --level may only lower it.
     const acting = await actingUser(o.as);
     if (acting.level && o.level !== undefined && !atLeast(acting.level, given)) {
-      throw new AuthorityError(`${acting.name} is ${levelText(acting.level)}; an agent of level ${levelText(given)} needs that level or higher; nothing was declared`, { user: acting.name, have: acting.level, need: given, action: 'execute' });
+      throw new AuthorityError(
+        `${acting.name} is ${levelText(acting.level)}; an agent of level ${levelText(given)} needs that level or higher; nothing was declared`,
+        { user: acting.name, have: acting.level, need: given, action: 'execute' },
+      );
     }
     const level = o.level === undefined && acting.level ? acting.level : given;
     const store = storeFor(g);
@@ -65,16 +102,28 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
     await mkdir(o.inbox, { recursive: true });
     await mkdir(o.outbox, { recursive: true });
     const name = o.name ?? (acting.actor ? acting.name : `agent:${queue}`);
-    const attempts = new StoreAttempts({ ...ex, store, level, skills, name, ...(acting.actor ? { actor: { ...acting.actor, level } } : {}) });
+    const attempts = new StoreAttempts({
+      ...ex,
+      store,
+      level,
+      skills,
+      name,
+      ...(acting.actor ? { actor: { ...acting.actor, level } } : {}),
+    });
     await attempts.declare();
     started = { exchange: new FileExchange(ex, attempts), stop: async () => {} };
     if (o.once) {
       const report = await started.exchange.pass();
       if (o.json) io.out(json(report));
-      else io.out(`one pass on queue ${queue}: ${report.written.length} task file(s) written, ${report.recorded.length} result(s) recorded, ${report.rejected.length} file(s) refused`);
+      else
+        io.out(
+          `one pass on queue ${queue}: ${report.written.length} task file(s) written, ${report.recorded.length} result(s) recorded, ${report.rejected.length} file(s) refused`,
+        );
       return EXIT.ok;
     }
-    say(`agent on queue ${queue} (level ${level}${skills.length > 0 ? `, skills ${skills.join(', ')}` : ''}): task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`);
+    say(
+      `agent on queue ${queue} (level ${level}${skills.length > 0 ? `, skills ${skills.join(', ')}` : ''}): task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`,
+    );
   }
   let stopped = false;
   const loop = (async () => {
@@ -85,7 +134,11 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
         // A pass that failed (a folder not writable, the store busy) is said and tried again: the next pass redoes what it did not finish.
         io.err(`agent: ${errorMessage(err)}; trying again`);
       }
-      if (!stopped) await new Promise<void>((r) => { wake = r; setTimeout(r, pollMs); });
+      if (!stopped)
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, pollMs);
+        });
     }
   })();
   return untilSignal(io, 'the agent', async () => {
@@ -98,10 +151,17 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
 }
 
 /** The worker whose every handler name is the file exchange's `handler`, started; `names`: those it answers. */
-async function natsWorker(io: Io, g: GlobalOpts, o: { queue: string; level: Level; names?: string; skills: readonly string[]; handler: TaskHandler }): Promise<{ names: string[]; stop(): Promise<void> }> {
+async function natsWorker(
+  io: Io,
+  g: GlobalOpts,
+  o: { queue: string; level: Level; names?: string; skills: readonly string[]; handler: TaskHandler },
+): Promise<{ names: string[]; stop(): Promise<void> }> {
   const { withClient, natsUrl } = await import('./cluster.js');
   const { createWorker, natsSettings, offersEnabled } = await import('../../cluster/index.js');
-  let names = (o.names ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  let names = (o.names ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (names.length === 0) {
     // Not named: the handler tasks on its queue of every workflow deployed now (a workflow deployed later needs a restart, or
     // --handler), less those a task of a higher agent_level runs under: over NATS an agent cannot decline an attempt it was handed.
@@ -109,7 +169,10 @@ async function natsWorker(io: Io, g: GlobalOpts, o: { queue: string; level: Leve
     try {
       deployed = await withClient(g, (c) => c.deployed());
     } catch (err) {
-      throw new UsageError(`cannot read the deployed workflows to find the handlers of queue ${o.queue} (${errorMessage(err)}): name them with --handler <names>`, {});
+      throw new UsageError(
+        `cannot read the deployed workflows to find the handlers of queue ${o.queue} (${errorMessage(err)}): name them with --handler <names>`,
+        {},
+      );
     }
     const found = new Set<string>();
     const skipped = new Set<string>();
@@ -118,18 +181,32 @@ async function natsWorker(io: Io, g: GlobalOpts, o: { queue: string; level: Leve
         const body = agentTaskBody(def.tasks, t);
         if (!body || (body.queue ?? DEFAULT_QUEUE) !== o.queue) continue;
         const need = parseLevel(body.agentLevel);
-        if (!need || atLeast(o.level, need)) { found.add(handlerName(body)); continue; }
+        if (!need || atLeast(o.level, need)) {
+          found.add(handlerName(body));
+          continue;
+        }
         skipped.add(handlerName(body));
-        io.err(`not answering ${handlerName(body)}: task ${t.id} of ${def.id} needs an agent of level ${need} or higher authority, and this agent is ${o.level}`);
+        io.err(
+          `not answering ${handlerName(body)}: task ${t.id} of ${def.id} needs an agent of level ${need} or higher authority, and this agent is ${o.level}`,
+        );
       }
     }
     names = [...found].filter((n) => !skipped.has(n)).sort();
-    if (names.length === 0) throw new UsageError(`no deployed workflow has a handler task on queue ${o.queue} that an agent of level ${o.level} may execute: deploy one first, or name the handlers with --handler <names>`, {});
+    if (names.length === 0)
+      throw new UsageError(
+        `no deployed workflow has a handler task on queue ${o.queue} that an agent of level ${o.level} may execute: deploy one first, or name the handlers with --handler <names>`,
+        {},
+      );
   }
   // The cluster's settings whole: an agent first on its queue creates the queue's stream as an engine would (replicas, storage).
   const worker = createWorker({
-    nats: natsUrl(g), handlers: Object.fromEntries(names.map((n) => [n, o.handler])), queue: o.queue, settings: natsSettings().cluster,
-    directOffers: offersEnabled(), skills: o.skills, log: (l) => io.err(l),
+    nats: natsUrl(g),
+    handlers: Object.fromEntries(names.map((n) => [n, o.handler])),
+    queue: o.queue,
+    settings: natsSettings().cluster,
+    directOffers: offersEnabled(),
+    skills: o.skills,
+    log: (l) => io.err(l),
   });
   await worker.start();
   return { names, stop: () => worker.stop() };

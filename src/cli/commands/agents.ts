@@ -10,7 +10,14 @@
  * one shape on both stores (GET /api/agents).
  */
 import { agentsSeen } from '../../agent/index.js';
-import { fileAgentRows, participationOf, withBreakers, workerRows, type AgentRow, type WorkflowParticipation } from '../../coordination/index.js';
+import {
+  fileAgentRows,
+  participationOf,
+  withBreakers,
+  workerRows,
+  type AgentRow,
+  type WorkflowParticipation,
+} from '../../coordination/index.js';
 import { allBreakers } from '../../limits/index.js';
 import { MAX_LIMIT, parseRunQuery } from '../../query/index.js';
 import { runReads } from '../../runs/index.js';
@@ -22,16 +29,28 @@ import { storeFor } from '../open-store.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 export async function agentsCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
-  const view = usesNats(g) ? await overNats(g) : await viewOf(storeFor(g), fileAgentRows(await agentsSeen(storeFor(g))));
-  if (opts.json) { io.out(JSON.stringify(view, null, 2)); return EXIT.ok; }
+  const view = usesNats(g)
+    ? await overNats(g)
+    : await viewOf(storeFor(g), fileAgentRows(await agentsSeen(storeFor(g))));
+  if (opts.json) {
+    io.out(JSON.stringify(view, null, 2));
+    return EXIT.ok;
+  }
   const rows = view.agents;
-  if (rows.length === 0) io.out(usesNats(g) ? 'no worker or agent announces itself (or no engine runs to hear them)' : 'no file agent has run on this store (`ledgerflow agent --queue <q>`, docs/agents.md)');
+  if (rows.length === 0)
+    io.out(
+      usesNats(g)
+        ? 'no worker or agent announces itself (or no engine runs to hear them)'
+        : 'no file agent has run on this store (`ledgerflow agent --queue <q>`, docs/agents.md)',
+    );
   for (const r of rows) io.out(rowText(r));
   if (view.participation.length > 0) {
     io.out('');
     io.out('by workflow (the newest runs): agent runs');
     for (const w of view.participation) {
-      io.out(`${inert(w.workflow)}  ${w.runs} run(s)${w.agents.length > 0 ? `: ${w.agents.map((a) => `${inert(a.name)} ${a.runs}`).join(', ')}` : ': no agent recorded'}`);
+      io.out(
+        `${inert(w.workflow)}  ${w.runs} run(s)${w.agents.length > 0 ? `: ${w.agents.map((a) => `${inert(a.name)} ${a.runs}`).join(', ')}` : ': no agent recorded'}`,
+      );
     }
   }
   return EXIT.ok;
@@ -40,15 +59,23 @@ export async function agentsCmd(io: Io, g: GlobalOpts, opts: { json?: boolean })
 function rowText(r: AgentRow): string {
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const what = [
-    r.level ? `level ${r.level}` : '', r.skills.length ? `skills ${r.skills.map(inert).join(', ')}` : '', r.handlers ? `handlers ${r.handlers.map(inert).join(', ')}` : '',
-    r.inFlight !== undefined ? `${r.inFlight} in flight` : '', r.utilization ? `utilization ${pct(r.utilization.m1)} 1m, ${pct(r.utilization.m15)} 15m` : '',
+    r.level ? `level ${r.level}` : '',
+    r.skills.length ? `skills ${r.skills.map(inert).join(', ')}` : '',
+    r.handlers ? `handlers ${r.handlers.map(inert).join(', ')}` : '',
+    r.inFlight !== undefined ? `${r.inFlight} in flight` : '',
+    r.utilization ? `utilization ${pct(r.utilization.m1)} 1m, ${pct(r.utilization.m15)} 15m` : '',
     ...(r.breakers ?? []).map((b) => `breaker ${inert(b.name)} ${b.state}`),
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `${inert(r.name)}  ${r.kind}  ${r.state}  queue ${inert(r.queue)}${what ? `  ${what}` : ''}  last seen ${r.lastSeen}`;
 }
 
 /** The rows with their breakers, and participation from the store's run index. */
-async function viewOf(store: EventStore, rows: AgentRow[]): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
+async function viewOf(
+  store: EventStore,
+  rows: AgentRow[],
+): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
   const now = Date.now();
   const recent = await runReads(store).list(parseRunQuery({ limit: String(MAX_LIMIT) }, 'cli', now));
   return { agents: withBreakers(rows, await allBreakers(store, now)), participation: participationOf(recent) };

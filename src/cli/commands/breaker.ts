@@ -14,18 +14,34 @@ import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
-
 /** One line of a breaker's state: what `limits show` and `breaker open|close` print. */
 export function breakerLine(b: BreakerReport): string {
-  const why = b.by === 'operator' ? ' (by an operator)' : b.by === 'failures' ? ' (after its failures)' : b.by === 'probe' ? ' (by its probe)' : '';
-  if (b.state === 'open') return `breaker ${inert(b.name)}: open${b.until ? ` until ${b.until}` : ' until closed'}${why}`;
+  const why =
+    b.by === 'operator'
+      ? ' (by an operator)'
+      : b.by === 'failures'
+        ? ' (after its failures)'
+        : b.by === 'probe'
+          ? ' (by its probe)'
+          : '';
+  if (b.state === 'open')
+    return `breaker ${inert(b.name)}: open${b.until ? ` until ${b.until}` : ' until closed'}${why}`;
   if (b.state === 'half_open') return `breaker ${inert(b.name)}: half open, one probe attempt let through${why}`;
   return `breaker ${inert(b.name)}: closed, ${b.failures} failure${b.failures === 1 ? '' : 's'} in its window${why}`;
 }
 
-export async function breakerCmd(io: Io, g: GlobalOpts, to: 'open' | 'close', target: string, opts: { json?: boolean }): Promise<number> {
+export async function breakerCmd(
+  io: Io,
+  g: GlobalOpts,
+  to: 'open' | 'close',
+  target: string,
+  opts: { json?: boolean },
+): Promise<number> {
   if (!BREAKER_NAME.test(target)) {
-    throw new UsageError(`no breaker ${JSON.stringify(target)}: name it as \`ledgerflow limits show\` does, task/<workflow>/<task>, queue/<queue> or handler/<handler>`, { target });
+    throw new UsageError(
+      `no breaker ${JSON.stringify(target)}: name it as \`ledgerflow limits show\` does, task/<workflow>/<task>, queue/<queue> or handler/<handler>`,
+      { target },
+    );
   }
   if (!usesNats(g)) requireLevel(await actingUser(undefined), 'limits');
   const report = await setBreaker(storeFor(g), target, to, Date.now());

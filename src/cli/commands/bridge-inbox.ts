@@ -7,7 +7,21 @@
  * written with its control characters escaped (inert), as it is printed.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { LedgerflowError, UsageError, errorMessage } from '../../errors/index.js';
 import { inert, inertJson } from '../../terminal/index.js';
@@ -46,13 +60,27 @@ const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException
 /** `path` must be a folder itself, not a link to one elsewhere (the bridge would write its results there). */
 function realFolder(path: string): void {
   const st = lstatSync(path, { throwIfNoEntry: false });
-  if (!st) throw new UsageError(`${path} is gone: the bridge keeps its files there; restart it`, { path }, 'LF_BRIDGE_INBOX_FILE');
-  if (!st.isDirectory()) throw new UsageError(`${path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}: the bridge writes only into a folder of its own there (remove it; the bridge makes the folder)`, { path }, 'LF_BRIDGE_INBOX_FILE');
+  if (!st)
+    throw new UsageError(
+      `${path} is gone: the bridge keeps its files there; restart it`,
+      { path },
+      'LF_BRIDGE_INBOX_FILE',
+    );
+  if (!st.isDirectory())
+    throw new UsageError(
+      `${path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}: the bridge writes only into a folder of its own there (remove it; the bridge makes the folder)`,
+      { path },
+      'LF_BRIDGE_INBOX_FILE',
+    );
 }
 
 /** The inbox the operator named (a link they made to it is theirs to make: followed) must be a folder. */
 export function checkInbox(dir: string): void {
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--inbox ${dir} is not a folder: make it, then drop files of bridge lines in it`, { option: '--inbox', dir });
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--inbox ${dir} is not a folder: make it, then drop files of bridge lines in it`, {
+      option: '--inbox',
+      dir,
+    });
 }
 
 /** The inbox and its folders, made when missing, each a real folder (not a link to one elsewhere). */
@@ -76,9 +104,18 @@ function prepareInbox(dir: string): void {
 export function refuseOpenInbox(dir: string, user: string): void {
   const st = statSync(dir);
   const uid = process.getuid?.();
-  const why = uid !== undefined && st.uid !== uid ? `belongs to uid ${st.uid}, not to the account running the bridge (uid ${uid})`
-    : (st.mode & 0o022) !== 0 ? `can be written by its ${(st.mode & 0o002) !== 0 ? 'every user' : 'group'} (mode ${(st.mode & 0o777).toString(8)})` : null;
-  if (why) throw new LedgerflowError('LF_BRIDGE_INBOX_OPEN', `--inbox ${dir} ${why}: whoever can drop a file there would act as ${user}; use a folder only this account writes (\`chmod go-w\`)`, { dir, user });
+  const why =
+    uid !== undefined && st.uid !== uid
+      ? `belongs to uid ${st.uid}, not to the account running the bridge (uid ${uid})`
+      : (st.mode & 0o022) !== 0
+        ? `can be written by its ${(st.mode & 0o002) !== 0 ? 'every user' : 'group'} (mode ${(st.mode & 0o777).toString(8)})`
+        : null;
+  if (why)
+    throw new LedgerflowError(
+      'LF_BRIDGE_INBOX_OPEN',
+      `--inbox ${dir} ${why}: whoever can drop a file there would act as ${user}; use a folder only this account writes (\`chmod go-w\`)`,
+      { dir, user },
+    );
 }
 
 /**
@@ -92,7 +129,10 @@ export async function watchInbox(io: Io, bridge: LineAnswerer, dir: string, opts
   const taking = join(dir, '.processing');
   let stopped = false;
   let wake: () => void = () => undefined;
-  const stop = () => { stopped = true; wake(); };
+  const stop = () => {
+    stopped = true;
+    wake();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const watcher = watch(dir, () => wake());
@@ -117,7 +157,10 @@ export async function watchInbox(io: Io, bridge: LineAnswerer, dir: string, opts
         const st = lstatSync(path, { throwIfNoEntry: false });
         // The bridge's own done/ and failed/ are never a dropped file, even swapped for a link (realFolder refuses that link).
         if (name.startsWith('.') || !st || st.isDirectory() || (FOLDERS as readonly string[]).includes(name)) continue;
-        if (Date.now() - st.mtimeMs < INBOX_SETTLE_MS) { settling = true; continue; }
+        if (Date.now() - st.mtimeMs < INBOX_SETTLE_MS) {
+          settling = true;
+          continue;
+        }
         const claimed = join(taking, name);
         try {
           realFolder(taking);
@@ -129,7 +172,13 @@ export async function watchInbox(io: Io, bridge: LineAnswerer, dir: string, opts
         }
         await take(claimed, name);
       }
-      await new Promise<void>((r) => { const t = setTimeout(r, settling ? INBOX_SETTLE_MS : INBOX_POLL_MS); wake = () => { clearTimeout(t); r(); }; });
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, settling ? INBOX_SETTLE_MS : INBOX_POLL_MS);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
     }
   } finally {
     watcher.close();
@@ -147,7 +196,10 @@ function readDropped(path: string, name: string): { text: string } | { refused: 
     // O_NOFOLLOW: a link swapped in after the lstat is refused here, not read; O_NONBLOCK: a FIFO does not hold the bridge.
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    if (code(err) === 'ELOOP' || code(err) === 'EMLINK') return { refused: `${name} is a symbolic link, which the bridge does not follow (its target is not a file dropped here)` };
+    if (code(err) === 'ELOOP' || code(err) === 'EMLINK')
+      return {
+        refused: `${name} is a symbolic link, which the bridge does not follow (its target is not a file dropped here)`,
+      };
     throw err;
   }
   try {
@@ -161,14 +213,26 @@ function readDropped(path: string, name: string): { text: string } | { refused: 
   }
 }
 
-async function takeFile(bridge: LineAnswerer, dir: string, claimed: string, name: string, opts: { json?: boolean }, io: Io): Promise<void> {
+async function takeFile(
+  bridge: LineAnswerer,
+  dir: string,
+  claimed: string,
+  name: string,
+  opts: { json?: boolean },
+  io: Io,
+): Promise<void> {
   const read = readDropped(claimed, name);
   const answers: string[] = [];
   let failed = false;
   if ('refused' in read) {
     const message = `${read.refused}: nothing of it was read; drop the file itself (written elsewhere, then moved in)`;
     failed = true;
-    answers.push(shownAnswer({ ok: false, text: `error: ${message}`, json: { ok: false, error: { code: 'LF_BRIDGE_INBOX_FILE', message } } }, opts.json));
+    answers.push(
+      shownAnswer(
+        { ok: false, text: `error: ${message}`, json: { ok: false, error: { code: 'LF_BRIDGE_INBOX_FILE', message } } },
+        opts.json,
+      ),
+    );
   } else {
     const digest = createHash('sha256').update(name).update('\0').update(read.text).digest('hex').slice(0, 20);
     const lines = read.text.split('\n');
@@ -183,7 +247,9 @@ async function takeFile(bridge: LineAnswerer, dir: string, claimed: string, name
   writeResult(to, `${name}.result`, answers.length ? `${answers.join('\n')}\n` : '');
   // rename moves a link as the link it is, and replaces (never writes through) whatever is planted under its name.
   renameSync(claimed, join(to, name));
-  io.err(`bridge: ${inert(name)}: ${answers.length} line${answers.length === 1 ? '' : 's'} answered → ${failed ? 'failed' : 'done'}/${inert(name)}.result`);
+  io.err(
+    `bridge: ${inert(name)}: ${answers.length} line${answers.length === 1 ? '' : 's'} answered → ${failed ? 'failed' : 'done'}/${inert(name)}.result`,
+  );
 }
 
 /**
@@ -195,7 +261,8 @@ function writeResult(folder: string, file: string, text: string): void {
   realFolder(folder);
   const result = join(folder, file);
   const part = `${result}.part`;
-  const create = () => openSync(part, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  const create = () =>
+    openSync(part, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   let fd: number;
   try {
     fd = create();

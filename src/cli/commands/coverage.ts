@@ -3,8 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { loadDefinitionFile } from '../../files/index.js';
 import {
-  expectationsFileFor, generatePaths, parseExpectations, runExpectation, runPath,
-  type CoverageTally, type ExpectationResult, type GeneratedPath, type PathReport, type PathResult, type Tally,
+  expectationsFileFor,
+  generatePaths,
+  parseExpectations,
+  runExpectation,
+  runPath,
+  type CoverageTally,
+  type ExpectationResult,
+  type GeneratedPath,
+  type PathReport,
+  type PathResult,
+  type Tally,
 } from '../../coverage/index.js';
 import { RUNNABLE_TASK_TYPES, type Definition } from '../../definition/index.js';
 import { formatDiagnostic, LedgerflowError, UnsupportedTaskTypeError } from '../../errors/index.js';
@@ -27,20 +36,30 @@ function load(io: Io, file: string): Definition {
 function eventText(e: PendingEvent): string {
   const n = (attempt: number) => (attempt > 1 ? ` #${attempt}` : '');
   switch (e.type) {
-    case 'task.started': return `▶ ${instanceKey(e.data)}${n(e.data.attempt)}`;
+    case 'task.started':
+      return `▶ ${instanceKey(e.data)}${n(e.data.attempt)}`;
     case 'task.completed': {
-      const shown = Object.fromEntries(Object.entries((e.data.output ?? {}) as Record<string, unknown>).filter(([, v]) => v !== null));
+      const shown = Object.fromEntries(
+        Object.entries((e.data.output ?? {}) as Record<string, unknown>).filter(([, v]) => v !== null),
+      );
       return `✓ ${instanceKey(e.data)}${n(e.data.attempt)}${Object.keys(shown).length ? ` ${JSON.stringify(shown)}` : ''}`;
     }
-    case 'task.failed': return `✗ ${instanceKey(e.data)}${n(e.data.attempt)}`;
-    case 'timer.fired': return e.data.timer === 'run_timeout' ? '⏱ run timeout' : `⏱ ${e.data.timer} ${instanceKey(e.data)}${n(e.data.attempt)}`;
-    case 'approval.recorded': return `◇ ${e.data.task} ${e.data.decision} by ${e.data.by}`;
-    default: return e.type;
+    case 'task.failed':
+      return `✗ ${instanceKey(e.data)}${n(e.data.attempt)}`;
+    case 'timer.fired':
+      return e.data.timer === 'run_timeout'
+        ? '⏱ run timeout'
+        : `⏱ ${e.data.timer} ${instanceKey(e.data)}${n(e.data.attempt)}`;
+    case 'approval.recorded':
+      return `◇ ${e.data.task} ${e.data.decision} by ${e.data.by}`;
+    default:
+      return e.type;
   }
 }
 
 const ratio = (t: Tally) => (t.total === 0 ? '-' : `${t.covered}/${t.total}`);
-const tallyText = (c: CoverageTally) => `states ${ratio(c.states)} · transitions ${ratio(c.transitions)} · decision cases ${ratio(c.decisionCases)}`;
+const tallyText = (c: CoverageTally) =>
+  `states ${ratio(c.states)} · transitions ${ratio(c.transitions)} · decision cases ${ratio(c.decisionCases)}`;
 const full = (c: CoverageTally) => [c.states, c.transitions, c.decisionCases].every((t) => t.covered === t.total);
 
 /** What `paths --json` prints: `{paths: [{name, events, outcome}], coverage, uncovered}`, plus input, per-task coverage and what was not counted. */
@@ -56,7 +75,10 @@ export function pathsJson(r: PathReport) {
 
 export function pathsCmd(io: Io, file: string, opts: { json?: boolean }): number {
   const report = generatePaths(load(io, file));
-  if (opts.json) { io.out(json(pathsJson(report))); return EXIT.ok; }
+  if (opts.json) {
+    io.out(json(pathsJson(report)));
+    return EXIT.ok;
+  }
   io.out(`${pc.bold(report.workflowId)} (${file}): ${report.paths.length} paths`);
   report.paths.forEach((p, i) => {
     io.out(`${String(i + 1).padStart(3)}. ${p.name}  ${pc.dim(`→ ${p.outcome}, ${p.events.length} events`)}`);
@@ -71,7 +93,11 @@ export function pathsCmd(io: Io, file: string, opts: { json?: boolean }): number
     io.out(`not covered (${report.uncovered.length}):`);
     for (const u of report.uncovered) io.out(`  ${uncoveredLine(u)}`);
   }
-  io.out(pc.dim(`not counted: ${report.excluded.length} items the definition rules out (no timeout, no retries, nothing to skip a root task, cancellation); --json lists each with why`));
+  io.out(
+    pc.dim(
+      `not counted: ${report.excluded.length} items the definition rules out (no timeout, no retries, nothing to skip a root task, cancellation); --json lists each with why`,
+    ),
+  );
   return EXIT.ok;
 }
 
@@ -99,7 +125,9 @@ async function testFile(io: Io, file: string, say: (t: string) => void): Promise
     io.err(`${pc.red('✗')} ${file}: ${err.message}`);
     return { file, error: err.toJSON() };
   }
-  say(`${pc.bold(file)} (${def.id}): ${report.paths.length} paths, ${expectations.length} expectations; coverage ${tallyText(report.coverage)}`);
+  say(
+    `${pc.bold(file)} (${def.id}): ${report.paths.length} paths, ${expectations.length} expectations; coverage ${tallyText(report.coverage)}`,
+  );
   const paths: PathResult[] = [];
   for (const p of report.paths) {
     const r = await runPath(def, p);
@@ -110,10 +138,19 @@ async function testFile(io: Io, file: string, say: (t: string) => void): Promise
   for (const e of expectations) {
     const r = await runExpectation(def, e);
     results.push(r);
-    say(`  ${r.ok ? pc.green('✓') : pc.red('✗')} expectation: ${e.name}${r.failures.map((f) => `\n      ${pc.red(f)}`).join('')}`);
+    say(
+      `  ${r.ok ? pc.green('✓') : pc.red('✗')} expectation: ${e.name}${r.failures.map((f) => `\n      ${pc.red(f)}`).join('')}`,
+    );
   }
   for (const u of report.uncovered) say(pc.dim(`  · not covered: ${uncoveredLine(u)}`));
-  return { file, workflowId: def.id, paths, expectations: results, coverage: report.coverage, uncovered: report.uncovered };
+  return {
+    file,
+    workflowId: def.id,
+    paths,
+    expectations: results,
+    coverage: report.coverage,
+    uncovered: report.uncovered,
+  };
 }
 
 export async function testCmd(io: Io, files: string[], opts: { json?: boolean }): Promise<number> {
@@ -130,7 +167,9 @@ export async function testCmd(io: Io, files: string[], opts: { json?: boolean })
   else {
     const summary = `${results.length} definition${results.length === 1 ? '' : 's'}: ${results.reduce((n, r) => n + (r.paths?.length ?? 0), 0)} paths, ${results.reduce((n, r) => n + (r.expectations?.length ?? 0), 0)} expectations`;
     const verdict = failed > 0 ? pc.red(`${failed} failed`) : all.length > 0 ? pc.green('all passed') : 'nothing ran';
-    io.out(`${summary} — ${verdict}${invalid ? pc.red(`, ${invalid} definition${invalid === 1 ? '' : 's'} could not be tested`) : ''} (${(ms / 1000).toFixed(1)}s)`);
+    io.out(
+      `${summary} — ${verdict}${invalid ? pc.red(`, ${invalid} definition${invalid === 1 ? '' : 's'} could not be tested`) : ''} (${(ms / 1000).toFixed(1)}s)`,
+    );
   }
   return invalid > 0 ? EXIT.usage : failed > 0 ? EXIT.failed : EXIT.ok;
 }

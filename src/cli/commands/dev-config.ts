@@ -29,7 +29,10 @@ export function configFile(given: string | undefined, fallback: string): string 
   if (existsSync(given)) return resolve(given);
   const shipped = join(packageRoot(), given);
   if (!isAbsolute(given) && existsSync(shipped)) return shipped;
-  throw new UsageError(`--config ${given}: no such file (ledgerflow ships ${[...Object.values(CONFIGS.single), ...Object.values(CONFIGS.cluster)].join(', ')})`, { config: given });
+  throw new UsageError(
+    `--config ${given}: no such file (ledgerflow ships ${[...Object.values(CONFIGS.single), ...Object.values(CONFIGS.cluster)].join(', ')})`,
+    { config: given },
+  );
 }
 
 /**
@@ -40,7 +43,11 @@ export function configFile(given: string | undefined, fallback: string): string 
  */
 export function anonymousUser(config: string, depth = 0): string | null {
   let text: string;
-  try { text = readFileSync(config, 'utf8'); } catch { return null; }
+  try {
+    text = readFileSync(config, 'utf8');
+  } catch {
+    return null;
+  }
   let user: string | null = null;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/(#|\/\/).*$/, '').trim();
@@ -60,11 +67,12 @@ export function anonymousUser(config: string, depth = 0): string | null {
 export function devWarning(config: string, user: string, nats: string, production: string, cluster: string): string[] {
   return [
     `  !! DEVELOPMENT ONLY: ${config} sets no_auth_user: ${user}.`,
-    `  !! A connection without credentials IS the ${user} user${user === 'engine' ? ', which may publish anything: it can approve under any approver\'s name (recorded as them), control any run and write any record' : ''}. Never expose this server.`,
+    `  !! A connection without credentials IS the ${user} user${user === 'engine' ? ", which may publish anything: it can approve under any approver's name (recorded as them), control any run and write any record" : ''}. Never expose this server.`,
     `  !! To run the production file, which refuses connections without credentials: ledgerflow dev${cluster} --config ${production}`,
     `  !!   and connect with credentials, e.g. --nats ${withUser(nats, 'engine')}`,
   ];
 }
 
 /** A URL with a user of the shipped files (their development passwords); on a list, the first server carries them for all. */
-export const withUser = (url: string, user: string): string => url.replace('nats://', `nats://${user}:${user}-dev-password@`);
+export const withUser = (url: string, user: string): string =>
+  url.replace('nats://', `nats://${user}:${user}-dev-password@`);

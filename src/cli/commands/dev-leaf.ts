@@ -37,11 +37,16 @@ export const DEFAULT_LEAF_PORT = 7422;
  * gives one, else the one kept in `<storeDir>/route-password` / `leaf-password` (made on first use with `make`,
  * readable by its owner only), so that a node started again by hand rejoins, and a station links, with the same one.
  */
-export function keptPassword(kind: 'route' | 'leaf', storeDir: string, make: boolean): { password: string; file: string | null } | null {
+export function keptPassword(
+  kind: 'route' | 'leaf',
+  storeDir: string,
+  make: boolean,
+): { password: string; file: string | null } | null {
   const variable = `LF_${kind.toUpperCase()}_PASSWORD`;
   const given = process.env[variable];
   if (given) {
-    if (!ROUTE_PASSWORD.test(given)) throw new UsageError(`${variable}: ${ROUTE_PASSWORD_RULE.replace('route', kind)}`, { variable });
+    if (!ROUTE_PASSWORD.test(given))
+      throw new UsageError(`${variable}: ${ROUTE_PASSWORD_RULE.replace('route', kind)}`, { variable });
     return { password: given, file: null };
   }
   const file = join(storeDir, `${kind}-password`);
@@ -62,7 +67,8 @@ const includePath = (from: string, target: string): string => relative(dirname(f
 /** The hub's development users (nats.conf's, as `users nats-conf` writes them), at each of `stations`, and each station's link. */
 function hubUsers(stations: readonly string[], password: string): Map<string, UserRecord> {
   const users = new Map<string, UserRecord>();
-  const add = (name: string, u: Omit<UserRecord, 'name' | 'natsPassword'>, pw = `${name}-dev-password`) => users.set(name, { name, natsPassword: pw, ...u });
+  const add = (name: string, u: Omit<UserRecord, 'name' | 'natsPassword'>, pw = `${name}-dev-password`) =>
+    users.set(name, { name, natsPassword: pw, ...u });
   add('engine', { level: 'L1' });
   add('worker', { level: 'L3', stations: [...stations] });
   add('vault', { level: 'L3', queues: ['vault'] });
@@ -76,13 +82,32 @@ function hubUsers(stations: readonly string[], password: string): Map<string, Us
  * block on `leafPort`) into `storeDir`; its path. A later `accounts` replaces the included one (nats-server keeps
  * the last value of a key).
  */
-export function writeHubConfig(config: string, storeDir: string, leafPort: number, password: string, stations: readonly string[]): string {
-  for (const station of stations) if (!STATION_NAME.test(station)) throw new UsageError(`--stations: ${JSON.stringify(station)} is not a station name (1 to 56 letters, digits, _ and -)`, { station });
+export function writeHubConfig(
+  config: string,
+  storeDir: string,
+  leafPort: number,
+  password: string,
+  stations: readonly string[],
+): string {
+  for (const station of stations)
+    if (!STATION_NAME.test(station))
+      throw new UsageError(
+        `--stations: ${JSON.stringify(station)} is not a station name (1 to 56 letters, digits, _ and -)`,
+        { station },
+      );
   const file = join(storeDir, 'hub-leafnodes.conf');
-  const accounts = natsConf(hubUsers(stations, password), { engine: 'engine', source: `ledgerflow dev --leaf-port ${leafPort}`, hubDomain: HUB_DOMAIN }).text
-    .split('\n').filter((l) => !l.startsWith('#')).join('\n');
+  const accounts = natsConf(hubUsers(stations, password), {
+    engine: 'engine',
+    source: `ledgerflow dev --leaf-port ${leafPort}`,
+    hubDomain: HUB_DOMAIN,
+  })
+    .text.split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('\n');
   mkdirSync(storeDir, { recursive: true });
-  writeFileSync(file, `# Written by \`ledgerflow dev --leaf-port ${leafPort}\`: ${config} and a port for stations' leaf nodes (docs/nats.md#stations).
+  writeFileSync(
+    file,
+    `# Written by \`ledgerflow dev --leaf-port ${leafPort}\`: ${config} and a port for stations' leaf nodes (docs/nats.md#stations).
 include ${JSON.stringify(includePath(file, config))}
 
 # nats.conf's users again (development passwords), and the links of stations ${stations.join(', ')}: a link links a
@@ -91,14 +116,17 @@ ${accounts}
 leafnodes {
   listen: 127.0.0.1:${leafPort}
 }
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   return file;
 }
 
 /** nats.conf's development users, as `users nats-conf` would write them (plain passwords: development only). */
 function devUsers(station: string): Map<string, UserRecord> {
   const users = new Map<string, UserRecord>();
-  const add = (name: string, u: Omit<UserRecord, 'name' | 'natsPassword'>) => users.set(name, { name, natsPassword: `${name}-dev-password`, ...u });
+  const add = (name: string, u: Omit<UserRecord, 'name' | 'natsPassword'>) =>
+    users.set(name, { name, natsPassword: `${name}-dev-password`, ...u });
   add('engine', { level: 'L1' });
   add('worker', { level: 'L3', queues: [stationQueue(station)] });
   for (const person of ['alice', 'bob', 'cfo', 'commander']) add(person, { level: 'L1' });
@@ -107,12 +135,19 @@ function devUsers(station: string): Map<string, UserRecord> {
 
 /** Writes station `name`'s leaf config into `storeDir`, linked to `hub` (a nats:// URL with the leaf credentials); its path. */
 export function writeLeafConfig(name: string, storeDir: string, hub: string): string {
-  if (!STATION_NAME.test(name)) throw new UsageError(`--leaf ${JSON.stringify(name)}: a station name is 1 to 56 letters, digits, _ and -`, { station: name });
+  if (!STATION_NAME.test(name))
+    throw new UsageError(`--leaf ${JSON.stringify(name)}: a station name is 1 to 56 letters, digits, _ and -`, {
+      station: name,
+    });
   const file = join(storeDir, `leaf-${name}.conf`);
-  const account = natsConf(devUsers(name), { engine: 'engine', source: 'ledgerflow dev --leaf', domain: HUB_DOMAIN }).text
-    .split('\n').filter((l) => !l.startsWith('#')).join('\n');
+  const account = natsConf(devUsers(name), { engine: 'engine', source: 'ledgerflow dev --leaf', domain: HUB_DOMAIN })
+    .text.split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('\n');
   mkdirSync(storeDir, { recursive: true });
-  writeFileSync(file, `# DEVELOPMENT ONLY. Written by \`ledgerflow dev --leaf ${name}\`: station ${name}'s leaf node (docs/nats.md#stations).
+  writeFileSync(
+    file,
+    `# DEVELOPMENT ONLY. Written by \`ledgerflow dev --leaf ${name}\`: station ${name}'s leaf node (docs/nats.md#stations).
 # No JetStream here: its clients use the hub's through domain ${HUB_DOMAIN} (--nats 'nats://…?domain=${HUB_DOMAIN}').
 server_name: ${JSON.stringify(name)}
 max_payload: 8MB
@@ -125,7 +160,9 @@ leafnodes {
 ${account}
 # A connection without credentials is the engine user (as nats-dev.conf): never expose this port.
 no_auth_user: engine
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -135,7 +172,9 @@ export function hubRemote(hub: string | undefined, station: string, password: ()
   try {
     url = new URL(hub ?? `nats://127.0.0.1:${DEFAULT_LEAF_PORT}`);
   } catch {
-    throw new UsageError(`--hub ${hub}: expected the hub's leaf node URL, e.g. nats://127.0.0.1:${DEFAULT_LEAF_PORT}`, { hub: hub ?? null });
+    throw new UsageError(`--hub ${hub}: expected the hub's leaf node URL, e.g. nats://127.0.0.1:${DEFAULT_LEAF_PORT}`, {
+      hub: hub ?? null,
+    });
   }
   if (url.username === '') {
     url.username = linkUser(station);

@@ -7,14 +7,28 @@ import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 
-export interface ImportOpts { out?: string; json?: boolean; asSimple?: string; integrations?: boolean }
+export interface ImportOpts {
+  out?: string;
+  json?: boolean;
+  asSimple?: string;
+  integrations?: boolean;
+}
 
 /** The JSON files a source names: the file itself, or a folder's *.json in name order. */
 function sourceFiles(source: string): string[] {
-  if (!existsSync(source)) throw new UsageError(`${source} does not exist: give a Conductor workflow JSON file or a folder of them`, { source });
+  if (!existsSync(source))
+    throw new UsageError(`${source} does not exist: give a Conductor workflow JSON file or a folder of them`, {
+      source,
+    });
   if (!statSync(source).isDirectory()) return [source];
-  const files = readdirSync(source).filter((f) => f.toLowerCase().endsWith('.json')).sort().map((f) => join(source, f));
-  if (files.length === 0) throw new UsageError(`${source} holds no .json file: give a Conductor workflow JSON file or a folder of them`, { source });
+  const files = readdirSync(source)
+    .filter((f) => f.toLowerCase().endsWith('.json'))
+    .sort()
+    .map((f) => join(source, f));
+  if (files.length === 0)
+    throw new UsageError(`${source} holds no .json file: give a Conductor workflow JSON file or a folder of them`, {
+      source,
+    });
   return files;
 }
 
@@ -39,13 +53,20 @@ async function checkPrograms(r: ConductorFileImport): Promise<ConductorFileImpor
 }
 
 export async function importConductorCmd(io: Io, source: string, opts: ImportOpts): Promise<number> {
-  const asSimple = (opts.asSimple ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const asSimple = (opts.asSimple ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const read: ConductorFileImport[] = sourceFiles(source).map((file) => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      return { file, definitions: [], refusals: [{ task: '(file)', type: 'file', why: `cannot read it: ${errorMessage(err)}` }] };
+      return {
+        file,
+        definitions: [],
+        refusals: [{ task: '(file)', type: 'file', why: `cannot read it: ${errorMessage(err)}` }],
+      };
     }
     return { ...importConductor(text, basename(file), { asSimple, integrations: opts.integrations !== false }), file };
   });
@@ -61,7 +82,12 @@ export async function importConductorCmd(io: Io, source: string, opts: ImportOpt
       if (opts.out !== undefined) {
         const target = join(opts.out, `${d.workflowId}.yaml`);
         if (existsSync(target) && readFileSync(target, 'utf8') !== d.yaml) {
-          refused.push({ file: r.file, reasons: [{ task: '(file)', type: 'file', why: `${target} exists and differs: remove it or choose another --out` }] });
+          refused.push({
+            file: r.file,
+            reasons: [
+              { task: '(file)', type: 'file', why: `${target} exists and differs: remove it or choose another --out` },
+            ],
+          });
           continue;
         }
         writeFileSync(target, d.yaml);

@@ -20,11 +20,16 @@ import { storeFor } from '../open-store.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { waitFlag } from '../flags/input-flags.js';
 
-const specText = (s: LimitSpec): string => [
-  ...(s.concurrency ? [`concurrency limit ${s.concurrency.limit}`] : []),
-  ...(s.rateLimit ? [`rate limit ${s.rateLimit.limit} per ${durationText(s.rateLimit.perMs)}`] : []),
-  ...(s.breaker ? [`breaker: open ${durationText(s.breaker.openForMs)} after ${s.breaker.failures} failure${s.breaker.failures === 1 ? '' : 's'} in ${durationText(s.breaker.windowMs)}`] : []),
-].join(', ');
+const specText = (s: LimitSpec): string =>
+  [
+    ...(s.concurrency ? [`concurrency limit ${s.concurrency.limit}`] : []),
+    ...(s.rateLimit ? [`rate limit ${s.rateLimit.limit} per ${durationText(s.rateLimit.perMs)}`] : []),
+    ...(s.breaker
+      ? [
+          `breaker: open ${durationText(s.breaker.openForMs)} after ${s.breaker.failures} failure${s.breaker.failures === 1 ? '' : 's'} in ${durationText(s.breaker.windowMs)}`,
+        ]
+      : []),
+  ].join(', ');
 
 function lines(limits: GlobalLimits | undefined): string[] {
   const out: string[] = [];
@@ -33,7 +38,12 @@ function lines(limits: GlobalLimits | undefined): string[] {
   return out.length > 0 ? out : ['no limits per queue or handler (set them with `ledgerflow limits set <file>`)'];
 }
 
-export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { json?: boolean; wait?: string }): Promise<number> {
+export async function limitsSetCmd(
+  io: Io,
+  g: GlobalOpts,
+  file: string,
+  opts: { json?: boolean; wait?: string },
+): Promise<number> {
   if (!usesNats(g)) requireLevel(await actingUser(undefined), 'limits'); // the bridge's (L1), where a users file says who is who
   let text: string;
   try {
@@ -48,7 +58,8 @@ export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { 
     return EXIT.usage;
   }
   // Over NATS as a person's user (who may not write the cluster's buckets): the engines judge the level (L1) and store them.
-  if (usesNats(g) && !(await (await import('./cluster.js')).withClient(g, (c) => c.mayWriteLog()))) return limitsAsPerson(io, g, file, text, opts);
+  if (usesNats(g) && !(await (await import('./cluster.js')).withClient(g, (c) => c.mayWriteLog())))
+    return limitsAsPerson(io, g, file, text, opts);
   await writeLimits(storeFor(g), parsed.limits);
   return stored(io, file, parsed.limits, opts);
 }
@@ -57,20 +68,36 @@ export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { 
 function stored(io: Io, file: string, limits: GlobalLimits | undefined, opts: { json?: boolean }): number {
   if (opts.json) io.out(json({ file, stored: true, limits }));
   else {
-    io.out(`stored the limits of ${inert(file)}; every run, serve, ui and engine of this store holds attempts to them:`);
+    io.out(
+      `stored the limits of ${inert(file)}; every run, serve, ui and engine of this store holds attempts to them:`,
+    );
     for (const l of lines(limits)) io.out(`  ${l}`);
   }
   return EXIT.ok;
 }
 
 /** `limits set` as a person over NATS: the engines' answer, or queued (exit 3) when none came within --wait. */
-async function limitsAsPerson(io: Io, g: GlobalOpts, file: string, text: string, opts: { json?: boolean; wait?: string }): Promise<number> {
-  const [{ natsUrl }, { requestLimits }] = await Promise.all([import('./cluster.js'), import('../../cluster/index.js')]);
+async function limitsAsPerson(
+  io: Io,
+  g: GlobalOpts,
+  file: string,
+  text: string,
+  opts: { json?: boolean; wait?: string },
+): Promise<number> {
+  const [{ natsUrl }, { requestLimits }] = await Promise.all([
+    import('./cluster.js'),
+    import('../../cluster/index.js'),
+  ]);
   const waitMs = waitFlag(opts.wait);
   const out = await requestLimits(natsUrl(g), { file, text }, waitMs);
   if (out.queued) {
     if (opts.json) io.out(json({ file, stored: false, queued: true }));
-    else io.out(waitMs === 0 ? `published the limits of ${inert(file)}; an engine judges your level and stores them` : `queued: no engine answered within ${waitMs} ms; the limits of ${inert(file)} wait in LF_REQUESTS for the next engine, which judges your level and stores them`);
+    else
+      io.out(
+        waitMs === 0
+          ? `published the limits of ${inert(file)}; an engine judges your level and stores them`
+          : `queued: no engine answered within ${waitMs} ms; the limits of ${inert(file)} wait in LF_REQUESTS for the next engine, which judges your level and stores them`,
+      );
     return waitMs === 0 ? EXIT.ok : EXIT.waiting;
   }
   return stored(io, file, out.verdict.limits as GlobalLimits | undefined, opts);

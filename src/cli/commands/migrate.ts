@@ -11,7 +11,13 @@ import { workflowOf, type CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition } from '../../definition/index.js';
 import { SETTLED_STATUSES } from '../../events/index.js';
 import { UsageError } from '../../errors/index.js';
-import { checkTaskMap, migrateRuns, migrationAnswer, migrationCounts, type MigrationRow } from '../../executor/index.js';
+import {
+  checkTaskMap,
+  migrateRuns,
+  migrationAnswer,
+  migrationCounts,
+  type MigrationRow,
+} from '../../executor/index.js';
 import { loadDefinitionFile } from '../../files/index.js';
 import { matchingRuns, openRunIndex, parseRunQuery, type RunQuery } from '../../query/index.js';
 import type { TaskMap } from '../../runtime/index.js';
@@ -25,14 +31,22 @@ import { storeFor, useStore } from '../open-store.js';
 import { findDefinition } from './start.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
-export interface MigrateOpts { to: string; map?: string[]; query?: string; dryRun?: boolean; as?: string; json?: boolean }
+export interface MigrateOpts {
+  to: string;
+  map?: string[];
+  query?: string;
+  dryRun?: boolean;
+  as?: string;
+  json?: boolean;
+}
 
 /** `--map old=new` (repeatable) → the task map. */
 export function parseTaskMap(pairs: readonly string[] = []): TaskMap {
   const map: Record<string, string> = {};
   for (const p of pairs) {
     const m = /^([^=\s]+)=([^=\s]+)$/.exec(p.trim());
-    if (!m) throw new UsageError(`--map ${p}: write old_task=new_task (one pair per --map)`, { option: '--map', value: p });
+    if (!m)
+      throw new UsageError(`--map ${p}: write old_task=new_task (one pair per --map)`, { option: '--map', value: p });
     if (map[m[1]!] !== undefined) throw new UsageError(`--map names task ${m[1]} twice`, { option: '--map', value: p });
     map[m[1]!] = m[2]!;
   }
@@ -50,26 +64,47 @@ async function targetOf(g: GlobalOpts, workflowId: string, to: string): Promise<
   } else if (/\.ya?ml$/.test(to) || existsSync(to)) {
     def = loadDefinitionFile(to).definition;
   } else {
-    throw new UsageError(`--to ${to}: give a version number of ${workflowId} (e.g. --to 2) or a definition file (e.g. --to definitions/${workflowId}-v2.yaml)`, { option: '--to', value: to });
+    throw new UsageError(
+      `--to ${to}: give a version number of ${workflowId} (e.g. --to 2) or a definition file (e.g. --to definitions/${workflowId}-v2.yaml)`,
+      { option: '--to', value: to },
+    );
   }
-  if (def.id !== workflowId) throw new UsageError(`--to ${to} is workflow ${def.id}, not ${workflowId}: a version takes over runs of its own workflow only`, { option: '--to', value: to });
+  if (def.id !== workflowId)
+    throw new UsageError(
+      `--to ${to} is workflow ${def.id}, not ${workflowId}: a version takes over runs of its own workflow only`,
+      { option: '--to', value: to },
+    );
   return def;
 }
 
 /** The unsettled runs of the workflow the query picks (every one without --query). */
-async function runsToJudge(store: EventStore, workflowId: string, queryText: string | undefined, warn: (m: string) => void): Promise<string[]> {
+async function runsToJudge(
+  store: EventStore,
+  workflowId: string,
+  queryText: string | undefined,
+  warn: (m: string) => void,
+): Promise<string[]> {
   const words = queryText !== undefined ? queryWords(queryText) : {};
-  if (words.workflow !== undefined && words.workflow !== workflowId) throw new UsageError(`--query workflow=${String(words.workflow)} is not ${workflowId}`, { option: '--query' });
+  if (words.workflow !== undefined && words.workflow !== workflowId)
+    throw new UsageError(`--query workflow=${String(words.workflow)} is not ${workflowId}`, { option: '--query' });
   const query: RunQuery = parseRunQuery({ ...words, workflow: workflowId }, 'http', Date.now());
   const index = openRunIndex({ store, onWarning: warn });
   try {
-    return (await matchingRuns(index, query)).filter((r) => !SETTLED_STATUSES.includes(r.status)).map((r) => r.runId).reverse();
+    return (await matchingRuns(index, query))
+      .filter((r) => !SETTLED_STATUSES.includes(r.status))
+      .map((r) => r.runId)
+      .reverse();
   } finally {
     await index.close();
   }
 }
 
-const VERDICT_TEXT: Record<MigrationRow['verdict'], string> = { as_is: 'takes over as is', with_map: 'takes over with the task map', cannot: 'cannot', already: 'already on' };
+const VERDICT_TEXT: Record<MigrationRow['verdict'], string> = {
+  as_is: 'takes over as is',
+  with_map: 'takes over with the task map',
+  cannot: 'cannot',
+  already: 'already on',
+};
 
 function rowText(r: MigrationRow, to: CompiledWorkflow): string {
   const head = `  ${r.runId}  ${r.status}  v${r.from}  `;
@@ -78,7 +113,12 @@ function rowText(r: MigrationRow, to: CompiledWorkflow): string {
     const d = r.divergence!;
     return `${head}cannot: event ${d.seq} (${d.type}): ${inert(d.reason)}`;
   }
-  const mapped = r.verdict === 'with_map' ? ` (${Object.entries(r.map ?? {}).map(([a, b]) => `${a}=${b}`).join(' ')})` : '';
+  const mapped =
+    r.verdict === 'with_map'
+      ? ` (${Object.entries(r.map ?? {})
+          .map(([a, b]) => `${a}=${b}`)
+          .join(' ')})`
+      : '';
   if (r.refused) return `${head}${VERDICT_TEXT[r.verdict]}${mapped}, but left as it is: ${inert(r.refused.message)}`;
   return `${head}${VERDICT_TEXT[r.verdict]}${mapped}${r.migrated ? ' → migrated' : ''}`;
 }
@@ -89,20 +129,35 @@ export async function migrateCmd(io: Io, g: GlobalOpts, workflowId: string, opts
   const target = workflowOf(await targetOf(g, workflowId, opts.to));
   checkTaskMap(map, target);
   // Who migrates: with a users file, an L1 (as deploy); judged before any run is touched.
-  const acting = usesNats(g) ? { name: opts.as ?? process.env.LEDGERFLOW_USER ?? process.env.USER ?? 'unknown' } : await actingUser(opts.as);
+  const acting = usesNats(g)
+    ? { name: opts.as ?? process.env.LEDGERFLOW_USER ?? process.env.USER ?? 'unknown' }
+    : await actingUser(opts.as);
   if (!opts.dryRun && 'level' in acting) requireLevel(acting, 'deploy', { workflowId });
   const store = storeFor(g);
   const ids = await runsToJudge(store, workflowId, opts.query, (m) => io.err(`warning: ${inert(m)}`));
-  const rows = await migrateRuns(store, ids, target, map, { dryRun: opts.dryRun === true, by: acting.name, now: () => new Date().toISOString() });
+  const rows = await migrateRuns(store, ids, target, map, {
+    dryRun: opts.dryRun === true,
+    by: acting.name,
+    now: () => new Date().toISOString(),
+  });
   const counts = migrationCounts(rows);
   if (opts.json) io.out(json(migrationAnswer(target, map, opts.dryRun === true, rows)));
   else {
     const v = `${workflowId} v${target.definition.version}`;
-    if (rows.length === 0) io.out(`no unsettled run of ${workflowId}${opts.query !== undefined ? ` matches ${opts.query}` : ''}; nothing to migrate`);
+    if (rows.length === 0)
+      io.out(
+        `no unsettled run of ${workflowId}${opts.query !== undefined ? ` matches ${opts.query}` : ''}; nothing to migrate`,
+      );
     else {
-      io.out(`${rows.length} unsettled run(s) of ${workflowId} judged against ${v}: ${counts.as_is} take over as is, ${counts.with_map} with the task map, ${counts.cannot} cannot, ${counts.already} already on it`);
+      io.out(
+        `${rows.length} unsettled run(s) of ${workflowId} judged against ${v}: ${counts.as_is} take over as is, ${counts.with_map} with the task map, ${counts.cannot} cannot, ${counts.already} already on it`,
+      );
       for (const r of rows) io.out(rowText(r, target));
-      io.out(opts.dryRun ? 'dry run: nothing changed' : `migrated ${counts.migrated} run(s) to ${v}${counts.refused > 0 ? `; ${counts.refused} left as they are (see above)` : ''}`);
+      io.out(
+        opts.dryRun
+          ? 'dry run: nothing changed'
+          : `migrated ${counts.migrated} run(s) to ${v}${counts.refused > 0 ? `; ${counts.refused} left as they are (see above)` : ''}`,
+      );
     }
   }
   return counts.cannot > 0 || counts.refused > 0 ? EXIT.failed : EXIT.ok;

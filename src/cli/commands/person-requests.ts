@@ -22,12 +22,21 @@ export function queuedLine(what: string, waitMs: number, runId?: string): string
 }
 
 /** `deploy` as a person: each file's text, parsed and checked here first (every problem at its line:col), then by the engine. */
-export async function personDeploy(io: Io, url: string, files: readonly string[], opts: { waitMs: number; json: boolean }): Promise<number> {
+export async function personDeploy(
+  io: Io,
+  url: string,
+  files: readonly string[],
+  opts: { waitMs: number; json: boolean },
+): Promise<number> {
   const results: Record<string, unknown>[] = [];
   let code: number = EXIT.ok;
   for (const file of files) {
     let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch (err) { throw new UsageError(`cannot read definition ${file}: ${errorMessage(err)}`, { file }); }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read definition ${file}: ${errorMessage(err)}`, { file });
+    }
     const out = await requestDeploy(url, { file, text }, opts.waitMs);
     if (out.queued) {
       results.push({ file, queued: true });
@@ -37,7 +46,10 @@ export async function personDeploy(io: Io, url: string, files: readonly string[]
     }
     const v = out.verdict;
     results.push({ file, workflowId: v.workflowId, version: v.version, hash: v.hash, changed: v.changed });
-    if (!opts.json) io.out(`${v.changed ? 'deployed' : 'unchanged'} ${v.workflowId}@${v.version} (${(v.hash ?? '').slice(0, 12)}) from ${file}`);
+    if (!opts.json)
+      io.out(
+        `${v.changed ? 'deployed' : 'unchanged'} ${v.workflowId}@${v.version} (${(v.hash ?? '').slice(0, 12)}) from ${file}`,
+      );
   }
   if (opts.json) io.out(json(results));
   return code;

@@ -18,7 +18,12 @@ import type { RunView } from '../../runtime/index.js';
 import { corruptText, historyText, listText, statusText, statusYaml, waitingHints } from '../render/render.js';
 import { json, type Io } from '../render/io.js';
 
-export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
+export async function statusCmd(
+  io: Io,
+  g: GlobalOpts,
+  runId: string,
+  opts: { json?: boolean; yaml?: boolean },
+): Promise<number> {
   const engine = engineFor(g);
   const loaded = await engine.load(runId);
   // On NATS, a task whose handler no worker announces says so.
@@ -27,12 +32,30 @@ export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { js
   const damaged = await damageCheck(g)(runId, view.seq);
   // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.
   const shown = damaged ? { ...view, status: 'DAMAGED' as RunView['status'] } : view;
-  io.out(opts.json ? json(damaged ? { ...shown, damaged } : view) : opts.yaml ? statusYaml(shown).trimEnd() : statusText(shown));
+  io.out(
+    opts.json
+      ? json(damaged ? { ...shown, damaged } : view)
+      : opts.yaml
+        ? statusYaml(shown).trimEnd()
+        : statusText(shown),
+  );
   if (damaged) io.err(damagedWarning(damaged));
   return damaged ? EXIT.failed : EXIT.ok;
 }
 
-export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; where?: string[]; limit?: string; json?: boolean }
+export interface ListOpts {
+  workflow?: string;
+  status?: string;
+  trigger?: string;
+  agent?: string;
+  since?: string;
+  until?: string;
+  outputContains?: string;
+  runId?: string;
+  where?: string[];
+  limit?: string;
+  json?: boolean;
+}
 
 /**
  * `list`: the run index's records (src/query), filtered by the flags (the same
@@ -47,7 +70,11 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const damaged = new Map<string, DamagedLog>();
   // Newest first, as the query gives them and the dashboard shows them. A cache that cannot be written (a disk
   // full) is warned about and the runs listed all the same: a read never fails for it.
-  let runs = await (await runsFor(g)).list(query, { onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  let runs = await (await runsFor(g)).list(query, {
+    onCorrupt: (c) => corrupt.push(c),
+    onDamaged: (d) => damaged.set(d.runId, d),
+    onWarning: (m) => io.err(`warning: ${inert(m)}`),
+  });
   // The index knows what it recorded; the store's journal may know more of a log cut before the index saw it.
   const check = damageCheck(g);
   for (const r of runs) {
@@ -56,28 +83,70 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
     if (d) damaged.set(r.runId, d);
   }
   runs = runs.map((r) => (damaged.has(r.runId) ? { ...r, status: 'DAMAGED' as RunRecord['status'] } : r));
-  io.out(asJson
-    ? json([
-      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs, search }) => ({
-        runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}), trigger, agents, result, durationMs,
-        ...(search ? { search } : {}),
-        ...(damaged.has(runId) ? { damaged: damaged.get(runId) } : {}),
-      })),
-      ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
-    ])
-    : listText(runs));
+  io.out(
+    asJson
+      ? json([
+          ...runs.map(
+            ({
+              runId,
+              workflowId,
+              version,
+              status: s,
+              startedAt,
+              completedAt,
+              parent,
+              schedule,
+              trigger,
+              agents,
+              result,
+              durationMs,
+              search,
+            }) => ({
+              runId,
+              workflowId,
+              version,
+              status: s,
+              startedAt,
+              completedAt,
+              ...(parent ? { parent } : {}),
+              ...(schedule ? { schedule } : {}),
+              trigger,
+              agents,
+              result,
+              durationMs,
+              ...(search ? { search } : {}),
+              ...(damaged.has(runId) ? { damaged: damaged.get(runId) } : {}),
+            }),
+          ),
+          ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
+        ])
+      : listText(runs),
+  );
   for (const c of corrupt) io.err(corruptText(c));
   for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
   return EXIT.ok;
 }
 
 /** `wait`: the run once it settles (or, --or-waiting, waits for a person or is paused), on either store; exit codes as `run`. */
-export async function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {
+export async function waitCmd(
+  io: Io,
+  g: GlobalOpts,
+  runId: string,
+  opts: { timeout?: string; orWaiting?: boolean; json?: boolean },
+): Promise<number> {
   const timeoutMs = optionalDurationFlag('--timeout', opts.timeout, '30s or 5m');
-  const view = await (await runsFor(g)).wait(runId, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), orWaiting: opts.orWaiting ?? false });
+  const view = await (await runsFor(g)).wait(runId, {
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    orWaiting: opts.orWaiting ?? false,
+  });
   // Returned neither settled nor (with --or-waiting) waiting for a person: the timeout ended the wait; say so (stderr: --json's stdout is the view).
-  const reached = SETTLED_STATUSES.includes(view.status) || (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
-  if (!reached) io.err(`--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`);
+  const reached =
+    SETTLED_STATUSES.includes(view.status) ||
+    (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
+  if (!reached)
+    io.err(
+      `--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`,
+    );
   printView(io, g, view, opts.json);
   return exitCodeForStatus(view.status);
 }
@@ -92,7 +161,10 @@ export function printView(io: Io, g: GlobalOpts, view: RunView, asJson: boolean 
 async function childrenShown(store: EventStore, events: EventEnvelope[]): Promise<Map<string, string>> {
   const shown = new Map<string, string>();
   const first = events[0];
-  const tasks = first?.type === 'run.started' && Array.isArray(first.data.definition.tasks) ? first.data.definition.tasks as { id: string; type: string }[] : [];
+  const tasks =
+    first?.type === 'run.started' && Array.isArray(first.data.definition.tasks)
+      ? (first.data.definition.tasks as { id: string; type: string }[])
+      : [];
   const subs = new Set(tasks.filter((t) => t.type === 'SUB_WORKFLOW').map((t) => t.id));
   for (const e of events) {
     if (e.type !== 'task.started' || !subs.has(e.data.task) || e.data.reused) continue;
@@ -103,9 +175,17 @@ async function childrenShown(store: EventStore, events: EventEnvelope[]): Promis
   return shown;
 }
 
-export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; format?: string }): Promise<number> {
+export async function historyCmd(
+  io: Io,
+  g: GlobalOpts,
+  runId: string,
+  opts: { json?: boolean; format?: string },
+): Promise<number> {
   if (opts.format !== undefined && opts.format !== 'events' && opts.format !== 'log') {
-    throw new UsageError(`--format ${opts.format} is not a history format: events (every event, the default) or log (the execution log's lines)`, { option: '--format' });
+    throw new UsageError(
+      `--format ${opts.format} is not a history format: events (every event, the default) or log (the execution log's lines)`,
+      { option: '--format' },
+    );
   }
   const engine = engineFor(g);
   const events = await engine.events(runId);
@@ -114,7 +194,8 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
     const { executionLogLines, executionLogOf } = await import('../../execution-log/index.js');
     const { compiledForRun } = await import('../../runtime/index.js');
     const first = events[0]!;
-    const frequency = first.type === 'run.started' ? executionLogOf(compiledForRun(first))?.frequency ?? 'per_task' : 'per_task';
+    const frequency =
+      first.type === 'run.started' ? (executionLogOf(compiledForRun(first))?.frequency ?? 'per_task') : 'per_task';
     const lines = executionLogLines(events, frequency);
     if (opts.json) io.out(json(lines));
     else io.out(lines.join('\n'));
@@ -130,8 +211,12 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
   // A failed run names the failure workflow run it started (whose own history names it back).
   const last = events.at(-1);
   const failure = last?.state.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
-  io.out(historyText(events, await childrenShown(engine.store, events)) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '')
-    + (damaged ? `\n      ✗ the log ends here, but events up to ${damaged.recordedSeq} (${damaged.recordedStatus}) were recorded: they are lost` : ''));
+  io.out(
+    historyText(events, await childrenShown(engine.store, events)) +
+      (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '') +
+      (damaged
+        ? `\n      ✗ the log ends here, but events up to ${damaged.recordedSeq} (${damaged.recordedStatus}) were recorded: they are lost`
+        : ''),
+  );
   return code;
 }
-

@@ -16,14 +16,19 @@ import { corruptText } from '../render/render.js';
 export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
   // The bucket's settings as an engine would give it (read only for NATS: a bad LEDGERFLOW_NATS_* does not stop a file store's rebuild).
   const { replicas, storage } = usesNats(g) ? natsSettings().cluster : {};
-  const report = await rebuildRunIndex(storeFor(g), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}), onProgress: (n) => io.err(`reindex: ${n} runs`) });
+  const report = await rebuildRunIndex(storeFor(g), {
+    ...(replicas ? { replicas } : {}),
+    ...(storage ? { storage } : {}),
+    onProgress: (n) => io.err(`reindex: ${n} runs`),
+  });
   // The logs are accepted as they are: also where the store's journal remembers more of them than they hold.
   const store = storeFor(g);
   const accepted = store instanceof FileEventStore ? await journalWitness(store).acceptAll() : [];
   if (opts.json) io.out(json({ ...report, acceptedShortLogs: accepted }));
   else {
     io.out(`reindexed ${report.runs} run${report.runs === 1 ? '' : 's'} into ${report.index} in ${report.ms} ms`);
-    for (const id of accepted) io.out(`accepted the log of run ${id} as it is: the store's journal recorded more of it than it holds`);
+    for (const id of accepted)
+      io.out(`accepted the log of run ${id} as it is: the store's journal recorded more of it than it holds`);
     for (const c of report.corrupt) io.err(corruptText(c));
   }
   return EXIT.ok;

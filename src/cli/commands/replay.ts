@@ -9,29 +9,42 @@ import { engineFor } from '../drive.js';
 import { statusText } from '../render/render.js';
 import { json, type Io } from '../render/io.js';
 
-const tornText = (t: TornTail) => `a torn last line was cut from the log of run ${t.runId} (a write cut short by a crash); ${t.bytes} bytes of torn lines are kept in ${t.file}`;
+const tornText = (t: TornTail) =>
+  `a torn last line was cut from the log of run ${t.runId} (a write cut short by a crash); ${t.bytes} bytes of torn lines are kept in ${t.file}`;
 
 /** Where a replay (or a candidate definition) breaks, for the replay commands' output. */
 const breakText = (d: Divergence | null | undefined) => `event ${d?.seq} (${d?.type}): ${d?.reason}`;
 const divergenceText = (d: Divergence) => `diverges at ${breakText(d)}`;
 
-export interface ReplayOpts { to?: string; definition?: string; json?: boolean; all?: boolean; workflow?: string }
+export interface ReplayOpts {
+  to?: string;
+  definition?: string;
+  json?: boolean;
+  all?: boolean;
+  workflow?: string;
+}
 
 export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined, opts: ReplayOpts): Promise<number> {
   if (opts.all) {
-    if (runId !== undefined) throw new UsageError(`replay takes a run id or --all, not both (got ${runId} and --all)`, { runId });
+    if (runId !== undefined)
+      throw new UsageError(`replay takes a run id or --all, not both (got ${runId} and --all)`, { runId });
     if (opts.to !== undefined) throw new UsageError('--to goes with one run id, not with --all', { value: opts.to });
     return replayAllCmd(io, g, opts);
   }
   if (runId === undefined) throw new UsageError('replay needs a run id, or --all for every recorded run', {});
-  if (opts.workflow !== undefined) throw new UsageError('--workflow goes with --all: replay --all --workflow <id>', { value: opts.workflow });
+  if (opts.workflow !== undefined)
+    throw new UsageError('--workflow goes with --all: replay --all --workflow <id>', { value: opts.workflow });
   let to: number | undefined;
   if (opts.to !== undefined) {
     to = Number(opts.to);
-    if (!Number.isInteger(to) || to < 1) throw new UsageError(`--to ${opts.to} must be an event sequence number (1 or more)`, { value: opts.to });
+    if (!Number.isInteger(to) || to < 1)
+      throw new UsageError(`--to ${opts.to} must be an event sequence number (1 or more)`, { value: opts.to });
   }
   const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
-  const report = await engineFor(g).replay(runId, { ...(to !== undefined ? { to } : {}), ...(candidate ? { candidate } : {}) });
+  const report = await engineFor(g).replay(runId, {
+    ...(to !== undefined ? { to } : {}),
+    ...(candidate ? { candidate } : {}),
+  });
   const ok = !report.divergence && (report.candidate?.compatible ?? true);
   if (opts.json) io.out(json(report));
   else {
@@ -39,13 +52,17 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
     if (report.torn) io.out(`⚠ ${tornText(report.torn)}`);
     if (report.divergence) {
       const d = report.divergence;
-      io.out(`✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`);
+      io.out(
+        `✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`,
+      );
     } else io.out('✓ every event leads to the state it recorded');
     if (report.candidate) {
       const c = report.candidate;
-      io.out(c.compatible
-        ? `✓ ${c.workflowId} v${c.version} could take over this run`
-        : `✗ ${c.workflowId} v${c.version} could not take over this run: ${breakText(c.divergence)}`);
+      io.out(
+        c.compatible
+          ? `✓ ${c.workflowId} v${c.version} could take over this run`
+          : `✗ ${c.workflowId} v${c.version} could not take over this run: ${breakText(c.divergence)}`,
+      );
     }
     io.out(statusText(report.view));
   }
@@ -63,7 +80,10 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
 async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<number> {
   const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
   if (candidate && opts.workflow !== undefined && opts.workflow !== candidate.id) {
-    throw new UsageError(`--definition ${opts.definition} is workflow ${candidate.id}, not --workflow ${opts.workflow}: a version can only take over runs of its own workflow`, { value: opts.workflow });
+    throw new UsageError(
+      `--definition ${opts.definition} is workflow ${candidate.id}, not --workflow ${opts.workflow}: a version can only take over runs of its own workflow`,
+      { value: opts.workflow },
+    );
   }
   const workflowId = opts.workflow ?? candidate?.id;
   const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0 };
@@ -73,9 +93,20 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     corrupt.push(c);
     if (!opts.json) io.out(`✗ ${c.runId}: corrupt log, not replayed: ${c.file}: ${c.reason}`);
   };
-  const problems: { runId: string; workflowId: string; version: number; events: number; divergence: unknown; candidate?: unknown }[] = [];
+  const problems: {
+    runId: string;
+    workflowId: string;
+    version: number;
+    events: number;
+    divergence: unknown;
+    candidate?: unknown;
+  }[] = [];
   let lastProgress = Date.now();
-  for await (const report of engineFor(g).replayAll({ ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate } : {}), onCorrupt })) {
+  for await (const report of engineFor(g).replayAll({
+    ...(workflowId !== undefined ? { workflowId } : {}),
+    ...(candidate ? { candidate } : {}),
+    onCorrupt,
+  })) {
     totals.runs++;
     totals.events += report.events;
     const incompatible = report.candidate !== undefined && !report.candidate.compatible;
@@ -87,7 +118,14 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     }
     if (report.divergence || incompatible) {
       const { workflowId: wf, version } = report.view;
-      problems.push({ runId: report.runId, workflowId: wf, version, events: report.events, divergence: report.divergence, ...(report.candidate ? { candidate: report.candidate } : {}) });
+      problems.push({
+        runId: report.runId,
+        workflowId: wf,
+        version,
+        events: report.events,
+        divergence: report.divergence,
+        ...(report.candidate ? { candidate: report.candidate } : {}),
+      });
       if (!opts.json) {
         if (report.divergence) {
           const d = report.divergence;
@@ -101,22 +139,39 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     }
     if (Date.now() - lastProgress >= 1000) {
       lastProgress = Date.now();
-      io.err(`… ${totals.runs.toLocaleString('en-US')} runs (${totals.events.toLocaleString('en-US')} events) replayed`);
+      io.err(
+        `… ${totals.runs.toLocaleString('en-US')} runs (${totals.events.toLocaleString('en-US')} events) replayed`,
+      );
     }
   }
   const ok = totals.diverged === 0 && totals.incompatible === 0 && corrupt.length === 0;
   if (opts.json) {
-    io.out(json({ ...totals, ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}), problems, corrupt, ...(torn.length > 0 ? { torn } : {}) }));
+    io.out(
+      json({
+        ...totals,
+        ...(workflowId !== undefined ? { workflowId } : {}),
+        ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}),
+        problems,
+        corrupt,
+        ...(torn.length > 0 ? { torn } : {}),
+      }),
+    );
   } else {
     const scope = workflowId !== undefined ? ` of ${workflowId}` : '';
-    io.out(`replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}`);
+    io.out(
+      `replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}`,
+    );
     if (candidate) {
-      io.out(totals.incompatible === 0
-        ? `✓ ${candidate.id} v${candidate.version} could take over all ${totals.runs} of them`
-        : `✗ ${candidate.id} v${candidate.version} could not take over ${totals.incompatible} of ${totals.runs}`);
+      io.out(
+        totals.incompatible === 0
+          ? `✓ ${candidate.id} v${candidate.version} could take over all ${totals.runs} of them`
+          : `✗ ${candidate.id} v${candidate.version} could not take over ${totals.incompatible} of ${totals.runs}`,
+      );
     }
-    if (corrupt.length > 0) io.out(`✗ ${corrupt.length} run${corrupt.length === 1 ? '' : 's'} could not be read (corrupt log) and ${corrupt.length === 1 ? 'was' : 'were'} not replayed`);
+    if (corrupt.length > 0)
+      io.out(
+        `✗ ${corrupt.length} run${corrupt.length === 1 ? '' : 's'} could not be read (corrupt log) and ${corrupt.length === 1 ? 'was' : 'were'} not replayed`,
+      );
   }
   return ok ? EXIT.ok : EXIT.failed;
 }
-

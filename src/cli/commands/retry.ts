@@ -19,15 +19,27 @@ import { InFlightNotices } from '../../monitor/index.js';
 import { needRunId, waitFlag } from '../flags/input-flags.js';
 import { runsFor } from '../runs.js';
 
-export interface RetryOpts extends RunOpts { wait?: string }
+export interface RetryOpts extends RunOpts {
+  wait?: string;
+}
 
-export async function retryCmd(io: Io, g: GlobalOpts, given: string | undefined, opts: RetryOpts & { query?: string; dryRun?: boolean; yes?: boolean; as?: string }): Promise<number> {
+export async function retryCmd(
+  io: Io,
+  g: GlobalOpts,
+  given: string | undefined,
+  opts: RetryOpts & { query?: string; dryRun?: boolean; yes?: boolean; as?: string },
+): Promise<number> {
   // With --query: a retry of every FAILED or CANCELLED run the filter matches that has none yet (bulk.ts); started, not driven here.
-  if (opts.query !== undefined) return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'retry', [given], { ...opts, query: opts.query });
+  if (opts.query !== undefined)
+    return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'retry', [given], { ...opts, query: opts.query });
   const runId = needRunId(given, 'retry');
   (await import('./run-inputs.js')).noBulkFlags('retry', opts);
   if (usesNats(g)) return retryOnNats(io, g, runId, opts);
-  if (opts.wait !== undefined) throw new UsageError('--wait goes with --nats: on the embedded store retry drives the new run here until it settles or waits', { value: opts.wait });
+  if (opts.wait !== undefined)
+    throw new UsageError(
+      '--wait goes with --nats: on the embedded store retry drives the new run here until it settles or waits',
+      { value: opts.wait },
+    );
   requireLevel(await actingUser(undefined), 'control'); // a retry is the bridge's (L1), where a users file says who is who
   const flags = driveFlags(opts);
   const notices = new InFlightNotices(io.err);
@@ -37,10 +49,21 @@ export async function retryCmd(io: Io, g: GlobalOpts, given: string | undefined,
   const { source } = await engine.load(runId);
   const { handlers } = await handlersFor(opts.handlers, source?.handlers);
   const say = opts.json ? io.err : io.out;
-  return drive(io, g, (signal) => engine.runRetry(runId, {
-    handlers, ...flags, signal, ...keepLeaseFor(notifier),
-    onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
-  }), opts, notifier, notices);
+  return drive(
+    io,
+    g,
+    (signal) =>
+      engine.runRetry(runId, {
+        handlers,
+        ...flags,
+        signal,
+        ...keepLeaseFor(notifier),
+        onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
+      }),
+    opts,
+    notifier,
+    notices,
+  );
 }
 
 /**
@@ -48,13 +71,20 @@ export async function retryCmd(io: Io, g: GlobalOpts, given: string | undefined,
  * engines drive it. With --wait, the new run followed until it settles or waits for a person, its state printed.
  */
 async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
-  if (opts.handlers !== undefined) throw new UsageError('--handlers goes with the embedded store: over NATS the workers run the handlers', { value: opts.handlers });
+  if (opts.handlers !== undefined)
+    throw new UsageError('--handlers goes with the embedded store: over NATS the workers run the handlers', {
+      value: opts.handlers,
+    });
   const waitMs = optionalDurationFlag('--wait', opts.wait, '30s or 5m');
   const [runs, { queuedLine }] = await Promise.all([runsFor(g), import('./person-requests.js')]);
   const verdictMs = waitFlag(undefined);
   const retried = await runs.retry(runId, {}, { waitMs: verdictMs });
   if (retried.queued) {
-    io.out(opts.json ? json({ queued: true, request: retried.request, runId: retried.runId }) : queuedLine(`retry run ${runId}`, verdictMs, retried.runId));
+    io.out(
+      opts.json
+        ? json({ queued: true, request: retried.request, runId: retried.runId })
+        : queuedLine(`retry run ${runId}`, verdictMs, retried.runId),
+    );
     return EXIT.waiting;
   }
   if (waitMs === undefined) {

@@ -16,14 +16,32 @@ import { splitTail, type OptionSpec } from '../flags/tail.js';
 // in-flight.js, not the monitor's index: that also holds `watch`'s live loop (log-update, NATS discovery), which `run` never needs.
 import { InFlightNotices } from '../../monitor/in-flight.js';
 import { cliNotifier } from '../flags/notifications.js';
-import { drive, driveFlags, drivingEngine, engineFor, handlersFor, progressHooks, recordedHandlers, taskRunners, type RunOpts } from '../drive.js';
+import {
+  drive,
+  driveFlags,
+  drivingEngine,
+  engineFor,
+  handlersFor,
+  progressHooks,
+  recordedHandlers,
+  taskRunners,
+  type RunOpts,
+} from '../drive.js';
 import { needRunId, waitFlag } from '../flags/input-flags.js';
 import { actingFor, runsFor } from '../runs.js';
 import { json, type Io } from '../render/io.js';
 import { recordedDefinitionOf } from '../../events/index.js';
 import { useStateFile } from './state-file.js';
 
-export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: string[], given: RunOpts, specs: OptionSpec[], help: () => number): Promise<number> {
+export async function runCmd(
+  io: Io,
+  global: GlobalOpts,
+  file: string,
+  tail: string[],
+  given: RunOpts,
+  specs: OptionSpec[],
+  help: () => number,
+): Promise<number> {
   const loaded = loadDefinitionFile(file);
   // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
   const split = splitTail(tail, specs, loaded.definition);
@@ -50,26 +68,54 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   await useStateFile(g, opts, loaded.definition);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const secrets = secretsFlag(opts.secrets);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), ...runners, ...(secrets ? { secrets } : {}) }, notifier));
+  const engine = engineFor(
+    g,
+    withNotifier({ ...progressHooks(io, opts, notices), ...runners, ...(secrets ? { secrets } : {}) }, notifier),
+  );
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   const say = opts.json ? io.err : io.out;
-  return drive(io, g, async (signal) => {
-    const view = await engine.run(loaded.definition, raw, {
-      inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(acting) }, ...flags, signal, ...keepLeaseFor(notifier), ...idOpts,
-      ...(priority !== undefined ? { priority } : {}),
-      onStarted: (runId) => say(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
-    });
-    // Not driven here: the run that has the id stands as it is (its own process, a serve or a resume moves it).
-    if (view.existing) say(`run ${view.runId} exists already (${view.workflowId} v${view.version}, ${view.status}): not started again`);
-    // concurrency: the limit is reached; the run waits (exit 3) until a settle, `resume` or a serve admits it.
-    else if (view.status === 'QUEUED') say(`run ${view.runId} is QUEUED: ${loaded.definition.id} has ${loaded.definition.concurrency?.limit ?? 0} run(s) going (concurrency.limit); it starts when one settles (a serve, or \`ledgerflow resume ${view.runId}\` once a slot is free)`);
-    return view;
-  }, opts, notifier, notices);
+  return drive(
+    io,
+    g,
+    async (signal) => {
+      const view = await engine.run(loaded.definition, raw, {
+        inputFromStrings: true,
+        handlers,
+        source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(acting) },
+        ...flags,
+        signal,
+        ...keepLeaseFor(notifier),
+        ...idOpts,
+        ...(priority !== undefined ? { priority } : {}),
+        onStarted: (runId) => say(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
+      });
+      // Not driven here: the run that has the id stands as it is (its own process, a serve or a resume moves it).
+      if (view.existing)
+        say(
+          `run ${view.runId} exists already (${view.workflowId} v${view.version}, ${view.status}): not started again`,
+        );
+      // concurrency: the limit is reached; the run waits (exit 3) until a settle, `resume` or a serve admits it.
+      else if (view.status === 'QUEUED')
+        say(
+          `run ${view.runId} is QUEUED: ${loaded.definition.id} has ${loaded.definition.concurrency?.limit ?? 0} run(s) going (concurrency.limit); it starts when one settles (a serve, or \`ledgerflow resume ${view.runId}\` once a slot is free)`,
+        );
+      return view;
+    },
+    opts,
+    notifier,
+    notices,
+  );
 }
 
-export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined, opts: RunOpts & { as?: string; wait?: string; query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
+export async function resumeCmd(
+  io: Io,
+  g: GlobalOpts,
+  given: string | undefined,
+  opts: RunOpts & { as?: string; wait?: string; query?: string; dryRun?: boolean; yes?: boolean },
+): Promise<number> {
   // With --query: every paused run the filter matches is un-paused (bulk.ts); nothing is driven here.
-  if (opts.query !== undefined) return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'resume', [given], { ...opts, query: opts.query });
+  if (opts.query !== undefined)
+    return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'resume', [given], { ...opts, query: opts.query });
   const runId = needRunId(given, 'resume');
   const inputs = await import('./run-inputs.js');
   inputs.noBulkFlags('resume', opts);
@@ -87,8 +133,12 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
   const waitMs = runs.store === 'nats' ? waitFlag(opts.wait) : 0;
   const r = await runs.resume(runId, () => actingFor(g, opts.as), { waitMs, say });
   if (r.next === 'ask-engines') return inputs.inputCmd(io, g, runId, { kind: 'control', action: 'resume' }, opts);
-  if (r.next === 'engines') say(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`), recorded as ${r.outcome.by}`);
-  if (r.next === 'queued') say(`published the resume of run ${runId} as ${r.outcome.by}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine`);
+  if (r.next === 'engines')
+    say(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`), recorded as ${r.outcome.by}`);
+  if (r.next === 'queued')
+    say(
+      `published the resume of run ${runId} as ${r.outcome.by}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine`,
+    );
   if (r.next !== 'drive') {
     if (opts.json) io.out(json(r.next === 'queued' ? r.view : await runs.status(runId)));
     return r.next === 'queued' && waitMs !== 0 ? EXIT.waiting : EXIT.ok;
@@ -99,20 +149,35 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
   const run = await prepareResume(engine, runId, { owed: notifier });
   if (run.settled) {
     say(`run ${runId} is already ${run.settled.status}; nothing to resume`);
-    const { busy } = await deliverOwedNotifications(engine, runId, { catchUp: (h) => notifier.catchUp(h), finish: () => finishNotifications(notifier, say) });
+    const { busy } = await deliverOwedNotifications(engine, runId, {
+      catchUp: (h) => notifier.catchUp(h),
+      finish: () => finishNotifications(notifier, say),
+    });
     if (busy) say(`its notifications are left to pid ${String(busy.meta.pid ?? '?')}, which holds the run`);
     // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.
     const failureRun = await unsettledFailureRun(engine, run.settled);
-    if (failureRun) say(`its failure workflow run ${failureRun.runId} is ${failureRun.status}: continue it with \`ledgerflow resume ${failureRun.runId}\``);
+    if (failureRun)
+      say(
+        `its failure workflow run ${failureRun.runId} is ${failureRun.status}: continue it with \`ledgerflow resume ${failureRun.runId}\``,
+      );
     if (opts.json) io.out(json(run.settled));
     return exitCodeForStatus(run.settled.status);
   }
   const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
-  say(run.failure
-    ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
-    : `resuming run ${runId} at event ${run.loaded.seq}`);
+  say(
+    run.failure
+      ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
+      : `resuming run ${runId} at event ${run.loaded.seq}`,
+  );
   try {
-    return await drive(io, g, (signal) => engine.drive(run.loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
+    return await drive(
+      io,
+      g,
+      (signal) => engine.drive(run.loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }),
+      opts,
+      notifier,
+      notices,
+    );
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
     if (!(r.resumed && err instanceof RunBusyError)) throw err;

@@ -5,7 +5,18 @@
  * NATS: the deployed definitions and KV LF_SCHEDULES.
  */
 import { natsSettings } from '../../cluster/index.js';
-import { embeddedScheduleAction, FileScheduleCursor, loadTriggerCatalog, NO_SCHEDULES, scheduleCursorFile, scheduledDir, scheduleRows, type ScheduleAction, type ScheduleActionResult, type ScheduleRow } from '../../triggers/index.js';
+import {
+  embeddedScheduleAction,
+  FileScheduleCursor,
+  loadTriggerCatalog,
+  NO_SCHEDULES,
+  scheduleCursorFile,
+  scheduledDir,
+  scheduleRows,
+  type ScheduleAction,
+  type ScheduleActionResult,
+  type ScheduleRow,
+} from '../../triggers/index.js';
 import { UsageError } from '../../errors/index.js';
 import { inert } from '../../terminal/index.js';
 import { actingUser, requireLevel } from '../flags/acting.js';
@@ -24,17 +35,29 @@ export function schedulesText(rows: ScheduleRow[], where: string): string {
   const lines: string[] = [];
   for (const r of rows) {
     lines.push(`${r.workflowId} triggers[${r.trigger}]  ${r.cron}  ${r.timezone}  catch_up ${r.catchUp}`);
-    if (r.paused) lines.push(`  paused since ${r.paused.at}${r.paused.by ? ` by ${inert(r.paused.by)}` : ''}${r.paused.reason ? ` (${inert(r.paused.reason)})` : ''}: no slot fires until \`ledgerflow schedules resume ${r.workflowId}\``);
+    if (r.paused)
+      lines.push(
+        `  paused since ${r.paused.at}${r.paused.by ? ` by ${inert(r.paused.by)}` : ''}${r.paused.reason ? ` (${inert(r.paused.reason)})` : ''}: no slot fires until \`ledgerflow schedules resume ${r.workflowId}\``,
+      );
     for (const n of r.next) lines.push(`  next  ${n.utc}  ${n.local}${r.paused ? '  (paused)' : ''}`);
-    if (r.queued > 0) lines.push(`  queued  ${r.queued} run${r.queued === 1 ? '' : 's'} asked for (trigger, backfill), started on a firer's next tick`);
-    lines.push(r.last
-      ? `  last  ${r.last.slot}  run ${r.last.runId}  ${r.last.status ? statusColor(r.last.status) : '(run not found)'}`
-      : `  last  never fired${r.through ? '' : ' (no serve or engine has seen it yet)'}`);
+    if (r.queued > 0)
+      lines.push(
+        `  queued  ${r.queued} run${r.queued === 1 ? '' : 's'} asked for (trigger, backfill), started on a firer's next tick`,
+      );
+    lines.push(
+      r.last
+        ? `  last  ${r.last.slot}  run ${r.last.runId}  ${r.last.status ? statusColor(r.last.status) : '(run not found)'}`
+        : `  last  never fired${r.through ? '' : ' (no serve or engine has seen it yet)'}`,
+    );
   }
   return lines.join('\n');
 }
 
-export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; count?: string; definitions?: string }): Promise<number> {
+export async function schedulesCmd(
+  io: Io,
+  g: GlobalOpts,
+  opts: { json?: boolean; count?: string; definitions?: string },
+): Promise<number> {
   const { integerFlag } = await import('./cluster.js');
   const count = integerFlag('--count', opts.count, 1) ?? 3;
   const now = Date.now();
@@ -47,7 +70,10 @@ export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean
       const nc = await c.store.connection();
       // The bucket is made on first use: with the replica and storage settings an engine would give it, so `doctor` finds no difference.
       const { replicas, storage } = natsSettings().cluster;
-      const cursor = new KvScheduleCursor(jetstream(nc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+      const cursor = new KvScheduleCursor(jetstream(nc), {
+        ...(replicas ? { replicas } : {}),
+        ...(storage ? { storage } : {}),
+      });
       return scheduleRows(await c.deployed(), await cursor.all(), c.store, now, count);
     });
     where = 'the deployed definitions';
@@ -81,9 +107,14 @@ export interface ScheduleActionOpts {
 
 /** An ISO time flag (`--from 2026-11-20T00:00:00Z`): exit 2 naming it when it is not one. */
 function timeFlag(flag: string, text: string | undefined): number {
-  if (text === undefined) throw new UsageError(`${flag} is required: an ISO time such as 2026-11-20T00:00:00Z`, { flag });
+  if (text === undefined)
+    throw new UsageError(`${flag} is required: an ISO time such as 2026-11-20T00:00:00Z`, { flag });
   const ms = /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?$/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a time: give an ISO time such as 2026-11-20T00:00:00Z`, { flag });
+  if (Number.isNaN(ms))
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} is not a time: give an ISO time such as 2026-11-20T00:00:00Z`,
+      { flag },
+    );
   return ms;
 }
 
@@ -93,18 +124,24 @@ export function scheduleActionText(r: ScheduleActionResult): string {
   for (const s of r.schedules ?? []) {
     const what = s.paused
       ? `paused${s.changed ? '' : ' already'} since ${s.paused.at}${s.paused.by ? ` by ${inert(s.paused.by)}` : ''}${s.paused.reason ? ` (${inert(s.paused.reason)})` : ''}`
-      : s.changed ? 'resumed: its next slot fires (the slots of the pause are missed slots: catch_up decides them)' : 'not paused';
+      : s.changed
+        ? 'resumed: its next slot fires (the slots of the pause are missed slots: catch_up decides them)'
+        : 'not paused';
     lines.push(`schedule ${inert(s.workflowId)} triggers[${s.trigger}]: ${what}`);
   }
   const queued = r.queued ?? [];
   if (r.action === 'trigger') {
     const q = queued[0]!;
-    lines.push(`${r.started ? 'started' : 'queued'} run ${q.runId} of ${inert(r.workflowId)} (manual slot ${q.slot} of triggers[${q.trigger}])${r.started ? '' : ': a firer (serve, an engine) starts it on its next tick'}`);
+    lines.push(
+      `${r.started ? 'started' : 'queued'} run ${q.runId} of ${inert(r.workflowId)} (manual slot ${q.slot} of triggers[${q.trigger}])${r.started ? '' : ': a firer (serve, an engine) starts it on its next tick'}`,
+    );
   }
   if (r.action === 'backfill') {
     const started = r.started ?? 0;
-    lines.push(`backfill ${inert(r.workflowId)}: ${started} run${started === 1 ? '' : 's'} started${queued.length > started ? `, ${queued.length - started} queued for a firer's next tick` : ''}; ${r.existing ?? 0} slot${r.existing === 1 ? '' : 's'} had a run already`
-      + `${r.ahead ? `; ${r.ahead} slot${r.ahead === 1 ? ' is' : 's are'} not due yet (the schedule fires ${r.ahead === 1 ? 'it' : 'them'}, catch_up deciding)` : ''}`);
+    lines.push(
+      `backfill ${inert(r.workflowId)}: ${started} run${started === 1 ? '' : 's'} started${queued.length > started ? `, ${queued.length - started} queued for a firer's next tick` : ''}; ${r.existing ?? 0} slot${r.existing === 1 ? '' : 's'} had a run already` +
+        `${r.ahead ? `; ${r.ahead} slot${r.ahead === 1 ? ' is' : 's are'} not due yet (the schedule fires ${r.ahead === 1 ? 'it' : 'them'}, catch_up deciding)` : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -113,13 +150,20 @@ export function scheduleActionText(r: ScheduleActionResult): string {
  * `ledgerflow schedules pause|resume|trigger|backfill <workflow>`: a person's hand on a workflow's schedules
  * (docs/operations.md#schedules), held in the schedule cursor. Needs L1 (`schedules`) with a users file.
  */
-export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleAction['action'], workflowId: string, opts: ScheduleActionOpts): Promise<number> {
+export async function scheduleActionCmd(
+  io: Io,
+  g: GlobalOpts,
+  action: ScheduleAction['action'],
+  workflowId: string,
+  opts: ScheduleActionOpts,
+): Promise<number> {
   const { integerFlag } = await import('./cluster.js');
   const trigger = integerFlag('--trigger', opts.trigger, 0);
   const range = action === 'backfill' ? { from: timeFlag('--from', opts.from), to: timeFlag('--to', opts.to) } : null;
   const waitMs = optionalDurationFlag('--wait', opts.wait, '10s or 0') ?? 10_000;
   const a = {
-    workflowId, ...(trigger !== undefined ? { trigger } : {}),
+    workflowId,
+    ...(trigger !== undefined ? { trigger } : {}),
     ...(action === 'pause' && opts.reason ? { reason: opts.reason } : {}),
     ...(range ?? {}),
   };
@@ -152,21 +196,39 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
     requireLevel(acting, 'schedules');
     // The schedules `serve` fires, and no others: a bundled definition's schedule is not one in a folder of yours.
     const dir = scheduledDir(opts.definitions);
-    if (dir === null) throw new UsageError(`schedules ${action} ${workflowId}: ${NO_SCHEDULES.replace(/^schedules: /, '')}`, { workflow: workflowId });
+    if (dir === null)
+      throw new UsageError(`schedules ${action} ${workflowId}: ${NO_SCHEDULES.replace(/^schedules: /, '')}`, {
+        workflow: workflowId,
+      });
     const catalog = loadTriggerCatalog({ definitionsDir: dir });
     for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
     let n = 0;
     // Started here at once (recorded; serve drives what does not settle as it starts), not on serve's next tick.
-    result = await embeddedScheduleAction({
-      storeDir: localDir(g), engine: engineFor(g), definitions: catalog.loaded,
-      ...(progress && action === 'backfill' ? { started: (id: string) => { n++; process.stderr.write(`\r${action}: ${n} run${n === 1 ? '' : 's'} started (${id})`); } } : {}),
-    }, { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
+    result = await embeddedScheduleAction(
+      {
+        storeDir: localDir(g),
+        engine: engineFor(g),
+        definitions: catalog.loaded,
+        ...(progress && action === 'backfill'
+          ? {
+              started: (id: string) => {
+                n++;
+                process.stderr.write(`\r${action}: ${n} run${n === 1 ? '' : 's'} started (${id})`);
+              },
+            }
+          : {}),
+      },
+      { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction,
+    );
     if (n > 0) process.stderr.write('\n');
     // Recorded here, driven by no one unless a serve holds the store: said, with what would drive them.
     const first = result.queued?.[0]?.runId;
     if ((action === 'trigger' || action === 'backfill') && first !== undefined && result.started) {
       const { runDriver } = await import('../../service/index.js');
-      if ((await runDriver(localDir(g), first)) === null) io.err(`no process drives ${action === 'trigger' ? 'it' : 'them'}: \`ledgerflow serve\` on this store does${action === 'trigger' ? `, or \`ledgerflow resume ${first}\`` : ''}`);
+      if ((await runDriver(localDir(g), first)) === null)
+        io.err(
+          `no process drives ${action === 'trigger' ? 'it' : 'them'}: \`ledgerflow serve\` on this store does${action === 'trigger' ? `, or \`ledgerflow resume ${first}\`` : ''}`,
+        );
     }
   }
   io.out(opts.json ? json(result) : scheduleActionText(result));

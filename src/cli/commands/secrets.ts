@@ -17,22 +17,43 @@ import { usesNats, type GlobalOpts } from '../flags/store.js';
 type Opts = { secrets?: string; json?: boolean };
 
 /** The store the command changes, and how to let go of it. */
-async function storeOf(g: GlobalOpts, o: Opts, create: boolean): Promise<{ store: SecretsStore; where: string; close: () => Promise<void> }> {
+async function storeOf(
+  g: GlobalOpts,
+  o: Opts,
+  create: boolean,
+): Promise<{ store: SecretsStore; where: string; close: () => Promise<void> }> {
   const file = o.secrets ?? process.env.LEDGERFLOW_SECRETS_FILE;
   if (file !== undefined) {
     const path = resolve(file);
     return { store: fileSecrets(path), where: path, close: async () => {} };
   }
-  if (!usesNats(g)) throw new UsageError('ledgerflow secrets needs a place to keep them: --secrets <file> (or LEDGERFLOW_SECRETS_FILE), or --nats <url> for the KV bucket LF_SECRETS (the environment\'s LEDGERFLOW_SECRET_<NAME> are set where a process starts, not here)');
+  if (!usesNats(g))
+    throw new UsageError(
+      "ledgerflow secrets needs a place to keep them: --secrets <file> (or LEDGERFLOW_SECRETS_FILE), or --nats <url> for the KV bucket LF_SECRETS (the environment's LEDGERFLOW_SECRET_<NAME> are set where a process starts, not here)",
+    );
   const { natsUrl } = await import('./cluster.js');
   const s = parseServers(natsUrl(g));
-  const nc = await connect({ servers: s.servers, ...(s.user ? { user: s.user, pass: s.pass } : {}), ...(s.token ? { token: s.token } : {}), inboxPrefix: inboxPrefixFor(s.user), name: 'ledgerflow-secrets', timeout: 5000 });
-  return { store: kvSecrets(nc, { create }), where: 'NATS KV LF_SECRETS', close: () => nc.drain().catch(() => undefined) };
+  const nc = await connect({
+    servers: s.servers,
+    ...(s.user ? { user: s.user, pass: s.pass } : {}),
+    ...(s.token ? { token: s.token } : {}),
+    inboxPrefix: inboxPrefixFor(s.user),
+    name: 'ledgerflow-secrets',
+    timeout: 5000,
+  });
+  return {
+    store: kvSecrets(nc, { create }),
+    where: 'NATS KV LF_SECRETS',
+    close: () => nc.drain().catch(() => undefined),
+  };
 }
 
 /** The value piped in: all of stdin, one trailing newline dropped (`printf '%s' "$V"` and `echo "$V"` give the same). */
 async function valueFromStdin(name: string): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError(`ledgerflow secrets set ${name} reads the value from stdin: pipe it in (printf '%s' "$VALUE" | ledgerflow secrets set ${name} …); it is never a flag`);
+  if (process.stdin.isTTY)
+    throw new UsageError(
+      `ledgerflow secrets set ${name} reads the value from stdin: pipe it in (printf '%s' "$VALUE" | ledgerflow secrets set ${name} …); it is never a flag`,
+    );
   const v = (await text(process.stdin)).replace(/\r?\n$/, '');
   if (v === '') throw new UsageError(`ledgerflow secrets set ${name} read no value from stdin`);
   return v;
@@ -44,16 +65,23 @@ export async function secretsSetCmd(io: Io, g: GlobalOpts, name: string, o: Opts
   const s = await storeOf(g, o, true);
   try {
     await s.store.set(name, value);
-  } finally { await s.close(); }
+  } finally {
+    await s.close();
+  }
   if (o.json) io.out(json({ name, stored: true, where: s.where }));
-  else io.out(`stored secret ${inert(name)} in ${inert(s.where)} (attempts read it when they start: \${secrets.${name}})`);
+  else
+    io.out(`stored secret ${inert(name)} in ${inert(s.where)} (attempts read it when they start: \${secrets.${name}})`);
   return EXIT.ok;
 }
 
 export async function secretsListCmd(io: Io, g: GlobalOpts, o: Opts): Promise<number> {
   const s = await storeOf(g, o, false);
   let names: string[];
-  try { names = await s.store.names(); } finally { await s.close(); }
+  try {
+    names = await s.store.names();
+  } finally {
+    await s.close();
+  }
   if (o.json) io.out(json({ where: s.where, names }));
   else if (names.length === 0) io.out(`no secrets in ${inert(s.where)}`);
   else for (const n of names) io.out(inert(n));
@@ -64,7 +92,11 @@ export async function secretsRmCmd(io: Io, g: GlobalOpts, name: string, o: Opts)
   checkSecretName(name);
   const s = await storeOf(g, o, false);
   let removed: boolean;
-  try { removed = await s.store.rm(name); } finally { await s.close(); }
+  try {
+    removed = await s.store.rm(name);
+  } finally {
+    await s.close();
+  }
   if (!removed) throw new LedgerflowError('LF_SECRET_NOT_FOUND', `no secret ${name} in ${s.where}`, { name });
   if (o.json) io.out(json({ name, removed: true, where: s.where }));
   else io.out(`removed secret ${inert(name)} from ${inert(s.where)}`);

@@ -6,7 +6,14 @@ import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { UsageError, errorMessage } from '../../errors/index.js';
 import type { Handlers } from '../../runtime/index.js';
 import { Service, type ServiceNotice } from '../../service/index.js';
-import { catalogReader, diskEngine, embeddedGates, embeddedScheduler, NO_SCHEDULES, scheduledDir } from '../../triggers/index.js';
+import {
+  catalogReader,
+  diskEngine,
+  embeddedGates,
+  embeddedScheduler,
+  NO_SCHEDULES,
+  scheduledDir,
+} from '../../triggers/index.js';
 import { loadHandlerModule } from '../../handlers/index.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
@@ -20,10 +27,27 @@ import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { metricsFlags } from '../flags/metrics-flags.js';
 import { allBreakers } from '../../limits/index.js';
 
-export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; httpAllow?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }
+export interface ServeOpts extends StateFileFlags {
+  commandOutputLimit?: string;
+  httpAllow?: string;
+  handlers?: string;
+  grace?: string;
+  json?: boolean;
+  outputRoot?: string;
+  definitions?: string;
+  schedules?: boolean;
+  metricsPort?: string;
+  metricsHost?: string;
+  notifications?: string;
+  skills?: string;
+}
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
-  if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
+  if (usesNats(g))
+    throw new UsageError(
+      'serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`',
+      {},
+    );
   const graceMs = optionalDurationFlag('--grace', opts.grace, '10s, 1m or 0') ?? 10_000;
   const runners = taskRunners(opts);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
@@ -38,19 +62,37 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   // The breakers' states are the store's (shared by every process), read at each scrape.
   metrics?.metrics.observeBreakers(() => allBreakers(store, Date.now()));
   const notifier = cliNotifier(store, opts.notifications, say, metrics?.metrics.hooks.onNoted);
-  const hooks = withNotifier({
-    ...runners,
-    onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2], definition: Parameters<typeof progressLines>[3]) => {
-      const runId = events[0]?.runId ?? '?';
-      for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer === 'run_timeout' ? 'run timeout' : `${ev.data.timer} timer of ${ev.data.task}`} fired`);
-      for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`);
-      metrics?.onCommit(events, before, after);
+  const hooks = withNotifier(
+    {
+      ...runners,
+      onCommit: (
+        events: Parameters<typeof progressLines>[0],
+        before: Parameters<typeof progressLines>[1],
+        after: Parameters<typeof progressLines>[2],
+        definition: Parameters<typeof progressLines>[3],
+      ) => {
+        const runId = events[0]?.runId ?? '?';
+        for (const ev of events)
+          if (ev.type === 'timer.fired')
+            say(
+              `[${runId}] ⏰ ${ev.data.timer === 'run_timeout' ? 'run timeout' : `${ev.data.timer} timer of ${ev.data.task}`} fired`,
+            );
+        for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`);
+        metrics?.onCommit(events, before, after);
+      },
+      onLog: (task: string, message: string) => say(logLine(task, message)),
     },
-    onLog: (task: string, message: string) => say(logLine(task, message)),
-  }, notifier);
+    notifier,
+  );
   const engine = diskEngine({ store, ...hooks, storeDir: dir });
   const service = new Service({
-    engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}), ...(skills.length > 0 ? { skills: new Set(skills) } : {}), ...(metrics ? { onTakeUp: metrics.metrics.observeRun } : {}),
+    engine,
+    storeDir: dir,
+    graceMs,
+    notifier,
+    ...(handlers ? { handlers } : {}),
+    ...(skills.length > 0 ? { skills: new Set(skills) } : {}),
+    ...(metrics ? { onTakeUp: metrics.metrics.observeRun } : {}),
     onNotice: (n: ServiceNotice) => {
       say(inert(n.message));
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));
@@ -64,7 +106,9 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
     if (scheduledDir(opts.definitions) === null) say(NO_SCHEDULES);
     else {
       const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
-      service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+      service.addTickHook(async (now) => {
+        await scheduler.fireDue(now.getTime());
+      });
     }
   }
   {
@@ -87,9 +131,15 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       say(`${sig}: stopping gracefully (grace ${graceMs} ms)`);
       // Deliveries under way get what is left of the grace; the rest are delivered by the next driver (nothing noted).
       const until = Date.now() + graceMs;
-      void service.stop()
-        .then(() => Promise.race([notifier.idle(), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())).unref())]))
-        .then(() => { notifier.stop(); resolveDone(); });
+      void service
+        .stop()
+        .then(() =>
+          Promise.race([notifier.idle(), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())).unref())]),
+        )
+        .then(() => {
+          notifier.stop();
+          resolveDone();
+        });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

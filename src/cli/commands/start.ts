@@ -10,7 +10,14 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import { bundledDefaults, definitionFilesIn, loadDefinitionFile, mayDeclare, packageRoot, type LoadedDefinition } from '../../files/index.js';
+import {
+  bundledDefaults,
+  definitionFilesIn,
+  loadDefinitionFile,
+  mayDeclare,
+  packageRoot,
+  type LoadedDefinition,
+} from '../../files/index.js';
 import { checkPriority } from '../../limits/index.js';
 import { EXIT } from '../render/exit.js';
 import { gatherInputs } from '../flags/inputs.js';
@@ -62,19 +69,43 @@ export function findDefinition(ref: string, cwd = process.cwd()): Found {
     const top = Math.max(...matches.map((f) => f.definition.version));
     const newest = matches.filter((f) => f.definition.version === top);
     if (newest.length > 1) {
-      throw new UsageError(`${ref} is defined by ${newest.length} files in ${relative(cwd, dir) || dir}: ${newest.map((f) => relative(cwd, f.file)).join(', ')}; give each its own id or version, or run one file with \`ledgerflow run <file>\``, { workflow: ref, files: newest.map((f) => f.file) });
+      throw new UsageError(
+        `${ref} is defined by ${newest.length} files in ${relative(cwd, dir) || dir}: ${newest.map((f) => relative(cwd, f.file)).join(', ')}; give each its own id or version, or run one file with \`ledgerflow run <file>\``,
+        { workflow: ref, files: newest.map((f) => f.file) },
+      );
     }
     return newest[0]!;
   }
-  throw new UsageError(`no definition of ${ref} in ./definitions or among the bundled ones (\`ledgerflow templates\` lists them); run a file with \`ledgerflow run <file>\`, or start a deployed workflow over NATS with --nats`, { workflow: ref });
+  throw new UsageError(
+    `no definition of ${ref} in ./definitions or among the bundled ones (\`ledgerflow templates\` lists them); run a file with \`ledgerflow run <file>\`, or start a deployed workflow over NATS with --nats`,
+    { workflow: ref },
+  );
 }
 
-type StartOpts = { inputFile?: string; input?: string; json?: boolean; detach?: boolean; notifications?: string; id?: string; idReuse?: string; priority?: string; wait?: string };
+type StartOpts = {
+  inputFile?: string;
+  input?: string;
+  json?: boolean;
+  detach?: boolean;
+  notifications?: string;
+  id?: string;
+  idReuse?: string;
+  priority?: string;
+  wait?: string;
+};
 
 /** Its caller-chosen id and priority, checked (exit 2, nothing written). */
 const checked = (o: StartOpts) => ({ ...callerIdFlags(o), priority: checkPriority(o.priority, '--priority') });
 
-export async function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: StartOpts, specs: OptionSpec[], help: () => number): Promise<number> {
+export async function startCmd(
+  io: Io,
+  global: GlobalOpts,
+  ref: string,
+  tail: string[],
+  given: StartOpts,
+  specs: OptionSpec[],
+  help: () => number,
+): Promise<number> {
   // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
   const first = splitTail(tail, specs, null);
   if (first.help) return help();
@@ -86,9 +117,18 @@ export async function startCmd(io: Io, global: GlobalOpts, ref: string, tail: st
   if (found && !opts.detach) return (await import('./run.js')).runCmd(io, global, found.file, tail, given, specs, help);
   // Notifications are sent by the process that drives the run: with --detach that is `serve`, over NATS the engines.
   if (opts.notifications !== undefined) {
-    throw new UsageError(nats ? 'start over NATS: --notifications goes to the engines that drive the run (`ledgerflow engine --notifications <file>`)' : 'start --detach: --notifications goes to the process that drives the run; give it to `ledgerflow serve --notifications <file>` (or start without --detach)', { option: '--notifications' });
+    throw new UsageError(
+      nats
+        ? 'start over NATS: --notifications goes to the engines that drive the run (`ledgerflow engine --notifications <file>`)'
+        : 'start --detach: --notifications goes to the process that drives the run; give it to `ledgerflow serve --notifications <file>` (or start without --detach)',
+      { option: '--notifications' },
+    );
   }
-  if (nats && opts.detach) throw new UsageError('--detach is for the embedded store (start records the run and `serve` runs it); over NATS start always returns at once and the engines run it', { option: '--detach' });
+  if (nats && opts.detach)
+    throw new UsageError(
+      '--detach is for the embedded store (start records the run and `serve` runs it); over NATS start always returns at once and the engines run it',
+      { option: '--detach' },
+    );
   checked(opts); // before connecting
   const waitMs = nats ? waitFlag(opts.wait) : 0;
   const g: GlobalOpts = { ...global, ...local.globals };
@@ -98,19 +138,43 @@ export async function startCmd(io: Io, global: GlobalOpts, ref: string, tail: st
   const split = nats && definition ? splitTail(tail, specs, definition) : local;
   const o: StartOpts = { ...given, ...split.options };
   const { runId, idReuse, priority } = checked(o);
-  const started = await runs.start({
-    definition: definition ?? ref, input: { ...(found ? bundledDefaults(found.definition, found.file) : {}), ...gatherInputs(o, split.inputs) }, inputFromStrings: true,
-    ...(found ? { source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}) } } : {}),
-    ...(runId !== undefined ? { runId, ...(idReuse ? { idReuse } : {}) } : {}), ...(priority !== undefined ? { priority } : {}),
-  }, await actingFor(g, undefined), { waitMs });
+  const started = await runs.start(
+    {
+      definition: definition ?? ref,
+      input: { ...(found ? bundledDefaults(found.definition, found.file) : {}), ...gatherInputs(o, split.inputs) },
+      inputFromStrings: true,
+      ...(found
+        ? { source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}) } }
+        : {}),
+      ...(runId !== undefined ? { runId, ...(idReuse ? { idReuse } : {}) } : {}),
+      ...(priority !== undefined ? { priority } : {}),
+    },
+    await actingFor(g, undefined),
+    { waitMs },
+  );
   if (started.queued) {
-    io.out(o.json ? json({ queued: true, request: started.request, runId: started.runId }) : (await import('./person-requests.js')).queuedLine(`start ${ref}`, waitMs, started.runId));
+    io.out(
+      o.json
+        ? json({ queued: true, request: started.request, runId: started.runId })
+        : (await import('./person-requests.js')).queuedLine(`start ${ref}`, waitMs, started.runId),
+    );
     return waitMs === 0 ? EXIT.ok : EXIT.waiting;
   }
   if (started.existing && !o.json) io.err(`run ${started.runId} exists already (${started.status}): not started again`);
   // Over NATS a fresh start of a workflow without concurrency says no status, as the dashboard's.
   const status = nats && definition && runId === undefined && !definition.concurrency ? {} : { status: started.status };
-  io.out(o.json ? json({ runId: started.runId, workflowId: started.workflowId, version: started.version, ...status, ...(started.existing ? { existing: true } : {}) })
-    : started.existing || nats ? started.runId : `${started.runId}\n  recorded, not driven here: \`ledgerflow serve\` runs it (or \`ledgerflow resume ${started.runId}\`)`);
+  io.out(
+    o.json
+      ? json({
+          runId: started.runId,
+          workflowId: started.workflowId,
+          version: started.version,
+          ...status,
+          ...(started.existing ? { existing: true } : {}),
+        })
+      : started.existing || nats
+        ? started.runId
+        : `${started.runId}\n  recorded, not driven here: \`ledgerflow serve\` runs it (or \`ledgerflow resume ${started.runId}\`)`,
+  );
   return EXIT.ok;
 }

@@ -22,9 +22,17 @@ export interface StateFileFollower {
   stop(): Promise<void>;
 }
 
-export function followStateFile(store: EventStore, o: { path: string; keep: number; warn: (line: string) => void }): StateFileFollower {
+export function followStateFile(
+  store: EventStore,
+  o: { path: string; keep: number; warn: (line: string) => void },
+): StateFileFollower {
   // A file of this machine's: no lock of the cluster's for it (the embedded store's processes share theirs).
-  const writer = new StateFileWriter(store, { path: o.path, keep: o.keep, warn: o.warn, lock: !(store instanceof JetStreamEventStore) });
+  const writer = new StateFileWriter(store, {
+    path: o.path,
+    keep: o.keep,
+    warn: o.warn,
+    lock: !(store instanceof JetStreamEventStore),
+  });
   let lastSeq = -1;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -52,10 +60,14 @@ export function followStateFile(store: EventStore, o: { path: string; keep: numb
   };
   const loop = () => {
     if (stopped) return;
-    timer = setTimeout(() => { void probe().finally(loop); }, PROBE_MS);
+    timer = setTimeout(() => {
+      void probe().finally(loop);
+    }, PROBE_MS);
   };
   writer.touch();
-  const ready = probe().then(() => writer.flushNow()).finally(loop);
+  const ready = probe()
+    .then(() => writer.flushNow())
+    .finally(loop);
   return {
     ready,
     async stop() {

@@ -13,7 +13,14 @@ import type { Io } from '../render/io.js';
 import { followStateFile } from './state-file-follow.js';
 import { untilSignal } from '../signals.js';
 import { storeFor, useStore } from '../open-store.js';
-import { chooseStateFile, DEFAULT_STATE_FILE, inProject, stateFileKeep, stateFilePath, type StateFileFlags } from '../state-file-choice.js';
+import {
+  chooseStateFile,
+  DEFAULT_STATE_FILE,
+  inProject,
+  stateFileKeep,
+  stateFilePath,
+  type StateFileFlags,
+} from '../state-file-choice.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 export type { StateFileFlags };
@@ -30,24 +37,37 @@ export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, definit
   try {
     await writeProjection(choice.path, await buildProjection(storeFor(g), choice.keep), null);
   } catch (err) {
-    throw new UsageError(`cannot write the state file ${choice.path}: ${errorMessage(err)}; pass another with --state-file PATH, or --no-state-file; nothing was started`, { option: '--state-file', path: choice.path });
+    throw new UsageError(
+      `cannot write the state file ${choice.path}: ${errorMessage(err)}; pass another with --state-file PATH, or --no-state-file; nothing was started`,
+      { option: '--state-file', path: choice.path },
+    );
   }
 }
 
 /** `ledgerflow state-file [--rebuild] [PATH]`: the file as the log has it, printed, or written over PATH (default .3ox/workflow.state.yaml). */
-export async function stateFileCmd(io: Io, g: GlobalOpts, path: string | undefined, opts: { rebuild?: boolean; keep?: string; follow?: boolean }): Promise<number> {
+export async function stateFileCmd(
+  io: Io,
+  g: GlobalOpts,
+  path: string | undefined,
+  opts: { rebuild?: boolean; keep?: string; follow?: boolean },
+): Promise<number> {
   const keep = stateFileKeep({ ...(opts.keep !== undefined ? { stateFileKeep: opts.keep } : {}) });
   await useStore(g);
   const store = storeFor(g);
   if (opts.follow) {
-    if (opts.rebuild) throw new UsageError('--follow keeps the file written; leave out --rebuild', { option: '--follow' });
+    if (opts.rebuild)
+      throw new UsageError('--follow keeps the file written; leave out --rebuild', { option: '--follow' });
     const target = path !== undefined ? inProject(path, 'the state file', process.cwd()) : resolve(DEFAULT_STATE_FILE);
     const follower = followStateFile(store, { path: target, keep, warn: io.err });
     await follower.ready;
-    io.err(`keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${usesNats(g) ? 'the stream' : 'the store'} (Ctrl-C stops)`);
+    io.err(
+      `keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${usesNats(g) ? 'the stream' : 'the store'} (Ctrl-C stops)`,
+    );
     return untilSignal(io, 'following', () => follower.stop());
   }
-  const projection = await buildProjection(store, keep, undefined, (runId, reason) => io.err(`warning: run ${runId} is left out: ${reason}`));
+  const projection = await buildProjection(store, keep, undefined, (runId, reason) =>
+    io.err(`warning: run ${runId} is left out: ${reason}`),
+  );
   if (!opts.rebuild) {
     io.out(projection.text.trimEnd());
     return 0;
@@ -55,6 +75,8 @@ export async function stateFileCmd(io: Io, g: GlobalOpts, path: string | undefin
   const target = path !== undefined ? inProject(path, 'the state file', process.cwd()) : resolve(DEFAULT_STATE_FILE);
   const existed = existsSync(target);
   await writeProjection(target, projection, null);
-  io.out(`${existed ? 'wrote' : 'made'} ${relative(process.cwd(), target)} and ${projection.worksets.size} workset${projection.worksets.size === 1 ? '' : 's'} in ${relative(process.cwd(), worksetsDir(target))}/ from the log`);
+  io.out(
+    `${existed ? 'wrote' : 'made'} ${relative(process.cwd(), target)} and ${projection.worksets.size} workset${projection.worksets.size === 1 ? '' : 's'} in ${relative(process.cwd(), worksetsDir(target))}/ from the log`,
+  );
   return 0;
 }

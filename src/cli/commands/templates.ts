@@ -3,7 +3,15 @@ import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../../files/index.js';
 import { UsageError } from '../../errors/index.js';
-import { type Catalog, copyTemplate, findTemplate, isTemplateSource, loadCatalog, openTemplateSource, type TemplateEntry } from '../../templates/index.js';
+import {
+  type Catalog,
+  copyTemplate,
+  findTemplate,
+  isTemplateSource,
+  loadCatalog,
+  openTemplateSource,
+  type TemplateEntry,
+} from '../../templates/index.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 
@@ -35,7 +43,9 @@ function listTemplates(io: Io, catalog: Catalog, opts: { json?: boolean }, from?
     io.out(`${' '.repeat(width)}  $ ${t.command}`);
   }
   const how = from === undefined ? '<template>' : `${from}/<template>`;
-  io.out(`\n${templates.length} templates; copy one into your project with: ledgerflow new ${how} [--id my-id] [--dir d]`);
+  io.out(
+    `\n${templates.length} templates; copy one into your project with: ledgerflow new ${how} [--id my-id] [--dir d]`,
+  );
   return EXIT.ok;
 }
 
@@ -44,20 +54,38 @@ function pick(catalog: Catalog, picked: string | undefined, spec: string): Templ
   if (picked !== undefined) return findTemplate(catalog, picked);
   if (catalog.templates.length === 1) return catalog.templates[0]!;
   const ids = catalog.templates.map((t) => t.id);
-  throw new UsageError(`${spec} holds ${ids.length} templates: name one as ${spec}/<template> (${ids.join(', ')})`, { source: spec, templates: ids });
+  throw new UsageError(`${spec} holds ${ids.length} templates: name one as ${spec}/<template> (${ids.join(', ')})`, {
+    source: spec,
+    templates: ids,
+  });
 }
 
 export function newCmd(io: Io, template: string, opts: { id?: string; dir?: string; json?: boolean }): number {
-  const copy = (entry: TemplateEntry, root?: string) => copyTemplate(entry, { dir: opts.dir ?? '.', ...(opts.id !== undefined ? { newId: opts.id } : {}), ...(root !== undefined ? { root } : {}) });
+  const copy = (entry: TemplateEntry, root?: string) =>
+    copyTemplate(entry, {
+      dir: opts.dir ?? '.',
+      ...(opts.id !== undefined ? { newId: opts.id } : {}),
+      ...(root !== undefined ? { root } : {}),
+    });
   const bundled = loadCatalog();
   // A bundled template's id first; a path, a tarball or a package otherwise (validated before anything is copied).
-  const fromSource = isTemplateSource(template) && !(/^[\w-]+$/.test(template) && bundled.templates.some((t) => t.id === template || t.aliases.includes(template)));
+  const fromSource =
+    isTemplateSource(template) &&
+    !(/^[\w-]+$/.test(template) && bundled.templates.some((t) => t.id === template || t.aliases.includes(template)));
   const { plan, written, kept } = fromSource
-    ? withSource(template, (catalog, root, picked) => copy(pick(catalog, picked, template.slice(0, picked === undefined ? undefined : -(picked.length + 1))), root))
+    ? withSource(template, (catalog, root, picked) =>
+        copy(pick(catalog, picked, template.slice(0, picked === undefined ? undefined : -(picked.length + 1))), root),
+      )
     : copy(findTemplate(bundled, template));
   const command = plan.command.replace(/^ledgerflow /, `${ledgerflowCommand(plan.dir)} `);
   if (opts.json) {
-    io.out(JSON.stringify({ template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command }, null, 2));
+    io.out(
+      JSON.stringify(
+        { template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command },
+        null,
+        2,
+      ),
+    );
     return EXIT.ok;
   }
   io.out(`template ${plan.template} copied into ${plan.dir} as workflow ${plan.workflowId}:`);
@@ -67,8 +95,21 @@ export function newCmd(io: Io, template: string, opts: { id?: string; dir?: stri
   return EXIT.ok;
 }
 
-const executable = (file: string) => { try { accessSync(file, constants.X_OK); return true; } catch { return false; } };
-const real = (file: string) => { try { return realpathSync(file); } catch { return null; } };
+const executable = (file: string) => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const real = (file: string) => {
+  try {
+    return realpathSync(file);
+  } catch {
+    return null;
+  }
+};
 const shellWord = (w: string) => (/^[\w./:@%+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /**

@@ -10,13 +10,27 @@ import { basename, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { levelText, type Level } from '../../authority/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
-import { checkUserName, hashSecret, levelOrThrow, loadUsers, natsConf, natsHash, QUEUE_NAME, saveUsers, usersFilePath, type UsersFile } from '../../users/index.js';
+import {
+  checkUserName,
+  hashSecret,
+  levelOrThrow,
+  loadUsers,
+  natsConf,
+  natsHash,
+  QUEUE_NAME,
+  saveUsers,
+  usersFilePath,
+  type UsersFile,
+} from '../../users/index.js';
 import { withLock } from '../../store/index.js';
 import { STATION_NAME } from '../../definition/index.js';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 
-interface FileOpt { users?: string; json?: boolean }
+interface FileOpt {
+  users?: string;
+  json?: boolean;
+}
 
 const fileOf = (o: FileOpt) => usersFilePath(o.users, process.env, process.cwd());
 
@@ -25,13 +39,23 @@ async function loadOrEmpty(path: string): Promise<UsersFile> {
 }
 
 /** A comma-separated list flag's names (undefined: the flag is absent), each checked when `name` says how. */
-function listOf(v: string | undefined, name?: { flag: string; re: RegExp; key: string; rule: string }): string[] | undefined {
-  const names = v?.split(',').map((x) => x.trim()).filter(Boolean);
+function listOf(
+  v: string | undefined,
+  name?: { flag: string; re: RegExp; key: string; rule: string },
+): string[] | undefined {
+  const names = v
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const bad = name ? names?.find((n) => !name.re.test(n)) : undefined;
-  if (name && bad !== undefined) throw new LedgerflowError('LF_USAGE', `${name.flag}: "${bad}" is not a ${name.key} name (${name.rule})`, { [name.key]: bad });
+  if (name && bad !== undefined)
+    throw new LedgerflowError('LF_USAGE', `${name.flag}: "${bad}" is not a ${name.key} name (${name.rule})`, {
+      [name.key]: bad,
+    });
   return names;
 }
-const queuesOf = (v: string | undefined) => listOf(v, { flag: '--queues', re: QUEUE_NAME, key: 'queue', rule: '1–64 letters, digits, _ and -' });
+const queuesOf = (v: string | undefined) =>
+  listOf(v, { flag: '--queues', re: QUEUE_NAME, key: 'queue', rule: '1–64 letters, digits, _ and -' });
 
 /** A password's two hashes: scrypt for ledgerflow's own checks, bcrypt for nats-server (users nats-conf). */
 async function hashes(password: string): Promise<{ password: string; natsPassword: string }> {
@@ -39,21 +63,53 @@ async function hashes(password: string): Promise<{ password: string; natsPasswor
   return { password: scrypt, natsPassword: bcrypt };
 }
 
-async function addUser(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean }): Promise<number> {
+async function addUser(
+  io: Io,
+  name: string,
+  o: FileOpt & { level: string; domains?: string; queues?: string; stations?: string; passwordStdin?: boolean },
+): Promise<number> {
   checkUserName(name);
   const level = levelOrThrow(o.level);
   const file = await loadOrEmpty(fileOf(o));
-  if (file.users.has(name)) throw new LedgerflowError('LF_USER_EXISTS', `${name} is in ${file.path} already (${levelText(file.users.get(name)!.level)}); change a level with \`ledgerflow users set-level ${name} <level>\`, or \`users rm ${name}\` first`, { name, file: file.path });
+  if (file.users.has(name))
+    throw new LedgerflowError(
+      'LF_USER_EXISTS',
+      `${name} is in ${file.path} already (${levelText(file.users.get(name)!.level)}); change a level with \`ledgerflow users set-level ${name} <level>\`, or \`users rm ${name}\` first`,
+      { name, file: file.path },
+    );
   const password = o.passwordStdin ? await firstLine() : undefined;
   const domains = listOf(o.domains);
   const queues = queuesOf(o.queues);
-  const stations = listOf(o.stations, { flag: '--stations', re: STATION_NAME, key: 'station', rule: '1 to 56 letters, digits, _ and -' });
-  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(queues?.length ? { queues } : {}), ...(stations?.length ? { stations } : {}), ...(password ? await hashes(password) : {}) });
+  const stations = listOf(o.stations, {
+    flag: '--stations',
+    re: STATION_NAME,
+    key: 'station',
+    rule: '1 to 56 letters, digits, _ and -',
+  });
+  file.users.set(name, {
+    name,
+    level,
+    ...(domains?.length ? { domains } : {}),
+    ...(queues?.length ? { queues } : {}),
+    ...(stations?.length ? { stations } : {}),
+    ...(password ? await hashes(password) : {}),
+  });
   await saveUsers(file);
-  return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
+  return said(
+    io,
+    o,
+    file,
+    name,
+    `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`,
+  );
 }
 
-async function setLevel(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
+async function setLevel(
+  io: Io,
+  name: string,
+  level: string,
+  o: FileOpt & { domains?: string; queues?: string },
+): Promise<number> {
   const to: Level = levelOrThrow(level);
   const file = await existing(fileOf(o), name);
   const u = file.users.get(name)!;
@@ -61,7 +117,13 @@ async function setLevel(io: Io, name: string, level: string, o: FileOpt & { doma
   const queues = queuesOf(o.queues);
   file.users.set(name, { ...u, level: to, ...(domains ? { domains } : {}), ...(queues ? { queues } : {}) });
   await saveUsers(file);
-  return said(io, o, file, name, `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`);
+  return said(
+    io,
+    o,
+    file,
+    name,
+    `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`,
+  );
 }
 
 async function setPassword(io: Io, name: string, o: FileOpt): Promise<number> {
@@ -84,7 +146,9 @@ async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
   if (o.json) io.out(JSON.stringify({ file: file.path, name, token }, null, 2));
   else {
     io.out(token);
-    io.err(`${name}'s dashboard token, shown this once (${file.path} keeps its sha256 only): open the dashboard at /?token=<it>, or send Authorization: Bearer <it>; any token given before no longer works`);
+    io.err(
+      `${name}'s dashboard token, shown this once (${file.path} keeps its sha256 only): open the dashboard at /?token=<it>, or send Authorization: Bearer <it>; any token given before no longer works`,
+    );
   }
   return EXIT.ok;
 }
@@ -93,22 +157,45 @@ async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
  * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner
  * only: it holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
  */
-export async function usersNatsConfCmd(io: Io, o: FileOpt & { engine?: string; out?: string; domain?: string }): Promise<number> {
+export async function usersNatsConfCmd(
+  io: Io,
+  o: FileOpt & { engine?: string; out?: string; domain?: string },
+): Promise<number> {
   const path = fileOf(o);
-  if (o.domain !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.domain)) throw new UsageError(`--domain ${JSON.stringify(o.domain)}: a JetStream domain is 1-64 of A-Z a-z 0-9 _ -`, { domain: o.domain });
+  if (o.domain !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.domain))
+    throw new UsageError(`--domain ${JSON.stringify(o.domain)}: a JetStream domain is 1-64 of A-Z a-z 0-9 _ -`, {
+      domain: o.domain,
+    });
   const file = await loadUsers(path);
-  if (!file || file.users.size === 0) throw new LedgerflowError('LF_USER_NOT_FOUND', `no users in ${path}: add them first (\`ledgerflow users add <name> --level L0 --password-stdin\`)`, { file: path });
+  if (!file || file.users.size === 0)
+    throw new LedgerflowError(
+      'LF_USER_NOT_FOUND',
+      `no users in ${path}: add them first (\`ledgerflow users add <name> --level L0 --password-stdin\`)`,
+      { file: path },
+    );
   let conf: ReturnType<typeof natsConf>;
   try {
-    conf = natsConf(file.users, { engine: o.engine ?? 'engine', source: path, ...(o.domain ? { domain: o.domain } : {}) });
+    conf = natsConf(file.users, {
+      engine: o.engine ?? 'engine',
+      source: path,
+      ...(o.domain ? { domain: o.domain } : {}),
+    });
   } catch (err) {
     throw new LedgerflowError('LF_USER_NOT_FOUND', (err as Error).message, { file: path });
   }
   if (o.out) await writePrivately(resolve(o.out), conf.text);
   else if (!o.json) io.out(conf.text.trimEnd());
   for (const l of conf.left) io.err(`left out ${l.name}: ${l.why}`);
-  if (o.json) io.out(JSON.stringify({ file: path, ...(o.out ? { out: resolve(o.out) } : { text: conf.text }), left: conf.left }, null, 2));
-  else if (o.out) io.err(`wrote ${resolve(o.out)}: include it from nats.conf (include ./${basename(o.out)}) and reload nats-server`);
+  if (o.json)
+    io.out(
+      JSON.stringify(
+        { file: path, ...(o.out ? { out: resolve(o.out) } : { text: conf.text }), left: conf.left },
+        null,
+        2,
+      ),
+    );
+  else if (o.out)
+    io.err(`wrote ${resolve(o.out)}: include it from nats.conf (include ./${basename(o.out)}) and reload nats-server`);
   return EXIT.ok;
 }
 
@@ -128,8 +215,15 @@ async function removeUser(io: Io, name: string, o: FileOpt): Promise<number> {
 export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
   const path = fileOf(o);
   const file = await loadUsers(path);
-  const rows = [...(file?.users.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((u) => ({ name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined, token: u.tokenSha256 !== undefined }));
+  const rows = [...(file?.users.values() ?? [])]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((u) => ({
+      name: u.name,
+      level: u.level,
+      domains: u.domains ?? [],
+      password: u.password !== undefined,
+      token: u.tokenSha256 !== undefined,
+    }));
   if (o.json) {
     io.out(JSON.stringify({ file: path, exists: file !== null, users: rows }, null, 2));
     return EXIT.ok;
@@ -142,7 +236,10 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
   const domains = (r: (typeof rows)[number]) => r.domains.join(',') || '-';
   const dw = Math.max(7, ...rows.map((r) => domains(r).length));
   io.out(`${'NAME'.padEnd(width)}  ${'LEVEL'.padEnd(16)}  ${'DOMAINS'.padEnd(dw)}  PASSWORD  TOKEN`);
-  for (const r of rows) io.out(`${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${(r.password ? 'yes' : 'no').padEnd(8)}  ${r.token ? 'yes' : 'no'}`);
+  for (const r of rows)
+    io.out(
+      `${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${(r.password ? 'yes' : 'no').padEnd(8)}  ${r.token ? 'yes' : 'no'}`,
+    );
   io.out(`${rows.length} user${rows.length === 1 ? '' : 's'} in ${path}`);
   return EXIT.ok;
 }
@@ -151,8 +248,11 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
  * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once
  * (a script adding users side by side) each see the other's change, and no user is lost.
  */
-function locked<A extends [Io, ...unknown[], FileOpt]>(change: (...a: A) => Promise<number>): (...a: A) => Promise<number> {
-  return (...a) => withLock(`${fileOf(a.at(-1) as FileOpt)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, () => change(...a));
+function locked<A extends [Io, ...unknown[], FileOpt]>(
+  change: (...a: A) => Promise<number>,
+): (...a: A) => Promise<number> {
+  return (...a) =>
+    withLock(`${fileOf(a.at(-1) as FileOpt)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, () => change(...a));
 }
 
 export const usersAddCmd = locked(addUser);
@@ -163,14 +263,38 @@ export const usersRmCmd = locked(removeUser);
 
 async function existing(path: string, name: string): Promise<UsersFile> {
   const file = await loadUsers(path);
-  if (!file?.users.has(name)) throw new LedgerflowError('LF_USER_NOT_FOUND', `${name} is not in ${path}${file ? `; it has ${[...file.users.keys()].join(', ') || 'no one'}` : ' (there is no such file)'}: \`ledgerflow users list\` shows who is`, { name, file: path });
+  if (!file?.users.has(name))
+    throw new LedgerflowError(
+      'LF_USER_NOT_FOUND',
+      `${name} is not in ${path}${file ? `; it has ${[...file.users.keys()].join(', ') || 'no one'}` : ' (there is no such file)'}: \`ledgerflow users list\` shows who is`,
+      { name, file: path },
+    );
   return file;
 }
 
 function said(io: Io, o: FileOpt, file: UsersFile, name: string | null, line: string): number {
   if (o.json) {
     const u = name ? file.users.get(name)! : null;
-    io.out(JSON.stringify({ file: file.path, ...(u ? { user: { name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined, token: u.tokenSha256 !== undefined } } : {}) }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          file: file.path,
+          ...(u
+            ? {
+                user: {
+                  name: u.name,
+                  level: u.level,
+                  domains: u.domains ?? [],
+                  password: u.password !== undefined,
+                  token: u.tokenSha256 !== undefined,
+                },
+              }
+            : {}),
+        },
+        null,
+        2,
+      ),
+    );
   } else io.out(line);
   return EXIT.ok;
 }
@@ -178,6 +302,10 @@ function said(io: Io, o: FileOpt, file: UsersFile, name: string | null, line: st
 /** The first line of stdin: a password piped in (`printf '%s\n' "$PW" | ledgerflow users add …`). */
 async function firstLine(): Promise<string> {
   const line = (await text(process.stdin)).split(/\r?\n/)[0] ?? '';
-  if (line === '') throw new LedgerflowError('LF_USAGE', '--password-stdin read no password: pipe one line in (printf \'%s\\n\' "$PW" | ledgerflow users add …)');
+  if (line === '')
+    throw new LedgerflowError(
+      'LF_USAGE',
+      '--password-stdin read no password: pipe one line in (printf \'%s\\n\' "$PW" | ledgerflow users add …)',
+    );
   return line;
 }

@@ -9,15 +9,29 @@ import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 
-export async function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): Promise<number> {
+export async function validateCmd(
+  io: Io,
+  files: string[],
+  opts: { strict?: boolean; json?: boolean },
+): Promise<number> {
   const folder = folderReader();
   const results: { file: string; valid: boolean; workflowId?: string; diagnostics: Diagnostic[] }[] = [];
   for (const file of files) {
     try {
       const loaded = loadDefinitionFile(file, { strict: opts.strict ?? false, folder });
       // A TRANSFORM's jq is compiled here (jq loaded only for a definition that has one): a program that does not compile is an error at its jq:.
-      const jq = hasTransforms(loaded.definition) ? await (await import('../../transform/index.js')).transformDiagnostics(loaded.definition, readFileSync(file, 'utf8'), file) : [];
-      results.push(jq.length > 0 ? { file, valid: false, diagnostics: [...jq, ...loaded.warnings] } : { file, valid: true, workflowId: loaded.definition.id, diagnostics: loaded.warnings });
+      const jq = hasTransforms(loaded.definition)
+        ? await (await import('../../transform/index.js')).transformDiagnostics(
+            loaded.definition,
+            readFileSync(file, 'utf8'),
+            file,
+          )
+        : [];
+      results.push(
+        jq.length > 0
+          ? { file, valid: false, diagnostics: [...jq, ...loaded.warnings] }
+          : { file, valid: true, workflowId: loaded.definition.id, diagnostics: loaded.warnings },
+      );
     } catch (err) {
       if (err instanceof DefinitionError) results.push({ file, valid: false, diagnostics: err.diagnostics });
       else throw err;
@@ -52,7 +66,13 @@ export function compileCmd(io: Io, files: string[], opts: { out: string; check?:
     written.push({ file, machine: target, fresh });
   }
   if (opts.json) io.out(json(written));
-  else for (const w of written) io.out(opts.check ? `${w.fresh ? '✓ fresh' : '✗ stale'} ${w.machine}` : `${w.fresh ? 'unchanged' : 'wrote'} ${w.machine}`);
+  else
+    for (const w of written)
+      io.out(
+        opts.check
+          ? `${w.fresh ? '✓ fresh' : '✗ stale'} ${w.machine}`
+          : `${w.fresh ? 'unchanged' : 'wrote'} ${w.machine}`,
+      );
   if (opts.check && written.some((w) => !w.fresh)) {
     io.err('machines are stale against their definitions: run `ledgerflow compile <file...>` and commit the result');
     return EXIT.failed;

@@ -11,26 +11,61 @@ import { damagedText } from '../../query/damage.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { needsDriver, undrivenText, type RunView } from '../../runtime/index.js';
 
-export interface WatchFlags { as?: string; workflow?: string; all?: boolean; orWaiting?: boolean; keepOpen?: boolean; tail?: string; color?: boolean; json?: boolean }
+export interface WatchFlags {
+  as?: string;
+  workflow?: string;
+  all?: boolean;
+  orWaiting?: boolean;
+  keepOpen?: boolean;
+  tail?: string;
+  color?: boolean;
+  json?: boolean;
+}
 
 const Flags = z.object({
-  workflow: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: '--workflow takes a workflow id (1-128 characters among A-Z a-z 0-9 _ -)' }).optional(),
-  tail: z.string().regex(/^\d+$/, { error: '--tail takes a whole number of events (0 to 50)' }).transform(Number).pipe(z.number().int().max(50, { error: '--tail is at most 50 events' })).optional(),
+  workflow: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, {
+      error: '--workflow takes a workflow id (1-128 characters among A-Z a-z 0-9 _ -)',
+    })
+    .optional(),
+  tail: z
+    .string()
+    .regex(/^\d+$/, { error: '--tail takes a whole number of events (0 to 50)' })
+    .transform(Number)
+    .pipe(z.number().int().max(50, { error: '--tail is at most 50 events' }))
+    .optional(),
 });
 
 function targetOf(runId: string | undefined, f: WatchFlags): WatchTarget {
   const given = [runId !== undefined, f.workflow !== undefined, f.all === true].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('watch takes one of: a run id, --workflow <id>, --all (on a terminal, none opens the monitor)', {});
-  if (f.keepOpen && runId !== undefined) throw new UsageError('--keep-open goes with --workflow or --all (a single run ends when it settles)', {});
-  return runId !== undefined ? { kind: 'run', runId } : f.workflow !== undefined ? { kind: 'workflow', workflowId: f.workflow } : { kind: 'all' };
+  if (given !== 1)
+    throw new UsageError(
+      'watch takes one of: a run id, --workflow <id>, --all (on a terminal, none opens the monitor)',
+      {},
+    );
+  if (f.keepOpen && runId !== undefined)
+    throw new UsageError('--keep-open goes with --workflow or --all (a single run ends when it settles)', {});
+  return runId !== undefined
+    ? { kind: 'run', runId }
+    : f.workflow !== undefined
+      ? { kind: 'workflow', workflowId: f.workflow }
+      : { kind: 'all' };
 }
 
 export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined, flags: WatchFlags): Promise<number> {
   const parsed = Flags.safeParse({ workflow: flags.workflow, tail: flags.tail });
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message, { workflow: flags.workflow, tail: flags.tail });
+  if (!parsed.success)
+    throw new UsageError(parsed.error.issues[0]!.message, { workflow: flags.workflow, tail: flags.tail });
   const out = process.stdout;
   // The 3OX workflow monitor: nothing named, on a terminal (it reads keys, so stdin must be one too).
-  const monitor = runId === undefined && flags.workflow === undefined && !flags.all && !flags.json && out.isTTY && process.stdin.isTTY;
+  const monitor =
+    runId === undefined &&
+    flags.workflow === undefined &&
+    !flags.all &&
+    !flags.json &&
+    out.isTTY &&
+    process.stdin.isTTY;
   const target: WatchTarget = monitor ? { kind: 'all' } : targetOf(runId, flags);
   const damage = damageCheck(g);
   const mode = flags.json ? 'json' : out.isTTY ? 'frame' : 'plain';
@@ -45,21 +80,32 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
   }
   try {
     const result = await watchRuns({
-      store: storeFor(g), target, mode, out,
-      orWaiting: flags.orWaiting ?? false, keepOpen: monitor || (flags.keepOpen ?? false),
+      store: storeFor(g),
+      target,
+      mode,
+      out,
+      orWaiting: flags.orWaiting ?? false,
+      keepOpen: monitor || (flags.keepOpen ?? false),
       ...(monitor ? { monitor: monitorOptions(g, stdin, flags.as) } : {}),
       ...(parsed.data.tail !== undefined ? { tail: parsed.data.tail } : {}),
       // picocolors already says no for NO_COLOR and dumb terminals; --no-color says it here.
       color: flags.color !== false && pc.isColorSupported,
       signal: stop.signal,
       // A log cut after it was written shows DAMAGED and is not followed (the embedded store's witnesses; none over NATS).
-      damage: async (id, seq) => { const d = await damage(id, seq); return d ? damagedText(d) : null; },
+      damage: async (id, seq) => {
+        const d = await damage(id, seq);
+        return d ? damagedText(d) : null;
+      },
       // The embedded store: a run no process drives is said once, and the watch goes on (a serve or resume may come).
       ...(usesNats(g) ? {} : { undriven: undrivenOn(localDir(g)) }),
     });
     if (result.quit) return EXIT.ok;
     if (result.runs.length === 0) {
-      io.err(target.kind === 'workflow' ? `no active runs of ${target.workflowId} (--keep-open waits for new ones)` : 'no active runs (--keep-open waits for new ones)');
+      io.err(
+        target.kind === 'workflow'
+          ? `no active runs of ${target.workflowId} (--keep-open waits for new ones)`
+          : 'no active runs (--keep-open waits for new ones)',
+      );
       return result.stopped ? EXIT.interrupted : EXIT.ok;
     }
     if (result.stopped) return EXIT.interrupted;

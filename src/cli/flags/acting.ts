@@ -6,7 +6,14 @@
  * unset), whose level then decides what the
  * command may do (authority/levels.ts).
  */
-import { atLeast, requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../../authority/index.js';
+import {
+  atLeast,
+  requireAllowed,
+  type Action,
+  type ActionContext,
+  type Actor,
+  type Level,
+} from '../../authority/index.js';
 import { LedgerflowError } from '../../errors/index.js';
 import { loadUsers, usersFilePath, verifySecret } from '../../users/index.js';
 import { defaultActor } from './input-flags.js';
@@ -20,20 +27,36 @@ export interface Acting {
   level?: Level;
 }
 
-export async function actingUser(as: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd(), prompt = env === process.env): Promise<Acting> {
+export async function actingUser(
+  as: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+  prompt = env === process.env,
+): Promise<Acting> {
   const name = as ?? (env.LEDGERFLOW_USER || defaultActor());
   const path = usersFilePath(undefined, env, cwd);
   const file = await loadUsers(path);
   // The dashboard's first users file (a list of tokens) named dashboard users only: the CLI judges nobody from it.
   if (!file || file.legacy) return { name };
-  const refuse = (why: string) => new LedgerflowError('LF_SIGN_IN_FAILED', `cannot act as ${name}: ${why}`, { name, file: path });
+  const refuse = (why: string) =>
+    new LedgerflowError('LF_SIGN_IN_FAILED', `cannot act as ${name}: ${why}`, { name, file: path });
   const user = file.users.get(name);
-  if (!user) throw refuse(`${name} is not in the users file ${path}; act as one of its users (--as <name> or LEDGERFLOW_USER, with LEDGERFLOW_PASSWORD)`);
-  if (!user.password) throw refuse(`${name} has no password in ${path}; give one with \`ledgerflow users passwd ${name} --password-stdin\``);
+  if (!user)
+    throw refuse(
+      `${name} is not in the users file ${path}; act as one of its users (--as <name> or LEDGERFLOW_USER, with LEDGERFLOW_PASSWORD)`,
+    );
+  if (!user.password)
+    throw refuse(
+      `${name} has no password in ${path}; give one with \`ledgerflow users passwd ${name} --password-stdin\``,
+    );
   // A script gives LEDGERFLOW_PASSWORD; a person at a terminal is asked (not echoed).
   let password = env.LEDGERFLOW_PASSWORD;
-  if ((password === undefined || password === '') && prompt && canPrompt()) password = (await promptPassword(`password for ${name} (users file ${path}): `)) ?? undefined;
-  if (password === undefined || password === '') throw refuse(`a users file is in use (${path}): give ${name}'s password in LEDGERFLOW_PASSWORD (or run the command at a terminal, which asks for it)`);
+  if ((password === undefined || password === '') && prompt && canPrompt())
+    password = (await promptPassword(`password for ${name} (users file ${path}): `)) ?? undefined;
+  if (password === undefined || password === '')
+    throw refuse(
+      `a users file is in use (${path}): give ${name}'s password in LEDGERFLOW_PASSWORD (or run the command at a terminal, which asks for it)`,
+    );
   if (!(await verifySecret(password, user.password))) throw refuse('wrong password');
   return { name, actor: user, level: user.level };
 }
@@ -48,7 +71,10 @@ export function requireLevel(acting: Acting, action: Action, ctx: ActionContext 
  * One function for `run`, `start` and the bridge's `@workflow`, so none of them can judge a start differently.
  */
 export function requireStart(acting: Acting, definition: { id: string; domain?: string | undefined }): void {
-  requireLevel(acting, 'start', { workflowId: definition.id, ...(definition.domain ? { domain: definition.domain } : {}) });
+  requireLevel(acting, 'start', {
+    workflowId: definition.id,
+    ...(definition.domain ? { domain: definition.domain } : {}),
+  });
 }
 
 /**

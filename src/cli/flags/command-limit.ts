@@ -9,7 +9,19 @@ import { UsageError } from '../../errors/index.js';
 import type { CommandRunner } from '../../runtime/index.js';
 import { createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT } from '../../handlers/index.js';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** Bytes from `65536`, `64KiB`, `1MiB`, `1m` (units are powers of 1024); undefined: the default. */
 export function parseCommandOutputLimit(text: string | undefined): number {
@@ -18,7 +30,9 @@ export function parseCommandOutputLimit(text: string | undefined): number {
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
   const bytes = m && unit !== undefined ? Number(m[1]) * unit : NaN;
   if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    throw new UsageError(`--command-output-limit ${text} is not a size; give bytes, e.g. 65536, 64KiB or 1MiB`, { value: text });
+    throw new UsageError(`--command-output-limit ${text} is not a size; give bytes, e.g. 65536, 64KiB or 1MiB`, {
+      value: text,
+    });
   }
   return bytes;
 }

@@ -10,9 +10,13 @@ import { UsageError } from '../../errors/index.js';
 /** Milliseconds from a duration flag's text; `example` is what the message suggests instead. */
 export function durationFlag(flag: string, text: string, example: string): number {
   const ms = parseDuration(text);
-  if (ms === null) throw new UsageError(`${flag} ${text} is not a duration; use e.g. ${example}`, { flag, value: text });
+  if (ms === null)
+    throw new UsageError(`${flag} ${text} is not a duration; use e.g. ${example}`, { flag, value: text });
   if (ms > MAX_DURATION_MS) {
-    throw new UsageError(`${flag} ${text} is longer than ${MAX_DURATION_TEXT}, the longest duration ledgerflow takes (as in a definition); use e.g. ${example}`, { flag, value: text, max: MAX_DURATION_TEXT });
+    throw new UsageError(
+      `${flag} ${text} is longer than ${MAX_DURATION_TEXT}, the longest duration ledgerflow takes (as in a definition); use e.g. ${example}`,
+      { flag, value: text, max: MAX_DURATION_TEXT },
+    );
   }
   return ms;
 }

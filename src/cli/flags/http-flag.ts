@@ -14,10 +14,16 @@ const HOST = /^(\*|\*\.[a-z0-9.-]+|[a-z0-9.-]+(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,
 /** The hosts of `--http-allow a,b:8080,*.c` (checked before anything runs); undefined when the flag is absent. */
 export function parseHttpAllow(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const hosts = text.split(',').map((h) => h.trim()).filter(Boolean);
+  const hosts = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const bad = hosts.find((h) => !HOST.test(h));
   if (hosts.length === 0 || bad !== undefined) {
-    throw new UsageError(`--http-allow ${text}: ${bad !== undefined ? `"${bad}" is not a host` : 'no host given'}; give hosts, comma-separated: a name (api.example.com), a name with a port (127.0.0.1:8080), *.example.com for its subdomains, or * for any`, { value: text });
+    throw new UsageError(
+      `--http-allow ${text}: ${bad !== undefined ? `"${bad}" is not a host` : 'no host given'}; give hosts, comma-separated: a name (api.example.com), a name with a port (127.0.0.1:8080), *.example.com for its subdomains, or * for any`,
+      { value: text },
+    );
   }
   return hosts;
 }
@@ -31,10 +37,18 @@ export function httpRunnerFlag(allow: string | undefined): HttpRunner {
 /** A worker's or engine's HTTP executor: none without --http; --http needs --http-allow. */
 export function workerHttpFlag(opts: { http?: boolean; httpAllow?: string }): HttpRunner | undefined {
   if (!opts.http) {
-    if (opts.httpAllow !== undefined) throw new UsageError('--http-allow says which hosts HTTP tasks may call, but this process runs none: add --http', {});
+    if (opts.httpAllow !== undefined)
+      throw new UsageError(
+        '--http-allow says which hosts HTTP tasks may call, but this process runs none: add --http',
+        {},
+      );
     return undefined;
   }
   const hosts = parseHttpAllow(opts.httpAllow);
-  if (!hosts) throw new UsageError('--http needs --http-allow <hosts>: the hosts HTTP tasks may call from here, comma-separated (e.g. --http-allow api.example.com,*.internal.example.com; * for any)', {});
+  if (!hosts)
+    throw new UsageError(
+      '--http needs --http-allow <hosts>: the hosts HTTP tasks may call from here, comma-separated (e.g. --http-allow api.example.com,*.internal.example.com; * for any)',
+      {},
+    );
   return createHttpExecutor({ allow: hosts });
 }

@@ -22,18 +22,28 @@ export function parseSignalBody(name: string, data: string | undefined): SignalB
     try {
       parsed = JSON.parse(data);
     } catch (err) {
-      throw new UsageError(`--data is not JSON: ${errorMessage(err)}; pass the signal's data as e.g. --data '{"approved": true}'`, { data });
+      throw new UsageError(
+        `--data is not JSON: ${errorMessage(err)}; pass the signal's data as e.g. --data '{"approved": true}'`,
+        { data },
+      );
     }
   }
   const r = SignalBodySchema.safeParse({ name, ...(parsed !== undefined ? { data: parsed } : {}) });
   if (!r.success) {
-    throw new UsageError(`signal ${JSON.stringify(name)}: ${r.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.') === 'data' ? '--data' : i.path.join('.')}: ` : 'name: '}${i.message}`).join('; ')}`, { name });
+    throw new UsageError(
+      `signal ${JSON.stringify(name)}: ${r.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.') === 'data' ? '--data' : i.path.join('.')}: ` : 'name: '}${i.message}`).join('; ')}`,
+      { name },
+    );
   }
   return r.data;
 }
 
 /** The run id a command without --query needs. */
 export function needRunId(runId: string | undefined, command: string): string {
-  if (runId === undefined) throw new UsageError(`${command}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${command} --help\`)`, {});
+  if (runId === undefined)
+    throw new UsageError(
+      `${command}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${command} --help\`)`,
+      {},
+    );
   return runId;
 }

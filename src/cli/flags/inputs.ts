@@ -25,12 +25,19 @@ function readBounded(fd: number, where: string): string {
       n = readSync(fd, chunk, 0, chunk.length, null);
     } catch (err) {
       // A non-blocking stdin with nothing yet written: wait for the writer, as `cat` would.
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); continue; }
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
       throw err;
     }
     if (n === 0) break;
     total += n;
-    if (total > MAX_INPUT_FILE_BYTES) throw new UsageError(`--input-file ${where} holds more than 1 MB (${MAX_INPUT_FILE_BYTES} bytes); inputs are a few values, not a data set`, { file: where });
+    if (total > MAX_INPUT_FILE_BYTES)
+      throw new UsageError(
+        `--input-file ${where} holds more than 1 MB (${MAX_INPUT_FILE_BYTES} bytes); inputs are a few values, not a data set`,
+        { file: where },
+      );
     chunks.push(Buffer.from(chunk.subarray(0, n)));
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -43,9 +50,15 @@ function readInputText(path: string): string {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new UsageError(`--input-file ${path} is not a regular file; give a JSON or YAML file, or - to read stdin`, { file: path });
+    if (!stat.isFile())
+      throw new UsageError(`--input-file ${path} is not a regular file; give a JSON or YAML file, or - to read stdin`, {
+        file: path,
+      });
     if (stat.size > MAX_INPUT_FILE_BYTES) {
-      throw new UsageError(`--input-file ${path} has ${stat.size} bytes; an input file may have at most 1 MB (${MAX_INPUT_FILE_BYTES} bytes)`, { file: path, bytes: stat.size });
+      throw new UsageError(
+        `--input-file ${path} has ${stat.size} bytes; an input file may have at most 1 MB (${MAX_INPUT_FILE_BYTES} bytes)`,
+        { file: path, bytes: stat.size },
+      );
     }
     return readBounded(fd, path);
   } finally {
@@ -56,7 +69,11 @@ function readInputText(path: string): string {
 function inputObject(raw: unknown, flag: string, fix: string): Record<string, unknown> {
   const r = InputObject.safeParse(raw);
   // An array is an object to zod's record only by accident of JSON: refused as the wrong shape too.
-  if (!r.success || Array.isArray(raw)) throw new UsageError(`${flag} must hold an object of input names to values, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}; ${fix}`, { flag });
+  if (!r.success || Array.isArray(raw))
+    throw new UsageError(
+      `${flag} must hold an object of input names to values, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}; ${fix}`,
+      { flag },
+    );
   return r.data;
 }
 
@@ -68,7 +85,10 @@ export function readInputFile(path: string): Record<string, unknown> {
     raw = parse(readInputText(path));
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read --input-file ${where}: ${errorMessage(err)}; give a JSON or YAML object, e.g. {"n": 4} or n: 4`, { file: path });
+    throw new UsageError(
+      `cannot read --input-file ${where}: ${errorMessage(err)}; give a JSON or YAML object, e.g. {"n": 4} or n: 4`,
+      { file: path },
+    );
   }
   return inputObject(raw, `--input-file ${where}`, 'write it as e.g. {"n": 4} (JSON) or n: 4 (YAML)');
 }
@@ -79,7 +99,10 @@ export function parseInputFlag(text: string): Record<string, unknown> {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--input is not JSON: ${errorMessage(err)}; pass the inputs as a JSON object in single quotes, e.g. --input '{"n": 4}' (or one flag each: --n 4)`, { input: text });
+    throw new UsageError(
+      `--input is not JSON: ${errorMessage(err)}; pass the inputs as a JSON object in single quotes, e.g. --input '{"n": 4}' (or one flag each: --n 4)`,
+      { input: text },
+    );
   }
   return inputObject(raw, '--input', `pass e.g. --input '{"n": 4}'`);
 }
@@ -88,7 +111,10 @@ export function parseInputFlag(text: string): Record<string, unknown> {
  * Every input a start was given, later ones winning: `--input-file`, then `--input`, then each `--<name> <value>`
  * (so a flag overrides one value of a file).
  */
-export function gatherInputs(opts: { inputFile?: string; input?: string }, flags: Record<string, string>): Record<string, unknown> {
+export function gatherInputs(
+  opts: { inputFile?: string; input?: string },
+  flags: Record<string, string>,
+): Record<string, unknown> {
   return {
     ...(opts.inputFile !== undefined ? readInputFile(opts.inputFile) : {}),
     ...(opts.input !== undefined ? parseInputFlag(opts.input) : {}),

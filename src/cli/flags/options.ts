@@ -4,36 +4,84 @@
  * them, so their --help reads the same everywhere. Declarations only: what a
  * value means is parsed where the command runs.
  */
-export const outputRootOption = ['--output-root <dir>', 'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)'] as const;
-export const notificationsOption = ['--notifications <file>', 'global notification rules (YAML/JSON: the `notifications:` list, optional `delivery:`) for every run driven here, besides each definition\'s own (default: LEDGERFLOW_NOTIFICATIONS)'] as const;
-export const metricsPortOption = ['--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)'] as const;
-export const metricsHostOption = ['--metrics-host <host>', 'address the metrics port listens on (default 127.0.0.1)'] as const;
+export const outputRootOption = [
+  '--output-root <dir>',
+  'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)',
+] as const;
+export const notificationsOption = [
+  '--notifications <file>',
+  "global notification rules (YAML/JSON: the `notifications:` list, optional `delivery:`) for every run driven here, besides each definition's own (default: LEDGERFLOW_NOTIFICATIONS)",
+] as const;
+export const metricsPortOption = [
+  '--metrics-port <port>',
+  'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)',
+] as const;
+export const metricsHostOption = [
+  '--metrics-host <host>',
+  'address the metrics port listens on (default 127.0.0.1)',
+] as const;
 /** Parsed by command-limit.ts. */
 export const commandOutputLimitOption = [
   '--command-output-limit <bytes>',
   'bytes of stdout and of stderr kept per COMMAND attempt (e.g. 65536, 64KiB, 1MiB; default 1MiB); the rest is dropped and the output says how much',
 ] as const;
 /** Parsed by http-flag.ts. */
-export const httpAllowOption = ['--http-allow <hosts>', 'hosts HTTP tasks may call, comma-separated (api.example.com, 127.0.0.1:8080, *.example.com, * for any); without it any host'] as const;
+export const httpAllowOption = [
+  '--http-allow <hosts>',
+  'hosts HTTP tasks may call, comma-separated (api.example.com, 127.0.0.1:8080, *.example.com, * for any); without it any host',
+] as const;
 export const workerHttpOptions = [
-  ['--http', 'also run HTTP tasks\' requests (attempts on lf.q.<queue>._http); needs --http-allow'],
-  ['--http-allow <hosts>', 'the hosts HTTP tasks may call from here, comma-separated (api.example.com, 127.0.0.1:8080, *.example.com; * for any); others fail LF_HTTP_HOST_REFUSED'],
+  ['--http', "also run HTTP tasks' requests (attempts on lf.q.<queue>._http); needs --http-allow"],
+  [
+    '--http-allow <hosts>',
+    'the hosts HTTP tasks may call from here, comma-separated (api.example.com, 127.0.0.1:8080, *.example.com; * for any); others fail LF_HTTP_HOST_REFUSED',
+  ],
 ] as const;
 /** Of the commands that give a run an input (approve, reject, signal, pause, cancel). */
-export const asOption = ['--as <name>', 'who acts (default $USER). Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated'] as const;
-export const waitOption = ['--wait <duration>', "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)"] as const;
-export const stateFileOption = ['--state-file <path>', 'keep this state file (default: the definition\'s monitoring.state_file, else .3ox/workflow.state.yaml when the definition has monitoring: or the folder has .3ox/; LEDGERFLOW_STATE_FILE)'] as const;
+export const asOption = [
+  '--as <name>',
+  'who acts (default $USER). Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated',
+] as const;
+export const waitOption = [
+  '--wait <duration>',
+  "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)",
+] as const;
+export const stateFileOption = [
+  '--state-file <path>',
+  "keep this state file (default: the definition's monitoring.state_file, else .3ox/workflow.state.yaml when the definition has monitoring: or the folder has .3ox/; LEDGERFLOW_STATE_FILE)",
+] as const;
 export const noStateFileOption = ['--no-state-file', 'keep no state file'] as const;
-export const stateFileKeepOption = ['--state-file-keep <n>', 'settled runs the state file keeps, the newest (default 50)'] as const;
+export const stateFileKeepOption = [
+  '--state-file-keep <n>',
+  'settled runs the state file keeps, the newest (default 50)',
+] as const;
 /** The bulk form of pause and cancel (bulk.ts): every run `list`'s filter matches. */
-export const queryOption = ['--query <filter>', 'every run this filter matches instead of one run id: list\'s filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id, where=customer=42)'] as const;
+export const queryOption = [
+  '--query <filter>',
+  "every run this filter matches instead of one run id: list's filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id, where=customer=42)",
+] as const;
 export const dryRunOption = ['--dry-run', 'with --query: say how many runs and which, change nothing'] as const;
-export const yesOption = ['--yes', 'with --query: no confirmation (a terminal is asked; anything else is refused without it)'] as const;
+export const yesOption = [
+  '--yes',
+  'with --query: no confirmation (a terminal is asked; anything else is refused without it)',
+] as const;
 
 /** `--skills`'s help, the same on every command. */
-export const skillsOption = ['--skills <list>', 'skills this process has, comma-separated (or LEDGERFLOW_SKILLS): it runs tasks whose requires: they cover; tasks requiring others wait for an agent or worker that has them'] as const;
-export const secretsOption = ['--secrets <file>', 'where ${secrets.NAME} values come from: a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE, then the environment\'s LEDGERFLOW_SECRET_<NAME>)'] as const;
+export const skillsOption = [
+  '--skills <list>',
+  'skills this process has, comma-separated (or LEDGERFLOW_SKILLS): it runs tasks whose requires: they cover; tasks requiring others wait for an agent or worker that has them',
+] as const;
+export const secretsOption = [
+  '--secrets <file>',
+  "where ${secrets.NAME} values come from: a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE, then the environment's LEDGERFLOW_SECRET_<NAME>)",
+] as const;
 
 /** A run's inputs besides its `--<name> <value>` flags (inputs.ts): run and start. */
-export const inputFileOption = ['--input-file <file>', 'a JSON or YAML object of inputs (- reads it from stdin)'] as const;
-export const inputOption = ['--input <json>', 'the inputs as one JSON object, e.g. --input \'{"n": 4}\' (over --input-file; each --<name> <value> over both)'] as const;
+export const inputFileOption = [
+  '--input-file <file>',
+  'a JSON or YAML object of inputs (- reads it from stdin)',
+] as const;
+export const inputOption = [
+  '--input <json>',
+  'the inputs as one JSON object, e.g. --input \'{"n": 4}\' (over --input-file; each --<name> <value> over both)',
+] as const;

@@ -7,12 +7,19 @@
 import type { ReadStream } from 'node:tty';
 
 /** Whether a prompt can be shown and answered here. */
-export function canPrompt(stdin: NodeJS.ReadStream = process.stdin, stderr: NodeJS.WriteStream = process.stderr): boolean {
+export function canPrompt(
+  stdin: NodeJS.ReadStream = process.stdin,
+  stderr: NodeJS.WriteStream = process.stderr,
+): boolean {
   return stdin.isTTY === true && stderr.isTTY === true;
 }
 
 /** Asks `question` on stderr and reads one line from the terminal with echo off; Ctrl-C or Ctrl-D gives up (null). */
-export function promptPassword(question: string, stdin = process.stdin as ReadStream, stderr: NodeJS.WriteStream = process.stderr): Promise<string | null> {
+export function promptPassword(
+  question: string,
+  stdin = process.stdin as ReadStream,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Promise<string | null> {
   return new Promise((resolve) => {
     let typed = '';
     const wasRaw = stdin.isRaw;
@@ -30,8 +37,14 @@ export function promptPassword(question: string, stdin = process.stdin as ReadSt
     };
     const onData = (chunk: string) => {
       for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') { done(typed); return; }
-        if (ch === '\u0003' || ch === '\u0004') { done(null); return; } // Ctrl-C, Ctrl-D
+        if (ch === '\r' || ch === '\n') {
+          done(typed);
+          return;
+        }
+        if (ch === '\u0003' || ch === '\u0004') {
+          done(null);
+          return;
+        } // Ctrl-C, Ctrl-D
         if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
         else if (ch >= ' ') typed += ch;
       }

@@ -7,13 +7,19 @@ import { checkCallerRunId, checkIdReuse } from '../../executor/index.js';
 /** A commander argument parser: a UsageError here is exit 2 (and `{"error": …}` with --json). */
 export function runIdArg(value: string): string {
   if (RunIdSchema.safeParse(value).success) return value;
-  throw new UsageError(`invalid run id ${JSON.stringify(value)}: a run id has 1-128 characters among A-Z a-z 0-9 _ - (as \`ledgerflow list\` prints them)`, { runId: value });
+  throw new UsageError(
+    `invalid run id ${JSON.stringify(value)}: a run id has 1-128 characters among A-Z a-z 0-9 _ - (as \`ledgerflow list\` prints them)`,
+    { runId: value },
+  );
 }
 
 /** `--id` / `--id-reuse` of `run` and `start`, checked before anything is written (exit 2). */
 export function callerIdFlags(opts: { id?: string; idReuse?: string }): { runId?: string; idReuse?: IdReusePolicy } {
   if (opts.id === undefined) {
-    if (opts.idReuse !== undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
+    if (opts.idReuse !== undefined)
+      throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', {
+        option: '--id-reuse',
+      });
     return {};
   }
   const idReuse = checkIdReuse(opts.idReuse, '--id-reuse');

@@ -5,7 +5,10 @@
  * otherwise keep the process alive). No import here: main.ts closes the stores
  * of every command, and `--version` loads nothing to do it.
  */
-export interface GlobalOpts { store?: string; nats?: string }
+export interface GlobalOpts {
+  store?: string;
+  nats?: string;
+}
 
 const opened: { close(): Promise<void> }[] = [];
 

@@ -13,7 +13,13 @@ import { UsageError } from '../../errors/index.js';
 
 /** An option of the command or of the program: its flags, where commander puts it, and whether it takes a value. */
 /** `negate`: a `--no-<name>` option, which sets its attribute to false. */
-export interface OptionSpec { flags: string[]; attr: string; takesValue: boolean; global: boolean; negate: boolean }
+export interface OptionSpec {
+  flags: string[];
+  attr: string;
+  takesValue: boolean;
+  global: boolean;
+  negate: boolean;
+}
 
 /** The options a tail may hold: the command's and the program's (--store, --nats), without help and version. */
 export function optionSpecs(command: Command): OptionSpec[] {
@@ -21,9 +27,15 @@ export function optionSpecs(command: Command): OptionSpec[] {
 }
 
 function specsOf(cmd: Command, global: boolean): OptionSpec[] {
-  return cmd.options.filter((o) => o.long !== '--version').map((o) => ({
-    flags: [o.long, o.short].filter((f): f is string => typeof f === 'string'), attr: o.attributeName(), takesValue: o.required || o.optional, global, negate: o.negate,
-  }));
+  return cmd.options
+    .filter((o) => o.long !== '--version')
+    .map((o) => ({
+      flags: [o.long, o.short].filter((f): f is string => typeof f === 'string'),
+      attr: o.attributeName(),
+      takesValue: o.required || o.optional,
+      global,
+      negate: o.negate,
+    }));
 }
 
 const specFor = (specs: OptionSpec[], flag: string) => specs.find((s) => s.flags.includes(flag));
@@ -57,7 +69,12 @@ export function protectTail(argv: string[], program: Command): string[] {
 }
 
 /** What a tail held: the command's own options and the program's (by commander's attribute names), and the inputs by name (strings). */
-export interface SplitTail { options: Record<string, string | boolean>; globals: Record<string, string>; inputs: Record<string, string>; help: boolean }
+export interface SplitTail {
+  options: Record<string, string | boolean>;
+  globals: Record<string, string>;
+  inputs: Record<string, string>;
+  help: boolean;
+}
 
 /**
  * Splits a tail. Own options are recognised until a `--`; everything else is
@@ -73,11 +90,17 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
   let onlyInputs = false;
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
-    if (tok === '--' && !onlyInputs) { onlyInputs = true; continue; }
+    if (tok === '--' && !onlyInputs) {
+      onlyInputs = true;
+      continue;
+    }
     const eq = tok.indexOf('=');
     const flag = eq >= 0 ? tok.slice(0, eq) : tok;
     if (!onlyInputs) {
-      if (flag === '--help' || flag === '-h') { out.help = true; continue; }
+      if (flag === '--help' || flag === '-h') {
+        out.help = true;
+        continue;
+      }
       const spec = specFor(specs, flag);
       if (spec) {
         const value = !spec.takesValue ? !spec.negate : eq >= 0 ? tok.slice(eq + 1) : tokens[++i];
@@ -88,18 +111,34 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
       }
     }
     if (!tok.startsWith('--') || tok.length === 2) {
-      throw new UsageError(`unexpected argument "${tok}"; workflow inputs are given as --<name> <value>${def ? ` (declared: ${names})` : ''}`, { argument: tok });
+      throw new UsageError(
+        `unexpected argument "${tok}"; workflow inputs are given as --<name> <value>${def ? ` (declared: ${names})` : ''}`,
+        { argument: tok },
+      );
     }
     const name = flag.slice(2);
     const decl = declared.get(name);
     if (def && !decl) {
-      throw new UsageError(`unknown option --${name}: it is neither an option of the command nor an input of workflow ${def.id} (declared inputs: ${names})`, { option: name });
+      throw new UsageError(
+        `unknown option --${name}: it is neither an option of the command nor an input of workflow ${def.id} (declared inputs: ${names})`,
+        { option: name },
+      );
     }
-    if (eq >= 0) { out.inputs[name] = tok.slice(eq + 1); continue; }
+    if (eq >= 0) {
+      out.inputs[name] = tok.slice(eq + 1);
+      continue;
+    }
     const next = tokens[i + 1];
     // No boolean value starts with -: a boolean input followed by a flag (or by nothing) stands alone.
-    if (decl?.type === 'boolean' && (next === undefined || next.startsWith('-'))) { out.inputs[name] = 'true'; continue; }
-    if (next === undefined) throw new UsageError(`--${name} needs a value: --${name} <value> (a value starting with - is taken as it is: --${name} -5, or --${name}=-5)`, { option: name });
+    if (decl?.type === 'boolean' && (next === undefined || next.startsWith('-'))) {
+      out.inputs[name] = 'true';
+      continue;
+    }
+    if (next === undefined)
+      throw new UsageError(
+        `--${name} needs a value: --${name} <value> (a value starting with - is taken as it is: --${name} -5, or --${name}=-5)`,
+        { option: name },
+      );
     out.inputs[name] = next;
     i++;
   }
@@ -111,5 +150,13 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
  * `--version` wherever it stands on the line, so after `stats` it is handed over as `--workflow-version`.
  */
 function ownVersionFlag(argv: string[], at: number): string[] {
-  return argv.map((tok, j) => (j <= at ? tok : tok === '--version' ? '--workflow-version' : tok.startsWith('--version=') ? `--workflow-version=${tok.slice('--version='.length)}` : tok));
+  return argv.map((tok, j) =>
+    j <= at
+      ? tok
+      : tok === '--version'
+        ? '--workflow-version'
+        : tok.startsWith('--version=')
+          ? `--workflow-version=${tok.slice('--version='.length)}`
+          : tok,
+  );
 }

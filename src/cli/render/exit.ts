@@ -22,11 +22,16 @@ export function exitCodeForError(err: unknown): number {
 
 export function exitCodeForStatus(status: WorkflowStatus): number {
   switch (status) {
-    case 'COMPLETED': return EXIT.ok;
-    case 'FAILED': case 'CANCELLED': return EXIT.failed;
+    case 'COMPLETED':
+      return EXIT.ok;
+    case 'FAILED':
+    case 'CANCELLED':
+      return EXIT.failed;
     // A damaged log (status, watch): nothing drives it, and it is not done.
-    case 'DAMAGED' as WorkflowStatus: return EXIT.failed;
-    default: return EXIT.waiting;
+    case 'DAMAGED' as WorkflowStatus:
+      return EXIT.failed;
+    default:
+      return EXIT.waiting;
   }
 }
 

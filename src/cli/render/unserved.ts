@@ -16,7 +16,10 @@ export async function withUnserved(g: GlobalOpts, definition: Definition, view: 
   const waits = workerWaits(definition, view);
   if (waits.length === 0) return view;
   // Loaded here, not at the top: `status` on the embedded store never loads the nats client.
-  const [{ askPresence, unserved }, { withClient }] = await Promise.all([import('../../cluster/transport/presence.js'), import('../commands/cluster.js')]);
+  const [{ askPresence, unserved }, { withClient }] = await Promise.all([
+    import('../../cluster/transport/presence.js'),
+    import('../commands/cluster.js'),
+  ]);
   const report = await withClient(g, async (c) => askPresence(await c.store.connection()));
   return markUnserved(view, waits, (queue, handler) => unserved(report, queue, handler));
 }

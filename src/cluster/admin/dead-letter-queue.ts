@@ -43,7 +43,13 @@ export interface DeadLetterEntry {
   notReplayable?: string;
 }
 
-export interface ReplayResult { id: string; seq: number; subject: string; stream: string; streamSeq: number }
+export interface ReplayResult {
+  id: string;
+  seq: number;
+  subject: string;
+  stream: string;
+  streamSeq: number;
+}
 
 /** The two dead-letter streams, and the prefix of a letter's id in each. */
 const ENGINES = { name: STREAMS.dlq.name, prefix: '' } as const;
@@ -60,9 +66,24 @@ export function parseDeadLetterId(id: string): { stream: DlqStream; seq: number 
 function entryOf(stream: DlqStream, m: StoredMsg): DeadLetterEntry {
   const parsed = DeadLetterMessage.safeParse(decodeOrUndefined(m.data));
   const { kind, writer } = deadLetterSubject(m.subject);
-  const base = { id: `${stream.prefix}${m.seq}`, seq: m.seq, stream: stream.name, kind, subject: m.subject, writer, stored: m.time.toISOString(), storedBytes: m.data.byteLength };
+  const base = {
+    id: `${stream.prefix}${m.seq}`,
+    seq: m.seq,
+    stream: stream.name,
+    kind,
+    subject: m.subject,
+    writer,
+    stored: m.time.toISOString(),
+    storedBytes: m.data.byteLength,
+  };
   if (!parsed.success) {
-    return { ...base, letter: null, invalid: `not a dead letter: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`, replayable: false, notReplayable: 'it is not a dead letter' };
+    return {
+      ...base,
+      letter: null,
+      invalid: `not a dead letter: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
+      replayable: false,
+      notReplayable: 'it is not a dead letter',
+    };
   }
   const why = notReplayable(m.subject, parsed.data);
   return { ...base, letter: parsed.data, replayable: why === null, ...(why !== null ? { notReplayable: why } : {}) };
@@ -71,10 +92,14 @@ function entryOf(stream: DlqStream, m: StoredMsg): DeadLetterEntry {
 const missingStream = (err: unknown) => /stream not found/i.test(errorMessage(err));
 
 /** Whether a letter on `subject` is of `kind` (lf.dlq.<kind>, or below it: lf.dlq.tasks.<user>). */
-const ofKind = (subject: string, kind: string) => subject === subjects.dlq(kind) || subject.startsWith(`${subjects.dlq(kind)}.`);
+const ofKind = (subject: string, kind: string) =>
+  subject === subjects.dlq(kind) || subject.startsWith(`${subjects.dlq(kind)}.`);
 
 export class DeadLetterQueue {
-  constructor(private readonly jsm: JetStreamManager, private readonly js: JetStreamClient) {}
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+  ) {}
 
   /**
    * Where the letters of one kind (or all) are, and how to read them: the workers' stream holds only
@@ -82,9 +107,15 @@ export class DeadLetterQueue {
    * (lf.dlq.tasks.<user>) stay in an LF_DLQ narrowed to lf.dlq.*, where nats-server 2.9 takes no filter below
    * its subjects: LF_DLQ is then read whole and the kind picked here.
    */
-  private sources(kind?: string): { stream: DlqStream; filter?: string; counted: string[]; keep: (subject: string) => boolean }[] {
+  private sources(
+    kind?: string,
+  ): { stream: DlqStream; filter?: string; counted: string[]; keep: (subject: string) => boolean }[] {
     const all = () => true;
-    if (kind === undefined) return [{ stream: ENGINES, counted: ['lf.dlq.>'], keep: all }, { stream: WORKERS, counted: ['lf.dlq.>'], keep: all }];
+    if (kind === undefined)
+      return [
+        { stream: ENGINES, counted: ['lf.dlq.>'], keep: all },
+        { stream: WORKERS, counted: ['lf.dlq.>'], keep: all },
+      ];
     if (kind === 'tasks') {
       return [
         { stream: ENGINES, counted: [subjects.dlq(kind), `${subjects.dlq(kind)}.>`], keep: (s) => ofKind(s, kind) },
@@ -97,7 +128,8 @@ export class DeadLetterQueue {
   /** How many dead letters there are (of one kind); 0 for a stream that does not exist yet. */
   async count(kind?: string): Promise<number> {
     let n = 0;
-    for (const src of this.sources(kind)) for (const filter of src.counted) n += await this.countOf(src.stream.name, filter);
+    for (const src of this.sources(kind))
+      for (const filter of src.counted) n += await this.countOf(src.stream.name, filter);
     return n;
   }
 
@@ -114,7 +146,8 @@ export class DeadLetterQueue {
   /** Every dead letter (of one kind), engines' first, each stream oldest first. */
   async list(kind?: string): Promise<DeadLetterEntry[]> {
     const out: DeadLetterEntry[] = [];
-    for (const src of this.sources(kind)) out.push(...(await this.listOf(src.stream, src.filter)).filter((e) => src.keep(e.subject)));
+    for (const src of this.sources(kind))
+      out.push(...(await this.listOf(src.stream, src.filter)).filter((e) => src.keep(e.subject)));
     return out;
   }
 
@@ -132,7 +165,14 @@ export class DeadLetterQueue {
       let last = false;
       for await (const m of batch) {
         got++;
-        out.push(entryOf(stream, { seq: m.seq, subject: m.subject, time: new Date(Math.floor(m.info.timestampNanos / 1e6)), data: m.data } as StoredMsg));
+        out.push(
+          entryOf(stream, {
+            seq: m.seq,
+            subject: m.subject,
+            time: new Date(Math.floor(m.info.timestampNanos / 1e6)),
+            data: m.data,
+          } as StoredMsg),
+        );
         if (m.info.pending === 0) last = true;
       }
       if (got === 0 || last) break;
@@ -167,12 +207,15 @@ export class DeadLetterQueue {
    */
   async replay(id: string): Promise<ReplayResult> {
     const entry = await this.show(id);
-    if (!entry.replayable || !entry.letter) throw new DeadLetterNotReplayableError(id, entry.notReplayable ?? 'it cannot be replayed');
+    if (!entry.replayable || !entry.letter)
+      throw new DeadLetterNotReplayableError(id, entry.notReplayable ?? 'it cannot be replayed');
     const { source, raw } = entry.letter;
     const ack = await this.js.publish(source!.subject, new TextEncoder().encode(raw!));
     await this.jsm.streams.deleteMessage(entry.stream, entry.seq).catch((err: unknown) => {
       // Published, but the dead letter stays: say so, a second replay would publish it twice.
-      throw new Error(`dead letter ${id} was published again (${ack.stream} message ${ack.seq}) but could not be deleted: ${errorMessage(err)}; delete it before replaying again`);
+      throw new Error(
+        `dead letter ${id} was published again (${ack.stream} message ${ack.seq}) but could not be deleted: ${errorMessage(err)}; delete it before replaying again`,
+      );
     });
     return { id, seq: entry.seq, subject: source!.subject, stream: ack.stream, streamSeq: ack.seq };
   }
@@ -183,7 +226,8 @@ export class DeadLetterQueue {
     for (const src of this.sources(kind)) {
       for (const filter of src.counted) {
         if ((await this.countOf(src.stream.name, filter)) === 0) continue;
-        purged += (await this.jsm.streams.purge(src.stream.name, filter === 'lf.dlq.>' ? undefined : { filter })).purged;
+        purged += (await this.jsm.streams.purge(src.stream.name, filter === 'lf.dlq.>' ? undefined : { filter }))
+          .purged;
       }
     }
     return purged;

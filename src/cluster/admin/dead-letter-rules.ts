@@ -25,7 +25,19 @@ import { createHash } from 'node:crypto';
 import { STREAMS, type DeadLetterMessage } from '../transport/index.js';
 
 /** The kinds engines and workers write: the stream the message came from. */
-export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control', 'starts', 'deploys', 'limits', 'notifications'] as const;
+export const DEAD_LETTER_KINDS = [
+  'inputs',
+  'timers',
+  'approvals',
+  'triggers',
+  'tasks',
+  'signals',
+  'control',
+  'starts',
+  'deploys',
+  'limits',
+  'notifications',
+] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /**
@@ -38,7 +50,12 @@ export type DeadLetterWriter = { role: 'engine' } | { role: 'worker'; user: stri
 
 /** The one stream (and its subjects) a letter of each kind an engine writes is replayed onto. */
 const REPLAY_TARGET: Partial<Record<DeadLetterKind, { name: string; prefix: string }>> = {
-  ...Object.fromEntries((['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control'] as const).map((k) => [k, { name: STREAMS[k].name, prefix: STREAMS[k].subjects[0].slice(0, -1) }])),
+  ...Object.fromEntries(
+    (['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control'] as const).map((k) => [
+      k,
+      { name: STREAMS[k].name, prefix: STREAMS[k].subjects[0].slice(0, -1) },
+    ]),
+  ),
   // A person's refused start, deploy or limits (its sender's level raised since, say), onto LF_REQUESTS, each on its own subjects.
   starts: { name: STREAMS.requests.name, prefix: 'lf.starts.' },
   deploys: { name: STREAMS.requests.name, prefix: 'lf.deploys.' },
@@ -70,15 +87,19 @@ export function notReplayable(subject: string, l: DeadLetterMessage): string | n
       ? `it was written by worker ${writer.user} (${subject}), not by an engine: a replay would publish what a worker wrote with the rights of whoever replays it, so a worker's dead letter is kept to read, never replayed`
       : `it is on ${subject}, where workers wrote dead letters before each wrote under its own user (lf.dlq.tasks.<user>): it may be a worker's, so it is kept to read, never replayed`;
   }
-  if (writer.role === 'unknown') return `ledgerflow writes no dead letters on ${subject}: whoever wrote it, it is kept to read, never replayed`;
-  if (l.stage === 'notification' || kind === 'notifications') return 'a notification given up on is noted in its run\'s history (notification.dead_lettered); its body is kept here to read, not to publish again';
-  if (l.raw === undefined) return `its body (${l.size ?? '?'} bytes) was not kept, only an excerpt: bodies over 64 KiB, or not UTF-8 text, are not kept`;
+  if (writer.role === 'unknown')
+    return `ledgerflow writes no dead letters on ${subject}: whoever wrote it, it is kept to read, never replayed`;
+  if (l.stage === 'notification' || kind === 'notifications')
+    return "a notification given up on is noted in its run's history (notification.dead_lettered); its body is kept here to read, not to publish again";
+  if (l.raw === undefined)
+    return `its body (${l.size ?? '?'} bytes) was not kept, only an excerpt: bodies over 64 KiB, or not UTF-8 text, are not kept`;
   if (!l.source) return 'it was written before dead letters recorded where the message came from';
   const target = REPLAY_TARGET[kind as DeadLetterKind];
   if (!target) return `a dead letter of kind ${kind} is not replayed`;
   if (l.source.stream !== target.name || !l.source.subject.startsWith(target.prefix)) {
     return `it names ${l.source.subject} on ${l.source.stream}, but a dead letter of kind ${kind} is replayed only onto ${target.prefix}… (${target.name}), the stream it was taken from`;
   }
-  if (l.sha256 && createHash('sha256').update(l.raw, 'utf8').digest('hex') !== l.sha256) return 'its kept body does not match its sha256';
+  if (l.sha256 && createHash('sha256').update(l.raw, 'utf8').digest('hex') !== l.sha256)
+    return 'its kept body does not match its sha256';
   return null;
 }

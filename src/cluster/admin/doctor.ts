@@ -8,7 +8,15 @@
  * LF_TASKS of older versions (legacy-tasks.ts).
  */
 import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
-import { ATTEMPTS_BUCKET, ENGINE_BUCKET, SCHEDULES_BUCKET, DEFINITIONS_BUCKET, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX } from '../transport/index.js';
+import {
+  ATTEMPTS_BUCKET,
+  ENGINE_BUCKET,
+  SCHEDULES_BUCKET,
+  DEFINITIONS_BUCKET,
+  LEGACY_TASKS,
+  STREAMS,
+  TASK_STREAM_PREFIX,
+} from '../transport/index.js';
 import { LEGACY_TASKS_EVERY_MS, GATES_BUCKET, TRIGGER_LOG_STREAM } from '../engine/index.js';
 import { RUNS_INDEX_BUCKET } from '../../query/index.js';
 import { ADMISSION_BUCKET, TASK_GATES_BUCKET } from '../../store/index.js';
@@ -44,7 +52,17 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
     // The trigger gates' decision log (debounce/throttle: docs/triggers.md), made by the first engine or serve that gates an event.
     TRIGGER_LOG_STREAM,
     // LF_ADMISSION: the concurrency limits' lock (made by the first start of a workflow with `concurrency:`); LF_TRIGGER_GATES: pending bursts and windows; LF_TASK_GATES: task concurrency and rate limits (made by the first gated attempt).
-    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET, RUNS_INDEX_BUCKET, ADMISSION_BUCKET, GATES_BUCKET, TASK_GATES_BUCKET].map((b) => `KV_${b}`),
+    ...[
+      DEFINITIONS_BUCKET,
+      ATTEMPTS_BUCKET,
+      ENGINE_BUCKET,
+      opts.snapshotBucket ?? 'LF_SNAPSHOTS',
+      SCHEDULES_BUCKET,
+      RUNS_INDEX_BUCKET,
+      ADMISSION_BUCKET,
+      GATES_BUCKET,
+      TASK_GATES_BUCKET,
+    ].map((b) => `KV_${b}`),
   ];
 }
 
@@ -70,7 +88,10 @@ function health(si: StreamInfo): StreamHealth {
   };
 }
 
-export async function inspectCluster(jsm: JetStreamManager, opts: { server: string; expectedReplicas?: number; logStream?: string; snapshotBucket?: string }): Promise<DoctorReport> {
+export async function inspectCluster(
+  jsm: JetStreamManager,
+  opts: { server: string; expectedReplicas?: number; logStream?: string; snapshotBucket?: string },
+): Promise<DoctorReport> {
   const expectedReplicas = opts.expectedReplicas ?? 1;
   const wanted = expectedStreams(opts);
   const found = new Map<string, StreamHealth>();
@@ -81,23 +102,44 @@ export async function inspectCluster(jsm: JetStreamManager, opts: { server: stri
     else if (si.config.name.startsWith(TASK_STREAM_PREFIX)) queues.push(health(si));
     else if (si.config.name === LEGACY_TASKS.name) legacy = health(si);
   }
-  const streams = [...wanted.filter((n) => found.has(n)).map((n) => found.get(n)!), ...queues.sort((a, b) => a.name.localeCompare(b.name)), ...(legacy ? [legacy] : [])];
+  const streams = [
+    ...wanted.filter((n) => found.has(n)).map((n) => found.get(n)!),
+    ...queues.sort((a, b) => a.name.localeCompare(b.name)),
+    ...(legacy ? [legacy] : []),
+  ];
   const warnings: string[] = [];
   const notes: string[] = [];
   if (legacy && legacy.messages > 0) {
-    warnings.push(`${LEGACY_TASKS.name} holds ${legacy.messages} message${legacy.messages === 1 ? '' : 's'}: task attempts from before each queue had its own stream (LF_TASKS_<queue>), which no worker of this version reads; a running engine of this version moves them onto their queues' streams within ${LEGACY_TASKS_EVERY_MS / 1000} s, so if this stays, no engine of this version runs, or one of an older version still publishes there (stop it)`);
+    warnings.push(
+      `${LEGACY_TASKS.name} holds ${legacy.messages} message${legacy.messages === 1 ? '' : 's'}: task attempts from before each queue had its own stream (LF_TASKS_<queue>), which no worker of this version reads; a running engine of this version moves them onto their queues' streams within ${LEGACY_TASKS_EVERY_MS / 1000} s, so if this stays, no engine of this version runs, or one of an older version still publishes there (stop it)`,
+    );
   } else if (legacy) {
-    notes.push(`${LEGACY_TASKS.name} is left from before each queue had its own stream (LF_TASKS_<queue>) and is empty: once no engine or worker of an older version runs, delete it (nats stream rm ${LEGACY_TASKS.name})`);
+    notes.push(
+      `${LEGACY_TASKS.name} is left from before each queue had its own stream (LF_TASKS_<queue>) and is empty: once no engine or worker of an older version runs, delete it (nats stream rm ${LEGACY_TASKS.name})`,
+    );
   }
   for (const s of streams) {
     if (s.replicas !== expectedReplicas) {
-      warnings.push(`${s.name} has ${s.replicas} replica${s.replicas === 1 ? '' : 's'}, but the setting (LEDGERFLOW_NATS_REPLICAS) is ${expectedReplicas}: it was created before the setting changed; recreate it (or change its config with the nats CLI) to match`);
+      warnings.push(
+        `${s.name} has ${s.replicas} replica${s.replicas === 1 ? '' : 's'}, but the setting (LEDGERFLOW_NATS_REPLICAS) is ${expectedReplicas}: it was created before the setting changed; recreate it (or change its config with the nats CLI) to match`,
+      );
     }
-    if (s.replicas > 1 && !s.leader) warnings.push(`${s.name} has no leader: fewer than a majority of its ${s.replicas} replicas are up`);
+    if (s.replicas > 1 && !s.leader)
+      warnings.push(`${s.name} has no leader: fewer than a majority of its ${s.replicas} replicas are up`);
     for (const p of s.peers) {
-      if (p.offline) warnings.push(`${s.name}: replica on ${p.name} is offline${p.seenMsAgo > 0 ? ` (not heard from for ${Math.round(p.seenMsAgo / 1000)} s)` : ''}`);
+      if (p.offline)
+        warnings.push(
+          `${s.name}: replica on ${p.name} is offline${p.seenMsAgo > 0 ? ` (not heard from for ${Math.round(p.seenMsAgo / 1000)} s)` : ''}`,
+        );
       else if (!p.current) warnings.push(`${s.name}: replica on ${p.name} is behind by ${p.lag} operations`);
     }
   }
-  return { server: opts.server, expectedReplicas, streams, missing: wanted.filter((n) => !found.has(n)), warnings, notes };
+  return {
+    server: opts.server,
+    expectedReplicas,
+    streams,
+    missing: wanted.filter((n) => !found.has(n)),
+    warnings,
+    notes,
+  };
 }

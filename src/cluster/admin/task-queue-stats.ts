@@ -43,14 +43,24 @@ export async function readTaskQueues(jsm: JetStreamManager): Promise<TaskQueueRo
       const parts = taskSubjectParts(ci.config.filter_subject ?? '');
       if (!parts) continue;
       read.add(ci.config.filter_subject!);
-      rows.push({ ...parts, stream, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered });
+      rows.push({
+        ...parts,
+        stream,
+        consumer: ci.name,
+        pending: ci.num_pending,
+        inFlight: ci.num_ack_pending,
+        waiting: ci.num_waiting,
+        redelivered: ci.num_redelivered,
+      });
     }
     rows.push(...unread(stream, await subjectCounts(jsm, stream), read, taskSubjectParts));
   }
-  rows.push(...unread(LEGACY_TASKS.name, await subjectCounts(jsm, LEGACY_TASKS.name), new Set(), (s) => {
-    const m = LEGACY_SUBJECT.exec(s);
-    return m ? { queue: m[1]!, handler: m[2]! } : null;
-  }));
+  rows.push(
+    ...unread(LEGACY_TASKS.name, await subjectCounts(jsm, LEGACY_TASKS.name), new Set(), (s) => {
+      const m = LEGACY_SUBJECT.exec(s);
+      return m ? { queue: m[1]!, handler: m[2]! } : null;
+    }),
+  );
   return rows;
 }
 
@@ -60,11 +70,17 @@ async function subjectCounts(jsm: JetStreamManager, stream: string): Promise<Rec
   return info?.state.subjects ?? {};
 }
 
-function unread(stream: string, counts: Record<string, number>, read: Set<string>, parse: (subject: string) => { queue: string; handler: string } | null): TaskQueueRow[] {
+function unread(
+  stream: string,
+  counts: Record<string, number>,
+  read: Set<string>,
+  parse: (subject: string) => { queue: string; handler: string } | null,
+): TaskQueueRow[] {
   const rows: TaskQueueRow[] = [];
   for (const [subject, count] of Object.entries(counts)) {
     const parts = parse(subject);
-    if (parts && !read.has(subject)) rows.push({ ...parts, stream, consumer: null, pending: count, inFlight: 0, waiting: 0, redelivered: 0 });
+    if (parts && !read.has(subject))
+      rows.push({ ...parts, stream, consumer: null, pending: count, inFlight: 0, waiting: 0, redelivered: 0 });
   }
   return rows;
 }

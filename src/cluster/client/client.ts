@@ -1,14 +1,46 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
-import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage, permissionDenied } from '../../errors/index.js';
+import {
+  ApprovalRefusedError,
+  judgedApprovalRefusal,
+  CancelRefusedError,
+  PauseRefusedError,
+  RunNotFoundError,
+  SignalRefusedError,
+  StoreError,
+  errorMessage,
+  permissionDenied,
+} from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { foldEvents, type RunView } from '../../runtime/index.js';
 import { RunCommits, type RetryOptions } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
-import { controlSchedules, type ScheduleAction, type ScheduleActionResult, type TriggerEvent } from '../../triggers/index.js';
+import {
+  controlSchedules,
+  type ScheduleAction,
+  type ScheduleActionResult,
+  type TriggerEvent,
+} from '../../triggers/index.js';
 import { KvScheduleCursor } from '../transport/schedule-cursor.js';
-import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
+import {
+  DefinitionRegistry,
+  ApprovalVerdict,
+  ControlMessage,
+  ControlVerdict,
+  encode,
+  SignalMessage,
+  SignalVerdict,
+  TriggerVerdict,
+  ensureCluster,
+  hasUsers,
+  senderOf,
+  ANONYMOUS_SENDER,
+  subjects,
+  token,
+  type InputMessage,
+  type ClusterSettings,
+} from '../transport/index.js';
 import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
 
 /**
@@ -16,7 +48,12 @@ import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
  * verdict said so (false when none came in time: it waits in LF_CONTROL), the
  * run's `status` after it (null without a verdict) and the event's `seq`.
  */
-export interface ControlOutcome { recorded: boolean; status: WorkflowStatus | null; seq?: number; reason?: string }
+export interface ControlOutcome {
+  recorded: boolean;
+  status: WorkflowStatus | null;
+  seq?: number;
+  reason?: string;
+}
 
 /** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
 export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
@@ -29,7 +66,10 @@ export class ClusterClient {
   private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
 
   /** `url`: the server the client connects to (a user in it is who acts). */
-  constructor(readonly url: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
+  constructor(
+    readonly url: string,
+    private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {},
+  ) {
     this.sender = senderOf(url);
     this.store = new JetStreamEventStore({ servers: url, ...settings.store });
   }
@@ -41,11 +81,17 @@ export class ClusterClient {
   async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
-      await ensureCluster(await jetstreamManager(nc), { ...this.settings.cluster, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+      await ensureCluster(await jetstreamManager(nc), {
+        ...this.settings.cluster,
+        ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}),
+      });
       const js = jetstream(nc);
       // The definitions bucket honours the replica and storage settings like every stream (it was always R1).
       const { replicas, storage } = this.settings.cluster ?? {};
-      return { js, registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }) };
+      return {
+        js,
+        registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }),
+      };
     })();
     return this.ready;
   }
@@ -83,7 +129,10 @@ export class ClusterClient {
     const { js } = await this.conn();
     const { replicas, storage } = this.settings.cluster ?? {};
     const cursor = new KvScheduleCursor(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
-    return controlSchedules({ cursor, definitions: await this.deployed(), hasRun: async (id) => (await this.store.lastSeq(id)) > 0 }, action);
+    return controlSchedules(
+      { cursor, definitions: await this.deployed(), hasRun: async (id) => (await this.store.lastSeq(id)) > 0 },
+      action,
+    );
   }
 
   /** The latest version of every deployed workflow. */
@@ -96,17 +145,32 @@ export class ClusterClient {
    * `runId` (a caller-chosen id, RunCommits.startRun): a run that has the id is returned (`existing: true`),
    * not started again, also when two clients race (the append at sequence 0 decides).
    */
-  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy; priority?: number } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
+  async start(
+    ref: string,
+    input: Record<string, unknown>,
+    opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy; priority?: number } = {},
+  ): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
     await this.conn(); // the streams and the registry, made once
     const definition = await this.resolve(ref);
     const engine = new RunCommits({ store: this.store });
     const inputFromStrings = opts.inputFromStrings ?? false;
     const priority = opts.priority !== undefined ? { priority: opts.priority } : {};
     if (opts.runId !== undefined) {
-      const started = await engine.startRun(definition, input, { inputFromStrings, ...priority, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
+      const started = await engine.startRun(definition, input, {
+        inputFromStrings,
+        ...priority,
+        runId: opts.runId,
+        ...(opts.idReuse ? { idReuse: opts.idReuse } : {}),
+      });
       // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
-      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(started.runId, started.existing !== true ? 'started' : 'input');
-      return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
+      if (!SETTLED_STATUSES.includes(started.status))
+        await this.kick(started.runId, started.existing !== true ? 'started' : 'input');
+      return {
+        runId: started.runId,
+        definition,
+        status: started.status,
+        ...(started.existing ? { existing: true as const } : {}),
+      };
     }
     const runId = await engine.start(definition, input, { inputFromStrings, ...priority });
     await this.kick(runId, 'started');
@@ -125,7 +189,8 @@ export class ClusterClient {
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<{ runId: string }> {
     await this.conn();
-    const newRunId = (await new RunCommits({ store: this.store }).beginRetry(runId, opts, false)).snapshot.context.runId;
+    const newRunId = (await new RunCommits({ store: this.store }).beginRetry(runId, opts, false)).snapshot.context
+      .runId;
     await this.kick(newRunId, 'started');
     return { runId: newRunId };
   }
@@ -151,8 +216,13 @@ export class ClusterClient {
         await this.store.publishMessage(subjects.input(this.sender, runId), encode(kick), msgID ? { msgID } : {});
         break;
       } catch (err) {
-        if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); `
-          + `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`, { runId }, { cause: err });
+        if (Date.now() + pause > giveUpAt)
+          throw new StoreError(
+            `run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); ` +
+              `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`,
+            { runId },
+            { cause: err },
+          );
         await new Promise((r) => setTimeout(r, pause));
       }
     }
@@ -190,16 +260,37 @@ export class ClusterClient {
    *
    * Returns how it was taken: `published` (an engine records it) or `recorded` (in the log now).
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', user: string, comment?: string, opts: { as?: string; waitMs?: number } = {}): Promise<DecisionOutcome> {
+  async decide(
+    runId: string,
+    taskId: string,
+    decision: 'approved' | 'rejected',
+    user: string,
+    comment?: string,
+    opts: { as?: string; waitMs?: number } = {},
+  ): Promise<DecisionOutcome> {
     if (user) {
-      return { how: 'published', verdict: await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0) };
+      return {
+        how: 'published',
+        verdict: await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0),
+      };
     }
     if (await hasUsers(this.url)) {
-      throw new ApprovalRefusedError('this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port', { runId, taskId });
+      throw new ApprovalRefusedError(
+        'this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port',
+        { runId, taskId },
+      );
     }
-    if (!opts.as) throw new ApprovalRefusedError('this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)', { runId, taskId });
+    if (!opts.as)
+      throw new ApprovalRefusedError(
+        'this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)',
+        { runId, taskId },
+      );
     const commits = new RunCommits({ store: this.store });
-    await commits.input(runId, { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) }, { by: opts.as, unauthenticated: true });
+    await commits.input(
+      runId,
+      { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) },
+      { by: opts.as, unauthenticated: true },
+    );
     // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log), and
     // on the runs it admitted where it settled the run (a rejection) and freed a concurrency slot.
     await this.conn();
@@ -210,18 +301,42 @@ export class ClusterClient {
   }
 
   /** Publishes a decision as this NATS user on its own connection (an approver's user may publish its approvals and nothing else); a refusal throws, as on the embedded store. */
-  async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
+  async publishDecision(
+    runId: string,
+    taskId: string,
+    user: string,
+    decision: 'approved' | 'rejected',
+    comment: string | undefined,
+    waitMs: number,
+  ): Promise<ApprovalVerdict | null> {
     const verdict = await publishAsUser({
-      url: this.url, connectionName: 'ledgerflow-approval', as: user,
-      subject: () => subjects.approval(runId, taskId, user), body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
+      url: this.url,
+      connectionName: 'ledgerflow-approval',
+      as: user,
+      subject: () => subjects.approval(runId, taskId, user),
+      body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
       verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
-      refused: refusal((m, meta, o) => new ApprovalRefusedError(m, meta, o), {
-        forbidden: `NATS user ${user} may not publish approvals under that name (nats.conf permissions)`,
-        noStream: 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
-        failed: 'could not publish the approval',
-      }, { runId, taskId, by: user }),
+      refused: refusal(
+        (m, meta, o) => new ApprovalRefusedError(m, meta, o),
+        {
+          forbidden: `NATS user ${user} may not publish approvals under that name (nats.conf permissions)`,
+          noStream:
+            'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
+          failed: 'could not publish the approval',
+        },
+        { runId, taskId, by: user },
+      ),
     });
-    if (verdict && !verdict.accepted) throw judgedApprovalRefusal({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
+    if (verdict && !verdict.accepted)
+      throw judgedApprovalRefusal({
+        runId,
+        taskId,
+        by: user,
+        decision,
+        reason: verdict.reason ?? 'refused',
+        kept: verdict.seq !== undefined,
+        notApprover: verdict.notApprover === true,
+      });
     return verdict;
   }
 
@@ -234,20 +349,40 @@ export class ClusterClient {
    * verdict: a refusal (no WAIT takes it; nothing recorded) throws
    * SignalRefusedError, as on the embedded store; null when none came in time.
    */
-  async signal(runId: string, name: string, opts: { data?: unknown; as?: string; waitMs?: number } = {}): Promise<SignalVerdict | null> {
+  async signal(
+    runId: string,
+    name: string,
+    opts: { data?: unknown; as?: string; waitMs?: number } = {},
+  ): Promise<SignalVerdict | null> {
     const body = SignalMessage.parse({ name, ...(opts.data !== undefined ? { data: opts.data } : {}) });
     const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
     const verdict = await publishAsUser({
-      url: this.url, connectionName: 'ledgerflow-signal', as: sender,
-      subject: () => subjects.signal(sender, runId), body: encode(body),
-      verdict: { subject: () => subjects.signalVerdict(sender, runId), schema: SignalVerdict, waitMs: opts.waitMs ?? 0 },
-      refused: refusal((m, meta, o) => new SignalRefusedError(m, meta, o), {
-        forbidden: `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so)`,
-        noStream: 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
-        failed: 'could not publish the signal',
-      }, { runId, name, by: sender }),
+      url: this.url,
+      connectionName: 'ledgerflow-signal',
+      as: sender,
+      subject: () => subjects.signal(sender, runId),
+      body: encode(body),
+      verdict: {
+        subject: () => subjects.signalVerdict(sender, runId),
+        schema: SignalVerdict,
+        waitMs: opts.waitMs ?? 0,
+      },
+      refused: refusal(
+        (m, meta, o) => new SignalRefusedError(m, meta, o),
+        {
+          forbidden: `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so)`,
+          noStream:
+            'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
+          failed: 'could not publish the signal',
+        },
+        { runId, name, by: sender },
+      ),
     });
-    if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
+    if (verdict && !verdict.accepted)
+      throw new SignalRefusedError(
+        `cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`,
+        { runId, name, by: sender },
+      );
     return verdict;
   }
 
@@ -265,7 +400,10 @@ export class ClusterClient {
    * pause waits in LF_CONTROL for an engine).
    */
   async pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
-    const body = ControlMessage.parse({ action: 'pause', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    const body = ControlMessage.parse({
+      action: 'pause',
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    });
     return this.controlOutcome(runId, body, opts, PauseRefusedError);
   }
 
@@ -277,13 +415,21 @@ export class ClusterClient {
    * `reason`. Without a verdict in time `changed` is true and `recorded`
    * false: it waits in LF_CONTROL, and the engine that takes it judges it.
    */
-  async resume(runId: string, opts: { as?: string; waitMs?: number } = {}): Promise<ControlOutcome & { changed: boolean }> {
+  async resume(
+    runId: string,
+    opts: { as?: string; waitMs?: number } = {},
+  ): Promise<ControlOutcome & { changed: boolean }> {
     const { verdict } = await this.publishControl(runId, ControlMessage.parse({ action: 'resume' }), opts);
     if (verdict && !verdict.accepted) {
       if (verdict.status === undefined) throw new RunNotFoundError(runId);
       return { changed: false, recorded: false, status: verdict.status, reason: verdict.reason ?? 'refused' };
     }
-    return { changed: true, recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+    return {
+      changed: true,
+      recorded: verdict !== null,
+      status: verdict?.status ?? null,
+      ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}),
+    };
   }
 
   /**
@@ -298,33 +444,65 @@ export class ClusterClient {
    * the cancel waits in LF_CONTROL for an engine.
    */
   async cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
-    const body = ControlMessage.parse({ action: 'cancel', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    const body = ControlMessage.parse({
+      action: 'cancel',
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    });
     return this.controlOutcome(runId, body, opts, CancelRefusedError);
   }
 
   /** A pause or cancel published, and what the engine said of it: refused (`Refused`), a run that does not exist, or recorded (or queued, no verdict in time). */
-  private async controlOutcome(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }, Refused: typeof PauseRefusedError | typeof CancelRefusedError): Promise<ControlOutcome> {
+  private async controlOutcome(
+    runId: string,
+    body: ControlMessage,
+    opts: { as?: string; waitMs?: number },
+    Refused: typeof PauseRefusedError | typeof CancelRefusedError,
+  ): Promise<ControlOutcome> {
     const { sender, verdict } = await this.publishControl(runId, body, opts);
     if (verdict && !verdict.accepted) {
       if (verdict.status === undefined) throw new RunNotFoundError(runId);
-      throw new Refused(`cannot ${body.action} run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
+      throw new Refused(`cannot ${body.action} run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, {
+        runId,
+        status: verdict.status,
+        by: sender,
+      });
     }
-    return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+    return {
+      recorded: verdict !== null,
+      status: verdict?.status ?? null,
+      ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}),
+    };
   }
 
   /** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
-  private async publishControl(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }): Promise<{ sender: string; verdict: ControlVerdict | null }> {
+  private async publishControl(
+    runId: string,
+    body: ControlMessage,
+    opts: { as?: string; waitMs?: number },
+  ): Promise<{ sender: string; verdict: ControlVerdict | null }> {
     const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
     const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
     const verdict = await publishAsUser({
-      url: this.url, connectionName: `ledgerflow-${body.action}`, as: sender,
-      subject: () => subjects.control(sender, runId), body: encode(body),
-      verdict: { subject: () => subjects.controlVerdict(sender, runId), schema: ControlVerdict, waitMs: opts.waitMs ?? 10_000 },
-      refused: refusal((m, meta, o) => new Refused(m, meta, o), {
-        forbidden: `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so)`,
-        noStream: 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)',
-        failed: `could not publish the ${body.action}`,
-      }, { runId, by: sender }),
+      url: this.url,
+      connectionName: `ledgerflow-${body.action}`,
+      as: sender,
+      subject: () => subjects.control(sender, runId),
+      body: encode(body),
+      verdict: {
+        subject: () => subjects.controlVerdict(sender, runId),
+        schema: ControlVerdict,
+        waitMs: opts.waitMs ?? 10_000,
+      },
+      refused: refusal(
+        (m, meta, o) => new Refused(m, meta, o),
+        {
+          forbidden: `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so)`,
+          noStream:
+            'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)',
+          failed: `could not publish the ${body.action}`,
+        },
+        { runId, by: sender },
+      ),
     });
     return { sender, verdict };
   }
@@ -334,12 +512,20 @@ export class ClusterClient {
    * producer's (docs/asyncapi.yaml): the stream drops a second publish within the dedup window, and
    * past it the run id (derived from the event id) still starts each workflow once.
    */
-  async emit(event: TriggerEvent, opts: { waitMs?: number } = {}): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
+  async emit(
+    event: TriggerEvent,
+    opts: { waitMs?: number } = {},
+  ): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
     const { js } = await this.conn();
     const nc = await this.store.connection();
     let subject: string | null = null;
-    try { subject = subjects.triggerVerdict(event.id); } catch { /* an id that is no subject token: no verdict to wait for */ }
-    const verdict = subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
+    try {
+      subject = subjects.triggerVerdict(event.id);
+    } catch {
+      /* an id that is no subject token: no verdict to wait for */
+    }
+    const verdict =
+      subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
     const ack = await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
     // The stream dropped it as a repeat within its dedup window: no engine sees it again, so no verdict comes.
     if (ack.duplicate) return { verdict: null, duplicate: true };

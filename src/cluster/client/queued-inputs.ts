@@ -28,7 +28,11 @@ async function nextOn(jsm: JetStreamManager, stream: string, subject: string, se
 
 type PersonInput = 'approval' | 'signal' | 'control';
 
-export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<void> {
+export async function takeQueuedInputs(
+  store: JetStreamEventStore,
+  runId: string,
+  opts: { proven: boolean; say: (line: string) => void },
+): Promise<void> {
   token(runId);
   const jsm = await jetstreamManager(await store.connection());
   const engine = new RunCommits({ store });
@@ -53,7 +57,7 @@ export async function takeQueuedInputs(store: JetStreamEventStore, runId: string
     opts.say(`took the queued ${said[kind](read.value)}`);
   };
   for (const q of queues) {
-    for (let seq = 1; ;) {
+    for (let seq = 1; ; ) {
       const m = await nextOn(jsm, q.stream, q.subject, seq);
       if (!m) break;
       seq = m.seq + 1;

@@ -9,48 +9,94 @@
  * command says it is queued (a start names the run it will be: the request
  * carries the new run's id).
  */
-import { ERROR_CODES, LedgerflowError, StoreError, type ErrorCode, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
+import {
+  ERROR_CODES,
+  LedgerflowError,
+  StoreError,
+  type ErrorCode,
+  type ErrorOptions,
+  type JsonSafe,
+} from '../../errors/index.js';
 import { newRunId, randomHex } from '../../executor/index.js';
-import { DeployVerdict, encode, LimitsVerdict, senderOf, StartVerdict, subjects, type DeployRequest, type LimitsRequest, type StartRequest } from '../transport/index.js';
+import {
+  DeployVerdict,
+  encode,
+  LimitsVerdict,
+  senderOf,
+  StartVerdict,
+  subjects,
+  type DeployRequest,
+  type LimitsRequest,
+  type StartRequest,
+} from '../transport/index.js';
 import { publishAsUser, refusal } from './user-publish.js';
 
 /** What became of a request: the engine's verdict (accepted), or none in time (`queued`). */
 export type RequestOutcome<V> = { queued: false; verdict: V } | { queued: true; request: string };
 
 /** The error a refused verdict is: its code (a known one, else LF_REQUEST_REFUSED) and the engine's reason, both levels in the meta. */
-function refused(v: { reason?: string | undefined; code?: string | undefined; need?: string | undefined; have?: string | undefined }, meta: Record<string, JsonSafe | undefined>): LedgerflowError {
+function refused(
+  v: { reason?: string | undefined; code?: string | undefined; need?: string | undefined; have?: string | undefined },
+  meta: Record<string, JsonSafe | undefined>,
+): LedgerflowError {
   const code = (v.code !== undefined && v.code in ERROR_CODES ? v.code : 'LF_REQUEST_REFUSED') as ErrorCode;
-  return new LedgerflowError(code, v.reason ?? 'refused by the engine', { ...meta, ...(v.need ? { need: v.need } : {}), ...(v.have ? { have: v.have } : {}) });
+  return new LedgerflowError(code, v.reason ?? 'refused by the engine', {
+    ...meta,
+    ...(v.need ? { need: v.need } : {}),
+    ...(v.have ? { have: v.have } : {}),
+  });
 }
 
 /** A publish nats.conf refused is the level's refusal (exit 2, naming the subject); any other failure, the store's. */
-function publishError(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions): LedgerflowError {
-  return options?.kind === 'permission' ? new LedgerflowError('LF_AUTHORITY_REFUSED', message, meta, options) : new StoreError(message, meta, options);
+function publishError(
+  message: string,
+  meta: Record<string, JsonSafe | undefined>,
+  options?: ErrorOptions,
+): LedgerflowError {
+  return options?.kind === 'permission'
+    ? new LedgerflowError('LF_AUTHORITY_REFUSED', message, meta, options)
+    : new StoreError(message, meta, options);
 }
 
-const NO_STREAM = 'no stream takes start, deploy and limits requests on this NATS server yet: engines of this version create LF_REQUESTS when they start (an older engine cannot take them)';
+const NO_STREAM =
+  'no stream takes start, deploy and limits requests on this NATS server yet: engines of this version create LF_REQUESTS when they start (an older engine cannot take them)';
 
 /**
  * A start (or, with `retryOf`, a retry) asked of the engines as the URL's user. Fresh starts and retries carry
  * the new run's id, so that the caller can name it even when queued. Refusals throw, in the embedded store's words.
  */
-export async function requestStart(url: string, body: StartRequest, waitMs: number): Promise<RequestOutcome<StartVerdict>> {
+export async function requestStart(
+  url: string,
+  body: StartRequest,
+  waitMs: number,
+): Promise<RequestOutcome<StartVerdict>> {
   const sender = senderOf(url);
   const request = randomHex(12);
   const what = 'retryOf' in body ? `retry run ${body.retryOf}` : `start ${body.workflow}`;
   const verdict = await publishAsUser({
-    url, connectionName: 'ledgerflow-start', as: sender,
+    url,
+    connectionName: 'ledgerflow-start',
+    as: sender,
     // The request's id first: an engine answers even a body it cannot read (engine/requests.ts).
-    subject: () => subjects.start(sender), body: encode({ request, ...body }),
+    subject: () => subjects.start(sender),
+    body: encode({ request, ...body }),
     verdict: { subject: () => subjects.startVerdict(sender, request), schema: StartVerdict, waitMs },
-    refused: refusal(publishError, {
-      forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender} only if its block says so (a block written before requests had a subject per sender says lf.starts.${sender}.*: regenerate it); \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
-      noStream: NO_STREAM,
-      failed: `could not publish the request to ${what}`,
-    }, { by: sender }),
+    refused: refusal(
+      publishError,
+      {
+        forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender} only if its block says so (a block written before requests had a subject per sender says lf.starts.${sender}.*: regenerate it); \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
+        noStream: NO_STREAM,
+        failed: `could not publish the request to ${what}`,
+      },
+      { by: sender },
+    ),
   });
   if (!verdict) return { queued: true, request };
-  if (!verdict.accepted) throw refused(verdict, { by: sender, ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }) });
+  if (!verdict.accepted)
+    throw refused(verdict, {
+      by: sender,
+      ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }),
+    });
   return { queued: false, verdict };
 }
 
@@ -59,25 +105,51 @@ export { newRunId as freshRunId };
 
 /** What a deploy and a limits request differ by: their subjects, the verdict's shape and what a refusal says. */
 const FILE_REQUESTS = {
-  deploy: { subject: subjects.deploy, verdictSubject: subjects.deployVerdict, schema: DeployVerdict, doing: 'deploy definitions', noun: 'deploy', stem: 'deploys' },
-  limits: { subject: subjects.limits, verdictSubject: subjects.limitsVerdict, schema: LimitsVerdict, doing: 'set limits', noun: 'limits', stem: 'limits' },
+  deploy: {
+    subject: subjects.deploy,
+    verdictSubject: subjects.deployVerdict,
+    schema: DeployVerdict,
+    doing: 'deploy definitions',
+    noun: 'deploy',
+    stem: 'deploys',
+  },
+  limits: {
+    subject: subjects.limits,
+    verdictSubject: subjects.limitsVerdict,
+    schema: LimitsVerdict,
+    doing: 'set limits',
+    noun: 'limits',
+    stem: 'limits',
+  },
 } as const;
 
 /** A file's text (a definition, a limits file) handed to the engines as the URL's user: they parse and check it as the file and answer. */
-async function requestFile<K extends keyof typeof FILE_REQUESTS>(kind: K, url: string, body: { file?: string | undefined }, waitMs: number) {
+async function requestFile<K extends keyof typeof FILE_REQUESTS>(
+  kind: K,
+  url: string,
+  body: { file?: string | undefined },
+  waitMs: number,
+) {
   const k = FILE_REQUESTS[kind];
   const sender = senderOf(url);
   const request = randomHex(12);
   const meta = { by: sender, ...(body.file ? { file: body.file } : {}) };
   const verdict = await publishAsUser({
-    url, connectionName: `ledgerflow-${kind}`, as: sender,
-    subject: () => k.subject(sender), body: encode({ request, ...body }),
+    url,
+    connectionName: `ledgerflow-${kind}`,
+    as: sender,
+    subject: () => k.subject(sender),
+    body: encode({ request, ...body }),
     verdict: { subject: () => k.verdictSubject(sender, request), schema: k.schema, waitMs },
-    refused: refusal(publishError, {
-      forbidden: `NATS user ${sender} may not ${k.doing} (nats.conf permissions: it may publish on lf.${k.stem}.${sender} only if its block says so (lf.${k.stem}.${sender}.* before requests had a subject per sender: regenerate it); \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
-      noStream: NO_STREAM,
-      failed: `could not publish the ${k.noun} request`,
-    }, meta),
+    refused: refusal(
+      publishError,
+      {
+        forbidden: `NATS user ${sender} may not ${k.doing} (nats.conf permissions: it may publish on lf.${k.stem}.${sender} only if its block says so (lf.${k.stem}.${sender}.* before requests had a subject per sender: regenerate it); \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+        noStream: NO_STREAM,
+        failed: `could not publish the ${k.noun} request`,
+      },
+      meta,
+    ),
   });
   if (!verdict) return { queued: true as const, request };
   if (!verdict.accepted) throw refused(verdict, meta);
@@ -85,11 +157,19 @@ async function requestFile<K extends keyof typeof FILE_REQUESTS>(kind: K, url: s
 }
 
 /** A definition's text deployed by the engines as the URL's user (they parse and check it as a file). */
-export function requestDeploy(url: string, body: DeployRequest, waitMs: number): Promise<RequestOutcome<DeployVerdict>> {
+export function requestDeploy(
+  url: string,
+  body: DeployRequest,
+  waitMs: number,
+): Promise<RequestOutcome<DeployVerdict>> {
   return requestFile('deploy', url, body, waitMs);
 }
 
 /** A limits file's text stored by the engines as the URL's user (`limits set`; they parse and check it as the file). */
-export function requestLimits(url: string, body: LimitsRequest, waitMs: number): Promise<RequestOutcome<LimitsVerdict>> {
+export function requestLimits(
+  url: string,
+  body: LimitsRequest,
+  waitMs: number,
+): Promise<RequestOutcome<LimitsVerdict>> {
   return requestFile('limits', url, body, waitMs);
 }

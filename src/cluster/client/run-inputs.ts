@@ -29,7 +29,11 @@ export type { InputOutcome } from '../../executor/index.js';
 export function senderFor(url: string, as: string | undefined, fallback: string): { name: string; proven: boolean } {
   const user = credentials(url.split(',')[0]!.trim()).user;
   if (user) {
-    if (as !== undefined && as !== user) throw new UsageError(`as ${as} does not match the NATS user ${user}: on a NATS server with users you act as the user you connect as`, { as, user });
+    if (as !== undefined && as !== user)
+      throw new UsageError(
+        `as ${as} does not match the NATS user ${user}: on a NATS server with users you act as the user you connect as`,
+        { as, user },
+      );
     return { name: user, proven: true };
   }
   return { name: as ?? fallback, proven: false };
@@ -45,7 +49,11 @@ export async function lastSeqIfReadable(client: ClusterClient, runId: string): P
   }
 }
 
-const CONSUMER = { approval: [STREAMS.approvals.name, ENGINE_CONSUMERS.approvals], signal: [STREAMS.signals.name, ENGINE_CONSUMERS.signals], control: [STREAMS.control.name, ENGINE_CONSUMERS.control] } as const;
+const CONSUMER = {
+  approval: [STREAMS.approvals.name, ENGINE_CONSUMERS.approvals],
+  signal: [STREAMS.signals.name, ENGINE_CONSUMERS.signals],
+  control: [STREAMS.control.name, ENGINE_CONSUMERS.control],
+} as const;
 
 /** Whether an engine pulls from the stream this input goes to now (its shared consumer has pull requests waiting). */
 export async function engineListening(jsm: JetStreamManager, kind: RunInput['kind']): Promise<boolean> {
@@ -54,7 +62,13 @@ export async function engineListening(jsm: JetStreamManager, kind: RunInput['kin
   return (info?.num_waiting ?? 0) > 0;
 }
 
-export async function deliverInput(client: ClusterClient, url: string, runId: string, input: RunInput, opts: { as?: string; fallback: string; waitMs: number }): Promise<InputOutcome> {
+export async function deliverInput(
+  client: ClusterClient,
+  url: string,
+  runId: string,
+  input: RunInput,
+  opts: { as?: string; fallback: string; waitMs: number },
+): Promise<InputOutcome> {
   const who = senderFor(url, opts.as, opts.fallback);
   const readable = await lastSeqIfReadable(client, runId);
   if (readable === 0) throw new RunNotFoundError(runId);
@@ -76,16 +90,47 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
 }
 
 /** Published under the sender's name; the engine's verdict, when it comes in time, says what became of it. */
-async function publish(client: ClusterClient, runId: string, input: RunInput, who: { name: string; proven: boolean }, waitMs: number, readable: boolean): Promise<InputOutcome> {
+async function publish(
+  client: ClusterClient,
+  runId: string,
+  input: RunInput,
+  who: { name: string; proven: boolean },
+  waitMs: number,
+  readable: boolean,
+): Promise<InputOutcome> {
   const base = { by: who.name, unauthenticated: !who.proven, changed: true };
-  const status = async (known?: WorkflowStatus | null) => known ?? (readable ? (await client.status(runId))?.status ?? null : null);
+  const status = async (known?: WorkflowStatus | null) =>
+    known ?? (readable ? ((await client.status(runId))?.status ?? null) : null);
   if (input.kind !== 'control') {
-    const verdict = input.kind === 'approval' ? await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs)
-      : await client.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), as: who.name, waitMs });
-    return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
+    const verdict =
+      input.kind === 'approval'
+        ? await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs)
+        : await client.signal(runId, input.name, {
+            ...(input.data !== undefined ? { data: input.data } : {}),
+            as: who.name,
+            waitMs,
+          });
+    return {
+      ...base,
+      recorded: verdict !== null,
+      queued: verdict === null,
+      seq: verdict?.seq ?? null,
+      status: verdict ? await status() : null,
+    };
   }
   const opts = { as: who.name, waitMs, ...(input.reason !== undefined ? { reason: input.reason } : {}) };
-  const r = input.action === 'pause' ? { changed: true, ...(await client.pause(runId, opts)) }
-    : input.action === 'cancel' ? { changed: true, ...(await client.cancel(runId, opts)) } : await client.resume(runId, opts);
-  return { ...base, changed: r.changed, recorded: r.changed && r.recorded, queued: r.changed && !r.recorded, seq: r.seq ?? null, status: r.status ?? null };
+  const r =
+    input.action === 'pause'
+      ? { changed: true, ...(await client.pause(runId, opts)) }
+      : input.action === 'cancel'
+        ? { changed: true, ...(await client.cancel(runId, opts)) }
+        : await client.resume(runId, opts);
+  return {
+    ...base,
+    changed: r.changed,
+    recorded: r.changed && r.recorded,
+    queued: r.changed && !r.recorded,
+    seq: r.seq ?? null,
+    status: r.status ?? null,
+  };
 }

@@ -9,7 +9,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect, domainOf, isNoResponders as noRespondersWithin, jetstream } from '../../store/index.js';
 import type { z } from 'zod';
 import { toStoreError } from '../../store/jetstream/codec.js';
-import { errorMessage, LedgerflowError, natsFailure, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
+import {
+  errorMessage,
+  LedgerflowError,
+  natsFailure,
+  permissionDenied,
+  type ErrorOptions,
+  type JsonSafe,
+} from '../../errors/index.js';
 import { credentials, REQUESTS_LIMITS } from '../transport/index.js';
 
 /**
@@ -17,7 +24,12 @@ import { credentials, REQUESTS_LIMITS } from '../transport/index.js';
  * before anything is published) and resolves with the first valid verdict, or
  * null when none comes within `waitMs` or the subscription is refused.
  */
-export async function listenForVerdict<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, waitMs: number): Promise<{ next: Promise<T | null> }> {
+export async function listenForVerdict<T>(
+  nc: NatsConnection,
+  subject: string,
+  schema: z.ZodType<T>,
+  waitMs: number,
+): Promise<{ next: Promise<T | null> }> {
   const sub = nc.subscribe(subject, { max: 1, timeout: waitMs });
   await nc.flush();
   const next = (async () => {
@@ -35,7 +47,11 @@ export async function listenForVerdict<T>(nc: NatsConnection, subject: string, s
 }
 
 function safeJson(data: Uint8Array): unknown {
-  try { return JSON.parse(new TextDecoder().decode(data)); } catch { return undefined; }
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
 }
 
 export interface UserPublish<V> {
@@ -88,9 +104,13 @@ export function refusal<E extends Error>(
   words: { readonly forbidden: string; readonly noStream: string; readonly failed: string },
   meta: Meta,
 ): (f: PublishFailure) => E {
-  return (f) => f.forbidden !== null
-    ? make(`${words.forbidden}: ${f.message}`, { ...meta, forbidden: f.forbidden }, { kind: 'permission' })
-    : make(f.noStream ? (f.domain ? stationUnlinked(f.domain) : words.noStream) : `${words.failed}: ${f.message}`, meta);
+  return (f) =>
+    f.forbidden !== null
+      ? make(`${words.forbidden}: ${f.message}`, { ...meta, forbidden: f.forbidden }, { kind: 'permission' })
+      : make(
+          f.noStream ? (f.domain ? stationUnlinked(f.domain) : words.noStream) : `${words.failed}: ${f.message}`,
+          meta,
+        );
 }
 
 /** Nothing answers through a station's leaf node: its link to the hub is down (or the hub's JetStream is). */
@@ -107,10 +127,12 @@ function stationUnlinked(domain: string): string {
 export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   const { servers } = credentials(p.url);
   // The same words as the store's for a refused connection (a wrong password is not a crash).
-  const nc = await connect({ ...credentials(p.url), name: p.connectionName })
-    .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${p.as}`, { servers }); });
+  const nc = await connect({ ...credentials(p.url), name: p.connectionName }).catch((err: unknown) => {
+    throw toStoreError(err, `cannot use NATS at ${servers} as ${p.as}`, { servers });
+  });
   try {
-    const listening = p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
+    const listening =
+      p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
     for (let tries = 0; ; tries++) {
       try {
         await jetstream(nc).publish(p.subject(), p.body);
@@ -129,7 +151,12 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
     // Through a station's leaf node the client says no responders inside a JetStreamNotEnabled: the hub's JetStream is out of reach.
     const domain = domainOf(nc);
     const noStream = isNoResponders(err) || (domain !== undefined && noRespondersWithin(err));
-    throw p.refused({ message: errorMessage(err), forbidden: permissionDenied(err), noStream, ...(domain ? { domain } : {}) });
+    throw p.refused({
+      message: errorMessage(err),
+      forbidden: permissionDenied(err),
+      noStream,
+      ...(domain ? { domain } : {}),
+    });
   } finally {
     await nc.close();
   }
@@ -139,15 +166,27 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
 export function fullness(err: unknown, subject: string): LedgerflowError | null {
   const message = errorMessage(err);
   if (/^lf\.(starts|deploys|limits)\./.test(subject) && /maximum messages per subject exceeded/i.test(message)) {
-    return new LedgerflowError('LF_REQUESTS_FULL', `your own requests fill your share of the engines' request queue (LF_REQUESTS: at most ${REQUESTS_LIMITS.maxPerSender} of each kind wait per person): no engine has taken them (one is down or far behind); nothing was recorded. Start an engine, or try again once the engines have taken yours (${message})`, { perSender: REQUESTS_LIMITS.maxPerSender });
+    return new LedgerflowError(
+      'LF_REQUESTS_FULL',
+      `your own requests fill your share of the engines' request queue (LF_REQUESTS: at most ${REQUESTS_LIMITS.maxPerSender} of each kind wait per person): no engine has taken them (one is down or far behind); nothing was recorded. Start an engine, or try again once the engines have taken yours (${message})`,
+      { perSender: REQUESTS_LIMITS.maxPerSender },
+    );
   }
   if (/^lf\.(starts|deploys|limits)\./.test(subject) && /maximum (bytes|messages) exceeded/i.test(message)) {
-    return new LedgerflowError('LF_REQUESTS_FULL', `the engines' request queue (LF_REQUESTS) is full: no engine has taken what waits there (one is down or far behind, or someone floods it); nothing was recorded. Start an engine, or try again once the engines have caught up (${message})`, {});
+    return new LedgerflowError(
+      'LF_REQUESTS_FULL',
+      `the engines' request queue (LF_REQUESTS) is full: no engine has taken what waits there (one is down or far behind, or someone floods it); nothing was recorded. Start an engine, or try again once the engines have caught up (${message})`,
+      {},
+    );
   }
   const nats = natsFailure(err);
   return nats?.code === 'LF_NATS_STORAGE_FULL' ? new LedgerflowError(nats.code, nats.message, {}) : null;
 }
 
 function safeSubject(subject: () => string): string {
-  try { return subject(); } catch { return ''; }
+  try {
+    return subject();
+  } catch {
+    return '';
+  }
 }

@@ -27,7 +27,12 @@ import { ENGINE_SENDER, subjects, encode, type InputMessage } from '../transport
 import { errorMessage } from '../../errors/index.js';
 import { recordedDefinitionOf } from '../../events/index.js';
 
-interface AdmissionHost { store: EventStore; js: JetStreamClient; now: () => number; log: (line: string) => void }
+interface AdmissionHost {
+  store: EventStore;
+  js: JetStreamClient;
+  now: () => number;
+  log: (line: string) => void;
+}
 
 /** How often an engine sweeps for queued runs a lost engine left behind (a safety net: a settle admits at once). */
 export const ADMISSION_SWEEP_MS = 30_000;
@@ -47,7 +52,10 @@ export async function kickRun(js: JetStreamClient, runId: string, msgID?: string
 export async function admitAfterSettle(o: AdmissionHost, runId: string, run: Loaded): Promise<void> {
   const def = run.compiled.definition;
   if (!def.concurrency) return;
-  const admitted = await admitWaiting(o.store, clockOf(o), def, concurrencyKey(def, run.snapshot.context.input), { by: 'engine', settled: runId });
+  const admitted = await admitWaiting(o.store, clockOf(o), def, concurrencyKey(def, run.snapshot.context.input), {
+    by: 'engine',
+    settled: runId,
+  });
   for (const id of admitted) {
     await kickRun(o.js, id, `${id}/admitted`);
     o.log(`run ${id} admitted: run ${runId} settled and freed its concurrency slot`);
@@ -87,7 +95,9 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
       for (const id of await admitWaiting(o.store, clockOf(o), def, key, { by: 'engine' })) {
         await kickRun(o.js, id, `${id}/admitted`);
         moved.push(id);
-        o.log(`run ${id} admitted by the admission sweep: its concurrency slot was free (an engine lost between a settle and its admissions?)`);
+        o.log(
+          `run ${id} admitted by the admission sweep: its concurrency slot was free (an engine lost between a settle and its admissions?)`,
+        );
       }
     }
   }
@@ -95,6 +105,15 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
 }
 
 /** Sweeps at once (an engine starting may be taking over from one that died), then every `everyMs` until the engine stops. */
-export function startAdmissionSweep(o: AdmissionHost & { workflows: () => Promise<Definition[]> }, life: Lifecycle, everyMs = ADMISSION_SWEEP_MS): void {
-  everyUntilStopped(life, everyMs, async () => sweepAdmissions(o, await o.workflows()), (err) => o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`));
+export function startAdmissionSweep(
+  o: AdmissionHost & { workflows: () => Promise<Definition[]> },
+  life: Lifecycle,
+  everyMs = ADMISSION_SWEEP_MS,
+): void {
+  everyUntilStopped(
+    life,
+    everyMs,
+    async () => sweepAdmissions(o, await o.workflows()),
+    (err) => o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`),
+  );
 }

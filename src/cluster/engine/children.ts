@@ -14,7 +14,16 @@ import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type Ch
 import type { RunSource, TaskError } from '../../events/index.js';
 import { runView, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { reportDigest, encode, ENGINE_SENDER, subjects, type AttemptTokens, type DefinitionRegistry, type InputMessage, type Custody } from '../transport/index.js';
+import {
+  reportDigest,
+  encode,
+  ENGINE_SENDER,
+  subjects,
+  type AttemptTokens,
+  type DefinitionRegistry,
+  type InputMessage,
+  type Custody,
+} from '../transport/index.js';
 import type { Loaded, RunHost } from './run-host.js';
 
 export interface ChildRunsOptions {
@@ -40,26 +49,44 @@ export class ChildRuns {
    */
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { registry, host } = this.o;
-    const outcome = await startChildRun({
-      commits: host.starter(),
-      // How many runs are above the child: its parent's depth (0 for a top-level run) + 1.
-      depth: async () => { const parent = await this.parentOf(effect.parent.runId); return (parent ? parent.depth ?? 1 : 0) + 1; },
-      find: async () => {
-        try {
-          return { definition: await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow)) };
-        } catch (err) {
-          return { code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${errorMessage(err)})` } satisfies TaskError;
-        }
+    const outcome = await startChildRun(
+      {
+        commits: host.starter(),
+        // How many runs are above the child: its parent's depth (0 for a top-level run) + 1.
+        depth: async () => {
+          const parent = await this.parentOf(effect.parent.runId);
+          return (parent ? (parent.depth ?? 1) : 0) + 1;
+        },
+        find: async () => {
+          try {
+            return {
+              definition: await registry
+                .resolve(`${effect.workflow}@${effect.version ?? 1}`)
+                .catch(() => registry.resolve(effect.workflow)),
+            };
+          } catch (err) {
+            return {
+              code: 'LF_SUBWORKFLOW_NOT_FOUND',
+              retryable: false,
+              message: `workflow ${effect.workflow} is not deployed (${errorMessage(err)})`,
+            } satisfies TaskError;
+          }
+        },
+        onStarted: () => {
+          this.o.stats.childRuns++;
+        },
+        // Its derived id, or its spare one when a run that is not this child holds that (executor/child-owner.ts). A
+        // settled child tells its parent itself (reportToParent); the engines run one that goes on.
+        run: async (id) => {
+          const after = await host.withRun(id, () =>
+            host.process(id, [], { commitKey: 'child', reconcile: true, custody }),
+          );
+          if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
+          return { kind: 'waiting' };
+        },
       },
-      onStarted: () => { this.o.stats.childRuns++; },
-      // Its derived id, or its spare one when a run that is not this child holds that (executor/child-owner.ts). A
-      // settled child tells its parent itself (reportToParent); the engines run one that goes on.
-      run: async (id) => {
-        const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
-        if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
-        return { kind: 'waiting' };
-      },
-    }, effect);
+      effect,
+    );
     await this.reportOutcome(effect.parent, effect.childRunId, outcome);
   }
 
@@ -72,7 +99,7 @@ export class ChildRuns {
   /** A settled child's outcome, published to its parent as the SUB_WORKFLOW attempt's (nothing for a failure workflow or a top-level run). */
   async reportToParent(runId: string, run: Loaded): Promise<void> {
     if (run.parent === null) return;
-    const parent = run.parent ?? await this.parentOf(runId);
+    const parent = run.parent ?? (await this.parentOf(runId));
     if (!parent?.task) return;
     const outcome = childOutcome(runView(run.snapshot, run.seq), run.compiled.definition.id);
     if (outcome) await this.reportOutcome(parent, runId, outcome);
@@ -85,11 +112,20 @@ export class ChildRuns {
     const instance = instanceFields(parent);
     const token = this.o.tokens.tokenFor(runId, instanceToken({ task, ...instance }), attempt);
     const time = iso(this.o.now());
-    const msg: InputMessage = outcome.kind === 'completed'
-      ? { type: 'task.completed', runId, time, token, data: { task, attempt, ...instance, output: outcome.output ?? null } }
-      : { type: 'task.failed', runId, time, token, data: { task, attempt, ...instance, error: outcome.error } };
+    const msg: InputMessage =
+      outcome.kind === 'completed'
+        ? {
+            type: 'task.completed',
+            runId,
+            time,
+            token,
+            data: { task, attempt, ...instance, output: outcome.output ?? null },
+          }
+        : { type: 'task.failed', runId, time, token, data: { task, attempt, ...instance, error: outcome.error } };
     // The token's digest in the id: a worker could write `<childId>/outcome` ahead of a predictable child (attempt-tokens.ts).
-    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/${reportDigest(token)}/outcome` });
+    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), {
+      msgID: `${childId}/${reportDigest(token)}/outcome`,
+    });
   }
 
   /**
@@ -98,8 +134,22 @@ export class ChildRuns {
    */
   async cancel(child: ChildRef, reason: string, custody: Custody | null): Promise<void> {
     const { host } = this.o;
-    const cancel = (id: string, by: string) => host.withRun(id, () => host.process(id, [{ type: 'run.cancelled', time: iso(this.o.now()), data: { by, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }));
-    await cancelChildRun(this.o.store, child, cancel)
-      .catch((err: unknown) => this.o.log(`run ${child.parent.runId}: could not cancel child run ${child.childRunId}: ${errorMessage(err)}`));
+    const cancel = (id: string, by: string) =>
+      host.withRun(id, () =>
+        host.process(
+          id,
+          [
+            {
+              type: 'run.cancelled',
+              time: iso(this.o.now()),
+              data: { by, reason: `its parent's attempt ended: ${reason}` },
+            },
+          ],
+          { commitKey: 'cancel', custody },
+        ),
+      );
+    await cancelChildRun(this.o.store, child, cancel).catch((err: unknown) =>
+      this.o.log(`run ${child.parent.runId}: could not cancel child run ${child.childRunId}: ${errorMessage(err)}`),
+    );
   }
 }

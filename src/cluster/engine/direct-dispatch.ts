@@ -35,7 +35,15 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { headers, isNoResponders, SharedReplies, TimeoutError } from '../../store/index.js';
-import { ATTEMPT_SIG_HEADER, decodeOrUndefined, encode, OfferAnswer, subjects, type TaskMessage, type Custody } from '../transport/index.js';
+import {
+  ATTEMPT_SIG_HEADER,
+  decodeOrUndefined,
+  encode,
+  OfferAnswer,
+  subjects,
+  type TaskMessage,
+  type Custody,
+} from '../transport/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import type { StartAttempt } from '../../runtime/index.js';
 import { errorMessage } from '../../errors/index.js';
@@ -68,13 +76,27 @@ export interface Handed {
  * redelivered to another engine, which then acks it). An unbacked chain is offered nothing more until
  * a message of its run, processed here, backs it again; what it holds still reports here.
  */
-interface Chain { release(): void; until: Promise<void>; attempts: Map<string, Handed>; backed: boolean }
+interface Chain {
+  release(): void;
+  until: Promise<void>;
+  attempts: Map<string, Handed>;
+  backed: boolean;
+}
 
 /** An attempt carried in a report's answer: its body, sealed for the worker's session (`mac`) or else signed (`sig`). */
-export interface Carried { body: Uint8Array; sig?: string; mac?: string }
+export interface Carried {
+  body: Uint8Array;
+  sig?: string;
+  mac?: string;
+}
 
 /** A report being recorded whose worker takes a next attempt in the answer: which, how to seal it, and the one carried. */
-interface FollowOn { queue: string; handlers: ReadonlySet<string>; seal?: (body: Uint8Array) => string | undefined; carried?: Carried }
+interface FollowOn {
+  queue: string;
+  handlers: ReadonlySet<string>;
+  seal?: (body: Uint8Array) => string | undefined;
+  carried?: Carried;
+}
 
 export interface DirectDispatchOptions {
   nc: NatsConnection;
@@ -111,7 +133,14 @@ export class DirectDispatch {
     this.replies = new SharedReplies(o.nc);
   }
 
-  static keyOf(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number; restart?: number }): string {
+  static keyOf(e: {
+    runId: string;
+    taskId: string;
+    iteration?: number;
+    item?: number;
+    attempt: number;
+    restart?: number;
+  }): string {
     return `${e.runId}/${instanceKey({ task: e.taskId, ...instanceFields(e) })}/${e.attempt}/r${e.restart ?? 0}`;
   }
 
@@ -124,7 +153,12 @@ export class DirectDispatch {
    * `seal`: the seal of a body for the worker's session (attempt-sessions.ts), used instead of a signature
    * when it gives one. `end()` says what was carried, if anything.
    */
-  expectFollowOn(runId: string, queue: string, handlers: readonly string[], seal?: (body: Uint8Array) => string | undefined): { end(): Carried | undefined } {
+  expectFollowOn(
+    runId: string,
+    queue: string,
+    handlers: readonly string[],
+    seal?: (body: Uint8Array) => string | undefined,
+  ): { end(): Carried | undefined } {
     if (this.followOns.has(runId) || !this.o.open()) return { end: () => undefined };
     const f: FollowOn = { queue, handlers: new Set(handlers), ...(seal ? { seal } : {}) };
     this.followOns.set(runId, f);
@@ -139,7 +173,9 @@ export class DirectDispatch {
   /** The report being recorded whose answer takes this attempt, if one does (expectFollowOn). */
   private carries(effect: StartAttempt): FollowOn | undefined {
     const follow = this.followOns.get(effect.runId);
-    return follow && !follow.carried && follow.queue === effect.queue && follow.handlers.has(effect.handler) ? follow : undefined;
+    return follow && !follow.carried && follow.queue === effect.queue && follow.handlers.has(effect.handler)
+      ? follow
+      : undefined;
   }
 
   /** Whether this engine handed this run of the attempt to a worker that has not reported it yet. */
@@ -153,14 +189,30 @@ export class DirectDispatch {
    * request failed otherwise (a worker may have taken it: queue it as a copy that may have been
    * offered). Offered only under custody (see above). `queue`: puts it on the queue as such a copy.
    */
-  async offer(effect: StartAttempt, msg: TaskMessage, queue: () => Promise<void>, custody: Custody | null): Promise<'taken' | 'refused' | 'unsure'> {
+  async offer(
+    effect: StartAttempt,
+    msg: TaskMessage,
+    queue: () => Promise<void>,
+    custody: Custody | null,
+  ): Promise<'taken' | 'refused' | 'unsure'> {
     const hold = holdOf(custody);
     const chain = this.chains.get(effect.runId);
     // Offered only while a durable message of the run is surely held here (see above): else the queue.
     if (!this.o.open() || (!hold && chain?.backed !== true)) return 'refused';
     const key = DirectDispatch.keyOf(effect);
     // In custody before the offer goes out: a worker may report before the answer is read.
-    this.add({ runId: effect.runId, key, effect, queue, token: msg.token, ...(msg.claimToken ? { claimToken: msg.claimToken } : {}), heard: this.o.now() }, hold);
+    this.add(
+      {
+        runId: effect.runId,
+        key,
+        effect,
+        queue,
+        token: msg.token,
+        ...(msg.claimToken ? { claimToken: msg.claimToken } : {}),
+        heard: this.o.now(),
+      },
+      hold,
+    );
     this.o.stats.offered++;
     try {
       const body = encode({ ...msg, reportTo: this.o.engine });
@@ -177,15 +229,30 @@ export class DirectDispatch {
       }
       const h = headers();
       if (sig !== undefined) h.set(ATTEMPT_SIG_HEADER, sig);
-      const reply = await this.replies.request(subjects.offer(effect.queue, effect.handler), body, { timeoutMs: OFFER_TIMEOUT_MS, headers: h });
+      const reply = await this.replies.request(subjects.offer(effect.queue, effect.handler), body, {
+        timeoutMs: OFFER_TIMEOUT_MS,
+        headers: h,
+      });
       const answer = OfferAnswer.safeParse(decodeOrUndefined(reply.data));
-      if (answer.success && answer.data.taken) { this.o.stats.handedOver++; return 'taken'; }
-      if (answer.success) { this.done(effect.runId, key); return 'refused'; }
+      if (answer.success && answer.data.taken) {
+        this.o.stats.handedOver++;
+        return 'taken';
+      }
+      if (answer.success) {
+        this.done(effect.runId, key);
+        return 'refused';
+      }
     } catch (err) {
       // No answer: a worker may have taken it. Its word that it runs it will come, or the lease queues it (its claim decides).
-      if (err instanceof TimeoutError) { this.o.stats.handedOver++; return 'taken'; }
+      if (err instanceof TimeoutError) {
+        this.o.stats.handedOver++;
+        return 'taken';
+      }
       // Nobody in the group: nobody has it.
-      if (isNoResponders(err)) { this.done(effect.runId, key); return 'refused'; }
+      if (isNoResponders(err)) {
+        this.done(effect.runId, key);
+        return 'refused';
+      }
     }
     // An answer that does not parse, or a request that failed under way (a connection lost): a worker may have it.
     this.done(effect.runId, key);
@@ -210,8 +277,15 @@ export class DirectDispatch {
    */
   custodyLapsed(why: string): void {
     let n = 0;
-    for (const chain of this.chains.values()) if (chain.backed) { chain.backed = false; n++; }
-    if (n > 0) this.o.log(`${why}: the messages held for ${n} run(s) with attempts handed to workers may have gone to another engine; their next attempts go to the queues`);
+    for (const chain of this.chains.values())
+      if (chain.backed) {
+        chain.backed = false;
+        n++;
+      }
+    if (n > 0)
+      this.o.log(
+        `${why}: the messages held for ${n} run(s) with attempts handed to workers may have gone to another engine; their next attempts go to the queues`,
+      );
   }
 
   /** The worker said it still runs the attempt (its token checked by the caller against the attempt's). */
@@ -247,7 +321,8 @@ export class DirectDispatch {
       const real = performance.now();
       const now = this.o.now();
       const every = this.o.custodyCheckMs?.() ?? Number.POSITIVE_INFINITY;
-      if (real - last > tick + 2 * every) this.custodyLapsed(`this engine's timers ran ${Math.round(real - last - tick)} ms late`);
+      if (real - last > tick + 2 * every)
+        this.custodyLapsed(`this engine's timers ran ${Math.round(real - last - tick)} ms late`);
       last = real;
       for (const chain of [...this.chains.values()]) {
         for (const h of [...chain.attempts.values()]) {
@@ -259,11 +334,18 @@ export class DirectDispatch {
           }
           h.heard = Number.POSITIVE_INFINITY; // queued once
           this.o.stats.requeued++;
-          this.o.log(`run ${h.runId}: ${h.effect.instance} attempt ${h.effect.attempt} handed to a worker not heard of for ${this.o.leaseMs} ms: queued on ${h.effect.queue}, where its claim decides`);
-          h.queue().then(() => this.done(h.runId, h.key), (err: unknown) => {
-            h.heard = this.o.now();
-            this.o.log(`run ${h.runId}: could not queue ${h.effect.instance} attempt ${h.effect.attempt} (${errorMessage(err)}); trying again`);
-          });
+          this.o.log(
+            `run ${h.runId}: ${h.effect.instance} attempt ${h.effect.attempt} handed to a worker not heard of for ${this.o.leaseMs} ms: queued on ${h.effect.queue}, where its claim decides`,
+          );
+          h.queue().then(
+            () => this.done(h.runId, h.key),
+            (err: unknown) => {
+              h.heard = this.o.now();
+              this.o.log(
+                `run ${h.runId}: could not queue ${h.effect.instance} attempt ${h.effect.attempt} (${errorMessage(err)}); trying again`,
+              );
+            },
+          );
         }
       }
     }, tick);
@@ -280,7 +362,9 @@ export class DirectDispatch {
     let chain = this.chains.get(h.runId);
     if (!chain) {
       let release!: () => void;
-      const until = new Promise<void>((r) => { release = r; });
+      const until = new Promise<void>((r) => {
+        release = r;
+      });
       chain = { release, until, attempts: new Map(), backed: false };
       this.chains.set(h.runId, chain);
     }

@@ -9,9 +9,27 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
-import { attemptQueue, DEFAULT_QUEUE, type Effect, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt } from '../../runtime/index.js';
+import {
+  attemptQueue,
+  DEFAULT_QUEUE,
+  type Effect,
+  type EmitEvent,
+  type StartAttempt,
+  type StartChild,
+  type WaitAttempt,
+} from '../../runtime/index.js';
 import { performEffect, type ChildRef, type EffectPerformer } from '../../executor/index.js';
-import { AttemptLedger, encode, skillKey, subjects, type AttemptTokens, type TaskMessage, type TimerMessage, type TaskQueues, type Custody } from '../transport/index.js';
+import {
+  AttemptLedger,
+  encode,
+  skillKey,
+  subjects,
+  type AttemptTokens,
+  type TaskMessage,
+  type TimerMessage,
+  type TaskQueues,
+  type Custody,
+} from '../transport/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { errorMessage } from '../../errors/index.js';
 import { failureStepOf, type FailureStep } from '../../definition/index.js';
@@ -47,20 +65,42 @@ export interface EffectPublisherOptions {
  * its outcome is dropped as stale. Timer cancels have nothing to publish: a
  * timer the run no longer wants is stale when it comes back.
  */
-export function effectPublisher(o: EffectPublisherOptions, custody: Custody | null, compiled?: CompiledWorkflow, queueOnly?: (effect: StartAttempt) => boolean): EffectPerformer<Promise<unknown>> {
+export function effectPublisher(
+  o: EffectPublisherOptions,
+  custody: Custody | null,
+  compiled?: CompiledWorkflow,
+  queueOnly?: (effect: StartAttempt) => boolean,
+): EffectPerformer<Promise<unknown>> {
   return {
     startAttempt(effect) {
       const step = failureStepOf(effect.handler);
       if (step && o.failureStep) return o.failureStep(effect, step);
       if (effect.transform && o.transform) return o.transform(effect);
       // The priority is the subject's (the level the attempt waits on), not the message's: the body is as before levels.
-      const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, priority, secrets, ...fields } = effect;
+      const {
+        type: _t,
+        queue,
+        idempotencyKey,
+        instance: _key,
+        task: { id: _id, ...task },
+        priority,
+        secrets,
+        ...fields
+      } = effect;
       const { restart, ...rest } = fields;
       // Where the secrets go, references only: the worker reads their values (src/secrets/kv.ts).
       const secretSites = secrets ? { secrets: secrets.map((x) => ({ path: [...x.path], parts: [...x.parts] })) } : {};
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
-      const claimToken = restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
-      const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), ...secretSites, task, token: o.tokens.tokenFor(effect.runId, instance, effect.attempt), ...claimToken };
+      const claimToken =
+        restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
+      const msg: TaskMessage = {
+        ...rest,
+        ...(restart > 0 ? { restart } : {}),
+        ...secretSites,
+        task,
+        token: o.tokens.tokenFor(effect.runId, instance, effect.attempt),
+        ...claimToken,
+      };
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
       // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed
@@ -70,7 +110,14 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       // A task that requires skills waits on its handler key (subjects.ts skillKey): only workers with them pull it.
       const key = skillKey(effect.handler, effect.task.requires);
       const msgId = restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey;
-      const queueIt = (redispatch = false) => o.taskQueues.dispatch(queue, key, encode(redispatch ? { ...msg, redispatch: true } : msg), redispatch ? `${msgId}/copy` : msgId, priority);
+      const queueIt = (redispatch = false) =>
+        o.taskQueues.dispatch(
+          queue,
+          key,
+          encode(redispatch ? { ...msg, redispatch: true } : msg),
+          redispatch ? `${msgId}/copy` : msgId,
+          priority,
+        );
       // Outstanding ones a reconcile publishes may have been offered, by this engine or another.
       if (!o.direct) return queueIt(queueOnly?.(effect) === true);
       // Never offered straight to a worker (an offer goes to any idle worker of the handler, skilled or not): always queued.
@@ -86,7 +133,8 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       if (queueOnly?.(effect)) return queueIt(true);
       // The queue's stream and consumer are made first all the same (once per pair): the fallback, and what workers wait for.
       // Refused (no worker took it): queued as never offered; no answer either way: queued as a copy that may have been.
-      return o.taskQueues.ensure(queue, effect.handler)
+      return o.taskQueues
+        .ensure(queue, effect.handler)
         .then(() => o.direct!.offer(effect, msg, () => queueIt(true), custody))
         .then((answer) => (answer === 'taken' ? undefined : queueIt(answer === 'unsure')));
     },
@@ -96,20 +144,53 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       const aborted = compiled?.definition.tasks.find((t) => t.id === effect.taskId);
       if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow)) {
         const ref = { task: effect.taskId, ...instanceFields(effect) };
-        publishes.push(o.cancelChild({ childRunId: childRunId(effect.runId, ref, effect.attempt), parent: { runId: effect.runId, ...ref, attempt: effect.attempt } }, effect.reason, custody));
+        publishes.push(
+          o.cancelChild(
+            {
+              childRunId: childRunId(effect.runId, ref, effect.attempt),
+              parent: { runId: effect.runId, ...ref, attempt: effect.attempt },
+            },
+            effect.reason,
+            custody,
+          ),
+        );
       }
       // Best effort: if it fails, the attempt merely runs and its outcome is stale.
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
       // The queue the attempt was handed out on: its claims are keyed under it (attempts.ts).
       const queue = (compiled && attemptQueue(compiled, effect.taskId)) ?? DEFAULT_QUEUE;
-      publishes.push(o.ledger.abort(AttemptLedger.key(queue, effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt), o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, effect.restart)))
-        .catch((err: unknown) => o.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${errorMessage(err)}`)));
+      publishes.push(
+        o.ledger
+          .abort(
+            AttemptLedger.key(
+              queue,
+              effect.runId,
+              instance,
+              effect.attempt,
+              effect.restart,
+              o.tokens.tokenFor(effect.runId, instance, effect.attempt),
+              o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, effect.restart),
+            ),
+          )
+          .catch((err: unknown) =>
+            o.log(
+              `run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${errorMessage(err)}`,
+            ),
+          ),
+      );
       return Promise.all(publishes);
     },
     armTimer(effect) {
       const { timer } = effect;
       o.stats.timers++;
-      const msg: TimerMessage = { runId: effect.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt, ...instanceFields(timer) };
+      const msg: TimerMessage = {
+        runId: effect.runId,
+        task: timer.task,
+        kind: timer.kind,
+        attempt: timer.attempt,
+        dueAt: timer.dueAt,
+        ...instanceFields(timer),
+      };
       return o.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` });
     },
     cancelTimer: () => Promise.resolve(),
@@ -124,8 +205,20 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
  * `effects` are every outstanding effect of the run (a reconcile), the commit's own: only those
  * attempts are offered to workers, the others queued.
  */
-export async function publishEffects(o: EffectPublisherOptions, custody: Custody | null, effects: Effect[], compiled?: CompiledWorkflow, fresh: Effect[] | null = null): Promise<void> {
-  const freshKeys = fresh && new Set(fresh.flatMap((e) => (e.type === 'attempt.start' ? [DirectDispatch.keyOf(e)] : [])));
-  const performer = effectPublisher(o, custody, compiled, freshKeys ? (e) => !freshKeys.has(DirectDispatch.keyOf(e)) : undefined);
+export async function publishEffects(
+  o: EffectPublisherOptions,
+  custody: Custody | null,
+  effects: Effect[],
+  compiled?: CompiledWorkflow,
+  fresh: Effect[] | null = null,
+): Promise<void> {
+  const freshKeys =
+    fresh && new Set(fresh.flatMap((e) => (e.type === 'attempt.start' ? [DirectDispatch.keyOf(e)] : [])));
+  const performer = effectPublisher(
+    o,
+    custody,
+    compiled,
+    freshKeys ? (e) => !freshKeys.has(DirectDispatch.keyOf(e)) : undefined,
+  );
   await Promise.all(effects.map((effect) => performEffect(effect, performer)));
 }

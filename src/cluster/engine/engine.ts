@@ -24,10 +24,35 @@ import type { EventEnvelope } from '../../events/index.js';
 import type { RunSnapshot, WaitAttempt } from '../../runtime/index.js';
 import type { Notifier, NotificationsConfig } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
-import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
+import {
+  JetStreamEventStore,
+  JetStreamSnapshotStore,
+  type JetStreamSnapshotOptions,
+  type JetStreamStoreOptions,
+  jetstream,
+  jetstreamManager,
+} from '../../store/index.js';
 import type { EventTypeSpec, Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
-import { AttemptTokens, AttemptLedger, BatchSigner, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
+import {
+  AttemptTokens,
+  AttemptLedger,
+  BatchSigner,
+  DefinitionRegistry,
+  InHand,
+  STOP_GRACE_MS,
+  hasUsers,
+  DEFAULT_TASK_ACK_WAIT_MS,
+  ensureCluster,
+  ENGINE_CONSUMERS,
+  STREAMS,
+  TaskQueues,
+  PresenceRegistry,
+  UnservedLog,
+  publishAttemptKey,
+  type ClusterSettings,
+  type Custody,
+} from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
@@ -128,16 +153,38 @@ export class ClusterEngine {
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
   readonly stats = {
-    inputs: 0, forged: 0,
+    inputs: 0,
+    forged: 0,
     /** Outcomes workers handed straight to this engine (lf.reports) that it recorded: not taken from LF_INPUTS. */
     directReports: 0,
     /** Attempts offered straight to workers; taken by one (or maybe: no answer); queued later because their worker went quiet. */
-    offered: 0, handedOver: 0, carried: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, starts: 0, deploys: 0, limits: 0, refused: 0, triggered: 0, deadLetters: 0,
+    offered: 0,
+    handedOver: 0,
+    carried: 0,
+    requeued: 0,
+    restarts: 0,
+    commits: 0,
+    conflicts: 0,
+    stale: 0,
+    dispatched: 0,
+    timers: 0,
+    approvals: 0,
+    signals: 0,
+    controls: 0,
+    starts: 0,
+    deploys: 0,
+    limits: 0,
+    refused: 0,
+    triggered: 0,
+    deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     /** Refusals past their sender's dead-letter rate (letter-rate.ts): refused and acked, no letter kept; reports, and decisions naming no HUMAN task. */
-    unletteredReports: 0, unletteredDecisions: 0,
-    snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
+    unletteredReports: 0,
+    unletteredDecisions: 0,
+    snapshotsWritten: 0,
+    snapshotLoads: 0,
+    snapshotsRefused: 0,
     /** Child runs started (SUB_WORKFLOW attempts, failure workflows). */
     childRuns: 0,
     /** Runs this engine started for schedule slots it claimed. */
@@ -156,7 +203,8 @@ export class ClusterEngine {
     useNativeDigest();
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
-    this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
+    this.snapshots =
+      this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
   }
@@ -175,17 +223,30 @@ export class ClusterEngine {
     await ensureCluster(jsm, { ...settings, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
     const tokens = await AttemptTokens.open(js, settings);
     const ledger = await AttemptLedger.open(nc);
-    this.notifier = engineNotifier({ store, nc, js, stats, now, log, ...(opts.notifications ? { notifications: opts.notifications } : {}), ...(opts.onNoted ? { onNoted: opts.onNoted } : {}) });
+    this.notifier = engineNotifier({
+      store,
+      nc,
+      js,
+      stats,
+      now,
+      log,
+      ...(opts.notifications ? { notifications: opts.notifications } : {}),
+      ...(opts.onNoted ? { onNoted: opts.onNoted } : {}),
+    });
     const url = typeof opts.nats === 'string' ? opts.nats : [opts.nats.servers].flat().join(',');
     this.sendersProven = await hasUsers(url);
     const stored = {
       ...(settings?.replicas ? { replicas: settings.replicas } : {}),
       ...(settings?.storage ? { storage: settings.storage } : {}),
     };
-    const registry = this.registry = new DefinitionRegistry(js, stored);
+    const registry = (this.registry = new DefinitionRegistry(js, stored));
     // Who serves which handler, as workers announce it: said in the log when nobody does, and to whoever asks (presence.ts).
     // With a users file, each worker heard is said with its NATS user's level (the agents view).
-    const presence = new PresenceRegistry(nc, Date.now, opts.users ? (user) => (this.sendersProven ? opts.users!.get(user)?.level ?? 'L3' : undefined) : undefined);
+    const presence = new PresenceRegistry(
+      nc,
+      Date.now,
+      opts.users ? (user) => (this.sendersProven ? (opts.users!.get(user)?.level ?? 'L3') : undefined) : undefined,
+    );
     presence.start();
     this.stops.push(() => presence.stop());
     const unserved = new UnservedLog(presence, log);
@@ -195,37 +256,74 @@ export class ClusterEngine {
     await publishAttemptKey(js, tokens, settings);
     const sign = (data: Uint8Array) => tokens.sign(data);
     const offerSigner = new BatchSigner(sign);
-    const taskQueues = new TaskQueues(jsm, js, settings, (subject) => nc.publish(subject), (queue, handler) => unserved.handedOut(queue, handler), sign);
+    const taskQueues = new TaskQueues(
+      jsm,
+      js,
+      settings,
+      (subject) => nc.publish(subject),
+      (queue, handler) => unserved.handedOut(queue, handler),
+      sign,
+    );
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
-    const engineName = this.reportName = `e${randomHex(6)}`;
-    const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
-      nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
-      // Offers are signed a batch per turn of the event loop (attempt-batch.ts); queued attempts alone, as workers before batches read them.
-      custodyCheckMs: () => inbox.heartbeatMs, sign: (data) => offerSigner.sign(data),
-    });
+    const engineName = (this.reportName = `e${randomHex(6)}`);
+    const direct = (this.direct =
+      opts.directDispatch === false
+        ? null
+        : new DirectDispatch({
+            nc,
+            engine: engineName,
+            leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
+            stats,
+            open: () => this.inHand.open,
+            log,
+            now,
+            // Offers are signed a batch per turn of the event loop (attempt-batch.ts); queued attempts alone, as workers before batches read them.
+            custodyCheckMs: () => inbox.heartbeatMs,
+            sign: (data) => offerSigner.sign(data),
+          }));
     const life: Lifecycle = { stopped: () => this.stopped, stops: this.stops, loops: this.loops };
     startLegacyTaskMover({ jsm, queues: taskQueues, log }, life);
-    const inbox = new Inbox({ nc, js, tokens, inHand: this.inHand, life, stats, now, log, ...(settings ? { settings } : {}), ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
+    const inbox = new Inbox({
+      nc,
+      js,
+      tokens,
+      inHand: this.inHand,
+      life,
+      stats,
+      now,
+      log,
+      ...(settings ? { settings } : {}),
+      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    });
     if (direct) {
       direct.start();
       // A connection dropped or moved to another node may have let the held messages' ack waits run out.
       void (async () => {
-        for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'reconnect') direct.custodyLapsed(`NATS connection: ${s.type}`);
+        for await (const s of nc.status())
+          if (s.type === 'disconnect' || s.type === 'reconnect') direct.custodyLapsed(`NATS connection: ${s.type}`);
       })().catch(() => undefined);
     }
 
     // The run host hands each commit on to the parts made after it (called only once messages flow).
     const notifier = this.notifier;
     // The limits file's limits (`ledgerflow limits set`), read before any message is taken and every 2 s after.
-    const limits = this.limits = new LimitsWatch(store, log);
+    const limits = (this.limits = new LimitsWatch(store, log));
     await limits.start();
     const host = new RunHost({
       limits: () => limits.current(),
-      store, snapshots: this.snapshots, snapshotEvery: this.snapshotEvery, stats, now, log, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
+      store,
+      snapshots: this.snapshots,
+      snapshotEvery: this.snapshotEvery,
+      stats,
+      now,
+      log,
+      ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
       stored: (runId, events, position, after) => this.runIndex?.stored(runId, events, position, after),
       after: {
-        publish: (effects, compiled, fresh, custody) => publishEffects(effectsOptions, custody, effects, compiled, fresh),
-        notify: (runId, before, events, fromHistory, custody) => notifyCommit(notifier, store, runId, before, events, fromHistory, custody),
+        publish: (effects, compiled, fresh, custody) =>
+          publishEffects(effectsOptions, custody, effects, compiled, fresh),
+        notify: (runId, before, events, fromHistory, custody) =>
+          notifyCommit(notifier, store, runId, before, events, fromHistory, custody),
         settled: async (runId, run) => {
           await children.reportToParent(runId, run);
           // Its concurrency slot frees: the queued runs it lets in are admitted and kicked (admissions.ts).
@@ -234,28 +332,81 @@ export class ClusterEngine {
       },
     });
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });
-    const gateSettings = { ...(settings?.replicas ? { replicas: settings.replicas } : {}), ...(settings?.storage ? { storage: settings.storage } : {}) };
+    const gateSettings = {
+      ...(settings?.replicas ? { replicas: settings.replicas } : {}),
+      ...(settings?.storage ? { storage: settings.storage } : {}),
+    };
     const gates = { store: new KvGateStore(js, gateSettings), log: new StreamGateLog(js, jsm, gateSettings) };
-    const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now, gates, log });
+    const triggers = new TriggerEvents({
+      js,
+      host,
+      inbox,
+      children,
+      registry,
+      eventTypes: opts.eventTypes ?? new Map(),
+      stats,
+      now,
+      gates,
+      log,
+    });
     const effectsOptions = {
-      js, tokens, ledger, taskQueues, stats, log, direct,
+      js,
+      tokens,
+      ledger,
+      taskQueues,
+      stats,
+      log,
+      direct,
       startChild: (e: Parameters<ChildRuns['start']>[0], custody: Custody | null) => children.start(e, custody),
-      cancelChild: (child: ChildRef, reason: string, custody: Custody | null) => children.cancel(child, reason, custody),
+      cancelChild: (child: ChildRef, reason: string, custody: Custody | null) =>
+        children.cancel(child, reason, custody),
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
-      failureStep: engineFailureSteps({ nc, js, store, notifier, children, projectDir: opts.projectDir ?? process.cwd(), log }),
+      failureStep: engineFailureSteps({
+        nc,
+        js,
+        store,
+        notifier,
+        children,
+        projectDir: opts.projectDir ?? process.cwd(),
+        log,
+      }),
       transform: engineTransforms({ children, now, log }),
     };
     const users = opts.users;
-    const levelOf = users ? (user: string): Level => (this.sendersProven ? users.get(user)?.level ?? 'L3' : 'L3') : undefined;
-    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId), ...(levelOf ? { levelOf } : {}),
-      started: async (runId) => { const [first] = await store.read(runId, { toSeq: 1 }); return first?.type === 'run.started' ? first.data.source : undefined; } });
+    const levelOf = users
+      ? (user: string): Level => (this.sendersProven ? (users.get(user)?.level ?? 'L3') : 'L3')
+      : undefined;
+    const routes = new Routes({
+      host,
+      inbox,
+      stats,
+      sendersProven: () => this.sendersProven,
+      now,
+      log,
+      history: (runId) => store.read(runId),
+      ...(levelOf ? { levelOf } : {}),
+      started: async (runId) => {
+        const [first] = await store.read(runId, { toSeq: 1 });
+        return first?.type === 'run.started' ? first.data.source : undefined;
+      },
+    });
     // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
-    const reportLetters = new LetterRate({ perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE, what: 'refused reports', now, log });
+    const reportLetters = new LetterRate({
+      perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE,
+      what: 'refused reports',
+      now,
+      log,
+    });
     const inputs: InputHost = {
-      tokens, stats, sendersProven: () => this.sendersProven, now, log,
+      tokens,
+      stats,
+      sendersProven: () => this.sendersProven,
+      now,
+      log,
       letterAllowed: (sender) => reportLetters.allow(sender),
-      withRun: (runId, fn) => host.withRun(runId, fn), load: (runId, fresh) => host.load(runId, fresh),
+      withRun: (runId, fn) => host.withRun(runId, fn),
+      load: (runId, fresh) => host.load(runId, fresh),
       process: (runId, events, o) => host.process(runId, events, o),
       deadLetter: (kind, reason, m, details) => inbox.deadLetter(kind, reason, m, details),
       dropMalformed: (kind, m, malformed) => inbox.dropMalformed(kind, m, malformed),
@@ -264,18 +415,61 @@ export class ClusterEngine {
       // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
       ...(direct ? { reported: (e) => direct.reported(e) } : {}),
     };
-    inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) => takeInput(inputs, m, custody));
-    this.closeOwnReports = serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats, direct: direct ? { dispatch: direct, engine: engineName } : null });
+    inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) =>
+      takeInput(inputs, m, custody),
+    );
+    this.closeOwnReports = serveDirectReports({
+      nc,
+      host: inputs,
+      inHand: this.inHand,
+      life,
+      stats,
+      direct: direct ? { dispatch: direct, engine: engineName } : null,
+    });
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
-    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m, custody) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log, skilled }, m, custody) : routes.timer(m, custody)), { boundFirst: false });
-    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) => routes.input('approval', m, custody));
-    inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) => triggers.take(m, custody));
-    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) => routes.input('signal', m, custody));
-    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) => routes.input('control', m, custody));
+    inbox.consume(
+      STREAMS.timers.name,
+      ENGINE_CONSUMERS.timers,
+      'timers',
+      (m, custody) =>
+        m.subject.endsWith('.gate')
+          ? takeGateWait({ js, store, host, now, log, skilled }, m, custody)
+          : routes.timer(m, custody),
+      { boundFirst: false },
+    );
+    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) =>
+      routes.input('approval', m, custody),
+    );
+    inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) =>
+      triggers.take(m, custody),
+    );
+    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) =>
+      routes.input('signal', m, custody),
+    );
+    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) =>
+      routes.input('control', m, custody),
+    );
     // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.
-    const actorOf = users ? (user: string): Actor => { const u = this.sendersProven ? users.get(user) : undefined; return { name: user, level: u?.level ?? 'L3', ...(u?.domains ? { domains: u.domains } : {}) }; } : undefined;
-    const requests = new Requests({ store, js, jsm, registry, inbox, stats, sendersProven: () => this.sendersProven, now, log, ...(actorOf ? { actorOf } : {}), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+    const actorOf = users
+      ? (user: string): Actor => {
+          const u = this.sendersProven ? users.get(user) : undefined;
+          return { name: user, level: u?.level ?? 'L3', ...(u?.domains ? { domains: u.domains } : {}) };
+        }
+      : undefined;
+    const requests = new Requests({
+      store,
+      js,
+      jsm,
+      registry,
+      inbox,
+      stats,
+      sendersProven: () => this.sendersProven,
+      now,
+      log,
+      ...(actorOf ? { actorOf } : {}),
+      ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}),
+    });
     inbox.consume(STREAMS.requests.name, ENGINE_CONSUMERS.requests, 'requests', (m) => requests.take(m));
     triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     // A settle admits at once; this finds what an engine lost between a settle and its admissions left QUEUED.
@@ -283,9 +477,17 @@ export class ClusterEngine {
     if (opts.schedules !== false) {
       const o = opts.schedules ?? {};
       this.scheduler = startScheduleLoop({
-        js, host, registry, life, stats, now, log,
-        ...(settings ? { settings } : {}), ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
-        ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
+        js,
+        host,
+        registry,
+        life,
+        stats,
+        now,
+        log,
+        ...(settings ? { settings } : {}),
+        ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
+        ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+        ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
       });
     }
     if (opts.runIndex !== false) this.runIndex = await startRunIndexProjection({ store, log, ...stored });
@@ -302,7 +504,9 @@ export class ClusterEngine {
     this.inHand.stopTaking();
     for (const s of this.stops) s();
     if (!(await this.inHand.settle(how.graceMs ?? this.opts.stopGraceMs ?? STOP_GRACE_MS))) {
-      this.log(`stopping: ${this.inHand.handBackRest().messages} message(s) not finished within the grace handed back to the other engines`);
+      this.log(
+        `stopping: ${this.inHand.handBackRest().messages} message(s) not finished within the grace handed back to the other engines`,
+      );
     }
     // Reports of the attempts offered to workers came here until now (the messages held for them are settled or handed back).
     this.closeOwnReports();

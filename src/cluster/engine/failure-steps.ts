@@ -36,7 +36,9 @@ export function incidentSubject(workflowId: string): string {
   return `lf.incidents.${token(workflowId)}`;
 }
 
-export function engineFailureSteps(o: EngineFailureStepsOptions): (effect: StartAttempt, step: FailureStep) => Promise<void> {
+export function engineFailureSteps(
+  o: EngineFailureStepsOptions,
+): (effect: StartAttempt, step: FailureStep) => Promise<void> {
   const publishIncident = async (record: IncidentRecord): Promise<string> => {
     const subject = incidentSubject(record.workflow);
     const h = headers();
@@ -52,14 +54,36 @@ export function engineFailureSteps(o: EngineFailureStepsOptions): (effect: Start
       const signal = AbortSignal.timeout(10 * 60_000);
       let outcome: { kind: 'completed'; output: unknown } | { kind: 'failed'; error: ReturnType<typeof toTaskError> };
       try {
-        outcome = { kind: 'completed', output: await steps.run(step, effect.input, { runId: effect.runId, attempt: effect.attempt, signal, log: (m) => o.log(`run ${effect.runId}: ${step}: ${m}`) }) ?? null };
+        outcome = {
+          kind: 'completed',
+          output:
+            (await steps.run(step, effect.input, {
+              runId: effect.runId,
+              attempt: effect.attempt,
+              signal,
+              log: (m) => o.log(`run ${effect.runId}: ${step}: ${m}`),
+            })) ?? null,
+        };
       } catch (err) {
         outcome = { kind: 'failed', error: toTaskError(err) };
       }
-      const parent = { runId: effect.runId, workflowId: effect.workflowId, task: effect.taskId, attempt: effect.attempt };
+      const parent = {
+        runId: effect.runId,
+        workflowId: effect.workflowId,
+        task: effect.taskId,
+        attempt: effect.attempt,
+      };
       // The message id of the report: one per attempt and restart.
-      await o.children.reportOutcome(parent, `${effect.runId}/${effect.taskId}/${effect.attempt}/r${effect.restart}`, outcome);
-    })().catch((err: unknown) => o.log(`run ${effect.runId}: the failure step ${step} could not report: ${errorMessage(err)} (the next engine's reconcile performs it again)`));
+      await o.children.reportOutcome(
+        parent,
+        `${effect.runId}/${effect.taskId}/${effect.attempt}/r${effect.restart}`,
+        outcome,
+      );
+    })().catch((err: unknown) =>
+      o.log(
+        `run ${effect.runId}: the failure step ${step} could not report: ${errorMessage(err)} (the next engine's reconcile performs it again)`,
+      ),
+    );
     return Promise.resolve();
   };
 }

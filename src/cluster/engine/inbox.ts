@@ -10,7 +10,27 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { iso } from '../../compiler/index.js';
-import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, encode, PULL_EXPIRES_MS, subjects, type AttemptTokens, type Custody, type DeadLetterDetails, type InHand, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TriggerVerdict, type StartVerdict, type DeployVerdict, type Malformed, type ClusterSettings } from '../transport/index.js';
+import {
+  deadLetterOf,
+  publishDeadLetter,
+  REDELIVERY_DEFAULTS,
+  retryDelayMs,
+  encode,
+  PULL_EXPIRES_MS,
+  subjects,
+  type AttemptTokens,
+  type Custody,
+  type DeadLetterDetails,
+  type InHand,
+  type ApprovalVerdict,
+  type ControlVerdict,
+  type SignalVerdict,
+  type TriggerVerdict,
+  type StartVerdict,
+  type DeployVerdict,
+  type Malformed,
+  type ClusterSettings,
+} from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 
 /**
@@ -39,16 +59,28 @@ export interface Lifecycle {
  * Runs `round` now and every `everyMs` until the engine stops (its stop wakes the wait); a round that throws
  * is told to `failed` (unless the engine stopped meanwhile) and the next round tries again.
  */
-export function everyUntilStopped(life: Lifecycle, everyMs: number, round: () => Promise<unknown>, failed: (err: unknown) => void): void {
+export function everyUntilStopped(
+  life: Lifecycle,
+  everyMs: number,
+  round: () => Promise<unknown>,
+  failed: (err: unknown) => void,
+): void {
   let wake: (() => void) | undefined;
   life.stops.push(() => wake?.());
-  life.loops.push((async () => {
-    while (!life.stopped()) {
-      await round().catch((err: unknown) => { if (!life.stopped()) failed(err); });
-      if (life.stopped()) break;
-      await new Promise<void>((r) => { wake = r; setTimeout(r, everyMs).unref?.(); });
-    }
-  })());
+  life.loops.push(
+    (async () => {
+      while (!life.stopped()) {
+        await round().catch((err: unknown) => {
+          if (!life.stopped()) failed(err);
+        });
+        if (life.stopped()) break;
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, everyMs).unref?.();
+        });
+      }
+    })(),
+  );
 }
 
 export interface InboxOptions {
@@ -85,7 +117,13 @@ export class Inbox {
    * The server's own bound is a few deliveries higher (setup.ts), a last resort.
    * `boundFirst: false`: the handler checks the bound itself (spent()).
    */
-  consume(stream: string, durable: string, kind: string, handle: (m: JsMsg, custody: Custody) => Promise<void>, opts: { boundFirst?: boolean } = {}): void {
+  consume(
+    stream: string,
+    durable: string,
+    kind: string,
+    handle: (m: JsMsg, custody: Custody) => Promise<void>,
+    opts: { boundFirst?: boolean } = {},
+  ): void {
     const { life, inHand } = this.o;
     const limit = this.o.concurrency ?? 64;
     let active = 0;
@@ -99,7 +137,10 @@ export class Inbox {
           // heartbeated within it, or it is redelivered to another engine while this one still acts on it.
           const serverAckWaitMs = ((await consumer.info(true).catch(() => null))?.config.ack_wait ?? 0) / 1_000_000;
           const settingsAckWaitMs = this.o.settings?.engineAckWaitMs ?? 10_000;
-          const heartbeatMs = Math.max(250, Math.min(settingsAckWaitMs, serverAckWaitMs > 0 ? serverAckWaitMs : settingsAckWaitMs) / 3);
+          const heartbeatMs = Math.max(
+            250,
+            Math.min(settingsAckWaitMs, serverAckWaitMs > 0 ? serverAckWaitMs : settingsAckWaitMs) / 3,
+          );
           this.heartbeatMs = Math.min(this.heartbeatMs, heartbeatMs);
           const messages = await consumer.consume({ max_messages: limit, expires: PULL_EXPIRES_MS });
           life.stops.push(() => messages.stop());
@@ -112,19 +153,24 @@ export class Inbox {
             const held = holdAck(m, () => inHand.handedBack);
             // Kept ours (working()) while it is processed slowly, e.g. appends waiting out a server restart, and
             // while attempts offered straight to workers under it have not reported (direct-dispatch.ts: its custody).
-            void inHand.track([m], (async () => {
-              try {
-                if (opts.boundFirst === false || !(await this.spent(m, kind))) {
-                  // Its notification deliveries and the attempts offered under it: the ack waits for both (custody.ts).
-                  await handle(held.msg, { deliveries: held.deliveries, holds: true });
-                }
-              } finally {
-                // Its processing is done: a message whose ack waits for its custody takes no slot meanwhile.
-                active--;
-                waiters.shift()?.();
-              }
-              await held.acked();
-            })(), heartbeatMs)
+            void inHand
+              .track(
+                [m],
+                (async () => {
+                  try {
+                    if (opts.boundFirst === false || !(await this.spent(m, kind))) {
+                      // Its notification deliveries and the attempts offered under it: the ack waits for both (custody.ts).
+                      await handle(held.msg, { deliveries: held.deliveries, holds: true });
+                    }
+                  } finally {
+                    // Its processing is done: a message whose ack waits for its custody takes no slot meanwhile.
+                    active--;
+                    waiters.shift()?.();
+                  }
+                  await held.acked();
+                })(),
+                heartbeatMs,
+              )
               .catch((err: unknown) => this.failed(m, kind, durable, err));
           }
         } catch (err) {
@@ -145,7 +191,11 @@ export class Inbox {
   async spent(m: JsMsg, kind: string): Promise<boolean> {
     const n = m.info.deliveryCount;
     if (n <= this.maxDeliver) return false;
-    await this.deadLetter(kind, `delivered ${n} times (the bound is ${this.maxDeliver}) and never processed to the end: an engine died or hung on it each time`, m);
+    await this.deadLetter(
+      kind,
+      `delivered ${n} times (the bound is ${this.maxDeliver}) and never processed to the end: an engine died or hung on it each time`,
+      m,
+    );
     m.term();
     return true;
   }
@@ -158,7 +208,11 @@ export class Inbox {
     const message = err instanceof Error ? err.message : String(err);
     if (n >= this.maxDeliver) {
       try {
-        await this.deadLetter(kind, `gave up after ${n} deliveries (the bound is ${this.maxDeliver}); the last failed with: ${message}`, m);
+        await this.deadLetter(
+          kind,
+          `gave up after ${n} deliveries (the bound is ${this.maxDeliver}); the last failed with: ${message}`,
+          m,
+        );
         m.term();
         return;
       } catch (dlqErr) {
@@ -178,10 +232,22 @@ export class Inbox {
    * runs fail to start); without it, dead-lettering a message again (after a
    * crash before its ack) writes nothing new.
    */
-  async deadLetter(kind: string, reason: string, m: JsMsg, details: DeadLetterDetails = {}, discriminator?: string): Promise<void> {
+  async deadLetter(
+    kind: string,
+    reason: string,
+    m: JsMsg,
+    details: DeadLetterDetails = {},
+    discriminator?: string,
+  ): Promise<void> {
     this.o.stats.deadLetters++;
     this.o.log(`dead letter (${kind}): ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`);
-    await publishDeadLetter(this.o.js, subjects.dlq(kind), deadLetterOf(m, reason, iso(this.o.now()), details), discriminator, (id) => this.o.tokens.engineMessageId(id));
+    await publishDeadLetter(
+      this.o.js,
+      subjects.dlq(kind),
+      deadLetterOf(m, reason, iso(this.o.now()), details),
+      discriminator,
+      (id) => this.o.tokens.engineMessageId(id),
+    );
   }
 
   /** A message parseInbound refused: dead-lettered with the reason, and acked (it would be refused again). */
@@ -192,7 +258,10 @@ export class Inbox {
   }
 
   /** Tells whoever waits on a verdict subject what became of their message (core NATS: nobody listening is fine). */
-  tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict | ControlVerdict | StartVerdict | DeployVerdict): void {
+  tell(
+    subject: string | null,
+    verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict | ControlVerdict | StartVerdict | DeployVerdict,
+  ): void {
     if (subject) this.o.nc.publish(subject, encode(verdict));
   }
 }
@@ -203,7 +272,10 @@ export class Inbox {
  * and noted): an engine that dies before leaves it unacked for another.
  * Everything else (nak, term, working) goes to the message as it is.
  */
-function holdAck(m: JsMsg, handedBack: () => boolean): { msg: JsMsg; deliveries: Promise<void>[]; acked: () => Promise<void> } {
+function holdAck(
+  m: JsMsg,
+  handedBack: () => boolean,
+): { msg: JsMsg; deliveries: Promise<void>[]; acked: () => Promise<void> } {
   const deliveries: Promise<void>[] = [];
   let acked: Promise<void> = Promise.resolve();
   const msg = new Proxy(m, {
@@ -212,7 +284,10 @@ function holdAck(m: JsMsg, handedBack: () => boolean): { msg: JsMsg; deliveries:
         return () => {
           if (deliveries.length === 0) target.ack();
           // Deliveries cut off by a stop were not noted: the message was handed back, so that the next engine delivers them.
-          else acked = Promise.allSettled(deliveries).then(() => { if (!handedBack()) target.ack(); });
+          else
+            acked = Promise.allSettled(deliveries).then(() => {
+              if (!handedBack()) target.ack();
+            });
         };
       }
       const v = Reflect.get(target, prop, target) as unknown;

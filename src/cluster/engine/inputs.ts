@@ -26,9 +26,20 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso, type CompiledWorkflow } from '../../compiler/index.js';
 import type { PendingEvent } from '../../events/index.js';
 import { attemptQueue, reviewLoss, type RunSnapshot } from '../../runtime/index.js';
-import { parseInbound, rawOf, type AttemptTokens, type DeadLetterDetails, type OutcomeMessage, type Malformed, type Custody } from '../transport/index.js';
+import {
+  parseInbound,
+  rawOf,
+  type AttemptTokens,
+  type DeadLetterDetails,
+  type OutcomeMessage,
+  type Malformed,
+  type Custody,
+} from '../transport/index.js';
 
-export interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
+export interface RunState {
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+}
 
 /** What of its engine the input path uses. */
 export interface InputHost {
@@ -40,7 +51,11 @@ export interface InputHost {
   log(line: string): void;
   withRun<T>(runId: string, fn: () => Promise<T>): Promise<T>;
   load(runId: string, fresh?: boolean): Promise<RunState | null>;
-  process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string; justStarted?: boolean; custody: Custody | null }): Promise<RunState | null>;
+  process(
+    runId: string,
+    inputs: PendingEvent[],
+    opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string; justStarted?: boolean; custody: Custody | null },
+  ): Promise<RunState | null>;
   deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
   /** Whether a refusal of `sender`'s is kept as a dead letter, a few a minute per sender (letter-rate.ts); else it is refused without one. */
   letterAllowed(sender: string): boolean;
@@ -70,7 +85,14 @@ function queueRefused(st: RunState, task: string, queue: string | undefined): st
  * queue the attempt was handed out on when `queue` (the report's subject's) is another.
  * The one way an outcome is recorded, whether it came on LF_INPUTS or straight (direct-reports.ts).
  */
-export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: string | undefined, by: { by: string; unauthenticated?: true }, time: string, commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null }): Promise<RunState | null | { refused: string }> {
+export function recordOutcome(
+  host: InputHost,
+  input: OutcomeMessage,
+  queue: string | undefined,
+  by: { by: string; unauthenticated?: true },
+  time: string,
+  commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null },
+): Promise<RunState | null | { refused: string }> {
   const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
   return host.withRun(input.runId, async () => {
     const st = await host.load(input.runId);
@@ -78,7 +100,12 @@ export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: str
     const want = queueRefused(st, input.data.task, queue);
     if (want) return { refused: want };
     const done = await host.process(input.runId, inputs, commit);
-    host.reported?.({ runId: input.runId, taskId: input.data.task, ...instanceFields(input.data), attempt: input.data.attempt });
+    host.reported?.({
+      runId: input.runId,
+      taskId: input.data.task,
+      ...instanceFields(input.data),
+      attempt: input.data.attempt,
+    });
     return done;
   });
 }
@@ -95,10 +122,19 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     return;
   }
   const { sender, queue, input } = parsed.value;
-  if (input.type !== 'kick' && !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
+  if (
+    input.type !== 'kick' &&
+    !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)
+  ) {
     host.stats.forged++;
     if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
+    else
+      await host.deadLetter(
+        'inputs',
+        `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`,
+        m,
+        { runId: input.runId, taskId: input.data.task, by: sender },
+      );
     m.ack();
     return;
   }
@@ -106,7 +142,12 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   // Who reported it, as the server let them publish; the engine's clock stamps what it records, never the sender's.
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
   const time = iso(host.now());
-  const commit = { reconcile: m.redelivered || input.type === 'kick', fresh: m.redelivered, commitKey: `in${m.seq}`, custody };
+  const commit = {
+    reconcile: m.redelivered || input.type === 'kick',
+    fresh: m.redelivered,
+    commitKey: `in${m.seq}`,
+    custody,
+  };
 
   const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;
@@ -115,7 +156,9 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     // commit): it is judged against the log as it is now, never this engine's cached copy (which may be
     // the run still QUEUED, and would start nothing). A start's kick has no copy to catch up with.
     const justStarted = input.started === true && !m.redelivered;
-    done = await host.withRun(input.runId, () => host.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }));
+    done = await host.withRun(input.runId, () =>
+      host.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }),
+    );
   } else if (input.type === 'task.lost') {
     done = await host.withRun(input.runId, async (): Promise<Done> => {
       const st = await host.load(input.runId, true);
@@ -123,22 +166,38 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       const { task, attempt, restart, lost, ledger } = input.data;
       const want = wrongQueue(st, task);
       if (want) return { refused: want };
-      const review = reviewLoss(st.snapshot, { taskId: task, ...instanceFields(input.data), attempt, restart, reason: 'worker_lost', ...(lost !== undefined ? { lost } : {}), ...by, time });
+      const review = reviewLoss(st.snapshot, {
+        taskId: task,
+        ...instanceFields(input.data),
+        attempt,
+        restart,
+        reason: 'worker_lost',
+        ...(lost !== undefined ? { lost } : {}),
+        ...by,
+        time,
+      });
       if (review.kind === 'stale') {
         host.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
         return st;
       }
       if ((ledger === 'task.completed' || ledger === 'task.failed') && m.info.deliveryCount === 1) return 'recheck';
       if (review.kind === 'restart') host.stats.restarts++;
-      const said = ledger === undefined || ledger === 'taken' ? `was lost with ${lost ?? 'its worker'}` : `was not run (the attempt ledger says ${ledger}${lost ? ` by ${lost}` : ''}, and the run has no outcome of it)`;
-      host.log(`run ${input.runId}: ${task} attempt ${attempt} ${said}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`);
+      const said =
+        ledger === undefined || ledger === 'taken'
+          ? `was lost with ${lost ?? 'its worker'}`
+          : `was not run (the attempt ledger says ${ledger}${lost ? ` by ${lost}` : ''}, and the run has no outcome of it)`;
+      host.log(
+        `run ${input.runId}: ${task} attempt ${attempt} ${said}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`,
+      );
       return host.process(input.runId, [review.event], commit);
     });
   } else {
     done = await recordOutcome(host, input, queue, by, time, commit);
   }
   if (done === 'recheck' && input.type === 'task.lost') {
-    host.log(`run ${input.runId}: ${input.data.task} attempt ${input.data.attempt} is marked ${input.data.ledger} in the attempt ledger and its outcome is not recorded yet; looking again in ${host.finishedRecheckMs} ms`);
+    host.log(
+      `run ${input.runId}: ${input.data.task} attempt ${input.data.attempt} is marked ${input.data.ledger} in the attempt ledger and its outcome is not recorded yet; looking again in ${host.finishedRecheckMs} ms`,
+    );
     m.nak(host.finishedRecheckMs);
     return;
   }
@@ -146,7 +205,13 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     host.stats.refused++;
     const task = input.type === 'kick' ? '' : input.data.task;
     if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else await host.deadLetter('inputs', `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`, m, { runId: input.runId, taskId: task, by: sender });
+    else
+      await host.deadLetter(
+        'inputs',
+        `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`,
+        m,
+        { runId: input.runId, taskId: task, by: sender },
+      );
     m.ack();
     return;
   }
@@ -154,7 +219,10 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     // An outcome or a loss carries a token only an engine hands out, for an attempt of a run it had read:
     // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
     // (bounded: see the engine's consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
-    if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
+    if (input.type !== 'kick')
+      throw new Error(
+        `run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`,
+      );
     if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
     else await host.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
   }

@@ -34,7 +34,12 @@ const notFound = (err: unknown) => /not found|no message found/i.test(errorMessa
  * were moved (null: there is no LF_TASKS). `skipped`: sequences already
  * reported as not a task subject, so each is logged once.
  */
-export async function moveLegacyTasks(jsm: JetStreamManager, queues: Pick<TaskQueues, 'dispatch'>, log: (line: string) => void, skipped = new Set<number>()): Promise<number | null> {
+export async function moveLegacyTasks(
+  jsm: JetStreamManager,
+  queues: Pick<TaskQueues, 'dispatch'>,
+  log: (line: string) => void,
+  skipped = new Set<number>(),
+): Promise<number | null> {
   let info;
   try {
     info = await jsm.streams.info(LEGACY_TASKS.name);
@@ -43,7 +48,7 @@ export async function moveLegacyTasks(jsm: JetStreamManager, queues: Pick<TaskQu
     throw err;
   }
   let moved = 0;
-  for (let seq = info.state.first_seq; info.state.messages > 0;) {
+  for (let seq = info.state.first_seq; info.state.messages > 0; ) {
     let m;
     try {
       // The first message at or after seq (nats-server 2.9+; the client's types know it only for direct gets): gaps of acked attempts are skipped in one request.
@@ -56,22 +61,44 @@ export async function moveLegacyTasks(jsm: JetStreamManager, queues: Pick<TaskQu
     seq = m.seq + 1;
     const parts = LEGACY_SUBJECT.exec(m.subject);
     if (!parts) {
-      if (!skipped.has(m.seq)) log(`${LEGACY_TASKS.name} message ${m.seq} on ${m.subject} is not a task attempt: left where it is`);
+      if (!skipped.has(m.seq))
+        log(`${LEGACY_TASKS.name} message ${m.seq} on ${m.subject} is not a task attempt: left where it is`);
       skipped.add(m.seq);
       continue;
     }
-    await queues.dispatch(parts[1]!, parts[2]!, m.data, m.header?.get('Nats-Msg-Id') || `${LEGACY_TASKS.name}/${m.seq}`);
+    await queues.dispatch(
+      parts[1]!,
+      parts[2]!,
+      m.data,
+      m.header?.get('Nats-Msg-Id') || `${LEGACY_TASKS.name}/${m.seq}`,
+    );
     // Another engine may have moved and deleted it first.
-    await jsm.streams.deleteMessage(LEGACY_TASKS.name, m.seq, false).catch((err: unknown) => { if (!notFound(err)) throw err; });
+    await jsm.streams.deleteMessage(LEGACY_TASKS.name, m.seq, false).catch((err: unknown) => {
+      if (!notFound(err)) throw err;
+    });
     moved++;
   }
-  if (moved > 0) log(`moved ${moved} task attempt${moved === 1 ? '' : 's'} left in ${LEGACY_TASKS.name} (from before each queue had its own stream) onto their queues' streams LF_TASKS_<queue>`);
+  if (moved > 0)
+    log(
+      `moved ${moved} task attempt${moved === 1 ? '' : 's'} left in ${LEGACY_TASKS.name} (from before each queue had its own stream) onto their queues' streams LF_TASKS_<queue>`,
+    );
   return moved;
 }
 
 /** Moves LF_TASKS's attempts now and every `everyMs` until the engine stops; a failed pass is logged and tried again at the next. */
-export function startLegacyTaskMover(o: { jsm: JetStreamManager; queues: Pick<TaskQueues, 'dispatch'>; log: (line: string) => void }, life: Lifecycle, everyMs = LEGACY_TASKS_EVERY_MS): void {
+export function startLegacyTaskMover(
+  o: { jsm: JetStreamManager; queues: Pick<TaskQueues, 'dispatch'>; log: (line: string) => void },
+  life: Lifecycle,
+  everyMs = LEGACY_TASKS_EVERY_MS,
+): void {
   const skipped = new Set<number>();
-  everyUntilStopped(life, everyMs, () => moveLegacyTasks(o.jsm, o.queues, o.log, skipped),
-    (err) => o.log(`moving the attempts left in ${LEGACY_TASKS.name}: ${errorMessage(err)}; trying again in ${everyMs / 1000} s`));
+  everyUntilStopped(
+    life,
+    everyMs,
+    () => moveLegacyTasks(o.jsm, o.queues, o.log, skipped),
+    (err) =>
+      o.log(
+        `moving the attempts left in ${LEGACY_TASKS.name}: ${errorMessage(err)}; trying again in ${everyMs / 1000} s`,
+      ),
+  );
 }

@@ -10,7 +10,13 @@ export class LetterRate {
   private readonly seen = new Map<string, { minute: number; count: number }>();
 
   constructor(
-    private readonly o: { perMinute: number; what: string; now: () => number; log: (line: string) => void; maxSenders?: number },
+    private readonly o: {
+      perMinute: number;
+      what: string;
+      now: () => number;
+      log: (line: string) => void;
+      maxSenders?: number;
+    },
   ) {}
 
   /** Whether `sender`'s next refusal of this minute is kept as a dead letter. */
@@ -24,7 +30,10 @@ export class LetterRate {
       return true;
     }
     seen.count++;
-    if (seen.count === this.o.perMinute + 1) this.o.log(`${sender}: over ${this.o.perMinute} ${this.o.what} this minute; the rest are refused without a dead letter`);
+    if (seen.count === this.o.perMinute + 1)
+      this.o.log(
+        `${sender}: over ${this.o.perMinute} ${this.o.what} this minute; the rest are refused without a dead letter`,
+      );
     return seen.count <= this.o.perMinute;
   }
 }

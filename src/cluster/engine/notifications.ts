@@ -11,7 +11,13 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '../../store/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventEnvelope } from '../../events/index.js';
-import { Notifier, notificationBody, type DeliveryOutcome, type NotificationsConfig, type PendingDelivery } from '../../notify/index.js';
+import {
+  Notifier,
+  notificationBody,
+  type DeliveryOutcome,
+  type NotificationsConfig,
+  type PendingDelivery,
+} from '../../notify/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { subjects, type Custody } from '../transport/index.js';
 import type { Loaded } from './run-host.js';
@@ -30,7 +36,9 @@ export interface EngineNotifierOptions {
 /** The engine's Notifier, its dead letters on lf.dlq.notifications. */
 export function engineNotifier(o: EngineNotifierOptions): Notifier {
   return new Notifier({
-    store: o.store, now: o.now, log: (line) => o.log(`notify: ${line}`),
+    store: o.store,
+    now: o.now,
+    log: (line) => o.log(`notify: ${line}`),
     ...(o.notifications ? { config: o.notifications } : {}),
     ...(o.onNoted ? { onNoted: o.onNoted } : {}),
     nats: { connection: o.nc, headers: natsHeaders, deadLetter: (d, outcome) => deadLetterNotification(o, d, outcome) },
@@ -46,7 +54,15 @@ export function engineNotifier(o: EngineNotifierOptions): Notifier {
  * deliveries, so the run's whole history is read for what it owes (only for
  * a run with notification rules).
  */
-export async function notifyCommit(notifier: Notifier, store: JetStreamEventStore, runId: string, st: Loaded, events: EventEnvelope[], fromHistory: boolean, custody: Custody | null): Promise<void> {
+export async function notifyCommit(
+  notifier: Notifier,
+  store: JetStreamEventStore,
+  runId: string,
+  st: Loaded,
+  events: EventEnvelope[],
+  fromHistory: boolean,
+  custody: Custody | null,
+): Promise<void> {
   const definition = st.compiled.definition;
   if (!notifier.hasRules(definition)) return;
   const held = custody?.deliveries;
@@ -58,12 +74,27 @@ export async function notifyCommit(notifier: Notifier, store: JetStreamEventStor
 }
 
 /** A notification given up on: a dead letter on lf.dlq.notifications, the body kept (it is not replayed: ledgerflow itself delivers again what a history does not note). */
-async function deadLetterNotification(o: EngineNotifierOptions, d: PendingDelivery, outcome: Extract<DeliveryOutcome, { delivered: false }>): Promise<void> {
+async function deadLetterNotification(
+  o: EngineNotifierOptions,
+  d: PendingDelivery,
+  outcome: Extract<DeliveryOutcome, { delivered: false }>,
+): Promise<void> {
   const raw = JSON.stringify(notificationBody(d.notification));
   o.stats.deadLetters++;
-  await o.js.publish(subjects.dlq('notifications'), new TextEncoder().encode(JSON.stringify({
-    reason: `notification ${d.notification.id} (${d.notification.on}) to ${d.target.key}: given up after ${outcome.attempts} tr${outcome.attempts === 1 ? 'y' : 'ies'}; the last failed with: ${outcome.error.slice(0, 1500)}`,
-    at: iso(o.now()), stage: 'notification', runId: d.notification.runId, ...(d.notification.task !== undefined ? { taskId: d.notification.task } : {}),
-    size: Buffer.byteLength(raw), sha256: createHash('sha256').update(raw).digest('hex'), raw,
-  })), { msgID: `dlq/notification/${d.notification.id}/${d.target.key}` });
+  await o.js.publish(
+    subjects.dlq('notifications'),
+    new TextEncoder().encode(
+      JSON.stringify({
+        reason: `notification ${d.notification.id} (${d.notification.on}) to ${d.target.key}: given up after ${outcome.attempts} tr${outcome.attempts === 1 ? 'y' : 'ies'}; the last failed with: ${outcome.error.slice(0, 1500)}`,
+        at: iso(o.now()),
+        stage: 'notification',
+        runId: d.notification.runId,
+        ...(d.notification.task !== undefined ? { taskId: d.notification.task } : {}),
+        size: Buffer.byteLength(raw),
+        sha256: createHash('sha256').update(raw).digest('hex'),
+        raw,
+      }),
+    ),
+    { msgID: `dlq/notification/${d.notification.id}/${d.target.key}` },
+  );
 }

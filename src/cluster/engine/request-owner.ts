@@ -26,9 +26,12 @@ export interface RequestedRun {
 /** Why the run `source` and `workflowId` describe is not the one `want` describes; null when it is. */
 export function notRequested(workflowId: string, source: RunSource | undefined, want: RequestedRun): string | null {
   const s = source ?? {};
-  if (want.workflowId !== undefined && workflowId !== want.workflowId) return `a run of workflow ${workflowId}, not ${want.workflowId}`;
-  if (s.parent || s.event !== undefined || s.schedule || s.gate) return 'a run ledgerflow started (a child, an event\'s or a schedule slot\'s run)';
-  if ((s.retryOf?.runId) !== want.retryOf) return want.retryOf === undefined ? 'a retry of another run' : `a run that is not a retry of run ${want.retryOf}`;
+  if (want.workflowId !== undefined && workflowId !== want.workflowId)
+    return `a run of workflow ${workflowId}, not ${want.workflowId}`;
+  if (s.parent || s.event !== undefined || s.schedule || s.gate)
+    return "a run ledgerflow started (a child, an event's or a schedule slot's run)";
+  if (s.retryOf?.runId !== want.retryOf)
+    return want.retryOf === undefined ? 'a retry of another run' : `a run that is not a retry of run ${want.retryOf}`;
   if (s.by !== want.by) return 'a run someone else started';
   return null;
 }
@@ -37,12 +40,21 @@ export function notRequested(workflowId: string, source: RunSource | undefined, 
  * Whether run `runId` exists and is the one this request started (taken again): false when it has no events,
  * true when it is; throws RunIdTakenError (LF_RUN_ID_TAKEN) when another run holds the id. Reads its first event.
  */
-export async function ownExisting(store: EventStore, runId: string, want: RequestedRun & { what: string }): Promise<boolean> {
+export async function ownExisting(
+  store: EventStore,
+  runId: string,
+  want: RequestedRun & { what: string },
+): Promise<boolean> {
   const [first] = await store.read(runId, { toSeq: 1 });
   if (!first) return false;
   const source = first.type === 'run.started' ? first.data.source : undefined;
   const taken = first.type === 'run.started' ? notRequested(first.workflowId, source, want) : 'a run with no start';
   if (!taken) return true;
   // Said without the other person's name or input: the sender learns only that the id is not theirs to take.
-  throw new RunIdTakenError(runId, want.workflowId ?? '', first.workflowId, `run id ${runId}, named by this ${want.what}, is taken by ${taken}: it is not answered for this request, nor touched; nothing is started (a fresh start gives a new id: \`ledgerflow start\` without --id, or another --id)`);
+  throw new RunIdTakenError(
+    runId,
+    want.workflowId ?? '',
+    first.workflowId,
+    `run id ${runId}, named by this ${want.what}, is taken by ${taken}: it is not answered for this request, nor touched; nothing is started (a fresh start gives a new id: \`ledgerflow start\` without --id, or another --id)`,
+  );
 }

@@ -32,7 +32,18 @@ import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import { writeLimits } from '../../limits/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type LimitsVerdict, type StartVerdict } from '../transport/index.js';
+import {
+  maxOutputBytes,
+  parseInbound,
+  rawOf,
+  STREAMS,
+  subjects,
+  type DefinitionRegistry,
+  type DeployVerdict,
+  type Inbound,
+  type LimitsVerdict,
+  type StartVerdict,
+} from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
 import { kickRun } from './admissions.js';
@@ -61,7 +72,11 @@ type Kind = 'start' | 'deploy' | 'limits';
 const LEADING_REQUEST = /^\{"request":"([A-Za-z0-9_-]{8,64})"/;
 /** Where each kind's dead letters go (lf.dlq.<kind>) and its verdict. */
 const LETTER_KIND: Record<Kind, string> = { start: 'starts', deploy: 'deploys', limits: 'limits' };
-const VERDICT_SUBJECT: Record<Kind, (sender: string, request: string) => string> = { start: subjects.startVerdict, deploy: subjects.deployVerdict, limits: subjects.limitsVerdict };
+const VERDICT_SUBJECT: Record<Kind, (sender: string, request: string) => string> = {
+  start: subjects.startVerdict,
+  deploy: subjects.deployVerdict,
+  limits: subjects.limitsVerdict,
+};
 
 /** How often, and after how long, a start of a workflow not deployed is looked at again while deploy requests wait. */
 const DEPLOY_WAITS = 5;
@@ -75,7 +90,9 @@ const REFUSAL_LETTERS_PER_MINUTE = 10;
 
 /** A refusal said to the sender: the embedded store's code and words. */
 class Refused extends Error {
-  constructor(readonly verdict: { reason: string; code: string; need?: string; have?: string }) { super(verdict.reason); }
+  constructor(readonly verdict: { reason: string; code: string; need?: string; have?: string }) {
+    super(verdict.reason);
+  }
 }
 
 /** Kinds of LedgerflowError that are the request's fault (answered, never retried); the rest may pass (the store, the network). */
@@ -85,18 +102,33 @@ export class Requests {
   private readonly letters: LetterRate;
 
   constructor(private readonly o: RequestsOptions) {
-    this.letters = new LetterRate({ perMinute: REFUSAL_LETTERS_PER_MINUTE, what: 'refused start and deploy requests', now: o.now, log: o.log });
+    this.letters = new LetterRate({
+      perMinute: REFUSAL_LETTERS_PER_MINUTE,
+      what: 'refused start and deploy requests',
+      now: o.now,
+      log: o.log,
+    });
   }
 
   /** One message of LF_REQUESTS: a start (or retry) or a deploy; acked once answered. */
   async take(m: JsMsg): Promise<void> {
-    const kind: Kind = m.subject.startsWith('lf.deploys.') ? 'deploy' : m.subject.startsWith('lf.limits.') ? 'limits' : 'start';
+    const kind: Kind = m.subject.startsWith('lf.deploys.')
+      ? 'deploy'
+      : m.subject.startsWith('lf.limits.')
+        ? 'limits'
+        : 'start';
     const letterKind = LETTER_KIND[kind];
     // A start's input goes into run.started beside its definition: one over half the server's max_payload could never be recorded.
     const limit = maxOutputBytes(this.o.maxPayload);
-    const parsed = kind === 'start' && m.data.length > limit
-      ? { ok: false as const, reason: `malformed start request on ${m.subject.slice(0, 300)}: ${m.data.length} bytes, over the ${limit} a start may carry on this NATS server (half its max_payload); pass a reference (a path, a key, a URL) in the input instead`, details: {}, misdirected: false }
-      : parseInbound(kind, rawOf(m));
+    const parsed =
+      kind === 'start' && m.data.length > limit
+        ? {
+            ok: false as const,
+            reason: `malformed start request on ${m.subject.slice(0, 300)}: ${m.data.length} bytes, over the ${limit} a start may carry on this NATS server (half its max_payload); pass a reference (a path, a key, a URL) in the input instead`,
+            details: {},
+            misdirected: false,
+          }
+        : parseInbound(kind, rawOf(m));
     if (!parsed.ok) {
       // Told to the sender when the subject names one and a request id, in the subject (as requests were published
       // before) or first in the body as clients write it (read from its first bytes: the body is what was wrong).
@@ -112,20 +144,35 @@ export class Requests {
     }
     const value = parsed.value;
     try {
-      const verdict = kind === 'start' ? await this.start(value as Inbound['start']) : kind === 'deploy' ? await this.deploy(value as Inbound['deploy']) : await this.limits(value as Inbound['limits']);
+      const verdict =
+        kind === 'start'
+          ? await this.start(value as Inbound['start'])
+          : kind === 'deploy'
+            ? await this.deploy(value as Inbound['deploy'])
+            : await this.limits(value as Inbound['limits']);
       this.o.inbox.tell(value.verdictTo, verdict);
     } catch (err) {
       const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
       if (!refusal) throw err; // the inbox tries it again later, and dead-letters it at its bound
       // A start of a workflow not deployed while deploys wait beside it (`deploy` then `start`, both queued for the
       // next engine, which takes them at once): looked at again after them, a few times, before it is refused.
-      if (refusal.code === 'LF_WORKFLOW_NOT_DEPLOYED' && m.info.deliveryCount < DEPLOY_WAITS && await this.deploysWaiting()) {
+      if (
+        refusal.code === 'LF_WORKFLOW_NOT_DEPLOYED' &&
+        m.info.deliveryCount < DEPLOY_WAITS &&
+        (await this.deploysWaiting())
+      ) {
         m.nak(DEPLOY_WAIT_MS);
         return;
       }
       this.o.stats.refused++;
       this.o.log(`refused ${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`);
-      if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(letterKind, `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
+      if (this.letters.allow(value.sender))
+        await this.o.inbox.deadLetter(
+          letterKind,
+          `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`,
+          m,
+          { by: value.sender },
+        );
       this.o.inbox.tell(value.verdictTo, { accepted: false, ...refusal });
     }
     m.ack();
@@ -133,7 +180,9 @@ export class Requests {
 
   /** Whether deploy requests wait in LF_REQUESTS (taken or not): false when that cannot be read. */
   private async deploysWaiting(): Promise<boolean> {
-    const info = await this.o.jsm.streams.info(STREAMS.requests.name, { subjects_filter: 'lf.deploys.>' }).catch(() => null);
+    const info = await this.o.jsm.streams
+      .info(STREAMS.requests.name, { subjects_filter: 'lf.deploys.>' })
+      .catch(() => null);
     return Object.keys(info?.state.subjects ?? {}).length > 0;
   }
 
@@ -159,7 +208,7 @@ export class Requests {
           await commits.beginRetry(body.retryOf, { runId: body.runId, ...by }, false);
         } catch (err) {
           // Anything but a run written under the id meanwhile is the retry's refusal.
-          if (!(await this.o.store.lastSeq(body.runId) > 0)) throw err;
+          if (!((await this.o.store.lastSeq(body.runId)) > 0)) throw err;
           existing = await ownExisting(this.o.store, body.runId, own);
         }
       }
@@ -169,34 +218,66 @@ export class Requests {
     const actor = this.o.actorOf?.(sender);
     if (actor && !atLeast(actor.level, 'L2')) this.judge(sender, 'start', { workflowId: body.workflow });
     // A reference no registry key can carry is the sender's mistake, said as such (not the store's, tried again).
-    if (!WORKFLOW_REF.test(body.workflow)) throw new Refused({ reason: `workflow ${body.workflow.slice(0, 200)} is not deployed: a workflow is named <workflowId> or <workflowId>@<version> (letters, digits, _ and -)`, code: 'LF_WORKFLOW_NOT_DEPLOYED' });
+    if (!WORKFLOW_REF.test(body.workflow))
+      throw new Refused({
+        reason: `workflow ${body.workflow.slice(0, 200)} is not deployed: a workflow is named <workflowId> or <workflowId>@<version> (letters, digits, _ and -)`,
+        code: 'LF_WORKFLOW_NOT_DEPLOYED',
+      });
     const definition: Definition = await this.o.registry.resolve(body.workflow);
-    this.judge(sender, 'start', { workflowId: definition.id, ...(definition.domain !== undefined ? { domain: definition.domain } : {}) });
-    const opts = { inputFromStrings: body.inputFromStrings ?? false, ...(body.priority !== undefined ? { priority: body.priority } : {}), ...(this.o.sendersProven() ? { source: { by: sender } } : {}) };
+    this.judge(sender, 'start', {
+      workflowId: definition.id,
+      ...(definition.domain !== undefined ? { domain: definition.domain } : {}),
+    });
+    const opts = {
+      inputFromStrings: body.inputFromStrings ?? false,
+      ...(body.priority !== undefined ? { priority: body.priority } : {}),
+      ...(this.o.sendersProven() ? { source: { by: sender } } : {}),
+    };
     if (body.id !== undefined) {
-      const started = await commits.startRun(definition, body.input, { ...opts, runId: body.id, ...(body.idReuse ? { idReuse: body.idReuse } : {}) });
+      const started = await commits.startRun(definition, body.input, {
+        ...opts,
+        runId: body.id,
+        ...(body.idReuse ? { idReuse: body.idReuse } : {}),
+      });
       // The id's run returned only to whoever started it (the same request, or the same person again): another's is refused.
-      if (started.existing) await ownExisting(this.o.store, started.runId, { workflowId: definition.id, by: by.by, what: 'start request' });
+      if (started.existing)
+        await ownExisting(this.o.store, started.runId, { workflowId: definition.id, by: by.by, what: 'start request' });
       return this.started(commits, started.runId, started.existing, sender, definition);
     }
     const runId = body.runId ?? newRunId(this.o.now());
     // Exactly this id, once: a request taken again (its engine died after the start) starts nothing more; a run
     // under the id that this request did not start (another person's, another workflow's) is refused, untouched.
-    const existing = await ownExisting(this.o.store, runId, { workflowId: definition.id, by: by.by, what: 'start request' });
+    const existing = await ownExisting(this.o.store, runId, {
+      workflowId: definition.id,
+      by: by.by,
+      what: 'start request',
+    });
     if (!existing) await commits.start(definition, body.input, { ...opts, runId });
     return this.started(commits, runId, existing, sender, definition);
   }
 
   /** The engines woken about the run (and the runs its start admitted); the verdict with its status. */
-  private async started(commits: RunCommits, runId: string, existing: boolean, sender: string, definition?: Definition): Promise<StartVerdict> {
+  private async started(
+    commits: RunCommits,
+    runId: string,
+    existing: boolean,
+    sender: string,
+    definition?: Definition,
+  ): Promise<StartVerdict> {
     const view = await commits.status(runId);
-    if (!SETTLED_STATUSES.includes(view.status)) await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing);
+    if (!SETTLED_STATUSES.includes(view.status))
+      await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing);
     for (const admitted of await commits.takeAdmitted()) await kickRun(this.o.js, admitted, `${admitted}/admitted`);
     this.o.stats.starts++;
     const status: WorkflowStatus = view.status;
-    this.o.log(`run ${runId} (${view.workflowId}) ${existing ? 'existed already' : 'started'} for ${sender}${view.retryOf ? ` (a retry of run ${view.retryOf.runId})` : ''}`);
+    this.o.log(
+      `run ${runId} (${view.workflowId}) ${existing ? 'existed already' : 'started'} for ${sender}${view.retryOf ? ` (a retry of run ${view.retryOf.runId})` : ''}`,
+    );
     // An existing run is answered as it is (its version may be older than the one the request resolved to).
-    const of = existing || !definition ? { workflowId: view.workflowId, version: view.version } : { workflowId: definition.id, version: definition.version };
+    const of =
+      existing || !definition
+        ? { workflowId: view.workflowId, version: view.version }
+        : { workflowId: definition.id, version: definition.version };
     return { accepted: true, runId, ...of, status, ...(existing ? { existing: true as const } : {}) };
   }
 
@@ -206,7 +287,10 @@ export class Requests {
     const parsed = parseDefinition(body.text, body.file);
     if (!parsed.definition) {
       const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      throw new Refused({ reason: `${body.file ?? 'the definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`, code: 'LF_DEFINITION_INVALID' });
+      throw new Refused({
+        reason: `${body.file ?? 'the definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
+        code: 'LF_DEFINITION_INVALID',
+      });
     }
     const r = await this.o.registry.deploy(parsed.definition, body.text);
     this.o.stats.deploys++;
@@ -220,7 +304,10 @@ export class Requests {
     const parsed = parseLimits(body.text, body.file);
     if (!parsed.limits) {
       const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      throw new Refused({ reason: `${body.file ?? 'the limits'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`, code: 'LF_LIMITS_INVALID' });
+      throw new Refused({
+        reason: `${body.file ?? 'the limits'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
+        code: 'LF_LIMITS_INVALID',
+      });
     }
     await writeLimits(this.o.store, parsed.limits);
     this.o.stats.limits++;
@@ -236,5 +323,9 @@ function refusalOf(err: unknown): { reason: string; code: string } | null {
 }
 
 function safe(make: () => string): string | null {
-  try { return make(); } catch { return null; }
+  try {
+    return make();
+  } catch {
+    return null;
+  }
 }

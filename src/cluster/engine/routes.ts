@@ -12,7 +12,16 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
 import { DEFAULT_SIGNALER_LEVEL, refusedBefore, runView, type InputSender } from '../../runtime/index.js';
-import { parseInbound, personInput, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Custody } from '../transport/index.js';
+import {
+  parseInbound,
+  personInput,
+  rawOf,
+  type DeadLetterDetails,
+  type ApprovalVerdict,
+  type ControlVerdict,
+  type SignalVerdict,
+  type Custody,
+} from '../transport/index.js';
 import { judgeInput } from '../../executor/index.js';
 import type { Inbox } from './inbox.js';
 import type { RunHost } from './run-host.js';
@@ -45,13 +54,23 @@ export class Routes {
   private readonly letters: LetterRate;
 
   constructor(private readonly o: RoutesOptions) {
-    this.letters = new LetterRate({ perMinute: NO_TASK_LETTERS_PER_MINUTE, what: 'decisions naming no HUMAN task', now: o.now, log: o.log });
+    this.letters = new LetterRate({
+      perMinute: NO_TASK_LETTERS_PER_MINUTE,
+      what: 'decisions naming no HUMAN task',
+      now: o.now,
+      log: o.log,
+    });
   }
 
   /** Who sent an input, as the server let them publish, and the engine's clock (never the sender's). */
   private sender(user: string): InputSender {
     const level = this.o.levelOf?.(user);
-    return { by: user, time: iso(this.o.now()), ...(this.o.sendersProven() ? {} : { unauthenticated: true }), ...(level ? { level } : {}) };
+    return {
+      by: user,
+      time: iso(this.o.now()),
+      ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
+      ...(level ? { level } : {}),
+    };
   }
 
   /** Whether the run's history keeps a refusal of `user` on `taskId` already. */
@@ -75,7 +94,10 @@ export class Routes {
     if (!parsed.ok) return inbox.dropMalformed('timers', m, parsed);
     const t = parsed.value;
     const wait = Date.parse(t.dueAt) - this.o.now();
-    if (wait > 0) { m.nak(wait); return; } // not due: come back with the remaining delay
+    if (wait > 0) {
+      m.nak(wait);
+      return;
+    } // not due: come back with the remaining delay
     if (await inbox.spent(m, 'timers')) return;
     // The run's own record of the timer decides when it is due, not the message: a timer never fires early.
     const early = await host.withRun(t.runId, async () => {
@@ -84,13 +106,26 @@ export class Routes {
       const recorded = run.snapshot.context.timers[`${instanceKey(t)}/${t.kind}/${t.attempt}`];
       const remaining = recorded ? Date.parse(recorded.dueAt) - this.o.now() : 0;
       if (remaining > 0) return remaining;
-      const fired: PendingEvent = { type: 'timer.fired', time: iso(this.o.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt, ...instanceFields(t) } };
+      const fired: PendingEvent = {
+        type: 'timer.fired',
+        time: iso(this.o.now()),
+        data: { task: t.task, timer: t.kind, attempt: t.attempt, ...instanceFields(t) },
+      };
       await host.process(t.runId, [fired], { commitKey: `timer-${instanceToken(t)}-${t.kind}-${t.attempt}`, custody });
       return 0;
     });
     // A timer of a run this log does not hold would otherwise vanish without a trace.
-    if (early === null) await inbox.deadLetter('timers', `timer ${t.task}/${t.kind}/${t.attempt} of run ${t.runId}, which does not exist`, m, { runId: t.runId, taskId: t.task });
-    else if (early > 0) { m.nak(early); return; }
+    if (early === null)
+      await inbox.deadLetter(
+        'timers',
+        `timer ${t.task}/${t.kind}/${t.attempt} of run ${t.runId}, which does not exist`,
+        m,
+        { runId: t.runId, taskId: t.task },
+      );
+    else if (early > 0) {
+      m.nak(early);
+      return;
+    }
     m.ack();
   }
 
@@ -112,10 +147,18 @@ export class Routes {
     const msg = parsed.value;
     const { runId, verdictTo } = msg;
     const { input, by: user } = personInput(msg);
-    const [echo, what, details]: [Pick<ApprovalVerdict, 'decision'> | Pick<SignalVerdict, 'name'> | Pick<ControlVerdict, 'action'>, string, DeadLetterDetails] = input.kind === 'approval'
-      ? [{ decision: input.decision }, `of ${input.taskId} by ${user}`, { runId, taskId: input.taskId, by: user }]
-      : input.kind === 'signal' ? [{ name: input.name }, `signal "${input.name}" from ${user}`, { runId, by: user }] : [{ action: input.action }, `${input.action} from ${user}`, { runId, by: user }];
-    const tell = (verdict: object) => inbox.tell(verdictTo, { ...echo, ...verdict } as ApprovalVerdict | SignalVerdict | ControlVerdict);
+    const [echo, what, details]: [
+      Pick<ApprovalVerdict, 'decision'> | Pick<SignalVerdict, 'name'> | Pick<ControlVerdict, 'action'>,
+      string,
+      DeadLetterDetails,
+    ] =
+      input.kind === 'approval'
+        ? [{ decision: input.decision }, `of ${input.taskId} by ${user}`, { runId, taskId: input.taskId, by: user }]
+        : input.kind === 'signal'
+          ? [{ name: input.name }, `signal "${input.name}" from ${user}`, { runId, by: user }]
+          : [{ action: input.action }, `${input.action} from ${user}`, { runId, by: user }];
+    const tell = (verdict: object) =>
+      inbox.tell(verdictTo, { ...echo, ...verdict } as ApprovalVerdict | SignalVerdict | ControlVerdict);
     await host.withRun(runId, async () => {
       const st = await host.load(runId, true);
       if (!st) {
@@ -127,29 +170,55 @@ export class Routes {
       }
       const who = this.sender(user);
       // Below L1 (a users file), a WAIT without from: takes the signal from the run's starter only: who that is.
-      const starter = input.kind === 'signal' && who.level !== undefined && !atLeast(who.level, DEFAULT_SIGNALER_LEVEL)
-        ? (st.source !== undefined ? st.source?.by : (await this.o.started?.(runId))?.by) : undefined;
+      const starter =
+        input.kind === 'signal' && who.level !== undefined && !atLeast(who.level, DEFAULT_SIGNALER_LEVEL)
+          ? st.source !== undefined
+            ? st.source?.by
+            : (await this.o.started?.(runId))?.by
+          : undefined;
       // A refusal to record: one per person and task is kept (the history is read for it only then).
-      const review = await judgeInput(st.compiled, st.snapshot, input, who, { starter, refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user) });
+      const review = await judgeInput(st.compiled, st.snapshot, input, who, {
+        starter,
+        refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user),
+      });
       // 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries.
-      const said = input.kind === 'approval' ? `${input.decision === 'approved' ? 'approval' : 'rejection'} ${what}` : what;
+      const said =
+        input.kind === 'approval' ? `${input.decision === 'approved' ? 'approval' : 'rejection'} ${what}` : what;
       if (review.accepted) stats[kind === 'approval' ? 'approvals' : kind === 'signal' ? 'signals' : 'controls']++;
       else {
         stats.refused++;
         this.o.log(`run ${runId}: refused ${said}: ${review.reason}`);
       }
-      const refusal = review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) };
+      const refusal = review.accepted
+        ? {}
+        : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) };
       if (!review.accepted && review.event === null) {
         if (review.noTask && !this.letters.allow(user)) stats.unletteredDecisions++;
         else if (review.noTask) await inbox.deadLetter(dlq, `${said} for run ${runId}: ${review.reason}`, m, details);
-        tell({ accepted: false, ...refusal, ...(input.kind === 'control' ? { status: runView(st.snapshot, st.seq).status } : {}) });
+        tell({
+          accepted: false,
+          ...refusal,
+          ...(input.kind === 'control' ? { status: runView(st.snapshot, st.seq).status } : {}),
+        });
       } else {
         if (!review.accepted && input.kind === 'approval') this.remember(`${runId}\n${input.taskId}\n${user}`);
         let seq: number | undefined;
-        const after = await host.process(runId, [review.event!], { commitKey: `${kind === 'approval' ? 'ap' : kind === 'signal' ? 'sg' : 'ct'}${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
+        const after = await host.process(runId, [review.event!], {
+          commitKey: `${kind === 'approval' ? 'ap' : kind === 'signal' ? 'sg' : 'ct'}${m.seq}`,
+          firstSeq: (s) => {
+            seq = s;
+          },
+          custody,
+        });
         const status = input.kind === 'control' && after ? { status: runView(after.snapshot, after.seq).status } : {};
         // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
-        if (input.kind === 'control' && input.action === 'cancel' && status.status !== undefined && status.status !== 'CANCELLED') tell({ accepted: false, reason: `the run is already ${status.status}`, ...status });
+        if (
+          input.kind === 'control' &&
+          input.action === 'cancel' &&
+          status.status !== undefined &&
+          status.status !== 'CANCELLED'
+        )
+          tell({ accepted: false, reason: `the run is already ${status.status}`, ...status });
         else tell({ accepted: review.accepted, ...refusal, ...status, ...(seq !== undefined ? { seq } : {}) });
       }
       // Delivered again: the engine before may have died holding it while attempts it offered to workers ran

@@ -27,7 +27,13 @@ import type { FoldedAfter } from '../../query/index.js';
  * when the run settles. Known, it spares every settling run a read of its first event. `source`: the run's
  * run.started source, where the load read it (not when it began from a snapshot, nor a cached run caught up).
  */
-export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null; source?: RunSource | null }
+export interface Loaded {
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+  seq: number;
+  parent?: RunSource['parent'] | null;
+  source?: RunSource | null;
+}
 
 export interface ProcessOptions {
   /**
@@ -59,8 +65,19 @@ export interface ProcessOptions {
 /** What happens after a commit, done by the engine's other parts (effects.ts, notifications.ts, children.ts). */
 export interface AfterCommit {
   /** `fresh`: the commit's own effects, when `effects` are every outstanding effect of the run (a reconcile); else null. */
-  publish(effects: Effect[], compiled: CompiledWorkflow, fresh: Effect[] | null, custody: Custody | null): Promise<void>;
-  notify(runId: string, before: Loaded, events: EventEnvelope[], fromHistory: boolean, custody: Custody | null): Promise<void>;
+  publish(
+    effects: Effect[],
+    compiled: CompiledWorkflow,
+    fresh: Effect[] | null,
+    custody: Custody | null,
+  ): Promise<void>;
+  notify(
+    runId: string,
+    before: Loaded,
+    events: EventEnvelope[],
+    fromHistory: boolean,
+    custody: Custody | null,
+  ): Promise<void>;
   /** The run settled with this commit. */
   settled(runId: string, run: Loaded): Promise<void>;
 }
@@ -70,7 +87,14 @@ export interface RunHostOptions {
   store: EventStore;
   snapshots: SnapshotStore | null;
   snapshotEvery: number;
-  stats: { commits: number; conflicts: number; stale: number; snapshotsWritten: number; snapshotLoads: number; snapshotsRefused: number };
+  stats: {
+    commits: number;
+    conflicts: number;
+    stale: number;
+    snapshotsWritten: number;
+    snapshotLoads: number;
+    snapshotsRefused: number;
+  };
   now: () => number;
   log: (line: string) => void;
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
@@ -96,7 +120,9 @@ export class RunHost {
     const next = prev.then(fn, fn);
     const settled = next.catch(() => undefined);
     this.runLocks.set(runId, settled);
-    void settled.then(() => { if (this.runLocks.get(runId) === settled) this.runLocks.delete(runId); });
+    void settled.then(() => {
+      if (this.runLocks.get(runId) === settled) this.runLocks.delete(runId);
+    });
     return next;
   }
 
@@ -124,7 +150,8 @@ export class RunHost {
     }
     const read = await loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots);
     if (!read) return null;
-    const loaded: Loaded & typeof read = read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
+    const loaded: Loaded & typeof read =
+      read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
     if (loaded.fromSnapshot !== null) this.o.stats.snapshotLoads++;
     if (loaded.snapshotRefused) {
       this.o.stats.snapshotsRefused++;
@@ -153,13 +180,22 @@ export class RunHost {
     const fromLog = !this.cache.has(runId);
     const loaded = await this.load(runId, opts.fresh === true, opts.justStarted === true);
     if (!loaded) return null;
-    let commit: { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null = null;
+    let commit: { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null =
+      null;
     const stale: { event: PendingEvent; reason: string }[] = [];
     const log = new RunLog({
-      store: this.o.store, compiled: loaded.compiled, snapshot: loaded.snapshot, seq: loaded.seq, now: this.o.now,
+      store: this.o.store,
+      compiled: loaded.compiled,
+      snapshot: loaded.snapshot,
+      seq: loaded.seq,
+      now: this.o.now,
       onStale: (event, reason) => stale.push({ event, reason }),
-      onConflict: () => { this.o.stats.conflicts++; },
-      onCommit: (events, before, after, written) => { if (written) commit = { events, before, after, written }; },
+      onConflict: () => {
+        this.o.stats.conflicts++;
+      },
+      onCommit: (events, before, after, written) => {
+        if (written) commit = { events, before, after, written };
+      },
     });
     const given = inputs.map((event) => ({ event, derived: false }));
     // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
@@ -171,11 +207,21 @@ export class RunHost {
     }
     await log.flush(opts.commitKey ?? 'step');
     // A run.migrated caught up with hands the run to the new version's workflow (bound to the limits as load() binds).
-    const compiled = log.compiled === loaded.compiled ? loaded.compiled : this.o.limits ? log.compiled.bound(this.o.limits()) : log.compiled;
+    const compiled =
+      log.compiled === loaded.compiled
+        ? loaded.compiled
+        : this.o.limits
+          ? log.compiled.bound(this.o.limits())
+          : log.compiled;
     const next: Loaded = { ...loaded, compiled, snapshot: log.snapshot, seq: log.seq };
     if (next.seq !== loaded.seq) this.remember(runId, next);
     // The state the commit was made on (after any catch-up), or the run as it is when nothing was committed.
-    const done = commit as { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null;
+    const done = commit as {
+      events: EventEnvelope[];
+      before: RunSnapshot;
+      after: RunSnapshot;
+      written: AppendResult;
+    } | null;
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
     const effects = done ? commitEffects(next.compiled, done.before, done.events, done.after) : [];
@@ -183,19 +229,28 @@ export class RunHost {
       this.o.stats.commits++;
       // The commit's first event is the first input's (what a verdict names as the event that recorded it).
       opts.firstSeq?.(st.seq + 1);
-      if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery)) this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
+      if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery))
+        this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
       this.o.onCommit?.(events, st.snapshot, next.snapshot);
       // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
-      if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
+      if (!done.written.duplicate && typeof done.written.position === 'number')
+        this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
       // Freed slots and counted breaker outcomes (limits/after-commit.ts), before the commit is handed on.
-      await afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) => this.o.log(`run ${runId}: ${line}`)).done;
+      await afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) =>
+        this.o.log(`run ${runId}: ${line}`),
+      ).done;
     }
     this.o.stats.stale += stale.length;
     for (const s of stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
     // After a redelivery the engine before us may have died between append and publish, and a stale
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
     const everything = opts.reconcile === true || stale.length > 0;
-    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : effects, next.compiled, everything ? effects : null, opts.custody);
+    await this.o.after.publish(
+      everything ? reconcile(next.compiled, next.snapshot) : effects,
+      next.compiled,
+      everything ? effects : null,
+      opts.custody,
+    );
     await this.o.after.notify(runId, st, events, everything || fromLog, opts.custody);
     // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
     if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.o.after.settled(runId, next);
@@ -209,7 +264,13 @@ export class RunHost {
    * null: a loop's tick, its attempts go to the queues): true when this call
    * started it. What keeps it from starting (RunCannotStartError) is thrown.
    */
-  startOnce(runId: string, definition: Definition, input: Record<string, unknown>, source: RunSource, custody: Custody | null): Promise<boolean> {
+  startOnce(
+    runId: string,
+    definition: Definition,
+    input: Record<string, unknown>,
+    source: RunSource,
+    custody: Custody | null,
+  ): Promise<boolean> {
     return this.withRun(runId, async () => {
       let started = false;
       if ((await this.o.store.lastSeq(runId)) === 0) {
@@ -240,7 +301,9 @@ export class RunHost {
   private snapshot(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null): void {
     const stored = snapshotOf(compiled, snapshot, seq, position, this.o.now());
     this.o.snapshots!.put(stored).then(
-      () => { this.o.stats.snapshotsWritten++; },
+      () => {
+        this.o.stats.snapshotsWritten++;
+      },
       (err: unknown) => this.o.log(`run ${stored.runId}: snapshot at event ${seq} not written: ${errorMessage(err)}`),
     );
   }

@@ -41,13 +41,23 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
     return { duplicate: !started };
   };
   const scheduler = new Scheduler({
-    cursor, definitions, start, name: `engine ${process.pid}`, log: o.log,
-    ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
+    cursor,
+    definitions,
+    start,
+    name: `engine ${process.pid}`,
+    log: o.log,
+    ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+    ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
   });
-  everyUntilStopped(life, o.tickMs ?? 1000, async () => {
-    await scheduler.fireDue(o.now());
-    o.stats.scheduleTicks++;
-  }, (err) => o.log(`schedules: ${errorMessage(err)}; trying again next tick`));
+  everyUntilStopped(
+    life,
+    o.tickMs ?? 1000,
+    async () => {
+      await scheduler.fireDue(o.now());
+      o.stats.scheduleTicks++;
+    },
+    (err) => o.log(`schedules: ${errorMessage(err)}; trying again next tick`),
+  );
   return scheduler;
 }
 

@@ -12,7 +12,11 @@ import { errorMessage } from '../../errors/index.js';
 import { toTaskError, type StartAttempt } from '../../runtime/index.js';
 import type { ChildRuns } from './children.js';
 
-export function engineTransforms(o: { children: ChildRuns; now: () => number; log: (line: string) => void }): (effect: StartAttempt) => Promise<void> {
+export function engineTransforms(o: {
+  children: ChildRuns;
+  now: () => number;
+  log: (line: string) => void;
+}): (effect: StartAttempt) => Promise<void> {
   return (effect) => {
     const transform = effect.transform!;
     void (async () => {
@@ -26,10 +30,24 @@ export function engineTransforms(o: { children: ChildRuns; now: () => number; lo
       } catch (err) {
         outcome = { kind: 'failed', error: toTaskError(err) };
       }
-      const parent = { runId: effect.runId, workflowId: effect.workflowId, task: effect.taskId, ...instanceFields(effect), attempt: effect.attempt };
+      const parent = {
+        runId: effect.runId,
+        workflowId: effect.workflowId,
+        task: effect.taskId,
+        ...instanceFields(effect),
+        attempt: effect.attempt,
+      };
       // The message id of the report: one per attempt and restart of the instance.
-      await o.children.reportOutcome(parent, `${effect.runId}/${effect.instance}/${effect.attempt}/r${effect.restart}/jq`, outcome);
-    })().catch((err: unknown) => o.log(`run ${effect.runId}: the TRANSFORM ${effect.instance} could not report: ${errorMessage(err)} (the next engine's reconcile runs it again)`));
+      await o.children.reportOutcome(
+        parent,
+        `${effect.runId}/${effect.instance}/${effect.attempt}/r${effect.restart}/jq`,
+        outcome,
+      );
+    })().catch((err: unknown) =>
+      o.log(
+        `run ${effect.runId}: the TRANSFORM ${effect.instance} could not report: ${errorMessage(err)} (the next engine's reconcile runs it again)`,
+      ),
+    );
     return Promise.resolve();
   };
 }

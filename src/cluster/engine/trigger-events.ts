@@ -11,9 +11,26 @@ import { instanceFields, iso } from '../../compiler/index.js';
 import type { Definition } from '../../definition/index.js';
 import { RunCannotStartError, RunIdTakenError, errorMessage } from '../../errors/index.js';
 import type { EmitEvent } from '../../runtime/index.js';
-import { admitEvent, isGated, runIdForEvent, TriggerGates, type EventTypeSpec, type GateLog, type GateStore, type GatedStart } from '../../triggers/index.js';
+import {
+  admitEvent,
+  isGated,
+  runIdForEvent,
+  TriggerGates,
+  type EventTypeSpec,
+  type GateLog,
+  type GateStore,
+  type GatedStart,
+} from '../../triggers/index.js';
 import type { ChildRuns } from './children.js';
-import { encode, parseInbound, rawOf, subjects, type DefinitionRegistry, type TriggerVerdict, type Custody } from '../transport/index.js';
+import {
+  encode,
+  parseInbound,
+  rawOf,
+  subjects,
+  type DefinitionRegistry,
+  type TriggerVerdict,
+  type Custody,
+} from '../transport/index.js';
 import { everyUntilStopped, type Inbox, type Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { CoalescedReads } from '../../key-batches.js';
@@ -46,7 +63,10 @@ export class TriggerEvents {
 
   constructor(private readonly o: TriggerEventsOptions) {
     this.gates = new TriggerGates({
-      store: o.gates.store, log: o.gates.log, now: o.now, definitions: () => this.definitionsNow(),
+      store: o.gates.store,
+      log: o.gates.log,
+      now: o.now,
+      definitions: () => this.definitionsNow(),
       start: (s) => this.startGated(s),
     });
   }
@@ -69,7 +89,12 @@ export class TriggerEvents {
 
   /** Every engine ticks the gates (each decision is one CAS, so engines never double a start): quiet bursts fire, queues drain. */
   startGateLoop(life: Lifecycle, tickMs = 1000): void {
-    everyUntilStopped(life, tickMs, () => this.gates.tick(), (err) => this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`));
+    everyUntilStopped(
+      life,
+      tickMs,
+      () => this.gates.tick(),
+      (err) => this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`),
+    );
   }
 
   /** An event on lf.triggers.<type>: a run of each workflow it triggers, started once; the producer hears the verdict. */
@@ -81,7 +106,12 @@ export class TriggerEvents {
     const admission = await this.admitFresh(event);
     if (!admission.accepted) {
       await inbox.deadLetter('triggers', admission.reason, m, { stage: admission.stage, problems: admission.problems });
-      inbox.tell(verdictTo, { accepted: false, reason: admission.reason, stage: admission.stage, runs: [] } satisfies TriggerVerdict);
+      inbox.tell(verdictTo, {
+        accepted: false,
+        reason: admission.reason,
+        stage: admission.stage,
+        runs: [],
+      } satisfies TriggerVerdict);
       m.ack();
       return;
     }
@@ -92,10 +122,18 @@ export class TriggerEvents {
         // Decided and saved (KV CAS) before the ack: a redelivery after a crash finds the event in the gate and changes nothing.
         const a = await this.gates.arrive(match, admission.event);
         gated.push({
-          workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, kind: a.kind, key: a.key, decision: a.decision,
-          ...(a.runId ? { runId: a.runId } : {}), ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}), ...(a.reason ? { reason: a.reason } : {}),
+          workflowId: match.definition.id,
+          version: match.definition.version,
+          trigger: match.triggerIndex,
+          kind: a.kind,
+          key: a.key,
+          decision: a.decision,
+          ...(a.runId ? { runId: a.runId } : {}),
+          ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
+          ...(a.reason ? { reason: a.reason } : {}),
         });
-        if (a.decision === 'started' && a.runId) runs.push({ runId: a.runId, workflowId: match.definition.id, started: true });
+        if (a.decision === 'started' && a.runId)
+          runs.push({ runId: a.runId, workflowId: match.definition.id, started: true });
         continue;
       }
       const runId = runIdForEvent(admission.event.id, match.definition.id);
@@ -112,7 +150,11 @@ export class TriggerEvents {
         continue;
       }
       if (started) this.o.stats.triggered++;
-      runs.push(started ? { runId, workflowId: match.definition.id, started: true } : { runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' });
+      runs.push(
+        started
+          ? { runId, workflowId: match.definition.id, started: true }
+          : { runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' },
+      );
     }
     inbox.tell(verdictTo, { accepted: true, runs, ...(gated.length ? { gated } : {}) } satisfies TriggerVerdict);
     m.ack();
@@ -127,25 +169,67 @@ export class TriggerEvents {
    */
   async emit(effect: EmitEvent): Promise<void> {
     const { children } = this.o;
-    const event = { id: effect.eventId, type: effect.event, time: iso(this.o.now()), source: `ledgerflow:${effect.runId}`, data: effect.data };
+    const event = {
+      id: effect.eventId,
+      type: effect.event,
+      time: iso(this.o.now()),
+      source: `ledgerflow:${effect.runId}`,
+      data: effect.data,
+    };
     const admission = await this.admitFresh(event);
-    const parent = { runId: effect.runId, workflowId: '', task: effect.taskId, ...instanceFields(effect), attempt: effect.attempt };
+    const parent = {
+      runId: effect.runId,
+      workflowId: '',
+      task: effect.taskId,
+      ...instanceFields(effect),
+      attempt: effect.attempt,
+    };
     const base = { event: effect.event, eventId: effect.eventId };
     if (!admission.accepted && admission.stage === 'unknown_type') {
-      return children.reportOutcome(parent, effect.eventId, { kind: 'completed', output: { ...base, runs: [], note: `no workflow triggers on ${effect.event}: no run started` } });
+      return children.reportOutcome(parent, effect.eventId, {
+        kind: 'completed',
+        output: { ...base, runs: [], note: `no workflow triggers on ${effect.event}: no run started` },
+      });
     }
     if (!admission.accepted) {
-      return children.reportOutcome(parent, effect.eventId, { kind: 'failed', error: { code: 'LF_EVENT_REJECTED', retryable: false, message: `event ${effect.eventId} (${effect.event}) was rejected: ${admission.reason}` } });
+      return children.reportOutcome(parent, effect.eventId, {
+        kind: 'failed',
+        error: {
+          code: 'LF_EVENT_REJECTED',
+          retryable: false,
+          message: `event ${effect.eventId} (${effect.event}) was rejected: ${admission.reason}`,
+        },
+      });
     }
     let subject: string;
     try {
       subject = subjects.trigger(effect.event);
     } catch (err) {
-      return children.reportOutcome(parent, effect.eventId, { kind: 'failed', error: { code: 'LF_EVENT_REJECTED', retryable: false, message: `cannot emit ${effect.event} on NATS: ${errorMessage(err)}` } });
+      return children.reportOutcome(parent, effect.eventId, {
+        kind: 'failed',
+        error: {
+          code: 'LF_EVENT_REJECTED',
+          retryable: false,
+          message: `cannot emit ${effect.event} on NATS: ${errorMessage(err)}`,
+        },
+      });
     }
     await this.o.js.publish(subject, encode(event), { msgID: effect.eventId });
-    const runs = admission.matches.map((m) => ({ runId: runIdForEvent(effect.eventId, m.definition.id), workflowId: m.definition.id, version: m.definition.version }));
-    await children.reportOutcome(parent, effect.eventId, { kind: 'completed', output: { ...base, runs, ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}) } });
+    const runs = admission.matches.map((m) => ({
+      runId: runIdForEvent(effect.eventId, m.definition.id),
+      workflowId: m.definition.id,
+      version: m.definition.version,
+    }));
+    await children.reportOutcome(parent, effect.eventId, {
+      kind: 'completed',
+      output: {
+        ...base,
+        runs,
+        ...(runs.length === 0
+          ? { note: `no trigger of ${effect.event} matched the event's data: no run started` }
+          : {}),
+      },
+    });
   }
 
   /**
@@ -162,7 +246,7 @@ export class TriggerEvents {
    * only when a deploy moved it since the list was read. A flood of events costs one request at a time.
    */
   private async definitionsNow(): Promise<Definition[]> {
-    if (await this.revisions.get('') > this.listed.revision) {
+    if ((await this.revisions.get('')) > this.listed.revision) {
       const fresh = await this.lists.get('');
       if (fresh.revision > this.listed.revision) this.listed = fresh;
     }

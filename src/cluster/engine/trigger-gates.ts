@@ -16,7 +16,14 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { DiscardPolicy, RetentionPolicy, StorageType, Kvm, apiErrorCode } from '../../store/index.js';
-import { GateRecordSchema, GateStateSchema, type GateLog, type GateRecord, type GateState, type GateStore } from '../../triggers/index.js';
+import {
+  GateRecordSchema,
+  GateStateSchema,
+  type GateLog,
+  type GateRecord,
+  type GateState,
+  type GateStore,
+} from '../../triggers/index.js';
 import { createRetrying } from '../transport/index.js';
 
 export const GATES_BUCKET = 'LF_TRIGGER_GATES';
@@ -29,16 +36,26 @@ function isCasConflict(err: unknown): boolean {
   return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
 }
 
-interface Settings { replicas?: number; storage?: 'file' | 'memory' }
+interface Settings {
+  replicas?: number;
+  storage?: 'file' | 'memory';
+}
 
 export class KvGateStore implements GateStore {
   private kvPromise: Promise<KV> | undefined;
-  constructor(private readonly js: JetStreamClient, private readonly opts: Settings = {}) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly opts: Settings = {},
+  ) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(GATES_BUCKET, {
-      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    }));
+    this.kvPromise ??= createRetrying(() =>
+      new Kvm(this.js).create(GATES_BUCKET, {
+        history: 1,
+        replicas: this.opts.replicas ?? 1,
+        storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      }),
+    );
     return this.kvPromise;
   }
 
@@ -52,7 +69,11 @@ export class KvGateStore implements GateStore {
     const e = await (await this.kv()).get(key);
     if (!e || e.operation !== 'PUT') return null;
     let raw: unknown;
-    try { raw = JSON.parse(e.string()); } catch { raw = undefined; }
+    try {
+      raw = JSON.parse(e.string());
+    } catch {
+      raw = undefined;
+    }
     const parsed = GateStateSchema.safeParse(raw);
     // Not ours (any user with KV rights could write one): ignored, never crashes a tick. An engine writes only values it built.
     return parsed.success ? { state: parsed.data, revision: e.revision } : null;
@@ -77,18 +98,33 @@ export class KvGateStore implements GateStore {
 
 export class StreamGateLog implements GateLog {
   private ready: Promise<void> | undefined;
-  constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly opts: Settings = {}) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly opts: Settings = {},
+  ) {}
 
   private ensure(): Promise<void> {
     this.ready ??= createRetrying(async () => {
       try {
         await this.jsm.streams.info(TRIGGER_LOG_STREAM);
       } catch {
-        await this.jsm.streams.add({
-          name: TRIGGER_LOG_STREAM, subjects: [`${LOG_PREFIX}.>`], retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
-          max_age: LOG_MAX_AGE_MS * 1e6, max_msgs: LOG_MAX_MSGS, num_replicas: this.opts.replicas ?? 1,
-          storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-        }).catch(async (err: unknown) => { await this.jsm.streams.info(TRIGGER_LOG_STREAM).catch(() => { throw err; }); });
+        await this.jsm.streams
+          .add({
+            name: TRIGGER_LOG_STREAM,
+            subjects: [`${LOG_PREFIX}.>`],
+            retention: RetentionPolicy.Limits,
+            discard: DiscardPolicy.Old,
+            max_age: LOG_MAX_AGE_MS * 1e6,
+            max_msgs: LOG_MAX_MSGS,
+            num_replicas: this.opts.replicas ?? 1,
+            storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+          })
+          .catch(async (err: unknown) => {
+            await this.jsm.streams.info(TRIGGER_LOG_STREAM).catch(() => {
+              throw err;
+            });
+          });
       }
     });
     return this.ready;
@@ -97,14 +133,18 @@ export class StreamGateLog implements GateLog {
   async write(records: readonly GateRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensure();
-    await Promise.all(records.map((r) => this.js.publish(`${LOG_PREFIX}.${r.workflowId}`, JSON.stringify(r), { msgID: r.id })));
+    await Promise.all(
+      records.map((r) => this.js.publish(`${LOG_PREFIX}.${r.workflowId}`, JSON.stringify(r), { msgID: r.id })),
+    );
   }
 
   async list(filter: { workflowId?: string; limit?: number } = {}): Promise<GateRecord[]> {
     await this.ensure();
     const subject = `${LOG_PREFIX}.${filter.workflowId ?? '>'}`;
     const info = await this.jsm.streams.info(TRIGGER_LOG_STREAM, { subjects_filter: subject } as never);
-    const total = filter.workflowId ? Number((info.state as { subjects?: Record<string, number> }).subjects?.[subject] ?? 0) : info.state.messages;
+    const total = filter.workflowId
+      ? Number((info.state as { subjects?: Record<string, number> }).subjects?.[subject] ?? 0)
+      : info.state.messages;
     if (total === 0) return [];
     const consumer = await this.js.consumers.get(TRIGGER_LOG_STREAM, { filter_subjects: subject });
     const out: GateRecord[] = [];
@@ -119,9 +159,16 @@ export class StreamGateLog implements GateLog {
           got++;
           read++;
           let raw: unknown;
-          try { raw = m.json(); } catch { raw = undefined; }
+          try {
+            raw = m.json();
+          } catch {
+            raw = undefined;
+          }
           const parsed = GateRecordSchema.safeParse(raw);
-          if (parsed.success && !seen.has(parsed.data.id)) { seen.add(parsed.data.id); out.push(parsed.data); }
+          if (parsed.success && !seen.has(parsed.data.id)) {
+            seen.add(parsed.data.id);
+            out.push(parsed.data);
+          }
           if (m.info.pending === 0) last = true;
         }
         if (got === 0 || last) break;

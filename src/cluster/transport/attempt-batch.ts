@@ -34,7 +34,9 @@ const PREFIX = 'm1.';
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 /** The hash a tree's missing leaves have (its size rounded up to a power of two): no body hashes to it. */
-const EMPTY = createHash('sha256').update(Buffer.from([2])).digest();
+const EMPTY = createHash('sha256')
+  .update(Buffer.from([2]))
+  .digest();
 
 export function leafHash(body: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF).update(body).digest();
@@ -75,7 +77,12 @@ export function parseBatchHeader(header: string): { signature: string; index: nu
   if (!header.startsWith(PREFIX)) return null;
   const [signature, indexText, ...path] = header.slice(PREFIX.length).split('.');
   if (!signature || !/^[A-Za-z0-9_-]{86}$/.test(signature) || !indexText || !/^\d{1,3}$/.test(indexText)) return null;
-  if (path.length > MAX_DEPTH || Number(indexText) >= 2 ** path.length || !path.every((h) => /^[A-Za-z0-9_-]{43}$/.test(h))) return null;
+  if (
+    path.length > MAX_DEPTH ||
+    Number(indexText) >= 2 ** path.length ||
+    !path.every((h) => /^[A-Za-z0-9_-]{43}$/.test(h))
+  )
+    return null;
   return { signature, index: Number(indexText), path: path.map((h) => Buffer.from(h, 'base64url')) };
 }
 
@@ -125,7 +132,10 @@ export class BatchSigner {
     if (batch.length === 0) return;
     this.pending = [];
     try {
-      if (batch.length === 1) { batch[0]!.resolve(this.signBytes(batch[0]!.body)); return; }
+      if (batch.length === 1) {
+        batch[0]!.resolve(this.signBytes(batch[0]!.body));
+        return;
+      }
       const { root, paths } = merkleProofs(batch.map((p) => leafHash(p.body)));
       const signature = this.signBytes(rootMessage(root));
       batch.forEach((p, i) => p.resolve(batchHeader(signature, i, paths[i]!)));

@@ -27,13 +27,19 @@ export const ATTEMPT_SIG_HEADER = 'Lf-Attempt-Sig';
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Engines: makes LF_KEYS if missing and puts the attempts' public key there (the same from every engine). */
-export async function publishAttemptKey(js: JetStreamClient, tokens: AttemptTokens, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<void> {
+export async function publishAttemptKey(
+  js: JetStreamClient,
+  tokens: AttemptTokens,
+  s: { replicas?: number; storage?: 'file' | 'memory' } = {},
+): Promise<void> {
   const kv = await createBucket(js, KEYS_BUCKET, s, { allow_direct: true });
   // The exchange key first: a worker that reads the attempts' key finds it there too (attempt-sessions.ts).
   const exchange = tokens.sessions().record((data) => tokens.sign(data));
-  if ((await kv.get(EXCHANGE_KEY).catch(() => null))?.string() !== exchange) await createRetrying(() => kv.put(EXCHANGE_KEY, exchange));
+  if ((await kv.get(EXCHANGE_KEY).catch(() => null))?.string() !== exchange)
+    await createRetrying(() => kv.put(EXCHANGE_KEY, exchange));
   const key = tokens.publicKey();
-  if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key) await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
+  if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key)
+    await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
 }
 
 /**
@@ -52,14 +58,20 @@ export class AttemptVerifier {
   private constructor(private readonly key: KeyObject) {}
 
   /** From LEDGERFLOW_ATTEMPT_KEY when set, else from LF_KEYS, waiting (with `log`) until an engine has put it there. */
-  static async open(nc: NatsConnection, o: { pinned?: string; stopped: () => boolean; log: (line: string) => void }): Promise<AttemptVerifier | null> {
+  static async open(
+    nc: NatsConnection,
+    o: { pinned?: string; stopped: () => boolean; log: (line: string) => void },
+  ): Promise<AttemptVerifier | null> {
     if (o.pinned) return new AttemptVerifier(keyOf(o.pinned, 'LEDGERFLOW_ATTEMPT_KEY')).withSession(nc, o.log);
     let said = false;
     // Asked often at first (a worker started with its engines must not miss a run's first seconds), then less.
     for (let tries = 0; !o.stopped(); tries++) {
       const pause = tries < 40 ? 250 : 5000;
       const got = await readKey(nc).catch((err: unknown) => {
-        if (!said) o.log(`the engines' attempt key (KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}): ${errorMessage(err)}; waiting (nats.conf must give this worker user "$JS.API.DIRECT.GET.KV_${KEYS_BUCKET}.$KV.${KEYS_BUCKET}.${ATTEMPTS_KEY}")`);
+        if (!said)
+          o.log(
+            `the engines' attempt key (KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}): ${errorMessage(err)}; waiting (nats.conf must give this worker user "$JS.API.DIRECT.GET.KV_${KEYS_BUCKET}.$KV.${KEYS_BUCKET}.${ATTEMPTS_KEY}")`,
+          );
         said = true;
         return null;
       });
@@ -76,7 +88,10 @@ export class AttemptVerifier {
   private async withSession(nc: NatsConnection, log: (line: string) => void): Promise<AttemptVerifier> {
     const record = await readKey(nc, EXCHANGE_KEY).catch(() => null);
     this.session = record ? WorkerSession.from(record, this.key) : null;
-    if (record && !this.session) log(`KV ${KEYS_BUCKET} key ${EXCHANGE_KEY} is not signed with the engines' attempt key: attempts handed over in answers must come signed`);
+    if (record && !this.session)
+      log(
+        `KV ${KEYS_BUCKET} key ${EXCHANGE_KEY} is not signed with the engines' attempt key: attempts handed over in answers must come signed`,
+      );
     return this;
   }
 
@@ -119,12 +134,18 @@ export class AttemptVerifier {
 
 async function readKey(nc: NatsConnection, key = ATTEMPTS_KEY): Promise<string | null> {
   // A short timeout: a bucket not made yet answers nothing, and the next ask comes soon.
-  const kv = await new Kvm(jetstream(nc, { timeout: 1000 })).create(KEYS_BUCKET, { bindOnly: true, allow_direct: true });
+  const kv = await new Kvm(jetstream(nc, { timeout: 1000 })).create(KEYS_BUCKET, {
+    bindOnly: true,
+    allow_direct: true,
+  });
   return (await kv.get(key))?.string() || null;
 }
 
 function keyOf(text: string, where: string): KeyObject {
   const raw = Buffer.from(text.trim(), 'base64url');
-  if (raw.length !== 32) throw new Error(`${where}: the engines' attempt key is 32 bytes in base64url (as in KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}), got ${raw.length} bytes`);
+  if (raw.length !== 32)
+    throw new Error(
+      `${where}: the engines' attempt key is 32 bytes in base64url (as in KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}), got ${raw.length} bytes`,
+    );
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }

@@ -20,7 +20,16 @@
  * worker from before sessions: the worker sends no header (no record in LF_KEYS) or the engine ignores it,
  * and the attempt is signed as an offer is.
  */
-import { createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, timingSafeEqual, verify as edVerify, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  timingSafeEqual,
+  verify as edVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { trimOldest } from '../../bounded.js';
 
 /** On a report: the worker's X25519 public key (32 bytes, base64url), whose session seals the attempt carried back. */
@@ -51,7 +60,11 @@ function rawPublic(key: KeyObject): string {
 
 function publicOf(text: string): KeyObject | null {
   if (!KEY_TEXT.test(text)) return null;
-  return createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, Buffer.from(text, 'base64url')]), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: Buffer.concat([X25519_SPKI_PREFIX, Buffer.from(text, 'base64url')]),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 /** The session key of `own` (a private key) and `other` (a public one); null when X25519 refuses them (a low-order point). */
@@ -98,7 +111,10 @@ export class EngineSessions {
 
 /** A worker's session: its own key pair, the key it shares with the engines, and the check of a sealed attempt. */
 export class WorkerSession {
-  private constructor(readonly header: string, private readonly key: Buffer) {}
+  private constructor(
+    readonly header: string,
+    private readonly key: Buffer,
+  ) {}
 
   /**
    * From LF_KEYS' `attempts-exchange` value, checked against the attempts' Ed25519 key `signing`: null when it is
@@ -107,7 +123,15 @@ export class WorkerSession {
   static from(record: string, signing: KeyObject): WorkerSession | null {
     const [pub, sig, extra] = record.trim().split('.');
     if (!pub || !sig || extra !== undefined || !KEY_TEXT.test(pub) || !/^[A-Za-z0-9_-]{86}$/.test(sig)) return null;
-    if (!edVerify(null, Buffer.concat([RECORD_CONTEXT, Buffer.from(pub, 'latin1')]), signing, Buffer.from(sig, 'base64url'))) return null;
+    if (
+      !edVerify(
+        null,
+        Buffer.concat([RECORD_CONTEXT, Buffer.from(pub, 'latin1')]),
+        signing,
+        Buffer.from(sig, 'base64url'),
+      )
+    )
+      return null;
     const engines = publicOf(pub);
     const own = generateKeyPairSync('x25519');
     const key = engines ? sessionKey(own.privateKey, engines) : null;

@@ -8,7 +8,16 @@
  * engine user can read (nats.conf), and is made once, by whichever engine or
  * client sets the cluster up first.
  */
-import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign as edSign,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { createBucket, createRetrying } from './create-retry.js';
 import { EngineSessions, exchangeKeyFrom } from './attempt-sessions.js';
@@ -47,17 +56,26 @@ export class AttemptTokens {
 
   /** Attempts carried in a report's answer, sealed for the worker's session (attempt-sessions.ts); the exchange key is derived from the secret too. */
   sessions(): EngineSessions {
-    return this.engineSessions ??= new EngineSessions(exchangeKeyFrom(createHmac('sha256', this.secret).update('lf-attempt-exchange-key').digest()));
+    return (this.engineSessions ??= new EngineSessions(
+      exchangeKeyFrom(createHmac('sha256', this.secret).update('lf-attempt-exchange-key').digest()),
+    ));
   }
 
   private key(): KeyObject {
     if (this.signingKey) return this.signingKey;
     const seed = createHmac('sha256', this.secret).update('lf-attempt-signing-key').digest();
-    return this.signingKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    return (this.signingKey = createPrivateKey({
+      key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+      format: 'der',
+      type: 'pkcs8',
+    }));
   }
 
   /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */
-  static async open(js: JetStreamClient, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<AttemptTokens> {
+  static async open(
+    js: JetStreamClient,
+    s: { replicas?: number; storage?: 'file' | 'memory' } = {},
+  ): Promise<AttemptTokens> {
     const kv = await createBucket(js, ENGINE_BUCKET, s);
     // create() fails when the key exists: then another engine made the secret first, and it is read below.
     // Both may time out on a bucket another engine has only just created (its replicas still electing a leader).
@@ -65,11 +83,17 @@ export class AttemptTokens {
       await kv.create(SECRET_KEY, randomBytes(32).toString('hex')).catch(() => undefined);
       const got = await kv.get(SECRET_KEY);
       // On a replicated bucket the other engine's create may not be readable here yet: ask again (a timeout is retried).
-      if (!got?.string()) throw Object.assign(new Error(`timeout: ${SECRET_KEY} is not readable in ${ENGINE_BUCKET} yet`), { code: 'TIMEOUT' });
+      if (!got?.string())
+        throw Object.assign(new Error(`timeout: ${SECRET_KEY} is not readable in ${ENGINE_BUCKET} yet`), {
+          code: 'TIMEOUT',
+        });
       return got;
     });
     const hex = entry?.string();
-    if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error(`the KV bucket ${ENGINE_BUCKET} holds no valid ${SECRET_KEY}; delete the key so an engine makes a new one`);
+    if (!hex || !/^[0-9a-f]{64}$/.test(hex))
+      throw new Error(
+        `the KV bucket ${ENGINE_BUCKET} holds no valid ${SECRET_KEY}; delete the key so an engine makes a new one`,
+      );
     return new AttemptTokens(Buffer.from(hex, 'hex'));
   }
 
@@ -112,7 +136,9 @@ export class AttemptTokens {
    */
   claimTokenFor(runId: string, instance: string, attempt: number, restart: number): string {
     if (restart === 0) return this.tokenFor(runId, instance, attempt);
-    return createHmac('sha256', this.secret).update(`claim/${runId}/${instance}/${attempt}/r${restart}`).digest('base64url');
+    return createHmac('sha256', this.secret)
+      .update(`claim/${runId}/${instance}/${attempt}/r${restart}`)
+      .digest('base64url');
   }
 
   /** Whether `token` is the one this attempt was handed out with (compared in constant time). */

@@ -75,39 +75,63 @@ const WRONG_LAST_SEQUENCE = 10071;
 export type Claim = { taken: true } | { taken: false; by: AttemptRecord | null; revision: number };
 
 /** An entry as read now: what it says (null when it does not parse) and its revision (which each write moves on). */
-export interface ClaimEntry { by: AttemptRecord | null; revision: number }
+export interface ClaimEntry {
+  by: AttemptRecord | null;
+  revision: number;
+}
 
 export class AttemptLedger {
-  private constructor(private readonly kv: KV, private readonly nc: NatsConnection) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly nc: NatsConnection,
+  ) {}
 
   /** Creates the bucket if it is missing (engines, whose NATS user may). */
-  static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number; maxBytes?: number } = {}): Promise<void> {
+  static async ensure(
+    jsm: JetStreamManager,
+    s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number; maxBytes?: number } = {},
+  ): Promise<void> {
     // A bucket made before these bounds gets them (for its own storage); bounds set already, by us or an operator, are kept.
     const made = await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`).catch(() => null);
     if (!made) {
       await createBucket(jsm.jetstream(), ATTEMPTS_BUCKET, s, {
         ttl: s.ttlMs ?? DEFAULT_ATTEMPT_TTL_MS,
         maxValueSize: ATTEMPT_VALUE_MAX_BYTES,
-        max_bytes: s.maxBytes ?? (s.storage === 'memory' ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY : DEFAULT_ATTEMPTS_MAX_BYTES),
+        max_bytes:
+          s.maxBytes ?? (s.storage === 'memory' ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY : DEFAULT_ATTEMPTS_MAX_BYTES),
       });
     }
     // Retried as the create is: a replicated bucket just made may not answer at once.
     await createRetrying(async () => {
-      const { config } = made ?? await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`);
+      const { config } = made ?? (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`));
       // No rollups: one publish with `Nats-Rollup: all` would delete every claim of every queue. The ledger
       // never purges a key (the only use KV has for them); entries age out.
       const bounded = {
         max_msg_size: config.max_msg_size > 0 ? config.max_msg_size : ATTEMPT_VALUE_MAX_BYTES,
-        max_bytes: config.max_bytes > 0 ? config.max_bytes : s.maxBytes ?? (config.storage === StorageType.Memory ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY : DEFAULT_ATTEMPTS_MAX_BYTES),
+        max_bytes:
+          config.max_bytes > 0
+            ? config.max_bytes
+            : (s.maxBytes ??
+              (config.storage === StorageType.Memory
+                ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY
+                : DEFAULT_ATTEMPTS_MAX_BYTES)),
         allow_rollup_hdrs: false,
       };
-      if (bounded.max_msg_size !== config.max_msg_size || bounded.max_bytes !== config.max_bytes || config.allow_rollup_hdrs !== false) await jsm.streams.update(config.name, { ...config, ...bounded });
+      if (
+        bounded.max_msg_size !== config.max_msg_size ||
+        bounded.max_bytes !== config.max_bytes ||
+        config.allow_rollup_hdrs !== false
+      )
+        await jsm.streams.update(config.name, { ...config, ...bounded });
     });
   }
 
   /** Binds to the bucket an engine created (a worker's NATS user may use it, not create it). */
   static async open(nc: NatsConnection): Promise<AttemptLedger> {
-    return new AttemptLedger(await new Kvm(jetstream(nc)).create(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }), nc);
+    return new AttemptLedger(
+      await new Kvm(jetstream(nc)).create(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }),
+      nc,
+    );
   }
 
   /**
@@ -120,7 +144,15 @@ export class AttemptLedger {
    * name the entry (run, task and attempt are there for people reading the bucket); `claimToken`: a
    * restarted run's own (attempt-tokens.ts claimTokenFor), digested instead when it is given.
    */
-  static key(queue: string, runId: string, instance: string, attempt: number, restart: number, token: string, claimToken?: string): string {
+  static key(
+    queue: string,
+    runId: string,
+    instance: string,
+    attempt: number,
+    restart: number,
+    token: string,
+    claimToken?: string,
+  ): string {
     // A restarted run handed out with a claim token of its own is named by it: nobody handed an earlier run can name it.
     const base = `${subjectToken(queue)}.${runId}.${instance}.${attempt}.${tokenDigest(restart > 0 && claimToken ? claimToken : token)}`;
     return restart > 0 ? `${base}.r${restart}` : base;
@@ -182,6 +214,9 @@ export class AttemptLedger {
    */
   finish(key: string, record: AttemptRecord, outcome: AttemptRecord['finished']): void {
     const { every: _stops, ...rest } = record;
-    this.nc.publish(kvPutSubject(this.nc, ATTEMPTS_BUCKET, key), JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord));
+    this.nc.publish(
+      kvPutSubject(this.nc, ATTEMPTS_BUCKET, key),
+      JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord),
+    );
   }
 }

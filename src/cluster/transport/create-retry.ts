@@ -30,6 +30,18 @@ export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000)
 }
 
 /** A KV bucket of one value per key, made with the cluster's `replicas` and `storage` (and `extra`) unless it exists, as createRetrying asks. */
-export function createBucket(js: JetStreamClient, name: string, s: { replicas?: number; storage?: 'file' | 'memory' }, extra: Partial<KvOptions> = {}): Promise<KV> {
-  return createRetrying(() => new Kvm(js).create(name, { history: 1, replicas: s.replicas ?? 1, storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File, ...extra }));
+export function createBucket(
+  js: JetStreamClient,
+  name: string,
+  s: { replicas?: number; storage?: 'file' | 'memory' },
+  extra: Partial<KvOptions> = {},
+): Promise<KV> {
+  return createRetrying(() =>
+    new Kvm(js).create(name, {
+      history: 1,
+      replicas: s.replicas ?? 1,
+      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      ...extra,
+    }),
+  );
 }

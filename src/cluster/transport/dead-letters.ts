@@ -56,27 +56,44 @@ export type DeadLetterDetails = Pick<DeadLetterMessage, 'stage' | 'problems' | '
  * (text that decodes and encodes back to the same bytes), so a replay
  * publishes exactly what was received.
  */
-export function deadLetterOf(m: Pick<JsMsg, 'data' | 'subject' | 'seq'> & { info: { stream: string; deliveryCount: number } }, reason: string, at: string, details: DeadLetterDetails = {}): DeadLetterMessage {
+export function deadLetterOf(
+  m: Pick<JsMsg, 'data' | 'subject' | 'seq'> & { info: { stream: string; deliveryCount: number } },
+  reason: string,
+  at: string,
+  details: DeadLetterDetails = {},
+): DeadLetterMessage {
   const body = m.data;
   const size = body.byteLength;
   const sha256 = createHash('sha256').update(body).digest('hex');
   const text = size <= KEEP_BODY_BYTES ? new TextDecoder().decode(body) : null;
-  const whole = text !== null && Buffer.from(text, 'utf8').equals(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-  const why = whole ? '' : size > KEEP_BODY_BYTES
-    ? ` [body of ${size} bytes not kept (more than ${KEEP_BODY_BYTES}): its first ${EXCERPT_BYTES} bytes are in excerpt; it cannot be replayed]`
-    : ' [body not kept: it is not valid UTF-8 text; its first bytes are in excerpt; it cannot be replayed]';
+  const whole =
+    text !== null && Buffer.from(text, 'utf8').equals(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  const why = whole
+    ? ''
+    : size > KEEP_BODY_BYTES
+      ? ` [body of ${size} bytes not kept (more than ${KEEP_BODY_BYTES}): its first ${EXCERPT_BYTES} bytes are in excerpt; it cannot be replayed]`
+      : ' [body not kept: it is not valid UTF-8 text; its first bytes are in excerpt; it cannot be replayed]';
   return {
     reason: cut(reason, REASON_CHARS) + why,
     at,
     ...(details.stage !== undefined ? { stage: cut(details.stage, ID_CHARS) } : {}),
-    ...(details.problems !== undefined ? { problems: details.problems.slice(0, PROBLEMS).map((p) => cut(p, PROBLEM_CHARS)) } : {}),
+    ...(details.problems !== undefined
+      ? { problems: details.problems.slice(0, PROBLEMS).map((p) => cut(p, PROBLEM_CHARS)) }
+      : {}),
     ...(details.runId !== undefined ? { runId: cut(details.runId, ID_CHARS) } : {}),
     ...(details.taskId !== undefined ? { taskId: cut(details.taskId, ID_CHARS) } : {}),
     ...(details.by !== undefined ? { by: cut(details.by, ID_CHARS) } : {}),
-    source: { stream: m.info.stream, seq: m.seq, subject: cut(m.subject, ID_CHARS * 2), deliveries: m.info.deliveryCount },
+    source: {
+      stream: m.info.stream,
+      seq: m.seq,
+      subject: cut(m.subject, ID_CHARS * 2),
+      deliveries: m.info.deliveryCount,
+    },
     size,
     sha256,
-    ...(whole ? { raw: text } : { excerpt: new TextDecoder().decode(body.subarray(0, EXCERPT_BYTES)), truncated: size > EXCERPT_BYTES }),
+    ...(whole
+      ? { raw: text }
+      : { excerpt: new TextDecoder().decode(body.subarray(0, EXCERPT_BYTES)), truncated: size > EXCERPT_BYTES }),
   };
 }
 
@@ -90,7 +107,15 @@ export function deadLetterOf(m: Pick<JsMsg, 'data' | 'subject' | 'seq'> & { info
  * one (within the dedup window). `keyed` (engines: AttemptTokens.engineMessageId)
  * makes that id one a worker cannot compute, so it cannot be taken first.
  */
-export async function publishDeadLetter(js: JetStreamClient, subject: string, letter: DeadLetterMessage, discriminator?: string, keyed: (id: string) => string = (id) => id): Promise<void> {
-  const id = letter.source ? keyed(`dlq/${letter.source.stream}/${letter.source.seq}${discriminator ? `/${discriminator}` : ''}`) : undefined;
+export async function publishDeadLetter(
+  js: JetStreamClient,
+  subject: string,
+  letter: DeadLetterMessage,
+  discriminator?: string,
+  keyed: (id: string) => string = (id) => id,
+): Promise<void> {
+  const id = letter.source
+    ? keyed(`dlq/${letter.source.stream}/${letter.source.seq}${discriminator ? `/${discriminator}` : ''}`)
+    : undefined;
   await js.publish(subject, new TextEncoder().encode(JSON.stringify(letter)), id ? { msgID: id } : {});
 }

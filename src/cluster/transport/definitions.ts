@@ -10,7 +10,15 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { definitionHash, definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, tooLargeMessage, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
+import {
+  definitionHash,
+  definitionLimitProblem,
+  MAX_DEFINITION_BYTES,
+  MAX_DEFINITION_JSON_BYTES,
+  tooLargeMessage,
+  tooLargeStoredMessage,
+  type Definition,
+} from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
 import { carryWorkflow } from '../../compiler/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
@@ -42,7 +50,10 @@ export class DefinitionRegistry {
   /** `src.<hash>` texts read, by hash: content-addressed as the bodies are (the oldest read is forgotten first). */
   private readonly texts = new Map<string, string>();
   /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */
-  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {},
+  ) {}
 
   private kv(): Promise<KV> {
     this.kvPromise ??= createBucket(this.js, DEFINITIONS_BUCKET, this.opts);
@@ -53,7 +64,12 @@ export class DefinitionRegistry {
     const e = await (await this.kv()).get(key);
     // A deleted key comes back as an entry with operation DEL, not null.
     if (!e || e.operation !== 'PUT') return null;
-    if (e.value.length > limit) throw new LedgerflowError('LF_DEFINITION_TOO_LARGE', `${key} is ${e.value.length} bytes: ${tooLargeStoredMessage()}, then deploy it as a new version`, { key, bytes: e.value.length });
+    if (e.value.length > limit)
+      throw new LedgerflowError(
+        'LF_DEFINITION_TOO_LARGE',
+        `${key} is ${e.value.length} bytes: ${tooLargeStoredMessage()}, then deploy it as a new version`,
+        { key, bytes: e.value.length },
+      );
     return text(e.value);
   }
 
@@ -62,19 +78,35 @@ export class DefinitionRegistry {
    * `text`: the YAML it was parsed from (a file's, a deploy request's, the editor's draft), kept beside it as
    * `src.<hash>` for the dashboard's editor and diff; a definition deployed as an object keeps none.
    */
-  async deploy(def: Definition, text?: string): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
+  async deploy(
+    def: Definition,
+    text?: string,
+  ): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
     // A definition object not parsed here (the library's callers) meets the limits a file does.
     const over = definitionLimitProblem(def);
-    if (over) throw new UsageError(`${def.id} version ${def.version}: ${over.message}; nothing was deployed`, { workflowId: def.id, version: def.version }, over.code);
+    if (over)
+      throw new UsageError(
+        `${def.id} version ${def.version}: ${over.message}; nothing was deployed`,
+        { workflowId: def.id, version: def.version },
+        over.code,
+      );
     const bytes = text === undefined ? 0 : Buffer.byteLength(text);
-    if (bytes > MAX_DEFINITION_BYTES) throw new UsageError(`${def.id} version ${def.version}: ${tooLargeMessage(bytes)}; nothing was deployed`, { workflowId: def.id, version: def.version }, 'LF_DEFINITION_TOO_LARGE');
+    if (bytes > MAX_DEFINITION_BYTES)
+      throw new UsageError(
+        `${def.id} version ${def.version}: ${tooLargeMessage(bytes)}; nothing was deployed`,
+        { workflowId: def.id, version: def.version },
+        'LF_DEFINITION_TOO_LARGE',
+      );
     const kv = await this.kv();
     const hash = definitionHash(def);
     const versionKey = `wf.${token(def.id)}.${def.version}`;
     const existing = await this.getText(versionKey);
     if (existing === hash) return { workflowId: def.id, version: def.version, hash, changed: false };
     if (existing !== null) {
-      throw new UsageError(`${def.id} version ${def.version} is already deployed with other content (${existing.slice(0, 12)}); bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version });
+      throw new UsageError(
+        `${def.id} version ${def.version} is already deployed with other content (${existing.slice(0, 12)}); bump \`version\` to deploy a change`,
+        { workflowId: def.id, version: def.version },
+      );
     }
     await kv.put(`def.${hash}`, JSON.stringify(def));
     // Before the version's key: a version that can be read has its text, when it was sent one.
@@ -83,10 +115,13 @@ export class DefinitionRegistry {
       await kv.create(versionKey, hash);
     } catch {
       // Raced with another deploy of the same version: fine if it was the same content.
-      if ((await this.getText(versionKey)) !== hash) throw new UsageError(`${def.id} version ${def.version} was just deployed with other content`, { workflowId: def.id });
+      if ((await this.getText(versionKey)) !== hash)
+        throw new UsageError(`${def.id} version ${def.version} was just deployed with other content`, {
+          workflowId: def.id,
+        });
       return { workflowId: def.id, version: def.version, hash, changed: false };
     }
-    const latest = Number(await this.getText(`wf.${def.id}.latest`) ?? 0);
+    const latest = Number((await this.getText(`wf.${def.id}.latest`)) ?? 0);
     if (def.version > latest) await kv.put(`wf.${def.id}.latest`, String(def.version));
     return { workflowId: def.id, version: def.version, hash, changed: true };
   }
@@ -94,24 +129,44 @@ export class DefinitionRegistry {
   /** `workflowId` or `workflowId@version`. */
   async resolve(ref: string): Promise<Definition> {
     const [id, v] = ref.split('@');
-    if (!id) throw new UsageError(`"${ref}" is not a workflow reference; use <workflowId> or <workflowId>@<version>`, { ref });
+    if (!id)
+      throw new UsageError(`"${ref}" is not a workflow reference; use <workflowId> or <workflowId>@<version>`, { ref });
     const version = v ?? (await this.getText(`wf.${token(id)}.latest`));
-    if (!version) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`, { workflowId: id });
-    const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${id}.${version}`);
-    if (!hash) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, { workflowId: id, version });
+    if (!version)
+      throw new LedgerflowError(
+        'LF_WORKFLOW_NOT_DEPLOYED',
+        `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`,
+        { workflowId: id },
+      );
+    const hash = this.versions.get(`${id}@${version}`) ?? (await this.getText(`wf.${id}.${version}`));
+    if (!hash)
+      throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, {
+        workflowId: id,
+        version,
+      });
     this.rememberVersion(`${id}@${version}`, hash);
     const known = this.bodies.get(hash);
     if (known) return known;
     // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
     const body = await this.getText(`def.${hash}`, MAX_DEFINITION_JSON_BYTES);
-    if (!body) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `definition ${hash} of ${id}@${version} is missing from the registry`, { hash });
+    if (!body)
+      throw new LedgerflowError(
+        'LF_WORKFLOW_NOT_DEPLOYED',
+        `definition ${hash} of ${id}@${version} is missing from the registry`,
+        { hash },
+      );
     // Starts that began together each read the body: the first to get here is the one kept, and the others
     // take it, so that one object (carrying its workflow value) goes to every start.
     const kept = this.bodies.get(hash);
     if (kept) return kept;
     const def = JSON.parse(body) as Definition;
     const over = definitionLimitProblem(def);
-    if (over) throw new LedgerflowError(over.code, `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`, { workflowId: id, version });
+    if (over)
+      throw new LedgerflowError(
+        over.code,
+        `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`,
+        { workflowId: id, version },
+      );
     // Hashed and compiled here once: a start of it reads the value off the object (compiler/workflow.ts carryWorkflow).
     carryWorkflow(def);
     this.bodies.set(hash, def);
@@ -128,7 +183,7 @@ export class DefinitionRegistry {
 
   /** The YAML `workflowId@version` was deployed from, or null when it was deployed as an object (or before texts were kept). */
   async text(id: string, version: number): Promise<string | null> {
-    const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${token(id)}.${version}`);
+    const hash = this.versions.get(`${id}@${version}`) ?? (await this.getText(`wf.${token(id)}.${version}`));
     if (!hash) return null;
     this.rememberVersion(`${id}@${version}`, hash);
     const known = this.texts.get(hash);

@@ -19,9 +19,13 @@ export class InHand {
   private cut = false;
 
   /** False once stop began: nothing new is taken. */
-  get open(): boolean { return this.taking; }
+  get open(): boolean {
+    return this.taking;
+  }
   /** True once the grace ran out: what is still in hand was handed back, and is neither acked nor put back again. */
-  get handedBack(): boolean { return this.cut; }
+  get handedBack(): boolean {
+    return this.cut;
+  }
 
   /** A message just pulled: true to process it, false when stopping (then it is handed back). */
   accept(m: JsMsg): boolean {
@@ -36,21 +40,39 @@ export class InHand {
    * they are still being worked on, until `work` ends or they are handed back.
    */
   track(msgs: JsMsg[], work: Promise<void>, heartbeatMs?: number): Promise<void> {
-    const heartbeat = heartbeatMs === undefined ? undefined : setInterval(() => { for (const m of msgs) m.working(); }, heartbeatMs);
+    const heartbeat =
+      heartbeatMs === undefined
+        ? undefined
+        : setInterval(() => {
+            for (const m of msgs) m.working();
+          }, heartbeatMs);
     if (heartbeat) this.heartbeats.add(heartbeat);
-    const done = () => { if (heartbeat) { clearInterval(heartbeat); this.heartbeats.delete(heartbeat); } this.work.delete(work); };
+    const done = () => {
+      if (heartbeat) {
+        clearInterval(heartbeat);
+        this.heartbeats.delete(heartbeat);
+      }
+      this.work.delete(work);
+    };
     this.work.set(work, msgs);
-    return work.then(done, (err: unknown) => { done(); throw err; });
+    return work.then(done, (err: unknown) => {
+      done();
+      throw err;
+    });
   }
 
   /** Stops taking: a message pulled from now on is handed back. */
-  stopTaking(): void { this.taking = false; }
+  stopTaking(): void {
+    this.taking = false;
+  }
 
   /** Resolves once everything in hand ended (true) or `ms` passed (false). */
   async settle(ms: number): Promise<boolean> {
     if (this.work.size === 0) return true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+    const late = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    });
     try {
       return await Promise.race([Promise.allSettled([...this.work.keys()]).then(() => true as const), late]);
     } finally {
@@ -71,7 +93,10 @@ export class InHand {
     let withoutMessages = 0;
     for (const msgs of this.work.values()) {
       if (msgs.length === 0) withoutMessages++;
-      for (const m of msgs) { handBack(m); messages++; }
+      for (const m of msgs) {
+        handBack(m);
+        messages++;
+      }
     }
     return { messages, withoutMessages };
   }

@@ -11,7 +11,8 @@ const attemptToken = z.string().min(1).max(200);
 
 /** Which attempt of which instance (loop iteration, MAP item) a report is about, and which run of it (the task message's `restart`, 0 for the first). */
 const attemptRun = {
-  task: z.string().min(1), attempt: z.number().int().positive(),
+  task: z.string().min(1),
+  attempt: z.number().int().positive(),
   iteration: z.number().int().positive().optional(),
   item: z.number().int().nonnegative().optional(),
   restart: z.number().int().nonnegative(),
@@ -37,8 +38,20 @@ const notFromSender = { by: true, unauthenticated: true } as const;
  */
 export const InputMessage = z.discriminatedUnion('type', [
   // `reused` is the step's own word (a retry's reused output), never a worker's.
-  z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData.omit({ ...notFromSender, reused: true }) }),
-  z.object({ type: z.literal('task.failed'), runId: RunIdSchema, time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
+  z.object({
+    type: z.literal('task.completed'),
+    runId: RunIdSchema,
+    time,
+    token: attemptToken,
+    data: TaskCompletedData.omit({ ...notFromSender, reused: true }),
+  }),
+  z.object({
+    type: z.literal('task.failed'),
+    runId: RunIdSchema,
+    time,
+    token: attemptToken,
+    data: TaskFailedData.omit(notFromSender),
+  }),
   /**
    * A worker was handed an attempt that the attempt ledger says is not its
    * to run: claimed by another worker that never finished it (it stopped
@@ -48,7 +61,10 @@ export const InputMessage = z.discriminatedUnion('type', [
    * restarted (task.restarted) or, past the cap, failed (runtime/restarts.ts).
    */
   z.object({
-    type: z.literal('task.lost'), runId: RunIdSchema, time, token: attemptToken,
+    type: z.literal('task.lost'),
+    runId: RunIdSchema,
+    time,
+    token: attemptToken,
     data: z.object({
       ...attemptRun,
       /** The worker that had claimed it, as the attempt ledger names it. */
@@ -61,7 +77,8 @@ export const InputMessage = z.discriminatedUnion('type', [
     }),
   }),
   z.object({
-    type: z.literal('kick'), runId: RunIdSchema,
+    type: z.literal('kick'),
+    runId: RunIdSchema,
     /** Sent by the start that recorded the run just now: the engine looks for no snapshot of it (it has none). */
     started: z.literal(true).optional(),
   }),
@@ -85,7 +102,9 @@ export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 't
  * attempt's token. Records nothing.
  */
 export const HeldMessage = z.object({
-  type: z.literal('task.held'), runId: RunIdSchema, token: attemptToken,
+  type: z.literal('task.held'),
+  runId: RunIdSchema,
+  token: attemptToken,
   /** The run's claim token, for a restarted run that was handed out with one (TaskMessage.claimToken). */
   claimToken: attemptToken.optional(),
   data: z.object(attemptRun),
@@ -120,20 +139,28 @@ export const PresenceMessage = z.object({
   /** Its skills (`worker --skills`, docs/limits.md#skills): engines let an attempt that requires skills start only when a worker has them all. */
   skills: z.array(z.string().min(1).max(64)).max(64).optional(),
   /** Attempts it runs now, and how many it runs at most per handler: the agents view's load. */
-  inFlight: z.number().int().nonnegative().max(1_000_000).optional(), concurrency: z.number().int().positive().max(1_000_000).optional(),
+  inFlight: z.number().int().nonnegative().max(1_000_000).optional(),
+  concurrency: z.number().int().positive().max(1_000_000).optional(),
 });
 export type PresenceMessage = z.infer<typeof PresenceMessage>;
 
 /** An engine's answer on lf.presence.who: the workers it heard announce lately, and how long it has listened. */
 export const PresenceReport = z.object({
   listeningMs: z.number().int().nonnegative(),
-  workers: z.array(z.object({
-    user: z.string(), queue: z.string(), worker: z.string(), handlers: z.array(z.string()),
-    seenMsAgo: z.number().int().nonnegative(),
-    skills: z.array(z.string()).optional(), inFlight: z.number().int().nonnegative().optional(), concurrency: z.number().int().positive().optional(),
-    utilization: z.object({ m1: z.number().min(0).max(1), m15: z.number().min(0).max(1) }).optional(),
-    level: z.string().optional(), // its NATS user's level, where the engine was given a users file
-  })),
+  workers: z.array(
+    z.object({
+      user: z.string(),
+      queue: z.string(),
+      worker: z.string(),
+      handlers: z.array(z.string()),
+      seenMsAgo: z.number().int().nonnegative(),
+      skills: z.array(z.string()).optional(),
+      inFlight: z.number().int().nonnegative().optional(),
+      concurrency: z.number().int().positive().optional(),
+      utilization: z.object({ m1: z.number().min(0).max(1), m15: z.number().min(0).max(1) }).optional(),
+      level: z.string().optional(), // its NATS user's level, where the engine was given a users file
+    }),
+  ),
 });
 export type PresenceReport = z.infer<typeof PresenceReport>;
 
@@ -171,7 +198,10 @@ export const TaskMessage = z.object({
    * holding it, to which the worker reports it (lf.reports.<sender>.<queue>.<runId>.<reportTo>) and says, while it
    * runs it, that it still does. Absent on an attempt from a queue's stream.
    */
-  reportTo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  reportTo: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   /**
    * Set on an attempt put on its queue again that may have been offered straight to a worker before (a
    * reconcile's, a lapsed offer's, an offer whose answer did not come): that worker claims an offered attempt
@@ -186,19 +216,31 @@ export const TaskMessage = z.object({
    * directory (relative: to the worker's current directory, also the default) and the variables added to the
    * environment, resolved by the engine. The task's input goes to the program's stdin as JSON.
    */
-  command: z.object({
-    argv: z.array(z.string()).min(1),
-    cwd: z.string().optional(),
-    env: z.record(z.string(), z.string()),
-  }).optional(),
+  command: z
+    .object({
+      argv: z.array(z.string()).min(1),
+      cwd: z.string().optional(),
+      env: z.record(z.string(), z.string()),
+    })
+    .optional(),
   /**
    * Where the input and command hold `${secrets.NAME}` (runtime/effects.ts StartAttempt.secrets): the worker puts
    * the values in from KV LF_SECRETS when it runs the attempt. The message itself carries references only.
    */
-  secrets: z.array(z.object({
-    path: z.array(z.union([z.string(), z.number().int().nonnegative()])).min(1).max(64),
-    parts: z.array(z.union([z.string(), z.object({ secret: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/) })])).max(1000),
-  })).max(1000).optional(),
+  secrets: z
+    .array(
+      z.object({
+        path: z
+          .array(z.union([z.string(), z.number().int().nonnegative()]))
+          .min(1)
+          .max(64),
+        parts: z
+          .array(z.union([z.string(), z.object({ secret: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/) })]))
+          .max(1000),
+      }),
+    )
+    .max(1000)
+    .optional(),
   task: z.object({
     name: z.string(),
     type: z.string(),
@@ -215,7 +257,11 @@ export type TaskMessage = z.infer<typeof TaskMessage>;
 
 /** On lf.timers.<runId>: fire `timer.fired` for this timer at dueAt. */
 export const TimerMessage = z.object({
-  runId: RunIdSchema, task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time,
+  runId: RunIdSchema,
+  task: z.string(),
+  kind: TimerKind,
+  attempt: z.number().int().positive(),
+  dueAt: time,
   /** The instance the timer belongs to (loop iteration, MAP item), when not the task's only one. */
   iteration: z.number().int().positive().optional(),
   item: z.number().int().nonnegative().optional(),
@@ -223,7 +269,10 @@ export const TimerMessage = z.object({
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
 /** On lf.approvals.<runId>.<taskId>.<user>: who decides is the subject's last token, not anything in the body. */
-export const ApprovalMessage = z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).optional() });
+export const ApprovalMessage = z.object({
+  decision: z.enum(['approved', 'rejected']),
+  comment: z.string().max(2000).optional(),
+});
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
 /**
@@ -247,15 +296,20 @@ export const DeadLetterMessage = z.object({
   taskId: z.string().optional(),
   by: z.string().optional(),
   /** Where the message was: its stream, stream sequence and subject, and how many times it had been delivered. */
-  source: z.object({
-    stream: z.string(),
-    seq: z.number().int().positive(),
-    subject: z.string(),
-    deliveries: z.number().int().positive(),
-  }).optional(),
+  source: z
+    .object({
+      stream: z.string(),
+      seq: z.number().int().positive(),
+      subject: z.string(),
+      deliveries: z.number().int().positive(),
+    })
+    .optional(),
   /** The body's size in bytes and its sha256 (hex), whether or not it is kept. */
   size: z.number().int().nonnegative().optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   /** The whole body as text, exactly as received: kept when at most 64 KiB of valid UTF-8. */
   raw: z.string().optional(),
   /** Otherwise its first 4 KiB as text; `truncated` when the body was longer. */
@@ -345,13 +399,25 @@ export const TriggerVerdict = z.object({
   reason: z.string().optional(),
   /** The admission stage that refused it (schema, filter, ...), when refused. */
   stage: z.string().optional(),
-  runs: z.array(z.object({ runId: z.string(), workflowId: z.string(), started: z.boolean(), reason: z.string().optional() })),
+  runs: z.array(
+    z.object({ runId: z.string(), workflowId: z.string(), started: z.boolean(), reason: z.string().optional() }),
+  ),
   /** What a debounced or throttled trigger made of it (docs/triggers.md#debounce-and-throttle): debounced, queued, dropped, started, duplicate. */
-  gated: z.array(z.object({
-    workflowId: z.string(), version: z.number(), trigger: z.number(), kind: z.enum(['debounce', 'throttle']), key: z.string(),
-    decision: z.enum(['started', 'debounced', 'queued', 'dropped', 'duplicate', 'merged']),
-    runId: z.string().optional(), dueAt: z.string().optional(), reason: z.string().optional(),
-  })).optional(),
+  gated: z
+    .array(
+      z.object({
+        workflowId: z.string(),
+        version: z.number(),
+        trigger: z.number(),
+        kind: z.enum(['debounce', 'throttle']),
+        key: z.string(),
+        decision: z.enum(['started', 'debounced', 'queued', 'dropped', 'duplicate', 'merged']),
+        runId: z.string().optional(),
+        dueAt: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 export type TriggerVerdict = z.infer<typeof TriggerVerdict>;
 
@@ -365,7 +431,11 @@ export function decode(data: Uint8Array): unknown {
 
 /** A body as JSON, or undefined when it is not JSON (then its schema refuses it, with the others). */
 export function decodeOrUndefined(data: Uint8Array): unknown {
-  try { return decode(data); } catch { return undefined; }
+  try {
+    return decode(data);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -375,7 +445,13 @@ export function decodeOrUndefined(data: Uint8Array): unknown {
  * under its own inbox prefix (store/jetstream/inbox.ts), the one nats.conf
  * lets it listen to.
  */
-export function credentials(url: string): { servers: string[]; user?: string; pass?: string; token?: string; inboxPrefix?: string } {
+export function credentials(url: string): {
+  servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+  inboxPrefix?: string;
+} {
   const parsed = parseServers(url);
   const inboxPrefix = inboxPrefixFor(parsed.user);
   return inboxPrefix ? { ...parsed, inboxPrefix } : parsed;
@@ -386,9 +462,13 @@ export function credentials(url: string): { servers: string[]; user?: string; pa
  * published afresh); `since`: when it began to wait (a fresh copy carries its first's time; the first, its own).
  */
 export const GateWaitMessage = z.object({
-  runId: z.string().min(1).max(128), task: z.string().min(1).max(256), attempt: z.number().int().positive(),
-  iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
-  gate: z.literal(true), gen: z.number().int().nonnegative().optional(),
+  runId: z.string().min(1).max(128),
+  task: z.string().min(1).max(256),
+  attempt: z.number().int().positive(),
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+  gate: z.literal(true),
+  gen: z.number().int().nonnegative().optional(),
   since: z.number().nonnegative().optional(),
   /** Its run records the wait's task.delayed already (an open breaker held it): not again. */
   delayed: z.literal(true).optional(),

@@ -30,13 +30,20 @@ function setting(name: string, parse: (v: string) => number | null, is: string):
   if (n === null) throw new UsageError(`${name}=${v} ${is}`, { variable: name });
   return n;
 }
-const int = (name: string) => setting(name, (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : null), 'must be a positive integer');
+const int = (name: string) =>
+  setting(name, (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : null), 'must be a positive integer');
 const duration = (name: string) => setting(name, parseDuration, 'is not a duration (e.g. 90d, 10m, PT1H)');
 
-export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>; cluster: ClusterSettings; snapshots: JetStreamSnapshotOptions } {
+export function natsSettings(): {
+  store: Omit<JetStreamStoreOptions, 'servers'>;
+  cluster: ClusterSettings;
+  snapshots: JetStreamSnapshotOptions;
+} {
   const storage = process.env.LEDGERFLOW_NATS_STORAGE;
   if (storage !== undefined && storage !== '' && storage !== 'file' && storage !== 'memory') {
-    throw new UsageError(`LEDGERFLOW_NATS_STORAGE=${storage} must be file or memory`, { variable: 'LEDGERFLOW_NATS_STORAGE' });
+    throw new UsageError(`LEDGERFLOW_NATS_STORAGE=${storage} must be file or memory`, {
+      variable: 'LEDGERFLOW_NATS_STORAGE',
+    });
   }
   const replicas = int('LEDGERFLOW_NATS_REPLICAS');
   const common = { ...(replicas ? { replicas } : {}), ...(storage ? { storage: storage as 'file' | 'memory' } : {}) };
@@ -47,16 +54,25 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
   const snapshotMaxAgeMs = duration('LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE');
   const bounds: ClusterSettings = {};
   for (const [key, name, read] of [
-    ['maxDeliver', 'LEDGERFLOW_NATS_MAX_DELIVER', int], ['taskMaxDeliver', 'LEDGERFLOW_NATS_TASK_MAX_DELIVER', int],
-    ['taskAckWaitMs', 'LEDGERFLOW_NATS_TASK_ACK_WAIT', duration], ['dlqMaxAgeMs', 'LEDGERFLOW_NATS_DLQ_MAX_AGE', duration],
-    ['dlqMaxBytes', 'LEDGERFLOW_NATS_DLQ_MAX_BYTES', int], ['dlqMaxMsgs', 'LEDGERFLOW_NATS_DLQ_MAX_MSGS', int],
+    ['maxDeliver', 'LEDGERFLOW_NATS_MAX_DELIVER', int],
+    ['taskMaxDeliver', 'LEDGERFLOW_NATS_TASK_MAX_DELIVER', int],
+    ['taskAckWaitMs', 'LEDGERFLOW_NATS_TASK_ACK_WAIT', duration],
+    ['dlqMaxAgeMs', 'LEDGERFLOW_NATS_DLQ_MAX_AGE', duration],
+    ['dlqMaxBytes', 'LEDGERFLOW_NATS_DLQ_MAX_BYTES', int],
+    ['dlqMaxMsgs', 'LEDGERFLOW_NATS_DLQ_MAX_MSGS', int],
   ] as const) {
     const v = read(name);
     if (v) bounds[key] = v;
   }
   return {
     snapshots: { ...common, ...(snapshotMaxAgeMs ? { maxAgeMs: snapshotMaxAgeMs } : {}) },
-    store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
+    store: {
+      ...common,
+      ...(maxAgeMs ? { maxAgeMs } : {}),
+      ...(maxBytes ? { maxBytes } : {}),
+      ...(maxMsgSize ? { maxMsgSize } : {}),
+      ...(duplicateWindowMs ? { duplicateWindowMs } : {}),
+    },
     cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}), ...bounds },
   };
 }

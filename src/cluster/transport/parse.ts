@@ -22,7 +22,17 @@ import type { z } from 'zod';
 import { RunIdSchema } from '../../events/index.js';
 import type { RunInput } from '../../runtime/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
-import { ApprovalMessage, ControlMessage, decodeOrUndefined, HeldMessage, InputMessage, SignalMessage, TaskMessage, TimerMessage, type OutcomeMessage } from './messages.js';
+import {
+  ApprovalMessage,
+  ControlMessage,
+  decodeOrUndefined,
+  HeldMessage,
+  InputMessage,
+  SignalMessage,
+  TaskMessage,
+  TimerMessage,
+  type OutcomeMessage,
+} from './messages.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
 import { DeployRequest, LimitsRequest, REQUEST_ID, StartRequest } from './requests.js';
 
@@ -43,9 +53,22 @@ export function rawOf(m: RawMessage): RawMessage {
  * cannot make one: then nobody can be listening).
  */
 export interface Inbound {
-  approval: { runId: string; taskId: string; user: string; decision: ApprovalMessage['decision']; comment?: string; verdictTo: string | null };
+  approval: {
+    runId: string;
+    taskId: string;
+    user: string;
+    decision: ApprovalMessage['decision'];
+    comment?: string;
+    verdictTo: string | null;
+  };
   signal: { runId: string; sender: string; name: string; data?: unknown; verdictTo: string | null };
-  control: { runId: string; sender: string; action: ControlMessage['action']; reason?: string; verdictTo: string | null };
+  control: {
+    runId: string;
+    sender: string;
+    action: ControlMessage['action'];
+    reason?: string;
+    verdictTo: string | null;
+  };
   /** `queue`: the attempt's queue, on a worker's report (lf.inputs.<sender>.<queue>.<runId>); absent on a kick or an engine's report. */
   input: { sender: string; queue?: string; input: InputMessage };
   /** A worker's outcome of an attempt of `queue`, handed straight to an engine (lf.reports.<sender>.<queue>.<runId>): never a loss or a kick. */
@@ -68,24 +91,40 @@ export type InboundKind = keyof Inbound;
  * formed, but its sender may not send it there (a pause on lf.inputs, a
  * worker's report without its queue): counted as a refusal, not as noise.
  */
-export interface Malformed { ok: false; reason: string; details: DeadLetterDetails; misdirected: boolean }
+export interface Malformed {
+  ok: false;
+  reason: string;
+  details: DeadLetterDetails;
+  misdirected: boolean;
+}
 export type Parsed<K extends InboundKind> = { ok: true; value: Inbound[K] } | Malformed;
 
 /** What each kind is called in a reason. */
 const WHAT: Record<InboundKind, string> = {
-  approval: 'approval', signal: 'signal', control: 'run control', input: 'input', report: 'report', timer: 'timer', trigger: 'trigger event', task: 'task attempt',
-  start: 'start request', deploy: 'deploy request', limits: 'limits request',
+  approval: 'approval',
+  signal: 'signal',
+  control: 'run control',
+  input: 'input',
+  report: 'report',
+  timer: 'timer',
+  trigger: 'trigger event',
+  task: 'task attempt',
+  start: 'start request',
+  deploy: 'deploy request',
+  limits: 'limits request',
 };
 
 const SUBJECT_FORM = {
   approval: 'an approval is published on lf.approvals.<runId>.<taskId>.<user>',
   signal: 'a signal is published on lf.signals.<sender>.<runId>',
   control: 'run control is published on lf.control.<sender>.<runId>',
-  input: 'inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker\'s report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing',
+  input:
+    "inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing",
   start: 'a start is published on lf.starts.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   deploy: 'a deploy is published on lf.deploys.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   limits: 'limits are published on lf.limits.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
-  report: 'a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt\'s',
+  report:
+    "a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt's",
 } as const;
 
 /** Reads `m` as a message of `kind`: the typed message, or why it is dead-lettered. */
@@ -100,7 +139,11 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
     const [runId, taskId, user] = tokens(m.subject, 'lf.approvals', 3);
     if (!runId || !taskId || !user) return malformed('approval', m, SUBJECT_FORM.approval);
     return withBody('approval', m, runId, ApprovalMessage, (b) => ({
-      runId, taskId, user, decision: b.decision, ...(b.comment !== undefined ? { comment: b.comment } : {}),
+      runId,
+      taskId,
+      user,
+      decision: b.decision,
+      ...(b.comment !== undefined ? { comment: b.comment } : {}),
       verdictTo: safeSubject(() => subjects.approvalVerdict(runId, taskId, user)),
     }));
   },
@@ -108,7 +151,10 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
     const [sender, runId] = tokens(m.subject, 'lf.signals', 2);
     if (!sender || !runId) return malformed('signal', m, SUBJECT_FORM.signal);
     return withBody('signal', m, runId, SignalMessage, (b) => ({
-      runId, sender, name: b.name, ...(b.data !== undefined ? { data: b.data } : {}),
+      runId,
+      sender,
+      name: b.name,
+      ...(b.data !== undefined ? { data: b.data } : {}),
       verdictTo: safeSubject(() => subjects.signalVerdict(sender, runId)),
     }));
   },
@@ -116,26 +162,46 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
     const [sender, runId] = tokens(m.subject, 'lf.control', 2);
     if (!sender || !runId) return malformed('control', m, SUBJECT_FORM.control);
     return withBody('control', m, runId, ControlMessage, (b) => ({
-      runId, sender, action: b.action, ...(b.reason !== undefined ? { reason: b.reason } : {}),
+      runId,
+      sender,
+      action: b.action,
+      ...(b.reason !== undefined ? { reason: b.reason } : {}),
       verdictTo: safeSubject(() => subjects.controlVerdict(sender, runId)),
     }));
   },
   input: readInput,
   report: (m) => {
-    const [sender, queue, runId, engine] = m.subject.split('.').length === 6 ? tokens(m.subject, 'lf.reports', 4) : tokens(m.subject, 'lf.reports', 3);
+    const [sender, queue, runId, engine] =
+      m.subject.split('.').length === 6 ? tokens(m.subject, 'lf.reports', 4) : tokens(m.subject, 'lf.reports', 3);
     if (!sender || !queue || !runId) return malformed('report', m, SUBJECT_FORM.report);
     const body = decodeOrUndefined(m.data);
     if ((body as { type?: unknown } | undefined)?.type === 'task.held') {
-      if (!engine) return malformed('report', m, 'task.held is said to the engine that offered the attempt, on lf.reports.<sender>.<queue>.<runId>.<engine>', { runId: runId.slice(0, 200), by: sender }, true);
-      return schema('report', m, body, HeldMessage, (held): Inbound['report'] | Malformed => held.runId !== runId
-        ? malformed('report', m, `the body names run ${held.runId}, the subject run ${runId}`)
-        : { sender, queue, input: held, engine });
+      if (!engine)
+        return malformed(
+          'report',
+          m,
+          'task.held is said to the engine that offered the attempt, on lf.reports.<sender>.<queue>.<runId>.<engine>',
+          { runId: runId.slice(0, 200), by: sender },
+          true,
+        );
+      return schema('report', m, body, HeldMessage, (held): Inbound['report'] | Malformed =>
+        held.runId !== runId
+          ? malformed('report', m, `the body names run ${held.runId}, the subject run ${runId}`)
+          : { sender, queue, input: held, engine },
+      );
     }
     return schema('report', m, body, InputMessage, (input): Inbound['report'] | Malformed => {
       if (input.type !== 'task.completed' && input.type !== 'task.failed') {
-        return malformed('report', m, `${input.type} refused: only an attempt's outcome is handed over here (a loss or a kick goes on lf.inputs); nothing was recorded`, { runId: input.runId, by: sender }, true);
+        return malformed(
+          'report',
+          m,
+          `${input.type} refused: only an attempt's outcome is handed over here (a loss or a kick goes on lf.inputs); nothing was recorded`,
+          { runId: input.runId, by: sender },
+          true,
+        );
       }
-      if (input.runId !== runId) return malformed('report', m, `the body names run ${input.runId}, the subject run ${runId}`);
+      if (input.runId !== runId)
+        return malformed('report', m, `the body names run ${input.runId}, the subject run ${runId}`);
       return { sender, queue, input, ...(engine ? { engine } : {}) };
     });
   },
@@ -144,12 +210,18 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
   trigger: (m) => {
     const event = decodeOrUndefined(m.data);
     const id = (event as { id?: unknown } | undefined)?.id;
-    return { ok: true, value: { event, verdictTo: typeof id === 'string' ? safeSubject(() => subjects.triggerVerdict(id)) : null } };
+    return {
+      ok: true,
+      value: { event, verdictTo: typeof id === 'string' ? safeSubject(() => subjects.triggerVerdict(id)) : null },
+    };
   },
   task: (m) => schema('task', m, decodeOrUndefined(m.data), TaskMessage, (t) => t),
-  start: (m) => readRequest('start', m, 'lf.starts', StartRequest, (sender, request) => subjects.startVerdict(sender, request)),
-  deploy: (m) => readRequest('deploy', m, 'lf.deploys', DeployRequest, (sender, request) => subjects.deployVerdict(sender, request)),
-  limits: (m) => readRequest('limits', m, 'lf.limits', LimitsRequest, (sender, request) => subjects.limitsVerdict(sender, request)),
+  start: (m) =>
+    readRequest('start', m, 'lf.starts', StartRequest, (sender, request) => subjects.startVerdict(sender, request)),
+  deploy: (m) =>
+    readRequest('deploy', m, 'lf.deploys', DeployRequest, (sender, request) => subjects.deployVerdict(sender, request)),
+  limits: (m) =>
+    readRequest('limits', m, 'lf.limits', LimitsRequest, (sender, request) => subjects.limitsVerdict(sender, request)),
 };
 
 /**
@@ -157,10 +229,17 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
  * request id names the verdict's subject. A request published before requests had a subject per sender,
  * lf.starts.<sender>.<request>, may still wait in the stream: it is read as it was.
  */
-function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodType<{ request?: string | undefined }>>(kind: K, m: RawMessage, prefix: string, body: S, verdict: (sender: string, request: string) => string): Parsed<K> {
+function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodType<{ request?: string | undefined }>>(
+  kind: K,
+  m: RawMessage,
+  prefix: string,
+  body: S,
+  verdict: (sender: string, request: string) => string,
+): Parsed<K> {
   const [legacySender, legacyRequest] = tokens(m.subject, prefix, 2);
   const [sender] = legacySender ? [legacySender] : tokens(m.subject, prefix, 1);
-  if (!sender || (legacySender && !REQUEST_ID.test(legacyRequest ?? ''))) return malformed(kind, m, SUBJECT_FORM[kind], sender ? { by: sender.slice(0, 200) } : {});
+  if (!sender || (legacySender && !REQUEST_ID.test(legacyRequest ?? '')))
+    return malformed(kind, m, SUBJECT_FORM[kind], sender ? { by: sender.slice(0, 200) } : {});
   return schema(kind, m, decodeOrUndefined(m.data), body, (b) => {
     const request = legacyRequest ?? b.request;
     if (!request) return malformed(kind, m, SUBJECT_FORM[kind], { by: sender.slice(0, 200) });
@@ -181,18 +260,35 @@ function readInput(m: RawMessage): Parsed<'input'> {
   const type = (body as { type?: unknown } | undefined)?.type;
   if (type === 'pause' || type === 'resume') {
     // They used to be inputs, which every worker may publish: run control is lf.control now, which nats.conf gives people, not workers.
-    return malformed('input', m, `${type} is not an input: a run is paused or resumed on lf.control.<sender>.<runId>, which nats.conf lets only the users allowed to control runs publish (\`ledgerflow ${type} --nats\`); nothing was recorded`,
-      { ...(runId ? { runId: runId.slice(0, 200) } : {}), ...(sender ? { by: sender.slice(0, 200) } : {}) }, true);
+    return malformed(
+      'input',
+      m,
+      `${type} is not an input: a run is paused or resumed on lf.control.<sender>.<runId>, which nats.conf lets only the users allowed to control runs publish (\`ledgerflow ${type} --nats\`); nothing was recorded`,
+      { ...(runId ? { runId: runId.slice(0, 200) } : {}), ...(sender ? { by: sender.slice(0, 200) } : {}) },
+      true,
+    );
   }
   if (!sender || !runId || queue === '') return malformed('input', m, SUBJECT_FORM.input);
   return schema('input', m, body, InputMessage, (input): Inbound['input'] | Malformed => {
-    if (input.runId !== runId) return malformed('input', m, `the body names run ${input.runId}, the subject run ${runId}`);
-    const misplaced = input.type === 'kick'
-      ? (queue !== undefined ? 'a kick is published on lf.inputs.<sender>.<runId>, without a queue' : null)
-      // Only the engines report attempts without a queue (the ones they run themselves); a worker's report names the attempt's queue.
-      : (queue === undefined && sender !== ENGINE_SENDER ? 'a worker reports an attempt on lf.inputs.<sender>.<queue>.<runId>, <queue> being the attempt\'s queue (nats.conf gives each worker user its queues)' : null);
+    if (input.runId !== runId)
+      return malformed('input', m, `the body names run ${input.runId}, the subject run ${runId}`);
+    const misplaced =
+      input.type === 'kick'
+        ? queue !== undefined
+          ? 'a kick is published on lf.inputs.<sender>.<runId>, without a queue'
+          : null
+        : // Only the engines report attempts without a queue (the ones they run themselves); a worker's report names the attempt's queue.
+          queue === undefined && sender !== ENGINE_SENDER
+          ? "a worker reports an attempt on lf.inputs.<sender>.<queue>.<runId>, <queue> being the attempt's queue (nats.conf gives each worker user its queues)"
+          : null;
     if (misplaced) {
-      return malformed('input', m, `${input.type} refused: ${misplaced}; nothing was recorded`, { runId: input.runId, ...(input.type !== 'kick' ? { taskId: input.data.task } : {}), by: sender }, true);
+      return malformed(
+        'input',
+        m,
+        `${input.type} refused: ${misplaced}; nothing was recorded`,
+        { runId: input.runId, ...(input.type !== 'kick' ? { taskId: input.data.task } : {}), by: sender },
+        true,
+      );
     }
     return { sender, ...(queue !== undefined ? { queue } : {}), input };
   });
@@ -205,16 +301,34 @@ function tokens(subject: string, prefix: string, n: number): string[] {
 }
 
 /** The subject's run id checked first: one no run can have (é, 200 characters) is refused here, not retried against the store forever. */
-function withBody<K extends 'approval' | 'signal' | 'control', S extends z.ZodType>(kind: K, m: RawMessage, runId: string, body: S, read: (b: z.infer<S>) => Inbound[K]): Parsed<K> {
-  if (!RunIdSchema.safeParse(runId).success) return malformed(kind, m, `"${runId.slice(0, 140)}" is not a run id (1-128 characters among A-Z a-z 0-9 _ -)`);
+function withBody<K extends 'approval' | 'signal' | 'control', S extends z.ZodType>(
+  kind: K,
+  m: RawMessage,
+  runId: string,
+  body: S,
+  read: (b: z.infer<S>) => Inbound[K],
+): Parsed<K> {
+  if (!RunIdSchema.safeParse(runId).success)
+    return malformed(kind, m, `"${runId.slice(0, 140)}" is not a run id (1-128 characters among A-Z a-z 0-9 _ -)`);
   return schema(kind, m, decodeOrUndefined(m.data), body, read);
 }
 
 /** The body (`json`: decoded, undefined when not JSON), checked by `body`; `read` makes the message of it (or refuses what the subject and body disagree on). */
-function schema<K extends InboundKind, S extends z.ZodType>(kind: K, m: RawMessage, json: unknown, body: S, read: (b: z.infer<S>) => Inbound[K] | Malformed): Parsed<K> {
+function schema<K extends InboundKind, S extends z.ZodType>(
+  kind: K,
+  m: RawMessage,
+  json: unknown,
+  body: S,
+  read: (b: z.infer<S>) => Inbound[K] | Malformed,
+): Parsed<K> {
   if (json === undefined) return malformed(kind, m, 'the body is not JSON');
   const parsed = body.safeParse(json);
-  if (!parsed.success) return malformed(kind, m, parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; '));
+  if (!parsed.success)
+    return malformed(
+      kind,
+      m,
+      parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; '),
+    );
   const value = read(parsed.data);
   return isMalformed(value) ? value : { ok: true, value };
 }
@@ -223,18 +337,47 @@ function isMalformed(v: unknown): v is Malformed {
   return typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false;
 }
 
-function malformed(kind: InboundKind, m: RawMessage, why: string, details: DeadLetterDetails = {}, misdirected = false): Malformed {
+function malformed(
+  kind: InboundKind,
+  m: RawMessage,
+  why: string,
+  details: DeadLetterDetails = {},
+  misdirected = false,
+): Malformed {
   return { ok: false, reason: `malformed ${WHAT[kind]} on ${m.subject.slice(0, 300)}: ${why}`, details, misdirected };
 }
 
 /** A subject from ids that may not fit in one (then there is no verdict to send: null). */
 function safeSubject(make: () => string): string | null {
-  try { return make(); } catch { return null; }
+  try {
+    return make();
+  } catch {
+    return null;
+  }
 }
 
 /** A person's approval, signal or run control as the run takes it (the input both an engine and a `resume` taking queued ones record), and who sent it. */
-export function personInput(msg: Inbound['approval'] | Inbound['signal'] | Inbound['control']): { input: RunInput; by: string } {
-  if ('decision' in msg) return { by: msg.user, input: { kind: 'approval', taskId: msg.taskId, decision: msg.decision, ...(msg.comment !== undefined ? { comment: msg.comment } : {}) } };
-  if ('name' in msg) return { by: msg.sender, input: { kind: 'signal', name: msg.name, ...(msg.data !== undefined ? { data: msg.data } : {}) } };
-  return { by: msg.sender, input: { kind: 'control', action: msg.action, ...(msg.reason !== undefined ? { reason: msg.reason } : {}) } };
+export function personInput(msg: Inbound['approval'] | Inbound['signal'] | Inbound['control']): {
+  input: RunInput;
+  by: string;
+} {
+  if ('decision' in msg)
+    return {
+      by: msg.user,
+      input: {
+        kind: 'approval',
+        taskId: msg.taskId,
+        decision: msg.decision,
+        ...(msg.comment !== undefined ? { comment: msg.comment } : {}),
+      },
+    };
+  if ('name' in msg)
+    return {
+      by: msg.sender,
+      input: { kind: 'signal', name: msg.name, ...(msg.data !== undefined ? { data: msg.data } : {}) },
+    };
+  return {
+    by: msg.sender,
+    input: { kind: 'control', action: msg.action, ...(msg.reason !== undefined ? { reason: msg.reason } : {}) },
+  };
 }

@@ -47,12 +47,27 @@ const MAX_WORKERS = 5_000;
 const MAX_REPORTED = 500;
 
 /** Announces `handlers` on `queue` until the returned stop is called (which says `gone`). */
-export function announcePresence(nc: NatsConnection, o: { sender: string; queue: string; worker: string; handlers: string[]; everyMs?: number; skills?: readonly string[]; concurrency?: number; inFlight?: () => number }): () => void {
+export function announcePresence(
+  nc: NatsConnection,
+  o: {
+    sender: string;
+    queue: string;
+    worker: string;
+    handlers: string[];
+    everyMs?: number;
+    skills?: readonly string[];
+    concurrency?: number;
+    inFlight?: () => number;
+  },
+): () => void {
   const every = o.everyMs ?? PRESENCE_EVERY_MS;
   const subject = subjects.presence(o.sender, o.queue);
   const body: PresenceMessage = {
-    worker: o.worker, handlers: o.handlers.slice(0, 500), every,
-    ...(o.skills && o.skills.length > 0 ? { skills: o.skills.slice(0, 64) } : {}), ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    worker: o.worker,
+    handlers: o.handlers.slice(0, 500),
+    every,
+    ...(o.skills && o.skills.length > 0 ? { skills: o.skills.slice(0, 64) } : {}),
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
   };
   // A user nats.conf does not let announce gets a permissions error on the connection, never a throw here.
   const say = (gone = false) => {
@@ -63,10 +78,24 @@ export function announcePresence(nc: NatsConnection, o: { sender: string; queue:
   say();
   const timer = setInterval(() => say(), every);
   timer.unref();
-  return () => { clearInterval(timer); say(true); };
+  return () => {
+    clearInterval(timer);
+    say(true);
+  };
 }
 
-interface Heard { user: string; queue: string; worker: string; handlers: Set<string>; seenAt: number; lapseMs: number; skills: readonly string[]; inFlight?: number; concurrency?: number; samples: LoadSample[] }
+interface Heard {
+  user: string;
+  queue: string;
+  worker: string;
+  handlers: Set<string>;
+  seenAt: number;
+  lapseMs: number;
+  skills: readonly string[];
+  inFlight?: number;
+  concurrency?: number;
+  samples: LoadSample[];
+}
 
 /** What an engine heard of workers (one per engine process). */
 export class PresenceRegistry {
@@ -75,23 +104,33 @@ export class PresenceRegistry {
   private startedAt = 0;
 
   /** `levelOf`: a NATS user's level from the engine's users file (docs/users.md), said with each worker it heard. */
-  constructor(private readonly nc: NatsConnection, private readonly now: () => number = Date.now, private readonly levelOf?: (user: string) => string | undefined) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly now: () => number = Date.now,
+    private readonly levelOf?: (user: string) => string | undefined,
+  ) {}
 
   start(): void {
     this.startedAt = this.now();
-    this.subs.push(this.nc.subscribe(subjects.presenceAll, {
-      callback: (err, m) => {
-        if (err) return;
-        const [, , user, queue] = m.subject.split('.');
-        const said = PresenceMessage.safeParse(decodeOrUndefined(m.data)).data;
-        if (!said || !user || !queue) return; // not ours to act on, and nothing to tell anyone
-        this.hear(user, queue, said);
-      },
-    }));
-    this.subs.push(this.nc.subscribe(subjects.presenceWho, {
-      queue: 'engines',
-      callback: (err, m) => { if (!err) m.respond(encode(this.report())); },
-    }));
+    this.subs.push(
+      this.nc.subscribe(subjects.presenceAll, {
+        callback: (err, m) => {
+          if (err) return;
+          const [, , user, queue] = m.subject.split('.');
+          const said = PresenceMessage.safeParse(decodeOrUndefined(m.data)).data;
+          if (!said || !user || !queue) return; // not ours to act on, and nothing to tell anyone
+          this.hear(user, queue, said);
+        },
+      }),
+    );
+    this.subs.push(
+      this.nc.subscribe(subjects.presenceWho, {
+        queue: 'engines',
+        callback: (err, m) => {
+          if (!err) m.respond(encode(this.report()));
+        },
+      }),
+    );
   }
 
   stop(): void {
@@ -106,7 +145,9 @@ export class PresenceRegistry {
 
   /** Whether a worker serving `handler` on `queue` with every one of `skills` (if any) was heard within its lapse. */
   servesWithSkills(queue: string, handler: string, skills: readonly string[]): boolean {
-    return [...this.live()].some((h) => h.queue === queue && h.handlers.has(handler) && skills.every((s) => h.skills.includes(s)));
+    return [...this.live()].some(
+      (h) => h.queue === queue && h.handlers.has(handler) && skills.every((s) => h.skills.includes(s)),
+    );
   }
 
   /** The workers heard on `queue` (live), for a log line. */
@@ -116,10 +157,19 @@ export class PresenceRegistry {
 
   report(): PresenceReport {
     const now = this.now();
-    const workers = [...this.live()].sort((a, b) => b.seenAt - a.seenAt).slice(0, MAX_REPORTED)
+    const workers = [...this.live()]
+      .sort((a, b) => b.seenAt - a.seenAt)
+      .slice(0, MAX_REPORTED)
       .map((h) => ({
-        user: h.user, queue: h.queue, worker: h.worker, handlers: [...h.handlers], seenMsAgo: Math.max(0, now - h.seenAt), ...levelled(this.levelOf?.(h.user)),
-        ...(h.skills.length > 0 ? { skills: [...h.skills] } : {}), ...(h.inFlight !== undefined ? { inFlight: h.inFlight } : {}), ...(h.concurrency !== undefined ? { concurrency: h.concurrency } : {}),
+        user: h.user,
+        queue: h.queue,
+        worker: h.worker,
+        handlers: [...h.handlers],
+        seenMsAgo: Math.max(0, now - h.seenAt),
+        ...levelled(this.levelOf?.(h.user)),
+        ...(h.skills.length > 0 ? { skills: [...h.skills] } : {}),
+        ...(h.inFlight !== undefined ? { inFlight: h.inFlight } : {}),
+        ...(h.concurrency !== undefined ? { concurrency: h.concurrency } : {}),
         ...utilized(h.samples, now),
       }));
     return { listeningMs: this.listeningMs, workers };
@@ -132,10 +182,31 @@ export class PresenceRegistry {
     if (said.gone) return;
     const at = this.now();
     // Its load over time (the agents view's utilization): in flight over its concurrency times its handlers.
-    const samples = said.inFlight === undefined ? before?.samples ?? [] : keepSamples(before?.samples ?? [], { at, load: loadOf(said.inFlight, said.concurrency !== undefined ? said.concurrency * Math.max(1, said.handlers.length) : undefined) }, 200);
+    const samples =
+      said.inFlight === undefined
+        ? (before?.samples ?? [])
+        : keepSamples(
+            before?.samples ?? [],
+            {
+              at,
+              load: loadOf(
+                said.inFlight,
+                said.concurrency !== undefined ? said.concurrency * Math.max(1, said.handlers.length) : undefined,
+              ),
+            },
+            200,
+          );
     this.heard.set(key, {
-      user, queue, worker: said.worker, handlers: new Set(said.handlers), seenAt: at, lapseMs: said.every * LAPSE_PERIODS, skills: said.skills ?? [], samples,
-      ...(said.inFlight !== undefined ? { inFlight: said.inFlight } : {}), ...(said.concurrency !== undefined ? { concurrency: said.concurrency } : {}),
+      user,
+      queue,
+      worker: said.worker,
+      handlers: new Set(said.handlers),
+      seenAt: at,
+      lapseMs: said.every * LAPSE_PERIODS,
+      skills: said.skills ?? [],
+      samples,
+      ...(said.inFlight !== undefined ? { inFlight: said.inFlight } : {}),
+      ...(said.concurrency !== undefined ? { concurrency: said.concurrency } : {}),
     });
     trimOldest(this.heard, MAX_WORKERS);
   }
@@ -177,7 +248,11 @@ export class UnservedLog {
   private readonly said = new Map<string, number>();
   private readonly pending = new Set<string>();
 
-  constructor(private readonly registry: PresenceRegistry, private readonly log: (line: string) => void, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly registry: PresenceRegistry,
+    private readonly log: (line: string) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   handedOut(queue: string, handler: string): void {
     const key = `${queue}\u0000${handler}`;
@@ -185,7 +260,10 @@ export class UnservedLog {
     if (wait > 0) {
       if (this.pending.has(key)) return;
       this.pending.add(key);
-      setTimeout(() => { this.pending.delete(key); this.handedOut(queue, handler); }, wait).unref();
+      setTimeout(() => {
+        this.pending.delete(key);
+        this.handedOut(queue, handler);
+      }, wait).unref();
       return;
     }
     if (this.registry.servesWithSkills(queue, handler, [])) return;
@@ -193,7 +271,13 @@ export class UnservedLog {
     if (last !== undefined && this.now() - last < SAY_AGAIN_MS) return;
     this.said.set(key, this.now());
     trimOldest(this.said, MAX_WORKERS);
-    this.log(unservedLine(queue, handler, this.registry.workersOn(queue).map((w) => `${w.worker} (${[...w.handlers].join(', ')})`)));
+    this.log(
+      unservedLine(
+        queue,
+        handler,
+        this.registry.workersOn(queue).map((w) => `${w.worker} (${[...w.handlers].join(', ')})`),
+      ),
+    );
   }
 }
 

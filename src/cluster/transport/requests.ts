@@ -25,7 +25,9 @@ export const MAX_REQUEST_BYTES = MAX_DEFINITION_BYTES + 64 * 1024;
 
 /** The shape of a run id a fresh start is given by its sender (executor/ids.ts newRunId): no other id is taken as one. */
 export const FRESH_RUN_ID = /^\d{8}-\d{6}-[0-9a-z]{13}$/;
-const FreshRunId = z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' });
+const FreshRunId = z
+  .string()
+  .regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' });
 
 /** Start a run of a deployed workflow. */
 const StartWorkflow = z.strictObject({

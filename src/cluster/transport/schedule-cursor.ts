@@ -21,7 +21,10 @@ function isCasConflict(err: unknown): boolean {
 
 export class KvScheduleCursor implements ScheduleCursor {
   private kvPromise: Promise<KV> | undefined;
-  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {},
+  ) {}
 
   private kv(): Promise<KV> {
     this.kvPromise ??= createBucket(this.js, SCHEDULES_BUCKET, this.opts);
@@ -33,7 +36,8 @@ export class KvScheduleCursor implements ScheduleCursor {
     if (!e || e.operation !== 'PUT') return null;
     const parsed = ScheduleCursorEntrySchema.safeParse(decodeOrUndefined(e.value));
     // A value that does not parse is treated as absent (the schedule starts from now): overwrite it at its revision.
-    if (!parsed.success) return { entry: { cron: '', timezone: '', through: new Date(0).toISOString() }, revision: e.revision };
+    if (!parsed.success)
+      return { entry: { cron: '', timezone: '', through: new Date(0).toISOString() }, revision: e.revision };
     return { entry: parsed.data, revision: e.revision };
   }
 

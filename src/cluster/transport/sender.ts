@@ -15,10 +15,18 @@ import { errorMessage } from '../../errors/index.js';
 export function senderOf(url: string): string {
   const first = url.split(',')[0]!.trim();
   let user: string | undefined;
-  try { user = credentials(first).user; } catch { user = undefined; }
+  try {
+    user = credentials(first).user;
+  } catch {
+    user = undefined;
+  }
   if (!user) return ANONYMOUS_SENDER;
-  try { return token(user); } catch {
-    throw new Error(`NATS user "${user}" cannot name itself in a subject (inputs go to lf.inputs.<user>.<runId>): use letters, digits, _ and - in user names`);
+  try {
+    return token(user);
+  } catch {
+    throw new Error(
+      `NATS user "${user}" cannot name itself in a subject (inputs go to lf.inputs.<user>.<runId>): use letters, digits, _ and - in user names`,
+    );
   }
 }
 
@@ -31,11 +39,21 @@ export function senderOf(url: string): string {
 export async function hasUsers(url: string): Promise<boolean> {
   const { servers } = credentials(url.split(',')[0]!.trim());
   try {
-    const nc = await connect({ servers, user: 'ledgerflow-probe', pass: randomBytes(12).toString('hex'), name: 'ledgerflow-auth-probe', maxReconnectAttempts: 0 });
+    const nc = await connect({
+      servers,
+      user: 'ledgerflow-probe',
+      pass: randomBytes(12).toString('hex'),
+      name: 'ledgerflow-auth-probe',
+      maxReconnectAttempts: 0,
+    });
     await nc.close();
     return false;
   } catch (err) {
-    if (/authorization|authentication/i.test(String((err as { code?: unknown }).code ?? '')) || /authorization|authentication/i.test(errorMessage(err))) return true;
+    if (
+      /authorization|authentication/i.test(String((err as { code?: unknown }).code ?? '')) ||
+      /authorization|authentication/i.test(errorMessage(err))
+    )
+      return true;
     throw err;
   }
 }

@@ -8,7 +8,15 @@ import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
 import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
-import { DEFAULT_LEVEL, ENGINE_CONSUMERS, STREAMS, levelConsumerName, subjects, taskLevelSubjects, taskStream } from './subjects.js';
+import {
+  DEFAULT_LEVEL,
+  ENGINE_CONSUMERS,
+  STREAMS,
+  levelConsumerName,
+  subjects,
+  taskLevelSubjects,
+  taskStream,
+} from './subjects.js';
 import { createRetrying } from './create-retry.js';
 import { maxReportBytes } from './payload-limits.js';
 import { MAX_REQUEST_BYTES } from './requests.js';
@@ -61,7 +69,13 @@ export interface ClusterSettings {
  * kept (dead-letters.ts), so 256 KiB holds any honest one; each worker user keeps its newest 10,000, so one that
  * floods drops its own oldest, not another worker's; and the stream as a whole is bounded apart from LF_DLQ.
  */
-export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory: 16 * 1024 * 1024, maxMsgs: 100_000, maxMsgsPerWorker: 10_000, maxLetterBytes: 256 * 1024 } as const;
+export const WORKER_DLQ_LIMITS = {
+  maxBytes: 128 * 1024 * 1024,
+  maxBytesInMemory: 16 * 1024 * 1024,
+  maxMsgs: 100_000,
+  maxMsgsPerWorker: 10_000,
+  maxLetterBytes: 256 * 1024,
+} as const;
 
 /**
  * Bounds of LF_REQUESTS, what every person who may start, deploy or set limits writes: while no engine takes them
@@ -77,9 +91,19 @@ export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory
  * the stream's OLDEST message to make room (nats-io/nats-server bf8ac377f), which let a publish at the brim take
  * the place of another person's waiting request.
  */
-export const REQUESTS_LIMITS = { maxBytes: 64 * 1024 * 1024, maxBytesInMemory: 8 * 1024 * 1024, maxMsgs: 10_000, maxPerSender: 16 } as const;
+export const REQUESTS_LIMITS = {
+  maxBytes: 64 * 1024 * 1024,
+  maxBytesInMemory: 8 * 1024 * 1024,
+  maxMsgs: 10_000,
+  maxPerSender: 16,
+} as const;
 
-export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
+export const DLQ_DEFAULTS = {
+  maxAgeMs: 14 * 24 * 3600_000,
+  maxBytes: 256 * 1024 * 1024,
+  maxBytesInMemory: 32 * 1024 * 1024,
+  maxMsgs: 100_000,
+} as const;
 
 const ns = (ms: number) => ms * 1_000_000;
 
@@ -101,11 +125,21 @@ export const DEFAULT_TASK_ACK_WAIT_MS = 10_000;
  */
 export const PULL_EXPIRES_MS = 5000;
 
-async function ensureStream(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
+async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subjectsList: readonly string[],
+  cfg: Partial<StreamConfig>,
+): Promise<void> {
   await createRetrying(() => ensureStreamOnce(jsm, name, subjectsList, cfg));
 }
 
-async function ensureStreamOnce(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
+async function ensureStreamOnce(
+  jsm: JetStreamManager,
+  name: string,
+  subjectsList: readonly string[],
+  cfg: Partial<StreamConfig>,
+): Promise<void> {
   try {
     await jsm.streams.info(name);
   } catch {
@@ -113,33 +147,73 @@ async function ensureStreamOnce(jsm: JetStreamManager, name: string, subjectsLis
       await jsm.streams.add({ name, subjects: [...subjectsList], ...cfg });
     } catch (err) {
       // Another engine may have created it between our info and add.
-      await jsm.streams.info(name).catch(() => { throw err; });
+      await jsm.streams.info(name).catch(() => {
+        throw err;
+      });
     }
   }
 }
 
 /** Brings an existing stream's limits to `limits` (only those; the rest of its config is left as it is). */
-async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Partial<Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard' | 'max_msg_size' | 'max_msgs_per_subject' | 'discard_new_per_subject'>>): Promise<void> {
+async function ensureStreamLimits(
+  jsm: JetStreamManager,
+  name: string,
+  limits: Partial<
+    Pick<
+      StreamConfig,
+      | 'max_age'
+      | 'max_bytes'
+      | 'max_msgs'
+      | 'discard'
+      | 'max_msg_size'
+      | 'max_msgs_per_subject'
+      | 'discard_new_per_subject'
+    >
+  >,
+): Promise<void> {
   const { config } = await jsm.streams.info(name);
   // Only limits the stream lacks (unset: 0 or -1) are given: ones set already, by an engine of other settings (memory
   // storage) or an operator, are kept; raising a memory stream's to a file default would not fit the server's memory.
-  const lacking = Object.fromEntries(Object.entries(limits).filter(([k, want]) => { const v = config[k as keyof StreamConfig]; return typeof v === 'number' ? v <= 0 : v !== want; }));
+  const lacking = Object.fromEntries(
+    Object.entries(limits).filter(([k, want]) => {
+      const v = config[k as keyof StreamConfig];
+      return typeof v === 'number' ? v <= 0 : v !== want;
+    }),
+  );
   if (Object.keys(lacking).length === 0) return;
   await jsm.streams.update(name, { ...config, ...lacking });
 }
 
 /** An existing stream that takes any of `old` (as older versions made it) takes `now` instead; its messages stay. */
-async function replaceSubjects(jsm: JetStreamManager, name: string, old: readonly string[], now: readonly string[]): Promise<void> {
+async function replaceSubjects(
+  jsm: JetStreamManager,
+  name: string,
+  old: readonly string[],
+  now: readonly string[],
+): Promise<void> {
   const { config } = await jsm.streams.info(name);
   if (!config.subjects.some((x) => old.includes(x))) return;
-  await jsm.streams.update(name, { ...config, subjects: [...new Set([...config.subjects.filter((x) => !old.includes(x)), ...now])] });
+  await jsm.streams.update(name, {
+    ...config,
+    subjects: [...new Set([...config.subjects.filter((x) => !old.includes(x)), ...now])],
+  });
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  cfg: { filter?: string; ackWaitMs: number; maxDeliver: number },
+): Promise<void> {
   await createRetrying(() => ensureConsumerOnce(jsm, stream, durable, cfg));
 }
 
-async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
+async function ensureConsumerOnce(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  cfg: { filter?: string; ackWaitMs: number; maxDeliver: number },
+): Promise<void> {
   let existing;
   try {
     existing = await jsm.consumers.info(stream, durable);
@@ -148,16 +222,23 @@ async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, durable
   }
   if (existing) {
     // Consumers made before deliveries were bounded (max_deliver -1) get the bound; other settings stay.
-    if (existing.config.max_deliver !== cfg.maxDeliver) await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
+    if (existing.config.max_deliver !== cfg.maxDeliver)
+      await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
   } else {
-    await jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: ns(cfg.ackWaitMs),
-      max_deliver: cfg.maxDeliver,
-      ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
-    }).catch(async (err) => { await jsm.consumers.info(stream, durable).catch(() => { throw err; }); });
+    await jsm.consumers
+      .add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: ns(cfg.ackWaitMs),
+        max_deliver: cfg.maxDeliver,
+        ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
+      })
+      .catch(async (err) => {
+        await jsm.consumers.info(stream, durable).catch(() => {
+          throw err;
+        });
+      });
   }
 }
 
@@ -175,7 +256,11 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   const wq = { ...base, retention: RetentionPolicy.Workqueue };
   const ackWaitMs = s.engineAckWaitMs ?? 10_000;
   const maxDeliver = serverMaxDeliver(s.maxDeliver ?? REDELIVERY_DEFAULTS.maxDeliver);
-  const engineQueue = async (kind: Exclude<keyof typeof ENGINE_CONSUMERS, 'inputs'>, cfg: Partial<StreamConfig> = wq, max = maxDeliver) => {
+  const engineQueue = async (
+    kind: Exclude<keyof typeof ENGINE_CONSUMERS, 'inputs'>,
+    cfg: Partial<StreamConfig> = wq,
+    max = maxDeliver,
+  ) => {
     await ensureStream(jsm, STREAMS[kind].name, STREAMS[kind].subjects, cfg);
     await ensureConsumer(jsm, STREAMS[kind].name, ENGINE_CONSUMERS[kind], { ackWaitMs, maxDeliver: max });
   };
@@ -184,16 +269,25 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   // A person's starts and deploys: none larger than a definition at its limit (the server refuses it), nor than the server takes.
   const requestCap = {
     max_msg_size: Math.min(MAX_REQUEST_BYTES, s.maxPayload ?? MAX_REQUEST_BYTES),
-    max_bytes: s.storage === 'memory' ? REQUESTS_LIMITS.maxBytesInMemory : REQUESTS_LIMITS.maxBytes, max_msgs: REQUESTS_LIMITS.maxMsgs, discard: DiscardPolicy.New,
-    max_msgs_per_subject: REQUESTS_LIMITS.maxPerSender, discard_new_per_subject: true,
+    max_bytes: s.storage === 'memory' ? REQUESTS_LIMITS.maxBytesInMemory : REQUESTS_LIMITS.maxBytes,
+    max_msgs: REQUESTS_LIMITS.maxMsgs,
+    discard: DiscardPolicy.New,
+    max_msgs_per_subject: REQUESTS_LIMITS.maxPerSender,
+    discard_new_per_subject: true,
   };
   const dlqLimits = {
-    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
-    max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs),
+    max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
+    max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs,
+    discard: DiscardPolicy.Old,
   };
   const workerDlqLimits = {
-    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.storage === 'memory' ? WORKER_DLQ_LIMITS.maxBytesInMemory : WORKER_DLQ_LIMITS.maxBytes,
-    max_msgs: WORKER_DLQ_LIMITS.maxMsgs, max_msgs_per_subject: WORKER_DLQ_LIMITS.maxMsgsPerWorker, max_msg_size: WORKER_DLQ_LIMITS.maxLetterBytes, discard: DiscardPolicy.Old,
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs),
+    max_bytes: s.storage === 'memory' ? WORKER_DLQ_LIMITS.maxBytesInMemory : WORKER_DLQ_LIMITS.maxBytes,
+    max_msgs: WORKER_DLQ_LIMITS.maxMsgs,
+    max_msgs_per_subject: WORKER_DLQ_LIMITS.maxMsgsPerWorker,
+    max_msg_size: WORKER_DLQ_LIMITS.maxLetterBytes,
+    discard: DiscardPolicy.Old,
   };
   // Each stream with what depends on it (its engines' consumer, its limits) in order, the streams side by side: with
   // several replicas each create waits for a raft group to form, and one after another they took 9 s on a 3-node
@@ -217,17 +311,30 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
       await engineQueue('requests', { ...wq, ...requestCap });
       // A request stream made before requests had a subject per sender takes theirs instead (an older client's request
       // then finds no stream: its CLI says so; what waits under the old subjects stays, and engines still read it).
-      await replaceSubjects(jsm, STREAMS.requests.name, ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'], STREAMS.requests.subjects);
+      await replaceSubjects(
+        jsm,
+        STREAMS.requests.name,
+        ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'],
+        STREAMS.requests.subjects,
+      );
       // A request stream made before it was bounded (an older version) gets the bounds.
       await ensureStreamLimits(jsm, STREAMS.requests.name, requestCap);
     })(),
     (async () => {
-      await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
+      await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, {
+        ...base,
+        retention: RetentionPolicy.Limits,
+        ...dlqLimits,
+      });
       // A dead-letter stream created without limits (by an older version) gets them.
       await ensureStreamLimits(jsm, STREAMS.dlq.name, dlqLimits);
       // Workers' letters in a stream of their own, LF_DLQ narrowed to the engines' subjects first (the two may not overlap).
       await createRetrying(() => replaceSubjects(jsm, STREAMS.dlq.name, ['lf.dlq.>'], STREAMS.dlq.subjects));
-      await ensureStream(jsm, STREAMS.workerDlq.name, STREAMS.workerDlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...workerDlqLimits });
+      await ensureStream(jsm, STREAMS.workerDlq.name, STREAMS.workerDlq.subjects, {
+        ...base,
+        retention: RetentionPolicy.Limits,
+        ...workerDlqLimits,
+      });
     })(),
   ]);
 }
@@ -258,12 +365,19 @@ export async function ensureTaskStream(jsm: JetStreamManager, queue: string, s: 
  * the levels' subjects first (an update of an existing stream, once: engines of this version do it the first
  * time a run with a priority queues an attempt there, so that clusters where nobody sets one keep theirs).
  */
-export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}, priority: number = DEFAULT_LEVEL): Promise<string> {
+export async function ensureWorkerConsumer(
+  jsm: JetStreamManager,
+  queue: string,
+  handler: string,
+  s: ClusterSettings = {},
+  priority: number = DEFAULT_LEVEL,
+): Promise<string> {
   const name = levelConsumerName(queue, handler, priority);
   const stream = await ensureTaskStream(jsm, queue, s);
   if (priority !== DEFAULT_LEVEL) await createRetrying(() => ensureTaskLevels(jsm, stream, queue));
   await ensureConsumer(jsm, stream, name, {
-    filter: subjects.taskAt(queue, handler, priority), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
+    filter: subjects.taskAt(queue, handler, priority),
+    ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
     maxDeliver: serverMaxDeliver(s.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver),
   });
   return name;

@@ -126,7 +126,8 @@ export const DEFAULT_LEVEL = DEFAULT_PRIORITY;
 
 /** A priority as the two digits of its level's subject and consumer (0..99). */
 function level(priority: number): string {
-  if (!Number.isInteger(priority) || priority < 0 || priority > 99) throw new Error(`priority ${priority} is not a whole number from 0 to 99`);
+  if (!Number.isInteger(priority) || priority < 0 || priority > 99)
+    throw new Error(`priority ${priority} is not a whole number from 0 to 99`);
   return String(priority).padStart(2, '0');
 }
 
@@ -140,11 +141,20 @@ export const LEGACY_TASKS = { name: 'LF_TASKS', subjects: ['lf.tasks.>'] } as co
 export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
 
 /** Durable consumers shared by all engines. */
-export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', requests: 'requests' } as const;
+export const ENGINE_CONSUMERS = {
+  inputs: 'engines',
+  timers: 'timers',
+  approvals: 'approvals',
+  triggers: 'triggers',
+  signals: 'signals',
+  control: 'control',
+  requests: 'requests',
+} as const;
 
 /** Subject tokens may not hold '.', '*', '>' or whitespace. */
 export function token(value: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
+  if (!/^[A-Za-z0-9_-]+$/.test(value))
+    throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
   return value;
 }
 
@@ -168,7 +178,8 @@ export function splitSkillKey(key: string): { handler: string; skills: string[] 
 
 /** A handler, or a handler key naming skills (skillKey): a subject token or a consumer name's part. */
 function keyToken(value: string): string {
-  if (splitSkillKey(value) === null) throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
+  if (splitSkillKey(value) === null)
+    throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
   return value;
 }
 
@@ -180,14 +191,16 @@ export const subjects = {
    * worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, and the engine checks
    * that `queue` is the attempt's own: a user cannot report attempts of a queue it was not given.
    */
-  report: (sender: string, queue: string, runId: string) => `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
+  report: (sender: string, queue: string, runId: string) =>
+    `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
   /** A task attempt, on its queue's own stream LF_TASKS_<queue> (taskStream). */
   /**
    * The same report handed straight to an engine (a NATS request to the engines' queue group, no
    * stream): the engine answers once the outcome is in the run's log. nats.conf gives each worker
    * user `lf.reports.<user>.<queue>.*` beside its lf.inputs line; workers may not subscribe here.
    */
-  directReport: (sender: string, queue: string, runId: string, engine?: string) => `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}${engine ? `.${token(engine)}` : ''}`,
+  directReport: (sender: string, queue: string, runId: string, engine?: string) =>
+    `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}${engine ? `.${token(engine)}` : ''}`,
   /**
    * An attempt offered straight to an idle worker of `queue` that runs `handler` (a request to the
    * queue group w_<queue>; direct-dispatch.ts). nats.conf lets each worker user subscribe to its
@@ -207,13 +220,16 @@ export const subjects = {
   ask: (queue: string) => `lf.asks.${token(queue)}`,
   task: (queue: string, handler: string) => `lf.q.${token(queue)}.${keyToken(handler)}`,
   /** An attempt of a run of `priority`: the default level is lf.q.<queue>.<handler> (as before levels), any other its own subject. */
-  taskAt: (queue: string, handler: string, priority: number) => `lf.q.${token(queue)}.${keyToken(handler)}${priority === DEFAULT_LEVEL ? '' : `.p${level(priority)}`}`,
+  taskAt: (queue: string, handler: string, priority: number) =>
+    `lf.q.${token(queue)}.${keyToken(handler)}${priority === DEFAULT_LEVEL ? '' : `.p${level(priority)}`}`,
   /** Core NATS, no body: an engine queued an attempt on that level (workers of the queue subscribe; only engines may publish). */
-  levelNotice: (queue: string, handler: string, priority: number) => `lf.levels.${token(queue)}.${keyToken(handler)}.p${level(priority)}`,
+  levelNotice: (queue: string, handler: string, priority: number) =>
+    `lf.levels.${token(queue)}.${keyToken(handler)}.p${level(priority)}`,
   /** What workers of `queue` running `handler` subscribe to for level notices. */
   levelNotices: (queue: string, handler: string) => `lf.levels.${token(queue)}.${keyToken(handler)}.*`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
-  approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
+  approval: (runId: string, taskId: string, user: string) =>
+    `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
   /** `sender`: the NATS user publishing (nats.conf lets each user publish signals under its own name only). */
   signal: (sender: string, runId: string) => `lf.signals.${token(sender)}.${token(runId)}`,
@@ -241,7 +257,8 @@ export const subjects = {
   /** A worker's dead letters: under its own NATS user, the only dead-letter subject nats.conf lets it publish. */
   workerDlq: (user: string) => `lf.dlq.tasks.${token(user)}`,
   /** Core NATS (no stream): the engine's verdict on an approval, for the approver waiting on it. */
-  approvalVerdict: (runId: string, taskId: string, user: string) => `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
+  approvalVerdict: (runId: string, taskId: string, user: string) =>
+    `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   /** Core NATS (no stream): the engine's verdict on a trigger event, for the producer waiting on it. */
   triggerVerdict: (eventId: string) => `lf.verdicts.triggers.${token(eventId)}`,
 };
@@ -262,7 +279,9 @@ export function workerConsumerName(queue: string, handler: string): string {
  * consumer's name starts w_), so a handler called `x_p70` never meets level 70 of `x`.
  */
 export function levelConsumerName(queue: string, handler: string, priority: number): string {
-  return priority === DEFAULT_LEVEL ? workerConsumerName(queue, handler) : `p${level(priority)}_${token(queue)}_${keyToken(handler)}`;
+  return priority === DEFAULT_LEVEL
+    ? workerConsumerName(queue, handler)
+    : `p${level(priority)}_${token(queue)}_${keyToken(handler)}`;
 }
 
 /** The level a level notice's subject names (lf.levels.<queue>.<handler>.p<NN>), or null. */

@@ -56,9 +56,12 @@ export class TaskQueues {
       // A skill key's consumer comes with its handler's own (the default level's): a worker of the handler waits for
       // that one before it pulls any lane (worker.ts), and under nats.conf a worker may not make it.
       const plain = splitSkillKey(handler)?.handler;
-      made = plain !== undefined && plain !== handler
-        ? this.ensure(queue, plain).then(() => ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority))
-        : ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority);
+      made =
+        plain !== undefined && plain !== handler
+          ? this.ensure(queue, plain).then(() =>
+              ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority),
+            )
+          : ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority);
       this.made.set(name, made);
       made.catch(() => this.made.delete(name));
     }
@@ -70,11 +73,18 @@ export class TaskQueues {
    * exists (a publish before would find no stream). A failed publish forgets the pair, so the next one
    * makes its stream again (deleted by an operator, say) rather than fail the same way.
    */
-  async dispatch(queue: string, handler: string, data: Uint8Array, msgID: string, priority: number = DEFAULT_LEVEL): Promise<void> {
+  async dispatch(
+    queue: string,
+    handler: string,
+    data: Uint8Array,
+    msgID: string,
+    priority: number = DEFAULT_LEVEL,
+  ): Promise<void> {
     await this.ensure(queue, handler, priority);
     try {
       // A skill key's lane is told at every level, the default too (worker-pull.ts: lanes other than the plain handler's).
-      const level = priority === DEFAULT_LEVEL && !handler.includes('~') ? null : subjects.levelNotice(queue, handler, priority);
+      const level =
+        priority === DEFAULT_LEVEL && !handler.includes('~') ? null : subjects.levelNotice(queue, handler, priority);
       // Before: a worker freeing a slot knows the level before it can find the attempt. After: an idle worker pulls it now.
       if (level) this.notify?.(level);
       const h = headers();

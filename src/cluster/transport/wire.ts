@@ -12,7 +12,27 @@ import { NotificationBodySchema } from '../../notify/index.js';
 import { AttemptRecord } from './attempts.js';
 import { BreakerStateSchema, GateStateSchema } from '../../limits/index.js';
 import { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
-import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, HeldMessage, InputMessage, OfferAnswer, PresenceMessage, PresenceReport, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import {
+  ApprovalMessage,
+  ApprovalVerdict,
+  AskAnswer,
+  AskMessage,
+  ControlMessage,
+  ControlVerdict,
+  DeadLetterMessage,
+  GateWaitMessage,
+  HeldMessage,
+  InputMessage,
+  OfferAnswer,
+  PresenceMessage,
+  PresenceReport,
+  ReportAnswer,
+  SignalMessage,
+  SignalVerdict,
+  TaskMessage,
+  TimerMessage,
+  TriggerVerdict,
+} from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -96,7 +116,10 @@ export function wireJsonSchemas(): Record<WireSchemaName, Record<string, unknown
   const out = {} as Record<WireSchemaName, Record<string, unknown>>;
   for (const name of Object.keys(WIRE_SCHEMAS).sort() as WireSchemaName[]) {
     // $schema is dropped: the document states the dialect once, for all of them.
-    const { $schema: _dialect, ...schema } = z.toJSONSchema(WIRE_SCHEMAS[name], { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+    const { $schema: _dialect, ...schema } = z.toJSONSchema(WIRE_SCHEMAS[name], {
+      target: 'draft-7',
+      io: 'input',
+    }) as Record<string, unknown>;
     out[name] = schema;
   }
   return out;

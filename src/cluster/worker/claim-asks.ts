@@ -33,7 +33,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { AskAnswer, AskMessage, decodeOrUndefined, encode, subjects, type AttemptLedger, type AttemptRecord, type ClaimEntry } from '../transport/index.js';
+import {
+  AskAnswer,
+  AskMessage,
+  decodeOrUndefined,
+  encode,
+  subjects,
+  type AttemptLedger,
+  type AttemptRecord,
+  type ClaimEntry,
+} from '../transport/index.js';
 import { STALE_AFTER_PERIODS } from './claim-watch.js';
 
 /** What an ask names an attempt by: a digest of its ledger key (which itself holds a digest of the attempt's token). */
@@ -96,7 +105,10 @@ export class ClaimAsks {
     this.sub = this.o.nc.subscribe(subjects.ask(this.o.queue), {
       callback: (err, msg) => {
         if (err) {
-          if (!this.refused) this.o.log(`asks on queue ${this.o.queue}: ${err.message}; claiming every attempt at once (nats.conf must give this worker user publish and subscribe on "${subjects.ask(this.o.queue)}")`);
+          if (!this.refused)
+            this.o.log(
+              `asks on queue ${this.o.queue}: ${err.message}; claiming every attempt at once (nats.conf must give this worker user publish and subscribe on "${subjects.ask(this.o.queue)}")`,
+            );
           this.refused = true;
           this.enabled = false;
           return;
@@ -104,14 +116,24 @@ export class ClaimAsks {
         const ask = AskMessage.safeParse(decodeOrUndefined(msg.data));
         if (!ask.success) return;
         let d: DeferredClaim | undefined;
-        for (const [running, digest] of this.unclaimed) if (digest() === ask.data.h) { d = running; break; }
+        for (const [running, digest] of this.unclaimed)
+          if (digest() === ask.data.h) {
+            d = running;
+            break;
+          }
         if (!d) return; // not running here (or claimed already: the asker reads the claim itself)
         const claimedBefore = d.claimed;
-        d.claimNow().then(() => {
-          if (!d.claimed) return;
-          if (!claimedBefore) this.o.log(`${d.name}: another worker was given a copy of it and asked; claimed it in the attempt ledger now, so that it waits on this worker`);
-          msg.respond(encode({ held: true } satisfies AskAnswer));
-        }, () => undefined);
+        d.claimNow().then(
+          () => {
+            if (!d.claimed) return;
+            if (!claimedBefore)
+              this.o.log(
+                `${d.name}: another worker was given a copy of it and asked; claimed it in the attempt ledger now, so that it waits on this worker`,
+              );
+            msg.respond(encode({ held: true } satisfies AskAnswer));
+          },
+          () => undefined,
+        );
       },
     });
     // A refused subscription is answered with an error before the flush's pong.
@@ -132,16 +154,32 @@ export class ClaimAsks {
     let claimed = false;
     const d: DeferredClaim = {
       name,
-      get claimed() { return claimed; },
-      claimNow: () => (writing ??= this.o.ledger().claim(ledgerKey(), record).then((claim) => {
-        if (claim.taken || claim.by?.worker === this.o.worker) { claimed = true; return; }
-        // Settled by an engine as not wanted (its outcome will be stale), or an older worker claimed a copy at once.
-        this.o.log(`${name}: running it (offered) and claiming it late, the ledger says ${claim.by?.finished ?? `taken by ${claim.by?.worker ?? 'another worker'}`}; this worker's outcome goes to the engine, whose log decides`);
-      }, (err: unknown) => {
-        writing = null; // tried again at the next heartbeat or ask
-        throw err;
-      })),
-      done: () => { this.unclaimed.delete(d); },
+      get claimed() {
+        return claimed;
+      },
+      claimNow: () =>
+        (writing ??= this.o
+          .ledger()
+          .claim(ledgerKey(), record)
+          .then(
+            (claim) => {
+              if (claim.taken || claim.by?.worker === this.o.worker) {
+                claimed = true;
+                return;
+              }
+              // Settled by an engine as not wanted (its outcome will be stale), or an older worker claimed a copy at once.
+              this.o.log(
+                `${name}: running it (offered) and claiming it late, the ledger says ${claim.by?.finished ?? `taken by ${claim.by?.worker ?? 'another worker'}`}; this worker's outcome goes to the engine, whose log decides`,
+              );
+            },
+            (err: unknown) => {
+              writing = null; // tried again at the next heartbeat or ask
+              throw err;
+            },
+          )),
+      done: () => {
+        this.unclaimed.delete(d);
+      },
     };
     this.unclaimed.set(d, () => (h ??= askDigest(ledgerKey())));
     return d;
@@ -166,8 +204,12 @@ export class ClaimAsks {
       const started = performance.now();
       let answered = false;
       try {
-        answered = AskAnswer.safeParse(decodeOrUndefined((await this.o.nc.request(subjects.ask(this.o.queue), body, { timeout: w.everyMs })).data)).success;
-      } catch { /* no answer within the period */ }
+        answered = AskAnswer.safeParse(
+          decodeOrUndefined((await this.o.nc.request(subjects.ask(this.o.queue), body, { timeout: w.everyMs })).data),
+        ).success;
+      } catch {
+        /* no answer within the period */
+      }
       if (answered) {
         const claimed = await ledger.read(ledgerKey);
         if (claimed) return claimed;

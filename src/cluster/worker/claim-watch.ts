@@ -119,11 +119,22 @@ export async function whileClaimLives(o: ClaimWait): Promise<Claim | 'stopped'> 
   const { claim, key } = o;
   if (o.delivery && claim.by?.seq === o.delivery.seq && o.deliveryCount > 1) return claim;
   const who = claim.by?.worker ?? 'another worker';
-  if (refreshPeriod(claim.by) !== undefined) o.log(`${key} is claimed by ${who} (delivery ${o.deliveryCount}); holding it while that claim is rewritten, reporting it lost only once it goes stale`);
+  if (refreshPeriod(claim.by) !== undefined)
+    o.log(
+      `${key} is claimed by ${who} (delivery ${o.deliveryCount}); holding it while that claim is rewritten, reporting it lost only once it goes stale`,
+    );
   const verdict = await watchClaim({
-    first: claim, read: o.read, holdEveryMs: o.holdEveryMs, stopped: o.stopped,
-    hold: () => { for (const m of o.msgs) m.working(); },
-    alive: (every) => o.log(`${key}: ${who} still runs it (its claim is rewritten every ${every} ms); this delivery waits, nothing is reported`),
+    first: claim,
+    read: o.read,
+    holdEveryMs: o.holdEveryMs,
+    stopped: o.stopped,
+    hold: () => {
+      for (const m of o.msgs) m.working();
+    },
+    alive: (every) =>
+      o.log(
+        `${key}: ${who} still runs it (its claim is rewritten every ${every} ms); this delivery waits, nothing is reported`,
+      ),
   });
   if (verdict.kind === 'stopped') return 'stopped';
   return { taken: false, by: verdict.by, revision: claim.revision };

@@ -14,7 +14,18 @@ import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { domainOf, headers, isNoResponders, isTransient, JetStreamApiError, SharedReplies } from '../../store/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
-import { decodeOrUndefined, encode, REPORT_RECORDED_HEADER, ReportAnswer, subjects, reportDigest, SESSION_HEADER, TAKES_NEXT_HEADER, type InputMessage, type TaskMessage } from '../transport/index.js';
+import {
+  decodeOrUndefined,
+  encode,
+  REPORT_RECORDED_HEADER,
+  ReportAnswer,
+  subjects,
+  reportDigest,
+  SESSION_HEADER,
+  TAKES_NEXT_HEADER,
+  type InputMessage,
+  type TaskMessage,
+} from '../transport/index.js';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
 import { trimOldest } from '../../bounded.js';
 
@@ -47,7 +58,18 @@ export class OutcomeReporter {
    * `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). `session`: the worker's session key
    * (SESSION_HEADER, attempt-sessions.ts), sent with a report that takes a next attempt, once known.
    */
-  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null; patienceMs?: number; session?: () => string | undefined }) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly opts: {
+      sender: string;
+      queue: string;
+      log: (line: string) => void;
+      stopped: () => boolean;
+      nc?: NatsConnection | null;
+      patienceMs?: number;
+      session?: () => string | undefined;
+    },
+  ) {}
 
   /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
   remembered(key: string): InputMessage | undefined {
@@ -64,8 +86,16 @@ export class OutcomeReporter {
    * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
-  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage, takes?: readonly string[]): Promise<{ how: 'recorded' | 'published'; next?: Msg }> {
-    const handed = outcome.type === 'task.completed' || outcome.type === 'task.failed' ? await this.handOver(outcome, task.reportTo, takes) : null;
+  async report(
+    msgs: readonly JsMsg[],
+    task: TaskMessage,
+    outcome: InputMessage,
+    takes?: readonly string[],
+  ): Promise<{ how: 'recorded' | 'published'; next?: Msg }> {
+    const handed =
+      outcome.type === 'task.completed' || outcome.type === 'task.failed'
+        ? await this.handOver(outcome, task.reportTo, takes)
+        : null;
     if (handed) {
       for (const m of msgs) m.ack();
       return { how: 'recorded', ...handed };
@@ -79,7 +109,11 @@ export class OutcomeReporter {
    * `next`, that answer itself, when it carries the run's next attempt for this worker (asked for with
    * `takes`, the handlers whose attempt it runs in the slot this one frees: TAKES_NEXT_HEADER).
    */
-  private async handOver(outcome: InputMessage, engine: string | undefined, takes?: readonly string[]): Promise<{ next?: Msg } | null> {
+  private async handOver(
+    outcome: InputMessage,
+    engine: string | undefined,
+    takes?: readonly string[],
+  ): Promise<{ next?: Msg } | null> {
     const nc = this.opts.nc;
     // An offered attempt goes back to the engine that offered it (it holds it); a queued one to any engine.
     if (!nc || (Date.now() < this.directAfter && !engine)) return null;
@@ -92,19 +126,30 @@ export class OutcomeReporter {
         const session = this.opts.session?.();
         if (session) h.set(SESSION_HEADER, session);
       }
-      const reply = await this.replies.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeoutMs: DIRECT_REPORT_TIMEOUT_MS, ...(h ? { headers: h } : {}) });
+      const reply = await this.replies.request(
+        subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine),
+        encode(outcome),
+        { timeoutMs: DIRECT_REPORT_TIMEOUT_MS, ...(h ? { headers: h } : {}) },
+      );
       if (reply.headers?.get(REPORT_RECORDED_HEADER) === '1') return { next: reply };
       const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.recorded) return {};
-      this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);
+      this.opts.log(
+        `${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? (answer.data.reason ?? 'no reason given') : 'an answer that does not parse'}); publishing it on LF_INPUTS`,
+      );
     } catch (err) {
       if (permissionDenied(err) !== null) {
         this.directAfter = Number.POSITIVE_INFINITY;
-        this.opts.log(`NATS user ${this.opts.sender} may not hand outcomes to the engines (${errorMessage(err)}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`);
+        this.opts.log(
+          `NATS user ${this.opts.sender} may not hand outcomes to the engines (${errorMessage(err)}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`,
+        );
       } else if (!engine) {
         // No engine of this version listening, or none answering in time: LF_INPUTS, and leave the engines alone a while.
         this.directAfter = Date.now() + DIRECT_BACKOFF_MS;
-        if (!isNoResponders(err)) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`);
+        if (!isNoResponders(err))
+          this.opts.log(
+            `${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`,
+          );
       }
     }
     return null;
@@ -132,7 +177,10 @@ export class OutcomeReporter {
         break;
       } catch (err) {
         if (permissionDenied(err) !== null) {
-          throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${errorMessage(err)}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
+          throw new Error(
+            `NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${errorMessage(err)}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`,
+            { cause: err },
+          );
         }
         const waitsForLink = station && isNoResponders(err);
         if (waitsForLink) linkWasDown = true;
@@ -143,10 +191,18 @@ export class OutcomeReporter {
           giveUpAt = Date.now() + patience;
           pause = 250;
         }
-        if (this.opts.stopped() || (Date.now() + pause > giveUpAt && !waitsForLink) || !isTransient(err) || err instanceof JetStreamApiError) throw err;
+        if (
+          this.opts.stopped() ||
+          (Date.now() + pause > giveUpAt && !waitsForLink) ||
+          !isTransient(err) ||
+          err instanceof JetStreamApiError
+        )
+          throw err;
         if (!waitsForLink || Date.now() - saidAt >= patience) {
           saidAt = Date.now();
-          this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying${waitsForLink ? ' until the station\'s link to the hub is back' : ''}`);
+          this.opts.log(
+            `${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying${waitsForLink ? " until the station's link to the hub is back" : ''}`,
+          );
         }
         await new Promise((r) => setTimeout(r, pause));
         pause = Math.min(pause * 2, 2000);
@@ -161,7 +217,10 @@ export class OutcomeReporter {
  * written), one loss per run of it. It holds reportDigest(token), which only the worker handed the attempt can
  * compute and which no ledger key gives away.
  */
-export function reportMessageId(task: Pick<TaskMessage, 'runId' | 'taskId' | 'attempt' | 'token' | 'restart' | 'iteration' | 'item'>, type: InputMessage['type']): string {
+export function reportMessageId(
+  task: Pick<TaskMessage, 'runId' | 'taskId' | 'attempt' | 'token' | 'restart' | 'iteration' | 'item'>,
+  type: InputMessage['type'],
+): string {
   const id = `${task.runId}/${instanceKey({ task: task.taskId, ...instanceFields(task) })}/${task.attempt}/${reportDigest(task.token)}`;
   return type === 'task.lost' ? `${id}/lost-${task.restart ?? 0}` : `${id}/result`;
 }

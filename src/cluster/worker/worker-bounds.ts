@@ -11,7 +11,15 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields } from '../../compiler/index.js';
-import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, subjects, type DeadLetterDetails, type ClusterSettings } from '../transport/index.js';
+import {
+  deadLetterOf,
+  publishDeadLetter,
+  REDELIVERY_DEFAULTS,
+  retryDelayMs,
+  subjects,
+  type DeadLetterDetails,
+  type ClusterSettings,
+} from '../transport/index.js';
 import type { OutcomeReporter } from './report-outcome.js';
 import { aboutDelivery as about, attemptOf } from './worker-deliveries.js';
 import { errorMessage } from '../../errors/index.js';
@@ -39,7 +47,11 @@ export function deliveryBounds(h: BoundsHost): DeliveryBounds {
 
   async function deadLetter(m: JsMsg, reason: string, details: DeadLetterDetails = {}): Promise<void> {
     h.log(`dead letter (tasks): ${reason}`);
-    await publishDeadLetter(h.js(), subjects.workerDlq(h.sender()), deadLetterOf(m, reason, new Date().toISOString(), details));
+    await publishDeadLetter(
+      h.js(),
+      subjects.workerDlq(h.sender()),
+      deadLetterOf(m, reason, new Date().toISOString(), details),
+    );
   }
 
   /**
@@ -51,8 +63,16 @@ export function deliveryBounds(h: BoundsHost): DeliveryBounds {
     const task = attemptOf(m);
     if (task) {
       await h.reporter().report([], task, {
-        runId: task.runId, time: new Date().toISOString(), token: task.token, type: 'task.failed',
-        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: { code: 'LF_ATTEMPT_UNDELIVERABLE', retryable: true, message: reason } },
+        runId: task.runId,
+        time: new Date().toISOString(),
+        token: task.token,
+        type: 'task.failed',
+        data: {
+          task: task.taskId,
+          attempt: task.attempt,
+          ...instanceFields(task),
+          error: { code: 'LF_ATTEMPT_UNDELIVERABLE', retryable: true, message: reason },
+        },
       });
     }
     await deadLetter(m, reason, about(m));
@@ -63,7 +83,10 @@ export function deliveryBounds(h: BoundsHost): DeliveryBounds {
     const n = m.info.deliveryCount;
     try {
       if (n > maxDeliver) {
-        await giveUp(m, `delivered ${n} times (the bound is ${maxDeliver}) and never reported: no worker runs it any more, so it is reported failed`);
+        await giveUp(
+          m,
+          `delivered ${n} times (the bound is ${maxDeliver}) and never reported: no worker runs it any more, so it is reported failed`,
+        );
         return;
       }
       await h.run(m);
@@ -72,7 +95,10 @@ export function deliveryBounds(h: BoundsHost): DeliveryBounds {
       const message = errorMessage(err);
       if (n >= maxDeliver) {
         try {
-          await giveUp(m, `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`);
+          await giveUp(
+            m,
+            `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`,
+          );
           return;
         } catch (dlqErr) {
           h.log(`task message ${m.seq}: could not dead-letter it (${errorMessage(dlqErr)}); it comes back`);

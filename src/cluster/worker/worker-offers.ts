@@ -9,7 +9,15 @@
  * outcome to that engine; else `not taken`, and the engine queues it.
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { encode, parseInbound, rawOf, offerGroup, subjects, type OfferAnswer, type TaskMessage } from '../transport/index.js';
+import {
+  encode,
+  parseInbound,
+  rawOf,
+  offerGroup,
+  subjects,
+  type OfferAnswer,
+  type TaskMessage,
+} from '../transport/index.js';
 
 export interface OfferTaker {
   nc: NatsConnection;
@@ -33,7 +41,10 @@ export function takeOffers(o: OfferTaker, handler: string): () => void {
     callback: (err, msg) => {
       if (err) {
         // A user nats.conf does not give the offers: it pulls from the queue only, which the engines fall back to.
-        if (!refused) o.log(`offers of ${handler} on queue ${o.queue}: ${err.message}; taking its attempts from the queue only (nats.conf must give ${o.sender} "lf.offer.${o.queue}.> ${offerGroup(o.queue)}" and allow_responses)`);
+        if (!refused)
+          o.log(
+            `offers of ${handler} on queue ${o.queue}: ${err.message}; taking its attempts from the queue only (nats.conf must give ${o.sender} "lf.offer.${o.queue}.> ${offerGroup(o.queue)}" and allow_responses)`,
+          );
         refused = true;
         return;
       }
@@ -49,10 +60,12 @@ function take(o: OfferTaker, handler: string, msg: Msg, unsigned: { count: numbe
   if (!signed) {
     // Not taken (its engine, if an engine made it, queues it: so before this worker knows the engines' key), and said (1st, 10th, 100th…).
     const n = ++unsigned.count;
-    if (Number.isInteger(Math.log10(n))) o.log(`an offer on ${msg.subject} not verified as signed by the engines: not taken (${n} so far)`);
+    if (Number.isInteger(Math.log10(n)))
+      o.log(`an offer on ${msg.subject} not verified as signed by the engines: not taken (${n} so far)`);
   }
   const parsed = signed ? parseInbound('task', rawOf(msg)) : null;
-  const taken = parsed?.ok === true && parsed.value.reportTo !== undefined && parsed.value.handler === handler && o.free(handler);
+  const taken =
+    parsed?.ok === true && parsed.value.reportTo !== undefined && parsed.value.handler === handler && o.free(handler);
   msg.respond(encode({ taken } satisfies OfferAnswer));
   if (taken && parsed?.ok) o.run(parsed.value);
 }
@@ -68,6 +81,10 @@ export function takeCarried(o: OfferTaker, msg: Msg, asked: readonly string[]): 
     o.run(parsed.value);
     return;
   }
-  const why = !parsed ? 'not verified as signed by the engines' : !parsed.ok ? `that does not parse (${parsed.reason})` : `for ${parsed.value.handler}, which this worker did not ask for`;
+  const why = !parsed
+    ? 'not verified as signed by the engines'
+    : !parsed.ok
+      ? `that does not parse (${parsed.reason})`
+      : `for ${parsed.value.handler}, which this worker did not ask for`;
   o.log(`an attempt handed over in a report's answer ${why}: not run; its engine will queue it`);
 }

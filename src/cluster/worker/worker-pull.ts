@@ -38,7 +38,16 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { PULL_EXPIRES_MS, DEFAULT_LEVEL, levelConsumerName, noticeLevel, splitSkillKey, subjects, taskStream, taskSubjectParts } from '../transport/index.js';
+import {
+  PULL_EXPIRES_MS,
+  DEFAULT_LEVEL,
+  levelConsumerName,
+  noticeLevel,
+  splitSkillKey,
+  subjects,
+  taskStream,
+  taskSubjectParts,
+} from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { apiPrefix, toJsMsg } from '../../store/index.js';
 
@@ -69,7 +78,11 @@ export interface PullOptions {
 }
 
 /** A lane other than the default: a handler key (the handler, or one naming skills) at a level, by its consumer's name. */
-interface Lane { readonly key: string; readonly level: number; readonly skills: number }
+interface Lane {
+  readonly key: string;
+  readonly level: number;
+  readonly skills: number;
+}
 
 export class TaskPuller {
   /** Lanes other than the default (the plain handler at the default level) that hold attempts, as last heard or read. */
@@ -110,7 +123,9 @@ export class TaskPuller {
       try {
         const free = o.concurrency - o.busy();
         if (free <= 0) {
-          await new Promise<void>((r) => { this.wakeUp = r; });
+          await new Promise<void>((r) => {
+            this.wakeUp = r;
+          });
           continue;
         }
         // Without the engines' word (nats.conf does not give it), the lanes are read before every pull.
@@ -173,7 +188,9 @@ export class TaskPuller {
       do {
         this.again = false;
         const plain: Lane = { key: this.o.handler, level: DEFAULT_LEVEL, skills: 0 };
-        const order = [...this.levels.values(), ...(withDefault ? [plain] : [])].sort((a, b) => b.level - a.level || b.skills - a.skills);
+        const order = [...this.levels.values(), ...(withDefault ? [plain] : [])].sort(
+          (a, b) => b.level - a.level || b.skills - a.skills,
+        );
         for (const lane of order) {
           if (this.o.busy() >= this.o.concurrency || this.o.stopped()) return false;
           const m = await this.pullOne(lane);
@@ -194,8 +211,12 @@ export class TaskPuller {
     const { key, level } = lane;
     try {
       // A pull of one with no_wait, as a request of our own: the client's consumers wait at least a second on an empty level.
-      const msg = await this.o.nc.request(`${apiPrefix(this.o.nc)}.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, key, level)}`, NO_WAIT_PULL, { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS });
-      const status = msg.data.length === 0 ? msg.headers?.code ?? 0 : 0;
+      const msg = await this.o.nc.request(
+        `${apiPrefix(this.o.nc)}.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, key, level)}`,
+        NO_WAIT_PULL,
+        { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS },
+      );
+      const status = msg.data.length === 0 ? (msg.headers?.code ?? 0) : 0;
       // 404 no messages, 408 none in time: nothing waits there.
       if (status === 404 || status === 408) return null;
       if (status !== 0) throw new Error(`${status} ${msg.headers?.description ?? ''}`.trim());
@@ -211,24 +232,31 @@ export class TaskPuller {
   private listen(): void {
     const { o } = this;
     // With skills, every key's word on the queue (nats.conf gives lf.levels.<queue>.>); else the handler's only, as before.
-    this.sub = o.nc.subscribe(o.skills && o.skills.length > 0 ? `lf.levels.${o.queue}.>` : subjects.levelNotices(o.queue, o.handler), {
-      callback: (err, msg) => {
-        if (err) {
-          this.deaf = true;
-          this.sayOnce(`priority levels of ${o.handler} on queue ${o.queue}: ${err.message}; read from the stream before each pull instead (nats.conf must give the worker user "lf.levels.${o.queue}.>")`);
-          return;
-        }
-        const level = noticeLevel(msg.subject);
-        const lane = level === null ? null : this.laneOf(msg.subject.split('.')[3] ?? '', level);
-        if (!lane) return;
-        this.levels.set(lane.id, lane.lane);
-        this.heard.set(lane.id, Date.now());
-        // Idle (its pull waits on the default level): the other levels are pulled now.
-        if (!o.stopped() && o.busy() < o.concurrency) {
-          void this.sweep(false).catch((e: unknown) => this.sayOnce(`pulling priority levels of ${o.handler}: ${errorMessage(e)}`));
-        }
+    this.sub = o.nc.subscribe(
+      o.skills && o.skills.length > 0 ? `lf.levels.${o.queue}.>` : subjects.levelNotices(o.queue, o.handler),
+      {
+        callback: (err, msg) => {
+          if (err) {
+            this.deaf = true;
+            this.sayOnce(
+              `priority levels of ${o.handler} on queue ${o.queue}: ${err.message}; read from the stream before each pull instead (nats.conf must give the worker user "lf.levels.${o.queue}.>")`,
+            );
+            return;
+          }
+          const level = noticeLevel(msg.subject);
+          const lane = level === null ? null : this.laneOf(msg.subject.split('.')[3] ?? '', level);
+          if (!lane) return;
+          this.levels.set(lane.id, lane.lane);
+          this.heard.set(lane.id, Date.now());
+          // Idle (its pull waits on the default level): the other levels are pulled now.
+          if (!o.stopped() && o.busy() < o.concurrency) {
+            void this.sweep(false).catch((e: unknown) =>
+              this.sayOnce(`pulling priority levels of ${o.handler}: ${errorMessage(e)}`),
+            );
+          }
+        },
       },
-    });
+    );
   }
 
   /**
@@ -249,7 +277,9 @@ export class TaskPuller {
     const { o } = this;
     try {
       const skilled = o.skills !== undefined && o.skills.length > 0;
-      const info = await o.jsm.streams.info(this.stream, { subjects_filter: skilled ? `lf.q.${o.queue}.>` : `lf.q.${o.queue}.${o.handler}.*` });
+      const info = await o.jsm.streams.info(this.stream, {
+        subjects_filter: skilled ? `lf.q.${o.queue}.>` : `lf.q.${o.queue}.${o.handler}.*`,
+      });
       const found = new Map<string, Lane>();
       for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
         const p = taskSubjectParts(subject);
@@ -258,10 +288,12 @@ export class TaskPuller {
       }
       // A lane heard of lately stays: its word comes before its attempt is stored.
       const now = Date.now();
-      for (const id of this.levels.keys()) if (!found.has(id) && now - (this.heard.get(id) ?? 0) > PULL_EXPIRES_MS) this.levels.delete(id);
+      for (const id of this.levels.keys())
+        if (!found.has(id) && now - (this.heard.get(id) ?? 0) > PULL_EXPIRES_MS) this.levels.delete(id);
       for (const [id, lane] of found) this.levels.set(id, lane);
     } catch (err) {
-      if (!o.stopped()) this.sayOnce(`reading the priority levels of ${o.handler} on ${this.stream}: ${errorMessage(err)}`);
+      if (!o.stopped())
+        this.sayOnce(`reading the priority levels of ${o.handler} on ${this.stream}: ${errorMessage(err)}`);
     }
   }
 

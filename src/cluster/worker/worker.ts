@@ -39,8 +39,36 @@ import { connect, jetstream, jetstreamManager } from '../../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../../compiler/index.js';
-import { COMMAND_HANDLER, HTTP_HANDLER, type CommandRunner, type Handlers, type HttpRunner } from '../../runtime/index.js';
-import { credentials, encode, maxOutputBytes, parseInbound, rawOf, DEFAULT_TASK_ACK_WAIT_MS, AttemptLedger, ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, senderOf, InHand, STOP_GRACE_MS, announcePresence, ATTEMPT_SIG_HEADER, AttemptVerifier, type HeldMessage, type TaskMessage, type ClusterSettings, type AttemptRecord, type Claim } from '../transport/index.js';
+import {
+  COMMAND_HANDLER,
+  HTTP_HANDLER,
+  type CommandRunner,
+  type Handlers,
+  type HttpRunner,
+} from '../../runtime/index.js';
+import {
+  credentials,
+  encode,
+  maxOutputBytes,
+  parseInbound,
+  rawOf,
+  DEFAULT_TASK_ACK_WAIT_MS,
+  AttemptLedger,
+  ANONYMOUS_SENDER,
+  DEFAULT_QUEUE,
+  subjects,
+  senderOf,
+  InHand,
+  STOP_GRACE_MS,
+  announcePresence,
+  ATTEMPT_SIG_HEADER,
+  AttemptVerifier,
+  type HeldMessage,
+  type TaskMessage,
+  type ClusterSettings,
+  type AttemptRecord,
+  type Claim,
+} from '../transport/index.js';
 import { takeCarried, takeOffers, type OfferTaker } from './worker-offers.js';
 import { TaskPuller } from './worker-pull.js';
 import { consumerOf, lostLine } from './worker-deliveries.js';
@@ -145,7 +173,10 @@ export function createWorker(opts: WorkerOptions): Worker {
   async function run(m: JsMsg): Promise<void> {
     // Signed by an engine, or not run (attempt-keys.ts): a message no engine made, queued by whoever could publish there.
     if (verifier?.verify(m.data, m.headers) !== true) {
-      await deadLetter(m, `an attempt on ${m.subject} not signed by the engines (no valid ${ATTEMPT_SIG_HEADER} header): not run`);
+      await deadLetter(
+        m,
+        `an attempt on ${m.subject} not signed by the engines (no valid ${ATTEMPT_SIG_HEADER} header): not run`,
+      );
       m.term();
       return;
     }
@@ -168,7 +199,8 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   /** Handlers whose offers it takes (none with directOffers off); a report takes the run's next attempt of those with a slot free once its own is (TAKES_NEXT_HEADER). */
   let takesFrom: readonly string[] = [];
-  const takesNext = (finishing: string): string[] => (!inHand.open || !verifier ? [] : takesFrom.filter((h) => h === finishing || (busy.get(h) ?? 0) < concurrency));
+  const takesNext = (finishing: string): string[] =>
+    !inHand.open || !verifier ? [] : takesFrom.filter((h) => h === finishing || (busy.get(h) ?? 0) < concurrency);
 
   /** Runs an attempt, pulled (`m`, its delivery) or offered (`m` null: `task.reportTo` names the engine). */
   async function runTask(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<void> {
@@ -185,7 +217,9 @@ export function createWorker(opts: WorkerOptions): Worker {
   }
 
   /** An attempt an engine handed over in a report's answer: run as an offered one, once verified as the engines' (worker-offers.ts). */
-  const runCarried = (msg: Msg): void => { if (offerTaker) takeCarried(offerTaker, msg, takesFrom); };
+  const runCarried = (msg: Msg): void => {
+    if (offerTaker) takeCarried(offerTaker, msg, takesFrom);
+  };
 
   async function runClaimed(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<Msg | undefined> {
     const restart = task.restart ?? 0;
@@ -196,8 +230,13 @@ export function createWorker(opts: WorkerOptions): Worker {
     const mine = held.get(key);
     if (mine) {
       // Ours and still running: hold this delivery too, and answer every one when the attempt ends.
-      log(`${key}: ${m ? `delivered again (delivery ${deliveryCount})` : 'offered again'} while this worker runs it; not starting it twice`);
-      if (m) { mine.push(m); if (!task.redispatch && !task.reportTo) mine.plain = true; }
+      log(
+        `${key}: ${m ? `delivered again (delivery ${deliveryCount})` : 'offered again'} while this worker runs it; not starting it twice`,
+      );
+      if (m) {
+        mine.push(m);
+        if (!task.redispatch && !task.reportTo) mine.plain = true;
+      }
       return;
     }
     const outcome = reporter.remembered(key);
@@ -211,10 +250,24 @@ export function createWorker(opts: WorkerOptions): Worker {
     held.set(key, msgs);
     // Made when first needed: an offered attempt that ends before its first beat, unasked, never needs it (claim-asks.ts).
     let ledgerKeyMade: string | undefined;
-    const ledgerKey = () => (ledgerKeyMade ??= AttemptLedger.key(queue, task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken));
+    const ledgerKey = () =>
+      (ledgerKeyMade ??= AttemptLedger.key(
+        queue,
+        task.runId,
+        instanceToken(ref),
+        task.attempt,
+        restart,
+        task.token,
+        task.claimToken,
+      ));
     // Rewritten every beat while this worker runs the attempt: the claim is the word that it lives (claim-watch.ts).
     const beatMs = Math.max(500, ackWaitMs / 3);
-    const record: AttemptRecord = { worker: workerName, startedAt: now(), every: Math.round(beatMs), ...(m ? { seq: m.seq } : {}) };
+    const record: AttemptRecord = {
+      worker: workerName,
+      startedAt: now(),
+      every: Math.round(beatMs),
+      ...(m ? { seq: m.seq } : {}),
+    };
     let claim: Claim;
     // Offered: claimed only once it outlives its first beat, or another worker asks (claim-asks.ts).
     const deferred = task.reportTo && asks.enabled ? asks.defer(key, ledgerKey, record) : null;
@@ -222,14 +275,43 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (deferred) claim = { taken: true };
       else if (task.redispatch && asks.enabled) {
         // A copy of an attempt that may have been offered: a worker may run it unclaimed; ask before claiming.
-        const found = await asks.find(ledgerKey(), { everyMs: beatMs, hold: () => { for (const d of msgs) d.working(); }, stopped: () => stopped || inHand.handedBack, plainCopyHeld: () => msgs.plain === true });
-        if (found === 'stopped') { for (const d of msgs) d.nak(); held.delete(key); return; }
-        claim = found === 'claim' ? await ledger.claim(ledgerKey(), record) : found ? { taken: false, by: found.by, revision: found.revision } : { taken: false, by: null, revision: 0 };
-        if (!found) log(`${key}: a copy put on the queue again (delivery ${deliveryCount}), unclaimed, and no worker answered that it runs it; reporting it lost, for the engine to restart it`);
+        const found = await asks.find(ledgerKey(), {
+          everyMs: beatMs,
+          hold: () => {
+            for (const d of msgs) d.working();
+          },
+          stopped: () => stopped || inHand.handedBack,
+          plainCopyHeld: () => msgs.plain === true,
+        });
+        if (found === 'stopped') {
+          for (const d of msgs) d.nak();
+          held.delete(key);
+          return;
+        }
+        claim =
+          found === 'claim'
+            ? await ledger.claim(ledgerKey(), record)
+            : found
+              ? { taken: false, by: found.by, revision: found.revision }
+              : { taken: false, by: null, revision: 0 };
+        if (!found)
+          log(
+            `${key}: a copy put on the queue again (delivery ${deliveryCount}), unclaimed, and no worker answered that it runs it; reporting it lost, for the engine to restart it`,
+          );
       } else claim = await ledger.claim(ledgerKey(), record);
       // Another worker's claim, rewritten lately: it still runs the attempt; this delivery waits for it (claim-watch.ts).
       if (!claim.taken && claim.by && !claim.by.finished && claim.by.worker !== workerName) {
-        const after = await whileClaimLives({ key, claim, msgs, delivery: m, deliveryCount, read: () => ledger.read(ledgerKey()), holdEveryMs: ackWaitMs / 3, stopped: () => stopped || inHand.handedBack, log });
+        const after = await whileClaimLives({
+          key,
+          claim,
+          msgs,
+          delivery: m,
+          deliveryCount,
+          read: () => ledger.read(ledgerKey()),
+          holdEveryMs: ackWaitMs / 3,
+          stopped: () => stopped || inHand.handedBack,
+          log,
+        });
         if (after === 'stopped') {
           // This worker stops: the deliveries go back (another worker judges the claim), nothing is reported.
           for (const delivery of msgs) delivery.nak();
@@ -253,20 +335,37 @@ export function createWorker(opts: WorkerOptions): Worker {
       stats.lost++;
       if (!unanswered) log(lostLine(key, ledgerSaid, claim.by?.worker, deliveryCount));
       await reporter.report(msgs, task, {
-        ...base, time: now(), type: 'task.lost',
-        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}), ...(unanswered ? {} : { ledger: ledgerSaid }) },
+        ...base,
+        time: now(),
+        type: 'task.lost',
+        data: {
+          task: task.taskId,
+          attempt: task.attempt,
+          ...instanceFields(task),
+          restart,
+          ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}),
+          ...(unanswered ? {} : { ledger: ledgerSaid }),
+        },
       });
       return;
     }
-    if (deliveryCount > 1) log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
+    if (deliveryCount > 1)
+      log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
     // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
     // An offered attempt's engine hears that it still runs here (a queued one's stream does, from working()).
     // Made at the first beat, not for every attempt: most end before one.
     let heldWord: { on: string; word: Uint8Array } | undefined;
-    const heldOf = (reportTo: string) => heldWord ??= {
-      on: subjects.directReport(sender, queue, task.runId, reportTo),
-      word: encode({ type: 'task.held', runId: task.runId, token: task.token, ...(task.claimToken ? { claimToken: task.claimToken } : {}), data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage),
-    };
+    const heldOf = (reportTo: string) =>
+      (heldWord ??= {
+        on: subjects.directReport(sender, queue, task.runId, reportTo),
+        word: encode({
+          type: 'task.held',
+          runId: task.runId,
+          token: task.token,
+          ...(task.claimToken ? { claimToken: task.claimToken } : {}),
+          data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart },
+        } satisfies HeldMessage),
+      });
     const heartbeat = setInterval(() => {
       if (inHand.handedBack) return;
       for (const delivery of msgs) delivery.working();
@@ -274,16 +373,32 @@ export function createWorker(opts: WorkerOptions): Worker {
       // the claim, no longer rewritten, goes stale, and the worker that gets the attempt next reports it lost.
       try {
         // An offered attempt outliving its first beat is claimed now (claim-asks.ts); rewritten from then on.
-        if (deferred && !deferred.claimed) deferred.claimNow().catch(() => { /* tried again at the next beat or ask */ });
+        if (deferred && !deferred.claimed)
+          deferred.claimNow().catch(() => {
+            /* tried again at the next beat or ask */
+          });
         else if (!deferred || deferred.claimed) ledger.refresh(ledgerKey(), record);
-        if (task.reportTo) { const h = heldOf(task.reportTo); nc.publish(h.on, h.word); }
-      } catch { /* see above */ }
+        if (task.reportTo) {
+          const h = heldOf(task.reportTo);
+          nc.publish(h.on, h.word);
+        }
+      } catch {
+        /* see above */
+      }
     }, beatMs);
     // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
     const claimedHere = () => !deferred || deferred.claimed;
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
-      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, { commands: opts.commands, http: opts.http }, maxOutputBytes(nc.info?.max_payload), secrets);
+      const outcome = await runAttempt(
+        task,
+        opts.handlers,
+        log,
+        writeOutput,
+        { commands: opts.commands, http: opts.http },
+        maxOutputBytes(nc.info?.max_payload),
+        secrets,
+      );
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
@@ -299,7 +414,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does,
       // and a deferred claim written meanwhile (a worker holding a copy waits on it: the mark ends its wait).
       const reported = await reporter.report(msgs, task, outcome, takesNext(task.handler));
-      if (reported.how === 'published' || deferred?.claimed) ledger.finish(ledgerKey(), record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      if (reported.how === 'published' || deferred?.claimed)
+        ledger.finish(ledgerKey(), record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
       return reported.next;
     } finally {
       held.delete(key);
@@ -309,7 +425,13 @@ export function createWorker(opts: WorkerOptions): Worker {
   }
 
   const { bounded, deadLetter } = deliveryBounds({
-    js: () => js, sender: () => sender, reporter: () => reporter, settings: opts.settings, log, handedBack: () => inHand.handedBack, run,
+    js: () => js,
+    sender: () => sender,
+    reporter: () => reporter,
+    settings: opts.settings,
+    log,
+    handedBack: () => inHand.handedBack,
+    run,
   });
 
   return {
@@ -320,22 +442,46 @@ export function createWorker(opts: WorkerOptions): Worker {
         // noAsyncTraces: as the store's connection (connection.ts), no stack trace built per request.
         const creds = credentials(opts.nats);
         // A refused login is said as every command says it (a wrong password, or none where nats.conf wants one), not thrown raw.
-        nc = await connect({ ...creds, maxReconnectAttempts: -1, name: 'ledgerflow-worker', noAsyncTraces: true })
-          .catch((err: unknown) => { throw connectRefusal(err, creds.servers.join(','), Boolean(creds.user || creds.token)); });
+        nc = await connect({
+          ...creds,
+          maxReconnectAttempts: -1,
+          name: 'ledgerflow-worker',
+          noAsyncTraces: true,
+        }).catch((err: unknown) => {
+          throw connectRefusal(err, creds.servers.join(','), Boolean(creds.user || creds.token));
+        });
         owned = true;
       } else nc = opts.nats;
       js = jetstream(nc);
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
       asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
-      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc, patienceMs: opts.reportPatienceMs, session: () => verifier?.session?.header });
-      const offers: OfferTaker = offerTaker = {
-        nc, queue, sender, log, signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
+      reporter = new OutcomeReporter(js, {
+        sender,
+        queue,
+        log,
+        stopped: () => inHand.handedBack,
+        nc,
+        patienceMs: opts.reportPatienceMs,
+        session: () => verifier?.session?.header,
+      });
+      const offers: OfferTaker = (offerTaker = {
+        nc,
+        queue,
+        sender,
+        log,
+        signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
         free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
-        run: (task) => void inHand.track([], runTask(task, null, 1).catch((err: unknown) => {
-          // Not reported: its engine stops hearing of it and queues it, where the claim decides.
-          log(`offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`);
-        })),
-      };
+        run: (task) =>
+          void inHand.track(
+            [],
+            runTask(task, null, 1).catch((err: unknown) => {
+              // Not reported: its engine stops hearing of it and queues it, where the claim decides.
+              log(
+                `offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`,
+              );
+            }),
+          ),
+      });
       const jsm = await jetstreamManager(nc);
       ledger = await AttemptLedger.open(nc);
       // The engines' key (waited for, as the queue's stream is, until an engine has put it in LF_KEYS): nothing is
@@ -343,41 +489,88 @@ export function createWorker(opts: WorkerOptions): Worker {
       const pinned = opts.attemptKey ?? process.env.LEDGERFLOW_ATTEMPT_KEY;
       // A key given (LEDGERFLOW_ATTEMPT_KEY) is checked now: a bad one stops the start with the reason.
       if (pinned) verifier = await AttemptVerifier.open(nc, { pinned, stopped: () => stopped, log });
-      const keyed = verifier ? Promise.resolve(verifier) : AttemptVerifier.open(nc, { stopped: () => stopped, log }).then((v) => { verifier = v; return v; });
+      const keyed = verifier
+        ? Promise.resolve(verifier)
+        : AttemptVerifier.open(nc, { stopped: () => stopped, log }).then((v) => {
+            verifier = v;
+            return v;
+          });
       // Asks are answered and made whether or not this worker takes offers: it may be given a copy of an offered attempt.
       await asks.start();
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
-      const served = [...new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : []), ...(opts.http ? [HTTP_HANDLER] : [])])];
+      const served = [
+        ...new Set([
+          ...Object.keys(opts.handlers),
+          ...(opts.commands ? [COMMAND_HANDLER] : []),
+          ...(opts.http ? [HTTP_HANDLER] : []),
+        ]),
+      ];
       // The engines tell people which handler nobody serves from what workers announce (presence.ts).
       const skills = [...new Set(opts.skills ?? [])].sort();
-      stops.push(announcePresence(nc, {
-        sender, queue, worker: workerName, handlers: served, skills, concurrency, everyMs: opts.presenceEveryMs,
-        inFlight: () => { let n = 0; for (const b of busy.values()) n += b; return n; },
-      }));
+      stops.push(
+        announcePresence(nc, {
+          sender,
+          queue,
+          worker: workerName,
+          handlers: served,
+          skills,
+          concurrency,
+          everyMs: opts.presenceEveryMs,
+          inFlight: () => {
+            let n = 0;
+            for (const b of busy.values()) n += b;
+            return n;
+          },
+        }),
+      );
       if (opts.directOffers !== false) takesFrom = served;
       for (const handler of served) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
         if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
-        loops.push((async () => {
-          if (!(await keyed)) return; // stopped before the key was known
-          const durable = await consumerOf(jsm, { queue, handler, sender, settings: opts.settings, log, stopped: () => stopped, ackWait: (ms) => { ackWaitMs = Math.min(ackWaitMs, ms); } });
-          if (stopped || !durable) return;
-          // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them apart from
-          // started ones), so it pulls no more than it has free slots for; the highest priority level first (worker-pull.ts).
-          const puller = new TaskPuller({
-            nc, js, jsm, queue, handler, durable, concurrency, skills, log, busy: () => busy.get(handler) ?? 0, stopped: () => stopped,
-            // bounded() heartbeats and settles every delivery itself; a stop waits for it.
-            take: (m) => { if (inHand.accept(m)) void inHand.track([m], bounded(m)); },
-          });
-          pullers.set(handler, puller);
-          stops.push(() => puller.stop());
-          await puller.run();
-        })().catch((err: unknown) => {
-          // Handled here, not only by stop()'s allSettled: a loop ended by the connection closing under it (the worker
-          // lost, or its connection closed by its owner) is said when it ends, not left an unhandled rejection that
-          // ends the process (Node's default) before stop() is ever called.
-          log(`${handler}: no longer pulling attempts: ${errorMessage(err)}`);
-        }));
+        loops.push(
+          (async () => {
+            if (!(await keyed)) return; // stopped before the key was known
+            const durable = await consumerOf(jsm, {
+              queue,
+              handler,
+              sender,
+              settings: opts.settings,
+              log,
+              stopped: () => stopped,
+              ackWait: (ms) => {
+                ackWaitMs = Math.min(ackWaitMs, ms);
+              },
+            });
+            if (stopped || !durable) return;
+            // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them apart from
+            // started ones), so it pulls no more than it has free slots for; the highest priority level first (worker-pull.ts).
+            const puller = new TaskPuller({
+              nc,
+              js,
+              jsm,
+              queue,
+              handler,
+              durable,
+              concurrency,
+              skills,
+              log,
+              busy: () => busy.get(handler) ?? 0,
+              stopped: () => stopped,
+              // bounded() heartbeats and settles every delivery itself; a stop waits for it.
+              take: (m) => {
+                if (inHand.accept(m)) void inHand.track([m], bounded(m));
+              },
+            });
+            pullers.set(handler, puller);
+            stops.push(() => puller.stop());
+            await puller.run();
+          })().catch((err: unknown) => {
+            // Handled here, not only by stop()'s allSettled: a loop ended by the connection closing under it (the worker
+            // lost, or its connection closed by its owner) is said when it ends, not left an unhandled rejection that
+            // ends the process (Node's default) before stop() is ever called.
+            log(`${handler}: no longer pulling attempts: ${errorMessage(err)}`);
+          }),
+        );
       }
     },
     /** In order: nothing new is taken, the attempts running finish and report within the grace, the rest is handed back, then the connection is drained. */
@@ -387,9 +580,15 @@ export function createWorker(opts: WorkerOptions): Worker {
       for (const s of stops) s();
       if (!(await inHand.settle(how.graceMs ?? opts.stopGraceMs ?? STOP_GRACE_MS))) {
         const { messages: n, withoutMessages: offered } = inHand.handBackRest();
-        if (n > 0 || offered === 0) log(`stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`);
+        if (n > 0 || offered === 0)
+          log(
+            `stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`,
+          );
         // Offered attempts have no delivery to hand back: their engine stops hearing of them and queues them, where the claim decides.
-        if (offered > 0) log(`stopping: ${offered} offered attempt(s) not finished within the grace: their engine queues them once this worker stops saying it runs them, and the next worker reports them lost and runs them again`);
+        if (offered > 0)
+          log(
+            `stopping: ${offered} offered attempt(s) not finished within the grace: their engine queues them once this worker stops saying it runs them, and the next worker reports them lost and runs them again`,
+          );
       }
       await Promise.allSettled(loops);
       // Asks are answered until the attempts running here are done (a worker holding a copy waits on them).

@@ -2,7 +2,11 @@
 import type { ConductorTask } from './schema.js';
 
 /** One thing that stops a workflow from being imported: the task (its reference name), its Conductor type, and why. */
-export interface Refusal { task: string; type: string; why: string }
+export interface Refusal {
+  task: string;
+  type: string;
+  why: string;
+}
 
 export type LfTask = Record<string, unknown>;
 
@@ -31,7 +35,11 @@ export class Ctx {
   /** The DO_WHILE whose body is being read, if any. */
   loop: string | null = null;
 
-  constructor(readonly subWorkflowId: (name: string) => string, readonly asSimple: ReadonlySet<string> = new Set(), readonly integrations = true) {}
+  constructor(
+    readonly subWorkflowId: (name: string) => string,
+    readonly asSimple: ReadonlySet<string> = new Set(),
+    readonly integrations = true,
+  ) {}
 
   refuse(t: ConductorTask, why: string): void {
     this.refusals.push({ task: t.taskReferenceName, type: t.type, why });
@@ -53,7 +61,8 @@ export class Ctx {
         let id = safeId(t.taskReferenceName);
         const taken = new Set(this.ids.values());
         for (let n = 2; taken.has(id); n++) id = `${safeId(t.taskReferenceName).slice(0, 120)}_${n}`;
-        if (!ID.test(t.taskReferenceName) || id !== t.taskReferenceName) this.note(t, `task id ${id} (ledgerflow ids are letters, digits, _ and -)`);
+        if (!ID.test(t.taskReferenceName) || id !== t.taskReferenceName)
+          this.note(t, `task id ${id} (ledgerflow ids are letters, digits, _ and -)`);
         this.ids.set(t.taskReferenceName, id);
         this.byRef.set(t.taskReferenceName, t);
         if (t.type === 'HTTP_POLL') this.pollRequests.set(t.taskReferenceName, this.freshId(`${id}_request`));

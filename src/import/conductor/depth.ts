@@ -10,14 +10,23 @@ import { MAX_NESTING } from '../../definition/aliases.js';
 import { UsageError } from '../../errors/index.js';
 
 /** Where the bound is passed: the innermost task around that place (its reference and type), and its field there. */
-export interface TooDeepAt { task: string; type: string; field: string | null }
+export interface TooDeepAt {
+  task: string;
+  type: string;
+  field: string | null;
+}
 
 /** The fields of a task that hold tasks: nesting there is tasks inside tasks. */
 const TASK_FIELDS = new Set(['decisionCases', 'defaultCase', 'forkTasks', 'loopOver']);
 
-const isTask = (v: Record<string, unknown>): boolean => typeof v.taskReferenceName === 'string' && typeof v.type === 'string';
+const isTask = (v: Record<string, unknown>): boolean =>
+  typeof v.taskReferenceName === 'string' && typeof v.type === 'string';
 
-interface Frame { node: unknown; depth: number; at: TooDeepAt }
+interface Frame {
+  node: unknown;
+  depth: number;
+  at: TooDeepAt;
+}
 
 /**
  * The first place a WorkflowDef (each one of a list) nests maps and lists more than MAX_NESTING deep, or null.
@@ -26,7 +35,9 @@ interface Frame { node: unknown; depth: number; at: TooDeepAt }
 export function conductorTooDeep(json: unknown): TooDeepAt | null {
   const roots = Array.isArray(json) ? json : [json];
   // Pushed last to first, so the place reported is the first in the file.
-  const stack: Frame[] = roots.map((node): Frame => ({ node, depth: 1, at: { task: '(workflow)', type: 'workflow', field: null } })).reverse();
+  const stack: Frame[] = roots
+    .map((node): Frame => ({ node, depth: 1, at: { task: '(workflow)', type: 'workflow', field: null } }))
+    .reverse();
   while (stack.length > 0) {
     const { node, depth, at } = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
@@ -47,8 +58,10 @@ export function conductorTooDeep(json: unknown): TooDeepAt | null {
 }
 
 function fix(at: TooDeepAt): string {
-  if (at.field !== null && TASK_FIELDS.has(at.field)) return 'move the tasks inside it into a workflow of their own, run by a SUB_WORKFLOW task';
-  if (at.field === 'subWorkflowParam') return 'save the inline sub-workflow (subWorkflowParam.workflowDefinition) as a workflow of its own and name it in subWorkflowParam.name';
+  if (at.field !== null && TASK_FIELDS.has(at.field))
+    return 'move the tasks inside it into a workflow of their own, run by a SUB_WORKFLOW task';
+  if (at.field === 'subWorkflowParam')
+    return 'save the inline sub-workflow (subWorkflowParam.workflowDefinition) as a workflow of its own and name it in subWorkflowParam.name';
   return 'keep deep data out of the definition (pass it as workflow input)';
 }
 

@@ -16,10 +16,26 @@ import type { Templates } from './templates.js';
 import { integrationNote, isIntegration, mapOther } from './types.js';
 
 /** Types that shape the flow: never imported as a SIMPLE task. */
-const STRUCTURAL = new Set(['SWITCH', 'DECISION', 'FORK_JOIN', 'FORK_JOIN_DYNAMIC', 'JOIN', 'EXCLUSIVE_JOIN', 'DO_WHILE', 'SUB_WORKFLOW', 'TERMINATE', 'SET_VARIABLE', 'WAIT', 'HUMAN']);
+const STRUCTURAL = new Set([
+  'SWITCH',
+  'DECISION',
+  'FORK_JOIN',
+  'FORK_JOIN_DYNAMIC',
+  'JOIN',
+  'EXCLUSIVE_JOIN',
+  'DO_WHILE',
+  'SUB_WORKFLOW',
+  'TERMINATE',
+  'SET_VARIABLE',
+  'WAIT',
+  'HUMAN',
+]);
 
 export class Flow {
-  constructor(private readonly ctx: Ctx, private readonly tpl: Templates) {}
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly tpl: Templates,
+  ) {}
 
   /** Converts a list; the first task depends on `entry`. Returns what the list ends with. */
   seq(list: readonly ConductorTask[], entry: string[]): string[] {
@@ -46,7 +62,12 @@ export class Flow {
 
   /** A task the importer adds (not one of Conductor's): `fields` with its id and dependencies. */
   private add(id: string, deps: string[], fields: LfTask): void {
-    this.ctx.tasks.push({ id, type: fields.type, ...(deps.length > 0 ? { depends_on: deps.length === 1 ? deps[0] : deps } : {}), ...fields });
+    this.ctx.tasks.push({
+      id,
+      type: fields.type,
+      ...(deps.length > 0 ? { depends_on: deps.length === 1 ? deps[0] : deps } : {}),
+      ...fields,
+    });
   }
 
   private input(t: ConductorTask): LfTask {
@@ -58,16 +79,28 @@ export class Flow {
     const id = this.ctx.id(t);
     const integration = this.ctx.integrations && isIntegration(t.type);
     if ((this.ctx.asSimple.has(t.type) || integration) && !STRUCTURAL.has(t.type)) {
-      this.ctx.note(t, integration && !this.ctx.asSimple.has(t.type)
-        ? integrationNote(t.type, t.name ?? t.taskReferenceName)
-        : `imported as a SIMPLE task (--as-simple ${t.type}): a handler named ${t.name ?? t.taskReferenceName} does its work`);
-      this.emit(t, 'SIMPLE', deps, { handler: t.name ?? t.taskReferenceName, ...this.input(t), ...attemptSettings(t, this.ctx) });
+      this.ctx.note(
+        t,
+        integration && !this.ctx.asSimple.has(t.type)
+          ? integrationNote(t.type, t.name ?? t.taskReferenceName)
+          : `imported as a SIMPLE task (--as-simple ${t.type}): a handler named ${t.name ?? t.taskReferenceName} does its work`,
+      );
+      this.emit(t, 'SIMPLE', deps, {
+        handler: t.name ?? t.taskReferenceName,
+        ...this.input(t),
+        ...attemptSettings(t, this.ctx),
+      });
       return [id];
     }
     switch (t.type) {
       case 'SIMPLE':
-        if (t.asyncComplete === true) this.ctx.note(t, 'asyncComplete: the handler\'s return completes the task in ledgerflow');
-        this.emit(t, 'SIMPLE', deps, { handler: t.name ?? t.taskReferenceName, ...this.input(t), ...attemptSettings(t, this.ctx) });
+        if (t.asyncComplete === true)
+          this.ctx.note(t, "asyncComplete: the handler's return completes the task in ledgerflow");
+        this.emit(t, 'SIMPLE', deps, {
+          handler: t.name ?? t.taskReferenceName,
+          ...this.input(t),
+          ...attemptSettings(t, this.ctx),
+        });
         return [id];
       case 'SWITCH':
       case 'DECISION':
@@ -85,11 +118,23 @@ export class Flow {
       case 'JOIN':
       case 'EXCLUSIVE_JOIN': {
         // A JOIN naming itself (as some exports have after a FORK_JOIN_DYNAMIC, whose forked tasks Conductor fills in) joins what comes before it.
-        const on = [...(t.joinOn ?? []), ...(t.type === 'EXCLUSIVE_JOIN' ? (t.defaultExclusiveJoinTask ?? []) : [])].filter((r) => r !== t.taskReferenceName);
+        const on = [
+          ...(t.joinOn ?? []),
+          ...(t.type === 'EXCLUSIVE_JOIN' ? (t.defaultExclusiveJoinTask ?? []) : []),
+        ].filter((r) => r !== t.taskReferenceName);
         const unknown = on.filter((r) => !this.ctx.ids.has(r));
-        if (unknown.length > 0) this.ctx.refuse(t, `joinOn names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} no task of this workflow`);
-        const joinOn = on.length === 0 ? deps : [...new Set(on.flatMap((r) => this.ctx.exits.get(r) ?? [this.ctx.ids.get(r) ?? r]))];
-        if (t.type === 'EXCLUSIVE_JOIN') this.ctx.note(t, 'EXCLUSIVE_JOIN becomes a JOIN: the branches that did not run are SKIPPED, which a JOIN passes over');
+        if (unknown.length > 0)
+          this.ctx.refuse(
+            t,
+            `joinOn names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} no task of this workflow`,
+          );
+        const joinOn =
+          on.length === 0 ? deps : [...new Set(on.flatMap((r) => this.ctx.exits.get(r) ?? [this.ctx.ids.get(r) ?? r]))];
+        if (t.type === 'EXCLUSIVE_JOIN')
+          this.ctx.note(
+            t,
+            'EXCLUSIVE_JOIN becomes a JOIN: the branches that did not run are SKIPPED, which a JOIN passes over',
+          );
         this.emit(t, 'JOIN', [], { join_on: joinOn });
         return [id];
       }
@@ -136,8 +181,14 @@ export class Flow {
     const ip = t.inputParameters ?? {};
     const cases = Object.entries(t.decisionCases ?? {});
     const fields: LfTask = {};
-    const param = t.type === 'DECISION' ? t.caseValueParam : t.evaluatorType === 'value-param' ? t.expression : undefined;
-    const script = t.type === 'DECISION' ? t.caseExpression : t.evaluatorType === 'javascript' || t.evaluatorType === 'graaljs' ? t.expression : undefined;
+    const param =
+      t.type === 'DECISION' ? t.caseValueParam : t.evaluatorType === 'value-param' ? t.expression : undefined;
+    const script =
+      t.type === 'DECISION'
+        ? t.caseExpression
+        : t.evaluatorType === 'javascript' || t.evaluatorType === 'graaljs'
+          ? t.expression
+          : undefined;
     let conditions: Record<string, string> | null = null;
     if (param !== undefined) {
       const given = ip[param];
@@ -147,7 +198,12 @@ export class Flow {
       else this.ctx.refuse(t, `the case value ${param} is not a reference or a plain value`);
     } else if (script !== undefined) {
       try {
-        const translated = translateCases(script, cases.map(([name]) => name), (path) => this.tpl.dollar(t, path), this.templateRef);
+        const translated = translateCases(
+          script,
+          cases.map(([name]) => name),
+          (path) => this.tpl.dollar(t, path),
+          this.templateRef,
+        );
         conditions = translated.conditions;
         this.ctx.note(t, `the JavaScript became the condition ${translated.expression}`);
       } catch (err) {
@@ -160,7 +216,10 @@ export class Flow {
           deps = [jsId];
           this.ctx.entries.set(t.taskReferenceName, jsId);
           fields.decision_param = `\${${jsId}.output.result}`;
-          this.ctx.note(t, `its JavaScript (beyond a plain comparison: it has ${err.message}) runs in the TRANSFORM ${jsId} before it (js:, in a sandbox); the DECISION takes the case its result names`);
+          this.ctx.note(
+            t,
+            `its JavaScript (beyond a plain comparison: it has ${err.message}) runs in the TRANSFORM ${jsId} before it (js:, in a sandbox); the DECISION takes the case its result names`,
+          );
         }
       }
     } else {
@@ -183,7 +242,8 @@ export class Flow {
     for (const [, list] of cases) if (list.length > 0) exits.push(...this.seq(list, []));
     if ((t.defaultCase ?? []).length > 0) exits.push(...this.seq(t.defaultCase!, []));
     // A case whose first task got a task before it (a SWITCH's script) starts there.
-    for (const [name, list] of cases) if (list.length > 0 && lfCases[name] !== undefined) lfCases[name].next = this.entry(list[0]!);
+    for (const [name, list] of cases)
+      if (list.length > 0 && lfCases[name] !== undefined) lfCases[name].next = this.entry(list[0]!);
     if ((t.defaultCase ?? []).length > 0) lfCases.default = { next: this.entry(t.defaultCase![0]!) };
     this.ctx.exits.set(t.taskReferenceName, exits);
     return exits;
@@ -194,25 +254,45 @@ export class Flow {
     const name = typeof ip.forkTaskName === 'string' ? ip.forkTaskName : undefined;
     const workflow = typeof ip.forkTaskWorkflow === 'string' ? ip.forkTaskWorkflow : undefined;
     const items = ip.forkTaskInputs;
-    if ((name === undefined && workflow === undefined) || typeof items !== 'string' || !/^\s*\$\{[^{}]*\}\s*$/.test(items) || `${name ?? ''}${workflow ?? ''}`.includes('${')) {
-      this.ctx.refuse(t, 'the tasks it forks are chosen at run time (dynamicForkTasksParam); only the form with a fixed forkTaskName or forkTaskWorkflow and forkTaskInputs given by a reference maps to a MAP');
+    if (
+      (name === undefined && workflow === undefined) ||
+      typeof items !== 'string' ||
+      !/^\s*\$\{[^{}]*\}\s*$/.test(items) ||
+      `${name ?? ''}${workflow ?? ''}`.includes('${')
+    ) {
+      this.ctx.refuse(
+        t,
+        'the tasks it forks are chosen at run time (dynamicForkTasksParam); only the form with a fixed forkTaskName or forkTaskWorkflow and forkTaskInputs given by a reference maps to a MAP',
+      );
       return [this.ctx.id(t)];
     }
     const body = name !== undefined ? { handler: name } : { workflow: this.ctx.subWorkflowId(workflow!) };
-    this.ctx.note(t, 'FORK_JOIN_DYNAMIC becomes a MAP: each element of forkTaskInputs is ${item}, given to each run as input.item (Conductor gave it as the whole input)');
-    this.emit(t, 'MAP', deps, { items: this.tpl.text(items.trim(), t), ...body, input: { item: '${item}' }, ...attemptSettings(t, this.ctx) });
+    this.ctx.note(
+      t,
+      'FORK_JOIN_DYNAMIC becomes a MAP: each element of forkTaskInputs is ${item}, given to each run as input.item (Conductor gave it as the whole input)',
+    );
+    this.emit(t, 'MAP', deps, {
+      items: this.tpl.text(items.trim(), t),
+      ...body,
+      input: { item: '${item}' },
+      ...attemptSettings(t, this.ctx),
+    });
     return [this.ctx.id(t)];
   }
 
   private loop(t: ConductorTask, deps: string[]): string[] {
     const id = this.ctx.id(t);
     if (this.ctx.loop !== null) {
-      this.ctx.refuse(t, `a DO_WHILE inside the DO_WHILE ${this.ctx.loop}: ledgerflow does not nest loops (LF_LOOP_BODY)`);
+      this.ctx.refuse(
+        t,
+        `a DO_WHILE inside the DO_WHILE ${this.ctx.loop}: ledgerflow does not nest loops (LF_LOOP_BODY)`,
+      );
       return [id];
     }
     const body = t.loopOver ?? [];
     if (body.length === 0) this.ctx.refuse(t, 'a DO_WHILE without loopOver tasks');
-    if (t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '') this.ctx.refuse(t, 'a DO_WHILE over items (no loopCondition): write it as a MAP, or give the loop a condition');
+    if (t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '')
+      this.ctx.refuse(t, 'a DO_WHILE over items (no loopCondition): write it as a MAP, or give the loop a condition');
     const lf = this.emit(t, 'DO_WHILE', deps, {});
     const before = this.ctx.tasks.length;
     this.ctx.loop = id;
@@ -227,13 +307,17 @@ export class Flow {
       return `\${${[this.ctx.ids.get(ref)!, 'output', ...rest].join('.')}}`;
     };
     const overItems = t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '';
-    const condition = t.loopCondition === undefined || t.loopCondition.trim() === '' ? '\0no loopCondition' : this.script(t, t.loopCondition, extra);
+    const condition =
+      t.loopCondition === undefined || t.loopCondition.trim() === ''
+        ? '\0no loopCondition'
+        : this.script(t, t.loopCondition, extra);
     if (condition.startsWith('\0') && !overItems && t.loopCondition !== undefined && t.loopCondition.trim() !== '') {
       // Beyond a plain comparison: the last task of each iteration runs the script; the loop goes on while its result is true.
       const params: Record<string, unknown> = { ...(t.inputParameters ?? {}) };
       for (const name of dollarNames(t.loopCondition)) {
         if (!own.has(name) || params[name] !== undefined) continue;
-        params[name] = name === t.taskReferenceName ? { iteration: `\${${name}.output.iteration}` } : `\${${name}.output}`;
+        params[name] =
+          name === t.taskReferenceName ? { iteration: `\${${name}.output.iteration}` } : `\${${name}.output}`;
       }
       const js = scriptTask(t, t.loopCondition, this.ctx, this.tpl, params);
       if (js !== null) {
@@ -241,7 +325,10 @@ export class Flow {
         this.add(condId, bodyExits, scriptFields(js));
         (lf.loop_over as string[]).push(condId);
         lf.loop_condition = `\${${condId}.output.result} == true`;
-        this.ctx.note(t, `its loopCondition (beyond a plain comparison: it has ${condition.slice(1)}) runs in the TRANSFORM ${condId}, the body's last task (js:, in a sandbox); the loop goes on while its result is true; ledgerflow stops a loop after max_iterations (default 100)`);
+        this.ctx.note(
+          t,
+          `its loopCondition (beyond a plain comparison: it has ${condition.slice(1)}) runs in the TRANSFORM ${condId}, the body's last task (js:, in a sandbox); the loop goes on while its result is true; ledgerflow stops a loop after max_iterations (default 100)`,
+        );
       }
     } else if (condition.startsWith('\0')) {
       if (!overItems) this.ctx.refuse(t, `its loopCondition is not a plain comparison: it has ${condition.slice(1)}`);
@@ -260,7 +347,10 @@ export class Flow {
   private httpPoll(t: ConductorTask, deps: string[]): string[] {
     const id = this.ctx.id(t);
     const ip = t.inputParameters ?? {};
-    const req = (ip.http_request !== null && typeof ip.http_request === 'object' ? ip.http_request : ip) as Record<string, unknown>;
+    const req = (ip.http_request !== null && typeof ip.http_request === 'object' ? ip.http_request : ip) as Record<
+      string,
+      unknown
+    >;
     const { terminationCondition: cond, pollingInterval, pollingStrategy, maxPollCount, ...request } = req;
     if (typeof cond !== 'string' || cond.trim() === '') {
       this.ctx.refuse(t, 'its http_request has no terminationCondition to poll until');
@@ -272,18 +362,30 @@ export class Flow {
     if (http === null) return [id];
     this.add(reqId, [], http);
     const ref = t.taskReferenceName;
-    const response = { body: `\${${ref}.output.response.body}`, statusCode: `\${${ref}.output.response.statusCode}`, headers: `\${${ref}.output.response.headers}` };
+    const response = {
+      body: `\${${ref}.output.response.body}`,
+      statusCode: `\${${ref}.output.response.statusCode}`,
+      headers: `\${${ref}.output.response.headers}`,
+    };
     const js = scriptTask(t, cond, this.ctx, this.tpl, { output: { response } });
     if (js === null) return [id];
     const checkId = this.ctx.freshId(`${id}_done`);
     this.add(checkId, [reqId], scriptFields(js));
     const body = [reqId, checkId];
     let pause = '';
-    const interval = typeof pollingInterval === 'number' ? pollingInterval : typeof pollingInterval === 'string' && /^\d+$/.test(pollingInterval) ? Number(pollingInterval) : 0;
+    const interval =
+      typeof pollingInterval === 'number'
+        ? pollingInterval
+        : typeof pollingInterval === 'string' && /^\d+$/.test(pollingInterval)
+          ? Number(pollingInterval)
+          : 0;
     if (interval > 0) {
       const againId = this.ctx.freshId(`${id}_again`);
       const pauseId = this.ctx.freshId(`${id}_pause`);
-      this.add(againId, [checkId], { type: 'DECISION', decision_cases: { poll: { condition: `\${${checkId}.output.result} != true`, next: pauseId } } });
+      this.add(againId, [checkId], {
+        type: 'DECISION',
+        decision_cases: { poll: { condition: `\${${checkId}.output.result} != true`, next: pauseId } },
+      });
       this.add(pauseId, [], { type: 'WAIT', duration: `${interval}s` });
       body.push(againId, pauseId);
       pause = `, ${pauseId} waits ${interval}s before the next request`;
@@ -291,8 +393,15 @@ export class Flow {
     lf.loop_over = body;
     lf.loop_condition = `\${${checkId}.output.result} != true`;
     if (typeof maxPollCount === 'number' && maxPollCount >= 1) lf.max_iterations = Math.floor(maxPollCount);
-    if (pollingStrategy !== undefined && pollingStrategy !== 'FIXED') this.ctx.note(t, `pollingStrategy ${String(pollingStrategy)}: the import waits a fixed pollingInterval between requests`);
-    this.ctx.note(t, `HTTP_POLL became a DO_WHILE: ${reqId} (HTTP) sends the request, ${checkId} runs the terminationCondition (js:, in a sandbox)${pause}; ${maxPollCount === undefined ? 'ledgerflow stops after max_iterations (default 100)' : `at most ${String(maxPollCount)} requests`}; \${${ref}.output.response…} reads ${reqId}'s output`);
+    if (pollingStrategy !== undefined && pollingStrategy !== 'FIXED')
+      this.ctx.note(
+        t,
+        `pollingStrategy ${String(pollingStrategy)}: the import waits a fixed pollingInterval between requests`,
+      );
+    this.ctx.note(
+      t,
+      `HTTP_POLL became a DO_WHILE: ${reqId} (HTTP) sends the request, ${checkId} runs the terminationCondition (js:, in a sandbox)${pause}; ${maxPollCount === undefined ? 'ledgerflow stops after max_iterations (default 100)' : `at most ${String(maxPollCount)} requests`}; \${${ref}.output.response…} reads ${reqId}'s output`,
+    );
     return [id];
   }
 
@@ -311,7 +420,10 @@ export class Flow {
       // Beyond a plain value: the script runs in a TRANSFORM (js:), whose output is Conductor's { result }.
       const js = scriptTask(t, src, this.ctx, this.tpl);
       if (js === null) return [this.ctx.id(t)];
-      this.ctx.note(t, `${t.type} JavaScript beyond a plain value (it has ${err.message}): a TRANSFORM running the script (js:, in a sandbox); \${${this.ctx.id(t)}.output.result} reads its value, as in Conductor`);
+      this.ctx.note(
+        t,
+        `${t.type} JavaScript beyond a plain value (it has ${err.message}): a TRANSFORM running the script (js:, in a sandbox); \${${this.ctx.id(t)}.output.result} reads its value, as in Conductor`,
+      );
       const { type: _type, ...fields } = scriptFields(js);
       this.emit(t, 'TRANSFORM', deps, { ...fields, ...attemptSettings(t, this.ctx) });
       return [this.ctx.id(t)];
@@ -323,6 +435,11 @@ export class Flow {
 }
 
 function collectRefs(list: readonly ConductorTask[]): string[] {
-  return list.flatMap((t) => [t.taskReferenceName, ...collectRefs(t.loopOver ?? []), ...(t.forkTasks ?? []).flatMap(collectRefs),
-    ...Object.values(t.decisionCases ?? {}).flatMap(collectRefs), ...collectRefs(t.defaultCase ?? [])]);
+  return list.flatMap((t) => [
+    t.taskReferenceName,
+    ...collectRefs(t.loopOver ?? []),
+    ...(t.forkTasks ?? []).flatMap(collectRefs),
+    ...Object.values(t.decisionCases ?? {}).flatMap(collectRefs),
+    ...collectRefs(t.defaultCase ?? []),
+  ]);
 }

@@ -29,7 +29,11 @@ export function importConductor(text: string, file: string, options: ImportOptio
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { file, definitions: [], refusals: [{ task: '(file)', type: 'file', why: `not JSON: ${errorMessage(err)}` }] };
+    return {
+      file,
+      definitions: [],
+      refusals: [{ task: '(file)', type: 'file', why: `not JSON: ${errorMessage(err)}` }],
+    };
   }
   const deep = conductorTooDeep(json);
   if (deep !== null) throw new ConductorTooDeepError(file, deep);

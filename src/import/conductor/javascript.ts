@@ -20,7 +20,13 @@ const EVALUATOR_KEYS = new Set(['evaluatorType', 'expression', 'scriptExpression
  * translated), and each `"${...}"` Conductor would have substituted into the script's text before running it
  * replaced by an input of its own (`$._lf_ref1`). Null after a refusal (a `${...}` outside a string literal).
  */
-export function scriptTask(t: ConductorTask, src: string, ctx: Ctx, tpl: Templates, params: Record<string, unknown> = t.inputParameters ?? {}): { js: string; input: Record<string, unknown> } | null {
+export function scriptTask(
+  t: ConductorTask,
+  src: string,
+  ctx: Ctx,
+  tpl: Templates,
+  params: Record<string, unknown> = t.inputParameters ?? {},
+): { js: string; input: Record<string, unknown> } | null {
   const input: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) if (!EVALUATOR_KEYS.has(k)) input[k] = tpl.value(v, t);
   let n = 0;
@@ -30,13 +36,20 @@ export function scriptTask(t: ConductorTask, src: string, ctx: Ctx, tpl: Templat
     return `$.${name}`;
   });
   if (js.includes('${')) {
-    ctx.refuse(t, 'its script holds a ${…} reference outside a string literal, which Conductor substitutes into the text before running it; pass the value as an input and read it as $.<name>');
+    ctx.refuse(
+      t,
+      'its script holds a ${…} reference outside a string literal, which Conductor substitutes into the text before running it; pass the value as an input and read it as $.<name>',
+    );
     return null;
   }
-  if (n > 0) ctx.note(t, `the script's ${n === 1 ? 'reference' : `${n} references`} in quotes ("\${…}") became input${n === 1 ? '' : 's'} (_lf_ref1…), read as $._lf_ref1…`);
+  if (n > 0)
+    ctx.note(
+      t,
+      `the script's ${n === 1 ? 'reference' : `${n} references`} in quotes ("\${…}") became input${n === 1 ? '' : 's'} (_lf_ref1…), read as $._lf_ref1…`,
+    );
   if (/\.get\s*\(/.test(js)) {
     js = JAVA_LIST_GET + js;
-    ctx.note(t, 'the script calls .get(), as on Conductor\'s Java lists: a first line gives arrays a get(i)');
+    ctx.note(t, "the script calls .get(), as on Conductor's Java lists: a first line gives arrays a get(i)");
   }
   return { js, input };
 }

@@ -22,10 +22,16 @@ const Task = z.looseObject({
   expression: z.string().optional(),
   caseValueParam: z.string().optional(),
   caseExpression: z.string().optional(),
-  get decisionCases() { return z.record(z.string(), z.array(Task)).optional(); },
-  get defaultCase() { return z.array(Task).optional(); },
+  get decisionCases() {
+    return z.record(z.string(), z.array(Task)).optional();
+  },
+  get defaultCase() {
+    return z.array(Task).optional();
+  },
   // FORK_JOIN / JOIN
-  get forkTasks() { return z.array(z.array(Task)).optional(); },
+  get forkTasks() {
+    return z.array(z.array(Task)).optional();
+  },
   joinOn: z.array(z.string()).optional(),
   defaultExclusiveJoinTask: z.array(z.string()).optional(),
   // FORK_JOIN_DYNAMIC
@@ -33,9 +39,17 @@ const Task = z.looseObject({
   dynamicForkTasksInputParamName: z.string().optional(),
   // DO_WHILE
   loopCondition: z.string().optional(),
-  get loopOver() { return z.array(Task).optional(); },
+  get loopOver() {
+    return z.array(Task).optional();
+  },
   // SUB_WORKFLOW
-  subWorkflowParam: z.looseObject({ name: z.string().optional(), version: z.number().optional(), workflowDefinition: z.unknown().optional() }).optional(),
+  subWorkflowParam: z
+    .looseObject({
+      name: z.string().optional(),
+      version: z.number().optional(),
+      workflowDefinition: z.unknown().optional(),
+    })
+    .optional(),
   // EVENT
   sink: z.string().optional(),
   taskDefinition: Params.optional(),

@@ -17,21 +17,71 @@ export type DollarResolver = (path: string[]) => string | null;
 /** Turns a string literal that is exactly one `${...}` (Conductor substitutes those before it runs the script) into ledgerflow text. */
 export type TemplateResolver = (template: string) => string | null;
 
-interface Tok { kind: 'id' | 'num' | 'str' | 'punct'; text: string; start: number; end: number }
+interface Tok {
+  kind: 'id' | 'num' | 'str' | 'punct';
+  text: string;
+  start: number;
+  end: number;
+}
 
-const PUNCT = ['===', '!==', '==', '!=', '<=', '>=', '&&', '||', '=>', '!', '(', ')', '{', '}', '[', ']', ';', ',', '.', '?', ':', '+', '-', '*', '/', '%', '<', '>', '='];
+const PUNCT = [
+  '===',
+  '!==',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '=>',
+  '!',
+  '(',
+  ')',
+  '{',
+  '}',
+  '[',
+  ']',
+  ';',
+  ',',
+  '.',
+  '?',
+  ':',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '<',
+  '>',
+  '=',
+];
 
 function tokenize(src: string): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i]!;
-    if (/\s/.test(c)) { i++; continue; }
-    if (src.startsWith('//', i)) { const n = src.indexOf('\n', i); i = n < 0 ? src.length : n; continue; }
-    if (src.startsWith('/*', i)) { const n = src.indexOf('*/', i + 2); if (n < 0) throw new NotPlain('an unclosed comment'); i = n + 2; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (src.startsWith('//', i)) {
+      const n = src.indexOf('\n', i);
+      i = n < 0 ? src.length : n;
+      continue;
+    }
+    if (src.startsWith('/*', i)) {
+      const n = src.indexOf('*/', i + 2);
+      if (n < 0) throw new NotPlain('an unclosed comment');
+      i = n + 2;
+      continue;
+    }
     if (c === '"' || c === "'") {
       let j = i + 1;
-      while (j < src.length && src[j] !== c) { if (src[j] === '\\') j++; j++; }
+      while (j < src.length && src[j] !== c) {
+        if (src[j] === '\\') j++;
+        j++;
+      }
       if (j >= src.length) throw new NotPlain('an unclosed string');
       toks.push({ kind: 'str', text: src.slice(i, j + 1), start: i, end: j + 1 });
       i = j + 1;
@@ -39,9 +89,17 @@ function tokenize(src: string): Tok[] {
     }
     if (c === '`') throw new NotPlain('a template literal (`...`)');
     const id = /^[A-Za-z_$][\w$]*/.exec(src.slice(i));
-    if (id) { toks.push({ kind: 'id', text: id[0], start: i, end: i + id[0].length }); i += id[0].length; continue; }
+    if (id) {
+      toks.push({ kind: 'id', text: id[0], start: i, end: i + id[0].length });
+      i += id[0].length;
+      continue;
+    }
     const num = /^\d+(\.\d+)?/.exec(src.slice(i));
-    if (num) { toks.push({ kind: 'num', text: num[0], start: i, end: i + num[0].length }); i += num[0].length; continue; }
+    if (num) {
+      toks.push({ kind: 'num', text: num[0], start: i, end: i + num[0].length });
+      i += num[0].length;
+      continue;
+    }
     const p = PUNCT.find((q) => src.startsWith(q, i));
     if (!p) throw new NotPlain(`the character "${c}"`);
     toks.push({ kind: 'punct', text: p, start: i, end: i + p.length });
@@ -59,14 +117,23 @@ type Stmt =
 
 class Reader {
   i = 0;
-  constructor(private readonly src: string, private readonly toks: Tok[]) {}
-  peek(o = 0): Tok | undefined { return this.toks[this.i + o]; }
-  is(text: string, o = 0): boolean { return this.peek(o)?.text === text; }
+  constructor(
+    private readonly src: string,
+    private readonly toks: Tok[],
+  ) {}
+  peek(o = 0): Tok | undefined {
+    return this.toks[this.i + o];
+  }
+  is(text: string, o = 0): boolean {
+    return this.peek(o)?.text === text;
+  }
   eat(text: string): void {
     if (!this.is(text)) throw new NotPlain(`"${this.peek()?.text ?? 'the end'}" where "${text}" was expected`);
     this.i++;
   }
-  done(): boolean { return this.i >= this.toks.length; }
+  done(): boolean {
+    return this.i >= this.toks.length;
+  }
 
   /** Tokens up to a `;`, `}` (or `)` / `,` when asked) at depth 0, parsed with jsep; an object literal read here. */
   expr(stopAtParen = false, stopAtComma = false): jsep.Expression {
@@ -105,10 +172,14 @@ class Reader {
     const properties: { key: string; value: jsep.Expression }[] = [];
     while (!this.is('}')) {
       const k = this.peek();
-      if (k === undefined || (k.kind !== 'id' && k.kind !== 'str')) throw new NotPlain('an object whose keys are not plain names');
+      if (k === undefined || (k.kind !== 'id' && k.kind !== 'str'))
+        throw new NotPlain('an object whose keys are not plain names');
       this.i++;
       this.eat(':');
-      const key = k.kind === 'str' ? (JSON.parse(k.text.startsWith("'") ? `"${k.text.slice(1, -1).replace(/"/g, '\\"')}"` : k.text) as string) : k.text;
+      const key =
+        k.kind === 'str'
+          ? (JSON.parse(k.text.startsWith("'") ? `"${k.text.slice(1, -1).replace(/"/g, '\\"')}"` : k.text) as string)
+          : k.text;
       properties.push({ key, value: this.expr(false, true) });
       if (this.is(',')) this.i++;
       else if (!this.is('}')) throw new NotPlain(`"${this.peek()?.text ?? 'the end'}" in an object`);
@@ -131,7 +202,10 @@ class Reader {
 
   stmt(): Stmt {
     const t = this.peek()!;
-    if (t.text === ';') { this.i++; return this.stmt(); }
+    if (t.text === ';') {
+      this.i++;
+      return this.stmt();
+    }
     if (t.text === 'if') {
       this.i++;
       this.eat('(');
@@ -139,10 +213,18 @@ class Reader {
       this.eat(')');
       const then = this.block();
       let other: Stmt[] | null = null;
-      if (this.is('else')) { this.i++; other = this.block(); }
+      if (this.is('else')) {
+        this.i++;
+        other = this.block();
+      }
       return { s: 'if', test, then, else: other };
     }
-    if (t.text === 'return') { this.i++; const e = this.expr(); this.semi(); return { s: 'return', e }; }
+    if (t.text === 'return') {
+      this.i++;
+      const e = this.expr();
+      this.semi();
+      return { s: 'return', e };
+    }
     if (t.text === 'var' || t.text === 'let' || t.text === 'const') {
       this.i++;
       const name = this.peek();
@@ -153,13 +235,16 @@ class Reader {
       this.semi();
       return { s: 'var', name: name.text, e };
     }
-    if (['for', 'while', 'do', 'switch', 'try', 'throw', 'function', 'class', 'new'].includes(t.text)) throw new NotPlain(`a "${t.text}" statement`);
+    if (['for', 'while', 'do', 'switch', 'try', 'throw', 'function', 'class', 'new'].includes(t.text))
+      throw new NotPlain(`a "${t.text}" statement`);
     const e = this.expr();
     this.semi();
     return { s: 'expr', e };
   }
 
-  semi(): void { while (this.is(';')) this.i++; }
+  semi(): void {
+    while (this.is(';')) this.i++;
+  }
 }
 
 /** The statements of a script, unwrapped from a function it calls at once. */
@@ -177,7 +262,15 @@ export function statements(src: string): Stmt[] {
   if (r.is('(') && r.is('function', 1)) {
     r.eat('(');
     const body = fnBody();
-    if (r.is('(')) { r.eat('('); r.eat(')'); r.eat(')'); } else { r.eat(')'); r.eat('('); r.eat(')'); }
+    if (r.is('(')) {
+      r.eat('(');
+      r.eat(')');
+      r.eat(')');
+    } else {
+      r.eat(')');
+      r.eat('(');
+      r.eat(')');
+    }
     r.semi();
     if (!r.done()) throw new NotPlain('statements after the function call');
     return body;
@@ -207,14 +300,20 @@ export function statementsValue(stmts: Stmt[], locals: Map<string, jsep.Expressi
   for (let k = 0; k < stmts.length; k++) {
     const st = stmts[k]!;
     const last = k === stmts.length - 1;
-    if (st.s === 'var') { locals.set(st.name, st.e); continue; }
+    if (st.s === 'var') {
+      locals.set(st.name, st.e);
+      continue;
+    }
     if (st.s === 'return') return st.e;
-    if (st.s === 'expr') { if (last) return st.e; throw new NotPlain('an expression statement that is not the last'); }
+    if (st.s === 'expr') {
+      if (last) return st.e;
+      throw new NotPlain('an expression statement that is not the last');
+    }
     const then = statementsValue(st.then, new Map(locals));
-    const rest = st.else !== null ? statementsValue(st.else, new Map(locals)) : statementsValue(stmts.slice(k + 1), locals);
+    const rest =
+      st.else !== null ? statementsValue(st.else, new Map(locals)) : statementsValue(stmts.slice(k + 1), locals);
     if (then === null || rest === null) throw new NotPlain('an if whose branches give no value');
     return { type: COND, test: st.test, consequent: then, alternate: rest } as jsep.ConditionalExpression;
   }
   return null;
 }
-

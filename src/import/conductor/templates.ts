@@ -15,7 +15,12 @@ function dotted(path: string): string {
   return path.replace(/\[\s*(['"])([A-Za-z0-9_$-]+)\1\s*\]/g, '.$2').replace(/^\./, '');
 }
 
-const WORKFLOW_FIELDS: Record<string, string> = { workflowId: 'runId', workflowType: 'id', name: 'id', version: 'version' };
+const WORKFLOW_FIELDS: Record<string, string> = {
+  workflowId: 'runId',
+  workflowType: 'id',
+  name: 'id',
+  version: 'version',
+};
 
 export class Templates {
   constructor(private readonly ctx: Ctx) {}
@@ -33,7 +38,9 @@ export class Templates {
       if (second === 'variables' || second.startsWith('variables[')) return body;
       if (second === 'secrets' && rest.length === 1) return `secrets.${rest[0]}`;
       if (second === 'env' && rest.length === 1) {
-        this.ctx.noteOnce(`\${workflow.env.${rest[0]}} became \${secrets.${rest[0]}}: Orkes' environment values are ledgerflow secrets (\`ledgerflow secrets set ${rest[0]}\` on NATS, LEDGERFLOW_SECRET_${rest[0]} on the embedded store; see operations.md#secrets)`);
+        this.ctx.noteOnce(
+          `\${workflow.env.${rest[0]}} became \${secrets.${rest[0]}}: Orkes' environment values are ledgerflow secrets (\`ledgerflow secrets set ${rest[0]}\` on NATS, LEDGERFLOW_SECRET_${rest[0]} on the embedded store; see operations.md#secrets)`,
+        );
         return `secrets.${rest[0]}`;
       }
       const field = WORKFLOW_FIELDS[second];
@@ -41,18 +48,23 @@ export class Templates {
       return `!\${${raw}} has no ledgerflow equivalent (a template reads workflow.input, workflow.variables, workflow.runId, workflow.id, workflow.version and tasks' output and status)`;
     }
     // A reference name may hold dots (`fetch.data`): the longest one the body starts with.
-    const ref = [...this.ctx.ids.keys()].filter((r) => body === r || body.startsWith(`${r}.`)).sort((a, b) => b.length - a.length)[0] ?? head;
+    const ref =
+      [...this.ctx.ids.keys()]
+        .filter((r) => body === r || body.startsWith(`${r}.`))
+        .sort((a, b) => b.length - a.length)[0] ?? head;
     const id = this.ctx.ids.get(ref);
     if (id === undefined) return `!\${${raw}} names ${head}, which is no task of this workflow`;
     const [field = '', ...after] = body.slice(ref.length + 1).split('.');
     const [fieldName] = field.split('[');
     const type = this.ctx.byRef.get(ref)?.type;
-    if (fieldName === 'output' && (type === 'HTTP' || type === 'HTTP_POLL')) return this.httpOutput(raw, type === 'HTTP_POLL' ? this.ctx.pollRequests.get(ref)! : id, field, after);
+    if (fieldName === 'output' && (type === 'HTTP' || type === 'HTTP_POLL'))
+      return this.httpOutput(raw, type === 'HTTP_POLL' ? this.ctx.pollRequests.get(ref)! : id, field, after);
     if (fieldName === 'output' || fieldName === 'status') return [id, field, ...after].join('.');
     if (fieldName === 'input' && after.length >= 1 && depth < 5) {
       // A task's input is what its inputParameters gave it: use that.
       const given = this.ctx.byRef.get(ref)?.inputParameters?.[after[0]!.replace(/\[.*$/, '')];
-      if (after.length === 1 && typeof given === 'string' && /^\$\{[^{}]*\}$/.test(given.trim())) return this.body(given.trim().slice(2, -1), depth + 1);
+      if (after.length === 1 && typeof given === 'string' && /^\$\{[^{}]*\}$/.test(given.trim()))
+        return this.body(given.trim().slice(2, -1), depth + 1);
     }
     return `!\${${raw}}: ledgerflow templates read a task's output and status (not its ${fieldName})`;
   }
@@ -64,7 +76,8 @@ export class Templates {
   private httpOutput(raw: string, id: string, field: string, after: string[]): string {
     if (field !== 'output' || after.length === 0) return [id, field, ...after].join('.');
     const [response = '', part, ...rest] = after;
-    if (response !== 'response') return `!\${${raw}}: a Conductor HTTP task's output is { response: … }; ledgerflow's HTTP output is { status, headers, body }`;
+    if (response !== 'response')
+      return `!\${${raw}}: a Conductor HTTP task's output is { response: … }; ledgerflow's HTTP output is { status, headers, body }`;
     if (part === undefined) return `${id}.output`;
     const [partName = '', index = ''] = [part.replace(/\[.*$/, ''), part.slice(part.replace(/\[.*$/, '').length)];
     const mapped: Record<string, string> = { body: 'body', statusCode: 'status', headers: 'headers' };
@@ -72,7 +85,14 @@ export class Templates {
     if (to === undefined) return `!\${${raw}}: ledgerflow's HTTP output has status, headers and body (not ${partName})`;
     // ledgerflow's header names are in lower case, each with one value (Conductor's are lists: `[0]` is that value).
     const [header, ...more] = rest;
-    if (to === 'headers' && header !== undefined) return [id, 'output', `${to}${index}`, header.replace(/^[^[]+/, (n) => n.toLowerCase()).replace(/\[0\]$/, ''), ...more].join('.');
+    if (to === 'headers' && header !== undefined)
+      return [
+        id,
+        'output',
+        `${to}${index}`,
+        header.replace(/^[^[]+/, (n) => n.toLowerCase()).replace(/\[0\]$/, ''),
+        ...more,
+      ].join('.');
     return [id, 'output', `${to}${index}`, ...rest].join('.');
   }
 
@@ -91,7 +111,8 @@ export class Templates {
   value(v: unknown, t: ConductorTask | null): unknown {
     if (typeof v === 'string') return this.text(v, t);
     if (Array.isArray(v)) return v.map((x) => this.value(x, t));
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, t)]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, t)]));
     return v;
   }
 
@@ -113,7 +134,8 @@ export class Templates {
       if (more.length > 0 || given.includes('${')) return null;
       return JSON.stringify(given);
     }
-    if (more.length === 0 && (typeof given === 'number' || typeof given === 'boolean' || given === null)) return String(given);
+    if (more.length === 0 && (typeof given === 'number' || typeof given === 'boolean' || given === null))
+      return String(given);
     return null;
   }
 }

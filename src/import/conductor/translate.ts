@@ -7,23 +7,48 @@ import { type DollarResolver, NotPlain, OBJECT, statements, statementsValue, typ
 
 /** `x.indexOf(y) >= 0` and kin: membership, as contains(x, y). */
 function indexOfTest(e: jsep.BinaryExpression): { call: jsep.CallExpression; negate: boolean } | null {
-  const isCall = (n: jsep.Expression) => n.type === 'CallExpression' && (n as jsep.CallExpression).callee.type === 'MemberExpression'
-    && ((n as jsep.CallExpression).callee as jsep.MemberExpression).property.type === 'Identifier'
-    && (((n as jsep.CallExpression).callee as jsep.MemberExpression).property as jsep.Identifier).name === 'indexOf';
-  const num = (n: jsep.Expression) => (n.type === 'Literal' ? (n as jsep.Literal).value : n.type === 'UnaryExpression' && (n as jsep.UnaryExpression).operator === '-' && (n as jsep.UnaryExpression).argument.type === 'Literal' ? -Number(((n as jsep.UnaryExpression).argument as jsep.Literal).value) : null);
+  const isCall = (n: jsep.Expression) =>
+    n.type === 'CallExpression' &&
+    (n as jsep.CallExpression).callee.type === 'MemberExpression' &&
+    ((n as jsep.CallExpression).callee as jsep.MemberExpression).property.type === 'Identifier' &&
+    (((n as jsep.CallExpression).callee as jsep.MemberExpression).property as jsep.Identifier).name === 'indexOf';
+  const num = (n: jsep.Expression) =>
+    n.type === 'Literal'
+      ? (n as jsep.Literal).value
+      : n.type === 'UnaryExpression' &&
+          (n as jsep.UnaryExpression).operator === '-' &&
+          (n as jsep.UnaryExpression).argument.type === 'Literal'
+        ? -Number(((n as jsep.UnaryExpression).argument as jsep.Literal).value)
+        : null;
   if (!isCall(e.left)) return null;
   const v = num(e.right);
   const call = e.left as jsep.CallExpression;
-  if ((e.operator === '>=' && v === 0) || (e.operator === '>' && v === -1) || ((e.operator === '!=' || e.operator === '!==') && v === -1)) return { call, negate: false };
-  if ((e.operator === '<' && v === 0) || ((e.operator === '==' || e.operator === '===') && v === -1)) return { call, negate: true };
+  if (
+    (e.operator === '>=' && v === 0) ||
+    (e.operator === '>' && v === -1) ||
+    ((e.operator === '!=' || e.operator === '!==') && v === -1)
+  )
+    return { call, negate: false };
+  if ((e.operator === '<' && v === 0) || ((e.operator === '==' || e.operator === '===') && v === -1))
+    return { call, negate: true };
   return null;
 }
 
 const OPS = new Set(['==', '!=', '===', '!==', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', '&&', '||']);
-const METHODS: Record<string, string> = { includes: 'contains', toLowerCase: 'lower', toUpperCase: 'upper', startsWith: 'startsWith', endsWith: 'endsWith' };
+const METHODS: Record<string, string> = {
+  includes: 'contains',
+  toLowerCase: 'lower',
+  toUpperCase: 'upper',
+  startsWith: 'startsWith',
+  endsWith: 'endsWith',
+};
 
 class Writer {
-  constructor(private readonly dollar: DollarResolver, private readonly template: TemplateResolver, private readonly locals: Map<string, jsep.Expression>) {}
+  constructor(
+    private readonly dollar: DollarResolver,
+    private readonly template: TemplateResolver,
+    private readonly locals: Map<string, jsep.Expression>,
+  ) {}
 
   write(e: jsep.Expression, depth = 0): string {
     if (depth > 50) throw new NotPlain('an expression nested too deep');
@@ -47,7 +72,14 @@ class Writer {
         if (name === 'true' || name === 'false' || name === 'null') return name;
         if (name === 'undefined') return 'null';
         const local = this.locals.get(name);
-        if (local !== undefined) { this.locals.delete(name); try { return paren(w(local)); } finally { this.locals.set(name, local); } }
+        if (local !== undefined) {
+          this.locals.delete(name);
+          try {
+            return paren(w(local));
+          } finally {
+            this.locals.set(name, local);
+          }
+        }
         throw new NotPlain(`the name "${name}" (only $.<name> inputs are read)`);
       }
       case 'MemberExpression': {
@@ -57,7 +89,12 @@ class Writer {
           const m = root as jsep.MemberExpression;
           const p = m.property;
           if (!m.computed && p.type === 'Identifier') path.unshift((p as jsep.Identifier).name);
-          else if (m.computed && p.type === 'Literal' && (typeof (p as jsep.Literal).value === 'string' || typeof (p as jsep.Literal).value === 'number')) path.unshift(String((p as jsep.Literal).value));
+          else if (
+            m.computed &&
+            p.type === 'Literal' &&
+            (typeof (p as jsep.Literal).value === 'string' || typeof (p as jsep.Literal).value === 'number')
+          )
+            path.unshift(String((p as jsep.Literal).value));
           else throw new NotPlain('a computed property that is not a literal');
           root = m.object;
         }
@@ -71,7 +108,8 @@ class Writer {
         } else {
           const base = w(root);
           text = path.length === 0 ? base : `${base}.${path.join('.')}`;
-          if (path.length > 0 && !/^\(?\$\{[^}]*\}\)?$/.test(base)) throw new NotPlain('a property of something that is not an input');
+          if (path.length > 0 && !/^\(?\$\{[^}]*\}\)?$/.test(base))
+            throw new NotPlain('a property of something that is not an input');
           if (path.length > 0) text = `\${${base.replace(/^\(?\$\{|\}\)?$/g, '')}.${path.join('.')}}`;
         }
         return length ? `len(${text})` : text;
@@ -95,7 +133,8 @@ class Writer {
       }
       case 'ConditionalExpression': {
         const c = e as jsep.ConditionalExpression;
-        const bool = (n: jsep.Expression) => (n.type === 'Literal' && typeof (n as jsep.Literal).value === 'boolean' ? (n as jsep.Literal).value : null);
+        const bool = (n: jsep.Expression) =>
+          n.type === 'Literal' && typeof (n as jsep.Literal).value === 'boolean' ? (n as jsep.Literal).value : null;
         // `c ? true : false` (how `if (c) { true; } else { false; }` reads) is c.
         if (bool(c.consequent) === true && bool(c.alternate) === false) return w(c.test);
         if (bool(c.consequent) === false && bool(c.alternate) === true) return `!(${w(c.test)})`;
@@ -112,15 +151,22 @@ class Writer {
         }
         throw new NotPlain('a function call');
       }
-      case 'Compound': throw new NotPlain('several expressions in one');
-      case OBJECT: throw new NotPlain('an object where a condition was expected');
-      default: throw new NotPlain(`a ${e.type}`);
+      case 'Compound':
+        throw new NotPlain('several expressions in one');
+      case OBJECT:
+        throw new NotPlain('an object where a condition was expected');
+      default:
+        throw new NotPlain(`a ${e.type}`);
     }
   }
 }
 
 /** The value a script gives, and the writer of its parts (with the script's locals), or NotPlain saying what stops it. */
-function scriptOf(src: string, dollar: DollarResolver, template: TemplateResolver): { value: jsep.Expression; writer: Writer } {
+function scriptOf(
+  src: string,
+  dollar: DollarResolver,
+  template: TemplateResolver,
+): { value: jsep.Expression; writer: Writer } {
   if (src.length > 10_000) throw new NotPlain('a script longer than 10,000 characters');
   const locals = new Map<string, jsep.Expression>();
   const value = statementsValue(statements(src), locals);
@@ -141,7 +187,11 @@ function unwrap(text: string): string {
   let quote = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (quote !== '') { if (c === '\\') i++; else if (c === quote) quote = ''; continue; }
+    if (quote !== '') {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
     if (c === '"' || c === "'") quote = c;
     else if (c === '(') depth++;
     else if (c === ')' && --depth === 0 && i < text.length - 1) return text;
@@ -153,11 +203,19 @@ function unwrap(text: string): string {
  * A SWITCH's script as a condition per case: `c ? 'a' : d ? 'b' : 'c'` gives a: c, b: !(c) && d, c: !(c) && !(d);
  * a comparison gives "true": c and "false": !(c); anything else `(<script>) == "<case>"`.
  */
-export function translateCases(src: string, cases: readonly string[], dollar: DollarResolver, template: TemplateResolver): { conditions: Record<string, string>; expression: string } {
+export function translateCases(
+  src: string,
+  cases: readonly string[],
+  dollar: DollarResolver,
+  template: TemplateResolver,
+): { conditions: Record<string, string>; expression: string } {
   const { value, writer } = scriptOf(src, dollar, template);
   const expression = unwrap(writer.write(value));
   const found = new Map<string, string[]>();
-  const lit = (n: jsep.Expression): string | null => (n.type === 'Literal' && (n as jsep.Literal).value !== null && typeof (n as jsep.Literal).value !== 'object' ? String((n as jsep.Literal).value) : null);
+  const lit = (n: jsep.Expression): string | null =>
+    n.type === 'Literal' && (n as jsep.Literal).value !== null && typeof (n as jsep.Literal).value !== 'object'
+      ? String((n as jsep.Literal).value)
+      : null;
   const negs: string[] = [];
   let e: jsep.Expression = value;
   let chain = true;
@@ -165,14 +223,19 @@ export function translateCases(src: string, cases: readonly string[], dollar: Do
     const c = e as jsep.ConditionalExpression;
     const test = unwrap(writer.write(c.test));
     const name = lit(c.consequent);
-    if (name === null) { chain = false; break; }
+    if (name === null) {
+      chain = false;
+      break;
+    }
     found.set(name, [...(found.get(name) ?? []), negs.length === 0 ? test : [...negs, test].map(paren).join(' && ')]);
     negs.push(`!${paren(test)}`);
     e = c.alternate;
   }
   const last = lit(e);
-  if (chain && last !== null && negs.length > 0) found.set(last, [...(found.get(last) ?? []), negs.length === 1 ? negs[0]! : negs.join(' && ')]);
-  else if (negs.length > 0 || !['BinaryExpression', 'UnaryExpression', 'LogicalExpression'].includes(value.type)) found.clear();
+  if (chain && last !== null && negs.length > 0)
+    found.set(last, [...(found.get(last) ?? []), negs.length === 1 ? negs[0]! : negs.join(' && ')]);
+  else if (negs.length > 0 || !['BinaryExpression', 'UnaryExpression', 'LogicalExpression'].includes(value.type))
+    found.clear();
   else {
     found.set('true', [expression]);
     found.set('false', [`!${paren(expression)}`]);
@@ -180,7 +243,12 @@ export function translateCases(src: string, cases: readonly string[], dollar: Do
   const conditions: Record<string, string> = {};
   for (const name of cases) {
     const options = found.get(name);
-    conditions[name] = options === undefined || found.size === 0 ? `${paren(expression)} == ${JSON.stringify(name)}` : options.length === 1 ? options[0]! : options.map(paren).join(' || ');
+    conditions[name] =
+      options === undefined || found.size === 0
+        ? `${paren(expression)} == ${JSON.stringify(name)}`
+        : options.length === 1
+          ? options[0]!
+          : options.map(paren).join(' || ');
   }
   return { conditions, expression };
 }
@@ -188,7 +256,9 @@ export function translateCases(src: string, cases: readonly string[], dollar: Do
 /** The text as an operand: as it is when it is one reference, name, literal or parenthesised whole, else in parentheses. */
 const paren = (text: string): string => {
   const bare = text.replace(/^!/, '');
-  return /^(\$\{[^{}]*\}|[\w.]+|"[^"]*")$/.test(bare) || (bare.startsWith('(') && unwrap(bare) !== bare) ? text : `(${text})`;
+  return /^(\$\{[^{}]*\}|[\w.]+|"[^"]*")$/.test(bare) || (bare.startsWith('(') && unwrap(bare) !== bare)
+    ? text
+    : `(${text})`;
 };
 
 /**
@@ -203,10 +273,12 @@ export function translateValue(src: string, dollar: DollarResolver, template: Te
       const props = (e as unknown as { properties: { key: string; value: jsep.Expression }[] }).properties;
       return Object.fromEntries(props.map((p) => [p.key, plain(p.value, depth + 1)]));
     }
-    if (e.type === 'ArrayExpression') return (e as jsep.ArrayExpression).elements.map((x) => (x === null ? null : plain(x, depth + 1)));
+    if (e.type === 'ArrayExpression')
+      return (e as jsep.ArrayExpression).elements.map((x) => (x === null ? null : plain(x, depth + 1)));
     const text = writer.write(e);
     const one = singleValue(text.replace(/^\((.*)\)$/, '$1'));
-    if (one === null) throw new NotPlain(`the computed value ${text} (a SET holds values and references, not expressions)`);
+    if (one === null)
+      throw new NotPlain(`the computed value ${text} (a SET holds values and references, not expressions)`);
     return 'ref' in one ? one.ref : one.literal;
   };
   return plain(value, 0);
@@ -216,7 +288,13 @@ export function translateValue(src: string, dollar: DollarResolver, template: Te
 export function singleValue(expr: string): { ref: string } | { literal: string | number | boolean | null } | null {
   const ref = /^\$\{[^}]*\}$/.exec(expr);
   if (ref) return { ref: expr };
-  if (/^".*"$/.test(expr)) { try { return { literal: JSON.parse(expr) as string }; } catch { return null; } }
+  if (/^".*"$/.test(expr)) {
+    try {
+      return { literal: JSON.parse(expr) as string };
+    } catch {
+      return null;
+    }
+  }
   if (/^-?\d+(\.\d+)?$/.test(expr)) return { literal: Number(expr) };
   if (expr === 'true' || expr === 'false') return { literal: expr === 'true' };
   if (expr === 'null') return { literal: null };

@@ -19,8 +19,10 @@ export function httpTaskSupported(): boolean {
 /** Conductor task types with no ledgerflow equivalent, and why. */
 const NO_EQUIVALENT: Record<string, string> = {
   DYNAMIC: 'the task to run is chosen at run time (dynamicTaskNameParam); ledgerflow definitions name every task',
-  KAFKA_PUBLISH: 'ledgerflow does not publish to Kafka: EMIT publishes ledgerflow events (on NATS lf.triggers.<event>), or a SIMPLE task may publish',
-  START_WORKFLOW: 'it starts a workflow without waiting for it; SUB_WORKFLOW waits for its child and EMIT starts what triggers on an event: rewrite it as one of them',
+  KAFKA_PUBLISH:
+    'ledgerflow does not publish to Kafka: EMIT publishes ledgerflow events (on NATS lf.triggers.<event>), or a SIMPLE task may publish',
+  START_WORKFLOW:
+    'it starts a workflow without waiting for it; SUB_WORKFLOW waits for its child and EMIT starts what triggers on an event: rewrite it as one of them',
   TERMINATE_WORKFLOW: 'it ends another workflow',
   BUSINESS_RULE: 'an Orkes rules table: no ledgerflow equivalent',
   JDBC: 'ledgerflow does not query databases itself: a SIMPLE task may',
@@ -34,25 +36,34 @@ const NO_EQUIVALENT: Record<string, string> = {
  * translation, as a Conductor SIMPLE task is one whose worker does the work. Imported so unless --no-integrations.
  */
 export function isIntegration(type: string): boolean {
-  return /^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type) || type === 'SENDGRID' || type === 'OPS_GENIE' || type in ORKES_SYSTEM;
+  return (
+    /^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type) ||
+    type === 'SENDGRID' ||
+    type === 'OPS_GENIE' ||
+    type in ORKES_SYSTEM
+  );
 }
 
 /** Orkes system tasks that read Orkes' own server (no engine equivalent): imported as integrations are, with what they did. */
 const ORKES_SYSTEM: Record<string, string> = {
-  QUERY_PROCESSOR: 'an Orkes system task that queries Orkes\' index of workflow runs (or its metrics)',
+  QUERY_PROCESSOR: "an Orkes system task that queries Orkes' index of workflow runs (or its metrics)",
 };
 
 /** The note of an integration imported as a SIMPLE task. */
 export function integrationNote(type: string, handler: string): string {
   const what = ORKES_SYSTEM[type] ?? 'an Orkes integration its server runs';
-  const how = type in ORKES_SYSTEM ? ' (ledgerflow\'s own runs are listed by `ledgerflow runs --json` or the library\'s store)' : '';
+  const how =
+    type in ORKES_SYSTEM
+      ? " (ledgerflow's own runs are listed by `ledgerflow runs --json` or the library's store)"
+      : '';
   return `${what}: imported as a SIMPLE task, and a handler named ${handler} must make that call${how} (--no-integrations refuses it instead)`;
 }
 
 export function whyNot(type: string): string {
   const known = NO_EQUIVALENT[type];
   if (known !== undefined) return known;
-  if (/^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type)) return `${type} is an Orkes AI task with no ledgerflow equivalent: a SIMPLE task whose handler calls the model does the same`;
+  if (/^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type))
+    return `${type} is an Orkes AI task with no ledgerflow equivalent: a SIMPLE task whose handler calls the model does the same`;
   return `${type} has no ledgerflow equivalent (a SIMPLE task whose handler does the same is the way to write it)`;
 }
 
@@ -69,13 +80,19 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
   const ip = t.inputParameters ?? {};
   const input = Object.keys(ip).length === 0 ? {} : { input: tpl.value(ip, t) };
   switch (t.type) {
-    case 'HTTP': return http(t, ctx, tpl);
-    case 'JSON_JQ_TRANSFORM': return jqTransform(t, ctx, tpl);
+    case 'HTTP':
+      return http(t, ctx, tpl);
+    case 'JSON_JQ_TRANSFORM':
+      return jqTransform(t, ctx, tpl);
     case 'WAIT': {
       if (typeof ip.duration === 'string') {
         const d = waitDuration(ip.duration);
         if (d !== null) return { type: 'WAIT', duration: d };
-        if (ip.duration.includes('${')) ctx.refuse(t, `its duration ${ip.duration} is chosen at run time; a ledgerflow WAIT's duration is fixed (use until with an ISO time)`);
+        if (ip.duration.includes('${'))
+          ctx.refuse(
+            t,
+            `its duration ${ip.duration} is chosen at run time; a ledgerflow WAIT's duration is fixed (use until with an ISO time)`,
+          );
         else ctx.refuse(t, `its duration "${ip.duration}" is not "<n> seconds|minutes|hours|days"`);
         return null;
       }
@@ -86,32 +103,56 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
         ctx.refuse(t, `its until "${ip.until}" is not a date and time in UTC or with an offset`);
         return null;
       }
-      ctx.note(t, `waits for its completion from outside: in ledgerflow, \`ledgerflow signal <runId> ${ctx.id(t)} --data '{...}'\` (the data is its output)`);
+      ctx.note(
+        t,
+        `waits for its completion from outside: in ledgerflow, \`ledgerflow signal <runId> ${ctx.id(t)} --data '{...}'\` (the data is its output)`,
+      );
       return { type: 'WAIT', event: ctx.id(t) };
     }
     case 'WAIT_FOR_WEBHOOK': {
       const matches = ip.matches !== null && typeof ip.matches === 'object' ? Object.keys(ip.matches as object) : [];
-      ctx.note(t, `a WAIT on the signal ${ctx.id(t)}: Orkes matched an incoming webhook to the run${matches.length > 0 ? ` by ${matches.join(', ')}` : ''}; in ledgerflow whatever receives the webhook delivers its body with \`ledgerflow signal <runId> ${ctx.id(t)} --data '<body>'\` (the data is the task's output, as the webhook's body was)`);
+      ctx.note(
+        t,
+        `a WAIT on the signal ${ctx.id(t)}: Orkes matched an incoming webhook to the run${matches.length > 0 ? ` by ${matches.join(', ')}` : ''}; in ledgerflow whatever receives the webhook delivers its body with \`ledgerflow signal <runId> ${ctx.id(t)} --data '<body>'\` (the data is the task's output, as the webhook's body was)`,
+      );
       return { type: 'WAIT', event: ctx.id(t) };
     }
     case 'HUMAN':
     case 'USER_TASK':
-      ctx.note(t, `a person completes it with \`ledgerflow approve <runId> ${ctx.id(t)}\` (or reject); Conductor's form and assignments are not imported`);
+      ctx.note(
+        t,
+        `a person completes it with \`ledgerflow approve <runId> ${ctx.id(t)}\` (or reject); Conductor's form and assignments are not imported`,
+      );
       return { type: 'HUMAN', ...input };
     case 'SUB_WORKFLOW': {
       const p = t.subWorkflowParam;
       const inline = p?.workflowDefinition;
-      const name = inline !== null && typeof inline === 'object' && typeof (inline as { name?: unknown }).name === 'string' ? (inline as { name: string }).name : p?.name;
+      const name =
+        inline !== null && typeof inline === 'object' && typeof (inline as { name?: unknown }).name === 'string'
+          ? (inline as { name: string }).name
+          : p?.name;
       if (name === undefined || name.includes('${')) {
-        ctx.refuse(t, name === undefined ? 'subWorkflowParam names no workflow' : `the sub-workflow ${name} is chosen at run time; a ledgerflow SUB_WORKFLOW names its workflow`);
+        ctx.refuse(
+          t,
+          name === undefined
+            ? 'subWorkflowParam names no workflow'
+            : `the sub-workflow ${name} is chosen at run time; a ledgerflow SUB_WORKFLOW names its workflow`,
+        );
         return null;
       }
       if (inline !== undefined && inline !== null && typeof inline === 'object') {
         ctx.extra.push(inline);
         ctx.note(t, `its inline workflowDefinition is imported as workflow ${ctx.subWorkflowId(name)}`);
       }
-      const version = typeof p?.version === 'number' && p.version >= 1 && inline === undefined ? { version: p.version } : {};
-      return { type: 'SUB_WORKFLOW', workflow: ctx.subWorkflowId(name), ...version, ...input, ...attemptSettings(t, ctx) };
+      const version =
+        typeof p?.version === 'number' && p.version >= 1 && inline === undefined ? { version: p.version } : {};
+      return {
+        type: 'SUB_WORKFLOW',
+        workflow: ctx.subWorkflowId(name),
+        ...version,
+        ...input,
+        ...attemptSettings(t, ctx),
+      };
     }
     case 'TERMINATE': {
       const status = ip.terminationStatus;
@@ -119,10 +160,16 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
         ctx.refuse(t, `terminationStatus ${String(status)} is not COMPLETED, FAILED or TERMINATED`);
         return null;
       }
-      if (status === 'TERMINATED') ctx.note(t, 'terminationStatus TERMINATED becomes FAILED (ledgerflow ends a run COMPLETED or FAILED)');
-      if (ip.workflowOutput !== undefined) ctx.note(t, 'workflowOutput is not imported: the run\'s output is the workflow\'s output mapping');
+      if (status === 'TERMINATED')
+        ctx.note(t, 'terminationStatus TERMINATED becomes FAILED (ledgerflow ends a run COMPLETED or FAILED)');
+      if (ip.workflowOutput !== undefined)
+        ctx.note(t, "workflowOutput is not imported: the run's output is the workflow's output mapping");
       const reason = typeof ip.terminationReason === 'string' ? { reason: tpl.text(ip.terminationReason, t) } : {};
-      return { type: 'TERMINATE', status: status === 'COMPLETED' ? 'COMPLETED' : status === undefined ? 'COMPLETED' : 'FAILED', ...reason };
+      return {
+        type: 'TERMINATE',
+        status: status === 'COMPLETED' ? 'COMPLETED' : status === undefined ? 'COMPLETED' : 'FAILED',
+        ...reason,
+      };
     }
     case 'SET_VARIABLE':
       return { type: 'SET', values: tpl.value(ip, t) };
@@ -130,7 +177,11 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
       const sink = typeof t.sink === 'string' ? t.sink : typeof ip.sink === 'string' ? ip.sink : 'conductor';
       const named = sink.includes(':') ? sink.slice(sink.lastIndexOf(':') + 1) : `${ctx.id(t)}`;
       const event = named.replace(/[^A-Za-z0-9_-]/g, '_');
-      if (!sink.startsWith('conductor')) ctx.note(t, `sink ${sink}: ledgerflow emits the event ${event} to its own triggers (on NATS lf.triggers.${event}), not to ${sink.split(':')[0]}`);
+      if (!sink.startsWith('conductor'))
+        ctx.note(
+          t,
+          `sink ${sink}: ledgerflow emits the event ${event} to its own triggers (on NATS lf.triggers.${event}), not to ${sink.split(':')[0]}`,
+        );
       const { sink: _sink, ...data } = ip;
       return { type: 'EMIT', event, data: tpl.value(data, t) };
     }
@@ -142,15 +193,31 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
 
 /** Conductor's HTTP task (http_request, or the fields directly in inputParameters) as `type: HTTP`. */
 function http(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask {
-  if (!httpTaskSupported()) ctx.refuse(t, 'it needs ledgerflow\'s HTTP task type, which this version does not have (a SIMPLE task whose handler makes the request is the way until then)');
+  if (!httpTaskSupported())
+    ctx.refuse(
+      t,
+      "it needs ledgerflow's HTTP task type, which this version does not have (a SIMPLE task whose handler makes the request is the way until then)",
+    );
   const ip = t.inputParameters ?? {};
-  const req = (ip.http_request !== null && typeof ip.http_request === 'object' ? ip.http_request : ip) as Record<string, unknown>;
-  const headers: Record<string, unknown> = { ...(req.headers !== null && typeof req.headers === 'object' ? (req.headers as Record<string, unknown>) : {}) };
+  const req = (ip.http_request !== null && typeof ip.http_request === 'object' ? ip.http_request : ip) as Record<
+    string,
+    unknown
+  >;
+  const headers: Record<string, unknown> = {
+    ...(req.headers !== null && typeof req.headers === 'object' ? (req.headers as Record<string, unknown>) : {}),
+  };
   if (typeof req.accept === 'string' && headers.Accept === undefined) headers.Accept = req.accept;
-  if (typeof req.contentType === 'string' && headers['Content-Type'] === undefined) headers['Content-Type'] = req.contentType;
-  const dropped = Object.keys(req).filter((k) => !['uri', 'method', 'headers', 'body', 'accept', 'contentType'].includes(k));
+  if (typeof req.contentType === 'string' && headers['Content-Type'] === undefined)
+    headers['Content-Type'] = req.contentType;
+  const dropped = Object.keys(req).filter(
+    (k) => !['uri', 'method', 'headers', 'body', 'accept', 'contentType'].includes(k),
+  );
   if (dropped.length > 0) ctx.note(t, `HTTP settings not imported: ${dropped.join(', ')}`);
-  const lf: LfTask = { type: 'HTTP', method: typeof req.method === 'string' ? req.method.toUpperCase() : 'GET', url: tpl.value(req.uri, t) };
+  const lf: LfTask = {
+    type: 'HTTP',
+    method: typeof req.method === 'string' ? req.method.toUpperCase() : 'GET',
+    url: tpl.value(req.uri, t),
+  };
   if (Object.keys(headers).length > 0) lf.headers = tpl.value(headers, t);
   if (req.body !== undefined) lf.body = tpl.value(req.body, t);
   return { ...lf, ...attemptSettings(t, ctx) };
@@ -168,8 +235,16 @@ function jqTransform(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | null 
     return null;
   }
   if (queryExpression.includes('${')) {
-    ctx.refuse(t, 'its queryExpression holds a ${…} reference, which Conductor resolves before jq runs; a TRANSFORM\'s jq is fixed: pass the value in the task\'s input and read it in jq as .<name>');
+    ctx.refuse(
+      t,
+      "its queryExpression holds a ${…} reference, which Conductor resolves before jq runs; a TRANSFORM's jq is fixed: pass the value in the task's input and read it in jq as .<name>",
+    );
     return null;
   }
-  return { type: 'TRANSFORM', ...(Object.keys(rest).length > 0 ? { input: tpl.value(rest, t) } : {}), jq: queryExpression, ...attemptSettings(t, ctx) };
+  return {
+    type: 'TRANSFORM',
+    ...(Object.keys(rest).length > 0 ? { input: tpl.value(rest, t) } : {}),
+    jq: queryExpression,
+    ...attemptSettings(t, ctx),
+  };
 }

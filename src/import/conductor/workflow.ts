@@ -10,9 +10,17 @@ import { type WorkflowDef, WorkflowDefSchema } from './schema.js';
 import { Templates } from './templates.js';
 
 /** One imported definition: its ledgerflow id, the YAML text and what changed on the way. */
-export interface ImportedDefinition { workflowId: string; conductorName: string; yaml: string; notes: string[] }
+export interface ImportedDefinition {
+  workflowId: string;
+  conductorName: string;
+  yaml: string;
+  notes: string[];
+}
 
-export interface WorkflowImport { definitions: ImportedDefinition[]; refusals: Refusal[] }
+export interface WorkflowImport {
+  definitions: ImportedDefinition[];
+  refusals: Refusal[];
+}
 
 export const workflowId = (name: string): string => safeId(name, 'w_');
 
@@ -23,17 +31,29 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
  * How to import: `asSimple` names Conductor task types to import as SIMPLE tasks (a handler of the task's name does
  * the work); `integrations: false` refuses Orkes' integration and AI tasks instead of importing them so (types.ts).
  */
-export interface ImportOptions { asSimple?: readonly string[]; integrations?: boolean }
+export interface ImportOptions {
+  asSimple?: readonly string[];
+  integrations?: boolean;
+}
 
 export function convertWorkflow(json: unknown, source: string, options: ImportOptions = {}, depth = 0): WorkflowImport {
   const parsed = WorkflowDefSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return { definitions: [], refusals: [{ task: '(workflow)', type: 'workflow', why: `not a Conductor workflow definition: ${issue.message}${at}` }] };
+    return {
+      definitions: [],
+      refusals: [
+        { task: '(workflow)', type: 'workflow', why: `not a Conductor workflow definition: ${issue.message}${at}` },
+      ],
+    };
   }
   const def = parsed.data;
-  const ctx = new Ctx(workflowId, new Set((options.asSimple ?? []).map((s) => s.toUpperCase())), options.integrations ?? true);
+  const ctx = new Ctx(
+    workflowId,
+    new Set((options.asSimple ?? []).map((s) => s.toUpperCase())),
+    options.integrations ?? true,
+  );
   const tpl = new Templates(ctx);
   ctx.register(def.tasks);
   new Flow(ctx, tpl).seq(def.tasks, []);
@@ -74,22 +94,41 @@ function workflowFields(def: WorkflowDef, ctx: Ctx, tpl: Templates): LfTask {
   if (wf.id !== def.name) wf.name = def.name;
   if (typeof def.version === 'number' && Number.isInteger(def.version) && def.version >= 1) wf.version = def.version;
   if (def.description !== undefined) wf.description = def.description;
-  const output = def.outputParameters !== undefined && Object.keys(def.outputParameters).length > 0 ? tpl.value(def.outputParameters, null) : undefined;
+  const output =
+    def.outputParameters !== undefined && Object.keys(def.outputParameters).length > 0
+      ? tpl.value(def.outputParameters, null)
+      : undefined;
   if (typeof def.failureWorkflow === 'string' && def.failureWorkflow !== '') {
-    if (def.failureWorkflow.includes('${')) ctx.refusals.push({ task: '(workflow)', type: 'workflow', why: `failureWorkflow ${def.failureWorkflow} is chosen at run time` });
+    if (def.failureWorkflow.includes('${'))
+      ctx.refusals.push({
+        task: '(workflow)',
+        type: 'workflow',
+        why: `failureWorkflow ${def.failureWorkflow} is chosen at run time`,
+      });
     else wf.failure_workflow = { id: workflowId(def.failureWorkflow) };
   }
   const timeout = def.timeoutSeconds ?? 0;
-  if (timeout > 0 && def.timeoutPolicy === 'ALERT_ONLY') ctx.note(null, `timeoutSeconds ${timeout} with timeoutPolicy ALERT_ONLY: not imported (a ledgerflow run timeout ends the run)`);
+  if (timeout > 0 && def.timeoutPolicy === 'ALERT_ONLY')
+    ctx.note(
+      null,
+      `timeoutSeconds ${timeout} with timeoutPolicy ALERT_ONLY: not imported (a ledgerflow run timeout ends the run)`,
+    );
   else if (timeout > 0) {
     wf.timeout = `${timeout}s`;
     wf.timeout_policy = 'fail';
   }
-  if (def.variables !== undefined && Object.keys(def.variables).length > 0) ctx.note(null, `initial variables ${Object.keys(def.variables).join(', ')} are not imported: set them with a SET task first`);
+  if (def.variables !== undefined && Object.keys(def.variables).length > 0)
+    ctx.note(
+      null,
+      `initial variables ${Object.keys(def.variables).join(', ')} are not imported: set them with a SET task first`,
+    );
   // Conductor does not require inputs; every one the templates read is declared optional, with its inputTemplate default.
-  const names = [...new Set([...(def.inputParameters ?? []), ...ctx.inputs])].filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  const names = [...new Set([...(def.inputParameters ?? []), ...ctx.inputs])].filter((n) =>
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(n),
+  );
   const defaults = def.inputTemplate ?? {};
-  if (names.length > 0) wf.input = { optional: names.map((n) => (defaults[n] !== undefined ? { [n]: defaults[n] } : n)) };
+  if (names.length > 0)
+    wf.input = { optional: names.map((n) => (defaults[n] !== undefined ? { [n]: defaults[n] } : n)) };
   if (output !== undefined) wf.output = output;
   wf.tasks = ctx.tasks;
   return wf;

@@ -8,7 +8,15 @@ import type { ApiErrorBody, Session } from './types.js';
 export class ApiError extends Error {
   /** `mode`: on a 401, the server's store; `signIn`: a name and password open a session (NATS, or the embedded users file), else the token URL. */
   /** `body`: the whole answer (the editor reads a draft's `issues` from its 400). */
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string, readonly mode?: 'embedded' | 'nats', readonly signIn?: boolean, readonly body?: unknown) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly mode?: 'embedded' | 'nats',
+    readonly signIn?: boolean,
+    readonly body?: unknown,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -31,9 +39,14 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['x-lf-csrf'] = csrf;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
-  let json: unknown ;
+  let json: unknown;
   if (text) {
     try {
       json = JSON.parse(text);
@@ -45,7 +58,15 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     if (res.status === 401 && !path.startsWith('/api/session')) unauthorized?.(401);
     const body = json as Partial<ApiErrorBody> | undefined;
     const err = body?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText), err?.field, body?.mode, body?.signIn, json);
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? (text.slice(0, 300) || res.statusText),
+      err?.field,
+      body?.mode,
+      body?.signIn,
+      json,
+    );
   }
   return json as T;
 }

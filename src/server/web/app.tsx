@@ -18,11 +18,22 @@ import { MetricsPage } from './pages/metrics.js';
 import { CoordinationPage } from './pages/coordination.js';
 import { SignInPage, TokenNeeded } from './pages/signin.js';
 
-type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 'out'; mode: 'embedded' | 'nats'; signIn: boolean };
+type Auth =
+  | { state: 'loading' }
+  | { state: 'in'; session: Session }
+  | { state: 'out'; mode: 'embedded' | 'nats'; signIn: boolean };
 
 const NAV: Array<[string, string]> = [
-  ['/', 'Runs'], ['/definitions', 'Definitions'], ['/start', 'Start'], ['/emit', 'Emit'],
-  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/coordination', 'Coordination'], ['/breakers', 'Breakers'], ['/stats', 'Metrics'],
+  ['/', 'Runs'],
+  ['/definitions', 'Definitions'],
+  ['/start', 'Start'],
+  ['/emit', 'Emit'],
+  ['/schedules', 'Schedules'],
+  ['/triggers', 'Triggers'],
+  ['/workers', 'Workers'],
+  ['/coordination', 'Coordination'],
+  ['/breakers', 'Breakers'],
+  ['/stats', 'Metrics'],
 ];
 
 export function App() {
@@ -31,10 +42,19 @@ export function App() {
 
   const refresh = () =>
     loadSession().then(
-      (s) => setAuth(s.user === null && s.mode === 'nats' ? { state: 'out', mode: 'nats', signIn: true } : { state: 'in', session: s }),
+      (s) =>
+        setAuth(
+          s.user === null && s.mode === 'nats'
+            ? { state: 'out', mode: 'nats', signIn: true }
+            : { state: 'in', session: s },
+        ),
       (e: unknown) => {
         const nats = e instanceof ApiError && e.mode === 'nats';
-        setAuth({ state: 'out', mode: nats ? 'nats' : 'embedded', signIn: nats || (e instanceof ApiError && e.signIn === true) });
+        setAuth({
+          state: 'out',
+          mode: nats ? 'nats' : 'embedded',
+          signIn: nats || (e instanceof ApiError && e.signIn === true),
+        });
       },
     );
 
@@ -46,33 +66,82 @@ export function App() {
   if (auth.state === 'loading') return <div class="boot muted">Loading…</div>;
   if (auth.state === 'out') {
     document.title = auth.signIn ? 'Sign in — ledgerflow' : 'Token needed — ledgerflow';
-    return auth.signIn ? <SignInPage mode={auth.mode} onSignedIn={() => void refresh().then(() => { if (path === '/signin') navigate('/'); })} /> : <TokenNeeded />;
+    return auth.signIn ? (
+      <SignInPage
+        mode={auth.mode}
+        onSignedIn={() =>
+          void refresh().then(() => {
+            if (path === '/signin') navigate('/');
+          })
+        }
+      />
+    ) : (
+      <TokenNeeded />
+    );
   }
   const session = auth.session;
   return (
     <div class="shell">
       <header class="topbar">
-        <Link href="/" class="brand">ledgerflow</Link>
+        <Link href="/" class="brand">
+          ledgerflow
+        </Link>
         <nav>
           {NAV.map(([href, label]) => (
-            <Link key={href} href={href} class={(href === '/' ? path === '/' || path.startsWith('/runs') : path.startsWith(href)) ? 'active' : ''}>{label}</Link>
+            <Link
+              key={href}
+              href={href}
+              class={(href === '/' ? path === '/' || path.startsWith('/runs') : path.startsWith(href)) ? 'active' : ''}
+            >
+              {label}
+            </Link>
           ))}
         </nav>
         <div class="who">
           {session.mode === 'nats' || session.identity === 'users' ? (
             <>
-              <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong>{session.level ? <span class="muted" data-level={session.level}> · {session.level}</span> : null}</span>
-              <button type="button" class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded', signIn: session.mode === 'nats' || session.signIn === true }))}>Sign out</button>
+              <span data-user={session.user ?? ''}>
+                signed in as <strong>{session.user}</strong>
+                {session.level ? (
+                  <span class="muted" data-level={session.level}>
+                    {' '}
+                    · {session.level}
+                  </span>
+                ) : null}
+              </span>
+              <button
+                type="button"
+                class="link"
+                onClick={() =>
+                  void signOut().then(() =>
+                    setAuth({
+                      state: 'out',
+                      mode: session.mode === 'nats' ? 'nats' : 'embedded',
+                      signIn: session.mode === 'nats' || session.signIn === true,
+                    }),
+                  )
+                }
+              >
+                Sign out
+              </button>
             </>
           ) : (
-            <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Add users (ledgerflow users add, docs/users.md) to have people sign in as themselves.">
+            <span
+              class="muted shared-token"
+              data-testid="shared-token"
+              title="Anyone holding this dashboard's token acts as any name they type (approvals included). Add users (ledgerflow users add, docs/users.md) to have people sign in as themselves."
+            >
               embedded store · shared token: anyone with it acts as any name
             </span>
           )}
         </div>
       </header>
       <main class="page">
-        {session.read?.allowed === false ? <ReadForbidden read={session.read} /> : <Page path={path} session={session} />}
+        {session.read?.allowed === false ? (
+          <ReadForbidden read={session.read} />
+        ) : (
+          <Page path={path} session={session} />
+        )}
       </main>
     </div>
   );
@@ -83,7 +152,12 @@ function Page(props: { path: string; session: Session }) {
   let m: Record<string, string> | null;
   // A run's page names itself (its id, and the event in time travel); every other page by what it is.
   if ((m = match('/runs/:id', p))) return <RunPage runId={m.id!} session={props.session} />;
-  const titled = (title: string, page: preact.JSX.Element) => <><Title text={title} />{page}</>;
+  const titled = (title: string, page: preact.JSX.Element) => (
+    <>
+      <Title text={title} />
+      {page}
+    </>
+  );
   if (p === '/' || p === '/runs' || p === '/signin') return titled('Runs', <RunsPage />);
   if (p === '/start') return titled('Start a run', <StartPage />);
   if ((m = match('/start/:workflow', p))) return titled(`Start ${m.workflow!}`, <StartPage workflow={m.workflow!} />);
@@ -113,7 +187,11 @@ function ReadForbidden(props: { read: NonNullable<Session['read']> }) {
     <div class="card read-forbidden" data-testid="read-forbidden">
       <h1>Not allowed to read runs</h1>
       <p>{props.read.message}</p>
-      {props.read.subject ? <p class="muted">Permission to add to this user's publish permissions: <code>{props.read.subject}</code></p> : null}
+      {props.read.subject ? (
+        <p class="muted">
+          Permission to add to this user's publish permissions: <code>{props.read.subject}</code>
+        </p>
+      ) : null}
     </div>
   );
 }

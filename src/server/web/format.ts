@@ -13,7 +13,11 @@ export function duration(ms: number | null | undefined): string {
 }
 
 /** Milliseconds between two ISO times; up to `now` when the end is missing. */
-export function between(start: string | null | undefined, end: string | null | undefined, now = Date.now()): number | null {
+export function between(
+  start: string | null | undefined,
+  end: string | null | undefined,
+  now = Date.now(),
+): number | null {
   if (!start) return null;
   const a = Date.parse(start);
   const b = end ? Date.parse(end) : now;
@@ -27,7 +31,10 @@ const SETTLED_RUN = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
  * otherwise (running, waiting for a person, paused, queued) from its start to `now`, marked "so far". The runs
  * list and the run page both call this with the same run, so they show the same figure at the same time.
  */
-export function runDuration(run: { status: string; startedAt: string | null | undefined; completedAt: string | null | undefined }, now = Date.now()): string {
+export function runDuration(
+  run: { status: string; startedAt: string | null | undefined; completedAt: string | null | undefined },
+  now = Date.now(),
+): string {
   const settled = SETTLED_RUN.has(run.status);
   const text = duration(between(run.startedAt, settled ? run.completedAt : null, now));
   return settled || text === '—' ? text : `${text} so far`;
@@ -53,13 +60,22 @@ export function json(value: unknown): string {
 }
 
 /** The trigger column: the event (type and id), the schedule slot, the parent or retried run, or manual. */
-export function triggerText(t: { kind: string; type?: string | null; id?: string | null; slot?: string; runId?: string; relation?: string } | undefined): string {
+export function triggerText(
+  t:
+    | { kind: string; type?: string | null; id?: string | null; slot?: string; runId?: string; relation?: string }
+    | undefined,
+): string {
   if (!t) return 'manual';
   switch (t.kind) {
-    case 'event': return `event ${t.type ?? ''}${t.id ? ` (${t.id})` : ''}`;
-    case 'schedule': return `schedule ${t.slot ?? ''}`;
-    case 'parent': return `${t.relation === 'failure' ? 'failure of' : 'child of'} ${t.runId ?? ''}`;
-    case 'retry': return `retry of ${t.runId ?? ''}`;
-    default: return 'manual';
+    case 'event':
+      return `event ${t.type ?? ''}${t.id ? ` (${t.id})` : ''}`;
+    case 'schedule':
+      return `schedule ${t.slot ?? ''}`;
+    case 'parent':
+      return `${t.relation === 'failure' ? 'failure of' : 'child of'} ${t.runId ?? ''}`;
+    case 'retry':
+      return `retry of ${t.runId ?? ''}`;
+    default:
+      return 'manual';
   }
 }

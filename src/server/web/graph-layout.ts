@@ -8,9 +8,28 @@ import { workflowGraph } from '../../definition/workflow-graph.js';
 import type { Definition, Graph } from './types.js';
 
 /** `lines`: the label wrapped to the box's width (every word kept: a label is never cut). */
-export interface PlacedNode { id: string; type: string; label: string; lines: string[]; x: number; y: number; width: number; height: number }
-export interface PlacedEdge { from: string; to: string; label?: string; points: Array<{ x: number; y: number }> }
-export interface Layout { width: number; height: number; nodes: PlacedNode[]; edges: PlacedEdge[] }
+export interface PlacedNode {
+  id: string;
+  type: string;
+  label: string;
+  lines: string[];
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+export interface PlacedEdge {
+  from: string;
+  to: string;
+  label?: string;
+  points: Array<{ x: number; y: number }>;
+}
+export interface Layout {
+  width: number;
+  height: number;
+  nodes: PlacedNode[];
+  edges: PlacedEdge[];
+}
 
 export const NODE_WIDTH = 168;
 export const NODE_HEIGHT = 46;
@@ -32,13 +51,19 @@ export function wrapLabel(label: string, max: number): string[] {
   const lines: string[] = [];
   let line = '';
   // Pieces: words with their trailing space, long words cut after . _ - and then every `max` characters.
-  const pieces = label.split(/(?<=\s)/).flatMap((w) => (w.length <= max ? [w] : w.split(/(?<=[._-])/))).flatMap((w) => {
-    const out: string[] = [];
-    for (let i = 0; i < w.length; i += max) out.push(w.slice(i, i + max));
-    return out;
-  });
+  const pieces = label
+    .split(/(?<=\s)/)
+    .flatMap((w) => (w.length <= max ? [w] : w.split(/(?<=[._-])/)))
+    .flatMap((w) => {
+      const out: string[] = [];
+      for (let i = 0; i < w.length; i += max) out.push(w.slice(i, i + max));
+      return out;
+    });
   for (const piece of pieces) {
-    if (line !== '' && (line + piece).trimEnd().length > max) { lines.push(line.trimEnd()); line = ''; }
+    if (line !== '' && (line + piece).trimEnd().length > max) {
+      lines.push(line.trimEnd());
+      line = '';
+    }
     line += piece;
   }
   if (line.trim() !== '' || lines.length === 0) lines.push(line.trimEnd());
@@ -47,14 +72,29 @@ export function wrapLabel(label: string, max: number): string[] {
 
 /** The small line under a box's label: what kind of task (when not a plain one). */
 export const TYPE_MARK: Record<string, string> = {
-  HUMAN: 'approval', DECISION: 'decision', FORK: 'fork', JOIN: 'join', DO_WHILE: 'loop', MAP: 'map',
-  SUB_WORKFLOW: 'sub-workflow', WAIT: 'wait', COMMAND: 'command', HTTP: 'http', TERMINATE: 'terminate', SET: 'set', EMIT: 'emit', WORKFLOW: 'workflow',
+  HUMAN: 'approval',
+  DECISION: 'decision',
+  FORK: 'fork',
+  JOIN: 'join',
+  DO_WHILE: 'loop',
+  MAP: 'map',
+  SUB_WORKFLOW: 'sub-workflow',
+  WAIT: 'wait',
+  COMMAND: 'command',
+  HTTP: 'http',
+  TERMINATE: 'terminate',
+  SET: 'set',
+  EMIT: 'emit',
+  WORKFLOW: 'workflow',
 };
 /** The 11 px lines under the label; the longest status they may show is "pending approval". */
 const SUB_CHAR_PX = 6.4;
 
 /** A box sized to its label: as wide as the label and its type line (within NODE_WIDTH..NODE_MAX_WIDTH), as tall as its lines. */
-export function nodeSize(label: string, opts: { stats?: boolean; type?: string } = {}): { width: number; height: number; lines: string[] } {
+export function nodeSize(
+  label: string,
+  opts: { stats?: boolean; type?: string } = {},
+): { width: number; height: number; lines: string[] } {
   const maxChars = Math.floor((NODE_MAX_WIDTH - PAD_X) / CHAR_PX);
   const lines = wrapLabel(label, maxChars);
   const widest = Math.max(...lines.map((l) => l.length));
@@ -86,11 +126,18 @@ export function layoutGraph(graph: Graph, opts: { stats?: boolean } = {}): Layou
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(graph.nodes.map((n) => n.id));
   const sizes = new Map(graph.nodes.map((n) => [n.id, nodeSize(n.label || n.id, { ...opts, type: n.type })]));
-  for (const n of graph.nodes) { const { width, height } = sizes.get(n.id)!; g.setNode(n.id, { width, height }); }
+  for (const n of graph.nodes) {
+    const { width, height } = sizes.get(n.id)!;
+    g.setNode(n.id, { width, height });
+  }
   for (const e of graph.edges) {
     if (!ids.has(e.from) || !ids.has(e.to) || e.from === e.to) continue;
     const label = edgeLabel(e);
-    g.setEdge(e.from, e.to, label ? { label, width: Math.min(140, label.length * 7 + 8), height: 16, labelpos: 'c' } : {});
+    g.setEdge(
+      e.from,
+      e.to,
+      label ? { label, width: Math.min(140, label.length * 7 + 8), height: 16, labelpos: 'c' } : {},
+    );
   }
   dagre.layout(g);
   const nodes: PlacedNode[] = graph.nodes.map((n) => {

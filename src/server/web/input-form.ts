@@ -6,7 +6,10 @@
  */
 import type { InputDecl } from '../../definition/types.js';
 
-export interface FieldProblem { field: string; message: string }
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
 
 /** What an empty field starts as: the declared default, as text. */
 export function initialText(decl: InputDecl): string {
@@ -14,7 +17,10 @@ export function initialText(decl: InputDecl): string {
   return typeof decl.default === 'string' ? decl.default : JSON.stringify(decl.default);
 }
 
-export function buildInput(decls: readonly InputDecl[], texts: Record<string, string>): { input: Record<string, unknown>; problems: FieldProblem[] } {
+export function buildInput(
+  decls: readonly InputDecl[],
+  texts: Record<string, string>,
+): { input: Record<string, unknown>; problems: FieldProblem[] } {
   const input: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   for (const d of decls) {
@@ -29,24 +35,32 @@ export function buildInput(decls: readonly InputDecl[], texts: Record<string, st
         break;
       case 'number': {
         const n = Number(raw);
-        if (!Number.isFinite(n)) problems.push({ field: d.name, message: `${d.name}: expected a number, got "${raw}"` });
+        if (!Number.isFinite(n))
+          problems.push({ field: d.name, message: `${d.name}: expected a number, got "${raw}"` });
         else input[d.name] = n;
         break;
       }
       case 'boolean':
-        if (raw !== 'true' && raw !== 'false') problems.push({ field: d.name, message: `${d.name}: expected true or false` });
+        if (raw !== 'true' && raw !== 'false')
+          problems.push({ field: d.name, message: `${d.name}: expected true or false` });
         else input[d.name] = raw === 'true';
         break;
       default: {
         // object, array, any: JSON; for 'any', text that is not JSON is a string.
         try {
           const v: unknown = JSON.parse(raw);
-          if (d.type === 'object' && (typeof v !== 'object' || v === null || Array.isArray(v))) problems.push({ field: d.name, message: `${d.name}: expected a JSON object` });
-          else if (d.type === 'array' && !Array.isArray(v)) problems.push({ field: d.name, message: `${d.name}: expected a JSON array` });
+          if (d.type === 'object' && (typeof v !== 'object' || v === null || Array.isArray(v)))
+            problems.push({ field: d.name, message: `${d.name}: expected a JSON object` });
+          else if (d.type === 'array' && !Array.isArray(v))
+            problems.push({ field: d.name, message: `${d.name}: expected a JSON array` });
           else input[d.name] = v;
         } catch {
           if (d.type === 'any') input[d.name] = raw;
-          else problems.push({ field: d.name, message: `${d.name}: not JSON (${d.type === 'object' ? '{"key": "value"}' : '["a", "b"]'})` });
+          else
+            problems.push({
+              field: d.name,
+              message: `${d.name}: not JSON (${d.type === 'object' ? '{"key": "value"}' : '["a", "b"]'})`,
+            });
         }
       }
     }

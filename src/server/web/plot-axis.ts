@@ -8,7 +8,11 @@ export const CHAR_PX = 6.6;
 const MAX_CHARS = 24;
 const LINE_PX = 14;
 
-export interface CategoryAxis { labels: string[]; rotate: number; size: number }
+export interface CategoryAxis {
+  labels: string[];
+  rotate: number;
+  size: number;
+}
 
 export function categoryAxis(names: readonly string[], plotWidth: number): CategoryAxis {
   const cut = names.map((n) => (n.length > MAX_CHARS ? `${n.slice(0, MAX_CHARS - 1)}…` : n));

@@ -19,7 +19,13 @@ export interface Attempt {
   reused?: string;
 }
 
-export interface Decision { decision: string; by: string; comment?: string; time: string; refused?: string }
+export interface Decision {
+  decision: string;
+  by: string;
+  comment?: string;
+  time: string;
+  refused?: string;
+}
 
 type Data = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -35,7 +41,8 @@ export function attemptsOf(events: readonly PageEvent[], task: string): Attempt[
   const out: Attempt[] = [];
   const find = (d: Data) => {
     const inst = instanceOf(d);
-    for (let i = out.length - 1; i >= 0; i--) if (out[i]!.attempt === d.attempt && out[i]!.instance === inst) return out[i];
+    for (let i = out.length - 1; i >= 0; i--)
+      if (out[i]!.attempt === d.attempt && out[i]!.instance === inst) return out[i];
     return undefined;
   };
   for (const e of events) {
@@ -44,7 +51,12 @@ export function attemptsOf(events: readonly PageEvent[], task: string): Attempt[
     if (e.type === 'task.started') {
       const reused = (d.reused as { runId?: string } | undefined)?.runId;
       const inst = instanceOf(d);
-      out.push({ attempt: Number(d.attempt), ...(inst ? { instance: inst } : {}), startedAt: e.time, ...(reused ? { reused } : {}) });
+      out.push({
+        attempt: Number(d.attempt),
+        ...(inst ? { instance: inst } : {}),
+        startedAt: e.time,
+        ...(reused ? { reused } : {}),
+      });
     } else if (e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.restarted') {
       const a = find(d);
       if (!a) continue;
@@ -68,7 +80,13 @@ export function decisionsOf(events: readonly PageEvent[], task: string): Decisio
     if (d.task !== task) continue;
     const comment = str(d.comment);
     const refused = str(d.reason);
-    out.push({ decision: String(d.decision), by: String(d.by), time: e.time, ...(comment ? { comment } : {}), ...(e.type === 'approval.refused' && refused ? { refused } : {}) });
+    out.push({
+      decision: String(d.decision),
+      by: String(d.by),
+      time: e.time,
+      ...(comment ? { comment } : {}),
+      ...(e.type === 'approval.refused' && refused ? { refused } : {}),
+    });
   }
   return out;
 }
@@ -83,21 +101,39 @@ export function summarize(e: PageEvent): string {
       const src = d.source as Data | undefined;
       return `started${src?.event ? ` by event ${String(src.event)}` : ''}${(src?.retryOf as Data | undefined)?.runId ? ` as a retry of ${String((src!.retryOf as Data).runId)}` : ''}`;
     }
-    case 'task.started': return `${String(d.task)}${inst} attempt ${String(d.attempt)} started${(d.reused as Data | undefined)?.runId ? ' (output reused)' : ''}`;
-    case 'task.completed': return `${String(d.task)}${inst} completed${who}`;
-    case 'task.failed': return `${String(d.task)}${inst} failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}${who}`;
-    case 'task.restarted': return `${String(d.task)}${inst} attempt ${String(d.attempt)} restarted`;
-    case 'timer.fired': return d.timer === 'run_timeout' ? 'run timeout reached' : `${String(d.task)}${inst} ${String(d.timer)} timer fired`;
-    case 'approval.recorded': return `${String(d.task)} ${String(d.decision)}${who}${str(d.comment) ? `: “${String(d.comment)}”` : ''}`;
-    case 'approval.refused': return `${String(d.task)} ${String(d.decision)}${who} refused: ${String(d.reason)}`;
-    case 'task.delayed': return `${String(d.task)}${inst} attempt ${String(d.attempt)} waits: ${Array.isArray(d.skills) ? `no worker with skills ${d.skills.map(String).join(', ')}` : `breaker ${String(d.breaker)} is open${str(d.until) ? ` until ${String(d.until)}` : ''}`}`;
-    case 'signal.received': return `signal ${String(d.name)}${who}`;
-    case 'run.paused': return `paused${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
-    case 'run.resumed': return `resumed${who}`;
-    case 'run.queued': return `queued for a concurrency slot (priority ${String(d.priority)}${str(d.key) ? `, key ${String(d.key)}` : ''})`;
-    case 'run.admitted': return 'admitted: a concurrency slot is free';
-    case 'run.cancelled': return `cancelled${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
-    case 'run.failed': return `failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}`;
-    default: return e.type;
+    case 'task.started':
+      return `${String(d.task)}${inst} attempt ${String(d.attempt)} started${(d.reused as Data | undefined)?.runId ? ' (output reused)' : ''}`;
+    case 'task.completed':
+      return `${String(d.task)}${inst} completed${who}`;
+    case 'task.failed':
+      return `${String(d.task)}${inst} failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}${who}`;
+    case 'task.restarted':
+      return `${String(d.task)}${inst} attempt ${String(d.attempt)} restarted`;
+    case 'timer.fired':
+      return d.timer === 'run_timeout'
+        ? 'run timeout reached'
+        : `${String(d.task)}${inst} ${String(d.timer)} timer fired`;
+    case 'approval.recorded':
+      return `${String(d.task)} ${String(d.decision)}${who}${str(d.comment) ? `: “${String(d.comment)}”` : ''}`;
+    case 'approval.refused':
+      return `${String(d.task)} ${String(d.decision)}${who} refused: ${String(d.reason)}`;
+    case 'task.delayed':
+      return `${String(d.task)}${inst} attempt ${String(d.attempt)} waits: ${Array.isArray(d.skills) ? `no worker with skills ${d.skills.map(String).join(', ')}` : `breaker ${String(d.breaker)} is open${str(d.until) ? ` until ${String(d.until)}` : ''}`}`;
+    case 'signal.received':
+      return `signal ${String(d.name)}${who}`;
+    case 'run.paused':
+      return `paused${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
+    case 'run.resumed':
+      return `resumed${who}`;
+    case 'run.queued':
+      return `queued for a concurrency slot (priority ${String(d.priority)}${str(d.key) ? `, key ${String(d.key)}` : ''})`;
+    case 'run.admitted':
+      return 'admitted: a concurrency slot is free';
+    case 'run.cancelled':
+      return `cancelled${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
+    case 'run.failed':
+      return `failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}`;
+    default:
+      return e.type;
   }
 }

@@ -2,7 +2,11 @@
 import type { RunRecord } from './types.js';
 
 /** A row of the table: the run, the parent it was started by (null for a top-level run), and whether it sits under that parent here. */
-export interface RunRow { run: RunRecord; parent: string | null; nested: boolean }
+export interface RunRow {
+  run: RunRecord;
+  parent: string | null;
+  nested: boolean;
+}
 
 /**
  * The page's runs with each child run moved under its parent when the parent

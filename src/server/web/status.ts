@@ -6,11 +6,20 @@ export type Tone = 'ok' | 'bad' | 'run' | 'wait' | 'idle' | 'off';
 
 const TONES: Record<string, Tone> = {
   COMPLETED: 'ok',
-  FAILED: 'bad', TIMED_OUT: 'bad', CORRUPT: 'bad',
-  RUNNING: 'run', IN_PROGRESS: 'run', SCHEDULED: 'run', RETRYING: 'run',
-  WAITING: 'wait', PENDING_APPROVAL: 'wait', PAUSED: 'wait',
-  PENDING: 'idle', QUEUED: 'idle',
-  SKIPPED: 'off', CANCELLED: 'off',
+  FAILED: 'bad',
+  TIMED_OUT: 'bad',
+  CORRUPT: 'bad',
+  RUNNING: 'run',
+  IN_PROGRESS: 'run',
+  SCHEDULED: 'run',
+  RETRYING: 'run',
+  WAITING: 'wait',
+  PENDING_APPROVAL: 'wait',
+  PAUSED: 'wait',
+  PENDING: 'idle',
+  QUEUED: 'idle',
+  SKIPPED: 'off',
+  CANCELLED: 'off',
 };
 
 export function toneOf(status: string | undefined): Tone {

@@ -17,7 +17,21 @@ import type { RunRecord } from '../../query/record.js';
 import type { RunPage as RunsPage } from '../../query/query.js';
 import type { BreakerReport } from '../../limits/breaker-gate.js';
 
-export type { AttemptInput, RunRecord, RunsPage, RunView, Definition, InputDecl, WorkflowStatus, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric, BreakerReport };
+export type {
+  AttemptInput,
+  RunRecord,
+  RunsPage,
+  RunView,
+  Definition,
+  InputDecl,
+  WorkflowStatus,
+  Diagnostic,
+  MetricsSummary,
+  ScheduleRow,
+  WorkflowStats,
+  MonitoringMetric,
+  BreakerReport,
+};
 export type Graph = WorkflowGraph;
 
 export interface RunDetail {
@@ -35,7 +49,13 @@ export interface RunDetail {
 }
 
 /** A run at one of its events (GET /api/runs/:id/at/:seq): the view, and what the header shows, as they were then. */
-export interface RunAt { run: RunView; inputs?: RunDetail['inputs']; record?: RunRecord; children?: RunDetail['children']; retries?: RunDetail['retries'] }
+export interface RunAt {
+  run: RunView;
+  inputs?: RunDetail['inputs'];
+  record?: RunRecord;
+  children?: RunDetail['children'];
+  retries?: RunDetail['retries'];
+}
 
 export interface Session {
   /** 'embedded': a token; 'nats': a NATS user signed in. */
@@ -53,14 +73,25 @@ export interface Session {
 }
 
 /** An error answer; a 401 also says which store the server runs on (how to get in). */
-export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats'; identity?: Session['identity']; signIn?: boolean }
+export interface ApiErrorBody {
+  error: { code: string; message: string; field?: string };
+  mode?: 'embedded' | 'nats';
+  identity?: Session['identity'];
+  signIn?: boolean;
+}
 
 /** A row of GET /api/definitions. */
 export interface WorkflowSummary {
   id: string;
   name: string;
   latest: number;
-  versions: Array<{ version: number; source: 'file' | 'deployed' | 'runs'; file?: string; valid: boolean; problems: number }>;
+  versions: Array<{
+    version: number;
+    source: 'file' | 'deployed' | 'runs';
+    file?: string;
+    valid: boolean;
+    problems: number;
+  }>;
   inputs: InputDecl[];
 }
 export interface DefinitionDetail {
@@ -77,10 +108,29 @@ export interface DefinitionDetail {
   graph: Graph | null;
 }
 /** `normalised`: one version is known only from its runs, so both are shown as the recorded definition (not the file's own layout). */
-export interface DefinitionDiff { from: number; to: number; patch: string; normalised?: boolean }
-export interface ReplayVerdict { workflowId: string; version: number; runs: number; compatible: number; incompatible: Array<{ runId: string; version: number; divergence: unknown }> }
+export interface DefinitionDiff {
+  from: number;
+  to: number;
+  patch: string;
+  normalised?: boolean;
+}
+export interface ReplayVerdict {
+  workflowId: string;
+  version: number;
+  runs: number;
+  compatible: number;
+  incompatible: Array<{ runId: string; version: number; divergence: unknown }>;
+}
 
 /** A row of GET /api/triggers. */
 export type TriggerRow =
   | { workflowId: string; version: number; trigger: number; kind: 'event'; event: string; filter?: string }
-  | { workflowId: string; version: number; trigger: number; kind: 'schedule'; cron: string; timezone: string; catchUp?: string };
+  | {
+      workflowId: string;
+      version: number;
+      trigger: number;
+      kind: 'schedule';
+      cron: string;
+      timezone: string;
+      catchUp?: string;
+    };

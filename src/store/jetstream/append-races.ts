@@ -9,7 +9,14 @@
 import type { GotMessage } from './publisher.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendResult } from '../port.js';
-import { ERR_WRONG_LAST_SEQUENCE, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, parseRunSubject } from './codec.js';
+import {
+  ERR_WRONG_LAST_SEQUENCE,
+  apiErrorCode,
+  commitHeaderFields,
+  decodeCommit,
+  decodeNextCommit,
+  parseRunSubject,
+} from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { getMessage, runMessages } from './run-messages.js';
@@ -38,10 +45,19 @@ export interface RaceContext {
  * append's expectation and lookup. Usually no request at all (ours follows
  * `after` directly) or one (the next message after `after` is ours).
  */
-export async function checkWon({ link, o, positions }: RaceContext, c: Conn, runId: string, subject: string, after: number, seq: number, expectedSeq: number, deadline: number): Promise<void> {
+export async function checkWon(
+  { link, o, positions }: RaceContext,
+  c: Conn,
+  runId: string,
+  subject: string,
+  after: number,
+  seq: number,
+  expectedSeq: number,
+  deadline: number,
+): Promise<void> {
   let chain = expectedSeq;
   let winner: GotMessage | undefined;
-  for (let next = after + 1; next < seq;) {
+  for (let next = after + 1; next < seq; ) {
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
     if (!m || m.seq >= seq) break;
     next = m.seq + 1;
@@ -56,8 +72,19 @@ export async function checkWon({ link, o, positions }: RaceContext, c: Conn, run
   const hdrs = commitHeaderFields(runId, w.events[0]!.seq, w.events[w.events.length - 1]!.seq);
   try {
     // Only while ours is still the subject's last message: a later append has done the same already.
-    await link.call('copy the history\'s end after a commit that lost a race', deadline, (timeoutMs) =>
-      c.pub.publish(subject, winner.data, { msgID: `${runId}/copy-of-${winner.seq}-after-${seq}`, headers: hdrs, lastSubjectSequence: seq, timeoutMs }), undefined, { honoursTimeout: true });
+    await link.call(
+      "copy the history's end after a commit that lost a race",
+      deadline,
+      (timeoutMs) =>
+        c.pub.publish(subject, winner.data, {
+          msgID: `${runId}/copy-of-${winner.seq}-after-${seq}`,
+          headers: hdrs,
+          lastSubjectSequence: seq,
+          timeoutMs,
+        }),
+      undefined,
+      { honoursTimeout: true },
+    );
   } catch (err) {
     if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
   }
@@ -65,7 +92,14 @@ export async function checkWon({ link, o, positions }: RaceContext, c: Conn, run
 }
 
 /** Whether readers take the commit at stream sequence `seq` as the run's history (a retry's original may have lost a race: checkWon). */
-async function taken({ link, o }: RaceContext, c: Conn, runId: string, subject: string, seq: number, deadline: number): Promise<boolean> {
+async function taken(
+  { link, o }: RaceContext,
+  c: Conn,
+  runId: string,
+  subject: string,
+  seq: number,
+  deadline: number,
+): Promise<boolean> {
   let prev: number | null = null;
   for await (const m of runMessages(link, o, c, runId, subject, 1, deadline)) {
     const commit = decodeNextCommit(m.data, runId, { stream: o.stream, seq: m.seq, subject }, prev);
@@ -76,16 +110,29 @@ async function taken({ link, o }: RaceContext, c: Conn, runId: string, subject: 
 }
 
 /** The result of the append a duplicate reply points at, checked to be this run's commit with this dedup id. */
-export async function original(race: RaceContext, c: Conn, runId: string, dedupId: string, seq: number, deadline: number, lostReply: boolean): Promise<AppendResult> {
+export async function original(
+  race: RaceContext,
+  c: Conn,
+  runId: string,
+  dedupId: string,
+  seq: number,
+  deadline: number,
+  lostReply: boolean,
+): Promise<AppendResult> {
   const { link, o } = race;
   const m = await getMessage(link, o, c, { seq }, deadline);
-  if (!m) throw new StoreError(`append to run ${runId}: duplicate of message ${seq}, which no longer exists`, { runId, seq });
+  if (!m)
+    throw new StoreError(`append to run ${runId}: duplicate of message ${seq}, which no longer exists`, { runId, seq });
   const commit = decodeCommit(m.data, runId, { stream: o.stream, seq, subject: m.subject }, null);
   if (commit.dedupId !== dedupId || parseRunSubject(o.subjectPrefix, m.subject)?.runId !== runId) {
-    throw new StoreError(`append to run ${runId}: the server calls dedup id ${dedupId} a duplicate of message ${seq}, which holds another commit`, { runId, dedupId, seq });
+    throw new StoreError(
+      `append to run ${runId}: the server calls dedup id ${dedupId} a duplicate of message ${seq}, which holds another commit`,
+      { runId, dedupId, seq },
+    );
   }
   const firstSeq = commit.events[0]!.seq;
-  if (c.replicated && !(await taken(race, c, runId, m.subject, seq, deadline))) throw new AppendConflictError(runId, firstSeq - 1, firstSeq);
+  if (c.replicated && !(await taken(race, c, runId, m.subject, seq, deadline)))
+    throw new AppendConflictError(runId, firstSeq - 1, firstSeq);
   // After an attempt whose reply was lost, the duplicate is that attempt's own write: this call did write.
   return { firstSeq, lastSeq: firstSeq + commit.events.length - 1, duplicate: !lostReply, position: seq };
 }

@@ -5,7 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { AuthorizationError, JetStreamApiError, NoRespondersError, RequestError, TimeoutError, headers } from './nats-lib.js';
+import {
+  AuthorizationError,
+  JetStreamApiError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  headers,
+} from './nats-lib.js';
 import type { Commit } from '../../events/index.js';
 import { parseStoredCommit } from '../common.js';
 import type { HeaderFields } from './publisher.js';
@@ -62,7 +69,11 @@ export function msgIdOf(runId: string, dedupId: string): string {
 
 /** Headers that let tools (`nats stream view`, `nats stream get`) see what a message holds without parsing it: as the store's publisher takes them. */
 export function commitHeaderFields(runId: string, firstSeq: number, lastSeq: number): HeaderFields {
-  return [['Lf-Run-Id', runId], ['Lf-First-Seq', String(firstSeq)], ['Lf-Last-Seq', String(lastSeq)]];
+  return [
+    ['Lf-Run-Id', runId],
+    ['Lf-First-Seq', String(firstSeq)],
+    ['Lf-Last-Seq', String(lastSeq)],
+  ];
 }
 
 /** commitHeaderFields as a MsgHdrs, for nats.js's own `js.publish` (the bench's baselines publish as the store does). */
@@ -83,9 +94,21 @@ const decoder = new TextDecoder();
  * run ended at (null when unknown). A bad message is a StoreError naming the
  * stream sequence, never skipped: skipping would silently rewrite history.
  */
-export function decodeCommit(data: Uint8Array, runId: string, where: { stream: string; seq: number; subject: string }, prevSeq: number | null): Commit {
+export function decodeCommit(
+  data: Uint8Array,
+  runId: string,
+  where: { stream: string; seq: number; subject: string },
+  prevSeq: number | null,
+): Commit {
   const fail = (why: string, cause?: unknown): never => {
-    throw new CorruptRunError(`${where.stream} message ${where.seq} (${where.subject}): corrupt commit: ${why}`, runId, `${where.stream} message ${where.seq}`, why, { ...where }, cause === undefined ? undefined : { cause });
+    throw new CorruptRunError(
+      `${where.stream} message ${where.seq} (${where.subject}): corrupt commit: ${why}`,
+      runId,
+      `${where.stream} message ${where.seq}`,
+      why,
+      { ...where },
+      cause === undefined ? undefined : { cause },
+    );
   };
   return parseStoredCommit(decoder.decode(data), runId, prevSeq, 'on the subject', fail);
 }
@@ -103,7 +126,12 @@ export function decodeCommit(data: Uint8Array, runId: string, where: { stream: s
  * every reader skips it meanwhile. A gap (a commit after prevSeq + 1) is
  * corrupt, as ever.
  */
-export function decodeNextCommit(data: Uint8Array, runId: string, where: { stream: string; seq: number; subject: string }, prevSeq: number | null): Commit | null {
+export function decodeNextCommit(
+  data: Uint8Array,
+  runId: string,
+  where: { stream: string; seq: number; subject: string },
+  prevSeq: number | null,
+): Commit | null {
   const commit = decodeCommit(data, runId, where, null);
   if (prevSeq === null) return commit;
   const first = commit.events[0]!.seq;
@@ -146,7 +174,12 @@ export function isNoResponders(err: unknown): boolean {
  */
 export function isAmbiguous(err: unknown): boolean {
   if (err instanceof TimeoutError) return true;
-  return err instanceof RequestError && !err.isNoResponders() && permissionDenied(err) === null && err.message !== 'connection closed';
+  return (
+    err instanceof RequestError &&
+    !err.isNoResponders() &&
+    permissionDenied(err) === null &&
+    err.message !== 'connection closed'
+  );
 }
 
 /** Failures worth retrying after a pause (the server restarting, a reconnect in progress). */
@@ -167,7 +200,8 @@ export function describe(err: unknown): string {
   if (isNoResponders(err)) return 'no responders (is JetStream enabled, and is the stream on this server?)';
   if (hasCause(err, AuthorizationError)) return 'authorization violation (check user and password)';
   if (err.name === 'ConnectionError' && /connection refused/i.test(err.message)) return 'connection refused';
-  if (err.name === 'InvalidArgumentError' && /max_payload/.test(err.message)) return "the commit is larger than the server's max_payload";
+  if (err.name === 'InvalidArgumentError' && /max_payload/.test(err.message))
+    return "the commit is larger than the server's max_payload";
   return err.message;
 }
 
@@ -177,9 +211,18 @@ export function describe(err: unknown): string {
  * (the shipped nats.conf refuses them); anything else is described (a wrong password:
  * "authorization violation (check user and password)"). Shared by every process's own connection.
  */
-export function connectRefusal(err: unknown, servers: string, hasCredentials: boolean, meta: Record<string, JsonSafe | undefined> = {}): LedgerflowError {
+export function connectRefusal(
+  err: unknown,
+  servers: string,
+  hasCredentials: boolean,
+  meta: Record<string, JsonSafe | undefined> = {},
+): LedgerflowError {
   if (!hasCredentials && hasCause(err, AuthorizationError)) {
-    return new StoreError(`cannot use NATS JetStream at ${servers}: the server refuses connections without credentials; put a user in the URL, nats://<user>:<password>@host:port (nats.conf refuses them; nats-dev.conf, which \`ledgerflow dev\` starts by default, makes them the engine user)`, { servers, ...meta }, { cause: err });
+    return new StoreError(
+      `cannot use NATS JetStream at ${servers}: the server refuses connections without credentials; put a user in the URL, nats://<user>:<password>@host:port (nats.conf refuses them; nats-dev.conf, which \`ledgerflow dev\` starts by default, makes them the engine user)`,
+      { servers, ...meta },
+      { cause: err },
+    );
   }
   return toStoreError(err, `cannot use NATS JetStream at ${servers}`, { servers, ...meta });
 }

@@ -11,7 +11,16 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { jetstream, jetstreamManager } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
-import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient, storeFailure } from './codec.js';
+import {
+  ERR_STREAM_NAME_IN_USE,
+  ERR_STREAM_NOT_FOUND,
+  apiErrorCode,
+  connectRefusal,
+  describe,
+  isAmbiguous,
+  isTransient,
+  storeFailure,
+} from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
 import { inboxPrefixFor } from './inbox.js';
 import { JetStreamPublisher, ReplyLostError } from './publisher.js';
@@ -73,13 +82,18 @@ export class JetStreamLink {
   ready(): Promise<Conn> {
     if (this.closed) return Promise.reject(new StoreError('the JetStream store is closed', { stream: this.o.stream }));
     if (!this.conn) {
-      const opening = this.open().then((c) => {
-        if (this.conn === opening) this.opened = c;
-        return c;
-      }, (err: unknown) => {
-        if (this.conn === opening) this.conn = undefined; // the next call tries again
-        throw connectRefusal(err, displayServers(this.o), Boolean(this.o.user || this.o.token), { stream: this.o.stream });
-      });
+      const opening = this.open().then(
+        (c) => {
+          if (this.conn === opening) this.opened = c;
+          return c;
+        },
+        (err: unknown) => {
+          if (this.conn === opening) this.conn = undefined; // the next call tries again
+          throw connectRefusal(err, displayServers(this.o), Boolean(this.o.user || this.o.token), {
+            stream: this.o.stream,
+          });
+        },
+      );
       this.conn = opening;
     }
     return this.conn;
@@ -122,7 +136,12 @@ export class JetStreamLink {
       } catch (err) {
         // A server without JetStream answers 503 too, for good (its INFO says so): that is said at once.
         // A station's leaf node has no JetStream of its own (its INFO says none): the hub's answers through the domain.
-        if (!isTransient(err) || (nc.info?.jetstream !== true && !this.o.domain) || this.closed || Date.now() + pause >= deadline) {
+        if (
+          !isTransient(err) ||
+          (nc.info?.jetstream !== true && !this.o.domain) ||
+          this.closed ||
+          Date.now() + pause >= deadline
+        ) {
           await nc.close().catch(() => undefined);
           throw err;
         }
@@ -164,7 +183,11 @@ export class JetStreamLink {
     while (!this.connected) {
       if (this.closed) throw new StoreError('the JetStream store is closed', { stream: this.o.stream });
       const left = deadline - Date.now();
-      if (left <= 0) throw new StoreError(`not connected to NATS at ${displayServers(this.o)} (still reconnecting after ${this.o.operationTimeoutMs} ms)`, { servers: displayServers(this.o) });
+      if (left <= 0)
+        throw new StoreError(
+          `not connected to NATS at ${displayServers(this.o)} (still reconnecting after ${this.o.operationTimeoutMs} ms)`,
+          { servers: displayServers(this.o) },
+        );
       await new Promise<void>((res) => {
         const done = () => {
           clearTimeout(t);
@@ -184,17 +207,32 @@ export class JetStreamLink {
    * `honoursTimeout`: the op fails by itself when its timeout passes, and with
    * ReplyLostError when the connection comes back (the publisher's publishes).
    */
-  call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void, opts: { honoursTimeout?: boolean } = {}): Promise<T> {
+  call<T>(
+    what: string,
+    deadline: number,
+    op: (timeoutMs: number) => Promise<T>,
+    onAmbiguous?: () => void,
+    opts: { honoursTimeout?: boolean } = {},
+  ): Promise<T> {
     // Connected, and an op that times out by itself (the publisher's, every append): its first try is
     // the op's own promise, no async frame around it (one per commit); a failure goes on in the loop.
     if (opts.honoursTimeout && this.connected) {
-      return op(Math.min(this.o.requestTimeoutMs, Math.max(100, deadline - Date.now()))).catch((err: unknown) => this.calls(what, deadline, op, onAmbiguous, opts, { err }));
+      return op(Math.min(this.o.requestTimeoutMs, Math.max(100, deadline - Date.now()))).catch((err: unknown) =>
+        this.calls(what, deadline, op, onAmbiguous, opts, { err }),
+      );
     }
     return this.calls(what, deadline, op, onAmbiguous, opts);
   }
 
   /** call()'s loop; `failed`: how a first try made by call() itself ended, handled as the loop's own tries are. */
-  private async calls<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous: (() => void) | undefined, opts: { honoursTimeout?: boolean }, failed?: { err: unknown }): Promise<T> {
+  private async calls<T>(
+    what: string,
+    deadline: number,
+    op: (timeoutMs: number) => Promise<T>,
+    onAmbiguous: (() => void) | undefined,
+    opts: { honoursTimeout?: boolean },
+    failed?: { err: unknown },
+  ): Promise<T> {
     for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
       if (!failed && !this.connected) await this.whenConnected(deadline);
       const left = Math.max(100, deadline - Date.now());
@@ -203,7 +241,9 @@ export class JetStreamLink {
         if (failed) throw failed.err;
         // The publisher's op times out by itself and fails with ReplyLostError when the connection
         // comes back: it is awaited as it is, which spares every append a promise and a timer.
-        outcome = opts.honoursTimeout ? { value: await op(Math.min(this.o.requestTimeoutMs, left)) } : await this.race(op, left);
+        outcome = opts.honoursTimeout
+          ? { value: await op(Math.min(this.o.requestTimeoutMs, left)) }
+          : await this.race(op, left);
       } catch (err) {
         failed = undefined;
         if (err instanceof ReplyLostError) outcome = 'reconnected';
@@ -220,7 +260,11 @@ export class JetStreamLink {
       // comes back while it waits, it is sent again (same message id) right away instead of after
       // its timeout. The abandoned attempt's outcome is ignored.
       onAmbiguous?.();
-      if (outcome === 'expired') throw new StoreError(`${what}: no reply from nats-server at ${displayServers(this.o)} within ${this.o.operationTimeoutMs} ms (outcome unknown)`, { servers: displayServers(this.o) });
+      if (outcome === 'expired')
+        throw new StoreError(
+          `${what}: no reply from nats-server at ${displayServers(this.o)} within ${this.o.operationTimeoutMs} ms (outcome unknown)`,
+          { servers: displayServers(this.o) },
+        );
     }
   }
 
@@ -229,7 +273,10 @@ export class JetStreamLink {
    * enforced here, and a reconnection while one waits ends the wait. One
    * promise, settled by whichever comes first.
    */
-  private async race<T>(op: (timeoutMs: number) => Promise<T>, left: number): Promise<{ value: T } | 'reconnected' | 'expired'> {
+  private async race<T>(
+    op: (timeoutMs: number) => Promise<T>,
+    left: number,
+  ): Promise<{ value: T } | 'reconnected' | 'expired'> {
     let onReconnect: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -245,7 +292,11 @@ export class JetStreamLink {
   }
 
   private stillFailing(what: string, err: unknown): StoreError {
-    return storeFailure(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, err);
+    return storeFailure(
+      `${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`,
+      { servers: displayServers(this.o) },
+      err,
+    );
   }
 
   /** Creates the stream if missing, checks it takes our subjects; its replicas. */
@@ -265,7 +316,10 @@ export class JetStreamLink {
     }
     const want = `${subjectPrefix}.>`;
     if (!config.subjects?.some((s) => s === want || s === '>')) {
-      throw new StoreError(`stream ${stream} exists but does not take subjects ${want} (it takes ${JSON.stringify(config.subjects ?? [])}): use another stream name or subject prefix`, { stream, subjects: config.subjects ?? [] });
+      throw new StoreError(
+        `stream ${stream} exists but does not take subjects ${want} (it takes ${JSON.stringify(config.subjects ?? [])}): use another stream name or subject prefix`,
+        { stream, subjects: config.subjects ?? [] },
+      );
     }
     return config.num_replicas ?? 1;
   }

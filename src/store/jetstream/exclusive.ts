@@ -38,7 +38,10 @@ export class KvExclusive extends StoreBucket {
     for (let pause = 2; revision === 0; pause = Math.min(pause * 2, 100)) {
       let unknown = false;
       try {
-        revision = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.create(name, holder), { passes: (err) => lostRace(err) || isAmbiguous(err), write: true });
+        revision = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.create(name, holder), {
+          passes: (err) => lostRace(err) || isAmbiguous(err),
+          write: true,
+        });
         break;
       } catch (err) {
         // A create the server may or may not have stored (its reply timed out, under load): not asked again blindly.
@@ -47,13 +50,17 @@ export class KvExclusive extends StoreBucket {
       }
       const e = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.get(name));
       // Ours after all: the create was stored, only its reply was lost.
-      if (unknown && e && e.operation === 'PUT' && e.string() === holder) { revision = e.revision; break; }
+      if (unknown && e && e.operation === 'PUT' && e.string() === holder) {
+        revision = e.revision;
+        break;
+      }
       if (e && e.operation === 'PUT' && Date.now() - e.created.getTime() > STALE_MS) {
         // Lost to another waiter (or an unknown outcome): the loop reads again.
         revision = await kv.update(name, holder, e.revision).catch(() => 0);
         if (revision !== 0) break;
       }
-      if (Date.now() > giveUpAt) throw new StoreError(`lock ${name} in KV ${ADMISSION_BUCKET} held for over ${WAIT_MS} ms`, { name });
+      if (Date.now() > giveUpAt)
+        throw new StoreError(`lock ${name} in KV ${ADMISSION_BUCKET} held for over ${WAIT_MS} ms`, { name });
       await sleep(pause);
     }
     try {

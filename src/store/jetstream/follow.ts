@@ -48,7 +48,12 @@ export interface FollowContext {
  * there, else at the subject's start, skipping events up to `afterSeq`.
  * Errors have no channel in follow(): they are emitted as warnings.
  */
-export function followRun(store: FollowContext, runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+export function followRun(
+  store: FollowContext,
+  runId: string,
+  afterSeq: number,
+  onEvents: (events: EventEnvelope[]) => void,
+): Subscription {
   assertRunId(runId);
   let closed = false;
   let delivered = afterSeq;
@@ -57,7 +62,10 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
   const warn = (err: unknown) => {
     if (closed || warned) return;
     warned = true;
-    process.emitWarning(`ledgerflow: follow(${runId}) on JetStream stream ${store.o.stream}: ${describe(err)}`, 'LedgerflowFollowWarning');
+    process.emitWarning(
+      `ledgerflow: follow(${runId}) on JetStream stream ${store.o.stream}: ${describe(err)}`,
+      'LedgerflowFollowWarning',
+    );
   };
   const sub: Subscription = {
     close: () => {
@@ -88,8 +96,14 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
         }
         subject ??= pos?.subject;
         // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
-        const opts = { filter_subjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
-        const consumer = await store.link.call('follow', store.link.deadline(), () => c.js.consumers.get(store.o.stream, opts));
+        const opts = {
+          filter_subjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId),
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: nextStreamSeq,
+        };
+        const consumer = await store.link.call('follow', store.link.deadline(), () =>
+          c.js.consumers.get(store.o.stream, opts),
+        );
         if (closed) return;
         messages = await consumer.consume({
           // Pulls that expire in 5 s (heartbeats every 2.5 s), not 30 s: nats.js notices a consumer lost
@@ -101,7 +115,12 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
             nextStreamSeq = m.seq + 1;
             subject = m.subject;
             try {
-              const commit = decodeNextCommit(m.data, runId, { stream: store.o.stream, seq: m.seq, subject: m.subject }, chainEnd);
+              const commit = decodeNextCommit(
+                m.data,
+                runId,
+                { stream: store.o.stream, seq: m.seq, subject: m.subject },
+                chainEnd,
+              );
               if (!commit) return; // lost a race to an earlier commit (codec.ts)
               chainEnd = commit.events[commit.events.length - 1]!.seq;
               const events = commit.events.filter((e) => e.seq > delivered);

@@ -12,7 +12,26 @@ export { parseServers } from './options.js';
 export { apiErrorCode, connectRefusal, isNoResponders, isTransient } from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
-export { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, KvWatchInclude, Kvm, NoRespondersError, RetentionPolicy, StorageType, TimeoutError, headers, jetstream, jetstreamManager, nanos, toJsMsg, apiPrefix, domainOf, kvPutSubject } from './nats-lib.js';
+export {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  KvWatchInclude,
+  Kvm,
+  NoRespondersError,
+  RetentionPolicy,
+  StorageType,
+  TimeoutError,
+  headers,
+  jetstream,
+  jetstreamManager,
+  nanos,
+  toJsMsg,
+  apiPrefix,
+  domainOf,
+  kvPutSubject,
+} from './nats-lib.js';
 export { connect } from './write-coalesce.js';
 export { SharedReplies } from './replies.js';
 export { pullNow } from './pull-now.js';

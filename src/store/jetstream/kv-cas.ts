@@ -16,14 +16,21 @@ import { kvPutSubject } from './nats-lib.js';
 export class KvCas {
   private readonly pub: JetStreamPublisher;
 
-  constructor(private readonly nc: NatsConnection, private readonly bucket: string) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly bucket: string,
+  ) {
     this.pub = new JetStreamPublisher(nc, inboxPrefixOf(nc));
   }
 
   /** Writes `value` at `revision` (null: the key must not exist); the new revision. */
   async put(key: string, value: string | Uint8Array, revision: number | null, timeoutMs = 5000): Promise<number> {
     const body = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-    const ack = await this.pub.publish(kvPutSubject(this.nc, this.bucket, key), body, { lastSubjectSequence: revision ?? 0, headers: [], timeoutMs });
+    const ack = await this.pub.publish(kvPutSubject(this.nc, this.bucket, key), body, {
+      lastSubjectSequence: revision ?? 0,
+      headers: [],
+      timeoutMs,
+    });
     return ack.seq;
   }
 }

@@ -20,14 +20,19 @@ export const KV_RETRY_MS = 30_000;
  * `write`: `op` changes the bucket, so only a failure that surely wrote nothing (no responders, no connection) is
  * asked again; a timed-out write may have been stored, and asking again would apply it twice.
  */
-export async function kvRetrying<T>(what: string, op: () => Promise<T>, opts: { passes?: (err: unknown) => boolean; budgetMs?: number; write?: boolean } = {}): Promise<T> {
+export async function kvRetrying<T>(
+  what: string,
+  op: () => Promise<T>,
+  opts: { passes?: (err: unknown) => boolean; budgetMs?: number; write?: boolean } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.budgetMs ?? KV_RETRY_MS);
   for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
     try {
       return await op();
     } catch (err) {
       if (opts.passes?.(err)) throw err;
-      if (!isTransient(err) || (opts.write && isAmbiguous(err)) || Date.now() + pause >= deadline) throw toStoreError(err, what, {});
+      if (!isTransient(err) || (opts.write && isAmbiguous(err)) || Date.now() + pause >= deadline)
+        throw toStoreError(err, what, {});
       await sleep(pause);
     }
   }
@@ -37,17 +42,27 @@ export async function kvRetrying<T>(what: string, op: () => Promise<T>, opts: { 
 export class StoreBucket {
   private kvPromise: Promise<KV> | undefined;
 
-  constructor(private readonly connection: () => Promise<NatsConnection>, private readonly bucket: string, private readonly opts: { replicas?: number; memory?: boolean; ttl?: number }) {}
+  constructor(
+    private readonly connection: () => Promise<NatsConnection>,
+    private readonly bucket: string,
+    private readonly opts: { replicas?: number; memory?: boolean; ttl?: number },
+  ) {}
 
   protected kv(): Promise<KV> {
     this.kvPromise ??= (async () => {
       const js = jetstream(await this.connection());
-      return kvRetrying(`KV ${this.bucket}`, () => new Kvm(js).create(this.bucket, {
-        history: 1, replicas: this.opts.replicas ?? 1, ...(this.opts.ttl ? { ttl: this.opts.ttl } : {}),
-        storage: this.opts.memory ? StorageType.Memory : StorageType.File,
-      }));
+      return kvRetrying(`KV ${this.bucket}`, () =>
+        new Kvm(js).create(this.bucket, {
+          history: 1,
+          replicas: this.opts.replicas ?? 1,
+          ...(this.opts.ttl ? { ttl: this.opts.ttl } : {}),
+          storage: this.opts.memory ? StorageType.Memory : StorageType.File,
+        }),
+      );
     })();
-    this.kvPromise.catch(() => { this.kvPromise = undefined; });
+    this.kvPromise.catch(() => {
+      this.kvPromise = undefined;
+    });
     return this.kvPromise;
   }
 }

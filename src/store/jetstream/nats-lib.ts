@@ -50,15 +50,26 @@ function loaded<T>(mod: T): T {
 let coreMod: typeof Core | undefined;
 let jsMod: typeof Js | undefined;
 let kvMod: typeof Kv | undefined;
-function core(): typeof Core { return (coreMod ??= loaded(bundled ? require('@nats-io/nats-core') : nodeRequire('@nats-io/nats-core')) as typeof Core); }
-function js(): typeof Js { return (jsMod ??= loaded(bundled ? require('@nats-io/jetstream') : nodeRequire('@nats-io/jetstream')) as typeof Js); }
-function kv(): typeof Kv { return (kvMod ??= loaded(bundled ? require('@nats-io/kv') : nodeRequire('@nats-io/kv')) as typeof Kv); }
+function core(): typeof Core {
+  return (coreMod ??= loaded(
+    bundled ? require('@nats-io/nats-core') : nodeRequire('@nats-io/nats-core'),
+  ) as typeof Core);
+}
+function js(): typeof Js {
+  return (jsMod ??= loaded(bundled ? require('@nats-io/jetstream') : nodeRequire('@nats-io/jetstream')) as typeof Js);
+}
+function kv(): typeof Kv {
+  return (kvMod ??= loaded(bundled ? require('@nats-io/kv') : nodeRequire('@nats-io/kv')) as typeof Kv);
+}
 
 /**
  * transport-node's internals (NatsConnectionImpl, setTransportFactory: its
  * mod re-exports nats-core/internal) and its NodeTransport, for connect.ts.
  */
-export function transportLib(): typeof Node & { NodeTransport: new () => Transport; nodeResolveHost(s: string): Promise<string[]> } {
+export function transportLib(): typeof Node & {
+  NodeTransport: new () => Transport;
+  nodeResolveHost(s: string): Promise<string[]>;
+} {
   loaded(null);
   return bundled
     ? { ...require('@nats-io/transport-node'), ...require('@nats-io/transport-node/lib/node_transport') }
@@ -75,7 +86,13 @@ export function transportLib(): typeof Node & { NodeTransport: new () => Transpo
 let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;
 export function toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg {
   // In the command's bundle, build-cli.mjs resolves this name to the package's own file.
-  jsMsgOf ??= ((bundled ? require('@nats-io/jetstream/lib/jsmsg.js') : createRequire(nodeRequire.resolve('@nats-io/jetstream'))('./jsmsg.js')) as { toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg }).toJsMsg;
+  jsMsgOf ??= (
+    (bundled
+      ? require('@nats-io/jetstream/lib/jsmsg.js')
+      : createRequire(nodeRequire.resolve('@nats-io/jetstream'))('./jsmsg.js')) as {
+      toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg;
+    }
+  ).toJsMsg;
   return jsMsgOf(m, ackTimeout);
 }
 
@@ -106,11 +123,20 @@ export const createInbox: typeof Core.createInbox = (prefix) => core().createInb
  * when it is not `$JS.API`; the hub maps `$JS.<domain>.API.$KV.>` to `$KV.>`).
  */
 const domains = new WeakMap<object, string>();
-export function rememberDomain(nc: object, domain: string): void { domains.set(nc, domain); }
-export function domainOf(nc: object): string | undefined { return domains.get(nc); }
-const withDomain = <O extends { domain?: string; apiPrefix?: string }>(nc: object, opts: O | undefined): O | undefined => {
+export function rememberDomain(nc: object, domain: string): void {
+  domains.set(nc, domain);
+}
+export function domainOf(nc: object): string | undefined {
+  return domains.get(nc);
+}
+const withDomain = <O extends { domain?: string; apiPrefix?: string }>(
+  nc: object,
+  opts: O | undefined,
+): O | undefined => {
   const domain = domains.get(nc);
-  return domain === undefined || opts?.domain !== undefined || opts?.apiPrefix !== undefined ? opts : { ...opts, domain } as O;
+  return domain === undefined || opts?.domain !== undefined || opts?.apiPrefix !== undefined
+    ? opts
+    : ({ ...opts, domain } as O);
 };
 /** The JetStream API prefix of a connection: `$JS.API`, or `$JS.<domain>.API` (for requests ledgerflow makes by hand). */
 export function apiPrefix(nc: object): string {
@@ -126,7 +152,8 @@ export function kvPutSubject(nc: object, bucket: string, key: string): string {
   return domain === undefined ? `$KV.${bucket}.${key}` : `$JS.${domain}.API.$KV.${bucket}.${key}`;
 }
 export const jetstream: typeof Js.jetstream = (nc, opts) => js().jetstream(nc, withDomain(nc, opts));
-export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) => js().jetstreamManager(nc, withDomain(nc, opts));
+export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) =>
+  js().jetstreamManager(nc, withDomain(nc, opts));
 
 export const Kvm = lazy(() => kv().Kvm);
 export const KvWatchInclude = lazy(() => kv().KvWatchInclude);
@@ -138,7 +165,14 @@ export const StorageType = lazy(() => js().StorageType);
 export const JetStreamApiError = lazy(() => js().JetStreamApiError);
 export const JetStreamError = lazy(() => js().JetStreamError);
 /** What js.publish rejects with when nothing answers (no stream takes the subject); only the package's /internal entry exports it. */
-export const JetStreamNotEnabled: new (message: string, opts?: ErrorOptions) => Error = lazy(() => ((bundled ? require('@nats-io/jetstream/internal') : nodeRequire('@nats-io/jetstream/internal')) as typeof JsInternal).jserrors.JetStreamNotEnabled);
+export const JetStreamNotEnabled: new (message: string, opts?: ErrorOptions) => Error = lazy(
+  () =>
+    (
+      (bundled
+        ? require('@nats-io/jetstream/internal')
+        : nodeRequire('@nats-io/jetstream/internal')) as typeof JsInternal
+    ).jserrors.JetStreamNotEnabled,
+);
 export const AuthorizationError = lazy(() => core().AuthorizationError);
 export const ClosedConnectionError = lazy(() => core().ClosedConnectionError);
 export const InvalidArgumentError = lazy(() => core().InvalidArgumentError);

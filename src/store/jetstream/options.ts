@@ -53,16 +53,30 @@ export interface JetStreamStoreOptions {
 }
 
 /** The options with their defaults filled in, and the stream's configuration made of them. */
-export type ResolvedOptions = Pick<JetStreamStoreOptions, 'user' | 'pass' | 'token' | 'domain'>
-  & Required<Pick<JetStreamStoreOptions, 'name' | 'stream' | 'subjectPrefix' | 'requestTimeoutMs' | 'operationTimeoutMs' | 'reconnectTimeWaitMs' | 'connectTimeoutMs' | 'cacheSize'>>
-  & { servers: string[]; streamConfig: Partial<StreamConfig> & { name: string } };
+export type ResolvedOptions = Pick<JetStreamStoreOptions, 'user' | 'pass' | 'token' | 'domain'> &
+  Required<
+    Pick<
+      JetStreamStoreOptions,
+      | 'name'
+      | 'stream'
+      | 'subjectPrefix'
+      | 'requestTimeoutMs'
+      | 'operationTimeoutMs'
+      | 'reconnectTimeWaitMs'
+      | 'connectTimeoutMs'
+      | 'cacheSize'
+    >
+  > & { servers: string[]; streamConfig: Partial<StreamConfig> & { name: string } };
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A JetStream domain: one subject token (it becomes `$JS.<domain>.API`). */
 export const DOMAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 function checkDomain(domain: string, where: string): string {
-  if (!DOMAIN_NAME.test(domain)) throw new StoreError(`invalid JetStream domain ${JSON.stringify(domain)} (${where}): use 1-64 of A-Z a-z 0-9 _ -`, { domain });
+  if (!DOMAIN_NAME.test(domain))
+    throw new StoreError(`invalid JetStream domain ${JSON.stringify(domain)} (${where}): use 1-64 of A-Z a-z 0-9 _ -`, {
+      domain,
+    });
   return domain;
 }
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -76,10 +90,14 @@ const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
  * of the list's; they must agree) is the JetStream domain to use, else
  * $LEDGERFLOW_NATS_DOMAIN: what a client of a station's leaf node gives.
  */
-export function parseServers(servers: string | string[]): { servers: string[]; user?: string; pass?: string; token?: string; domain?: string } {
-  const list = (Array.isArray(servers) ? servers : servers.split(','))
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+export function parseServers(servers: string | string[]): {
+  servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+  domain?: string;
+} {
+  const list = (Array.isArray(servers) ? servers : servers.split(',')).map((s) => s.trim()).filter((s) => s !== '');
   if (list.length === 0) throw new StoreError('no NATS server given: pass a URL such as nats://127.0.0.1:4222', {});
   const out: { servers: string[]; user?: string; pass?: string; token?: string; domain?: string } = { servers: [] };
   for (const raw of list) {
@@ -96,15 +114,22 @@ export function parseServers(servers: string | string[]): { servers: string[]; u
       // One connection has one identity: credentials given on several URLs of a cluster must agree.
       if (out.user !== undefined || out.token !== undefined) {
         if (given.user !== out.user || given.pass !== out.pass || given.token !== out.token) {
-          throw new StoreError('the NATS server URLs carry different credentials: one connection is one user; give them on one URL (they apply to all) or the same on each', { servers: list.length });
+          throw new StoreError(
+            'the NATS server URLs carry different credentials: one connection is one user; give them on one URL (they apply to all) or the same on each',
+            { servers: list.length },
+          );
         }
       }
       Object.assign(out, given);
     }
     const domain = url.searchParams.get('domain');
     if (domain !== null) {
-      if (out.domain !== undefined && out.domain !== domain) throw new StoreError('the NATS server URLs name different JetStream domains (?domain=): give it on one URL (it applies to all)', { servers: list.length });
-      out.domain = checkDomain(domain, 'the URL\'s ?domain=');
+      if (out.domain !== undefined && out.domain !== domain)
+        throw new StoreError(
+          'the NATS server URLs name different JetStream domains (?domain=): give it on one URL (it applies to all)',
+          { servers: list.length },
+        );
+      out.domain = checkDomain(domain, "the URL's ?domain=");
     }
     out.servers.push(`${url.protocol}//${url.host}`);
   }
@@ -122,9 +147,13 @@ export function resolveOptions(opts: JetStreamStoreOptions): ResolvedOptions {
   const parsed = parseServers(opts.servers);
   const stream = opts.stream ?? 'LF_EVENTS';
   const subjectPrefix = opts.subjectPrefix ?? 'lf.events';
-  if (!STREAM_NAME.test(stream)) throw new StoreError(`invalid stream name ${JSON.stringify(stream)}: use 1-64 of A-Z a-z 0-9 _ -`, { stream });
+  if (!STREAM_NAME.test(stream))
+    throw new StoreError(`invalid stream name ${JSON.stringify(stream)}: use 1-64 of A-Z a-z 0-9 _ -`, { stream });
   if (!PREFIX.test(subjectPrefix)) {
-    throw new StoreError(`invalid subject prefix ${JSON.stringify(subjectPrefix)}: dot-separated tokens of A-Z a-z 0-9 _ -`, { subjectPrefix });
+    throw new StoreError(
+      `invalid subject prefix ${JSON.stringify(subjectPrefix)}: dot-separated tokens of A-Z a-z 0-9 _ -`,
+      { subjectPrefix },
+    );
   }
   const ms = (v: number | undefined, d: number) => (v === undefined ? d : v);
   const limits = (v: number | undefined) => (v === undefined || v <= 0 ? -1 : v);
@@ -133,7 +162,7 @@ export function resolveOptions(opts: JetStreamStoreOptions): ResolvedOptions {
     user: opts.user ?? parsed.user,
     pass: opts.pass ?? parsed.pass,
     token: opts.token ?? parsed.token,
-    ...(opts.domain ?? parsed.domain ? { domain: checkDomain((opts.domain ?? parsed.domain)!, 'domain') } : {}),
+    ...((opts.domain ?? parsed.domain) ? { domain: checkDomain((opts.domain ?? parsed.domain)!, 'domain') } : {}),
     name: opts.name ?? 'ledgerflow',
     stream,
     subjectPrefix,

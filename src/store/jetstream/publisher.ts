@@ -20,7 +20,14 @@
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { PubAck } from '@nats-io/jetstream';
-import { InvalidArgumentError, JetStreamApiError, JetStreamError, JetStreamNotEnabled, NoRespondersError, RequestError } from './nats-lib.js';
+import {
+  InvalidArgumentError,
+  JetStreamApiError,
+  JetStreamError,
+  JetStreamNotEnabled,
+  NoRespondersError,
+  RequestError,
+} from './nats-lib.js';
 import { SharedReplies } from './replies.js';
 
 /**
@@ -52,7 +59,8 @@ export function encodedHeaders(fields: HeaderFields, more: HeaderFields = []): {
   let text = 'NATS/1.0';
   for (const list of [fields, more]) {
     for (const [name, value] of list) {
-      if (value.includes('\r') || value.includes('\n')) throw InvalidArgumentError.format('header', 'values cannot contain \\r or \\n');
+      if (value.includes('\r') || value.includes('\n'))
+        throw InvalidArgumentError.format('header', 'values cannot contain \\r or \\n');
       text += `\r\n${name}: ${value.trim()}`;
     }
   }
@@ -64,7 +72,11 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** A message of the stream as a get answers it: its subject, stream sequence and body. */
-export interface GotMessage { subject: string; seq: number; data: Uint8Array }
+export interface GotMessage {
+  subject: string;
+  seq: number;
+  data: Uint8Array;
+}
 
 export class JetStreamPublisher {
   private readonly replies: SharedReplies;
@@ -81,7 +93,8 @@ export class JetStreamPublisher {
       msg = await this.replies.request(subject, body, opts);
     } catch (err) {
       // As js.publish says it (a request's no-responders, wrapped): no stream takes the subject.
-      if (err instanceof RequestError && err.cause instanceof NoRespondersError) throw new JetStreamNotEnabled('jetstream is not enabled', { cause: err });
+      if (err instanceof RequestError && err.cause instanceof NoRespondersError)
+        throw new JetStreamNotEnabled('jetstream is not enabled', { cause: err });
       throw err;
     }
     let r: R & { error?: { code: number; err_code?: number; description?: string } };
@@ -90,7 +103,12 @@ export class JetStreamPublisher {
     } catch (err) {
       throw new JetStreamError(`bad JSON in the reply: ${(err as Error).message}`, { cause: err });
     }
-    if (r.error) throw new JetStreamApiError({ code: r.error.code, err_code: r.error.err_code ?? 0, description: r.error.description ?? '' });
+    if (r.error)
+      throw new JetStreamApiError({
+        code: r.error.code,
+        err_code: r.error.err_code ?? 0,
+        description: r.error.description ?? '',
+      });
     return r;
   }
 
@@ -101,13 +119,22 @@ export class JetStreamPublisher {
    * Throws synchronously-as-rejection what `nc.publish` throws (e.g.
    * MAX_PAYLOAD_EXCEEDED, a closed connection).
    */
-  async publish(subject: string, body: Uint8Array, opts: { msgID?: string; lastSubjectSequence?: number; headers: HeaderFields; timeoutMs: number }): Promise<PubAck> {
+  async publish(
+    subject: string,
+    body: Uint8Array,
+    opts: { msgID?: string; lastSubjectSequence?: number; headers: HeaderFields; timeoutMs: number },
+  ): Promise<PubAck> {
     const more: [string, string][] = [];
     if (opts.msgID !== undefined) more.push(['Nats-Msg-Id', opts.msgID]);
-    if (opts.lastSubjectSequence !== undefined) more.push(['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)]);
-    const r = await this.ask<{ stream?: string; seq?: number; duplicate?: boolean; domain?: string }>(subject, body, { headers: encodedHeaders(opts.headers, more), timeoutMs: opts.timeoutMs });
+    if (opts.lastSubjectSequence !== undefined)
+      more.push(['Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence)]);
+    const r = await this.ask<{ stream?: string; seq?: number; duplicate?: boolean; domain?: string }>(subject, body, {
+      headers: encodedHeaders(opts.headers, more),
+      timeoutMs: opts.timeoutMs,
+    });
     // What the store relies on (the stream sequence it keeps as the run's position), checked as a PubAck must be.
-    if (typeof r.stream !== 'string' || r.stream === '' || !Number.isSafeInteger(r.seq) || r.seq! < 1) throw new JetStreamError('invalid ack response');
+    if (typeof r.stream !== 'string' || r.stream === '' || !Number.isSafeInteger(r.seq) || r.seq! < 1)
+      throw new JetStreamError('invalid ack response');
     return { stream: r.stream, seq: r.seq!, duplicate: r.duplicate === true, domain: r.domain } as PubAck;
   }
 
@@ -118,9 +145,24 @@ export class JetStreamPublisher {
    * (10037: no such message), as the manager gives it.
    */
   async get(api: string, stream: string, query: object, timeoutMs: number): Promise<GotMessage> {
-    const m = (await this.ask<{ message?: { subject?: unknown; seq?: unknown; data?: unknown } }>(`${api}.STREAM.MSG.GET.${stream}`, encoder.encode(JSON.stringify(query)), { timeoutMs })).message;
-    if (typeof m?.subject !== 'string' || !Number.isSafeInteger(m.seq) || (m.data !== undefined && typeof m.data !== 'string')) throw new JetStreamError('invalid message get response');
-    return { subject: m.subject, seq: m.seq as number, data: typeof m.data === 'string' ? Buffer.from(m.data, 'base64') : new Uint8Array(0) };
+    const m = (
+      await this.ask<{ message?: { subject?: unknown; seq?: unknown; data?: unknown } }>(
+        `${api}.STREAM.MSG.GET.${stream}`,
+        encoder.encode(JSON.stringify(query)),
+        { timeoutMs },
+      )
+    ).message;
+    if (
+      typeof m?.subject !== 'string' ||
+      !Number.isSafeInteger(m.seq) ||
+      (m.data !== undefined && typeof m.data !== 'string')
+    )
+      throw new JetStreamError('invalid message get response');
+    return {
+      subject: m.subject,
+      seq: m.seq as number,
+      data: typeof m.data === 'string' ? Buffer.from(m.data, 'base64') : new Uint8Array(0),
+    };
   }
 
   /** Fails every publish waiting for a reply with ReplyLostError (the link calls this on reconnection). */

@@ -21,7 +21,13 @@ import { inboxPrefixOf } from './replies.js';
 /** Statuses that end a no_wait batch short: nothing (more) to deliver now. */
 const DONE = new Set([404, 408, 409]);
 
-export function pullNow(nc: NatsConnection, stream: string, consumer: string, batch: number, timeoutMs: number): Promise<JsMsg[]> {
+export function pullNow(
+  nc: NatsConnection,
+  stream: string,
+  consumer: string,
+  batch: number,
+  timeoutMs: number,
+): Promise<JsMsg[]> {
   return new Promise((resolve, reject) => {
     const got: JsMsg[] = [];
     const inbox = createInbox(inboxPrefixOf(nc));
@@ -34,20 +40,32 @@ export function pullNow(nc: NatsConnection, stream: string, consumer: string, ba
       if (err && got.length === 0) reject(err);
       else resolve(got);
     };
-    const timer = setTimeout(() => finish(new Error(`no answer in ${timeoutMs} ms to a pull of ${consumer} on ${stream}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no answer in ${timeoutMs} ms to a pull of ${consumer} on ${stream}`)),
+      timeoutMs,
+    );
     const sub = nc.subscribe(inbox, {
       callback: (err, m) => {
-        if (err) { finish(err); return; }
-        const code = m.data.length === 0 ? m.headers?.code ?? 0 : 0;
+        if (err) {
+          finish(err);
+          return;
+        }
+        const code = m.data.length === 0 ? (m.headers?.code ?? 0) : 0;
         if (code === 100) return; // a heartbeat
         if (code !== 0) {
-          finish(DONE.has(code) ? undefined : new Error(`a pull of ${consumer} on ${stream}: ${code} ${m.headers?.description ?? ''}`.trim()));
+          finish(
+            DONE.has(code)
+              ? undefined
+              : new Error(`a pull of ${consumer} on ${stream}: ${code} ${m.headers?.description ?? ''}`.trim()),
+          );
           return;
         }
         got.push(toJsMsg(m));
         if (got.length >= batch) finish();
       },
     });
-    nc.publish(`${apiPrefix(nc)}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch, no_wait: true }), { reply: inbox });
+    nc.publish(`${apiPrefix(nc)}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch, no_wait: true }), {
+      reply: inbox,
+    });
   });
 }

@@ -17,7 +17,11 @@ import { scanMessages } from './scan.js';
  * out and forgotten, so memory holds only runs still being read. Messages
  * appended after the first pass are left out (a run is read as it was then).
  */
-export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
+export async function* readAllRuns(
+  link: JetStreamLink,
+  o: ResolvedOptions,
+  filter: { workflowId?: string } & CorruptRunHandler = {},
+): AsyncIterable<RunEvents> {
   const { workflowId } = filter;
   if (workflowId !== undefined && !isSubjectToken(workflowId)) return;
   const meta = { stream: o.stream };
@@ -26,14 +30,22 @@ export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filt
   const ends = new Map<string, number>();
   try {
     c = await link.ready();
-    for await (const m of scanMessages(link, o, c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject, headers_only: true })) ends.set(m.subject, m.seq);
+    for await (const m of scanMessages(link, o, c, 'read all runs', {
+      filter_subject,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      headers_only: true,
+    }))
+      ends.set(m.subject, m.seq);
   } catch (err) {
     throw toStoreError(err, 'read all runs: find where each run ends', meta);
   }
   if (ends.size === 0) return;
   const open = new Map<string, { runId: string; events: EventEnvelope[]; prev: number | null; corrupt?: true }>();
   try {
-    for await (const m of scanMessages(link, o, c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.All })) {
+    for await (const m of scanMessages(link, o, c, 'read all runs', {
+      filter_subject,
+      deliver_policy: DeliverPolicy.All,
+    })) {
       const end = ends.get(m.subject);
       if (end === undefined || m.seq > end) continue; // a run started, or a commit appended, after the first pass
       let run = open.get(m.subject);
@@ -44,8 +56,14 @@ export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filt
       }
       if (!run.corrupt) {
         try {
-          const commit = decodeNextCommit(m.data, run.runId, { stream: o.stream, seq: m.seq, subject: m.subject }, run.prev);
-          if (commit) { // else it lost a race to an earlier commit (codec.ts)
+          const commit = decodeNextCommit(
+            m.data,
+            run.runId,
+            { stream: o.stream, seq: m.seq, subject: m.subject },
+            run.prev,
+          );
+          if (commit) {
+            // else it lost a race to an earlier commit (codec.ts)
             run.prev = commit.events[commit.events.length - 1]!.seq;
             for (const e of commit.events) run.events.push(e);
           }
@@ -65,6 +83,9 @@ export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filt
     throw toStoreError(err, 'read all runs', meta);
   }
   for (const [subject, run] of open) {
-    throw new StoreError(`read all runs: the last commit of run ${run.runId} (stream sequence ${ends.get(subject)}) was not delivered (removed meanwhile?); read again`, { ...meta, runId: run.runId });
+    throw new StoreError(
+      `read all runs: the last commit of run ${run.runId} (stream sequence ${ends.get(subject)}) was not delivered (removed meanwhile?); read again`,
+      { ...meta, runId: run.runId },
+    );
   }
 }

@@ -54,20 +54,34 @@ export class SharedReplies {
   private sweeper: NodeJS.Timeout | null = null;
 
   /** `inboxPrefix`: the connection's own unless given (inbox.ts). */
-  constructor(private readonly nc: NatsConnection, inboxPrefix = inboxPrefixOf(nc)) {
+  constructor(
+    private readonly nc: NatsConnection,
+    inboxPrefix = inboxPrefixOf(nc),
+  ) {
     this.prefix = `${createInbox(inboxPrefix)}.`;
-    this.sub = nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => { if (!err) this.answer(msg); } });
+    this.sub = nc.subscribe(`${this.prefix}*`, {
+      callback: (err, msg) => {
+        if (!err) this.answer(msg);
+      },
+    });
     // The connection closed: nothing pending will be answered.
     void this.sub.closed.then(() => this.failAll(new ClosedConnectionError()));
     void this.permissions();
   }
 
   /** Publishes `body` on `subject` with a reply subject of this connection's; resolves with the reply. */
-  request(subject: string, body: Uint8Array, opts: { headers?: MsgHdrs | { encode(): Uint8Array }; timeoutMs: number }): Promise<Msg> {
+  request(
+    subject: string,
+    body: Uint8Array,
+    opts: { headers?: MsgHdrs | { encode(): Uint8Array }; timeoutMs: number },
+  ): Promise<Msg> {
     const token = this.next++;
     return new Promise<Msg>((resolve, reject) => {
       try {
-        this.nc.publish(subject, body, { reply: this.prefix + token, ...(opts.headers ? { headers: opts.headers as MsgHdrs } : {}) });
+        this.nc.publish(subject, body, {
+          reply: this.prefix + token,
+          ...(opts.headers ? { headers: opts.headers as MsgHdrs } : {}),
+        });
       } catch (err) {
         reject(err);
         return;

@@ -15,10 +15,22 @@ import { scanMessages } from './scan.js';
 const WALK_LIMIT = 16;
 
 /** The message `query` names; null when there is none. */
-export async function getMessage(link: JetStreamLink, o: ResolvedOptions, c: Conn, query: { seq: number } | { last_by_subj: string } | { next_by_subj: string; seq: number }, deadline: number): Promise<GotMessage | null> {
+export async function getMessage(
+  link: JetStreamLink,
+  o: ResolvedOptions,
+  c: Conn,
+  query: { seq: number } | { last_by_subj: string } | { next_by_subj: string; seq: number },
+  deadline: number,
+): Promise<GotMessage | null> {
   try {
     // On the publisher's reply subscription (publisher.ts): it times out by itself, and fails with ReplyLostError on a reconnection.
-    return await link.call('get message', deadline, (timeoutMs) => c.pub.get(apiPrefix(c.nc), o.stream, query, timeoutMs), undefined, { honoursTimeout: true });
+    return await link.call(
+      'get message',
+      deadline,
+      (timeoutMs) => c.pub.get(apiPrefix(c.nc), o.stream, query, timeoutMs),
+      undefined,
+      { honoursTimeout: true },
+    );
   } catch (err) {
     if (apiErrorCode(err) === ERR_NO_MESSAGE_FOUND) return null;
     throw err;
@@ -37,7 +49,15 @@ export async function getMessage(link: JetStreamLink, o: ResolvedOptions, c: Con
  * so a message delivered again (a consumer reset) is skipped, never read as
  * a second commit.
  */
-export async function* runMessages(link: JetStreamLink, o: ResolvedOptions, c: Conn, runId: string, subject: string, fromStreamSeq: number, deadline: number): AsyncIterable<{ seq: number; subject: string; data: Uint8Array }> {
+export async function* runMessages(
+  link: JetStreamLink,
+  o: ResolvedOptions,
+  c: Conn,
+  runId: string,
+  subject: string,
+  fromStreamSeq: number,
+  deadline: number,
+): AsyncIterable<{ seq: number; subject: string; data: Uint8Array }> {
   let next = fromStreamSeq;
   for (let i = 0; i < WALK_LIMIT; i++) {
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
@@ -46,7 +66,11 @@ export async function* runMessages(link: JetStreamLink, o: ResolvedOptions, c: C
     next = m.seq + 1;
     yield m;
   }
-  for await (const m of scanMessages(link, o, c, `read run ${runId}`, { filter_subject: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next })) {
+  for await (const m of scanMessages(link, o, c, `read run ${runId}`, {
+    filter_subject: subject,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: next,
+  })) {
     if (m.seq < next) continue; // delivered again
     next = m.seq + 1;
     yield m;

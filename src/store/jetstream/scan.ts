@@ -11,16 +11,36 @@ import type { ResolvedOptions } from './options.js';
  * fetch on an exhausted subject would wait until it expires). The consumer
  * is deleted when the caller stops. `what` names the operation in errors.
  */
-export async function* scanMessages(link: JetStreamLink, o: ResolvedOptions, c: Conn, what: string, config: Partial<ConsumerConfig>): AsyncIterable<JsMsg> {
-  const ci = await link.call(`${what}: create a consumer`, link.deadline(), () => c.jsm.consumers.add(o.stream, { ...throwAway(), ...config }));
+export async function* scanMessages(
+  link: JetStreamLink,
+  o: ResolvedOptions,
+  c: Conn,
+  what: string,
+  config: Partial<ConsumerConfig>,
+): AsyncIterable<JsMsg> {
+  const ci = await link.call(`${what}: create a consumer`, link.deadline(), () =>
+    c.jsm.consumers.add(o.stream, { ...throwAway(), ...config }),
+  );
   yield* drainConsumer(c.js, c.jsm, o.stream, ci, Math.max(1000, o.requestTimeoutMs), what);
 }
 
 /** A consumer made for one pass: nothing acked, in memory, gone a minute after its reader is (a function: the client loads on first use). */
-export const throwAway = (): Partial<ConsumerConfig> => ({ ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1 });
+export const throwAway = (): Partial<ConsumerConfig> => ({
+  ack_policy: AckPolicy.None,
+  inactive_threshold: nanos(60_000),
+  mem_storage: true,
+  num_replicas: 1,
+});
 
 /** What the consumer `ci` had pending when it was made, in stream order, fetched `expiresMs` at a time; the consumer is deleted when the caller stops. */
-export async function* drainConsumer(js: JetStreamClient, jsm: JetStreamManager, stream: string, ci: ConsumerInfo, expiresMs: number, what: string): AsyncIterable<JsMsg> {
+export async function* drainConsumer(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+  ci: ConsumerInfo,
+  expiresMs: number,
+  what: string,
+): AsyncIterable<JsMsg> {
   try {
     let remaining = ci.num_pending;
     const consumer = js.consumers.getConsumerFromInfo(ci);
@@ -33,7 +53,11 @@ export async function* drainConsumer(js: JetStreamClient, jsm: JetStreamManager,
         yield m;
         if (remaining === 0) break;
       }
-      if (got === 0) throw new StoreError(`${what}: the server stopped delivering with ${remaining} messages left (restarted?); try again`, { stream });
+      if (got === 0)
+        throw new StoreError(
+          `${what}: the server stopped delivering with ${remaining} messages left (restarted?); try again`,
+          { stream },
+        );
     }
   } finally {
     void jsm.consumers.delete(stream, ci.name).catch(() => undefined); // else it expires by itself

@@ -55,13 +55,18 @@ export class KvSharedDocs extends StoreBucket {
    * processes' changes (a lost race applies them all again to what won).
    */
   update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
-    if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
+    if (!isRunId(name))
+      return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
     return this.changes.add(name, fn as ChangeFn) as Promise<T>;
   }
 
   private readonly changes = new KeyBatches<ChangeFn, unknown>(async (name, batch) => {
     const results = await this.apply(name, batch);
-    batch.forEach((c, i) => { const r = results[i]!; if (r.ok) c.resolve(r.value); else c.reject(r.err); });
+    batch.forEach((c, i) => {
+      const r = results[i]!;
+      if (r.ok) c.resolve(r.value);
+      else c.reject(r.err);
+    });
   });
 
   /** One read and one compare-and-set for every change of the batch; a change that throws fails alone. */
@@ -72,7 +77,11 @@ export class KvSharedDocs extends StoreBucket {
       const live = e && e.operation === 'PUT' && e.value.length > 0;
       let doc: unknown = null;
       if (live) {
-        try { doc = JSON.parse(new TextDecoder().decode(e.value)); } catch { doc = null; }
+        try {
+          doc = JSON.parse(new TextDecoder().decode(e.value));
+        } catch {
+          doc = null;
+        }
       }
       const results: Outcome[] = [];
       for (const c of batch) {
@@ -87,7 +96,10 @@ export class KvSharedDocs extends StoreBucket {
       const body = JSON.stringify(doc);
       try {
         const what = `shared document ${name} in KV ${TASK_GATES_BUCKET}`;
-        await kvRetrying(what, () => (e ? kv.update(name, body, e.revision) : kv.create(name, body)), { passes: lostRace, write: true });
+        await kvRetrying(what, () => (e ? kv.update(name, body, e.revision) : kv.create(name, body)), {
+          passes: lostRace,
+          write: true,
+        });
         return results;
       } catch (err) {
         if (!lostRace(err)) throw err;
@@ -95,6 +107,9 @@ export class KvSharedDocs extends StoreBucket {
       // Another writer got there first: read its change and decide again, after a short, spread pause.
       await sleep(Math.min(20, round) * Math.random());
     }
-    throw new StoreError(`shared document ${name} in KV ${TASK_GATES_BUCKET}: ${MAX_ROUNDS} changes in a row lost a race`, { name });
+    throw new StoreError(
+      `shared document ${name} in KV ${TASK_GATES_BUCKET}: ${MAX_ROUNDS} changes in a row lost a race`,
+      { name },
+    );
   }
 }

@@ -30,19 +30,25 @@ export class JetStreamSnapshotStore implements SnapshotStore {
   readonly bucket: string;
 
   /** `connection`: the event store's (JetStreamEventStore.connection), so both share one link. */
-  constructor(private readonly connection: () => Promise<NatsConnection>, private readonly opts: JetStreamSnapshotOptions = {}) {
+  constructor(
+    private readonly connection: () => Promise<NatsConnection>,
+    private readonly opts: JetStreamSnapshotOptions = {},
+  ) {
     this.bucket = opts.bucket ?? DEFAULT_SNAPSHOT_BUCKET;
   }
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= (async () => new Kvm(jetstream(await this.connection())).create(this.bucket, {
-      history: 1,
-      replicas: this.opts.replicas ?? 1,
-      storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      ...(this.opts.maxAgeMs ? { ttl: this.opts.maxAgeMs } : {}),
-    }))();
+    this.kvPromise ??= (async () =>
+      new Kvm(jetstream(await this.connection())).create(this.bucket, {
+        history: 1,
+        replicas: this.opts.replicas ?? 1,
+        storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        ...(this.opts.maxAgeMs ? { ttl: this.opts.maxAgeMs } : {}),
+      }))();
     // A failed open (server down) is not remembered: the next call tries again.
-    this.kvPromise.catch(() => { this.kvPromise = undefined; });
+    this.kvPromise.catch(() => {
+      this.kvPromise = undefined;
+    });
     return this.kvPromise;
   }
 
@@ -53,7 +59,10 @@ export class JetStreamSnapshotStore implements SnapshotStore {
       const e = await (await this.kv()).get(runId);
       text = e && e.operation === 'PUT' ? e.string() : null;
     } catch (err) {
-      throw toStoreError(err, `read the snapshot of run ${runId} from KV bucket ${this.bucket}`, { runId, bucket: this.bucket });
+      throw toStoreError(err, `read the snapshot of run ${runId} from KV bucket ${this.bucket}`, {
+        runId,
+        bucket: this.bucket,
+      });
     }
     return text === null ? null : parseStoredSnapshot(text, runId, `KV bucket ${this.bucket}, key ${runId}`);
   }
@@ -63,7 +72,10 @@ export class JetStreamSnapshotStore implements SnapshotStore {
     try {
       await (await this.kv()).put(snapshot.runId, JSON.stringify(snapshot));
     } catch (err) {
-      throw toStoreError(err, `write the snapshot of run ${snapshot.runId} to KV bucket ${this.bucket}`, { runId: snapshot.runId, bucket: this.bucket });
+      throw toStoreError(err, `write the snapshot of run ${snapshot.runId} to KV bucket ${this.bucket}`, {
+        runId: snapshot.runId,
+        bucket: this.bucket,
+      });
     }
   }
 
@@ -72,7 +84,10 @@ export class JetStreamSnapshotStore implements SnapshotStore {
     try {
       await (await this.kv()).purge(runId);
     } catch (err) {
-      throw toStoreError(err, `delete the snapshot of run ${runId} from KV bucket ${this.bucket}`, { runId, bucket: this.bucket });
+      throw toStoreError(err, `delete the snapshot of run ${runId} from KV bucket ${this.bucket}`, {
+        runId,
+        bucket: this.bucket,
+      });
     }
   }
 

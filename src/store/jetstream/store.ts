@@ -35,11 +35,39 @@ import type { PubAck } from '@nats-io/jetstream';
 import { DeliverPolicy, StorageType } from './nats-lib.js';
 import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
-import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
-import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summariesOf, summarize, type RunFilter } from '../common.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  CorruptRunHandler,
+  EventStore,
+  ReadOptions,
+  RunEvents,
+  RunSummary,
+  Subscription,
+} from '../port.js';
 import {
-  ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
-  parseRunSubject, runSubject, toStoreError,
+  assertRunId,
+  checkAppend,
+  filterAndSort,
+  isRunId,
+  reportCorrupt,
+  summariesOf,
+  summarize,
+  type RunFilter,
+} from '../common.js';
+import {
+  ERR_WRONG_LAST_SEQUENCE,
+  NEVER_SEQ,
+  anyRunSubject,
+  apiErrorCode,
+  commitHeaderFields,
+  decodeCommit,
+  decodeNextCommit,
+  isSubjectToken,
+  msgIdOf,
+  parseRunSubject,
+  runSubject,
+  toStoreError,
 } from './codec.js';
 import { checkWon, original, type RaceContext } from './append-races.js';
 import { JetStreamLink, type Conn } from './connection.js';
@@ -76,7 +104,12 @@ export class JetStreamEventStore implements EventStore {
     this.link = new JetStreamLink(this.o);
     this.runs = new RunPositions(this.o.cacheSize);
     this.race = { link: this.link, o: this.o, positions: this.runs };
-    this.followContext = { link: this.link, o: this.o, position: (runId) => this.runs.get(runId), follows: this.follows };
+    this.followContext = {
+      link: this.link,
+      o: this.o,
+      position: (runId) => this.runs.get(runId),
+      follows: this.follows,
+    };
   }
 
   get stream(): string {
@@ -112,19 +145,28 @@ export class JetStreamEventStore implements EventStore {
   /** Under a KV entry every engine and client of the cluster sees (exclusive.ts): admission to concurrency slots. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (!isRunId(name)) throw new StoreError(`invalid lock name ${JSON.stringify(name)}`, { name });
-    this.exclusives ??= new KvExclusive(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
+    this.exclusives ??= new KvExclusive(() => this.connection(), {
+      replicas: this.o.streamConfig.num_replicas ?? 1,
+      memory: this.o.streamConfig.storage === StorageType.Memory,
+    });
     return this.exclusives.run(name, fn);
   }
 
   /** A small shared document (task gates), compare-and-set in KV LF_TASK_GATES (shared-docs.ts). */
   updateShared<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
-    this.shared ??= new KvSharedDocs(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
+    this.shared ??= new KvSharedDocs(() => this.connection(), {
+      replicas: this.o.streamConfig.num_replicas ?? 1,
+      memory: this.o.streamConfig.storage === StorageType.Memory,
+    });
     return this.shared.update(name, fn);
   }
 
   /** A shared document as last written (KV LF_TASK_GATES), or null. */
   readShared(name: string): Promise<unknown> {
-    this.shared ??= new KvSharedDocs(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
+    this.shared ??= new KvSharedDocs(() => this.connection(), {
+      replicas: this.o.streamConfig.num_replicas ?? 1,
+      memory: this.o.streamConfig.storage === StorageType.Memory,
+    });
     return this.shared.read(name);
   }
 
@@ -139,13 +181,20 @@ export class JetStreamEventStore implements EventStore {
     const checked = checkAppend(req);
     const workflowId = checked.commit.events[0]!.workflowId;
     let odd: EventEnvelope | undefined;
-    for (const e of checked.commit.events) if (e.workflowId !== workflowId) { odd = e; break; }
+    for (const e of checked.commit.events)
+      if (e.workflowId !== workflowId) {
+        odd = e;
+        break;
+      }
     if (!isSubjectToken(workflowId) || odd) {
-      throw new StoreError(`append to run ${runId}: workflow id ${JSON.stringify(odd?.workflowId ?? workflowId)} cannot name the run's subject (one workflow id per run, 1-128 of A-Z a-z 0-9 _ -)`, { runId, workflowId });
+      throw new StoreError(
+        `append to run ${runId}: workflow id ${JSON.stringify(odd?.workflowId ?? workflowId)} cannot name the run's subject (one workflow id per run, 1-128 of A-Z a-z 0-9 _ -)`,
+        { runId, workflowId },
+      );
     }
     const subject = runSubject(this.o.subjectPrefix, workflowId, runId);
     try {
-      const c = this.link.current ?? await this.link.ready();
+      const c = this.link.current ?? (await this.link.ready());
       const deadline = this.link.deadline();
       // Buffer.from, not TextEncoder: small strings are cut from Node's shared pool, ~3× cheaper per commit.
       const body = Buffer.from(checked.json, 'utf8');
@@ -157,24 +206,43 @@ export class JetStreamEventStore implements EventStore {
       for (let round = 0; ; round++) {
         if (!pos && expectedSeq > 0) throw new AppendConflictError(runId, expectedSeq, 0);
         if (pos && pos.subject !== subject) {
-          throw new StoreError(`append to run ${runId}: the run is recorded on ${pos.subject}, not under workflow ${workflowId}`, { runId, workflowId, subject: pos.subject });
+          throw new StoreError(
+            `append to run ${runId}: the run is recorded on ${pos.subject}, not under workflow ${workflowId}`,
+            { runId, workflowId, subject: pos.subject },
+          );
         }
         const lastSubjectSequence = (pos?.lastEventSeq ?? 0) === expectedSeq ? (pos?.lastStreamSeq ?? 0) : NEVER_SEQ;
         let ack: PubAck;
         try {
-          ack = await this.link.call('publish', deadline, (timeoutMs) => c.pub.publish(subject, body, { msgID, headers: hdrs, lastSubjectSequence, timeoutMs }), () => (lostReply = true), { honoursTimeout: true });
+          ack = await this.link.call(
+            'publish',
+            deadline,
+            (timeoutMs) => c.pub.publish(subject, body, { msgID, headers: hdrs, lastSubjectSequence, timeoutMs }),
+            () => (lostReply = true),
+            { honoursTimeout: true },
+          );
         } catch (err) {
           if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
           // Not a duplicate (the server checks that first) and not at the expected position: find out why.
           pos = await this.refresh(c, runId, deadline);
           const actual = pos?.lastEventSeq ?? 0;
           if (actual !== expectedSeq) throw new AppendConflictError(runId, expectedSeq, actual);
-          if (round >= MAX_STALE_ROUNDS) throw new StoreError(`append to run ${runId}: refused ${round + 1} times although the run is at ${actual}`, { runId, expectedSeq }, { cause: err });
+          if (round >= MAX_STALE_ROUNDS)
+            throw new StoreError(
+              `append to run ${runId}: refused ${round + 1} times although the run is at ${actual}`,
+              { runId, expectedSeq },
+              { cause: err },
+            );
           continue; // the cache was stale: the run is where the caller expects it
         }
         if (ack.duplicate) return await original(this.race, c, runId, req.dedupId, ack.seq, deadline, lostReply);
-        if (c.replicated && lastSubjectSequence !== NEVER_SEQ) await checkWon(this.race, c, runId, subject, lastSubjectSequence, ack.seq, expectedSeq, deadline);
-        this.runs.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq }, false);
+        if (c.replicated && lastSubjectSequence !== NEVER_SEQ)
+          await checkWon(this.race, c, runId, subject, lastSubjectSequence, ack.seq, expectedSeq, deadline);
+        this.runs.remember(
+          runId,
+          { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq },
+          false,
+        );
         return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false, position: ack.seq };
       }
     } catch (err) {
@@ -202,7 +270,14 @@ export class JetStreamEventStore implements EventStore {
       // unseen run on a replicated stream: there the subject's last message may be a commit that
       // lost a race (checkWon), which only the walk from the first tells apart.
       if (known?.lastFirstSeq === 1 || (!known && !start && !c.replicated)) {
-        const whole = await this.readSingleCommit(c, runId, known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId), from, to, deadline);
+        const whole = await this.readSingleCommit(
+          c,
+          runId,
+          known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
+          from,
+          to,
+          deadline,
+        );
         if (whole) return whole;
         known = this.runs.get(runId); // its subject, found by the request: the walk below filters on it, not on a wildcard
       }
@@ -210,7 +285,15 @@ export class JetStreamEventStore implements EventStore {
       let prev: number | null = null;
       let last: RunPos | undefined;
       let toTheEnd = true;
-      for await (const m of runMessages(this.link, this.o, c, runId, known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId), start ?? 1, deadline)) {
+      for await (const m of runMessages(
+        this.link,
+        this.o,
+        c,
+        runId,
+        known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
+        start ?? 1,
+        deadline,
+      )) {
         const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
         if (!commit) {
           // Lost a race to the commit read before it (codec.ts); still the subject's last message so far.
@@ -218,7 +301,8 @@ export class JetStreamEventStore implements EventStore {
           continue;
         }
         // A position past the commit holding fromSeq (not one this run's appends gave): read it all instead.
-        if (prev === null && start && commit.events[0]!.seq > from) return await this.read(runId, { ...opts, fromPosition: undefined });
+        if (prev === null && start && commit.events[0]!.seq > from)
+          return await this.read(runId, { ...opts, fromPosition: undefined });
         prev = commit.events[commit.events.length - 1]!.seq;
         last = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: prev, lastFirstSeq: commit.events[0]!.seq };
         for (const e of commit.events) if (e.seq >= from && e.seq <= to) out.push(e);
@@ -260,7 +344,10 @@ export class JetStreamEventStore implements EventStore {
       const filter_subject = `${this.o.subjectPrefix}.${workflowId ?? '*'}.*`;
       const out: RunSummary[] = [];
       const needFirst: { subject: string; runId: string; last: EventEnvelope }[] = [];
-      for await (const m of scanMessages(this.link, this.o, c, 'list runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject })) {
+      for await (const m of scanMessages(this.link, this.o, c, 'list runs', {
+        filter_subject,
+        deliver_policy: DeliverPolicy.LastPerSubject,
+      })) {
         const ids = parseRunSubject(this.o.subjectPrefix, m.subject);
         if (!ids || !isRunId(ids.runId)) continue; // not a run subject
         let commit: Commit;
@@ -272,7 +359,11 @@ export class JetStreamEventStore implements EventStore {
         }
         const first = commit.events[0]!;
         const last = commit.events[commit.events.length - 1]!;
-        this.runs.remember(ids.runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: last.seq, lastFirstSeq: first.seq }, false);
+        this.runs.remember(
+          ids.runId,
+          { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: last.seq, lastFirstSeq: first.seq },
+          false,
+        );
         if (filter.status !== undefined && last.state.status !== filter.status) continue;
         if (first.seq === 1) out.push(summarize(first, last));
         else needFirst.push({ subject: m.subject, runId: ids.runId, last });
@@ -280,7 +371,12 @@ export class JetStreamEventStore implements EventStore {
       const deadline = this.link.deadline();
       const found = await summariesOf(needFirst, filter, async ({ subject, runId, last }) => {
         const m = await getMessage(this.link, this.o, c, { next_by_subj: subject, seq: 1 }, deadline);
-        return m ? summarize(decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!, last) : null; // null: removed meanwhile
+        return m
+          ? summarize(
+              decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!,
+              last,
+            )
+          : null; // null: removed meanwhile
       });
       return filterAndSort([...out, ...found], filter);
     } catch (err) {
@@ -295,8 +391,14 @@ export class JetStreamEventStore implements EventStore {
    * one). `msgID`: the server's dedup id.
    */
   async publishMessage(subject: string, body: Uint8Array, opts: { msgID?: string } = {}): Promise<PubAck> {
-    const c = this.link.current ?? await this.link.ready();
-    return this.link.call('publish', this.link.deadline(), (timeoutMs) => c.pub.publish(subject, body, { ...opts, headers: [], timeoutMs }), undefined, { honoursTimeout: true });
+    const c = this.link.current ?? (await this.link.ready());
+    return this.link.call(
+      'publish',
+      this.link.deadline(),
+      (timeoutMs) => c.pub.publish(subject, body, { ...opts, headers: [], timeoutMs }),
+      undefined,
+      { honoursTimeout: true },
+    );
   }
 
   /** Every run's events, one pass over the stream (read-all.ts). */
@@ -321,13 +423,24 @@ export class JetStreamEventStore implements EventStore {
 
   /** The run's position from its subject's last message (not the cache); undefined when it has none. */
   private async refresh(c: Conn, runId: string, deadline: number): Promise<RunPos | undefined> {
-    const m = await getMessage(this.link, this.o, c, { last_by_subj: this.runs.get(runId)?.subject ?? anyRunSubject(this.o.subjectPrefix, runId) }, deadline);
+    const m = await getMessage(
+      this.link,
+      this.o,
+      c,
+      { last_by_subj: this.runs.get(runId)?.subject ?? anyRunSubject(this.o.subjectPrefix, runId) },
+      deadline,
+    );
     if (!m) {
       this.runs.forget(runId);
       return undefined;
     }
     const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
-    const pos = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: commit.events[commit.events.length - 1]!.seq, lastFirstSeq: commit.events[0]!.seq };
+    const pos = {
+      subject: m.subject,
+      lastStreamSeq: m.seq,
+      lastEventSeq: commit.events[commit.events.length - 1]!.seq,
+      lastFirstSeq: commit.events[0]!.seq,
+    };
     this.runs.remember(runId, pos, true);
     return pos;
   }
@@ -336,7 +449,14 @@ export class JetStreamEventStore implements EventStore {
    * The run's events when its subject's last message, fetched now, is its
    * first commit (so its only one); undefined when the run has grown since.
    */
-  private async readSingleCommit(c: Conn, runId: string, subject: string, from: number, to: number, deadline: number): Promise<EventEnvelope[] | undefined> {
+  private async readSingleCommit(
+    c: Conn,
+    runId: string,
+    subject: string,
+    from: number,
+    to: number,
+    deadline: number,
+  ): Promise<EventEnvelope[] | undefined> {
     const m = await getMessage(this.link, this.o, c, { last_by_subj: subject }, deadline);
     if (!m) {
       this.runs.forget(runId);

@@ -45,16 +45,32 @@ export class CoalescingTransport implements Transport {
   /** `inner`: the transport that writes (public for tests, which count its socket writes). */
   constructor(readonly inner: Transport) {}
 
-  get isClosed(): boolean { return this.inner.isClosed; }
-  get lang(): string { return this.inner.lang; }
-  get version(): string { return this.inner.version; }
-  get closeError(): Error | undefined { return this.inner.closeError; }
+  get isClosed(): boolean {
+    return this.inner.isClosed;
+  }
+  get lang(): string {
+    return this.inner.lang;
+  }
+  get version(): string {
+    return this.inner.version;
+  }
+  get closeError(): Error | undefined {
+    return this.inner.closeError;
+  }
 
-  connect(server: Server, opts: ConnectionOptions): Promise<void> { return this.inner.connect(server, opts); }
-  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> { return this.inner[Symbol.asyncIterator](); }
-  isEncrypted(): boolean { return this.inner.isEncrypted(); }
+  connect(server: Server, opts: ConnectionOptions): Promise<void> {
+    return this.inner.connect(server, opts);
+  }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this.inner[Symbol.asyncIterator]();
+  }
+  isEncrypted(): boolean {
+    return this.inner.isEncrypted();
+  }
   // biome-ignore lint/suspicious/noConfusingVoidType: the Transport interface says so
-  closed(): Promise<void | Error> { return this.inner.closed(); }
+  closed(): Promise<void | Error> {
+    return this.inner.closed();
+  }
 
   send(frame: Uint8Array): void {
     if (frame.length === 0) return;
@@ -98,7 +114,8 @@ export class CoalescingTransport implements Transport {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const frame = this.take();
     const inner = this.inner as Transport & { _send?(frame: Uint8Array): Promise<void> };
-    if (frame && typeof inner._send === 'function') await inner._send(frame).catch(() => undefined); // a failed write: the close is said by the socket
+    if (frame && typeof inner._send === 'function')
+      await inner._send(frame).catch(() => undefined); // a failed write: the close is said by the socket
     else if (frame) inner.send(frame);
     return inner.close(err);
   }
@@ -129,8 +146,12 @@ export class CoalescingTransport implements Transport {
 export async function connect(opts: ConnectionOptions & { domain?: string } = {}): Promise<NatsConnection> {
   const lib = transportLib();
   const { domain, ...rest } = opts;
-  if (lib.hasWsProtocol(rest)) throw lib.errors.InvalidArgumentError.format('servers', 'the node client does not support websockets');
-  lib.setTransportFactory({ factory: () => new CoalescingTransport(new lib.NodeTransport()), dnsResolveFn: lib.nodeResolveHost });
+  if (lib.hasWsProtocol(rest))
+    throw lib.errors.InvalidArgumentError.format('servers', 'the node client does not support websockets');
+  lib.setTransportFactory({
+    factory: () => new CoalescingTransport(new lib.NodeTransport()),
+    dnsResolveFn: lib.nodeResolveHost,
+  });
   const nc = await lib.NatsConnectionImpl.connect(rest);
   if (domain) rememberDomain(nc, domain);
   return nc;

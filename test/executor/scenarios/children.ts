@@ -7,13 +7,20 @@ import { dataOf, heldGate, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function childScenarios({ open, replays, traits }: ScenarioKit): void {
   describe('SUB_WORKFLOW, EMIT and failure workflows', () => {
-    const child = workflowYaml('ct-child', 'Child', `
+    const child = workflowYaml(
+      'ct-child',
+      'Child',
+      `
   input: { required: [n] }
   output: { total: "\${double.output.total}" }
   tasks:
     - { id: double, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`);
-    const parent = workflowYaml('ct-parent', 'Parent', `
+`,
+    );
+    const parent = workflowYaml(
+      'ct-parent',
+      'Parent',
+      `
   input: { required: [n] }
   output: { total: "\${call.output.total}" }
   failure_workflow:
@@ -35,8 +42,12 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
       depends_on: [announce]
       event: ct_nobody
       data: {}
-`);
-    const listener = workflowYaml('ct-listener', 'Listener', `
+`,
+    );
+    const listener = workflowYaml(
+      'ct-listener',
+      'Listener',
+      `
   input: { required: [total] }
   output: { seen: "\${workflow.input.total}" }
   triggers:
@@ -44,13 +55,18 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
       input: { total: "\${event.data.total}" }
   tasks:
     - { id: note, type: SIMPLE, input: { total: "\${workflow.input.total}" } }
-`);
-    const onFailure = workflowYaml('ct-on-failure', 'On failure', `
+`,
+    );
+    const onFailure = workflowYaml(
+      'ct-on-failure',
+      'On failure',
+      `
   input: { required: [failedRunId, failedTask, error, note] }
   output: { got: "\${workflow.input.note}" }
   tasks:
     - { id: note, type: SIMPLE, input: { total: 0 } }
-`);
+`,
+    );
     /** `double` fails its first call (retryable), and always for a negative n (not retryable). */
     function doubling() {
       let calls = 0;
@@ -74,16 +90,47 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
       expect(done.output).toEqual({ total: 42 });
       const [first, second] = [`${runId}-call-1`, `${runId}-call-2`];
       expect(done.tasks.call).toMatchObject({ status: 'COMPLETED', attempts: 2, output: { total: 42 }, child: second });
-      expect((await s.status(first))!).toMatchObject({ status: 'FAILED', error: { message: 'flaky', retryable: true } });
+      expect((await s.status(first))!).toMatchObject({
+        status: 'FAILED',
+        error: { message: 'flaky', retryable: true },
+      });
       const started = (await s.history(second))[0]!;
-      expect(started.type === 'run.started' && started.data.source?.parent).toEqual({ runId, workflowId: 'ct-parent', task: 'call', attempt: 2, depth: 1 });
-      expect(dataOf(await s.history(runId), 'task.completed', 'call')).toEqual([{ task: 'call', attempt: 2, output: { total: 42 }, ...(traits().childOutcomeBy ? { by: traits().childOutcomeBy } : {}) }]);
+      expect(started.type === 'run.started' && started.data.source?.parent).toEqual({
+        runId,
+        workflowId: 'ct-parent',
+        task: 'call',
+        attempt: 2,
+        depth: 1,
+      });
+      expect(dataOf(await s.history(runId), 'task.completed', 'call')).toEqual([
+        {
+          task: 'call',
+          attempt: 2,
+          output: { total: 42 },
+          ...(traits().childOutcomeBy ? { by: traits().childOutcomeBy } : {}),
+        },
+      ]);
       expect((await s.runs('ct-child')).find((r) => r.runId === second)?.parent).toEqual({ runId, task: 'call' });
 
-      const announce = done.tasks.announce!.output as { event: string; eventId: string; runs: { runId: string; workflowId: string }[] };
-      expect(announce).toMatchObject({ event: 'ct_doubled', eventId: `${runId}/announce/1`, runs: [{ workflowId: 'ct-listener' }] });
-      expect(await s.until(announce.runs[0]!.runId, 'settled')).toMatchObject({ status: 'COMPLETED', output: { seen: 42 } });
-      expect(done.tasks.shout!.output).toMatchObject({ event: 'ct_nobody', runs: [], note: 'no workflow triggers on ct_nobody: no run started' });
+      const announce = done.tasks.announce!.output as {
+        event: string;
+        eventId: string;
+        runs: { runId: string; workflowId: string }[];
+      };
+      expect(announce).toMatchObject({
+        event: 'ct_doubled',
+        eventId: `${runId}/announce/1`,
+        runs: [{ workflowId: 'ct-listener' }],
+      });
+      expect(await s.until(announce.runs[0]!.runId, 'settled')).toMatchObject({
+        status: 'COMPLETED',
+        output: { seen: 42 },
+      });
+      expect(done.tasks.shout!.output).toMatchObject({
+        event: 'ct_nobody',
+        runs: [],
+        note: 'no workflow triggers on ct_nobody: no run started',
+      });
       expect(await s.runs('ct-listener')).toHaveLength(1);
       expect(await s.status(`${runId}-failure`)).toBeNull();
       await replays(s, runId, first, second, announce.runs[0]!.runId);
@@ -95,38 +142,74 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
       const runId = await s.start('ct-parent', { n: -1 });
       const done = await s.until(runId, 'settled');
       expect(done.status).toBe('FAILED');
-      expect(done.tasks.call).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'NEGATIVE', retryable: false } });
-      expect(done.tasks.call!.error!.message).toContain(`sub-workflow ct-child (run ${runId}-call-1) failed at task double: negative`);
+      expect(done.tasks.call).toMatchObject({
+        status: 'FAILED',
+        attempts: 1,
+        error: { code: 'NEGATIVE', retryable: false },
+      });
+      expect(done.tasks.call!.error!.message).toContain(
+        `sub-workflow ct-child (run ${runId}-call-1) failed at task double: negative`,
+      );
       expect(done.tasks.announce!.status).toBe('SKIPPED');
       const failureId = `${runId}-failure`;
-      const failure = await waitFor('the failure workflow to complete', async () => { const v = await s.status(failureId); return v?.status === 'COMPLETED' ? v : null; });
+      const failure = await waitFor('the failure workflow to complete', async () => {
+        const v = await s.status(failureId);
+        return v?.status === 'COMPLETED' ? v : null;
+      });
       expect(failure.output).toEqual({ got: 'n was -1' });
       const started = (await s.history(failureId))[0]!;
-      expect(started.type === 'run.started' && started.data.input).toMatchObject({ failedRunId: runId, failedTask: 'call', error: { code: 'NEGATIVE' }, note: 'n was -1' });
-      expect(started.type === 'run.started' && started.data.source?.parent).toMatchObject({ runId, relation: 'failure' });
+      expect(started.type === 'run.started' && started.data.input).toMatchObject({
+        failedRunId: runId,
+        failedTask: 'call',
+        error: { code: 'NEGATIVE' },
+        note: 'n was -1',
+      });
+      expect(started.type === 'run.started' && started.data.source?.parent).toMatchObject({
+        runId,
+        relation: 'failure',
+      });
       expect(await s.runs('ct-on-failure')).toHaveLength(1);
       await replays(s, runId, failureId);
     });
 
-    const person = workflowYaml('ct-person', 'Waits for a person', `
+    const person = workflowYaml(
+      'ct-person',
+      'Waits for a person',
+      `
   tasks:
     - { id: sign, type: HUMAN, approvers: [alice] }
-`);
+`,
+    );
     it('a SUB_WORKFLOW attempt that times out cancels its child; cancelling a parent cancels its child too', async () => {
       const s = await open({
-        workflows: [person, workflowYaml('ct-slow-parent', 'Gives its child a deadline', `
+        workflows: [
+          person,
+          workflowYaml(
+            'ct-slow-parent',
+            'Gives its child a deadline',
+            `
   tasks:
     - { id: call, type: SUB_WORKFLOW, workflow: ct-person, timeout: 500ms }
-`), workflowYaml('ct-patient-parent', 'Waits for its child', `
+`,
+          ),
+          workflowYaml(
+            'ct-patient-parent',
+            'Waits for its child',
+            `
   tasks:
     - { id: call, type: SUB_WORKFLOW, workflow: ct-person }
-`)],
+`,
+          ),
+        ],
         handlers: {},
       });
       const slow = await s.until(await s.start('ct-slow-parent', {}), 'settled');
       expect(slow.status).toBe('FAILED');
       expect(slow.tasks.call!.status).toBe('TIMED_OUT');
-      await waitFor('the timed-out child to be cancelled', async () => (await s.status(`${slow.runId}-call-1`))?.status === 'CANCELLED');
+      await waitFor(
+        'the timed-out child to be cancelled',
+        async () => (await s.status(`${slow.runId}-call-1`))?.status === 'CANCELLED',
+      );
 
       const runId = await s.start('ct-patient-parent', {});
       const childId = `${runId}-call-1`;
@@ -134,7 +217,9 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
       expect(await s.cancel(runId, 'commander', 'not needed')).toEqual({ changed: true });
       expect((await s.until(runId, 'settled')).status).toBe('CANCELLED');
       await waitFor('the child to be cancelled', async () => (await s.status(childId))?.status === 'CANCELLED');
-      expect(dataOf(await s.history(childId), 'run.cancelled')).toEqual([expect.objectContaining({ by: `run ${runId}` })]);
+      expect(dataOf(await s.history(childId), 'run.cancelled')).toEqual([
+        expect.objectContaining({ by: `run ${runId}` }),
+      ]);
       expect(dataOf(await s.history(runId), 'run.cancelled')).toEqual([{ by: 'commander', reason: 'not needed' }]);
       await replays(s, slow.runId, runId, childId);
     });
@@ -143,9 +228,16 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
       const ran: string[] = [];
       let fail = false;
       const slowDone = heldGate();
-      const h = (id: string) => () => { ran.push(id); return {}; };
+      const h = (id: string) => () => {
+        ran.push(id);
+        return {};
+      };
       const s = await open({
-        workflows: [workflowYaml('ct-steps', 'With failure steps', `
+        workflows: [
+          workflowYaml(
+            'ct-steps',
+            'With failure steps',
+            `
   failure_workflow:
     steps: [log_incident, notify]
   tasks:
@@ -154,13 +246,30 @@ export function childScenarios({ open, replays, traits }: ScenarioKit): void {
     - { id: after, type: SIMPLE, depends_on: [work] }
     - { id: log_incident, type: SIMPLE }
     - { id: notify, type: SIMPLE, depends_on: [log_incident] }
-`)],
+`,
+          ),
+        ],
         handlers: {
-          work: () => { if (fail) throw new NonRetryableError('broken', 'BROKEN'); ran.push('work'); return {}; },
-          slow: async () => { if (fail) await slowDone.opened; ran.push('slow'); return { finished: true }; },
+          work: () => {
+            if (fail) throw new NonRetryableError('broken', 'BROKEN');
+            ran.push('work');
+            return {};
+          },
+          slow: async () => {
+            if (fail) await slowDone.opened;
+            ran.push('slow');
+            return { finished: true };
+          },
           after: h('after'),
-          log_incident: () => { ran.push('log_incident'); slowDone.open(); return {}; },
-          notify: () => { ran.push('notify'); throw new NonRetryableError('pager down', 'PAGER'); },
+          log_incident: () => {
+            ran.push('log_incident');
+            slowDone.open();
+            return {};
+          },
+          notify: () => {
+            ran.push('notify');
+            throw new NonRetryableError('pager down', 'PAGER');
+          },
         },
       });
       const ok = await s.until(await s.start('ct-steps', {}), 'settled');

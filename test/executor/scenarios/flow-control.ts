@@ -21,7 +21,10 @@ function heldWork() {
   let most = 0;
   const gateOf = (n: number): Gate => {
     let g = gates.get(n);
-    if (!g) { g = heldGate(); gates.set(n, g); }
+    if (!g) {
+      g = heldGate();
+      gates.set(n, g);
+    }
     return g;
   };
   const handlers: Handlers = {
@@ -49,30 +52,41 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
     it('concurrency { limit: 2 }: starts past the limit are QUEUED, each slot freed admits the next while more starts arrive, and every run admitted starts its work and completes', async () => {
       const work = heldWork();
       const s = await open({
-        workflows: [workflowYaml('ct-limited', 'Two at a time', `
+        workflows: [
+          workflowYaml(
+            'ct-limited',
+            'Two at a time',
+            `
   input:
     required: [n]
   concurrency:
     limit: 2
   tasks:
     - { id: work, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`)],
+`,
+          ),
+        ],
         handlers: work.handlers,
       });
       const runs: string[] = [];
       for (const n of [0, 1, 2, 3]) runs.push(await s.start('ct-limited', { n }));
       await waitFor('the first two to run', () => work.ran.includes(0) && work.ran.includes(1));
-      for (const n of [2, 3]) await waitFor(`run ${n} to be QUEUED`, async () => (await statusOf(s, runs[n]!)) === 'QUEUED');
+      for (const n of [2, 3])
+        await waitFor(`run ${n} to be QUEUED`, async () => (await statusOf(s, runs[n]!)) === 'QUEUED');
       // Slots free one at a time while more starts arrive: each admitted run must start its work.
       for (let n = 0; n < 6; n++) {
         work.release(n);
         if (n < 2) runs.push(await s.start('ct-limited', { n: n + 4 }));
         await waitFor(`run ${n} to complete`, async () => (await statusOf(s, runs[n]!)) === 'COMPLETED');
         if (n + 2 < 6) {
-          await waitFor(`run ${n + 2} to start its work`, () => work.ran.includes(n + 2), { timeout: 20_000 }).catch(async (err) => {
-            const seen = await Promise.all(runs.map(async (r) => `${r}: ${(await s.history(r)).map((e) => e.type).join(' ')}`));
-            throw new Error(`${String(err)}\n${seen.join('\n')}`);
-          });
+          await waitFor(`run ${n + 2} to start its work`, () => work.ran.includes(n + 2), { timeout: 20_000 }).catch(
+            async (err) => {
+              const seen = await Promise.all(
+                runs.map(async (r) => `${r}: ${(await s.history(r)).map((e) => e.type).join(' ')}`),
+              );
+              throw new Error(`${String(err)}\n${seen.join('\n')}`);
+            },
+          );
         }
       }
       for (const runId of runs) expect((await s.until(runId, 'settled')).status).toBe('COMPLETED');
@@ -89,10 +103,14 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
       await replays(s, ...runs);
     });
 
-    it('per key: each customer has a slot of its own; a queued run of one customer waits only for that customer\'s run', async () => {
+    it("per key: each customer has a slot of its own; a queued run of one customer waits only for that customer's run", async () => {
       const work = heldWork();
       const s = await open({
-        workflows: [workflowYaml('ct-per-customer', 'One per customer', `
+        workflows: [
+          workflowYaml(
+            'ct-per-customer',
+            'One per customer',
+            `
   input:
     required: [n, customer]
   concurrency:
@@ -100,20 +118,22 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
     key: "\${workflow.input.customer}"
   tasks:
     - { id: work, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`)],
+`,
+          ),
+        ],
         handlers: work.handlers,
       });
       const a1 = await s.start('ct-per-customer', { n: 0, customer: 'acme' });
       const b1 = await s.start('ct-per-customer', { n: 1, customer: 'globex' });
       await waitFor('one run of each customer to run', () => work.ran.includes(0) && work.ran.includes(1));
       const a2 = await s.start('ct-per-customer', { n: 2, customer: 'acme' });
-      await waitFor('acme\'s second run to be QUEUED', async () => (await statusOf(s, a2)) === 'QUEUED');
+      await waitFor("acme's second run to be QUEUED", async () => (await statusOf(s, a2)) === 'QUEUED');
       // globex's run settling frees no slot of acme's.
       work.release(1);
       expect((await s.until(b1, 'settled')).status).toBe('COMPLETED');
       expect(await statusOf(s, a2)).toBe('QUEUED');
       work.release(0);
-      await waitFor('acme\'s second run to start its work', () => work.ran.includes(2), { timeout: 20_000 });
+      await waitFor("acme's second run to start its work", () => work.ran.includes(2), { timeout: 20_000 });
       work.release(2);
       for (const runId of [a1, a2]) expect((await s.until(runId, 'settled')).status).toBe('COMPLETED');
       expect((await s.status(a2))?.queue).toMatchObject({ key: 'acme', limit: 1 });
@@ -123,21 +143,28 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
     it('priority: with the one slot taken, a start of priority 90 is admitted before the older starts of the default 50', async () => {
       const work = heldWork();
       const s = await open({
-        workflows: [workflowYaml('ct-prioritised', 'One at a time', `
+        workflows: [
+          workflowYaml(
+            'ct-prioritised',
+            'One at a time',
+            `
   input:
     required: [n]
   concurrency:
     limit: 1
   tasks:
     - { id: work, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`)],
+`,
+          ),
+        ],
         handlers: work.handlers,
       });
       const holder = await s.start('ct-prioritised', { n: 0 });
       await waitFor('the first run to run', () => work.ran.includes(0));
       const older = await s.start('ct-prioritised', { n: 1 });
       const urgent = await s.start('ct-prioritised', { n: 2 }, { priority: 90 });
-      for (const runId of [older, urgent]) await waitFor(`${runId} to be QUEUED`, async () => (await statusOf(s, runId)) === 'QUEUED');
+      for (const runId of [older, urgent])
+        await waitFor(`${runId} to be QUEUED`, async () => (await statusOf(s, runId)) === 'QUEUED');
       work.release(0);
       await waitFor('the urgent run to start its work', () => work.ran.includes(2), { timeout: 20_000 });
       expect(work.ran).toEqual([0, 2]);
@@ -154,12 +181,18 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
     it('concurrency { limit: 1 } on a task holds across runs: the others stay SCHEDULED, waiting for it, and each starts once the slot frees; the wait is no attempt', async () => {
       const work = heldWork();
       const s = await open({
-        workflows: [workflowYaml('ct-task-limited', 'One push at a time', `
+        workflows: [
+          workflowYaml(
+            'ct-task-limited',
+            'One push at a time',
+            `
   input:
     required: [n]
   tasks:
     - { id: work, type: SIMPLE, input: { n: "\${workflow.input.n}" }, concurrency: { limit: 1 } }
-`)],
+`,
+          ),
+        ],
         handlers: work.handlers,
       });
       const runs: string[] = [];
@@ -168,7 +201,10 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
       const [first] = work.ran;
       const others = runs.filter((_, n) => n !== first);
       for (const runId of others) {
-        await waitFor(`${runId} to wait for the slot`, async () => (await s.status(runId))?.tasks.work?.waitingFor === 'concurrency limit 1');
+        await waitFor(
+          `${runId} to wait for the slot`,
+          async () => (await s.status(runId))?.tasks.work?.waitingFor === 'concurrency limit 1',
+        );
       }
       // Freed one at a time, while a further start arrives: each waiting attempt starts in turn.
       work.release(first!);
@@ -189,19 +225,29 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
 
     it('rate_limit { limit: 2, per: 1s }: no second holds more than two starts across runs, and every run completes', async () => {
       const s = await open({
-        workflows: [workflowYaml('ct-task-rated', 'Two a second', `
+        workflows: [
+          workflowYaml(
+            'ct-task-rated',
+            'Two a second',
+            `
   tasks:
     - { id: push, type: SIMPLE, rate_limit: { limit: 2, per: 1s } }
-`)],
+`,
+          ),
+        ],
         handlers: { push: () => ({}) },
       });
       const runs: string[] = [];
       for (let n = 0; n < 5; n++) runs.push(await s.start('ct-task-rated', {}));
       for (const runId of runs) expect((await s.until(runId, 'settled')).status).toBe('COMPLETED');
-      const starts = (await Promise.all(runs.map(async (r) => eventsOf(await s.history(r), 'task.started', 'push')))).flat().map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+      const starts = (await Promise.all(runs.map(async (r) => eventsOf(await s.history(r), 'task.started', 'push'))))
+        .flat()
+        .map((e) => Date.parse(e.time))
+        .sort((a, b) => a - b);
       expect(starts).toHaveLength(5);
       // The times recorded are the ones the limit counted: any three starts span at least the window.
-      for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!, `starts ${i - 2}..${i}`).toBeGreaterThanOrEqual(1000);
+      for (let i = 2; i < starts.length; i++)
+        expect(starts[i]! - starts[i - 2]!, `starts ${i - 2}..${i}`).toBeGreaterThanOrEqual(1000);
       await replays(s, ...runs);
     });
   });

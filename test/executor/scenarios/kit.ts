@@ -28,7 +28,10 @@ export function workflowYaml(id: string, name: string, body: string): string {
  * task, a DECISION and its case). The DO_WHILE scenario runs it on each
  * executor; test/runtime/loops.test.ts folds its events by hand.
  */
-export const pollUntilReady = workflowYaml('ct-poll', 'Poll until ready', `
+export const pollUntilReady = workflowYaml(
+  'ct-poll',
+  'Poll until ready',
+  `
   output: { rounds: "\${wait_ready.output.iteration}", last: "\${check.output.round}" }
   tasks:
     - { id: submit, type: SIMPLE }
@@ -49,12 +52,14 @@ export const pollUntilReady = workflowYaml('ct-poll', 'Poll until ready', `
       depends_on: [wait_ready]
       decision_cases: { third: { condition: "check.output.round == 3", next: [announce] } }
     - { id: announce, type: SIMPLE, handler: publish, input: { last: "\${check.output.round}" } }
-`);
+`,
+);
 
 /** The events of a type in a history, of one task if named. */
 export const eventsOf = (h: EventEnvelope[], type: string, task?: string): EventEnvelope[] =>
   h.filter((e) => e.type === type && (task === undefined || (e.data as { task?: string }).task === task));
-export const dataOf = (h: EventEnvelope[], type: string, task?: string): unknown[] => eventsOf(h, type, task).map((e) => e.data);
+export const dataOf = (h: EventEnvelope[], type: string, task?: string): unknown[] =>
+  eventsOf(h, type, task).map((e) => e.data);
 
 /** A gate a held handler waits on, opened when the test ends at the latest (a handler no executor aborts must not outlive it). */
 export function heldGate(): Gate {

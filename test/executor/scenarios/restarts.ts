@@ -13,22 +13,37 @@ export function restartScenarios({ open, replays, traits }: ScenarioKit): void {
       const calls: string[] = [];
       const held = heldGate();
       const s = await open({
-        workflows: [workflowYaml('ct-restart', 'Survives a restart', `
+        workflows: [
+          workflowYaml(
+            'ct-restart',
+            'Survives a restart',
+            `
   output: { rows: "\${export.output.rows}" }
   tasks:
     - { id: fetch, type: SIMPLE }
     - { id: export, type: SIMPLE, depends_on: [fetch], timeout: 1m }
     - { id: notify, type: SIMPLE, depends_on: [export] }
-`)],
+`,
+          ),
+        ],
         handlers: {
-          fetch: (_i, ctx) => { calls.push(ctx.idempotencyKey); return {}; },
+          fetch: (_i, ctx) => {
+            calls.push(ctx.idempotencyKey);
+            return {};
+          },
           export: async (_i: Record<string, unknown>, ctx: TaskContext) => {
             calls.push(ctx.idempotencyKey);
             // The first run of the attempt never ends on its own: it dies with the executor.
-            if (calls.filter((c) => c.endsWith('/export/1')).length === 1) { await Promise.race([untilAborted(ctx.signal), held.opened]); return { rows: -1 }; }
+            if (calls.filter((c) => c.endsWith('/export/1')).length === 1) {
+              await Promise.race([untilAborted(ctx.signal), held.opened]);
+              return { rows: -1 };
+            }
             return { rows: 3 };
           },
-          notify: (_i, ctx) => { calls.push(ctx.idempotencyKey); return {}; },
+          notify: (_i, ctx) => {
+            calls.push(ctx.idempotencyKey);
+            return {};
+          },
         },
       });
       const runId = await s.start('ct-restart', {});
@@ -40,19 +55,27 @@ export function restartScenarios({ open, replays, traits }: ScenarioKit): void {
       expect(done.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1 });
       expect(calls).toEqual([`${runId}/fetch/1`, `${runId}/export/1`, `${runId}/export/1`, `${runId}/notify/1`]);
       const h = await s.history(runId);
-      expect(dataOf(h, 'task.restarted')).toEqual([expect.objectContaining({ task: 'export', attempt: 1, restart: 1, reason: traits().restartReason })]);
+      expect(dataOf(h, 'task.restarted')).toEqual([
+        expect.objectContaining({ task: 'export', attempt: 1, restart: 1, reason: traits().restartReason }),
+      ]);
       expect(dataOf(h, 'task.failed')).toEqual([]);
       await replays(s, runId);
     });
 
     it('durable timers and pending approvals survive a restart: the wait fires after it, the approval given after it completes the run', async () => {
       const s = await open({
-        workflows: [workflowYaml('ct-restart-waits', 'Waits across a restart', `
+        workflows: [
+          workflowYaml(
+            'ct-restart-waits',
+            'Waits across a restart',
+            `
   tasks:
     - { id: cool_down, type: WAIT, duration: 1s }
     - { id: sign, type: HUMAN, approvers: [alice] }
     - { id: ship, type: SIMPLE, depends_on: [cool_down, sign] }
-`)],
+`,
+          ),
+        ],
         handlers: { ship: () => ({ shipped: true }) },
       });
       const runId = await s.start('ct-restart-waits', {});

@@ -9,23 +9,42 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       const calls: string[] = [];
       const held = heldGate();
       const s = await open({
-        workflows: [workflowYaml('ct-pausable', 'Pausable', `
+        workflows: [
+          workflowYaml(
+            'ct-pausable',
+            'Pausable',
+            `
   tasks:
     - { id: first, type: SIMPLE }
     - { id: left, type: SIMPLE, depends_on: [first] }
     - { id: right, type: SIMPLE, depends_on: [first] }
-`)],
+`,
+          ),
+        ],
         handlers: {
-          first: async () => { calls.push('first'); await held.opened; return { ok: true }; },
-          left: () => { calls.push('left'); return {}; },
-          right: () => { calls.push('right'); return {}; },
+          first: async () => {
+            calls.push('first');
+            await held.opened;
+            return { ok: true };
+          },
+          left: () => {
+            calls.push('left');
+            return {};
+          },
+          right: () => {
+            calls.push('right');
+            return {};
+          },
         },
       });
       const runId = await s.start('ct-pausable', {});
       await waitFor('first to be running', () => calls.includes('first'));
       await s.pause(runId, 'commander', 'maintenance');
       expect((await s.status(runId))!.status).toBe('PAUSED');
-      await expect(s.pause(runId, 'commander')).rejects.toMatchObject({ code: 'LF_PAUSE_REFUSED', message: expect.stringMatching(/already paused; nothing was recorded/) });
+      await expect(s.pause(runId, 'commander')).rejects.toMatchObject({
+        code: 'LF_PAUSE_REFUSED',
+        message: expect.stringMatching(/already paused; nothing was recorded/),
+      });
       held.open();
       const paused = await waitFor('first to be recorded as completed', async () => {
         const h = await s.history(runId);
@@ -60,14 +79,32 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       let nextRan = false;
       const held = heldGate();
       const s = await open({
-        workflows: [workflowYaml('ct-cancel', 'Cancellable', `
+        workflows: [
+          workflowYaml(
+            'ct-cancel',
+            'Cancellable',
+            `
   tasks:
     - { id: long, type: SIMPLE }
     - { id: next, type: SIMPLE, depends_on: [long] }
-`)],
+`,
+          ),
+        ],
         handlers: {
-          long: async (_i, ctx) => { running = true; await Promise.race([untilAborted(ctx.signal).then(() => { aborted = String(ctx.signal.reason); }), held.opened]); return {}; },
-          next: () => { nextRan = true; return {}; },
+          long: async (_i, ctx) => {
+            running = true;
+            await Promise.race([
+              untilAborted(ctx.signal).then(() => {
+                aborted = String(ctx.signal.reason);
+              }),
+              held.opened,
+            ]);
+            return {};
+          },
+          next: () => {
+            nextRan = true;
+            return {};
+          },
         },
       });
       const runId = await s.start('ct-cancel', {});
@@ -77,7 +114,8 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       expect(view.status).toBe('CANCELLED');
       expect(view.tasks.long!.status).toBe('CANCELLED');
       expect(view.tasks.next!.status).toBe('CANCELLED');
-      if (traits().abortsRunningHandlers) expect(await waitFor('the running handler to see its abort', () => aborted)).toContain('CANCELLED');
+      if (traits().abortsRunningHandlers)
+        expect(await waitFor('the running handler to see its abort', () => aborted)).toContain('CANCELLED');
       held.open();
       const h = await s.history(runId);
       expect(dataOf(h, 'run.cancelled')).toEqual([{ by: 'commander', reason: 'obsolete' }]);
@@ -91,11 +129,23 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       const held = heldGate();
       let running = false;
       const s = await open({
-        workflows: [workflowYaml('ct-pause-cancel', 'Paused, then cancelled', `
+        workflows: [
+          workflowYaml(
+            'ct-pause-cancel',
+            'Paused, then cancelled',
+            `
   tasks:
     - { id: long, type: SIMPLE }
-`)],
-        handlers: { long: async (_i, ctx) => { running = true; await Promise.race([untilAborted(ctx.signal), held.opened]); return {}; } },
+`,
+          ),
+        ],
+        handlers: {
+          long: async (_i, ctx) => {
+            running = true;
+            await Promise.race([untilAborted(ctx.signal), held.opened]);
+            return {};
+          },
+        },
       });
       const runId = await s.start('ct-pause-cancel', {});
       await waitFor('long to be running', () => running);
@@ -103,13 +153,21 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       expect(await s.cancel(runId, 'commander', 'paused for good')).toEqual({ changed: true });
       const view = await s.until(runId, 'settled');
       expect(view.status).toBe('CANCELLED');
-      expect((await s.history(runId)).map((e) => e.type).filter((t) => t.startsWith('run.'))).toEqual(['run.started', 'run.paused', 'run.cancelled']);
+      expect((await s.history(runId)).map((e) => e.type).filter((t) => t.startsWith('run.'))).toEqual([
+        'run.started',
+        'run.paused',
+        'run.cancelled',
+      ]);
       await replays(s, runId);
     });
   });
 
   describe('TERMINATE and SET', () => {
-    const terminating = (status: 'COMPLETED' | 'FAILED') => workflowYaml(`ct-terminate-${status.toLowerCase()}`, 'Terminate', `
+    const terminating = (status: 'COMPLETED' | 'FAILED') =>
+      workflowYaml(
+        `ct-terminate-${status.toLowerCase()}`,
+        'Terminate',
+        `
   output: { checked: "\${check.output.why}", region: "\${workflow.variables.region}" }
   tasks:
     - { id: slow, type: SIMPLE }
@@ -117,7 +175,8 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
     - { id: remember, type: SET, depends_on: [check], values: { region: "\${check.output.region}" } }
     - { id: stop, type: TERMINATE, depends_on: [remember], status: ${status}, reason: "stopped: \${check.output.why} in \${workflow.variables.region}" }
     - { id: later, type: SIMPLE, depends_on: [stop] }
-`);
+`,
+      );
     it('ends the run at once with its status and reason: running tasks CANCELLED, pending ones SKIPPED, the output mapped; SET variables are read after it', async () => {
       let slowAborted = 0;
       let laterRan = false;
@@ -125,15 +184,34 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       const s = await open({
         workflows: [terminating('FAILED'), terminating('COMPLETED')],
         handlers: {
-          slow: async (_i, ctx) => { await Promise.race([untilAborted(ctx.signal).then(() => { slowAborted++; }), held.opened]); return {}; },
+          slow: async (_i, ctx) => {
+            await Promise.race([
+              untilAborted(ctx.signal).then(() => {
+                slowAborted++;
+              }),
+              held.opened,
+            ]);
+            return {};
+          },
           check: () => ({ why: 'nothing to do', region: 'eu' }),
-          later: () => { laterRan = true; return {}; },
+          later: () => {
+            laterRan = true;
+            return {};
+          },
         },
       });
       const failed = await s.until(await s.start('ct-terminate-failed', {}), 'settled');
       expect(failed.status).toBe('FAILED');
-      expect(failed.error).toEqual({ code: 'LF_TERMINATED', retryable: false, message: 'stopped: nothing to do in eu', task: 'stop' });
-      expect(failed.tasks.stop).toMatchObject({ status: 'COMPLETED', output: { status: 'FAILED', reason: 'stopped: nothing to do in eu' } });
+      expect(failed.error).toEqual({
+        code: 'LF_TERMINATED',
+        retryable: false,
+        message: 'stopped: nothing to do in eu',
+        task: 'stop',
+      });
+      expect(failed.tasks.stop).toMatchObject({
+        status: 'COMPLETED',
+        output: { status: 'FAILED', reason: 'stopped: nothing to do in eu' },
+      });
       expect(failed.tasks.remember).toMatchObject({ status: 'COMPLETED', output: { region: 'eu' } });
       expect(failed.variables).toEqual({ region: 'eu' });
       expect(failed.tasks.slow!.status).toBe('CANCELLED');
@@ -147,7 +225,8 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       expect(completed.tasks.slow!.status).toBe('CANCELLED');
       expect(completed.tasks.later!.status).toBe('SKIPPED');
       expect(laterRan).toBe(false);
-      if (traits().abortsRunningHandlers) await waitFor('both slow handlers to see their abort', () => slowAborted === 2);
+      if (traits().abortsRunningHandlers)
+        await waitFor('both slow handlers to see their abort', () => slowAborted === 2);
       await replays(s, failed.runId, completed.runId);
     });
   });

@@ -27,7 +27,10 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     mkdirSync(join(dir, 'defs'));
     for (const f of ['dashboard.yaml', 'dashboard-handlers.mjs']) copyFileSync(join(FIX, f), join(dir, 'defs', f));
     // docs/limits.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
-    writeFileSync(join(dir, 'defs', 'one-at-a-time.yaml'), 'workflow:\n  id: one-at-a-time\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign_off, type: HUMAN, approvers: [alice] }\n');
+    writeFileSync(
+      join(dir, 'defs', 'one-at-a-time.yaml'),
+      'workflow:\n  id: one-at-a-time\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign_off, type: HUMAN, approvers: [alice] }\n',
+    );
     [ui, browser] = await Promise.all([
       startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir }),
       launchBrowser(),
@@ -89,14 +92,18 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     const box = page.locator('[data-approval=sign_off]');
     await box.locator('input[name=as]').fill('mallory');
     await box.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => page.locator('.actions-wrap .error-box').textContent()).toMatch(/^403 LF_APPROVAL_REFUSED: .*mallory may not decide/);
+    await expect
+      .poll(() => page.locator('.actions-wrap .error-box').textContent())
+      .toMatch(/^403 LF_APPROVAL_REFUSED: .*mallory may not decide/);
     await box.locator('input[name=as]').fill('alice');
     await box.locator('input[name=comment]').fill('looks right');
     await box.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => page.locator('.run-page').getAttribute('data-status'), { timeout: T }).toBe('COMPLETED');
     await expect.poll(() => statusOf('publish').getAttribute('data-status')).toBe('COMPLETED');
     await statusOf('sign_off').click();
-    await expect.poll(() => page.locator('.task-panel[data-task=sign_off] .decisions').textContent()).toMatch(/approved by alice.+“looks right”/);
+    await expect
+      .poll(() => page.locator('.task-panel[data-task=sign_off] .decisions').textContent())
+      .toMatch(/approved by alice.+“looks right”/);
   });
 
   it('travels back with the slider: the run as it was while the gate task ran', async () => {
@@ -117,7 +124,8 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     await page.getByRole('link', { name: 'Runs' }).click();
     await page.locator(`tr[data-run="${runId}"]`).waitFor();
     const r = await fetch(`${ui.base}/api/workflows/dashboard/start`, {
-      method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ input: { gate: join(dir, 'never-released') } }),
     });
     const other = ((await r.json()) as { runId: string }).runId;
@@ -137,11 +145,13 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     expect(await page.locator('ol.timeline').textContent()).toContain('paused by');
   });
 
-  it('starts a run with the priority filled in the form: a bad one is refused on the form, a good one shows on the queued run\'s page', async () => {
+  it("starts a run with the priority filled in the form: a bad one is refused on the form, a good one shows on the queued run's page", async () => {
     const { page } = browser;
     // A first run holds the workflow's one slot (it waits for a person).
     const held = await fetch(`${ui.base}/api/workflows/one-at-a-time/start`, {
-      method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: {} }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: {} }),
     });
     expect(held.status).toBe(200);
     await page.getByRole('link', { name: 'Start' }).click();
@@ -155,7 +165,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/\/runs\/[^/]+$/);
     await expect.poll(() => page.locator('.run-page').getAttribute('data-status'), { timeout: T }).toBe('QUEUED');
-    await expect.poll(() => page.locator('.run-page [data-fact=queue] [data-priority]').textContent(), { timeout: T }).toBe('7');
+    await expect
+      .poll(() => page.locator('.run-page [data-fact=queue] [data-priority]').textContent(), { timeout: T })
+      .toBe('7');
     expect(await page.locator('.run-page [data-fact=queue]').textContent()).toContain('waiting for a slot');
   });
 

@@ -23,7 +23,10 @@ let ui: UiProcess;
 let browser: Browser;
 const dir = tempDir('lf-ui-web-nats-');
 const conf = join(dir, 'nats.conf');
-writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.bob.*", "lf.control.bob.*"', '"lf.signals.bob.*"'));
+writeFileSync(
+  conf,
+  readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.bob.*", "lf.control.bob.*"', '"lf.signals.bob.*"'),
+);
 /** The describe's nats-server (useCluster below). */
 let nats: Cluster;
 const procs: ChildProcess[] = [];
@@ -56,17 +59,29 @@ describe.skipIf(noNats || (!chromiumBin() && !process.env.CI))('the dashboard on
     const deployed = await cli(['--nats', engineUrl, 'deploy', 'approval.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     const workerUrl = nats.as('worker');
-    procs.push(spawnCli(['--nats', engineUrl, 'engine'], { cwd: dir }), spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
+    procs.push(
+      spawnCli(['--nats', engineUrl, 'engine'], { cwd: dir }),
+      spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }),
+    );
     [ui, browser] = await Promise.all([startUiProcess(['--nats', engineUrl], [], { cwd: dir }), launchBrowser()]);
     [approveRun, cancelRun] = await Promise.all([waitingRun(), waitingRun()]);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await ui?.stop();
-    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) : undefined)));
+    await Promise.all(
+      procs.map((p) =>
+        p.exitCode === null
+          ? new Promise((r) => {
+              p.once('exit', r);
+              p.kill('SIGTERM');
+            })
+          : undefined,
+      ),
+    );
   });
 
-  it('shows the sign-in page, refuses a wrong password with the server\'s message, and signs alice in', async () => {
+  it("shows the sign-in page, refuses a wrong password with the server's message, and signs alice in", async () => {
     const { page } = browser;
     await page.goto(`${ui.base}/runs/${approveRun}`);
     await page.locator('input[name=user]').fill('alice');
@@ -87,10 +102,12 @@ describe.skipIf(noNats || (!chromiumBin() && !process.env.CI))('the dashboard on
     await box.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(runStatus, { timeout: T }).toBe('COMPLETED');
     await page.locator('svg.graph g.node[data-task=sign_off]').click();
-    await expect.poll(() => page.locator('.task-panel[data-task=sign_off] .decisions').textContent()).toMatch(/approved by alice.*“ship it”/);
+    await expect
+      .poll(() => page.locator('.task-panel[data-task=sign_off] .decisions').textContent())
+      .toMatch(/approved by alice.*“ship it”/);
   });
 
-  it('bob, without lf.control in nats.conf, is refused a cancel with the server\'s message, and the run goes on waiting', async () => {
+  it("bob, without lf.control in nats.conf, is refused a cancel with the server's message, and the run goes on waiting", async () => {
     const { page } = browser;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('input[name=user]').waitFor();
@@ -98,7 +115,9 @@ describe.skipIf(noNats || (!chromiumBin() && !process.env.CI))('the dashboard on
     await page.goto(`${ui.base}/runs/${cancelRun}`);
     await expect.poll(runStatus, { timeout: T }).toBe('WAITING');
     await page.getByRole('button', { name: 'Cancel run' }).click();
-    await expect.poll(() => page.locator('.actions-wrap .error-box').textContent()).toMatch(new RegExp(`^403 .*lf\\.control\\.bob\\.${cancelRun}`));
+    await expect
+      .poll(() => page.locator('.actions-wrap .error-box').textContent())
+      .toMatch(new RegExp(`^403 .*lf\\.control\\.bob\\.${cancelRun}`));
     expect(await runStatus()).toBe('WAITING');
     expect(browser.log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });

@@ -24,20 +24,36 @@ let dir: string;
 const dialogs: string[] = [];
 
 const node = (task: string) => browser.page.locator(`svg.graph g.node[data-task="${task}"]`);
-const fact = (name: string) => browser.page.locator('dl.facts > div', { has: browser.page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
+const fact = (name: string) =>
+  browser.page
+    .locator('dl.facts > div', { has: browser.page.locator('dt', { hasText: new RegExp(`^${name}$`) }) })
+    .locator('dd');
 
 async function api(u: UiProcess, method: string, path: string, body?: unknown, token = u.token!): Promise<any> {
-  const r = await fetch(`${u.base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const r = await fetch(`${u.base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   expect(r.status, `${method} ${path}`).toBe(200);
   return r.json();
 }
 const waitingOn = (u: UiProcess, runId: string, task: string, token?: string) =>
-  waitFor(`${runId} ${task} waiting`, async () => (await api(u, 'GET', `/api/runs/${runId}`, undefined, token)).run.tasks[task]?.status === 'PENDING_APPROVAL', { timeout: 15_000 });
+  waitFor(
+    `${runId} ${task} waiting`,
+    async () =>
+      (await api(u, 'GET', `/api/runs/${runId}`, undefined, token)).run.tasks[task]?.status === 'PENDING_APPROVAL',
+    { timeout: 15_000 },
+  );
 
 function defs(prefix: string): string {
   const d = tempDir(prefix);
   mkdirSync(join(d, 'defs'));
-  for (const f of ['review.yaml', 'review-alert.yaml', 'review-handlers.mjs']) copyFileSync(join(FIX, f), join(d, 'defs', f));
+  for (const f of ['review.yaml', 'review-alert.yaml', 'review-handlers.mjs'])
+    copyFileSync(join(FIX, f), join(d, 'defs', f));
   return d;
 }
 
@@ -48,7 +64,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
       startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir }),
       launchBrowser({ viewport: { width: WIDTH, height: 900 } }),
     ]);
-    browser.page.on('dialog', (d) => { dialogs.push(d.message()); });
+    browser.page.on('dialog', (d) => {
+      dialogs.push(d.message());
+    });
     await browser.page.goto(`${ui.base}/?token=${ui.token}`);
     await browser.page.getByRole('heading', { name: 'Runs' }).waitFor();
   }, 60_000);
@@ -57,7 +75,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     await ui?.stop();
   });
 
-  it('shows the approver the values a HUMAN task\'s input resolves to, and says the shared token names nobody', async () => {
+  it("shows the approver the values a HUMAN task's input resolves to, and says the shared token names nobody", async () => {
     const { page } = browser;
     const { runId } = await api(ui, 'POST', '/api/workflows/review/start', { input: {} });
     await waitingOn(ui, runId, 'approve_violations');
@@ -67,8 +85,12 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     await expect.poll(() => input.getAttribute('class')).toContain('resolved');
     expect(await input.textContent()).toMatch(/"rule": "MARPOL-6"[\s\S]*"vessel": "Borealis"/);
     expect(await input.textContent()).not.toContain('${');
-    expect(await page.locator('[data-testid=shared-token]').textContent()).toMatch(/shared token: anyone with it acts as any name/);
-    expect(await page.locator('[data-approval=approve_violations] [data-testid=shared-token-note]').textContent()).toMatch(/not checked/);
+    expect(await page.locator('[data-testid=shared-token]').textContent()).toMatch(
+      /shared token: anyone with it acts as any name/,
+    );
+    expect(
+      await page.locator('[data-approval=approve_violations] [data-testid=shared-token-note]').textContent(),
+    ).toMatch(/not checked/);
   });
 
   it('approves a task with approvers without asking; asks before a task that names none is decided under the default name', async () => {
@@ -84,7 +106,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     await ack.locator('input[name=as]').fill(session.user);
     await ack.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => dialogs.length).toBe(1);
-    expect(dialogs[0]).toMatch(new RegExp(`^Approve acknowledge as "${session.user}"\\?[\\s\\S]*names no approvers[\\s\\S]*type your own name`));
+    expect(dialogs[0]).toMatch(
+      new RegExp(`^Approve acknowledge as "${session.user}"\\?[\\s\\S]*names no approvers[\\s\\S]*type your own name`),
+    );
     await expect.poll(() => page.locator('.run-page').getAttribute('data-status'), { timeout: T }).toBe('COMPLETED');
   });
 
@@ -92,7 +116,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     const { page } = browser;
     const label = await node('alert_bridge').locator('text.node-label tspan').allTextContents();
     expect(label.join(' ')).toBe('Alert CMD.BRIDGE of Failed compliance checks on every vessel');
-    expect(await node('validate_compliance').locator('text.node-stats').textContent()).toMatch(/^\d[\d.]* (ms|s) · 1 attempt$/);
+    expect(await node('validate_compliance').locator('text.node-stats').textContent()).toMatch(
+      /^\d[\d.]* (ms|s) · 1 attempt$/,
+    );
     // The graph box fits its label: no line of text is wider than its rectangle.
     const fits = await node('alert_bridge').evaluate((g) => {
       const rect = g.querySelector('rect')!.getBBox();
@@ -112,7 +138,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     await page.goto(`${ui.base}/runs/${runId}`);
     await expect.poll(() => fact('Children').textContent(), { timeout: T }).toContain('(COMPLETED)');
     expect(await page.title()).toBe(`${runId} — ledgerflow`);
-    const waited = await page.locator('ol.timeline li', { hasText: 'validate_compliance completed' }).getAttribute('data-seq');
+    const waited = await page
+      .locator('ol.timeline li', { hasText: 'validate_compliance completed' })
+      .getAttribute('data-seq');
     await page.locator('input.slider').fill(waited!);
     await page.locator('.banner.travel').waitFor();
     // The page as of then: the header's status, no child run yet, nobody had decided anything.
@@ -124,7 +152,10 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     // As of then: approve_violations waited; now acknowledge does. Every control is off.
     await page.locator('[data-approval=approve_violations]').waitFor();
     for (const name of ['Approve', 'Reject', 'Pause', 'Cancel run', 'Send signal']) {
-      expect(await page.locator('.actions-wrap').getByRole('button', { name, exact: true }).first().isDisabled(), name).toBe(true);
+      expect(
+        await page.locator('.actions-wrap').getByRole('button', { name, exact: true }).first().isDisabled(),
+        name,
+      ).toBe(true);
     }
     expect(await page.locator('.travel-hint').textContent()).toMatch(/Actions are off while the page shows the past/);
     await page.locator('.travel-hint').getByRole('button', { name: 'return to now' }).click();
@@ -147,7 +178,11 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium',
     const order = await page.locator('tr[data-run]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')));
     expect(order.indexOf(await child.getAttribute('data-run'))).toBe(order.indexOf(parent) + 1);
     expect(await child.locator('.child-mark').count()).toBe(1);
-    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, wrap: document.querySelector('.table-wrap')!.scrollWidth, wrapClient: document.querySelector('.table-wrap')!.clientWidth }));
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      wrap: document.querySelector('.table-wrap')!.scrollWidth,
+      wrapClient: document.querySelector('.table-wrap')!.clientWidth,
+    }));
     expect(widths.page).toBeLessThanOrEqual(1440);
     expect(widths.wrap).toBeLessThanOrEqual(widths.wrapClient);
     expect(await page.locator('td.result').first().getAttribute('title')).toMatch(/click to show it whole/);
@@ -170,7 +205,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('named users (--users), in ch
     const d = defs('lf-ui-users-web-');
     writeFileSync(join(d, 'users.yaml'), `users:\n  - name: alice\n    token: ${token}\n`);
     [users, b] = await Promise.all([
-      startUiProcess(['--store', join(d, 'store')], ['--definitions', join(d, 'defs'), '--users', 'users.yaml'], { cwd: d }),
+      startUiProcess(['--store', join(d, 'store')], ['--definitions', join(d, 'defs'), '--users', 'users.yaml'], {
+        cwd: d,
+      }),
       launchBrowser({ viewport: { width: WIDTH, height: 900 } }),
     ]);
   }, 60_000);
@@ -192,53 +229,70 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('named users (--users), in ch
     expect(await page.locator('[data-testid=shared-token]').count()).toBe(0);
     await box.getByRole('button', { name: 'Approve' }).click();
     await page.locator('[data-approval=acknowledge]').waitFor({ timeout: T });
-    const events = (await api(users, 'GET', `/api/runs/${runId}/events`, undefined, token)).events as { type: string; data: any }[];
+    const events = (await api(users, 'GET', `/api/runs/${runId}/events`, undefined, token)).events as {
+      type: string;
+      data: any;
+    }[];
     expect(events.find((e) => e.type === 'approval.recorded')!.data.by).toBe('alice');
   });
 });
 
-describe.skipIf(!chromiumBin() && !process.env.CI)('a users file (docs/users.md): the page signs people in with their name and password, in chromium', () => {
-  let ui2: UiProcess;
-  let b: Browser;
-  let d: string;
-  beforeAll(async () => {
-    d = defs('lf-ui-signin-web-');
-    const added = await cli(['users', 'add', 'alice', '--level', 'L0', '--password-stdin'], { cwd: d, stdin: 'alice-pw\n' });
-    expect(added.code, added.stderr).toBe(0);
-    [ui2, b] = await Promise.all([
-      startUiProcess(['--store', join(d, 'store')], ['--definitions', join(d, 'defs')], { cwd: d }),
-      launchBrowser({ viewport: { width: WIDTH, height: 900 } }),
-    ]);
-  }, 60_000);
-  afterAll(async () => {
-    await b?.close();
-    await ui2?.stop();
-  });
+describe.skipIf(!chromiumBin() && !process.env.CI)(
+  'a users file (docs/users.md): the page signs people in with their name and password, in chromium',
+  () => {
+    let ui2: UiProcess;
+    let b: Browser;
+    let d: string;
+    beforeAll(async () => {
+      d = defs('lf-ui-signin-web-');
+      const added = await cli(['users', 'add', 'alice', '--level', 'L0', '--password-stdin'], {
+        cwd: d,
+        stdin: 'alice-pw\n',
+      });
+      expect(added.code, added.stderr).toBe(0);
+      [ui2, b] = await Promise.all([
+        startUiProcess(['--store', join(d, 'store')], ['--definitions', join(d, 'defs')], { cwd: d }),
+        launchBrowser({ viewport: { width: WIDTH, height: 900 } }),
+      ]);
+    }, 60_000);
+    afterAll(async () => {
+      await b?.close();
+      await ui2?.stop();
+    });
 
-  it('a wrong password says so; the right one shows who she is and her level, and her approval is recorded as hers', async () => {
-    const { page } = b;
-    await page.goto(`${ui2.base}/`);
-    await page.getByLabel('User').fill('alice');
-    await page.getByLabel('Password').fill('guess');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('wrong user or password for alice').waitFor({ timeout: T });
-    await page.getByLabel('Password').fill('alice-pw');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('[data-user=alice]').waitFor({ timeout: T });
-    expect(await page.locator('[data-level]').textContent()).toContain('L0 (Commander)');
-    expect(await page.locator('[data-testid=shared-token]').count()).toBe(0);
+    it('a wrong password says so; the right one shows who she is and her level, and her approval is recorded as hers', async () => {
+      const { page } = b;
+      await page.goto(`${ui2.base}/`);
+      await page.getByLabel('User').fill('alice');
+      await page.getByLabel('Password').fill('guess');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('wrong user or password for alice').waitFor({ timeout: T });
+      await page.getByLabel('Password').fill('alice-pw');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('[data-user=alice]').waitFor({ timeout: T });
+      expect(await page.locator('[data-level]').textContent()).toContain('L0 (Commander)');
+      expect(await page.locator('[data-testid=shared-token]').count()).toBe(0);
 
-    const cookie = (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-    const session = await (await fetch(`${ui2.base}/api/session`, { headers: { cookie } })).json() as { csrf: string };
-    const started = await fetch(`${ui2.base}/api/workflows/review/start`, { method: 'POST', headers: { cookie, 'x-lf-csrf': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ input: {} }) });
-    const { runId } = await started.json() as { runId: string };
-    await page.goto(`${ui2.base}/runs/${runId}`);
-    const box = page.locator('[data-approval=approve_violations]');
-    await box.waitFor({ timeout: 15_000 });
-    expect(await box.locator('input[name=as]').count()).toBe(0);
-    await box.getByRole('button', { name: 'Approve' }).click();
-    await page.locator('[data-approval=acknowledge]').waitFor({ timeout: T });
-    const events = await (await fetch(`${ui2.base}/api/runs/${runId}/events`, { headers: { cookie } })).json() as { events: { type: string; data: any }[] };
-    expect(events.events.find((e) => e.type === 'approval.recorded')!.data.by).toBe('alice');
-  }, 60_000);
-});
+      const cookie = (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const session = (await (await fetch(`${ui2.base}/api/session`, { headers: { cookie } })).json()) as {
+        csrf: string;
+      };
+      const started = await fetch(`${ui2.base}/api/workflows/review/start`, {
+        method: 'POST',
+        headers: { cookie, 'x-lf-csrf': session.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ input: {} }),
+      });
+      const { runId } = (await started.json()) as { runId: string };
+      await page.goto(`${ui2.base}/runs/${runId}`);
+      const box = page.locator('[data-approval=approve_violations]');
+      await box.waitFor({ timeout: 15_000 });
+      expect(await box.locator('input[name=as]').count()).toBe(0);
+      await box.getByRole('button', { name: 'Approve' }).click();
+      await page.locator('[data-approval=acknowledge]').waitFor({ timeout: T });
+      const events = (await (await fetch(`${ui2.base}/api/runs/${runId}/events`, { headers: { cookie } })).json()) as {
+        events: { type: string; data: any }[];
+      };
+      expect(events.events.find((e) => e.type === 'approval.recorded')!.data.by).toBe('alice');
+    }, 60_000);
+  },
+);

@@ -19,7 +19,7 @@ let ui: UiProcess;
 let browser: Browser;
 let dir: string;
 
-describe.skipIf(!chromiumBin() && !process.env.CI)('the definition page\'s Metrics section, in chromium', () => {
+describe.skipIf(!chromiumBin() && !process.env.CI)("the definition page's Metrics section, in chromium", () => {
   beforeAll(async () => {
     dir = tempDir('lf-ui-stats-');
     mkdirSync(join(dir, 'defs', 'stats'), { recursive: true });
@@ -42,11 +42,15 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the definition page\'s Metri
   });
 
   it('GET /api/definitions/:id/stats answers what ledgerflow stats --json prints', async () => {
-    const res = await fetch(`${ui.base}/api/definitions/${WF}/stats`, { headers: { authorization: `Bearer ${ui.token}` } });
+    const res = await fetch(`${ui.base}/api/definitions/${WF}/stats`, {
+      headers: { authorization: `Bearer ${ui.token}` },
+    });
     expect(res.status).toBe(200);
     const printed = await cli(['--store', join(dir, 'store'), 'stats', WF, '--json'], { cwd: dir });
     expect(await res.json()).toEqual(JSON.parse(printed.stdout));
-    const bad = await fetch(`${ui.base}/api/definitions/${WF}/stats?since=yesterday`, { headers: { authorization: `Bearer ${ui.token}` } });
+    const bad = await fetch(`${ui.base}/api/definitions/${WF}/stats?since=yesterday`, {
+      headers: { authorization: `Bearer ${ui.token}` },
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -57,13 +61,25 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the definition page\'s Metri
     await section.getByRole('heading', { name: 'Metrics' }).waitFor();
     const cards = section.locator('[data-metric]');
     await cards.first().waitFor();
-    expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')))).toEqual(['execution_time', 'task_success_rate', 'retry_count']);
-    expect(await section.locator('[data-runs]').textContent()).toContain('3 runs: 2 completed, 1 failed, 0 cancelled, 0 not settled.');
+    expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')))).toEqual([
+      'execution_time',
+      'task_success_rate',
+      'retry_count',
+    ]);
+    expect(await section.locator('[data-runs]').textContent()).toContain(
+      '3 runs: 2 completed, 1 failed, 0 cancelled, 0 not settled.',
+    );
     expect(await section.locator('[data-metric=task_success_rate] .stat-value').textContent()).toBe('87.5 %');
     expect(await section.locator('[data-metric=retry_count] .stat-value').textContent()).toBe('4');
-    expect(await section.locator('[data-metric=execution_time] .stat-value').textContent()).toMatch(/^p50 .+ · p95 .+$/);
-    expect(await section.locator('tr[data-task=scan_files] [data-figure=task_success_rate]').textContent()).toBe('66.7 % (2/3)');
+    expect(await section.locator('[data-metric=execution_time] .stat-value').textContent()).toMatch(
+      /^p50 .+ · p95 .+$/,
+    );
+    expect(await section.locator('tr[data-task=scan_files] [data-figure=task_success_rate]').textContent()).toBe(
+      '66.7 % (2/3)',
+    );
     expect(await section.locator('tr[data-task=scan_files] [data-figure=retry_count]').textContent()).toBe('4');
-    expect(await section.locator('tr[data-task=generate_receipt] [data-figure=task_success_rate]').textContent()).toBe('100.0 % (2/2)');
+    expect(await section.locator('tr[data-task=generate_receipt] [data-figure=task_success_rate]').textContent()).toBe(
+      '100.0 % (2/2)',
+    );
   });
 });

@@ -19,15 +19,41 @@ describe('the run page graph layout', () => {
   });
 
   it('uses the graph the API sent when there is one, and ignores edges to unknown tasks', () => {
-    const layout = layoutGraph(graphOf({ nodes: [{ id: 'a', type: 'SIMPLE', label: 'a' }, { id: 'b', type: 'HUMAN', label: 'b' }], edges: [{ from: 'a', to: 'b', kind: 'case', label: 'yes' }, { from: 'a', to: 'ghost', kind: 'depends' }] }, undefined));
-    expect(layout.nodes.map((n) => [n.id, n.type])).toEqual([['a', 'SIMPLE'], ['b', 'HUMAN']]);
+    const layout = layoutGraph(
+      graphOf(
+        {
+          nodes: [
+            { id: 'a', type: 'SIMPLE', label: 'a' },
+            { id: 'b', type: 'HUMAN', label: 'b' },
+          ],
+          edges: [
+            { from: 'a', to: 'b', kind: 'case', label: 'yes' },
+            { from: 'a', to: 'ghost', kind: 'depends' },
+          ],
+        },
+        undefined,
+      ),
+    );
+    expect(layout.nodes.map((n) => [n.id, n.type])).toEqual([
+      ['a', 'SIMPLE'],
+      ['b', 'HUMAN'],
+    ]);
     expect(layout.edges).toHaveLength(1);
     expect(layout.edges[0]!.label).toBe('yes');
   });
 
   it('keeps a long label whole: wrapped at spaces and dots onto more lines of a taller box, never cut', () => {
     const label = 'Alert CMD.BRIDGE of Failed compliance checks on every vessel';
-    const layout = layoutGraph({ nodes: [{ id: 'alert', type: 'SUB_WORKFLOW', label }, { id: 'b', type: 'SIMPLE', label: 'b' }], edges: [] }, { stats: true });
+    const layout = layoutGraph(
+      {
+        nodes: [
+          { id: 'alert', type: 'SUB_WORKFLOW', label },
+          { id: 'b', type: 'SIMPLE', label: 'b' },
+        ],
+        edges: [],
+      },
+      { stats: true },
+    );
     const node = layout.nodes.find((n) => n.id === 'alert')!;
     expect(node.lines.length).toBeGreaterThan(1);
     expect(node.lines.join(' ')).toBe(label);
@@ -40,11 +66,30 @@ describe('the run page graph layout', () => {
 });
 
 describe('the runs table rows', () => {
-  const rec = (runId: string, parent?: string): RunRecord => ({ runId, workflowId: 'w', version: 1, status: 'COMPLETED', startedAt: '', completedAt: null, lastSeq: 1, agents: [], durationMs: null, result: '', outputText: null, tasks: {}, waiting: [], trigger: parent ? { kind: 'parent', runId: parent } : { kind: 'manual' } });
+  const rec = (runId: string, parent?: string): RunRecord => ({
+    runId,
+    workflowId: 'w',
+    version: 1,
+    status: 'COMPLETED',
+    startedAt: '',
+    completedAt: null,
+    lastSeq: 1,
+    agents: [],
+    durationMs: null,
+    result: '',
+    outputText: null,
+    tasks: {},
+    waiting: [],
+    trigger: parent ? { kind: 'parent', runId: parent } : { kind: 'manual' },
+  });
   it('puts each child run under its parent (grandchildren under their child), and keeps a child whose parent is on another page, marked', () => {
     const rows = grouped([rec('c1', 'p'), rec('other'), rec('p'), rec('g', 'c1'), rec('orphan', 'gone')]);
     expect(rows.map((r) => [r.run.runId, r.parent, r.nested])).toEqual([
-      ['other', null, false], ['p', null, false], ['c1', 'p', true], ['g', 'c1', true], ['orphan', 'gone', false],
+      ['other', null, false],
+      ['p', null, false],
+      ['c1', 'p', true],
+      ['g', 'c1', true],
+      ['orphan', 'gone', false],
     ]);
   });
 });

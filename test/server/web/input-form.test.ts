@@ -12,7 +12,13 @@ const decls: InputDecl[] = [
 
 describe('the start form', () => {
   it('types each declared input and leaves empty optional ones to their defaults', () => {
-    const { input, problems } = buildInput(decls, { folder: ' /srv ', limit: '25', dry: 'true', tags: '["a"]', extra: 'plain text' });
+    const { input, problems } = buildInput(decls, {
+      folder: ' /srv ',
+      limit: '25',
+      dry: 'true',
+      tags: '["a"]',
+      extra: 'plain text',
+    });
     expect(problems).toEqual([]);
     expect(input).toEqual({ folder: ' /srv ', limit: 25, dry: true, tags: ['a'], extra: 'plain text' });
     expect(buildInput(decls, { folder: 'x', limit: '' }).input).toEqual({ folder: 'x' });

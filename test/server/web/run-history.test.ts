@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { attemptsOf, decisionsOf, summarize, type PageEvent } from '../../../src/server/web/run-history.js';
 
-const ev = (seq: number, type: string, data: unknown): PageEvent => ({ seq, time: `2026-01-01T00:00:0${seq}.000Z`, type: type as PageEvent['type'], data, state: { status: 'RUNNING', hash: 'h' } });
+const ev = (seq: number, type: string, data: unknown): PageEvent => ({
+  seq,
+  time: `2026-01-01T00:00:0${seq}.000Z`,
+  type: type as PageEvent['type'],
+  data,
+  state: { status: 'RUNNING', hash: 'h' },
+});
 
 describe('what the run page reads from events', () => {
   const events = [
@@ -16,7 +22,14 @@ describe('what the run page reads from events', () => {
 
   it('lists each attempt of a task with its outcome, error and reporter', () => {
     expect(attemptsOf(events, 'fetch')).toEqual([
-      { attempt: 1, startedAt: events[1]!.time, endedAt: events[2]!.time, outcome: 'failed', error: 'timeout', by: 'worker' },
+      {
+        attempt: 1,
+        startedAt: events[1]!.time,
+        endedAt: events[2]!.time,
+        outcome: 'failed',
+        error: 'timeout',
+        by: 'worker',
+      },
       { attempt: 2, startedAt: events[3]!.time, endedAt: events[4]!.time, outcome: 'completed' },
     ]);
   });
@@ -31,6 +44,8 @@ describe('what the run page reads from events', () => {
   it('summarizes events in a line, keeping text as text', () => {
     expect(summarize(events[2]!)).toBe('fetch failed: timeout by worker');
     expect(summarize(events[6]!)).toBe('ok approved by alice: “fine”');
-    expect(summarize(ev(8, 'run.cancelled', { by: 'alice', reason: '<b>stop</b>' }))).toBe('cancelled by alice: <b>stop</b>');
+    expect(summarize(ev(8, 'run.cancelled', { by: 'alice', reason: '<b>stop</b>' }))).toBe(
+      'cancelled by alice: <b>stop</b>',
+    );
   });
 });

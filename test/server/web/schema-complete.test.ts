@@ -17,13 +17,15 @@ describe('completion from the JSON Schema', () => {
     expect(labels('workflow:\n  ')).toEqual(expect.arrayContaining(['id', 'version', 'tasks', 'input', 'triggers']));
   });
 
-  it('offers a task\'s keys in a list item, on its first line and the lines after', () => {
+  it("offers a task's keys in a list item, on its first line and the lines after", () => {
     expect(at('workflow:\n  tasks:\n    - ')).toEqual({ at: 'key', path: ['workflow', 'tasks', '[]'], prefix: '' });
     expect(labels('workflow:\n  tasks:\n    - id: a\n      depe')).toEqual(['depends_on']);
   });
 
   it('offers the task types as the value of type:', () => {
-    expect(labels('workflow:\n  tasks:\n    - id: a\n      type: ')).toEqual(expect.arrayContaining(['SIMPLE', 'HUMAN', 'DECISION', 'WAIT']));
+    expect(labels('workflow:\n  tasks:\n    - id: a\n      type: ')).toEqual(
+      expect.arrayContaining(['SIMPLE', 'HUMAN', 'DECISION', 'WAIT']),
+    );
     expect(labels('workflow:\n  tasks:\n    - id: a\n      type: HU')).toEqual(['HUMAN']);
   });
 });

@@ -19,7 +19,9 @@ const ids: string[] = [];
 
 describe('whereParams', () => {
   it('splits the box on spaces and commas, keeping a quoted value whole', () => {
-    expect(whereParams('customer=42 amount>100,region="a b"')).toBe('where=customer%3D42&where=amount%3E100&where=region%3D%22a+b%22');
+    expect(whereParams('customer=42 amount>100,region="a b"')).toBe(
+      'where=customer%3D42&where=amount%3E100&where=region%3D%22a+b%22',
+    );
     expect(whereParams('')).toBe('');
   });
 });
@@ -31,7 +33,11 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the runs page filters by sea
     const file = join(dir, 'orders.yaml');
     writeFileSync(file, /```yaml\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('## Search attributes')))![1]!);
     const store = join(dir, 'store');
-    for (const [customer, amount] of [['42', '420'], ['7', '70'], ['42', '99']]) {
+    for (const [customer, amount] of [
+      ['42', '420'],
+      ['7', '70'],
+      ['42', '99'],
+    ]) {
       const r = await cli(['--store', store, 'run', file, '--customer', customer!, '--amount', amount!, '--json']);
       expect(r.code, r.stderr).toBe(0);
       ids.push((JSON.parse(r.stdout) as { runId: string }).runId);
@@ -50,9 +56,13 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the runs page filters by sea
     await page.locator('tr[data-run]').first().waitFor();
     await page.locator('input[name=where]').fill('customer=42 amount>100');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(async () => page.locator('tr[data-run]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual([ids[0]]);
+    await expect
+      .poll(async () => page.locator('tr[data-run]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run'))))
+      .toEqual([ids[0]]);
     expect(page.url()).toContain('where=customer%3D42+amount%3E100');
-    expect(await page.locator(`tr[data-run="${ids[0]}"] [data-testid=search-attrs]`).textContent()).toContain('customer=42');
+    expect(await page.locator(`tr[data-run="${ids[0]}"] [data-testid=search-attrs]`).textContent()).toContain(
+      'customer=42',
+    );
     await expect.poll(() => page.locator('.page-head').textContent()).toContain('1 runs match');
 
     await page.locator('input[name=where]').fill('customer=99');
@@ -62,6 +72,8 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the runs page filters by sea
 
     await page.locator('input[name=where]').fill('amount>lots');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => page.locator('.error-box').textContent()).toContain('amount is a number attribute and "lots" is not a number');
+    await expect
+      .poll(() => page.locator('.error-box').textContent())
+      .toContain('amount is a number attribute and "lots" is not a number');
   });
 });

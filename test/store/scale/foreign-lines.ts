@@ -18,4 +18,3 @@ export async function foreignLines(storeDir: string): Promise<{ foreign: string[
   }
   return { foreign, lines };
 }
-

@@ -22,7 +22,9 @@ afterEach(() => killLeftovers(procs.splice(0)));
 
 function project(): { dir: string; storeDir: string; file: string } {
   const dir = tempDir('lf-kills-');
-  writeFileSync(join(dir, 'orders.yaml'), `workflow:
+  writeFileSync(
+    join(dir, 'orders.yaml'),
+    `workflow:
   id: orders
   handlers: ./handlers.mjs
   input:
@@ -32,8 +34,11 @@ function project(): { dir: string; storeDir: string; file: string } {
     - { id: reserve, type: SIMPLE }
     - { id: charge, type: SIMPLE, depends_on: [reserve] }
     - { id: ship, type: SIMPLE, depends_on: [charge] }
-`);
-  writeFileSync(join(dir, 'handlers.mjs'), `import { existsSync } from 'node:fs';
+`,
+  );
+  writeFileSync(
+    join(dir, 'handlers.mjs'),
+    `import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 export default {
   reserve: async (_input, ctx) => ({ held: ctx.workflowInput.n }),
@@ -44,19 +49,28 @@ export default {
     return { sent: true };
   },
 };
-`);
+`,
+  );
   return { dir, storeDir: join(dir, '.ledgerflow'), file: join(dir, 'orders.yaml') };
 }
 
-function drive(p: { dir: string; storeDir: string; file: string }, count: number, shell = ''): { child: ReturnType<typeof spawn>; out: () => string } {
+function drive(
+  p: { dir: string; storeDir: string; file: string },
+  count: number,
+  shell = '',
+): { child: ReturnType<typeof spawn>; out: () => string } {
   let out = '';
   const args = [DRIVER, ROOT, p.file, p.storeDir, String(count)];
   const child = shell
     ? spawn('bash', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, ...args], { cwd: p.dir })
     : spawn(process.execPath, args, { cwd: p.dir });
   procs.push(child);
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   return { child, out: () => out };
 }
 
@@ -78,7 +92,10 @@ async function serveToTheEnd(p: { dir: string; storeDir: string }, runs: number)
   procs.push(serve);
   serve.stdout!.resume(); // read, or its notices fill the pipe and it cannot exit
   serve.stderr!.resume();
-  await waitFor('serve drove every run to its end', async () => (await settledCount(p.storeDir)) === runs, { timeout: 120_000, interval: 250 });
+  await waitFor('serve drove every run to its end', async () => (await settledCount(p.storeDir)) === runs, {
+    timeout: 120_000,
+    interval: 250,
+  });
   serve.kill('SIGTERM');
   await waitFor('serve stopped', () => serve.exitCode !== null);
   expect((await foreignLines(p.storeDir)).foreign).toEqual([]);
@@ -101,7 +118,11 @@ describe('hundreds of runs at once on the embedded store, with kills', () => {
     const p = project();
     const { child, out } = drive(p, 300);
     await waitFor('the runs started', () => out().includes('started'), { timeout: 60_000, detail: out });
-    await waitFor('100 runs at their last task', async () => (await atTask(p.storeDir, 'ship')) >= 100, { timeout: 60_000, interval: 50, detail: out });
+    await waitFor('100 runs at their last task', async () => (await atTask(p.storeDir, 'ship')) >= 100, {
+      timeout: 60_000,
+      interval: 50,
+      detail: out,
+    });
     child.kill('SIGKILL');
     await waitFor('the driver gone', () => child.exitCode !== null || child.signalCode !== null);
     expect(await settledCount(p.storeDir)).toBe(0); // killed mid-way: serve has every run to take over

@@ -36,7 +36,9 @@ describe('several hundred runs committing at once on the embedded store', () => 
     for (let i = 0; i < 300; i++) ids.push((await engine.startRun(definition!, {}, { runId: `order-${i}` })).runId);
     const driven = await Promise.allSettled(ids.map((id) => engine.drive(id, { handlers })));
     expect(driven.filter((d) => d.status === 'rejected')).toEqual([]);
-    expect(driven.map((d) => (d.status === 'fulfilled' ? d.value.status : d.reason))).toEqual(ids.map(() => 'COMPLETED'));
+    expect(driven.map((d) => (d.status === 'fulfilled' ? d.value.status : d.reason))).toEqual(
+      ids.map(() => 'COMPLETED'),
+    );
     await store.close();
 
     const { foreign, lines } = await foreignLines(storeDir);

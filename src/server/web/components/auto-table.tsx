@@ -12,5 +12,19 @@ function cell(v: unknown): string {
 
 export function AutoTable(props: { rows: Array<Record<string, unknown>>; columns?: string[]; rowKey?: string }) {
   const cols = props.columns ?? [...new Set(props.rows.flatMap((r) => Object.keys(r)))];
-  return <Table heads={cols} rows={props.rows} row={(r, i) => <tr key={props.rowKey ? String(r[props.rowKey]) : i}>{cols.map((c) => <td key={c} class="small">{cell(r[c])}</td>)}</tr>} />;
+  return (
+    <Table
+      heads={cols}
+      rows={props.rows}
+      row={(r, i) => (
+        <tr key={props.rowKey ? String(r[props.rowKey]) : i}>
+          {cols.map((c) => (
+            <td key={c} class="small">
+              {cell(r[c])}
+            </td>
+          ))}
+        </tr>
+      )}
+    />
+  );
 }

@@ -10,7 +10,6 @@ import { graphOf, layoutGraph, pathOf, TYPE_MARK } from '../graph-layout.js';
 import { COLOURS, toneOf } from '../status.js';
 import type { Definition, Graph as GraphData } from '../types.js';
 
-
 export function Graph(props: {
   graph?: GraphData | null | undefined;
   definition?: Definition | null | undefined;
@@ -23,14 +22,32 @@ export function Graph(props: {
   onSelect?: (id: string) => void;
 }) {
   const stats = props.tasks !== undefined;
-  const layout = useMemo(() => layoutGraph(graphOf(props.graph, props.definition), { stats }), [props.graph, props.definition, stats]);
+  const layout = useMemo(
+    () => layoutGraph(graphOf(props.graph, props.definition), { stats }),
+    [props.graph, props.definition, stats],
+  );
   if (layout.nodes.length === 0) return <div class="muted">No graph.</div>;
   return (
     <div class="graph-wrap">
-      <svg class="graph" width={layout.width} height={layout.height} viewBox={`0 0 ${layout.width} ${layout.height}`} role="img" aria-label="workflow graph"
-        style={{ maxWidth: '100%', minWidth: `${Math.round(layout.width * 0.7)}px`, height: 'auto' }}>
+      <svg
+        class="graph"
+        width={layout.width}
+        height={layout.height}
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        role="img"
+        aria-label="workflow graph"
+        style={{ maxWidth: '100%', minWidth: `${Math.round(layout.width * 0.7)}px`, height: 'auto' }}
+      >
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#8792a2" />
           </marker>
         </defs>
@@ -39,7 +56,11 @@ export function Graph(props: {
           return (
             <g key={`${e.from}->${e.to}`} class="edge">
               <path d={pathOf(e.points)} fill="none" stroke="#8792a2" stroke-width="1.4" marker-end="url(#arrow)" />
-              {e.label && mid ? <text x={mid.x} y={mid.y} class="edge-label" text-anchor="middle" dominant-baseline="middle">{e.label}</text> : null}
+              {e.label && mid ? (
+                <text x={mid.x} y={mid.y} class="edge-label" text-anchor="middle" dominant-baseline="middle">
+                  {e.label}
+                </text>
+              ) : null}
             </g>
           );
         })}
@@ -58,14 +79,34 @@ export function Graph(props: {
               onClick={() => props.onSelect?.(n.id)}
               role="button"
               tabIndex={0}
-              onKeyDown={(e) => { if (e.key === 'Enter') props.onSelect?.(n.id); }}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') props.onSelect?.(n.id);
+              }}
             >
-              <rect width={n.width} height={n.height} rx={n.type === 'DECISION' ? 18 : 6} fill={n.type === 'WORKFLOW' ? '#fff' : c.fill} stroke={selected ? '#111827' : c.stroke} stroke-width={selected ? 2.5 : 1.6} stroke-dasharray={n.type === 'WORKFLOW' ? '5 4' : undefined} />
+              <rect
+                width={n.width}
+                height={n.height}
+                rx={n.type === 'DECISION' ? 18 : 6}
+                fill={n.type === 'WORKFLOW' ? '#fff' : c.fill}
+                stroke={selected ? '#111827' : c.stroke}
+                stroke-width={selected ? 2.5 : 1.6}
+                stroke-dasharray={n.type === 'WORKFLOW' ? '5 4' : undefined}
+              />
               <text class="node-label" fill="#111827">
-                {n.lines.map((line, i) => <tspan key={i} x={10} y={19 + i * 16}>{line}</tspan>)}
+                {n.lines.map((line, i) => (
+                  <tspan key={i} x={10} y={19 + i * 16}>
+                    {line}
+                  </tspan>
+                ))}
               </text>
-              <text x={10} y={19 + n.lines.length * 16} class="node-sub" fill={c.text}>{[TYPE_MARK[n.type], status?.toLowerCase().replace('_', ' ')].filter(Boolean).join(' · ') || 'task'}</text>
-              {stats && n.type !== 'WORKFLOW' ? <text x={10} y={34 + n.lines.length * 16} class="node-stats" fill="#4b5563">{statsText(props.tasks?.[n.id], props.now)}</text> : null}
+              <text x={10} y={19 + n.lines.length * 16} class="node-sub" fill={c.text}>
+                {[TYPE_MARK[n.type], status?.toLowerCase().replace('_', ' ')].filter(Boolean).join(' · ') || 'task'}
+              </text>
+              {stats && n.type !== 'WORKFLOW' ? (
+                <text x={10} y={34 + n.lines.length * 16} class="node-stats" fill="#4b5563">
+                  {statsText(props.tasks?.[n.id], props.now)}
+                </text>
+              ) : null}
               <title>{`${n.label}${n.label !== n.id ? ` [${n.id}]` : ''} (${n.type})${status ? `: ${status}` : ''}`}</title>
             </g>
           );
@@ -76,7 +117,10 @@ export function Graph(props: {
 }
 
 /** "1.20 s · 2 attempts": how long a task took (so far) and how many attempts it made; "not started" before its first. */
-export function statsText(task: { startedAt?: string | null; completedAt?: string | null; attempts?: number } | undefined, now?: number): string {
+export function statsText(
+  task: { startedAt?: string | null; completedAt?: string | null; attempts?: number } | undefined,
+  now?: number,
+): string {
   if (!task?.startedAt) return 'not started';
   const took = duration(between(task.startedAt, task.completedAt ?? null, now ?? Date.now()));
   const n = task.attempts ?? 0;

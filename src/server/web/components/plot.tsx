@@ -32,9 +32,22 @@ export function Plot(props: {
         x: cats ? { time: false, range: [-0.5, cats.length - 0.5] } : { time: true },
         y: { range: (_u: uPlot, _min: number, max: number) => [0, props.yMax ?? (max > 0 ? max * 1.1 : 1)] },
       },
-      series: [{}, ...props.series.map((s) => (cats ? { ...s, paths: uPlot.paths.bars!({ size: [0.7 / props.series.length, 60], align: 0 }) } : s))],
+      series: [
+        {},
+        ...props.series.map((s) =>
+          cats ? { ...s, paths: uPlot.paths.bars!({ size: [0.7 / props.series.length, 60], align: 0 }) } : s,
+        ),
+      ],
       axes: [
-        catAxis ? { splits: () => cats!.map((_, i) => i), values: (_u: uPlot, splits: number[]) => splits.map((i) => catAxis.labels[i] ?? ''), rotate: catAxis.rotate, size: catAxis.size, gap: 6 } : {},
+        catAxis
+          ? {
+              splits: () => cats!.map((_, i) => i),
+              values: (_u: uPlot, splits: number[]) => splits.map((i) => catAxis.labels[i] ?? ''),
+              rotate: catAxis.rotate,
+              size: catAxis.size,
+              gap: 6,
+            }
+          : {},
         { label: props.yLabel ?? '', size: 56 },
       ],
       legend: { show: props.series.length > 1 },

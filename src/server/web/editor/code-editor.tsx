@@ -17,7 +17,11 @@ import { cursorPlace, schemaOptions, type SchemaNode } from './schema-complete.j
 export const CHECK_DELAY_MS = 400;
 
 /** A problem at `line:col` (1-based) as a range of the document: from there to the end of the word (at least one character). */
-export function lintRange(doc: EditorState['doc'], line: number | undefined, col: number | undefined): { from: number; to: number } {
+export function lintRange(
+  doc: EditorState['doc'],
+  line: number | undefined,
+  col: number | undefined,
+): { from: number; to: number } {
   const l = doc.line(Math.min(Math.max(line ?? 1, 1), doc.lines));
   const from = Math.min(l.from + Math.max((col ?? 1) - 1, 0), l.to);
   const word = /^[^\s:,\]}]+/.exec(doc.sliceString(from, l.to))?.[0].length ?? 0;
@@ -46,7 +50,12 @@ function completeFrom(schema: () => SchemaNode | null) {
     if (options.length === 0 || (place.prefix === '' && !ctx.explicit)) return null;
     return {
       from: ctx.pos - place.prefix.length,
-      options: options.map((o) => ({ label: o.label, type: o.kind === 'key' ? 'property' : 'enum', ...(o.detail ? { info: o.detail } : {}), ...(o.kind === 'key' ? { apply: `${o.label}: ` } : {}) })),
+      options: options.map((o) => ({
+        label: o.label,
+        type: o.kind === 'key' ? 'property' : 'enum',
+        ...(o.detail ? { info: o.detail } : {}),
+        ...(o.kind === 'key' ? { apply: `${o.label}: ` } : {}),
+      })),
       validFor: /^[A-Za-z0-9_$-]*$/,
     };
   };
@@ -86,14 +95,26 @@ export function CodeEditor(props: {
           readOnly.current.of(lockedIf(props.readOnly === true)),
           autocompletion({ override: [completeFrom(() => latest.current.schema)] }),
           lintGutter(),
-          linter(async (v) => {
-            const text = v.state.doc.toString();
-            const problems = await latest.current.check(text);
-            // The text may have changed while the server answered: marks are for the text they were made for.
-            if (v.state.doc.toString() !== text) return [];
-            return problems.map((p): LintDiagnostic => ({ ...lintRange(v.state.doc, p.line, p.col), severity: p.severity === 'warning' ? 'warning' : 'error', message: `${p.line ?? 1}:${p.col ?? 1} ${p.message}`, source: p.code }));
-          }, { delay: CHECK_DELAY_MS }),
-          EditorView.updateListener.of((u) => { if (u.docChanged) latest.current.onChange(u.state.doc.toString()); }),
+          linter(
+            async (v) => {
+              const text = v.state.doc.toString();
+              const problems = await latest.current.check(text);
+              // The text may have changed while the server answered: marks are for the text they were made for.
+              if (v.state.doc.toString() !== text) return [];
+              return problems.map(
+                (p): LintDiagnostic => ({
+                  ...lintRange(v.state.doc, p.line, p.col),
+                  severity: p.severity === 'warning' ? 'warning' : 'error',
+                  message: `${p.line ?? 1}:${p.col ?? 1} ${p.message}`,
+                  source: p.code,
+                }),
+              );
+            },
+            { delay: CHECK_DELAY_MS },
+          ),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) latest.current.onChange(u.state.doc.toString());
+          }),
         ],
       }),
     });

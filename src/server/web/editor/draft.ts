@@ -10,8 +10,12 @@ export function versionOf(yaml: string): number | null {
 
 /** The draft with its `version:` set to `version` (added under `workflow:` when it has none). */
 export function withVersion(yaml: string, version: number): string {
-  if (VERSION_LINE.test(yaml)) return yaml.replace(VERSION_LINE, (_, head: string, _v: string, tail: string) => `${head}${version}${tail}`);
-  return yaml.replace(/^(workflow:\s*\n)(\s+)/m, (_, head: string, indent: string) => `${head}${indent}version: ${version}\n${indent}`);
+  if (VERSION_LINE.test(yaml))
+    return yaml.replace(VERSION_LINE, (_, head: string, _v: string, tail: string) => `${head}${version}${tail}`);
+  return yaml.replace(
+    /^(workflow:\s*\n)(\s+)/m,
+    (_, head: string, indent: string) => `${head}${indent}version: ${version}\n${indent}`,
+  );
 }
 
 /** A blank draft: the least a definition needs. */
@@ -21,6 +25,8 @@ export function blankDraft(id = 'my-workflow', version = 1): string {
 
 /** Where a version's text is not kept (deployed as an object, or before texts were kept; or known only from its runs): what the editor starts with instead. */
 export function unkeptDraft(id: string, version: number, next: number, source: string): string {
-  return `# ${id}@${version} is ${source === 'runs' ? 'known only from its runs' : 'deployed without its file'}: the server keeps it as parsed, not the file it came from.\n`
-    + `# Paste that file here (or write the new version), with version: ${next}.\n${blankDraft(id, next)}`;
+  return (
+    `# ${id}@${version} is ${source === 'runs' ? 'known only from its runs' : 'deployed without its file'}: the server keeps it as parsed, not the file it came from.\n` +
+    `# Paste that file here (or write the new version), with version: ${next}.\n${blankDraft(id, next)}`
+  );
 }

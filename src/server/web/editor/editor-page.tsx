@@ -16,13 +16,28 @@ import { DeployPanel } from './deploy-panel.js';
 import { blankDraft, unkeptDraft, versionOf, withVersion } from './draft.js';
 import type { SchemaNode } from './schema-complete.js';
 
-interface Template { id: string; title: string; description: string; yaml: string }
-interface Checked { valid: boolean; issues: Diagnostic[]; workflowId?: string; version?: number; latest?: number; graph?: GraphData | null; definition?: Definition }
+interface Template {
+  id: string;
+  title: string;
+  description: string;
+  yaml: string;
+}
+interface Checked {
+  valid: boolean;
+  issues: Diagnostic[];
+  workflowId?: string;
+  version?: number;
+  latest?: number;
+  graph?: GraphData | null;
+  definition?: Definition;
+}
 
 /** The draft an existing workflow starts from: its latest version's file (or, on NATS, the text it was deployed from) with the version stepped up. */
 function draftOf(d: DefinitionDetail): string {
   const latest = Math.max(d.version, ...d.versions);
-  return (d.source === 'file' || d.deployedText) && d.yaml ? withVersion(d.yaml, latest + 1) : unkeptDraft(d.id, d.version, latest + 1, d.source ?? 'deployed');
+  return (d.source === 'file' || d.deployedText) && d.yaml
+    ? withVersion(d.yaml, latest + 1)
+    : unkeptDraft(d.id, d.version, latest + 1, d.source ?? 'deployed');
 }
 
 export function EditorPage(props: { id?: string }) {
@@ -41,7 +56,11 @@ export function EditorPage(props: { id?: string }) {
   useEffect(() => {
     api.get<SchemaNode>('/api/schema').then(setSchema, () => undefined);
     if (props.id) {
-      api.get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(props.id)}`).then((d) => { const t = draftOf(d); setInitial(t); setText(t); }, setError);
+      api.get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(props.id)}`).then((d) => {
+        const t = draftOf(d);
+        setInitial(t);
+        setText(t);
+      }, setError);
     } else {
       api.get<{ templates: Template[] }>('/api/templates').then((r) => setTemplates(r.templates), setError);
       const t = blankDraft();
@@ -52,7 +71,7 @@ export function EditorPage(props: { id?: string }) {
 
   const start = (id: string) => {
     setTemplate(id);
-    const t = id ? templates?.find((x) => x.id === id)?.yaml ?? blankDraft() : blankDraft();
+    const t = id ? (templates?.find((x) => x.id === id)?.yaml ?? blankDraft()) : blankDraft();
     setInitial(t);
     setText(t);
     setChecked(null);
@@ -87,49 +106,101 @@ export function EditorPage(props: { id?: string }) {
   };
 
   const issues = checked?.issues ?? [];
-  const version = checked?.valid ? checked.version! : versionOf(text) ?? 1;
+  const version = checked?.valid ? checked.version! : (versionOf(text) ?? 1);
   return (
     <div class="editor-page" data-testid="editor-page">
       <div class="page-head">
         <h1>{props.id ? `Edit ${props.id}` : 'New definition'}</h1>
         <div class="grow" />
-        {props.id ? <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}`}>Back to the definition</Link> : null}
+        {props.id ? (
+          <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}`}>
+            Back to the definition
+          </Link>
+        ) : null}
       </div>
-      {refused ? <div class="card refused" data-testid="editor-refused"><p class="bad">You may not edit definitions here: {refused}</p><p class="muted">Editing and deploying need L1 (CMD.BRIDGE) or higher (docs/users.md).</p></div> : null}
+      {refused ? (
+        <div class="card refused" data-testid="editor-refused">
+          <p class="bad">You may not edit definitions here: {refused}</p>
+          <p class="muted">Editing and deploying need L1 (CMD.BRIDGE) or higher (docs/users.md).</p>
+        </div>
+      ) : null}
       <ErrorBox error={error} />
       {!props.id ? (
-        <label class="inline">start from
+        <label class="inline">
+          start from
           <select name="template" value={template} onChange={(e) => start(e.currentTarget.value)}>
             <option value="">a blank definition</option>
-            {(templates ?? []).map((t) => <option key={t.id} value={t.id} title={t.description}>{t.id}: {t.title}</option>)}
+            {(templates ?? []).map((t) => (
+              <option key={t.id} value={t.id} title={t.description}>
+                {t.id}: {t.title}
+              </option>
+            ))}
           </select>
         </label>
       ) : null}
-      {initial === null ? <Loading /> : (
+      {initial === null ? (
+        <Loading />
+      ) : (
         <div class="editor-grid">
           <Card title="Draft" class="editor-card">
-            <CodeEditor key={generation} initial={initial} check={check} onChange={setText} schema={schema} readOnly={refused !== null} onView={(v) => (view.current = v)} />
+            <CodeEditor
+              key={generation}
+              initial={initial}
+              check={check}
+              onChange={setText}
+              schema={schema}
+              readOnly={refused !== null}
+              onView={(v) => (view.current = v)}
+            />
             <ul class="problems" data-testid="draft-problems" data-valid={checked ? String(checked.valid) : ''}>
-              {checked && issues.length === 0 ? <li class="ok-text">No problems: the draft validates (as <code>ledgerflow validate</code> would say).</li> : null}
+              {checked && issues.length === 0 ? (
+                <li class="ok-text">
+                  No problems: the draft validates (as <code>ledgerflow validate</code> would say).
+                </li>
+              ) : null}
               {issues.map((p, i) => (
                 <li key={i} class={p.severity === 'warning' ? 'warn' : 'bad'} data-line={p.line} data-col={p.col}>
-                  <span class="mono">{p.line ?? 1}:{p.col ?? 1} </span><span class="mono muted">{p.code} </span>{p.message}
+                  <span class="mono">
+                    {p.line ?? 1}:{p.col ?? 1}{' '}
+                  </span>
+                  <span class="mono muted">{p.code} </span>
+                  {p.message}
                 </li>
               ))}
             </ul>
           </Card>
           <Card title={good?.workflowId ? `${good.workflowId}@${good.version}` : 'Graph'} class="editor-graph">
-            <div data-testid="draft-graph" data-valid={checked ? String(checked.valid) : ''} class={checked && !checked.valid ? 'stale' : ''}>
-              {checked && !checked.valid && good ? <p class="muted small">The draft does not validate: this is the graph of the last draft that did.</p> : null}
-              {good?.graph ? <Graph graph={good.graph} definition={good.definition ?? null} /> : <p class="muted">The graph shows once the draft validates.</p>}
+            <div
+              data-testid="draft-graph"
+              data-valid={checked ? String(checked.valid) : ''}
+              class={checked && !checked.valid ? 'stale' : ''}
+            >
+              {checked && !checked.valid && good ? (
+                <p class="muted small">The draft does not validate: this is the graph of the last draft that did.</p>
+              ) : null}
+              {good?.graph ? (
+                <Graph graph={good.graph} definition={good.definition ?? null} />
+              ) : (
+                <p class="muted">The graph shows once the draft validates.</p>
+              )}
             </div>
           </Card>
         </div>
       )}
       {good?.workflowId && refused === null ? (
         <Card title="Deploy">
-          {good.latest !== undefined && version <= good.latest ? <button type="button" class="small" onClick={() => setVersion(good.latest! + 1)}>Set version {good.latest + 1}</button> : null}
-          <DeployPanel text={text} workflowId={good.workflowId} version={version} latest={good.latest ?? 0} disabled={!checked?.valid} />
+          {good.latest !== undefined && version <= good.latest ? (
+            <button type="button" class="small" onClick={() => setVersion(good.latest! + 1)}>
+              Set version {good.latest + 1}
+            </button>
+          ) : null}
+          <DeployPanel
+            text={text}
+            workflowId={good.workflowId}
+            version={version}
+            latest={good.latest ?? 0}
+            disabled={!checked?.valid}
+          />
         </Card>
       ) : null}
     </div>

@@ -10,9 +10,25 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
 import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 
-export interface MigrationReport { workflowId: string; to: { version: number; hash?: string }; dryRun: boolean; judged: number; as_is: number; with_map: number; cannot: number; already: number; migrated?: number; runs: MigrationRow[] }
+export interface MigrationReport {
+  workflowId: string;
+  to: { version: number; hash?: string };
+  dryRun: boolean;
+  judged: number;
+  as_is: number;
+  with_map: number;
+  cannot: number;
+  already: number;
+  migrated?: number;
+  runs: MigrationRow[];
+}
 
-const VERDICT: Record<MigrationRow['verdict'], string> = { as_is: 'takes over as is', with_map: 'takes over with the task map', cannot: 'cannot', already: 'already on it' };
+const VERDICT: Record<MigrationRow['verdict'], string> = {
+  as_is: 'takes over as is',
+  with_map: 'takes over with the task map',
+  cannot: 'cannot',
+  already: 'already on it',
+};
 
 export function MigratePanel(props: { workflowId: string; version: number }) {
   const path = `/api/definitions/${encodeURIComponent(props.workflowId)}/migrate`;
@@ -20,19 +36,25 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
   const [done, setDone] = useState<MigrationReport | null>(null);
   const [absent, setAbsent] = useState(false);
   const { busy, error, setError, run } = useAction();
-  const judge = () => api.post<MigrationReport>(path, { to: props.version, dryRun: true }).then(setJudged, (e: unknown) => {
-    // No such route on this server: the migrate action is not offered.
-    if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
-    else setError(e);
-  });
-  useEffect(() => { void judge(); }, [path, props.version]);
+  const judge = () =>
+    api.post<MigrationReport>(path, { to: props.version, dryRun: true }).then(setJudged, (e: unknown) => {
+      // No such route on this server: the migrate action is not offered.
+      if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
+      else setError(e);
+    });
+  useEffect(() => {
+    void judge();
+  }, [path, props.version]);
   if (absent) return null;
   const movable = judged ? judged.as_is + judged.with_map : 0;
   // The count the person saw goes as `confirm`: runs that moved meanwhile make it a 409, and they are judged again.
-  const migrate = () => run(() => api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
-    if (e instanceof ApiError && e.status === 409) void judge();
-    throw e;
-  }));
+  const migrate = () =>
+    run(() =>
+      api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
+        if (e instanceof ApiError && e.status === 409) void judge();
+        throw e;
+      }),
+    );
   const shown = done ?? judged;
   return (
     <div class="migrate-panel" data-testid="migrate-panel">
@@ -42,18 +64,42 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
       {shown ? (
         <>
           <p data-migrate-judged={shown.judged}>
-            {shown.judged === 0 ? 'No unsettled runs of this workflow.' : `${shown.judged} unsettled run(s) judged against version ${props.version}: ${shown.as_is} take over as is, ${shown.with_map} with the task map, ${shown.cannot} cannot, ${shown.already} already on it.`}
+            {shown.judged === 0
+              ? 'No unsettled runs of this workflow.'
+              : `${shown.judged} unsettled run(s) judged against version ${props.version}: ${shown.as_is} take over as is, ${shown.with_map} with the task map, ${shown.cannot} cannot, ${shown.already} already on it.`}
           </p>
           {shown.runs.length ? (
-            <Table heads={['Run', 'Status', 'From', 'Verdict']} rows={shown.runs} class="compact" row={(r) => (
-              <tr key={r.runId} data-run={r.runId}>
-                <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.status}</td><td>v{r.from}</td>
-                <td>{VERDICT[r.verdict]}{r.divergence ? `: event ${r.divergence.seq} (${r.divergence.type}): ${r.divergence.reason}` : ''}{r.migrated ? ' → migrated' : ''}{r.refused ? ` (left as it is: ${r.refused.message})` : ''}</td>
-              </tr>
-            )} />
+            <Table
+              heads={['Run', 'Status', 'From', 'Verdict']}
+              rows={shown.runs}
+              class="compact"
+              row={(r) => (
+                <tr key={r.runId} data-run={r.runId}>
+                  <td class="mono">
+                    <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                  </td>
+                  <td>{r.status}</td>
+                  <td>v{r.from}</td>
+                  <td>
+                    {VERDICT[r.verdict]}
+                    {r.divergence ? `: event ${r.divergence.seq} (${r.divergence.type}): ${r.divergence.reason}` : ''}
+                    {r.migrated ? ' → migrated' : ''}
+                    {r.refused ? ` (left as it is: ${r.refused.message})` : ''}
+                  </td>
+                </tr>
+              )}
+            />
           ) : null}
-          {!done && movable > 0 ? <button type="button" class="primary" disabled={busy} onClick={migrate}>Migrate {movable} run(s) to version {props.version}</button> : null}
-          {done ? <p class="ok-text" data-testid="migrated">Migrated {done.migrated ?? 0} run(s) to version {props.version}.</p> : null}
+          {!done && movable > 0 ? (
+            <button type="button" class="primary" disabled={busy} onClick={migrate}>
+              Migrate {movable} run(s) to version {props.version}
+            </button>
+          ) : null}
+          {done ? (
+            <p class="ok-text" data-testid="migrated">
+              Migrated {done.migrated ?? 0} run(s) to version {props.version}.
+            </p>
+          ) : null}
         </>
       ) : null}
     </div>

@@ -22,10 +22,16 @@ export interface SchemaNode {
   description?: string;
 }
 
-export interface SchemaOption { label: string; detail?: string; kind: 'key' | 'value' }
+export interface SchemaOption {
+  label: string;
+  detail?: string;
+  kind: 'key' | 'value';
+}
 
 /** What the cursor is on: a key to write (`prefix` typed so far) or the value of `key`. */
-export type CursorPlace = { at: 'key'; path: string[]; prefix: string } | { at: 'value'; path: string[]; key: string; prefix: string };
+export type CursorPlace =
+  | { at: 'key'; path: string[]; prefix: string }
+  | { at: 'value'; path: string[]; key: string; prefix: string };
 
 const ITEM = '[]';
 
@@ -76,7 +82,8 @@ export function nodesAt(schema: SchemaNode, path: string[]): SchemaNode[] {
   for (const step of path) {
     nodes = nodes.flatMap((n) => {
       if (step === ITEM) return alternatives(n.items);
-      const p = n.properties?.[step] ?? (typeof n.additionalProperties === 'object' ? n.additionalProperties : undefined);
+      const p =
+        n.properties?.[step] ?? (typeof n.additionalProperties === 'object' ? n.additionalProperties : undefined);
       return alternatives(p);
     });
   }
@@ -102,12 +109,15 @@ export function schemaOptions(schema: SchemaNode, place: CursorPlace): SchemaOpt
   };
   if (place.at === 'key') {
     for (const n of nodesAt(schema, place.path)) {
-      for (const [name, p] of Object.entries(n.properties ?? {})) add({ label: name, kind: 'key', ...(p.description ? { detail: p.description.split('\n')[0] } : {}) });
+      for (const [name, p] of Object.entries(n.properties ?? {}))
+        add({ label: name, kind: 'key', ...(p.description ? { detail: p.description.split('\n')[0] } : {}) });
     }
     return out;
   }
   for (const n of nodesAt(schema, [...place.path, place.key])) {
-    for (const v of n.enum ?? []) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') add({ label: String(v), kind: 'value' });
+    for (const v of n.enum ?? [])
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+        add({ label: String(v), kind: 'value' });
     if (typeof n.const === 'string') add({ label: n.const, kind: 'value' });
     for (const w of patternWords(n.pattern)) add({ label: w, kind: 'value' });
     if (n.type === 'boolean') for (const b of ['true', 'false']) add({ label: b, kind: 'value' });

@@ -11,7 +11,12 @@ import type { WorkflowParticipation } from '../../../coordination/participation.
 import { api } from '../api.js';
 import { Card, ErrorBox, Link, Loading, Table, useAction, useData } from '../components/common.js';
 
-const HOW: Record<MapEdge['kind'], string> = { sub_workflow: 'sub-workflow', map: 'MAP items', emit: 'emits', failure_workflow: 'on failure' };
+const HOW: Record<MapEdge['kind'], string> = {
+  sub_workflow: 'sub-workflow',
+  map: 'MAP items',
+  emit: 'emits',
+  failure_workflow: 'on failure',
+};
 const wf = (id: string) => <Link href={`/definitions/${encodeURIComponent(id)}`}>{id}</Link>;
 
 export function CoordinationPage() {
@@ -19,45 +24,103 @@ export function CoordinationPage() {
   const m = map.data;
   return (
     <div>
-      <div class="page-head"><h1>Coordination</h1><div class="grow" /><button type="button" onClick={map.reload}>Refresh</button></div>
-      <p class="muted">Which workflow starts which: a sub-workflow or MAP task's child runs, an EMIT task whose event a trigger hears, a failure workflow.</p>
+      <div class="page-head">
+        <h1>Coordination</h1>
+        <div class="grow" />
+        <button type="button" onClick={map.reload}>
+          Refresh
+        </button>
+      </div>
+      <p class="muted">
+        Which workflow starts which: a sub-workflow or MAP task's child runs, an EMIT task whose event a trigger hears,
+        a failure workflow.
+      </p>
       <ErrorBox error={map.error} />
       {!m && !map.error ? <Loading /> : null}
       {m ? (
         <Card title="Dependency map">
-          <Table heads={['Workflow', 'Starts', 'How', 'Task']} rows={m.edges} empty="No workflow here starts another." testid="workflow-map" row={(e) => (
-            <tr key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`} data-edge={`${e.from}>${e.to}`} data-kind={e.kind}>
-              <td>{wf(e.from)}</td>
-              <td>{e.builtIn ? <span>{e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span></span> : wf(e.to)}</td>
-              <td>{HOW[e.kind]}{e.event ? <span class="mono"> {e.event}</span> : null}</td>
-              <td class="mono small">{e.task ?? ''}</td>
-            </tr>
-          )} />
-          {m.unheard.map((u) => <p key={`u${u.from}${u.task}`} class="muted small" data-unheard={u.event}>{u.from} emits <span class="mono">{u.event}</span> (task {u.task}): no workflow here listens to it</p>)}
-          {m.dynamic.map((u) => <p key={`d${u.from}${u.task}`} class="muted small" data-dynamic={u.task}>{u.from} emits <span class="mono">{u.event}</span> (task {u.task}): known when it runs</p>)}
-          {m.missing.map((u) => <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>{u.from} starts {u.to}, which no definition here defines</p>)}
+          <Table
+            heads={['Workflow', 'Starts', 'How', 'Task']}
+            rows={m.edges}
+            empty="No workflow here starts another."
+            testid="workflow-map"
+            row={(e) => (
+              <tr
+                key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`}
+                data-edge={`${e.from}>${e.to}`}
+                data-kind={e.kind}
+              >
+                <td>{wf(e.from)}</td>
+                <td>
+                  {e.builtIn ? (
+                    <span>
+                      {e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span>
+                    </span>
+                  ) : (
+                    wf(e.to)
+                  )}
+                </td>
+                <td>
+                  {HOW[e.kind]}
+                  {e.event ? <span class="mono"> {e.event}</span> : null}
+                </td>
+                <td class="mono small">{e.task ?? ''}</td>
+              </tr>
+            )}
+          />
+          {m.unheard.map((u) => (
+            <p key={`u${u.from}${u.task}`} class="muted small" data-unheard={u.event}>
+              {u.from} emits <span class="mono">{u.event}</span> (task {u.task}): no workflow here listens to it
+            </p>
+          ))}
+          {m.dynamic.map((u) => (
+            <p key={`d${u.from}${u.task}`} class="muted small" data-dynamic={u.task}>
+              {u.from} emits <span class="mono">{u.event}</span> (task {u.task}): known when it runs
+            </p>
+          ))}
+          {m.missing.map((u) => (
+            <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>
+              {u.from} starts {u.to}, which no definition here defines
+            </p>
+          ))}
         </Card>
       ) : null}
       <Agents />
       <EmergencyStop workflows={m?.workflows.map((w) => w.id) ?? []} />
       {m ? (
         <Card title="What starts each workflow">
-          <Table heads={['Workflow', 'Domain', 'Events heard', 'Schedules']} rows={m.workflows} row={(w) => (
-            <tr key={w.id} data-workflow={w.id}>
-              <td>{wf(w.id)}<span class="muted">@{w.version}</span></td>
-              <td>{w.domain ?? ''}</td>
-              <td class="mono small">{w.listens.join(', ')}</td>
-              <td class="mono small">{w.schedules.join(', ')}</td>
-            </tr>
-          )} />
+          <Table
+            heads={['Workflow', 'Domain', 'Events heard', 'Schedules']}
+            rows={m.workflows}
+            row={(w) => (
+              <tr key={w.id} data-workflow={w.id}>
+                <td>
+                  {wf(w.id)}
+                  <span class="muted">@{w.version}</span>
+                </td>
+                <td>{w.domain ?? ''}</td>
+                <td class="mono small">{w.listens.join(', ')}</td>
+                <td class="mono small">{w.schedules.join(', ')}</td>
+              </tr>
+            )}
+          />
         </Card>
       ) : null}
     </div>
   );
 }
 
-interface BulkPreview { matched: number; would: string[]; already: string[] }
-interface BulkDone { matched: number; cancelled: string[]; already: string[]; refused: Array<{ runId: string; message: string }> }
+interface BulkPreview {
+  matched: number;
+  would: string[];
+  already: string[];
+}
+interface BulkDone {
+  matched: number;
+  cancelled: string[];
+  already: string[];
+  refused: Array<{ runId: string; message: string }>;
+}
 
 /** Cancel every run a filter matches: preview (a dry run) shows how many and which; the button says the count it sends. */
 function EmergencyStop(props: { workflows: string[] }) {
@@ -68,36 +131,104 @@ function EmergencyStop(props: { workflows: string[] }) {
   const [done, setDone] = useState<BulkDone | null>(null);
   const { busy, error, run } = useAction();
   const query = () => ({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}) });
-  const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>('/api/bulk/cancel', { query: query(), dryRun: true })); });
-  const stop = () => run(async () => {
-    setDone(await api.post<BulkDone>('/api/bulk/cancel', { query: query(), reason, confirm: preview!.would.length }));
-    setPreview(null);
-  });
+  const look = () =>
+    run(async () => {
+      setDone(null);
+      setPreview(await api.post<BulkPreview>('/api/bulk/cancel', { query: query(), dryRun: true }));
+    });
+  const stop = () =>
+    run(async () => {
+      setDone(await api.post<BulkDone>('/api/bulk/cancel', { query: query(), reason, confirm: preview!.would.length }));
+      setPreview(null);
+    });
   return (
     <Card title="Emergency stop">
-      <form class="inline-form" data-testid="emergency-stop" onSubmit={(e) => { e.preventDefault(); look(); }}>
-        <label>Workflow <select name="workflow" value={workflow} onChange={(e) => { setWorkflow(e.currentTarget.value); setPreview(null); }}>
-          <option value="">any</option>
-          {props.workflows.map((w) => <option key={w} value={w}>{w}</option>)}
-        </select></label>
-        <label>Status <select name="status" value={status} onChange={(e) => { setStatus(e.currentTarget.value); setPreview(null); }}>
-          <option value="">any not settled</option>
-          {['RUNNING', 'WAITING', 'PAUSED', 'QUEUED'].map((s) => <option key={s} value={s}>{s}</option>)}
-        </select></label>
-        <label>Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} /></label>
-        <button type="submit" disabled={busy || (!workflow && !status)}>Preview</button>
+      <form
+        class="inline-form"
+        data-testid="emergency-stop"
+        onSubmit={(e) => {
+          e.preventDefault();
+          look();
+        }}
+      >
+        <label>
+          Workflow{' '}
+          <select
+            name="workflow"
+            value={workflow}
+            onChange={(e) => {
+              setWorkflow(e.currentTarget.value);
+              setPreview(null);
+            }}
+          >
+            <option value="">any</option>
+            {props.workflows.map((w) => (
+              <option key={w} value={w}>
+                {w}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status{' '}
+          <select
+            name="status"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.currentTarget.value);
+              setPreview(null);
+            }}
+          >
+            <option value="">any not settled</option>
+            {['RUNNING', 'WAITING', 'PAUSED', 'QUEUED'].map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+        </label>
+        <button type="submit" disabled={busy || (!workflow && !status)}>
+          Preview
+        </button>
       </form>
-      {!workflow && !status ? <p class="muted small">Choose a workflow or a status: a stop never means every run by accident.</p> : null}
+      {!workflow && !status ? (
+        <p class="muted small">Choose a workflow or a status: a stop never means every run by accident.</p>
+      ) : null}
       <ErrorBox error={error} />
       {preview ? (
         <div data-testid="stop-preview">
-          <p><strong>{preview.would.length}</strong> run(s) would be cancelled{preview.already.length ? `; ${preview.already.length} already settled` : ''}.</p>
-          {preview.would.length ? <button type="button" class="danger" disabled={busy} onClick={stop}>Cancel {preview.would.length} run(s)</button> : null}
-          <ul class="small mono">{preview.would.slice(0, 20).map((id) => <li key={id}><Link href={`/runs/${encodeURIComponent(id)}`}>{id}</Link></li>)}</ul>
+          <p>
+            <strong>{preview.would.length}</strong> run(s) would be cancelled
+            {preview.already.length ? `; ${preview.already.length} already settled` : ''}.
+          </p>
+          {preview.would.length ? (
+            <button type="button" class="danger" disabled={busy} onClick={stop}>
+              Cancel {preview.would.length} run(s)
+            </button>
+          ) : null}
+          <ul class="small mono">
+            {preview.would.slice(0, 20).map((id) => (
+              <li key={id}>
+                <Link href={`/runs/${encodeURIComponent(id)}`}>{id}</Link>
+              </li>
+            ))}
+          </ul>
         </div>
       ) : null}
-      {done ? <p data-testid="stop-done">Cancelled {done.cancelled.length} run(s); {done.already.length} already settled; {done.refused.length} refused.</p> : null}
-      {done?.refused.map((r) => <p key={r.runId} class="error small">{r.runId}: {r.message}</p>)}
+      {done ? (
+        <p data-testid="stop-done">
+          Cancelled {done.cancelled.length} run(s); {done.already.length} already settled; {done.refused.length}{' '}
+          refused.
+        </p>
+      ) : null}
+      {done?.refused.map((r) => (
+        <p key={r.runId} class="error small">
+          {r.runId}: {r.message}
+        </p>
+      ))}
     </Card>
   );
 }
@@ -106,35 +237,78 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** Who works on the store (GET /api/agents, as `ledgerflow agents`): file agents up or gone, workers the engines hear; who took part per workflow. */
 function Agents() {
-  const list = useData(() => api.get<{ agents: AgentRow[]; participation: WorkflowParticipation[] }>('/api/agents'), []);
+  const list = useData(
+    () => api.get<{ agents: AgentRow[]; participation: WorkflowParticipation[] }>('/api/agents'),
+    [],
+  );
   const rows = list.data?.agents;
   const byWorkflow = list.data?.participation ?? [];
   return (
-    <Card title="Agents" actions={<button type="button" onClick={list.reload}>Refresh</button>}>
+    <Card
+      title="Agents"
+      actions={
+        <button type="button" onClick={list.reload}>
+          Refresh
+        </button>
+      }
+    >
       <ErrorBox error={list.error} />
       {!rows && !list.error ? <Loading /> : null}
-      {rows ? <Table heads={['Name', 'Kind', 'State', 'Queue', 'Level', 'Skills / handlers', 'In flight', 'Utilization 1m / 15m', 'Breakers', 'Last seen']} rows={rows} empty="No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`)." testid="agents" row={(r) => (
-        <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
-          <td>{r.name}{r.user ? <span class="muted small"> ({r.user})</span> : null}</td>
-          <td>{r.kind}</td>
-          <td>{r.state}</td>
-          <td>{r.queue}</td>
-          <td>{r.level ?? ''}</td>
-          <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
-          <td>{r.inFlight ?? ''}</td>
-          <td data-fact="utilization">{r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}</td>
-          <td class="small" data-fact="breakers">{(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}</td>
-          <td class="small" title={r.lastSeen}>{r.lastSeen}</td>
-        </tr>
-      )} /> : null}
+      {rows ? (
+        <Table
+          heads={[
+            'Name',
+            'Kind',
+            'State',
+            'Queue',
+            'Level',
+            'Skills / handlers',
+            'In flight',
+            'Utilization 1m / 15m',
+            'Breakers',
+            'Last seen',
+          ]}
+          rows={rows}
+          empty="No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`)."
+          testid="agents"
+          row={(r) => (
+            <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
+              <td>
+                {r.name}
+                {r.user ? <span class="muted small"> ({r.user})</span> : null}
+              </td>
+              <td>{r.kind}</td>
+              <td>{r.state}</td>
+              <td>{r.queue}</td>
+              <td>{r.level ?? ''}</td>
+              <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
+              <td>{r.inFlight ?? ''}</td>
+              <td data-fact="utilization">
+                {r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}
+              </td>
+              <td class="small" data-fact="breakers">
+                {(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}
+              </td>
+              <td class="small" title={r.lastSeen}>
+                {r.lastSeen}
+              </td>
+            </tr>
+          )}
+        />
+      ) : null}
       {byWorkflow.length > 0 ? (
-        <Table heads={['Workflow', 'Runs', 'Who took part (runs)']} rows={byWorkflow} testid="participation" row={(w) => (
-          <tr key={w.workflow} data-workflow={w.workflow}>
-            <td>{w.workflow}</td>
-            <td>{w.runs}</td>
-            <td class="small">{w.agents.map((a) => `${a.name} (${a.runs})`).join(', ')}</td>
-          </tr>
-        )} />
+        <Table
+          heads={['Workflow', 'Runs', 'Who took part (runs)']}
+          rows={byWorkflow}
+          testid="participation"
+          row={(w) => (
+            <tr key={w.workflow} data-workflow={w.workflow}>
+              <td>{w.workflow}</td>
+              <td>{w.runs}</td>
+              <td class="small">{w.agents.map((a) => `${a.name} (${a.runs})`).join(', ')}</td>
+            </tr>
+          )}
+        />
       ) : null}
     </Card>
   );

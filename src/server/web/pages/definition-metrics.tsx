@@ -11,20 +11,46 @@ import type { MonitoringMetric, WorkflowStats } from '../types.js';
 const pct = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(1)} %`);
 
 export function DefinitionMetrics(props: { base: string; version: string }) {
-  const stats = useData(() => api.get<WorkflowStats>(`${props.base}/stats${queryString({ version: props.version })}`), [props.base, props.version]);
+  const stats = useData(
+    () => api.get<WorkflowStats>(`${props.base}/stats${queryString({ version: props.version })}`),
+    [props.base, props.version],
+  );
   const s = stats.data;
   const r = s?.runs;
   return (
-    <Card title="Metrics" class="definition-metrics" actions={<button type="button" onClick={stats.reload}>Refresh</button>}>
+    <Card
+      title="Metrics"
+      class="definition-metrics"
+      actions={
+        <button type="button" onClick={stats.reload}>
+          Refresh
+        </button>
+      }
+    >
       <ErrorBox error={stats.error} />
-      {!s ? (stats.error ? null : <Loading />) : (
+      {!s ? (
+        stats.error ? null : (
+          <Loading />
+        )
+      ) : (
         <>
           <p class="muted small" data-runs={r!.total}>
-            {r!.total} runs{s.version === null ? '' : ` of version ${s.version}`}: {r!.completed} completed, {r!.failed} failed, {r!.cancelled} cancelled, {r!.active} not settled.{' '}
-            {s.metricsFrom === 'definition' ? 'The figures its monitoring.metrics lists.' : 'Every figure (its definition lists no monitoring.metrics).'}
+            {r!.total} runs{s.version === null ? '' : ` of version ${s.version}`}: {r!.completed} completed, {r!.failed}{' '}
+            failed, {r!.cancelled} cancelled, {r!.active} not settled.{' '}
+            {s.metricsFrom === 'definition'
+              ? 'The figures its monitoring.metrics lists.'
+              : 'Every figure (its definition lists no monitoring.metrics).'}
           </p>
-          <div class="stats">{s.metrics.map((m) => <Figure key={m} metric={m} s={s} />)}</div>
-          {Object.keys(s.task_success_rate.tasks).length + Object.keys(s.retry_count.tasks).length === 0 ? <Empty>No task has run yet.</Empty> : <PerTask s={s} />}
+          <div class="stats">
+            {s.metrics.map((m) => (
+              <Figure key={m} metric={m} s={s} />
+            ))}
+          </div>
+          {Object.keys(s.task_success_rate.tasks).length + Object.keys(s.retry_count.tasks).length === 0 ? (
+            <Empty>No task has run yet.</Empty>
+          ) : (
+            <PerTask s={s} />
+          )}
         </>
       )}
     </Card>
@@ -37,17 +63,31 @@ function Figure(props: { metric: MonitoringMetric; s: WorkflowStats }) {
     switch (metric) {
       case 'execution_time': {
         const e = s.execution_time;
-        return [`p50 ${duration(e.p50Ms)} · p95 ${duration(e.p95Ms)}`, `mean ${duration(e.meanMs)}, max ${duration(e.maxMs)}, ${e.settled} settled runs`];
+        return [
+          `p50 ${duration(e.p50Ms)} · p95 ${duration(e.p95Ms)}`,
+          `mean ${duration(e.meanMs)}, max ${duration(e.maxMs)}, ${e.settled} settled runs`,
+        ];
       }
-      case 'task_success_rate': return [pct(s.task_success_rate.rate), `${s.task_success_rate.completed} of ${s.task_success_rate.settled} settled tasks completed`];
-      case 'retry_count': return [String(s.retry_count.total), `attempts beyond the first, in ${s.retry_count.runsWithRetries} runs`];
-      case 'failure_rate': return [pct(s.failure_rate.rate), `${s.failure_rate.failed} of ${s.failure_rate.settled} completed or failed runs failed`];
+      case 'task_success_rate':
+        return [
+          pct(s.task_success_rate.rate),
+          `${s.task_success_rate.completed} of ${s.task_success_rate.settled} settled tasks completed`,
+        ];
+      case 'retry_count':
+        return [String(s.retry_count.total), `attempts beyond the first, in ${s.retry_count.runsWithRetries} runs`];
+      case 'failure_rate':
+        return [
+          pct(s.failure_rate.rate),
+          `${s.failure_rate.failed} of ${s.failure_rate.settled} completed or failed runs failed`,
+        ];
     }
   })();
   return (
     <div class="stat card" data-metric={metric}>
       <div class="stat-value">{value}</div>
-      <div class="stat-label"><span class="mono">{metric}</span></div>
+      <div class="stat-label">
+        <span class="mono">{metric}</span>
+      </div>
       <div class="muted small">{note}</div>
     </div>
   );
@@ -60,15 +100,22 @@ function PerTask(props: { s: WorkflowStats }) {
   if (!rate && !retries) return null;
   const ids = [...new Set([...Object.keys(s.task_success_rate.tasks), ...Object.keys(s.retry_count.tasks)])];
   return (
-    <Table heads={['Task', ...(rate ? ['task_success_rate'] : []), ...(retries ? ['retry_count'] : [])]} rows={ids} class="compact" row={(id) => {
-      const t = s.task_success_rate.tasks[id];
-      return (
-        <tr key={id} data-task={id}>
-          <td class="mono">{id}</td>
-          {rate ? <td data-figure="task_success_rate">{t ? `${pct(t.rate)} (${t.completed}/${t.settled})` : '—'}</td> : null}
-          {retries ? <td data-figure="retry_count">{s.retry_count.tasks[id] ?? 0}</td> : null}
-        </tr>
-      );
-    }} />
+    <Table
+      heads={['Task', ...(rate ? ['task_success_rate'] : []), ...(retries ? ['retry_count'] : [])]}
+      rows={ids}
+      class="compact"
+      row={(id) => {
+        const t = s.task_success_rate.tasks[id];
+        return (
+          <tr key={id} data-task={id}>
+            <td class="mono">{id}</td>
+            {rate ? (
+              <td data-figure="task_success_rate">{t ? `${pct(t.rate)} (${t.completed}/${t.settled})` : '—'}</td>
+            ) : null}
+            {retries ? <td data-figure="retry_count">{s.retry_count.tasks[id] ?? 0}</td> : null}
+          </tr>
+        );
+      }}
+    />
   );
 }

@@ -15,19 +15,43 @@ export function DefinitionsPage() {
   const list = useData(() => api.get<{ workflows: WorkflowSummary[] }>('/api/definitions'), []);
   return (
     <div>
-      <div class="page-head"><h1>Definitions</h1><div class="grow" /><Link class="button primary" href="/definitions/new">New definition…</Link></div>
+      <div class="page-head">
+        <h1>Definitions</h1>
+        <div class="grow" />
+        <Link class="button primary" href="/definitions/new">
+          New definition…
+        </Link>
+      </div>
       <ErrorBox error={list.error} />
       {!list.data && !list.error ? <Loading /> : null}
-      {list.data ? <Table heads={['Workflow', 'Name', 'Versions', 'Inputs', 'Problems', '']} rows={list.data.workflows} empty="No workflows deployed." row={(d) => (
-        <tr key={d.id} data-definition={d.id}>
-          <td><Link href={`/definitions/${encodeURIComponent(d.id)}`}>{d.id}</Link></td>
-          <td>{d.name}</td>
-          <td>{versionNumbers(d.versions).join(', ')} <span class="muted small">({[...new Set(d.versions.map((v) => v.source))].join(', ')})</span></td>
-          <td class="small">{d.inputs.map((i) => `${i.name}${i.required ? '' : '?'}`).join(', ') || <span class="muted">none</span>}</td>
-          <td>{problemCount(d) ? <span class="bad">{problemCount(d)}</span> : <span class="muted">none</span>}</td>
-          <td><Link class="button small" href={`/start/${encodeURIComponent(d.id)}`}>Start…</Link></td>
-        </tr>
-      )} /> : null}
+      {list.data ? (
+        <Table
+          heads={['Workflow', 'Name', 'Versions', 'Inputs', 'Problems', '']}
+          rows={list.data.workflows}
+          empty="No workflows deployed."
+          row={(d) => (
+            <tr key={d.id} data-definition={d.id}>
+              <td>
+                <Link href={`/definitions/${encodeURIComponent(d.id)}`}>{d.id}</Link>
+              </td>
+              <td>{d.name}</td>
+              <td>
+                {versionNumbers(d.versions).join(', ')}{' '}
+                <span class="muted small">({[...new Set(d.versions.map((v) => v.source))].join(', ')})</span>
+              </td>
+              <td class="small">
+                {d.inputs.map((i) => `${i.name}${i.required ? '' : '?'}`).join(', ') || <span class="muted">none</span>}
+              </td>
+              <td>{problemCount(d) ? <span class="bad">{problemCount(d)}</span> : <span class="muted">none</span>}</td>
+              <td>
+                <Link class="button small" href={`/start/${encodeURIComponent(d.id)}`}>
+                  Start…
+                </Link>
+              </td>
+            </tr>
+          )}
+        />
+      ) : null}
     </div>
   );
 }
@@ -51,24 +75,55 @@ export function DefinitionPage(props: { id: string }) {
         <h1>{props.id}</h1>
         {d?.definition?.name ? <span class="muted">{d.definition.name}</span> : null}
         <div class="grow" />
-        <label class="inline">version
-          <select name="version" value={version || String(d?.version ?? '')} onChange={(e) => setVersion(e.currentTarget.value)}>
-            {versions.map((v) => <option key={v} value={String(v)}>{v}</option>)}
+        <label class="inline">
+          version
+          <select
+            name="version"
+            value={version || String(d?.version ?? '')}
+            onChange={(e) => setVersion(e.currentTarget.value)}
+          >
+            {versions.map((v) => (
+              <option key={v} value={String(v)}>
+                {v}
+              </option>
+            ))}
           </select>
         </label>
-        <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}/edit`}>Edit…</Link>
-        <Link class="button primary" href={`/start/${encodeURIComponent(props.id)}`}>Start…</Link>
+        <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}/edit`}>
+          Edit…
+        </Link>
+        <Link class="button primary" href={`/start/${encodeURIComponent(props.id)}`}>
+          Start…
+        </Link>
       </div>
       <ErrorBox error={detail.error} />
       {d?.definition?.description ? <p class="muted">{d.definition.description}</p> : null}
       <div class="tabs" role="tablist">
         {(['graph', 'yaml', 'problems', 'diff', 'verdict', 'migrate'] as Tab[]).map((t) => (
-          <button type="button" key={t} role="tab" class={tab === t ? 'active' : ''} aria-selected={tab === t} onClick={() => setTab(t)}>
-            {t === 'yaml' ? 'YAML' : t === 'verdict' ? 'Replay verdict' : t === 'migrate' ? 'Migrate runs' : t[0]!.toUpperCase() + t.slice(1)}{t === 'problems' && d?.problems?.length ? ` (${d.problems.length})` : ''}
+          <button
+            type="button"
+            key={t}
+            role="tab"
+            class={tab === t ? 'active' : ''}
+            aria-selected={tab === t}
+            onClick={() => setTab(t)}
+          >
+            {t === 'yaml'
+              ? 'YAML'
+              : t === 'verdict'
+                ? 'Replay verdict'
+                : t === 'migrate'
+                  ? 'Migrate runs'
+                  : t[0]!.toUpperCase() + t.slice(1)}
+            {t === 'problems' && d?.problems?.length ? ` (${d.problems.length})` : ''}
           </button>
         ))}
       </div>
-      {!d ? (detail.error ? null : <Loading />) : (
+      {!d ? (
+        detail.error ? null : (
+          <Loading />
+        )
+      ) : (
         <Card>
           {tab === 'graph' ? <Graph graph={d.graph} definition={d.definition} /> : null}
           {tab === 'yaml' ? <pre class="yaml">{d.yaml ?? '(no YAML kept for this version)'}</pre> : null}
@@ -91,7 +146,13 @@ function Problems(props: { problems: Diagnostic[] }) {
     <ul class="problems">
       {props.problems.map((p, i) => (
         <li key={i} class={p.severity === 'warning' ? 'warn' : 'bad'}>
-          {p.line ? <span class="mono">{p.line}:{p.col ?? 1} </span> : null}<span class="mono muted">{p.code} </span>{p.message}
+          {p.line ? (
+            <span class="mono">
+              {p.line}:{p.col ?? 1}{' '}
+            </span>
+          ) : null}
+          <span class="mono muted">{p.code} </span>
+          {p.message}
         </li>
       ))}
     </ul>
@@ -108,13 +169,45 @@ function Diff(props: { base: string; versions: number[] }) {
   return (
     <div>
       <div class="row-inline">
-        <label class="inline">from <select value={from} onChange={(e) => setFrom(e.currentTarget.value)}>{vs.map((v) => <option key={v} value={String(v)}>{v}</option>)}</select></label>
-        <label class="inline">to <select value={to} onChange={(e) => setTo(e.currentTarget.value)}>{vs.map((v) => <option key={v} value={String(v)}>{v}</option>)}</select></label>
+        <label class="inline">
+          from{' '}
+          <select value={from} onChange={(e) => setFrom(e.currentTarget.value)}>
+            {vs.map((v) => (
+              <option key={v} value={String(v)}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="inline">
+          to{' '}
+          <select value={to} onChange={(e) => setTo(e.currentTarget.value)}>
+            {vs.map((v) => (
+              <option key={v} value={String(v)}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <ErrorBox error={diff.error} />
-      {diff.data?.normalised ? <p class="muted small">One version is known only from its runs: both are shown as recorded (normalised), not as their files were written.</p> : null}
+      {diff.data?.normalised ? (
+        <p class="muted small">
+          One version is known only from its runs: both are shown as recorded (normalised), not as their files were
+          written.
+        </p>
+      ) : null}
       {text !== null ? (
-        <pre class="diff">{text.split('\n').map((line, i) => <div key={i} class={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : ''}>{line || ' '}</div>)}</pre>
+        <pre class="diff">
+          {text.split('\n').map((line, i) => (
+            <div
+              key={i}
+              class={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : ''}
+            >
+              {line || ' '}
+            </div>
+          ))}
+        </pre>
       ) : null}
     </div>
   );
@@ -126,16 +219,50 @@ function Verdict(props: { base: string; versions: number[]; current: number }) {
   const v = verdict.data;
   return (
     <div>
-      <p class="muted">Could this version take over the workflow's recorded runs, each replaying unchanged? (<code>replay --all --definition</code>)</p>
-      <label class="inline">candidate version <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>{props.versions.map((x) => <option key={x} value={String(x)}>{x}</option>)}</select></label>
+      <p class="muted">
+        Could this version take over the workflow's recorded runs, each replaying unchanged? (
+        <code>replay --all --definition</code>)
+      </p>
+      <label class="inline">
+        candidate version{' '}
+        <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+          {props.versions.map((x) => (
+            <option key={x} value={String(x)}>
+              {x}
+            </option>
+          ))}
+        </select>
+      </label>
       <ErrorBox error={verdict.error} />
-      {verdict.loading ? <Loading /> : v ? (
+      {verdict.loading ? (
+        <Loading />
+      ) : v ? (
         <div class="verdict">
-          <p class={v.incompatible.length ? 'bad' : 'ok-text'} data-verdict={v.incompatible.length ? 'incompatible' : 'compatible'}>
-            {v.runs === 0 ? 'No recorded runs of this workflow.' : `${v.compatible} of ${v.runs} runs replay unchanged under version ${v.version}.`}
+          <p
+            class={v.incompatible.length ? 'bad' : 'ok-text'}
+            data-verdict={v.incompatible.length ? 'incompatible' : 'compatible'}
+          >
+            {v.runs === 0
+              ? 'No recorded runs of this workflow.'
+              : `${v.compatible} of ${v.runs} runs replay unchanged under version ${v.version}.`}
           </p>
           {v.incompatible.length ? (
-            <Table heads={['Run', 'Its version', 'Where it diverges']} rows={v.incompatible} class="compact" row={(r) => <tr key={r.runId}><td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.version}</td><td><Json value={r.divergence} /></td></tr>} />
+            <Table
+              heads={['Run', 'Its version', 'Where it diverges']}
+              rows={v.incompatible}
+              class="compact"
+              row={(r) => (
+                <tr key={r.runId}>
+                  <td class="mono">
+                    <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                  </td>
+                  <td>{r.version}</td>
+                  <td>
+                    <Json value={r.divergence} />
+                  </td>
+                </tr>
+              )}
+            />
           ) : null}
         </div>
       ) : null}

@@ -15,7 +15,10 @@ export function LazyEditorPage(props: { id?: string }) {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (loaded) return;
-    import('../editor/editor-page.js').then((m) => { loaded = m.EditorPage; setPage(() => m.EditorPage); }, setError);
+    import('../editor/editor-page.js').then((m) => {
+      loaded = m.EditorPage;
+      setPage(() => m.EditorPage);
+    }, setError);
   }, []);
   if (error) return <ErrorBox error={error} />;
   const Page = page;

@@ -11,7 +11,15 @@ import { navigate } from '../router.js';
 import { SETTLED } from '../status.js';
 import type { Definition, RunView, Session } from '../types.js';
 
-export function RunActions(props: { run: RunView; definition?: Definition | null | undefined; session: Session; waiting: string[]; travelling?: boolean; onBackToLive?: () => void; onDone: () => void }) {
+export function RunActions(props: {
+  run: RunView;
+  definition?: Definition | null | undefined;
+  session: Session;
+  waiting: string[];
+  travelling?: boolean;
+  onBackToLive?: () => void;
+  onDone: () => void;
+}) {
   const { run } = props;
   const base = `/api/runs/${encodeURIComponent(run.runId)}`;
   const { busy, error, setError, run: acting } = useAction();
@@ -22,7 +30,8 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
   // One shared token (the embedded store without --users): like the CLI's --as, the page says whose decision it
   // records, and says that the name is not checked (whoever holds the token may type any). Named users and NATS
   // users act as themselves: no such field.
-  const sharedToken = (props.session.identity ?? (props.session.mode === 'nats' ? 'nats' : 'shared-token')) === 'shared-token';
+  const sharedToken =
+    (props.session.identity ?? (props.session.mode === 'nats' ? 'nats' : 'shared-token')) === 'shared-token';
   const [as, setAs] = useState(props.session.user ?? '');
   const asField = sharedToken && as && as !== props.session.user ? { as } : {};
   const approversOf = (task: string): string[] => {
@@ -33,11 +42,17 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
   const confirmDecision = (task: string, decision: 'approve' | 'reject'): boolean => {
     if (!sharedToken || approversOf(task).length > 0 || (as && as !== props.session.user)) return true;
     const who = as || props.session.user || 'the default name';
-    return confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} ${task} as "${who}"?\n\n${task} names no approvers, so anyone may decide it, and this dashboard's shared token records whatever name is in "as" without checking it. "${who}" is the default, not a name you chose: type your own name in "as" to record who decided.`);
+    return confirm(
+      `${decision === 'approve' ? 'Approve' : 'Reject'} ${task} as "${who}"?\n\n${task} names no approvers, so anyone may decide it, and this dashboard's shared token records whatever name is in "as" without checking it. "${who}" is the default, not a name you chose: type your own name in "as" to record who decided.`,
+    );
   };
   const decide = (task: string, decision: 'approve' | 'reject') => {
     if (!confirmDecision(task, decision)) return;
-    void act(`${task} ${decision === 'approve' ? 'approved' : 'rejected'}`, decision, { task, ...(comment ? { comment } : {}), ...asField });
+    void act(`${task} ${decision === 'approve' ? 'approved' : 'rejected'}`, decision, {
+      task,
+      ...(comment ? { comment } : {}),
+      ...asField,
+    });
   };
 
   const act = (what: string, path: string, body: unknown, after?: (r: unknown) => void) => {
@@ -54,56 +69,142 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
 
   const sendSignal = (e: Event) => {
     e.preventDefault();
-    let data: unknown ;
+    let data: unknown;
     if (signal.data.trim()) {
-      try { data = JSON.parse(signal.data); } catch { setError(new Error('signal data: not JSON (write a JSON value, e.g. {"ok": true} or "text")')); return; }
+      try {
+        data = JSON.parse(signal.data);
+      } catch {
+        setError(new Error('signal data: not JSON (write a JSON value, e.g. {"ok": true} or "text")'));
+        return;
+      }
     }
-    void act(`signal ${signal.name} sent`, 'signal', data === undefined ? { name: signal.name } : { name: signal.name, data });
+    void act(
+      `signal ${signal.name} sent`,
+      'signal',
+      data === undefined ? { name: signal.name } : { name: signal.name, data },
+    );
   };
 
   const travelling = props.travelling === true;
   return (
     <div class={`actions-wrap${travelling ? ' off' : ''}`}>
       {travelling ? (
-        <div class="travel-hint muted" role="note">Actions are off while the page shows the past: <button type="button" class="link" onClick={() => props.onBackToLive?.()}>return to now</button> to act on the run.</div>
+        <div class="travel-hint muted" role="note">
+          Actions are off while the page shows the past:{' '}
+          <button type="button" class="link" onClick={() => props.onBackToLive?.()}>
+            return to now
+          </button>{' '}
+          to act on the run.
+        </div>
       ) : null}
       {/* A disabled fieldset turns off every control in it, whatever is added later. */}
       <fieldset class="plain" disabled={travelling || busy}>
         {props.waiting.map((task) => (
           <div class="approval card" key={task} data-approval={task}>
-            <div><strong>{task}</strong> waits for approval{approversOf(task).length ? <span class="muted"> by {approversOf(task).join(' or ')}</span> : <span class="muted"> (anyone)</span>}.</div>
-            <input class="grow" name="comment" placeholder="comment (optional)" value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+            <div>
+              <strong>{task}</strong> waits for approval
+              {approversOf(task).length ? (
+                <span class="muted"> by {approversOf(task).join(' or ')}</span>
+              ) : (
+                <span class="muted"> (anyone)</span>
+              )}
+              .
+            </div>
+            <input
+              class="grow"
+              name="comment"
+              placeholder="comment (optional)"
+              value={comment}
+              onInput={(e) => setComment(e.currentTarget.value)}
+            />
             {sharedToken ? (
-              <label class="inline" title="Anyone holding this dashboard's token may type any name here: it is recorded unchecked. Start the dashboard with --users for people who sign in as themselves.">
+              <label
+                class="inline"
+                title="Anyone holding this dashboard's token may type any name here: it is recorded unchecked. Start the dashboard with --users for people who sign in as themselves."
+              >
                 as <input name="as" size={10} value={as} onInput={(e) => setAs(e.currentTarget.value)} />
               </label>
             ) : null}
-            <button type="button" class="ok" onClick={() => decide(task, 'approve')}>Approve</button>
-            <button type="button" class="danger" onClick={() => decide(task, 'reject')}>Reject</button>
-            {sharedToken ? <div class="as-note muted small" data-testid="shared-token-note">Shared token: the name in “as” is not checked — anyone with this dashboard's token may approve as any name.</div> : null}
+            <button type="button" class="ok" onClick={() => decide(task, 'approve')}>
+              Approve
+            </button>
+            <button type="button" class="danger" onClick={() => decide(task, 'reject')}>
+              Reject
+            </button>
+            {sharedToken ? (
+              <div class="as-note muted small" data-testid="shared-token-note">
+                Shared token: the name in “as” is not checked — anyone with this dashboard's token may approve as any
+                name.
+              </div>
+            ) : null}
           </div>
         ))}
         <div class="actions">
           {!settled ? (
             <>
-              <input name="reason" placeholder="reason (optional)" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-              {run.status === 'PAUSED'
-                ? <button type="button" onClick={() => void act('resumed', 'resume', {})}>Resume</button>
-                : <button type="button" onClick={() => void act('paused', 'pause', reason ? { reason } : {})}>Pause</button>}
-              <button type="button" class="danger" onClick={() => { if (confirm(`Cancel run ${run.runId}?`)) void act('cancelled', 'cancel', reason ? { reason } : {}); }}>Cancel run</button>
+              <input
+                name="reason"
+                placeholder="reason (optional)"
+                value={reason}
+                onInput={(e) => setReason(e.currentTarget.value)}
+              />
+              {run.status === 'PAUSED' ? (
+                <button type="button" onClick={() => void act('resumed', 'resume', {})}>
+                  Resume
+                </button>
+              ) : (
+                <button type="button" onClick={() => void act('paused', 'pause', reason ? { reason } : {})}>
+                  Pause
+                </button>
+              )}
+              <button
+                type="button"
+                class="danger"
+                onClick={() => {
+                  if (confirm(`Cancel run ${run.runId}?`)) void act('cancelled', 'cancel', reason ? { reason } : {});
+                }}
+              >
+                Cancel run
+              </button>
               <form class="signal" onSubmit={sendSignal}>
-                <input name="signal" placeholder="signal name" value={signal.name} onInput={(e) => setSignal({ ...signal, name: e.currentTarget.value })} required />
-                <input name="signal-data" placeholder='data (JSON, optional)' value={signal.data} onInput={(e) => setSignal({ ...signal, data: e.currentTarget.value })} />
+                <input
+                  name="signal"
+                  placeholder="signal name"
+                  value={signal.name}
+                  onInput={(e) => setSignal({ ...signal, name: e.currentTarget.value })}
+                  required
+                />
+                <input
+                  name="signal-data"
+                  placeholder="data (JSON, optional)"
+                  value={signal.data}
+                  onInput={(e) => setSignal({ ...signal, data: e.currentTarget.value })}
+                />
                 <button type="submit">Send signal</button>
               </form>
             </>
           ) : null}
           {canRetry ? (
-            <button type="button" class="primary" onClick={() => void act('retried', 'retry', {}, (r) => { const id = (r as { runId?: string }).runId; if (id) navigate(`/runs/${encodeURIComponent(id)}`); })}>Retry from failed</button>
+            <button
+              type="button"
+              class="primary"
+              onClick={() =>
+                void act('retried', 'retry', {}, (r) => {
+                  const id = (r as { runId?: string }).runId;
+                  if (id) navigate(`/runs/${encodeURIComponent(id)}`);
+                })
+              }
+            >
+              Retry from failed
+            </button>
           ) : null}
         </div>
       </fieldset>
-      {notice ? <div class="notice" role="status">{notice}</div> : null}
+      {notice ? (
+        <div class="notice" role="status">
+          {notice}
+        </div>
+      ) : null}
       <ErrorBox error={error} />
     </div>
   );

@@ -18,7 +18,17 @@ import type { RunRecord, RunsPage as RunsResult } from '../types.js';
 import { grouped } from '../run-rows.js';
 import { whereParams } from '../where.js';
 
-const FILTERS = ['workflow', 'status', 'trigger', 'agent', 'since', 'until', 'runId', 'outputContains', 'where'] as const;
+const FILTERS = [
+  'workflow',
+  'status',
+  'trigger',
+  'agent',
+  'since',
+  'until',
+  'runId',
+  'outputContains',
+  'where',
+] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 50;
 
@@ -33,7 +43,10 @@ function runsUrl(params: Record<string, string | number | undefined>): string {
 export function RunsPage() {
   const { query } = useLocation();
   const filters: Filters = {};
-  for (const f of FILTERS) { const v = query.get(f); if (v) filters[f] = v; }
+  for (const f of FILTERS) {
+    const v = query.get(f);
+    if (v) filters[f] = v;
+  }
   const cursor = query.get('cursor') ?? undefined;
   const before = query.get('before') ?? undefined;
   const paged = cursor !== undefined || before !== undefined;
@@ -50,25 +63,41 @@ export function RunsPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   useEffect(() => setSelected(new Set()), [queryString(filters)]);
   const now = useNow(result?.runs.some((r) => !SETTLED.has(r.status)) ?? false);
-  const tick = (runId: string) => setSelected((s) => { const n = new Set(s); if (n.has(runId)) n.delete(runId); else n.add(runId); return n; });
+  const tick = (runId: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(runId)) n.delete(runId);
+      else n.add(runId);
+      return n;
+    });
 
   const load = () =>
     api.get<RunsResult>(runsUrl({ ...filters, cursor, before, limit })).then(
       (r) => {
         // Paged back to the newest runs: that is the first page, which follows new runs live.
-        if (before !== undefined && !r.prevCursor) { navigate(`/${queryString(sized)}`, { replace: true }); return; }
-        setResult(r); setError(null);
+        if (before !== undefined && !r.prevCursor) {
+          navigate(`/${queryString(sized)}`, { replace: true });
+          return;
+        }
+        setResult(r);
+        setError(null);
       },
       (e: unknown) => setError(e),
     );
 
-  useEffect(() => { setResult(null); void load(); }, [key]);
+  useEffect(() => {
+    setResult(null);
+    void load();
+  }, [key]);
 
   // Live: a run already on the page is updated in place; a new one reloads the first page (debounced).
   // Once the stream is subscribed (`ready`) the page is read again, so no change falls between the two.
   useEffect(() => {
     const close = stream('/api/stream', {
-      ready: () => { setLive(true); void load(); },
+      ready: () => {
+        setLive(true);
+        void load();
+      },
       record: (data) => {
         const rec = ((data as { record?: RunRecord }).record ?? data) as RunRecord;
         setLive(true);
@@ -88,12 +117,19 @@ export function RunsPage() {
         }
       },
     });
-    return () => { close(); window.clearTimeout(reloadTimer.current); };
+    return () => {
+      close();
+      window.clearTimeout(reloadTimer.current);
+    };
   }, [key]);
 
   const hideChildren = query.get('children') === 'hide';
-  const apply = (next: Filters) => navigate(`/${queryString({ ...next, children: hideChildren ? 'hide' : undefined })}`);
-  const toggleChildren = () => navigate(`/${queryString({ ...sized, cursor, before, children: hideChildren ? undefined : 'hide' })}`, { replace: true });
+  const apply = (next: Filters) =>
+    navigate(`/${queryString({ ...next, children: hideChildren ? 'hide' : undefined })}`);
+  const toggleChildren = () =>
+    navigate(`/${queryString({ ...sized, cursor, before, children: hideChildren ? undefined : 'hide' })}`, {
+      replace: true,
+    });
   const rows = result ? grouped(result.runs) : [];
   const hidden = hideChildren ? rows.filter((r) => r.parent !== null).length : 0;
   const shownRows = hideChildren ? rows.filter((r) => r.parent === null) : rows;
@@ -102,47 +138,124 @@ export function RunsPage() {
     <div>
       <div class="page-head">
         <h1>Runs</h1>
-        <span class={`live-dot${live ? ' on' : ''}`} title="live updates">{live ? 'live' : ''}</span>
+        <span class={`live-dot${live ? ' on' : ''}`} title="live updates">
+          {live ? 'live' : ''}
+        </span>
         <div class="grow" />
         {result?.total !== undefined ? <span class="muted">{result.total} runs match</span> : null}
       </div>
       <FilterBar filters={filters} onApply={apply} />
-      <BulkBar filters={filters} selected={[...selected]} onDone={() => { setSelected(new Set()); void load(); }} />
+      <BulkBar
+        filters={filters}
+        selected={[...selected]}
+        onDone={() => {
+          setSelected(new Set());
+          void load();
+        }}
+      />
       <ErrorBox error={error} />
       {!result && !error ? <Loading /> : null}
       {result && result.runs.length > 0 ? (
         <div class="runs-tools small">
-          <label class="inline"><input type="checkbox" name="show-children" checked={!hideChildren} onChange={toggleChildren} /> show child runs</label>
-          {hidden > 0 ? <span class="muted" data-testid="children-hidden">{hidden} child run{hidden === 1 ? '' : 's'} hidden</span> : null}
+          <label class="inline">
+            <input type="checkbox" name="show-children" checked={!hideChildren} onChange={toggleChildren} /> show child
+            runs
+          </label>
+          {hidden > 0 ? (
+            <span class="muted" data-testid="children-hidden">
+              {hidden} child run{hidden === 1 ? '' : 's'} hidden
+            </span>
+          ) : null}
         </div>
       ) : null}
       {result ? (
-        result.runs.length === 0 ? <Empty>No runs match.</Empty> : (
+        result.runs.length === 0 ? (
+          <Empty>No runs match.</Empty>
+        ) : (
           <div class="table-wrap">
             <table class="table runs">
               <colgroup>
-                <col class="c-select" /><col class="c-status" /><col class="c-run" /><col class="c-workflow" /><col class="c-trigger" /><col class="c-agents" /><col class="c-started" /><col class="c-duration" /><col class="c-result" />
+                <col class="c-select" />
+                <col class="c-status" />
+                <col class="c-run" />
+                <col class="c-workflow" />
+                <col class="c-trigger" />
+                <col class="c-agents" />
+                <col class="c-started" />
+                <col class="c-duration" />
+                <col class="c-result" />
               </colgroup>
               <thead>
-                <tr><th><span class="sr-only">Select</span></th><th>Status</th><th>Run</th><th>Workflow</th><th>Trigger</th><th>Agents</th><th>Started</th><th>Duration</th><th>Result</th></tr>
+                <tr>
+                  <th>
+                    <span class="sr-only">Select</span>
+                  </th>
+                  <th>Status</th>
+                  <th>Run</th>
+                  <th>Workflow</th>
+                  <th>Trigger</th>
+                  <th>Agents</th>
+                  <th>Started</th>
+                  <th>Duration</th>
+                  <th>Result</th>
+                </tr>
               </thead>
               <tbody>
                 {shownRows.map(({ run: r, parent, nested }) => (
-                  <tr key={r.runId} data-run={r.runId} data-status={r.status} data-parent={parent ?? undefined} class={parent ? `child${nested ? ' nested' : ''}` : ''}>
-                    <td><input type="checkbox" name="select" value={r.runId} aria-label={`select run ${r.runId}`} checked={selected.has(r.runId)} onChange={() => tick(r.runId)} /></td>
-                    <td><Status status={r.status} /></td>
+                  <tr
+                    key={r.runId}
+                    data-run={r.runId}
+                    data-status={r.status}
+                    data-parent={parent ?? undefined}
+                    class={parent ? `child${nested ? ' nested' : ''}` : ''}
+                  >
+                    <td>
+                      <input
+                        type="checkbox"
+                        name="select"
+                        value={r.runId}
+                        aria-label={`select run ${r.runId}`}
+                        checked={selected.has(r.runId)}
+                        onChange={() => tick(r.runId)}
+                      />
+                    </td>
+                    <td>
+                      <Status status={r.status} />
+                    </td>
                     <td class="mono run-id">
-                      {parent ? <span class="child-mark" title={`child run of ${parent}`}>↳ </span> : null}
+                      {parent ? (
+                        <span class="child-mark" title={`child run of ${parent}`}>
+                          ↳{' '}
+                        </span>
+                      ) : null}
                       <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
-                      {parent && !nested ? <div class="small muted">child of <Link href={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link></div> : null}
+                      {parent && !nested ? (
+                        <div class="small muted">
+                          child of <Link href={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link>
+                        </div>
+                      ) : null}
                     </td>
-                    <td class="wrap">{r.workflowId}<span class="muted">@{r.version}</span>
-                      {r.search ? <div class="small muted search-attrs" data-testid="search-attrs">{Object.entries(r.search).map(([k, v]) => `${k}=${String(v)}`).join(' ')}</div> : null}
+                    <td class="wrap">
+                      {r.workflowId}
+                      <span class="muted">@{r.version}</span>
+                      {r.search ? (
+                        <div class="small muted search-attrs" data-testid="search-attrs">
+                          {Object.entries(r.search)
+                            .map(([k, v]) => `${k}=${String(v)}`)
+                            .join(' ')}
+                        </div>
+                      ) : null}
                     </td>
-                    <td class="small ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
+                    <td class="small ellipsis" title={triggerText(r.trigger)}>
+                      {triggerText(r.trigger)}
+                    </td>
                     <td class="small wrap">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
-                    <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
-                    <td class="small nowrap" data-col="duration">{runDuration(r, now)}</td>
+                    <td class="small nowrap" title={r.startedAt}>
+                      {time(r.startedAt)}
+                    </td>
+                    <td class="small nowrap" data-col="duration">
+                      {runDuration(r, now)}
+                    </td>
                     <ResultCell text={r.result ?? ''} />
                   </tr>
                 ))}
@@ -152,17 +265,38 @@ export function RunsPage() {
         )
       ) : null}
       <div class="pager">
-        {result?.prevCursor ? <button type="button" onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>← Newer</button> : null}
-        {result?.nextCursor ? <button type="button" onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>Older →</button> : null}
+        {result?.prevCursor ? (
+          <button type="button" onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>
+            ← Newer
+          </button>
+        ) : null}
+        {result?.nextCursor ? (
+          <button type="button" onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>
+            Older →
+          </button>
+        ) : null}
       </div>
     </div>
   );
 }
 
 const BULK = ['cancel', 'pause', 'resume', 'retry', 'approve'] as const;
-const DONE_KEY: Record<(typeof BULK)[number], string> = { cancel: 'cancelled', pause: 'paused', resume: 'resumed', retry: 'retried', approve: 'approved' };
-interface BulkPreview { matched: number; would: string[]; already: string[] }
-type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: string; message: string }> } & Record<string, unknown>;
+const DONE_KEY: Record<(typeof BULK)[number], string> = {
+  cancel: 'cancelled',
+  pause: 'paused',
+  resume: 'resumed',
+  retry: 'retried',
+  approve: 'approved',
+};
+interface BulkPreview {
+  matched: number;
+  would: string[];
+  already: string[];
+}
+type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: string; message: string }> } & Record<
+  string,
+  unknown
+>;
 
 /**
  * A bulk action (POST /api/bulk/:action, docs/operations.md#bulk-actions) on the runs ticked, or on all matching
@@ -178,32 +312,72 @@ function BulkBar(props: { filters: Filters; selected: string[]; onDone: () => vo
   const filtered = Object.keys(props.filters).length > 0;
   const scope = all ? {} : { runs: props.selected };
   const ready = all ? filtered : props.selected.length > 0;
-  useEffect(() => { setPreview(null); }, [action, all, props.selected.join(','), queryString(props.filters)]);
-  const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { query: props.filters, ...scope, dryRun: true })); });
-  const go = () => run(async () => {
-    setDone(await api.post<BulkDone>(`/api/bulk/${action}`, { query: props.filters, ...scope, confirm: preview!.would.length }));
+  useEffect(() => {
     setPreview(null);
-    props.onDone();
-  });
+  }, [action, all, props.selected.join(','), queryString(props.filters)]);
+  const look = () =>
+    run(async () => {
+      setDone(null);
+      setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { query: props.filters, ...scope, dryRun: true }));
+    });
+  const go = () =>
+    run(async () => {
+      setDone(
+        await api.post<BulkDone>(`/api/bulk/${action}`, {
+          query: props.filters,
+          ...scope,
+          confirm: preview!.would.length,
+        }),
+      );
+      setPreview(null);
+      props.onDone();
+    });
   const verb = action[0]!.toUpperCase() + action.slice(1);
   return (
     <div class="bulk-bar small" data-testid="bulk-bar">
       <span>{all ? 'All runs matching this filter' : `${props.selected.length} selected`}</span>
-      <label class="inline"><input type="checkbox" name="all-matching" checked={all} disabled={!filtered} onChange={() => setAll(!all)} /> all matching this filter</label>
-      <select name="bulk-action" value={action} onChange={(e) => setAction(e.currentTarget.value as (typeof BULK)[number])}>
-        {BULK.map((a) => <option key={a} value={a}>{a}</option>)}
+      <label class="inline">
+        <input type="checkbox" name="all-matching" checked={all} disabled={!filtered} onChange={() => setAll(!all)} />{' '}
+        all matching this filter
+      </label>
+      <select
+        name="bulk-action"
+        value={action}
+        onChange={(e) => setAction(e.currentTarget.value as (typeof BULK)[number])}
+      >
+        {BULK.map((a) => (
+          <option key={a} value={a}>
+            {a}
+          </option>
+        ))}
       </select>
-      <button type="button" disabled={busy || !ready} onClick={look}>Preview</button>
+      <button type="button" disabled={busy || !ready} onClick={look}>
+        Preview
+      </button>
       {!filtered && all ? <span class="muted">Filter first: all runs are never meant by accident.</span> : null}
       <ErrorBox error={error} />
       {preview ? (
         <span data-testid="bulk-preview">
-          <strong>{preview.would.length}</strong> run(s) would be {DONE_KEY[action]}{preview.already.length ? `; ${preview.already.length} already` : ''}.{' '}
-          {preview.would.length ? <button type="button" class="danger" disabled={busy} onClick={go}>{verb} {preview.would.length} run(s)</button> : null}
+          <strong>{preview.would.length}</strong> run(s) would be {DONE_KEY[action]}
+          {preview.already.length ? `; ${preview.already.length} already` : ''}.{' '}
+          {preview.would.length ? (
+            <button type="button" class="danger" disabled={busy} onClick={go}>
+              {verb} {preview.would.length} run(s)
+            </button>
+          ) : null}
         </span>
       ) : null}
-      {done ? <span data-testid="bulk-done">{verb}: {((done[DONE_KEY[action]] as string[] | undefined) ?? []).length} done; {done.already.length} already; {done.refused.length} refused.</span> : null}
-      {done?.refused.map((r) => <p key={r.runId} class="error small">{r.runId}: {r.message}</p>)}
+      {done ? (
+        <span data-testid="bulk-done">
+          {verb}: {((done[DONE_KEY[action]] as string[] | undefined) ?? []).length} done; {done.already.length} already;{' '}
+          {done.refused.length} refused.
+        </span>
+      ) : null}
+      {done?.refused.map((r) => (
+        <p key={r.runId} class="error small">
+          {r.runId}: {r.message}
+        </p>
+      ))}
     </div>
   );
 }
@@ -212,15 +386,31 @@ function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
   const [f, setF] = useState<Filters>(props.filters);
   useEffect(() => setF(props.filters), [JSON.stringify(props.filters)]);
   const field = (name: keyof Filters, placeholder: string, width = '') => (
-    <input class={`filter ${width}`} name={name} placeholder={placeholder} value={f[name] ?? ''} onInput={(e) => setF({ ...f, [name]: e.currentTarget.value })} />
+    <input
+      class={`filter ${width}`}
+      name={name}
+      placeholder={placeholder}
+      value={f[name] ?? ''}
+      onInput={(e) => setF({ ...f, [name]: e.currentTarget.value })}
+    />
   );
   return (
-    <form class="filters" onSubmit={(e) => { e.preventDefault(); props.onApply(f); }}>
+    <form
+      class="filters"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onApply(f);
+      }}
+    >
       {field('runId', 'run id…', 'wide')}
       {field('workflow', 'workflow')}
       <select name="status" value={f.status ?? ''} onChange={(e) => setF({ ...f, status: e.currentTarget.value })}>
         <option value="">any status</option>
-        {RUN_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+        {RUN_STATUSES.map((s) => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
       </select>
       {field('trigger', 'trigger (event, schedule:…)')}
       {field('agent', 'agent')}
@@ -228,8 +418,18 @@ function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
       {field('until', 'until', 'narrow')}
       {field('outputContains', 'output contains')}
       {field('where', 'where (customer=42 amount>100)', 'wide')}
-      <button type="submit" class="primary">Filter</button>
-      <button type="button" onClick={() => { setF({}); props.onApply({}); }}>Clear</button>
+      <button type="submit" class="primary">
+        Filter
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          setF({});
+          props.onApply({});
+        }}
+      >
+        Clear
+      </button>
     </form>
   );
 }
@@ -238,9 +438,16 @@ function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
 function ResultCell(props: { text: string }) {
   const [open, setOpen] = useState(false);
   return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a table cell the keyboard opens too (a button inside would change the table's layout)
-    <td tabIndex={0} class={`small result ${open ? 'open' : 'ellipsis'}`} title={open ? undefined : `${props.text}\n\n(click to show it whole)`} onClick={() => setOpen(!open)}
-      onKeyDown={(k) => { if (k.key === 'Enter') setOpen(!open); }}>
+    <td
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a table cell the keyboard opens too (a button inside would change the table's layout)
+      tabIndex={0}
+      class={`small result ${open ? 'open' : 'ellipsis'}`}
+      title={open ? undefined : `${props.text}\n\n(click to show it whole)`}
+      onClick={() => setOpen(!open)}
+      onKeyDown={(k) => {
+        if (k.key === 'Enter') setOpen(!open);
+      }}
+    >
       {props.text}
     </td>
   );

@@ -15,21 +15,50 @@ export function SignInPage(props: { mode: 'embedded' | 'nats'; onSignedIn: () =>
     e.preventDefault();
     setBusy(true);
     signIn(user, password).then(
-      () => { setBusy(false); props.onSignedIn(); },
-      (err: unknown) => { setBusy(false); setError(err); },
+      () => {
+        setBusy(false);
+        props.onSignedIn();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(err);
+      },
     );
   };
   return (
     <div class="signin">
       <form class="card signin-card" onSubmit={submit}>
         <h1>ledgerflow</h1>
-        <p class="muted">{props.mode === 'nats'
-          ? 'Sign in with your NATS user. What you may do is what the server\'s permissions give that user.'
-          : 'Sign in with your name and password from the users file. What you may do is what your level (L0–L3) allows.'}</p>
-        <label>User<input name="user" autocomplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required /></label>
-        <label>Password<input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required /></label>
+        <p class="muted">
+          {props.mode === 'nats'
+            ? "Sign in with your NATS user. What you may do is what the server's permissions give that user."
+            : 'Sign in with your name and password from the users file. What you may do is what your level (L0–L3) allows.'}
+        </p>
+        <label>
+          User
+          <input
+            name="user"
+            autocomplete="username"
+            value={user}
+            onInput={(e) => setUser(e.currentTarget.value)}
+            required
+          />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+            required
+          />
+        </label>
         <ErrorBox error={error} />
-        <button class="primary" type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <button class="primary" type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </div>
   );
@@ -40,8 +69,14 @@ export function TokenNeeded() {
     <div class="signin">
       <div class="card signin-card" data-testid="token-needed">
         <h1>ledgerflow</h1>
-        <p><strong>Not signed in.</strong> Open the URL with the token <code>ledgerflow ui</code> printed when it started (<code>http://127.0.0.1:&lt;port&gt;/?token=…</code>), or, when it was started with named users (<code>--users</code>), the URL with your own token.</p>
-        <p class="muted">The token is set as a cookie for this browser; restart <code>ledgerflow ui</code> to get a new one.</p>
+        <p>
+          <strong>Not signed in.</strong> Open the URL with the token <code>ledgerflow ui</code> printed when it started
+          (<code>http://127.0.0.1:&lt;port&gt;/?token=…</code>), or, when it was started with named users (
+          <code>--users</code>), the URL with your own token.
+        </p>
+        <p class="muted">
+          The token is set as a cookie for this browser; restart <code>ledgerflow ui</code> to get a new one.
+        </p>
       </div>
     </div>
   );

@@ -4,7 +4,12 @@ import { Card, Status } from '../components/common.js';
 import { time } from '../format.js';
 import { summarize, type PageEvent } from '../run-history.js';
 
-export function Timeline(props: { events: PageEvent[]; lastSeq: number; atSeq: number | null; onSeek: (seq: number) => void }) {
+export function Timeline(props: {
+  events: PageEvent[];
+  lastSeq: number;
+  atSeq: number | null;
+  onSeek: (seq: number) => void;
+}) {
   const at = props.atSeq ?? props.lastSeq;
   const current = useRef<HTMLLIElement>(null);
   // Keep the chosen event in view inside the timeline's own scroll box (not the window's: the page must not jump).
@@ -13,7 +18,8 @@ export function Timeline(props: { events: PageEvent[]; lastSeq: number; atSeq: n
     const box = li?.closest('.card-body');
     if (props.atSeq === null || !li || !(box instanceof HTMLElement)) return;
     const top = li.offsetTop - box.offsetTop;
-    if (top < box.scrollTop + 40 || top > box.scrollTop + box.clientHeight - 40) box.scrollTop = top - box.clientHeight / 2;
+    if (top < box.scrollTop + 40 || top > box.scrollTop + box.clientHeight - 40)
+      box.scrollTop = top - box.clientHeight / 2;
   }, [props.atSeq]);
   return (
     <Card title={`Timeline (${props.events.length} events)`} class="timeline-card">
@@ -29,7 +35,9 @@ export function Timeline(props: { events: PageEvent[]; lastSeq: number; atSeq: n
           onInput={(e) => props.onSeek(Number(e.currentTarget.value))}
         />
         <span class="muted">{props.lastSeq}</span>
-        <span class="seq-at" data-seq={at}>after event {at}</span>
+        <span class="seq-at" data-seq={at}>
+          after event {at}
+        </span>
       </div>
       <ol class="timeline">
         {props.events.map((e) => (
@@ -41,10 +49,14 @@ export function Timeline(props: { events: PageEvent[]; lastSeq: number; atSeq: n
             class={`${e.seq > at ? 'future' : ''}${e.seq === at ? ' current' : ''}`}
             data-seq={e.seq}
             onClick={() => props.onSeek(e.seq)}
-            onKeyDown={(k) => { if (k.key === 'Enter') props.onSeek(e.seq); }}
+            onKeyDown={(k) => {
+              if (k.key === 'Enter') props.onSeek(e.seq);
+            }}
           >
             <span class="seq">{e.seq}</span>
-            <span class="when small" title={e.time}>{time(e.time)}</span>
+            <span class="when small" title={e.time}>
+              {time(e.time)}
+            </span>
             <span class="type mono">{e.type}</span>
             <span class="what">{summarize(e)}</span>
             <Status status={e.state?.status} />
