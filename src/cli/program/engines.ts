@@ -153,7 +153,7 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
     .option(...stateFileKeepOption)
     .action(
       act(
-        () => import('../commands/cluster.js'),
+        () => import('../commands/engine-worker.js'),
         (m, o) => m.engineCmd(io, g(), o),
       ),
     );
@@ -187,7 +187,7 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
     )
     .action(
       act(
-        () => import('../commands/cluster.js'),
+        () => import('../commands/engine-worker.js'),
         (m, o) => m.workerCmd(io, g(), o),
       ),
     );
