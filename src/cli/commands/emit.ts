@@ -15,7 +15,7 @@ import {
 import type { Io } from '../render/io.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { EXIT, worstExitCode } from '../render/exit.js';
-import { gatedLine, logLine, waitingHints } from '../render/render.js';
+import { gatedLine, logLine, waitingHints } from '../render/progress.js';
 import { inert, progressLines } from '../../terminal/index.js';
 import { interruptible, taskRunners } from '../drive.js';
 import { cliNotifier } from '../flags/notifications.js';

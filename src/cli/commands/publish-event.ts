@@ -8,7 +8,7 @@ import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '.
 import { json, type Io } from '../render/io.js';
 import { waitFlag } from '../flags/input-flags.js';
 import { EXIT } from '../render/exit.js';
-import { gatedLine } from '../render/render.js';
+import { gatedLine } from '../render/progress.js';
 import type { GlobalOpts } from '../flags/store.js';
 import { inert } from '../../terminal/index.js';
 import { withClient } from './cluster.js';
