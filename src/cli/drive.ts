@@ -21,7 +21,7 @@ import { secretsFlag } from './flags/secrets-flag.js';
 import { EXIT, exitCodeForStatus } from './render/exit.js';
 import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './render/io.js';
-import { finishLines, logLine } from './render/render.js';
+import { finishLines, logLine } from './render/progress.js';
 import { storeFor } from './open-store.js';
 import type { StateFileFlags } from './commands/state-file.js';
 import { localDir, natsUrlOf, type GlobalOpts } from './flags/store.js';

@@ -15,7 +15,7 @@ import {
 import type { Io } from '../render/io.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { EXIT, worstExitCode } from '../render/exit.js';
-import { gatedLine, logLine, waitingHints } from '../render/render.js';
+import { gatedLine, logLine, waitingHints } from '../render/progress.js';
 import { inert, progressLines } from '../../terminal/index.js';
 import { interruptible, taskRunners } from '../drive.js';
 import { cliNotifier } from '../flags/notifications.js';
@@ -82,7 +82,7 @@ export async function emitCmd(
   opts: EmitCmdOpts & { wait?: string },
 ): Promise<number> {
   // Over NATS the event is published for the engines (cluster.ts); here it is taken and its runs driven in this process.
-  if (usesNats(g)) return (await import('./cluster.js')).publishEventCmd(io, g, type, opts);
+  if (usesNats(g)) return (await import('./publish-event.js')).publishEventCmd(io, g, type, opts);
   const maxTimerWaitMs = optionalDurationFlag('--max-wait', opts.maxWait, '30s, 5m or PT1M');
   // The runs an event starts here call any host from their HTTP tasks, as `run` does without --http-allow.
   const runners = taskRunners(opts);

@@ -15,7 +15,10 @@ import { damageCheck, damagedWarning } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import { withUnserved } from '../render/unserved.js';
 import type { RunView } from '../../runtime/index.js';
-import { corruptText, historyText, listText, statusText, statusYaml, waitingHints } from '../render/render.js';
+import { corruptText, listText } from '../render/list.js';
+import { historyText } from '../render/history.js';
+import { statusText, statusYaml } from '../render/render.js';
+import { waitingHints } from '../render/progress.js';
 import { json, type Io } from '../render/io.js';
 
 export async function statusCmd(

@@ -11,7 +11,7 @@ import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
-import { corruptText } from '../render/render.js';
+import { corruptText } from '../render/list.js';
 
 export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
   // The bucket's settings as an engine would give it (read only for NATS: a bad LEDGERFLOW_NATS_* does not stop a file store's rebuild).

@@ -20,7 +20,7 @@ import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { keepLeaseFor } from '../../notify/index.js';
-import { finishLines } from '../render/render.js';
+import { finishLines } from '../render/progress.js';
 import type { GlobalOpts } from '../flags/store.js';
 
 export interface InputOpts {

@@ -17,7 +17,7 @@ import {
 import { loadHandlerModule } from '../../handlers/index.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
-import { logLine } from '../render/render.js';
+import { logLine } from '../render/progress.js';
 import { inert, progressLines } from '../../terminal/index.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { withNotifier } from '../../notify/index.js';

@@ -13,7 +13,7 @@ import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
-import { corruptText, durationText } from '../render/render.js';
+import { corruptText, durationText } from '../render/list.js';
 import type { CorruptRun } from '../../store/index.js';
 import type { GlobalOpts } from '../flags/store.js';
 

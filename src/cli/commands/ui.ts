@@ -8,7 +8,7 @@ import { loadHandlerModule } from '../../handlers/index.js';
 import type { Io } from '../render/io.js';
 import { untilSignal } from '../signals.js';
 import { progressLines } from '../../terminal/index.js';
-import { logLine } from '../render/render.js';
+import { logLine } from '../render/progress.js';
 import { storeFor } from '../open-store.js';
 import { localDir, type GlobalOpts } from '../flags/store.js';
 import { taskRunners } from '../drive.js';

@@ -1,0 +1,202 @@
+/**
+ * `ledgerflow engine` and `ledgerflow worker`: the long-running processes over NATS, an engine taking
+ * runtime inputs, timers and triggers, a worker taking task attempts from the work queue, until stopped.
+ */
+import { parseSkills } from '../flags/skills-flag.js';
+import { loadUsers, usersFilePath } from '../../users/index.js';
+import { loadNotificationsConfig } from '../../notify/index.js';
+import { relative, resolve } from 'node:path';
+import { ClusterEngine, createWorker, natsSettings, offersEnabled } from '../../cluster/index.js';
+import { senderOf } from '../../cluster/transport/sender.js';
+import { ANONYMOUS_SENDER } from '../../cluster/transport/subjects.js';
+import { UsageError } from '../../errors/index.js';
+import { workerQueue } from '../flags/station-flag.js';
+import { allBreakers } from '../../limits/index.js';
+import { optionalDurationFlag } from '../flags/duration-flag.js';
+import { defaultDir, loadEventTypes } from '../../triggers/index.js';
+import { loadHandlerModule } from '../../handlers/index.js';
+import type { Io } from '../render/io.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { jetstreamManager } from '../../store/index.js';
+import { outputRootFlag } from '../flags/output-root.js';
+import { commandRunnerFlag } from '../flags/command-limit.js';
+import { workerHttpFlag } from '../flags/http-flag.js';
+import { metricsFlags } from '../flags/metrics-flags.js';
+import { untilSignal } from '../signals.js';
+import { followStateFile } from './state-file-follow.js';
+import { stateFileKeep, stateFilePath, type StateFileFlags } from '../state-file-choice.js';
+import { parseOutputRoot } from '../../files/index.js';
+import { natsUrl, shownServers, integerFlag } from './cluster.js';
+
+/** --output-root or LEDGERFLOW_OUTPUT_ROOT, checked before connecting (undefined: the current directory). */
+function checkedOutputRoot(flag: string | undefined): string | undefined {
+  const root = outputRootFlag(flag);
+  return root === undefined
+    ? undefined
+    : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
+}
+
+export async function engineCmd(
+  io: Io,
+  g: GlobalOpts,
+  opts: StateFileFlags & {
+    users?: string;
+    handlers?: string;
+    commands?: boolean;
+    commandOutputLimit?: string;
+    http?: boolean;
+    httpAllow?: string;
+    queue?: string;
+    events?: string;
+    concurrency?: string;
+    snapshotEvery?: string;
+    outputRoot?: string;
+    schedules?: boolean;
+    metricsPort?: string;
+    metricsHost?: string;
+    notifications?: string;
+    skills?: string;
+  },
+): Promise<number> {
+  const url = natsUrl(g);
+  const notifications = loadNotificationsConfig(opts.notifications);
+  const outputRoot = checkedOutputRoot(opts.outputRoot);
+  const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
+  const http = workerHttpFlag(opts);
+  const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
+  const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
+  const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
+  const settings = natsSettings();
+  const offers = offersEnabled();
+  const metrics = await metricsFlags(opts, (l) => io.err(l));
+  // The state file this engine keeps from the stream (docs/state-file.md): --state-file, LEDGERFLOW_STATE_FILE, or .3ox/ here.
+  const stateFile = stateFilePath(opts);
+  const keep = stateFileKeep(opts);
+  // Who is who (docs/users.md): --users names the file, which must be there; without it, no level is judged.
+  const users =
+    opts.users !== undefined ? await loadUsers(usersFilePath(opts.users, process.env, process.cwd())) : null;
+  if (opts.users !== undefined && !users)
+    throw new UsageError(`--users ${opts.users}: there is no such file (write one with \`ledgerflow users add\`)`, {
+      file: opts.users,
+    });
+  const engine = new ClusterEngine({
+    nats: { servers: url, ...settings.store },
+    settings: settings.cluster,
+    eventTypes,
+    ...(users ? { users: users.users } : {}),
+    directDispatch: offers,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
+    ...(opts.schedules === false ? { schedules: false as const } : {}),
+    notifications,
+    log: (l) => io.err(l),
+    ...(metrics ? { onCommit: metrics.onCommit, onNoted: metrics.metrics.hooks.onNoted } : {}),
+  });
+  await engine.start();
+  // The backlog is read from the server at each scrape, through the engine's connection.
+  if (metrics) metrics.metrics.observeQueues(await jetstreamManager(await engine.store.connection()));
+  // The breakers' states are the cluster's (KV LF_TASK_GATES), read at each scrape.
+  if (metrics) metrics.metrics.observeBreakers(() => allBreakers(engine.store, Date.now()));
+  // Runs already waiting when this engine starts get no commit until they move on: their holdings are shown now.
+  let stopping = false;
+  const pickedUp = metrics
+    ? (await import('../../metrics/index.js')).showActiveRuns(
+        engine,
+        metrics.metrics,
+        (l) => io.err(l),
+        () => stopping,
+      )
+    : Promise.resolve();
+  // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
+  // Its reports are the engine's: named by the URL's user, else `engine` (the dev configs' no_auth_user; on a server
+  // without users any name goes, recorded as unauthenticated), not `anonymous` (history said "reported by anonymous").
+  const worker =
+    opts.handlers || commands || http
+      ? createWorker({
+          nats: url,
+          user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url),
+          handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {},
+          ...(commands ? { commands } : {}),
+          ...(http ? { http } : {}),
+          directOffers: offers,
+          settings: settings.cluster,
+          skills: parseSkills(opts.skills),
+          ...(opts.queue ? { queue: opts.queue } : {}),
+          ...(outputRoot ? { outputRoot } : {}),
+          log: (l) => io.err(l),
+        })
+      : null;
+  await worker?.start();
+  const follower = stateFile ? followStateFile(engine.store, { path: stateFile, keep, warn: (l) => io.err(l) }) : null;
+  await follower?.ready;
+  if (stateFile)
+    io.err(`engine ${process.pid}: keeping the state file ${relative(process.cwd(), stateFile)} from the stream`);
+  io.out(
+    `engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(' and ')})` : ''}`,
+  );
+  return untilSignal(io, 'engine', async () => {
+    stopping = true;
+    await pickedUp;
+    await worker?.stop();
+    await engine.stop();
+    await follower?.stop();
+    await metrics?.close();
+  });
+}
+
+export async function workerCmd(
+  io: Io,
+  g: GlobalOpts,
+  opts: {
+    handlers?: string;
+    commands?: boolean;
+    commandOutputLimit?: string;
+    http?: boolean;
+    httpAllow?: string;
+    queue?: string;
+    station?: string;
+    concurrency?: string;
+    ackWait?: string;
+    outputRoot?: string;
+    skills?: string;
+    secrets?: string;
+  },
+): Promise<number> {
+  if (!opts.handlers && !opts.commands && !opts.http)
+    throw new UsageError(
+      'a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), --http (HTTP tasks), or several',
+    );
+  const http = workerHttpFlag(opts);
+  const queue = workerQueue(opts);
+  const url = natsUrl(g);
+  const outputRoot = checkedOutputRoot(opts.outputRoot);
+  const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
+  const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
+  const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
+  // KV LF_SECRETS first (the worker's default), then this file and the environment: checked now, read at each attempt.
+  if (opts.secrets !== undefined) (await import('../flags/secrets-flag.js')).secretsFlag(opts.secrets);
+  // The cluster's settings whole (replicas, storage…): a worker that is first on a queue creates its stream, which
+  // must be made as an engine would make it (it was R1 under LEDGERFLOW_NATS_REPLICAS=3: a node's loss lost it).
+  const cluster = natsSettings().cluster;
+  const offers = offersEnabled();
+  const ackWait = ackWaitMs ?? cluster.taskAckWaitMs;
+  const settings = { ...cluster, ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}) };
+  const worker = createWorker({
+    nats: url,
+    handlers,
+    ...(commands ? { commands } : {}),
+    ...(http ? { http } : {}),
+    directOffers: offers,
+    ...(queue ? { queue } : {}),
+    ...(outputRoot ? { outputRoot } : {}),
+    settings,
+    skills: parseSkills(opts.skills),
+    ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}),
+    log: (l) => io.err(l),
+  });
+  await worker.start();
+  io.out(
+    `worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`,
+  );
+  return untilSignal(io, 'worker', () => worker.stop());
+}

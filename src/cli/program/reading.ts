@@ -1,0 +1,142 @@
+/**
+ * status, list, stats, reindex, history, replay and migrate: the commands that read a run's log
+ * (and the index rebuilt from it), and move unsettled runs to another version.
+ *
+ * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
+ * --help and docs/cli.md list the commands.
+ */
+import { type Command, Option } from 'commander';
+import { asOption } from '../flags/options.js';
+import type { CommandTable } from './act.js';
+
+export function readingCommands(p: Command, { io, g, act }: CommandTable): void {
+  p.command('status')
+    .argument('<runId>', 'run id')
+    .description(
+      "where a run stands: its status, each task's state, who or what it waits for, and the command that moves it on",
+    )
+    .option('--json')
+    .option('--yaml')
+    .action(
+      act(
+        () => import('../commands/read.js'),
+        (m, runId: string, o) => m.statusCmd(io, g(), runId, o),
+      ),
+    );
+  p.command('list')
+    .description('runs, newest first, from the run index (rebuilt from the log when missing or behind)')
+    .option('--workflow <id>')
+    .option('--status <status>')
+    .option(
+      '--trigger <kind[:id]>',
+      'how runs started: event, schedule, parent, retry, manual; with :id an event type or event id, schedule slot or run id',
+    )
+    .option(
+      '--agent <name>',
+      "runs with a task assigned to this agent, an approval decided by them, or an attempt's outcome they reported (a worker's NATS user, a file agent)",
+    )
+    .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)')
+    .option('--until <time>', 'started at or before (as --since)')
+    .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)")
+    .option('--run-id <prefix>', 'run ids starting with this')
+    .option(
+      '--where <cond>',
+      'runs whose search attribute meets this: name=value, name!=value, or <, <=, >, >= for numbers and times (repeat: all must hold)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option('--limit <n>', 'the newest n matching runs (at most 500)')
+    .option('--json')
+    .action(
+      act(
+        () => import('../commands/read.js'),
+        (m, o) => m.listCmd(io, g(), o),
+      ),
+    );
+  p.command('stats')
+    .argument('<workflow>', 'the workflow id')
+    .description(
+      "a workflow's figures from the run index: runs, execution_time (p50, p95, mean, max), task_success_rate and retry_count (per task too), failure_rate; the table shows those its definition's monitoring.metrics lists, --json all",
+    )
+    .option('--since <time>', 'runs started at or after: an ISO time, or how long ago (90m, 24h, 7d)')
+    .option('--version <n>', 'only the runs of this version of the workflow')
+    .addOption(new Option('--workflow-version <n>').hideHelp())
+    .option('--json', 'print every figure as JSON (the same as GET /api/definitions/<workflow>/stats)')
+    .action(
+      act(
+        () => import('../commands/stats.js'),
+        (m, workflow: string, o) => m.statsCmd(io, g(), workflow, o),
+      ),
+    );
+  p.command('reindex')
+    .description(
+      'rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.jsonl); progress on stderr',
+    )
+    .option('--json', 'print { index, runs, corrupt, ms } as JSON')
+    .action(
+      act(
+        () => import('../commands/reindex.js'),
+        (m, o) => m.reindexCmd(io, g(), o),
+      ),
+    );
+  p.command('history')
+    .argument('<runId>', 'run id')
+    .description('the audit trail: every event of the run')
+    .option('--json')
+    .option(
+      '--format <format>',
+      "events (the default) or log: the execution log's lines (monitoring.log_to), rebuilt from the run's log",
+    )
+    .action(
+      act(
+        () => import('../commands/read.js'),
+        (m, runId: string, o) => m.historyCmd(io, g(), runId, o),
+      ),
+    );
+  p.command('replay')
+    .argument('[runId]', 'run id')
+    .description('rebuild the state from the log and check it (one run, or --all)')
+    .option('--to <seq>', 'stop at this event')
+    .option(
+      '--definition <file>',
+      'check whether this definition could take over the run (with --all: every run of its workflow)',
+    )
+    .option('--all', 'replay every recorded run')
+    .option('--workflow <id>', 'with --all: only the runs of this workflow')
+    .option('--json')
+    .action(
+      act(
+        () => import('../commands/replay.js'),
+        (m, runId: string | undefined, o) => m.replayCmd(io, g(), runId, o),
+      ),
+    );
+  p.command('migrate')
+    .argument('<workflow>', 'workflow id')
+    .description(
+      "move the unsettled runs of a workflow to another version: each run's history is replayed under it and sorted into takes over as is / with the task map / cannot (first divergence); without --dry-run each run that can take over gets run.migrated and goes on under the new version (docs/runs.md#migrating-in-flight-runs)",
+    )
+    .requiredOption(
+      '--to <version>',
+      'the version to move to: its number (embedded: in ./definitions or the bundled ones; NATS: deployed) or a definition file',
+    )
+    .option(
+      '--map <old=new>',
+      'a task renamed in the new version (repeatable): its state carries over under the new id',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--query <filter>',
+      "only the runs of the workflow this filter matches: list's filters as key=value (status=WAITING since=1h where=customer=42)",
+    )
+    .option('--dry-run', 'print the verdict of every run, change nothing')
+    .option(...asOption)
+    .option(
+      '--json',
+      'print { workflowId, to, map, dryRun, judged, as_is, with_map, cannot, already, migrated, refused, runs: [...] }',
+    )
+    .action(
+      act(
+        () => import('../commands/migrate.js'),
+        (m, workflow: string, o) => m.migrateCmd(io, g(), workflow, o),
+      ),
+    );
+}
