@@ -9,16 +9,9 @@ import { join } from 'node:path';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { streamSSE } from 'hono/streaming';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { machineJson } from '../compiler/index.js';
-import { workflowGraph } from '../definition/index.js';
-import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
-import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
-import { Engine } from '../local/index.js';
-import { withChildrenShown } from '../executor/index.js';
+import { RUN_ID_PATTERN } from '../events/index.js';
 import { levelText } from '../authority/index.js';
-import { workflowMap } from '../coordination/index.js';
 import {
   authOf,
   checkCsrf,
@@ -31,37 +24,19 @@ import {
 } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
-import type { Actions, Actor, Backend } from './backend.js';
-import { attemptInputs } from './attempt-inputs.js';
-import { runLinks } from './run-links.js';
-import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
-import { definitionStats } from './definition-stats.js';
+import type { Actor, Backend } from './backend.js';
 import { ApiError, toHttpError } from './errors.js';
-import { runDetail, startedBy } from './run-detail.js';
 import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
-import { clientAddress, jsonBody, keepAlive } from './http.js';
-import { parseRunQuery, recordOf } from '../query/index.js';
-import { agentsView } from './agents.js';
+import { clientAddress, jsonBody } from './http.js';
 import { operationRoutes } from './operation-routes.js';
 import { editorRoutes } from './editor-routes.js';
-import {
-  checkRunIdParam,
-  checkSignal,
-  ControlBody,
-  DecisionBody,
-  ResumeBody,
-  EmitBody,
-  parseBody,
-  RetryBody,
-  SessionBody,
-  SignalBody,
-  StartBody,
-} from './schemas.js';
+import { runRoutes } from './run-routes.js';
+import { definitionRoutes } from './definition-routes.js';
+import { checkRunIdParam, EmitBody, parseBody, SessionBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
-/** Rows of a runs page when the request gives no `limit`. */
-export const DEFAULT_PAGE = 50;
+export { DEFAULT_PAGE } from './run-routes.js';
 
 export interface AppOptions {
   backend: Backend;
@@ -99,7 +74,6 @@ export function createApp(o: AppOptions): Hono<Env> {
   const { backend, sessions } = o;
   const limiter = o.signInLimit ?? new SignInLimiter();
   const app = new Hono<Env>();
-  const reader = new Engine({ store: backend.store });
   const indexHtml = () => {
     const file = join(o.webDir, 'index.html');
     return existsSync(file) ? readFileSync(file, 'utf8') : PLACEHOLDER;
@@ -308,11 +282,6 @@ export function createApp(o: AppOptions): Hono<Env> {
     }
     return next();
   });
-  const runExists = async (id: string) => {
-    if ((await backend.store.lastSeq(id)) === 0)
-      throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
-  };
-
   app.get('/api/session', async (c) => {
     const auth = c.get('auth');
     const who = actor(c).authority;
@@ -334,133 +303,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.json({ signedOut: true });
   });
 
-  // A page of 50 unless `limit` says otherwise (the index answers every match when no limit is given).
-  app.get('/api/runs', async (c) => {
-    // `where` may be given more than once (?where=customer=42&where=region=eu): every condition holds.
-    const where = c.req.queries('where');
-    const q = parseRunQuery({ ...c.req.query(), ...(where ? { where } : {}) }, 'http', Date.now());
-    return c.json(await backend.runs.query({ limit: DEFAULT_PAGE, ...q }));
-  });
-
-  app.get('/api/runs/:id', async (c) => c.json(await runDetail(backend, reader, c.req.param('id'))));
-
-  app.get('/api/runs/:id/events', async (c) => {
-    const events = await reader.events(c.req.param('id'));
-    return c.json({ events: events.map(eventJson) });
-  });
-
-  app.get('/api/runs/:id/at/:seq', async (c) => {
-    const id = c.req.param('id');
-    const seq = Number(c.req.param('seq'));
-    if (!Number.isInteger(seq) || seq < 1)
-      throw new ApiError(400, 'LF_INPUT_INVALID', 'seq: an event sequence number (1 or more)', { field: 'seq' });
-    await runExists(id);
-    const events = await backend.store.read(id, { toSeq: seq });
-    if (events.length < seq)
-      throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
-    const { compiled, snapshot } = foldEvents(events);
-    // The whole page as of that event: the record (agents, result), the linked runs as they were then.
-    const last = events.at(-1)!;
-    return c.json({
-      run: {
-        ...(await withChildrenShown(backend.store, id, runView(snapshot, seq, compiled.definition))),
-        ...runOrigin(events),
-      },
-      event: eventJson(last),
-      inputs: attemptInputs(events),
-      record: recordOf(events),
-      ...(await runLinks(backend, id, last.time)),
-    });
-  });
-
-  app.get('/api/runs/:id/statechart', async (c) => {
-    const id = c.req.param('id');
-    await firstEvent(id);
-    const { definition } = latestWorkflow(await backend.store.read(id)); // a migrated run's: its new version's
-    c.header('Content-Disposition', `attachment; filename="${definition.id}-v${definition.version}.statechart.json"`);
-    c.header('Content-Type', 'application/json; charset=utf-8');
-    return c.body(machineJson(definition));
-  });
-
-  app.get('/api/runs/:id/stream', async (c) => {
-    const id = c.req.param('id');
-    await runExists(id);
-    const after = Number(c.req.query('after') ?? c.req.header('last-event-id') ?? (await backend.store.lastSeq(id)));
-    return streamSSE(c, async (stream) => {
-      let queue = Promise.resolve();
-      const sub = backend.store.follow(id, Number.isInteger(after) && after >= 0 ? after : 0, (events) => {
-        queue = queue
-          .then(async () => {
-            await stream.writeSSE({
-              event: 'events',
-              id: String(events.at(-1)!.seq),
-              data: JSON.stringify(events.map(eventJson)),
-            });
-            const record = await backend.runs.get(id);
-            if (record) await stream.writeSSE({ event: 'record', data: JSON.stringify(record) });
-          })
-          .catch(() => undefined);
-      });
-      await keepAlive(stream, () => sub.close());
-    });
-  });
-
-  app.get('/api/stream', (c) =>
-    streamSSE(c, async (stream) => {
-      let queue = Promise.resolve();
-      const sub = backend.runs.subscribe((record) => {
-        queue = queue
-          .then(() => stream.writeSSE({ event: 'record', data: JSON.stringify(record) }))
-          .catch(() => undefined);
-      });
-      await keepAlive(stream, () => sub.close());
-    }),
-  );
-
-  // A run's actions (actions.ts: through the run API, as the request's actor), on a run that exists, the body checked first.
-  const onRun = <B>(
-    action: string,
-    parse: (raw: unknown) => B,
-    act: (acts: Actions, id: string, body: B) => Promise<unknown>,
-  ) =>
-    app.post(`/api/runs/:id/${action}`, async (c) => {
-      const id = c.req.param('id') ?? '';
-      const body = parse(await jsonBody(c));
-      await runExists(id);
-      return c.json(await act(backend.actions(actor(c)), id, body));
-    });
-  for (const decision of ['approve', 'reject'] as const) {
-    onRun(
-      decision,
-      (raw) => parseBody(DecisionBody, raw),
-      (a, id, b) => a.decide(id, b.task, decision === 'approve' ? 'approved' : 'rejected', b.comment, asOf(b.as)),
-    );
-  }
-  onRun(
-    'signal',
-    (raw) => {
-      const b = parseBody(SignalBody, raw);
-      checkSignal(b.name, b.data);
-      return b;
-    },
-    (a, id, b) => a.signal(id, b.name, b.data, asOf(b.as)),
-  );
-  for (const action of ['cancel', 'pause'] as const)
-    onRun(
-      action,
-      (raw) => parseBody(ControlBody, raw),
-      (a, id, b) => a[action](id, b.reason, asOf(b.as)),
-    );
-  onRun(
-    'resume',
-    (raw) => parseBody(ResumeBody, raw),
-    (a, id, b) => a.resume(id, asOf(b.as)),
-  );
-  onRun(
-    'retry',
-    (raw) => parseBody(RetryBody, raw),
-    (a, id, b) => a.retry(id, asOf(b.as)),
-  );
+  runRoutes(app, backend, actor, asOf);
   // An operator's hands (docs/operations.md: bulk actions by filter, a dry run first; schedules; breakers); the editor's (docs/dashboard.md#editing-a-definition).
   operationRoutes(app, backend, actor);
   editorRoutes(app, backend, actor);
@@ -481,78 +324,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.json(await backend.actions(actor(c)).emit(c.req.param('type'), body.data, body.id));
   });
 
-  // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
-  app.get('/api/agents', async (c) => c.json(await agentsView(backend)));
-  app.get('/api/map', async (c) =>
-    c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))),
-  );
-
-  app.get('/api/definitions', async (c) => {
-    const all = await backend.definitions();
-    const ids = [...new Set(all.map((d) => d.id))];
-    return c.json({
-      workflows: ids.map((id) => {
-        const versions = all.filter((d) => d.id === id);
-        const latest = versions[0]!;
-        return {
-          id,
-          name: latest.definition?.name ?? id,
-          latest: latest.version,
-          versions: versions.map((d) => ({
-            version: d.version,
-            source: d.source,
-            ...(d.file ? { file: d.file } : {}),
-            valid: d.definition !== null,
-            problems: d.problems.length,
-          })),
-          inputs: latest.definition?.inputs ?? [],
-        };
-      }),
-    });
-  });
-  app.get('/api/definitions/:id', async (c) => {
-    const versions = versionsOf(await backend.definitions(), c.req.param('id'));
-    const v = c.req.query('version');
-    const chosen = v === undefined ? versions[0]! : versions.find((d) => String(d.version) === v);
-    if (!chosen)
-      throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `workflow ${c.req.param('id')} has no version ${v}`);
-    return c.json({
-      id: chosen.id,
-      version: chosen.version,
-      versions: versions.map((d) => d.version),
-      source: chosen.source,
-      ...(chosen.file ? { file: chosen.file } : {}),
-      yaml: chosen.yaml,
-      ...(chosen.deployedText ? { deployedText: true } : {}),
-      problems: chosen.problems,
-      definition: chosen.definition,
-      graph: chosen.definition ? workflowGraph(chosen.definition) : null,
-    });
-  });
-  app.get('/api/definitions/:id/stats', async (c) =>
-    c.json(
-      await definitionStats(
-        backend,
-        c.req.param('id'),
-        { since: c.req.query('since'), version: c.req.query('version') },
-        Date.now(),
-      ),
-    ),
-  );
-  app.get('/api/definitions/:id/diff', async (c) =>
-    c.json(
-      diffVersions(versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('from'), c.req.query('to')),
-    ),
-  );
-  app.get('/api/definitions/:id/verdict', async (c) =>
-    c.json(
-      await replayVerdict(
-        backend.store,
-        versionsOf(await backend.definitions(), c.req.param('id')),
-        c.req.query('version'),
-      ),
-    ),
-  );
+  definitionRoutes(app, backend);
 
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
@@ -580,14 +352,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   });
   app.get('*', (c) => c.html(indexHtml()));
 
-  async function firstEvent(id: string): Promise<Extract<EventEnvelope, { type: 'run.started' }>> {
-    return startedBy(id, await backend.store.read(id, { toSeq: 1 }));
-  }
   return app;
-}
-
-function eventJson(e: EventEnvelope) {
-  return { seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state };
 }
 
 export function escapeHtml(s: string): string {

@@ -26,101 +26,25 @@
  * the parent's attempt waiting on a child it no longer hears from.
  *
  * Its options and notices are options.ts; which runs a scan looks at,
- * candidates.ts; reading lock and lease holders, holders.ts.
+ * candidates.ts; reading lock and lease holders, holders.ts; its state and
+ * bookkeeping (the base class it extends), service-base.ts.
  */
-import { setMaxListeners } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
+import { watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunBusyError, errorMessage } from '../errors/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
-import { type Handlers, type RunView, heldBy } from '../runtime/index.js';
-import { systemClock, type Clock } from '../executor/index.js';
+import { type RunView, heldBy } from '../runtime/index.js';
 import { pidAlive, tryLock } from '../store/lock.js';
-import { loadHandlerModule } from '../handlers/index.js';
-import { LogWitness, damagedText } from '../query/index.js';
+import { damagedText } from '../query/index.js';
 import { candidateRuns, parentDrives } from './candidates.js';
 import { holderText, leaseHolder } from './holders.js';
-import type { ServiceNotice, ServiceOptions, StopReport, TickHook } from './options.js';
+import type { StopReport } from './options.js';
+import { ServiceBase } from './service-base.js';
 
 /** Settled runs looked at at once (lookNext). */
 const LOOKS = 8;
 
-export class Service {
-  private readonly opts: ServiceOptions;
-  private readonly clock: Clock;
-  private readonly ticks: TickHook[];
-  /** Runs this service drives now, by id. */
-  private readonly driving = new Map<string, Promise<void>>();
-  /** Runs another live process drives (last holder seen), to say once, and to say "taken over" later. */
-  private readonly busy = new Map<string, number | null>();
-  /** Runs told taken up (driving, taken over) and not driven to an end since, so a retry after a failed drive does not say it again. */
-  private readonly toldTaken = new Set<string>();
-  /** Runs whose drive failed: not tried again before this time (ms). */
-  private readonly backoff = new Map<string, number>();
-  /** Why each run in `backoff` could not be driven (its last error), until a drive of it starts. */
-  private readonly failures = new Map<string, string>();
-  private readonly modules = new Map<string, Promise<Handlers>>();
-  /** FAILED runs already looked at for a failure workflow that never started. */
-  private readonly failedSeen = new Set<string>();
-  /** Settled runs already looked at for notifications their history does not note. */
-  private readonly settledSeen = new Set<string>();
-  private readonly drainCtl = new AbortController();
-  private readonly stopCtl = new AbortController();
-  private release: (() => Promise<void>) | null = null;
-  private watcher: FSWatcher | undefined;
-  private rescanTimer: ReturnType<typeof setInterval> | undefined;
-  private tickTimer: ReturnType<typeof setInterval> | undefined;
-  private scanning = false;
-  private scanAgain = false;
-  private ticking = false;
-  private stopping = false;
-  private stopped: Promise<StopReport> | null = null;
-  private wakeStandby: (() => void) | null = null;
-  private starting: Promise<boolean> | null = null;
-  /** Corrupt runs already reported (the rescan sees them every time). */
-  /** Runs left alone: a corrupt log, or one shorter than the run index recorded it (damaged: driven, it would re-run completed work). */
-  private readonly corrupt = new Set<string>();
-  private readonly witness: LogWitness;
-  /** Runs seen settled, by id: never read again (see candidates). */
-  private readonly settled = new Set<string>();
-  /** Settled runs to look at (a failure workflow or notifications they may owe), and how many are being looked at. */
-  private looks: string[] = [];
-  private looksAt = 0;
-  private looking = 0;
-
-  constructor(opts: ServiceOptions) {
-    this.opts = opts;
-    this.clock = opts.clock ?? systemClock;
-    this.witness = new LogWitness(opts.engine.store, opts.storeDir);
-    this.ticks = opts.onTick === undefined ? [] : Array.isArray(opts.onTick) ? [...opts.onTick] : [opts.onTick];
-    // Every run driven here listens on these two (and stops listening when its drive ends): more than ten
-    // runs at once is normal, not a leak, so Node's MaxListenersExceededWarning would be noise on stderr.
-    setMaxListeners(0, this.drainCtl.signal, this.stopCtl.signal);
-  }
-
-  get lockPath(): string {
-    return join(this.opts.storeDir, 'serve.lock');
-  }
-  /** Whether this service holds the store (false while it stands by, and after stop). */
-  get active(): boolean {
-    return this.release !== null;
-  }
-  /** The ids of the runs driven here now. */
-  get runs(): string[] {
-    return [...this.driving.keys()];
-  }
-
-  /** Why this service could not drive the run the last time it tried (it tries again later); undefined when it drives it or never failed to. */
-  driveFailure(runId: string): string | undefined {
-    return this.failures.get(runId);
-  }
-
-  /** Adds a tick hook (the scheduler's fireDue, say) after construction. */
-  addTickHook(hook: TickHook): void {
-    this.ticks.push(hook);
-  }
-
+export class Service extends ServiceBase {
   /**
    * Takes the store (standing by while another service holds it) and starts
    * driving. Resolves once this service is the active one; false when stop()
@@ -368,54 +292,6 @@ export class Service {
     this.driven(view);
   }
 
-  /** Where a run driven here ended: settled, or left as it stands (stopped or drained). */
-  private driven(view: RunView): void {
-    const { runId } = view;
-    this.toldTaken.delete(runId);
-    // Settled here: its notifications are this service's already (no need to look at its history again).
-    if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
-    if (SETTLED_STATUSES.includes(view.status))
-      this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
-    else
-      this.say({
-        kind: 'run.waiting',
-        runId,
-        status: view.status,
-        message: `run ${runId} left ${view.status}${this.stopCtl.signal.aborted ? ' (stopped: attempts still in flight are restarted by the next serve or resume)' : ' (drained)'}`,
-      });
-  }
-
-  /** A settled run to read again on the next scan (as if never seen settled). */
-  private lookAgain(runId: string): void {
-    this.settled.delete(runId);
-    this.settledSeen.delete(runId);
-    this.failedSeen.delete(runId);
-  }
-
-  /** Another live process drives the run: said once per holder, looked at again on the next scan. */
-  private noteBusy(runId: string, pid: number | null): void {
-    if (!this.busy.has(runId) || this.busy.get(runId) !== pid) {
-      this.say({
-        kind: 'run.busy',
-        runId,
-        pid,
-        message: `run ${runId} is driven by pid ${pid ?? '?'}: left to it (taken over if it dies)`,
-      });
-    }
-    this.busy.set(runId, pid);
-  }
-
-  private handlersAt(path: string | undefined): Promise<Handlers> {
-    if (!path) return Promise.resolve({});
-    let m = this.modules.get(path);
-    if (!m) {
-      m = (this.opts.loadHandlers ?? loadHandlerModule)(path);
-      this.modules.set(path, m);
-      m.catch(() => this.modules.delete(path)); // a module fixed on disk is loaded again next time
-    }
-    return m;
-  }
-
   private async tick(): Promise<void> {
     if (this.ticking || this.stopping) return;
     this.ticking = true;
@@ -485,9 +361,5 @@ export class Service {
       });
     }
     return { drained: inFlight - interrupted.length, interrupted };
-  }
-
-  private say(n: ServiceNotice): void {
-    this.opts.onNotice?.(n);
   }
 }

@@ -33,17 +33,14 @@ export { fileGates, embeddedGates } from './gate-file.js';
 export { taskEmitter } from './emit-task.js';
 export { diskChildren, diskEngine } from './disk-children.js';
 export { slotStamp } from './schedule.js';
+export { Scheduler, type FireReport } from './scheduler.js';
 export {
-  Scheduler,
   MemoryScheduleCursor,
-  engineStarter,
   ScheduleCursorEntrySchema,
   type ScheduleCursor,
   type ScheduleCursorEntry,
-  type ScheduledStart,
-  type StartScheduled,
-  type FireReport,
-} from './scheduler.js';
+} from './schedule-cursor.js';
+export { engineStarter, type ScheduledStart, type StartScheduled } from './scheduled-start.js';
 export { FileScheduleCursor, scheduleCursorFile, embeddedScheduler, embeddedScheduleAction } from './schedule-file.js';
 export { scheduleRows, type ScheduleRow } from './schedule-rows.js';
 export {

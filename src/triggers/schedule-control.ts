@@ -10,7 +10,7 @@
 import type { Definition, ScheduleTrigger } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
 import { MAX_FIRE_PER_TICK, runIdForSchedule, scheduleKey, schedulesOf, slotsBetween } from './schedule.js';
-import type { PendingFiring, ScheduleCursor, ScheduleCursorEntry } from './scheduler.js';
+import type { PendingFiring, ScheduleCursor, ScheduleCursorEntry } from './schedule-cursor.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_CAS_TRIES = 20;

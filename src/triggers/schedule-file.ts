@@ -17,14 +17,9 @@ import type { Engine } from '../local/index.js';
 import { unlessMissing, withLock } from '../store/index.js';
 import { parseJsonFile } from './json-file.js';
 import { controlSchedules, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
-import {
-  engineStarter,
-  ScheduleCursorEntrySchema,
-  Scheduler,
-  type StartScheduled,
-  type ScheduleCursor,
-  type ScheduleCursorEntry,
-} from './scheduler.js';
+import { Scheduler } from './scheduler.js';
+import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from './schedule-cursor.js';
+import { engineStarter, type StartScheduled } from './scheduled-start.js';
 
 const FileSchema = z.object({
   version: z.literal(1),

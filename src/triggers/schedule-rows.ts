@@ -5,7 +5,7 @@
 import type { Definition } from '../definition/index.js';
 import type { EventStore } from '../store/index.js';
 import { localTime, nextSlots, scheduleKey, schedulesOf } from './schedule.js';
-import type { ScheduleCursorEntry } from './scheduler.js';
+import type { ScheduleCursorEntry } from './schedule-cursor.js';
 
 export interface ScheduleRow {
   workflowId: string;

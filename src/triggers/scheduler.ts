@@ -16,20 +16,15 @@
  * The cursor is not the truth (the runs are): losing it costs at most a
  * catch-up decision (the schedule starts from now again), never a double run.
  */
-import { z } from 'zod';
 import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
 import {
-  AppendConflictError,
   HandlerError,
   InputError,
   RunCannotStartError,
   UnsupportedTaskTypeError,
   errorMessage,
 } from '../errors/index.js';
-import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
-import type { Engine } from '../local/index.js';
-import { assertOwnStart } from '../executor/index.js';
 import {
   catchUpOf,
   DEFAULT_GRACE_MS,
@@ -41,70 +36,8 @@ import {
   schedulesOf,
 } from './schedule.js';
 
-const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
-export const PendingFiringSchema = z.object({
-  slot: Iso,
-  runId: z.string().min(1),
-  missed: z.array(z.string()).optional(),
-  missedCount: z.number().int().nonnegative().optional(),
-  /** Asked for by a person (`schedules trigger`): recorded as a manual slot in run.started. */
-  manual: z.literal(true).optional(),
-});
-export type PendingFiring = z.infer<typeof PendingFiringSchema>;
-
-/** Where a schedule stands: the value under `<workflowId>.<triggerIndex>` (schedules.json, KV LF_SCHEDULES). */
-export const ScheduleCursorEntrySchema = z.object({
-  /** The schedule this entry is for: another cron or zone at the same index starts from now again. */
-  cron: z.string(),
-  timezone: z.string(),
-  /** The last slot dealt with (fired or skipped), or when the schedule was first seen. */
-  through: Iso,
-  /** The last slot fired and its run. */
-  last: z.object({ slot: Iso, runId: z.string().min(1) }).optional(),
-  /** Slots claimed whose runs are not known to have started yet, and when they were claimed. */
-  pending: z.array(PendingFiringSchema).optional(),
-  claimedAt: Iso.optional(),
-  claimedBy: z.string().optional(),
-  /**
-   * Paused by a person (`schedules pause`): no slot of the cron fires and `through` stays where it was, so on
-   * resume the slots of the pause are missed slots and catch_up decides them. Held here, so it outlives restarts.
-   */
-  paused: z.object({ at: Iso, by: z.string().optional(), reason: z.string().optional() }).optional(),
-  /** When the last pause ended: every slot before it is a missed slot, however recent (the grace is for slow ticks, not pauses). */
-  resumedAt: Iso.optional(),
-  /** Slots a person asked for (`schedules trigger`, `schedules backfill`), for the next firer to claim and start, paused or not. */
-  queued: z.array(PendingFiringSchema).optional(),
-});
-export type ScheduleCursorEntry = z.infer<typeof ScheduleCursorEntrySchema>;
-
-/**
- * Compare-and-set storage of schedule cursors. `revision` changes with every
- * write; `create` and `update` return the new revision, or null when someone
- * else wrote first (the key exists / the revision moved on).
- */
-export interface ScheduleCursor {
-  get(key: string): Promise<{ entry: ScheduleCursorEntry; revision: number } | null>;
-  create(key: string, entry: ScheduleCursorEntry): Promise<number | null>;
-  update(key: string, entry: ScheduleCursorEntry, revision: number): Promise<number | null>;
-  /** Every entry (for `ledgerflow schedules`). */
-  all(): Promise<Map<string, ScheduleCursorEntry>>;
-}
-
-/** One run to start for a slot. */
-export interface ScheduledStart {
-  definition: Definition;
-  trigger: ScheduleTrigger;
-  triggerIndex: number;
-  runId: string;
-  slot: string;
-  /** The trigger's input, templates resolved (not yet checked against the declared inputs: start does). */
-  input: Record<string, JsonValue>;
-  /** To record in run.started (`source.schedule`). */
-  schedule: NonNullable<RunSource['schedule']>;
-}
-
-/** Starts the run (recording run.started under `runId`); `duplicate` when it had started already. */
-export type StartScheduled = (start: ScheduledStart) => Promise<{ duplicate: boolean }>;
+import { unclaimed, type PendingFiring, type ScheduleCursor, type ScheduleCursorEntry } from './schedule-cursor.js';
+import type { StartScheduled } from './scheduled-start.js';
 
 export interface SchedulerOptions {
   cursor: ScheduleCursor;
@@ -155,11 +88,6 @@ export interface FireReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** An entry without its claim: what a firer carries over when it writes its own. */
-export function unclaimed(entry: ScheduleCursorEntry): ScheduleCursorEntry {
-  const { pending: _p, claimedAt: _c, claimedBy: _b, ...rest } = entry;
-  return rest;
-}
 /** Schedules a tick deals with at once. */
 export const DEFAULT_SCHEDULER_CONCURRENCY = 16;
 const MAX_CAS_TRIES = 5;
@@ -434,54 +362,4 @@ export class Scheduler {
     if (rev === null || left.length > 0) return null;
     return { entry: next, revision: rev };
   }
-}
-
-/** Cursors in memory (tests; one process). */
-export class MemoryScheduleCursor implements ScheduleCursor {
-  private readonly entries = new Map<string, { entry: ScheduleCursorEntry; revision: number }>();
-  private seq = 0;
-  async get(key: string) {
-    const e = this.entries.get(key);
-    return e ? { entry: structuredClone(e.entry), revision: e.revision } : null;
-  }
-  async create(key: string, entry: ScheduleCursorEntry) {
-    if (this.entries.has(key)) return null;
-    this.entries.set(key, { entry: structuredClone(entry), revision: ++this.seq });
-    return this.seq;
-  }
-  async update(key: string, entry: ScheduleCursorEntry, revision: number) {
-    if (this.entries.get(key)?.revision !== revision) return null;
-    this.entries.set(key, { entry: structuredClone(entry), revision: ++this.seq });
-    return this.seq;
-  }
-  async all() {
-    return new Map([...this.entries].map(([k, v]) => [k, structuredClone(v.entry)]));
-  }
-}
-
-/**
- * The embedded store's start: Engine.start under the slot's run id (records
- * run.started; driving it is the caller's: `serve` drives every unsettled
- * run). A run that exists already is a duplicate. `sourceOf` adds the
- * definition's file and handler module (as `emit` records them).
- */
-export function engineStarter(
-  engine: Engine,
-  sourceOf: (def: Definition) => Omit<RunSource, 'schedule'> = () => ({}),
-): StartScheduled {
-  return async (s) => {
-    const source = { ...sourceOf(s.definition), schedule: s.schedule };
-    const duplicate = async () => {
-      await assertOwnStart(engine.store, s.runId, s.definition.id, source);
-      return { duplicate: true };
-    };
-    if ((await engine.store.lastSeq(s.runId)) > 0) return duplicate();
-    try {
-      await engine.start(s.definition, s.input, { runId: s.runId, source });
-      return { duplicate: false };
-    } catch (err) {
-      if (err instanceof AppendConflictError) return duplicate();
-      throw err;
-    }
-  };
 }

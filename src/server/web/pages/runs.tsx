@@ -9,27 +9,17 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';
-import { Empty, ErrorBox, Link, Loading, Status, useAction } from '../components/common.js';
+import { Empty, ErrorBox, Link, Loading, Status } from '../components/common.js';
 import { runDuration, time, triggerText } from '../format.js';
 import { useNow } from '../use-now.js';
 import { navigate, useLocation } from '../router.js';
-import { RUN_STATUSES, SETTLED } from '../status.js';
+import { SETTLED } from '../status.js';
 import type { RunRecord, RunsPage as RunsResult } from '../types.js';
 import { grouped } from '../run-rows.js';
 import { whereParams } from '../where.js';
+import { BulkBar } from './runs-bulk-bar.js';
+import { FILTERS, FilterBar, type Filters } from './runs-filter-bar.js';
 
-const FILTERS = [
-  'workflow',
-  'status',
-  'trigger',
-  'agent',
-  'since',
-  'until',
-  'runId',
-  'outputContains',
-  'where',
-] as const;
-type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 50;
 
 /** `/api/runs?<filters>` with the where box's conditions as repeated parameters. */
@@ -277,160 +267,6 @@ export function RunsPage() {
         ) : null}
       </div>
     </div>
-  );
-}
-
-const BULK = ['cancel', 'pause', 'resume', 'retry', 'approve'] as const;
-const DONE_KEY: Record<(typeof BULK)[number], string> = {
-  cancel: 'cancelled',
-  pause: 'paused',
-  resume: 'resumed',
-  retry: 'retried',
-  approve: 'approved',
-};
-interface BulkPreview {
-  matched: number;
-  would: string[];
-  already: string[];
-}
-type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: string; message: string }> } & Record<
-  string,
-  unknown
->;
-
-/**
- * A bulk action (POST /api/bulk/:action, docs/operations.md#bulk-actions) on the runs ticked, or on all matching
- * this filter: Preview is a dry run that says how many; the button sends that count as `confirm` (a 409 when runs
- * moved meanwhile), so a click never acts on more than the person saw.
- */
-function BulkBar(props: { filters: Filters; selected: string[]; onDone: () => void }) {
-  const [action, setAction] = useState<(typeof BULK)[number]>('cancel');
-  const [all, setAll] = useState(false);
-  const [preview, setPreview] = useState<BulkPreview | null>(null);
-  const [done, setDone] = useState<BulkDone | null>(null);
-  const { busy, error, run } = useAction();
-  const filtered = Object.keys(props.filters).length > 0;
-  const scope = all ? {} : { runs: props.selected };
-  const ready = all ? filtered : props.selected.length > 0;
-  useEffect(() => {
-    setPreview(null);
-  }, [action, all, props.selected.join(','), queryString(props.filters)]);
-  const look = () =>
-    run(async () => {
-      setDone(null);
-      setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { query: props.filters, ...scope, dryRun: true }));
-    });
-  const go = () =>
-    run(async () => {
-      setDone(
-        await api.post<BulkDone>(`/api/bulk/${action}`, {
-          query: props.filters,
-          ...scope,
-          confirm: preview!.would.length,
-        }),
-      );
-      setPreview(null);
-      props.onDone();
-    });
-  const verb = action[0]!.toUpperCase() + action.slice(1);
-  return (
-    <div class="bulk-bar small" data-testid="bulk-bar">
-      <span>{all ? 'All runs matching this filter' : `${props.selected.length} selected`}</span>
-      <label class="inline">
-        <input type="checkbox" name="all-matching" checked={all} disabled={!filtered} onChange={() => setAll(!all)} />{' '}
-        all matching this filter
-      </label>
-      <select
-        name="bulk-action"
-        value={action}
-        onChange={(e) => setAction(e.currentTarget.value as (typeof BULK)[number])}
-      >
-        {BULK.map((a) => (
-          <option key={a} value={a}>
-            {a}
-          </option>
-        ))}
-      </select>
-      <button type="button" disabled={busy || !ready} onClick={look}>
-        Preview
-      </button>
-      {!filtered && all ? <span class="muted">Filter first: all runs are never meant by accident.</span> : null}
-      <ErrorBox error={error} />
-      {preview ? (
-        <span data-testid="bulk-preview">
-          <strong>{preview.would.length}</strong> run(s) would be {DONE_KEY[action]}
-          {preview.already.length ? `; ${preview.already.length} already` : ''}.{' '}
-          {preview.would.length ? (
-            <button type="button" class="danger" disabled={busy} onClick={go}>
-              {verb} {preview.would.length} run(s)
-            </button>
-          ) : null}
-        </span>
-      ) : null}
-      {done ? (
-        <span data-testid="bulk-done">
-          {verb}: {((done[DONE_KEY[action]] as string[] | undefined) ?? []).length} done; {done.already.length} already;{' '}
-          {done.refused.length} refused.
-        </span>
-      ) : null}
-      {done?.refused.map((r) => (
-        <p key={r.runId} class="error small">
-          {r.runId}: {r.message}
-        </p>
-      ))}
-    </div>
-  );
-}
-
-function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
-  const [f, setF] = useState<Filters>(props.filters);
-  useEffect(() => setF(props.filters), [JSON.stringify(props.filters)]);
-  const field = (name: keyof Filters, placeholder: string, width = '') => (
-    <input
-      class={`filter ${width}`}
-      name={name}
-      placeholder={placeholder}
-      value={f[name] ?? ''}
-      onInput={(e) => setF({ ...f, [name]: e.currentTarget.value })}
-    />
-  );
-  return (
-    <form
-      class="filters"
-      onSubmit={(e) => {
-        e.preventDefault();
-        props.onApply(f);
-      }}
-    >
-      {field('runId', 'run id…', 'wide')}
-      {field('workflow', 'workflow')}
-      <select name="status" value={f.status ?? ''} onChange={(e) => setF({ ...f, status: e.currentTarget.value })}>
-        <option value="">any status</option>
-        {RUN_STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {s}
-          </option>
-        ))}
-      </select>
-      {field('trigger', 'trigger (event, schedule:…)')}
-      {field('agent', 'agent')}
-      {field('since', 'since (24h, ISO)', 'narrow')}
-      {field('until', 'until', 'narrow')}
-      {field('outputContains', 'output contains')}
-      {field('where', 'where (customer=42 amount>100)', 'wide')}
-      <button type="submit" class="primary">
-        Filter
-      </button>
-      <button
-        type="button"
-        onClick={() => {
-          setF({});
-          props.onApply({});
-        }}
-      >
-        Clear
-      </button>
-    </form>
   );
 }
 
