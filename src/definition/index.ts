@@ -53,7 +53,9 @@ export {
   stationOfQueue,
 } from './task-handlers.js';
 export { failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
-export { NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
+export { PrioritySchema } from './schema.js';
+export { NotificationsSchema } from './notification-schema.js';
+export { SKILL_NAME, MAX_REQUIRED_SKILLS } from './task-schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
