@@ -11,7 +11,7 @@ import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 import { checkReachability } from './reachability.js';
 import { checkOptionLikeArgs } from './command-args.js';
 import { checkHttp } from './http-checks.js';
-import type { TaskDef, TaskType } from './types.js';
+import type { TaskDef, TaskType } from './task-types.js';
 
 /** Fields that only mean something for some task types. */
 const TYPE_FIELDS: Record<string, readonly TaskType[]> = {

@@ -39,6 +39,7 @@ import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
 export * from './types.js';
+export * from './task-types.js';
 export { isStatusPattern } from './http.js';
 export { SEARCH_NAME, toSearchValue } from './search.js';
 export { definitionHash } from './hash.js';

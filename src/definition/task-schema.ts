@@ -4,7 +4,7 @@
  * control (concurrency, rate_limit, breaker), skills and id limits.
  */
 import { z } from 'zod';
-import { TASK_TYPES } from './types.js';
+import { TASK_TYPES } from './task-types.js';
 import { parseDuration } from './duration.js';
 import { STATION_NAME } from './task-handlers.js';
 import { HTTP_FIELDS } from './http.js';
