@@ -7,7 +7,7 @@
 import type { CheckContext } from './context.js';
 import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
 import { didYouMean, isObj, type RawPath } from './issues.js';
-import { isDefaultCase } from './normalize.js';
+import { isDefaultCase } from './normalize-values.js';
 import { checkReachability } from './reachability.js';
 import { checkTypeFields } from './task-field-checks.js';
 import type { TaskDef } from './task-types.js';

@@ -5,7 +5,7 @@
  */
 import type { ErrorCode } from '../errors/index.js';
 import { isObj, rawAt, type Finding, type RawPath } from './issues.js';
-import { idList } from './normalize.js';
+import { idList } from './normalize-values.js';
 import type { TaskDef } from './task-types.js';
 import type { Definition } from './types.js';
 
