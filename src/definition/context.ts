@@ -5,8 +5,9 @@
  */
 import type { ErrorCode } from '../errors/index.js';
 import { isObj, rawAt, type Finding, type RawPath } from './issues.js';
-import { idList } from './normalize.js';
-import type { Definition, TaskDef } from './types.js';
+import { idList } from './normalize-values.js';
+import type { TaskDef } from './task-types.js';
+import type { Definition } from './types.js';
 
 export class CheckContext {
   readonly ids: Set<string>;

@@ -13,8 +13,8 @@ import { formatIssue, isObj } from './issues.js';
 import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
 import { parseDuration } from './duration.js';
 import { Locator } from './positions.js';
-import { BreakerSchema, limitMapError, RateLimitSchema, TaskConcurrencySchema } from './schema.js';
-import type { TaskBreaker, TaskConcurrency, TaskRateLimit } from './types.js';
+import { BreakerSchema, limitMapError, RateLimitSchema, TaskConcurrencySchema } from './task-schema.js';
+import type { TaskBreaker, TaskConcurrency, TaskRateLimit } from './task-types.js';
 
 /** One queue's or handler's limits: the same three a task may have. */
 export interface LimitSpec {

@@ -1,7 +1,7 @@
 /** What an HTTP task's schema cannot say (docs/language.md#http-tasks): each at its line:col. */
 import type { CheckContext } from './context.js';
 import type { RawPath } from './issues.js';
-import type { HttpTask } from './types.js';
+import type { HttpTask } from './task-types.js';
 
 /** An HTTP task needs a URL of http(s) (a template may give it whole); it runs no handler and takes no input of its own. */
 export function checkHttp(ctx: CheckContext, t: HttpTask, raw: Record<string, unknown>, p: RawPath): void {

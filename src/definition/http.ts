@@ -7,7 +7,7 @@
  * HTTP executor at the edge (src/handlers/http.ts) reads it.
  */
 import { z } from 'zod';
-import { HTTP_METHODS, type HttpTask, type JsonValue, type TaskBase } from './types.js';
+import { HTTP_METHODS, type HttpTask, type JsonValue, type TaskBase } from './task-types.js';
 
 /** Bytes of a response body an HTTP task's output keeps unless it says (`max_response_body`). */
 export const DEFAULT_HTTP_RESPONSE_BYTES = 256 * 1024;

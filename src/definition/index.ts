@@ -39,6 +39,7 @@ import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
 export * from './types.js';
+export * from './task-types.js';
 export { isStatusPattern } from './http.js';
 export { SEARCH_NAME, toSearchValue } from './search.js';
 export { definitionHash } from './hash.js';
@@ -53,7 +54,9 @@ export {
   stationOfQueue,
 } from './task-handlers.js';
 export { failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
-export { NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
+export { PrioritySchema } from './schema.js';
+export { NotificationsSchema } from './notification-schema.js';
+export { SKILL_NAME, MAX_REQUIRED_SKILLS } from './task-schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';

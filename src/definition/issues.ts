@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors/index.js';
 import { KNOWN_KEYS } from './schema.js';
-import { TASK_TYPES } from './types.js';
+import { TASK_TYPES } from './task-types.js';
 
 export type RawPath = (string | number)[];
 export interface Finding {

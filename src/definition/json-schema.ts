@@ -15,17 +15,10 @@
  * - Task types, which the loader reads in any case, match in any case too.
  */
 import { z } from 'zod';
-import {
-  DecisionCaseSchema,
-  DefinitionSchema,
-  FailureWorkflowSchema,
-  NotificationRuleSchema,
-  RetryPolicySchema,
-  TaskSchema,
-  TriggerSchema,
-  WorkflowSchema,
-} from './schema.js';
-import { TASK_TYPES } from './types.js';
+import { DefinitionSchema, FailureWorkflowSchema, TriggerSchema, WorkflowSchema } from './schema.js';
+import { DecisionCaseSchema, RetryPolicySchema, TaskSchema } from './task-schema.js';
+import { NotificationRuleSchema } from './notification-schema.js';
+import { TASK_TYPES } from './task-types.js';
 
 /** The schema's `$id`: the shipped file's URL on a CDN that serves npm packages' files, the same for every version. */
 export const DEFINITION_SCHEMA_ID = 'https://unpkg.com/ledgerflow/schema/ledgerflow.schema.json';

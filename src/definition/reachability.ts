@@ -8,7 +8,8 @@
  */
 import type { CheckContext } from './context.js';
 import { effectiveDependencies, findCycles } from './graph.js';
-import type { DecisionTask, Definition, TaskDef } from './types.js';
+import type { DecisionTask, TaskDef } from './task-types.js';
+import type { Definition } from './types.js';
 
 type Needs = Map<string, Set<string>>;
 type Result = { needs: Needs } | { never: string };

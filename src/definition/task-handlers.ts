@@ -3,7 +3,7 @@
  * they run under and the queue they wait on. Both executors and every worker
  * read them alike.
  */
-import type { TaskDef } from './types.js';
+import type { TaskDef } from './task-types.js';
 
 /** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): workers that run commands take them. */
 export const COMMAND_HANDLER = '_command';

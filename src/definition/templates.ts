@@ -10,7 +10,7 @@ import { findRefs, parseCondition, refText, type Ref } from '../expressions/inde
 import type { CheckContext } from './context.js';
 import { loopOwners, upstreamOf, type Upstream } from './graph.js';
 import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
-import { iteratorMap, type TaskDef } from './types.js';
+import { iteratorMap, type TaskDef } from './task-types.js';
 
 interface Site {
   /** Who uses the template, for messages: "task y", "workflow output". */

@@ -6,7 +6,8 @@
  * waits for, nothing more.
  */
 import { dependencyEdges, loopOwners } from './graph.js';
-import { iteratorMap, type Definition, type TaskType } from './types.js';
+import { iteratorMap, type TaskType } from './task-types.js';
+import type { Definition } from './types.js';
 
 export interface GraphNode {
   id: string;

@@ -4,12 +4,13 @@
  * task before it ends with (its exits); a SWITCH becomes a DECISION whose
  * cases name their first task; a FORK_JOIN a FORK naming each branch's first
  * task, and its JOIN a JOIN on what the branches end with; a DO_WHILE's body
- * goes in its loop_over.
+ * goes in its loop_over (flow-loops.ts: DO_WHILE and HTTP_POLL).
  */
 import { attemptSettings, commonSettings } from './common.js';
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
-import { dollarNames, scriptFields, scriptTask } from './javascript.js';
+import { httpPoll, loop } from './flow-loops.js';
+import { scriptFields, scriptTask } from './javascript.js';
 import { NotPlain } from './script.js';
 import { translateCases, translateScript, translateValue } from './translate.js';
 import type { Templates } from './templates.js';
@@ -33,8 +34,8 @@ const STRUCTURAL = new Set([
 
 export class Flow {
   constructor(
-    private readonly ctx: Ctx,
-    private readonly tpl: Templates,
+    readonly ctx: Ctx,
+    readonly tpl: Templates,
   ) {}
 
   /** Converts a list; the first task depends on `entry`. Returns what the list ends with. */
@@ -44,7 +45,7 @@ export class Flow {
     return deps;
   }
 
-  private emit(t: ConductorTask, type: string, deps: string[], fields: LfTask): LfTask {
+  emit(t: ConductorTask, type: string, deps: string[], fields: LfTask): LfTask {
     const lf: LfTask = { id: this.ctx.id(t), type };
     if (t.name !== undefined && t.name !== t.taskReferenceName && type !== 'SIMPLE') lf.name = t.name;
     if (t.description !== undefined) lf.description = t.description;
@@ -61,7 +62,7 @@ export class Flow {
   }
 
   /** A task the importer adds (not one of Conductor's): `fields` with its id and dependencies. */
-  private add(id: string, deps: string[], fields: LfTask): void {
+  add(id: string, deps: string[], fields: LfTask): void {
     this.ctx.tasks.push({
       id,
       type: fields.type,
@@ -141,9 +142,9 @@ export class Flow {
       case 'FORK_JOIN_DYNAMIC':
         return this.dynamicFork(t, deps);
       case 'DO_WHILE':
-        return this.loop(t, deps);
+        return loop(this, t, deps);
       case 'HTTP_POLL':
-        return this.httpPoll(t, deps);
+        return httpPoll(this, t, deps);
       case 'INLINE':
       case 'LAMBDA':
         return this.inline(t, deps);
@@ -166,7 +167,7 @@ export class Flow {
     return b.startsWith('!') ? null : `\${${b}}`;
   };
 
-  private script(t: ConductorTask, src: string, extra?: (path: string[]) => string | null): string {
+  script(t: ConductorTask, src: string, extra?: (path: string[]) => string | null): string {
     try {
       return translateScript(src, (path) => this.tpl.dollar(t, path, extra), this.templateRef);
     } catch (err) {
@@ -280,131 +281,6 @@ export class Flow {
     return [this.ctx.id(t)];
   }
 
-  private loop(t: ConductorTask, deps: string[]): string[] {
-    const id = this.ctx.id(t);
-    if (this.ctx.loop !== null) {
-      this.ctx.refuse(
-        t,
-        `a DO_WHILE inside the DO_WHILE ${this.ctx.loop}: ledgerflow does not nest loops (LF_LOOP_BODY)`,
-      );
-      return [id];
-    }
-    const body = t.loopOver ?? [];
-    if (body.length === 0) this.ctx.refuse(t, 'a DO_WHILE without loopOver tasks');
-    if (t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '')
-      this.ctx.refuse(t, 'a DO_WHILE over items (no loopCondition): write it as a MAP, or give the loop a condition');
-    const lf = this.emit(t, 'DO_WHILE', deps, {});
-    const before = this.ctx.tasks.length;
-    this.ctx.loop = id;
-    const bodyExits = this.seq(body, []);
-    this.ctx.loop = null;
-    lf.loop_over = this.ctx.tasks.slice(before).map((x) => x.id as string);
-    // The condition reads the loop's and its body's outputs by reference name ($.loop['iteration'], $.task['field']).
-    const own = new Set([t.taskReferenceName, ...collectRefs(body)]);
-    const extra = (path: string[]): string | null => {
-      const [ref, ...rest] = path;
-      if (ref === undefined || !own.has(ref) || t.inputParameters?.[ref] !== undefined) return null;
-      return `\${${[this.ctx.ids.get(ref)!, 'output', ...rest].join('.')}}`;
-    };
-    const overItems = t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '';
-    const condition =
-      t.loopCondition === undefined || t.loopCondition.trim() === ''
-        ? '\0no loopCondition'
-        : this.script(t, t.loopCondition, extra);
-    if (condition.startsWith('\0') && !overItems && t.loopCondition !== undefined && t.loopCondition.trim() !== '') {
-      // Beyond a plain comparison: the last task of each iteration runs the script; the loop goes on while its result is true.
-      const params: Record<string, unknown> = { ...(t.inputParameters ?? {}) };
-      for (const name of dollarNames(t.loopCondition)) {
-        if (!own.has(name) || params[name] !== undefined) continue;
-        params[name] =
-          name === t.taskReferenceName ? { iteration: `\${${name}.output.iteration}` } : `\${${name}.output}`;
-      }
-      const js = scriptTask(t, t.loopCondition, this.ctx, this.tpl, params);
-      if (js !== null) {
-        const condId = this.ctx.freshId(`${id}_condition`);
-        this.add(condId, bodyExits, scriptFields(js));
-        (lf.loop_over as string[]).push(condId);
-        lf.loop_condition = `\${${condId}.output.result} == true`;
-        this.ctx.note(
-          t,
-          `its loopCondition (beyond a plain comparison: it has ${condition.slice(1)}) runs in the TRANSFORM ${condId}, the body's last task (js:, in a sandbox); the loop goes on while its result is true; ledgerflow stops a loop after max_iterations (default 100)`,
-        );
-      }
-    } else if (condition.startsWith('\0')) {
-      if (!overItems) this.ctx.refuse(t, `its loopCondition is not a plain comparison: it has ${condition.slice(1)}`);
-    } else {
-      lf.loop_condition = condition;
-      this.ctx.note(t, `loopCondition became ${condition}; ledgerflow stops a loop after max_iterations (default 100)`);
-    }
-    return [id];
-  }
-
-  /**
-   * HTTP_POLL as a DO_WHILE (its reference name) around the HTTP request, a TRANSFORM running the
-   * terminationCondition over Conductor's `$.output.response`, and a WAIT of pollingInterval before the next
-   * request (skipped once the condition holds). References to the poll's output read the request's.
-   */
-  private httpPoll(t: ConductorTask, deps: string[]): string[] {
-    const id = this.ctx.id(t);
-    const ip = t.inputParameters ?? {};
-    const req = (ip.http_request !== null && typeof ip.http_request === 'object' ? ip.http_request : ip) as Record<
-      string,
-      unknown
-    >;
-    const { terminationCondition: cond, pollingInterval, pollingStrategy, maxPollCount, ...request } = req;
-    if (typeof cond !== 'string' || cond.trim() === '') {
-      this.ctx.refuse(t, 'its http_request has no terminationCondition to poll until');
-      return [id];
-    }
-    const lf = this.emit(t, 'DO_WHILE', deps, {});
-    const reqId = this.ctx.pollRequests.get(t.taskReferenceName)!;
-    const http = mapOther({ ...t, type: 'HTTP', inputParameters: { http_request: request } }, this.ctx, this.tpl);
-    if (http === null) return [id];
-    this.add(reqId, [], http);
-    const ref = t.taskReferenceName;
-    const response = {
-      body: `\${${ref}.output.response.body}`,
-      statusCode: `\${${ref}.output.response.statusCode}`,
-      headers: `\${${ref}.output.response.headers}`,
-    };
-    const js = scriptTask(t, cond, this.ctx, this.tpl, { output: { response } });
-    if (js === null) return [id];
-    const checkId = this.ctx.freshId(`${id}_done`);
-    this.add(checkId, [reqId], scriptFields(js));
-    const body = [reqId, checkId];
-    let pause = '';
-    const interval =
-      typeof pollingInterval === 'number'
-        ? pollingInterval
-        : typeof pollingInterval === 'string' && /^\d+$/.test(pollingInterval)
-          ? Number(pollingInterval)
-          : 0;
-    if (interval > 0) {
-      const againId = this.ctx.freshId(`${id}_again`);
-      const pauseId = this.ctx.freshId(`${id}_pause`);
-      this.add(againId, [checkId], {
-        type: 'DECISION',
-        decision_cases: { poll: { condition: `\${${checkId}.output.result} != true`, next: pauseId } },
-      });
-      this.add(pauseId, [], { type: 'WAIT', duration: `${interval}s` });
-      body.push(againId, pauseId);
-      pause = `, ${pauseId} waits ${interval}s before the next request`;
-    }
-    lf.loop_over = body;
-    lf.loop_condition = `\${${checkId}.output.result} != true`;
-    if (typeof maxPollCount === 'number' && maxPollCount >= 1) lf.max_iterations = Math.floor(maxPollCount);
-    if (pollingStrategy !== undefined && pollingStrategy !== 'FIXED')
-      this.ctx.note(
-        t,
-        `pollingStrategy ${String(pollingStrategy)}: the import waits a fixed pollingInterval between requests`,
-      );
-    this.ctx.note(
-      t,
-      `HTTP_POLL became a DO_WHILE: ${reqId} (HTTP) sends the request, ${checkId} runs the terminationCondition (js:, in a sandbox)${pause}; ${maxPollCount === undefined ? 'ledgerflow stops after max_iterations (default 100)' : `at most ${String(maxPollCount)} requests`}; \${${ref}.output.response…} reads ${reqId}'s output`,
-    );
-    return [id];
-  }
-
   private inline(t: ConductorTask, deps: string[]): string[] {
     const ip = t.inputParameters ?? {};
     const src = t.type === 'LAMBDA' ? ip.scriptExpression : ip.expression;
@@ -432,14 +308,4 @@ export class Flow {
     this.emit(t, 'SET', deps, { values: { result: value } });
     return [this.ctx.id(t)];
   }
-}
-
-function collectRefs(list: readonly ConductorTask[]): string[] {
-  return list.flatMap((t) => [
-    t.taskReferenceName,
-    ...collectRefs(t.loopOver ?? []),
-    ...(t.forkTasks ?? []).flatMap(collectRefs),
-    ...Object.values(t.decisionCases ?? {}).flatMap(collectRefs),
-    ...collectRefs(t.defaultCase ?? []),
-  ]);
 }
