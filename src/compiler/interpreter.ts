@@ -43,7 +43,7 @@ import type {
   RegionState,
   RegionTransition,
   TargetlessTransition,
-} from './chart.js';
+} from './chart-model.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
 import { indexesOf, type Indexes } from './eventless-index.js';
 import { Config, active, stateValueOf, type FoldSnapshot } from './fold-snapshot.js';
