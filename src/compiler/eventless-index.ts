@@ -4,7 +4,8 @@
  * Apart from interpreter.ts because it is a pure function of the chart, built
  * once, while the interpreter is about stepping snapshots.
  */
-import { statesOf, type BoundAction, type Chart, type Region } from './chart.js';
+import type { BoundAction, Chart, Region } from './chart-model.js';
+import { statesOf } from './chart.js';
 
 /** What the interpreter works out once per chart to select eventless transitions incrementally. */
 export interface Indexes {

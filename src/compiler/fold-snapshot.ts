@@ -5,7 +5,7 @@
  * interpreter, persisting and restoring (persisted-fold.ts) and the state hash
  * (valueChunks) all read it, and none of them needs the others.
  */
-import type { Chart, Region, RegionState } from './chart.js';
+import type { Chart, Region, RegionState } from './chart-model.js';
 import type { RunContext } from './context.js';
 import { lazyRegions } from './lazy-value.js';
 import type { PersistentVector } from './persistent-vector.js';

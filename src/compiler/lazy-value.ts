@@ -15,7 +15,7 @@
  * plain record (the same keys in the same order), and refuses writes, as a
  * snapshot is never changed in place.
  */
-import type { RegionState } from './chart.js';
+import type { RegionState } from './chart-model.js';
 import type { PersistentVector } from './persistent-vector.js';
 
 const SLOT = Symbol('ledgerflow.lazyRegions');

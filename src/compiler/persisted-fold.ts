@@ -5,7 +5,8 @@
  * (fold-snapshot.ts); it takes no step.
  */
 import { LedgerflowError } from '../errors/index.js';
-import { statesOf, type Chart } from './chart.js';
+import type { Chart } from './chart-model.js';
+import { statesOf } from './chart.js';
 import type { RunContext } from './context.js';
 import { Config, active, type FoldSnapshot, type StateValue } from './fold-snapshot.js';
 import { PersistentVector } from './persistent-vector.js';

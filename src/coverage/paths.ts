@@ -13,7 +13,8 @@ import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
 import { recordedState, runStatus } from '../runtime/index.js';
 import { explainUncovered, type BrokenCase, type Uncovered } from './explain.js';
-import { catalogItems, itemKey, stepItems, type ExcludedItem, type Item, type ItemKind } from './items.js';
+import { catalogItems, itemKey, type ExcludedItem, type Item, type ItemKind } from './items.js';
+import { stepItems } from './step-items.js';
 import {
   dependentsOf,
   modelActions,

@@ -3,46 +3,33 @@
  * LedgerflowError: `code` is stable (scripts match on it), `message` is for
  * people, `meta` is JSON-safe so `--json` and HTTP can print it as it is.
  */
-import { kindOf, type ErrorCode, type ErrorKind } from './codes.js';
+import type { ErrorCode } from './codes.js';
+import { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
 
 export { ERROR_CODES, ERROR_KINDS, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { errorMessage } from './message.js';
 export { permissionDenied } from './permission.js';
 export { NATS_RETRY_AFTER_S, natsFailure } from './nats.js';
-
-export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: string]: JsonSafe | undefined };
-
-/**
- * `kind` overrides the code's own kind for this one error: a refusal that is a
- * NATS permissions violation keeps its code (LF_APPROVAL_REFUSED) and is a
- * permission error (exit 2, HTTP 403).
- */
-export interface ErrorOptions {
-  cause?: unknown;
-  kind?: ErrorKind;
-}
-
-export class LedgerflowError extends Error {
-  readonly code: ErrorCode;
-  readonly meta: Record<string, JsonSafe | undefined>;
-  /** What the error means to a caller (src/errors/codes.ts): read by the CLI's exit code and the HTTP status. */
-  readonly kind: ErrorKind;
-  constructor(
-    code: ErrorCode,
-    message: string,
-    meta: Record<string, JsonSafe | undefined> = {},
-    options?: ErrorOptions,
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.meta = meta;
-    this.kind = options?.kind ?? kindOf(code);
-  }
-  toJSON(): { code: string; message: string; meta: Record<string, JsonSafe | undefined> } {
-    return { code: this.code, message: this.message, meta: this.meta };
-  }
-}
+export { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
+export {
+  DeadLetterNotFoundError,
+  DeadLetterNotReplayableError,
+  InputError,
+  NotificationsConfigError,
+  UsageError,
+  UsersFileError,
+} from './usage.js';
+export {
+  ApprovalRefusedError,
+  AuthorityError,
+  CancelRefusedError,
+  ConcurrencyLimitError,
+  judgedApprovalRefusal,
+  PauseRefusedError,
+  RetryRefusedError,
+  RunIdTakenError,
+  SignalRefusedError,
+} from './refusals.js';
 
 /** A problem found in a definition, with its place in the source. */
 export interface Diagnostic {
@@ -80,66 +67,6 @@ export class DefinitionError extends LedgerflowError {
 export class ExpressionError extends LedgerflowError {
   constructor(message: string, meta: { text: string; column?: number; reason?: string }) {
     super('LF_EXPRESSION_INVALID', message, meta);
-  }
-}
-
-/** Wrong command-line usage or bad input values: exit 2, nothing written. */
-export class UsageError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, code: ErrorCode = 'LF_USAGE') {
-    super(code, message, meta);
-  }
-}
-
-/** A global notifications file (`--notifications`, LEDGERFLOW_NOTIFICATIONS) that does not validate: every problem as file:line:col. */
-export class NotificationsConfigError extends UsageError {
-  constructor(file: string, problems: string[]) {
-    super(
-      `notifications file ${file} is invalid:\n${problems.join('\n')}`,
-      { file, problems },
-      'LF_NOTIFICATIONS_INVALID',
-    );
-  }
-}
-
-/** The users file (docs/users.md) does not validate: every problem as file:line:col. */
-export class UsersFileError extends UsageError {
-  constructor(file: string, problems: string[]) {
-    super(`users file ${file} is invalid:\n${problems.join('\n')}`, { file, problems }, 'LF_USERS_FILE_INVALID');
-  }
-}
-
-/** Someone whose level does not allow what they asked (the L0–L3 levels): the message names the level needed and theirs. */
-export class AuthorityError extends LedgerflowError {
-  constructor(message: string, meta: { user: string; have: string; need: string; action: string }) {
-    super('LF_AUTHORITY_REFUSED', message, meta);
-  }
-}
-
-export class InputError extends UsageError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}) {
-    super(message, meta, 'LF_INPUT_INVALID');
-  }
-}
-
-/** `ledgerflow dlq show|replay <id>` of a dead letter no stream holds (never written, replayed, purged or aged out). */
-export class DeadLetterNotFoundError extends UsageError {
-  constructor(id: string) {
-    super(
-      `there is no dead letter ${id} (it may have been replayed, purged or aged out; see \`ledgerflow dlq list\`)`,
-      { id },
-      'LF_DEAD_LETTER_NOT_FOUND',
-    );
-  }
-}
-
-/** `ledgerflow dlq replay` of a dead letter whose body was not kept whole (or that says nothing of where it came from). */
-export class DeadLetterNotReplayableError extends UsageError {
-  constructor(id: string, why: string) {
-    super(
-      `dead letter ${id} cannot be replayed: ${why}; nothing was published (\`ledgerflow dlq show ${id}\` shows what is kept)`,
-      { id, why },
-      'LF_DEAD_LETTER_NOT_REPLAYABLE',
-    );
   }
 }
 
@@ -320,99 +247,6 @@ export class AttemptFailedError extends LedgerflowError {
   constructor(code: ErrorCode, message: string, retryable: boolean) {
     super(code, message);
     this.retryable = retryable;
-  }
-}
-
-export class ApprovalRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
-    super('LF_APPROVAL_REFUSED', message, meta, options);
-  }
-}
-
-/**
- * A decision the engine judged and refused, said alike on every store: `kept` when the refusal is in
- * the run's history; a person who is not one of the task's approvers is a permission error (HTTP 403).
- * (A function, not a static method: a class that names itself inside its body is renamed by the bundler.)
- */
-export function judgedApprovalRefusal(d: {
-  runId: string;
-  taskId: string;
-  by: string;
-  decision: 'approved' | 'rejected';
-  reason: string;
-  kept: boolean;
-  notApprover: boolean;
-}): ApprovalRefusedError {
-  return new ApprovalRefusedError(
-    `cannot record ${d.decision === 'approved' ? 'approval' : 'rejection'} of ${d.taskId}: ${d.reason}${d.kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`,
-    { runId: d.runId, taskId: d.taskId, by: d.by, ...(d.notApprover ? { notApprover: true } : {}) },
-    d.notApprover ? { kind: 'permission' } : undefined,
-  );
-}
-
-/** A signal no WAIT of the run would take (unknown run, no WAIT of that name, all settled): nothing was recorded. */
-export class SignalRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
-    super('LF_SIGNAL_REFUSED', message, meta, options);
-  }
-}
-
-/** A pause (or resume) the run does not take: it has settled, or it is already paused (not paused). Nothing is recorded. */
-export class PauseRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
-    super('LF_PAUSE_REFUSED', message, meta, options);
-  }
-}
-
-/**
- * A cancel over NATS the engine refuses (the run has settled: nothing to
- * cancel), or one this NATS user may not publish. Nothing is recorded.
- */
-export class CancelRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
-    super('LF_CANCEL_REFUSED', message, meta, options);
-  }
-}
-
-/**
- * A retry from failed of a run that is not FAILED or CANCELLED (it completed,
- * or has not settled): nothing is started. `meta.status` is the run's status.
- */
-export class RetryRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
-    super('LF_RETRY_REFUSED', message, meta, options);
-  }
-}
-
-/**
- * A start with a caller-chosen run id (`run --id`) whose id already names a
- * run of another workflow: the id is taken, and returning that run would hand
- * the caller a run of a workflow it did not ask for. Nothing is written.
- */
-export class RunIdTakenError extends LedgerflowError {
-  /** `message`: said instead of the caller's fix (an event's or a slot's run id, which nobody chooses). */
-  constructor(runId: string, workflowId: string, takenBy: string, message?: string) {
-    super(
-      'LF_RUN_ID_TAKEN',
-      message ??
-        `run id ${runId} is taken by a run of workflow ${takenBy}, not ${workflowId}: choose another id (run ids are unique across workflows in a store)`,
-      { runId, workflowId, takenBy },
-    );
-  }
-}
-
-/**
- * A start of a workflow with `concurrency: { on_limit: refuse }` when its
- * limit (for that key) is reached: refused, nothing written. Retry later, or
- * use on_limit: queue to have such starts wait in QUEUED.
- */
-export class ConcurrencyLimitError extends LedgerflowError {
-  constructor(workflowId: string, limit: number, key: string | null, holders: number) {
-    super(
-      'LF_CONCURRENCY_LIMIT',
-      `workflow ${workflowId} already has ${holders} of its ${limit} run(s)${key !== null ? ` for key ${JSON.stringify(key)}` : ''} going (concurrency.on_limit: refuse): nothing was started; start it again once one settles, or set on_limit: queue to wait in QUEUED`,
-      { workflowId, limit, key, holders },
-    );
   }
 }
 

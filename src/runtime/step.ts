@@ -17,7 +17,8 @@
 import { instanceKey, type CompiledWorkflow } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import { prepareCommit, type PreparedCommit } from './commit.js';
-import { heldBy, reconcile, type Effect } from './effects.js';
+import type { Effect } from './effect-types.js';
+import { heldBy, reconcile } from './effects.js';
 import type { RunSnapshot } from './fold.js';
 
 export interface StepResult extends PreparedCommit {
