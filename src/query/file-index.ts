@@ -12,26 +12,19 @@
  * event), a cheap look every `pollMs` catches what the watch missed (a readdir
  * when the directory changed, a stat of the runs not settled), and a full
  * stat sweep every `sweepMs` the rest. Its queries answer from memory.
+ *
+ * The cache itself (loaded, written back, what it witnessed of each run) is
+ * file-index-disk.ts, which this extends with the looks at the run files.
  */
 import { statSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
-import type { CorruptRun, FileEventStore } from '../store/index.js';
-import { storeIoError } from '../store/io-errors.js';
-import { ColdRecords } from './cold-records.js';
-import { HeldRunIndex } from './held-index.js';
-import {
-  cacheFileIn,
-  loadCache as readCache,
-  saveCache as writeCache,
-  type CacheEntry,
-  type Recorded,
-} from './cache-lines.js';
-import type { DamagedLog, RunIndexOptions } from './port.js';
+import type { CacheEntry } from './cache-lines.js';
+import { damageOf, FileIndexCache, recordedOf } from './file-index-disk.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
-import { RecordSet, slimOf, type HeldRecord } from './record-set.js';
+import type { HeldRecord } from './record-set.js';
 
 /**
  * Run files stat'ed in one go, between two turns of the event loop. A stat
@@ -61,51 +54,13 @@ interface Following {
   dirMtimeMs: number;
 }
 
-export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: string }> {
-  private entries: Map<string, CacheEntry> | null = null;
-  /** Settled records on disk (the cache loaded, and a private spill): the set keeps their slim rows. */
-  private readonly cold: ColdRecords;
-  private readonly corrupt = new Map<string, { file: string; reason: string }>();
-  /** Runs whose log is shorter than this index recorded it, told to `onDamaged` at every query. */
-  private readonly damaged = new Map<string, DamagedLog>();
+export class FileRunIndex extends FileIndexCache {
   /** Runs not settled, with their fold, while following: the next change continues them. */
   private readonly tracked = new Map<string, TrackedRun>();
   /** Every look at the files runs in this one lane: a look never interleaves with another. */
   private lane: Promise<unknown> = Promise.resolve();
   private following: Following | null = null;
   private started: Promise<void> | null = null;
-  private dirty = false;
-  /** The cache could not be read or written: said once (a query goes on from the run files). */
-  private cacheWarned = false;
-  readonly cacheFile: string;
-
-  constructor(
-    private readonly store: FileEventStore,
-    opts: RunIndexOptions & { storeDir?: string } = {},
-  ) {
-    super(store, opts);
-    const indexDir = join(opts.storeDir ?? store.dir, 'index');
-    this.cacheFile = cacheFileIn(indexDir);
-    this.cold = new ColdRecords(indexDir, (err) =>
-      this.warn(
-        storeIoError(
-          `cannot keep settled records on disk in ${indexDir}`,
-          err,
-          {},
-          '; they are kept in memory instead',
-        ),
-      ),
-    );
-    this.set = new RecordSet(this.cold);
-  }
-
-  protected corruptRuns(): Iterable<CorruptRun> {
-    return [...this.corrupt].map(([runId, c]) => ({ runId, ...c }));
-  }
-
-  protected override damagedRuns(): Iterable<DamagedLog> {
-    return this.damaged.values();
-  }
 
   override async close(): Promise<void> {
     await super.close();
@@ -125,10 +80,6 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       await this.scan('all');
       await this.saveIfDirty();
     });
-  }
-
-  private async saveIfDirty(): Promise<void> {
-    if (this.dirty && this.entries) await this.saveCache(this.entries);
   }
 
   /** Builds the records once (the cache, then the files that changed) and starts following runs/. */
@@ -210,20 +161,6 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     const message = `run index of ${this.store.runsDir}: ${errorMessage(err)}`;
     if (this.opts.onWarning) this.opts.onWarning(message);
     else process.emitWarning(`ledgerflow: ${message}`, 'LedgerflowIndexWarning');
-  }
-
-  /** A cache that cannot be read or written costs time, never an answer: warned about once, and the query goes on. */
-  private cacheFailed(what: string, err: unknown): void {
-    if (this.cacheWarned) return;
-    this.cacheWarned = true;
-    this.warn(
-      storeIoError(
-        `cannot ${what} its cache ${this.cacheFile}`,
-        err,
-        {},
-        '; the runs are read from their logs instead (only slower)',
-      ),
-    );
   }
 
   /**
@@ -373,98 +310,6 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     const record = this.set.get(held.runId);
     return record && { record, compiled: null, snapshot: null, hash: '' };
   }
-
-  /** The cache read a line at a time: each settled record kept as its slim row, its text left in the cache file (held open). */
-  private async loadCache(): Promise<Map<string, CacheEntry>> {
-    const entries = new Map<string, CacheEntry>();
-    const held: HeldRecord[] = [];
-    const file = this.cold.adopt();
-    let fd: number | null;
-    try {
-      fd = await readCache(this.cacheFile, (l) => {
-        entries.set(l.id, l.entry);
-        const r = l.record;
-        if (l.settled) held.push(slimOf(l.record, this.cold.ref(file, l.at, l.len)));
-        else if (l.record) held.push(l.record);
-        else if (l.entry.corrupt) this.corrupt.set(l.id, l.entry.corrupt);
-        if (r && l.entry.damaged)
-          this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
-      });
-    } catch (err) {
-      fd = null;
-      this.cacheFailed('read', err);
-    }
-    if (fd === null) {
-      this.cold.unadopt(file);
-      this.corrupt.clear();
-      this.damaged.clear();
-      return new Map(); // no cache (or a damaged one): rebuilt from the run files, as a missing one is
-    }
-    this.cold.opened(file, fd);
-    this.set.putAll(held);
-    return entries;
-  }
-
-  /**
-   * Writes the cache a line at a time, settled records copied from where they
-   * are kept; then refers to them in the new file, so the spill and the old
-   * cache are let go. Never fails a query: a cache that cannot be written (a
-   * disk full) is warned about once and kept dirty.
-   */
-  private async saveCache(entries: Map<string, CacheEntry>): Promise<void> {
-    this.dirty = false;
-    const placed: [string, number, number][] = [];
-    try {
-      await mkdir(dirname(this.cacheFile), { recursive: true });
-      const fd = await writeCache(this.cacheFile, this.lines(entries), (id, at, len) => {
-        if (this.set.coldRef(id)) placed.push([id, at, len]);
-      });
-      const file = this.cold.adopt();
-      for (const [id, at, len] of placed) this.set.repoint(id, this.cold.ref(file, at, len));
-      this.cold.opened(file, fd); // closed at once if no settled record is kept slim
-    } catch (err) {
-      this.dirty = true; // a later save (a follower's, or close) tries again
-      this.cacheFailed('write', err);
-    }
-  }
-
-  /** Each run's cache line: its entry and its record's JSON text (from disk for a settled run kept slim). */
-  private *lines(entries: Map<string, CacheEntry>): Generator<[string, CacheEntry, string | null]> {
-    for (const [id, e] of entries) {
-      const ref = this.set.coldRef(id);
-      const held = ref ? null : this.set.held(id);
-      const text = ref ? this.cold.text(ref) : held ? JSON.stringify(held) : null;
-      yield [
-        id,
-        {
-          size: e.size,
-          mtimeMs: e.mtimeMs,
-          ino: e.ino,
-          corrupt: e.corrupt,
-          ...(e.damaged ? { damaged: e.damaged } : {}),
-        },
-        e.corrupt ? null : text,
-      ];
-    }
-  }
-}
-
-/** The furthest this index recorded a run: its record, or what it kept of a log since cut short. */
-function recordedOf(e: CacheEntry | undefined, held: HeldRecord | undefined): Recorded | null {
-  if (!held) return e?.damaged ?? null;
-  const r: Recorded = { seq: held.lastSeq, status: held.status };
-  return e?.damaged && e.damaged.seq > r.seq ? e.damaged : r;
-}
-
-function damageOf(runId: string, recorded: Recorded, foundSeq: number, index: string, runsDir: string): DamagedLog {
-  return {
-    runId,
-    recordedSeq: recorded.seq,
-    recordedStatus: recorded.status,
-    foundSeq,
-    index,
-    file: join(runsDir, `${runId}.jsonl`),
-  };
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */

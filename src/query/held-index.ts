@@ -7,7 +7,8 @@
 import { RUN_ID_PATTERN } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
 import type { DamagedLog, RunIndex, RunIndexOptions } from './port.js';
-import type { RunPage, RunQuery } from './query.js';
+import type { RunPage } from './paging.js';
+import type { RunQuery } from './query.js';
 import { recordOf, type RunRecord } from './record.js';
 import { RecordSet, type VersionSeen } from './record-set.js';
 

@@ -31,12 +31,12 @@ export {
   RunQuerySchema,
   parseRunQuery,
   matches,
-  pageOf,
   QueryError,
   MAX_LIMIT,
   type RunQuery,
   type RunQueryInput,
 } from './query.js';
+export { pageOf } from './paging.js';
 export { RUNS_INDEX_BUCKET, startRunIndexProjection, type RunIndexProjection } from './jetstream-projection.js';
 export { reindex } from './jetstream-reindex.js';
 export { FileRunIndex } from './file-index.js';

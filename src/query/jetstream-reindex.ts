@@ -14,7 +14,8 @@ import {
   type BucketSettings,
   type IndexValue,
 } from './jetstream-bucket.js';
-import { ensureProjectionConsumer, indexValueOf } from './jetstream-projection.js';
+import { ensureProjectionConsumer } from './jetstream-projection.js';
+import { indexValueOf } from './jetstream-writes.js';
 import { track } from './record.js';
 import { errorMessage } from '../errors/index.js';
 import { jetstream, jetstreamManager } from '../store/index.js';

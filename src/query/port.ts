@@ -1,10 +1,11 @@
 /** The run index port: records of every run of a store, queried with a RunQuery. Never authoritative: the log is. */
 import type { CorruptRun } from '../store/index.js';
-import type { RunPage, RunQuery } from './query.js';
+import type { RunPage } from './paging.js';
+import type { RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 import type { VersionSeen } from './record-set.js';
 
-export type { RunPage } from './query.js';
+export type { RunPage } from './paging.js';
 export type { VersionSeen } from './record-set.js';
 
 export interface RunIndex {

@@ -14,6 +14,7 @@ import {
 } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { WorkflowStatus } from '../events/index.js';
+import { decodeCursor } from './cursor.js';
 import { TRIGGER_KINDS, type RunRecord } from './record.js';
 
 export const MAX_LIMIT = 500;
@@ -112,7 +113,7 @@ export type QuerySource = 'cli' | 'http';
 const FLAGS: Record<string, string> = { outputContains: '--output-contains', runId: '--run-id' };
 const fieldName = (field: string, where: QuerySource) => (where === 'http' ? field : (FLAGS[field] ?? `--${field}`));
 
-const FIX: Record<string, string> = {
+export const FIX: Record<string, string> = {
   status: `one of ${WorkflowStatus.options.join(', ')}`,
   trigger: `one of ${TRIGGER_KINDS.join(', ')}, or kind:id (e.g. event:<event type or id>, schedule:2026-01-01T09:00:00.000Z, parent:<run id>)`,
   since: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
@@ -370,159 +371,5 @@ export function triggerId(t: RunRecord['trigger']): string | null {
       return t.runId;
     default:
       return null;
-  }
-}
-
-export interface RunPage {
-  runs: RunRecord[];
-  /** Give it back as `cursor` for the next page; null on the last. */
-  nextCursor: string | null;
-  /** Give it back as `before` for the page before this one; null on the first. */
-  prevCursor: string | null;
-  /** Runs matching the filters, over every page. */
-  total: number;
-}
-
-/** Newest first (the API) or oldest first (`list`): by start time, then run id. */
-export type RunOrder = 'newest' | 'oldest';
-
-/** The page of `records` the query asks for. The cursor is opaque: the start time and run id of the page's last row. */
-export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
-  if (q.where !== undefined) {
-    records = [...records];
-    checkWhere(q.where, searchTypesOf(records));
-  }
-  const all: RunRecord[] = [];
-  for (const r of records) if (matches(r, q)) all.push(r);
-  const sign = order === 'oldest' ? 1 : -1;
-  all.sort((a, b) => sign * compareRuns(a, b));
-  return pageOfOrdered(all, q, order);
-}
-
-/**
- * The page the query's paging asks for, built from the rows that match
- * (filters already applied) given one by one in listing order: `cursor`, the
- * rows after that position; `before`, the `limit` rows just before it. A
- * position names a row (start time, run id), not an offset: rows started or
- * removed meanwhile shift no page, and both kinds work on a URL opened afresh.
- */
-export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
-  const pager = newPager(q, order);
-  for (const r of rows) pager.add(r);
-  return pager.page();
-}
-
-/** pageOfOrdered as a sink (`add` each matching row in order, then `page`), for a caller's own loop. */
-export function newPager<T extends { startedAt: string; runId: string } = RunRecord>(
-  q: RunQuery,
-  order: RunOrder,
-): { add(r: T): void; page(): Omit<RunPage, 'runs'> & { runs: T[] } } {
-  const sign = order === 'oldest' ? 1 : -1;
-  const limit = q.limit ?? Number.POSITIVE_INFINITY;
-  let total = 0;
-  if (q.before !== undefined) {
-    const at = positionOf(q.before, order);
-    // The rows before the position come first: keep the last `limit` of them (cut in halves, not one shift per row).
-    let kept: T[] = [];
-    let earlier = 0;
-    let later = false;
-    return {
-      add(r) {
-        total++;
-        if (sign * compareRuns(r, at) >= 0) {
-          later = true;
-          return;
-        }
-        earlier++;
-        kept.push(r);
-        if (kept.length >= 2 * limit) kept = kept.slice(-limit);
-      },
-      page() {
-        const runs = kept.length > limit ? kept.slice(-limit) : kept;
-        return {
-          runs,
-          nextCursor: later && runs.length > 0 ? pageCursor(runs.at(-1)!, order) : null,
-          prevCursor: earlier > runs.length ? pageCursor(runs[0]!, order) : null,
-          total,
-        };
-      },
-    };
-  }
-  const after = q.cursor !== undefined ? positionOf(q.cursor, order) : null;
-  const runs: T[] = [];
-  let earlier = false;
-  let more = false;
-  return {
-    add(r) {
-      total++;
-      // The first row past the cursor's position (a row removed meanwhile does not shift the page).
-      if (after && sign * compareRuns(r, after) <= 0) {
-        earlier = true;
-        return;
-      }
-      if (runs.length < limit) runs.push(r);
-      else more = true;
-    },
-    page: () => ({
-      runs,
-      nextCursor: more ? pageCursor(runs.at(-1)!, order) : null,
-      prevCursor: earlier ? pageCursor(runs[0] ?? after!, order) : null,
-      total,
-    }),
-  };
-}
-
-/** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */
-export function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
-  const after = decodeCursor(cursor);
-  if (after === null || after.order !== order)
-    throw new QueryError(
-      'cursor',
-      `cursor ${JSON.stringify(cursor)} is not a cursor of this listing: use ${FIX.cursor}`,
-      cursor,
-    );
-  return after;
-}
-
-/** The cursor of the page that follows `last`. */
-export function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
-  return encodeCursor({ startedAt: last.startedAt, runId: last.runId, order });
-}
-
-/** Start order: by start time, then run id. */
-export function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
-  return a.startedAt < b.startedAt
-    ? -1
-    : a.startedAt > b.startedAt
-      ? 1
-      : a.runId < b.runId
-        ? -1
-        : a.runId > b.runId
-          ? 1
-          : 0;
-}
-
-interface CursorPosition {
-  startedAt: string;
-  runId: string;
-  order: RunOrder;
-}
-
-function encodeCursor(c: CursorPosition): string {
-  return Buffer.from(JSON.stringify([c.order === 'newest' ? 'n' : 'o', c.startedAt, c.runId]), 'utf8').toString(
-    'base64url',
-  );
-}
-
-const CursorJson = z.tuple([z.enum(['n', 'o']), z.string(), z.string()]);
-
-function decodeCursor(text: string): CursorPosition | null {
-  try {
-    const parsed = CursorJson.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return parsed.success
-      ? { order: parsed.data[0] === 'n' ? 'newest' : 'oldest', startedAt: parsed.data[1], runId: parsed.data[2] }
-      : null;
-  } catch {
-    return null; // not base64url JSON: the caller reports it as a bad cursor
   }
 }

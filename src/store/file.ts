@@ -7,11 +7,10 @@
  * re-reading bytes already read, and is checked against the file's inode and size on every use. follow() is
  * file-follow.ts.
  */
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
+import { mkdir, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
-import { RunBusyError, StoreError, errorMessage } from '../errors/index.js';
+import { RunBusyError, StoreError } from '../errors/index.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -35,32 +34,19 @@ import {
   summarize,
   type RunFilter,
 } from './common.js';
-import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
+import { newCursor, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
-import { APPEND_NO_LINK } from './open-logs.js';
 import { keepSummary, keptSummary } from './summary-cache.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
 import { statOrNull, statOrNullSync, syncDir, unlessMissing } from './durable-fs.js';
 import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
 import { LeaseTemplate } from './lease-template.js';
+import { keepTornBytes, tornWarning } from './file-torn.js';
+import type { FileStoreOptions } from './file-options.js';
 
-export interface FileStoreOptions {
-  /** How long an append waits for another process's writer lock before a StoreError (default 5000). */
-  lockTimeoutMs?: number;
-  /** Age after which a lock whose pid is dead is broken (default 10000). */
-  staleLockMs?: number;
-  /** follow()'s polling period, the fallback when fs.watch misses a change (default 200). */
-  pollMs?: number;
-  /**
-   * Batches of appends the store's writer has in the journal at once, syncing (default 2: the next batch's sync
-   * starts while the previous one's is under way); 1 waits for each batch to be durable before starting the next.
-   */
-  batchesInFlight?: number;
-  /** Told what an operator should know (a torn line cut from a log); default: process.emitWarning. */
-  onWarning?: (message: string) => void;
-}
+export type { FileStoreOptions } from './file-options.js';
 
 export class FileEventStore implements EventStore {
   readonly dir: string;
@@ -336,47 +322,13 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * Said by the process that cut the line, once: every other process reading the log later would say it again
-   * (a run read by seventeen commands said it seventeen times); `replay` reports the kept bytes for whoever asks.
-   */
-  private warnTorn(torn: TornTail, what: string): void {
-    this.warn(
-      `run ${torn.runId}: a torn last line (a write cut short by a crash) ${what}; ${torn.bytes} bytes of torn lines are kept in ${torn.file}`,
-    );
-  }
-
-  /**
    * Keeps the torn bytes [from, to) of the run's log before they are cut: appended to <runId>.jsonl.torn, one
    * piece a line, durable before the cut.
    */
   private async keepTorn(runId: string, path: string, from: number, to: number): Promise<void> {
-    const file = this.tornFileOf(runId);
-    try {
-      const src = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW); // never a link's target (jsonl.ts)
-      let bytes: Buffer;
-      try {
-        bytes = await readAt(src, from, to - from);
-      } finally {
-        await src.close();
-      }
-      const existed = (await statOrNull(file)) !== null;
-      const fh = await open(file, APPEND_NO_LINK, 0o666);
-      try {
-        await fh.write(Buffer.concat([bytes, Buffer.from('\n')]));
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-      if (!existed) await syncDir(this.runsDir);
-    } catch (err) {
-      throw new StoreError(
-        `cannot keep the torn last line of ${path} in ${file}: ${errorMessage(err)}`,
-        { runId, file },
-        { cause: err },
-      );
-    }
+    await keepTornBytes(runId, path, from, to, this.tornFileOf(runId), this.runsDir);
     const torn = await this.tornTail(runId);
-    if (torn) this.warnTorn(torn, `of ${to - from} bytes was cut from ${path}`);
+    if (torn) this.warn(tornWarning(torn, `of ${to - from} bytes was cut from ${path}`));
   }
 
   /**

@@ -17,7 +17,7 @@
  * lock in turn. A writer keeps the lock while appends keep coming, and lets it go when idle, or after
  * MAX_HOLD_MS of continuous use for YIELD_MS, so that another process's append waits at most about that long.
  * A writer that finds the lock left by a dead holder, or the journal written in another boot, first puts back
- * what the run logs lack (journal-recovery.ts).
+ * what the run logs lack (journal-recovery.ts). The holding of the lock is writer-lock.ts, which this extends.
  *
  * Outcomes: a conflict or duplicate affects only its own append; a journal write or sync that fails rejects
  * the whole batch and leaves nothing of it (no run log was touched yet); a run log that refuses its line
@@ -28,43 +28,22 @@
  * microseconds each, where a trip through libuv's thread pool costs several times that in CPU; the fdatasync,
  * which waits for the disk, goes through the pool.
  */
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppendRequest, AppendResult } from './port.js';
 import type { CheckedAppend } from './common.js';
-import { acquireLock, releaseLock } from './lock.js';
 import { storeIoError } from './io-errors.js';
-import { Journal, SEGMENT_BYTES } from './journal.js';
-import { leftToRecover, recoverLeftJournal, type RecoveryHost } from './journal-recovery.js';
+import { SEGMENT_BYTES } from './journal.js';
 import { OpenLogs } from './open-logs.js';
-import { applyRun, planBatch, recordsOf, rejectPlans, type Pending, type RunCache } from './run-plans.js';
+import { applyRun, planBatch, recordsOf, rejectPlans, type Pending } from './run-plans.js';
 import { errorMessage } from '../errors/index.js';
+import { WriterLock } from './writer-lock.js';
 
 export type { RunCache } from './run-plans.js';
-
-export interface WriterHost extends RecoveryHost {
-  journalDir: string;
-  runsDir: string;
-  lockTimeoutMs: number;
-  staleLockMs: number;
-  /** Batches in flight at most (FileStoreOptions.batchesInFlight); 1: each batch waits for the one before to be durable. */
-  maxInFlight?: number;
-  /** The run's cache brought up to date with its log (a torn tail cut off); the writer holds the lock. */
-  refresh(runId: string): Promise<RunCache>;
-  forget(runId: string): void;
-  forgetAll(): void;
-  /** The line [from, to) of the run's log (inode `ino`) was added, holding the commit `json` (ending at `lastSeq`), in the writer's `hold` of the lock (for this process's followers). */
-  added(runId: string, ino: number, from: number, to: number, json: string, hold: number, lastSeq: number): void;
-  /** The run's cache as it stands, unchecked (the writer trusts it within the session it was checked in). */
-  cached(runId: string): RunCache | undefined;
-}
+export type { WriterHost } from './writer-lock.js';
 
 const MAX_BATCH = 512;
 const MAX_HOLD_MS = 200;
 const YIELD_MS = 5;
-/** How long an idle writer keeps the lock: the next step of a run that just committed usually comes within it. */
-const LINGER_MS = 1;
 
 /** Batches written to the journal whose sync (or the applying of their lines) is not finished yet, at most (default). */
 export const MAX_IN_FLIGHT = 2;
@@ -80,31 +59,8 @@ interface Flight {
   done: Promise<void>;
 }
 
-export class GroupWriter {
-  private readonly journal: Journal;
-  private readonly lockPath: string;
+export class GroupWriter extends WriterLock {
   private queue: Pending[] = [];
-  private draining: Promise<void> | null = null;
-  private held = false;
-  private heldSince = 0;
-  /**
-   * Counts this writer's sessions: one hold of the lock while appends keep
-   * coming (a new one at each acquisition and each time the queue fills
-   * again after running dry). Within one, no other process writes to the
-   * store, so what the writer read or wrote of a log is still all there is:
-   * it writes on without a stat, and followers need no read. A new session
-   * looks again, so a log changed by hand between two appends is seen.
-   */
-  private session = 0;
-  /** Counts this writer's holds of the lock: while one lasts, no other process writes to the store. */
-  private holds = 0;
-  /** Spans of holds with no other process's writes between them (soleSpan). */
-  private span = 0;
-  private releasing: Promise<void> | null = null;
-  /** A hold being taken (and the journal recovered): everyone who needs the lock waits for it. */
-  private acquiring: Promise<void> | null = null;
-  private linger: NodeJS.Timeout | null = null;
-  private checkpointing: Promise<void> | null = null;
   private readonly logs = new OpenLogs();
   /** Batches in the journal not yet settled, oldest first; `tail` settles after all of them. */
   private readonly flights: Flight[] = [];
@@ -124,11 +80,6 @@ export class GroupWriter {
   /** The active segment is full: a new one starts once the batches in flight are done. */
   private rotateDue = false;
 
-  constructor(private readonly host: WriterHost) {
-    this.journal = new Journal(host.journalDir);
-    this.lockPath = join(host.journalDir, 'writer.lock');
-  }
-
   /** Resolves once the append is durable in the journal and in its run's log. */
   append(req: AppendRequest, checked: CheckedAppend): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
@@ -139,36 +90,6 @@ export class GroupWriter {
       this.linger = null;
       this.draining ??= this.drain();
     });
-  }
-
-  /** The hold of the lock under way, -1 when the lock is not held: while one lasts, every change to the logs is this writer's. */
-  get currentHold(): number {
-    return this.held ? this.holds : -1;
-  }
-
-  /** As currentHold, but one span lasts over holds between which no other process wrote (the journal as left here). */
-  get soleSpan(): number {
-    return this.held && !this.acquiring ? this.span : -1;
-  }
-
-  /**
-   * For readers, once per store: the journal's lines a log lacks are put
-   * back before anything is read when the journal was written in another
-   * boot (a log may have lost acknowledged lines with the page cache), or
-   * when the writer lock was left by a process that died on this host (killed
-   * between the journal's sync and the log's line: a commit that is durable
-   * and will be put back by the next writer, so a reader must not see the log
-   * without it, then with it; two resumes at once after a kill -9).
-   */
-  async recoverIfLeft(): Promise<void> {
-    if (!(await leftToRecover(this.journal, this.lockPath))) return;
-    await this.hold();
-    if (!this.draining) this.releaseWhenIdle();
-  }
-
-  /** Whether any process (this one too) holds the writer lock now: lines it synced to the journal may be on their way to their logs. */
-  async lockHeld(): Promise<boolean> {
-    return (await stat(this.lockPath).catch(() => null)) !== null;
   }
 
   /** Waits for queued appends, then lets the lock go. */
@@ -278,75 +199,6 @@ export class GroupWriter {
     for (const p of this.queue) (batch.length < MAX_BATCH && !this.busy.has(p.req.runId) ? batch : rest).push(p);
     this.queue = rest;
     return batch;
-  }
-
-  private releaseWhenIdle(): void {
-    if (!this.held || this.linger) return;
-    this.linger = setTimeout(() => {
-      this.linger = null;
-      if (!this.draining && !this.acquiring) void this.release();
-    }, LINGER_MS);
-  }
-
-  private hold(): Promise<void> {
-    if (this.held && !this.acquiring) return Promise.resolve();
-    this.acquiring ??= this.acquire().finally(() => {
-      this.acquiring = null;
-    });
-    return this.acquiring;
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.releasing) await this.releasing;
-    const { brokeDead } = await acquireLock(this.lockPath, {
-      timeoutMs: this.host.lockTimeoutMs,
-      staleMs: this.host.staleLockMs,
-      maxPollMs: 2,
-    });
-    this.held = true;
-    this.heldSince = Date.now();
-    this.session++;
-    this.holds++;
-    try {
-      const { otherBoot, unchanged } = await this.journal.attach();
-      if (!unchanged || brokeDead || otherBoot) this.span++;
-      if (brokeDead || otherBoot) await recoverLeftJournal(this.journal, this.host, otherBoot);
-    } catch (err) {
-      await this.release();
-      throw storeIoError(`cannot open the journal in ${this.host.journalDir}`, err, { dir: this.host.journalDir });
-    }
-  }
-
-  private release(): Promise<void> {
-    if (!this.held) return this.releasing ?? Promise.resolve();
-    this.held = false;
-    this.releasing = releaseLock(this.lockPath).finally(() => {
-      this.releasing = null;
-    });
-    return this.releasing;
-  }
-
-  /** A full segment: start the next, and drop the old once its logs are synced (in the background; it needs no lock). */
-  private async afterBatch(): Promise<void> {
-    if (!this.held || this.journal.active.size < SEGMENT_BYTES) return;
-    try {
-      await this.journal.rotate();
-    } catch (err) {
-      this.host.warn(
-        `cannot start a new journal segment in ${this.host.journalDir}: ${errorMessage(err)}; the current one keeps growing`,
-      );
-      return;
-    }
-    this.checkpointing ??= this.journal
-      .checkpoint(this.host.runsDir, this.host.fileOf)
-      .catch((err: unknown) =>
-        this.host.warn(
-          `cannot drop old journal segments in ${this.host.journalDir}: ${errorMessage(err)}; tried again at the next segment`,
-        ),
-      )
-      .finally(() => {
-        this.checkpointing = null;
-      });
   }
 
   /** Writes a batch to the journal and starts its sync; it settles in order after the batches before it. Never throws. */

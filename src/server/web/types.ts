@@ -14,7 +14,7 @@ import type { MonitoringMetric } from '../../definition/types.js';
 import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
-import type { RunPage as RunsPage } from '../../query/query.js';
+import type { RunPage as RunsPage } from '../../query/paging.js';
 import type { BreakerReport } from '../../limits/breaker-gate.js';
 
 export type {

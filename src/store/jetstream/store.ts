@@ -23,7 +23,8 @@
  * Following a run (follow.ts) and reading every run (read-all.ts) are
  * modules of their own; a run is read by requests to the stream's leader,
  * and only a long one through a consumer (run-messages.ts), scans go through
- * scan.ts. The per-run cache is run-positions.ts.
+ * scan.ts. The per-run cache is run-positions.ts; a run's last message fetched around it (its
+ * position, a run of one commit read whole) is last-message.ts, and listing runs list-runs.ts.
  *
  * On a replicated stream nats-server checks the expected last subject
  * sequence before replicating, not atomically, so two appends with one
@@ -32,8 +33,8 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { PubAck } from '@nats-io/jetstream';
-import { DeliverPolicy, StorageType } from './nats-lib.js';
-import type { Commit, EventEnvelope } from '../../events/index.js';
+import { StorageType } from './nats-lib.js';
+import type { EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type {
   AppendRequest,
@@ -45,44 +46,31 @@ import type {
   RunSummary,
   Subscription,
 } from '../port.js';
-import {
-  assertRunId,
-  checkAppend,
-  filterAndSort,
-  isRunId,
-  reportCorrupt,
-  summariesOf,
-  summarize,
-  type RunFilter,
-} from '../common.js';
+import { assertRunId, checkAppend, isRunId, type RunFilter } from '../common.js';
 import {
   ERR_WRONG_LAST_SEQUENCE,
   NEVER_SEQ,
   anyRunSubject,
   apiErrorCode,
   commitHeaderFields,
-  decodeCommit,
   decodeNextCommit,
   isSubjectToken,
   msgIdOf,
-  parseRunSubject,
   runSubject,
   toStoreError,
 } from './codec.js';
 import { checkWon, original, type RaceContext } from './append-races.js';
-import { JetStreamLink, type Conn } from './connection.js';
+import { JetStreamLink } from './connection.js';
 import { followRun, type FollowContext } from './follow.js';
 import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './options.js';
 import { readAllRuns } from './read-all.js';
-import { getMessage, runMessages } from './run-messages.js';
+import { runMessages } from './run-messages.js';
 import { RunPositions, type RunPos } from './run-positions.js';
-import { scanMessages } from './scan.js';
 import { KvExclusive } from './exclusive.js';
 import { KvSharedDocs } from './shared-docs.js';
-import { trimOldest } from '../../bounded.js';
+import { lastPosition, readSingleCommit } from './last-message.js';
+import { listRunSummaries } from './list-runs.js';
 
-/** First commits kept for a runs index (keepFirstCommits): it is delivered them within a pull pause of their read. */
-const FIRST_COMMITS_KEPT = 1024;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
 
@@ -201,7 +189,8 @@ export class JetStreamEventStore implements EventStore {
       const hdrs = commitHeaderFields(runId, checked.firstSeq, checked.lastSeq);
       const msgID = msgIdOf(runId, req.dedupId);
       // A new run (expectedSeq 0) needs no lookup: "no message on the subject" is expectation 0.
-      let pos = this.runs.get(runId) ?? (expectedSeq > 0 ? await this.refresh(c, runId, deadline) : undefined);
+      let pos =
+        this.runs.get(runId) ?? (expectedSeq > 0 ? await lastPosition(this.race, c, runId, deadline) : undefined);
       let lostReply = false;
       for (let round = 0; ; round++) {
         if (!pos && expectedSeq > 0) throw new AppendConflictError(runId, expectedSeq, 0);
@@ -224,7 +213,7 @@ export class JetStreamEventStore implements EventStore {
         } catch (err) {
           if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
           // Not a duplicate (the server checks that first) and not at the expected position: find out why.
-          pos = await this.refresh(c, runId, deadline);
+          pos = await lastPosition(this.race, c, runId, deadline);
           const actual = pos?.lastEventSeq ?? 0;
           if (actual !== expectedSeq) throw new AppendConflictError(runId, expectedSeq, actual);
           if (round >= MAX_STALE_ROUNDS)
@@ -270,7 +259,9 @@ export class JetStreamEventStore implements EventStore {
       // unseen run on a replicated stream: there the subject's last message may be a commit that
       // lost a race (checkWon), which only the walk from the first tells apart.
       if (known?.lastFirstSeq === 1 || (!known && !start && !c.replicated)) {
-        const whole = await this.readSingleCommit(
+        const whole = await readSingleCommit(
+          this.race,
+          this.firstCommits,
           c,
           runId,
           known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
@@ -324,7 +315,7 @@ export class JetStreamEventStore implements EventStore {
     assertRunId(runId);
     try {
       const c = await this.link.ready();
-      return (await this.refresh(c, runId, this.link.deadline()))?.lastEventSeq ?? 0;
+      return (await lastPosition(this.race, c, runId, this.link.deadline()))?.lastEventSeq ?? 0;
     } catch (err) {
       throw toStoreError(err, `last sequence of run ${runId}`, { runId, stream: this.o.stream });
     }
@@ -336,52 +327,8 @@ export class JetStreamEventStore implements EventStore {
    * also holds run.started for a run of one commit; the other runs' first
    * commits are fetched by direct get, only for runs the status filter keeps.
    */
-  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
-    const { workflowId } = filter;
-    if (workflowId !== undefined && !isSubjectToken(workflowId)) return []; // no run can be recorded under it
-    try {
-      const c = await this.link.ready();
-      const filter_subject = `${this.o.subjectPrefix}.${workflowId ?? '*'}.*`;
-      const out: RunSummary[] = [];
-      const needFirst: { subject: string; runId: string; last: EventEnvelope }[] = [];
-      for await (const m of scanMessages(this.link, this.o, c, 'list runs', {
-        filter_subject,
-        deliver_policy: DeliverPolicy.LastPerSubject,
-      })) {
-        const ids = parseRunSubject(this.o.subjectPrefix, m.subject);
-        if (!ids || !isRunId(ids.runId)) continue; // not a run subject
-        let commit: Commit;
-        try {
-          commit = decodeCommit(m.data, ids.runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
-        } catch (err) {
-          if (reportCorrupt(err, filter)) continue;
-          throw err;
-        }
-        const first = commit.events[0]!;
-        const last = commit.events[commit.events.length - 1]!;
-        this.runs.remember(
-          ids.runId,
-          { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: last.seq, lastFirstSeq: first.seq },
-          false,
-        );
-        if (filter.status !== undefined && last.state.status !== filter.status) continue;
-        if (first.seq === 1) out.push(summarize(first, last));
-        else needFirst.push({ subject: m.subject, runId: ids.runId, last });
-      }
-      const deadline = this.link.deadline();
-      const found = await summariesOf(needFirst, filter, async ({ subject, runId, last }) => {
-        const m = await getMessage(this.link, this.o, c, { next_by_subj: subject, seq: 1 }, deadline);
-        return m
-          ? summarize(
-              decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!,
-              last,
-            )
-          : null; // null: removed meanwhile
-      });
-      return filterAndSort([...out, ...found], filter);
-    } catch (err) {
-      throw toStoreError(err, 'list runs', { stream: this.o.stream });
-    }
+  listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
+    return listRunSummaries(this.race, filter);
   }
 
   /**
@@ -417,61 +364,6 @@ export class JetStreamEventStore implements EventStore {
     this.closed = true;
     for (const sub of [...this.follows]) sub.close();
     await this.link.close();
-  }
-
-  // --- internals -------------------------------------------------------------
-
-  /** The run's position from its subject's last message (not the cache); undefined when it has none. */
-  private async refresh(c: Conn, runId: string, deadline: number): Promise<RunPos | undefined> {
-    const m = await getMessage(
-      this.link,
-      this.o,
-      c,
-      { last_by_subj: this.runs.get(runId)?.subject ?? anyRunSubject(this.o.subjectPrefix, runId) },
-      deadline,
-    );
-    if (!m) {
-      this.runs.forget(runId);
-      return undefined;
-    }
-    const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
-    const pos = {
-      subject: m.subject,
-      lastStreamSeq: m.seq,
-      lastEventSeq: commit.events[commit.events.length - 1]!.seq,
-      lastFirstSeq: commit.events[0]!.seq,
-    };
-    this.runs.remember(runId, pos, true);
-    return pos;
-  }
-
-  /**
-   * The run's events when its subject's last message, fetched now, is its
-   * first commit (so its only one); undefined when the run has grown since.
-   */
-  private async readSingleCommit(
-    c: Conn,
-    runId: string,
-    subject: string,
-    from: number,
-    to: number,
-    deadline: number,
-  ): Promise<EventEnvelope[] | undefined> {
-    const m = await getMessage(this.link, this.o, c, { last_by_subj: subject }, deadline);
-    if (!m) {
-      this.runs.forget(runId);
-      return []; // removed meanwhile: what a consumer would find too
-    }
-    const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
-    const first = commit.events[0]!.seq;
-    const lastEventSeq = commit.events[commit.events.length - 1]!.seq;
-    this.runs.remember(runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq, lastFirstSeq: first }, true);
-    if (first !== 1) return undefined;
-    if (this.firstCommits) {
-      this.firstCommits.set(m.seq, { runId, events: commit.events });
-      trimOldest(this.firstCommits, FIRST_COMMITS_KEPT);
-    }
-    return commit.events.filter((e) => e.seq >= from && e.seq <= to);
   }
 }
 
