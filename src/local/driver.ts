@@ -11,8 +11,8 @@
  * This file is the loop and its lifecycle (start, drain, stop, idle); its
  * phases are files of their own: the run's log is the executors' RunLog
  * (executor/run-log.ts: fold, commit, catch up),
- * in-process-attempts.ts and armed-timers.ts (the effects, performed here
- * through the executors' EffectPerformer port).
+ * in-process-attempts.ts and armed-timers.ts (the effects, performed
+ * through the executors' EffectPerformer port, driver-effects.ts).
  *
  * With a commit window (`commitWindowMs` > 0) in-process handlers run like
  * Temporal's local activities: the events of consecutive steps gather in one
@@ -25,18 +25,10 @@
  */
 import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { agentSkillSets, forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
-import { afterCommit, GateWaits, hasSkills } from '../limits/index.js';
+import { forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
+import { afterCommit, type GateWaits } from '../limits/index.js';
 import {
-  type AbortAttempt,
-  type ArmTimer,
-  type CancelTimer,
-  type EmitEvent,
-  type StartAttempt,
-  type StartChild,
-  type WaitAttempt,
   type RunSnapshot,
-  attemptQueue,
   hasStartable,
   reuseDue,
   heldBy,
@@ -46,6 +38,7 @@ import {
   reviewLoss,
 } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
+import { DriverEffects, driverGateWaits } from './driver-effects.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
 
@@ -121,24 +114,11 @@ export class RunDriver {
       compiled: () => this.compiled,
     });
     this.timers = new ArmedTimers(opts.clock);
-    this.waits = new GateWaits({
-      store: opts.store,
-      get compiled() {
-        return driver.compiled;
-      },
-      clock: opts.clock,
+    this.waits = driverGateWaits(opts, driver, {
       current: () => this.log.current,
       submit: (ev) => this.submit(ev),
       changed: () => this.notify(),
-      warn: (message) => opts.onLog?.('', message),
       counted: () => this.counting,
-      skilled: (w) => {
-        const queue = attemptQueue(this.compiled, w.taskId);
-        // This process, else a file agent declared on the task's queue with every skill (executor/agent-queues.ts).
-        return async (skills) =>
-          hasSkills(opts.skills ?? [], skills) ||
-          (queue !== undefined && (await agentSkillSets(opts.store, queue)).some((have) => hasSkills(have, skills)));
-      },
     });
     const fire = (timer: TimerState) => this.submit(timerFired(timer, this.opts.clock.now()));
     this.performer = new DriverEffects(this.attempts, this.timers, this.waits, this.log, fire);
@@ -385,39 +365,5 @@ export class RunDriver {
       performEffect(effect, this.performer);
     }
     if (state.status !== 'active') this.log.stopFollowing();
-  }
-}
-
-/** How a driver performs each effect: methods of one object, not seven closures made per run. */
-class DriverEffects implements EffectPerformer {
-  constructor(
-    private readonly attempts: InProcessAttempts,
-    private readonly timers: ArmedTimers,
-    private readonly waits: GateWaits,
-    private readonly log: RunLog,
-    private readonly fire: (timer: TimerState) => void,
-  ) {}
-
-  cancelTimer(effect: CancelTimer): void {
-    this.timers.cancel(effect.timerId);
-  }
-  armTimer(effect: ArmTimer): void {
-    this.timers.arm(effect.timer, this.fire);
-  }
-  abortAttempt(effect: AbortAttempt): void {
-    this.attempts.abort(effect, this.log.current);
-  }
-  startAttempt(effect: StartAttempt): void {
-    this.attempts.invoke(effect);
-  }
-  startChild(effect: StartChild): void {
-    if (effect.parent.task === undefined) this.attempts.startFailureChild(effect);
-    else this.attempts.startChild(effect);
-  }
-  emitEvent(effect: EmitEvent): void {
-    this.attempts.emit(effect);
-  }
-  waitAttempt(effect: WaitAttempt): void {
-    this.waits.wait(effect);
   }
 }

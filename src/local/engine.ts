@@ -3,18 +3,16 @@
  * runs on any EventStore. The CLI is a thin layer over this.
  *
  * This file is the Engine's public face and how it drives a run here (a
- * lease, a RunDriver, the run's child runs). The commits from outside a run's
+ * lease, a RunDriver: drive-run.ts, the run's child runs: engine-children.ts). The commits from outside a run's
  * rounds — a start, a retry, a person's input, the admissions they free — are
  * the executor's (executor/run-commits.ts), written the same way on NATS.
  */
 import type { Level } from '../authority/index.js';
-import { childRunId, instanceFields, type CompiledWorkflow } from '../compiler/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import type { EventEnvelope, RunSource } from '../events/index.js';
+import type { EventEnvelope } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
 import {
-  childRunOf,
-  placeChild,
   readAgentQueues,
   withChildrenShown,
   RunCommits,
@@ -24,19 +22,20 @@ import {
 } from '../executor/index.js';
 import { readLimits } from '../limits/index.js';
 import { RunDriver } from './driver.js';
+import { driveToIdle, releaseAfter } from './drive-run.js';
+import { childRunsFor, childRunsStartedIn, pendingFailureRunIn } from './engine-children.js';
+import { replayAllRuns, withTorn } from './engine-replay.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import {
   type RunSnapshot,
   type Handlers,
   assertHandlersFor,
-  heldBy,
   replayRun,
   type ReplayReport,
   runView,
   type RunView,
-  failureChild,
 } from '../runtime/index.js';
-import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
+import type { ChildResolver, EventEmitter } from './child-runs.js';
 import type {
   DriveOptions,
   EngineOptions,
@@ -176,11 +175,7 @@ export class Engine {
     compiled: CompiledWorkflow;
     snapshot: RunSnapshot;
   }): Promise<{ runId: string; workflow: string } | null> {
-    const failure = failureChild(loaded.compiled, loaded.snapshot);
-    if (!failure) return null;
-    // Under its spare id when a run that is not it holds `<runId>-failure` (executor/child-owner.ts).
-    const place = await placeChild(this.store, failure);
-    return place.started ? null : { runId: place.runId, workflow: failure.workflow };
+    return pendingFailureRunIn(this.store, loaded);
   }
 
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
@@ -257,14 +252,14 @@ export class Engine {
     // The limits file's limits as stored now (limits/global-limits.ts): which of its tasks' attempts wait for a queue's or a handler's gate
     // (a run started here a moment ago: as its start read them).
     const compiled = limited ?? own.bound(await readLimits(this.store));
-    const children = this.children ?? this.childRuns(opts, source);
+    const children = this.children ?? childRunsFor(this, this.resolveChild, this.emitEvent, opts, source);
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => {
       userOnCommit?.(events, before, after, def);
       this.commits.admissions.noteCommit(events, after, def);
     };
-    const childRunsStarted = opts.restartInFlight ? await this.childRunsStarted(snapshot) : undefined;
+    const childRunsStarted = opts.restartInFlight ? await childRunsStartedIn(this.store, snapshot) : undefined;
     const driver = new RunDriver({
       ...this.hooks,
       ...opts,
@@ -278,67 +273,7 @@ export class Engine {
       ...(source?.file ? { definitionFile: source.file } : {}),
       ...(childRunsStarted ? { childRunsStarted } : {}),
     });
-    // Listeners only for the signals given (most runs have none: no closures made for them).
-    const stop = opts.signal ? () => driver.stop() : null;
-    const drain = opts.drain ? () => driver.drain() : null;
-    if (stop) opts.signal?.addEventListener('abort', stop);
-    if (drain) opts.drain?.addEventListener('abort', drain);
-    driver.start();
-    if (opts.drain?.aborted) driver.drain();
-    try {
-      const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
-      return runView(final, driver.lastSeq, driver.compiled.definition);
-    } finally {
-      if (stop) opts.signal?.removeEventListener('abort', stop);
-      if (drain) opts.drain?.removeEventListener('abort', drain);
-      driver.stop();
-    }
-  }
-
-  /**
-   * The attempts in flight whose child run (by its id: compiler's childRunId, or its spare id when a run that is not
-   * the child took that: executor/child-owner.ts) is in the store: a SUB_WORKFLOW's or a MAP item's started before
-   * the process driving the parent was lost. The driver re-attaches to them.
-   */
-  private async childRunsStarted(snapshot: RunSnapshot): Promise<Set<string>> {
-    const started = new Set<string>();
-    const runId = snapshot.context.runId;
-    for (const [key, { attempt, ref }] of heldBy(snapshot).attempts) {
-      const child = {
-        childRunId: childRunId(runId, ref, attempt),
-        parent: { runId, task: ref.task, ...instanceFields(ref), attempt },
-      };
-      if ((await childRunOf(this.store, child)) !== null) started.add(key);
-    }
-    return started;
-  }
-
-  /** The executor of a driven run's child runs and EMITs: on this store, with the run's handlers, children looked for beside its file. */
-  private childRuns(opts: DriveOptions, source: RunSource | undefined): ChildRuns {
-    const engine: ChildEngine = {
-      commits: this.commits,
-      drive: (runId, o) =>
-        this.drive(runId, {
-          ...o,
-          ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}),
-          ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
-          ...(opts.untilSettled ? { untilSettled: true } : {}),
-          ...(opts.drain ? { drain: opts.drain } : {}),
-          ...(opts.skills ? { skills: opts.skills } : {}),
-          ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
-        }),
-      cancel: (runId, o) => this.cancel(runId, o),
-    };
-    return new ChildRuns({
-      // A child resumed on its own still counts the runs above it (recorded in its run.started).
-      engine,
-      handlers: opts.handlers,
-      depth: opts.depth ?? source?.parent?.depth ?? (source?.parent ? 1 : 0),
-      ...(this.resolveChild ? { resolveChild: this.resolveChild } : {}),
-      ...(this.emitEvent ? { emitEvent: this.emitEvent } : {}),
-      ...(source?.file ? { parentFile: source.file } : {}),
-      ...(opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: opts.maxTimerWaitMs } : {}),
-    });
+    return driveToIdle(driver, opts);
   }
 
   /**
@@ -425,13 +360,7 @@ export class Engine {
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {
-    return this.withTorn(replayRun(await this.events(runId), opts));
-  }
-
-  /** Adds to a report the torn lines the store once cut from the run's log, if it keeps such things. */
-  private async withTorn(report: ReplayReport): Promise<ReplayReport> {
-    const torn = await this.store.tornTail?.(report.runId);
-    return torn ? { ...report, torn } : report;
+    return withTorn(this.store, replayRun(await this.events(runId), opts));
   }
 
   /**
@@ -445,13 +374,7 @@ export class Engine {
   async *replayAll(
     opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {},
   ): AsyncIterable<ReplayReport> {
-    const filter = {
-      ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}),
-      ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}),
-    };
-    for await (const { events } of this.store.readAll(filter)) {
-      yield await this.withTorn(replayRun(events, opts.candidate ? { candidate: opts.candidate } : {}));
-    }
+    yield* replayAllRuns(this.store, opts);
   }
 
   /** With `onCorrupt`, a run whose log cannot be read is reported there and the others listed; without it, it throws. */
@@ -459,15 +382,5 @@ export class Engine {
     filter: { workflowId?: string; status?: RunSummary['status'] } & CorruptRunHandler = {},
   ): Promise<RunSummary[]> {
     return this.store.listRuns(filter);
-  }
-}
-
-/** Releases a run's lease once the driver's `beforeLeaseRelease` has resolved (released however that ends). */
-async function releaseAfter(lease: RunLease | undefined, opts: DriveOptions, runId: string): Promise<void> {
-  if (!lease) return;
-  try {
-    await opts.beforeLeaseRelease?.(runId);
-  } finally {
-    await lease.release();
   }
 }

@@ -8,7 +8,9 @@
  *
  * Also what this process holds, for the core's reconcile to compare with the
  * state: the attempts in flight, those another process took over, and child
- * runs left waiting on the outside world.
+ * runs left waiting on the outside world. What a handler is handed is
+ * handler-context.ts; which attempts are held for file agents,
+ * file-agent-holds.ts; failure workflows, failure-workflows.ts.
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import {
@@ -31,9 +33,11 @@ import {
   type StartAttempt,
   type StartChild,
 } from '../runtime/index.js';
-import { AttemptControl, forFileAgents } from '../executor/index.js';
-import { hasSkills } from '../limits/index.js';
+import { AttemptControl } from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
+import { FailureWorkflows } from './failure-workflows.js';
+import { heldForFileAgent } from './file-agent-holds.js';
+import { handlerContext, toJson } from './handler-context.js';
 import { applySecrets, defaultSecrets, NO_MASK, type Masker } from '../secrets/index.js';
 
 /** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */
@@ -45,12 +49,6 @@ export interface AttemptsHost {
 }
 
 type Held = { attempt: number; restart: number; ref: InstanceRef };
-
-/** Outputs are recorded in the log: they must be JSON. */
-function toJson(value: unknown): unknown {
-  if (value === undefined) return null;
-  return JSON.parse(JSON.stringify(value));
-}
 
 export class InProcessAttempts {
   private readonly inflight = new Map<string, AttemptControl>();
@@ -65,19 +63,19 @@ export class InProcessAttempts {
    * start them again while this driver runs; a later resume asks again (a settled child reports at once).
    */
   private readonly waitingChildren = new Map<string, Held>();
-  /** Failure workflows started (by child run id) and how many are still being driven. */
-  private readonly failureChildren = new Set<string>();
-  /** The failure workflows being driven here: stopped (not cancelled) when this driver stops. */
-  private readonly failureControls = new Set<AttemptControl>();
+  /** The failed runs' failure workflows started and driven here (failure-workflows.ts). */
+  private readonly failureWorkflows: FailureWorkflows;
   /** Work of the executor's own in progress (child runs, EMITs, failure workflows), aborted or not. */
   sideWork = 0;
 
   constructor(
     private readonly opts: DriverOptions,
     private readonly host: AttemptsHost,
-  ) {}
+  ) {
+    this.failureWorkflows = new FailureWorkflows(opts);
+  }
 
-  /** Attempts held here for file agents (forAgent), by instance: nothing of this process runs them. */
+  /** Attempts held here for file agents (file-agent-holds.ts), by instance: nothing of this process runs them. */
   private readonly forAgents = new Set<string>();
 
   /** How many attempts run here (or are held here for file agents: the run waits for them). */
@@ -90,36 +88,6 @@ export class InProcessAttempts {
     let n = this.inflight.size;
     for (const key of this.forAgents) if (this.inflight.has(key)) n--;
     return n;
-  }
-
-  /**
-   * An attempt of a task on a queue file agents serve (executor/agent-queues.ts): held in flight here, so
-   * the run waits for it and its timeout counts, while an agent process takes it from the log and records its
-   * outcome (src/agent/); this driver follows the log, and reconcile drops the hold once the attempt settles.
-   * A handler task only: COMMAND programs, built-in failure steps and the executor's own work still run here.
-   */
-  private forAgent(effect: StartAttempt): boolean {
-    const requires = effect.task.requires;
-    // A task whose skills this process has runs here (started with --skills), whoever else serves its queue.
-    if (requires && hasSkills(this.opts.skills ?? [], requires)) return false;
-    if (requires) {
-      // Its gate found a file agent with the skills (executor/agent-queues.ts): held for it, as an agent queue's attempts are.
-      this.forAgents.add(effect.instance);
-      this.opts.onLog?.(
-        effect.instance,
-        `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue} with skills ${requires.join(', ')}`,
-      );
-      return true;
-    }
-    if (
-      effect.command ||
-      effect.transform ||
-      !forFileAgents(this.host.compiled(), effect.taskId, this.opts.agentQueues)
-    )
-      return false;
-    this.forAgents.add(effect.instance);
-    this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
-    return true;
   }
 
   /** What this process holds, as reconcile counts it. */
@@ -151,7 +119,7 @@ export class InProcessAttempts {
   stopAll(): void {
     for (const f of this.inflight.values()) f.abort(new Error('the engine stopped'));
     this.inflight.clear();
-    for (const f of this.failureControls) f.abort(new Error('the engine stopped'));
+    this.failureWorkflows.stopAll();
   }
 
   /** An attempt no longer wanted: a child run it started is cancelled with it. */
@@ -217,29 +185,14 @@ export class InProcessAttempts {
 
   /** A failed run's failure workflow: started once (by its run id) and driven here before this driver is idle. */
   startFailureChild(effect: StartChild): void {
-    if (this.failureChildren.has(effect.childRunId) || !this.opts.children) return;
-    this.failureChildren.add(effect.childRunId);
-    this.sideWork++;
-    const control = new AttemptControl(0, 0, { task: 'failure_workflow' });
-    this.failureControls.add(control);
-    const say = (why: string) =>
-      this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
-    void this.opts.children
-      .startChild(effect, {
-        get signal() {
-          return control.signal;
-        },
-        cancelled: () => false,
-      })
-      .then((outcome) => {
-        if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`);
-      })
-      .catch((err: unknown) => say(`could not run: ${errorMessage(err)}`))
-      .finally(() => {
-        this.failureControls.delete(control);
+    this.failureWorkflows.start(
+      effect,
+      () => this.sideWork++,
+      () => {
         this.sideWork--;
         this.host.changed();
-      });
+      },
+    );
   }
 
   /** A child left waiting whose parent attempt is no longer wanted: cancel it too. */
@@ -310,7 +263,7 @@ export class InProcessAttempts {
   invoke(effect: StartAttempt): void {
     const { taskId, attempt, instance } = effect;
     const fields = instanceFields(effect);
-    if (this.forAgent(effect)) {
+    if (heldForFileAgent(effect, this.opts, this.host, this.forAgents)) {
       this.inflight.set(instance, new AttemptControl(attempt, effect.restart, { task: taskId, ...fields }));
       return;
     }
@@ -364,7 +317,8 @@ export class InProcessAttempts {
               await this.opts.runCommand(
                 resolved.command,
                 input,
-                this.context(
+                handlerContext(
+                  this.opts,
                   effect,
                   fields,
                   control,
@@ -380,7 +334,9 @@ export class InProcessAttempts {
                 `task ${taskId} is an HTTP task, and this engine was given no HTTP executor`,
                 'LF_HTTP_UNAVAILABLE',
               );
-            output = toJson(await this.opts.runHttp(input, this.context(effect, fields, control, {}, mask)));
+            output = toJson(
+              await this.opts.runHttp(input, handlerContext(this.opts, effect, fields, control, {}, mask)),
+            );
           } else if (step) {
             // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
             if (!this.opts.failureSteps)
@@ -404,7 +360,9 @@ export class InProcessAttempts {
                 'LF_HANDLER_NOT_FOUND',
               );
             }
-            output = toJson(await handler(input, this.context(effect, fields, control, { task: effect.task }, mask)));
+            output = toJson(
+              await handler(input, handlerContext(this.opts, effect, fields, control, { task: effect.task }, mask)),
+            );
           }
           output = mask.value(output);
           if (effect.outputTo !== undefined && this.opts.writeOutput)
@@ -417,47 +375,4 @@ export class InProcessAttempts {
       false,
     );
   }
-
-  /**
-   * What a handler (or a command) is handed besides its input, made in one object: the signal a
-   * getter, so that it is made only if read (an AbortController per attempt was 1% of the engine's
-   * profile); spreading the context, as a handler may, reads it then. `extra` comes last but for it.
-   * The getter is one function for every context, reading the attempt's control from a hidden
-   * property: a getter made per object (`get signal()` in the literal) put each context in
-   * dictionary mode, about 1 µs per attempt and slower reads in the handler.
-   */
-  private context<E extends object>(
-    effect: StartAttempt,
-    fields: { iteration?: number; item?: number },
-    control: AttemptControl,
-    extra: E,
-    mask: Masker = NO_MASK,
-  ) {
-    const instance = effect.instance;
-    const ctx = {
-      runId: effect.runId,
-      workflowId: effect.workflowId,
-      taskId: effect.taskId,
-      attempt: effect.attempt,
-      ...fields,
-      idempotencyKey: effect.idempotencyKey,
-      log: (m: string) => this.opts.onLog?.(instance, mask.text(m)),
-      workflowInput: effect.workflowInput,
-      ...extra,
-    };
-    Object.defineProperty(ctx, CONTROL, { value: control });
-    Object.defineProperty(ctx, 'signal', SIGNAL);
-    return ctx as typeof ctx & { readonly signal: AbortSignal };
-  }
 }
-
-/** Where a handler's context keeps its attempt's control (non-enumerable: no copy or spread of the context carries it). */
-const CONTROL = Symbol('ledgerflow.attemptControl');
-/** The context's `signal`: an own, enumerable getter, as a getter in the object literal was, one function for all. */
-const SIGNAL: PropertyDescriptor = Object.freeze({
-  get(this: { [CONTROL]: AttemptControl }): AbortSignal {
-    return this[CONTROL].signal;
-  },
-  enumerable: true,
-  configurable: true,
-});

@@ -23,7 +23,8 @@ import {
   natsSettings,
   requestDeploy,
 } from '../cluster/index.js';
-import { encode, TriggerVerdict } from '../cluster/transport/messages.js';
+import { encode } from '../cluster/transport/messages.js';
+import { TriggerVerdict } from '../cluster/transport/run-verdicts.js';
 import { listenForVerdict } from '../cluster/client/user-publish.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';

@@ -1,15 +1,14 @@
-/** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
+/**
+ * What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published
+ * as their user: user-publish.ts, published-inputs.ts; kicks and events for the engines: engine-messages.ts).
+ */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
 import {
   ApprovalRefusedError,
-  judgedApprovalRefusal,
   CancelRefusedError,
   PauseRefusedError,
   RunNotFoundError,
-  SignalRefusedError,
-  StoreError,
-  errorMessage,
   permissionDenied,
 } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
@@ -25,41 +24,31 @@ import {
 import { KvScheduleCursor } from '../transport/schedule-cursor.js';
 import {
   DefinitionRegistry,
-  ApprovalVerdict,
+  type ApprovalVerdict,
   ControlMessage,
-  ControlVerdict,
   encode,
-  SignalMessage,
-  SignalVerdict,
-  TriggerVerdict,
+  type SignalVerdict,
+  type TriggerVerdict,
   ensureCluster,
   hasUsers,
   senderOf,
-  ANONYMOUS_SENDER,
   subjects,
-  token,
   type InputMessage,
   type ClusterSettings,
 } from '../transport/index.js';
-import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
+import {
+  controlOutcome,
+  publishApproval,
+  publishControl,
+  publishSignal,
+  type ControlOutcome,
+} from './published-inputs.js';
+import { kickRun, publishEvent } from './engine-messages.js';
 
-/**
- * What became of a pause or resume over NATS: `recorded` once an engine's
- * verdict said so (false when none came in time: it waits in LF_CONTROL), the
- * run's `status` after it (null without a verdict) and the event's `seq`.
- */
-export interface ControlOutcome {
-  recorded: boolean;
-  status: WorkflowStatus | null;
-  seq?: number;
-  reason?: string;
-}
+export type { ControlOutcome } from './published-inputs.js';
 
 /** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
 export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
-
-/** How long `start` keeps trying to wake the engines about a run it recorded. */
-const KICK_RETRY_MS = 30_000;
 
 export class ClusterClient {
   readonly store: JetStreamEventStore;
@@ -204,28 +193,7 @@ export class ClusterClient {
    * within two minutes of its start as a duplicate of its start's: the run stayed admitted and unstarted.)
    */
   async kick(runId: string, why: 'started' | 'admitted' | 'input' = 'input'): Promise<void> {
-    const kick: InputMessage = { type: 'kick', runId, ...(why === 'started' ? { started: true as const } : {}) };
-    const msgID = why === 'started' ? `${runId}/kick` : why === 'admitted' ? `${runId}/admitted` : undefined;
-    // The log has moved; the kick only wakes an engine. Retry it, so a passing failure does not leave a
-    // recorded run that nobody acts on. For as long as a cluster takes to elect new leaders after losing
-    // a node (`npm run chaos` saw 503s for several seconds).
-    const giveUpAt = Date.now() + KICK_RETRY_MS;
-    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
-      try {
-        // On the store's reply subscription (JetStreamEventStore.publishMessage): a start's one request besides the log's.
-        await this.store.publishMessage(subjects.input(this.sender, runId), encode(kick), msgID ? { msgID } : {});
-        break;
-      } catch (err) {
-        if (Date.now() + pause > giveUpAt)
-          throw new StoreError(
-            `run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); ` +
-              `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`,
-            { runId },
-            { cause: err },
-          );
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
+    return kickRun(this.store, this.sender, runId, why);
   }
 
   /** Kicks the runs the commits of `commits` admitted to a concurrency slot (a start that found one free, a decision or cancel that settled a run). */
@@ -309,35 +277,7 @@ export class ClusterClient {
     comment: string | undefined,
     waitMs: number,
   ): Promise<ApprovalVerdict | null> {
-    const verdict = await publishAsUser({
-      url: this.url,
-      connectionName: 'ledgerflow-approval',
-      as: user,
-      subject: () => subjects.approval(runId, taskId, user),
-      body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
-      verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
-      refused: refusal(
-        (m, meta, o) => new ApprovalRefusedError(m, meta, o),
-        {
-          forbidden: `NATS user ${user} may not publish approvals under that name (nats.conf permissions)`,
-          noStream:
-            'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
-          failed: 'could not publish the approval',
-        },
-        { runId, taskId, by: user },
-      ),
-    });
-    if (verdict && !verdict.accepted)
-      throw judgedApprovalRefusal({
-        runId,
-        taskId,
-        by: user,
-        decision,
-        reason: verdict.reason ?? 'refused',
-        kept: verdict.seq !== undefined,
-        notApprover: verdict.notApprover === true,
-      });
-    return verdict;
+    return publishApproval(this.url, runId, taskId, user, decision, comment, waitMs);
   }
 
   /**
@@ -354,36 +294,7 @@ export class ClusterClient {
     name: string,
     opts: { data?: unknown; as?: string; waitMs?: number } = {},
   ): Promise<SignalVerdict | null> {
-    const body = SignalMessage.parse({ name, ...(opts.data !== undefined ? { data: opts.data } : {}) });
-    const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
-    const verdict = await publishAsUser({
-      url: this.url,
-      connectionName: 'ledgerflow-signal',
-      as: sender,
-      subject: () => subjects.signal(sender, runId),
-      body: encode(body),
-      verdict: {
-        subject: () => subjects.signalVerdict(sender, runId),
-        schema: SignalVerdict,
-        waitMs: opts.waitMs ?? 0,
-      },
-      refused: refusal(
-        (m, meta, o) => new SignalRefusedError(m, meta, o),
-        {
-          forbidden: `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so)`,
-          noStream:
-            'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
-          failed: 'could not publish the signal',
-        },
-        { runId, name, by: sender },
-      ),
-    });
-    if (verdict && !verdict.accepted)
-      throw new SignalRefusedError(
-        `cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`,
-        { runId, name, by: sender },
-      );
-    return verdict;
+    return publishSignal(this.url, this.sender, runId, name, opts);
   }
 
   /**
@@ -404,7 +315,7 @@ export class ClusterClient {
       action: 'pause',
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     });
-    return this.controlOutcome(runId, body, opts, PauseRefusedError);
+    return controlOutcome(this.url, this.sender, runId, body, opts, PauseRefusedError);
   }
 
   /**
@@ -419,7 +330,13 @@ export class ClusterClient {
     runId: string,
     opts: { as?: string; waitMs?: number } = {},
   ): Promise<ControlOutcome & { changed: boolean }> {
-    const { verdict } = await this.publishControl(runId, ControlMessage.parse({ action: 'resume' }), opts);
+    const { verdict } = await publishControl(
+      this.url,
+      this.sender,
+      runId,
+      ControlMessage.parse({ action: 'resume' }),
+      opts,
+    );
     if (verdict && !verdict.accepted) {
       if (verdict.status === undefined) throw new RunNotFoundError(runId);
       return { changed: false, recorded: false, status: verdict.status, reason: verdict.reason ?? 'refused' };
@@ -448,63 +365,7 @@ export class ClusterClient {
       action: 'cancel',
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     });
-    return this.controlOutcome(runId, body, opts, CancelRefusedError);
-  }
-
-  /** A pause or cancel published, and what the engine said of it: refused (`Refused`), a run that does not exist, or recorded (or queued, no verdict in time). */
-  private async controlOutcome(
-    runId: string,
-    body: ControlMessage,
-    opts: { as?: string; waitMs?: number },
-    Refused: typeof PauseRefusedError | typeof CancelRefusedError,
-  ): Promise<ControlOutcome> {
-    const { sender, verdict } = await this.publishControl(runId, body, opts);
-    if (verdict && !verdict.accepted) {
-      if (verdict.status === undefined) throw new RunNotFoundError(runId);
-      throw new Refused(`cannot ${body.action} run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, {
-        runId,
-        status: verdict.status,
-        by: sender,
-      });
-    }
-    return {
-      recorded: verdict !== null,
-      status: verdict?.status ?? null,
-      ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}),
-    };
-  }
-
-  /** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
-  private async publishControl(
-    runId: string,
-    body: ControlMessage,
-    opts: { as?: string; waitMs?: number },
-  ): Promise<{ sender: string; verdict: ControlVerdict | null }> {
-    const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
-    const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
-    const verdict = await publishAsUser({
-      url: this.url,
-      connectionName: `ledgerflow-${body.action}`,
-      as: sender,
-      subject: () => subjects.control(sender, runId),
-      body: encode(body),
-      verdict: {
-        subject: () => subjects.controlVerdict(sender, runId),
-        schema: ControlVerdict,
-        waitMs: opts.waitMs ?? 10_000,
-      },
-      refused: refusal(
-        (m, meta, o) => new Refused(m, meta, o),
-        {
-          forbidden: `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so)`,
-          noStream:
-            'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)',
-          failed: `could not publish the ${body.action}`,
-        },
-        { runId, by: sender },
-      ),
-    });
-    return { sender, verdict };
+    return controlOutcome(this.url, this.sender, runId, body, opts, CancelRefusedError);
   }
 
   /**
@@ -518,18 +379,7 @@ export class ClusterClient {
   ): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
     const { js } = await this.conn();
     const nc = await this.store.connection();
-    let subject: string | null = null;
-    try {
-      subject = subjects.triggerVerdict(event.id);
-    } catch {
-      /* an id that is no subject token: no verdict to wait for */
-    }
-    const verdict =
-      subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
-    const ack = await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
-    // The stream dropped it as a repeat within its dedup window: no engine sees it again, so no verdict comes.
-    if (ack.duplicate) return { verdict: null, duplicate: true };
-    return { verdict: verdict ? await verdict.next : null, duplicate: false };
+    return publishEvent(js, nc, event, opts);
   }
 
   async close(): Promise<void> {

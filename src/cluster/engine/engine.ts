@@ -14,25 +14,18 @@
  * part is a file of its own, wired here: run-host.ts (the runs held and the
  * one commit), inbox.ts (consumers, delivery bounds, dead letters, verdicts),
  * parse.ts (what every message says), routes.ts and inputs.ts (what each
- * message does), effects.ts, children.ts, trigger-events.ts,
- * notifications.ts and schedule-loop.ts.
+ * message does, engine-consumers.ts which stream goes where), effects.ts, children.ts, trigger-events.ts,
+ * notifications.ts and schedule-loop.ts; what it is given is engine-options.ts,
+ * its counters engine-stats.ts.
  */
 import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { EventEnvelope } from '../../events/index.js';
-import type { RunSnapshot, WaitAttempt } from '../../runtime/index.js';
-import type { Notifier, NotificationsConfig } from '../../notify/index.js';
+import type { WaitAttempt } from '../../runtime/index.js';
+import type { Notifier } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
-import {
-  JetStreamEventStore,
-  JetStreamSnapshotStore,
-  type JetStreamSnapshotOptions,
-  type JetStreamStoreOptions,
-  jetstream,
-  jetstreamManager,
-} from '../../store/index.js';
-import type { EventTypeSpec, Scheduler } from '../../triggers/index.js';
+import { JetStreamEventStore, JetStreamSnapshotStore, jetstream, jetstreamManager } from '../../store/index.js';
+import type { Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import {
   AttemptTokens,
@@ -50,88 +43,30 @@ import {
   PresenceRegistry,
   UnservedLog,
   publishAttemptKey,
-  type ClusterSettings,
   type Custody,
 } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
-import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { randomHex, useNativeDigest, type ChildRef } from '../../executor/index.js';
 import { LimitsWatch } from '../../limits/index.js';
 import { publishEffects } from './effects.js';
-import { publishWait, skilledBy, takeGateWait } from './gate-waits.js';
+import { publishWait, skilledBy } from './gate-waits.js';
 import { Inbox, type Lifecycle } from './inbox.js';
-import { takeInput, type InputHost } from './inputs.js';
 import { startLegacyTaskMover } from './legacy-tasks.js';
 import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
 import { Requests } from './requests.js';
-import { LetterRate } from './letter-rate.js';
 import { RunHost } from './run-host.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { TriggerEvents } from './trigger-events.js';
 import { KvGateStore, StreamGateLog } from './trigger-gates.js';
+import { DEFAULT_SNAPSHOT_EVERY, type ClusterEngineOptions } from './engine-options.js';
+import { engineStats } from './engine-stats.js';
+import { takeEngineMessages } from './engine-consumers.js';
 
-/** Dead letters of one sender's refused reports a minute: an honest worker has none; a forger's flood must not push out the engines' letters. */
-const REFUSED_REPORT_LETTERS_PER_MINUTE = 20;
-
-export interface ClusterEngineOptions {
-  /**
-   * Who is who (docs/users.md): a sender's level for the approval and control rules. A NATS user the file does not
-   * name, or any sender on a server without users (names unproven), is judged a Worker (L3).
-   */
-  users?: ReadonlyMap<string, { level: Level; domains?: readonly string[] }>;
-  /** The folder whose .3ox/ the built-in failure steps write incidents/ and preserved/ into (default: the working folder). */
-  projectDir?: string;
-  nats: string | JetStreamStoreOptions;
-  settings?: ClusterSettings;
-  /** Event type schemas for triggers (events/<type>.yaml). */
-  eventTypes?: Map<string, EventTypeSpec>;
-  /** Runs processed at once by this engine (different runs; one run is always processed by one step at a time here). */
-  concurrency?: number;
-  log?: (line: string) => void;
-  now?: () => number;
-  /**
-   * Snapshots of long runs in a KV bucket: one is written each time a run's
-   * log crosses a multiple of `every` events (default 1000; 0 turns them off),
-   * and an engine that loads a run it has not cached starts from it. Short
-   * runs never get one.
-   */
-  snapshots?: JetStreamSnapshotOptions & { every?: number };
-  /**
-   * Schedule triggers of the deployed definitions: every `tickMs` (default
-   * 1000) the engine fires the slots due at `now()` (src/triggers/scheduler.ts),
-   * claiming each in KV LF_SCHEDULES, so however many engines run a slot
-   * starts one run. `graceMs`: how late a slot may be and still be on time
-   * (older ones are missed and catch_up decides); `false`: this engine fires none.
-   */
-  schedules?: false | { tickMs?: number; graceMs?: number; claimTimeoutMs?: number };
-  /**
-   * After each commit this engine appended, with the run's state before and after it (the
-   * embedded driver's DriverHooks.onCommit): metrics (src/metrics) count each commit once
-   * across engines this way. Called synchronously; it must not throw.
-   */
-  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
-  /** Told each notification note this engine appends (metrics: `LedgerflowMetrics.hooks.onNoted`). */
-  onNoted?: (events: EventEnvelope[]) => void;
-  /** The run index projection (KV LF_RUNS_INDEX, src/query): every engine runs it unless `false`. */
-  runIndex?: false;
-  /** Global notification rules and delivery settings (`--notifications`); each definition's own rules apply anyway. */
-  notifications?: Pick<NotificationsConfig, 'rules' | 'delivery'>;
-  /** How long stop() lets the messages in hand finish before handing them back (default 10 s). */
-  stopGraceMs?: number;
-  /** How often this engine looks for queued runs a lost engine left without admission (admissions.ts; default 30 s, and once at start). */
-  admissionSweepMs?: number;
-  /**
-   * Offer each attempt straight to an idle worker before queueing it (direct-dispatch.ts). On by default; `false` puts
-   * every attempt on its queue's stream (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
-   */
-  directDispatch?: boolean;
-}
-
-export const DEFAULT_SNAPSHOT_EVERY = 1000;
+export { DEFAULT_SNAPSHOT_EVERY, type ClusterEngineOptions } from './engine-options.js';
 
 export class ClusterEngine {
   readonly store: JetStreamEventStore;
@@ -151,47 +86,8 @@ export class ClusterEngine {
   private sendersProven = false;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
-  /** Counters a test or an operator can read. */
-  readonly stats = {
-    inputs: 0,
-    forged: 0,
-    /** Outcomes workers handed straight to this engine (lf.reports) that it recorded: not taken from LF_INPUTS. */
-    directReports: 0,
-    /** Attempts offered straight to workers; taken by one (or maybe: no answer); queued later because their worker went quiet. */
-    offered: 0,
-    handedOver: 0,
-    carried: 0,
-    requeued: 0,
-    restarts: 0,
-    commits: 0,
-    conflicts: 0,
-    stale: 0,
-    dispatched: 0,
-    timers: 0,
-    approvals: 0,
-    signals: 0,
-    controls: 0,
-    starts: 0,
-    deploys: 0,
-    limits: 0,
-    refused: 0,
-    triggered: 0,
-    deadLetters: 0,
-    /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
-    retries: 0,
-    /** Refusals past their sender's dead-letter rate (letter-rate.ts): refused and acked, no letter kept; reports, and decisions naming no HUMAN task. */
-    unletteredReports: 0,
-    unletteredDecisions: 0,
-    snapshotsWritten: 0,
-    snapshotLoads: 0,
-    snapshotsRefused: 0,
-    /** Child runs started (SUB_WORKFLOW attempts, failure workflows). */
-    childRuns: 0,
-    /** Runs this engine started for schedule slots it claimed. */
-    scheduled: 0,
-    /** Schedule ticks done (each fires what is due at that moment). */
-    scheduleTicks: 0,
-  };
+  /** Counters a test or an operator can read (engine-stats.ts). */
+  readonly stats = engineStats();
   /** Delivers the notifications of the commits this engine makes (src/notify). */
   notifier!: Notifier;
   /** Fires schedule slots (null: this engine fires none). */
@@ -391,65 +287,26 @@ export class ClusterEngine {
         return first?.type === 'run.started' ? first.data.source : undefined;
       },
     });
-    // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
-    const reportLetters = new LetterRate({
-      perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE,
-      what: 'refused reports',
-      now,
-      log,
-    });
-    const inputs: InputHost = {
-      tokens,
-      stats,
-      sendersProven: () => this.sendersProven,
-      now,
-      log,
-      letterAllowed: (sender) => reportLetters.allow(sender),
-      withRun: (runId, fn) => host.withRun(runId, fn),
-      load: (runId, fresh) => host.load(runId, fresh),
-      process: (runId, events, o) => host.process(runId, events, o),
-      deadLetter: (kind, reason, m, details) => inbox.deadLetter(kind, reason, m, details),
-      dropMalformed: (kind, m, malformed) => inbox.dropMalformed(kind, m, malformed),
-      // Longer than an engine holds an input: the outcome it waits for may be with an engine that died.
-      finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
-      // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
-      ...(direct ? { reported: (e) => direct.reported(e) } : {}),
-    };
-    inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) =>
-      takeInput(inputs, m, custody),
-    );
-    this.closeOwnReports = serveDirectReports({
+    this.closeOwnReports = takeEngineMessages({
       nc,
-      host: inputs,
+      js,
+      store,
+      tokens,
+      host,
+      inbox,
+      routes,
+      triggers,
+      direct,
+      engineName,
       inHand: this.inHand,
       life,
       stats,
-      direct: direct ? { dispatch: direct, engine: engineName } : null,
+      now,
+      log,
+      settings,
+      skilled,
+      sendersProven: () => this.sendersProven,
     });
-    // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
-    // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
-    inbox.consume(
-      STREAMS.timers.name,
-      ENGINE_CONSUMERS.timers,
-      'timers',
-      (m, custody) =>
-        m.subject.endsWith('.gate')
-          ? takeGateWait({ js, store, host, now, log, skilled }, m, custody)
-          : routes.timer(m, custody),
-      { boundFirst: false },
-    );
-    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) =>
-      routes.input('approval', m, custody),
-    );
-    inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) =>
-      triggers.take(m, custody),
-    );
-    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) =>
-      routes.input('signal', m, custody),
-    );
-    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) =>
-      routes.input('control', m, custody),
-    );
     // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.
     const actorOf = users
       ? (user: string): Actor => {

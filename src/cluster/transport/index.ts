@@ -22,27 +22,29 @@ export {
 export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';
 export {
-  ApprovalVerdict,
   AskAnswer,
   AskMessage,
-  ControlMessage,
-  ControlVerdict,
   DeadLetterMessage,
   GateWaitMessage,
   InputMessage,
   OfferAnswer,
   ReportAnswer,
-  SignalMessage,
-  SignalVerdict,
   TaskMessage,
   TimerMessage,
-  TriggerVerdict,
   credentials,
   decodeOrUndefined,
   encode,
   type HeldMessage,
   type OutcomeMessage,
 } from './messages.js';
+export {
+  ApprovalVerdict,
+  ControlMessage,
+  ControlVerdict,
+  SignalMessage,
+  SignalVerdict,
+  TriggerVerdict,
+} from './run-verdicts.js';
 export { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from './report-headers.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
 export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';

@@ -24,15 +24,14 @@ import type { RunInput } from '../../runtime/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
 import {
   ApprovalMessage,
-  ControlMessage,
   decodeOrUndefined,
   HeldMessage,
   InputMessage,
-  SignalMessage,
   TaskMessage,
   TimerMessage,
   type OutcomeMessage,
 } from './messages.js';
+import { ControlMessage, SignalMessage } from './run-verdicts.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
 import { DeployRequest, LimitsRequest, REQUEST_ID, StartRequest } from './requests.js';
 

@@ -14,11 +14,8 @@ import { BreakerStateSchema, GateStateSchema } from '../../limits/index.js';
 import { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
 import {
   ApprovalMessage,
-  ApprovalVerdict,
   AskAnswer,
   AskMessage,
-  ControlMessage,
-  ControlVerdict,
   DeadLetterMessage,
   GateWaitMessage,
   HeldMessage,
@@ -27,12 +24,17 @@ import {
   PresenceMessage,
   PresenceReport,
   ReportAnswer,
-  SignalMessage,
-  SignalVerdict,
   TaskMessage,
   TimerMessage,
-  TriggerVerdict,
 } from './messages.js';
+import {
+  ApprovalVerdict,
+  ControlMessage,
+  ControlVerdict,
+  SignalMessage,
+  SignalVerdict,
+  TriggerVerdict,
+} from './run-verdicts.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */

@@ -1,0 +1,114 @@
+/**
+ * Which stream each of an engine's consumers takes and where its messages go: workers' outcomes and inputs
+ * (inputs.ts, and those handed straight to it: direct-reports.ts), timers and gate waits, approvals, trigger events,
+ * signals and run control. Apart from engine.ts, which makes the parts this wires.
+ */
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamEventStore } from '../../store/index.js';
+import {
+  ENGINE_CONSUMERS,
+  STREAMS,
+  type AttemptTokens,
+  type ClusterSettings,
+  type InHand,
+} from '../transport/index.js';
+import { serveDirectReports } from './direct-reports.js';
+import type { DirectDispatch } from './direct-dispatch.js';
+import type { EngineStats } from './engine-stats.js';
+import { takeGateWait, type skilledBy } from './gate-waits.js';
+import type { Inbox, Lifecycle } from './inbox.js';
+import { takeInput, type InputHost } from './inputs.js';
+import { LetterRate } from './letter-rate.js';
+import type { Routes } from './routes.js';
+import type { RunHost } from './run-host.js';
+import type { TriggerEvents } from './trigger-events.js';
+
+/** Dead letters of one sender's refused reports a minute: an honest worker has none; a forger's flood must not push out the engines' letters. */
+const REFUSED_REPORT_LETTERS_PER_MINUTE = 20;
+
+/** The parts of an engine its consumers hand messages to. */
+export interface EngineConsumers {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  store: JetStreamEventStore;
+  tokens: AttemptTokens;
+  host: RunHost;
+  inbox: Inbox;
+  routes: Routes;
+  triggers: TriggerEvents;
+  direct: DirectDispatch | null;
+  engineName: string;
+  inHand: InHand;
+  life: Lifecycle;
+  stats: EngineStats;
+  now: () => number;
+  log: (line: string) => void;
+  settings: ClusterSettings | undefined;
+  skilled: ReturnType<typeof skilledBy>;
+  sendersProven: () => boolean;
+}
+
+/** Starts the engine's consumers of inputs, timers, approvals, triggers, signals and control; returns what closes its own reports' subscription. */
+export function takeEngineMessages(o: EngineConsumers): () => void {
+  const { nc, js, store, tokens, host, inbox, routes, triggers, direct, engineName, inHand, life, stats, now, log } = o;
+  const { settings, skilled } = o;
+  // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
+  const reportLetters = new LetterRate({
+    perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE,
+    what: 'refused reports',
+    now,
+    log,
+  });
+  const inputs: InputHost = {
+    tokens,
+    stats,
+    sendersProven: o.sendersProven,
+    now,
+    log,
+    letterAllowed: (sender) => reportLetters.allow(sender),
+    withRun: (runId, fn) => host.withRun(runId, fn),
+    load: (runId, fresh) => host.load(runId, fresh),
+    process: (runId, events, o) => host.process(runId, events, o),
+    deadLetter: (kind, reason, m, details) => inbox.deadLetter(kind, reason, m, details),
+    dropMalformed: (kind, m, malformed) => inbox.dropMalformed(kind, m, malformed),
+    // Longer than an engine holds an input: the outcome it waits for may be with an engine that died.
+    finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
+    // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
+    ...(direct ? { reported: (e) => direct.reported(e) } : {}),
+  };
+  inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) => takeInput(inputs, m, custody));
+  const closeOwnReports = serveDirectReports({
+    nc,
+    host: inputs,
+    inHand,
+    life,
+    stats,
+    direct: direct ? { dispatch: direct, engine: engineName } : null,
+  });
+  // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
+  // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
+  inbox.consume(
+    STREAMS.timers.name,
+    ENGINE_CONSUMERS.timers,
+    'timers',
+    (m, custody) =>
+      m.subject.endsWith('.gate')
+        ? takeGateWait({ js, store, host, now, log, skilled }, m, custody)
+        : routes.timer(m, custody),
+    { boundFirst: false },
+  );
+  inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) =>
+    routes.input('approval', m, custody),
+  );
+  inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) =>
+    triggers.take(m, custody),
+  );
+  inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) =>
+    routes.input('signal', m, custody),
+  );
+  inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) =>
+    routes.input('control', m, custody),
+  );
+  return closeOwnReports;
+}

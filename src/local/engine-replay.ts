@@ -1,0 +1,27 @@
+/**
+ * Replaying recorded runs for an Engine (its replay and replayAll): each report with the torn lines the store once
+ * cut from the run's log, if it keeps such things. Apart from engine.ts, the Engine's public face.
+ */
+import type { Definition } from '../definition/index.js';
+import { replayRun, type ReplayReport } from '../runtime/index.js';
+import type { CorruptRunHandler, EventStore } from '../store/index.js';
+
+/** Adds to a report the torn lines the store once cut from the run's log, if it keeps such things. */
+export async function withTorn(store: EventStore, report: ReplayReport): Promise<ReplayReport> {
+  const torn = await store.tornTail?.(report.runId);
+  return torn ? { ...report, torn } : report;
+}
+
+/** Every recorded run replayed (Engine.replayAll), one report per run, in the store's order. */
+export async function* replayAllRuns(
+  store: EventStore,
+  opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler,
+): AsyncIterable<ReplayReport> {
+  const filter = {
+    ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}),
+    ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}),
+  };
+  for await (const { events } of store.readAll(filter)) {
+    yield await withTorn(store, replayRun(events, opts.candidate ? { candidate: opts.candidate } : {}));
+  }
+}
