@@ -105,7 +105,6 @@ export class RunDriver {
         for (const ev of events) if (ev.type === 'task.restarted') this.attempts.takenOverElsewhere(ev.data);
       },
     });
-    const driver = this;
     // The run's workflow as the log has it (a run.migrated followed) is asked of the host, not read from a copy of the
     // options with a getter (Object.create(opts, descriptors) was a dictionary-mode object per run, about 10 µs).
     this.attempts = new InProcessAttempts(opts, {
@@ -114,7 +113,7 @@ export class RunDriver {
       compiled: () => this.compiled,
     });
     this.timers = new ArmedTimers(opts.clock);
-    this.waits = driverGateWaits(opts, driver, {
+    this.waits = driverGateWaits(opts, this, {
       current: () => this.log.current,
       submit: (ev) => this.submit(ev),
       changed: () => this.notify(),
