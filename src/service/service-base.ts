@@ -5,7 +5,6 @@
  * the driving logic reads on its own; its members are Service's.
  */
 import { setMaxListeners } from 'node:events';
-import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { Handlers, RunView } from '../runtime/index.js';
@@ -36,7 +35,6 @@ export abstract class ServiceBase {
   protected readonly drainCtl = new AbortController();
   protected readonly stopCtl = new AbortController();
   protected release: (() => Promise<void>) | null = null;
-  protected watcher: FSWatcher | undefined;
   protected rescanTimer: ReturnType<typeof setInterval> | undefined;
   protected tickTimer: ReturnType<typeof setInterval> | undefined;
   protected scanning = false;

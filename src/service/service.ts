@@ -29,7 +29,7 @@
  * candidates.ts; reading lock and lease holders, holders.ts; its state and
  * bookkeeping (the base class it extends), service-base.ts.
  */
-import { watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunBusyError, errorMessage } from '../errors/index.js';
@@ -45,6 +45,8 @@ import { ServiceBase } from './service-base.js';
 const LOOKS = 8;
 
 export class Service extends ServiceBase {
+  /** Its store's runs folder watched (private: the package's types name nothing of node:fs). */
+  private watcher: FSWatcher | undefined;
   /**
    * Takes the store (standing by while another service holds it) and starts
    * driving. Resolves once this service is the active one; false when stop()
