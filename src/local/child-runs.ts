@@ -121,6 +121,8 @@ export class ChildRuns implements ChildExecutor {
                 message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\``,
               },
         run: async (id) => {
+          // Withdrawn while the child was being started (its parent's attempt timed out meanwhile): cancelled, not driven.
+          if (control.signal.aborted) return withdrawn();
           let view: RunView;
           try {
             view = await engine.drive(id, {

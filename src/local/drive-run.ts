@@ -15,6 +15,8 @@ export async function driveToIdle(driver: RunDriver, opts: DriveOptions): Promis
   if (stop) opts.signal?.addEventListener('abort', stop);
   if (drain) opts.drain?.addEventListener('abort', drain);
   driver.start();
+  // A signal aborted before the drive began fires no event: stopped at once, as it would have been.
+  if (opts.signal?.aborted) driver.stop();
   if (opts.drain?.aborted) driver.drain();
   try {
     const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
