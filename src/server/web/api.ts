@@ -77,18 +77,15 @@ export const api = {
   del: <T>(path: string) => request<T>('DELETE', path),
 };
 
-/** The session (who is signed in, the CSRF token); remembers the CSRF token for later actions. */
-export async function loadSession(): Promise<Session> {
-  const s = await api.get<Session>('/api/session');
+/** The CSRF token of a session, remembered for later actions. */
+const remember = (s: Session) => {
   setCsrf(s.csrf);
   return s;
-}
-
-export async function signIn(user: string, password: string): Promise<Session> {
-  const s = await api.post<Session>('/api/session', { user, password });
-  setCsrf(s.csrf);
-  return s;
-}
+};
+/** The session (who is signed in, the CSRF token). */
+export const loadSession = () => api.get<Session>('/api/session').then(remember);
+export const signIn = (user: string, password: string) =>
+  api.post<Session>('/api/session', { user, password }).then(remember);
 
 export async function signOut(): Promise<void> {
   await api.del('/api/session');

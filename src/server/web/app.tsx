@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, onUnauthorized, signOut } from './api.js';
-import { Link, NotFound, useTitle } from './components/common.js';
+import { Button, Link, NotFound, useTitle } from './components/common.js';
 import { match, navigate, useLocation } from './router.js';
 import type { Session } from './types.js';
 import { RunsPage } from './pages/runs.js';
@@ -36,26 +36,21 @@ const NAV: Array<[string, string]> = [
   ['/stats', 'Metrics'],
 ];
 
+/** Signed out: how to get in, from what the session, or a 401, says of the store. */
+const out = (of: { mode?: string | undefined; signIn?: boolean | undefined } | undefined): Auth => ({
+  state: 'out',
+  mode: of?.mode === 'nats' ? 'nats' : 'embedded',
+  signIn: of?.mode === 'nats' || of?.signIn === true,
+});
+
 export function App() {
   const { path } = useLocation();
   const [auth, setAuth] = useState<Auth>({ state: 'loading' });
 
   const refresh = () =>
     loadSession().then(
-      (s) =>
-        setAuth(
-          s.user === null && s.mode === 'nats'
-            ? { state: 'out', mode: 'nats', signIn: true }
-            : { state: 'in', session: s },
-        ),
-      (e: unknown) => {
-        const nats = e instanceof ApiError && e.mode === 'nats';
-        setAuth({
-          state: 'out',
-          mode: nats ? 'nats' : 'embedded',
-          signIn: nats || (e instanceof ApiError && e.signIn === true),
-        });
-      },
+      (s) => setAuth(s.user === null && s.mode === 'nats' ? out(s) : { state: 'in', session: s }),
+      (e: unknown) => setAuth(out(e instanceof ApiError ? e : undefined)),
     );
 
   useEffect(() => {
@@ -109,21 +104,7 @@ export function App() {
                   </span>
                 ) : null}
               </span>
-              <button
-                type="button"
-                class="link"
-                onClick={() =>
-                  void signOut().then(() =>
-                    setAuth({
-                      state: 'out',
-                      mode: session.mode === 'nats' ? 'nats' : 'embedded',
-                      signIn: session.mode === 'nats' || session.signIn === true,
-                    }),
-                  )
-                }
-              >
-                Sign out
-              </button>
+              <Button label="Sign out" class="link" onClick={() => void signOut().then(() => setAuth(out(session)))} />
             </>
           ) : (
             <span

@@ -1,4 +1,5 @@
 /** How times, durations and values read on the page (pure). */
+import { SETTLED } from './status.js';
 
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
@@ -24,8 +25,6 @@ export function between(
   return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
 }
 
-const SETTLED_RUN = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-
 /**
  * A run's duration as every page writes it, from the run's own times: settled, from its start to its end;
  * otherwise (running, waiting for a person, paused, queued) from its start to `now`, marked "so far". The runs
@@ -35,7 +34,7 @@ export function runDuration(
   run: { status: string; startedAt: string | null | undefined; completedAt: string | null | undefined },
   now = Date.now(),
 ): string {
-  const settled = SETTLED_RUN.has(run.status);
+  const settled = SETTLED.has(run.status);
   const text = duration(between(run.startedAt, settled ? run.completedAt : null, now));
   return settled || text === '—' ? text : `${text} so far`;
 }
@@ -77,5 +76,14 @@ export function triggerText(
       return `retry of ${t.runId ?? ''}`;
     default:
       return 'manual';
+  }
+}
+
+/** `text` parsed as JSON, else an Error saying `problem` (for the page to show). */
+export function parseJson(text: string, problem: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return new Error(problem);
   }
 }

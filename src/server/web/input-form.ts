@@ -25,8 +25,9 @@ export function buildInput(
   const problems: FieldProblem[] = [];
   for (const d of decls) {
     const raw = texts[d.name] ?? '';
+    const refuse = (why: string) => problems.push({ field: d.name, message: `${d.name}${why}` });
     if (raw.trim() === '') {
-      if (d.required && d.default === undefined) problems.push({ field: d.name, message: `${d.name} is required` });
+      if (d.required && d.default === undefined) refuse(' is required');
       continue;
     }
     switch (d.type) {
@@ -35,14 +36,12 @@ export function buildInput(
         break;
       case 'number': {
         const n = Number(raw);
-        if (!Number.isFinite(n))
-          problems.push({ field: d.name, message: `${d.name}: expected a number, got "${raw}"` });
+        if (!Number.isFinite(n)) refuse(`: expected a number, got "${raw}"`);
         else input[d.name] = n;
         break;
       }
       case 'boolean':
-        if (raw !== 'true' && raw !== 'false')
-          problems.push({ field: d.name, message: `${d.name}: expected true or false` });
+        if (raw !== 'true' && raw !== 'false') refuse(': expected true or false');
         else input[d.name] = raw === 'true';
         break;
       default: {
@@ -50,17 +49,12 @@ export function buildInput(
         try {
           const v: unknown = JSON.parse(raw);
           if (d.type === 'object' && (typeof v !== 'object' || v === null || Array.isArray(v)))
-            problems.push({ field: d.name, message: `${d.name}: expected a JSON object` });
-          else if (d.type === 'array' && !Array.isArray(v))
-            problems.push({ field: d.name, message: `${d.name}: expected a JSON array` });
+            refuse(': expected a JSON object');
+          else if (d.type === 'array' && !Array.isArray(v)) refuse(': expected a JSON array');
           else input[d.name] = v;
         } catch {
           if (d.type === 'any') input[d.name] = raw;
-          else
-            problems.push({
-              field: d.name,
-              message: `${d.name}: not JSON (${d.type === 'object' ? '{"key": "value"}' : '["a", "b"]'})`,
-            });
+          else refuse(`: not JSON (${d.type === 'object' ? '{"key": "value"}' : '["a", "b"]'})`);
         }
       }
     }

@@ -6,33 +6,18 @@
 import type { RunView } from '../../runtime/view.js';
 import type { Definition, InputDecl } from '../../definition/types.js';
 import type { WorkflowStatus } from '../../events/index.js';
-import type { WorkflowGraph } from '../../definition/workflow-graph.js';
+import type { WorkflowGraph as Graph } from '../../definition/workflow-graph.js';
 import type { Diagnostic } from '../../errors/index.js';
-import type { MetricsSummary } from '../metrics-summary.js';
-import type { WorkflowStats } from '../../stats/figures.js';
-import type { MonitoringMetric } from '../../definition/types.js';
-import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
-import type { RunPage as RunsPage } from '../../query/paging.js';
-import type { BreakerReport } from '../../limits/breaker-gate.js';
 
-export type {
-  AttemptInput,
-  RunRecord,
-  RunsPage,
-  RunView,
-  Definition,
-  InputDecl,
-  WorkflowStatus,
-  Diagnostic,
-  MetricsSummary,
-  ScheduleRow,
-  WorkflowStats,
-  MonitoringMetric,
-  BreakerReport,
-};
-export type Graph = WorkflowGraph;
+export type { RunView, Definition, InputDecl, WorkflowStatus, Graph, Diagnostic, AttemptInput, RunRecord };
+export type { MetricsSummary } from '../metrics-summary.js';
+export type { WorkflowStats } from '../../stats/figures.js';
+export type { MonitoringMetric } from '../../definition/types.js';
+export type { ScheduleRow } from '../../triggers/schedule-rows.js';
+export type { RunPage as RunsPage } from '../../query/paging.js';
+export type { BreakerReport } from '../../limits/breaker-gate.js';
 
 export interface RunDetail {
   run: RunView;

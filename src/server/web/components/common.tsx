@@ -1,15 +1,33 @@
-/** Small pieces every page uses: links, status badges, JSON blocks, errors, loading. */
-import type { ComponentChildren } from 'preact';
+/** What every page uses: links, badges, JSON, errors, heads, tables, buttons, form fields, and the load and act hooks. */
+import type {
+  ComponentChildren,
+  InputHTMLAttributes,
+  PartialInputHTMLAttributes,
+  TextareaHTMLAttributes,
+} from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { json } from '../format.js';
 import { linkClick } from '../router.js';
 import { toneOf } from '../status.js';
 
-export function Link(props: { href: string; children: ComponentChildren; class?: string; title?: string }) {
+/** An in-app link: to `href`, or to `run`'s page, or to workflow `def`'s definition (the id its text unless given). */
+export function Link(props: {
+  href?: string;
+  run?: string;
+  def?: string;
+  children?: ComponentChildren;
+  class?: string;
+  title?: string;
+}) {
+  const href =
+    props.href ??
+    (props.run !== undefined
+      ? `/runs/${encodeURIComponent(props.run)}`
+      : `/definitions/${encodeURIComponent(props.def!)}`);
   return (
-    <a href={props.href} class={props.class} title={props.title} onClick={(e) => linkClick(e, props.href)}>
-      {props.children}
+    <a href={href} class={props.class} title={props.title} onClick={(e) => linkClick(e, href)}>
+      {props.children ?? props.run ?? props.def}
     </a>
   );
 }
@@ -22,9 +40,17 @@ export function Status(props: { status: string | undefined }) {
   );
 }
 
-/** Any value as indented JSON text (never as markup). */
-export function Json(props: { value: unknown; class?: string }) {
-  return <pre class={`json ${props.class ?? ''}`}>{json(props.value)}</pre>;
+/** Any value as indented JSON text (never as markup), under its `title` (an h3) when given. */
+export function Json(props: { value: unknown; class?: string; title?: ComponentChildren }) {
+  const pre = <pre class={`json ${props.class ?? ''}`}>{json(props.value)}</pre>;
+  return props.title === undefined ? (
+    pre
+  ) : (
+    <>
+      <h3>{props.title}</h3>
+      {pre}
+    </>
+  );
 }
 
 export function ErrorBox(props: { error: unknown }) {
@@ -48,9 +74,10 @@ export function ErrorBox(props: { error: unknown }) {
   );
 }
 
-/** A table: its heads, then a row per item by `row`; none at all: the `empty` note instead (when given). */
+/** A table: its heads, then a row per item by `row`; none at all: the `empty` note instead (when given). `cols`: its columns' classes (`c-` each). */
 export function Table<T>(props: {
-  heads: string[];
+  heads: ComponentChildren[];
+  cols?: string;
   rows: readonly T[];
   row: (r: T, i: number) => ComponentChildren;
   empty?: ComponentChildren;
@@ -60,6 +87,13 @@ export function Table<T>(props: {
   if (props.rows.length === 0 && props.empty !== undefined) return <Empty>{props.empty}</Empty>;
   return (
     <table class={props.class ? `table ${props.class}` : 'table'} data-testid={props.testid}>
+      {props.cols ? (
+        <colgroup>
+          {props.cols.split(' ').map((c) => (
+            <col key={c} class={`c-${c}`} />
+          ))}
+        </colgroup>
+      ) : null}
       <thead>
         <tr>
           {props.heads.map((h, i) => (
@@ -91,23 +125,163 @@ export function Card(props: {
   );
 }
 
-/** An action's state: `busy` while one runs and the `error` it failed with; `run` starts one (clearing the error). */
-export function useAction(): {
-  busy: boolean;
-  error: unknown;
-  setError: (e: unknown) => void;
-  run: (f: () => Promise<unknown>) => void;
-} {
+/**
+ * Click and Enter alike do `act` on an element that is no button but takes the keyboard as one (a table cell, a
+ * timeline event, an SVG node: a button inside would change their layout).
+ */
+export const clickable = (act: () => void) => ({
+  tabIndex: 0,
+  onClick: act,
+  onKeyDown: (k: KeyboardEvent) => k.key === 'Enter' && act(),
+});
+
+/** A page's head: its title (and what `after` it), then on the right Refresh (given `reload`) and the children. */
+export function PageHead(props: {
+  title: ComponentChildren;
+  class?: string;
+  after?: ComponentChildren;
+  reload?: () => void;
+  children?: ComponentChildren;
+}) {
+  return (
+    <div class="page-head">
+      <h1 class={props.class}>{props.title}</h1>
+      {props.after}
+      <div class="grow" />
+      {props.reload ? <Button label="Refresh" onClick={props.reload} /> : null}
+      {props.children}
+    </div>
+  );
+}
+
+/** A button: `onClick` acts, once the person confirms `confirm` (when given); `submit` submits its form instead. */
+export function Button(props: {
+  label: ComponentChildren;
+  onClick?: () => void;
+  confirm?: string;
+  submit?: boolean;
+  class?: string;
+  disabled?: boolean;
+}) {
+  const { onClick, confirm: question } = props;
+  return (
+    <button
+      type={props.submit ? 'submit' : 'button'}
+      class={props.class}
+      disabled={props.disabled}
+      onClick={onClick && (() => (!question || confirm(question)) && onClick())}
+    >
+      {props.label}
+    </button>
+  );
+}
+
+/** What `useData` loaded, drawn by `children` once there; until then its error, else Loading. `error`: an action's, shown too. */
+export function Loaded<T>(props: {
+  data: { data: T | undefined; error: unknown };
+  error?: unknown;
+  children: (d: T) => ComponentChildren;
+}) {
+  const { data, error } = props.data;
+  return (
+    <>
+      <ErrorBox error={error ?? props.error} />
+      {data !== undefined ? props.children(data) : error ? null : <Loading />}
+    </>
+  );
+}
+
+/** One row of a `dl.facts`: its term and its value (`fact`: the row's data-fact; `dd`: the value's attributes). */
+export function Fact(props: {
+  term: ComponentChildren;
+  fact?: string;
+  dd?: Record<string, string>;
+  children: ComponentChildren;
+}) {
+  return (
+    <div data-fact={props.fact}>
+      <dt>{props.term}</dt>
+      <dd {...props.dd}>{props.children}</dd>
+    </div>
+  );
+}
+
+/** A form whose submit stays on the page: `submit` runs instead of the browser's navigation. */
+export function Form(props: { class?: string; testid?: string; submit: () => void; children: ComponentChildren }) {
+  return (
+    <form
+      class={props.class}
+      data-testid={props.testid}
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.submit();
+      }}
+    >
+      {props.children}
+    </form>
+  );
+}
+
+/** A form's row: its label, the control (children), and the problem the last check found in it. */
+export function Field(props: { label: ComponentChildren; problem?: string | undefined; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: its control is the children
+    <label class={`row${props.problem ? ' invalid' : ''}`}>
+      {props.label}
+      {props.children}
+      {props.problem ? <span class="bad small">{props.problem}</span> : null}
+    </label>
+  );
+}
+
+type Bound = { value: string; set: (v: string) => void };
+/** A text input whose every keystroke goes to `set`. */
+export function Input({ set, ...rest }: Omit<PartialInputHTMLAttributes<HTMLInputElement>, 'value' | 'role'> & Bound) {
+  return <input {...(rest as InputHTMLAttributes)} onInput={(e) => set(e.currentTarget.value)} />;
+}
+export function TextArea({ set, ...rest }: Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'value'> & Bound) {
+  return <textarea {...rest} onInput={(e) => set(e.currentTarget.value)} />;
+}
+
+/** A select of `options` (each its own label, or [value, label, title]), `blank` (the value '') first when given. */
+export function Select(
+  props: Bound & {
+    name?: string;
+    options: ReadonlyArray<string | number | readonly [string, string, string?]>;
+    blank?: string;
+  },
+) {
+  return (
+    <select name={props.name} value={props.value} onChange={(e) => props.set(e.currentTarget.value)}>
+      {props.blank !== undefined ? <option value="">{props.blank}</option> : null}
+      {props.options.map((o) => {
+        const [value, label, title] = typeof o === 'object' ? o : [String(o), String(o)];
+        return (
+          <option key={value} value={value} title={title}>
+            {label}
+          </option>
+        );
+      })}
+    </select>
+  );
+}
+
+/** An action's state: `busy` while one runs, the `error` it failed with, or what it `said` (the text it resolved to); `run` starts one. */
+export function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [said, setSaid] = useState<string | null>(null);
   return {
     busy,
     error,
     setError,
-    run: (f) => {
+    said,
+    run: (f: () => Promise<unknown>) => {
       setBusy(true);
       setError(null);
+      setSaid(null);
       f()
+        .then((r) => typeof r === 'string' && setSaid(r))
         .catch(setError)
         .finally(() => setBusy(false));
     },
@@ -115,10 +289,7 @@ export function useAction(): {
 }
 
 /** Loads `load()` whenever `deps` change; `reload` runs it again (after an action). */
-export function useData<T>(
-  load: () => Promise<T>,
-  deps: unknown[],
-): { data: T | undefined; error: unknown; loading: boolean; reload: () => void; set: (v: T) => void } {
+export function useData<T>(load: () => Promise<T>, deps: unknown[]) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
@@ -126,26 +297,22 @@ export function useData<T>(
   useEffect(() => {
     let live = true;
     setLoading(true);
+    // A failure keeps the data last loaded (a page refreshed in vain still shows it, under the error).
+    const settle = (ok: boolean, v: unknown) => {
+      if (!live) return;
+      if (ok) setData(v as T);
+      setError(ok ? null : v);
+      setLoading(false);
+    };
     load().then(
-      (d) => {
-        if (live) {
-          setData(d);
-          setError(null);
-          setLoading(false);
-        }
-      },
-      (e: unknown) => {
-        if (live) {
-          setError(e);
-          setLoading(false);
-        }
-      },
+      (d) => settle(true, d),
+      (e: unknown) => settle(false, e),
     );
     return () => {
       live = false;
     };
   }, [...deps, n]);
-  return { data, error, loading, reload: () => setN((x) => x + 1), set: setData };
+  return { data, error, loading, reload: () => setN((x) => x + 1) };
 }
 
 export function Loading() {

@@ -6,6 +6,7 @@
  */
 import { useMemo } from 'preact/hooks';
 import { between, duration } from '../format.js';
+import { clickable } from './common.js';
 import { graphOf, layoutGraph, pathOf, TYPE_MARK } from '../graph-layout.js';
 import { COLOURS, toneOf } from '../status.js';
 import type { Definition, Graph as GraphData } from '../types.js';
@@ -76,12 +77,8 @@ export function Graph(props: {
               data-task={n.id}
               data-status={status ?? ''}
               transform={`translate(${n.x - n.width / 2},${n.y - n.height / 2})`}
-              onClick={() => props.onSelect?.(n.id)}
               role="button"
-              tabIndex={0}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') props.onSelect?.(n.id);
-              }}
+              {...clickable(() => props.onSelect?.(n.id))}
             >
               <rect
                 width={n.width}

@@ -9,7 +9,7 @@ import { useState } from 'preact/hooks';
 import type { DeployOutcome as Deployed } from '../../backend.js';
 import type { DraftVerdict } from '../../editor.js';
 import { api } from '../api.js';
-import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
+import { Button, ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 import { MigratePanel } from './migrate-panel.js';
 
 export function DeployPanel(props: {
@@ -43,9 +43,12 @@ export function DeployPanel(props: {
           refused. Set <code>version: {props.latest + 1}</code>.
         </p>
       ) : null}
-      <button type="button" class="primary" disabled={props.disabled || busy} onClick={review}>
-        Deploy as version {props.version}…
-      </button>
+      <Button
+        label={`Deploy as version ${props.version}…`}
+        class="primary"
+        disabled={props.disabled || busy}
+        onClick={review}
+      />
       <ErrorBox error={error} />
       {busy && !verdict ? <Loading /> : null}
       {verdict && !stale && !deployed ? (
@@ -68,7 +71,7 @@ export function DeployPanel(props: {
               row={(r) => (
                 <tr key={r.runId} data-run={r.runId} data-takes-over={r.takesOver}>
                   <td class="mono">
-                    <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                    <Link run={r.runId} />
                   </td>
                   <td>{r.version}</td>
                   <td>{r.status}</td>
@@ -81,12 +84,8 @@ export function DeployPanel(props: {
               )}
             />
           ) : null}
-          <button type="button" class="primary" disabled={busy} onClick={deploy}>
-            Deploy version {props.version}
-          </button>
-          <button type="button" onClick={() => setVerdict(null)}>
-            Cancel
-          </button>
+          <Button label={`Deploy version ${props.version}`} class="primary" disabled={busy} onClick={deploy} />
+          <Button label="Cancel" onClick={() => setVerdict(null)} />
         </div>
       ) : null}
       {stale && !deployed ? <p class="muted">The draft changed since its verdict: ask again.</p> : null}
@@ -96,7 +95,7 @@ export function DeployPanel(props: {
             {deployed.queued
               ? `Queued: no engine answered yet; the deploy of ${deployed.workflowId}@${deployed.version} waits for the next engine.`
               : `${deployed.changed === false ? 'Unchanged' : 'Deployed'} ${deployed.workflowId}@${deployed.version}${deployed.hash ? ` (${deployed.hash.slice(0, 12)})` : ''}${deployed.file ? ` to ${deployed.file}` : ''}.`}{' '}
-            <Link href={`/definitions/${encodeURIComponent(deployed.workflowId)}`}>Open the definition</Link>
+            <Link def={deployed.workflowId}>Open the definition</Link>
           </p>
           {deployed.queued ? null : <MigratePanel workflowId={deployed.workflowId} version={deployed.version} />}
         </div>

@@ -8,7 +8,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EditorView } from 'codemirror';
 import { api, ApiError } from '../api.js';
-import { Card, ErrorBox, Link, Loading } from '../components/common.js';
+import { Button, Card, ErrorBox, Link, Loading, PageHead, Select } from '../components/common.js';
 import { Graph } from '../components/graph.js';
 import type { Definition, DefinitionDetail, Diagnostic, Graph as GraphData } from '../types.js';
 import { CodeEditor } from './code-editor.js';
@@ -52,28 +52,26 @@ export function EditorPage(props: { id?: string }) {
   const [error, setError] = useState<unknown>(null);
   const [schema, setSchema] = useState<SchemaNode | null>(null);
   const view = useRef<EditorView | null>(null);
+  const begin = (t: string) => {
+    setInitial(t);
+    setText(t);
+  };
 
   useEffect(() => {
     api.get<SchemaNode>('/api/schema').then(setSchema, () => undefined);
     if (props.id) {
-      api.get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(props.id)}`).then((d) => {
-        const t = draftOf(d);
-        setInitial(t);
-        setText(t);
-      }, setError);
+      api
+        .get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(props.id)}`)
+        .then((d) => begin(draftOf(d)), setError);
     } else {
       api.get<{ templates: Template[] }>('/api/templates').then((r) => setTemplates(r.templates), setError);
-      const t = blankDraft();
-      setInitial(t);
-      setText(t);
+      begin(blankDraft());
     }
   }, [props.id]);
 
   const start = (id: string) => {
     setTemplate(id);
-    const t = id ? (templates?.find((x) => x.id === id)?.yaml ?? blankDraft()) : blankDraft();
-    setInitial(t);
-    setText(t);
+    begin(id ? (templates?.find((x) => x.id === id)?.yaml ?? blankDraft()) : blankDraft());
     setChecked(null);
     setGood(null);
     setGeneration((g) => g + 1);
@@ -109,15 +107,13 @@ export function EditorPage(props: { id?: string }) {
   const version = checked?.valid ? checked.version! : (versionOf(text) ?? 1);
   return (
     <div class="editor-page" data-testid="editor-page">
-      <div class="page-head">
-        <h1>{props.id ? `Edit ${props.id}` : 'New definition'}</h1>
-        <div class="grow" />
+      <PageHead title={props.id ? `Edit ${props.id}` : 'New definition'}>
         {props.id ? (
-          <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}`}>
+          <Link class="button" def={props.id}>
             Back to the definition
           </Link>
         ) : null}
-      </div>
+      </PageHead>
       {refused ? (
         <div class="card refused" data-testid="editor-refused">
           <p class="bad">You may not edit definitions here: {refused}</p>
@@ -128,14 +124,13 @@ export function EditorPage(props: { id?: string }) {
       {!props.id ? (
         <label class="inline">
           start from
-          <select name="template" value={template} onChange={(e) => start(e.currentTarget.value)}>
-            <option value="">a blank definition</option>
-            {(templates ?? []).map((t) => (
-              <option key={t.id} value={t.id} title={t.description}>
-                {t.id}: {t.title}
-              </option>
-            ))}
-          </select>
+          <Select
+            name="template"
+            value={template}
+            set={start}
+            blank="a blank definition"
+            options={(templates ?? []).map((t) => [t.id, `${t.id}: ${t.title}`, t.description] as const)}
+          />
         </label>
       ) : null}
       {initial === null ? (
@@ -190,9 +185,11 @@ export function EditorPage(props: { id?: string }) {
       {good?.workflowId && refused === null ? (
         <Card title="Deploy">
           {good.latest !== undefined && version <= good.latest ? (
-            <button type="button" class="small" onClick={() => setVersion(good.latest! + 1)}>
-              Set version {good.latest + 1}
-            </button>
+            <Button
+              label={`Set version ${good.latest + 1}`}
+              class="small"
+              onClick={() => setVersion(good.latest! + 1)}
+            />
           ) : null}
           <DeployPanel
             text={text}

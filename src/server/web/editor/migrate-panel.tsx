@@ -8,7 +8,7 @@
 import type { MigrationRow } from '../../../executor/migrate.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
-import { ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
+import { Button, ErrorBox, Link, Loading, Table, useAction } from '../components/common.js';
 
 export interface MigrationReport {
   workflowId: string;
@@ -42,9 +42,7 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
       if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
       else setError(e);
     });
-  useEffect(() => {
-    void judge();
-  }, [path, props.version]);
+  useEffect(() => void judge(), [path, props.version]);
   if (absent) return null;
   const movable = judged ? judged.as_is + judged.with_map : 0;
   // The count the person saw goes as `confirm`: runs that moved meanwhile make it a 409, and they are judged again.
@@ -76,7 +74,7 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
               row={(r) => (
                 <tr key={r.runId} data-run={r.runId}>
                   <td class="mono">
-                    <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                    <Link run={r.runId} />
                   </td>
                   <td>{r.status}</td>
                   <td>v{r.from}</td>
@@ -91,9 +89,12 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
             />
           ) : null}
           {!done && movable > 0 ? (
-            <button type="button" class="primary" disabled={busy} onClick={migrate}>
-              Migrate {movable} run(s) to version {props.version}
-            </button>
+            <Button
+              label={`Migrate ${movable} run(s) to version ${props.version}`}
+              class="primary"
+              disabled={busy}
+              onClick={migrate}
+            />
           ) : null}
           {done ? (
             <p class="ok-text" data-testid="migrated">

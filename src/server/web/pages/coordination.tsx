@@ -4,12 +4,25 @@
  * stop: every run a filter matches cancelled, after its count is shown
  * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { AgentRow } from '../../../coordination/agents.js';
 import type { MapEdge, WorkflowMap } from '../../../coordination/map.js';
 import type { WorkflowParticipation } from '../../../coordination/participation.js';
 import { api } from '../api.js';
-import { Card, ErrorBox, Link, Loading, Table, useAction, useData } from '../components/common.js';
+import {
+  Button,
+  Card,
+  ErrorBox,
+  Form,
+  Input,
+  Link,
+  Loaded,
+  PageHead,
+  Select,
+  Table,
+  useData,
+} from '../components/common.js';
+import { Refused, useBulk } from './runs-bulk-bar.js';
 
 const HOW: Record<MapEdge['kind'], string> = {
   sub_workflow: 'sub-workflow',
@@ -17,74 +30,68 @@ const HOW: Record<MapEdge['kind'], string> = {
   emit: 'emits',
   failure_workflow: 'on failure',
 };
-const wf = (id: string) => <Link href={`/definitions/${encodeURIComponent(id)}`}>{id}</Link>;
+const wf = (id: string) => <Link def={id} />;
 
 export function CoordinationPage() {
   const map = useData(() => api.get<WorkflowMap>('/api/map'), []);
   const m = map.data;
   return (
     <div>
-      <div class="page-head">
-        <h1>Coordination</h1>
-        <div class="grow" />
-        <button type="button" onClick={map.reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead title="Coordination" reload={map.reload} />
       <p class="muted">
         Which workflow starts which: a sub-workflow or MAP task's child runs, an EMIT task whose event a trigger hears,
         a failure workflow.
       </p>
-      <ErrorBox error={map.error} />
-      {!m && !map.error ? <Loading /> : null}
-      {m ? (
-        <Card title="Dependency map">
-          <Table
-            heads={['Workflow', 'Starts', 'How', 'Task']}
-            rows={m.edges}
-            empty="No workflow here starts another."
-            testid="workflow-map"
-            row={(e) => (
-              <tr
-                key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`}
-                data-edge={`${e.from}>${e.to}`}
-                data-kind={e.kind}
-              >
-                <td>{wf(e.from)}</td>
-                <td>
-                  {e.builtIn ? (
-                    <span>
-                      {e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span>
-                    </span>
-                  ) : (
-                    wf(e.to)
-                  )}
-                </td>
-                <td>
-                  {HOW[e.kind]}
-                  {e.event ? <span class="mono"> {e.event}</span> : null}
-                </td>
-                <td class="mono small">{e.task ?? ''}</td>
-              </tr>
-            )}
-          />
-          {m.unheard.map((u) => (
-            <p key={`u${u.from}${u.task}`} class="muted small" data-unheard={u.event}>
-              {u.from} emits <span class="mono">{u.event}</span> (task {u.task}): no workflow here listens to it
-            </p>
-          ))}
-          {m.dynamic.map((u) => (
-            <p key={`d${u.from}${u.task}`} class="muted small" data-dynamic={u.task}>
-              {u.from} emits <span class="mono">{u.event}</span> (task {u.task}): known when it runs
-            </p>
-          ))}
-          {m.missing.map((u) => (
-            <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>
-              {u.from} starts {u.to}, which no definition here defines
-            </p>
-          ))}
-        </Card>
-      ) : null}
+      <Loaded data={map}>
+        {(m) => (
+          <Card title="Dependency map">
+            <Table
+              heads={['Workflow', 'Starts', 'How', 'Task']}
+              rows={m.edges}
+              empty="No workflow here starts another."
+              testid="workflow-map"
+              row={(e) => (
+                <tr
+                  key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`}
+                  data-edge={`${e.from}>${e.to}`}
+                  data-kind={e.kind}
+                >
+                  <td>{wf(e.from)}</td>
+                  <td>
+                    {e.builtIn ? (
+                      <span>
+                        {e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span>
+                      </span>
+                    ) : (
+                      wf(e.to)
+                    )}
+                  </td>
+                  <td>
+                    {HOW[e.kind]}
+                    {e.event ? <span class="mono"> {e.event}</span> : null}
+                  </td>
+                  <td class="mono small">{e.task ?? ''}</td>
+                </tr>
+              )}
+            />
+            {m.unheard.map((u) => (
+              <p key={`u${u.from}${u.task}`} class="muted small" data-unheard={u.event}>
+                {u.from} emits <span class="mono">{u.event}</span> (task {u.task}): no workflow here listens to it
+              </p>
+            ))}
+            {m.dynamic.map((u) => (
+              <p key={`d${u.from}${u.task}`} class="muted small" data-dynamic={u.task}>
+                {u.from} emits <span class="mono">{u.event}</span> (task {u.task}): known when it runs
+              </p>
+            ))}
+            {m.missing.map((u) => (
+              <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>
+                {u.from} starts {u.to}, which no definition here defines
+              </p>
+            ))}
+          </Card>
+        )}
+      </Loaded>
       <Agents />
       <EmergencyStop workflows={m?.workflows.map((w) => w.id) ?? []} />
       {m ? (
@@ -110,90 +117,35 @@ export function CoordinationPage() {
   );
 }
 
-interface BulkPreview {
-  matched: number;
-  would: string[];
-  already: string[];
-}
-interface BulkDone {
-  matched: number;
-  cancelled: string[];
-  already: string[];
-  refused: Array<{ runId: string; message: string }>;
-}
-
 /** Cancel every run a filter matches: preview (a dry run) shows how many and which; the button says the count it sends. */
 function EmergencyStop(props: { workflows: string[] }) {
   const [workflow, setWorkflow] = useState('');
   const [status, setStatus] = useState('');
   const [reason, setReason] = useState('emergency stop');
-  const [preview, setPreview] = useState<BulkPreview | null>(null);
-  const [done, setDone] = useState<BulkDone | null>(null);
-  const { busy, error, run } = useAction();
-  const query = () => ({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}) });
-  const look = () =>
-    run(async () => {
-      setDone(null);
-      setPreview(await api.post<BulkPreview>('/api/bulk/cancel', { query: query(), dryRun: true }));
-    });
-  const stop = () =>
-    run(async () => {
-      setDone(await api.post<BulkDone>('/api/bulk/cancel', { query: query(), reason, confirm: preview!.would.length }));
-      setPreview(null);
-    });
+  const query = { ...(workflow ? { workflow } : {}), ...(status ? { status } : {}) };
+  const { busy, error, preview, setPreview, done, look, go } = useBulk('cancel', { query }, { reason });
+  useEffect(() => setPreview(null), [workflow, status]);
   return (
     <Card title="Emergency stop">
-      <form
-        class="inline-form"
-        data-testid="emergency-stop"
-        onSubmit={(e) => {
-          e.preventDefault();
-          look();
-        }}
-      >
+      <Form class="inline-form" testid="emergency-stop" submit={look}>
         <label>
-          Workflow{' '}
-          <select
-            name="workflow"
-            value={workflow}
-            onChange={(e) => {
-              setWorkflow(e.currentTarget.value);
-              setPreview(null);
-            }}
-          >
-            <option value="">any</option>
-            {props.workflows.map((w) => (
-              <option key={w} value={w}>
-                {w}
-              </option>
-            ))}
-          </select>
+          Workflow <Select name="workflow" value={workflow} set={setWorkflow} blank="any" options={props.workflows} />
         </label>
         <label>
           Status{' '}
-          <select
+          <Select
             name="status"
             value={status}
-            onChange={(e) => {
-              setStatus(e.currentTarget.value);
-              setPreview(null);
-            }}
-          >
-            <option value="">any not settled</option>
-            {['RUNNING', 'WAITING', 'PAUSED', 'QUEUED'].map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
+            set={setStatus}
+            blank="any not settled"
+            options={['RUNNING', 'WAITING', 'PAUSED', 'QUEUED']}
+          />
         </label>
         <label>
-          Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          Reason <Input name="reason" value={reason} set={setReason} />
         </label>
-        <button type="submit" disabled={busy || (!workflow && !status)}>
-          Preview
-        </button>
-      </form>
+        <Button label="Preview" submit disabled={busy || (!workflow && !status)} />
+      </Form>
       {!workflow && !status ? (
         <p class="muted small">Choose a workflow or a status: a stop never means every run by accident.</p>
       ) : null}
@@ -205,14 +157,12 @@ function EmergencyStop(props: { workflows: string[] }) {
             {preview.already.length ? `; ${preview.already.length} already settled` : ''}.
           </p>
           {preview.would.length ? (
-            <button type="button" class="danger" disabled={busy} onClick={stop}>
-              Cancel {preview.would.length} run(s)
-            </button>
+            <Button label={`Cancel ${preview.would.length} run(s)`} class="danger" disabled={busy} onClick={go} />
           ) : null}
           <ul class="small mono">
             {preview.would.slice(0, 20).map((id) => (
               <li key={id}>
-                <Link href={`/runs/${encodeURIComponent(id)}`}>{id}</Link>
+                <Link run={id} />
               </li>
             ))}
           </ul>
@@ -220,15 +170,11 @@ function EmergencyStop(props: { workflows: string[] }) {
       ) : null}
       {done ? (
         <p data-testid="stop-done">
-          Cancelled {done.cancelled.length} run(s); {done.already.length} already settled; {done.refused.length}{' '}
-          refused.
+          Cancelled {(done.cancelled as string[]).length} run(s); {done.already.length} already settled;{' '}
+          {done.refused.length} refused.
         </p>
       ) : null}
-      {done?.refused.map((r) => (
-        <p key={r.runId} class="error small">
-          {r.runId}: {r.message}
-        </p>
-      ))}
+      <Refused done={done} />
     </Card>
   );
 }
@@ -241,61 +187,53 @@ function Agents() {
     () => api.get<{ agents: AgentRow[]; participation: WorkflowParticipation[] }>('/api/agents'),
     [],
   );
-  const rows = list.data?.agents;
   const byWorkflow = list.data?.participation ?? [];
   return (
-    <Card
-      title="Agents"
-      actions={
-        <button type="button" onClick={list.reload}>
-          Refresh
-        </button>
-      }
-    >
-      <ErrorBox error={list.error} />
-      {!rows && !list.error ? <Loading /> : null}
-      {rows ? (
-        <Table
-          heads={[
-            'Name',
-            'Kind',
-            'State',
-            'Queue',
-            'Level',
-            'Skills / handlers',
-            'In flight',
-            'Utilization 1m / 15m',
-            'Breakers',
-            'Last seen',
-          ]}
-          rows={rows}
-          empty="No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`)."
-          testid="agents"
-          row={(r) => (
-            <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
-              <td>
-                {r.name}
-                {r.user ? <span class="muted small"> ({r.user})</span> : null}
-              </td>
-              <td>{r.kind}</td>
-              <td>{r.state}</td>
-              <td>{r.queue}</td>
-              <td>{r.level ?? ''}</td>
-              <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
-              <td>{r.inFlight ?? ''}</td>
-              <td data-fact="utilization">
-                {r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}
-              </td>
-              <td class="small" data-fact="breakers">
-                {(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}
-              </td>
-              <td class="small" title={r.lastSeen}>
-                {r.lastSeen}
-              </td>
-            </tr>
-          )}
-        />
-      ) : null}
+    <Card title="Agents" actions={<Button label="Refresh" onClick={list.reload} />}>
+      <Loaded data={list}>
+        {({ agents: rows }) => (
+          <Table
+            heads={[
+              'Name',
+              'Kind',
+              'State',
+              'Queue',
+              'Level',
+              'Skills / handlers',
+              'In flight',
+              'Utilization 1m / 15m',
+              'Breakers',
+              'Last seen',
+            ]}
+            rows={rows}
+            empty="No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`)."
+            testid="agents"
+            row={(r) => (
+              <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
+                <td>
+                  {r.name}
+                  {r.user ? <span class="muted small"> ({r.user})</span> : null}
+                </td>
+                <td>{r.kind}</td>
+                <td>{r.state}</td>
+                <td>{r.queue}</td>
+                <td>{r.level ?? ''}</td>
+                <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
+                <td>{r.inFlight ?? ''}</td>
+                <td data-fact="utilization">
+                  {r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}
+                </td>
+                <td class="small" data-fact="breakers">
+                  {(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}
+                </td>
+                <td class="small" title={r.lastSeen}>
+                  {r.lastSeen}
+                </td>
+              </tr>
+            )}
+          />
+        )}
+      </Loaded>
       {byWorkflow.length > 0 ? (
         <Table
           heads={['Workflow', 'Runs', 'Who took part (runs)']}

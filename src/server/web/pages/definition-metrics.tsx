@@ -4,7 +4,7 @@
  * its monitoring.metrics lists in its order, else all; per task below.
  */
 import { api, queryString } from '../api.js';
-import { Card, Empty, ErrorBox, Loading, Table, useData } from '../components/common.js';
+import { Button, Card, Empty, Loaded, Table, useData } from '../components/common.js';
 import { duration } from '../format.js';
 import type { MonitoringMetric, WorkflowStats } from '../types.js';
 
@@ -15,44 +15,31 @@ export function DefinitionMetrics(props: { base: string; version: string }) {
     () => api.get<WorkflowStats>(`${props.base}/stats${queryString({ version: props.version })}`),
     [props.base, props.version],
   );
-  const s = stats.data;
-  const r = s?.runs;
   return (
-    <Card
-      title="Metrics"
-      class="definition-metrics"
-      actions={
-        <button type="button" onClick={stats.reload}>
-          Refresh
-        </button>
-      }
-    >
-      <ErrorBox error={stats.error} />
-      {!s ? (
-        stats.error ? null : (
-          <Loading />
-        )
-      ) : (
-        <>
-          <p class="muted small" data-runs={r!.total}>
-            {r!.total} runs{s.version === null ? '' : ` of version ${s.version}`}: {r!.completed} completed, {r!.failed}{' '}
-            failed, {r!.cancelled} cancelled, {r!.active} not settled.{' '}
-            {s.metricsFrom === 'definition'
-              ? 'The figures its monitoring.metrics lists.'
-              : 'Every figure (its definition lists no monitoring.metrics).'}
-          </p>
-          <div class="stats">
-            {s.metrics.map((m) => (
-              <Figure key={m} metric={m} s={s} />
-            ))}
-          </div>
-          {Object.keys(s.task_success_rate.tasks).length + Object.keys(s.retry_count.tasks).length === 0 ? (
-            <Empty>No task has run yet.</Empty>
-          ) : (
-            <PerTask s={s} />
-          )}
-        </>
-      )}
+    <Card title="Metrics" class="definition-metrics" actions={<Button label="Refresh" onClick={stats.reload} />}>
+      <Loaded data={stats}>
+        {(s) => (
+          <>
+            <p class="muted small" data-runs={s.runs.total}>
+              {s.runs.total} runs{s.version === null ? '' : ` of version ${s.version}`}: {s.runs.completed} completed,{' '}
+              {s.runs.failed} failed, {s.runs.cancelled} cancelled, {s.runs.active} not settled.{' '}
+              {s.metricsFrom === 'definition'
+                ? 'The figures its monitoring.metrics lists.'
+                : 'Every figure (its definition lists no monitoring.metrics).'}
+            </p>
+            <div class="stats">
+              {s.metrics.map((m) => (
+                <Figure key={m} metric={m} s={s} />
+              ))}
+            </div>
+            {Object.keys(s.task_success_rate.tasks).length + Object.keys(s.retry_count.tasks).length === 0 ? (
+              <Empty>No task has run yet.</Empty>
+            ) : (
+              <PerTask s={s} />
+            )}
+          </>
+        )}
+      </Loaded>
     </Card>
   );
 }

@@ -1,7 +1,7 @@
 /** Every workflow with its versions; one workflow's graph, YAML, problems, a diff between versions and the replay verdict. */
 import { useState } from 'preact/hooks';
 import { api, queryString } from '../api.js';
-import { Card, ErrorBox, Json, Link, Loading, Table, useData } from '../components/common.js';
+import { Card, ErrorBox, Json, Link, Loaded, Loading, PageHead, Select, Table, useData } from '../components/common.js';
 import { Graph } from '../components/graph.js';
 import { MigratePanel } from '../editor/migrate-panel.js';
 import { DefinitionMetrics } from './definition-metrics.js';
@@ -11,47 +11,56 @@ export function versionNumbers(vs: Array<number | { version: number }>): number[
   return [...new Set(vs.map((v) => (typeof v === 'number' ? v : v.version)))].sort((a, b) => a - b);
 }
 
+/** Workflow `id`'s definition (GET /api/definitions/:id), at `version` (its latest when blank). */
+export const useDefinition = (id: string, version: string) =>
+  useData(
+    () => api.get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(id)}${queryString({ version })}`),
+    [id, version],
+  );
+
 export function DefinitionsPage() {
   const list = useData(() => api.get<{ workflows: WorkflowSummary[] }>('/api/definitions'), []);
   return (
     <div>
-      <div class="page-head">
-        <h1>Definitions</h1>
-        <div class="grow" />
+      <PageHead title="Definitions">
         <Link class="button primary" href="/definitions/new">
           New definition…
         </Link>
-      </div>
-      <ErrorBox error={list.error} />
-      {!list.data && !list.error ? <Loading /> : null}
-      {list.data ? (
-        <Table
-          heads={['Workflow', 'Name', 'Versions', 'Inputs', 'Problems', '']}
-          rows={list.data.workflows}
-          empty="No workflows deployed."
-          row={(d) => (
-            <tr key={d.id} data-definition={d.id}>
-              <td>
-                <Link href={`/definitions/${encodeURIComponent(d.id)}`}>{d.id}</Link>
-              </td>
-              <td>{d.name}</td>
-              <td>
-                {versionNumbers(d.versions).join(', ')}{' '}
-                <span class="muted small">({[...new Set(d.versions.map((v) => v.source))].join(', ')})</span>
-              </td>
-              <td class="small">
-                {d.inputs.map((i) => `${i.name}${i.required ? '' : '?'}`).join(', ') || <span class="muted">none</span>}
-              </td>
-              <td>{problemCount(d) ? <span class="bad">{problemCount(d)}</span> : <span class="muted">none</span>}</td>
-              <td>
-                <Link class="button small" href={`/start/${encodeURIComponent(d.id)}`}>
-                  Start…
-                </Link>
-              </td>
-            </tr>
-          )}
-        />
-      ) : null}
+      </PageHead>
+      <Loaded data={list}>
+        {({ workflows }) => (
+          <Table
+            heads={['Workflow', 'Name', 'Versions', 'Inputs', 'Problems', '']}
+            rows={workflows}
+            empty="No workflows deployed."
+            row={(d) => (
+              <tr key={d.id} data-definition={d.id}>
+                <td>
+                  <Link def={d.id} />
+                </td>
+                <td>{d.name}</td>
+                <td>
+                  {versionNumbers(d.versions).join(', ')}{' '}
+                  <span class="muted small">({[...new Set(d.versions.map((v) => v.source))].join(', ')})</span>
+                </td>
+                <td class="small">
+                  {d.inputs.map((i) => `${i.name}${i.required ? '' : '?'}`).join(', ') || (
+                    <span class="muted">none</span>
+                  )}
+                </td>
+                <td>
+                  {problemCount(d) ? <span class="bad">{problemCount(d)}</span> : <span class="muted">none</span>}
+                </td>
+                <td>
+                  <Link class="button small" href={`/start/${encodeURIComponent(d.id)}`}>
+                    Start…
+                  </Link>
+                </td>
+              </tr>
+            )}
+          />
+        )}
+      </Loaded>
     </div>
   );
 }
@@ -60,34 +69,29 @@ function problemCount(d: WorkflowSummary): number {
   return d.versions.reduce((n, v) => n + v.problems, 0);
 }
 
-type Tab = 'graph' | 'yaml' | 'problems' | 'diff' | 'verdict' | 'migrate';
+const TABS = {
+  graph: 'Graph',
+  yaml: 'YAML',
+  problems: 'Problems',
+  diff: 'Diff',
+  verdict: 'Replay verdict',
+  migrate: 'Migrate runs',
+};
+type Tab = keyof typeof TABS;
 
 export function DefinitionPage(props: { id: string }) {
   const [version, setVersion] = useState<string>('');
   const [tab, setTab] = useState<Tab>('graph');
   const base = `/api/definitions/${encodeURIComponent(props.id)}`;
-  const detail = useData(() => api.get<DefinitionDetail>(`${base}${queryString({ version })}`), [props.id, version]);
+  const detail = useDefinition(props.id, version);
   const d = detail.data;
   const versions = versionNumbers(d?.versions ?? []);
   return (
     <div>
-      <div class="page-head">
-        <h1>{props.id}</h1>
-        {d?.definition?.name ? <span class="muted">{d.definition.name}</span> : null}
-        <div class="grow" />
+      <PageHead title={props.id} after={d?.definition?.name ? <span class="muted">{d.definition.name}</span> : null}>
         <label class="inline">
           version
-          <select
-            name="version"
-            value={version || String(d?.version ?? '')}
-            onChange={(e) => setVersion(e.currentTarget.value)}
-          >
-            {versions.map((v) => (
-              <option key={v} value={String(v)}>
-                {v}
-              </option>
-            ))}
-          </select>
+          <Select name="version" value={version || String(d?.version ?? '')} set={setVersion} options={versions} />
         </label>
         <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}/edit`}>
           Edit…
@@ -95,11 +99,11 @@ export function DefinitionPage(props: { id: string }) {
         <Link class="button primary" href={`/start/${encodeURIComponent(props.id)}`}>
           Start…
         </Link>
-      </div>
+      </PageHead>
       <ErrorBox error={detail.error} />
       {d?.definition?.description ? <p class="muted">{d.definition.description}</p> : null}
       <div class="tabs" role="tablist">
-        {(['graph', 'yaml', 'problems', 'diff', 'verdict', 'migrate'] as Tab[]).map((t) => (
+        {(Object.keys(TABS) as Tab[]).map((t) => (
           <button
             type="button"
             key={t}
@@ -108,22 +112,12 @@ export function DefinitionPage(props: { id: string }) {
             aria-selected={tab === t}
             onClick={() => setTab(t)}
           >
-            {t === 'yaml'
-              ? 'YAML'
-              : t === 'verdict'
-                ? 'Replay verdict'
-                : t === 'migrate'
-                  ? 'Migrate runs'
-                  : t[0]!.toUpperCase() + t.slice(1)}
+            {TABS[t]}
             {t === 'problems' && d?.problems?.length ? ` (${d.problems.length})` : ''}
           </button>
         ))}
       </div>
-      {!d ? (
-        detail.error ? null : (
-          <Loading />
-        )
-      ) : (
+      {d ? (
         <Card>
           {tab === 'graph' ? <Graph graph={d.graph} definition={d.definition} /> : null}
           {tab === 'yaml' ? <pre class="yaml">{d.yaml ?? '(no YAML kept for this version)'}</pre> : null}
@@ -133,6 +127,8 @@ export function DefinitionPage(props: { id: string }) {
           {/* The workflow's unsettled runs judged against the version shown, and the button that moves them (`ledgerflow migrate`). */}
           {tab === 'migrate' ? <MigratePanel workflowId={props.id} version={d.version} /> : null}
         </Card>
+      ) : detail.error ? null : (
+        <Loading />
       )}
       {/* Its runs' figures (all versions' until one is chosen above): what `ledgerflow stats` gives. */}
       <DefinitionMetrics base={base} version={version} />
@@ -170,24 +166,10 @@ function Diff(props: { base: string; versions: number[] }) {
     <div>
       <div class="row-inline">
         <label class="inline">
-          from{' '}
-          <select value={from} onChange={(e) => setFrom(e.currentTarget.value)}>
-            {vs.map((v) => (
-              <option key={v} value={String(v)}>
-                {v}
-              </option>
-            ))}
-          </select>
+          from <Select value={from} set={setFrom} options={vs} />
         </label>
         <label class="inline">
-          to{' '}
-          <select value={to} onChange={(e) => setTo(e.currentTarget.value)}>
-            {vs.map((v) => (
-              <option key={v} value={String(v)}>
-                {v}
-              </option>
-            ))}
-          </select>
+          to <Select value={to} set={setTo} options={vs} />
         </label>
       </div>
       <ErrorBox error={diff.error} />
@@ -224,14 +206,7 @@ function Verdict(props: { base: string; versions: number[]; current: number }) {
         <code>replay --all --definition</code>)
       </p>
       <label class="inline">
-        candidate version{' '}
-        <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
-          {props.versions.map((x) => (
-            <option key={x} value={String(x)}>
-              {x}
-            </option>
-          ))}
-        </select>
+        candidate version <Select value={version} set={setVersion} options={props.versions} />
       </label>
       <ErrorBox error={verdict.error} />
       {verdict.loading ? (
@@ -254,7 +229,7 @@ function Verdict(props: { base: string; versions: number[]; current: number }) {
               row={(r) => (
                 <tr key={r.runId}>
                   <td class="mono">
-                    <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                    <Link run={r.runId} />
                   </td>
                   <td>{r.version}</td>
                   <td>

@@ -6,7 +6,8 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ErrorBox, useAction } from '../components/common.js';
+import { Button, ErrorBox, Form, Input, useAction } from '../components/common.js';
+import { parseJson } from '../format.js';
 import { navigate } from '../router.js';
 import { SETTLED } from '../status.js';
 import type { Definition, RunView, Session } from '../types.js';
@@ -22,8 +23,7 @@ export function RunActions(props: {
 }) {
   const { run } = props;
   const base = `/api/runs/${encodeURIComponent(run.runId)}`;
-  const { busy, error, setError, run: acting } = useAction();
-  const [notice, setNotice] = useState<string | null>(null);
+  const { busy, error, setError, said: notice, run: acting } = useAction();
   const [comment, setComment] = useState('');
   const [signal, setSignal] = useState({ name: '', data: '' });
   const [reason, setReason] = useState('');
@@ -55,34 +55,22 @@ export function RunActions(props: {
     });
   };
 
-  const act = (what: string, path: string, body: unknown, after?: (r: unknown) => void) => {
-    setNotice(null);
+  const act = (what: string, path: string, body: unknown, after?: (r: unknown) => void) =>
     acting(async () => {
       const r = await api.post<unknown>(`${base}/${path}`, body);
-      setNotice(what);
       after?.(r);
       props.onDone();
+      return what;
     });
-  };
   const settled = SETTLED.has(run.status);
   const canRetry = run.status === 'FAILED' || run.status === 'CANCELLED';
 
-  const sendSignal = (e: Event) => {
-    e.preventDefault();
-    let data: unknown;
-    if (signal.data.trim()) {
-      try {
-        data = JSON.parse(signal.data);
-      } catch {
-        setError(new Error('signal data: not JSON (write a JSON value, e.g. {"ok": true} or "text")'));
-        return;
-      }
-    }
-    void act(
-      `signal ${signal.name} sent`,
-      'signal',
-      data === undefined ? { name: signal.name } : { name: signal.name, data },
-    );
+  const sendSignal = () => {
+    const data = signal.data.trim()
+      ? parseJson(signal.data, 'signal data: not JSON (write a JSON value, e.g. {"ok": true} or "text")')
+      : undefined;
+    if (data instanceof Error) return setError(data);
+    act(`signal ${signal.name} sent`, 'signal', { name: signal.name, ...(data === undefined ? {} : { data }) });
   };
 
   const travelling = props.travelling === true;
@@ -91,10 +79,7 @@ export function RunActions(props: {
       {travelling ? (
         <div class="travel-hint muted" role="note">
           Actions are off while the page shows the past:{' '}
-          <button type="button" class="link" onClick={() => props.onBackToLive?.()}>
-            return to now
-          </button>{' '}
-          to act on the run.
+          <Button label="return to now" class="link" onClick={() => props.onBackToLive?.()} /> to act on the run.
         </div>
       ) : null}
       {/* A disabled fieldset turns off every control in it, whatever is added later. */}
@@ -103,34 +88,22 @@ export function RunActions(props: {
           <div class="approval card" key={task} data-approval={task}>
             <div>
               <strong>{task}</strong> waits for approval
-              {approversOf(task).length ? (
-                <span class="muted"> by {approversOf(task).join(' or ')}</span>
-              ) : (
-                <span class="muted"> (anyone)</span>
-              )}
+              <span class="muted">
+                {approversOf(task).length ? ` by ${approversOf(task).join(' or ')}` : ' (anyone)'}
+              </span>
               .
             </div>
-            <input
-              class="grow"
-              name="comment"
-              placeholder="comment (optional)"
-              value={comment}
-              onInput={(e) => setComment(e.currentTarget.value)}
-            />
+            <Input class="grow" name="comment" placeholder="comment (optional)" value={comment} set={setComment} />
             {sharedToken ? (
               <label
                 class="inline"
                 title="Anyone holding this dashboard's token may type any name here: it is recorded unchecked. Start the dashboard with --users for people who sign in as themselves."
               >
-                as <input name="as" size={10} value={as} onInput={(e) => setAs(e.currentTarget.value)} />
+                as <Input name="as" size={10} value={as} set={setAs} />
               </label>
             ) : null}
-            <button type="button" class="ok" onClick={() => decide(task, 'approve')}>
-              Approve
-            </button>
-            <button type="button" class="danger" onClick={() => decide(task, 'reject')}>
-              Reject
-            </button>
+            <Button label="Approve" class="ok" onClick={() => decide(task, 'approve')} />
+            <Button label="Reject" class="danger" onClick={() => decide(task, 'reject')} />
             {sharedToken ? (
               <div class="as-note muted small" data-testid="shared-token-note">
                 Shared token: the name in “as” is not checked — anyone with this dashboard's token may approve as any
@@ -142,51 +115,39 @@ export function RunActions(props: {
         <div class="actions">
           {!settled ? (
             <>
-              <input
-                name="reason"
-                placeholder="reason (optional)"
-                value={reason}
-                onInput={(e) => setReason(e.currentTarget.value)}
-              />
+              <Input name="reason" placeholder="reason (optional)" value={reason} set={setReason} />
               {run.status === 'PAUSED' ? (
-                <button type="button" onClick={() => void act('resumed', 'resume', {})}>
-                  Resume
-                </button>
+                <Button label="Resume" onClick={() => void act('resumed', 'resume', {})} />
               ) : (
-                <button type="button" onClick={() => void act('paused', 'pause', reason ? { reason } : {})}>
-                  Pause
-                </button>
+                <Button label="Pause" onClick={() => void act('paused', 'pause', reason ? { reason } : {})} />
               )}
-              <button
-                type="button"
+              <Button
+                label="Cancel run"
                 class="danger"
-                onClick={() => {
-                  if (confirm(`Cancel run ${run.runId}?`)) void act('cancelled', 'cancel', reason ? { reason } : {});
-                }}
-              >
-                Cancel run
-              </button>
-              <form class="signal" onSubmit={sendSignal}>
-                <input
+                confirm={`Cancel run ${run.runId}?`}
+                onClick={() => act('cancelled', 'cancel', reason ? { reason } : {})}
+              />
+              <Form class="signal" submit={sendSignal}>
+                <Input
                   name="signal"
                   placeholder="signal name"
                   value={signal.name}
-                  onInput={(e) => setSignal({ ...signal, name: e.currentTarget.value })}
+                  set={(name) => setSignal({ ...signal, name })}
                   required
                 />
-                <input
+                <Input
                   name="signal-data"
                   placeholder="data (JSON, optional)"
                   value={signal.data}
-                  onInput={(e) => setSignal({ ...signal, data: e.currentTarget.value })}
+                  set={(data) => setSignal({ ...signal, data })}
                 />
-                <button type="submit">Send signal</button>
-              </form>
+                <Button label="Send signal" submit />
+              </Form>
             </>
           ) : null}
           {canRetry ? (
-            <button
-              type="button"
+            <Button
+              label="Retry from failed"
               class="primary"
               onClick={() =>
                 void act('retried', 'retry', {}, (r) => {
@@ -194,9 +155,7 @@ export function RunActions(props: {
                   if (id) navigate(`/runs/${encodeURIComponent(id)}`);
                 })
               }
-            >
-              Retry from failed
-            </button>
+            />
           ) : null}
         </div>
       </fieldset>

@@ -5,7 +5,20 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';
-import { Card, ErrorBox, Json, Link, Loading, NotFound, Status, useTitle } from '../components/common.js';
+import {
+  Button,
+  Card,
+  ErrorBox,
+  Fact,
+  Json,
+  Link,
+  Loading,
+  NotFound,
+  PageHead,
+  Status,
+  useData,
+  useTitle,
+} from '../components/common.js';
 import { Graph } from '../components/graph.js';
 import { runDuration, time, triggerText } from '../format.js';
 import { useNow } from '../use-now.js';
@@ -26,7 +39,11 @@ export function RunPage(props: { runId: string; session: Session }) {
   const [selected, setSelected] = useState<string | null>(null);
   // Time travel: the seq the slider is at (null: the live end) and the view the server replayed to it.
   const [atSeq, setAtSeq] = useState<number | null>(null);
-  const [past, setPast] = useState<RunAt | null>(null);
+  const at = useData(
+    () => (atSeq === null ? Promise.resolve(null) : api.get<RunAt>(`${path}/at/${atSeq}`)),
+    [atSeq, id],
+  );
+  const past = atSeq === null ? null : (at.data ?? null);
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const loadDetail = () =>
@@ -47,7 +64,6 @@ export function RunPage(props: { runId: string; session: Session }) {
     setDetail(null);
     setEvents([]);
     setAtSeq(null);
-    setPast(null);
     setSelected(null);
     let close = () => {};
     let live = true;
@@ -83,36 +99,16 @@ export function RunPage(props: { runId: string; session: Session }) {
     };
   }, [id]);
 
-  useEffect(() => {
-    if (atSeq === null) {
-      setPast(null);
-      return;
-    }
-    let live = true;
-    api.get<RunAt>(`${path}/at/${atSeq}`).then(
-      (r) => {
-        if (live) setPast(r);
-      },
-      (e: unknown) => {
-        if (live) setError(e);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [atSeq, id]);
-
-  const statuses = useMemo(() => {
-    const view = past?.run ?? detail?.run;
-    const out: Record<string, string> = {};
-    if (view) for (const [t, v] of Object.entries(view.tasks)) out[t] = v.status;
-    return out;
-  }, [past, detail]);
+  const statuses = useMemo(
+    () => Object.fromEntries(Object.entries((past ?? detail)?.run.tasks ?? {}).map(([t, v]) => [t, v.status])),
+    [past, detail],
+  );
 
   useTitle(atSeq === null ? id : `${id} at event ${atSeq}`);
   const clock = useNow(atSeq === null && detail !== null && !SETTLED.has(detail.run.status));
 
-  if (error instanceof ApiError && error.status === 404) return <NotFound what={`No run ${id}.`} />;
+  const failed = error ?? at.error;
+  if (failed instanceof ApiError && failed.status === 404) return <NotFound what={`No run ${id}.`} />;
   if (!detail) return error ? <ErrorBox error={error} /> : <Loading />;
 
   const run = detail.run;
@@ -141,143 +137,99 @@ export function RunPage(props: { runId: string; session: Session }) {
       data-status={run.status}
       data-shown-status={shown.status}
     >
-      <div class="page-head">
-        <h1 class="mono">{run.runId}</h1>
-        <Status status={shown.status} />
-        <div class="grow" />
+      <PageHead title={run.runId} class="mono" after={<Status status={shown.status} />}>
         <a class="button" href={`${path}/statechart`} download={`${run.workflowId}-v${run.version}.statechart.json`}>
           Statechart JSON
         </a>
-      </div>
+      </PageHead>
       <dl class="facts">
-        <div>
-          <dt>Workflow</dt>
-          <dd>
-            <Link href={`/definitions/${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</Link>
-            <span class="muted">@{run.version}</span>
-          </dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd title={run.startedAt}>{time(run.startedAt)}</dd>
-        </div>
-        <div>
-          <dt>Duration</dt>
-          <dd data-fact="duration">{runDuration(shown, now)}</dd>
-        </div>
+        <Fact term="Workflow">
+          <Link def={run.workflowId} />
+          <span class="muted">@{run.version}</span>
+        </Fact>
+        <Fact term="Started" dd={{ title: run.startedAt }}>
+          {time(run.startedAt)}
+        </Fact>
+        <Fact term="Duration" dd={{ 'data-fact': 'duration' }}>
+          {runDuration(shown, now)}
+        </Fact>
         {shown.timeout ? (
-          <div data-fact="timeout">
-            <dt>Timeout</dt>
-            <dd title={shown.timeout.deadline}>
-              {shown.timeout.after}, {SETTLED.has(shown.status) ? 'was due' : 'due'} {time(shown.timeout.deadline)}{' '}
-              <span class="muted">(then {shown.timeout.policy === 'cancel' ? 'cancelled' : 'failed'})</span>
-            </dd>
-          </div>
+          <Fact term="Timeout" fact="timeout" dd={{ title: shown.timeout.deadline }}>
+            {shown.timeout.after}, {SETTLED.has(shown.status) ? 'was due' : 'due'} {time(shown.timeout.deadline)}{' '}
+            <span class="muted">(then {shown.timeout.policy === 'cancel' ? 'cancelled' : 'failed'})</span>
+          </Fact>
         ) : null}
         {shown.queue ? (
-          <div data-fact="queue">
-            <dt>Queue</dt>
-            <dd class="small">
-              priority <span data-priority>{shown.queue.priority}</span>, limit {shown.queue.limit}
-              {shown.queue.key !== null ? ` per key ${shown.queue.key}` : ''};{' '}
-              {shown.queue.admittedAt ? (
-                <>
-                  admitted <span title={shown.queue.admittedAt}>{time(shown.queue.admittedAt)}</span>
-                </>
-              ) : (
-                'waiting for a slot'
-              )}
-            </dd>
-          </div>
+          <Fact term="Queue" fact="queue" dd={{ class: 'small' }}>
+            priority <span data-priority>{shown.queue.priority}</span>, limit {shown.queue.limit}
+            {shown.queue.key !== null ? ` per key ${shown.queue.key}` : ''};{' '}
+            {shown.queue.admittedAt ? (
+              <>
+                admitted <span title={shown.queue.admittedAt}>{time(shown.queue.admittedAt)}</span>
+              </>
+            ) : (
+              'waiting for a slot'
+            )}
+          </Fact>
         ) : null}
         {shown.gate ? (
-          <div data-fact="gate">
-            <dt>Trigger gate</dt>
-            <dd class="small">
-              {shown.gate.kind} triggers[{shown.gate.trigger}]{shown.gate.key ? ` key ${shown.gate.key}` : ''}:{' '}
-              {shown.gate.count} event{shown.gate.count === 1 ? '' : 's'}
-              {shown.gate.absorbed?.length ? ` (merged ${shown.gate.absorbed.join(', ')})` : ''}
-            </dd>
-          </div>
+          <Fact term="Trigger gate" fact="gate" dd={{ class: 'small' }}>
+            {shown.gate.kind} triggers[{shown.gate.trigger}]{shown.gate.key ? ` key ${shown.gate.key}` : ''}:{' '}
+            {shown.gate.count} event{shown.gate.count === 1 ? '' : 's'}
+            {shown.gate.absorbed?.length ? ` (merged ${shown.gate.absorbed.join(', ')})` : ''}
+          </Fact>
         ) : null}
         {parent ? (
-          <div>
-            <dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt>
-            <dd>
-              <Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>
-                {parent.runId}
-              </Link>
-              {parent.task ? <span class="muted"> ({parent.task})</span> : null}
-            </dd>
-          </div>
+          <Fact term={parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}>
+            <Link class="mono" run={parent.runId} />
+            {parent.task ? <span class="muted"> ({parent.task})</span> : null}
+          </Fact>
         ) : null}
         {record ? (
-          <div>
-            <dt>Trigger</dt>
-            <dd class="small" data-trigger={record.trigger.kind}>
-              {triggerText(record.trigger)}
-            </dd>
-          </div>
+          <Fact term="Trigger" dd={{ class: 'small', 'data-trigger': record.trigger.kind }}>
+            {triggerText(record.trigger)}
+          </Fact>
         ) : null}
         {record?.agents.length ? (
-          <div>
-            <dt>Agents</dt>
-            <dd class="small">{record.agents.join(', ')}</dd>
-          </div>
+          <Fact term="Agents" dd={{ class: 'small' }}>
+            {record.agents.join(', ')}
+          </Fact>
         ) : null}
         {retryOf ? (
-          <div>
-            <dt>Retry of</dt>
-            <dd>
-              <Link class="mono" href={`/runs/${encodeURIComponent(retryOf)}`}>
-                {retryOf}
-              </Link>
-            </dd>
-          </div>
+          <Fact term="Retry of">
+            <Link class="mono" run={retryOf} />
+          </Fact>
         ) : null}
         {retries && retries.length > 0 ? (
-          <div>
-            <dt>Retried as</dt>
-            <dd class="children">
-              {retries.map((r) => (
-                <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>
-                  {r.runId} ({r.status})
-                </Link>
-              ))}
-            </dd>
-          </div>
+          <Fact term="Retried as" dd={{ class: 'children' }}>
+            {retries.map((r) => (
+              <Link key={r.runId} class="mono" run={r.runId}>
+                {r.runId} ({r.status})
+              </Link>
+            ))}
+          </Fact>
         ) : null}
         {shown.failureRun ? (
-          <div>
-            <dt>Failure run</dt>
-            <dd>
-              <Link class="mono" href={`/runs/${encodeURIComponent(shown.failureRun)}`}>
-                {shown.failureRun}
-              </Link>
-            </dd>
-          </div>
+          <Fact term="Failure run">
+            <Link class="mono" run={shown.failureRun} />
+          </Fact>
         ) : null}
         {children && children.length > 0 ? (
-          <div>
-            <dt>Children</dt>
-            <dd class="children" data-fact="children">
-              {children.map((c) => (
-                <Link key={c.runId} class="mono" href={`/runs/${encodeURIComponent(c.runId)}`}>
-                  {c.runId}
-                  {c.status ? ` (${c.status})` : ''}
-                </Link>
-              ))}
-            </dd>
-          </div>
+          <Fact term="Children" dd={{ class: 'children', 'data-fact': 'children' }}>
+            {children.map((c) => (
+              <Link key={c.runId} class="mono" run={c.runId}>
+                {c.runId}
+                {c.status ? ` (${c.status})` : ''}
+              </Link>
+            ))}
+          </Fact>
         ) : null}
       </dl>
 
       {atSeq !== null ? (
         <div class="banner travel" role="status">
           Showing the run as it was after event {atSeq} of {lastSeq}.{' '}
-          <button type="button" class="link" onClick={() => setAtSeq(null)}>
-            Back to live
-          </button>
+          <Button label="Back to live" class="link" onClick={() => setAtSeq(null)} />
         </div>
       ) : null}
 
@@ -295,9 +247,7 @@ export function RunPage(props: { runId: string; session: Session }) {
         waiting={waiting}
         travelling={travelling}
         onBackToLive={() => setAtSeq(null)}
-        onDone={() => {
-          void loadDetail();
-        }}
+        onDone={() => void loadDetail()}
       />
 
       <div class="run-grid graph-row">

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, queryString } from '../api.js';
-import { ErrorBox, useAction } from '../components/common.js';
+import { Button, ErrorBox, Select, useAction } from '../components/common.js';
 import type { Filters } from './runs-filter-bar.js';
 
 const BULK = ['cancel', 'pause', 'resume', 'retry', 'approve'] as const;
@@ -27,38 +27,54 @@ type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: st
 >;
 
 /**
- * A bulk action (POST /api/bulk/:action, docs/operations.md#bulk-actions) on the runs ticked, or on all matching
- * this filter: Preview is a dry run that says how many; the button sends that count as `confirm` (a 409 when runs
- * moved meanwhile), so a click never acts on more than the person saw.
- */ export function BulkBar(props: { filters: Filters; selected: string[]; onDone: () => void }) {
-  const [action, setAction] = useState<(typeof BULK)[number]>('cancel');
-  const [all, setAll] = useState(false);
+ * A bulk action (POST /api/bulk/:action, docs/operations.md#bulk-actions) on the runs `body` names: `look` is a dry
+ * run that says how many; `go` sends that count as `confirm` (a 409 when runs moved meanwhile, `also` beside it), so
+ * a click never acts on more than the person saw. The runs page's bulk bar and the emergency stop use it.
+ */
+export function useBulk(action: string, body: object, also: object = {}, onDone?: () => void) {
   const [preview, setPreview] = useState<BulkPreview | null>(null);
   const [done, setDone] = useState<BulkDone | null>(null);
   const { busy, error, run } = useAction();
-  const filtered = Object.keys(props.filters).length > 0;
-  const scope = all ? {} : { runs: props.selected };
-  const ready = all ? filtered : props.selected.length > 0;
-  useEffect(() => {
-    setPreview(null);
-  }, [action, all, props.selected.join(','), queryString(props.filters)]);
   const look = () =>
     run(async () => {
       setDone(null);
-      setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { query: props.filters, ...scope, dryRun: true }));
+      setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { ...body, dryRun: true }));
     });
   const go = () =>
     run(async () => {
-      setDone(
-        await api.post<BulkDone>(`/api/bulk/${action}`, {
-          query: props.filters,
-          ...scope,
-          confirm: preview!.would.length,
-        }),
-      );
+      setDone(await api.post<BulkDone>(`/api/bulk/${action}`, { ...body, ...also, confirm: preview!.would.length }));
       setPreview(null);
-      props.onDone();
+      onDone?.();
     });
+  return { busy, error, preview, setPreview, done, look, go };
+}
+
+/** The runs a bulk action refused, each with why. */
+export function Refused(props: { done: BulkDone | null }) {
+  return (
+    <>
+      {props.done?.refused.map((r) => (
+        <p key={r.runId} class="error small">
+          {r.runId}: {r.message}
+        </p>
+      ))}
+    </>
+  );
+}
+
+/** The bulk bar: the action on the runs ticked, or on all matching this filter. */
+export function BulkBar(props: { filters: Filters; selected: string[]; onDone: () => void }) {
+  const [action, setAction] = useState<(typeof BULK)[number]>('cancel');
+  const [all, setAll] = useState(false);
+  const filtered = Object.keys(props.filters).length > 0;
+  const ready = all ? filtered : props.selected.length > 0;
+  const { busy, error, preview, setPreview, done, look, go } = useBulk(
+    action,
+    { query: props.filters, ...(all ? {} : { runs: props.selected }) },
+    {},
+    props.onDone,
+  );
+  useEffect(() => setPreview(null), [action, all, props.selected.join(','), queryString(props.filters)]);
   const verb = action[0]!.toUpperCase() + action.slice(1);
   return (
     <div class="bulk-bar small" data-testid="bulk-bar">
@@ -67,20 +83,8 @@ type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: st
         <input type="checkbox" name="all-matching" checked={all} disabled={!filtered} onChange={() => setAll(!all)} />{' '}
         all matching this filter
       </label>
-      <select
-        name="bulk-action"
-        value={action}
-        onChange={(e) => setAction(e.currentTarget.value as (typeof BULK)[number])}
-      >
-        {BULK.map((a) => (
-          <option key={a} value={a}>
-            {a}
-          </option>
-        ))}
-      </select>
-      <button type="button" disabled={busy || !ready} onClick={look}>
-        Preview
-      </button>
+      <Select name="bulk-action" value={action} set={(a) => setAction(a as (typeof BULK)[number])} options={BULK} />
+      <Button label="Preview" disabled={busy || !ready} onClick={look} />
       {!filtered && all ? <span class="muted">Filter first: all runs are never meant by accident.</span> : null}
       <ErrorBox error={error} />
       {preview ? (
@@ -88,9 +92,7 @@ type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: st
           <strong>{preview.would.length}</strong> run(s) would be {DONE_KEY[action]}
           {preview.already.length ? `; ${preview.already.length} already` : ''}.{' '}
           {preview.would.length ? (
-            <button type="button" class="danger" disabled={busy} onClick={go}>
-              {verb} {preview.would.length} run(s)
-            </button>
+            <Button label={`${verb} ${preview.would.length} run(s)`} class="danger" disabled={busy} onClick={go} />
           ) : null}
         </span>
       ) : null}
@@ -100,11 +102,7 @@ type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: st
           {done.refused.length} refused.
         </span>
       ) : null}
-      {done?.refused.map((r) => (
-        <p key={r.runId} class="error small">
-          {r.runId}: {r.message}
-        </p>
-      ))}
+      <Refused done={done} />
     </div>
   );
 }

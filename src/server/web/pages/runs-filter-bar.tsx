@@ -4,6 +4,7 @@
  * reads as the table; the bulk bar (runs-bulk-bar.tsx) acts on the same filters.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { Button, Form, Input, Select } from '../components/common.js';
 import { RUN_STATUSES } from '../status.js';
 
 export const FILTERS = [
@@ -23,50 +24,39 @@ export function FilterBar(props: { filters: Filters; onApply: (f: Filters) => vo
   const [f, setF] = useState<Filters>(props.filters);
   useEffect(() => setF(props.filters), [JSON.stringify(props.filters)]);
   const field = (name: keyof Filters, placeholder: string, width = '') => (
-    <input
+    <Input
       class={`filter ${width}`}
       name={name}
       placeholder={placeholder}
       value={f[name] ?? ''}
-      onInput={(e) => setF({ ...f, [name]: e.currentTarget.value })}
+      set={(v) => setF({ ...f, [name]: v })}
     />
   );
   return (
-    <form
-      class="filters"
-      onSubmit={(e) => {
-        e.preventDefault();
-        props.onApply(f);
-      }}
-    >
+    <Form class="filters" submit={() => props.onApply(f)}>
       {field('runId', 'run id…', 'wide')}
       {field('workflow', 'workflow')}
-      <select name="status" value={f.status ?? ''} onChange={(e) => setF({ ...f, status: e.currentTarget.value })}>
-        <option value="">any status</option>
-        {RUN_STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {s}
-          </option>
-        ))}
-      </select>
+      <Select
+        name="status"
+        value={f.status ?? ''}
+        set={(status) => setF({ ...f, status })}
+        blank="any status"
+        options={RUN_STATUSES}
+      />
       {field('trigger', 'trigger (event, schedule:…)')}
       {field('agent', 'agent')}
       {field('since', 'since (24h, ISO)', 'narrow')}
       {field('until', 'until', 'narrow')}
       {field('outputContains', 'output contains')}
       {field('where', 'where (customer=42 amount>100)', 'wide')}
-      <button type="submit" class="primary">
-        Filter
-      </button>
-      <button
-        type="button"
+      <Button label="Filter" submit class="primary" />
+      <Button
+        label="Clear"
         onClick={() => {
           setF({});
           props.onApply({});
         }}
-      >
-        Clear
-      </button>
-    </form>
+      />
+    </Form>
   );
 }

@@ -9,7 +9,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';
-import { Empty, ErrorBox, Link, Loading, Status } from '../components/common.js';
+import { Button, clickable, Empty, ErrorBox, Link, Loading, PageHead, Status, Table } from '../components/common.js';
 import { runDuration, time, triggerText } from '../format.js';
 import { useNow } from '../use-now.js';
 import { navigate, useLocation } from '../router.js';
@@ -32,11 +32,7 @@ function runsUrl(params: Record<string, string | number | undefined>): string {
 
 export function RunsPage() {
   const { query } = useLocation();
-  const filters: Filters = {};
-  for (const f of FILTERS) {
-    const v = query.get(f);
-    if (v) filters[f] = v;
-  }
+  const filters: Filters = Object.fromEntries(FILTERS.flatMap((f) => (query.get(f) ? [[f, query.get(f)]] : [])));
   const cursor = query.get('cursor') ?? undefined;
   const before = query.get('before') ?? undefined;
   const paged = cursor !== undefined || before !== undefined;
@@ -54,12 +50,7 @@ export function RunsPage() {
   useEffect(() => setSelected(new Set()), [queryString(filters)]);
   const now = useNow(result?.runs.some((r) => !SETTLED.has(r.status)) ?? false);
   const tick = (runId: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(runId)) n.delete(runId);
-      else n.add(runId);
-      return n;
-    });
+    setSelected((s) => new Set(s.has(runId) ? [...s].filter((x) => x !== runId) : [...s, runId]));
 
   const load = () =>
     api.get<RunsResult>(runsUrl({ ...filters, cursor, before, limit })).then(
@@ -126,14 +117,16 @@ export function RunsPage() {
 
   return (
     <div>
-      <div class="page-head">
-        <h1>Runs</h1>
-        <span class={`live-dot${live ? ' on' : ''}`} title="live updates">
-          {live ? 'live' : ''}
-        </span>
-        <div class="grow" />
+      <PageHead
+        title="Runs"
+        after={
+          <span class={`live-dot${live ? ' on' : ''}`} title="live updates">
+            {live ? 'live' : ''}
+          </span>
+        }
+      >
         {result?.total !== undefined ? <span class="muted">{result.total} runs match</span> : null}
-      </div>
+      </PageHead>
       <FilterBar filters={filters} onApply={apply} />
       <BulkBar
         filters={filters}
@@ -163,107 +156,95 @@ export function RunsPage() {
           <Empty>No runs match.</Empty>
         ) : (
           <div class="table-wrap">
-            <table class="table runs">
-              <colgroup>
-                <col class="c-select" />
-                <col class="c-status" />
-                <col class="c-run" />
-                <col class="c-workflow" />
-                <col class="c-trigger" />
-                <col class="c-agents" />
-                <col class="c-started" />
-                <col class="c-duration" />
-                <col class="c-result" />
-              </colgroup>
-              <thead>
-                <tr>
-                  <th>
-                    <span class="sr-only">Select</span>
-                  </th>
-                  <th>Status</th>
-                  <th>Run</th>
-                  <th>Workflow</th>
-                  <th>Trigger</th>
-                  <th>Agents</th>
-                  <th>Started</th>
-                  <th>Duration</th>
-                  <th>Result</th>
+            <Table
+              class="runs"
+              cols="select status run workflow trigger agents started duration result"
+              heads={[
+                <span class="sr-only">Select</span>,
+                'Status',
+                'Run',
+                'Workflow',
+                'Trigger',
+                'Agents',
+                'Started',
+                'Duration',
+                'Result',
+              ]}
+              rows={shownRows}
+              row={({ run: r, parent, nested }) => (
+                <tr
+                  key={r.runId}
+                  data-run={r.runId}
+                  data-status={r.status}
+                  data-parent={parent ?? undefined}
+                  class={parent ? `child${nested ? ' nested' : ''}` : ''}
+                >
+                  <td>
+                    <input
+                      type="checkbox"
+                      name="select"
+                      value={r.runId}
+                      aria-label={`select run ${r.runId}`}
+                      checked={selected.has(r.runId)}
+                      onChange={() => tick(r.runId)}
+                    />
+                  </td>
+                  <td>
+                    <Status status={r.status} />
+                  </td>
+                  <td class="mono run-id">
+                    {parent ? (
+                      <span class="child-mark" title={`child run of ${parent}`}>
+                        ↳{' '}
+                      </span>
+                    ) : null}
+                    <Link run={r.runId} />
+                    {parent && !nested ? (
+                      <div class="small muted">
+                        child of <Link run={parent} />
+                      </div>
+                    ) : null}
+                  </td>
+                  <td class="wrap">
+                    {r.workflowId}
+                    <span class="muted">@{r.version}</span>
+                    {r.search ? (
+                      <div class="small muted search-attrs" data-testid="search-attrs">
+                        {Object.entries(r.search)
+                          .map(([k, v]) => `${k}=${String(v)}`)
+                          .join(' ')}
+                      </div>
+                    ) : null}
+                  </td>
+                  <td class="small ellipsis" title={triggerText(r.trigger)}>
+                    {triggerText(r.trigger)}
+                  </td>
+                  <td class="small wrap">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
+                  <td class="small nowrap" title={r.startedAt}>
+                    {time(r.startedAt)}
+                  </td>
+                  <td class="small nowrap" data-col="duration">
+                    {runDuration(r, now)}
+                  </td>
+                  <ResultCell text={r.result ?? ''} />
                 </tr>
-              </thead>
-              <tbody>
-                {shownRows.map(({ run: r, parent, nested }) => (
-                  <tr
-                    key={r.runId}
-                    data-run={r.runId}
-                    data-status={r.status}
-                    data-parent={parent ?? undefined}
-                    class={parent ? `child${nested ? ' nested' : ''}` : ''}
-                  >
-                    <td>
-                      <input
-                        type="checkbox"
-                        name="select"
-                        value={r.runId}
-                        aria-label={`select run ${r.runId}`}
-                        checked={selected.has(r.runId)}
-                        onChange={() => tick(r.runId)}
-                      />
-                    </td>
-                    <td>
-                      <Status status={r.status} />
-                    </td>
-                    <td class="mono run-id">
-                      {parent ? (
-                        <span class="child-mark" title={`child run of ${parent}`}>
-                          ↳{' '}
-                        </span>
-                      ) : null}
-                      <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
-                      {parent && !nested ? (
-                        <div class="small muted">
-                          child of <Link href={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link>
-                        </div>
-                      ) : null}
-                    </td>
-                    <td class="wrap">
-                      {r.workflowId}
-                      <span class="muted">@{r.version}</span>
-                      {r.search ? (
-                        <div class="small muted search-attrs" data-testid="search-attrs">
-                          {Object.entries(r.search)
-                            .map(([k, v]) => `${k}=${String(v)}`)
-                            .join(' ')}
-                        </div>
-                      ) : null}
-                    </td>
-                    <td class="small ellipsis" title={triggerText(r.trigger)}>
-                      {triggerText(r.trigger)}
-                    </td>
-                    <td class="small wrap">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
-                    <td class="small nowrap" title={r.startedAt}>
-                      {time(r.startedAt)}
-                    </td>
-                    <td class="small nowrap" data-col="duration">
-                      {runDuration(r, now)}
-                    </td>
-                    <ResultCell text={r.result ?? ''} />
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              )}
+            />
           </div>
         )
       ) : null}
       <div class="pager">
         {result?.prevCursor ? (
-          <button type="button" onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>
-            ← Newer
-          </button>
+          <Button
+            label="← Newer"
+            onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}
+          />
         ) : null}
         {result?.nextCursor ? (
-          <button type="button" onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>
-            Older →
-          </button>
+          <Button
+            label="Older →"
+            onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}
+          />
         ) : null}
       </div>
     </div>
@@ -275,14 +256,9 @@ function ResultCell(props: { text: string }) {
   const [open, setOpen] = useState(false);
   return (
     <td
-      // biome-ignore lint/a11y/noNoninteractiveTabindex: a table cell the keyboard opens too (a button inside would change the table's layout)
-      tabIndex={0}
       class={`small result ${open ? 'open' : 'ellipsis'}`}
       title={open ? undefined : `${props.text}\n\n(click to show it whole)`}
-      onClick={() => setOpen(!open)}
-      onKeyDown={(k) => {
-        if (k.key === 'Enter') setOpen(!open);
-      }}
+      {...clickable(() => setOpen(!open))}
     >
       {props.text}
     </td>

@@ -4,30 +4,15 @@
  */
 import { useState } from 'preact/hooks';
 import { signIn } from '../api.js';
-import { ErrorBox } from '../components/common.js';
+import { Button, ErrorBox, Form, Input, useAction } from '../components/common.js';
 
 export function SignInPage(props: { mode: 'embedded' | 'nats'; onSignedIn: () => void }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    signIn(user, password).then(
-      () => {
-        setBusy(false);
-        props.onSignedIn();
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
-  };
+  const { busy, error, run } = useAction();
   return (
     <div class="signin">
-      <form class="card signin-card" onSubmit={submit}>
+      <Form class="card signin-card" submit={() => run(() => signIn(user, password).then(props.onSignedIn))}>
         <h1>ledgerflow</h1>
         <p class="muted">
           {props.mode === 'nats'
@@ -36,30 +21,22 @@ export function SignInPage(props: { mode: 'embedded' | 'nats'; onSignedIn: () =>
         </p>
         <label>
           User
-          <input
-            name="user"
-            autocomplete="username"
-            value={user}
-            onInput={(e) => setUser(e.currentTarget.value)}
-            required
-          />
+          <Input name="user" autocomplete="username" value={user} set={setUser} required />
         </label>
         <label>
           Password
-          <input
+          <Input
             name="password"
             type="password"
             autocomplete="current-password"
             value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
+            set={setPassword}
             required
           />
         </label>
         <ErrorBox error={error} />
-        <button class="primary" type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
+        <Button label={busy ? 'Signing in…' : 'Sign in'} class="primary" submit disabled={busy} />
+      </Form>
     </div>
   );
 }

@@ -1,11 +1,27 @@
 /** Start a workflow from a form built from its declared inputs; emit a business event. */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Card, ErrorBox, Json, Link, Loading, useAction, useData } from '../components/common.js';
+import {
+  Button,
+  Card,
+  ErrorBox,
+  Field,
+  Form,
+  Input,
+  Json,
+  Link,
+  Loading,
+  PageHead,
+  Select,
+  TextArea,
+  useAction,
+  useData,
+} from '../components/common.js';
+import { parseJson } from '../format.js';
 import { buildInput, initialText, type FieldProblem } from '../input-form.js';
 import { navigate } from '../router.js';
-import type { DefinitionDetail, WorkflowSummary } from '../types.js';
-import { versionNumbers } from './definitions.js';
+import type { WorkflowSummary } from '../types.js';
+import { useDefinition, versionNumbers } from './definitions.js';
 
 export function StartPage(props: { workflow?: string }) {
   const list = useData(() => api.get<{ workflows: WorkflowSummary[] }>('/api/definitions'), []);
@@ -16,30 +32,21 @@ export function StartPage(props: { workflow?: string }) {
   const defs = list.data?.workflows ?? [];
   return (
     <div>
-      <div class="page-head">
-        <h1>Start a run</h1>
-      </div>
+      <PageHead title="Start a run" />
       <ErrorBox error={list.error} />
       <Card>
-        <label class="row">
-          Workflow
-          <select
+        <Field label="Workflow">
+          <Select
             name="workflow"
             value={workflow}
-            onChange={(e) => {
-              setWorkflow(e.currentTarget.value);
-              navigate(`/start/${encodeURIComponent(e.currentTarget.value)}`, { replace: true });
+            set={(w) => {
+              setWorkflow(w);
+              navigate(`/start/${encodeURIComponent(w)}`, { replace: true });
             }}
-          >
-            <option value="">choose…</option>
-            {defs.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.id}
-                {d.name && d.name !== d.id ? ` — ${d.name}` : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+            blank="choose…"
+            options={defs.map((d) => [d.id, d.name && d.name !== d.id ? `${d.id} — ${d.name}` : d.id] as const)}
+          />
+        </Field>
         {workflow ? <StartForm key={workflow} workflow={workflow} /> : null}
       </Card>
     </div>
@@ -48,13 +55,7 @@ export function StartPage(props: { workflow?: string }) {
 
 function StartForm(props: { workflow: string }) {
   const [version, setVersion] = useState<string>('');
-  const detail = useData(
-    () =>
-      api.get<DefinitionDetail>(
-        `/api/definitions/${encodeURIComponent(props.workflow)}${version ? `?version=${version}` : ''}`,
-      ),
-    [props.workflow, version],
-  );
+  const detail = useDefinition(props.workflow, version);
   const [texts, setTexts] = useState<Record<string, string>>({});
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const { busy, error, run } = useAction();
@@ -65,8 +66,7 @@ function StartForm(props: { workflow: string }) {
 
   if (detail.error) return <ErrorBox error={detail.error} />;
   if (!detail.data) return <Loading />;
-  const submit = (e: Event) => {
-    e.preventDefault();
+  const submit = () => {
     const built = buildInput(decls, texts);
     const prio = priorityProblem(priority);
     setProblems(prio ? [...built.problems, prio] : built.problems);
@@ -83,99 +83,68 @@ function StartForm(props: { workflow: string }) {
     );
   };
   const versions = versionNumbers(detail.data.versions ?? []);
+  const problemOf = (field: string) => problems.find((p) => p.field === field)?.message;
   return (
-    <form class="start-form" onSubmit={submit}>
+    <Form class="start-form" submit={submit}>
       {versions.length > 1 ? (
-        <label class="row">
-          Version
-          <select name="version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
-            <option value="">latest</option>
-            {versions.map((v) => (
-              <option key={v} value={String(v)}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Field label="Version">
+          <Select name="version" value={version} set={setVersion} blank="latest" options={versions} />
+        </Field>
       ) : null}
       {decls.length === 0 ? <p class="muted">This workflow declares no inputs.</p> : null}
       {decls.map((d) => {
-        const problem = problems.find((p) => p.field === d.name);
+        const bound = {
+          name: d.name,
+          value: texts[d.name] ?? '',
+          set: (v: string) => setTexts({ ...texts, [d.name]: v }),
+        };
         return (
           // biome-ignore lint/a11y/noLabelWithoutControl: its control is one of three below, chosen by the input's type
-          <label key={d.name} class={`row${problem ? ' invalid' : ''}`}>
-            <span>
-              {d.name}
-              {d.required && d.default === undefined ? <span class="req"> *</span> : null}{' '}
-              <span class="muted small">{d.type}</span>
-            </span>
+          <Field
+            key={d.name}
+            problem={problemOf(d.name)}
+            label={
+              <span>
+                {d.name}
+                {d.required && d.default === undefined ? <span class="req"> *</span> : null}{' '}
+                <span class="muted small">{d.type}</span>
+              </span>
+            }
+          >
             {d.type === 'boolean' ? (
-              <select
-                name={d.name}
-                value={texts[d.name] ?? 'false'}
-                onChange={(e) => setTexts({ ...texts, [d.name]: e.currentTarget.value })}
-              >
-                <option value="false">false</option>
-                <option value="true">true</option>
-              </select>
+              <Select {...bound} value={texts[d.name] ?? 'false'} options={['false', 'true']} />
             ) : d.type === 'object' || d.type === 'array' ? (
-              <textarea
-                name={d.name}
-                rows={3}
-                value={texts[d.name] ?? ''}
-                onInput={(e) => setTexts({ ...texts, [d.name]: e.currentTarget.value })}
-              />
+              <TextArea {...bound} rows={3} />
             ) : (
-              <input
-                name={d.name}
-                value={texts[d.name] ?? ''}
-                inputMode={d.type === 'number' ? 'decimal' : undefined}
-                onInput={(e) => setTexts({ ...texts, [d.name]: e.currentTarget.value })}
-              />
+              <Input {...bound} inputMode={d.type === 'number' ? 'decimal' : undefined} />
             )}
             {d.description ? <span class="muted small">{d.description}</span> : null}
-            {problem ? <span class="bad small">{problem.message}</span> : null}
-          </label>
+          </Field>
         );
       })}
-      <PriorityField
-        value={priority}
-        onInput={setPriority}
-        fallback={detail.data.definition?.priority}
-        problem={problems.find((p) => p.field === 'start.priority')}
-      />
+      {/* A run's place in its workflow's concurrency queue (docs/limits.md#concurrency-limits-and-priority): 0..99, higher first. */}
+      <Field
+        problem={problemOf('start.priority')}
+        label={
+          <span>
+            priority{' '}
+            <span class="muted small">
+              0..99, higher is admitted first when the workflow's concurrency limit queues runs
+            </span>
+          </span>
+        }
+      >
+        <Input
+          name="start.priority"
+          inputMode="numeric"
+          placeholder={`the workflow's (${detail.data.definition?.priority ?? 50})`}
+          value={priority}
+          set={setPriority}
+        />
+      </Field>
       <ErrorBox error={error} />
-      <button class="primary" type="submit" disabled={busy}>
-        {busy ? 'Starting…' : 'Start run'}
-      </button>
-    </form>
-  );
-}
-
-/** A run's place in its workflow's concurrency queue (docs/limits.md#concurrency-limits-and-priority): 0..99, higher first. */
-function PriorityField(props: {
-  value: string;
-  onInput: (v: string) => void;
-  fallback: number | undefined;
-  problem: FieldProblem | undefined;
-}) {
-  return (
-    <label class={`row${props.problem ? ' invalid' : ''}`}>
-      <span>
-        priority{' '}
-        <span class="muted small">
-          0..99, higher is admitted first when the workflow's concurrency limit queues runs
-        </span>
-      </span>
-      <input
-        name="start.priority"
-        inputMode="numeric"
-        placeholder={`the workflow's (${props.fallback ?? 50})`}
-        value={props.value}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-      />
-      {props.problem ? <span class="bad small">{props.problem.message}</span> : null}
-    </label>
+      <Button label={busy ? 'Starting…' : 'Start run'} class="primary" submit disabled={busy} />
+    </Form>
   );
 }
 
@@ -190,53 +159,41 @@ export function EmitPage() {
   const [type, setType] = useState('');
   const [id, setId] = useState('');
   const [data, setData] = useState('{}');
-  const [error, setError] = useState<unknown>(null);
+  const { error, setError, run } = useAction();
   const [verdict, setVerdict] = useState<unknown>(undefined);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      setError(new Error('data: not JSON (an object, e.g. {"amount": 10})'));
-      return;
-    }
-    setError(null);
+  const submit = () => {
+    const parsed = parseJson(data, 'data: not JSON (an object, e.g. {"amount": 10})');
+    if (parsed instanceof Error) return setError(parsed);
     setVerdict(undefined);
-    api
-      .post<unknown>(`/api/events/${encodeURIComponent(type)}`, { data: parsed, ...(id ? { id } : {}) })
-      .then(setVerdict, setError);
+    run(() =>
+      api
+        .post<unknown>(`/api/events/${encodeURIComponent(type)}`, { data: parsed, ...(id ? { id } : {}) })
+        .then(setVerdict),
+    );
   };
   return (
     <div>
-      <div class="page-head">
-        <h1>Emit an event</h1>
-      </div>
+      <PageHead title="Emit an event" />
       <Card>
-        <form class="start-form" onSubmit={submit}>
-          <label class="row">
-            Event type
-            <input
-              name="type"
-              placeholder="crm.lead.created"
-              value={type}
-              onInput={(e) => setType(e.currentTarget.value)}
-              required
-            />
-          </label>
-          <label class="row">
-            Event id <span class="muted small">(optional; the same id starts a run once)</span>
-            <input name="id" value={id} onInput={(e) => setId(e.currentTarget.value)} />
-          </label>
-          <label class="row">
-            Data (JSON)
-            <textarea name="data" rows={6} value={data} onInput={(e) => setData(e.currentTarget.value)} />
-          </label>
+        <Form class="start-form" submit={submit}>
+          <Field label="Event type">
+            <Input name="type" placeholder="crm.lead.created" value={type} set={setType} required />
+          </Field>
+          <Field
+            label={
+              <>
+                Event id <span class="muted small">(optional; the same id starts a run once)</span>
+              </>
+            }
+          >
+            <Input name="id" value={id} set={setId} />
+          </Field>
+          <Field label="Data (JSON)">
+            <TextArea name="data" rows={6} value={data} set={setData} />
+          </Field>
           <ErrorBox error={error} />
-          <button class="primary" type="submit">
-            Emit
-          </button>
-        </form>
+          <Button label="Emit" class="primary" submit />
+        </Form>
         {verdict !== undefined ? (
           <>
             <h3>Verdict</h3>
@@ -244,9 +201,7 @@ export function EmitPage() {
               <p class="started-runs">
                 Started:{' '}
                 {startedRuns(verdict).map((r) => (
-                  <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>
-                    {r.runId}
-                  </Link>
+                  <Link key={r.runId} class="mono" run={r.runId} />
                 ))}
               </p>
             ) : null}

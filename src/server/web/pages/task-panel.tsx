@@ -1,5 +1,5 @@
 /** The selected task: status, timings, attempts, who decided, input, output and error (all shown as text). */
-import { Json, Link, Status, Table } from '../components/common.js';
+import { Fact, Json, Link, Status, Table } from '../components/common.js';
 import { between, duration, time } from '../format.js';
 import { attemptsOf, decisionsOf, type PageEvent } from '../run-history.js';
 import type { AttemptInput, Definition, RunView } from '../types.js';
@@ -21,53 +21,26 @@ export function TaskPanel(props: {
   return (
     <div class="task-panel" data-task={props.id}>
       <dl class="facts compact">
-        <div>
-          <dt>Status</dt>
-          <dd>
-            <Status status={task?.status ?? 'PENDING'} />
-          </dd>
-        </div>
-        <div>
-          <dt>Type</dt>
-          <dd>{def?.type ?? '—'}</dd>
-        </div>
-        <div>
-          <dt>Attempts</dt>
-          <dd>{task?.attempts ?? 0}</dd>
-        </div>
+        <Fact term="Status">
+          <Status status={task?.status ?? 'PENDING'} />
+        </Fact>
+        <Fact term="Type">{def?.type ?? '—'}</Fact>
+        <Fact term="Attempts">{task?.attempts ?? 0}</Fact>
         {task?.waitingFor ? (
-          <div data-fact="waits">
-            <dt>Waits for</dt>
-            <dd class="small">{task.waitingFor}</dd>
-          </div>
+          <Fact term="Waits for" fact="waits" dd={{ class: 'small' }}>
+            {task.waitingFor}
+          </Fact>
         ) : null}
-        <div>
-          <dt>Started</dt>
-          <dd>{time(task?.startedAt)}</dd>
-        </div>
-        <div>
-          <dt>Took</dt>
-          <dd>{task?.startedAt ? duration(between(task.startedAt, task.completedAt, props.now)) : '—'}</dd>
-        </div>
-        {def?.type === 'HUMAN' ? (
-          <div>
-            <dt>Approvers</dt>
-            <dd>{def.approvers.join(', ') || 'anyone'}</dd>
-          </div>
-        ) : null}
-        {task?.iteration !== undefined ? (
-          <div>
-            <dt>Iteration</dt>
-            <dd>{task.iteration}</dd>
-          </div>
-        ) : null}
+        <Fact term="Started">{time(task?.startedAt)}</Fact>
+        <Fact term="Took">
+          {task?.startedAt ? duration(between(task.startedAt, task.completedAt, props.now)) : '—'}
+        </Fact>
+        {def?.type === 'HUMAN' ? <Fact term="Approvers">{def.approvers.join(', ') || 'anyone'}</Fact> : null}
+        {task?.iteration !== undefined ? <Fact term="Iteration">{task.iteration}</Fact> : null}
         {task?.child ? (
-          <div>
-            <dt>Child run</dt>
-            <dd class="mono">
-              <Link href={`/runs/${encodeURIComponent(task.child)}`}>{task.child}</Link>
-            </dd>
-          </div>
+          <Fact term="Child run" dd={{ class: 'mono' }}>
+            <Link run={task.child} />
+          </Fact>
         ) : null}
       </dl>
       {task?.items && task.items.length > 0 ? (
@@ -136,30 +109,28 @@ export function TaskPanel(props: {
         </>
       ) : null}
       {props.resolved ? (
-        <>
-          <h3>
-            Input (resolved)
-            {attempts.length > 1 ? <span class="muted"> · attempt {props.resolved.attempt}</span> : null}
-          </h3>
-          <Json value={props.resolved.input} class="input resolved" />
-        </>
+        <Json
+          title={
+            <>
+              Input (resolved)
+              {attempts.length > 1 ? <span class="muted"> · attempt {props.resolved.attempt}</span> : null}
+            </>
+          }
+          value={props.resolved.input}
+          class="input resolved"
+        />
       ) : (
-        <>
-          <h3>Input (as declared)</h3>
-          <Json value={(def as { input?: unknown } | undefined)?.input ?? null} class="input declared" />
-        </>
+        <Json
+          title="Input (as declared)"
+          value={(def as { input?: unknown } | undefined)?.input ?? null}
+          class="input declared"
+        />
       )}
       {task?.output !== undefined && task.output !== null ? (
-        <>
-          <h3>Output</h3>
-          <Json value={task.output} class="output" />
-        </>
+        <Json title="Output" value={task.output} class="output" />
       ) : null}
       {task?.error ? (
-        <>
-          <h3>{task.status === 'IN_PROGRESS' ? 'Last error' : 'Error'}</h3>
-          <Json value={task.error} class="bad" />
-        </>
+        <Json title={task.status === 'IN_PROGRESS' ? 'Last error' : 'Error'} value={task.error} class="bad" />
       ) : null}
     </div>
   );

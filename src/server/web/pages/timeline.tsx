@@ -1,6 +1,6 @@
 /** Every event with its time and the state it led to; the slider picks the event to show the run after. */
 import { useEffect, useRef } from 'preact/hooks';
-import { Card, Status } from '../components/common.js';
+import { Card, clickable, Status } from '../components/common.js';
 import { time } from '../format.js';
 import { summarize, type PageEvent } from '../run-history.js';
 
@@ -42,16 +42,11 @@ export function Timeline(props: {
       <ol class="timeline">
         {props.events.map((e) => (
           <li
-            // biome-ignore lint/a11y/noNoninteractiveTabindex: an event of the timeline the keyboard seeks to, as a click does
-            tabIndex={0}
             key={e.seq}
             ref={e.seq === at ? current : undefined}
             class={`${e.seq > at ? 'future' : ''}${e.seq === at ? ' current' : ''}`}
             data-seq={e.seq}
-            onClick={() => props.onSeek(e.seq)}
-            onKeyDown={(k) => {
-              if (k.key === 'Enter') props.onSeek(e.seq);
-            }}
+            {...clickable(() => props.onSeek(e.seq))}
           >
             <span class="seq">{e.seq}</span>
             <span class="when small" title={e.time}>
