@@ -24,7 +24,8 @@ import {
 } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
-import type { Actor, Backend } from './backend.js';
+import type { Actor } from './actions.js';
+import type { Backend } from './backend.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';

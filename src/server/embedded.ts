@@ -37,8 +37,8 @@ import {
   scheduleCursorFile,
   scheduleRows,
 } from '../triggers/index.js';
-import { personActions, type Startable } from './actions.js';
-import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
+import { personActions, type Actor, type Startable } from './actions.js';
+import type { Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
 import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
@@ -202,7 +202,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
   // The signed-in (or named) person acts, at the level a users file proves; the run API judges and records it (the
   // Service drives what it records), as the CLI's approve, signal, pause, resume, cancel, start and retry.
-  const actions = (actor: Actor): Actions =>
+  const actions = (actor: Actor) =>
     personActions(actor, {
       runs: runApi,
       store,

@@ -13,7 +13,8 @@ import type { Definition } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { checkTaskMap, migrationAnswer, migrationCounts } from '../executor/index.js';
 import { matchingRuns, parseRunQuery } from '../query/index.js';
-import type { Actions, Backend } from './backend.js';
+import type { Actions } from './actions.js';
+import type { Backend } from './backend.js';
 import { ApiError } from './errors.js';
 import { MigrateBody, parseBody } from './schemas.js';
 

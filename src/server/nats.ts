@@ -36,9 +36,9 @@ import { errorMessage, permissionDenied } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
-import { personActions } from './actions.js';
+import { personActions, type Actor } from './actions.js';
 import type { Auth } from './auth.js';
-import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
+import type { Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInRuns } from './definitions.js';
 import { triggerRows } from './embedded.js';
 import { ApiError } from './errors.js';
@@ -190,7 +190,7 @@ export async function natsBackend(opts: { url: string }): Promise<
 
   // Every action is taken through the signed-in person's own connection, so nats.conf's permissions decide; a person's
   // input, start and retry go through the run API, judged by the engines (their verdict waited for, refusals thrown).
-  const actions = (actor: Actor): Actions => {
+  const actions = (actor: Actor) => {
     const person = personOf(actor);
     const { user } = actor;
     const client = person.cluster;
