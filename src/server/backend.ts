@@ -14,6 +14,7 @@ import type { RunView } from '../runtime/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { Actions, Actor } from './actions.js';
 import type { ApiError } from './errors.js';
+import type { Auth } from './auth.js';
 
 /** What a deploy did: as `ledgerflow deploy --json` prints it (`file`: embedded, where it was written; `queued`: NATS, no engine answered yet). */
 export interface DeployOutcome {
@@ -50,6 +51,10 @@ export interface Backend {
   store: EventStore;
   runs: RunIndex;
   actions(actor: Actor): Actions;
+  /** The actor of a request: embedded, a name (with a users file, their level); NATS, the session's client. */
+  actorOf(auth: Auth): Actor;
+  /** Sign-in: NATS, by connecting as that user; embedded with a users file, by its password hash. Throws ApiError 401 when refused. */
+  signIn?(user: string, password: string): Promise<{ close(): Promise<void> }>;
   /**
    * NATS: the 403 a person nats.conf would not let read the log gets on every
    * read (null: may read). Absent on the embedded store, where the token is

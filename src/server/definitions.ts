@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { readDefinitionSource } from '../files/index.js';
-import { parseDefinition } from '../definition/index.js';
+import { parseDefinition, type Definition } from '../definition/index.js';
 import { Engine } from '../local/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { EventStore } from '../store/index.js';
@@ -52,17 +52,16 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
 }
 
 /**
- * The (workflow, version) pairs recorded in runs that `known` does not hold,
- * with the definition their run.started recorded: the pairs from the run
- * index, then one run.started read per pair `known` lacks.
+ * `known` with the (workflow, version) pairs recorded in runs that it does not hold, each with the definition its
+ * run.started recorded (the pairs from the run index, then one run.started read per pair), by id and newest first.
  */
-export async function definitionsInRuns(
+export async function withRecorded(
   store: EventStore,
   runs: RunIndex,
   known: DefinitionVersion[],
 ): Promise<DefinitionVersion[]> {
   const have = new Set(known.map((d) => `${d.id}@${d.version}`));
-  const out: DefinitionVersion[] = [];
+  const out = [...known];
   for (const { runId, version } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
     const first = (await store.read(runId, { toSeq: 1 }))[0];
     if (first?.type !== 'run.started') continue;
@@ -78,8 +77,12 @@ export async function definitionsInRuns(
       problems: [],
     });
   }
-  return out;
+  return byIdAndVersion(out);
 }
+
+/** The definitions of those that validate. */
+export const validOf = (all: DefinitionVersion[]): Definition[] =>
+  all.flatMap((d) => (d.definition ? [d.definition] : []));
 
 export function byIdAndVersion(all: DefinitionVersion[]): DefinitionVersion[] {
   return [...all].sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version);

@@ -38,13 +38,14 @@ import {
   scheduleRows,
 } from '../triggers/index.js';
 import { personActions, type Actor, type Startable } from './actions.js';
-import type { Backend, DefinitionVersion } from './backend.js';
-import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
+import type { Backend } from './backend.js';
+import { byIdAndVersion, definitionsInFolder, validOf, withRecorded } from './definitions.js';
 import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
 import { eventProblemField } from './schemas.js';
 import { LogWitness, openRunIndex } from '../query/index.js';
 import { undrivenMarks } from './undriven.js';
+import type { Users } from './users.js';
 
 export interface EmbeddedOptions {
   store: EventStore;
@@ -58,10 +59,12 @@ export interface EmbeddedOptions {
   onNotice?: (n: ServiceNotice) => void;
   /** Fire the definitions' schedules from the Service's ticks, as serve does (default true). */
   schedules?: boolean;
+  /** Named users (`--users`): each signs in with their password and acts at their level. */
+  users?: Users;
 }
 
 export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & { service: Service }> {
-  const { store, storeDir } = opts;
+  const { store, storeDir, users } = opts;
   const definitionsDir = resolve(opts.definitionsDir ?? defaultDir('definitions'));
   const hooks = opts.hooks ?? {};
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
@@ -120,10 +123,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     .versions()
     .catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
-  const definitions = async (): Promise<DefinitionVersion[]> => {
-    const files = definitionsInFolder(definitionsDir);
-    return byIdAndVersion([...files, ...(await definitionsInRuns(store, runs, files))]);
-  };
+  const definitions = () => withRecorded(store, runs, definitionsInFolder(definitionsDir));
 
   /** What a start runs: the folder first; the versions recorded in runs (from the run index) only for a workflow no file defines. */
   const startable = async (workflowId: string, version?: number): Promise<Startable> => {
@@ -227,20 +227,33 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       return folderDeploy(definitionsDir, draft.yaml, draft.definition, await definitions());
     },
     damage: (runId, seq) => witness.check(runId, seq),
+    actorOf(auth) {
+      const authority = users?.actorOf(auth.user);
+      return { user: auth.user, ...(authority ? { authority } : {}) };
+    },
+    ...(users
+      ? {
+          async signIn(user: string, password: string) {
+            if (!(await users.signIn(user, password)))
+              throw new ApiError(
+                401,
+                'LF_UNAUTHORIZED',
+                `wrong user or password for ${user} (users file ${users.file})`,
+              );
+            return { close: async () => undefined };
+          },
+        }
+      : {}),
     // A run no process drives says so and what would (its page, GET /api/runs/:id), as `status` does.
     markUnserved: (_definition, view) => undriven(view),
     async schedules() {
       // What the Service fires, as `ledgerflow schedules` lists it: no folder of the user's (the bundled ones shown), none.
       if (scheduledDir(opts.definitionsDir) === null) return [];
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
-      const defs = (await definitions())
-        .filter((d) => d.source === 'file' && d.definition !== null)
-        .map((d) => d.definition as Definition);
+      const defs = validOf(byIdAndVersion(definitionsInFolder(definitionsDir)));
       return scheduleRows(defs, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
     },
-    async triggers() {
-      return triggerRows((await definitions()).filter((d) => d.source === 'file'));
-    },
+    triggers: async () => triggerRows(validOf(definitionsInFolder(definitionsDir))),
     async agents() {
       return fileAgentRows(await agentsSeen(store));
     },
@@ -259,28 +272,16 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   };
 }
 
-/** What fires when: every trigger of the given definitions. */
-export function triggerRows(defs: DefinitionVersion[]): unknown[] {
-  return defs.flatMap((d) =>
-    (d.definition?.triggers ?? []).map((t, index) =>
-      t.kind === 'event'
-        ? {
-            workflowId: d.id,
-            version: d.version,
-            trigger: index,
-            kind: 'event',
-            event: t.event,
-            ...(t.filter ? { filter: t.filter } : {}),
-          }
-        : {
-            workflowId: d.id,
-            version: d.version,
-            trigger: index,
-            kind: 'schedule',
-            cron: t.cron,
-            timezone: t.timezone,
-            catchUp: t.catchUp,
-          },
-    ),
-  );
+/** What fires when: every trigger of the given definitions, by id and newest version first. */
+export function triggerRows(defs: Definition[]): unknown[] {
+  return [...defs]
+    .sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version)
+    .flatMap((d) =>
+      d.triggers.map((t, trigger) => {
+        const at = { workflowId: d.id, version: d.version, trigger, kind: t.kind };
+        return t.kind === 'event'
+          ? { ...at, event: t.event, ...(t.filter ? { filter: t.filter } : {}) }
+          : { ...at, cron: t.cron, timezone: t.timezone, catchUp: t.catchUp };
+      }),
+    );
 }

@@ -37,9 +37,8 @@ import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
 import { personActions, type Actor } from './actions.js';
-import type { Auth } from './auth.js';
 import type { Backend, DefinitionVersion } from './backend.js';
-import { byIdAndVersion, definitionsInRuns } from './definitions.js';
+import { withRecorded } from './definitions.js';
 import { triggerRows } from './embedded.js';
 import { ApiError } from './errors.js';
 import { eventProblemField } from './schemas.js';
@@ -87,7 +86,6 @@ export async function natsBackend(opts: { url: string }): Promise<
   Backend & {
     readRefusal(actor: Actor): Promise<ApiError | null>;
     signIn(user: string, password: string): Promise<PersonSession>;
-    actorOf(auth: Auth): Actor;
     jetstreamManager(): Promise<JetStreamManager>;
   }
 > {
@@ -242,10 +240,7 @@ export async function natsBackend(opts: { url: string }): Promise<
     store: reader.store,
     runs,
     actions,
-    async definitions() {
-      const d = await deployed();
-      return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, runs, d))]);
-    },
+    definitions: async () => withRecorded(reader.store, runs, await deployed()),
     async deploy(actor, draft) {
       // As `ledgerflow deploy --nats` as that person: a user that may not write the registry asks the engines, which judge L1.
       const person = personOf(actor);
@@ -273,20 +268,7 @@ export async function natsBackend(opts: { url: string }): Promise<
       });
       return scheduleRows(await reader.deployed(), await cursor.all(), reader.store, Date.now(), 3);
     },
-    async triggers() {
-      return triggerRows(
-        byIdAndVersion(
-          (await reader.deployed()).map((d) => ({
-            id: d.id,
-            version: d.version,
-            source: 'deployed' as const,
-            yaml: '',
-            definition: d,
-            problems: [],
-          })),
-        ),
-      );
-    },
+    triggers: async () => triggerRows(await reader.deployed()),
     async workers() {
       const jsm = await jetstreamManager(nc);
       const engines: unknown[] = [];
@@ -368,7 +350,7 @@ export async function natsBackend(opts: { url: string }): Promise<
       return (await person.mayRead()) ? null : readRefusal(actor.user, logStream);
     },
     jetstreamManager: () => jetstreamManager(nc),
-    actorOf(auth: Auth): Actor {
+    actorOf(auth) {
       return { user: auth.user, ...(auth.session?.client ? { session: auth.session.client } : {}) };
     },
     async close() {
