@@ -8,6 +8,7 @@
  * subject); on the embedded store the name signed in or given acts, at the
  * level the users file proves.
  */
+import { randomUUID } from 'node:crypto';
 import { requireAllowed, type Actor as AuthorityActor } from '../authority/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import { CancelRefusedError, PauseRefusedError, permissionDenied } from '../errors/index.js';
@@ -40,6 +41,9 @@ export interface Actor {
   authority?: AuthorityActor;
 }
 
+/** A trigger event as the dashboard sends one: from `ui:<user>`. */
+export type UiEvent = { id: string; type: string; time: string; source: string; data: unknown };
+
 /** What a start of a workflow runs: its definition, and (embedded, a file) its defaults and where it and its handlers are. */
 export interface Startable {
   definition: Definition;
@@ -62,7 +66,7 @@ export interface Person {
   /** A person's hand on a workflow's schedules. */
   schedule(action: ScheduleAction): Promise<ScheduleActionResult>;
   /** A trigger event, as each store takes one. */
-  emit(type: string, data: unknown, id?: string): Promise<Record<string, unknown>>;
+  emit(event: UiEvent): Promise<Record<string, unknown>>;
 }
 
 /** What nats.conf refused (NATS, the person's own connection) as the 403 saying what they may not do; any other error as it is. */
@@ -210,7 +214,8 @@ export function personActions(actor: Actor, person: Person) {
         ),
       };
     },
-    emit: (type: string, data: unknown, id?: string) => person.emit(type, data, id),
+    emit: (type: string, data: unknown, id?: string) =>
+      person.emit({ id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data }),
     /** A bulk action's runs, each taken as its single action is (runs/bulk.ts). */
     bulk: (index: RunIndex, action: BulkAction, query: RunQuery, o: BulkCallOptions & BulkHooks) =>
       bulkOver(runs, index, false, action, query, person.acting(), o),

@@ -88,6 +88,19 @@ export function byIdAndVersion(all: DefinitionVersion[]): DefinitionVersion[] {
   return [...all].sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version);
 }
 
+/** The valid version `version` (else the newest) of `id`: a 404 when none (looked for `where`), a 400 naming `field`. */
+export function validVersion(all: DefinitionVersion[], id: string, v: number | undefined, field: string, where = '') {
+  const valid = byIdAndVersion(all.filter((d) => d.id === id && d.definition !== null));
+  if (valid.length === 0)
+    throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${id} with a valid definition${where}`);
+  const pick = v === undefined ? valid[0] : valid.find((d) => d.version === v);
+  if (pick) return { ...pick, definition: pick.definition as Definition };
+  const known = valid.map((d) => d.version).join(', ');
+  throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: workflow ${id} has no version ${v} (known: ${known})`, {
+    field,
+  });
+}
+
 /** One workflow's versions, newest first; 404 when none is known. */
 export function versionsOf(all: DefinitionVersion[], id: string): DefinitionVersion[] {
   const mine = byIdAndVersion(all.filter((d) => d.id === id));

@@ -5,7 +5,6 @@
  * moves its run on. When another serve holds the store the Service stands by
  * (it does that itself) and that serve drives the runs.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { requireAllowed } from '../authority/index.js';
 import { agentsSeen } from '../agent/index.js';
@@ -37,9 +36,9 @@ import {
   scheduleCursorFile,
   scheduleRows,
 } from '../triggers/index.js';
-import { personActions, type Actor, type Startable } from './actions.js';
+import { personActions, type Actor, type Startable, type UiEvent } from './actions.js';
 import type { Backend } from './backend.js';
-import { byIdAndVersion, definitionsInFolder, validOf, withRecorded } from './definitions.js';
+import { byIdAndVersion, definitionsInFolder, validOf, validVersion, withRecorded } from './definitions.js';
 import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
 import { eventProblemField } from './schemas.js';
@@ -127,28 +126,13 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
   /** What a start runs: the folder first; the versions recorded in runs (from the run index) only for a workflow no file defines. */
   const startable = async (workflowId: string, version?: number): Promise<Startable> => {
-    const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter(
-      (d) => d.id === workflowId && d.definition !== null,
+    const files = definitionsInFolder(definitionsDir);
+    const inFiles = files.some(
+      (d) => d.id === workflowId && d.definition !== null && (version === undefined || d.version === version),
     );
-    const found =
-      inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
-        ? inFiles
-        : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
-    if (found.length === 0)
-      throw new ApiError(
-        404,
-        'LF_DEFINITION_NOT_FOUND',
-        `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`,
-      );
-    const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
-    if (!pick)
-      throw new ApiError(
-        400,
-        'LF_INPUT_INVALID',
-        `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`,
-        { field: 'version' },
-      );
-    const definition = pick.definition as Definition;
+    const where = ` in ${definitionsDir} or in recorded runs`;
+    const pick = validVersion(inFiles ? files : await definitions(), workflowId, version, 'version', where);
+    const { definition } = pick;
     if (!pick.file) return { definition };
     // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
     // The file and its handler module are recorded so any serve or resume finds them (the picked file alone: a broken
@@ -161,9 +145,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     };
   };
 
-  async function emit(user: string, type: string, data: unknown, id?: string) {
+  async function emit(event: UiEvent) {
     const cat = loadTriggerCatalog({ definitionsDir });
-    const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data };
     // drive: false — the runs are recorded here and the Service drives them.
     const gateBackend = fileGates(storeDir);
     const result = await emitEvent(event, {
@@ -181,7 +164,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       throw new ApiError(
         400,
         'LF_INPUT_INVALID',
-        `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`,
+        `${field}: event ${event.id} (${event.type}) rejected (${result.stage}): ${result.reason}`,
         { field },
       );
     }
@@ -209,7 +192,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       startable,
       acting: (as) => ({ name: as ?? actor.user, ...(actor.authority ? { actor: actor.authority } : {}) }),
       schedule: (a) => embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a),
-      emit: (type, data, id) => emit(actor.user, type, data, id),
+      emit,
     });
 
   return {

@@ -11,7 +11,6 @@
  * pull requests waiting (num_waiting: workers idle and connected); the same
  * for the engines' shared consumers on each input stream.
  */
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../store/index.js';
@@ -36,7 +35,7 @@ import { errorMessage, permissionDenied } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
-import { personActions, type Actor } from './actions.js';
+import { personActions, type Actor, type UiEvent } from './actions.js';
 import type { Backend, DefinitionVersion } from './backend.js';
 import { withRecorded } from './definitions.js';
 import { triggerRows } from './embedded.js';
@@ -133,14 +132,8 @@ export async function natsBackend(opts: { url: string }): Promise<
   };
 
   /** Published as the person on their own plain connection (no JetStream API needed): nats.conf decides with one line, "lf.triggers.<type>". */
-  async function emit(person: PersonSession, user: string, type: string, data: unknown, id?: string) {
-    const parsed = parseEventEnvelope({
-      id: id ?? randomUUID(),
-      type,
-      time: new Date().toISOString(),
-      source: `ui:${user}`,
-      data,
-    });
+  async function emit(person: PersonSession, user: string, raw: UiEvent) {
+    const parsed = parseEventEnvelope(raw);
     if (!parsed.ok)
       throw new ApiError(400, 'LF_INPUT_INVALID', `not a valid event: ${parsed.problems.join('; ')}`, {
         field: eventProblemField(parsed.problems),
@@ -231,7 +224,7 @@ export async function natsBackend(opts: { url: string }): Promise<
           : `a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), which \`ledgerflow users nats-conf\` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. ${instead}`,
       // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
       schedule: (a) => client.schedules(a),
-      emit: (type, data, id) => emit(person, user, type, data, id),
+      emit: (event) => emit(person, user, event),
     });
   };
 
