@@ -42,7 +42,7 @@ export interface BulkTake extends BulkApproval {
 }
 
 /** The single verb on one run, as applyBulk's `take` wants it: changed, already so (false), or the retry's new run. */
-export function runsTake(
+function runsTake(
   runs: Runs,
   plan: BulkPlan,
   as: Acting,
@@ -84,7 +84,7 @@ export function runsTake(
 }
 
 /** A refusal as a bulk answer lists it: NATS permissions by subject, else the error's stable code. */
-export function describeRefusal(err: unknown): { code: string; message: string } {
+function describeRefusal(err: unknown): { code: string; message: string } {
   const subject = permissionDenied(err);
   if (subject !== null)
     return { code: 'LF_FORBIDDEN', message: `refused by NATS permissions${subject ? ` on ${subject}` : ''}` };
@@ -113,7 +113,40 @@ export function applyOver(
   });
 }
 
-/** Plans over `index` (closed after), answers a dry run, else takes every run over `runs`: the library's answer. */
+/**
+ * The plan of `action` over the runs `query` matches in `index` (closed after when `own`; `only`: just these of them),
+ * an approve's waiting tasks read from the run's status where its record names none.
+ */
+export async function planOver(
+  runs: Pick<Runs, 'status'>,
+  index: RunIndex,
+  own: boolean,
+  action: BulkAction,
+  query: RunQuery,
+  choice: BulkApproval & { only?: readonly string[] },
+): Promise<BulkPlan> {
+  const pending = async (runId: string) =>
+    Object.entries((await runs.status(runId))?.tasks ?? {})
+      .filter(([, t]) => t.status === 'PENDING_APPROVAL')
+      .map(([id]) => id);
+  try {
+    return await planBulk(index, query, action, choice, pending);
+  } finally {
+    if (own) await index.close();
+  }
+}
+
+/** What a bulk call may add besides the library's options: a selection, a check of the plan before any run is taken, how a refusal is said. */
+export interface BulkHooks {
+  only?: readonly string[];
+  confirm?(plan: BulkPlan): void;
+  describe?(err: unknown): { code: string; message: string };
+}
+
+/**
+ * Plans over `index`, answers a dry run, else takes every run over `runs`: one answer for the library (both stores)
+ * and the dashboard's POST /api/bulk/:action.
+ */
 export async function bulkOver(
   runs: Runs,
   index: RunIndex,
@@ -121,19 +154,18 @@ export async function bulkOver(
   action: BulkAction,
   query: RunQuery,
   as: Acting,
-  opts: BulkCallOptions,
+  opts: BulkCallOptions & BulkHooks,
 ): Promise<Record<string, unknown>> {
   const approval = {
     ...(opts.task !== undefined ? { task: opts.task } : {}),
     ...(opts.decision !== undefined ? { decision: opts.decision } : {}),
   };
-  let plan: BulkPlan;
-  try {
-    plan = await planBulk(index, query, action, approval, pendingFrom(runs));
-  } finally {
-    if (own) await index.close();
-  }
+  const plan = await planOver(runs, index, own, action, query, {
+    ...approval,
+    ...(opts.only ? { only: opts.only } : {}),
+  });
   if (opts.dryRun) return bulkAnswer(plan, null, approval);
+  opts.confirm?.(plan);
   return bulkAnswer(
     plan,
     await applyOver(runs, plan, as, {
@@ -141,17 +173,10 @@ export async function bulkOver(
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
       ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}),
       ...(opts.progress ? { progress: opts.progress } : {}),
+      ...(opts.describe ? { describe: opts.describe } : {}),
     }),
     approval,
   );
-}
-
-/** An approve's waiting tasks of a run whose index record names none, from its status. */
-export function pendingFrom(runs: Pick<Runs, 'status'>): (runId: string) => Promise<string[]> {
-  return async (runId) =>
-    Object.entries((await runs.status(runId))?.tasks ?? {})
-      .filter(([, t]) => t.status === 'PENDING_APPROVAL')
-      .map(([id]) => id);
 }
 
 export interface BulkCallOptions extends BulkApproval {

@@ -12,5 +12,5 @@ export type {
 } from './port.js';
 export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
 export { natsRuns, type NatsRunsOptions } from './nats.js';
-export { applyOver, bulk, pendingFrom, type BulkCallOptions, type BulkTake } from './bulk.js';
+export { applyOver, bulk, bulkOver, planOver, type BulkCallOptions, type BulkHooks, type BulkTake } from './bulk.js';
 export { runReads } from './reads.js';

@@ -8,17 +8,41 @@
  * subject); on the embedded store the name signed in or given acts, at the
  * level the users file proves.
  */
-import { requireAllowed } from '../authority/index.js';
-import type { Definition } from '../definition/index.js';
+import { randomUUID } from 'node:crypto';
+import { requireAllowed, type Actor as AuthorityActor } from '../authority/index.js';
+import type { Definition, IdReusePolicy } from '../definition/index.js';
 import { CancelRefusedError, PauseRefusedError, permissionDenied } from '../errors/index.js';
-import { migrateRuns } from '../executor/index.js';
+import { migrateRuns, type MigrationRow } from '../executor/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { TaskMap } from '../runtime/index.js';
 import { setBreaker } from '../limits/index.js';
-import { applyOver, type Acting, type InputOutcome, type RunInput, type StartingRuns } from '../runs/index.js';
+import type { BulkAction, RunIndex, RunQuery } from '../query/index.js';
+import {
+  bulkOver,
+  type Acting,
+  type BulkCallOptions,
+  type BulkHooks,
+  type InputOutcome,
+  type RunInput,
+  type StartingRuns,
+} from '../runs/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ScheduleAction, ScheduleActionResult } from '../triggers/schedule-control.js';
-import type { ActionResult, Actions, Actor } from './backend.js';
 import { ApiError } from './errors.js';
 import { checkStartInput } from './schemas.js';
+
+/**
+ * Who acts: the name recorded as `by`, (NATS) the session's own connection, and (embedded, a users file) their
+ * level and domains, judged for each action as the CLI judges them (src/authority).
+ */
+export interface Actor {
+  user: string;
+  session?: unknown;
+  authority?: AuthorityActor;
+}
+
+/** A trigger event as the dashboard sends one: from `ui:<user>`. */
+export type UiEvent = { id: string; type: string; time: string; source: string; data: unknown };
 
 /** What a start of a workflow runs: its definition, and (embedded, a file) its defaults and where it and its handlers are. */
 export interface Startable {
@@ -42,7 +66,7 @@ export interface Person {
   /** A person's hand on a workflow's schedules. */
   schedule(action: ScheduleAction): Promise<ScheduleActionResult>;
   /** A trigger event, as each store takes one. */
-  emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
+  emit(event: UiEvent): Promise<Record<string, unknown>>;
 }
 
 /** What nats.conf refused (NATS, the person's own connection) as the 403 saying what they may not do; any other error as it is. */
@@ -65,7 +89,9 @@ async function permitted<T>(
   }
 }
 
-export function personActions(actor: Actor, person: Person): Actions {
+export type Actions = ReturnType<typeof personActions>;
+
+export function personActions(actor: Actor, person: Person) {
   const { user, authority } = actor;
   const { runs } = person;
   // Published for the engines (NATS); recorded here (embedded). What the outcome knows is said.
@@ -79,7 +105,7 @@ export function personActions(actor: Actor, person: Person): Actions {
   const reason = (r?: string) => (r !== undefined ? { reason: r } : {});
   const engineUser = (d: string) => `${d}: nats.conf gives that to the engine user`;
   return {
-    async decide(runId, task, decision, comment, as) {
+    async decide(runId: string, task: string, decision: 'approved' | 'rejected', comment?: string, as?: string) {
       const o = await take(
         runId,
         { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) },
@@ -87,11 +113,11 @@ export function personActions(actor: Actor, person: Person): Actions {
       );
       return { runId, task, decision, by: o.by, ...said(o) };
     },
-    async signal(runId, name, data, as) {
+    async signal(runId: string, name: string, data?: unknown, as?: string) {
       const o = await take(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, as);
       return { runId, name, by: o.by, ...said(o) };
     },
-    async cancel(runId, why, as) {
+    async cancel(runId: string, why?: string, as?: string) {
       const o = await take(runId, { kind: 'control', action: 'cancel', ...reason(why) }, as);
       if (!o.changed)
         throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${o.status}; nothing was recorded`, {
@@ -100,10 +126,10 @@ export function personActions(actor: Actor, person: Person): Actions {
         });
       return { runId, ...said(o) };
     },
-    async pause(runId, why, as) {
+    async pause(runId: string, why?: string, as?: string) {
       return { runId, ...said(await take(runId, { kind: 'control', action: 'pause', ...reason(why) }, as)) };
     },
-    async resume(runId, as) {
+    async resume(runId: string, as?: string) {
       const o = await take(runId, { kind: 'control', action: 'resume' }, as);
       if (!o.changed)
         throw new PauseRefusedError(
@@ -112,12 +138,22 @@ export function personActions(actor: Actor, person: Person): Actions {
         );
       return { runId, ...said(o) };
     },
-    async retry(runId, _as, newRunId) {
-      // The run API records it (a serve, the Service or the engines drive the new run); a person's over NATS stays fresh.
-      const r = await runs.retry(runId, person.acting(), newRunId ? { runId: newRunId } : {});
+    /** `as` is not taken: a retry is the signed-in person's own. */
+    async retry(runId: string, _as?: string) {
+      // The run API records it (a serve, the Service or the engines drive the new run).
+      const r = await runs.retry(runId, person.acting());
       return r.queued ? { runId: r.runId, queued: true as const } : { runId: r.runId };
     },
-    async start(workflowId, input, version, id) {
+    /**
+     * A start, answered with the run's id; with a caller-chosen id also its status, and `existing: true` when the id
+     * had a run already; `queued: true` over NATS when it waits for an engine. `priority`: overrides the workflow's.
+     */
+    async start(
+      workflowId: string,
+      input: Record<string, unknown>,
+      version?: number,
+      id?: { runId?: string; idReuse?: IdReusePolicy; priority?: number },
+    ) {
       const { definition, defaults, source } = await person.startable(workflowId, version);
       // A bad form is a 400 whoever asks, before the start is judged.
       checkStartInput(definition, input);
@@ -146,7 +182,7 @@ export function personActions(actor: Actor, person: Person): Actions {
       // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
       return definition.concurrency ? { runId: started.runId, status: started.status } : { runId: started.runId };
     },
-    async schedule(a) {
+    async schedule(a: ScheduleAction): Promise<ScheduleActionResult> {
       requireAllowed(authority, 'schedules');
       return permitted(
         user,
@@ -154,7 +190,13 @@ export function personActions(actor: Actor, person: Person): Actions {
         () => engineUser('change schedules (the KV bucket LF_SCHEDULES)'),
       );
     },
-    async migrate(runIds, target, map, dryRun) {
+    /** `ledgerflow migrate` on these runs (docs/runs.md#migrating-in-flight-runs); the real one as `deploy` is judged (L1). */
+    async migrate(
+      runIds: readonly string[],
+      target: CompiledWorkflow,
+      map: TaskMap,
+      dryRun: boolean,
+    ): Promise<MigrationRow[]> {
       if (!dryRun) requireAllowed(authority, 'deploy', { workflowId: target.definition.id });
       return permitted(
         user,
@@ -162,7 +204,7 @@ export function personActions(actor: Actor, person: Person): Actions {
         () => engineUser("migrate runs (it appends run.migrated to the runs' log)"),
       );
     },
-    async breaker(name, to) {
+    async breaker(name: string, to: 'open' | 'close') {
       requireAllowed(authority, 'limits');
       return {
         breaker: await permitted(
@@ -172,7 +214,10 @@ export function personActions(actor: Actor, person: Person): Actions {
         ),
       };
     },
-    emit: (type, data, id) => person.emit(type, data, id),
-    bulk: (plan, o, describe) => applyOver(runs, plan, person.acting(), { ...o, describe }),
+    emit: (type: string, data: unknown, id?: string) =>
+      person.emit({ id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data }),
+    /** A bulk action's runs, each taken as its single action is (runs/bulk.ts). */
+    bulk: (index: RunIndex, action: BulkAction, query: RunQuery, o: BulkCallOptions & BulkHooks) =>
+      bulkOver(runs, index, false, action, query, person.acting(), o),
   };
 }

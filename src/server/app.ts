@@ -24,7 +24,8 @@ import {
 } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
-import type { Actor, Backend } from './backend.js';
+import type { Actor } from './actions.js';
+import type { Backend } from './backend.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
@@ -46,10 +47,6 @@ export interface AppOptions {
   embeddedUser: string;
   sessions: Sessions;
   sessionTtlMs: number;
-  /** Sign-in: NATS, by connecting as that user; embedded with a users file, by its password hash. Throws ApiError 401 when refused. */
-  signIn?: (user: string, password: string) => Promise<{ close(): Promise<void> }>;
-  /** The actor of a request: embedded, a name; NATS, the session's client. */
-  actorOf?: (auth: Auth) => Actor;
   /** dist/web: the browser app. */
   webDir: string;
   /** A bearer token that GET /metrics takes besides the UI's own auth (a scraper's), or null. */
@@ -93,7 +90,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store). Retry-After: NATS did not answer in time.
     if (isApi(c))
       return c.json(
-        status === 401 ? { ...body, mode: backend.mode, identity, signIn: o.signIn !== undefined } : body,
+        status === 401 ? { ...body, mode: backend.mode, identity, signIn: backend.signIn !== undefined } : body,
         status as 400,
         retryAfter ? { 'Retry-After': String(retryAfter) } : {},
       );
@@ -171,7 +168,7 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   // Sign-in (NATS) needs no session: it makes one.
   app.post('/api/session', async (c) => {
-    if (!o.signIn)
+    if (!backend.signIn)
       throw new ApiError(
         400,
         'LF_NO_SIGN_IN',
@@ -182,7 +179,7 @@ export function createApp(o: AppOptions): Hono<Env> {
       limiter,
       clientAddress(c),
       user,
-      () => o.signIn!(user, password),
+      () => backend.signIn!(user, password),
       (seconds) => c.header('Retry-After', String(seconds)),
     );
     const s = sessions.open(user, client);
@@ -191,7 +188,7 @@ export function createApp(o: AppOptions): Hono<Env> {
       user: s.user,
       csrf: s.csrf,
       mode: backend.mode,
-      read: await readAccess(actorOfAuth({ via: 'cookie', user, session: s })),
+      read: await readAccess(backend.actorOf({ via: 'cookie', user, session: s })),
     });
   });
 
@@ -231,11 +228,11 @@ export function createApp(o: AppOptions): Hono<Env> {
     }
     if (!auth) {
       // On NATS the page is the sign-in page: it loads, asks GET /api/session, and gets the 401 below.
-      if (!isApi(c) && o.signIn) return next();
+      if (!isApi(c) && backend.signIn) return next();
       throw new ApiError(
         401,
         'LF_UNAUTHORIZED',
-        o.signIn
+        backend.signIn
           ? `sign in with your ${o.users ? 'name and password from the users file' : 'NATS user'}: POST /api/session { user, password }${o.users ? ' (or send Authorization: Bearer <your token>)' : ''}`
           : 'missing token: open the URL `ledgerflow ui` printed at start, or send Authorization: Bearer <token>',
       );
@@ -253,8 +250,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.use('/api/runs/:id', runIdParam);
   app.use('/api/runs/:id/*', runIdParam);
 
-  const actorOfAuth = (auth: Auth): Actor => (o.actorOf ? o.actorOf(auth) : { user: auth.user });
-  const actor = (c: Context<Env>): Actor => actorOfAuth(c.get('auth'));
+  const actor = (c: Context<Env>): Actor => backend.actorOf(c.get('auth'));
   /** `as` (act for someone else) is the shared token's; with --users an action is the signed-in person's own. */
   const asOf = (as: string | undefined): string | undefined => {
     if (as !== undefined && o.users)
@@ -289,7 +285,7 @@ export function createApp(o: AppOptions): Hono<Env> {
       user: auth.user,
       mode: backend.mode,
       identity,
-      signIn: o.signIn !== undefined,
+      signIn: backend.signIn !== undefined,
       level: who ? levelText(who.level) : null,
       via: auth.via,
       csrf: auth.via === 'cookie' ? auth.session.csrf : null,

@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import { workflowGraph } from '../definition/index.js';
 import { workflowMap } from '../coordination/index.js';
 import type { Backend } from './backend.js';
-import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
+import { diffVersions, replayVerdict, validOf, versionsOf } from './definitions.js';
 import { definitionStats } from './definition-stats.js';
 import { ApiError } from './errors.js';
 import { agentsView } from './agents.js';
@@ -17,9 +17,7 @@ import { agentsView } from './agents.js';
 export function definitionRoutes(app: Hono<any>, backend: Backend): void {
   // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
   app.get('/api/agents', async (c) => c.json(await agentsView(backend)));
-  app.get('/api/map', async (c) =>
-    c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))),
-  );
+  app.get('/api/map', async (c) => c.json(workflowMap(validOf(await backend.definitions()))));
 
   app.get('/api/definitions', async (c) => {
     const all = await backend.definitions();

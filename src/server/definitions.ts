@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { readDefinitionSource } from '../files/index.js';
-import { parseDefinition } from '../definition/index.js';
+import { parseDefinition, type Definition } from '../definition/index.js';
 import { Engine } from '../local/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { EventStore } from '../store/index.js';
@@ -52,17 +52,16 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
 }
 
 /**
- * The (workflow, version) pairs recorded in runs that `known` does not hold,
- * with the definition their run.started recorded: the pairs from the run
- * index, then one run.started read per pair `known` lacks.
+ * `known` with the (workflow, version) pairs recorded in runs that it does not hold, each with the definition its
+ * run.started recorded (the pairs from the run index, then one run.started read per pair), by id and newest first.
  */
-export async function definitionsInRuns(
+export async function withRecorded(
   store: EventStore,
   runs: RunIndex,
   known: DefinitionVersion[],
 ): Promise<DefinitionVersion[]> {
   const have = new Set(known.map((d) => `${d.id}@${d.version}`));
-  const out: DefinitionVersion[] = [];
+  const out = [...known];
   for (const { runId, version } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
     const first = (await store.read(runId, { toSeq: 1 }))[0];
     if (first?.type !== 'run.started') continue;
@@ -78,11 +77,28 @@ export async function definitionsInRuns(
       problems: [],
     });
   }
-  return out;
+  return byIdAndVersion(out);
 }
+
+/** The definitions of those that validate. */
+export const validOf = (all: DefinitionVersion[]): Definition[] =>
+  all.flatMap((d) => (d.definition ? [d.definition] : []));
 
 export function byIdAndVersion(all: DefinitionVersion[]): DefinitionVersion[] {
   return [...all].sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version);
+}
+
+/** The valid version `version` (else the newest) of `id`: a 404 when none (looked for `where`), a 400 naming `field`. */
+export function validVersion(all: DefinitionVersion[], id: string, v: number | undefined, field: string, where = '') {
+  const valid = byIdAndVersion(all.filter((d) => d.id === id && d.definition !== null));
+  if (valid.length === 0)
+    throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${id} with a valid definition${where}`);
+  const pick = v === undefined ? valid[0] : valid.find((d) => d.version === v);
+  if (pick) return { ...pick, definition: pick.definition as Definition };
+  const known = valid.map((d) => d.version).join(', ');
+  throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: workflow ${id} has no version ${v} (known: ${known})`, {
+    field,
+  });
 }
 
 /** One workflow's versions, newest first; 404 when none is known. */

@@ -9,7 +9,8 @@
 import type { Context, Hono } from 'hono';
 import { requireAllowed } from '../authority/index.js';
 import { definitionJsonSchema } from '../definition/index.js';
-import type { Actor, Backend } from './backend.js';
+import type { Actor } from './actions.js';
+import type { Backend } from './backend.js';
 import { checkDraft, draftTemplates, draftVerdict, invalidDraft, type CheckedDraft } from './editor.js';
 import { ApiError } from './errors.js';
 import { jsonBody } from './http.js';

@@ -5,7 +5,6 @@
  * moves its run on. When another serve holds the store the Service stands by
  * (it does that itself) and that serve drives the runs.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { requireAllowed } from '../authority/index.js';
 import { agentsSeen } from '../agent/index.js';
@@ -37,14 +36,15 @@ import {
   scheduleCursorFile,
   scheduleRows,
 } from '../triggers/index.js';
-import { personActions, type Startable } from './actions.js';
-import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
-import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
+import { personActions, type Actor, type Startable, type UiEvent } from './actions.js';
+import type { Backend } from './backend.js';
+import { byIdAndVersion, definitionsInFolder, validOf, validVersion, withRecorded } from './definitions.js';
 import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
 import { eventProblemField } from './schemas.js';
 import { LogWitness, openRunIndex } from '../query/index.js';
 import { undrivenMarks } from './undriven.js';
+import type { Users } from './users.js';
 
 export interface EmbeddedOptions {
   store: EventStore;
@@ -58,10 +58,12 @@ export interface EmbeddedOptions {
   onNotice?: (n: ServiceNotice) => void;
   /** Fire the definitions' schedules from the Service's ticks, as serve does (default true). */
   schedules?: boolean;
+  /** Named users (`--users`): each signs in with their password and acts at their level. */
+  users?: Users;
 }
 
 export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & { service: Service }> {
-  const { store, storeDir } = opts;
+  const { store, storeDir, users } = opts;
   const definitionsDir = resolve(opts.definitionsDir ?? defaultDir('definitions'));
   const hooks = opts.hooks ?? {};
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
@@ -120,35 +122,17 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     .versions()
     .catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
-  const definitions = async (): Promise<DefinitionVersion[]> => {
-    const files = definitionsInFolder(definitionsDir);
-    return byIdAndVersion([...files, ...(await definitionsInRuns(store, runs, files))]);
-  };
+  const definitions = () => withRecorded(store, runs, definitionsInFolder(definitionsDir));
 
   /** What a start runs: the folder first; the versions recorded in runs (from the run index) only for a workflow no file defines. */
   const startable = async (workflowId: string, version?: number): Promise<Startable> => {
-    const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter(
-      (d) => d.id === workflowId && d.definition !== null,
+    const files = definitionsInFolder(definitionsDir);
+    const inFiles = files.some(
+      (d) => d.id === workflowId && d.definition !== null && (version === undefined || d.version === version),
     );
-    const found =
-      inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
-        ? inFiles
-        : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
-    if (found.length === 0)
-      throw new ApiError(
-        404,
-        'LF_DEFINITION_NOT_FOUND',
-        `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`,
-      );
-    const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
-    if (!pick)
-      throw new ApiError(
-        400,
-        'LF_INPUT_INVALID',
-        `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`,
-        { field: 'version' },
-      );
-    const definition = pick.definition as Definition;
+    const where = ` in ${definitionsDir} or in recorded runs`;
+    const pick = validVersion(inFiles ? files : await definitions(), workflowId, version, 'version', where);
+    const { definition } = pick;
     if (!pick.file) return { definition };
     // A bundled workflow started from another folder: its defaults naming the package's sample files, as their paths.
     // The file and its handler module are recorded so any serve or resume finds them (the picked file alone: a broken
@@ -161,9 +145,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     };
   };
 
-  async function emit(user: string, type: string, data: unknown, id?: string) {
+  async function emit(event: UiEvent) {
     const cat = loadTriggerCatalog({ definitionsDir });
-    const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data };
     // drive: false — the runs are recorded here and the Service drives them.
     const gateBackend = fileGates(storeDir);
     const result = await emitEvent(event, {
@@ -181,7 +164,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       throw new ApiError(
         400,
         'LF_INPUT_INVALID',
-        `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`,
+        `${field}: event ${event.id} (${event.type}) rejected (${result.stage}): ${result.reason}`,
         { field },
       );
     }
@@ -202,14 +185,14 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
   // The signed-in (or named) person acts, at the level a users file proves; the run API judges and records it (the
   // Service drives what it records), as the CLI's approve, signal, pause, resume, cancel, start and retry.
-  const actions = (actor: Actor): Actions =>
+  const actions = (actor: Actor) =>
     personActions(actor, {
       runs: runApi,
       store,
       startable,
       acting: (as) => ({ name: as ?? actor.user, ...(actor.authority ? { actor: actor.authority } : {}) }),
       schedule: (a) => embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a),
-      emit: (type, data, id) => emit(actor.user, type, data, id),
+      emit,
     });
 
   return {
@@ -227,20 +210,33 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       return folderDeploy(definitionsDir, draft.yaml, draft.definition, await definitions());
     },
     damage: (runId, seq) => witness.check(runId, seq),
+    actorOf(auth) {
+      const authority = users?.actorOf(auth.user);
+      return { user: auth.user, ...(authority ? { authority } : {}) };
+    },
+    ...(users
+      ? {
+          async signIn(user: string, password: string) {
+            if (!(await users.signIn(user, password)))
+              throw new ApiError(
+                401,
+                'LF_UNAUTHORIZED',
+                `wrong user or password for ${user} (users file ${users.file})`,
+              );
+            return { close: async () => undefined };
+          },
+        }
+      : {}),
     // A run no process drives says so and what would (its page, GET /api/runs/:id), as `status` does.
     markUnserved: (_definition, view) => undriven(view),
     async schedules() {
       // What the Service fires, as `ledgerflow schedules` lists it: no folder of the user's (the bundled ones shown), none.
       if (scheduledDir(opts.definitionsDir) === null) return [];
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
-      const defs = (await definitions())
-        .filter((d) => d.source === 'file' && d.definition !== null)
-        .map((d) => d.definition as Definition);
+      const defs = validOf(byIdAndVersion(definitionsInFolder(definitionsDir)));
       return scheduleRows(defs, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
     },
-    async triggers() {
-      return triggerRows((await definitions()).filter((d) => d.source === 'file'));
-    },
+    triggers: async () => triggerRows(validOf(definitionsInFolder(definitionsDir))),
     async agents() {
       return fileAgentRows(await agentsSeen(store));
     },
@@ -259,28 +255,16 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   };
 }
 
-/** What fires when: every trigger of the given definitions. */
-export function triggerRows(defs: DefinitionVersion[]): unknown[] {
-  return defs.flatMap((d) =>
-    (d.definition?.triggers ?? []).map((t, index) =>
-      t.kind === 'event'
-        ? {
-            workflowId: d.id,
-            version: d.version,
-            trigger: index,
-            kind: 'event',
-            event: t.event,
-            ...(t.filter ? { filter: t.filter } : {}),
-          }
-        : {
-            workflowId: d.id,
-            version: d.version,
-            trigger: index,
-            kind: 'schedule',
-            cron: t.cron,
-            timezone: t.timezone,
-            catchUp: t.catchUp,
-          },
-    ),
-  );
+/** What fires when: every trigger of the given definitions, by id and newest version first. */
+export function triggerRows(defs: Definition[]): unknown[] {
+  return [...defs]
+    .sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version)
+    .flatMap((d) =>
+      d.triggers.map((t, trigger) => {
+        const at = { workflowId: d.id, version: d.version, trigger, kind: t.kind };
+        return t.kind === 'event'
+          ? { ...at, event: t.event, ...(t.filter ? { filter: t.filter } : {}) }
+          : { ...at, cron: t.cron, timezone: t.timezone, catchUp: t.catchUp };
+      }),
+    );
 }

@@ -9,20 +9,15 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { packageRoot } from '../files/index.js';
-import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
-import type { ServiceNotice, ServiceOptions } from '../service/index.js';
-import type { EventStore } from '../store/index.js';
 import { allBreakers } from '../limits/index.js';
 import { createMetrics, type LedgerflowMetrics } from '../metrics/index.js';
 import { createApp } from './app.js';
-import { ApiError } from './errors.js';
 import { randomToken, Sessions } from './auth.js';
 import type { Backend } from './backend.js';
-import { embeddedBackend } from './embedded.js';
+import { embeddedBackend, type EmbeddedOptions } from './embedded.js';
 import { SignInLimiter, type SignInLimit } from './signin-limit.js';
 import { listenHosts, type AllowedHost } from './host-guard.js';
-import type { Users } from './users.js';
 
 export { createApp } from './app.js';
 export { parseAllowedHosts } from './host-guard.js';
@@ -32,20 +27,12 @@ export { parseSignInLimit } from './signin-limit.js';
 /** Sessions expire after this long unused. */
 export const SESSION_TTL_MS = 12 * 3600_000;
 
-export interface UiOptions {
+/** Embedded: the file store and its directory, and what its Service drives with (embedded.ts); `users`: named users (`--users`), then there is no shared token and no `as`. */
+export interface UiOptions extends Partial<Omit<EmbeddedOptions, 'onTakeUp' | 'schedules'>> {
   port: number;
   host: string;
-  /** Embedded: the file store and its directory. */
-  store?: EventStore;
-  storeDir?: string;
   /** NATS: the URL the UI reads with (its own user); sign-ins connect to the same servers as each person. */
   nats?: string;
-  handlers?: Handlers;
-  definitionsDir?: string;
-  hooks?: DriverHooks;
-  /** Embedded store: delivers what a run's history owes when the Service takes it up (as serve's does); its onCommit is in `hooks`. */
-  notifier?: ServiceOptions['notifier'];
-  onNotice?: (n: ServiceNotice) => void;
   /** Fixed token (tests); default 32 random bytes. */
   token?: string;
   /** Who embedded actions are recorded as when a request names nobody (`as`). */
@@ -61,8 +48,6 @@ export interface UiOptions {
   log?: (line: string) => void;
   /** NATS sign-in: failed tries allowed per client address and per user in a window (`LEDGERFLOW_UI_SIGNIN_LIMIT`); default 5 a minute. */
   signInLimit?: SignInLimit;
-  /** Embedded store: named users with their own tokens (`--users`); then there is no shared token and no `as`. */
-  users?: Users;
   /** Names besides the listening address's that Host and Origin may give (`--allowed-host`: a proxy's). */
   allowedHosts?: AllowedHost[];
 }
@@ -88,16 +73,12 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   const sessions = new Sessions(SESSION_TTL_MS);
   let backend: Backend;
   let token: string | null;
-  let signIn: ((user: string, password: string) => Promise<{ close(): Promise<void> }>) | undefined;
-  let actorOf: Parameters<typeof createApp>[0]['actorOf'];
   const metrics = opts.metrics ?? createMetrics(opts.log ? { log: opts.log } : {});
   if (opts.nats) {
     const { natsBackend } = await import('./nats.js');
     const nb = await natsBackend({ url: opts.nats });
     backend = nb;
     token = null;
-    signIn = nb.signIn;
-    actorOf = nb.actorOf;
     // The engines count the commits (each serves its own --metrics-port); the UI adds what it can read: the queues.
     metrics.observeQueues(await nb.jetstreamManager());
   } else {
@@ -111,29 +92,14 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
       metrics.hooks.onCommit(events, before, after);
     };
     backend = await embeddedBackend({
-      store: opts.store,
+      ...opts,
+      store,
       storeDir: opts.storeDir,
-      ...(opts.handlers ? { handlers: opts.handlers } : {}),
-      ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
       hooks: { ...opts.hooks, onCommit },
-      ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
-      ...(opts.notifier ? { notifier: opts.notifier } : {}),
       onTakeUp: metrics.observeRun,
     });
     // Named users sign in with their password or bring their own token; else one shared token, printed at start.
     token = opts.users ? null : (opts.token ?? randomToken());
-    const users = opts.users;
-    if (users) {
-      signIn = async (user, password) => {
-        if (!(await users.signIn(user, password)))
-          throw new ApiError(401, 'LF_UNAUTHORIZED', `wrong user or password for ${user} (users file ${users.file})`);
-        return { close: async () => undefined };
-      };
-      actorOf = (auth) => {
-        const authority = users.actorOf(auth.user);
-        return { user: auth.user, ...(authority ? { authority } : {}) };
-      };
-    }
   }
   // The port is known once listening (0: any free port); the guard reads the list per request.
   let hosts: readonly AllowedHost[] = [];
@@ -146,8 +112,6 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     webDir: join(packageRoot(), 'dist', 'web'),
     metrics,
     metricsToken: opts.metricsToken ?? null,
-    ...(signIn ? { signIn } : {}),
-    ...(actorOf ? { actorOf } : {}),
     ...(opts.signInLimit ? { signInLimit: new SignInLimiter(opts.signInLimit) } : {}),
     ...(opts.users ? { users: opts.users } : {}),
     allowedHosts: () => hosts,

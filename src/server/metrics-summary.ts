@@ -92,17 +92,8 @@ export function summarize(records: RunRecord[], now: number): MetricsSummary {
         .slice(0, 5);
       return { workflowId, ...group(rs), slowestTasks };
     });
-  const all = group(records);
-  return {
-    since: new Date(start).toISOString(),
-    perHour,
-    runs: all.runs,
-    successRate: all.successRate,
-    p50Ms: all.p50Ms,
-    p95Ms: all.p95Ms,
-    retries: all.retries,
-    workflows,
-  };
+  const { completed: _, failed: __, ...all } = group(records);
+  return { since: new Date(start).toISOString(), perHour, ...all, workflows };
 }
 
 /** Every record from the run index (in memory on the UI: no log is read), summarized. */

@@ -9,13 +9,14 @@
  * over NATS, their own connection).
  */
 import { workflowOf } from '../compiler/index.js';
-import type { Definition } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { checkTaskMap, migrationAnswer, migrationCounts } from '../executor/index.js';
 import { matchingRuns, parseRunQuery } from '../query/index.js';
-import type { Actions, Backend } from './backend.js';
+import type { Actions } from './actions.js';
+import type { Backend } from './backend.js';
 import { ApiError } from './errors.js';
 import { MigrateBody, parseBody } from './schemas.js';
+import { validVersion } from './definitions.js';
 
 export async function migrateRoute(
   backend: Pick<Backend, 'definitions' | 'runs'>,
@@ -24,18 +25,8 @@ export async function migrateRoute(
   raw: unknown,
 ): Promise<Record<string, unknown>> {
   const body = parseBody(MigrateBody, raw);
-  const known = (await backend.definitions()).filter((d) => d.id === workflowId && d.definition !== null);
-  if (known.length === 0)
-    throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition`);
-  const pick = known.find((d) => d.version === body.to);
-  if (!pick)
-    throw new ApiError(
-      400,
-      'LF_INPUT_INVALID',
-      `to: workflow ${workflowId} has no version ${body.to} (known: ${known.map((d) => d.version).join(', ')})`,
-      { field: 'to' },
-    );
-  const target = workflowOf(pick.definition as Definition);
+  const pick = validVersion(await backend.definitions(), workflowId, body.to, 'to');
+  const target = workflowOf(pick.definition);
   const map = body.map ?? {};
   try {
     checkTaskMap(map, target);

@@ -11,7 +11,6 @@
  * pull requests waiting (num_waiting: workers idle and connected); the same
  * for the engines' shared consumers on each input stream.
  */
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../store/index.js';
@@ -36,10 +35,9 @@ import { errorMessage, permissionDenied } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
-import { personActions } from './actions.js';
-import type { Auth } from './auth.js';
-import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
-import { byIdAndVersion, definitionsInRuns } from './definitions.js';
+import { personActions, type Actor, type UiEvent } from './actions.js';
+import type { Backend, DefinitionVersion } from './backend.js';
+import { withRecorded } from './definitions.js';
 import { triggerRows } from './embedded.js';
 import { ApiError } from './errors.js';
 import { eventProblemField } from './schemas.js';
@@ -87,7 +85,6 @@ export async function natsBackend(opts: { url: string }): Promise<
   Backend & {
     readRefusal(actor: Actor): Promise<ApiError | null>;
     signIn(user: string, password: string): Promise<PersonSession>;
-    actorOf(auth: Auth): Actor;
     jetstreamManager(): Promise<JetStreamManager>;
   }
 > {
@@ -135,14 +132,8 @@ export async function natsBackend(opts: { url: string }): Promise<
   };
 
   /** Published as the person on their own plain connection (no JetStream API needed): nats.conf decides with one line, "lf.triggers.<type>". */
-  async function emit(person: PersonSession, user: string, type: string, data: unknown, id?: string) {
-    const parsed = parseEventEnvelope({
-      id: id ?? randomUUID(),
-      type,
-      time: new Date().toISOString(),
-      source: `ui:${user}`,
-      data,
-    });
+  async function emit(person: PersonSession, user: string, raw: UiEvent) {
+    const parsed = parseEventEnvelope(raw);
     if (!parsed.ok)
       throw new ApiError(400, 'LF_INPUT_INVALID', `not a valid event: ${parsed.problems.join('; ')}`, {
         field: eventProblemField(parsed.problems),
@@ -190,7 +181,7 @@ export async function natsBackend(opts: { url: string }): Promise<
 
   // Every action is taken through the signed-in person's own connection, so nats.conf's permissions decide; a person's
   // input, start and retry go through the run API, judged by the engines (their verdict waited for, refusals thrown).
-  const actions = (actor: Actor): Actions => {
+  const actions = (actor: Actor) => {
     const person = personOf(actor);
     const { user } = actor;
     const client = person.cluster;
@@ -233,7 +224,7 @@ export async function natsBackend(opts: { url: string }): Promise<
           : `a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), which \`ledgerflow users nats-conf\` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. ${instead}`,
       // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
       schedule: (a) => client.schedules(a),
-      emit: (type, data, id) => emit(person, user, type, data, id),
+      emit: (event) => emit(person, user, event),
     });
   };
 
@@ -242,10 +233,7 @@ export async function natsBackend(opts: { url: string }): Promise<
     store: reader.store,
     runs,
     actions,
-    async definitions() {
-      const d = await deployed();
-      return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, runs, d))]);
-    },
+    definitions: async () => withRecorded(reader.store, runs, await deployed()),
     async deploy(actor, draft) {
       // As `ledgerflow deploy --nats` as that person: a user that may not write the registry asks the engines, which judge L1.
       const person = personOf(actor);
@@ -273,20 +261,7 @@ export async function natsBackend(opts: { url: string }): Promise<
       });
       return scheduleRows(await reader.deployed(), await cursor.all(), reader.store, Date.now(), 3);
     },
-    async triggers() {
-      return triggerRows(
-        byIdAndVersion(
-          (await reader.deployed()).map((d) => ({
-            id: d.id,
-            version: d.version,
-            source: 'deployed' as const,
-            yaml: '',
-            definition: d,
-            problems: [],
-          })),
-        ),
-      );
-    },
+    triggers: async () => triggerRows(await reader.deployed()),
     async workers() {
       const jsm = await jetstreamManager(nc);
       const engines: unknown[] = [];
@@ -368,7 +343,7 @@ export async function natsBackend(opts: { url: string }): Promise<
       return (await person.mayRead()) ? null : readRefusal(actor.user, logStream);
     },
     jetstreamManager: () => jetstreamManager(nc),
-    actorOf(auth: Auth): Actor {
+    actorOf(auth) {
       return { user: auth.user, ...(auth.session?.client ? { session: auth.session.client } : {}) };
     },
     async close() {

@@ -5,7 +5,8 @@
  */
 import type { Context, Hono } from 'hono';
 import { allBreakers } from '../limits/index.js';
-import type { Actor, Backend } from './backend.js';
+import type { Actor } from './actions.js';
+import type { Backend } from './backend.js';
 import { bulkAction } from './bulk.js';
 import { migrateRoute } from './migrate.js';
 import { jsonBody } from './http.js';
@@ -15,15 +16,7 @@ import { BreakerBody, parseBody } from './schemas.js';
 // biome-ignore lint/suspicious/noExplicitAny: the app's own Env (its auth variable) is app.ts's; these routes only read the actor through `actor`.
 export function operationRoutes(app: Hono<any>, backend: Backend, actor: (c: Context<any>) => Actor): void {
   app.post('/api/bulk/:action', async (c) =>
-    c.json(
-      await bulkAction(
-        backend.runs,
-        backend.actions(actor(c)),
-        c.req.param('action'),
-        await jsonBody(c),
-        backend.store,
-      ),
-    ),
+    c.json(await bulkAction(backend.runs, backend.actions(actor(c)), c.req.param('action'), await jsonBody(c))),
   );
   // `ledgerflow migrate <workflow>` over HTTP: a dry run's verdicts, or (with the count confirmed) the migration, the same JSON.
   app.post('/api/definitions/:id/migrate', async (c) =>

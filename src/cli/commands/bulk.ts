@@ -19,12 +19,10 @@ import {
   bulkDoneKey,
   openRunIndex,
   parseRunQuery,
-  planBulk,
   type BulkAction,
   type BulkApproval,
-  type BulkPlan,
 } from '../../query/index.js';
-import { applyOver, pendingFrom } from '../../runs/index.js';
+import { applyOver, planOver } from '../../runs/index.js';
 import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { waitFlag } from '../flags/input-flags.js';
@@ -123,12 +121,7 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
   const done = bulkDoneKey(action, approval);
   const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   const runs = await runsFor(g);
-  let plan: BulkPlan;
-  try {
-    plan = await planBulk(index, query, action, approval, pendingFrom(runs));
-  } finally {
-    await index.close();
-  }
+  const plan = await planOver(runs, index, true, action, query, approval);
   const { matched, act } = plan;
   if (opts.dryRun) {
     if (opts.json) io.out(JSON.stringify(bulkAnswer(plan, null, approval), null, 2));
