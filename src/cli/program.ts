@@ -8,10 +8,10 @@
  * The commands are declared by group, in program/*.ts; the order of the calls
  * below is the order of --help and docs/cli.md.
  */
-import { Command } from 'commander';
 import { packageVersion } from '../install/index.js';
 import type { Io } from './render/io.js';
 import type { GlobalOpts } from './flags/store.js';
+import { TableCommand } from './flags/options.js';
 import { type CommandTable, lazyActions } from './program/act.js';
 import { runningCommands } from './program/running.js';
 import { readingCommands } from './program/reading.js';
@@ -22,8 +22,8 @@ import { operationCommands } from './program/operations.js';
 import { userCommands } from './program/users.js';
 import { engineCommands } from './program/engines.js';
 
-export function program(io: Io, setCode: (code: number) => void): Command {
-  const p = new Command('ledgerflow')
+export function program(io: Io, setCode: (code: number) => void): TableCommand {
+  const p = new TableCommand('ledgerflow')
     .description(
       'Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log',
     )
@@ -36,7 +36,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(run `ledgerflow --help` for usage)');
   const g = () => p.opts<GlobalOpts>();
-  const table: CommandTable = { io, g, act: lazyActions(setCode, g) };
+  const table: CommandTable = { io, g, ...lazyActions(io, setCode, g) };
 
   runningCommands(p, table);
   readingCommands(p, table);

@@ -4,6 +4,23 @@
  * them, so their --help reads the same everywhere. Declarations only: what a
  * value means is parsed where the command runs.
  */
+import { Command } from 'commander';
+
+type OptionSpec = readonly [flags: string, description?: string];
+
+/** commander's Command, and its subcommands, with `with`: shared options added in the middle of a declaration. */
+export class TableCommand extends Command {
+  override createCommand(name?: string): TableCommand {
+    return new TableCommand(name);
+  }
+
+  /** Adds these options in this order (the order of --help), as `.option(flags, description)` each. */
+  with(...options: readonly OptionSpec[]): this {
+    for (const [flags, description] of options) this.option(flags, description);
+    return this;
+  }
+}
+
 export const outputRootOption = [
   '--output-root <dir>',
   'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)',
@@ -12,13 +29,12 @@ export const notificationsOption = [
   '--notifications <file>',
   "global notification rules (YAML/JSON: the `notifications:` list, optional `delivery:`) for every run driven here, besides each definition's own (default: LEDGERFLOW_NOTIFICATIONS)",
 ] as const;
-export const metricsPortOption = [
-  '--metrics-port <port>',
-  'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)',
-] as const;
-export const metricsHostOption = [
-  '--metrics-host <host>',
-  'address the metrics port listens on (default 127.0.0.1)',
+export const metricsOptions = [
+  [
+    '--metrics-port <port>',
+    'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)',
+  ],
+  ['--metrics-host <host>', 'address the metrics port listens on (default 127.0.0.1)'],
 ] as const;
 /** Parsed by command-limit.ts. */
 export const commandOutputLimitOption = [
@@ -46,24 +62,22 @@ export const waitOption = [
   '--wait <duration>',
   "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)",
 ] as const;
-export const stateFileOption = [
-  '--state-file <path>',
-  "keep this state file (default: the definition's monitoring.state_file, else .3ox/workflow.state.yaml when the definition has monitoring: or the folder has .3ox/; LEDGERFLOW_STATE_FILE)",
+export const stateFileOptions = [
+  [
+    '--state-file <path>',
+    "keep this state file (default: the definition's monitoring.state_file, else .3ox/workflow.state.yaml when the definition has monitoring: or the folder has .3ox/; LEDGERFLOW_STATE_FILE)",
+  ],
+  ['--no-state-file', 'keep no state file'],
+  ['--state-file-keep <n>', 'settled runs the state file keeps, the newest (default 50)'],
 ] as const;
-export const noStateFileOption = ['--no-state-file', 'keep no state file'] as const;
-export const stateFileKeepOption = [
-  '--state-file-keep <n>',
-  'settled runs the state file keeps, the newest (default 50)',
-] as const;
-/** The bulk form of pause and cancel (bulk.ts): every run `list`'s filter matches. */
-export const queryOption = [
-  '--query <filter>',
-  "every run this filter matches instead of one run id: list's filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id, where=customer=42)",
-] as const;
-export const dryRunOption = ['--dry-run', 'with --query: say how many runs and which, change nothing'] as const;
-export const yesOption = [
-  '--yes',
-  'with --query: no confirmation (a terminal is asked; anything else is refused without it)',
+/** The bulk form of resume, retry, approve, reject, pause and cancel (bulk.ts): every run `list`'s filter matches. */
+export const bulkOptions = [
+  [
+    '--query <filter>',
+    "every run this filter matches instead of one run id: list's filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id, where=customer=42)",
+  ],
+  ['--dry-run', 'with --query: say how many runs and which, change nothing'],
+  ['--yes', 'with --query: no confirmation (a terminal is asked; anything else is refused without it)'],
 ] as const;
 
 /** `--skills`'s help, the same on every command. */
@@ -77,11 +91,10 @@ export const secretsOption = [
 ] as const;
 
 /** A run's inputs besides its `--<name> <value>` flags (inputs.ts): run and start. */
-export const inputFileOption = [
-  '--input-file <file>',
-  'a JSON or YAML object of inputs (- reads it from stdin)',
-] as const;
-export const inputOption = [
-  '--input <json>',
-  'the inputs as one JSON object, e.g. --input \'{"n": 4}\' (over --input-file; each --<name> <value> over both)',
+export const inputOptions = [
+  ['--input-file <file>', 'a JSON or YAML object of inputs (- reads it from stdin)'],
+  [
+    '--input <json>',
+    'the inputs as one JSON object, e.g. --input \'{"n": 4}\' (over --input-file; each --<name> <value> over both)',
+  ],
 ] as const;

@@ -1,30 +1,27 @@
 /**
- * What every group of the command table (../program.ts) shares: the lazy action that loads a
- * command's file only when it runs, `--help` for a command that reads its own flags, and the
- * context a group declares its commands with.
+ * What every group of the command table (../program.ts) shares: the lazy actions that load a
+ * command's file only when it runs, and the context a group declares its commands with.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
-
-/** `--help` after `run <file>` (found among the inputs' flags): the command's help, as commander prints it. */
-export function helpOf(c: Command): number {
-  process.stdout.write(c.helpInformation());
-  return EXIT.ok;
-}
+import { optionSpecs } from '../flags/tail.js';
 
 /**
- * An action that imports its command's file when it runs, then calls it; the
+ * Actions that import their command's file when they run, then call it; the
  * exit code it returns goes to `setCode`. An argument named runId is checked
  * first (run-id.ts), as an argument parser would: a bad id is exit 2 before
  * anything else is read. A command over NATS gets the JetStream adapter
  * loaded first (open-store.ts), so the embedded store's commands never load it.
  */
-export function lazyActions(setCode: (code: number) => void, globals: () => GlobalOpts) {
+export function lazyActions(io: Io, setCode: (code: number) => void, globals: () => GlobalOpts) {
   // `any`: commander's own action type (each action names the types of its arguments).
   // biome-ignore lint/suspicious/noExplicitAny: commander passes each command's own arguments and options
-  return <M>(load: () => Promise<M>, run: (m: M, ...args: any[]) => number | Promise<number>) =>
+  type Args = any[];
+  type Code = number | Promise<number>;
+  const actCall =
+    <M>(load: () => Promise<M>, run: (m: M, ...args: Args) => Code) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args.at(-1) as Command;
       const runIds = command.registeredArguments.flatMap((a, i) =>
@@ -37,11 +34,31 @@ export function lazyActions(setCode: (code: number) => void, globals: () => Glob
       if (usesNats(globals())) await (await import('../open-store.js')).useStore(globals());
       setCode(await run(await load(), ...args));
     };
+  // A command file's export `name`, called with these first arguments.
+  type Named<K extends string, First extends unknown[]> = Record<K, (...args: [...First, ...Args]) => Code>;
+  return {
+    actCall,
+    /** `m[name](io, global options, ...arguments, options)`: commander's Command, last, left out. */
+    act: <K extends string, M extends Named<K, [Io, GlobalOpts]>>(load: () => Promise<M>, name: K) =>
+      actCall(load, (m, ...args) => m[name](io, globals(), ...args.slice(0, -1))),
+    /** The same without the global options, for a command that opens no store: `m[name](io, ...arguments, options)`. */
+    actLocal: <K extends string, M extends Named<K, [Io]>>(load: () => Promise<M>, name: K) =>
+      actCall(load, (m, ...args) => m[name](io, ...args.slice(0, -1))),
+    /**
+     * As `act`, for run and start, whose inputs are flags of their own: then the command's options,
+     * which tail.ts tells the inputs apart from, and its `--help` (found among the inputs' flags).
+     */
+    actInputs: <K extends string, M extends Named<K, [Io, GlobalOpts]>>(load: () => Promise<M>, name: K) =>
+      actCall(load, (m, ...args) => {
+        const command = args.at(-1) as Command;
+        const help = () => {
+          process.stdout.write(command.helpInformation());
+          return EXIT.ok;
+        };
+        return m[name](io, globals(), ...args.slice(0, -1), optionSpecs(command), help);
+      }),
+  };
 }
 
-/** What a group of commands is declared with: the output, the global options, and the lazy action. */
-export interface CommandTable {
-  io: Io;
-  g: () => GlobalOpts;
-  act: ReturnType<typeof lazyActions>;
-}
+/** What a group of commands is declared with: the output, the global options, and the lazy actions. */
+export type CommandTable = { io: Io; g: () => GlobalOpts } & ReturnType<typeof lazyActions>;

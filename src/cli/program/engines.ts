@@ -2,30 +2,22 @@
  * deploy, start, wait, watch, engine, worker, secrets and agent: deploying and starting
  * workflows, waiting on and watching runs, and the processes that do the work (engines, workers,
  * file agents) with the secrets they read.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import type { Command } from 'commander';
 import {
+  type TableCommand,
   asOption,
   commandOutputLimitOption,
   workerHttpOptions,
-  metricsHostOption,
-  metricsPortOption,
-  noStateFileOption,
+  metricsOptions,
   notificationsOption,
-  inputFileOption,
-  inputOption,
+  inputOptions,
   outputRootOption,
-  stateFileKeepOption,
-  stateFileOption,
+  stateFileOptions,
   secretsOption,
 } from '../flags/options.js';
-import { optionSpecs } from '../flags/tail.js';
-import { helpOf, type CommandTable } from './act.js';
+import type { CommandTable } from './act.js';
 
-export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
+export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable): void {
   p.command('deploy')
     .argument('<file...>')
     .description(
@@ -36,26 +28,18 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
       "as a person's NATS user: how long to wait for the engine's answer (default 10s; 0: not at all); none in time: queued for the next engine, exit 3",
     )
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/cluster.js'),
-        (m, files: string[], o) => m.deployCmd(io, g(), files, o),
-      ),
-    );
+    .action(act(() => import('../commands/cluster.js'), 'deployCmd'));
   p.command('start')
     .argument('<workflow>', '<workflowId> or <workflowId>@<version>')
     .argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description(
       'start a run of a workflow by its id. Embedded: the definition is found in ./definitions (else the bundled ones) and run here as `run` does (--detach: recorded, left to `serve`). Over NATS: a deployed workflow, recorded, its id printed at once',
     )
-    .option(...inputFileOption)
-    .option(...inputOption)
+    .with(...inputOptions)
     .option('--detach', 'embedded: record the start, print the run id and leave the run to `ledgerflow serve`')
     .option(notificationsOption[0], `embedded, without --detach: ${notificationsOption[1]}`)
     .option('--handlers <module>', "embedded: handler module (default: the definition's handlers: line)")
-    .option(...stateFileOption)
-    .option(...noStateFileOption)
-    .option(...stateFileKeepOption)
+    .with(...stateFileOptions)
     .option(
       '--id <id>',
       "the run's id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)",
@@ -72,25 +56,14 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
     .option('--json')
     .allowUnknownOption()
     .allowExcessArguments()
-    .action(
-      act(
-        () => import('../commands/start.js'),
-        (m, ref: string, tail: string[], o, c: Command) =>
-          m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c)),
-      ),
-    );
+    .action(actInputs(() => import('../commands/start.js'), 'startCmd'));
   p.command('wait')
     .argument('<runId>', 'run id')
     .description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>')
     .option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/read.js'),
-        (m, runId: string, o) => m.waitCmd(io, g(), runId, o),
-      ),
-    );
+    .action(act(() => import('../commands/read.js'), 'waitCmd'));
   p.command('watch')
     .argument('[runId]', 'run id')
     .description(
@@ -109,22 +82,15 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
     )
     .option('--no-color', 'a frame without colours (NO_COLOR=1 does the same)')
     .option('--json', 'one JSON line per event instead of a frame')
-    .option(...asOption)
-    .action(
-      act(
-        () => import('../commands/watch.js'),
-        (m, runId: string | undefined, o) => m.watchCmd(io, g(), runId, o),
-      ),
-    );
+    .with(asOption)
+    .action(act(() => import('../commands/watch.js'), 'watchCmd'));
   p.command('engine')
     .description(
       'take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped',
     )
     .option('--handlers <module>', 'also run these task handlers in this process')
     .option('--commands', 'also run COMMAND tasks in this process')
-    .option(...commandOutputLimitOption)
-    .option(...workerHttpOptions[0])
-    .option(...workerHttpOptions[1])
+    .with(commandOutputLimitOption, ...workerHttpOptions)
     .option('--queue <queue>', 'task queue for --handlers and --commands')
     .option(
       '--skills <list>',
@@ -144,28 +110,15 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
       '--users <file>',
       "judge each sender's L0–L3 level from this users file (docs/users.md): approvals by the task's agent_level, pause/resume/cancel by L1; a NATS user it does not name is a Worker (L3)",
     )
-    .option(...outputRootOption)
-    .option(...notificationsOption)
-    .option(...metricsPortOption)
-    .option(...metricsHostOption)
-    .option(...stateFileOption)
-    .option(...noStateFileOption)
-    .option(...stateFileKeepOption)
-    .action(
-      act(
-        () => import('../commands/engine-worker.js'),
-        (m, o) => m.engineCmd(io, g(), o),
-      ),
-    );
+    .with(outputRootOption, notificationsOption, ...metricsOptions, ...stateFileOptions)
+    .action(act(() => import('../commands/engine-worker.js'), 'engineCmd'));
   p.command('worker')
     .description(
       'run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks; with --http, HTTP tasks) until stopped',
     )
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
     .option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")
-    .option(...commandOutputLimitOption)
-    .option(...workerHttpOptions[0])
-    .option(...workerHttpOptions[1])
+    .with(commandOutputLimitOption, ...workerHttpOptions)
     .option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")')
     .option(
       '--station <name>',
@@ -176,7 +129,7 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
       '--ack-wait <duration>',
       "redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue's consumer first: the engines, or this worker if its NATS user may create consumers)",
     )
-    .option(...outputRootOption)
+    .with(outputRootOption)
     .option(
       '--skills <list>',
       'its skills, comma-separated (or LEDGERFLOW_SKILLS): it also takes attempts of tasks whose requires: it has every one of',
@@ -185,12 +138,7 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
       '--secrets <file>',
       "where ${secrets.NAME} values come from besides KV LF_SECRETS (read first): a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE), then the environment's LEDGERFLOW_SECRET_<NAME>",
     )
-    .action(
-      act(
-        () => import('../commands/engine-worker.js'),
-        (m, o) => m.workerCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/engine-worker.js'), 'workerCmd'));
   const secrets = p
     .command('secrets')
     .description(
@@ -202,39 +150,24 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
     .description(
       'store a secret: its value is read from stdin (never a flag), e.g. printf \'%s\' "$TOKEN" | ledgerflow secrets set API_TOKEN --secrets secrets.yaml',
     )
-    .option(...secretsOption)
+    .with(secretsOption)
     .option('--json', 'print { name, stored, where }')
-    .action(
-      act(
-        () => import('../commands/secrets.js'),
-        (m, name: string, o) => m.secretsSetCmd(io, g(), name, o),
-      ),
-    );
+    .action(act(() => import('../commands/secrets.js'), 'secretsSetCmd'));
   secrets
     .command('list')
     .description('the names of the secrets stored (never their values)')
-    .option(...secretsOption)
+    .with(secretsOption)
     .option('--json', 'print { where, names }')
-    .action(
-      act(
-        () => import('../commands/secrets.js'),
-        (m, o) => m.secretsListCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/secrets.js'), 'secretsListCmd'));
   secrets
     .command('rm')
     .argument('<name>', "the secret's name")
     .description(
       'remove a secret (on NATS it is purged: no history keeps it); exit 2 with LF_SECRET_NOT_FOUND when there is none',
     )
-    .option(...secretsOption)
+    .with(secretsOption)
     .option('--json', 'print { name, removed, where }')
-    .action(
-      act(
-        () => import('../commands/secrets.js'),
-        (m, name: string, o) => m.secretsRmCmd(io, g(), name, o),
-      ),
-    );
+    .action(act(() => import('../commands/secrets.js'), 'secretsRmCmd'));
   p.command('agent')
     .description(
       'a worker whose agent is whatever reads and writes files (the 1N/0UT file protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)',
@@ -267,10 +200,5 @@ export function engineCommands(p: Command, { io, g, act }: CommandTable): void {
     .option('--once', 'one pass, then exit')
     .option('--withdraw', 'take the queue back: engines run its tasks with their handlers again')
     .option('--json', 'with --once: print { written, recorded, rejected }')
-    .action(
-      act(
-        () => import('../commands/agent.js'),
-        (m, o) => m.agentCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/agent.js'), 'agentCmd'));
 }

@@ -1,14 +1,11 @@
 /**
  * doctor, dlq, limits and breaker: the operator's commands over the streams, the dead letters,
  * the limits per queue and handler, and the circuit breakers.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import type { Command } from 'commander';
+import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function operationCommands(p: Command, { io, g, act }: CommandTable): void {
+export function operationCommands(p: TableCommand, { io, g, act, actCall }: CommandTable): void {
   p.command('doctor')
     .description(
       'every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS',
@@ -18,12 +15,7 @@ export function operationCommands(p: Command, { io, g, act }: CommandTable): voi
       'cluster route addresses (host:port,…) to check: each must refuse a server without the route password',
     )
     .option('--json', 'print { server, expectedReplicas, streams, missing, routes, warnings, notes }')
-    .action(
-      act(
-        () => import('../commands/cluster.js'),
-        (m, o) => m.doctorCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/cluster.js'), 'doctorCmd'));
   const dlq = p
     .command('dlq')
     .description(
@@ -39,23 +31,13 @@ export function operationCommands(p: Command, { io, g, act }: CommandTable): voi
       'only this kind: inputs, timers, approvals, triggers, tasks, signals, control, notifications',
     )
     .option('--json', 'print the entries as JSON')
-    .action(
-      act(
-        () => import('../commands/dlq.js'),
-        (m, o) => m.dlqListCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/dlq.js'), 'dlqListCmd'));
   dlq
     .command('show')
     .argument('<id>', "the dead letter's id (from dlq list: 12 for an engine's, w12 for a worker's)")
     .description('one dead letter in full: reason, reference to the message, kept body or excerpt')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/dlq.js'),
-        (m, seq: string, o) => m.dlqShowCmd(io, g(), seq, o),
-      ),
-    );
+    .action(act(() => import('../commands/dlq.js'), 'dlqShowCmd'));
   dlq
     .command('replay')
     .argument('[id]', "the dead letter's id (from dlq list)")
@@ -65,24 +47,14 @@ export function operationCommands(p: Command, { io, g, act }: CommandTable): voi
     .option('--all', 'every replayable dead letter (the others are named and kept; exit 2 if any)')
     .option('--kind <kind>', 'with --all: only this kind')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/dlq.js'),
-        (m, seq: string | undefined, o) => m.dlqReplayCmd(io, g(), seq, o),
-      ),
-    );
+    .action(act(() => import('../commands/dlq.js'), 'dlqReplayCmd'));
   dlq
     .command('purge')
     .description('delete dead letters (all, or of one kind); without --yes nothing is deleted (exit 2, with the count)')
     .option('--kind <kind>')
     .option('--yes', 'really delete')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/dlq.js'),
-        (m, o) => m.dlqPurgeCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/dlq.js'), 'dlqPurgeCmd'));
   const limits = p
     .command('limits')
     .description(
@@ -102,12 +74,7 @@ export function operationCommands(p: Command, { io, g, act }: CommandTable): voi
       "over NATS as a person's user (not the engine's): how long to wait for the engine that judges your level (L1) and stores them (default 10s; 0: not at all); none in time: queued, exit 3",
     )
     .option('--json', 'print { file, stored, limits | diagnostics }')
-    .action(
-      act(
-        () => import('../commands/limits.js'),
-        (m, file: string, o) => m.limitsSetCmd(io, g(), file, o),
-      ),
-    );
+    .action(act(() => import('../commands/limits.js'), 'limitsSetCmd'));
   limits
     .command('show')
     .description('the limits stored now, per queue and per handler, and the state of every circuit breaker')
@@ -115,12 +82,7 @@ export function operationCommands(p: Command, { io, g, act }: CommandTable): voi
       '--json',
       'print { limits: { queues, handlers }, breakers: [{ name, state, failures, openedAt?, until?, by? }] }',
     )
-    .action(
-      act(
-        () => import('../commands/limits.js'),
-        (m, o) => m.limitsShowCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/limits.js'), 'limitsShowCmd'));
   const breaker = p
     .command('breaker')
     .description('circuit breakers (docs/language.md): open one to hold its attempts, close one to let them go');
@@ -138,7 +100,7 @@ export function operationCommands(p: Command, { io, g, act }: CommandTable): voi
       )
       .option('--json', 'print { breaker: { name, state, failures, openedAt?, until?, by? } }')
       .action(
-        act(
+        actCall(
           () => import('../commands/breaker.js'),
           (m, target: string, o) => m.breakerCmd(io, g(), to, target, o),
         ),

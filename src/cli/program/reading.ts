@@ -1,15 +1,12 @@
 /**
  * status, list, stats, reindex, history, replay and migrate: the commands that read a run's log
  * (and the index rebuilt from it), and move unsettled runs to another version.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import { type Command, Option } from 'commander';
-import { asOption } from '../flags/options.js';
+import { Option } from 'commander';
+import { type TableCommand, asOption } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function readingCommands(p: Command, { io, g, act }: CommandTable): void {
+export function readingCommands(p: TableCommand, { act }: CommandTable): void {
   p.command('status')
     .argument('<runId>', 'run id')
     .description(
@@ -17,12 +14,7 @@ export function readingCommands(p: Command, { io, g, act }: CommandTable): void 
     )
     .option('--json')
     .option('--yaml')
-    .action(
-      act(
-        () => import('../commands/read.js'),
-        (m, runId: string, o) => m.statusCmd(io, g(), runId, o),
-      ),
-    );
+    .action(act(() => import('../commands/read.js'), 'statusCmd'));
   p.command('list')
     .description('runs, newest first, from the run index (rebuilt from the log when missing or behind)')
     .option('--workflow <id>')
@@ -46,12 +38,7 @@ export function readingCommands(p: Command, { io, g, act }: CommandTable): void 
     )
     .option('--limit <n>', 'the newest n matching runs (at most 500)')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/read.js'),
-        (m, o) => m.listCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/read.js'), 'listCmd'));
   p.command('stats')
     .argument('<workflow>', 'the workflow id')
     .description(
@@ -61,23 +48,13 @@ export function readingCommands(p: Command, { io, g, act }: CommandTable): void 
     .option('--version <n>', 'only the runs of this version of the workflow')
     .addOption(new Option('--workflow-version <n>').hideHelp())
     .option('--json', 'print every figure as JSON (the same as GET /api/definitions/<workflow>/stats)')
-    .action(
-      act(
-        () => import('../commands/stats.js'),
-        (m, workflow: string, o) => m.statsCmd(io, g(), workflow, o),
-      ),
-    );
+    .action(act(() => import('../commands/stats.js'), 'statsCmd'));
   p.command('reindex')
     .description(
       'rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.jsonl); progress on stderr',
     )
     .option('--json', 'print { index, runs, corrupt, ms } as JSON')
-    .action(
-      act(
-        () => import('../commands/reindex.js'),
-        (m, o) => m.reindexCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/reindex.js'), 'reindexCmd'));
   p.command('history')
     .argument('<runId>', 'run id')
     .description('the audit trail: every event of the run')
@@ -86,12 +63,7 @@ export function readingCommands(p: Command, { io, g, act }: CommandTable): void 
       '--format <format>',
       "events (the default) or log: the execution log's lines (monitoring.log_to), rebuilt from the run's log",
     )
-    .action(
-      act(
-        () => import('../commands/read.js'),
-        (m, runId: string, o) => m.historyCmd(io, g(), runId, o),
-      ),
-    );
+    .action(act(() => import('../commands/read.js'), 'historyCmd'));
   p.command('replay')
     .argument('[runId]', 'run id')
     .description('rebuild the state from the log and check it (one run, or --all)')
@@ -103,12 +75,7 @@ export function readingCommands(p: Command, { io, g, act }: CommandTable): void 
     .option('--all', 'replay every recorded run')
     .option('--workflow <id>', 'with --all: only the runs of this workflow')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/replay.js'),
-        (m, runId: string | undefined, o) => m.replayCmd(io, g(), runId, o),
-      ),
-    );
+    .action(act(() => import('../commands/replay.js'), 'replayCmd'));
   p.command('migrate')
     .argument('<workflow>', 'workflow id')
     .description(
@@ -128,15 +95,10 @@ export function readingCommands(p: Command, { io, g, act }: CommandTable): void 
       "only the runs of the workflow this filter matches: list's filters as key=value (status=WAITING since=1h where=customer=42)",
     )
     .option('--dry-run', 'print the verdict of every run, change nothing')
-    .option(...asOption)
+    .with(asOption)
     .option(
       '--json',
       'print { workflowId, to, map, dryRun, judged, as_is, with_map, cannot, already, migrated, refused, runs: [...] }',
     )
-    .action(
-      act(
-        () => import('../commands/migrate.js'),
-        (m, workflow: string, o) => m.migrateCmd(io, g(), workflow, o),
-      ),
-    );
+    .action(act(() => import('../commands/migrate.js'), 'migrateCmd'));
 }

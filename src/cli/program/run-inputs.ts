@@ -1,23 +1,28 @@
 /**
  * approve, reject, signal, pause and cancel: the commands that send a run a decision, a signal or
  * a control.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import type { Command } from 'commander';
 import {
+  type TableCommand,
   asOption,
   commandOutputLimitOption,
   outputRootOption,
+  bulkOptions,
   waitOption,
-  queryOption,
-  dryRunOption,
-  yesOption,
 } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function runInputCommands(p: Command, { io, g, act }: CommandTable): void {
+export function runInputCommands(p: TableCommand, { io, g, actCall }: CommandTable): void {
+  // approve, reject and signal move the run on here (embedded store) or wait for an engine's verdict (NATS).
+  const movesRunOn = [
+    [
+      '--handlers <module>',
+      'embedded store: handler module to move the run on with (default: the one the run recorded)',
+    ],
+    outputRootOption,
+    commandOutputLimitOption,
+    waitOption,
+  ] as const;
   for (const name of ['approve', 'reject'] as const) {
     p.command(name)
       .argument('[runId]', 'run id (or --query)')
@@ -25,19 +30,11 @@ export function runInputCommands(p: Command, { io, g, act }: CommandTable): void
       .description(
         `${name} a HUMAN task of the run. Embedded store: recorded, and the run moved on here unless a serve, ui or run process drives it. Over NATS: recorded at once when no engine runs and the name is not proven (a server without users, no credentials), else published for the engines (queued until one, or \`resume\`, takes it)`,
       )
-      .option(...asOption)
+      .with(asOption)
       .option('--comment <text>')
-      .option(
-        '--handlers <module>',
-        'embedded store: handler module to move the run on with (default: the one the run recorded)',
-      )
-      .option(...outputRootOption)
-      .option(...commandOutputLimitOption)
-      .option(...waitOption)
+      .with(...movesRunOn)
       .option('--json', 'print { runId, task, decision, by, unauthenticated, recorded, queued, changed, seq, status }')
-      .option(...queryOption)
-      .option(...dryRunOption)
-      .option(...yesOption)
+      .with(...bulkOptions)
       .option(
         '--task <taskId>',
         'with --query: only this waiting HUMAN task of each run (default: every HUMAN task each run waits on)',
@@ -47,7 +44,7 @@ export function runInputCommands(p: Command, { io, g, act }: CommandTable): void
         `with --query: approved or rejected (default ${name === 'approve' ? 'approved' : 'rejected'})`,
       )
       .action(
-        act(
+        actCall(
           () => import('../commands/run-inputs.js'),
           (m, runId: string | undefined, taskId: string | undefined, o) =>
             m.approveCmd(io, g(), name, runId, taskId, o),
@@ -61,17 +58,11 @@ export function runInputCommands(p: Command, { io, g, act }: CommandTable): void
       'send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Taken as approve is (embedded: the run moved on here; NATS: recorded at once or published)',
     )
     .option('--data <json>', "the signal's data (JSON, at most 64 KB): the WAIT's output")
-    .option(...asOption)
-    .option(
-      '--handlers <module>',
-      'embedded store: handler module to move the run on with (default: the one the run recorded)',
-    )
-    .option(...outputRootOption)
-    .option(...commandOutputLimitOption)
-    .option(...waitOption)
+    .with(asOption)
+    .with(...movesRunOn)
     .option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
     .action(
-      act(
+      actCall(
         () => import('../commands/run-inputs.js'),
         (m, runId: string, name: string, o) => m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o),
       ),
@@ -90,14 +81,11 @@ export function runInputCommands(p: Command, { io, g, act }: CommandTable): void
       .argument('[runId]', 'run id (or --query)')
       .description(about)
       .option('--reason <text>')
-      .option(...asOption)
-      .option(...waitOption)
+      .with(asOption, waitOption)
       .option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
-      .option(...queryOption)
-      .option(...dryRunOption)
-      .option(...yesOption)
+      .with(...bulkOptions)
       .action(
-        act(
+        actCall(
           () => import('../commands/run-inputs.js'),
           (m, runId: string | undefined, o) =>
             m.controlCmd(

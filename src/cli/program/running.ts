@@ -1,80 +1,51 @@
 /**
  * validate, compile, schema, run, resume, state-file and retry: the commands that check
  * definitions and start, continue or retry a run.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import type { Command } from 'commander';
 import {
+  type TableCommand,
   commandOutputLimitOption,
-  httpAllowOption,
-  noStateFileOption,
   notificationsOption,
-  inputFileOption,
-  inputOption,
+  inputOptions,
   outputRootOption,
-  stateFileKeepOption,
-  stateFileOption,
-  queryOption,
-  dryRunOption,
-  yesOption,
-  skillsOption,
+  stateFileOptions,
   secretsOption,
+  httpAllowOption,
+  bulkOptions,
+  skillsOption,
 } from '../flags/options.js';
-import { optionSpecs } from '../flags/tail.js';
-import { helpOf, type CommandTable } from './act.js';
+import type { CommandTable } from './act.js';
 
-export function runningCommands(p: Command, { io, g, act }: CommandTable): void {
+export function runningCommands(p: TableCommand, { act, actLocal, actInputs }: CommandTable): void {
   p.command('validate')
     .argument('<file...>')
     .description('check definitions; every problem as file:line:col')
     .option('--strict', 'treat warnings as errors')
     .option('--json', 'machine-readable result')
-    .action(
-      act(
-        () => import('../commands/validate.js'),
-        (m, files: string[], o) => m.validateCmd(io, files, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/validate.js'), 'validateCmd'));
   p.command('compile')
     .argument('<file...>')
     .description('write machines/<workflow-id>.json (XState config)')
     .option('--out <dir>', 'output directory', 'machines')
     .option('--check', 'fail if a machine file is stale; write nothing')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/validate.js'),
-        (m, files: string[], o) => m.compileCmd(io, files, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/validate.js'), 'compileCmd'));
   p.command('schema')
     .description('print the JSON Schema of the definition language')
-    .action(
-      act(
-        () => import('../commands/validate.js'),
-        (m) => m.schemaCmd(io),
-      ),
-    );
+    .action(actLocal(() => import('../commands/validate.js'), 'schemaCmd'));
   p.command('run')
     .argument('<file>')
     .argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run and execute it until it completes, fails or waits')
-    .option(...inputFileOption)
-    .option(...inputOption)
+    .with(...inputOptions)
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
-    .option(...skillsOption)
+    .with(skillsOption)
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option(
       '--commit-window <duration>',
       'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)',
     )
-    .option(...outputRootOption)
-    .option(...commandOutputLimitOption)
-    .option(...httpAllowOption)
-    .option(...notificationsOption)
-    .option(...secretsOption)
+    .with(outputRootOption, commandOutputLimitOption, httpAllowOption, notificationsOption, secretsOption)
     .option(
       '--id <id>',
       "the run's id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another",
@@ -87,19 +58,11 @@ export function runningCommands(p: Command, { io, g, act }: CommandTable): void 
       '--priority <n>',
       "the run's priority when its work waits (a concurrency slot, a task limit; on NATS a worker): 0..99, higher first; overrides the workflow's priority: (default 50)",
     )
-    .option(...stateFileOption)
-    .option(...noStateFileOption)
-    .option(...stateFileKeepOption)
+    .with(...stateFileOptions)
     .option('--json', 'print the final state as JSON')
     .allowUnknownOption()
     .allowExcessArguments()
-    .action(
-      act(
-        () => import('../commands/run.js'),
-        (m, file: string, tail: string[], o, c: Command) =>
-          m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c)),
-      ),
-    );
+    .action(actInputs(() => import('../commands/run.js'), 'runCmd'));
   p.command('resume')
     .argument('[runId]', 'run id (or --query)')
     .description(
@@ -114,27 +77,14 @@ export function runningCommands(p: Command, { io, g, act }: CommandTable): void 
       "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)",
     )
     .option('--handlers <module>')
-    .option(...skillsOption)
+    .with(skillsOption)
     .option('--max-wait <duration>')
     .option('--commit-window <duration>')
-    .option(...outputRootOption)
-    .option(...commandOutputLimitOption)
-    .option(...httpAllowOption)
-    .option(...notificationsOption)
-    .option(...secretsOption)
-    .option(...stateFileOption)
-    .option(...noStateFileOption)
-    .option(...stateFileKeepOption)
+    .with(outputRootOption, commandOutputLimitOption, httpAllowOption, notificationsOption, secretsOption)
+    .with(...stateFileOptions)
     .option('--json')
-    .option(...queryOption)
-    .option(...dryRunOption)
-    .option(...yesOption)
-    .action(
-      act(
-        () => import('../commands/run.js'),
-        (m, runId: string | undefined, o) => m.resumeCmd(io, g(), runId, o),
-      ),
-    );
+    .with(...bulkOptions)
+    .action(act(() => import('../commands/run.js'), 'resumeCmd'));
   p.command('state-file')
     .argument('[path]', 'the file --rebuild writes (default .3ox/workflow.state.yaml)')
     .description(
@@ -146,36 +96,22 @@ export function runningCommands(p: Command, { io, g, act }: CommandTable): void 
       '--follow',
       'keep the file (and the worksets) up to date from the log until Ctrl-C: on NATS from the stream, on any machine',
     )
-    .action(
-      act(
-        () => import('../commands/state-file.js'),
-        (m, path: string | undefined, o) => m.stateFileCmd(io, g(), path, o),
-      ),
-    );
+    .action(act(() => import('../commands/state-file.js'), 'stateFileCmd'));
   p.command('retry')
     .argument('[runId]', 'the FAILED or CANCELLED run to retry (or --query)')
     .description(
       'retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed',
     )
     .option('--handlers <module>', 'handler module (default: the one the failed run recorded)')
-    .option(...skillsOption)
+    .with(skillsOption)
     .option('--max-wait <duration>')
     .option('--commit-window <duration>')
-    .option(...outputRootOption)
-    .option(...commandOutputLimitOption)
-    .option(...secretsOption)
+    .with(outputRootOption, commandOutputLimitOption, secretsOption)
     .option(
       '--wait <duration>',
       'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)',
     )
     .option('--json')
-    .option(...queryOption)
-    .option(...dryRunOption)
-    .option(...yesOption)
-    .action(
-      act(
-        () => import('../commands/retry.js'),
-        (m, runId: string | undefined, o) => m.retryCmd(io, g(), runId, o),
-      ),
-    );
+    .with(...bulkOptions)
+    .action(act(() => import('../commands/retry.js'), 'retryCmd'));
 }

@@ -2,34 +2,28 @@
  * serve, ui, dev, emit and schedules (with its pause, resume, trigger and backfill): the
  * long-running processes of the embedded store and the dashboard, the dev nats-server, events and
  * schedule triggers.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import type { Command } from 'commander';
 import {
+  type TableCommand,
   commandOutputLimitOption,
-  httpAllowOption,
-  metricsHostOption,
-  metricsPortOption,
-  noStateFileOption,
+  metricsOptions,
   notificationsOption,
   outputRootOption,
-  stateFileKeepOption,
-  stateFileOption,
+  stateFileOptions,
+  httpAllowOption,
   skillsOption,
 } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function servingCommands(p: Command, { io, g, act }: CommandTable): void {
+export function servingCommands(p: TableCommand, { io, g, act, actLocal, actCall }: CommandTable): void {
   p.command('serve')
     .description(
       "the embedded store's engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)",
     )
     .option('--handlers <module>', "handler module for every run (default: each run's recorded `handlers:` module)")
-    .option(...skillsOption)
+    .with(skillsOption)
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
-    .option(...outputRootOption)
+    .with(outputRootOption)
     .option(
       '--json',
       'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout',
@@ -39,20 +33,8 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
       'the definitions whose schedule triggers fire (default: ./definitions; without one no schedule fires, the bundled ones being for the tour); re-read when a file changes',
     )
     .option('--no-schedules', 'fire no schedules (only drive runs)')
-    .option(...commandOutputLimitOption)
-    .option(...httpAllowOption)
-    .option(...notificationsOption)
-    .option(...metricsPortOption)
-    .option(...metricsHostOption)
-    .option(...stateFileOption)
-    .option(...noStateFileOption)
-    .option(...stateFileKeepOption)
-    .action(
-      act(
-        () => import('../commands/serve.js'),
-        (m, o) => m.serveCmd(io, g(), o),
-      ),
-    );
+    .with(commandOutputLimitOption, httpAllowOption, notificationsOption, ...metricsOptions, ...stateFileOptions)
+    .action(act(() => import('../commands/serve.js'), 'serveCmd'));
   p.command('ui')
     .description(
       'the web dashboard: runs, definitions, schedules, metrics; approve, signal, cancel, pause, resume, retry, start and emit from a browser. Embedded store: also drives the runs (as serve), binds 127.0.0.1 and prints the URL with its access token; NATS: people sign in with their NATS user',
@@ -67,9 +49,7 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
       '--definitions <dir>',
       'workflows to show and start (default: ./definitions, else the bundled ones) and fire schedules of (only a folder of yours: --definitions or ./definitions)',
     )
-    .option(...outputRootOption)
-    .option(...commandOutputLimitOption)
-    .option(...notificationsOption)
+    .with(outputRootOption, commandOutputLimitOption, notificationsOption)
     .option(
       '--users <file>',
       'embedded store: the users file (docs/users.md; default $LEDGERFLOW_USERS, else users.yaml here when there is one): people sign in with their name and password or their own token, act as themselves and are judged by their level; the shared token and the free `as` name are gone',
@@ -79,16 +59,9 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
       "a Host / Origin name to answer besides the listening address (a proxy's: name or name:port); repeatable",
       (v: string, acc: string[] = []) => [...acc, v],
     )
-    .option(...stateFileOption)
-    .option(...noStateFileOption)
-    .option(...stateFileKeepOption)
+    .with(...stateFileOptions)
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
-    .action(
-      act(
-        () => import('../commands/ui.js'),
-        (m, o) => m.uiCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/ui.js'), 'uiCmd'));
   p.command('dev')
     .description(
       'start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use',
@@ -123,12 +96,7 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
       "with --leaf: the hub's leaf node port (default nats://127.0.0.1:7422; its password from LF_LEAF_PASSWORD or .ledgerflow/nats/leaf-password, unless the URL gives one)",
     )
     .option('--json', 'once ready, print the servers and the --nats value as JSON')
-    .action(
-      act(
-        () => import('../commands/dev.js'),
-        (m, o) => m.devCmd(io, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/dev.js'), 'devCmd'));
   p.command('emit')
     .argument('<eventType>')
     .description('send an event: start each workflow whose trigger matches it, once per event id')
@@ -140,17 +108,10 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
-    .option(...outputRootOption)
-    .option(...commandOutputLimitOption)
-    .option(...notificationsOption)
+    .with(outputRootOption, commandOutputLimitOption, notificationsOption)
     .option('--wait <duration>', "over NATS: how long to wait for the engines' verdict (default 10s; 0: don't wait)")
     .option('--json', 'print { event, runs } as JSON')
-    .action(
-      act(
-        () => import('../commands/emit.js'),
-        (m, type: string, o) => m.emitCmd(io, g(), type, o),
-      ),
-    );
+    .action(act(() => import('../commands/emit.js'), 'emitCmd'));
   p.command('schedules')
     .description(
       'every schedule trigger: its next fire times (UTC and its zone) and the last slot fired with its run (embedded: definitions/ and <store>/schedules.json; NATS: the deployed ones)',
@@ -158,12 +119,7 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
     .option('--count <n>', 'next fire times to show per schedule (default 3)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/schedules.js'),
-        (m, o) => m.schedulesCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/schedules.js'), 'schedulesCmd'));
   {
     const schedules = p.commands.find((c) => c.name() === 'schedules')!;
     const about = {
@@ -197,7 +153,7 @@ export function servingCommands(p: Command, { io, g, act }: CommandTable): void 
           'print { action, workflowId, schedules?, queued?: [{ workflowId, trigger, slot, runId, manual? }], existing?, ahead?, started? }',
         )
         .action(
-          act(
+          actCall(
             () => import('../commands/schedules.js'),
             (m, workflow: string, o) => m.scheduleActionCmd(io, g(), action, workflow, { ...schedules.opts(), ...o }),
           ),

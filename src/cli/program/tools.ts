@@ -1,14 +1,11 @@
 /**
  * agents, map, triggers, paths, test, demo, bridge, templates, new and import: the commands that
  * show who works and what starts what, test definitions, and bring workflows in.
- *
- * One group of the command table of `ledgerflow`: ../program.ts calls the groups in the order
- * --help and docs/cli.md list the commands.
  */
-import type { Command } from 'commander';
+import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
+export function toolCommands(p: TableCommand, { act, actLocal }: CommandTable): void {
   p.command('agents')
     .description(
       'who works on the store: every file agent that ran on it (embedded; up or gone, its queue, level, skills, attempts in flight) or every worker and agent the engines hear (NATS)',
@@ -17,24 +14,14 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
       '--json',
       'print { agents: [{ name, kind, state, queue, level?, skills, handlers?, user?, inFlight?, lastSeen }] }',
     )
-    .action(
-      act(
-        () => import('../commands/agents.js'),
-        (m, o) => m.agentsCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/agents.js'), 'agentsCmd'));
   p.command('map')
     .description(
       'the dependency map of workflows: which starts which, by sub-workflow, MAP, EMIT and the event triggers that hear it, or failure workflow (embedded: definitions/; NATS: the deployed ones)',
     )
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)')
     .option('--json', 'print { workflows, edges, unheard, dynamic, missing }')
-    .action(
-      act(
-        () => import('../commands/map.js'),
-        (m, o) => m.mapCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/map.js'), 'mapCmd'));
   p.command('triggers')
     .description(
       'debounced and throttled event triggers: what waits now (open bursts, queues) and the decision log (started, queued, merged, dropped; embedded: <store>/triggers/; NATS: KV LF_TRIGGER_GATES, stream LF_TRIGGER_LOG)',
@@ -43,36 +30,21 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
     .option('--limit <n>', 'the last n decisions (default 50)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)')
     .option('--json', 'print { waiting, decisions }')
-    .action(
-      act(
-        () => import('../commands/triggers.js'),
-        (m, o) => m.triggersCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/triggers.js'), 'triggersCmd'));
   p.command('paths')
     .argument('<file>')
     .description(
       'the paths through a definition (each decision case, retry, failure, timeout, approval, skip) and the coverage they reach',
     )
     .option('--json', 'print { paths, coverage, uncovered, tasks, excluded }')
-    .action(
-      act(
-        () => import('../commands/coverage.js'),
-        (m, file: string, o) => m.pathsCmd(io, file, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/coverage.js'), 'pathsCmd'));
   p.command('test')
     .argument('<file...>')
     .description(
       'run every path, and the expectations in expectations/<file> beside each definition, against the runtime (scripted handlers, virtual time)',
     )
     .option('--json', 'print the results as JSON')
-    .action(
-      act(
-        () => import('../commands/coverage.js'),
-        (m, files: string[], o) => m.testCmd(io, files, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/coverage.js'), 'testCmd'));
   p.command('demo')
     .description(
       "the tour (npm start): in a fresh embedded store, emit the sample revenue, lead and compliance events, run the batch validation over the sample folders, approve the pending approval as cfo, print each run's trail and output",
@@ -81,12 +53,7 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
       '--json',
       'print the summary (runs, statuses, approvals, per-folder results, files, store) as JSON on stdout; progress goes to stderr',
     )
-    .action(
-      act(
-        () => import('../commands/demo.js'),
-        (m, o) => m.demoCmd(io, g(), o),
-      ),
-    );
+    .action(act(() => import('../commands/demo.js'), 'demoCmd'));
   p.command('bridge')
     .argument('[file]', 'a file of lines (default: standard input)')
     .description(
@@ -113,12 +80,7 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
       "handler module for the runs started here (default: each definition's handlers: line)",
     )
     .option('--json', 'answer each line as a JSON object')
-    .action(
-      act(
-        () => import('../commands/bridge.js'),
-        (m, file: string | undefined, o) => m.bridgeCmd(io, g(), file, o),
-      ),
-    );
+    .action(act(() => import('../commands/bridge.js'), 'bridgeCmd'));
   p.command('templates')
     .description('the template library: each bundled workflow, what it does and the command that runs it')
     .option(
@@ -126,12 +88,7 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
       'list the templates of a folder, a tarball (.tgz) or an npm package (@acme/ledgerflow-templates) instead',
     )
     .option('--json', 'print the catalogue entries as JSON')
-    .action(
-      act(
-        () => import('../commands/templates.js'),
-        (m, o) => m.templatesCmd(io, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/templates.js'), 'templatesCmd'));
   p.command('new')
     .argument(
       '<template>',
@@ -143,12 +100,7 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
     .option('--id <workflowId>', "the copy's workflow id (its files are named after it)")
     .option('--dir <dir>', 'where to copy it (default: the current directory)')
     .option('--json')
-    .action(
-      act(
-        () => import('../commands/templates.js'),
-        (m, template: string, o) => m.newCmd(io, template, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/templates.js'), 'newCmd'));
   p.command('import')
     .description('import workflow definitions written for another engine (conductor)')
     .command('conductor')
@@ -169,10 +121,5 @@ export function toolCommands(p: Command, { io, g, act }: CommandTable): void {
       "refuse Orkes' integration and AI tasks (LLM_*, GENERATE_*, agents, MCP, SENDGRID, OPS_GENIE, QUERY_PROCESSOR) instead of importing them as SIMPLE tasks whose handler makes the call",
     )
     .option('--json', 'print { imported, refused, notes }')
-    .action(
-      act(
-        () => import('../commands/import.js'),
-        (m, source: string, o) => m.importConductorCmd(io, source, o),
-      ),
-    );
+    .action(actLocal(() => import('../commands/import.js'), 'importConductorCmd'));
 }
