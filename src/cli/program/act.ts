@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
 
 /** `--help` after `run <file>` (found among the inputs' flags): the command's help, as commander prints it. */
 export function helpOf(c: Command): number {
@@ -34,7 +34,7 @@ export function lazyActions(setCode: (code: number) => void, globals: () => Glob
         const { runIdArg } = await import('../flags/run-id.js');
         for (const id of runIds) runIdArg(id);
       }
-      if (usesNats(globals())) await (await import('../open-store.js')).useStore(globals());
+      await (await import('../open-store.js')).useStore(globals());
       setCode(await run(await load(), ...args));
     };
 }
