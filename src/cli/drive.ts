@@ -23,7 +23,7 @@ import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './render/io.js';
 import { finishLines, logLine } from './render/progress.js';
 import { storeFor } from './open-store.js';
-import type { StateFileFlags } from './commands/state-file.js';
+import type { StateFileFlags } from './state-file-choice.js';
 import { localDir, natsUrlOf, type GlobalOpts } from './flags/store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {

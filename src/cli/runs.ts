@@ -1,34 +1,16 @@
 /**
- * The run API (src/runs/) of the store a command uses, chosen here once: the
- * embedded Runs over the in-process Engine, or the NATS Runs over a client
- * closed when the command ends; and who acts, as that store proves it.
+ * The store a command uses, chosen here once: its side (store-side.ts: the embedded one, or NATS over a client
+ * closed when the command ends), which gives the run API (src/runs/) and who acts, as that store proves it.
  */
 import type { Acting, StartingRuns } from '../runs/index.js';
-import { actingUser } from './flags/acting.js';
-import { defaultActor } from './flags/input-flags.js';
-import { closeAtEnd, usesNats, type GlobalOpts } from './flags/store.js';
+import { usesNats, type GlobalOpts } from './flags/store.js';
+import type { StoreSide } from './store-side.js';
 
-export async function runsFor(g: GlobalOpts): Promise<StartingRuns> {
-  if (usesNats(g)) {
-    // Loaded here, not at the top: a command on the embedded store never loads the nats client.
-    const [{ ClusterClient, natsSettings }, { natsRuns }, { natsUrl }] = await Promise.all([
-      import('../cluster/index.js'),
-      import('../runs/nats.js'),
-      import('./commands/cluster.js'),
-    ]);
-    const url = natsUrl(g);
-    return natsRuns({ client: closeAtEnd(new ClusterClient(url, natsSettings())), url, fallback: defaultActor() });
-  }
-  const [{ embeddedRuns }, { engineFor }] = await Promise.all([import('../runs/embedded.js'), import('./drive.js')]);
-  const engine = engineFor(g);
-  return embeddedRuns({ engine, store: engine.store, fallback: defaultActor() });
-}
+// Loaded here, not at the top: a command on the embedded store never loads the nats client.
+export const sideFor = async (g: GlobalOpts): Promise<StoreSide> =>
+  usesNats(g) ? (await import('./side-nats.js')).natsSide(g) : (await import('./store-side.js')).embeddedSide(g);
 
-/**
- * Who acts: on the embedded store the user a users file proves here (the password asked once), judged by the
- * run API; over NATS the connection's user, which `--as` names only (the server proves it).
- */
-export async function actingFor(g: GlobalOpts, as: string | undefined): Promise<Acting> {
-  if (usesNats(g)) return as !== undefined ? { name: as } : {};
-  return actingUser(as);
-}
+export const runsFor = async (g: GlobalOpts): Promise<StartingRuns> => (await sideFor(g)).runs();
+
+export const actingFor = async (g: GlobalOpts, as: string | undefined): Promise<Acting> =>
+  (await sideFor(g)).acting(as);

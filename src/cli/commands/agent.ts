@@ -52,12 +52,14 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
   const queue = workerQueue(o) ?? DEFAULT_QUEUE;
   const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
   const skills = parseSkills(o.skills);
+  // Over NATS an agent is a worker (handed attempts per handler name), here a file agent that declares its queue.
+  const worker = usesNats(g);
   // Progress goes to stderr with --json (stdout then carries the pass's report only); over NATS, always.
-  const say = o.json || usesNats(g) ? io.err : io.out;
+  const say = o.json || worker ? io.err : io.out;
   const ex = { inbox: o.inbox, outbox: o.outbox, queue, log: say };
   let wake: (() => void) | null = null;
   let started: { exchange: FileExchange; stop(): Promise<void> };
-  if (usesNats(g)) {
+  if (worker) {
     if (o.once || o.withdraw)
       throw new UsageError(
         '--once and --withdraw are for the embedded store: over NATS an agent is a worker, which runs until stopped',

@@ -9,40 +9,28 @@
  * newest runs. `--json` prints `{ agents: [...], participation: [...] }`,
  * one shape on both stores (GET /api/agents).
  */
-import { agentsSeen } from '../../agent/index.js';
-import {
-  fileAgentRows,
-  participationOf,
-  withBreakers,
-  workerRows,
-  type AgentRow,
-  type WorkflowParticipation,
-} from '../../coordination/index.js';
+import { participationOf, withBreakers, type AgentRow } from '../../coordination/index.js';
 import { allBreakers } from '../../limits/index.js';
 import { MAX_LIMIT, parseRunQuery } from '../../query/index.js';
 import { runReads } from '../../runs/index.js';
-import type { EventStore } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
-import { storeFor } from '../open-store.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 
 export async function agentsCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
-  const view = usesNats(g)
-    ? await overNats(g)
-    : await viewOf(storeFor(g), fileAgentRows(await agentsSeen(storeFor(g))));
+  const side = await sideFor(g);
+  const { rows: seen, store } = await side.agents();
+  const now = Date.now();
+  const recent = await runReads(store).list(parseRunQuery({ limit: String(MAX_LIMIT) }, 'cli', now));
+  const view = { agents: withBreakers(seen, await allBreakers(store, now)), participation: participationOf(recent) };
   if (opts.json) {
     io.out(JSON.stringify(view, null, 2));
     return EXIT.ok;
   }
   const rows = view.agents;
-  if (rows.length === 0)
-    io.out(
-      usesNats(g)
-        ? 'no worker or agent announces itself (or no engine runs to hear them)'
-        : 'no file agent has run on this store (`ledgerflow agent --queue <q>`, docs/agents.md)',
-    );
+  if (rows.length === 0) io.out(side.says.noAgents);
   for (const r of rows) io.out(rowText(r));
   if (view.participation.length > 0) {
     io.out('');
@@ -69,23 +57,4 @@ function rowText(r: AgentRow): string {
     .filter(Boolean)
     .join(', ');
   return `${inert(r.name)}  ${r.kind}  ${r.state}  queue ${inert(r.queue)}${what ? `  ${what}` : ''}  last seen ${r.lastSeen}`;
-}
-
-/** The rows with their breakers, and participation from the store's run index. */
-async function viewOf(
-  store: EventStore,
-  rows: AgentRow[],
-): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
-  const now = Date.now();
-  const recent = await runReads(store).list(parseRunQuery({ limit: String(MAX_LIMIT) }, 'cli', now));
-  return { agents: withBreakers(rows, await allBreakers(store, now)), participation: participationOf(recent) };
-}
-
-async function overNats(g: GlobalOpts): Promise<{ agents: AgentRow[]; participation: WorkflowParticipation[] }> {
-  const { withClient } = await import('./cluster.js');
-  const { askPresence } = await import('../../cluster/index.js');
-  return withClient(g, async (c) => {
-    const report = await askPresence(await c.store.connection());
-    return viewOf(c.store, workerRows(report?.workers ?? [], Date.now()));
-  });
 }

@@ -5,14 +5,15 @@
  * NATS). `open` holds the target's attempts until a `close`; `close` lets
  * them go and forgets the failures counted.
  */
-import { actingUser, requireLevel } from '../flags/acting.js';
+import { requireAllowed } from '../../authority/index.js';
 import { UsageError } from '../../errors/index.js';
 import { BREAKER_NAME, setBreaker, type BreakerReport } from '../../limits/index.js';
 import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { actingFor } from '../runs.js';
 
 /** One line of a breaker's state: what `limits show` and `breaker open|close` print. */
 export function breakerLine(b: BreakerReport): string {
@@ -43,7 +44,7 @@ export async function breakerCmd(
       { target },
     );
   }
-  if (!usesNats(g)) requireLevel(await actingUser(undefined), 'limits');
+  requireAllowed((await actingFor(g, undefined)).actor, 'limits');
   const report = await setBreaker(storeFor(g), target, to, Date.now());
   if (opts.json) io.out(json({ breaker: report }));
   else io.out(breakerLine(report));

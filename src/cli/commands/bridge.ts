@@ -30,7 +30,7 @@ import { driveFlags, engineFor, handlersFor, recordedHandlers, taskRunners } fro
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import { runsFor } from '../runs.js';
-import { findDefinition } from './start.js';
+import { findDefinition } from '../store-side.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 export interface BridgeOpts {

@@ -28,8 +28,8 @@ import { EXIT } from '../render/exit.js';
 import { waitFlag } from '../flags/input-flags.js';
 import type { Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
-import { actingFor, runsFor } from '../runs.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
+import type { GlobalOpts } from '../flags/store.js';
 
 export interface BulkOpts {
   query: string;
@@ -106,12 +106,6 @@ const ALREADY_OR: Record<BulkAction, string> = {
   approve: 'waiting on no such task',
 };
 
-/** What the line after a bulk action says moves the runs on (nothing is driven here). */
-function whoDrives(action: BulkAction, g: GlobalOpts): string {
-  if (action === 'cancel' || action === 'pause') return '';
-  return usesNats(g) ? '; the engines move them on' : '; a `ledgerflow serve` (or `ui`) moves them on';
-}
-
 export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: BulkOpts): Promise<number> {
   // The filters named as the query names them (workflow, output-contains…), not as list's flags.
   const query = parseRunQuery(queryWords(opts.query), 'http', Date.now());
@@ -120,7 +114,8 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
     throw new UsageError('--task and --decision go with approve --query', {});
   const done = bulkDoneKey(action, approval);
   const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
-  const runs = await runsFor(g);
+  const side = await sideFor(g);
+  const runs = await side.runs();
   const plan = await planOver(runs, index, true, action, query, approval);
   const { matched, act } = plan;
   if (opts.dryRun) {
@@ -149,7 +144,7 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
   }
   // Who acts, proven once (embedded, a users file: the password checked, the level judged before any run is touched;
   // an approval's level per task, by the approval rule, a refusal listed with its run). Each run as the single command takes it.
-  const as = await actingFor(g, opts.as);
+  const as = await side.acting(opts.as);
   if (action !== 'approve') requireAllowed(as.actor, 'control');
   const progress = process.stderr.isTTY && !opts.json;
   const reason = action === 'approve' ? opts.comment : opts.reason;
@@ -171,7 +166,7 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
     if (matched.length === 0) io.out(`no run matches ${opts.query}; nothing to ${action}`);
     else
       io.out(
-        `${done} ${result.done.length} run(s); ${result.already.length} already ${done} or ${ALREADY_OR[action]}; ${result.refused.length} refused${result.done.length > 0 ? whoDrives(action, g) : ''}`,
+        `${done} ${result.done.length} run(s); ${result.already.length} already ${done} or ${ALREADY_OR[action]}; ${result.refused.length} refused${result.done.length > 0 && action !== 'cancel' && action !== 'pause' ? `; ${side.says.movesOn}` : ''}`,
       );
     for (const s of result.started) io.out(`  ${s.retryOf} → ${s.runId}`);
     for (const r of result.refused) io.out(`  refused ${r.runId}: ${inert(r.message)}`);

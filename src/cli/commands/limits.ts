@@ -6,7 +6,7 @@
  * on NATS). A file with any problem is refused, exit 2, and nothing stored
  * changes.
  */
-import { actingUser, requireLevel } from '../flags/acting.js';
+import { requireAllowed } from '../../authority/index.js';
 import { readFileSync } from 'node:fs';
 import { durationText } from '../../compiler/index.js';
 import { parseLimits, type GlobalLimits, type LimitSpec } from '../../definition/index.js';
@@ -17,7 +17,8 @@ import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 import { waitFlag } from '../flags/input-flags.js';
 
 const specText = (s: LimitSpec): string =>
@@ -44,7 +45,8 @@ export async function limitsSetCmd(
   file: string,
   opts: { json?: boolean; wait?: string },
 ): Promise<number> {
-  if (!usesNats(g)) requireLevel(await actingUser(undefined), 'limits'); // the bridge's (L1), where a users file says who is who
+  const side = await sideFor(g);
+  requireAllowed((await side.acting(undefined)).actor, 'limits'); // the bridge's (L1), where a users file says who is who
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -58,8 +60,7 @@ export async function limitsSetCmd(
     return EXIT.usage;
   }
   // Over NATS as a person's user (who may not write the cluster's buckets): the engines judge the level (L1) and store them.
-  if (usesNats(g) && !(await (await import('./cluster.js')).withClient(g, (c) => c.mayWriteLog())))
-    return limitsAsPerson(io, g, file, text, opts);
+  if (!(await side.mayWrite())) return limitsAsPerson(io, g, file, text, opts);
   await writeLimits(storeFor(g), parsed.limits);
   return stored(io, file, parsed.limits, opts);
 }

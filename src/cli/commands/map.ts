@@ -6,23 +6,14 @@
  * both.
  */
 import { workflowMap, workflowMapText } from '../../coordination/index.js';
-import type { Definition } from '../../definition/index.js';
 import { inert } from '../../terminal/index.js';
-import { loadTriggerCatalog } from '../../triggers/index.js';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 
 export async function mapCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; definitions?: string }): Promise<number> {
-  let definitions: readonly Definition[];
-  if (usesNats(g)) {
-    const { withClient } = await import('./cluster.js');
-    definitions = await withClient(g, (c) => c.deployed());
-  } else {
-    const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
-    for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
-    definitions = catalog.definitions;
-  }
+  const definitions = await (await sideFor(g)).definitions(opts.definitions, io.err);
   // Newest version of each workflow first: the map is of what starts now.
   const map = workflowMap([...definitions].sort((a, b) => b.version - a.version));
   io.out(opts.json ? JSON.stringify(map, null, 2) : workflowMapText(map, inert));

@@ -23,13 +23,13 @@ import { matchingRuns, openRunIndex, parseRunQuery, type RunQuery } from '../../
 import type { TaskMap } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
-import { actingUser, requireLevel } from '../flags/acting.js';
+import { requireLevel } from '../flags/acting.js';
+import { actingFor, sideFor } from '../runs.js';
 import { queryWords } from './bulk.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor, useStore } from '../open-store.js';
-import { findDefinition } from './start.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
 
 export interface MigrateOpts {
   to: string;
@@ -57,10 +57,7 @@ export function parseTaskMap(pairs: readonly string[] = []): TaskMap {
 async function targetOf(g: GlobalOpts, workflowId: string, to: string): Promise<Definition> {
   let def: Definition;
   if (/^\d+$/.test(to)) {
-    if (usesNats(g)) {
-      const { withClient } = await import('./cluster.js');
-      def = await withClient(g, (c) => c.resolve(`${workflowId}@${to}`));
-    } else def = findDefinition(`${workflowId}@${to}`).definition;
+    def = await (await sideFor(g)).version(`${workflowId}@${to}`);
   } else if (/\.ya?ml$/.test(to) || existsSync(to)) {
     def = loadDefinitionFile(to).definition;
   } else {
@@ -129,15 +126,13 @@ export async function migrateCmd(io: Io, g: GlobalOpts, workflowId: string, opts
   const target = workflowOf(await targetOf(g, workflowId, opts.to));
   checkTaskMap(map, target);
   // Who migrates: with a users file, an L1 (as deploy); judged before any run is touched.
-  const acting = usesNats(g)
-    ? { name: opts.as ?? process.env.LEDGERFLOW_USER ?? process.env.USER ?? 'unknown' }
-    : await actingUser(opts.as);
-  if (!opts.dryRun && 'level' in acting) requireLevel(acting, 'deploy', { workflowId });
+  const acting = await actingFor(g, opts.as);
+  if (!opts.dryRun) requireLevel(acting, 'deploy', { workflowId });
   const store = storeFor(g);
   const ids = await runsToJudge(store, workflowId, opts.query, (m) => io.err(`warning: ${inert(m)}`));
   const rows = await migrateRuns(store, ids, target, map, {
     dryRun: opts.dryRun === true,
-    by: acting.name,
+    by: acting.name ?? process.env.LEDGERFLOW_USER ?? process.env.USER ?? 'unknown',
     now: () => new Date().toISOString(),
   });
   const counts = migrationCounts(rows);

@@ -10,10 +10,9 @@ import { natsUrlOf, type GlobalOpts } from '../flags/store.js';
 import { EXIT, exitCodeForStatus } from '../render/exit.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { SETTLED_STATUSES } from '../../events/index.js';
-import { runsFor } from '../runs.js';
+import { runsFor, sideFor } from '../runs.js';
 import { damageCheck, damagedWarning } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
-import { withUnserved } from '../render/unserved.js';
 import type { RunView } from '../../runtime/index.js';
 import { corruptText, listText } from '../render/list.js';
 import { historyText } from '../render/history.js';
@@ -29,8 +28,7 @@ export async function statusCmd(
 ): Promise<number> {
   const engine = engineFor(g);
   const loaded = await engine.load(runId);
-  // On NATS, a task whose handler no worker announces says so.
-  const view = await withUnserved(g, loaded.compiled.definition, await engine.commits.statusOf(loaded));
+  const view = await (await sideFor(g)).unserved(loaded.compiled.definition, await engine.commits.statusOf(loaded));
   // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
   const damaged = await damageCheck(g)(runId, view.seq);
   // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.

@@ -6,19 +6,17 @@
 import { rebuildRunIndex } from '../../query/index.js';
 import { journalWitness } from '../../query/damage.js';
 import { FileEventStore } from '../../store/file.js';
-import { natsSettings } from '../../cluster/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 import { corruptText } from '../render/list.js';
 
 export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
-  // The bucket's settings as an engine would give it (read only for NATS: a bad LEDGERFLOW_NATS_* does not stop a file store's rebuild).
-  const { replicas, storage } = usesNats(g) ? natsSettings().cluster : {};
+  // The bucket's settings as an engine would give it.
   const report = await rebuildRunIndex(storeFor(g), {
-    ...(replicas ? { replicas } : {}),
-    ...(storage ? { storage } : {}),
+    ...(await sideFor(g)).buckets(),
     onProgress: (n) => io.err(`reindex: ${n} runs`),
   });
   // The logs are accepted as they are: also where the store's journal remembers more of them than they hold.

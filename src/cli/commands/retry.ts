@@ -34,6 +34,7 @@ export async function retryCmd(
     return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'retry', [given], { ...opts, query: opts.query });
   const runId = needRunId(given, 'retry');
   (await import('./run-inputs.js')).noBulkFlags('retry', opts);
+  // The stores differ in what the user sees: over NATS the engines drive the new run; here it is driven, with its progress.
   if (usesNats(g)) return retryOnNats(io, g, runId, opts);
   if (opts.wait !== undefined)
     throw new UsageError(

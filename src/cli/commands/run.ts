@@ -1,6 +1,6 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { secretsFlag } from '../flags/secrets-flag.js';
-import { actingUser, requireStart, startedBy } from '../flags/acting.js';
+import { requireStart, startedBy } from '../flags/acting.js';
 import { bundledDefaults, loadDefinitionFile } from '../../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../../errors/index.js';
 import { checkPriority } from '../../limits/index.js';
@@ -9,7 +9,7 @@ import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '..
 import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';
 import { inert } from '../../terminal/index.js';
 import { storeFor, useStore } from '../open-store.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
 import { EXIT, exitCodeForStatus } from '../render/exit.js';
 import { gatherInputs } from '../flags/inputs.js';
 import { splitTail, type OptionSpec } from '../flags/tail.js';
@@ -28,9 +28,8 @@ import {
   type RunOpts,
 } from '../drive.js';
 import { needRunId, waitFlag } from '../flags/input-flags.js';
-import { actingFor, runsFor } from '../runs.js';
+import { actingFor, sideFor } from '../runs.js';
 import { json, type Io } from '../render/io.js';
-import { recordedDefinitionOf } from '../../events/index.js';
 import { useStateFile } from './state-file.js';
 
 export async function runCmd(
@@ -59,10 +58,11 @@ export async function runCmd(
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   // Starting a run is the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains, where a users file says who is who;
   // then who started it is recorded (source.by), as an engine records a person's start over NATS.
-  const acting = usesNats(g) ? undefined : await actingUser(undefined);
-  // On NATS the cluster's streams are made first (as resume's do), so people can approve before any engine has run.
-  if (usesNats(g)) await (await import('./cluster.js')).withClient(g, (c) => c.conn());
-  else requireStart(acting!, loaded.definition);
+  // Over NATS the NATS user is who starts it, and the cluster's streams are made first (as resume's do).
+  const side = await sideFor(g);
+  const acting = await side.acting(undefined);
+  requireStart(acting, loaded.definition);
+  await side.ready();
   await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
   await useStateFile(g, opts, loaded.definition);
@@ -126,10 +126,9 @@ export async function resumeCmd(
   // Loaded here, not with `run`: the damage check reads the run index's records (zod schemas built as they load).
   await (await import('../render/damaged.js')).refuseDamaged(g, runId);
   // The run's recorded definition says where its state file is (monitoring.state_file).
-  const started = usesNats(g) ? undefined : (await storeFor(g).read(runId, { toSeq: 1 }))[0];
-  await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
+  await useStateFile(g, opts, runId);
   // Over NATS what people queued for the run is taken first; a paused run is un-paused (by the engines, or here).
-  const runs = await runsFor(g);
+  const runs = await (await sideFor(g)).runs();
   const waitMs = runs.store === 'nats' ? waitFlag(opts.wait) : 0;
   const r = await runs.resume(runId, () => actingFor(g, opts.as), { waitMs, say });
   if (r.next === 'ask-engines') return inputs.inputCmd(io, g, runId, { kind: 'control', action: 'resume' }, opts);

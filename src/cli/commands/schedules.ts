@@ -4,13 +4,10 @@
  * run's status. Embedded: the definitions directory and <store>/schedules.json;
  * NATS: the deployed definitions and KV LF_SCHEDULES.
  */
-import { natsSettings } from '../../cluster/index.js';
 import {
   embeddedScheduleAction,
-  FileScheduleCursor,
   loadTriggerCatalog,
   NO_SCHEDULES,
-  scheduleCursorFile,
   scheduledDir,
   scheduleRows,
   type ScheduleAction,
@@ -19,16 +16,15 @@ import {
 } from '../../triggers/index.js';
 import { UsageError } from '../../errors/index.js';
 import { inert } from '../../terminal/index.js';
-import { actingUser, requireLevel } from '../flags/acting.js';
+import { requireAllowed } from '../../authority/index.js';
 import { engineFor } from '../drive.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { defaultActor } from '../flags/input-flags.js';
 import { json, type Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 import { statusColor } from '../render/render.js';
-import { storeFor } from '../open-store.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
-import { jetstream } from '../../store/index.js';
+import { actingFor, sideFor } from '../runs.js';
 
 export function schedulesText(rows: ScheduleRow[], where: string): string {
   if (rows.length === 0) return `no schedule triggers in ${where}`;
@@ -61,37 +57,14 @@ export async function schedulesCmd(
   const { integerFlag } = await import('./cluster.js');
   const count = integerFlag('--count', opts.count, 1) ?? 3;
   const now = Date.now();
-  let rows: ScheduleRow[];
-  let where: string;
-  if (usesNats(g)) {
-    const { withClient } = await import('./cluster.js');
-    const { KvScheduleCursor } = await import('../../cluster/index.js');
-    rows = await withClient(g, async (c) => {
-      const nc = await c.store.connection();
-      // The bucket is made on first use: with the replica and storage settings an engine would give it, so `doctor` finds no difference.
-      const { replicas, storage } = natsSettings().cluster;
-      const cursor = new KvScheduleCursor(jetstream(nc), {
-        ...(replicas ? { replicas } : {}),
-        ...(storage ? { storage } : {}),
-      });
-      return scheduleRows(await c.deployed(), await cursor.all(), c.store, now, count);
-    });
-    where = 'the deployed definitions';
-  } else {
-    // What `serve` fires: the same folder (--definitions, else ./definitions), never the bundled ones.
-    const dir = scheduledDir(opts.definitions);
-    if (dir === null) {
-      io.err(NO_SCHEDULES);
-      io.out(opts.json ? '[]' : 'no schedules');
-      return EXIT.ok;
-    }
-    const catalog = loadTriggerCatalog({ definitionsDir: dir });
-    for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
-    const cursors = await new FileScheduleCursor(scheduleCursorFile(localDir(g))).all();
-    rows = await scheduleRows(catalog.definitions, cursors, storeFor(g), now, count);
-    where = catalog.definitionsDir;
+  const found = await (await sideFor(g)).schedules(opts.definitions, io.err);
+  if (found === null) {
+    io.err(NO_SCHEDULES);
+    io.out(opts.json ? '[]' : 'no schedules');
+    return EXIT.ok;
   }
-  io.out(opts.json ? JSON.stringify(rows, null, 2) : schedulesText(rows, where));
+  const rows = await scheduleRows(found.definitions, found.cursors, found.store, now, count);
+  io.out(opts.json ? JSON.stringify(rows, null, 2) : schedulesText(rows, found.where));
   return EXIT.ok;
 }
 
@@ -161,20 +134,26 @@ export async function scheduleActionCmd(
   const trigger = integerFlag('--trigger', opts.trigger, 0);
   const range = action === 'backfill' ? { from: timeFlag('--from', opts.from), to: timeFlag('--to', opts.to) } : null;
   const waitMs = optionalDurationFlag('--wait', opts.wait, '10s or 0') ?? 10_000;
-  const a = {
+  // Who acts: with a users file, an L1 (`schedules`), judged before anything is written; who paused is recorded.
+  const acting = await actingFor(g, undefined);
+  requireAllowed(acting.actor, 'schedules');
+  const by = acting.name ?? (process.env.LEDGERFLOW_USER || defaultActor());
+  const asked = {
     workflowId,
+    action,
     ...(trigger !== undefined ? { trigger } : {}),
-    ...(action === 'pause' && opts.reason ? { reason: opts.reason } : {}),
+    ...(action === 'pause' ? { by, ...(opts.reason ? { reason: opts.reason } : {}) } : {}),
     ...(range ?? {}),
-  };
+  } as ScheduleAction;
   const progress = process.stderr.isTTY && !opts.json;
   let result: ScheduleActionResult;
+  // The stores differ in what happens: over NATS the cursor is written as the connection's user and the engines
+  // start what is queued on their next tick (waited for here); here the runs are started at once and said undriven.
   if (usesNats(g)) {
     const { withClient } = await import('./cluster.js');
     result = await withClient(g, async (c) => {
       const hasRun = async (id: string) => (await c.store.lastSeq(id)) > 0;
-      const by = process.env.LEDGERFLOW_USER || defaultActor();
-      const r = await c.schedules({ ...a, action, ...(action === 'pause' ? { by } : {}) } as ScheduleAction);
+      const r = await c.schedules(asked);
       // The engines start what was queued on their next tick: wait for it (a while), counting on a terminal.
       const queued = r.queued ?? [];
       if (queued.length === 0 || waitMs === 0) return r;
@@ -192,8 +171,6 @@ export async function scheduleActionCmd(
       return { ...r, started };
     });
   } else {
-    const acting = await actingUser(undefined);
-    requireLevel(acting, 'schedules');
     // The schedules `serve` fires, and no others: a bundled definition's schedule is not one in a folder of yours.
     const dir = scheduledDir(opts.definitions);
     if (dir === null)
@@ -218,7 +195,7 @@ export async function scheduleActionCmd(
             }
           : {}),
       },
-      { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction,
+      asked,
     );
     if (n > 0) process.stderr.write('\n');
     // Recorded here, driven by no one unless a serve holds the store: said, with what would drive them.

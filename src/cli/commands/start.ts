@@ -7,17 +7,8 @@
  * run id and leaves the run to `ledgerflow serve`. Over NATS the run API
  * starts a deployed workflow and the engines run it.
  */
-import { readFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import {
-  bundledDefaults,
-  definitionFilesIn,
-  loadDefinitionFile,
-  mayDeclare,
-  packageRoot,
-  type LoadedDefinition,
-} from '../../files/index.js';
+import { bundledDefaults } from '../../files/index.js';
 import { checkPriority } from '../../limits/index.js';
 import { EXIT } from '../render/exit.js';
 import { gatherInputs } from '../flags/inputs.js';
@@ -27,60 +18,7 @@ import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { splitTail, type OptionSpec } from '../flags/tail.js';
 import { callerIdFlags } from '../flags/run-id.js';
 import { actingFor, runsFor } from '../runs.js';
-
-type Found = LoadedDefinition;
-
-/** The `.yaml` definitions of a folder that may define `id` (named so, or whose text may declare it: only those are parsed) and load; a file that does not load is passed over (`validate` says why). */
-function candidatesIn(dir: string, id: string): Found[] {
-  const out: Found[] = [];
-  for (const file of definitionFilesIn(dir)) {
-    try {
-      if (basename(file).replace(/\.ya?ml$/, '') !== id && !mayDeclare(readFileSync(file, 'utf8'), id)) continue;
-      out.push(loadDefinitionFile(file));
-    } catch {
-      // Not a definition that loads: not a candidate.
-    }
-  }
-  return out;
-}
-
-/**
- * The file of `ref` (`<workflowId>` or `<workflowId>@<version>`; a file's name without `.yaml` is taken too, so
- * `inventory-validation` finds `inventory-validation.yaml`, whose id is inventory-validation-v1): the newest version
- * in the first folder that has the workflow. Two files with the same id and version there are an error naming both.
- */
-export function findDefinition(ref: string, cwd = process.cwd()): Found {
-  const at = ref.lastIndexOf('@');
-  const id = at > 0 ? ref.slice(0, at) : ref;
-  const version = at > 0 ? Number(ref.slice(at + 1)) : undefined;
-  if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
-    throw new UsageError(`${ref}: the version after @ is a whole number from 1, e.g. ${id}@2`, { workflow: ref });
-  }
-  const folders = [resolve(cwd, 'definitions'), join(packageRoot(), 'definitions')];
-  const seen = new Set<string>();
-  for (const dir of folders) {
-    if (seen.has(dir)) continue;
-    seen.add(dir);
-    const all = candidatesIn(dir, id);
-    let matches = all.filter((f) => f.definition.id === id);
-    if (matches.length === 0) matches = all.filter((f) => basename(f.file).replace(/\.ya?ml$/, '') === id);
-    if (version !== undefined) matches = matches.filter((f) => f.definition.version === version);
-    if (matches.length === 0) continue;
-    const top = Math.max(...matches.map((f) => f.definition.version));
-    const newest = matches.filter((f) => f.definition.version === top);
-    if (newest.length > 1) {
-      throw new UsageError(
-        `${ref} is defined by ${newest.length} files in ${relative(cwd, dir) || dir}: ${newest.map((f) => relative(cwd, f.file)).join(', ')}; give each its own id or version, or run one file with \`ledgerflow run <file>\``,
-        { workflow: ref, files: newest.map((f) => f.file) },
-      );
-    }
-    return newest[0]!;
-  }
-  throw new UsageError(
-    `no definition of ${ref} in ./definitions or among the bundled ones (\`ledgerflow templates\` lists them); run a file with \`ledgerflow run <file>\`, or start a deployed workflow over NATS with --nats`,
-    { workflow: ref },
-  );
-}
+import { findDefinition } from '../store-side.js';
 
 type StartOpts = {
   inputFile?: string;

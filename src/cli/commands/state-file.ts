@@ -21,7 +21,9 @@ import {
   stateFilePath,
   type StateFileFlags,
 } from '../state-file-choice.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { recordedDefinitionOf } from '../../events/index.js';
+import { sideFor } from '../runs.js';
 
 export type { StateFileFlags };
 
@@ -29,8 +31,9 @@ export type { StateFileFlags };
  * `run` and `resume` choose the file before the store is opened, and write it once now, so a path that cannot be
  * written is a usage error (exit 2) before the run is touched.
  */
-export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, definition?: Definition): Promise<void> {
-  const path = usesNats(g) ? null : stateFilePath(flags, definition);
+export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, of?: Definition | string): Promise<void> {
+  const side = await sideFor(g);
+  const path = side.keepsStateFile ? stateFilePath(flags, typeof of === 'string' ? await recordedIn(g, of) : of) : null;
   const choice = path === null ? null : { path, keep: stateFileKeep(flags) };
   chooseStateFile(choice);
   if (choice === null) return;
@@ -42,6 +45,12 @@ export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, definit
       { option: '--state-file', path: choice.path },
     );
   }
+}
+
+/** The definition run `runId` recorded (resume: where its state file is), if it started. */
+async function recordedIn(g: GlobalOpts, runId: string): Promise<Definition | undefined> {
+  const started = (await storeFor(g).read(runId, { toSeq: 1 }))[0];
+  return started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined;
 }
 
 /** `ledgerflow state-file [--rebuild] [PATH]`: the file as the log has it, printed, or written over PATH (default .3ox/workflow.state.yaml). */
@@ -61,7 +70,7 @@ export async function stateFileCmd(
     const follower = followStateFile(store, { path: target, keep, warn: io.err });
     await follower.ready;
     io.err(
-      `keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${usesNats(g) ? 'the stream' : 'the store'} (Ctrl-C stops)`,
+      `keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${(await sideFor(g)).says.log} (Ctrl-C stops)`,
     );
     return untilSignal(io, 'following', () => follower.stop());
   }

@@ -5,22 +5,13 @@
  * <store>/triggers/; NATS: KV LF_TRIGGER_GATES and stream LF_TRIGGER_LOG.
  * `--json` prints { waiting, decisions } on both.
  */
-import { natsSettings } from '../../cluster/index.js';
-import {
-  fileGates,
-  loadTriggerCatalog,
-  TriggerGates,
-  type GateLog,
-  type GateRecord,
-  type GateStore,
-  type GateWaiting,
-} from '../../triggers/index.js';
+import { TriggerGates, type GateLog, type GateRecord, type GateStore, type GateWaiting } from '../../triggers/index.js';
 import type { Definition } from '../../definition/index.js';
 import { inert } from '../../terminal/index.js';
 import type { Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
-import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
-import { jetstream, jetstreamManager } from '../../store/index.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 
 export function triggersText(waiting: GateWaiting[], decisions: GateRecord[]): string {
   const lines: string[] = [];
@@ -81,23 +72,9 @@ export async function triggersCmd(
   const { integerFlag } = await import('./cluster.js');
   const limit = integerFlag('--limit', opts.limit, 1) ?? 50;
   const o = { ...(opts.workflow !== undefined ? { workflow: opts.workflow } : {}), limit };
-  let result: Awaited<ReturnType<typeof view>>;
-  if (usesNats(g)) {
-    const { withClient } = await import('./cluster.js');
-    const { KvGateStore, StreamGateLog } = await import('../../cluster/index.js');
-    result = await withClient(g, async (c) => {
-      const nc = await c.store.connection();
-      const { replicas, storage } = natsSettings().cluster;
-      const s = { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) };
-      const js = jetstream(nc);
-      return view(new KvGateStore(js, s), new StreamGateLog(js, await jetstreamManager(nc), s), await c.deployed(), o);
-    });
-  } else {
-    const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
-    for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
-    const { store, log } = fileGates(localDir(g));
-    result = await view(store, log, catalog.definitions, o);
-  }
+  const side = await sideFor(g);
+  const { store, log } = await side.gates();
+  const result = await view(store, log, await side.definitions(opts.definitions, io.err), o);
   io.out(opts.json ? JSON.stringify(result, null, 2) : triggersText(result.waiting, result.decisions));
   return EXIT.ok;
 }

@@ -8,8 +8,8 @@ import { EXIT, worstExitCode } from '../render/exit.js';
 import { storeFor } from '../open-store.js';
 import { damageCheck } from '../render/damaged.js';
 import { damagedText } from '../../query/damage.js';
-import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
-import { needsDriver, undrivenText, type RunView } from '../../runtime/index.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 
 export interface WatchFlags {
   as?: string;
@@ -68,6 +68,7 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
     process.stdin.isTTY;
   const target: WatchTarget = monitor ? { kind: 'all' } : targetOf(runId, flags);
   const damage = damageCheck(g);
+  const { undriven } = await sideFor(g);
   const mode = flags.json ? 'json' : out.isTTY ? 'frame' : 'plain';
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -97,7 +98,7 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
         return d ? damagedText(d) : null;
       },
       // The embedded store: a run no process drives is said once, and the watch goes on (a serve or resume may come).
-      ...(usesNats(g) ? {} : { undriven: undrivenOn(localDir(g)) }),
+      ...(undriven ? { undriven } : {}),
     });
     if (result.quit) return EXIT.ok;
     if (result.runs.length === 0) {
@@ -137,14 +138,5 @@ export function monitorOptions(g: GlobalOpts, keys: MonitorOptions['keys'], as: 
       await inputCmd(quiet, g, runId, { kind: 'control', action }, { ...(as !== undefined ? { as } : {}) });
       return lines[0] ?? `${action} of ${runId} sent`;
     },
-  };
-}
-
-/** What `watch` says of a run of the embedded store that needs a driver and has none (service/driven.ts); null while one drives it. */
-function undrivenOn(storeDir: string): (runId: string, view: RunView) => Promise<string | null> {
-  return async (runId, view) => {
-    if (!needsDriver(view)) return null;
-    const { runDriver } = await import('../../service/index.js');
-    return (await runDriver(storeDir, runId)) === null ? undrivenText(runId) : null;
   };
 }

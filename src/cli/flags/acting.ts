@@ -62,7 +62,7 @@ export async function actingUser(
 }
 
 /** Refuses (exit 2, nothing done) what the user's level does not allow; a user no file proved is not judged. */
-export function requireLevel(acting: Acting, action: Action, ctx: ActionContext = {}): void {
+export function requireLevel(acting: Pick<Acting, 'actor'>, action: Action, ctx: ActionContext = {}): void {
   requireAllowed(acting.actor, action, ctx);
 }
 
@@ -70,7 +70,10 @@ export function requireLevel(acting: Acting, action: Action, ctx: ActionContext 
  * Starting a run of `definition`: the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains.
  * One function for `run`, `start` and the bridge's `@workflow`, so none of them can judge a start differently.
  */
-export function requireStart(acting: Acting, definition: { id: string; domain?: string | undefined }): void {
+export function requireStart(
+  acting: Pick<Acting, 'actor'>,
+  definition: { id: string; domain?: string | undefined },
+): void {
   requireLevel(acting, 'start', {
     workflowId: definition.id,
     ...(definition.domain ? { domain: definition.domain } : {}),
@@ -82,8 +85,8 @@ export function requireStart(acting: Acting, definition: { id: string; domain?: 
  * name nobody proved is not recorded as the starter). A WAIT without `from:` takes its signal from the run's
  * starter and L1 or higher (runtime/signals.ts), as over NATS, where the engine records the person's start so.
  */
-export function startedBy(acting: Acting | undefined): { by?: string } {
-  return acting?.actor ? { by: acting.name } : {};
+export function startedBy(acting: { name?: string; actor?: Actor } | undefined): { by?: string } {
+  return acting?.actor && acting.name !== undefined ? { by: acting.name } : {};
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
-import { usesNats, type GlobalOpts } from '../flags/store.js';
+import type { GlobalOpts } from '../flags/store.js';
 import { optionSpecs } from '../flags/tail.js';
 
 /**
@@ -31,7 +31,7 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
         const { runIdArg } = await import('../flags/run-id.js');
         for (const id of runIds) runIdArg(id);
       }
-      if (usesNats(globals())) await (await import('../open-store.js')).useStore(globals());
+      await (await import('../open-store.js')).useStore(globals());
       setCode(await run(await load(), ...args));
     };
   // A command file's export `name`, called with these first arguments.
