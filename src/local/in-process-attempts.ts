@@ -9,7 +9,7 @@
  * Also what this process holds, for the core's reconcile to compare with the
  * state: the attempts in flight, those another process took over, and child
  * runs left waiting on the outside world. What a handler is handed is
- * handler-context.ts; which attempts are held for file agents,
+ * executor/run-handler.ts; which attempts are held for file agents,
  * file-agent-holds.ts; failure workflows, failure-workflows.ts.
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
@@ -21,10 +21,9 @@ import {
   type CompiledWorkflow,
   type InstanceRef,
 } from '../compiler/index.js';
-import { failureStepOf, HTTP_HANDLER } from '../definition/index.js';
+import { failureStepOf } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import {
-  handlerFor,
   toTaskError,
   type AbortAttempt,
   type EmitEvent,
@@ -33,12 +32,11 @@ import {
   type StartAttempt,
   type StartChild,
 } from '../runtime/index.js';
-import { AttemptControl } from '../executor/index.js';
+import { AttemptControl, outcomeEvent, runHandler, toJson, type HandlerRunners } from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
 import { FailureWorkflows } from './failure-workflows.js';
 import { heldForFileAgent } from './file-agent-holds.js';
-import { handlerContext, toJson } from './handler-context.js';
-import { applySecrets, defaultSecrets, NO_MASK, type Masker } from '../secrets/index.js';
+import { defaultSecrets } from '../secrets/index.js';
 
 /** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */
 export interface AttemptsHost {
@@ -63,6 +61,8 @@ export class InProcessAttempts {
    * start them again while this driver runs; a later resume asks again (a settled child reports at once).
    */
   private readonly waitingChildren = new Map<string, Held>();
+  /** What this driver runs handlers with (executor/run-handler.ts): the edge's executors, its secrets, where output_to goes. */
+  private readonly runners: HandlerRunners;
   /** The failed runs' failure workflows started and driven here (failure-workflows.ts). */
   private readonly failureWorkflows: FailureWorkflows;
   /** Work of the executor's own in progress (child runs, EMITs, failure workflows), aborted or not. */
@@ -73,6 +73,21 @@ export class InProcessAttempts {
     private readonly host: AttemptsHost,
   ) {
     this.failureWorkflows = new FailureWorkflows(opts);
+    this.runners = {
+      handlers: opts.handlers,
+      commands: opts.runCommand,
+      http: opts.runHttp,
+      secrets: () => opts.secrets ?? defaultSecrets(),
+      writeOutput: opts.writeOutput,
+      log: (a, line) => opts.onLog?.(a.instance, line),
+      refusal: (missing, { taskId, handler }) =>
+        missing === 'COMMAND'
+          ? `task ${taskId} is a COMMAND task, and this engine was given no command executor`
+          : missing === 'HTTP'
+            ? `task ${taskId} is an HTTP task, and this engine was given no HTTP executor`
+            : `no handler named "${handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`,
+      definitionFile: opts.definitionFile,
+    };
   }
 
   /** Attempts held here for file agents (file-agent-holds.ts), by instance: nothing of this process runs them. */
@@ -217,49 +232,29 @@ export class InProcessAttempts {
     key: string,
     attempt: number,
     restart: number,
-    work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>,
+    work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting' | null>,
     side = true,
   ): void {
-    const instance = instanceFields(ref);
     const control = new AttemptControl(attempt, restart, ref);
     this.inflight.set(key, control);
     if (side) this.sideWork++;
-    const time = () => iso(this.opts.clock.now());
     void (async () => {
-      let ev: PendingEvent | null;
-      try {
-        const r = await work(control);
-        if (r === 'waiting') ev = null;
-        else if ('error' in r)
-          ev = { type: 'task.failed', time: time(), data: { task: ref.task, attempt, ...instance, error: r.error } };
-        else
-          ev = {
-            type: 'task.completed',
-            time: time(),
-            data: { task: ref.task, attempt, ...instance, output: r.output },
-          };
-      } catch (err) {
-        ev = {
-          type: 'task.failed',
-          time: time(),
-          data: { task: ref.task, attempt, ...instance, error: toTaskError(err) },
-        };
-      }
+      const r = await work(control).catch((err: unknown) => ({ error: toTaskError(err) }));
       if (side) this.sideWork--;
       if (control.aborted) {
         if (side) this.host.changed();
         return;
       }
       if (this.inflight.get(key) === control) this.inflight.delete(key);
-      if (ev) this.host.submit(ev);
-      else {
-        this.waitingChildren.set(key, { attempt, restart, ref });
-        this.host.changed();
-      }
+      // null only when aborted (above): the shared runner's word for it.
+      if (r !== 'waiting' && r !== null)
+        return this.host.submit(outcomeEvent(ref, attempt, r, iso(this.opts.clock.now())));
+      this.waitingChildren.set(key, { attempt, restart, ref });
+      this.host.changed();
     })();
   }
 
-  /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
+  /** Runs one attempt in-process (executor/run-handler.ts, as a worker does) and feeds its outcome back in; an aborted attempt reports nothing. */
   invoke(effect: StartAttempt): void {
     const { taskId, attempt, instance } = effect;
     const fields = instanceFields(effect);
@@ -268,110 +263,45 @@ export class InProcessAttempts {
       return;
     }
     const step = effect.command || effect.transform ? null : failureStepOf(effect.handler);
+    const { transform } = effect;
     this.perform(
       { task: taskId, ...fields },
       instance,
       attempt,
       effect.restart,
-      async (control) => {
-        // The secrets the attempt names are put in here, at its start, and every outcome is masked before it is recorded.
-        let mask: Masker = NO_MASK;
-        try {
-          const resolved = await applySecrets(
-            effect.secrets,
-            effect.input,
-            effect.command,
-            effect.secrets ? (this.opts.secrets ?? defaultSecrets()) : undefined,
-          );
-          mask = resolved.mask;
-          const { input } = resolved;
-          let output: unknown;
-          if (effect.transform) {
-            // A TRANSFORM task: its jq (or script) runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
-            output = this.opts.runTransform
-              ? toJson(
-                  await this.opts.runTransform(
-                    'js' in effect.transform ? effect.transform.js : effect.transform.jq,
-                    input,
-                    {
+      (control) =>
+        runHandler(effect, control, this.runners, {
+          // A TRANSFORM task: its jq (or script) runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
+          own: transform
+            ? async (input) =>
+                this.opts.runTransform
+                  ? this.opts.runTransform('js' in transform ? transform.js : transform.jq, input, {
                       taskId,
                       attempt,
                       ...fields,
                       get signal() {
                         return control.signal;
                       },
-                    },
-                  ),
-                )
-              : await (await import('../transform/index.js')).runTransform(taskId, effect.transform, input, {
+                    })
+                  : (await import('../transform/index.js')).runTransform(taskId, transform, input, {
+                      signal: control.signal,
+                    })
+            : // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
+              step &&
+              (async (input) => {
+                if (!this.opts.failureSteps)
+                  throw new NonRetryableError(
+                    `task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`,
+                    'LF_HANDLER_NOT_FOUND',
+                  );
+                return this.opts.failureSteps.run(step, input, {
+                  runId: effect.runId,
+                  attempt,
                   signal: control.signal,
+                  log: (m) => this.opts.onLog?.(instance, m),
                 });
-          } else if (resolved.command) {
-            // A COMMAND task: its program runs through the executor this driver was given (the edge's).
-            if (!this.opts.runCommand)
-              throw new NonRetryableError(
-                `task ${taskId} is a COMMAND task, and this engine was given no command executor`,
-                'LF_COMMAND_UNAVAILABLE',
-              );
-            output = toJson(
-              await this.opts.runCommand(
-                resolved.command,
-                input,
-                handlerContext(
-                  this.opts,
-                  effect,
-                  fields,
-                  control,
-                  this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {},
-                  mask,
-                ),
-              ),
-            );
-          } else if (effect.handler === HTTP_HANDLER) {
-            // An HTTP task: its request (the input, secrets put in) goes through the executor this driver was given.
-            if (!this.opts.runHttp)
-              throw new NonRetryableError(
-                `task ${taskId} is an HTTP task, and this engine was given no HTTP executor`,
-                'LF_HTTP_UNAVAILABLE',
-              );
-            output = toJson(
-              await this.opts.runHttp(input, handlerContext(this.opts, effect, fields, control, {}, mask)),
-            );
-          } else if (step) {
-            // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
-            if (!this.opts.failureSteps)
-              throw new NonRetryableError(
-                `task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`,
-                'LF_HANDLER_NOT_FOUND',
-              );
-            output = toJson(
-              await this.opts.failureSteps.run(step, input, {
-                runId: effect.runId,
-                attempt,
-                signal: control.signal,
-                log: (m) => this.opts.onLog?.(instance, m),
               }),
-            );
-          } else {
-            const handler = handlerFor(this.opts.handlers, effect.handler);
-            if (!handler) {
-              throw new NonRetryableError(
-                `no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`,
-                'LF_HANDLER_NOT_FOUND',
-              );
-            }
-            output = toJson(
-              await handler(input, handlerContext(this.opts, effect, fields, control, { task: effect.task }, mask)),
-            );
-          }
-          output = mask.value(output);
-          if (effect.outputTo !== undefined && this.opts.writeOutput)
-            await this.opts.writeOutput(effect.outputTo, output);
-          return { output };
-        } catch (err) {
-          return { error: mask.value(toTaskError(err)) };
-        }
-      },
+        }),
       false,
     );
   }

@@ -13,7 +13,7 @@ const MAX_LINES = 400;
  * Files still over the limit while someone splits them. Remove a file from here when its split
  * lands (the last test below fails until then, so the list cannot go stale).
  */
-const BEING_SPLIT: readonly string[] = ['src/cluster/worker/worker.ts'];
+const BEING_SPLIT: readonly string[] = [];
 
 const lineCount = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 

@@ -47,7 +47,9 @@ import {
   subjects,
   taskStream,
   taskSubjectParts,
+  type ClusterSettings,
 } from '../transport/index.js';
+import { consumerOf } from './worker-deliveries.js';
 import { errorMessage } from '../../errors/index.js';
 import { apiPrefix, toJsMsg } from '../../store/index.js';
 
@@ -302,4 +304,27 @@ export class TaskPuller {
     this.said.add(line);
     this.o.log(line);
   }
+}
+
+/**
+ * A handler's pulls, once the engines' key is known (nothing is pulled before) and its consumer is there
+ * (worker-deliveries.ts). Never more than free slots: attempts a worker holds but has not started are
+ * reported lost if it dies (it cannot tell them apart from started ones).
+ */
+export async function pullHandler(
+  o: Omit<PullOptions, 'durable'> & {
+    /** The engines' key, once known (null: stopped first). */
+    keyed: Promise<unknown>;
+    sender: string;
+    settings?: ClusterSettings | undefined;
+    ackWait(ms: number): void;
+    pulling(puller: TaskPuller): void;
+  },
+): Promise<void> {
+  if (!(await o.keyed)) return;
+  const durable = await consumerOf(o.jsm, o);
+  if (o.stopped() || !durable) return;
+  const puller = new TaskPuller({ ...o, durable });
+  o.pulling(puller);
+  await puller.run();
 }

@@ -15,13 +15,8 @@
  * state. So that no attempt runs twice:
  * - a worker remembers the attempts it holds and the outcomes it reported
  *   lately: it keeps running the one attempt, or reports its outcome again;
- * - every worker claims an attempt in the attempt ledger (attempts.ts) before
- *   running it: one that no worker claimed (its worker died before starting
- *   it) is run, as the same attempt; one the ledger says is another's (taken
- *   and not finished, finished by another, or settled by an engine as no
- *   longer wanted) is not run here, and not dropped either: any worker may
- *   write the ledger, so it is reported to the engine (task.lost, with what
- *   the ledger said), whose log decides whether it runs again (inputs.ts).
+ * - every worker claims an attempt in the attempt ledger before running it,
+ *   and runs only one no other worker has (worker-claim.ts).
  *
  * A worker creates no stream or consumer unless its NATS user may: the
  * engines create its queue's stream LF_TASKS_<queue> and the consumer
@@ -29,7 +24,7 @@
  * (task-queues.ts), and a worker waits for them. nats.conf grants a worker
  * user only its queues' streams.
  *
- * This module pulls, claims and holds deliveries (its bounds on one are worker-bounds.ts); running
+ * This module takes and holds deliveries (its bounds on one are worker-bounds.ts); running
  * an attempt is run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
@@ -38,17 +33,10 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { instanceFields, instanceKey, instanceToken } from '../../compiler/index.js';
-import {
-  COMMAND_HANDLER,
-  HTTP_HANDLER,
-  type CommandRunner,
-  type Handlers,
-  type HttpRunner,
-} from '../../runtime/index.js';
+import { instanceFields, instanceKey } from '../../compiler/index.js';
+import { COMMAND_HANDLER, HTTP_HANDLER } from '../../runtime/index.js';
 import {
   credentials,
-  encode,
   maxOutputBytes,
   parseInbound,
   rawOf,
@@ -56,89 +44,27 @@ import {
   AttemptLedger,
   ANONYMOUS_SENDER,
   DEFAULT_QUEUE,
-  subjects,
   senderOf,
   InHand,
   STOP_GRACE_MS,
   announcePresence,
   ATTEMPT_SIG_HEADER,
   AttemptVerifier,
-  type HeldMessage,
   type TaskMessage,
-  type ClusterSettings,
-  type AttemptRecord,
-  type Claim,
 } from '../transport/index.js';
 import { takeCarried, takeOffers, type OfferTaker } from './worker-offers.js';
-import { TaskPuller } from './worker-pull.js';
-import { consumerOf, lostLine } from './worker-deliveries.js';
+import { pullHandler, type TaskPuller } from './worker-pull.js';
 import { deliveryBounds } from './worker-bounds.js';
-import { whileClaimLives } from './claim-watch.js';
+import { claimAttempt, heartbeat, type ClaimHost, type Deliveries } from './worker-claim.js';
 import { ClaimAsks } from './claim-asks.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
+import type { Worker, WorkerOptions } from './worker-options.js';
 import { outputWriter } from '../../files/index.js';
 import { connectRefusal } from '../../store/index.js';
 import { errorMessage } from '../../errors/index.js';
 
-export interface WorkerOptions {
-  /** A server URL (credentials may be in it) or a connection to share (@nats-io/transport-node 3.x's `connect`). */
-  nats: string | NatsConnection;
-  handlers: Handlers;
-  queue?: string;
-  settings?: ClusterSettings;
-  /**
-   * Run COMMAND tasks too (their attempts on lf.q.<queue>._command), with this executor
-   * (src/handlers/command.ts: `createCommandExecutor({ outputLimit })`). Without it, this worker takes none.
-   */
-  commands?: CommandRunner;
-  /**
-   * Run HTTP tasks too (their attempts on lf.q.<queue>._http), with this executor
-   * (src/handlers/http.ts: `createHttpExecutor({ allow })`). Without it, this worker takes none.
-   */
-  http?: HttpRunner;
-  /** Attempts of each handler this worker pulls and runs at once (default 4). */
-  concurrency?: number;
-  /** Its skills (`worker --skills`, docs/limits.md#skills): it also takes attempts of tasks that require some of them. */
-  skills?: readonly string[];
-  /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
-  outputRoot?: string;
-  /**
-   * The NATS user this worker connects as, which it names as the sender of what it reports
-   * (lf.inputs.<user>.<runId>). Default: the user in the URL, else `anonymous`; with a shared
-   * connection, say it here.
-   */
-  user?: string;
-  log?: (line: string) => void;
-  /** How long stop() lets the attempts running here finish and report before handing them back (default 10 s). */
-  stopGraceMs?: number;
-  /**
-   * How long a report the hub does not take (a publish unanswered, say) is retried before the worker gives it up,
-   * and how often a station's worker whose link is down says it still waits for it (default 60 s). Mostly for
-   * tests, which need not spend the minute to see a station's worker keep its outcome past it.
-   */
-  reportPatienceMs?: number;
-  /** How often this worker announces what it serves (default 5 s); the engines take it for gone after three such periods unheard. */
-  presenceEveryMs?: number;
-  /** Take attempts the engines offer straight to an idle worker (lf.offer), besides pulling them (default true). */
-  directOffers?: boolean;
-  /** The engines' attempt key (base64url), trusted instead of what KV LF_KEYS says (default: LEDGERFLOW_ATTEMPT_KEY, else LF_KEYS). */
-  attemptKey?: string;
-  /**
-   * Where `${secrets.NAME}` values come from when an attempt starts (src/secrets). Default: KV LF_SECRETS on
-   * this worker's connection, then the file LEDGERFLOW_SECRETS_FILE names (if set), then LEDGERFLOW_SECRET_<NAME>.
-   */
-  secrets?: SecretsProvider;
-}
-
-export interface Worker {
-  start(): Promise<void>;
-  /** Stops taking attempts and lets the running ones finish for `graceMs` (default: the worker's stopGraceMs) before handing them back. */
-  stop(opts?: { graceMs?: number }): Promise<void>;
-  readonly stats: { completed: number; failed: number; lost: number };
-  /** How this worker signs the attempts it claims in the attempt ledger: host/pid/random. */
-  readonly name: string;
-}
+export type { Worker, WorkerOptions } from './worker-options.js';
 
 export function createWorker(opts: WorkerOptions): Worker {
   const queue = opts.queue ?? DEFAULT_QUEUE;
@@ -157,8 +83,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const stops: (() => void)[] = [];
   const loops: Promise<void>[] = [];
   const stats = { completed: 0, failed: 0, lost: 0 };
-  /** Attempts running in this worker, with every delivery of each it holds; `plain`: one came unmarked while a marked copy asked (claim-asks.ts). */
-  const held = new Map<string, JsMsg[] & { plain?: boolean }>();
+  /** Attempts running in this worker, with every delivery of each it holds (worker-claim.ts). */
+  const held = new Map<string, Deliveries>();
   /** Deliveries taken and not finished: stop() lets them finish, then hands back the rest. */
   const inHand = new InHand();
   let reporter: OutcomeReporter;
@@ -169,18 +95,18 @@ export function createWorker(opts: WorkerOptions): Worker {
   /** Checks that an attempt was signed by the engines (attempt-keys.ts); null until the key is known. */
   let verifier: AttemptVerifier | null = null;
   let offerTaker: OfferTaker | null = null;
+  /** What claiming an attempt uses of this worker (worker-claim.ts), once started. */
+  let host: ClaimHost;
 
   async function run(m: JsMsg): Promise<void> {
     // Signed by an engine, or not run (attempt-keys.ts): a message no engine made, queued by whoever could publish there.
-    if (verifier?.verify(m.data, m.headers) !== true) {
-      await deadLetter(
-        m,
-        `an attempt on ${m.subject} not signed by the engines (no valid ${ATTEMPT_SIG_HEADER} header): not run`,
-      );
-      m.term();
-      return;
-    }
-    const parsed = parseInbound('task', rawOf(m));
+    const parsed =
+      verifier?.verify(m.data, m.headers) !== true
+        ? {
+            ok: false as const,
+            reason: `an attempt on ${m.subject} not signed by the engines (no valid ${ATTEMPT_SIG_HEADER} header): not run`,
+          }
+        : parseInbound('task', rawOf(m));
     if (!parsed.ok) {
       await deadLetter(m, parsed.reason);
       m.term();
@@ -210,23 +136,16 @@ export function createWorker(opts: WorkerOptions): Worker {
       next = await runClaimed(task, m, deliveryCount);
     } finally {
       busy.set(task.handler, (busy.get(task.handler) ?? 1) - 1);
-      // The run's next attempt, handed over in the report's answer, takes the slot this one frees (before a pull can).
-      if (next) runCarried(next);
+      // The run's next attempt, handed over in the report's answer, takes the slot this one frees (before a pull can):
+      // run as an offered one, once verified as the engines' (worker-offers.ts).
+      if (next && offerTaker) takeCarried(offerTaker, next, takesFrom);
       pullers.get(task.handler)?.wake();
     }
   }
 
-  /** An attempt an engine handed over in a report's answer: run as an offered one, once verified as the engines' (worker-offers.ts). */
-  const runCarried = (msg: Msg): void => {
-    if (offerTaker) takeCarried(offerTaker, msg, takesFrom);
-  };
-
   async function runClaimed(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<Msg | undefined> {
     const restart = task.restart ?? 0;
-    const ref = { task: task.taskId, ...instanceFields(task) };
-    const key = `${task.runId}/${instanceKey(ref)}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
-    const base = { runId: task.runId, time: '', token: task.token };
-    const now = () => new Date().toISOString();
+    const key = `${task.runId}/${instanceKey({ task: task.taskId, ...instanceFields(task) })}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
     const mine = held.get(key);
     if (mine) {
       // Ours and still running: hold this delivery too, and answer every one when the attempt ends.
@@ -246,148 +165,12 @@ export function createWorker(opts: WorkerOptions): Worker {
       return;
     }
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
-    const msgs: JsMsg[] & { plain?: boolean } = m ? [m] : [];
-    held.set(key, msgs);
-    // Made when first needed: an offered attempt that ends before its first beat, unasked, never needs it (claim-asks.ts).
-    let ledgerKeyMade: string | undefined;
-    const ledgerKey = () =>
-      (ledgerKeyMade ??= AttemptLedger.key(
-        queue,
-        task.runId,
-        instanceToken(ref),
-        task.attempt,
-        restart,
-        task.token,
-        task.claimToken,
-      ));
-    // Rewritten every beat while this worker runs the attempt: the claim is the word that it lives (claim-watch.ts).
-    const beatMs = Math.max(500, ackWaitMs / 3);
-    const record: AttemptRecord = {
-      worker: workerName,
-      startedAt: now(),
-      every: Math.round(beatMs),
-      ...(m ? { seq: m.seq } : {}),
-    };
-    let claim: Claim;
-    // Offered: claimed only once it outlives its first beat, or another worker asks (claim-asks.ts).
-    const deferred = task.reportTo && asks.enabled ? asks.defer(key, ledgerKey, record) : null;
-    try {
-      if (deferred) claim = { taken: true };
-      else if (task.redispatch && asks.enabled) {
-        // A copy of an attempt that may have been offered: a worker may run it unclaimed; ask before claiming.
-        const found = await asks.find(ledgerKey(), {
-          everyMs: beatMs,
-          hold: () => {
-            for (const d of msgs) d.working();
-          },
-          stopped: () => stopped || inHand.handedBack,
-          plainCopyHeld: () => msgs.plain === true,
-        });
-        if (found === 'stopped') {
-          for (const d of msgs) d.nak();
-          held.delete(key);
-          return;
-        }
-        claim =
-          found === 'claim'
-            ? await ledger.claim(ledgerKey(), record)
-            : found
-              ? { taken: false, by: found.by, revision: found.revision }
-              : { taken: false, by: null, revision: 0 };
-        if (!found)
-          log(
-            `${key}: a copy put on the queue again (delivery ${deliveryCount}), unclaimed, and no worker answered that it runs it; reporting it lost, for the engine to restart it`,
-          );
-      } else claim = await ledger.claim(ledgerKey(), record);
-      // Another worker's claim, rewritten lately: it still runs the attempt; this delivery waits for it (claim-watch.ts).
-      if (!claim.taken && claim.by && !claim.by.finished && claim.by.worker !== workerName) {
-        const after = await whileClaimLives({
-          key,
-          claim,
-          msgs,
-          delivery: m,
-          deliveryCount,
-          read: () => ledger.read(ledgerKey()),
-          holdEveryMs: ackWaitMs / 3,
-          stopped: () => stopped || inHand.handedBack,
-          log,
-        });
-        if (after === 'stopped') {
-          // This worker stops: the deliveries go back (another worker judges the claim), nothing is reported.
-          for (const delivery of msgs) delivery.nak();
-          held.delete(key);
-          return;
-        }
-        claim = after;
-      }
-    } catch (err) {
-      held.delete(key);
-      for (const other of msgs.slice(1)) other.nak(1000);
-      throw err;
-    }
-    // Our own unfinished claim is one whose answer we missed (a dropped connection), not another worker's.
-    if (!claim.taken && (claim.by?.finished || claim.by?.worker !== workerName)) {
-      held.delete(key);
-      // Not run here, and not dropped on the ledger's word either (any worker may write it): the engine's log decides.
-      // No entry at all after asking (a copy that may have been offered): the ledger said nothing.
-      const unanswered = !claim.by && task.redispatch === true && asks.enabled;
-      const ledgerSaid = claim.by?.finished ?? 'taken';
-      stats.lost++;
-      if (!unanswered) log(lostLine(key, ledgerSaid, claim.by?.worker, deliveryCount));
-      await reporter.report(msgs, task, {
-        ...base,
-        time: now(),
-        type: 'task.lost',
-        data: {
-          task: task.taskId,
-          attempt: task.attempt,
-          ...instanceFields(task),
-          restart,
-          ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}),
-          ...(unanswered ? {} : { ledger: ledgerSaid }),
-        },
-      });
-      return;
-    }
-    if (deliveryCount > 1)
-      log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
-    // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
-    // An offered attempt's engine hears that it still runs here (a queued one's stream does, from working()).
-    // Made at the first beat, not for every attempt: most end before one.
-    let heldWord: { on: string; word: Uint8Array } | undefined;
-    const heldOf = (reportTo: string) =>
-      (heldWord ??= {
-        on: subjects.directReport(sender, queue, task.runId, reportTo),
-        word: encode({
-          type: 'task.held',
-          runId: task.runId,
-          token: task.token,
-          ...(task.claimToken ? { claimToken: task.claimToken } : {}),
-          data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart },
-        } satisfies HeldMessage),
-      });
-    const heartbeat = setInterval(() => {
-      if (inHand.handedBack) return;
-      for (const delivery of msgs) delivery.working();
-      // A connection closed under it (the worker stopping, or lost): its engine stops hearing, and queues the attempt;
-      // the claim, no longer rewritten, goes stale, and the worker that gets the attempt next reports it lost.
-      try {
-        // An offered attempt outliving its first beat is claimed now (claim-asks.ts); rewritten from then on.
-        if (deferred && !deferred.claimed)
-          deferred.claimNow().catch(() => {
-            /* tried again at the next beat or ask */
-          });
-        else if (!deferred || deferred.claimed) ledger.refresh(ledgerKey(), record);
-        if (task.reportTo) {
-          const h = heldOf(task.reportTo);
-          nc.publish(h.on, h.word);
-        }
-      } catch {
-        /* see above */
-      }
-    }, beatMs);
-    // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
-    const claimedHere = () => !deferred || deferred.claimed;
+    const attempt = { task, key, msgs: m ? [m] : [], delivery: m, deliveryCount };
+    held.set(key, attempt.msgs);
+    const claimed = await claimAttempt(host, attempt);
+    if (!claimed) return;
+    const { deferred } = claimed;
+    const stopBeating = heartbeat(host, attempt, claimed);
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
       const outcome = await runAttempt(
@@ -395,7 +178,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         opts.handlers,
         log,
         writeOutput,
-        { commands: opts.commands, http: opts.http },
+        opts,
         maxOutputBytes(nc.info?.max_payload),
         secrets,
       );
@@ -403,24 +186,23 @@ export function createWorker(opts: WorkerOptions): Worker {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
         stats.failed++;
-        for (const delivery of msgs) delivery.ack();
-        if (claimedHere()) ledger.finish(ledgerKey(), record, 'task.failed');
+        for (const delivery of attempt.msgs) delivery.ack();
+        // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
+        if (!deferred || deferred.claimed) claimed.finish('task.failed');
         return;
       }
-      if (outcome.type === 'task.completed') stats.completed++;
-      else stats.failed++;
+      stats[outcome.type === 'task.completed' ? 'completed' : 'failed']++;
       reporter.remember(key, outcome);
       // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
       // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does,
       // and a deferred claim written meanwhile (a worker holding a copy waits on it: the mark ends its wait).
-      const reported = await reporter.report(msgs, task, outcome, takesNext(task.handler));
-      if (reported.how === 'published' || deferred?.claimed)
-        ledger.finish(ledgerKey(), record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      const reported = await reporter.report(attempt.msgs, task, outcome, takesNext(task.handler));
+      if (reported.how === 'published' || deferred?.claimed) claimed.finish(outcome.type);
       return reported.next;
     } finally {
       held.delete(key);
       deferred?.done();
-      clearInterval(heartbeat);
+      stopBeating();
     }
   }
 
@@ -484,6 +266,21 @@ export function createWorker(opts: WorkerOptions): Worker {
       });
       const jsm = await jetstreamManager(nc);
       ledger = await AttemptLedger.open(nc);
+      host = {
+        queue,
+        worker: workerName,
+        sender,
+        nc,
+        ledger,
+        asks,
+        reporter,
+        held,
+        stats,
+        ackWaitMs: () => ackWaitMs,
+        stopped: () => stopped,
+        handedBack: () => inHand.handedBack,
+        log,
+      };
       // The engines' key (waited for, as the queue's stream is, until an engine has put it in LF_KEYS): nothing is
       // pulled before it is known, and an offer before it is not taken (its engine queues it).
       const pinned = opts.attemptKey ?? process.env.LEDGERFLOW_ATTEMPT_KEY;
@@ -516,11 +313,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           skills,
           concurrency,
           everyMs: opts.presenceEveryMs,
-          inFlight: () => {
-            let n = 0;
-            for (const b of busy.values()) n += b;
-            return n;
-          },
+          inFlight: () => [...busy.values()].reduce((n, b) => n + b, 0),
         }),
       );
       if (opts.directOffers !== false) takesFrom = served;
@@ -528,43 +321,32 @@ export function createWorker(opts: WorkerOptions): Worker {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
         if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
         loops.push(
-          (async () => {
-            if (!(await keyed)) return; // stopped before the key was known
-            const durable = await consumerOf(jsm, {
-              queue,
-              handler,
-              sender,
-              settings: opts.settings,
-              log,
-              stopped: () => stopped,
-              ackWait: (ms) => {
-                ackWaitMs = Math.min(ackWaitMs, ms);
-              },
-            });
-            if (stopped || !durable) return;
-            // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them apart from
-            // started ones), so it pulls no more than it has free slots for; the highest priority level first (worker-pull.ts).
-            const puller = new TaskPuller({
-              nc,
-              js,
-              jsm,
-              queue,
-              handler,
-              durable,
-              concurrency,
-              skills,
-              log,
-              busy: () => busy.get(handler) ?? 0,
-              stopped: () => stopped,
-              // bounded() heartbeats and settles every delivery itself; a stop waits for it.
-              take: (m) => {
-                if (inHand.accept(m)) void inHand.track([m], bounded(m));
-              },
-            });
-            pullers.set(handler, puller);
-            stops.push(() => puller.stop());
-            await puller.run();
-          })().catch((err: unknown) => {
+          pullHandler({
+            nc,
+            js,
+            jsm,
+            keyed,
+            queue,
+            handler,
+            sender,
+            settings: opts.settings,
+            concurrency,
+            skills,
+            log,
+            busy: () => busy.get(handler) ?? 0,
+            stopped: () => stopped,
+            ackWait: (ms) => {
+              ackWaitMs = Math.min(ackWaitMs, ms);
+            },
+            // bounded() heartbeats and settles every delivery itself; a stop waits for it.
+            take: (m) => {
+              if (inHand.accept(m)) void inHand.track([m], bounded(m));
+            },
+            pulling: (puller) => {
+              pullers.set(handler, puller);
+              stops.push(() => puller.stop());
+            },
+          }).catch((err: unknown) => {
             // Handled here, not only by stop()'s allSettled: a loop ended by the connection closing under it (the worker
             // lost, or its connection closed by its owner) is said when it ends, not left an unhandled rejection that
             // ends the process (Node's default) before stop() is ever called.
