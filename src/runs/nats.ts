@@ -35,6 +35,7 @@ export interface NatsRunsOptions {
 export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   const { client } = opts;
+  const reads = runReads(client.store);
   const input = (runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> =>
     deliverInput(client, opts.url, runId, input, {
       ...(as.name !== undefined ? { as: as.name } : {}),
@@ -43,7 +44,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
     });
   return {
     store: 'nats',
-    ...runReads(client.store),
+    ...reads,
     input,
     async resume(
       runId: string,
@@ -61,7 +62,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
           proven: await hasUsers(opts.url),
           say: how.say ?? (() => undefined),
         });
-      const view = (await client.status(runId))!;
+      const view = (await reads.status(runId))!;
       if (view.status !== 'PAUSED') return { next: 'drive', resumed: null };
       const outcome = await input(runId, { kind: 'control', action: 'resume' }, await as(), how);
       if (outcome.recorded && outcome.seq !== null && !(await engineListening(jsm, 'control')))
