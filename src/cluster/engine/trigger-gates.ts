@@ -25,7 +25,7 @@ import {
   type GateState,
   type GateStore,
 } from '../../triggers/index.js';
-import { createBucket, createRetrying, decodeOrUndefined } from '../transport/index.js';
+import { createBucket, createRetrying, decodeOrUndefined, type ClusterSettings } from '../transport/index.js';
 
 export const GATES_BUCKET = 'LF_TRIGGER_GATES';
 export const TRIGGER_LOG_STREAM = 'LF_TRIGGER_LOG';
@@ -33,10 +33,7 @@ const LOG_PREFIX = 'lf.trigger-log';
 const LOG_MAX_AGE_MS = 30 * 24 * 3600_000;
 const LOG_MAX_MSGS = 1_000_000;
 
-interface Settings {
-  replicas?: number;
-  storage?: 'file' | 'memory';
-}
+type Settings = Pick<ClusterSettings, 'replicas' | 'storage'>;
 
 export class KvGateStore implements GateStore {
   private kvPromise: Promise<KV> | undefined;
