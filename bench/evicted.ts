@@ -22,6 +22,7 @@ import type { ChildProcess } from 'node:child_process';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../src/cluster/index.js';
 import { Engine } from '../src/local/index.js';
+import { runReads } from '../src/runs/index.js';
 import { JetStreamEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
 import { spawnNode, stopNode, LogWatch } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';
@@ -55,7 +56,7 @@ export async function benchEvicted(b: Bench): Promise<void> {
     const jsm = await jetstreamManager(watch.nc);
     const waitingRun = async () => {
       const { runId } = await client.start(definition.id, {});
-      const v = await client.wait(runId, { timeoutMs: 60_000, orWaiting: true });
+      const v = await runReads(client.store).wait(runId, { timeoutMs: 60_000, orWaiting: true });
       if (v.status !== 'WAITING') throw new Error(`run ${runId} is ${v.status}, not WAITING`);
       return runId;
     };
@@ -82,7 +83,8 @@ export async function benchEvicted(b: Bench): Promise<void> {
         ids[i] = (await client.start(definition.id, {})).runId;
         if ((i + 1) % 1_000 === 0) progress(`evicted: ${fmt(i + 1)} of ${fmt(CACHED_RUNS)} started`);
       });
-      for (const id of ids.slice(-samples - 1)) await client.wait(id, { timeoutMs: 600_000, orWaiting: true });
+      for (const id of ids.slice(-samples - 1))
+        await runReads(client.store).wait(id, { timeoutMs: 600_000, orWaiting: true });
       recent.push(...ids.slice(-samples));
       await drained(jsm);
     } else {

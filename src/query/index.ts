@@ -39,6 +39,8 @@ export {
 export { pageOf } from './paging.js';
 export { RUNS_INDEX_BUCKET, startRunIndexProjection, type RunIndexProjection } from './jetstream-projection.js';
 export { reindex } from './jetstream-reindex.js';
+/** The server refused a KV write because the key moved on (or exists, for create): the engines' CAS writes share it. */
+export { isCasConflict } from './jetstream-bucket.js';
 export { FileRunIndex } from './file-index.js';
 export { LogWitness, damagedText } from './damage.js';
 export { JetStreamRunIndex } from './jetstream-index.js';

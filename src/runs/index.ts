@@ -13,4 +13,4 @@ export type {
 export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
 export { natsRuns, type NatsRunsOptions } from './nats.js';
 export { applyOver, bulk, bulkOver, planOver, type BulkCallOptions, type BulkHooks, type BulkTake } from './bulk.js';
-export { runReads } from './reads.js';
+export { runReads, type RunReads } from './reads.js';

@@ -35,6 +35,7 @@ export interface NatsRunsOptions {
 export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   const { client } = opts;
+  const reads = runReads(client.store);
   const input = (runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> =>
     deliverInput(client, opts.url, runId, input, {
       ...(as.name !== undefined ? { as: as.name } : {}),
@@ -43,7 +44,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
     });
   return {
     store: 'nats',
-    ...runReads(client.store),
+    ...reads,
     input,
     async resume(
       runId: string,
@@ -61,7 +62,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
           proven: await hasUsers(opts.url),
           say: how.say ?? (() => undefined),
         });
-      const view = (await client.status(runId))!;
+      const view = (await reads.status(runId))!;
       if (view.status !== 'PAUSED') return { next: 'drive', resumed: null };
       const outcome = await input(runId, { kind: 'control', action: 'resume' }, await as(), how);
       if (outcome.recorded && outcome.seq !== null && !(await engineListening(jsm, 'control')))
@@ -78,32 +79,29 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
       };
       const id = req.runId !== undefined ? { ...(req.idReuse ? { idReuse: req.idReuse } : {}) } : {};
       // A person's user may not write the log: the engines judge their level and start it as theirs (a queued one names its run).
-      if (!(await client.mayWriteLog())) {
-        const runId = req.runId ?? freshRunId();
+      const person = !(await client.mayWriteLog());
+      const runId = req.runId ?? (person ? freshRunId() : undefined);
+      let s: Pick<Partial<Started>, 'runId' | 'status'> & { workflowId?: string; version?: number; existing?: boolean };
+      if (person) {
         const out = await requestStart(
           opts.url,
-          { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId, ...id } : { runId }) },
+          { workflow: ref, input: req.input, ...how, ...(req.runId !== undefined ? { id: runId!, ...id } : { runId }) },
           wait(startHow),
         );
-        if (out.queued) return { runId, queued: true, request: out.request };
-        const v = out.verdict;
-        return {
-          runId: v.runId ?? runId,
-          workflowId: (v.workflowId ?? d?.id)!,
-          version: (v.version ?? d?.version)!,
-          status: v.status ?? 'RUNNING',
-          existing: v.existing === true,
-        };
+        if (out.queued) return { runId: runId!, queued: true, request: out.request };
+        s = out.verdict;
+      } else {
+        const c = await client.start(ref, req.input, {
+          ...how,
+          ...(req.runId !== undefined ? { runId: req.runId, ...id } : {}),
+        });
+        s = { ...c, workflowId: c.definition.id, version: c.definition.version };
       }
-      const s = await client.start(ref, req.input, {
-        ...how,
-        ...(req.runId !== undefined ? { runId: req.runId, ...id } : {}),
-      });
       // No status said: a fresh start of a workflow without concurrency, RUNNING as its run.started leaves it.
       return {
-        runId: s.runId,
-        workflowId: s.definition.id,
-        version: s.definition.version,
+        runId: (s.runId ?? runId)!,
+        workflowId: (s.workflowId ?? d?.id)!,
+        version: (s.version ?? d?.version)!,
         status: s.status ?? 'RUNNING',
         existing: s.existing === true,
       };

@@ -22,6 +22,7 @@ import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
+import { runReads } from '../../src/runs/index.js';
 
 const FILES: Record<string, string> = {
   inv: `workflow:
@@ -230,7 +231,9 @@ describe.skipIf(noNats)("the same on NATS: a nats-server with the users file's u
     const first = startEngine();
     const admin = nats.admin();
     const waiting = async (id: string) =>
-      expect((await admin.wait(id, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+      expect((await runReads(admin.store).wait(id, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe(
+        'WAITING',
+      );
 
     const started = await as('alice', ['start', 'inv', '--json']);
     expect(started.code, started.stderr + engineLog).toBe(0);
@@ -249,33 +252,33 @@ describe.skipIf(noNats)("the same on NATS: a nats-server with the users file's u
     const squatSeq = await admin.store.lastSeq(`${p}-credit-1`);
 
     expect((await as('alice', ['approve', p, 'check'])).code).toBe(0);
-    expect(await admin.wait(p, { timeoutMs: 30_000 }), engineLog).toMatchObject({
+    expect(await runReads(admin.store).wait(p, { timeoutMs: 30_000 }), engineLog).toMatchObject({
       status: 'COMPLETED',
       output: { noted: 'by the real child' },
     });
-    expect(await admin.status(p)).toMatchObject({
+    expect(await runReads(admin.store).status(p)).toMatchObject({
       tasks: { credit: { status: 'COMPLETED', child: `${p}-credit-1--0` } },
     });
-    expect(await admin.status(`${p}-credit-1--0`)).toMatchObject({
+    expect(await runReads(admin.store).status(`${p}-credit-1--0`)).toMatchObject({
       workflowId: 'credit-note',
       status: 'COMPLETED',
       parent: { runId: p, task: 'credit' },
     });
-    expect(await admin.status(`${p}-credit-1`)).toMatchObject({ workflowId: 'inv', status: 'WAITING' });
+    expect(await runReads(admin.store).status(`${p}-credit-1`)).toMatchObject({ workflowId: 'inv', status: 'WAITING' });
     expect(await admin.store.lastSeq(`${p}-credit-1`)).toBe(squatSeq);
 
     // h1: its child waits under h1-credit-1--0 when the engine is killed; another engine finds that child, not a second one.
     expect((await as('alice', ['start', 'hold', '--id', 'h1'])).code).toBe(0);
     await waitFor(
       "h1's child waiting under h1-credit-1--0",
-      async () => (await admin.status('h1-credit-1--0'))?.status === 'WAITING',
+      async () => (await runReads(admin.store).status('h1-credit-1--0'))?.status === 'WAITING',
       { timeout: 30_000 },
     );
     first.kill('SIGKILL');
     await waitFor('the first engine gone', () => first.exitCode !== null || first.signalCode !== null);
     startEngine();
     expect((await as('alice', ['approve', 'h1-credit-1--0', 'sign'])).code).toBe(0);
-    expect(await admin.wait('h1', { timeoutMs: 30_000 }), engineLog).toMatchObject({
+    expect(await runReads(admin.store).wait('h1', { timeoutMs: 30_000 }), engineLog).toMatchObject({
       status: 'COMPLETED',
       output: { signed: 'by the real child' },
     });
@@ -286,14 +289,18 @@ describe.skipIf(noNats)("the same on NATS: a nats-server with the users file's u
     expect((await as('alice', ['start', 'hold', '--id', 'h2'])).code).toBe(0);
     await waitFor(
       "h2's child waiting under h2-credit-1--0",
-      async () => (await admin.status('h2-credit-1--0'))?.status === 'WAITING',
+      async () => (await runReads(admin.store).status('h2-credit-1--0'))?.status === 'WAITING',
       { timeout: 30_000 },
     );
     expect((await as('alice', ['cancel', 'h2'])).code).toBe(0);
-    await waitFor("h2's child cancelled", async () => (await admin.status('h2-credit-1--0'))?.status === 'CANCELLED', {
-      timeout: 30_000,
-    });
+    await waitFor(
+      "h2's child cancelled",
+      async () => (await runReads(admin.store).status('h2-credit-1--0'))?.status === 'CANCELLED',
+      {
+        timeout: 30_000,
+      },
+    );
     for (const id of ['h1-credit-1', 'h2-credit-1'])
-      expect(await admin.status(id)).toMatchObject({ workflowId: 'credit-check', status: 'WAITING' });
+      expect(await runReads(admin.store).status(id)).toMatchObject({ workflowId: 'credit-check', status: 'WAITING' });
   }, 150_000);
 });

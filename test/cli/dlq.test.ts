@@ -86,14 +86,14 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
     // Now the run exists, waiting for alice.
     const emitted = await lf('emit', 'revenue_milestone', '--id', 'milestone-1', '--data', JSON.stringify(SAMPLE));
     expect(emitted.code).toBe(0);
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const replayed = await lf('dlq', 'replay', String(entry.seq));
     expect(replayed.stderr).toBe('');
     expect(replayed.code).toBe(0);
     expect(replayed.stdout).toContain(
       `replayed dead letter ${entry.seq}: published again on ${subjects.approval(runId, 'sign', 'alice')}`,
     );
-    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.sign!.output).toMatchObject({ by: 'alice', comment: 'ok' });
     // Replayed means gone from the dead letters; a second replay finds nothing (exit 2).
@@ -182,7 +182,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     const started = await lf('start', 'dlq-anon', '--json');
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
 
     await expect(connect({ servers: c.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
     // `approve` without a user, with or without --as, is refused by the server before anything is published, and says what to give, as every command does.
@@ -215,7 +215,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
       /cannot use NATS JetStream at \S+: authorization violation \(check user and password\)/,
     );
     for (const r of [noUser, wrong]) expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect((await c.client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+    expect((await c.runs.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
   }, 60_000);
 
@@ -225,7 +225,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     expect((await lf('deploy', file)).code).toBe(0);
     const started = await lf('start', 'dlq-forged', '--json');
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
 
     // A worker may not write an engine's dead letters, nor another worker's, nor plain lf.dlq.tasks.
     for (const subject of [
@@ -338,7 +338,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     expect(published.length).toBeGreaterThan(0);
     expect(new Set(published)).toEqual(new Set([subjects.approval('no-such-run', 'sign', 'alice')]));
     // The run still waits, with no approval in its history.
-    expect((await c.client.status(runId))!.status).toBe('WAITING');
+    expect((await c.runs.status(runId))!.status).toBe('WAITING');
     expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
     for (const shown of await Promise.all(
       [workerId, String(legacy.seq), String(crossed.seq)].map((id) => lf('dlq', 'show', id)),

@@ -18,6 +18,7 @@ import { noNats } from '../helpers/cluster.js';
 import { spawnCli, tempDir } from '../helpers/cli.js';
 import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
+import { runReads } from '../../src/runs/index.js';
 
 const REVIEW = `workflow:
   id: review
@@ -97,9 +98,10 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
     const started = await as('alice', ['start', 'review', '--json']);
     expect(started.code, started.stderr + engineLog).toBe(0);
     const { runId: aliceRun } = JSON.parse(started.stdout) as { runId: string };
-    expect((await nats.admin().wait(aliceRun, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe(
-      'WAITING',
-    );
+    expect(
+      (await runReads(nats.admin().store).wait(aliceRun, { orWaiting: true, timeoutMs: 30_000 })).status,
+      engineLog,
+    ).toBe('WAITING');
     const before = await nats.admin().store.lastSeq(aliceRun);
     // Every kick of alice's run, seen as the engines see it (lf.inputs.<sender>.<runId>).
     const watcher = await connect({ ...credentials(url('engine')), name: 'kick-watcher' });
@@ -140,7 +142,7 @@ describe.skipIf(noNats)('a start request naming a run it did not start is refuse
       expect(await nats.admin().store.lastSeq(aliceRun)).toBe(before);
       await watcher.flush();
       expect(kicks).toEqual([]);
-      expect((await nats.admin().status(aliceRun))?.status).toBe('WAITING');
+      expect((await runReads(nats.admin().store).status(aliceRun))?.status).toBe('WAITING');
 
       // bob's own request taken again (the same body, as after an engine that died holding it): "existing", as before.
       const mine = { workflow: 'review', input: {}, runId: freshRunId() };

@@ -21,6 +21,7 @@ import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
 import { natsBackend } from '../../src/server/nats.js';
 import { readLimits } from '../../src/limits/index.js';
+import { runReads } from '../../src/runs/index.js';
 
 const STOCK_COUNT = `workflow:
   id: stock-count
@@ -55,7 +56,10 @@ const startEngine = () => {
 /** A run of `workflow` started by the engine user (in this process), waiting for its reviews and its signal. */
 const waitingRun = async (workflow = 'stock-count'): Promise<string> => {
   const { runId } = await nats.admin().start(workflow, {});
-  expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+  expect(
+    (await runReads(nats.admin().store).wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status,
+    engineLog,
+  ).toBe('WAITING');
   return runId;
 };
 const history = async (runId: string) =>
@@ -90,7 +94,10 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       timeout: 30_000,
       detail: () => engineLog,
     });
-    expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+    expect(
+      (await runReads(nats.admin().store).wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status,
+      engineLog,
+    ).toBe('WAITING');
     expect((await history(runId))[0]!.data.source?.by).toBe('bob');
     // With an engine running: answered at once.
     const again = await as('bob', ['deploy', 'stock-count.yaml']);

@@ -112,7 +112,7 @@ describe.skipIf(noNats)('debounce and throttle over NATS (engine processes, emit
     const lead7 = runIdForEvent('e3', 'lead_followup');
     // The run does not exist until the burst fires: wait for it to, then for it to settle (read here, not with a
     // `status` process a second), then ask `status` as a user does.
-    await waitFor("the burst's run to complete", async () => (await c.client.status(lead7))?.status === 'COMPLETED', {
+    await waitFor("the burst's run to complete", async () => (await c.runs.status(lead7))?.status === 'COMPLETED', {
       timeout: T,
       interval: 250,
       detail: second.stderr,

@@ -132,7 +132,7 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
       const alice = nats.as('alice');
       const runId = (await cli([...on(), 'start', 'approval'])).stdout.trim();
       // Read here while the engine gets there, not by a `status` process every few milliseconds.
-      await waitFor('the run waits for sign-off', async () => (await nats.client.status(runId))?.status === 'WAITING', {
+      await waitFor('the run waits for sign-off', async () => (await nats.runs.status(runId))?.status === 'WAITING', {
         timeout: 20_000,
         interval: 100,
       });

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { useUsersNats } from '../helpers/authority.js';
+import { runReads } from '../../src/runs/index.js';
 
 const RESTOCK = `workflow:
   id: restock
@@ -128,7 +129,10 @@ describe.skipIf(noNats)(
         const r = await as('alice', ['start', 'restock', '--json']);
         expect(r.code, r.stderr + engineLog).toBe(0);
         const runId = JSON.parse(r.stdout).runId as string;
-        expect((await admin.wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status, engineLog).toBe('WAITING');
+        expect(
+          (await runReads(admin.store).wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status,
+          engineLog,
+        ).toBe('WAITING');
         return runId;
       };
 
@@ -140,7 +144,7 @@ describe.skipIf(noNats)(
       expect(await admin.store.lastSeq(first)).toBe(before);
       const alice = await as('alice', ['signal', first, 'go', '--data', '{"by":"the starter"}']);
       expect(alice.code, alice.stderr + engineLog).toBe(0);
-      expect(await admin.wait(first, { timeoutMs: 30_000 })).toMatchObject({
+      expect(await runReads(admin.store).wait(first, { timeoutMs: 30_000 })).toMatchObject({
         status: 'COMPLETED',
         tasks: { go: { output: { by: 'the starter' } } },
       });
@@ -148,7 +152,7 @@ describe.skipIf(noNats)(
       const second = await waiting();
       const carol = await as('carol', ['signal', second, 'go']);
       expect(carol.code, carol.stderr + engineLog).toBe(0);
-      expect(await admin.wait(second, { timeoutMs: 30_000 })).toMatchObject({ status: 'COMPLETED' });
+      expect(await runReads(admin.store).wait(second, { timeoutMs: 30_000 })).toMatchObject({ status: 'COMPLETED' });
       expect(
         (await admin.store.read(second))
           .filter((e) => e.type === 'signal.received')

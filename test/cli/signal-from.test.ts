@@ -52,7 +52,7 @@ describe.skipIf(noNats)('WAIT from: on NATS', () => {
 
   it("alice's early signal is refused by the engine (nothing recorded); cfo's is kept and taken once commander approves", async () => {
     const { runId } = await c.client.start('contract_flow', {});
-    await waitFor('the run to wait for the review', async () => (await c.client.status(runId))?.status === 'WAITING', {
+    await waitFor('the run to wait for the review', async () => (await c.runs.status(runId))?.status === 'WAITING', {
       timeout: 20_000,
     });
     await expect(
@@ -64,9 +64,9 @@ describe.skipIf(noNats)('WAIT from: on NATS', () => {
 
     await c.clientAs('cfo').signal(runId, 'contract_signed', { data: { signed_by: 'cfo' }, waitMs: 20_000 });
     await c.clientAs('commander').decide(runId, 'review', 'approved', 'commander', undefined, { waitMs: 20_000 });
-    await waitFor('the run to complete', async () => (await c.client.status(runId))?.status === 'COMPLETED', {
+    await waitFor('the run to complete', async () => (await c.runs.status(runId))?.status === 'COMPLETED', {
       timeout: 20_000,
     });
-    expect((await c.client.status(runId))?.tasks.sign_off_received?.output).toEqual({ signed_by: 'cfo' });
+    expect((await c.runs.status(runId))?.tasks.sign_off_received?.output).toEqual({ signed_by: 'cfo' });
   }, 60_000);
 });

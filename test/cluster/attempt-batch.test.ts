@@ -173,7 +173,7 @@ workflow:
     try {
       const runs = await Promise.all(Array.from({ length: 8 }, (_, n) => c.client.start('batch-upgrade', { n })));
       for (const [n, { runId }] of runs.entries()) {
-        const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+        const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
         expect(view.status).toBe('COMPLETED');
         expect(view.tasks.charge!.output).toEqual({ charged: n });
       }

@@ -60,7 +60,7 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
   it('two failures open it for every engine; another run waits SCHEDULED saying why; breaker close lets it go', async () => {
     for (let i = 0; i < 2; i++) {
       const { runId } = await c.client.start('cluster-charge-cards', { fail: true });
-      await waitFor(`run ${runId} to fail`, async () => (await c.client.status(runId))?.status === 'FAILED', {
+      await waitFor(`run ${runId} to fail`, async () => (await c.runs.status(runId))?.status === 'FAILED', {
         timeout: 30_000,
       });
     }
@@ -75,7 +75,7 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
     const held = await c.client.start('cluster-charge-cards', { fail: false });
     await waitFor(
       'the run waiting for the breaker',
-      async () => (await c.client.status(held.runId))?.tasks.charge?.waitingFor === 'breaker to close',
+      async () => (await c.runs.status(held.runId))?.tasks.charge?.waitingFor === 'breaker to close',
       { timeout: 30_000 },
     );
     // It waits, it does not fail: still no attempt.
@@ -83,7 +83,7 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
     const closed = await cli(['--nats', c.url, 'breaker', 'close', TARGET, '--json']);
     expect(closed.code, closed.stderr).toBe(0);
     expect(JSON.parse(closed.stdout).breaker).toMatchObject({ name: TARGET, state: 'closed', by: 'operator' });
-    await waitFor('the held run to complete', async () => (await c.client.status(held.runId))?.status === 'COMPLETED', {
+    await waitFor('the held run to complete', async () => (await c.runs.status(held.runId))?.status === 'COMPLETED', {
       timeout: 60_000,
     });
     const events = await c.client.store.read(held.runId);
@@ -100,7 +100,7 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
     for (const e of [...c.engines]) await c.stopEngine(e);
     await c.addEngine();
     const failed = await c.client.start('cluster-refund', { fail: true });
-    await waitFor('the failing run to fail', async () => (await c.client.status(failed.runId))?.status === 'FAILED', {
+    await waitFor('the failing run to fail', async () => (await c.runs.status(failed.runId))?.status === 'FAILED', {
       timeout: 30_000,
     });
     const breakers = async () =>
@@ -115,11 +115,9 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
       { timeout: 30_000 },
     );
     const probe = await c.client.start('cluster-refund', { fail: false });
-    await waitFor(
-      'the probe run to complete',
-      async () => (await c.client.status(probe.runId))?.status === 'COMPLETED',
-      { timeout: 60_000 },
-    );
+    await waitFor('the probe run to complete', async () => (await c.runs.status(probe.runId))?.status === 'COMPLETED', {
+      timeout: 60_000,
+    });
     expect(await breakers()).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'handler/refundCard', state: 'closed', by: 'probe' })]),
     );

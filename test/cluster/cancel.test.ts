@@ -67,7 +67,7 @@ describe.skipIf(noNats)('cancel over NATS', () => {
 
   it('a cancel of a completed run is refused with a verdict (CancelRefusedError with its status) and records nothing', async () => {
     const { runId } = await c.client.start('cluster-quick', {});
-    expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
     const settled = (await c.client.store.read(runId)).length;
     const refused = await c
       .clientAs('commander')
@@ -83,7 +83,7 @@ describe.skipIf(noNats)('cancel over NATS', () => {
 
   it('a worker cannot cancel: the server refuses lf.control to it, nothing recorded', async () => {
     const { runId } = await c.client.start('cluster-cancel-person', {});
-    await waitFor('the run to wait for a person', async () => (await c.client.status(runId))?.status === 'WAITING');
+    await waitFor('the run to wait for a person', async () => (await c.runs.status(runId))?.status === 'WAITING');
     const err = await c
       .clientAs('worker')
       .cancel(runId, { waitMs: 2000 })

@@ -59,7 +59,7 @@ describe.skipIf(noNats)('the next attempt in the answer, from the CLI', () => {
       const starts = await Promise.all(Array.from({ length: n }, () => c.client.start('carried-cli', {})));
       const logs = () => procs.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
       for (const { runId } of starts) {
-        const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+        const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
         expect(view.status, logs()).toBe('COMPLETED');
         const events = await c.client.store.read(runId);
         expect(events.filter((e) => e.type === 'task.started').map((e) => e.data.task)).toEqual([

@@ -119,7 +119,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     try {
       const offers = await offersDuring(async () => {
         const { runId } = await c.client.start('carried-chain', {});
-        const done = await c.client.wait(runId, { timeoutMs: 20_000 });
+        const done = await c.runs.wait(runId, { timeoutMs: 20_000 });
         expect(done.status).toBe('COMPLETED');
         const events = await c.client.store.read(runId);
         expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual([
@@ -145,7 +145,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     try {
       const offers = await offersDuring(async () => {
         const { runId } = await c.client.start('carried-chain', {});
-        expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+        expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
       });
       // first offered to w1, second to w2 (w1 does not serve it), third to w1 (w2 does not serve it).
       expect(offers).toBe(3);
@@ -184,7 +184,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
     );
     const worker = await c.addWorker({ handlers });
     try {
-      expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
     } finally {
       await c.stopWorker(worker);
     }
@@ -210,7 +210,7 @@ describe.skipIf(noNats)('the next attempt handed over in the answer to a report'
       },
     });
     try {
-      expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
       expect(ran).toEqual(['second']);
       const events = await c.client.store.read(runId);
       expect(events.filter((e) => e.type === 'task.completed').map((e) => e.data.task)).toEqual([

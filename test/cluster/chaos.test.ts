@@ -24,6 +24,7 @@ import { CHAOS_TASKS, CHAOS_WORKFLOW as CHAOS, HANDLERS, readMarkers, type Marke
 import { waitFor } from '../helpers/wait.js';
 import { deploy, startChaosCluster } from '../helpers/chaos-cluster.js';
 import { jetstream } from '@nats-io/jetstream';
+import { runReads } from '../../src/runs/index.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const APPROVAL = join(FIXTURES, 'cluster-approval.yaml');
@@ -80,7 +81,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
       Array.from({ length: 30 }, (_, i) => c.client.start('cluster-chaos', { ms: 100 + (i % 3) * 50 })),
     );
     const runIds = started.map((s) => s.runId);
-    const views = await Promise.all(runIds.map((id) => c.client.wait(id, { timeoutMs: 30_000 })));
+    const views = await Promise.all(runIds.map((id) => c.runs.wait(id, { timeoutMs: 30_000 })));
     expect(
       views.map((v) => v.status),
       c.logs(),
@@ -170,7 +171,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     await c.server.restart();
 
     const client = c.newClient();
-    const views = await Promise.all(runIds.map((id) => client.wait(id, { timeoutMs: 60_000 })));
+    const views = await Promise.all(runIds.map((id) => runReads(client.store).wait(id, { timeoutMs: 60_000 })));
     expect(
       views.map((v) => `${v.runId} ${v.status}`),
       c.logs(),
@@ -264,7 +265,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     const killedAt = Date.now();
     const b = await c.launch('worker-b', workerArgs);
 
-    const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
     expect(view.status, c.logs()).toBe('COMPLETED');
     expect(view.tasks.slow_a).toMatchObject({ status: 'COMPLETED', attempts: 1 });
     expect(view.tasks.slow_b).toMatchObject({ status: 'COMPLETED', attempts: 1 });
@@ -315,7 +316,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     );
     await c.server.restart();
 
-    const view = await c.newClient().wait(runId, { timeoutMs: 30_000 });
+    const view = await runReads(c.newClient().store).wait(runId, { timeoutMs: 30_000 });
     expect(view.status, c.logs()).toBe('COMPLETED');
     expect(view.tasks.slow).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { slept: 1200 } });
     const events = await c.client.store.read(runId);
@@ -410,7 +411,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     );
 
     const runId = runIdForEvent(id, 'lead_qualification');
-    const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
     expect(view.status, c.logs()).toBe('COMPLETED');
     expect(view.output).toMatchObject({ route: expect.anything(), expected_value: expect.any(Number) });
     expect((await c.client.store.listRuns({ workflowId: 'lead_qualification' })).map((r) => r.runId)).toEqual([runId]);
@@ -445,7 +446,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     await deploy(c, APPROVAL);
     await c.launch('engine', ['--nats', c.url, 'engine', '--handlers', HANDLERS]);
     const { runId } = await c.client.start('cluster-approval', {});
-    const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 20_000 });
+    const waiting = await c.runs.wait(runId, { orWaiting: true, timeoutMs: 20_000 });
     expect(waiting.status).toBe('WAITING');
     expect(waiting.tasks.sign!.status).toBe('PENDING_APPROVAL');
 
@@ -458,7 +459,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
       refusal: { by: string; task: string; reason: RegExp },
     ) => {
       const beforeEvents = await events();
-      const beforeView = (await c.client.status(runId))!;
+      const beforeView = (await c.runs.status(runId))!;
       await publish();
       const after = await waitFor(
         `the refusal of ${refusal.by}'s approval of ${refusal.task}`,
@@ -481,7 +482,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
           }),
         }),
       ]);
-      const afterView = (await c.client.status(runId))!;
+      const afterView = (await c.runs.status(runId))!;
       expect(afterView.seq).toBe(beforeView.seq + 1);
       expect(withoutSeq(afterView)).toEqual(withoutSeq(beforeView));
     };
@@ -550,7 +551,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     const next = await waitFor(
       'the run to wait for the cfo',
       async () => {
-        const v = await c.client.status(runId);
+        const v = await c.runs.status(runId);
         return v?.tasks.countersign?.status === 'PENDING_APPROVAL' ? v : undefined;
       },
       { detail: c.logs },
@@ -564,7 +565,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
 
     // The cfo countersigns; an approval after the run completed is refused as well, and a settled run's log takes nothing more.
     expect((await approve('cfo', runId, 'countersign')).code).toBe(0);
-    expect((await c.client.wait(runId, { timeoutMs: 10_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 10_000 })).status).toBe('COMPLETED');
     const settledLog = await events();
     const late = await approve('alice', runId, 'sign');
     expect(late.code).toBe(2);

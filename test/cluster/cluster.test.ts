@@ -37,13 +37,13 @@ describe.skipIf(noNats)('engines and workers sharing runs over NATS', () => {
     expect((await c.client.deploy(threeSteps)).changed).toBe(true);
     expect((await c.client.deploy(threeSteps)).changed).toBe(false);
     const { runId } = await c.client.start('cluster-three', { n: 5 });
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 10_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 10_000 })).status).toBe('WAITING');
     // alice cannot pass herself off as someone else: the server refuses the subject.
     await expect(c.clientAs('alice').decide(runId, 'sign', 'approved', 'cfo')).rejects.toThrow(
       /may not publish approvals under that name/,
     );
     await c.clientAs('alice').decide(runId, 'sign', 'approved', 'alice', 'ok');
-    const done = await c.client.wait(runId, { timeoutMs: 10_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 10_000 });
     expect(done.status).toBe('COMPLETED');
     expect((await c.client.store.read(runId)).filter((e) => e.type === 'approval.recorded').map((e) => e.data)).toEqual(
       [{ task: 'sign', decision: 'approved', by: 'alice', comment: 'ok' }],
@@ -63,7 +63,7 @@ workflow:
     const broken = { ...plain, tasks: plain.tasks.map((t) => ({ ...t, timeoutMs: 1e300 })) } as typeof plain;
     await c.client.deploy(broken);
     const { runId } = await c.client.start('cluster-unrunnable', {});
-    const failed = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const failed = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toMatchObject({
       code: 'LF_RUN_ERROR',
@@ -72,7 +72,7 @@ workflow:
     expect(replayRun(await c.client.store.read(runId)).divergence).toBeNull();
     // The engines are still serving: another run completes.
     const { runId: next } = await c.client.start('cluster-three', { n: 1 });
-    expect((await c.client.wait(next, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(next, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
   }, 30_000);
 
   it('runs revenue_milestone from a business event published on NATS: CFO approval as the cfo NATS user, plan written by the worker', async () => {
@@ -107,11 +107,11 @@ workflow:
         },
       } as never);
       const runId = runIdForEvent(id, 'revenue_milestone');
-      await waitFor('an engine to start the run the event triggers', () => c.client.status(runId));
-      const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
+      await waitFor('an engine to start the run the event triggers', () => c.runs.status(runId));
+      const waiting = await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
       expect(waiting.tasks.approve_plan_change!.status).toBe('PENDING_APPROVAL');
       await c.clientAs('cfo').decide(runId, 'approve_plan_change', 'approved', 'cfo', 'go');
-      const done = await c.client.wait(runId, { timeoutMs: 15_000 });
+      const done = await c.runs.wait(runId, { timeoutMs: 15_000 });
       expect(done.status).toBe('COMPLETED');
       expect(existsSync(plan)).toBe(true);
       expect(readFileSync(plan, 'utf8')).toContain('EMEA');

@@ -40,7 +40,7 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
     const holder = await c.client.start('cluster-limited', {});
     await waitFor(
       'the first run to wait for a person',
-      async () => (await c.client.status(holder.runId))?.status === 'WAITING',
+      async () => (await c.runs.status(holder.runId))?.status === 'WAITING',
     );
     const normal = await c.client.start('cluster-limited', {});
     const urgent = await c.client.start('cluster-limited', {}, { priority: 90 });
@@ -51,7 +51,7 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
     await expect(
       c.clientAs('alice').decide(normal.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 }),
     ).rejects.toThrow(/QUEUED for a concurrency slot and has not begun/);
-    expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
+    expect((await c.runs.status(normal.runId))?.status).toBe('QUEUED');
 
     // The loss of one engine: the other carries on (the slot table is the logs, the lock a KV entry).
     await c.stopEngine(c.engines[0]!);
@@ -61,10 +61,10 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
     expect(decided).toBeTruthy();
     await waitFor(
       'the urgent run to be admitted',
-      async () => (await c.client.status(urgent.runId))?.status === 'WAITING',
+      async () => (await c.runs.status(urgent.runId))?.status === 'WAITING',
       { timeout: 30_000 },
     );
-    expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
+    expect((await c.runs.status(normal.runId))?.status).toBe('QUEUED');
     const types = (await c.client.store.read(urgent.runId)).map((e) => e.type);
     expect(types).toEqual(['run.started', 'run.queued', 'run.admitted']);
 
@@ -74,7 +74,7 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
     });
     await waitFor(
       'the normal run to be admitted',
-      async () => (await c.client.status(normal.runId))?.status === 'WAITING',
+      async () => (await c.runs.status(normal.runId))?.status === 'WAITING',
       { timeout: 30_000 },
     );
     expect((await c.client.store.read(normal.runId)).map((e) => e.type)).toEqual([
@@ -146,7 +146,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed betwe
       const holder = await c.client.start('cluster-limited-crash', {});
       await waitFor(
         'the holder to wait for a person',
-        async () => (await c.client.status(holder.runId))?.status === 'WAITING',
+        async () => (await c.runs.status(holder.runId))?.status === 'WAITING',
         { timeout: 30_000 },
       );
       const queued = await c.client.start('cluster-limited-crash', {}, { priority: 60 });
@@ -155,17 +155,17 @@ describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed betwe
       await c.clientAs('alice').decide(holder.runId, 'sign', 'approved', 'alice');
       expect(await exited).toBe('SIGKILL');
       // The crash point: the settle is in the log, the queued run is not admitted.
-      expect((await c.client.status(holder.runId))?.status).toBe('COMPLETED');
-      expect((await c.client.status(queued.runId))?.status).toBe('QUEUED');
+      expect((await c.runs.status(holder.runId))?.status).toBe('COMPLETED');
+      expect((await c.runs.status(queued.runId))?.status).toBe('QUEUED');
 
       // Another engine takes over: the approval the dead one never acked comes back to it, and the slot is found free.
       await c.addEngine();
       await waitFor(
         'the queued run to be admitted',
-        async () => (await c.client.status(queued.runId))?.status === 'WAITING',
+        async () => (await c.runs.status(queued.runId))?.status === 'WAITING',
         { timeout: 60_000 },
       );
-      const view = await c.client.status(queued.runId);
+      const view = await c.runs.status(queued.runId);
       expect(view?.queue).toMatchObject({ priority: 60, limit: 1, key: null, admittedAt: expect.any(String) });
       expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual([
         'run.started',
@@ -207,7 +207,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     const holder = await c.client.start('cluster-limited-stalled', {});
     await waitFor(
       'the holder to start its task (no worker yet)',
-      async () => (await c.client.status(holder.runId))?.tasks.work?.status === 'IN_PROGRESS',
+      async () => (await c.runs.status(holder.runId))?.tasks.work?.status === 'IN_PROGRESS',
       { timeout: 30_000 },
     );
     const queued = await c.client.start('cluster-limited-stalled', {});
@@ -229,7 +229,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
     await waitFor(
       'the admitted run to complete',
-      async () => (await c.client.status(queued.runId))?.status === 'COMPLETED',
+      async () => (await c.runs.status(queued.runId))?.status === 'COMPLETED',
       { timeout: 30_000, detail: () => logs.join('\n') },
     );
     expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);
@@ -255,7 +255,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
     await waitFor(
       'the admitted run to start its task',
-      async () => (await c.client.status(queued.runId))?.tasks.work?.status === 'COMPLETED',
+      async () => (await c.runs.status(queued.runId))?.tasks.work?.status === 'COMPLETED',
       { timeout: 30_000, detail: () => logs.join('\n') },
     );
     expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);

@@ -112,7 +112,7 @@ describe.skipIf(noNats)('an offered attempt while another engine reconciles its 
       { timeout: 10_000, detail: () => logs.join('\n') },
     );
     release.open();
-    const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
     expect(view.status, logs.join('\n')).toBe('COMPLETED');
     expect(ran, logs.join('\n')).toEqual(['first by W1']);
     const events = await c.client.store.read(runId);

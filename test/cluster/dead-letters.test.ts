@@ -84,7 +84,7 @@ describe.skipIf(noNats)('poison messages', () => {
     const worker = await c.addWorker({ nats: c.url, handlers });
     try {
       const { runId } = await c.client.start('dlq-gate', {});
-      expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+      expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
       const js = jetstream(admin);
       const approval = huge(7.5 * 1024 * 1024, { decision: 'approved' }, 'comment');
       const event = huge(
@@ -129,7 +129,7 @@ describe.skipIf(noNats)('poison messages', () => {
 
       // Not a loop: a normal run after them completes, and nothing more was dead-lettered or retried.
       const { runId: next } = await c.client.start('dlq-quick', {});
-      expect((await c.client.wait(next, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(next, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
       expect(await deadLetters(jsm, 'approvals')).toHaveLength(1);
       expect(await deadLetters(jsm, 'triggers')).toHaveLength(1);
       expect(c.engines[0]!.stats).toMatchObject({ deadLetters: 2, retries: 0 });
@@ -144,7 +144,7 @@ describe.skipIf(noNats)('poison messages', () => {
           0,
       );
       // The run the approval was for still waits for a real one.
-      expect((await c.client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+      expect((await c.runs.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     } finally {
       await c.stopWorker(worker);
     }

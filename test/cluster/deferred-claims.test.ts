@@ -52,7 +52,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
     );
     const ledgerBefore = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.last_seq;
     const { runId } = await c.client.start('deferred-two', {});
-    expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
     expect(
       await jsm.streams.info(taskStream('default').name).then(
         (i) => i.state.last_seq,
@@ -109,7 +109,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
         ).rejects.toThrow(/timeout/i),
       ]);
       release.open();
-      expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
     } finally {
       release.open();
       await c.stopWorker(w1);
@@ -177,7 +177,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
       );
       expect(ran, show()).toEqual(['first by W1']);
       release.open();
-      const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+      const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
       expect(view.status, show()).toBe('COMPLETED');
       expect(ran, show()).toEqual(['first by W1']);
       const events = await c.client.store.read(runId);
@@ -257,7 +257,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
         second: async () => ({ two: 2 }),
       },
     });
-    const view = await c.client.wait(runId, { timeoutMs: 60_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 60_000 });
     expect(view.status, show()).toBe('COMPLETED');
     expect(ran, show()).toEqual(['dying', `again:${runId}/first/1`]);
     const events = await c.client.store.read(runId);

@@ -49,7 +49,7 @@ describe.skipIf(noNats)('the deployed registry', () => {
     const started = await Promise.all(Array.from({ length: 8 }, () => c.client.start('together', {})));
     expect(new Set(started.map((s) => s.definition)).size).toBe(1);
     for (const { runId } of started) {
-      const view = await c.client.wait(runId);
+      const view = await c.runs.wait(runId);
       expect(view.status).toBe('COMPLETED');
       const [first] = await c.client.store.read(runId, { toSeq: 1 });
       expect(first!.type === 'run.started' && first!.data.definitionHash).toBe(definitionHash(deployed));

@@ -47,7 +47,7 @@ describe.skipIf(noNats)('attempts offered straight to an idle worker', () => {
     );
     const ledgerBefore = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.last_seq;
     const { runId } = await c.client.start('offered-two', {});
-    const view = await c.client.wait(runId, { timeoutMs: 20_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 20_000 });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.second!.output).toEqual({ two: 2 });
     expect(
@@ -114,7 +114,7 @@ describe.skipIf(noNats)('attempts offered straight to an idle worker', () => {
       handlers: { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }) },
     });
     try {
-      expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
     } finally {
       clearInterval(forging);
       await c.stopWorker(honest);
@@ -153,7 +153,7 @@ describe.skipIf(noNats)('attempts offered straight to an idle worker', () => {
         second: async () => ({ two: 2 }),
       },
     });
-    const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
     expect(view.status).toBe('COMPLETED');
     expect(ran).toEqual(['dying', `again:${runId}/first/1`]);
     const events = await c.client.store.read(runId);
@@ -213,7 +213,7 @@ describe.skipIf(noNats)('the message behind an offered attempt', () => {
     };
     const before = await counts();
     const { runId } = await c.client.start('offered-two', {});
-    const view = await c.client.wait(runId, { timeoutMs: 30_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
     expect(view.status).toBe('COMPLETED');
     expect(engine.stats.handedOver).toBeGreaterThanOrEqual(1);
     // The run's kick, held while `first` ran (3.5 s) under a 1 s ack wait, was delivered once.

@@ -35,7 +35,7 @@ describe.skipIf(noNats)('outcomes handed straight to an engine', () => {
       handlers: { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }) },
     });
     const { runId } = await c.client.start('direct-two', {});
-    const done = await c.client.wait(runId, { timeoutMs: 20_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     const events = await c.client.store.read(runId);
     expect(events.filter((e) => e.type === 'task.completed').map((e) => [e.data.task, e.data.by])).toEqual([

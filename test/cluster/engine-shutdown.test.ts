@@ -40,11 +40,11 @@ describe.skipIf(noNats)('ledgerflow engine stops gracefully on SIGTERM', () => {
       Array.from({ length: RUNS }, async () => (await c.client.start('slow-middle', { ms: 50 })).runId),
     );
     // SIGTERM while the engine is in the middle of them: one run done, the last one not yet.
-    await waitFor('a first run to complete', async () => (await c.client.status(runIds[0]!))?.status === 'COMPLETED', {
+    await waitFor('a first run to complete', async () => (await c.runs.status(runIds[0]!))?.status === 'COMPLETED', {
       timeout: 30_000,
       detail: () => out,
     });
-    expect((await c.client.status(runIds.at(-1)!))?.status).not.toBe('COMPLETED');
+    expect((await c.runs.status(runIds.at(-1)!))?.status).not.toBe('COMPLETED');
     const signalled = Date.now();
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) =>
@@ -59,6 +59,6 @@ describe.skipIf(noNats)('ledgerflow engine stops gracefully on SIGTERM', () => {
     // Nothing it had in hand is lost: the next engine (and worker) finish every run.
     await c.addEngine({ schedules: false });
     await c.addWorker({ nats: c.url, handlers: (await import(HANDLERS)).default });
-    for (const runId of runIds) expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+    for (const runId of runIds) expect((await c.runs.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
   }, 90_000);
 });

@@ -80,13 +80,13 @@ describe.skipIf(noNats)("the failure handler's built-in steps, on NATS", () => {
     await nc.flush();
 
     const { runId } = await c.client.start('nightly-export', {});
-    await waitFor('the run to fail', async () => (await c.client.status(runId))?.status === 'FAILED', {
+    await waitFor('the run to fail', async () => (await c.runs.status(runId))?.status === 'FAILED', {
       timeout: 30_000,
     });
     const handler = await waitFor(
       'its failure handler to complete',
       async () => {
-        const s = await c.client.status(`${runId}-failure`);
+        const s = await c.runs.status(`${runId}-failure`);
         return s?.status === 'COMPLETED' && s;
       },
       { timeout: 30_000 },
@@ -136,13 +136,13 @@ describe.skipIf(noNats)(
         const handler = await waitFor(
           'its failure handler to complete',
           async () => {
-            const s = await c.client.status(`${runId}-failure`);
+            const s = await c.runs.status(`${runId}-failure`);
             return s?.status === 'COMPLETED' && s;
           },
           { timeout: 30_000, detail: () => engine.output() },
         );
         expect(Object.keys(handler.tasks).sort()).toEqual(['log_to_incident', 'notify_commander', 'preserve_state']);
-        expect((await c.client.status(runId))?.status).toBe('FAILED');
+        expect((await c.runs.status(runId))?.status).toBe('FAILED');
         expect(parse(readFileSync(join(cwd, '.3ox', 'incidents', `${runId}.yaml`), 'utf8'))).toMatchObject({
           run_id: runId,
           failed_task: 'export',

@@ -42,7 +42,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
   it('a worker cannot fire a timer, nor report an attempt it was not handed, and its clock is not what the engine records', async () => {
     await c.addWorker({ handlers });
     const { runId } = await c.client.start('forgery-gate', {});
-    const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
+    const waiting = await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
     expect(waiting.status).toBe('WAITING');
 
     const js = jetstream(asWorker);
@@ -81,7 +81,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
       expect.stringMatching(/task\.completed of pay attempt 1 in run \S+ does not carry that attempt's token/),
       expect.stringMatching(/task\.completed of prepare attempt 1 in run \S+ does not carry that attempt's token/),
     ]);
-    const still = await c.client.status(runId);
+    const still = await c.runs.status(runId);
     expect(still!.status).toBe('WAITING');
     expect(still!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect(still!.tasks.prepare!.output).toEqual({ ready: true });
@@ -167,7 +167,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
 
   it("a timer message never fires before the run's own record says the timer is due", async () => {
     const { runId } = await c.client.start('forgery-gate', {});
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     // Even from the engine user, a timer message claiming to be due now is held back to the recorded due time (1 h away).
     const early = { runId, task: 'sign', kind: 'approval_timeout', attempt: 1, dueAt: new Date().toISOString() };
     const before = c.engines[0]!.stats.commits;
@@ -177,7 +177,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
       const info = await jsm.consumers.info(STREAMS.timers.name, 'timers');
       return info.num_redelivered + info.num_ack_pending > 0 ? true : undefined;
     });
-    const view = await c.client.status(runId);
+    const view = await c.runs.status(runId);
     expect(view!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect(c.engines[0]!.stats.commits).toBe(before);
   }, 30_000);
@@ -185,7 +185,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
   it("an approver repeating a refused decision cannot grow a run's log: one refusal per person and task, none in a settled run", async () => {
     await c.addWorker({ handlers });
     const { runId } = await c.client.start('forgery-gate', {});
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const bob = await c.connect('bob');
     const flood = async (n: number) => {
       const before = c.engines[0]!.stats.refused;
@@ -206,7 +206,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
       subjects.approval(runId, 'sign', 'alice'),
       new TextEncoder().encode(JSON.stringify({ decision: 'approved' })),
     );
-    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     const settled = (await c.client.store.read(runId)).length;
     await flood(50);
     expect((await c.client.store.read(runId)).length).toBe(settled);

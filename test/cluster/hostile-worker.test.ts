@@ -78,8 +78,8 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       data: { n: 7 },
     } as never);
   const settled = async (runId: string) => {
-    await waitFor(`run ${runId} started by its event`, () => c.client.status(runId));
-    return c.client.wait(runId, { timeoutMs: 25_000 });
+    await waitFor(`run ${runId} started by its event`, () => c.runs.status(runId));
+    return c.runs.wait(runId, { timeoutMs: 25_000 });
   };
 
   it('claims written ahead of an event-started run (finished, aborted, taken) do not strand it: it completes, its handler run once; and the ledger cannot be listed', async () => {
@@ -169,7 +169,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       });
       await waitFor('the loss put back', () => logs.some((l) => l.includes(runId) && /looking again/.test(l)));
       await report({ type: 'task.completed', data: { task: 'charge', attempt: 1, output: { charged: 7 } } });
-      expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
       // The loss comes back, finds the outcome recorded, and is stale.
       await waitFor(
         'the loss looked at again',
@@ -465,7 +465,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
         /reported on queue default by worker, but the attempt was handed out on queue vault/,
       ),
     });
-    expect((await c.client.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
+    expect((await c.runs.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
 
     // The vault queue's own worker (nats.conf's `vault` user) runs it.
     const vaultWorker = await c.addWorker({
@@ -474,7 +474,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       handlers: { sign: async () => ({ signed: 'by the vault' }) },
     });
     try {
-      const view = await c.client.wait(runId, { timeoutMs: 15_000 });
+      const view = await c.runs.wait(runId, { timeoutMs: 15_000 });
       expect(view.status).toBe('COMPLETED');
       expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
       const events = await c.client.store.read(runId);

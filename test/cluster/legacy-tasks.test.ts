@@ -75,7 +75,7 @@ describe.skipIf(noNats)('attempts left in LF_TASKS by an older version', () => {
         },
       },
     });
-    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     expect(ran).toBe(1);
   }, 60_000);
 });

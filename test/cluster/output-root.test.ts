@@ -32,14 +32,14 @@ describe.skipIf(noNats)('output_to on a worker over NATS', () => {
 
   it("writes a relative path under the worker's output root", async () => {
     const { runId } = await c.client.start('cluster-reports', { name: 'march' });
-    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('COMPLETED');
     expect(readFileSync(join(root, 'reports', 'march.yaml'), 'utf8')).toBe('total: 42\n');
   });
 
   it('fails the task when ../ in an input leads out of the root, and writes nothing there', async () => {
     const { runId } = await c.client.start('cluster-reports', { name: '../../../x' });
-    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('FAILED');
     expect(done.tasks.report!.error).toMatchObject({ code: 'LF_OUTPUT_OUTSIDE_ROOT', retryable: false });
     const failed = (await c.client.store.read(runId)).find((e) => e.type === 'task.failed');
@@ -50,7 +50,7 @@ describe.skipIf(noNats)('output_to on a worker over NATS', () => {
   it('fails the task, not retried, when the path turns out to be a directory (a raw EISDIR before)', async () => {
     mkdirSync(join(root, 'reports', 'april.yaml'), { recursive: true });
     const { runId } = await c.client.start('cluster-reports', { name: 'april' });
-    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('FAILED');
     expect(done.tasks.report).toMatchObject({
       status: 'FAILED',

@@ -41,7 +41,7 @@ describe.skipIf(noNats)('an output over what a report may carry', () => {
     const failed = await waitFor(
       'the run to fail',
       async () => {
-        const s = await c.client.status(big.runId);
+        const s = await c.runs.status(big.runId);
         return s?.status === 'FAILED' && s;
       },
       { timeout: 30_000 },
@@ -58,10 +58,8 @@ describe.skipIf(noNats)('an output over what a report may carry', () => {
     expect(starts).toBe(1);
 
     const small = await c.client.start('big-output', { mb: 1 });
-    await waitFor(
-      'the 1 MB run to complete',
-      async () => (await c.client.status(small.runId))?.status === 'COMPLETED',
-      { timeout: 30_000 },
-    );
+    await waitFor('the 1 MB run to complete', async () => (await c.runs.status(small.runId))?.status === 'COMPLETED', {
+      timeout: 30_000,
+    });
   }, 60_000);
 });

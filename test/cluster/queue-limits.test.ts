@@ -111,7 +111,7 @@ describe.skipIf(noNats)('limits per handler and queue over NATS, two engines', (
       async () => {
         for (const r of runs.slice(0, 5))
           if (
-            (await c.client.status(r.runId))?.tasks.welcome?.waitingFor ===
+            (await c.runs.status(r.runId))?.tasks.welcome?.waitingFor ===
             "handler sendEmail's concurrency limit 2 and rate limit 4 per 1s"
           )
             return true;
@@ -120,11 +120,9 @@ describe.skipIf(noNats)('limits per handler and queue over NATS, two engines', (
       { timeout: 30_000, interval: 50 },
     );
     for (const r of runs)
-      await waitFor(
-        `run ${r.runId} to complete`,
-        async () => (await c.client.status(r.runId))?.status === 'COMPLETED',
-        { timeout: 90_000 },
-      );
+      await waitFor(`run ${r.runId} to complete`, async () => (await c.runs.status(r.runId))?.status === 'COMPLETED', {
+        timeout: 90_000,
+      });
     const histories = await Promise.all(runs.map((r) => c.client.store.read(r.runId)));
     const tasks = ['welcome', 'digest'];
     const starts = startsOf(histories, tasks, ['digest']);
@@ -147,30 +145,28 @@ describe.skipIf(noNats)('limits per handler and queue over NATS, two engines', (
     const first = await c.client.start('cluster-held-mail', {});
     await waitFor(
       'the first attempt to run',
-      async () => (await c.client.status(first.runId))?.tasks.hold?.status === 'IN_PROGRESS',
+      async () => (await c.runs.status(first.runId))?.tasks.hold?.status === 'IN_PROGRESS',
       { timeout: 30_000 },
     );
     const second = await c.client.start('cluster-held-mail', {});
     await waitFor(
       'the second to wait for the handler',
       async () =>
-        (await c.client.status(second.runId))?.tasks.hold?.waitingFor === "handler holdMail's concurrency limit 1",
+        (await c.runs.status(second.runId))?.tasks.hold?.waitingFor === "handler holdMail's concurrency limit 1",
       { timeout: 30_000 },
     );
     writeFileSync(file, '');
     expect((await cli(['--nats', c.url, 'limits', 'set', file])).code).toBe(0);
     await waitFor(
       'the second attempt to run beside the first',
-      async () => (await c.client.status(second.runId))?.tasks.hold?.status === 'IN_PROGRESS',
+      async () => (await c.runs.status(second.runId))?.tasks.hold?.status === 'IN_PROGRESS',
       { timeout: 60_000 },
     );
     release();
     for (const r of [first, second])
-      await waitFor(
-        `run ${r.runId} to complete`,
-        async () => (await c.client.status(r.runId))?.status === 'COMPLETED',
-        { timeout: 60_000 },
-      );
+      await waitFor(`run ${r.runId} to complete`, async () => (await c.runs.status(r.runId))?.status === 'COMPLETED', {
+        timeout: 60_000,
+      });
     expect(
       mostAtOnceOf([await c.client.store.read(first.runId), await c.client.store.read(second.runId)], ['hold']),
     ).toBe(2);

@@ -106,7 +106,7 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
     });
     await vault.start();
     try {
-      const view = await c.client.wait(runId, { timeoutMs: 15_000 });
+      const view = await c.runs.wait(runId, { timeoutMs: 15_000 });
       expect(view.status).toBe('COMPLETED');
       expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
       const outcomes = (await c.client.store.read(runId))
@@ -161,7 +161,7 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
     });
     await vault.start();
     try {
-      expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     } finally {
       await vault.stop();
     }

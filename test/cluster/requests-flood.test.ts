@@ -16,6 +16,7 @@ import { spawnCli, tempDir } from '../helpers/cli.js';
 import { useUsersNats } from '../helpers/authority.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
+import { runReads } from '../../src/runs/index.js';
 
 const REVIEW = `workflow:
   id: stock-count
@@ -46,7 +47,9 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
     const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
     procs.push(engine);
     const { runId } = await nats.admin().start('stock-count', {});
-    expect((await nats.admin().wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status).toBe('WAITING');
+    expect((await runReads(nats.admin().store).wait(runId, { orWaiting: true, timeoutMs: 30_000 })).status).toBe(
+      'WAITING',
+    );
     await killLeftovers([engine]);
 
     // alice queues a start first (no engine answers).
@@ -122,7 +125,9 @@ describe.skipIf(noNats)('a flood of start requests while no engine runs', () => 
       await waitFor("alice's queued start to be taken", async () => (await nats.admin().store.lastSeq(run)) > 0, {
         timeout: 60_000,
       });
-      expect((await nats.admin().wait(run, { orWaiting: true, timeoutMs: 60_000 })).status).toBe('WAITING');
+      expect((await runReads(nats.admin().store).wait(run, { orWaiting: true, timeoutMs: 60_000 })).status).toBe(
+        'WAITING',
+      );
       expect(((await nats.admin().store.read(run))[0]!.data as { source?: { by?: string } }).source?.by).toBe('alice');
     }
   }, 120_000);

@@ -54,7 +54,7 @@ describe.skipIf(noNats)('LF_REQUESTS made by an older version', () => {
     await waitFor('the request that waited to be run', async () => (await c!.client.store.lastSeq(runId)) > 0, {
       timeout: 30_000,
     });
-    expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
     await expect(js.publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(
       /no responders|503|jetstream is not enabled/i,
     );

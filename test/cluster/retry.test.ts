@@ -37,18 +37,18 @@ describe.skipIf(noNats)('retry from failed over NATS', () => {
     // What the new run reuses and runs, and what is refused, is the executor contract's (test/executor/contract.ts).
     await c.client.deploy(chain);
     const { runId } = await c.client.start('cluster-retry', {});
-    expect((await c.client.wait(runId, { timeoutMs: 20_000 })).status).toBe('FAILED');
+    expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('FAILED');
     const r = await cli(['--nats', c.url, 'retry', runId, '--json']);
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout) as { runId: string; retryOf: string };
     expect(printed.retryOf).toBe(runId);
-    const again = await c.client.wait(printed.runId, { timeoutMs: 20_000 });
+    const again = await c.runs.wait(printed.runId, { timeoutMs: 20_000 });
     expect(again.status).toBe('FAILED');
     expect(again.retryOf).toEqual({ runId, reused: ['one', 'two'] });
 
     broken = false;
     const { runId: retryId } = await c.client.retry(printed.runId);
-    expect((await c.client.wait(retryId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(retryId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
     const refused = await cli(['--nats', c.url, 'retry', retryId]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/only a FAILED or CANCELLED run can be retried/);

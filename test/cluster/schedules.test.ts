@@ -61,7 +61,7 @@ describe.skipIf(noNats)('schedules over NATS: three engines, one run per slot', 
       await settle(c.engines);
     }
     expect(await runs()).toEqual([1, 2, 3, 4].flatMap((s) => [0, 1, 2].map((i) => runId(i, s))).sort());
-    const view = await c.client.wait(runId(0, 4), { timeoutMs: 10_000 });
+    const view = await c.runs.wait(runId(0, 4), { timeoutMs: 10_000 });
     expect(view).toMatchObject({ status: 'COMPLETED', input: { mode: 'latest' } });
     const [started] = await c.client.store.read(runId(0, 4), { fromSeq: 1, toSeq: 1 });
     expect(started!.type === 'run.started' && started!.data.source).toEqual({

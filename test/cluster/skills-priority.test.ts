@@ -48,7 +48,7 @@ describe.skipIf(noNats)('skills with the production nats.conf and priorities', (
           (await c.client.start('skill-render', { label: `r${i}` }, i % 2 === 0 ? { priority: 80 } : {})).runId,
         );
       for (const runId of runs) {
-        const view = await c.client.wait(runId, { timeoutMs: 60_000 });
+        const view = await c.runs.wait(runId, { timeoutMs: 60_000 });
         expect(view.status).toBe('COMPLETED');
         expect(view.tasks.render!.output).toEqual({ by: 'gpu' });
       }

@@ -44,7 +44,7 @@ describe.skipIf(noNats)("a task concurrency slot when its holder's worker is kil
     const waiter = await c.client.start('cluster-slot', { ms: 100 });
     await waitFor(
       'the second run to wait for the slot',
-      async () => (await c.client.status(waiter.runId))?.tasks.hold?.waitingFor === 'concurrency limit 1',
+      async () => (await c.runs.status(waiter.runId))?.tasks.hold?.waitingFor === 'concurrency limit 1',
       { timeout: 20_000, detail: c.logs },
     );
 
@@ -52,7 +52,7 @@ describe.skipIf(noNats)("a task concurrency slot when its holder's worker is kil
     const b = await c.launch('worker-b', workerArgs);
 
     for (const r of [holder, waiter]) {
-      const view = await c.client.wait(r.runId, { timeoutMs: 60_000 });
+      const view = await c.runs.wait(r.runId, { timeoutMs: 60_000 });
       expect(view.status, c.logs()).toBe('COMPLETED');
       expect(view.tasks.hold).toMatchObject({ status: 'COMPLETED', attempts: 1 });
     }

@@ -116,7 +116,7 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
     });
     await c.client.deploy(longRun);
     const { runId } = await c.client.start('snap-long', {});
-    const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 40_000 });
+    const waiting = await c.runs.wait(runId, { orWaiting: true, timeoutMs: 40_000 });
     expect(waiting.status).toBe('WAITING');
     const seqAtWait = (await c.client.store.read(runId)).length;
     expect(seqAtWait).toBeGreaterThan(360);
@@ -132,7 +132,7 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
     await c.stopEngine(first);
     const second = await c.addEngine({ snapshots: { every: 100, bucket } });
     await c.client.decide(runId, 'sign', 'approved', 'alice');
-    const done = await c.client.wait(runId, { timeoutMs: 20_000 });
+    const done = await c.runs.wait(runId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.report!.output).toEqual({ attempts: 121 });
     expect(second.stats).toMatchObject({ snapshotLoads: 1, snapshotsRefused: 0 });

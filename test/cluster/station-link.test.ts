@@ -187,11 +187,11 @@ describe.skipIf(noNats)("a station's link carries only that station (issue 60)",
     const started = await cli(['--nats', nora, 'start', 'north-count'], { cwd: dir });
     expect(started.code, started.stderr).toBe(0);
     const runId = started.stdout.trim();
-    expect((await hub.client.wait(runId, { orWaiting: true, timeoutMs: 60_000 })).status).toBe('WAITING');
+    expect((await hub.runs.wait(runId, { orWaiting: true, timeoutMs: 60_000 })).status).toBe('WAITING');
     expect(counted).toEqual([runId]);
     const approved = await cli(['--nats', nora, 'approve', runId, 'sign'], { cwd: dir });
     expect(approved.code, approved.stderr).toBe(0);
-    expect((await hub.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+    expect((await hub.runs.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
     const by = (await hub.client.store.read(runId)).flatMap((e) =>
       e.type === 'approval.recorded'
         ? [(e.data as { by?: string }).by]
@@ -235,7 +235,7 @@ describe.skipIf(noNats)("a station's link carries only that station (issue 60)",
         subject,
       ).toBeNull();
     }
-    expect((await hub.client.status(runId))?.tasks.sign?.status ?? 'not yet').not.toBe('COMPLETED');
+    expect((await hub.runs.status(runId))?.tasks.sign?.status ?? 'not yet').not.toBe('COMPLETED');
     // The direct-get answer, for contrast: the station's own line does cross the same link.
     expect(
       (await mallory.request('$JS.hub.API.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts', '', { timeout: 2000 })).data

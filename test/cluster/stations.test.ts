@@ -215,7 +215,7 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
 
     // A run that waits for people at the station (the link cut, their approval cannot reach the hub).
     const review = await c.client.start('station-review', {});
-    await c.client.wait(review.runId, { timeoutMs: 30_000, orWaiting: true });
+    await c.runs.wait(review.runId, { timeoutMs: 30_000, orWaiting: true });
     const alice = new ClusterClient(atStation('alice'));
     const commander = new ClusterClient(atStation('commander'));
     undo.push(
@@ -242,9 +242,8 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
       },
       { timeout: 40_000, detail: () => `${JSON.stringify(heard)} runs ${JSON.stringify(runs)}` },
     );
-    for (const r of later)
-      expect((await c.client.status(r.runId))?.tasks.count?.status).toMatch(/SCHEDULED|IN_PROGRESS/);
-    expect((await c.client.status(first.runId))?.status).toBe('RUNNING');
+    for (const r of later) expect((await c.runs.status(r.runId))?.tasks.count?.status).toMatch(/SCHEDULED|IN_PROGRESS/);
+    expect((await c.runs.status(first.runId))?.status).toBe('RUNNING');
     expect(runs).toHaveLength(1);
     await expect(
       commander.decide(review.runId, 'sign', 'approved', 'commander', undefined, { waitMs: 5_000 }),
@@ -263,10 +262,10 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     // Restored: the held outcome is recorded, the waiting runs run, each attempt once.
     await link.restore();
     for (const r of [first, ...later]) {
-      const view = await c.client.wait(r.runId, { timeoutMs: 60_000 });
+      const view = await c.runs.wait(r.runId, { timeoutMs: 60_000 });
       expect(view.status, JSON.stringify(view.tasks)).toBe('COMPLETED');
     }
-    expect((await c.client.status(first.runId))?.tasks.count?.output).toEqual({ n: 1 });
+    expect((await c.runs.status(first.runId))?.tasks.count?.output).toEqual({ n: 1 });
     expect(runs.map((r) => r.attempt)).toEqual([1, 1, 1]);
     expect(new Set(runs.map((r) => r.runId))).toEqual(new Set([first, ...later].map((r) => r.runId)));
 
@@ -278,7 +277,7 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
       waitMs: 20_000,
     });
     expect(decided).toMatchObject({ how: 'published', verdict: { accepted: true } });
-    expect((await c.client.wait(review.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(review.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
     const said = (await c.client.store.read(review.runId))
       .filter((e) => e.type.startsWith('approval.'))
       .map((e) => `${e.type} ${String((e.data as { by?: string }).by)}`);

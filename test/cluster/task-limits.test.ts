@@ -73,17 +73,15 @@ describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines
       'a run waiting for its slot',
       async () => {
         for (const r of runs)
-          if ((await c.client.status(r.runId))?.tasks.push_contact?.waitingFor === 'concurrency limit 2') return true;
+          if ((await c.runs.status(r.runId))?.tasks.push_contact?.waitingFor === 'concurrency limit 2') return true;
         return false;
       },
       { timeout: 30_000, interval: 50 },
     );
     for (const r of runs)
-      await waitFor(
-        `run ${r.runId} to complete`,
-        async () => (await c.client.status(r.runId))?.status === 'COMPLETED',
-        { timeout: 60_000 },
-      );
+      await waitFor(`run ${r.runId} to complete`, async () => (await c.runs.status(r.runId))?.status === 'COMPLETED', {
+        timeout: 60_000,
+      });
     const histories = await Promise.all(runs.map((r) => c.client.store.read(r.runId)));
     expect(mostAtOnce(histories, 'push_contact')).toBeLessThanOrEqual(2);
     for (const h of histories) expect(h.filter((e) => e.type === 'task.started')).toHaveLength(1);
@@ -93,13 +91,13 @@ describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines
     const holder = await c.client.start('cluster-task-held', { hold: true });
     await waitFor(
       'the holder to run its attempt',
-      async () => (await c.client.status(holder.runId))?.tasks.hold_slot?.status === 'IN_PROGRESS',
+      async () => (await c.runs.status(holder.runId))?.tasks.hold_slot?.status === 'IN_PROGRESS',
       { timeout: 30_000 },
     );
     const waiter = await c.client.start('cluster-task-held', {});
     await waitFor(
       'the second run to wait for the slot',
-      async () => (await c.client.status(waiter.runId))?.tasks.hold_slot?.waitingFor === 'concurrency limit 1',
+      async () => (await c.runs.status(waiter.runId))?.tasks.hold_slot?.waitingFor === 'concurrency limit 1',
       { timeout: 30_000 },
     );
     expect(await c.clientAs('alice').cancel(holder.runId, { waitMs: 20_000 })).toMatchObject({
@@ -108,7 +106,7 @@ describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines
     });
     await waitFor(
       'the waiting run to complete',
-      async () => (await c.client.status(waiter.runId))?.status === 'COMPLETED',
+      async () => (await c.runs.status(waiter.runId))?.status === 'COMPLETED',
       { timeout: 60_000 },
     );
     expect(
@@ -126,7 +124,7 @@ describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines
     );
     // The waits are durable messages and the gate a KV entry: the other engine carries on.
     await c.stopEngine(c.engines[0]!);
-    await waitFor('the run to complete', async () => (await c.client.status(runId))?.status === 'COMPLETED', {
+    await waitFor('the run to complete', async () => (await c.runs.status(runId))?.status === 'COMPLETED', {
       timeout: 90_000,
     });
     const events = await c.client.store.read(runId);

@@ -31,6 +31,7 @@ import {
 import { noNats, skipNote, testCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { runReads } from '../../src/runs/index.js';
 
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
@@ -100,7 +101,7 @@ describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
     const victim = cluster.natsCluster!.nodes.find((n) => n.name === leader)!;
     await victim.stop();
 
-    const views = await Promise.all(runIds.map((id) => client.wait(id, { timeoutMs: 60_000 })));
+    const views = await Promise.all(runIds.map((id) => runReads(client.store).wait(id, { timeoutMs: 60_000 })));
     expect(
       views.map((v) => `${v.runId} ${v.status}`),
       logs(),

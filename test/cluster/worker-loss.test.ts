@@ -89,7 +89,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
       subjects.report('worker', 'default', runId),
       new TextEncoder().encode(JSON.stringify(done)),
     );
-    const view = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 7 } });
 
@@ -125,7 +125,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
       subjects.report('worker', 'default', runId),
       new TextEncoder().encode(JSON.stringify(done)),
     );
-    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     // The engine settled the restarted run in the attempt ledger: the worker it goes to drops it without running it.
     const ledger = await new Kvm(jetstream(await c.client.store.connection())).create(ATTEMPTS_BUCKET, {
       bindOnly: true,
@@ -171,7 +171,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
       expect(task).toMatchObject({ attempt: 1, restart });
     }
     await reportLost(task, 'host-last');
-    const view = await c.client.wait(runId, { timeoutMs: 15_000 });
+    const view = await c.runs.wait(runId, { timeoutMs: 15_000 });
     expect(view.status).toBe('FAILED');
     expect(view.tasks.export!.error).toMatchObject({ code: 'LF_ATTEMPT_LOST', retryable: true });
     const events = await c.client.store.read(runId);

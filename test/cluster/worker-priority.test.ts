@@ -74,7 +74,7 @@ for (const offers of [true, false]) {
       try {
         // A first run makes the queue's consumer, and the worker starts pulling (it says so): from then on it hears the levels.
         const first = await c.client.start('priority-report', { label: 'first' });
-        expect((await c.client.wait(first.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+        expect((await c.runs.wait(first.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
         await waitFor(
           'the worker pulling',
           () => logs.some((l) => l.includes('taking attempts of report from queue default')),
@@ -137,7 +137,7 @@ for (const offers of [true, false]) {
           3, 3, 1,
         ]);
         release.open();
-        for (const runId of runs) expect((await c.client.wait(runId, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
+        for (const runId of runs) expect((await c.runs.wait(runId, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
         expect(ran).toEqual([
           'first',
           'blocker',
@@ -181,7 +181,7 @@ for (const offers of [true, false]) {
       });
       try {
         const { runId } = await c.client.start('priority-report', { label: 'urgent' }, { priority: 99 });
-        expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+        expect((await c.runs.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
         const jsm = await c.jsm();
         await waitFor('the levels emptied', async () => Object.values(await queued(jsm)).every((n) => n === 0));
       } finally {
@@ -211,7 +211,7 @@ describe.skipIf(noNats)('a nats.conf from before levels (no lf.levels line for t
     try {
       // A first run makes the queue's consumer; then the worker pulls, and has said it cannot hear the levels.
       const first = await c.client.start('priority-report', { label: 'first' });
-      expect((await c.client.wait(first.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+      expect((await c.runs.wait(first.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
       await waitFor(
         'the worker to say it cannot hear the levels',
         () =>
@@ -247,7 +247,7 @@ describe.skipIf(noNats)('a nats.conf from before levels (no lf.levels line for t
         { timeout: 30_000 },
       );
       release.open();
-      for (const runId of runs) expect((await c.client.wait(runId, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
+      for (const runId of runs) expect((await c.runs.wait(runId, { timeoutMs: 60_000 })).status).toBe('COMPLETED');
       expect(ran).toEqual(['first', 'blocker', 'high-1', 'high-2', 'none-1', 'low-1', 'low-2']);
     } finally {
       release.open();
@@ -288,7 +288,7 @@ describe.skipIf(noNats)('a worker pulls no more than its --concurrency', () => {
       for (let i = 0; i < 6; i++) {
         await waitFor(`r${i} running`, () => running === Math.min(2, 6 - i), { timeout: 30_000 });
         gates.get(`r${i}`)!.open();
-        expect((await c.client.wait(runs[i]!, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+        expect((await c.runs.wait(runs[i]!, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
         expect(most).toBe(2);
       }
     } finally {

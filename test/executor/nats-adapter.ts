@@ -95,7 +95,7 @@ async function openNats(
     async close() {
       // A run a failed scenario left behind must not reach the next scenario's worker (handlers may share names).
       for (const runId of started) {
-        if (!settled(await c.client.status(runId)))
+        if (!settled(await c.runs.status(runId)))
           await c
             .clientAs('commander')
             .cancel(runId, { reason: 'scenario over', waitMs: VERDICT_MS })

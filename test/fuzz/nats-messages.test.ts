@@ -289,7 +289,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
   it('no user can crash the engine, forge a record, or go unanswered', async () => {
     // A run no sender may change: waiting on bob's approval.
     const { runId: victim } = await c.client.start('fuzz-gate', {});
-    expect((await c.client.wait(victim, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(victim, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const before = await c.client.store.read(victim);
     const dlqBefore = await dlqCounts();
     const engineStats = c.engines[0]!.stats;
@@ -373,7 +373,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     const added = after.slice(before.length);
     expect(added.map((e) => e.type).filter((type) => type !== 'approval.refused')).toEqual([]);
     expect(added.every((e) => e.state.hash === before.at(-1)!.state.hash)).toBe(true);
-    const view = await c.client.status(victim);
+    const view = await c.runs.status(victim);
     expect(view!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect(view!.tasks.prepare!.output).toEqual({ ready: true });
 
@@ -396,11 +396,11 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
 
     // The engine is up: a normal run goes from start to end.
     const { runId } = await c.client.start('fuzz-gate', {});
-    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const bob = await connect({ servers: c.url, user: 'bob', pass: 'bob-dev-password', inboxPrefix: '_INBOX_bob' });
     await jetstream(bob).publish(`lf.approvals.${runId}.sign.bob`, enc.encode('{"decision":"approved"}'));
     await bob.close();
-    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
   }, 90_000);
 
   // Found by this fuzzer (seed 20261122): each was taken, failed in the store and was put back, forever.

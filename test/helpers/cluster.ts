@@ -34,6 +34,7 @@ import {
 import { credentials } from '../../src/cluster/transport/messages.js';
 import type { Definition } from '../../src/definition/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
+import { runReads, type RunReads } from '../../src/runs/index.js';
 import { asUser, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats.js';
 
 /** Why the NATS tests are skipped here ('' when a usable nats-server is installed; see test/global-nats.ts). */
@@ -97,6 +98,8 @@ export interface Cluster {
   natsCluster: NatsCluster | undefined;
   /** A client as the engine user. */
   client: ClusterClient;
+  /** The run API's reads (status, wait, history, list) on that client's store. */
+  runs: RunReads;
   /** The engines started here and not stopped (addEngine adds, stopEngine removes). */
   engines: ClusterEngine[];
   workers: Worker[];
@@ -195,6 +198,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     engines,
     workers,
     client: undefined as unknown as ClusterClient,
+    runs: undefined as unknown as RunReads,
     addEngine: (more = {}) => launch(engines, new ClusterEngine({ nats: engineUrl, ...opts.engine, ...more })),
     stopEngine: (e, how) => halt(engines, e, how),
     addWorker: (more) => launch(workers, createWorker({ nats: as('worker'), ...more })),
@@ -224,6 +228,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
   try {
     cluster.client = cluster.clientAs(undefined);
+    cluster.runs = runReads(cluster.client.store);
     for (let i = 0; i < (opts.engines ?? 0); i++) await cluster.addEngine();
     if (opts.handlers) await cluster.addWorker({ ...opts.worker, handlers: opts.handlers });
     for (const d of opts.deploy ?? []) await cluster.client.deploy(d);

@@ -95,7 +95,7 @@ describe.skipIf(noNats)('a run already waiting when an engine starts is in its g
     const worker = await c.addWorker({ nats: c.url, handlers: (await import(HANDLERS)).default });
     await c.client.deploy(loadDefinitionFile(APPROVAL).definition);
     const { runId } = await c.client.start('approval', {});
-    expect((await c.client.wait(runId, { timeoutMs: T, orWaiting: true })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { timeoutMs: T, orWaiting: true })).status).toBe('WAITING');
     // The run index (the engine's projection) has it WAITING before that engine stops.
     await waitFor(
       'the run index to list it waiting',

@@ -76,7 +76,7 @@ describe.skipIf(noNats)('notifications over NATS', () => {
   it('publishes COMPLETED on lf.notify.<workflow>.COMPLETED (msg id = its id), notes it, and dead-letters a refusing webhook', async () => {
     await c.client.deploy(workflow);
     const { runId } = await c.client.start('notify-nats', {});
-    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.runs.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     const events = await waitFor(
       'both notes',
       async () => {
@@ -131,7 +131,7 @@ describe.skipIf(noNats)('notifications over NATS', () => {
   it('a WAITING message names the tasks waiting and for whom: the approvers of a HUMAN task, the signal of a WAIT', async () => {
     await c.client.deploy(gated);
     const { runId } = await c.client.start('notify-nats-waiting', {});
-    expect((await c.client.wait(runId, { timeoutMs: 15_000, orWaiting: true })).status).toBe('WAITING');
+    expect((await c.runs.wait(runId, { timeoutMs: 15_000, orWaiting: true })).status).toBe('WAITING');
     const msg = await waitFor(
       'the WAITING message',
       () => heard.find((m) => m.subject === 'lf.notify.notify-nats-waiting.WAITING'),

@@ -12,6 +12,7 @@ import { gatedLine } from '../render/progress.js';
 import type { GlobalOpts } from '../flags/store.js';
 import { inert } from '../../terminal/index.js';
 import { withClient } from './cluster.js';
+import { runReads } from '../../runs/index.js';
 
 export function publishEventCmd(
   io: Io,
@@ -60,7 +61,9 @@ export function publishEventCmd(
     const { verdict, duplicate } = await c.emit(event, { waitMs });
     // The runs as `emit` on the embedded store reports them: each with its version and status (null where this user may not read the log).
     const runOf = async (runId: string, workflowId: string, dup: boolean) => {
-      const view = await c.status(runId).catch(() => null);
+      const view = await runReads(c.store)
+        .status(runId)
+        .catch(() => null);
       return { runId, workflowId, version: view?.version ?? null, status: view?.status ?? null, duplicate: dup };
     };
     let runs: Awaited<ReturnType<typeof runOf>>[] = [];

@@ -1,18 +1,12 @@
 /**
- * What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published
- * as their user: user-publish.ts, published-inputs.ts; kicks and events for the engines: engine-messages.ts).
+ * What clients do against a cluster: deploy, start, retry, approve, signal, run control and emit over NATS (a
+ * person's inputs are published as their user: user-publish.ts, published-inputs.ts; kicks and events for the
+ * engines: engine-messages.ts).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
-import {
-  ApprovalRefusedError,
-  CancelRefusedError,
-  PauseRefusedError,
-  RunNotFoundError,
-  permissionDenied,
-} from '../../errors/index.js';
+import { ApprovalRefusedError, permissionDenied } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
-import { foldEvents, type RunView } from '../../runtime/index.js';
 import { RunCommits, type RetryOptions } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
 import {
@@ -25,7 +19,6 @@ import { KvScheduleCursor } from '../transport/schedule-cursor.js';
 import {
   DefinitionRegistry,
   type ApprovalVerdict,
-  ControlMessage,
   encode,
   type SignalVerdict,
   type TriggerVerdict,
@@ -36,13 +29,7 @@ import {
   type InputMessage,
   type ClusterSettings,
 } from '../transport/index.js';
-import {
-  controlOutcome,
-  publishApproval,
-  publishControl,
-  publishSignal,
-  type ControlOutcome,
-} from './published-inputs.js';
+import { publishApproval, publishControl, publishSignal, type ControlOutcome } from './published-inputs.js';
 import { kickRun, publishEvent } from './engine-messages.js';
 
 export type { ControlOutcome } from './published-inputs.js';
@@ -76,11 +63,7 @@ export class ClusterClient {
       });
       const js = jetstream(nc);
       // The definitions bucket honours the replica and storage settings like every stream (it was always R1).
-      const { replicas, storage } = this.settings.cluster ?? {};
-      return {
-        js,
-        registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }),
-      };
+      return { js, registry: new DefinitionRegistry(js, this.settings.cluster) };
     })();
     return this.ready;
   }
@@ -116,8 +99,7 @@ export class ClusterClient {
    */
   async schedules(action: ScheduleAction): Promise<ScheduleActionResult> {
     const { js } = await this.conn();
-    const { replicas, storage } = this.settings.cluster ?? {};
-    const cursor = new KvScheduleCursor(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+    const cursor = new KvScheduleCursor(js, this.settings.cluster);
     return controlSchedules(
       { cursor, definitions: await this.deployed(), hasRun: async (id) => (await this.store.lastSeq(id)) > 0 },
       action,
@@ -201,18 +183,6 @@ export class ClusterClient {
     for (const admitted of await commits.takeAdmitted()) await this.kick(admitted, 'admitted');
   }
 
-  async status(runId: string): Promise<RunView | null> {
-    const events = await this.store.read(runId);
-    if (events.length === 0) return null;
-    // The same shape as the embedded store's, by the same code: where the run came from, its queue, its failure run.
-    return new RunCommits({ store: this.store }).statusOf({ ...foldEvents(events), events });
-  }
-
-  /** Until the run settles, or (`orWaiting`) waits for a person or is paused, or its state at the timeout (RunCommits.wait). */
-  wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
-    return new RunCommits({ store: this.store }).wait(runId, opts);
-  }
-
   /**
    * Takes a decision on a HUMAN task over NATS, with no engine needed now.
    * `user` is the NATS user of the connection URL ('' when it names none).
@@ -239,7 +209,7 @@ export class ClusterClient {
     if (user) {
       return {
         how: 'published',
-        verdict: await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0),
+        verdict: await publishApproval(this.url, runId, taskId, user, decision, comment, opts.waitMs ?? 0),
       };
     }
     if (await hasUsers(this.url)) {
@@ -268,18 +238,6 @@ export class ClusterClient {
     return { how: 'recorded' };
   }
 
-  /** Publishes a decision as this NATS user on its own connection (an approver's user may publish its approvals and nothing else); a refusal throws, as on the embedded store. */
-  async publishDecision(
-    runId: string,
-    taskId: string,
-    user: string,
-    decision: 'approved' | 'rejected',
-    comment: string | undefined,
-    waitMs: number,
-  ): Promise<ApprovalVerdict | null> {
-    return publishApproval(this.url, runId, taskId, user, decision, comment, waitMs);
-  }
-
   /**
    * Sends a signal to a run's WAITs on `name`, published on
    * lf.signals.<sender>.<runId> as this connection's NATS user (nats.conf lets
@@ -294,7 +252,7 @@ export class ClusterClient {
     name: string,
     opts: { data?: unknown; as?: string; waitMs?: number } = {},
   ): Promise<SignalVerdict | null> {
-    return publishSignal(this.url, this.sender, runId, name, opts);
+    return publishSignal(this.url, runId, name, opts);
   }
 
   /**
@@ -310,12 +268,8 @@ export class ClusterClient {
    * RunNotFoundError. `recorded` is false when no verdict came in time (the
    * pause waits in LF_CONTROL for an engine).
    */
-  async pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
-    const body = ControlMessage.parse({
-      action: 'pause',
-      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-    });
-    return controlOutcome(this.url, this.sender, runId, body, opts, PauseRefusedError);
+  pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
+    return publishControl(this.url, runId, 'pause', opts);
   }
 
   /**
@@ -330,23 +284,8 @@ export class ClusterClient {
     runId: string,
     opts: { as?: string; waitMs?: number } = {},
   ): Promise<ControlOutcome & { changed: boolean }> {
-    const { verdict } = await publishControl(
-      this.url,
-      this.sender,
-      runId,
-      ControlMessage.parse({ action: 'resume' }),
-      opts,
-    );
-    if (verdict && !verdict.accepted) {
-      if (verdict.status === undefined) throw new RunNotFoundError(runId);
-      return { changed: false, recorded: false, status: verdict.status, reason: verdict.reason ?? 'refused' };
-    }
-    return {
-      changed: true,
-      recorded: verdict !== null,
-      status: verdict?.status ?? null,
-      ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}),
-    };
+    const outcome = await publishControl(this.url, runId, 'resume', opts);
+    return { changed: outcome.reason === undefined, ...outcome };
   }
 
   /**
@@ -360,12 +299,8 @@ export class ClusterClient {
    * false when no verdict came within `waitMs` (default 10 s; 0: not at all):
    * the cancel waits in LF_CONTROL for an engine.
    */
-  async cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
-    const body = ControlMessage.parse({
-      action: 'cancel',
-      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-    });
-    return controlOutcome(this.url, this.sender, runId, body, opts, CancelRefusedError);
+  cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
+    return publishControl(this.url, runId, 'cancel', opts);
   }
 
   /**

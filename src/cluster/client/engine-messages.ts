@@ -8,7 +8,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { StoreError, errorMessage } from '../../errors/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import type { TriggerEvent } from '../../triggers/index.js';
-import { TriggerVerdict, encode, subjects, type InputMessage } from '../transport/index.js';
+import { TriggerVerdict, encode, safeSubject, subjects, type InputMessage } from '../transport/index.js';
 import { listenForVerdict } from './user-publish.js';
 
 /** How long `start` keeps trying to wake the engines about a run it recorded. */
@@ -52,12 +52,8 @@ export async function publishEvent(
   event: TriggerEvent,
   opts: { waitMs?: number },
 ): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
-  let subject: string | null = null;
-  try {
-    subject = subjects.triggerVerdict(event.id);
-  } catch {
-    /* an id that is no subject token: no verdict to wait for */
-  }
+  // An id that is no subject token: no verdict to wait for.
+  const subject = safeSubject(() => subjects.triggerVerdict(event.id));
   const verdict =
     subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
   const ack = await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });

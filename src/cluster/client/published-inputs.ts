@@ -15,8 +15,9 @@ import type { WorkflowStatus } from '../../events/index.js';
 import {
   ANONYMOUS_SENDER,
   ApprovalVerdict,
-  type ControlMessage,
+  ControlMessage,
   ControlVerdict,
+  senderOf,
   SignalMessage,
   SignalVerdict,
   encode,
@@ -26,9 +27,9 @@ import {
 import { publishAsUser, refusal } from './user-publish.js';
 
 /**
- * What became of a pause or resume over NATS: `recorded` once an engine's
+ * What became of a pause, resume or cancel over NATS: `recorded` once an engine's
  * verdict said so (false when none came in time: it waits in LF_CONTROL), the
- * run's `status` after it (null without a verdict) and the event's `seq`.
+ * run's `status` after it (null without a verdict) and the event's `seq`; `reason`: why a resume was refused.
  */
 export interface ControlOutcome {
   recorded: boolean;
@@ -37,7 +38,17 @@ export interface ControlOutcome {
   reason?: string;
 }
 
-/** Publishes a decision as `user` on its own connection; a refusal throws (ClusterClient.publishDecision). */
+/** Who publishes: the URL's NATS user, or on a server without users `as` (not proven), else the anonymous sender. */
+function senderAs(url: string, as: string | undefined): string {
+  const own = senderOf(url);
+  return own === ANONYMOUS_SENDER && as ? token(as) : own;
+}
+
+/** Where an approval or a signal finds no stream: the cluster's streams are made by any command there. */
+const NO_INPUT_STREAM = (what: string) =>
+  `no stream takes ${what} on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run \`ledgerflow deploy\` once)`;
+
+/** Publishes a decision as `user` on its own connection (an approver's user may publish its approvals and nothing else); a refusal throws, as on the embedded store. */
 export async function publishApproval(
   url: string,
   runId: string,
@@ -58,8 +69,7 @@ export async function publishApproval(
       (m, meta, o) => new ApprovalRefusedError(m, meta, o),
       {
         forbidden: `NATS user ${user} may not publish approvals under that name (nats.conf permissions)`,
-        noStream:
-          'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
+        noStream: NO_INPUT_STREAM('approvals'),
         failed: 'could not publish the approval',
       },
       { runId, taskId, by: user },
@@ -78,16 +88,15 @@ export async function publishApproval(
   return verdict;
 }
 
-/** Publishes a signal as this connection's user (or `as`, on a server without users); a refusal throws (ClusterClient.signal). */
+/** Publishes a signal as the URL's user (or `as`, on a server without users); a refusal throws (ClusterClient.signal). */
 export async function publishSignal(
   url: string,
-  ownSender: string,
   runId: string,
   name: string,
   opts: { data?: unknown; as?: string; waitMs?: number },
 ): Promise<SignalVerdict | null> {
   const body = SignalMessage.parse({ name, ...(opts.data !== undefined ? { data: opts.data } : {}) });
-  const sender = ownSender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : ownSender;
+  const sender = senderAs(url, opts.as);
   const verdict = await publishAsUser({
     url,
     connectionName: 'ledgerflow-signal',
@@ -103,8 +112,7 @@ export async function publishSignal(
       (m, meta, o) => new SignalRefusedError(m, meta, o),
       {
         forbidden: `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so)`,
-        noStream:
-          'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
+        noStream: NO_INPUT_STREAM('signals'),
         failed: 'could not publish the signal',
       },
       { runId, name, by: sender },
@@ -118,44 +126,28 @@ export async function publishSignal(
   return verdict;
 }
 
-/** A pause or cancel published, and what the engine said of it: refused (`Refused`), a run that does not exist, or recorded (or queued, no verdict in time). */
-export async function controlOutcome(
-  url: string,
-  ownSender: string,
-  runId: string,
-  body: ControlMessage,
-  opts: { as?: string; waitMs?: number },
-  Refused: typeof PauseRefusedError | typeof CancelRefusedError,
-): Promise<ControlOutcome> {
-  const { sender, verdict } = await publishControl(url, ownSender, runId, body, opts);
-  if (verdict && !verdict.accepted) {
-    if (verdict.status === undefined) throw new RunNotFoundError(runId);
-    throw new Refused(`cannot ${body.action} run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, {
-      runId,
-      status: verdict.status,
-      by: sender,
-    });
-  }
-  return {
-    recorded: verdict !== null,
-    status: verdict?.status ?? null,
-    ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}),
-  };
-}
-
-/** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
+/**
+ * Publishes a pause, resume or cancel as the URL's user (or `as`) on its own connection, listening for the engine's
+ * verdict first, and says what became of it: a pause or cancel refused throws (PauseRefusedError,
+ * CancelRefusedError), a resume refused is said with its `reason` (nothing changed), a run that does not exist is
+ * RunNotFoundError; no verdict in time (`waitMs`, default 10 s): not `recorded`, it waits in LF_CONTROL.
+ */
 export async function publishControl(
   url: string,
-  ownSender: string,
   runId: string,
-  body: ControlMessage,
-  opts: { as?: string; waitMs?: number },
-): Promise<{ sender: string; verdict: ControlVerdict | null }> {
-  const sender = ownSender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : ownSender;
-  const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
+  action: ControlMessage['action'],
+  opts: { reason?: string; as?: string; waitMs?: number },
+): Promise<ControlOutcome> {
+  const sender = senderAs(url, opts.as);
+  const Refused = action === 'cancel' ? CancelRefusedError : PauseRefusedError;
+  // A resume carries no reason.
+  const body = ControlMessage.parse({
+    action,
+    ...(action !== 'resume' && opts.reason !== undefined ? { reason: opts.reason } : {}),
+  });
   const verdict = await publishAsUser({
     url,
-    connectionName: `ledgerflow-${body.action}`,
+    connectionName: `ledgerflow-${action}`,
     as: sender,
     subject: () => subjects.control(sender, runId),
     body: encode(body),
@@ -167,13 +159,27 @@ export async function publishControl(
     refused: refusal(
       (m, meta, o) => new Refused(m, meta, o),
       {
-        forbidden: `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so)`,
+        forbidden: `NATS user ${sender} may not ${action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so)`,
         noStream:
           'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)',
-        failed: `could not publish the ${body.action}`,
+        failed: `could not publish the ${action}`,
       },
       { runId, by: sender },
     ),
   });
-  return { sender, verdict };
+  if (verdict && !verdict.accepted) {
+    if (verdict.status === undefined) throw new RunNotFoundError(runId);
+    const reason = verdict.reason ?? 'refused';
+    if (action === 'resume') return { recorded: false, status: verdict.status, reason };
+    throw new Refused(`cannot ${action} run ${runId}: ${reason}; nothing was recorded`, {
+      runId,
+      status: verdict.status,
+      by: sender,
+    });
+  }
+  return {
+    recorded: verdict !== null,
+    status: verdict?.status ?? null,
+    ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}),
+  };
 }

@@ -16,9 +16,9 @@
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
-import type { WorkflowStatus } from '../../events/index.js';
 import { RunCommits, recordInput, type InputOutcome, type RunInput } from '../../executor/index.js';
 import type { ClusterClient } from './client.js';
+import { publishApproval, publishControl, publishSignal } from './published-inputs.js';
 import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
 import { jetstreamManager } from '../../store/index.js';
 
@@ -99,38 +99,32 @@ async function publish(
   readable: boolean,
 ): Promise<InputOutcome> {
   const base = { by: who.name, unauthenticated: !who.proven, changed: true };
-  const status = async (known?: WorkflowStatus | null) =>
-    known ?? (readable ? ((await client.status(runId))?.status ?? null) : null);
-  if (input.kind !== 'control') {
-    const verdict =
-      input.kind === 'approval'
-        ? await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs)
-        : await client.signal(runId, input.name, {
-            ...(input.data !== undefined ? { data: input.data } : {}),
-            as: who.name,
-            waitMs,
-          });
+  if (input.kind === 'control') {
+    const r = await publishControl(client.url, runId, input.action, {
+      as: who.name,
+      waitMs,
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    });
+    // Refused is said only of a resume (a run not paused): nothing changed; other refusals throw.
+    const changed = r.reason === undefined;
     return {
       ...base,
-      recorded: verdict !== null,
-      queued: verdict === null,
-      seq: verdict?.seq ?? null,
-      status: verdict ? await status() : null,
+      changed,
+      recorded: changed && r.recorded,
+      queued: changed && !r.recorded,
+      seq: r.seq ?? null,
+      status: r.status,
     };
   }
-  const opts = { as: who.name, waitMs, ...(input.reason !== undefined ? { reason: input.reason } : {}) };
-  const r =
-    input.action === 'pause'
-      ? { changed: true, ...(await client.pause(runId, opts)) }
-      : input.action === 'cancel'
-        ? { changed: true, ...(await client.cancel(runId, opts)) }
-        : await client.resume(runId, opts);
-  return {
-    ...base,
-    changed: r.changed,
-    recorded: r.changed && r.recorded,
-    queued: r.changed && !r.recorded,
-    seq: r.seq ?? null,
-    status: r.status ?? null,
-  };
+  const verdict =
+    input.kind === 'approval'
+      ? await publishApproval(client.url, runId, input.taskId, who.name, input.decision, input.comment, waitMs)
+      : await publishSignal(client.url, runId, input.name, {
+          ...(input.data !== undefined ? { data: input.data } : {}),
+          as: who.name,
+          waitMs,
+        });
+  // The run exists where it is readable (deliverInput refused one that does not).
+  const status = readable && verdict ? (await new RunCommits({ store: client.store }).status(runId)).status : null;
+  return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status };
 }

@@ -17,7 +17,7 @@ import {
   type ErrorOptions,
   type JsonSafe,
 } from '../../errors/index.js';
-import { credentials, REQUESTS_LIMITS } from '../transport/index.js';
+import { credentials, decodeOrUndefined, REQUESTS_LIMITS, safeSubject } from '../transport/index.js';
 
 /**
  * Subscribes to a verdict subject (flushed, so the server has the interest
@@ -35,7 +35,7 @@ export async function listenForVerdict<T>(
   const next = (async () => {
     try {
       for await (const m of sub) {
-        const parsed = schema.safeParse(safeJson(m.data));
+        const parsed = schema.safeParse(decodeOrUndefined(m.data));
         if (parsed.success) return parsed.data;
       }
     } catch {
@@ -44,14 +44,6 @@ export async function listenForVerdict<T>(
     return null;
   })();
   return { next };
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }
 
 export interface UserPublish<V> {
@@ -146,7 +138,7 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
     return listening ? await listening.next : null;
   } catch (err) {
     // A full request stream (its bounds: LF_REQUESTS) or a full server is said as such, never as the client's words alone.
-    const full = fullness(err, safeSubject(p.subject));
+    const full = fullness(err, safeSubject(p.subject) ?? '');
     if (full) throw full;
     // Through a station's leaf node the client says no responders inside a JetStreamNotEnabled: the hub's JetStream is out of reach.
     const domain = domainOf(nc);
@@ -181,12 +173,4 @@ export function fullness(err: unknown, subject: string): LedgerflowError | null 
   }
   const nats = natsFailure(err);
   return nats?.code === 'LF_NATS_STORAGE_FULL' ? new LedgerflowError(nats.code, nats.message, {}) : null;
-}
-
-function safeSubject(subject: () => string): string {
-  try {
-    return subject();
-  } catch {
-    return '';
-  }
 }

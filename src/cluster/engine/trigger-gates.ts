@@ -15,7 +15,8 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { DiscardPolicy, RetentionPolicy, StorageType, Kvm, apiErrorCode } from '../../store/index.js';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
+import { isCasConflict } from '../../query/index.js';
 import {
   GateRecordSchema,
   GateStateSchema,
@@ -24,7 +25,7 @@ import {
   type GateState,
   type GateStore,
 } from '../../triggers/index.js';
-import { createRetrying } from '../transport/index.js';
+import { createBucket, createRetrying, decodeOrUndefined, type ClusterSettings } from '../transport/index.js';
 
 export const GATES_BUCKET = 'LF_TRIGGER_GATES';
 export const TRIGGER_LOG_STREAM = 'LF_TRIGGER_LOG';
@@ -32,14 +33,7 @@ const LOG_PREFIX = 'lf.trigger-log';
 const LOG_MAX_AGE_MS = 30 * 24 * 3600_000;
 const LOG_MAX_MSGS = 1_000_000;
 
-function isCasConflict(err: unknown): boolean {
-  return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
-}
-
-interface Settings {
-  replicas?: number;
-  storage?: 'file' | 'memory';
-}
+type Settings = Pick<ClusterSettings, 'replicas' | 'storage'>;
 
 export class KvGateStore implements GateStore {
   private kvPromise: Promise<KV> | undefined;
@@ -49,13 +43,7 @@ export class KvGateStore implements GateStore {
   ) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() =>
-      new Kvm(this.js).create(GATES_BUCKET, {
-        history: 1,
-        replicas: this.opts.replicas ?? 1,
-        storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      }),
-    );
+    this.kvPromise ??= createBucket(this.js, GATES_BUCKET, this.opts);
     return this.kvPromise;
   }
 
@@ -68,13 +56,7 @@ export class KvGateStore implements GateStore {
   async get(key: string): Promise<{ state: GateState; revision: number } | null> {
     const e = await (await this.kv()).get(key);
     if (!e || e.operation !== 'PUT') return null;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(e.string());
-    } catch {
-      raw = undefined;
-    }
-    const parsed = GateStateSchema.safeParse(raw);
+    const parsed = GateStateSchema.safeParse(decodeOrUndefined(e.value));
     // Not ours (any user with KV rights could write one): ignored, never crashes a tick. An engine writes only values it built.
     return parsed.success ? { state: parsed.data, revision: e.revision } : null;
   }

@@ -9,7 +9,7 @@ export { ATTEMPT_MAC_HEADER, SESSION_HEADER } from './attempt-sessions.js';
 export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js';
 export { BatchSigner } from './attempt-batch.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
-export { createRetrying } from './create-retry.js';
+export { createBucket, createRetrying } from './create-retry.js';
 export type { Custody } from './custody.js';
 export {
   EXCERPT_BYTES,
@@ -48,7 +48,7 @@ export {
 export { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from './report-headers.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
 export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
-export { parseInbound, personInput, rawOf, type Inbound, type Malformed } from './parse.js';
+export { parseInbound, personInput, rawOf, safeSubject, type Inbound, type Malformed } from './parse.js';
 export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
 export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence } from './presence.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';

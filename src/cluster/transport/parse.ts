@@ -347,7 +347,7 @@ function malformed(
 }
 
 /** A subject from ids that may not fit in one (then there is no verdict to send: null). */
-function safeSubject(make: () => string): string | null {
+export function safeSubject(make: () => string): string | null {
   try {
     return make();
   } catch {

@@ -7,17 +7,12 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { apiErrorCode } from '../../store/index.js';
+import { isCasConflict } from '../../query/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
 import { createBucket } from './create-retry.js';
 import { decodeOrUndefined } from './messages.js';
 
 export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
-
-/** The server refused the write because the key moved on (or exists, for create): someone else wrote first. */
-function isCasConflict(err: unknown): boolean {
-  return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
-}
 
 export class KvScheduleCursor implements ScheduleCursor {
   private kvPromise: Promise<KV> | undefined;
