@@ -242,6 +242,9 @@ export class InProcessAttempts {
       const r = await work(control).catch((err: unknown) => ({ error: toTaskError(err) }));
       if (side) this.sideWork--;
       if (control.aborted) {
+        // Withdrawn work reports nothing, but a child run or EMIT that failed to be withdrawn (its child not cancelled) is told.
+        if (side && control.cancelled && r !== null && r !== 'waiting' && 'error' in r)
+          this.opts.onLog?.(key, `withdrawing attempt ${attempt} of ${ref.task} failed: ${r.error.message}`);
         if (side) this.host.changed();
         return;
       }
