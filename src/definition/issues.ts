@@ -4,7 +4,7 @@
  * did-you-mean suggestions.
  */
 import type { z } from 'zod';
-import type { ErrorCode } from '../errors/index.js';
+import type { Diagnostic, ErrorCode } from '../errors/index.js';
 import { KNOWN_KEYS } from './schema.js';
 import { TASK_TYPES } from './task-types.js';
 
@@ -18,6 +18,16 @@ export interface Finding {
   onKey?: boolean;
   /** 0-based offset inside the string value (template problems). */
   inString?: number;
+}
+
+/** A problem of the document's text rather than of a value in its tree: at `at` (the first line and column by default). */
+export function textDiagnostic(
+  code: ErrorCode,
+  message: string,
+  at: { line: number; col: number } = { line: 1, col: 1 },
+  severity: Diagnostic['severity'] = 'error',
+): Diagnostic {
+  return { severity, code, message, path: [], line: at.line, col: at.col };
 }
 
 export function isObj(v: unknown): v is Record<string, unknown> {

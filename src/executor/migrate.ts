@@ -17,7 +17,7 @@ import {
   foldEvents,
   judgeMigration,
   migratedEvent,
-  recordedState,
+  envelopeOf,
   runStatus,
   type Divergence,
   type TaskMap,
@@ -80,14 +80,7 @@ export async function migrateRun(
     const { current, seq, snapshot } = row;
     const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
     const after = applyEvent(current, snapshot, ev).snapshot;
-    const env = {
-      ...ev,
-      runId,
-      workflowId: after.context.workflowId,
-      version: after.context.version,
-      seq: seq + 1,
-      state: recordedState(after),
-    } as EventEnvelope;
+    const env = envelopeOf(runId, seq + 1, ev, after);
     // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
     const written = await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
     // The same migration written already (another migrate at the same moment, or this one's own retried append): counted, not migrated twice.

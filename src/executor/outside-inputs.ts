@@ -22,7 +22,7 @@ import {
   slotsFreed,
   applyEvent,
   inputWouldRecordRefusal,
-  recordedState,
+  envelopeOf,
   reviewInput,
   rejectionReason,
   refusedBefore,
@@ -136,15 +136,7 @@ export class OutsideInputs {
     after: RunSnapshot,
     def: Definition,
   ): Promise<EventEnvelope> {
-    const ctx = after.context;
-    const env = {
-      ...ev,
-      runId,
-      workflowId: ctx.workflowId,
-      version: ctx.version,
-      seq: seq + 1,
-      state: recordedState(after),
-    } as EventEnvelope;
+    const env = envelopeOf(runId, seq + 1, ev, after);
     await appendCommit(this.o.store, runId, seq, randomHex(6), [env]);
     this.o.onAppended?.([env], after, def);
     return env;

@@ -3,6 +3,7 @@
  * ask for, in start order, and the cursors that name a row's position. Split
  * from query.ts (the filters), which this applies before paging.
  */
+import { compareRuns } from '../store/index.js';
 import { encodeCursor, decodeCursor, type RunOrder } from './cursor.js';
 import { checkWhere, FIX, matches, QueryError, searchTypesOf, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
@@ -120,17 +121,4 @@ export function positionOf(cursor: string, order: RunOrder): { startedAt: string
 /** The cursor of the page that follows `last`. */
 export function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
   return encodeCursor({ startedAt: last.startedAt, runId: last.runId, order });
-}
-
-/** Start order: by start time, then run id. */
-export function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
-  return a.startedAt < b.startedAt
-    ? -1
-    : a.startedAt > b.startedAt
-      ? 1
-      : a.runId < b.runId
-        ? -1
-        : a.runId > b.runId
-          ? 1
-          : 0;
 }

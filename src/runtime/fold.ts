@@ -264,6 +264,12 @@ export function recordedState(snapshot: RunSnapshot): RecordedState {
   return { status: runStatus(snapshot), hash: stateHashOf(snapshot) };
 }
 
+/** `ev` as event `seq` of run `runId`, which led the run to `after` (a commit written from outside the run's rounds). */
+export function envelopeOf(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot): EventEnvelope {
+  const { workflowId, version } = after.context;
+  return { ...ev, runId, workflowId, version, seq, state: recordedState(after) } as EventEnvelope;
+}
+
 /** Why an event was not accepted, in words a person can act on. */
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
