@@ -59,7 +59,7 @@ const Names = (what: string) =>
     { error: `expected a map of ${what} name: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }` },
   );
 
-export const LimitsFileSchema = z.strictObject(
+const LimitsFileSchema = z.strictObject(
   {
     queues: Names('queue').optional(),
     handlers: Names('handler').optional(),
@@ -110,7 +110,7 @@ export const StoredLimitsSchema = z.object({
   handlers: z.record(z.string().regex(NAME), StoredSpecSchema),
 });
 
-export interface LimitsParse {
+interface LimitsParse {
   limits: GlobalLimits | null;
   diagnostics: Diagnostic[];
 }

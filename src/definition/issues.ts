@@ -45,7 +45,7 @@ export function rawAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** `workflow.tasks[2].retry_policy.backoff` */
-export function pathString(path: readonly PropertyKey[]): string {
+function pathString(path: readonly PropertyKey[]): string {
   return path
     .map((seg, i) => {
       if (typeof seg === 'number') return `[${seg}]`;
@@ -56,7 +56,7 @@ export function pathString(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === null) return 'an empty value';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';
@@ -79,7 +79,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate, if it is close enough to be the intended word. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
+function suggest(word: string, candidates: readonly string[]): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;

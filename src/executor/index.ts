@@ -30,7 +30,6 @@ export { agentSkillSets, agentTaskBody, declareAgentQueue, forFileAgents, readAg
 export {
   judgeInput,
   recordInput,
-  type AgentOutcomeVerdict,
   type InputOutcome,
   type RunInput,
 } from './outside-inputs.js';

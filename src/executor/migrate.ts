@@ -42,7 +42,7 @@ export interface MigrationRow {
   refused?: { code: string; message: string };
 }
 
-export interface MigrateOptions {
+interface MigrateOptions {
   /** Only judge: nothing is written. */
   dryRun: boolean;
   /** Who migrates (run.migrated's `by`). */
@@ -140,7 +140,7 @@ function judged(events: EventEnvelope[], target: CompiledWorkflow, map: TaskMap)
 }
 
 /** The rows of a migration, counted by verdict (and, when real, how many were migrated and how many refused). */
-export interface MigrationCounts {
+interface MigrationCounts {
   judged: number;
   as_is: number;
   with_map: number;

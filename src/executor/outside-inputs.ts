@@ -95,7 +95,7 @@ export type AgentOutcomeVerdict =
   | { kind: 'already'; seq: number }
   | { kind: 'refused'; reason: string };
 
-export interface OutsideInputsOptions {
+interface OutsideInputsOptions {
   store: EventStore;
   clock: Clock;
   /** The run folded from its log (the Engine's load): every round reads it afresh. */

@@ -36,7 +36,7 @@ export interface StartedUnderId {
   existing: boolean;
 }
 
-export interface RunCommitsOptions {
+interface RunCommitsOptions {
   store: EventStore;
   clock?: Clock;
 }

@@ -154,7 +154,7 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
  * (admitted before, by a process that died before it wrote the slot
  * document); or gone (no log, settled, cancelled meanwhile).
  */
-export type AdmitOutcome = 'admitted' | 'holding' | 'gone';
+type AdmitOutcome = 'admitted' | 'holding' | 'gone';
 
 /** Appends run.admitted to a run still QUEUED. */
 export async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<AdmitOutcome> {

@@ -11,9 +11,9 @@ import type { Fact } from './derive.js';
 import { trimOldest } from '../bounded.js';
 
 /** Seconds: a run may take from a blink to days (approvals, far timers). */
-export const RUN_DURATION_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600];
+const RUN_DURATION_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600];
 /** Seconds: one attempt of a handler, a command or a child run. */
-export const ATTEMPT_DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 1800, 3600];
+const ATTEMPT_DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 1800, 3600];
 
 /** Runs held for the gauges at most: past it the oldest seen is forgotten (a run whose last commit another process made). */
 const MAX_HELD_RUNS = 100_000;

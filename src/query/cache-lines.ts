@@ -29,7 +29,7 @@ import type { SlimFields } from './record-set.js';
  * 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time.
  * A cache of an earlier version is rebuilt from the logs.
  */
-export const CACHE_VERSION = 4;
+const CACHE_VERSION = 4;
 /** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
 export const cacheFileIn = (indexDir: string): string => join(indexDir, 'runs.jsonl');
 const OLD_CACHE = 'runs.json';
@@ -94,7 +94,7 @@ const HeadSchema = z.object({
 });
 
 /** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
-export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
+type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
   | { settled: false; record: RunRecord | null }
   | { settled: true; record: SlimFields }
 );

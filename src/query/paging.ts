@@ -40,7 +40,7 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
  * position names a row (start time, run id), not an offset: rows started or
  * removed meanwhile shift no page, and both kinds work on a URL opened afresh.
  */
-export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
+function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
   const pager = newPager(q, order);
   for (const r of rows) pager.add(r);
   return pager.page();
@@ -107,7 +107,7 @@ export function newPager<T extends { startedAt: string; runId: string } = RunRec
 }
 
 /** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */
-export function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
+function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
   const after = decodeCursor(cursor);
   if (after === null || after.order !== order)
     throw new QueryError(
@@ -119,6 +119,6 @@ export function positionOf(cursor: string, order: RunOrder): { startedAt: string
 }
 
 /** The cursor of the page that follows `last`. */
-export function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
+function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
   return encodeCursor({ startedAt: last.startedAt, runId: last.runId, order });
 }

@@ -43,7 +43,7 @@ function withReused<E extends MachineEvent>(event: E, data: { reused?: { runId: 
 }
 
 /** How a task-scoped event's type is named: `prefix + task` (an interpreter's typeName gives the same text, interned). */
-export interface TypeNames {
+interface TypeNames {
   typeName(prefix: string, task: string): string;
 }
 const CONCATENATED: TypeNames = { typeName: (prefix, task) => prefix + task };
@@ -168,7 +168,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
 }
 
 /** What a fold starts from: run.started's run id, time and input, and a retry's reused outputs (its `source.retryOf`). */
-export interface FoldStart {
+interface FoldStart {
   runId: string;
   time: string;
   input: Record<string, unknown>;

@@ -30,7 +30,7 @@ export { FileEventStore } from './file.js';
 export * from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
 
-export interface OpenStoreOptions {
+interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */
   dir?: string;
   /**
