@@ -13,7 +13,7 @@
  * the file were written half again as often as a serving engine writes it
  * (once a second). The goal is ≥ 0.9: a
  * projection may not cost the engine more than a tenth. Then `state-file
- * --rebuild` (buildStateFile) over a store of 10,000 settled runs (1,000
+ * --rebuild` (buildProjection) over a store of 10,000 settled runs (1,000
  * with --quick), timed cold (nothing folded before) and warm (the writer's
  * second write).
  */
@@ -61,7 +61,7 @@ export async function benchStateFile(b: Bench): Promise<void> {
   let runs = b.runs ?? (b.quick ? 32 : 3_000);
   const rounds = b.rounds ?? (b.quick ? 1 : 5);
   const {
-    buildStateFile,
+    buildProjection,
     Engine,
     ExecutionLogAppender,
     FileEventStore,
@@ -149,10 +149,10 @@ export async function benchStateFile(b: Bench): Promise<void> {
     const entries = new RunEntries();
     const summaries = new RunSummaries();
     const t0 = now();
-    const text = await buildStateFile(big, 50, entries, undefined, summaries);
+    const { text } = await buildProjection(big, 50, entries, undefined, summaries);
     const cold = now() - t0;
     const t1 = now();
-    await buildStateFile(big, 50, entries, undefined, summaries);
+    await buildProjection(big, 50, entries, undefined, summaries);
     const warm = now() - t1;
     Object.assign(figures, { 'statefile.rebuild_10k_ms': cold, 'statefile.rewrite_10k_ms': warm });
     say(

@@ -6,6 +6,7 @@
  * write the context the same way, and none imports another.
  */
 import { loopOwners, type Definition, type TaskDef } from '../definition/index.js';
+import type { TimerKind } from '../events/index.js';
 import type { RunContext, TaskState, TimerState } from './context.js';
 import { taskLookup, type ImplementationArgs as Args, type ImplementationEvent } from './implementation-args.js';
 import { instanceKey } from './instances.js';
@@ -48,6 +49,20 @@ export interface ActionKit {
   readonly withTask: (ctx: RunContext, id: string, patch: Partial<TaskState>) => Record<string, TaskState>;
   /** A body task's iteration, also as it leaves pending in its loop's first (putTask gives it the loop's then). */
   readonly iterationOf: (ctx: RunContext, id: string) => { iteration?: number };
+  /**
+   * `timers` (the context's) with a `kind` timer of task `id`'s attempt (a MAP's: of its `item`) armed `ms` after
+   * `now`, in the task's iteration; the same timers when `ms` is undefined (a task with no timeout).
+   */
+  readonly armTimer: (
+    ctx: RunContext,
+    kind: TimerKind,
+    id: string,
+    attempt: number,
+    now: string,
+    ms: number | undefined,
+    item?: number,
+    timers?: Record<string, TimerState>,
+  ) => Record<string, TimerState>;
 }
 
 export function actionKit(def: Definition): ActionKit {
@@ -73,7 +88,12 @@ export function actionKit(def: Definition): ActionKit {
     const iteration = ctx.tasks[id]!.iteration ?? (loop === undefined ? undefined : ctx.tasks[loop]!.iteration);
     return iteration === undefined ? {} : { iteration };
   };
-  return { def, task: taskLookup(def), loops, putTask, withTask, iterationOf };
+  const armTimer: ActionKit['armTimer'] = (ctx, kind, id, attempt, now, ms, item, timers = ctx.timers) => {
+    if (ms === undefined) return timers;
+    const timer = { task: id, kind, attempt, dueAt: plusMs(now, ms), ...iterationOf(ctx, id) };
+    return withTimer(timers, item === undefined ? timer : { ...timer, item });
+  };
+  return { def, task: taskLookup(def), loops, putTask, withTask, iterationOf, armTimer };
 }
 
 /** The timers record: keyed by ids unique to their attempt, so in dictionary mode (dictionary-record.ts). */

@@ -22,7 +22,7 @@ import { taskState as state, type ImplementationArgs as Args, type TaskParams as
 import { scopeOf } from './scope.js';
 import { searchAfterSet } from './search.js';
 import { dictionaryOf } from './dictionary-record.js';
-import { actionKit, definedOnly, nowOf, plusMs, stamped, withTimer, withoutTimers } from './action-kit.js';
+import { actionKit, definedOnly, nowOf, stamped, withoutTimers } from './action-kit.js';
 import { nowMs, timersMovedOn } from './queued-hold.js';
 import { loopActions } from './loop-actions.js';
 import { mapActions } from './map-actions.js';
@@ -37,7 +37,7 @@ function withoutRestarts(t: TaskState): TaskState {
 
 export function actionsFor(def: Definition) {
   const kit = actionKit(def);
-  const { task, putTask, withTask, iterationOf } = kit;
+  const { task, putTask, withTask, iterationOf, armTimer } = kit;
   // A DECISION settles at once: the case it chose and the tasks that routes to are its output, or (decisionFails) its error is.
   const decided = (failed: boolean) =>
     stamped(({ context, event }: Args, p: P) => {
@@ -64,7 +64,6 @@ export function actionsFor(def: Definition) {
       const now = nowOf(context, event);
       const attempt = event.attempt!;
       const t = task(p.task);
-      const timeoutMs = t.timeoutMs;
       // A new attempt has not been restarted: the count belongs to the attempt before.
       const before = state(context, p.task);
       // `{ ...before (without restarts), status, attempts, startedAt, (child) }`, stored key by key into a clone: the
@@ -78,37 +77,14 @@ export function actionsFor(def: Definition) {
         next.child = childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt);
       return {
         tasks: putTask(context, p.task, next),
-        timers:
-          timeoutMs === undefined
-            ? context.timers
-            : withTimer(context.timers, {
-                task: p.task,
-                kind: 'timeout',
-                attempt,
-                dueAt: plusMs(now, timeoutMs),
-                ...iterationOf(context, p.task),
-              }),
+        timers: armTimer(context, 'timeout', p.task, attempt, now, t.timeoutMs),
       };
     }),
     /** The attempt runs again after it was lost: same attempt, its timeout counted from now (downtime is not attempt time). */
-    taskRestarted: stamped(({ context, event }: Args, p: P) => {
-      const now = nowOf(context, event);
-      const attempt = event.attempt!;
-      const timeoutMs = task(p.task).timeoutMs;
-      return {
-        tasks: withTask(context, p.task, { restarts: event.restart! }),
-        timers:
-          timeoutMs === undefined
-            ? context.timers
-            : withTimer(context.timers, {
-                task: p.task,
-                kind: 'timeout',
-                attempt,
-                dueAt: plusMs(now, timeoutMs),
-                ...iterationOf(context, p.task),
-              }),
-      };
-    }),
+    taskRestarted: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { restarts: event.restart! }),
+      timers: armTimer(context, 'timeout', p.task, event.attempt!, nowOf(context, event), task(p.task).timeoutMs),
+    })),
     taskCompleted: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
         status: p.status!,
@@ -129,13 +105,16 @@ export function actionsFor(def: Definition) {
       const delay = Math.max(retryDelayMs(task(p.task).retry, attempt, context.runId, p.task), error.retryAfterMs ?? 0);
       return {
         tasks: withTask(context, p.task, { status: p.status!, error }),
-        timers: withTimer(withoutTimers(context, p.task), {
-          task: p.task,
-          kind: 'backoff',
+        timers: armTimer(
+          context,
+          'backoff',
+          p.task,
           attempt,
-          dueAt: plusMs(nowOf(context, event), delay),
-          ...iterationOf(context, p.task),
-        }),
+          nowOf(context, event),
+          delay,
+          undefined,
+          withoutTimers(context, p.task),
+        ),
       };
     }),
     taskFailed: stamped(({ context, event }: Args, p: P) => {
@@ -178,19 +157,9 @@ export function actionsFor(def: Definition) {
     })),
     awaitApproval: stamped(({ context, event }: Args, p: P) => {
       const now = nowOf(context, event);
-      const timeoutMs = task(p.task).timeoutMs;
       return {
         tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }),
-        timers:
-          timeoutMs === undefined
-            ? context.timers
-            : withTimer(context.timers, {
-                task: p.task,
-                kind: 'approval_timeout',
-                attempt: 1,
-                dueAt: plusMs(now, timeoutMs),
-                ...iterationOf(context, p.task),
-              }),
+        timers: armTimer(context, 'approval_timeout', p.task, 1, now, task(p.task).timeoutMs),
       };
     }),
     approvalDecided: stamped(({ context, event }: Args, p: P) => {

@@ -97,7 +97,7 @@ export interface TaskParams {
   readonly task: string;
   readonly status?: TaskStatus;
 }
-export interface FinishParams {
+interface FinishParams {
   readonly status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
 }
 
@@ -110,7 +110,7 @@ export interface ActionRef {
   readonly params: TaskParams | FinishParams;
 }
 /** An action about the run as a whole (pause, resume): no task, no params. */
-export interface RunActionRef {
+interface RunActionRef {
   readonly type: 'pauseRun' | 'resumeRun';
 }
 
@@ -131,7 +131,7 @@ export interface TargetlessTransitionConfig {
   readonly actions: RunActionRef;
 }
 
-export interface FinalStateConfig {
+interface FinalStateConfig {
   readonly type: 'final';
 }
 export interface AtomicStateConfig {
@@ -176,28 +176,28 @@ export interface ChartConfig {
  * what chart.ts binds. ChartConfig is one instance of it; the interpreter's
  * own tests bind hand-made ones.
  */
-export interface NamedRef {
+interface NamedRef {
   readonly type: string;
   readonly params?: unknown;
 }
-export type ActionsConfig = string | NamedRef | readonly (string | NamedRef)[];
-export interface SubsetTransition {
+type ActionsConfig = string | NamedRef | readonly (string | NamedRef)[];
+interface SubsetTransition {
   readonly target: string;
   readonly guard?: string | NamedRef;
   readonly actions?: ActionsConfig;
 }
-export type SubsetTransitions = SubsetTransition | readonly SubsetTransition[];
+type SubsetTransitions = SubsetTransition | readonly SubsetTransition[];
 /** Only in the parallel state's `on`: actions without a target (an event type's list is all targetless or all targeted). */
-export interface SubsetTargetless {
+interface SubsetTargetless {
   readonly guard?: string | NamedRef;
   readonly actions?: ActionsConfig;
 }
-export interface SubsetState {
+interface SubsetState {
   readonly type?: 'final';
   readonly on?: Readonly<Record<string, SubsetTransitions>>;
   readonly always?: SubsetTransitions;
 }
-export interface SubsetRegion {
+interface SubsetRegion {
   readonly initial: string;
   readonly states: Readonly<Record<string, SubsetState>>;
 }

@@ -11,7 +11,7 @@ import type { RunContext } from './context.js';
 import { scopeOf } from './scope.js';
 import { errorMessage } from '../errors/index.js';
 
-export interface DecisionResult {
+interface DecisionResult {
   case: string | null;
   value: unknown;
   next: string[];

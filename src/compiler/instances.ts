@@ -47,7 +47,7 @@ export function instanceFields(ref: { iteration?: number | undefined; item?: num
 }
 
 /** The state an instance's current attempt is in: its status, attempt number and restarts. */
-export interface InstanceState {
+interface InstanceState {
   readonly status: TaskStatus;
   readonly attempts: number;
   readonly restarts?: number;

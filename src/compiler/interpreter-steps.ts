@@ -93,7 +93,7 @@ export function distinct(regions: Region[]): readonly Region[] {
   return regions;
 }
 
-export interface Moved {
+interface Moved {
   readonly states: PersistentVector<RegionState>;
   readonly stamps: PersistentVector<number>;
   readonly moved: readonly Region[];

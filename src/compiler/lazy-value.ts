@@ -26,7 +26,7 @@ interface Target {
 }
 
 /** `{ <region key>: <state key> }` in document order. */
-export function regionRecord(states: PersistentVector<RegionState>): Record<string, string> {
+function regionRecord(states: PersistentVector<RegionState>): Record<string, string> {
   const regions: Record<string, string> = {};
   for (const chunk of states.chunks) for (const s of chunk) regions[s.region.key] = s.key;
   return regions;

@@ -18,14 +18,14 @@ import { scopeOf } from './scope.js';
 import { errorMessage } from '../errors/index.js';
 
 /** What a DO_WHILE without max_iterations allows. */
-export const DEFAULT_MAX_ITERATIONS = 100;
+const DEFAULT_MAX_ITERATIONS = 100;
 
-export interface LoopOutput {
+interface LoopOutput {
   iteration: number;
   iterations: Record<string, unknown>[];
 }
 
-export type LoopOutcome =
+type LoopOutcome =
   | { kind: 'fail'; error: TaskError; output: LoopOutput }
   | { kind: 'repeat'; output: LoopOutput }
   | { kind: 'end'; output: LoopOutput };

@@ -11,9 +11,9 @@ import type { ItemState, RunContext } from './context.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { bodyDef, mapFailure, mapResults, resolveItems, startItems, withItem } from './map.js';
 import { scopeOf } from './scope.js';
-import { nowOf, plusMs, stamped, withTimer, withoutItemTimers, type ActionKit } from './action-kit.js';
+import { nowOf, stamped, withoutItemTimers, type ActionKit } from './action-kit.js';
 
-export function mapActions({ def, task, putTask, withTask, iterationOf }: ActionKit) {
+export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit) {
   const asMap = (id: string) => task(id) as MapTask;
   /** The MAP's tasks with item `event.item` patched (and slots handed on: map.ts). */
   const withItemPatch = (ctx: RunContext, id: string, i: number, patch: Partial<ItemState>) => {
@@ -21,19 +21,8 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
     const items = withItem(asMap(id), t.items!, i, { ...t.items![i]!, ...patch });
     return putTask(ctx, id, { ...t, items });
   };
-  const itemTimeout = (ctx: RunContext, id: string, i: number, attempt: number, now: string) => {
-    const timeoutMs = bodyDef(task, asMap(id)).timeoutMs;
-    return timeoutMs === undefined
-      ? ctx.timers
-      : withTimer(ctx.timers, {
-          task: id,
-          kind: 'timeout',
-          attempt,
-          dueAt: plusMs(now, timeoutMs),
-          ...iterationOf(ctx, id),
-          item: i,
-        });
-  };
+  const itemTimeout = (ctx: RunContext, id: string, i: number, attempt: number, now: string) =>
+    armTimer(ctx, 'timeout', id, attempt, now, bodyDef(task, asMap(id)).timeoutMs, i);
   const itemSettled = (status: 'FAILED' | 'TIMED_OUT') =>
     stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
@@ -112,14 +101,16 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
       );
       return {
         tasks: withItemPatch(context, p.task, i, { status: 'RETRYING', error }),
-        timers: withTimer(withoutItemTimers(context, p.task, i), {
-          task: p.task,
-          kind: 'backoff',
+        timers: armTimer(
+          context,
+          'backoff',
+          p.task,
           attempt,
-          dueAt: plusMs(nowOf(context, event), delay),
-          ...iterationOf(context, p.task),
-          item: i,
-        }),
+          nowOf(context, event),
+          delay,
+          i,
+          withoutItemTimers(context, p.task, i),
+        ),
       };
     }),
     itemFailed: itemSettled('FAILED'),

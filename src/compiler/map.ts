@@ -25,7 +25,7 @@ export function eventItem(t: TaskState, event: ImplementationEvent): ItemState |
 }
 
 /** How many items may fail without failing the MAP. */
-export function toleratedFailures(map: MapTask): number {
+function toleratedFailures(map: MapTask): number {
   return map.optional ? Infinity : (map.tolerateFailures ?? 0);
 }
 

@@ -19,7 +19,7 @@ import type { RunContext, TaskStatus } from './context.js';
 
 type Outcome = 'success' | 'skipped' | 'failed' | 'unsettled';
 
-export interface TaskGraph {
+interface TaskGraph {
   /** Dependencies that are not decisions routing to the task. */
   deps: Map<string, string[]>;
   /** Decisions whose cases route to the task. */
@@ -37,7 +37,7 @@ export interface TaskGraph {
   nodes: Map<string, TaskNode>;
 }
 
-export interface TaskNode {
+interface TaskNode {
   readonly deps: readonly string[];
   readonly gates: readonly string[];
   readonly rule: TriggerRule;

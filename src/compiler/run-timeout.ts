@@ -20,7 +20,7 @@ export const RUN_TIMER_TASK = '$run';
 /** The machine event its firing becomes (fold.ts: `timer.<kind>.<task>`). */
 export const RUN_TIMEOUT_EVENT = `timer.run_timeout.${RUN_TIMER_TASK}`;
 /** The run error of a run that reached its timeout. */
-export const RUN_TIMEOUT_CODE = 'LF_RUN_TIMEOUT';
+const RUN_TIMEOUT_CODE = 'LF_RUN_TIMEOUT';
 
 /** Whether a timer (or a timer.fired's data) is the run timeout's rather than a task's. */
 export const isRunTimer = (t: { task: string }): boolean => t.task === RUN_TIMER_TASK;

@@ -13,7 +13,7 @@ import { nowOf, plusMs, stamped, withTimer, withoutTimers, type ActionKit } from
 type WaitTaskDef = Extract<TaskDef, { type: 'WAIT' }>;
 
 /** A loop-body WAIT's timers carry its iteration (iterationOf: so their firing is this iteration's). */
-export function waitActions({ task, putTask, withTask, iterationOf }: ActionKit) {
+export function waitActions({ task, putTask, withTask, iterationOf, armTimer }: ActionKit) {
   return {
     /** Enters waiting: arms the `wait` timer (duration or until) or, on an event, the optional timeout. */
     startWaiting: stamped(({ context, event }: Args, p: P) => {
@@ -34,15 +34,7 @@ export function waitActions({ task, putTask, withTask, iterationOf }: ActionKit)
               dueAt,
               ...iterationOf(context, p.task),
             })
-          : t.timeoutMs !== undefined
-            ? withTimer(context.timers, {
-                task: p.task,
-                kind: 'timeout',
-                attempt: 1,
-                dueAt: plusMs(now, t.timeoutMs),
-                ...iterationOf(context, p.task),
-              })
-            : context.timers;
+          : armTimer(context, 'timeout', p.task, 1, now, t.timeoutMs);
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }), timers };
     }),
     waitUntilFailed: stamped(({ context, event }: Args, p: P) => {

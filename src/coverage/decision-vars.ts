@@ -6,7 +6,7 @@
 import type { Definition } from '../definition/index.js';
 import { findRefs, type CompiledCondition, type Ref } from '../expressions/index.js';
 
-export type Node = CompiledCondition['ast'];
+type Node = CompiledCondition['ast'];
 
 /** A value a decision reads: a task output path or a workflow input path. */
 export interface Var {

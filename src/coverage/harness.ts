@@ -68,7 +68,7 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
  * expectation) says whether the child run completes (its output) or fails,
  * and what an EMIT's attempt returns. No child run is started.
  */
-export function scriptedChildren(def: Definition, answer: Answerer): ChildExecutor {
+function scriptedChildren(def: Definition, answer: Answerer): ChildExecutor {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   // `instance`: the task, or the MAP item (`fan[1]`) whose body is a workflow, as instances.ts names it.
   const outcome = async (

@@ -36,7 +36,7 @@ export interface Item {
 export interface ExcludedItem extends Item {
   reason: string;
 }
-export interface ItemCatalog {
+interface ItemCatalog {
   /** Counted: each must be covered by a path or explained. */
   applicable: Item[];
   excluded: ExcludedItem[];

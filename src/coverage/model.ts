@@ -77,7 +77,7 @@ export function dependentsOf(def: Definition): Map<string, string[]> {
   return out;
 }
 
-export const SCRIPTED_ERROR = (attempt: number): TaskError => ({
+const SCRIPTED_ERROR = (attempt: number): TaskError => ({
   message: `scripted failure of attempt ${attempt}`,
   code: 'SCRIPTED_FAILURE',
   retryable: true,
@@ -96,7 +96,7 @@ export function approverOf(compiled: CompiledWorkflow, task: string): string {
   );
 }
 
-export function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {
+function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {
   return {
     run: startFold(compiled, {
       runId: MODEL_RUN_ID,

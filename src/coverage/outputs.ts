@@ -16,7 +16,7 @@ import { findRefs, parseCondition, resolveTemplate } from '../expressions/index.
 import { getIn, setIn } from './values.js';
 import { varKey, varOfNode, varOfRef, walk, type Var } from './decision-vars.js';
 
-export { varKey, type Var } from './decision-vars.js';
+export type { Var } from './decision-vars.js';
 
 export interface CaseChoice {
   /** Values of output variables (by varKey) that make the decision choose the case. */

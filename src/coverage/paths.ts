@@ -64,7 +64,7 @@ export interface PathReport {
   excluded: ExcludedItem[];
 }
 
-export interface GenerateOptions {
+interface GenerateOptions {
   /** Most model states visited per input before giving up (xstate/graph's `limit`; it throws rather than truncating). */
   limit?: number;
 }

@@ -10,7 +10,7 @@ import type { RunSnapshot } from '../runtime/index.js';
 import { edgeName, REGION_STATE, RUN_TIMEOUT_ITEM, type Edge, type Item } from './items.js';
 
 /** What an envelope type is called in the region config, without the task id (`timer.backoff`, `approval.rejected`). */
-export function eventKind(ev: PendingEvent): string | null {
+function eventKind(ev: PendingEvent): string | null {
   switch (ev.type) {
     case 'task.started':
     case 'task.completed':

@@ -14,7 +14,7 @@ import { isAlias, isCollection, isMap, isPair, isScalar, visit, type Document, t
  */
 export const MAX_ALIAS_COUNT = 10_000;
 
-export interface AliasProblem {
+interface AliasProblem {
   offset: number;
   message: string;
   /** The alias's name, when no anchor of that name comes before it. */

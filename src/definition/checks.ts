@@ -65,7 +65,7 @@ function checkIds(ctx: CheckContext): void {
  * cases) must not be Object.prototype's own (`__proto__`, `constructor`,
  * `toString`, …): as keys they would reach the prototype instead of the data.
  */
-export function isReservedKey(name: string): boolean {
+function isReservedKey(name: string): boolean {
   return name === 'prototype' || name in Object.prototype;
 }
 

@@ -9,7 +9,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, type Diagnostic } from '../errors/index.js';
-import { formatIssue, isObj } from './issues.js';
+import { formatIssue, isObj, textDiagnostic } from './issues.js';
 import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
 import { parseDuration } from './duration.js';
 import { Locator } from './positions.js';
@@ -59,7 +59,7 @@ const Names = (what: string) =>
     { error: `expected a map of ${what} name: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }` },
   );
 
-export const LimitsFileSchema = z.strictObject(
+const LimitsFileSchema = z.strictObject(
   {
     queues: Names('queue').optional(),
     handlers: Names('handler').optional(),
@@ -110,7 +110,7 @@ export const StoredLimitsSchema = z.object({
   handlers: z.record(z.string().regex(NAME), StoredSpecSchema),
 });
 
-export interface LimitsParse {
+interface LimitsParse {
   limits: GlobalLimits | null;
   diagnostics: Diagnostic[];
 }
@@ -118,57 +118,26 @@ export interface LimitsParse {
 /** Parses a limits file: every problem at its line and column, each naming the fix; `limits` is null when any is an error. */
 export function parseLimits(text: string, file?: string): LimitsParse {
   const withFile = (d: Diagnostic): Diagnostic => (file === undefined ? d : { ...d, file });
+  const invalid = (message: string, at?: { line: number; col: number }) =>
+    withFile(textDiagnostic('LF_LIMITS_INVALID', message, at));
   const over = utf8LengthOver(text, MAX_DEFINITION_BYTES);
   if (over !== null)
-    return {
-      limits: null,
-      diagnostics: [
-        withFile({
-          severity: 'error',
-          code: 'LF_LIMITS_INVALID',
-          message: `a limits file may be at most ${MAX_DEFINITION_BYTES} bytes`,
-          path: [],
-          line: 1,
-          col: 1,
-        }),
-      ],
-    };
+    return { limits: null, diagnostics: [invalid(`a limits file may be at most ${MAX_DEFINITION_BYTES} bytes`)] };
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
-    const pos = lineCounter.linePos(e.pos[0]);
     const duplicate = e.code === 'DUPLICATE_KEY';
-    diagnostics.push(
-      withFile({
-        severity: 'error',
-        code: 'LF_LIMITS_INVALID',
-        message: duplicate ? 'duplicate key: a queue or handler may be named once' : `YAML: ${e.message}`,
-        path: [],
-        line: pos.line,
-        col: pos.col,
-      }),
-    );
+    const message = duplicate ? 'duplicate key: a queue or handler may be named once' : `YAML: ${e.message}`;
+    diagnostics.push(invalid(message, lineCounter.linePos(e.pos[0])));
   }
   if (diagnostics.length > 0) return { limits: null, diagnostics };
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return {
-      limits: null,
-      diagnostics: [
-        withFile({
-          severity: 'error',
-          code: 'LF_LIMITS_INVALID',
-          message: `YAML: ${errorMessage(err)}`,
-          path: [],
-          line: 1,
-          col: 1,
-        }),
-      ],
-    };
+    return { limits: null, diagnostics: [invalid(`YAML: ${errorMessage(err)}`)] };
   }
   // An empty file: no limits (what `limits set` of an empty file stores, clearing them).
   if (raw === null || raw === undefined) return { limits: { queues: {}, handlers: {} }, diagnostics: [] };

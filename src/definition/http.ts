@@ -10,9 +10,9 @@ import { z } from 'zod';
 import { HTTP_METHODS, type HttpTask, type JsonValue, type TaskBase } from './task-types.js';
 
 /** Bytes of a response body an HTTP task's output keeps unless it says (`max_response_body`). */
-export const DEFAULT_HTTP_RESPONSE_BYTES = 256 * 1024;
+const DEFAULT_HTTP_RESPONSE_BYTES = 256 * 1024;
 /** The most `max_response_body` may ask for. */
-export const MAX_HTTP_RESPONSE_BYTES = 64 * 1024 * 1024;
+const MAX_HTTP_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -26,7 +26,7 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** Bytes from 65536, "64KiB", "1MiB" (units are powers of 1024); undefined when it is no size. */
-export function parseSize(v: unknown): number | undefined {
+function parseSize(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : undefined;
   if (typeof v !== 'string') return undefined;
   const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v);
@@ -123,7 +123,7 @@ export function httpTask(t: Record<string, unknown>, base: TaskBase): HttpTask {
 }
 
 /** The request an attempt of `t` sends, as its input: resolved like any input when the attempt starts. */
-export function httpRequest(t: HttpTask): Record<string, JsonValue> {
+function httpRequest(t: HttpTask): Record<string, JsonValue> {
   return {
     method: t.method,
     url: t.url,

@@ -17,7 +17,7 @@ import {
 import { errorMessage, type Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
-import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
+import { formatIssue, isObj, textDiagnostic, unknownKeys, type Finding } from './issues.js';
 import {
   jsonLongerThan,
   MAX_DEFINITION_BYTES,
@@ -98,14 +98,7 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 
 /** The one diagnostic of a definition over MAX_DEFINITION_BYTES: its first line, as nothing of it was read. */
 export function tooLargeDiagnostic(bytes: number, atLeast = false): Diagnostic {
-  return {
-    severity: 'error',
-    code: 'LF_DEFINITION_TOO_LARGE',
-    message: tooLargeMessage(bytes, atLeast),
-    path: [],
-    line: 1,
-    col: 1,
-  };
+  return textDiagnostic('LF_DEFINITION_TOO_LARGE', tooLargeMessage(bytes, atLeast));
 }
 
 export function parseDefinition(text: string, file?: string): ParseResult {
@@ -116,14 +109,10 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // Editors on Windows may start a UTF-8 file with a byte order mark; it is not part of the text.
   const source = stripBanner(text.startsWith('\uFEFF') ? text.slice(1) : text);
   if (source === null) {
-    const d: Diagnostic = {
-      severity: 'error',
-      code: 'LF_NO_WORKFLOW',
-      message: 'expected a top-level `workflow:` key (at the start of a line, nothing after it but a comment)',
-      path: [],
-      line: 1,
-      col: 1,
-    };
+    const d = textDiagnostic(
+      'LF_NO_WORKFLOW',
+      'expected a top-level `workflow:` key (at the start of a line, nothing after it but a comment)',
+    );
     return { definition: null, diagnostics: [withFile(d)] };
   }
   const lineCounter = new LineCounter();
@@ -132,20 +121,8 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // A document nested past what the parser can follow: one clear error at the first place, not one stack overflow per level.
   const overflow = doc.errors.find((e) => isStackOverflow(e.message));
   if (overflow) {
-    const pos = lineCounter.linePos(overflow.pos[0]);
-    return {
-      definition: null,
-      diagnostics: [
-        withFile({
-          severity: 'error',
-          code: 'LF_YAML_TOO_DEEP',
-          message: TOO_DEEP_MESSAGE,
-          path: [],
-          line: pos.line,
-          col: pos.col,
-        }),
-      ],
-    };
+    const d = textDiagnostic('LF_YAML_TOO_DEEP', TOO_DEEP_MESSAGE, lineCounter.linePos(overflow.pos[0]));
+    return { definition: null, diagnostics: [withFile(d)] };
   }
   const yamlProblems = [
     ...doc.errors.map((e) => ({ e, severity: 'error' as const })),
@@ -160,37 +137,16 @@ export function parseDefinition(text: string, file?: string): ParseResult {
         .match(/^[^:\n]*/)?.[0]
         .trim() ?? '';
     const message = duplicate ? `duplicate key "${key}"; a key may appear only once in a map` : `YAML: ${e.message}`;
-    diagnostics.push(
-      withFile({
-        severity,
-        code: duplicate ? 'LF_YAML_DUPLICATE_KEY' : 'LF_YAML_SYNTAX',
-        message,
-        path: [],
-        line: pos.line,
-        col: pos.col,
-      }),
-    );
+    const code = duplicate ? 'LF_YAML_DUPLICATE_KEY' : 'LF_YAML_SYNTAX';
+    diagnostics.push(withFile(textDiagnostic(code, message, pos, severity)));
   }
   // A document that does not parse has no reliable tree: report the syntax problems alone.
   if (doc.errors.length > 0) return { definition: null, diagnostics: diagnostics.sort(byPosition) };
 
   const deep = tooDeep(doc);
   if (deep !== null) {
-    const pos = lineCounter.linePos(deep);
-    return {
-      definition: null,
-      diagnostics: [
-        ...diagnostics,
-        withFile({
-          severity: 'error',
-          code: 'LF_YAML_TOO_DEEP',
-          message: TOO_DEEP_MESSAGE,
-          path: [],
-          line: pos.line,
-          col: pos.col,
-        }),
-      ].sort(byPosition),
-    };
+    const d = textDiagnostic('LF_YAML_TOO_DEEP', TOO_DEEP_MESSAGE, lineCounter.linePos(deep));
+    return { definition: null, diagnostics: [...diagnostics, withFile(d)].sort(byPosition) };
   }
   // Aliases that cannot become a tree (unresolved, or inside their own anchor) are refused before toJS.
   const aliasIssues = aliasProblems(doc);
@@ -201,16 +157,8 @@ export function parseDefinition(text: string, file?: string): ParseResult {
       const inBanner =
         a.unknown !== undefined &&
         new RegExp(`&${a.unknown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![^\\s,\\]}])`).test(banner);
-      diagnostics.push(
-        withFile({
-          severity: 'error',
-          code: 'LF_YAML_ALIAS',
-          message: inBanner ? anchorInBannerMessage(a.unknown!) : a.message,
-          path: [],
-          line: pos.line,
-          col: pos.col,
-        }),
-      );
+      const message = inBanner ? anchorInBannerMessage(a.unknown!) : a.message;
+      diagnostics.push(withFile(textDiagnostic('LF_YAML_ALIAS', message, pos)));
     }
     return { definition: null, diagnostics: diagnostics.sort(byPosition) };
   }
@@ -224,14 +172,7 @@ export function parseDefinition(text: string, file?: string): ParseResult {
       ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out or use fewer nested aliases`
       : `YAML: ${errorMessage(err)}`;
     const at = lineCounter.linePos(excessive ? firstAliasOffset(doc) : 0);
-    const d: Diagnostic = {
-      severity: 'error',
-      code: excessive ? 'LF_YAML_ALIAS' : 'LF_YAML_SYNTAX',
-      message,
-      path: [],
-      line: at.line,
-      col: at.col,
-    };
+    const d = textDiagnostic(excessive ? 'LF_YAML_ALIAS' : 'LF_YAML_SYNTAX', message, at);
     return { definition: null, diagnostics: [...diagnostics, withFile(d)].sort(byPosition) };
   }
   const locator = new Locator(doc, lineCounter, source);

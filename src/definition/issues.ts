@@ -4,7 +4,7 @@
  * did-you-mean suggestions.
  */
 import type { z } from 'zod';
-import type { ErrorCode } from '../errors/index.js';
+import type { Diagnostic, ErrorCode } from '../errors/index.js';
 import { KNOWN_KEYS } from './schema.js';
 import { TASK_TYPES } from './task-types.js';
 
@@ -18,6 +18,16 @@ export interface Finding {
   onKey?: boolean;
   /** 0-based offset inside the string value (template problems). */
   inString?: number;
+}
+
+/** A problem of the document's text rather than of a value in its tree: at `at` (the first line and column by default). */
+export function textDiagnostic(
+  code: ErrorCode,
+  message: string,
+  at: { line: number; col: number } = { line: 1, col: 1 },
+  severity: Diagnostic['severity'] = 'error',
+): Diagnostic {
+  return { severity, code, message, path: [], line: at.line, col: at.col };
 }
 
 export function isObj(v: unknown): v is Record<string, unknown> {
@@ -35,7 +45,7 @@ export function rawAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** `workflow.tasks[2].retry_policy.backoff` */
-export function pathString(path: readonly PropertyKey[]): string {
+function pathString(path: readonly PropertyKey[]): string {
   return path
     .map((seg, i) => {
       if (typeof seg === 'number') return `[${seg}]`;
@@ -46,7 +56,7 @@ export function pathString(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === null) return 'an empty value';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';
@@ -69,7 +79,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate, if it is close enough to be the intended word. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
+function suggest(word: string, candidates: readonly string[]): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;

@@ -13,7 +13,7 @@
  * Pure: callers that read files check the size first (files/source.ts).
  */
 export const MAX_DEFINITION_BYTES = 1024 * 1024;
-export const MAX_DEFINITION_TEXT = '1 MiB';
+const MAX_DEFINITION_TEXT = '1 MiB';
 export const MAX_TASKS = 5000;
 /**
  * As stored: a file of 5,000 tasks near 1 MiB normalises to under 2 MiB
@@ -22,7 +22,7 @@ export const MAX_TASKS = 5000;
  * run.started commit (definition and input) must fit.
  */
 export const MAX_DEFINITION_JSON_BYTES = 4 * 1024 * 1024;
-export const MAX_DEFINITION_JSON_TEXT = '4 MiB';
+const MAX_DEFINITION_JSON_TEXT = '4 MiB';
 
 const SPLIT = 'split it into workflows that call each other (SUB_WORKFLOW, or a MAP with `workflow:`)';
 

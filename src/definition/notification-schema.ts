@@ -8,7 +8,7 @@ import { NOTIFY_ON } from './types.js';
 import { MAX_ATTEMPTS } from './task-schema.js';
 
 /** An absolute http(s) URL: what a webhook may be (no file:, data:, javascript: or relative URLs). */
-export function isHttpUrl(text: string): boolean {
+function isHttpUrl(text: string): boolean {
   try {
     const u = new URL(text);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
@@ -18,7 +18,7 @@ export function isHttpUrl(text: string): boolean {
 }
 
 /** Headers ledgerflow sets on a webhook's POST itself: a rule may not set them. */
-export const RESERVED_WEBHOOK_HEADERS = [
+const RESERVED_WEBHOOK_HEADERS = [
   'content-type',
   'content-length',
   'host',

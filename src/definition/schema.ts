@@ -42,7 +42,7 @@ const MonitoringSchema = z.looseObject(
 );
 
 const InputType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'any']);
-export const InputSpecSchema = z.object({
+const InputSpecSchema = z.object({
   type: InputType.optional(),
   default: z.unknown().optional(),
   description: z.string().optional(),
@@ -54,7 +54,7 @@ const GateKey = Template.meta({
     'Groups events (a template over ${event.…}); each value has its own burst or window. Default: one for the trigger.',
 });
 const GatePeriod = Duration.refine((v) => parseDuration(v) !== 0, { error: 'must be longer than 0, e.g. "30s"' });
-export const DebounceSchema = z.strictObject(
+const DebounceSchema = z.strictObject(
   {
     period: GatePeriod.meta({ description: "Quiet time after the burst's last event before its one run starts." }),
     key: GateKey.optional(),
@@ -62,7 +62,7 @@ export const DebounceSchema = z.strictObject(
   { error: 'expected { period: 30s, key: "${event.data.<field>}" }' },
 );
 /** An event trigger's `throttle`: at most `limit` runs start in any span of `per`; the rest wait (queue) or are dropped. */
-export const ThrottleSchema = z.strictObject(
+const ThrottleSchema = z.strictObject(
   {
     limit: z
       .number({ error: 'expected a whole number of runs, e.g. 10' })

@@ -12,7 +12,7 @@ export const SEARCH_TYPES = ['string', 'number', 'bool', 'time'] as const satisf
 export const SEARCH_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const MAX_SEARCH_ATTRS = 32;
 /** A string value longer than this is cut (the index keeps every run's values). */
-export const MAX_SEARCH_TEXT = 256;
+const MAX_SEARCH_TEXT = 256;
 
 /** The type a shorthand (`name: value`) has: a number or boolean literal is one; anything else (text, a template) is a string. */
 export function shorthandType(v: unknown): SearchType {
@@ -40,7 +40,7 @@ export function toSearchValue(type: SearchType, v: unknown): SearchValue | null 
 }
 
 /** An ISO time (normalized to UTC, milliseconds) from a date text or epoch milliseconds; null otherwise. */
-export function timeText(v: unknown): string | null {
+function timeText(v: unknown): string | null {
   if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) <= 8.64e15 ? new Date(v).toISOString() : null;
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) return null;
   const ms = Date.parse(v);

@@ -61,7 +61,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */
-export const COMMAND_ENV_RESERVED = [
+const COMMAND_ENV_RESERVED = [
   'LF_RUN_ID',
   'LF_WORKFLOW_ID',
   'LF_TASK_ID',

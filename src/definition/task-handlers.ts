@@ -25,7 +25,7 @@ export function handlerName(task: TaskDef): string {
 export const STATION_NAME = /^[A-Za-z0-9_-]{1,56}$/;
 
 /** The queue a station's tasks wait on (`station: north` → `station-north`): its workers serve it. */
-export const STATION_QUEUE_PREFIX = 'station-';
+const STATION_QUEUE_PREFIX = 'station-';
 export function stationQueue(station: string): string {
   return `${STATION_QUEUE_PREFIX}${station}`;
 }

@@ -23,7 +23,7 @@ export interface GraphNode {
   subWorkflow?: string;
 }
 
-export type GraphEdgeKind = 'depends' | 'case' | 'fork' | 'join' | 'loop' | 'map' | 'sub';
+type GraphEdgeKind = 'depends' | 'case' | 'fork' | 'join' | 'loop' | 'map' | 'sub';
 /** `from` runs before `to` (for `sub`: the task starts that workflow). */
 export interface GraphEdge {
   from: string;

@@ -153,9 +153,9 @@ export const ApprovalRecordedData = z.object({
   unauthenticated: z.literal(true).optional(),
 });
 /** Largest signal payload, as JSON text: signals come from outside (CLI, NATS) and are kept in the log. */
-export const MAX_SIGNAL_DATA_BYTES = 64 * 1024;
+const MAX_SIGNAL_DATA_BYTES = 64 * 1024;
 /** A signal name: what a WAIT's `event:` names (1-256 characters, no control characters). */
-export const SignalNameSchema = z
+const SignalNameSchema = z
   .string()
   .min(1)
   .max(256)

@@ -16,7 +16,7 @@ import { StoreError } from '../errors/index.js';
 import { attemptQueue } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 
-export const AGENT_QUEUES_DOC = 'agent-queues';
+const AGENT_QUEUES_DOC = 'agent-queues';
 
 /** `skillSets`: each agent's skills that declared the queue (`skills`: the last one's, as before skill routing). */
 const Declared = z.object({
@@ -26,10 +26,10 @@ const Declared = z.object({
   skillSets: z.array(z.array(z.string())).optional(),
 });
 const AgentQueuesSchema = z.object({ queues: z.record(z.string(), Declared) });
-export type AgentQueue = z.infer<typeof Declared>;
+type AgentQueue = z.infer<typeof Declared>;
 
 /** The declared queues (with what each agent said of itself when it declared it). */
-export async function readAgentQueueDoc(store: EventStore): Promise<Record<string, AgentQueue>> {
+async function readAgentQueueDoc(store: EventStore): Promise<Record<string, AgentQueue>> {
   if (!store.readShared) return {};
   const doc = await store.readShared(AGENT_QUEUES_DOC);
   if (doc === null || doc === undefined) return {};

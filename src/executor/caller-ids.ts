@@ -15,7 +15,7 @@ import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 
 /** Room for `--<generation>` within a run id's 128 characters. */
-export const CALLER_RUN_ID_MAX = 100;
+const CALLER_RUN_ID_MAX = 100;
 const GENERATION_SUFFIX = /--\d+$/;
 
 const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} characters among A-Z a-z 0-9 _ - and does not end in --<digits> (kept for the runs that reuse an id: <id>--2, <id>--3, …)`;
@@ -60,7 +60,7 @@ export function checkIdReuse(value: unknown, what = 'id reuse policy'): IdReuseP
 }
 
 /** The run id of the `generation`-th run started under caller id `id` (1: `id` itself). */
-export function generationRunId(id: string, generation: number): string {
+function generationRunId(id: string, generation: number): string {
   return generation === 1 ? id : `${id}--${generation}`;
 }
 
@@ -73,7 +73,7 @@ export interface RunHead {
 }
 
 /** The run's head, or null when it has no events. */
-export async function runHead(store: EventStore, runId: string): Promise<RunHead | null> {
+async function runHead(store: EventStore, runId: string): Promise<RunHead | null> {
   const last = await store.lastSeq(runId);
   if (last === 0) return null;
   const [event] = await store.read(runId, { fromSeq: last, toSeq: last });
@@ -82,7 +82,7 @@ export async function runHead(store: EventStore, runId: string): Promise<RunHead
 }
 
 /** What a start under a caller id does: start the run `runId`, or return the run that has it. */
-export type StartDecision = { kind: 'new'; runId: string } | { kind: 'existing'; head: RunHead };
+type StartDecision = { kind: 'new'; runId: string } | { kind: 'existing'; head: RunHead };
 
 /**
  * The latest run of the chain `id` names, found in O(log n) reads: the chain
@@ -128,7 +128,7 @@ export async function decideStart(
 }
 
 /** Whether a start under `policy` may begin a new run after one that stands at `status` (never while it is going). */
-export function reusable(status: WorkflowStatus, policy: IdReusePolicy): boolean {
+function reusable(status: WorkflowStatus, policy: IdReusePolicy): boolean {
   if (!SETTLED_STATUSES.includes(status)) return false;
   if (policy === 'allow') return true;
   return policy === 'allow_after_failure' && status !== 'COMPLETED';

@@ -15,7 +15,7 @@ import type { ParentRef, RunView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 
 /** What a run's run.started says of it, as far as this check needs. */
-export interface StartedAs {
+interface StartedAs {
   workflowId: string;
   parent?: Partial<ParentRef>;
 }
@@ -27,7 +27,7 @@ export interface ChildRef {
 }
 
 /** Where a child is: the run id it is (or is to be) started under, and that run's run.started (null: not written yet). */
-export interface ChildPlace {
+interface ChildPlace {
   runId: string;
   started: StartedAs | null;
 }

@@ -17,12 +17,12 @@ import type { ChildOutcome } from './child-outcome.js';
 import type { RunCommits } from './run-commits.js';
 
 /** A child's definition as found, with what its run.started records of where it came from. */
-export interface FoundChild {
+interface FoundChild {
   definition: Definition;
   source?: Pick<RunSource, 'file' | 'handlers'>;
 }
 
-export interface ChildStartOptions {
+interface ChildStartOptions {
   /** How many runs are above the child (its parent's depth + 1). Asked only when the child has not started. */
   depth(): number | Promise<number>;
   /** The child's definition, or why there is none (the parent attempt's error). Asked only when the child has not started and the effect carries none. */
@@ -38,7 +38,7 @@ export interface ChildStartOptions {
  * run that is not this child holds that: child-owner.ts); the run id it is under once that run is this attempt's
  * child, else the attempt's error.
  */
-export async function beginChild(
+async function beginChild(
   commits: RunCommits,
   effect: StartChild,
   o: ChildStartOptions,
@@ -80,7 +80,7 @@ export async function beginChild(
 }
 
 /** What a child run is to each executor: where its start is written and its definition found, how it goes on. */
-export interface ChildPort extends ChildStartOptions {
+interface ChildPort extends ChildStartOptions {
   readonly commits: RunCommits;
   /** Child `runId` (started, or found there) goes on: its outcome for the parent's attempt, `waiting` while it has none. */
   run(runId: string): Promise<ChildOutcome>;

@@ -31,7 +31,6 @@ export { agentSkillSets, agentTaskBody, declareAgentQueue, forFileAgents, readAg
 export {
   judgeInput,
   recordInput,
-  type AgentOutcomeVerdict,
   type InputOutcome,
   type RunInput,
 } from './outside-inputs.js';

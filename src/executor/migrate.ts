@@ -17,7 +17,7 @@ import {
   foldEvents,
   judgeMigration,
   migratedEvent,
-  recordedState,
+  envelopeOf,
   runStatus,
   type Divergence,
   type TaskMap,
@@ -42,7 +42,7 @@ export interface MigrationRow {
   refused?: { code: string; message: string };
 }
 
-export interface MigrateOptions {
+interface MigrateOptions {
   /** Only judge: nothing is written. */
   dryRun: boolean;
   /** Who migrates (run.migrated's `by`). */
@@ -80,14 +80,7 @@ export async function migrateRun(
     const { current, seq, snapshot } = row;
     const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
     const after = applyEvent(current, snapshot, ev).snapshot;
-    const env = {
-      ...ev,
-      runId,
-      workflowId: after.context.workflowId,
-      version: after.context.version,
-      seq: seq + 1,
-      state: recordedState(after),
-    } as EventEnvelope;
+    const env = envelopeOf(runId, seq + 1, ev, after);
     // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
     const written = await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
     // The same migration written already (another migrate at the same moment, or this one's own retried append): counted, not migrated twice.
@@ -147,7 +140,7 @@ function judged(events: EventEnvelope[], target: CompiledWorkflow, map: TaskMap)
 }
 
 /** The rows of a migration, counted by verdict (and, when real, how many were migrated and how many refused). */
-export interface MigrationCounts {
+interface MigrationCounts {
   judged: number;
   as_is: number;
   with_map: number;

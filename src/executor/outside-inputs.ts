@@ -22,7 +22,7 @@ import {
   slotsFreed,
   applyEvent,
   inputWouldRecordRefusal,
-  recordedState,
+  envelopeOf,
   reviewInput,
   rejectionReason,
   refusedBefore,
@@ -95,7 +95,7 @@ export type AgentOutcomeVerdict =
   | { kind: 'already'; seq: number }
   | { kind: 'refused'; reason: string };
 
-export interface OutsideInputsOptions {
+interface OutsideInputsOptions {
   store: EventStore;
   clock: Clock;
   /** The run folded from its log (the Engine's load): every round reads it afresh. */
@@ -136,15 +136,7 @@ export class OutsideInputs {
     after: RunSnapshot,
     def: Definition,
   ): Promise<EventEnvelope> {
-    const ctx = after.context;
-    const env = {
-      ...ev,
-      runId,
-      workflowId: ctx.workflowId,
-      version: ctx.version,
-      seq: seq + 1,
-      state: recordedState(after),
-    } as EventEnvelope;
+    const env = envelopeOf(runId, seq + 1, ev, after);
     await appendCommit(this.o.store, runId, seq, randomHex(6), [env]);
     this.o.onAppended?.([env], after, def);
     return env;

@@ -14,22 +14,11 @@ import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import {
-  foldEvents,
-  gatesOf,
-  runOrigin,
-  runView,
-  type Handlers,
-  type InputSender,
-  type RunInput,
-  type RunView,
-} from '../runtime/index.js';
+import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { useNativeDigest } from './native-digest.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
 import { shownChildRunId, withChildrenShown } from './child-owner.js';
-import type { InstanceRef } from '../compiler/index.js';
-import type { TaskError } from '../events/index.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
 import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
@@ -47,7 +36,7 @@ export interface StartedUnderId {
   existing: boolean;
 }
 
-export interface RunCommitsOptions {
+interface RunCommitsOptions {
   store: EventStore;
   clock?: Clock;
 }
@@ -251,32 +240,21 @@ export class RunCommits {
    * Records a person's input (OutsideInputs.input: refusals throw); whoever drives the run acts on it. A decision,
    * signal or cancel that settled the run freed its concurrency slot: the queued runs it let in are admitted before this returns.
    */
-  async input(
-    runId: string,
-    input: RunInput,
-    who: Omit<InputSender, 'time'>,
-  ): Promise<{ changed: boolean; view: RunView }> {
-    try {
-      return await this.outside.input(runId, input, who);
-    } finally {
-      await this.admissions.flush();
-    }
+  input(...args: Parameters<OutsideInputs['input']>): Promise<{ changed: boolean; view: RunView }> {
+    return this.admitting(this.outside.input(...args));
   }
 
   /** Records the outcome of an attempt an agent outside the engines ran, fenced by its token (OutsideInputs.recordOutcome). */
-  async recordOutcome(
-    runId: string,
-    ref: InstanceRef,
-    attempt: number,
-    token: string,
-    outcome: { output: unknown } | { error: TaskError },
-    by: string,
-    proven = false,
-  ): Promise<AgentOutcomeVerdict> {
+  recordOutcome(...args: Parameters<OutsideInputs['recordOutcome']>): Promise<AgentOutcomeVerdict> {
+    return this.admitting(this.outside.recordOutcome(...args));
+  }
+
+  /** An outside commit that settled the run freed its slot: the queued runs it let in are admitted once it is done. */
+  private async admitting<T>(commit: Promise<T>): Promise<T> {
     try {
-      return await this.outside.recordOutcome(runId, ref, attempt, token, outcome, by, proven);
+      return await commit;
     } finally {
-      await this.admissions.flush(); // an outcome that settled the run freed its concurrency slot
+      await this.admissions.flush();
     }
   }
 }

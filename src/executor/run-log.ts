@@ -52,7 +52,7 @@ export function appendCommit(
 }
 
 /** A run moved on by other writers' events: the events read and the state and sequence they lead to. */
-export interface CaughtUp {
+interface CaughtUp {
   events: EventEnvelope[];
   snapshot: RunSnapshot;
   seq: number;
@@ -76,7 +76,7 @@ export async function catchUp(
 }
 
 /** An input of the open group; `derived`: a task.started the fold added itself (see OpenGroup). */
-export interface GroupInput {
+interface GroupInput {
   event: PendingEvent;
   derived: boolean;
 }
@@ -87,7 +87,7 @@ export interface GroupInput {
  * marks the task.started events the driver added itself: when another writer
  * got there first they are dropped quietly, not reported as stale.
  */
-export interface OpenGroup {
+interface OpenGroup {
   inputs: GroupInput[];
   events: EventEnvelope[];
   snapshot: RunSnapshot;
@@ -95,7 +95,7 @@ export interface OpenGroup {
   openedAt: number;
 }
 
-export interface RunLogOptions {
+interface RunLogOptions {
   store: EventStore;
   compiled: CompiledWorkflow;
   snapshot: RunSnapshot;

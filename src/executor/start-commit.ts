@@ -24,6 +24,7 @@ import {
   startedOf,
   NEW_RUN_STATE_HASH_VERSION,
   recordedState,
+  envelopeOf,
   startFold,
   type RunSnapshot,
   missingHandlers,
@@ -237,21 +238,7 @@ function queuedCommit(
     data: { priority: adm.priority, key: adm.key, limit: adm.limit, holds: true },
   };
   const after = applyEvent(compiled, snapshot, ev).snapshot;
-  const ctx = after.context;
-  return {
-    events: [
-      {
-        ...ev,
-        runId: ctx.runId,
-        workflowId: ctx.workflowId,
-        version: ctx.version,
-        seq: 2,
-        state: recordedState(after),
-      } as EventEnvelope,
-    ],
-    snapshot: after,
-    seq: 2,
-  };
+  return { events: [envelopeOf(after.context.runId, 2, ev, after)], snapshot: after, seq: 2 };
 }
 
 /** The start of a retry of the FAILED or CANCELLED run `runId` (Engine.retry, Engine.runRetry); `load`: the Engine's. */

@@ -13,13 +13,13 @@ import type { RunSource } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 
 /** What a run's run.started says of it, as far as this check needs. */
-export interface StartedRun {
+interface StartedRun {
   workflowId: string;
   source?: RunSource;
 }
 
 /** What the run under the id is when it is not the run this starter would have started; null when it is. */
-export function startedByOther(started: StartedRun, workflowId: string, source: RunSource): string | null {
+function startedByOther(started: StartedRun, workflowId: string, source: RunSource): string | null {
   const theirs = started.source ?? {};
   const same =
     started.workflowId === workflowId &&

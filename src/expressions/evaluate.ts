@@ -78,7 +78,7 @@ function canonical(v: unknown, quotedKeys: Map<string, string>): string {
   return `{${entries.join(',')}}`;
 }
 
-export function looseEquals(a: unknown, b: unknown): boolean {
+function looseEquals(a: unknown, b: unknown): boolean {
   const x = a === undefined ? null : a;
   const y = b === undefined ? null : b;
   const nx = asNumber(x);
@@ -162,7 +162,7 @@ function call(fn: FunctionName, args: unknown[]): unknown {
   }
 }
 
-export function truthy(v: unknown): boolean {
+function truthy(v: unknown): boolean {
   return Boolean(v) && !(typeof v === 'number' && Number.isNaN(v));
 }
 

@@ -21,7 +21,7 @@ export type Ref =
    */
   | { kind: 'secret'; name: string };
 
-export interface RefOccurrence {
+interface RefOccurrence {
   ref: Ref;
   /** The whole occurrence as written, `${...}` included. */
   text: string;
@@ -31,15 +31,15 @@ export interface RefOccurrence {
 
 /** A secret's name: what `${secrets.NAME}`, LEDGERFLOW_SECRET_<NAME> and the providers' keys use. */
 export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-export const TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-export const WORKFLOW_FIELDS = ['id', 'runId', 'version'] as const;
+const TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const WORKFLOW_FIELDS = ['id', 'runId', 'version'] as const;
 export const TASK_FIELDS = ['output', 'status', 'error', 'attempts'] as const;
 /** Fields of a trigger event (see triggers/): `data` has a path, the others are plain values. */
-export const EVENT_FIELDS = ['id', 'type', 'time', 'source', 'data'] as const;
+const EVENT_FIELDS = ['id', 'type', 'time', 'source', 'data'] as const;
 /** Never walked into: reading them could reach Object.prototype and friends. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-export const ACCEPTED_FORMS =
+const ACCEPTED_FORMS =
   'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>}, ${workflow.variables.<name>[.path]} ' +
   'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
   'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}; ' +
@@ -50,7 +50,7 @@ export const ACCEPTED_FORMS =
  * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of
  * the first bad character instead when the text is not a plain path.
  */
-export function splitPath(body: string): string[] | number {
+function splitPath(body: string): string[] | number {
   const segs: string[] = [];
   const name = /[A-Za-z0-9_$-]+/y;
   const index = /\[(\d+)\]/y;

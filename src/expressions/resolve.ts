@@ -39,7 +39,7 @@ export function getOwn(value: unknown, key: string | number): unknown {
   return undefined;
 }
 
-export function getPath(value: unknown, path: readonly (string | number)[]): unknown {
+function getPath(value: unknown, path: readonly (string | number)[]): unknown {
   let v = value;
   for (const seg of path) {
     if (v === undefined) return undefined;

@@ -15,8 +15,8 @@
 import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { canonicalJson, resolveTemplate } from '../expressions/index.js';
-import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
-import { applyEvent, foldEvents, recordedState } from '../runtime/index.js';
+import { SETTLED_STATUSES, type PendingEvent } from '../events/index.js';
+import { applyEvent, envelopeOf, foldEvents } from '../runtime/index.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import { appendCommit, commitWithRetry, type Clock } from '../executor/commit.js';
 import { cachedFacts, rememberFacts, settledRunsOf } from './admission-cache.js';
@@ -154,7 +154,7 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
  * (admitted before, by a process that died before it wrote the slot
  * document); or gone (no log, settled, cancelled meanwhile).
  */
-export type AdmitOutcome = 'admitted' | 'holding' | 'gone';
+type AdmitOutcome = 'admitted' | 'holding' | 'gone';
 
 /** Appends run.admitted to a run still QUEUED. */
 export async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<AdmitOutcome> {
@@ -171,16 +171,7 @@ export async function admitOne(store: EventStore, clock: Clock, runId: string, b
     };
     const r = applyEvent(compiled, snapshot, ev);
     if (!r.accepted) return 'gone';
-    const ctx = r.snapshot.context;
-    const env = {
-      ...ev,
-      runId,
-      workflowId: ctx.workflowId,
-      version: ctx.version,
-      seq: seq + 1,
-      state: recordedState(r.snapshot),
-    } as EventEnvelope;
-    await appendCommit(store, runId, seq, 'admit', [env]);
+    await appendCommit(store, runId, seq, 'admit', [envelopeOf(runId, seq + 1, ev, r.snapshot)]);
     return 'admitted';
   });
 }

@@ -29,10 +29,10 @@ import { askSkills, type SkillAsk, type SkillCheck } from './skill-gate.js';
 import { askGate, gateDocName, kickGate, stillHolds, withdrawWait, type GateAnswer } from './task-gate.js';
 
 /** The document a breaker's state is kept under (beside its part's slots and window). */
-export const breakerDocName = (part: string): string => gateDocName(`${part}#breaker`);
+const breakerDocName = (part: string): string => gateDocName(`${part}#breaker`);
 
 /** The shared document listing every breaker that has had a state: what `ledgerflow limits` and Prometheus show. */
-export const BREAKERS_DOC = 'breakers';
+const BREAKERS_DOC = 'breakers';
 
 /** A breaker document as read: anything not shaped as one (hand-edited, another version's) is a closed breaker. */
 function stateOf(doc: unknown): BreakerState {
@@ -44,20 +44,18 @@ const read = async (store: EventStore, part: string): Promise<BreakerState> =>
   stateOf(store.readShared ? await store.readShared(breakerDocName(part)) : null);
 
 /** The breakers an attempt of `gate` passes, in one order for every attempt (by name). */
-export const breakerParts = (gate: TaskGate): GatePart[] =>
+const breakerParts = (gate: TaskGate): GatePart[] =>
   gate.parts.filter((p) => p.breaker !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** Not granted: which breaker holds it, and when it half-opens (absent: opened by an operator, or half open with another's probe). */
-export type BreakerAsk =
-  | { granted: true }
-  | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
+type BreakerAsk = { granted: true } | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
 
 /**
  * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet
  * (longer than PROBE_CHECK_AFTER_MS, and its run's log says the attempt neither runs nor waits) gives the probe
  * to this attempt.
  */
-export async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number): Promise<BreakerAsk> {
+async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number): Promise<BreakerAsk> {
   const parts = breakerParts(w.gate);
   if (parts.length === 0 || !store.updateShared || !store.readShared) return { granted: true };
   const key = holderKey(w.runId, w.instance, w.attempt);
@@ -115,7 +113,7 @@ export async function askBreakers(store: EventStore, w: WaitAttempt, now: () => 
 }
 
 /** Gives up a probe an attempt was let through as and will not run (its wait was withdrawn): the next asker probes. */
-export async function withdrawProbe(store: EventStore, w: WaitAttempt): Promise<void> {
+async function withdrawProbe(store: EventStore, w: WaitAttempt): Promise<void> {
   if (!store.updateShared || !store.readShared) return;
   const key = holderKey(w.runId, w.instance, w.attempt);
   for (const p of breakerParts(w.gate)) {
@@ -230,7 +228,7 @@ export async function setBreaker(
 }
 
 /** Which of `names` are open or half open at `now`: what a waiting task's status names (a closed breaker holds nothing). */
-export async function openBreakers(store: EventStore, names: readonly string[], now: number): Promise<Set<string>> {
+async function openBreakers(store: EventStore, names: readonly string[], now: number): Promise<Set<string>> {
   const open = new Set<string>();
   for (const n of names) if (phaseAt(await read(store, n), now) !== 'closed') open.add(n);
   return open;

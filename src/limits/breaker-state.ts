@@ -44,12 +44,12 @@ export const BreakerStateSchema = z.object({
   changedAt: z.number().optional(),
 });
 export type BreakerState = z.infer<typeof BreakerStateSchema>;
-export type BreakerProbe = z.infer<typeof ProbeSchema>;
+type BreakerProbe = z.infer<typeof ProbeSchema>;
 
 export const closedBreaker = (): BreakerState => ({ phase: 'closed', failures: [] });
 
 /** How often an attempt held by an open breaker asks again when nothing says sooner: an operator's `close` reaches waiters within it. */
-export const BREAKER_POLL_MS = 1000;
+const BREAKER_POLL_MS = 1000;
 
 /** The phase at `now`: an open breaker whose `open_for` has passed is half open (its probe not yet let through). */
 export function phaseAt(state: BreakerState, now: number): BreakerPhase {
@@ -57,7 +57,7 @@ export function phaseAt(state: BreakerState, now: number): BreakerPhase {
   return state.phase;
 }
 
-export type BreakerAnswer = { granted: true; probe: boolean } | { granted: false; retryInMs: number };
+type BreakerAnswer = { granted: true; probe: boolean } | { granted: false; retryInMs: number };
 
 /**
  * One ask of an attempt (`key`, holder key `<runId>/<instance>/<attempt>`), in place on `state`: closed lets it

@@ -68,11 +68,11 @@ export const emptyGateState = (): GateState => ({ holders: {}, waiters: {}, star
 /** A waiter that has not asked for this long has died (its process, its engine): it loses its place. */
 export const WAITER_TTL_MS = 30_000;
 /** How often a waiter asks again when nothing says when a place will free (a slot frees at an attempt's end). */
-export const POLL_MS = 250;
+const POLL_MS = 250;
 /** The longest a waiter waits before asking again: well within WAITER_TTL_MS, so a live waiter never loses its place. */
-export const MAX_RETRY_MS = 10_000;
+const MAX_RETRY_MS = 10_000;
 /** A holder granted longer ago than this, and not checked for as long, is checked against its run's log when the gate is full. */
-export const VERIFY_AFTER_MS = 3_000;
+const VERIFY_AFTER_MS = 3_000;
 
 /** The limits one gate document keeps: a slot count, a rate window, or both. */
 export interface GateLimits {
@@ -97,7 +97,7 @@ export interface GateAsk {
   reserve?: boolean;
 }
 
-export interface GateDecision {
+interface GateDecision {
   granted: boolean;
   /** When to ask again, if not granted. */
   retryInMs: number;
@@ -173,7 +173,7 @@ export function decide(state: GateState, ask: GateAsk, dead: ReadonlySet<string>
 }
 
 /** How far ahead the line is given start times: far enough that an engine's delay in asking again never leaves the window idle. */
-export const RESERVE_AHEAD_MS = 1000;
+const RESERVE_AHEAD_MS = 1000;
 
 /**
  * A rate window that hands out start times rather than "now or not": at each ask, the waiters are given, in

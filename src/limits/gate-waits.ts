@@ -23,7 +23,7 @@ import type { SkillCheck } from './skill-gate.js';
 import { gateParts, onGateKick } from './task-gate.js';
 
 /** `since`: when it began to wait (its place in every line); `said`: why it is held is in the run's history already. */
-export interface WaitRound {
+interface WaitRound {
   store: EventStore;
   compiled: CompiledWorkflow;
   state: RunSnapshot;
@@ -36,7 +36,7 @@ export interface WaitRound {
 }
 
 /** Done (granted, or its place given up), or asked again in `retryInMs`; `skills`: nobody has them. */
-export type WaitNext = { done: true } | { done: false; retryInMs: number; said: boolean; skills?: readonly string[] };
+type WaitNext = { done: true } | { done: false; retryInMs: number; said: boolean; skills?: readonly string[] };
 
 export async function askWait(r: WaitRound): Promise<WaitNext> {
   const w = r.effect;
@@ -83,7 +83,7 @@ interface Waiting {
   unserved: boolean;
 }
 
-export interface GateWaitsHost {
+interface GateWaitsHost {
   store: EventStore;
   compiled: CompiledWorkflow;
   clock: Clock;

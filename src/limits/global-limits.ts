@@ -12,7 +12,7 @@ import { StoreError, errorMessage } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 
 /** The shared document's name. */
-export const LIMITS_DOC = 'limits';
+const LIMITS_DOC = 'limits';
 
 /** The stored limits, or undefined when none (or a store that keeps no shared documents). One that does not parse is an error naming the fix. */
 export async function readLimits(store: EventStore): Promise<GlobalLimits | undefined> {

@@ -10,7 +10,6 @@ export { admitWaiting, decideLimitedStart } from './admission-batch.js';
 export { afterCommit } from './after-commit.js';
 export {
   askAttemptGate,
-  withdrawAttemptWait,
   recordBreakerOutcomes,
   setBreaker,
   BREAKER_NAME,
@@ -23,7 +22,7 @@ export {
 export { askWait, GateWaits, sayAgain } from './gate-waits.js';
 export { hasSkills, type SkillCheck } from './skill-gate.js';
 export { BreakerStateSchema } from './breaker-state.js';
-export { askGate, releaseSlots, withdrawWait, gateDocName, gateParts, onGateKick } from './task-gate.js';
+export { askGate, releaseSlots, withdrawWait, gateDocName } from './task-gate.js';
 export { decide as decideGate, emptyGateState, GateStateSchema, WAITER_TTL_MS, type GateState } from './gate-state.js';
 export { readLimits, limitsForView, writeLimits, LimitsWatch } from './global-limits.js';
 export { CommitAdmissions } from './commit-admissions.js';

@@ -14,10 +14,10 @@ import type { GatePart, TaskGate } from '../runtime/index.js';
 export type SkillCheck = (skills: readonly string[]) => boolean | number | Promise<boolean | number>;
 
 /** How often an attempt nobody can take asks again. */
-export const SKILL_POLL_MS = 2_000;
+const SKILL_POLL_MS = 2_000;
 
 /** The skill parts of a gate (one at most: a task's `requires:`). */
-export const skillParts = (gate: TaskGate): GatePart[] => gate.parts.filter((p) => p.skills !== undefined);
+const skillParts = (gate: TaskGate): GatePart[] => gate.parts.filter((p) => p.skills !== undefined);
 
 export type SkillAsk = { granted: true } | { granted: false; retryInMs: number; skills: readonly string[] };
 

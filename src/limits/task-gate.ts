@@ -81,7 +81,7 @@ interface GateDoc {
  * wait. Slots taken in one fixed order never wait in a circle (no deadlock), and a rate token is only ever
  * spent on a start: the attempt's task.started is the time its windows recorded.
  */
-export function gateDocs(gate: TaskGate): { slots: GateDoc[]; rates: GateDoc[] } {
+function gateDocs(gate: TaskGate): { slots: GateDoc[]; rates: GateDoc[] } {
   const byDoc = (a: GateDoc, b: GateDoc) => (a.doc < b.doc ? -1 : a.doc > b.doc ? 1 : 0);
   const slots: GateDoc[] = [];
   const rates: GateDoc[] = [];

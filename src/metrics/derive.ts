@@ -286,7 +286,7 @@ export function holdsFact(snapshot: RunSnapshot): Extract<Fact, { kind: 'run.hol
 }
 
 /** What an active run holds that the gauges show: HUMAN tasks waiting for a decision, durable timers armed. */
-export function holdings(snapshot: RunSnapshot): { approvalsWaiting: number; timersPending: number } {
+function holdings(snapshot: RunSnapshot): { approvalsWaiting: number; timersPending: number } {
   if (snapshot.status !== 'active') return { approvalsWaiting: 0, timersPending: 0 };
   let approvalsWaiting = 0;
   for (const t of Object.values(snapshot.context.tasks)) if (t.status === 'PENDING_APPROVAL') approvalsWaiting++;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { UsageError, errorMessage } from '../errors/index.js';
 
-export interface MetricsSource {
+interface MetricsSource {
   contentType: string;
   text(): Promise<string>;
 }

@@ -14,7 +14,7 @@ import type { EventStore, SnapshotStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 
 /** The statuses of runs that may hold an approval or a timer. */
-export const ACTIVE_STATUSES: readonly WorkflowStatus[] = ['WAITING', 'PAUSED', 'RUNNING'];
+const ACTIVE_STATUSES: readonly WorkflowStatus[] = ['WAITING', 'PAUSED', 'RUNNING'];
 
 /** Index pages of this many runs; runs loaded at once. */
 const PAGE = 500;

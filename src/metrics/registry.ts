@@ -11,9 +11,9 @@ import type { Fact } from './derive.js';
 import { trimOldest } from '../bounded.js';
 
 /** Seconds: a run may take from a blink to days (approvals, far timers). */
-export const RUN_DURATION_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600];
+const RUN_DURATION_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600];
 /** Seconds: one attempt of a handler, a command or a child run. */
-export const ATTEMPT_DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 1800, 3600];
+const ATTEMPT_DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 1800, 3600];
 
 /** Runs held for the gauges at most: past it the oldest seen is forgotten (a run whose last commit another process made). */
 const MAX_HELD_RUNS = 100_000;
@@ -41,74 +41,56 @@ export class RunMetrics {
     const { Counter, Gauge, Histogram } = promClient();
     this.registry = registry;
     const registers = [registry];
-    this.runsStarted = new Counter({
-      name: 'ledgerflow_runs_started_total',
-      help: 'Runs started (counted when their first step is committed)',
-      labelNames: ['workflow'],
-      registers,
-    });
-    this.runsCompleted = new Counter({
-      name: 'ledgerflow_runs_completed_total',
-      help: 'Runs that settled COMPLETED',
-      labelNames: ['workflow'],
-      registers,
-    });
-    this.runsFailed = new Counter({
-      name: 'ledgerflow_runs_failed_total',
-      help: 'Runs that settled FAILED',
-      labelNames: ['workflow'],
-      registers,
-    });
-    this.runsCancelled = new Counter({
-      name: 'ledgerflow_runs_cancelled_total',
-      help: 'Runs that settled CANCELLED',
-      labelNames: ['workflow'],
-      registers,
-    });
-    this.runDuration = new Histogram({
-      name: 'ledgerflow_run_duration_seconds',
-      help: 'Run duration from run.started to the settling event (execution_time)',
-      labelNames: ['workflow', 'status'],
-      buckets: RUN_DURATION_BUCKETS,
-      registers,
-    });
-    this.attempts = new Counter({
-      name: 'ledgerflow_task_attempts_total',
-      help: 'Task attempts started (retry_count: see ledgerflow_task_retries_total)',
-      labelNames: ['workflow', 'task'],
-      registers,
-    });
-    this.retries = new Counter({
-      name: 'ledgerflow_task_retries_total',
-      help: 'Task attempts after the first (retry_count)',
-      labelNames: ['workflow', 'task'],
-      registers,
-    });
-    this.outcomes = new Counter({
-      name: 'ledgerflow_task_outcomes_total',
-      help: 'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all',
-      labelNames: ['workflow', 'task', 'outcome'],
-      registers,
-    });
-    this.attemptDuration = new Histogram({
-      name: 'ledgerflow_task_attempt_duration_seconds',
-      help: 'Task attempt duration from task.started to its outcome (execution_time)',
-      labelNames: ['workflow', 'task', 'outcome'],
-      buckets: ATTEMPT_DURATION_BUCKETS,
-      registers,
-    });
-    this.notifications = new Counter({
-      name: 'ledgerflow_notifications_total',
-      help: 'Notification deliveries noted in run histories by this process, by status notified (on) and outcome (sent, dead_lettered)',
-      labelNames: ['workflow', 'on', 'outcome'],
-      registers,
-    });
-    this.tasksSettled = new Counter({
-      name: 'ledgerflow_tasks_settled_total',
-      help: 'Tasks that reached an end of their own, by status (COMPLETED, FAILED, TIMED_OUT): task_success_rate = COMPLETED / all',
-      labelNames: ['workflow', 'task', 'status'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const histogram = <L extends string>(name: string, help: string, buckets: number[], labelNames: L[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets, registers });
+    const runsSettled = (status: 'COMPLETED' | 'FAILED' | 'CANCELLED') =>
+      counter(`ledgerflow_runs_${status.toLowerCase()}_total`, `Runs that settled ${status}`, ['workflow']);
+    this.runsStarted = counter(
+      'ledgerflow_runs_started_total',
+      'Runs started (counted when their first step is committed)',
+      ['workflow'],
+    );
+    this.runsCompleted = runsSettled('COMPLETED');
+    this.runsFailed = runsSettled('FAILED');
+    this.runsCancelled = runsSettled('CANCELLED');
+    this.runDuration = histogram(
+      'ledgerflow_run_duration_seconds',
+      'Run duration from run.started to the settling event (execution_time)',
+      RUN_DURATION_BUCKETS,
+      ['workflow', 'status'],
+    );
+    this.attempts = counter(
+      'ledgerflow_task_attempts_total',
+      'Task attempts started (retry_count: see ledgerflow_task_retries_total)',
+      ['workflow', 'task'],
+    );
+    this.retries = counter('ledgerflow_task_retries_total', 'Task attempts after the first (retry_count)', [
+      'workflow',
+      'task',
+    ]);
+    this.outcomes = counter(
+      'ledgerflow_task_outcomes_total',
+      'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all',
+      ['workflow', 'task', 'outcome'],
+    );
+    this.attemptDuration = histogram(
+      'ledgerflow_task_attempt_duration_seconds',
+      'Task attempt duration from task.started to its outcome (execution_time)',
+      ATTEMPT_DURATION_BUCKETS,
+      ['workflow', 'task', 'outcome'],
+    );
+    this.notifications = counter(
+      'ledgerflow_notifications_total',
+      'Notification deliveries noted in run histories by this process, by status notified (on) and outcome (sent, dead_lettered)',
+      ['workflow', 'on', 'outcome'],
+    );
+    this.tasksSettled = counter(
+      'ledgerflow_tasks_settled_total',
+      'Tasks that reached an end of their own, by status (COMPLETED, FAILED, TIMED_OUT): task_success_rate = COMPLETED / all',
+      ['workflow', 'task', 'status'],
+    );
     const taskEnds = this.taskEnds;
     new Gauge({
       name: 'ledgerflow_task_success_ratio',

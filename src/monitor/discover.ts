@@ -19,7 +19,7 @@ import { FileEventStore, JetStreamEventStore, type EventStore, type Subscription
 import { errorMessage } from '../errors/index.js';
 
 /** How often a listing looks for runs the faster path missed (ms). */
-export const DISCOVERY_POLL_MS = 2000;
+const DISCOVERY_POLL_MS = 2000;
 
 const RUN_FILE = /^([A-Za-z0-9_-]{1,128})\.jsonl$/;
 

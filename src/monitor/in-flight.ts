@@ -12,7 +12,7 @@ import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 
-export const DEFAULT_WAIT_NOTICE_MS = 30_000;
+const DEFAULT_WAIT_NOTICE_MS = 30_000;
 
 interface Attempt {
   runId: string;

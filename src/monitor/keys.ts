@@ -12,7 +12,7 @@ export interface KeyState {
   confirm: { action: 'pause' | 'cancel'; runId: string } | null;
 }
 
-export type KeyAction =
+type KeyAction =
   | { kind: 'none' }
   | { kind: 'refresh' }
   | { kind: 'quit' }

@@ -76,7 +76,7 @@ export interface MonitorOptions {
   medians(): Promise<Map<string, number>>;
 }
 
-export interface WatchResult {
+interface WatchResult {
   /** Every run watched, in the order picked up, with the status it was last seen in. */
   runs: { runId: string; workflowId: string; status: WorkflowStatus }[];
   /** True when `signal` ended the watch before the runs settled. */

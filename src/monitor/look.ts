@@ -13,14 +13,14 @@ export function colors(enabled: boolean): Colors {
   return pc.createColors(enabled);
 }
 
-export interface Look {
+interface Look {
   glyph: string;
   word: string;
   paint: (s: string) => string;
 }
 
 /** The glyphs, in the order the legend of docs/runs.md ("Watch runs in the terminal") lists them. */
-export const GLYPHS = {
+const GLYPHS = {
   completed: '✓',
   failed: '✗',
   running: '●',

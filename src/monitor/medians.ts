@@ -7,7 +7,7 @@ import type { EventStore, RunSummary } from '../store/index.js';
 import { median } from './overview.js';
 
 /** How many of a workflow's last completed runs the median is taken over. */
-export const PAST_RUNS = 20;
+const PAST_RUNS = 20;
 
 /** The medians of these runs' durations by workflow (pure). */
 export function mediansOf(

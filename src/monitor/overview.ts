@@ -13,7 +13,7 @@ import { colors, formatDuration, runLook, type Colors } from './look.js';
 import { runBlock, type FrameOptions } from './frame.js';
 import type { WatchedRun } from './track.js';
 
-export interface OverviewOptions extends Pick<FrameOptions, 'now' | 'width' | 'height' | 'color'> {
+interface OverviewOptions extends Pick<FrameOptions, 'now' | 'width' | 'height' | 'color'> {
   /** Median duration (ms) of each workflow's past COMPLETED runs; absent: no ETA known. */
   medians: ReadonlyMap<string, number>;
   /** The run the keys act on (an index into the runs shown). */
@@ -41,7 +41,7 @@ const TASK_GLYPH: Record<string, [string, string]> = {
 const KEYS = '[R]efresh  [D]etails  [P]ause  [K]ill  [Q]uit   Tab: next run';
 
 /** hh:mm:ss, as 3OX writes elapsed and waiting times. */
-export function clock(ms: number): string {
+function clock(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
@@ -63,7 +63,7 @@ export function median(values: readonly number[]): number | undefined {
 }
 
 /** Share of the run's tasks that ended (completed, failed, skipped, cancelled), 0..100. */
-export function progressOf(run: WatchedRun): number {
+function progressOf(run: WatchedRun): number {
   return progressPercent(run.fold.snapshot.context.tasks);
 }
 
@@ -98,7 +98,7 @@ function two(left: string, right: string, width: number): string {
 }
 
 /** One run's box. */
-export function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c: Colors): string[] {
+function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c: Colors): string[] {
   const v = run.view;
   const look = runLook(v.status, c);
   const started = Date.parse(v.startedAt);

@@ -18,7 +18,7 @@ import {
 } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
-export const KEPT_EVENTS = 200;
+const KEPT_EVENTS = 200;
 
 export interface WatchedRun {
   readonly runId: string;

@@ -27,7 +27,7 @@ class TryFailed extends Error {
   }
 }
 
-export interface DeliverOptions {
+interface DeliverOptions {
   settings: DeliverySettings;
   /** For NATS targets; without it they cannot be delivered. */
   nats?: NatsConnection;

@@ -42,7 +42,7 @@ import {
 } from './rules.js';
 
 /** What a NATS driver adds: the connection NATS targets are published on, and where dead letters go. */
-export interface NotifierNats {
+interface NotifierNats {
   connection: NatsConnection;
   headers: () => MsgHdrs;
   /** Writes the dead letter of a notification given up on (lf.dlq.notifications). */
@@ -58,7 +58,7 @@ export interface RoleDelivery {
   error?: string;
 }
 
-export interface NotifierOptions {
+interface NotifierOptions {
   /** The store the run's history is in: the notes are appended there. */
   store: EventStore;
   /** Global rules (applied to every run, besides each definition's own) and the delivery settings. */

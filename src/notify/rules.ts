@@ -67,7 +67,7 @@ export function rulesOfDefinition(
 }
 
 /** `lf.notify.<workflow>.<status>`: workflow ids are subject tokens already (the definition language says so). */
-export function notifySubject(workflowId: string, on: NotifyOnName): string {
+function notifySubject(workflowId: string, on: NotifyOnName): string {
   return `lf.notify.${workflowId}.${on}`;
 }
 

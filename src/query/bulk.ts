@@ -26,7 +26,7 @@ export interface BulkApproval {
 }
 
 /** planBulk's choices: an approval's, and `only` (a selection: just these of the runs the query matches). */
-export interface BulkChoice extends BulkApproval {
+interface BulkChoice extends BulkApproval {
   only?: readonly string[];
 }
 
@@ -51,7 +51,7 @@ export interface BulkResult {
 }
 
 /** Runs taken at once: each is a commit (or a NATS round trip) of its own. */
-export const BULK_AT_ONCE = 8;
+const BULK_AT_ONCE = 8;
 
 /** The key of the runs changed in the answer: `cancelled`, `paused`, `resumed`, `retried`, `approved` / `rejected`. */
 export function bulkDoneKey(action: BulkAction, approval: BulkApproval = {}): string {
@@ -63,7 +63,7 @@ export function bulkDoneKey(action: BulkAction, approval: BulkApproval = {}): st
  * The tasks of the run an approve acts on: its waiting HUMAN tasks (only `task` when named).
  * A run waiting on none of them is "already" (nothing to decide).
  */
-export function approvalTasks(r: Pick<RunRecord, 'waiting'>, task?: string): string[] {
+function approvalTasks(r: Pick<RunRecord, 'waiting'>, task?: string): string[] {
   return (r.waiting ?? []).map((w) => w.task).filter((t) => task === undefined || t === task);
 }
 
@@ -72,7 +72,7 @@ export function approvalTasks(r: Pick<RunRecord, 'waiting'>, task?: string): str
  * of one not paused, a retry of one not FAILED or CANCELLED or retried already (`retried`: the ids that have a
  * retry run), an approve of a run that waits on no such task do not.
  */
-export function wouldChange(
+function wouldChange(
   action: BulkAction,
   r: Pick<RunRecord, 'status' | 'runId'> & Partial<Pick<RunRecord, 'waiting'>>,
   ctx: { retried?: ReadonlySet<string>; task?: string } = {},
@@ -91,7 +91,7 @@ export function wouldChange(
  * once (the second's start finds the id taken and counts the run as already retried). Ids too long for that
  * suffix get a fresh id (the run index still finds their retry by its trigger).
  */
-export function bulkRetryId(runId: string): string | undefined {
+function bulkRetryId(runId: string): string | undefined {
   const id = `${runId}-retry`;
   return id.length <= 100 ? id : undefined;
 }
@@ -130,7 +130,7 @@ export async function matchingRuns(index: Pick<RunIndex, 'query'>, query: RunQue
 }
 
 /** The ids of the runs that have a retry run (the index's trigger retry:<id>): a bulk retry takes each once. */
-export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<string>> {
+async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<string>> {
   const retries = await matchingRuns(index, { trigger: { kind: 'retry' } });
   return new Set(retries.flatMap((r) => (r.trigger.kind === 'retry' ? [r.trigger.runId] : [])));
 }
@@ -177,7 +177,7 @@ export async function planBulk(
   };
 }
 
-export interface BulkOptions {
+interface BulkOptions {
   /** The single action on one run: true when it changed the run, false when it was already so; a retry: the new run's id. */
   take(runId: string): Promise<boolean | { started: string }>;
   /** A refusal's stable code and message. */

@@ -29,7 +29,7 @@ import type { SlimFields } from './record-set.js';
  * 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time.
  * A cache of an earlier version is rebuilt from the logs.
  */
-export const CACHE_VERSION = 4;
+const CACHE_VERSION = 4;
 /** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
 export const cacheFileIn = (indexDir: string): string => join(indexDir, 'runs.jsonl');
 const OLD_CACHE = 'runs.json';
@@ -94,7 +94,7 @@ const HeadSchema = z.object({
 });
 
 /** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
-export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
+type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
   | { settled: false; record: RunRecord | null }
   | { settled: true; record: SlimFields }
 );
@@ -104,50 +104,31 @@ export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: numbe
  * Returns the file, still open (the caller refers to record texts in it and
  * closes it), or null when there is no cache of this version.
  */
-export async function loadCache(file: string, onLine: (line: LoadedLine) => void): Promise<number | null> {
-  const fh = await unlessMissing(openFd(file, 'r'));
-  if (fh === null) return null;
-  let first = true;
-  let ok = true;
-  try {
-    await eachLine(fh, (line, at) => {
-      if (first) {
-        first = false;
-        ok = versionOf(line) === CACHE_VERSION;
-        return ok;
-      }
-      const raw = parseJson(line);
-      const settled = isSettled(raw);
-      const got = (settled ? SettledLineSchema : LineSchema).safeParse(raw);
-      if (!got.success) return true; // a damaged line: that run is read from its log again
-      const { id, record } = got.data;
-      // Field by field: every entry shares one hidden class (a rest pattern gave each its own).
-      const entry: CacheEntry = {
-        size: got.data.size,
-        mtimeMs: got.data.mtimeMs,
-        ino: got.data.ino,
-        corrupt: got.data.corrupt,
-      };
-      if (got.data.damaged) entry.damaged = got.data.damaged;
-      // The record's bytes: after its key, up to the line's closing brace.
-      const start = line.indexOf(RECORD_KEY) + RECORD_KEY.length;
-      const place = { id, entry, at: at + start, len: line.length - 1 - start };
-      onLine(
-        settled
-          ? { ...place, settled, record: record as SlimFields }
-          : { ...place, settled, record: record as RunRecord | null },
-      );
-      return true;
-    });
-  } catch (err) {
-    await closeFd(fh);
-    throw err;
-  }
-  if (first || !ok) {
-    await closeFd(fh);
-    return null;
-  }
-  return fh;
+export function loadCache(file: string, onLine: (line: LoadedLine) => void): Promise<number | null> {
+  return eachEntry(file, (line, at) => {
+    const raw = parseJson(line);
+    const settled = isSettled(raw);
+    const got = (settled ? SettledLineSchema : LineSchema).safeParse(raw);
+    if (!got.success) return true; // a damaged line: that run is read from its log again
+    const { id, record } = got.data;
+    // Field by field: every entry shares one hidden class (a rest pattern gave each its own).
+    const entry: CacheEntry = {
+      size: got.data.size,
+      mtimeMs: got.data.mtimeMs,
+      ino: got.data.ino,
+      corrupt: got.data.corrupt,
+    };
+    if (got.data.damaged) entry.damaged = got.data.damaged;
+    // The record's bytes: after its key, up to the line's closing brace.
+    const start = line.indexOf(RECORD_KEY) + RECORD_KEY.length;
+    const place = { id, entry, at: at + start, len: line.length - 1 - start };
+    onLine(
+      settled
+        ? { ...place, settled, record: record as SlimFields }
+        : { ...place, settled, record: record as RunRecord | null },
+    );
+    return true;
+  });
 }
 
 /**
@@ -227,26 +208,36 @@ function headOf(record: string | null): { seq: number | null; status: string | n
   return { seq: r.lastSeq, status: r.status, completedAt: r.completedAt };
 }
 
-async function loadLines(file: string, onLine: (got: z.infer<typeof HeadSchema>) => void): Promise<number | null> {
-  const fh = await unlessMissing(openFd(file, 'r'));
-  if (fh === null) return null;
-  let first = true;
-  let ok = true;
-  await eachLine(fh, (line) => {
-    if (first) {
-      first = false;
-      ok = versionOf(line) === CACHE_VERSION;
-      return ok;
-    }
+function loadLines(file: string, onLine: (got: z.infer<typeof HeadSchema>) => void): Promise<number | null> {
+  return eachEntry(file, (line) => {
     // The head only: the bytes before the record's key, closed.
     const cut = line.indexOf(RECORD_KEY);
     const got = cut < 0 ? null : parseLine(Buffer.concat([line.subarray(0, cut - 1), CLOSE]), HeadSchema);
     if (got) onLine(got);
     return true;
-  }).catch(async (err: unknown) => {
+  });
+}
+
+/**
+ * Each entry line of the cache after its version line, given to `onLine` with its offset until it says stop. Returns
+ * the file, still open, or null (closed) when there is no cache of this version.
+ */
+async function eachEntry(file: string, onLine: (line: Buffer, at: number) => boolean): Promise<number | null> {
+  const fh = await unlessMissing(openFd(file, 'r'));
+  if (fh === null) return null;
+  let first = true;
+  let ok = true;
+  try {
+    await eachLine(fh, (line, at) => {
+      if (!first) return onLine(line, at);
+      first = false;
+      ok = versionOf(line) === CACHE_VERSION;
+      return ok;
+    });
+  } catch (err) {
     await closeFd(fh);
     throw err;
-  });
+  }
   if (first || !ok) {
     await closeFd(fh);
     return null;

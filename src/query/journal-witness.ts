@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { parseSegment } from '../store/journal.js';
 
 /** The last commit the journal holds for a run: where its line ends in the log, and its last event's seq and status. */
-export interface JournalMark {
+interface JournalMark {
   end: number;
   seq: number;
   status: string;
@@ -34,7 +34,7 @@ const SETTLE_MS = 2000;
 const POLL_MS = 20;
 
 /** The store's writer, as the witness needs it (FileEventStore.settleWriter). */
-export type SettleWriter = () => Promise<{ writing: boolean }>;
+type SettleWriter = () => Promise<{ writing: boolean }>;
 
 export class JournalWitness {
   private marks = new Map<string, Mark>();

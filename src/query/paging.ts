@@ -3,6 +3,7 @@
  * ask for, in start order, and the cursors that name a row's position. Split
  * from query.ts (the filters), which this applies before paging.
  */
+import { compareRuns } from '../store/index.js';
 import { encodeCursor, decodeCursor, type RunOrder } from './cursor.js';
 import { checkWhere, FIX, matches, QueryError, searchTypesOf, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
@@ -39,7 +40,7 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
  * position names a row (start time, run id), not an offset: rows started or
  * removed meanwhile shift no page, and both kinds work on a URL opened afresh.
  */
-export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
+function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
   const pager = newPager(q, order);
   for (const r of rows) pager.add(r);
   return pager.page();
@@ -106,7 +107,7 @@ export function newPager<T extends { startedAt: string; runId: string } = RunRec
 }
 
 /** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */
-export function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
+function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
   const after = decodeCursor(cursor);
   if (after === null || after.order !== order)
     throw new QueryError(
@@ -118,19 +119,6 @@ export function positionOf(cursor: string, order: RunOrder): { startedAt: string
 }
 
 /** The cursor of the page that follows `last`. */
-export function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
+function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
   return encodeCursor({ startedAt: last.startedAt, runId: last.runId, order });
-}
-
-/** Start order: by start time, then run id. */
-export function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
-  return a.startedAt < b.startedAt
-    ? -1
-    : a.startedAt > b.startedAt
-      ? 1
-      : a.runId < b.runId
-        ? -1
-        : a.runId > b.runId
-          ? 1
-          : 0;
 }

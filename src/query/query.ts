@@ -85,8 +85,8 @@ export interface RunQuery {
   where?: WhereClause[];
 }
 
-export const WHERE_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
-export type WhereOp = (typeof WHERE_OPS)[number];
+const WHERE_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
+type WhereOp = (typeof WHERE_OPS)[number];
 
 /**
  * One `--where` condition: the attribute, the comparison and the value as
@@ -106,10 +106,10 @@ export interface WhereClause {
 const WHERE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|<=|>=|=|<|>)\s*(.*?)\s*$/s;
 
 /** The search attribute names and types the runs of an index have: what `where` is checked against. */
-export type SearchTypes = ReadonlyMap<string, ReadonlySet<SearchType>>;
+type SearchTypes = ReadonlyMap<string, ReadonlySet<SearchType>>;
 
 /** How each field is written where the query came from: CLI flags or HTTP query parameters. */
-export type QuerySource = 'cli' | 'http';
+type QuerySource = 'cli' | 'http';
 const FLAGS: Record<string, string> = { outputContains: '--output-contains', runId: '--run-id' };
 const fieldName = (field: string, where: QuerySource) => (where === 'http' ? field : (FLAGS[field] ?? `--${field}`));
 
@@ -331,7 +331,7 @@ function timeOf(value: string, now: number): string | null | 'too long' {
 
 /** Whether a record passes every filter of the query (paging aside). */
 /** What `matches` reads of a record: all but its task table, result line and waiting list (a settled run's slim row has these). */
-export type Matchable = Pick<
+type Matchable = Pick<
   RunRecord,
   'runId' | 'workflowId' | 'status' | 'startedAt' | 'trigger' | 'agents' | 'search' | 'searchTypes'
 > & { outputText?: string | null };
@@ -360,7 +360,7 @@ export function matches(r: Matchable, q: RunQuery): boolean {
 }
 
 /** What `kind:id` compares with: the event id, the schedule slot, or the run id of the parent or retried run. */
-export function triggerId(t: RunRecord['trigger']): string | null {
+function triggerId(t: RunRecord['trigger']): string | null {
   switch (t.kind) {
     case 'event':
       return t.id;

@@ -14,7 +14,8 @@
 import type { SearchType } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { ColdKeeper, ColdRef } from './cold-records.js';
-import { compareRuns, newPager, type RunOrder, type RunPage } from './paging.js';
+import { compareRuns } from '../store/index.js';
+import { newPager, type RunOrder, type RunPage } from './paging.js';
 import { addSearchTypes, checkWhere, matches, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 

@@ -66,7 +66,7 @@ export interface RunRecord extends RunSummary {
   searchTypes?: Record<string, SearchType>;
 }
 
-export const RESULT_LIMIT = 200;
+const RESULT_LIMIT = 200;
 export const OUTPUT_TEXT_LIMIT = 4096;
 
 /**

@@ -33,7 +33,7 @@ export interface EntryWriter<E> {
 }
 
 /** A chunk's entries' texts, joined, where each starts, and its format-2 digest once asked for. */
-export class ChunkHash implements Derived {
+class ChunkHash implements Derived {
   #digest: string | undefined = undefined;
   constructor(
     readonly key: object,
@@ -61,7 +61,7 @@ export class ChunkHash implements Derived {
 export const quotedDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
 /** On a version: every one of its chunks carries its ChunkHash (what format 1 asks; format 2 asks a DigestLine). */
-export class ChunksHashed implements Derived {
+class ChunksHashed implements Derived {
   constructor(readonly key: object) {}
 }
 
@@ -69,7 +69,7 @@ export class ChunksHashed implements Derived {
  * On a version: format 2's line of its chunks' digests, joined by commas (each digest is its chunk's, which
  * carries it: the line keeps no array of them, which a version made from this one would copy).
  */
-export class DigestLine extends ChunksHashed {
+class DigestLine extends ChunksHashed {
   constructor(
     key: object,
     /** The line; only ever replaced by the same text in one flat piece (flattenFrom). */
@@ -113,7 +113,7 @@ const MAX_REPLACED = 8;
  * The ChunkHash of chunk `at` of a vector: the one it carries, else derived from `before` (the chunk at the same
  * index in the version it was made from) when that carries one, else written whole; then carried.
  */
-export function chunkHash<E>(
+function chunkHash<E>(
   chunk: readonly E[],
   at: number,
   writer: EntryWriter<E>,

@@ -236,12 +236,7 @@ function runFailed(ev: PendingEvent, err: unknown, now: string): PendingEvent {
   return { type: 'run.failed', time: now, data: { error: { code: 'LF_RUN_ERROR', retryable: false, message } } };
 }
 
-/** Folds events already in the log (another writer's) onto a snapshot. */
-export function foldOnto(compiled: CompiledWorkflow, snapshot: RunSnapshot, events: EventEnvelope[]): RunSnapshot {
-  return foldOntoRun(compiled, snapshot, events).snapshot;
-}
-
-/** foldOnto, with the run's workflow after the events (a run.migrated's, when one is among them). */
+/** Folds events already in the log (another writer's) onto a snapshot; with the run's workflow after them (a run.migrated's, when one is among them). */
 export function foldOntoRun(
   compiled: CompiledWorkflow,
   snapshot: RunSnapshot,

@@ -39,7 +39,7 @@ import type { Effect, Held, HeldAttempt, StartAttempt, StartChild } from './effe
 /** The queue a task's attempts go to when it names none (definition/task-handlers.ts). */
 export { DEFAULT_QUEUE };
 
-export const NOTHING_HELD: Held = Object.freeze({
+const NOTHING_HELD: Held = Object.freeze({
   attempts: new Map<string, HeldAttempt>(),
   timers: new Map<string, { dueAt: string }>(),
 });
@@ -47,7 +47,7 @@ export const NOTHING_HELD: Held = Object.freeze({
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
 
 /** An attempt the state wants in flight: the instance, under its key, at this attempt and run of it. */
-export interface WantedAttempt {
+interface WantedAttempt {
   readonly key: string;
   readonly ref: InstanceRef;
   readonly attempt: number;
@@ -55,7 +55,7 @@ export interface WantedAttempt {
 }
 
 /** Every attempt the state wants in flight (an active run's): one per task instance in progress. */
-export function attemptsWanted(ctx: RunContext): WantedAttempt[] {
+function attemptsWanted(ctx: RunContext): WantedAttempt[] {
   const wanted: WantedAttempt[] = [];
   const { tasks } = ctx;
   // The tasks under way, not every task: a long run keeps them listed (task-table.ts).

@@ -17,7 +17,7 @@ import {
 } from '../definition/index.js';
 
 /** The built-in steps a failure_workflow names that are not tasks of the workflow (those run inside the run). */
-export function builtinFailureSteps(def: Definition): FailureStep[] {
+function builtinFailureSteps(def: Definition): FailureStep[] {
   const steps = def.failureWorkflow?.steps ?? [];
   const ids = new Set(def.tasks.map((t) => t.id));
   return steps.filter((s): s is FailureStep => !ids.has(s) && isFailureStep(s));

@@ -43,7 +43,7 @@ function withReused<E extends MachineEvent>(event: E, data: { reused?: { runId: 
 }
 
 /** How a task-scoped event's type is named: `prefix + task` (an interpreter's typeName gives the same text, interned). */
-export interface TypeNames {
+interface TypeNames {
   typeName(prefix: string, task: string): string;
 }
 const CONCATENATED: TypeNames = { typeName: (prefix, task) => prefix + task };
@@ -168,7 +168,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
 }
 
 /** What a fold starts from: run.started's run id, time and input, and a retry's reused outputs (its `source.retryOf`). */
-export interface FoldStart {
+interface FoldStart {
   runId: string;
   time: string;
   input: Record<string, unknown>;
@@ -262,6 +262,12 @@ export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
   return { status: runStatus(snapshot), hash: stateHashOf(snapshot) };
+}
+
+/** `ev` as event `seq` of run `runId`, which led the run to `after` (a commit written from outside the run's rounds). */
+export function envelopeOf(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot): EventEnvelope {
+  const { workflowId, version } = after.context;
+  return { ...ev, runId, workflowId, version, seq, state: recordedState(after) } as EventEnvelope;
 }
 
 /** Why an event was not accepted, in words a person can act on. */

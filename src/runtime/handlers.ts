@@ -88,7 +88,7 @@ export function missingHandlers(
 }
 
 /** The longest wait a failure may ask of its next attempt (`retryAfterMs`): an hour. */
-export const MAX_RETRY_AFTER_MS = 60 * 60_000;
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /**
  * What a handler threw, as the log records it. Retryable unless it is a

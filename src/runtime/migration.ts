@@ -19,7 +19,7 @@ export type TaskMap = Readonly<Record<string, string>>;
 type Migrated = EventEnvelope & { type: 'run.migrated' };
 
 /** The workflow a run.migrated event hands the run to. */
-export function migratedWorkflow(ev: Migrated): CompiledWorkflow {
+function migratedWorkflow(ev: Migrated): CompiledWorkflow {
   return workflowOf(recordedDefinitionOf(ev.data), ev.data.to.hash);
 }
 
@@ -65,7 +65,7 @@ const composed = (first: TaskMap, then: TaskMap): TaskMap => {
   return out;
 };
 
-export interface Rehearsal {
+interface Rehearsal {
   compatible: boolean;
   /** Where the new version could not follow the run: the first event it does not accept, or a shared task whose status differs. */
   divergence: Divergence | null;
@@ -148,7 +148,7 @@ export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkf
 const IN_FLIGHT: ReadonlySet<string> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING']);
 
 /** How a run stands against a migration to another version. */
-export type MigrationVerdict =
+type MigrationVerdict =
   | { verdict: 'as_is' | 'with_map'; map: TaskMap; snapshot: RunSnapshot }
   | { verdict: 'cannot'; divergence: Divergence }
   | { verdict: 'already' }

@@ -22,7 +22,7 @@ import type { RunSnapshot } from './fold.js';
 export const MAX_RESTARTS = 3;
 
 /** `iteration`, `item`: the instance (loop iteration, MAP item) the attempt ran for; absent for a plain task. */
-export interface LostAttempt extends InstanceFields {
+interface LostAttempt extends InstanceFields {
   taskId: string;
   attempt: number;
   /** The restart the loss was seen in (0: the attempt's first run): a loss reported twice is recorded once. */
@@ -36,7 +36,7 @@ export interface LostAttempt extends InstanceFields {
   time: string;
 }
 
-export type LossReview =
+type LossReview =
   | { kind: 'restart' | 'fail'; event: PendingEvent }
   /** The loss no longer applies: the task moved on (an outcome came after all), or this loss was already recorded. */
   | { kind: 'stale'; reason: string };

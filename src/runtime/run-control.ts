@@ -10,23 +10,23 @@ import type { PendingEvent } from '../events/index.js';
 import { applyEvent, rejectionReason, type RunSnapshot } from './fold.js';
 import type { SignalRequest } from './signals.js';
 
-export type ControlAction = 'pause' | 'resume' | 'cancel';
+type ControlAction = 'pause' | 'resume' | 'cancel';
 
 /** Who asked and when it is recorded, as for a signal. */
-export interface ControlRequest extends Pick<SignalRequest, 'time' | 'by' | 'unauthenticated'> {
+interface ControlRequest extends Pick<SignalRequest, 'time' | 'by' | 'unauthenticated'> {
   action: ControlAction;
   /** Why (a pause or a cancel; a resume records none). */
   reason?: string;
 }
 
-export type ControlEvent = Extract<PendingEvent, { type: 'run.paused' | 'run.resumed' | 'run.cancelled' }>;
+type ControlEvent = Extract<PendingEvent, { type: 'run.paused' | 'run.resumed' | 'run.cancelled' }>;
 
-export type ControlReview =
+type ControlReview =
   | { accepted: true; event: ControlEvent; snapshot: RunSnapshot }
   | { accepted: false; event: ControlEvent; reason: string };
 
 /** The event a request records: run.paused, run.resumed or run.cancelled, with who (and why) in one shape. */
-export function controlEvent(req: ControlRequest): ControlEvent {
+function controlEvent(req: ControlRequest): ControlEvent {
   const who = { ...(req.by ? { by: req.by } : {}), ...(req.unauthenticated ? { unauthenticated: true as const } : {}) };
   if (req.action === 'resume') return { type: 'run.resumed', time: req.time, data: who };
   const data = { ...who, ...(req.reason !== undefined ? { reason: req.reason } : {}) };

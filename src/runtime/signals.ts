@@ -45,11 +45,11 @@ function mayTake(t: WaitTask, req: SignalRequest): boolean {
   );
 }
 
-export type SignalReview =
+type SignalReview =
   | { accepted: true; event: Extract<PendingEvent, { type: 'signal.received' }>; snapshot: RunSnapshot }
   | { accepted: false; reason: string };
 
-export function signalEvent(req: SignalRequest): Extract<PendingEvent, { type: 'signal.received' }> {
+function signalEvent(req: SignalRequest): Extract<PendingEvent, { type: 'signal.received' }> {
   const data = {
     name: req.name,
     ...(req.data !== undefined ? { data: req.data } : {}),

@@ -67,10 +67,10 @@ function stateHashV1(snapshot: RunSnapshot): string {
 }
 
 /** Entries per chunk in format 2. Part of the format: never change it (the fold's vectors' CHUNK may differ; then they are re-chunked). */
-export const V2_CHUNK = 64;
+const V2_CHUNK = 64;
 
 /** Format 2 (see the header). */
-export function stateHashV2(snapshot: RunSnapshot): string {
+function stateHashV2(snapshot: RunSnapshot): string {
   // A short run's state without timers: remembered in a trie walked by its parts (state-hash-cache.ts), which writes
   // no text; else each chunk of regions carries its digest, and a short run's few task entries are written afresh.
   return rememberedStateHashV2(snapshot, v2Hash);

@@ -59,7 +59,7 @@ export function gateText(gate: TaskGate, openBreakers?: ReadonlySet<string>): st
 }
 
 /** An attempt waiting for its gate: the instance (task, loop iteration, MAP item), the attempt it will be. */
-export interface WaitingAttempt {
+interface WaitingAttempt {
   readonly key: string;
   readonly ref: InstanceRef;
   readonly attempt: number;

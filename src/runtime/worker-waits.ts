@@ -10,7 +10,7 @@ import { COMMAND_HANDLER, HTTP_HANDLER } from './commands.js';
 import { handlerName } from './handlers.js';
 import type { RunView } from './view.js';
 
-export interface WorkerWait {
+interface WorkerWait {
   task: string;
   instance?: string;
   handler: string;

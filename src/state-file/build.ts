@@ -294,26 +294,16 @@ export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary
   return [...runs.filter((r) => !SETTLED_STATUSES.includes(r.status)), ...settled];
 }
 
-/**
- * The file's text for the store as its logs are now. A run whose log cannot be read is left out (`onCorrupt`
- * says which): the file is a view, and one bad log must not stop it for the others.
- */
-export async function buildStateFile(
-  store: EventStore,
-  keep: number,
-  entries = new RunEntries(),
-  onCorrupt?: (runId: string, reason: string) => void,
-  summaries = new RunSummaries(),
-): Promise<string> {
-  return (await buildProjection(store, keep, entries, onCorrupt, summaries)).text;
-}
-
 /** The state file and the worksets of the runs it shows (run id → the workset's text). */
 export interface Projection {
   text: string;
   worksets: Map<string, string>;
 }
 
+/**
+ * The file's text for the store as its logs are now, and the worksets of the runs it shows. A run whose log cannot
+ * be read is left out (`onCorrupt` says which): the file is a view, and one bad log must not stop it for the others.
+ */
 export async function buildProjection(
   store: EventStore,
   keep: number,

@@ -4,5 +4,5 @@
  * rebuilt from the log byte for byte (build.ts). docs/state-file.md.
  */
 export { stateEntry, elapsedText, STATE_FILE_HEADER, type FoldedRun } from './layout.js';
-export { buildStateFile, buildProjection, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP } from './build.js';
+export { buildProjection, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP } from './build.js';
 export { StateFileWriter, writeAtomically, writeProjection, worksetsDir } from './writer.js';

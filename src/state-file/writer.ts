@@ -39,9 +39,9 @@ const WARN_EVERY_MS = 60_000;
  * 250 ms a third, every second a fifth (npm run bench -- statefile). The file is that far behind the log at
  * most; close() (a command's end) writes at once.
  */
-export const STATE_FILE_INTERVAL_MS = 1000;
+const STATE_FILE_INTERVAL_MS = 1000;
 
-export interface StateFileWriterOptions {
+interface StateFileWriterOptions {
   /** The file (`.3ox/workflow.state.yaml`); its folder is made when missing. */
   path: string;
   /** Settled runs kept (the newest). */
@@ -67,10 +67,10 @@ export interface StateFileWriterOptions {
 }
 
 /** How one file is written whole. */
-export type WriteText = (path: string, text: string) => Promise<void>;
+type WriteText = (path: string, text: string) => Promise<void>;
 
 /** After a failed write, the files are tried again this long after even when no commit asks (space may have come back). */
-export const RETRY_MS = 10_000;
+const RETRY_MS = 10_000;
 
 /**
  * The writes a process makes in its own thread before it starts the writer's (thread.ts): a command that ends
@@ -78,7 +78,7 @@ export const RETRY_MS = 10_000;
  * cost it more than those writes; a process that keeps writing (`serve`, `engine`, a long `run`) hands the YAML and
  * the files to the thread from its third write on.
  */
-export const WRITES_BEFORE_THREAD = 2;
+const WRITES_BEFORE_THREAD = 2;
 
 export class StateFileWriter implements StoreObserver {
   private readonly entries = new RunEntries();
@@ -302,7 +302,7 @@ export async function writeProjection(
  * live one may be about to rename its own). Done on a whole write (writeProjection with nothing known), which a
  * process makes first.
  */
-export async function removeStaleTemporaries(path: string): Promise<string[]> {
+async function removeStaleTemporaries(path: string): Promise<string[]> {
   const ours = (folder: string, name: (file: string) => boolean) =>
     readdir(folder).then(
       (names) =>

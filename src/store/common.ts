@@ -211,17 +211,20 @@ export function filterAndSort(runs: RunSummary[], filter: RunFilter = {}): RunSu
         (filter.workflowId === undefined || r.workflowId === filter.workflowId) &&
         (filter.status === undefined || r.status === filter.status),
     )
-    .sort((a, b) =>
-      a.startedAt < b.startedAt
+    .sort(compareRuns);
+}
+
+/** Start order: by start time, then run id. */
+export function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
+  return a.startedAt < b.startedAt
+    ? -1
+    : a.startedAt > b.startedAt
+      ? 1
+      : a.runId < b.runId
         ? -1
-        : a.startedAt > b.startedAt
+        : a.runId > b.runId
           ? 1
-          : a.runId < b.runId
-            ? -1
-            : a.runId > b.runId
-              ? 1
-              : 0,
-    );
+          : 0;
 }
 
 /** Runs a user callback without letting its exception break the store's delivery loop. */

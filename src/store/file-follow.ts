@@ -18,7 +18,7 @@ import { errorMessage } from '../errors/index.js';
 /** How long the runs directory stays watched with no follower. */
 const IDLE_MS = 1000;
 
-export interface FollowedFile {
+interface FollowedFile {
   readonly runId: string;
   /** The run's log, `<runsDir>/<runId>.jsonl`. */
   readonly path: string;

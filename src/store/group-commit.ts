@@ -39,14 +39,13 @@ import { errorMessage } from '../errors/index.js';
 import { WriterLock } from './writer-lock.js';
 
 export type { RunCache } from './run-plans.js';
-export type { WriterHost } from './writer-lock.js';
 
 const MAX_BATCH = 512;
 const MAX_HOLD_MS = 200;
 const YIELD_MS = 5;
 
 /** Batches written to the journal whose sync (or the applying of their lines) is not finished yet, at most (default). */
-export const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 2;
 
 /** A batch in the journal, not yet settled. */
 interface Flight {

@@ -21,58 +21,16 @@ export type {
   StoredSnapshot,
   Subscription,
 } from './port.js';
-export { commitIssues } from './common.js';
+export { commitIssues, compareRuns } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
-export {
-  JetStreamSnapshotStore,
-  DEFAULT_SNAPSHOT_BUCKET,
-  ADMISSION_BUCKET,
-  type JetStreamSnapshotOptions,
-} from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
 export { FileEventStore } from './file.js';
-export {
-  JetStreamEventStore,
-  openJetStreamStore,
-  parseServers,
-  apiErrorCode,
-  connectRefusal,
-  isNoResponders,
-  isTransient,
-  TASK_GATES_BUCKET,
-  type JetStreamStoreOptions,
-} from './jetstream/index.js';
+// The JetStream adapters, and the NATS client's values loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
+export * from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
-// The NATS client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
-export {
-  AckPolicy,
-  DeliverPolicy,
-  DiscardPolicy,
-  JetStreamApiError,
-  KvWatchInclude,
-  Kvm,
-  NoRespondersError,
-  RetentionPolicy,
-  StorageType,
-  TimeoutError,
-  headers,
-  jetstream,
-  jetstreamManager,
-  nanos,
-  toJsMsg,
-  connect,
-  apiPrefix,
-  domainOf,
-  kvPutSubject,
-  SharedReplies,
-  pullNow,
-  KvCas,
-  drainConsumer,
-  throwAway,
-} from './jetstream/index.js';
 
-export interface OpenStoreOptions {
+interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */
   dir?: string;
   /**

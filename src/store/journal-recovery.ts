@@ -45,7 +45,7 @@ export async function recoverLeftJournal(journal: Journal, host: RecoveryHost, o
 }
 
 /** Puts back every line the journal holds that its run log lacks; returns how many were put back. */
-export async function recoverJournal(journal: Journal, host: RecoveryHost): Promise<number> {
+async function recoverJournal(journal: Journal, host: RecoveryHost): Promise<number> {
   let putBack = 0;
   const names = await journal.segments();
   for (const [i, name] of names.entries()) {

@@ -85,12 +85,7 @@ export function parseCommitLine(
  * and advances the cursor. Returns the commits in order and whether bytes
  * after the last newline remain (an unfinished or torn line).
  */
-export function consume(
-  buf: Buffer,
-  cursor: Cursor,
-  file: string,
-  runId: string,
-): { commits: Commit[]; partial: boolean } {
+function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { commits: Commit[]; partial: boolean } {
   const end = buf.lastIndexOf(NL);
   const commits: Commit[] = [];
   if (end < 0) return { commits, partial: buf.length > 0 };

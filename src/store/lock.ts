@@ -35,7 +35,7 @@ const PID_NAMESPACE: string | null = (() => {
 })();
 const HOST = hostname();
 
-export interface LockOptions {
+interface LockOptions {
   /** Give up (StoreError) after waiting this long. */
   timeoutMs: number;
   /** A lock older than this whose pid is not alive is broken. */

@@ -42,7 +42,7 @@ const KEPT = Math.max(4, Math.min(64, Math.floor(LIMIT / 8)));
 const CREATING = Math.max(2, Math.min(32, Math.floor(LIMIT / 16)));
 
 /** An open run log. `pinned`: handed out and not yet released (never closed meanwhile). */
-export interface OpenLog {
+interface OpenLog {
   readonly fd: number;
   readonly ino: number;
   pinned: boolean;

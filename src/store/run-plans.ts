@@ -39,13 +39,13 @@ interface Slot {
   dups: Pending[];
 }
 
-export interface RunPlan {
+interface RunPlan {
   runId: string;
   cache: RunCache;
   slots: Slot[];
 }
 
-export interface ApplyHost {
+interface ApplyHost {
   /** The run's cache brought up to date with its log; the writer holds the lock. */
   refresh(runId: string): Promise<RunCache>;
   /** The run's cache as it stands, unchecked (trusted within the session it was checked in). */
@@ -89,7 +89,7 @@ export async function planBatch(batch: Pending[], host: ApplyHost, session: numb
 }
 
 /** Checks a run's queued appends in order against its log and each other: duplicates, conflicts, and the lines to write. */
-export function planRun(runId: string, cache: RunCache, list: Pending[]): RunPlan {
+function planRun(runId: string, cache: RunCache, list: Pending[]): RunPlan {
   let offset = cache.offset;
   let lastSeq = cache.lastSeq;
   const slots: Slot[] = [];

@@ -16,7 +16,7 @@ import { leftToRecover, recoverLeftJournal, type RecoveryHost } from './journal-
 import type { RunCache } from './run-plans.js';
 import { errorMessage } from '../errors/index.js';
 
-export interface WriterHost extends RecoveryHost {
+interface WriterHost extends RecoveryHost {
   journalDir: string;
   runsDir: string;
   lockTimeoutMs: number;

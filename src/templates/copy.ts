@@ -15,14 +15,14 @@ import { entryFiles, ID, type FileKind, type TemplateEntry } from './catalog.js'
 
 const OWNED: ReadonlySet<FileKind> = new Set(['definition', 'sub_workflow', 'expectations']);
 
-export interface CopyFile {
+interface CopyFile {
   kind: FileKind;
   from: string;
   to: string;
   text: string | Buffer;
   exists: 'no' | 'same' | 'different';
 }
-export interface CopyPlan {
+interface CopyPlan {
   template: string;
   workflowId: string;
   dir: string;
@@ -88,7 +88,7 @@ const sameContent = (file: string, text: string | Buffer) => {
  * What `new` would write, and where each file stands in the target: nothing
  * is written. `newId` renames the workflow (see the module comment).
  */
-export function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: string; root?: string }): CopyPlan {
+function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: string; root?: string }): CopyPlan {
   const root = opts.root ?? packageRoot();
   const dir = resolve(opts.dir);
   if (opts.newId !== undefined && !ID.test(opts.newId)) {
@@ -164,11 +164,11 @@ export function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: stri
 }
 
 /** The files that would be overwritten, or that a template owns and that exist already. */
-export function collisions(plan: CopyPlan): CopyFile[] {
+function collisions(plan: CopyPlan): CopyFile[] {
   return plan.files.filter((f) => f.exists === 'different' || (f.exists === 'same' && OWNED.has(f.kind)));
 }
 
-export interface CopyResult {
+interface CopyResult {
   plan: CopyPlan;
   written: string[];
   kept: string[];

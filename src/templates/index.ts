@@ -24,5 +24,5 @@
  *   to the target.
  */
 export { CATALOG_PATH, isTemplateSource, openTemplateSource } from './source.js';
-export { Catalog, entryFiles, findTemplate, loadCatalog, TemplateEntry, type FileKind } from './catalog.js';
-export { collisions, copyTemplate, planCopy, type CopyFile, type CopyPlan, type CopyResult } from './copy.js';
+export { Catalog, entryFiles, findTemplate, loadCatalog, TemplateEntry } from './catalog.js';
+export { copyTemplate } from './copy.js';

@@ -17,7 +17,7 @@ import { errorMessage, UsageError } from '../errors/index.js';
 export const CATALOG_PATH = 'definitions/catalog/templates.yaml';
 
 /** A package root of templates, opened: `close()` removes what was extracted. */
-export interface TemplateSource {
+interface TemplateSource {
   root: string;
   label: string;
   template: string | undefined;

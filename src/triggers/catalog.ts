@@ -22,7 +22,7 @@ export interface LoadedCatalog extends TriggerCatalog {
 }
 
 /** The package's own copy, shipped beside dist/ in the installed package. */
-export function bundledDir(name: 'definitions' | 'events'): string {
+function bundledDir(name: 'definitions' | 'events'): string {
   return join(packageRoot(), name);
 }
 

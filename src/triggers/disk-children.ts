@@ -16,7 +16,7 @@ import { taskEmitter } from './emit-task.js';
 import { fileGates } from './gate-file.js';
 import type { GateLog, GateStore } from './gates.js';
 
-export interface DiskChildrenOptions extends Omit<EngineOptions, 'store' | 'resolveChild' | 'emitEvent'> {
+interface DiskChildrenOptions extends Omit<EngineOptions, 'store' | 'resolveChild' | 'emitEvent'> {
   store: EventStore;
   deadLetters: DeadLetterSink;
   loadHandlers?: (path: string) => Promise<Handlers>;
@@ -66,7 +66,7 @@ export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: 
 }
 
 /** What the embedded store's failure steps are given (src/incidents): who notifies the commander, where .3ox/ is. */
-export interface DiskFailureSteps {
+interface DiskFailureSteps {
   notifier?: FailureStepsOptions['notifier'];
   /** The folder whose .3ox/ gets incidents/ and preserved/ (default: the working folder). */
   projectDir?: string;

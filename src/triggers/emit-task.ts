@@ -17,7 +17,7 @@ import type { EventStore } from '../store/index.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { EmitOptions } from './emit.js';
 
-export interface TaskEmitterOptions extends Omit<EngineOptions, 'store'> {
+interface TaskEmitterOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
   deadLetters: DeadLetterSink;
   maxTimerWaitMs?: number;
@@ -25,7 +25,7 @@ export interface TaskEmitterOptions extends Omit<EngineOptions, 'store'> {
 }
 
 /** The attempt's output: the event, its id, and the runs it started (none, with a note, when no trigger matched). */
-export interface EmitOutput {
+interface EmitOutput {
   event: string;
   eventId: string;
   runs: { runId: string; workflowId: string; version: number; status: string; duplicate: boolean }[];

@@ -32,7 +32,7 @@ export const EventEnvelopeIn = z.object({
 export type TriggerEvent = z.infer<typeof EventEnvelopeIn> & ScopeEvent;
 
 /** `data.engagement.visits`, `data.tags[0]` */
-export function issuePath(path: readonly PropertyKey[]): string {
+function issuePath(path: readonly PropertyKey[]): string {
   return path
     .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`))
     .join('');

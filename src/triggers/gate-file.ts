@@ -27,13 +27,13 @@ const FileSchema = z.object({
 });
 type GatesFile = z.infer<typeof FileSchema>;
 
-export function gatesDir(storeDir: string): string {
+function gatesDir(storeDir: string): string {
   return join(storeDir, 'triggers');
 }
 
 const LOCK = { timeoutMs: 30_000, staleMs: 30_000 };
 
-export class FileGateStore implements GateStore {
+class FileGateStore implements GateStore {
   readonly file: string;
   private readonly lock: string;
   private readonly dir: string;
@@ -86,7 +86,7 @@ export class FileGateStore implements GateStore {
   }
 }
 
-export class FileGateLog implements GateLog {
+class FileGateLog implements GateLog {
   readonly file: string;
   private readonly dir: string;
   constructor(storeDir: string) {

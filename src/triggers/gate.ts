@@ -19,16 +19,16 @@ import { z } from 'zod';
 import type { EventTrigger, JsonValue } from '../definition/index.js';
 
 /** A debounce's burst names at most this many merged event ids (all are counted). */
-export const MAX_ABSORBED_NAMED = 100;
+const MAX_ABSORBED_NAMED = 100;
 /** Events waiting under one throttle key: beyond this they are dropped (reason `queue full`). */
-export const MAX_QUEUED = 1000;
+const MAX_QUEUED = 1000;
 /** Event ids remembered per gate to tell a redelivery from a new event: the last this many, for this long. */
-export const SEEN_KEPT = 256;
-export const SEEN_MS = 15 * 60_000;
+const SEEN_KEPT = 256;
+const SEEN_MS = 15 * 60_000;
 
 const Json = z.record(z.string(), z.unknown()) as unknown as z.ZodType<Record<string, JsonValue>>;
 const GatedEventSchema = z.object({ eventId: z.string().min(1), at: z.number(), input: Json });
-export type GatedEvent = z.infer<typeof GatedEventSchema>;
+type GatedEvent = z.infer<typeof GatedEventSchema>;
 
 const PendingStartSchema = z.object({
   runId: z.string().min(1),
@@ -42,7 +42,7 @@ const PendingStartSchema = z.object({
 /** A start decided and saved, not yet known to be in the run's log. */
 export type PendingStart = z.infer<typeof PendingStartSchema>;
 
-export const GATE_DECISIONS = ['started', 'queued', 'merged', 'dropped'] as const;
+const GATE_DECISIONS = ['started', 'queued', 'merged', 'dropped'] as const;
 export type GateDecision = (typeof GATE_DECISIONS)[number];
 
 export const GateRecordSchema = z.object({
@@ -94,13 +94,13 @@ export interface GateSpec {
   trigger: number;
   event: EventTrigger;
 }
-export type GateKind = 'debounce' | 'throttle';
+type GateKind = 'debounce' | 'throttle';
 
 export function gateKindOf(t: EventTrigger): GateKind | null {
   return t.debounce ? 'debounce' : t.throttle ? 'throttle' : null;
 }
 
-export function emptyGate(spec: GateSpec, key: string): GateState {
+function emptyGate(spec: GateSpec, key: string): GateState {
   return {
     v: 1,
     kind: gateKindOf(spec.event) ?? 'throttle',

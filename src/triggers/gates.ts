@@ -57,9 +57,9 @@ export interface GatedStart {
   /** For run.started (`source.event`, `source.gate`). */
   source: Pick<RunSource, 'event' | 'gate'>;
 }
-export type StartGated = (s: GatedStart) => Promise<{ duplicate: boolean }>;
+type StartGated = (s: GatedStart) => Promise<{ duplicate: boolean }>;
 
-export interface TriggerGatesOptions {
+interface TriggerGatesOptions {
   store: GateStore;
   log: GateLog;
   start: StartGated;
@@ -71,12 +71,12 @@ export interface TriggerGatesOptions {
 }
 
 /** The entry of one gate: safe for a file name and a KV key whatever the key's text. */
-export function gateEntryKey(workflowId: string, trigger: number, key: string): string {
+function gateEntryKey(workflowId: string, trigger: number, key: string): string {
   return `${workflowId}.${trigger}.${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }
 
 /** The key value an event falls under (the trigger's `key` template over it; '' without one). */
-export function gateKeyOf(t: EventTrigger, def: Definition, event: TriggerEvent): string {
+function gateKeyOf(t: EventTrigger, def: Definition, event: TriggerEvent): string {
   const template = t.debounce?.key ?? t.throttle?.key;
   if (template === undefined) return '';
   const v = resolveTemplate(template, {

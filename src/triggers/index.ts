@@ -33,7 +33,7 @@ export { fileGates, embeddedGates } from './gate-file.js';
 export { taskEmitter } from './emit-task.js';
 export { diskChildren, diskEngine } from './disk-children.js';
 export { slotStamp } from './schedule.js';
-export { Scheduler, type FireReport } from './scheduler.js';
+export { Scheduler } from './scheduler.js';
 export {
   MemoryScheduleCursor,
   ScheduleCursorEntrySchema,

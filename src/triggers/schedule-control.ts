@@ -16,9 +16,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_CAS_TRIES = 20;
 
 /** At most this many slots in one backfill (the cursor holds them until they start): a longer range is asked for in parts. */
-export const MAX_BACKFILL_SLOTS = MAX_FIRE_PER_TICK;
+const MAX_BACKFILL_SLOTS = MAX_FIRE_PER_TICK;
 
-export interface ScheduleTarget {
+interface ScheduleTarget {
   definition: Definition;
   trigger: ScheduleTrigger;
   index: number;
@@ -28,11 +28,7 @@ export interface ScheduleTarget {
  * The schedule triggers of `workflowId` among `definitions` (its newest version: the one that fires), or the one at
  * `trigger`. An unknown workflow, one without schedules, or a trigger that is not a schedule is refused (exit 2, HTTP 404/400).
  */
-export function scheduleTargets(
-  definitions: readonly Definition[],
-  workflowId: string,
-  trigger?: number,
-): ScheduleTarget[] {
+function scheduleTargets(definitions: readonly Definition[], workflowId: string, trigger?: number): ScheduleTarget[] {
   const versions = definitions.filter((d) => d.id === workflowId);
   if (versions.length === 0)
     throw new LedgerflowError(
@@ -104,7 +100,7 @@ export interface ScheduleState {
 }
 
 /** Pauses every schedule of the workflow (or one): no slot of its cron fires until a resume. A pause already there is kept as it was. */
-export async function pauseSchedules(
+async function pauseSchedules(
   cursor: ScheduleCursor,
   targets: ScheduleTarget[],
   opts: { now: number; reason?: string; by?: string },
@@ -130,7 +126,7 @@ export async function pauseSchedules(
 }
 
 /** Resumes: the next tick fires what is due, the slots of the pause being missed slots that catch_up decides. */
-export async function resumeSchedules(
+async function resumeSchedules(
   cursor: ScheduleCursor,
   targets: ScheduleTarget[],
   opts: { now: number },
@@ -158,7 +154,7 @@ export interface QueuedSlot {
 }
 
 /** Queues one run now of the schedule (the first of the workflow's, or `target`), recorded as a manual slot; it starts even while paused. */
-export async function triggerSchedule(
+async function triggerSchedule(
   cursor: ScheduleCursor,
   target: ScheduleTarget,
   opts: { now: number },
@@ -178,7 +174,7 @@ export async function triggerSchedule(
   };
 }
 
-export interface BackfillResult {
+interface BackfillResult {
   /** Slots queued now, for the next firer to start. */
   queued: QueuedSlot[];
   /** Slots of the range that have a run already (or are queued or claimed): not queued again. */
@@ -192,7 +188,7 @@ export interface BackfillResult {
  * claimed, under the slot's own run id, so that running it twice starts nothing new. Slots after the schedule's
  * `through` are left to the firer and its catch_up. More than MAX_BACKFILL_SLOTS slots is refused.
  */
-export async function backfillSchedules(
+async function backfillSchedules(
   cursor: ScheduleCursor,
   targets: ScheduleTarget[],
   opts: { from: number; to: number; now: number; hasRun: (runId: string) => Promise<boolean> },
@@ -266,7 +262,7 @@ export interface ScheduleActionResult {
   started?: number;
 }
 
-export interface ScheduleControlOptions {
+interface ScheduleControlOptions {
   cursor: ScheduleCursor;
   /** The definitions whose schedules fire (the folder's, or the deployed ones). */
   definitions: readonly Definition[];

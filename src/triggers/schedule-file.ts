@@ -31,7 +31,7 @@ const FileSchema = z.object({
 });
 type CursorFile = z.infer<typeof FileSchema>;
 
-export const SCHEDULES_FILE = 'schedules.json';
+const SCHEDULES_FILE = 'schedules.json';
 
 export function scheduleCursorFile(storeDir: string): string {
   return join(storeDir, SCHEDULES_FILE);

@@ -30,7 +30,7 @@ import { cronFor, nextFire, type CatchUp, type Definition, type ScheduleTrigger 
 /** At most this many slots of one schedule fire in one call (catch_up: all after a long downtime continues on the next). */
 export const MAX_FIRE_PER_TICK = 1000;
 /** A run names at most this many of the slots catch_up: latest skipped (missedCount counts them all). */
-export const MAX_MISSED_NAMED = 100;
+const MAX_MISSED_NAMED = 100;
 /** Missed slots are counted one by one up to this many; past it missedCount is this bound (the log says "at least"). */
 export const MAX_MISSED_COUNTED = 10_000;
 /** How late a slot may be seen and still count as on time (a firer ticks every second or so). */
@@ -73,7 +73,7 @@ function lastSlotBefore(trigger: ScheduleSpec, afterMs: number, beforeMs: number
   return prev !== undefined && prev > afterMs ? prev : null;
 }
 
-export interface Firing {
+interface Firing {
   /** The slot (ms since the epoch). */
   slot: number;
   /** catch_up latest: the slots it stands for that did not fire (at most MAX_MISSED_NAMED). */
@@ -82,7 +82,7 @@ export interface Firing {
   missedCount?: number;
 }
 
-export interface Due {
+interface Due {
   /** Slots to start a run for, in order. */
   fire: Firing[];
   /** Missed slots that do not fire (catch_up none, or latest's older ones), named up to MAX_MISSED_NAMED, for the log. */

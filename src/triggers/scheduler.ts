@@ -39,7 +39,7 @@ import {
 import { unclaimed, type PendingFiring, type ScheduleCursor, type ScheduleCursorEntry } from './schedule-cursor.js';
 import type { StartScheduled } from './scheduled-start.js';
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   cursor: ScheduleCursor;
   /** The definitions whose schedules fire, asked every tick (deployed ones change). */
   definitions: () => readonly Definition[] | Promise<readonly Definition[]>;
@@ -55,7 +55,7 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
 }
 
-export interface FiredSlot {
+interface FiredSlot {
   workflowId: string;
   trigger: number;
   slot: string;
@@ -64,7 +64,7 @@ export interface FiredSlot {
   missedCount?: number;
   manual?: true;
 }
-export interface MissedSlots {
+interface MissedSlots {
   workflowId: string;
   trigger: number;
   catchUp: string;
@@ -72,7 +72,7 @@ export interface MissedSlots {
   count: number;
   atLeast: boolean;
 }
-export interface FailedSlot {
+interface FailedSlot {
   workflowId: string;
   trigger: number;
   slot: string;
@@ -80,7 +80,7 @@ export interface FailedSlot {
   error: string;
   permanent: boolean;
 }
-export interface FireReport {
+interface FireReport {
   fired: FiredSlot[];
   missed: MissedSlots[];
   failed: FailedSlot[];
@@ -89,7 +89,7 @@ export interface FireReport {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Schedules a tick deals with at once. */
-export const DEFAULT_SCHEDULER_CONCURRENCY = 16;
+const DEFAULT_SCHEDULER_CONCURRENCY = 16;
 const MAX_CAS_TRIES = 5;
 
 /** An error no second try would change (bad input, a definition that cannot run): the slot is given up, not retried forever. */

@@ -9,7 +9,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { createMetrics, deriveFacts, noteFacts, runTraceIds, type Fact } from '../../src/metrics/index.js';
-import { foldEvents, foldOnto, prepareCommit, type RunSnapshot } from '../../src/runtime/index.js';
+import { foldEvents, foldOntoRun, prepareCommit, type RunSnapshot } from '../../src/runtime/index.js';
 import { ROOT } from '../helpers/cli.js';
 
 const HISTORIES = join(ROOT, 'test', 'fixtures', 'histories');
@@ -32,7 +32,7 @@ function commitsOf(file: string): Commit[] {
   const commits: Commit[] = [];
   let state = snapshot;
   for (const events of groups.slice(1)) {
-    const after = foldOnto(compiled, state, events);
+    const after = foldOntoRun(compiled, state, events).snapshot;
     commits.push({ events, before: state, after });
     state = after;
   }
@@ -61,7 +61,7 @@ describe('facts of committed events (pure)', () => {
     let state = started;
     const commits: Commit[] = [];
     for (const events of [groups[0]!.slice(1), ...groups.slice(1)]) {
-      const after = foldOnto(compiled, state, events);
+      const after = foldOntoRun(compiled, state, events).snapshot;
       commits.push({ events, before: state, after });
       state = after;
     }
@@ -144,7 +144,7 @@ describe('facts of committed events (pure)', () => {
     let state = snapshot;
     const engine: Commit[] = [];
     for (const events of [start!.filter((e) => !client.includes(e)), ...rest]) {
-      const after = foldOnto(compiled, state, events);
+      const after = foldOntoRun(compiled, state, events).snapshot;
       engine.push({ events, before: state, after });
       state = after;
     }
@@ -182,7 +182,7 @@ describe('facts of committed events (pure)', () => {
       // The start commit's `before` is the state run.started made, as Engine.run hands it to onCommit.
       for (const [i, events] of groups.entries()) {
         const mine = i === 0 ? events.slice(1) : events;
-        const after = foldOnto(compiled, state, mine);
+        const after = foldOntoRun(compiled, state, mine).snapshot;
         n += deriveFacts(i === 0 ? events : mine, state, after).filter((x) => x.kind === 'run.started').length;
         state = after;
       }

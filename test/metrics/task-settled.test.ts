@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { deriveFacts, TASK_ENDS, type Fact, type TaskEnd } from '../../src/metrics/index.js';
-import { foldEvents, foldOnto, type RunSnapshot } from '../../src/runtime/index.js';
+import { foldEvents, foldOntoRun, type RunSnapshot } from '../../src/runtime/index.js';
 import { ROOT } from '../helpers/cli.js';
 
 const HISTORIES = join(ROOT, 'test', 'fixtures', 'histories');
@@ -29,7 +29,7 @@ function settledOf(file: string): { facts: Extract<Fact, { kind: 'task.settled' 
   const facts: Extract<Fact, { kind: 'task.settled' }>[] = [];
   for (const events of [groups[0]!.slice(1), ...groups.slice(1)]) {
     if (events.length === 0) continue;
-    const after = foldOnto(compiled, state, events);
+    const after = foldOntoRun(compiled, state, events).snapshot;
     for (const f of deriveFacts(events, state, after)) if (f.kind === 'task.settled') facts.push(f);
     state = after;
   }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Engine } from '../../src/local/index.js';
 import {
-  buildStateFile,
+  buildProjection,
   RunEntries,
   RunSummaries,
   shownRuns,
@@ -41,8 +41,8 @@ describe('the state file, built incrementally', () => {
     const engine = new Engine({ store });
     const entries = new RunEntries();
     const summaries = new RunSummaries();
-    const live = () => buildStateFile(store, 3, entries, undefined, summaries);
-    const rebuild = () => buildStateFile(store, 3);
+    const live = async () => (await buildProjection(store, 3, entries, undefined, summaries)).text;
+    const rebuild = async () => (await buildProjection(store, 3)).text;
     const waiting: string[] = [];
     for (let i = 0; i < 6; i++) waiting.push((await engine.run(STEPS, { i }, { handlers })).runId);
     expect(await live()).toBe(await rebuild());

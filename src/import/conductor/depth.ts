@@ -10,7 +10,7 @@ import { MAX_NESTING } from '../../definition/aliases.js';
 import { UsageError } from '../../errors/index.js';
 
 /** Where the bound is passed: the innermost task around that place (its reference and type), and its field there. */
-export interface TooDeepAt {
+interface TooDeepAt {
   task: string;
   type: string;
   field: string | null;

@@ -11,7 +11,7 @@ import type { Templates } from './templates.js';
 import { mapOther } from './types.js';
 
 /** What the loops use of the Flow that converts the lists around them (flow.ts). */
-export interface FlowSteps {
+interface FlowSteps {
   readonly ctx: Ctx;
   readonly tpl: Templates;
   seq(list: readonly ConductorTask[], entry: string[]): string[];

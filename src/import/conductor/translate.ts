@@ -285,7 +285,7 @@ export function translateValue(src: string, dollar: DollarResolver, template: Te
 }
 
 /** True when the text is a plain value: one reference or a literal (what an INLINE may become as a SET). */
-export function singleValue(expr: string): { ref: string } | { literal: string | number | boolean | null } | null {
+function singleValue(expr: string): { ref: string } | { literal: string | number | boolean | null } | null {
   const ref = /^\$\{[^}]*\}$/.exec(expr);
   if (ref) return { ref: expr };
   if (/^".*"$/.test(expr)) {

@@ -59,7 +59,7 @@ export function integrationNote(type: string, handler: string): string {
   return `${what}: imported as a SIMPLE task, and a handler named ${handler} must make that call${how} (--no-integrations refuses it instead)`;
 }
 
-export function whyNot(type: string): string {
+function whyNot(type: string): string {
   const known = NO_EQUIVALENT[type];
   if (known !== undefined) return known;
   if (/^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type))

@@ -17,12 +17,12 @@ export interface ImportedDefinition {
   notes: string[];
 }
 
-export interface WorkflowImport {
+interface WorkflowImport {
   definitions: ImportedDefinition[];
   refusals: Refusal[];
 }
 
-export const workflowId = (name: string): string => safeId(name, 'w_');
+const workflowId = (name: string): string => safeId(name, 'w_');
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 

@@ -13,7 +13,7 @@ import type { KV } from '@nats-io/kv';
 import { isAmbiguous, isTransient, toStoreError } from './codec.js';
 import { Kvm, StorageType, jetstream } from './nats-lib.js';
 
-export const KV_RETRY_MS = 30_000;
+const KV_RETRY_MS = 30_000;
 
 /**
  * `op`'s result; `passes(err)`: a failure the caller handles itself (a lost compare-and-set), thrown as it is.

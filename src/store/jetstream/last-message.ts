@@ -12,7 +12,7 @@ import { getMessage } from './run-messages.js';
 import type { RunPos } from './run-positions.js';
 
 /** First commits kept for a runs index (keepFirstCommits): it is delivered them within a pull pause of their read. */
-export const FIRST_COMMITS_KEPT = 1024;
+const FIRST_COMMITS_KEPT = 1024;
 
 /** The run's position from its subject's last message (not the cache); undefined when it has none. */
 export async function lastPosition(

@@ -70,7 +70,7 @@ export type ResolvedOptions = Pick<JetStreamStoreOptions, 'user' | 'pass' | 'tok
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A JetStream domain: one subject token (it becomes `$JS.<domain>.API`). */
-export const DOMAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const DOMAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 function checkDomain(domain: string, where: string): string {
   if (!DOMAIN_NAME.test(domain))
