@@ -12,7 +12,7 @@ import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type ChildRef } from '../../executor/index.js';
 import type { RunSource, TaskError } from '../../events/index.js';
-import { runView, type StartChild } from '../../runtime/index.js';
+import { runView, toTaskError, type StartAttempt, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import {
   reportDigest,
@@ -126,6 +126,29 @@ export class ChildRuns {
     await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), {
       msgID: `${childId}/${reportDigest(token)}/outcome`,
     });
+  }
+
+  /**
+   * An attempt the engine performs itself (a built-in failure step, a TRANSFORM), not awaited by the commit that asked
+   * for it; its outcome reported as the attempt's under `reportId`. An engine that dies before it reports leaves the
+   * attempt to the next engine's reconcile, which performs it again.
+   */
+  perform(effect: StartAttempt, reportId: string, what: string, work: () => Promise<unknown>): Promise<void> {
+    void (async () => {
+      let outcome: ChildOutcome;
+      try {
+        outcome = { kind: 'completed', output: (await work()) ?? null };
+      } catch (err) {
+        outcome = { kind: 'failed', error: toTaskError(err) };
+      }
+      const { runId, workflowId, taskId: task, attempt } = effect;
+      await this.reportOutcome({ runId, workflowId, task, ...instanceFields(effect), attempt }, reportId, outcome);
+    })().catch((err: unknown) =>
+      this.o.log(
+        `run ${effect.runId}: ${what} could not report: ${errorMessage(err)} (the next engine's reconcile performs it again)`,
+      ),
+    );
+    return Promise.resolve();
   }
 
   /**

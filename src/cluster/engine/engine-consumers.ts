@@ -54,12 +54,7 @@ export function takeEngineMessages(o: EngineConsumers): () => void {
   const { nc, js, store, tokens, host, inbox, routes, triggers, direct, engineName, inHand, life, stats, now, log } = o;
   const { settings, skilled } = o;
   // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
-  const reportLetters = new LetterRate({
-    perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE,
-    what: 'refused reports',
-    now,
-    log,
-  });
+  const reportLetters = new LetterRate(REFUSED_REPORT_LETTERS_PER_MINUTE, 'refused reports', { now, log });
   const inputs: InputHost = {
     tokens,
     stats,

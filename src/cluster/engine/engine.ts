@@ -267,7 +267,7 @@ export class ClusterEngine {
         projectDir: opts.projectDir ?? process.cwd(),
         log,
       }),
-      transform: engineTransforms({ children, now, log }),
+      transform: engineTransforms({ children, now }),
     };
     const users = opts.users;
     const levelOf = users

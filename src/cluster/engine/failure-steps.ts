@@ -11,10 +11,9 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { FailureStep } from '../../definition/index.js';
-import { errorMessage } from '../../errors/index.js';
 import { FailureSteps, type IncidentRecord } from '../../incidents/index.js';
 import type { Notifier } from '../../notify/index.js';
-import { toTaskError, type StartAttempt } from '../../runtime/index.js';
+import type { StartAttempt } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { headers } from '../../store/index.js';
 import { token } from '../transport/subjects.js';
@@ -48,42 +47,18 @@ export function engineFailureSteps(
     return subject;
   };
   const steps = new FailureSteps({ store: o.store, projectDir: o.projectDir, notifier: o.notifier, publishIncident });
-  return (effect, step) => {
-    // Not awaited by the commit that asked for it: a commander's webhook may take its tries' time.
-    void (async () => {
-      const signal = AbortSignal.timeout(10 * 60_000);
-      let outcome: { kind: 'completed'; output: unknown } | { kind: 'failed'; error: ReturnType<typeof toTaskError> };
-      try {
-        outcome = {
-          kind: 'completed',
-          output:
-            (await steps.run(step, effect.input, {
-              runId: effect.runId,
-              attempt: effect.attempt,
-              signal,
-              log: (m) => o.log(`run ${effect.runId}: ${step}: ${m}`),
-            })) ?? null,
-        };
-      } catch (err) {
-        outcome = { kind: 'failed', error: toTaskError(err) };
-      }
-      const parent = {
-        runId: effect.runId,
-        workflowId: effect.workflowId,
-        task: effect.taskId,
-        attempt: effect.attempt,
-      };
-      // The message id of the report: one per attempt and restart.
-      await o.children.reportOutcome(
-        parent,
-        `${effect.runId}/${effect.taskId}/${effect.attempt}/r${effect.restart}`,
-        outcome,
-      );
-    })().catch((err: unknown) =>
-      o.log(
-        `run ${effect.runId}: the failure step ${step} could not report: ${errorMessage(err)} (the next engine's reconcile performs it again)`,
-      ),
+  // The message id of the report: one per attempt and restart. A commander's webhook may take its tries' time.
+  return (effect, step) =>
+    o.children.perform(
+      effect,
+      `${effect.runId}/${effect.taskId}/${effect.attempt}/r${effect.restart}`,
+      `the failure step ${step}`,
+      () =>
+        steps.run(step, effect.input, {
+          runId: effect.runId,
+          attempt: effect.attempt,
+          signal: AbortSignal.timeout(10 * 60_000),
+          log: (m) => o.log(`run ${effect.runId}: ${step}: ${m}`),
+        }),
     );
-    return Promise.resolve();
-  };
 }

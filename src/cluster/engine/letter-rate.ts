@@ -10,13 +10,9 @@ export class LetterRate {
   private readonly seen = new Map<string, { minute: number; count: number }>();
 
   constructor(
-    private readonly o: {
-      perMinute: number;
-      what: string;
-      now: () => number;
-      log: (line: string) => void;
-      maxSenders?: number;
-    },
+    private readonly perMinute: number,
+    private readonly what: string,
+    private readonly o: { now: () => number; log: (line: string) => void },
   ) {}
 
   /** Whether `sender`'s next refusal of this minute is kept as a dead letter. */
@@ -25,15 +21,15 @@ export class LetterRate {
     const seen = this.seen.get(sender);
     if (!seen || seen.minute !== minute) {
       // Bounded: senders are NATS users, but forget them all rather than grow without end.
-      if (this.seen.size >= (this.o.maxSenders ?? 10_000)) this.seen.clear();
+      if (this.seen.size >= 10_000) this.seen.clear();
       this.seen.set(sender, { minute, count: 1 });
       return true;
     }
     seen.count++;
-    if (seen.count === this.o.perMinute + 1)
+    if (seen.count === this.perMinute + 1)
       this.o.log(
-        `${sender}: over ${this.o.perMinute} ${this.o.what} this minute; the rest are refused without a dead letter`,
+        `${sender}: over ${this.perMinute} ${this.what} this minute; the rest are refused without a dead letter`,
       );
-    return seen.count <= this.o.perMinute;
+    return seen.count <= this.perMinute;
   }
 }

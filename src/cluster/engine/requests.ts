@@ -102,12 +102,7 @@ export class Requests {
   private readonly letters: LetterRate;
 
   constructor(private readonly o: RequestsOptions) {
-    this.letters = new LetterRate({
-      perMinute: REFUSAL_LETTERS_PER_MINUTE,
-      what: 'refused start and deploy requests',
-      now: o.now,
-      log: o.log,
-    });
+    this.letters = new LetterRate(REFUSAL_LETTERS_PER_MINUTE, 'refused start and deploy requests', o);
   }
 
   /** One message of LF_REQUESTS: a start (or retry) or a deploy; acked once answered. */

@@ -54,12 +54,7 @@ export class Routes {
   private readonly letters: LetterRate;
 
   constructor(private readonly o: RoutesOptions) {
-    this.letters = new LetterRate({
-      perMinute: NO_TASK_LETTERS_PER_MINUTE,
-      what: 'decisions naming no HUMAN task',
-      now: o.now,
-      log: o.log,
-    });
+    this.letters = new LetterRate(NO_TASK_LETTERS_PER_MINUTE, 'decisions naming no HUMAN task', o);
   }
 
   /** Who sent an input, as the server let them publish, and the engine's clock (never the sender's). */
