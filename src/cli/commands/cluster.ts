@@ -10,12 +10,13 @@ import { UsageError, errorMessage, formatDiagnostic } from '../../errors/index.j
 import { json, type Io } from '../render/io.js';
 import { waitFlag } from '../flags/input-flags.js';
 import { EXIT } from '../render/exit.js';
-import type { GlobalOpts } from '../flags/store.js';
+import { natsUrlOf, type GlobalOpts } from '../flags/store.js';
 import { parseServers, jetstreamManager } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
 
+/** natsUrlOf for a command that needs NATS: an explicit --store means the embedded store even with LEDGERFLOW_NATS_URL set. */
 export function natsUrl(g: GlobalOpts): string {
-  const url = g.nats ?? process.env.LEDGERFLOW_NATS_URL;
+  const url = natsUrlOf(g);
   if (!url)
     throw new UsageError(
       'this command needs NATS: pass --nats <url> or set LEDGERFLOW_NATS_URL (start a local server with `ledgerflow dev`)',

@@ -36,27 +36,32 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
     : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
+/** The flags of the tasks an engine or a worker runs. */
+type TaskFlags = {
+  handlers?: string;
+  commands?: boolean;
+  commandOutputLimit?: string;
+  http?: boolean;
+  httpAllow?: string;
+  queue?: string;
+  concurrency?: string;
+  outputRoot?: string;
+  skills?: string;
+};
+
 export async function engineCmd(
   io: Io,
   g: GlobalOpts,
-  opts: StateFileFlags & {
-    users?: string;
-    handlers?: string;
-    commands?: boolean;
-    commandOutputLimit?: string;
-    http?: boolean;
-    httpAllow?: string;
-    queue?: string;
-    events?: string;
-    concurrency?: string;
-    snapshotEvery?: string;
-    outputRoot?: string;
-    schedules?: boolean;
-    metricsPort?: string;
-    metricsHost?: string;
-    notifications?: string;
-    skills?: string;
-  },
+  opts: StateFileFlags &
+    TaskFlags & {
+      users?: string;
+      events?: string;
+      snapshotEvery?: string;
+      schedules?: boolean;
+      metricsPort?: string;
+      metricsHost?: string;
+      notifications?: string;
+    },
 ): Promise<number> {
   const url = natsUrl(g);
   const notifications = loadNotificationsConfig(opts.notifications);
@@ -147,20 +152,7 @@ export async function engineCmd(
 export async function workerCmd(
   io: Io,
   g: GlobalOpts,
-  opts: {
-    handlers?: string;
-    commands?: boolean;
-    commandOutputLimit?: string;
-    http?: boolean;
-    httpAllow?: string;
-    queue?: string;
-    station?: string;
-    concurrency?: string;
-    ackWait?: string;
-    outputRoot?: string;
-    skills?: string;
-    secrets?: string;
-  },
+  opts: TaskFlags & { station?: string; ackWait?: string; secrets?: string },
 ): Promise<number> {
   if (!opts.handlers && !opts.commands && !opts.http)
     throw new UsageError(
