@@ -92,6 +92,14 @@ describe.skipIf(noNats)(`the CLI on NATS JetStream (--nats)${skipNote}`, () => {
     expect(list).toContainEqual(
       expect.objectContaining({ runId, status: 'COMPLETED', workflowId: 'inventory-validation-v1' }),
     );
+    // A flag given wins over the variable (docs/nats.md): --store is the embedded store, on every command.
+    const elsewhere = join(tempDir(), 'store');
+    const local = await cli(['--store', elsewhere, 'list', '--json'], { env: { LEDGERFLOW_NATS_URL: nats.url } });
+    expect(local.code).toBe(0);
+    expect(JSON.parse(local.stdout)).toEqual([]);
+    const doctor = await cli(['--store', elsewhere, 'doctor'], { env: { LEDGERFLOW_NATS_URL: nats.url } });
+    expect(doctor.code).toBe(2);
+    expect(doctor.stderr).toContain('--store names the embedded store (the flag wins over LEDGERFLOW_NATS_URL)');
     const history = JSON.parse((await cli(['--nats', nats.url, 'history', runId, '--json'])).stdout);
     expect(history.at(-1)).toMatchObject({ type: 'approval.recorded', data: { by: 'commander' } });
     expect((await cli(['--nats', nats.url, 'replay', runId])).code).toBe(0);

@@ -19,7 +19,9 @@ export function natsUrl(g: GlobalOpts): string {
   const url = natsUrlOf(g);
   if (!url)
     throw new UsageError(
-      'this command needs NATS: pass --nats <url> or set LEDGERFLOW_NATS_URL (start a local server with `ledgerflow dev`)',
+      g.store && process.env.LEDGERFLOW_NATS_URL
+        ? 'this command needs NATS, and --store names the embedded store (the flag wins over LEDGERFLOW_NATS_URL): leave out --store, or pass --nats <url>'
+        : 'this command needs NATS: pass --nats <url> or set LEDGERFLOW_NATS_URL (start a local server with `ledgerflow dev`)',
       {},
     );
   return url;
