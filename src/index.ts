@@ -1,13 +1,11 @@
 /**
- * ledgerflow's library API: load and validate definitions, compile them to
- * XState machines, and start, resume, approve, cancel and replay runs on an
- * event store. The CLI is a thin layer over exactly this.
+ * ledgerflow's library API: load and validate definitions, compile them to XState machines, and start, resume, approve,
+ * cancel and replay runs on an event store. The CLI is a thin layer over exactly this.
  *
- * Every public name is listed here by hand: what most programs need, and every
- * error class. Three more entries (src/exports/): `ledgerflow/cluster` (NATS),
- * `ledgerflow/query` (the run index) and `ledgerflow/internal` (what the CLI
- * builds on; not a stable API). A name in none of them is internal and may
- * change without notice (tests import internals from their modules).
+ * Every public name is listed here by hand: what most programs need, and every error class. Three more entries
+ * (src/exports/): `ledgerflow/cluster` (NATS), `ledgerflow/query` (the run index) and `ledgerflow/internal` (what the
+ * CLI builds on; not a stable API). A name in none of them is internal and may change without notice (tests import
+ * internals from their modules).
  */
 import { openStore, type EventStore } from './store/index.js';
 import type { Engine, EngineOptions } from './local/index.js';
@@ -157,14 +155,14 @@ export {
   type MetricsOptions,
   type MetricsServer,
 } from './metrics/index.js';
-// NATS (createWorker, ClusterClient, the JetStream store): 'ledgerflow/cluster'. The run index: 'ledgerflow/query'.
-// The compiler, the pure step and fold, and the rest the CLI builds on: 'ledgerflow/internal' (not a stable API).
+// NATS (createWorker, ClusterClient, the JetStream store): 'ledgerflow/cluster'. The run index: 'ledgerflow/query'. The
+// compiler, the pure step and fold, and the rest the CLI builds on: 'ledgerflow/internal' (not a stable API).
 
 /**
- * An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE).
- * `output_to` files are written under `outputRoot` (default: the process's current directory), never outside it.
- * COMMAND tasks run with `createCommandExecutor({ outputLimit: commandOutputLimit })` unless `runCommand` is given;
- * HTTP tasks with `createHttpExecutor()` (any host) unless `runHttp` is given.
+ * An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE). `output_to` files are
+ * written under `outputRoot` (default: the process's current directory), never outside it. COMMAND tasks run with
+ * `createCommandExecutor({ outputLimit: commandOutputLimit })` unless `runCommand` is given; HTTP tasks with
+ * `createHttpExecutor()` (any host) unless `runHttp` is given.
  */
 export function createEngine(
   opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string; commandOutputLimit?: number } = {},

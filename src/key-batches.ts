@@ -1,15 +1,11 @@
 /**
- * Work on one key asked for at once, done in batches: a caller that asks
- * while a batch of its key is under way joins the *next* batch, started
- * when that one ends (never the one under way, which may have read the
- * server before the caller asked). So every caller's work sees the server
- * as it stood at some moment after it asked, as with a request of its own,
- * and N callers at once cost two batches rather than N. Keys do not wait for
- * one another. Used for a shared document's reads (every in-process start
- * reads the limits: `CoalescedReads`), its changes (one read and one
- * compare-and-set per batch: store/jetstream/shared-docs.ts) and the
- * definitions registry's revision, asked per trigger event
- * (cluster/engine/trigger-events.ts).
+ * Work on one key asked for at once, done in batches: a caller that asks while a batch of its key is under way joins
+ * the *next* batch, started when that one ends (never the one under way, which may have read the server before the
+ * caller asked). So every caller's work sees the server as it stood at some moment after it asked, as with a request of
+ * its own, and N callers at once cost two batches rather than N. Keys do not wait for one another. Used for a shared
+ * document's reads (every in-process start reads the limits: `CoalescedReads`), its changes (one read and one
+ * compare-and-set per batch: store/jetstream/shared-docs.ts) and the definitions registry's revision, asked per trigger
+ * event (cluster/engine/trigger-events.ts).
  */
 
 /** One caller's part of a batch: what it asked (`item`) and how its promise settles. */

@@ -1,8 +1,7 @@
 /**
- * The one shape most of ledgerflow's caches share: a value computed from an
- * object, remembered per object in a WeakMap (so bounded by the objects still
- * in use), with a way to empty it and to turn it off. The `*-cache.ts`
- * modules each hold one and say why it exists; src/caches.ts lists them.
+ * The one shape most of ledgerflow's caches share: a value computed from an object, remembered per object in a WeakMap
+ * (so bounded by the objects still in use), with a way to empty it and to turn it off. The `*-cache.ts` modules each
+ * hold one and say why it exists; src/caches.ts lists them.
  */
 export interface WeakMemo<K extends object, V> {
   /** `compute(key)`, remembered for this key while enabled. */

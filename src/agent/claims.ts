@@ -1,14 +1,10 @@
 /**
- * Which file agent takes an attempt when several serve one queue on the
- * embedded store: the first to claim its token in the store's shared
- * document `agent-claims` (changed under the store's lock, as the task gates
- * are), so each attempt's task file is written in one inbox only. An agent is
- * its inbox (a restart of it, a new process on the same folders, keeps its
- * claims); a claim whose process is gone from this host is taken over, so an
- * agent that died leaves nothing stuck. Each agent drops its own claims once
- * their attempts are no longer in flight. The outcome is fenced by the token
- * whatever the claims say: this spares duplicate work, it is not what keeps
- * an outcome recorded once.
+ * Which file agent takes an attempt when several serve one queue on the embedded store: the first to claim its token in
+ * the store's shared document `agent-claims` (changed under the store's lock, as the task gates are), so each attempt's
+ * task file is written in one inbox only. An agent is its inbox (a restart of it, a new process on the same folders,
+ * keeps its claims); a claim whose process is gone from this host is taken over, so an agent that died leaves nothing
+ * stuck. Each agent drops its own claims once their attempts are no longer in flight. The outcome is fenced by the
+ * token whatever the claims say: this spares duplicate work, it is not what keeps an outcome recorded once.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -34,9 +30,9 @@ export class AgentClaims {
   ) {}
 
   /**
-   * Of `fresh` (tokens this agent would write a task file for), those it holds now: unclaimed, its own, or
-   * claimed by an agent process that is gone. Its own claims not in `inFlight` are dropped. Without shared
-   * documents (not the file store), every token is this agent's.
+   * Of `fresh` (tokens this agent would write a task file for), those it holds now: unclaimed, its own, or claimed by
+   * an agent process that is gone. Its own claims not in `inFlight` are dropped. Without shared documents (not the file
+   * store), every token is this agent's.
    */
   async take(fresh: readonly string[], inFlight: ReadonlySet<string>): Promise<Set<string>> {
     if (!this.store.updateShared || fresh.length === 0) return new Set(fresh);

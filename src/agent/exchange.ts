@@ -1,17 +1,12 @@
 /**
- * The 1N/0UT file exchange (`ledgerflow agent`), one for both stores; what
- * differs is the AttemptPort: which attempts are in flight and how a result
- * is reported (store-attempts.ts: the runs' logs and the executor;
- * worker-attempts.ts: a NATS worker's handler). Each pass: (1) every result
- * in the outbox is judged, paired with the task file whose token it echoes,
- * reported (fenced by that token), then moved with its task file to `done/`,
- * or refused to `rejected/` with a `.reason`; reported first, so a crash
- * before the moves leaves a result the next pass finds `already` recorded;
- * (2) every attempt in flight gets its task file, written whole, unless its
- * result is in `done/` (a crash cut its report short: reported again);
- * (3) a task file whose attempt is over moves to `rejected/` with why.
- * Nothing is remembered between passes: a kill -9 between any two file
- * operations loses nothing, and an outcome is recorded at most once.
+ * The 1N/0UT file exchange (`ledgerflow agent`), one for both stores; what differs is the AttemptPort: which attempts
+ * are in flight and how a result is reported (store-attempts.ts: the runs' logs and the executor; worker-attempts.ts: a
+ * NATS worker's handler). Each pass: (1) every result in the outbox is judged, paired with the task file whose token it
+ * echoes, reported (fenced by that token), then moved with its task file to `done/`, or refused to `rejected/` with a
+ * `.reason`; reported first, so a crash before the moves leaves a result the next pass finds `already` recorded; (2)
+ * every attempt in flight gets its task file, written whole, unless its result is in `done/` (a crash cut its report
+ * short: reported again); (3) a task file whose attempt is over moves to `rejected/` with why. Nothing is remembered
+ * between passes: a kill -9 between any two file operations loses nothing, and an outcome is recorded at most once.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,11 +1,9 @@
 /**
- * The agent's file operations, each one a step a kill -9 may fall between:
- * a task file appears whole or not at all (written under a dot-name, synced,
- * then renamed into place, so a `task-*.yaml` glob never sees half of one),
- * and a file moves to `done/` or `rejected/` by one rename. Each folder's
- * entry is synced after a rename, so what was moved stays moved after a
- * power cut too. What a crash leaves (a dot-named temporary file, a reason
- * written before its file moved) is redone by the next pass.
+ * The agent's file operations, each one a step a kill -9 may fall between: a task file appears whole or not at all
+ * (written under a dot-name, synced, then renamed into place, so a `task-*.yaml` glob never sees half of one), and a
+ * file moves to `done/` or `rejected/` by one rename. Each folder's entry is synced after a rename, so what was moved
+ * stays moved after a power cut too. What a crash leaves (a dot-named temporary file, a reason written before its file
+ * moved) is redone by the next pass.
  */
 import { lstat, mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -37,9 +35,9 @@ export async function moveInto(path: string, folder: string, name = basename(pat
 }
 
 /**
- * Moves `path` into `folder` beside a `<name>.reason` file saying why. The reason is written first: a crash
- * between the two leaves the file where it was, judged again (and the reason written again) by the next pass.
- * A name already taken there (an earlier attempt's refused file) gets a number: refusals are all kept.
+ * Moves `path` into `folder` beside a `<name>.reason` file saying why. The reason is written first: a crash between the
+ * two leaves the file where it was, judged again (and the reason written again) by the next pass. A name already taken
+ * there (an earlier attempt's refused file) gets a number: refusals are all kept.
  */
 export async function moveWithReason(path: string, folder: string, reason: string): Promise<string> {
   await mkdir(folder, { recursive: true });
@@ -51,9 +49,9 @@ export async function moveWithReason(path: string, folder: string, reason: strin
 }
 
 /**
- * The size of `path`, or null when it is gone (moved by another pass, or by whoever wrote it). A link or
- * anything but a plain file counts as over every cap: this process would otherwise read what it points to
- * (a file the agent could not read itself) into a refusal's reason or the log.
+ * The size of `path`, or null when it is gone (moved by another pass, or by whoever wrote it). A link or anything but a
+ * plain file counts as over every cap: this process would otherwise read what it points to (a file the agent could not
+ * read itself) into a refusal's reason or the log.
  */
 export async function sizeOf(path: string): Promise<number | null> {
   const s = await unlessGone(lstat(path), null);

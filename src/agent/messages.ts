@@ -1,10 +1,8 @@
 /**
- * The files of the 1N/0UT protocol (docs/agents.md):
- * the task message an agent reads (`1N.3OX/task-<run>-<task>.yaml`: header,
- * payload, routing) and the result it writes back
- * (`0UT.3OX/result-<run>-<task>.yaml`). A result comes from outside: it is
- * capped in size, parsed as YAML and validated here, and whatever is wrong
- * with it is said in one line that names the file and the fix.
+ * The files of the 1N/0UT protocol (docs/agents.md): the task message an agent reads (`1N.3OX/task-<run>-<task>.yaml`:
+ * header, payload, routing) and the result it writes back (`0UT.3OX/result-<run>-<task>.yaml`). A result comes from
+ * outside: it is capped in size, parsed as YAML and validated here, and whatever is wrong with it is said in one line
+ * that names the file and the fix.
  */
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -64,8 +62,8 @@ export function readTaskMessage(text: string): TaskMessage | null {
 }
 
 /**
- * A result file's text judged: its outcome, or why it is refused (nothing is recorded then). `bytes`: its
- * size on disk, checked before it is read at all.
+ * A result file's text judged: its outcome, or why it is refused (nothing is recorded then). `bytes`: its size on disk,
+ * checked before it is read at all.
  */
 export function judgeResult(text: string): { ok: true; result: AgentResult } | { ok: false; reason: string } {
   let doc: unknown;

@@ -1,12 +1,9 @@
 /**
- * Who works on an embedded store, for `ledgerflow agents` and the
- * Coordination page (its agents view): each running file agent
- * writes a line of itself in the store's shared document `agents` (under
- * the store's lock, as the task gates are) when it starts, when the attempts
- * it holds change, and every BEAT_MS besides. The line says what it said of
- * itself (queue, level, skills) and when it was last seen; a reader judges
- * it up while it beats (and its process is alive on this host), else gone.
- * Over NATS the engines' presence registry says the same of workers.
+ * Who works on an embedded store, for `ledgerflow agents` and the Coordination page (its agents view): each running
+ * file agent writes a line of itself in the store's shared document `agents` (under the store's lock, as the task gates
+ * are) when it starts, when the attempts it holds change, and every BEAT_MS besides. The line says what it said of
+ * itself (queue, level, skills) and when it was last seen; a reader judges it up while it beats (and its process is
+ * alive on this host), else gone. Over NATS the engines' presence registry says the same of workers.
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';

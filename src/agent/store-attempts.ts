@@ -1,11 +1,8 @@
 /**
- * The file exchange's port on the embedded store (exchange.ts): the attempts
- * in flight are read from the runs' logs (an engine holds them for agents,
- * executor/agent-queues.ts) and a result is recorded through the executor's
- * one path for an outcome from outside (RunCommits.recordOutcome: the core's
- * fold decides, fenced by the attempt's token). Several agents on one queue
- * split its attempts by claims (claims.ts), and each says it is there
- * (registry.ts).
+ * The file exchange's port on the embedded store (exchange.ts): the attempts in flight are read from the runs' logs (an
+ * engine holds them for agents, executor/agent-queues.ts) and a result is recorded through the executor's one path for
+ * an outcome from outside (RunCommits.recordOutcome: the core's fold decides, fenced by the attempt's token). Several
+ * agents on one queue split its attempts by claims (claims.ts), and each says it is there (registry.ts).
  */
 import { join, resolve } from 'node:path';
 import { atLeast, judge, parseLevel, type Actor, type Level } from '../authority/index.js';
@@ -45,9 +42,9 @@ export class StoreAttempts implements AttemptPort {
   /** Tasks above this agent's level, said once each. */
   private readonly warned = new Set<string>();
   /**
-   * Per active run, the task messages its log asked for at the sequence they were read at: a run whose log
-   * has not grown is not read and folded again every pass (a store of many waiting runs, polled 5 times a
-   * second). Only what the log says is kept, never what the folders held: those are read every pass.
+   * Per active run, the task messages its log asked for at the sequence they were read at: a run whose log has not
+   * grown is not read and folded again every pass (a store of many waiting runs, polled 5 times a second). Only what
+   * the log says is kept, never what the folders held: those are read every pass.
    */
   private readonly seen = new Map<string, { seq: number; messages: Map<string, TaskMessage> }>();
   private readonly claims: AgentClaims;

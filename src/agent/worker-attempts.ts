@@ -1,15 +1,11 @@
 /**
- * The file exchange's port over NATS (exchange.ts): the worker pulls and
- * claims an attempt as any worker does (src/cluster/worker/) and hands it to
- * `handler`, which holds it in flight until the exchange reports its result,
- * then returns the output (or throws the error) for the worker to report,
- * fenced by the attempt's NATS token: the engine refuses an outcome for an
- * attempt no longer in flight. The task file's own token is keyed
- * (attempt-token.ts keyedAttemptToken: an HMAC of its run, instance and
- * number under a key the worker derives from the attempt's NATS token), so
- * only whoever reads the task file can answer it, and it is the same when the
- * attempt is delivered again after a crash: a result already in `done/` is
- * then reported again (the engine records one outcome per attempt).
+ * The file exchange's port over NATS (exchange.ts): the worker pulls and claims an attempt as any worker does
+ * (src/cluster/worker/) and hands it to `handler`, which holds it in flight until the exchange reports its result, then
+ * returns the output (or throws the error) for the worker to report, fenced by the attempt's NATS token: the engine
+ * refuses an outcome for an attempt no longer in flight. The task file's own token is keyed (attempt-token.ts
+ * keyedAttemptToken: an HMAC of its run, instance and number under a key the worker derives from the attempt's NATS
+ * token), so only whoever reads the task file can answer it, and it is the same when the attempt is delivered again
+ * after a crash: a result already in `done/` is then reported again (the engine records one outcome per attempt).
  */
 import { join } from 'node:path';
 import { durationText, instanceFields, instanceKey } from '../compiler/index.js';
@@ -40,8 +36,8 @@ export class WorkerAttempts implements AttemptPort {
   readonly handler: TaskHandler = async (input, ctx) => {
     const key = instanceKey({ task: ctx.taskId, ...instanceFields(ctx) });
     const stem = `${ctx.runId}-${key}.yaml`;
-    // No sequence over NATS (a worker does not read the log): the attempt number is unique per instance, and the
-    // token is keyed with what only the worker handed this attempt has, so nobody computes it from `status`.
+    // No sequence over NATS (a worker does not read the log): the attempt number is unique per instance, and the token
+    // is keyed with what only the worker handed this attempt has, so nobody computes it from `status`.
     const secret = (ctx as { [ATTEMPT_KEY]?: unknown })[ATTEMPT_KEY];
     if (typeof secret !== 'string')
       throw new NonRetryableError(

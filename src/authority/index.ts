@@ -1,6 +1,6 @@
 /**
- * Authority: the L0–L3 hierarchy, the one rule every store applies
- * (levels.ts). Pure; the users file it is applied from is src/users/.
+ * Authority: the L0–L3 hierarchy, the one rule every store applies (levels.ts). Pure; the users file it is applied from
+ * is src/users/.
  */
 export {
   atLeast,

@@ -7,11 +7,9 @@
  *   L2 Station OPS  starts runs of the workflows in their domains
  *   L3 Worker       executes tasks
  *
- * A smaller number is more authority, and a level may do whatever a level
- * below it may (an L0 may start any run, an L1 execute any task). A task's
- * `agent_level` raises what it asks: a SIMPLE task's is the least level of
- * an agent that may execute it (default L3), a HUMAN task's the least level
- * that may approve it (default L0). Pure: no I/O, no clock.
+ * A smaller number is more authority, and a level may do whatever a level below it may (an L0 may start any run, an L1
+ * execute any task). A task's `agent_level` raises what it asks: a SIMPLE task's is the least level of an agent that
+ * may execute it (default L3), a HUMAN task's the least level that may approve it (default L0). Pure: no I/O, no clock.
  */
 
 export const LEVELS = ['L0', 'L1', 'L2', 'L3'] as const;

@@ -1,7 +1,6 @@
 /**
- * The refusal every store gives for an action a level does not allow: an
- * AuthorityError (LF_AUTHORITY_REFUSED: exit 2, HTTP 403) naming the level
- * needed and the user's, thrown before anything is recorded. Pure.
+ * The refusal every store gives for an action a level does not allow: an AuthorityError (LF_AUTHORITY_REFUSED: exit 2,
+ * HTTP 403) naming the level needed and the user's, thrown before anything is recorded. Pure.
  */
 import { AuthorityError } from '../errors/index.js';
 import { judge, type Action, type ActionContext, type Actor } from './levels.js';

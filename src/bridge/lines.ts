@@ -1,17 +1,15 @@
 /**
- * CMD.BRIDGE lines (`@workflow inventory-validation-v1
- * target_folder=0UT.3OX`), read into commands. Pure: a line and its number
- * in, a command or an error with the column out; nothing is done here.
+ * CMD.BRIDGE lines (`@workflow inventory-validation-v1 target_folder=0UT.3OX`), read into commands. Pure: a line and
+ * its number in, a command or an error with the column out; nothing is done here.
  *
  *   @workflow <workflowId>[@version] [name=value ...]   start a run
  *   @status <runId>                                     where it stands
  *   @approve <runId> <taskId> [comment ...]             approve a HUMAN task
  *   @cancel <runId>                                     cancel a run
  *
- * A value is a bare word (`0UT.3OX`: a string), a quoted string (`"two
- * words"`, `'it''s'` or `"say \"hi\""` as JSON writes it), or JSON
- * (`limit=5`, `strict=true`, `tags=["a","b"]`, `opts={"a":1}`). A blank line
- * or one starting with `#` is no command.
+ * A value is a bare word (`0UT.3OX`: a string), a quoted string (`"two words"`, `'it''s'` or `"say \"hi\""` as JSON
+ * writes it), or JSON (`limit=5`, `strict=true`, `tags=["a","b"]`, `opts={"a":1}`). A blank line or one starting with
+ * `#` is no command.
  */
 import { UsageError } from '../errors/index.js';
 
@@ -107,8 +105,8 @@ export function parseBridgeLine(text: string, lineNo: number): BridgeCommand | n
 }
 
 /**
- * Space-separated tokens; a quoted part (`"…"` as JSON writes strings, `'…'` with `''` for a quote) keeps its
- * spaces and may follow `name=`. The quotes stay in the token's text (inputValue reads them).
+ * Space-separated tokens; a quoted part (`"…"` as JSON writes strings, `'…'` with `''` for a quote) keeps its spaces
+ * and may follow `name=`. The quotes stay in the token's text (inputValue reads them).
  */
 function tokenize(line: string, lineNo: number): Token[] {
   const out: Token[] = [];

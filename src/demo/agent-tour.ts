@@ -1,10 +1,8 @@
 /**
- * The tour's file agent (docs/agents.md): one workflow whose task is done by
- * a shell script through the 1N/0UT files. The demo declares the queue, runs
- * `ledgerflow agent`'s passes in-process (FileExchange) and, whenever a task
- * file waits, the shell script docs/agents.md prints, which answers it with
- * the number of files in the folder it names. Everything is written under
- * the demo's output root, where the user can read the files afterwards.
+ * The tour's file agent (docs/agents.md): one workflow whose task is done by a shell script through the 1N/0UT files.
+ * The demo declares the queue, runs `ledgerflow agent`'s passes in-process (FileExchange) and, whenever a task file
+ * waits, the shell script docs/agents.md prints, which answers it with the number of files in the folder it names.
+ * Everything is written under the demo's output root, where the user can read the files afterwards.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';

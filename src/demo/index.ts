@@ -1,6 +1,6 @@
 /**
- * `ledgerflow demo` (`npm start`): the tour of the template library on the
- * embedded store, with no server. In a fresh store directory it
+ * `ledgerflow demo` (`npm start`): the tour of the template library on the embedded store, with no server. In a fresh
+ * store directory it
  *
  * - emits the sample `revenue_milestone`, `lead_qualification` and
  *   `compliance_alerts` events (the `sample:` of the bundled events/*.yaml),
@@ -17,8 +17,8 @@
  * - and returns each run's trail (events, tasks and outcomes, approvals,
  *   duration) and output, with the files the handlers wrote.
  *
- * Everything bundled is read from the package root (packageRoot()), never the
- * current directory, so it works from anywhere once installed.
+ * Everything bundled is read from the package root (packageRoot()), never the current directory, so it works from
+ * anywhere once installed.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
@@ -85,9 +85,8 @@ function revenueNeedsCfo(data: Record<string, unknown>): boolean {
 }
 
 /**
- * The revenue_milestone payload the demo sends: the sample when its plan
- * change is beyond the threshold (the CFO's approval is then pending), else a
- * variant at 125% of target that is, with a note saying so.
+ * The revenue_milestone payload the demo sends: the sample when its plan change is beyond the threshold (the CFO's
+ * approval is then pending), else a variant at 125% of target that is, with a note saying so.
  */
 export function revenuePayload(sample: Record<string, unknown>): { data: Record<string, unknown>; note?: string } {
   if (revenueNeedsCfo(sample)) return { data: sample };

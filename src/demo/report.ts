@@ -1,7 +1,6 @@
 /**
- * The demo's report: each run's trail (tasks, approvals, duration, the batch
- * validation's folders) summarized from its events, and the report as text.
- * Apart from runDemo (index.ts), which drives the runs and fills it.
+ * The demo's report: each run's trail (tasks, approvals, duration, the batch validation's folders) summarized from its
+ * events, and the report as text. Apart from runDemo (index.ts), which drives the runs and fills it.
  */
 import { sep } from 'node:path';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';

@@ -1,11 +1,8 @@
 /**
- * sha256 for the deterministic core (state hashes, definition hashes, child
- * run ids), which may not import `node:` modules. The portable implementation
- * (@noble/hashes) gives the same digests everywhere; an executor installs
- * Node's native one at start-up (src/executor/native-digest.ts), about ten
- * times faster for the ~200-byte state texts every event hashes. Both must
- * agree byte for byte (test/digest/digest.test.ts): recorded state hashes
- * are a contract.
+ * sha256 for the deterministic core (state hashes, definition hashes, child run ids), which may not import `node:`
+ * modules. The portable implementation (@noble/hashes) gives the same digests everywhere; an executor installs Node's
+ * native one at start-up (src/executor/native-digest.ts), about ten times faster for the ~200-byte state texts every
+ * event hashes. Both must agree byte for byte (test/digest/digest.test.ts): recorded state hashes are a contract.
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';

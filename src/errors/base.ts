@@ -1,16 +1,14 @@
 /**
- * The base of every error ledgerflow raises on purpose (LedgerflowError) and
- * the JSON-safe meta it carries: a file of its own so the errors/ files each
- * extend it without importing the module's entry (errors/index.ts).
+ * The base of every error ledgerflow raises on purpose (LedgerflowError) and the JSON-safe meta it carries: a file of
+ * its own so the errors/ files each extend it without importing the module's entry (errors/index.ts).
  */
 import { kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 
 export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: string]: JsonSafe | undefined };
 
 /**
- * `kind` overrides the code's own kind for this one error: a refusal that is a
- * NATS permissions violation keeps its code (LF_APPROVAL_REFUSED) and is a
- * permission error (exit 2, HTTP 403).
+ * `kind` overrides the code's own kind for this one error: a refusal that is a NATS permissions violation keeps its
+ * code (LF_APPROVAL_REFUSED) and is a permission error (exit 2, HTTP 403).
  */
 export interface ErrorOptions {
   cause?: unknown;

@@ -1,8 +1,7 @@
 /**
- * Every code ledgerflow gives a problem, with its kind: one table that the
- * CLI's exit codes, the HTTP API's statuses and docs/troubleshooting.md are
- * read from (a test holds the page to this table). A code is stable: scripts
- * match on it, histories record the task failure codes.
+ * Every code ledgerflow gives a problem, with its kind: one table that the CLI's exit codes, the HTTP API's statuses
+ * and docs/troubleshooting.md are read from (a test holds the page to this table). A code is stable: scripts match on
+ * it, histories record the task failure codes.
  *
  * The kinds, and what each means to a caller:
  * - usage: what was asked is wrong (a flag, an input, a definition); fix it and ask again.
@@ -41,9 +40,9 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, { readonly exit: 1 | 2; rea
 };
 
 /**
- * The table, grouped by where a code is met: thrown by a command or the API, found in a definition
- * (a diagnostic with file:line:col, kind usage), or recorded in a history as a task's or a run's
- * failure (kind failure: never the exit of a command).
+ * The table, grouped by where a code is met: thrown by a command or the API, found in a definition (a diagnostic with
+ * file:line:col, kind usage), or recorded in a history as a task's or a run's failure (kind failure: never the exit of
+ * a command).
  */
 export const ERROR_CODES = {
   // Commands and the API: what was asked

@@ -1,7 +1,6 @@
 /**
- * Typed errors with stable codes. Every error ledgerflow raises on purpose is a
- * LedgerflowError: `code` is stable (scripts match on it), `message` is for
- * people, `meta` is JSON-safe so `--json` and HTTP can print it as it is.
+ * Typed errors with stable codes. Every error ledgerflow raises on purpose is a LedgerflowError: `code` is stable
+ * (scripts match on it), `message` is for people, `meta` is JSON-safe so `--json` and HTTP can print it as it is.
  */
 import type { ErrorCode } from './codes.js';
 import { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
@@ -88,9 +87,8 @@ export class AppendConflictError extends LedgerflowError {
 }
 
 /**
- * A run's commit lost to other writers too many times in a row (each time one
- * appended first). Nothing of this commit was written; the caller may try
- * again later. Seen only when many processes write one run at once.
+ * A run's commit lost to other writers too many times in a row (each time one appended first). Nothing of this commit
+ * was written; the caller may try again later. Seen only when many processes write one run at once.
  */
 export class CommitContendedError extends LedgerflowError {
   constructor(runId: string, rounds: number, options?: ErrorOptions) {
@@ -115,9 +113,8 @@ export class StoreError extends LedgerflowError {
 }
 
 /**
- * The store's place cannot be used as it is (a disk full, a read-only file
- * system, no permission, a path that is a file): the message names the fix;
- * nothing was recorded. Not a bug, so no stack trace; the CLI exits 2.
+ * The store's place cannot be used as it is (a disk full, a read-only file system, no permission, a path that is a
+ * file): the message names the fix; nothing was recorded. Not a bug, so no stack trace; the CLI exits 2.
  */
 export class StoreUnusableError extends StoreError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
@@ -126,9 +123,8 @@ export class StoreUnusableError extends StoreError {
 }
 
 /**
- * A stored line or message that is not a valid commit of its run: that run
- * cannot be read, other runs can (list and replay --all report it and go on).
- * `where` is the run's file, or the stream message; `reason` what is wrong.
+ * A stored line or message that is not a valid commit of its run: that run cannot be read, other runs can (list and
+ * replay --all report it and go on). `where` is the run's file, or the stream message; `reason` what is wrong.
  */
 export class CorruptRunError extends StoreError {
   readonly runId: string;
@@ -173,10 +169,9 @@ export class RunBusyError extends LedgerflowError {
 }
 
 /**
- * A run's log is shorter than what was once recorded of it (the run index saw
- * it at a later event): events were lost after they were written (a log cut
- * or restored by hand). Driving it would run again work its lost events
- * recorded as done, so nothing drives or writes to it.
+ * A run's log is shorter than what was once recorded of it (the run index saw it at a later event): events were lost
+ * after they were written (a log cut or restored by hand). Driving it would run again work its lost events recorded as
+ * done, so nothing drives or writes to it.
  */
 export class RunLogDamagedError extends LedgerflowError {
   constructor(
@@ -202,9 +197,9 @@ export class UnsupportedTaskTypeError extends LedgerflowError {
 }
 
 /**
- * A TRANSFORM task's jq program failed (LF_JQ_ERROR, jq's own message), or its JavaScript (LF_JS_ERROR, LF_JS_TIMEOUT): an error it raised at run time is
- * retried as the task's retry_policy allows; a program that does not compile, or an output over the limit
- * (LF_OUTPUT_TOO_LARGE), fails the task at once.
+ * A TRANSFORM task's jq program failed (LF_JQ_ERROR, jq's own message), or its JavaScript (LF_JS_ERROR, LF_JS_TIMEOUT):
+ * an error it raised at run time is retried as the task's retry_policy allows; a program that does not compile, or an
+ * output over the limit (LF_OUTPUT_TOO_LARGE), fails the task at once.
  */
 export class TransformError extends LedgerflowError {
   readonly retryable: boolean;
@@ -251,8 +246,8 @@ export class AttemptFailedError extends LedgerflowError {
 }
 
 /**
- * Thrown by a task handler to say that retrying cannot help (bad input, a
- * business rule): the task fails at once whatever its retry policy.
+ * Thrown by a task handler to say that retrying cannot help (bad input, a business rule): the task fails at once
+ * whatever its retry policy.
  */
 export class NonRetryableError extends Error {
   readonly retryable = false;
@@ -265,9 +260,9 @@ export class NonRetryableError extends Error {
 }
 
 /**
- * Thrown by a task handler (or the HTTP executor on a 429 or 503 with Retry-After) to say the attempt may
- * succeed later, and not before `retryAfterMs`: the next attempt waits the longer of that and the retry
- * policy's delay (at most an hour). Retrying still needs attempts left in the task's retry_policy.
+ * Thrown by a task handler (or the HTTP executor on a 429 or 503 with Retry-After) to say the attempt may succeed
+ * later, and not before `retryAfterMs`: the next attempt waits the longer of that and the retry policy's delay (at most
+ * an hour). Retrying still needs attempts left in the task's retry_policy.
  */
 export class RetryAfterError extends Error {
   readonly retryable = true;

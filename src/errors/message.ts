@@ -1,7 +1,6 @@
 /**
- * What was thrown, in words: an Error's message, anything else as a string.
- * JavaScript lets anything be thrown (a string, an object, undefined), so a
- * catch never assumes an Error: `(err as Error).message` of a thrown string is
+ * What was thrown, in words: an Error's message, anything else as a string. JavaScript lets anything be thrown (a
+ * string, an object, undefined), so a catch never assumes an Error: `(err as Error).message` of a thrown string is
  * undefined, and said as "undefined".
  */
 export function errorMessage(thrown: unknown): string {

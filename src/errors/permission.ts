@@ -1,11 +1,9 @@
 /**
- * Whether a failure is NATS refusing this user a subject (nats.conf's
- * permissions), read from the error's fields, never from its words: the
- * client's error for it (@nats-io/nats-core's PermissionViolationError, with
- * the `subject` refused; a request's RequestError has it as `cause`), or a
- * ledgerflow error made from one (kind `permission`, `meta.forbidden`),
- * looked for through `cause`. Duck-typed: this module loads no client (and
- * imports nothing, so errors/index.ts may re-export it).
+ * Whether a failure is NATS refusing this user a subject (nats.conf's permissions), read from the error's fields, never
+ * from its words: the client's error for it (@nats-io/nats-core's PermissionViolationError, with the `subject` refused;
+ * a request's RequestError has it as `cause`), or a ledgerflow error made from one (kind `permission`,
+ * `meta.forbidden`), looked for through `cause`. Duck-typed: this module loads no client (and imports nothing, so
+ * errors/index.ts may re-export it).
  */
 
 /** How deep to follow `cause` (a wrapped error is wrapped a few times at most). */

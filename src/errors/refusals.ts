@@ -1,7 +1,6 @@
 /**
- * Refusals: a request the engine judged and turned down (an approval, a signal,
- * a pause, a cancel, a retry, a taken run id, a concurrency limit, someone's
- * authority level). Nothing but the refusal is recorded; kept apart from
+ * Refusals: a request the engine judged and turned down (an approval, a signal, a pause, a cancel, a retry, a taken run
+ * id, a concurrency limit, someone's authority level). Nothing but the refusal is recorded; kept apart from
  * errors/index.ts so the module's entry stays a list of the errors of runs and stores.
  */
 import { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
@@ -20,9 +19,9 @@ export class ApprovalRefusedError extends LedgerflowError {
 }
 
 /**
- * A decision the engine judged and refused, said alike on every store: `kept` when the refusal is in
- * the run's history; a person who is not one of the task's approvers is a permission error (HTTP 403).
- * (A function, not a static method: a class that names itself inside its body is renamed by the bundler.)
+ * A decision the engine judged and refused, said alike on every store: `kept` when the refusal is in the run's history;
+ * a person who is not one of the task's approvers is a permission error (HTTP 403). (A function, not a static method: a
+ * class that names itself inside its body is renamed by the bundler.)
  */
 export function judgedApprovalRefusal(d: {
   runId: string;
@@ -55,8 +54,8 @@ export class PauseRefusedError extends LedgerflowError {
 }
 
 /**
- * A cancel over NATS the engine refuses (the run has settled: nothing to
- * cancel), or one this NATS user may not publish. Nothing is recorded.
+ * A cancel over NATS the engine refuses (the run has settled: nothing to cancel), or one this NATS user may not
+ * publish. Nothing is recorded.
  */
 export class CancelRefusedError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
@@ -65,8 +64,8 @@ export class CancelRefusedError extends LedgerflowError {
 }
 
 /**
- * A retry from failed of a run that is not FAILED or CANCELLED (it completed,
- * or has not settled): nothing is started. `meta.status` is the run's status.
+ * A retry from failed of a run that is not FAILED or CANCELLED (it completed, or has not settled): nothing is started.
+ * `meta.status` is the run's status.
  */
 export class RetryRefusedError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
@@ -75,9 +74,8 @@ export class RetryRefusedError extends LedgerflowError {
 }
 
 /**
- * A start with a caller-chosen run id (`run --id`) whose id already names a
- * run of another workflow: the id is taken, and returning that run would hand
- * the caller a run of a workflow it did not ask for. Nothing is written.
+ * A start with a caller-chosen run id (`run --id`) whose id already names a run of another workflow: the id is taken,
+ * and returning that run would hand the caller a run of a workflow it did not ask for. Nothing is written.
  */
 export class RunIdTakenError extends LedgerflowError {
   /** `message`: said instead of the caller's fix (an event's or a slot's run id, which nobody chooses). */
@@ -92,9 +90,8 @@ export class RunIdTakenError extends LedgerflowError {
 }
 
 /**
- * A start of a workflow with `concurrency: { on_limit: refuse }` when its
- * limit (for that key) is reached: refused, nothing written. Retry later, or
- * use on_limit: queue to have such starts wait in QUEUED.
+ * A start of a workflow with `concurrency: { on_limit: refuse }` when its limit (for that key) is reached: refused,
+ * nothing written. Retry later, or use on_limit: queue to have such starts wait in QUEUED.
  */
 export class ConcurrencyLimitError extends LedgerflowError {
   constructor(workflowId: string, limit: number, key: string | null, holders: number) {

@@ -1,7 +1,6 @@
 /**
- * Usage errors: wrong command-line usage, bad input values, invalid config
- * files, dead letters that cannot be shown or replayed. Exit 2, nothing written;
- * a file of its own so the module's entry (errors/index.ts) stays short.
+ * Usage errors: wrong command-line usage, bad input values, invalid config files, dead letters that cannot be shown or
+ * replayed. Exit 2, nothing written; a file of its own so the module's entry (errors/index.ts) stays short.
  */
 import type { ErrorCode } from './codes.js';
 import { LedgerflowError, type JsonSafe } from './base.js';

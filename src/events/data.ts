@@ -1,16 +1,14 @@
 /**
- * The data of each event type: what `data` holds in an envelope of that type,
- * parsed at the store boundary. A file of its own so the module's entry
- * (events/index.ts) keeps the envelope, the statuses and the commit.
+ * The data of each event type: what `data` holds in an envelope of that type, parsed at the store boundary. A file of
+ * its own so the module's entry (events/index.ts) keeps the envelope, the statuses and the commit.
  */
 import { z } from 'zod';
 import { TaskErrorSchema } from './task-error.js';
 
 /**
- * Which attempt of which task instance an event is about. `iteration`: the
- * DO_WHILE iteration of a loop-body task; `item`: the MAP item. Absent for
- * every other task (see compiler/instances.ts), so older events parse as
- * they always did.
+ * Which attempt of which task instance an event is about. `iteration`: the DO_WHILE iteration of a loop-body task;
+ * `item`: the MAP item. Absent for every other task (see compiler/instances.ts), so older events parse as they always
+ * did.
  */
 const taskRef = {
   task: z.string().min(1),
@@ -35,8 +33,8 @@ export const RunParentSchema = z.object({
 export type RunParent = z.infer<typeof RunParentSchema>;
 
 /**
- * The schedule slot that started a run (src/triggers/schedule.ts): the trigger's index, the
- * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it; `manual`: see below.
+ * The schedule slot that started a run (src/triggers/schedule.ts): the trigger's index, the slot (UTC), its cron and
+ * zone; `missed`/`missedCount`: the slots catch_up latest skipped for it; `manual`: see below.
  */
 export const RunScheduleSchema = z.object({
   trigger: z.number().int().nonnegative(),
@@ -55,15 +53,15 @@ export const RunStartedData = z.object({
   definitionHash: z.string(),
   input: z.record(z.string(), z.unknown()),
   /**
-   * The format of the state hash every event of this run records (runtime/state-hash.ts): 2 for runs started
-   * since 2026-11-23 (per-chunk digests, so a long run's hash costs the same per event as a short one's);
-   * absent in older runs, which keep format 1 (sha256 of the whole state's text) and replay as they always did.
+   * The format of the state hash every event of this run records (runtime/state-hash.ts): 2 for runs started since
+   * 2026-11-23 (per-chunk digests, so a long run's hash costs the same per event as a short one's); absent in older
+   * runs, which keep format 1 (sha256 of the whole state's text) and replay as they always did.
    */
   stateHashVersion: z.literal(2).optional(),
   /**
-   * The priority the start gave the run (`run --priority`, `start --priority`, the API's and the HTTP
-   * start's `priority`), over the workflow's `priority:`; absent when the start gave none. It orders
-   * the run's waits: for a concurrency slot (run.queued records it too) and for a task's gate.
+   * The priority the start gave the run (`run --priority`, `start --priority`, the API's and the HTTP start's
+   * `priority`), over the workflow's `priority:`; absent when the start gave none. It orders the run's waits: for a
+   * concurrency slot (run.queued records it too) and for a task's gate.
    */
   priority: z.number().int().min(0).max(99).optional(),
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
@@ -74,9 +72,9 @@ export const RunStartedData = z.object({
       event: z.string().optional(),
       parent: RunParentSchema.optional(),
       /**
-       * Retry from failed (runtime/retry.ts): the FAILED or CANCELLED run this one retries, and the outputs of
-       * its tasks this run reuses (task id → output), completed without an attempt as each becomes ready.
-       * Recorded here so replay never reads the old run.
+       * Retry from failed (runtime/retry.ts): the FAILED or CANCELLED run this one retries, and the outputs of its
+       * tasks this run reuses (task id → output), completed without an attempt as each becomes ready. Recorded here so
+       * replay never reads the old run.
        */
       retryOf: z
         .object({
@@ -100,8 +98,8 @@ export const RunStartedData = z.object({
         })
         .optional(),
       /**
-       * Who asked for the run, where that is not the process that recorded it: on NATS, the person whose start
-       * (or retry) an engine took from lf.starts.<user> and judged (docs/users.md#on-nats).
+       * Who asked for the run, where that is not the process that recorded it: on NATS, the person whose start (or
+       * retry) an engine took from lf.starts.<user> and judged (docs/users.md#on-nats).
        */
       by: z.string().max(200).optional(),
     })
@@ -113,10 +111,9 @@ export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
 const reused = { reused: z.object({ runId: z.string().min(1) }).optional() };
 export const TaskStartedData = z.object({ ...taskRef, ...reused });
 /**
- * Who reported an outcome, where a server could tell: on NATS, the user the
- * input came from (the subject's sender token, which nats.conf confines each
- * user to). Absent for in-process handlers. `unauthenticated`: the server has
- * no users, so the name is the sender's own claim.
+ * Who reported an outcome, where a server could tell: on NATS, the user the input came from (the subject's sender
+ * token, which nats.conf confines each user to). Absent for in-process handlers. `unauthenticated`: the server has no
+ * users, so the name is the sender's own claim.
  */
 const reporter = {
   by: z.string().min(1).optional(),
@@ -125,12 +122,10 @@ const reporter = {
 export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown(), ...reporter, ...reused });
 export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema, ...reporter });
 /**
- * The attempt in flight was lost with the process running it (a worker that
- * stopped answering, or this process's own crash before `resume`) and runs
- * again: the same attempt number and idempotency key, its retries untouched,
- * its timeout counted from now. `restart` numbers the restarts of this
- * attempt (1, 2, ...); past the cap the loss fails the attempt instead
- * (runtime/restarts.ts).
+ * The attempt in flight was lost with the process running it (a worker that stopped answering, or this process's own
+ * crash before `resume`) and runs again: the same attempt number and idempotency key, its retries untouched, its
+ * timeout counted from now. `restart` numbers the restarts of this attempt (1, 2, ...); past the cap the loss fails the
+ * attempt instead (runtime/restarts.ts).
  */
 export const TaskRestartedData = z.object({
   ...taskRef,
@@ -161,9 +156,8 @@ const SignalNameSchema = z
   .max(256)
   .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'a signal name holds no control characters' });
 /**
- * A signal for the WAITs of a run that wait for `name` (`event:`): every such
- * WAIT that is waiting completes with `data` as its output, and one not yet
- * reached keeps it until it is. `by`/`unauthenticated` as for approvals.
+ * A signal for the WAITs of a run that wait for `name` (`event:`): every such WAIT that is waiting completes with
+ * `data` as its output, and one not yet reached keeps it until it is. `by`/`unauthenticated` as for approvals.
  */
 export const SignalReceivedData = z.object({
   name: SignalNameSchema,
@@ -174,8 +168,8 @@ export const SignalReceivedData = z.object({
   waits: z.array(z.string().min(1)).min(1).optional(),
 });
 /**
- * A signal as it comes from outside (CLI `--data`, a NATS message body):
- * JSON, its data at most MAX_SIGNAL_DATA_BYTES as JSON text.
+ * A signal as it comes from outside (CLI `--data`, a NATS message body): JSON, its data at most MAX_SIGNAL_DATA_BYTES
+ * as JSON text.
  */
 export const SignalBodySchema = z
   .object({
@@ -203,16 +197,14 @@ export const RunCancelledData = z.object({
   unauthenticated: z.literal(true).optional(),
 });
 /**
- * The engine could not fold an input into the run (a bug, or a definition
- * that got past validation but cannot run): the run fails with the error
- * instead of crashing the engine or staying stuck. The input is named in the
- * message; it is not recorded itself, since no state can be computed for it.
+ * The engine could not fold an input into the run (a bug, or a definition that got past validation but cannot run): the
+ * run fails with the error instead of crashing the engine or staying stuck. The input is named in the message; it is
+ * not recorded itself, since no state can be computed for it.
  */
 export const RunFailedData = z.object({ error: TaskErrorSchema });
 /**
- * A person paused the run: no new attempt starts until `run.resumed`
- * (running ones finish and are recorded; timers fire; approvals are taken).
- * `by`: who paused it (on NATS the input's sender); `reason` as given.
+ * A person paused the run: no new attempt starts until `run.resumed` (running ones finish and are recorded; timers
+ * fire; approvals are taken). `by`: who paused it (on NATS the input's sender); `reason` as given.
  */
 export const RunPausedData = z.object({
   by: z.string().min(1).optional(),
@@ -225,19 +217,19 @@ export const RunResumedData = z.object({
   unauthenticated: z.literal(true).optional(),
 });
 /**
- * The run waits for a slot of its workflow's `concurrency:` (status QUEUED): nothing starts until
- * run.admitted. `priority` (0..99, higher first) and then the time of this event order the queue;
- * `key`: the value of `concurrency.key` the limit holds per (null without one).
+ * The run waits for a slot of its workflow's `concurrency:` (status QUEUED): nothing starts until run.admitted.
+ * `priority` (0..99, higher first) and then the time of this event order the queue; `key`: the value of
+ * `concurrency.key` the limit holds per (null without one).
  */
 export const RunQueuedData = z.object({
   priority: z.number().int().min(0).max(99),
   key: z.string().nullable(),
   limit: z.number().int().positive(),
   /**
-   * Recorded by every start since 2026-11-23: nothing of the run moves while it is queued (no timer
-   * but the run's own `timeout:` fires; no approval, signal or outcome is taken), and at run.admitted
-   * its timers' due times move on by the time it waited, so a `WAIT 3s` waits 3 s after admission.
-   * Absent in runs queued before: they fold as they did (timers fired and approvals were taken while queued).
+   * Recorded by every start since 2026-11-23: nothing of the run moves while it is queued (no timer but the run's own
+   * `timeout:` fires; no approval, signal or outcome is taken), and at run.admitted its timers' due times move on by
+   * the time it waited, so a `WAIT 3s` waits 3 s after admission. Absent in runs queued before: they fold as they did
+   * (timers fired and approvals were taken while queued).
    */
   holds: z.literal(true).optional(),
 });
@@ -257,15 +249,12 @@ export const ApprovalRefusedData = z.object({
 export const NotifyOn = z.enum(['FAILED', 'WAITING', 'COMPLETED', 'CANCELLED', 'RETRIED']);
 export type NotifyOn = z.infer<typeof NotifyOn>;
 /**
- * A notification's delivery to one target, noted in the run's history by
- * whoever drove the run (src/notify). Like approval.refused it changes no
- * state, and it may follow a settled run. `id`: the notification's stable id
- * (`<runId>/<seq>/<on>`: what the NATS msg id and the webhook's
- * Idempotency-Key carry); `seq`: the event that made it due; `target`: which
- * target (`nats:<subject>`, or `webhook:<origin>#<hash of the whole URL>`, so
- * no secret in a URL's path or query lands in the log); `stateTime`: the time
- * of the last event that changed the run's state, what summaries take as the
- * run's time (completedAt) when a note comes last.
+ * A notification's delivery to one target, noted in the run's history by whoever drove the run (src/notify). Like
+ * approval.refused it changes no state, and it may follow a settled run. `id`: the notification's stable id
+ * (`<runId>/<seq>/<on>`: what the NATS msg id and the webhook's Idempotency-Key carry); `seq`: the event that made it
+ * due; `target`: which target (`nats:<subject>`, or `webhook:<origin>#<hash of the whole URL>`, so no secret in a URL's
+ * path or query lands in the log); `stateTime`: the time of the last event that changed the run's state, what summaries
+ * take as the run's time (completedAt) when a note comes last.
  */
 const notificationNote = {
   id: z.string().min(1),

@@ -1,9 +1,8 @@
 /**
- * The event envelope and the event types of a run. A run IS its events: every
- * envelope carries the run and workflow ids, a per-run sequence starting at 1,
- * the time it was recorded, a type and its data, and the state it led to
- * (workflow status + a hash of the compact state) so replay can be checked.
- * Everything read from a store is parsed with these schemas at the boundary.
+ * The event envelope and the event types of a run. A run IS its events: every envelope carries the run and workflow
+ * ids, a per-run sequence starting at 1, the time it was recorded, a type and its data, and the state it led to
+ * (workflow status + a hash of the compact state) so replay can be checked. Everything read from a store is parsed with
+ * these schemas at the boundary.
  */
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
@@ -61,9 +60,8 @@ export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED
 export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
 export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 /**
- * A run id: it becomes a file name (file store) and a NATS subject token
- * (`lf.events.<workflowId>.<runId>`), so it holds neither path separators nor
- * `.`, `*`, `>` or spaces. Engine, trigger, nanoid and uuid ids all fit.
+ * A run id: it becomes a file name (file store) and a NATS subject token (`lf.events.<workflowId>.<runId>`), so it
+ * holds neither path separators nor `.`, `*`, `>` or spaces. Engine, trigger, nanoid and uuid ids all fit.
  */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const RunIdSchema = z
@@ -83,11 +81,10 @@ const EnvelopeBase = z.object({
 });
 
 /**
- * A run's header: which run of which workflow version, where it stands, when
- * it started and settled. The one shape the run's view (`status --json`), the
- * stores' summaries, the query's run records (`list --json`, the runs page)
- * and the dashboard share, each adding its own fields; a schema so the
- * query's stored records are checked against the same fields.
+ * A run's header: which run of which workflow version, where it stands, when it started and settled. The one shape the
+ * run's view (`status --json`), the stores' summaries, the query's run records (`list --json`, the runs page) and the
+ * dashboard share, each adding its own fields; a schema so the query's stored records are checked against the same
+ * fields.
  */
 export const RunHeaderSchema = EnvelopeBase.pick({ runId: true, workflowId: true, version: true }).extend({
   status: WorkflowStatus,
@@ -132,27 +129,22 @@ export const CommitSchema = z.object({
 export type Commit = z.infer<typeof CommitSchema>;
 
 /**
- * Commits the fold built itself (prepareCommit, the driver's open group, the
- * engine's start), from inputs already validated where they entered the
- * system (definition and input at start, handler outputs made JSON, NATS
- * messages parsed with their schemas). Stores write these without parsing
- * them with CommitSchema again, which was a tenth of an engine's CPU; every
- * other list of envelopes an append is given is parsed as before. The mark is
- * on the list (one per commit, not one per event: a WeakSet entry per event
- * showed in profiles), and only code that puts nothing but fold-built
- * envelopes in a list marks it. A test drives all event kinds through the
- * engine and checks each marked commit against the schema, so the mark can
- * only ever be a shortcut, never a way around.
+ * Commits the fold built itself (prepareCommit, the driver's open group, the engine's start), from inputs already
+ * validated where they entered the system (definition and input at start, handler outputs made JSON, NATS messages
+ * parsed with their schemas). Stores write these without parsing them with CommitSchema again, which was a tenth of an
+ * engine's CPU; every other list of envelopes an append is given is parsed as before. The mark is on the list (one per
+ * commit, not one per event: a WeakSet entry per event showed in profiles), and only code that puts nothing but
+ * fold-built envelopes in a list marks it. A test drives all event kinds through the engine and checks each marked
+ * commit against the schema, so the mark can only ever be a shortcut, never a way around.
  */
 const BUILT_BY_FOLD = Symbol('ledgerflow.builtByFold');
 /** The mark's descriptor, one for every list (a descriptor object per commit otherwise). */
 const BUILT: PropertyDescriptor = Object.freeze({ value: true });
 
 export function markBuiltByFold<T extends EventEnvelope[]>(events: T): T {
-  // A non-enumerable property keyed by a module-private symbol (not a WeakSet:
-  // its table of short-lived lists cost 3% of an engine's CPU). Copies of the
-  // list never carry it: spread, slice, Array.from and JSON take elements
-  // only, and Object.assign takes enumerable properties only.
+  // A non-enumerable property keyed by a module-private symbol (not a WeakSet: its table of short-lived lists cost 3%
+  // of an engine's CPU). Copies of the list never carry it: spread, slice, Array.from and JSON take elements only, and
+  // Object.assign takes enumerable properties only.
   Object.defineProperty(events, BUILT_BY_FOLD, BUILT);
   return events;
 }
@@ -162,9 +154,8 @@ export function isBuiltByFold(events: unknown): boolean {
 }
 
 /**
- * A torn last line (a write cut short by a crash, possibly of a commit that
- * had been acknowledged) is cut from the log so it stays appendable; its
- * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
+ * A torn last line (a write cut short by a crash, possibly of a commit that had been acknowledged) is cut from the log
+ * so it stays appendable; its bytes are kept in `file` (appended, never overwritten), `bytes` in all.
  */
 export interface TornTail {
   runId: string;

@@ -1,15 +1,15 @@
 /**
- * The data of `task.delayed`, the one event a circuit breaker records in the
- * runs it holds back (docs/limits.md#circuit-breakers): an audit record
- * beside the fold's events, kept apart so the event catalogue stays small.
+ * The data of `task.delayed`, the one event a circuit breaker records in the runs it holds back
+ * (docs/limits.md#circuit-breakers): an audit record beside the fold's events, kept apart so the event catalogue stays
+ * small.
  */
 import { z } from 'zod';
 
 /**
- * An attempt held back from starting (docs/limits.md#circuit-breakers): `reason` breaker_open, the breaker that
- * holds it (`task/<workflow>/<task>`, `queue/<queue>`, `handler/<handler>`) and when it half-opens (absent: held
- * open by an operator). Recorded once per waiting attempt, for the audit trail and the timeline: like
- * approval.refused it changes no state (the attempt stays SCHEDULED; its task.started says when it was let in).
+ * An attempt held back from starting (docs/limits.md#circuit-breakers): `reason` breaker_open, the breaker that holds
+ * it (`task/<workflow>/<task>`, `queue/<queue>`, `handler/<handler>`) and when it half-opens (absent: held open by an
+ * operator). Recorded once per waiting attempt, for the audit trail and the timeline: like approval.refused it changes
+ * no state (the attempt stays SCHEDULED; its task.started says when it was let in).
  */
 const Instance = {
   task: z.string().min(1),
@@ -19,8 +19,8 @@ const Instance = {
 };
 
 /**
- * `reason` no_skilled_worker (docs/limits.md#skills): no worker or agent serving the task's queue has every skill
- * its `requires:` lists; recorded once per waiting attempt, as a breaker's hold is.
+ * `reason` no_skilled_worker (docs/limits.md#skills): no worker or agent serving the task's queue has every skill its
+ * `requires:` lists; recorded once per waiting attempt, as a breaker's hold is.
  */
 export const TaskDelayedData = z.discriminatedUnion('reason', [
   z.object({

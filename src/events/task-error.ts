@@ -6,8 +6,8 @@ export const TaskErrorSchema = z.object({
   code: z.string().optional(),
   retryable: z.boolean(),
   /**
-   * How long the next attempt waits at least (an HTTP task's Retry-After, a handler's RetryAfterError): the
-   * backoff is the longer of this and the retry policy's delay. Absent in older histories, which replay as before.
+   * How long the next attempt waits at least (an HTTP task's Retry-After, a handler's RetryAfterError): the backoff is
+   * the longer of this and the retry policy's delay. Absent in older histories, which replay as before.
    */
   retryAfterMs: z.number().int().nonnegative().optional(),
 });

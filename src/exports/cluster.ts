@@ -1,7 +1,7 @@
 /**
- * `ledgerflow/cluster`: ledgerflow on NATS JetStream from a program: remote workers that run the same
- * handler modules (pulled from the work queue), a client of the cluster's runs, and the JetStream store.
- * The engines themselves run as `ledgerflow engine` processes (docs/nats.md).
+ * `ledgerflow/cluster`: ledgerflow on NATS JetStream from a program: remote workers that run the same handler modules
+ * (pulled from the work queue), a client of the cluster's runs, and the JetStream store. The engines themselves run as
+ * `ledgerflow engine` processes (docs/nats.md).
  */
 export { createWorker, type Worker, type WorkerOptions } from '../cluster/worker/worker.js';
 /** KV LF_SECRETS on a connection: a worker's default source of `${secrets.NAME}` (docs/operations.md#secrets). */

@@ -1,8 +1,7 @@
 /**
- * `ledgerflow/internal`: the parts the CLI and the tests build on, for a program that needs them: the
- * compiler, the pure step and fold, the run loader, the trigger pipeline's stages, the metrics' facts.
- * Not a stable API: a name here may change in any version (what `ledgerflow` exports does not without
- * notice).
+ * `ledgerflow/internal`: the parts the CLI and the tests build on, for a program that needs them: the compiler, the
+ * pure step and fold, the run loader, the trigger pipeline's stages, the metrics' facts. Not a stable API: a name here
+ * may change in any version (what `ledgerflow` exports does not without notice).
  */
 export { compile, machineJson, type CompiledWorkflow } from '../compiler/index.js';
 export {

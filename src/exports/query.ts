@@ -1,7 +1,7 @@
 /**
- * `ledgerflow/query`: the run index behind `ledgerflow list` and the dashboard's runs page, and the
- * filters it takes (docs/queries.md). Its errors (QueryError, RecordGapError) are exported by
- * `ledgerflow` with every other error class. A workflow's figures from the same records (docs/metrics.md#per-workflow-figures).
+ * `ledgerflow/query`: the run index behind `ledgerflow list` and the dashboard's runs page, and the filters it takes
+ * (docs/queries.md). Its errors (QueryError, RecordGapError) are exported by `ledgerflow` with every other error class.
+ * A workflow's figures from the same records (docs/metrics.md#per-workflow-figures).
  */
 export {
   openRunIndex,

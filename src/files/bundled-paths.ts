@@ -1,14 +1,11 @@
 /**
- * The bundled definitions' inputs default to sample files of the package
- * (`root: definitions/samples/operations`): paths relative to the clone.
- * Started from another folder (`ledgerflow start daily-operations` in a
- * project), such a default named nothing there, and the run failed
- * (`definitions/samples/operations: ENOENT`), on its first attempt or on a
- * later `resume`. A run of a bundled definition started elsewhere records
- * those defaults as the package's paths instead, explicitly in its input, so
- * any process in any folder finds them. Inputs given are never touched, nor
- * a definition of the user's own, nor a run started in the package's folder
- * (where the relative path already names the file, as the tour shows it).
+ * The bundled definitions' inputs default to sample files of the package (`root: definitions/samples/operations`):
+ * paths relative to the clone. Started from another folder (`ledgerflow start daily-operations` in a project), such a
+ * default named nothing there, and the run failed (`definitions/samples/operations: ENOENT`), on its first attempt or
+ * on a later `resume`. A run of a bundled definition started elsewhere records those defaults as the package's paths
+ * instead, explicitly in its input, so any process in any folder finds them. Inputs given are never touched, nor a
+ * definition of the user's own, nor a run started in the package's folder (where the relative path already names the
+ * file, as the tour shows it).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';

@@ -1,7 +1,6 @@
 /**
- * What loading a definition can tell of its children from the folder it is
- * in (loadDefinitionFile reports it): a SUB_WORKFLOW or failure_workflow
- * naming nothing there, a sub-workflow cycle.
+ * What loading a definition can tell of its children from the folder it is in (loadDefinitionFile reports it): a
+ * SUB_WORKFLOW or failure_workflow naming nothing there, a sub-workflow cycle.
  */
 import { dirname, resolve } from 'node:path';
 import { positionIn, type Definition } from '../definition/index.js';
@@ -18,14 +17,12 @@ function childRefs(def: Definition): { workflow: string; path: (string | number)
 }
 
 /**
- * What can be known of a definition's children from the folder it is in:
- * a SUB_WORKFLOW (or failure_workflow) naming no definition there is a
- * warning (it may be deployed elsewhere, e.g. on NATS; at run time the
- * attempt fails with LF_SUBWORKFLOW_NOT_FOUND); a SUB_WORKFLOW through which
- * the workflow calls itself (directly or through others in the folder) is an
- * error (LF_SUBWORKFLOW_CYCLE), at the task's `workflow:` key. `folder`
- * reads the siblings (a folderReader() when many files of one folder are
- * loaded, so each is parsed once rather than once per file naming a child).
+ * What can be known of a definition's children from the folder it is in: a SUB_WORKFLOW (or failure_workflow) naming no
+ * definition there is a warning (it may be deployed elsewhere, e.g. on NATS; at run time the attempt fails with
+ * LF_SUBWORKFLOW_NOT_FOUND); a SUB_WORKFLOW through which the workflow calls itself (directly or through others in the
+ * folder) is an error (LF_SUBWORKFLOW_CYCLE), at the task's `workflow:` key. `folder` reads the siblings (a
+ * folderReader() when many files of one folder are loaded, so each is parsed once rather than once per file naming a
+ * child).
  */
 export function checkChildren(
   def: Definition,

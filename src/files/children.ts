@@ -1,9 +1,7 @@
 /**
- * Finding a child run's definition on disk (SUB_WORKFLOW `workflow:`,
- * failure_workflow `id`): the I/O the engine's pure core leaves to the edge.
- * A name with a `/` or a `.yaml`/`.yml` ending is a path relative to the
- * parent's file; any other is a workflow id, looked for among the
- * definitions in the parent's folder.
+ * Finding a child run's definition on disk (SUB_WORKFLOW `workflow:`, failure_workflow `id`): the I/O the engine's pure
+ * core leaves to the edge. A name with a `/` or a `.yaml`/`.yml` ending is a path relative to the parent's file; any
+ * other is a workflow id, looked for among the definitions in the parent's folder.
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,9 +16,8 @@ export interface FoundChild {
 }
 
 /**
- * The definition a child names, seen from its parent's file: by relative
- * path, or by id beside it (the one of that version when there are several,
- * else the highest version). Null when there is none.
+ * The definition a child names, seen from its parent's file: by relative path, or by id beside it (the one of that
+ * version when there are several, else the highest version). Null when there is none.
  */
 export function findChildDefinition(ref: {
   workflow: string;

@@ -28,9 +28,9 @@ function declaredBy(name: string): string {
 }
 
 /**
- * What `validate` says of a definition's text as if it were `file`: the parser's problems and, beside that file,
- * its children's (sub-workflows, failure workflow). `problems`: the diagnostics, warnings made errors when `strict`.
- * The dashboard's editor checks a draft with it, so the browser shows what `ledgerflow validate` would print.
+ * What `validate` says of a definition's text as if it were `file`: the parser's problems and, beside that file, its
+ * children's (sub-workflows, failure workflow). `problems`: the diagnostics, warnings made errors when `strict`. The
+ * dashboard's editor checks a draft with it, so the browser shows what `ledgerflow validate` would print.
  */
 export function checkDefinitionText(
   text: string,

@@ -1,11 +1,9 @@
 /**
- * `output_to`: a task's output written as YAML where the definition says (an
- * effect at the edge), confined to an output root. The path comes from a
- * template over run inputs, so it is untrusted: `../` segments, absolute
- * paths and symlinks that lead out of the root fail the task instead of
- * writing there; a path that is empty, names a directory or turns out to be
- * one (LF_OUTPUT_TO_DIRECTORY), or holds a NUL (LF_NUL_CHARACTER) fails it
- * too, not retryable, rather than with a raw EISDIR or ERR_INVALID_ARG_VALUE.
+ * `output_to`: a task's output written as YAML where the definition says (an effect at the edge), confined to an output
+ * root. The path comes from a template over run inputs, so it is untrusted: `../` segments, absolute paths and symlinks
+ * that lead out of the root fail the task instead of writing there; a path that is empty, names a directory or turns
+ * out to be one (LF_OUTPUT_TO_DIRECTORY), or holds a NUL (LF_NUL_CHARACTER) fails it too, not retryable, rather than
+ * with a raw EISDIR or ERR_INVALID_ARG_VALUE.
  */
 import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
@@ -38,10 +36,9 @@ function isInside(root: string, target: string): boolean {
 const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 /**
- * Where `path` really lands under `root`: relative paths resolve against the
- * root, and the deepest part that exists is resolved with its symlinks, so a
- * link inside the root that points outside is caught too. Throws a
- * NonRetryableError (LF_OUTPUT_OUTSIDE_ROOT) when that is not inside the root.
+ * Where `path` really lands under `root`: relative paths resolve against the root, and the deepest part that exists is
+ * resolved with its symlinks, so a link inside the root that points outside is caught too. Throws a NonRetryableError
+ * (LF_OUTPUT_OUTSIDE_ROOT) when that is not inside the root.
  */
 export async function resolveOutputPath(root: string, path: string): Promise<string> {
   const realRoot = await realpath(root);
@@ -73,8 +70,8 @@ export async function resolveOutputPath(root: string, path: string): Promise<str
 }
 
 /**
- * Writes `output` as YAML at `path`, confined to `root` (default: the current
- * directory of this process when it writes, where relative paths have always gone).
+ * Writes `output` as YAML at `path`, confined to `root` (default: the current directory of this process when it writes,
+ * where relative paths have always gone).
  */
 export async function writeOutputFile(path: string, output: unknown, root: string = process.cwd()): Promise<void> {
   // What validation refuses when output_to is written out, refused here when a template gave it (the same codes).

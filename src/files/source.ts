@@ -1,7 +1,6 @@
 /**
- * Reading definition files and the folders they sit in: the I/O edge in
- * front of the pure parser. A child workflow is looked for among the
- * definitions of its parent's folder (children.ts, child-check.ts).
+ * Reading definition files and the folders they sit in: the I/O edge in front of the pure parser. A child workflow is
+ * looked for among the definitions of its parent's folder (children.ts, child-check.ts).
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,10 +8,9 @@ import { MAX_DEFINITION_BYTES, parseDefinition, tooLargeDiagnostic, type Definit
 import type { Diagnostic } from '../errors/index.js';
 
 /**
- * A definition file's text, or the diagnostic refusing it: over
- * MAX_DEFINITION_BYTES (a 50 MB file is not read: at most one byte past the
- * limit is, whatever its size says, so a file that grows, a device or a FIFO
- * named by a symlink cannot feed it gigabytes), or not a regular file at all.
+ * A definition file's text, or the diagnostic refusing it: over MAX_DEFINITION_BYTES (a 50 MB file is not read: at most
+ * one byte past the limit is, whatever its size says, so a file that grows, a device or a FIFO named by a symlink
+ * cannot feed it gigabytes), or not a regular file at all.
  */
 export function readDefinitionSource(file: string): { text: string } | { refused: Diagnostic } {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any non-regular file.
@@ -61,9 +59,9 @@ export function definitionFilesIn(dir: string): string[] {
 type Parse = (text: string, file: string) => ReturnType<typeof parseDefinition>;
 
 /**
- * A folder's definitions as definitionsIn gives them; with `id`, the ones that may declare it suffice (others
- * may be left out: callers pick by id). `parse`, when given, is the parser they were read with, which
- * remembers what it parsed: a command loading a file of that folder parses it once.
+ * A folder's definitions as definitionsIn gives them; with `id`, the ones that may declare it suffice (others may be
+ * left out: callers pick by id). `parse`, when given, is the parser they were read with, which remembers what it
+ * parsed: a command loading a file of that folder parses it once.
  */
 export type FolderDefinitions = ((dir: string, id?: string) => { definition: Definition; file: string }[]) & {
   parse?: Parse;
@@ -73,15 +71,13 @@ export type FolderDefinitions = ((dir: string, id?: string) => { definition: Def
 export const folderById: FolderDefinitions = (dir, id) => definitionsIn(dir, parseDefinition, id);
 
 /**
- * definitionsIn, each folder read once for as long as the returned function
- * is kept: for a command that loads every file of a folder (the trigger
- * catalogue, `validate definitions/*.yaml`, `deploy`), whose each file's
- * children are looked for among the same siblings. Read anew per command,
- * so an edited file is seen by the next one.
+ * definitionsIn, each folder read once for as long as the returned function is kept: for a command that loads every
+ * file of a folder (the trigger catalogue, `validate definitions/*.yaml`, `deploy`), whose each file's children are
+ * looked for among the same siblings. Read anew per command, so an edited file is seen by the next one.
  */
 export function folderReader(): FolderDefinitions {
-  // Each file's text parsed once: the catalogue loads every file, and the first file naming a child reads the
-  // whole folder again to look for it (the bundled catalogue's 16 files were parsed twice by every `emit`).
+  // Each file's text parsed once: the catalogue loads every file, and the first file naming a child reads the whole
+  // folder again to look for it (the bundled catalogue's 16 files were parsed twice by every `emit`).
   const parsed = new Map<string, ReturnType<typeof parseDefinition>>();
   const parse: Parse = (text, file) => {
     const key = `${resolve(file)}\n${text}`;
@@ -100,19 +96,17 @@ export function folderReader(): FolderDefinitions {
 }
 
 /**
- * Whether a definition's text may declare workflow `id`: it holds the id, or a backslash (a YAML escape could
- * spell the id otherwise). Parsing and checking a definition is what finding one by id costs: with this, a
- * lookup in a folder of twenty parses the one or two that may hold it (`start` in ledgerflow's own folder:
- * 2.0 s of CPU → 0.7 s).
+ * Whether a definition's text may declare workflow `id`: it holds the id, or a backslash (a YAML escape could spell the
+ * id otherwise). Parsing and checking a definition is what finding one by id costs: with this, a lookup in a folder of
+ * twenty parses the one or two that may hold it (`start` in ledgerflow's own folder: 2.0 s of CPU → 0.7 s).
  */
 export function mayDeclare(text: string, id: string): boolean {
   return text.includes(id) || text.includes('\\');
 }
 
 /**
- * The definitions of a folder that parse (a broken or unrelated YAML file is
- * passed over: it is not the child's), with their files; with `id`, only
- * those whose text may declare it (mayDeclare): the others are not parsed.
+ * The definitions of a folder that parse (a broken or unrelated YAML file is passed over: it is not the child's), with
+ * their files; with `id`, only those whose text may declare it (mayDeclare): the others are not parsed.
  */
 export function definitionsIn(
   dir: string,

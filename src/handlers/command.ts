@@ -1,6 +1,6 @@
 /**
- * The COMMAND executor: runs one attempt's program, the edge both the local
- * driver and the NATS worker use (the runtime only resolves what to run).
+ * The COMMAND executor: runs one attempt's program, the edge both the local driver and the NATS worker use (the runtime
+ * only resolves what to run).
  *
  * - `spawn` without a shell: argv[0] is the program (looked up on PATH),
  *   every other element reaches it as one argument, as written. Nothing is

@@ -1,7 +1,6 @@
 /**
- * The HTTP executor: sends one HTTP task's request, the edge both the local
- * driver and the NATS worker use (the runtime only resolves the request: the
- * attempt's input, definition/http.ts). Node's own fetch (undici).
+ * The HTTP executor: sends one HTTP task's request, the edge both the local driver and the NATS worker use (the runtime
+ * only resolves the request: the attempt's input, definition/http.ts). Node's own fetch (undici).
  *
  * - The host must be on the allow-list when there is one (`--http-allow`):
  *   else LF_HTTP_HOST_REFUSED, not retryable. Redirects are followed here (at
@@ -30,8 +29,8 @@ const ERROR_EXCERPT = 500;
 
 export interface HttpExecutorOptions {
   /**
-   * The hosts requests may go to (`api.example.com`, `*.example.com`, `127.0.0.1:8080`, `*` for any);
-   * undefined: any host. Loopback addresses are hosts like others: refused unless listed.
+   * The hosts requests may go to (`api.example.com`, `*.example.com`, `127.0.0.1:8080`, `*` for any); undefined: any
+   * host. Loopback addresses are hosts like others: refused unless listed.
    */
   allow?: readonly string[];
 }

@@ -1,7 +1,6 @@
 /**
- * Task handler modules: a file whose default export maps handler names to
- * `async (input, ctx) => output`. TypeScript modules load through tsx, so the
- * same module runs in-process now and in a remote worker later, unchanged.
+ * Task handler modules: a file whose default export maps handler names to `async (input, ctx) => output`. TypeScript
+ * modules load through tsx, so the same module runs in-process now and in a remote worker later, unchanged.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';

@@ -1,8 +1,6 @@
 /**
- * Whether Node (and tsx, which follows Node's rule) loads a module file as
- * CommonJS: `.cjs` and `.cts` always, `.mjs` and `.mts` never, `.js` and
- * `.ts` when the nearest package.json does not say `"type": "module"` (or
- * there is none).
+ * Whether Node (and tsx, which follows Node's rule) loads a module file as CommonJS: `.cjs` and `.cts` always, `.mjs`
+ * and `.mts` never, `.js` and `.ts` when the nearest package.json does not say `"type": "module"` (or there is none).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';

@@ -1,18 +1,13 @@
 /**
- * Whether a handler module may import `ledgerflow` through Node's ES module
- * resolver: the module, or a module it reaches by relative imports, names it
- * in a string (a `.cjs`, or a `.ts`/`.cts` tsx loads as CommonJS: in an
- * `import(…)`; its `require`s, and the `import`s tsx turns into them, go
- * through the CommonJS resolver, which self-resolve.ts patches without a
- * thread. Not a `.js` outside a `"type": "module"` package: Node 20.19+
- * loads one written with `import` as an ES module). self-resolve.ts
- * asks this before it starts the resolve hook's thread (about 70 ms of CPU),
- * which only a module importing `ledgerflow` needs. A read of the source
- * text, no parser: it may answer yes for a module that does not import
- * `ledgerflow` (a comment or a string that names it), which costs only the
- * thread; it answers yes whenever it cannot tell (an `import(…)` or
- * `require(…)` of a computed name, a `#` import, a file it cannot read, more
- * files than it reads), never no for a module that imports it by name.
+ * Whether a handler module may import `ledgerflow` through Node's ES module resolver: the module, or a module it
+ * reaches by relative imports, names it in a string (a `.cjs`, or a `.ts`/`.cts` tsx loads as CommonJS: in an
+ * `import(…)`; its `require`s, and the `import`s tsx turns into them, go through the CommonJS resolver, which
+ * self-resolve.ts patches without a thread. Not a `.js` outside a `"type": "module"` package: Node 20.19+ loads one
+ * written with `import` as an ES module). self-resolve.ts asks this before it starts the resolve hook's thread (about
+ * 70 ms of CPU), which only a module importing `ledgerflow` needs. A read of the source text, no parser: it may answer
+ * yes for a module that does not import `ledgerflow` (a comment or a string that names it), which costs only the
+ * thread; it answers yes whenever it cannot tell (an `import(…)` or `require(…)` of a computed name, a `#` import, a
+ * file it cannot read, more files than it reads), never no for a module that imports it by name.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -1,23 +1,16 @@
 /**
- * A COMMAND's program must not outlive the process that runs its attempt.
- * Each program runs in a process group of its own (command.ts), which a
- * timeout or a cancel stops; but a process killed with -9 (or by the OOM
- * killer) runs no code, so its programs went on with parent 1, and a
- * `resume` started the attempt again beside the first copy.
+ * A COMMAND's program must not outlive the process that runs its attempt. Each program runs in a process group of its
+ * own (command.ts), which a timeout or a cancel stops; but a process killed with -9 (or by the OOM killer) runs no
+ * code, so its programs went on with parent 1, and a `resume` started the attempt again beside the first copy.
  *
- * Why a watchdog: Linux's PR_SET_PDEATHSIG is not reachable from Node, acts
- * on one process only (not what the program started) and fires when the
- * spawning *thread* ends; recording each program's pid in the attempt's
- * lease for `resume` to kill is racy against pid reuse and leaves the
- * program running until someone resumes. Instead each process that runs
- * COMMAND tasks starts one small `sh` watchdog, in a session of its own (a
- * Ctrl-C to the terminal does not reach it), whose stdin is a pipe only this
- * process holds (libuv opens it close-on-exec: no program inherits it). This
- * process writes `+<pgid>` when a program's group starts and `-<pgid>` once
- * it is gone. When this process dies, however it dies, the kernel closes the
- * pipe: the watchdog reads end-of-file and stops every group still listed,
- * SIGTERM then SIGKILL 2 s later, as a timeout does. One `sh` per process,
- * not per attempt: a few hundred microseconds of CPU once.
+ * Why a watchdog: Linux's PR_SET_PDEATHSIG is not reachable from Node, acts on one process only (not what the program
+ * started) and fires when the spawning *thread* ends; recording each program's pid in the attempt's lease for `resume`
+ * to kill is racy against pid reuse and leaves the program running until someone resumes. Instead each process that
+ * runs COMMAND tasks starts one small `sh` watchdog, in a session of its own (a Ctrl-C to the terminal does not reach
+ * it), whose stdin is a pipe only this process holds (libuv opens it close-on-exec: no program inherits it). This
+ * process writes `+<pgid>` when a program's group starts and `-<pgid>` once it is gone. When this process dies, however
+ * it dies, the kernel closes the pipe: the watchdog reads end-of-file and stops every group still listed, SIGTERM then
+ * SIGKILL 2 s later, as a timeout does. One `sh` per process, not per attempt: a few hundred microseconds of CPU once.
  * Not on Windows (no process groups there; commands run as before).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -64,13 +57,13 @@ function current(): ChildProcess | null {
 }
 
 /**
- * Spawns a program through `start` with its process group listed with the watchdog, so that the group is
- * stopped if this process dies before it ends. The watchdog is started before the program: starting it is a
- * fork of this process, which under load took longer than the program needed to start and be killed with
- * this process (kill -9 between the two left the program running, unlisted). Once the program is spawned,
- * what is left is one write to a pipe, made before the program is given its input (command.ts): a kill -9 in
- * that instant is the one window left, as a process group cannot be named before it exists. Returns the child
- * and the call that takes its group off the list, to make once the group is gone.
+ * Spawns a program through `start` with its process group listed with the watchdog, so that the group is stopped if
+ * this process dies before it ends. The watchdog is started before the program: starting it is a fork of this process,
+ * which under load took longer than the program needed to start and be killed with this process (kill -9 between the
+ * two left the program running, unlisted). Once the program is spawned, what is left is one write to a pipe, made
+ * before the program is given its input (command.ts): a kill -9 in that instant is the one window left, as a process
+ * group cannot be named before it exists. Returns the child and the call that takes its group off the list, to make
+ * once the group is gone.
  */
 export function spawnGuarded<C extends { pid?: number | undefined }>(
   start: () => C,

@@ -1,11 +1,10 @@
 /**
  * The bundled workflows' handlers, compiled at build time (scripts/build-handlers.mjs writes
- * dist/definitions/handlers/*.js and the digest of the sources they came from). A handler module
- * named by a bundled definition (definitions/handlers/<name>.ts of this package) is loaded from its
- * compiled twin while the sources are still the ones it was compiled from, so that a run of a bundled
- * workflow does not start tsx (a thread for its module hooks and an esbuild service: about half a
- * second of CPU for each such command). A source edited since the build (a clone being worked on)
- * is loaded as before, through tsx; so is every handler module outside the package.
+ * dist/definitions/handlers/*.js and the digest of the sources they came from). A handler module named by a bundled
+ * definition (definitions/handlers/<name>.ts of this package) is loaded from its compiled twin while the sources are
+ * still the ones it was compiled from, so that a run of a bundled workflow does not start tsx (a thread for its module
+ * hooks and an esbuild service: about half a second of CPU for each such command). A source edited since the build (a
+ * clone being worked on) is loaded as before, through tsx; so is every handler module outside the package.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

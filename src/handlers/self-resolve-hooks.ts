@@ -1,9 +1,7 @@
 /**
- * Module resolve hooks (registered by self-resolve.ts with module.register):
- * a bare `import … from 'ledgerflow'` that the importing project cannot
- * resolve (ledgerflow is installed globally, or run from a clone) resolves
- * to the running ledgerflow. Anything the project resolves itself is left
- * as it is: a project's own install wins.
+ * Module resolve hooks (registered by self-resolve.ts with module.register): a bare `import … from 'ledgerflow'` that
+ * the importing project cannot resolve (ledgerflow is installed globally, or run from a clone) resolves to the running
+ * ledgerflow. Anything the project resolves itself is left as it is: a project's own install wins.
  */
 let target: string | null = null;
 

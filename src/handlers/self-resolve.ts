@@ -1,26 +1,18 @@
 /**
- * Handler modules import `ledgerflow` (NonRetryableError, the Handlers type):
- * the scaffold `ledgerflow new` writes does. In a project that has not
- * installed ledgerflow itself (a global install, `npm link`, a clone run as
- * `node /path/to/clone/bin/ledgerflow.js`) that import failed with "Cannot
- * find module 'ledgerflow'". Before the first handler module loads, both of
- * Node's resolvers learn to fall back to the running ledgerflow: a resolve
- * hook (module.register) for ESM imports, and Module._resolveFilename for
- * CommonJS, which is how tsx loads .ts handlers in a project without
- * "type": "module". Only a failed resolution falls back: a project's own
- * install is used as it is.
+ * Handler modules import `ledgerflow` (NonRetryableError, the Handlers type): the scaffold `ledgerflow new` writes
+ * does. In a project that has not installed ledgerflow itself (a global install, `npm link`, a clone run as
+ * `node /path/to/clone/bin/ledgerflow.js`) that import failed with "Cannot find module 'ledgerflow'". Before the first
+ * handler module loads, both of Node's resolvers learn to fall back to the running ledgerflow: a resolve hook
+ * (module.register) for ESM imports, and Module._resolveFilename for CommonJS, which is how tsx loads .ts handlers in a
+ * project without "type": "module". Only a failed resolution falls back: a project's own install is used as it is.
  *
- * The resolve hook runs in a thread of its own, which every later import
- * crosses (about 70 ms of CPU to start, more than `node -e 0` takes), so it is
- * registered only for a handler module from whose directory `ledgerflow`
- * does not resolve: in a project that installed it, or in ledgerflow's own
- * clone (the package resolves itself by name), nothing is registered. Nor
- * for a module that cannot import `ledgerflow` through the ES module resolver
- * (names-ledgerflow.ts): one that does not name it, nor any module it
- * imports by a relative path, or that is loaded as CommonJS and names it
- * only in `require`s. A TypeScript module loaded as an ES module gets it
- * regardless: tsx's ESM hooks start that thread anyway (Node runs every
- * registered hook in one), so it costs little there.
+ * The resolve hook runs in a thread of its own, which every later import crosses (about 70 ms of CPU to start, more
+ * than `node -e 0` takes), so it is registered only for a handler module from whose directory `ledgerflow` does not
+ * resolve: in a project that installed it, or in ledgerflow's own clone (the package resolves itself by name), nothing
+ * is registered. Nor for a module that cannot import `ledgerflow` through the ES module resolver (names-ledgerflow.ts):
+ * one that does not name it, nor any module it imports by a relative path, or that is loaded as CommonJS and names it
+ * only in `require`s. A TypeScript module loaded as an ES module gets it regardless: tsx's ESM hooks start that thread
+ * anyway (Node runs every registered hook in one), so it costs little there.
  */
 import { existsSync } from 'node:fs';
 import Module, { createRequire, register } from 'node:module';

@@ -1,8 +1,7 @@
 /**
- * What the built-in failure steps write about a failed run, from its log
- * alone (pure): the incident record `log_to_incident` keeps, the message
- * `notify_commander` sends, what `preserve_state` copies. The same log gives
- * the same bytes, so a step run again (a retry, a resume) writes the same.
+ * What the built-in failure steps write about a failed run, from its log alone (pure): the incident record
+ * `log_to_incident` keeps, the message `notify_commander` sends, what `preserve_state` copies. The same log gives the
+ * same bytes, so a step run again (a retry, a resume) writes the same.
  */
 import { stringify } from 'yaml';
 import { taskEntries } from '../compiler/index.js';

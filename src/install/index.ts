@@ -1,7 +1,6 @@
 /**
- * Where this package is installed, and its version: the bundled definitions,
- * events and nats.conf are read from there, and `ledgerflow --version` prints
- * package.json's version. A module of its own, importing only errors/, so that
+ * Where this package is installed, and its version: the bundled definitions, events and nats.conf are read from there,
+ * and `ledgerflow --version` prints package.json's version. A module of its own, importing only errors/, so that
  * `--version` (and any module that only needs the package root) loads nothing else.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,8 +10,8 @@ import { LedgerflowError } from '../errors/index.js';
 
 /** Read when asked (a handful of times per process), not remembered: a few stat calls, no state to fence. */
 function locate(): { root: string; version: string } {
-  // Walk up rather than count levels: the sources (src/install/), the ESM build (dist/install/) and the
-  // CommonJS bundle (dist/cjs/, where import.meta.url is the bundle's own file) sit at different depths.
+  // Walk up rather than count levels: the sources (src/install/), the ESM build (dist/install/) and the CommonJS bundle
+  // (dist/cjs/, where import.meta.url is the bundle's own file) sit at different depths.
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
     const file = join(dir, 'package.json');

@@ -1,8 +1,7 @@
 /**
- * What a committed step means for metrics and traces: a pure function of the
- * commit's events and the run's state before and after it (no clock, no
- * registry). The adapters (registry.ts, tracing.ts) turn these facts into
- * Prometheus samples and OpenTelemetry spans.
+ * What a committed step means for metrics and traces: a pure function of the commit's events and the run's state before
+ * and after it (no clock, no registry). The adapters (registry.ts, tracing.ts) turn these facts into Prometheus samples
+ * and OpenTelemetry spans.
  *
  * Counting rules, so that every commit is counted once however many
  * processes follow a run:
@@ -84,11 +83,9 @@ export function attemptKey(instance: string, attempt: number): string {
 }
 
 /**
- * The facts of one commit. `attemptStarts(key)` gives the start time of an
- * attempt of this run started in an earlier commit this process saw (the
- * adapter remembers the attempt.started facts); without it, a first
- * attempt's start is read from the state (a task's startedAt is its first
- * attempt's), a later one's is unknown.
+ * The facts of one commit. `attemptStarts(key)` gives the start time of an attempt of this run started in an earlier
+ * commit this process saw (the adapter remembers the attempt.started facts); without it, a first attempt's start is
+ * read from the state (a task's startedAt is its first attempt's), a later one's is unknown.
  */
 export function deriveFacts(
   events: readonly EventEnvelope[],
@@ -193,9 +190,8 @@ export function deriveFacts(
 }
 
 /**
- * The deliveries that notes record. Counted by the process that appended
- * them (its Notifier's `onNoted`), never from a driver's commits: a note in
- * those was appended by another writer, which counted it.
+ * The deliveries that notes record. Counted by the process that appended them (its Notifier's `onNoted`), never from a
+ * driver's commits: a note in those was appended by another writer, which counted it.
  */
 export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
   const facts: Fact[] = [];
@@ -214,11 +210,10 @@ export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
 }
 
 /**
- * Whether the commit holds the run's first event of its own: the first that
- * is neither run.started nor one of a retry's reused completions. Those come
- * first, two events per reused task (task.started and task.completed, each
- * marked `reused`; retry.ts reuses no loop body or MAP item), so that event's
- * seq is 2 plus two per reused task completed before it.
+ * Whether the commit holds the run's first event of its own: the first that is neither run.started nor one of a retry's
+ * reused completions. Those come first, two events per reused task (task.started and task.completed, each marked
+ * `reused`; retry.ts reuses no loop body or MAP item), so that event's seq is 2 plus two per reused task completed
+ * before it.
  */
 function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapshot): boolean {
   const reuse = before.context.reuse?.outputs ?? {};
@@ -235,8 +230,8 @@ function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapsho
 }
 
 /**
- * Tasks this commit took to an end of their own (a status of TASK_ENDS they did not have before it).
- * A retry's reused completion ran nothing here; a task cancelled with its run, or skipped, has no end of its own.
+ * Tasks this commit took to an end of their own (a status of TASK_ENDS they did not have before it). A retry's reused
+ * completion ran nothing here; a task cancelled with its run, or skipped, has no end of its own.
  */
 function tasksSettled(events: readonly EventEnvelope[], before: RunSnapshot, after: RunSnapshot): Fact[] {
   const facts: Fact[] = [];
@@ -270,9 +265,8 @@ function inFlight(task: string, t: TaskState): { task: string; attempt: number; 
 }
 
 /**
- * What a run holds now, from its state alone: for a run a process takes up
- * without committing anything (a restart finds it waiting), so the gauges
- * show it before its next commit.
+ * What a run holds now, from its state alone: for a run a process takes up without committing anything (a restart finds
+ * it waiting), so the gauges show it before its next commit.
  */
 export function holdsFact(snapshot: RunSnapshot): Extract<Fact, { kind: 'run.holds' }> {
   const ctx = snapshot.context;

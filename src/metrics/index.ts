@@ -1,9 +1,7 @@
 /**
- * Metrics and traces (docs/dashboard.md "Metrics and traces"): committed
- * events → facts (derive.ts, pure) → a prom-client Registry of ledgerflow's
- * own (registry.ts) and OpenTelemetry spans (tracing.ts). One `createMetrics()`
- * per process; its `hooks` go to an Engine (embedded store) or a
- * ClusterEngine (NATS) as `onCommit`.
+ * Metrics and traces (docs/dashboard.md "Metrics and traces"): committed events → facts (derive.ts, pure) → a
+ * prom-client Registry of ledgerflow's own (registry.ts) and OpenTelemetry spans (tracing.ts). One `createMetrics()`
+ * per process; its `hooks` go to an Engine (embedded store) or a ClusterEngine (NATS) as `onCommit`.
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -35,10 +33,10 @@ export interface MetricsOptions {
   /** Where problems are said (a commit the metrics could not read, a backlog read that failed); they never fail a run. */
   log?: (line: string) => void;
   /**
-   * prom-client's default collectors (`collectDefaultMetrics`: process CPU, memory, file descriptors,
-   * event loop lag, GC, heap, Node.js version) on this registry, with prom-client's own `prefix` and
-   * `labels` options. Default: on when ledgerflow makes the registry, off when you give one (your
-   * application may collect them there already, and a second collector of the same names is refused).
+   * prom-client's default collectors (`collectDefaultMetrics`: process CPU, memory, file descriptors, event loop lag,
+   * GC, heap, Node.js version) on this registry, with prom-client's own `prefix` and `labels` options. Default: on when
+   * ledgerflow makes the registry, off when you give one (your application may collect them there already, and a second
+   * collector of the same names is refused).
    */
   defaultMetrics?: boolean | { prefix?: string; labels?: Record<string, string> };
 }
@@ -52,9 +50,8 @@ export interface LedgerflowMetrics {
   /** The registry's metrics in Prometheus text format (what `GET /metrics` answers). */
   text(): Promise<string>;
   /**
-   * A run this process takes up without a commit (its driver starts on a run
-   * already waiting, as after a restart): the gauges show what it holds now.
-   * Ignored for a run this process has seen a commit of: that commit is newer.
+   * A run this process takes up without a commit (its driver starts on a run already waiting, as after a restart): the
+   * gauges show what it holds now. Ignored for a run this process has seen a commit of: that commit is newer.
    */
   observeRun(snapshot: RunSnapshot): void;
   /** Adds `ledgerflow_queue_backlog{queue}` read from NATS at each scrape (engines do this). */

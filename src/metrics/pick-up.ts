@@ -1,10 +1,8 @@
 /**
- * The runs a process picks up without committing anything: on NATS, an
- * engine that starts finds runs already waiting (an approval, a far timer)
- * that no message will bring it until they move on. The run index knows
- * every run's status; each active run is loaded once and its holdings shown
- * (LedgerflowMetrics.observeRun), so the approvals-waiting and timers-pending
- * gauges are not blank after a restart until each run's next commit.
+ * The runs a process picks up without committing anything: on NATS, an engine that starts finds runs already waiting
+ * (an approval, a far timer) that no message will bring it until they move on. The run index knows every run's status;
+ * each active run is loaded once and its holdings shown (LedgerflowMetrics.observeRun), so the approvals-waiting and
+ * timers-pending gauges are not blank after a restart until each run's next commit.
  */
 import type { WorkflowStatus } from '../events/index.js';
 import { loadRun } from '../executor/index.js';
@@ -21,9 +19,8 @@ const PAGE = 500;
 const LOADS_AT_ONCE = 8;
 
 /**
- * Loads every active run the index lists and tells `observe` its state;
- * resolves with how many were shown. A run that cannot be loaded is said
- * and left out (the gauges are derived, never worth failing a process for).
+ * Loads every active run the index lists and tells `observe` its state; resolves with how many were shown. A run that
+ * cannot be loaded is said and left out (the gauges are derived, never worth failing a process for).
  */
 export async function reportActiveRuns(
   index: Pick<RunIndex, 'query'>,
@@ -60,9 +57,8 @@ export async function reportActiveRuns(
 }
 
 /**
- * The gauges of the runs active in `source`'s store when a process (a NATS
- * engine) starts, read through the run index and loaded with its snapshots.
- * A failure is said, not thrown, unless the process is stopping anyway.
+ * The gauges of the runs active in `source`'s store when a process (a NATS engine) starts, read through the run index
+ * and loaded with its snapshots. A failure is said, not thrown, unless the process is stopping anyway.
  */
 export async function showActiveRuns(
   source: { store: EventStore; snapshots: SnapshotStore | null },

@@ -1,9 +1,7 @@
 /**
- * The Prometheus side: a prom-client Registry of its own (never the global
- * default, so an application embedding ledgerflow keeps its own), fed with
- * the facts of each commit (derive.ts). Counters and histograms add what a
- * commit says; the gauges sum, per workflow, what each active run this
- * process saw last holds.
+ * The Prometheus side: a prom-client Registry of its own (never the global default, so an application embedding
+ * ledgerflow keeps its own), fed with the facts of each commit (derive.ts). Counters and histograms add what a commit
+ * says; the gauges sum, per workflow, what each active run this process saw last holds.
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { promClient } from './prom.js';

@@ -1,8 +1,7 @@
 /**
- * OpenTelemetry spans from the facts of each commit, through
- * `@opentelemetry/api` only: with no SDK installed the API's tracer is a
- * no-op and nothing is kept; with one, any exporter the user set up gets
- * them. Times are the log's (event times), never the clock's.
+ * OpenTelemetry spans from the facts of each commit, through `@opentelemetry/api` only: with no SDK installed the API's
+ * tracer is a no-op and nothing is kept; with one, any exporter the user set up gets them. Times are the log's (event
+ * times), never the clock's.
  *
  * - Every span of a run is in one trace whose id is derived from the run id
  *   (sha256), so the spans several processes record for one run (engines on

@@ -1,6 +1,6 @@
 /**
- * New runs as they appear in a store, for `watch --workflow` / `--all`:
- * cheap notices of run ids only (the live loop reads and follows each).
+ * New runs as they appear in a store, for `watch --workflow` / `--all`: cheap notices of run ids only (the live loop
+ * reads and follows each).
  *
  * - file store: fs.watch on `runs/` (a new `<runId>.jsonl`), with a listing
  *   every few seconds for the changes watch misses;
@@ -8,8 +8,7 @@
  *   only (no commit bodies travel), resumed from the last message it saw;
  * - any other store: listRuns every few seconds.
  *
- * Only runs that appear after `ready` are reported (list the others then);
- * a run id may be reported more than once.
+ * Only runs that appear after `ready` are reported (list the others then); a run id may be reported more than once.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -45,8 +44,8 @@ export function discoverRuns(
 }
 
 /**
- * Lists now and then; reports the ids that were not there at the first listing (`ready`).
- * `also` gives a faster path (fs.watch) the same de-duplicating `notice`.
+ * Lists now and then; reports the ids that were not there at the first listing (`ready`). `also` gives a faster path
+ * (fs.watch) the same de-duplicating `notice`.
  */
 function pollDiscovery(
   list: () => Promise<string[]>,

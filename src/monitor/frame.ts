@@ -1,7 +1,6 @@
 /**
- * The monitor's frame: what `ledgerflow watch` draws on a terminal, from the
- * watched runs and `now`. A pure function of its arguments, so a frame from a
- * recorded history is the frame a user saw at that point.
+ * The monitor's frame: what `ledgerflow watch` draws on a terminal, from the watched runs and `now`. A pure function of
+ * its arguments, so a frame from a recorded history is the frame a user saw at that point.
  */
 import cliTruncate from 'cli-truncate';
 import { instanceKey, type TaskStatus, type TimerState } from '../compiler/index.js';

@@ -1,8 +1,7 @@
 /**
- * The terminal monitor (`ledgerflow watch`): frames drawn from watched runs
- * (pure: frame.ts, track.ts, lines.ts) and the live loop at the edge that
- * follows runs in a store and redraws them (live.ts); and the notice a
- * driving process gives of attempts still running (in-flight.ts).
+ * The terminal monitor (`ledgerflow watch`): frames drawn from watched runs (pure: frame.ts, track.ts, lines.ts) and
+ * the live loop at the edge that follows runs in a store and redraws them (live.ts); and the notice a driving process
+ * gives of attempts still running (in-flight.ts).
  */
 export { renderFrame } from './frame.js';
 export { trackRun, advanceRun, type WatchedRun } from './track.js';

@@ -1,9 +1,7 @@
 /**
- * The monitor's keys (`[R]efresh [D]etails [P]ause [K]ill
- * [Q]uit`), as a pure state machine: a key and the state in, the new state
- * and what to do out. Pause and kill ask first (`y` confirms, anything else
- * cancels); Tab / ↓ / j select the next run, Shift-Tab / ↑ the previous, 1–9
- * one by its place. The loop (live.ts) does the actions.
+ * The monitor's keys (`[R]efresh [D]etails [P]ause [K]ill [Q]uit`), as a pure state machine: a key and the state in,
+ * the new state and what to do out. Pause and kill ask first (`y` confirms, anything else cancels); Tab / ↓ / j select
+ * the next run, Shift-Tab / ↑ the previous, 1–9 one by its place. The loop (live.ts) does the actions.
  */
 export interface KeyState {
   selected: number;
@@ -27,8 +25,8 @@ export function promptOf(s: KeyState): string | null {
 }
 
 /**
- * One key (as stdin gives it in raw mode: a character, or an escape
- * sequence for arrows and Shift-Tab), with the run ids shown in order.
+ * One key (as stdin gives it in raw mode: a character, or an escape sequence for arrows and Shift-Tab), with the run
+ * ids shown in order.
  */
 export function onKey(s: KeyState, key: string, runs: readonly string[]): { state: KeyState; action: KeyAction } {
   const none = (state: KeyState) => ({ state, action: { kind: 'none' } as KeyAction });
@@ -70,8 +68,8 @@ export function onKey(s: KeyState, key: string, runs: readonly string[]): { stat
 }
 
 /**
- * The keys in one chunk of raw input: a terminal may hand several at once (`py` typed quickly, a paste), and an
- * arrow or Shift-Tab is one escape sequence, not three keys.
+ * The keys in one chunk of raw input: a terminal may hand several at once (`py` typed quickly, a paste), and an arrow
+ * or Shift-Tab is one escape sequence, not three keys.
  */
 export function splitKeys(chunk: string): string[] {
   return chunk.match(/\u001b\[[0-9;]*[A-Za-z~]|\u001b.|[\s\S]/gu) ?? [];

@@ -73,10 +73,9 @@ export function eventDetail(e: EventEnvelope): string {
 }
 
 /**
- * The plain output's line: no escape sequences, one per event, greppable (full
- * ISO time, run id, type, subject, detail, the status it led to). Inert as a
- * whole: it has no colours of its own, and a comment's newline or ESC must not
- * start a line of its own.
+ * The plain output's line: no escape sequences, one per event, greppable (full ISO time, run id, type, subject, detail,
+ * the status it led to). Inert as a whole: it has no colours of its own, and a comment's newline or ESC must not start
+ * a line of its own.
  */
 export function plainLine(e: EventEnvelope): string {
   const subject = eventSubject(e);
@@ -87,8 +86,8 @@ export function plainLine(e: EventEnvelope): string {
 }
 
 /**
- * `--json`'s line: the event as recorded, but run.started without the
- * definition it carries (its hash stays; `ledgerflow history --json` has it whole).
+ * `--json`'s line: the event as recorded, but run.started without the definition it carries (its hash stays;
+ * `ledgerflow history --json` has it whole).
  */
 export function jsonLine(e: EventEnvelope): string {
   const data =

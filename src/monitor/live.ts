@@ -1,10 +1,8 @@
 /**
- * The live loop of `ledgerflow watch`, at the edge: reads and follows the
- * watched runs in a store (its `follow`, so the file store and JetStream
- * alike), finds new runs for a workflow or all (discover.ts), and shows them:
- * redrawn frames through log-update on a terminal, one plain or JSON line
- * per event otherwise. Resolves when every watched run has settled, or when
- * `signal` aborts (Ctrl-C).
+ * The live loop of `ledgerflow watch`, at the edge: reads and follows the watched runs in a store (its `follow`, so the
+ * file store and JetStream alike), finds new runs for a workflow or all (discover.ts), and shows them: redrawn frames
+ * through log-update on a terminal, one plain or JSON line per event otherwise. Resolves when every watched run has
+ * settled, or when `signal` aborts (Ctrl-C).
  */
 import { createLogUpdate } from 'log-update';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
@@ -108,8 +106,8 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     SETTLED_STATUSES.includes(s) || s === DAMAGED || (o.orWaiting === true && (s === 'WAITING' || s === 'PAUSED'));
   const single = o.target.kind === 'run';
 
-  // Frames: log-update on the output, redrawn when events come (at most every redrawMs) and every tick (elapsed clocks).
-  // A terminal that tells no size (0 columns and rows, as a bare pseudo-terminal) is drawn on as 80×24.
+  // Frames: log-update on the output, redrawn when events come (at most every redrawMs) and every tick (elapsed
+  // clocks). A terminal that tells no size (0 columns and rows, as a bare pseudo-terminal) is drawn on as 80×24.
   const size = () => ({ columns: o.out.columns || 80, rows: o.out.rows || 24 });
   const screen = {
     write: (t: string) => o.out.write(t),
@@ -215,8 +213,8 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   };
 
   /**
-   * Reads a run and follows it (kept whatever its status: it was active when listed, or new).
-   * A run that started while watching (`fresh`) is printed from its start, one already going from its last `tail` events.
+   * Reads a run and follows it (kept whatever its status: it was active when listed, or new). A run that started while
+   * watching (`fresh`) is printed from its start, one already going from its last `tail` events.
    */
   const pickUp = (runId: string, fresh: boolean): Promise<void> => {
     if (runs.has(runId) || ignored.has(runId)) return Promise.resolve();

@@ -1,6 +1,6 @@
 /**
- * How a status looks in the monitor: one glyph, one word, one colour. The
- * same set for tasks, MAP items and runs, so a glyph means one thing.
+ * How a status looks in the monitor: one glyph, one word, one colour. The same set for tasks, MAP items and runs, so a
+ * glyph means one thing.
  */
 import pc from 'picocolors';
 import type { TaskStatus } from '../compiler/index.js';

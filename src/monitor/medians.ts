@@ -1,7 +1,6 @@
 /**
- * What the monitor's ETA is measured from: each workflow's median run
- * duration over its last PAST_RUNS runs that COMPLETED (a failed run's
- * duration says nothing about how long a run takes), from the store's listing.
+ * What the monitor's ETA is measured from: each workflow's median run duration over its last PAST_RUNS runs that
+ * COMPLETED (a failed run's duration says nothing about how long a run takes), from the store's listing.
  */
 import type { EventStore, RunSummary } from '../store/index.js';
 import { median } from './overview.js';

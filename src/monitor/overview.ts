@@ -1,10 +1,8 @@
 /**
- * The 3OX workflow monitor ("3OX WORKFLOW MONITOR", `ledgerflow watch` on
- * a terminal with no run named): "Active Workflows: N", and per run a box
- * with its status, a progress bar, the current task, when it started, how
- * long it has run (or waited), an ETA from the median duration of the
- * workflow's past runs, and a line per task; the keys at the foot. A pure
- * function of the runs, the time and the medians, as frame.ts is.
+ * The 3OX workflow monitor ("3OX WORKFLOW MONITOR", `ledgerflow watch` on a terminal with no run named): "Active
+ * Workflows: N", and per run a box with its status, a progress bar, the current task, when it started, how long it has
+ * run (or waited), an ETA from the median duration of the workflow's past runs, and a line per task; the keys at the
+ * foot. A pure function of the runs, the time and the medians, as frame.ts is.
  */
 import cliTruncate from 'cli-truncate';
 import { FINAL_TASK_STATUSES, progressPercent, taskEntries } from '../compiler/index.js';

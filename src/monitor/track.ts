@@ -1,6 +1,6 @@
 /**
- * A watched run: its fold kept up to date event by event, the view derived
- * from it and the last events (the frame's tail). Pure: no store, no clock.
+ * A watched run: its fold kept up to date event by event, the view derived from it and the last events (the frame's
+ * tail). Pure: no store, no clock.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { GlobalLimits, TaskDef } from '../definition/index.js';
@@ -33,7 +33,8 @@ export interface WatchedRun {
   readonly undriven?: string;
   /**
    * Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for; `delayedBy`: per task,
-   * the breakers its waiting attempt's task.delayed named, until it starts: the open breakers the run's own history shows).
+   * the breakers its waiting attempt's task.delayed named, until it starts: the open breakers the run's own history
+   * shows).
    */
   readonly fold: {
     compiled: CompiledWorkflow;
@@ -61,9 +62,8 @@ export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits
 }
 
 /**
- * Folds the events after the run's last one; events already folded are
- * ignored (a follower may hand a batch twice). Throws when one is missing:
- * the caller reads the gap from the store.
+ * Folds the events after the run's last one; events already folded are ignored (a follower may hand a batch twice).
+ * Throws when one is missing: the caller reads the gap from the store.
  */
 export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): WatchedRun {
   let { snapshot, compiled } = run.fold;

@@ -1,8 +1,7 @@
 /**
- * Global notifications: a YAML or JSON file (`--notifications <file>`, or
- * LEDGERFLOW_NOTIFICATIONS) holding the same list a definition's
- * `notifications:` holds, for every run this process drives, and optionally
- * how deliveries are retried:
+ * Global notifications: a YAML or JSON file (`--notifications <file>`, or LEDGERFLOW_NOTIFICATIONS) holding the same
+ * list a definition's `notifications:` holds, for every run this process drives, and optionally how deliveries are
+ * retried:
  *
  *   notifications:            # or the list alone, as the whole file
  *     - on: [FAILED]
@@ -150,9 +149,8 @@ export function parseNotificationsFile(text: string, file: string): Notification
 }
 
 /**
- * The global notifications of this process: the flag's file, else
- * LEDGERFLOW_NOTIFICATIONS's, else none (the definitions' own rules still
- * apply, with the default delivery settings).
+ * The global notifications of this process: the flag's file, else LEDGERFLOW_NOTIFICATIONS's, else none (the
+ * definitions' own rules still apply, with the default delivery settings).
  */
 export function loadNotificationsConfig(
   flag: string | undefined,

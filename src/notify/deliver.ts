@@ -1,10 +1,8 @@
 /**
- * One notification to one target, tried until it is delivered or the tries
- * run out (the edge: HTTP and NATS). A webhook gets a POST of the JSON body
- * with `Idempotency-Key: <notification id>`, through Node's own fetch; each
- * try is cut off after `timeoutMs`. A NATS target gets a publish on its
- * subject with the id as `Nats-Msg-Id` (a stream on lf.notify.> keeps one
- * copy per id), flushed so the server has it.
+ * One notification to one target, tried until it is delivered or the tries run out (the edge: HTTP and NATS). A webhook
+ * gets a POST of the JSON body with `Idempotency-Key: <notification id>`, through Node's own fetch; each try is cut off
+ * after `timeoutMs`. A NATS target gets a publish on its subject with the id as `Nats-Msg-Id` (a stream on lf.notify.>
+ * keeps one copy per id), flushed so the server has it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
@@ -114,9 +112,9 @@ async function tryNats(
 const SECRET_REF = /\$\{secrets\.([A-Za-z_][A-Za-z0-9_]{0,127})\}/g;
 
 /**
- * A webhook's URL and header values with their `${secrets.NAME}` put in, read now (each delivery: a changed
- * secret takes effect at the next one), and the mask its errors get. The target itself (and its `key`, what
- * the history's notes name) keeps the references. A missing secret: the delivery fails, naming it.
+ * A webhook's URL and header values with their `${secrets.NAME}` put in, read now (each delivery: a changed secret
+ * takes effect at the next one), and the mask its errors get. The target itself (and its `key`, what the history's
+ * notes name) keeps the references. A missing secret: the delivery fails, naming it.
  */
 async function withSecrets(
   target: NotificationTarget,

@@ -1,7 +1,6 @@
 /**
- * A Notifier beside a process that drives runs (the CLI's run, resume, emit,
- * serve and ui; a library user's Engine): its onCommit after the driver's own,
- * the run's lease kept until its deliveries end, and the deliveries under way
+ * A Notifier beside a process that drives runs (the CLI's run, resume, emit, serve and ui; a library user's Engine):
+ * its onCommit after the driver's own, the run's lease kept until its deliveries end, and the deliveries under way
  * finished before the process exits.
  */
 import type { Definition } from '../definition/index.js';
@@ -37,9 +36,8 @@ export async function finishNotifications(notifier: Notifier, say: (line: string
 }
 
 /**
- * The run's lease is kept until its notification deliveries here have ended
- * (DriveOptions.beforeLeaseRelease): a `serve` or `ui` on the store leaves a
- * leased run to its driver, where it would otherwise deliver, once the run
+ * The run's lease is kept until its notification deliveries here have ended (DriveOptions.beforeLeaseRelease): a
+ * `serve` or `ui` on the store leaves a leased run to its driver, where it would otherwise deliver, once the run
  * settled, what the history does not note yet.
  */
 export function keepLeaseFor(notifier: Notifier): { beforeLeaseRelease: (runId: string) => Promise<void> } {

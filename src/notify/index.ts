@@ -1,8 +1,7 @@
 /**
- * `notifications:` (docs/dashboard.md, "Notifications"): which status changes
- * notify (rules.ts, pure), the global notifications file (config.ts), and
- * delivery to webhooks and NATS with retries, dead letters and a note in the
- * run's history (deliver.ts, notifier.ts: the edge).
+ * `notifications:` (docs/dashboard.md, "Notifications"): which status changes notify (rules.ts, pure), the global
+ * notifications file (config.ts), and delivery to webhooks and NATS with retries, dead letters and a note in the run's
+ * history (deliver.ts, notifier.ts: the edge).
  */
 export {
   dueNotifications,

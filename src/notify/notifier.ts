@@ -1,14 +1,10 @@
 /**
- * Delivery of due notifications at the edge, at least once. Whoever drives a
- * run hands the Notifier each durable commit (`committed`, or the engines'
- * `onCommit` hook); it works out what the commit made due (rules.ts) and
- * delivers it in the background, so a slow or dead webhook never holds the
- * run up. Each delivery ends in a note in the run's history:
- * `notification.sent`, or after the last try `notification.dead_lettered`
- * (and, on NATS, a dead letter on lf.dlq.notifications). A process that dies
- * first leaves no note; the next driver of the run reads its history and
- * delivers what has none (`catchUp`). Receivers see the same id again then
- * (Idempotency-Key / Nats-Msg-Id).
+ * Delivery of due notifications at the edge, at least once. Whoever drives a run hands the Notifier each durable commit
+ * (`committed`, or the engines' `onCommit` hook); it works out what the commit made due (rules.ts) and delivers it in
+ * the background, so a slow or dead webhook never holds the run up. Each delivery ends in a note in the run's history:
+ * `notification.sent`, or after the last try `notification.dead_lettered` (and, on NATS, a dead letter on
+ * lf.dlq.notifications). A process that dies first leaves no note; the next driver of the run reads its history and
+ * delivers what has none (`catchUp`). Receivers see the same id again then (Idempotency-Key / Nats-Msg-Id).
  */
 import type { SecretsProvider } from '../secrets/index.js';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
@@ -116,11 +112,9 @@ export class Notifier {
   };
 
   /**
-   * A durable commit: delivers what it made due, in the background. The
-   * promise settles once each of those deliveries is noted (or given up on
-   * without a note: the process is stopping). `before`: the run's state
-   * before the commit (then a WAITING notification names who the run waits
-   * for), or only its status.
+   * A durable commit: delivers what it made due, in the background. The promise settles once each of those deliveries
+   * is noted (or given up on without a note: the process is stopping). `before`: the run's state before the commit
+   * (then a WAITING notification names who the run waits for), or only its status.
    */
   committed(
     events: readonly EventEnvelope[],
@@ -145,9 +139,8 @@ export class Notifier {
   }
 
   /**
-   * A run's whole history, read by a driver taking it up (resume, serve, an
-   * engine loading it): delivers every due notification that has no note.
-   * Returns how many deliveries it started and a promise of their end.
+   * A run's whole history, read by a driver taking it up (resume, serve, an engine loading it): delivers every due
+   * notification that has no note. Returns how many deliveries it started and a promise of their end.
    */
   catchUp(history: readonly EventEnvelope[]): { started: number; done: Promise<void> } {
     const first = history[0];
@@ -167,9 +160,9 @@ export class Notifier {
   }
 
   /**
-   * Sends `body` to the targets of the rules naming `role` (the global ones and the definition's), each
-   * tried as a notification is; what became of each is returned (the failure handler's notify_commander
-   * records it as its output), nothing is noted in a history. `id`: the Idempotency-Key / Nats-Msg-Id.
+   * Sends `body` to the targets of the rules naming `role` (the global ones and the definition's), each tried as a
+   * notification is; what became of each is returned (the failure handler's notify_commander records it as its output),
+   * nothing is noted in a history. `id`: the Idempotency-Key / Nats-Msg-Id.
    */
   async sendToRole(
     role: string,
@@ -207,10 +200,9 @@ export class Notifier {
   }
 
   /**
-   * Resolves once no delivery of this run is under way (noted, dead-lettered,
-   * or cut off by stop). A driver awaits it before it releases the run's
-   * lease: until then another driver (serve's catch-up) reads the run as
-   * driven, instead of as a settled run whose history owes a delivery.
+   * Resolves once no delivery of this run is under way (noted, dead-lettered, or cut off by stop). A driver awaits it
+   * before it releases the run's lease: until then another driver (serve's catch-up) reads the run as driven, instead
+   * of as a settled run whose history owes a delivery.
    */
   async idleFor(runId: string): Promise<void> {
     for (let mine = this.runningByRun.get(runId); mine && mine.size > 0; mine = this.runningByRun.get(runId))
@@ -303,10 +295,9 @@ export class Notifier {
   }
 
   /**
-   * Appends a note after the run's last event, with that event's state (a
-   * note changes none) and the time of the last event that changed it,
-   * through the executor's one commit loop: a concurrent append (the
-   * driver's next commit) is read again and the note appended after it.
+   * Appends a note after the run's last event, with that event's state (a note changes none) and the time of the last
+   * event that changed it, through the executor's one commit loop: a concurrent append (the driver's next commit) is
+   * read again and the note appended after it.
    */
   private async note(
     n: DueNotification,

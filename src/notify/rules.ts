@@ -1,9 +1,7 @@
 /**
- * Which notifications a run's events make due, and which of them its history
- * has not yet noted as delivered. Pure: from the rules and the events alone
- * (each event's recorded state says the run's status after it), so the
- * driver that committed the events and a driver that reads them back after a
- * crash find the same notifications, with the same ids.
+ * Which notifications a run's events make due, and which of them its history has not yet noted as delivered. Pure: from
+ * the rules and the events alone (each event's recorded state says the run's status after it), so the driver that
+ * committed the events and a driver that reads them back after a crash find the same notifications, with the same ids.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -124,12 +122,10 @@ const isNote = (e: EventEnvelope) => e.type === 'notification.sent' || e.type ==
 const STATUS_NOTIFIED: readonly WorkflowStatus[] = ['FAILED', 'WAITING', 'COMPLETED', 'CANCELLED'];
 
 /**
- * The notifications `events` make due, given the run's status before the
- * first of them (null before run.started). A status notification is due at
- * the event whose recorded status is that status when the one before was
- * not; RETRIED at a task.started whose attempt number is a rule's
- * `retriedAtLeast` (so once per task instance). Per event, not per commit:
- * however the events were grouped into commits, the same ids come out.
+ * The notifications `events` make due, given the run's status before the first of them (null before run.started). A
+ * status notification is due at the event whose recorded status is that status when the one before was not; RETRIED at
+ * a task.started whose attempt number is a rule's `retriedAtLeast` (so once per task instance). Per event, not per
+ * commit: however the events were grouped into commits, the same ids come out.
  */
 export function dueNotifications(
   rules: readonly NotificationRule[],
@@ -174,9 +170,8 @@ export function dueNotifications(
 }
 
 /**
- * The deliveries a run's whole history owes: every notification it made due,
- * to every target `canDeliver` accepts, that no note (sent or dead-lettered)
- * in the history answers. What the next driver delivers after a crash.
+ * The deliveries a run's whole history owes: every notification it made due, to every target `canDeliver` accepts, that
+ * no note (sent or dead-lettered) in the history answers. What the next driver delivers after a crash.
  */
 export function pendingDeliveries(
   rules: readonly NotificationRule[],

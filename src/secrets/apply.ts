@@ -1,9 +1,9 @@
 /**
- * An attempt's secrets at its edge (the in-process driver, a NATS worker): the values put into the strings the
- * core marked (StartAttempt.secrets, TaskMessage.secrets) when the attempt starts, and every outcome masked
- * before it leaves the edge: an output, an error, a log line, a file written for output_to. A value is
- * replaced by `[secret NAME]` wherever it occurs, in keys and text alike, as written and in the forms it
- * travels in (URL-encoded, base64, JSON-escaped, hex: mask.ts).
+ * An attempt's secrets at its edge (the in-process driver, a NATS worker): the values put into the strings the core
+ * marked (StartAttempt.secrets, TaskMessage.secrets) when the attempt starts, and every outcome masked before it leaves
+ * the edge: an output, an error, a log line, a file written for output_to. A value is replaced by `[secret NAME]`
+ * wherever it occurs, in keys and text alike, as written and in the forms it travels in (URL-encoded, base64,
+ * JSON-escaped, hex: mask.ts).
  */
 import { NonRetryableError } from '../errors/index.js';
 import type { SecretSite } from '../expressions/index.js';
@@ -31,8 +31,8 @@ function setAt(root: Record<string, unknown>, path: readonly (string | number)[]
 }
 
 /**
- * The attempt's input and command with the values put in where the core marked them. A secret the provider
- * does not have fails the attempt, not retried: `LF_SECRET_MISSING`, naming it (never a value).
+ * The attempt's input and command with the values put in where the core marked them. A secret the provider does not
+ * have fails the attempt, not retried: `LF_SECRET_MISSING`, naming it (never a value).
  */
 export async function applySecrets<C>(
   sites: readonly SecretSite[] | undefined,

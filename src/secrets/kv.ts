@@ -1,8 +1,8 @@
 /**
- * Secrets on NATS: the KV bucket LF_SECRETS (one key per secret, history 1, a removed secret purged). Only
- * engine and worker users may read it (nats.conf, `ledgerflow users nats-conf`); people's users may not.
- * Workers read it when an attempt starts (the engine publishes the attempt with the references only, so no
- * value is ever in a task stream); `ledgerflow secrets set|list|rm` write it.
+ * Secrets on NATS: the KV bucket LF_SECRETS (one key per secret, history 1, a removed secret purged). Only engine and
+ * worker users may read it (nats.conf, `ledgerflow users nats-conf`); people's users may not. Workers read it when an
+ * attempt starts (the engine publishes the attempt with the references only, so no value is ever in a task stream);
+ * `ledgerflow secrets set|list|rm` write it.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
@@ -15,8 +15,8 @@ const isMissing = (err: unknown): boolean =>
   /stream not found|bucket not found|does not exist|10059/i.test(String((err as Error)?.message ?? err));
 
 /**
- * Whether the bucket's stream exists (STREAM.INFO, which `users nats-conf` grants engines and workers for this
- * stream only). Not known (a nats.conf of an earlier version refuses the question): taken as there, as before.
+ * Whether the bucket's stream exists (STREAM.INFO, which `users nats-conf` grants engines and workers for this stream
+ * only). Not known (a nats.conf of an earlier version refuses the question): taken as there, as before.
  */
 async function bucketThere(nc: NatsConnection): Promise<boolean> {
   try {

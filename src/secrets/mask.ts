@@ -1,11 +1,11 @@
 /**
- * Masking an attempt's outcome: every form in which a secret's value is likely to leave a handler, a program or
- * an HTTP request by accident becomes `[secret NAME]` (docs/operations.md#secrets, "Masked on the way out").
+ * Masking an attempt's outcome: every form in which a secret's value is likely to leave a handler, a program or an HTTP
+ * request by accident becomes `[secret NAME]` (docs/operations.md#secrets, "Masked on the way out").
  *
- * A value travels encoded more often than as written: a query string carries it URL- or form-encoded (`+` →
- * `%2B`, space → `+`), a Basic header carries `base64(user:secret)`, a JSON text escapes it, a digest prints it
- * in hex, a handler upper-cases it. So each value's forms are worked out once, when the masker is made (once an
- * attempt, for the secrets it names), and every string is scanned against all of them in one pass per kind:
+ * A value travels encoded more often than as written: a query string carries it URL- or form-encoded (`+` → `%2B`,
+ * space → `+`), a Basic header carries `base64(user:secret)`, a JSON text escapes it, a digest prints it in hex, a
+ * handler upper-cases it. So each value's forms are worked out once, when the masker is made (once an attempt, for the
+ * secrets it names), and every string is scanned against all of them in one pass per kind:
  *
  * - **as written, in any letter case**, URL-encoded (`encodeURIComponent`, `encodeURI`, the form encoding of
  *   `URLSearchParams` with `+` for a space, RFC 3986's strict set), JSON-escaped (as `JSON.stringify` writes it,
@@ -19,8 +19,8 @@
  *   (percent-escapes in either case, `+` as a space or not) and a part that is, or holds, a secret is cut whole,
  *   so `?token=prefix-<secret>` and a userinfo's own encoding (which leaves `+` as it is) show nothing of it.
  *
- * A value shorter than MIN_ENCODED_SECRET characters is masked only as written, in its case: its other forms
- * are short enough to turn up in unrelated text. Empty values are not masked (they would be everywhere).
+ * A value shorter than MIN_ENCODED_SECRET characters is masked only as written, in its case: its other forms are short
+ * enough to turn up in unrelated text. Empty values are not masked (they would be everywhere).
  *
  * What it cannot find: a value split or wrapped across lines (MIME base64 at 76 columns), encoded twice, hashed,
  * encrypted, compressed, or sent one character at a time. Pure: no I/O, nothing kept between calls.
@@ -75,8 +75,8 @@ export function textForms(v: string): string[] {
 }
 
 /**
- * The base64 (and base64url) runs that hold a value's bits and nothing else, for each byte offset (0, 1, 2) it
- * can start at in what was encoded. Offset 0 with the value alone is its whole encoding less the last character.
+ * The base64 (and base64url) runs that hold a value's bits and nothing else, for each byte offset (0, 1, 2) it can
+ * start at in what was encoded. Offset 0 with the value alone is its whole encoding less the last character.
  */
 export function base64Cores(v: string): string[] {
   const bytes = Buffer.from(v, 'utf8');
@@ -186,9 +186,9 @@ export function masker(values: ReadonlyMap<string, string>): Masker {
 }
 
 /**
- * A URL as it sits in text: a scheme, `://`, and what follows up to a space, a quote or an angle bracket. The
- * scheme starts where no scheme character precedes it: with `\b` a run like `a.a.a.…` was scanned again from
- * each of its characters (100 KB of it took 6 s; a response body is masked too).
+ * A URL as it sits in text: a scheme, `://`, and what follows up to a space, a quote or an angle bracket. The scheme
+ * starts where no scheme character precedes it: with `\b` a run like `a.a.a.…` was scanned again from each of its
+ * characters (100 KB of it took 6 s; a response body is masked too).
  */
 const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`\\]+/gi;
 

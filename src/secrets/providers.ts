@@ -1,7 +1,7 @@
 /**
- * Where secrets' values come from: the environment (`LEDGERFLOW_SECRET_<NAME>`), a file (`--secrets <file>`, a
- * YAML or JSON map of names to values, refused when its group or others may read it) and, on NATS, a KV
- * bucket (kv.ts). An edge: the core never sees a value (src/expressions keeps `${secrets.NAME}` as a reference).
+ * Where secrets' values come from: the environment (`LEDGERFLOW_SECRET_<NAME>`), a file (`--secrets <file>`, a YAML or
+ * JSON map of names to values, refused when its group or others may read it) and, on NATS, a KV bucket (kv.ts). An
+ * edge: the core never sees a value (src/expressions keeps `${secrets.NAME}` as a reference).
  */
 import {
   chmodSync,

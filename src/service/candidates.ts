@@ -1,9 +1,7 @@
 /**
- * Which runs a scan of the service looks at: on the file store every run not
- * yet seen settled (a settled run stays settled, so it is read once, not on
- * every scan: a scan of a store of 100,000 settled runs is one readdir), and
- * which of them a parent's driver drives instead. Apart from service.ts
- * because it is reading the store, not driving runs.
+ * Which runs a scan of the service looks at: on the file store every run not yet seen settled (a settled run stays
+ * settled, so it is read once, not on every scan: a scan of a store of 100,000 settled runs is one readdir), and which
+ * of them a parent's driver drives instead. Apart from service.ts because it is reading the store, not driving runs.
  */
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { Engine } from '../local/index.js';
@@ -21,11 +19,10 @@ export interface SettledRun {
 }
 
 /**
- * The runs worth looking at: the unsettled ones, oldest first, and the runs
- * read settled for the first time (added to `settled`). On the file store only
- * the runs not in `settled` are read; on another store, every run, and
- * `settled` is not consulted. A settled run costs the service its id, not
- * its summary: a store of 100,000 settled runs is 100,000 ids.
+ * The runs worth looking at: the unsettled ones, oldest first, and the runs read settled for the first time (added to
+ * `settled`). On the file store only the runs not in `settled` are read; on another store, every run, and `settled` is
+ * not consulted. A settled run costs the service its id, not its summary: a store of 100,000 settled runs is 100,000
+ * ids.
  */
 export async function candidateRuns(
   engine: Engine,

@@ -1,12 +1,9 @@
 /**
- * Whether a process drives a run of the embedded (file) store, from the files
- * drivers hold: the run's lease `<store>/runs/<runId>.driver` (a `run`,
- * `resume`, `serve`, `ui` or `approve` driving it now), else `<store>/serve.lock`
- * (a `serve` or `ui` takes up every run nobody drives within a second of
- * seeing it). A holder this host cannot judge (another host, another
- * container) counts as driving: nothing is claimed that cannot be known.
- * `status`, `watch` and the dashboard say what a run nobody drives needs
- * (runtime/driver-waits.ts).
+ * Whether a process drives a run of the embedded (file) store, from the files drivers hold: the run's lease
+ * `<store>/runs/<runId>.driver` (a `run`, `resume`, `serve`, `ui` or `approve` driving it now), else
+ * `<store>/serve.lock` (a `serve` or `ui` takes up every run nobody drives within a second of seeing it). A holder this
+ * host cannot judge (another host, another container) counts as driving: nothing is claimed that cannot be known.
+ * `status`, `watch` and the dashboard say what a run nobody drives needs (runtime/driver-waits.ts).
  */
 import { join } from 'node:path';
 import { lockState } from '../store/lock.js';

@@ -1,8 +1,7 @@
 /**
- * Who holds a lock or lease file of the store, as the service reads and says
- * it: the driver a run's `<runId>.driver` lease names, and the holder of
- * serve.lock a standby waits for. Apart from service.ts because it is
- * reading files (lock.ts's format), not deciding what to drive.
+ * Who holds a lock or lease file of the store, as the service reads and says it: the driver a run's `<runId>.driver`
+ * lease names, and the holder of serve.lock a standby waits for. Apart from service.ts because it is reading files
+ * (lock.ts's format), not deciding what to drive.
  */
 import { readFile } from 'node:fs/promises';
 import { pidAlive, type LockHolder } from '../store/lock.js';

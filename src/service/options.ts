@@ -1,7 +1,6 @@
 /**
- * What a Service (service.ts) is told and tells: its options, the notices it
- * gives its operator, the tick hooks it calls and how its stop() ended. Apart
- * from service.ts so that the CLI, the server and the demo, which only pass
+ * What a Service (service.ts) is told and tells: its options, the notices it gives its operator, the tick hooks it
+ * calls and how its stop() ended. Apart from service.ts so that the CLI, the server and the demo, which only pass
  * options and print notices, read these without the service's workings.
  */
 import type { EventEnvelope } from '../events/index.js';
@@ -56,10 +55,9 @@ export interface ServiceOptions {
   onNotice?: (notice: ServiceNotice) => void;
   clock?: Clock;
   /**
-   * Delivers the notifications a run's history owes (src/notify): each run
-   * this service takes up, and once each run that settled within
-   * `notifyLookbackMs` (default 24 h) before this service saw it, so that a
-   * process that died between a commit and its delivery is made good.
+   * Delivers the notifications a run's history owes (src/notify): each run this service takes up, and once each run
+   * that settled within `notifyLookbackMs` (default 24 h) before this service saw it, so that a process that died
+   * between a commit and its delivery is made good.
    */
   notifier?: { catchUp(history: EventEnvelope[]): unknown };
   notifyLookbackMs?: number;

@@ -1,8 +1,7 @@
 /**
- * The Service's state and its bookkeeping: the runs it drives, those another
- * process drives, backoffs and failures, the settled runs to look at, handler
- * modules loaded, and its notices. The base of Service (service.ts), apart so
- * the driving logic reads on its own; its members are Service's.
+ * The Service's state and its bookkeeping: the runs it drives, those another process drives, backoffs and failures, the
+ * settled runs to look at, handler modules loaded, and its notices. The base of Service (service.ts), apart so the
+ * driving logic reads on its own; its members are Service's.
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
@@ -60,8 +59,8 @@ export abstract class ServiceBase {
     this.clock = opts.clock ?? systemClock;
     this.witness = new LogWitness(opts.engine.store, opts.storeDir);
     this.ticks = opts.onTick === undefined ? [] : Array.isArray(opts.onTick) ? [...opts.onTick] : [opts.onTick];
-    // Every run driven here listens on these two (and stops listening when its drive ends): more than ten
-    // runs at once is normal, not a leak, so Node's MaxListenersExceededWarning would be noise on stderr.
+    // Every run driven here listens on these two (and stops listening when its drive ends): more than ten runs at once
+    // is normal, not a leak, so Node's MaxListenersExceededWarning would be noise on stderr.
     setMaxListeners(0, this.drainCtl.signal, this.stopCtl.signal);
   }
 

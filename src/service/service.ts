@@ -1,6 +1,6 @@
 /**
- * `ledgerflow serve`: the embedded store's long-running engine (the NATS
- * engine's counterpart), as a library class the CLI wraps.
+ * `ledgerflow serve`: the embedded store's long-running engine (the NATS engine's counterpart), as a library class the
+ * CLI wraps.
  *
  * - One per store: it holds `<store>/serve.lock` (lock.ts rules: a lock whose
  *   holder died on this host is broken at once). Another Service on the same
@@ -21,13 +21,11 @@
  *   finish stays in flight in the log, and the next serve or resume records
  *   its task.restarted (reason resumed).
  *
- * A sub-workflow's child run (source.parent.task) is left to its parent's
- * driver while the parent is unsettled: driving it from here too would leave
- * the parent's attempt waiting on a child it no longer hears from.
+ * A sub-workflow's child run (source.parent.task) is left to its parent's driver while the parent is unsettled: driving
+ * it from here too would leave the parent's attempt waiting on a child it no longer hears from.
  *
- * Its options and notices are options.ts; which runs a scan looks at,
- * candidates.ts; reading lock and lease holders, holders.ts; its state and
- * bookkeeping (the base class it extends), service-base.ts.
+ * Its options and notices are options.ts; which runs a scan looks at, candidates.ts; reading lock and lease holders,
+ * holders.ts; its state and bookkeeping (the base class it extends), service-base.ts.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -48,9 +46,8 @@ export class Service extends ServiceBase {
   /** Its store's runs folder watched (private: the package's types name nothing of node:fs). */
   private watcher: FSWatcher | undefined;
   /**
-   * Takes the store (standing by while another service holds it) and starts
-   * driving. Resolves once this service is the active one; false when stop()
-   * was called while standing by.
+   * Takes the store (standing by while another service holds it) and starts driving. Resolves once this service is the
+   * active one; false when stop() was called while standing by.
    */
   start(): Promise<boolean> {
     this.starting ??= this.begin();
@@ -180,8 +177,8 @@ export class Service extends ServiceBase {
   }
 
   /**
-   * Settled runs are looked at LOOKS at a time (each is read and folded): a serve started on a store of
-   * thousands of runs settled lately would otherwise read them all at once.
+   * Settled runs are looked at LOOKS at a time (each is read and folded): a serve started on a store of thousands of
+   * runs settled lately would otherwise read them all at once.
    */
   private lookNext(): void {
     while (this.looking < LOOKS && this.looksAt < this.looks.length && !this.stopping) {
@@ -211,14 +208,14 @@ export class Service extends ServiceBase {
     const { engine } = this.opts;
     let view: RunView;
     try {
-      // Who drives it now, as its lease file says: a live process keeps it (this one too: a child run
-      // driven by its parent's attempt here), with the notifications it owes. A dead one's lease is broken by drive() below.
-      // Read before the log: a driver releases its lease after its last append, so a log read after seeing no live
-      // holder is whole (read the other way round, a driver finishing in between left attempts that look lost).
+      // Who drives it now, as its lease file says: a live process keeps it (this one too: a child run driven by its
+      // parent's attempt here), with the notifications it owes. A dead one's lease is broken by drive() below. Read
+      // before the log: a driver releases its lease after its last append, so a log read after seeing no live holder is
+      // whole (read the other way round, a driver finishing in between left attempts that look lost).
       const leaseFile = join(this.opts.storeDir, 'runs', `${runId}.driver`);
       let holder = await leaseHolder(leaseFile);
-      // A holder that exited between that read and the liveness check released its lease first if it ended
-      // cleanly: read again, so a clean end is not told as a death (the log read below is after both reads).
+      // A holder that exited between that read and the liveness check released its lease first if it ended cleanly:
+      // read again, so a clean end is not told as a death (the log read below is after both reads).
       if (holder && holder.pid !== null && !pidAlive(holder.pid)) holder = await leaseHolder(leaseFile);
       const loaded = await engine.load(runId);
       const damaged = await this.witness.check(runId, loaded.seq);
@@ -312,8 +309,8 @@ export class Service extends ServiceBase {
   }
 
   /**
-   * Graceful stop: nothing new is taken or started; the attempts in flight get
-   * `graceMs` to finish; then the rest is stopped and serve.lock released.
+   * Graceful stop: nothing new is taken or started; the attempts in flight get `graceMs` to finish; then the rest is
+   * stopped and serve.lock released.
    */
   stop(): Promise<StopReport> {
     this.stopped ??= this.shutdown();

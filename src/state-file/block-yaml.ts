@@ -1,20 +1,16 @@
 /**
  * The state file's YAML for plain data, without the `yaml` package.
  *
- * Why: rendering 66 entries and their worksets with `yaml`'s `stringify`
- * cost ~25–35 ms per write (about 10× JSON.stringify), a large part of what
- * keeping the state file costs the engine (issue 37: ≥ 0.9 of its throughput).
- * The entries are plain data — maps, lists, ids, ISO times, words, numbers —
- * whose YAML is simple to write directly.
+ * Why: rendering 66 entries and their worksets with `yaml`'s `stringify` cost ~25–35 ms per write (about 10×
+ * JSON.stringify), a large part of what keeping the state file costs the engine (issue 37: ≥ 0.9 of its throughput).
+ * The entries are plain data — maps, lists, ids, ISO times, words, numbers — whose YAML is simple to write directly.
  *
  * Contract: for a value in the fast domain, `blockYaml(v)` is EXACTLY
- * `stringify(v, { aliasDuplicateObjects: false, lineWidth: 0 })` of `yaml`
- * 2.9.x (test/state-file/block-yaml.test.ts checks it over random values);
- * for anything else it returns null and the caller uses `stringify`, so the
- * files are byte for byte what they were. The domain: plain objects and
- * arrays to any depth (empty ones as `{}` / `[]`), null, booleans, finite
- * numbers, and strings `yaml` writes plain (see `isPlain`); an object's
- * undefined values are left out and an array's are null, as `yaml` does.
+ * `stringify(v, { aliasDuplicateObjects: false, lineWidth: 0 })` of `yaml` 2.9.x (test/state-file/block-yaml.test.ts
+ * checks it over random values); for anything else it returns null and the caller uses `stringify`, so the files are
+ * byte for byte what they were. The domain: plain objects and arrays to any depth (empty ones as `{}` / `[]`), null,
+ * booleans, finite numbers, and strings `yaml` writes plain (see `isPlain`); an object's undefined values are left out
+ * and an array's are null, as `yaml` does.
  */
 
 /** Returns the value's YAML, or null when it is outside the fast domain. */
@@ -25,8 +21,8 @@ export function blockYaml(value: unknown): string | null {
 }
 
 /**
- * A value's text at the given indent: its first line without the indent
- * (the caller writes what precedes it), every further line with it.
+ * A value's text at the given indent: its first line without the indent (the caller writes what precedes it), every
+ * further line with it.
  */
 function node(value: unknown, indent: string): string | null {
   if (value === null || value === undefined) return 'null';
@@ -82,13 +78,11 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 }
 
 /**
- * Strings yaml writes as plain scalars, conservatively: a first character
- * that is no indicator, sign or dot (so no `- `, `? `, `---`, `.5`, `-1`);
- * no tab, newline, control character, lone surrogate or astral character; no
- * U+2028/U+2029 (yaml looks for a `%`, `---` or `...` starting a line with a
- * JavaScript /m regex, whose lines end at them too: `a\u2028%` is quoted); no
- * `: ` or ` #`; no trailing space or colon; and not read back as anything but
- * a string by the core schema (null, booleans, ints, floats: yaml quotes those).
+ * Strings yaml writes as plain scalars, conservatively: a first character that is no indicator, sign or dot (so no
+ * `- `, `? `, `---`, `.5`, `-1`); no tab, newline, control character, lone surrogate or astral character; no
+ * U+2028/U+2029 (yaml looks for a `%`, `---` or `...` starting a line with a JavaScript /m regex, whose lines end at
+ * them too: `a\u2028%` is quoted); no `: ` or ` #`; no trailing space or colon; and not read back as anything but a
+ * string by the core schema (null, booleans, ints, floats: yaml quotes those).
  */
 const PLAIN = /^[A-Za-z0-9_/(][ -~\u00a1-\u2027\u202a-\ud7ff\ue000-\ufffd]*$/;
 const UNSAFE_INSIDE = /: | #|[ :]$/;

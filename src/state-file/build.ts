@@ -1,12 +1,10 @@
 /**
- * The state file's text from a store's logs: the runs not settled and the
- * newest `keep` settled ones, each folded from its log. The live writer and
- * `ledgerflow state-file` both call this, so what the writer leaves after a
- * commit is byte for byte what a rebuild writes for the same logs.
+ * The state file's text from a store's logs: the runs not settled and the newest `keep` settled ones, each folded from
+ * its log. The live writer and `ledgerflow state-file` both call this, so what the writer leaves after a commit is byte
+ * for byte what a rebuild writes for the same logs.
  *
- * Folding every run at every write would cost the engine a step's worth per
- * run; a run's entry is kept by its last sequence and folded again only when
- * its log has grown (RunEntries).
+ * Folding every run at every write would cost the engine a step's worth per run; a run's entry is kept by its last
+ * sequence and folded again only when its log has grown (RunEntries).
  */
 import { latestWorkflow, foldEvents, foldedStatesOf, type RunSnapshot } from '../runtime/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
@@ -34,9 +32,9 @@ type Made = { seq: number; entry: StateEntry; workset: Record<string, unknown>; 
 export class RunEntries {
   private readonly known = new Map<string, Made>();
   /**
-   * The events of runs this process committed, whole from their run.started (observe): a run's entry is folded
-   * from them, not read back from the store (its reads beside the store's own synced appends were most of what
-   * the file cost the engine). A run whose commits were not all seen here is read as before.
+   * The events of runs this process committed, whole from their run.started (observe): a run's entry is folded from
+   * them, not read back from the store (its reads beside the store's own synced appends were most of what the file cost
+   * the engine). A run whose commits were not all seen here is read as before.
    */
   private readonly seen = new Map<string, { events: EventEnvelope[]; state?: RunSnapshot }>();
 
@@ -88,9 +86,9 @@ export class RunEntries {
   }
 
   /**
-   * A settled run fell out of the newest the file shows: its events and entry go now, not at the next write (a
-   * second's worth of settled runs held until then outlived the young generation, and the engine paid for them
-   * in old-space collections).
+   * A settled run fell out of the newest the file shows: its events and entry go now, not at the next write (a second's
+   * worth of settled runs held until then outlived the young generation, and the engine paid for them in old-space
+   * collections).
    */
   forget(runId: string): void {
     this.known.delete(runId);
@@ -122,11 +120,10 @@ function listing(store: EventStore): ListingStore | null {
 }
 
 /**
- * The runs the file shows, kept between writes: a settled run never changes, so after the first listing a write
- * reads the summaries of new runs and of runs not settled only (not a stat of every run of a store that has
- * thousands), and the newest settled are kept in order as they come (not every settled run sorted at every
- * write). A write costs what changed since the last, whatever the size of the store. Stores without a cheap
- * listing are listed whole each time.
+ * The runs the file shows, kept between writes: a settled run never changes, so after the first listing a write reads
+ * the summaries of new runs and of runs not settled only (not a stat of every run of a store that has thousands), and
+ * the newest settled are kept in order as they come (not every settled run sorted at every write). A write costs what
+ * changed since the last, whatever the size of the store. Stores without a cheap listing are listed whole each time.
  */
 export class RunSummaries {
   private readonly known = new Map<string, RunSummary>();
@@ -196,8 +193,8 @@ export class RunSummaries {
     } else {
       const toRead: string[] = [];
       // Listing a store's runs costs its size (20 ms a write at 18,000 runs, growing), and finds only what other
-      // processes did (this one's runs are observed). While this process's writer has held the store's lock since
-      // the last listing, no other process has written to it: nothing to find, and no listing.
+      // processes did (this one's runs are observed). While this process's writer has held the store's lock since the
+      // last listing, no other process has written to it: nothing to find, and no listing.
       const span = files.soleWriterSpan?.() ?? -1;
       if (span === -1 || span !== this.listedSpan) {
         const ids = await files.runIds();
@@ -211,8 +208,8 @@ export class RunSummaries {
         this.listedSpan = span;
       }
       toRead.push(...this.going);
-      // A few at a time: thousands of reads queued at once (runs another process made since the last write) held
-      // the thread pool from the store's own appends for as long as they took, and every run waited on them.
+      // A few at a time: thousands of reads queued at once (runs another process made since the last write) held the
+      // thread pool from the store's own appends for as long as they took, and every run waited on them.
       for (let i = 0; i < toRead.length; i += READ_AT_ONCE) {
         await Promise.all(
           toRead.slice(i, i + READ_AT_ONCE).map(async (id) => {
@@ -301,8 +298,8 @@ export interface Projection {
 }
 
 /**
- * The file's text for the store as its logs are now, and the worksets of the runs it shows. A run whose log cannot
- * be read is left out (`onCorrupt` says which): the file is a view, and one bad log must not stop it for the others.
+ * The file's text for the store as its logs are now, and the worksets of the runs it shows. A run whose log cannot be
+ * read is left out (`onCorrupt` says which): the file is a view, and one bad log must not stop it for the others.
  */
 export async function buildProjection(
   store: EventStore,
@@ -319,9 +316,9 @@ export async function buildProjection(
 }
 
 /**
- * The runs the file shows, in its order (every run not settled, the newest `keep` settled: layout's
- * shownEntries), each with its entry and workset: what a write renders, in this thread (buildProjection) or in
- * the writer's (thread.ts), to the same text.
+ * The runs the file shows, in its order (every run not settled, the newest `keep` settled: layout's shownEntries), each
+ * with its entry and workset: what a write renders, in this thread (buildProjection) or in the writer's (thread.ts), to
+ * the same text.
  */
 export async function planProjection(
   store: EventStore,

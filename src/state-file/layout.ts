@@ -5,10 +5,9 @@
  * the live writer writes them after a commit or `ledgerflow state-file
  * --rebuild` writes them from the log later (no clock, no "written at").
  *
- * Times are the ISO times the log records (3OX's `⧗-25.61.1420` is its
- * own shorthand, which no YAML tool reads as a time); durations are words as
- * 3OX writes them (`5m`, `3s`, `1.2s`), and only between two recorded
- * times: a run still under way has no `execution_time` yet.
+ * Times are the ISO times the log records (3OX's `⧗-25.61.1420` is its own shorthand, which no YAML tool reads as a
+ * time); durations are words as 3OX writes them (`5m`, `3s`, `1.2s`), and only between two recorded times: a run still
+ * under way has no `execution_time` yet.
  */
 import { durationText, scopeOf, taskEntries, type CompiledWorkflow, type TaskState } from '../compiler/index.js';
 import { resolveTemplate } from '../expressions/index.js';

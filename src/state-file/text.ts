@@ -1,9 +1,8 @@
 /**
- * The state file's and the worksets' text from their entries: YAML, and
- * nothing else, so the writer's thread (thread-worker.ts) renders them with
- * what it imports here alone. The entries are made from the log (layout.ts,
- * workset.ts); what a rebuild and the live writer write are these functions'
- * text for the same entries, wherever they run.
+ * The state file's and the worksets' text from their entries: YAML, and nothing else, so the writer's thread
+ * (thread-worker.ts) renders them with what it imports here alone. The entries are made from the log (layout.ts,
+ * workset.ts); what a rebuild and the live writer write are these functions' text for the same entries, wherever they
+ * run.
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -50,9 +49,9 @@ export function worksetsDir(stateFile: string): string {
 }
 
 /**
- * The temporary a whole write of `path` goes through before its rename: `<path>.<pid>.<random>.tmp`, the pid
- * saying whose it is (writer.ts removes those of processes gone), the random part keeping two writes of one
- * process apart (a command's first write and its writer's catch-up, the writer's thread and its engine's).
+ * The temporary a whole write of `path` goes through before its rename: `<path>.<pid>.<random>.tmp`, the pid saying
+ * whose it is (writer.ts removes those of processes gone), the random part keeping two writes of one process apart (a
+ * command's first write and its writer's catch-up, the writer's thread and its engine's).
  */
 export function temporaryOf(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

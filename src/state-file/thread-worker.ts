@@ -1,9 +1,9 @@
 /**
- * The state-file writer's thread (thread.ts starts it): handed, at each write, the runs the file shows in its
- * order, with the entries and worksets of those it has not seen at that sequence, it renders the YAML (text.ts,
- * the functions a rebuild uses) and writes the worksets and the file, each atomically (a temporary file beside
- * it, then a rename), the file last. Synchronous file calls: this thread waits on the disk, neither the
- * engine's thread nor the thread pool the store's synced appends use. It imports text.ts alone (and yaml).
+ * The state-file writer's thread (thread.ts starts it): handed, at each write, the runs the file shows in its order,
+ * with the entries and worksets of those it has not seen at that sequence, it renders the YAML (text.ts, the functions
+ * a rebuild uses) and writes the worksets and the file, each atomically (a temporary file beside it, then a rename),
+ * the file last. Synchronous file calls: this thread waits on the disk, neither the engine's thread nor the thread pool
+ * the store's synced appends use. It imports text.ts alone (and yaml).
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

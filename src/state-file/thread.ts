@@ -1,10 +1,9 @@
 /**
- * The state-file writer's thread, from the engine's side: a `worker_threads` Worker (thread-worker.ts) that
- * renders the YAML and writes the files, so the engine's thread only folds each shown run's entry (as it did)
- * and hands it over, once per sequence: a run the thread has at that sequence is named, not sent again.
- * Started by the writer of a process that keeps writing (writer.ts), never for a short command's one or two
- * writes (a thread's start costs more than they do). When it cannot start or dies, the writer writes in its own
- * thread again.
+ * The state-file writer's thread, from the engine's side: a `worker_threads` Worker (thread-worker.ts) that renders the
+ * YAML and writes the files, so the engine's thread only folds each shown run's entry (as it did) and hands it over,
+ * once per sequence: a run the thread has at that sequence is named, not sent again. Started by the writer of a process
+ * that keeps writing (writer.ts), never for a short command's one or two writes (a thread's start costs more than they
+ * do). When it cannot start or dies, the writer writes in its own thread again.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,12 +1,10 @@
 /**
- * A WORKSET (every workflow instance is a workset): one file per
- * run, `.3ox/worksets/ws-<run id>.yaml`, beside the state file and written
- * with it, in 3OX's workset layout. Pure, as the state file's layout: the same
- * log gives the same bytes (times are the log's ISO times, never the clock).
+ * A WORKSET (every workflow instance is a workset): one file per run, `.3ox/worksets/ws-<run id>.yaml`, beside the
+ * state file and written with it, in 3OX's workset layout. Pure, as the state file's layout: the same log gives the
+ * same bytes (times are the log's ISO times, never the clock).
  *
- * Status words are 3OX's lower case: in_progress (RUNNING), waiting,
- * paused, queued, completed, failed, cancelled. `progress` is the share of
- * the definition's tasks that have ended (completed, failed or skipped).
+ * Status words are 3OX's lower case: in_progress (RUNNING), waiting, paused, queued, completed, failed, cancelled.
+ * `progress` is the share of the definition's tasks that have ended (completed, failed or skipped).
  */
 import { progressPercent, taskEntries, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';

@@ -1,6 +1,6 @@
 /**
- * The live state file: rewritten after the commits of this process, as a
- * projection of the log (build.ts), never read back.
+ * The live state file: rewritten after the commits of this process, as a projection of the log (build.ts), never read
+ * back.
  *
  * - Atomic: written to a temporary file beside it, then renamed over it, so
  *   a reader sees the old file or the new one, never a torn one, and a
@@ -33,11 +33,11 @@ export { worksetsDir } from './text.js';
 /** A failed write is said at most this often. */
 const WARN_EVERY_MS = 60_000;
 /**
- * Writes are this far apart at least while commits keep coming, and nine times as long as the last write took
- * when that is longer. A write costs the engine more than its own CPU (a lock file, a rename beside the store's
- * synced appends): writing after every commit of 16 runs in flight cost two thirds of its throughput, every
- * 250 ms a third, every second a fifth (npm run bench -- statefile). The file is that far behind the log at
- * most; close() (a command's end) writes at once.
+ * Writes are this far apart at least while commits keep coming, and nine times as long as the last write took when that
+ * is longer. A write costs the engine more than its own CPU (a lock file, a rename beside the store's synced appends):
+ * writing after every commit of 16 runs in flight cost two thirds of its throughput, every 250 ms a third, every second
+ * a fifth (npm run bench -- statefile). The file is that far behind the log at most; close() (a command's end) writes
+ * at once.
  */
 const STATE_FILE_INTERVAL_MS = 1000;
 
@@ -55,13 +55,13 @@ interface StateFileWriterOptions {
   /** How each file is written whole (default writeAtomically): a test gives one that fails as a full disk does. */
   write?: WriteText;
   /**
-   * Write under the store's `state-file` lock (default true): the embedded store's processes share one file. A
-   * follower of a NATS stream writes a file of its own machine and takes no lock of the cluster's for it.
+   * Write under the store's `state-file` lock (default true): the embedded store's processes share one file. A follower
+   * of a NATS stream writes a file of its own machine and takes no lock of the cluster's for it.
    */
   lock?: boolean;
   /**
-   * Render and write in a thread of its own (thread.ts): 'auto' (the default) from the writer's third write on,
-   * true from the first, false never. A writer given `write` writes in its own thread (the function is its own).
+   * Render and write in a thread of its own (thread.ts): 'auto' (the default) from the writer's third write on, true
+   * from the first, false never. A writer given `write` writes in its own thread (the function is its own).
    */
   thread?: boolean | 'auto';
 }
@@ -73,10 +73,10 @@ type WriteText = (path: string, text: string) => Promise<void>;
 const RETRY_MS = 10_000;
 
 /**
- * The writes a process makes in its own thread before it starts the writer's (thread.ts): a command that ends
- * within a second or two (`run` of a short workflow, `approve`) writes once or twice, and a thread's start would
- * cost it more than those writes; a process that keeps writing (`serve`, `engine`, a long `run`) hands the YAML and
- * the files to the thread from its third write on.
+ * The writes a process makes in its own thread before it starts the writer's (thread.ts): a command that ends within a
+ * second or two (`run` of a short workflow, `approve`) writes once or twice, and a thread's start would cost it more
+ * than those writes; a process that keeps writing (`serve`, `engine`, a long `run`) hands the YAML and the files to the
+ * thread from its third write on.
  */
 const WRITES_BEFORE_THREAD = 2;
 
@@ -123,8 +123,8 @@ export class StateFileWriter implements StoreObserver {
   }
 
   /**
-   * Writes the file from the log now, as the process opens the store: a process killed between a commit and its
-   * write left it a step behind. Not a commit's write: the first commit after it is written at once, as ever.
+   * Writes the file from the log now, as the process opens the store: a process killed between a commit and its write
+   * left it a step behind. Not a commit's write: the first commit after it is written at once, as ever.
    */
   catchUp(): void {
     this.catchingUp = true;
@@ -159,8 +159,8 @@ export class StateFileWriter implements StoreObserver {
   private async loop(): Promise<void> {
     try {
       do {
-        // The commits of the next moments join this write; close() cuts the wait short.
-        // At most a tenth of the time spent writing: a slow write (a large store) spaces the next ones further.
+        // The commits of the next moments join this write; close() cuts the wait short. At most a tenth of the time
+        // spent writing: a slow write (a large store) spaces the next ones further.
         const gap = Math.max(this.o.intervalMs ?? STATE_FILE_INTERVAL_MS, 9 * this.lastTook);
         const wait = Math.max(0, this.lastWrite + gap - Date.now());
         await new Promise<void>((r) => {
@@ -270,9 +270,9 @@ export async function writeAtomically(path: string, text: string): Promise<void>
 }
 
 /**
- * Writes the state file and the worksets of the runs it shows, each atomically; a workset whose text is what
- * `last` says was written is left alone, and the worksets of runs no longer shown are removed (with `last` null,
- * every `ws-*.yaml` of the folder not shown), so the folder holds what a rebuild would write. Returns what it wrote.
+ * Writes the state file and the worksets of the runs it shows, each atomically; a workset whose text is what `last`
+ * says was written is left alone, and the worksets of runs no longer shown are removed (with `last` null, every
+ * `ws-*.yaml` of the folder not shown), so the folder holds what a rebuild would write. Returns what it wrote.
  */
 export async function writeProjection(
   path: string,
@@ -297,10 +297,9 @@ export async function writeProjection(
 }
 
 /**
- * Removes the temporaries a writer killed between its write and its rename left beside the state file and its
- * worksets: only those of the files this writer writes, and only when the process that made them is gone (a
- * live one may be about to rename its own). Done on a whole write (writeProjection with nothing known), which a
- * process makes first.
+ * Removes the temporaries a writer killed between its write and its rename left beside the state file and its worksets:
+ * only those of the files this writer writes, and only when the process that made them is gone (a live one may be about
+ * to rename its own). Done on a whole write (writeProjection with nothing known), which a process makes first.
  */
 async function removeStaleTemporaries(path: string): Promise<string[]> {
   const ours = (folder: string, name: (file: string) => boolean) =>

@@ -1,9 +1,7 @@
 /**
- * A workflow's figures (a definition's `monitoring.metrics`: execution_time,
- * task_success_rate, retry_count, and failure_rate) from its runs' records.
- * Pure: no clock, no I/O. A run record (src/query) already carries what they
- * need — status, start and settling times, and per task its final status and
- * attempts — so no run's log is folded for them.
+ * A workflow's figures (a definition's `monitoring.metrics`: execution_time, task_success_rate, retry_count, and
+ * failure_rate) from its runs' records. Pure: no clock, no I/O. A run record (src/query) already carries what they need
+ * — status, start and settling times, and per task its final status and attempts — so no run's log is folded for them.
  *
  * What each counts (docs/metrics.md#per-workflow-figures):
  * - execution_time: settled runs' durations (run.started to the settling event), ms.

@@ -1,8 +1,7 @@
 /**
- * A workflow's figures from a store: its runs' records from the run index
- * (the same on the file store and on NATS), and the definition whose
- * `monitoring.metrics` says which figures come first — the one given (the
- * dashboard's), else the one the newest run of the version recorded.
+ * A workflow's figures from a store: its runs' records from the run index (the same on the file store and on NATS), and
+ * the definition whose `monitoring.metrics` says which figures come first — the one given (the dashboard's), else the
+ * one the newest run of the version recorded.
  */
 import { MONITORING_METRICS, type Definition, type MonitoringMetric } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
@@ -20,9 +19,8 @@ export interface StatsQuery {
 }
 
 /**
- * The figures of `q.workflow`. Without `definition`, the workflow must have
- * runs in the store (LF_DEFINITION_NOT_FOUND naming those that do, when it
- * has none or not of that version): its recorded definition is read.
+ * The figures of `q.workflow`. Without `definition`, the workflow must have runs in the store (LF_DEFINITION_NOT_FOUND
+ * naming those that do, when it has none or not of that version): its recorded definition is read.
  */
 export async function loadWorkflowStats(
   index: RunIndex,

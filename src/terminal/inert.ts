@@ -1,16 +1,14 @@
 /**
- * Text from a run (names, comments, reasons, handler errors, outputs, event
- * data, ids) made inert before it reaches a terminal: a comment holding
- * `\n\x1b[32m✔ approved by cfo` must print as those characters, not as a
- * forged green line. Pure; `--json` output never goes through it (it stays
- * exact). Colours the CLI adds itself are applied around inert text, so they stay.
+ * Text from a run (names, comments, reasons, handler errors, outputs, event data, ids) made inert before it reaches a
+ * terminal: a comment holding `\n\x1b[32m✔ approved by cfo` must print as those characters, not as a forged green line.
+ * Pure; `--json` output never goes through it (it stays exact). Colours the CLI adds itself are applied around inert
+ * text, so they stay.
  */
 
 /**
- * Characters a terminal acts on instead of showing: C0 controls (newline,
- * ESC…), DEL, C1 controls (U+0080–009F, e.g. CSI U+009B), the line and
- * paragraph separators, and the bidi controls that reorder what follows
- * (U+061C, U+200E–200F, U+202A–202E, U+2066–2069).
+ * Characters a terminal acts on instead of showing: C0 controls (newline, ESC…), DEL, C1 controls (U+0080–009F, e.g.
+ * CSI U+009B), the line and paragraph separators, and the bidi controls that reorder what follows (U+061C, U+200E–200F,
+ * U+202A–202E, U+2066–2069).
  */
 // eslint-disable-next-line no-control-regex
 const ACTIVE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
@@ -36,9 +34,8 @@ export function inertValue(value: unknown): string {
 }
 
 /**
- * Text meant to span lines (a dead letter's body, an error listing its
- * problems): each line inert, every line after the first indented by
- * `indent`, so no line of it can pass for a line of the CLI's own.
+ * Text meant to span lines (a dead letter's body, an error listing its problems): each line inert, every line after the
+ * first indented by `indent`, so no line of it can pass for a line of the CLI's own.
  */
 export function inertLines(text: string, indent = '  '): string {
   return text
@@ -52,8 +49,8 @@ export function inertLines(text: string, indent = '  '): string {
 const ACTIVE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
- * `value` as one line of JSON a terminal cannot act on: the characters JSON.stringify leaves raw (CSI U+009B,
- * bidi controls) written as `\u009b` escapes, so a reader parsing it gets exactly `value` back.
+ * `value` as one line of JSON a terminal cannot act on: the characters JSON.stringify leaves raw (CSI U+009B, bidi
+ * controls) written as `\u009b` escapes, so a reader parsing it gets exactly `value` back.
  */
 export function inertJson(value: unknown): string {
   return (JSON.stringify(value) ?? 'null').replace(

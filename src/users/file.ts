@@ -1,6 +1,6 @@
 /**
- * The users file (docs/users.md): who may act and at which of the L0–L3
- * levels, one file for both stores, changed by `ledgerflow users`.
+ * The users file (docs/users.md): who may act and at which of the L0–L3 levels, one file for both stores, changed by
+ * `ledgerflow users`.
  *
  *   users:
  *     alice:
@@ -18,9 +18,8 @@
  *       level: L2
  *       stations: [north]         # acts through station north's leaf node (users nats-conf: its link)
  *
- * Found at `--users FILE`, else LEDGERFLOW_USERS, else `users.yaml` in the
- * project folder. Written whole to a temporary file renamed over it, readable
- * by its owner only. Every problem is reported at its file:line:col.
+ * Found at `--users FILE`, else LEDGERFLOW_USERS, else `users.yaml` in the project folder. Written whole to a temporary
+ * file renamed over it, readable by its owner only. Every problem is reported at its file:line:col.
  */
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -47,8 +46,8 @@ export interface UserRecord extends Actor {
   /** A Worker's (L3) task queues: the streams `users nats-conf` lets it read (default: the default queue). */
   queues?: string[];
   /**
-   * The stations (docs/nats.md#stations) whose leaf node this user acts through: `users nats-conf` lets each
-   * station's link (`leaf-<station>`) carry this user's subjects, a Worker's of that station's queue only.
+   * The stations (docs/nats.md#stations) whose leaf node this user acts through: `users nats-conf` lets each station's
+   * link (`leaf-<station>`) carry this user's subjects, a Worker's of that station's queue only.
    */
   stations?: string[];
 }

@@ -1,7 +1,6 @@
 /**
- * The users file (docs/users.md): people and agents with their L0–L3
- * level, domains and a password kept as a scrypt hash; the one source of who
- * may do what on either store.
+ * The users file (docs/users.md): people and agents with their L0–L3 level, domains and a password kept as a scrypt
+ * hash; the one source of who may do what on either store.
  */
 export {
   checkUserName,

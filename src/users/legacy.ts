@@ -1,6 +1,5 @@
 /**
- * The dashboard's first users file (before levels), still read as it was
- * written:
+ * The dashboard's first users file (before levels), still read as it was written:
  *
  *   users:
  *     - name: alice
@@ -8,10 +7,9 @@
  *     - name: bob
  *       token: 3f1c…              # or the token itself: at least 32 characters
  *
- * Each of its users signs in to the dashboard with a token and is a
- * Commander (L0), as they could do everything before levels; `ledgerflow
- * users` rewrites the file in the current form (the tokens kept as their
- * sha256). The CLI judges nobody from it: it named dashboard users only.
+ * Each of its users signs in to the dashboard with a token and is a Commander (L0), as they could do everything before
+ * levels; `ledgerflow users` rewrites the file in the current form (the tokens kept as their sha256). The CLI judges
+ * nobody from it: it named dashboard users only.
  */
 import { sha256Hex } from '../digest/index.js';
 import { NAME_FIX, USER_NAME } from './names.js';

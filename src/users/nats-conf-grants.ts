@@ -1,14 +1,11 @@
-/**
- * The subjects of each kind of user (nats-conf.ts, and a station's link, station-links.ts), as lists.
- */
+/** The subjects of each kind of user (nats-conf.ts, and a station's link, station-links.ts), as lists. */
 export const q = (s: string) => JSON.stringify(s);
 export const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
 /**
- * The JetStream subjects a user publishes: `$JS.API.…` and `$KV.…` on the hub; on a station's leaf
- * node (`domain`, docs/nats.md#stations), the same through the hub's domain, `$JS.<domain>.API.…`
- * and `$JS.<domain>.API.$KV.…`, which is what its clients send (the leaf passes no `$JS.API.>` or
- * `$KV.>` to the hub). `$JS.ACK.…` is the same on both.
+ * The JetStream subjects a user publishes: `$JS.API.…` and `$KV.…` on the hub; on a station's leaf node (`domain`,
+ * docs/nats.md#stations), the same through the hub's domain, `$JS.<domain>.API.…` and `$JS.<domain>.API.$KV.…`, which
+ * is what its clients send (the leaf passes no `$JS.API.>` or `$KV.>` to the hub). `$JS.ACK.…` is the same on both.
  */
 export interface Js {
   api: string;

@@ -1,8 +1,7 @@
 /**
- * `ledgerflow users nats-conf`: the users file as nats-server's account block
- * (docs/users.md#on-nats), each user with the bcrypt hash of their password
- * and the permissions of their level, so the server refuses before any
- * engine sees it what the level may not publish:
+ * `ledgerflow users nats-conf`: the users file as nats-server's account block (docs/users.md#on-nats), each user with
+ * the bcrypt hash of their password and the permissions of their level, so the server refuses before any engine sees it
+ * what the level may not publish:
  *
  * - L0 Commander, L1 CMD.BRIDGE: approvals, signals, control messages
  *   (pause, resume, cancel), start (and retry), deploy and limits requests as
@@ -37,8 +36,8 @@ export interface NatsConf {
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 
 /**
- * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and
- * the secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
+ * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and the
+ * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
   const publish = [
@@ -56,11 +55,11 @@ function workerPermissions(u: string, queues: readonly string[], js: Js): string
 }
 
 /**
- * The account block for `users`. A user with no NATS hash (a password set before `nats_password` was kept, or
- * none) is left out and said in `left`; so is a name NATS would read otherwise than the file (none today: the
- * file's names are subject-safe). Throws when no engine user is among them. `domain`: for a station's
- * leaf node (no JetStream of its own) whose clients reach the hub's JetStream in that domain. `hubDomain`: the
- * hub's JetStream domain (nats.conf's `hub`), through which a station's clients reach it (its link's lines).
+ * The account block for `users`. A user with no NATS hash (a password set before `nats_password` was kept, or none) is
+ * left out and said in `left`; so is a name NATS would read otherwise than the file (none today: the file's names are
+ * subject-safe). Throws when no engine user is among them. `domain`: for a station's leaf node (no JetStream of its
+ * own) whose clients reach the hub's JetStream in that domain. `hubDomain`: the hub's JetStream domain (nats.conf's
+ * `hub`), through which a station's clients reach it (its link's lines).
  */
 export function natsConf(
   users: ReadonlyMap<string, UserRecord>,

@@ -1,11 +1,10 @@
 /**
- * Passwords and tokens are kept as scrypt hashes (node:crypto's, OpenSSL's
- * scrypt: no package of our own making), never in clear:
+ * Passwords and tokens are kept as scrypt hashes (node:crypto's, OpenSSL's scrypt: no package of our own making), never
+ * in clear:
  *
  *   scrypt$<log2 N>$<r>$<p>$<salt, base64url>$<hash, base64url>
  *
- * The cost is in the string, so a file written with other parameters still
- * verifies; a check compares in constant time.
+ * The cost is in the string, so a file written with other parameters still verifies; a check compares in constant time.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
@@ -48,9 +47,9 @@ export async function verifySecret(secret: string, hash: string): Promise<boolea
 }
 
 /**
- * A bcrypt hash of `secret` for nats-server, which checks passwords against bcrypt only (`users nats-conf`
- * writes it): kept beside the scrypt hash, made from the same password when it is set. bcryptjs: pure JS, no
- * native build; cost 11 (nats-server's own `nats server passwd` default).
+ * A bcrypt hash of `secret` for nats-server, which checks passwords against bcrypt only (`users nats-conf` writes it):
+ * kept beside the scrypt hash, made from the same password when it is set. bcryptjs: pure JS, no native build; cost 11
+ * (nats-server's own `nats server passwd` default).
  */
 export async function natsHash(secret: string): Promise<string> {
   return bcrypt.hash(secret.normalize('NFC'), NATS_COST);

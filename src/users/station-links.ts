@@ -1,11 +1,9 @@
 /**
- * A station's link (docs/nats.md#stations): the user `leaf-<station>` a
- * station's leaf node connects to the hub as, and what it may carry. A leaf
- * node passes on whatever its own clients publish, as whoever its own
- * config says they are; so the hub gives the link only what that station's
- * people and workers need, and nothing else crosses, whatever the leaf's
- * config: what the station sends to the hub (`publish`) and what the hub
- * sends to it (`subscribe`, replies included), from the hub's users file:
+ * A station's link (docs/nats.md#stations): the user `leaf-<station>` a station's leaf node connects to the hub as, and
+ * what it may carry. A leaf node passes on whatever its own clients publish, as whoever its own config says they are;
+ * so the hub gives the link only what that station's people and workers need, and nothing else crosses, whatever the
+ * leaf's config: what the station sends to the hub (`publish`) and what the hub sends to it (`subscribe`, replies
+ * included), from the hub's users file:
  *
  * - each person with `stations: [<station>]`: their approvals, signals,
  *   control, starts (and deploys and limits, L0/L1) under their own name,
@@ -20,15 +18,12 @@
  *   (`lf.offer.…`: the engines queue a station's attempts, which its
  *   workers pull; an answer could not come back across the link).
  *
- * The link user may link a leaf node and nothing else
- * (`allowed_connection_types: ["LEAFNODE"]`); every other user of the file
- * may not link one (`["STANDARD", "WEBSOCKET"]`), so that neither the
- * engine's password nor an anonymous connection a development config makes
- * the engine user is a way in. nats-server sends these permissions to the
- * leaf when it links, and only delivers to it what `subscribe` allows; a
- * leaf node built to ignore what it was sent is held to `publish` by the
- * hub itself only from nats-server 2.11.16 / 2.12.7 on (nats-io/nats-server
- * 038a56adf): run such a hub where a station's server is not yours.
+ * The link user may link a leaf node and nothing else (`allowed_connection_types: ["LEAFNODE"]`); every other user of
+ * the file may not link one (`["STANDARD", "WEBSOCKET"]`), so that neither the engine's password nor an anonymous
+ * connection a development config makes the engine user is a way in. nats-server sends these permissions to the leaf
+ * when it links, and only delivers to it what `subscribe` allows; a leaf node built to ignore what it was sent is held
+ * to `publish` by the hub itself only from nats-server 2.11.16 / 2.12.7 on (nats-io/nats-server 038a56adf): run such a
+ * hub where a station's server is not yours.
  */
 import { stationQueue } from '../definition/index.js';
 import type { UserRecord } from './file.js';
@@ -74,9 +69,9 @@ export function linkPermissions(
   }
   if (workers.length > 0) publish.unshift(...attemptKeyReads(js));
   // nats-server 2.9 tells a leaf node of the hub's interest in a stream's wildcard subjects (lf.approvals.>) only when
-  // an allowed subject under it has a literal token where the stream's has the wildcard, which lf.approvals.*.*.<person>
-  // does not: without this one literal subject (no approval: an approval's subject has five tokens) the station's
-  // people's approvals would not cross at all.
+  // an allowed subject under it has a literal token where the stream's has the wildcard, which
+  // lf.approvals.*.*.<person> does not: without this one literal subject (no approval: an approval's subject has five
+  // tokens) the station's people's approvals would not cross at all.
   if (people.length > 0) publish.push(`lf.approvals.${linkUser(station)}`);
   // Nothing at all when the file names no one at the station: a link that carries nothing.
   const pub = publish.length ? [...new Set(publish)] : [`lf.none.${station}`];

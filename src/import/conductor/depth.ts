@@ -1,10 +1,8 @@
 /**
- * How deep a Conductor workflow's JSON may nest: the bound a ledgerflow
- * definition has (MAX_NESTING maps and lists, src/definition/aliases.ts).
- * Reading a WorkflowDef (zod), converting its tasks and its templates each
- * take one stack frame per level, so a deeper file would end in a stack
- * overflow whose depth depends on the caller's stack, not on the file. JSON.parse
- * follows any depth; this check walks the parsed value iteratively, before anything recurses.
+ * How deep a Conductor workflow's JSON may nest: the bound a ledgerflow definition has (MAX_NESTING maps and lists,
+ * src/definition/aliases.ts). Reading a WorkflowDef (zod), converting its tasks and its templates each take one stack
+ * frame per level, so a deeper file would end in a stack overflow whose depth depends on the caller's stack, not on the
+ * file. JSON.parse follows any depth; this check walks the parsed value iteratively, before anything recurses.
  */
 import { MAX_NESTING } from '../../definition/aliases.js';
 import { UsageError } from '../../errors/index.js';
@@ -29,8 +27,8 @@ interface Frame {
 }
 
 /**
- * The first place a WorkflowDef (each one of a list) nests maps and lists more than MAX_NESTING deep, or null.
- * The WorkflowDef itself is level 1, as a definition's top-level map is.
+ * The first place a WorkflowDef (each one of a list) nests maps and lists more than MAX_NESTING deep, or null. The
+ * WorkflowDef itself is level 1, as a definition's top-level map is.
  */
 export function conductorTooDeep(json: unknown): TooDeepAt | null {
   const roots = Array.isArray(json) ? json : [json];

@@ -1,7 +1,6 @@
 /**
- * The two Conductor tasks that become a ledgerflow loop: a DO_WHILE (its body
- * in loop_over, its loopCondition a condition or a script run as the body's
- * last task) and an HTTP_POLL (a DO_WHILE around the request, a check and a
+ * The two Conductor tasks that become a ledgerflow loop: a DO_WHILE (its body in loop_over, its loopCondition a
+ * condition or a script run as the body's last task) and an HTTP_POLL (a DO_WHILE around the request, a check and a
  * pause). flow.ts calls them with itself as the FlowSteps they build with.
  */
 import type { Ctx, LfTask } from './context.js';
@@ -77,9 +76,9 @@ export function loop(f: FlowSteps, t: ConductorTask, deps: string[]): string[] {
 }
 
 /**
- * HTTP_POLL as a DO_WHILE (its reference name) around the HTTP request, a TRANSFORM running the
- * terminationCondition over Conductor's `$.output.response`, and a WAIT of pollingInterval before the next
- * request (skipped once the condition holds). References to the poll's output read the request's.
+ * HTTP_POLL as a DO_WHILE (its reference name) around the HTTP request, a TRANSFORM running the terminationCondition
+ * over Conductor's `$.output.response`, and a WAIT of pollingInterval before the next request (skipped once the
+ * condition holds). References to the poll's output read the request's.
  */
 export function httpPoll(f: FlowSteps, t: ConductorTask, deps: string[]): string[] {
   const id = f.ctx.id(t);

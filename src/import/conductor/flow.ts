@@ -1,10 +1,8 @@
 /**
- * Conductor's nested task lists made into ledgerflow's flat list with
- * dependencies, in Conductor's order: each task of a list depends on what the
- * task before it ends with (its exits); a SWITCH becomes a DECISION whose
- * cases name their first task; a FORK_JOIN a FORK naming each branch's first
- * task, and its JOIN a JOIN on what the branches end with; a DO_WHILE's body
- * goes in its loop_over (flow-loops.ts: DO_WHILE and HTTP_POLL).
+ * Conductor's nested task lists made into ledgerflow's flat list with dependencies, in Conductor's order: each task of
+ * a list depends on what the task before it ends with (its exits); a SWITCH becomes a DECISION whose cases name their
+ * first task; a FORK_JOIN a FORK naming each branch's first task, and its JOIN a JOIN on what the branches end with; a
+ * DO_WHILE's body goes in its loop_over (flow-loops.ts: DO_WHILE and HTTP_POLL).
  */
 import { attemptSettings, commonSettings } from './common.js';
 import type { Ctx, LfTask } from './context.js';

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow import conductor`: Conductor workflow definitions (JSON) made
- * into ledgerflow definitions (YAML), each validated, or refused naming every
- * task type or feature that stops it. Pure: the caller reads and writes files.
+ * `ledgerflow import conductor`: Conductor workflow definitions (JSON) made into ledgerflow definitions (YAML), each
+ * validated, or refused naming every task type or feature that stops it. Pure: the caller reads and writes files.
  */
 import { errorMessage } from '../../errors/index.js';
 import type { Refusal } from './context.js';
@@ -21,8 +20,8 @@ export interface ConductorFileImport {
 }
 
 /**
- * Imports the text of one Conductor JSON file: a WorkflowDef, or a list of them. A file nested deeper than a
- * definition may be is not read further: ConductorTooDeepError (a usage error), thrown before anything recurses.
+ * Imports the text of one Conductor JSON file: a WorkflowDef, or a list of them. A file nested deeper than a definition
+ * may be is not read further: ConductorTooDeepError (a usage error), thrown before anything recurses.
  */
 export function importConductor(text: string, file: string, options: ImportOptions = {}): ConductorFileImport {
   let json: unknown;

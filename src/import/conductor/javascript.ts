@@ -1,9 +1,9 @@
 /**
- * Conductor JavaScript that is more than a plain comparison or value (script.ts, translate.ts), imported as a
- * TRANSFORM task with `js:` (run in QuickJS, src/transform/js.ts), never run by the importer: an INLINE as
- * that task itself; a SWITCH's script as a TRANSFORM before its DECISION, which reads its result; a DO_WHILE's
- * loopCondition (and an HTTP_POLL's terminationCondition) as the last task of the loop's body, whose result
- * the loop_condition reads. The deterministic core only ever compares recorded outputs.
+ * Conductor JavaScript that is more than a plain comparison or value (script.ts, translate.ts), imported as a TRANSFORM
+ * task with `js:` (run in QuickJS, src/transform/js.ts), never run by the importer: an INLINE as that task itself; a
+ * SWITCH's script as a TRANSFORM before its DECISION, which reads its result; a DO_WHILE's loopCondition (and an
+ * HTTP_POLL's terminationCondition) as the last task of the loop's body, whose result the loop_condition reads. The
+ * deterministic core only ever compares recorded outputs.
  */
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
@@ -16,9 +16,9 @@ const JAVA_LIST_GET = "Object.defineProperty(Array.prototype, 'get', { value: fu
 const EVALUATOR_KEYS = new Set(['evaluatorType', 'expression', 'scriptExpression']);
 
 /**
- * The script as a TRANSFORM's `js:` and the input it reads as `$`: the task's inputParameters (references
- * translated), and each `"${...}"` Conductor would have substituted into the script's text before running it
- * replaced by an input of its own (`$._lf_ref1`). Null after a refusal (a `${...}` outside a string literal).
+ * The script as a TRANSFORM's `js:` and the input it reads as `$`: the task's inputParameters (references translated),
+ * and each `"${...}"` Conductor would have substituted into the script's text before running it replaced by an input of
+ * its own (`$._lf_ref1`). Null after a refusal (a `${...}` outside a string literal).
  */
 export function scriptTask(
   t: ConductorTask,
@@ -60,8 +60,8 @@ export function scriptFields(s: { js: string; input: Record<string, unknown> }):
 }
 
 /**
- * Names a loop condition reads as `$.<name>` or `$['<name>']`: Conductor gives a DO_WHILE's condition the
- * loop's inputParameters and, by reference name, the loop's own output and each body task's.
+ * Names a loop condition reads as `$.<name>` or `$['<name>']`: Conductor gives a DO_WHILE's condition the loop's
+ * inputParameters and, by reference name, the loop's own output and each body task's.
  */
 export function dollarNames(src: string): Set<string> {
   const out = new Set<string>();

@@ -1,7 +1,6 @@
 /**
- * The Conductor WorkflowDef JSON this importer reads: only the fields it
- * maps are typed; everything else is kept loose (Conductor exports carry many
- * fields that mean nothing here, and they are ignored or noted, never an error).
+ * The Conductor WorkflowDef JSON this importer reads: only the fields it maps are typed; everything else is kept loose
+ * (Conductor exports carry many fields that mean nothing here, and they are ignored or noted, never an error).
  */
 import { z } from 'zod';
 

@@ -1,10 +1,8 @@
 /**
- * Conductor's JavaScript (SWITCH/DECISION expressions, DO_WHILE conditions,
- * INLINE scripts) translated into ledgerflow's condition language when it is a
- * plain comparison: never run. A small tokenizer reads the statement forms
- * Conductor workflows wrap an expression in (`if (c) { true; } else { false; }`,
- * `(function () { return c; })()`, `function f() { return c; } f();`), jsep
- * parses each expression, and only whitelisted nodes are written out. Anything
+ * Conductor's JavaScript (SWITCH/DECISION expressions, DO_WHILE conditions, INLINE scripts) translated into
+ * ledgerflow's condition language when it is a plain comparison: never run. A small tokenizer reads the statement forms
+ * Conductor workflows wrap an expression in (`if (c) { true; } else { false; }`, `(function () { return c; })()`,
+ * `function f() { return c; } f();`), jsep parses each expression, and only whitelisted nodes are written out. Anything
  * else is refused with the reason.
  */
 import jsep from 'jsep';

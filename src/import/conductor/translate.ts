@@ -1,6 +1,6 @@
 /**
- * What a plain Conductor script says, written in ledgerflow's condition language (script.ts reads the
- * statements; this writes the one expression they give, from a whitelist of node types).
+ * What a plain Conductor script says, written in ledgerflow's condition language (script.ts reads the statements; this
+ * writes the one expression they give, from a whitelist of node types).
  */
 import type jsep from 'jsep';
 import { type DollarResolver, NotPlain, OBJECT, statements, statementsValue, type TemplateResolver } from './script.js';
@@ -200,8 +200,8 @@ function unwrap(text: string): string {
 }
 
 /**
- * A SWITCH's script as a condition per case: `c ? 'a' : d ? 'b' : 'c'` gives a: c, b: !(c) && d, c: !(c) && !(d);
- * a comparison gives "true": c and "false": !(c); anything else `(<script>) == "<case>"`.
+ * A SWITCH's script as a condition per case: `c ? 'a' : d ? 'b' : 'c'` gives a: c, b: !(c) && d, c: !(c) && !(d); a
+ * comparison gives "true": c and "false": !(c); anything else `(<script>) == "<case>"`.
  */
 export function translateCases(
   src: string,
@@ -262,8 +262,8 @@ const paren = (text: string): string => {
 };
 
 /**
- * The value an INLINE script gives, when it is plain: a reference, a literal, or an object or list of those
- * (a SET can hold it). NotPlain otherwise.
+ * The value an INLINE script gives, when it is plain: a reference, a literal, or an object or list of those (a SET can
+ * hold it). NotPlain otherwise.
  */
 export function translateValue(src: string, dollar: DollarResolver, template: TemplateResolver): unknown {
   const { value, writer } = scriptOf(src, dollar, template);

@@ -1,6 +1,6 @@
 /**
- * The task types that are one ledgerflow task each (WAIT, HUMAN, SUB_WORKFLOW,
- * TERMINATE, SET_VARIABLE, EVENT, HTTP, JSON_JQ_TRANSFORM), and why the others have no equivalent.
+ * The task types that are one ledgerflow task each (WAIT, HUMAN, SUB_WORKFLOW, TERMINATE, SET_VARIABLE, EVENT, HTTP,
+ * JSON_JQ_TRANSFORM), and why the others have no equivalent.
  */
 import { TASK_TYPES } from '../../definition/index.js';
 import { attemptSettings, waitDuration } from './common.js';
@@ -9,8 +9,8 @@ import type { ConductorTask } from './schema.js';
 import type { Templates } from './templates.js';
 
 /**
- * Whether this build's definition language has the HTTP task type. Conductor HTTP tasks are always
- * written as `type: HTTP`; while the language lacks the type, a workflow holding one is refused naming it.
+ * Whether this build's definition language has the HTTP task type. Conductor HTTP tasks are always written as
+ * `type: HTTP`; while the language lacks the type, a workflow holding one is refused naming it.
  */
 export function httpTaskSupported(): boolean {
   return (TASK_TYPES as readonly string[]).includes('HTTP');
@@ -31,9 +31,9 @@ const NO_EQUIVALENT: Record<string, string> = {
 };
 
 /**
- * Orkes' integration and AI tasks (an LLM call, an e-mail by SendGrid, an agent, an MCP tool): Orkes' server does
- * their work, ledgerflow has none of its own, and a SIMPLE task whose handler makes the same call is their
- * translation, as a Conductor SIMPLE task is one whose worker does the work. Imported so unless --no-integrations.
+ * Orkes' integration and AI tasks (an LLM call, an e-mail by SendGrid, an agent, an MCP tool): Orkes' server does their
+ * work, ledgerflow has none of its own, and a SIMPLE task whose handler makes the same call is their translation, as a
+ * Conductor SIMPLE task is one whose worker does the work. Imported so unless --no-integrations.
  */
 export function isIntegration(type: string): boolean {
   return (
@@ -224,9 +224,8 @@ function http(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask {
 }
 
 /**
- * Conductor's JSON_JQ_TRANSFORM as `type: TRANSFORM`: its queryExpression is the `jq:`, its other
- * inputParameters the input jq reads. The output is Conductor's `{ result, resultList }`, so
- * references to it read the same.
+ * Conductor's JSON_JQ_TRANSFORM as `type: TRANSFORM`: its queryExpression is the `jq:`, its other inputParameters the
+ * input jq reads. The output is Conductor's `{ result, resultList }`, so references to it read the same.
  */
 function jqTransform(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | null {
   const { queryExpression, ...rest } = t.inputParameters ?? {};

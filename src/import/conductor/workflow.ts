@@ -1,6 +1,6 @@
 /**
- * One Conductor WorkflowDef → ledgerflow YAML text, validated with the same
- * parser `ledgerflow validate` uses; or the reasons it cannot be imported.
+ * One Conductor WorkflowDef → ledgerflow YAML text, validated with the same parser `ledgerflow validate` uses; or the
+ * reasons it cannot be imported.
  */
 import { Document } from 'yaml';
 import { parseDefinition } from '../../definition/index.js';
@@ -28,8 +28,8 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** Reads one WorkflowDef (unknown JSON) and converts it, with any inline sub-workflows it defines. */
 /**
- * How to import: `asSimple` names Conductor task types to import as SIMPLE tasks (a handler of the task's name does
- * the work); `integrations: false` refuses Orkes' integration and AI tasks instead of importing them so (types.ts).
+ * How to import: `asSimple` names Conductor task types to import as SIMPLE tasks (a handler of the task's name does the
+ * work); `integrations: false` refuses Orkes' integration and AI tasks instead of importing them so (types.ts).
  */
 export interface ImportOptions {
   asSimple?: readonly string[];
