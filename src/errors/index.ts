@@ -225,16 +225,8 @@ export class RunCannotStartError extends LedgerflowError {
   }
 }
 
-export class HandlerError extends LedgerflowError {
-  constructor(
-    code: ErrorCode,
-    message: string,
-    meta: Record<string, JsonSafe | undefined> = {},
-    options?: ErrorOptions,
-  ) {
-    super(code, message, meta, options);
-  }
-}
+/** A handler module or handler that cannot be had (not found, not loadable, not given), with its own code. */
+export class HandlerError extends LedgerflowError {}
 
 /** An attempt of a step of ledgerflow's own (an EMIT, a failure handler's notify) failed: its code and whether a retry may help are recorded. */
 export class AttemptFailedError extends LedgerflowError {

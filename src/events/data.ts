@@ -10,7 +10,7 @@ import { TaskErrorSchema } from './task-error.js';
  * `item`: the MAP item. Absent for every other task (see compiler/instances.ts), so older events parse as they always
  * did.
  */
-const taskRef = {
+export const taskRef = {
   task: z.string().min(1),
   attempt: z.number().int().positive(),
   iteration: z.number().int().positive().optional(),
