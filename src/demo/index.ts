@@ -2,20 +2,17 @@
  * `ledgerflow demo` (`npm start`): the tour of the template library on the embedded store, with no server. In a fresh
  * store directory it
  *
- * - emits the sample `revenue_milestone`, `lead_qualification` and
- *   `compliance_alerts` events (the `sample:` of the bundled events/*.yaml),
- * - starts the batch inventory validation over a copy of the sample depot
- *   folders (so the receipts it writes land in the demo's directory, not in
- *   the package),
- * - drives every run with a `Service` (what `ledgerflow serve` runs), printing
- *   each task as it starts and settles, prefixed by its run,
- * - runs a task through the 1N/0UT files, answered by a shell script
- *   (agent-tour.ts, docs/agents.md),
- * - approves each approval the runs wait for as its first approver (the
- *   revenue plan change: `cfo`, with a comment) once it is pending; the
- *   service acts on it as it lands,
- * - and returns each run's trail (events, tasks and outcomes, approvals,
- *   duration) and output, with the files the handlers wrote.
+ * - emits the sample `revenue_milestone`, `lead_qualification` and `compliance_alerts` events (the `sample:` of the
+ *   bundled events/*.yaml),
+ * - starts the batch inventory validation over a copy of the sample depot folders (so the receipts it writes land in
+ *   the demo's directory, not in the package),
+ * - drives every run with a `Service` (what `ledgerflow serve` runs), printing each task as it starts and settles,
+ *   prefixed by its run,
+ * - runs a task through the 1N/0UT files, answered by a shell script (agent-tour.ts, docs/agents.md),
+ * - approves each approval the runs wait for as its first approver (the revenue plan change: `cfo`, with a comment)
+ *   once it is pending; the service acts on it as it lands,
+ * - and returns each run's trail (events, tasks and outcomes, approvals, duration) and output, with the files the
+ *   handlers wrote.
  *
  * Everything bundled is read from the package root (packageRoot()), never the current directory, so it works from
  * anywhere once installed.

@@ -1,7 +1,7 @@
 /**
- * The data of `task.delayed`: an attempt held back from starting, recorded once per waiting attempt for the audit
- * trail and the timeline; like approval.refused it changes no state (the attempt stays SCHEDULED; its task.started says
- * when it was let in). `reason` breaker_open (docs/limits.md#circuit-breakers): the breaker that holds it
+ * The data of `task.delayed`: an attempt held back from starting, recorded once per waiting attempt for the audit trail
+ * and the timeline; like approval.refused it changes no state (the attempt stays SCHEDULED; its task.started says when
+ * it was let in). `reason` breaker_open (docs/limits.md#circuit-breakers): the breaker that holds it
  * (`task/<workflow>/<task>`, `queue/<queue>`, `handler/<handler>`) and when it half-opens (absent: held open by an
  * operator); no_skilled_worker (docs/limits.md#skills): no worker or agent serving the task's queue has every skill its
  * `requires:` lists.

@@ -2,29 +2,21 @@
  * The COMMAND executor: runs one attempt's program, the edge both the local driver and the NATS worker use (the runtime
  * only resolves what to run).
  *
- * - `spawn` without a shell: argv[0] is the program (looked up on PATH),
- *   every other element reaches it as one argument, as written. Nothing is
- *   interpreted, so `; rm -rf /` in an argument is just text.
- * - Its own process group (`detached`): a timeout or a cancel sends SIGTERM
- *   to the whole group, SIGKILL 2 s later, so what the command started dies
- *   with it. What a command leaves running in its group when it exits is
- *   stopped the same way. The group is listed with this process's watchdog
- *   (orphan-guard.ts), which stops it the same way if this process is killed
- *   (-9 included) before it ends: no program outlives the attempt's process.
- * - The task's `input` as JSON on stdin; env = this process's + the task's
- *   `env` + LF_RUN_ID, LF_TASK_ID, LF_ATTEMPT, LF_IDEMPOTENCY_KEY,
- *   LF_INIT_CWD (the directory ledgerflow runs in, where relative paths in
- *   inputs were meant), and this package's `bin` directory first on PATH (a
- *   command can call `ledgerflow`).
- * - Output: stdout, when it is a JSON object or list, is the output; else
- *   `{ stdout, stderr, exit_code }`. Each stream is kept up to `outputLimit`
- *   bytes; past it the rest is read and dropped (the child never blocks on a
- *   full pipe) and the output says so: `truncated: { stdout: <bytes dropped> }`.
- * - Exit code ≠ 0: LF_COMMAND_EXIT (retryable) with the stderr tail; program
- *   not found: LF_COMMAND_NOT_FOUND (not retryable), naming the program, the
- *   PATH and cwd it was looked for in; an argument, cwd or env value that
- *   resolved to a NUL character: LF_NUL_CHARACTER (not retryable; spawn
- *   would throw ERR_INVALID_ARG_VALUE).
+ * - `spawn` without a shell: argv[0] is the program (looked up on PATH), every other element reaches it as one
+ *   argument, as written. Nothing is interpreted, so `; rm -rf /` in an argument is just text.
+ * - Its own process group (`detached`): a timeout or a cancel sends SIGTERM to the whole group, SIGKILL 2 s later, so
+ *   what the command started dies with it. What a command leaves running in its group when it exits is stopped the same
+ *   way. The group is listed with this process's watchdog (orphan-guard.ts), which stops it the same way if this
+ *   process is killed (-9 included) before it ends: no program outlives the attempt's process.
+ * - The task's `input` as JSON on stdin; env = this process's + the task's `env` + LF_RUN_ID, LF_TASK_ID, LF_ATTEMPT,
+ *   LF_IDEMPOTENCY_KEY, LF_INIT_CWD (the directory ledgerflow runs in, where relative paths in inputs were meant), and
+ *   this package's `bin` directory first on PATH (a command can call `ledgerflow`).
+ * - Output: stdout, when it is a JSON object or list, is the output; else `{ stdout, stderr, exit_code }`. Each stream
+ *   is kept up to `outputLimit` bytes; past it the rest is read and dropped (the child never blocks on a full pipe) and
+ *   the output says so: `truncated: { stdout: <bytes dropped> }`.
+ * - Exit code ≠ 0: LF_COMMAND_EXIT (retryable) with the stderr tail; program not found: LF_COMMAND_NOT_FOUND (not
+ *   retryable), naming the program, the PATH and cwd it was looked for in; an argument, cwd or env value that resolved
+ *   to a NUL character: LF_NUL_CHARACTER (not retryable; spawn would throw ERR_INVALID_ARG_VALUE).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';

@@ -2,19 +2,15 @@
  * The HTTP executor: sends one HTTP task's request, the edge both the local driver and the NATS worker use (the runtime
  * only resolves the request: the attempt's input, definition/http.ts). Node's own fetch (undici).
  *
- * - The host must be on the allow-list when there is one (`--http-allow`):
- *   else LF_HTTP_HOST_REFUSED, not retryable. Redirects are followed here (at
- *   most 5), each hop's host checked the same way.
- * - A status in `expect` (default 2xx) completes the task with
- *   `{ status, headers, body }`: body parsed when the content-type is JSON,
- *   else text; cut at `max_response_bytes`, then `truncated: true` and
- *   `bytes` (what was kept) say so.
- * - 5xx and 429 outside `expect`: LF_HTTP_STATUS, retryable, the next attempt
- *   waiting at least Retry-After (seconds or an HTTP date). Any other status:
- *   LF_HTTP_STATUS, not retryable. A network error (refused, reset, DNS):
- *   LF_HTTP_NETWORK, retryable. No answer within the task's `timeout` (or 30 s
- *   when it has none): LF_HTTP_TIMEOUT (with a timeout the attempt times out
- *   as any other: TIMED_OUT, then its retry policy).
+ * - The host must be on the allow-list when there is one (`--http-allow`): else LF_HTTP_HOST_REFUSED, not retryable.
+ *   Redirects are followed here (at most 5), each hop's host checked the same way.
+ * - A status in `expect` (default 2xx) completes the task with `{ status, headers, body }`: body parsed when the
+ *   content-type is JSON, else text; cut at `max_response_bytes`, then `truncated: true` and `bytes` (what was kept)
+ *   say so.
+ * - 5xx and 429 outside `expect`: LF_HTTP_STATUS, retryable, the next attempt waiting at least Retry-After (seconds or
+ *   an HTTP date). Any other status: LF_HTTP_STATUS, not retryable. A network error (refused, reset, DNS):
+ *   LF_HTTP_NETWORK, retryable. No answer within the task's `timeout` (or 30 s when it has none): LF_HTTP_TIMEOUT (with
+ *   a timeout the attempt times out as any other: TIMED_OUT, then its retry policy).
  */
 import { z } from 'zod';
 import { NonRetryableError, errorMessage } from '../errors/index.js';

@@ -4,10 +4,10 @@
  * from the log (nothing else), so running a step again — a retry, a resume after a crash — writes the same files and
  * sends under the same id.
  *
- * - log_to_incident: `.3ox/incidents/<run>.yaml`; on NATS also published on
- *   `lf.incidents.<workflow>` (publishIncident).
- * - notify_commander: through the notifications configuration, to the
- *   targets of role `commander` (Notifier.sendToRole); says so when none is.
+ * - log_to_incident: `.3ox/incidents/<run>.yaml`; on NATS also published on `lf.incidents.<workflow>`
+ *   (publishIncident).
+ * - notify_commander: through the notifications configuration, to the targets of role `commander`
+ *   (Notifier.sendToRole); says so when none is.
  * - preserve_state: `.3ox/preserved/<run>/` (state.yaml, outputs/, events.jsonl).
  */
 import { mkdir, rm } from 'node:fs/promises';

@@ -3,18 +3,14 @@
  * tracer is a no-op and nothing is kept; with one, any exporter the user set up gets them. Times are the log's (event
  * times), never the clock's.
  *
- * - Every span of a run is in one trace whose id is derived from the run id
- *   (sha256), so the spans several processes record for one run (engines on
- *   NATS, a serve taking a run over) join. The run's spans in a process hang
- *   under a parent span id derived the same way, which no process exports: a
- *   trace viewer shows it as the (missing) root.
- * - `run <workflow>`: opened when this process first sees a commit of the
- *   run, starting at the run's run.started time; ended when the run settles
- *   here (at the settling event's time), or, if it never does here, when
- *   metrics are closed or the run is forgotten (then `ledgerflow.run.settled`
- *   is false and it ends at the last event this process saw).
- * - `task <task>`: one per attempt, a child of this process's run span,
- *   recorded when the attempt ends (its start from its task.started).
+ * - Every span of a run is in one trace whose id is derived from the run id (sha256), so the spans several processes
+ *   record for one run (engines on NATS, a serve taking a run over) join. The run's spans in a process hang under a
+ *   parent span id derived the same way, which no process exports: a trace viewer shows it as the (missing) root.
+ * - `run <workflow>`: opened when this process first sees a commit of the run, starting at the run's run.started time;
+ *   ended when the run settles here (at the settling event's time), or, if it never does here, when metrics are closed
+ *   or the run is forgotten (then `ledgerflow.run.settled` is false and it ends at the last event this process saw).
+ * - `task <task>`: one per attempt, a child of this process's run span, recorded when the attempt ends (its start from
+ *   its task.started).
  */
 import { createHash } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';

@@ -2,10 +2,10 @@
  * New runs as they appear in a store, for `watch --workflow` / `--all`: cheap notices of run ids only (the live loop
  * reads and follows each).
  *
- * - file store: fs.watch on `runs/` (a new `<runId>.jsonl`), with a listing
- *   every few seconds for the changes watch misses;
- * - JetStream: an ordered consumer on the runs' subjects from now on, headers
- *   only (no commit bodies travel), resumed from the last message it saw;
+ * - file store: fs.watch on `runs/` (a new `<runId>.jsonl`), with a listing every few seconds for the changes watch
+ *   misses;
+ * - JetStream: an ordered consumer on the runs' subjects from now on, headers only (no commit bodies travel), resumed
+ *   from the last message it saw;
  * - any other store: listRuns every few seconds.
  *
  * Only runs that appear after `ready` are reported (list the others then); a run id may be reported more than once.

@@ -8,16 +8,16 @@
  * secrets it names), and every string is scanned against all of them in one pass per kind:
  *
  * - **as written, in any letter case**, URL-encoded (`encodeURIComponent`, `encodeURI`, the form encoding of
- *   `URLSearchParams` with `+` for a space, RFC 3986's strict set), JSON-escaped (as `JSON.stringify` writes it,
- *   with `\/`, with `\uXXXX` for anything not ASCII), hex of its UTF-8 bytes. Matched regardless of case, so a
+ *   `URLSearchParams` with `+` for a space, RFC 3986's strict set), JSON-escaped (as `JSON.stringify` writes it, with
+ *   `\/`, with `\uXXXX` for anything not ASCII), hex of its UTF-8 bytes. Matched regardless of case, so a
  *   percent-escape's `%2b` and `%2B`, hex's `ab` and `AB` and an upper-cased value are all found.
- * - **base64 and base64url**, also where the value is a part of what was encoded (`user:secret`, a JSON blob):
- *   for each of the three byte offsets the value can start at, the characters that hold its bits and nothing
- *   else are searched, and the match is widened by the character on each side (which holds some of its bits)
- *   and the padding. Base64 is matched with its case as it is (its case is its content).
+ * - **base64 and base64url**, also where the value is a part of what was encoded (`user:secret`, a JSON blob): for each
+ *   of the three byte offsets the value can start at, the characters that hold its bits and nothing else are searched,
+ *   and the match is widened by the character on each side (which holds some of its bits) and the padding. Base64 is
+ *   matched with its case as it is (its case is its content).
  * - **in a URL** (`scheme://…`): each userinfo part, path segment, query or fragment key and value is decoded
- *   (percent-escapes in either case, `+` as a space or not) and a part that is, or holds, a secret is cut whole,
- *   so `?token=prefix-<secret>` and a userinfo's own encoding (which leaves `+` as it is) show nothing of it.
+ *   (percent-escapes in either case, `+` as a space or not) and a part that is, or holds, a secret is cut whole, so
+ *   `?token=prefix-<secret>` and a userinfo's own encoding (which leaves `+` as it is) show nothing of it.
  *
  * A value shorter than MIN_ENCODED_SECRET characters is masked only as written, in its case: its other forms are short
  * enough to turn up in unrelated text. Empty values are not masked (they would be everywhere).

@@ -2,24 +2,20 @@
  * `ledgerflow serve`: the embedded store's long-running engine (the NATS engine's counterpart), as a library class the
  * CLI wraps.
  *
- * - One per store: it holds `<store>/serve.lock` (lock.ts rules: a lock whose
- *   holder died on this host is broken at once). Another Service on the same
- *   store stands by, polling the lock, and takes over when the holder is gone.
- * - It drives every unsettled run nobody else drives: each run under its
- *   per-run lease (FileEventStore.leaseRun), so a run `ledgerflow run` is
- *   driving stays with it (RunBusyError: looked at again on the next scan)
- *   and one whose driver died is taken over. Runs are driven until they
- *   settle (Engine.drive with `untilSettled`): timers fire on time, however
- *   far, and approvals, signals, pause/resume/cancel written by other
- *   processes are acted on as they land (the driver follows the run's log).
- * - Runs started meanwhile (`emit`, `run --max-wait 0`, a scheduler's
- *   starts) are found by a watch on the runs directory plus a periodic rescan.
- * - Every tick (default 1 s) it calls the `onTick` hooks with the time (the
- *   scheduler's `fireDue` goes there); runs they start are found as above.
- * - stop(): graceful. Nothing new is taken or started, the attempts in flight
- *   get `graceMs` to finish (recorded), then the rest is stopped: what did not
- *   finish stays in flight in the log, and the next serve or resume records
- *   its task.restarted (reason resumed).
+ * - One per store: it holds `<store>/serve.lock` (lock.ts rules: a lock whose holder died on this host is broken at
+ *   once). Another Service on the same store stands by, polling the lock, and takes over when the holder is gone.
+ * - It drives every unsettled run nobody else drives: each run under its per-run lease (FileEventStore.leaseRun), so a
+ *   run `ledgerflow run` is driving stays with it (RunBusyError: looked at again on the next scan) and one whose driver
+ *   died is taken over. Runs are driven until they settle (Engine.drive with `untilSettled`): timers fire on time,
+ *   however far, and approvals, signals, pause/resume/cancel written by other processes are acted on as they land (the
+ *   driver follows the run's log).
+ * - Runs started meanwhile (`emit`, `run --max-wait 0`, a scheduler's starts) are found by a watch on the runs
+ *   directory plus a periodic rescan.
+ * - Every tick (default 1 s) it calls the `onTick` hooks with the time (the scheduler's `fireDue` goes there); runs
+ *   they start are found as above.
+ * - stop(): graceful. Nothing new is taken or started, the attempts in flight get `graceMs` to finish (recorded), then
+ *   the rest is stopped: what did not finish stays in flight in the log, and the next serve or resume records its
+ *   task.restarted (reason resumed).
  *
  * A sub-workflow's child run (source.parent.task) is left to its parent's driver while the parent is unsettled: driving
  * it from here too would leave the parent's attempt waiting on a child it no longer hears from.

@@ -2,23 +2,18 @@
  * The live state file: rewritten after the commits of this process, as a projection of the log (build.ts), never read
  * back.
  *
- * - Atomic: written to a temporary file beside it, then renamed over it, so
- *   a reader sees the old file or the new one, never a torn one, and a
- *   `kill -9` at any moment leaves a whole file.
- * - Coalesced: a commit asks for a write, which goes at least
- *   STATE_FILE_INTERVAL_MS after the last one; the asks meanwhile become that
- *   one write, of the logs as they are by then. A command's end (close())
- *   writes what is pending at once.
- * - One writer at a time per store: built and written under the store's
- *   `exclusive('state-file')` lock, so two processes driving runs of one
- *   store each write the whole file from the logs, in turn, and the last
- *   write has every commit either made. A text the same as the last written
- *   is not written again.
- * - A write that fails (disk full, permissions taken away) does not stop any
- *   run: it is said once a minute at most, and the next commit writes the
- *   whole file again.
- * - Off the engine's thread once a process keeps writing (thread.ts): the
- *   YAML and the files are the writer's thread's; this one folds the entries.
+ * - Atomic: written to a temporary file beside it, then renamed over it, so a reader sees the old file or the new one,
+ *   never a torn one, and a `kill -9` at any moment leaves a whole file.
+ * - Coalesced: a commit asks for a write, which goes at least STATE_FILE_INTERVAL_MS after the last one; the asks
+ *   meanwhile become that one write, of the logs as they are by then. A command's end (close()) writes what is pending
+ *   at once.
+ * - One writer at a time per store: built and written under the store's `exclusive('state-file')` lock, so two
+ *   processes driving runs of one store each write the whole file from the logs, in turn, and the last write has every
+ *   commit either made. A text the same as the last written is not written again.
+ * - A write that fails (disk full, permissions taken away) does not stop any run: it is said once a minute at most, and
+ *   the next commit writes the whole file again.
+ * - Off the engine's thread once a process keeps writing (thread.ts): the YAML and the files are the writer's thread's;
+ *   this one folds the entries.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';

@@ -3,19 +3,16 @@
  * the bcrypt hash of their password and the permissions of their level, so the server refuses before any engine sees it
  * what the level may not publish:
  *
- * - L0 Commander, L1 CMD.BRIDGE: approvals, signals, control messages
- *   (pause, resume, cancel), start (and retry), deploy and limits requests as
- *   themselves, and reading the log.
- * - L2 Station OPS: approvals (engines judge each task's agent_level),
- *   signals and start requests (engines judge the workflow's domain) as
- *   themselves, and reading the log; no control messages, no deploys.
- * - L3 Worker: the task attempts of its queues (`queues:`, default the
- *   default queue) and nothing else: no approvals, no reading the log.
+ * - L0 Commander, L1 CMD.BRIDGE: approvals, signals, control messages (pause, resume, cancel), start (and retry),
+ *   deploy and limits requests as themselves, and reading the log.
+ * - L2 Station OPS: approvals (engines judge each task's agent_level), signals and start requests (engines judge the
+ *   workflow's domain) as themselves, and reading the log; no control messages, no deploys.
+ * - L3 Worker: the task attempts of its queues (`queues:`, default the default queue) and nothing else: no approvals,
+ *   no reading the log.
  * - The engine user (`--engine`, default `engine`): everything.
- * - A station's link, `leaf-<station>` with `stations: [<station>]`: may link
- *   that station's leaf node and nothing else, carrying only the subjects of
- *   the station's people and workers (station-links.ts). No other user may
- *   link a leaf node.
+ * - A station's link, `leaf-<station>` with `stations: [<station>]`: may link that station's leaf node and nothing
+ *   else, carrying only the subjects of the station's people and workers (station-links.ts). No other user may link a
+ *   leaf node.
  *
  * Pure: the file's users in, the text out.
  */

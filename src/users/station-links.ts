@@ -5,18 +5,14 @@
  * leaf's config: what the station sends to the hub (`publish`) and what the hub sends to it (`subscribe`, replies
  * included), from the hub's users file:
  *
- * - each person with `stations: [<station>]`: their approvals, signals,
- *   control, starts (and deploys and limits, L0/L1) under their own name,
- *   reading the log, and their own verdicts and reply inboxes;
- * - each Worker (L3) with `stations: [<station>]`: the attempts of the
- *   queue `station-<station>` only (pull, ack, claim in the ledger under
- *   that queue, report, presence, dead letters under its own name), the
- *   engines' public attempt keys, and its reply inbox;
- * - never the engines' buckets (LF_ENGINE, LF_SECRETS: a station's task
- *   may not read a secret), another queue's attempts or claims, anyone's
- *   subjects but the station's own people's and workers', nor offers
- *   (`lf.offer.…`: the engines queue a station's attempts, which its
- *   workers pull; an answer could not come back across the link).
+ * - each person with `stations: [<station>]`: their approvals, signals, control, starts (and deploys and limits, L0/L1)
+ *   under their own name, reading the log, and their own verdicts and reply inboxes;
+ * - each Worker (L3) with `stations: [<station>]`: the attempts of the queue `station-<station>` only (pull, ack, claim
+ *   in the ledger under that queue, report, presence, dead letters under its own name), the engines' public attempt
+ *   keys, and its reply inbox;
+ * - never the engines' buckets (LF_ENGINE, LF_SECRETS: a station's task may not read a secret), another queue's
+ *   attempts or claims, anyone's subjects but the station's own people's and workers', nor offers (`lf.offer.…`: the
+ *   engines queue a station's attempts, which its workers pull; an answer could not come back across the link).
  *
  * The link user may link a leaf node and nothing else (`allowed_connection_types: ["LEAFNODE"]`); every other user of
  * the file may not link one (`["STANDARD", "WEBSOCKET"]`), so that neither the engine's password nor an anonymous
