@@ -1,9 +1,8 @@
 /**
  * Every performance cache in ledgerflow, listed in one place. Each lives in a `*-cache.ts` module beside the code it
  * speeds up, and owns its bound and its clearing; this list only gathers them, so that a test can clear them all, or
- * turn them all off, and check that no result changes (test/caches.test.ts). It sits at the top of src because the
- * caches span four modules (definition, compiler, runtime, store); nothing in src imports it, and it is not part of the
- * library's API.
+ * turn them all off, and check that no result changes (test/caches.test.ts). At the top of src because the caches span
+ * four modules (definition, compiler, runtime, store); nothing in src imports it, and it is not in the library's API.
  */
 import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
 import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';

@@ -7,8 +7,7 @@
  * was not specified": V8 drops the script's host-defined options when it serializes them, fixed in later V8s). The
  * launcher is an ES module compiled as usual; its `import()` works, and it hands it over under HOST_IMPORT. The
  * package's own builds (`import 'ledgerflow'`, `require('ledgerflow')`) have no host and call `import()` themselves.
- * Specifiers are absolute file URLs or package names, which resolve alike from either place (dist/cli/ and dist/chunks/
- * sit side by side).
+ * Specifiers are absolute file URLs or package names, which resolve alike from dist/cli/ and dist/chunks/ (siblings).
  */
 export const HOST_IMPORT = Symbol.for('ledgerflow.hostImport');
 

@@ -1,7 +1,4 @@
-/**
- * Authority: the L0–L3 hierarchy, the one rule every store applies (levels.ts). Pure; the users file it is applied from
- * is src/users/.
- */
+/** Authority: the L0–L3 hierarchy, the one rule every store applies (levels.ts). Pure; the users file is src/users/. */
 export {
   atLeast,
   judge,

@@ -8,8 +8,7 @@
  *   @cancel <runId>                                     cancel a run
  *
  * A value is a bare word (`0UT.3OX`: a string), a quoted string (`"two words"`, `'it''s'` or `"say \"hi\""` as JSON
- * writes it), or JSON (`limit=5`, `strict=true`, `tags=["a","b"]`, `opts={"a":1}`). A blank line or one starting with
- * `#` is no command.
+ * writes it), or JSON (`limit=5`, `strict=true`, `tags=["a","b"]`, `opts={"a":1}`). Blank and `#` lines are no command.
  */
 import { UsageError } from '../errors/index.js';
 

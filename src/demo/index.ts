@@ -1,7 +1,6 @@
 /**
  * `ledgerflow demo` (`npm start`): the tour of the template library on the embedded store, with no server. In a fresh
- * store directory it
- *
+ * store directory it:
  * - emits the sample `revenue_milestone`, `lead_qualification` and `compliance_alerts` events (the `sample:` of the
  *   bundled events/*.yaml),
  * - starts the batch inventory validation over a copy of the sample depot folders (so the receipts it writes land in
@@ -14,8 +13,7 @@
  * - and returns each run's trail (events, tasks and outcomes, approvals, duration) and output, with the files the
  *   handlers wrote.
  *
- * Everything bundled is read from the package root (packageRoot()), never the current directory, so it works from
- * anywhere once installed.
+ * Everything bundled is read from packageRoot(), never the current directory, so it works from anywhere once installed.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';

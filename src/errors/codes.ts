@@ -12,8 +12,8 @@
  * - permission: the caller may not do this (NATS permissions, the dashboard's sign-in).
  * - setup: the installation must change (a handler module missing, a store that cannot be used).
  * - unavailable: a service did not answer or failed (NATS, the store): try again.
- * - failure: something went wrong that is nobody's request (a corrupt file, a bug), or a
- *   task's or run's recorded failure (kept in its history, never the exit of a command).
+ * - failure: something went wrong that is nobody's request (a corrupt file, a bug), or a task's or run's recorded
+ *   failure (kept in its history, never the exit of a command).
  */
 export type ErrorKind =
   | 'usage'
@@ -41,8 +41,7 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, { readonly exit: 1 | 2; rea
 
 /**
  * The table, grouped by where a code is met: thrown by a command or the API, found in a definition (a diagnostic with
- * file:line:col, kind usage), or recorded in a history as a task's or a run's failure (kind failure: never the exit of
- * a command).
+ * file:line:col, kind usage), or recorded in a history as a task's or a run's failure (kind failure: never an exit).
  */
 export const ERROR_CODES = {
   // Commands and the API: what was asked

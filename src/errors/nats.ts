@@ -2,8 +2,7 @@
  * A NATS client error that reached an edge (the CLI's exit, the HTTP API), said as what the server answered, with a
  * stable code, never as a stack trace or an internal error: a JetStream request that timed out on a busy server is
  * LF_NATS_TIMEOUT (try again), a full store LF_NATS_STORAGE_FULL, anything else the client raised LF_NATS_ERROR. Told
- * by the error's class name (and its `cause`s): this module loads no client, so the CLI's exit path and errors/index.ts
- * may import it.
+ * by the error's class name (and `cause`s): no client is loaded, so the CLI's exit path and errors/index.ts import it.
  */
 import type { ErrorCode } from './codes.js';
 

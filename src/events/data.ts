@@ -7,8 +7,7 @@ import { TaskErrorSchema } from './task-error.js';
 
 /**
  * Which attempt of which task instance an event is about. `iteration`: the DO_WHILE iteration of a loop-body task;
- * `item`: the MAP item. Absent for every other task (see compiler/instances.ts), so older events parse as they always
- * did.
+ * `item`: the MAP item. Absent for every other task (see compiler/instances.ts), so older events parse as they did.
  */
 export const taskRef = {
   task: z.string().min(1),
@@ -167,10 +166,7 @@ export const SignalReceivedData = z.object({
   /** The WAITs that may take it where a users file's default for a WAIT without from: leaves one out (runtime/signals.ts); else absent. */
   waits: z.array(z.string().min(1)).min(1).optional(),
 });
-/**
- * A signal as it comes from outside (CLI `--data`, a NATS message body): JSON, its data at most MAX_SIGNAL_DATA_BYTES
- * as JSON text.
- */
+/** A signal as it comes from outside (CLI `--data`, a NATS message body): its data at most MAX_SIGNAL_DATA_BYTES. */
 export const SignalBodySchema = z
   .object({
     name: SignalNameSchema,

@@ -83,8 +83,7 @@ const EnvelopeBase = z.object({
 /**
  * A run's header: which run of which workflow version, where it stands, when it started and settled. The one shape the
  * run's view (`status --json`), the stores' summaries, the query's run records (`list --json`, the runs page) and the
- * dashboard share, each adding its own fields; a schema so the query's stored records are checked against the same
- * fields.
+ * dashboard share, each adding its own fields; a schema so the query's stored records are checked against it.
  */
 export const RunHeaderSchema = EnvelopeBase.pick({ runId: true, workflowId: true, version: true }).extend({
   status: WorkflowStatus,

@@ -3,8 +3,7 @@
  * and the timeline; like approval.refused it changes no state (the attempt stays SCHEDULED; its task.started says when
  * it was let in). `reason` breaker_open (docs/limits.md#circuit-breakers): the breaker that holds it
  * (`task/<workflow>/<task>`, `queue/<queue>`, `handler/<handler>`) and when it half-opens (absent: held open by an
- * operator); no_skilled_worker (docs/limits.md#skills): no worker or agent serving the task's queue has every skill its
- * `requires:` lists.
+ * operator); no_skilled_worker (docs/limits.md#skills): no worker or agent of the task's queue has all its `requires:`.
  */
 import { z } from 'zod';
 import { taskRef } from './data.js';

@@ -21,8 +21,7 @@ function childRefs(def: Definition): { workflow: string; path: (string | number)
  * definition there is a warning (it may be deployed elsewhere, e.g. on NATS; at run time the attempt fails with
  * LF_SUBWORKFLOW_NOT_FOUND); a SUB_WORKFLOW through which the workflow calls itself (directly or through others in the
  * folder) is an error (LF_SUBWORKFLOW_CYCLE), at the task's `workflow:` key. `folder` reads the siblings (a
- * folderReader() when many files of one folder are loaded, so each is parsed once rather than once per file naming a
- * child).
+ * folderReader() when many files of one folder are loaded, so each is parsed once, not once per file naming it).
  */
 export function checkChildren(
   def: Definition,

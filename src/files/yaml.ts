@@ -1,8 +1,7 @@
 /**
  * YAML for handler modules: a handler copied by `ledgerflow new` into a folder that installed nothing but ledgerflow
  * can import `ledgerflow` (the loader resolves it from anywhere) and nothing else of ledgerflow's dependencies, so the
- * YAML reading and writing the bundled handlers need is offered here (the `yaml` package's parse and stringify, as they
- * are).
+ * YAML reading and writing the bundled handlers need is offered here (the `yaml` package's parse and stringify).
  */
 import { parse, stringify } from 'yaml';
 

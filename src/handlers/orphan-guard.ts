@@ -62,8 +62,7 @@ function current(): ChildProcess | null {
  * which under load took longer than the program needed to start and be killed with this process (kill -9 between the
  * two left the program running, unlisted). Once the program is spawned, what is left is one write to a pipe, made
  * before the program is given its input (command.ts): a kill -9 in that instant is the one window left, as a process
- * group cannot be named before it exists. Returns the child and the call that takes its group off the list, to make
- * once the group is gone.
+ * group cannot be named before it exists. Returns the child and the call that unlists its group once it is gone.
  */
 export function spawnGuarded<C extends { pid?: number | undefined }>(
   start: () => C,

@@ -1,8 +1,7 @@
 /**
- * The built-in failure steps, performed by the executor that drives the failure handler's run
- * (runtime/failure-handler.ts): the in-process Engine on the embedded store, the NATS engine. Each reads the failed run
- * from the log (nothing else), so running a step again — a retry, a resume after a crash — writes the same files and
- * sends under the same id.
+ * The built-in failure steps, performed by the executor driving the failure handler's run (runtime/failure-handler.ts):
+ * the in-process Engine on the embedded store, the NATS engine. Each reads the failed run from the log (nothing else),
+ * so running a step again (a retry, a resume after a crash) writes the same files and sends under the same id.
  *
  * - log_to_incident: `.3ox/incidents/<run>.yaml`; on NATS also published on `lf.incidents.<workflow>`
  *   (publishIncident).

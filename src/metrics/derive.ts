@@ -1,22 +1,17 @@
 /**
  * What a committed step means for metrics and traces: a pure function of the commit's events and the run's state before
- * and after it (no clock, no registry). The adapters (registry.ts, tracing.ts) turn these facts into Prometheus samples
- * and OpenTelemetry spans.
+ * and after it (no clock, no registry). The adapters (registry.ts, tracing.ts) make them samples and spans.
  *
- * Counting rules, so that every commit is counted once however many
- * processes follow a run:
- * - a run is *started* in the commit that holds its first event of its own
- *   (holdsFirstOwnEvent): its seq 2, or in a retry the event after the reused
- *   completions. The start commit is often written by a short-lived process
- *   that exports no metrics (`ledgerflow start`; on NATS the client, which
- *   writes a retry's reused completions there too, so seq 2 is in a commit no
- *   engine sees); the process that records the run's first step of its own
- *   is the one driving it. One event, so one commit per run.
+ * Counting rules, so that every commit is counted once however many processes follow a run:
+ * - a run is *started* in the commit that holds its first event of its own (holdsFirstOwnEvent): its seq 2, or in a
+ *   retry the event after the reused completions. The start commit is often written by a short-lived process that
+ *   exports no metrics (`ledgerflow start`; on NATS the client, which writes a retry's reused completions there too, so
+ *   seq 2 is in a commit no engine sees); the process that records the run's first step of its own is the one driving
+ *   it. One event, so one commit per run.
  * - a run *settles* in the commit that takes it from active to settled.
- * - an attempt *starts* with its task.started and *ends* with its
- *   task.completed, task.failed, the firing of its timeout timer, or, still in
- *   flight when the run settles, as `cancelled`. A task.restarted (the same
- *   attempt run again after a lost worker) neither starts nor ends one.
+ * - an attempt *starts* with its task.started and *ends* with its task.completed, task.failed, the firing of its
+ *   timeout timer, or, still in flight when the run settles, as `cancelled`. A task.restarted (the same attempt run
+ *   again after a lost worker) neither starts nor ends one.
  */
 import { instanceKey, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
@@ -212,8 +207,7 @@ export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
 /**
  * Whether the commit holds the run's first event of its own: the first that is neither run.started nor one of a retry's
  * reused completions. Those come first, two events per reused task (task.started and task.completed, each marked
- * `reused`; retry.ts reuses no loop body or MAP item), so that event's seq is 2 plus two per reused task completed
- * before it.
+ * `reused`; retry.ts reuses no loop body or MAP item), so that event's seq is 2 plus two per reused task before it.
  */
 function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapshot): boolean {
   const reuse = before.context.reuse?.outputs ?? {};

@@ -1,6 +1,5 @@
 /**
- * New runs as they appear in a store, for `watch --workflow` / `--all`: cheap notices of run ids only (the live loop
- * reads and follows each).
+ * New runs as they appear in a store, for `watch --workflow` / `--all`: run ids only (the live loop reads each).
  *
  * - file store: fs.watch on `runs/` (a new `<runId>.jsonl`), with a listing every few seconds for the changes watch
  *   misses;

@@ -2,8 +2,7 @@
  * What a process driving runs says while it waits for attempts (`run`, `resume` and `retry` on stderr; a library user's
  * driver wherever it likes): a run waits for its handlers however long they take (a task without a `timeout` has none),
  * so a handler that never settles would otherwise look like a hung command. Every so often (LEDGERFLOW_WAIT_NOTICE,
- * default 30s) one line per attempt still running: its task, attempt, how long it has run, and its timeout or the lack
- * of one.
+ * default 30s) one line per attempt still running: its task, attempt, how long it has run, and its timeout (if any).
  */
 import { instanceKey } from '../compiler/index.js';
 import { parseDuration } from '../definition/index.js';

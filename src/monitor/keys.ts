@@ -24,10 +24,7 @@ export function promptOf(s: KeyState): string | null {
   return `${s.confirm.action === 'pause' ? 'Pause' : 'Kill (cancel)'} run ${s.confirm.runId}? [y/N]`;
 }
 
-/**
- * One key (as stdin gives it in raw mode: a character, or an escape sequence for arrows and Shift-Tab), with the run
- * ids shown in order.
- */
+/** One key (as raw-mode stdin gives it: a character, or an escape sequence for arrows, Shift-Tab), run ids as shown. */
 export function onKey(s: KeyState, key: string, runs: readonly string[]): { state: KeyState; action: KeyAction } {
   const none = (state: KeyState) => ({ state, action: { kind: 'none' } as KeyAction });
   if (key === '\u0003') return { state: s, action: { kind: 'quit' } }; // Ctrl-C, always

@@ -74,8 +74,7 @@ export function eventDetail(e: EventEnvelope): string {
 
 /**
  * The plain output's line: no escape sequences, one per event, greppable (full ISO time, run id, type, subject, detail,
- * the status it led to). Inert as a whole: it has no colours of its own, and a comment's newline or ESC must not start
- * a line of its own.
+ * the status it led to). Inert as a whole: no colours of its own, and a comment's newline or ESC must not break it.
  */
 export function plainLine(e: EventEnvelope): string {
   const subject = eventSubject(e);

@@ -1,7 +1,4 @@
-/**
- * How a status looks in the monitor: one glyph, one word, one colour. The same set for tasks, MAP items and runs, so a
- * glyph means one thing.
- */
+/** How a status looks in the monitor: one glyph, word and colour, the same for tasks, MAP items and runs. */
 import pc from 'picocolors';
 import type { TaskStatus } from '../compiler/index.js';
 import type { WorkflowStatus } from '../events/index.js';

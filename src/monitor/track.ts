@@ -33,8 +33,7 @@ export interface WatchedRun {
   readonly undriven?: string;
   /**
    * Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for; `delayedBy`: per task,
-   * the breakers its waiting attempt's task.delayed named, until it starts: the open breakers the run's own history
-   * shows).
+   * the breakers its waiting attempt's task.delayed named until it starts: the open breakers of the run's history).
    */
   readonly fold: {
     compiled: CompiledWorkflow;

@@ -21,8 +21,7 @@ export interface SettledRun {
 /**
  * The runs worth looking at: the unsettled ones, oldest first, and the runs read settled for the first time (added to
  * `settled`). On the file store only the runs not in `settled` are read; on another store, every run, and `settled` is
- * not consulted. A settled run costs the service its id, not its summary: a store of 100,000 settled runs is 100,000
- * ids.
+ * not consulted. A settled run costs the service its id, not its summary (100,000 settled runs: 100,000 ids).
  */
 export async function candidateRuns(
   engine: Engine,

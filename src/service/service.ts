@@ -1,6 +1,5 @@
 /**
- * `ledgerflow serve`: the embedded store's long-running engine (the NATS engine's counterpart), as a library class the
- * CLI wraps.
+ * `ledgerflow serve`: the embedded store's long-running engine (the NATS engine's counterpart), a class the CLI wraps.
  *
  * - One per store: it holds `<store>/serve.lock` (lock.ts rules: a lock whose holder died on this host is broken at
  *   once). Another Service on the same store stands by, polling the lock, and takes over when the holder is gone.

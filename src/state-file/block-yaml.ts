@@ -20,10 +20,7 @@ export function blockYaml(value: unknown): string | null {
   return text === null ? null : `${text}\n`;
 }
 
-/**
- * A value's text at the given indent: its first line without the indent (the caller writes what precedes it), every
- * further line with it.
- */
+/** A value's text at `indent`: its first line without it (the caller writes what precedes it), later lines with it. */
 function node(value: unknown, indent: string): string | null {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {

@@ -87,8 +87,7 @@ export class RunEntries {
 
   /**
    * A settled run fell out of the newest the file shows: its events and entry go now, not at the next write (a second's
-   * worth of settled runs held until then outlived the young generation, and the engine paid for them in old-space
-   * collections).
+   * worth of settled runs held until then outlived the young generation: the engine paid in old-space collections).
    */
   forget(runId: string): void {
     this.known.delete(runId);
@@ -317,8 +316,7 @@ export async function buildProjection(
 
 /**
  * The runs the file shows, in its order (every run not settled, the newest `keep` settled: layout's shownEntries), each
- * with its entry and workset: what a write renders, in this thread (buildProjection) or in the writer's (thread.ts), to
- * the same text.
+ * with its entry and workset: what a write renders to the same text, here (buildProjection) or in the writer's thread.
  */
 export async function planProjection(
   store: EventStore,

@@ -1,8 +1,7 @@
 /**
  * The state file's and the worksets' text from their entries: YAML, and nothing else, so the writer's thread
  * (thread-worker.ts) renders them with what it imports here alone. The entries are made from the log (layout.ts,
- * workset.ts); what a rebuild and the live writer write are these functions' text for the same entries, wherever they
- * run.
+ * workset.ts); a rebuild and the live writer write these functions' text for the same entries, wherever they run.
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,5 @@
 /**
- * The live state file: rewritten after the commits of this process, as a projection of the log (build.ts), never read
- * back.
+ * The live state file: rewritten after this process's commits, as a projection of the log (build.ts), never read back.
  *
  * - Atomic: written to a temporary file beside it, then renamed over it, so a reader sees the old file or the new one,
  *   never a torn one, and a `kill -9` at any moment leaves a whole file.
@@ -31,8 +30,7 @@ const WARN_EVERY_MS = 60_000;
  * Writes are this far apart at least while commits keep coming, and nine times as long as the last write took when that
  * is longer. A write costs the engine more than its own CPU (a lock file, a rename beside the store's synced appends):
  * writing after every commit of 16 runs in flight cost two thirds of its throughput, every 250 ms a third, every second
- * a fifth (npm run bench -- statefile). The file is that far behind the log at most; close() (a command's end) writes
- * at once.
+ * a fifth (npm run bench -- statefile). The file is that far behind the log at most; close() writes at once.
  */
 const STATE_FILE_INTERVAL_MS = 1000;
 

@@ -5,9 +5,9 @@
  *
  * What each counts (docs/metrics.md#per-workflow-figures):
  * - execution_time: settled runs' durations (run.started to the settling event), ms.
- * - task_success_rate: tasks that completed ÷ tasks that settled, a task of a
- *   run counted once by its final status; settled = COMPLETED, FAILED or
- *   TIMED_OUT. A task cancelled with its run, or skipped, never got to an end of its own.
+ * - task_success_rate: tasks that completed ÷ tasks that settled, a task of a run counted once by its final status;
+ *   settled = COMPLETED, FAILED or TIMED_OUT. A task cancelled with its run, or skipped, never got to an end of its
+ *   own.
  * - retry_count: attempts beyond the first (attempts − 1 per task of a run).
  * - failure_rate: FAILED runs ÷ runs that completed or failed (1 − the dashboard's success rate).
  */

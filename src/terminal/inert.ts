@@ -1,8 +1,7 @@
 /**
  * Text from a run (names, comments, reasons, handler errors, outputs, event data, ids) made inert before it reaches a
  * terminal: a comment holding `\n\x1b[32m✔ approved by cfo` must print as those characters, not as a forged green line.
- * Pure; `--json` output never goes through it (it stays exact). Colours the CLI adds itself are applied around inert
- * text, so they stay.
+ * Pure; `--json` output never goes through it (it stays exact). The CLI's own colours go around inert text, so stay.
  */
 
 /**

@@ -1,7 +1,6 @@
 /**
  * Live progress of a run as lines of text, one per task (or MAP item) whose status changed in a commit: what `run`,
- * `serve`, `ui`, `emit` and the demo print from a driver's onCommit. No I/O; every text from the run goes through
- * `inert`.
+ * `serve`, `ui`, `emit` and the demo print from a driver's onCommit. No I/O; all text from the run goes through inert.
  */
 import pc from 'picocolors';
 import { inert, inertValue } from './inert.js';

@@ -1,6 +1,5 @@
 /**
- * The users file (docs/users.md): who may act and at which of the L0–L3 levels, one file for both stores, changed by
- * `ledgerflow users`.
+ * The users file (docs/users.md): who may act at which L0–L3 level, for both stores, changed by `ledgerflow users`.
  *
  *   users:
  *     alice:

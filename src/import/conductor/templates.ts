@@ -1,8 +1,7 @@
 /**
  * Conductor's `${...}` references in ledgerflow's terms. Most are kept as they are (`${workflow.input.x}`,
  * `${ref.output.y}`, `${workflow.variables.v}`); a few are renamed (`${workflow.workflowId}` → `${workflow.runId}`); a
- * task's input (`${ref.input.x}`) is replaced by what that input was given. What has no equivalent is a refusal naming
- * it.
+ * task's input (`${ref.input.x}`) is replaced by what that input was given. One with no equivalent is refused by name.
  */
 import type { Ctx } from './context.js';
 import type { ConductorTask } from './schema.js';
