@@ -125,9 +125,12 @@ class Reader {
   is(text: string, o = 0): boolean {
     return this.peek(o)?.text === text;
   }
-  eat(text: string): void {
-    if (!this.is(text)) throw new NotPlain(`"${this.peek()?.text ?? 'the end'}" where "${text}" was expected`);
-    this.i++;
+  /** Each of `texts` in turn, or NotPlain naming the first that is not there. */
+  eat(...texts: string[]): void {
+    for (const text of texts) {
+      if (!this.is(text)) throw new NotPlain(`"${this.peek()?.text ?? 'the end'}" where "${text}" was expected`);
+      this.i++;
+    }
   }
   done(): boolean {
     return this.i >= this.toks.length;
@@ -252,23 +255,15 @@ export function statements(src: string): Stmt[] {
   const fnBody = (): Stmt[] => {
     r.eat('function');
     if (r.peek()?.kind === 'id') r.i++;
-    r.eat('(');
-    r.eat(')');
+    r.eat('(', ')');
     return r.block();
   };
   // (function [name]() { ... })()  and  (function [name]() { ... }())
   if (r.is('(') && r.is('function', 1)) {
     r.eat('(');
     const body = fnBody();
-    if (r.is('(')) {
-      r.eat('(');
-      r.eat(')');
-      r.eat(')');
-    } else {
-      r.eat(')');
-      r.eat('(');
-      r.eat(')');
-    }
+    if (r.is('(')) r.eat('(', ')', ')');
+    else r.eat(')', '(', ')');
     r.semi();
     if (!r.done()) throw new NotPlain('statements after the function call');
     return body;
@@ -279,8 +274,7 @@ export function statements(src: string): Stmt[] {
     const body = fnBody();
     if (name === undefined || !r.is(name)) throw new NotPlain('a function that is not called at once');
     r.i++;
-    r.eat('(');
-    r.eat(')');
+    r.eat('(', ')');
     r.semi();
     if (!r.done()) throw new NotPlain('statements after the function call');
     return body;
