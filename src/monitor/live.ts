@@ -130,23 +130,19 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     [...runs.values()]
       .filter((r) => !SETTLED_STATUSES.includes(r.view.status))
       .sort((a, b) => (a.view.startedAt < b.view.startedAt ? -1 : 1));
+  // What every frame is drawn with: the time, the terminal's size less the cursor's line, colours or not.
+  const frameBase = () => ({ now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true });
   const frame = () =>
     o.monitor
       ? renderOverview(active(), {
-          now: now(),
-          width: size().columns,
-          height: size().rows - 1,
-          color: o.color ?? true,
+          ...frameBase(),
           medians,
           selected: keys.selected,
           details: keys.details,
           ...((promptOf(keys) ?? said) ? { prompt: (promptOf(keys) ?? said)! } : {}),
         })
       : renderFrame([...runs.values()], {
-          now: now(),
-          width: size().columns,
-          height: size().rows - 1,
-          color: o.color ?? true,
+          ...frameBase(),
           tail,
           ...(single ? {} : { title: title() }),
         });
