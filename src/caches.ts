@@ -32,7 +32,6 @@ export const CACHES: readonly Cache[] = [
   { module: 'store/summary-cache.ts', clear: clearSummaryCache, setEnabled: setSummaryCacheEnabled },
 ];
 
-/** Empties every cache. */
 export function clearCaches(): void {
   for (const c of CACHES) c.clear();
 }

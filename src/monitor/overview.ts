@@ -95,7 +95,6 @@ function two(left: string, right: string, width: number): string {
   return `${left}${' '.repeat(Math.max(2, width - shown))}${right}`;
 }
 
-/** One run's box. */
 function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c: Colors): string[] {
   const v = run.view;
   const look = runLook(v.status, c);

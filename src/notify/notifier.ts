@@ -209,7 +209,6 @@ export class Notifier {
       await Promise.allSettled([...mine]);
   }
 
-  /** How many deliveries are under way. */
   get pending(): number {
     return this.inflight.size;
   }
