@@ -1,9 +1,7 @@
 /**
- * Rules every adapter applies in the same way, so that "same semantics on
- * every store" (docs/architecture-notes.md) is enforced by shared code rather than by
- * copies kept in step by hand: what a valid run id and append request are,
- * and how a run's first and last events become a RunSummary.
- * Internal to src/store: not re-exported by index.ts.
+ * Rules every adapter applies in the same way, so that "same semantics on every store" (docs/architecture-notes.md) is
+ * enforced by shared code rather than by copies kept in step by hand: what a valid run id and append request are, and
+ * how a run's first and last events become a RunSummary. Internal to src/store: not re-exported by index.ts.
  */
 import {
   CommitSchema,
@@ -40,10 +38,9 @@ export interface CheckedAppend {
 }
 
 /**
- * Checks what depends only on the request (shape, run ids, consecutive seqs
- * starting at expectedSeq+1). Done before any lock is taken: a malformed
- * request is a programming error whatever the run's state, and validating on
- * write means a store never holds a line that would fail validation on read.
+ * Checks what depends only on the request (shape, run ids, consecutive seqs starting at expectedSeq+1). Done before any
+ * lock is taken: a malformed request is a programming error whatever the run's state, and validating on write means a
+ * store never holds a line that would fail validation on read.
  */
 export function checkAppend(req: AppendRequest): CheckedAppend {
   assertRunId(req.runId);
@@ -99,11 +96,9 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
 }
 
 /**
- * JSON of a parsed commit: exactly JSON.stringify(commit). A start's
- * definition is most of its bytes and the same for every run of it: its JSON,
- * when the caller hands it (`definitionJson`, made once per definition), is
- * spliced in. The parsed envelope's keys are in schema order, `data` last,
- * and a start's data begins with `definition`.
+ * JSON of a parsed commit: exactly JSON.stringify(commit). A start's definition is most of its bytes and the same for
+ * every run of it: its JSON, when the caller hands it (`definitionJson`, made once per definition), is spliced in. The
+ * parsed envelope's keys are in schema order, `data` last, and a start's data begins with `definition`.
  */
 function commitJson(commit: Commit, req: AppendRequest): string {
   // Every commit but a start's with its definition's JSON: one native stringify of the whole, no text built event by event.
@@ -126,10 +121,8 @@ function commitJson(commit: Commit, req: AppendRequest): string {
 }
 
 /**
- * A RunSummary from the run's first event (seq 1) and its last event. A
- * notification's note (which may follow a settled run) carries the time of
- * the last event that changed the state: the run settled then, not when the
- * note was written.
+ * A RunSummary from the run's first event (seq 1) and its last event. A notification's note (which may follow a settled
+ * run) carries the time of the last event that changed the state: the run settled then, not when the note was written.
  */
 export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary {
   const status = last.state.status;
@@ -240,9 +233,8 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
 }
 
 /**
- * Parses one stored commit and checks it continues the run: valid JSON, a
- * valid commit, events of this run with consecutive seqs after `prevSeq`.
- * `fail` says where (file line, stream message) and throws.
+ * Parses one stored commit and checks it continues the run: valid JSON, a valid commit, events of this run with
+ * consecutive seqs after `prevSeq`. `fail` says where (file line, stream message) and throws.
  */
 /**
  * What a commit's schema found wrong, on one line: the first two issues as `path: message` (`events.0.type:

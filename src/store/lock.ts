@@ -67,9 +67,8 @@ export interface LockHolder {
 }
 
 /**
- * Takes the lock if it is free (or held by a dead holder, broken as above)
- * without waiting; otherwise says who holds it. For locks held a long time
- * (a run's driver lease) rather than around one write.
+ * Takes the lock if it is free (or held by a dead holder, broken as above) without waiting; otherwise says who holds
+ * it. For locks held a long time (a run's driver lease) rather than around one write.
  */
 export async function tryLock(
   lockPath: string,
@@ -96,11 +95,9 @@ export async function tryLock(
 const DYING_WAIT_MS = 10_000;
 
 /**
- * Creates the lock file with this process's identity; false when it exists
- * already. Synchronous calls (a run's lease is taken and released once per
- * run, the writer lock once per turn): each reaches only the page cache and
- * the directory, a few microseconds, where a trip through libuv's thread pool
- * costs several times that in CPU (see group-commit.ts).
+ * Creates the lock file with this process's identity; false when it exists already. Synchronous calls (a run's lease is
+ * taken and released once per run, the writer lock once per turn): each reaches only the page cache and the directory,
+ * a few microseconds, where a trip through libuv's thread pool costs several times that in CPU (see group-commit.ts).
  */
 async function create(lockPath: string): Promise<boolean> {
   let fd: number;
@@ -155,9 +152,8 @@ async function holderOf(lockPath: string): Promise<LockHolder | null> {
 }
 
 /**
- * Waits for the lock (rules above) and takes it. `brokeDead`: a lock left by
- * a holder that died was broken on the way, so whatever that holder was in
- * the middle of may be half done (the file store's journal then recovers).
+ * Waits for the lock (rules above) and takes it. `brokeDead`: a lock left by a holder that died was broken on the way,
+ * so whatever that holder was in the middle of may be half done (the file store's journal then recovers).
  */
 export async function acquireLock(lockPath: string, opts: LockOptions): Promise<{ brokeDead: boolean }> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -216,9 +212,8 @@ async function inspect(lockPath: string): Promise<LockInfo | null> {
 }
 
 /**
- * Whether the lock was left by a holder that died on this host (its pid is
- * not alive here): what it was in the middle of may be half done. False for
- * no lock, a live holder, or one whose pid cannot be checked here.
+ * Whether the lock was left by a holder that died on this host (its pid is not alive here): what it was in the middle
+ * of may be half done. False for no lock, a live holder, or one whose pid cannot be checked here.
  */
 export async function leftByDead(lockPath: string): Promise<boolean> {
   const info = await inspect(lockPath);
@@ -226,9 +221,8 @@ export async function leftByDead(lockPath: string): Promise<boolean> {
 }
 
 /**
- * Whether a lock (or a run's lease) is held by a live process, as far as this
- * process can tell: 'free' when there is none or its holder died on this host;
- * 'held' when its pid is alive here; 'unknown' when it cannot be judged here
+ * Whether a lock (or a run's lease) is held by a live process, as far as this process can tell: 'free' when there is
+ * none or its holder died on this host; 'held' when its pid is alive here; 'unknown' when it cannot be judged here
  * (written on another host or in another container, or not written yet).
  */
 export async function lockState(lockPath: string): Promise<{ state: 'free' | 'held' | 'unknown'; pid: number | null }> {
@@ -241,10 +235,9 @@ export async function lockState(lockPath: string): Promise<{ state: 'free' | 'he
 export { pidAlive } from './pid-state.js';
 
 /**
- * 'gone': released, try to take it again at once; 'broken': this call broke
- * it (its holder is dead), likewise; 'held': by a live holder; 'abandoned':
- * no live pid here, but too young to break yet (see the top of this file), so
- * worth waiting for past the timeout.
+ * 'gone': released, try to take it again at once; 'broken': this call broke it (its holder is dead), likewise; 'held':
+ * by a live holder; 'abandoned': no live pid here, but too young to break yet (see the top of this file), so worth
+ * waiting for past the timeout.
  */
 async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' | 'broken' | 'held' | 'abandoned'> {
   const info = await inspect(lockPath);
@@ -253,9 +246,8 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' |
   const holderDead = info.local && info.pid !== null;
   // Too young to break: its holder may be in another container, or still writing its pid.
   if (!holderDead && info.ageMs < staleMs) return 'abandoned';
-  // Rename rather than unlink: only one breaker can move a given file, and
-  // the mover can then check it moved the stale lock it judged, not a fresh
-  // one another breaker created in between (which it then puts back).
+  // Rename rather than unlink: only one breaker can move a given file, and the mover can then check it moved the stale
+  // lock it judged, not a fresh one another breaker created in between (which it then puts back).
   const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);

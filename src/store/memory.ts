@@ -1,12 +1,10 @@
 /**
- * In-memory EventStore for tests and library use. It keeps the exact
- * semantics of the durable stores (the contract suite runs on it): events are
- * stored as their JSON encoding, parsed back when first read, so values
- * round-trip as they would through a file or JetStream (Dates become strings,
- * undefined disappears), and reads hand out copies, so a caller can never
- * edit recorded history. A commit nobody reads (a driver's own, followed with
- * `skipUpTo`) is never parsed: the engine's ceiling (bench/ceiling.ts) pays
- * one stringify per commit, as the durable stores do, and no parse.
+ * In-memory EventStore for tests and library use. It keeps the exact semantics of the durable stores (the contract
+ * suite runs on it): events are stored as their JSON encoding, parsed back when first read, so values round-trip as
+ * they would through a file or JetStream (Dates become strings, undefined disappears), and reads hand out copies, so a
+ * caller can never edit recorded history. A commit nobody reads (a driver's own, followed with `skipUpTo`) is never
+ * parsed: the engine's ceiling (bench/ceiling.ts) pays one stringify per commit, as the durable stores do, and no
+ * parse.
  */
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
@@ -158,9 +156,8 @@ export class MemoryEventStore implements EventStore {
   }
 
   /**
-   * Delivers asynchronously (never from inside append), like the durable
-   * stores, so callers cannot come to depend on synchronous delivery; the
-   * `delivered` mark keeps batches in order and without repeats.
+   * Delivers asynchronously (never from inside append), like the durable stores, so callers cannot come to depend on
+   * synchronous delivery; the `delivered` mark keeps batches in order and without repeats.
    */
   private schedule(runId: string, f: Follower): void {
     if (f.scheduled) return;

@@ -1,11 +1,9 @@
 /**
- * Emitting an event on the embedded store (the I/O edge around admit.ts):
- * a rejected event goes to the dead-letter sink with its reason; an accepted
- * one starts a run per matching trigger under runIdForEvent(event, workflow)
- * and drives each like `ledgerflow run` does. All runs are recorded before
- * any is driven, so an interrupted emit leaves every run in the log for
- * `resume`. A second delivery of the same event finds its runs already
- * started and reports them as duplicates without driving them again.
+ * Emitting an event on the embedded store (the I/O edge around admit.ts): a rejected event goes to the dead-letter sink
+ * with its reason; an accepted one starts a run per matching trigger under runIdForEvent(event, workflow) and drives
+ * each like `ledgerflow run` does. All runs are recorded before any is driven, so an interrupted emit leaves every run
+ * in the log for `resume`. A second delivery of the same event finds its runs already started and reports them as
+ * duplicates without driving them again.
  */
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
 import {
@@ -83,10 +81,9 @@ export type EmitResult =
   | { accepted: false; event: unknown; stage: RejectionStage; reason: string; problems: string[]; deadLetter: string };
 
 /**
- * Engine.start does not say whether its run.started was new: the store dedups
- * a repeated start (same dedup id) and returns `duplicate: true`, or, past a
- * JetStream duplicate window, refuses it with AppendConflictError. This view
- * of the store notes both, per run.
+ * Engine.start does not say whether its run.started was new: the store dedups a repeated start (same dedup id) and
+ * returns `duplicate: true`, or, past a JetStream duplicate window, refuses it with AppendConflictError. This view of
+ * the store notes both, per run.
  */
 function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<string> } {
   const duplicates = new Set<string>();

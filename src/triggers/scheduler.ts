@@ -1,20 +1,17 @@
 /**
- * The Scheduler: the edge that fires schedule slots (the pure decisions are
- * schedule.ts's). A firer calls `fireDue(now)` every tick, e.g. once a
- * second: for each schedule trigger of the definitions it reads the
- * schedule's cursor, asks dueSlots what is due, claims those slots by a
- * compare-and-set of the cursor on its revision, and only then starts a run
- * per claimed slot through `start` (the same path event triggers use, under
- * runIdForSchedule, so a repeated start is a duplicate, never a second run).
+ * The Scheduler: the edge that fires schedule slots (the pure decisions are schedule.ts's). A firer calls
+ * `fireDue(now)` every tick, e.g. once a second: for each schedule trigger of the definitions it reads the schedule's
+ * cursor, asks dueSlots what is due, claims those slots by a compare-and-set of the cursor on its revision, and only
+ * then starts a run per claimed slot through `start` (the same path event triggers use, under runIdForSchedule, so a
+ * repeated start is a duplicate, never a second run).
  *
- * Several firers (three NATS engines) share one cursor: each slot is claimed
- * by one CAS, so it is started by one firer. A firer that dies between its
- * claim and its starts leaves the claimed slots `pending` in the cursor; once
- * the claim is older than `claimTimeoutMs` any firer starts them (the run id
- * makes that safe even if the first did start some) and clears them.
+ * Several firers (three NATS engines) share one cursor: each slot is claimed by one CAS, so it is started by one firer.
+ * A firer that dies between its claim and its starts leaves the claimed slots `pending` in the cursor; once the claim
+ * is older than `claimTimeoutMs` any firer starts them (the run id makes that safe even if the first did start some)
+ * and clears them.
  *
- * The cursor is not the truth (the runs are): losing it costs at most a
- * catch-up decision (the schedule starts from now again), never a double run.
+ * The cursor is not the truth (the runs are): losing it costs at most a catch-up decision (the schedule starts from now
+ * again), never a double run.
  */
 import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
 import {

@@ -11,11 +11,9 @@ import type { ResolvedOptions } from './options.js';
 const FOLLOW_EXPIRES_MS = 5000;
 
 /**
- * Stops `messages` when its consumer is lost: two missed heartbeats (its
- * node is gone, say), or the server saying it is gone. The client would make a
- * new one itself, but after a node loss it could keep waiting for one on the
- * dead node for a minute; the follow loop makes a new one at once from where
- * delivery got to.
+ * Stops `messages` when its consumer is lost: two missed heartbeats (its node is gone, say), or the server saying it is
+ * gone. The client would make a new one itself, but after a node loss it could keep waiting for one on the dead node
+ * for a minute; the follow loop makes a new one at once from where delivery got to.
  */
 async function stopWhenLost(messages: ConsumerMessages): Promise<void> {
   try {
@@ -43,10 +41,9 @@ export interface FollowContext {
 }
 
 /**
- * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while
- * the run is unknown). Starts after the cached end when `afterSeq` is
- * there, else at the subject's start, skipping events up to `afterSeq`.
- * Errors have no channel in follow(): they are emitted as warnings.
+ * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while the run is unknown). Starts after the cached
+ * end when `afterSeq` is there, else at the subject's start, skipping events up to `afterSeq`. Errors have no channel
+ * in follow(): they are emitted as warnings.
  */
 export function followRun(
   store: FollowContext,
