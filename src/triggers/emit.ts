@@ -24,7 +24,7 @@ import { admitEvent, type RejectionStage } from './admit.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { TriggerEvent } from './envelope.js';
 import type { EventTypeSpec } from './schemas.js';
-import { isGated, TriggerGates, type GatedStart, type GateLog, type GateStore } from './gates.js';
+import { gatedOutcome, isGated, TriggerGates, type GatedStart, type GateLog, type GateStore } from './gates.js';
 
 export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
@@ -212,18 +212,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
       definitions: () => catalog.loaded.map((l) => l.definition),
       start: (s) => startRun(plan, s),
     });
-    const a = await gates.arrive(match, admission.event);
-    gated.push({
-      workflowId: match.definition.id,
-      version: match.definition.version,
-      trigger: match.triggerIndex,
-      kind: a.kind,
-      key: a.key,
-      decision: a.decision,
-      ...(a.runId ? { runId: a.runId } : {}),
-      ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
-      ...(a.reason ? { reason: a.reason } : {}),
-    });
+    gated.push(gatedOutcome(match, await gates.arrive(match, admission.event)));
   }
   for (const plan of plans) {
     const { match } = plan;

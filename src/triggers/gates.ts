@@ -88,6 +88,21 @@ export function isGated(t: EventTrigger): boolean {
   return gateKindOf(t) !== null;
 }
 
+/** What a gate made of an arriving event: a row of `gated` in emit's result (GatedOutcome) and the NATS verdict. */
+export function gatedOutcome(match: TriggerMatch, a: Arrival & { key: string; kind: 'debounce' | 'throttle' }) {
+  return {
+    workflowId: match.definition.id,
+    version: match.definition.version,
+    trigger: match.triggerIndex,
+    kind: a.kind,
+    key: a.key,
+    decision: a.decision,
+    ...(a.runId ? { runId: a.runId } : {}),
+    ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
+    ...(a.reason ? { reason: a.reason } : {}),
+  };
+}
+
 const CAS_TRIES = 50;
 /** A gate whose trigger is no longer deployed is wound up after this long without activity. */
 const ORPHAN_AFTER_MS = 60_000;

@@ -27,6 +27,7 @@ export {
   type GateState,
   type GateSpec,
 } from './gate.js';
+export { gatedOutcome } from './gates.js';
 export { TriggerGates, isGated, type GateStore, type GateLog, type GatedStart, type GateWaiting } from './gates.js';
 export { fileGates, embeddedGates } from './gate-file.js';
 export { taskEmitter } from './emit-task.js';
