@@ -1,20 +1,16 @@
 /**
- * A per-run lock file shared by every process using the same store directory,
- * so that `ledgerflow resume` and `ledgerflow approve` running at once cannot
- * both pass the expected-seq check and fork a run (a run has one history, never a fork).
+ * A per-run lock file shared by every process using the same store directory, so that `ledgerflow resume` and
+ * `ledgerflow approve` running at once cannot both pass the expected-seq check and fork a run (a run has one history,
+ * never a fork).
  *
- * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The
- * file holds {pid, time, host, pidns} so a lock left by a killed process can
- * be told apart from a live one:
- * - written on this host in this pid namespace with a pid that is not alive:
- *   its holder is dead, and it is broken at once (`resume` right after a
- *   `kill -9` must not wait);
- * - otherwise (another host or container, whose pids mean nothing here; or no
- *   pid yet: the creator died between open and write, or is writing now) it
- *   is stale once older than `staleMs` and its pid is not alive here.
- * A lock with a live pid is never broken: it may belong to a slow writer. A
- * waiter gives up after `timeoutMs` only on a lock that is not going to be
- * broken; one that will be once it is old enough is waited for.
+ * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The file holds {pid, time, host, pidns} so a
+ * lock left by a killed process can be told apart from a live one:
+ * - written on this host in this pid namespace with a pid that is not alive: its holder is dead, and it is broken at
+ *   once (`resume` right after a `kill -9` must not wait);
+ * - otherwise (another host or container, whose pids mean nothing here; or no pid yet: the creator died between open
+ *   and write, or is writing now) it is stale once older than `staleMs` and its pid is not alive here.
+ * A lock with a live pid is never broken: it may belong to a slow writer. A waiter gives up after `timeoutMs` only on a
+ * lock that is not going to be broken; one that will be once it is old enough is waited for.
  */
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { closeSync, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';

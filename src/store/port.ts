@@ -1,7 +1,7 @@
 /**
  * The EventStore port, shaped for JetStream: one ordered history per run, appended with an expected last sequence
  * (optimistic concurrency) and a dedup id (a retried append is written once). Adapters: memory, file (the embedded
- * default) and, later, JetStream; one contract suite runs on all of them.
+ * default) and JetStream; one contract suite runs on all of them.
  */
 import type { EventEnvelope, RunHeader, RunParent, RunSchedule, TornTail, WorkflowStatus } from '../events/index.js';
 
