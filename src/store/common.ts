@@ -13,7 +13,7 @@ import {
   type WorkflowStatus,
 } from '../events/index.js';
 import { CorruptRunError, StoreError, errorMessage } from '../errors/index.js';
-import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
+import type { AppendRequest, CorruptRunHandler, EventStore, OnEvents, RunEvents, RunSummary } from './port.js';
 
 /** Run ids become a file name and a subject token: see RUN_ID_PATTERN. */
 export function isRunId(runId: unknown): runId is string {
@@ -221,7 +221,7 @@ export function compareRuns(a: { startedAt: string; runId: string }, b: { starte
 }
 
 /** Runs a user callback without letting its exception break the store's delivery loop. */
-export function deliver(onEvents: (events: EventEnvelope[]) => void, events: EventEnvelope[], runId: string): void {
+export function deliver(onEvents: OnEvents, events: EventEnvelope[], runId: string): void {
   try {
     onEvents(events);
   } catch (err) {
@@ -232,10 +232,6 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
   }
 }
 
-/**
- * Parses one stored commit and checks it continues the run: valid JSON, a valid commit, events of this run with
- * consecutive seqs after `prevSeq`. `fail` says where (file line, stream message) and throws.
- */
 /**
  * What a commit's schema found wrong, on one line: the first two issues as `path: message` (`events.0.type:
  * Invalid option: …`), and how many more. zod's own message is the issues as indented JSON, forty lines for one
@@ -253,6 +249,10 @@ export function commitIssues(issues: readonly { path: readonly PropertyKey[]; me
   return `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
+/**
+ * Parses one stored commit and checks it continues the run: valid JSON, a valid commit, events of this run with
+ * consecutive seqs after `prevSeq`. `fail` says where (file line, stream message) and throws.
+ */
 export function parseStoredCommit(
   text: string,
   runId: string,

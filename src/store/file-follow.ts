@@ -10,7 +10,7 @@ import type { EventEnvelope } from '../events/index.js';
 import { deliver } from './common.js';
 import { statOrNullSync } from './durable-fs.js';
 import { newCursor, readNew, type Cursor } from './jsonl.js';
-import type { Subscription } from './port.js';
+import type { OnEvents, Subscription } from './port.js';
 import { errorMessage } from '../errors/index.js';
 
 /** How long the runs directory stays watched with no follower. */
@@ -24,7 +24,6 @@ interface FollowedFile {
   readonly pollMs: number;
   /** Resolves once the store may be read (a journal from another boot recovered); the first read waits for it. */
   readonly ready: () => Promise<void>;
-  /** The store's watcher of its runs directory. */
   readonly watcher: RunsWatcher;
   /**
    * The store's writer's hold of the writer lock under way, -1 when it does not hold it. While one hold lasts no other
@@ -117,7 +116,7 @@ export class RunsWatcher {
 export function followFile(
   { runId, path, pollMs, watcher, ready, session, start, skipUpTo, onClose }: FollowedFile,
   afterSeq: number,
-  onEvents: (events: EventEnvelope[]) => void,
+  onEvents: OnEvents,
 ): FileSubscription {
   const name = path.slice(path.lastIndexOf('/') + 1);
   let cursor = start ? { ...start.cursor } : newCursor();

@@ -15,6 +15,7 @@ import type {
   AppendResult,
   CorruptRunHandler,
   FollowOptions,
+  OnEvents,
   RunLease,
   TornTail,
   EventStore,
@@ -242,12 +243,7 @@ export class FileEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(
-    runId: string,
-    afterSeq: number,
-    onEvents: (events: EventEnvelope[]) => void,
-    opts: FollowOptions = {},
-  ): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: OnEvents, opts: FollowOptions = {}): Subscription {
     assertRunId(runId);
     let subs = this.followers.get(runId);
     if (!subs) this.followers.set(runId, (subs = new Set()));

@@ -4,7 +4,7 @@
  * checked against its run's log (dedup id, expected sequence), the accepted lines of every run go to the journal in one
  * write and one fdatasync (journal.ts), then each line is added to its run's log, and only then do the appends resolve.
  * Appends that arrive while a batch is being synced make up the next one, so under load one fdatasync serves many runs;
- * alone, an append costs one, as before.
+ * alone, an append costs one.
  *
  * Pipelined: the next batch is written to the journal and its sync started while the previous batch's sync is still
  * under way (at most MAX_IN_FLIGHT batches), so the disk waits while the engine computes instead of after it. Batches
@@ -13,11 +13,8 @@
  * another. A sync that fails cuts the journal back to where its batch began, and that batch and every later one in
  * flight fail. When to start the next batch: see canStart().
  *
- * One writer per store at a time: other processes (`approve` while `serve` runs, two `run`s) take the same lock in
- * turn. A writer keeps the lock while appends keep coming, and lets it go when idle, or after MAX_HOLD_MS of continuous
- * use for YIELD_MS, so that another process's append waits at most about that long. A writer that finds the lock left
- * by a dead holder, or the journal written in another boot, first puts back what the run logs lack
- * (journal-recovery.ts). The holding of the lock is writer-lock.ts, which this extends.
+ * One writer per store at a time, other processes taking the lock in turn (writer-lock.ts, which this extends): held
+ * at most MAX_HOLD_MS of continuous use, then let go for YIELD_MS, so another process's append waits at most that long.
  *
  * Outcomes: a conflict or duplicate affects only its own append; a journal write or sync that fails rejects the whole
  * batch and leaves nothing of it (no run log was touched yet); a run log that refuses its line rejects that run's

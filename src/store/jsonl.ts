@@ -98,7 +98,6 @@ function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { co
   return { commits, partial: end + 1 < buf.length };
 }
 
-/** Reads bytes [pos, pos+len) of an open file. */
 export async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   let got = 0;

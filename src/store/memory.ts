@@ -13,6 +13,7 @@ import type {
   AppendResult,
   EventStore,
   FollowOptions,
+  OnEvents,
   ReadOptions,
   RunEvents,
   RunSummary,
@@ -47,7 +48,7 @@ interface Follower {
   delivered: number;
   scheduled: boolean;
   closed: boolean;
-  onEvents: (events: EventEnvelope[]) => void;
+  onEvents: OnEvents;
   skipUpTo?: () => number;
 }
 
@@ -122,12 +123,7 @@ export class MemoryEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(
-    runId: string,
-    afterSeq: number,
-    onEvents: (events: EventEnvelope[]) => void,
-    opts: FollowOptions = {},
-  ): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: OnEvents, opts: FollowOptions = {}): Subscription {
     assertRunId(runId);
     const f: Follower = {
       delivered: afterSeq,

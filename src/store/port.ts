@@ -87,6 +87,9 @@ export interface FollowOptions {
   skipUpTo?: () => number;
 }
 
+/** A follower's callback: one batch of a run's events, in order. */
+export type OnEvents = (events: EventEnvelope[]) => void;
+
 export interface Subscription {
   close(): void;
 }
@@ -143,12 +146,7 @@ export interface EventStore {
    * leave it out instead of decoding it (the file store does for the lines its own writer adds); the follower must not
    * count on either.
    */
-  follow(
-    runId: string,
-    afterSeq: number,
-    onEvents: (events: EventEnvelope[]) => void,
-    opts?: FollowOptions,
-  ): Subscription;
+  follow(runId: string, afterSeq: number, onEvents: OnEvents, opts?: FollowOptions): Subscription;
   close(): Promise<void>;
 }
 

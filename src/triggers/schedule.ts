@@ -52,7 +52,6 @@ export function slotsBetween(
   }
 }
 
-/** The next `n` slots after `afterMs`. */
 export function nextSlots(trigger: ScheduleSpec, afterMs: number, n: number): number[] {
   return slotsBetween(trigger, afterMs, Number.MAX_SAFE_INTEGER, n).slots;
 }

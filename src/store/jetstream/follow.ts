@@ -1,8 +1,7 @@
 /** follow() on JetStream: a run's events as any writer appends them, live, until closed. */
 import type { ConsumerMessages } from '@nats-io/jetstream';
 import { DeliverPolicy } from './nats-lib.js';
-import type { EventEnvelope } from '../../events/index.js';
-import type { Subscription } from '../port.js';
+import type { OnEvents, Subscription } from '../port.js';
 import { assertRunId, deliver } from '../common.js';
 import { anyRunSubject, decodeNextCommit, describe } from './codec.js';
 import type { JetStreamLink } from './connection.js';
@@ -30,7 +29,6 @@ async function stopWhenLost(messages: ConsumerMessages): Promise<void> {
 }
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** What following takes from the store. */
 export interface FollowContext {
   link: JetStreamLink;
   o: ResolvedOptions;
@@ -45,12 +43,7 @@ export interface FollowContext {
  * end when `afterSeq` is there, else at the subject's start, skipping events up to `afterSeq`. Errors have no channel
  * in follow(): they are emitted as warnings.
  */
-export function followRun(
-  store: FollowContext,
-  runId: string,
-  afterSeq: number,
-  onEvents: (events: EventEnvelope[]) => void,
-): Subscription {
+export function followRun(store: FollowContext, runId: string, afterSeq: number, onEvents: OnEvents): Subscription {
   assertRunId(runId);
   let closed = false;
   let delivered = afterSeq;

@@ -33,6 +33,7 @@ import type {
   AppendResult,
   CorruptRunHandler,
   EventStore,
+  OnEvents,
   ReadOptions,
   RunEvents,
   RunSummary,
@@ -312,11 +313,7 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
-  /**
-   * From the stream itself, no projection: one last-per-subject consumer gives every run's last commit (status, last
-   * sequence, end time), which also holds run.started for a run of one commit; the other runs' first commits are
-   * fetched by direct get, only for runs the status filter keeps.
-   */
+  /** From the stream itself, no projection (list-runs.ts). */
   listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
     return listRunSummaries(this.race, filter);
   }
@@ -343,7 +340,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   /** A run's events as they are appended (follow.ts). */
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: OnEvents): Subscription {
     return followRun(this.followContext, runId, afterSeq, onEvents);
   }
 
