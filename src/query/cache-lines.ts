@@ -21,7 +21,7 @@ import { RunRecordSchema, SlimFieldsSchema } from './record-schema.js';
 import type { SlimFields } from './record-set.js';
 
 /**
- * 2: a run's agents include who reported its attempts' outcomes (2026-11-26). 3: records hold search attributes
+ * 2: a run's agents include who reported its attempts' outcomes. 3: records hold search attributes
  * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. A
  * cache of an earlier version is rebuilt from the logs.
  */
