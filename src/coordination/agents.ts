@@ -1,8 +1,7 @@
 /**
- * One row per agent or worker, the same on both stores (`ledgerflow agents`,
- * GET /api/agents, the Coordination page): from the embedded store's agent
- * lines (agent/registry.ts) or from what NATS engines hear workers announce
- * (presence). Pure: the lines in, the rows out.
+ * One row per agent or worker, the same on both stores (`ledgerflow agents`, GET /api/agents, the Coordination page):
+ * from the embedded store's agent lines (agent/registry.ts) or from what NATS engines hear workers announce (presence).
+ * Pure: the lines in, the rows out.
  */
 import { utilizationOf, type LoadSample, type Utilization } from './load.js';
 

@@ -1,9 +1,7 @@
 /**
- * Utilization over the last minute and fifteen (agent
- * utilization: the percentage of an agent's capacity used): the mean of an agent's
- * load samples in each window, a load being its attempts in flight over its
- * capacity (a NATS worker: its concurrency per handler times its handlers;
- * a file agent, which has no bound: busy or not). Pure.
+ * Utilization over the last minute and fifteen (agent utilization: the percentage of an agent's capacity used): the
+ * mean of an agent's load samples in each window, a load being its attempts in flight over its capacity (a NATS worker:
+ * its concurrency per handler times its handlers; a file agent, which has no bound: busy or not). Pure.
  */
 
 /** A load sample: when (ms), and the share of capacity in use then (0..1). */

@@ -1,9 +1,7 @@
 /**
- * The dependency map of workflows: which workflow starts which, and
- * how — a SUB_WORKFLOW or MAP task's child runs, an EMIT task whose event an
- * event trigger listens to, a failure workflow. Pure: the definitions in,
- * the edges out; an EMIT whose event is a template (`${...}`) is only known
- * when it runs, so it is listed as dynamic rather than guessed.
+ * The dependency map of workflows: which workflow starts which, and how — a SUB_WORKFLOW or MAP task's child runs, an
+ * EMIT task whose event an event trigger listens to, a failure workflow. Pure: the definitions in, the edges out; an
+ * EMIT whose event is a template (`${...}`) is only known when it runs, so it is listed as dynamic rather than guessed.
  */
 import { isFailureStep, type Definition } from '../definition/index.js';
 import { failureHandlerId } from '../runtime/index.js';

@@ -1,9 +1,7 @@
 /**
- * Agent participation per workflow (agent participation
- * tracking): of the runs the run index holds, per workflow, who took part
- * and in how many runs — whoever reported a task's outcome (a worker's NATS
- * user, a file agent), decided an approval, or is assigned a task. Pure: the
- * index's records in, the rows out.
+ * Agent participation per workflow (agent participation tracking): of the runs the run index holds, per workflow, who
+ * took part and in how many runs — whoever reported a task's outcome (a worker's NATS user, a file agent), decided an
+ * approval, or is assigned a task. Pure: the index's records in, the rows out.
  */
 
 export interface WorkflowParticipation {

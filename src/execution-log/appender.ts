@@ -1,16 +1,13 @@
 /**
- * The live execution log: each commit this process makes to a run whose
- * definition says `monitoring: { log_to: PATH }` appends its lines
- * (lines.ts) to PATH, in commit order. A commit is made by exactly one
- * process, so two processes driving runs of one store each append their own
- * commits' lines and none twice. The lines are a view of the log: a crash
- * between a commit and its lines loses lines, never a step, and `ledgerflow
- * history <run> --format log` prints them all again.
+ * The live execution log: each commit this process makes to a run whose definition says `monitoring: { log_to: PATH }`
+ * appends its lines (lines.ts) to PATH, in commit order. A commit is made by exactly one process, so two processes
+ * driving runs of one store each append their own commits' lines and none twice. The lines are a view of the log: a
+ * crash between a commit and its lines loses lines, never a step, and `ledgerflow history <run> --format log` prints
+ * them all again.
  *
- * A run's fold is kept between its commits (bounded, the oldest forgotten),
- * so a commit costs its own events' folding, not the run's whole log; a
- * commit this process's engine folded brings its states along (foldedStatesOf)
- * and costs no folding at all.
+ * A run's fold is kept between its commits (bounded, the oldest forgotten), so a commit costs its own events' folding,
+ * not the run's whole log; a commit this process's engine folded brings its states along (foldedStatesOf) and costs no
+ * folding at all.
  */
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';

@@ -1,14 +1,11 @@
 /**
- * A bulk action (one action on every run a query matches): the runs found by
- * paging the run index through, split into those the action would change and
- * those already there, then taken a few at a time. One core for the CLI's
- * `cancel|pause|resume|retry|approve --query`, the library's `bulk` and the
- * HTTP API's POST /api/bulk/:action, so all count, skip, refuse and answer
- * alike (`bulkAnswer`: one JSON shape). `take` is the single action
- * (recorded as it records one run's); it answers whether it changed the run
- * (a retry: the new run's id), or throws a refusal, which is kept with the
- * run and does not stop the others — except `fatal` ones (a level that may
- * not act at all), which stop them all.
+ * A bulk action (one action on every run a query matches): the runs found by paging the run index through, split into
+ * those the action would change and those already there, then taken a few at a time. One core for the CLI's
+ * `cancel|pause|resume|retry|approve --query`, the library's `bulk` and the HTTP API's POST /api/bulk/:action, so all
+ * count, skip, refuse and answer alike (`bulkAnswer`: one JSON shape). `take` is the single action (recorded as it
+ * records one run's); it answers whether it changed the run (a retry: the new run's id), or throws a refusal, which is
+ * kept with the run and does not stop the others — except `fatal` ones (a level that may not act at all), which stop
+ * them all.
  */
 import { AppendConflictError, RunIdTakenError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
@@ -214,10 +211,9 @@ export async function applyBulk(plan: BulkPlan, o: BulkOptions): Promise<BulkRes
 }
 
 /**
- * The one answer of a bulk action (CLI --json, library, HTTP API): a dry run
- * `{ action, matched, would, already }` (approve: `tasks` too); else
- * `{ action, matched, <done key>: [ids], already, refused }` (retry:
- * `started: [{ runId, retryOf }]`, the new runs).
+ * The one answer of a bulk action (CLI --json, library, HTTP API): a dry run `{ action, matched, would, already }`
+ * (approve: `tasks` too); else `{ action, matched, <done key>: [ids], already, refused }` (retry: `started: [{ runId,
+ * retryOf }]`, the new runs).
  */
 export function bulkAnswer(
   plan: BulkPlan,

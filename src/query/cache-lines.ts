@@ -1,16 +1,13 @@
 /**
- * The file store's index cache, `<store>/index/runs.jsonl`: a first line
- * `{"version":4}`, then one line a run: its file's size, mtime and inode, and
- * its record (or why its log is corrupt), the record last on the line. Read
- * and written a line at a time, never whole: at 100,000 runs the file is
- * 70 MB, and a reader that parsed it in one piece (the format before, one
- * JSON object in `runs.json`) held it three times over at once.
+ * The file store's index cache, `<store>/index/runs.jsonl`: a first line `{"version":4}`, then one line a run: its
+ * file's size, mtime and inode, and its record (or why its log is corrupt), the record last on the line. Read and
+ * written a line at a time, never whole: at 100,000 runs the file is 70 MB, and a reader that parsed it in one piece
+ * (the format before, one JSON object in `runs.json`) held it three times over at once.
  *
- * A reader keeps the file open and refers to each record's bytes in it
- * (cold-records.ts) instead of keeping the record; a writer writes a new file
- * and renames it over the old one, so a reader holding the old one still
- * reads what it referred to. A line that does not parse or check is skipped
- * (its run is read from its log again); a file of another version is no cache.
+ * A reader keeps the file open and refers to each record's bytes in it (cold-records.ts) instead of keeping the record;
+ * a writer writes a new file and renames it over the old one, so a reader holding the old one still reads what it
+ * referred to. A line that does not parse or check is skipped (its run is read from its log again); a file of another
+ * version is no cache.
  */
 import { close as closeCb, open as openCb, read as readCb, write as writeCb } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
@@ -24,10 +21,9 @@ import { RunRecordSchema, SlimFieldsSchema } from './record-schema.js';
 import type { SlimFields } from './record-set.js';
 
 /**
- * 2: a run's agents include who reported its attempts' outcomes (2026-11-26).
- * 3: records hold search attributes (`search`, `searchTypes`).
- * 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time.
- * A cache of an earlier version is rebuilt from the logs.
+ * 2: a run's agents include who reported its attempts' outcomes. 3: records hold search attributes
+ * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. A
+ * cache of an earlier version is rebuilt from the logs.
  */
 const CACHE_VERSION = 4;
 /** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
@@ -58,9 +54,8 @@ export interface CacheEntry {
   ino: number;
   corrupt: { file: string; reason: string } | null;
   /**
-   * The log is shorter than this index once recorded it (damage.ts): what it
-   * recorded, kept until the log reaches that event again or `reindex`
-   * forgets it. Absent when the log is whole.
+   * The log is shorter than this index once recorded it (damage.ts): what it recorded, kept until the log reaches that
+   * event again or `reindex` forgets it. Absent when the log is whole.
    */
   damaged?: Recorded;
 }
@@ -78,9 +73,8 @@ const LineSchema = EntrySchema.extend({ record: RunRecordSchema.nullable() });
 /** A settled run: what its slim row holds (the whole record is checked when it is read back: 40% of a load was checking it here). */
 const SettledLineSchema = EntrySchema.extend({ record: SlimFieldsSchema });
 /**
- * A line's head: its entry and, before the record, the record's last seq,
- * status and end (null without a record). What the log witness and `serve`'s
- * first scan read: parsed without the record (a tenth of the bytes).
+ * A line's head: its entry and, before the record, the record's last seq, status and end (null without a record). What
+ * the log witness and `serve`'s first scan read: parsed without the record (a tenth of the bytes).
  */
 const HeadSchema = z.object({
   id: z.string().min(1),
@@ -100,9 +94,8 @@ type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
 );
 
 /**
- * Reads the cache a line at a time, giving each line that checks to `onLine`.
- * Returns the file, still open (the caller refers to record texts in it and
- * closes it), or null when there is no cache of this version.
+ * Reads the cache a line at a time, giving each line that checks to `onLine`. Returns the file, still open (the caller
+ * refers to record texts in it and closes it), or null when there is no cache of this version.
  */
 export function loadCache(file: string, onLine: (line: LoadedLine) => void): Promise<number | null> {
   return eachEntry(file, (line, at) => {
@@ -132,11 +125,9 @@ export function loadCache(file: string, onLine: (line: LoadedLine) => void): Pro
 }
 
 /**
- * Writes a new cache from `lines` (each entry with its record's JSON text, or
- * null) and renames it over the old one; removes a cache of versions 1–3.
- * `onPlaced` is told where each record's text lies in the new file, before the
- * rename: a caller re-points its references once `saveCache` returns the file,
- * still open for reading.
+ * Writes a new cache from `lines` (each entry with its record's JSON text, or null) and renames it over the old one;
+ * removes a cache of versions 1–3. `onPlaced` is told where each record's text lies in the new file, before the rename:
+ * a caller re-points its references once `saveCache` returns the file, still open for reading.
  */
 export async function saveCache(
   file: string,

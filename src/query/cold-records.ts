@@ -1,16 +1,13 @@
 /**
- * Settled run records kept on disk instead of in the heap. A dashboard over
- * 100,000 settled runs keeps of each only what a page is sorted, filtered and
- * linked by (record-set.ts `SlimRecord`) and reads the whole record back from
- * here when a page shows it: its memory no longer grows by a whole record a
- * settled run (about 1 KB), only by its slim row.
+ * Settled run records kept on disk instead of in the heap. A dashboard over 100,000 settled runs keeps of each only
+ * what a page is sorted, filtered and linked by (record-set.ts `SlimRecord`) and reads the whole record back from here
+ * when a page shows it: its memory no longer grows by a whole record a settled run (about 1 KB), only by its slim row.
  *
  * Two kinds of file hold the texts:
- * - the index cache the records were loaded from (cache-lines.ts), held open:
- *   a later cache renamed over it leaves this process's copy readable, and
- *   nothing ever writes into a cache file once it is renamed into place;
- * - a private spill file for records learned since, unlinked as soon as it is
- *   opened (it goes with the process, whatever way the process ends).
+ * - the index cache the records were loaded from (cache-lines.ts), held open: a later cache renamed over it leaves this
+ *   process's copy readable, and nothing ever writes into a cache file once it is renamed into place;
+ * - a private spill file for records learned since, unlinked as soon as it is opened (it goes with the process,
+ *   whatever way the process ends).
  * A file is closed when no record refers to it any more; the spill is emptied.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';

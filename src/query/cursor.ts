@@ -1,7 +1,6 @@
 /**
- * A page cursor's text: the listing order, start time and run id of a row,
- * as opaque base64url JSON. Its own file because both the query's parser
- * (query.ts, which refuses a bad cursor) and paging (paging.ts) read it.
+ * A page cursor's text: the listing order, start time and run id of a row, as opaque base64url JSON. Its own file
+ * because both the query's parser (query.ts, which refuses a bad cursor) and paging (paging.ts) read it.
  */
 import { z } from 'zod';
 

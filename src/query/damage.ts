@@ -1,15 +1,11 @@
 /**
- * A run's log shorter than what was once recorded of it: events lost after
- * they were written (a log cut or restored by hand). A crash can only tear a
- * last line that was never whole, so the run index, which reads whole lines
- * only, never recorded an event a crash takes away; an event it recorded and
- * the log no longer holds was removed afterwards. Such a log is reported
- * (status, list, history warn) and never driven or written to again: folded
- * as it is, it would look like a crash, and its completed work would run
- * again. The file store's index (`<store>/index/runs.jsonl`) is the witness; a
- * store without one (memory, JetStream: its index follows the stream) has
- * none, and a deleted index forgets what it saw (`reindex` accepts the log
- * as it is).
+ * A run's log shorter than what was once recorded of it: events lost after they were written (a log cut or restored by
+ * hand). A crash can only tear a last line that was never whole, so the run index, which reads whole lines only, never
+ * recorded an event a crash takes away; an event it recorded and the log no longer holds was removed afterwards. Such a
+ * log is reported (status, list, history warn) and never driven or written to again: folded as it is, it would look
+ * like a crash, and its completed work would run again. The file store's index (`<store>/index/runs.jsonl`) is the
+ * witness; a store without one (memory, JetStream: its index follows the stream) has none, and a deleted index forgets
+ * what it saw (`reindex` accepts the log as it is).
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,9 +18,8 @@ import { JournalWitness } from './journal-witness.js';
 import type { DamagedLog } from './port.js';
 
 /**
- * Checks logs against what the store's run index recorded of them. The cache
- * is read again only when its file changed: a `serve` checks every run it
- * picks up without reading it each time.
+ * Checks logs against what the store's run index recorded of them. The cache is read again only when its file changed:
+ * a `serve` checks every run it picks up without reading it each time.
  */
 export class LogWitness {
   private recorded: Map<string, Recorded> | null = null;

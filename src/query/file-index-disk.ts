@@ -111,10 +111,9 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
   }
 
   /**
-   * Writes the cache a line at a time, settled records copied from where they
-   * are kept; then refers to them in the new file, so the spill and the old
-   * cache are let go. Never fails a query: a cache that cannot be written (a
-   * disk full) is warned about once and kept dirty.
+   * Writes the cache a line at a time, settled records copied from where they are kept; then refers to them in the new
+   * file, so the spill and the old cache are let go. Never fails a query: a cache that cannot be written (a disk full)
+   * is warned about once and kept dirty.
    */
   protected async saveCache(entries: Map<string, CacheEntry>): Promise<void> {
     this.dirty = false;

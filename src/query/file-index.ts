@@ -1,20 +1,16 @@
 /**
- * The run index of the file store: `<store>/index/runs.jsonl`, a cache of each
- * run's record keyed by its file's size, mtime and inode. A query stats every
- * run file and re-reads only the ones that changed; the cache is written back
- * (atomically: a new file renamed over the old) when anything did. Never
- * authoritative: a missing, stale or damaged cache is rebuilt from the files,
- * and deleting it changes no result, only the time a query takes.
+ * The run index of the file store: `<store>/index/runs.jsonl`, a cache of each run's record keyed by its file's size,
+ * mtime and inode. A query stats every run file and re-reads only the ones that changed; the cache is written back
+ * (atomically: a new file renamed over the old) when anything did. Never authoritative: a missing, stale or damaged
+ * cache is rebuilt from the files, and deleting it changes no result, only the time a query takes.
  *
- * A long-lived reader (`live`, or any subscription) keeps the records in
- * memory and follows `runs/`: fs.watch names the files that changed (only
- * those are stat'ed and read, a run not settled is continued from its last
- * event), a cheap look every `pollMs` catches what the watch missed (a readdir
- * when the directory changed, a stat of the runs not settled), and a full
- * stat sweep every `sweepMs` the rest. Its queries answer from memory.
+ * A long-lived reader (`live`, or any subscription) keeps the records in memory and follows `runs/`: fs.watch names the
+ * files that changed (only those are stat'ed and read, a run not settled is continued from its last event), a cheap
+ * look every `pollMs` catches what the watch missed (a readdir when the directory changed, a stat of the runs not
+ * settled), and a full stat sweep every `sweepMs` the rest. Its queries answer from memory.
  *
- * The cache itself (loaded, written back, what it witnessed of each run) is
- * file-index-disk.ts, which this extends with the looks at the run files.
+ * The cache itself (loaded, written back, what it witnessed of each run) is file-index-disk.ts, which this extends with
+ * the looks at the run files.
  */
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -27,9 +23,8 @@ import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from 
 import type { HeldRecord } from './record-set.js';
 
 /**
- * Run files stat'ed in one go, between two turns of the event loop. A stat
- * here is synchronous: 100,000 took 0.4 s so against 1.5–2.7 s through the
- * thread pool (each a round trip), and a slice of them holds the loop ~3 ms.
+ * Run files stat'ed in one go, between two turns of the event loop. A stat here is synchronous: 100,000 took 0.4 s so
+ * against 1.5–2.7 s through the thread pool (each a round trip), and a slice of them holds the loop ~3 ms.
  */
 const STAT_SLICE = 512;
 /** Run files read and folded at once (a pool: one slow file does not hold the others). */
@@ -164,10 +159,9 @@ export class FileRunIndex extends FileIndexCache {
   }
 
   /**
-   * `all`: readdir, stat every run file, read the changed ones. `light` (a
-   * follower's poll): readdir only when runs/ itself changed (a run file
-   * made or removed), and stat only new runs, runs not settled and corrupt
-   * ones. Tells listeners about each record that changed.
+   * `all`: readdir, stat every run file, read the changed ones. `light` (a follower's poll): readdir only when runs/
+   * itself changed (a run file made or removed), and stat only new runs, runs not settled and corrupt ones. Tells
+   * listeners about each record that changed.
    */
   private async scan(mode: 'all' | 'light'): Promise<void> {
     const entries = (this.entries ??= await this.loadCache());
@@ -262,12 +256,10 @@ export class FileRunIndex extends FileIndexCache {
   }
 
   /**
-   * The entry of a run whose file changed, read up to the size just stat'ed
-   * (a later append makes it stale again, never wrong). A run followed here is
-   * continued from its last event, and so is a settled run whose file only
-   * grew (notifications noted after it settled change nothing but its last
-   * seq: folding its whole log again would give the same record); any other
-   * is folded from its whole log.
+   * The entry of a run whose file changed, read up to the size just stat'ed (a later append makes it stale again, never
+   * wrong). A run followed here is continued from its last event, and so is a settled run whose file only grew
+   * (notifications noted after it settled change nothing but its last seq: folding its whole log again would give the
+   * same record); any other is folded from its whole log.
    */
   private async readEntry(
     s: Stat,

@@ -1,7 +1,6 @@
 /**
- * What the run indexes (file, JetStream, folded in memory) share: the records they hold
- * (RecordSet), queries and links over them, the listeners, and reading one
- * run fresh from its log. Each adapter says how its records are brought up to
+ * What the run indexes (file, JetStream, folded in memory) share: the records they hold (RecordSet), queries and links
+ * over them, the listeners, and reading one run fresh from its log. Each adapter says how its records are brought up to
  * date (`current`), followed (`ready` / `unfollow`) and which runs are corrupt.
  */
 import { RUN_ID_PATTERN } from '../events/index.js';

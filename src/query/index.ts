@@ -1,8 +1,7 @@
 /**
- * Run records and queries: the public surface of src/query. Records and
- * matching are pure (record.ts, query.ts); the index adapters are the edge:
- * memory (folded in memory), file (`<store>/index/runs.jsonl`) and JetStream
- * (KV LF_RUNS_INDEX, kept by the engines' projection; `reindex` rebuilds it).
+ * Run records and queries: the public surface of src/query. Records and matching are pure (record.ts, query.ts); the
+ * index adapters are the edge: memory (folded in memory), file (`<store>/index/runs.jsonl`) and JetStream (KV
+ * LF_RUNS_INDEX, kept by the engines' projection; `reindex` rebuilds it).
  */
 import { FileEventStore, JetStreamEventStore, type EventStore } from '../store/index.js';
 import { FileRunIndex } from './file-index.js';
@@ -47,9 +46,8 @@ export { JetStreamRunIndex } from './jetstream-index.js';
 export { rebuildRunIndex } from './rebuild.js';
 
 /**
- * The run index of a store: the file store's cache under `<storeDir>/index/`
- * (default the store's own directory), the JetStream KV bucket, else records
- * folded in memory.
+ * The run index of a store: the file store's cache under `<storeDir>/index/` (default the store's own directory), the
+ * JetStream KV bucket, else records folded in memory.
  */
 export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
   const { store, storeDir, ...rest } = opts;

@@ -1,7 +1,6 @@
 /**
- * KV bucket LF_RUNS_INDEX: run id → the run's record, the definition hash
- * and, while the run is not settled, its persisted fold (what continuing the
- * record needs), or a note that the run's log cannot be read. Shared by the
+ * KV bucket LF_RUNS_INDEX: run id → the run's record, the definition hash and, while the run is not settled, its
+ * persisted fold (what continuing the record needs), or a note that the run's log cannot be read. Shared by the
  * projection (writes), reindex (rebuilds) and the reader (one ordered pass).
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
@@ -65,9 +64,8 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /**
- * The last message of every subject matching `filter` in `stream`, in one
- * pass of a throw-away consumer (not a request per subject), each handed to
- * `each`. False when the stream does not exist.
+ * The last message of every subject matching `filter` in `stream`, in one pass of a throw-away consumer (not a request
+ * per subject), each handed to `each`. False when the stream does not exist.
  */
 export async function lastPerSubject(
   js: JetStreamClient,
@@ -93,9 +91,8 @@ export async function lastPerSubject(
 }
 
 /**
- * Every value in the bucket, in one ordered pass over its stream (the last
- * message per key, deleted keys left out), not a get per key. Null when the
- * bucket does not exist.
+ * Every value in the bucket, in one ordered pass over its stream (the last message per key, deleted keys left out), not
+ * a get per key. Null when the bucket does not exist.
  */
 export async function readBucket(
   js: JetStreamClient,

@@ -1,18 +1,14 @@
 /**
- * The run index on JetStream, read side. Records come from KV LF_RUNS_INDEX
- * in one ordered pass. The bucket is trusted only as far as the engines'
- * projection has caught up: when its consumer has nothing pending the bucket
- * is current; otherwise (engines behind, or none running, or no bucket yet)
- * one headers-only pass over the log says where each run ends, and the runs
- * the bucket lacks or holds behind are read from the log and folded here. So
- * `list` is right with or without engines; the index only makes it fast.
+ * The run index on JetStream, read side. Records come from KV LF_RUNS_INDEX in one ordered pass. The bucket is trusted
+ * only as far as the engines' projection has caught up: when its consumer has nothing pending the bucket is current;
+ * otherwise (engines behind, or none running, or no bucket yet) one headers-only pass over the log says where each run
+ * ends, and the runs the bucket lacks or holds behind are read from the log and folded here. So `list` is right with or
+ * without engines; the index only makes it fast.
  *
- * A long-lived reader (`live`, or any subscription) keeps the records in
- * memory: a KV watch on the bucket (updates only, started before the first
- * load so nothing falls between) puts each value the projection writes, and
- * a look every `pollMs` loads again only when the projection is stuck (no
- * consumer, or its ack floor did not move while commits wait) and the log
- * grew since the last load. Its queries answer from memory.
+ * A long-lived reader (`live`, or any subscription) keeps the records in memory: a KV watch on the bucket (updates
+ * only, started before the first load so nothing falls between) puts each value the projection writes, and a look every
+ * `pollMs` loads again only when the projection is stuck (no consumer, or its ack floor did not move while commits
+ * wait) and the log grew since the last load. Its queries answer from memory.
  */
 import type { QueuedIterator } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';

@@ -1,13 +1,11 @@
 /**
- * The projection that keeps KV LF_RUNS_INDEX: every engine pulls from one
- * durable consumer on the log's stream (shared: each commit goes to one
- * engine) and applies each commit to its run's value with compare-and-set on
- * the key's revision. A commit that continues the value is folded onto it; one
- * already in it (redelivered, or a record rebuilt past it) is skipped; any
- * other (a gap: commits handled out of order by two engines, a value with no
- * fold kept) rebuilds the record from the run's log. How a value is made and written
- * is jetstream-writes.ts; this file pulls, holds a run's commits together and acks. `reindex` rebuilds the
- * whole bucket from the log (jetstream-reindex.ts). Nothing here is the only copy of anything.
+ * The projection that keeps KV LF_RUNS_INDEX: every engine pulls from one durable consumer on the log's stream (shared:
+ * each commit goes to one engine) and applies each commit to its run's value with compare-and-set on the key's
+ * revision. A commit that continues the value is folded onto it; one already in it (redelivered, or a record rebuilt
+ * past it) is skipped; any other (a gap: commits handled out of order by two engines, a value with no fold kept)
+ * rebuilds the record from the run's log. How a value is made and written is jetstream-writes.ts; this file pulls,
+ * holds a run's commits together and acks. `reindex` rebuilds the whole bucket from the log (jetstream-reindex.ts).
+ * Nothing here is the only copy of anything.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -60,11 +58,10 @@ export interface RunIndexProjection {
     fromRead: number;
   };
   /**
-   * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its
-   * events are taken from here instead of parsing and validating the message again (they are what
-   * was written). Kept for a while, then forgotten: a delivery not found here is parsed. `after`: the
-   * run's fold after these events, as this process folded them: the record takes it instead of folding
-   * them again (record.ts FoldedAfter).
+   * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its events are taken
+   * from here instead of parsing and validating the message again (they are what was written). Kept for a while, then
+   * forgotten: a delivery not found here is parsed. `after`: the run's fold after these events, as this process folded
+   * them: the record takes it instead of folding them again (record.ts FoldedAfter).
    */
   stored(runId: string, events: EventEnvelope[], position: number, after?: FoldedAfter): void;
   stop(): Promise<void>;

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow reindex` on NATS: LF_RUNS_INDEX rebuilt from the log, the
- * projection's consumer (jetstream-projection.ts) made again after what the
- * rebuild read.
+ * `ledgerflow reindex` on NATS: LF_RUNS_INDEX rebuilt from the log, the projection's consumer (jetstream-projection.ts)
+ * made again after what the rebuild read.
  */
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import {
@@ -29,13 +28,10 @@ export interface ReindexReport {
 }
 
 /**
- * Rebuilds LF_RUNS_INDEX from the log: the bucket is deleted and made again,
- * then every run is read (one pass over the stream) and its record written.
- * The projection's consumer is made again at the log's end as it was before
- * the read, so it holds exactly the commits the rebuild may have missed and
- * readers can tell whether the index has fallen behind. Engines running
- * meanwhile pull from the new consumer; a record one of them wrote first is
- * kept (it is as new).
+ * Rebuilds LF_RUNS_INDEX from the log: the bucket is deleted and made again, then every run is read (one pass over the
+ * stream) and its record written. The projection's consumer is made again at the log's end as it was before the read,
+ * so it holds exactly the commits the rebuild may have missed and readers can tell whether the index has fallen behind.
+ * Engines running meanwhile pull from the new consumer; a record one of them wrote first is kept (it is as new).
  */
 export async function reindex(
   store: JetStreamEventStore,

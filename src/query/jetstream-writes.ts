@@ -38,9 +38,8 @@ export interface WriterStats {
 }
 
 /**
- * The projection's writes of run values: `apply` a run's consecutive commits, `write` a value as it is
- * (a commit that does not parse), and `written`, what this engine last wrote of each run (forgotten when an
- * apply fails).
+ * The projection's writes of run values: `apply` a run's consecutive commits, `write` a value as it is (a commit that
+ * does not parse), and `written`, what this engine last wrote of each run (forgotten when an apply fails).
  */
 export function projectionWriter(
   store: JetStreamEventStore,
@@ -77,9 +76,8 @@ export function projectionWriter(
   };
 
   /**
-   * The value after this commit, or null when it is already in `had` (or the run is gone); with the
-   * tracked run it was folded from, when it was (`mine`: the one this engine folded last, which
-   * spares restoring it from its stored form).
+   * The value after this commit, or null when it is already in `had` (or the run is gone); with the tracked run it was
+   * folded from, when it was (`mine`: the one this engine folded last, which spares restoring it from its stored form).
    */
   const next = async (
     runId: string,

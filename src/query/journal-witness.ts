@@ -1,18 +1,14 @@
 /**
- * The file store's journal as a witness of what a run's log held: every
- * commit is written to the journal (and synced) before it is added to its
- * run's log, and the journal keeps its segments until the logs they name are
- * synced. A log shorter than the end of the last commit the journal holds for
- * its run lost events after they were written (cut or restored by hand): the
- * run index may never have seen them (no `list` since), but the journal did.
+ * The file store's journal as a witness of what a run's log held: every commit is written to the journal (and synced)
+ * before it is added to its run's log, and the journal keeps its segments until the logs they name are synced. A log
+ * shorter than the end of the last commit the journal holds for its run lost events after they were written (cut or
+ * restored by hand): the run index may never have seen them (no `list` since), but the journal did.
  *
- * The writer adds a line to its log right after the journal's sync, and a
- * writer killed in between leaves the line to be put back by the next (the
- * store's recovery): so before a short log is called damaged the store is
- * asked to settle: a writer lock left by a dead process is recovered, and
- * while a live writer holds the lock the log is looked at again for a while. The parsed journal is kept while its segments' names, sizes and
- * times stay as they were. `ledgerflow reindex` accepts the logs as they
- * are: the journal's word on each log it finds short is then set aside
+ * The writer adds a line to its log right after the journal's sync, and a writer killed in between leaves the line to
+ * be put back by the next (the store's recovery): so before a short log is called damaged the store is asked to settle:
+ * a writer lock left by a dead process is recovered, and while a live writer holds the lock the log is looked at again
+ * for a while. The parsed journal is kept while its segments' names, sizes and times stay as they were. `ledgerflow
+ * reindex` accepts the logs as they are: the journal's word on each log it finds short is then set aside
  * (`<store>/index/accepted-logs.json`, the end each was accepted at).
  */
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';

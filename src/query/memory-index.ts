@@ -1,7 +1,6 @@
 /**
- * The run index of a store that keeps no index of its own (memory, or any
- * EventStore): records folded in memory, each continued from where it was
- * with the events appended since (listRuns says which runs moved on).
+ * The run index of a store that keeps no index of its own (memory, or any EventStore): records folded in memory, each
+ * continued from where it was with the events appended since (listRuns says which runs moved on).
  */
 import type { CorruptRun, EventStore } from '../store/index.js';
 import { HeldRunIndex } from './held-index.js';

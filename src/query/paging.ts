@@ -1,7 +1,6 @@
 /**
- * Paging over run records: the page a query's `limit`, `cursor` and `before`
- * ask for, in start order, and the cursors that name a row's position. Split
- * from query.ts (the filters), which this applies before paging.
+ * Paging over run records: the page a query's `limit`, `cursor` and `before` ask for, in start order, and the cursors
+ * that name a row's position. Split from query.ts (the filters), which this applies before paging.
  */
 import { compareRuns } from '../store/index.js';
 import { encodeCursor, decodeCursor, type RunOrder } from './cursor.js';
@@ -34,11 +33,10 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
 }
 
 /**
- * The page the query's paging asks for, built from the rows that match
- * (filters already applied) given one by one in listing order: `cursor`, the
- * rows after that position; `before`, the `limit` rows just before it. A
- * position names a row (start time, run id), not an offset: rows started or
- * removed meanwhile shift no page, and both kinds work on a URL opened afresh.
+ * The page the query's paging asks for, built from the rows that match (filters already applied) given one by one in
+ * listing order: `cursor`, the rows after that position; `before`, the `limit` rows just before it. A position names a
+ * row (start time, run id), not an offset: rows started or removed meanwhile shift no page, and both kinds work on a
+ * URL opened afresh.
  */
 function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
   const pager = newPager(q, order);

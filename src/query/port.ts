@@ -41,10 +41,9 @@ export interface RunIndexOptions {
   /** Told about each run whose log is shorter than the index once recorded it (damage.ts), at every query; it is listed as its log has it. */
   onDamaged?: (run: DamagedLog) => void;
   /**
-   * A long-lived reader (the dashboard): the records are kept in memory and
-   * followed (file store: `runs/` watched, JetStream: a watch on the KV
-   * bucket), and a query answers from memory without looking at the store.
-   * A subscription follows the same way. Default false: each query looks.
+   * A long-lived reader (the dashboard): the records are kept in memory and followed (file store: `runs/` watched,
+   * JetStream: a watch on the KV bucket), and a query answers from memory without looking at the store. A subscription
+   * follows the same way. Default false: each query looks.
    */
   live?: boolean;
   /** How often a follower looks again for changes it was not told about (default 1000 ms). */
@@ -52,9 +51,8 @@ export interface RunIndexOptions {
   /** File store: how often a follower stats every run file, for changes the watch and the cheap look missed (default 300 000 ms). */
   sweepMs?: number;
   /**
-   * File store: told once when the index's cache (`<store>/index/runs.jsonl`)
-   * cannot be read or written (a disk full, a read-only directory); queries
-   * answer from the run files all the same. Default: process.emitWarning.
+   * File store: told once when the index's cache (`<store>/index/runs.jsonl`) cannot be read or written (a disk full, a
+   * read-only directory); queries answer from the run files all the same. Default: process.emitWarning.
    */
   onWarning?: (message: string) => void;
 }

@@ -1,7 +1,6 @@
 /**
- * The run query: filters and paging, one zod schema shared by `ledgerflow
- * list` flags and the HTTP API's query string, so both accept and refuse the
- * same values with the same words. Pure: "now" for relative times is given.
+ * The run query: filters and paging, one zod schema shared by `ledgerflow list` flags and the HTTP API's query string,
+ * so both accept and refuse the same values with the same words. Pure: "now" for relative times is given.
  */
 import { z } from 'zod';
 import {
@@ -89,9 +88,8 @@ const WHERE_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
 type WhereOp = (typeof WHERE_OPS)[number];
 
 /**
- * One `--where` condition: the attribute, the comparison and the value as
- * written, with what it reads as for each type (null: not one). A run
- * compares it by the type its workflow declares for the attribute.
+ * One `--where` condition: the attribute, the comparison and the value as written, with what it reads as for each type
+ * (null: not one). A run compares it by the type its workflow declares for the attribute.
  */
 export interface WhereClause {
   name: string;
@@ -126,9 +124,8 @@ export const FIX: Record<string, string> = {
 };
 
 /**
- * Parses a query from flags (`where: 'cli'`) or an HTTP query string
- * (`'http'`); absent and empty values mean no filter. `now` (ms) anchors
- * relative times. Throws QueryError naming the first bad field.
+ * Parses a query from flags (`where: 'cli'`) or an HTTP query string (`'http'`); absent and empty values mean no
+ * filter. `now` (ms) anchors relative times. Throws QueryError naming the first bad field.
  */
 export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, now: number): RunQuery {
   const given: Record<string, unknown> = {};
@@ -245,9 +242,8 @@ function operand(c: WhereClause, type: SearchType): SearchValue | null {
 }
 
 /**
- * Checks `where` against the attributes the runs have: an attribute no run has
- * and a value that is none of its types are QueryErrors naming them (exit 2,
- * HTTP 400), so that a typo is not answered "no runs".
+ * Checks `where` against the attributes the runs have: an attribute no run has and a value that is none of its types
+ * are QueryErrors naming them (exit 2, HTTP 400), so that a typo is not answered "no runs".
  */
 export function checkWhere(where: readonly WhereClause[] | undefined, types: SearchTypes): void {
   for (const c of where ?? []) {

@@ -1,9 +1,7 @@
 /**
- * Rebuilding a store's run index from its log (`ledgerflow reindex`): on NATS
- * the KV bucket LF_RUNS_INDEX (reindex: deleted and made again; engines
- * running meanwhile go on projecting into it); on the file store
- * `<store>/index/runs.jsonl` (deleted, then every run file read once); in
- * memory, the records folded once.
+ * Rebuilding a store's run index from its log (`ledgerflow reindex`): on NATS the KV bucket LF_RUNS_INDEX (reindex:
+ * deleted and made again; engines running meanwhile go on projecting into it); on the file store
+ * `<store>/index/runs.jsonl` (deleted, then every run file read once); in memory, the records folded once.
  */
 import { rm } from 'node:fs/promises';
 import { StoreUnusableError } from '../errors/index.js';

@@ -1,15 +1,12 @@
 /**
- * Records kept in memory by an index adapter: kept in start order (oldest
- * first by start time, then run id), by run id, and by the run each was
- * started from (parent or retried run), so a page, a run's children and the
- * versions seen are answered without sorting or scanning every run. A long-
- * lived reader (the dashboard) answers `GET /api/runs` from here in a few ms.
+ * Records kept in memory by an index adapter: kept in start order (oldest first by start time, then run id), by run id,
+ * and by the run each was started from (parent or retried run), so a page, a run's children and the versions seen are
+ * answered without sorting or scanning every run. A long- lived reader (the dashboard) answers `GET /api/runs` from
+ * here in a few ms.
  *
- * Given a cold store (cold-records.ts), a settled run is kept as its slim
- * row: what a page is sorted, filtered and linked by, with the rest of its
- * record on disk, read back when a page, a run's children or `get` show it.
- * A run not settled is kept whole (it changes; there are as many as there is
- * work in flight, not as many as the store ever held).
+ * Given a cold store (cold-records.ts), a settled run is kept as its slim row: what a page is sorted, filtered and
+ * linked by, with the rest of its record on disk, read back when a page, a run's children or `get` show it. A run not
+ * settled is kept whole (it changes; there are as many as there is work in flight, not as many as the store ever held).
  */
 import type { SearchType } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
@@ -20,9 +17,8 @@ import { addSearchTypes, checkWhere, matches, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 
 /**
- * A settled run as a set with a cold store keeps it: what a page is sorted
- * and filtered by (all but `outputContains`), what links it to the run it was
- * started from, and where its whole record lies.
+ * A settled run as a set with a cold store keeps it: what a page is sorted and filtered by (all but `outputContains`),
+ * what links it to the run it was started from, and where its whole record lies.
  */
 export type SlimRecord = SlimFields & { cold: ColdRef };
 export type SlimFields = Pick<
@@ -46,9 +42,8 @@ const NO_AGENTS: string[] = [];
 const MANUAL: RunRecord['trigger'] = { kind: 'manual' };
 
 /**
- * The slim row of a settled record whose text lies at `cold`. Built field by
- * field, always the same fields in the same order: every row shares one
- * hidden class (a spread of a record gave each row its own, 400 bytes more).
+ * The slim row of a settled record whose text lies at `cold`. Built field by field, always the same fields in the same
+ * order: every row shares one hidden class (a spread of a record gave each row its own, 400 bytes more).
  */
 export function slimOf(r: SlimFields, cold: ColdRef): SlimRecord {
   return {

@@ -1,12 +1,9 @@
 /**
- * Run records: what one row of `list` and of the runs page shows, folded from
- * the run's events. Pure: no clock, no I/O. A record is a RunSummary plus how
- * the run was triggered, who is involved, how long it took, a one-line result
- * and per-task counters; the workflow output and task statuses come from the
- * run's own fold (the compiled statechart), never from a second copy of its
- * rules. `advance` continues a record with new events and gives exactly what
- * folding the whole log again gives (test/query/record.test.ts checks it over
- * every golden history).
+ * Run records: what one row of `list` and of the runs page shows, folded from the run's events. Pure: no clock, no I/O.
+ * A record is a RunSummary plus how the run was triggered, who is involved, how long it took, a one-line result and
+ * per-task counters; the workflow output and task statuses come from the run's own fold (the compiled statechart),
+ * never from a second copy of its rules. `advance` continues a record with new events and gives exactly what folding
+ * the whole log again gives (test/query/record.test.ts checks it over every golden history).
  */
 import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import type { Definition, SearchType, SearchValue } from '../definition/index.js';
@@ -70,9 +67,8 @@ const RESULT_LIMIT = 200;
 export const OUTPUT_TEXT_LIMIT = 4096;
 
 /**
- * A record with what continuing it needs: the run's compiled machine and its
- * fold after the record's last event. Only in memory; `persistTracked` /
- * `restoreTracked` give the JSON form an index keeps.
+ * A record with what continuing it needs: the run's compiled machine and its fold after the record's last event. Only
+ * in memory; `persistTracked` / `restoreTracked` give the JSON form an index keeps.
  */
 export interface TrackedRun {
   record: RunRecord;
@@ -164,10 +160,9 @@ export function track(events: readonly EventEnvelope[], after?: FoldedAfter): Tr
 }
 
 /**
- * Continues a record with the events that follow it (seq lastSeq+1, ...).
- * The same result as `track` over the whole log. Throws RecordGapError when
- * they do not follow it. `after`: the fold after the last of them (FoldedAfter), taken instead of
- * folding them here; a record with no fold kept (a settled run restored) folds nothing either way.
+ * Continues a record with the events that follow it (seq lastSeq+1, ...). The same result as `track` over the whole
+ * log. Throws RecordGapError when they do not follow it. `after`: the fold after the last of them (FoldedAfter), taken
+ * instead of folding them here; a record with no fold kept (a settled run restored) folds nothing either way.
  */
 export function advance(tracked: TrackedRun, events: readonly EventEnvelope[], after?: FoldedAfter): TrackedRun {
   if (events.length === 0) return tracked;
@@ -226,9 +221,8 @@ export function canContinue(s: StoredTracked): boolean {
 }
 
 /**
- * A tracked run from its JSON form; `compiled` is needed only when it is not
- * settled. Null when it cannot be continued (not settled and no fold kept:
- * rebuild it from the log).
+ * A tracked run from its JSON form; `compiled` is needed only when it is not settled. Null when it cannot be continued
+ * (not settled and no fold kept: rebuild it from the log).
  */
 export function restoreTracked(s: StoredTracked, compiled: CompiledWorkflow | null): TrackedRun | null {
   if (!s.fold)

@@ -1,9 +1,7 @@
 /**
- * Rules every adapter applies in the same way, so that "same semantics on
- * every store" (docs/architecture-notes.md) is enforced by shared code rather than by
- * copies kept in step by hand: what a valid run id and append request are,
- * and how a run's first and last events become a RunSummary.
- * Internal to src/store: not re-exported by index.ts.
+ * Rules every adapter applies in the same way, so that "same semantics on every store" (docs/architecture-notes.md) is
+ * enforced by shared code rather than by copies kept in step by hand: what a valid run id and append request are, and
+ * how a run's first and last events become a RunSummary. Internal to src/store: not re-exported by index.ts.
  */
 import {
   CommitSchema,
@@ -15,7 +13,7 @@ import {
   type WorkflowStatus,
 } from '../events/index.js';
 import { CorruptRunError, StoreError, errorMessage } from '../errors/index.js';
-import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
+import type { AppendRequest, CorruptRunHandler, EventStore, OnEvents, RunEvents, RunSummary } from './port.js';
 
 /** Run ids become a file name and a subject token: see RUN_ID_PATTERN. */
 export function isRunId(runId: unknown): runId is string {
@@ -40,10 +38,9 @@ export interface CheckedAppend {
 }
 
 /**
- * Checks what depends only on the request (shape, run ids, consecutive seqs
- * starting at expectedSeq+1). Done before any lock is taken: a malformed
- * request is a programming error whatever the run's state, and validating on
- * write means a store never holds a line that would fail validation on read.
+ * Checks what depends only on the request (shape, run ids, consecutive seqs starting at expectedSeq+1). Done before any
+ * lock is taken: a malformed request is a programming error whatever the run's state, and validating on write means a
+ * store never holds a line that would fail validation on read.
  */
 export function checkAppend(req: AppendRequest): CheckedAppend {
   assertRunId(req.runId);
@@ -99,11 +96,9 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
 }
 
 /**
- * JSON of a parsed commit: exactly JSON.stringify(commit). A start's
- * definition is most of its bytes and the same for every run of it: its JSON,
- * when the caller hands it (`definitionJson`, made once per definition), is
- * spliced in. The parsed envelope's keys are in schema order, `data` last,
- * and a start's data begins with `definition`.
+ * JSON of a parsed commit: exactly JSON.stringify(commit). A start's definition is most of its bytes and the same for
+ * every run of it: its JSON, when the caller hands it (`definitionJson`, made once per definition), is spliced in. The
+ * parsed envelope's keys are in schema order, `data` last, and a start's data begins with `definition`.
  */
 function commitJson(commit: Commit, req: AppendRequest): string {
   // Every commit but a start's with its definition's JSON: one native stringify of the whole, no text built event by event.
@@ -126,10 +121,8 @@ function commitJson(commit: Commit, req: AppendRequest): string {
 }
 
 /**
- * A RunSummary from the run's first event (seq 1) and its last event. A
- * notification's note (which may follow a settled run) carries the time of
- * the last event that changed the state: the run settled then, not when the
- * note was written.
+ * A RunSummary from the run's first event (seq 1) and its last event. A notification's note (which may follow a settled
+ * run) carries the time of the last event that changed the state: the run settled then, not when the note was written.
  */
 export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary {
   const status = last.state.status;
@@ -228,7 +221,7 @@ export function compareRuns(a: { startedAt: string; runId: string }, b: { starte
 }
 
 /** Runs a user callback without letting its exception break the store's delivery loop. */
-export function deliver(onEvents: (events: EventEnvelope[]) => void, events: EventEnvelope[], runId: string): void {
+export function deliver(onEvents: OnEvents, events: EventEnvelope[], runId: string): void {
   try {
     onEvents(events);
   } catch (err) {
@@ -239,11 +232,6 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
   }
 }
 
-/**
- * Parses one stored commit and checks it continues the run: valid JSON, a
- * valid commit, events of this run with consecutive seqs after `prevSeq`.
- * `fail` says where (file line, stream message) and throws.
- */
 /**
  * What a commit's schema found wrong, on one line: the first two issues as `path: message` (`events.0.type:
  * Invalid option: …`), and how many more. zod's own message is the issues as indented JSON, forty lines for one
@@ -261,6 +249,10 @@ export function commitIssues(issues: readonly { path: readonly PropertyKey[]; me
   return `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
+/**
+ * Parses one stored commit and checks it continues the run: valid JSON, a valid commit, events of this run with
+ * consecutive seqs after `prevSeq`. `fail` says where (file line, stream message) and throws.
+ */
 export function parseStoredCommit(
   text: string,
   runId: string,

@@ -1,8 +1,7 @@
 /**
- * The file-system steps the file store is durable and crash-safe with: a stat
- * that takes a missing file as null (a run not written yet), and syncing a
- * directory so a new entry in it survives a crash. Apart from file.ts because
- * both the store and its follow() (file-follow.ts) use them.
+ * The file-system steps the file store is durable and crash-safe with: a stat that takes a missing file as null (a run
+ * not written yet), and syncing a directory so a new entry in it survives a crash. Apart from file.ts because both the
+ * store and its follow() (file-follow.ts) use them.
  */
 import { statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -18,10 +17,9 @@ export async function statOrNull(path: string): Promise<{ ino: number; size: num
 }
 
 /**
- * statOrNull without the thread pool, for the writer's check of a run log
- * before each append: a stat of a local file is a few microseconds, the trip
- * through libuv's thread pool several times that in CPU, and the writer does
- * one per commit.
+ * statOrNull without the thread pool, for the writer's check of a run log before each append: a stat of a local file is
+ * a few microseconds, the trip through libuv's thread pool several times that in CPU, and the writer does one per
+ * commit.
  */
 export function statOrNullSync(path: string): { ino: number; size: number } | null {
   try {

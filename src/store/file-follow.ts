@@ -1,18 +1,16 @@
 /**
- * FileEventStore.follow(): delivers a run's new events as its file grows.
- * Lines this process's writer adds are handed over as they are added
- * (`pushed`), with no read; any other change is found by one fs.watch of the
- * runs directory shared by the store's followers (RunsWatcher), and by
- * polling, because watch events can be missed or coalesced (and are
- * unreliable on network file systems). Apart from file.ts because it shares
- * nothing with appending but the file's format (jsonl.ts).
+ * FileEventStore.follow(): delivers a run's new events as its file grows. Lines this process's writer adds are handed
+ * over as they are added (`pushed`), with no read; any other change is found by one fs.watch of the runs directory
+ * shared by the store's followers (RunsWatcher), and by polling, because watch events can be missed or coalesced (and
+ * are unreliable on network file systems). Apart from file.ts because it shares nothing with appending but the file's
+ * format (jsonl.ts).
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import type { EventEnvelope } from '../events/index.js';
 import { deliver } from './common.js';
 import { statOrNullSync } from './durable-fs.js';
 import { newCursor, readNew, type Cursor } from './jsonl.js';
-import type { Subscription } from './port.js';
+import type { OnEvents, Subscription } from './port.js';
 import { errorMessage } from '../errors/index.js';
 
 /** How long the runs directory stays watched with no follower. */
@@ -26,18 +24,15 @@ interface FollowedFile {
   readonly pollMs: number;
   /** Resolves once the store may be read (a journal from another boot recovered); the first read waits for it. */
   readonly ready: () => Promise<void>;
-  /** The store's watcher of its runs directory. */
   readonly watcher: RunsWatcher;
   /**
-   * The store's writer's hold of the writer lock under way, -1 when it does
-   * not hold it. While one hold lasts no other process writes to the store,
-   * so a log changes only by the lines the writer pushes.
+   * The store's writer's hold of the writer lock under way, -1 when it does not hold it. While one hold lasts no other
+   * process writes to the store, so a log changes only by the lines the writer pushes.
    */
   readonly session: () => number;
   /**
-   * Where to start reading instead of the log's beginning (the writer's
-   * cursor, when it is at or before afterSeq), and the writer's hold in which
-   * that was the log's end.
+   * Where to start reading instead of the log's beginning (the writer's cursor, when it is at or before afterSeq), and
+   * the writer's hold in which that was the log's end.
    */
   readonly start?: { cursor: Cursor; session: number };
   /** The follower has no use for commits ending at or before this (port.ts FollowOptions): a pushed one is then not decoded. */
@@ -50,20 +45,17 @@ interface FollowedFile {
 export interface FileSubscription extends Subscription {
   readonly runId: string;
   /**
-   * The writer added the line [from, to) of the run's log (inode `ino`),
-   * holding `events`: delivered without a read when the follower has read up
-   * to `from`; otherwise it reads, as on any other change. `session`: the
-   * writer's hold of the writer lock it was added in; `lastSeq`: the seq its events end at.
+   * The writer added the line [from, to) of the run's log (inode `ino`), holding `events`: delivered without a read
+   * when the follower has read up to `from`; otherwise it reads, as on any other change. `session`: the writer's hold
+   * of the writer lock it was added in; `lastSeq`: the seq its events end at.
    */
   pushed(ino: number, from: number, to: number, events: () => EventEnvelope[], session: number, lastSeq: number): void;
 }
 
 /**
- * One fs.watch of a store's runs directory, for all its followers: a change
- * to a run's log wakes that run's followers. Kept IDLE_MS after the last
- * follower goes: runs that commit together in one batch also end together,
- * and the next ones follow a moment later (a watch made and dropped each
- * time was 2% of the file bench's samples).
+ * One fs.watch of a store's runs directory, for all its followers: a change to a run's log wakes that run's followers.
+ * Kept IDLE_MS after the last follower goes: runs that commit together in one batch also end together, and the next
+ * ones follow a moment later (a watch made and dropped each time was 2% of the file bench's samples).
  */
 export class RunsWatcher {
   private readonly byName = new Map<string, Set<() => void>>();
@@ -124,7 +116,7 @@ export class RunsWatcher {
 export function followFile(
   { runId, path, pollMs, watcher, ready, session, start, skipUpTo, onClose }: FollowedFile,
   afterSeq: number,
-  onEvents: (events: EventEnvelope[]) => void,
+  onEvents: OnEvents,
 ): FileSubscription {
   const name = path.slice(path.lastIndexOf('/') + 1);
   let cursor = start ? { ...start.cursor } : newCursor();
@@ -146,9 +138,8 @@ export function followFile(
     }
   };
 
-  // One pass at a time; a change noticed during a pass triggers another.
-  // `delivered` makes re-reading from the start (file replaced, error)
-  // harmless: nothing is delivered twice.
+  // One pass at a time; a change noticed during a pass triggers another. `delivered` makes re-reading from the start
+  // (file replaced, error) harmless: nothing is delivered twice.
   const pump = async (): Promise<void> => {
     if (closed) return;
     if (running) {

@@ -1,11 +1,10 @@
 /**
- * The embedded default EventStore: one append-only JSONL file per run under `<dir>/runs/`, one line per
- * commit, so a commit is written (and torn by a crash) as a whole. Appends are durable before they resolve
- * and atomic across processes: the store's writer (group-commit.ts) checks and writes them under one
- * store-wide lock, in batches that share one fdatasync of the journal (`<dir>/journal/`, journal.ts) before
- * their lines reach the run files. Nothing here is authoritative but the files: the per-run cache only spares
- * re-reading bytes already read, and is checked against the file's inode and size on every use. follow() is
- * file-follow.ts.
+ * The embedded default EventStore: one append-only JSONL file per run under `<dir>/runs/`, one line per commit, so a
+ * commit is written (and torn by a crash) as a whole. Appends are durable before they resolve and atomic across
+ * processes: the store's writer (group-commit.ts) checks and writes them under one store-wide lock, in batches that
+ * share one fdatasync of the journal (`<dir>/journal/`, journal.ts) before their lines reach the run files. Nothing
+ * here is authoritative but the files: the per-run cache only spares re-reading bytes already read, and is checked
+ * against the file's inode and size on every use. follow() is file-follow.ts.
  */
 import { mkdir, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +15,7 @@ import type {
   AppendResult,
   CorruptRunHandler,
   FollowOptions,
+  OnEvents,
   RunLease,
   TornTail,
   EventStore,
@@ -243,12 +243,7 @@ export class FileEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(
-    runId: string,
-    afterSeq: number,
-    onEvents: (events: EventEnvelope[]) => void,
-    opts: FollowOptions = {},
-  ): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: OnEvents, opts: FollowOptions = {}): Subscription {
     assertRunId(runId);
     let subs = this.followers.get(runId);
     if (!subs) this.followers.set(runId, (subs = new Set()));
@@ -299,9 +294,8 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * Once per instance, before its first read: a journal left by another boot or a writer lock left by a dead
-   * process is recovered first (GroupWriter.recoverIfLeft). A failure is thrown to the reader and tried again by
-   * the next.
+   * Once per instance, before its first read: a journal left by another boot or a writer lock left by a dead process is
+   * recovered first (GroupWriter.recoverIfLeft). A failure is thrown to the reader and tried again by the next.
    */
   private ready(): Promise<void> {
     this.recovered ??= this.writer.recoverIfLeft().catch((err: unknown) => {

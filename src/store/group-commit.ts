@@ -1,32 +1,28 @@
 /**
- * The file store's writer: group commit. Appends from any number of runs queue here; the writer takes the
- * store's writer lock (`<store>/journal/writer.lock`, lock.ts rules) and commits what has queued as one
- * batch: each append is checked against its run's log (dedup id, expected sequence), the accepted lines of
- * every run go to the journal in one write and one fdatasync (journal.ts), then each line is added to its
- * run's log, and only then do the appends resolve. Appends that arrive while a batch is being synced make up
- * the next one, so under load one fdatasync serves many runs; alone, an append costs one, as before.
+ * The file store's writer: group commit. Appends from any number of runs queue here; the writer takes the store's
+ * writer lock (`<store>/journal/writer.lock`, lock.ts rules) and commits what has queued as one batch: each append is
+ * checked against its run's log (dedup id, expected sequence), the accepted lines of every run go to the journal in one
+ * write and one fdatasync (journal.ts), then each line is added to its run's log, and only then do the appends resolve.
+ * Appends that arrive while a batch is being synced make up the next one, so under load one fdatasync serves many runs;
+ * alone, an append costs one.
  *
- * Pipelined: the next batch is written to the journal and its sync started while the previous batch's sync is
- * still under way (at most MAX_IN_FLIGHT batches), so the disk waits while the engine computes instead of
- * after it. Batches finish in the order they were written: none is applied nor acknowledged before every
- * earlier one, and a run has appends in at most one batch in flight (its later appends wait for that one), so
- * no batch in flight depends on another. A sync that fails cuts the journal back to where its batch began,
- * and that batch and every later one in flight fail. When to start the next batch: see canStart().
+ * Pipelined: the next batch is written to the journal and its sync started while the previous batch's sync is still
+ * under way (at most MAX_IN_FLIGHT batches), so the disk waits while the engine computes instead of after it. Batches
+ * finish in the order they were written: none is applied nor acknowledged before every earlier one, and a run has
+ * appends in at most one batch in flight (its later appends wait for that one), so no batch in flight depends on
+ * another. A sync that fails cuts the journal back to where its batch began, and that batch and every later one in
+ * flight fail. When to start the next batch: see canStart().
  *
- * One writer per store at a time: other processes (`approve` while `serve` runs, two `run`s) take the same
- * lock in turn. A writer keeps the lock while appends keep coming, and lets it go when idle, or after
- * MAX_HOLD_MS of continuous use for YIELD_MS, so that another process's append waits at most about that long.
- * A writer that finds the lock left by a dead holder, or the journal written in another boot, first puts back
- * what the run logs lack (journal-recovery.ts). The holding of the lock is writer-lock.ts, which this extends.
+ * One writer per store at a time, other processes taking the lock in turn (writer-lock.ts, which this extends): held
+ * at most MAX_HOLD_MS of continuous use, then let go for YIELD_MS, so another process's append waits at most that long.
  *
- * Outcomes: a conflict or duplicate affects only its own append; a journal write or sync that fails rejects
- * the whole batch and leaves nothing of it (no run log was touched yet); a run log that refuses its line
- * rejects that run's appends in the batch, voids their journal records and takes the line back out of the
- * log.
+ * Outcomes: a conflict or duplicate affects only its own append; a journal write or sync that fails rejects the whole
+ * batch and leaves nothing of it (no run log was touched yet); a run log that refuses its line rejects that run's
+ * appends in the batch, voids their journal records and takes the line back out of the log.
  *
  * The writes themselves (journal and run logs) are synchronous calls: they only reach the page cache, a few
- * microseconds each, where a trip through libuv's thread pool costs several times that in CPU; the fdatasync,
- * which waits for the disk, goes through the pool.
+ * microseconds each, where a trip through libuv's thread pool costs several times that in CPU; the fdatasync, which
+ * waits for the disk, goes through the pool.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppendRequest, AppendResult } from './port.js';
@@ -143,13 +139,11 @@ export class GroupWriter extends WriterLock {
   }
 
   /**
-   * Whether to start a batch with the appends queued now. The runs whose
-   * appends the last batch acknowledged usually append again within the
-   * same turn of the event loop (their next step is pure computation): with
-   * no batch in flight, one starts once half of those are here, so that its
-   * sync runs while the other half computes; with one in flight, once all
-   * of them are (or the turn ended: see nextWake). Two halves that take
-   * turns keep the disk and the CPU busy at once; one run alone starts at once.
+   * Whether to start a batch with the appends queued now. The runs whose appends the last batch acknowledged usually
+   * append again within the same turn of the event loop (their next step is pure computation): with no batch in flight,
+   * one starts once half of those are here, so that its sync runs while the other half computes; with one in flight,
+   * once all of them are (or the turn ended: see nextWake). Two halves that take turns keep the disk and the CPU busy
+   * at once; one run alone starts at once.
    */
   private canStart(): boolean {
     if (this.flights.length >= (this.host.maxInFlight ?? MAX_IN_FLIGHT)) return false;

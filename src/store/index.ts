@@ -1,8 +1,7 @@
 /**
- * The store module's public surface: the EventStore port, its adapters, and
- * openStore() which picks the store the CLI and library use: JetStream when a
- * NATS URL is given (option or $LEDGERFLOW_NATS_URL), else the embedded file
- * store. Other modules import from here, never from the adapter files.
+ * The store module's public surface: the EventStore port, its adapters, and openStore() which picks the store the CLI
+ * and library use: JetStream when a NATS URL is given (option or $LEDGERFLOW_NATS_URL), else the embedded file store.
+ * Other modules import from here, never from the adapter files.
  */
 import { FileEventStore, type FileStoreOptions } from './file.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/index.js';
@@ -34,9 +33,8 @@ interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */
   dir?: string;
   /**
-   * JetStream: a URL (`nats://user:pass@host:4222`, comma-separated for a
-   * cluster) or full options. Default $LEDGERFLOW_NATS_URL; `false` forces
-   * the file store even when that variable is set.
+   * JetStream: a URL (`nats://user:pass@host:4222`, comma-separated for a cluster) or full options. Default
+   * $LEDGERFLOW_NATS_URL; `false` forces the file store even when that variable is set.
    */
   nats?: string | JetStreamStoreOptions | false;
   /** Options of the file store, when that is the one opened. */
@@ -44,11 +42,9 @@ interface OpenStoreOptions {
 }
 
 /**
- * The JetStream store when `opts.nats` or $LEDGERFLOW_NATS_URL names a server
- * (it connects on first use, so this stays synchronous), else the file store
- * at `opts.dir`, else $LEDGERFLOW_STORE, else `.ledgerflow` in the working
- * directory. $LEDGERFLOW_NATS_URL wins over `dir`: set it and every command
- * uses JetStream; pass `nats: false` to opt out.
+ * The JetStream store when `opts.nats` or $LEDGERFLOW_NATS_URL names a server (it connects on first use, so this stays
+ * synchronous), else the file store at `opts.dir`, else $LEDGERFLOW_STORE, else `.ledgerflow` in the working directory.
+ * $LEDGERFLOW_NATS_URL wins over `dir`: set it and every command uses JetStream; pass `nats: false` to opt out.
  */
 export function openStore(opts: OpenStoreOptions = {}): EventStore {
   const nats = opts.nats === false ? undefined : (opts.nats ?? (process.env.LEDGERFLOW_NATS_URL || undefined));

@@ -1,8 +1,7 @@
 /**
- * A file-system refusal (ENOSPC, EROFS, EACCES, ENOTDIR…) that is the store's
- * place at fault, not a bug: a StoreUnusableError naming the problem and the
- * fix (the CLI exits 2, nothing recorded). Any other failure stays a StoreError
- * with the system's message. Keeps `cause`.
+ * A file-system refusal (ENOSPC, EROFS, EACCES, ENOTDIR…) that is the store's place at fault, not a bug: a
+ * StoreUnusableError naming the problem and the fix (the CLI exits 2, nothing recorded). Any other failure stays a
+ * StoreError with the system's message. Keeps `cause`.
  */
 import { StoreError, StoreUnusableError, errorMessage, type JsonSafe } from '../errors/index.js';
 

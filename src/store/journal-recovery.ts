@@ -1,14 +1,12 @@
 /**
- * Putting back what the run logs lack after a crash. The writer syncs a
- * batch's lines to the journal (journal.ts) and then adds each to its run's
- * log without syncing it; a process killed in between leaves a log without
- * lines the journal holds (or with one cut short), and a machine that lost
- * power may lose any unsynced line of a log. Either way the journal is what
- * was made durable, and wins: each of its lines is put where it says, after
- * keeping in `<runId>.jsonl.torn` whatever other bytes were there.
+ * Putting back what the run logs lack after a crash. The writer syncs a batch's lines to the journal (journal.ts) and
+ * then adds each to its run's log without syncing it; a process killed in between leaves a log without lines the
+ * journal holds (or with one cut short), and a machine that lost power may lose any unsynced line of a log. Either way
+ * the journal is what was made durable, and wins: each of its lines is put where it says, after keeping in
+ * `<runId>.jsonl.torn` whatever other bytes were there.
  *
- * Run by the writer lock's holder, before it writes, when the lock's last
- * holder died or the journal was written in another boot.
+ * Run by the writer lock's holder, before it writes, when the lock's last holder died or the journal was written in
+ * another boot.
  */
 import { constants } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';

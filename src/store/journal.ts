@@ -1,18 +1,14 @@
 /**
- * The file store's journal (`<store>/journal/`): where commits become durable.
- * The store's writer (group-commit.ts) writes every commit of a batch here,
- * several runs' together, and fdatasyncs once; only then does it add each
- * line to its run's log (`runs/<runId>.jsonl`), which is never synced on the
- * way: after a crash the journal puts back what a log lacks (journal-recovery.ts).
+ * The file store's journal (`<store>/journal/`): where commits become durable. The store's writer (group-commit.ts)
+ * writes every commit of a batch here, several runs' together, and fdatasyncs once; only then does it add each line to
+ * its run's log (`runs/<runId>.jsonl`), which is never synced on the way: after a crash the journal puts back what a
+ * log lacks (journal-recovery.ts).
  *
- * Segments `<n>.log` (n zero-padded, ascending), each a header line naming
- * the boot it was made in, then records: `C <runId> <offset> <length>\n` and
- * the commit line's bytes (the run's log holds exactly these bytes at that
- * offset), or `V <runId> <offset> 0\n`: the C record at that offset is void
- * (its line could not be added to the log; the append was refused). A record
- * cut short (a crash before the sync) ends a segment; it was never
- * acknowledged. Once the newest segment passes SEGMENT_BYTES the writer
- * starts another; older ones are dropped once the logs they name are synced
+ * Segments `<n>.log` (n zero-padded, ascending), each a header line naming the boot it was made in, then records: `C
+ * <runId> <offset> <length>\n` and the commit line's bytes (the run's log holds exactly these bytes at that offset), or
+ * `V <runId> <offset> 0\n`: the C record at that offset is void (its line could not be added to the log; the append was
+ * refused). A record cut short (a crash before the sync) ends a segment; it was never acknowledged. Once the newest
+ * segment passes SEGMENT_BYTES the writer starts another; older ones are dropped once the logs they name are synced
  * (checkpoint), so the journal stays small.
  *
  * Only the holder of the store's writer lock writes here or moves segments.
@@ -40,10 +36,9 @@ const MAGIC = 'ledgerflow journal 1';
 const SEGMENT = /^(\d{12})\.log$/;
 
 /**
- * This boot of the machine: a journal written in an earlier boot may hold
- * lines its logs lost with the page cache (power cut), so it is recovered.
- * Linux names each boot; elsewhere the boot time stands in (a second or two
- * apart is the same boot: it is estimated from the uptime).
+ * This boot of the machine: a journal written in an earlier boot may hold lines its logs lost with the page cache
+ * (power cut), so it is recovered. Linux names each boot; elsewhere the boot time stands in (a second or two apart is
+ * the same boot: it is estimated from the uptime).
  */
 export const BOOT: string = (() => {
   try {
@@ -142,10 +137,9 @@ export class Journal {
   }
 
   /**
-   * Under the writer lock, before writing: finds the active segment (making
-   * the first one) and says whether another boot wrote it (then recover).
-   * Cheap when this process wrote last: one stat. `unchanged`: the journal is
-   * as this process left it (no other process wrote to the store since).
+   * Under the writer lock, before writing: finds the active segment (making the first one) and says whether another
+   * boot wrote it (then recover). Cheap when this process wrote last: one stat. `unchanged`: the journal is as this
+   * process left it (no other process wrote to the store since).
    */
   async attach(): Promise<{ otherBoot: boolean; unchanged?: boolean }> {
     if (this.fh) {
@@ -196,10 +190,9 @@ export class Journal {
   }
 
   /**
-   * Drops the segments before the active one, each once the run logs it
-   * names are synced (their lines are then on disk without it). Needs no
-   * lock: segments before the active one are never written again, and
-   * recovery skips one that is gone.
+   * Drops the segments before the active one, each once the run logs it names are synced (their lines are then on disk
+   * without it). Needs no lock: segments before the active one are never written again, and recovery skips one that is
+   * gone.
    */
   async checkpoint(runsDir: string, fileOf: (runId: string) => string): Promise<void> {
     for (const name of (await this.segments()).filter((n) => n < this.name)) {
@@ -246,10 +239,9 @@ export class Journal {
   }
 
   /**
-   * Writes records at the journal's end without syncing them (the pipelined
-   * writer syncs them with sync(), and acknowledges nothing before that has
-   * finished); returns where they start. A write that fails is cut off again
-   * at once (or `failed` is set) and thrown.
+   * Writes records at the journal's end without syncing them (the pipelined writer syncs them with sync(), and
+   * acknowledges nothing before that has finished); returns where they start. A write that fails is cut off again at
+   * once (or `failed` is set) and thrown.
    */
   put(buf: Buffer): number {
     if (this.failed) throw this.failed;
@@ -278,9 +270,8 @@ export class Journal {
   }
 
   /**
-   * Cuts the active segment back to `at` (records whose sync failed: not
-   * acknowledged, so not to be recovered either) and syncs the cut; when
-   * that fails too, `failed` is set and nothing more is written.
+   * Cuts the active segment back to `at` (records whose sync failed: not acknowledged, so not to be recovered either)
+   * and syncs the cut; when that fails too, `failed` is set and nothing more is written.
    */
   async cut(at: number): Promise<void> {
     const fh = this.fh!;
@@ -297,10 +288,9 @@ export class Journal {
 }
 
 /**
- * fdatasync of a file that may be gone (a run log is never removed once it
- * holds a line, but a test or a person may). Done for every run a segment
- * names: the open and close are synchronous (page cache only, see
- * group-commit.ts), the sync, which waits for the disk, goes through the pool.
+ * fdatasync of a file that may be gone (a run log is never removed once it holds a line, but a test or a person may).
+ * Done for every run a segment names: the open and close are synchronous (page cache only, see group-commit.ts), the
+ * sync, which waits for the disk, goes through the pool.
  */
 async function syncFile(path: string): Promise<void> {
   let fd: number;

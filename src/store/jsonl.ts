@@ -1,11 +1,9 @@
 /**
- * Reading the file store's run logs: `<runId>.jsonl`, one commit per line.
- * A line counts only once its terminating newline is there: anything after
- * the last newline is a write in progress (another process) or a torn write
- * (a killed process) and is never parsed. Every complete line is validated
- * (CommitSchema, run id, seqs continuing the previous line); a bad one is a
- * StoreError naming file and line, never skipped, because skipping would
- * silently rewrite a run's history.
+ * Reading the file store's run logs: `<runId>.jsonl`, one commit per line. A line counts only once its terminating
+ * newline is there: anything after the last newline is a write in progress (another process) or a torn write (a killed
+ * process) and is never parsed. Every complete line is validated (CommitSchema, run id, seqs continuing the previous
+ * line); a bad one is a StoreError naming file and line, never skipped, because skipping would silently rewrite a run's
+ * history.
  */
 import { close as closeFd, constants, open as openFd, read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -54,10 +52,9 @@ export function newCursor(ino = 0): Cursor {
 }
 
 /**
- * Parses and checks one line. `where` locates it for messages: a 1-based
- * line number, or a byte offset when the line was found without counting.
- * `prevSeq` is the seq the previous line ended at; null when unknown (then
- * only the line's own events must be consecutive).
+ * Parses and checks one line. `where` locates it for messages: a 1-based line number, or a byte offset when the line
+ * was found without counting. `prevSeq` is the seq the previous line ended at; null when unknown (then only the line's
+ * own events must be consecutive).
  */
 export function parseCommitLine(
   text: string,
@@ -81,9 +78,8 @@ export function parseCommitLine(
 }
 
 /**
- * Consumes the complete lines in `buf` (the file's bytes from cursor.offset)
- * and advances the cursor. Returns the commits in order and whether bytes
- * after the last newline remain (an unfinished or torn line).
+ * Consumes the complete lines in `buf` (the file's bytes from cursor.offset) and advances the cursor. Returns the
+ * commits in order and whether bytes after the last newline remain (an unfinished or torn line).
  */
 function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { commits: Commit[]; partial: boolean } {
   const end = buf.lastIndexOf(NL);
@@ -102,7 +98,6 @@ function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { co
   return { commits, partial: end + 1 < buf.length };
 }
 
-/** Reads bytes [pos, pos+len) of an open file. */
 export async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   let got = 0;
@@ -139,11 +134,10 @@ const readP = promisify(readFd);
 const closeP = promisify(closeFd);
 
 /**
- * The commits in the first `size` bytes of a run file (a size the caller
- * stat'ed; a partial last line is left out, as readNew leaves it). Through a
- * plain file descriptor, not a FileHandle: the run index reads every run file
- * of a store this way, and a FileHandle's open/read/close costs about twice
- * as much per file (its object, its close through a promise).
+ * The commits in the first `size` bytes of a run file (a size the caller stat'ed; a partial last line is left out, as
+ * readNew leaves it). Through a plain file descriptor, not a FileHandle: the run index reads every run file of a store
+ * this way, and a FileHandle's open/read/close costs about twice as much per file (its object, its close through a
+ * promise).
  */
 export async function readPrefix(path: string, size: number, ino: number, runId: string): Promise<Commit[]> {
   if (size <= 0) return [];
@@ -168,10 +162,9 @@ export async function readPrefix(path: string, size: number, ino: number, runId:
 const TAIL_BYTES = 64 * 1024;
 
 /**
- * The first and last events of a run without parsing the whole file: the
- * first line from the head, the last complete line from the tail 64 KiB.
- * Falls back to a full read when a line is longer than the window. Returns
- * null when the file holds no complete line yet.
+ * The first and last events of a run without parsing the whole file: the first line from the head, the last complete
+ * line from the tail 64 KiB. Falls back to a full read when a line is longer than the window. Returns null when the
+ * file holds no complete line yet.
  */
 export async function readEnds(
   path: string,

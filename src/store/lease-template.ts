@@ -1,22 +1,18 @@
 /**
- * Run leases (`<runId>.driver`, lock.ts's format) taken as hard links to a
- * file this process wrote once, instead of each made afresh.
+ * Run leases (`<runId>.driver`, lock.ts's format) taken as hard links to a file this process wrote once, instead of
+ * each made afresh.
  *
- * A driver takes a lease per run and drops it when the run settles. Made
- * afresh, each costs four system calls (create, write, close, unlink) and an
- * inode the file system allocates and frees again: on ext4 the largest cost
- * of a short run besides its own log (inodes freed just now make the next
- * allocations search further, for every file the store creates). A link to a
- * template already holding this process's identity is one call, atomic and
- * refused when the name exists exactly as `open(path, 'wx')` is, and its
- * unlink frees nothing. Readers see the same bytes: {pid, time, host, pidns}.
+ * A driver takes a lease per run and drops it when the run settles. Made afresh, each costs four system calls (create,
+ * write, close, unlink) and an inode the file system allocates and frees again: on ext4 the largest cost of a short run
+ * besides its own log (inodes freed just now make the next allocations search further, for every file the store
+ * creates). A link to a template already holding this process's identity is one call, atomic and refused when the name
+ * exists exactly as `open(path, 'wx')` is, and its unlink frees nothing. Readers see the same bytes: {pid, time, host,
+ * pidns}.
  *
- * `time` says when the lease was taken: a template serves a second at most,
- * then another is written. Templates live in `<store>/locks/` as
- * `driver-<pid>-<hex>.template` (never a lock's name: those end in `.lock`);
- * a store removes its own on close, and the first template a store writes
- * removes those whose process is dead (killed before its close). Where hard
- * links are refused (EXDEV, EPERM, ENOTSUP…), leases are made afresh as before.
+ * `time` says when the lease was taken: a template serves a second at most, then another is written. Templates live in
+ * `<store>/locks/` as `driver-<pid>-<hex>.template` (never a lock's name: those end in `.lock`); a store removes its
+ * own on close, and the first template a store writes removes those whose process is dead (killed before its close).
+ * Where hard links are refused (EXDEV, EPERM, ENOTSUP…), leases are made afresh as before.
  */
 import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -39,9 +35,8 @@ export class LeaseTemplate {
   constructor(private readonly dir: string) {}
 
   /**
-   * Takes `lockPath` as a link to the template: true when taken, false when
-   * it exists already; null when it could not be linked (the caller then
-   * creates the lock file itself, and its error says what is wrong).
+   * Takes `lockPath` as a link to the template: true when taken, false when it exists already; null when it could not
+   * be linked (the caller then creates the lock file itself, and its error says what is wrong).
    */
   link(lockPath: string): boolean | null {
     if (this.unsupported) return null;

@@ -1,20 +1,16 @@
 /**
- * A per-run lock file shared by every process using the same store directory,
- * so that `ledgerflow resume` and `ledgerflow approve` running at once cannot
- * both pass the expected-seq check and fork a run (a run has one history, never a fork).
+ * A per-run lock file shared by every process using the same store directory, so that `ledgerflow resume` and
+ * `ledgerflow approve` running at once cannot both pass the expected-seq check and fork a run (a run has one history,
+ * never a fork).
  *
- * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The
- * file holds {pid, time, host, pidns} so a lock left by a killed process can
- * be told apart from a live one:
- * - written on this host in this pid namespace with a pid that is not alive:
- *   its holder is dead, and it is broken at once (`resume` right after a
- *   `kill -9` must not wait);
- * - otherwise (another host or container, whose pids mean nothing here; or no
- *   pid yet: the creator died between open and write, or is writing now) it
- *   is stale once older than `staleMs` and its pid is not alive here.
- * A lock with a live pid is never broken: it may belong to a slow writer. A
- * waiter gives up after `timeoutMs` only on a lock that is not going to be
- * broken; one that will be once it is old enough is waited for.
+ * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The file holds {pid, time, host, pidns} so a
+ * lock left by a killed process can be told apart from a live one:
+ * - written on this host in this pid namespace with a pid that is not alive: its holder is dead, and it is broken at
+ *   once (`resume` right after a `kill -9` must not wait);
+ * - otherwise (another host or container, whose pids mean nothing here; or no pid yet: the creator died between open
+ *   and write, or is writing now) it is stale once older than `staleMs` and its pid is not alive here.
+ * A lock with a live pid is never broken: it may belong to a slow writer. A waiter gives up after `timeoutMs` only on a
+ * lock that is not going to be broken; one that will be once it is old enough is waited for.
  */
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { closeSync, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
@@ -67,9 +63,8 @@ export interface LockHolder {
 }
 
 /**
- * Takes the lock if it is free (or held by a dead holder, broken as above)
- * without waiting; otherwise says who holds it. For locks held a long time
- * (a run's driver lease) rather than around one write.
+ * Takes the lock if it is free (or held by a dead holder, broken as above) without waiting; otherwise says who holds
+ * it. For locks held a long time (a run's driver lease) rather than around one write.
  */
 export async function tryLock(
   lockPath: string,
@@ -96,11 +91,9 @@ export async function tryLock(
 const DYING_WAIT_MS = 10_000;
 
 /**
- * Creates the lock file with this process's identity; false when it exists
- * already. Synchronous calls (a run's lease is taken and released once per
- * run, the writer lock once per turn): each reaches only the page cache and
- * the directory, a few microseconds, where a trip through libuv's thread pool
- * costs several times that in CPU (see group-commit.ts).
+ * Creates the lock file with this process's identity; false when it exists already. Synchronous calls (a run's lease is
+ * taken and released once per run, the writer lock once per turn): each reaches only the page cache and the directory,
+ * a few microseconds, where a trip through libuv's thread pool costs several times that in CPU (see group-commit.ts).
  */
 async function create(lockPath: string): Promise<boolean> {
   let fd: number;
@@ -155,9 +148,8 @@ async function holderOf(lockPath: string): Promise<LockHolder | null> {
 }
 
 /**
- * Waits for the lock (rules above) and takes it. `brokeDead`: a lock left by
- * a holder that died was broken on the way, so whatever that holder was in
- * the middle of may be half done (the file store's journal then recovers).
+ * Waits for the lock (rules above) and takes it. `brokeDead`: a lock left by a holder that died was broken on the way,
+ * so whatever that holder was in the middle of may be half done (the file store's journal then recovers).
  */
 export async function acquireLock(lockPath: string, opts: LockOptions): Promise<{ brokeDead: boolean }> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -216,9 +208,8 @@ async function inspect(lockPath: string): Promise<LockInfo | null> {
 }
 
 /**
- * Whether the lock was left by a holder that died on this host (its pid is
- * not alive here): what it was in the middle of may be half done. False for
- * no lock, a live holder, or one whose pid cannot be checked here.
+ * Whether the lock was left by a holder that died on this host (its pid is not alive here): what it was in the middle
+ * of may be half done. False for no lock, a live holder, or one whose pid cannot be checked here.
  */
 export async function leftByDead(lockPath: string): Promise<boolean> {
   const info = await inspect(lockPath);
@@ -226,9 +217,8 @@ export async function leftByDead(lockPath: string): Promise<boolean> {
 }
 
 /**
- * Whether a lock (or a run's lease) is held by a live process, as far as this
- * process can tell: 'free' when there is none or its holder died on this host;
- * 'held' when its pid is alive here; 'unknown' when it cannot be judged here
+ * Whether a lock (or a run's lease) is held by a live process, as far as this process can tell: 'free' when there is
+ * none or its holder died on this host; 'held' when its pid is alive here; 'unknown' when it cannot be judged here
  * (written on another host or in another container, or not written yet).
  */
 export async function lockState(lockPath: string): Promise<{ state: 'free' | 'held' | 'unknown'; pid: number | null }> {
@@ -241,10 +231,9 @@ export async function lockState(lockPath: string): Promise<{ state: 'free' | 'he
 export { pidAlive } from './pid-state.js';
 
 /**
- * 'gone': released, try to take it again at once; 'broken': this call broke
- * it (its holder is dead), likewise; 'held': by a live holder; 'abandoned':
- * no live pid here, but too young to break yet (see the top of this file), so
- * worth waiting for past the timeout.
+ * 'gone': released, try to take it again at once; 'broken': this call broke it (its holder is dead), likewise; 'held':
+ * by a live holder; 'abandoned': no live pid here, but too young to break yet (see the top of this file), so worth
+ * waiting for past the timeout.
  */
 async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' | 'broken' | 'held' | 'abandoned'> {
   const info = await inspect(lockPath);
@@ -253,9 +242,8 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' |
   const holderDead = info.local && info.pid !== null;
   // Too young to break: its holder may be in another container, or still writing its pid.
   if (!holderDead && info.ageMs < staleMs) return 'abandoned';
-  // Rename rather than unlink: only one breaker can move a given file, and
-  // the mover can then check it moved the stale lock it judged, not a fresh
-  // one another breaker created in between (which it then puts back).
+  // Rename rather than unlink: only one breaker can move a given file, and the mover can then check it moved the stale
+  // lock it judged, not a fresh one another breaker created in between (which it then puts back).
   const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);

@@ -1,12 +1,10 @@
 /**
- * In-memory EventStore for tests and library use. It keeps the exact
- * semantics of the durable stores (the contract suite runs on it): events are
- * stored as their JSON encoding, parsed back when first read, so values
- * round-trip as they would through a file or JetStream (Dates become strings,
- * undefined disappears), and reads hand out copies, so a caller can never
- * edit recorded history. A commit nobody reads (a driver's own, followed with
- * `skipUpTo`) is never parsed: the engine's ceiling (bench/ceiling.ts) pays
- * one stringify per commit, as the durable stores do, and no parse.
+ * In-memory EventStore for tests and library use. It keeps the exact semantics of the durable stores (the contract
+ * suite runs on it): events are stored as their JSON encoding, parsed back when first read, so values round-trip as
+ * they would through a file or JetStream (Dates become strings, undefined disappears), and reads hand out copies, so a
+ * caller can never edit recorded history. A commit nobody reads (a driver's own, followed with `skipUpTo`) is never
+ * parsed: the engine's ceiling (bench/ceiling.ts) pays one stringify per commit, as the durable stores do, and no
+ * parse.
  */
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
@@ -15,6 +13,7 @@ import type {
   AppendResult,
   EventStore,
   FollowOptions,
+  OnEvents,
   ReadOptions,
   RunEvents,
   RunSummary,
@@ -49,7 +48,7 @@ interface Follower {
   delivered: number;
   scheduled: boolean;
   closed: boolean;
-  onEvents: (events: EventEnvelope[]) => void;
+  onEvents: OnEvents;
   skipUpTo?: () => number;
 }
 
@@ -124,12 +123,7 @@ export class MemoryEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(
-    runId: string,
-    afterSeq: number,
-    onEvents: (events: EventEnvelope[]) => void,
-    opts: FollowOptions = {},
-  ): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: OnEvents, opts: FollowOptions = {}): Subscription {
     assertRunId(runId);
     const f: Follower = {
       delivered: afterSeq,
@@ -158,9 +152,8 @@ export class MemoryEventStore implements EventStore {
   }
 
   /**
-   * Delivers asynchronously (never from inside append), like the durable
-   * stores, so callers cannot come to depend on synchronous delivery; the
-   * `delivered` mark keeps batches in order and without repeats.
+   * Delivers asynchronously (never from inside append), like the durable stores, so callers cannot come to depend on
+   * synchronous delivery; the `delivered` mark keeps batches in order and without repeats.
    */
   private schedule(runId: string, f: Follower): void {
     if (f.scheduled) return;

@@ -1,9 +1,7 @@
 /**
- * A store whose appends are told to observers after they are made, and whose
- * close waits for the observers first: one place that sees every commit a
- * process makes (a step, a start, a person's input, an admission), whichever
- * path made it. The state file and the execution log watch the CLI's
- * embedded store so (src/state-file/, src/execution-log/).
+ * A store whose appends are told to observers after they are made, and whose close waits for the observers first: one
+ * place that sees every commit a process makes (a step, a start, a person's input, an admission), whichever path made
+ * it. The state file and the execution log watch the CLI's embedded store so (src/state-file/, src/execution-log/).
  */
 import type { AppendRequest, AppendResult, EventStore } from './port.js';
 

@@ -1,16 +1,13 @@
 /**
- * The run logs the file store's writer keeps open for appending, the most
- * recently written ones: a run's next line usually follows its last soon, and
- * opening the file again for each line would cost as much as writing it.
- * Synchronous calls but for creating a file (see group-commit.ts on why).
+ * The run logs the file store's writer keeps open for appending, the most recently written ones: a run's next line
+ * usually follows its last soon, and opening the file again for each line would cost as much as writing it. Synchronous
+ * calls but for creating a file (see group-commit.ts on why).
  *
- * A descriptor handed out is pinned until its holder releases (or drops) it:
- * the writer applies a batch of many runs at once, and closing a log another
- * run of the batch is about to write would let the system hand its number to
- * the next file opened, so that run's line would land in another run's log.
- * Only unpinned logs are closed to keep the count at KEPT; while more than
- * KEPT are pinned (a batch creating many logs), the count goes over it and
- * comes back as they are released.
+ * A descriptor handed out is pinned until its holder releases (or drops) it: the writer applies a batch of many runs at
+ * once, and closing a log another run of the batch is about to write would let the system hand its number to the next
+ * file opened, so that run's line would land in another run's log. Only unpinned logs are closed to keep the count at
+ * KEPT; while more than KEPT are pinned (a batch creating many logs), the count goes over it and comes back as they are
+ * released.
  */
 import { closeSync, constants, fstatSync, open as openCb, openSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -56,10 +53,9 @@ export class OpenLogs {
   private readonly waiting: (() => void)[] = [];
 
   /**
-   * The run's log open for appending and pinned, when it can be had without
-   * waiting: a log that exists (`ino`: the inode its cache read) is opened
-   * synchronously, so its holder can write before anything else runs. Null
-   * when the line creates the log (`ino` null): use open().
+   * The run's log open for appending and pinned, when it can be had without waiting: a log that exists (`ino`: the
+   * inode its cache read) is opened synchronously, so its holder can write before anything else runs. Null when the
+   * line creates the log (`ino` null): use open().
    */
   openNow(runId: string, path: string, ino: number | null): OpenLog | null {
     const kept = this.take(runId, ino);

@@ -1,13 +1,11 @@
 /**
- * Whether the process a lock or lease names is alive, as far as its holding
- * goes. `kill(pid, 0)` alone says yes for two kinds of dead process:
- * - a zombie: killed (or exited) and not yet reaped by its parent. A parent
- *   that is slow to reap (a loaded machine, a shell busy starting the next
- *   command) kept a `kill -9`ed driver's lease "alive": two `resume`s started
- *   right after the kill both refused the run (LF_RUN_BUSY) and it was left
- *   with its attempt lost;
- * - a process SIGKILL has been sent to: it runs none of its code again, only
- *   the kernel's teardown of it (which takes a while for a large heap).
+ * Whether the process a lock or lease names is alive, as far as its holding goes. `kill(pid, 0)` alone says yes for two
+ * kinds of dead process:
+ * - a zombie: killed (or exited) and not yet reaped by its parent. A parent that is slow to reap (a loaded machine, a
+ *   shell busy starting the next command) kept a `kill -9`ed driver's lease "alive": two `resume`s started right after
+ *   the kill both refused the run (LF_RUN_BUSY) and it was left with its attempt lost;
+ * - a process SIGKILL has been sent to: it runs none of its code again, only the kernel's teardown of it (which takes a
+ *   while for a large heap).
  * Linux tells both in /proc; elsewhere kill(pid, 0) is all there is.
  */
 import { readFileSync } from 'node:fs';

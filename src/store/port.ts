@@ -1,8 +1,7 @@
 /**
- * The EventStore port, shaped for JetStream: one ordered history per run,
- * appended with an expected last sequence (optimistic concurrency) and a dedup
- * id (a retried append is written once). Adapters: memory, file (the embedded
- * default) and, later, JetStream; one contract suite runs on all of them.
+ * The EventStore port, shaped for JetStream: one ordered history per run, appended with an expected last sequence
+ * (optimistic concurrency) and a dedup id (a retried append is written once). Adapters: memory, file (the embedded
+ * default) and JetStream; one contract suite runs on all of them.
  */
 import type { EventEnvelope, RunHeader, RunParent, RunSchedule, TornTail, WorkflowStatus } from '../events/index.js';
 
@@ -51,10 +50,9 @@ export interface ReadOptions {
   /** Last sequence to return, inclusive (default: the end). */
   toSeq?: number;
   /**
-   * A position an append returned for the commit holding `fromSeq` (or an
-   * earlier one of the run): the store may start reading there instead of at
-   * the run's beginning. A hint only: a store that cannot use it, or finds it
-   * does not fit, reads from the beginning and returns the same events.
+   * A position an append returned for the commit holding `fromSeq` (or an earlier one of the run): the store may start
+   * reading there instead of at the run's beginning. A hint only: a store that cannot use it, or finds it does not fit,
+   * reads from the beginning and returns the same events.
    */
   fromPosition?: number;
 }
@@ -77,10 +75,9 @@ export interface CorruptRun {
 }
 
 /**
- * Given to listRuns/readAll, a corrupt run is reported here and the others
- * are still listed or read; without it, the first corrupt run throws its
- * StoreError. A corrupt run is reported whatever the filter (which workflow
- * it belongs to may be what cannot be read).
+ * Given to listRuns/readAll, a corrupt run is reported here and the others are still listed or read; without it, the
+ * first corrupt run throws its StoreError. A corrupt run is reported whatever the filter (which workflow it belongs to
+ * may be what cannot be read).
  */
 export interface CorruptRunHandler {
   onCorrupt?: (run: CorruptRun) => void;
@@ -90,16 +87,18 @@ export interface FollowOptions {
   skipUpTo?: () => number;
 }
 
+/** A follower's callback: one batch of a run's events, in order. */
+export type OnEvents = (events: EventEnvelope[]) => void;
+
 export interface Subscription {
   close(): void;
 }
 
 export interface EventStore {
   /**
-   * Appends atomically. Throws AppendConflictError when the run's last
-   * sequence is not `expectedSeq` (unless `dedupId` was already appended, in
-   * which case it returns the original result with duplicate: true). Resolves
-   * only once the events are durable.
+   * Appends atomically. Throws AppendConflictError when the run's last sequence is not `expectedSeq` (unless `dedupId`
+   * was already appended, in which case it returns the original result with duplicate: true). Resolves only once the
+   * events are durable.
    */
   append(req: AppendRequest): Promise<AppendResult>;
   /** The run's events in order; [] when the run does not exist. */
@@ -108,10 +107,9 @@ export interface EventStore {
   lastSeq(runId: string): Promise<number>;
   listRuns(filter?: { workflowId?: string; status?: WorkflowStatus } & CorruptRunHandler): Promise<RunSummary[]>;
   /**
-   * Every run's events (only `workflowId`'s with that filter), one run at a
-   * time, each whole as `read` would return it during the call; runs started
-   * meanwhile may be left out. In no particular order. JetStream reads its
-   * stream in one pass instead of one consumer per run.
+   * Every run's events (only `workflowId`'s with that filter), one run at a time, each whole as `read` would return it
+   * during the call; runs started meanwhile may be left out. In no particular order. JetStream reads its stream in one
+   * pass instead of one consumer per run.
    */
   readAll(filter?: { workflowId?: string } & CorruptRunHandler): AsyncIterable<RunEvents>;
   /**
@@ -120,55 +118,42 @@ export interface EventStore {
    */
   tornTail?(runId: string): Promise<TornTail | null>;
   /**
-   * Optional (the file store): makes this process the run's only driver
-   * until `release`. Throws RunBusyError naming the holder when another live
-   * process drives it; a lease left by a dead process on this host is taken
-   * over at once. Stores without it (JetStream) coordinate drivers through
-   * the expected sequence alone.
+   * Optional (the file store): makes this process the run's only driver until `release`. Throws RunBusyError naming the
+   * holder when another live process drives it; a lease left by a dead process on this host is taken over at once.
+   * Stores without it (JetStream) coordinate drivers through the expected sequence alone.
    */
   leaseRun?(runId: string): Promise<RunLease>;
   /**
-   * Optional: runs `fn` while no other process runs one under the same
-   * `name` (a short token: [A-Za-z0-9_-]); admission to a workflow's
-   * concurrency slots (limits/admission.ts) decides under it. The file
-   * store holds a lock file (broken at once when its holder died on this
-   * host); JetStream a KV entry created at revision 0 (one that outlives its
+   * Optional: runs `fn` while no other process runs one under the same `name` (a short token: [A-Za-z0-9_-]); admission
+   * to a workflow's concurrency slots (limits/admission.ts) decides under it. The file store holds a lock file (broken
+   * at once when its holder died on this host); JetStream a KV entry created at revision 0 (one that outlives its
    * holder's `ttl` is taken over). Stores without it are used by one process.
    */
   exclusive?<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /**
-   * Optional: changes a small shared JSON document (`name`: a short token as
-   * exclusive's) with no other writer in between, in every process and engine
-   * that opens the same store: `fn` gets the document (null when none) and
-   * returns the one to write and a result. Task gates keep their state so
-   * (limits/task-gate.ts). The file store writes `<dir>/gates/<name>.json`
-   * under its lock; JetStream compares-and-sets a KV entry (LF_TASK_GATES);
-   * the memory store keeps a map. `fn` may run more than once (a lost race).
+   * Optional: changes a small shared JSON document (`name`: a short token as exclusive's) with no other writer in
+   * between, in every process and engine that opens the same store: `fn` gets the document (null when none) and returns
+   * the one to write and a result. Task gates keep their state so (limits/task-gate.ts). The file store writes
+   * `<dir>/gates/<name>.json` under its lock; JetStream compares-and-sets a KV entry (LF_TASK_GATES); the memory store
+   * keeps a map. `fn` may run more than once (a lost race).
    */
   updateShared?<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T>;
   /** Optional, with updateShared: the shared document as last written (null when none), without changing it. The limits file's limits are kept so. */
   readShared?(name: string): Promise<unknown>;
   /**
-   * Calls `onEvents` with each batch of events appended after `afterSeq`, by
-   * any writer. `opts.skipUpTo`, asked at each batch: the follower has no use
-   * for a batch ending at or before that seq (a driver's own commits), so a
-   * store may leave it out instead of decoding it (the file store does for
-   * the lines its own writer adds); the follower must not count on either.
+   * Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. `opts.skipUpTo`, asked at each
+   * batch: the follower has no use for a batch ending at or before that seq (a driver's own commits), so a store may
+   * leave it out instead of decoding it (the file store does for the lines its own writer adds); the follower must not
+   * count on either.
    */
-  follow(
-    runId: string,
-    afterSeq: number,
-    onEvents: (events: EventEnvelope[]) => void,
-    opts?: FollowOptions,
-  ): Subscription;
+  follow(runId: string, afterSeq: number, onEvents: OnEvents, opts?: FollowOptions): Subscription;
   close(): Promise<void>;
 }
 
 /**
- * A run's folded state after event `seq`, kept to shorten replay: a loader
- * restores it and folds only the events after it. Never authoritative: a
- * loader checks it against the event at `seq` it reads from the log, and
- * deleting every snapshot changes no result, only the time to load.
+ * A run's folded state after event `seq`, kept to shorten replay: a loader restores it and folds only the events after
+ * it. Never authoritative: a loader checks it against the event at `seq` it reads from the log, and deleting every
+ * snapshot changes no result, only the time to load.
  */
 export interface StoredSnapshot {
   runId: string;

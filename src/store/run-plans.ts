@@ -1,9 +1,8 @@
 /**
- * One batch of the file store's writer (group-commit.ts), run by run: which
- * queued appends of a run are accepted (dedup id, expected sequence), the
- * journal records of those, and, once the journal holds them durably, adding
- * their lines to the run's log and settling the appends. Apart from the
- * writer, which decides when batches start and in what order they finish.
+ * One batch of the file store's writer (group-commit.ts), run by run: which queued appends of a run are accepted (dedup
+ * id, expected sequence), the journal records of those, and, once the journal holds them durably, adding their lines to
+ * the run's log and settling the appends. Apart from the writer, which decides when batches start and in what order
+ * they finish.
  */
 import { writeSync } from 'node:fs';
 import { truncate, unlink } from 'node:fs/promises';
@@ -133,9 +132,8 @@ export function rejectPlans(plans: RunPlan[], err: unknown): void {
 }
 
 /**
- * Adds a run's accepted lines (durable in the journal) to its log and
- * settles its appends. A log that refuses them: the lines are taken back out,
- * the appends rejected, and `voids` gets the records that void them in the journal.
+ * Adds a run's accepted lines (durable in the journal) to its log and settles its appends. A log that refuses them: the
+ * lines are taken back out, the appends rejected, and `voids` gets the records that void them in the journal.
  */
 export async function applyRun(
   pl: RunPlan,

@@ -1,15 +1,11 @@
 /**
- * EventStore.updateShared on the file store and in memory: a small JSON
- * document changed with no other writer in between. The file store's is
- * `<dir>/gates/<name>.json`, read and replaced (write to a temporary file,
- * rename) under the store's lock of that name, so every process on the store
- * (run, resume, serve, ui) sees one sequence of changes; a process that dies
- * mid-change leaves the old document or the new one, never half of either.
- * A change is durable before it returns (the new file synced before the
- * rename, the folder after it), as an append is: a document that went back
- * to an older version after a power cut could let a task gate or an
- * admission slot document (limits/admission-slots.ts) count too few
- * holders against logs that kept their events.
+ * EventStore.updateShared on the file store and in memory: a small JSON document changed with no other writer in
+ * between. The file store's is `<dir>/gates/<name>.json`, read and replaced (write to a temporary file, rename) under
+ * the store's lock of that name, so every process on the store (run, resume, serve, ui) sees one sequence of changes; a
+ * process that dies mid-change leaves the old document or the new one, never half of either. A change is durable before
+ * it returns (the new file synced before the rename, the folder after it), as an append is: a document that went back
+ * to an older version after a power cut could let a task gate or an admission slot document (limits/admission-slots.ts)
+ * count too few holders against logs that kept their events.
  */
 import { statSync } from 'node:fs';
 import { mkdir, readFile, rename } from 'node:fs/promises';

@@ -1,7 +1,6 @@
 /**
- * Snapshots at the store boundary: the schema every stored snapshot is parsed
- * with when read back (a KV value is input like any message), and the
- * in-memory SnapshotStore for tests and library use.
+ * Snapshots at the store boundary: the schema every stored snapshot is parsed with when read back (a KV value is input
+ * like any message), and the in-memory SnapshotStore for tests and library use.
  */
 import { z } from 'zod';
 import { StoreError } from '../errors/index.js';

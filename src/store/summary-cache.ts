@@ -1,14 +1,11 @@
 /**
- * A run's summary (its first and last events: store/file.ts `summary`), kept
- * with the file's identity when it was read: inode, size, change and modify
- * times. A run's log only grows (appends) or is rewritten (a repaired torn
- * tail), and either changes that identity, so a summary whose file still
- * stats the same is the file's summary: one stat instead of an open, a
- * read of both ends and a close. Admission (limits/admission.ts) reads
- * every unsettled run of a workflow for each decision, and a burst of starts
- * leaves hundreds QUEUED, unchanged between decisions. The stat key is taken
- * before the read, so a summary is never older than the identity it is kept
- * under. Warm, cleared or off, every summary is the same (test/caches.test.ts).
+ * A run's summary (its first and last events: store/file.ts `summary`), kept with the file's identity when it was read:
+ * inode, size, change and modify times. A run's log only grows (appends) or is rewritten (a repaired torn tail), and
+ * either changes that identity, so a summary whose file still stats the same is the file's summary: one stat instead of
+ * an open, a read of both ends and a close. Admission (limits/admission.ts) reads every unsettled run of a workflow for
+ * each decision, and a burst of starts leaves hundreds QUEUED, unchanged between decisions. The stat key is taken
+ * before the read, so a summary is never older than the identity it is kept under. Warm, cleared or off, every summary
+ * is the same (test/caches.test.ts).
  */
 import type { BigIntStats } from 'node:fs';
 import type { RunSummary } from './port.js';

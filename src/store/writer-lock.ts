@@ -44,12 +44,10 @@ export class WriterLock {
   protected held = false;
   protected heldSince = 0;
   /**
-   * Counts this writer's sessions: one hold of the lock while appends keep
-   * coming (a new one at each acquisition and each time the queue fills
-   * again after running dry). Within one, no other process writes to the
-   * store, so what the writer read or wrote of a log is still all there is:
-   * it writes on without a stat, and followers need no read. A new session
-   * looks again, so a log changed by hand between two appends is seen.
+   * Counts this writer's sessions: one hold of the lock while appends keep coming (a new one at each acquisition and
+   * each time the queue fills again after running dry). Within one, no other process writes to the store, so what the
+   * writer read or wrote of a log is still all there is: it writes on without a stat, and followers need no read. A new
+   * session looks again, so a log changed by hand between two appends is seen.
    */
   protected session = 0;
   /** Counts this writer's holds of the lock: while one lasts, no other process writes to the store. */
@@ -78,13 +76,11 @@ export class WriterLock {
   }
 
   /**
-   * For readers, once per store: the journal's lines a log lacks are put
-   * back before anything is read when the journal was written in another
-   * boot (a log may have lost acknowledged lines with the page cache), or
-   * when the writer lock was left by a process that died on this host (killed
-   * between the journal's sync and the log's line: a commit that is durable
-   * and will be put back by the next writer, so a reader must not see the log
-   * without it, then with it; two resumes at once after a kill -9).
+   * For readers, once per store: the journal's lines a log lacks are put back before anything is read when the journal
+   * was written in another boot (a log may have lost acknowledged lines with the page cache), or when the writer lock
+   * was left by a process that died on this host (killed between the journal's sync and the log's line: a commit that
+   * is durable and will be put back by the next writer, so a reader must not see the log without it, then with it; two
+   * resumes at once after a kill -9).
    */
   async recoverIfLeft(): Promise<void> {
     if (!(await leftToRecover(this.journal, this.lockPath))) return;

@@ -1,18 +1,15 @@
 /**
- * The whole decision about one incoming event, with no I/O: accept it (and
- * say which runs it starts, with checked inputs) or reject it with the
- * reason. `emit` on the embedded store and, later, a NATS consumer both call
- * this and only differ in what they do with the answer.
+ * The whole decision about one incoming event, with no I/O: accept it (and say which runs it starts, with checked
+ * inputs) or reject it with the reason. `emit` on the embedded store and the NATS engines' trigger consumer
+ * (cluster/engine/trigger-events.ts) both call this and only differ in what they do with the answer.
  *
  * Rules:
  * - the envelope must parse (id, type, ISO time, data object);
  * - with a schema (events/<type>.yaml) the data must fit it;
- * - without one, the type is accepted only if some workflow triggers on it
- *   (with a warning that its data is unchecked): a type nothing knows is
- *   most likely a typo, and is rejected rather than silently ignored;
- * - every matching trigger's input must pass the workflow's declared inputs.
- *   All or nothing: if one does not, no run starts, so re-sending a fixed
- *   event with the same id starts all of them.
+ * - without one, the type is accepted only if some workflow triggers on it (with a warning that its data is unchecked):
+ *   a type nothing knows is most likely a typo, and is rejected rather than silently ignored;
+ * - every matching trigger's input must pass the workflow's declared inputs. All or nothing: if one does not, no run
+ *   starts, so re-sending a fixed event with the same id starts all of them.
  * A schema-valid event that no filter lets through is accepted with no runs.
  */
 import type { Definition } from '../definition/index.js';

@@ -1,10 +1,8 @@
 /**
- * The definitions whose schedules fire on the embedded store (`ledgerflow
- * serve`), read again only when a file of the folder changed (its names and
- * modification times), so an edited or added schedule is picked up without a
- * restart and an idle tick reads no YAML. A file that does not load is
- * skipped (the others' schedules fire) and said once, not again while it
- * stays as it is.
+ * The definitions whose schedules fire on the embedded store (`ledgerflow serve`), read again only when a file of the
+ * folder changed (its names and modification times), so an edited or added schedule is picked up without a restart and
+ * an idle tick reads no YAML. A file that does not load is skipped (the others' schedules fire) and said once, not
+ * again while it stays as it is.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

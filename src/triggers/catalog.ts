@@ -1,8 +1,6 @@
 /**
- * Reading what triggers need from disk: every definition of a folder and
- * every event type file of another. Defaults: `definitions/` and `events/` in
- * the working directory when they exist, else the copies bundled with the
- * package.
+ * Reading what triggers need from disk: every definition of a folder and every event type file of another. Defaults:
+ * `definitions/` and `events/` in the working directory when they exist, else the copies bundled with the package.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -69,9 +67,8 @@ export function loadEventTypes(dir: string, opts: { required?: boolean } = {}): 
 }
 
 /**
- * A definition file the catalog passed over: one that does not load, or one
- * whose workflow id another file of the folder also defines. `reason` is one
- * line, at the file's line:col.
+ * A definition file the catalog passed over: one that does not load, or one whose workflow id another file of the
+ * folder also defines. `reason` is one line, at the file's line:col.
  */
 export interface SkippedDefinition {
   file: string;
@@ -92,10 +89,9 @@ function loadFailure(file: string, err: unknown): SkippedDefinition {
 }
 
 /**
- * Two files that define one workflow id would start it twice under one run
- * id. The highest version is used (as a SUB_WORKFLOW finds the highest), the
- * others are skipped; files that tie at the highest are all skipped, since
- * nothing says which one is meant.
+ * Two files that define one workflow id would start it twice under one run id. The highest version is used (as a
+ * SUB_WORKFLOW finds the highest), the others are skipped; files that tie at the highest are all skipped, since nothing
+ * says which one is meant.
  */
 function oneFilePerId(loaded: LoadedDefinition[]): { kept: LoadedDefinition[]; skipped: SkippedDefinition[] } {
   const byId = new Map<string, LoadedDefinition[]>();
@@ -129,10 +125,9 @@ function oneFilePerId(loaded: LoadedDefinition[]): { kept: LoadedDefinition[]; s
 }
 
 /**
- * Every valid definition of the folder. A file that does not load, or that
- * repeats another's workflow id, is skipped and listed in `skipped` (the
- * caller reports it): one broken file does not stop the others' triggers.
- * Throws UsageError only when the folder itself does not exist.
+ * Every valid definition of the folder. A file that does not load, or that repeats another's workflow id, is skipped
+ * and listed in `skipped` (the caller reports it): one broken file does not stop the others' triggers. Throws
+ * UsageError only when the folder itself does not exist.
  */
 export function loadTriggerCatalog(
   opts: { definitionsDir?: string; eventsDir?: string; cwd?: string } = {},

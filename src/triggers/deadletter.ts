@@ -1,7 +1,6 @@
 /**
- * Rejected events are kept, never dropped: one JSON line per event, with the
- * reason, in `<store>/dead-letter/<UTC date>.jsonl` on the embedded store (a
- * dead-letter subject on NATS later implements the same sink).
+ * Rejected events are kept, never dropped: one JSON line per event, with the reason, in `<store>/dead-letter/<UTC
+ * date>.jsonl` on the embedded store (a dead-letter subject on NATS later implements the same sink).
  */
 import { mkdir } from 'node:fs/promises';
 import { writeSynced } from '../store/index.js';

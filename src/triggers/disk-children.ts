@@ -1,7 +1,6 @@
 /**
- * The embedded store's child runs and EMITs, from disk: a child's definition
- * is found beside its parent's file (src/files/children.ts) with its handler
- * module loaded when it names one, and an EMIT starts what `ledgerflow emit`
+ * The embedded store's child runs and EMITs, from disk: a child's definition is found beside its parent's file
+ * (src/files/children.ts) with its handler module loaded when it names one, and an EMIT starts what `ledgerflow emit`
  * would. diskEngine gives them to an Engine (createEngine, the CLI, serve).
  */
 import { findChildDefinition } from '../files/index.js';
@@ -40,9 +39,8 @@ export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildRe
 }
 
 /**
- * An Engine on the embedded store: its child runs and EMITs from disk
- * (diskChildren, with the same hooks as the parent's), its dead letters under
- * `storeDir`. What `opts` gives itself (a resolveChild, an emitEvent) wins.
+ * An Engine on the embedded store: its child runs and EMITs from disk (diskChildren, with the same hooks as the
+ * parent's), its dead letters under `storeDir`. What `opts` gives itself (a resolveChild, an emitEvent) wins.
  */
 export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: string }): Engine {
   const { storeDir, notifier, projectDir, ...rest } = opts;

@@ -1,11 +1,9 @@
 /**
- * What an EMIT task does on the embedded store: the same admission and run
- * starts as `ledgerflow emit`, with the event's id taken from the attempt
- * (`<runId>/<task>/<attempt>`), so a re-run of the attempt starts nothing
- * twice. The triggers looked at are the definitions beside the emitting
- * run's file (and the event types in `events/` beside that folder); without
- * a file, the defaults `ledgerflow emit` uses. A file of that folder that
- * does not load is skipped and named in the output's `skipped`.
+ * What an EMIT task does on the embedded store: the same admission and run starts as `ledgerflow emit`, with the
+ * event's id taken from the attempt (`<runId>/<task>/<attempt>`), so a re-run of the attempt starts nothing twice. The
+ * triggers looked at are the definitions beside the emitting run's file (and the event types in `events/` beside that
+ * folder); without a file, the defaults `ledgerflow emit` uses. A file of that folder that does not load is skipped and
+ * named in the output's `skipped`.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

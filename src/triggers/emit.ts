@@ -1,11 +1,9 @@
 /**
- * Emitting an event on the embedded store (the I/O edge around admit.ts):
- * a rejected event goes to the dead-letter sink with its reason; an accepted
- * one starts a run per matching trigger under runIdForEvent(event, workflow)
- * and drives each like `ledgerflow run` does. All runs are recorded before
- * any is driven, so an interrupted emit leaves every run in the log for
- * `resume`. A second delivery of the same event finds its runs already
- * started and reports them as duplicates without driving them again.
+ * Emitting an event on the embedded store (the I/O edge around admit.ts): a rejected event goes to the dead-letter sink
+ * with its reason; an accepted one starts a run per matching trigger under runIdForEvent(event, workflow) and drives
+ * each like `ledgerflow run` does. All runs are recorded before any is driven, so an interrupted emit leaves every run
+ * in the log for `resume`. A second delivery of the same event finds its runs already started and reports them as
+ * duplicates without driving them again.
  */
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
 import {
@@ -26,7 +24,7 @@ import { admitEvent, type RejectionStage } from './admit.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { TriggerEvent } from './envelope.js';
 import type { EventTypeSpec } from './schemas.js';
-import { isGated, TriggerGates, type GatedStart, type GateLog, type GateStore } from './gates.js';
+import { gatedOutcome, isGated, TriggerGates, type GatedStart, type GateLog, type GateStore } from './gates.js';
 
 export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
@@ -83,10 +81,9 @@ export type EmitResult =
   | { accepted: false; event: unknown; stage: RejectionStage; reason: string; problems: string[]; deadLetter: string };
 
 /**
- * Engine.start does not say whether its run.started was new: the store dedups
- * a repeated start (same dedup id) and returns `duplicate: true`, or, past a
- * JetStream duplicate window, refuses it with AppendConflictError. This view
- * of the store notes both, per run.
+ * Engine.start does not say whether its run.started was new: the store dedups a repeated start (same dedup id) and
+ * returns `duplicate: true`, or, past a JetStream duplicate window, refuses it with AppendConflictError. This view of
+ * the store notes both, per run.
  */
 function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<string> } {
   const duplicates = new Set<string>();
@@ -215,18 +212,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
       definitions: () => catalog.loaded.map((l) => l.definition),
       start: (s) => startRun(plan, s),
     });
-    const a = await gates.arrive(match, admission.event);
-    gated.push({
-      workflowId: match.definition.id,
-      version: match.definition.version,
-      trigger: match.triggerIndex,
-      kind: a.kind,
-      key: a.key,
-      decision: a.decision,
-      ...(a.runId ? { runId: a.runId } : {}),
-      ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
-      ...(a.reason ? { reason: a.reason } : {}),
-    });
+    gated.push(gatedOutcome(match, await gates.arrive(match, admission.event)));
   }
   for (const plan of plans) {
     const { match } = plan;

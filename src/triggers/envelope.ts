@@ -1,8 +1,7 @@
 /**
- * The envelope of an event that may fire triggers, as producers send it
- * (`ledgerflow emit`, and later a NATS subject). Not to be confused with the
- * envelope of a run's own events (events/): this one comes from outside and is
- * checked at the boundary before anything else looks at it.
+ * The envelope of an event that may fire triggers, as producers send it (`ledgerflow emit`, and later a NATS subject).
+ * Not to be confused with the envelope of a run's own events (events/): this one comes from outside and is checked at
+ * the boundary before anything else looks at it.
  */
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from '../definition/index.js';

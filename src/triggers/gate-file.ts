@@ -1,13 +1,10 @@
 /**
- * The embedded store's trigger gates (gates.ts): `<store>/triggers/gates.json`
- * holds every gate's entry with its revision; `<store>/triggers/decisions.jsonl`
- * is the decision log. Several processes write them (each `ledgerflow emit`
- * when an event arrives, the active `serve` every tick), so every write is a
- * read-modify-write under one lock file (`gates.lock`, broken when its holder
- * is dead, as the store's run locks are), saved to a temporary file, synced,
- * and renamed over the old one: a `kill -9` leaves the old file or the new
- * one. Read with zod at the boundary: a file that does not parse is refused
- * with its path, not reset (that would lose the events waiting in it).
+ * The embedded store's trigger gates (gates.ts): `<store>/triggers/gates.json` holds every gate's entry with its
+ * revision; `<store>/triggers/decisions.jsonl` is the decision log. Several processes write them (each `ledgerflow
+ * emit` when an event arrives, the active `serve` every tick), so every write is a read-modify-write under one lock
+ * file (`gates.lock`, broken when its holder is dead, as the store's run locks are), saved to a temporary file, synced,
+ * and renamed over the old one: a `kill -9` leaves the old file or the new one. Read with zod at the boundary: a file
+ * that does not parse is refused with its path, not reset (that would lose the events waiting in it).
  */
 import { appendFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -129,9 +126,8 @@ export function fileGates(storeDir: string): { store: FileGateStore; log: FileGa
 }
 
 /**
- * The gates `ledgerflow serve` ticks: the runs they start are recorded on
- * `engine`'s store with their definition's file and handler module in
- * run.started (as `emit` records them) and driven by the service's scan.
+ * The gates `ledgerflow serve` ticks: the runs they start are recorded on `engine`'s store with their definition's file
+ * and handler module in run.started (as `emit` records them) and driven by the service's scan.
  */
 export function embeddedGates(opts: {
   storeDir: string;

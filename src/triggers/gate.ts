@@ -1,19 +1,14 @@
 /**
- * Debounce and throttle of event triggers (docs/triggers.md#debounce-and-throttle),
- * decided without I/O and without a clock: every function takes the state of
- * one gate (one trigger and one key value) and the time `now` read by the
- * caller at the edge, and returns the next state. The state carries what was
- * decided and not yet done (`pending` starts, `outbox` records), so a process
- * that dies after saving it leaves the work for the next one (gates.ts).
+ * Debounce and throttle of event triggers (docs/triggers.md#debounce-and-throttle), decided without I/O and without a
+ * clock: every function takes the state of one gate (one trigger and one key value) and the time `now` read by the
+ * caller at the edge, and returns the next state. The state carries what was decided and not yet done (`pending`
+ * starts, `outbox` records), so a process that dies after saving it leaves the work for the next one (gates.ts).
  *
- * - debounce: a burst is the events of one key whose gaps are shorter than
- *   `period`; `period` after its last event, one run starts with that event's
- *   input, recording the others as merged into it.
- * - throttle: a sliding window: at most `limit` starts in any span of `per`
- *   (an exact log of the last `limit` start times, not a fixed bucket that
- *   would let 2×limit through around a boundary). Over the limit an event
- *   waits in a queue, started in arrival order as the window allows, or is
- *   dropped (`on_limit: drop`).
+ * - debounce: a burst is the events of one key whose gaps are shorter than `period`; `period` after its last event, one
+ *   run starts with that event's input, recording the others as merged into it.
+ * - throttle: a sliding window: at most `limit` starts in any span of `per` (an exact log of the last `limit` start
+ *   times, not a fixed bucket that would let 2×limit through around a boundary). Over the limit an event waits in a
+ *   queue, started in arrival order as the window allows, or is dropped (`on_limit: drop`).
  */
 import { z } from 'zod';
 import type { EventTrigger, JsonValue } from '../definition/index.js';

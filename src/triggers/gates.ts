@@ -1,17 +1,13 @@
 /**
- * The edge of debounce and throttle (the decisions are gate.ts's): reads the
- * clock, keeps each gate's state in a compare-and-set store (one entry per
- * trigger and key value: `<store>/triggers/gates.json` on the embedded
- * store, KV `LF_TRIGGER_GATES` on NATS), starts the runs decided and writes
- * the decision log.
+ * The edge of debounce and throttle (the decisions are gate.ts's): reads the clock, keeps each gate's state in a
+ * compare-and-set store (one entry per trigger and key value: `<store>/triggers/gates.json` on the embedded store, KV
+ * `LF_TRIGGER_GATES` on NATS), starts the runs decided and writes the decision log.
  *
- * Exactly once: a decision is saved (CAS on the entry's revision) before it
- * is acted on, as `pending` starts and `outbox` records inside the entry.
- * Whoever saved it then starts the runs (under a run id derived from the
- * event id, so a repeated start is a duplicate) and writes the records (ids
- * unique per event and decision), and takes them off the entry. A process
- * that dies in between leaves them there: after `claimTimeoutMs` any ticker
- * does them again, which is safe for the same reasons.
+ * Exactly once: a decision is saved (CAS on the entry's revision) before it is acted on, as `pending` starts and
+ * `outbox` records inside the entry. Whoever saved it then starts the runs (under a run id derived from the event id,
+ * so a repeated start is a duplicate) and writes the records (ids unique per event and decision), and takes them off
+ * the entry. A process that dies in between leaves them there: after `claimTimeoutMs` any ticker does them again, which
+ * is safe for the same reasons.
  */
 import { createHash } from 'node:crypto';
 import type { Definition, EventTrigger } from '../definition/index.js';
@@ -90,6 +86,21 @@ function gateKeyOf(t: EventTrigger, def: Definition, event: TriggerEvent): strin
 
 export function isGated(t: EventTrigger): boolean {
   return gateKindOf(t) !== null;
+}
+
+/** What a gate made of an arriving event: a row of `gated` in emit's result (GatedOutcome) and the NATS verdict. */
+export function gatedOutcome(match: TriggerMatch, a: Arrival & { key: string; kind: 'debounce' | 'throttle' }) {
+  return {
+    workflowId: match.definition.id,
+    version: match.definition.version,
+    trigger: match.triggerIndex,
+    kind: a.kind,
+    key: a.key,
+    decision: a.decision,
+    ...(a.runId ? { runId: a.runId } : {}),
+    ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
+    ...(a.reason ? { reason: a.reason } : {}),
+  };
 }
 
 const CAS_TRIES = 50;
@@ -199,10 +210,9 @@ export class TriggerGates {
   }
 
   /**
-   * Starts the pending runs this process just decided (`mine`) and those
-   * older than the claim timeout (left by a process that died; another's
-   * fresh ones are its own to start), writes the outbox, then takes what was
-   * done off the entry.
+   * Starts the pending runs this process just decided (`mine`) and those older than the claim timeout (left by a
+   * process that died; another's fresh ones are its own to start), writes the outbox, then takes what was done off the
+   * entry.
    */
   private async carryOut(
     entry: string,

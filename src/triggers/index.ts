@@ -1,8 +1,7 @@
 /**
- * Event triggers: an incoming event starts a run of every workflow whose
- * trigger matches it, exactly once per event id. The pure core (envelope,
- * schemas, match, admit) decides; emit.ts, catalog.ts and deadletter.ts are
- * the embedded-store edge. This file is the module's only import surface.
+ * Event triggers: an incoming event starts a run of every workflow whose trigger matches it, exactly once per event id.
+ * The pure core (envelope, schemas, match, admit) decides; emit.ts, catalog.ts and deadletter.ts are the embedded-store
+ * edge. This file is the module's only import surface.
  */
 export { EventEnvelopeIn, parseEventEnvelope, type TriggerEvent } from './envelope.js';
 export { parseEventTypeFile, EventTypeFileError, type EventTypeSpec } from './schemas.js';
@@ -28,6 +27,7 @@ export {
   type GateState,
   type GateSpec,
 } from './gate.js';
+export { gatedOutcome } from './gates.js';
 export { TriggerGates, isGated, type GateStore, type GateLog, type GatedStart, type GateWaiting } from './gates.js';
 export { fileGates, embeddedGates } from './gate-file.js';
 export { taskEmitter } from './emit-task.js';

@@ -1,7 +1,6 @@
 /**
- * Which workflows an event starts, with what input, under which run id. Pure:
- * the same definitions and event always give the same answer, so any engine
- * (CLI now, NATS consumers later) decides alike.
+ * Which workflows an event starts, with what input, under which run id. Pure: the same definitions and event always
+ * give the same answer, so any engine (CLI now, NATS consumers later) decides alike.
  */
 import { createHash } from 'node:crypto';
 import type { Definition, EventTrigger, JsonValue } from '../definition/index.js';
@@ -19,9 +18,8 @@ export interface TriggerMatch {
 }
 
 /**
- * The run id of the run an event starts for a workflow: the same for every
- * delivery of the event, so the store refuses the second start and each
- * event starts each workflow exactly once. A workflow id holds no `/`, so
+ * The run id of the run an event starts for a workflow: the same for every delivery of the event, so the store refuses
+ * the second start and each event starts each workflow exactly once. A workflow id holds no `/`, so
  * `eventId/workflowId` cannot collide for two different pairs.
  */
 export function runIdForEvent(eventId: string, workflowId: string): string {
@@ -39,9 +37,8 @@ function defined(value: unknown): Record<string, JsonValue> {
 }
 
 /**
- * Every workflow the event starts: a trigger matches when its `event` is the
- * event's type and its filter (if any) holds. At most one match per
- * definition (its first matching trigger), in the order of `definitions`.
+ * Every workflow the event starts: a trigger matches when its `event` is the event's type and its filter (if any)
+ * holds. At most one match per definition (its first matching trigger), in the order of `definitions`.
  */
 export function matchTriggers(definitions: readonly Definition[], event: TriggerEvent): TriggerMatch[] {
   const out: TriggerMatch[] = [];

@@ -1,11 +1,9 @@
 /**
- * A person's hand on a workflow's schedules (docs/operations.md#schedules):
- * pause, resume, trigger (one run now, a manual slot) and backfill (every
- * slot of a range that has no run yet, once). All of it is written to the
- * schedule cursor (schedules.json, KV LF_SCHEDULES) by compare-and-set, so it
- * holds across restarts and engine failovers, and whichever firer ticks next
- * (serve, an engine) claims and starts the slots asked for, as it does the
- * cron's, under the same run ids: a second backfill of a range starts nothing.
+ * A person's hand on a workflow's schedules (docs/operations.md#schedules): pause, resume, trigger (one run now, a
+ * manual slot) and backfill (every slot of a range that has no run yet, once). All of it is written to the schedule
+ * cursor (schedules.json, KV LF_SCHEDULES) by compare-and-set, so it holds across restarts and engine failovers, and
+ * whichever firer ticks next (serve, an engine) claims and starts the slots asked for, as it does the cron's, under the
+ * same run ids: a second backfill of a range starts nothing.
  */
 import type { Definition, ScheduleTrigger } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';

@@ -1,8 +1,7 @@
 /**
- * Schedule cursors: where each schedule stands (its entry's zod schema, with
- * the slots claimed or queued), the compare-and-set storage a firer writes
- * them through, and its in-memory kind. Apart from the Scheduler
- * (scheduler.ts), which reads and claims through them.
+ * Schedule cursors: where each schedule stands (its entry's zod schema, with the slots claimed or queued), the
+ * compare-and-set storage a firer writes them through, and its in-memory kind. Apart from the Scheduler (scheduler.ts),
+ * which reads and claims through them.
  */
 import { z } from 'zod';
 
@@ -43,9 +42,8 @@ export const ScheduleCursorEntrySchema = z.object({
 export type ScheduleCursorEntry = z.infer<typeof ScheduleCursorEntrySchema>;
 
 /**
- * Compare-and-set storage of schedule cursors. `revision` changes with every
- * write; `create` and `update` return the new revision, or null when someone
- * else wrote first (the key exists / the revision moved on).
+ * Compare-and-set storage of schedule cursors. `revision` changes with every write; `create` and `update` return the
+ * new revision, or null when someone else wrote first (the key exists / the revision moved on).
  */
 export interface ScheduleCursor {
   get(key: string): Promise<{ entry: ScheduleCursorEntry; revision: number } | null>;

@@ -1,13 +1,10 @@
 /**
- * The embedded store's schedule cursors: `<store>/schedules.json`, written
- * atomically (a temporary file renamed over it) so a crash leaves the old
- * file or the new one, never half of one. One firer per store (`serve`
- * holds the store's serve lock; `schedules pause|trigger|backfill` write it
- * too, under the file's own lock); within the process writes are serialised.
- * Read with zod at the boundary: a file that does not parse is refused with
- * its path, not silently reset (that would re-decide every catch-up). Parsed
- * once per version of the file (its stat), and writes queued together are
- * saved together (group commit), so a tick over many schedules stays linear.
+ * The embedded store's schedule cursors: `<store>/schedules.json`, written atomically (a temporary file renamed over
+ * it) so a crash leaves the old file or the new one, never half of one. One firer per store (`serve` holds the store's
+ * serve lock; `schedules pause|trigger|backfill` write it too, under the file's own lock); within the process writes
+ * are serialised. Read with zod at the boundary: a file that does not parse is refused with its path, not silently
+ * reset (that would re-decide every catch-up). Parsed once per version of the file (its stat), and writes queued
+ * together are saved together (group commit), so a tick over many schedules stays linear.
  */
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -58,9 +55,8 @@ export class FileScheduleCursor implements ScheduleCursor {
   }
 
   /**
-   * The file's data, parsed and checked once per version of the file (a tick
-   * asks for every schedule's entry: with a thousand schedules, parsing the
-   * whole file per entry made each tick quadratic). Never mutate it.
+   * The file's data, parsed and checked once per version of the file (a tick asks for every schedule's entry: with a
+   * thousand schedules, parsing the whole file per entry made each tick quadratic). Never mutate it.
    */
   private async load(): Promise<CursorFile> {
     const stamp = await this.stampOf();
@@ -91,10 +87,9 @@ export class FileScheduleCursor implements ScheduleCursor {
   }
 
   /**
-   * Read-modify-writes, one batch at a time in this process: the ops queued
-   * while a save is under way are applied together, in order, to one read of
-   * the file and saved once (a group commit: each resolves only after a save
-   * holding it, so none is answered before it is on disk).
+   * Read-modify-writes, one batch at a time in this process: the ops queued while a save is under way are applied
+   * together, in order, to one read of the file and saved once (a group commit: each resolves only after a save holding
+   * it, so none is answered before it is on disk).
    */
   private enqueue(apply: Op['apply']): Promise<number | null> {
     return new Promise((resolve, reject) => {
@@ -198,11 +193,9 @@ function counted(start: StartScheduled, started: ((runId: string) => void) | und
 }
 
 /**
- * The embedded store's Scheduler, ready for `serve` to call every tick:
- * `await scheduler.fireDue(Date.now())`. Cursor `<storeDir>/schedules.json`;
- * runs are recorded on `engine`'s store under their slot's run id with the
- * definition's file and handler module in run.started (as `emit` records
- * them), and driven by whoever drives unsettled runs (serve).
+ * The embedded store's Scheduler, ready for `serve` to call every tick: `await scheduler.fireDue(Date.now())`. Cursor
+ * `<storeDir>/schedules.json`; runs are recorded on `engine`'s store under their slot's run id with the definition's
+ * file and handler module in run.started (as `emit` records them), and driven by whoever drives unsettled runs (serve).
  */
 export function embeddedScheduler(opts: {
   storeDir: string;

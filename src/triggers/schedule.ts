@@ -1,28 +1,21 @@
 /**
- * Schedule triggers, the pure core: which slots of a schedule are due at
- * `now` given the last slot dealt with, what `catch_up` does with the ones
- * that were missed, and the run id of a slot. No clock is read here and
- * nothing is written: the Scheduler (scheduler.ts) is the edge.
+ * Schedule triggers, the pure core: which slots of a schedule are due at `now` given the last slot dealt with, what
+ * `catch_up` does with the ones that were missed, and the run id of a slot. No clock is read here and nothing is
+ * written: the Scheduler (scheduler.ts) is the edge.
  *
- * A slot is the UTC instant the cron names in the schedule's zone. DST
- * (docs/library.md): a wall-clock job (no wildcard or step in its seconds,
- * minutes and hours, e.g. `30 2 * * *`) fires once a day whatever the
- * clocks do: at the first instant after a spring-forward gap, and at the
- * first occurrence of a fall-back hour. An interval job (`0 * * * *`,
- * `*\/10 * * * *`) fires once per real interval: across spring forward the
- * hour that does not exist is no slot (01:00 and 03:00 are one real hour
- * apart), and across fall back the repeated hour is two slots, one real hour
- * apart, with two different UTC instants (and so two run ids). That is
- * croner's `fixedTimeRule: 'no-wildcard'`, pinned by test/triggers/schedule.test.ts.
+ * A slot is the UTC instant the cron names in the schedule's zone. DST (docs/library.md): a wall-clock job (no wildcard
+ * or step in its seconds, minutes and hours, e.g. `30 2 * * *`) fires once a day whatever the clocks do: at the first
+ * instant after a spring-forward gap, and at the first occurrence of a fall-back hour. An interval job (`0 * * * *`,
+ * `*\/10 * * * *`) fires once per real interval: across spring forward the hour that does not exist is no slot (01:00
+ * and 03:00 are one real hour apart), and across fall back the repeated hour is two slots, one real hour apart, with
+ * two different UTC instants (and so two run ids). That is croner's `fixedTimeRule: 'no-wildcard'`, pinned by
+ * test/triggers/schedule.test.ts.
  *
- * Missed slots: a due slot more than `graceMs` (default 30 s) before `now`
- * was missed (the firer was down); a later one is on time and always fires,
- * unless a missed one proves the downtime: then only the newest due slot is
- * on time, and the others within the grace count as missed too.
- * catch_up none: missed slots never fire (they are reported); latest: the
- * most recent missed slot fires once, unless an on-time slot fires anyway,
- * and names the others; all: every missed slot fires, in order, at most
- * MAX_FIRE_PER_TICK per call (the rest on the next).
+ * Missed slots: a due slot more than `graceMs` (default 30 s) before `now` was missed (the firer was down); a later one
+ * is on time and always fires, unless a missed one proves the downtime: then only the newest due slot is on time, and
+ * the others within the grace count as missed too. catch_up none: missed slots never fire (they are reported); latest:
+ * the most recent missed slot fires once, unless an on-time slot fires anyway, and names the others; all: every missed
+ * slot fires, in order, at most MAX_FIRE_PER_TICK per call (the rest on the next).
  */
 import { createHash } from 'node:crypto';
 import { cronFor, nextFire, type CatchUp, type Definition, type ScheduleTrigger } from '../definition/index.js';
@@ -59,7 +52,6 @@ export function slotsBetween(
   }
 }
 
-/** The next `n` slots after `afterMs`. */
 export function nextSlots(trigger: ScheduleSpec, afterMs: number, n: number): number[] {
   return slotsBetween(trigger, afterMs, Number.MAX_SAFE_INTEGER, n).slots;
 }
@@ -97,9 +89,8 @@ interface Due {
 }
 
 /**
- * What to do at `now` for a schedule whose last slot dealt with is
- * `lastFired` (undefined: the schedule is seen for the first time, so it
- * starts from now and never fires the past).
+ * What to do at `now` for a schedule whose last slot dealt with is `lastFired` (undefined: the schedule is seen for the
+ * first time, so it starts from now and never fires the past).
  */
 export function dueSlots(
   trigger: ScheduleSpec,
@@ -173,10 +164,9 @@ export function slotStamp(slot: number): string {
 const MAX_RUN_ID = 128;
 
 /**
- * The run id of a schedule's slot: `<workflowId>-s<i>-<yyyymmddThhmmssZ>`,
- * the same for every firer, so a second start of a slot is a duplicate on
- * every store. A workflow id too long to fit is cut and given a hash of the
- * whole, so two long ids never share run ids.
+ * The run id of a schedule's slot: `<workflowId>-s<i>-<yyyymmddThhmmssZ>`, the same for every firer, so a second start
+ * of a slot is a duplicate on every store. A workflow id too long to fit is cut and given a hash of the whole, so two
+ * long ids never share run ids.
  */
 export function runIdForSchedule(workflowId: string, triggerIndex: number, slot: number, manual = false): string {
   // A person's run (`schedules trigger`): `m` and the milliseconds, one id per millisecond asked.

@@ -1,7 +1,6 @@
 /**
- * Starting a slot's run: what the Scheduler hands its `start` (ScheduledStart)
- * and the embedded store's starter (engineStarter). Apart from scheduler.ts so
- * the firing logic reads on its own.
+ * Starting a slot's run: what the Scheduler hands its `start` (ScheduledStart) and the embedded store's starter
+ * (engineStarter). Apart from scheduler.ts so the firing logic reads on its own.
  */
 import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
@@ -26,10 +25,9 @@ export interface ScheduledStart {
 export type StartScheduled = (start: ScheduledStart) => Promise<{ duplicate: boolean }>;
 
 /**
- * The embedded store's start: Engine.start under the slot's run id (records
- * run.started; driving it is the caller's: `serve` drives every unsettled
- * run). A run that exists already is a duplicate. `sourceOf` adds the
- * definition's file and handler module (as `emit` records them).
+ * The embedded store's start: Engine.start under the slot's run id (records run.started; driving it is the caller's:
+ * `serve` drives every unsettled run). A run that exists already is a duplicate. `sourceOf` adds the definition's file
+ * and handler module (as `emit` records them).
  */
 export function engineStarter(
   engine: Engine,

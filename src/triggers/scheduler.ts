@@ -1,22 +1,19 @@
 /**
- * The Scheduler: the edge that fires schedule slots (the pure decisions are
- * schedule.ts's). A firer calls `fireDue(now)` every tick, e.g. once a
- * second: for each schedule trigger of the definitions it reads the
- * schedule's cursor, asks dueSlots what is due, claims those slots by a
- * compare-and-set of the cursor on its revision, and only then starts a run
- * per claimed slot through `start` (the same path event triggers use, under
- * runIdForSchedule, so a repeated start is a duplicate, never a second run).
+ * The Scheduler: the edge that fires schedule slots (the pure decisions are schedule.ts's). A firer calls
+ * `fireDue(now)` every tick, e.g. once a second: for each schedule trigger of the definitions it reads the schedule's
+ * cursor, asks dueSlots what is due, claims those slots by a compare-and-set of the cursor on its revision, and only
+ * then starts a run per claimed slot through `start` (the same path event triggers use, under runIdForSchedule, so a
+ * repeated start is a duplicate, never a second run).
  *
- * Several firers (three NATS engines) share one cursor: each slot is claimed
- * by one CAS, so it is started by one firer. A firer that dies between its
- * claim and its starts leaves the claimed slots `pending` in the cursor; once
- * the claim is older than `claimTimeoutMs` any firer starts them (the run id
- * makes that safe even if the first did start some) and clears them.
+ * Several firers (three NATS engines) share one cursor: each slot is claimed by one CAS, so it is started by one firer.
+ * A firer that dies between its claim and its starts leaves the claimed slots `pending` in the cursor; once the claim
+ * is older than `claimTimeoutMs` any firer starts them (the run id makes that safe even if the first did start some)
+ * and clears them.
  *
- * The cursor is not the truth (the runs are): losing it costs at most a
- * catch-up decision (the schedule starts from now again), never a double run.
+ * The cursor is not the truth (the runs are): losing it costs at most a catch-up decision (the schedule starts from now
+ * again), never a double run.
  */
-import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
+import type { Definition, JsonValue } from '../definition/index.js';
 import {
   HandlerError,
   InputError,
@@ -87,6 +84,9 @@ interface FireReport {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+type Schedule = ReturnType<typeof schedulesOf>[number];
+/** A cursor entry and the revision it was read at. */
+type CursorAt = { entry: ScheduleCursorEntry; revision: number };
 
 /** Schedules a tick deals with at once. */
 const DEFAULT_SCHEDULER_CONCURRENCY = 16;
@@ -127,7 +127,7 @@ export class Scheduler {
           const i = next++;
           const s = schedules[i]!;
           try {
-            await this.fireSchedule(s.definition, s.trigger, s.index, now, parts[i]!);
+            await this.fireSchedule(s, now, parts[i]!);
           } catch (err) {
             this.log(`schedule ${scheduleKey(s.definition.id, s.index)}: ${errorMessage(err)}; trying again next tick`);
           }
@@ -141,13 +141,8 @@ export class Scheduler {
     };
   }
 
-  private async fireSchedule(
-    def: Definition,
-    trigger: ScheduleTrigger,
-    index: number,
-    now: number,
-    report: FireReport,
-  ): Promise<void> {
+  private async fireSchedule(s: Schedule, now: number, report: FireReport): Promise<void> {
+    const { definition: def, trigger, index } = s;
     const { cursor } = this.opts;
     const key = scheduleKey(def.id, index);
     for (let tries = 0; tries < MAX_CAS_TRIES; tries++) {
@@ -182,12 +177,12 @@ export class Scheduler {
         this.log(
           `schedule ${key}: slots ${entry.pending.map((p) => p.slot).join(', ')} were claimed${entry.claimedBy ? ` by ${entry.claimedBy}` : ''} at ${entry.claimedAt} and not confirmed: starting them`,
         );
-        const after = await this.startClaimed(def, trigger, index, entry, revision, now, report);
+        const after = await this.startClaimed(s, { entry, revision }, now, report);
         if (after === null) continue;
         ({ entry, revision } = after);
       }
       if (entry.queued?.length) {
-        const after = await this.claimQueued(def, trigger, index, entry, revision, now, report);
+        const after = await this.claimQueued(s, { entry, revision }, now, report);
         if (after === 'moved') continue;
         if (after === null) return;
         ({ entry, revision } = after);
@@ -232,7 +227,7 @@ export class Scheduler {
           `schedule ${key}: missed ${due.countCapped ? `at least ${MAX_MISSED_COUNTED}` : due.skippedCount} slot${due.skippedCount === 1 ? '' : 's'} ${what}: ${m.slots.slice(0, 10).join(', ')}${m.slots.length > 10 || due.skippedCount > 10 ? ', …' : ''}`,
         );
       }
-      if (pending.length > 0) await this.startClaimed(def, trigger, index, claimed, rev, now, report);
+      if (pending.length > 0) await this.startClaimed(s, { entry: claimed, revision: rev }, now, report);
       if (!due.more) return;
     }
   }
@@ -241,15 +236,7 @@ export class Scheduler {
    * Claims and starts the slots people asked for (`queued`), as a tick's slots are: at most MAX_FIRE_PER_TICK at
    * once, the rest on the next. 'moved': someone wrote the cursor first; null: the clear after the starts lost a race.
    */
-  private async claimQueued(
-    def: Definition,
-    trigger: ScheduleTrigger,
-    index: number,
-    entry: ScheduleCursorEntry,
-    revision: number,
-    now: number,
-    report: FireReport,
-  ): Promise<{ entry: ScheduleCursorEntry; revision: number } | null | 'moved'> {
+  private async claimQueued(s: Schedule, { entry, revision }: CursorAt, now: number, report: FireReport) {
     const queued = entry.queued ?? [];
     const take = queued.slice(0, MAX_FIRE_PER_TICK);
     const rest = queued.slice(take.length);
@@ -261,9 +248,9 @@ export class Scheduler {
       claimedAt: iso(now),
       ...(this.opts.name ? { claimedBy: this.opts.name } : {}),
     };
-    const rev = await this.opts.cursor.update(scheduleKey(def.id, index), claim, revision);
+    const rev = await this.opts.cursor.update(scheduleKey(s.definition.id, s.index), claim, revision);
     if (rev === null) return 'moved';
-    return this.startClaimed(def, trigger, index, claim, rev, now, report);
+    return this.startClaimed(s, { entry: claim, revision: rev }, now, report);
   }
 
   /**
@@ -272,12 +259,12 @@ export class Scheduler {
    */
   async startQueued(now: number, workflowId: string): Promise<FireReport> {
     const report: FireReport = { fired: [], missed: [], failed: [] };
-    for (const { definition, trigger, index } of schedulesOf(await this.opts.definitions())) {
-      if (definition.id !== workflowId) continue;
+    for (const s of schedulesOf(await this.opts.definitions())) {
+      if (s.definition.id !== workflowId) continue;
       for (let tries = 0; tries < MAX_CAS_TRIES; tries++) {
-        const cur = await this.opts.cursor.get(scheduleKey(definition.id, index));
+        const cur = await this.opts.cursor.get(scheduleKey(workflowId, s.index));
         if (!cur?.entry.queued?.length || cur.entry.pending?.length) break; // nothing asked for, or a firer is starting a claim
-        const after = await this.claimQueued(definition, trigger, index, cur.entry, cur.revision, now, report);
+        const after = await this.claimQueued(s, cur, now, report);
         if (after === null) break;
         if (after !== 'moved' && !after.entry.queued?.length) break;
       }
@@ -286,15 +273,8 @@ export class Scheduler {
   }
 
   /** Starts the pending slots of `entry` and clears them from the cursor; the entry and revision after, or null when the clear lost a race. */
-  private async startClaimed(
-    def: Definition,
-    trigger: ScheduleTrigger,
-    index: number,
-    entry: ScheduleCursorEntry,
-    revision: number,
-    now: number,
-    report: FireReport,
-  ): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
+  private async startClaimed(s: Schedule, { entry, revision }: CursorAt, now: number, report: FireReport) {
+    const { definition: def, trigger, index } = s;
     const key = scheduleKey(def.id, index);
     const left: PendingFiring[] = [];
     let last = entry.last;

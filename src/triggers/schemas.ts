@@ -1,11 +1,9 @@
 /**
- * Event type files, `events/<type>.yaml`: `{ type, description, schema,
- * sample }` where `schema` is JSON Schema written in YAML, converted with
- * zod's own `z.fromJSONSchema` (so no second validator lives here). It
- * supports what event payloads need: type, required, properties, enum,
- * minimum/maximum, pattern, format, items, additionalProperties, $defs/$ref;
- * it refuses if/then/else, not and dependentSchemas, which we report as a bad
- * file. Pure: the caller reads the file.
+ * Event type files, `events/<type>.yaml`: `{ type, description, schema, sample }` where `schema` is JSON Schema written
+ * in YAML, converted with zod's own `z.fromJSONSchema` (so no second validator lives here). It supports what event
+ * payloads need: type, required, properties, enum, minimum/maximum, pattern, format, items, additionalProperties,
+ * $defs/$ref; it refuses if/then/else, not and dependentSchemas, which we report as a bad file. Pure: the caller reads
+ * the file.
  */
 import { parse } from 'yaml';
 import { z } from 'zod';

@@ -1,10 +1,8 @@
 /**
- * An append's checks for races on a replicated stream, where nats-server
- * checks a subject's expected last sequence before replicating, not
- * atomically, so two appends with one expectation can both be stored
- * (codec.ts, decodeNextCommit): whether ours is the commit readers take, and
- * what a duplicate reply's original was. Apart from store.ts because only an
- * append that may have raced needs them.
+ * An append's checks for races on a replicated stream, where nats-server checks a subject's expected last sequence
+ * before replicating, not atomically, so two appends with one expectation can both be stored (codec.ts,
+ * decodeNextCommit): whether ours is the commit readers take, and what a duplicate reply's original was. Apart from
+ * store.ts because only an append that may have raced needs them.
  */
 import type { GotMessage } from './publisher.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
@@ -30,20 +28,15 @@ export interface RaceContext {
 }
 
 /**
- * On a replicated stream, whether the commit just stored at `seq` with the
- * expectation `after` (the subject's last message then; the run's history
- * ended at event seq `expectedSeq`) is one readers take: nats-server
- * checks the expectation before replicating, not atomically (codec.ts,
- * decodeNextCommit), so two engines acting on one run across a leader
- * change can both be stored. Readers take the first commit in stream order
- * that continues the history; one between `after` and ours that does
- * means ours lost, and the caller gets the conflict it would have had on a
- * single server. Ours stays in the log (2.9's file store loses a subject's
- * last sequence when its last message is deleted), so a copy of the
- * history's last commit is put after it, which readers skip too: the
- * subject's last message again ends where the history does, for the next
- * append's expectation and lookup. Usually no request at all (ours follows
- * `after` directly) or one (the next message after `after` is ours).
+ * On a replicated stream, whether the commit just stored at `seq` with the expectation `after` (the subject's last
+ * message then; the run's history ended at event seq `expectedSeq`) is one readers take: nats-server checks the
+ * expectation before replicating, not atomically (codec.ts, decodeNextCommit), so two engines acting on one run across
+ * a leader change can both be stored. Readers take the first commit in stream order that continues the history; one
+ * between `after` and ours that does means ours lost, and the caller gets the conflict it would have had on a single
+ * server. Ours stays in the log (2.9's file store loses a subject's last sequence when its last message is deleted), so
+ * a copy of the history's last commit is put after it, which readers skip too: the subject's last message again ends
+ * where the history does, for the next append's expectation and lookup. Usually no request at all (ours follows `after`
+ * directly) or one (the next message after `after` is ours).
  */
 export async function checkWon(
   { link, o, positions }: RaceContext,

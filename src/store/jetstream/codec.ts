@@ -1,7 +1,6 @@
 /**
- * How the JetStream store maps the port onto the server: subjects, message
- * ids and headers, decoding (and validating) what is read, and turning the
- * client's errors into ledgerflow errors. Internal to src/store.
+ * How the JetStream store maps the port onto the server: subjects, message ids and headers, decoding (and validating)
+ * what is read, and turning the client's errors into ledgerflow errors. Internal to src/store.
  */
 import { createHash } from 'node:crypto';
 import type { MsgHdrs } from '@nats-io/nats-core';
@@ -27,9 +26,8 @@ export const ERR_NO_MESSAGE_FOUND = 10037;
 const ERR_JS_UNAVAILABLE = 10008;
 
 /**
- * An expectation no subject can meet (stream sequences never get near
- * 2^53): publishing with it lets the server answer "duplicate" for a dedup id
- * it has seen, and otherwise refuse without writing.
+ * An expectation no subject can meet (stream sequences never get near 2^53): publishing with it lets the server answer
+ * "duplicate" for a dedup id it has seen, and otherwise refuse without writing.
  */
 export const NEVER_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -57,10 +55,8 @@ export function parseRunSubject(prefix: string, subject: string): { workflowId: 
 }
 
 /**
- * The Nats-Msg-Id of a commit. JetStream deduplicates across the whole
- * stream, the port per run: the run id is part of the id. A dedup id that
- * cannot be a header value as it is (control characters, very long) is
- * hashed.
+ * The Nats-Msg-Id of a commit. JetStream deduplicates across the whole stream, the port per run: the run id is part of
+ * the id. A dedup id that cannot be a header value as it is (control characters, very long) is hashed.
  */
 export function msgIdOf(runId: string, dedupId: string): string {
   if (/^[\x21-\x7e]{1,200}$/.test(dedupId)) return `${runId}/${dedupId}`;
@@ -89,10 +85,9 @@ export function commitHeaders(runId: string, firstSeq: number, lastSeq: number):
 const decoder = new TextDecoder();
 
 /**
- * Parses and checks a stored commit: valid JSON, a valid commit (zod), all of
- * `runId`, consecutive seqs. `prevSeq` is the seq the previous commit of the
- * run ended at (null when unknown). A bad message is a StoreError naming the
- * stream sequence, never skipped: skipping would silently rewrite history.
+ * Parses and checks a stored commit: valid JSON, a valid commit (zod), all of `runId`, consecutive seqs. `prevSeq` is
+ * the seq the previous commit of the run ended at (null when unknown). A bad message is a StoreError naming the stream
+ * sequence, never skipped: skipping would silently rewrite history.
  */
 export function decodeCommit(
   data: Uint8Array,
@@ -114,17 +109,13 @@ export function decodeCommit(
 }
 
 /**
- * The next commit of a run read in stream order after one that ended at
- * event seq `prevSeq` (null: the first read), or null when it is a commit
- * that lost a race: one starting at or before `prevSeq`, so written after
- * another commit took its seqs. nats-server checks an append's expected last
- * subject sequence on a replicated stream only before replicating it, so two
- * appends with one expectation can both be stored (nats-server#4320, fixed
- * within one leader's term in 2.9.21; across a leader change still open,
- * nats-server#8469). The first in stream order is the run's history; the
- * store tells the later one's writer it lost and deletes it (store.ts), and
- * every reader skips it meanwhile. A gap (a commit after prevSeq + 1) is
- * corrupt, as ever.
+ * The next commit of a run read in stream order after one that ended at event seq `prevSeq` (null: the first read), or
+ * null when it is a commit that lost a race: one starting at or before `prevSeq`, so written after another commit took
+ * its seqs. nats-server checks an append's expected last subject sequence on a replicated stream only before
+ * replicating it, so two appends with one expectation can both be stored (nats-server#4320, fixed within one leader's
+ * term in 2.9.21; across a leader change still open, nats-server#8469). The first in stream order is the run's history;
+ * the store tells the later one's writer it lost and deletes it (store.ts), and every reader skips it meanwhile. A gap
+ * (a commit after prevSeq + 1) is corrupt, as ever.
  */
 export function decodeNextCommit(
   data: Uint8Array,

@@ -1,11 +1,8 @@
 /**
- * The JetStream store's connection: opened lazily by the first call (so
- * openStore() stays synchronous), the stream created if missing, and
- * reconnection that never gives up. `call()` runs one server request within
- * a bounded time, retrying timeouts and disconnections: a publish made while
- * disconnected is lost, not queued, so a request in flight when the
- * connection comes back is sent again at once (same message id). Internal to
- * src/store.
+ * The JetStream store's connection: opened lazily by the first call (so openStore() stays synchronous), the stream
+ * created if missing, and reconnection that never gives up. `call()` runs one server request within a bounded time,
+ * retrying timeouts and disconnections: a publish made while disconnected is lost, not queued, so a request in flight
+ * when the connection comes back is sent again at once (same message id). Internal to src/store.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
@@ -201,11 +198,10 @@ export class JetStreamLink {
   }
 
   /**
-   * Runs one server request, retrying timeouts and disconnections until the
-   * deadline (a publish is retried with the same message id, so a retry is
-   * idempotent). `onAmbiguous` hears of attempts whose outcome is unknown.
-   * `honoursTimeout`: the op fails by itself when its timeout passes, and with
-   * ReplyLostError when the connection comes back (the publisher's publishes).
+   * Runs one server request, retrying timeouts and disconnections until the deadline (a publish is retried with the
+   * same message id, so a retry is idempotent). `onAmbiguous` hears of attempts whose outcome is unknown.
+   * `honoursTimeout`: the op fails by itself when its timeout passes, and with ReplyLostError when the connection comes
+   * back (the publisher's publishes).
    */
   call<T>(
     what: string,
@@ -269,9 +265,8 @@ export class JetStreamLink {
   }
 
   /**
-   * The manager's requests have a fixed timeout of their own: the deadline is
-   * enforced here, and a reconnection while one waits ends the wait. One
-   * promise, settled by whichever comes first.
+   * The manager's requests have a fixed timeout of their own: the deadline is enforced here, and a reconnection while
+   * one waits ends the wait. One promise, settled by whichever comes first.
    */
   private async race<T>(
     op: (timeoutMs: number) => Promise<T>,

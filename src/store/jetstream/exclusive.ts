@@ -1,12 +1,9 @@
 /**
- * EventStore.exclusive on JetStream: one KV entry per name in the bucket
- * LF_ADMISSION, created at revision 0 (kv.create fails while another holder's
- * entry stands) and deleted at that revision when done. A holder that died
- * leaves its entry: it is taken over (kv.update at its revision, so only one
- * waiter wins) once older than STALE_MS, and the bucket's max age drops it
- * anyway. Every engine and client of the cluster meets the same entries, so
- * admission decisions (limits/admission.ts) never overlap, whichever
- * process or node is lost.
+ * EventStore.exclusive on JetStream: one KV entry per name in the bucket LF_ADMISSION, created at revision 0 (kv.create
+ * fails while another holder's entry stands) and deleted at that revision when done. A holder that died leaves its
+ * entry: it is taken over (kv.update at its revision, so only one waiter wins) once older than STALE_MS, and the
+ * bucket's max age drops it anyway. Every engine and client of the cluster meets the same entries, so admission
+ * decisions (limits/admission.ts) never overlap, whichever process or node is lost.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,8 +1,7 @@
 /** follow() on JetStream: a run's events as any writer appends them, live, until closed. */
 import type { ConsumerMessages } from '@nats-io/jetstream';
 import { DeliverPolicy } from './nats-lib.js';
-import type { EventEnvelope } from '../../events/index.js';
-import type { Subscription } from '../port.js';
+import type { OnEvents, Subscription } from '../port.js';
 import { assertRunId, deliver } from '../common.js';
 import { anyRunSubject, decodeNextCommit, describe } from './codec.js';
 import type { JetStreamLink } from './connection.js';
@@ -11,11 +10,9 @@ import type { ResolvedOptions } from './options.js';
 const FOLLOW_EXPIRES_MS = 5000;
 
 /**
- * Stops `messages` when its consumer is lost: two missed heartbeats (its
- * node is gone, say), or the server saying it is gone. The client would make a
- * new one itself, but after a node loss it could keep waiting for one on the
- * dead node for a minute; the follow loop makes a new one at once from where
- * delivery got to.
+ * Stops `messages` when its consumer is lost: two missed heartbeats (its node is gone, say), or the server saying it is
+ * gone. The client would make a new one itself, but after a node loss it could keep waiting for one on the dead node
+ * for a minute; the follow loop makes a new one at once from where delivery got to.
  */
 async function stopWhenLost(messages: ConsumerMessages): Promise<void> {
   try {
@@ -32,7 +29,6 @@ async function stopWhenLost(messages: ConsumerMessages): Promise<void> {
 }
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** What following takes from the store. */
 export interface FollowContext {
   link: JetStreamLink;
   o: ResolvedOptions;
@@ -43,17 +39,11 @@ export interface FollowContext {
 }
 
 /**
- * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while
- * the run is unknown). Starts after the cached end when `afterSeq` is
- * there, else at the subject's start, skipping events up to `afterSeq`.
- * Errors have no channel in follow(): they are emitted as warnings.
+ * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while the run is unknown). Starts after the cached
+ * end when `afterSeq` is there, else at the subject's start, skipping events up to `afterSeq`. Errors have no channel
+ * in follow(): they are emitted as warnings.
  */
-export function followRun(
-  store: FollowContext,
-  runId: string,
-  afterSeq: number,
-  onEvents: (events: EventEnvelope[]) => void,
-): Subscription {
+export function followRun(store: FollowContext, runId: string, afterSeq: number, onEvents: OnEvents): Subscription {
   assertRunId(runId);
   let closed = false;
   let delivered = afterSeq;

@@ -1,9 +1,7 @@
 /**
- * The JetStream adapters' public surface: the event store (store.ts, with
- * follow.ts, read-all.ts, run-messages.ts, run-positions.ts, last-message.ts,
- * list-runs.ts and append-races.ts), the snapshot store, and requests on one reply
- * subscription (replies.ts, for the cluster's offers and reports). The other
- * files here are their internals.
+ * The JetStream adapters' public surface: the event store (store.ts, with follow.ts, read-all.ts, run-messages.ts,
+ * run-positions.ts, last-message.ts, list-runs.ts and append-races.ts), the snapshot store, and requests on one reply
+ * subscription (replies.ts, for the cluster's offers and reports). The other files here are their internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export { TASK_GATES_BUCKET } from './shared-docs.js';

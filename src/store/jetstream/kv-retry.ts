@@ -1,11 +1,9 @@
 /**
- * One KV request of the store's own buckets (LF_ADMISSION, LF_TASK_GATES),
- * asked again while the server answers it with a passing failure: no
- * responders (503) while another process is creating the bucket (three
- * `start`s beside an engine's first start-up met it in CI: the start failed
- * with a bare "503"), a timeout, a reconnection. Other
- * failures, and a passing one that outlasts `budgetMs`, reach the caller as a
- * StoreError naming the bucket (a raw client error said only "503").
+ * One KV request of the store's own buckets (LF_ADMISSION, LF_TASK_GATES), asked again while the server answers it with
+ * a passing failure: no responders (503) while another process is creating the bucket (three `start`s beside an
+ * engine's first start-up met it in CI: the start failed with a bare "503"), a timeout, a reconnection. Other failures,
+ * and a passing one that outlasts `budgetMs`, reach the caller as a StoreError naming the bucket (a raw client error
+ * said only "503").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';

@@ -12,10 +12,9 @@ import { getMessage } from './run-messages.js';
 import { scanMessages } from './scan.js';
 
 /**
- * From the stream itself, no projection: one last-per-subject consumer
- * gives every run's last commit (status, last sequence, end time), which
- * also holds run.started for a run of one commit; the other runs' first
- * commits are fetched by direct get, only for runs the status filter keeps.
+ * From the stream itself, no projection: one last-per-subject consumer gives every run's last commit (status, last
+ * sequence, end time), which also holds run.started for a run of one commit; the other runs' first commits are fetched
+ * by direct get, only for runs the status filter keeps.
  */
 export async function listRunSummaries(ctx: RaceContext, filter: RunFilter = {}): Promise<RunSummary[]> {
   const { workflowId } = filter;

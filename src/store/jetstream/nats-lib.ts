@@ -1,18 +1,13 @@
 /**
- * The NATS client's values (connect, jetstream(), Kvm, headers, its enums and
- * error classes), loaded on first use rather than when a module naming them
- * is imported. The store and query modules hold both adapters, so every
- * command on the embedded file store imported the JetStream adapter's files,
- * and with them the whole client (about 60 ms of CPU per command: a tenth of
- * a `list`) without ever connecting. Modules name these from here (through
- * store/index.ts) instead of from '@nats-io/*'; types still come from the
- * packages (`import type`, erased).
+ * The NATS client's values (connect, jetstream(), Kvm, headers, its enums and error classes), loaded on first use
+ * rather than when a module naming them is imported. The store and query modules hold both adapters, so every command
+ * on the embedded file store imported the JetStream adapter's files, and with them the whole client (about 60 ms of CPU
+ * per command: a tenth of a `list`) without ever connecting. Modules name these from here (through store/index.ts)
+ * instead of from '@nats-io/*'; types still come from the packages (`import type`, erased).
  *
- * The @nats-io v3 packages ship CommonJS in lib/, so the load is a
- * synchronous require and every call site stays synchronous. An enum or
- * error class is a proxy whose every read is the real one's (a function
- * target, so `new TimeoutError()` and `err instanceof TimeoutError` work);
- * using one loads the client.
+ * The @nats-io v3 packages ship CommonJS in lib/, so the load is a synchronous require and every call site stays
+ * synchronous. An enum or error class is a proxy whose every read is the real one's (a function target, so `new
+ * TimeoutError()` and `err instanceof TimeoutError` work); using one loads the client.
  */
 import { createRequire } from 'node:module';
 import type * as Core from '@nats-io/nats-core';
@@ -77,11 +72,10 @@ export function transportLib(): typeof Node & {
 }
 
 /**
- * A JsMsg (ack, nak, working, info) for a message a consumer delivered on a
- * request of our own: the one no-wait pull of a worker's priority sweep
- * (v2's `js.pull`, gone in v3, whose consumers wait at least a second for an
- * empty one). The package exports it to none of its entry points; it is
- * loaded from the package's own folder, which its `exports` map does not govern.
+ * A JsMsg (ack, nak, working, info) for a message a consumer delivered on a request of our own: the one no-wait pull of
+ * a worker's priority sweep (v2's `js.pull`, gone in v3, whose consumers wait at least a second for an empty one). The
+ * package exports it to none of its entry points; it is loaded from the package's own folder, which its `exports` map
+ * does not govern.
  */
 let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;
 export function toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg {

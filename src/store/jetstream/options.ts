@@ -1,8 +1,7 @@
 /**
- * Settings of the JetStream store: where the server is (URL, credentials)
- * and the stream it creates on first use. Every stream setting here is only
- * used when the stream does not exist yet; an existing stream is left as its
- * operator configured it.
+ * Settings of the JetStream store: where the server is (URL, credentials) and the stream it creates on first use. Every
+ * stream setting here is only used when the stream does not exist yet; an existing stream is left as its operator
+ * configured it.
  */
 import type { StreamConfig } from '@nats-io/jetstream';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from './nats-lib.js';
@@ -82,12 +81,10 @@ function checkDomain(domain: string, where: string): string {
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /**
- * Splits credentials out of server URLs (nats.js does not read them from the
- * URL): `nats://alice:s3cret@host:4222` → server `nats://host:4222`, user
- * `alice`, pass `s3cret`. Percent-encoded characters are decoded. A cluster
- * is a comma-separated list (`nats://alice:s3cret@a:4222,nats://b:4222`):
- * credentials on any of its URLs apply to all. `?domain=hub` on a URL (any
- * of the list's; they must agree) is the JetStream domain to use, else
+ * Splits credentials out of server URLs (nats.js does not read them from the URL): `nats://alice:s3cret@host:4222` →
+ * server `nats://host:4222`, user `alice`, pass `s3cret`. Percent-encoded characters are decoded. A cluster is a
+ * comma-separated list (`nats://alice:s3cret@a:4222,nats://b:4222`): credentials on any of its URLs apply to all.
+ * `?domain=hub` on a URL (any of the list's; they must agree) is the JetStream domain to use, else
  * $LEDGERFLOW_NATS_DOMAIN: what a client of a station's leaf node gives.
  */
 export function parseServers(servers: string | string[]): {

@@ -1,22 +1,17 @@
 /**
  * JetStream publishes for appends, and gets of one message for reads, pipelined on one reply subscription.
  *
- * A JetStream publish is a core NATS publish with a reply subject: the
- * server answers with a PubAck (`{"stream","seq","duplicate"}`) or an API
- * error (`{"error":{"code","err_code","description"}}`), or, when no stream
- * takes the subject, with a 503 status. nats.js's `js.publish` does exactly
- * that through its generic request machinery, which per request builds a
- * timer, a deferred, a request object and (even on success) a RequestError
- * for its cancellation: measured here at ~43 µs of CPU per publish against ~14
- * µs for the same publish on a shared reply subscription. Appends are the
- * engine's hot path, so the store publishes this way.
+ * A JetStream publish is a core NATS publish with a reply subject: the server answers with a PubAck
+ * (`{"stream","seq","duplicate"}`) or an API error (`{"error":{"code","err_code","description"}}`), or, when no stream
+ * takes the subject, with a 503 status. nats.js's `js.publish` does exactly that through its generic request machinery,
+ * which per request builds a timer, a deferred, a request object and (even on success) a RequestError for its
+ * cancellation: measured here at ~43 µs of CPU per publish against ~14 µs for the same publish on a shared reply
+ * subscription. Appends are the engine's hot path, so the store publishes this way.
  *
- * Answers and failures are the ones `js.publish` gives (same PubAck, a
- * JetStreamApiError for an API error, JetStreamNotEnabled caused by a
- * NoRespondersError for no responders, TimeoutError when no answer comes in
- * time), so the store's error handling
- * (codec.ts) treats both alike. The requests themselves are replies.ts's
- * (one reply subscription, one timeout sweep). Internal to src/store.
+ * Answers and failures are the ones `js.publish` gives (same PubAck, a JetStreamApiError for an API error,
+ * JetStreamNotEnabled caused by a NoRespondersError for no responders, TimeoutError when no answer comes in time), so
+ * the store's error handling (codec.ts) treats both alike. The requests themselves are replies.ts's (one reply
+ * subscription, one timeout sweep). Internal to src/store.
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { PubAck } from '@nats-io/jetstream';
@@ -31,10 +26,9 @@ import {
 import { SharedReplies } from './replies.js';
 
 /**
- * A publish whose reply can no longer come: the connection was lost and
- * re-established while it waited (a reply in flight is not redelivered).
- * Whether it was stored is unknown; the caller sends it again with the same
- * message id, which the server deduplicates.
+ * A publish whose reply can no longer come: the connection was lost and re-established while it waited (a reply in
+ * flight is not redelivered). Whether it was stored is unknown; the caller sends it again with the same message id,
+ * which the server deduplicates.
  */
 export class ReplyLostError extends Error {
   readonly code = 'LF_REPLY_LOST';
@@ -47,13 +41,10 @@ export class ReplyLostError extends Error {
 export type HeaderFields = readonly (readonly [string, string])[];
 
 /**
- * The header block nats.js's MsgHdrs would encode for these fields, byte for
- * byte (`NATS/1.0`, then `Name: value` lines, values trimmed), made as one
- * string: MsgHdrs looks every name up again on each append (a regular
- * expression, a canonical form, an array of keys), ~4% of an in-process
- * engine's CPU for five fixed headers per commit. The client only calls
- * `encode()` on what it is handed. A value with CR or LF is refused as
- * MsgHdrs refuses it.
+ * The header block nats.js's MsgHdrs would encode for these fields, byte for byte (`NATS/1.0`, then `Name: value`
+ * lines, values trimmed), made as one string: MsgHdrs looks every name up again on each append (a regular expression, a
+ * canonical form, an array of keys), ~4% of an in-process engine's CPU for five fixed headers per commit. The client
+ * only calls `encode()` on what it is handed. A value with CR or LF is refused as MsgHdrs refuses it.
  */
 export function encodedHeaders(fields: HeaderFields, more: HeaderFields = []): { encode(): Uint8Array } {
   let text = 'NATS/1.0';
@@ -113,11 +104,10 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Publishes `body` on `subject` with `headers`, then a message id (dedup; none for a KV write, kv-cas.ts)
-   * and the expected last sequence of the subject (none: a message that expects nothing, a kick on
-   * LF_INPUTS); resolves with the PubAck.
-   * Throws synchronously-as-rejection what `nc.publish` throws (e.g.
-   * MAX_PAYLOAD_EXCEEDED, a closed connection).
+   * Publishes `body` on `subject` with `headers`, then a message id (dedup; none for a KV write, kv-cas.ts) and the
+   * expected last sequence of the subject (none: a message that expects nothing, a kick on LF_INPUTS); resolves with
+   * the PubAck. Throws synchronously-as-rejection what `nc.publish` throws (e.g. MAX_PAYLOAD_EXCEEDED, a closed
+   * connection).
    */
   async publish(
     subject: string,

@@ -10,12 +10,10 @@ import type { ResolvedOptions } from './options.js';
 import { scanMessages } from './scan.js';
 
 /**
- * One pass over the stream instead of a consumer per run. First the last
- * message of each run's subject (a last-per-subject consumer, headers only):
- * where each run ends as of now. Then every message in stream order, each
- * run's commits gathered until its last one passes, when the run is handed
- * out and forgotten, so memory holds only runs still being read. Messages
- * appended after the first pass are left out (a run is read as it was then).
+ * One pass over the stream instead of a consumer per run. First the last message of each run's subject (a
+ * last-per-subject consumer, headers only): where each run ends as of now. Then every message in stream order, each
+ * run's commits gathered until its last one passes, when the run is handed out and forgotten, so memory holds only runs
+ * still being read. Messages appended after the first pass are left out (a run is read as it was then).
  */
 export async function* readAllRuns(
   link: JetStreamLink,

@@ -1,19 +1,15 @@
 /**
  * Core NATS requests on one reply subscription per connection.
  *
- * nats.js's `nc.request` builds per request a request object, a deferred, a
- * timer and, even when the reply comes, a RequestError for its own
- * cancellation (a stack trace captured each time): measured at ~43 µs of CPU
- * per request against ~14 µs here. The engines' offers and the workers'
- * outcomes handed to an engine are a request each per step of every run, so
- * they go this way, as the store's appends do (publisher.ts).
+ * nats.js's `nc.request` builds per request a request object, a deferred, a timer and, even when the reply comes, a
+ * RequestError for its own cancellation (a stack trace captured each time): measured at ~43 µs of CPU per request
+ * against ~14 µs here. The engines' offers and the workers' outcomes handed to an engine are a request each per step of
+ * every run, so they go this way, as the store's appends do (publisher.ts).
  *
- * Failures are the ones `nc.request` gives for the same cases: TimeoutError
- * when no reply comes in time (timeouts checked by one sweep, SWEEP_MS apart,
- * not a timer per request), a RequestError caused by a NoRespondersError when
- * nobody listens on the subject (the server's 503), the server's
- * PermissionViolationError when the user may not publish there, and a
- * ClosedConnectionError for what waits when the connection closes.
+ * Failures are the ones `nc.request` gives for the same cases: TimeoutError when no reply comes in time (timeouts
+ * checked by one sweep, SWEEP_MS apart, not a timer per request), a RequestError caused by a NoRespondersError when
+ * nobody listens on the subject (the server's 503), the server's PermissionViolationError when the user may not publish
+ * there, and a ClosedConnectionError for what waits when the connection closes.
  */
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { ClosedConnectionError, NoRespondersError, RequestError, TimeoutError, createInbox } from './nats-lib.js';

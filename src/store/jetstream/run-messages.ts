@@ -1,7 +1,6 @@
 /**
- * Looking a run's messages up in the stream: one message by direct get, and
- * a run's messages in order (by direct requests, then one consumer for a long
- * run). Apart from store.ts because reading, appending and the race checks
+ * Looking a run's messages up in the stream: one message by direct get, and a run's messages in order (by direct
+ * requests, then one consumer for a long run). Apart from store.ts because reading, appending and the race checks
  * (append-races.ts) all read messages this way.
  */
 import { DeliverPolicy, apiPrefix } from './nats-lib.js';
@@ -38,16 +37,12 @@ export async function getMessage(
 }
 
 /**
- * A run's messages from stream sequence `fromStreamSeq` on, in order, each
- * once. The first WALK_LIMIT by direct requests to the stream's leader
- * (`next_by_subj`), which need no consumer: most runs end within them. A
- * consumer per read was the only way before, and on a cluster that lost a
- * node nats-server 2.9 places about one in three of those (R1) on the dead
- * node, where the create waits out its timeout. Longer runs go on with one
- * consumer from where the walk stopped (a request per commit would be
- * slower); its deliveries are checked to move forward by stream sequence,
- * so a message delivered again (a consumer reset) is skipped, never read as
- * a second commit.
+ * A run's messages from stream sequence `fromStreamSeq` on, in order, each once. The first WALK_LIMIT by direct
+ * requests to the stream's leader (`next_by_subj`), which need no consumer: most runs end within them. A consumer per
+ * read was the only way before, and on a cluster that lost a node nats-server 2.9 places about one in three of those
+ * (R1) on the dead node, where the create waits out its timeout. Longer runs go on with one consumer from where the
+ * walk stopped (a request per commit would be slower); its deliveries are checked to move forward by stream sequence,
+ * so a message delivered again (a consumer reset) is skipped, never read as a second commit.
  */
 export async function* runMessages(
   link: JetStreamLink,

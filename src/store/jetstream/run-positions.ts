@@ -1,9 +1,8 @@
 /**
- * Where each run's subject ended when the store last saw it: the per-run
- * cache that maps the port's event seqs onto stream seqs (store.ts). A hint
- * only, bounded (least recently remembered evicted first) and refreshed from
- * the server whenever it disagrees. Its own file because the store, its
- * follow() and its race checks (append-races.ts) all consult it.
+ * Where each run's subject ended when the store last saw it: the per-run cache that maps the port's event seqs onto
+ * stream seqs (store.ts). A hint only, bounded (least recently remembered evicted first) and refreshed from the server
+ * whenever it disagrees. Its own file because the store, its follow() and its race checks (append-races.ts) all consult
+ * it.
  */
 import { trimOldest } from '../../bounded.js';
 

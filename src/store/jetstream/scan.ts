@@ -6,10 +6,9 @@ import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
- * The messages an ephemeral pull consumer with `config` has pending when it
- * is made, in stream order: it stops there rather than wait for more (a
- * fetch on an exhausted subject would wait until it expires). The consumer
- * is deleted when the caller stops. `what` names the operation in errors.
+ * The messages an ephemeral pull consumer with `config` has pending when it is made, in stream order: it stops there
+ * rather than wait for more (a fetch on an exhausted subject would wait until it expires). The consumer is deleted when
+ * the caller stops. `what` names the operation in errors.
  */
 export async function* scanMessages(
   link: JetStreamLink,

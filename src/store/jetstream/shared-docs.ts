@@ -1,10 +1,8 @@
 /**
- * EventStore.updateShared on JetStream: one KV entry per document in the
- * bucket LF_TASK_GATES, changed by compare-and-set (kv.update at the revision
- * read; kv.create when there is none). A lost race reads again and tries
- * again, so every engine, worker and client of the cluster sees one sequence
- * of changes, and nothing is held while a process dies: there is no lock to
- * outlive its holder. One round trip to read and one to write per change.
+ * EventStore.updateShared on JetStream: one KV entry per document in the bucket LF_TASK_GATES, changed by
+ * compare-and-set (kv.update at the revision read; kv.create when there is none). A lost race reads again and tries
+ * again, so every engine, worker and client of the cluster sees one sequence of changes, and nothing is held while a
+ * process dies: there is no lock to outlive its holder. One round trip to read and one to write per change.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -29,11 +27,10 @@ export class KvSharedDocs extends StoreBucket {
   }
 
   /**
-   * The document as last written, or null. Every in-process start reads the limits this way, so reads of
-   * one name asked for while a request for it is in flight share the next request, sent once that one is
-   * answered: each caller still gets what was stored at some moment after it asked (a change that
-   * completed before the call is seen), and 64 starts at a time cost a few requests, not 64. Each caller
-   * parses the bytes itself, so no two share an object.
+   * The document as last written, or null. Every in-process start reads the limits this way, so reads of one name asked
+   * for while a request for it is in flight share the next request, sent once that one is answered: each caller still
+   * gets what was stored at some moment after it asked (a change that completed before the call is seen), and 64 starts
+   * at a time cost a few requests, not 64. Each caller parses the bytes itself, so no two share an object.
    */
   async read(name: string): Promise<unknown> {
     if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });

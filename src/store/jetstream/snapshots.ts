@@ -1,8 +1,7 @@
 /**
- * Snapshots in a JetStream KV bucket, one key per run (the run id), history 1:
- * the latest snapshot replaces the one before. It shares the event store's
- * connection. Every value read back is parsed with the snapshot schema; a
- * malformed one is reported, never used.
+ * Snapshots in a JetStream KV bucket, one key per run (the run id), history 1: the latest snapshot replaces the one
+ * before. It shares the event store's connection. Every value read back is parsed with the snapshot schema; a malformed
+ * one is reported, never used.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';

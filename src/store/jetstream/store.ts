@@ -1,35 +1,27 @@
 /**
- * The EventStore on NATS JetStream (docs/nats.md). One stream
- * (LF_EVENTS), one subject per run (`lf.events.<workflowId>.<runId>`), one
- * message per commit: the commit's JSON `{dedupId, events}`, so a commit is
+ * The EventStore on NATS JetStream (docs/nats.md). One stream (LF_EVENTS), one subject per run
+ * (`lf.events.<workflowId>.<runId>`), one message per commit: the commit's JSON `{dedupId, events}`, so a commit is
  * written all or none without server batch features (2.9 has none).
  *
- * Appends carry `Nats-Msg-Id` (run id + dedup id) and the expected last
- * *stream* sequence of the run's subject; the port speaks in *event* seqs.
- * A per-run cache {subject, lastStreamSeq, lastEventSeq} maps one onto the
- * other; it is never trusted: a "wrong last sequence" answer refreshes it
- * from the subject's last message, and only a refreshed event seq that
- * differs from the caller's expectedSeq is a conflict. The server checks the
- * dedup id before the expectation, so a retry is answered "duplicate" even
- * when its expectation went stale; when the cache already says the caller is
- * stale we publish with an expectation no subject can meet, which lets the
- * server either recognise the dedup id or refuse without writing.
+ * Appends carry `Nats-Msg-Id` (run id + dedup id) and the expected last *stream* sequence of the run's subject; the
+ * port speaks in *event* seqs. A per-run cache {subject, lastStreamSeq, lastEventSeq} maps one onto the other; it is
+ * never trusted: a "wrong last sequence" answer refreshes it from the subject's last message, and only a refreshed
+ * event seq that differs from the caller's expectedSeq is a conflict. The server checks the dedup id before the
+ * expectation, so a retry is answered "duplicate" even when its expectation went stale; when the cache already says the
+ * caller is stale we publish with an expectation no subject can meet, which lets the server either recognise the dedup
+ * id or refuse without writing.
  *
- * The connection (connection.ts) is opened lazily by the first
- * call, so openStore() stays synchronous; each call retries timeouts and
- * disconnections, with the same message id, for a bounded time and then
- * fails with a StoreError. Every server error reaches callers as a
- * StoreError (or AppendConflictError) with the client's error as `cause`.
- * Following a run (follow.ts) and reading every run (read-all.ts) are
- * modules of their own; a run is read by requests to the stream's leader,
- * and only a long one through a consumer (run-messages.ts), scans go through
- * scan.ts. The per-run cache is run-positions.ts; a run's last message fetched around it (its
- * position, a run of one commit read whole) is last-message.ts, and listing runs list-runs.ts.
+ * The connection (connection.ts) is opened lazily by the first call, so openStore() stays synchronous; each call
+ * retries timeouts and disconnections, with the same message id, for a bounded time and then fails with a StoreError.
+ * Every server error reaches callers as a StoreError (or AppendConflictError) with the client's error as `cause`.
+ * Following a run (follow.ts) and reading every run (read-all.ts) are modules of their own; a run is read by requests
+ * to the stream's leader, and only a long one through a consumer (run-messages.ts), scans go through scan.ts. The
+ * per-run cache is run-positions.ts; a run's last message fetched around it (its position, a run of one commit read
+ * whole) is last-message.ts, and listing runs list-runs.ts.
  *
- * On a replicated stream nats-server checks the expected last subject
- * sequence before replicating, not atomically, so two appends with one
- * expectation can both be stored: readers take the first (codec.ts,
- * decodeNextCommit) and an append checks it was that one (append-races.ts).
+ * On a replicated stream nats-server checks the expected last subject sequence before replicating, not atomically, so
+ * two appends with one expectation can both be stored: readers take the first (codec.ts, decodeNextCommit) and an
+ * append checks it was that one (append-races.ts).
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { PubAck } from '@nats-io/jetstream';
@@ -41,6 +33,7 @@ import type {
   AppendResult,
   CorruptRunHandler,
   EventStore,
+  OnEvents,
   ReadOptions,
   RunEvents,
   RunSummary,
@@ -251,12 +244,11 @@ export class JetStreamEventStore implements EventStore {
       // From a position (a snapshot's), the read starts at that commit rather than the run's first.
       const start = opts.fromPosition && opts.fromPosition > 0 ? opts.fromPosition : undefined;
       let known = this.runs.get(runId);
-      // Last seen as one commit (typically a run that was just started), or not seen at all on a
-      // single server: its subject's last message is then the whole run when it is the run's first
-      // commit, one request. For a run this instance has not seen (an engine's first look at a run a
-      // client started), that also spares the walk from the stream's first message, whose cost on
-      // nats-server 2.9 grows with the stream (every block from the first is looked at). Not for an
-      // unseen run on a replicated stream: there the subject's last message may be a commit that
+      // Last seen as one commit (typically a run that was just started), or not seen at all on a single server: its
+      // subject's last message is then the whole run when it is the run's first commit, one request. For a run this
+      // instance has not seen (an engine's first look at a run a client started), that also spares the walk from the
+      // stream's first message, whose cost on nats-server 2.9 grows with the stream (every block from the first is
+      // looked at). Not for an unseen run on a replicated stream: there the subject's last message may be a commit that
       // lost a race (checkWon), which only the walk from the first tells apart.
       if (known?.lastFirstSeq === 1 || (!known && !start && !c.replicated)) {
         const whole = await readSingleCommit(
@@ -321,21 +313,15 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
-  /**
-   * From the stream itself, no projection: one last-per-subject consumer
-   * gives every run's last commit (status, last sequence, end time), which
-   * also holds run.started for a run of one commit; the other runs' first
-   * commits are fetched by direct get, only for runs the status filter keeps.
-   */
+  /** From the stream itself, no projection (list-runs.ts). */
   listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
     return listRunSummaries(this.race, filter);
   }
 
   /**
-   * Publishes one message to a stream of the cluster (a kick on LF_INPUTS) on the store's connection and
-   * reply subscription, as `js.publish` would (the same PubAck and errors: publisher.ts), without the
-   * client's per-request machinery (a RequestError with its stack for every publish, even a successful
-   * one). `msgID`: the server's dedup id.
+   * Publishes one message to a stream of the cluster (a kick on LF_INPUTS) on the store's connection and reply
+   * subscription, as `js.publish` would (the same PubAck and errors: publisher.ts), without the client's per-request
+   * machinery (a RequestError with its stack for every publish, even a successful one). `msgID`: the server's dedup id.
    */
   async publishMessage(subject: string, body: Uint8Array, opts: { msgID?: string } = {}): Promise<PubAck> {
     const c = this.link.current ?? (await this.link.ready());
@@ -354,7 +340,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   /** A run's events as they are appended (follow.ts). */
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: OnEvents): Subscription {
     return followRun(this.followContext, runId, afterSeq, onEvents);
   }
 

@@ -1,34 +1,24 @@
 /**
- * Every connection ledgerflow makes writes to its socket once per event-loop
- * turn, not once per microtask.
+ * Every connection ledgerflow makes writes to its socket once per event-loop turn, not once per microtask.
  *
- * Why: the client (@nats-io/nats-core) hands what a connection has to send to
- * its transport at the end of the microtask in which the first of it was
- * queued (`sendCommand` queues `flushPending` with queueMicrotask). What
- * answers to one inbound batch publishes comes from many promise
- * continuations (an append's reply lets its run commit the next step, several
- * awaits later), each a microtask of its own, so one batch read became
- * several socket writes. On the shared 2-core machine a write to nats-server
- * on loopback costs ~80 µs of CPU (the kernel sends it through the stack in
- * the writer's time): `writeBuffer` was the top self-time entry of the
- * in-process engine on JetStream (7–11%), and of the cluster's engine and
- * worker (12% and 9%).
+ * Why: the client (@nats-io/nats-core) hands what a connection has to send to its transport at the end of the microtask
+ * in which the first of it was queued (`sendCommand` queues `flushPending` with queueMicrotask). What answers to one
+ * inbound batch publishes comes from many promise continuations (an append's reply lets its run commit the next step,
+ * several awaits later), each a microtask of its own, so one batch read became several socket writes. On the shared
+ * 2-core machine a write to nats-server on loopback costs ~80 µs of CPU (the kernel sends it through the stack in the
+ * writer's time): `writeBuffer` was the top self-time entry of the in-process engine on JetStream (7–11%), and of the
+ * cluster's engine and worker (12% and 9%).
  *
- * How: v3's transport is pluggable (transport-node's own `connect` is
- * `setTransportFactory(NodeTransport)` then `NatsConnectionImpl.connect`), so
- * `connect` here sets a factory whose transport wraps NodeTransport and holds
- * the frames `send` is given until setImmediate: everything the turn queued
- * goes out in one write, before the loop next waits for I/O (a check phase
- * runs before the next poll), so no message waits for a later event. Pending
- * frames past MAX_PENDING_BYTES are written at once, and `close()` writes
- * what is pending before the socket goes (the client's flush and drain end in
- * a send or a close, so they need nothing of their own). No client code is
- * patched.
+ * How: v3's transport is pluggable (transport-node's own `connect` is `setTransportFactory(NodeTransport)` then
+ * `NatsConnectionImpl.connect`), so `connect` here sets a factory whose transport wraps NodeTransport and holds the
+ * frames `send` is given until setImmediate: everything the turn queued goes out in one write, before the loop next
+ * waits for I/O (a check phase runs before the next poll), so no message waits for a later event. Pending frames past
+ * MAX_PENDING_BYTES are written at once, and `close()` writes what is pending before the socket goes (the client's
+ * flush and drain end in a send or a close, so they need nothing of their own). No client code is patched.
  *
- * The factory is process-wide (the client keeps one and asks it on every
- * connect and reconnect); this module sets it on every connect, as
- * transport-node's `connect` does, so a connection made through the latter
- * meanwhile only loses the coalescing of its later reconnects.
+ * The factory is process-wide (the client keeps one and asks it on every connect and reconnect); this module sets it on
+ * every connect, as transport-node's `connect` does, so a connection made through the latter meanwhile only loses the
+ * coalescing of its later reconnects.
  */
 import type { ConnectionOptions, NatsConnection, Server, Transport } from '@nats-io/nats-core/internal';
 import { rememberDomain, transportLib } from './nats-lib.js';
@@ -101,14 +91,11 @@ export class CoalescingTransport implements Transport {
   }
 
   /**
-   * Writes everything sent before the close, then closes. The client hands its
-   * buffer over on a microtask queued at the first publish, and closes its
-   * transport before that microtask runs when nothing else awaits first: with
-   * transport-node's own transport, 20 publishes made just before a `close()`
-   * never reached the server. One turn lets them come here; they are written
-   * (and the write awaited, where the transport says when it is done: its
-   * close destroys the socket, and what the socket still held with it) before
-   * the socket goes.
+   * Writes everything sent before the close, then closes. The client hands its buffer over on a microtask queued at the
+   * first publish, and closes its transport before that microtask runs when nothing else awaits first: with
+   * transport-node's own transport, 20 publishes made just before a `close()` never reached the server. One turn lets
+   * them come here; they are written (and the write awaited, where the transport says when it is done: its close
+   * destroys the socket, and what the socket still held with it) before the socket goes.
    */
   async close(err?: Error): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -138,10 +125,9 @@ export class CoalescingTransport implements Transport {
 }
 
 /**
- * transport-node's `connect`, with every transport it makes a CoalescingTransport. `domain`: the
- * JetStream domain of the servers' JetStream (a station's leaf node reaches the hub's as `hub`): kept
- * for the connection (nats-lib.ts domainOf), so that every jetstream()/jetstreamManager() made on it
- * uses the domain's API prefix.
+ * transport-node's `connect`, with every transport it makes a CoalescingTransport. `domain`: the JetStream domain of
+ * the servers' JetStream (a station's leaf node reaches the hub's as `hub`): kept for the connection (nats-lib.ts
+ * domainOf), so that every jetstream()/jetstreamManager() made on it uses the domain's API prefix.
  */
 export async function connect(opts: ConnectionOptions & { domain?: string } = {}): Promise<NatsConnection> {
   const lib = transportLib();
