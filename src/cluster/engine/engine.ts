@@ -228,11 +228,7 @@ export class ClusterEngine {
       },
     });
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });
-    const gateSettings = {
-      ...(settings?.replicas ? { replicas: settings.replicas } : {}),
-      ...(settings?.storage ? { storage: settings.storage } : {}),
-    };
-    const gates = { store: new KvGateStore(js, gateSettings), log: new StreamGateLog(js, jsm, gateSettings) };
+    const gates = { store: new KvGateStore(js, stored), log: new StreamGateLog(js, jsm, stored) };
     const triggers = new TriggerEvents({
       js,
       host,
@@ -341,7 +337,7 @@ export class ClusterEngine {
         stats,
         now,
         log,
-        ...(settings ? { settings } : {}),
+        stored,
         ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
         ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
         ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),

@@ -122,19 +122,20 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     return;
   }
   const { sender, queue, input } = parsed.value;
+  // Kept as a dead letter, a few a minute per sender (letter-rate.ts); past that, counted only.
+  const refuse = async (reason: string, details: DeadLetterDetails) => {
+    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
+    else await host.deadLetter('inputs', reason, m, details);
+  };
   if (
     input.type !== 'kick' &&
     !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)
   ) {
     host.stats.forged++;
-    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else
-      await host.deadLetter(
-        'inputs',
-        `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`,
-        m,
-        { runId: input.runId, taskId: input.data.task, by: sender },
-      );
+    await refuse(
+      `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`,
+      { runId: input.runId, taskId: input.data.task, by: sender },
+    );
     m.ack();
     return;
   }
@@ -204,14 +205,10 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   if (done && done !== 'recheck' && 'refused' in done) {
     host.stats.refused++;
     const task = input.type === 'kick' ? '' : input.data.task;
-    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else
-      await host.deadLetter(
-        'inputs',
-        `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`,
-        m,
-        { runId: input.runId, taskId: task, by: sender },
-      );
+    await refuse(
+      `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`,
+      { runId: input.runId, taskId: task, by: sender },
+    );
     m.ack();
     return;
   }
@@ -223,8 +220,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       throw new Error(
         `run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`,
       );
-    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else await host.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
+    await refuse(`run ${input.runId} does not exist`, { runId: input.runId });
   }
   m.ack();
 }

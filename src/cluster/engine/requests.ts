@@ -27,7 +27,7 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';
 import { parseDefinition, parseLimits, type Definition } from '../../definition/index.js';
-import { formatDiagnostic, LedgerflowError } from '../../errors/index.js';
+import { formatDiagnostic, LedgerflowError, type Diagnostic } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import { writeLimits } from '../../limits/index.js';
@@ -280,13 +280,7 @@ export class Requests {
     this.judge(sender, 'deploy');
     // Parsed and checked here as a file is (the sender's copy is not trusted): every problem at its line:col.
     const parsed = parseDefinition(body.text, body.file);
-    if (!parsed.definition) {
-      const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      throw new Refused({
-        reason: `${body.file ?? 'the definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
-        code: 'LF_DEFINITION_INVALID',
-      });
-    }
+    if (!parsed.definition) throw invalid(body.file ?? 'the definition', parsed.diagnostics, 'LF_DEFINITION_INVALID');
     const r = await this.o.registry.deploy(parsed.definition, body.text);
     this.o.stats.deploys++;
     this.o.log(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} for ${sender}`);
@@ -297,18 +291,21 @@ export class Requests {
     this.judge(sender, 'limits');
     // Parsed and checked here as `limits set` checks the file: every problem at its line:col.
     const parsed = parseLimits(body.text, body.file);
-    if (!parsed.limits) {
-      const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      throw new Refused({
-        reason: `${body.file ?? 'the limits'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
-        code: 'LF_LIMITS_INVALID',
-      });
-    }
+    if (!parsed.limits) throw invalid(body.file ?? 'the limits', parsed.diagnostics, 'LF_LIMITS_INVALID');
     await writeLimits(this.o.store, parsed.limits);
     this.o.stats.limits++;
     this.o.log(`stored the limits of ${body.file ?? 'a limits file'} for ${sender}`);
     return { accepted: true, limits: parsed.limits as unknown as Record<string, unknown> };
   }
+}
+
+/** A file the sender sent that does not parse: every error at its line:col (the first 50). */
+function invalid(what: string, diagnostics: readonly Diagnostic[], code: string): Refused {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  return new Refused({
+    reason: `${what} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
+    code,
+  });
 }
 
 /** The refusal a LedgerflowError of the request's own making is; null for one that may pass (try again). */

@@ -105,6 +105,8 @@ export interface RunHostOptions {
   limits?: () => GlobalLimits | undefined;
 }
 
+type Commit = { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult };
+
 /** Runs this engine keeps loaded at most (the oldest loaded is forgotten first). */
 const CACHED_RUNS = 10_000;
 
@@ -180,8 +182,7 @@ export class RunHost {
     const fromLog = !this.cache.has(runId);
     const loaded = await this.load(runId, opts.fresh === true, opts.justStarted === true);
     if (!loaded) return null;
-    let commit: { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null =
-      null;
+    let commit: Commit | null = null;
     const stale: { event: PendingEvent; reason: string }[] = [];
     const log = new RunLog({
       store: this.o.store,
@@ -216,12 +217,7 @@ export class RunHost {
     const next: Loaded = { ...loaded, compiled, snapshot: log.snapshot, seq: log.seq };
     if (next.seq !== loaded.seq) this.remember(runId, next);
     // The state the commit was made on (after any catch-up), or the run as it is when nothing was committed.
-    const done = commit as {
-      events: EventEnvelope[];
-      before: RunSnapshot;
-      after: RunSnapshot;
-      written: AppendResult;
-    } | null;
+    const done = commit as Commit | null;
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
     const effects = done ? commitEffects(next.compiled, done.before, done.events, done.after) : [];

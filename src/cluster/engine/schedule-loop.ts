@@ -17,7 +17,8 @@ export interface ScheduleLoopOptions {
   host: RunHost;
   registry: DefinitionRegistry;
   life: Lifecycle;
-  settings?: ClusterSettings;
+  /** Where LF_SCHEDULES is kept: the engine's replicas and storage. */
+  stored: Pick<ClusterSettings, 'replicas' | 'storage'>;
   stats: { scheduled: number; scheduleTicks: number };
   now: () => number;
   log: (line: string) => void;
@@ -29,10 +30,7 @@ export interface ScheduleLoopOptions {
 /** Starts the loop (it ends with the engine); returns its Scheduler. */
 export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
   const { life, host } = o;
-  const cursor = new KvScheduleCursor(o.js, {
-    ...(o.settings?.replicas ? { replicas: o.settings.replicas } : {}),
-    ...(o.settings?.storage ? { storage: o.settings.storage } : {}),
-  });
+  const cursor = new KvScheduleCursor(o.js, o.stored);
   const definitions = scheduledDefinitions(o.registry);
   /** A claimed slot's run: started once (its run id), and its first effects published, as a trigger event's run is. */
   const start = async (s: ScheduledStart): Promise<{ duplicate: boolean }> => {

@@ -173,15 +173,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     const stopBeating = heartbeat(host, attempt, claimed);
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
-      const outcome = await runAttempt(
-        task,
-        opts.handlers,
-        log,
-        writeOutput,
-        opts,
-        maxOutputBytes(nc.info?.max_payload),
-        secrets,
-      );
+      const outputLimit = maxOutputBytes(nc.info?.max_payload);
+      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets });
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
