@@ -1,11 +1,9 @@
 /**
- * A commit's effects, interpreted on NATS, after the commit is appended and
- * never before (a crash in between is mended by the next engine's reconcile).
- * Each is published with a message id that makes publishing it again
- * harmless: an attempt to its queue's work stream (with the token only its
- * worker gets), a timer to LF_TIMERS. Child runs and emitted events are
- * the engine's own attempts (children.ts, trigger-events.ts), and so are
- * TRANSFORMs' (transforms.ts).
+ * A commit's effects, interpreted on NATS, after the commit is appended and never before (a crash in between is mended
+ * by the next engine's reconcile). Each is published with a message id that makes publishing it again harmless: an
+ * attempt to its queue's work stream (with the token only its worker gets), a timer to LF_TIMERS. Child runs and
+ * emitted events are the engine's own attempts (children.ts, trigger-events.ts), and so are TRANSFORMs'
+ * (transforms.ts).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
@@ -56,14 +54,11 @@ export interface EffectPublisherOptions {
 }
 
 /**
- * How the NATS engine performs each effect (the executors' EffectPerformer
- * port, the same dispatch the in-process driver uses): each returns the
- * publish to wait for. An abort settles the attempt in the attempt ledger
- * when no worker has claimed it yet, so the worker it is delivered to drops
- * it unrun (a queued attempt of a cancelled run, or a restarted one whose
- * lost run reported after all); one a worker runs stops at its deadline, and
- * its outcome is dropped as stale. Timer cancels have nothing to publish: a
- * timer the run no longer wants is stale when it comes back.
+ * How the NATS engine performs each effect (the executors' EffectPerformer port, the same dispatch the in-process
+ * driver uses): each returns the publish to wait for. An abort settles the attempt in the attempt ledger when no worker
+ * has claimed it yet, so the worker it is delivered to drops it unrun (a queued attempt of a cancelled run, or a
+ * restarted one whose lost run reported after all); one a worker runs stops at its deadline, and its outcome is dropped
+ * as stale. Timer cancels have nothing to publish: a timer the run no longer wants is stale when it comes back.
  */
 export function effectPublisher(
   o: EffectPublisherOptions,

@@ -27,18 +27,16 @@ export interface ClusterEngineOptions {
   log?: (line: string) => void;
   now?: () => number;
   /**
-   * Snapshots of long runs in a KV bucket: one is written each time a run's
-   * log crosses a multiple of `every` events (default 1000; 0 turns them off),
-   * and an engine that loads a run it has not cached starts from it. Short
-   * runs never get one.
+   * Snapshots of long runs in a KV bucket: one is written each time a run's log crosses a multiple of `every` events
+   * (default 1000; 0 turns them off), and an engine that loads a run it has not cached starts from it. Short runs never
+   * get one.
    */
   snapshots?: JetStreamSnapshotOptions & { every?: number };
   /**
-   * Schedule triggers of the deployed definitions: every `tickMs` (default
-   * 1000) the engine fires the slots due at `now()` (src/triggers/scheduler.ts),
-   * claiming each in KV LF_SCHEDULES, so however many engines run a slot
-   * starts one run. `graceMs`: how late a slot may be and still be on time
-   * (older ones are missed and catch_up decides); `false`: this engine fires none.
+   * Schedule triggers of the deployed definitions: every `tickMs` (default 1000) the engine fires the slots due at
+   * `now()` (src/triggers/scheduler.ts), claiming each in KV LF_SCHEDULES, so however many engines run a slot starts
+   * one run. `graceMs`: how late a slot may be and still be on time (older ones are missed and catch_up decides);
+   * `false`: this engine fires none.
    */
   schedules?: false | { tickMs?: number; graceMs?: number; claimTimeoutMs?: number };
   /**

@@ -1,22 +1,17 @@
 /**
- * `ledgerflow engine`: a long-running process that shares the work of a
- * cluster. It takes runtime inputs, timer messages, approvals and trigger
- * events from shared durable consumers; for each, it loads the run (cache, or
- * replay of its subject), folds, appends with the expected last sequence and
- * only then publishes the effects (task attempts for workers, timer
- * messages) and acks. A conflict means another engine moved the run on:
- * reload and retry (commitWithRetry, the executors' one commit loop). An engine killed at any point leaves its unacked message
- * to another engine, which finds the log as it was and finishes the job;
- * effects carry message ids (runId/task/attempt, runId/timer) so publishing
- * them again within the dedup window writes nothing twice.
+ * `ledgerflow engine`: a long-running process that shares the work of a cluster. It takes runtime inputs, timer
+ * messages, approvals and trigger events from shared durable consumers; for each, it loads the run (cache, or replay of
+ * its subject), folds, appends with the expected last sequence and only then publishes the effects (task attempts for
+ * workers, timer messages) and acks. A conflict means another engine moved the run on: reload and retry
+ * (commitWithRetry, the executors' one commit loop). An engine killed at any point leaves its unacked message to
+ * another engine, which finds the log as it was and finishes the job; effects carry message ids (runId/task/attempt,
+ * runId/timer) so publishing them again within the dedup window writes nothing twice.
  *
- * This file is the engine's start-up and stop, and its public face; each
- * part is a file of its own, wired here: run-host.ts (the runs held and the
- * one commit), inbox.ts (consumers, delivery bounds, dead letters, verdicts),
- * parse.ts (what every message says), routes.ts and inputs.ts (what each
- * message does, engine-consumers.ts which stream goes where), effects.ts, children.ts, trigger-events.ts,
- * notifications.ts and schedule-loop.ts; what it is given is engine-options.ts,
- * its counters engine-stats.ts.
+ * This file is the engine's start-up and stop, and its public face; each part is a file of its own, wired here:
+ * run-host.ts (the runs held and the one commit), inbox.ts (consumers, delivery bounds, dead letters, verdicts),
+ * parse.ts (what every message says), routes.ts and inputs.ts (what each message does, engine-consumers.ts which stream
+ * goes where), effects.ts, children.ts, trigger-events.ts, notifications.ts and schedule-loop.ts; what it is given is
+ * engine-options.ts, its counters engine-stats.ts.
  */
 import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -106,9 +101,8 @@ export class ClusterEngine {
   }
 
   /**
-   * Connects, makes sure the streams and buckets exist, wires the parts (each
-   * its own file: the run host, the inbox and its routes, effects, child runs,
-   * trigger events, notifications, schedules) and starts taking messages.
+   * Connects, makes sure the streams and buckets exist, wires the parts (each its own file: the run host, the inbox and
+   * its routes, effects, child runs, trigger events, notifications, schedules) and starts taking messages.
    */
   async start(): Promise<void> {
     const { opts, stats, now, log, store } = this;
@@ -347,10 +341,9 @@ export class ClusterEngine {
   }
 
   /**
-   * Stops in order: no message is taken any more, the ones in hand finish
-   * (their appends, effects and the deliveries their acks wait for) within
-   * the grace (`graceMs`, default stopGraceMs), what did not is handed back,
-   * and only then is the store closed.
+   * Stops in order: no message is taken any more, the ones in hand finish (their appends, effects and the deliveries
+   * their acks wait for) within the grace (`graceMs`, default stopGraceMs), what did not is handed back, and only then
+   * is the store closed.
    */
   async stop(how: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;

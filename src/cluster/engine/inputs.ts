@@ -1,26 +1,20 @@
 /**
- * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a
- * claim, checked here before anything is folded (an input counts only when its sender may send it).
+ * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a claim, checked here before anything is folded
+ * (an input counts only when its sender may send it).
  *
- * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its
- *   outcome, or its loss). Counted only with the attempt's token (only the
- *   worker handed the attempt has it) and only on the attempt's own queue:
- *   nats.conf gives each worker user `lf.inputs.<user>.<queue>.*` for the
- *   queues it is given, so a user cannot report attempts of another queue,
- *   even one whose token it came by.
- * - lf.inputs.<sender>.<runId>: a kick (act on the run's state), and the
- *   outcomes of the attempts engines run themselves (SUB_WORKFLOW, EMIT),
- *   from the `engine` sender, whose user may publish anything anyway.
+ * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its outcome, or its loss). Counted only with
+ *   the attempt's token (only the worker handed the attempt has it) and only on the attempt's own queue: nats.conf
+ *   gives each worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, so a user cannot report attempts of
+ *   another queue, even one whose token it came by.
+ * - lf.inputs.<sender>.<runId>: a kick (act on the run's state), and the outcomes of the attempts engines run
+ *   themselves (SUB_WORKFLOW, EMIT), from the `engine` sender, whose user may publish anything anyway.
  *
- * A loss report (task.lost) carries what the attempt ledger said, which any
- * worker may have written: the run's log decides. An attempt whose outcome is
- * recorded, or that the run no longer wants, is left alone (stale); any other
- * is restarted. One the ledger says another worker finished is the honest
- * race of a redelivery: that worker publishes its outcome before it marks the
- * ledger, so the outcome is in LF_INPUTS but maybe not folded yet (or held by
- * an engine that died). The report is then put back once, for longer than an
- * engine holds an input, before the log decides: a finished attempt is not
- * run twice, and a forged mark costs its attempt that delay, not its run.
+ * A loss report (task.lost) carries what the attempt ledger said, which any worker may have written: the run's log
+ * decides. An attempt whose outcome is recorded, or that the run no longer wants, is left alone (stale); any other is
+ * restarted. One the ledger says another worker finished is the honest race of a redelivery: that worker publishes its
+ * outcome before it marks the ledger, so the outcome is in LF_INPUTS but maybe not folded yet (or held by an engine
+ * that died). The report is then put back once, for longer than an engine holds an input, before the log decides: a
+ * finished attempt is not run twice, and a forged mark costs its attempt that delay, not its run.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso, type CompiledWorkflow } from '../../compiler/index.js';

@@ -1,28 +1,22 @@
 /**
- * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>,
- * lf.deploys.<user>, lf.limits.<user>, the request id in the body; transport/requests.ts), as an engine takes it:
+ * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>, lf.deploys.<user>, lf.limits.<user>, the
+ * request id in the body; transport/requests.ts), as an engine takes it:
  *
- * 1. read (parse.ts): a body that is not JSON, not the schema (a field it
- *    does not know, a name of its own: the sender is the subject's, which
- *    nats.conf enforces), or too large is dead-lettered, and the sender told;
- * 2. judged by the sender's level from the engine's users file (`engine
- *    --users`), as the embedded store judges a command: a start asks for L1,
- *    or L2 for a workflow whose `domain:` is one of the user's `domains:`; a
- *    retry, a deploy and limits L1. A NATS user the file does not name is a Worker
- *    (L3). An engine without a users file judges no level: nats.conf's
- *    permissions are then the only boundary, as for approvals and control;
- * 3. done as the engine user, as `start`, `retry` and `deploy` do it with
- *    the engine's credentials (RunCommits, the registry), run.started
- *    recording who asked (`source.by`); the engines are kicked to drive it.
- *    A request taken again finds its run and is answered "existing"; a run
- *    under its id that it did not start (another person's, another
- *    workflow's) is refused, LF_RUN_ID_TAKEN, and not kicked (request-owner.ts).
+ * 1. read (parse.ts): a body that is not JSON, not the schema (a field it does not know, a name of its own: the sender
+ *    is the subject's, which nats.conf enforces), or too large is dead-lettered, and the sender told;
+ * 2. judged by the sender's level from the engine's users file (`engine --users`), as the embedded store judges a
+ *    command: a start asks for L1, or L2 for a workflow whose `domain:` is one of the user's `domains:`; a retry, a
+ *    deploy and limits L1. A NATS user the file does not name is a Worker (L3). An engine without a users file judges
+ *    no level: nats.conf's permissions are then the only boundary, as for approvals and control;
+ * 3. done as the engine user, as `start`, `retry` and `deploy` do it with the engine's credentials (RunCommits, the
+ *    registry), run.started recording who asked (`source.by`); the engines are kicked to drive it. A request taken
+ *    again finds its run and is answered "existing"; a run under its id that it did not start (another person's,
+ *    another workflow's) is refused, LF_RUN_ID_TAKEN, and not kicked (request-owner.ts).
  *
- * A refusal (its level, a workflow not deployed, an input or definition that
- * does not validate, a run that cannot be retried) records nothing, is told
- * to the sender in the embedded store's words and code, and kept as a dead
- * letter (a few a minute per sender). Anything else (the store unavailable)
- * is retried by the inbox, and dead-lettered at its bound: nothing loops.
+ * A refusal (its level, a workflow not deployed, an input or definition that does not validate, a run that cannot be
+ * retried) records nothing, is told to the sender in the embedded store's words and code, and kept as a dead letter (a
+ * few a minute per sender). Anything else (the store unavailable) is retried by the inbox, and dead-lettered at its
+ * bound: nothing loops.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';

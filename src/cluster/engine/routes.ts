@@ -1,11 +1,9 @@
 /**
- * What an engine does with a timer, an approval, a signal or a run control
- * once parseInbound (parse.ts) has read it: judge it on the run as it is now
- * (read fresh; a person's input by reviewInput, the rule the in-process
- * executor records by too: executor/outside-inputs.ts), record it through the run host's one commit (so its effects
- * go out as any step's), and tell the sender waiting the verdict. One for a
- * run that does not exist is dead-lettered. Inputs and trigger events have
- * their own files (inputs.ts, trigger-events.ts).
+ * What an engine does with a timer, an approval, a signal or a run control once parseInbound (parse.ts) has read it:
+ * judge it on the run as it is now (read fresh; a person's input by reviewInput, the rule the in-process executor
+ * records by too: executor/outside-inputs.ts), record it through the run host's one commit (so its effects go out as
+ * any step's), and tell the sender waiting the verdict. One for a run that does not exist is dead-lettered. Inputs and
+ * trigger events have their own files (inputs.ts, trigger-events.ts).
  */
 import { atLeast, type Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';

@@ -1,12 +1,9 @@
 /**
- * The runs an engine holds, and the one way it changes one: the cache of
- * loaded runs (caught up with what other engines appended, not replayed), the
- * per-run lock that keeps one step of a run at a time in this engine, and the
- * commit: step the run, append with the expected last sequence, and only then
- * hand the commit on (its effects published, its notifications delivered, a
- * settled child's parent told). Other engines are kept in line by the
- * expected sequence: a conflict folds the input again onto what the other
- * engine appended (RunLog, the executors' one commit).
+ * The runs an engine holds, and the one way it changes one: the cache of loaded runs (caught up with what other engines
+ * appended, not replayed), the per-run lock that keeps one step of a run at a time in this engine, and the commit: step
+ * the run, append with the expected last sequence, and only then hand the commit on (its effects published, its
+ * notifications delivered, a settled child's parent told). Other engines are kept in line by the expected sequence: a
+ * conflict folds the input again onto what the other engine appended (RunLog, the executors' one commit).
  */
 import type { CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition, GlobalLimits } from '../../definition/index.js';
@@ -171,11 +168,9 @@ export class RunHost {
   }
 
   /**
-   * Folds inputs into a run and appends the commit, then hands it on: its
-   * effects published, its notifications delivered, a settled child's parent
-   * told. Null when the run does not exist. The commit is the executors' one
-   * (RunLog): a lost race catches up with the other engine's events and folds
-   * the inputs again onto them.
+   * Folds inputs into a run and appends the commit, then hands it on: its effects published, its notifications
+   * delivered, a settled child's parent told. Null when the run does not exist. The commit is the executors' one
+   * (RunLog): a lost race catches up with the other engine's events and folds the inputs again onto them.
    */
   async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions): Promise<Loaded | null> {
     // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
@@ -254,11 +249,10 @@ export class RunHost {
   }
 
   /**
-   * Starts run `runId` of `definition` unless its log has events already (a
-   * redelivery, or another engine started it), and publishes its first effects
-   * whoever wrote its start (under `custody`, the message it is started for;
-   * null: a loop's tick, its attempts go to the queues): true when this call
-   * started it. What keeps it from starting (RunCannotStartError) is thrown.
+   * Starts run `runId` of `definition` unless its log has events already (a redelivery, or another engine started it),
+   * and publishes its first effects whoever wrote its start (under `custody`, the message it is started for; null: a
+   * loop's tick, its attempts go to the queues): true when this call started it. What keeps it from starting
+   * (RunCannotStartError) is thrown.
    */
   startOnce(
     runId: string,
@@ -290,9 +284,8 @@ export class RunHost {
   }
 
   /**
-   * Writes the run's snapshot in the background: the step does not wait for
-   * it. A failed write is logged and changes nothing (the next one, or the
-   * log, serves). Writes of one run go out in commit order on one connection.
+   * Writes the run's snapshot in the background: the step does not wait for it. A failed write is logged and changes
+   * nothing (the next one, or the log, serves). Writes of one run go out in commit order on one connection.
    */
   private snapshot(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null): void {
     const stored = snapshotOf(compiled, snapshot, seq, position, this.o.now());

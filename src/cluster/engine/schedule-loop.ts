@@ -1,8 +1,7 @@
 /**
- * The engine's schedule loop: every tick, the slots due now of every deployed
- * schedule trigger (src/triggers/scheduler.ts), each claimed in KV
- * LF_SCHEDULES (schedule-cursor.ts) so that however many engines run, a slot
- * starts one run, started as a trigger event's run is.
+ * The engine's schedule loop: every tick, the slots due now of every deployed schedule trigger
+ * (src/triggers/scheduler.ts), each claimed in KV LF_SCHEDULES (schedule-cursor.ts) so that however many engines run, a
+ * slot starts one run, started as a trigger event's run is.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
@@ -60,10 +59,9 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
 }
 
 /**
- * The deployed definitions the schedules come from, read again every 5 s
- * (wall time): a cache of its own, so that the trigger path's (read on
- * demand) is not warmed early by this loop and never misses a definition
- * deployed just before an event.
+ * The deployed definitions the schedules come from, read again every 5 s (wall time): a cache of its own, so that the
+ * trigger path's (read on demand) is not warmed early by this loop and never misses a definition deployed just before
+ * an event.
  */
 function scheduledDefinitions(registry: DefinitionRegistry): () => Promise<Definition[]> {
   let defs: Definition[] = [];

@@ -1,14 +1,10 @@
 /**
- * Reporting an attempt's outcome (or its loss). An outcome is first handed
- * straight to an engine (a request on lf.reports.<sender>.<queue>.<runId>,
- * direct-reports.ts), which answers once it is in the run's log; failing
- * that (no engine answers in time, or it answers not recorded), and for a
- * loss, it is published to lf.inputs.<sender>.<queue>.<runId> (LF_INPUTS,
- * where an engine folds it), retried while the failure is transient. Every
- * delivery of the attempt is acked once the outcome is recorded or
- * published. The outcomes reported lately are remembered, so that a
- * redelivery of a finished attempt is answered with the same outcome rather
- * than run again.
+ * Reporting an attempt's outcome (or its loss). An outcome is first handed straight to an engine (a request on
+ * lf.reports.<sender>.<queue>.<runId>, direct-reports.ts), which answers once it is in the run's log; failing that (no
+ * engine answers in time, or it answers not recorded), and for a loss, it is published to
+ * lf.inputs.<sender>.<queue>.<runId> (LF_INPUTS, where an engine folds it), retried while the failure is transient.
+ * Every delivery of the attempt is acked once the outcome is recorded or published. The outcomes reported lately are
+ * remembered, so that a redelivery of a finished attempt is answered with the same outcome rather than run again.
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';

@@ -1,8 +1,7 @@
 /**
- * Running one attempt in a worker: its task message made the attempt the shared runner runs
- * (executor/run-handler.ts, as in-process runs do), aborted at its deadline, its output bounded by what
- * an outcome may carry. The result is the outcome to report; publishing it is report-outcome.ts's job,
- * and which deliveries it answers is worker.ts's.
+ * Running one attempt in a worker: its task message made the attempt the shared runner runs (executor/run-handler.ts,
+ * as in-process runs do), aborted at its deadline, its output bounded by what an outcome may carry. The result is the
+ * outcome to report; publishing it is report-outcome.ts's job, and which deliveries it answers is worker.ts's.
  */
 import type { OutputWriter } from '../../files/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
