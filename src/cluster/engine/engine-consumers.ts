@@ -1,8 +1,4 @@
-/**
- * Which stream each of an engine's consumers takes and where its messages go: workers' outcomes and inputs
- * (inputs.ts, and those handed straight to it: direct-reports.ts), timers and gate waits, approvals, trigger events,
- * signals and run control. Apart from engine.ts, which makes the parts this wires.
- */
+/** Which stream each of an engine's consumers takes and where its messages go (engine.ts makes the parts wired here). */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { JetStreamEventStore } from '../../store/index.js';

@@ -1,7 +1,4 @@
-/**
- * What a ClusterEngine is given (`ledgerflow engine`'s flags, or a program's options): its connection, settings,
- * users, schedules, notifications and the hooks it tells. Apart from engine.ts, the engine's start-up and stop.
- */
+/** What a ClusterEngine is given (`ledgerflow engine`'s flags, or a program's options). */
 import type { Level } from '../../authority/index.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { NotificationsConfig } from '../../notify/index.js';
@@ -28,8 +25,7 @@ export interface ClusterEngineOptions {
   now?: () => number;
   /**
    * Snapshots of long runs in a KV bucket: one is written each time a run's log crosses a multiple of `every` events
-   * (default 1000; 0 turns them off), and an engine that loads a run it has not cached starts from it. Short runs never
-   * get one.
+   * (default 1000; 0 turns them off), and an engine that loads a run it has not cached starts from it.
    */
   snapshots?: JetStreamSnapshotOptions & { every?: number };
   /**
