@@ -39,10 +39,9 @@ export class ChildRuns {
   constructor(private readonly o: ChildRunsOptions) {}
 
   /**
-   * Starts a child run (a SUB_WORKFLOW attempt's, or a failed run's failure workflow) like a trigger start, among the
-   * deployed definitions; once only (its run id is fixed). A child that exists is not started again: if it has settled,
-   * its outcome is published to the parent again. What keeps it from starting (not deployed, bad input, too deep) fails
-   * the attempt.
+   * Starts a child run like a trigger start, among the deployed definitions, once (its run id is fixed): one that exists
+   * is not started again, and if settled its outcome is published to the parent again. What keeps it from starting
+   * (not deployed, bad input, too deep) fails the attempt.
    */
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { registry, host } = this.o;

@@ -143,8 +143,6 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     commitKey: `in${m.seq}`,
     custody,
   };
-
-  const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;
   if (input.type === 'kick') {
     // A kick says the run's log moved outside this engine's commits (an admission, a start, a caller's
@@ -159,7 +157,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       const st = await host.load(input.runId, true);
       if (!st) return null;
       const { task, attempt, restart, lost, ledger } = input.data;
-      const want = wrongQueue(st, task);
+      const want = queueRefused(st, task, queue);
       if (want) return { refused: want };
       const review = reviewLoss(st.snapshot, {
         taskId: task,

@@ -159,10 +159,9 @@ export class TriggerEvents {
   }
 
   /**
-   * An EMIT attempt: the event goes on lf.triggers.<event> with the attempt's event id as its message id (a re-run
-   * publishes it once), and the attempt completes with the runs the deployed triggers start for it. An event no
-   * workflow triggers on is not published (it would be dead-lettered): the attempt completes with `runs: []` and a
-   * note.
+   * An EMIT attempt: the event goes on lf.triggers.<event> under the attempt's event id as message id (a re-run
+   * publishes it once); the attempt completes with the runs the deployed triggers start for it. An event no workflow
+   * triggers on is not published (it would be dead-lettered): the attempt completes with `runs: []` and a note.
    */
   async emit(effect: EmitEvent): Promise<void> {
     const { children } = this.o;

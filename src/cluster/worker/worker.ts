@@ -233,24 +233,6 @@ export function createWorker(opts: WorkerOptions): Worker {
         patienceMs: opts.reportPatienceMs,
         session: () => verifier?.session?.header,
       });
-      const offers: OfferTaker = (offerTaker = {
-        nc,
-        queue,
-        sender,
-        log,
-        signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
-        free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
-        run: (task) =>
-          void inHand.track(
-            [],
-            runTask(task, null, 1).catch((err: unknown) => {
-              // Not reported: its engine stops hearing of it and queues it, where the claim decides.
-              log(
-                `offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`,
-              );
-            }),
-          ),
-      });
       const jsm = await jetstreamManager(nc);
       ledger = await AttemptLedger.open(nc);
       host = {
@@ -268,6 +250,21 @@ export function createWorker(opts: WorkerOptions): Worker {
         handedBack: () => inHand.handedBack,
         log,
       };
+      const offers: OfferTaker = (offerTaker = {
+        ...host,
+        signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
+        free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
+        run: (task) =>
+          void inHand.track(
+            [],
+            runTask(task, null, 1).catch((err: unknown) => {
+              // Not reported: its engine stops hearing of it and queues it, where the claim decides.
+              log(
+                `offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`,
+              );
+            }),
+          ),
+      });
       // The engines' key (waited for, as the queue's stream is, until an engine has put it in LF_KEYS): nothing is
       // pulled before it is known, and an offer before it is not taken (its engine queues it).
       const pinned = opts.attemptKey ?? process.env.LEDGERFLOW_ATTEMPT_KEY;
