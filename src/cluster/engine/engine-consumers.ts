@@ -58,11 +58,8 @@ export function takeEngineMessages(o: EngineConsumers): () => void {
     now,
     log,
     letterAllowed: (sender) => reportLetters.allow(sender),
-    withRun: (runId, fn) => host.withRun(runId, fn),
-    load: (runId, fresh) => host.load(runId, fresh),
-    process: (runId, events, o) => host.process(runId, events, o),
-    deadLetter: (kind, reason, m, details) => inbox.deadLetter(kind, reason, m, details),
-    dropMalformed: (kind, m, malformed) => inbox.dropMalformed(kind, m, malformed),
+    runs: host,
+    inbox,
     // Longer than an engine holds an input: the outcome it waits for may be with an engine that died.
     finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
     // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).

@@ -17,23 +17,19 @@
  * finished attempt is not run twice, and a forged mark costs its attempt that delay, not its run.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import { instanceFields, instanceToken, iso, type CompiledWorkflow } from '../../compiler/index.js';
+import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import type { PendingEvent } from '../../events/index.js';
-import { attemptQueue, reviewLoss, type RunSnapshot } from '../../runtime/index.js';
+import { attemptQueue, reviewLoss } from '../../runtime/index.js';
 import {
   parseInbound,
   rawOf,
   type AttemptTokens,
   type DeadLetterDetails,
   type OutcomeMessage,
-  type Malformed,
   type Custody,
 } from '../transport/index.js';
-
-export interface RunState {
-  compiled: CompiledWorkflow;
-  snapshot: RunSnapshot;
-}
+import type { Inbox } from './inbox.js';
+import type { Loaded, RunHost } from './run-host.js';
 
 /** What of its engine the input path uses. */
 export interface InputHost {
@@ -43,18 +39,11 @@ export interface InputHost {
   sendersProven(): boolean;
   now(): number;
   log(line: string): void;
-  withRun<T>(runId: string, fn: () => Promise<T>): Promise<T>;
-  load(runId: string, fresh?: boolean): Promise<RunState | null>;
-  process(
-    runId: string,
-    inputs: PendingEvent[],
-    opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string; justStarted?: boolean; custody: Custody | null },
-  ): Promise<RunState | null>;
-  deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
+  /** The run host's lock, load and one commit; the inbox's dead letters (and acks of what parseInbound refused). */
+  readonly runs: Pick<RunHost, 'withRun' | 'load' | 'process'>;
+  readonly inbox: Pick<Inbox, 'deadLetter' | 'dropMalformed'>;
   /** Whether a refusal of `sender`'s is kept as a dead letter, a few a minute per sender (letter-rate.ts); else it is refused without one. */
   letterAllowed(sender: string): boolean;
-  /** Dead-letters and acks a message parseInbound refused. */
-  dropMalformed(kind: string, m: JsMsg, malformed: Malformed): Promise<void>;
   /** How long a loss the ledger says another worker finished is put back, for that outcome to arrive first. */
   readonly finishedRecheckMs: number;
   /**
@@ -64,10 +53,10 @@ export interface InputHost {
   reported?(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number }): void;
 }
 
-type Done = RunState | null | { refused: string } | 'recheck';
+type Done = Loaded | null | { refused: string } | 'recheck';
 
 /** The attempt's queue as the run's definition says, against the subject's (`queue`): a report from a user not given that queue is refused (the queue it was handed out on). */
-function queueRefused(st: RunState, task: string, queue: string | undefined): string | null {
+function queueRefused(st: Loaded, task: string, queue: string | undefined): string | null {
   if (queue === undefined) return null;
   const want = attemptQueue(st.compiled, task);
   return want === undefined || want === queue ? null : want;
@@ -86,14 +75,14 @@ export function recordOutcome(
   by: { by: string; unauthenticated?: true },
   time: string,
   commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null },
-): Promise<RunState | null | { refused: string }> {
+): Promise<Loaded | null | { refused: string }> {
   const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
-  return host.withRun(input.runId, async () => {
-    const st = await host.load(input.runId);
+  return host.runs.withRun(input.runId, async () => {
+    const st = await host.runs.load(input.runId);
     if (!st) return null;
     const want = queueRefused(st, input.data.task, queue);
     if (want) return { refused: want };
-    const done = await host.process(input.runId, inputs, commit);
+    const done = await host.runs.process(input.runId, inputs, commit);
     host.reported?.({
       runId: input.runId,
       taskId: input.data.task,
@@ -109,7 +98,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   const parsed = parseInbound('input', rawOf(m));
   if (!parsed.ok) {
     // Who published it is the subject's second token (lf.inputs.<sender>.…, which nats.conf enforces), however malformed the rest.
-    if (host.letterAllowed(m.subject.split('.')[2] ?? '')) return host.dropMalformed('inputs', m, parsed);
+    if (host.letterAllowed(m.subject.split('.')[2] ?? '')) return host.inbox.dropMalformed('inputs', m, parsed);
     host.stats.refused++;
     host.stats.unletteredReports++;
     m.ack();
@@ -119,7 +108,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   // Kept as a dead letter, a few a minute per sender (letter-rate.ts); past that, counted only.
   const refuse = async (reason: string, details: DeadLetterDetails) => {
     if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else await host.deadLetter('inputs', reason, m, details);
+    else await host.inbox.deadLetter('inputs', reason, m, details);
   };
   if (
     input.type !== 'kick' &&
@@ -149,12 +138,12 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     // commit): it is judged against the log as it is now, never this engine's cached copy (which may be
     // the run still QUEUED, and would start nothing). A start's kick has no copy to catch up with.
     const justStarted = input.started === true && !m.redelivered;
-    done = await host.withRun(input.runId, () =>
-      host.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }),
+    done = await host.runs.withRun(input.runId, () =>
+      host.runs.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }),
     );
   } else if (input.type === 'task.lost') {
-    done = await host.withRun(input.runId, async (): Promise<Done> => {
-      const st = await host.load(input.runId, true);
+    done = await host.runs.withRun(input.runId, async (): Promise<Done> => {
+      const st = await host.runs.load(input.runId, true);
       if (!st) return null;
       const { task, attempt, restart, lost, ledger } = input.data;
       const want = queueRefused(st, task, queue);
@@ -182,7 +171,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       host.log(
         `run ${input.runId}: ${task} attempt ${attempt} ${said}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`,
       );
-      return host.process(input.runId, [review.event], commit);
+      return host.runs.process(input.runId, [review.event], commit);
     });
   } else {
     done = await recordOutcome(host, input, queue, by, time, commit);

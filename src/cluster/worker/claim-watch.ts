@@ -105,8 +105,7 @@ export interface ClaimWait {
 /**
  * Holds a worker's deliveries of an attempt another worker claimed while that claim lives, and says what the ledger
  * says once it does not (stale, or finished), or `stopped` (the worker stops: its deliveries are to go back, nothing
- * reported). A redelivery of the very message the claimant pulled is judged at once: the server redelivers it only
- * after the claimant stopped heartbeating it, which it does with the claim.
+ * reported). A redelivery of the very message the claimant pulled is judged at once (see above).
  */
 export async function whileClaimLives(o: ClaimWait): Promise<Claim | 'stopped'> {
   const { claim, key } = o;
