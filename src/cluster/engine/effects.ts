@@ -7,16 +7,8 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
-import {
-  attemptQueue,
-  DEFAULT_QUEUE,
-  type Effect,
-  type EmitEvent,
-  type StartAttempt,
-  type StartChild,
-  type WaitAttempt,
-} from '../../runtime/index.js';
-import { performEffect, type ChildRef, type EffectPerformer } from '../../executor/index.js';
+import { attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type WaitAttempt } from '../../runtime/index.js';
+import { performEffect, type EffectPerformer } from '../../executor/index.js';
 import {
   AttemptLedger,
   encode,
@@ -28,7 +20,9 @@ import {
   type TaskQueues,
   type Custody,
 } from '../transport/index.js';
+import type { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
+import type { TriggerEvents } from './trigger-events.js';
 import { errorMessage } from '../../errors/index.js';
 import { failureStepOf, type FailureStep } from '../../definition/index.js';
 
@@ -41,10 +35,8 @@ export interface EffectPublisherOptions {
   direct?: DirectDispatch | null;
   stats: { dispatched: number; timers: number };
   log: (line: string) => void;
-  startChild(effect: StartChild, custody: Custody | null): Promise<void>;
-  /** The child of the attempt (by its derived id and parent), wherever it started: executor/child-owner.ts. */
-  cancelChild(child: ChildRef, reason: string, custody: Custody | null): Promise<void>;
-  emitEvent(effect: EmitEvent): Promise<void>;
+  children: Pick<ChildRuns, 'start' | 'cancel'>;
+  triggers: Pick<TriggerEvents, 'emit'>;
   /** An attempt of a gated task: its wait, durable on LF_TIMERS (gate-waits.ts). */
   waitAttempt(effect: WaitAttempt): Promise<void>;
   /** An attempt of a built-in failure step: the engine's own (failure-steps.ts), never a worker's. */
@@ -140,7 +132,7 @@ export function effectPublisher(
       if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow)) {
         const ref = { task: effect.taskId, ...instanceFields(effect) };
         publishes.push(
-          o.cancelChild(
+          o.children.cancel(
             {
               childRunId: childRunId(effect.runId, ref, effect.attempt),
               parent: { runId: effect.runId, ...ref, attempt: effect.attempt },
@@ -189,8 +181,8 @@ export function effectPublisher(
       return o.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` });
     },
     cancelTimer: () => Promise.resolve(),
-    startChild: (effect) => o.startChild(effect, custody),
-    emitEvent: (effect) => o.emitEvent(effect),
+    startChild: (effect) => o.children.start(effect, custody),
+    emitEvent: (effect) => o.triggers.emit(effect),
     waitAttempt: (effect) => o.waitAttempt(effect),
   };
 }

@@ -29,13 +29,12 @@ import {
   PresenceRegistry,
   UnservedLog,
   publishAttemptKey,
-  type Custody,
 } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
-import { randomHex, useNativeDigest, type ChildRef } from '../../executor/index.js';
+import { randomHex, useNativeDigest } from '../../executor/index.js';
 import { LimitsWatch } from '../../limits/index.js';
 import { publishEffects } from './effects.js';
 import { publishWait, skilledBy } from './gate-waits.js';
@@ -231,10 +230,8 @@ export class ClusterEngine {
       stats,
       log,
       direct,
-      startChild: (e: Parameters<ChildRuns['start']>[0], custody: Custody | null) => children.start(e, custody),
-      cancelChild: (child: ChildRef, reason: string, custody: Custody | null) =>
-        children.cancel(child, reason, custody),
-      emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
+      children,
+      triggers,
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
       failureStep: engineFailureSteps({
         nc,
