@@ -51,12 +51,7 @@ describe('ctx.workflowInput', () => {
       task: { name: 'look', type: 'SIMPLE', output: { names: [], values: {} } },
     });
     const handlers: Handlers = { look: (_input, ctx) => ({ folder: ctx.workflowInput?.target_folder }) };
-    const outcome = await runAttempt(
-      msg,
-      handlers,
-      () => {},
-      async () => {},
-    );
+    const outcome = await runAttempt(msg, { handlers, log: () => {}, writeOutput: async () => {} });
     expect(outcome).toMatchObject({ type: 'task.completed', data: { output: { folder: 'depot-b' } } });
   });
 });

@@ -1,20 +1,15 @@
 /**
- * The NATS engine's side of concurrency limits (limits/admission.ts
- * decides, under the store's KV lock shared by every engine and client): the
- * engine that commits a run's settle admits the queued runs its slot lets in
- * and kicks each on lf.inputs (durable, any engine takes it), where its first
- * tasks start as any kicked run's do.
+ * The NATS engine's side of concurrency limits (limits/admission.ts decides, under the store's KV lock shared by every
+ * engine and client): the engine that commits a run's settle admits the queued runs its slot lets in and kicks each on
+ * lf.inputs (durable, any engine takes it), where its first tasks start as any kicked run's do.
  *
- * An engine can die between appending a settle and admitting (the input that
- * settled the run is redelivered, but to a run already settled, which takes
- * no more inputs), or between admitting and kicking. Nothing else would look
- * at that (workflow, key) again until its next start or settle, so every
- * engine sweeps: at start (taking over from one that died) and every
- * `everyMs`, each workflow with `concurrency:` is looked over for QUEUED runs
- * whose key has a free slot (admitted and kicked), and admitted runs that
- * nothing has started yet (kicked again; a kick already sent is dropped by its
- * message id). The sweep decides under the same lock as a settle, so an engine
- * that sweeps while another admits admits nothing twice.
+ * An engine can die between appending a settle and admitting (the input that settled the run is redelivered, but to a
+ * run already settled, which takes no more inputs), or between admitting and kicking. Nothing else would look at that
+ * (workflow, key) again until its next start or settle, so every engine sweeps: at start (taking over from one that
+ * died) and every `everyMs`, each workflow with `concurrency:` is looked over for QUEUED runs whose key has a free slot
+ * (admitted and kicked), and admitted runs that nothing has started yet (kicked again; a kick already sent is dropped
+ * by its message id). The sweep decides under the same lock as a settle, so an engine that sweeps while another admits
+ * admits nothing twice.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';

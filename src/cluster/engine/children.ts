@@ -1,11 +1,9 @@
 /**
- * Child runs, the attempts engines run themselves rather than hand to
- * workers: a SUB_WORKFLOW attempt (or a MAP item run as a workflow) starts a
- * child run, and a failed run its failure workflow. Started once (the child's
- * run id is fixed by the parent's attempt), cancelled when the parent's
- * attempt is no longer wanted, and its outcome published to the parent as
- * the attempt's, from the `engine` sender with the attempt's token. An
- * EMIT attempt's outcome goes the same way (trigger-events.ts).
+ * Child runs, the attempts engines run themselves rather than hand to workers: a SUB_WORKFLOW attempt (or a MAP item
+ * run as a workflow) starts a child run, and a failed run its failure workflow. Started once (the child's run id is
+ * fixed by the parent's attempt), cancelled when the parent's attempt is no longer wanted, and its outcome published to
+ * the parent as the attempt's, from the `engine` sender with the attempt's token. An EMIT attempt's outcome goes the
+ * same way (trigger-events.ts).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
@@ -41,11 +39,9 @@ export class ChildRuns {
   constructor(private readonly o: ChildRunsOptions) {}
 
   /**
-   * Starts a child run (a SUB_WORKFLOW attempt's, or a failed run's failure
-   * workflow) like a trigger start, among the deployed definitions; once
-   * only (its run id is fixed). A child that exists is not started again: if
-   * it has settled, its outcome is published to the parent again. What keeps
-   * it from starting (not deployed, bad input, too deep) fails the attempt.
+   * Starts a child run like a trigger start, among the deployed definitions, once (its run id is fixed): one that exists
+   * is not started again, and if settled its outcome is published to the parent again. What keeps it from starting
+   * (not deployed, bad input, too deep) fails the attempt.
    */
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { registry, host } = this.o;

@@ -1,37 +1,25 @@
 /**
- * Attempts offered straight to an idle worker: the attempt's
- * task.started is durable in the run's log before it is offered, so instead
- * of a message in LF_TASKS_<queue> (published, delivered, acked) the engine
- * makes a NATS request on lf.offer.<queue>.<handler>, to the queue group of
- * that queue's workers, as Temporal's matching service hands a task to a
- * waiting poller. A worker with a free slot answers `taken`; no worker, a
- * busy one, or none in the group: the attempt goes to LF_TASKS_<queue> as
- * before. What keeps every guarantee:
+ * Attempts offered straight to an idle worker: the attempt's task.started is durable in the run's log before it is
+ * offered, so instead of a message in LF_TASKS_<queue> (published, delivered, acked) the engine makes a NATS request on
+ * lf.offer.<queue>.<handler>, to the queue group of that queue's workers, as Temporal's matching service hands a task
+ * to a waiting poller. A worker with a free slot answers `taken`; no worker, a busy one, or none in the group: the
+ * attempt goes to LF_TASKS_<queue> as before. What keeps every guarantee:
  *
- * - No attempt runs twice: the worker claims the attempt in the attempt
- *   ledger once a claim is needed (it outlives its first heartbeat, or a
- *   worker given a copy asks: claim-asks.ts), and rewrites the claim while
- *   it runs it. Every copy of an offered attempt goes on the queue marked
- *   `redispatch`, so that its worker asks. Whatever puts the attempt on the queue later (this
- *   engine when its worker stops heartbeating, an engine taking the run over
- *   or reconciling it) finds it claimed: the worker that gets that copy
- *   holds it while the claim is rewritten (claim-watch.ts), and only once it
- *   goes quiet do the claim's rules (worker.ts, inputs.ts) decide: the log's
- *   outcome, or a restart.
- * - A dead worker's attempt runs again: the worker says every third of the
- *   task ack wait that it still runs it (task.held on
- *   lf.reports.<sender>.<queue>.<runId>.<engine>); one this engine stops
- *   hearing of is put on LF_TASKS_<queue>, where the next worker finds its
- *   claim unfinished and reports it lost, so the engine restarts it
+ * - No attempt runs twice: the worker claims the attempt in the attempt ledger once a claim is needed (it outlives its
+ *   first heartbeat, or a worker given a copy asks: claim-asks.ts), and rewrites the claim while it runs it. Every copy
+ *   of an offered attempt goes on the queue marked `redispatch`, so that its worker asks. Whatever puts the attempt on
+ *   the queue later (this engine when its worker stops heartbeating, an engine taking the run over or reconciling it)
+ *   finds it claimed: the worker that gets that copy holds it while the claim is rewritten (claim-watch.ts), and only
+ *   once it goes quiet do the claim's rules (worker.ts, inputs.ts) decide: the log's outcome, or a restart.
+ * - A dead worker's attempt runs again: the worker says every third of the task ack wait that it still runs it
+ *   (task.held on lf.reports.<sender>.<queue>.<runId>.<engine>); one this engine stops hearing of is put on
+ *   LF_TASKS_<queue>, where the next worker finds its claim unfinished and reports it lost, so the engine restarts it
  *   (task.restarted), exactly as for a queued attempt whose worker died.
- * - A dead engine's work is taken over: an attempt is offered only while
- *   the engine holds a durable message for its run (the input, timer,
- *   approval… it is processing, whose ack waits, heartbeated, until every
- *   attempt of the run offered under it has reported: its "custody"), or
- *   while the run already has such a message held here. An engine that dies
- *   leaves that message unacked; another engine takes it (redelivered),
- *   reloads the run and puts every outstanding attempt on the queue, where
- *   the claims decide as above.
+ * - A dead engine's work is taken over: an attempt is offered only while the engine holds a durable message for its run
+ *   (the input, timer, approval… it is processing, whose ack waits, heartbeated, until every attempt of the run offered
+ *   under it has reported: its "custody"), or while the run already has such a message held here. An engine that dies
+ *   leaves that message unacked; another engine takes it (redelivered), reloads the run and puts every outstanding
+ *   attempt on the queue, where the claims decide as above.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { headers, isNoResponders, SharedReplies, TimeoutError } from '../../store/index.js';

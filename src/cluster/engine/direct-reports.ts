@@ -1,29 +1,23 @@
 /**
- * Outcomes handed straight to an engine: a worker's NATS request on
- * lf.reports.<sender>.<queue>.<runId>, taken by whichever engine of the
- * queue group `engines` the server picks, and answered once the outcome is
- * in the run's log and the commit's effects are handed on (the next attempt
- * published, notifications delivered). No stream holds it: the run's log is
- * where the outcome is recorded once, instead of a message in LF_INPUTS, an
- * engine's pull of it and its ack besides.
+ * Outcomes handed straight to an engine: a worker's NATS request on lf.reports.<sender>.<queue>.<runId>, taken by
+ * whichever engine of the queue group `engines` the server picks, and answered once the outcome is in the run's log and
+ * the commit's effects are handed on (the next attempt published, notifications delivered). No stream holds it: the
+ * run's log is where the outcome is recorded once, instead of a message in LF_INPUTS, an engine's pull of it and its
+ * ack besides.
  *
- * A report may say which handlers its worker takes next (TAKES_NEXT_HEADER): the
- * run's next attempt for one of them is then the answer itself (DirectDispatch.
- * expectFollowOn; docs/nats.md "The next attempt comes back with the answer").
+ * A report may say which handlers its worker takes next (TAKES_NEXT_HEADER): the run's next attempt for one of them is
+ * then the answer itself (DirectDispatch. expectFollowOn; docs/nats.md "The next attempt comes back with the answer").
  *
- * Nothing is lost by skipping the stream: the worker holds the outcome, and
- * its attempt's delivery unacked, until an engine answers `recorded`. Any
- * other answer, no answer in time, or no engine listening, and it publishes
- * the same outcome on LF_INPUTS (inputs.ts), the durable path; an outcome
- * recorded here whose answer was lost is then stale there, and dropped.
+ * Nothing is lost by skipping the stream: the worker holds the outcome, and its attempt's delivery unacked, until an
+ * engine answers `recorded`. Any other answer, no answer in time, or no engine listening, and it publishes the same
+ * outcome on LF_INPUTS (inputs.ts), the durable path; an outcome recorded here whose answer was lost is then stale
+ * there, and dropped.
  *
- * Checked as on LF_INPUTS, by the same code (recordOutcome): the sender and
- * queue are the subject's, which nats.conf lets each worker user publish
- * only under its own name and for its own queues; the outcome counts only
- * with its attempt's token, and only on the attempt's own queue. What fails
- * a check is not recorded and not dead-lettered here: the answer says why,
- * and a worker that publishes it on LF_INPUTS has it refused there, with
- * the dead letter every refusal gets.
+ * Checked as on LF_INPUTS, by the same code (recordOutcome): the sender and queue are the subject's, which nats.conf
+ * lets each worker user publish only under its own name and for its own queues; the outcome counts only with its
+ * attempt's token, and only on the attempt's own queue. What fails a check is not recorded and not dead-lettered here:
+ * the answer says why, and a worker that publishes it on LF_INPUTS has it refused there, with the dead letter every
+ * refusal gets.
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';

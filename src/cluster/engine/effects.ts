@@ -1,24 +1,14 @@
 /**
- * A commit's effects, interpreted on NATS, after the commit is appended and
- * never before (a crash in between is mended by the next engine's reconcile).
- * Each is published with a message id that makes publishing it again
- * harmless: an attempt to its queue's work stream (with the token only its
- * worker gets), a timer to LF_TIMERS. Child runs and emitted events are
- * the engine's own attempts (children.ts, trigger-events.ts), and so are
- * TRANSFORMs' (transforms.ts).
+ * A commit's effects, interpreted on NATS, after the commit is appended and never before (a crash in between is mended
+ * by the next engine's reconcile). Each is published with a message id that makes publishing it again harmless: an
+ * attempt to its queue's work stream (with the token only its worker gets), a timer to LF_TIMERS. Child runs and
+ * emitted events are the engine's own attempts (children.ts, trigger-events.ts), and so are TRANSFORMs'
+ * (transforms.ts).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
-import {
-  attemptQueue,
-  DEFAULT_QUEUE,
-  type Effect,
-  type EmitEvent,
-  type StartAttempt,
-  type StartChild,
-  type WaitAttempt,
-} from '../../runtime/index.js';
-import { performEffect, type ChildRef, type EffectPerformer } from '../../executor/index.js';
+import { attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type WaitAttempt } from '../../runtime/index.js';
+import { performEffect, type EffectPerformer } from '../../executor/index.js';
 import {
   AttemptLedger,
   encode,
@@ -30,7 +20,9 @@ import {
   type TaskQueues,
   type Custody,
 } from '../transport/index.js';
+import type { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
+import type { TriggerEvents } from './trigger-events.js';
 import { errorMessage } from '../../errors/index.js';
 import { failureStepOf, type FailureStep } from '../../definition/index.js';
 
@@ -43,10 +35,8 @@ export interface EffectPublisherOptions {
   direct?: DirectDispatch | null;
   stats: { dispatched: number; timers: number };
   log: (line: string) => void;
-  startChild(effect: StartChild, custody: Custody | null): Promise<void>;
-  /** The child of the attempt (by its derived id and parent), wherever it started: executor/child-owner.ts. */
-  cancelChild(child: ChildRef, reason: string, custody: Custody | null): Promise<void>;
-  emitEvent(effect: EmitEvent): Promise<void>;
+  children: Pick<ChildRuns, 'start' | 'cancel'>;
+  triggers: Pick<TriggerEvents, 'emit'>;
   /** An attempt of a gated task: its wait, durable on LF_TIMERS (gate-waits.ts). */
   waitAttempt(effect: WaitAttempt): Promise<void>;
   /** An attempt of a built-in failure step: the engine's own (failure-steps.ts), never a worker's. */
@@ -56,14 +46,11 @@ export interface EffectPublisherOptions {
 }
 
 /**
- * How the NATS engine performs each effect (the executors' EffectPerformer
- * port, the same dispatch the in-process driver uses): each returns the
- * publish to wait for. An abort settles the attempt in the attempt ledger
- * when no worker has claimed it yet, so the worker it is delivered to drops
- * it unrun (a queued attempt of a cancelled run, or a restarted one whose
- * lost run reported after all); one a worker runs stops at its deadline, and
- * its outcome is dropped as stale. Timer cancels have nothing to publish: a
- * timer the run no longer wants is stale when it comes back.
+ * How the NATS engine performs each effect (the executors' EffectPerformer port, the same dispatch the in-process
+ * driver uses): each returns the publish to wait for. An abort settles the attempt in the attempt ledger when no worker
+ * has claimed it yet, so the worker it is delivered to drops it unrun (a queued attempt of a cancelled run, or a
+ * restarted one whose lost run reported after all); one a worker runs stops at its deadline, and its outcome is dropped
+ * as stale. Timer cancels have nothing to publish: a timer the run no longer wants is stale when it comes back.
  */
 export function effectPublisher(
   o: EffectPublisherOptions,
@@ -145,7 +132,7 @@ export function effectPublisher(
       if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow)) {
         const ref = { task: effect.taskId, ...instanceFields(effect) };
         publishes.push(
-          o.cancelChild(
+          o.children.cancel(
             {
               childRunId: childRunId(effect.runId, ref, effect.attempt),
               parent: { runId: effect.runId, ...ref, attempt: effect.attempt },
@@ -194,8 +181,8 @@ export function effectPublisher(
       return o.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` });
     },
     cancelTimer: () => Promise.resolve(),
-    startChild: (effect) => o.startChild(effect, custody),
-    emitEvent: (effect) => o.emitEvent(effect),
+    startChild: (effect) => o.children.start(effect, custody),
+    emitEvent: (effect) => o.triggers.emit(effect),
     waitAttempt: (effect) => o.waitAttempt(effect),
   };
 }

@@ -1,8 +1,4 @@
-/**
- * Which stream each of an engine's consumers takes and where its messages go: workers' outcomes and inputs
- * (inputs.ts, and those handed straight to it: direct-reports.ts), timers and gate waits, approvals, trigger events,
- * signals and run control. Apart from engine.ts, which makes the parts this wires.
- */
+/** Which stream each of an engine's consumers takes and where its messages go (engine.ts makes the parts wired here). */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { JetStreamEventStore } from '../../store/index.js';
@@ -62,11 +58,8 @@ export function takeEngineMessages(o: EngineConsumers): () => void {
     now,
     log,
     letterAllowed: (sender) => reportLetters.allow(sender),
-    withRun: (runId, fn) => host.withRun(runId, fn),
-    load: (runId, fresh) => host.load(runId, fresh),
-    process: (runId, events, o) => host.process(runId, events, o),
-    deadLetter: (kind, reason, m, details) => inbox.deadLetter(kind, reason, m, details),
-    dropMalformed: (kind, m, malformed) => inbox.dropMalformed(kind, m, malformed),
+    runs: host,
+    inbox,
     // Longer than an engine holds an input: the outcome it waits for may be with an engine that died.
     finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
     // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).

@@ -1,7 +1,4 @@
-/**
- * What a ClusterEngine is given (`ledgerflow engine`'s flags, or a program's options): its connection, settings,
- * users, schedules, notifications and the hooks it tells. Apart from engine.ts, the engine's start-up and stop.
- */
+/** What a ClusterEngine is given (`ledgerflow engine`'s flags, or a program's options). */
 import type { Level } from '../../authority/index.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { NotificationsConfig } from '../../notify/index.js';
@@ -27,18 +24,15 @@ export interface ClusterEngineOptions {
   log?: (line: string) => void;
   now?: () => number;
   /**
-   * Snapshots of long runs in a KV bucket: one is written each time a run's
-   * log crosses a multiple of `every` events (default 1000; 0 turns them off),
-   * and an engine that loads a run it has not cached starts from it. Short
-   * runs never get one.
+   * Snapshots of long runs in a KV bucket: one is written each time a run's log crosses a multiple of `every` events
+   * (default 1000; 0 turns them off), and an engine that loads a run it has not cached starts from it.
    */
   snapshots?: JetStreamSnapshotOptions & { every?: number };
   /**
-   * Schedule triggers of the deployed definitions: every `tickMs` (default
-   * 1000) the engine fires the slots due at `now()` (src/triggers/scheduler.ts),
-   * claiming each in KV LF_SCHEDULES, so however many engines run a slot
-   * starts one run. `graceMs`: how late a slot may be and still be on time
-   * (older ones are missed and catch_up decides); `false`: this engine fires none.
+   * Schedule triggers of the deployed definitions: every `tickMs` (default 1000) the engine fires the slots due at
+   * `now()` (src/triggers/scheduler.ts), claiming each in KV LF_SCHEDULES, so however many engines run a slot starts
+   * one run. `graceMs`: how late a slot may be and still be on time (older ones are missed and catch_up decides);
+   * `false`: this engine fires none.
    */
   schedules?: false | { tickMs?: number; graceMs?: number; claimTimeoutMs?: number };
   /**

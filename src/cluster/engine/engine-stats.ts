@@ -1,9 +1,4 @@
-/**
- * The counters a ClusterEngine keeps (`engine.stats`), read by tests and operators (metrics): one object, made
- * here so that engine.ts reads as the engine's start-up and stop.
- */
-
-/** A fresh set of an engine's counters, all zero. */
+/** The counters a ClusterEngine keeps (`engine.stats`), read by tests and operators (metrics); all zero at first. */
 export function engineStats() {
   return {
     inputs: 0,

@@ -1,22 +1,8 @@
 /**
- * `ledgerflow engine`: a long-running process that shares the work of a
- * cluster. It takes runtime inputs, timer messages, approvals and trigger
- * events from shared durable consumers; for each, it loads the run (cache, or
- * replay of its subject), folds, appends with the expected last sequence and
- * only then publishes the effects (task attempts for workers, timer
- * messages) and acks. A conflict means another engine moved the run on:
- * reload and retry (commitWithRetry, the executors' one commit loop). An engine killed at any point leaves its unacked message
- * to another engine, which finds the log as it was and finishes the job;
- * effects carry message ids (runId/task/attempt, runId/timer) so publishing
- * them again within the dedup window writes nothing twice.
- *
- * This file is the engine's start-up and stop, and its public face; each
- * part is a file of its own, wired here: run-host.ts (the runs held and the
- * one commit), inbox.ts (consumers, delivery bounds, dead letters, verdicts),
- * parse.ts (what every message says), routes.ts and inputs.ts (what each
- * message does, engine-consumers.ts which stream goes where), effects.ts, children.ts, trigger-events.ts,
- * notifications.ts and schedule-loop.ts; what it is given is engine-options.ts,
- * its counters engine-stats.ts.
+ * `ledgerflow engine`'s start-up, stop and public face, wiring the parts (one file each; what each does and how they
+ * fit: ./NOTES.md). For each message: load the run, fold, append with the expected last sequence, only then publish the
+ * effects (with message ids: publishing again writes nothing twice) and ack. An engine killed at any point leaves its
+ * unacked message to another, which finds the log as it was and finishes the job.
  */
 import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -43,13 +29,12 @@ import {
   PresenceRegistry,
   UnservedLog,
   publishAttemptKey,
-  type Custody,
 } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
-import { randomHex, useNativeDigest, type ChildRef } from '../../executor/index.js';
+import { randomHex, useNativeDigest } from '../../executor/index.js';
 import { LimitsWatch } from '../../limits/index.js';
 import { publishEffects } from './effects.js';
 import { publishWait, skilledBy } from './gate-waits.js';
@@ -105,11 +90,7 @@ export class ClusterEngine {
     this.log = opts.log ?? (() => {});
   }
 
-  /**
-   * Connects, makes sure the streams and buckets exist, wires the parts (each
-   * its own file: the run host, the inbox and its routes, effects, child runs,
-   * trigger events, notifications, schedules) and starts taking messages.
-   */
+  /** Connects, makes sure the streams and buckets exist, wires the parts and starts taking messages. */
   async start(): Promise<void> {
     const { opts, stats, now, log, store } = this;
     const settings = opts.settings;
@@ -228,11 +209,7 @@ export class ClusterEngine {
       },
     });
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });
-    const gateSettings = {
-      ...(settings?.replicas ? { replicas: settings.replicas } : {}),
-      ...(settings?.storage ? { storage: settings.storage } : {}),
-    };
-    const gates = { store: new KvGateStore(js, gateSettings), log: new StreamGateLog(js, jsm, gateSettings) };
+    const gates = { store: new KvGateStore(js, stored), log: new StreamGateLog(js, jsm, stored) };
     const triggers = new TriggerEvents({
       js,
       host,
@@ -253,10 +230,8 @@ export class ClusterEngine {
       stats,
       log,
       direct,
-      startChild: (e: Parameters<ChildRuns['start']>[0], custody: Custody | null) => children.start(e, custody),
-      cancelChild: (child: ChildRef, reason: string, custody: Custody | null) =>
-        children.cancel(child, reason, custody),
-      emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
+      children,
+      triggers,
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
       failureStep: engineFailureSteps({
         nc,
@@ -331,30 +306,15 @@ export class ClusterEngine {
     triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     // A settle admits at once; this finds what an engine lost between a settle and its admissions left QUEUED.
     startAdmissionSweep({ store, js, now, log, workflows: () => registry.latestAll() }, life, opts.admissionSweepMs);
-    if (opts.schedules !== false) {
-      const o = opts.schedules ?? {};
-      this.scheduler = startScheduleLoop({
-        js,
-        host,
-        registry,
-        life,
-        stats,
-        now,
-        log,
-        ...(settings ? { settings } : {}),
-        ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
-        ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
-        ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
-      });
-    }
+    if (opts.schedules !== false)
+      this.scheduler = startScheduleLoop({ js, host, registry, life, stats, now, log, stored, ...opts.schedules });
     if (opts.runIndex !== false) this.runIndex = await startRunIndexProjection({ store, log, ...stored });
   }
 
   /**
-   * Stops in order: no message is taken any more, the ones in hand finish
-   * (their appends, effects and the deliveries their acks wait for) within
-   * the grace (`graceMs`, default stopGraceMs), what did not is handed back,
-   * and only then is the store closed.
+   * Stops in order: no message is taken any more, the ones in hand finish (their appends, effects and the deliveries
+   * their acks wait for) within the grace (`graceMs`, default stopGraceMs), what did not is handed back, and only then
+   * is the store closed.
    */
   async stop(how: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;

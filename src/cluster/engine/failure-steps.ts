@@ -1,12 +1,9 @@
 /**
- * The built-in failure steps on NATS (log_to_incident,
- * notify_commander, preserve_state): attempts the engine performs itself, as
- * it does a child run or an EMIT, never handed to a worker (a worker has no
- * read of the log, and the notifications configuration is the engines').
- * The outcome is published from the engine sender with the attempt's token,
- * as a child run's is; an engine that dies meanwhile leaves the attempt to
- * the next engine's reconcile, which performs it again (each step writes and
- * sends the same thing again: src/incidents).
+ * The built-in failure steps on NATS (log_to_incident, notify_commander, preserve_state): attempts the engine performs
+ * itself, as it does a child run or an EMIT, never handed to a worker (a worker has no read of the log, and the
+ * notifications configuration is the engines'). The outcome is published from the engine sender with the attempt's
+ * token, as a child run's is; an engine that dies meanwhile leaves the attempt to the next engine's reconcile, which
+ * performs it again (each step writes and sends the same thing again: src/incidents).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';

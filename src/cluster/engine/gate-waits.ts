@@ -1,14 +1,11 @@
 /**
- * Task concurrency and rate limits on NATS (runtime/task-gates.ts decides
- * what waits; limits/task-gate.ts asks the gate, whose state is a KV entry
- * in LF_TASK_GATES changed by compare-and-set). A waiting attempt is a
- * durable message on `lf.timers.<runId>.gate` (stream LF_TIMERS), so any
- * engine takes it and none owns it: the engine that gets it reads the run,
- * asks the gate, and either records the attempt's start (task.started at the
- * time of the grant, through the run host's one commit, whose effects then
- * hand the attempt to a worker) or puts the message back for when the gate
- * says to ask again. An engine that dies mid-way leaves the message to the
- * next (ack wait). Each round is limits/gate-waits.ts askWait, as in process.
+ * Task concurrency and rate limits on NATS (runtime/task-gates.ts decides what waits; limits/task-gate.ts asks the
+ * gate, whose state is a KV entry in LF_TASK_GATES changed by compare-and-set). A waiting attempt is a durable message
+ * on `lf.timers.<runId>.gate` (stream LF_TIMERS), so any engine takes it and none owns it: the engine that gets it
+ * reads the run, asks the gate, and either records the attempt's start (task.started at the time of the grant, through
+ * the run host's one commit, whose effects then hand the attempt to a worker) or puts the message back for when the
+ * gate says to ask again. An engine that dies mid-way leaves the message to the next (ack wait). Each round is
+ * limits/gate-waits.ts askWait, as in process.
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken, iso } from '../../compiler/index.js';

@@ -1,11 +1,9 @@
 /**
- * How an engine takes messages: a pull loop on each shared durable consumer,
- * a bound on how often one message is tried (then it is dead-lettered, never
- * retried forever), its ack held until the notification
- * deliveries its processing started have ended, and the two ways an engine
- * answers: a dead letter on lf.dlq.<kind>, a verdict to the sender waiting.
- * What a message means is the routes' (routes.ts, inputs.ts,
- * trigger-events.ts), which parse it first (parse.ts).
+ * How an engine takes messages: a pull loop on each shared durable consumer, a bound on how often one message is tried
+ * (then it is dead-lettered, never retried forever), its ack held until the notification deliveries its processing
+ * started have ended, and the two ways an engine answers: a dead letter on lf.dlq.<kind>, a verdict to the sender
+ * waiting. What a message means is the routes' (routes.ts, inputs.ts, trigger-events.ts), which parse it first
+ * (parse.ts).
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
@@ -34,11 +32,9 @@ import {
 import { errorMessage } from '../../errors/index.js';
 
 /**
- * Runs `fn` as a message's processing is run, its notification deliveries
- * collected in the custody it is given (custody.ts), and resolves after
- * them: for a message answered rather than acked (an outcome handed straight
- * to the engine, direct-reports.ts), whose answer waits for them as an ack
- * does. Nothing is offered under it: it is not held.
+ * Runs `fn` as a message's processing is run, its notification deliveries collected in the custody it is given
+ * (custody.ts), and resolves after them: for a message answered rather than acked (an outcome handed straight to the
+ * engine, direct-reports.ts), whose answer waits for them as an ack does. Nothing is offered under it: it is not held.
  */
 export async function withHeldDeliveries<T>(fn: (custody: Custody) => Promise<T>): Promise<T> {
   const custody: Custody = { deliveries: [], holds: false };
@@ -104,17 +100,13 @@ export class Inbox {
   constructor(private readonly o: InboxOptions) {}
 
   /**
-   * A pull loop on a shared durable consumer, handling messages concurrently
-   * up to the engine's limit. A message is never tried forever: a
-   * failure puts it back with a delay that doubles (retryDelayMs), and the
-   * delivery at the bound (`maxDeliver`) that fails too is dead-lettered with
-   * the error and terminated; a delivery past the bound (the ones before never
-   * finished: an engine died or hung on it) is dead-lettered unprocessed. The
-   * engine counts deliveries itself (m.info.deliveryCount) rather than waiting
-   * for the server's max-deliveries advisory: the advisory is core NATS, lost
-   * when no engine listens at that moment, and once the server gives up the
-   * message stays in its work-queue stream where no consumer can take it.
-   * The server's own bound is a few deliveries higher (setup.ts), a last resort.
+   * A pull loop on a shared durable consumer, handling messages concurrently up to the engine's limit. A message is
+   * never tried forever: a failure puts it back with a delay that doubles (retryDelayMs), and the delivery at the bound
+   * (`maxDeliver`) that fails too is dead-lettered with the error and terminated; a delivery past the bound (the ones
+   * before never finished: an engine died or hung on it) is dead-lettered unprocessed. The engine counts deliveries
+   * itself (m.info.deliveryCount) rather than waiting for the server's max-deliveries advisory: the advisory is core
+   * NATS, lost when no engine listens at that moment, and once the server gives up the message stays in its work-queue
+   * stream where no consumer can take it. The server's own bound is a few deliveries higher (setup.ts), a last resort.
    * `boundFirst: false`: the handler checks the bound itself (spent()).
    */
   consume(
@@ -226,11 +218,9 @@ export class Inbox {
   }
 
   /**
-   * Writes a reference to the message and a bounded part of it to lf.dlq.<kind>
-   * (dead-letters.ts), never a copy larger than a fixed bound. `discriminator`
-   * tells apart several dead letters of one message (a trigger event whose
-   * runs fail to start); without it, dead-lettering a message again (after a
-   * crash before its ack) writes nothing new.
+   * Writes a reference to the message and a bounded part of it to lf.dlq.<kind> (dead-letters.ts), never a copy larger
+   * than a fixed bound. `discriminator` tells apart several dead letters of one message (a trigger event whose runs
+   * fail to start); without it, dead-lettering a message again (after a crash before its ack) writes nothing new.
    */
   async deadLetter(
     kind: string,
@@ -267,10 +257,9 @@ export class Inbox {
 }
 
 /**
- * The message as a handler sees it, with its ack held until the notification
- * deliveries its processing started have ended (delivered or given up on,
- * and noted): an engine that dies before leaves it unacked for another.
- * Everything else (nak, term, working) goes to the message as it is.
+ * The message as a handler sees it, with its ack held until the notification deliveries its processing started have
+ * ended (delivered or given up on, and noted): an engine that dies before leaves it unacked for another. Everything
+ * else (nak, term, working) goes to the message as it is.
  */
 function holdAck(
   m: JsMsg,

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow engine`: the process that drives runs over NATS: takes inputs, timers, approvals and
- * signals from the shared consumers, commits through its run host, hands attempts to workers. How it
- * works: ./NOTES.md.
+ * `ledgerflow engine`: the process that drives runs over NATS: takes inputs, timers, approvals and signals from the
+ * shared consumers, commits through its run host, hands attempts to workers. How it works: ./NOTES.md.
  */
 export { ClusterEngine } from './engine.js';
 export type { ClusterEngineOptions } from './engine-options.js';

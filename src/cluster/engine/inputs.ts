@@ -1,45 +1,35 @@
 /**
- * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a
- * claim, checked here before anything is folded (an input counts only when its sender may send it).
+ * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a claim, checked here before anything is folded
+ * (an input counts only when its sender may send it).
  *
- * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its
- *   outcome, or its loss). Counted only with the attempt's token (only the
- *   worker handed the attempt has it) and only on the attempt's own queue:
- *   nats.conf gives each worker user `lf.inputs.<user>.<queue>.*` for the
- *   queues it is given, so a user cannot report attempts of another queue,
- *   even one whose token it came by.
- * - lf.inputs.<sender>.<runId>: a kick (act on the run's state), and the
- *   outcomes of the attempts engines run themselves (SUB_WORKFLOW, EMIT),
- *   from the `engine` sender, whose user may publish anything anyway.
+ * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its outcome, or its loss). Counted only with
+ *   the attempt's token (only the worker handed the attempt has it) and only on the attempt's own queue: nats.conf
+ *   gives each worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, so a user cannot report attempts of
+ *   another queue, even one whose token it came by.
+ * - lf.inputs.<sender>.<runId>: a kick (act on the run's state), and the outcomes of the attempts engines run
+ *   themselves (SUB_WORKFLOW, EMIT), from the `engine` sender, whose user may publish anything anyway.
  *
- * A loss report (task.lost) carries what the attempt ledger said, which any
- * worker may have written: the run's log decides. An attempt whose outcome is
- * recorded, or that the run no longer wants, is left alone (stale); any other
- * is restarted. One the ledger says another worker finished is the honest
- * race of a redelivery: that worker publishes its outcome before it marks the
- * ledger, so the outcome is in LF_INPUTS but maybe not folded yet (or held by
- * an engine that died). The report is then put back once, for longer than an
- * engine holds an input, before the log decides: a finished attempt is not
- * run twice, and a forged mark costs its attempt that delay, not its run.
+ * A loss report (task.lost) carries what the attempt ledger said, which any worker may have written: the run's log
+ * decides. An attempt whose outcome is recorded, or that the run no longer wants, is left alone (stale); any other is
+ * restarted. One the ledger says another worker finished is the honest race of a redelivery: that worker publishes its
+ * outcome before it marks the ledger, so the outcome is in LF_INPUTS but maybe not folded yet (or held by an engine
+ * that died). The report is then put back once, for longer than an engine holds an input, before the log decides: a
+ * finished attempt is not run twice, and a forged mark costs its attempt that delay, not its run.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import { instanceFields, instanceToken, iso, type CompiledWorkflow } from '../../compiler/index.js';
+import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import type { PendingEvent } from '../../events/index.js';
-import { attemptQueue, reviewLoss, type RunSnapshot } from '../../runtime/index.js';
+import { attemptQueue, reviewLoss } from '../../runtime/index.js';
 import {
   parseInbound,
   rawOf,
   type AttemptTokens,
   type DeadLetterDetails,
   type OutcomeMessage,
-  type Malformed,
   type Custody,
 } from '../transport/index.js';
-
-export interface RunState {
-  compiled: CompiledWorkflow;
-  snapshot: RunSnapshot;
-}
+import type { Inbox } from './inbox.js';
+import type { Loaded, RunHost } from './run-host.js';
 
 /** What of its engine the input path uses. */
 export interface InputHost {
@@ -49,18 +39,11 @@ export interface InputHost {
   sendersProven(): boolean;
   now(): number;
   log(line: string): void;
-  withRun<T>(runId: string, fn: () => Promise<T>): Promise<T>;
-  load(runId: string, fresh?: boolean): Promise<RunState | null>;
-  process(
-    runId: string,
-    inputs: PendingEvent[],
-    opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string; justStarted?: boolean; custody: Custody | null },
-  ): Promise<RunState | null>;
-  deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
+  /** The run host's lock, load and one commit; the inbox's dead letters (and acks of what parseInbound refused). */
+  readonly runs: Pick<RunHost, 'withRun' | 'load' | 'process'>;
+  readonly inbox: Pick<Inbox, 'deadLetter' | 'dropMalformed'>;
   /** Whether a refusal of `sender`'s is kept as a dead letter, a few a minute per sender (letter-rate.ts); else it is refused without one. */
   letterAllowed(sender: string): boolean;
-  /** Dead-letters and acks a message parseInbound refused. */
-  dropMalformed(kind: string, m: JsMsg, malformed: Malformed): Promise<void>;
   /** How long a loss the ledger says another worker finished is put back, for that outcome to arrive first. */
   readonly finishedRecheckMs: number;
   /**
@@ -70,10 +53,10 @@ export interface InputHost {
   reported?(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number }): void;
 }
 
-type Done = RunState | null | { refused: string } | 'recheck';
+type Done = Loaded | null | { refused: string } | 'recheck';
 
 /** The attempt's queue as the run's definition says, against the subject's (`queue`): a report from a user not given that queue is refused (the queue it was handed out on). */
-function queueRefused(st: RunState, task: string, queue: string | undefined): string | null {
+function queueRefused(st: Loaded, task: string, queue: string | undefined): string | null {
   if (queue === undefined) return null;
   const want = attemptQueue(st.compiled, task);
   return want === undefined || want === queue ? null : want;
@@ -92,14 +75,14 @@ export function recordOutcome(
   by: { by: string; unauthenticated?: true },
   time: string,
   commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null },
-): Promise<RunState | null | { refused: string }> {
+): Promise<Loaded | null | { refused: string }> {
   const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
-  return host.withRun(input.runId, async () => {
-    const st = await host.load(input.runId);
+  return host.runs.withRun(input.runId, async () => {
+    const st = await host.runs.load(input.runId);
     if (!st) return null;
     const want = queueRefused(st, input.data.task, queue);
     if (want) return { refused: want };
-    const done = await host.process(input.runId, inputs, commit);
+    const done = await host.runs.process(input.runId, inputs, commit);
     host.reported?.({
       runId: input.runId,
       taskId: input.data.task,
@@ -115,26 +98,27 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   const parsed = parseInbound('input', rawOf(m));
   if (!parsed.ok) {
     // Who published it is the subject's second token (lf.inputs.<sender>.…, which nats.conf enforces), however malformed the rest.
-    if (host.letterAllowed(m.subject.split('.')[2] ?? '')) return host.dropMalformed('inputs', m, parsed);
+    if (host.letterAllowed(m.subject.split('.')[2] ?? '')) return host.inbox.dropMalformed('inputs', m, parsed);
     host.stats.refused++;
     host.stats.unletteredReports++;
     m.ack();
     return;
   }
   const { sender, queue, input } = parsed.value;
+  // Kept as a dead letter, a few a minute per sender (letter-rate.ts); past that, counted only.
+  const refuse = async (reason: string, details: DeadLetterDetails) => {
+    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
+    else await host.inbox.deadLetter('inputs', reason, m, details);
+  };
   if (
     input.type !== 'kick' &&
     !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)
   ) {
     host.stats.forged++;
-    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else
-      await host.deadLetter(
-        'inputs',
-        `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`,
-        m,
-        { runId: input.runId, taskId: input.data.task, by: sender },
-      );
+    await refuse(
+      `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`,
+      { runId: input.runId, taskId: input.data.task, by: sender },
+    );
     m.ack();
     return;
   }
@@ -148,23 +132,21 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     commitKey: `in${m.seq}`,
     custody,
   };
-
-  const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;
   if (input.type === 'kick') {
     // A kick says the run's log moved outside this engine's commits (an admission, a start, a caller's
     // commit): it is judged against the log as it is now, never this engine's cached copy (which may be
     // the run still QUEUED, and would start nothing). A start's kick has no copy to catch up with.
     const justStarted = input.started === true && !m.redelivered;
-    done = await host.withRun(input.runId, () =>
-      host.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }),
+    done = await host.runs.withRun(input.runId, () =>
+      host.runs.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }),
     );
   } else if (input.type === 'task.lost') {
-    done = await host.withRun(input.runId, async (): Promise<Done> => {
-      const st = await host.load(input.runId, true);
+    done = await host.runs.withRun(input.runId, async (): Promise<Done> => {
+      const st = await host.runs.load(input.runId, true);
       if (!st) return null;
       const { task, attempt, restart, lost, ledger } = input.data;
-      const want = wrongQueue(st, task);
+      const want = queueRefused(st, task, queue);
       if (want) return { refused: want };
       const review = reviewLoss(st.snapshot, {
         taskId: task,
@@ -189,7 +171,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       host.log(
         `run ${input.runId}: ${task} attempt ${attempt} ${said}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`,
       );
-      return host.process(input.runId, [review.event], commit);
+      return host.runs.process(input.runId, [review.event], commit);
     });
   } else {
     done = await recordOutcome(host, input, queue, by, time, commit);
@@ -204,14 +186,10 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   if (done && done !== 'recheck' && 'refused' in done) {
     host.stats.refused++;
     const task = input.type === 'kick' ? '' : input.data.task;
-    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else
-      await host.deadLetter(
-        'inputs',
-        `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`,
-        m,
-        { runId: input.runId, taskId: task, by: sender },
-      );
+    await refuse(
+      `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`,
+      { runId: input.runId, taskId: task, by: sender },
+    );
     m.ack();
     return;
   }
@@ -223,8 +201,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       throw new Error(
         `run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`,
       );
-    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
-    else await host.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
+    await refuse(`run ${input.runId} does not exist`, { runId: input.runId });
   }
   m.ack();
 }

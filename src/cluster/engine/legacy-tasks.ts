@@ -1,22 +1,17 @@
 /**
- * Attempts left in the single task stream of older versions (LF_TASKS,
- * lf.tasks.<queue>.<handler>) on a cluster upgraded to a stream per queue
- * (LF_TASKS_<queue>, lf.q.<queue>.<handler>): workers of this version never
- * read LF_TASKS (nats.conf grants them only their queues' streams), so every
- * engine moves what it finds there onto its queue's stream, at start and then
- * every 30 s (an engine of the older version still running may publish there
- * until it is stopped).
+ * Attempts left in the single task stream of older versions (LF_TASKS, lf.tasks.<queue>.<handler>) on a cluster
+ * upgraded to a stream per queue (LF_TASKS_<queue>, lf.q.<queue>.<handler>): workers of this version never read
+ * LF_TASKS (nats.conf grants them only their queues' streams), so every engine moves what it finds there onto its
+ * queue's stream, at start and then every 30 s (an engine of the older version still running may publish there until it
+ * is stopped).
  *
- * A move publishes the message again, same body (its token included) and same
- * message id (so two engines moving it at once write it once, and an attempt
- * an engine has handed out again meanwhile is not doubled), then deletes it
- * from LF_TASKS. Moving is safe when no worker of the older version still runs
- * the attempt: one whose worker died mid-run is found claimed and unfinished
- * in the attempt ledger by the worker that gets it and reported lost, as any
- * lost worker's (worker.ts). One an older worker is still running when it is
- * moved runs a second time, under the same idempotency key, as an attempt
- * whose worker is cut off does: stop older workers before the engines are
- * upgraded (docs/nats.md, "Upgrading to a stream per queue").
+ * A move publishes the message again, same body (its token included) and same message id (so two engines moving it at
+ * once write it once, and an attempt an engine has handed out again meanwhile is not doubled), then deletes it from
+ * LF_TASKS. Moving is safe when no worker of the older version still runs the attempt: one whose worker died mid-run is
+ * found claimed and unfinished in the attempt ledger by the worker that gets it and reported lost, as any lost worker's
+ * (worker.ts). One an older worker is still running when it is moved runs a second time, under the same idempotency
+ * key, as an attempt whose worker is cut off does: stop older workers before the engines are upgraded (docs/nats.md,
+ * "Upgrading to a stream per queue").
  */
 import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 import { LEGACY_TASKS, type TaskQueues } from '../transport/index.js';
@@ -30,9 +25,8 @@ const LEGACY_SUBJECT = /^lf\.tasks\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 const notFound = (err: unknown) => /not found|no message found/i.test(errorMessage(err) ?? '');
 
 /**
- * Moves every message of LF_TASKS onto its queue's stream; returns how many
- * were moved (null: there is no LF_TASKS). `skipped`: sequences already
- * reported as not a task subject, so each is logged once.
+ * Moves every message of LF_TASKS onto its queue's stream; returns how many were moved (null: there is no LF_TASKS).
+ * `skipped`: sequences already reported as not a task subject, so each is logged once.
  */
 export async function moveLegacyTasks(
   jsm: JetStreamManager,

@@ -1,9 +1,8 @@
 /**
- * How many dead letters one sender's refused messages may cost a minute. A refused
- * message is kept as a dead letter with its reason, so that an operator sees it; but a user who
- * publishes refusals as fast as the server takes them (forged reports, decisions naming no HUMAN
- * task) would write as fast into the engines' dead-letter stream and push out what engines keep
- * there. Past the bound, a sender's refusals of that minute are refused all the same (acked,
+ * How many dead letters one sender's refused messages may cost a minute. A refused message is kept as a dead letter
+ * with its reason, so that an operator sees it; but a user who publishes refusals as fast as the server takes them
+ * (forged reports, decisions naming no HUMAN task) would write as fast into the engines' dead-letter stream and push
+ * out what engines keep there. Past the bound, a sender's refusals of that minute are refused all the same (acked,
  * answered, counted) without a letter, and the engine logs it once that minute.
  */
 export class LetterRate {

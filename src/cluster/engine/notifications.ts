@@ -1,8 +1,7 @@
 /**
- * The notifications of the commits an engine makes (src/notify delivers
- * them): started in the background after each commit, the message being
- * processed acked only once they have ended (inbox.ts), and a delivery given
- * up on kept as a dead letter on lf.dlq.notifications.
+ * The notifications of the commits an engine makes (src/notify delivers them): started in the background after each
+ * commit, the message being processed acked only once they have ended (inbox.ts), and a delivery given up on kept as a
+ * dead letter on lf.dlq.notifications.
  */
 import { chainSecrets, defaultSecrets, kvSecrets } from '../../secrets/index.js';
 import { createHash } from 'node:crypto';
@@ -48,11 +47,9 @@ export function engineNotifier(o: EngineNotifierOptions): Notifier {
 }
 
 /**
- * Delivers what a commit made due, in the background (the message's ack
- * waits for it, not the run); nothing outside a message's processing.
- * `fromHistory`: the engine before may have died between a commit and its
- * deliveries, so the run's whole history is read for what it owes (only for
- * a run with notification rules).
+ * Delivers what a commit made due, in the background (the message's ack waits for it, not the run); nothing outside a
+ * message's processing. `fromHistory`: the engine before may have died between a commit and its deliveries, so the
+ * run's whole history is read for what it owes (only for a run with notification rules).
  */
 export async function notifyCommit(
   notifier: Notifier,

@@ -1,16 +1,13 @@
 /**
- * A person's start request names the run it makes: a fresh `runId` its sender
- * chose, a caller id (`start --id`), a retry's new run. A request taken twice
- * (an engine that died after the start) finds its run there and is answered
- * "accepted, existing", as before. A run under that id that this request did
- * not start (another person's, another workflow's, a retry of another run, a
- * child, an event's or a schedule slot's run) is not taken for it: the
- * request is refused (LF_RUN_ID_TAKEN, the embedded store's code for an id
- * that is taken), and that run is neither answered for nor kicked.
+ * A person's start request names the run it makes: a fresh `runId` its sender chose, a caller id (`start --id`), a
+ * retry's new run. A request taken twice (an engine that died after the start) finds its run there and is answered
+ * "accepted, existing", as before. A run under that id that this request did not start (another person's, another
+ * workflow's, a retry of another run, a child, an event's or a schedule slot's run) is not taken for it: the request is
+ * refused (LF_RUN_ID_TAKEN, the embedded store's code for an id that is taken), and that run is neither answered for
+ * nor kicked.
  *
- * Who started a run is its run.started's `source.by`, recorded only where the
- * server proves who publishes (it has users): without users the name is a
- * claim, so only the workflow and the kind of start are compared.
+ * Who started a run is its run.started's `source.by`, recorded only where the server proves who publishes (it has
+ * users): without users the name is a claim, so only the workflow and the kind of start are compared.
  */
 import { RunIdTakenError } from '../../errors/index.js';
 import type { RunSource } from '../../events/index.js';

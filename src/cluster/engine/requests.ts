@@ -1,33 +1,27 @@
 /**
- * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>,
- * lf.deploys.<user>, lf.limits.<user>, the request id in the body; transport/requests.ts), as an engine takes it:
+ * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>, lf.deploys.<user>, lf.limits.<user>, the
+ * request id in the body; transport/requests.ts), as an engine takes it:
  *
- * 1. read (parse.ts): a body that is not JSON, not the schema (a field it
- *    does not know, a name of its own: the sender is the subject's, which
- *    nats.conf enforces), or too large is dead-lettered, and the sender told;
- * 2. judged by the sender's level from the engine's users file (`engine
- *    --users`), as the embedded store judges a command: a start asks for L1,
- *    or L2 for a workflow whose `domain:` is one of the user's `domains:`; a
- *    retry, a deploy and limits L1. A NATS user the file does not name is a Worker
- *    (L3). An engine without a users file judges no level: nats.conf's
- *    permissions are then the only boundary, as for approvals and control;
- * 3. done as the engine user, as `start`, `retry` and `deploy` do it with
- *    the engine's credentials (RunCommits, the registry), run.started
- *    recording who asked (`source.by`); the engines are kicked to drive it.
- *    A request taken again finds its run and is answered "existing"; a run
- *    under its id that it did not start (another person's, another
- *    workflow's) is refused, LF_RUN_ID_TAKEN, and not kicked (request-owner.ts).
+ * 1. read (parse.ts): a body that is not JSON, not the schema (a field it does not know, a name of its own: the sender
+ *    is the subject's, which nats.conf enforces), or too large is dead-lettered, and the sender told;
+ * 2. judged by the sender's level from the engine's users file (`engine --users`), as the embedded store judges a
+ *    command: a start asks for L1, or L2 for a workflow whose `domain:` is one of the user's `domains:`; a retry, a
+ *    deploy and limits L1. A NATS user the file does not name is a Worker (L3). An engine without a users file judges
+ *    no level: nats.conf's permissions are then the only boundary, as for approvals and control;
+ * 3. done as the engine user, as `start`, `retry` and `deploy` do it with the engine's credentials (RunCommits, the
+ *    registry), run.started recording who asked (`source.by`); the engines are kicked to drive it. A request taken
+ *    again finds its run and is answered "existing"; a run under its id that it did not start (another person's,
+ *    another workflow's) is refused, LF_RUN_ID_TAKEN, and not kicked (request-owner.ts).
  *
- * A refusal (its level, a workflow not deployed, an input or definition that
- * does not validate, a run that cannot be retried) records nothing, is told
- * to the sender in the embedded store's words and code, and kept as a dead
- * letter (a few a minute per sender). Anything else (the store unavailable)
- * is retried by the inbox, and dead-lettered at its bound: nothing loops.
+ * A refusal (its level, a workflow not deployed, an input or definition that does not validate, a run that cannot be
+ * retried) records nothing, is told to the sender in the embedded store's words and code, and kept as a dead letter (a
+ * few a minute per sender). Anything else (the store unavailable) is retried by the inbox, and dead-lettered at its
+ * bound: nothing loops.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';
 import { parseDefinition, parseLimits, type Definition } from '../../definition/index.js';
-import { formatDiagnostic, LedgerflowError } from '../../errors/index.js';
+import { formatDiagnostic, LedgerflowError, type Diagnostic } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import { writeLimits } from '../../limits/index.js';
@@ -280,13 +274,7 @@ export class Requests {
     this.judge(sender, 'deploy');
     // Parsed and checked here as a file is (the sender's copy is not trusted): every problem at its line:col.
     const parsed = parseDefinition(body.text, body.file);
-    if (!parsed.definition) {
-      const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      throw new Refused({
-        reason: `${body.file ?? 'the definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
-        code: 'LF_DEFINITION_INVALID',
-      });
-    }
+    if (!parsed.definition) throw invalid(body.file ?? 'the definition', parsed.diagnostics, 'LF_DEFINITION_INVALID');
     const r = await this.o.registry.deploy(parsed.definition, body.text);
     this.o.stats.deploys++;
     this.o.log(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} for ${sender}`);
@@ -297,18 +285,21 @@ export class Requests {
     this.judge(sender, 'limits');
     // Parsed and checked here as `limits set` checks the file: every problem at its line:col.
     const parsed = parseLimits(body.text, body.file);
-    if (!parsed.limits) {
-      const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-      throw new Refused({
-        reason: `${body.file ?? 'the limits'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
-        code: 'LF_LIMITS_INVALID',
-      });
-    }
+    if (!parsed.limits) throw invalid(body.file ?? 'the limits', parsed.diagnostics, 'LF_LIMITS_INVALID');
     await writeLimits(this.o.store, parsed.limits);
     this.o.stats.limits++;
     this.o.log(`stored the limits of ${body.file ?? 'a limits file'} for ${sender}`);
     return { accepted: true, limits: parsed.limits as unknown as Record<string, unknown> };
   }
+}
+
+/** A file the sender sent that does not parse: every error at its line:col (the first 50). */
+function invalid(what: string, diagnostics: readonly Diagnostic[], code: string): Refused {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  return new Refused({
+    reason: `${what} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`,
+    code,
+  });
 }
 
 /** The refusal a LedgerflowError of the request's own making is; null for one that may pass (try again). */

@@ -1,11 +1,9 @@
 /**
- * What an engine does with a timer, an approval, a signal or a run control
- * once parseInbound (parse.ts) has read it: judge it on the run as it is now
- * (read fresh; a person's input by reviewInput, the rule the in-process
- * executor records by too: executor/outside-inputs.ts), record it through the run host's one commit (so its effects
- * go out as any step's), and tell the sender waiting the verdict. One for a
- * run that does not exist is dead-lettered. Inputs and trigger events have
- * their own files (inputs.ts, trigger-events.ts).
+ * What an engine does with a timer, an approval, a signal or a run control once parseInbound (parse.ts) has read it:
+ * judge it on the run as it is now (read fresh; a person's input by reviewInput, the rule the in-process executor
+ * records by too: executor/outside-inputs.ts), record it through the run host's one commit (so its effects go out as
+ * any step's), and tell the sender waiting the verdict. One for a run that does not exist is dead-lettered. Inputs and
+ * trigger events have their own files (inputs.ts, trigger-events.ts).
  */
 import { atLeast, type Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -125,14 +123,11 @@ export class Routes {
   }
 
   /**
-   * A person's input: an approval on lf.approvals.<runId>.<taskId>.<user>, a signal on lf.signals.<sender>.<runId>,
-   * a pause, resume or cancel on lf.control.<sender>.<runId>. Read (a malformed one is dead-lettered), then judged
-   * under the run's lock on the run as it is now (read fresh) by the rule the in-process executor judges by
-   * (judgeInput), and what the review records (the input's event, or an approval's refusal, kept once per person
-   * and task) committed through the run host's one commit, so its effects go out as any step's (a cancel aborts the
-   * run's attempts and cancels its child runs). A refusal that records nothing is said only; one naming no HUMAN
-   * task is kept as a dead letter too (a few a minute per person: a flood must not push out other letters). One for
-   * a run that does not exist is dead-lettered and counted as refused. The sender hears the verdict; acked either way.
+   * A person's input: an approval on lf.approvals.<runId>.<taskId>.<user>, a signal on lf.signals.<sender>.<runId>, a
+   * pause, resume or cancel on lf.control.<sender>.<runId>, judged under the run's lock (judgeInput). What the review
+   * records (the input's event, or an approval's refusal, kept once per person and task) is committed; a refusal that
+   * records nothing is said only, and one naming no HUMAN task kept as a dead letter too (a few a minute per person: a
+   * flood must not push out other letters). Acked either way.
    */
   async input(kind: 'approval' | 'signal' | 'control', m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox, stats } = this.o;

@@ -1,12 +1,9 @@
 /**
- * The runs an engine holds, and the one way it changes one: the cache of
- * loaded runs (caught up with what other engines appended, not replayed), the
- * per-run lock that keeps one step of a run at a time in this engine, and the
- * commit: step the run, append with the expected last sequence, and only then
- * hand the commit on (its effects published, its notifications delivered, a
- * settled child's parent told). Other engines are kept in line by the
- * expected sequence: a conflict folds the input again onto what the other
- * engine appended (RunLog, the executors' one commit).
+ * The runs an engine holds, and the one way it changes one: the cache of loaded runs (caught up with what other engines
+ * appended, not replayed), the per-run lock that keeps one step of a run at a time in this engine, and the commit: step
+ * the run, append with the expected last sequence, and only then hand the commit on (its effects published, its
+ * notifications delivered, a settled child's parent told). Other engines are kept in line by the expected sequence: a
+ * conflict folds the input again onto what the other engine appended (RunLog, the executors' one commit).
  */
 import type { CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition, GlobalLimits } from '../../definition/index.js';
@@ -105,6 +102,8 @@ export interface RunHostOptions {
   limits?: () => GlobalLimits | undefined;
 }
 
+type Commit = { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult };
+
 /** Runs this engine keeps loaded at most (the oldest loaded is forgotten first). */
 const CACHED_RUNS = 10_000;
 
@@ -169,19 +168,16 @@ export class RunHost {
   }
 
   /**
-   * Folds inputs into a run and appends the commit, then hands it on: its
-   * effects published, its notifications delivered, a settled child's parent
-   * told. Null when the run does not exist. The commit is the executors' one
-   * (RunLog): a lost race catches up with the other engine's events and folds
-   * the inputs again onto them.
+   * Folds inputs into a run and appends the commit, then hands it on: its effects published, its notifications
+   * delivered, a settled child's parent told. Null when the run does not exist. The commit is the executors' one
+   * (RunLog): a lost race catches up with the other engine's events and folds the inputs again onto them.
    */
   async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions): Promise<Loaded | null> {
     // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
     const fromLog = !this.cache.has(runId);
     const loaded = await this.load(runId, opts.fresh === true, opts.justStarted === true);
     if (!loaded) return null;
-    let commit: { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null =
-      null;
+    let commit: Commit | null = null;
     const stale: { event: PendingEvent; reason: string }[] = [];
     const log = new RunLog({
       store: this.o.store,
@@ -216,12 +212,7 @@ export class RunHost {
     const next: Loaded = { ...loaded, compiled, snapshot: log.snapshot, seq: log.seq };
     if (next.seq !== loaded.seq) this.remember(runId, next);
     // The state the commit was made on (after any catch-up), or the run as it is when nothing was committed.
-    const done = commit as {
-      events: EventEnvelope[];
-      before: RunSnapshot;
-      after: RunSnapshot;
-      written: AppendResult;
-    } | null;
+    const done = commit as Commit | null;
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
     const effects = done ? commitEffects(next.compiled, done.before, done.events, done.after) : [];
@@ -258,11 +249,10 @@ export class RunHost {
   }
 
   /**
-   * Starts run `runId` of `definition` unless its log has events already (a
-   * redelivery, or another engine started it), and publishes its first effects
-   * whoever wrote its start (under `custody`, the message it is started for;
-   * null: a loop's tick, its attempts go to the queues): true when this call
-   * started it. What keeps it from starting (RunCannotStartError) is thrown.
+   * Starts run `runId` of `definition` unless its log has events already (a redelivery, or another engine started it),
+   * and publishes its first effects whoever wrote its start (under `custody`, the message it is started for; null: a
+   * loop's tick, its attempts go to the queues): true when this call started it. What keeps it from starting
+   * (RunCannotStartError) is thrown.
    */
   startOnce(
     runId: string,
@@ -294,9 +284,8 @@ export class RunHost {
   }
 
   /**
-   * Writes the run's snapshot in the background: the step does not wait for
-   * it. A failed write is logged and changes nothing (the next one, or the
-   * log, serves). Writes of one run go out in commit order on one connection.
+   * Writes the run's snapshot in the background: the step does not wait for it. A failed write is logged and changes
+   * nothing (the next one, or the log, serves). Writes of one run go out in commit order on one connection.
    */
   private snapshot(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null): void {
     const stored = snapshotOf(compiled, snapshot, seq, position, this.o.now());

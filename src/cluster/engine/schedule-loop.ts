@@ -1,8 +1,7 @@
 /**
- * The engine's schedule loop: every tick, the slots due now of every deployed
- * schedule trigger (src/triggers/scheduler.ts), each claimed in KV
- * LF_SCHEDULES (schedule-cursor.ts) so that however many engines run, a slot
- * starts one run, started as a trigger event's run is.
+ * The engine's schedule loop: every tick, the slots due now of every deployed schedule trigger
+ * (src/triggers/scheduler.ts), each claimed in KV LF_SCHEDULES (schedule-cursor.ts) so that however many engines run, a
+ * slot starts one run, started as a trigger event's run is.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
@@ -17,7 +16,8 @@ export interface ScheduleLoopOptions {
   host: RunHost;
   registry: DefinitionRegistry;
   life: Lifecycle;
-  settings?: ClusterSettings;
+  /** Where LF_SCHEDULES is kept: the engine's replicas and storage. */
+  stored: Pick<ClusterSettings, 'replicas' | 'storage'>;
   stats: { scheduled: number; scheduleTicks: number };
   now: () => number;
   log: (line: string) => void;
@@ -29,10 +29,7 @@ export interface ScheduleLoopOptions {
 /** Starts the loop (it ends with the engine); returns its Scheduler. */
 export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
   const { life, host } = o;
-  const cursor = new KvScheduleCursor(o.js, {
-    ...(o.settings?.replicas ? { replicas: o.settings.replicas } : {}),
-    ...(o.settings?.storage ? { storage: o.settings.storage } : {}),
-  });
+  const cursor = new KvScheduleCursor(o.js, o.stored);
   const definitions = scheduledDefinitions(o.registry);
   /** A claimed slot's run: started once (its run id), and its first effects published, as a trigger event's run is. */
   const start = async (s: ScheduledStart): Promise<{ duplicate: boolean }> => {
@@ -62,10 +59,9 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
 }
 
 /**
- * The deployed definitions the schedules come from, read again every 5 s
- * (wall time): a cache of its own, so that the trigger path's (read on
- * demand) is not warmed early by this loop and never misses a definition
- * deployed just before an event.
+ * The deployed definitions the schedules come from, read again every 5 s (wall time): a cache of its own, so that the
+ * trigger path's (read on demand) is not warmed early by this loop and never misses a definition deployed just before
+ * an event.
  */
 function scheduledDefinitions(registry: DefinitionRegistry): () => Promise<Definition[]> {
   let defs: Definition[] = [];

@@ -1,11 +1,10 @@
 /**
- * TRANSFORM attempts on NATS: the engine runs their jq itself (src/transform/), as it performs a
- * built-in failure step or an EMIT, never handing them to a worker: jq is pure and quick, and no
- * worker needs to be running for a workflow of transforms. The outcome goes back in from the engine
- * sender with the attempt's token, as a child run's does, and is recorded as the attempt's
- * task.completed or task.failed: a replay reads the output and never runs jq again. An engine that
- * dies before it reports leaves the attempt to the next engine's reconcile, which runs it again (the
- * same input gives the same output).
+ * TRANSFORM attempts on NATS: the engine runs their jq itself (src/transform/), as it performs a built-in failure step
+ * or an EMIT, never handing them to a worker: jq is pure and quick, and no worker needs to be running for a workflow of
+ * transforms. The outcome goes back in from the engine sender with the attempt's token, as a child run's does, and is
+ * recorded as the attempt's task.completed or task.failed: a replay reads the output and never runs jq again. An engine
+ * that dies before it reports leaves the attempt to the next engine's reconcile, which runs it again (the same input
+ * gives the same output).
  */
 import type { StartAttempt } from '../../runtime/index.js';
 import type { ChildRuns } from './children.js';

@@ -1,10 +1,8 @@
 /**
- * Business events, both ways, judged against the deployed definitions the
- * same way (admitEvent, src/triggers): one taken from LF_TRIGGERS starts a
- * run of each workflow it triggers (once: the run id comes from the event
- * id), and an EMIT attempt publishes one there and completes with the runs
- * it starts. The deployed definitions are read again only when a deploy
- * changed them (the registry's revision, asked per event).
+ * Business events, both ways, judged against the deployed definitions the same way (admitEvent, src/triggers): one
+ * taken from LF_TRIGGERS starts a run of each workflow it triggers (once: the run id comes from the event id), and an
+ * EMIT attempt publishes one there and completes with the runs it starts. The deployed definitions are read again only
+ * when a deploy changed them (the registry's revision, asked per event).
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, iso } from '../../compiler/index.js';
@@ -161,11 +159,9 @@ export class TriggerEvents {
   }
 
   /**
-   * An EMIT attempt: the event goes on lf.triggers.<event> with the attempt's
-   * event id as its message id (a re-run publishes it once), and the attempt
-   * completes with the runs the deployed triggers start for it. An event no
-   * workflow triggers on is not published (it would be dead-lettered): the
-   * attempt completes with `runs: []` and a note.
+   * An EMIT attempt: the event goes on lf.triggers.<event> under the attempt's event id as message id (a re-run
+   * publishes it once); the attempt completes with the runs the deployed triggers start for it. An event no workflow
+   * triggers on is not published (it would be dead-lettered): the attempt completes with `runs: []` and a note.
    */
   async emit(effect: EmitEvent): Promise<void> {
     const { children } = this.o;

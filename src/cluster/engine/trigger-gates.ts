@@ -1,17 +1,13 @@
 /**
  * Debounce and throttle on NATS (src/triggers/gates.ts decides):
- * - KV `LF_TRIGGER_GATES`, one key per trigger and key value
- *   (`<workflowId>.<trigger>.<sha256 of the key>`), each written with
- *   `create` / `update(revision)` / `delete(previousSeq)`: JetStream's
- *   expected last subject sequence is the compare-and-set, so of engines
- *   racing on one gate one writes and the others read again. The bucket is
- *   replicated like the others (LEDGERFLOW_NATS_REPLICAS): a pending burst
- *   survives the loss of an engine and, with 3 replicas, of a server.
- *   A KV (not a stream of arrivals) because the decision needs the gate's
- *   whole current state under one revision, and the state is small.
- * - stream `LF_TRIGGER_LOG`, subjects `lf.trigger-log.<workflowId>`: the
- *   decision log, each record published with its id as the message id (a
- *   retried write within the duplicate window is stored once); kept 30 days.
+ * - KV `LF_TRIGGER_GATES`, one key per trigger and key value (`<workflowId>.<trigger>.<sha256 of the key>`), each
+ *   written with `create` / `update(revision)` / `delete(previousSeq)`: JetStream's expected last subject sequence is
+ *   the compare-and-set, so of engines racing on one gate one writes and the others read again. The bucket is
+ *   replicated like the others (LEDGERFLOW_NATS_REPLICAS): a pending burst survives the loss of an engine and, with 3
+ *   replicas, of a server. A KV (not a stream of arrivals) because the decision needs the gate's whole current state
+ *   under one revision, and the state is small.
+ * - stream `LF_TRIGGER_LOG`, subjects `lf.trigger-log.<workflowId>`: the decision log, each record published with its
+ *   id as the message id (a retried write within the duplicate window is stored once); kept 30 days.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';

@@ -1,35 +1,25 @@
 /**
- * Claims of offered attempts written only when they are needed (the bench's
- * `cluster.persisted_per_run`). An attempt an engine offered straight to a
- * worker (direct-dispatch.ts) is already durable in the run's log
- * (task.started), and the engine that offered it holds the run's message
- * until it reports: a claim in LF_ATTEMPTS for it is needed only if a copy of
- * the attempt is put on the queue meanwhile (a reconcile by an engine taking
- * the run over, the offering engine's lease running out), so that the worker
- * that gets the copy does not run it a second time. So the worker that took
- * the offer claims it only
+ * Claims of offered attempts written only when they are needed (the bench's `cluster.persisted_per_run`). An attempt an
+ * engine offered straight to a worker (direct-dispatch.ts) is already durable in the run's log (task.started), and the
+ * engine that offered it holds the run's message until it reports: a claim in LF_ATTEMPTS for it is needed only if a
+ * copy of the attempt is put on the queue meanwhile (a reconcile by an engine taking the run over, the offering
+ * engine's lease running out), so that the worker that gets the copy does not run it a second time. So the worker that
+ * took the offer claims it only
  *
- * - once the attempt outlives a grace period (its first heartbeat, a third
- *   of the task ack wait): from then on it is claimed and its claim is the
- *   liveness record, exactly as before (claim-watch.ts); or
- * - when another worker asks: a worker given a copy marked `redispatch` (the
- *   engines mark every copy of an attempt that may have been offered) does
- *   not claim it at once. It reads the ledger; with no entry there it asks
- *   every worker of the queue (lf.asks.<queue>, a digest of the ledger key,
- *   not the key: a worker only ever names the entries of attempts it was
- *   handed) whether one runs it unclaimed. The one that does writes its
- *   claim, then answers, and the asking worker goes on from the claim as
- *   before (holds its copy while the claim is rewritten). No entry after
- *   three periods of asking: no worker runs that run of the attempt (its
- *   worker died, or it was never handed out), and the copy is reported lost
- *   (not run here), so the engine restarts it (task.restarted) under a claim
- *   key of its own: the run of it a dead worker may have begun is never
- *   begun again under the same key.
+ * - once the attempt outlives a grace period (its first heartbeat, a third of the task ack wait): from then on it is
+ *   claimed and its claim is the liveness record, exactly as before (claim-watch.ts); or
+ * - when another worker asks: a worker given a copy marked `redispatch` (the engines mark every copy of an attempt that
+ *   may have been offered) does not claim it at once. It reads the ledger; with no entry there it asks every worker of
+ *   the queue (lf.asks.<queue>, a digest of the ledger key, not the key: a worker only ever names the entries of
+ *   attempts it was handed) whether one runs it unclaimed. The one that does writes its claim, then answers, and the
+ *   asking worker goes on from the claim as before (holds its copy while the claim is rewritten). No entry after three
+ *   periods of asking: no worker runs that run of the attempt (its worker died, or it was never handed out), and the
+ *   copy is reported lost (not run here), so the engine restarts it (task.restarted) under a claim key of its own: the
+ *   run of it a dead worker may have begun is never begun again under the same key.
  *
- * Copies the engines put on the queue without ever offering the attempt (no
- * worker took the offer) are unmarked and claimed at once, as before. A
- * worker whose NATS user may not use lf.asks (an older nats.conf) claims
- * every offered attempt at once, as before, and claims marked copies at once.
+ * Copies the engines put on the queue without ever offering the attempt (no worker took the offer) are unmarked and
+ * claimed at once, as before. A worker whose NATS user may not use lf.asks (an older nats.conf) claims every offered
+ * attempt at once, as before, and claims marked copies at once.
  */
 import { createHash } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';

@@ -1,22 +1,16 @@
 /**
- * Whether the worker that claimed an attempt still runs it, as a worker that
- * got another delivery of the attempt judges it. The claim in
- * LF_ATTEMPTS is the liveness record: its worker rewrites it every `every` ms
- * while it runs the attempt (and until its outcome is delivered), and each
- * write moves the entry's revision on. A claim whose revision does not move for
- * three of those periods is stale: its worker died or lost the server, and the
- * attempt is reported lost (the engine restarts it), as before. One that moves
- * is a live worker's: the delivery is held (its ack wait heartbeated) and not
- * reported, so that an engine that put the attempt on the queue without
- * knowing a worker had it (one that took the run over from the engine that
- * offered it, or any reconcile) never has it run twice.
+ * Whether the worker that claimed an attempt still runs it, as a worker that got another delivery of the attempt judges
+ * it. The claim in LF_ATTEMPTS is the liveness record: its worker rewrites it every `every` ms while it runs the
+ * attempt (and until its outcome is delivered), and each write moves the entry's revision on. A claim whose revision
+ * does not move for three of those periods is stale: its worker died or lost the server, and the attempt is reported
+ * lost (the engine restarts it), as before. One that moves is a live worker's: the delivery is held (its ack wait
+ * heartbeated) and not reported, so that an engine that put the attempt on the queue without knowing a worker had it
+ * (one that took the run over from the engine that offered it, or any reconcile) never has it run twice.
  *
- * Judged by revisions seen to change, never by timestamps: the judging
- * worker's clock and the server's need not agree. The cost is one stale
- * period of waiting before a dead worker's offered attempt is reported lost.
- * A redelivery of the very stream message the claimant pulled is different:
- * the server redelivers it only once the claimant stopped heartbeating it,
- * which it does together with the claim, so that one is reported at once.
+ * Judged by revisions seen to change, never by timestamps: the judging worker's clock and the server's need not agree.
+ * The cost is one stale period of waiting before a dead worker's offered attempt is reported lost. A redelivery of the
+ * very stream message the claimant pulled is different: the server redelivers it only once the claimant stopped
+ * heartbeating it, which it does together with the claim, so that one is reported at once.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { AttemptRecord, Claim, ClaimEntry } from '../transport/index.js';
@@ -109,11 +103,9 @@ export interface ClaimWait {
 }
 
 /**
- * Holds a worker's deliveries of an attempt another worker claimed while that claim lives, and says
- * what the ledger says once it does not (stale, or finished), or `stopped` (the worker stops: its
- * deliveries are to go back, nothing reported). A redelivery of the very message the claimant pulled
- * is judged at once: the server redelivers it only after the claimant stopped heartbeating it, which
- * it does with the claim.
+ * Holds a worker's deliveries of an attempt another worker claimed while that claim lives, and says what the ledger
+ * says once it does not (stale, or finished), or `stopped` (the worker stops: its deliveries are to go back, nothing
+ * reported). A redelivery of the very message the claimant pulled is judged at once (see above).
  */
 export async function whileClaimLives(o: ClaimWait): Promise<Claim | 'stopped'> {
   const { claim, key } = o;

@@ -1,14 +1,10 @@
 /**
- * Reporting an attempt's outcome (or its loss). An outcome is first handed
- * straight to an engine (a request on lf.reports.<sender>.<queue>.<runId>,
- * direct-reports.ts), which answers once it is in the run's log; failing
- * that (no engine answers in time, or it answers not recorded), and for a
- * loss, it is published to lf.inputs.<sender>.<queue>.<runId> (LF_INPUTS,
- * where an engine folds it), retried while the failure is transient. Every
- * delivery of the attempt is acked once the outcome is recorded or
- * published. The outcomes reported lately are remembered, so that a
- * redelivery of a finished attempt is answered with the same outcome rather
- * than run again.
+ * Reporting an attempt's outcome (or its loss). An outcome is first handed straight to an engine (a request on
+ * lf.reports.<sender>.<queue>.<runId>, direct-reports.ts), which answers once it is in the run's log; failing that (no
+ * engine answers in time, or it answers not recorded), and for a loss, it is published to
+ * lf.inputs.<sender>.<queue>.<runId> (LF_INPUTS, where an engine folds it), retried while the failure is transient.
+ * Every delivery of the attempt is acked once the outcome is recorded or published. The outcomes reported lately are
+ * remembered, so that a redelivery of a finished attempt is answered with the same outcome rather than run again.
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
@@ -45,18 +41,16 @@ export class OutcomeReporter {
   /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
   private readonly reported = new Map<string, InputMessage>();
 
-  /**
-   * `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only);
-   * `queue`: the queue its attempts come from (nats.conf lets it report only on the queues it is given).
-   */
   /** Until when outcomes skip the direct hand-over (0: try it); never again once the server refused it (permissions). */
   private directAfter = 0;
   /** Outcomes handed to engines wait for their answers on one subscription (replies.ts), made on first use. */
   private replies: SharedReplies | undefined;
 
   /**
-   * `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). `session`: the worker's session key
-   * (SESSION_HEADER, attempt-sessions.ts), sent with a report that takes a next attempt, once known.
+   * `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only); `queue`: the
+   * queue its attempts come from (nats.conf lets it report only on the queues it is given). `nc`: the connection to
+   * hand outcomes over on (null: always LF_INPUTS). `session`: the worker's session key (SESSION_HEADER,
+   * attempt-sessions.ts), sent with a report that takes a next attempt, once known.
    */
   constructor(
     private readonly js: JetStreamClient,
@@ -157,9 +151,6 @@ export class OutcomeReporter {
 
   /** Publishes the outcome or loss on LF_INPUTS (its message id makes a second publish harmless), then acks. */
   private async publish(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
-    // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
-    // The token's digest is in the id: another worker could write an id of run, task and attempt alone
-    // ahead of the run (event-started run ids are predictable), and the real report would be dropped as a duplicate.
     const msgID = reportMessageId(task, outcome.type);
     const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
     const patience = this.opts.patienceMs ?? REPORT_PATIENCE_MS;
@@ -213,9 +204,10 @@ export class OutcomeReporter {
 }
 
 /**
- * The message id of a report on LF_INPUTS: one outcome per attempt (whichever run of it reports first is
- * written), one loss per run of it. It holds reportDigest(token), which only the worker handed the attempt can
- * compute and which no ledger key gives away.
+ * The message id of a report on LF_INPUTS: one outcome per attempt (whichever run of it reports first is written), one
+ * loss per run of it. It holds reportDigest(token), which only the worker handed the attempt can compute and no ledger
+ * key gives away: an id of run, task and attempt alone another worker could write ahead of the run (event-started run
+ * ids are predictable), and the real report would be dropped as a duplicate.
  */
 export function reportMessageId(
   task: Pick<TaskMessage, 'runId' | 'taskId' | 'attempt' | 'token' | 'restart' | 'iteration' | 'item'>,

@@ -1,8 +1,7 @@
 /**
- * Running one attempt in a worker: its task message made the attempt the shared runner runs
- * (executor/run-handler.ts, as in-process runs do), aborted at its deadline, its output bounded by what
- * an outcome may carry. The result is the outcome to report; publishing it is report-outcome.ts's job,
- * and which deliveries it answers is worker.ts's.
+ * Running one attempt in a worker: its task message made the attempt the shared runner runs (executor/run-handler.ts,
+ * as in-process runs do), aborted at its deadline, its output bounded by what an outcome may carry. The result is the
+ * outcome to report; publishing it is report-outcome.ts's job, and which deliveries it answers is worker.ts's.
  */
 import type { OutputWriter } from '../../files/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
@@ -11,10 +10,15 @@ import { ATTEMPT_KEY, AttemptControl, attemptKeyOf, outcomeEvent, runHandler } f
 import type { OutcomeMessage, TaskMessage } from '../transport/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
 
-/** The executors a worker was given besides its handlers: COMMAND programs (--commands), HTTP requests (--http). */
-export interface AttemptExecutors {
+/** What a worker runs attempts with: its handlers, and the executors it was given (--commands, --http). */
+export interface AttemptRunners {
+  handlers: Handlers;
   commands?: CommandRunner | undefined;
   http?: HttpRunner | undefined;
+  log: (line: string) => void;
+  writeOutput: OutputWriter;
+  outputLimit?: number;
+  secrets?: SecretsProvider;
 }
 
 /** What a worker says of an attempt it cannot run: the flag that would let it. */
@@ -25,15 +29,7 @@ const REFUSALS = {
   handler: (taskId: string, handler: string) => `this worker has no handler named "${handler}" for task ${taskId}`,
 };
 
-export async function runAttempt(
-  task: TaskMessage,
-  handlers: Handlers,
-  log: (line: string) => void,
-  writeOutput: OutputWriter,
-  executors: AttemptExecutors = {},
-  outputLimit?: number,
-  secrets?: SecretsProvider,
-): Promise<OutcomeMessage | null> {
+export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<OutcomeMessage | null> {
   const ref = { task: task.taskId, ...instanceFields(task) };
   const instance = instanceKey(ref);
   const outcome = await runHandler(
@@ -46,14 +42,14 @@ export async function runAttempt(
     },
     new AttemptControl(task.attempt, task.restart ?? 0, ref),
     {
-      handlers,
-      commands: executors.commands,
-      http: executors.http,
-      secrets: () => secrets,
-      writeOutput,
-      log: (a, line) => log(`${a.runId}/${a.instance}: ${line}`),
+      handlers: o.handlers,
+      commands: o.commands,
+      http: o.http,
+      secrets: () => o.secrets,
+      writeOutput: o.writeOutput,
+      log: (a, line) => o.log(`${a.runId}/${a.instance}: ${line}`),
       refusal: (missing, a) => REFUSALS[missing](a.taskId, a.handler),
-      outputLimit,
+      outputLimit: o.outputLimit,
     },
     // What a file agent keys its task file's token with (attempt-token.ts): made from the attempt's token, which it is not.
     { deadline: task.deadline, extra: { [ATTEMPT_KEY]: attemptKeyOf(task.token) } },

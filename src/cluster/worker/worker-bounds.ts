@@ -1,13 +1,10 @@
 /**
- * A worker's bounds on one delivery (worker.ts): a delivery past
- * `taskMaxDeliver` is dead-lettered unrun (every one before it ended without
- * an ack: its workers died, or it kept failing here), and a failure at the
- * bound is dead-lettered with the error; before that a failure is put back
- * with a growing delay. The bound is generous: a redelivery is mostly a lost
- * worker, which is not poison. Dead letters go to lf.dlq.tasks.<user>, under
- * the worker's own NATS user, the one dead-letter subject nats.conf lets it
- * write: what a worker writes is listed as its own and never replayed with an
- * engine's rights (dead-letter-queue.ts).
+ * A worker's bounds on one delivery (worker.ts): a delivery past `taskMaxDeliver` is dead-lettered unrun (every one
+ * before it ended without an ack: its workers died, or it kept failing here), and a failure at the bound is
+ * dead-lettered with the error; before that a failure is put back with a growing delay. The bound is generous: a
+ * redelivery is mostly a lost worker, which is not poison. Dead letters go to lf.dlq.tasks.<user>, under the worker's
+ * own NATS user, the one dead-letter subject nats.conf lets it write: what a worker writes is listed as its own and
+ * never replayed with an engine's rights (dead-letter-queue.ts).
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields } from '../../compiler/index.js';
@@ -55,9 +52,8 @@ export function deliveryBounds(h: BoundsHost): DeliveryBounds {
   }
 
   /**
-   * Gives up on a delivery: the attempt is reported failed (LF_ATTEMPT_UNDELIVERABLE, retryable,
-   * so the task's retry policy decides, rather than the run waiting for a timeout it may not have),
-   * then dead-lettered and terminated.
+   * Gives up on a delivery: the attempt is reported failed (LF_ATTEMPT_UNDELIVERABLE, retryable, so the task's retry
+   * policy decides, rather than the run waiting for a timeout it may not have), then dead-lettered and terminated.
    */
   async function giveUp(m: JsMsg, reason: string): Promise<void> {
     const task = attemptOf(m);

@@ -57,11 +57,10 @@ export function lostLine(
 }
 
 /**
- * The consumer of `handler` on the worker's queue once it exists (null: stopped first). Made
- * here when the worker's NATS user may create consumers; else (nats.conf's `worker`, which may
- * not) an engine makes the queue's stream and the consumer when it first hands out an attempt of
- * that handler on that queue. Until then the worker waits, saying what it waits for. `ackWait`:
- * the consumer's ack wait as the server has it.
+ * The consumer of `handler` on the worker's queue once it exists (null: stopped first). Made here when the worker's
+ * NATS user may create consumers; else (nats.conf's `worker`, which may not) an engine makes the queue's stream and the
+ * consumer when it first hands out an attempt of that handler on that queue. Until then the worker waits, saying what
+ * it waits for. `ackWait`: the consumer's ack wait as the server has it.
  */
 export async function consumerOf(
   jsm: JetStreamManager,

@@ -1,12 +1,9 @@
 /**
- * A worker's side of the attempts engines offer straight to an idle worker
- * (the engines' direct-dispatch.ts): the subscription to
- * lf.offer.<queue>.<handler> in the queue's group w_<queue> (nats.conf lets a
- * worker user subscribe there only in that group, so that it sees no more
- * attempts than it would pull), and the answer: `taken` at once when a slot
- * is free, after which the worker claims and runs the attempt as a pulled
- * one (worker.ts), tells the engine that it still runs it and hands the
- * outcome to that engine; else `not taken`, and the engine queues it.
+ * A worker's side of the attempts engines offer straight to an idle worker (the engines' direct-dispatch.ts): the
+ * subscription to lf.offer.<queue>.<handler> in the queue's group w_<queue> (nats.conf lets a worker user subscribe
+ * there only in that group, so that it sees no more attempts than it would pull), and the answer: `taken` at once when
+ * a slot is free, after which the worker claims and runs the attempt as a pulled one (worker.ts), tells the engine that
+ * it still runs it and hands the outcome to that engine; else `not taken`, and the engine queues it.
  */
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import {

@@ -27,9 +27,8 @@ export interface WorkerOptions {
   /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
   outputRoot?: string;
   /**
-   * The NATS user this worker connects as, which it names as the sender of what it reports
-   * (lf.inputs.<user>.<runId>). Default: the user in the URL, else `anonymous`; with a shared
-   * connection, say it here.
+   * The NATS user this worker connects as, which it names as the sender of what it reports (lf.inputs.<user>.<runId>).
+   * Default: the user in the URL, else `anonymous`; with a shared connection, say it here.
    */
   user?: string;
   log?: (line: string) => void;

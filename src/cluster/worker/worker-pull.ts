@@ -1,40 +1,31 @@
 /**
- * How a worker takes attempts of one handler from its queue's stream
- * (worker.ts): never more than it has free slots for (its `concurrency`,
- * shared with the attempts it takes as offers), and the highest priority
- * level first (docs/nats.md#priority-attempts-waiting-for-a-worker).
+ * How a worker takes attempts of one handler from its queue's stream (worker.ts): never more than it has free slots for
+ * (its `concurrency`, shared with the attempts it takes as offers), and the highest priority level first
+ * (docs/nats.md#priority-attempts-waiting-for-a-worker).
  *
- * Levels: attempts of runs with the default priority (50) are on
- * lf.q.<queue>.<handler>, consumer w_<queue>_<handler>, as before priorities;
- * a run with another priority has its attempts on lf.q.<queue>.<handler>.p<NN>,
- * consumer p<NN>_<queue>_<handler> (task-queues.ts). Each consumer delivers
- * in the order its attempts were queued (equal priority: arrival order).
+ * Levels: attempts of runs with the default priority (50) are on lf.q.<queue>.<handler>, consumer w_<queue>_<handler>,
+ * as before priorities; a run with another priority has its attempts on lf.q.<queue>.<handler>.p<NN>, consumer
+ * p<NN>_<queue>_<handler> (task-queues.ts). Each consumer delivers in the order its attempts were queued (equal
+ * priority: arrival order).
  *
- * - While no other level holds attempts, the worker pulls from the default
- *   consumer as many as it has free slots, as before (nothing more is asked of
- *   the server: the no-priority path costs what it did).
- * - It learns that a level holds attempts from the engines' word
- *   (lf.levels.<queue>.<handler>.p<NN>, published before the attempt is
- *   stored, so a worker knows the level before it can find the attempt, and
- *   again after, so an idle worker pulls it at once), and
- *   by reading the stream's subjects every few seconds (a word missed while
- *   disconnected), or before every pull when nats.conf does not give its
- *   user the subscription (a nats.conf from before levels).
- * - While levels are in use, each free slot is filled by one no-wait pull per
- *   level, highest first, the default among them; the first level that has
- *   one gives it. An idle worker told of a level pulls it at once.
+ * - While no other level holds attempts, the worker pulls from the default consumer as many as it has free slots, as
+ *   before (nothing more is asked of the server: the no-priority path costs what it did).
+ * - It learns that a level holds attempts from the engines' word (lf.levels.<queue>.<handler>.p<NN>, published before
+ *   the attempt is stored, so a worker knows the level before it can find the attempt, and again after, so an idle
+ *   worker pulls it at once), and by reading the stream's subjects every few seconds (a word missed while
+ *   disconnected), or before every pull when nats.conf does not give its user the subscription (a nats.conf from before
+ *   levels).
+ * - While levels are in use, each free slot is filled by one no-wait pull per level, highest first, the default among
+ *   them; the first level that has one gives it. An idle worker told of a level pulls it at once.
  *
- * Skills (docs/limits.md#skills): a worker given skills also takes the
- * attempts of tasks that require some of them, on their handler keys
- * (lf.q.<queue>.<handler>~<skills>, subjects.ts skillKey): each such key, at
- * each level, is a lane swept as the levels are, found the same ways (the
- * engines' word, which they give for every skill lane; the stream's
- * subjects). At equal priority a lane needing more skills goes first: what
- * only skilled workers can run is theirs before what anyone can.
+ * Skills (docs/limits.md#skills): a worker given skills also takes the attempts of tasks that require some of them, on
+ * their handler keys (lf.q.<queue>.<handler>~<skills>, subjects.ts skillKey): each such key, at each level, is a lane
+ * swept as the levels are, found the same ways (the engines' word, which they give for every skill lane; the stream's
+ * subjects). At equal priority a lane needing more skills goes first: what only skilled workers can run is theirs
+ * before what anyone can.
  *
- * A pull that brings more than the free slots (an offer took a slot while it
- * was out) hands the extra delivery back at once (nak): it is redelivered,
- * first in its consumer's order, and the claim ledger runs it once as ever.
+ * A pull that brings more than the free slots (an offer took a slot while it was out) hands the extra delivery back at
+ * once (nak): it is redelivered, first in its consumer's order, and the claim ledger runs it once as ever.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';

@@ -1,31 +1,25 @@
 /**
- * Remote workers: `createWorker({ nats, handlers })` pulls task attempts from
- * the work queue (one durable consumer per queue and handler, shared by every
- * worker with that handler), runs them with the same handler modules as
- * in-process runs, heartbeats long tasks, and reports the outcome as a runtime
- * input. A message delivered again after the ack wait usually means the
- * worker that took it stopped answering: that attempt is reported lost
- * (task.lost), and the engine runs it again, as the same attempt with the same
- * idempotency key and without using up the task's retries (task.restarted;
- * past a cap of restarts the attempt fails: runtime/restarts.ts). A lost
- * worker is the infrastructure failing, not the task.
+ * Remote workers: `createWorker({ nats, handlers })` pulls task attempts from the work queue (one durable consumer per
+ * queue and handler, shared by every worker with that handler), runs them with the same handler modules as in-process
+ * runs, heartbeats long tasks, and reports the outcome as a runtime input. A message delivered again after the ack wait
+ * usually means the worker that took it stopped answering: that attempt is reported lost (task.lost), and the engine
+ * runs it again, as the same attempt with the same idempotency key and without using up the task's retries
+ * (task.restarted; past a cap of restarts the attempt fails: runtime/restarts.ts). A lost worker is the infrastructure
+ * failing, not the task.
  *
- * nats-server may also hand out an attempt again as if new: its hold timed out
- * while the connection was down, or a killed server lost the consumer's ack
- * state. So that no attempt runs twice:
- * - a worker remembers the attempts it holds and the outcomes it reported
- *   lately: it keeps running the one attempt, or reports its outcome again;
- * - every worker claims an attempt in the attempt ledger before running it,
- *   and runs only one no other worker has (worker-claim.ts).
+ * nats-server may also hand out an attempt again as if new: its hold timed out while the connection was down, or a
+ * killed server lost the consumer's ack state. So that no attempt runs twice:
+ * - a worker remembers the attempts it holds and the outcomes it reported lately: it keeps running the one attempt, or
+ *   reports its outcome again;
+ * - every worker claims an attempt in the attempt ledger before running it, and runs only one no other worker has
+ *   (worker-claim.ts).
  *
- * A worker creates no stream or consumer unless its NATS user may: the
- * engines create its queue's stream LF_TASKS_<queue> and the consumer
- * w_<queue>_<handler> when they first hand out an attempt of that pair
- * (task-queues.ts), and a worker waits for them. nats.conf grants a worker
- * user only its queues' streams.
+ * A worker creates no stream or consumer unless its NATS user may: the engines create its queue's stream
+ * LF_TASKS_<queue> and the consumer w_<queue>_<handler> when they first hand out an attempt of that pair
+ * (task-queues.ts), and a worker waits for them. nats.conf grants a worker user only its queues' streams.
  *
- * This module takes and holds deliveries (its bounds on one are worker-bounds.ts); running
- * an attempt is run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
+ * This module takes and holds deliveries (its bounds on one are worker-bounds.ts); running an attempt is
+ * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
@@ -173,15 +167,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     const stopBeating = heartbeat(host, attempt, claimed);
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
-      const outcome = await runAttempt(
-        task,
-        opts.handlers,
-        log,
-        writeOutput,
-        opts,
-        maxOutputBytes(nc.info?.max_payload),
-        secrets,
-      );
+      const outputLimit = maxOutputBytes(nc.info?.max_payload);
+      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets });
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
@@ -246,24 +233,6 @@ export function createWorker(opts: WorkerOptions): Worker {
         patienceMs: opts.reportPatienceMs,
         session: () => verifier?.session?.header,
       });
-      const offers: OfferTaker = (offerTaker = {
-        nc,
-        queue,
-        sender,
-        log,
-        signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
-        free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
-        run: (task) =>
-          void inHand.track(
-            [],
-            runTask(task, null, 1).catch((err: unknown) => {
-              // Not reported: its engine stops hearing of it and queues it, where the claim decides.
-              log(
-                `offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`,
-              );
-            }),
-          ),
-      });
       const jsm = await jetstreamManager(nc);
       ledger = await AttemptLedger.open(nc);
       host = {
@@ -281,6 +250,21 @@ export function createWorker(opts: WorkerOptions): Worker {
         handedBack: () => inHand.handedBack,
         log,
       };
+      const offers: OfferTaker = (offerTaker = {
+        ...host,
+        signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
+        free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
+        run: (task) =>
+          void inHand.track(
+            [],
+            runTask(task, null, 1).catch((err: unknown) => {
+              // Not reported: its engine stops hearing of it and queues it, where the claim decides.
+              log(
+                `offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`,
+              );
+            }),
+          ),
+      });
       // The engines' key (waited for, as the queue's stream is, until an engine has put it in LF_KEYS): nothing is
       // pulled before it is known, and an offer before it is not taken (its engine queues it).
       const pinned = opts.attemptKey ?? process.env.LEDGERFLOW_ATTEMPT_KEY;
