@@ -11,6 +11,7 @@ import { RunCannotStartError, RunIdTakenError, errorMessage } from '../../errors
 import type { EmitEvent } from '../../runtime/index.js';
 import {
   admitEvent,
+  gatedOutcome,
   isGated,
   runIdForEvent,
   TriggerGates,
@@ -119,17 +120,7 @@ export class TriggerEvents {
       if (isGated(match.trigger)) {
         // Decided and saved (KV CAS) before the ack: a redelivery after a crash finds the event in the gate and changes nothing.
         const a = await this.gates.arrive(match, admission.event);
-        gated.push({
-          workflowId: match.definition.id,
-          version: match.definition.version,
-          trigger: match.triggerIndex,
-          kind: a.kind,
-          key: a.key,
-          decision: a.decision,
-          ...(a.runId ? { runId: a.runId } : {}),
-          ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}),
-          ...(a.reason ? { reason: a.reason } : {}),
-        });
+        gated.push(gatedOutcome(match, a));
         if (a.decision === 'started' && a.runId)
           runs.push({ runId: a.runId, workflowId: match.definition.id, started: true });
         continue;
