@@ -56,6 +56,20 @@ const TIMER_PREFIX: Readonly<Record<TimerKind, string>> = {
   run_timeout: 'timer.run_timeout.',
 };
 
+/** A task attempt's machine event: `prefix + task` as its type, its attempt, then `fields` and its instance. */
+function attemptEvent(
+  prefix: string,
+  names: TypeNames,
+  time: number,
+  data: { task: string; attempt: number; iteration?: number; item?: number },
+  fields?: object,
+): MachineEvent {
+  return withInstance(
+    { type: names.typeName(prefix, data.task), time, attempt: data.attempt, ...fields } as MachineEvent,
+    data,
+  );
+}
+
 /**
  * Envelope → machine event: task-scoped events get the task id in their type, so only that region listens.
  * `names`: the fold's interpreter (applyEvent), whose names are the same texts made once per task and kind,
@@ -65,62 +79,15 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
   const time = isoMs(ev.time);
   switch (ev.type) {
     case 'task.started':
-      return withReused(
-        withInstance(
-          {
-            type: names.typeName('task.started.', ev.data.task) as `task.started.${string}`,
-            time,
-            attempt: ev.data.attempt,
-          },
-          ev.data,
-        ),
-        ev.data,
-      );
+      return withReused(attemptEvent('task.started.', names, time, ev.data), ev.data);
     case 'task.completed':
-      return withReused(
-        withInstance(
-          {
-            type: names.typeName('task.completed.', ev.data.task) as `task.completed.${string}`,
-            time,
-            attempt: ev.data.attempt,
-            output: ev.data.output,
-          },
-          ev.data,
-        ),
-        ev.data,
-      );
+      return withReused(attemptEvent('task.completed.', names, time, ev.data, { output: ev.data.output }), ev.data);
     case 'task.failed':
-      return withInstance(
-        {
-          type: names.typeName('task.failed.', ev.data.task) as `task.failed.${string}`,
-          time,
-          attempt: ev.data.attempt,
-          error: ev.data.error,
-        },
-        ev.data,
-      );
+      return attemptEvent('task.failed.', names, time, ev.data, { error: ev.data.error });
     case 'timer.fired':
-      return withInstance(
-        {
-          type: names.typeName(
-            TIMER_PREFIX[ev.data.timer] ?? `timer.${ev.data.timer}.`,
-            ev.data.task,
-          ) as `timer.${TimerKind}.${string}`,
-          time,
-          attempt: ev.data.attempt,
-        },
-        ev.data,
-      );
+      return attemptEvent(TIMER_PREFIX[ev.data.timer] ?? `timer.${ev.data.timer}.`, names, time, ev.data);
     case 'task.restarted':
-      return withInstance(
-        {
-          type: names.typeName('task.restarted.', ev.data.task) as `task.restarted.${string}`,
-          time,
-          attempt: ev.data.attempt,
-          restart: ev.data.restart,
-        },
-        ev.data,
-      );
+      return attemptEvent('task.restarted.', names, time, ev.data, { restart: ev.data.restart });
     case 'approval.recorded':
       return {
         type: `approval.${ev.data.decision}.${ev.data.task}`,
