@@ -1,9 +1,8 @@
 /**
- * A run's first commit, the in-process Engine's way in: the definition and
- * input checked, run.started folded, and (when this process is about to
- * drive the run) the starts of its first tasks in the same commit, appended
- * at sequence 0. Retry from failed is the same start, of the definition and
- * input the old run recorded, with the outputs the new run reuses.
+ * A run's first commit, the in-process Engine's way in: the definition and input checked, run.started folded, and (when
+ * this process is about to drive the run) the starts of its first tasks in the same commit, appended at sequence 0.
+ * Retry from failed is the same start, of the definition and input the old run recorded, with the outputs the new run
+ * reuses.
  */
 import { RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
@@ -59,9 +58,8 @@ export type Begun = Loaded & {
 };
 
 /**
- * Checks the input and records run.started, with the starts of the first
- * tasks in the same commit when this process is about to run them. Returns
- * the state it recorded, so driving it needs no read-back.
+ * Checks the input and records run.started, with the starts of the first tasks in the same commit when this process is
+ * about to run them. Returns the state it recorded, so driving it needs no read-back.
  */
 export async function beginRun(
   { store, clock }: Starter,

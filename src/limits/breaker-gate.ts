@@ -1,11 +1,9 @@
 /**
- * Circuit breakers (docs/limits.md#circuit-breakers) over the store's shared
- * documents, the same port the task gates use (EventStore.updateShared: a
- * locked file on the embedded store, a KV entry changed by compare-and-set on
- * NATS): may an attempt pass its breakers now, record the outcomes of the
- * attempts they count, and an operator's open and close. The decisions are
- * breaker-state.ts's. A breaker that is closed, or open and not yet due to
- * half-open, is only read: the one write of an ask is the probe's.
+ * Circuit breakers (docs/limits.md#circuit-breakers) over the store's shared documents, the same port the task gates
+ * use (EventStore.updateShared: a locked file on the embedded store, a KV entry changed by compare-and-set on NATS):
+ * may an attempt pass its breakers now, record the outcomes of the attempts they count, and an operator's open and
+ * close. The decisions are breaker-state.ts's. A breaker that is closed, or open and not yet due to half-open, is only
+ * read: the one write of an ask is the probe's.
  */
 import type { BreakerOutcome, GatePart, TaskGate, WaitAttempt } from '../runtime/index.js';
 import { holderKey } from '../runtime/index.js';
@@ -51,9 +49,8 @@ const breakerParts = (gate: TaskGate): GatePart[] =>
 type BreakerAsk = { granted: true } | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
 
 /**
- * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet
- * (longer than PROBE_CHECK_AFTER_MS, and its run's log says the attempt neither runs nor waits) gives the probe
- * to this attempt.
+ * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet (longer than
+ * PROBE_CHECK_AFTER_MS, and its run's log says the attempt neither runs nor waits) gives the probe to this attempt.
  */
 async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number): Promise<BreakerAsk> {
   const parts = breakerParts(w.gate);

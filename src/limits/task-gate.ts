@@ -1,12 +1,10 @@
 /**
- * "May this attempt start now?": the port both executors ask for an
- * `attempt.wait` (runtime/task-gates.ts), over the store's shared documents
- * (EventStore.updateShared: a locked file on the embedded store, a KV entry
- * changed by compare-and-set on NATS). The decision is gate-state.ts's; here
- * are the round trips: one atomic change per ask, and when the gate is full
- * a check of long-standing holders against their runs' logs (the truth), so
- * a slot whose attempt ended without its release (a process killed between
- * the commit and the release, a run cancelled elsewhere) frees all the same.
+ * "May this attempt start now?": the port both executors ask for an `attempt.wait` (runtime/task-gates.ts), over the
+ * store's shared documents (EventStore.updateShared: a locked file on the embedded store, a KV entry changed by
+ * compare-and-set on NATS). The decision is gate-state.ts's; here are the round trips: one atomic change per ask, and
+ * when the gate is full a check of long-standing holders against their runs' logs (the truth), so a slot whose attempt
+ * ended without its release (a process killed between the commit and the release, a run cancelled elsewhere) frees all
+ * the same.
  */
 import { sha256Hex } from '../digest/index.js';
 import { instanceState } from '../compiler/index.js';

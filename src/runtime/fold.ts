@@ -1,10 +1,8 @@
 /**
- * The fold: a run's state is its events folded through the compiled
- * statechart, run by the compiler's interpreter (src/compiler/interpreter.ts),
- * which computes exactly what XState's pure `initialTransition` /
- * `transition` would, at a fraction of the cost. Nothing here runs an effect,
- * reads a clock or touches a store: replay and live execution share exactly
- * this code, so they cannot disagree.
+ * The fold: a run's state is its events folded through the compiled statechart, run by the compiler's interpreter
+ * (src/compiler/interpreter.ts), which computes exactly what XState's pure `initialTransition` / `transition` would, at
+ * a fraction of the cost. Nothing here runs an effect, reads a clock or touches a store: replay and live execution
+ * share exactly this code, so they cannot disagree.
  */
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent, PersistedFold } from '../compiler/index.js';
 import {
@@ -222,9 +220,8 @@ export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
 }
 
 /**
- * The compact state an event led to: its status and the hash of its state,
- * in the format the run records (state-hash.ts: format 1 for runs started
- * before 2026-11-23, format 2 since). Logs record it, so neither format may
+ * The compact state an event led to: its status and the hash of its state, in the format the run records
+ * (state-hash.ts: format 1 for runs started before 2026-11-23, format 2 since). Logs record it, so neither format may
  * ever change.
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
@@ -270,9 +267,8 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
 }
 
 /**
- * Why no WAIT of a run takes a signal: none waits for that name, or every one
- * that does has settled or already keeps an earlier signal. Only WAIT tasks
- * listen for signals, so the task states name them.
+ * Why no WAIT of a run takes a signal: none waits for that name, or every one that does has settled or already keeps an
+ * earlier signal. Only WAIT tasks listen for signals, so the task states name them.
  */
 function signalRefusal(snapshot: RunSnapshot, name: string): string {
   const waits = Object.entries(snapshot.context.tasks).filter(
