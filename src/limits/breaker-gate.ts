@@ -6,6 +6,7 @@
  * read: the one write of an ask is the probe's.
  */
 import type { BreakerOutcome, GatePart, TaskGate, WaitAttempt } from '../runtime/index.js';
+import { instanceFields } from '../compiler/index.js';
 import { holderKey } from '../runtime/index.js';
 import { StoreError } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
@@ -60,8 +61,7 @@ async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number)
     key,
     runId: w.runId,
     task: w.taskId,
-    ...(w.iteration !== undefined ? { iteration: w.iteration } : {}),
-    ...(w.item !== undefined ? { item: w.item } : {}),
+    ...instanceFields(w),
     attempt: w.attempt,
   };
   for (const p of parts) {
@@ -88,8 +88,7 @@ async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number)
         task,
         attempt,
         at: lost.at,
-        ...(lost.iteration !== undefined ? { iteration: lost.iteration } : {}),
-        ...(lost.item !== undefined ? { item: lost.item } : {}),
+        ...instanceFields(lost),
       };
       if (!(await stillHolds(store, holder, at).catch(() => true))) {
         await store.updateShared(breakerDocName(p.name), (doc) => {
@@ -197,11 +196,11 @@ export async function breakerReport(store: EventStore, name: string, now: number
   };
 }
 
-/** `ledgerflow breaker open|close <name>`: an operator's change; a close wakes this process's waiters. */
 /** A breaker's name as `limits show` prints it: a task's, a queue's or a handler's. */
 export const BREAKER_NAME =
   /^(?:task\/[A-Za-z0-9_.-]+\/[A-Za-z_][A-Za-z0-9_-]*|queue\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}|handler\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255})$/;
 
+/** `ledgerflow breaker open|close <name>`: an operator's change; a close wakes this process's waiters. */
 export async function setBreaker(
   store: EventStore,
   name: string,

@@ -7,7 +7,7 @@
  * the same.
  */
 import { sha256Hex } from '../digest/index.js';
-import { instanceState } from '../compiler/index.js';
+import { instanceFields, instanceState } from '../compiler/index.js';
 import { foldEvents, holderKey, holdsSlot, type SlotRef, type TaskGate, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import {
@@ -56,8 +56,7 @@ export async function stillHolds(store: EventStore, h: GateHolder, now: number):
   const { snapshot } = foldEvents(events);
   const ref = {
     task: h.task,
-    ...(h.iteration !== undefined ? { iteration: h.iteration } : {}),
-    ...(h.item !== undefined ? { item: h.item } : {}),
+    ...instanceFields(h),
   };
   if (holdsSlot(snapshot, ref, h.attempt)) return true;
   const waiting = snapshot.status === 'active' ? instanceState(snapshot.context, ref) : undefined;
@@ -157,8 +156,7 @@ export async function askGate(
     holder: {
       runId: w.runId,
       task: w.taskId,
-      ...(w.iteration !== undefined ? { iteration: w.iteration } : {}),
-      ...(w.item !== undefined ? { item: w.item } : {}),
+      ...instanceFields(w),
       attempt: w.attempt,
     },
   };

@@ -190,12 +190,9 @@ export function slotsFreed(
   }
   for (const ev of events) {
     if (ev.type !== 'task.started' || !gates.has(ev.data.task)) continue;
-    const { task, iteration, item } = ev.data;
+    const { task, item } = ev.data;
     if (item === undefined && isMapTask(compiled, task)) continue;
-    add(
-      { task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) },
-      ev.data.attempt,
-    );
+    add({ task, ...instanceFields(ev.data) }, ev.data.attempt);
   }
   const out: SlotRef[] = [];
   for (const [k, c] of candidates) {
@@ -239,14 +236,10 @@ export function breakerOutcomes(
     if (ev.type !== 'task.completed' && ev.type !== 'task.failed' && !timedOut) continue;
     const breakers = gates.get(ev.data.task)?.parts.filter((p) => p.breaker !== undefined);
     if (!breakers || breakers.length === 0) continue;
-    const { task, iteration, item, attempt } = ev.data;
+    const { task, item, attempt } = ev.data;
     // A MAP's own outcome is no attempt's: its items' are.
     if (item === undefined && isMapTask(compiled, task)) continue;
-    const key = instanceKey({
-      task,
-      ...(iteration !== undefined ? { iteration } : {}),
-      ...(item !== undefined ? { item } : {}),
-    });
+    const key = instanceKey({ task, ...instanceFields(ev.data) });
     for (const p of breakers)
       out.push({
         gate: p.name,
