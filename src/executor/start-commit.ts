@@ -92,14 +92,18 @@ export async function beginRun(
   const priority = checkPriority(opts.priority);
   const given = priority !== undefined ? { priority } : {};
   // Every new run records its state hashes in format 2 (runtime/state-hash.ts); older runs keep format 1.
-  const snapshot = startFold(compiled, {
-    runId,
-    time,
-    input,
-    ...(retryOf ? { retryOf } : {}),
-    stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
-    ...given,
-  });
+  const foldAt = (at: string) =>
+    startFold(compiled, {
+      runId,
+      time: at,
+      input,
+      ...(retryOf ? { retryOf } : {}),
+      stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+      ...given,
+    });
+  const record = (at: string, snapshot: RunSnapshot, queued: Admission | null) =>
+    recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot, queued });
+  const snapshot = foldAt(time);
   // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
   if (snapshot.status === 'error') {
     throw new RunCannotStartError(
@@ -109,39 +113,14 @@ export async function beginRun(
     );
   }
   const adm = admissionOf(def, input, opts.priority);
-  if (!adm)
-    return recordStart({ store, clock }, def, input, opts, withStarts, {
-      runId,
-      hash,
-      compiled,
-      time,
-      snapshot,
-      queued: null,
-    });
-  // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
-  const writeNow = (queued: Admission | null) => {
+  if (!adm) return record(time, snapshot, null);
+  // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this process, the
+  // queued runs a free slot lets in admitted first (limits/admission-batch.ts). A start is stamped when it was decided
+  // (not when it began waiting for the lock).
+  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) => {
     const at = new Date(clock.now()).toISOString();
-    return recordStart({ store, clock }, def, input, opts, withStarts, {
-      runId,
-      hash,
-      compiled,
-      time: at,
-      snapshot: startFold(compiled, {
-        runId,
-        time: at,
-        input,
-        ...(retryOf ? { retryOf } : {}),
-        stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
-        ...given,
-      }),
-      queued,
-    });
-  };
-  // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this
-  // process, the queued runs a free slot lets in admitted first (limits/admission-batch.ts).
-  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) =>
-    writeNow(queued ? adm : null),
-  );
+    return record(at, foldAt(at), queued ? adm : null);
+  });
   return admitted.length > 0 ? { ...begun, admitted } : begun;
 }
 
