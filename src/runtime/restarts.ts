@@ -56,6 +56,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
       reason: `${name} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}`,
     };
   }
+  const attempt = { task: loss.taskId, attempt: loss.attempt, ...instanceFields(loss) };
   const who = {
     ...(loss.by !== undefined ? { by: loss.by } : {}),
     ...(loss.unauthenticated ? { unauthenticated: true as const } : {}),
@@ -67,9 +68,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
         type: 'task.failed',
         time: loss.time,
         data: {
-          task: loss.taskId,
-          attempt: loss.attempt,
-          ...instanceFields(loss),
+          ...attempt,
           ...who,
           error: {
             code: 'LF_ATTEMPT_LOST',
@@ -86,9 +85,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
       type: 'task.restarted',
       time: loss.time,
       data: {
-        task: loss.taskId,
-        attempt: loss.attempt,
-        ...instanceFields(loss),
+        ...attempt,
         restart: restarts + 1,
         reason: loss.reason,
         ...(loss.lost !== undefined ? { lost: loss.lost } : {}),
