@@ -54,7 +54,6 @@ export interface DriverHooks {
   secrets?: SecretsProvider;
 }
 
-/** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
 /**
  * Performs what the executor does itself (the Engine gives one, with a definition resolver and an emitter from the
  * edge): start and drive a child run, emit an event. The signal fires when the attempt is no longer wanted;
