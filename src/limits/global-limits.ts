@@ -9,7 +9,6 @@ import { hasLimits, StoredLimitsSchema, type GlobalLimits } from '../definition/
 import { StoreError, errorMessage } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 
-/** The shared document's name. */
 const LIMITS_DOC = 'limits';
 
 /** The stored limits, or undefined when none (or a store that keeps no shared documents). One that does not parse is an error naming the fix. */

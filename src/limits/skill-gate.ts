@@ -29,7 +29,6 @@ export async function askSkills(gate: TaskGate, check: SkillCheck | undefined): 
   return { granted: true };
 }
 
-/** Whether `have` holds every one of `need`. */
 export const hasSkills = (have: Iterable<string>, need: readonly string[]): boolean => {
   const set = have instanceof Set ? (have as ReadonlySet<string>) : new Set(have);
   return need.every((s) => set.has(s));

@@ -35,7 +35,6 @@ export interface DriverHooks {
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
   /** An input that no longer applies (a late result after a timeout, a raced approval). */
   onStale?: (event: PendingEvent, reason: string) => void;
-  /** A handler's log line. */
   onLog?: (taskId: string, message: string) => void;
   /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
   writeOutput?: (path: string, output: unknown) => Promise<void>;

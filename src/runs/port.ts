@@ -1,10 +1,9 @@
 /**
- * The one run API (issue 61): what every edge — the CLI, the bridge, bulk, agents and the dashboard — asks of runs, on
- * either store, with authority applied inside it so that no edge can forget it. Its verbs so far: a person's input (an
- * approval, a signal, a pause, resume or cancel), judged and recorded once here, where the CLI and the dashboard each
- * had their own copy (the dashboard's wrote to a log cut short that the CLI refused); and a start recorded for a serve
- * to drive (`start --detach`, the bridge, the dashboard), judged by level and domain here, not at each edge; and the
- * reads (status, history, wait, list), one shape on both stores (reads.ts).
+ * The one run API: what every edge — the CLI, the bridge, bulk, agents and the dashboard — asks of runs, on either
+ * store, with authority applied inside it so that no edge can forget it: a person's input (an approval, a signal, a
+ * pause, resume or cancel), judged and recorded once here; a start recorded for a serve to drive (`start --detach`, the
+ * bridge, the dashboard), judged by level and domain here; and the reads (status, history, wait, list), one shape on
+ * both stores (reads.ts).
  */
 import type { Actor } from '../authority/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';

@@ -5,10 +5,9 @@
  * run started since.
  *
  * Format 1: the first 16 hex digits of sha256 over `JSON.stringify({ value, tasks: [[id, status, attempts, case]...],
- * timers: [[id, dueAt]...] })` (tasks and timers sorted by id; stateText writes it). One sha256 over the whole state: a
- * 3,000-task run's text is about 126 KB, so each of its events paid about 115 µs for the hash alone, and long runs cost
- * 4-13 times as much per event as short ones. sha256 cannot be updated for a change in the middle of a text, so this
- * format cannot be made incremental.
+ * timers: [[id, dueAt]...] })` (tasks and timers sorted by id; stateText writes it). One sha256 over the whole state,
+ * which cannot be updated for a change in the middle of a text: a long run pays for its whole text on every event
+ * (docs/architecture-notes.md, "Long runs and the state hash").
  *
  * Format 2 (stateHashV2): the same parts, each long list replaced by the digests of its chunks of V2_CHUNK entries, so
  * an event re-hashes only the chunks it changed plus one short line of digests:
@@ -52,7 +51,6 @@ export function stateHashOf(snapshot: RunSnapshot): string {
   return snapshot.context.stateHashVersion === 2 ? stateHashV2(snapshot) : stateHashV1(snapshot);
 }
 
-/** Format 1. */
 function stateHashV1(snapshot: RunSnapshot): string {
   // A long run (its tasks in a table) is hashed by chunks; its states hardly ever recur, so the trie of remembered hashes is no help.
   const tasks = tableOf(snapshot.context.tasks);
@@ -63,7 +61,6 @@ function stateHashV1(snapshot: RunSnapshot): string {
 /** Entries per chunk in format 2. Part of the format: never change it (the fold's vectors' CHUNK may differ; then they are re-chunked). */
 const V2_CHUNK = 64;
 
-/** Format 2 (see the header). */
 function stateHashV2(snapshot: RunSnapshot): string {
   // A short run's state without timers: remembered in a trie walked by its parts (state-hash-cache.ts), which writes
   // no text; else each chunk of regions carries its digest, and a short run's few task entries are written afresh.
@@ -84,8 +81,7 @@ function v2Hash(snapshot: RunSnapshot): string {
   const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timers}]}`;
   // A short run's state without timers recurs in every run of its definition (a timer's due time is its run's own):
   // remembered by its text. A long run's (more than one chunk of tasks or regions) never comes back within the run:
-  // remembering each of its texts (up to 2 KB) filled and emptied the memory of them every 4,096 events, the garbage
-  // of which made a 3,000-task chain's events 2.5× as dear as a short run's (bench `chain`).
+  // remembering its texts only churned that memory (a 3,000-task chain's events 2.5× as dear, bench `chain`).
   const short =
     (table === null || table.states.chunks.length <= 1) && (value === null || value.states.chunks.length <= 1);
   const hash = timers === '' && short ? rememberedDigest(text, shortDigest) : shortDigest(text);
