@@ -87,12 +87,7 @@ export class RunCommits {
     return begun;
   }
 
-  /**
-   * `start` under a caller-chosen id (`opts.runId`, checked: 1-100 of A-Z a-z 0-9 _ -): a second start of the id
-   * returns the run that has it (`existing: true`) instead of starting another, also when two starts race; `idReuse`
-   * (or the workflow's `id_reuse:`) says when a settled run's id may start a new one (`<id>--2`, …).
-   * docs/runs.md#caller-chosen-run-ids.
-   */
+  /** `start` under a caller-chosen id, as Engine.startRun (local/engine.ts) documents it. */
   async startRun(
     def: Definition,
     rawInput: Record<string, unknown>,
@@ -122,11 +117,7 @@ export class RunCommits {
     );
   }
 
-  /**
-   * Retry from failed: the start of a new run of the definition and input the FAILED or CANCELLED run `runId` recorded
-   * in its run.started (never the file on disk), with `source.retryOf` naming it and the outputs the new run reuses.
-   * Any other run is refused with RetryRefusedError.
-   */
+  /** The start of a retry from failed, as Engine.retry (local/engine.ts) documents it; `withStarts` as in `begin`. */
   beginRetry(runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
     return beginRetry(this.starter, (id) => this.load(id), runId, opts, withStarts);
   }
