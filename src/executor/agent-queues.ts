@@ -1,12 +1,10 @@
 /**
- * The queues whose attempts file agents take on a store that keeps shared
- * documents (the embedded file store): `ledgerflow agent --queue q` declares
- * its queue here, and every engine driving a run on the store then holds the
- * attempts of that queue's tasks for an agent instead of running a handler
- * (local/in-process-attempts.ts). A declaration stays until withdrawn
- * (`ledgerflow agent --queue q --withdraw`): an agent that is stopped for a
- * while leaves its tasks waiting for it, as a NATS queue with no worker does,
- * rather than run by an engine that has no handler for them.
+ * The queues whose attempts file agents take on a store that keeps shared documents (the embedded file store):
+ * `ledgerflow agent --queue q` declares its queue here, and every engine driving a run on the store then holds the
+ * attempts of that queue's tasks for an agent instead of running a handler (local/in-process-attempts.ts). A
+ * declaration stays until withdrawn (`ledgerflow agent --queue q --withdraw`): an agent that is stopped for a while
+ * leaves its tasks waiting for it, as a NATS queue with no worker does, rather than run by an engine that has no
+ * handler for them.
  */
 import { z } from 'zod';
 import { LEVELS } from '../authority/index.js';

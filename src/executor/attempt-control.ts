@@ -5,9 +5,8 @@
 import type { InstanceRef } from '../compiler/index.js';
 
 /**
- * One running attempt. Its AbortSignal is made only when the handler reads
- * it: most handlers never do, and an AbortController per attempt showed in
- * engine profiles. An abort before that yields an already-aborted signal.
+ * One running attempt. Its AbortSignal is made only when the handler reads it: most handlers never do, and an
+ * AbortController per attempt showed in engine profiles. An abort before that yields an already-aborted signal.
  */
 export class AttemptControl {
   aborted = false;

@@ -1,14 +1,11 @@
 /**
- * The token of an attempt an agent outside the engine's process runs (a file
- * agent, src/agent/): what ties its result to that attempt and to no other.
- * Derived from the log, not kept anywhere: the run, the instance, the attempt
- * and the sequence of the `task.started` that began it, so a later attempt
- * of the same task (a retry after a timeout), or the same attempt number in a
- * later loop iteration, has another token, while a restart of the same
- * attempt (`task.restarted`, the engine's process resumed) keeps it: the
- * agent's work for it is still the attempt's outcome. A fence, not a secret:
- * on the file store the file system is the boundary (docs/users.md). Over
- * NATS the token is keyed (ATTEMPT_KEY below).
+ * The token of an attempt an agent outside the engine's process runs (a file agent, src/agent/): what ties its result
+ * to that attempt and to no other. Derived from the log, not kept anywhere: the run, the instance, the attempt and the
+ * sequence of the `task.started` that began it, so a later attempt of the same task (a retry after a timeout), or the
+ * same attempt number in a later loop iteration, has another token, while a restart of the same attempt
+ * (`task.restarted`, the engine's process resumed) keeps it: the agent's work for it is still the attempt's outcome. A
+ * fence, not a secret: on the file store the file system is the boundary (docs/users.md). Over NATS the token is keyed
+ * (ATTEMPT_KEY below).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { instanceKey } from '../compiler/index.js';

@@ -1,12 +1,10 @@
 /**
- * Caller-chosen run ids (`run --id`, Engine.startRun, the HTTP start,
- * `start --id` over NATS): a start that names its run is idempotent. The id
- * names a chain of runs in the store: the first is `<id>`, a reuse that the
- * policy allows after it settled is `<id>--2`, then `<id>--3`, … Each is a
- * run with a log of its own, so an old run's history is never touched, and
- * the next run's id is decided by the chain alone, so two clients that race
- * to start (or reuse) an id both aim at the same run id: the store's append
- * at expected sequence 0 lets one of them write it, and the other reads it.
+ * Caller-chosen run ids (`run --id`, Engine.startRun, the HTTP start, `start --id` over NATS): a start that names its
+ * run is idempotent. The id names a chain of runs in the store: the first is `<id>`, a reuse that the policy allows
+ * after it settled is `<id>--2`, then `<id>--3`, … Each is a run with a log of its own, so an old run's history is
+ * never touched, and the next run's id is decided by the chain alone, so two clients that race to start (or reuse) an
+ * id both aim at the same run id: the store's append at expected sequence 0 lets one of them write it, and the other
+ * reads it.
  */
 import { z } from 'zod';
 import { ID_REUSE_POLICIES, type IdReusePolicy } from '../definition/index.js';
@@ -21,12 +19,11 @@ const GENERATION_SUFFIX = /--\d+$/;
 const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} characters among A-Z a-z 0-9 _ - and does not end in --<digits> (kept for the runs that reuse an id: <id>--2, <id>--3, …)`;
 
 /**
- * Shapes of run ids ledgerflow derives itself, which a caller may not take first (a real event was
- * dropped as already started, a schedule slot never fired): an event's run `ev-<20 hex>`, a schedule slot's
+ * Shapes of run ids ledgerflow derives itself, which a caller may not take first (a real event was dropped as already
+ * started, a schedule slot never fired): an event's run `ev-<20 hex>`, a schedule slot's
  * `<workflow>-s<i>-<yyyymmddThhmmssZ>`, a failure workflow's `<run>-failure`. A SUB_WORKFLOW child's
- * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child, and
- * starts it under its spare id `<child>--0` when it is not (child-owner.ts); GENERATION_SUFFIX keeps that
- * one from every caller.
+ * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child, and starts it
+ * under its spare id `<child>--0` when it is not (child-owner.ts); GENERATION_SUFFIX keeps that one from every caller.
  */
 const DERIVED_SHAPES = [/^ev-[0-9a-f]{20}$/, /-s\d+-\d{8}T\d{6}Z$/, /-failure$/];
 const DERIVED_FIX =
@@ -107,9 +104,8 @@ async function latestGeneration(store: EventStore, id: string): Promise<number> 
 }
 
 /**
- * Decides a start under caller id `id` for workflow `workflowId` under
- * `policy`. A run of another workflow holding the id is refused
- * (RunIdTakenError): nothing is written.
+ * Decides a start under caller id `id` for workflow `workflowId` under `policy`. A run of another workflow holding the
+ * id is refused (RunIdTakenError): nothing is written.
  */
 export async function decideStart(
   store: EventStore,

@@ -1,10 +1,8 @@
 /**
- * A start under a caller-chosen run id (Engine.startRun, Engine.run with
- * `runId`): the id and policy checked, then decideStart (executor/caller-ids.ts)
- * says which run id to begin, or which run to return. The begin is exclusive:
- * a start that loses the race at sequence 0 (AppendConflictError), or meets
- * the winner's lease before the winner's append (RunBusyError, file store),
- * returns the winner's run instead of starting another.
+ * A start under a caller-chosen run id (Engine.startRun, Engine.run with `runId`): the id and policy checked, then
+ * decideStart (executor/caller-ids.ts) says which run id to begin, or which run to return. The begin is exclusive: a
+ * start that loses the race at sequence 0 (AppendConflictError), or meets the winner's lease before the winner's append
+ * (RunBusyError, file store), returns the winner's run instead of starting another.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Definition, IdReusePolicy } from '../definition/index.js';

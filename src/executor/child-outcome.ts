@@ -6,7 +6,7 @@
 import type { TaskError } from '../events/index.js';
 import type { RunView } from '../runtime/index.js';
 
-/** A child run's outcome as its parent's attempt reports it. */
+/** A child run's outcome as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
 export type ChildOutcome =
   | { kind: 'completed'; output: unknown }
   | { kind: 'failed'; error: TaskError }

@@ -1,13 +1,10 @@
 /**
- * A SUB_WORKFLOW's or failure workflow's child has a derived run id
- * (`<run>-<task>-<attempt>`, `<run>-failure`), which anyone may foresee and
- * take first with a start of their own. Such a run is never adopted as the
- * child (its output taken for the child's), nor cancelled or reported for it:
- * the child starts under its spare id instead (`<child>--0`, which no start
- * can take: compiler/children.ts spareChildRunId), and the squatter's run is
- * left as it is. Where a child is (placeChild) is decided from the store
- * alone, the derived id first, so every executor, a re-attach after a crash,
- * a cancel and a status all find the same run.
+ * A SUB_WORKFLOW's or failure workflow's child has a derived run id (`<run>-<task>-<attempt>`, `<run>-failure`), which
+ * anyone may foresee and take first with a start of their own. Such a run is never adopted as the child (its output
+ * taken for the child's), nor cancelled or reported for it: the child starts under its spare id instead (`<child>--0`,
+ * which no start can take: compiler/children.ts spareChildRunId), and the squatter's run is left as it is. Where a
+ * child is (placeChild) is decided from the store alone, the derived id first, so every executor, a re-attach after a
+ * crash, a cancel and a status all find the same run.
  */
 import { spareChildRunId } from '../compiler/index.js';
 import type { TaskError } from '../events/index.js';

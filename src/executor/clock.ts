@@ -4,10 +4,9 @@ export interface Clock {
   setTimer(delayMs: number, fire: () => void): unknown;
   clearTimer(handle: unknown): void;
   /**
-   * Keeps the process alive until the returned function is called: a driver
-   * holds it while attempts are in flight, since a handler's pending promise
-   * alone keeps nothing alive (Node then ends the process mid-run, exit 13).
-   * Virtual clocks leave it out.
+   * Keeps the process alive until the returned function is called: a driver holds it while attempts are in flight,
+   * since a handler's pending promise alone keeps nothing alive (Node then ends the process mid-run, exit 13). Virtual
+   * clocks leave it out.
    */
   keepAlive?(): () => void;
 }
@@ -15,10 +14,9 @@ export interface Clock {
 // setTimeout overflows above 2^31-1 ms (about 24.8 days): longer timers re-arm in steps.
 const MAX_DELAY = 2 ** 31 - 1;
 
-// Node measures a timeout from the event loop's cached time, which can lag Date.now() by the
-// length of the current tick, so a timeout may fire a millisecond or more before now() reaches
-// its due time. A timer that fires early re-arms for the rest: a backoff or timeout recorded as
-// due at T is never reported fired before T.
+// Node measures a timeout from the event loop's cached time, which can lag Date.now() by the length of the current
+// tick, so a timeout may fire a millisecond or more before now() reaches its due time. A timer that fires early re-arms
+// for the rest: a backoff or timeout recorded as due at T is never reported fired before T.
 
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -1,11 +1,9 @@
 /**
- * The one commit loop of every executor. A commit is: load the run's latest
- * state, decide (the core's pure step, review or fold) what to append, append
- * it with the sequence it was decided on. When another writer appended first
- * the store refuses (AppendConflictError) and nothing was written: the whole
- * round runs again on a fresh load, so a decision is never made on a stale
- * state (a run has one history, never a fork). One limit, one error when it is
- * exceeded, for the in-process engine, its driver and the NATS engines alike.
+ * The one commit loop of every executor. A commit is: load the run's latest state, decide (the core's pure step, review
+ * or fold) what to append, append it with the sequence it was decided on. When another writer appended first the store
+ * refuses (AppendConflictError) and nothing was written: the whole round runs again on a fresh load, so a decision is
+ * never made on a stale state (a run has one history, never a fork). One limit, one error when it is exceeded, for the
+ * in-process engine, its driver and the NATS engines alike.
  */
 import { AppendConflictError, CommitContendedError } from '../errors/index.js';
 
@@ -13,9 +11,8 @@ import { AppendConflictError, CommitContendedError } from '../errors/index.js';
 export const MAX_COMMIT_ROUNDS = 50;
 
 /**
- * Runs `round` until it returns without an AppendConflictError, at most
- * MAX_COMMIT_ROUNDS times; other errors pass through at once. `round` gets
- * its number (0 first) and must load afresh each time.
+ * Runs `round` until it returns without an AppendConflictError, at most MAX_COMMIT_ROUNDS times; other errors pass
+ * through at once. `round` gets its number (0 first) and must load afresh each time.
  */
 export function commitWithRetry<T>(runId: string, round: (n: number) => Promise<T>): Promise<T> {
   // The first round as it is (no async frame around it: every step of every run commits through here);

@@ -1,7 +1,6 @@
 /**
- * The `20261121-071258` that begins a run id, for the second `now` falls in:
- * thousands of runs start per second, so the last one is kept. A cache of a
- * pure function of the time, so ids begin the same warm, cleared or off
+ * The `20261121-071258` that begins a run id, for the second `now` falls in: thousands of runs start per second, so the
+ * last one is kept. A cache of a pure function of the time, so ids begin the same warm, cleared or off
  * (test/caches.test.ts).
  */
 let enabled = true;

@@ -1,8 +1,7 @@
 /**
- * Run ids and dedup nonces. Each run start needs a few random bytes; a
- * synchronous randomBytes() call per id costs more than the bytes (it showed
- * in engine profiles), so ids are cut from a pooled buffer refilled 4 KiB at
- * a time — what crypto.randomUUID() does internally.
+ * Run ids and dedup nonces. Each run start needs a few random bytes; a synchronous randomBytes() call per id costs more
+ * than the bytes (it showed in engine profiles), so ids are cut from a pooled buffer refilled 4 KiB at a time — what
+ * crypto.randomUUID() does internally.
  */
 import { randomFillSync } from 'node:crypto';
 import { stampOf } from './id-stamp-cache.js';
@@ -35,9 +34,8 @@ export function randomHex(bytes: number): string {
 }
 
 /**
- * `20261121-071258-<13 base36 chars>`: sortable by start time, and 64 random
- * bits so that runs started in the same second never share an id (24 bits
- * collided in about 3% of 1,000 runs started in one second).
+ * `20261121-071258-<13 base36 chars>`: sortable by start time, and 64 random bits so that runs started in the same
+ * second never share an id (24 bits collided in about 3% of 1,000 runs started in one second).
  */
 export function newRunId(now = Date.now()): string {
   return `${stampOf(now)}-${take(8).readBigUInt64BE().toString(36).padStart(13, '0')}`;

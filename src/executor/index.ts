@@ -1,13 +1,10 @@
 /**
- * What both executors (in-process `src/local`, NATS `src/cluster`) share at
- * the edge of the deterministic core: the clock, run and attempt ids, loading
- * a run through its snapshot, the one commit loop (`commitWithRetry`) with
- * the append it retries and the catch-up after a lost round (`appendCommit`,
- * `catchUp`), the port the effects are performed through
- * (`EffectPerformer`, `performEffect`), and the commits from outside a run's
- * rounds (`RunCommits`: a start, a retry, a person's input, the admissions
- * they free). Each executor is that loop: an input arrives → the core's step
- * → commit with retry → perform the effects.
+ * What both executors (in-process `src/local`, NATS `src/cluster`) share at the edge of the deterministic core: the
+ * clock, run and attempt ids, loading a run through its snapshot, the one commit loop (`commitWithRetry`) with the
+ * append it retries and the catch-up after a lost round (`appendCommit`, `catchUp`), the port the effects are performed
+ * through (`EffectPerformer`, `performEffect`), and the commits from outside a run's rounds (`RunCommits`: a start, a
+ * retry, a person's input, the admissions they free). Each executor is that loop: an input arrives → the core's step →
+ * commit with retry → perform the effects.
  */
 export { systemClock, type Clock } from './clock.js';
 export { newRunId, randomHex } from './ids.js';

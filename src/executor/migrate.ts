@@ -1,13 +1,10 @@
 /**
- * Migrating unsettled runs to another version of their workflow
- * (docs/runs.md#migrating-in-flight-runs), on any store: each run judged
- * on its log as it is (runtime/migration.ts: as is, with the task map, or
- * not, and where it breaks), and a run that can take over given one
- * run.migrated, appended after the sequence it was judged on. A run that
- * moved on meanwhile is judged again on its new log (commitWithRetry); one
- * already on the version is counted, not migrated again, so a migration
- * cut short and run again ends as one run through would (crash-safe), and
- * two racing migrations migrate each run once.
+ * Migrating unsettled runs to another version of their workflow (docs/runs.md#migrating-in-flight-runs), on any store:
+ * each run judged on its log as it is (runtime/migration.ts: as is, with the task map, or not, and where it breaks),
+ * and a run that can take over given one run.migrated, appended after the sequence it was judged on. A run that moved
+ * on meanwhile is judged again on its new log (commitWithRetry); one already on the version is counted, not migrated
+ * again, so a migration cut short and run again ends as one run through would (crash-safe), and two racing migrations
+ * migrate each run once.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { UsageError } from '../errors/index.js';

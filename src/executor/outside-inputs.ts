@@ -1,13 +1,10 @@
 /**
- * Inputs from outside a run, recorded by the in-process Engine: an approval
- * or rejection, a signal, a cancellation, a pause and its end. Each is one
- * round of the executors' commit loop: load the run, let the core's rule
- * decide (reviewInput, the one a NATS engine judges by), append the one event at
- * the sequence it was decided on, and on a lost race load and decide again
- * (commitWithRetry). A driver running the run (this process's or another's)
- * follows the log and acts on it; a later resume does too. What became of
- * a person's input is one shape on every store and path (InputOutcome, the
- * CLI's `--json`), over NATS too when no engine listens (cluster/client/run-inputs.ts).
+ * Inputs from outside a run, recorded by the in-process Engine: an approval or rejection, a signal, a cancellation, a
+ * pause and its end. Each is one round of the executors' commit loop: load the run, let the core's rule decide
+ * (reviewInput, the one a NATS engine judges by), append the one event at the sequence it was decided on, and on a lost
+ * race load and decide again (commitWithRetry). A driver running the run (this process's or another's) follows the log
+ * and acts on it; a later resume does too. What became of a person's input is one shape on every store and path
+ * (InputOutcome, the CLI's `--json`), over NATS too when no engine listens (cluster/client/run-inputs.ts).
  */
 import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
@@ -60,10 +57,9 @@ export interface InputOutcome {
 }
 
 /**
- * Judged and recorded now, as `by` (marked `unauthenticated` when the name is
- * given, not proven: over NATS without a user). Refusals throw (an approval
- * not allowed, a pause of a settled run); a resume of a run not paused and a
- * cancel of a settled one record nothing and say so (`changed: false`).
+ * Judged and recorded now, as `by` (marked `unauthenticated` when the name is given, not proven: over NATS without a
+ * user). Refusals throw (an approval not allowed, a pause of a settled run); a resume of a run not paused and a cancel
+ * of a settled one record nothing and say so (`changed: false`).
  */
 export async function recordInput(
   engine: Pick<OutsideInputs, 'input'>,
@@ -291,11 +287,10 @@ export class OutsideInputs {
   }
 
   /**
-   * The task gate slot the attempt held is freed now (with the stored limits', as the driver's compiled
-   * workflow has them), not only when a driver following the run sees the outcome: none may be (a run left
-   * to a serve that stopped). Freeing a slot twice is harmless. Its breakers are not counted here: the
-   * driver that holds the attempt counts every outcome it follows (local/driver.ts), and a count is not
-   * idempotent.
+   * The task gate slot the attempt held is freed now (with the stored limits', as the driver's compiled workflow has
+   * them), not only when a driver following the run sees the outcome: none may be (a run left to a serve that stopped).
+   * Freeing a slot twice is harmless. Its breakers are not counted here: the driver that holds the attempt counts every
+   * outcome it follows (local/driver.ts), and a count is not idempotent.
    */
   private async afterOutcome(w: {
     compiled: CompiledWorkflow;

@@ -1,10 +1,8 @@
 /**
- * The executors' last phase, as a port: after a commit is durable, each
- * effect the core asked for (src/runtime/effects.ts) is performed by the
- * executor's transport. The in-process driver runs attempts with handlers
- * and arms timers on its clock (src/local/driver.ts); the NATS engine
- * publishes attempts and timers for workers and other engines. One dispatch,
- * so both interpret the same effects by the same names.
+ * The executors' last phase, as a port: after a commit is durable, each effect the core asked for
+ * (src/runtime/effects.ts) is performed by the executor's transport. The in-process driver runs attempts with handlers
+ * and arms timers on its clock (src/local/driver.ts); the NATS engine publishes attempts and timers for workers and
+ * other engines. One dispatch, so both interpret the same effects by the same names.
  */
 import type {
   AbortAttempt,

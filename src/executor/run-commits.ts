@@ -1,13 +1,11 @@
 /**
- * The commits a run gets from outside its own rounds, written the same way by
- * both executors over a store and a clock: its start (also under a caller's
- * id: caller-start.ts), a retry's start (start-commit.ts), a person's input —
- * an approval, a signal, a pause, its end, a cancel (outside-inputs.ts) — and
- * the admissions the slots these free let in (commit-admissions.ts).
+ * The commits a run gets from outside its own rounds, written the same way by both executors over a store and a clock:
+ * its start (also under a caller's id: caller-start.ts), a retry's start (start-commit.ts), a person's input — an
+ * approval, a signal, a pause, its end, a cancel (outside-inputs.ts) — and the admissions the slots these free let in
+ * (commit-admissions.ts).
  *
- * The in-process Engine drives what these commits start; a NATS client or
- * engine writes them here and kicks the engines about the runs they started
- * or admitted (takeAdmitted). Neither has a copy of its own.
+ * The in-process Engine drives what these commits start; a NATS client or engine writes them here and kicks the engines
+ * about the runs they started or admitted (takeAdmitted). Neither has a copy of its own.
  */
 import { failureRunId } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
@@ -75,9 +73,8 @@ export class RunCommits {
   }
 
   /**
-   * The start commit of a run; `withStarts`: with the starts of its first
-   * tasks in it, for a process about to drive the run (which then holds its
-   * lease where the store has leases). The runs a start admitted are noted.
+   * The start commit of a run; `withStarts`: with the starts of its first tasks in it, for a process about to drive the
+   * run (which then holds its lease where the store has leases). The runs a start admitted are noted.
    */
   async begin(
     def: Definition,
@@ -90,13 +87,7 @@ export class RunCommits {
     return begun;
   }
 
-  /**
-   * `start` under a caller-chosen id (`opts.runId`, checked: 1-100 of
-   * A-Z a-z 0-9 _ -): a second start of the id returns the run that has it
-   * (`existing: true`) instead of starting another, also when two starts
-   * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
-   * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
-   */
+  /** `start` under a caller-chosen id, as Engine.startRun (local/engine.ts) documents it. */
   async startRun(
     def: Definition,
     rawInput: Record<string, unknown>,
@@ -126,21 +117,15 @@ export class RunCommits {
     );
   }
 
-  /**
-   * Retry from failed: the start of a new run of the definition and input the
-   * FAILED or CANCELLED run `runId` recorded in its run.started (never the file
-   * on disk), with `source.retryOf` naming it and the outputs the new run
-   * reuses. Any other run is refused with RetryRefusedError.
-   */
+  /** The start of a retry from failed, as Engine.retry (local/engine.ts) documents it; `withStarts` as in `begin`. */
   beginRetry(runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
     return beginRetry(this.starter, (id) => this.load(id), runId, opts, withStarts);
   }
 
   /**
-   * The runs the commits here admitted to a concurrency slot (`concurrency:`)
-   * and nobody has taken, once the admissions under way are decided; taken
-   * (the list empties). NATS kicks the engines about them after a start,
-   * decide, signal or cancel.
+   * The runs the commits here admitted to a concurrency slot (`concurrency:`) and nobody has taken, once the admissions
+   * under way are decided; taken (the list empties). NATS kicks the engines about them after a start, decide, signal or
+   * cancel.
    */
   async takeAdmitted(): Promise<string[]> {
     await this.admissions.flush();
@@ -166,12 +151,10 @@ export class RunCommits {
   }
 
   /**
-   * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with
-   * `orWaiting`, also when it waits for a person or is paused — or with its state
-   * at the timeout; RunNotFoundError for no such run. One wait on either store:
-   * it follows the log, and reads the run now and then besides (a NATS follower
-   * can go quiet for a while when a node of a cluster is lost, and a wait
-   * should not hang on it until its timeout).
+   * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with `orWaiting`, also when it waits for a
+   * person or is paused — or with its state at the timeout; RunNotFoundError for no such run. One wait on either store:
+   * it follows the log, and reads the run now and then besides (a NATS follower can go quiet for a while when a node of
+   * a cluster is lost, and a wait should not hang on it until its timeout).
    */
   async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
     const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;

@@ -133,12 +133,11 @@ export function toJson(value: unknown): unknown {
 }
 
 /**
- * What a handler (or a command) is handed besides its input, made in one object: the signal a
- * getter, so that it is made only if read (an AbortController per attempt was 1% of the engine's
- * profile); spreading the context, as a handler may, reads it then. `extra` comes last but for it.
- * The getter is one function for every context, reading the attempt's control from a hidden
- * property: a getter made per object (`get signal()` in the literal) put each context in
- * dictionary mode, about 1 µs per attempt and slower reads in the handler.
+ * What a handler (or a command) is handed besides its input, made in one object: the signal a getter, so that it is
+ * made only if read (an AbortController per attempt was 1% of the engine's profile); spreading the context, as a
+ * handler may, reads it then. `extra` comes last but for it. The getter is one function for every context, reading the
+ * attempt's control from a hidden property: a getter made per object (`get signal()` in the literal) put each context
+ * in dictionary mode, about 1 µs per attempt and slower reads in the handler.
  */
 function handlerContext<E extends object>(
   a: HandlerAttempt,

@@ -1,24 +1,18 @@
 /**
- * A run's log as an executor holds it, and the commit every executor makes
- * of it: an input arrives → the core's `prepareCommit` folds it (with the
- * starts of the tasks it schedules) into the open group → the group is
- * appended as one commit at the sequence it was folded on (`appendCommit`),
- * and a lost race catches up with the other writer's events (`catchUp`),
- * folds the group again onto them and appends again (`commitWithRetry`).
- * What is durable (the state the log holds) and what is folded but not yet
- * appended (the open group) are kept apart.
+ * A run's log as an executor holds it, and the commit every executor makes of it: an input arrives → the core's
+ * `prepareCommit` folds it (with the starts of the tasks it schedules) into the open group → the group is appended as
+ * one commit at the sequence it was folded on (`appendCommit`), and a lost race catches up with the other writer's
+ * events (`catchUp`), folds the group again onto them and appends again (`commitWithRetry`). What is durable (the state
+ * the log holds) and what is folded but not yet appended (the open group) are kept apart.
  *
- * Both executors commit through `RunLog`: the in-process driver keeps one
- * per run it drives (local/driver.ts decides when to fold and when to
- * append, and performs the effects of what this holds), the NATS engine one
- * per input it processes, on the state it keeps loaded
- * (cluster/engine/run-host.ts). One dedup id shape for every commit,
- * `<runId>/<first seq>/<key>`: a retry of the same commit (same key) writes
- * nothing twice, and two writers' commits at one sequence never merge.
+ * Both executors commit through `RunLog`: the in-process driver keeps one per run it drives (local/driver.ts decides
+ * when to fold and when to append, and performs the effects of what this holds), the NATS engine one per input it
+ * processes, on the state it keeps loaded (cluster/engine/run-host.ts). One dedup id shape for every commit,
+ * `<runId>/<first seq>/<key>`: a retry of the same commit (same key) writes nothing twice, and two writers' commits at
+ * one sequence never merge.
  *
- * Other writers (an approval, a cancellation, another process's restart of an
- * attempt) are followed: their events are folded in on a catch-up, and an
- * open group, folded onto an older log, is folded again onto the new one.
+ * Other writers (an approval, a cancellation, another process's restart of an attempt) are followed: their events are
+ * folded in on a catch-up, and an open group, folded onto an older log, is folded again onto the new one.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { AppendConflictError } from '../errors/index.js';
@@ -29,10 +23,9 @@ import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 
 /**
- * Appends `events` as the commit that follows sequence `seq` (the store
- * refuses it with AppendConflictError when another writer got there first:
- * run it inside commitWithRetry). `key` tells this writer's commits apart
- * (a nonce, an input's message sequence, `start`).
+ * Appends `events` as the commit that follows sequence `seq` (the store refuses it with AppendConflictError when
+ * another writer got there first: run it inside commitWithRetry). `key` tells this writer's commits apart (a nonce, an
+ * input's message sequence, `start`).
  */
 export function appendCommit(
   store: EventStore,
@@ -82,10 +75,9 @@ interface GroupInput {
 }
 
 /**
- * Steps folded but not yet appended: all their events (as inputs, to fold
- * again onto a newer log after a conflict) and where they lead. `derived`
- * marks the task.started events the driver added itself: when another writer
- * got there first they are dropped quietly, not reported as stale.
+ * Steps folded but not yet appended: all their events (as inputs, to fold again onto a newer log after a conflict) and
+ * where they lead. `derived` marks the task.started events the driver added itself: when another writer got there first
+ * they are dropped quietly, not reported as stale.
  */
 interface OpenGroup {
   inputs: GroupInput[];
@@ -135,9 +127,8 @@ export class RunLog {
   needsCatchUp = false;
   private follow: Subscription | null = null;
   /**
-   * Makes this driver's dedup ids its own: `<runId>/<seq>/<nonce>`. One per
-   * driver suffices (the seq tells its commits apart; a retry of the same
-   * commit keeps its id), and spares random bytes per step.
+   * Makes this driver's dedup ids its own: `<runId>/<seq>/<nonce>`. One per driver suffices (the seq tells its commits
+   * apart; a retry of the same commit keeps its id), and spares random bytes per step.
    */
   private nonceText: string | undefined;
   /** Last seq of the commit being appended, 0 when none: follow() may echo it back before append() returns. */

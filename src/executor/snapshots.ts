@@ -1,11 +1,9 @@
 /**
- * Loading a run through a snapshot, and taking one. A snapshot is a cache of
- * the fold (the log is the truth, docs/architecture-notes.md): the loader restores it, reads
- * the log from the event it covers, checks that event's recorded state
- * against the restored state, and folds the rest. A snapshot that is missing,
- * malformed, of another definition, or does not match the log is not used:
- * the run is folded from its first event, and the reason is returned for the
- * caller to report. So deleting every snapshot changes no result.
+ * Loading a run through a snapshot, and taking one. A snapshot is a cache of the fold (the log is the truth,
+ * docs/architecture-notes.md): the loader restores it, reads the log from the event it covers, checks that event's
+ * recorded state against the restored state, and folds the rest. A snapshot that is missing, malformed, of another
+ * definition, or does not match the log is not used: the run is folded from its first event, and the reason is returned
+ * for the caller to report. So deleting every snapshot changes no result.
  */
 import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import { definitionHash } from '../definition/index.js';

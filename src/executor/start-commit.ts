@@ -1,9 +1,8 @@
 /**
- * A run's first commit, the in-process Engine's way in: the definition and
- * input checked, run.started folded, and (when this process is about to
- * drive the run) the starts of its first tasks in the same commit, appended
- * at sequence 0. Retry from failed is the same start, of the definition and
- * input the old run recorded, with the outputs the new run reuses.
+ * A run's first commit, the in-process Engine's way in: the definition and input checked, run.started folded, and (when
+ * this process is about to drive the run) the starts of its first tasks in the same commit, appended at sequence 0.
+ * Retry from failed is the same start, of the definition and input the old run recorded, with the outputs the new run
+ * reuses.
  */
 import { RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
@@ -59,9 +58,8 @@ export type Begun = Loaded & {
 };
 
 /**
- * Checks the input and records run.started, with the starts of the first
- * tasks in the same commit when this process is about to run them. Returns
- * the state it recorded, so driving it needs no read-back.
+ * Checks the input and records run.started, with the starts of the first tasks in the same commit when this process is
+ * about to run them. Returns the state it recorded, so driving it needs no read-back.
  */
 export async function beginRun(
   { store, clock }: Starter,
@@ -94,14 +92,18 @@ export async function beginRun(
   const priority = checkPriority(opts.priority);
   const given = priority !== undefined ? { priority } : {};
   // Every new run records its state hashes in format 2 (runtime/state-hash.ts); older runs keep format 1.
-  const snapshot = startFold(compiled, {
-    runId,
-    time,
-    input,
-    ...(retryOf ? { retryOf } : {}),
-    stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
-    ...given,
-  });
+  const foldAt = (at: string) =>
+    startFold(compiled, {
+      runId,
+      time: at,
+      input,
+      ...(retryOf ? { retryOf } : {}),
+      stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+      ...given,
+    });
+  const record = (at: string, snapshot: RunSnapshot, queued: Admission | null) =>
+    recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot, queued });
+  const snapshot = foldAt(time);
   // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
   if (snapshot.status === 'error') {
     throw new RunCannotStartError(
@@ -111,39 +113,14 @@ export async function beginRun(
     );
   }
   const adm = admissionOf(def, input, opts.priority);
-  if (!adm)
-    return recordStart({ store, clock }, def, input, opts, withStarts, {
-      runId,
-      hash,
-      compiled,
-      time,
-      snapshot,
-      queued: null,
-    });
-  // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
-  const writeNow = (queued: Admission | null) => {
+  if (!adm) return record(time, snapshot, null);
+  // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this process, the
+  // queued runs a free slot lets in admitted first (limits/admission-batch.ts). A start is stamped when it was decided
+  // (not when it began waiting for the lock).
+  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) => {
     const at = new Date(clock.now()).toISOString();
-    return recordStart({ store, clock }, def, input, opts, withStarts, {
-      runId,
-      hash,
-      compiled,
-      time: at,
-      snapshot: startFold(compiled, {
-        runId,
-        time: at,
-        input,
-        ...(retryOf ? { retryOf } : {}),
-        stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
-        ...given,
-      }),
-      queued,
-    });
-  };
-  // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this
-  // process, the queued runs a free slot lets in admitted first (limits/admission-batch.ts).
-  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) =>
-    writeNow(queued ? adm : null),
-  );
+    return record(at, foldAt(at), queued ? adm : null);
+  });
   return admitted.length > 0 ? { ...begun, admitted } : begun;
 }
 

@@ -1,7 +1,6 @@
 /**
- * What a start and a retry take (StartOptions, RetryOptions), and a run as an
- * executor holds it (Loaded: its compiled definition and state; LoadedRunLog:
- * with its events). Types only, shared by both executors.
+ * What a start and a retry take (StartOptions, RetryOptions), and a run as an executor holds it (Loaded: its compiled
+ * definition and state; LoadedRunLog: with its events). Types only, shared by both executors.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';

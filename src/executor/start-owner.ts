@@ -1,12 +1,9 @@
 /**
- * An event's, a gate's or a schedule slot's run has a derived run id
- * (`ev-<hash>`, `<wf>-s<i>-<stamp>`): a second delivery finds the run there and
- * starts nothing. A run under that id that this starter did not start (another
- * workflow's, or one started by another event or slot: a caller id of the
- * same shape, written by another ledgerflow version) must not be taken for it
- * (a real event was dropped as already started, a slot never fired).
- * Callers ids of these shapes are refused (caller-ids.ts); this is the check
- * at the starter, on both executors.
+ * An event's, a gate's or a schedule slot's run has a derived run id (`ev-<hash>`, `<wf>-s<i>-<stamp>`): a second
+ * delivery finds the run there and starts nothing. A run under that id that this starter did not start (another
+ * workflow's, or one started by another event or slot: a caller id of the same shape, written by another ledgerflow
+ * version) must not be taken for it (a real event was dropped as already started, a slot never fired). Callers ids of
+ * these shapes are refused (caller-ids.ts); this is the check at the starter, on both executors.
  */
 import { RunIdTakenError } from '../errors/index.js';
 import type { RunSource } from '../events/index.js';

@@ -1,22 +1,17 @@
 /**
- * Admission decisions, batched: every decision a process has waiting for the
- * same (workflow, key) — starts, and the admissions a settle, a resume or a
- * sweep asks for — is taken in one hold of the store's `exclusive` lock, on
- * one reading of the slots (admission.ts), and the starts' writes of that
- * hold go to the store together (the file store's group commit shares their
- * fdatasync; JetStream pipelines them).
+ * Admission decisions, batched: every decision a process has waiting for the same (workflow, key) — starts, and the
+ * admissions a settle, a resume or a sweep asks for — is taken in one hold of the store's `exclusive` lock, on one
+ * reading of the slots (admission.ts), and the starts' writes of that hold go to the store together (the file store's
+ * group commit shares their fdatasync; JetStream pipelines them).
  *
- * Why: decided one at a time, a burst of 1,000 starts held the lock for
- * 1,000 listings of the runs and 1,000 synced writes in a row, and the
- * settles of the runs already going waited behind them to admit: the limit
- * was never reached (at most 2 of 10 RUNNING in the admission bench). Now a
- * burst is one or two holds, and a settle waits for at most one.
+ * Why: decided one at a time, a burst of 1,000 starts held the lock for 1,000 listings of the runs and 1,000 synced
+ * writes in a row, and the settles of the runs already going waited behind them to admit: the limit was never reached
+ * (at most 2 of 10 RUNNING in the admission bench). Now a burst is one or two holds, and a settle waits for at most
+ * one.
  *
- * The decisions in a hold are taken in arrival order, as they were one at a
- * time: each request first admits the queued runs the free slots let in
- * (priority, then arrival order), then a start takes a slot, queues or is
- * refused. What a hold decides it adds to its reading of the slots, so the
- * next request in the hold sees it.
+ * The decisions in a hold are taken in arrival order, as they were one at a time: each request first admits the queued
+ * runs the free slots let in (priority, then arrival order), then a start takes a slot, queues or is refused. What a
+ * hold decides it adds to its reading of the slots, so the next request in the hold sees it.
  */
 import type { Definition } from '../definition/index.js';
 import { ConcurrencyLimitError } from '../errors/index.js';
@@ -103,10 +98,9 @@ interface Admit {
 }
 
 /**
- * One hold: the batch's decisions in arrival order on one reading of the
- * slots; then the slot document, naming every run the hold starts or admits
- * before any of their events is written (admission-slots.ts); then the
- * starts' writes together; then the admissions.
+ * One hold: the batch's decisions in arrival order on one reading of the slots; then the slot document, naming every
+ * run the hold starts or admits before any of their events is written (admission-slots.ts); then the starts' writes
+ * together; then the admissions.
  */
 async function decide(q: Queue, batch: Request[]): Promise<void> {
   // The slots as the newest definition in the batch reads them (a run's key from its input: the same template across versions, as a rule).
@@ -225,9 +219,8 @@ function planAdmissions(slots: Slots, limit: number): string[] {
 }
 
 /**
- * Writes the planned admissions. One found gone (cancelled meanwhile, or its
- * start never written) gives its slot to the next queued run, named in the
- * document before it is admitted (`changed` marks the document to rewrite).
+ * Writes the planned admissions. One found gone (cancelled meanwhile, or its start never written) gives its slot to the
+ * next queued run, named in the document before it is admitted (`changed` marks the document to rewrite).
  */
 async function admitAll(
   q: Queue,
@@ -257,9 +250,8 @@ async function admitAll(
 }
 
 /**
- * A start of a workflow with `concurrency:`, decided with the others waiting:
- * the queued runs the free slots let in are admitted first, then the start
- * takes a slot (`write(false)`), queues (`write(true)`) or is refused
+ * A start of a workflow with `concurrency:`, decided with the others waiting: the queued runs the free slots let in are
+ * admitted first, then the start takes a slot (`write(false)`), queues (`write(true)`) or is refused
  * (ConcurrencyLimitError under `on_limit: refuse`, nothing written).
  */
 export function decideLimitedStart<T>(
@@ -284,10 +276,9 @@ export function decideLimitedStart<T>(
 }
 
 /**
- * Admits the queued runs of (workflow, key) the free slots let in. `settled`:
- * the run whose settle frees a slot (the slot document is read and that run
- * leaves it); without it (resume, serve, a sweep) the slots are read from the
- * logs, which repairs the document. `by`: who admits, as run.admitted says.
+ * Admits the queued runs of (workflow, key) the free slots let in. `settled`: the run whose settle frees a slot (the
+ * slot document is read and that run leaves it); without it (resume, serve, a sweep) the slots are read from the logs,
+ * which repairs the document. `by`: who admits, as run.admitted says.
  */
 export function admitWaiting(
   store: EventStore,
@@ -312,10 +303,9 @@ export function admitWaiting(
 }
 
 /**
- * After a commit: when it settled a run of a workflow with `concurrency:`,
- * admits what the slot it held lets in. Returns the runs admitted (their
- * executor drives them: the in-process Engine here, the NATS engines when
- * kicked); [] for every other commit, at no cost.
+ * After a commit: when it settled a run of a workflow with `concurrency:`, admits what the slot it held lets in.
+ * Returns the runs admitted (their executor drives them: the in-process Engine here, the NATS engines when kicked); []
+ * for every other commit, at no cost.
  */
 export async function admitAfterCommit(
   store: EventStore,

@@ -1,9 +1,7 @@
 /**
- * What admission (admission.ts) remembers between decisions: a run's key and
- * queue entry (from its run.started and run.queued, which never change) and,
- * per store, the runs seen settled (a settled run never goes again). Both
- * only save reads of the logs: warm, cleared or off, every decision is the
- * same (test/caches.test.ts).
+ * What admission (admission.ts) remembers between decisions: a run's key and queue entry (from its run.started and
+ * run.queued, which never change) and, per store, the runs seen settled (a settled run never goes again). Both only
+ * save reads of the logs: warm, cleared or off, every decision is the same (test/caches.test.ts).
  */
 import type { EventStore } from '../store/index.js';
 

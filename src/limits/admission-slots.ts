@@ -1,24 +1,18 @@
 /**
- * The slot document of one (workflow, concurrency key): which runs hold a
- * slot and which wait, in admission order. Kept as one of the store's shared
- * documents (a file on the embedded store, a KV entry on NATS) and read and
- * written only inside the admission lock's hold (admission-batch.ts), so a
- * start or a settle reads one document instead of the log of every unsettled
- * run of the workflow.
+ * The slot document of one (workflow, concurrency key): which runs hold a slot and which wait, in admission order. Kept
+ * as one of the store's shared documents (a file on the embedded store, a KV entry on NATS) and read and written only
+ * inside the admission lock's hold (admission-batch.ts), so a start or a settle reads one document instead of the log
+ * of every unsettled run of the workflow.
  *
- * A projection of the logs, never the truth, kept so that it can only count
- * too many holders, never too few:
- * - it names a starting run before its run.started is written, so a process
- *   that dies in between leaves a holder with no log (a phantom), not a
- *   running run the document does not know;
- * - a queued run found already admitted when admission reaches it (the
- *   process that admitted it died before writing the document) is a holder;
- * - when the document says the slots are full and someone waits, each holder
- *   is checked against its log once in the hold: phantoms, settled runs and
- *   runs still QUEUED (their admission was never written) give their slot
- *   back;
- * - a missing or unreadable document, and every admission that is not a
- *   start's or a settle's (a sweep, resume, serve), rebuild it from the logs.
+ * A projection of the logs, never the truth, kept so that it can only count too many holders, never too few:
+ * - it names a starting run before its run.started is written, so a process that dies in between leaves a holder with
+ *   no log (a phantom), not a running run the document does not know;
+ * - a queued run found already admitted when admission reaches it (the process that admitted it died before writing the
+ *   document) is a holder;
+ * - when the document says the slots are full and someone waits, each holder is checked against its log once in the
+ *   hold: phantoms, settled runs and runs still QUEUED (their admission was never written) give their slot back;
+ * - a missing or unreadable document, and every admission that is not a start's or a settle's (a sweep, resume, serve),
+ *   rebuild it from the logs.
  */
 import { z } from 'zod';
 import type { Definition } from '../definition/index.js';
@@ -82,10 +76,8 @@ async function standingOf(store: EventStore, workflowId: string, runId: string):
 }
 
 /**
- * Checks each holder the document named against its log (once per hold: the
- * document said the slots are full while someone waits); `fresh`: the runs
- * this hold named, whose events are not written yet. True when a slot came
- * free.
+ * Checks each holder the document named against its log (once per hold: the document said the slots are full while
+ * someone waits); `fresh`: the runs this hold named, whose events are not written yet. True when a slot came free.
  */
 export async function checkHolders(
   store: EventStore,

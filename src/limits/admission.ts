@@ -1,16 +1,12 @@
 /**
- * Concurrency limits and priority (`concurrency:` / `priority:` on a
- * workflow, docs/limits.md#concurrency-limits-and-priority), for every
- * executor: the in-process Engine's start (executor/start-commit.ts), the
- * commits that settle a run (local and NATS alike) and resume/serve call
- * these. Who holds a slot is what the runs' logs say (a run holds one from
- * its start or run.admitted until its log says it settled, however that
- * happened, so a dead process never keeps one); a start and a settle read it
- * from the slot document that projects them (admission-slots.ts), anything
- * else reads the logs (slotsOf). Every decision is taken under the store's
- * `exclusive` lock for (workflow, key), so two processes or engines never
- * both take the last slot (admission-batch.ts takes it once for every
- * decision waiting in a process).
+ * Concurrency limits and priority (`concurrency:` / `priority:` on a workflow,
+ * docs/limits.md#concurrency-limits-and-priority), for every executor: the in-process Engine's start
+ * (executor/start-commit.ts), the commits that settle a run (local and NATS alike) and resume/serve call these. Who
+ * holds a slot is what the runs' logs say (a run holds one from its start or run.admitted until its log says it
+ * settled, however that happened, so a dead process never keeps one); a start and a settle read it from the slot
+ * document that projects them (admission-slots.ts), anything else reads the logs (slotsOf). Every decision is taken
+ * under the store's `exclusive` lock for (workflow, key), so two processes or engines never both take the last slot
+ * (admission-batch.ts takes it once for every decision waiting in a process).
  */
 import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
@@ -150,9 +146,8 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
 }
 
 /**
- * What admitting a queued run came to: admitted now; holding a slot already
- * (admitted before, by a process that died before it wrote the slot
- * document); or gone (no log, settled, cancelled meanwhile).
+ * What admitting a queued run came to: admitted now; holding a slot already (admitted before, by a process that died
+ * before it wrote the slot document); or gone (no log, settled, cancelled meanwhile).
  */
 type AdmitOutcome = 'admitted' | 'holding' | 'gone';
 

@@ -1,13 +1,12 @@
 /**
- * Circuit breakers (docs/limits.md#circuit-breakers) over the store's shared
- * documents, the same port the task gates use (EventStore.updateShared: a
- * locked file on the embedded store, a KV entry changed by compare-and-set on
- * NATS): may an attempt pass its breakers now, record the outcomes of the
- * attempts they count, and an operator's open and close. The decisions are
- * breaker-state.ts's. A breaker that is closed, or open and not yet due to
- * half-open, is only read: the one write of an ask is the probe's.
+ * Circuit breakers (docs/limits.md#circuit-breakers) over the store's shared documents, the same port the task gates
+ * use (EventStore.updateShared: a locked file on the embedded store, a KV entry changed by compare-and-set on NATS):
+ * may an attempt pass its breakers now, record the outcomes of the attempts they count, and an operator's open and
+ * close. The decisions are breaker-state.ts's. A breaker that is closed, or open and not yet due to half-open, is only
+ * read: the one write of an ask is the probe's.
  */
 import type { BreakerOutcome, GatePart, TaskGate, WaitAttempt } from '../runtime/index.js';
+import { instanceFields } from '../compiler/index.js';
 import { holderKey } from '../runtime/index.js';
 import { StoreError } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
@@ -51,9 +50,8 @@ const breakerParts = (gate: TaskGate): GatePart[] =>
 type BreakerAsk = { granted: true } | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
 
 /**
- * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet
- * (longer than PROBE_CHECK_AFTER_MS, and its run's log says the attempt neither runs nor waits) gives the probe
- * to this attempt.
+ * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet (longer than
+ * PROBE_CHECK_AFTER_MS, and its run's log says the attempt neither runs nor waits) gives the probe to this attempt.
  */
 async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number): Promise<BreakerAsk> {
   const parts = breakerParts(w.gate);
@@ -63,8 +61,7 @@ async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number)
     key,
     runId: w.runId,
     task: w.taskId,
-    ...(w.iteration !== undefined ? { iteration: w.iteration } : {}),
-    ...(w.item !== undefined ? { item: w.item } : {}),
+    ...instanceFields(w),
     attempt: w.attempt,
   };
   for (const p of parts) {
@@ -91,8 +88,7 @@ async function askBreakers(store: EventStore, w: WaitAttempt, now: () => number)
         task,
         attempt,
         at: lost.at,
-        ...(lost.iteration !== undefined ? { iteration: lost.iteration } : {}),
-        ...(lost.item !== undefined ? { item: lost.item } : {}),
+        ...instanceFields(lost),
       };
       if (!(await stillHolds(store, holder, at).catch(() => true))) {
         await store.updateShared(breakerDocName(p.name), (doc) => {
@@ -200,11 +196,11 @@ export async function breakerReport(store: EventStore, name: string, now: number
   };
 }
 
-/** `ledgerflow breaker open|close <name>`: an operator's change; a close wakes this process's waiters. */
 /** A breaker's name as `limits show` prints it: a task's, a queue's or a handler's. */
 export const BREAKER_NAME =
   /^(?:task\/[A-Za-z0-9_.-]+\/[A-Za-z_][A-Za-z0-9_-]*|queue\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}|handler\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255})$/;
 
+/** `ledgerflow breaker open|close <name>`: an operator's change; a close wakes this process's waiters. */
 export async function setBreaker(
   store: EventStore,
   name: string,

@@ -1,12 +1,9 @@
 /**
- * A circuit breaker's state (`breaker:` of a task, a queue's or a handler's,
- * docs/limits.md#circuit-breakers) and every change of it, pure (the time is
- * passed in): closed → open after `failures` failed attempts within `window`
- * → half open once `open_for` has passed, when the next attempt to ask is let
- * through as the one probe → closed when the probe succeeds, open again when
- * it fails. Kept as one JSON document per breaker, changed inside the store's
- * atomic read-modify-write (a locked file, a KV compare-and-set), so every
- * process and engine sees one breaker.
+ * A circuit breaker's state (`breaker:` of a task, a queue's or a handler's, docs/limits.md#circuit-breakers) and every
+ * change of it, pure (the time is passed in): closed → open after `failures` failed attempts within `window` → half
+ * open once `open_for` has passed, when the next attempt to ask is let through as the one probe → closed when the probe
+ * succeeds, open again when it fails. Kept as one JSON document per breaker, changed inside the store's atomic
+ * read-modify-write (a locked file, a KV compare-and-set), so every process and engine sees one breaker.
  */
 import { z } from 'zod';
 

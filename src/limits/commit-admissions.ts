@@ -1,12 +1,9 @@
 /**
- * Concurrency limits as commits free their slots (admission.ts decides): a
- * commit that settles a run of a workflow with `concurrency:` admits the
- * queued runs its slot lets in, and a QUEUED run about to be driven
- * is admitted first if a slot is free (a process that died between a settle
- * and its admissions left it so). The runs admitted here are driven here next,
- * when this process drives runs at all (run, resume, approve, serve, ui): a
- * process that frees a slot takes the next run in, as long as there is one.
- * On NATS the runs admitted by a client's commit (a start, a decision, a
+ * Concurrency limits as commits free their slots (admission.ts decides): a commit that settles a run of a workflow with
+ * `concurrency:` admits the queued runs its slot lets in, and a QUEUED run about to be driven is admitted first if a
+ * slot is free (a process that died between a settle and its admissions left it so). The runs admitted here are driven
+ * here next, when this process drives runs at all (run, resume, approve, serve, ui): a process that frees a slot takes
+ * the next run in, as long as there is one. On NATS the runs admitted by a client's commit (a start, a decision, a
  * cancel) are taken and the engines kicked about them instead (takeAdmitted).
  */
 import type { Definition } from '../definition/index.js';
@@ -70,11 +67,9 @@ export class CommitAdmissions {
   }
 
   /**
-   * After a drive: waits for the admissions under way, then drives the runs
-   * admitted here with `drive`, all at once (no more than the slots that
-   * freed); each one's own drive admits and drives what its settle lets in.
-   * A run another process drives, or that this one cannot, is left to it, to
-   * resume or to a serve.
+   * After a drive: waits for the admissions under way, then drives the runs admitted here with `drive`, all at once (no
+   * more than the slots that freed); each one's own drive admits and drives what its settle lets in. A run another
+   * process drives, or that this one cannot, is left to it, to resume or to a serve.
    */
   async drain(drive: (runId: string) => Promise<unknown>): Promise<void> {
     await this.flush();

@@ -1,11 +1,9 @@
 /**
- * The state of one task gate (`concurrency:` / `rate_limit:` of a task,
- * runtime/task-gates.ts) as every executor keeps it: a JSON document under the
- * gate's name (a locked file on the embedded store, a KV entry changed by
- * compare-and-set on NATS), and the one decision over it, pure (the time is
- * passed in): who holds a slot, who waits in which order, which starts fall
- * in the rate window. Both gate ports call `decide` inside their atomic
- * read-modify-write, so the logic is written once.
+ * The state of one task gate (`concurrency:` / `rate_limit:` of a task, runtime/task-gates.ts) as every executor keeps
+ * it: a JSON document under the gate's name (a locked file on the embedded store, a KV entry changed by compare-and-set
+ * on NATS), and the one decision over it, pure (the time is passed in): who holds a slot, who waits in which order,
+ * which starts fall in the rate window. Both gate ports call `decide` inside their atomic read-modify-write, so the
+ * logic is written once.
  */
 import { z } from 'zod';
 
@@ -117,12 +115,10 @@ function waiterOrder(state: GateState): string[] {
 }
 
 /**
- * One ask of the gate, in place on `state` (a copy the caller writes back):
- * the asker joins or refreshes its place, waiters gone quiet drop out, and it
- * is granted when there are enough free slots and rate tokens for every
- * waiter ahead of it and itself. Granted: it becomes a holder (and a start in
- * the window). An asker already holding (a grant whose commit was lost) is
- * granted again.
+ * One ask of the gate, in place on `state` (a copy the caller writes back): the asker joins or refreshes its place,
+ * waiters gone quiet drop out, and it is granted when there are enough free slots and rate tokens for every waiter
+ * ahead of it and itself. Granted: it becomes a holder (and a start in the window). An asker already holding (a grant
+ * whose commit was lost) is granted again.
  */
 export function decide(state: GateState, ask: GateAsk, dead: ReadonlySet<string> = new Set()): GateDecision {
   const { now, gate, key } = ask;

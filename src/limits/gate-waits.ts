@@ -69,8 +69,6 @@ export async function askWait(r: WaitRound): Promise<WaitNext> {
   return { done: false, retryInMs: answer.retryInMs, said: r.said || notice !== null, ...(skills ? { skills } : {}) };
 }
 
-/** `delayed`: its task.delayed is recorded (an open breaker held it), once per wait. */
-/** `unserved`: nobody has the skills its task requires (asked again all the same, for whoever comes). */
 interface Waiting {
   effect: WaitAttempt;
   since: number;
@@ -79,7 +77,9 @@ interface Waiting {
   asking: boolean;
   again: boolean;
   granted: boolean;
+  /** Its task.delayed is recorded (an open breaker held it), once per wait. */
   delayed: boolean;
+  /** Nobody has the skills its task requires (asked again all the same, for whoever comes). */
   unserved: boolean;
 }
 

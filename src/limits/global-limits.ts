@@ -1,17 +1,14 @@
 /**
- * Where the limits file's limits live (docs/limits.md#limits-per-queue-or-handler):
- * one shared document of the store, `limits` (the embedded store's
- * `<store>/gates/limits.json`; on NATS the entry `limits` of KV
- * LF_TASK_GATES), written by `ledgerflow limits set` and read by every
- * process that decides which attempts wait: so every `run`, `resume`,
- * `serve` and `ui` on one store, and every engine of a cluster, holds the
- * same attempts to the same limits, whatever its own directory or flags.
+ * Where the limits file's limits live (docs/limits.md#limits-per-queue-or-handler): one shared document of the store,
+ * `limits` (the embedded store's `<store>/gates/limits.json`; on NATS the entry `limits` of KV LF_TASK_GATES), written
+ * by `ledgerflow limits set` and read by every process that decides which attempts wait: so every `run`, `resume`,
+ * `serve` and `ui` on one store, and every engine of a cluster, holds the same attempts to the same limits, whatever
+ * its own directory or flags.
  */
 import { hasLimits, StoredLimitsSchema, type GlobalLimits } from '../definition/index.js';
 import { StoreError, errorMessage } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 
-/** The shared document's name. */
 const LIMITS_DOC = 'limits';
 
 /** The stored limits, or undefined when none (or a store that keeps no shared documents). One that does not parse is an error naming the fix. */
@@ -29,10 +26,9 @@ export async function readLimits(store: EventStore): Promise<GlobalLimits | unde
 }
 
 /**
- * The stored limits for showing a run (`status`, `watch`): what a waiting task waits for. A document
- * that cannot be read shows the run with its own limits only, rather than failing a read of its
- * state: nothing is decided from it here, and every start and `ledgerflow limits show` still report
- * the error with its fix.
+ * The stored limits for showing a run (`status`, `watch`): what a waiting task waits for. A document that cannot be
+ * read shows the run with its own limits only, rather than failing a read of its state: nothing is decided from it
+ * here, and every start and `ledgerflow limits show` still report the error with its fix.
  */
 export function limitsForView(store: EventStore): Promise<GlobalLimits | undefined> {
   return readLimits(store).catch(() => undefined);
@@ -49,9 +45,8 @@ export async function writeLimits(store: EventStore, limits: GlobalLimits): Prom
 }
 
 /**
- * The stored limits as a long-running process sees them: read again every
- * `everyMs` (the same object while they do not change, so what is bound to
- * them is kept). A read that fails keeps the last ones and says why.
+ * The stored limits as a long-running process sees them: read again every `everyMs` (the same object while they do not
+ * change, so what is bound to them is kept). A read that fails keeps the last ones and says why.
  */
 export class LimitsWatch {
   private limits: GlobalLimits | undefined;

@@ -1,12 +1,9 @@
 /**
- * Skill routing's hold (docs/limits.md#skills): an attempt of a task with
- * `requires:` waits SCHEDULED while nobody serving its queue has every skill
- * it lists, rather than start and time out with nobody to take it. Who has
- * which skills is the executor's to say (SkillCheck): on the embedded store
- * this process's `--skills` and the file agents declared on the queue, on
- * NATS the workers the engine hears (cluster/transport/presence.ts). Where
- * the attempt then goes to one with the skills is the transport's (a NATS
- * subject named by them; a file agent that has them).
+ * Skill routing's hold (docs/limits.md#skills): an attempt of a task with `requires:` waits SCHEDULED while nobody
+ * serving its queue has every skill it lists, rather than start and time out with nobody to take it. Who has which
+ * skills is the executor's to say (SkillCheck): on the embedded store this process's `--skills` and the file agents
+ * declared on the queue, on NATS the workers the engine hears (cluster/transport/presence.ts). Where the attempt then
+ * goes to one with the skills is the transport's (a NATS subject named by them; a file agent that has them).
  */
 import type { GatePart, TaskGate } from '../runtime/index.js';
 
@@ -32,7 +29,6 @@ export async function askSkills(gate: TaskGate, check: SkillCheck | undefined): 
   return { granted: true };
 }
 
-/** Whether `have` holds every one of `need`. */
 export const hasSkills = (have: Iterable<string>, need: readonly string[]): boolean => {
   const set = have instanceof Set ? (have as ReadonlySet<string>) : new Set(have);
   return need.every((s) => set.has(s));

@@ -1,15 +1,13 @@
 /**
- * "May this attempt start now?": the port both executors ask for an
- * `attempt.wait` (runtime/task-gates.ts), over the store's shared documents
- * (EventStore.updateShared: a locked file on the embedded store, a KV entry
- * changed by compare-and-set on NATS). The decision is gate-state.ts's; here
- * are the round trips: one atomic change per ask, and when the gate is full
- * a check of long-standing holders against their runs' logs (the truth), so
- * a slot whose attempt ended without its release (a process killed between
- * the commit and the release, a run cancelled elsewhere) frees all the same.
+ * "May this attempt start now?": the port both executors ask for an `attempt.wait` (runtime/task-gates.ts), over the
+ * store's shared documents (EventStore.updateShared: a locked file on the embedded store, a KV entry changed by
+ * compare-and-set on NATS). The decision is gate-state.ts's; here are the round trips: one atomic change per ask, and
+ * when the gate is full a check of long-standing holders against their runs' logs (the truth), so a slot whose attempt
+ * ended without its release (a process killed between the commit and the release, a run cancelled elsewhere) frees all
+ * the same.
  */
 import { sha256Hex } from '../digest/index.js';
-import { instanceState } from '../compiler/index.js';
+import { instanceFields, instanceState } from '../compiler/index.js';
 import { foldEvents, holderKey, holdsSlot, type SlotRef, type TaskGate, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import {
@@ -58,8 +56,7 @@ export async function stillHolds(store: EventStore, h: GateHolder, now: number):
   const { snapshot } = foldEvents(events);
   const ref = {
     task: h.task,
-    ...(h.iteration !== undefined ? { iteration: h.iteration } : {}),
-    ...(h.item !== undefined ? { item: h.item } : {}),
+    ...instanceFields(h),
   };
   if (holdsSlot(snapshot, ref, h.attempt)) return true;
   const waiting = snapshot.status === 'active' ? instanceState(snapshot.context, ref) : undefined;
@@ -159,8 +156,7 @@ export async function askGate(
     holder: {
       runId: w.runId,
       task: w.taskId,
-      ...(w.iteration !== undefined ? { iteration: w.iteration } : {}),
-      ...(w.item !== undefined ? { item: w.item } : {}),
+      ...instanceFields(w),
       attempt: w.attempt,
     },
   };

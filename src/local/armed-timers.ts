@@ -1,9 +1,7 @@
 /**
- * The durable timers a RunDriver has armed on its clock (retry backoffs,
- * attempt timeouts, WAIT durations), with the due time each was armed for:
- * what the core's reconcile compares with the state's timers, and what a
- * stop or a drain clears. A timer that fires goes back into the loop as an
- * input (timer.fired).
+ * The durable timers a RunDriver has armed on its clock (retry backoffs, attempt timeouts, WAIT durations), with the
+ * due time each was armed for: what the core's reconcile compares with the state's timers, and what a stop or a drain
+ * clears. A timer that fires goes back into the loop as an input (timer.fired).
  */
 import type { TimerState } from '../compiler/index.js';
 import type { Clock } from '../executor/index.js';

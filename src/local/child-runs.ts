@@ -1,10 +1,8 @@
 /**
- * Child runs on an EventStore driven in this process (the embedded store's
- * executor for `child.start`): a SUB_WORKFLOW attempt's child, or a failed
- * run's failure workflow. The child is started once under its deterministic
- * run id, driven here on the same store with the same handlers, and its
- * outcome becomes the parent attempt's. Finding a child's definition and
- * emitting events are I/O: the edge (src/api, src/cli) passes them in.
+ * Child runs on an EventStore driven in this process (the embedded store's executor for `child.start`): a SUB_WORKFLOW
+ * attempt's child, or a failed run's failure workflow. The child is started once under its deterministic run id, driven
+ * here on the same store with the same handlers, and its outcome becomes the parent attempt's. Finding a child's
+ * definition and emitting events are I/O: the edge (src/api, src/cli) passes them in.
  */
 import type { Definition } from '../definition/index.js';
 import { RunBusyError } from '../errors/index.js';

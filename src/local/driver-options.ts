@@ -1,9 +1,7 @@
 /**
- * What a RunDriver is given: the run (its compiled definition, state and
- * sequence), the store and clock, the in-process handlers, the hooks the
- * edge listens on, and the executor of child runs and EMITs. Types only, so
- * the driver's parts (driver.ts, in-process-attempts.ts) and
- * child-runs.ts read them without importing each other.
+ * What a RunDriver is given: the run (its compiled definition, state and sequence), the store and clock, the in-process
+ * handlers, the hooks the edge listens on, and the executor of child runs and EMITs. Types only, so the driver's parts
+ * (driver.ts, in-process-attempts.ts) and child-runs.ts read them without importing each other.
  */
 import type { SecretsProvider } from '../secrets/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
@@ -37,7 +35,6 @@ export interface DriverHooks {
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
   /** An input that no longer applies (a late result after a timeout, a raced approval). */
   onStale?: (event: PendingEvent, reason: string) => void;
-  /** A handler's log line. */
   onLog?: (taskId: string, message: string) => void;
   /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
   writeOutput?: (path: string, output: unknown) => Promise<void>;
@@ -56,13 +53,11 @@ export interface DriverHooks {
   secrets?: SecretsProvider;
 }
 
-/** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
 /**
- * Performs what the executor does itself (the Engine gives one, with a
- * definition resolver and an emitter from the edge): start and drive a child
- * run, emit an event. The signal fires when the attempt is no longer wanted;
- * `cancelled()` then says whether the child run should be cancelled too (the
- * parent's attempt was aborted) or just left (this process stops).
+ * Performs what the executor does itself (the Engine gives one, with a definition resolver and an emitter from the
+ * edge): start and drive a child run, emit an event. The signal fires when the attempt is no longer wanted;
+ * `cancelled()` then says whether the child run should be cancelled too (the parent's attempt was aborted) or just left
+ * (this process stops).
  */
 export interface ChildExecutor {
   startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome>;
@@ -86,10 +81,9 @@ export interface DriverOptions extends DriverHooks {
    */
   commitWindowMs?: number;
   /**
-   * The attempts the state has in flight were lost with the process that ran
-   * them (this is a resume): record their restarts (task.restarted) and run
-   * them again, their timeouts counted from now. Without it (a run this
-   * process has just started) they are this driver's to start.
+   * The attempts the state has in flight were lost with the process that ran them (this is a resume): record their
+   * restarts (task.restarted) and run them again, their timeouts counted from now. Without it (a run this process has
+   * just started) they are this driver's to start.
    */
   restartInFlight?: boolean;
   /**
@@ -100,9 +94,8 @@ export interface DriverOptions extends DriverHooks {
   /** Child runs and EMIT; without it, such attempts fail (LF_SUBWORKFLOW_NOT_FOUND, LF_EMIT_UNAVAILABLE). */
   children?: ChildExecutor;
   /**
-   * Keep driving until the run settles (a long-running service): waitUntilIdle
-   * does not resolve while the run waits on timers, approvals or signals,
-   * only once it settles, is drained (drain()) or stopped.
+   * Keep driving until the run settles (a long-running service): waitUntilIdle does not resolve while the run waits on
+   * timers, approvals or signals, only once it settles, is drained (drain()) or stopped.
    */
   untilSettled?: boolean;
   /** The run's definition file (recorded in run.started), for COMMAND tasks' default working directory. */

@@ -1,27 +1,19 @@
 /**
- * The live executor of one run, as the executor's loop: an input arrives (a
- * task outcome, a timer firing, another writer's event) → the core folds it
- * (prepareCommit) → the commit is appended (RunLog.flush) → only then are
- * the effects the new state asks for performed: start handlers of
- * IN_PROGRESS tasks, arm or cancel durable timers, abort attempts that are
- * no longer wanted, start child runs, emit events. Effects are derived from
- * the state, not remembered, so a resumed run (fold of its log) picks up
- * exactly what was outstanding.
+ * The live executor of one run, as the executor's loop: an input arrives (a task outcome, a timer firing, another
+ * writer's event) → the core folds it (prepareCommit) → the commit is appended (RunLog.flush) → only then are the
+ * effects the new state asks for performed: start handlers of IN_PROGRESS tasks, arm or cancel durable timers, abort
+ * attempts that are no longer wanted, start child runs, emit events. Effects are derived from the state, not
+ * remembered, so a resumed run (fold of its log) picks up exactly what was outstanding.
  *
- * This file is the loop and its lifecycle (start, drain, stop, idle); its
- * phases are files of their own: the run's log is the executors' RunLog
- * (executor/run-log.ts: fold, commit, catch up),
- * in-process-attempts.ts and armed-timers.ts (the effects, performed
- * through the executors' EffectPerformer port, driver-effects.ts).
+ * This file is the loop and its lifecycle (start, drain, stop, idle); its phases are files of their own: the run's log
+ * is the executors' RunLog (executor/run-log.ts: fold, commit, catch up), in-process-attempts.ts and armed-timers.ts
+ * (the effects, performed through the executors' EffectPerformer port, driver-effects.ts).
  *
- * With a commit window (`commitWindowMs` > 0) in-process handlers run like
- * Temporal's local activities: the events of consecutive steps gather in one
- * open group, handlers start from the group's state before it is durable, and
- * the group is appended as one commit when nothing in this process is running
- * any more (the run settled or waits on the outside world) or when the group
- * is `commitWindowMs` old. Every transition is still an event with its own
- * time; what changes is what a crash can lose: the open group, whose
- * handlers then run again under the same idempotency keys.
+ * With a commit window (`commitWindowMs` > 0) in-process handlers run like Temporal's local activities: the events of
+ * consecutive steps gather in one open group, handlers start from the group's state before it is durable, and the group
+ * is appended as one commit when nothing in this process is running any more (the run settled or waits on the outside
+ * world) or when the group is `commitWindowMs` old. Every transition is still an event with its own time; what changes
+ * is what a crash can lose: the open group, whose handlers then run again under the same idempotency keys.
  */
 import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
@@ -158,9 +150,8 @@ export class RunDriver {
   }
 
   /**
-   * Stops arming timers and listening. In-flight handlers are aborted; an
-   * open group is still appended (what finished is kept), and the log keeps
-   * everything needed to resume.
+   * Stops arming timers and listening. In-flight handlers are aborted; an open group is still appended (what finished
+   * is kept), and the log keeps everything needed to resume.
    */
   stop(): void {
     if (this.stopped) return;
@@ -178,11 +169,10 @@ export class RunDriver {
   }
 
   /**
-   * Graceful stop, first half: nothing new starts (no attempt, no child run,
-   * no EMIT, no timer; tasks the fold schedules stay SCHEDULED in the log for
-   * the next driver), while the attempts in flight finish and their outcomes
-   * are recorded. waitUntilIdle resolves once nothing runs here any more;
-   * stop() then ends the rest (what still runs stays in flight in the log).
+   * Graceful stop, first half: nothing new starts (no attempt, no child run, no EMIT, no timer; tasks the fold
+   * schedules stay SCHEDULED in the log for the next driver), while the attempts in flight finish and their outcomes
+   * are recorded. waitUntilIdle resolves once nothing runs here any more; stop() then ends the rest (what still runs
+   * stays in flight in the log).
    */
   drain(): void {
     if (this.draining || this.stopped) return;
@@ -200,9 +190,8 @@ export class RunDriver {
   }
 
   /**
-   * Resolves when the run is settled, or nothing can happen without the
-   * outside world: no handler running, no input queued, and no timer due
-   * within `maxTimerWaitMs`.
+   * Resolves when the run is settled, or nothing can happen without the outside world: no handler running, no input
+   * queued, and no timer due within `maxTimerWaitMs`.
    */
   waitUntilIdle(maxTimerWaitMs: number): Promise<RunSnapshot> {
     return new Promise((resolve, reject) => {

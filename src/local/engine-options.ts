@@ -1,10 +1,8 @@
 /**
- * What the in-process Engine is given (EngineOptions), and what each way of
- * starting or driving a run takes: the start (StartOptions), the drive
- * (DriveOptions: handlers, how long to wait in-process, when to stop or
- * drain), a retry (RetryOptions). Types only, shared by the Engine's files;
- * a start's and a retry's options and a loaded run are the executor's
- * (executor/start-options.ts), re-exported here.
+ * What the in-process Engine is given (EngineOptions), and what each way of starting or driving a run takes: the start
+ * (StartOptions), the drive (DriveOptions: handlers, how long to wait in-process, when to stop or drain), a retry
+ * (RetryOptions). Types only, shared by the Engine's files; a start's and a retry's options and a loaded run are the
+ * executor's (executor/start-options.ts), re-exported here.
  */
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
@@ -40,9 +38,8 @@ export interface DriveOptions extends DriverHooks {
   /** How many parent runs the run driven has (child runs count it to catch a cycle); 0 for a top-level run. */
   depth?: number;
   /**
-   * Drive until the run settles, however far its timers are and however long
-   * it waits for a person or a signal (`ledgerflow serve`); maxTimerWaitMs is
-   * then ignored. Its child runs are driven the same way.
+   * Drive until the run settles, however far its timers are and however long it waits for a person or a signal
+   * (`ledgerflow serve`); maxTimerWaitMs is then ignored. Its child runs are driven the same way.
    */
   untilSettled?: boolean;
   /**
@@ -52,17 +49,15 @@ export interface DriveOptions extends DriverHooks {
    */
   drain?: AbortSignal;
   /**
-   * Awaited before the run's lease is released, once driving it has ended
-   * (the CLI: until the run's notification deliveries have ended, so a
-   * `serve` on the store, which leaves a leased run to its driver, does not
-   * deliver them again). Only where the store leases runs. Passed on to child runs.
+   * Awaited before the run's lease is released, once driving it has ended (the CLI: until the run's notification
+   * deliveries have ended, so a `serve` on the store, which leaves a leased run to its driver, does not deliver them
+   * again). Only where the store leases runs. Passed on to child runs.
    */
   beforeLeaseRelease?: (runId: string) => Promise<void>;
   /**
-   * Told where each other run this drive took on ends: the queued runs the
-   * slots it freed admitted (`concurrency:`), driven here next with the same
-   * options (`serve` says each one settled, as it says the run it drove).
-   * Not told of a run another process or drive had taken first.
+   * Told where each other run this drive took on ends: the queued runs the slots it freed admitted (`concurrency:`),
+   * driven here next with the same options (`serve` says each one settled, as it says the run it drove). Not told of a
+   * run another process or drive had taken first.
    */
   onAdmittedDriven?: (view: RunView) => void;
 }

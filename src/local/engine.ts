@@ -1,11 +1,10 @@
 /**
- * The library API: start, resume, approve, reject, cancel, inspect and replay
- * runs on any EventStore. The CLI is a thin layer over this.
+ * The library API: start, resume, approve, reject, cancel, inspect and replay runs on any EventStore. The CLI is a thin
+ * layer over this.
  *
- * This file is the Engine's public face and how it drives a run here (a
- * lease, a RunDriver: drive-run.ts, the run's child runs: engine-children.ts). The commits from outside a run's
- * rounds — a start, a retry, a person's input, the admissions they free — are
- * the executor's (executor/run-commits.ts), written the same way on NATS.
+ * This file is the Engine's public face and how it drives a run here (a lease, a RunDriver: drive-run.ts, the run's
+ * child runs: engine-children.ts). The commits from outside a run's rounds — a start, a retry, a person's input, the
+ * admissions they free — are the executor's (executor/run-commits.ts), written the same way on NATS.
  */
 import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
@@ -91,11 +90,10 @@ export class Engine {
   }
 
   /**
-   * `start` under a caller-chosen id (`opts.runId`, checked: 1-100 of
-   * A-Z a-z 0-9 _ -): a second start of the id returns the run that has it
-   * (`existing: true`) instead of starting another, also when two starts
-   * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
-   * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
+   * `start` under a caller-chosen id (`opts.runId`, checked: 1-100 of A-Z a-z 0-9 _ -): a second start of the id
+   * returns the run that has it (`existing: true`) instead of starting another, also when two starts race; `idReuse`
+   * (or the workflow's `id_reuse:`) says when a settled run's id may start a new one (`<id>--2`, …).
+   * docs/runs.md#caller-chosen-run-ids.
    */
   async startRun(
     def: Definition,
@@ -110,11 +108,10 @@ export class Engine {
   }
 
   /**
-   * Retry from failed: records the start of a new run of the definition and
-   * input the FAILED or CANCELLED run `runId` recorded in its run.started
-   * (never the file on disk), with `source.retryOf` naming it and the outputs
-   * the new run reuses (retry.ts); nothing runs yet (`runRetry` drives it).
-   * Returns the new run's id. Any other run is refused with RetryRefusedError.
+   * Retry from failed: records the start of a new run of the definition and input the FAILED or CANCELLED run `runId`
+   * recorded in its run.started (never the file on disk), with `source.retryOf` naming it and the outputs the new run
+   * reuses (retry.ts); nothing runs yet (`runRetry` drives it). Returns the new run's id. Any other run is refused with
+   * RetryRefusedError.
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<string> {
     const loaded = await this.commits.beginRetry(runId, opts, false);
@@ -167,9 +164,8 @@ export class Engine {
   }
 
   /**
-   * The failure workflow run (`<runId>-failure`) a run that settled FAILED
-   * should have started but has not: the process that recorded the failure
-   * died before starting it. Null for any other run, and once that run exists.
+   * The failure workflow run (`<runId>-failure`) a run that settled FAILED should have started but has not: the process
+   * that recorded the failure died before starting it. Null for any other run, and once that run exists.
    */
   async pendingFailureRun(loaded: {
     compiled: CompiledWorkflow;
@@ -277,9 +273,8 @@ export class Engine {
   }
 
   /**
-   * Starts a run and drives it here: the first tasks' starts go into the start
-   * commit, and nothing is read back. `onStarted` is told the run id once
-   * run.started is durable, before anything runs (the CLI prints it then).
+   * Starts a run and drives it here: the first tasks' starts go into the start commit, and nothing is read back.
+   * `onStarted` is told the run id once run.started is durable, before anything runs (the CLI prints it then).
    */
   async run(
     def: Definition,
@@ -364,12 +359,10 @@ export class Engine {
   }
 
   /**
-   * Replays every recorded run (of `workflowId` only, with that filter), one
-   * report per run, in the store's order; with a candidate definition, each
-   * report also says whether it could take over that run. The store reads
-   * its log in one pass where it can (JetStream), so this scales with the
-   * log, not with a request per run. With `onCorrupt`, a run whose log cannot
-   * be read is reported there and the others replayed.
+   * Replays every recorded run (of `workflowId` only, with that filter), one report per run, in the store's order; with
+   * a candidate definition, each report also says whether it could take over that run. The store reads its log in one
+   * pass where it can (JetStream), so this scales with the log, not with a request per run. With `onCorrupt`, a run
+   * whose log cannot be read is reported there and the others replayed.
    */
   async *replayAll(
     opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {},

@@ -1,7 +1,6 @@
 /**
- * Whether an in-process attempt is held for a file agent (src/agent/) instead of run here: its task's queue is one
- * file agents serve, or its required skills are not this process's. Apart from in-process-attempts.ts, which runs
- * the rest.
+ * Whether an in-process attempt is held for a file agent (src/agent/) instead of run here: its task's queue is one file
+ * agents serve, or its required skills are not this process's. Apart from in-process-attempts.ts, which runs the rest.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { forFileAgents } from '../executor/index.js';

@@ -1,16 +1,13 @@
 /**
- * The attempts a RunDriver runs in this process, the in-process transport of
- * the executor's last phase: a handler (or a COMMAND task's program, a
- * TRANSFORM task's jq) run here, a child run started and driven here (SUB_WORKFLOW, failure
- * workflow), an event emitted (EMIT). Each outcome goes back into the loop as
- * an input (task.completed, task.failed); an attempt aborted meanwhile (timed
- * out, cancelled, the engine stopped) reports nothing.
+ * The attempts a RunDriver runs in this process, the in-process transport of the executor's last phase: a handler (or a
+ * COMMAND task's program, a TRANSFORM task's jq) run here, a child run started and driven here (SUB_WORKFLOW, failure
+ * workflow), an event emitted (EMIT). Each outcome goes back into the loop as an input (task.completed, task.failed);
+ * an attempt aborted meanwhile (timed out, cancelled, the engine stopped) reports nothing.
  *
- * Also what this process holds, for the core's reconcile to compare with the
- * state: the attempts in flight, those another process took over, and child
- * runs left waiting on the outside world. What a handler is handed is
- * executor/run-handler.ts; which attempts are held for file agents,
- * file-agent-holds.ts; failure workflows, failure-workflows.ts.
+ * Also what this process holds, for the core's reconcile to compare with the state: the attempts in flight, those
+ * another process took over, and child runs left waiting on the outside world. What a handler is handed is
+ * executor/run-handler.ts; which attempts are held for file agents, file-agent-holds.ts; failure workflows,
+ * failure-workflows.ts.
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import {
@@ -51,9 +48,8 @@ type Held = { attempt: number; restart: number; ref: InstanceRef };
 export class InProcessAttempts {
   private readonly inflight = new Map<string, AttemptControl>();
   /**
-   * Attempts another writer restarted (task.restarted in its commits) while
-   * this driver ran them: that writer runs them now, so this one stops its
-   * own run of each and does not start another. Counted as held by reconcile.
+   * Attempts another writer restarted (task.restarted in its commits) while this driver ran them: that writer runs them
+   * now, so this one stops its own run of each and does not start another. Counted as held by reconcile.
    */
   private readonly takenOver = new Map<string, Held>();
   /**

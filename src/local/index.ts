@@ -1,10 +1,8 @@
 /**
- * The in-process executor: `Engine` (start, resume, approve, signal, retry a
- * run on any EventStore; resume.ts: what resuming does besides driving), the
- * `RunDriver` that performs a run's effects with in-process handlers and
- * timers, and child runs. It decides nothing itself: each input goes through
- * the core's `prepareCommit` and the executors' `RunLog`, and the commits from outside a
- * run's rounds (starts, a person's input) through the executor's `RunCommits`.
+ * The in-process executor: `Engine` (start, resume, approve, signal, retry a run on any EventStore; resume.ts: what
+ * resuming does besides driving), the `RunDriver` that performs a run's effects with in-process handlers and timers,
+ * and child runs. It decides nothing itself: each input goes through the core's `prepareCommit` and the executors'
+ * `RunLog`, and the commits from outside a run's rounds (starts, a person's input) through the executor's `RunCommits`.
  */
 export {
   Engine,

@@ -1,9 +1,8 @@
 /**
- * Resuming a run on the Engine's store (`ledgerflow resume`, once the run API's
- * `resume` has un-paused a paused one): a FAILED run whose process died before it started its failure
- * workflow made to start it, and the notifications a settled run's history
- * owes delivered under its lease. The caller says what happened and drives
- * the run (Engine.drive with what prepareResume loaded).
+ * Resuming a run on the Engine's store (`ledgerflow resume`, once the run API's `resume` has un-paused a paused one): a
+ * FAILED run whose process died before it started its failure workflow made to start it, and the notifications a
+ * settled run's history owes delivered under its lease. The caller says what happened and drives the run (Engine.drive
+ * with what prepareResume loaded).
  */
 import { RunBusyError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
@@ -32,9 +31,8 @@ export interface ResumableRun {
 }
 
 /**
- * Reads the run (a paused one is un-paused first by the run API's `resume`). A run to drive has
- * the notifications its history owes started on `owed` (the driver's lease
- * keeps them); a settled one's are left to deliverOwedNotifications.
+ * Reads the run (a paused one is un-paused first by the run API's `resume`). A run to drive has the notifications its
+ * history owes started on `owed` (the driver's lease keeps them); a settled one's are left to deliverOwedNotifications.
  */
 export async function prepareResume(
   engine: Engine,
@@ -51,10 +49,9 @@ export async function prepareResume(
 }
 
 /**
- * A settled run's notifications its history does not note as delivered (its
- * driver died first), delivered under the run's lease where the store has
- * one: a `serve` on the store leaves them to this process meanwhile. A run
- * another live process holds is left to it (it delivers them): `busy` says which.
+ * A settled run's notifications its history does not note as delivered (its driver died first), delivered under the
+ * run's lease where the store has one: a `serve` on the store leaves them to this process meanwhile. A run another live
+ * process holds is left to it (it delivers them): `busy` says which.
  */
 export async function deliverOwedNotifications(
   engine: Engine,

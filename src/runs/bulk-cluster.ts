@@ -1,9 +1,7 @@
 /**
- * `bulkOnCluster(client, action, filter, opts)` (`ledgerflow/cluster`): the
- * library's bulk action over NATS, as `bulk(engine, …)` is on the embedded
- * store (runs/bulk.ts), each run taken over the NATS run API on the client's
- * own connection. A file of its own so that the package's main entry types
- * nothing of the NATS client.
+ * `bulkOnCluster(client, action, filter, opts)` (`ledgerflow/cluster`): the library's bulk action over NATS, as
+ * `bulk(engine, …)` is on the embedded store (runs/bulk.ts), each run taken over the NATS run API on the client's own
+ * connection. A file of its own so that the package's main entry types nothing of the NATS client.
  */
 import type { ClusterClient } from '../cluster/index.js';
 import { JetStreamRunIndex, parseRunQuery, type BulkAction, type RunQueryInput } from '../query/index.js';

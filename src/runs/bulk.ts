@@ -1,11 +1,9 @@
 /**
- * A bulk action over the run API (docs/operations.md#bulk-actions): one
- * action on every run a filter matches, each run taken as the single verb
- * takes it (`Runs.input`, `Runs.retry`), so a level, a damaged log or an
- * engine's verdict refuses a run of a bulk action as it refuses the one
- * command. One copy for the CLI's `--query`, the dashboard's POST
- * /api/bulk/:action, the library's `bulk` (embedded) and `bulkOnCluster`
- * (NATS); the plan, the pace and the answer are query/bulk.ts's.
+ * A bulk action over the run API (docs/operations.md#bulk-actions): one action on every run a filter matches, each run
+ * taken as the single verb takes it (`Runs.input`, `Runs.retry`), so a level, a damaged log or an engine's verdict
+ * refuses a run of a bulk action as it refuses the one command. One copy for the CLI's `--query`, the dashboard's POST
+ * /api/bulk/:action, the library's `bulk` (embedded) and `bulkOnCluster` (NATS); the plan, the pace and the answer are
+ * query/bulk.ts's.
  */
 import type { Level } from '../authority/index.js';
 import {

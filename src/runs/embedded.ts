@@ -1,7 +1,6 @@
 /**
- * Runs on the embedded store: the in-process Engine's commits, a log cut
- * short refused before anything is written (query/damage.ts), levels judged
- * by what the users file proved.
+ * Runs on the embedded store: the in-process Engine's commits, a log cut short refused before anything is written
+ * (query/damage.ts), levels judged by what the users file proved.
  */
 import { requireAllowed } from '../authority/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';

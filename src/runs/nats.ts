@@ -1,11 +1,9 @@
 /**
- * Runs on NATS: a person's input is published under the identity the
- * connection proves and judged by the engine that records it (nats.conf's
- * permissions, then the same rules as the embedded store); with no engine
- * listening it is judged and recorded here, marked unauthenticated when no
- * NATS user proves the name (cluster/client/run-inputs.ts). A person's start
- * or retry, whose user may not write the log, is a request the engines judge
- * (L1, or L2 in the workflow's domain) and record as theirs.
+ * Runs on NATS: a person's input is published under the identity the connection proves and judged by the engine that
+ * records it (nats.conf's permissions, then the same rules as the embedded store); with no engine listening it is
+ * judged and recorded here, marked unauthenticated when no NATS user proves the name (cluster/client/run-inputs.ts). A
+ * person's start or retry, whose user may not write the log, is a request the engines judge (L1, or L2 in the
+ * workflow's domain) and record as theirs.
  */
 import {
   deliverInput,

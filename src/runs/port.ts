@@ -1,13 +1,9 @@
 /**
- * The one run API (issue 61): what every edge — the CLI, the bridge, bulk,
- * agents and the dashboard — asks of runs, on either store, with authority
- * applied inside it so that no edge can forget it. Its verbs so far: a
- * person's input (an approval, a signal, a pause, resume or cancel), judged
- * and recorded once here, where the CLI and the dashboard each had their own
- * copy (the dashboard's wrote to a log cut short that the CLI refused); and a
- * start recorded for a serve to drive (`start --detach`, the bridge, the
- * dashboard), judged by level and domain here, not at each edge; and the
- * reads (status, history, wait, list), one shape on both stores (reads.ts).
+ * The one run API: what every edge — the CLI, the bridge, bulk, agents and the dashboard — asks of runs, on either
+ * store, with authority applied inside it so that no edge can forget it: a person's input (an approval, a signal, a
+ * pause, resume or cancel), judged and recorded once here; a start recorded for a serve to drive (`start --detach`, the
+ * bridge, the dashboard), judged by level and domain here; and the reads (status, history, wait, list), one shape on
+ * both stores (reads.ts).
  */
 import type { Actor } from '../authority/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
@@ -61,9 +57,8 @@ export type Resumed =
   | { next: 'ask-engines' };
 
 /**
- * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named
- * person); absent, whoever the store proves (the NATS user connected as) or
- * the Runs' default person. `actor`: what a users file proved of them, judged
+ * Who acts. `name`: the name given (`--as`, the dashboard's signed-in or named person); absent, whoever the store
+ * proves (the NATS user connected as) or the Runs' default person. `actor`: what a users file proved of them, judged
  * here (absent: nothing proved, nothing judged).
  */
 export interface Acting {
@@ -75,17 +70,14 @@ export interface Runs {
   /** Which store the runs are on: the embedded file store, or NATS JetStream. */
   readonly store: 'embedded' | 'nats';
   /**
-   * A person's input, judged as the CLI judges it (a pause, resume or cancel
-   * asks for L1; an approval carries the level to the approval rule, which
-   * records a refusal in the run's history), on a log that is whole, and
-   * recorded. Refusals throw typed errors; nothing is recorded for them.
-   * `waitMs` (NATS): how long to wait for an engine's verdict.
+   * A person's input, judged as the CLI judges it (a pause, resume or cancel asks for L1; an approval carries the level
+   * to the approval rule, which records a refusal in the run's history), on a log that is whole, and recorded. Refusals
+   * throw typed errors; nothing is recorded for them. `waitMs` (NATS): how long to wait for an engine's verdict.
    */
   input(runId: string, input: RunInput, as: Acting, opts?: { waitMs?: number }): Promise<InputOutcome>;
   /**
-   * Retry from failed: a new run of a FAILED or CANCELLED run's recorded
-   * definition and input, reusing what completed; recorded, not driven (a
-   * serve or the engines drive it). Asks for L1. `runId`: the new run's id.
+   * Retry from failed: a new run of a FAILED or CANCELLED run's recorded definition and input, reusing what completed;
+   * recorded, not driven (a serve or the engines drive it). Asks for L1. `runId`: the new run's id.
    */
   retry(runId: string, as: Acting, opts?: { runId?: string; waitMs?: number }): Promise<Retried>;
   /**
@@ -112,10 +104,9 @@ export interface Runs {
 }
 
 /**
- * Runs that start runs (recorded, not driven: a `serve`, the caller or the
- * engines drive it). A start is judged as the CLI's `start` judges it (L1, or
- * L2 for a workflow of its domains) and records who asked where a users file
- * (embedded) or the NATS user (the engines judge a person's) proved it.
+ * Runs that start runs (recorded, not driven: a `serve`, the caller or the engines drive it). A start is judged as the
+ * CLI's `start` judges it (L1, or L2 for a workflow of its domains) and records who asked where a users file (embedded)
+ * or the NATS user (the engines judge a person's) proved it.
  */
 export interface StartingRuns extends Runs {
   /** `waitMs` (NATS): how long a person's start waits for an engine's verdict. */

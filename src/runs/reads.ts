@@ -1,8 +1,7 @@
 /**
- * The read verbs of the run API, written once for both stores: each reads the
- * log and the run index through the store port (a run's status as RunCommits
- * folds it, its events, a wait that follows its log, the index's query), so
- * status, history, wait and list answer in one shape on either.
+ * The read verbs of the run API, written once for both stores: each reads the log and the run index through the store
+ * port (a run's status as RunCommits folds it, its events, a wait that follows its log, the index's query), so status,
+ * history, wait and list answer in one shape on either.
  */
 import { RunNotFoundError } from '../errors/index.js';
 import { RunCommits } from '../executor/index.js';

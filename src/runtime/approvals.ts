@@ -1,12 +1,10 @@
 /**
- * The one approval rule, used by every path that takes a decision on a HUMAN
- * task (the library and CLI on any store, NATS engines): pure, so the same
- * decision on the same state is judged the same everywhere.
+ * The one approval rule, used by every path that takes a decision on a HUMAN task (the library and CLI on any store,
+ * NATS engines): pure, so the same decision on the same state is judged the same everywhere.
  *
- * A decision on a HUMAN task of the run that may not be taken is not thrown
- * away: it becomes an `approval.refused` event, which the caller appends to the run's history
- * (who tried what, and why not) and which changes no state. Locally and on
- * NATS alike, the audit trail shows every decision anyone sent.
+ * A decision on a HUMAN task of the run that may not be taken is not thrown away: it becomes an `approval.refused`
+ * event, which the caller appends to the run's history (who tried what, and why not) and which changes no state.
+ * Locally and on NATS alike, the audit trail shows every decision anyone sent.
  */
 import { judge, parseLevel, type Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
@@ -33,10 +31,9 @@ export interface ApprovalRequest {
 }
 
 /**
- * `event: null` on a refusal: nothing is written, the caller refuses it as it
- * is. Either the decision names no HUMAN task of the run (`noTask`: a typo, a
- * task of another kind; nothing to audit in this run's history), or the run
- * has settled, or the history already keeps this person's refusal on this task.
+ * `event: null` on a refusal: nothing is written, the caller refuses it as it is. Either the decision names no HUMAN
+ * task of the run (`noTask`: a typo, a task of another kind; nothing to audit in this run's history), or the run has
+ * settled, or the history already keeps this person's refusal on this task.
  */
 export type ApprovalReview =
   | { accepted: true; event: Extract<PendingEvent, { type: 'approval.recorded' }> }
@@ -49,12 +46,10 @@ export type ApprovalReview =
     };
 
 /**
- * Judges a decision against the run's recorded definition and its state now.
- * A refusal is kept in the run's history once per person and task, and never
- * in a settled run's: `refusedBefore` (the history holds an approval.refused of
- * `req.by` on `req.taskId`, refusedBefore() below) and a settled run refuse
- * without an event, so an approver repeating a refused decision cannot grow
- * any run's log (500 refusals in 0.4 s did).
+ * Judges a decision against the run's recorded definition and its state now. A refusal is kept in the run's history
+ * once per person and task, and never in a settled run's: `refusedBefore` (the history holds an approval.refused of
+ * `req.by` on `req.taskId`, refusedBefore() below) and a settled run refuse without an event, so an approver repeating
+ * a refused decision cannot grow any run's log (500 refusals in 0.4 s did).
  */
 export function reviewApproval(
   compiled: CompiledWorkflow,
@@ -112,9 +107,8 @@ export function waitingFor(definition: Definition, snapshot: RunSnapshot): Waiti
 }
 
 /**
- * Why a decision cannot be taken (`reason` null when it can). `notApprover`:
- * the decider may not decide this task at all, whatever the run's state (the
- * UI answers 403 for it, 409 for the rest).
+ * Why a decision cannot be taken (`reason` null when it can). `notApprover`: the decider may not decide this task at
+ * all, whatever the run's state (the UI answers 403 for it, 409 for the rest).
  */
 function refusal(
   compiled: CompiledWorkflow,

@@ -1,18 +1,14 @@
 /**
- * The parts of the state hash (state-hash.ts) carried by the fold's
- * persistent vectors, Merkle-style: each chunk of a vector knows its
- * entries' texts, their text joined (format 1 hashes it) and its digest
- * (format 2 lists it); each version of a vector knows format 2's line of its
- * chunks' digests. Each is derived once, when first asked for, and kept on
- * the object it is derived from (persistent-vector.ts). Chunks and versions
- * never change, so what they carry stays true for as long as they live:
- * nothing is looked up by identity, bounded, or cleared.
+ * The parts of the state hash (state-hash.ts) carried by the fold's persistent vectors, Merkle-style: each chunk of a
+ * vector knows its entries' texts, their text joined (format 1 hashes it) and its digest (format 2 lists it); each
+ * version of a vector knows format 2's line of its chunks' digests. Each is derived once, when first asked for, and
+ * kept on the object it is derived from (persistent-vector.ts). Chunks and versions never change, so what they carry
+ * stays true for as long as they live: nothing is looked up by identity, bounded, or cleared.
  *
- * A version made from another by replacing items (as each event makes its
- * state from the one before) is derived from that one's: only its chunks
- * that are not the same objects are written again, and in them only the
- * entries that are not the same objects. Every chunk of a version something
- * was derived from carries its ChunkHash, which is what makes that possible.
+ * A version made from another by replacing items (as each event makes its state from the one before) is derived from
+ * that one's: only its chunks that are not the same objects are written again, and in them only the entries that are
+ * not the same objects. Every chunk of a version something was derived from carries its ChunkHash, which is what makes
+ * that possible.
  */
 import { sha256Hex } from '../digest/index.js';
 import { rememberedDigest } from './state-hash-cache.js';

@@ -1,9 +1,7 @@
 /**
- * COMMAND tasks, as the runtime sees them: what an attempt runs (argv, cwd,
- * env, resolved from the task's templates when the attempt starts: pure, in
- * effects.ts) and the shape of the executor that runs it. The executor is an
- * edge (src/handlers/command.ts spawns processes); the driver and the NATS
- * worker are given one, so nothing here does I/O.
+ * COMMAND tasks, as the runtime sees them: what an attempt runs (argv, cwd, env, resolved from the task's templates
+ * when the attempt starts: pure, in effects.ts) and the shape of the executor that runs it. The executor is an edge
+ * (src/handlers/command.ts spawns processes); the driver and the NATS worker are given one, so nothing here does I/O.
  */
 import type { CommandTask } from '../definition/index.js';
 import { resolveTemplate, type Scope, type SecretSite } from '../expressions/index.js';

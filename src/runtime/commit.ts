@@ -1,8 +1,7 @@
 /**
- * What one commit holds: the inputs folded in order (those the run no longer
- * accepts are set aside as stale), then a task.started for every task the
- * fold just scheduled, so a handler only ever runs once its start is durable.
- * Pure: the live driver and the engines sharing work over NATS both use it.
+ * What one commit holds: the inputs folded in order (those the run no longer accepts are set aside as stale), then a
+ * task.started for every task the fold just scheduled, so a handler only ever runs once its start is durable. Pure: the
+ * live driver and the engines sharing work over NATS both use it.
  */
 import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
@@ -14,14 +13,11 @@ const SCHEDULED = ['SCHEDULED'] as const;
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
 
 /**
- * The state each event of a fold-built list led to, in order: the snapshots
- * the fold made anyway, kept beside the list (a non-enumerable property keyed
- * by a module-private symbol, one per list, as markBuiltByFold's mark) so a
- * reader of the commit (the execution log's lines) takes them instead of
- * folding every event a second time. A list read from a store, copied, or
- * grown without its states has none (or one of another length): such a
- * reader folds, as before. The states are the fold's own, so a reader that
- * folds gets the same ones (replay's contract).
+ * The state each event of a fold-built list led to, in order: the snapshots the fold made anyway, kept beside the list
+ * (a non-enumerable property keyed by a module-private symbol, one per list, as markBuiltByFold's mark) so a reader of
+ * the commit (the execution log's lines) takes them instead of folding every event a second time. A list read from a
+ * store, copied, or grown without its states has none (or one of another length): such a reader folds, as before. The
+ * states are the fold's own, so a reader that folds gets the same ones (replay's contract).
  */
 const FOLDED_STATES = Symbol('ledgerflow.foldedStates');
 
@@ -193,12 +189,10 @@ export function reuseDue(snapshot: RunSnapshot): boolean {
 }
 
 /**
- * Retry from failed (retry.ts): every task the run reuses that is ready now
- * completes with the retried run's output, without an attempt: a work task
- * (SCHEDULED) with task.started + task.completed, a HUMAN awaiting approval or
- * a WAIT waiting with task.completed, each marked `reused`. A completion can
- * make the next reused task ready, so this goes on, in dependency order,
- * until none is left ready. Loop iterations and MAP items are never reused.
+ * Retry from failed (retry.ts): every task the run reuses that is ready now completes with the retried run's output,
+ * without an attempt: a work task (SCHEDULED) with task.started + task.completed, a HUMAN awaiting approval or a WAIT
+ * waiting with task.completed, each marked `reused`. A completion can make the next reused task ready, so this goes on,
+ * in dependency order, until none is left ready. Loop iterations and MAP items are never reused.
  */
 function completeReused(
   reuse: RunReuse,

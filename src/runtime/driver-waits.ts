@@ -1,13 +1,10 @@
 /**
- * A run on the embedded store moves only while a process drives it (`run`,
- * `resume`, `serve`, `ui`, an `approve` moving it on). One left by `start
- * --detach`, `bridge --detach`, a schedule's trigger, or a process that was
- * killed, still reads RUNNING from its log: `status`, `watch` and the
- * dashboard say that nothing drives it and what would, on the run and on
- * each task that waits for it, as NATS says of a handler no worker serves
- * (worker-waits.ts). Whether a process drives it is the edge's to find out
- * (its lease, serve.lock: service/driven.ts); what that means for the run
- * is decided here.
+ * A run on the embedded store moves only while a process drives it (`run`, `resume`, `serve`, `ui`, an `approve` moving
+ * it on). One left by `start --detach`, `bridge --detach`, a schedule's trigger, or a process that was killed, still
+ * reads RUNNING from its log: `status`, `watch` and the dashboard say that nothing drives it and what would, on the run
+ * and on each task that waits for it, as NATS says of a handler no worker serves (worker-waits.ts). Whether a process
+ * drives it is the edge's to find out (its lease, serve.lock: service/driven.ts); what that means for the run is
+ * decided here.
  */
 import type { RunView } from './view.js';
 
@@ -15,11 +12,10 @@ import type { RunView } from './view.js';
 const MOVING = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING']);
 
 /**
- * Whether the run would move on its own were a process driving it: RUNNING,
- * or waiting (for a person, a signal) with a timer armed (a deadline, a
- * WAIT's time, the run's timeout) that only a driver fires. A PAUSED or
- * QUEUED run, or one waiting for a person with no deadline, waits for a
- * command (`resume`, `approve`, `signal`) that moves it on by itself.
+ * Whether the run would move on its own were a process driving it: RUNNING, or waiting (for a person, a signal) with a
+ * timer armed (a deadline, a WAIT's time, the run's timeout) that only a driver fires. A PAUSED or QUEUED run, or one
+ * waiting for a person with no deadline, waits for a command (`resume`, `approve`, `signal`) that moves it on by
+ * itself.
  */
 export function needsDriver(view: RunView): boolean {
   if (view.status === 'RUNNING') return true;
@@ -32,10 +28,9 @@ export function undrivenText(runId: string): string {
 }
 
 /**
- * The view of a run nobody drives: `undriven` says so on the run, and each
- * task (or item) that waits to move says it waits for a driver (`waitingFor`,
- * the field NATS uses for a handler nobody serves). A view that needs no
- * driver is returned as it is.
+ * The view of a run nobody drives: `undriven` says so on the run, and each task (or item) that waits to move says it
+ * waits for a driver (`waitingFor`, the field NATS uses for a handler nobody serves). A view that needs no driver is
+ * returned as it is.
  */
 export function markUndriven(view: RunView, text: string = undrivenText(view.runId)): RunView {
   if (!needsDriver(view)) return view;

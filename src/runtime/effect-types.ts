@@ -1,8 +1,7 @@
 /**
- * The effects a run asks of the world (attempt starts and aborts, timers,
- * child runs, emits, waits) and what an executor holds: the vocabulary
- * reconcile (effects.ts) speaks and every executor reads, in a file of its own
- * so the executors' types are read apart from how they are worked out.
+ * The effects a run asks of the world (attempt starts and aborts, timers, child runs, emits, waits) and what an
+ * executor holds: the vocabulary reconcile (effects.ts) speaks and every executor reads, in a file of its own so the
+ * executors' types are read apart from how they are worked out.
  */
 import type { InstanceFields, InstanceRef, TimerState } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
@@ -92,11 +91,9 @@ export interface ParentRef extends Readonly<InstanceFields> {
 }
 
 /**
- * Start a child run (a SUB_WORKFLOW attempt, or a failed run's
- * failure_workflow) and, for a SUB_WORKFLOW, report its outcome as the
- * attempt's: `task.completed` with the child's workflow output or
- * `task.failed` with its error. Idempotent by `childRunId`: a child that
- * exists is not started again (settled, its outcome is reported at once).
+ * Start a child run (a SUB_WORKFLOW attempt, or a failed run's failure_workflow) and, for a SUB_WORKFLOW, report its
+ * outcome as the attempt's: `task.completed` with the child's workflow output or `task.failed` with its error.
+ * Idempotent by `childRunId`: a child that exists is not started again (settled, its outcome is reported at once).
  */
 export interface StartChild {
   readonly type: 'child.start';
@@ -124,9 +121,8 @@ export interface EmitEvent extends AttemptRef {
 }
 
 /**
- * An attempt of a gated task (concurrency:, rate_limit:) waits for its gate
- * (task-gates.ts): the executor asks its gate port until it may start, then
- * feeds `grantedStart` back in. The run's priority orders waiters of a gate.
+ * An attempt of a gated task (concurrency:, rate_limit:) waits for its gate (task-gates.ts): the executor asks its gate
+ * port until it may start, then feeds `grantedStart` back in. The run's priority orders waiters of a gate.
  */
 export interface WaitAttempt extends Omit<AttemptRef, 'restart'> {
   readonly type: 'attempt.wait';
@@ -138,9 +134,8 @@ export interface WaitAttempt extends Omit<AttemptRef, 'restart'> {
 export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer | StartChild | EmitEvent | WaitAttempt;
 
 /**
- * An attempt an executor holds: which attempt of which instance, and which
- * run of it. `ref` names the instance; without it the key it is held under
- * is the task id (a task outside loops and maps).
+ * An attempt an executor holds: which attempt of which instance, and which run of it. `ref` names the instance; without
+ * it the key it is held under is the task id (a task outside loops and maps).
  */
 export interface HeldAttempt {
   readonly attempt: number;
@@ -149,9 +144,8 @@ export interface HeldAttempt {
 }
 
 /**
- * What an executor holds: attempts running (instance key → attempt and which
- * run of it) and timers armed (by id, with the due time they were armed for: a
- * restart re-arms an attempt's timeout under the same id, later).
+ * What an executor holds: attempts running (instance key → attempt and which run of it) and timers armed (by id, with
+ * the due time they were armed for: a restart re-arms an attempt's timeout under the same id, later).
  */
 export interface Held {
   readonly attempts: ReadonlyMap<string, HeldAttempt>;

@@ -1,17 +1,13 @@
 /**
- * What a run asks of the world, worked out from its state alone. This is a
- * pure function that does not execute anything: the local driver runs
- * attempts in-process and arms timers on its clock, the NATS engine publishes
- * attempts to workers and timer messages; both read the same list.
+ * What a run asks of the world, worked out from its state alone. This is a pure function that does not execute
+ * anything: the local driver runs attempts in-process and arms timers on its clock, the NATS engine publishes attempts
+ * to workers and timer messages; both read the same list.
  *
- * `reconcile(snapshot, held)` compares what the state wants (an attempt for
- * every IN_PROGRESS task, a timer for every armed timer) with what an
- * executor holds, and returns the difference: starts and arms for what is
- * wanted and not held, aborts and cancels for what is held and no longer
- * wanted. With nothing held (a resume after `kill -9`, a redelivered NATS
- * input) it yields every outstanding effect; after a step, `step()` passes
- * the state before it as what is held, so the effects are exactly what the
- * step changed. Live execution and recovery are one code path.
+ * `reconcile(snapshot, held)` compares what the state wants (an attempt for every IN_PROGRESS task, a timer for every
+ * armed timer) with what an executor holds, and returns the difference: starts and arms for what is wanted and not
+ * held, aborts and cancels for what is held and no longer wanted. With nothing held (a resume after `kill -9`, a
+ * redelivered NATS input) it yields every outstanding effect; after a step, `step()` passes the state before it as what
+ * is held, so the effects are exactly what the step changed. Live execution and recovery are one code path.
  */
 import {
   instanceFields,

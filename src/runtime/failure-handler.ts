@@ -1,11 +1,8 @@
 /**
- * The run a failed run's built-in failure steps make (a definition's
- * `failure_workflow: { id, steps: [log_to_incident, notify_commander,
- * preserve_state] }`): a workflow of one task per built-in step, written out
- * from the failed run's definition alone and recorded whole in the run's
- * run.started (as every run's definition is), so its history shows each step
- * and `resume` drives it like any run. Pure: the same definition in, the same
- * definition (and hash) out.
+ * The run a failed run's built-in failure steps make (a definition's `failure_workflow: { id, steps: [log_to_incident,
+ * notify_commander, preserve_state] }`): a workflow of one task per built-in step, written out from the failed run's
+ * definition alone and recorded whole in the run's run.started (as every run's definition is), so its history shows
+ * each step and `resume` drives it like any run. Pure: the same definition in, the same definition (and hash) out.
  */
 import { stringify } from 'yaml';
 import {
@@ -30,10 +27,9 @@ export function failureHandlerId(def: Definition): string {
 }
 
 /**
- * The definition of the failed run's handler run, or null when the
- * failure_workflow names no built-in step. The steps are independent (no
- * `depends_on`): one that fails after its retries leaves the others to do
- * theirs; each is tried three times.
+ * The definition of the failed run's handler run, or null when the failure_workflow names no built-in step. The steps
+ * are independent (no `depends_on`): one that fails after its retries leaves the others to do theirs; each is tried
+ * three times.
  */
 export function failureHandlerDefinition(def: Definition): Definition | null {
   const steps = builtinFailureSteps(def);
@@ -70,10 +66,9 @@ export interface FailureStepContext {
 }
 
 /**
- * Performs the built-in failure steps (the executor's own work, as a child
- * run or an EMIT is): the embedded store's writes files under `.3ox/`, the
- * NATS engine's publishes too (src/incidents). `input.failed_run` names the
- * failed run; its output is the attempt's.
+ * Performs the built-in failure steps (the executor's own work, as a child run or an EMIT is): the embedded store's
+ * writes files under `.3ox/`, the NATS engine's publishes too (src/incidents). `input.failed_run` names the failed run;
+ * its output is the attempt's.
  */
 export interface FailureStepRunner {
   run(step: FailureStep, input: Record<string, unknown>, ctx: FailureStepContext): Promise<unknown>;

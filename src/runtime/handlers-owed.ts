@@ -1,9 +1,8 @@
 /**
- * The handlers a run still needs: checked before a process drives a run it
- * loaded from its log (resume, serve, approve), as `run` checks every task
- * before it starts one. A process that lacks one is refused before anything
- * is written: a configuration mistake of the driver (no --handlers, the wrong
- * module) must never fail the user's run with "no handler named …".
+ * The handlers a run still needs: checked before a process drives a run it loaded from its log (resume, serve,
+ * approve), as `run` checks every task before it starts one. A process that lacks one is refused before anything is
+ * written: a configuration mistake of the driver (no --handlers, the wrong module) must never fail the user's run with
+ * "no handler named …".
  */
 import { FINAL_TASK_STATUSES, type CompiledWorkflow } from '../compiler/index.js';
 import { HandlerError } from '../errors/index.js';
@@ -19,9 +18,8 @@ function tasksStillToRun(compiled: CompiledWorkflow, snapshot: RunSnapshot) {
 }
 
 /**
- * Throws LF_HANDLER_NOT_FOUND naming each task of the run still to run whose
- * handler `handlers` lacks (nothing for a settled run: it runs no task).
- * `where`: how this caller is given handlers, for the fix (the CLI: --handlers).
+ * Throws LF_HANDLER_NOT_FOUND naming each task of the run still to run whose handler `handlers` lacks (nothing for a
+ * settled run: it runs no task). `where`: how this caller is given handlers, for the fix (the CLI: --handlers).
  */
 export function assertHandlersFor(
   compiled: CompiledWorkflow,

@@ -1,7 +1,6 @@
 /**
- * Task handlers: `async (input, ctx) => output`. A handler module's default
- * export maps handler names to handlers; the name of a task's handler is its
- * `handler`, else `assigned_to`, else its id.
+ * Task handlers: `async (input, ctx) => output`. A handler module's default export maps handler names to handlers; the
+ * name of a task's handler is its `handler`, else `assigned_to`, else its id.
  */
 import { DEFAULT_QUEUE, failureStepOf, handlerName, type TaskDef } from '../definition/index.js';
 import { NonRetryableError } from '../errors/index.js';
@@ -40,9 +39,8 @@ export type Handlers = Record<string, TaskHandler>;
 export { handlerName };
 
 /**
- * The handler of that name, if the module exports one. Only the object's own
- * properties count: a plain object inherits `constructor`, `toString`… from
- * Object.prototype, and a task whose handler is named so must not run them.
+ * The handler of that name, if the module exports one. Only the object's own properties count: a plain object inherits
+ * `constructor`, `toString`… from Object.prototype, and a task whose handler is named so must not run them.
  */
 export function handlerFor(handlers: Handlers, name: string): TaskHandler | undefined {
   const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
@@ -50,12 +48,10 @@ export function handlerFor(handlers: Handlers, name: string): TaskHandler | unde
 }
 
 /**
- * The handlers of a run that a running process starts: a SUB_WORKFLOW's
- * child, a run an EMIT's event triggers, a failure workflow. Each gets the
- * handlers of the run that starts it (the process's `--handlers`, or the
- * module that run was driven with), plus the module its own definition names
- * (`handlers:`), whose names win. The one rule for all three, so a run behaves
- * the same however it was started.
+ * The handlers of a run that a running process starts: a SUB_WORKFLOW's child, a run an EMIT's event triggers, a
+ * failure workflow. Each gets the handlers of the run that starts it (the process's `--handlers`, or the module that
+ * run was driven with), plus the module its own definition names (`handlers:`), whose names win. The one rule for all
+ * three, so a run behaves the same however it was started.
  */
 export function handlersForStartedRun(starter: Handlers, own: Handlers | undefined): Handlers {
   return own ? { ...starter, ...own } : starter;
@@ -91,9 +87,8 @@ export function missingHandlers(
 const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /**
- * What a handler threw, as the log records it. Retryable unless it is a
- * NonRetryableError or says `retryable: false`; the same in-process and in a
- * worker, so a handler behaves the same wherever it runs. A `retryAfterMs`
+ * What a handler threw, as the log records it. Retryable unless it is a NonRetryableError or says `retryable: false`;
+ * the same in-process and in a worker, so a handler behaves the same wherever it runs. A `retryAfterMs`
  * (RetryAfterError) is kept: the next attempt waits at least that long.
  */
 export function toTaskError(err: unknown): TaskError {

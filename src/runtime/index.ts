@@ -1,8 +1,7 @@
 /**
- * The deterministic core: fold, replay, `step` (events and effects), commit
- * preparation, and the approval, signal, restart and retry rules. No store,
- * no clock, no timers, no `node:` imports (test/architecture/purity.test.ts);
- * the executors (src/local, src/cluster) perform what it decides.
+ * The deterministic core: fold, replay, `step` (events and effects), commit preparation, and the approval, signal,
+ * restart and retry rules. No store, no clock, no timers, no `node:` imports (test/architecture/purity.test.ts); the
+ * executors (src/local, src/cluster) perform what it decides.
  */
 export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './retry.js';
 export {

@@ -1,11 +1,9 @@
 /**
- * A person's input to a run — an approval, a signal, a pause, resume or
- * cancel — as one value, judged by one rule on every path that records one:
- * the library and CLI on any store (executor/outside-inputs.ts) and a NATS
- * engine taking one off its subjects (cluster/engine/routes.ts). Each kind
- * keeps its own rule (reviewApproval, reviewSignal, reviewControl); this
- * picks it and fills in who and when the same way everywhere, so an input
- * cannot be recorded in one shape on one store and another shape on the other.
+ * A person's input to a run — an approval, a signal, a pause, resume or cancel — as one value, judged by one rule on
+ * every path that records one: the library and CLI on any store (executor/outside-inputs.ts) and a NATS engine taking
+ * one off its subjects (cluster/engine/routes.ts). Each kind keeps its own rule (reviewApproval, reviewSignal,
+ * reviewControl); this picks it and fills in who and when the same way everywhere, so an input cannot be recorded in
+ * one shape on one store and another shape on the other.
  */
 import { judge } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
@@ -24,23 +22,19 @@ export type RunInput =
 export type InputSender = Pick<SignalRequest, 'by' | 'unauthenticated' | 'level' | 'time'>;
 
 /**
- * `accepted`: the event to record. Refused: the reason, and the event the
- * run's history keeps of the refusal (an approval.refused: who tried what) or
- * null when nothing is recorded (a signal no WAIT takes, a control the run's
- * state refuses, a decision naming no HUMAN task (`noTask`), on a settled run,
- * or refused before).
+ * `accepted`: the event to record. Refused: the reason, and the event the run's history keeps of the refusal (an
+ * approval.refused: who tried what) or null when nothing is recorded (a signal no WAIT takes, a control the run's state
+ * refuses, a decision naming no HUMAN task (`noTask`), on a settled run, or refused before).
  */
 export type InputReview =
   | { accepted: true; event: PendingEvent }
   | { accepted: false; event: PendingEvent | null; reason: string; notApprover?: true; noTask?: true };
 
 /**
- * Judges `input` against the run's recorded definition and its state now.
- * `refusedBefore`: the history already keeps this person's refusal of this
- * task (refusedBefore() in approvals.ts); a caller that has not read the
- * history asks again with it only when the first answer would record a
- * refusal (inputWouldRecordRefusal). `starter`: who started the run (its
- * run.started's `source.by`), for a signal judged with the sender's level.
+ * Judges `input` against the run's recorded definition and its state now. `refusedBefore`: the history already keeps
+ * this person's refusal of this task (refusedBefore() in approvals.ts); a caller that has not read the history asks
+ * again with it only when the first answer would record a refusal (inputWouldRecordRefusal). `starter`: who started the
+ * run (its run.started's `source.by`), for a signal judged with the sender's level.
  */
 export function reviewInput(
   compiled: CompiledWorkflow,

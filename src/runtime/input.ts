@@ -1,8 +1,7 @@
 /**
- * Workflow inputs checked against the definition's `input` declaration:
- * unknown names, missing required ones and wrong types are refused with a
- * message that names the input and the fix. Values given as strings (CLI
- * flags) are converted to the declared type.
+ * Workflow inputs checked against the definition's `input` declaration: unknown names, missing required ones and wrong
+ * types are refused with a message that names the input and the fix. Values given as strings (CLI flags) are converted
+ * to the declared type.
  */
 import type { Definition, InputDecl, JsonValue } from '../definition/index.js';
 import { InputError } from '../errors/index.js';

@@ -1,10 +1,8 @@
 /**
- * Migrating an unsettled run to another version of its workflow
- * (docs/runs.md#migrating-in-flight-runs), the pure part: the run's events
- * folded again under the new definition, their task ids renamed by a task
- * map (the rehearsal), the verdict that gives, and the run.migrated event a
- * migration records. After run.migrated the run's workflow is the one the
- * event carries (`workflowAfter`), from the state it carries (fold.ts).
+ * Migrating an unsettled run to another version of its workflow (docs/runs.md#migrating-in-flight-runs), the pure part:
+ * the run's events folded again under the new definition, their task ids renamed by a task map (the rehearsal), the
+ * verdict that gives, and the run.migrated event a migration records. After run.migrated the run's workflow is the one
+ * the event carries (`workflowAfter`), from the state it carries (fold.ts).
  */
 import { workflowOf, type CompiledWorkflow, type PersistedFold } from '../compiler/index.js';
 import { definitionHash, type Definition } from '../definition/index.js';
@@ -74,10 +72,9 @@ interface Rehearsal {
 }
 
 /**
- * The run's events folded under `target`, task ids renamed by `map` (and, for
- * events before an earlier migration, by that migration's map first), beside
- * the run's own fold: compatible when every event is accepted and every task
- * both know reaches the same status after every event.
+ * The run's events folded under `target`, task ids renamed by `map` (and, for events before an earlier migration, by
+ * that migration's map first), beside the run's own fold: compatible when every event is accepted and every task both
+ * know reaches the same status after every event.
  */
 export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkflow, map: TaskMap = {}): Rehearsal {
   const first = startedOf(events[0]);
@@ -155,10 +152,9 @@ type MigrationVerdict =
   | { verdict: 'settled' };
 
 /**
- * What migrating this run to `target` would do: `already` on it, `settled`
- * (nothing to take over), `as_is` (the new version follows the run without a
- * map), `with_map` (only with the map), or `cannot` (where it breaks: with the
- * map when one is given, else as is).
+ * What migrating this run to `target` would do: `already` on it, `settled` (nothing to take over), `as_is` (the new
+ * version follows the run without a map), `with_map` (only with the map), or `cannot` (where it breaks: with the map
+ * when one is given, else as is).
  */
 export function judgeMigration(
   events: readonly EventEnvelope[],

@@ -1,8 +1,7 @@
 /**
- * Replay: rebuild a run's state from its events and check it against the
- * state each event recorded. With another definition, tell whether that
- * version could take over the run: every recorded event must still be
- * accepted, and every task both versions share must reach the same status.
+ * Replay: rebuild a run's state from its events and check it against the state each event recorded. With another
+ * definition, tell whether that version could take over the run: every recorded event must still be accepted, and every
+ * task both versions share must reach the same status.
  */
 import { compile, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';

@@ -1,18 +1,14 @@
 /**
- * What becomes of an attempt that was lost with the process running it: a
- * worker that stopped answering (NATS), or this process's own crash or stop
- * before `resume` (the embedded store). Losing a worker is the
- * infrastructure failing, not the task, so the attempt runs again under the
- * same number and idempotency key without using up the task's retries, and
- * its timeout counts from the restart (downtime is not attempt time).
+ * What becomes of an attempt that was lost with the process running it: a worker that stopped answering (NATS), or this
+ * process's own crash or stop before `resume` (the embedded store). Losing a worker is the infrastructure failing, not
+ * the task, so the attempt runs again under the same number and idempotency key without using up the task's retries,
+ * and its timeout counts from the restart (downtime is not attempt time).
  *
- * Not forever: an attempt whose running keeps killing its process (a
- * handler that exhausts memory, say) would otherwise go round for ever. Past
- * MAX_RESTARTS restarts of one attempt, the next loss fails the attempt with
- * LF_ATTEMPT_LOST instead, and the task's retry policy decides from there.
+ * Not forever: an attempt whose running keeps killing its process (a handler that exhausts memory, say) would otherwise
+ * go round for ever. Past MAX_RESTARTS restarts of one attempt, the next loss fails the attempt with LF_ATTEMPT_LOST
+ * instead, and the task's retry policy decides from there.
  *
- * One rule for every engine, pure like reviewApproval: it reads the run's
- * state and returns the event to record.
+ * One rule for every engine, pure like reviewApproval: it reads the run's state and returns the event to record.
  */
 import { instanceFields, instanceKey, instanceState, type InstanceFields } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
@@ -60,6 +56,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
       reason: `${name} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}`,
     };
   }
+  const attempt = { task: loss.taskId, attempt: loss.attempt, ...instanceFields(loss) };
   const who = {
     ...(loss.by !== undefined ? { by: loss.by } : {}),
     ...(loss.unauthenticated ? { unauthenticated: true as const } : {}),
@@ -71,9 +68,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
         type: 'task.failed',
         time: loss.time,
         data: {
-          task: loss.taskId,
-          attempt: loss.attempt,
-          ...instanceFields(loss),
+          ...attempt,
           ...who,
           error: {
             code: 'LF_ATTEMPT_LOST',
@@ -90,9 +85,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
       type: 'task.restarted',
       time: loss.time,
       data: {
-        task: loss.taskId,
-        attempt: loss.attempt,
-        ...instanceFields(loss),
+        ...attempt,
         restart: restarts + 1,
         reason: loss.reason,
         ...(loss.lost !== undefined ? { lost: loss.lost } : {}),

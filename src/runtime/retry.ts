@@ -1,20 +1,16 @@
 /**
- * Retry from failed: which outputs of a FAILED or CANCELLED run a new run of
- * the same definition and input reuses. Pure: the plan is worked out once,
- * when the retry starts, and recorded in the new run's run.started
- * (`source.retryOf.outputs`), so replay never reads the old run; the step
- * (commit.ts) completes each planned task as it becomes ready.
+ * Retry from failed: which outputs of a FAILED or CANCELLED run a new run of the same definition and input reuses.
+ * Pure: the plan is worked out once, when the retry starts, and recorded in the new run's run.started
+ * (`source.retryOf.outputs`), so replay never reads the old run; the step (commit.ts) completes each planned task as it
+ * becomes ready.
  *
- * A task is reused when it COMPLETED in the old run, ran work of its own
- * (SIMPLE, COMMAND, HTTP, SUB_WORKFLOW, EMIT: an attempt; HUMAN: an approval; WAIT:
- * its signal or time), and everything upstream of it ends the same in the new
- * run: each of its dependencies is reused itself, or re-evaluates to the
- * same result from reused outputs (DECISION, FORK, JOIN, SET, TERMINATE, and
- * a task skipped without ever starting). So a task downstream of one that
- * runs again runs again too. Never reused: DO_WHILE loops and their bodies
- * and MAPs with their iterators (their iterations and items run again, and
- * so does everything after them), the inline steps of a failure_workflow,
- * and anything that did not complete (the failed task, what was cancelled).
+ * A task is reused when it COMPLETED in the old run, ran work of its own (SIMPLE, COMMAND, HTTP, SUB_WORKFLOW, EMIT: an
+ * attempt; HUMAN: an approval; WAIT: its signal or time), and everything upstream of it ends the same in the new run:
+ * each of its dependencies is reused itself, or re-evaluates to the same result from reused outputs (DECISION, FORK,
+ * JOIN, SET, TERMINATE, and a task skipped without ever starting). So a task downstream of one that runs again runs
+ * again too. Never reused: DO_WHILE loops and their bodies and MAPs with their iterators (their iterations and items
+ * run again, and so does everything after them), the inline steps of a failure_workflow, and anything that did not
+ * complete (the failed task, what was cancelled).
  */
 import { effectiveDependencies, iteratorMap, loopOwners, type TaskType } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';

@@ -1,9 +1,7 @@
 /**
- * The one run-control rule, used by every path that pauses, resumes or
- * cancels a run (the library and CLI on any store, NATS engines): pure, so a
- * request is recorded as the same event and judged the same everywhere. The
- * run takes it or refuses it with the reason (settled, already paused, not
- * paused, queued); a refusal records nothing.
+ * The one run-control rule, used by every path that pauses, resumes or cancels a run (the library and CLI on any store,
+ * NATS engines): pure, so a request is recorded as the same event and judged the same everywhere. The run takes it or
+ * refuses it with the reason (settled, already paused, not paused, queued); a refusal records nothing.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';

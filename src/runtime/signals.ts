@@ -1,10 +1,8 @@
 /**
- * The one signal rule, used by every path that takes a signal (the library
- * and CLI on any store, NATS engines): pure, so a signal is judged the same
- * everywhere. A signal is taken when some WAIT on its name would take it (one
- * waiting completes, one not yet reached keeps it); otherwise it is refused
- * with the reason, and nothing is recorded: unlike a refused approval there
- * is no decision to audit, only a message nobody was waiting for.
+ * The one signal rule, used by every path that takes a signal (the library and CLI on any store, NATS engines): pure,
+ * so a signal is judged the same everywhere. A signal is taken when some WAIT on its name would take it (one waiting
+ * completes, one not yet reached keeps it); otherwise it is refused with the reason, and nothing is recorded: unlike a
+ * refused approval there is no decision to audit, only a message nobody was waiting for.
  */
 import { atLeast, levelText, type Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';

@@ -1,29 +1,23 @@
 /**
- * What makes the state hash cheap (fold.ts `recordedState`), fenced here so
- * the hash itself reads as its definition. Every event of every run pays for
- * a state hash: building its ~250-character text and hashing it was about a
- * third of an engine's CPU (most of it garbage, far more than the profile
- * share suggested). Caches of pure functions, keyed by content (or, for a
- * MAP's items, checked item by item), so a result is the same with them
- * warm, cleared or off (test/caches.test.ts):
+ * What makes the state hash cheap (fold.ts `recordedState`), fenced here so the hash itself reads as its definition.
+ * Every event of every run pays for a state hash: building its ~250-character text and hashing it was about a third of
+ * an engine's CPU (most of it garbage, far more than the profile share suggested). Caches of pure functions, keyed by
+ * content (or, for a MAP's items, checked item by item), so a result is the same with them warm, cleared or off
+ * (test/caches.test.ts):
  *
- * - remembered format-1 hashes, in a trie walked by the parts of a state: a
- *   format-1 log's short runs of one definition pass through the same few
- *   states, and checked replay of such logs is measurably slower without it
+ * - remembered format-1 hashes, in a trie walked by the parts of a state: a format-1 log's short runs of one definition
+ *   pass through the same few states, and checked replay of such logs is measurably slower without it
  *   (bench/RESULTS.md); format 2 does not use it;
  * - the sorted task ids of the last state asked about;
  * - the JSON quoting of task ids, statuses and state names;
  * - the digests of a MAP's chunks of items;
- * - format 2's short digests (the first 16 hex digits of sha256) of the
- *   short texts it hashes per event (a chunk of task or region entries, the
- *   line of digests), by the text itself: the runs of a definition pass
- *   through the same few states, so a state's texts recur run after run,
- *   and a map lookup of a ~200-character text costs a fraction of its
- *   sha256 (three per event were about a tenth of the engine's ceiling,
- *   bench/ceiling.ts).
+ * - format 2's short digests (the first 16 hex digits of sha256) of the short texts it hashes per event (a chunk of
+ *   task or region entries, the line of digests), by the text itself: the runs of a definition pass through the same
+ *   few states, so a state's texts recur run after run, and a map lookup of a ~200-character text costs a fraction of
+ *   its sha256 (three per event were about a tenth of the engine's ceiling, bench/ceiling.ts).
  *
- * A long run's chunks of tasks and regions need none of these: each chunk
- * carries its own text and digest (chunk-hash.ts).
+ * A long run's chunks of tasks and regions need none of these: each chunk carries its own text and digest
+ * (chunk-hash.ts).
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
 import { tableOf, valueChunks, type FoldSnapshot as RunSnapshot } from '../compiler/index.js';
@@ -31,15 +25,12 @@ import { tableOf, valueChunks, type FoldSnapshot as RunSnapshot } from '../compi
 let enabled = true;
 
 /**
- * Remembered state hashes, in a trie walked by the parts of a state (no
- * string is built to look one up, so a lookup makes no garbage): the value's
- * names in order with its nesting marked, then each task's id, status,
- * attempts, decision case (and loop iteration, when it has one) in id order. Two states on the same path have
- * the same text, so the same hash. Only states without timers are kept:
- * without timers the state holds no run id and no time, so the runs of a
- * definition pass through the same few states, while a timer's due time is
- * unique to its run. Bounded: the trie starts afresh when it grows past
- * MAX_STATE_NODES.
+ * Remembered state hashes, in a trie walked by the parts of a state (no string is built to look one up, so a lookup
+ * makes no garbage): the value's names in order with its nesting marked, then each task's id, status, attempts,
+ * decision case (and loop iteration, when it has one) in id order. Two states on the same path have the same text, so
+ * the same hash. Only states without timers are kept: without timers the state holds no run id and no time, so the runs
+ * of a definition pass through the same few states, while a timer's due time is unique to its run. Bounded: the trie
+ * starts afresh when it grows past MAX_STATE_NODES.
  */
 interface StateNode {
   next: Map<unknown, StateNode> | null;
@@ -148,10 +139,9 @@ function taskPath(from: StateNode, tasks: RunSnapshot['context']['tasks']): Stat
 }
 
 /**
- * `Object.keys(tasks).sort()`. A run's tasks object keeps its keys in one
- * order (the definition's) from event to event, so the sorted list of the
- * last call is reused when the keys come in the same order: checked without
- * building an array.
+ * `Object.keys(tasks).sort()`. A run's tasks object keeps its keys in one order (the definition's) from event to event,
+ * so the sorted list of the last call is reused when the keys come in the same order: checked without building an
+ * array.
  */
 let lastOrder: string[] = [];
 let lastSorted: string[] = [];
@@ -188,9 +178,8 @@ export function quoted(name: string): string {
 }
 
 /**
- * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
- * the chunk's first item while the chunk's items are the very same objects:
- * an event changes one item, so every other chunk's digest is reused.
+ * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by the chunk's first item while the chunk's
+ * items are the very same objects: an event changes one item, so every other chunk's digest is reused.
  */
 let itemChunks = new WeakMap<object, { items: readonly object[]; digest: string }>();
 export function rememberedItemChunkDigest<T extends object>(

@@ -1,21 +1,16 @@
 /**
- * The state hash every event records (fold.ts recordedState), in the two
- * formats a log may hold. Logs record it and checked replay recomputes it, so
- * neither format may ever change; which one a run uses is recorded in its
- * run.started (`stateHashVersion`, kept in the fold's context): absent is
- * format 1, every run started before 2026-11-23; 2 is every run started since.
+ * The state hash every event records (fold.ts recordedState), in the two formats a log may hold. Logs record it and
+ * checked replay recomputes it, so neither format may ever change; which one a run uses is recorded in its run.started
+ * (`stateHashVersion`, kept in the fold's context): absent is format 1, every run started before 2026-11-23; 2 is every
+ * run started since.
  *
- * Format 1: the first 16 hex digits of sha256 over
- * `JSON.stringify({ value, tasks: [[id, status, attempts, case]...], timers: [[id, dueAt]...] })`
- * (tasks and timers sorted by id; stateText writes it). One sha256 over the
- * whole state: a 3,000-task run's text is about 126 KB, so each of its events
- * paid about 115 µs for the hash alone, and long runs cost 4-13 times as much
- * per event as short ones. sha256 cannot be updated for a change in the
- * middle of a text, so this format cannot be made incremental.
+ * Format 1: the first 16 hex digits of sha256 over `JSON.stringify({ value, tasks: [[id, status, attempts, case]...],
+ * timers: [[id, dueAt]...] })` (tasks and timers sorted by id; stateText writes it). One sha256 over the whole state,
+ * which cannot be updated for a change in the middle of a text: a long run pays for its whole text on every event
+ * (docs/architecture-notes.md, "Long runs and the state hash").
  *
- * Format 2 (stateHashV2): the same parts, each long list replaced by the
- * digests of its chunks of V2_CHUNK entries, so an event re-hashes only the
- * chunks it changed plus one short line of digests:
+ * Format 2 (stateHashV2): the same parts, each long list replaced by the digests of its chunks of V2_CHUNK entries, so
+ * an event re-hashes only the chunks it changed plus one short line of digests:
  *
  *   sha256(`{"v":2,"value":V,"tasks":[T],"timers":[timers as in format 1]}`), first 16 hex digits
  *   V = the value as in format 1 for a settled run (a quoted name); for an active
@@ -26,11 +21,10 @@
  *       format-1 task entries `[id,status,attempts,case(,iteration)(,[items])]`
  *       (id order, joined by commas)
  *
- * A chunk is V2_CHUNK consecutive entries (the last may be shorter). The
- * chunks are those of the fold's persistent vectors (persistent-vector.ts,
- * task-table.ts), whose chunks are immutable and shared between snapshots:
- * each chunk carries its digest, and each version of a vector its line of
- * digests (chunk-hash.ts), so a state's hash is derived from its chunks'.
+ * A chunk is V2_CHUNK consecutive entries (the last may be shorter). The chunks are those of the fold's persistent
+ * vectors (persistent-vector.ts, task-table.ts), whose chunks are immutable and shared between snapshots: each chunk
+ * carries its digest, and each version of a vector its line of digests (chunk-hash.ts), so a state's hash is derived
+ * from its chunks'.
  */
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
@@ -46,10 +40,9 @@ import {
 } from './state-hash-cache.js';
 
 /**
- * The format new runs record in run.started (executor/start-commit.ts), and the
- * coverage model folds with: 2 since 2026-11-23. An engine older than that
- * cannot check such a run's replay (docs/architecture-notes.md, "Long runs
- * and the state hash").
+ * The format new runs record in run.started (executor/start-commit.ts), and the coverage model folds with: 2 since
+ * 2026-11-23. An engine older than that cannot check such a run's replay (docs/architecture-notes.md, "Long runs and
+ * the state hash").
  */
 export const NEW_RUN_STATE_HASH_VERSION = 2;
 
@@ -58,7 +51,6 @@ export function stateHashOf(snapshot: RunSnapshot): string {
   return snapshot.context.stateHashVersion === 2 ? stateHashV2(snapshot) : stateHashV1(snapshot);
 }
 
-/** Format 1. */
 function stateHashV1(snapshot: RunSnapshot): string {
   // A long run (its tasks in a table) is hashed by chunks; its states hardly ever recur, so the trie of remembered hashes is no help.
   const tasks = tableOf(snapshot.context.tasks);
@@ -69,7 +61,6 @@ function stateHashV1(snapshot: RunSnapshot): string {
 /** Entries per chunk in format 2. Part of the format: never change it (the fold's vectors' CHUNK may differ; then they are re-chunked). */
 const V2_CHUNK = 64;
 
-/** Format 2 (see the header). */
 function stateHashV2(snapshot: RunSnapshot): string {
   // A short run's state without timers: remembered in a trie walked by its parts (state-hash-cache.ts), which writes
   // no text; else each chunk of regions carries its digest, and a short run's few task entries are written afresh.
@@ -90,8 +81,7 @@ function v2Hash(snapshot: RunSnapshot): string {
   const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timers}]}`;
   // A short run's state without timers recurs in every run of its definition (a timer's due time is its run's own):
   // remembered by its text. A long run's (more than one chunk of tasks or regions) never comes back within the run:
-  // remembering each of its texts (up to 2 KB) filled and emptied the memory of them every 4,096 events, the garbage
-  // of which made a 3,000-task chain's events 2.5× as dear as a short run's (bench `chain`).
+  // remembering its texts only churned that memory (a 3,000-task chain's events 2.5× as dear, bench `chain`).
   const short =
     (table === null || table.states.chunks.length <= 1) && (value === null || value.states.chunks.length <= 1);
   const hash = timers === '' && short ? rememberedDigest(text, shortDigest) : shortDigest(text);
@@ -108,9 +98,8 @@ const shortDigest = (text: string): string => sha256Hex(text).slice(0, 16);
 const chunkDigest = (text: string): string => rememberedDigest(text, quotedDigest);
 
 /**
- * A task table's entries (both formats): format 1's task entries, the id from
- * the table's shape, which is what the texts its chunks carry are for. A
- * class, so that the one made per event allocates no closures.
+ * A task table's entries (both formats): format 1's task entries, the id from the table's shape, which is what the
+ * texts its chunks carry are for. A class, so that the one made per event allocates no closures.
  */
 class TaskEntries implements EntryWriter<TaskState> {
   readonly owner: Shape;
@@ -187,11 +176,9 @@ function stateHash(snapshot: RunSnapshot): string {
 }
 
 /**
- * The hash of a long run's state: the same text as stateText, hashed chunk
- * by chunk, each chunk's text the one it carries (chunk-hash.ts), written
- * when the chunk was first hashed. Writing the whole text per event made a
- * long run quadratic in garbage; hashing it is still linear per event, at
- * sha256's speed (a 10,000-task state is about 450 KB).
+ * The hash of a long run's state: the same text as stateText, hashed chunk by chunk, each chunk's text the one it
+ * carries (chunk-hash.ts), written when the chunk was first hashed. Writing the whole text per event made a long run
+ * quadratic in garbage; hashing it is still linear per event, at sha256's speed (a 10,000-task state is about 450 KB).
  */
 function chunkedStateHash(
   snapshot: RunSnapshot,

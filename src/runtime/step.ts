@@ -1,18 +1,16 @@
 /**
- * The pure step of a run, in the spirit of XState's `transition()` (a pure
- * function that does not execute actions) and Temporal's workflow activation
- * (inputs in, commands out): inputs and the time → the events to append (one
- * commit), the state they lead to, inputs that no longer apply, and the
- * effects an executor must perform once the commit is durable.
+ * The pure step of a run, in the spirit of XState's `transition()` (a pure function that does not execute actions) and
+ * Temporal's workflow activation (inputs in, commands out): inputs and the time → the events to append (one commit),
+ * the state they lead to, inputs that no longer apply, and the effects an executor must perform once the commit is
+ * durable.
  *
  *   input ─▶ step ─▶ events appended ─▶ effects interpreted
  *                                         ├─ RunDriver: handlers in-process, timers on its clock
  *                                         └─ ClusterEngine: attempts and timers published on NATS
  *
- * The effects are `reconcile(after, held = what the state before wanted)`:
- * exactly what the step changed. An executor that lost track (a restart, a
- * redelivered input) calls `reconcile(state)` with nothing held instead and
- * gets every outstanding effect: one derivation for both.
+ * The effects are `reconcile(after, held = what the state before wanted)`: exactly what the step changed. An executor
+ * that lost track (a restart, a redelivered input) calls `reconcile(state)` with nothing held instead and gets every
+ * outstanding effect: one derivation for both.
  */
 import { instanceKey, type CompiledWorkflow } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';

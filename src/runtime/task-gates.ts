@@ -1,16 +1,13 @@
 /**
- * Task flow control (`concurrency:` and `rate_limit:` on a task,
- * docs/limits.md#task-concurrency-and-rate-limits), the part the core
- * decides: which attempts wait, and which slots a step frees. Pure.
+ * Task flow control (`concurrency:` and `rate_limit:` on a task, docs/limits.md#task-concurrency-and-rate-limits), the
+ * part the core decides: which attempts wait, and which slots a step frees. Pure.
  *
- * An attempt of a gated task is not started by the fold as others are
- * (prepareCommit): the task (a MAP: the item) stays SCHEDULED, and reconcile
- * asks the executor for an `attempt.wait`. The executor asks its gate port
- * ("may this attempt start now?", limits/task-gate.ts) and, once granted,
- * feeds the attempt's task.started back in, stamped with the time of the grant:
- * the wait is the SCHEDULED span in the history, the attempt's time (and its
- * timeout) start when it really starts, and old histories (no gates) replay
- * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
+ * An attempt of a gated task is not started by the fold as others are (prepareCommit): the task (a MAP: the item) stays
+ * SCHEDULED, and reconcile asks the executor for an `attempt.wait`. The executor asks its gate port ("may this attempt
+ * start now?", limits/task-gate.ts) and, once granted, feeds the attempt's task.started back in, stamped with the time
+ * of the grant: the wait is the SCHEDULED span in the history, the attempt's time (and its timeout) start when it
+ * really starts, and old histories (no gates) replay as they always did. Conductor's model: the task stays SCHEDULED
+ * until it may start.
  */
 import {
   durationText,
@@ -157,10 +154,9 @@ export interface SlotRef {
 export const holderKey = (runId: string, key: string, attempt: number): string => `${runId}/${key}/${attempt}`;
 
 /**
- * The slots a commit freed: attempts of gated tasks running before it, or
- * started within it, and not running after (completed, failed, timed out,
- * retried, aborted with the run's end). A restart keeps its slot (the same
- * attempt runs again).
+ * The slots a commit freed: attempts of gated tasks running before it, or started within it, and not running after
+ * (completed, failed, timed out, retried, aborted with the run's end). A restart keeps its slot (the same attempt runs
+ * again).
  */
 export function slotsFreed(
   compiled: CompiledWorkflow,
@@ -194,12 +190,9 @@ export function slotsFreed(
   }
   for (const ev of events) {
     if (ev.type !== 'task.started' || !gates.has(ev.data.task)) continue;
-    const { task, iteration, item } = ev.data;
+    const { task, item } = ev.data;
     if (item === undefined && isMapTask(compiled, task)) continue;
-    add(
-      { task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) },
-      ev.data.attempt,
-    );
+    add({ task, ...instanceFields(ev.data) }, ev.data.attempt);
   }
   const out: SlotRef[] = [];
   for (const [k, c] of candidates) {
@@ -243,14 +236,10 @@ export function breakerOutcomes(
     if (ev.type !== 'task.completed' && ev.type !== 'task.failed' && !timedOut) continue;
     const breakers = gates.get(ev.data.task)?.parts.filter((p) => p.breaker !== undefined);
     if (!breakers || breakers.length === 0) continue;
-    const { task, iteration, item, attempt } = ev.data;
+    const { task, item, attempt } = ev.data;
     // A MAP's own outcome is no attempt's: its items' are.
     if (item === undefined && isMapTask(compiled, task)) continue;
-    const key = instanceKey({
-      task,
-      ...(iteration !== undefined ? { iteration } : {}),
-      ...(item !== undefined ? { item } : {}),
-    });
+    const key = instanceKey({ task, ...instanceFields(ev.data) });
     for (const p of breakers)
       out.push({
         gate: p.name,

@@ -1,9 +1,8 @@
 /**
- * The attempts of a running run that wait on a queue's workers now: tasks (and
- * MAP items) SCHEDULED or IN_PROGRESS whose body runs on a worker (SIMPLE,
- * COMMAND), not held by a gate (`waitingFor` already says what they wait for).
- * On NATS, `status` and the dashboard ask the engines whether any worker
- * serves each (cluster/transport/presence.ts) and say so when none does.
+ * The attempts of a running run that wait on a queue's workers now: tasks (and MAP items) SCHEDULED or IN_PROGRESS
+ * whose body runs on a worker (SIMPLE, COMMAND), not held by a gate (`waitingFor` already says what they wait for). On
+ * NATS, `status` and the dashboard ask the engines whether any worker serves each (cluster/transport/presence.ts) and
+ * say so when none does.
  */
 import { mapBody, stationOfQueue, type Definition, type TaskDef } from '../definition/index.js';
 import { COMMAND_HANDLER, HTTP_HANDLER } from './commands.js';
@@ -42,10 +41,9 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
 }
 
 /**
- * What a waiting attempt waits for, said on its task: a handler nobody serves, and a station's task
- * (queue station-<name>): it waits for that station, queued at the hub or running there; when no
- * worker there is heard, the station or its link to the hub is down (docs/nats.md#stations). Null:
- * nothing to say.
+ * What a waiting attempt waits for, said on its task: a handler nobody serves, and a station's task (queue
+ * station-<name>): it waits for that station, queued at the hub or running there; when no worker there is heard, the
+ * station or its link to the hub is down (docs/nats.md#stations). Null: nothing to say.
  */
 function waitText(w: WorkerWait, unserved: boolean): string | null {
   const station = stationOfQueue(w.queue);
