@@ -37,9 +37,9 @@ export const ScheduleActionBody = z
   })
   .strict();
 /**
- * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would
- * be done; otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one
- * when runs moved meanwhile), so a click never acts on more than the person saw.
+ * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would be done;
+ * otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one when runs moved
+ * meanwhile), so a click never acts on more than the person saw.
  */
 export const BulkBody = z
   .object({
@@ -111,9 +111,8 @@ export function checkRunIdParam(id: string): void {
 }
 
 /**
- * A workflow's input checked against its declared `input:` (the runtime's
- * prepareInput, which `start` runs too): a 400 naming `input.<name>`, with
- * words for a form rather than the CLI's `--name <value>`.
+ * A workflow's input checked against its declared `input:` (the runtime's prepareInput, which `start` runs too): a 400
+ * naming `input.<name>`, with words for a form rather than the CLI's `--name <value>`.
  */
 export function checkStartInput(def: Definition, input: Record<string, unknown>): void {
   try {

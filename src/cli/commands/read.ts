@@ -59,10 +59,9 @@ export interface ListOpts {
 }
 
 /**
- * `list`: the run index's records (src/query), filtered by the flags (the same
- * query the HTTP API takes), oldest first. With --limit, the newest n that
- * match, still printed oldest first. A corrupt run is listed as CORRUPT (in
- * --json too) and warned about whatever the filters; the others as usual.
+ * `list`: the run index's records (src/query), filtered by the flags (the same query the HTTP API takes), oldest first.
+ * With --limit, the newest n that match, still printed oldest first. A corrupt run is listed as CORRUPT (in --json too)
+ * and warned about whatever the filters; the others as usual.
  */
 export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<number> {
   const { json: asJson, ...flags } = opts;

@@ -113,11 +113,10 @@ const real = (file: string) => {
 const shellWord = (w: string) => (/^[\w./:@%+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /**
- * How to start the ledgerflow running now from `dir`, as the user can type it
- * there: `npx ledgerflow` where the project has it installed (npx runs
- * node_modules/.bin/ledgerflow; without one it would reach for the registry),
- * `ledgerflow` where the one on PATH is this one (a global install, npm link),
- * else `node <this package's bin>` (a clone, or anything else).
+ * How to start the ledgerflow running now from `dir`, as the user can type it there: `npx ledgerflow` where the project
+ * has it installed (npx runs node_modules/.bin/ledgerflow; without one it would reach for the registry), `ledgerflow`
+ * where the one on PATH is this one (a global install, npm link), else `node <this package's bin>` (a clone, or
+ * anything else).
  */
 export function ledgerflowCommand(dir: string): string {
   for (let d = resolve(dir); ; d = dirname(d)) {

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow users add|list|rm|set-level|passwd|token` (docs/users.md): the users file,
- * changed whole and atomically. A password is read from stdin
- * (`--password-stdin`, its first line) and stored as a scrypt hash only.
+ * `ledgerflow users add|list|rm|set-level|passwd|token` (docs/users.md): the users file, changed whole and atomically.
+ * A password is read from stdin (`--password-stdin`, its first line) and stored as a scrypt hash only.
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../digest/index.js';
@@ -154,8 +153,8 @@ async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
 }
 
 /**
- * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner
- * only: it holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
+ * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner only: it
+ * holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
  */
 export async function usersNatsConfCmd(
   io: Io,
@@ -245,8 +244,8 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
 }
 
 /**
- * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once
- * (a script adding users side by side) each see the other's change, and no user is lost.
+ * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once (a
+ * script adding users side by side) each see the other's change, and no user is lost.
  */
 function locked<A extends [Io, ...unknown[], FileOpt]>(
   change: (...a: A) => Promise<number>,

@@ -1,6 +1,5 @@
 /**
- * approve, reject, signal, pause and cancel: the commands that send a run a decision, a signal or
- * a control.
+ * approve, reject, signal, pause and cancel: the commands that send a run a decision, a signal or a control.
  */
 import {
   type TableCommand,

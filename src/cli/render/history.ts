@@ -1,6 +1,6 @@
 /**
- * Terminal output of `ledgerflow history`: a line per event of the run, in words. Every text from a
- * run (names, comments, reasons, errors, outputs) goes through `inert`.
+ * Terminal output of `ledgerflow history`: a line per event of the run, in words. Every text from a run (names,
+ * comments, reasons, errors, outputs) goes through `inert`.
  */
 import pc from 'picocolors';
 import { inert } from '../../terminal/index.js';
