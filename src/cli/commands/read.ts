@@ -15,7 +15,7 @@ import { damageCheck, damagedWarning } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import type { RunView } from '../../runtime/index.js';
 import { corruptText, listText } from '../render/list.js';
-import { historyText } from '../render/history.js';
+import { historyText, tasksOf } from '../render/history.js';
 import { statusText, statusYaml } from '../render/render.js';
 import { waitingHints } from '../render/progress.js';
 import { json, type Io } from '../render/io.js';
@@ -144,11 +144,7 @@ export function printView(io: Io, g: GlobalOpts, view: RunView, asJson: boolean 
 /** The child runs a history names that are under their spare id (a run not theirs took the derived one), by derived id. */
 async function childrenShown(store: EventStore, events: EventEnvelope[]): Promise<Map<string, string>> {
   const shown = new Map<string, string>();
-  const first = events[0];
-  const tasks =
-    first?.type === 'run.started' && Array.isArray(first.data.definition.tasks)
-      ? (first.data.definition.tasks as { id: string; type: string }[])
-      : [];
+  const tasks = tasksOf(events);
   const subs = new Set(tasks.filter((t) => t.type === 'SUB_WORKFLOW').map((t) => t.id));
   for (const e of events) {
     if (e.type !== 'task.started' || !subs.has(e.data.task) || e.data.reused) continue;

@@ -12,7 +12,7 @@ import {
   openTemplateSource,
   type TemplateEntry,
 } from '../../templates/index.js';
-import type { Io } from '../render/io.js';
+import { json, type Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 
 /** A template source (`--from`, or what `new` was given) opened for the time of `use`, then closed. */
@@ -33,7 +33,7 @@ export function templatesCmd(io: Io, opts: { json?: boolean; from?: string }): n
 function listTemplates(io: Io, catalog: Catalog, opts: { json?: boolean }, from?: string): number {
   const { templates } = catalog;
   if (opts.json) {
-    io.out(JSON.stringify(templates, null, 2));
+    io.out(json(templates));
     return EXIT.ok;
   }
   const width = Math.max(...templates.map((t) => t.id.length));
@@ -79,13 +79,7 @@ export function newCmd(io: Io, template: string, opts: { id?: string; dir?: stri
     : copy(findTemplate(bundled, template));
   const command = plan.command.replace(/^ledgerflow /, `${ledgerflowCommand(plan.dir)} `);
   if (opts.json) {
-    io.out(
-      JSON.stringify(
-        { template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command },
-        null,
-        2,
-      ),
-    );
+    io.out(json({ template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command }));
     return EXIT.ok;
   }
   io.out(`template ${plan.template} copied into ${plan.dir} as workflow ${plan.workflowId}:`);
