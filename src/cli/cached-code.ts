@@ -1,18 +1,18 @@
 /**
- * The command's code cache: V8's compiled code of the command bundle (dist/cli/ledgerflow.cjs) as a run of
- * one command left it, read by the next run of that command so it compiles next to nothing (launch.ts).
+ * The command's code cache: V8's compiled code of the command bundle (dist/cli/ledgerflow.cjs) as a run of one command
+ * left it, read by the next run of that command so it compiles next to nothing (launch.ts).
  *
  * - *Where.* `$LEDGERFLOW_COMPILE_CACHE` (a folder; `off` for none), else `$XDG_CACHE_HOME/ledgerflow`, else
- *   `~/.cache/ledgerflow`. The folder must be this user's and writable by no one else, since V8 runs what a
- *   cache holds: one that is not (another user's, a symbolic link) is not used. A folder that cannot be made
- *   or written means no cache: the command runs as it would without one, only slower to start.
- * - *Which.* One file per bundle (its digest), Node version, architecture, node flags and command (the first
- *   word of the command line: what `status` compiles is not what `serve` does). V8 refuses a cache made by
- *   another V8 or with other flags; the launcher then writes a new one.
- * - *When written.* When there was none or V8 refused it: at exit, or two seconds into a command that keeps
- *   running (`serve`, `engine`, `worker`), whichever comes first; written beside and renamed into place, so
- *   a reader never sees half a file. The caches of all but the two other bundles last cached are removed then
- *   (each rebuilt or upgraded package leaves its caches behind otherwise; two installs may take turns).
+ *   `~/.cache/ledgerflow`. The folder must be this user's and writable by no one else, since V8 runs what a cache
+ *   holds: one that is not (another user's, a symbolic link) is not used. A folder that cannot be made or written means
+ *   no cache: the command runs as it would without one, only slower to start.
+ * - *Which.* One file per bundle (its digest), Node version, architecture, node flags and command (the first word of
+ *   the command line: what `status` compiles is not what `serve` does). V8 refuses a cache made by another V8 or with
+ *   other flags; the launcher then writes a new one.
+ * - *When written.* When there was none or V8 refused it: at exit, or two seconds into a command that keeps running
+ *   (`serve`, `engine`, `worker`), whichever comes first; written beside and renamed into place, so a reader never sees
+ *   half a file. The caches of all but the two other bundles last cached are removed then (each rebuilt or upgraded
+ *   package leaves its caches behind otherwise; two installs may take turns).
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,9 +56,9 @@ export function cacheFolder(env: NodeJS.ProcessEnv = process.env): string | null
 }
 
 /**
- * A cache file: MAGIC, the SHA-256 of the data, the data. V8 checks a cache's version, flags and length but not
- * its bytes (a release build has no checksum), and a flipped byte would be run as code: a file whose data does
- * not match its digest is not used (about a millisecond for a 1.5 MB cache).
+ * A cache file: MAGIC, the SHA-256 of the data, the data. V8 checks a cache's version, flags and length but not its
+ * bytes (a release build has no checksum), and a flipped byte would be run as code: a file whose data does not match
+ * its digest is not used (about a millisecond for a 1.5 MB cache).
  */
 const MAGIC = Buffer.from('LFC1');
 const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();

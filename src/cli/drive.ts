@@ -1,7 +1,6 @@
 /**
- * Driving a run from the CLI, shared by run, resume, retry and the input
- * commands that move a run on (run-inputs.ts): the engine over the chosen
- * store, progress lines, Ctrl-C, the closing lines and exit code.
+ * Driving a run from the CLI, shared by run, resume, retry and the input commands that move a run on (run-inputs.ts):
+ * the engine over the chosen store, progress lines, Ctrl-C, the closing lines and exit code.
  */
 import { resolve } from 'node:path';
 import { finishNotifications, withNotifier, type Notifier } from '../notify/index.js';

@@ -1,8 +1,7 @@
 /**
- * Whether this process can listen on --host/--port, found by listening there
- * once and closing at once: `ui` checks it before it opens a store or drives a
- * run, so a mistyped host is one clear error (exit 2), not a failure after
- * runs were picked up.
+ * Whether this process can listen on --host/--port, found by listening there once and closing at once: `ui` checks it
+ * before it opens a store or drives a run, so a mistyped host is one clear error (exit 2), not a failure after runs
+ * were picked up.
  */
 import { createServer } from 'node:net';
 import { UsageError } from '../errors/index.js';

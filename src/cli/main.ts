@@ -1,8 +1,7 @@
 /**
- * The `ledgerflow` command: the command table (program.ts) parses the command
- * line and runs the command; what it throws maps to an exit code in one place
- * (exit.ts); the stores it opened are closed; the process exits. Built as a
- * CommonJS bundle that bin/ledgerflow.js runs through launch.ts, with a code cache.
+ * The `ledgerflow` command: the command table (program.ts) parses the command line and runs the command; what it throws
+ * maps to an exit code in one place (exit.ts); the stores it opened are closed; the process exits. Built as a CommonJS
+ * bundle that bin/ledgerflow.js runs through launch.ts, with a code cache.
  */
 import { program } from './program.js';
 import { closeStores } from './flags/store.js';

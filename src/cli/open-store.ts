@@ -1,12 +1,9 @@
 /**
- * The store a command uses (store.ts says which), opened; the embedded one's
- * directory checked first. CLI glue, kept here: its errors name the flags,
- * it sets LEDGERFLOW_STORE for this process's handlers and closes the store
- * when the command ends. Other modules are given a store, or call openStore.
- * The JetStream adapter (and the nats client under
- * it) is imported only by a command that uses NATS: useStore() loads it
- * before the command runs, so storeFor stays synchronous and `run` on the
- * embedded store never loads it.
+ * The store a command uses (store.ts says which), opened; the embedded one's directory checked first. CLI glue, kept
+ * here: its errors name the flags, it sets LEDGERFLOW_STORE for this process's handlers and closes the store when the
+ * command ends. Other modules are given a store, or call openStore. The JetStream adapter (and the nats client under
+ * it) is imported only by a command that uses NATS: useStore() loads it before the command runs, so storeFor stays
+ * synchronous and `run` on the embedded store never loads it.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -52,9 +49,9 @@ export function storeFor(g: GlobalOpts): EventStore {
 }
 
 /**
- * The embedded store's directory is a directory, or does not exist yet (it is
- * made on the first write): checked once, before any command reads or writes,
- * so `--store /etc/passwd` is one clear error rather than ENOTDIR from deep in a read.
+ * The embedded store's directory is a directory, or does not exist yet (it is made on the first write): checked once,
+ * before any command reads or writes, so `--store /etc/passwd` is one clear error rather than ENOTDIR from deep in a
+ * read.
  */
 function checkStoreDir(dir: string, source: string): void {
   const unusable = (what: string) =>

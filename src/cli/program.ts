@@ -1,12 +1,11 @@
 /**
- * The command table of `ledgerflow`: every command's name, arguments, options
- * and description (what commander needs for parsing and for --help), and the
- * file that carries it out, imported only when the command runs. So
- * `ledgerflow --version` and `--help` load commander and this table, not the
- * library (zod, yaml, nats, xstate): nothing here imports it.
+ * The command table of `ledgerflow`: every command's name, arguments, options and description (what commander needs for
+ * parsing and for --help), and the file that carries it out, imported only when the command runs. So
+ * `ledgerflow --version` and `--help` load commander and this table, not the library (zod, yaml, nats, xstate): nothing
+ * here imports it.
  *
- * The commands are declared by group, in program/*.ts; the order of the calls
- * below is the order of --help and docs/cli.md.
+ * The commands are declared by group, in program/*.ts; the order of the calls below is the order of --help and
+ * docs/cli.md.
  */
 import { packageVersion } from '../install/index.js';
 import type { Io } from './render/io.js';

@@ -1,6 +1,6 @@
 /**
- * The store a command uses, chosen here once: its side (store-side.ts: the embedded one, or NATS over a client
- * closed when the command ends), which gives the run API (src/runs/) and who acts, as that store proves it.
+ * The store a command uses, chosen here once: its side (store-side.ts: the embedded one, or NATS over a client closed
+ * when the command ends), which gives the run API (src/runs/) and who acts, as that store proves it.
  */
 import type { Acting, StartingRuns } from '../runs/index.js';
 import { usesNats, type GlobalOpts } from './flags/store.js';

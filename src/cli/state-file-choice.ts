@@ -1,9 +1,7 @@
 /**
- * Which state file this process keeps, and the embedded store watched by its
- * writer and by the execution log (docs/state-file.md). open-store.ts wraps
- * every embedded store through withObservers; `run`, `resume` and `serve`
- * choose the file first (state-file.ts: useStateFile), other commands take
- * the default rule.
+ * Which state file this process keeps, and the embedded store watched by its writer and by the execution log
+ * (docs/state-file.md). open-store.ts wraps every embedded store through withObservers; `run`, `resume` and `serve`
+ * choose the file first (state-file.ts: useStateFile), other commands take the default rule.
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -25,8 +23,8 @@ export interface StateFileFlags {
 
 /**
  * The file to keep, or null for none: `--state-file` or LEDGERFLOW_STATE_FILE, else the definition's
- * `monitoring.state_file`, else `.3ox/workflow.state.yaml` when the definition has a `monitoring:` block or the
- * working folder a `.3ox/` folder. `--no-state-file` (or LEDGERFLOW_STATE_FILE=off) keeps none.
+ * `monitoring.state_file`, else `.3ox/workflow.state.yaml` when the definition has a `monitoring:` block or the working
+ * folder a `.3ox/` folder. `--no-state-file` (or LEDGERFLOW_STATE_FILE=off) keeps none.
  */
 export function stateFilePath(flags: StateFileFlags, definition?: Definition, cwd = process.cwd()): string | null {
   if (flags.stateFile === false) return null;
@@ -75,9 +73,9 @@ function isDir(path: string): boolean {
 }
 
 /**
- * The file this process keeps: chosen by `run` and `resume` (useStateFile: their flags and the definition),
- * else by the default rule without a definition (LEDGERFLOW_STATE_FILE, or `.3ox/` in the working folder), so
- * `approve`, `signal`, `cancel`, `retry` and the others that commit keep it too. One writer per file per process.
+ * The file this process keeps: chosen by `run` and `resume` (useStateFile: their flags and the definition), else by the
+ * default rule without a definition (LEDGERFLOW_STATE_FILE, or `.3ox/` in the working folder), so `approve`, `signal`,
+ * `cancel`, `retry` and the others that commit keep it too. One writer per file per process.
  */
 let chosen: { path: string; keep: number } | null | undefined;
 const writers = new Map<string, StateFileWriter>();

@@ -1,6 +1,6 @@
 /**
- * What a command asks of its store besides its runs (src/runs/), answered per store: here for the embedded one,
- * in side-nats.ts for NATS, chosen once by runs.ts (sideFor), so that no command asks which store it is.
+ * What a command asks of its store besides its runs (src/runs/), answered per store: here for the embedded one, in
+ * side-nats.ts for NATS, chosen once by runs.ts (sideFor), so that no command asks which store it is.
  */
 import type { AgentRow } from '../coordination/index.js';
 import type { Definition } from '../definition/index.js';
@@ -26,8 +26,8 @@ import { storeFor } from './open-store.js';
 export interface StoreSide {
   runs(): Promise<StartingRuns>;
   /**
-   * Who acts: on the embedded store the user a users file proves here (the password asked once), judged by the
-   * run API and the commands; over NATS the connection's user, which `--as` names only (the server proves it).
+   * Who acts: on the embedded store the user a users file proves here (the password asked once), judged by the run API
+   * and the commands; over NATS the connection's user, which `--as` names only (the server proves it).
    */
   acting(as: string | undefined): Promise<Acting>;
   /** NATS: the cluster's streams made, so people can approve before any engine has run. */
@@ -41,8 +41,8 @@ export interface StoreSide {
   /** The settings an engine gives the buckets it makes (NATS; the file store has none, nor reads LEDGERFLOW_NATS_*). */
   buckets(): { replicas?: number; storage?: 'file' | 'memory' };
   /**
-   * The schedule triggers: the workflows they are of, with the cursors of their slots, the store their runs are in
-   * and where the workflows are; null where nothing is scheduled (the embedded store without a definitions folder).
+   * The schedule triggers: the workflows they are of, with the cursors of their slots, the store their runs are in and
+   * where the workflows are; null where nothing is scheduled (the embedded store without a definitions folder).
    */
   schedules(
     dir: string | undefined,
@@ -56,10 +56,10 @@ export interface StoreSide {
   /** The trigger gates' state and their decision log. */
   gates(): Promise<{ store: GateStore; log: GateLog }>;
   /**
-   * The view marked with what the run waits for that nothing provides, said in `status`: on the embedded store a run
-   * no process drives (left by `start --detach`, a schedule's trigger, a killed process), as its lease and serve.lock
-   * say (service/driven.ts); over NATS a task whose handler no worker announces, as the engines hear workers'
-   * presence (cluster/transport/presence.ts; nobody answering, no engine runs, says nothing).
+   * The view marked with what the run waits for that nothing provides, said in `status`: on the embedded store a run no
+   * process drives (left by `start --detach`, a schedule's trigger, a killed process), as its lease and serve.lock say
+   * (service/driven.ts); over NATS a task whose handler no worker announces, as the engines hear workers' presence
+   * (cluster/transport/presence.ts; nobody answering, no engine runs, says nothing).
    */
   unserved(definition: Definition, view: RunView): Promise<RunView>;
   /** What `watch` says of a run that needs a driver and has none (the embedded store's service/driven.ts). */
@@ -141,8 +141,8 @@ function candidatesIn(dir: string, id: string): LoadedDefinition[] {
 
 /**
  * The file of `ref` (`<workflowId>` or `<workflowId>@<version>`; a file's name without `.yaml` is taken too, so
- * `inventory-validation` finds `inventory-validation.yaml`, whose id is inventory-validation-v1): the newest version
- * in the first folder that has the workflow. Two files with the same id and version there are an error naming both.
+ * `inventory-validation` finds `inventory-validation.yaml`, whose id is inventory-validation-v1): the newest version in
+ * the first folder that has the workflow. Two files with the same id and version there are an error naming both.
  */
 export function findDefinition(ref: string, cwd = process.cwd()): LoadedDefinition {
   const at = ref.lastIndexOf('@');

@@ -1,12 +1,9 @@
 /**
- * The dashboard's actions, written once for both stores over the run API
- * (src/runs/), which judges a person's input, start and retry: approve,
- * reject, signal, pause, resume and cancel, start, retry, and an operator's
- * hands (breakers, migrations, schedules). What differs between the stores is
- * the sign-in, given as a `Person`: on NATS the session's own connection
- * proves who acts and nats.conf decides (a refusal is a 403 naming the
- * subject); on the embedded store the name signed in or given acts, at the
- * level the users file proves.
+ * The dashboard's actions, written once for both stores over the run API (src/runs/), which judges a person's input,
+ * start and retry: approve, reject, signal, pause, resume and cancel, start, retry, and an operator's hands (breakers,
+ * migrations, schedules). What differs between the stores is the sign-in, given as a `Person`: on NATS the session's
+ * own connection proves who acts and nats.conf decides (a refusal is a 403 naming the subject); on the embedded store
+ * the name signed in or given acts, at the level the users file proves.
  */
 import { randomUUID } from 'node:crypto';
 import { requireAllowed, type Actor as AuthorityActor } from '../authority/index.js';
@@ -32,8 +29,8 @@ import { ApiError } from './errors.js';
 import { checkStartInput } from './schemas.js';
 
 /**
- * Who acts: the name recorded as `by`, (NATS) the session's own connection, and (embedded, a users file) their
- * level and domains, judged for each action as the CLI judges them (src/authority).
+ * Who acts: the name recorded as `by`, (NATS) the session's own connection, and (embedded, a users file) their level
+ * and domains, judged for each action as the CLI judges them (src/authority).
  */
 export interface Actor {
   user: string;

@@ -1,7 +1,6 @@
 /**
- * GET /api/agents, as `ledgerflow agents --json` (docs/coordination.md): who
- * works on the store, each with the breakers of its queue and handlers, and
- * who took part in the newest runs the index holds, per workflow.
+ * GET /api/agents, as `ledgerflow agents --json` (docs/coordination.md): who works on the store, each with the breakers
+ * of its queue and handlers, and who took part in the newest runs the index holds, per workflow.
  */
 import { participationOf, withBreakers, type AgentRow, type WorkflowParticipation } from '../coordination/index.js';
 import { allBreakers } from '../limits/index.js';

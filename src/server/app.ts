@@ -1,8 +1,7 @@
 /**
- * The HTTP app (Hono): the JSON API under /api/, the browser app's static
- * files from dist/web/, and its page routes. Built from a Backend so the same
- * routes serve the embedded store and NATS. Every error leaves through
- * toHttpError: JSON `{ error }` for the API, a plain HTML page for pages.
+ * The HTTP app (Hono): the JSON API under /api/, the browser app's static files from dist/web/, and its page routes.
+ * Built from a Backend so the same routes serve the embedded store and NATS. Every error leaves through toHttpError:
+ * JSON `{ error }` for the API, a plain HTML page for pages.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,12 +1,9 @@
 /**
- * The input each task's attempt actually ran with, for the run page: the
- * runtime's own `startAttempt` (src/runtime/effects.ts) applied to the run's
- * state right after the attempt's `task.started` (or `task.restarted`, which
- * runs it again), so the templates are resolved by the same rules and against
- * the same state the executor saw. A HUMAN task starts no attempt (no
- * `task.started`): its input is resolved the same way at the event after which
- * it waits for approval, so an approver sees the values, not the templates.
- * Pure: it reads only the events given.
+ * The input each task's attempt actually ran with, for the run page: the runtime's own `startAttempt`
+ * (src/runtime/effects.ts) applied to the run's state right after the attempt's `task.started` (or `task.restarted`,
+ * which runs it again), so the templates are resolved by the same rules and against the same state the executor saw. A
+ * HUMAN task starts no attempt (no `task.started`): its input is resolved the same way at the event after which it
+ * waits for approval, so an approver sees the values, not the templates. Pure: it reads only the events given.
  */
 import { instanceKey, instanceState, type InstanceRef } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
@@ -23,11 +20,9 @@ export interface AttemptInput {
 }
 
 /**
- * Instance key (`task`, `task#2` in a loop) → the input its latest attempt ran
- * with. MAP items are left out: each item runs its body with its own value,
- * which the MAP's input already lists (and a map of 10,000 items would make
- * every page load carry 10,000 inputs). Reused tasks of a retry ran no attempt
- * and have none.
+ * Instance key (`task`, `task#2` in a loop) → the input its latest attempt ran with. MAP items are left out: each item
+ * runs its body with its own value, which the MAP's input already lists (and a map of 10,000 items would make every
+ * page load carry 10,000 inputs). Reused tasks of a retry ran no attempt and have none.
  */
 export function attemptInputs(events: readonly EventEnvelope[]): Record<string, AttemptInput> {
   const [first, ...rest] = events;

@@ -1,10 +1,8 @@
 /**
- * Who is asking. Embedded: the token printed at start, as `Authorization:
- * Bearer`, or once as `?token=` which opens a cookie session (HttpOnly,
- * SameSite=Strict) and redirects without it. NATS: a sign-in with a NATS user
- * and password opens a cookie session holding that user's connection.
- * Cookie sessions need `X-LF-CSRF` on every non-GET request; bearer requests
- * carry no ambient credential and need none. Sessions live in memory only.
+ * Who is asking. Embedded: the token printed at start, as `Authorization: Bearer`, or once as `?token=` which opens a
+ * cookie session (HttpOnly, SameSite=Strict) and redirects without it. NATS: a sign-in with a NATS user and password
+ * opens a cookie session holding that user's connection. Cookie sessions need `X-LF-CSRF` on every non-GET request;
+ * bearer requests carry no ambient credential and need none. Sessions live in memory only.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
@@ -101,9 +99,8 @@ export function clearSessionCookie(c: Context): void {
 }
 
 /**
- * Who a token names: on the embedded store the one shared token (its holder
- * acts as `embeddedUser`, or as any name given in `as`), or with `--users`
- * each person's own token; null on NATS (sign-in sessions only).
+ * Who a token names: on the embedded store the one shared token (its holder acts as `embeddedUser`, or as any name
+ * given in `as`), or with `--users` each person's own token; null on NATS (sign-in sessions only).
  */
 export type Identify = ((token: string) => string | null) | null;
 
@@ -117,8 +114,8 @@ export function identifyBy(
 }
 
 /**
- * The request's credentials, or null. A wrong bearer token is an error, not
- * "anonymous": it never falls back to a cookie.
+ * The request's credentials, or null. A wrong bearer token is an error, not "anonymous": it never falls back to a
+ * cookie.
  */
 export function authOf(c: Context, sessions: Sessions, identify: Identify): Auth | null {
   const header = c.req.header('authorization');

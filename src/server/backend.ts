@@ -1,9 +1,7 @@
 /**
- * What the HTTP layer needs from a store, the same on both: reads (the UI's
- * own access), the run index, and the actions, taken as someone: written once
- * over the run API (actions.ts), with who acts proven per store (embedded: the
- * users file's level; NATS: a ClusterClient connected as the signed-in user,
- * so nats.conf's permissions decide).
+ * What the HTTP layer needs from a store, the same on both: reads (the UI's own access), the run index, and the
+ * actions, taken as someone: written once over the run API (actions.ts), with who acts proven per store (embedded: the
+ * users file's level; NATS: a ClusterClient connected as the signed-in user, so nats.conf's permissions decide).
  */
 import type { AgentRow } from '../coordination/index.js';
 import type { DamagedLog } from '../query/index.js';
@@ -56,9 +54,8 @@ export interface Backend {
   /** Sign-in: NATS, by connecting as that user; embedded with a users file, by its password hash. Throws ApiError 401 when refused. */
   signIn?(user: string, password: string): Promise<{ close(): Promise<void> }>;
   /**
-   * NATS: the 403 a person nats.conf would not let read the log gets on every
-   * read (null: may read). Absent on the embedded store, where the token is
-   * the whole door.
+   * NATS: the 403 a person nats.conf would not let read the log gets on every read (null: may read). Absent on the
+   * embedded store, where the token is the whole door.
    */
   readRefusal?(actor: Actor): Promise<ApiError | null>;
   /** Every version of every workflow known here. */
@@ -66,8 +63,8 @@ export interface Backend {
   /** Embedded: the definitions folder (a draft's children are looked for in it; the editor deploys into it). */
   definitionsDir?: string;
   /**
-   * The editor's deploy of a checked draft, as `ledgerflow deploy` does it: embedded, written into the
-   * definitions folder (L1 with a users file); NATS, as the signed-in person (the engines judge L1).
+   * The editor's deploy of a checked draft, as `ledgerflow deploy` does it: embedded, written into the definitions
+   * folder (L1 with a users file); NATS, as the signed-in person (the engines judge L1).
    */
   deploy?(actor: Actor, draft: { yaml: string; definition: Definition }): Promise<DeployOutcome>;
   schedules(): Promise<unknown[]>;

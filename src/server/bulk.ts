@@ -1,12 +1,10 @@
 /**
- * POST /api/bulk/:action (docs/dashboard.md, docs/operations.md "Bulk
- * actions"): cancel, pause, resume, retry or approve every run a filter
- * matches: the Coordination page's emergency stop and the runs page's
- * selection. A dry run says how many and which; the real one must carry that
- * count as `confirm` (a 409 with the new count when runs moved meanwhile), so
- * a click never acts on more than the person saw. Each run is the single
- * action taken over the run API as the signed-in person (runs/bulk.ts), as
- * the CLI's `--query` and the library's `bulk` take it, with the same answer.
+ * POST /api/bulk/:action (docs/dashboard.md, docs/operations.md "Bulk actions"): cancel, pause, resume, retry or
+ * approve every run a filter matches: the Coordination page's emergency stop and the runs page's selection. A dry run
+ * says how many and which; the real one must carry that count as `confirm` (a 409 with the new count when runs moved
+ * meanwhile), so a click never acts on more than the person saw. Each run is the single action taken over the run API
+ * as the signed-in person (runs/bulk.ts), as the CLI's `--query` and the library's `bulk` take it, with the same
+ * answer.
  */
 import { BULK_ACTIONS, parseRunQuery, type BulkAction, type RunIndex } from '../query/index.js';
 import type { Actions } from './actions.js';

@@ -1,7 +1,6 @@
 /**
- * A run whose log lost events after they were written (query/damage.ts), as
- * the API shows it: DAMAGED, not the state of what is left (nothing drives
- * it), with what was lost, its files said under `<store>`.
+ * A run whose log lost events after they were written (query/damage.ts), as the API shows it: DAMAGED, not the state of
+ * what is left (nothing drives it), with what was lost, its files said under `<store>`.
  */
 import type { DamagedLog } from '../query/index.js';
 import type { RunView } from '../runtime/index.js';

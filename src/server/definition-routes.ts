@@ -1,8 +1,7 @@
 /**
- * The definition routes of the HTTP app: the agents view, the dependency map
- * of workflows, the deployed definitions and their versions, stats, diffs and
- * replay verdicts. Read-only; apart from app.ts so each file holds one kind of
- * route. createApp calls definitionRoutes in place.
+ * The definition routes of the HTTP app: the agents view, the dependency map of workflows, the deployed definitions and
+ * their versions, stats, diffs and replay verdicts. Read-only; apart from app.ts so each file holds one kind of route.
+ * createApp calls definitionRoutes in place.
  */
 import type { Hono } from 'hono';
 import { workflowGraph } from '../definition/index.js';

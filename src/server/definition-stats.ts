@@ -1,9 +1,7 @@
 /**
- * GET /api/definitions/:id/stats: the same JSON as `ledgerflow stats <id>
- * --json` (src/stats), for the definition page's Metrics section. The
- * definition shown (the version asked for, else the newest) says which
- * figures come first; a workflow known here without runs has figures of zero
- * runs rather than a 404.
+ * GET /api/definitions/:id/stats: the same JSON as `ledgerflow stats <id> --json` (src/stats), for the definition
+ * page's Metrics section. The definition shown (the version asked for, else the newest) says which figures come first;
+ * a workflow known here without runs has figures of zero runs rather than a 404.
  */
 import { parseRunQuery } from '../query/index.js';
 import { loadWorkflowStats, type WorkflowStats } from '../stats/index.js';

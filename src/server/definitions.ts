@@ -1,8 +1,7 @@
 /**
- * The definitions the dashboard shows: each YAML file of a folder parsed on
- * its own (a broken file is listed with its problems, the others still
- * load), plus the versions seen only in runs' run.started. Also the diff
- * between two versions (the `diff` library) and the replay verdict.
+ * The definitions the dashboard shows: each YAML file of a folder parsed on its own (a broken file is listed with its
+ * problems, the others still load), plus the versions seen only in runs' run.started. Also the diff between two
+ * versions (the `diff` library) and the replay verdict.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -130,11 +129,9 @@ function pick(versions: DefinitionVersion[], raw: string | undefined, field: str
 }
 
 /**
- * A unified diff of the YAML of two versions. Two files are compared as
- * written; otherwise (a version kept only in runs, or deployed, is the parsed
- * definition rendered to YAML) both sides are rendered from their parsed
- * definitions (`normalised`), so the diff shows what changed, not two
- * unrelated texts.
+ * A unified diff of the YAML of two versions. Two files are compared as written; otherwise (a version kept only in
+ * runs, or deployed, is the parsed definition rendered to YAML) both sides are rendered from their parsed definitions
+ * (`normalised`), so the diff shows what changed, not two unrelated texts.
  */
 export function diffVersions(
   versions: DefinitionVersion[],
@@ -156,8 +153,8 @@ export function diffVersions(
 }
 
 /**
- * What `replay --all --definition <version>` says: whether that version
- * could take over each run of its workflow (Engine.replayAll with candidate).
+ * What `replay --all --definition <version>` says: whether that version could take over each run of its workflow
+ * (Engine.replayAll with candidate).
  */
 export async function replayVerdict(
   store: EventStore,

@@ -1,10 +1,8 @@
 /**
- * The editor's routes (docs/dashboard.md#editing-a-definition): a draft
- * checked as `ledgerflow validate` checks a file (400 with every issue at
- * line:col), its replay verdict over the workflow's recorded runs, its deploy
- * as `ledgerflow deploy` does it on each store, the JSON Schema behind the
- * editor's completion, and the bundled templates to start from. Editing is
- * deploying: with a users file each route asks for L1, as `deploy` does.
+ * The editor's routes (docs/dashboard.md#editing-a-definition): a draft checked as `ledgerflow validate` checks a file
+ * (400 with every issue at line:col), its replay verdict over the workflow's recorded runs, its deploy as
+ * `ledgerflow deploy` does it on each store, the JSON Schema behind the editor's completion, and the bundled templates
+ * to start from. Editing is deploying: with a users file each route asks for L1, as `deploy` does.
  */
 import type { Context, Hono } from 'hono';
 import { requireAllowed } from '../authority/index.js';

@@ -1,10 +1,8 @@
 /**
- * The dashboard's editor (docs/dashboard.md#editing-a-definition): a draft's
- * text checked as `ledgerflow validate` checks a file, the replay verdict of
- * the draft over the workflow's recorded runs, and the embedded store's
- * deploy, which writes the draft into the definitions folder (the file the
- * workflow's latest version came from, else `<id>.yaml`), as a person would
- * edit that file and `serve` would then find it.
+ * The dashboard's editor (docs/dashboard.md#editing-a-definition): a draft's text checked as `ledgerflow validate`
+ * checks a file, the replay verdict of the draft over the workflow's recorded runs, and the embedded store's deploy,
+ * which writes the draft into the definitions folder (the file the workflow's latest version came from, else
+ * `<id>.yaml`), as a person would edit that file and `serve` would then find it.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -108,10 +106,10 @@ export async function draftVerdict(store: EventStore, candidate: Definition): Pr
 }
 
 /**
- * The embedded store's deploy: the draft written over the file of its workflow's latest version in the
- * folder (a new workflow: `<id>.yaml`), atomically. As on NATS, a version already known with other content
- * is refused (bump `version`); the same content is `changed: false`, nothing written. A version below the
- * latest known is refused too: the file would go back in time. Runs keep the definition they started with.
+ * The embedded store's deploy: the draft written over the file of its workflow's latest version in the folder (a new
+ * workflow: `<id>.yaml`), atomically. As on NATS, a version already known with other content is refused (bump
+ * `version`); the same content is `changed: false`, nothing written. A version below the latest known is refused too:
+ * the file would go back in time. Runs keep the definition they started with.
  */
 export function folderDeploy(
   definitionsDir: string,

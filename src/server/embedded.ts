@@ -1,9 +1,7 @@
 /**
- * The embedded store's backend: reads and actions through an Engine on the
- * file store, exactly the library calls the CLI makes, and a Service (as
- * `ledgerflow serve`) that drives the runs, so an approval given in the page
- * moves its run on. When another serve holds the store the Service stands by
- * (it does that itself) and that serve drives the runs.
+ * The embedded store's backend: reads and actions through an Engine on the file store, exactly the library calls the
+ * CLI makes, and a Service (as `ledgerflow serve`) that drives the runs, so an approval given in the page moves its run
+ * on. When another serve holds the store the Service stands by (it does that itself) and that serve drives the runs.
  */
 import { resolve } from 'node:path';
 import { requireAllowed } from '../authority/index.js';

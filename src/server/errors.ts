@@ -1,7 +1,6 @@
 /**
- * Every error the API answers with, in one place: `{ error: { code, message,
- * field? } }` and its HTTP status. Typed ledgerflow errors keep their stable
- * code; anything unexpected is a 500 whose body says nothing of the stack.
+ * Every error the API answers with, in one place: `{ error: { code, message, field? } }` and its HTTP status. Typed
+ * ledgerflow errors keep their stable code; anything unexpected is a 500 whose body says nothing of the stack.
  */
 import { HTTPException } from 'hono/http-exception';
 import {
@@ -31,8 +30,8 @@ export class ApiError extends LedgerflowError {
 }
 
 /**
- * `message` with every place under `root` (the embedded store's folder) said as `<store>/…`: a client
- * of the API learns nothing of the server's file system from an error (the server's log keeps the path).
+ * `message` with every place under `root` (the embedded store's folder) said as `<store>/…`: a client of the API learns
+ * nothing of the server's file system from an error (the server's log keeps the path).
  */
 export function withoutRoot(message: string, root: string | undefined): string {
   return root ? message.split(root).join('<store>') : message;

@@ -1,14 +1,10 @@
 /**
- * Which names the dashboard answers to. A page on another site must not reach
- * it: not by DNS rebinding (a name of the attacker's that resolves to
- * 127.0.0.1, so the browser treats the dashboard as the attacker's origin —
- * the request's `Host` gives it away) and not by a cross-site request (its
- * `Origin` names the other site). Allowed: the addresses it listens on (for a
- * loopback address also `localhost`, 127.0.0.1 and [::1]; for 0.0.0.0 or ::
- * every address of this machine and its hostname), on the port it listens
- * on, and the names given with `--allowed-host` (a proxy's: `name` on any
- * port, or `name:port`). A refused Host is a 421, a refused Origin a 403,
- * both saying which names are allowed.
+ * Which names the dashboard answers to. A page on another site must not reach it: not by DNS rebinding (a name of the
+ * attacker's that resolves to 127.0.0.1, so the browser treats the dashboard as the attacker's origin — the request's
+ * `Host` gives it away) and not by a cross-site request (its `Origin` names the other site). Allowed: the addresses it
+ * listens on (for a loopback address also `localhost`, 127.0.0.1 and [::1]; for 0.0.0.0 or :: every address of this
+ * machine and its hostname), on the port it listens on, and the names given with `--allowed-host` (a proxy's: `name` on
+ * any port, or `name:port`). A refused Host is a 421, a refused Origin a 403, both saying which names are allowed.
  */
 import { hostname, networkInterfaces } from 'node:os';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -78,9 +74,8 @@ const shown = (list: readonly AllowedHost[]) =>
   list.map((a) => (a.port === null ? a.name : `${a.name}:${a.port}`)).join(', ');
 
 /**
- * Refuses a request whose Host, or whose Origin when it has one, is not an
- * allowed name (checked before auth, static files included). `hosts()` is
- * read per request: the port is known only once the server listens.
+ * Refuses a request whose Host, or whose Origin when it has one, is not an allowed name (checked before auth, static
+ * files included). `hosts()` is read per request: the port is known only once the server listens.
  */
 export function hostGuard(hosts: () => readonly AllowedHost[]): MiddlewareHandler {
   return async (c: Context, next) => {

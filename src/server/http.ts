@@ -1,6 +1,6 @@
 /**
- * Small HTTP pieces of the app: the client's address, a JSON body, an SSE
- * stream held open. Kept apart so app.ts stays the list of routes.
+ * Small HTTP pieces of the app: the client's address, a JSON body, an SSE stream held open. Kept apart so app.ts stays
+ * the list of routes.
  */
 import type { Context } from 'hono';
 import { ApiError } from './errors.js';

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow ui` as a library: the dashboard's HTTP server (Hono on Node)
- * on the embedded store or on NATS. This file is the module's only import
- * surface. See docs/dashboard.md (running `ledgerflow ui`, "The pages", "HTTP API").
+ * `ledgerflow ui` as a library: the dashboard's HTTP server (Hono on Node) on the embedded store or on NATS. This file
+ * is the module's only import surface. See docs/dashboard.md (running `ledgerflow ui`, "The pages", "HTTP API").
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
@@ -38,8 +37,8 @@ export interface UiOptions extends Partial<Omit<EmbeddedOptions, 'onTakeUp' | 's
   /** Who embedded actions are recorded as when a request names nobody (`as`). */
   embeddedUser?: string;
   /**
-   * The metrics /metrics serves (default: a `createMetrics()` of this UI's
-   * own, fed by the embedded Service's engine; on NATS, the queue backlog).
+   * The metrics /metrics serves (default: a `createMetrics()` of this UI's own, fed by the embedded Service's engine;
+   * on NATS, the queue backlog).
    */
   metrics?: LedgerflowMetrics;
   /** A bearer token GET /metrics also accepts (Prometheus's), on either store: `LEDGERFLOW_UI_METRICS_TOKEN`. */

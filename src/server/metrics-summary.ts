@@ -1,9 +1,7 @@
 /**
- * The metrics page's numbers, derived from run records (never kept): runs
- * per hour over the last 24 h, success rate, p50/p95 run durations, retries
- * and the slowest tasks per workflow. `summarize` is pure; metricsSummary
- * gathers the records from the run index (their `tasks` carry the task
- * figures: no log is folded per request).
+ * The metrics page's numbers, derived from run records (never kept): runs per hour over the last 24 h, success rate,
+ * p50/p95 run durations, retries and the slowest tasks per workflow. `summarize` is pure; metricsSummary gathers the
+ * records from the run index (their `tasks` carry the task figures: no log is folded per request).
  */
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { Backend } from './backend.js';

@@ -1,12 +1,9 @@
 /**
- * POST /api/definitions/:id/migrate (docs/runs.md#migrating-in-flight-runs,
- * docs/dashboard.md): the CLI's `migrate` over HTTP, the same JSON. A dry run
- * judges every unsettled run of the workflow (those `query` matches) against
- * version `to`; the real one must carry as `confirm` how many would take over
- * (a 409 with the new count when runs moved meanwhile), as a bulk action
- * does, so a click never migrates more than the person saw. The runs are
- * migrated as the signed-in person (`actions.migrate`: L1 with a users file;
- * over NATS, their own connection).
+ * POST /api/definitions/:id/migrate (docs/runs.md#migrating-in-flight-runs, docs/dashboard.md): the CLI's `migrate`
+ * over HTTP, the same JSON. A dry run judges every unsettled run of the workflow (those `query` matches) against
+ * version `to`; the real one must carry as `confirm` how many would take over (a 409 with the new count when runs moved
+ * meanwhile), as a bulk action does, so a click never migrates more than the person saw. The runs are migrated as the
+ * signed-in person (`actions.migrate`: L1 with a users file; over NATS, their own connection).
  */
 import { workflowOf } from '../compiler/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';

@@ -1,15 +1,11 @@
 /**
- * The NATS backend. Reads (runs, events, definitions, schedules, queues) use
- * the UI's own connection, the --nats URL. A person signs in with their NATS
- * user and password, checked by connecting as them; their session holds a
- * ClusterClient on that user, and every action is published through it, so
- * nats.conf's permissions decide (a violation is a 403 naming the subject).
+ * The NATS backend. Reads (runs, events, definitions, schedules, queues) use the UI's own connection, the --nats URL. A
+ * person signs in with their NATS user and password, checked by connecting as them; their session holds a ClusterClient
+ * on that user, and every action is published through it, so nats.conf's permissions decide (a violation is a 403
+ * naming the subject).
  *
- * Who is connected (GET /api/workers) is read from JetStream consumer info,
- * no extra bookkeeping: per task queue (consumer w_<queue>_<handler> of LF_TASKS_<queue>)
- * its backlog (num_pending), attempts in flight (num_ack_pending) and the
- * pull requests waiting (num_waiting: workers idle and connected); the same
- * for the engines' shared consumers on each input stream.
+ * Who is connected (GET /api/workers) is read from JetStream consumer info, no extra bookkeeping: each task queue's as
+ * cluster/admin/task-queue-stats.ts reads them, and the same counts for the engines' shared consumers of each stream.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -45,8 +41,8 @@ import { openRunIndex } from '../query/index.js';
 import { cachedReadAccess, mayReadLog, readRefusal } from './read-access.js';
 
 /**
- * A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user,
- * and whether nats.conf lets them read the log (asked on that connection, cached a while).
+ * A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user, and
+ * whether nats.conf lets them read the log (asked on that connection, cached a while).
  */
 export interface PersonSession {
   cluster: ClusterClient;
@@ -282,7 +278,6 @@ export async function natsBackend(opts: { url: string }): Promise<
             redelivered: ci.num_redelivered,
           });
       }
-      // Each queue its own stream LF_TASKS_<queue> (src/cluster/admin/task-queue-stats.ts): a row per worker consumer, and per subject no consumer reads.
       const queues = (await readTaskQueues(jsm)).map((q) => ({ ...q, backlog: q.pending, workers: q.waiting }));
       // What workers announce (presence.ts), as an engine heard it; null when no engine answers.
       const presence = await askPresence(nc);

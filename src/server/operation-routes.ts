@@ -1,7 +1,6 @@
 /**
- * An operator's hands over HTTP (docs/operations.md): bulk actions by query,
- * a workflow's schedule actions, circuit breakers. Each is the CLI's own
- * action, judged by the signed-in person's level (L1 with a users file).
+ * An operator's hands over HTTP (docs/operations.md): bulk actions by query, a workflow's schedule actions, circuit
+ * breakers. Each is the CLI's own action, judged by the signed-in person's level (L1 with a users file).
  */
 import type { Context, Hono } from 'hono';
 import { allBreakers } from '../limits/index.js';

@@ -1,13 +1,10 @@
 /**
- * Who may read runs on NATS. The dashboard reads with its own connection (one
- * run index, one watch), so it applies the rule nats.conf would apply to the
- * person: may this user make the JetStream request that reads a run's log,
- * `$JS.API.STREAM.MSG.GET.<log stream>` (every status, history and event read
- * of the store is one)? It asks NATS on the person's own connection: a
- * request there that NATS refuses is a permissions violation, any JetStream
- * answer (even "no message") means the publish got through. Asked at sign-in
- * and again when the answer is older than READ_RECHECK_MS, so a changed
- * nats.conf (reloaded) takes effect without signing in again.
+ * Who may read runs on NATS. The dashboard reads with its own connection (one run index, one watch), so it applies the
+ * rule nats.conf would apply to the person: may this user make the JetStream request that reads a run's log,
+ * `$JS.API.STREAM.MSG.GET.<log stream>` (every status, history and event read of the store is one)? It asks NATS on the
+ * person's own connection: a request there that NATS refuses is a permissions violation, any JetStream answer (even "no
+ * message") means the publish got through. Asked at sign-in and again when the answer is older than READ_RECHECK_MS, so
+ * a changed nats.conf (reloaded) takes effect without signing in again.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { errorMessage, permissionDenied } from '../errors/index.js';
@@ -35,9 +32,8 @@ export function readRefusal(user: string, stream: string): ApiError {
 }
 
 /**
- * True when NATS lets `nc` publish the log-read request, false when it refuses
- * with a permissions violation; anything else (NATS unreachable, no answer) is
- * a 503, not a guess either way.
+ * True when NATS lets `nc` publish the log-read request, false when it refuses with a permissions violation; anything
+ * else (NATS unreachable, no answer) is a 503, not a guess either way.
  */
 export async function mayReadLog(nc: NatsConnection, stream: string): Promise<boolean> {
   // A subject no run has: an allowed user gets JetStream's "no message found", never a run's data.

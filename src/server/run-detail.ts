@@ -1,9 +1,7 @@
 /**
- * GET /api/runs/:id: a run as the run page shows it: its view (DAMAGED when
- * its log lost events; on NATS, tasks waiting for a handler no worker
- * announces say so), its record, definition and graph, the runs linked to it
- * and what each task's latest attempt ran with. The log is read once here for
- * all but the view (which the engine's loader reads).
+ * GET /api/runs/:id: a run as the run page shows it: its view (DAMAGED when its log lost events; on NATS, tasks waiting
+ * for a handler no worker announces say so), its record, definition and graph, the runs linked to it and what each
+ * task's latest attempt ran with. The log is read once here for all but the view (which the engine's loader reads).
  */
 import { workflowGraph } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';

@@ -1,10 +1,8 @@
 /**
- * The runs linked to a run, as the run page's header shows them: its
- * sub-workflow children and failure workflow, the runs that retry it, and the
- * run it retries. Now (GET /api/runs/:id) or as they were at one of its
- * events (GET /api/runs/:id/at/:seq, time travel): then only the runs already
- * started by that event's time, each with its status as of that time (its own
- * log folded up to it), so the whole page shows the run as it was.
+ * The runs linked to a run, as the run page's header shows them: its sub-workflow children and failure workflow, the
+ * runs that retry it, and the run it retries. Now (GET /api/runs/:id) or as they were at one of its events (GET
+ * /api/runs/:id/at/:seq, time travel): then only the runs already started by that event's time, each with its status as
+ * of that time (its own log folded up to it), so the whole page shows the run as it was.
  */
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import type { RunRecord } from '../query/index.js';

@@ -1,8 +1,7 @@
 /**
- * The run routes of the HTTP app: the runs page's query, one run's detail,
- * events, state as of an event, statechart and live streams, and the actions
- * on a run (approve, signal, cancel, ...). Apart from app.ts so the app's
- * auth and middleware read on their own; createApp calls runRoutes in place.
+ * The run routes of the HTTP app: the runs page's query, one run's detail, events, state as of an event, statechart and
+ * live streams, and the actions on a run (approve, signal, cancel, ...). Apart from app.ts so the app's auth and
+ * middleware read on their own; createApp calls runRoutes in place.
  */
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';

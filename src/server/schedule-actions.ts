@@ -1,7 +1,6 @@
 /**
- * POST /api/schedules/:workflow/:action (docs/operations.md#schedules): the
- * body of a pause, resume, trigger or backfill, checked, as the schedule
- * action `ledgerflow schedules <action>` takes.
+ * POST /api/schedules/:workflow/:action (docs/operations.md#schedules): the body of a pause, resume, trigger or
+ * backfill, checked, as the schedule action `ledgerflow schedules <action>` takes.
  */
 import type { ScheduleAction } from '../triggers/schedule-control.js';
 import { ApiError } from './errors.js';

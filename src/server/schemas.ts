@@ -36,11 +36,7 @@ export const ScheduleActionBody = z
     to: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
-/**
- * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would
- * be done; otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one
- * when runs moved meanwhile), so a click never acts on more than the person saw.
- */
+/** POST /api/bulk/:action's body (bulk.ts says what `dryRun` and `confirm` do): `query` is GET /api/runs's filters. */
 export const BulkBody = z
   .object({
     // A filter's value; `where` may be a list (every condition holds), as the query string repeats it.
@@ -111,9 +107,8 @@ export function checkRunIdParam(id: string): void {
 }
 
 /**
- * A workflow's input checked against its declared `input:` (the runtime's
- * prepareInput, which `start` runs too): a 400 naming `input.<name>`, with
- * words for a form rather than the CLI's `--name <value>`.
+ * A workflow's input checked against its declared `input:` (the runtime's prepareInput, which `start` runs too): a 400
+ * naming `input.<name>`, with words for a form rather than the CLI's `--name <value>`.
  */
 export function checkStartInput(def: Definition, input: Record<string, unknown>): void {
   try {

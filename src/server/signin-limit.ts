@@ -1,20 +1,15 @@
 /**
- * Failed NATS sign-ins, counted per client address and per user name. After
- * `max` failures within `windowMs` of the first:
- * - the address is locked: every sign-in from it is refused (429 with
- *   Retry-After) until the window ends, without asking NATS, so a locked-out
- *   guess learns nothing (one client trying many names, or one name);
- * - the user is slowed, not locked: sign-ins for that name from other
- *   addresses are checked at most once per `windowMs / max` (12 s at 5/1m),
- *   the others refused with a Retry-After of the rest. Many clients (or an
- *   IPv6 block) trying one name get `max` guesses a window, and the person
- *   with the right password gets in within seconds however long others go
- *   on guessing (a lock by name would let anyone lock them out for good).
- * A success forgets both counts.
+ * Failed NATS sign-ins, counted per client address and per user name. After `max` failures within `windowMs` of the
+ * first:
+ * - the address is locked: every sign-in from it is refused (429 with Retry-After) until the window ends, without
+ *   asking NATS, so a locked-out guess learns nothing (one client trying many names, or one name);
+ * - the user is slowed, not locked: sign-ins for that name from other addresses are checked at most once per
+ *   `windowMs / max` (12 s at 5/1m), the others refused with a Retry-After of the rest. Many clients (or an IPv6 block)
+ *   trying one name get `max` guesses a window, and the person with the right password gets in within seconds however
+ *   long others go on guessing (a lock by name would let anyone lock them out for good). A success forgets both counts.
  *
- * Memory is bounded: at most `maxKeys` counts are held. Entries sit in the Map
- * in the order their windows began, so the expired ones are at the front and
- * go first; past the bound the oldest go, whatever their state.
+ * Memory is bounded: at most `maxKeys` counts are held. Entries sit in the Map in the order their windows began, so the
+ * expired ones are at the front and go first; past the bound the oldest go, whatever their state.
  */
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
@@ -40,8 +35,8 @@ export class SignInLimiter {
   }
 
   /**
-   * Milliseconds until this address may try this user again; 0: now, and then a slowed user's one
-   * check of this span is taken by this sign-in.
+   * Milliseconds until this address may try this user again; 0: now, and then a slowed user's one check of this span is
+   * taken by this sign-in.
    */
   admit(address: string, user: string): number {
     this.trim();
@@ -93,9 +88,8 @@ export class SignInLimiter {
 }
 
 /**
- * A sign-in through the limiter: refused with 429 (`retryAfter` told the
- * seconds) while locked, without calling `signIn`; a 401 from it counts, a
- * success resets. Other errors (NATS down: 503) are not the person's failure.
+ * A sign-in through the limiter: refused with 429 (`retryAfter` told the seconds) while locked, without calling
+ * `signIn`; a 401 from it counts, a success resets. Other errors (NATS down: 503) are not the person's failure.
  */
 export async function limitedSignIn<T>(
   limiter: SignInLimiter,

@@ -1,9 +1,8 @@
 /**
- * The dashboard on the embedded store: a run nobody drives says so on its
- * page, as `status` says it (runtime/driver-waits.ts, service/driven.ts).
- * The dashboard's own Service drives every run nobody else does; one it
- * tried and could not drive (its handlers or definition cannot be loaded:
- * it tries again later) says why, since no other process will take it.
+ * The dashboard on the embedded store: a run nobody drives says so on its page, as `status` says it
+ * (runtime/driver-waits.ts, service/driven.ts). The dashboard's own Service drives every run nobody else does; one it
+ * tried and could not drive (its handlers or definition cannot be loaded: it tries again later) says why, since no
+ * other process will take it.
  */
 import { markUndriven, needsDriver, type RunView } from '../runtime/index.js';
 import { runDriver, type Service } from '../service/index.js';

@@ -1,10 +1,8 @@
 /**
- * The dashboard's named users, from the one users file (src/users, docs/users.md):
- * each signs in with their name and password (POST /api/session) or their own
- * token (`ledgerflow users token`, sent as a bearer token or opened once as
- * `?token=`), and acts as themselves at their level. The file keeps hashes
- * only: a scrypt hash of the password, the sha256 of the token (a lookup of a
- * hash tells nothing of the token).
+ * The dashboard's named users, from the one users file (src/users, docs/users.md): each signs in with their name and
+ * password (POST /api/session) or their own token (`ledgerflow users token`, sent as a bearer token or opened once as
+ * `?token=`), and acts as themselves at their level. The file keeps hashes only: a scrypt hash of the password, the
+ * sha256 of the token (a lookup of a hash tells nothing of the token).
  */
 import { sha256Hex } from '../digest/index.js';
 import type { Actor as AuthorityActor } from '../authority/index.js';
@@ -20,8 +18,8 @@ export class Users {
 
   /**
    * `file`: where they came from. The file is read again when it changed (looked at once a second at most), so
-   * `users rm`, `set-level` and a new `users token` take effect in a running dashboard; a file that no longer
-   * validates keeps the users read last, and `warn` says why once per change.
+   * `users rm`, `set-level` and a new `users token` take effect in a running dashboard; a file that no longer validates
+   * keeps the users read last, and `warn` says why once per change.
    */
   constructor(
     from: Pick<UsersFile, 'users'>,

@@ -1,13 +1,10 @@
 /**
- * `ledgerflow agent --inbox 1N.3OX --outbox 0UT.3OX [--queue q] [--level L3]
- * [--skills a,b]`: a worker whose agent is whatever reads task files and
- * writes result files (docs/agents.md, src/agent/). It declares its queue on
- * the store (engines then hold that queue's attempts for agents), then passes
- * over its folders until stopped; `--once` makes one pass, `--withdraw` takes
- * the declaration back. Over NATS (`--nats <url> --handler a,b`) it is a
- * worker: a queue's attempts are handed out per handler name (one consumer
- * each), so it is told the names it answers; pulling, claiming, heartbeats
- * and reporting with the attempt's token are the worker's.
+ * `ledgerflow agent --inbox 1N.3OX --outbox 0UT.3OX [--queue q] [--level L3] [--skills a,b]`: a worker whose agent is
+ * whatever reads task files and writes result files (docs/agents.md, src/agent/). It declares its queue on the store
+ * (engines then hold that queue's attempts for agents), then passes over its folders until stopped; `--once` makes one
+ * pass, `--withdraw` takes the declaration back. Over NATS (`--nats <url> --handler a,b`) it is a worker: a queue's
+ * attempts are handed out per handler name (one consumer each), so it is told the names it answers; pulling, claiming,
+ * heartbeats and reporting with the attempt's token are the worker's.
  */
 import { parseSkills } from '../flags/skills-flag.js';
 import { mkdir } from 'node:fs/promises';

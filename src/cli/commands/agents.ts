@@ -1,13 +1,10 @@
 /**
- * `ledgerflow agents [--json]`: who works on the store (the agents
- * view, docs/coordination.md). Embedded: every file agent that ran on it
- * (agent/registry.ts), up or gone, with its queue, level, skills and the
- * attempts it holds. NATS: every worker and agent the engines hear
- * announce itself (presence), with its NATS user, queue, handlers and
- * skills. Each with its utilization over 1 and 15 minutes and the breakers
- * of its queue and handlers; then, per workflow, who took part in the
- * newest runs. `--json` prints `{ agents: [...], participation: [...] }`,
- * one shape on both stores (GET /api/agents).
+ * `ledgerflow agents [--json]`: who works on the store (the agents view, docs/coordination.md). Embedded: every file
+ * agent that ran on it (agent/registry.ts), up or gone, with its queue, level, skills and the attempts it holds. NATS:
+ * every worker and agent the engines hear announce itself (presence), with its NATS user, queue, handlers and skills.
+ * Each with its utilization over 1 and 15 minutes and the breakers of its queue and handlers; then, per workflow, who
+ * took part in the newest runs. `--json` prints `{ agents: [...], participation: [...] }`, one shape on both stores
+ * (GET /api/agents).
  */
 import { participationOf, withBreakers, type AgentRow } from '../../coordination/index.js';
 import { allBreakers } from '../../limits/index.js';

@@ -1,9 +1,7 @@
 /**
- * `ledgerflow breaker open|close <target>`: an operator's hand on a circuit
- * breaker (docs/limits.md#circuit-breakers), in the store every process
- * reads it from (the embedded store's `<store>/gates/`, KV LF_TASK_GATES on
- * NATS). `open` holds the target's attempts until a `close`; `close` lets
- * them go and forgets the failures counted.
+ * `ledgerflow breaker open|close <target>`: an operator's hand on a circuit breaker (docs/limits.md#circuit-breakers),
+ * in the store every process reads it from (the embedded store's `<store>/gates/`, KV LF_TASK_GATES on NATS). `open`
+ * holds the target's attempts until a `close`; `close` lets them go and forgets the failures counted.
  */
 import { requireAllowed } from '../../authority/index.js';
 import { UsageError } from '../../errors/index.js';

@@ -1,10 +1,10 @@
 /**
- * `ledgerflow bridge --inbox DIR` (docs/bridge.md#an-inbox-folder): every file dropped in DIR is taken once and
- * its lines answered into `done/` or `failed/`. Whoever can drop a file acts as the bridge's user, so what is
- * read and written here is read and written as a hostile dropper would have it: a dropped link (to a users file,
- * to /etc/shadow) is refused unread, never followed; a result is created exclusively and moved in, so a link
- * planted under its name or its `.part` is replaced or removed, never written through; and every answer is
- * written with its control characters escaped (inert), as it is printed.
+ * `ledgerflow bridge --inbox DIR` (docs/bridge.md#an-inbox-folder): every file dropped in DIR is taken once and its
+ * lines answered into `done/` or `failed/`. Whoever can drop a file acts as the bridge's user, so what is read and
+ * written here is read and written as a hostile dropper would have it: a dropped link (to a users file, to /etc/shadow)
+ * is refused unread, never followed; a result is created exclusively and moved in, so a link planted under its name or
+ * its `.part` is replaced or removed, never written through; and every answer is written with its control characters
+ * escaped (inert), as it is printed.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -98,8 +98,8 @@ function prepareInbox(dir: string): void {
 }
 
 /**
- * With a users file, whoever can drop a file in the inbox acts as the bridge's signed-in user: the folder must
- * be the bridge's account's own, written by nobody else, or that user's authority is lent to everyone who can.
+ * With a users file, whoever can drop a file in the inbox acts as the bridge's signed-in user: the folder must be the
+ * bridge's account's own, written by nobody else, or that user's authority is lent to everyone who can.
  */
 export function refuseOpenInbox(dir: string, user: string): void {
   const st = statSync(dir);
@@ -119,10 +119,10 @@ export function refuseOpenInbox(dir: string, user: string): void {
 }
 
 /**
- * An inbox: every file dropped in the folder (not a dot file), once it has not changed for INBOX_SETTLE_MS, is
- * taken once: moved to `.processing/`, its lines answered into `<name>.result`, then the file and its result moved
- * to `done/` (every line ok) or `failed/`. A `@workflow` line starts its run under an id made of the file's
- * content and the line's number, so a file taken again after a crash starts nothing twice. Until SIGINT or SIGTERM.
+ * An inbox: every file dropped in the folder (not a dot file), once it has not changed for INBOX_SETTLE_MS, is taken
+ * once: moved to `.processing/`, its lines answered into `<name>.result`, then the file and its result moved to `done/`
+ * (every line ok) or `failed/`. A `@workflow` line starts its run under an id made of the file's content and the line's
+ * number, so a file taken again after a crash starts nothing twice. Until SIGINT or SIGTERM.
  */
 export async function watchInbox(io: Io, bridge: LineAnswerer, dir: string, opts: { json?: boolean }): Promise<number> {
   prepareInbox(dir);
@@ -253,9 +253,9 @@ async function takeFile(
 }
 
 /**
- * Whole or not at all, as the file it answers: written beside under `.part`, then moved in (a reader never sees
- * half of it). The `.part` is created exclusively without following a link; one found there (left by a bridge
- * killed mid-write, or planted as a link to a file elsewhere) is removed, which removes a link and never its target.
+ * Whole or not at all, as the file it answers: written beside under `.part`, then moved in (a reader never sees half of
+ * it). The `.part` is created exclusively without following a link; one found there (left by a bridge killed mid-write,
+ * or planted as a link to a file elsewhere) is removed, which removes a link and never its target.
  */
 function writeResult(folder: string, file: string, text: string): void {
   realFolder(folder);

@@ -1,18 +1,14 @@
 /**
  * `ledgerflow bridge` (docs/bridge.md): CMD.BRIDGE lines (one command a line,
- * `@workflow inventory-validation-v1 target_folder=0UT.3OX`) from standard
- * input, a file, or files dropped in an inbox folder (bridge-inbox.ts), each
- * answered with one line. On the embedded store: a `@workflow` line's run is
- * started and driven by this process, as `start <id>` drives it (`--detach`:
- * recorded for `serve`); `@approve` and `@cancel` are recorded as the bridge's
- * user, and a run nobody drives is moved on here.
+ * `@workflow inventory-validation-v1 target_folder=0UT.3OX`) from standard input, a file, or files dropped in an inbox
+ * folder (bridge-inbox.ts), each answered with one line. On the embedded store: a `@workflow` line's run is started and
+ * driven by this process, as `start <id>` drives it (`--detach`: recorded for `serve`); `@approve` and `@cancel` are
+ * recorded as the bridge's user, and a run nobody drives is moved on here.
  *
- * Who acts is the CLI's question, answered by the CLI's own functions: the
- * bridge signs in once at its start as `ledgerflow approve --as <user>` does
- * (acting.ts: the users file, LEDGERFLOW_PASSWORD or the prompt), a
- * `@workflow` line is judged by `requireStart` as `start` is, and `@approve`
- * and `@cancel` are taken by the run API as `approve` and `cancel` take them, so
- * a line and its command can never be judged apart (docs/users.md).
+ * Who acts is the CLI's question, answered by the CLI's own functions: the bridge signs in once at its start as
+ * `ledgerflow approve --as <user>` does (acting.ts: the users file, LEDGERFLOW_PASSWORD or the prompt), a `@workflow`
+ * line is judged by `requireStart` as `start` is, and `@approve` and `@cancel` are taken by the run API as `approve`
+ * and `cancel` take them, so a line and its command can never be judged apart (docs/users.md).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -287,9 +283,9 @@ export async function bridgeCmd(io: Io, g: GlobalOpts, file: string | undefined,
 }
 
 /**
- * Who an inbox's files act as: the bridge's signed-in user, and with a users file no higher than `--inbox-level`,
- * which is then required (whoever can drop a file acts so), in a folder only the bridge's account writes.
- * Without a users file nobody is judged, as for every command: the folder's permissions are the boundary.
+ * Who an inbox's files act as: the bridge's signed-in user, and with a users file no higher than `--inbox-level`, which
+ * is then required (whoever can drop a file acts so), in a folder only the bridge's account writes. Without a users
+ * file nobody is judged, as for every command: the folder's permissions are the boundary.
  */
 function inboxActing(io: Io, dir: string, user: Acting, level: Level | undefined): Acting {
   if (!user.actor || !user.level) {

@@ -1,15 +1,11 @@
 /**
- * `ledgerflow cancel|pause|resume|retry|approve --query '<filter>'`: one
- * action on every run a filter matches (an emergency stop; the bulk
- * actions of issue 39; docs/operations.md "Bulk actions"). The filter is
- * `list`'s, written `key=value` (`workflow=orders status=RUNNING since=1h`);
- * `--dry-run` says how many and which, changing nothing; without `--yes` a
- * terminal is asked and anything else refused. Each run gets what the single
- * command records (with who did it, judged by their level), a few at a time;
- * a run already in the state asked for is counted, not failed; one refused
- * (its level, a damaged log, NATS permissions) is listed with why and the
- * others go on. Nothing is driven here: a resumed, approved or retried run is
- * moved on by a `serve` / `ui` (embedded) or the engines (NATS).
+ * `ledgerflow cancel|pause|resume|retry|approve --query '<filter>'`: one action on every run a filter matches (an
+ * emergency stop; the bulk actions of issue 39; docs/operations.md "Bulk actions"). The filter is `list`'s, written
+ * `key=value` (`workflow=orders status=RUNNING since=1h`); `--dry-run` says how many and which, changing nothing;
+ * without `--yes` a terminal is asked and anything else refused. Each run gets what the single command records (with
+ * who did it, judged by their level), a few at a time; a run already in the state asked for is counted, not failed; one
+ * refused (its level, a damaged log, NATS permissions) is listed with why and the others go on. Nothing is driven here:
+ * a resumed, approved or retried run is moved on by a `serve` / `ui` (embedded) or the engines (NATS).
  */
 import { createInterface } from 'node:readline/promises';
 import { requireAllowed } from '../../authority/index.js';

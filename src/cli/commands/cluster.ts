@@ -1,6 +1,6 @@
 /**
- * What the commands over NATS share (the --nats URL, a client for one command, a whole-number flag), and
- * doctor and deploy. The engine and worker processes are in engine-worker.ts, emit over NATS in publish-event.ts.
+ * What the commands over NATS share (the --nats URL, a client for one command, a whole-number flag), and doctor and
+ * deploy. The engine and worker processes are in engine-worker.ts, emit over NATS in publish-event.ts.
  */
 import { z } from 'zod';
 import { folderReader, loadDefinitionFile } from '../../files/index.js';

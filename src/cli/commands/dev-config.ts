@@ -1,11 +1,8 @@
 /**
- * Which nats-server config `ledgerflow dev` starts, and what it means for a
- * connection without credentials. ledgerflow ships two of each: nats.conf and
- * nats-cluster.conf, the production files, refuse such a connection;
- * nats-dev.conf and nats-cluster-dev.conf (the default of `dev`) include them
- * and make it the engine user, which may publish anything, so it could
- * approve under anyone's name. `dev` says which it runs, loudly when it is
- * the latter.
+ * Which nats-server config `ledgerflow dev` starts, and what it means for a connection without credentials. ledgerflow
+ * ships two of each: nats.conf and nats-cluster.conf, the production files, refuse such a connection; nats-dev.conf and
+ * nats-cluster-dev.conf (the default of `dev`) include them and make it the engine user, which may publish anything, so
+ * it could approve under anyone's name. `dev` says which it runs, loudly when it is the latter.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -19,10 +16,9 @@ export const CONFIGS = {
 } as const;
 
 /**
- * The config to start: --config as given (relative to the current directory,
- * else one of the files ledgerflow ships, so `--config nats.conf` works
- * wherever ledgerflow is installed), else the dev file in the current
- * directory, else the shipped one.
+ * The config to start: --config as given (relative to the current directory, else one of the files ledgerflow ships, so
+ * `--config nats.conf` works wherever ledgerflow is installed), else the dev file in the current directory, else the
+ * shipped one.
  */
 export function configFile(given: string | undefined, fallback: string): string {
   if (given === undefined) return resolve(existsSync(fallback) ? fallback : join(packageRoot(), fallback));
@@ -36,10 +32,9 @@ export function configFile(given: string | undefined, fallback: string): string 
 }
 
 /**
- * The user a connection without credentials becomes under `config`: its
- * `no_auth_user` (the last one, following `include`s), or null when there is
- * none and such a connection is refused. A line reader, not a parser of the
- * whole syntax: enough for the shipped files and ones written like them.
+ * The user a connection without credentials becomes under `config`: its `no_auth_user` (the last one, following
+ * `include`s), or null when there is none and such a connection is refused. A line reader, not a parser of the whole
+ * syntax: enough for the shipped files and ones written like them.
  */
 export function anonymousUser(config: string, depth = 0): string | null {
   let text: string;
@@ -60,9 +55,8 @@ export function anonymousUser(config: string, depth = 0): string | null {
 }
 
 /**
- * The warning `dev` prints when a connection without credentials is `user`:
- * which file does it, what that allows, and how to run the production file.
- * `nats` is the servers' URL, `production` the file to name instead.
+ * The warning `dev` prints when a connection without credentials is `user`: which file does it, what that allows, and
+ * how to run the production file. `nats` is the servers' URL, `production` the file to name instead.
  */
 export function devWarning(config: string, user: string, nats: string, production: string, cluster: string): string[] {
   return [

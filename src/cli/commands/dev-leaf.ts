@@ -1,24 +1,17 @@
 /**
- * Stations for `ledgerflow dev` (docs/nats.md#stations): a hub that listens
- * for leaf nodes (`dev --leaf-port 7422`), and a station's leaf node beside
- * it (`dev --leaf north`). A leaf node has no JetStream of its own: its
- * clients reach the hub's, in the hub's JetStream domain (nats.conf's
- * `domain: hub`), through the leaf's link; a station's tasks wait in the
- * hub's queue while the link is down. The configs are written here, as files
- * beside the store (nats-server has no flags for leaf nodes):
+ * Stations for `ledgerflow dev` (docs/nats.md#stations): a hub that listens for leaf nodes (`dev --leaf-port 7422`),
+ * and a station's leaf node beside it (`dev --leaf north`). A leaf node has no JetStream of its own: its clients reach
+ * the hub's, in the hub's JetStream domain (nats.conf's `domain: hub`), through the leaf's link; a station's tasks wait
+ * in the hub's queue while the link is down. The configs are written here, as files beside the store (nats-server has
+ * no flags for leaf nodes):
  *
- * - the hub: the chosen config included, its account LF written again (as
- *   `users nats-conf` writes it: nats.conf's development users, at every
- *   station named by `--stations`, and each station's link `leaf-<name>`
- *   with the leaf password: LF_LEAF_PASSWORD, else one made and kept in
- *   `<store>/leaf-password`, owner-only), and a `leafnodes` port that takes a
- *   link only, which carries only its station's people and workers
- *   (users/station-links.ts);
- * - a leaf: a remote to the hub as its link, and the account LF with the
- *   development users of nats.conf, their JetStream permissions through the
- *   hub's domain (`users nats-conf --domain`), the worker user's queue the
- *   station's (station-<name>); a connection without credentials is the
- *   engine user, as nats-dev.conf's (development only).
+ * - the hub: the chosen config included, its account LF written again (as `users nats-conf` writes it: nats.conf's
+ *   development users, at every station named by `--stations`, and each station's link `leaf-<name>` with the leaf
+ *   password: LF_LEAF_PASSWORD, else one made and kept in `<store>/leaf-password`, owner-only), and a `leafnodes` port
+ *   that takes a link only, which carries only its station's people and workers (users/station-links.ts);
+ * - a leaf: a remote to the hub as its link, and the account LF with the development users of nats.conf, their
+ *   JetStream permissions through the hub's domain (`users nats-conf --domain`), the worker user's queue the station's
+ *   (station-<name>); a connection without credentials is the engine user, as nats-dev.conf's (development only).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -78,9 +71,9 @@ function hubUsers(stations: readonly string[], password: string): Map<string, Us
 }
 
 /**
- * Writes the hub's config (`config`, its account LF written again with the links of `stations`, and a leafnodes
- * block on `leafPort`) into `storeDir`; its path. A later `accounts` replaces the included one (nats-server keeps
- * the last value of a key).
+ * Writes the hub's config (`config`, its account LF written again with the links of `stations`, and a leafnodes block
+ * on `leafPort`) into `storeDir`; its path. A later `accounts` replaces the included one (nats-server keeps the last
+ * value of a key).
  */
 export function writeHubConfig(
   config: string,
@@ -100,10 +93,7 @@ export function writeHubConfig(
     engine: 'engine',
     source: `ledgerflow dev --leaf-port ${leafPort}`,
     hubDomain: HUB_DOMAIN,
-  })
-    .text.split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .join('\n');
+  }).text.replace(/^#.*\n/gm, ''); // its own header lines go: ours says what the file is
   mkdirSync(storeDir, { recursive: true });
   writeFileSync(
     file,
@@ -140,10 +130,7 @@ export function writeLeafConfig(name: string, storeDir: string, hub: string): st
       station: name,
     });
   const file = join(storeDir, `leaf-${name}.conf`);
-  const account = natsConf(devUsers(name), { engine: 'engine', source: 'ledgerflow dev --leaf', domain: HUB_DOMAIN })
-    .text.split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .join('\n');
+  const conf = natsConf(devUsers(name), { engine: 'engine', source: 'ledgerflow dev --leaf', domain: HUB_DOMAIN });
   mkdirSync(storeDir, { recursive: true });
   writeFileSync(
     file,
@@ -157,7 +144,7 @@ leafnodes {
 }
 
 # nats.conf's users, their JetStream subjects through the hub's domain; worker serves queue ${stationQueue(name)}.
-${account}
+${conf.text.replace(/^#.*\n/gm, '')}
 # A connection without credentials is the engine user (as nats-dev.conf): never expose this port.
 no_auth_user: engine
 `,

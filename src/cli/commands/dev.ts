@@ -1,10 +1,8 @@
 /**
- * `ledgerflow dev`: a local nats-server from nats-dev.conf with its store under
- * .ledgerflow/nats/, or with `--cluster <n>` a cluster of n nodes from
- * nats-cluster-dev.conf with their stores under .ledgerflow/cluster/node-N/; in
- * the foreground, stopped with Ctrl-C (SIGINT) or SIGTERM. The dev files make
- * a connection without credentials the engine user, and `dev` says so loudly
- * (dev-config.ts); `--config nats.conf` runs the production file.
+ * `ledgerflow dev`: a local nats-server from nats-dev.conf with its store under .ledgerflow/nats/, or with
+ * `--cluster <n>` a cluster of n nodes from nats-cluster-dev.conf with their stores under .ledgerflow/cluster/node-N/;
+ * in the foreground, stopped with Ctrl-C (SIGINT) or SIGTERM. The dev files make a connection without credentials the
+ * engine user, and `dev` says so loudly (dev-config.ts); `--config nats.conf` runs the production file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -180,9 +178,9 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
 }
 
 /**
- * A station's leaf node (dev-leaf.ts): no JetStream, linked to the hub's leaf port. It says it is
- * ready once JetStream answers through it (the link is up), or after 30 s that the link is not up
- * yet (it keeps trying: a station's tasks wait for it).
+ * A station's leaf node (dev-leaf.ts): no JetStream, linked to the hub's leaf port. It says it is ready once JetStream
+ * answers through it (the link is up), or after 30 s that the link is not up yet (it keeps trying: a station's tasks
+ * wait for it).
  */
 async function devLeaf(io: Io, port: number, name: string, opts: DevOptions): Promise<number> {
   await checkPort(port, 'clients');
@@ -263,9 +261,8 @@ function printUsers(io: Io, nats: string, anonymous: string | null): void {
 }
 
 /**
- * n nodes on consecutive client ports from --port, route ports 2000 above
- * them (4222 → 6222, as NATS numbers them), random monitoring ports. It says
- * it is ready once JetStream answers on every node (a meta leader is elected).
+ * n nodes on consecutive client ports from --port, route ports 2000 above them (4222 → 6222, as NATS numbers them),
+ * random monitoring ports. It says it is ready once JetStream answers on every node (a meta leader is elected).
  */
 async function devCluster(
   io: Io,

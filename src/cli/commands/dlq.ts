@@ -1,8 +1,7 @@
 /**
- * `ledgerflow dlq list|show|replay|purge` over NATS: what engines and workers
- * gave up on (streams LF_DLQ and LF_DLQ_WORKERS) and who wrote each, one dead letter in full,
- * publishing a kept body an engine wrote again on its original subject, and
- * deleting dead letters.
+ * `ledgerflow dlq list|show|replay|purge` over NATS: what engines and workers gave up on (streams LF_DLQ and
+ * LF_DLQ_WORKERS) and who wrote each, one dead letter in full, publishing a kept body an engine wrote again on its
+ * original subject, and deleting dead letters.
  */
 import { z } from 'zod';
 import {

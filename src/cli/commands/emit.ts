@@ -12,7 +12,7 @@ import {
   loadTriggerCatalog,
   type EmitResult,
 } from '../../triggers/index.js';
-import type { Io } from '../render/io.js';
+import { json, type Io } from '../render/io.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { EXIT, worstExitCode } from '../render/exit.js';
 import { gatedLine, logLine, waitingHints } from '../render/progress.js';
@@ -154,25 +154,21 @@ export async function emitCmd(
     io.err(`  kept in ${result.deadLetter}`);
     if (opts.json)
       io.out(
-        JSON.stringify(
-          {
-            event,
-            accepted: false,
-            duplicate: false,
-            runs: [],
-            gated: [],
-            rejected: {
-              stage: result.stage,
-              reason: result.reason,
-              problems: result.problems,
-              deadLetter: result.deadLetter,
-            },
-            warnings: [],
-            skipped: catalog.skipped,
+        json({
+          event,
+          accepted: false,
+          duplicate: false,
+          runs: [],
+          gated: [],
+          rejected: {
+            stage: result.stage,
+            reason: result.reason,
+            problems: result.problems,
+            deadLetter: result.deadLetter,
           },
-          null,
-          2,
-        ),
+          warnings: [],
+          skipped: catalog.skipped,
+        }),
       );
     return EXIT.usage;
   }
@@ -189,20 +185,16 @@ export async function emitCmd(
     // One shape on every store (docs/runs.md, `emit --json`): the NATS path prints the same keys.
     const duplicate = result.runs.length > 0 && result.runs.every((r) => r.duplicate);
     io.out(
-      JSON.stringify(
-        {
-          event: result.event,
-          accepted: true,
-          duplicate,
-          runs,
-          gated: result.gated,
-          rejected: null,
-          warnings: result.warnings,
-          skipped: catalog.skipped,
-        },
-        null,
-        2,
-      ),
+      json({
+        event: result.event,
+        accepted: true,
+        duplicate,
+        runs,
+        gated: result.gated,
+        rejected: null,
+        warnings: result.warnings,
+        skipped: catalog.skipped,
+      }),
     );
   } else if (result.gated.length > 0 && result.runs.length === 0) {
     // said above, per gated trigger

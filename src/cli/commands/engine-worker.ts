@@ -1,6 +1,6 @@
 /**
- * `ledgerflow engine` and `ledgerflow worker`: the long-running processes over NATS, an engine taking
- * runtime inputs, timers and triggers, a worker taking task attempts from the work queue, until stopped.
+ * `ledgerflow engine` and `ledgerflow worker`: the long-running processes over NATS, an engine taking runtime inputs,
+ * timers and triggers, a worker taking task attempts from the work queue, until stopped.
  */
 import { parseSkills } from '../flags/skills-flag.js';
 import { loadUsers, usersFilePath } from '../../users/index.js';

@@ -33,8 +33,8 @@ function sourceFiles(source: string): string[] {
 }
 
 /**
- * The import's definitions checked as `validate` does beyond parsing: each TRANSFORM's `js:` must parse in QuickJS
- * (and its `jq:` compile), else the file is refused naming the task, as any validation error.
+ * The import's definitions checked as `validate` does beyond parsing: each TRANSFORM's `js:` must parse in QuickJS (and
+ * its `jq:` compile), else the file is refused naming the task, as any validation error.
  */
 async function checkPrograms(r: ConductorFileImport): Promise<ConductorFileImport> {
   if (!r.definitions.some((d) => /^\s+(js|jq): /m.test(d.yaml))) return r;

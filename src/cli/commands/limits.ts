@@ -1,10 +1,8 @@
 /**
- * `ledgerflow limits set <file>` and `ledgerflow limits show`: the limits
- * per queue and per handler (docs/limits.md#limits-per-queue-or-handler),
- * validated and stored in the store every process reads them from (the
- * embedded store's `<store>/gates/limits.json`, KV LF_TASK_GATES `limits`
- * on NATS). A file with any problem is refused, exit 2, and nothing stored
- * changes.
+ * `ledgerflow limits set <file>` and `ledgerflow limits show`: the limits per queue and per handler
+ * (docs/limits.md#limits-per-queue-or-handler), validated and stored in the store every process reads them from (the
+ * embedded store's `<store>/gates/limits.json`, KV LF_TASK_GATES `limits` on NATS). A file with any problem is refused,
+ * exit 2, and nothing stored changes.
  */
 import { requireAllowed } from '../../authority/index.js';
 import { readFileSync } from 'node:fs';

@@ -1,9 +1,7 @@
 /**
- * `ledgerflow map [--definitions dir] [--json]`: the dependency map of
- * workflows (src/coordination): which starts which, by sub-workflow, MAP,
- * EMIT → event trigger, or failure workflow. Embedded: the definitions
- * folder; NATS: the deployed workflows. `--json` prints the map, one shape on
- * both.
+ * `ledgerflow map [--definitions dir] [--json]`: the dependency map of workflows (src/coordination): which starts
+ * which, by sub-workflow, MAP, EMIT → event trigger, or failure workflow. Embedded: the definitions folder; NATS: the
+ * deployed workflows. `--json` prints the map, one shape on both.
  */
 import { workflowMap, workflowMapText } from '../../coordination/index.js';
 import { inert } from '../../terminal/index.js';

@@ -1,10 +1,8 @@
 /**
- * `ledgerflow migrate <workflow> --to <version>`: every unsettled run of the
- * workflow (or those --query picks among them) judged against the new version
- * by replaying its history under it (executor/migrate.ts), and with no
- * --dry-run each run that can take over given a run.migrated and going on
- * under the new version; the others are left as they are, listed with why
- * (docs/runs.md#migrating-in-flight-runs).
+ * `ledgerflow migrate <workflow> --to <version>`: every unsettled run of the workflow (or those --query picks among
+ * them) judged against the new version by replaying its history under it (executor/migrate.ts), and with no --dry-run
+ * each run that can take over given a run.migrated and going on under the new version; the others are left as they are,
+ * listed with why (docs/runs.md#migrating-in-flight-runs).
  */
 import { existsSync } from 'node:fs';
 import { workflowOf, type CompiledWorkflow } from '../../compiler/index.js';

@@ -1,10 +1,8 @@
 /**
- * `deploy` over NATS as a person's NATS user, one that may not write the
- * registry itself (docs/users.md#starting-and-deploying-as-yourself): the
- * command asks the engines (cluster/client/requests.ts), which judge the
- * user's level and do it as the engine user (a person's `start` and `retry`
- * are the run API's). The answer is printed as the engine user's own command
- * prints it; a refusal exits 2 naming both levels; no answer within --wait:
+ * `deploy` over NATS as a person's NATS user, one that may not write the registry itself
+ * (docs/users.md#starting-and-deploying-as-yourself): the command asks the engines (cluster/client/requests.ts), which
+ * judge the user's level and do it as the engine user (a person's `start` and `retry` are the run API's). The answer is
+ * printed as the engine user's own command prints it; a refusal exits 2 naming both levels; no answer within --wait:
  * queued for the next engine, exit 3, said as `queuedLine` says it.
  */
 import { readFileSync } from 'node:fs';

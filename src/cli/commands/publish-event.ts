@@ -1,6 +1,6 @@
 /**
- * `ledgerflow emit` with --nats: the event published for the engines, which start the workflows whose
- * triggers match it, and their verdict awaited.
+ * `ledgerflow emit` with --nats: the event published for the engines, which start the workflows whose triggers match
+ * it, and their verdict awaited.
  */
 import { randomUUID } from 'node:crypto';
 import { UsageError, errorMessage } from '../../errors/index.js';

@@ -15,7 +15,7 @@ import { damageCheck, damagedWarning } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import type { RunView } from '../../runtime/index.js';
 import { corruptText, listText } from '../render/list.js';
-import { historyText } from '../render/history.js';
+import { historyText, tasksOf } from '../render/history.js';
 import { statusText, statusYaml } from '../render/render.js';
 import { waitingHints } from '../render/progress.js';
 import { json, type Io } from '../render/io.js';
@@ -59,10 +59,9 @@ export interface ListOpts {
 }
 
 /**
- * `list`: the run index's records (src/query), filtered by the flags (the same
- * query the HTTP API takes), oldest first. With --limit, the newest n that
- * match, still printed oldest first. A corrupt run is listed as CORRUPT (in
- * --json too) and warned about whatever the filters; the others as usual.
+ * `list`: the run index's records (src/query), filtered by the flags (the same query the HTTP API takes), oldest first.
+ * With --limit, the newest n that match, still printed oldest first. A corrupt run is listed as CORRUPT (in --json too)
+ * and warned about whatever the filters; the others as usual.
  */
 export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<number> {
   const { json: asJson, ...flags } = opts;
@@ -145,11 +144,7 @@ export function printView(io: Io, g: GlobalOpts, view: RunView, asJson: boolean 
 /** The child runs a history names that are under their spare id (a run not theirs took the derived one), by derived id. */
 async function childrenShown(store: EventStore, events: EventEnvelope[]): Promise<Map<string, string>> {
   const shown = new Map<string, string>();
-  const first = events[0];
-  const tasks =
-    first?.type === 'run.started' && Array.isArray(first.data.definition.tasks)
-      ? (first.data.definition.tasks as { id: string; type: string }[])
-      : [];
+  const tasks = tasksOf(events);
   const subs = new Set(tasks.filter((t) => t.type === 'SUB_WORKFLOW').map((t) => t.id));
   for (const e of events) {
     if (e.type !== 'task.started' || !subs.has(e.data.task) || e.data.reused) continue;

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow reindex`: rebuilds the run index from the log (rebuildRunIndex,
- * src/query/rebuild.ts), with the NATS bucket settings an engine would give
- * it. Progress goes to stderr.
+ * `ledgerflow reindex`: rebuilds the run index from the log (rebuildRunIndex, src/query/rebuild.ts), with the NATS
+ * bucket settings an engine would give it. Progress goes to stderr.
  */
 import { rebuildRunIndex } from '../../query/index.js';
 import { journalWitness } from '../../query/damage.js';

@@ -70,12 +70,10 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
 }
 
 /**
- * Every recorded run replayed and checked (of one workflow with --workflow),
- * and with --definition whether that version could take over each run of its
- * workflow. Progress goes to stderr; the problems and a summary to stdout.
- * Exit 0 when every run replays to the states it recorded (and, with
- * --definition, could be taken over), else 1; a run whose log is corrupt is
- * reported (`corrupt` in --json) and counts as a failure too.
+ * Every recorded run replayed and checked (of one workflow with --workflow), and with --definition whether that version
+ * could take over each run of its workflow. Progress goes to stderr; the problems and a summary to stdout. Exit 0 when
+ * every run replays to the states it recorded (and, with --definition, could be taken over), else 1; a run whose log is
+ * corrupt is reported (`corrupt` in --json) and counts as a failure too.
  */
 async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<number> {
   const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;

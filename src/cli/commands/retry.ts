@@ -1,9 +1,8 @@
 /**
- * `ledgerflow retry <runId>`: retry a FAILED or CANCELLED run from where it
- * failed (Engine.retry): a new run of its recorded definition and input that
- * reuses the outputs of what completed. On the embedded store the new run is
- * driven here, as `run` and `resume` drive; over NATS the engines drive it
- * and its id is printed at once (or, with --wait, the state it settles in).
+ * `ledgerflow retry <runId>`: retry a FAILED or CANCELLED run from where it failed (Engine.retry): a new run of its
+ * recorded definition and input that reuses the outputs of what completed. On the embedded store the new run is driven
+ * here, as `run` and `resume` drive; over NATS the engines drive it and its id is printed at once (or, with --wait, the
+ * state it settles in).
  */
 import { actingUser, requireLevel } from '../flags/acting.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
@@ -68,8 +67,8 @@ export async function retryCmd(
 }
 
 /**
- * Over NATS: the retry recorded by the run API (a person's user asks the engines, which judge their level); the
- * engines drive it. With --wait, the new run followed until it settles or waits for a person, its state printed.
+ * Over NATS: the retry recorded by the run API (a person's user asks the engines, which judge their level); the engines
+ * drive it. With --wait, the new run followed until it settles or waits for a person, its state printed.
  */
 async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
   if (opts.handlers !== undefined)

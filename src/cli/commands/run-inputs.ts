@@ -1,14 +1,12 @@
 /**
- * approve, reject, signal, pause and cancel: a person's input to a run, one
- * command on both stores. The same flags (`--as`, default $USER; over NATS
- * with a user in the URL, that user, which `--as` must match), the same
- * `--json` shape ({ runId, …what, by, unauthenticated, recorded, queued,
- * changed, seq, status }), the same refusals (exit 2, nothing recorded).
+ * approve, reject, signal, pause and cancel: a person's input to a run, one command on both stores. The same flags
+ * (`--as`, default $USER; over NATS with a user in the URL, that user, which `--as` must match), the same `--json`
+ * shape ({ runId, …what, by, unauthenticated, recorded, queued, changed, seq, status }), the same refusals (exit 2,
+ * nothing recorded).
  *
- * On the embedded store an approval or a signal also moves the run on here
- * when no other process holds it (the run's lease: a `serve`, `ui`, or the
- * `run` that started it), as `resume` would; otherwise the command says which
- * process acts on it, or exactly what to run.
+ * On the embedded store an approval or a signal also moves the run on here when no other process holds it (the run's
+ * lease: a `serve`, `ui`, or the `run` that started it), as `resume` would; otherwise the command says which process
+ * acts on it, or exactly what to run.
  */
 import { HandlerError, RunBusyError, UsageError } from '../../errors/index.js';
 import { runView } from '../../runtime/index.js';
@@ -51,8 +49,8 @@ function describe(input: RunInput): { fields: Record<string, unknown>; what: str
 }
 
 /**
- * pause and cancel: of one run, or with `--query` of every run a filter matches (bulk.ts). One or the other:
- * both, or neither, is a usage error saying so.
+ * pause and cancel: of one run, or with `--query` of every run a filter matches (bulk.ts). One or the other: both, or
+ * neither, is a usage error saying so.
  */
 export async function controlCmd(
   io: Io,
@@ -73,8 +71,8 @@ export async function controlCmd(
 }
 
 /**
- * A command with `--query` (bulk.ts): the command's single form is its own (run.ts, retry.ts, controlCmd and
- * inputCmd); a run id (approve: and a task) with --query is a usage error.
+ * A command with `--query` (bulk.ts): the command's single form is its own (run.ts, retry.ts, controlCmd and inputCmd);
+ * a run id (approve: and a task) with --query is a usage error.
  */
 export async function bulkQueryCmd(
   io: Io,
@@ -207,8 +205,8 @@ export async function inputCmd(
 }
 
 /**
- * Drives the run on here after an approval or a signal, when nothing else
- * holds it; its lease says whether a `serve`, `ui` or `run` process drives it.
+ * Drives the run on here after an approval or a signal, when nothing else holds it; its lease says whether a `serve`,
+ * `ui` or `run` process drives it.
  */
 async function driveOn(
   io: Io,

@@ -1,8 +1,7 @@
 /**
- * `ledgerflow schedules [--json] [--count n]`: every schedule trigger with
- * its next fire times (UTC and its own zone) and the last slot fired with its
- * run's status. Embedded: the definitions directory and <store>/schedules.json;
- * NATS: the deployed definitions and KV LF_SCHEDULES.
+ * `ledgerflow schedules [--json] [--count n]`: every schedule trigger with its next fire times (UTC and its own zone)
+ * and the last slot fired with its run's status. Embedded: the definitions directory and <store>/schedules.json; NATS:
+ * the deployed definitions and KV LF_SCHEDULES.
  */
 import {
   embeddedScheduleAction,

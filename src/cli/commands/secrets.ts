@@ -1,8 +1,8 @@
 /**
  * `ledgerflow secrets set|list|rm`: the secrets `${secrets.NAME}` reads (docs/operations.md#secrets). With
- * `--secrets <file>` (or LEDGERFLOW_SECRETS_FILE) the file (made mode 600); with --nats, the KV bucket
- * LF_SECRETS, which only engine and worker users may read and write. A value is read from stdin, never
- * from a flag (it would be in the shell's history and `ps`); `list` prints names only.
+ * `--secrets <file>` (or LEDGERFLOW_SECRETS_FILE) the file (made mode 600); with --nats, the KV bucket LF_SECRETS,
+ * which only engine and worker users may read and write. A value is read from stdin, never from a flag (it would be in
+ * the shell's history and `ps`); `list` prints names only.
  */
 import { resolve } from 'node:path';
 import { text } from 'node:stream/consumers';

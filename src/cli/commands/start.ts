@@ -1,11 +1,9 @@
 /**
  * `ledgerflow start <workflow>`. On the embedded store (as 3OX writes it:
- * `workflow start inventory-validation-v1 --target_folder "0UT.3OX"`) the
- * definition is found by its id — the project's `definitions/` first, then
- * the definitions bundled with ledgerflow — and run here as `run` runs a
- * file; `--detach` only records the start (the run API's `start`), prints the
- * run id and leaves the run to `ledgerflow serve`. Over NATS the run API
- * starts a deployed workflow and the engines run it.
+ * `workflow start inventory-validation-v1 --target_folder "0UT.3OX"`) the definition is found by its id — the project's
+ * `definitions/` first, then the definitions bundled with ledgerflow — and run here as `run` runs a file; `--detach`
+ * only records the start (the run API's `start`), prints the run id and leaves the run to `ledgerflow serve`. Over NATS
+ * the run API starts a deployed workflow and the engines run it.
  */
 import { UsageError } from '../../errors/index.js';
 import { bundledDefaults } from '../../files/index.js';

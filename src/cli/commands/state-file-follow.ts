@@ -1,11 +1,9 @@
 /**
- * The state file kept from a NATS stream (docs/state-file.md): `ledgerflow
- * state-file --follow [PATH]` on any machine, and `ledgerflow engine
- * --state-file PATH`. The stream is asked for its last sequence every half
- * second (one small request, nothing left on the server, and no subscription
- * a reading user may lack the right to); when it has grown, the writer
- * rebuilds the file and the worksets from the stream, at most once a second,
- * as the embedded store's live writer does.
+ * The state file kept from a NATS stream (docs/state-file.md): `ledgerflow state-file --follow [PATH]` on any machine,
+ * and `ledgerflow engine --state-file PATH`. The stream is asked for its last sequence every half second (one small
+ * request, nothing left on the server, and no subscription a reading user may lack the right to); when it has grown,
+ * the writer rebuilds the file and the worksets from the stream, at most once a second, as the embedded store's live
+ * writer does.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { JetStreamEventStore, jetstreamManager, type EventStore } from '../../store/index.js';

@@ -1,8 +1,7 @@
 /**
- * The state file from the CLI (docs/state-file.md): `run`, `resume` and
- * `serve` choose it and write it once before anything else (useStateFile),
- * and `ledgerflow state-file [--rebuild] [PATH]` prints or rewrites it from
- * the log. Which file, and the store's watchers: state-file-choice.ts.
+ * The state file from the CLI (docs/state-file.md): `run`, `resume` and `serve` choose it and write it once before
+ * anything else (useStateFile), and `ledgerflow state-file [--rebuild] [PATH]` prints or rewrites it from the log.
+ * Which file, and the store's watchers: state-file-choice.ts.
  */
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';

@@ -1,9 +1,7 @@
 /**
- * `ledgerflow stats <workflow>`: the workflow's figures (src/stats) from the
- * run index, on either store. The table shows the figures the definition's
- * monitoring.metrics lists, in its order (all four when it lists none);
- * --json always carries every figure, in one shape on both stores, with
- * `metrics` naming the listed ones.
+ * `ledgerflow stats <workflow>`: the workflow's figures (src/stats) from the run index, on either store. The table
+ * shows the figures the definition's monitoring.metrics lists, in its order (all four when it lists none); --json
+ * always carries every figure, in one shape on both stores, with `metrics` naming the listed ones.
  */
 import type { MonitoringMetric } from '../../definition/index.js';
 import { UsageError } from '../../errors/index.js';

@@ -12,7 +12,7 @@ import {
   openTemplateSource,
   type TemplateEntry,
 } from '../../templates/index.js';
-import type { Io } from '../render/io.js';
+import { json, type Io } from '../render/io.js';
 import { EXIT } from '../render/exit.js';
 
 /** A template source (`--from`, or what `new` was given) opened for the time of `use`, then closed. */
@@ -33,7 +33,7 @@ export function templatesCmd(io: Io, opts: { json?: boolean; from?: string }): n
 function listTemplates(io: Io, catalog: Catalog, opts: { json?: boolean }, from?: string): number {
   const { templates } = catalog;
   if (opts.json) {
-    io.out(JSON.stringify(templates, null, 2));
+    io.out(json(templates));
     return EXIT.ok;
   }
   const width = Math.max(...templates.map((t) => t.id.length));
@@ -79,13 +79,7 @@ export function newCmd(io: Io, template: string, opts: { id?: string; dir?: stri
     : copy(findTemplate(bundled, template));
   const command = plan.command.replace(/^ledgerflow /, `${ledgerflowCommand(plan.dir)} `);
   if (opts.json) {
-    io.out(
-      JSON.stringify(
-        { template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command },
-        null,
-        2,
-      ),
-    );
+    io.out(json({ template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command }));
     return EXIT.ok;
   }
   io.out(`template ${plan.template} copied into ${plan.dir} as workflow ${plan.workflowId}:`);
@@ -113,11 +107,10 @@ const real = (file: string) => {
 const shellWord = (w: string) => (/^[\w./:@%+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /**
- * How to start the ledgerflow running now from `dir`, as the user can type it
- * there: `npx ledgerflow` where the project has it installed (npx runs
- * node_modules/.bin/ledgerflow; without one it would reach for the registry),
- * `ledgerflow` where the one on PATH is this one (a global install, npm link),
- * else `node <this package's bin>` (a clone, or anything else).
+ * How to start the ledgerflow running now from `dir`, as the user can type it there: `npx ledgerflow` where the project
+ * has it installed (npx runs node_modules/.bin/ledgerflow; without one it would reach for the registry), `ledgerflow`
+ * where the one on PATH is this one (a global install, npm link), else `node <this package's bin>` (a clone, or
+ * anything else).
  */
 export function ledgerflowCommand(dir: string): string {
   for (let d = resolve(dir); ; d = dirname(d)) {

@@ -1,9 +1,8 @@
 /**
- * `ledgerflow triggers [--workflow id] [--limit n] [--json]`: what debounced
- * and throttled event triggers hold now (open bursts, queues) and their
- * decision log (started, queued, merged, dropped), oldest first. Embedded:
- * <store>/triggers/; NATS: KV LF_TRIGGER_GATES and stream LF_TRIGGER_LOG.
- * `--json` prints { waiting, decisions } on both.
+ * `ledgerflow triggers [--workflow id] [--limit n] [--json]`: what debounced and throttled event triggers hold now
+ * (open bursts, queues) and their decision log (started, queued, merged, dropped), oldest first. Embedded:
+ * <store>/triggers/; NATS: KV LF_TRIGGER_GATES and stream LF_TRIGGER_LOG. `--json` prints { waiting, decisions } on
+ * both.
  */
 import { TriggerGates, type GateLog, type GateRecord, type GateStore, type GateWaiting } from '../../triggers/index.js';
 import type { Definition } from '../../definition/index.js';

@@ -1,7 +1,6 @@
 /**
- * `ledgerflow users add|list|rm|set-level|passwd|token` (docs/users.md): the users file,
- * changed whole and atomically. A password is read from stdin
- * (`--password-stdin`, its first line) and stored as a scrypt hash only.
+ * `ledgerflow users add|list|rm|set-level|passwd|token` (docs/users.md): the users file, changed whole and atomically.
+ * A password is read from stdin (`--password-stdin`, its first line) and stored as a scrypt hash only.
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../digest/index.js';
@@ -20,12 +19,13 @@ import {
   QUEUE_NAME,
   saveUsers,
   usersFilePath,
+  type UserRecord,
   type UsersFile,
 } from '../../users/index.js';
 import { withLock } from '../../store/index.js';
 import { STATION_NAME } from '../../definition/index.js';
 import { EXIT } from '../render/exit.js';
-import type { Io } from '../render/io.js';
+import { json, type Io } from '../render/io.js';
 
 interface FileOpt {
   users?: string;
@@ -143,7 +143,7 @@ async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
   const token = randomBytes(32).toString('hex');
   file.users.set(name, { ...file.users.get(name)!, tokenSha256: sha256Hex(token) });
   await saveUsers(file);
-  if (o.json) io.out(JSON.stringify({ file: file.path, name, token }, null, 2));
+  if (o.json) io.out(json({ file: file.path, name, token }));
   else {
     io.out(token);
     io.err(
@@ -154,8 +154,8 @@ async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
 }
 
 /**
- * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner
- * only: it holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
+ * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner only: it
+ * holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
  */
 export async function usersNatsConfCmd(
   io: Io,
@@ -186,14 +186,7 @@ export async function usersNatsConfCmd(
   if (o.out) await writePrivately(resolve(o.out), conf.text);
   else if (!o.json) io.out(conf.text.trimEnd());
   for (const l of conf.left) io.err(`left out ${l.name}: ${l.why}`);
-  if (o.json)
-    io.out(
-      JSON.stringify(
-        { file: path, ...(o.out ? { out: resolve(o.out) } : { text: conf.text }), left: conf.left },
-        null,
-        2,
-      ),
-    );
+  if (o.json) io.out(json({ file: path, ...(o.out ? { out: resolve(o.out) } : { text: conf.text }), left: conf.left }));
   else if (o.out)
     io.err(`wrote ${resolve(o.out)}: include it from nats.conf (include ./${basename(o.out)}) and reload nats-server`);
   return EXIT.ok;
@@ -212,20 +205,21 @@ async function removeUser(io: Io, name: string, o: FileOpt): Promise<number> {
   return said(io, o, file, null, `removed ${name} from ${file.path}`);
 }
 
+/** A user as `--json` shows one: whether it has a password and a token, never them. */
+const userRow = (u: UserRecord) => ({
+  name: u.name,
+  level: u.level,
+  domains: u.domains ?? [],
+  password: u.password !== undefined,
+  token: u.tokenSha256 !== undefined,
+});
+
 export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
   const path = fileOf(o);
   const file = await loadUsers(path);
-  const rows = [...(file?.users.values() ?? [])]
-    .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((u) => ({
-      name: u.name,
-      level: u.level,
-      domains: u.domains ?? [],
-      password: u.password !== undefined,
-      token: u.tokenSha256 !== undefined,
-    }));
+  const rows = [...(file?.users.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1)).map(userRow);
   if (o.json) {
-    io.out(JSON.stringify({ file: path, exists: file !== null, users: rows }, null, 2));
+    io.out(json({ file: path, exists: file !== null, users: rows }));
     return EXIT.ok;
   }
   if (!file) {
@@ -245,8 +239,8 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
 }
 
 /**
- * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once
- * (a script adding users side by side) each see the other's change, and no user is lost.
+ * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once (a
+ * script adding users side by side) each see the other's change, and no user is lost.
  */
 function locked<A extends [Io, ...unknown[], FileOpt]>(
   change: (...a: A) => Promise<number>,
@@ -276,24 +270,10 @@ function said(io: Io, o: FileOpt, file: UsersFile, name: string | null, line: st
   if (o.json) {
     const u = name ? file.users.get(name)! : null;
     io.out(
-      JSON.stringify(
-        {
-          file: file.path,
-          ...(u
-            ? {
-                user: {
-                  name: u.name,
-                  level: u.level,
-                  domains: u.domains ?? [],
-                  password: u.password !== undefined,
-                  token: u.tokenSha256 !== undefined,
-                },
-              }
-            : {}),
-        },
-        null,
-        2,
-      ),
+      json({
+        file: file.path,
+        ...(u ? { user: userRow(u) } : {}),
+      }),
     );
   } else io.out(line);
   return EXIT.ok;

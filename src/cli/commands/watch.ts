@@ -124,8 +124,8 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
 }
 
 /**
- * The monitor's keys act as the commands do: [P]ause is `ledgerflow pause`, [K]ill `ledgerflow cancel` (the same
- * code path, recorded with who did it: --as, else the NATS user or $USER), and the line they print is shown.
+ * The monitor's keys act as the commands do: [P]ause is `ledgerflow pause`, [K]ill `ledgerflow cancel` (the same code
+ * path, recorded with who did it: --as, else the NATS user or $USER), and the line they print is shown.
  */
 export function monitorOptions(g: GlobalOpts, keys: MonitorOptions['keys'], as: string | undefined): MonitorOptions {
   return {

@@ -1,10 +1,8 @@
 /**
- * Who a command acts as on the embedded store (docs/users.md). Without a
- * users file: the name given (`--as`, LEDGERFLOW_USER, $USER), unchecked,
- * as before: the file system is the boundary. With one: a user of it, proven
- * by the password in LEDGERFLOW_PASSWORD (asked for at a terminal when it is
- * unset), whose level then decides what the
- * command may do (authority/levels.ts).
+ * Who a command acts as on the embedded store (docs/users.md). Without a users file: the name given (`--as`,
+ * LEDGERFLOW_USER, $USER), unchecked, as before: the file system is the boundary. With one: a user of it, proven by the
+ * password in LEDGERFLOW_PASSWORD (asked for at a terminal when it is unset), whose level then decides what the command
+ * may do (authority/levels.ts).
  */
 import {
   atLeast,
@@ -67,8 +65,8 @@ export function requireLevel(acting: Pick<Acting, 'actor'>, action: Action, ctx:
 }
 
 /**
- * Starting a run of `definition`: the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains.
- * One function for `run`, `start` and the bridge's `@workflow`, so none of them can judge a start differently.
+ * Starting a run of `definition`: the bridge's (L1), or a Station OPS's (L2) for a workflow of its domains. One
+ * function for `run`, `start` and the bridge's `@workflow`, so none of them can judge a start differently.
  */
 export function requireStart(
   acting: Pick<Acting, 'actor'>,
@@ -81,17 +79,17 @@ export function requireStart(
 }
 
 /**
- * What a start records of who asked (run.started's `source.by`): the user a users file proved, else nothing (a
- * name nobody proved is not recorded as the starter). A WAIT without `from:` takes its signal from the run's
- * starter and L1 or higher (runtime/signals.ts), as over NATS, where the engine records the person's start so.
+ * What a start records of who asked (run.started's `source.by`): the user a users file proved, else nothing (a name
+ * nobody proved is not recorded as the starter). A WAIT without `from:` takes its signal from the run's starter and L1
+ * or higher (runtime/signals.ts), as over NATS, where the engine records the person's start so.
  */
 export function startedBy(acting: { name?: string; actor?: Actor } | undefined): { by?: string } {
   return acting?.actor && acting.name !== undefined ? { by: acting.name } : {};
 }
 
 /**
- * `acting` with no more authority than `level`: what a bridge's inbox acts as (its files act as the bridge's
- * signed-in user, never above the level the inbox was given), judged then as any command of theirs is.
+ * `acting` with no more authority than `level`: what a bridge's inbox acts as (its files act as the bridge's signed-in
+ * user, never above the level the inbox was given), judged then as any command of theirs is.
  */
 export function atMost(acting: Acting, level: Level): Acting {
   if (!acting.actor || !acting.level || atLeast(level, acting.level)) return acting;

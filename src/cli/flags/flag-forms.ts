@@ -1,9 +1,8 @@
 /**
- * Library errors in the CLI's words. The library names what is missing (an
- * input, a handler) as its callers give it — an input's name, the `handlers`
- * option — and the CLI, which knows its flags, adds how to pass it there:
- * `--who <value>`, `--handlers <module>`. Applied once, where main() reports
- * an error, so every command speaks the same way.
+ * Library errors in the CLI's words. The library names what is missing (an input, a handler) as its callers give it —
+ * an input's name, the `handlers` option — and the CLI, which knows its flags, adds how to pass it there:
+ * `--who <value>`, `--handlers <module>`. Applied once, where main() reports an error, so every command speaks the same
+ * way.
  */
 import { HandlerError, InputError, LedgerflowError, RunNotFoundError } from '../../errors/index.js';
 

@@ -1,9 +1,8 @@
 /**
- * `--http` and `--http-allow <hosts>`: which hosts HTTP tasks may call from
- * this process (docs/language.md#http-tasks). In process (`run`, `resume`,
- * `serve`) a user runs their own definitions: any host unless --http-allow
- * narrows it. A NATS worker (or engine) runs requests for whoever can start
- * runs: it takes HTTP attempts only with --http, and --http needs the list.
+ * `--http` and `--http-allow <hosts>`: which hosts HTTP tasks may call from this process (docs/language.md#http-tasks).
+ * In process (`run`, `resume`, `serve`) a user runs their own definitions: any host unless --http-allow narrows it. A
+ * NATS worker (or engine) runs requests for whoever can start runs: it takes HTTP attempts only with --http, and --http
+ * needs the list.
  */
 import { UsageError } from '../../errors/index.js';
 import type { HttpRunner } from '../../runtime/index.js';

@@ -1,7 +1,6 @@
 /**
- * Flags of the commands that give a run an input (approve, reject, signal,
- * pause, cancel, resume): who acts, how long to wait for an engine, a
- * signal's --data. Shared by run-inputs.ts, resume-nats.ts and cluster.ts.
+ * Flags of the commands that give a run an input (approve, reject, signal, pause, cancel, resume): who acts, how long
+ * to wait for an engine, a signal's --data. Shared by run-inputs.ts, resume-nats.ts and cluster.ts.
  */
 import { UsageError, errorMessage } from '../../errors/index.js';
 import { SignalBodySchema, type SignalBody } from '../../events/index.js';

@@ -1,7 +1,7 @@
 /**
  * A run's inputs as `run` and `start` take them besides their `--<input-name> <value>` flags (tail.ts):
- * `--input '<JSON object>'` inline, and `--input-file <file>` (JSON or YAML; `-` reads stdin). Each is checked
- * with zod to be an object of input names to values, and a mistake names the flag and how to write it.
+ * `--input '<JSON object>'` inline, and `--input-file <file>` (JSON or YAML; `-` reads stdin). Each is checked with zod
+ * to be an object of input names to values, and a mistake names the flag and how to write it.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -108,8 +108,8 @@ export function parseInputFlag(text: string): Record<string, unknown> {
 }
 
 /**
- * Every input a start was given, later ones winning: `--input-file`, then `--input`, then each `--<name> <value>`
- * (so a flag overrides one value of a file).
+ * Every input a start was given, later ones winning: `--input-file`, then `--input`, then each `--<name> <value>` (so a
+ * flag overrides one value of a file).
  */
 export function gatherInputs(
   opts: { inputFile?: string; input?: string },

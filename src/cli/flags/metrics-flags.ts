@@ -3,8 +3,8 @@ import { UsageError } from '../../errors/index.js';
 import type { CommitHook, LedgerflowMetrics } from '../../metrics/index.js';
 
 /**
- * `--metrics-port` (and `--metrics-host`): the metrics of the runs this process drives, served at
- * /metrics from now on; null without the flag (prom-client is then not even loaded).
+ * `--metrics-port` (and `--metrics-host`): the metrics of the runs this process drives, served at /metrics from now on;
+ * null without the flag (prom-client is then not even loaded).
  */
 export async function metricsFlags(
   opts: { metricsPort?: string; metricsHost?: string },

@@ -1,8 +1,7 @@
 /**
- * Options several commands share, as commander declares them (flags, help
- * text): the command table (program.ts) gives them to each command that takes
- * them, so their --help reads the same everywhere. Declarations only: what a
- * value means is parsed where the command runs.
+ * Options several commands share, as commander declares them (flags, help text): the command table (program.ts) gives
+ * them to each command that takes them, so their --help reads the same everywhere. Declarations only: what a value
+ * means is parsed where the command runs.
  */
 import { Command } from 'commander';
 

@@ -1,8 +1,7 @@
 /**
- * A password asked for on the terminal, not echoed: what `LEDGERFLOW_PASSWORD`
- * gives a script, a person at a terminal types. Only when both stdin and
- * stderr are a terminal (a pipe or a CI job gets the clear error instead, never
- * a prompt that waits forever).
+ * A password asked for on the terminal, not echoed: what `LEDGERFLOW_PASSWORD` gives a script, a person at a terminal
+ * types. Only when both stdin and stderr are a terminal (a pipe or a CI job gets the clear error instead, never a
+ * prompt that waits forever).
  */
 import type { ReadStream } from 'node:tty';
 

@@ -1,7 +1,6 @@
 /**
- * `--skills a,b` (and LEDGERFLOW_SKILLS): what a process, worker or agent can
- * do, for skill routing (docs/limits.md#skills). One rule for every command
- * that takes it: names as a task's `requires:` writes them.
+ * `--skills a,b` (and LEDGERFLOW_SKILLS): what a process, worker or agent can do, for skill routing
+ * (docs/limits.md#skills). One rule for every command that takes it: names as a task's `requires:` writes them.
  */
 import { SKILL_NAME } from '../../definition/index.js';
 import { UsageError } from '../../errors/index.js';

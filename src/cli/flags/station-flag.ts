@@ -1,6 +1,6 @@
 /**
- * `--station <name>` of `worker` and `agent` (docs/nats.md#stations): the
- * station's queue, station-<name>, which its tasks (`station: <name>`) wait on.
+ * `--station <name>` of `worker` and `agent` (docs/nats.md#stations): the station's queue, station-<name>, which its
+ * tasks (`station: <name>`) wait on.
  */
 import { UsageError } from '../../errors/index.js';
 import { STATION_NAME, stationQueue } from '../../definition/index.js';

@@ -1,9 +1,8 @@
 /**
- * Which store a command uses: --nats, else --store, else LEDGERFLOW_NATS_URL,
- * else LEDGERFLOW_STORE, else .ledgerflow/ (opened by open-store.ts). Every
- * store opened is closed when the command ends (a NATS connection would
- * otherwise keep the process alive). No import here: main.ts closes the stores
- * of every command, and `--version` loads nothing to do it.
+ * Which store a command uses: --nats, else --store, else LEDGERFLOW_NATS_URL, else LEDGERFLOW_STORE, else .ledgerflow/
+ * (opened by open-store.ts). Every store opened is closed when the command ends (a NATS connection would otherwise keep
+ * the process alive). No import here: main.ts closes the stores of every command, and `--version` loads nothing to do
+ * it.
  */
 export interface GlobalOpts {
   store?: string;

@@ -1,11 +1,9 @@
 /**
- * The arguments after `run <file>` / `start <workflow>`: the command's own
- * options mixed with workflow inputs (`--<name> <value>`). Commander cannot
- * tell them apart (it knows nothing of the definition, so `--arg --version`
- * printed the version and started nothing), so main() hands this tail over
- * untouched (after a `--`) and the command splits it once it has the
- * definition: an input's value is the token after its name, taken verbatim
- * whatever it looks like; after a `--` of the user's every flag is an input.
+ * The arguments after `run <file>` / `start <workflow>`: the command's own options mixed with workflow inputs
+ * (`--<name> <value>`). Commander cannot tell them apart (it knows nothing of the definition, so `--arg --version`
+ * printed the version and started nothing), so main() hands this tail over untouched (after a `--`) and the command
+ * splits it once it has the definition: an input's value is the token after its name, taken verbatim whatever it looks
+ * like; after a `--` of the user's every flag is an input.
  */
 import type { Command } from 'commander';
 import type { Definition } from '../../definition/index.js';
@@ -77,11 +75,9 @@ export interface SplitTail {
 }
 
 /**
- * Splits a tail. Own options are recognised until a `--`; everything else is
- * an input, `--name value` (the next token whatever it looks like) or
- * `--name=value`; a boolean input may stand alone (`--dry_run`, or before a flag) or take
- * a value (`--dry_run false`). Without a definition (to connect before it is known) every
- * input is taken to have a value.
+ * Splits a tail. Own options are recognised until a `--`; everything else is an input, `--name value` (the next token
+ * whatever it looks like) or `--name=value`; a boolean input may stand alone (`--dry_run`, or before a flag) or take a
+ * value (`--dry_run false`). Without a definition (to connect before it is known) every input is taken to have a value.
  */
 export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition | null): SplitTail {
   const declared = new Map(def?.inputs.map((d) => [d.name, d]) ?? []);
@@ -146,8 +142,8 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
 }
 
 /**
- * `stats <workflow> --version 2` asks for the workflow's version 2: commander would answer the program's
- * `--version` wherever it stands on the line, so after `stats` it is handed over as `--workflow-version`.
+ * `stats <workflow> --version 2` asks for the workflow's version 2: commander would answer the program's `--version`
+ * wherever it stands on the line, so after `stats` it is handed over as `--workflow-version`.
  */
 function ownVersionFlag(argv: string[], at: number): string[] {
   return argv.map((tok, j) =>

@@ -1,6 +1,6 @@
 /**
- * What every group of the command table (../program.ts) shares: the lazy actions that load a
- * command's file only when it runs, and the context a group declares its commands with.
+ * What every group of the command table (../program.ts) shares: the lazy actions that load a command's file only when
+ * it runs, and the context a group declares its commands with.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../render/exit.js';
@@ -9,11 +9,10 @@ import type { GlobalOpts } from '../flags/store.js';
 import { optionSpecs } from '../flags/tail.js';
 
 /**
- * Actions that import their command's file when they run, then call it; the
- * exit code it returns goes to `setCode`. An argument named runId is checked
- * first (run-id.ts), as an argument parser would: a bad id is exit 2 before
- * anything else is read. A command over NATS gets the JetStream adapter
- * loaded first (open-store.ts), so the embedded store's commands never load it.
+ * Actions that import their command's file when they run, then call it; the exit code it returns goes to `setCode`. An
+ * argument named runId is checked first (run-id.ts), as an argument parser would: a bad id is exit 2 before anything
+ * else is read. A command over NATS gets the JetStream adapter loaded first (open-store.ts), so the embedded store's
+ * commands never load it.
  */
 export function lazyActions(io: Io, setCode: (code: number) => void, globals: () => GlobalOpts) {
   // `any`: commander's own action type (each action names the types of its arguments).
@@ -45,8 +44,8 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
     actLocal: <K extends string, M extends Named<K, [Io]>>(load: () => Promise<M>, name: K) =>
       actCall(load, (m, ...args) => m[name](io, ...args.slice(0, -1))),
     /**
-     * As `act`, for run and start, whose inputs are flags of their own: then the command's options,
-     * which tail.ts tells the inputs apart from, and its `--help` (found among the inputs' flags).
+     * As `act`, for run and start, whose inputs are flags of their own: then the command's options, which tail.ts tells
+     * the inputs apart from, and its `--help` (found among the inputs' flags).
      */
     actInputs: <K extends string, M extends Named<K, [Io, GlobalOpts]>>(load: () => Promise<M>, name: K) =>
       actCall(load, (m, ...args) => {

@@ -1,7 +1,6 @@
 /**
- * deploy, start, wait, watch, engine, worker, secrets and agent: deploying and starting
- * workflows, waiting on and watching runs, and the processes that do the work (engines, workers,
- * file agents) with the secrets they read.
+ * deploy, start, wait, watch, engine, worker, secrets and agent: deploying and starting workflows, waiting on and
+ * watching runs, and the processes that do the work (engines, workers, file agents) with the secrets they read.
  */
 import {
   type TableCommand,

@@ -1,6 +1,6 @@
 /**
- * doctor, dlq, limits and breaker: the operator's commands over the streams, the dead letters,
- * the limits per queue and handler, and the circuit breakers.
+ * doctor, dlq, limits and breaker: the operator's commands over the streams, the dead letters, the limits per queue and
+ * handler, and the circuit breakers.
  */
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';

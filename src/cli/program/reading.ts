@@ -1,6 +1,6 @@
 /**
- * status, list, stats, reindex, history, replay and migrate: the commands that read a run's log
- * (and the index rebuilt from it), and move unsettled runs to another version.
+ * status, list, stats, reindex, history, replay and migrate: the commands that read a run's log (and the index rebuilt
+ * from it), and move unsettled runs to another version.
  */
 import { Option } from 'commander';
 import { type TableCommand, asOption } from '../flags/options.js';

@@ -1,7 +1,4 @@
-/**
- * approve, reject, signal, pause and cancel: the commands that send a run a decision, a signal or
- * a control.
- */
+/** approve, reject, signal, pause and cancel: the commands that send a run a decision, a signal or a control. */
 import {
   type TableCommand,
   asOption,

@@ -1,6 +1,6 @@
 /**
- * validate, compile, schema, run, resume, state-file and retry: the commands that check
- * definitions and start, continue or retry a run.
+ * validate, compile, schema, run, resume, state-file and retry: the commands that check definitions and start, continue
+ * or retry a run.
  */
 import {
   type TableCommand,

@@ -1,7 +1,6 @@
 /**
- * serve, ui, dev, emit and schedules (with its pause, resume, trigger and backfill): the
- * long-running processes of the embedded store and the dashboard, the dev nats-server, events and
- * schedule triggers.
+ * serve, ui, dev, emit and schedules (with its pause, resume, trigger and backfill): the long-running processes of the
+ * embedded store and the dashboard, the dev nats-server, events and schedule triggers.
  */
 import {
   type TableCommand,

@@ -1,6 +1,6 @@
 /**
- * agents, map, triggers, paths, test, demo, bridge, templates, new and import: the commands that
- * show who works and what starts what, test definitions, and bring workflows in.
+ * agents, map, triggers, paths, test, demo, bridge, templates, new and import: the commands that show who works and
+ * what starts what, test definitions, and bring workflows in.
  */
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';

@@ -1,6 +1,4 @@
-/**
- * users and its subcommands (add, set-level, passwd, nats-conf, token, rm, list): the users file.
- */
+/** users and its subcommands (add, set-level, passwd, nats-conf, token, rm, list): the users file. */
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 

@@ -1,8 +1,7 @@
 /**
- * Damaged logs at the CLI (src/query/damage.ts): `status` and `history` warn
- * and exit 1, and the commands that drive or write to a run on the embedded
- * store refuse a damaged one (LF_RUN_LOG_DAMAGED, exit 2) before writing.
- * Only the file store has witnesses: over NATS no log is found damaged.
+ * Damaged logs at the CLI (src/query/damage.ts): `status` and `history` warn and exit 1, and the commands that drive or
+ * write to a run on the embedded store refuse a damaged one (LF_RUN_LOG_DAMAGED, exit 2) before writing. Only the file
+ * store has witnesses: over NATS no log is found damaged.
  */
 // damage.js, not the query index: that also holds the NATS run index, which `run` and `resume` on the embedded store never need.
 import { LogWitness, damagedText } from '../../query/damage.js';

@@ -1,10 +1,8 @@
 /**
- * Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad
- * usage, invalid definition or a store that cannot be used (a path that is a
- * file, a disk full: nothing recorded), 3 WAITING, 130 stopped by Ctrl-C
- * (128 + SIGINT, as shells report it) with the run left in the log for `resume`.
- * Light on purpose (errors/ and commander, which main.ts loads anyway): main.ts
- * imports it for every command, `--version` included.
+ * Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad usage, invalid definition or a store that
+ * cannot be used (a path that is a file, a disk full: nothing recorded), 3 WAITING, 130 stopped by Ctrl-C (128 +
+ * SIGINT, as shells report it) with the run left in the log for `resume`. Light on purpose (errors/ and commander,
+ * which main.ts loads anyway): main.ts imports it for every command, `--version` included.
  */
 import { CommanderError } from 'commander';
 import { ERROR_KINDS, LedgerflowError, kindOf, natsFailure } from '../../errors/index.js';
@@ -42,9 +40,8 @@ export function worstExitCode(statuses: WorkflowStatus[]): number {
 }
 
 /**
- * What a command threw, reported (on stderr; with --json also `{"error": …}`
- * on stdout) and turned into the exit code. Help and version are not errors;
- * everything else commander rejects is bad usage.
+ * What a command threw, reported (on stderr; with --json also `{"error": …}` on stdout) and turned into the exit code.
+ * Help and version are not errors; everything else commander rejects is bad usage.
  */
 export function exitCodeForThrown(thrown: unknown, io: Io, wantsJson: boolean): number {
   const err = inCliTerms(thrown);

@@ -1,6 +1,6 @@
 /**
- * Terminal output of `ledgerflow history`: a line per event of the run, in words. Every text from a
- * run (names, comments, reasons, errors, outputs) goes through `inert`.
+ * Terminal output of `ledgerflow history`: a line per event of the run, in words. Every text from a run (names,
+ * comments, reasons, errors, outputs) goes through `inert`.
  */
 import pc from 'picocolors';
 import { inert } from '../../terminal/index.js';
@@ -102,14 +102,17 @@ function cappedText(output: unknown): string {
   return parts.length > 0 ? `  output capped: ${parts.join(', ')}` : '';
 }
 
+/** The tasks of the definition a history's run.started recorded (none when it does not begin with one). */
+export function tasksOf(events: EventEnvelope[]): { id: string; type: string }[] {
+  const first = events[0];
+  const tasks = first?.type === 'run.started' ? first.data.definition.tasks : undefined;
+  return Array.isArray(tasks) ? (tasks as { id: string; type: string }[]) : [];
+}
+
 /** `shown`: a child run's id where it is not its derived one (under its spare id: executor/child-owner.ts), by derived id. */
 export function historyText(events: EventEnvelope[], shown: ReadonlyMap<string, string> = new Map()): string {
   // A SUB_WORKFLOW's attempts name the child run each starts; an EMIT's completion says when it started nothing.
-  const first = events[0];
-  const tasks =
-    first?.type === 'run.started' && Array.isArray(first.data.definition.tasks)
-      ? (first.data.definition.tasks as { id: string; type: string }[])
-      : [];
+  const tasks = tasksOf(events);
   const typeOf = new Map(tasks.map((t) => [t.id, t.type]));
   // A COMMAND's output (or a MAP's item whose iterator is a COMMAND) says how much of a stream the cap dropped.
   const iteratorOf = new Map(tasks.map((t) => [t.id, (t as { iterator?: string }).iterator]));

@@ -1,6 +1,6 @@
 /**
- * Terminal output of `ledgerflow list` (a table of runs), the warning for a corrupt run, and a
- * duration in words. Every text from a run goes through `inert`.
+ * Terminal output of `ledgerflow list` (a table of runs), the warning for a corrupt run, and a duration in words. Every
+ * text from a run goes through `inert`.
  */
 import { inert } from '../../terminal/index.js';
 import type { RunRecord } from '../../query/index.js';
@@ -12,8 +12,8 @@ export const corruptText = (c: CorruptRun): string =>
   `warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`;
 
 /**
- * `ledgerflow list`: a header row, then a run a row, newest first (as the dashboard), each column as wide as
- * its widest cell so long ids (a child run's) keep the columns aligned; the last column is free text.
+ * `ledgerflow list`: a header row, then a run a row, newest first (as the dashboard), each column as wide as its widest
+ * cell so long ids (a child run's) keep the columns aligned; the last column is free text.
  */
 export function listText(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs match (0)';

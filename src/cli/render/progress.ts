@@ -1,6 +1,6 @@
 /**
- * The lines printed while and after a run is driven: a handler's log line, what a run that did not
- * settle waits for and how to continue it, its end, and what a debounce or throttle made of an event.
+ * The lines printed while and after a run is driven: a handler's log line, what a run that did not settle waits for and
+ * how to continue it, its end, and what a debounce or throttle made of an event.
  */
 import { inert } from '../../terminal/index.js';
 import type { RunView } from '../../runtime/index.js';
@@ -8,9 +8,8 @@ import { instanceKey, isRunTimer } from '../../compiler/index.js';
 
 /** What a run that did not settle is waiting for, and how to continue it. */
 /**
- * What a waiting run waits for and how to move it on. On the embedded store
- * the deciding user names themself and `resume` continues the run; over NATS
- * the approver is the NATS user they connect as, and the engines continue it.
+ * What a waiting run waits for and how to move it on. On the embedded store the deciding user names themself and
+ * `resume` continues the run; over NATS the approver is the NATS user they connect as, and the engines continue it.
  */
 export function waitingHints(view: RunView, natsUrl?: string): string[] {
   if (view.status === 'PAUSED')

@@ -1,10 +1,9 @@
 /**
  * Terminal output of a run's status: `status` and the state file's YAML (live progress per task:
- * src/monitor/progress.ts). The run list is in list.ts, the history in history.ts, the lines of a
- * driven run in progress.ts.
- * Machine-readable output is JSON elsewhere. Every text that comes from a run
- * (names, comments, reasons, handlers' errors, outputs, ids) goes through
- * `inert` where it is formatted: it shows its escapes and newlines as text.
+ * src/monitor/progress.ts). The run list is in list.ts, the history in history.ts, the lines of a driven run in
+ * progress.ts. Machine-readable output is JSON elsewhere. Every text that comes from a run (names, comments, reasons,
+ * handlers' errors, outputs, ids) goes through `inert` where it is formatted: it shows its escapes and newlines as
+ * text.
  */
 import pc from 'picocolors';
 import { inert, PROGRESS_SYMBOLS } from '../../terminal/index.js';

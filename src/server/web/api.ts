@@ -1,6 +1,6 @@
 /**
- * The page's only door to the server: JSON in and out, the CSRF header on
- * every action, and the API's own error message kept for the page to show.
+ * The page's only door to the server: JSON in and out, the CSRF header on every action, and the API's own error message
+ * kept for the page to show.
  */
 import type { ApiErrorBody, Session } from './types.js';
 
@@ -101,8 +101,8 @@ export function queryString(params: Record<string, string | number | undefined |
 }
 
 /**
- * Follows a server-sent-events stream, calling `on[event]` with each message's
- * parsed data; EventSource reconnects by itself. Returns the close function.
+ * Follows a server-sent-events stream, calling `on[event]` with each message's parsed data; EventSource reconnects by
+ * itself. Returns the close function.
  */
 export function stream(path: string, on: Record<string, (data: unknown) => void>): () => void {
   const es = new EventSource(path, { withCredentials: true });

@@ -1,7 +1,6 @@
 /**
- * The shell: who is signed in (GET /api/session), the navigation, and which
- * page the path names. A 401 from any request shows how to get in: the sign-in
- * page on NATS and on an embedded store with a users file, else the token URL.
+ * The shell: who is signed in (GET /api/session), the navigation, and which page the path names. A 401 from any request
+ * shows how to get in: the sign-in page on NATS and on an embedded store with a users file, else the token URL.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, onUnauthorized, signOut } from './api.js';

@@ -26,9 +26,9 @@ export function between(
 }
 
 /**
- * A run's duration as every page writes it, from the run's own times: settled, from its start to its end;
- * otherwise (running, waiting for a person, paused, queued) from its start to `now`, marked "so far". The runs
- * list and the run page both call this with the same run, so they show the same figure at the same time.
+ * A run's duration as every page writes it, from the run's own times: settled, from its start to its end; otherwise
+ * (running, waiting for a person, paused, queued) from its start to `now`, marked "so far". The runs list and the run
+ * page both call this with the same run, so they show the same figure at the same time.
  */
 export function runDuration(
   run: { status: string; startedAt: string | null | undefined; completedAt: string | null | undefined },

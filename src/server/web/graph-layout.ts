@@ -1,7 +1,6 @@
 /**
- * Where each task box and arrow of a workflow graph goes: dagre lays the
- * graph out (ranks top to bottom), the Graph component only draws what this
- * returns. Pure apart from dagre, so it is unit-tested in Node.
+ * Where each task box and arrow of a workflow graph goes: dagre lays the graph out (ranks top to bottom), the Graph
+ * component only draws what this returns. Pure apart from dagre, so it is unit-tested in Node.
  */
 import dagre from '@dagrejs/dagre';
 import { workflowGraph } from '../../definition/workflow-graph.js';
@@ -43,9 +42,8 @@ const LINE_PX = 16;
 const SUB_PX = 15;
 
 /**
- * `label` in lines of at most `max` characters, broken at spaces (and after
- * `.`, `_`, `-` in a long word); a word longer than a line is split. No
- * character is dropped: the lines joined are the label.
+ * `label` in lines of at most `max` characters, broken at spaces (and after `.`, `_`, `-` in a long word); a word
+ * longer than a line is split. No character is dropped: the lines joined are the label.
  */
 export function wrapLabel(label: string, max: number): string[] {
   const lines: string[] = [];
@@ -105,8 +103,8 @@ export function nodeSize(
 }
 
 /**
- * The graph the API sent, or (a page given only a definition) the same graph
- * computed here by the same pure function the server uses.
+ * The graph the API sent, or (a page given only a definition) the same graph computed here by the same pure function
+ * the server uses.
  */
 export function graphOf(graph: Graph | null | undefined, definition: Definition | null | undefined): Graph {
   if (graph && graph.nodes.length > 0) return graph;

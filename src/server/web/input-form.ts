@@ -1,8 +1,7 @@
 /**
- * The start form's fields from a definition's declared `input:` and the
- * values typed into them turned into the run's input (pure). Strings are
- * taken as typed; numbers, booleans, objects and arrays are parsed, and a
- * value that does not parse is refused with the field named.
+ * The start form's fields from a definition's declared `input:` and the values typed into them turned into the run's
+ * input (pure). Strings are taken as typed; numbers, booleans, objects and arrays are parsed, and a value that does not
+ * parse is refused with the field named.
  */
 import type { InputDecl } from '../../definition/types.js';
 

@@ -1,8 +1,7 @@
 /**
- * How a category axis (one bar per workflow) writes its names so they never
- * overlap (pure, unit-tested): level when each fits its slot; else turned
- * 40° (or 90° when slots are very narrow), every k-th name only when even
- * turned ones would touch; names over 24 characters cut with "…".
+ * How a category axis (one bar per workflow) writes its names so they never overlap (pure, unit-tested): level when
+ * each fits its slot; else turned 40° (or 90° when slots are very narrow), every k-th name only when even turned ones
+ * would touch; names over 24 characters cut with "…".
  */
 export const CHAR_PX = 6.6;
 const MAX_CHARS = 24;

@@ -1,7 +1,6 @@
 /**
- * Client-side routes over the History API: the server answers every page
- * path with index.html, the page picks what to draw from the path. A few
- * lines do it; a router library would bring more than the page needs.
+ * Client-side routes over the History API: the server answers every page path with index.html, the page picks what to
+ * draw from the path. A few lines do it; a router library would bring more than the page needs.
  */
 import { useEffect, useState } from 'preact/hooks';
 

@@ -1,7 +1,6 @@
 /**
- * What the run page reads out of a run's events (pure): each task's attempts
- * with their times and outcomes, who decided its approval, and a one-line
- * summary of every event for the timeline.
+ * What the run page reads out of a run's events (pure): each task's attempts with their times and outcomes, who decided
+ * its approval, and a one-line summary of every event for the timeline.
  */
 import type { EventEnvelope } from '../../events/index.js';
 

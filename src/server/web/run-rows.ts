@@ -9,9 +9,8 @@ export interface RunRow {
 }
 
 /**
- * The page's runs with each child run moved under its parent when the parent
- * is on the page too (depth first, so a grandchild sits under its child);
- * a child whose parent is on another page keeps its place, marked.
+ * The page's runs with each child run moved under its parent when the parent is on the page too (depth first, so a
+ * grandchild sits under its child); a child whose parent is on another page keeps its place, marked.
  */
 export function grouped(runs: readonly RunRecord[]): RunRow[] {
   const parentOf = (r: RunRecord) => (r.trigger.kind === 'parent' ? r.trigger.runId : null);

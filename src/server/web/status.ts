@@ -1,6 +1,6 @@
 /**
- * One colour per status, everywhere (badges, graph nodes, plots): green done,
- * red failed, blue running, amber waiting for a person, grey not yet / skipped.
+ * One colour per status, everywhere (badges, graph nodes, plots): green done, red failed, blue running, amber waiting
+ * for a person, grey not yet / skipped.
  */
 export type Tone = 'ok' | 'bad' | 'run' | 'wait' | 'idle' | 'off';
 

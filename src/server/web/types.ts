@@ -1,7 +1,6 @@
 /**
- * The JSON the page reads from the API (docs/dashboard.md, "HTTP API").
- * Shapes the server computes from the library are imported as types, so a
- * change there fails `npm run typecheck` here; the rest is written out.
+ * The JSON the page reads from the API (docs/dashboard.md, "HTTP API"). Shapes the server computes from the library are
+ * imported as types, so a change there fails `npm run typecheck` here; the rest is written out.
  */
 import type { RunView } from '../../runtime/view.js';
 import type { Definition, InputDecl } from '../../definition/types.js';

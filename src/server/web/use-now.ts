@@ -2,8 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /**
- * Now, re-read every second while `ticking` (a run not settled is on the page): a waiting run's duration grows
- * on the runs list and on its own page alike, rather than each keeping the time it was drawn at.
+ * Now, re-read every second while `ticking` (a run not settled is on the page): a waiting run's duration grows on the
+ * runs list and on its own page alike, rather than each keeping the time it was drawn at.
  */
 export function useNow(ticking: boolean): number {
   const [now, setNow] = useState(() => Date.now());

@@ -1,8 +1,7 @@
 /**
- * A workflow drawn as SVG from dagre's layout: one box per task, coloured by
- * its status, its whole label (wrapped), and on a run how long it took and in
- * how many attempts; arrows for dependencies. The drawing takes the width of
- * its card, shrinking a wide graph to 70 % before it scrolls.
+ * A workflow drawn as SVG from dagre's layout: one box per task, coloured by its status, its whole label (wrapped), and
+ * on a run how long it took and in how many attempts; arrows for dependencies. The drawing takes the width of its card,
+ * shrinking a wide graph to 70 % before it scrolls.
  */
 import { useMemo } from 'preact/hooks';
 import { between, duration } from '../format.js';

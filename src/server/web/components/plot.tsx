@@ -1,8 +1,7 @@
 /**
- * A uPlot chart in a Preact component: created on mount, rebuilt when the data
- * or series change, destroyed on unmount. It takes its card's width; category
- * names that would run into each other are turned (and long ones cut, whole
- * in the tooltip and the table below), never drawn over one another.
+ * A uPlot chart in a Preact component: created on mount, rebuilt when the data or series change, destroyed on unmount.
+ * It takes its card's width; category names that would run into each other are turned (and long ones cut, whole in the
+ * tooltip and the table below), never drawn over one another.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';

@@ -1,8 +1,7 @@
 /**
- * The YAML editor: CodeMirror 6 with the YAML language, completion from the
- * definition language's JSON Schema, and lint marks from the server's own
- * check (`check`: the same validator as `ledgerflow validate`), asked once
- * typing pauses (the linter's delay is the debounce).
+ * The YAML editor: CodeMirror 6 with the YAML language, completion from the definition language's JSON Schema, and lint
+ * marks from the server's own check (`check`: the same validator as `ledgerflow validate`), asked once typing pauses
+ * (the linter's delay is the debounce).
  */
 import { useEffect, useRef } from 'preact/hooks';
 import { basicSetup, EditorView } from 'codemirror';

@@ -1,9 +1,7 @@
 /**
- * "Deploy as version N+1": first the replay verdict of the draft over the
- * workflow's recorded runs (POST /api/definitions/verdict: each run takes
- * over, or cannot, at which event and why), then the deploy itself (POST
- * /api/definitions/deploy, as `ledgerflow deploy`), then the migrate action
- * for the runs in flight.
+ * "Deploy as version N+1": first the replay verdict of the draft over the workflow's recorded runs (POST
+ * /api/definitions/verdict: each run takes over, or cannot, at which event and why), then the deploy itself (POST
+ * /api/definitions/deploy, as `ledgerflow deploy`), then the migrate action for the runs in flight.
  */
 import { useState } from 'preact/hooks';
 import type { DeployOutcome as Deployed } from '../../backend.js';

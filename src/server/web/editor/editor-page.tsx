@@ -1,9 +1,8 @@
 /**
- * The editor (docs/dashboard.md#editing-a-definition), loaded on demand: a
- * workflow's latest version as a draft of version N+1, or a new one from a
- * bundled template; the draft checked by the server as `ledgerflow validate`
- * checks a file (marks at line:col, the problems listed), the graph of the
- * last draft that validated, and the deploy (verdict first).
+ * The editor (docs/dashboard.md#editing-a-definition), loaded on demand: a workflow's latest version as a draft of
+ * version N+1, or a new one from a bundled template; the draft checked by the server as `ledgerflow validate` checks a
+ * file (marks at line:col, the problems listed), the graph of the last draft that validated, and the deploy (verdict
+ * first).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EditorView } from 'codemirror';

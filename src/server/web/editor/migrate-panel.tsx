@@ -1,9 +1,8 @@
 /**
- * After a deploy, and on a definition's page (its Migrate runs tab): the workflow's unsettled runs judged against the new version
- * (`ledgerflow migrate <id> --to <version> --dry-run`, POST
- * /api/definitions/:id/migrate `{ to, dryRun: true }`), and the button that
- * moves those that can take over (`{ to, confirm: <their count> }`). A server
- * without that route (404) shows nothing.
+ * After a deploy, and on a definition's page (its Migrate runs tab): the workflow's unsettled runs judged against the
+ * new version (`ledgerflow migrate <id> --to <version> --dry-run`, POST /api/definitions/:id/migrate
+ * `{ to, dryRun: true }`), and the button that moves those that can take over (`{ to, confirm: <their count> }`). A
+ * server without that route (404) shows nothing.
  */
 import type { MigrationRow } from '../../../executor/migrate.js';
 import { useEffect, useState } from 'preact/hooks';

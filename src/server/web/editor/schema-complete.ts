@@ -1,10 +1,8 @@
 /**
- * Completion from the definition language's JSON Schema (`ledgerflow
- * schema`, GET /api/schema) for the YAML being typed: the keys above the
- * cursor (by indentation, `- ` items as array steps) name the schema node the
- * cursor is in; it offers that node's property names, and for a value, its
- * enum (a task's `type:` also from its pattern's alternatives). Plain code, no
- * editor in it: the tests give it lines and a schema.
+ * Completion from the definition language's JSON Schema (`ledgerflow schema`, GET /api/schema) for the YAML being
+ * typed: the keys above the cursor (by indentation, `- ` items as array steps) name the schema node the cursor is in;
+ * it offers that node's property names, and for a value, its enum (a task's `type:` also from its pattern's
+ * alternatives). Plain code, no editor in it: the tests give it lines and a schema.
  */
 
 /** The part of a JSON Schema node this reads. */
@@ -36,8 +34,8 @@ export type CursorPlace =
 const ITEM = '[]';
 
 /**
- * The keys leading to the cursor. `lines` are the document's lines up to and including the cursor's line,
- * `column` the cursor's offset in the last one.
+ * The keys leading to the cursor. `lines` are the document's lines up to and including the cursor's line, `column` the
+ * cursor's offset in the last one.
  */
 export function cursorPlace(lines: string[], column: number): CursorPlace | null {
   const current = lines.at(-1)!.slice(0, column);

@@ -1,8 +1,7 @@
 /**
- * The COORDINATION tab: which workflow starts which (GET /api/map,
- * docs/coordination.md), as `ledgerflow map` prints it, and the emergency
- * stop: every run a filter matches cancelled, after its count is shown
- * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).
+ * The COORDINATION tab: which workflow starts which (GET /api/map, docs/coordination.md), as `ledgerflow map` prints
+ * it, and the emergency stop: every run a filter matches cancelled, after its count is shown (POST /api/bulk/cancel, a
+ * dry run, then the count as `confirm`).
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { AgentRow } from '../../../coordination/agents.js';

@@ -1,7 +1,6 @@
 /**
- * The definition page's Metrics section: the workflow's figures (GET
- * /api/definitions/:id/stats, the JSON of `ledgerflow stats --json`), those
- * its monitoring.metrics lists in its order, else all; per task below.
+ * The definition page's Metrics section: the workflow's figures (GET /api/definitions/:id/stats, the JSON of
+ * `ledgerflow stats --json`), those its monitoring.metrics lists in its order, else all; per task below.
  */
 import { api, queryString } from '../api.js';
 import { Button, Card, Empty, Loaded, Table, useData } from '../components/common.js';

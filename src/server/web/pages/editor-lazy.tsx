@@ -1,7 +1,6 @@
 /**
- * The editor's door: its code (CodeMirror and the editor page) is a chunk of
- * its own, fetched the first time an editor page opens, so the dashboard's
- * first page does not carry it.
+ * The editor's door: its code (CodeMirror and the editor page) is a chunk of its own, fetched the first time an editor
+ * page opens, so the dashboard's first page does not carry it.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { FunctionComponent } from 'preact';

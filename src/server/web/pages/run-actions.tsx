@@ -1,8 +1,7 @@
 /**
- * Steering a run: approve / reject a waiting task with a comment, send a
- * signal, pause, resume, cancel, retry from failed. Each is one POST (with the
- * CSRF header); a refusal shows the API's own message. In time travel every
- * control is off (the page shows the past; acting applies to now).
+ * Steering a run: approve / reject a waiting task with a comment, send a signal, pause, resume, cancel, retry from
+ * failed. Each is one POST (with the CSRF header); a refusal shows the API's own message. In time travel every control
+ * is off (the page shows the past; acting applies to now).
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';

@@ -1,7 +1,6 @@
 /**
- * One run: its graph coloured by task status (live over SSE), the selected
- * task's details, the actions, and the event timeline whose slider shows the
- * run as it was after any event (the server replays the log to that event).
+ * One run: its graph coloured by task status (live over SSE), the selected task's details, the actions, and the event
+ * timeline whose slider shows the run as it was after any event (the server replays the log to that event).
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';

@@ -1,7 +1,6 @@
 /**
- * The runs page's bulk bar: one action on the runs ticked, or on all that
- * match the filter, previewed first (a dry run) and then confirmed by count.
- * Apart from runs.tsx so the page reads as the table.
+ * The runs page's bulk bar: one action on the runs ticked, or on all that match the filter, previewed first (a dry run)
+ * and then confirmed by count. Apart from runs.tsx so the page reads as the table.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, queryString } from '../api.js';
@@ -27,9 +26,8 @@ type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: st
 >;
 
 /**
- * A bulk action (POST /api/bulk/:action, docs/operations.md#bulk-actions) on the runs `body` names: `look` is a dry
- * run that says how many; `go` sends that count as `confirm` (a 409 when runs moved meanwhile, `also` beside it), so
- * a click never acts on more than the person saw. The runs page's bulk bar and the emergency stop use it.
+ * A bulk action (POST /api/bulk/:action, server/bulk.ts) on the runs `body` names: `look` is the dry run; `go` sends its
+ * count as `confirm` (a 409 when runs moved meanwhile, `also` beside it). The bulk bar and the emergency stop use it.
  */
 export function useBulk(action: string, body: object, also: object = {}, onDone?: () => void) {
   const [preview, setPreview] = useState<BulkPreview | null>(null);

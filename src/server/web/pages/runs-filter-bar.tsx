@@ -1,7 +1,6 @@
 /**
- * The runs page's filter bar: the filters a runs view takes (kept in the URL
- * by the page) and the form that edits them. Apart from runs.tsx so the page
- * reads as the table; the bulk bar (runs-bulk-bar.tsx) acts on the same filters.
+ * The runs page's filter bar: the filters a runs view takes (kept in the URL by the page) and the form that edits them.
+ * Apart from runs.tsx so the page reads as the table; the bulk bar (runs-bulk-bar.tsx) acts on the same filters.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { Button, Form, Input, Select } from '../components/common.js';

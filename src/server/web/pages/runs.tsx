@@ -1,11 +1,9 @@
 /**
- * The runs table: filters kept in the URL (so a filtered view can be shared),
- * newest first, a page at a time by cursor, rows updated live from /api/stream.
- * The page's place is in the URL too: `cursor=` (older runs, after a row) or
- * `before=` (newer runs, before a row), so a paged URL opened afresh pages
- * both ways. Child runs (sub-workflows, failure workflows) sit under their
- * parent when it is on the page, indented and marked; `children=hide` in the
- * URL hides them (a page-only choice: the API is asked the same).
+ * The runs table: filters kept in the URL (so a filtered view can be shared), newest first, a page at a time by cursor,
+ * rows updated live from /api/stream. The page's place is in the URL too: `cursor=` (older runs, after a row) or
+ * `before=` (newer runs, before a row), so a paged URL opened afresh pages both ways. Child runs (sub-workflows,
+ * failure workflows) sit under their parent when it is on the page, indented and marked; `children=hide` in the URL
+ * hides them (a page-only choice: the API is asked the same).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';

@@ -1,6 +1,6 @@
 /**
- * Getting in: a name and password (NATS: checked by the server connecting as that user; the embedded store: the
- * users file's hash), or the embedded store's token URL.
+ * Getting in: a name and password (NATS: checked by the server connecting as that user; the embedded store: the users
+ * file's hash), or the embedded store's token URL.
  */
 import { useState } from 'preact/hooks';
 import { signIn } from '../api.js';
