@@ -17,7 +17,7 @@ import {
   type ErrorOptions,
   type JsonSafe,
 } from '../../errors/index.js';
-import { credentials, decodeOrUndefined, REQUESTS_LIMITS, safeSubject } from '../transport/index.js';
+import { createRetrying, credentials, decodeOrUndefined, REQUESTS_LIMITS, safeSubject } from '../transport/index.js';
 
 /**
  * Subscribes to a verdict subject (flushed, so the server has the interest
@@ -125,16 +125,8 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   try {
     const listening =
       p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
-    for (let tries = 0; ; tries++) {
-      try {
-        await jetstream(nc).publish(p.subject(), p.body);
-        break;
-      } catch (err) {
-        // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without it); wait a little.
-        if (!isNoResponders(err) || tries >= 20) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    // 503: no stream takes the subject yet (its streams are being created, or an older cluster lacks it): wait a little.
+    await createRetrying(() => jetstream(nc).publish(p.subject(), p.body), 5_000, isNoResponders);
     return listening ? await listening.next : null;
   } catch (err) {
     // A full request stream (its bounds: LF_REQUESTS) or a full server is said as such, never as the client's words alone.

@@ -34,12 +34,12 @@ export async function publishAttemptKey(
 ): Promise<void> {
   const kv = await createBucket(js, KEYS_BUCKET, s, { allow_direct: true });
   // The exchange key first: a worker that reads the attempts' key finds it there too (attempt-sessions.ts).
-  const exchange = tokens.sessions().record((data) => tokens.sign(data));
-  if ((await kv.get(EXCHANGE_KEY).catch(() => null))?.string() !== exchange)
-    await createRetrying(() => kv.put(EXCHANGE_KEY, exchange));
-  const key = tokens.publicKey();
-  if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key)
-    await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
+  for (const [key, value] of [
+    [EXCHANGE_KEY, tokens.sessions().record((data) => tokens.sign(data))],
+    [ATTEMPTS_KEY, tokens.publicKey()],
+  ] as const) {
+    if ((await kv.get(key).catch(() => null))?.string() !== value) await createRetrying(() => kv.put(key, value));
+  }
 }
 
 /**

@@ -163,12 +163,7 @@ export class AttemptLedger {
    * claim); if it was taken before, says by whom (null when the entry cannot be read).
    */
   async claim(key: string, record: AttemptRecord): Promise<Claim> {
-    try {
-      await this.kv.create(key, JSON.stringify(record));
-      return { taken: true };
-    } catch (err) {
-      if (apiErrorCode(err) !== WRONG_LAST_SEQUENCE) throw err;
-    }
+    if (await this.create(key, record)) return { taken: true };
     const entry = await this.read(key);
     return { taken: false, by: entry?.by ?? null, revision: entry?.revision ?? 0 };
   }
@@ -195,8 +190,12 @@ export class AttemptLedger {
    * unrun. A create, like a claim: an attempt a worker already took is left to it. True when it was
    * settled here.
    */
-  async abort(key: string): Promise<boolean> {
-    const record: AttemptRecord = { worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' };
+  abort(key: string): Promise<boolean> {
+    return this.create(key, { worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' });
+  }
+
+  /** Writes the entry unless the key exists (then false): as the log is written. */
+  private async create(key: string, record: AttemptRecord): Promise<boolean> {
     try {
       await this.kv.create(key, JSON.stringify(record));
       return true;

@@ -17,13 +17,13 @@ function retriable(err: unknown): boolean {
   return RETRIABLE.test(code) || /timeout|no responders/i.test(errorMessage(err) ?? '');
 }
 
-export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000): Promise<T> {
+export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000, retry = retriable): Promise<T> {
   const deadline = Date.now() + budgetMs;
   for (;;) {
     try {
       return await op();
     } catch (err) {
-      if (!retriable(err) || Date.now() > deadline) throw err;
+      if (!retry(err) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -138,13 +138,12 @@ export class DefinitionRegistry {
         `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`,
         { workflowId: id },
       );
-    const hash = this.versions.get(`${id}@${version}`) ?? (await this.getText(`wf.${id}.${version}`));
+    const hash = await this.versionHash(id, version);
     if (!hash)
       throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, {
         workflowId: id,
         version,
       });
-    this.rememberVersion(`${id}@${version}`, hash);
     const known = this.bodies.get(hash);
     if (known) return known;
     // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
@@ -174,18 +173,19 @@ export class DefinitionRegistry {
     return def;
   }
 
-  /** A version's hash, kept: its key is created once and never written again. */
-  private rememberVersion(ref: string, hash: string): void {
-    if (this.versions.has(ref)) return;
-    this.versions.set(ref, hash);
+  /** A version's hash (null: not deployed), kept: its key is created once and never written again. */
+  private async versionHash(id: string, version: string | number): Promise<string | null> {
+    const ref = `${id}@${version}`;
+    const hash = this.versions.get(ref) ?? (await this.getText(`wf.${id}.${version}`));
+    if (hash) this.versions.set(ref, hash); // a key set again keeps its place in the map's order
     trimOldest(this.versions, KEPT_VERSIONS);
+    return hash;
   }
 
   /** The YAML `workflowId@version` was deployed from, or null when it was deployed as an object (or before texts were kept). */
   async text(id: string, version: number): Promise<string | null> {
-    const hash = this.versions.get(`${id}@${version}`) ?? (await this.getText(`wf.${token(id)}.${version}`));
+    const hash = await this.versionHash(token(id), version);
     if (!hash) return null;
-    this.rememberVersion(`${id}@${version}`, hash);
     const known = this.texts.get(hash);
     if (known !== undefined) return known;
     // None kept is not remembered: a later deploy of the same content with its text keeps one.

@@ -14,6 +14,13 @@ import { decodeOrUndefined } from './messages.js';
 
 export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
 
+/** The new revision, or null when another engine's write came first. */
+const orNullOnConflict = (write: Promise<number>): Promise<number | null> =>
+  write.catch((err: unknown) => {
+    if (isCasConflict(err)) return null;
+    throw err;
+  });
+
 export class KvScheduleCursor implements ScheduleCursor {
   private kvPromise: Promise<KV> | undefined;
   constructor(
@@ -37,21 +44,11 @@ export class KvScheduleCursor implements ScheduleCursor {
   }
 
   async create(key: string, entry: ScheduleCursorEntry): Promise<number | null> {
-    try {
-      return await (await this.kv()).create(key, JSON.stringify(entry));
-    } catch (err) {
-      if (isCasConflict(err)) return null;
-      throw err;
-    }
+    return orNullOnConflict((await this.kv()).create(key, JSON.stringify(entry)));
   }
 
   async update(key: string, entry: ScheduleCursorEntry, revision: number): Promise<number | null> {
-    try {
-      return await (await this.kv()).update(key, JSON.stringify(entry), revision);
-    } catch (err) {
-      if (isCasConflict(err)) return null;
-      throw err;
-    }
+    return orNullOnConflict((await this.kv()).update(key, JSON.stringify(entry), revision));
   }
 
   async all(): Promise<Map<string, ScheduleCursorEntry>> {
