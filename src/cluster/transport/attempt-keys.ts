@@ -1,13 +1,9 @@
 /**
- * Attempts signed by the engines (a fake offer on
- * lf.offer.default._command, from a server that had joined the cluster, made a
- * `--commands` worker run `sh -c id`). Every attempt an engine hands out, queued
- * (lf.q.…) or offered (lf.offer.…), carries the header Lf-Attempt-Sig: an
- * Ed25519 signature of its body (attempt-tokens.ts). The public key is in the
- * KV bucket LF_KEYS (key `attempts`), which only engines write and workers read
- * by key; a worker may be given it instead (LEDGERFLOW_ATTEMPT_KEY), so that it
- * trusts nothing the cluster says. A worker runs no attempt whose signature does
- * not verify: a queued one is dead-lettered, an offered one answered not taken.
+ * Attempts signed by the engines (a fake offer from a server that had joined the cluster made a `--commands` worker
+ * run `sh -c id`). Every attempt an engine hands out, queued or offered, carries the header Lf-Attempt-Sig: an Ed25519
+ * signature of its body (attempt-tokens.ts). The public key is in KV LF_KEYS (key `attempts`), which only engines
+ * write and workers read by key; a worker may be given it instead (LEDGERFLOW_ATTEMPT_KEY), trusting nothing the
+ * cluster says. A worker runs no attempt whose signature does not verify: queued, dead-lettered; offered, not taken.
  */
 import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';

@@ -1,8 +1,7 @@
 /**
- * Attempts carried in a report's answer, sealed with a key of the worker's session instead of an Ed25519
- * signature. One run at a time, a carried attempt is a batch of one: the engine signed it alone (about 60 µs
- * on the bench machine) and the worker verified it alone (about 110 µs, a third of the worker's CPU), five
- * times a five-step run and on its critical path each time.
+ * Attempts carried in a report's answer, sealed with a key of the worker's session instead of an Ed25519 signature:
+ * a carried attempt is a batch of one, and verifying it alone cost about a third of the worker's CPU, on the run's
+ * critical path at every step.
  *
  * The answer goes to one worker, the one that reported, so a key only that worker and the engines know does
  * what the signature did: X25519. The engines derive an exchange key pair from their secret (as they derive
