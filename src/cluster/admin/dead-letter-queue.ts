@@ -1,12 +1,9 @@
 /**
- * Reading and acting on the dead-letter streams (`ledgerflow dlq …`), LF_DLQ
- * (what engines wrote) and LF_DLQ_WORKERS (what workers wrote):
- * list what was given up on, why and who wrote it, show one dead letter,
- * replay one (its kept body published again on its original subject, then the
- * dead letter deleted) and purge them. Anything on lf.dlq.> is read; only a
- * letter an engine wrote is replayed, onto the stream its kind names
- * (dead-letter-rules.ts); a worker's, or a message that is not a dead letter,
- * is listed with why not.
+ * Reading and acting on the dead-letter streams (`ledgerflow dlq …`), LF_DLQ (what engines wrote) and LF_DLQ_WORKERS
+ * (what workers wrote): list what was given up on, why and who wrote it, show one dead letter, replay one (its kept
+ * body published again on its original subject, then the dead letter deleted) and purge them. Anything on lf.dlq.> is
+ * read; only a letter an engine wrote is replayed, onto the stream its kind names (dead-letter-rules.ts); a worker's,
+ * or a message that is not a dead letter, is listed with why not.
  */
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError, errorMessage } from '../../errors/index.js';
@@ -197,13 +194,11 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Publishes the kept body on its original subject (as a new message: no
-   * message id, so the work queue's dedup window does not drop it), then
-   * deletes the dead letter. An engine takes it as any other message; if it
-   * refuses it again, it is dead-lettered again, as a new dead letter. Only a
-   * letter an engine wrote, onto its kind's own stream (dead-letter-rules.ts):
-   * the subject is the one the server delivered, so its sender token is still
-   * the user who first published it; anything else is refused, nothing published.
+   * Publishes the kept body on its original subject (as a new message: no message id, so the work queue's dedup window
+   * does not drop it), then deletes the dead letter. An engine takes it as any other message; if it refuses it again,
+   * it is dead-lettered again, as a new dead letter. Only a letter an engine wrote, onto its kind's own stream
+   * (dead-letter-rules.ts): the subject is the one the server delivered, so its sender token is still the user who
+   * first published it; anything else is refused, nothing published.
    */
   async replay(id: string): Promise<ReplayResult> {
     const entry = await this.show(id);

@@ -1,6 +1,5 @@
 /**
- * Who wrote a dead letter, and whether `ledgerflow dlq replay` may publish it
- * again.
+ * Who wrote a dead letter, and whether `ledgerflow dlq replay` may publish it again.
  *
  * A replay publishes the kept body on the letter's `source.subject` with the
  * rights of whoever replays it: the engine user, who may publish anywhere. So
@@ -41,10 +40,9 @@ export const DEAD_LETTER_KINDS = [
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /**
- * Who wrote a dead letter, from its subject in LF_DLQ (which nats.conf's
- * permissions enforce): an engine (lf.dlq.<kind>), a worker
- * (lf.dlq.tasks.<user>; `user` null for plain lf.dlq.tasks, written before
- * workers named themselves), or unknown (a subject ledgerflow does not write).
+ * Who wrote a dead letter, from its subject in LF_DLQ (which nats.conf's permissions enforce): an engine
+ * (lf.dlq.<kind>), a worker (lf.dlq.tasks.<user>; `user` null for plain lf.dlq.tasks, written before workers named
+ * themselves), or unknown (a subject ledgerflow does not write).
  */
 export type DeadLetterWriter = { role: 'engine' } | { role: 'worker'; user: string | null } | { role: 'unknown' };
 

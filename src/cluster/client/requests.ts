@@ -1,13 +1,8 @@
 /**
- * A person's start, retry or deploy over NATS (docs/users.md#on-nats): a
- * connection that may not write the log itself (a person's NATS user, which
- * nats.conf lets publish under its own name only) publishes a request on
- * lf.starts.<user>.<request> or lf.deploys.<user>.<request>, after listening
- * for the engine's verdict on lf.verdicts.starts|deploys.<user>.<request>.
- * An engine judges the sender's level and does it (engine/requests.ts). One
- * no engine answers in time waits in LF_REQUESTS for the next engine: the
- * command says it is queued (a start names the run it will be: the request
- * carries the new run's id).
+ * A person's start, retry, deploy or `limits set` over NATS (docs/users.md#on-nats): a connection that may not write
+ * the log itself publishes a request on lf.starts|deploys|limits.<user>, after listening for the engine's verdict on
+ * lf.verdicts.<kind>.<user>.<request>. An engine judges the sender's level and does it (engine/requests.ts). One no
+ * engine answers in time waits in LF_REQUESTS: the command says it is queued (a start names the run it will be).
  */
 import {
   ERROR_CODES,

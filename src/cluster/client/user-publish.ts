@@ -1,9 +1,7 @@
 /**
- * A person's input to a cluster (an approval, a signal, run control) is
- * published as their own NATS user, on a connection of its own (nats.conf
- * lets a user publish under its own name only), after listening for the
- * engine's verdict on it. ClusterClient does this for three kinds of input
- * in the same way; this is that way, once.
+ * A person's input to a cluster (an approval, a signal, run control) is published as their own NATS user, on a
+ * connection of its own (nats.conf lets a user publish under its own name only), after listening for the engine's
+ * verdict on it. ClusterClient does this for three kinds of input in the same way; this is that way, once.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect, domainOf, isNoResponders as noRespondersWithin, jetstream } from '../../store/index.js';
@@ -20,9 +18,8 @@ import {
 import { createRetrying, credentials, decodeOrUndefined, REQUESTS_LIMITS, safeSubject } from '../transport/index.js';
 
 /**
- * Subscribes to a verdict subject (flushed, so the server has the interest
- * before anything is published) and resolves with the first valid verdict, or
- * null when none comes within `waitMs` or the subscription is refused.
+ * Subscribes to a verdict subject (flushed, so the server has the interest before anything is published) and resolves
+ * with the first valid verdict, or null when none comes within `waitMs` or the subscription is refused.
  */
 export async function listenForVerdict<T>(
   nc: NatsConnection,
@@ -54,9 +51,8 @@ export interface UserPublish<V> {
   /** Who publishes, as a refused connection names them. */
   readonly as: string;
   /**
-   * The subjects are worked out once connected, each when first needed: a
-   * name that is no subject token is then refused (`refused`) like any
-   * publish that fails.
+   * The subjects are worked out once connected, each when first needed: a name that is no subject token is then refused
+   * (`refused`) like any publish that fails.
    */
   readonly subject: () => string;
   readonly body: Uint8Array;
@@ -111,10 +107,9 @@ function stationUnlinked(domain: string): string {
 }
 
 /**
- * Publishes `body` as the URL's user, listening for the verdict first (the
- * engine's verdict cannot come before we listen); the verdict, or null when
- * none was asked for or came in time. A connection refused is a StoreError;
- * a publish that fails, `refused(its message)`.
+ * Publishes `body` as the URL's user, listening for the verdict first (the engine's verdict cannot come before we
+ * listen); the verdict, or null when none was asked for or came in time. A connection refused is a StoreError; a
+ * publish that fails, `refused(its message)`.
  */
 export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   const { servers } = credentials(p.url);

@@ -12,12 +12,11 @@
  * key (HMAC-SHA256 of the secret and SESSION_CONTEXT); the engine answers with ATTEMPT_MAC_HEADER, the
  * HMAC-SHA256 of the attempt's body under that key, which the worker checks in constant time.
  *
- * Nobody else can make such a MAC: it takes the engines' exchange secret or the worker's private half, which
- * never leaves its process. A header changed on the way (a server that joined the cluster) makes the engine
- * seal with a key the worker does not have, and the worker runs nothing. The engine derives a session's key
- * only for a report whose attempt token verified, and keeps the last SESSIONS_KEPT of them. An engine or a
- * worker from before sessions: the worker sends no header (no record in LF_KEYS) or the engine ignores it,
- * and the attempt is signed as an offer is.
+ * Nobody else can make such a MAC: it takes the engines' exchange secret or the worker's private half, which never
+ * leaves its process. A header changed on the way (a server that joined the cluster) makes the engine seal with a key
+ * the worker does not have, and the worker runs nothing. The engine derives a session's key only for a report whose
+ * attempt token verified, and keeps the last SESSIONS_KEPT of them. An engine or a worker from before sessions: the
+ * worker sends no header (no record in LF_KEYS) or the engine ignores it, and the attempt is signed as an offer is.
  */
 import {
   createHmac,

@@ -9,11 +9,10 @@
  * another worker took and never finished is reported lost; the engine restarts it, and the restarted run is claimed
  * under a key of its own (`.r<n>`), so exactly one worker runs each run of it.
  *
- * The ledger is a hint, never the word that ends an attempt: every worker may write the bucket. The key holds a
- * digest of the attempt's token (attempt-tokens.ts), so only whoever was handed the attempt can name its entry
- * (event-started run ids are predictable), and nats.conf lets workers read entries by key only. A worker never drops
- * a delivery on the ledger's word: it reports it to the engine (task.lost, with what the ledger said), whose log
- * decides (inputs.ts).
+ * The ledger is a hint, never the word that ends an attempt: every worker may write the bucket. The key holds a digest
+ * of the attempt's token (attempt-tokens.ts), so only whoever was handed the attempt can name its entry (event-started
+ * run ids are predictable), and nats.conf lets workers read entries by key only. A worker never drops a delivery on the
+ * ledger's word: it reports it to the engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';

@@ -3,12 +3,10 @@ import type { KV, KvOptions } from '@nats-io/kv';
 import { errorMessage } from '../../errors/index.js';
 import { Kvm, StorageType } from '../../store/index.js';
 /**
- * Creating a stream, consumer or bucket with several replicas takes a raft
- * group to form on as many nodes: on a 3-node cluster under load that can
- * outlast a request's timeout (5 s), above all when several engines start at
- * once and create the same things. A timed-out create is an unknown outcome,
- * not a failure: it may well complete. Creates are idempotent (an existing
- * stream with the same config is fine), so ask again until `budgetMs`.
+ * Creating a stream, consumer or bucket with several replicas takes a raft group to form on as many nodes: on a 3-node
+ * cluster under load that can outlast a request's timeout (5 s), above all when several engines start at once and
+ * create the same things. A timed-out create is an unknown outcome, not a failure: it may well complete. Creates are
+ * idempotent (an existing stream with the same config is fine), so ask again until `budgetMs`.
  */
 const RETRIABLE = /^(TIMEOUT|503)$/;
 

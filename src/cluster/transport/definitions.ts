@@ -1,12 +1,9 @@
 /**
- * Deployed definitions: validated, versioned and content-addressed in a KV
- * bucket every engine reads. Keys: `def.<hash>` (the normalised Definition),
- * `src.<hash>` (the YAML it was deployed from, when the deployer sent it: what
- * the dashboard's editor starts from), `wf.<workflowId>.<version>` → hash,
- * `wf.<workflowId>.latest` → version.
- * Deploying the same content twice is a no-op; other content under a version
- * already deployed is refused (bump `version`). Runs record their definition in
- * run.started, so a new deployment never changes a run that already started.
+ * Deployed definitions: validated, versioned and content-addressed in a KV bucket every engine reads. Keys:
+ * `def.<hash>` (the normalised Definition), `src.<hash>` (the YAML it was deployed from, when the deployer sent it:
+ * what the dashboard's editor starts from), `wf.<workflowId>.<version>` → hash, `wf.<workflowId>.latest` → version.
+ * Deploying the same content twice is a no-op; other content under a deployed version is refused (bump `version`).
+ * Runs record their definition in run.started, so a new deployment never changes a started run.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -42,9 +39,8 @@ export class DefinitionRegistry {
    */
   private readonly bodies = new Map<string, Definition>();
   /**
-   * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written
-   * again (other content under a deployed version is refused), so a start reads only `latest` (one
-   * request instead of two).
+   * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written again (other content
+   * under a deployed version is refused), so a start reads only `latest` (one request instead of two).
    */
   private readonly versions = new Map<string, string>();
   /** `src.<hash>` texts read, by hash: content-addressed as the bodies are (the oldest read is forgotten first). */
@@ -205,10 +201,9 @@ export class DefinitionRegistry {
   }
 
   /**
-   * The bucket's keys matching `filter` (a key is never deleted here), read from the stream's subjects in
-   * one request. Not the client's `kv.keys()`: that leaves an ephemeral consumer on the server for its
-   * five-minute inactivity threshold, one per call, and engines list the workflows at every schedule tick
-   * and sweep.
+   * The bucket's keys matching `filter` (a key is never deleted here), read from the stream's subjects in one request.
+   * Not the client's `kv.keys()`: that leaves an ephemeral consumer on the server for its five-minute inactivity
+   * threshold, one per call, and engines list the workflows at every schedule tick and sweep.
    */
   async keys(filter: string): Promise<string[]> {
     // Made once: a manager checks the JetStream API with a request of its own when it is made.

@@ -1,9 +1,7 @@
 /**
- * Schedule cursors on NATS: KV bucket LF_SCHEDULES, key
- * `<workflowId>.<triggerIndex>`, value a ScheduleCursorEntry (JSON). Every
- * engine fires schedules; each claims a slot with `update(key, value,
- * revision)` (JetStream's expected last subject sequence), so of several
- * engines that saw the same cursor exactly one claim succeeds and fires.
+ * Schedule cursors on NATS: KV bucket LF_SCHEDULES, key `<workflowId>.<triggerIndex>`, value a ScheduleCursorEntry
+ * (JSON). Every engine fires schedules; each claims a slot with `update(key, value, revision)` (JetStream's expected
+ * last subject sequence), so of several engines that saw the same cursor exactly one claim succeeds and fires.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
