@@ -18,7 +18,6 @@ export interface DeadLetterEntry {
    * sequence in LF_DLQ_WORKERS with a `w` before it (`w12`): the two streams number their messages apart.
    */
   id: string;
-  /** Its sequence in its stream. */
   seq: number;
   /** The stream that holds it: LF_DLQ (engines', and workers' letters from before they had a stream of their own) or LF_DLQ_WORKERS. */
   stream: string;
@@ -27,7 +26,6 @@ export interface DeadLetterEntry {
   subject: string;
   /** Who wrote it: an engine (lf.dlq.<kind>), a worker (lf.dlq.tasks.<user>), or unknown. */
   writer: DeadLetterWriter;
-  /** When its stream stored it. */
   stored: string;
   /** Its size in its stream (bounded: see dead-letters.ts). */
   storedBytes: number;
@@ -36,7 +34,6 @@ export interface DeadLetterEntry {
   invalid?: string;
   /** Whether `dlq replay` can publish it again (an engine wrote it, the whole body is kept, and where it came from). */
   replayable: boolean;
-  /** Why not, when it cannot. */
   notReplayable?: string;
 }
 
@@ -99,10 +96,9 @@ export class DeadLetterQueue {
   ) {}
 
   /**
-   * Where the letters of one kind (or all) are, and how to read them: the workers' stream holds only
-   * kind tasks; in LF_DLQ one kind is read with a filter, except tasks, whose letters from before workers had a stream of their own
-   * (lf.dlq.tasks.<user>) stay in an LF_DLQ narrowed to lf.dlq.*, where nats-server 2.9 takes no filter below
-   * its subjects: LF_DLQ is then read whole and the kind picked here.
+   * Where the letters of one kind (or all) are, and how to read them: the workers' stream holds only kind tasks; in
+   * LF_DLQ one kind is read with a filter, except tasks, whose older letters (lf.dlq.tasks.<user>) stay in an LF_DLQ
+   * narrowed to lf.dlq.*, where nats-server 2.9 takes no filter below its subjects: read whole, the kind picked here.
    */
   private sources(
     kind?: string,

@@ -105,7 +105,6 @@ export class ClusterClient {
     );
   }
 
-  /** The latest version of every deployed workflow. */
   async deployed(): Promise<Definition[]> {
     return (await this.conn()).registry.latestAll();
   }

@@ -64,7 +64,6 @@ export interface UserPublish<V> {
 
 /** Why a publish failed, from the client's error's fields. */
 export interface PublishFailure {
-  /** The client's words. */
   readonly message: string;
   /** The subject nats.conf refused this user ('' when it named none); null when that was not why. */
   readonly forbidden: string | null;

@@ -44,7 +44,6 @@ export async function publishAttemptKey(
  */
 const TRUSTED_KEPT = 8192;
 
-/** A worker's check of the attempts it is handed. */
 export class AttemptVerifier {
   /** Trusted hashes (latin1 strings of their 32 bytes), oldest first. */
   private readonly trusted = new Set<string>();

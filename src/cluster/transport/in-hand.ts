@@ -56,7 +56,6 @@ export class InHand {
     });
   }
 
-  /** Stops taking: a message pulled from now on is handed back. */
   stopTaking(): void {
     this.taking = false;
   }

@@ -25,7 +25,6 @@ const utilized = (samples: readonly LoadSample[], now: number) => {
   return utilization ? { utilization } : {};
 };
 
-/** How often a worker announces itself. */
 export const PRESENCE_EVERY_MS = 5_000;
 /** A worker not heard for this many of its periods is taken as gone. */
 const LAPSE_PERIODS = 3;

@@ -25,7 +25,6 @@ const FreshRunId = z
   .string()
   .regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' });
 
-/** Start a run of a deployed workflow. */
 const StartWorkflow = z.strictObject({
   request: RequestId,
   /** `<workflowId>` (its latest version) or `<workflowId>@<version>`. */
