@@ -1,12 +1,9 @@
 /**
- * Reading and acting on the dead-letter streams (`ledgerflow dlq …`), LF_DLQ
- * (what engines wrote) and LF_DLQ_WORKERS (what workers wrote):
- * list what was given up on, why and who wrote it, show one dead letter,
- * replay one (its kept body published again on its original subject, then the
- * dead letter deleted) and purge them. Anything on lf.dlq.> is read; only a
- * letter an engine wrote is replayed, onto the stream its kind names
- * (dead-letter-rules.ts); a worker's, or a message that is not a dead letter,
- * is listed with why not.
+ * Reading and acting on the dead-letter streams (`ledgerflow dlq …`), LF_DLQ (what engines wrote) and LF_DLQ_WORKERS
+ * (what workers wrote): list what was given up on, why and who wrote it, show one dead letter, replay one (its kept
+ * body published again on its original subject, then the dead letter deleted) and purge them. Anything on lf.dlq.> is
+ * read; only a letter an engine wrote is replayed, onto the stream its kind names (dead-letter-rules.ts); a worker's,
+ * or a message that is not a dead letter, is listed with why not.
  */
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError, errorMessage } from '../../errors/index.js';
@@ -21,7 +18,6 @@ export interface DeadLetterEntry {
    * sequence in LF_DLQ_WORKERS with a `w` before it (`w12`): the two streams number their messages apart.
    */
   id: string;
-  /** Its sequence in its stream. */
   seq: number;
   /** The stream that holds it: LF_DLQ (engines', and workers' letters from before they had a stream of their own) or LF_DLQ_WORKERS. */
   stream: string;
@@ -30,7 +26,6 @@ export interface DeadLetterEntry {
   subject: string;
   /** Who wrote it: an engine (lf.dlq.<kind>), a worker (lf.dlq.tasks.<user>), or unknown. */
   writer: DeadLetterWriter;
-  /** When its stream stored it. */
   stored: string;
   /** Its size in its stream (bounded: see dead-letters.ts). */
   storedBytes: number;
@@ -39,7 +34,6 @@ export interface DeadLetterEntry {
   invalid?: string;
   /** Whether `dlq replay` can publish it again (an engine wrote it, the whole body is kept, and where it came from). */
   replayable: boolean;
-  /** Why not, when it cannot. */
   notReplayable?: string;
 }
 
@@ -102,10 +96,9 @@ export class DeadLetterQueue {
   ) {}
 
   /**
-   * Where the letters of one kind (or all) are, and how to read them: the workers' stream holds only
-   * kind tasks; in LF_DLQ one kind is read with a filter, except tasks, whose letters from before workers had a stream of their own
-   * (lf.dlq.tasks.<user>) stay in an LF_DLQ narrowed to lf.dlq.*, where nats-server 2.9 takes no filter below
-   * its subjects: LF_DLQ is then read whole and the kind picked here.
+   * Where the letters of one kind (or all) are, and how to read them: the workers' stream holds only kind tasks; in
+   * LF_DLQ one kind is read with a filter, except tasks, whose older letters (lf.dlq.tasks.<user>) stay in an LF_DLQ
+   * narrowed to lf.dlq.*, where nats-server 2.9 takes no filter below its subjects: read whole, the kind picked here.
    */
   private sources(
     kind?: string,
@@ -197,13 +190,11 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Publishes the kept body on its original subject (as a new message: no
-   * message id, so the work queue's dedup window does not drop it), then
-   * deletes the dead letter. An engine takes it as any other message; if it
-   * refuses it again, it is dead-lettered again, as a new dead letter. Only a
-   * letter an engine wrote, onto its kind's own stream (dead-letter-rules.ts):
-   * the subject is the one the server delivered, so its sender token is still
-   * the user who first published it; anything else is refused, nothing published.
+   * Publishes the kept body on its original subject (as a new message: no message id, so the work queue's dedup window
+   * does not drop it), then deletes the dead letter. An engine takes it as any other message; if it refuses it again,
+   * it is dead-lettered again, as a new dead letter. Only a letter an engine wrote, onto its kind's own stream
+   * (dead-letter-rules.ts): the subject is the one the server delivered, so its sender token is still the user who
+   * first published it; anything else is refused, nothing published.
    */
   async replay(id: string): Promise<ReplayResult> {
     const entry = await this.show(id);

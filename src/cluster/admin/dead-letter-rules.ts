@@ -1,24 +1,18 @@
 /**
- * Who wrote a dead letter, and whether `ledgerflow dlq replay` may publish it
- * again.
+ * Who wrote a dead letter, and whether `ledgerflow dlq replay` may publish it again.
  *
- * A replay publishes the kept body on the letter's `source.subject` with the
- * rights of whoever replays it: the engine user, who may publish anywhere. So
- * the letter itself is a claim, and a replay may only repeat what its original
+ * A replay publishes the kept body on the letter's `source.subject` with the rights of whoever replays it: the engine
+ * user, who may publish anywhere. So the letter itself is a claim, and a replay may only repeat what its original
  * sender could say:
- * - Only a letter an engine wrote is replayed. Engines write on
- *   lf.dlq.<kind>, which nats.conf lets only the engine's rights publish; they
- *   copy the subject and body of a message the server delivered to them, so
- *   its sender token (lf.approvals.….<user>, lf.inputs.<sender>.…) is one the
- *   server enforced when it was first published, and the same subject again
- *   keeps that identity.
- * - Workers write on lf.dlq.tasks.<their user> (nats.conf grants each its
- *   own): what a worker writes (subject, body) is its word only, so it is
- *   listed, with its writer, and never replayed. Plain lf.dlq.tasks is where
- *   workers wrote before that: kept to read, never replayed.
- * - A letter is replayed only onto the stream its kind names (one on
- *   lf.dlq.approvals only onto lf.approvals.…), so no letter carries a body
- *   into a stream other than the one it was taken from.
+ * - Only a letter an engine wrote is replayed. Engines write on lf.dlq.<kind>, which nats.conf lets only the engine's
+ *   rights publish; they copy the subject and body of a message the server delivered to them, so its sender token
+ *   (lf.approvals.….<user>, lf.inputs.<sender>.…) is one the server enforced when it was first published, and the same
+ *   subject again keeps that identity.
+ * - Workers write on lf.dlq.tasks.<their user> (nats.conf grants each its own): what a worker writes (subject, body) is
+ *   its word only, so it is listed, with its writer, and never replayed. Plain lf.dlq.tasks is where workers wrote
+ *   before that: kept to read, never replayed.
+ * - A letter is replayed only onto the stream its kind names (one on lf.dlq.approvals only onto lf.approvals.…), so no
+ *   letter carries a body into a stream other than the one it was taken from.
  * Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
@@ -41,10 +35,9 @@ export const DEAD_LETTER_KINDS = [
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /**
- * Who wrote a dead letter, from its subject in LF_DLQ (which nats.conf's
- * permissions enforce): an engine (lf.dlq.<kind>), a worker
- * (lf.dlq.tasks.<user>; `user` null for plain lf.dlq.tasks, written before
- * workers named themselves), or unknown (a subject ledgerflow does not write).
+ * Who wrote a dead letter, from its subject in LF_DLQ (which nats.conf's permissions enforce): an engine
+ * (lf.dlq.<kind>), a worker (lf.dlq.tasks.<user>; `user` null for plain lf.dlq.tasks, written before workers named
+ * themselves), or unknown (a subject ledgerflow does not write).
  */
 export type DeadLetterWriter = { role: 'engine' } | { role: 'worker'; user: string | null } | { role: 'unknown' };
 

@@ -1,11 +1,9 @@
 /**
- * `ledgerflow doctor`: every stream and KV bucket ledgerflow keeps on a NATS
- * server, with its replicas, leader and the health of each replica, and a
- * warning wherever that differs from the replica setting or a replica is not
- * current. Reads only; creates nothing. The task queues' streams
- * (LF_TASKS_<queue>) are made as engines first hand out attempts on each
- * queue: doctor checks those it finds; and says what is left in the single
- * LF_TASKS of older versions (legacy-tasks.ts).
+ * `ledgerflow doctor`: every stream and KV bucket ledgerflow keeps on a NATS server, with its replicas, leader and the
+ * health of each replica, and a warning wherever that differs from the replica setting or a replica is not current.
+ * Reads only; creates nothing. The task queues' streams (LF_TASKS_<queue>) are made as engines first hand out attempts
+ * on each queue: doctor checks those it finds; and says what is left in the single LF_TASKS of older versions
+ * (legacy-tasks.ts).
  */
 import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import {

@@ -1,8 +1,7 @@
 /**
- * Running nats-server locally: the binary, the command line of a single
- * server (nats.conf) or of one node of a cluster (nats-cluster.conf), and
- * waiting until JetStream answers. Shared by `ledgerflow dev` and the tests'
- * and chaos script's clusters, so that all start a node the same way.
+ * Running nats-server locally: the binary, the command line of a single server (nats.conf) or of one node of a cluster
+ * (nats-cluster.conf), and waiting until JetStream answers. Shared by `ledgerflow dev` and the tests' and chaos
+ * script's clusters, so that all start a node the same way.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -58,11 +57,9 @@ export interface ClusterNodeCommand {
 }
 
 /**
- * The command line of node `i` of a cluster on 127.0.0.1 whose nodes have
- * `ports`: nats-cluster.conf with this node's name, ports and store, and a
- * route to every node (nats-server skips the one to itself), each route
- * giving the route password the node's own config asks for
- * (LF_ROUTE_PASSWORD in its environment).
+ * The command line of node `i` of a cluster on 127.0.0.1 whose nodes have `ports`: nats-cluster.conf with this node's
+ * name, ports and store, and a route to every node (nats-server skips the one to itself), each route giving the route
+ * password the node's own config asks for (LF_ROUTE_PASSWORD in its environment).
  */
 export function clusterNode(
   config: string,
@@ -99,14 +96,11 @@ export function clusterNode(
 }
 
 /**
- * Resolves once JetStream answers at every one of `servers` (each asked on a
- * connection of its own) and, with `replicas` above 1, once a stream with that
- * many replicas can be placed. A meta leader elected and known to every node
- * is not enough for that: until the leader has heard from its peers, making a
- * stream of 3 replicas fails with "no suitable peers for placement" (JetStream
- * error 10005), which is what a user deploying right after start-up would
- * meet. So the last check places a throwaway stream in memory and deletes it.
- * Throws after `timeoutMs` with the last error.
+ * Resolves once JetStream answers at every one of `servers` (each asked on a connection of its own) and, with
+ * `replicas` above 1, once a stream with that many replicas can be placed. A meta leader elected and known to every
+ * node is not enough for that: until the leader has heard from its peers, making a stream of 3 replicas fails with "no
+ * suitable peers for placement" (JetStream error 10005), as a user deploying right after start-up would meet. So the
+ * last check places a throwaway stream in memory and deletes it. Throws after `timeoutMs` with the last error.
  */
 export async function waitForJetStream(
   servers: string,

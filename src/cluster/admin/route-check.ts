@@ -1,10 +1,8 @@
 /**
- * `ledgerflow doctor --routes host:port,…`: whether each cluster route port
- * refuses a server without credentials (a cluster without route
- * authorization took any server that reached a route port, and trusted it).
- * A route port greets with INFO, as a client port does; `auth_required` there
- * says it wants credentials (nats-cluster.conf's `authorization`), and
- * `tls_required` that it speaks TLS. Nothing is sent to it.
+ * `ledgerflow doctor --routes host:port,…`: whether each cluster route port refuses a server without credentials (a
+ * cluster without route authorization took any server that reached a route port, and trusted it). A route port greets
+ * with INFO, as a client port does; `auth_required` there says it wants credentials (nats-cluster.conf's
+ * `authorization`), and `tls_required` that it speaks TLS. Nothing is sent to it.
  */
 import { connect as tcpConnect } from 'node:net';
 

@@ -1,15 +1,11 @@
 /**
- * What waits in the task queues, read from the server (the dashboard's
- * workers view, the `ledgerflow_queue_backlog` metric). Each queue is its own
- * stream LF_TASKS_<queue> (subjects.ts), each (queue, handler) its worker
- * consumer w_<queue>_<handler> once an engine has handed out an attempt of it:
- * a row per consumer (a priority level's consumer p<NN>_<queue>_<handler> has
- * its own row, with `priority`) with its backlog (num_pending: not yet handed to a
- * worker), attempts in flight (num_ack_pending) and pull requests waiting
- * (num_waiting: workers idle and connected). Attempts on a subject with no
- * consumer (made by hand, or by an older version that did not make them) are
- * backlog too, as are those still in the single stream LF_TASKS of older
- * versions (legacy-tasks.ts moves them): the streams' counts per subject say so.
+ * What waits in the task queues, read from the server (the dashboard's workers view, the `ledgerflow_queue_backlog`
+ * metric). Each queue is its own stream LF_TASKS_<queue> (subjects.ts), each (queue, handler) its worker consumer
+ * w_<queue>_<handler> once an engine has handed out an attempt of it: a row per consumer (a priority level's consumer
+ * p<NN>_<queue>_<handler> has its own row, with `priority`) with its backlog (num_pending: not yet handed to a worker),
+ * attempts in flight (num_ack_pending) and pull requests waiting (num_waiting: workers idle and connected). Attempts on
+ * a subject with no consumer (made by hand, or by an older version) are backlog too, as are those still in the
+ * single stream LF_TASKS of older versions (legacy-tasks.ts): the streams' counts per subject say so.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { LEGACY_TASKS, TASK_STREAM_PREFIX, taskSubjectParts } from '../transport/index.js';

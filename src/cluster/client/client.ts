@@ -93,9 +93,8 @@ export class ClusterClient {
   }
 
   /**
-   * A person's hand on a workflow's deployed schedules (docs/operations.md#schedules): pause, resume, trigger or
-   * backfill, written to KV LF_SCHEDULES as this connection's user (nats.conf decides); the engines start what is
-   * queued on their next tick (`started` counts those already started).
+   * Pause, resume, trigger or backfill a workflow's schedules (docs/operations.md#schedules), written to KV
+   * LF_SCHEDULES as this connection's user; the engines start what is queued on their next tick.
    */
   async schedules(action: ScheduleAction): Promise<ScheduleActionResult> {
     const { js } = await this.conn();
@@ -106,15 +105,13 @@ export class ClusterClient {
     );
   }
 
-  /** The latest version of every deployed workflow. */
   async deployed(): Promise<Definition[]> {
     return (await this.conn()).registry.latestAll();
   }
 
   /**
-   * Records run.started and asks the engines to act on it; returns at once with the run id. With
-   * `runId` (a caller-chosen id, RunCommits.startRun): a run that has the id is returned (`existing: true`),
-   * not started again, also when two clients race (the append at sequence 0 decides).
+   * Records run.started and kicks the engines; returns at once. With a caller-chosen `runId` (RunCommits.startRun) a
+   * run that has the id is returned (`existing: true`), also when two clients race (the append at sequence 0 decides).
    */
   async start(
     ref: string,
@@ -152,11 +149,8 @@ export class ClusterClient {
   }
 
   /**
-   * Retry from failed: records the start of a new run of the FAILED or
-   * CANCELLED run `runId`'s recorded definition and input, reusing the outputs
-   * it can (RunCommits.beginRetry: source.retryOf in run.started), and asks the engines
-   * to drive it, as `start` does. Returns at once with the new run's id.
-   * Refused with RetryRefusedError for any other run. `opts.runId`: the new run's id (a bulk retry's, one per failed run).
+   * Retry from failed: records the start of a new run of the FAILED or CANCELLED run's definition and input, reusing
+   * the outputs it can (RunCommits.beginRetry), and kicks the engines, as `start` does. Other runs: RetryRefusedError.
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<{ runId: string }> {
     await this.conn();
@@ -167,12 +161,10 @@ export class ClusterClient {
   }
 
   /**
-   * Wakes the engines about a run whose log moved here: its start, recorded by this client just now
-   * (`started`), its admission to a concurrency slot (`admitted`), or an input recorded here (`input`).
-   * A start's kick and an admission's each have a message id of their own, so that however often each
-   * is sent (retried here; an admission's by every engine or client that admitted the run) it is written
-   * once; an input's has none. (One id for all of them had JetStream drop the kick of a run admitted
-   * within two minutes of its start as a duplicate of its start's: the run stayed admitted and unstarted.)
+   * Wakes the engines about a run whose log moved here: its start (`started`), its admission to a concurrency slot
+   * (`admitted`), or an input recorded here (`input`). A start's kick and an admission's each have a message id of
+   * their own, so each is written once however often it is sent; an input's has none. (One id for both had JetStream
+   * drop an admission's kick within the dedup window of its start's: the run stayed admitted and unstarted.)
    */
   async kick(runId: string, why: 'started' | 'admitted' | 'input' = 'input'): Promise<void> {
     return kickRun(this.store, this.sender, runId, why);
@@ -184,19 +176,11 @@ export class ClusterClient {
   }
 
   /**
-   * Takes a decision on a HUMAN task over NATS, with no engine needed now.
-   * `user` is the NATS user of the connection URL ('' when it names none).
-   *
-   * - Connected as a NATS user (nats://alice:…@host): the decision is
-   *   published on lf.approvals.<runId>.<taskId>.<user>, which nats.conf lets
-   *   a user publish under its own name only, and stays in LF_APPROVALS until
-   *   an engine records it (reviewApproval; a refusal is recorded too), the
-   *   running one or the next to start.
-   * - On a server without users, nobody is proven: `as` names who decides. The
-   *   decision is judged and recorded in the log at once, exactly as on the
-   *   embedded store, marked `unauthenticated`, and engines are woken to act on it.
-   *
-   * Returns how it was taken: `published` (an engine records it) or `recorded` (in the log now).
+   * Takes a decision on a HUMAN task over NATS, with no engine needed now. `user`: the URL's NATS user ('' for none).
+   * - As a NATS user: published on lf.approvals.<runId>.<taskId>.<user> (nats.conf: own name only), where it waits
+   *   in LF_APPROVALS until an engine records it (a refusal too): `published`.
+   * - On a server without users nobody is proven: `as` names who decides, and the decision is judged and recorded
+   *   at once, as on the embedded store, marked `unauthenticated`, and the engines woken: `recorded`.
    */
   async decide(
     runId: string,
@@ -239,13 +223,9 @@ export class ClusterClient {
   }
 
   /**
-   * Sends a signal to a run's WAITs on `name`, published on
-   * lf.signals.<sender>.<runId> as this connection's NATS user (nats.conf lets
-   * a user publish signals under its own name only; the engine records that
-   * name as `by`). On a server without users `as` names the sender, recorded
-   * as unauthenticated. With `waitMs`, waits that long for the engine's
-   * verdict: a refusal (no WAIT takes it; nothing recorded) throws
-   * SignalRefusedError, as on the embedded store; null when none came in time.
+   * Sends a signal to a run's WAITs on `name` as this connection's NATS user (or `as` on a server without users,
+   * recorded as unauthenticated). With `waitMs`, waits for the engine's verdict: a refusal throws SignalRefusedError,
+   * as on the embedded store; null when none came in time.
    */
   async signal(
     runId: string,
@@ -256,29 +236,18 @@ export class ClusterClient {
   }
 
   /**
-   * Pauses a run, whichever engine owns it: publishes `{action: 'pause'}` on
-   * lf.control.<sender>.<runId> as this connection's NATS user (nats.conf
-   * lets the people users publish run control under their own name, workers
-   * not at all; the engine records the user as `by`). On a server without
-   * users `as` names the sender, recorded as unauthenticated. Needs no read
-   * of the log (a people user may not read it): the engine's verdict says
-   * what became of it. Waits up to `waitMs` (default 10 s; 0: not at all) for
-   * it; a refusal (the run settled or is already paused: nothing recorded)
-   * throws PauseRefusedError, one for a run that does not exist
-   * RunNotFoundError. `recorded` is false when no verdict came in time (the
-   * pause waits in LF_CONTROL for an engine).
+   * Pauses a run, whichever engine owns it: `{action: 'pause'}` on lf.control.<sender>.<runId> as this connection's
+   * NATS user (or `as` on a server without users). Needs no read of the log (a people user may not read it): waits up
+   * to `waitMs` (default 10 s; 0: not at all) for the engine's verdict. A refusal throws PauseRefusedError (or
+   * RunNotFoundError); `recorded` is false when no verdict came in time (it waits in LF_CONTROL).
    */
   pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
     return publishControl(this.url, runId, 'pause', opts);
   }
 
   /**
-   * Resumes a paused run, whichever engine owns it (`{action: 'resume'}` on
-   * lf.control.<sender>.<runId>, as pause); the engines then start what was
-   * scheduled meanwhile. A run that is not paused is refused by the engine,
-   * nothing recorded: `changed` is false then, with its `status` and the
-   * `reason`. Without a verdict in time `changed` is true and `recorded`
-   * false: it waits in LF_CONTROL, and the engine that takes it judges it.
+   * Resumes a paused run, as pause. A run that is not paused is refused, nothing recorded: `changed` is false, with
+   * its `status` and the `reason`. Without a verdict in time `changed` is true and `recorded` false.
    */
   async resume(
     runId: string,
@@ -289,24 +258,16 @@ export class ClusterClient {
   }
 
   /**
-   * Cancels a run, whichever engine owns it: `{action: 'cancel', reason}` on
-   * lf.control.<sender>.<runId>, as pause. The engine records run.cancelled
-   * with this NATS user as `by` (on a server without users, `as`, recorded as
-   * unauthenticated) and publishes its effects: the run's attempts are
-   * aborted, the child runs of its SUB_WORKFLOW and MAP-workflow attempts
-   * cancelled. A settled run is refused (nothing recorded): CancelRefusedError
-   * with its status; one that does not exist RunNotFoundError. `recorded` is
-   * false when no verdict came within `waitMs` (default 10 s; 0: not at all):
-   * the cancel waits in LF_CONTROL for an engine.
+   * Cancels a run, as pause: the engine records run.cancelled, aborts its attempts and cancels its child runs. A
+   * settled run is refused (CancelRefusedError with its status; RunNotFoundError for none).
    */
   cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
     return publishControl(this.url, runId, 'cancel', opts);
   }
 
   /**
-   * Publishes a business event for the engines' triggers. Its message id is the event id, as any
-   * producer's (docs/asyncapi.yaml): the stream drops a second publish within the dedup window, and
-   * past it the run id (derived from the event id) still starts each workflow once.
+   * Publishes a business event for the engines' triggers, its id as message id (docs/asyncapi.yaml): the stream drops
+   * a repeat within the dedup window, and past it the run id (derived from the event id) starts each workflow once.
    */
   async emit(
     event: TriggerEvent,

@@ -1,12 +1,9 @@
 /**
- * Inputs people published for a run that no engine has taken yet (approvals,
- * signals, run control waiting in their streams), taken by a process about to
- * drive the run itself — `resume --nats` — so a run is never left WAITING
- * with its approval queued just because no engine runs. Each is judged and
- * recorded exactly as an engine would (by = the sender of its subject, proven
- * when the server has users), then removed from its stream; a refused one is
- * removed too, with the reason told (an approval's refusal is kept in the
- * run's history, as an engine keeps it).
+ * Inputs people published for a run that no engine has taken yet (approvals, signals, run control waiting in their
+ * streams), taken by a process about to drive the run itself — `resume --nats` — so a run is never left WAITING with
+ * its approval queued just because no engine runs. Each is judged and recorded exactly as an engine would (by = the
+ * sender of its subject, proven when the server has users), then removed from its stream; a refused one is removed too,
+ * with the reason told (an approval's refusal is kept in the run's history, as an engine keeps it).
  */
 import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { LedgerflowError, errorMessage } from '../../errors/index.js';

@@ -1,13 +1,8 @@
 /**
- * A person's start, retry or deploy over NATS (docs/users.md#on-nats): a
- * connection that may not write the log itself (a person's NATS user, which
- * nats.conf lets publish under its own name only) publishes a request on
- * lf.starts.<user>.<request> or lf.deploys.<user>.<request>, after listening
- * for the engine's verdict on lf.verdicts.starts|deploys.<user>.<request>.
- * An engine judges the sender's level and does it (engine/requests.ts). One
- * no engine answers in time waits in LF_REQUESTS for the next engine: the
- * command says it is queued (a start names the run it will be: the request
- * carries the new run's id).
+ * A person's start, retry, deploy or `limits set` over NATS (docs/users.md#on-nats): a connection that may not write
+ * the log itself publishes a request on lf.starts|deploys|limits.<user>, after listening for the engine's verdict on
+ * lf.verdicts.<kind>.<user>.<request>. An engine judges the sender's level and does it (engine/requests.ts). One no
+ * engine answers in time waits in LF_REQUESTS: the command says it is queued (a start names the run it will be).
  */
 import {
   ERROR_CODES,
@@ -61,99 +56,87 @@ function publishError(
 const NO_STREAM =
   'no stream takes start, deploy and limits requests on this NATS server yet: engines of this version create LF_REQUESTS when they start (an older engine cannot take them)';
 
+/** What the kinds of request differ by: their subjects, the verdict's shape and what a refusal says. */
+const KINDS = {
+  start: { subject: subjects.start, verdictSubject: subjects.startVerdict, schema: StartVerdict },
+  deploy: { subject: subjects.deploy, verdictSubject: subjects.deployVerdict, schema: DeployVerdict },
+  limits: { subject: subjects.limits, verdictSubject: subjects.limitsVerdict, schema: LimitsVerdict },
+} as const;
+type Verdicts = { start: StartVerdict; deploy: DeployVerdict; limits: LimitsVerdict };
+
+/**
+ * Publishes `body` under a fresh request id as the URL's user and waits up to `waitMs` for the engines' verdict: a
+ * refused one throws (`meta` and, for the verdict, `refusedMeta`), none in time is `queued`.
+ */
+async function ask<K extends keyof typeof KINDS>(
+  kind: K,
+  url: string,
+  body: object,
+  waitMs: number,
+  words: (sender: string) => { forbidden: string; failed: string },
+  meta: (sender: string) => Record<string, JsonSafe | undefined>,
+  refusedMeta = meta,
+): Promise<RequestOutcome<Verdicts[K]>> {
+  const k = KINDS[kind];
+  const sender = senderOf(url);
+  const request = randomHex(12);
+  const verdict = (await publishAsUser({
+    url,
+    connectionName: `ledgerflow-${kind}`,
+    as: sender,
+    subject: () => k.subject(sender),
+    // The request's id first: an engine answers even a body it cannot read (engine/requests.ts).
+    body: encode({ request, ...body }),
+    verdict: { subject: () => k.verdictSubject(sender, request), schema: k.schema, waitMs },
+    refused: refusal(publishError, { ...words(sender), noStream: NO_STREAM }, meta(sender)),
+  })) as Verdicts[K] | null;
+  if (!verdict) return { queued: true, request };
+  if (!verdict.accepted) throw refused(verdict, refusedMeta(sender));
+  return { queued: false, verdict };
+}
+
 /**
  * A start (or, with `retryOf`, a retry) asked of the engines as the URL's user. Fresh starts and retries carry
  * the new run's id, so that the caller can name it even when queued. Refusals throw, in the embedded store's words.
  */
-export async function requestStart(
-  url: string,
-  body: StartRequest,
-  waitMs: number,
-): Promise<RequestOutcome<StartVerdict>> {
-  const sender = senderOf(url);
-  const request = randomHex(12);
-  const what = 'retryOf' in body ? `retry run ${body.retryOf}` : `start ${body.workflow}`;
-  const verdict = await publishAsUser({
+export function requestStart(url: string, body: StartRequest, waitMs: number): Promise<RequestOutcome<StartVerdict>> {
+  return ask(
+    'start',
     url,
-    connectionName: 'ledgerflow-start',
-    as: sender,
-    // The request's id first: an engine answers even a body it cannot read (engine/requests.ts).
-    subject: () => subjects.start(sender),
-    body: encode({ request, ...body }),
-    verdict: { subject: () => subjects.startVerdict(sender, request), schema: StartVerdict, waitMs },
-    refused: refusal(
-      publishError,
-      {
-        forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender} only if its block says so (a block written before requests had a subject per sender says lf.starts.${sender}.*: regenerate it); \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
-        noStream: NO_STREAM,
-        failed: `could not publish the request to ${what}`,
-      },
-      { by: sender },
-    ),
-  });
-  if (!verdict) return { queued: true, request };
-  if (!verdict.accepted)
-    throw refused(verdict, {
-      by: sender,
-      ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }),
-    });
-  return { queued: false, verdict };
+    body,
+    waitMs,
+    (sender) => ({
+      forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender} only if its block says so (a block written before requests had a subject per sender says lf.starts.${sender}.*: regenerate it); \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
+      failed: `could not publish the request to ${'retryOf' in body ? `retry run ${body.retryOf}` : `start ${body.workflow}`}`,
+    }),
+    (sender) => ({ by: sender }),
+    (sender) => ({ by: sender, ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }) }),
+  );
 }
 
 /** A fresh run's id for a start or retry request (the engine takes no other form as one). */
 export { newRunId as freshRunId };
 
-/** What a deploy and a limits request differ by: their subjects, the verdict's shape and what a refusal says. */
-const FILE_REQUESTS = {
-  deploy: {
-    subject: subjects.deploy,
-    verdictSubject: subjects.deployVerdict,
-    schema: DeployVerdict,
-    doing: 'deploy definitions',
-    noun: 'deploy',
-    stem: 'deploys',
-  },
-  limits: {
-    subject: subjects.limits,
-    verdictSubject: subjects.limitsVerdict,
-    schema: LimitsVerdict,
-    doing: 'set limits',
-    noun: 'limits',
-    stem: 'limits',
-  },
-} as const;
-
 /** A file's text (a definition, a limits file) handed to the engines as the URL's user: they parse and check it as the file and answer. */
-async function requestFile<K extends keyof typeof FILE_REQUESTS>(
+function requestFile<K extends 'deploy' | 'limits'>(
   kind: K,
   url: string,
   body: { file?: string | undefined },
   waitMs: number,
-) {
-  const k = FILE_REQUESTS[kind];
-  const sender = senderOf(url);
-  const request = randomHex(12);
-  const meta = { by: sender, ...(body.file ? { file: body.file } : {}) };
-  const verdict = await publishAsUser({
+  doing: string,
+): Promise<RequestOutcome<Verdicts[K]>> {
+  const stem = kind === 'deploy' ? 'deploys' : 'limits';
+  return ask(
+    kind,
     url,
-    connectionName: `ledgerflow-${kind}`,
-    as: sender,
-    subject: () => k.subject(sender),
-    body: encode({ request, ...body }),
-    verdict: { subject: () => k.verdictSubject(sender, request), schema: k.schema, waitMs },
-    refused: refusal(
-      publishError,
-      {
-        forbidden: `NATS user ${sender} may not ${k.doing} (nats.conf permissions: it may publish on lf.${k.stem}.${sender} only if its block says so (lf.${k.stem}.${sender}.* before requests had a subject per sender: regenerate it); \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
-        noStream: NO_STREAM,
-        failed: `could not publish the ${k.noun} request`,
-      },
-      meta,
-    ),
-  });
-  if (!verdict) return { queued: true as const, request };
-  if (!verdict.accepted) throw refused(verdict, meta);
-  return { queued: false as const, verdict };
+    body,
+    waitMs,
+    (sender) => ({
+      forbidden: `NATS user ${sender} may not ${doing} (nats.conf permissions: it may publish on lf.${stem}.${sender} only if its block says so (lf.${stem}.${sender}.* before requests had a subject per sender: regenerate it); \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+      failed: `could not publish the ${kind} request`,
+    }),
+    (sender) => ({ by: sender, ...(body.file ? { file: body.file } : {}) }),
+  );
 }
 
 /** A definition's text deployed by the engines as the URL's user (they parse and check it as a file). */
@@ -162,7 +145,7 @@ export function requestDeploy(
   body: DeployRequest,
   waitMs: number,
 ): Promise<RequestOutcome<DeployVerdict>> {
-  return requestFile('deploy', url, body, waitMs);
+  return requestFile('deploy', url, body, waitMs, 'deploy definitions');
 }
 
 /** A limits file's text stored by the engines as the URL's user (`limits set`; they parse and check it as the file). */
@@ -171,5 +154,5 @@ export function requestLimits(
   body: LimitsRequest,
   waitMs: number,
 ): Promise<RequestOutcome<LimitsVerdict>> {
-  return requestFile('limits', url, body, waitMs);
+  return requestFile('limits', url, body, waitMs, 'set limits');
 }

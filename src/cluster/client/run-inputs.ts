@@ -2,17 +2,14 @@
  * A person's input to a run over NATS — an approval, a signal, a pause,
  * resume or cancel — taken the same way whichever it is:
  *
- * - A run that does not exist is refused at once (when this connection may
- *   read the log; a people user's is judged by the engine).
- * - A name that is given, not proven (no NATS user in the URL: a server
- *   without users, or nats-dev.conf's no-credentials engine user), with no
- *   engine listening: judged and recorded in the log at once, marked
- *   `unauthenticated`, exactly as on the embedded store, and the engines
- *   woken for when one starts.
- * - Otherwise it is published under the sender's name and an engine judges
- *   and records it (the verdict is waited for up to `waitMs`); one nobody
- *   took yet waits in its stream, where the next engine, or the next
- *   `resume` of the run (takeQueuedInputs), takes it.
+ * - A run that does not exist is refused at once (when this connection may read the log; a people user's is judged by
+ *   the engine).
+ * - A name that is given, not proven (no NATS user in the URL: a server without users, or nats-dev.conf's
+ *   no-credentials engine user), with no engine listening: judged and recorded in the log at once, marked
+ *   `unauthenticated`, exactly as on the embedded store, and the engines woken for when one starts.
+ * - Otherwise it is published under the sender's name and an engine judges and records it (the verdict is waited for up
+ *   to `waitMs`); one nobody took yet waits in its stream, where the next engine, or the next `resume` of the run
+ *   (takeQueuedInputs), takes it.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';

@@ -1,9 +1,7 @@
 /**
- * A person's input to a cluster (an approval, a signal, run control) is
- * published as their own NATS user, on a connection of its own (nats.conf
- * lets a user publish under its own name only), after listening for the
- * engine's verdict on it. ClusterClient does this for three kinds of input
- * in the same way; this is that way, once.
+ * A person's input to a cluster (an approval, a signal, run control) is published as their own NATS user, on a
+ * connection of its own (nats.conf lets a user publish under its own name only), after listening for the engine's
+ * verdict on it. ClusterClient does this for three kinds of input in the same way; this is that way, once.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect, domainOf, isNoResponders as noRespondersWithin, jetstream } from '../../store/index.js';
@@ -17,12 +15,11 @@ import {
   type ErrorOptions,
   type JsonSafe,
 } from '../../errors/index.js';
-import { credentials, decodeOrUndefined, REQUESTS_LIMITS, safeSubject } from '../transport/index.js';
+import { createRetrying, credentials, decodeOrUndefined, REQUESTS_LIMITS, safeSubject } from '../transport/index.js';
 
 /**
- * Subscribes to a verdict subject (flushed, so the server has the interest
- * before anything is published) and resolves with the first valid verdict, or
- * null when none comes within `waitMs` or the subscription is refused.
+ * Subscribes to a verdict subject (flushed, so the server has the interest before anything is published) and resolves
+ * with the first valid verdict, or null when none comes within `waitMs` or the subscription is refused.
  */
 export async function listenForVerdict<T>(
   nc: NatsConnection,
@@ -54,9 +51,8 @@ export interface UserPublish<V> {
   /** Who publishes, as a refused connection names them. */
   readonly as: string;
   /**
-   * The subjects are worked out once connected, each when first needed: a
-   * name that is no subject token is then refused (`refused`) like any
-   * publish that fails.
+   * The subjects are worked out once connected, each when first needed: a name that is no subject token is then refused
+   * (`refused`) like any publish that fails.
    */
   readonly subject: () => string;
   readonly body: Uint8Array;
@@ -68,7 +64,6 @@ export interface UserPublish<V> {
 
 /** Why a publish failed, from the client's error's fields. */
 export interface PublishFailure {
-  /** The client's words. */
   readonly message: string;
   /** The subject nats.conf refused this user ('' when it named none); null when that was not why. */
   readonly forbidden: string | null;
@@ -111,10 +106,9 @@ function stationUnlinked(domain: string): string {
 }
 
 /**
- * Publishes `body` as the URL's user, listening for the verdict first (the
- * engine's verdict cannot come before we listen); the verdict, or null when
- * none was asked for or came in time. A connection refused is a StoreError;
- * a publish that fails, `refused(its message)`.
+ * Publishes `body` as the URL's user, listening for the verdict first (the engine's verdict cannot come before we
+ * listen); the verdict, or null when none was asked for or came in time. A connection refused is a StoreError; a
+ * publish that fails, `refused(its message)`.
  */
 export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   const { servers } = credentials(p.url);
@@ -125,16 +119,8 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   try {
     const listening =
       p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
-    for (let tries = 0; ; tries++) {
-      try {
-        await jetstream(nc).publish(p.subject(), p.body);
-        break;
-      } catch (err) {
-        // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without it); wait a little.
-        if (!isNoResponders(err) || tries >= 20) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    // 503: no stream takes the subject yet (its streams are being created, or an older cluster lacks it): wait a little.
+    await createRetrying(() => jetstream(nc).publish(p.subject(), p.body), 5_000, isNoResponders);
     return listening ? await listening.next : null;
   } catch (err) {
     // A full request stream (its bounds: LF_REQUESTS) or a full server is said as such, never as the client's words alone.

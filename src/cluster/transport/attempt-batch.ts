@@ -1,27 +1,18 @@
 /**
- * Offers signed a batch at a time. An Ed25519 signature per attempt cost the
- * engine 35 µs and each worker 90 µs to verify (the worker's top entry in a
- * profile of `npm run bench -- cluster`, 43% of its CPU: five attempts a
- * run). The offers an engine makes in one turn of its event loop (the steps
- * of the runs whose commits it just made) are instead the leaves of a Merkle
- * tree (RFC 6962's hashing: a leaf is SHA-256(0x00 ‖ body), a node
- * SHA-256(0x01 ‖ left ‖ right)), whose root the engines sign once; each
- * offer carries that signature, its index and the hashes on its path. A
- * worker hashes the body up the path and verifies the root's signature once
- * per batch; the hashes on a verified path are kept (bounded), so the next
- * offer of its batch stops hashing at the first of them it meets, mostly its
- * leaf or the node above. An offer whose body or path was changed leads to
- * another root, which no engine signed. What is signed is
- * `ROOT_CONTEXT ‖ root`, which no attempt's body can be (bodies are JSON), so
- * a root's signature is never a body's, nor the other way round.
+ * Offers signed a batch at a time: verifying an Ed25519 signature per attempt was 43% of a worker's CPU in `npm run
+ * bench -- cluster`. The offers an engine makes in one turn of its event loop are instead the leaves of a Merkle tree
+ * (RFC 6962's hashing: a leaf is SHA-256(0x00 ‖ body), a node SHA-256(0x01 ‖ left ‖ right)), whose root the engines
+ * sign once; each offer carries that signature, its index and the hashes on its path. A worker hashes the body up the
+ * path and verifies the root's signature once per batch; the hashes on a verified path are kept (bounded), so the next
+ * offer of its batch stops hashing at the first of them it meets. An offer whose body or path was changed leads to
+ * another root, which no engine signed. What is signed is `ROOT_CONTEXT ‖ root`, which no attempt's body can be
+ * (bodies are JSON), so a root's signature is never a body's, nor the other way round.
  *
- * The header keeps its name (`Lf-Attempt-Sig`); the batch form is
- * `m1.<signature>.<index>.<hash>…` (base64url), which a worker from before
- * it does not take: it answers the offer not taken, and the engine queues
- * the attempt, signed alone as before (task-queues.ts). So engines may be
- * upgraded before their workers; offers go through the queue until they are.
- * A batch of one is signed alone, in the old form; so is the first offer of
- * a turn while offers come one at a time (no wait for a batch that will not come).
+ * The header keeps its name (`Lf-Attempt-Sig`); the batch form is `m1.<signature>.<index>.<hash>…` (base64url), which a
+ * worker from before it does not take: it answers the offer not taken, and the engine queues the attempt, signed alone
+ * as before (task-queues.ts). So engines may be upgraded before their workers; offers go through the queue until they
+ * are. A batch of one is signed alone, in the old form; so is the first offer of a turn while offers come one at a time
+ * (no wait for a batch that will not come).
  */
 import { createHash } from 'node:crypto';
 

@@ -1,13 +1,9 @@
 /**
- * Attempts signed by the engines (a fake offer on
- * lf.offer.default._command, from a server that had joined the cluster, made a
- * `--commands` worker run `sh -c id`). Every attempt an engine hands out, queued
- * (lf.q.…) or offered (lf.offer.…), carries the header Lf-Attempt-Sig: an
- * Ed25519 signature of its body (attempt-tokens.ts). The public key is in the
- * KV bucket LF_KEYS (key `attempts`), which only engines write and workers read
- * by key; a worker may be given it instead (LEDGERFLOW_ATTEMPT_KEY), so that it
- * trusts nothing the cluster says. A worker runs no attempt whose signature does
- * not verify: a queued one is dead-lettered, an offered one answered not taken.
+ * Attempts signed by the engines (a fake offer from a server that had joined the cluster made a `--commands` worker
+ * run `sh -c id`). Every attempt an engine hands out, queued or offered, carries the header Lf-Attempt-Sig: an Ed25519
+ * signature of its body (attempt-tokens.ts). The public key is in KV LF_KEYS (key `attempts`), which only engines
+ * write and workers read by key; a worker may be given it instead (LEDGERFLOW_ATTEMPT_KEY), trusting nothing the
+ * cluster says. A worker runs no attempt whose signature does not verify: queued, dead-lettered; offered, not taken.
  */
 import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
@@ -34,12 +30,12 @@ export async function publishAttemptKey(
 ): Promise<void> {
   const kv = await createBucket(js, KEYS_BUCKET, s, { allow_direct: true });
   // The exchange key first: a worker that reads the attempts' key finds it there too (attempt-sessions.ts).
-  const exchange = tokens.sessions().record((data) => tokens.sign(data));
-  if ((await kv.get(EXCHANGE_KEY).catch(() => null))?.string() !== exchange)
-    await createRetrying(() => kv.put(EXCHANGE_KEY, exchange));
-  const key = tokens.publicKey();
-  if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key)
-    await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
+  for (const [key, value] of [
+    [EXCHANGE_KEY, tokens.sessions().record((data) => tokens.sign(data))],
+    [ATTEMPTS_KEY, tokens.publicKey()],
+  ] as const) {
+    if ((await kv.get(key).catch(() => null))?.string() !== value) await createRetrying(() => kv.put(key, value));
+  }
 }
 
 /**
@@ -48,7 +44,6 @@ export async function publishAttemptKey(
  */
 const TRUSTED_KEPT = 8192;
 
-/** A worker's check of the attempts it is handed. */
 export class AttemptVerifier {
   /** Trusted hashes (latin1 strings of their 32 bytes), oldest first. */
   private readonly trusted = new Set<string>();

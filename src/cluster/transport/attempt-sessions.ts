@@ -1,8 +1,7 @@
 /**
- * Attempts carried in a report's answer, sealed with a key of the worker's session instead of an Ed25519
- * signature. One run at a time, a carried attempt is a batch of one: the engine signed it alone (about 60 µs
- * on the bench machine) and the worker verified it alone (about 110 µs, a third of the worker's CPU), five
- * times a five-step run and on its critical path each time.
+ * Attempts carried in a report's answer, sealed with a key of the worker's session instead of an Ed25519 signature:
+ * a carried attempt is a batch of one, and verifying it alone cost about a third of the worker's CPU, on the run's
+ * critical path at every step.
  *
  * The answer goes to one worker, the one that reported, so a key only that worker and the engines know does
  * what the signature did: X25519. The engines derive an exchange key pair from their secret (as they derive
@@ -13,12 +12,11 @@
  * key (HMAC-SHA256 of the secret and SESSION_CONTEXT); the engine answers with ATTEMPT_MAC_HEADER, the
  * HMAC-SHA256 of the attempt's body under that key, which the worker checks in constant time.
  *
- * Nobody else can make such a MAC: it takes the engines' exchange secret or the worker's private half, which
- * never leaves its process. A header changed on the way (a server that joined the cluster) makes the engine
- * seal with a key the worker does not have, and the worker runs nothing. The engine derives a session's key
- * only for a report whose attempt token verified, and keeps the last SESSIONS_KEPT of them. An engine or a
- * worker from before sessions: the worker sends no header (no record in LF_KEYS) or the engine ignores it,
- * and the attempt is signed as an offer is.
+ * Nobody else can make such a MAC: it takes the engines' exchange secret or the worker's private half, which never
+ * leaves its process. A header changed on the way (a server that joined the cluster) makes the engine seal with a key
+ * the worker does not have, and the worker runs nothing. The engine derives a session's key only for a report whose
+ * attempt token verified, and keeps the last SESSIONS_KEPT of them. An engine or a worker from before sessions: the
+ * worker sends no header (no record in LF_KEYS) or the engine ignores it, and the attempt is signed as an offer is.
  */
 import {
   createHmac,

@@ -1,12 +1,8 @@
 /**
- * Per-attempt tokens: what lets an engine tell an outcome a worker was handed
- * the attempt for from one a worker made up. The `worker` NATS user may
- * publish anything on lf.inputs.>, so the subject proves nothing; instead each
- * attempt an engine hands out carries HMAC-SHA256(secret, runId/task/attempt),
- * and an outcome is recorded only with the token of that attempt. The secret
- * is shared by the engines through the KV bucket LF_ENGINE, which only the
- * engine user can read (nats.conf), and is made once, by whichever engine or
- * client sets the cluster up first.
+ * Per-attempt tokens: what tells an outcome from a worker handed the attempt from one a worker made up (a worker may
+ * publish anything on lf.inputs.>). Each attempt carries HMAC-SHA256(secret, runId/task/attempt), and an outcome is
+ * recorded only with its attempt's token. The secret is shared by the engines through KV LF_ENGINE, which only the
+ * engine user can read (nats.conf), made once by whichever engine or client sets the cluster up first.
  */
 import {
   createHash,
@@ -40,10 +36,8 @@ export class AttemptTokens {
   private constructor(private readonly secret: Uint8Array) {}
 
   /**
-   * The engines' signature of an attempt they hand out (its message body, base64url Ed25519), which workers
-   * verify before they run anything (attempt-keys.ts): a message on lf.q.… or lf.offer.… that no engine made
-   * (a publisher nats.conf wrongly lets there, a server that joined the cluster) is not run. The key is derived
-   * from the engines' secret, so every engine signs alike with nothing more to share.
+   * The engines' Ed25519 signature of an attempt's body (base64url), which workers verify before they run anything
+   * (attempt-keys.ts). The key is derived from the engines' secret, so every engine signs alike.
    */
   sign(data: Uint8Array): string {
     return edSign(null, data, this.key()).toString('base64url');
@@ -103,9 +97,8 @@ export class AttemptTokens {
   }
 
   /**
-   * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps). The last
-   * TOKENS_KEPT are kept: an attempt's token is made when the attempt starts and made again to check its report,
-   * two HMACs a step that were 4% of a loaded engine's CPU.
+   * `instance`: the task's instance token (compiler/instances.ts). The last TOKENS_KEPT are kept: a token is made when
+   * the attempt starts and again to check its report, two HMACs a step that were 4% of a loaded engine's CPU.
    */
   tokenFor(runId: string, instance: string, attempt: number): string {
     const what = `${runId}/${instance}/${attempt}`;
@@ -119,20 +112,17 @@ export class AttemptTokens {
   }
 
   /**
-   * A message id only engines can make (keyed with the secret): LF_DLQ's dedup window is the whole
-   * stream's, so an id anyone can compute (`dlq/<stream>/<seq>`) could be published first by a worker
-   * on its own dead-letter subject, and the engine's dead letter of that message dropped as a duplicate.
+   * A message id only engines can make: LF_DLQ's dedup window is the whole stream's, so a worker could publish an id
+   * anyone can compute (`dlq/<stream>/<seq>`) first, and the engine's dead letter be dropped as a duplicate.
    */
   engineMessageId(id: string): string {
     return `${id}/${createHmac('sha256', this.secret).update(`msgid/${id}`).digest('base64url').slice(0, 22)}`;
   }
 
   /**
-   * What names the restarted run `restart` of an attempt where a worker may write (its attempt-ledger
-   * key, its word that it still runs it): handed only to the worker of that run, so that a worker
-   * handed an earlier run of the attempt (which has the attempt's token) can neither claim this run
-   * ahead of its worker nor keep its claim alive once that worker is gone (claim-watch.ts). The
-   * attempt's own token for the first run.
+   * What names restarted run `restart` of an attempt where a worker may write (its ledger key, its word that it still
+   * runs it): handed only to that run's worker, so a worker handed an earlier run can neither claim this one ahead of
+   * it nor keep its claim alive once it is gone (claim-watch.ts). The attempt's own token for the first run.
    */
   claimTokenFor(runId: string, instance: string, attempt: number, restart: number): string {
     if (restart === 0) return this.tokenFor(runId, instance, attempt);
@@ -151,20 +141,16 @@ export class AttemptTokens {
 }
 
 /**
- * What names an attempt where a worker may write (its attempt-ledger key, the message ids of its
- * reports): the first 22 characters (132 bits) of base64url sha256(token). Only whoever was handed
- * the attempt can compute it, so nothing there can be written ahead of the attempt, and it gives
- * the token itself away to nobody who reads the key.
+ * What names an attempt where a worker may write (its ledger key): 132 bits of sha256(token), base64url. Only whoever
+ * was handed the attempt can compute it, and it gives the token away to nobody who reads the key.
  */
 export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('base64url').slice(0, 22);
 }
 
 /**
- * What names an attempt in the message ids of reports about it (its outcome, its losses, a child run's outcome):
- * like tokenDigest, but of another derivation, so that the ledger keys a worker may read (a wildcard
- * direct get read every queue's) give away no report id, and no worker can write one ahead of the report it
- * would make a duplicate of.
+ * What names an attempt in the message ids of reports about it: like tokenDigest, but of another derivation, so the
+ * ledger keys a worker may read give away no report id a worker could write first to make the report a duplicate.
  */
 export function reportDigest(token: string): string {
   return createHash('sha256').update(`report\n${token}`).digest('base64url').slice(0, 22);

@@ -1,27 +1,18 @@
 /**
- * The attempt ledger: one KV entry per task attempt a worker took (bucket
- * LF_ATTEMPTS, key `<queue>.<runId>.<taskId>.<attempt>.<digest>`), created when a worker starts
- * the attempt (one offered straight to it: when a claim is needed, claim-asks.ts) and marked
- * finished once its outcome is reported.
+ * The attempt ledger: one KV entry per task attempt a worker took (bucket LF_ATTEMPTS, key
+ * `<queue>.<runId>.<taskId>.<attempt>.<digest>`), created when a worker starts the attempt (one offered straight to
+ * it: when a claim is needed, claim-asks.ts) and marked finished once its outcome is reported.
  *
- * Why: a nats-server killed mid-run may lose its consumers' ack state (the
- * server writes it behind the messages) and hand an attempt out again as a
- * first delivery, possibly to another worker. The ledger is written like the
- * log (a create that fails when the key exists), so any worker can see that an
- * attempt was already taken: one that finished is not run again, and one that
- * another worker took and never finished is reported lost: the engine then
- * restarts it (task.restarted), and the restarted run of it is claimed under
- * a key of its own (`.r<n>`), so exactly one worker runs each run of it.
+ * Why: a nats-server killed mid-run may lose its consumers' ack state (written behind the messages) and hand an
+ * attempt out again as a first delivery, possibly to another worker. The ledger is written like the log (a create
+ * that fails when the key exists), so any worker sees an attempt was taken: one that finished is not run again, one
+ * another worker took and never finished is reported lost; the engine restarts it, and the restarted run is claimed
+ * under a key of its own (`.r<n>`), so exactly one worker runs each run of it.
  *
- * The ledger is a hint, never the word that ends an attempt: every worker may
- * write the bucket, so an entry says only what some worker claimed. The key
- * holds a digest of the attempt's token (attempt-tokens.ts), so only whoever
- * was handed the attempt can name its entry (event-started run ids are
- * predictable: a key of run, task and attempt alone could be claimed before
- * the run exists), and nats.conf lets workers read entries by key only, not
- * list them. And a worker never drops a delivery on the ledger's word: one
- * claimed by another, finished by another or aborted is reported to the
- * engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
+ * The ledger is a hint, never the word that ends an attempt: every worker may write the bucket. The key holds a digest
+ * of the attempt's token (attempt-tokens.ts), so only whoever was handed the attempt can name its entry (event-started
+ * run ids are predictable), and nats.conf lets workers read entries by key only. A worker never drops a delivery on the
+ * ledger's word: it reports it to the engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
@@ -39,10 +30,9 @@ export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 export const DEFAULT_ATTEMPT_TTL_MS = 7 * 24 * 3600_000;
 
 /**
- * What a worker may store in the ledger (a worker user may write any key, and wrote 60 values
- * of 7 MB in 3 s until every append of every run failed): an entry is a claim of a few hundred bytes, so
- * a value over 4 KiB is refused by the server, and the bucket holds at most 512 MiB (a million live claims
- * and more); past that a new claim is refused, and what the engines write elsewhere is untouched.
+ * What a worker may store in the ledger (a worker user may write any key, and once filled the server until every
+ * append failed): a claim is a few hundred bytes, so a value over 4 KiB is refused, and the bucket holds at most
+ * 512 MiB (a million live claims and more); past that a new claim is refused, and nothing else is touched.
  */
 export const ATTEMPT_VALUE_MAX_BYTES = 4096;
 export const DEFAULT_ATTEMPTS_MAX_BYTES = 512 * 1024 * 1024;
@@ -59,9 +49,8 @@ export const AttemptRecord = z.object({
    */
   finished: z.enum(['task.completed', 'task.failed', 'aborted']).optional(),
   /**
-   * How often (ms) its worker rewrites the entry while it runs the attempt (claim-watch.ts): a claim
-   * rewritten within three of these is a live worker's, and the attempt is not reported lost. Absent
-   * (an older worker's claim, or one nobody refreshes): the claim says nothing of liveness.
+   * How often (ms) its worker rewrites the entry while it runs the attempt (claim-watch.ts): a claim rewritten within
+   * three of these is a live worker's. Absent (an older worker's, or nobody refreshes it): says nothing of liveness.
    */
   every: z.number().int().positive().optional(),
   /** The stream sequence of the queued delivery its worker pulled (absent: the attempt was offered to it). */
@@ -135,14 +124,10 @@ export class AttemptLedger {
   }
 
   /**
-   * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
-   * `queue`: the queue the attempt is handed out on, first, so that nats.conf can give each worker
-   * user the keys of its own queues only (`$KV.LF_ATTEMPTS.<queue>.>`, and a direct get under that
-   * prefix): a worker cannot read, by a wildcard direct get, or write another queue's claims.
-   * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
-   * `token`: the attempt's token, of which the key holds a digest, so that nobody without it can
-   * name the entry (run, task and attempt are there for people reading the bucket); `claimToken`: a
-   * restarted run's own (attempt-tokens.ts claimTokenFor), digested instead when it is given.
+   * Each run of an attempt (restarted: its worker was lost) has its own entry. `queue` first, so nats.conf can give
+   * each worker user the keys of its own queues only (`$KV.LF_ATTEMPTS.<queue>.>`): it cannot read or write another
+   * queue's claims. `instance`: the task's instance token (compiler/instances.ts). `token`: the attempt's, of which the
+   * key holds a digest, so nobody without it can name the entry; `claimToken`: a restarted run's own, digested instead.
    */
   static key(
     queue: string,
@@ -163,12 +148,7 @@ export class AttemptLedger {
    * claim); if it was taken before, says by whom (null when the entry cannot be read).
    */
   async claim(key: string, record: AttemptRecord): Promise<Claim> {
-    try {
-      await this.kv.create(key, JSON.stringify(record));
-      return { taken: true };
-    } catch (err) {
-      if (apiErrorCode(err) !== WRONG_LAST_SEQUENCE) throw err;
-    }
+    if (await this.create(key, record)) return { taken: true };
     const entry = await this.read(key);
     return { taken: false, by: entry?.by ?? null, revision: entry?.revision ?? 0 };
   }
@@ -190,13 +170,15 @@ export class AttemptLedger {
   }
 
   /**
-   * Settles an attempt no worker has claimed yet as not wanted (its run settled, it timed out, or the
-   * outcome of the run before its restart came first), so the worker it is delivered to drops it
-   * unrun. A create, like a claim: an attempt a worker already took is left to it. True when it was
-   * settled here.
+   * Settles an attempt no worker has claimed yet as not wanted (its run settled, it timed out, or the outcome of the
+   * run before its restart came first), so its worker drops it unrun. A create, like a claim: true when settled here.
    */
-  async abort(key: string): Promise<boolean> {
-    const record: AttemptRecord = { worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' };
+  abort(key: string): Promise<boolean> {
+    return this.create(key, { worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' });
+  }
+
+  /** Writes the entry unless the key exists (then false): as the log is written. */
+  private async create(key: string, record: AttemptRecord): Promise<boolean> {
     try {
       await this.kv.create(key, JSON.stringify(record));
       return true;
@@ -207,10 +189,8 @@ export class AttemptLedger {
   }
 
   /**
-   * Marks the attempt finished, without waiting for the server's answer: a plain publish on the
-   * bucket's subject, which the bucket's stream stores. Best effort by design (see the worker): a
-   * mark that is lost leaves the attempt claimed and unfinished, and a later delivery of it is
-   * reported lost, which the engine ignores once it has the outcome.
+   * Marks the attempt finished with a plain publish on the bucket's subject, not waiting for the server. Best effort: a
+   * lost mark leaves it claimed and unfinished, and a later delivery is reported lost, which the engine then ignores.
    */
   finish(key: string, record: AttemptRecord, outcome: AttemptRecord['finished']): void {
     const { every: _stops, ...rest } = record;

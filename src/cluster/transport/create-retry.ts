@@ -3,12 +3,10 @@ import type { KV, KvOptions } from '@nats-io/kv';
 import { errorMessage } from '../../errors/index.js';
 import { Kvm, StorageType } from '../../store/index.js';
 /**
- * Creating a stream, consumer or bucket with several replicas takes a raft
- * group to form on as many nodes: on a 3-node cluster under load that can
- * outlast a request's timeout (5 s), above all when several engines start at
- * once and create the same things. A timed-out create is an unknown outcome,
- * not a failure: it may well complete. Creates are idempotent (an existing
- * stream with the same config is fine), so ask again until `budgetMs`.
+ * Creating a stream, consumer or bucket with several replicas takes a raft group to form on as many nodes: on a 3-node
+ * cluster under load that can outlast a request's timeout (5 s), above all when several engines start at once and
+ * create the same things. A timed-out create is an unknown outcome, not a failure: it may well complete. Creates are
+ * idempotent (an existing stream with the same config is fine), so ask again until `budgetMs`.
  */
 const RETRIABLE = /^(TIMEOUT|503)$/;
 
@@ -17,13 +15,13 @@ function retriable(err: unknown): boolean {
   return RETRIABLE.test(code) || /timeout|no responders/i.test(errorMessage(err) ?? '');
 }
 
-export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000): Promise<T> {
+export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000, retry = retriable): Promise<T> {
   const deadline = Date.now() + budgetMs;
   for (;;) {
     try {
       return await op();
     } catch (err) {
-      if (!retriable(err) || Date.now() > deadline) throw err;
+      if (!retry(err) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

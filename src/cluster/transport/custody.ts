@@ -1,12 +1,9 @@
 /**
- * What the processing of one durable message holds: the deliveries its ack
- * waits for (notifications a commit made due), and, for a message pulled
- * from a consumer (not a report answered on lf.reports), a hold on it that
- * lasts while attempts offered under it are with workers (direct-dispatch.ts:
- * its custody). Passed along explicitly with every commit made while the
- * message is processed, down to the effects that offer attempts and deliver
- * notifications. Node 20's AsyncLocalStorage carried it before, and turned
- * on promise hooks for every promise of the engine (4.6% of its CPU).
+ * What the processing of one durable message holds: the deliveries its ack waits for (notifications a commit made due),
+ * and, for a message pulled from a consumer (not a report answered on lf.reports), a hold on it that lasts while
+ * attempts offered under it are with workers (direct-dispatch.ts: its custody). Passed along explicitly with every
+ * commit made while the message is processed, down to the effects that offer attempts and deliver notifications, not
+ * by AsyncLocalStorage: on Node 20 it turned on promise hooks for every promise of the engine (4.6% of its CPU).
  */
 export interface Custody {
   /** What the message's ack waits for. */

@@ -1,15 +1,10 @@
 /**
- * Dead letters: what engines and workers write to LF_DLQ when they give up on
- * a message, and how long they keep trying before they do.
+ * Dead letters: what engines and workers write when they give up on a message, and how long they try before they do.
  *
- * A dead letter is a REFERENCE to the refused message (its stream, stream
- * sequence, subject, size, sha256, how often it was delivered) plus a bounded
- * part of it: the whole body as text when it is at most KEEP_BODY_BYTES (so
- * `ledgerflow dlq replay` can publish it again), else only its first
- * EXCERPT_BYTES. Never a copy larger than that: a 7.5 MB message wrapped whole
- * would not fit the server's max payload, and the engine would fail, nak and
- * try again forever. Every field is cut to a fixed size, so a dead
- * letter is always far below any max payload (see MAX_DEAD_LETTER_BYTES).
+ * A dead letter is a REFERENCE to the refused message (stream, sequence, subject, size, sha256, deliveries) plus a
+ * bounded part of it: the whole body as text when at most KEEP_BODY_BYTES (so `dlq replay` can publish it again),
+ * else its first EXCERPT_BYTES. Never more: a large message wrapped whole would not fit the server's max payload, and
+ * the engine would fail, nak and try again forever. Every field is cut to a fixed size.
  */
 import { createHash } from 'node:crypto';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
@@ -51,10 +46,8 @@ const cut = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n)}… 
 export type DeadLetterDetails = Pick<DeadLetterMessage, 'stage' | 'problems' | 'runId' | 'taskId' | 'by'>;
 
 /**
- * The dead letter of a message taken from a stream: pure (the caller
- * publishes it). The body is kept whole only when it is small and valid UTF-8
- * (text that decodes and encodes back to the same bytes), so a replay
- * publishes exactly what was received.
+ * The dead letter of a message taken from a stream: pure (the caller publishes it). The body is kept whole only when
+ * small and valid UTF-8 (decodes and encodes back to the same bytes), so a replay publishes exactly what was received.
  */
 export function deadLetterOf(
   m: Pick<JsMsg, 'data' | 'subject' | 'seq'> & { info: { stream: string; deliveryCount: number } },
@@ -98,13 +91,9 @@ export function deadLetterOf(
 }
 
 /**
- * Publishes a dead letter on `subject`: lf.dlq.<kind> for an engine
- * (subjects.dlq), lf.dlq.tasks.<user> for a worker (subjects.workerDlq). The
- * subject says who wrote it, which decides whether it may be replayed
- * (dead-letter-queue.ts). Its message id is the source message's stream and
- * sequence: a writer that dies after publishing and before acking leaves the
- * message to be delivered again, and dead-lettered again, and the stream keeps
- * one (within the dedup window). `keyed` (engines: AttemptTokens.engineMessageId)
+ * Publishes a dead letter on lf.dlq.<kind> (an engine) or lf.dlq.tasks.<user> (a worker): the subject says who wrote
+ * it, which decides whether it may be replayed. Its message id is the source's stream and sequence, so a writer that
+ * dies before acking dead-letters it again and the stream keeps one. `keyed` (engines: AttemptTokens.engineMessageId)
  * makes that id one a worker cannot compute, so it cannot be taken first.
  */
 export async function publishDeadLetter(

@@ -1,12 +1,9 @@
 /**
- * Deployed definitions: validated, versioned and content-addressed in a KV
- * bucket every engine reads. Keys: `def.<hash>` (the normalised Definition),
- * `src.<hash>` (the YAML it was deployed from, when the deployer sent it: what
- * the dashboard's editor starts from), `wf.<workflowId>.<version>` → hash,
- * `wf.<workflowId>.latest` → version.
- * Deploying the same content twice is a no-op; other content under a version
- * already deployed is refused (bump `version`). Runs record their definition in
- * run.started, so a new deployment never changes a run that already started.
+ * Deployed definitions: validated, versioned and content-addressed in a KV bucket every engine reads. Keys:
+ * `def.<hash>` (the normalised Definition), `src.<hash>` (the YAML it was deployed from, when the deployer sent it:
+ * what the dashboard's editor starts from), `wf.<workflowId>.<version>` → hash, `wf.<workflowId>.latest` → version.
+ * Deploying the same content twice is a no-op; other content under a deployed version is refused (bump `version`).
+ * Runs record their definition in run.started, so a new deployment never changes a started run.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -42,9 +39,8 @@ export class DefinitionRegistry {
    */
   private readonly bodies = new Map<string, Definition>();
   /**
-   * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written
-   * again (other content under a deployed version is refused), so a start reads only `latest` (one
-   * request instead of two).
+   * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written again (other content
+   * under a deployed version is refused), so a start reads only `latest` (one request instead of two).
    */
   private readonly versions = new Map<string, string>();
   /** `src.<hash>` texts read, by hash: content-addressed as the bodies are (the oldest read is forgotten first). */
@@ -138,13 +134,12 @@ export class DefinitionRegistry {
         `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`,
         { workflowId: id },
       );
-    const hash = this.versions.get(`${id}@${version}`) ?? (await this.getText(`wf.${id}.${version}`));
+    const hash = await this.versionHash(id, version);
     if (!hash)
       throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, {
         workflowId: id,
         version,
       });
-    this.rememberVersion(`${id}@${version}`, hash);
     const known = this.bodies.get(hash);
     if (known) return known;
     // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
@@ -174,18 +169,19 @@ export class DefinitionRegistry {
     return def;
   }
 
-  /** A version's hash, kept: its key is created once and never written again. */
-  private rememberVersion(ref: string, hash: string): void {
-    if (this.versions.has(ref)) return;
-    this.versions.set(ref, hash);
+  /** A version's hash (null: not deployed), kept: its key is created once and never written again. */
+  private async versionHash(id: string, version: string | number): Promise<string | null> {
+    const ref = `${id}@${version}`;
+    const hash = this.versions.get(ref) ?? (await this.getText(`wf.${id}.${version}`));
+    if (hash) this.versions.set(ref, hash); // a key set again keeps its place in the map's order
     trimOldest(this.versions, KEPT_VERSIONS);
+    return hash;
   }
 
   /** The YAML `workflowId@version` was deployed from, or null when it was deployed as an object (or before texts were kept). */
   async text(id: string, version: number): Promise<string | null> {
-    const hash = this.versions.get(`${id}@${version}`) ?? (await this.getText(`wf.${token(id)}.${version}`));
+    const hash = await this.versionHash(token(id), version);
     if (!hash) return null;
-    this.rememberVersion(`${id}@${version}`, hash);
     const known = this.texts.get(hash);
     if (known !== undefined) return known;
     // None kept is not remembered: a later deploy of the same content with its text keeps one.
@@ -205,10 +201,9 @@ export class DefinitionRegistry {
   }
 
   /**
-   * The bucket's keys matching `filter` (a key is never deleted here), read from the stream's subjects in
-   * one request. Not the client's `kv.keys()`: that leaves an ephemeral consumer on the server for its
-   * five-minute inactivity threshold, one per call, and engines list the workflows at every schedule tick
-   * and sweep.
+   * The bucket's keys matching `filter` (a key is never deleted here), read from the stream's subjects in one request.
+   * Not the client's `kv.keys()`: that leaves an ephemeral consumer on the server for its five-minute inactivity
+   * threshold, one per call, and engines list the workflows at every schedule tick and sweep.
    */
   async keys(filter: string): Promise<string[]> {
     // Made once: a manager checks the JetStream API with a request of its own when it is made.

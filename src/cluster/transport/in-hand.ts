@@ -1,11 +1,7 @@
 /**
- * The messages an engine or a worker has taken from its consumers and not
- * finished, for a graceful stop in order: stop taking messages
- * (one that still arrives is handed back at once), let what is in hand finish
- * within a grace, hand back what did not (a nak: another process takes it now
- * instead of after the ack wait), and only then close the connection. Without
- * this, work still in hand met a closed store and was logged as a failure
- * "trying again" for every message in flight.
+ * The messages an engine or a worker has taken and not finished, for a graceful stop in order: stop taking (one that
+ * still arrives is handed back at once), let what is in hand finish within a grace, hand back what did not (a nak:
+ * another process takes it now, not after the ack wait), and only then close the connection.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 
@@ -35,9 +31,8 @@ export class InHand {
   }
 
   /**
-   * Tracks the processing of `msgs` (their ack, or their putting back, is
-   * part of `work`), telling the server every `heartbeatMs` (if given) that
-   * they are still being worked on, until `work` ends or they are handed back.
+   * Tracks the processing of `msgs` (their ack or putting back is part of `work`), telling the server every
+   * `heartbeatMs` (if given) that they are still worked on, until `work` ends or they are handed back.
    */
   track(msgs: JsMsg[], work: Promise<void>, heartbeatMs?: number): Promise<void> {
     const heartbeat =
@@ -61,7 +56,6 @@ export class InHand {
     });
   }
 
-  /** Stops taking: a message pulled from now on is handed back. */
   stopTaking(): void {
     this.taking = false;
   }

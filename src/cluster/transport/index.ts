@@ -11,40 +11,15 @@ export { BatchSigner } from './attempt-batch.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
 export { createBucket, createRetrying } from './create-retry.js';
 export type { Custody } from './custody.js';
-export {
-  EXCERPT_BYTES,
-  REDELIVERY_DEFAULTS,
-  deadLetterOf,
-  publishDeadLetter,
-  retryDelayMs,
-  type DeadLetterDetails,
-} from './dead-letters.js';
+export { EXCERPT_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter } from './dead-letters.js';
+export { retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';
-export {
-  AskAnswer,
-  AskMessage,
-  DeadLetterMessage,
-  GateWaitMessage,
-  InputMessage,
-  OfferAnswer,
-  ReportAnswer,
-  TaskMessage,
-  TimerMessage,
-  credentials,
-  decodeOrUndefined,
-  encode,
-  type HeldMessage,
-  type OutcomeMessage,
-} from './messages.js';
-export {
-  ApprovalVerdict,
-  ControlMessage,
-  ControlVerdict,
-  SignalMessage,
-  SignalVerdict,
-  TriggerVerdict,
-} from './run-verdicts.js';
+export { AskAnswer, AskMessage, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer } from './messages.js';
+export { ReportAnswer, TaskMessage, TimerMessage, credentials, decodeOrUndefined } from './messages.js';
+export { encode, type HeldMessage, type OutcomeMessage } from './messages.js';
+export { ApprovalVerdict, ControlMessage, ControlVerdict, SignalMessage, SignalVerdict } from './run-verdicts.js';
+export { TriggerVerdict } from './run-verdicts.js';
 export { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from './report-headers.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
 export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
@@ -53,35 +28,11 @@ export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
 export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence } from './presence.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
 export { hasUsers, senderOf } from './sender.js';
-export {
-  DEFAULT_TASK_ACK_WAIT_MS,
-  DLQ_DEFAULTS,
-  PULL_EXPIRES_MS,
-  REQUESTS_LIMITS,
-  ensureCluster,
-  ensureWorkerConsumer,
-  type ClusterSettings,
-} from './setup.js';
-export {
-  ANONYMOUS_SENDER,
-  DEFAULT_LEVEL,
-  DEFAULT_QUEUE,
-  DEFINITIONS_BUCKET,
-  ENGINE_CONSUMERS,
-  ENGINE_SENDER,
-  LEGACY_TASKS,
-  STREAMS,
-  TASK_STREAM_PREFIX,
-  levelConsumerName,
-  noticeLevel,
-  offerGroup,
-  subjects,
-  taskStream,
-  taskSubjectParts,
-  token,
-  workerConsumerName,
-  skillKey,
-  splitSkillKey,
-} from './subjects.js';
+export { DEFAULT_TASK_ACK_WAIT_MS, DLQ_DEFAULTS, PULL_EXPIRES_MS, REQUESTS_LIMITS, ensureCluster } from './setup.js';
+export { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+export { ANONYMOUS_SENDER, DEFAULT_LEVEL, DEFAULT_QUEUE, DEFINITIONS_BUCKET, ENGINE_CONSUMERS } from './subjects.js';
+export { ENGINE_SENDER, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX, levelConsumerName } from './subjects.js';
+export { noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token } from './subjects.js';
+export { workerConsumerName, skillKey, splitSkillKey } from './subjects.js';
 export { TaskQueues } from './task-queues.js';
 export { wireJsonSchemas } from './wire.js';

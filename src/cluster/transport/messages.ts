@@ -25,19 +25,12 @@ const attemptRun = {
 const notFromSender = { by: true, unauthenticated: true } as const;
 
 /**
- * On lf.inputs.<sender>.<queue>.<runId> (an attempt's report: its outcome,
- * or the attempt was lost; `<queue>` the attempt's queue, which nats.conf
- * gives each worker user by name) or lf.inputs.<sender>.<runId> (a kick: act
- * on the run's state, e.g. start its first tasks; and the outcomes of
- * attempts the engines run themselves, SUB_WORKFLOW and EMIT, from the
- * `engine` sender). Workers may publish here, so nothing that only an
- * engine or a person may say comes this way: no approvals, cancellations,
- * pauses or resumes (those go on lf.control, see ControlMessage) or
- * timer firings (timers fire from LF_TIMERS, which workers cannot publish
- * to), and an outcome or a loss counts only with the token of the attempt it
- * reports. `<sender>` is recorded as who reported it. `time` is the
- * worker's clock, kept for the record of the message only: the engine stamps
- * what it records with its own.
+ * On lf.inputs.<sender>.<queue>.<runId> (an attempt's report: its outcome or its loss; `<queue>` the attempt's, which
+ * nats.conf gives each worker user by name) or lf.inputs.<sender>.<runId> (a kick; and outcomes of the attempts the
+ * engines run themselves, SUB_WORKFLOW and EMIT, from the `engine` sender). Workers may publish here, so nothing only
+ * an engine or a person may say comes this way (no approvals, run control or timer firings), and an outcome or a loss
+ * counts only with its attempt's token. `<sender>` is recorded as who reported it. `time` is the worker's clock, kept
+ * for the record only: the engine stamps what it records with its own.
  */
 export const InputMessage = z.discriminatedUnion('type', [
   // `reused` is the step's own word (a retry's reused output), never a worker's.
@@ -56,12 +49,9 @@ export const InputMessage = z.discriminatedUnion('type', [
     data: TaskFailedData.omit(notFromSender),
   }),
   /**
-   * A worker was handed an attempt that the attempt ledger says is not its
-   * to run: claimed by another worker that never finished it (it stopped
-   * answering), finished by another, or aborted. The ledger is any worker's
-   * word, so the engine's log decides (inputs.ts): an attempt whose outcome is
-   * recorded or that is no longer wanted is left alone, any other is
-   * restarted (task.restarted) or, past the cap, failed (runtime/restarts.ts).
+   * A worker was handed an attempt the attempt ledger says is not its to run: claimed by another that never finished
+   * it, finished by another, or aborted. The ledger is any worker's word, so the engine's log decides (inputs.ts): an
+   * attempt whose outcome is recorded or no longer wanted is left alone, any other restarted or, past the cap, failed.
    */
   z.object({
     type: z.literal('task.lost'),
@@ -91,18 +81,9 @@ export type InputMessage = z.infer<typeof InputMessage>;
 export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 'task.failed' }>;
 
 /**
- * An engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId>
- * (a NATS request). `recorded`: the outcome is in the run's log (or the run had one already,
- * or no longer wants it), and the commit's effects are handed on: the worker acks the attempt.
- * Not recorded (`reason` says why): the worker publishes the same outcome on LF_INPUTS, the
- * durable path, where it is judged as every input is.
- */
-/**
- * A worker's word, while it runs an attempt offered straight to it, that it still does (every third of the
- * task ack wait, on lf.reports.<sender>.<queue>.<runId>.<engine>): the engine that handed it over queues an
- * attempt it stops hearing of on LF_TASKS_<queue>, where the claim its worker made in the attempt ledger says
- * what became of it, as for a queued attempt whose worker stops heartbeating. Counted only with the
- * attempt's token. Records nothing.
+ * A worker's word, while it runs an attempt offered straight to it, that it still does (every third of the task ack
+ * wait, on lf.reports.<sender>.<queue>.<runId>.<engine>): the engine queues an attempt it stops hearing of on
+ * LF_TASKS_<queue>, where its worker's ledger claim says what became of it. Counted only with the attempt's token.
  */
 export const HeldMessage = z.object({
   type: z.literal('task.held'),
@@ -130,9 +111,8 @@ export const AskAnswer = z.object({ held: z.literal(true) });
 export type AskAnswer = z.infer<typeof AskAnswer>;
 
 /**
- * On lf.presence.<sender>.<queue> (core NATS, heard by every engine; presence.ts): a worker says which handlers it
- * serves on the queue, every `every` ms while it runs, and `gone` once as it stops. Engines tell who serves what from
- * it (status, the engine log, the dashboard); nothing is run or refused on its word.
+ * On lf.presence.<sender>.<queue> (core NATS, every engine; presence.ts): the handlers a worker serves on the queue,
+ * every `every` ms while it runs, and `gone` once as it stops.
  */
 export const PresenceMessage = z.object({
   worker: z.string().min(1).max(200),
@@ -167,6 +147,11 @@ export const PresenceReport = z.object({
 });
 export type PresenceReport = z.infer<typeof PresenceReport>;
 
+/**
+ * An engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId>. `recorded`: the outcome is in
+ * the run's log (or the run had one already, or no longer wants it): the worker acks the attempt. Not recorded
+ * (`reason` says why): the worker publishes the same outcome on LF_INPUTS, the durable path.
+ */
 export const ReportAnswer = z.object({ recorded: z.boolean(), reason: z.string().max(2000).optional() });
 export type ReportAnswer = z.infer<typeof ReportAnswer>;
 
@@ -191,33 +176,29 @@ export const TaskMessage = z.object({
   /** Report it with the outcome: only the worker handed this attempt has it. */
   token: attemptToken,
   /**
-   * A restarted run of the attempt (`restart`): what its attempt-ledger key and its worker's word that it still
-   * runs it are made of (attempt-tokens.ts claimTokenFor), so that a worker handed an earlier run cannot claim or
-   * keep alive this one. Absent for the first run (the token serves), and from engines before it.
+   * A restarted run's own token for its ledger key and its worker's word that it still runs it (attempt-tokens.ts
+   * claimTokenFor), so a worker handed an earlier run cannot claim or keep alive this one. Absent for the first run.
    */
   claimToken: attemptToken.optional(),
   /**
-   * Set on an attempt offered straight to a worker (lf.offer.<queue>.<handler>, direct-dispatch.ts): the engine
-   * holding it, to which the worker reports it (lf.reports.<sender>.<queue>.<runId>.<reportTo>) and says, while it
-   * runs it, that it still does. Absent on an attempt from a queue's stream.
+   * On an attempt offered straight to a worker (direct-dispatch.ts): the engine holding it, to which the worker reports
+   * it (lf.reports.<sender>.<queue>.<runId>.<reportTo>) and says, while it runs it, that it still does.
    */
   reportTo: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional(),
   /**
-   * Set on an attempt put on its queue again that may have been offered straight to a worker before (a
-   * reconcile's, a lapsed offer's, an offer whose answer did not come): that worker claims an offered attempt
-   * only once it outlives a grace period, so the worker this copy goes to asks first whether one runs it
-   * unclaimed (claim-asks.ts) rather than claiming it. Absent: the attempt was never offered.
+   * On an attempt queued again that may have been offered to a worker before (a reconcile's, a lapsed offer's): that
+   * worker claims an offered attempt only once it outlives a grace period, so the worker this copy goes to asks first
+   * whether one runs it unclaimed (claim-asks.ts) rather than claiming it.
    */
   redispatch: z.literal(true).optional(),
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
   /**
-   * A COMMAND task's attempt (on lf.q.<queue>._command): the program and its arguments (no shell), the working
-   * directory (relative: to the worker's current directory, also the default) and the variables added to the
-   * environment, resolved by the engine. The task's input goes to the program's stdin as JSON.
+   * A COMMAND task's attempt (on lf.q.<queue>._command): argv (no shell), the working directory (relative to the
+   * worker's) and the variables added to the environment. The task's input goes to the program's stdin as JSON.
    */
   command: z
     .object({
@@ -279,13 +260,9 @@ export const ApprovalMessage = z.object({
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
 /**
- * On lf.dlq.<kind> (stream LF_DLQ), or lf.dlq.tasks.<user> when a worker
- * wrote it: a message an engine or worker gave up on, kept with the reason.
- * Only one an engine wrote is ever replayed (dead-letter-rules.ts). It refers to the message (`source`, `size`, `sha256`)
- * and keeps a bounded part of it (dead-letters.ts): the whole body in `raw`
- * when it is at most 64 KiB of UTF-8 text (then `ledgerflow dlq replay` can
- * publish it again), else its first 4 KiB in `excerpt`. Dead letters written
- * before this reference existed have only `reason` and `raw` (the whole body).
+ * On lf.dlq.<kind>, or lf.dlq.tasks.<user> when a worker wrote it: a message an engine or worker gave up on, with the
+ * reason. Only one an engine wrote is ever replayed (dead-letter-rules.ts). It refers to the message (`source`, `size`,
+ * `sha256`) and keeps a bounded part of it (dead-letters.ts). Older dead letters have only `reason` and `raw`.
  */
 export const DeadLetterMessage = z.object({
   reason: z.string(),
@@ -339,11 +316,8 @@ export function decodeOrUndefined(data: Uint8Array): unknown {
 }
 
 /**
- * nats://user:pass@host:port → connect options (nats.js wants the credentials
- * apart from the URL). A comma-separated list is a cluster: every URL becomes
- * a server nats.js may connect (and fail over) to. A user's replies come
- * under its own inbox prefix (store/jetstream/inbox.ts), the one nats.conf
- * lets it listen to.
+ * nats://user:pass@host:port → connect options (nats.js wants the credentials apart). A comma-separated list is a
+ * cluster. A user's replies come under its own inbox prefix (store/jetstream/inbox.ts), the one nats.conf allows.
  */
 export function credentials(url: string): {
   servers: string[];

@@ -1,22 +1,10 @@
 /**
- * Every message an engine (or a worker) takes from a stream, read one way:
- * its subject's tokens, its body as JSON, the body's schema, the run id, and
- * what the subject and body must agree on. What comes out is the typed
- * message, or the reason it is dead-lettered, always in one form:
+ * Every message an engine (or a worker) takes from a stream, read one way: its subject's tokens, its body as JSON,
+ * the body's schema, the run id, and what subject and body must agree on. Out comes the typed message, or the reason
+ * it is dead-lettered, always as `malformed <what> on <subject>: <why>`. The handlers then only route.
  *
- *   malformed <what> on <subject>: <why>
- *
- * `<why>` being the subject's expected form, "the body is not JSON", the
- * schema's problems (`path: message; …`), a run id no run can have, or a
- * message sent where its sender may not send it. The handlers then only
- * route (engine routes.ts, inputs.ts, trigger-events.ts; worker.ts; and
- * queued-inputs.ts, where `resume --nats` takes what no engine took).
- *
- * Pure: it reads a subject and bytes, never a NATS object, and does no I/O,
- * so every refusal is testable without a server (test/cluster/parse.test.ts).
- * A trigger event is not judged here: it is admitted (envelope, event type,
- * data schema, filters) against the deployed definitions by the triggers
- * module, the same as `ledgerflow emit`; here it is only decoded.
+ * Pure: it reads a subject and bytes, never a NATS object, so every refusal is testable without a server
+ * (test/cluster/parse.test.ts). A trigger event is only decoded here: the triggers module admits it, as for `emit`.
  */
 import type { z } from 'zod';
 import { RunIdSchema } from '../../events/index.js';
@@ -47,9 +35,8 @@ export function rawOf(m: RawMessage): RawMessage {
 }
 
 /**
- * What each kind of message says once read. `verdictTo`: the core NATS
- * subject its sender waits on for the engine's verdict (null when its ids
- * cannot make one: then nobody can be listening).
+ * What each kind of message says once read. `verdictTo`: the core NATS subject its sender waits on for the engine's
+ * verdict (null when its ids cannot make one: then nobody can be listening).
  */
 export interface Inbound {
   approval: {
@@ -86,9 +73,8 @@ export interface Inbound {
 export type InboundKind = keyof Inbound;
 
 /**
- * A message that is dead-lettered unprocessed. `misdirected`: it may be well
- * formed, but its sender may not send it there (a pause on lf.inputs, a
- * worker's report without its queue): counted as a refusal, not as noise.
+ * A message that is dead-lettered unprocessed. `misdirected`: it may be well formed, but its sender may not send it
+ * there (a pause on lf.inputs, a worker's report without its queue): counted as a refusal, not as noise.
  */
 export interface Malformed {
   ok: false;
@@ -246,10 +232,7 @@ function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodTyp
   });
 }
 
-/**
- * lf.inputs.<sender>.<queue>.<runId> (five tokens: an attempt's report on its
- * queue) or lf.inputs.<sender>.<runId> (four: a kick, or an engine's report).
- */
+/** lf.inputs.<sender>.<queue>.<runId> (a worker's report) or lf.inputs.<sender>.<runId> (kicks, engines' reports). */
 function readInput(m: RawMessage): Parsed<'input'> {
   const parts = m.subject.split('.');
   const sender = parts[2];

@@ -1,10 +1,9 @@
 /** How large an outcome and a report may be on a NATS server, from its max_payload (the connection's INFO). */
 
 /**
- * The most bytes of output an outcome may carry on a server of `maxPayload`: half of it, so that the
- * report and the commit that records it (its event's other fields, the run's other events) fit. Over it,
- * no report could be delivered: the attempt would be redelivered and run again for as long as the
- * delivery policy allows, the run left RUNNING.
+ * The most bytes of output an outcome may carry on a server of `maxPayload`: half of it, so that the report and the
+ * commit that records it (its event's other fields, the run's other events) fit. Over it, no report could be delivered:
+ * the attempt would be redelivered and run again for as long as the delivery policy allows, the run left RUNNING.
  */
 export function maxOutputBytes(maxPayload: number | undefined): number {
   return Math.floor((maxPayload && maxPayload > 0 ? maxPayload : 1024 * 1024) / 2);

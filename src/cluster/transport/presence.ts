@@ -1,30 +1,22 @@
 /**
- * Who serves which handler (on NATS a task no worker serves looked
- * IN_PROGRESS, then timed out, with no word anywhere). Consumer info cannot
- * say it: a pull request waiting (num_waiting) comes and goes with each pull,
- * and a busy worker has none.
+ * Who serves which handler (a task no worker serves looked IN_PROGRESS, then timed out, with no word anywhere).
+ * Consumer info cannot say it: num_waiting comes and goes with each pull, and a busy worker has none.
  *
- * - Workers announce on lf.presence.<sender>.<queue> (core NATS, no stream:
- *   nothing a worker says is stored) the handlers they pull, at start, every
- *   PRESENCE_EVERY_MS, and `gone` as they stop. nats.conf lets a worker user
- *   announce under its own name and on its own queues only, as for its
- *   reports.
- * - Every engine listens (PresenceRegistry) and holds what it heard, bounded,
- *   forgetting a worker three periods after it last spoke. It says in its log
- *   which handler no worker announces when it hands out an attempt of it, and
- *   answers lf.presence.who (queue group `engines`) for `status` and the
- *   dashboard (askPresence).
+ * - Workers announce on lf.presence.<sender>.<queue> (core NATS: nothing a worker says is stored) the handlers they
+ *   pull, at start, every PRESENCE_EVERY_MS, and `gone` as they stop (nats.conf: own name and queues only).
+ * - Every engine listens (PresenceRegistry), holds what it heard, bounded, forgetting a worker three periods after it
+ *   last spoke; it logs a handler nobody announces when it hands out an attempt of it, and answers lf.presence.who.
  *
- * Presence is advice: nothing is run or refused on its word. One thing is
- * recorded on it: an attempt that requires skills waits (task.delayed
- * no_skilled_worker) until a worker of its queue says it has them all
- * (docs/limits.md#skills); a worker that lies about its skills harms only
- * its own queue's attempts, which it may take anyway.
+ * Presence is advice: nothing is run or refused on its word. One thing is recorded on it: an attempt that requires
+ * skills waits (task.delayed no_skilled_worker) until a worker of its queue has them all (docs/limits.md#skills); a
+ * worker that lies about its skills harms only its own queue's attempts, which it may take anyway.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { decodeOrUndefined, encode, PresenceMessage, PresenceReport } from './messages.js';
 import { subjects } from './subjects.js';
 import { keepSamples, loadOf, utilizationOf, type LoadSample } from '../../coordination/index.js';
+import { stationOfQueue } from '../../definition/index.js';
+import { trimOldest } from '../../bounded.js';
 
 const levelled = (level: string | undefined) => (level !== undefined ? { level } : {});
 
@@ -32,10 +24,7 @@ const utilized = (samples: readonly LoadSample[], now: number) => {
   const utilization = utilizationOf(samples, now);
   return utilization ? { utilization } : {};
 };
-import { stationOfQueue } from '../../definition/index.js';
-import { trimOldest } from '../../bounded.js';
 
-/** How often a worker announces itself. */
 export const PRESENCE_EVERY_MS = 5_000;
 /** A worker not heard for this many of its periods is taken as gone. */
 const LAPSE_PERIODS = 3;
@@ -239,11 +228,7 @@ export function unserved(report: PresenceReport | null, queue: string, handler: 
 /** How often the engine log says the same pair again while nobody serves it. */
 const SAY_AGAIN_MS = 60_000;
 
-/**
- * The engine's log line when it hands out an attempt of a handler no worker
- * announces on its queue: once per pair a minute (checked when the engine has
- * listened long enough to have heard every live worker).
- */
+/** The engine's log line for an attempt of a handler no worker announces on its queue: once per pair a minute. */
 export class UnservedLog {
   private readonly said = new Map<string, number>();
   private readonly pending = new Set<string>();

@@ -1,12 +1,8 @@
 /**
- * A person's requests to the engines (docs/users.md#on-nats): start a run
- * (or retry one), deploy a definition and set the limits per queue and
- * handler, published as their own NATS user on lf.starts.<user>.<request>,
- * lf.deploys.<user>.<request> and lf.limits.<user>.<request> (nats.conf lets
- * each user publish under its own name only), kept in LF_REQUESTS until an
- * engine takes them, judges the sender's level from its users file, acts as
- * the engine user and answers on lf.verdicts.starts|deploys|limits.<user>.<request>.
- * The engine user itself starts, deploys and sets limits directly, as before.
+ * A person's requests to the engines (docs/users.md#on-nats): start (or retry) a run, deploy a definition, set limits,
+ * published as their own NATS user on lf.starts|deploys|limits.<user> and kept in LF_REQUESTS until an engine takes
+ * them, judges the sender's level, acts as the engine user and answers on lf.verdicts.<kind>.<user>.<request>.
+ * The engine user itself starts, deploys and sets limits directly.
  */
 import { z } from 'zod';
 import { RunIdSchema, WorkflowStatus } from '../../events/index.js';
@@ -29,7 +25,6 @@ const FreshRunId = z
   .string()
   .regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' });
 
-/** Start a run of a deployed workflow. */
 const StartWorkflow = z.strictObject({
   request: RequestId,
   /** `<workflowId>` (its latest version) or `<workflowId>@<version>`. */

@@ -10,13 +10,9 @@ export const ControlAction = z.enum(['pause', 'resume', 'cancel']);
 export type ControlAction = z.infer<typeof ControlAction>;
 
 /**
- * On lf.control.<sender>.<runId>: pause the run (run.paused), resume it
- * (run.resumed) or cancel it (run.cancelled: its attempts are aborted, the
- * child runs of its SUB_WORKFLOW and MAP-workflow attempts cancelled),
- * whichever engine owns it. Who asks is the subject's sender token (nats.conf
- * lets the people users publish under their own name only, and workers not at
- * all), recorded as `by`; nothing in the body names anyone. `reason` is
- * recorded with a pause or a cancel (a resume records none).
+ * On lf.control.<sender>.<runId>: pause, resume or cancel the run, whichever engine owns it. Who asks is the
+ * subject's sender token (nats.conf: people users under their own name, workers not at all), recorded as `by`;
+ * nothing in the body names anyone. `reason` is recorded with a pause or a cancel.
  */
 export const ControlMessage = z.strictObject({
   action: ControlAction,
@@ -25,10 +21,8 @@ export const ControlMessage = z.strictObject({
 export type ControlMessage = z.infer<typeof ControlMessage>;
 
 /**
- * On lf.verdicts.control.<sender>.<runId> (core NATS, no stream): what the
- * engine made of a pause, resume or cancel, so `pause/resume/cancel --nats`
- * can say it. A refused one (the run settled, is already paused, is not
- * paused, does not exist) records nothing; each sender may subscribe to its own verdicts only.
+ * On lf.verdicts.control.<sender>.<runId> (core NATS): what the engine made of a pause, resume or cancel. A refused
+ * one records nothing; each sender may subscribe to its own verdicts only.
  */
 export const ControlVerdict = z.object({
   action: ControlAction,
@@ -41,11 +35,7 @@ export const ControlVerdict = z.object({
 });
 export type ControlVerdict = z.infer<typeof ControlVerdict>;
 
-/**
- * On lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS, no stream):
- * what the engine made of an approval, so `approve --nats` can say it. Each
- * approver may subscribe to their own verdicts only (nats.conf).
- */
+/** On lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS): what the engine made of an approval. */
 export const ApprovalVerdict = z.object({
   decision: z.enum(['approved', 'rejected']),
   /** Recorded as approval.recorded (true) or approval.refused (false), or not at all (the run does not exist). */
@@ -58,19 +48,10 @@ export const ApprovalVerdict = z.object({
 });
 export type ApprovalVerdict = z.infer<typeof ApprovalVerdict>;
 
-/**
- * On lf.signals.<sender>.<runId>: a signal for the run's WAITs on `name`, its
- * `data` (JSON, at most 64 KB as text) their output. Who sent it is the
- * subject's sender token, which nats.conf confines each user to.
- */
+/** On lf.signals.<sender>.<runId>: a signal for the run's WAITs on `name`, its `data` their output. */
 export { SignalBodySchema as SignalMessage } from '../../events/index.js';
 
-/**
- * On lf.verdicts.signals.<sender>.<runId> (core NATS, no stream): what the
- * engine made of a signal, so `signal --nats` can say it. A refused signal is
- * not recorded (no WAIT would take it); each sender may subscribe to its own
- * verdicts only (nats.conf).
- */
+/** On lf.verdicts.signals.<sender>.<runId> (core NATS): what the engine made of a signal (refused: unrecorded). */
 export const SignalVerdict = z.object({
   name: z.string(),
   accepted: z.boolean(),

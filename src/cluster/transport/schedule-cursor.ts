@@ -1,9 +1,7 @@
 /**
- * Schedule cursors on NATS: KV bucket LF_SCHEDULES, key
- * `<workflowId>.<triggerIndex>`, value a ScheduleCursorEntry (JSON). Every
- * engine fires schedules; each claims a slot with `update(key, value,
- * revision)` (JetStream's expected last subject sequence), so of several
- * engines that saw the same cursor exactly one claim succeeds and fires.
+ * Schedule cursors on NATS: KV bucket LF_SCHEDULES, key `<workflowId>.<triggerIndex>`, value a ScheduleCursorEntry
+ * (JSON). Every engine fires schedules; each claims a slot with `update(key, value, revision)` (JetStream's expected
+ * last subject sequence), so of several engines that saw the same cursor exactly one claim succeeds and fires.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -13,6 +11,13 @@ import { createBucket } from './create-retry.js';
 import { decodeOrUndefined } from './messages.js';
 
 export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
+
+/** The new revision, or null when another engine's write came first. */
+const orNullOnConflict = (write: Promise<number>): Promise<number | null> =>
+  write.catch((err: unknown) => {
+    if (isCasConflict(err)) return null;
+    throw err;
+  });
 
 export class KvScheduleCursor implements ScheduleCursor {
   private kvPromise: Promise<KV> | undefined;
@@ -37,21 +42,11 @@ export class KvScheduleCursor implements ScheduleCursor {
   }
 
   async create(key: string, entry: ScheduleCursorEntry): Promise<number | null> {
-    try {
-      return await (await this.kv()).create(key, JSON.stringify(entry));
-    } catch (err) {
-      if (isCasConflict(err)) return null;
-      throw err;
-    }
+    return orNullOnConflict((await this.kv()).create(key, JSON.stringify(entry)));
   }
 
   async update(key: string, entry: ScheduleCursorEntry, revision: number): Promise<number | null> {
-    try {
-      return await (await this.kv()).update(key, JSON.stringify(entry), revision);
-    } catch (err) {
-      if (isCasConflict(err)) return null;
-      throw err;
-    }
+    return orNullOnConflict((await this.kv()).update(key, JSON.stringify(entry), revision));
   }
 
   async all(): Promise<Map<string, ScheduleCursorEntry>> {

@@ -1,9 +1,7 @@
 /**
- * Who is speaking on NATS. Inputs are published on lf.inputs.<sender>.<runId>
- * and nats.conf lets each user publish under its own name only, so on a
- * server with users the sender token is proven by the server; engines record
- * it as who reported each outcome. On a server without users anyone may
- * claim any name: engines then record it marked `unauthenticated`.
+ * Who is speaking on NATS. Inputs are published on lf.inputs.<sender>.<runId> and nats.conf lets each user publish
+ * under its own name only, so on a server with users the sender token is proven; engines record it as who reported
+ * each outcome. On a server without users anyone may claim any name: engines record it marked `unauthenticated`.
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from '../../store/index.js';
@@ -31,10 +29,9 @@ export function senderOf(url: string): string {
 }
 
 /**
- * Whether a NATS server authenticates its clients. The INFO's auth_required is
- * no answer (a `no_auth_user` maps clients without credentials to a user, and
- * the server then says none are required), so ask the server: credentials no
- * user has are refused by a server with users and ignored by one without.
+ * Whether a NATS server authenticates its clients. The INFO's auth_required is no answer (a `no_auth_user` maps clients
+ * without credentials to a user, and the server then says none are required), so ask the server: credentials no user
+ * has are refused by a server with users and ignored by one without.
  */
 export async function hasUsers(url: string): Promise<boolean> {
   const { servers } = credentials(url.split(',')[0]!.trim());

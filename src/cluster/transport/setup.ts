@@ -1,8 +1,6 @@
 /**
- * Creates the cluster's streams, shared consumers and KV bucket on first use;
- * leaves existing ones alone, except for the bounds that stop a poison message
- * from looping or filling the server: the dead-letter stream's
- * limits and the consumers' max deliveries are brought to the settings.
+ * Creates the cluster's streams, shared consumers and KV bucket on first use; leaves existing ones alone, except for
+ * the bounds that stop a poison message from looping or filling the server (DLQ limits, consumers' max deliveries).
  */
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
@@ -24,38 +22,26 @@ import { MAX_REQUEST_BYTES } from './requests.js';
 export interface ClusterSettings {
   replicas?: number;
   storage?: 'file' | 'memory';
-  /**
-   * How long a task attempt may go without a heartbeat before it is redelivered, and so how soon a
-   * dead worker's attempt runs elsewhere (default 10 s; workers heartbeat every third of it).
-   */
+  /** How long a task attempt may go without a heartbeat before it is redelivered elsewhere (default 10 s). */
   taskAckWaitMs?: number;
   /** Dedup window of the work queues: a re-published task, timer or input within it is written once (default 10 min). */
   duplicateWindowMs?: number;
-  /**
-   * How long an engine may hold an input before another engine gets it (default 10 s): the
-   * failover time after an engine dies. Engines heartbeat inputs that take longer.
-   */
+  /** How long an engine may hold an input before another gets it (default 10 s: the failover time; heartbeated). */
   engineAckWaitMs?: number;
   /** How long the attempt ledger remembers an attempt a worker took (default 7 days; see attempts.ts). */
   attemptTtlMs?: number;
   /**
-   * Deliveries of one message to the engines before it is dead-lettered
-   * (default 20). A failure is retried after a delay that doubles from
-   * `firstRetryMs` (default 1 s) up to `maxRetryMs` (default 60 s).
+   * Deliveries of one message to the engines before it is dead-lettered (default 20). A failure is retried after a
+   * delay that doubles from `firstRetryMs` (default 1 s) up to `maxRetryMs` (default 60 s).
    */
   maxDeliver?: number;
   firstRetryMs?: number;
   maxRetryMs?: number;
-  /**
-   * Deliveries of one task attempt to workers before it is dead-lettered
-   * (default 100): a redelivery there is mostly a worker that died, not a
-   * poison message, so the bound is generous.
-   */
+  /** Deliveries of a task attempt to workers before it is dead-lettered (default 100: mostly dead workers). */
   taskMaxDeliver?: number;
   /**
-   * Limits of the dead-letter stream LF_DLQ: oldest dropped first (defaults 14
-   * days, 256 MiB — 32 MiB with memory storage, where the server reserves
-   * max_bytes out of its memory store — and 100,000 messages).
+   * Limits of LF_DLQ, oldest dropped first (defaults 14 days, 256 MiB — 32 MiB with memory storage, where the server
+   * reserves max_bytes out of its memory store — and 100,000 messages).
    */
   dlqMaxAgeMs?: number;
   /** The server's max_payload (the connection's INFO): what bounds a report's size (LF_INPUTS max_msg_size). */
@@ -65,9 +51,8 @@ export interface ClusterSettings {
 }
 
 /**
- * Bounds of LF_DLQ_WORKERS, what workers write: a letter is a reference with at most 64 KiB of body
- * kept (dead-letters.ts), so 256 KiB holds any honest one; each worker user keeps its newest 10,000, so one that
- * floods drops its own oldest, not another worker's; and the stream as a whole is bounded apart from LF_DLQ.
+ * Bounds of LF_DLQ_WORKERS: a letter keeps at most 64 KiB of body (dead-letters.ts), so 256 KiB holds any honest one;
+ * each worker user keeps its newest 10,000, so one that floods drops its own oldest, not another worker's.
  */
 export const WORKER_DLQ_LIMITS = {
   maxBytes: 128 * 1024 * 1024,
@@ -78,18 +63,14 @@ export const WORKER_DLQ_LIMITS = {
 } as const;
 
 /**
- * Bounds of LF_REQUESTS, what every person who may start, deploy or set limits writes: while no engine takes them
- * (an upgrade, a crash) one person's requests must not fill the server's store, which would stop every stream,
- * approvals included. Full, the stream refuses new requests (discard new: nothing taken is dropped), and the sender
- * is told so (LF_REQUESTS_FULL). 64 MiB holds 10,000 ordinary starts or 60 definitions at their limit (not more: a
- * new server's file store must hold every stream's bound at once, and 1 GB servers are common). Each sender's requests
- * of each kind are one subject (lf.starts.<sender>), of which at most `maxPerSender` wait (discard new per subject:
- * the server refuses the next, drops none), so one person's flood fills at most their own share: 16 of each kind at
- * most 1 MiB, 48 MiB for an L1 who floods all three, and others' requests still fit.
- * The server counts exactly, so it is the count, not the bytes, that refuses a flooder: nats-server before 2.10.5
- * checks max_bytes against the body alone and then, over the bound by the subject and its record's overhead, drops
- * the stream's OLDEST message to make room (nats-io/nats-server bf8ac377f), which let a publish at the brim take
- * the place of another person's waiting request.
+ * Bounds of LF_REQUESTS: while no engine takes requests (an upgrade, a crash) one person's must not fill the server's
+ * store, which would stop every stream. Full, the stream refuses new ones (discard new) and the sender is told
+ * (LF_REQUESTS_FULL). 64 MiB holds 10,000 ordinary starts or 60 definitions at their limit (a new server's file store
+ * must hold every stream's bound at once, and 1 GB servers are common). Each sender's requests of each kind are one
+ * subject, of which at most `maxPerSender` wait (discard new per subject), so one person's flood fills at most their
+ * own share (16 of each kind at most 1 MiB). It is the count, not the bytes, that must refuse a flooder: nats-server
+ * before 2.10.5 checks max_bytes against the body alone and, over the bound, drops the stream's OLDEST message
+ * (nats-io/nats-server bf8ac377f), which let a publish at the brim take the place of another person's request.
  */
 export const REQUESTS_LIMITS = {
   maxBytes: 64 * 1024 * 1024,
@@ -108,22 +89,25 @@ export const DLQ_DEFAULTS = {
 const ns = (ms: number) => ms * 1_000_000;
 
 /**
- * A worker heartbeats each attempt it runs every third of this, so a live one
- * is never taken for dead, and a dead one's attempt is redelivered, reported
- * lost and run elsewhere within this (it was 30 s; a shorter wait costs one
- * small ack message per attempt every few seconds).
+ * A worker heartbeats each attempt every third of this; a dead one's attempt is redelivered, reported lost and run
+ * elsewhere within it (shorter costs one small ack message per attempt every few seconds).
  */
 export const DEFAULT_TASK_ACK_WAIT_MS = 10_000;
 
 /**
- * How long one pull of an engine or worker waits on the server (nats.js
- * heartbeats at half of it and pulls again after two missed). A pull lives on
- * the consumer's leader: when that node dies, nothing answers it, and it is
- * this long before the client notices and pulls from the new leader. nats.js
- * defaults to 30 s (about 45 s of stall after a node loss on a 3-node cluster);
- * 5 s costs one small request per consumer every few seconds.
+ * How long one pull waits on the server. A pull lives on the consumer's leader: when that node dies it is about this
+ * long before the client pulls from the new one (nats.js's 30 s default stalled ~45 s after a node loss).
  */
 export const PULL_EXPIRES_MS = 5000;
+
+/** Made unless it exists; a create that fails is fine when another engine made it between our info and add. */
+function orExisting(add: Promise<unknown>, info: () => Promise<unknown>): Promise<unknown> {
+  return add.catch((err) =>
+    info().catch(() => {
+      throw err;
+    }),
+  );
+}
 
 async function ensureStream(
   jsm: JetStreamManager,
@@ -131,27 +115,10 @@ async function ensureStream(
   subjectsList: readonly string[],
   cfg: Partial<StreamConfig>,
 ): Promise<void> {
-  await createRetrying(() => ensureStreamOnce(jsm, name, subjectsList, cfg));
-}
-
-async function ensureStreamOnce(
-  jsm: JetStreamManager,
-  name: string,
-  subjectsList: readonly string[],
-  cfg: Partial<StreamConfig>,
-): Promise<void> {
-  try {
-    await jsm.streams.info(name);
-  } catch {
-    try {
-      await jsm.streams.add({ name, subjects: [...subjectsList], ...cfg });
-    } catch (err) {
-      // Another engine may have created it between our info and add.
-      await jsm.streams.info(name).catch(() => {
-        throw err;
-      });
-    }
-  }
+  await createRetrying(async () => {
+    if (await jsm.streams.info(name).catch(() => null)) return;
+    await orExisting(jsm.streams.add({ name, subjects: [...subjectsList], ...cfg }), () => jsm.streams.info(name));
+  });
 }
 
 /** Brings an existing stream's limits to `limits` (only those; the rest of its config is left as it is). */
@@ -205,41 +172,23 @@ async function ensureConsumer(
   durable: string,
   cfg: { filter?: string; ackWaitMs: number; maxDeliver: number },
 ): Promise<void> {
-  await createRetrying(() => ensureConsumerOnce(jsm, stream, durable, cfg));
-}
-
-async function ensureConsumerOnce(
-  jsm: JetStreamManager,
-  stream: string,
-  durable: string,
-  cfg: { filter?: string; ackWaitMs: number; maxDeliver: number },
-): Promise<void> {
-  let existing;
-  try {
-    existing = await jsm.consumers.info(stream, durable);
-  } catch {
-    existing = null;
-  }
-  if (existing) {
-    // Consumers made before deliveries were bounded (max_deliver -1) get the bound; other settings stay.
-    if (existing.config.max_deliver !== cfg.maxDeliver)
-      await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
-  } else {
-    await jsm.consumers
-      .add(stream, {
+  await createRetrying(async () => {
+    const existing = await jsm.consumers.info(stream, durable).catch(() => null);
+    if (!existing) {
+      const add = jsm.consumers.add(stream, {
         durable_name: durable,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: ns(cfg.ackWaitMs),
         max_deliver: cfg.maxDeliver,
         ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
-      })
-      .catch(async (err) => {
-        await jsm.consumers.info(stream, durable).catch(() => {
-          throw err;
-        });
       });
-  }
+      await orExisting(add, () => jsm.consumers.info(stream, durable));
+    } else if (existing.config.max_deliver !== cfg.maxDeliver) {
+      // Consumers made before deliveries were bounded (max_deliver -1) get the bound; other settings stay.
+      await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
+    }
+  });
 }
 
 /** The cluster's stream settings (replicas, storage, dedup window). */
@@ -289,9 +238,8 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     max_msg_size: WORKER_DLQ_LIMITS.maxLetterBytes,
     discard: DiscardPolicy.Old,
   };
-  // Each stream with what depends on it (its engines' consumer, its limits) in order, the streams side by side: with
-  // several replicas each create waits for a raft group to form, and one after another they took 9 s on a 3-node
-  // cluster (every engine, client and command that sets up pays the round trips, existing streams or not).
+  // Each stream with what depends on it in order, the streams side by side: with several replicas each create waits
+  // for a raft group to form, and one after another they took 9 s on a 3-node cluster (every command pays it).
   await Promise.all([
     // Workers claim attempts in the ledger: it exists before any task queue (engines make those after this returns).
     AttemptLedger.ensure(jsm, { replicas: s.replicas, storage: s.storage, ttlMs: s.attemptTtlMs }),
@@ -343,10 +291,8 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
 export const TIMER_SERVER_MAX_DELIVER = 10_000;
 
 /**
- * The server's bound for a consumer whose readers dead-letter at `maxDeliver`:
- * a few deliveries more, so that a reader that failed to write the dead letter
- * (NATS briefly down) gets it again. Past it the server stops delivering and
- * the message stays in its work-queue stream: a last resort, not the path.
+ * The server's bound for a consumer whose readers dead-letter at `maxDeliver`: a few more, so a reader that failed to
+ * write the dead letter gets it again. Past it the message stays in its work-queue stream: a last resort.
  */
 function serverMaxDeliver(maxDeliver: number): number {
   return maxDeliver + DEAD_LETTER_SPARE_DELIVERIES;
@@ -360,10 +306,9 @@ export async function ensureTaskStream(jsm: JetStreamManager, queue: string, s: 
 }
 
 /**
- * The worker consumer of (queue, handler) on its queue's stream, and the stream first; returns the consumer's
- * name. `priority` other than the default: its level's consumer (levelConsumerName), the stream being given
- * the levels' subjects first (an update of an existing stream, once: engines of this version do it the first
- * time a run with a priority queues an attempt there, so that clusters where nobody sets one keep theirs).
+ * The worker consumer of (queue, handler), and its stream first; returns the consumer's name. A `priority` other than
+ * the default: its level's consumer, the stream given the levels' subjects first (so clusters without priorities keep
+ * their streams as they were).
  */
 export async function ensureWorkerConsumer(
   jsm: JetStreamManager,

@@ -1,7 +1,6 @@
 /**
- * The NATS layout of a ledgerflow cluster. Everything an engine must act on
- * arrives on a work-queue stream that every engine consumes through one shared
- * durable consumer, so engines share the work and take over a dead one's.
+ * The NATS layout of a ledgerflow cluster. Everything an engine must act on arrives on a work-queue stream that every
+ * engine consumes through one shared durable consumer, so engines share the work and take over a dead one's.
  *
  *   LF_EVENTS    lf.events.<workflowId>.<runId>          the log (src/store)
  *   LF_INPUTS    lf.inputs.<sender>.<queue>.<runId>      an attempt's outcome or loss, from a worker: <sender> is
@@ -20,20 +19,16 @@
  *                                                        presence.ts); lf.presence.who asks an engine who it heard
  *   (no stream)  lf.asks.<queue>                         does a worker run this attempt without a claim yet? (every worker
  *                                                        of the queue; claim-asks.ts)
- *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
- *                                                        created by the engines when they first hand out an
- *                                                        attempt on it (task-queues.ts)
+ *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue, created
+ *                                                        by the engines when they first hand one out (task-queues.ts)
  *                lf.q.<queue>.<handler>.p<NN>            the same for runs of priority NN other than the default
  *                                                        50: a level of its own, pulled highest first (worker-pull.ts)
  *   (no stream)  lf.levels.<queue>.<handler>.p<NN>      engines' word to the queue's workers that level NN holds
  *                                                        attempts (no body; only engines may publish it)
  *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
- *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
- *                                                        enforced by nats.conf permissions
- *   LF_SIGNALS   lf.signals.<sender>.<runId>             signals for WAITs; <sender> is the NATS user,
- *                                                        enforced by nats.conf permissions
- *   LF_CONTROL   lf.control.<sender>.<runId>             run control (pause, resume); <sender> is the NATS user,
- *                                                        enforced by nats.conf permissions (people users, not workers)
+ *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user>: the NATS user, enforced by nats.conf
+ *   LF_SIGNALS   lf.signals.<sender>.<runId>             signals for WAITs; <sender>: the NATS user, as above
+ *   LF_CONTROL   lf.control.<sender>.<runId>             run control; <sender>: the NATS user (people, not workers)
  *   LF_REQUESTS  lf.starts.<sender>                      a person's start (or retry) and deploy; <sender> is the NATS
  *                lf.deploys.<sender>                     user, enforced by nats.conf; and limits (limits set); the
  *                lf.limits.<sender>                      request's id in the body. One subject per sender and kind, so
@@ -48,16 +43,12 @@
  *   KV LF_DEFINITIONS                                    deployed definitions
  *   KV LF_ATTEMPTS                                       task attempts workers took (attempts.ts)
  *
- * Worker consumers (w_<queue>_<handler>, on LF_TASKS_<queue>) are created by
- * the engines when they first hand out an attempt of that pair (task-queues.ts):
- * the `worker` user of nats.conf may pull from consumers, not create them.
+ * Worker consumers (w_<queue>_<handler>) are created by the engines when they first hand out an attempt of that pair
+ * (task-queues.ts): the `worker` user of nats.conf may pull from consumers, not create them.
  *
- * Why a stream per queue: NATS permissions match whole subject tokens, and
- * every JetStream subject a worker uses names the stream as a token of its own
- * ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.…), so
- * nats.conf can grant a worker user exactly its queues' streams. With one
- * stream for all queues it could only grant all of it: a consumer's name is
- * one token, and `LF_TASKS.*` is every queue's.
+ * Why a stream per queue: NATS permissions match whole subject tokens, and every JetStream subject a worker uses names
+ * the stream as a token of its own ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.…), so nats.conf
+ * can grant a worker user exactly its queues' streams; with one stream it could only grant all of it.
  */
 import { DEFAULT_PRIORITY } from '../../definition/index.js';
 
@@ -68,26 +59,20 @@ export const STREAMS = {
   triggers: { name: 'LF_TRIGGERS', subjects: ['lf.triggers.>'] },
   signals: { name: 'LF_SIGNALS', subjects: ['lf.signals.>'] },
   /**
-   * Its own stream rather than a subject added to LF_INPUTS: a cluster made by
-   * an older version gets it from ensureCluster like any missing stream (no
-   * update of an existing stream's subjects), and run control stays apart
-   * from what workers may publish.
+   * Its own stream, not a subject added to LF_INPUTS: an older version's cluster gets it from ensureCluster like any
+   * missing stream, and run control stays apart from what workers may publish.
    */
   control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
-  /**
-   * A person's starts, retries and deploys (requests.ts), kept until an engine takes them: a stream of its own,
-   * as LF_CONTROL, so a cluster made by an older version gets it from ensureCluster, and bounded in size.
-   */
+  /** A person's starts, retries and deploys (requests.ts): a stream of its own, as LF_CONTROL, and bounded. */
   requests: { name: 'LF_REQUESTS', subjects: ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'] },
   /**
-   * What engines write (lf.dlq.<kind>; one token: plain lf.dlq.tasks holds the letters workers wrote before they
-   * named themselves). Streams made before workers' letters had a stream of their own took lf.dlq.>, workers' letters included: an engine narrows them.
+   * What engines write (lf.dlq.<kind>; plain lf.dlq.tasks holds workers' letters from before they named themselves).
+   * Older streams took lf.dlq.>, workers' letters included: an engine narrows them.
    */
   dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.*'] },
   /**
-   * What workers write, lf.dlq.tasks.<user>, in a stream of its own (100,001 letters from one worker
-   * pushed every engine's letter, approvals kept for replay included, out of the shared LF_DLQ). Bounded on its
-   * own, and per worker user: a flood drops that worker's oldest letters, not the engines' nor other workers'.
+   * What workers write, in a stream of its own (one worker's flood pushed every engine's letter out of the shared
+   * LF_DLQ), bounded per worker user: a flood drops that worker's oldest letters only.
    */
   workerDlq: { name: 'LF_DLQ_WORKERS', subjects: ['lf.dlq.tasks.*'] },
 } as const;
@@ -95,11 +80,7 @@ export const STREAMS = {
 /** Every queue's stream is named this and the queue (nats.conf grants a worker user `LF_TASKS_<queue>` per queue). */
 export const TASK_STREAM_PREFIX = 'LF_TASKS_';
 
-/**
- * Queue `queue`'s work-queue stream of task attempts. Its subjects, lf.q.…,
- * are not the single stream's of older versions (lf.tasks.>): both may live
- * on a cluster being upgraded (legacy-tasks.ts moves what is left there).
- */
+/** Queue `queue`'s work-queue stream (lf.q.…, not the older single stream's lf.tasks.>: see LEGACY_TASKS). */
 export function taskStream(queue: string): { name: string; subjects: string[] } {
   return { name: `${TASK_STREAM_PREFIX}${token(queue)}`, subjects: [`lf.q.${token(queue)}.*`] };
 }
@@ -112,10 +93,8 @@ export function taskSubjectParts(subject: string): { queue: string; handler: str
 }
 
 /**
- * The subjects of a queue's priority levels (lf.q.<queue>.<handler>.p<NN>): added to its stream
- * LF_TASKS_<queue> by the first engine that queues an attempt of a run with a priority other than
- * the default (setup.ts ensureTaskLevels), so that a cluster where nobody uses priority keeps its
- * streams as they were.
+ * The subjects of a queue's priority levels (lf.q.<queue>.<handler>.p<NN>), added to its stream by the first engine
+ * that queues an attempt of a non-default priority (setup.ts ensureTaskLevels).
  */
 export function taskLevelSubjects(queue: string): string {
   return `lf.q.${token(queue)}.*.*`;
@@ -131,11 +110,7 @@ function level(priority: number): string {
   return String(priority).padStart(2, '0');
 }
 
-/**
- * The one task stream of versions before per-queue streams, on subjects
- * lf.tasks.<queue>.<handler>. Engines no longer create it; on a cluster that
- * has it they move what is left in it to the queues' streams (legacy-tasks.ts).
- */
+/** The one task stream of versions before per-queue streams; engines move what is left in it (legacy-tasks.ts). */
 export const LEGACY_TASKS = { name: 'LF_TASKS', subjects: ['lf.tasks.>'] } as const;
 
 export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
@@ -187,37 +162,30 @@ export const subjects = {
   /** A kick, or an engine's report (`sender`: the NATS user publishing; nats.conf lets each user publish under its own name only). */
   input: (sender: string, runId: string) => `lf.inputs.${token(sender)}.${token(runId)}`,
   /**
-   * A worker's report of an attempt of `queue` (its outcome, or its loss). nats.conf gives each
-   * worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, and the engine checks
-   * that `queue` is the attempt's own: a user cannot report attempts of a queue it was not given.
+   * A worker's report of an attempt of `queue` (outcome or loss). nats.conf gives each worker user
+   * `lf.inputs.<user>.<queue>.*` for its queues, and the engine checks `queue` is the attempt's own.
    */
   report: (sender: string, queue: string, runId: string) =>
     `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
-  /** A task attempt, on its queue's own stream LF_TASKS_<queue> (taskStream). */
   /**
-   * The same report handed straight to an engine (a NATS request to the engines' queue group, no
-   * stream): the engine answers once the outcome is in the run's log. nats.conf gives each worker
-   * user `lf.reports.<user>.<queue>.*` beside its lf.inputs line; workers may not subscribe here.
+   * The same report handed straight to an engine (a request to the engines' queue group, no stream), answered once
+   * the outcome is in the run's log. nats.conf gives each worker user `lf.reports.<user>.<queue>.*`; no subscribe.
    */
   directReport: (sender: string, queue: string, runId: string, engine?: string) =>
     `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}${engine ? `.${token(engine)}` : ''}`,
   /**
-   * An attempt offered straight to an idle worker of `queue` that runs `handler` (a request to the
-   * queue group w_<queue>; direct-dispatch.ts). nats.conf lets each worker user subscribe to its
-   * queues' offers only in that group, so that it sees no more attempts than it would pull.
+   * An attempt offered straight to an idle worker (a request to the queue group w_<queue>; direct-dispatch.ts).
+   * nats.conf lets a worker user subscribe to its queues' offers only in that group: it sees no more than it pulls.
    */
   offer: (queue: string, handler: string) => `lf.offer.${token(queue)}.${keyToken(handler)}`,
-  /**
-   * Core NATS, every worker of `queue` (no queue group): a worker given a copy of an attempt that may have been
-   * offered asks whether another runs it without a claim yet (claim-asks.ts); nats.conf gives a worker user
-   * publish and subscribe on its queues' lf.asks.<queue>.
-   */
   /** A worker's presence on a queue (`sender`: its NATS user, enforced by nats.conf as for its reports). */
   presence: (sender: string, queue: string) => `lf.presence.${token(sender)}.${token(queue)}`,
   presenceAll: 'lf.presence.*.*',
   /** Request to the queue group `engines`: the workers an engine heard lately (PresenceReport). */
   presenceWho: 'lf.presence.who',
+  /** Core NATS, every worker of `queue`: does another run this maybe-offered attempt unclaimed? (claim-asks.ts) */
   ask: (queue: string) => `lf.asks.${token(queue)}`,
+  /** A task attempt, on its queue's own stream LF_TASKS_<queue> (taskStream). */
   task: (queue: string, handler: string) => `lf.q.${token(queue)}.${keyToken(handler)}`,
   /** An attempt of a run of `priority`: the default level is lf.q.<queue>.<handler> (as before levels), any other its own subject. */
   taskAt: (queue: string, handler: string, priority: number) =>
@@ -239,10 +207,7 @@ export const subjects = {
   control: (sender: string, runId: string) => `lf.control.${token(sender)}.${token(runId)}`,
   /** Core NATS (no stream): the engine's verdict on a pause or resume, for the sender waiting on it. */
   controlVerdict: (sender: string, runId: string) => `lf.verdicts.control.${token(sender)}.${token(runId)}`,
-  /**
-   * A person's start or retry (`sender`: the NATS user publishing, which nats.conf enforces; its request id is in
-   * the body): one subject per sender, which LF_REQUESTS bounds (REQUESTS_LIMITS.maxPerSender).
-   */
+  /** A person's start or retry (request id in the body): one subject per sender, which LF_REQUESTS bounds. */
   start: (sender: string) => `lf.starts.${token(sender)}`,
   /** Core NATS (no stream): the engine's verdict on a start, for the sender waiting on it. */
   startVerdict: (sender: string, request: string) => `lf.verdicts.starts.${token(sender)}.${token(request)}`,
@@ -263,20 +228,19 @@ export const subjects = {
   triggerVerdict: (eventId: string) => `lf.verdicts.triggers.${token(eventId)}`,
 };
 
-/** A worker consumer per (queue, handler): work-queue consumers may not overlap, and a worker only takes what it can run. */
 /** The queue group a queue's workers take offers in (nats.conf lets a worker user subscribe to lf.offer.<queue>.> only in it). */
 export function offerGroup(queue: string): string {
   return `w_${token(queue)}`;
 }
 
+/** A worker consumer per (queue, handler): work-queue consumers may not overlap; a worker takes only what it runs. */
 export function workerConsumerName(queue: string, handler: string): string {
   return `w_${token(queue)}_${keyToken(handler)}`;
 }
 
 /**
- * The consumer of a priority level (filtered on lf.q.<queue>.<handler>.p<NN>): the default level's is
- * w_<queue>_<handler>; any other p<NN>_<queue>_<handler>, which no handler name can make (a worker
- * consumer's name starts w_), so a handler called `x_p70` never meets level 70 of `x`.
+ * The consumer of a priority level: the default level's is w_<queue>_<handler>; any other p<NN>_<queue>_<handler>,
+ * which no handler name can make (those start w_), so a handler called `x_p70` never meets level 70 of `x`.
  */
 export function levelConsumerName(queue: string, handler: string, priority: number): string {
   return priority === DEFAULT_LEVEL

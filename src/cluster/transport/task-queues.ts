@@ -1,28 +1,17 @@
 /**
- * The task queues: each queue's work-queue stream LF_TASKS_<queue> and its
- * worker consumers w_<queue>_<handler>, created by the engines when they first
- * hand out an attempt of that pair, not by workers; and the publishing of an
- * attempt onto it.
+ * The task queues: each queue's work-queue stream LF_TASKS_<queue> (why one per queue: subjects.ts) and its worker
+ * consumers w_<queue>_<handler>, created by the engines when they first hand out an attempt of that pair; and the
+ * publishing of an attempt onto it.
  *
- * Why a stream per queue: see subjects.ts (nats.conf grants a worker user its
- * queues' streams, and every JetStream subject a worker uses names the stream).
+ * Why the engines create the consumers: a user that may create consumers on a queue's stream may create one filtered
+ * on any handler of it, and so lock its real workers out (a work queue allows one consumer per filter); nats-server
+ * 2.9's filtered create API could confine the filter but not the consumer's name. So nats.conf grants workers no
+ * create at all, an exact rule.
  *
- * Why the engines create the consumers, not the workers: a user that may
- * create consumers on a queue's stream may create one filtered on any handler
- * of it, and so lock its real workers out (a work queue allows one consumer
- * per filter); nats-server 2.9's filtered create API
- * ($JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>) could confine the filter
- * but not the consumer's name, one subject token. With engines creating them,
- * nats.conf grants workers no create at all, an exact rule.
- *
- * Priority (docs/nats.md#priority-attempts-waiting-for-a-worker): an attempt
- * of a run whose priority is not the default goes to its level's subject
- * lf.q.<queue>.<handler>.p<NN> (its consumer p<NN>_<queue>_<handler>, made
- * here first), and the queue's workers are told that level holds attempts
- * (lf.levels.…) before the attempt is stored, so that a worker knows the
- * level before it can find the attempt, and again once it is, so that an
- * idle worker pulls it at once; they pull the highest level first
- * (worker-pull.ts). The default level is today's subject and consumer.
+ * Priority (docs/nats.md#priority-attempts-waiting-for-a-worker): an attempt of a non-default priority goes to its
+ * level's subject lf.q.<queue>.<handler>.p<NN> (consumer p<NN>_<queue>_<handler>), and the queue's workers are told
+ * (lf.levels.…) before it is stored, so a worker knows the level before it can find the attempt, and again after, so
+ * an idle worker pulls it at once; they pull the highest level first (worker-pull.ts).
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers } from '../../store/index.js';

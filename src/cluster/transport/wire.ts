@@ -1,8 +1,7 @@
 /**
- * The payload schemas of the NATS wire protocol (docs/asyncapi.yaml), by the
- * name the document gives them: each is the zod schema the receiving side
- * parses that payload with, so the JSON Schemas in the document are generated
- * from these (`npm run docs:wire`) and cannot drift from what is checked.
+ * The payload schemas of the NATS wire protocol (docs/asyncapi.yaml), by the name the document gives them: each is the
+ * zod schema the receiving side parses that payload with, so the JSON Schemas in the document are generated from these
+ * (`npm run docs:wire`) and cannot drift from what is checked.
  */
 import { z } from 'zod';
 import { CommitSchema, RunStartedData } from '../../events/index.js';
@@ -110,9 +109,8 @@ export const WIRE_SCHEMAS = {
 export type WireSchemaName = keyof typeof WIRE_SCHEMAS;
 
 /**
- * JSON Schema (draft-07, the dialect AsyncAPI schemas extend) of every wire
- * payload, as its zod schema accepts it (io: 'input'): properties it does not
- * know are allowed, and dropped by the parse.
+ * JSON Schema (draft-07, the dialect AsyncAPI schemas extend) of every wire payload, as its zod schema accepts it (io:
+ * 'input'): properties it does not know are allowed, and dropped by the parse.
  */
 export function wireJsonSchemas(): Record<WireSchemaName, Record<string, unknown>> {
   const out = {} as Record<WireSchemaName, Record<string, unknown>>;
