@@ -1,7 +1,7 @@
 /**
  * One statechart region per task. JSON only: guards and actions are named with params, their implementations live in
  * guards.ts and actions.ts. Each region walks pending → scheduled → running → (retrying → scheduled)* → done | failed
- * | timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and JOIN settle in the fold without a handler.
+ * | timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and JOIN settle in the fold, no handler.
  */
 import { RUNNABLE_TASK_TYPES, type MapTask, type TaskDef } from '../definition/index.js';
 import type {
@@ -52,7 +52,7 @@ export const STATUS_OF_STATE = {
 } as const satisfies Record<string, TaskStatus>;
 export type RegionStateName = keyof typeof STATUS_OF_STATE;
 
-/** A transition of task `id`'s region into `target`, guarded by its `guard`, whose action records the target's status. */
+/** A transition of task `id`'s region into `target`, guarded by its `guard`; the action records the target's status. */
 function to(id: string, target: RegionStateName, action: ActionName, guard: GuardName): TransitionConfig {
   return {
     guard: g(guard, id),
