@@ -1,13 +1,11 @@
 /**
- * What every action is built from (actions.ts, loop-actions.ts,
- * map-actions.ts, wait-actions.ts): the time of the event being folded, the
- * wrapper that stamps it as `updatedAt`, and the copy-on-write writers of a
- * context's tasks and timers. Kept in one place so that the action groups
- * write the context the same way, and none imports another.
+ * What every action is built from (actions.ts, loop-actions.ts, map-actions.ts, wait-actions.ts): the time of the event
+ * being folded, the wrapper that stamps it as `updatedAt`, and the copy-on-write writers of a context's tasks and
+ * timers. Kept in one place so that the action groups write the context the same way, and none imports another.
  */
 import { loopOwners, type Definition, type TaskDef } from '../definition/index.js';
-import type { TimerKind } from '../events/index.js';
-import type { RunContext, TaskState, TimerState } from './context.js';
+import type { TaskError, TimerKind } from '../events/index.js';
+import type { RunContext, TaskState, TaskStatus, TimerState } from './context.js';
 import { taskLookup, type ImplementationArgs as Args, type ImplementationEvent } from './implementation-args.js';
 import { instanceKey } from './instances.js';
 import { iso, isoMs } from './iso-cache.js';
@@ -15,8 +13,8 @@ import { dictionaryRecord } from './dictionary-record.js';
 import { TABLE_FROM_TASKS, withTaskState, type TableMaker } from './task-table.js';
 
 /**
- * The time of the event being folded. Internal events (a parallel state's
- * done event) carry none: then it is the time of the last event that did.
+ * The time of the event being folded. Internal events (a parallel state's done event) carry none: then it is the time
+ * of the last event that did.
  */
 export const nowOf = (ctx: RunContext, e: ImplementationEvent): string => {
   const t = e.time ?? e.input?.time;
@@ -33,6 +31,16 @@ export function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunC
   };
 }
 
+/** A task that settles as it starts: one attempt, started and completed `now`, then `rest`. */
+export function settledNow(status: TaskStatus, now: string, rest: Partial<TaskState>): Partial<TaskState> {
+  return { status, attempts: 1, startedAt: now, completedAt: now, ...rest };
+}
+
+/** A failed attempt's error: the event's, or (no error: its timeout fired) a TIMED_OUT one. */
+export function attemptError(e: ImplementationEvent, attempt: number, retryable: boolean, ms?: number): TaskError {
+  return e.error ?? { code: 'TIMED_OUT', retryable, message: `attempt ${attempt} timed out after ${ms} ms` };
+}
+
 /** One definition's task lookup and task writers, shared by its action groups. */
 export interface ActionKit {
   readonly def: Definition;
@@ -40,9 +48,8 @@ export interface ActionKit {
   /** Body task → its DO_WHILE (loopOwners). */
   readonly loops: ReadonlyMap<string, string>;
   /**
-   * The tasks with task `id`'s state replaced. A body task leaving pending in
-   * its loop's first iteration takes that iteration (iterationReset gives it
-   * the later ones), so its attempts are named `task#1`.
+   * The tasks with task `id`'s state replaced. A body task leaving pending in its loop's first iteration takes that
+   * iteration (iterationReset gives it the later ones), so its attempts are named `task#1`.
    */
   readonly putTask: (ctx: RunContext, id: string, state: TaskState) => Record<string, TaskState>;
   /** The tasks with task `id`'s state patched. */
@@ -131,8 +138,8 @@ export function withTimer(
   const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   const out = timerRecord();
   for (const k in timers) out[k] = timers[k]!;
-  // `{ id, ...timer }`, key by key in the order every caller passes them: a literal with a key before a spread is
-  // built property by property by the runtime, the slowest part of arming a timer.
+  // `{ id, ...timer }`, key by key in the order every caller passes them: a literal with a key before a spread is built
+  // property by property by the runtime, the slowest part of arming a timer.
   const armed: TimerState = { id, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt };
   if (timer.iteration !== undefined) armed.iteration = timer.iteration;
   if (timer.item !== undefined) armed.item = timer.item;
@@ -142,9 +149,8 @@ export function withTimer(
 export const plusMs = (time: string, ms: number) => iso(isoMs(time) + ms);
 
 /**
- * A resolved template as the context may hold it (JSON: it is persisted and
- * compared as text): a reference to nothing becomes null, not a key with an
- * undefined value that JSON would drop.
+ * A resolved template as the context may hold it (JSON: it is persisted and compared as text): a reference to nothing
+ * becomes null, not a key with an undefined value that JSON would drop.
  */
 export function definedOnly(v: unknown): unknown {
   if (v === undefined) return null;

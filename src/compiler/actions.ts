@@ -1,28 +1,25 @@
 /**
- * Action implementations for a compiled definition: what a transition does
- * to the context. Every one is a pure function of (context, event, params):
- * no clock, no randomness, no I/O. An action returns the part of the context
- * it changes (what an XState `assign` takes); machine.ts wraps each in
- * `assign`, the interpreter merges it itself. Neither ever mutates the
- * previous context (snapshots share objects with their predecessors).
+ * Action implementations for a compiled definition: what a transition does to the context. Every one is a pure function
+ * of (context, event, params): no clock, no randomness, no I/O. An action returns the part of the context it changes
+ * (what an XState `assign` takes); machine.ts wraps each in `assign`, the interpreter merges it itself. Neither ever
+ * mutates the previous context (snapshots share objects with their predecessors).
  *
- * Here: the actions of a task's own attempts, decisions, approvals, SET and
- * TERMINATE, and the run's pause; the loop, MAP and WAIT groups and the run's
- * end have files of their own (loop-actions.ts, map-actions.ts,
- * wait-actions.ts, run-end.ts), all built from action-kit.ts.
+ * Here: the actions of a task's own attempts, decisions, approvals, SET and TERMINATE, and the run's pause; the loop,
+ * MAP and WAIT groups and the run's end have files of their own (loop-actions.ts, map-actions.ts, wait-actions.ts,
+ * run-end.ts), all built from action-kit.ts.
  */
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
 import type { TaskState } from './context.js';
 import { resolveTemplate } from '../expressions/index.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayAfter } from './backoff.js';
 import { childRunId } from './children.js';
 import { decide } from './decision.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { scopeOf } from './scope.js';
 import { searchAfterSet } from './search.js';
 import { dictionaryOf } from './dictionary-record.js';
-import { actionKit, definedOnly, nowOf, stamped, withoutTimers } from './action-kit.js';
+import { actionKit, attemptError, definedOnly, nowOf, settledNow, stamped, withoutTimers } from './action-kit.js';
 import { nowMs, timersMovedOn } from './queued-hold.js';
 import { loopActions } from './loop-actions.js';
 import { mapActions } from './map-actions.js';
@@ -44,16 +41,8 @@ export function actionsFor(def: Definition) {
       const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
       const now = nowOf(context, event);
       const decision = { case: r.case, value: r.value ?? null, next: r.next };
-      return {
-        tasks: withTask(context, p.task, {
-          status: p.status!,
-          attempts: 1,
-          startedAt: now,
-          completedAt: now,
-          ...(failed ? { error: r.error } : { output: { ...decision } }),
-          decision,
-        }),
-      };
+      const rest = failed ? { error: r.error, decision } : { output: { ...decision }, decision };
+      return { tasks: withTask(context, p.task, settledNow(p.status!, now, rest)) };
     });
   return {
     ...loopActions(kit),
@@ -96,13 +85,8 @@ export function actionsFor(def: Definition) {
     })),
     taskRetrying: stamped(({ context, event }: Args, p: P) => {
       const attempt = state(context, p.task).attempts;
-      const error: TaskError = event.error ?? {
-        code: 'TIMED_OUT',
-        retryable: true,
-        message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms`,
-      };
-      // A failure that says how long to wait (Retry-After) waits at least that long.
-      const delay = Math.max(retryDelayMs(task(p.task).retry, attempt, context.runId, p.task), error.retryAfterMs ?? 0);
+      const error = attemptError(event, attempt, true, task(p.task).timeoutMs);
+      const delay = retryDelayAfter(task(p.task).retry, error, attempt, context.runId, p.task);
       return {
         tasks: withTask(context, p.task, { status: p.status!, error }),
         timers: armTimer(
@@ -118,12 +102,7 @@ export function actionsFor(def: Definition) {
       };
     }),
     taskFailed: stamped(({ context, event }: Args, p: P) => {
-      const attempts = state(context, p.task).attempts;
-      const error: TaskError = event.error ?? {
-        code: 'TIMED_OUT',
-        retryable: false,
-        message: `attempt ${attempts} timed out after ${task(p.task).timeoutMs} ms`,
-      };
+      const error = attemptError(event, state(context, p.task).attempts, false, task(p.task).timeoutMs);
       return {
         tasks: withTask(context, p.task, { status: p.status!, error, completedAt: nowOf(context, event) }),
         timers: withoutTimers(context, p.task),
@@ -140,9 +119,7 @@ export function actionsFor(def: Definition) {
       const now = nowOf(context, event);
       const output =
         t.type === 'JOIN' ? dictionaryOf(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null] as const)) : {};
-      return {
-        tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output }),
-      };
+      return { tasks: withTask(context, p.task, settledNow(p.status!, now, { output })) };
     }),
     unsupported: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
@@ -213,13 +190,7 @@ export function actionsFor(def: Definition) {
       // Search attributes read the context before this SET's values, as its values do.
       const search = searchAfterSet(def, t.search, context);
       return {
-        tasks: withTask(context, p.task, {
-          status: p.status!,
-          attempts: 1,
-          startedAt: now,
-          completedAt: now,
-          output: values,
-        }),
+        tasks: withTask(context, p.task, settledNow(p.status!, now, { output: values })),
         variables: { ...(context.variables ?? {}), ...values },
         ...(search !== undefined ? { search } : {}),
       };
@@ -229,18 +200,12 @@ export function actionsFor(def: Definition) {
       const t = task(p.task) as Extract<TaskDef, { type: 'TERMINATE' }>;
       const now = nowOf(context, event);
       const reason = t.reason === undefined ? null : definedOnly(resolveTemplate(t.reason, scopeOf(context)));
-      return {
-        tasks: withTask(context, p.task, {
-          status: p.status!,
-          attempts: 1,
-          startedAt: now,
-          completedAt: now,
-          output: { status: t.status, reason: reason ?? null },
-        }),
-      };
+      const output = { status: t.status, reason: reason ?? null };
+      return { tasks: withTask(context, p.task, settledNow(p.status!, now, { output })) };
     }),
-    // A queued run (run.queued) is paused until run.admitted; `queued` is set only then, so other runs' contexts are as they were.
-    // One queued with `holds` (every start since 2026-11-23) also records when, so its admission can move its timers on.
+    // A queued run (run.queued) is paused until run.admitted; `queued` is set only then, so other runs' contexts are as
+    // they were. One queued with `holds` (every start since 2026-11-23) also records when, so its admission can move
+    // its timers on.
     pauseRun: stamped(({ context, event }: Args) => {
       const e = event as { queued?: boolean; holds?: boolean };
       if (e.queued !== true) return { paused: true };
@@ -263,9 +228,8 @@ export function actionsFor(def: Definition) {
 }
 
 /**
- * Every action but finish changes only its own task in the context (and the
- * timers and updatedAt, which no guard that declares its reads reads).
- * finish ends the run: it never runs inside the parallel state.
+ * Every action but finish changes only its own task in the context (and the timers and updatedAt, which no guard that
+ * declares its reads reads). finish ends the run: it never runs inside the parallel state.
  */
 export function actionWritesFor() {
   const own = ({ task }: P): readonly string[] => [task];

@@ -1,8 +1,9 @@
 /**
- * Retry delays. Pure: the jitter is derived from (runId, taskId, attempt), so
- * a replay, or another engine taking over, computes the same delay.
+ * Retry delays. Pure: the jitter is derived from (runId, taskId, attempt), so a replay, or another engine taking over,
+ * computes the same delay.
  */
 import type { RetryPolicy } from '../definition/index.js';
+import type { TaskError } from '../events/index.js';
 
 /** FNV-1a 32-bit: a stable, dependency-free hash for jitter (not for security). */
 function fnv1a(text: string): number {
@@ -27,3 +28,7 @@ export function retryDelayMs(policy: RetryPolicy, failedAttempt: number, runId: 
   }
   return Math.round(delay);
 }
+
+/** The delay before retrying after `error`: at least as long as the failure said to wait (Retry-After). */
+export const retryDelayAfter = (policy: RetryPolicy, error: TaskError, attempt: number, runId: string, key: string) =>
+  Math.max(retryDelayMs(policy, attempt, runId, key), error.retryAfterMs ?? 0);

@@ -1,9 +1,7 @@
 /**
- * The statechart of a workflow, as the compiler builds it once from a
- * Definition: typed, and exactly the subset of XState v5 configs the fold's
- * interpreter implements (a parallel state of flat regions, `on` and `always`
- * transitions with named guards and actions, final states). It has two
- * renderings, neither a parse of the other:
+ * The statechart of a workflow, as the compiler builds it once from a Definition: typed, and exactly the subset of
+ * XState v5 configs the fold's interpreter implements (a parallel state of flat regions, `on` and `always` transitions
+ * with named guards and actions, final states). It has two renderings, neither a parse of the other:
  *
  *   - JSON: `machines/<id>.json` for Stately's visualiser, and the config
  *     XState builds its machine from (machine.ts; the interpreter's oracle);
@@ -123,8 +121,8 @@ export interface TransitionConfig {
 }
 
 /**
- * A transition of the parallel state with no target (run.pause, run.resume):
- * its actions run, no state is left or entered, the state value is unchanged.
+ * A transition of the parallel state with no target (run.pause, run.resume): its actions run, no state is left or
+ * entered, the state value is unchanged.
  */
 export interface TargetlessTransitionConfig {
   readonly guard?: GuardName;
@@ -171,10 +169,9 @@ export interface ChartConfig {
 }
 
 /**
- * The subset of XState configs the interpreter implements, in general (any
- * guard and action names, lists of actions, entry actions on final states):
- * what chart.ts binds. ChartConfig is one instance of it; the interpreter's
- * own tests bind hand-made ones.
+ * The subset of XState configs the interpreter implements, in general (any guard and action names, lists of actions,
+ * entry actions on final states): what chart.ts binds. ChartConfig is one instance of it; the interpreter's own tests
+ * bind hand-made ones.
  */
 interface NamedRef {
   readonly type: string;

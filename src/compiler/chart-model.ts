@@ -1,16 +1,14 @@
 /**
- * What the interpreter steps through once the machine config is read (chart.ts
- * reads it): regions, their states and transitions, every guard and action bound
- * to its implementation. Types only, in a file of their own so the interpreter,
- * the snapshot and the indexes name them without the reader.
+ * What the interpreter steps through once the machine config is read (chart.ts reads it): regions, their states and
+ * transitions, every guard and action bound to its implementation. Types only, in a file of their own so the
+ * interpreter, the snapshot and the indexes name them without the reader.
  */
 import type { ActionImplementation, GuardImplementation, ImplementationEvent } from './implementations.js';
 
 /**
- * `reads`: the context tasks the guard reads when it reads nothing else (not
- * the event, no other part of the context); null when it does not say. The
- * interpreter re-evaluates an eventless guard that says only once a task it
- * reads has changed (interpreter.ts, Config).
+ * `reads`: the context tasks the guard reads when it reads nothing else (not the event, no other part of the context);
+ * null when it does not say. The interpreter re-evaluates an eventless guard that says only once a task it reads has
+ * changed (interpreter.ts, Config).
  */
 export interface BoundGuard {
   readonly check: GuardImplementation;
@@ -18,10 +16,10 @@ export interface BoundGuard {
   readonly reads: readonly string[] | null;
 }
 /**
- * `writes`: the context tasks the action may change; null when it does not say (then it may change any).
- * `watching`: for an action of a region's transition that says, the regions whose eventless guards read
- * what it writes (each written task's, in order); set once by the interpreter's indexes (eventless-index.ts),
- * so that a step finds them on the action it ran rather than by a lookup per task in a map of every task.
+ * `writes`: the context tasks the action may change; null when it does not say (then it may change any). `watching`:
+ * for an action of a region's transition that says, the regions whose eventless guards read what it writes (each
+ * written task's, in order); set once by the interpreter's indexes (eventless-index.ts), so that a step finds them on
+ * the action it ran rather than by a lookup per task in a map of every task.
  */
 export interface BoundAction {
   readonly run: ActionImplementation;
@@ -52,9 +50,9 @@ export interface Region {
   /** The event XState raises when the region reaches a final state. */
   readonly doneEvent: ImplementationEvent;
   /**
-   * Its states by key, those its transitions reach from the initial state: what restoring a snapshot looks
-   * states up in, and what the interpreter reads each region's eventless guards from. Walked once, when the
-   * chart is read (reachableStates).
+   * Its states by key, those its transitions reach from the initial state: what restoring a snapshot looks states up
+   * in, and what the interpreter reads each region's eventless guards from. Walked once, when the chart is read
+   * (reachableStates).
    */
   readonly states: ReadonlyMap<string, RegionState>;
 }
@@ -63,10 +61,9 @@ export interface RegionState {
   readonly key: string;
   readonly region: Region;
   /**
-   * `"<region key>":"<state key>"`: this state's entry in the JSON of a state
-   * value, written once here because the state hash writes the entry of the
-   * state a region moved to at every event (runtime/state-hash.ts), where
-   * quoting both keys again took two lookups in a table of every name.
+   * `"<region key>":"<state key>"`: this state's entry in the JSON of a state value, written once here because the
+   * state hash writes the entry of the state a region moved to at every event (runtime/state-hash.ts), where quoting
+   * both keys again took two lookups in a table of every name.
    */
   readonly json: string;
   readonly final: boolean;
@@ -87,9 +84,8 @@ export interface Chart {
   /** In document order. */
   readonly regions: readonly Region[];
   /**
-   * `{ <region key>: <its initial state's key> }` in document order: what a
-   * short run's state value is copied from (fold-snapshot.ts stateValueOf), so that
-   * building it stores into an object of the right shape instead of adding
+   * `{ <region key>: <its initial state's key> }` in document order: what a short run's state value is copied from
+   * (fold-snapshot.ts stateValueOf), so that building it stores into an object of the right shape instead of adding
    * every key to an empty one.
    */
   readonly regionsTemplate: Readonly<Record<string, string>>;

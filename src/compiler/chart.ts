@@ -1,11 +1,9 @@
 /**
- * The machine config, read once into what the interpreter steps through: per
- * region, state → event type → transitions, each state's eventless list, which
- * states are final, document order; every guard and action already bound to
- * its implementation and params. Reading it also checks that the config stays
- * inside the subset of statecharts the interpreter implements (see
- * interpreter.ts): anything else is refused here, so a change to the compiler
- * cannot make the fold silently differ from XState.
+ * The machine config, read once into what the interpreter steps through: per region, state → event type → transitions,
+ * each state's eventless list, which states are final, document order; every guard and action already bound to its
+ * implementation and params. Reading it also checks that the config stays inside the subset of statecharts the
+ * interpreter implements (see interpreter.ts): anything else is refused here, so a change to the compiler cannot make
+ * the fold silently differ from XState.
  */
 import { LedgerflowError } from '../errors/index.js';
 import type { ImplementationEvent, Implementations } from './implementations.js';
@@ -186,9 +184,9 @@ function readRegion(
     const sibling = (target: string, tAt: string): RegionState => {
       const to = states.get(target);
       if (!to) throw new UnsupportedStatechartError(tAt, `"${target}" is not a state of region ${key}`);
-      // A transition to its own state is XState v5's default self-transition (not re-entering): its actions
-      // run and nothing is exited or entered, which the interpreter models as a region that does not move.
-      // Only final states could tell otherwise, and they have no transitions.
+      // A transition to its own state is XState v5's default self-transition (not re-entering): its actions run and
+      // nothing is exited or entered, which the interpreter models as a region that does not move. Only final states
+      // could tell otherwise, and they have no transitions.
       return to;
     };
     if (s.on !== undefined) {
@@ -223,11 +221,9 @@ function readTopFinal(reader: ChartReader, key: string, v: unknown, path: string
 }
 
 /**
- * Binds a chart to its implementations: the interpreter's rendering of it.
- * The config is typed, but it is also checked here, once per compile: a chart
- * built from a cast or a future compiler change that leaves the subset is
- * refused with UnsupportedStatechartError instead of being folded differently
- * from XState.
+ * Binds a chart to its implementations: the interpreter's rendering of it. The config is typed, but it is also checked
+ * here, once per compile: a chart built from a cast or a future compiler change that leaves the subset is refused with
+ * UnsupportedStatechartError instead of being folded differently from XState.
  */
 export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
   const config = typed as unknown as Json;

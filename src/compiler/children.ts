@@ -1,7 +1,6 @@
 /**
- * Child runs (SUB_WORKFLOW, failure_workflow) and EMIT: the names and inputs
- * that make starting them idempotent, worked out from the parent's state
- * alone. Pure: no clock, no randomness (the hash is of the name itself).
+ * Child runs (SUB_WORKFLOW, failure_workflow) and EMIT: the names and inputs that make starting them idempotent, worked
+ * out from the parent's state alone. Pure: no clock, no randomness (the hash is of the name itself).
  */
 import { sha256Hex } from '../digest/index.js';
 import { RUN_ID_PATTERN } from '../events/index.js';
@@ -18,8 +17,8 @@ function runIdOf(whole: string): string {
 }
 
 /**
- * The run a SUB_WORKFLOW attempt starts: `<runId>-<task>-<attempt>` (with `-i<n>` / `-m<n>` after the task
- * for a loop iteration or a MAP item), so starting it twice starts it once.
+ * The run a SUB_WORKFLOW attempt starts: `<runId>-<task>-<attempt>` (with `-i<n>` / `-m<n>` after the task for a loop
+ * iteration or a MAP item), so starting it twice starts it once.
  */
 export function childRunId(runId: string, ref: InstanceRef, attempt: number): string {
   const instance = `${ref.task}${ref.iteration !== undefined ? `-i${ref.iteration}` : ''}${ref.item !== undefined ? `-m${ref.item}` : ''}`;

@@ -28,27 +28,23 @@ export interface CompiledWorkflow {
   /** Its gated tasks and what each is held to (task-gates.ts), under `limits` when bound to them. Worked out on first use. */
   readonly gates: ReadonlyMap<string, TaskGate>;
   /**
-   * The limits file's limits (per queue and handler), when an executor bound
-   * them (`bound`): which tasks wait for a gate. Not part of the
-   * definition: the fold never reads it, only the step's choice of what starts.
+   * The limits file's limits (per queue and handler), when an executor bound them (`bound`): which tasks wait for a
+   * gate. Not part of the definition: the fold never reads it, only the step's choice of what starts.
    */
   readonly limits?: GlobalLimits;
   /** The value unbound from any limits: itself unless it is a bound copy. */
   readonly base: CompiledWorkflow;
   /**
-   * The base value under the limits file's `limits` (per queue and handler):
-   * the same chart and plans, with gates of its own (worked out on first
-   * use), so the step holds the attempts of the tasks those limits name. No
-   * limits, or empty ones: the base itself. One copy per limits object, kept
-   * by the base, so a run's steps share one.
+   * The base value under the limits file's `limits` (per queue and handler): the same chart and plans, with gates of
+   * its own (worked out on first use), so the step holds the attempts of the tasks those limits name. No limits, or
+   * empty ones: the base itself. One copy per limits object, kept by the base, so a run's steps share one.
    */
   bound(limits: GlobalLimits | undefined): CompiledWorkflow;
 }
 
 /**
- * Compiles `definition` afresh. `hash`: its definition hash when the caller
- * has it. Executors reach a definition's value through workflowOf, which
- * compiles a definition once.
+ * Compiles `definition` afresh. `hash`: its definition hash when the caller has it. Executors reach a definition's
+ * value through workflowOf, which compiles a definition once.
  */
 export function compile(definition: Definition, hash?: string): CompiledWorkflow {
   const config = machineConfig(definition);

@@ -1,7 +1,6 @@
 /**
- * The machine's context: per-run data, JSON only (it is rebuilt by every
- * replay and must never hold functions, Dates or class instances). Times are
- * ISO strings taken from event envelopes, never from a clock.
+ * The machine's context: per-run data, JSON only (it is rebuilt by every replay and must never hold functions, Dates or
+ * class instances). Times are ISO strings taken from event envelopes, never from a clock.
  */
 import type { TaskError, TimerKind } from '../events/index.js';
 
@@ -48,9 +47,8 @@ export interface TaskState {
 }
 
 /**
- * One MAP item: its own attempts, like a task's. PENDING until a slot is free
- * (max_concurrency), then SCHEDULED → IN_PROGRESS (→ RETRYING → SCHEDULED)*
- * → COMPLETED | FAILED | TIMED_OUT; SKIPPED when the MAP failed first.
+ * One MAP item: its own attempts, like a task's. PENDING until a slot is free (max_concurrency), then SCHEDULED →
+ * IN_PROGRESS (→ RETRYING → SCHEDULED)* → COMPLETED | FAILED | TIMED_OUT; SKIPPED when the MAP failed first.
  */
 export interface ItemState
   extends Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error' | 'restarts'> {
@@ -93,16 +91,16 @@ export interface RunContext {
   /** true while paused by run.queued (status QUEUED), false once run.admitted; absent for a run never queued. */
   queued?: boolean;
   /**
-   * When a run queued with `holds` (run.queued since 2026-11-23) was queued (ms); absent otherwise and
-   * once admitted. While set, the run takes no input but its admission, cancel and its own timeout
-   * (queued-hold.ts), and run.admitted moves its timers on by the time it waited.
+   * When a run queued with `holds` (run.queued since 2026-11-23) was queued (ms); absent otherwise and once admitted.
+   * While set, the run takes no input but its admission, cancel and its own timeout (queued-hold.ts), and run.admitted
+   * moves its timers on by the time it waited.
    */
   heldSince?: number;
   /** A retry's reused outputs (run.started source.retryOf): the step completes each of these tasks as it becomes ready. Absent otherwise. */
   reuse?: RunReuse;
   /**
-   * The state hash format of this run (run.started's `stateHashVersion`, runtime/state-hash.ts): 2 for runs
-   * started since it was introduced; absent in every older run (format 1). Read only by the state hash.
+   * The state hash format of this run (run.started's `stateHashVersion`, runtime/state-hash.ts): 2 for runs started
+   * since it was introduced; absent in every older run (format 1). Read only by the state hash.
    */
   stateHashVersion?: 2;
   /** The priority its start gave it (run.started's `priority`: `--priority`, the API's), over the workflow's; absent when none. */

@@ -1,7 +1,6 @@
 /**
- * Which case a DECISION chooses: the first case whose name equals the value of
- * `decision_param` (and whose condition, if any, holds), else the first case
- * with only a condition that holds, else `default`, else none (all targets are
+ * Which case a DECISION chooses: the first case whose name equals the value of `decision_param` (and whose condition,
+ * if any, holds), else the first case with only a condition that holds, else `default`, else none (all targets are
  * skipped, as Conductor's SWITCH does). Pure: evaluated inside the fold.
  */
 import type { DecisionTask, Definition } from '../definition/index.js';

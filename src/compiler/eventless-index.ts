@@ -1,8 +1,7 @@
 /**
- * What the interpreter works out once per chart to select eventless
- * transitions incrementally: which regions' eventless guards read which task.
- * Apart from interpreter.ts because it is a pure function of the chart, built
- * once, while the interpreter is about stepping snapshots.
+ * What the interpreter works out once per chart to select eventless transitions incrementally: which regions' eventless
+ * guards read which task. Apart from interpreter.ts because it is a pure function of the chart, built once, while the
+ * interpreter is about stepping snapshots.
  */
 import type { BoundAction, Chart, Region } from './chart-model.js';
 import { statesOf } from './chart.js';

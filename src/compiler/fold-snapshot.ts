@@ -1,9 +1,7 @@
 /**
- * What a fold snapshot is: its value, status and context, and the
- * configuration (which state each region is in, and the order they were
- * entered) the interpreter steps from. Apart from interpreter.ts because the
- * interpreter, persisting and restoring (persisted-fold.ts) and the state hash
- * (valueChunks) all read it, and none of them needs the others.
+ * What a fold snapshot is: its value, status and context, and the configuration (which state each region is in, and the
+ * order they were entered) the interpreter steps from. Apart from interpreter.ts because the interpreter, persisting
+ * and restoring (persisted-fold.ts) and the state hash (valueChunks) all read it, and none of them needs the others.
  */
 import type { Chart, Region, RegionState } from './chart-model.js';
 import type { RunContext } from './context.js';
@@ -34,15 +32,12 @@ export interface Configuration {
 }
 
 /**
- * A configuration as the interpreter keeps it. The entry order is kept as a
- * stamp per region (later entered, higher stamp) so that entering a state is
- * O(1) rather than a rebuilt list. `dirty` is what makes eventless selection
- * incremental: the regions whose eventless transitions may be enabled. Every
- * other region's eventless guards were all false on a context that differs
- * from this one only in tasks those guards do not read (guards declare what
- * they read: BoundGuard.reads), so they are false still, and XState would
- * select nothing there either. Regions whose guards declare nothing are
- * always looked at (Indexes.scanned).
+ * A configuration as the interpreter keeps it. The entry order is kept as a stamp per region (later entered, higher
+ * stamp) so that entering a state is O(1) rather than a rebuilt list. `dirty` is what makes eventless selection
+ * incremental: the regions whose eventless transitions may be enabled. Every other region's eventless guards were all
+ * false on a context that differs from this one only in tasks those guards do not read (guards declare what they read:
+ * BoundGuard.reads), so they are false still, and XState would select nothing there either. Regions whose guards
+ * declare nothing are always looked at (Indexes.scanned).
  */
 export class Config implements Configuration {
   private order: readonly Region[] | null = null;
@@ -54,9 +49,8 @@ export class Config implements Configuration {
     readonly nextStamp: number,
     readonly finals: number,
     /**
-     * A memo of pure evaluations: once the interpreter found none of them
-     * enabled on this snapshot's context (which never changes), it empties the
-     * list, which changes no result, only what later steps re-evaluate.
+     * A memo of pure evaluations: once the interpreter found none of them enabled on this snapshot's context (which
+     * never changes), it empties the list, which changes no result, only what later steps re-evaluate.
      */
     public dirty: readonly Region[],
   ) {}
@@ -74,16 +68,14 @@ export function stateValueOf(chart: Chart, states: PersistentVector<RegionState>
 }
 
 /**
- * Charts with at most this many regions get their snapshot's value built at
- * once: a small object, cheaper than the lazy record (lazy-value.ts).
+ * Charts with at most this many regions get their snapshot's value built at once: a small object, cheaper than the lazy
+ * record (lazy-value.ts).
  */
 const EAGER_VALUE_REGIONS = 64;
 
 /**
- * An active snapshot. A long run's regions record (a key per region) is
- * built when first read, not at every microstep (lazy-value.ts): a plain
- * data property, so the snapshot spreads, serializes and compares as a plain
- * one.
+ * An active snapshot. A long run's regions record (a key per region) is built when first read, not at every microstep
+ * (lazy-value.ts): a plain data property, so the snapshot spreads, serializes and compares as a plain one.
  */
 export function active(chart: Chart, context: RunContext, configuration: Config): FoldSnapshot {
   const { states } = configuration;
@@ -93,9 +85,8 @@ export function active(chart: Chart, context: RunContext, configuration: Config)
 }
 
 /**
- * An active snapshot's regions' states, in document order, as the persistent
- * vector the interpreter keeps them in: its chunks are shared between the
- * snapshots of a run, and carry what the state hash derives from them
+ * An active snapshot's regions' states, in document order, as the persistent vector the interpreter keeps them in: its
+ * chunks are shared between the snapshots of a run, and carry what the state hash derives from them
  * (runtime/chunk-hash.ts). null for a snapshot that is not active.
  */
 export function valueChunks(

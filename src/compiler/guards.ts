@@ -1,7 +1,6 @@
 /**
- * Guard implementations for a compiled definition: whether a transition may
- * be taken. Every one is a pure function of (context, event, params): no
- * clock, no randomness, no I/O.
+ * Guard implementations for a compiled definition: whether a transition may be taken. Every one is a pure function of
+ * (context, event, params): no clock, no randomness, no I/O.
  */
 import { iteratorMap, loopOwners, mayDecide, maySignal, type Definition, type MapTask } from '../definition/index.js';
 import { FINAL_TASK_STATUSES, type RunContext } from './context.js';
@@ -29,8 +28,8 @@ export function guardsFor(def: Definition) {
   const iterators = iteratorMap(def.tasks);
   const mapOfIterator = (id: string) => iterators.get(id)?.id;
   /**
-   * The event is about the task's current instance: the loop iteration it is in (none outside loops), and
-   * not an item (MAP items have guards of their own). A late result of an earlier iteration is stale.
+   * The event is about the task's current instance: the loop iteration it is in (none outside loops), and not an item
+   * (MAP items have guards of their own). A late result of an earlier iteration is stale.
    */
   const sameInstance = (ctx: RunContext, event: Args['event'], id: string) =>
     event.iteration === state(ctx, id).iteration && event.item === undefined;
@@ -60,8 +59,8 @@ export function guardsFor(def: Definition) {
   const terminated = (ctx: RunContext, status: 'COMPLETED' | 'FAILED') =>
     terminates.some((t) => t.status === status && ctx.tasks[t.id]!.status === 'COMPLETED');
 
-  // A pending task's region asks mustSkip, then mayRun, of the same context: one evaluation
-  // answers both. Contexts are never mutated, so the same object means the same answer.
+  // A pending task's region asks mustSkip, then mayRun, of the same context: one evaluation answers both. Contexts are
+  // never mutated, so the same object means the same answer.
   let memoContext: RunContext | null = null;
   let memoTask = '';
   let memo: ReturnType<typeof eligibility> = 'wait';
@@ -197,11 +196,10 @@ export function guardsFor(def: Definition) {
 }
 
 /**
- * What mayRun and mustSkip read: the statuses (and decisions) of the task's
- * dependencies and of the decisions routing to it (readiness.ts), nothing of
- * the event. So a pending task is checked again only when one of those
- * changed, not after every event (which made a long chain quadratic).
- * decisionFails also evaluates the decision's conditions: it says nothing.
+ * What mayRun and mustSkip read: the statuses (and decisions) of the task's dependencies and of the decisions routing
+ * to it (readiness.ts), nothing of the event. So a pending task is checked again only when one of those changed, not
+ * after every event (which made a long chain quadratic). decisionFails evaluates the decision's conditions: it says
+ * nothing.
  */
 export function guardReadsFor(def: Definition) {
   const graph = buildTaskGraph(def);

@@ -1,6 +1,6 @@
 /**
- * What every guard (guards.ts) and action (actions.ts) is given, and the
- * lookups both make: the task's definition and its state in the context.
+ * What every guard (guards.ts) and action (actions.ts) is given, and the lookups both make: the task's definition and
+ * its state in the context.
  */
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
@@ -10,9 +10,8 @@ import type { RunContext, TaskState, TaskStatus } from './context.js';
 export type TaskParams = { task: string; status?: TaskStatus };
 
 /**
- * The event as the implementations see it: a machine event (which has
- * `time`), xstate.init (which carries it in `input`), or a state's done event
- * (which has neither).
+ * The event as the implementations see it: a machine event (which has `time`), xstate.init (which carries it in
+ * `input`), or a state's done event (which has neither).
  */
 export type ImplementationEvent = {
   type: string;

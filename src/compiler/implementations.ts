@@ -1,8 +1,7 @@
 /**
- * Guard and action implementations for a compiled definition, assembled from
- * guards.ts (whether a transition may be taken) and actions.ts (what it does
- * to the context). Every one is a pure function of (context, event, params):
- * no clock, no randomness, no I/O.
+ * Guard and action implementations for a compiled definition, assembled from guards.ts (whether a transition may be
+ * taken) and actions.ts (what it does to the context). Every one is a pure function of (context, event, params): no
+ * clock, no randomness, no I/O.
  */
 import type { Definition } from '../definition/index.js';
 import type { RunContext } from './context.js';

@@ -1,11 +1,8 @@
 /**
- * Task instances. A task outside loops and maps runs as one instance, named
- * by its id. A loop-body task runs once per DO_WHILE iteration and a MAP task
- * once per item, so their events, attempts and timers also carry `iteration`
- * (1, 2, ...) and/or `item` (0, 1, ...). Both are absent for every other
- * task, so events, idempotency keys, tokens and timer ids of such tasks are
- * exactly what they were before instances existed (recorded histories
- * depend on it).
+ * Task instances. A task outside loops and maps runs as one instance, named by its id. A loop-body task runs once per
+ * DO_WHILE iteration and a MAP task once per item, so their events, attempts and timers also carry `iteration` (1, 2,
+ * ...) and/or `item` (0, 1, ...). Both are absent for every other task, so events, idempotency keys, tokens and timer
+ * ids of such tasks are exactly what they were before instances existed (recorded histories depend on it).
  */
 import type { RunContext, TaskStatus } from './context.js';
 
@@ -24,9 +21,8 @@ export function instanceKey(ref: InstanceRef): string {
 }
 
 /**
- * The instance as a NATS token (`task`, `task.i2`, `task.m3`, `task.i2.m3`):
- * for KV keys and attempt tokens, which cannot hold `#` or `[`. Task ids hold
- * no dots, so no instance's token is another's.
+ * The instance as a NATS token (`task`, `task.i2`, `task.m3`, `task.i2.m3`): for KV keys and attempt tokens, which
+ * cannot hold `#` or `[`. Task ids hold no dots, so no instance's token is another's.
  */
 export function instanceToken(ref: InstanceRef): string {
   let token = ref.task;
@@ -54,8 +50,8 @@ interface InstanceState {
 }
 
 /**
- * The state of an instance's current attempt, or undefined when the run has
- * no such instance now (no such task, or the task is in another iteration).
+ * The state of an instance's current attempt, or undefined when the run has no such instance now (no such task, or the
+ * task is in another iteration).
  */
 export function instanceState(ctx: RunContext, ref: InstanceRef): InstanceState | undefined {
   const t = ctx.tasks[ref.task];

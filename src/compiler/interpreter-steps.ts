@@ -1,8 +1,7 @@
 /**
- * The interpreter's small pure pieces (interpreter.ts steps the chart with
- * them): a guard checked and actions run as XState calls them, lists of regions
- * (merged, deduplicated, in entry order), and a microstep's moves of region
- * states. A file of their own so the interpreter keeps only its algorithm.
+ * The interpreter's small pure pieces (interpreter.ts steps the chart with them): a guard checked and actions run as
+ * XState calls them, lists of regions (merged, deduplicated, in entry order), and a microstep's moves of region states.
+ * A file of their own so the interpreter keeps only its algorithm.
  */
 import type { BoundAction, BoundGuard, Region, RegionState, RegionTransition } from './chart-model.js';
 import type { RunContext } from './context.js';
@@ -19,10 +18,10 @@ export function runActions(
   event: ImplementationEvent,
 ): RunContext {
   let ctx = context;
-  // As XState's assign: a new context object with the returned keys merged in, never a mutated one.
-  // The context cloned by a spread (V8's object-clone fast path, a quarter of Object.assign's time), then the
-  // returned keys stored one by one: the same object as `{ ...ctx, ...patch }` (a new key goes last in both), where a
-  // second spread in the literal was copied by the runtime, key by key, at several times the cost.
+  // As XState's assign: a new context object with the returned keys merged in, never a mutated one. The context cloned
+  // by a spread (V8's object-clone fast path, a quarter of Object.assign's time), then the returned keys stored one by
+  // one: the same object as `{ ...ctx, ...patch }` (a new key goes last in both), where a second spread in the literal
+  // was copied by the runtime, key by key, at several times the cost.
   for (const a of actions) {
     const patch = a.run({ context: ctx, event }, a.params as never);
     const next = { ...ctx };
@@ -50,9 +49,8 @@ export function union(a: readonly Region[], b: readonly Region[]): readonly Regi
 export const NONE: readonly Region[] = [];
 
 /**
- * The regions in the order their states were entered (ascending stamps, each
- * region's own). An insertion sort: there are a few at a time, and sort()
- * with a comparator cost more to set up than to run (6% of a fold).
+ * The regions in the order their states were entered (ascending stamps, each region's own). An insertion sort: there
+ * are a few at a time, and sort() with a comparator cost more to set up than to run (6% of a fold).
  */
 export function inEntryOrder(regions: readonly Region[], stamps: PersistentVector<number>): readonly Region[] {
   const n = regions.length;
@@ -74,10 +72,9 @@ export function inEntryOrder(regions: readonly Region[], stamps: PersistentVecto
 }
 
 /**
- * `regions` without repeats, the first of each kept. Most lists are a region
- * or three (a move and the regions watching its task): compared pairwise,
- * without a Set; a long one (an action that writes every task, a task many
- * depend on) through a Set.
+ * `regions` without repeats, the first of each kept. Most lists are a region or three (a move and the regions watching
+ * its task): compared pairwise, without a Set; a long one (an action that writes every task, a task many depend on)
+ * through a Set.
  */
 export function distinct(regions: Region[]): readonly Region[] {
   if (regions.length > 16) return [...new Set(regions)];
@@ -100,9 +97,8 @@ interface Moved {
 }
 
 /**
- * One transition's move (most microsteps'). A region whose transition targets
- * the state it is in (a self-transition: XState v5's default does not
- * re-enter) neither leaves nor enters it: only its actions ran.
+ * One transition's move (most microsteps'). A region whose transition targets the state it is in (a self-transition:
+ * XState v5's default does not re-enter) neither leaves nor enters it: only its actions ran.
  */
 export function moveOne(before: Config, t: RegionTransition): Moved {
   const region = t.target.region;

@@ -1,37 +1,28 @@
 /**
- * The fold's statechart interpreter: XState v5's algorithm (macrostep,
- * microstep, eventless transitions, done events) for exactly the subset of
- * statecharts the compiler writes, which chart.ts checks:
+ * The fold's statechart interpreter: XState v5's algorithm (macrostep, microstep, eventless transitions, done events)
+ * for exactly the subset of statecharts the compiler writes, which chart.ts checks:
  *
- *   root ─ initial: a parallel state (`running`) with one compound region per
- *          task (atomic and final states, `on` and `always` transitions)
- *          and its own `always`, `onDone` and `on`, all targeting
+ *   root ─ initial: a parallel state (`running`) with one compound region per task (atomic and final states, `on`
+ *          and `always` transitions) and its own `always`, `onDone` and `on`, all targeting
  *        ─ top-level final states whose `entry` actions end the run.
  *
- * Guards and actions are the same functions XState calls (implementations.ts),
- * called with the same event and context in the same order, so the snapshots
- * are identical: test/compiler/interpreter.test.ts checks that against XState
+ * Guards and actions are the same functions XState calls (implementations.ts), called with the same event and context
+ * in the same order, so the snapshots are identical: test/compiler/interpreter.test.ts checks that against XState
  * itself. What XState does in general, and why it comes to this here:
  *
- * - An event's transitions: in each region (document order), the first
- *   enabled transition of its state for that type; if no region has one,
- *   the parallel state's. Guards all see the context from before the step.
- * - A targetless transition of the parallel state (run.pause, run.resume)
- *   runs its actions only: nothing is exited or entered, the value stays.
- * - Microstep: the transitions' actions in order, each assign seeing the
- *   previous one's context; then the targets are entered in document order,
- *   each final one raising its region's done event, and the parallel state's
- *   once every region is final. Entering a top-level final state runs its
- *   entry actions and ends the machine.
- * - Then, until nothing is enabled: eventless transitions, evaluated with the
- *   event being processed; when none are enabled, the next raised done event
- *   becomes the event being processed.
- * - Eventless selection walks XState's node list, in which a state entered
- *   later comes later: so region states are visited in the order they were
- *   entered, not in document order. Each takes its first enabled `always`
- *   transition, or else the parallel state's. A region's transition preempts
- *   the parallel state's (it is a descendant's), so the parallel state's only
- *   runs when no region's is enabled.
+ * - An event's transitions: in each region (document order), the first enabled transition of its state for that type;
+ *   if no region has one, the parallel state's. Guards all see the context from before the step.
+ * - A targetless transition of the parallel state (run.pause, run.resume) runs its actions only: nothing is exited or
+ *   entered, the value stays.
+ * - Microstep: the transitions' actions in order, each assign seeing the previous one's context; then the targets are
+ *   entered in document order, each final one raising its region's done event, and the parallel state's once every
+ *   region is final. Entering a top-level final state runs its entry actions and ends the machine.
+ * - Then, until nothing is enabled: eventless transitions, evaluated with the event being processed; when none are
+ *   enabled, the next raised done event becomes the event being processed.
+ * - Eventless selection walks XState's node list, in which a state entered later comes later: so region states are
+ *   visited in the order they were entered, not in document order. Each takes its first enabled `always` transition, or
+ *   else the parallel state's. A region's transition preempts the parallel state's (it is a descendant's), so the
+ *   parallel state's only runs when no region's is enabled.
  */
 import { LedgerflowError } from '../errors/index.js';
 import type {
@@ -113,9 +104,8 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /**
-   * XState's getInitialSnapshot: the context from the input, every region in
-   * its initial state, then eventless transitions with the xstate.init event.
-   * Like XState, an exception during start-up becomes a snapshot with status
+   * XState's getInitialSnapshot: the context from the input, every region in its initial state, then eventless
+   * transitions with the xstate.init event. Like XState, an exception during start-up becomes a snapshot with status
    * 'error' (with an empty context if the context itself could not be built).
    */
   initial(input: MachineInput): FoldSnapshot {
@@ -137,11 +127,9 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /**
-   * `prefix + task`, made once per type the chart listens for: the same
-   * string object each time, hashed once, where a new concatenation per event
-   * was flattened and hashed again by each lookup by type (runtime/fold.ts
-   * toMachineEvent). Types no region listens for are not kept (the record
-   * stays as large as the chart).
+   * `prefix + task`, made once per type the chart listens for: the same string object each time, hashed once, where a
+   * new concatenation per event was flattened and hashed again by each lookup by type (runtime/fold.ts toMachineEvent).
+   * Types no region listens for are not kept (the record stays as large as the chart).
    */
   typeName(prefix: string, task: string): string {
     let byTask = this.typeNames.get(prefix);
@@ -330,11 +318,9 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /**
-   * The regions that may have an enabled eventless transition after these
-   * transitions: those that moved, those whose guards read a task the
-   * transitions' actions wrote, and the dirty ones not yet looked at (after an
-   * eventless selection, every dirty one was). An action that does not say
-   * what it writes makes every region dirty.
+   * The regions that may have an enabled eventless transition after these transitions: those that moved, those whose
+   * guards read a task the transitions' actions wrote, and the dirty ones not yet looked at (after an eventless
+   * selection, every dirty one was). An action that does not say what it writes makes every region dirty.
    */
   private dirtyAfter(
     before: Config,
@@ -356,10 +342,9 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
 }
 
 /**
- * A type the chart listens for, as typeName made it, and the regions
- * listening; with one region, the last state select found it in and that
- * state's transitions for the type (a memo of the chart's lookup: the next
- * run of the definition finds the region in the same state).
+ * A type the chart listens for, as typeName made it, and the regions listening; with one region, the last state select
+ * found it in and that state's transitions for the type (a memo of the chart's lookup: the next run of the definition
+ * finds the region in the same state).
  */
 interface Named {
   readonly name: string;

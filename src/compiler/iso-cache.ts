@@ -1,7 +1,6 @@
 /**
- * Epoch ms → ISO string. Every action folding one event stamps the same time,
- * and toISOString was a fifth of the cost of a fold step: the last conversion
- * is kept. A cache of a pure function, so the result is the same either way
+ * Epoch ms → ISO string. Every action folding one event stamps the same time, and toISOString was a fifth of the cost
+ * of a fold step: the last conversion is kept. A cache of a pure function, so the result is the same either way
  * (test/caches.test.ts).
  */
 let enabled = true;
@@ -30,13 +29,10 @@ function digits(text: string, at: number, len: number): number {
 }
 
 /**
- * `Date.parse(text)`, and the inverse of `iso`: every event's time is parsed
- * when it is folded, then written back as text by each action that stamps it,
- * which cost as much again as the parse. A time written as `toISOString`
- * writes it (what every engine records) is read field by field, exactly as
- * Date.parse reads it, and remembered as the text of its instant, so the
- * actions' `iso` of it costs nothing. Any other text goes to Date.parse and is
- * not remembered.
+ * `Date.parse(text)`, and the inverse of `iso`: every event's time is parsed when it is folded, then written back as
+ * text by each action that stamps it, which cost as much again as the parse. A time written as `toISOString` writes it
+ * (what every engine records) is read field by field, exactly as Date.parse reads it, and remembered as the text of its
+ * instant, so the actions' `iso` of it costs nothing. Any other text goes to Date.parse and is not remembered.
  */
 export function isoMs(text: string): number {
   // The events of one commit share their time.

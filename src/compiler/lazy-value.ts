@@ -1,19 +1,14 @@
 /**
- * A long run's state value, `{ <parallel state>: { <region>: <state>, ... } }`,
- * whose inner record is built only when something reads it: most snapshots
- * of a long run are never asked (the state hash reads the configuration), and
- * building a record of thousands of keys at every microstep made a long run's
- * fold quadratic.
+ * A long run's state value, `{ <parallel state>: { <region>: <state>, ... } }`, whose inner record is built only when
+ * something reads it: most snapshots of a long run are never asked (the state hash reads the configuration), and
+ * building a record of thousands of keys at every microstep made a long run's fold quadratic.
  *
- * It used to be an object literal with a `get value()` accessor. V8 gives
- * every such literal a map of its own (a new closure is a new accessor pair),
- * and with those objects the young generation's survivors grew with the run:
- * in a 3,000-task chain the scavenger copied ~14 MB per cycle and GC took half
- * of the fold (2026-11-23, `--trace-gc-nvp`). A Proxy over a target that holds
- * the region vector is created like any other object, and one handler serves
- * every value. It reads, enumerates, spreads, serializes and compares as the
- * plain record (the same keys in the same order), and refuses writes, as a
- * snapshot is never changed in place.
+ * It used to be an object literal with a `get value()` accessor. V8 gives every such literal a map of its own (a new
+ * closure is a new accessor pair), and with those objects the young generation's survivors grew with the run: in a
+ * 3,000-task chain the scavenger copied ~14 MB per cycle and GC took half of the fold (2026-11-23, `--trace-gc-nvp`). A
+ * Proxy over a target that holds the region vector is created like any other object, and one handler serves every
+ * value. It reads, enumerates, spreads, serializes and compares as the plain record (the same keys in the same order),
+ * and refuses writes, as a snapshot is never changed in place.
  */
 import type { RegionState } from './chart-model.js';
 import type { PersistentVector } from './persistent-vector.js';

@@ -1,8 +1,6 @@
 /**
- * The actions of a DO_WHILE's region and its body tasks' iterations
- * (regions.ts): starting the loop, moving to the next iteration, ending it.
- * One group of actionsFor (actions.ts), apart so a loop's writes read on
- * their own.
+ * The actions of a DO_WHILE's region and its body tasks' iterations (regions.ts): starting the loop, moving to the next
+ * iteration, ending it. One group of actionsFor (actions.ts), apart so a loop's writes read on their own.
  */
 import type { RunContext } from './context.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';

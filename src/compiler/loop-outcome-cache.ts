@@ -1,10 +1,8 @@
 /**
- * What a DO_WHILE does at the end of an iteration (loops.ts), remembered per
- * run context: the loop's three guards and the action that follows the one
- * that held ask it of the same context, and it evaluates loop_condition. A
- * pure function of the context (which is never changed in place), so the
- * result is the same warm, cleared or off (test/caches.test.ts). A WeakMap:
- * bounded by the contexts still in use.
+ * What a DO_WHILE does at the end of an iteration (loops.ts), remembered per run context: the loop's three guards and
+ * the action that follows the one that held ask it of the same context, and it evaluates loop_condition. A pure
+ * function of the context (which is never changed in place), so the result is the same warm, cleared or off
+ * (test/caches.test.ts). A WeakMap: bounded by the contexts still in use.
  */
 import { weakMemo } from '../weak-memo.js';
 import type { RunContext } from './context.js';

@@ -1,12 +1,10 @@
 /**
- * DO_WHILE: what a loop does once every body task of its current iteration
- * has settled. Pure; the guards (loopFails, loopRepeats, loopEnds) and the
- * actions that follow them (loopFailed, nextIteration, loopDone) ask the same
- * question of the same context, so the answer is remembered per context.
+ * DO_WHILE: what a loop does once every body task of its current iteration has settled. Pure; the guards (loopFails,
+ * loopRepeats, loopEnds) and the actions that follow them (loopFailed, nextIteration, loopDone) ask the same question
+ * of the same context, so the answer is remembered per context.
  *
- * The loop's output is `{ iteration, iterations }`: `iteration` the current
- * iteration while it runs (the number run once it settled), `iterations` one
- * entry per finished iteration, `{ <body task>: output | null }`.
+ * The loop's output is `{ iteration, iterations }`: `iteration` the current iteration while it runs (the number run
+ * once it settled), `iterations` one entry per finished iteration, `{ <body task>: output | null }`.
  */
 import type { Definition, DoWhileTask } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
@@ -40,9 +38,8 @@ export function loopStartOutput(): LoopOutput {
 }
 
 /**
- * What loop `id` does now: null while it is not looping or a body task of its
- * current iteration has not settled there; otherwise fail, repeat or end, with
- * the output that includes the iteration just finished.
+ * What loop `id` does now: null while it is not looping or a body task of its current iteration has not settled there;
+ * otherwise fail, repeat or end, with the output that includes the iteration just finished.
  */
 export function loopOutcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | null {
   // Not looping: known at once, nothing to remember.

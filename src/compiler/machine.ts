@@ -1,8 +1,7 @@
 /**
- * Definition → XState v5 machine. The config is plain JSON (written to
- * machines/<id>.json, loadable in Stately's visualiser); the implementations
- * are closures over the definition. Top level: running (parallel, one region
- * per task) → completed | failed | cancelled.
+ * Definition → XState v5 machine. The config is plain JSON (written to machines/<id>.json, loadable in Stately's
+ * visualiser); the implementations are closures over the definition. Top level: running (parallel, one region per task)
+ * → completed | failed | cancelled.
  */
 import {
   assign,
@@ -49,8 +48,8 @@ export function machineConfig(def: Definition): MachineConfig {
             ? [...terminates, { guard: 'anyFatalFailure', target: 'failed' }]
             : { guard: 'anyFatalFailure', target: 'failed' },
         onDone: [{ guard: 'anyFatalFailure', target: 'failed' }, { target: 'completed' }],
-        // run.fail: the engine could not fold an input (see RunFailedData); the run fails with that error.
-        // run.pause / run.resume: targetless (the value does not change); they set and clear context.paused.
+        // run.fail: the engine could not fold an input (see RunFailedData); the run fails with that error. run.pause /
+        // run.resume: targetless (the value does not change); they set and clear context.paused.
         on: {
           'run.cancel': { target: 'cancelled' },
           'run.fail': { target: 'failed' },

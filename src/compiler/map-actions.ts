@@ -1,17 +1,15 @@
 /**
- * The actions of a MAP's region: resolving its items, each item's attempts,
- * retries and timeouts, and the MAP settling (map.ts holds the item logic
- * these write with). One group of actionsFor (actions.ts), apart so the
- * per-item writes read on their own.
+ * The actions of a MAP's region: resolving its items, each item's attempts, retries and timeouts, and the MAP settling
+ * (map.ts holds the item logic these write with). One group of actionsFor (actions.ts), apart so the per-item writes
+ * read on their own.
  */
 import type { MapTask } from '../definition/index.js';
-import type { TaskError } from '../events/index.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayAfter } from './backoff.js';
 import type { ItemState, RunContext } from './context.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { bodyDef, mapFailure, mapResults, resolveItems, startItems, withItem } from './map.js';
 import { scopeOf } from './scope.js';
-import { nowOf, stamped, withoutItemTimers, type ActionKit } from './action-kit.js';
+import { attemptError, nowOf, stamped, withoutItemTimers, type ActionKit } from './action-kit.js';
 
 export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit) {
   const asMap = (id: string) => task(id) as MapTask;
@@ -27,12 +25,7 @@ export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit
     stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
       const it = state(context, p.task).items![i]!;
-      const ms = bodyDef(task, asMap(p.task)).timeoutMs;
-      const error: TaskError = event.error ?? {
-        code: 'TIMED_OUT',
-        retryable: false,
-        message: `attempt ${it.attempts} timed out after ${ms} ms`,
-      };
+      const error = attemptError(event, it.attempts, false, bodyDef(task, asMap(p.task)).timeoutMs);
       return {
         tasks: withItemPatch(context, p.task, i, { status, error, completedAt: nowOf(context, event) }),
         timers: withoutItemTimers(context, p.task, i),
@@ -90,15 +83,8 @@ export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit
       const i = event.item!;
       const body = bodyDef(task, asMap(p.task));
       const attempt = state(context, p.task).items![i]!.attempts;
-      const error: TaskError = event.error ?? {
-        code: 'TIMED_OUT',
-        retryable: true,
-        message: `attempt ${attempt} timed out after ${body.timeoutMs} ms`,
-      };
-      const delay = Math.max(
-        retryDelayMs(body.retry, attempt, context.runId, `${p.task}[${i}]`),
-        error.retryAfterMs ?? 0,
-      );
+      const error = attemptError(event, attempt, true, body.timeoutMs);
+      const delay = retryDelayAfter(body.retry, error, attempt, context.runId, `${p.task}[${i}]`);
       return {
         tasks: withItemPatch(context, p.task, i, { status: 'RETRYING', error }),
         timers: armTimer(

@@ -1,12 +1,9 @@
 /**
- * MAP items (docs/constructs.md, "MAP"): the pure rules the MAP region's
- * guards and actions share. Items live on the MAP's task state
- * (`tasks[id].items`); an item event names its item (`event.item`), and is
- * judged against that item's state only. Never more than `max_concurrency`
- * items are in flight (SCHEDULED, IN_PROGRESS or RETRYING): a settled item
- * hands its slot to the first PENDING one, unless the MAP has already failed
- * (more failures than it tolerates), which skips every PENDING item and waits
- * for the ones in flight to settle.
+ * MAP items (docs/constructs.md, "MAP"): the pure rules the MAP region's guards and actions share. Items live on the
+ * MAP's task state (`tasks[id].items`); an item event names its item (`event.item`), and is judged against that item's
+ * state only. Never more than `max_concurrency` items are in flight (SCHEDULED, IN_PROGRESS or RETRYING): a settled
+ * item hands its slot to the first PENDING one, unless the MAP has already failed (more failures than it tolerates),
+ * which skips every PENDING item and waits for the ones in flight to settle.
  */
 import type { MapTask, TaskDef } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
@@ -84,9 +81,8 @@ export function resolveItems(map: MapTask, scope: Scope): { values: unknown[] } 
 }
 
 /**
- * The items with item `i` replaced, then slots handed on: a settled item
- * frees one for the first PENDING item, and once the MAP has failed every
- * PENDING item is SKIPPED instead. One copy of the list per event.
+ * The items with item `i` replaced, then slots handed on: a settled item frees one for the first PENDING item, and once
+ * the MAP has failed every PENDING item is SKIPPED instead. One copy of the list per event.
  */
 export function withItem(map: MapTask, items: readonly ItemState[], i: number, item: ItemState): ItemState[] {
   const out = items.slice();

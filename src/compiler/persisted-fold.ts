@@ -1,7 +1,6 @@
 /**
- * A fold snapshot as data (JSON) and back: what lets a run's state be stored
- * and folding go on from it later without replaying its history. Apart from
- * interpreter.ts because it only reads and rebuilds configurations
+ * A fold snapshot as data (JSON) and back: what lets a run's state be stored and folding go on from it later without
+ * replaying its history. Apart from interpreter.ts because it only reads and rebuilds configurations
  * (fold-snapshot.ts); it takes no step.
  */
 import { LedgerflowError } from '../errors/index.js';
@@ -12,9 +11,8 @@ import { Config, active, type FoldSnapshot, type StateValue } from './fold-snaps
 import { PersistentVector } from './persistent-vector.js';
 
 /**
- * A snapshot as data (JSON), to store and restore later: the state value, the
- * context, and the order the regions' states were entered in, which the value
- * does not tell and eventless transitions depend on.
+ * A snapshot as data (JSON), to store and restore later: the state value, the context, and the order the regions'
+ * states were entered in, which the value does not tell and eventless transitions depend on.
  */
 export interface PersistedFold {
   readonly value: StateValue;
@@ -40,10 +38,9 @@ export function persistFold(snapshot: FoldSnapshot): PersistedFold {
 }
 
 /**
- * The snapshot `persistFold` gave, rebuilt on this chart: the same value,
- * context and entry order, so folding on from it takes the same steps as
- * folding on from the original. Throws SnapshotMismatchError when the value
- * or the entry order names a state or region the chart does not have.
+ * The snapshot `persistFold` gave, rebuilt on this chart: the same value, context and entry order, so folding on from
+ * it takes the same steps as folding on from the original. Throws SnapshotMismatchError when the value or the entry
+ * order names a state or region the chart does not have.
  */
 export function restoreFold(chart: Chart, p: PersistedFold): FoldSnapshot {
   if (typeof p.value === 'string') {

@@ -1,14 +1,10 @@
 /**
- * An immutable array that is updated by copying one chunk, not the whole:
- * what lets a run's state change one task at a time in O(chunk + n/chunk)
- * instead of O(n) (a 3,000-task chain copied every task on every event, which
- * made it quadratic). Two levels of chunks of CHUNK items; chunks are never
- * mutated once built, so an unchanged chunk is the same object in every
- * version that shares it. What the state hash derives from a chunk (its
- * entries' texts, its digest) is kept on the chunk (chunkDerived), and what it
- * derives from a whole version on the version (derived): computed once, true
- * for as long as the object lives, since neither ever changes
- * (runtime/chunk-hash.ts).
+ * An immutable array that is updated by copying one chunk, not the whole: what lets a run's state change one task at a
+ * time in O(chunk + n/chunk) instead of O(n) (a 3,000-task chain copied every task on every event, which made it
+ * quadratic). Two levels of chunks of CHUNK items; chunks are never mutated once built, so an unchanged chunk is the
+ * same object in every version that shares it. What the state hash derives from a chunk (its entries' texts, its
+ * digest) is kept on the chunk (chunkDerived), and what it derives from a whole version on the version (derived):
+ * computed once, true for as long as the object lives, since neither ever changes (runtime/chunk-hash.ts).
  */
 export const CHUNK = 64;
 const SHIFT = 6; // log2(CHUNK)
@@ -20,8 +16,8 @@ export interface Derived {
 }
 
 /**
- * Gives the object it is constructed with back as `this`, so that a subclass's
- * private field is installed on that object (ChunkSlot).
+ * Gives the object it is constructed with back as `this`, so that a subclass's private field is installed on that
+ * object (ChunkSlot).
  */
 class Returning {
   constructor(o: object) {
@@ -31,9 +27,8 @@ class Returning {
 }
 
 /**
- * Where a chunk keeps what is derived from it: a private field installed on
- * the chunk (an array), invisible to its items, keys, JSON and equality, and
- * to anything but this module; faster to install than a property by
+ * Where a chunk keeps what is derived from it: a private field installed on the chunk (an array), invisible to its
+ * items, keys, JSON and equality, and to anything but this module; faster to install than a property by
  * Object.defineProperty, which an array takes through the runtime.
  */
 class ChunkSlot extends Returning {
@@ -67,8 +62,8 @@ export class PersistentVector<T> {
   #derived: Derived | undefined = undefined;
   /**
    * The version this one was made from, if something was derived from it, else that one's own `from`: the nearest
-   * earlier version to derive from incrementally (what differs is the chunks that are not the same objects).
-   * Dropped once something is derived from this one, so a version holds at most one earlier one alive.
+   * earlier version to derive from incrementally (what differs is the chunks that are not the same objects). Dropped
+   * once something is derived from this one, so a version holds at most one earlier one alive.
    */
   #from: PersistentVector<T> | null;
 

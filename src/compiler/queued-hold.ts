@@ -1,15 +1,13 @@
 /**
- * A run queued for a concurrency slot with `holds` (run.queued of every start
- * since 2026-11-23) has not begun: until run.admitted nothing of it moves.
- * Users read QUEUED as "not started" (Kestra's and Inngest's queued runs run
- * nothing), so an approval, a signal or a WAIT's timer must not settle such a
- * run behind its limit's back; and a `WAIT 3s` or an approval's `timeout` is
- * counted from the admission, not from a start the run only waited through.
- * The run's own `timeout:` does count the queued time (a run that has not
- * settled in that time, however it spent it), and cancel applies at any time.
+ * A run queued for a concurrency slot with `holds` (run.queued of every start since 2026-11-23) has not begun: until
+ * run.admitted nothing of it moves. Users read QUEUED as "not started" (Kestra's and Inngest's queued runs run
+ * nothing), so an approval, a signal or a WAIT's timer must not settle such a run behind its limit's back; and a `WAIT
+ * 3s` or an approval's `timeout` is counted from the admission, not from a start the run only waited through. The run's
+ * own `timeout:` does count the queued time (a run that has not settled in that time, however it spent it), and cancel
+ * applies at any time.
  *
- * Runs queued before `holds` existed fold as they did: timers fired and
- * approvals were taken while they were queued, and their logs record that.
+ * Runs queued before `holds` existed fold as they did: timers fired and approvals were taken while they were queued,
+ * and their logs record that.
  */
 import type { RunContext, TimerState } from './context.js';
 import type { ImplementationEvent } from './implementation-args.js';

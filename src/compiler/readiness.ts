@@ -1,14 +1,14 @@
 /**
- * When a task may run, and when it is skipped: pure functions of the
- * definition's static graph and the run context, used as machine guards.
+ * When a task may run, and when it is skipped: pure functions of the definition's static graph and the run context,
+ * used as machine guards.
  *
- * - A target of decision cases runs only if every decision routing to it
- *   settled and chose it; otherwise it is SKIPPED, whatever else it depends on.
- * - Other dependencies are judged by the task's trigger rule (default
- *   none_failed_min_one_success: a task whose dependencies were all skipped is
- *   skipped too; one with a failed (optional) dependency is skipped).
+ * - A target of decision cases runs only if every decision routing to it settled and chose it; otherwise it is SKIPPED,
+ *   whatever else it depends on.
+ * - Other dependencies are judged by the task's trigger rule (default none_failed_min_one_success: a task whose
+ *   dependencies were all skipped is skipped too; one with a failed (optional) dependency is skipped).
  */
 import {
+  decisionTargets,
   effectiveDependencies,
   loopOwners,
   type Definition,
@@ -28,11 +28,9 @@ interface TaskGraph {
   /** Loop-body task → its DO_WHILE (graph.ts loopOwners). */
   loops: Map<string, string>;
   /**
-   * The same, one record per task: what eligibility reads of a task, in one
-   * lookup. In a long run each task's entries are cold when its turn comes,
-   * and each lookup in a map of thousands of keys cost a few cache misses:
-   * four maps read per task (and one per dependency) were a tenth of a
-   * 3,000-task chain's fold.
+   * The same, one record per task: what eligibility reads of a task, in one lookup. In a long run each task's entries
+   * are cold when its turn comes, and each lookup in a map of thousands of keys cost a few cache misses: four maps read
+   * per task (and one per dependency) were a tenth of a 3,000-task chain's fold.
    */
   nodes: Map<string, TaskNode>;
 }
@@ -49,7 +47,7 @@ export function buildTaskGraph(def: Definition): TaskGraph {
   const gates = new Map<string, string[]>();
   for (const task of def.tasks) {
     if (task.type !== 'DECISION') continue;
-    const targets = new Set([...task.cases.flatMap((c) => c.next), ...(task.defaultNext ?? [])]);
+    const targets = new Set(decisionTargets(task));
     for (const target of targets) gates.set(target, [...(gates.get(target) ?? []), task.id]);
   }
   const loops = loopOwners(def);
@@ -97,9 +95,8 @@ function outcomeOf(status: TaskStatus | undefined): Outcome {
 }
 
 /**
- * A dependency's outcome as task `taskId` sees it. Inside a loop body, another
- * task of the same body counts only in the same iteration: settled in an
- * earlier one, it has not run yet in this one.
+ * A dependency's outcome as task `taskId` sees it. Inside a loop body, another task of the same body counts only in the
+ * same iteration: settled in an earlier one, it has not run yet in this one.
  */
 function depOutcome(graph: TaskGraph, ctx: RunContext, taskId: string, loop: string | undefined, dep: string): Outcome {
   const d = ctx.tasks[dep];
@@ -124,9 +121,8 @@ function gateOutcome(graph: TaskGraph, ctx: RunContext, taskId: string, node: Ta
 }
 
 /**
- * 'run', 'skip' or 'wait' for a PENDING task. Guards ask this of every
- * pending task after every event, so it tallies the outcomes of the
- * dependencies in one pass instead of building a list of them.
+ * 'run', 'skip' or 'wait' for a PENDING task. Guards ask this of every pending task after every event, so it tallies
+ * the outcomes of the dependencies in one pass instead of building a list of them.
  */
 export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 'run' | 'skip' | 'wait' {
   const node = graph.nodes.get(taskId) ?? NO_NODE;
@@ -163,11 +159,9 @@ export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 
 }
 
 /**
- * The tasks `failure_workflow: { steps: [...] }` names (the inline
- * form), among the definition's tasks: they run only when the run fails.
- * Empty when there are none (a step naming no task runs nothing: validation
- * refuses it, or warns in the inline form, definition/failure-steps.ts), so a
- * definition without steps compiles exactly as before.
+ * The tasks `failure_workflow: { steps: [...] }` names (the inline form), among the definition's tasks: they run only
+ * when the run fails. Empty when there are none (a step naming no task runs nothing: validation refuses it, or warns in
+ * the inline form, definition/failure-steps.ts), so a definition without steps compiles exactly as before.
  */
 export function failureSteps(def: Definition): ReadonlySet<string> {
   const steps = def.failureWorkflow?.steps ?? [];

@@ -1,9 +1,7 @@
 /**
- * One statechart region per task. JSON only: guards and actions are named with
- * params, their implementations live in guards.ts and actions.ts. Each region walks
- * pending → scheduled → running → (retrying → scheduled)* → done | failed |
- * timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and
- * JOIN settle inside the fold without a handler.
+ * One statechart region per task. JSON only: guards and actions are named with params, their implementations live in
+ * guards.ts and actions.ts. Each region walks pending → scheduled → running → (retrying → scheduled)* → done | failed
+ * | timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and JOIN settle in the fold, no handler.
  */
 import { RUNNABLE_TASK_TYPES, type MapTask, type TaskDef } from '../definition/index.js';
 import type {
@@ -20,20 +18,18 @@ import { dictionaryOf } from './dictionary-record.js';
 const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task } });
 
 /**
- * A state's `on` record. Its keys name the task (`task.started.<task>`): in
- * dictionary mode, so a long definition does not fill V8's list of the
- * shapes an object built from `{}` can take (dictionary-record.ts).
+ * A state's `on` record. Its keys name the task (`task.started.<task>`): in dictionary mode, so a long definition does
+ * not fill V8's list of the shapes an object built from `{}` can take (dictionary-record.ts).
  */
 const on = (
   entries: readonly (readonly [string, TransitionConfig | TransitionConfig[]])[],
 ): Record<string, TransitionConfig | TransitionConfig[]> => dictionaryOf(entries);
 
 /**
- * Task status is one fact: the state the task's region is in. This table is
- * the only place a status is chosen; every transition below passes its
- * target's status to its action, which writes it into the context (where
- * guards read it: XState guards see the context, not the state value). The
- * one other status write is the run's end, which cancels what had not settled.
+ * Task status is one fact: the state the task's region is in. This table is the only place a status is chosen; every
+ * transition below passes its target's status to its action, which writes it into the context (where guards read it:
+ * XState guards see the context, not the state value). The one other status write is the run's end, which cancels what
+ * had not settled.
  */
 export const STATUS_OF_STATE = {
   pending: 'PENDING',
@@ -56,9 +52,13 @@ export const STATUS_OF_STATE = {
 } as const satisfies Record<string, TaskStatus>;
 export type RegionStateName = keyof typeof STATUS_OF_STATE;
 
-/** A transition of task `id`'s region into `target`, whose action records the target's status. */
-function to(id: string, target: RegionStateName, action: ActionName, guard: GuardRef): TransitionConfig {
-  return { guard, target, actions: { type: action, params: { task: id, status: STATUS_OF_STATE[target] } } };
+/** A transition of task `id`'s region into `target`, guarded by its `guard`; the action records the target's status. */
+function to(id: string, target: RegionStateName, action: ActionName, guard: GuardName): TransitionConfig {
+  return {
+    guard: g(guard, id),
+    target,
+    actions: { type: action, params: { task: id, status: STATUS_OF_STATE[target] } },
+  };
 }
 
 const FINALS = {
@@ -70,7 +70,7 @@ const FINALS = {
 
 function pending(task: string, whenReady: TransitionConfig | TransitionConfig[]): AtomicStateConfig {
   return {
-    always: [to(task, 'skipped', 'skip', g('mustSkip', task)), ...(Array.isArray(whenReady) ? whenReady : [whenReady])],
+    always: [to(task, 'skipped', 'skip', 'mustSkip'), ...(Array.isArray(whenReady) ? whenReady : [whenReady])],
   };
 }
 
@@ -79,34 +79,24 @@ function workRegion(task: TaskDef): RegionConfig {
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, to(id, 'scheduled', 'schedule', g('mayRun', id))),
-      scheduled: {
-        on: on([[`task.started.${id}`, to(id, 'running', 'taskStarted', g('isNextAttempt', id))]]),
-      },
+      pending: pending(id, to(id, 'scheduled', 'schedule', 'mayRun')),
+      scheduled: { on: on([[`task.started.${id}`, to(id, 'running', 'taskStarted', 'isNextAttempt')]]) },
       running: {
         on: on([
-          [`task.completed.${id}`, to(id, 'done', 'taskCompleted', g('isAttempt', id))],
+          [`task.completed.${id}`, to(id, 'done', 'taskCompleted', 'isAttempt')],
           [
             `task.failed.${id}`,
-            [
-              to(id, 'retrying', 'taskRetrying', g('mayRetryFailure', id)),
-              to(id, 'failed', 'taskFailed', g('isAttempt', id)),
-            ],
+            [to(id, 'retrying', 'taskRetrying', 'mayRetryFailure'), to(id, 'failed', 'taskFailed', 'isAttempt')],
           ],
           [
             `timer.timeout.${id}`,
-            [
-              to(id, 'retrying', 'taskRetrying', g('mayRetryTimeout', id)),
-              to(id, 'timed_out', 'taskFailed', g('isAttempt', id)),
-            ],
+            [to(id, 'retrying', 'taskRetrying', 'mayRetryTimeout'), to(id, 'timed_out', 'taskFailed', 'isAttempt')],
           ],
           // A lost attempt runs again: the region stays where it is (a self-transition, which XState v5 does not re-enter).
-          [`task.restarted.${id}`, to(id, 'running', 'taskRestarted', g('isNextRestart', id))],
+          [`task.restarted.${id}`, to(id, 'running', 'taskRestarted', 'isNextRestart')],
         ]),
       },
-      retrying: {
-        on: on([[`timer.backoff.${id}`, to(id, 'scheduled', 'backoffElapsed', g('isAttempt', id))]]),
-      },
+      retrying: { on: on([[`timer.backoff.${id}`, to(id, 'scheduled', 'backoffElapsed', 'isAttempt')]]) },
       ...FINALS,
     },
   };
@@ -120,14 +110,14 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, to(id, 'awaiting_approval', 'awaitApproval', g('mayRun', id))),
+      pending: pending(id, to(id, 'awaiting_approval', 'awaitApproval', 'mayRun')),
       awaiting_approval: {
         on: on([
-          [`approval.approved.${id}`, to(id, 'done', 'approvalDecided', g('isApprover', id))],
-          [`approval.rejected.${id}`, to(id, 'failed', 'approvalDecided', g('isApprover', id))],
-          [`timer.approval_timeout.${id}`, to(id, onTimeout, 'approvalTimedOut', g('isAttempt', id))],
+          [`approval.approved.${id}`, to(id, 'done', 'approvalDecided', 'isApprover')],
+          [`approval.rejected.${id}`, to(id, 'failed', 'approvalDecided', 'isApprover')],
+          [`timer.approval_timeout.${id}`, to(id, onTimeout, 'approvalTimedOut', 'isAttempt')],
           // Retry from failed: the approval the retried run recorded (runtime/retry.ts).
-          [`task.completed.${id}`, to(id, 'done', 'taskCompleted', g('isReused', id))],
+          [`task.completed.${id}`, to(id, 'done', 'taskCompleted', 'isReused')],
         ]),
       },
       ...FINALS,
@@ -136,11 +126,10 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
 }
 
 /**
- * WAIT: pending → waiting → done | failed | timed_out | skipped. On a duration
- * or `until` the region waits for its `wait` timer (an `until` that is no time
- * fails on entering). On an event it waits for `signal.<event>`: one that comes
- * while pending is kept (a self-transition, not re-entered) and completes the
- * task as soon as it is waiting; an optional timeout times it out or skips it.
+ * WAIT: pending → waiting → done | failed | timed_out | skipped. On a duration or `until` the region waits for its
+ * `wait` timer (an `until` that is no time fails on entering). On an event it waits for `signal.<event>`: one that
+ * comes while pending is kept (a self-transition, not re-entered) and completes the task as soon as it is waiting; an
+ * optional timeout times it out or skips it.
  */
 function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
   const id = task.id;
@@ -148,32 +137,29 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
   const onTimeout = task.onTimeout === 'skip' ? 'skipped' : 'timed_out';
   const mayRun: TransitionConfig[] =
     task.until !== undefined
-      ? [
-          to(id, 'failed', 'waitUntilFailed', g('waitUntilInvalid', id)),
-          to(id, 'waiting', 'startWaiting', g('mayRun', id)),
-        ]
-      : [to(id, 'waiting', 'startWaiting', g('mayRun', id))];
+      ? [to(id, 'failed', 'waitUntilFailed', 'waitUntilInvalid'), to(id, 'waiting', 'startWaiting', 'mayRun')]
+      : [to(id, 'waiting', 'startWaiting', 'mayRun')];
   const pendingState = pending(id, mayRun);
   // Retry from failed: the wait the retried run completed (its signal's data, or when it waited until), not waited again.
-  const reusedWait = to(id, 'done', 'taskCompleted', g('isReused', id));
+  const reusedWait = to(id, 'done', 'taskCompleted', 'isReused');
   return {
     initial: 'pending',
     states: {
       pending: signal
-        ? { ...pendingState, on: on([[signal, to(id, 'pending', 'keepSignal', g('noSignalKept', id))]]) }
+        ? { ...pendingState, on: on([[signal, to(id, 'pending', 'keepSignal', 'noSignalKept')]]) }
         : pendingState,
       waiting: signal
         ? {
-            always: to(id, 'done', 'signalReceived', g('signalKept', id)),
+            always: to(id, 'done', 'signalReceived', 'signalKept'),
             on: on([
-              [signal, to(id, 'done', 'signalReceived', g('noSignalKept', id))],
-              [`timer.timeout.${id}`, to(id, onTimeout, 'waitTimedOut', g('isAttempt', id))],
+              [signal, to(id, 'done', 'signalReceived', 'noSignalKept')],
+              [`timer.timeout.${id}`, to(id, onTimeout, 'waitTimedOut', 'isAttempt')],
               [`task.completed.${id}`, reusedWait],
             ]),
           }
         : {
             on: on([
-              [`timer.wait.${id}`, to(id, 'done', 'waitElapsed', g('isAttempt', id))],
+              [`timer.wait.${id}`, to(id, 'done', 'waitElapsed', 'isAttempt')],
               [`task.completed.${id}`, reusedWait],
             ]),
           },
@@ -183,48 +169,35 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
 }
 
 /**
- * Tasks the fold settles by itself from pending, with no handler and no event of their own: `ready` says how
- * (DECISION, FORK, JOIN; SET merges its values into the run's variables, TERMINATE records { status, reason },
- * and the parallel state's `always` then ends the run: machine.ts; a type parsed but not run yet fails the run).
+ * Tasks the fold settles by itself from pending, with no handler and no event of their own: `ready` says how (DECISION,
+ * FORK, JOIN; SET merges its values into the run's variables, TERMINATE records { status, reason }, and the parallel
+ * state's `always` then ends the run: machine.ts; a type parsed but not run yet fails the run).
  */
 function settlingRegion(id: string, ready: TransitionConfig | TransitionConfig[]): RegionConfig {
   return { initial: 'pending', states: { pending: pending(id, ready), ...FINALS } };
 }
 
 /**
- * MAP: pending → mapping → done | failed. Entering `mapping` resolves the
- * items (mapStart); every item event is a self-transition on `mapping`
- * guarded by the item's own state; once no item is in flight, `always`
- * settles the MAP.
+ * MAP: pending → mapping → done | failed. Entering `mapping` resolves the items (mapStart); every item event is a
+ * self-transition on `mapping` guarded by the item's own state; once no item is in flight, `always` settles the MAP.
  */
 function mapRegion(task: TaskDef & { type: 'MAP' }): RegionConfig {
   const id = task.id;
+  const item = (action: ActionName, guard: GuardName) => to(id, 'mapping', action, guard);
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, to(id, 'mapping', 'mapStart', g('mayRun', id))),
+      pending: pending(id, to(id, 'mapping', 'mapStart', 'mayRun')),
       mapping: {
         on: on([
-          [`task.started.${id}`, to(id, 'mapping', 'itemStarted', g('isItemNextAttempt', id))],
-          [`task.completed.${id}`, to(id, 'mapping', 'itemCompleted', g('isItemAttempt', id))],
-          [
-            `task.failed.${id}`,
-            [
-              to(id, 'mapping', 'itemRetrying', g('mayRetryItemFailure', id)),
-              to(id, 'mapping', 'itemFailed', g('isItemAttempt', id)),
-            ],
-          ],
-          [
-            `timer.timeout.${id}`,
-            [
-              to(id, 'mapping', 'itemRetrying', g('mayRetryItemTimeout', id)),
-              to(id, 'mapping', 'itemTimedOut', g('isItemAttempt', id)),
-            ],
-          ],
-          [`timer.backoff.${id}`, to(id, 'mapping', 'itemBackoffElapsed', g('isItemBackoff', id))],
-          [`task.restarted.${id}`, to(id, 'mapping', 'itemRestarted', g('isItemNextRestart', id))],
+          [`task.started.${id}`, item('itemStarted', 'isItemNextAttempt')],
+          [`task.completed.${id}`, item('itemCompleted', 'isItemAttempt')],
+          [`task.failed.${id}`, [item('itemRetrying', 'mayRetryItemFailure'), item('itemFailed', 'isItemAttempt')]],
+          [`timer.timeout.${id}`, [item('itemRetrying', 'mayRetryItemTimeout'), item('itemTimedOut', 'isItemAttempt')]],
+          [`timer.backoff.${id}`, item('itemBackoffElapsed', 'isItemBackoff')],
+          [`task.restarted.${id}`, item('itemRestarted', 'isItemNextRestart')],
         ]),
-        always: [to(id, 'failed', 'mapFailed', g('mapFails', id)), to(id, 'done', 'mapCompleted', g('mapDone', id))],
+        always: [to(id, 'failed', 'mapFailed', 'mapFails'), to(id, 'done', 'mapCompleted', 'mapDone')],
       },
       ...FINALS,
     },
@@ -243,23 +216,21 @@ function iteratorRegion(task: TaskDef): RegionConfig {
 }
 
 /**
- * DO_WHILE: pending → looping (its body runs, iteration by iteration) → done |
- * failed. Once every body task of the current iteration has settled, the
- * first enabled of: a required body task failed, or the condition cannot be
- * evaluated, or it holds at max_iterations → failed; it holds → the next
- * iteration (a self-transition); else → done.
+ * DO_WHILE: pending → looping (its body runs, iteration by iteration) → done | failed. Once every body task of the
+ * current iteration has settled, the first enabled of: a required body task failed, or the condition cannot be
+ * evaluated, or it holds at max_iterations → failed; it holds → the next iteration (a self-transition); else → done.
  */
 function loopRegion(task: TaskDef): RegionConfig {
   const id = task.id;
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, to(id, 'looping', 'startLoop', g('mayRun', id))),
+      pending: pending(id, to(id, 'looping', 'startLoop', 'mayRun')),
       looping: {
         always: [
-          to(id, 'failed', 'loopFailed', g('loopFails', id)),
-          to(id, 'looping', 'nextIteration', g('loopRepeats', id)),
-          to(id, 'done', 'loopDone', g('loopEnds', id)),
+          to(id, 'failed', 'loopFailed', 'loopFails'),
+          to(id, 'looping', 'nextIteration', 'loopRepeats'),
+          to(id, 'done', 'loopDone', 'loopEnds'),
         ],
       },
       ...FINALS,
@@ -276,11 +247,10 @@ const IN_ITERATION = {
 } as const;
 
 /**
- * A loop-body task's region: its type's region, with every settled state
- * replaced by a state that is not final (`iteration_done`, ...). From there,
- * the loop's next iteration takes it back to pending (iterationReset), and the
- * loop's end to the matching final state. A body task still pending when its
- * loop settled without running it (skipped, failed upstream) is skipped.
+ * A loop-body task's region: its type's region, with every settled state replaced by a state that is not final
+ * (`iteration_done`, ...). From there, the loop's next iteration takes it back to pending (iterationReset), and the
+ * loop's end to the matching final state. A body task still pending when its loop settled without running it (skipped,
+ * failed upstream) is skipped.
  */
 function inLoopBody(region: RegionConfig, id: string): RegionConfig {
   const retarget = (t: TransitionConfig): TransitionConfig => {
@@ -308,7 +278,7 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
       ...(key === 'pending'
         ? {
             always: [
-              to(id, 'skipped', 'skip', g('loopSettled', id)),
+              to(id, 'skipped', 'skip', 'loopSettled'),
               ...(Array.isArray(always) ? always : always ? [always] : []),
             ],
           }
@@ -319,10 +289,7 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
   }
   for (const [final, settled] of Object.entries(IN_ITERATION)) {
     states[settled] = {
-      always: [
-        to(id, 'pending', 'iterationReset', g('nextIteration', id)),
-        { guard: g('loopSettled', id), target: final },
-      ],
+      always: [to(id, 'pending', 'iterationReset', 'nextIteration'), { guard: g('loopSettled', id), target: final }],
     };
   }
   return { initial: region.initial, states };
@@ -332,8 +299,7 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
 function ownRegion(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): RegionConfig {
   const id = task.id;
   // Parsed and validated, but not run yet: reaching it fails the run, never silently.
-  if (!RUNNABLE_TASK_TYPES.includes(task.type))
-    return settlingRegion(id, to(id, 'failed', 'unsupported', g('mayRun', id)));
+  if (!RUNNABLE_TASK_TYPES.includes(task.type)) return settlingRegion(id, to(id, 'failed', 'unsupported', 'mayRun'));
   if (iterators?.has(id)) return iteratorRegion(task);
   switch (task.type) {
     case 'MAP':
@@ -351,18 +317,18 @@ function ownRegion(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): Reg
     case 'WAIT':
       return waitRegion(task);
     case 'SET':
-      return settlingRegion(id, to(id, 'done', 'setValues', g('mayRun', id)));
+      return settlingRegion(id, to(id, 'done', 'setValues', 'mayRun'));
     case 'TERMINATE':
-      return settlingRegion(id, to(id, 'done', 'terminate', g('mayRun', id)));
+      return settlingRegion(id, to(id, 'done', 'terminate', 'mayRun'));
     case 'DO_WHILE':
       return loopRegion(task);
     case 'DECISION':
       return settlingRegion(id, [
-        to(id, 'failed', 'decisionFailed', g('decisionFails', id)),
-        to(id, 'done', 'decide', g('mayRun', id)),
+        to(id, 'failed', 'decisionFailed', 'decisionFails'),
+        to(id, 'done', 'decide', 'mayRun'),
       ]);
     default:
-      return settlingRegion(id, to(id, 'done', 'completeInstantly', g('mayRun', id)));
+      return settlingRegion(id, to(id, 'done', 'completeInstantly', 'mayRun'));
   }
 }
 

@@ -1,8 +1,7 @@
 /**
- * How a run ends: the `finish` action of the top-level final states, which
- * settles every task left, works out the run's error and maps the workflow
- * output, and the end a TERMINATE task gives it. Apart from actions.ts because
- * it reads the whole context, where every other action changes one task.
+ * How a run ends: the `finish` action of the top-level final states, which settles every task left, works out the run's
+ * error and maps the workflow output, and the end a TERMINATE task gives it. Apart from actions.ts because it reads the
+ * whole context, where every other action changes one task.
  */
 import type { Definition, TaskDef } from '../definition/index.js';
 import { resolveTemplate } from '../expressions/index.js';
@@ -39,10 +38,9 @@ function terminatedBy(def: Definition, ctx: RunContext): Extract<TaskDef, { type
 }
 
 /**
- * The end of a run a TERMINATE task ended: tasks that had not started are
- * SKIPPED (pending, or scheduled with no attempt begun), the others not settled CANCELLED (reconcile aborts their
- * attempts); the run error is LF_TERMINATED with the reason when it ends
- * FAILED; the workflow output is mapped either way.
+ * The end of a run a TERMINATE task ended: tasks that had not started are SKIPPED (pending, or scheduled with no
+ * attempt begun), the others not settled CANCELLED (reconcile aborts their attempts); the run error is LF_TERMINATED
+ * with the reason when it ends FAILED; the workflow output is mapped either way.
  */
 function terminatedRun(
   def: Definition,
@@ -93,8 +91,8 @@ export function finishAction({ def, loops }: ActionKit) {
         : {};
       return { ...t, status: 'CANCELLED', ...items };
     });
-    // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes the run's error.
-    // Only a FAILED end looks for it: every other end would read every task for nothing.
+    // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes
+    // the run's error. Only a FAILED end looks for it: every other end would read every task for nothing.
     const failedTask =
       p.status === 'FAILED' && event.type !== RUN_TIMEOUT_EVENT
         ? def.tasks.find(

@@ -1,14 +1,10 @@
 /**
- * A workflow's run timeout (`timeout:` on the workflow): one durable timer,
- * armed in the state right after run.started, due `timeout` after that
- * envelope's time (never a clock). Paused time counts: the timer stays armed
- * while the run is paused, as Temporal's and Conductor's run timeouts count
- * wall time. When it fires (`timer.fired` for the `$run` timer), the parallel
- * state leaves for `failed` or `cancelled` (timeout_policy), whose `finish`
- * records LF_RUN_TIMEOUT as the run's error; settling aborts the attempts
- * and cancels the child runs, as any end does. A workflow without a timeout
- * has no such timer and no such transition: its chart and states are as they
- * were.
+ * A workflow's run timeout (`timeout:` on the workflow): one durable timer, armed in the state right after run.started,
+ * due `timeout` after that envelope's time (never a clock). Paused time counts: the timer stays armed while the run is
+ * paused, as Temporal's and Conductor's run timeouts count wall time. When it fires (`timer.fired` for the `$run`
+ * timer), the parallel state leaves for `failed` or `cancelled` (timeout_policy), whose `finish` records LF_RUN_TIMEOUT
+ * as the run's error; settling aborts the attempts and cancels the child runs, as any end does. A workflow without a
+ * timeout has no such timer and no such transition: its chart and states are as they were.
  */
 import type { Definition } from '../definition/index.js';
 import type { RunContext, RunError, TimerState } from './context.js';

@@ -1,8 +1,7 @@
 /**
- * Search attributes in the fold: resolved from the input when a run starts
- * (the workflow's `search:`) and again by each SET task's `search:`, kept in
- * the context (`search`). The state hash does not cover them, so runs of
- * definitions without `search:` fold and hash exactly as before.
+ * Search attributes in the fold: resolved from the input when a run starts (the workflow's `search:`) and again by each
+ * SET task's `search:`, kept in the context (`search`). The state hash does not cover them, so runs of definitions
+ * without `search:` fold and hash exactly as before.
  */
 import { resolveTemplate } from '../expressions/index.js';
 import { toSearchValue, type Definition, type JsonValue, type SearchValue } from '../definition/index.js';

@@ -1,9 +1,8 @@
 /**
- * Which tasks of a workflow wait for a gate before an attempt starts, and
- * what each is held to: its own `concurrency:`, `rate_limit:`, `breaker:` and `requires:` (a MAP's, else
- * its body's), and the limits file's for its queue and handler. Part of the
- * compiled workflow (`CompiledWorkflow.gates`, worked out on first use; a copy
- * bound to the limits file's limits has its own: CompiledWorkflow.bound). Pure.
+ * Which tasks of a workflow wait for a gate before an attempt starts, and what each is held to: its own `concurrency:`,
+ * `rate_limit:`, `breaker:` and `requires:` (a MAP's, else its body's), and the limits file's for its queue and
+ * handler. Part of the compiled workflow (`CompiledWorkflow.gates`, worked out on first use; a copy bound to the limits
+ * file's limits has its own: CompiledWorkflow.bound). Pure.
  */
 import {
   DEFAULT_QUEUE,

@@ -1,9 +1,7 @@
 /**
- * What starting an attempt needs of each task of a workflow — the task it
- * runs (a MAP's items run its body), the handler and queue, what the handler
- * is told of the task, whether its input reads anything — worked out once
- * per compiled workflow (CompiledWorkflow.taskPlans, on first use) rather
- * than once per attempt.
+ * What starting an attempt needs of each task of a workflow — the task it runs (a MAP's items run its body), the
+ * handler and queue, what the handler is told of the task, whether its input reads anything — worked out once per
+ * compiled workflow (CompiledWorkflow.taskPlans, on first use) rather than once per attempt.
  */
 import {
   COMMAND_HANDLER,

@@ -1,17 +1,13 @@
 /**
- * A run's `context.tasks` with structural sharing. The context is a record of
- * task id → TaskState that every action used to copy whole (`{ ...tasks }`):
- * O(tasks) per event, quadratic over a long run. A definition's task ids never
- * change during a run, so the record is kept as a PersistentVector of states
- * (in sorted id order, the order the state hash lists them in) behind a
- * read-only Proxy that looks and iterates exactly like the plain record (same
- * keys, same key order, JSON, spread, Object.entries, deep equality), plus
- * what the fold asks of every event kept up to date as tasks change: how many
- * tasks are in each status, and which are under way (neither PENDING nor
- * settled), so nothing per event has to scan every task.
+ * A run's `context.tasks` with structural sharing. The context is a record of task id → TaskState that every action
+ * used to copy whole (`{ ...tasks }`): O(tasks) per event, quadratic over a long run. A definition's task ids never
+ * change during a run, so the record is kept as a PersistentVector of states (in sorted id order, the order the state
+ * hash lists them in) behind a read-only Proxy that looks and iterates exactly like the plain record (same keys, same
+ * key order, JSON, spread, Object.entries, deep equality), plus what the fold asks of every event kept up to date as
+ * tasks change: how many tasks are in each status, and which are under way (neither PENDING nor settled), so nothing
+ * per event has to scan every task.
  *
- * Small runs keep the plain record (actions.ts decides): the Proxy costs more
- * than copying a few keys.
+ * Small runs keep the plain record (actions.ts decides): the Proxy costs more than copying a few keys.
  */
 import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskState, type TaskStatus } from './context.js';
 import { PersistentVector } from './persistent-vector.js';
@@ -35,16 +31,14 @@ export interface Shape {
 }
 
 /**
- * How many tasks are in each status: an object with every status as a key, in
- * one order, so that copying it for a change (once per event of a long run)
- * is V8's clone of a small object; a Map's copy cost as much as the rest of
- * the change.
+ * How many tasks are in each status: an object with every status as a key, in one order, so that copying it for a
+ * change (once per event of a long run) is V8's clone of a small object; a Map's copy cost as much as the rest.
  */
 type Counts = Readonly<Record<TaskStatus, number>>;
 const NO_COUNTS: Counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
 /**
- * A copy of the counts, every status written out: one fixed shape, built field by field, where a spread of the
- * object Object.fromEntries made (and keyed stores changed) was a tenth of a long run's TaskTable.with.
+ * A copy of the counts, every status written out: one fixed shape, built field by field, where a spread of the object
+ * Object.fromEntries made (and keyed stores changed) was a tenth of a long run's TaskTable.with.
  */
 const copyCounts = (c: Counts): Record<TaskStatus, number> => ({
   PENDING: c.PENDING,
@@ -84,9 +78,8 @@ export class TaskTable {
   }
 
   /**
-   * The table of a plain record. `known`: the shape of an earlier run of the
-   * same definition, used when the record has the same keys in the same order
-   * (checked): a long run's first table then costs no sort and no maps.
+   * The table of a plain record. `known`: the shape of an earlier run of the same definition, used when the record has
+   * the same keys in the same order (checked): a long run's first table then costs no sort and no maps.
    */
   static of(tasks: Record<string, TaskState>, known: Shape | null = null): TaskTable {
     const existing = tableOf(tasks);
@@ -200,10 +193,9 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * The record view's target: an empty object that holds its table under a
- * symbol (configurable, so the Proxy need not list it). One handler serves
- * every table, so a new table (one per event of a long run) allocates a
- * target and a Proxy, not seven closures.
+ * The record view's target: an empty object that holds its table under a symbol (configurable, so the Proxy need not
+ * list it). One handler serves every table, so a new table (one per event of a long run) allocates a target and a
+ * Proxy, not seven closures.
  */
 const SLOT = Symbol('ledgerflow.taskTableSlot');
 type Target = { [SLOT]: TaskTable };
@@ -252,9 +244,8 @@ export function tableOf(tasks: Record<string, TaskState>): TaskTable | null {
 }
 
 /**
- * How a definition's runs make their tasks into tables: null for a definition
- * whose runs keep plain records (few tasks); otherwise the shape its last run
- * had, reused while the next run's record has the same keys.
+ * How a definition's runs make their tasks into tables: null for a definition whose runs keep plain records (few
+ * tasks); otherwise the shape its last run had, reused while the next run's record has the same keys.
  */
 export interface TableMaker {
   shape: Shape | null;
@@ -267,8 +258,8 @@ export interface TableMaker {
 export const TABLE_FROM_TASKS = 64;
 
 /**
- * A run's first tasks, every one `state(id)` (each its own object), as a table's record: the record `{ [id]: state(id) }`
- * in `ids` order, without building it. A long run's start built that record (a dictionary of thousands of keys), and
+ * A run's first tasks, every one `state(id)` (each its own object), as a table's record: the record `{ [id]: state(id)
+ * }` in `ids` order, without building it. A long run's start built that record (a dictionary of thousands of keys), and
  * its first change read it back whole into a table (its keys and values enumerated, each in a sort): about a
  * millisecond each for 3,000 tasks.
  */
@@ -314,10 +305,8 @@ export function withTaskState(
 }
 
 /**
- * `tasks` with each task `change` gives a new state for replaced (the others
- * as they are): the very same record when it changes none, a table again when
- * it was one (one copy of each touched chunk, whatever the number of changes),
- * else a plain record.
+ * `tasks` with each task `change` gives a new state for replaced (the others as they are): the very same record when it
+ * changes none, a table again when it was one (one copy of each touched chunk, however many changes), else a record.
  */
 export function withTaskStates(
   tasks: Record<string, TaskState>,
@@ -337,10 +326,8 @@ export function withTaskStates(
 }
 
 /**
- * `Object.entries(tasks)`, the same pairs in the same order. A table's are
- * read from its vector: through the record view, each task cost two Proxy
- * traps and a lookup in a map of every id (a long run's view and scope read
- * every task).
+ * `Object.entries(tasks)`, the same pairs in the same order. A table's are read from its vector: through the record
+ * view, each task cost two Proxy traps and a lookup in a map of every id (a long run's view and scope read every task).
  */
 /** The share of a run's tasks that have ended (completed, failed, skipped, cancelled), 0..100: the monitor's and the workset's progress. */
 export function progressPercent(tasks: Record<string, TaskState>): number {

@@ -1,14 +1,12 @@
 /**
- * The actions of a WAIT's region (regions.ts waitRegion): waiting for a
- * duration, a time or a signal, and what ends the wait. One group of
- * actionsFor (actions.ts), apart so a WAIT's timers and signals read on their
- * own.
+ * The actions of a WAIT's region (regions.ts waitRegion): waiting for a duration, a time or a signal, and what ends the
+ * wait. One group of actionsFor (actions.ts), apart so a WAIT's timers and signals read on their own.
  */
 import type { TaskDef } from '../definition/index.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { instanceKey } from './instances.js';
 import { waitUntil } from './wait.js';
-import { nowOf, plusMs, stamped, withTimer, withoutTimers, type ActionKit } from './action-kit.js';
+import { nowOf, plusMs, settledNow, stamped, withTimer, withoutTimers, type ActionKit } from './action-kit.js';
 
 type WaitTaskDef = Extract<TaskDef, { type: 'WAIT' }>;
 
@@ -40,15 +38,7 @@ export function waitActions({ task, putTask, withTask, iterationOf, armTimer }: 
     waitUntilFailed: stamped(({ context, event }: Args, p: P) => {
       const now = nowOf(context, event);
       const r = waitUntil(task(p.task) as WaitTaskDef, context);
-      return {
-        tasks: withTask(context, p.task, {
-          status: p.status!,
-          attempts: 1,
-          startedAt: now,
-          completedAt: now,
-          error: r.error,
-        }),
-      };
+      return { tasks: withTask(context, p.task, settledNow(p.status!, now, { error: r.error })) };
     }),
     waitElapsed: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {

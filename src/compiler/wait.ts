@@ -1,7 +1,6 @@
 /**
- * When a WAIT on `until` ends: its template resolved against the run's state
- * when it starts waiting. Pure (the guard that fails a malformed one and the
- * action that arms the timer both ask, with the same context, and agree).
+ * When a WAIT on `until` ends: its template resolved against the run's state when it starts waiting. Pure (the guard
+ * that fails a malformed one and the action that arms the timer both ask, with the same context, and agree).
  */
 import type { WaitTask } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';

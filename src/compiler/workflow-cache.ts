@@ -1,12 +1,9 @@
 /**
- * The workflow values of workflow.ts, kept two ways: by definition object (a
- * start's, a registry's parsed body: read back with no canonical JSON and no
- * sha256), and by definition hash, for definitions read from logs (every
- * run.started decodes a definition object of its own, and loading a thousand
- * runs of one workflow must compile it once). Bounded by hash: past
- * MAX_SHARED hashes it starts afresh. A workflow value is a pure function of
- * its definition, so results are the same warm, cleared or off
- * (test/caches.test.ts).
+ * The workflow values of workflow.ts, kept two ways: by definition object (a start's, a registry's parsed body: read
+ * back with no canonical JSON and no sha256), and by definition hash, for definitions read from logs (every run.started
+ * decodes a definition object of its own, and loading a thousand runs of one workflow must compile it once). Bounded by
+ * hash: past MAX_SHARED hashes it starts afresh. A workflow value is a pure function of its definition, so results are
+ * the same warm, cleared or off (test/caches.test.ts).
  */
 import type { Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from './compile.js';

@@ -1,6 +1,6 @@
 /**
- * The fold through XState itself: the reference the interpreter is tested
- * against (test/compiler/interpreter.test.ts), and what the fold ran before it.
+ * The fold through XState itself: the reference the interpreter is tested against (test/compiler/interpreter.test.ts),
+ * and what the fold ran before it.
  */
 import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { RunContext } from './context.js';
@@ -10,11 +10,10 @@ import type { FoldLogic } from './interpreter.js';
 export type XStateRunSnapshot = Omit<AnyMachineSnapshot, 'context'> & { context: RunContext };
 
 /**
- * XState's `initialTransition()` / `transition()` helpers build a throw-away
- * actor per call, and an actor eagerly computes the machine's initial state:
- * that doubled the cost of every step. This scope is built once and, like the
- * one those helpers build, executes nothing: actions are dropped (the driver
- * derives effects from state) and our machines spawn no children.
+ * XState's `initialTransition()` / `transition()` helpers build a throw-away actor per call, and an actor eagerly
+ * computes the machine's initial state: that doubled the cost of every step. This scope is built once and, like the one
+ * those helpers build, executes nothing: actions are dropped (the driver derives effects from state) and our machines
+ * spawn no children.
  */
 function inertScope(machine: AnyStateMachine): AnyActorScope {
   const self = createActor(machine, { input: { runId: 'inert', workflowId: 'inert', version: 0, input: {}, time: 0 } });

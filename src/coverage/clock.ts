@@ -1,16 +1,13 @@
 /**
- * A virtual clock for the runtime (the `Clock` of src/runtime/clock.ts): time
- * stands still until a timer fires, and firing one moves time to its due
- * moment at once — a 24 h approval deadline costs nothing. Timers fire in
- * due order (ties in the order they were armed, as the path model assumes),
- * one at a time, and only when the process is quiet: every scripted handler
- * answers within the same turn of the event loop, so by the next macrotask
- * everything that could happen without time passing has happened.
+ * A virtual clock for the runtime (the `Clock` of src/runtime/clock.ts): time stands still until a timer fires, and
+ * firing one moves time to its due moment at once — a 24 h approval deadline costs nothing. Timers fire in due order
+ * (ties in the order they were armed, as the path model assumes), one at a time, and only when the process is quiet:
+ * every scripted handler answers within the same turn of the event loop, so by the next macrotask everything that could
+ * happen without time passing has happened.
  *
- * Manual mode (`fireNext`) lets a caller decide when time moves (the
- * lockstep path runner); automatic mode fires by itself whenever quiet and
- * no `hold()` is pending (expectations). `onStall` is called, in automatic
- * mode, when it is quiet and no timer is armed: time cannot help any more.
+ * Manual mode (`fireNext`) lets a caller decide when time moves (the lockstep path runner); automatic mode fires by
+ * itself whenever quiet and no `hold()` is pending (expectations). `onStall` is called, in automatic mode, when it is
+ * quiet and no timer is armed: time cannot help any more.
  */
 import type { Clock } from '../executor/index.js';
 
@@ -89,9 +86,8 @@ export class VirtualClock implements Clock {
   }
 
   /**
-   * Automatic mode: one check per macrotask; after two quiet turns in a row
-   * the earliest timer fires. With none armed the loop ends (telling
-   * `onStall`) until a timer or a hold wakes it again.
+   * Automatic mode: one check per macrotask; after two quiet turns in a row the earliest timer fires. With none armed
+   * the loop ends (telling `onStall`) until a timer or a hold wakes it again.
    */
   private wake(): void {
     if (!this.opts.auto || this.ticking || this.stopped) return;

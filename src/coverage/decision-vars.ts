@@ -1,7 +1,6 @@
 /**
- * The values a decision reads (outputs.ts searches them for each case): the
- * task output paths and input paths its references name, traced through SET
- * variables, and a walk over a condition's syntax tree to find them.
+ * The values a decision reads (outputs.ts searches them for each case): the task output paths and input paths its
+ * references name, traced through SET variables, and a walk over a condition's syntax tree to find them.
  */
 import type { Definition } from '../definition/index.js';
 import { findRefs, type CompiledCondition, type Ref } from '../expressions/index.js';
@@ -25,10 +24,8 @@ export function varOfRef(ref: Ref, def: Definition, depth = 0): Var | null {
 }
 
 /**
- * A workflow variable traced to what sets it: the last SET task (in
- * definition order) whose value for the name is exactly one reference to a
- * task output or an input. Anything else (a literal, text around a
- * reference) is not varied.
+ * A workflow variable traced to what sets it: the last SET task (in definition order) whose value for the name is
+ * exactly one reference to a task output or an input. Anything else (a literal, text around a reference) is not varied.
  */
 function varOfVariable(def: Definition, name: string, path: string[], depth: number): Var | null {
   for (let i = def.tasks.length - 1; i >= 0; i--) {

@@ -1,12 +1,9 @@
 /**
- * Expectations a workflow author writes next to a definition
- * (`expectations/<name>.yaml` in the folder of `<name>.yaml`: not
- * `<name>.expect.yaml`, which `definitions/*.yaml` globs and the trigger
- * catalog would take for a workflow): for this input, these task
- * outputs, attempt outcomes and approvals, the run ends so and these tasks
- * end so. `ledgerflow test` runs each against the real runtime (scripted
- * handlers, virtual time) along with the generated paths. Parsing is pure;
- * reading the file is the caller's business.
+ * Expectations a workflow author writes next to a definition (`expectations/<name>.yaml` in the folder of
+ * `<name>.yaml`: not `<name>.expect.yaml`, which `definitions/*.yaml` globs and the trigger catalog would take for a
+ * workflow): for this input, these task outputs, attempt outcomes and approvals, the run ends so and these tasks end
+ * so. `ledgerflow test` runs each against the real runtime (scripted handlers, virtual time) along with the generated
+ * paths. Parsing is pure; reading the file is the caller's business.
  */
 import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';

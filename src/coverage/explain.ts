@@ -1,7 +1,6 @@
 /**
- * Why an item no generated path covers cannot be covered. Where the cause is
- * a bug in the definition it is the same text (and code) as the validation
- * warning that reports it: a case routing to an unknown task
+ * Why an item no generated path covers cannot be covered. Where the cause is a bug in the definition it is the same
+ * text (and code) as the validation warning that reports it: a case routing to an unknown task
  * (LF_UNKNOWN_CASE_TARGET), a task that can never run (LF_TASK_NEVER_RUNS).
  */
 import { effectiveDependencies, neverRunsMessage, tasksThatNeverRun, type Definition } from '../definition/index.js';

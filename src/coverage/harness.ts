@@ -1,8 +1,7 @@
 /**
- * Running paths against the real runtime: an Engine on a MemoryEventStore,
- * a virtual clock, and handlers that answer what the path (or expectation)
- * says — no real handler, no real waiting. The run is then replayed from its
- * log and must reach exactly the live state.
+ * Running paths against the real runtime: an Engine on a MemoryEventStore, a virtual clock, and handlers that answer
+ * what the path (or expectation) says — no real handler, no real waiting. The run is then replayed from its log and
+ * must reach exactly the live state.
  */
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import { isDeepStrictEqual } from 'node:util';
@@ -64,9 +63,8 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
 }
 
 /**
- * SUB_WORKFLOW and EMIT attempts answered like handlers: the path (or
- * expectation) says whether the child run completes (its output) or fails,
- * and what an EMIT's attempt returns. No child run is started.
+ * SUB_WORKFLOW and EMIT attempts answered like handlers: the path (or expectation) says whether the child run completes
+ * (its output) or fails, and what an EMIT's attempt returns. No child run is started.
  */
 function scriptedChildren(def: Definition, answer: Answerer): ChildExecutor {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
@@ -129,9 +127,8 @@ export interface LiveRun {
   clock: VirtualClock;
   runId: string;
   /**
-   * Drives the run until it is idle (settled, or waiting for a person),
-   * starting a new drive when the last one went idle, as `ledgerflow resume`
-   * does after an approval; resolves with the live state.
+   * Drives the run until it is idle (settled, or waiting for a person), starting a new drive when the last one went
+   * idle, as `ledgerflow resume` does after an approval; resolves with the live state.
    */
   resume: () => Promise<RunView>;
   stop: () => void;

@@ -1,8 +1,7 @@
 /**
- * Path coverage: every path through a definition's statechart that matters
- * (each decision case, each task's success, retry, exhausted failure,
- * timeout, approval, rejection, approval timeout, skip), the coverage they
- * reach, and running them against the real runtime with scripted outcomes.
+ * Path coverage: every path through a definition's statechart that matters (each decision case, each task's success,
+ * retry, exhausted failure, timeout, approval, rejection, approval timeout, skip), the coverage they reach, and running
+ * them against the real runtime with scripted outcomes.
  */
 export { generatePaths, type GeneratedPath, type PathReport, type CoverageTally, type Tally } from './paths.js';
 export { catalogItems, itemKey } from './items.js';

@@ -1,11 +1,9 @@
 /**
- * What path coverage counts. The edges of each task region
- * and each decision case, not global interleavings (docs/coverage.md): every state and every
- * transition of each task's region, read from the compiled config, every
- * decision case, and the run's own running → completed | failed. Items a
- * definition rules out by construction (no timeout configured, no retries, a
- * root task that nothing can skip) are listed as excluded with the reason
- * and not counted; everything else must be covered or explained.
+ * What path coverage counts. The edges of each task region and each decision case, not global interleavings
+ * (docs/coverage.md): every state and every transition of each task's region, read from the compiled config, every
+ * decision case, and the run's own running → completed | failed. Items a definition rules out by construction (no
+ * timeout configured, no retries, a root task that nothing can skip) are listed as excluded with the reason and not
+ * counted; everything else must be covered or explained.
  */
 import {
   isFinal,
@@ -16,6 +14,7 @@ import {
   type TaskStatus,
 } from '../compiler/index.js';
 import {
+  decisionTargets,
   effectiveDependencies,
   iteratorMap,
   loopOwners,
@@ -90,19 +89,14 @@ function casesOf(t: TaskDef): string[] {
 }
 
 /**
- * Why nothing can make a task skip, or null when something may: a decision
- * routes to it, or a dependency can end without success (any task with a
- * handler or a person can fail; a skipped dependency can skip it too), unless
- * its trigger_rule (all_done) runs it whatever its dependencies do.
+ * Why nothing can make a task skip, or null when something may: a decision routes to it, or a dependency can end
+ * without success (any task with a handler or a person can fail; a skipped dependency can skip it too), unless its
+ * trigger_rule (all_done) runs it whatever its dependencies do.
  */
 function unskippable(def: Definition): Map<string, string | null> {
   const deps = effectiveDependencies(def);
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
-  const gated = new Set(
-    def.tasks.flatMap((t) =>
-      t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [],
-    ),
-  );
+  const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? decisionTargets(t) : [])));
   const memo = new Map<string, boolean>();
   const waitMayFail = (t: TaskDef | undefined) =>
     t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
@@ -143,20 +137,23 @@ function unskippable(def: Definition): Map<string, string | null> {
   );
 }
 
+/** Whether a decision of a loop's `body` may route to task `id`. */
+const routedInBody = (def: Definition, body: Set<string>, id: string) =>
+  def.tasks.some((d) => d.type === 'DECISION' && body.has(d.id) && decisionTargets(d).includes(id));
+
+/** Why a decision cannot fail (every case routes to an existing task), or null (also for any other task). */
+function decisionCannotFail(def: Definition, t: TaskDef): string | null {
+  const known = new Set(def.tasks.map((x) => x.id));
+  if (t.type !== 'DECISION' || !decisionTargets(t).every((n) => known.has(n))) return null;
+  return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
+}
+
 /** Whether a body task can be skipped in an iteration that goes on: a decision's other case, a skipping approval, an optional dependency's failure, or such a skip upstream. */
 function quietSkip(def: Definition, t: TaskDef, body: Set<string>, seen: Set<string>): boolean {
   if (seen.has(t.id)) return false;
   seen.add(t.id);
   if (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined) return true;
-  if (
-    def.tasks.some(
-      (d) =>
-        d.type === 'DECISION' &&
-        body.has(d.id) &&
-        [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id),
-    )
-  )
-    return true;
+  if (routedInBody(def, body, t.id)) return true;
   return t.dependsOn
     .filter((d) => body.has(d))
     .some((d) => {
@@ -184,23 +181,15 @@ function bodyEdgeExclusion(def: Definition, t: TaskDef, loop: string, e: Edge): 
     return `a ${t.type} task does not time out`;
   if (touches('iteration_timed_out') && t.type === 'HUMAN' && (t.onTimeout !== 'fail' || t.timeoutMs === undefined))
     return `${t.id} cannot time out (${t.timeoutMs === undefined ? 'no timeout' : `on_timeout: ${t.onTimeout}`})`;
-  if (e.to === 'iteration_failed' && t.type === 'DECISION') {
-    const known = new Set(def.tasks.map((x) => x.id));
-    if ([...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])].every((n) => known.has(n)))
-      return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
-  }
+  const decided = e.to === 'iteration_failed' ? decisionCannotFail(def, t) : null;
+  if (decided !== null) return decided;
   if (e.from === 'iteration_failed' && e.to === 'pending' && !t.optional)
     return `${t.id} is required: its failure fails loop ${loop}, so no next iteration follows it`;
   if (e.from === 'iteration_timed_out' && e.to === 'pending' && !t.optional)
     return `${t.id} is required: its timing out fails loop ${loop}, so no next iteration follows it`;
   if (touches('iteration_skipped')) {
     const body = new Set(def.tasks.flatMap((x) => (x.type === 'DO_WHILE' && x.id === loop ? x.loopOver : [])));
-    const gated = def.tasks.some(
-      (d) =>
-        d.type === 'DECISION' &&
-        body.has(d.id) &&
-        [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id),
-    );
+    const gated = routedInBody(def, body, t.id);
     const human = t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined;
     if (!gated && !human && !t.dependsOn.some((d) => body.has(d)))
       return `${t.id} waits for no task of loop ${loop}'s body and no decision routes to it, so nothing skips it within an iteration`;
@@ -280,13 +269,7 @@ function edgeExclusion(
       : `${t.id} mirrors MAP ${map.id}, which is not optional: when it fails the run fails, so ${t.id} is never skipped`;
   }
   if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
-  if (t.type === 'DECISION' && e.to === 'failed') {
-    const known = new Set(def.tasks.map((x) => x.id));
-    const targets = [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])];
-    if (targets.every((n) => known.has(n)))
-      return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
-  }
-  return null;
+  return e.to === 'failed' ? decisionCannotFail(def, t) : null;
 }
 
 export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {

@@ -1,25 +1,19 @@
 /**
- * The model xstate/graph walks: the compiled machine, stepped by the
- * runtime's own fold (`applyEvent`), plus what the scripted world has
- * promised (which attempts will never answer) and which one task may leave
- * the happy path. Pure.
+ * The model xstate/graph walks: the compiled machine, stepped by the runtime's own fold (`applyEvent`), plus what the
+ * scripted world has promised (which attempts will never answer) and which one task may leave the happy path. Pure.
  *
- * It behaves like the live runtime with scripted handlers, so a path can be
- * replayed against the real engine event for event:
- * 1. tasks the fold scheduled are started first, in definition order (as
- *    `prepareCommit` appends their task.started in the same commit);
- * 2. then the first task, in definition order, that can answer now does:
- *    a handler returns or throws, a person approves or rejects — or it is
- *    left hanging, so its timeout can fire later;
+ * It behaves like the live runtime with scripted handlers, so a path can be replayed against the real engine event for
+ * event:
+ * 1. tasks the fold scheduled are started first, in definition order (as `prepareCommit` appends their task.started in
+ *    the same commit);
+ * 2. then the first task, in definition order, that can answer now does: a handler returns or throws, a person approves
+ *    or rejects — or it is left hanging, so its timeout can fire later;
  * 3. only when nothing can answer does time move: the earliest timer fires.
- * Acting on one task at a time instead of every interleaving of parallel
- * tasks keeps the graph linear in the number of tasks; allowing one task
- * per path off the happy path (retry, failure, timeout, rejection) and
- * stopping the walk once it has settled keeps it so with many tasks. For
- * decisions: one may leave its happy case only while no independent one has
- * (a decision inside the chosen branch still may), and how a task settled
- * is forgotten once nothing left depends on it, so decisions one after
- * another or side by side do not multiply either.
+ * Acting on one task at a time instead of every interleaving of parallel tasks keeps the graph linear in the number of
+ * tasks; allowing one task per path off the happy path (retry, failure, timeout, rejection) and stopping the walk once
+ * it has settled keeps it so with many tasks. For decisions: one may leave its happy case only while no independent one
+ * has (a decision inside the chosen branch still may), and how a task settled is forgotten once nothing left depends on
+ * it, so decisions one after another or side by side do not multiply either.
  */
 import { fromTransition } from 'xstate';
 import { ACTIVE_TASK_STATUSES, instanceFields, RUN_TIMER_TASK, type CompiledWorkflow } from '../compiler/index.js';
@@ -45,8 +39,8 @@ export interface ModelState {
 }
 
 /**
- * A step of the model: an event of the log, or a promise that an attempt will not answer (no event of its own).
- * `hang` of the task `$run` (RUN_TIMER_TASK): nothing answers any more, so the workflow's run timeout ends the run.
+ * A step of the model: an event of the log, or a promise that an attempt will not answer (no event of its own). `hang`
+ * of the task `$run` (RUN_TIMER_TASK): nothing answers any more, so the workflow's run timeout ends the run.
  */
 export type ModelAction = { type: 'log'; event: PendingEvent } | { type: 'hang'; task: string; attempt: number };
 
@@ -145,9 +139,8 @@ export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAct
 }
 
 /**
- * What may happen next (the first entry is the happy one). With `happyOnly`,
- * only that: every answer succeeds with the first output, every approval is
- * given. Used to finish a path once its one deviation has played out.
+ * What may happen next (the first entry is the happy one). With `happyOnly`, only that: every answer succeeds with the
+ * first output, every approval is given. Used to finish a path once its one deviation has played out.
  */
 export function modelActions(
   compiled: CompiledWorkflow,
@@ -219,8 +212,8 @@ export function modelActions(
     const attempt = st.attempts;
     const hang: ModelAction[] = free && t.timeoutMs !== undefined ? [{ type: 'hang', task: t.id, attempt }] : [];
     if (st.status === 'WAITING') {
-      // A WAIT on the clock answers nothing: its timer fires when nothing else can happen. One on an
-      // event gets its signal (the happy path), or, off it, none, so its timeout fires.
+      // A WAIT on the clock answers nothing: its timer fires when nothing else can happen. One on an event gets its
+      // signal (the happy path), or, off it, none, so its timeout fires.
       if (t.type !== 'WAIT' || t.event === undefined) continue;
       const data = opts.variants.get(t.id)?.[0] ?? {};
       const signal = log({
@@ -236,9 +229,9 @@ export function modelActions(
         log({ type: 'approval.recorded', time, data: { task: t.id, decision: d, by } });
       return free ? [decision('approved'), decision('rejected'), ...hang, ...runHang] : [decision('approved')];
     }
-    // Decision cases are chosen here, by the outputs offered: every variant before any deviation, the happy
-    // one after it. And once a decision took another case than its happy one, only tasks inside that
-    // branch (downstream of it) may steer further decisions: independent decisions are not combined.
+    // Decision cases are chosen here, by the outputs offered: every variant before any deviation, the happy one after
+    // it. And once a decision took another case than its happy one, only tasks inside that branch (downstream of it)
+    // may steer further decisions: independent decisions are not combined.
     const outputs = opts.variants.get(t.id) ?? [{}];
     const steered = compiled.definition.tasks.some(
       (d) =>
@@ -301,12 +294,10 @@ export function stopped(s: ModelState): boolean {
 }
 
 /**
- * What tells two model states apart: each task's status (which is its
- * region's state), the attempt of tasks still at work, the case each
- * decision chose, the outputs undecided decisions will read, and the
- * promises, focus and its story. Not outputs in general, times, the
- * attempts of settled tasks, nor how a task settled once nothing that is
- * left depends on it: so settled history collapses and the graph stays small.
+ * What tells two model states apart: each task's status (which is its region's state), the attempt of tasks still at
+ * work, the case each decision chose, the outputs undecided decisions will read, and the promises, focus and its story.
+ * Not outputs in general, times, the attempts of settled tasks, nor how a task settled once nothing that is left
+ * depends on it: so settled history collapses and the graph stays small.
  */
 export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s: ModelState): string {
   const ctx = s.run.context;
@@ -320,8 +311,8 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
       const own = st.items ? [st.status, st.items.map((it) => [it.status, it.attempts])] : [st.status, st.attempts];
       return st.iteration === undefined ? own : [...own, st.iteration];
     }
-    // How a task settled stops mattering once nothing left to run depends on it: without this,
-    // every combination of earlier decision cases would stay a state of its own.
+    // How a task settled stops mattering once nothing left to run depends on it: without this, every combination of
+    // earlier decision cases would stay a state of its own.
     if (settled(t.id) && (opts.dependents.get(t.id) ?? []).every(settled)) return '·';
     return [st.status, st.decision?.case ?? ''];
   });

@@ -1,9 +1,7 @@
 /**
- * Readable path names, read off what the path does: the decision cases it
- * takes, what happens to the one task off the happy path, the approvals
- * given, and how the run ends — `decision_gate=PASS → generate_receipt ✓`,
- * `scan_files retries then succeeds`, `scan_files fails after 3 attempts →
- * run FAILED`.
+ * Readable path names, read off what the path does: the decision cases it takes, what happens to the one task off the
+ * happy path, the approvals given, and how the run ends — `decision_gate=PASS → generate_receipt ✓`, `scan_files
+ * retries then succeeds`, `scan_files fails after 3 attempts → run FAILED`.
  */
 import { durationText, RUN_TIMER_TASK, type CompiledWorkflow } from '../compiler/index.js';
 import type { HumanTask, WaitTask } from '../definition/index.js';

@@ -1,14 +1,11 @@
 /**
- * Scripted outputs: what each task "returns" on a generated path, and which
- * values make each decision choose each of its cases.
+ * Scripted outputs: what each task "returns" on a generated path, and which values make each decision take each case.
  *
- * A case is found by search, not by solving: the values a decision reads
- * (the `decision_param` reference, references in case conditions) get
- * candidates from the decision itself (case names, literals of the
- * conditions, the inputs they compare against, each ±1), and the real
- * `decide()` of the compiler picks the case for each combination. So what a
- * path claims a decision chooses is what the runtime would choose; a case no
- * candidate selects is reported, with its condition, instead of guessed.
+ * A case is found by search, not by solving: the values a decision reads (the `decision_param` reference, references in
+ * case conditions) get candidates from the decision itself (case names, literals of the conditions, the inputs they
+ * compare against, each ±1), and the real `decide()` of the compiler picks the case for each combination. So what a
+ * path claims a decision chooses is what the runtime would choose; a case no candidate selects is reported, with its
+ * condition, instead of guessed.
  */
 import { decide, scopeOf, type RunContext } from '../compiler/index.js';
 import type { DecisionTask, Definition, JsonValue, TaskDef } from '../definition/index.js';
@@ -232,10 +229,9 @@ function search(
 }
 
 /**
- * A DO_WHILE's condition, read as a decision with two cases: `end` (false:
- * the happy one, so a path's happy continuation leaves the loop) and
- * `repeat` (true): the outputs that choose each are what lets paths run a
- * loop once, again, and to its limit.
+ * A DO_WHILE's condition, read as a decision with two cases: `end` (false: the happy one, so a path's happy
+ * continuation leaves the loop) and `repeat` (true): the outputs that choose each are what lets paths run a loop once,
+ * again, and to its limit.
  */
 function loopAsDecision(t: Extract<TaskDef, { type: 'DO_WHILE' }>): DecisionTask {
   return {
@@ -284,9 +280,8 @@ export function planDecisions(def: Definition, input: Record<string, unknown>): 
 }
 
 /**
- * The outputs a task may return on a path: the first is the happy one (every
- * decision takes its first case that can be chosen); one more per case of a
- * decision that reads this task, with the other decisions left happy.
+ * The outputs a task may return on a path: the first is the happy one (every decision takes its first case that can be
+ * chosen); one more per case of a decision that reads this task, with the other decisions left happy.
  */
 export function outputVariants(def: Definition, plan: DecisionPlan): Map<string, unknown[]> {
   const happy = new Map<string, { v: Var; value: unknown }>();

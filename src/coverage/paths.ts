@@ -1,10 +1,8 @@
 /**
- * Path generation. xstate/graph walks the model (model.ts) from each input:
- * `getAdjacencyMap` gives every model state and every step out of it, and
- * the shortest way to each state. A step that covers
- * something no chosen path covers yet becomes a path: the shortest way to
- * its state, the step, then the happy continuation to the end of the run.
- * So there is about one path per coverage item, never one per interleaving.
+ * Path generation. xstate/graph walks the model (model.ts) from each input: `getAdjacencyMap` gives every model state
+ * and every step out of it, and the shortest way to each state. A step that covers something no chosen path covers yet
+ * becomes a path: the shortest way to its state, the step, then the happy continuation to the end of the run. So there
+ * is about one path per coverage item, never one per interleaving.
  */
 import { getAdjacencyMap, type AdjacencyMap, type TraversalOptions } from 'xstate/graph';
 import { compile, type CompiledWorkflow, type TaskStatus } from '../compiler/index.js';
@@ -124,12 +122,10 @@ function build(compiled: CompiledWorkflow, opts: ModelOptions, c: Candidate): Bu
 }
 
 /**
- * Every step out of every model state reachable from `input`, each with the
- * shortest way to where it starts. getAdjacencyMap builds the map breadth
- * first, so the first step found into a state lies on a shortest path to it;
- * reading the shortest paths off the map (rather than calling
- * getShortestPaths, which would walk the whole graph a second time) halves
- * the cost of generation.
+ * Every step out of every model state reachable from `input`, each with the shortest way to where it starts.
+ * getAdjacencyMap builds the map breadth first, so the first step found into a state lies on a shortest path to it;
+ * reading the shortest paths off the map (rather than calling getShortestPaths, which would walk the whole graph a
+ * second time) halves the cost of generation.
  */
 function walk(
   compiled: CompiledWorkflow,
@@ -253,8 +249,8 @@ export function generatePaths(def: Definition, opts: GenerateOptions = {}): Path
 
   const limit = opts.limit ?? 50_000;
   const walks = inputVariants(base, plan).map((input) => ({ input, candidates: walk(compiled, model, input, limit) }));
-  // First the steps that cover something new by themselves, shortest first; then, only while something is
-  // still uncovered, steps whose happy continuation does (a skip that happens later, when a sibling settles).
+  // First the steps that cover something new by themselves, shortest first; then, only while something is still
+  // uncovered, steps whose happy continuation does (a skip that happens later, when a sibling settles).
   for (const { input, candidates } of walks) {
     for (const c of candidates) if (isNew(c.local)) take(input, build(compiled, model, c));
   }

@@ -1,9 +1,7 @@
 /**
- * Runs one expectation against the real runtime: handlers answer as it
- * scripts (immediately, or never for a timeout), approvals are recorded as
- * soon as a task waits for one, and the virtual clock fires timers whenever
- * nothing else can happen. Then the run is checked against `expect` and
- * replayed.
+ * Runs one expectation against the real runtime: handlers answer as it scripts (immediately, or never for a timeout),
+ * approvals are recorded as soon as a task waits for one, and the virtual clock fires timers whenever nothing else can
+ * happen. Then the run is checked against `expect` and replayed.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { compile } from '../compiler/index.js';

@@ -1,11 +1,9 @@
 /**
- * Runs one generated path against the real runtime in lockstep: the path's
- * events are made to happen one at a time (a handler answers, a timer fires,
- * a person decides) and after each the run's log must hold exactly that
- * event, leading to exactly the state the model says (same run id, same
- * virtual times, so the recorded state hashes must be equal). The first
- * event where they differ is the failure. At the end the run must have the
- * path's outcome and task statuses, and replay to its live state.
+ * Runs one generated path against the real runtime in lockstep: the path's events are made to happen one at a time (a
+ * handler answers, a timer fires, a person decides) and after each the run's log must hold exactly that event, leading
+ * to exactly the state the model says (same run id, same virtual times, so the recorded state hashes must be equal).
+ * The first event where they differ is the failure. At the end the run must have the path's outcome and task statuses,
+ * and replay to its live state.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { instanceKey } from '../compiler/index.js';

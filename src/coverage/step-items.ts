@@ -1,7 +1,6 @@
 /**
- * The items one step of a path covers, read from the run's state before and
- * after it (the catalog of what there is to cover is items.ts). A file of its
- * own: reading a step is apart from listing a definition's items.
+ * The items one step of a path covers, read from the run's state before and after it (the catalog of what there is to
+ * cover is items.ts). A file of its own: reading a step is apart from listing a definition's items.
  */
 import type { TaskStatus } from '../compiler/index.js';
 import { loopOwners, type Definition, type TaskDef } from '../definition/index.js';
@@ -35,11 +34,10 @@ function movedBy(t: TaskDef, event: PendingEvent | null): boolean {
 }
 
 /**
- * The items one step of a path covers: the state every region (and the run)
- * is in afterwards, each region edge taken (read from the change of task
- * status: the event's own task moved on that event, any other moved on an
- * eventless guard), the run leaving `running`, and decision cases chosen.
- * `before` is null for the initial state (every region starts pending).
+ * The items one step of a path covers: the state every region (and the run) is in afterwards, each region edge taken
+ * (read from the change of task status: the event's own task moved on that event, any other moved on an eventless
+ * guard), the run leaving `running`, and decision cases chosen. `before` is null for the initial state (every region
+ * starts pending).
  */
 /** A loop-body task's state for each status it settles an iteration in (regions.ts). */
 const IN_ITERATION: Partial<Record<TaskStatus, string>> = {
@@ -65,10 +63,9 @@ function regionState(s: RunSnapshot, id: string): string | null {
 }
 
 /**
- * The edges a loop-body task's region took in one step, which may pass
- * through states it does not rest in: it settles its iteration
- * (iteration_*), then goes back to pending for the next one or to the final
- * state when the loop settled, maybe on to scheduled, all in one macrostep.
+ * The edges a loop-body task's region took in one step, which may pass through states it does not rest in: it settles
+ * its iteration (iteration_*), then goes back to pending for the next one or to the final state when the loop settled,
+ * maybe on to scheduled, all in one macrostep.
  */
 function bodyEdges(
   from: string,
@@ -106,9 +103,8 @@ function bodyEdges(
 }
 
 /**
- * The iteration_* state a body task settled its previous iteration in, when
- * the loop went on in the same step: from its own event, else (an eventless
- * settle: a decision, a skip) from the loop's record of that iteration.
+ * The iteration_* state a body task settled its previous iteration in, when the loop went on in the same step: from its
+ * own event, else (an eventless settle: a decision, a skip) from the loop's record of that iteration.
  */
 function settledIn(t: TaskDef, ownEvent: string | null, loopOutput: unknown, iteration: number): string | undefined {
   const human =

@@ -1,7 +1,6 @@
 /**
- * A task's `agent_level` is one of the L0–L3 levels (authority/levels.ts):
- * `L0`–`L3`, in any case, or the number 0–3. Anything else would be enforced
- * as nothing, so it is refused where it is written.
+ * A task's `agent_level` is one of the L0–L3 levels (authority/levels.ts): `L0`–`L3`, in any case, or the number 0–3.
+ * Anything else would be enforced as nothing, so it is refused where it is written.
  */
 import { LEVEL_NAMES, LEVELS, parseLevel } from '../authority/index.js';
 import type { CheckContext } from './context.js';

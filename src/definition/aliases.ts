@@ -1,15 +1,13 @@
 /**
- * YAML aliases that cannot become a JSON tree: an alias with no anchor before
- * it, and an alias inside the node its anchor names (a recursive structure,
- * which would send every later walk of the tree into endless recursion).
- * Found in one pass over the document, in order, with each alias's offset.
+ * YAML aliases that cannot become a JSON tree: an alias with no anchor before it, and an alias inside the node its
+ * anchor names (a recursive structure, which would send every later walk of the tree into endless recursion). Found in
+ * one pass over the document, in order, with each alias's offset.
  */
 import { isAlias, isCollection, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 
 /**
- * How many copies of anchored nodes toJS may make: the yaml package's own guard
- * against "billion laughs" (each alias counts the aliases inside its anchor).
- * Its default, 100, would refuse 101 tasks sharing `<<: *defaults`; 10,000
+ * How many copies of anchored nodes toJS may make: the yaml package's own guard against "billion laughs" (each alias
+ * counts the aliases inside its anchor). Its default, 100, would refuse 101 tasks sharing `<<: *defaults`; 10,000
  * allows a few thousand while nested expansion still stops within a few levels.
  */
 export const MAX_ALIAS_COUNT = 10_000;
@@ -51,10 +49,9 @@ export function aliasProblems(doc: Document): AliasProblem[] {
 }
 
 /**
- * How deep maps and lists may nest. A workflow needs a handful of levels; the
- * yaml package reads (and every later walk of the tree recurses) one stack
- * frame per level, so a deeper document would end in a stack overflow whose
- * depth depends on the caller's stack, not on the document.
+ * How deep maps and lists may nest. A workflow needs a handful of levels; the yaml package reads (and every later walk
+ * of the tree recurses) one stack frame per level, so a deeper document would end in a stack overflow whose depth
+ * depends on the caller's stack, not on the document.
  */
 export const MAX_NESTING = 100;
 

@@ -1,8 +1,7 @@
 /**
- * Semantic checks over the whole definition: ids, references between tasks,
- * cycles, decisions, fields that do not fit a task's type. Every problem is
- * reported (none stops the others), each at the line that causes it.
- * The checks of one task against its type are in task-field-checks.ts.
+ * Semantic checks over the whole definition: ids, references between tasks, cycles, decisions, fields that do not fit a
+ * task's type. Every problem is reported (none stops the others), each at the line that causes it. The checks of one
+ * task against its type are in task-field-checks.ts.
  */
 import type { CheckContext } from './context.js';
 import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
@@ -61,9 +60,8 @@ function checkIds(ctx: CheckContext): void {
 }
 
 /**
- * Names that become keys of plain objects (task states, inputs, outputs, decision
- * cases) must not be Object.prototype's own (`__proto__`, `constructor`,
- * `toString`, …): as keys they would reach the prototype instead of the data.
+ * Names that become keys of plain objects (task states, inputs, outputs, decision cases) must not be Object.prototype's
+ * own (`__proto__`, `constructor`, `toString`, …): as keys they would reach the prototype instead of the data.
  */
 function isReservedKey(name: string): boolean {
   return name === 'prototype' || name in Object.prototype;
@@ -117,10 +115,7 @@ function unknownTask(ctx: CheckContext, id: string, field: string, t: TaskDef, p
   ctx.error('LF_UNKNOWN_TASK', `unknown task "${id}" in ${field} of task ${t.id}${didYouMean(id, [...ctx.ids])}`, path);
 }
 
-/**
- * A loop's body tasks run only inside that loop: a task in two bodies, or a
- * loop in its own body, has no one place to run.
- */
+/** A loop's body tasks run only inside that loop: a task in two bodies, or a loop in its own, has no place to run. */
 function checkLoopBodies(ctx: CheckContext): void {
   const owner = new Map<string, string>();
   for (const t of ctx.def.tasks) {

@@ -1,15 +1,12 @@
 /**
- * A COMMAND argument that starts with a template reaches the program as an
- * option when its value starts with `-` (`${x}` = `--delete-all`): `rm`,
- * `git`, `curl` read it as a flag, not as the file it was meant to be. The
- * fix is the Unix one, a `--` before such arguments (everything after it is
- * an operand), or the value inside an option (`--file=${x}`). Warned, not
- * refused: many values can never start with `-`, and only the author knows.
+ * A COMMAND argument that starts with a template reaches the program as an option when its value starts with `-`
+ * (`${x}` = `--delete-all`): `rm`, `git`, `curl` read it as a flag, not as the file it was meant to be. The fix is the
+ * Unix one, a `--` before such arguments (everything after it is an operand), or the value inside an option
+ * (`--file=${x}`). Warned, not refused: many values can never start with `-`, and only the author knows.
  *
- * An interpreter running a script (`sh scan.sh "${x}"`, `node x.js`,
- * `pwsh -File x.ps1 -Folder "${x}"`) hands the arguments after the script to
- * the script: a `--` there would reach the script as its first argument, so
- * only the interpreter's own arguments, before the script, are looked at.
+ * An interpreter running a script (`sh scan.sh "${x}"`, `node x.js`, `pwsh -File x.ps1 -Folder "${x}"`) hands the
+ * arguments after the script to the script: a `--` there would reach the script as its first argument, so only the
+ * interpreter's own arguments, before the script, are looked at.
  */
 import type { CheckContext } from './context.js';
 import type { RawPath } from './issues.js';

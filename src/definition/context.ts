@@ -1,7 +1,6 @@
 /**
- * What the semantic checks share: the normalised definition, the raw workflow
- * (to point at the key the user actually wrote: `next` or `next_tasks`, a
- * string or a list item) and the sink for findings.
+ * What the semantic checks share: the normalised definition, the raw workflow (to point at the key the user actually
+ * wrote: `next` or `next_tasks`, a string or a list item) and the sink for findings.
  */
 import type { ErrorCode } from '../errors/index.js';
 import { isObj, rawAt, type Finding, type RawPath } from './issues.js';

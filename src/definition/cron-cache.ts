@@ -1,10 +1,8 @@
 /**
- * croner jobs remembered per (zone, expression): parsing a pattern costs more
- * than asking it for the next slot, and a firer asks every schedule every
- * tick. A paused croner job is a value for our use (we only call nextRun and
- * previousRuns, which read no state of the job), so results are the same
- * warm, cleared or off (test/caches.test.ts). Bounded: the oldest entry goes
- * past CRON_CACHE_MAX.
+ * croner jobs remembered per (zone, expression): parsing a pattern costs more than asking it for the next slot, and a
+ * firer asks every schedule every tick. A paused croner job is a value for our use (we only call nextRun and
+ * previousRuns, which read no state of the job), so results are the same warm, cleared or off (test/caches.test.ts).
+ * Bounded: the oldest entry goes past CRON_CACHE_MAX.
  */
 import type { Cron } from 'croner';
 import { trimOldest } from '../bounded.js';

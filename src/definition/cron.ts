@@ -1,17 +1,13 @@
 /**
- * Cron expressions and time zones of schedule triggers, through `croner`
- * (well kept, no dependencies, IANA zones through `Intl`, DST-aware). Pure:
- * no clock is read here; callers pass the instants.
+ * Cron expressions and time zones of schedule triggers, through `croner` (well kept, no dependencies, IANA zones
+ * through `Intl`, DST-aware). Pure: no clock is read here; callers pass the instants.
  *
- * One rule set for every caller (validation, the scheduler, `ledgerflow
- * schedules`): five fields (seconds 0) or six (seconds first), or a
- * nickname (@yearly, @monthly, @weekly, @daily, @hourly); Sunday is 0; day
- * of month and day of week combine with OR as in Vixie cron. DST: a job
- * whose seconds, minutes and hours have no wildcard or step (a wall-clock
- * job: `30 2 * * *`, `0 2,14 * * *`) fires at the first instant after a
- * spring-forward gap and once, at the first occurrence, in a fall-back
- * hour; any other job (an interval job: `0 * * * *`, `*\/15 * * * *`) fires
- * once per real interval (croner's `fixedTimeRule: 'no-wildcard'`).
+ * One rule set for every caller (validation, the scheduler, `ledgerflow schedules`): five fields (seconds 0) or six
+ * (seconds first), or a nickname (@yearly, @monthly, @weekly, @daily, @hourly); Sunday is 0; day of month and day of
+ * week combine with OR as in Vixie cron. DST: a job whose seconds, minutes and hours have no wildcard or step (a
+ * wall-clock job: `30 2 * * *`, `0 2,14 * * *`) fires at the first instant after a spring-forward gap and once, at the
+ * first occurrence, in a fall-back hour; any other job (an interval job: `0 * * * *`, `*\/15 * * * *`) fires once per
+ * real interval (croner's `fixedTimeRule: 'no-wildcard'`).
  */
 import { Cron } from 'croner';
 import { rememberedCron } from './cron-cache.js';

@@ -1,7 +1,6 @@
 /**
- * Durations as users write them: '500ms', '30s', '1h30m', '1 h 30 m', ISO 8601
- * 'PT1H30M' / 'P1D' / 'P1W', or a number of milliseconds. Months and years are
- * refused: their length depends on the calendar, and timers must be exact.
+ * Durations as users write them: '500ms', '30s', '1h30m', '1 h 30 m', ISO 8601 'PT1H30M' / 'P1D' / 'P1W', or a number
+ * of milliseconds. Months and years are refused: their length depends on the calendar, and timers must be exact.
  */
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -15,10 +14,9 @@ const UNIT_MS: Record<string, number> = {
 };
 
 /**
- * The longest duration a definition may hold (timeouts, retry delays, approval
- * deadlines, waits): 365 days. Nothing a workflow waits for sensibly lasts
- * longer, and it keeps every due time (now + duration) far inside the range
- * of a Date, which ends at 8.64e15 ms; `99999999999999999999d` is a typo.
+ * The longest duration a definition may hold (timeouts, retry delays, approval deadlines, waits): 365 days. Nothing a
+ * workflow waits for sensibly lasts longer, and it keeps every due time (now + duration) far inside the range of a
+ * Date, which ends at 8.64e15 ms; `99999999999999999999d` is a typo.
  */
 export const MAX_DURATION_MS = 365 * UNIT_MS.d!;
 export const MAX_DURATION_TEXT = '365d';

@@ -1,10 +1,8 @@
 /**
- * `failure_workflow: { steps: [...] }` (the inline form): what runs
- * when the run fails. A step names a task of this workflow (run inside the
- * run, as before) or one of the built-in steps
- * (`log_to_incident`, `notify_commander`, `preserve_state`), which run as a
- * recorded run of their own, `<runId>-failure` (failure-handler.ts). A step
- * that is neither would run nothing: refused at its line:col, listing both.
+ * `failure_workflow: { steps: [...] }` (the inline form): what runs when the run fails. A step names a task of this
+ * workflow (run inside the run, as before) or one of the built-in steps (`log_to_incident`, `notify_commander`,
+ * `preserve_state`), which run as a recorded run of their own, `<runId>-failure` (failure-handler.ts). A step that is
+ * neither would run nothing: refused at its line:col, listing both.
  */
 import type { CheckContext } from './context.js';
 import { didYouMean, isObj } from './issues.js';
@@ -14,9 +12,8 @@ export const FAILURE_STEPS = ['log_to_incident', 'notify_commander', 'preserve_s
 export type FailureStep = (typeof FAILURE_STEPS)[number];
 
 /**
- * The handler name a built-in step's task runs under: `_` first, as COMMAND's
- * `_command`, so no handler of a module is taken for it; the executor performs
- * it itself (never a worker).
+ * The handler name a built-in step's task runs under: `_` first, as COMMAND's `_command`, so no handler of a module is
+ * taken for it; the executor performs it itself (never a worker).
  */
 export function failureStepHandler(step: FailureStep): string {
   return `_${step}`;

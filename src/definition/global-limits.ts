@@ -1,10 +1,8 @@
 /**
- * The limits file (docs/limits.md#limits-per-queue-or-handler): a
- * `concurrency:`, a `rate_limit:` and a `breaker:` per task queue and per handler name,
- * shared by every task of every workflow that runs on that queue or calls
- * that handler. YAML text → GlobalLimits plus every problem at
- * file:line:col. Pure: the caller reads the file; `ledgerflow limits set`
- * stores the result where every process of the store reads it.
+ * The limits file (docs/limits.md#limits-per-queue-or-handler): a `concurrency:`, a `rate_limit:` and a `breaker:` per
+ * task queue and per handler name, shared by every task of every workflow that runs on that queue or calls that
+ * handler. YAML text → GlobalLimits plus every problem at file:line:col. Pure: the caller reads the file; `ledgerflow
+ * limits set` stores the result where every process of the store reads it.
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';

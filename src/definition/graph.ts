@@ -1,10 +1,16 @@
 /**
- * The dependency graph of a definition. A task waits for what it lists in
- * depends_on and also, implicitly, for the decision that routes to it, the
- * fork that starts it, and (for a JOIN) the tasks it joins. parallel_with is a
- * hint, never an edge.
+ * The dependency graph of a definition. A task waits for what it lists in depends_on and also, implicitly, for the
+ * decision that routes to it, the fork that starts it, and (for a JOIN) the tasks it joins. parallel_with is a hint,
+ * never an edge.
  */
+import type { DecisionTask } from './task-types.js';
 import type { Definition } from './types.js';
+
+/** Every task a decision may route to: its cases' `next`, then `default_next`. */
+export const decisionTargets = (d: DecisionTask): string[] => [
+  ...d.cases.flatMap((c) => c.next),
+  ...(d.defaultNext ?? []),
+];
 
 export type EdgeVia =
   | { via: 'depends_on'; index: number }
@@ -53,9 +59,8 @@ export function dependencyEdges(def: Definition): Map<string, Edge[]> {
 }
 
 /**
- * Loop-body task → the DO_WHILE whose loop_over lists it (the first, when
- * validation refuses a definition that lists it twice). A body task runs
- * once per iteration, only while its loop runs.
+ * Loop-body task → the DO_WHILE whose loop_over lists it (the first, when validation refuses a definition that lists it
+ * twice). A body task runs once per iteration, only while its loop runs.
  */
 export function loopOwners(def: Definition): Map<string, string> {
   const owners = new Map<string, string>();
@@ -77,9 +82,8 @@ export interface Upstream {
 }
 
 /**
- * Answers each question with a walk up from `task`, instead of building every
- * task's full upstream set (quadratic in time and memory: a 3,000-task chain
- * held 4.5 million entries). Depth (longest path from a task that waits for
+ * Answers each question with a walk up from `task`, instead of building every task's full upstream set (quadratic in
+ * time and memory: a 3,000-task chain held 4.5 million entries). Depth (longest path from a task that waits for
  * nothing) prunes the walk: only a deeper task can wait for `dep`.
  */
 export function upstreamOf(def: Definition): Upstream {
@@ -114,11 +118,9 @@ export function upstreamOf(def: Definition): Upstream {
 }
 
 /**
- * effectiveDependencies plus, for a task outside a loop that waits for the
- * loop, the loop's body tasks: the loop settles only after its last
- * iteration's body has, so whatever waits for the loop runs after (and reads
- * the last iteration's output of) every body task. Body tasks already wait
- * for their loop (loop_over): no cycle is added.
+ * effectiveDependencies plus, for a task outside a loop that waits for the loop, the loop's body tasks: the loop
+ * settles only after its last iteration's body has, so whatever waits for the loop runs after (and reads the last
+ * iteration's output of) every body task. Body tasks already wait for their loop (loop_over): no cycle is added.
  */
 function readableDependencies(def: Definition): Map<string, string[]> {
   const deps = effectiveDependencies(def);
@@ -160,8 +162,8 @@ function depths(deps: Map<string, string[]>): Map<string, number> {
 }
 
 /**
- * Dependency cycles, each as a path that returns to its start (a → b → a,
- * read "a waits for b, which waits for a"), each cycle reported once.
+ * Dependency cycles, each as a path that returns to its start (a → b → a, read "a waits for b, which waits for a"),
+ * each cycle reported once.
  */
 export function findCycles(def: Definition): string[][] {
   const deps = effectiveDependencies(def);

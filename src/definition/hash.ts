@@ -1,7 +1,6 @@
 /**
- * A definition's identity: sha256 of its canonical JSON (keys sorted, absent
- * fields dropped), so the same workflow hashes the same whatever the key order
- * or aliases of the YAML it came from. Runs record it to detect definition drift.
+ * A definition's identity: sha256 of its canonical JSON (keys sorted, absent fields dropped), so the same workflow
+ * hashes the same whatever the key order or aliases of the YAML it came from. Runs record it to detect drift.
  */
 import { sha256Hex } from '../digest/index.js';
 import { canonicalJson } from '../expressions/index.js';

@@ -1,10 +1,8 @@
 /**
- * HTTP tasks in the language (docs/language.md#http-tasks): their fields in
- * the schema, their normalised form, and the checks that need more than a
- * shape. The request an attempt makes is the task's input, built here once
- * (`{ method, url, headers, query, body, expect, max_response_bytes }`): the
- * runtime resolves it as any input (templates, `${secrets.NAME}`), and the
- * HTTP executor at the edge (src/handlers/http.ts) reads it.
+ * HTTP tasks in the language (docs/language.md#http-tasks): their fields in the schema, their normalised form, and the
+ * checks that need more than a shape. The request an attempt makes is the task's input, built here once (`{ method,
+ * url, headers, query, body, expect, max_response_bytes }`): the runtime resolves it as any input (templates,
+ * `${secrets.NAME}`), and the HTTP executor at the edge (src/handlers/http.ts) reads it.
  */
 import { z } from 'zod';
 import { HTTP_METHODS, type HttpTask, type JsonValue, type TaskBase } from './task-types.js';

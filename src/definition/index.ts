@@ -1,7 +1,6 @@
 /**
- * Loading workflow definitions: YAML text → canonical Definition plus every
- * problem found, each with file:line:col. Pure: the caller reads the file.
- * This file is the module's only import surface.
+ * Loading workflow definitions: YAML text → canonical Definition plus every problem found, each with file:line:col.
+ * Pure: the caller reads the file. This file is the module's only import surface.
  */
 import { LineCounter, parseDocument } from 'yaml';
 import {
@@ -59,7 +58,7 @@ export { NotificationsSchema } from './notification-schema.js';
 export { SKILL_NAME, MAX_REQUIRED_SKILLS } from './task-schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
-export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
+export { decisionTargets, effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { workflowGraph, type WorkflowGraph } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
 export { parseLimits, hasLimits, StoredLimitsSchema, type GlobalLimits, type LimitSpec } from './global-limits.js';

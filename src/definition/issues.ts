@@ -1,7 +1,6 @@
 /**
- * Turning schema problems into messages that name the place and the fix:
- * zod issues, unknown keys (warnings, so newer files still load) and
- * did-you-mean suggestions.
+ * Turning schema problems into messages that name the place and the fix: zod issues, unknown keys (warnings, so newer
+ * files still load) and did-you-mean suggestions.
  */
 import type { z } from 'zod';
 import type { Diagnostic, ErrorCode } from '../errors/index.js';

@@ -1,17 +1,13 @@
 /**
- * The JSON Schema of the YAML language, for editors and CI checks
- * (`ledgerflow schema`, and shipped as schema/ledgerflow.schema.json):
- * generated from the zod schema (schema.ts) so the two never drift.
+ * The JSON Schema of the YAML language, for editors and CI checks (`ledgerflow schema`, and shipped as
+ * schema/ledgerflow.schema.json): generated from the zod schema (schema.ts) so the two never drift.
  *
- * - Draft-07, which `new Ajv({ strict: true })` and yaml-language-server
- *   read as they are: no union `type` arrays (strict Ajv wants
- *   allowUnionTypes for them), anyOf instead.
- * - Closed where `validate` flags an unknown key (issues.ts unknownKeys, the
- *   same KNOWN_KEYS): a misspelled `max_attemps` is refused in the editor
- *   instead of being ignored. validate only warns there (a newer definition
- *   still loads in an older engine); the editor's stricter word is the one a
- *   person writing the file wants. The older aliases (backoff_strategy,
- *   next_tasks, cron, …) are keys of the zod schema, so they stay allowed.
+ * - Draft-07, which `new Ajv({ strict: true })` and yaml-language-server read as they are: no union `type` arrays
+ *   (strict Ajv wants allowUnionTypes for them), anyOf instead.
+ * - Closed where `validate` flags an unknown key (issues.ts unknownKeys, the same KNOWN_KEYS): a misspelled
+ *   `max_attemps` is refused in the editor instead of being ignored. validate only warns there (a newer definition
+ *   still loads in an older engine); the editor's stricter word is the one a person writing the file wants. The older
+ *   aliases (backoff_strategy, next_tasks, cron, …) are keys of the zod schema, so they stay allowed.
  * - Task types, which the loader reads in any case, match in any case too.
  */
 import { z } from 'zod';

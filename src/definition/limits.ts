@@ -1,14 +1,12 @@
 /**
- * How big a definition may be. Every run copies its definition into
- * run.started and every engine holds it in memory, so a definition is
- * refused, before the work its size would cost, when it is over:
+ * How big a definition may be. Every run copies its definition into run.started and every engine holds it in memory, so
+ * a definition is refused, before the work its size would cost, when it is over:
  *
  * - MAX_DEFINITION_BYTES of source (UTF-8), checked before the YAML is parsed;
- * - MAX_TASKS tasks (a loop's or MAP's body, a fork's branches and failure
- *   steps are tasks of the same list, so the list's length counts them all);
- * - MAX_DEFINITION_JSON_BYTES as stored (aliases expanded, defaults filled
- *   in): a small file whose aliases repeat a long anchor would otherwise
- *   become gigabytes of run.started.
+ * - MAX_TASKS tasks (a loop's or MAP's body, a fork's branches and failure steps are tasks of the same list, so the
+ *   list's length counts them all);
+ * - MAX_DEFINITION_JSON_BYTES as stored (aliases expanded, defaults filled in): a small file whose aliases repeat a
+ *   long anchor would otherwise become gigabytes of run.started.
  *
  * Pure: callers that read files check the size first (files/source.ts).
  */
@@ -16,10 +14,9 @@ export const MAX_DEFINITION_BYTES = 1024 * 1024;
 const MAX_DEFINITION_TEXT = '1 MiB';
 export const MAX_TASKS = 5000;
 /**
- * As stored: a file of 5,000 tasks near 1 MiB normalises to under 2 MiB
- * (each task's defaults spelled out), so only aliases repeating large
- * values reach this. Below the 8 MB max_payload of nats.conf, which the
- * run.started commit (definition and input) must fit.
+ * As stored: a file of 5,000 tasks near 1 MiB normalises to under 2 MiB (each task's defaults spelled out), so only
+ * aliases repeating large values reach this. Below the 8 MB max_payload of nats.conf, which the run.started commit
+ * (definition and input) must fit.
  */
 export const MAX_DEFINITION_JSON_BYTES = 4 * 1024 * 1024;
 const MAX_DEFINITION_JSON_TEXT = '4 MiB';
@@ -40,9 +37,8 @@ export function tooLargeStoredMessage(): string {
 }
 
 /**
- * Null when `text` is at most `limit` bytes of UTF-8; else how many it has
- * (`atLeast` when not counted: each UTF-16 unit is one byte or more, so a
- * string longer than the limit is over it without a count).
+ * Null when `text` is at most `limit` bytes of UTF-8; else how many it has (`atLeast` when not counted: each UTF-16
+ * unit is one byte or more, so a string longer than the limit is over it without a count).
  */
 export function utf8LengthOver(text: string, limit: number): { bytes: number; atLeast: boolean } | null {
   if (text.length > limit) return { bytes: text.length, atLeast: true };
@@ -71,10 +67,9 @@ function jsonStringBytes(s: string): number {
 }
 
 /**
- * Whether `value` written as JSON (JSON.stringify, no spaces) would be over
- * `limit` bytes, found without writing it: JSON.stringify of an expanded
- * alias bomb would itself run out of memory. Counts at least what JSON.stringify
- * writes (so what passes here fits when stored) and stops once over the limit.
+ * Whether `value` written as JSON (JSON.stringify, no spaces) would be over `limit` bytes, found without writing it:
+ * JSON.stringify of an expanded alias bomb would itself run out of memory. Counts at least what JSON.stringify writes
+ * (so what passes here fits when stored) and stops once over the limit.
  */
 export function jsonLongerThan(value: unknown, limit: number): boolean {
   let size = 0;

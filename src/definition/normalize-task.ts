@@ -1,7 +1,6 @@
 /**
- * One raw task → its canonical TaskDef (normalize.ts does the workflow around
- * it): what every task has (ids, retry policy, flow control, station) and
- * the fields of each type, each falling back to its default when wrong.
+ * One raw task → its canonical TaskDef (normalize.ts does the workflow around it): what every task has (ids, retry
+ * policy, flow control, station) and the fields of each type, each falling back to its default when wrong.
  */
 import { parseLevel } from '../authority/index.js';
 import { isObj } from './issues.js';

@@ -1,8 +1,7 @@
 /**
- * The lenient readers normalize.ts and normalize-task.ts share: a raw value
- * as a string, an integer, a map, one of a list, a duration or a list of ids
- * (undefined or empty when it is not one), and the helpers that build the
- * canonical objects (compact, rebuilt).
+ * The lenient readers normalize.ts and normalize-task.ts share: a raw value as a string, an integer, a map, one of a
+ * list, a duration or a list of ids (undefined or empty when it is not one), and the helpers that build the canonical
+ * objects (compact, rebuilt).
  */
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
@@ -32,11 +31,10 @@ export function compact<T extends object>(o: T): T {
 }
 
 /**
- * `o` rebuilt key by key, the same keys in the same order. Node 20's V8 gives
- * an object made by a spread and a key the spread did not have (`{ ...base,
- * type }`) a hidden class of its own: every task of a 3,000-task definition
- * had one, and each read of a task's definition in the fold missed V8's
- * caches. Built key by key (as compact builds), tasks of one shape share one.
+ * `o` rebuilt key by key, the same keys in the same order. Node 20's V8 gives an object made by a spread and a key the
+ * spread did not have (`{ ...base, type }`) a hidden class of its own: every task of a 3,000-task definition had one,
+ * and each read of a task's definition in the fold missed V8's caches. Built key by key (as compact builds), tasks of
+ * one shape share one.
  */
 export function rebuilt<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o)) as T;

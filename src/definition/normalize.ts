@@ -1,8 +1,7 @@
 /**
- * Raw YAML shape → canonical Definition. Deliberately lenient: it runs even
- * when the schema found errors (a wrong value falls back to its default), so
- * the graph checks can still report their problems in the same pass. The
- * result is only returned to callers when there are no errors.
+ * Raw YAML shape → canonical Definition. Deliberately lenient: it runs even when the schema found errors (a wrong value
+ * falls back to its default), so the graph checks can still report their problems in the same pass. The result is only
+ * returned to callers when there are no errors.
  */
 import { isObj } from './issues.js';
 import { SEARCH_TYPES, shorthandType } from './search.js';

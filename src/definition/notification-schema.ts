@@ -1,7 +1,6 @@
 /**
- * The zod schema of a `notifications:` rule (in a definition or a global
- * notifications file): statuses, roles, targets (NATS, webhook) and the
- * webhook checks (http(s) URL, header names, headers ledgerflow sets itself).
+ * The zod schema of a `notifications:` rule (in a definition or a global notifications file): statuses, roles, targets
+ * (NATS, webhook) and the webhook checks (http(s) URL, header names, headers ledgerflow sets itself).
  */
 import { z } from 'zod';
 import { NOTIFY_ON } from './types.js';
@@ -47,8 +46,8 @@ const RoleName = z
 const NotifyOnValue = z.enum(NOTIFY_ON, { error: `expected one of ${NOTIFY_ON.join(', ')} (upper case)` });
 
 /**
- * One `notifications:` rule, in a definition or in a global notifications
- * file (`--notifications`, LEDGERFLOW_NOTIFICATIONS): the same shape.
+ * One `notifications:` rule, in a definition or in a global notifications file (`--notifications`,
+ * LEDGERFLOW_NOTIFICATIONS): the same shape.
  */
 export const NotificationRuleSchema = z
   .object({

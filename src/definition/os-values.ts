@@ -1,12 +1,11 @@
 /**
- * Values that reach the operating system as written, refused here when what
- * the system would say can be known now (at run time each failed its task
- * with a raw Node error: EISDIR, ERR_INVALID_ARG_VALUE):
+ * Values that reach the operating system as written, refused here when what the system would say can be known now (at
+ * run time each failed its task with a raw Node error: EISDIR, ERR_INVALID_ARG_VALUE):
  * - an `output_to` that names a directory: empty, `.`, `..`, or ending in `/`;
- * - a NUL character in a COMMAND's `command`, `cwd` or `env`, or in an
- *   `output_to`: no program argument, environment value or path holds one.
- * What only a template's value decides is refused by the executors, with the
- * same codes (files/output.ts, handlers/command.ts).
+ * - a NUL character in a COMMAND's `command`, `cwd` or `env`, or in an `output_to`: no program argument, environment
+ *   value or path holds one.
+ * What only a template's value decides is refused by the executors, with the same codes (files/output.ts,
+ * handlers/command.ts).
  */
 import type { CheckContext } from './context.js';
 import { isObj, type RawPath } from './issues.js';
@@ -15,9 +14,8 @@ export const OUTPUT_TO_DIRECTORY = 'LF_OUTPUT_TO_DIRECTORY';
 export const NUL_CHARACTER = 'LF_NUL_CHARACTER';
 
 /**
- * Whether a path (or a template of one) names a directory whatever its
- * templates give: empty, or a last segment of `.` or `..`, or a trailing
- * separator. A last segment with a template in it is the template's to decide.
+ * Whether a path (or a template of one) names a directory whatever its templates give: empty, or a last segment of `.`
+ * or `..`, or a trailing separator. A last segment with a template in it is the template's to decide.
  */
 export function namesADirectory(path: string): boolean {
   const p = path.trim();

@@ -1,7 +1,4 @@
-/**
- * Source positions: mapping a path into the raw document to line:col, and
- * blanking the decorative banner some users put above `workflow:`.
- */
+/** Source positions: a path into the raw document → line:col, and blanking the banner some put above `workflow:`. */
 import {
   isAlias,
   isMap,
@@ -20,12 +17,10 @@ export interface Position {
 }
 
 /**
- * Blanks every non-comment line above the first `workflow:` line (the real
- * example starts with box-drawing art that is not YAML). Lines above it that
- * are YAML (keys holding anchors the workflow's aliases use, a `---`) are
- * kept: blanking them made `*name` an unknown alias with its `&name` in
- * plain sight. Lines are kept, so positions stay those of the file. Returns
- * null when there is no such line.
+ * Blanks every non-comment line above the first `workflow:` line (the real example starts with box-drawing art that is
+ * not YAML). Lines above it that are YAML (keys holding anchors the workflow's aliases use, a `---`) are kept: blanking
+ * them made `*name` an unknown alias with its `&name` in plain sight. Lines are kept, so positions stay those of the
+ * file. Returns null when there is no such line.
  */
 export function stripBanner(text: string): string | null {
   const lines = text.split(/\r?\n/);
@@ -101,10 +96,9 @@ export class Locator {
   }
 
   /**
-   * Where a path is in the source: its node, or the nearest existing ancestor
-   * when the path is missing (e.g. a required key that is not there). With
-   * `onKey`, the key of the last map entry (for unknown or duplicate keys).
-   * With `inString`, the offset of a character inside a one-line scalar.
+   * Where a path is in the source: its node, or the nearest existing ancestor when the path is missing (e.g. a required
+   * key that is not there). With `onKey`, the key of the last map entry (for unknown or duplicate keys). With
+   * `inString`, the offset of a character inside a one-line scalar.
    */
   locate(path: readonly (string | number)[], opts: { onKey?: boolean; inString?: number } = {}): Position {
     const found = find(this.doc, path);

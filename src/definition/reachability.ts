@@ -1,13 +1,11 @@
 /**
- * Tasks that can never run. Each task gets the decision cases it needs: a
- * map decision → cases that let it run. A decision target needs one of the
- * cases routing to it; an all_success task needs what every dependency needs;
- * a default-rule task needs only what all its dependencies agree on (any one
- * of them succeeding is enough). A task whose needs exclude each other (one
- * decision would have to choose two cases at once) can never run.
+ * Tasks that can never run. Each task gets the decision cases it needs: a map decision → cases that let it run. A
+ * decision target needs one of the cases routing to it; an all_success task needs what every dependency needs; a
+ * default-rule task needs only what all its dependencies agree on (any one of them succeeding is enough). A task whose
+ * needs exclude each other (one decision would have to choose two cases at once) can never run.
  */
 import type { CheckContext } from './context.js';
-import { effectiveDependencies, findCycles } from './graph.js';
+import { decisionTargets, effectiveDependencies, findCycles } from './graph.js';
 import type { DecisionTask, TaskDef } from './task-types.js';
 import type { Definition } from './types.js';
 
@@ -48,10 +46,9 @@ function casesRouting(decision: DecisionTask, target: string): Set<string> {
 }
 
 /**
- * Tasks that can never run, each with why: the root cause (a decision that
- * would have to choose two cases at once), or null when it only waits for
- * another task that can never run. Pure; shared by the validation warning
- * below and by path coverage (src/coverage), so both explain it alike.
+ * Tasks that can never run, each with why: the root cause (a decision that would have to choose two cases at once), or
+ * null when it only waits for another task that can never run. Pure; shared by the validation warning below and by path
+ * coverage (src/coverage), so both explain it alike.
  */
 export function tasksThatNeverRun(def: Definition): Map<string, string | null> {
   const never = new Map<string, string | null>();
@@ -63,7 +60,7 @@ export function tasksThatNeverRun(def: Definition): Map<string, string | null> {
   const gatesOf = new Map<string, DecisionTask[]>();
   for (const d of def.tasks) {
     if (d.type !== 'DECISION') continue;
-    const targets = new Set([...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])]);
+    const targets = new Set(decisionTargets(d));
     for (const target of targets) (gatesOf.get(target) ?? gatesOf.set(target, []).get(target)!).push(d);
   }
 

@@ -1,8 +1,7 @@
 /**
- * The small value schemas the definition language uses everywhere: task id
- * lists, durations, templates, maps of values, search attributes and output
- * declarations. Apart from the task and workflow schemas (task-schema.ts,
- * schema.ts), which both build on them.
+ * The small value schemas the definition language uses everywhere: task id lists, durations, templates, maps of values,
+ * search attributes and output declarations. Apart from the task and workflow schemas (task-schema.ts, schema.ts),
+ * which both build on them.
  */
 import { z } from 'zod';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';

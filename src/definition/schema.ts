@@ -1,10 +1,8 @@
 /**
- * The zod schema of the YAML language as users write it (snake_case, older
- * aliases, strings or lists). It validates shapes only: no transforms, so the
- * same schema exports to JSON Schema for editors. normalize.ts turns the raw
- * shape into the canonical Definition; checks.ts does everything that needs
- * the whole graph. This file holds the workflow level; a task's schema is in
- * task-schema.ts, a notification rule's in notification-schema.ts.
+ * The zod schema of the YAML language as users write it (snake_case, older aliases, strings or lists). It validates
+ * shapes only: no transforms, so the same schema exports to JSON Schema for editors. normalize.ts turns the raw shape
+ * into the canonical Definition; checks.ts does everything that needs the whole graph. This file holds the workflow
+ * level; a task's schema is in task-schema.ts, a notification rule's in notification-schema.ts.
  */
 import { z } from 'zod';
 import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, ON_LIMIT, RUN_TIMEOUT_POLICIES } from './types.js';
@@ -98,9 +96,8 @@ export const TriggerSchema = z
   });
 
 /**
- * `{ id, input }`: a run of workflow `id` when the run fails. `{ steps }` (the
- * inline form): tasks of this definition that run only when it fails (an `id`
- * beside them only names the handler). One of the two is needed.
+ * `{ id, input }`: a run of workflow `id` when the run fails. `{ steps }` (the inline form): tasks of this definition
+ * that run only when it fails (an `id` beside them only names the handler). One of the two is needed.
  */
 export const FailureWorkflowSchema = z
   .object({

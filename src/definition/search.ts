@@ -1,9 +1,8 @@
 /**
- * Search attributes (`search:`, docs/operations.md#search-attributes): named,
- * typed values a run is found by (`list --where customer=42`). Declared on the
- * workflow (resolved when a run starts, from its input) and set again by a SET
- * task's `search:`. Pure: the fold resolves them (compiler/actions.ts), the run
- * index reads them from the fold (query/record.ts).
+ * Search attributes (`search:`, docs/operations.md#search-attributes): named, typed values a run is found by (`list
+ * --where customer=42`). Declared on the workflow (resolved when a run starts, from its input) and set again by a SET
+ * task's `search:`. Pure: the fold resolves them (compiler/actions.ts), the run index reads them from the fold
+ * (query/record.ts).
  */
 import type { SearchType, SearchValue } from './types.js';
 

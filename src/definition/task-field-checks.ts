@@ -1,7 +1,6 @@
 /**
- * The checks of one task against its type: fields its type ignores, fields its
- * type needs, and what COMMAND, MAP, WAIT, station and retry settings may be.
- * checks.ts runs them with the checks over the whole graph.
+ * The checks of one task against its type: fields its type ignores, fields its type needs, and what COMMAND, MAP, WAIT,
+ * station and retry settings may be. checks.ts runs them with the checks over the whole graph.
  */
 import type { CheckContext } from './context.js';
 import { isObj, type RawPath } from './issues.js';
@@ -151,8 +150,8 @@ export function checkTypeFields(ctx: CheckContext): void {
 }
 
 /**
- * `station:` names the queue (station-<name>): a `queue:` beside it would name another, so the two
- * are one error; on a MAP whose items run an iterator, the iterator's station is the one that counts.
+ * `station:` names the queue (station-<name>): a `queue:` beside it would name another, so the two are one error; on a
+ * MAP whose items run an iterator, the iterator's station is the one that counts.
  */
 function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown>, p: RawPath): void {
   if (raw.station === undefined) return;
@@ -175,9 +174,8 @@ function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown
 }
 
 /**
- * A WAIT's `timeout` bounds a wait for an event only (a duration or until wait
- * ends on its own time: a timeout there would be a second clock racing it),
- * and `on_timeout` on a WAIT is fail or skip (there is nothing to approve).
+ * A WAIT's `timeout` bounds a wait for an event only (a duration or until wait ends on its own time: a timeout there
+ * would be a second clock racing it), and `on_timeout` on a WAIT is fail or skip (there is nothing to approve).
  */
 function checkWaitTimeout(
   ctx: CheckContext,
@@ -252,9 +250,8 @@ function checkCommand(
 }
 
 /**
- * A MAP needs `items` and one body: its own `handler` (with `input`), an
- * `iterator` task, or a `workflow`. A child run per item (`workflow`) does
- * not run yet, so it is refused here rather than failing a run.
+ * A MAP needs `items` and one body: its own `handler` (with `input`), an `iterator` task, or a `workflow`. A child run
+ * per item (`workflow`) does not run yet, so it is refused here rather than failing a run.
  */
 function checkMap(
   ctx: CheckContext,

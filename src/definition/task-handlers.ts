@@ -1,7 +1,6 @@
 /**
- * Where a task's attempts go, read from its definition: the handler name
- * they run under and the queue they wait on. Both executors and every worker
- * read them alike.
+ * Where a task's attempts go, read from its definition: the handler name they run under and the queue they wait on.
+ * Both executors and every worker read them alike.
  */
 import type { TaskDef } from './task-types.js';
 

@@ -1,7 +1,6 @@
 /**
- * The zod schema of one task as users write it (TaskSchema), with the pieces
- * only tasks have: retry policy, decision cases, the command list, task flow
- * control (concurrency, rate_limit, breaker), skills and id limits.
+ * The zod schema of one task as users write it (TaskSchema), with the pieces only tasks have: retry policy, decision
+ * cases, the command list, task flow control (concurrency, rate_limit, breaker), skills and id limits.
  */
 import { z } from 'zod';
 import { TASK_TYPES } from './task-types.js';

@@ -1,8 +1,7 @@
 /**
- * The tasks of the canonical Definition (types.ts): JSON values, the task
- * types, what every task has (TaskBase: retry policy, output, flow control)
- * and each kind of task (TaskDef), with the few rules read off one task
- * (who may decide a HUMAN, signal a WAIT; a MAP's body).
+ * The tasks of the canonical Definition (types.ts): JSON values, the task types, what every task has (TaskBase: retry
+ * policy, output, flow control) and each kind of task (TaskDef), with the few rules read off one task (who may decide a
+ * HUMAN, signal a WAIT; a MAP's body).
  */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
@@ -123,11 +122,9 @@ export interface SimpleTask extends TaskBase {
 }
 
 /**
- * COMMAND: a program run as a task (an attempt is one run of it). `command`
- * is the argv, never a shell string (no shell runs it, so nothing in it is
- * interpreted); each element, `cwd` and each `env` value are templates,
- * resolved when the attempt starts. A work task like SIMPLE otherwise: retry,
- * timeout, queue, output_to.
+ * COMMAND: a program run as a task (an attempt is one run of it). `command` is the argv, never a shell string (no shell
+ * runs it, so nothing in it is interpreted); each element, `cwd` and each `env` value are templates, resolved when the
+ * attempt starts. A work task like SIMPLE otherwise: retry, timeout, queue, output_to.
  */
 export interface CommandTask extends TaskBase {
   type: 'COMMAND';
@@ -142,11 +139,10 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'O
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /**
- * HTTP: one request as a task (an attempt is one call; docs/language.md#http-tasks).
- * `url`, each header and query value and the body's strings are templates,
- * resolved when the attempt starts (`${secrets.NAME}` among them). The request
- * travels as the attempt's input (normalize.ts builds it: `httpRequest`), so
- * both executors hand it to their HTTP executor as they hand a handler its input.
+ * HTTP: one request as a task (an attempt is one call; docs/language.md#http-tasks). `url`, each header and query value
+ * and the body's strings are templates, resolved when the attempt starts (`${secrets.NAME}` among them). The request
+ * travels as the attempt's input (normalize.ts builds it: `httpRequest`), so both executors hand it to their HTTP
+ * executor as they hand a handler its input.
  */
 export interface HttpTask extends TaskBase {
   type: 'HTTP';
@@ -227,11 +223,10 @@ export interface SubWorkflowTask extends TaskBase {
   version?: number;
 }
 /**
- * MAP: `items` (a template giving a list) and a body run once per item: the
- * MAP's own `handler` and `input` (evaluated per item, `${item}`/`${index}` in
- * scope), or `iterator` (a task of this definition whose handler, input,
- * retry, timeout and queue are the body; '' when not given), or `workflow`
- * (a child run per item, the MAP's `input` evaluated per item as its input).
+ * MAP: `items` (a template giving a list) and a body run once per item: the MAP's own `handler` and `input` (evaluated
+ * per item, `${item}`/`${index}` in scope), or `iterator` (a task of this definition whose handler, input, retry,
+ * timeout and queue are the body; '' when not given), or `workflow` (a child run per item, the MAP's `input` evaluated
+ * per item as its input).
  */
 export interface MapTask extends TaskBase {
   type: 'MAP';
@@ -273,9 +268,9 @@ export interface EmitTask extends TaskBase {
   data: Record<string, JsonValue>;
 }
 /**
- * TRANSFORM: a jq program (`jq`), or a JavaScript script (`js`, run in QuickJS compiled to WebAssembly), run over
- * the task's resolved input by the executor itself (no worker); its output is jq's `{ result, resultList }` (the
- * first output and every output) or the script's `{ result }`, recorded as any task's. One of the two is set.
+ * TRANSFORM: a jq program (`jq`), or a JavaScript script (`js`, run in QuickJS compiled to WebAssembly), run over the
+ * task's resolved input by the executor itself (no worker); its output is jq's `{ result, resultList }` (the first
+ * output and every output) or the script's `{ result }`, recorded as any task's. One of the two is set.
  */
 export interface TransformTask extends TaskBase {
   type: 'TRANSFORM';

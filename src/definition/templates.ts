@@ -1,9 +1,7 @@
 /**
- * Template and condition checks: each `${...}` must parse, name a declared
- * input or a known task, and a task may only read tasks upstream of it (an
- * output that may not exist yet is a bug, not a race to win). `${event.…}`
- * exists only while an event trigger fires: its filter and input mapping
- * read the event, nothing else may.
+ * Template and condition checks: each `${...}` must parse, name a declared input or a known task, and a task may only
+ * read tasks upstream of it (an output that may not exist yet is a bug, not a race to win). `${event.…}` exists only
+ * while an event trigger fires: its filter and input mapping read the event, nothing else may.
  */
 import { ExpressionError } from '../errors/index.js';
 import { findRefs, parseCondition, refText, type Ref } from '../expressions/index.js';
@@ -255,8 +253,8 @@ export function checkTemplates(ctx: CheckContext): void {
     // A MAP's input, and its iterator's, is its body's: resolved per item when the MAP runs, so it reads what is upstream of the MAP.
     const map = t.type === 'MAP' ? t : iterators.get(t.id);
     const inputSite: Site = map ? { ...site, task: map, mapBody: map.id } : site;
-    // Only an input an attempt hands to a handler or a program may name secrets: a SUB_WORKFLOW's (a MAP's over a workflow)
-    // becomes a child run's input, recorded; a HUMAN's is shown to people; the other types run no attempt of their own.
+    // Only an input an attempt hands to a handler or a program may name secrets: a SUB_WORKFLOW's (a MAP's over a
+    // workflow) becomes a child run's input, recorded; a HUMAN's is shown to people; the other types run no attempt.
     const runsAttempt = t.type === 'SIMPLE' || t.type === 'COMMAND' || (t.type === 'MAP' && t.workflow === undefined);
     templates(ctx, up, runsAttempt ? { ...inputSite, secrets: true } : inputSite, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);

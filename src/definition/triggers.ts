@@ -1,8 +1,7 @@
 /**
- * Trigger checks that need the declared inputs: a trigger builds a run's
- * whole input, so every key it maps must be a declared input and every
- * required input without a default must be mapped, or each run it starts
- * would be refused. Template problems inside triggers are templates.ts's.
+ * Trigger checks that need the declared inputs: a trigger builds a run's whole input, so every key it maps must be a
+ * declared input and every required input without a default must be mapped, or each run it starts would be refused.
+ * Template problems inside triggers are templates.ts's.
  */
 import { ExpressionError } from '../errors/index.js';
 import { findRefs } from '../expressions/index.js';
@@ -65,9 +64,8 @@ export function checkTriggers(ctx: CheckContext): void {
 }
 
 /**
- * A schedule trigger's cron must parse (croner's reason, at the expression)
- * and its zone must be one Intl knows (at `timezone`, with a did-you-mean).
- * A schedule with both `schedule` and `cron` (an alias) is a conflict.
+ * A schedule trigger's cron must parse (croner's reason, at the expression) and its zone must be one Intl knows (at
+ * `timezone`, with a did-you-mean). A schedule with both `schedule` and `cron` (an alias) is a conflict.
  */
 function checkSchedule(ctx: CheckContext, tr: Record<string, unknown>, p: (string | number)[]): void {
   const key = typeof tr.schedule === 'string' ? 'schedule' : 'cron';
@@ -101,10 +99,9 @@ function checkSchedule(ctx: CheckContext, tr: Record<string, unknown>, p: (strin
 }
 
 /**
- * `debounce` and `throttle` (docs/triggers.md#debounce-and-throttle) group
- * events, so they belong to event triggers, one of the two, and their `key`
- * reads only the event: `${workflow.runId}` differs per event, and inputs or
- * tasks do not exist yet.
+ * `debounce` and `throttle` (docs/triggers.md#debounce-and-throttle) group events, so they belong to event triggers,
+ * one of the two, and their `key` reads only the event: `${workflow.runId}` differs per event, and inputs or tasks do
+ * not exist yet.
  */
 function checkGates(ctx: CheckContext, tr: Record<string, unknown>, p: (string | number)[]): void {
   const present = (['debounce', 'throttle'] as const).filter((k) => tr[k] !== undefined);

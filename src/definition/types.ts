@@ -1,10 +1,8 @@
 /**
- * The canonical, normalised form of a workflow definition. The YAML may use the
- * older aliases (backoff / backoff_strategy, next / next_tasks, a string or a
- * list, output as a list or a map); after normalisation there is one shape.
- * Plain JSON only: a Definition is recorded in each run's `run.started` event,
- * so replay never depends on the file it came from. This file holds the
- * workflow level; the tasks are in task-types.ts.
+ * The canonical, normalised form of a workflow definition. The YAML may use the older aliases (backoff /
+ * backoff_strategy, next / next_tasks, a string or a list, output as a list or a map); after normalisation there is one
+ * shape. Plain JSON only: a Definition is recorded in each run's `run.started` event, so replay never depends on the
+ * file it came from. This file holds the workflow level; the tasks are in task-types.ts.
  */
 import type { JsonValue, OutputSpec, TaskDef } from './task-types.js';
 
@@ -29,8 +27,8 @@ export interface InputDecl {
 }
 
 /**
- * An event type: NATS-subject-safe tokens separated by dots (`revenue_milestone`,
- * `crm.lead.created`). It also names its schema file, `events/<type>.yaml`.
+ * An event type: NATS-subject-safe tokens separated by dots (`revenue_milestone`, `crm.lead.created`). It also names
+ * its schema file, `events/<type>.yaml`.
  */
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
@@ -80,9 +78,8 @@ export type NotifyOnName = (typeof NOTIFY_ON)[number];
 export const DEFAULT_RETRIED_AT_LEAST = 2;
 
 /**
- * A `notifications:` rule (src/notify): on which changes, to which targets.
- * `nats`: publish on lf.notify.<workflow>.<status>; `webhook`: POST a JSON body
- * there (http or https), with `headers` added.
+ * A `notifications:` rule (src/notify): on which changes, to which targets. `nats`: publish on
+ * lf.notify.<workflow>.<status>; `webhook`: POST a JSON body there (http or https), with `headers` added.
  */
 export interface NotificationRule {
   /** Empty for a rule that only names a role (sent to by the failure handler's notify_commander, never on a status). */
@@ -97,9 +94,9 @@ export interface NotificationRule {
 }
 
 /**
- * What a start with a caller-chosen run id does when that id already has a run: `reject_duplicate`
- * returns that run (never a second), `allow_after_failure` starts a new one once it settled FAILED or
- * CANCELLED, `allow` once it settled in any way. A run still going is always returned, never forked.
+ * What a start with a caller-chosen run id does when that id already has a run: `reject_duplicate` returns that run
+ * (never a second), `allow_after_failure` starts a new one once it settled FAILED or CANCELLED, `allow` once it settled
+ * in any way. A run still going is always returned, never forked.
  */
 export const ID_REUSE_POLICIES = ['reject_duplicate', 'allow_after_failure', 'allow'] as const;
 export type IdReusePolicy = (typeof ID_REUSE_POLICIES)[number];
@@ -120,9 +117,9 @@ export interface ConcurrencySpec {
 
 /** What a run past its workflow `timeout:` becomes: FAILED (`fail`, the default) or CANCELLED. */
 /**
- * The figures `monitoring.metrics:` may name (docs/metrics.md#per-workflow-figures): each is computed per
- * workflow by `ledgerflow stats`, the dashboard's definition page and GET /api/definitions/:id/stats, and
- * answered by a Prometheus series. A name outside this list is a definition error, not a figure silently never shown.
+ * The figures `monitoring.metrics:` may name (docs/metrics.md#per-workflow-figures): each is computed per workflow by
+ * `ledgerflow stats`, the dashboard's definition page and GET /api/definitions/:id/stats, and answered by a Prometheus
+ * series. A name outside this list is a definition error, not a figure silently never shown.
  */
 export const MONITORING_METRICS = ['execution_time', 'task_success_rate', 'retry_count', 'failure_rate'] as const;
 export type MonitoringMetric = (typeof MONITORING_METRICS)[number];

@@ -1,9 +1,7 @@
 /**
- * The workflow as a graph to draw (the dashboard's run and definition pages):
- * a node per task and an edge per dependency, each edge saying what makes it
- * (depends_on, a decision case, a fork, a join, a loop, a MAP's iterator, a
- * sub-workflow). Pure; built on dependencyEdges so it says what the runtime
- * waits for, nothing more.
+ * The workflow as a graph to draw (the dashboard's run and definition pages): a node per task and an edge per
+ * dependency, each edge saying what makes it (depends_on, a decision case, a fork, a join, a loop, a MAP's iterator, a
+ * sub-workflow). Pure; built on dependencyEdges so it says what the runtime waits for, nothing more.
  */
 import { dependencyEdges, loopOwners } from './graph.js';
 import { iteratorMap, type TaskType } from './task-types.js';

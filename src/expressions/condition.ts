@@ -1,7 +1,6 @@
 /**
- * Conditions: jsep parses, then the tree is checked against a whitelist and
- * turned into a small JSON AST that evaluate.ts walks. Nothing is ever run
- * through eval or new Function, and jsep's global operator tables are left
+ * Conditions: jsep parses, then the tree is checked against a whitelist and turned into a small JSON AST that
+ * evaluate.ts walks. Nothing is ever run through eval or new Function, and jsep's global operator tables are left
  * untouched (other modules may use jsep too).
  */
 import jsep from 'jsep';

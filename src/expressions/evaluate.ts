@@ -1,21 +1,16 @@
 /**
- * The condition evaluator: a walk over the checked AST of condition.ts. Total
- * and pure: missing data reads as null, type mismatches give null or false
- * rather than throwing, so a condition over a half-finished run is still an
- * answer.
+ * The condition evaluator: a walk over the checked AST of condition.ts. Total and pure: missing data reads as null,
+ * type mismatches give null or false rather than throwing, so a condition over a half-finished run is still an answer.
  *
  * Comparison rules (documented in one place because `==` is loose on purpose):
  * - undefined (missing) is treated as null;
- * - `==` / `!=`: if both sides are numbers or numeric strings they compare as
- *   numbers ("80" == 80, "1.0" == "1"); a boolean and the string "true" /
- *   "false" compare as booleans; arrays and objects compare by their JSON
- *   (keys sorted); anything else with ===;
+ * - `==` / `!=`: if both sides are numbers or numeric strings they compare as numbers ("80" == 80, "1.0" == "1"); a
+ *   boolean and the string "true" / "false" compare as booleans; arrays and objects compare by their JSON (keys
+ *   sorted); anything else with ===;
  * - `===` / `!==`: same type required, arrays and objects by their JSON;
- * - `<` `<=` `>` `>=`: numbers / numeric strings as numbers, two strings by
- *   code units, anything else is false;
- * - `+` adds numbers (numeric strings count when the other side is a number),
- *   otherwise concatenates when a side is a string; `- * / %` need numbers;
- *   a result that is not a finite number is null;
+ * - `<` `<=` `>` `>=`: numbers / numeric strings as numbers, two strings by code units, anything else is false;
+ * - `+` adds numbers (numeric strings count when the other side is a number), otherwise concatenates when a side is a
+ *   string; `- * / %` need numbers; a result that is not a finite number is null;
  * - truthiness is JavaScript's (0, '', null, false, NaN are false; [] and {} are true).
  */
 import { getOwn, resolveRef, toText, type Scope } from './resolve.js';
@@ -31,9 +26,8 @@ function asNumber(v: unknown): number | null {
 }
 
 /**
- * JSON with sorted keys, so {a,b} and {b,a} compare equal (keys whose value is
- * undefined left out). It is what a definition's hash is taken of (recorded in
- * every run.started), so its text may never change.
+ * JSON with sorted keys, so {a,b} and {b,a} compare equal (keys whose value is undefined left out). It is what a
+ * definition's hash is taken of (recorded in every run.started), so its text may never change.
  */
 export function canonicalJson(v: unknown): string {
   return canonical(v, new Map());
@@ -51,11 +45,9 @@ function canonicalLeaf(v: unknown): string {
 }
 
 /**
- * `quotedKeys`: each key's `"key":`, quoted once per call. A definition's
- * objects share a few dozen keys: quoting each again, and writing each
- * entry through a template, made a 3,000-task definition's hash cost 11 ms
- * (about 7 now), paid at the start of every run of a definition object not
- * seen before.
+ * `quotedKeys`: each key's `"key":`, quoted once per call. A definition's objects share a few dozen keys: quoting each
+ * again, and writing each entry through a template, made a 3,000-task definition's hash cost 11 ms (about 7 now), paid
+ * at the start of every run of a definition object not seen before.
  */
 function canonical(v: unknown, quotedKeys: Map<string, string>): string {
   if (v === undefined || v === null) return 'null';

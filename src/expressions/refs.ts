@@ -1,6 +1,6 @@
 /**
- * `${...}` references: finding them in strings and parsing the reference
- * grammar. Shared by templates (interpolation) and conditions (placeholders).
+ * `${...}` references: finding them in strings and parsing the reference grammar. Shared by templates (interpolation)
+ * and conditions (placeholders).
  */
 import { ExpressionError } from '../errors/index.js';
 
@@ -16,8 +16,8 @@ export type Ref =
   | { kind: 'item'; path: string[] }
   | { kind: 'index' }
   /**
-   * `${secrets.NAME}`: a secret, never resolved here (the core has no values): templates keep the reference as
-   * text and report where it is, and the executor's edge puts the value in when the attempt starts (src/secrets/).
+   * `${secrets.NAME}`: a secret, never resolved here (the core has no values): templates keep the reference as text and
+   * report where it is, and the executor's edge puts the value in when the attempt starts (src/secrets/).
    */
   | { kind: 'secret'; name: string };
 
@@ -47,8 +47,8 @@ const ACCEPTED_FORMS =
   "in a task's input, a COMMAND's command and env, an HTTP task's url, headers, query and body, and notification targets also ${secrets.<NAME>}";
 
 /**
- * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of
- * the first bad character instead when the text is not a plain path.
+ * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of the first bad character instead when the
+ * text is not a plain path.
  */
 function splitPath(body: string): string[] | number {
   const segs: string[] = [];
@@ -156,9 +156,8 @@ function parseRefBody(text: string, offset: number, body: string, what: string):
 }
 
 /**
- * Every `${...}` in a string, in order. `$${` is an escape for a literal `${`
- * (so shell snippets like `$${HOME}` survive). Throws ExpressionError for an
- * unterminated `${` or a reference outside the grammar.
+ * Every `${...}` in a string, in order. `$${` is an escape for a literal `${` (so shell snippets like `$${HOME}`
+ * survive). Throws ExpressionError for an unterminated `${` or a reference outside the grammar.
  */
 export function findRefs(text: string, what = 'template'): RefOccurrence[] {
   return scan(text, what).filter((p): p is RefOccurrence => typeof p !== 'string');

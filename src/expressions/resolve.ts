@@ -1,7 +1,6 @@
 /**
- * Resolving references and templates against a run's scope. Pure: reads only
- * own properties of plain objects and arrays, so a template can never reach a
- * prototype, a getter's side effect or anything outside the scope.
+ * Resolving references and templates against a run's scope. Pure: reads only own properties of plain objects and
+ * arrays, so a template can never reach a prototype, a getter's side effect or anything outside the scope.
  */
 import { FORBIDDEN_KEYS, refText, scan, type Ref } from './refs.js';
 
@@ -87,10 +86,10 @@ export function toText(v: unknown): string {
 export type SecretPart = string | { readonly secret: string };
 
 /**
- * Where a resolved tree holds `${secrets.NAME}`: the path of the string in it and the string as pieces. The
- * edge rebuilds exactly these strings with the values; the text of the tree there is the references
- * (`${secrets.NAME}`), which is what logs and events show. Data a template brings in (an input, an output)
- * that happens to read `${secrets.X}` is a literal piece, never a secret: only the definition names secrets.
+ * Where a resolved tree holds `${secrets.NAME}`: the path of the string in it and the string as pieces. The edge
+ * rebuilds exactly these strings with the values; the text of the tree there is the references (`${secrets.NAME}`),
+ * which is what logs and events show. Data a template brings in (an input, an output) that happens to read
+ * `${secrets.X}` is a literal piece, never a secret: only the definition names secrets.
  */
 export interface SecretSite {
   readonly path: readonly (string | number)[];
@@ -98,9 +97,8 @@ export interface SecretSite {
 }
 
 /**
- * Resolves every string of a JSON tree. A string that is exactly one `${ref}`
- * yields the raw value (so `${scan_files.output}` passes an object on); text
- * around references interpolates. Non-strings are returned as they are.
+ * Resolves every string of a JSON tree. A string that is exactly one `${ref}` yields the raw value (so
+ * `${scan_files.output}` passes an object on); text around references interpolates. Non-strings are returned as is.
  */
 export function resolveTemplate(
   value: unknown,

@@ -1,8 +1,7 @@
 /**
- * The template catalogue (`definitions/catalog/templates.yaml`): its zod
- * schema with the entries' aliases and list keys normalized, loading it from
- * a package root, the files an entry names, and finding a template by id.
- * Apart from the copy (copy.ts), which reads the catalogue through these.
+ * The template catalogue (`definitions/catalog/templates.yaml`): its zod schema with the entries' aliases and list keys
+ * normalized, loading it from a package root, the files an entry names, and finding a template by id. Apart from the
+ * copy (copy.ts), which reads the catalogue through these.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -33,9 +32,8 @@ const ALIASES: Record<string, string> = {
 };
 
 /**
- * The entry as written, in its one canonical shape: the files may also be
- * grouped under `files:` (definition, sub_workflows, ...), `sub-workflows`
- * may be spelled so, and a list of one may be a single path.
+ * The entry as written, in its one canonical shape: the files may also be grouped under `files:` (definition,
+ * sub_workflows, ...), `sub-workflows` may be spelled so, and a list of one may be a single path.
  */
 function normalizeEntry(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
@@ -159,9 +157,9 @@ export function entryFiles(entry: TemplateEntry, root = packageRoot()): { kind: 
 export type FileKind = 'definition' | 'sub_workflow' | 'expectations' | 'handlers' | 'scripts' | 'samples' | 'events';
 
 /**
- * The template of that id, or a UsageError listing the known ones with a did-you-mean. `_` and `-` are
- * one: template ids are the workflows' ids, which recorded runs keep (so they stay as they are: some
- * first bundled ids have `_`, later ones `-`), and nobody should have to remember which.
+ * The template of that id, or a UsageError listing the known ones with a did-you-mean. `_` and `-` are one: template
+ * ids are the workflows' ids, which recorded runs keep (so they stay as they are: some first bundled ids have `_`,
+ * later ones `-`), and nobody should have to remember which.
  */
 export function findTemplate(catalog: Catalog, id: string): TemplateEntry {
   const loose = (s: string) => s.replaceAll('_', '-');

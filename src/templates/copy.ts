@@ -1,8 +1,7 @@
 /**
- * Copying a template into a user's project (`ledgerflow new`): the plan (each
- * file's target path, renamed with `--id`, and whether it exists), its
- * collisions, and the copy itself, validated in a staging directory first.
- * The copy rules are index.ts's top comment.
+ * Copying a template into a user's project (`ledgerflow new`): the plan (each file's target path, renamed with `--id`,
+ * and whether it exists), its collisions, and the copy itself, validated in a staging directory first. The copy rules
+ * are index.ts's top comment.
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,8 +84,8 @@ const sameContent = (file: string, text: string | Buffer) => {
 };
 
 /**
- * What `new` would write, and where each file stands in the target: nothing
- * is written. `newId` renames the workflow (see the module comment).
+ * What `new` would write, and where each file stands in the target: nothing is written. `newId` renames the workflow
+ * (see the module comment).
  */
 function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: string; root?: string }): CopyPlan {
   const root = opts.root ?? packageRoot();
@@ -175,9 +174,8 @@ interface CopyResult {
 }
 
 /**
- * Copies a template into `dir` (created if missing): refuses a collision
- * (LF_TEMPLATE_COLLISION, exit 2) and a copy that does not validate
- * (DefinitionError) before writing anything.
+ * Copies a template into `dir` (created if missing): refuses a collision (LF_TEMPLATE_COLLISION, exit 2) and a copy
+ * that does not validate (DefinitionError) before writing anything.
  */
 export function copyTemplate(entry: TemplateEntry, opts: { dir: string; newId?: string; root?: string }): CopyResult {
   const plan = planCopy(entry, opts);
@@ -185,8 +183,8 @@ export function copyTemplate(entry: TemplateEntry, opts: { dir: string; newId?: 
   if (clash.length > 0) {
     const name = (f: CopyFile) => relative(plan.dir, f.to) || f.to;
     const names = clash.map(name);
-    // A file the copy owns (its definition, expectations) is avoided by renaming the workflow; a shared one
-    // (handlers, samples, event types: the same path whatever --id) only by another --dir.
+    // A file the copy owns (its definition, expectations) is avoided by renaming the workflow; a shared one (handlers,
+    // samples, event types: the same path whatever --id) only by another --dir.
     const owned = clash.filter((f) => OWNED.has(f.kind)).map(name);
     const shared = clash.filter((f) => !OWNED.has(f.kind)).map(name);
     const them = shared.length === 1 ? 'it' : 'them';

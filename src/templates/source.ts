@@ -1,11 +1,9 @@
 /**
- * Where templates come from besides the bundled ones: a folder holding the
- * bundled layout (`definitions/catalog/templates.yaml` and the files it
- * names), a tarball of one (`.tgz`, `.tar.gz`, `.tar`: what `npm pack`
- * makes), or an npm package (`@acme/ledgerflow-templates`, fetched with
- * `npm pack` into a temporary folder: the user's npm, registry and cache).
- * `<source>/<template>` picks one template of it. An edge: it reads files and
- * runs `tar` and `npm`.
+ * Where templates come from besides the bundled ones: a folder holding the bundled layout
+ * (`definitions/catalog/templates.yaml` and the files it names), a tarball of one (`.tgz`, `.tar.gz`, `.tar`: what `npm
+ * pack` makes), or an npm package (`@acme/ledgerflow-templates`, fetched with `npm pack` into a temporary folder: the
+ * user's npm, registry and cache). `<source>/<template>` picks one template of it. An edge: it reads files and runs
+ * `tar` and `npm`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';

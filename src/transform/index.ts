@@ -1,14 +1,13 @@
 /**
- * TRANSFORM tasks (docs/language.md#javascript-js): a jq program (or a JavaScript
- * script, js.ts) run over the task's
+ * TRANSFORM tasks (docs/language.md#javascript-js): a jq program (or a JavaScript script, js.ts) run over the task's
  * resolved input, by the executor itself on both stores (local/in-process-attempts.ts, the NATS engine's
- * cluster/engine/transforms.ts), never by a worker. jq is real jq (1.8) compiled to WebAssembly
- * (the jq-wasm package), loaded on the first TRANSFORM only, so no other command pays for it. jq runs
- * no JavaScript and reads no files or environment of this process; nothing here evals user text.
+ * cluster/engine/transforms.ts), never by a worker. jq is real jq (1.8) compiled to WebAssembly (the jq-wasm package),
+ * loaded on the first TRANSFORM only, so no other command pays for it. jq runs no JavaScript and reads no files or
+ * environment of this process; nothing here evals user text.
  *
- * The output is Conductor's JSON_JQ_TRANSFORM shape, `{ result, resultList }`: the program's first
- * output (null when it gives none) and all of them. It is recorded as a task.completed like any
- * attempt's, so a replay reads it and never runs jq again.
+ * The output is Conductor's JSON_JQ_TRANSFORM shape, `{ result, resultList }`: the program's first output (null when it
+ * gives none) and all of them. It is recorded as a task.completed like any attempt's, so a replay reads it and never
+ * runs jq again.
  */
 import { positionIn, type Definition } from '../definition/index.js';
 import { TransformError, type Diagnostic } from '../errors/index.js';
@@ -24,15 +23,15 @@ export interface TransformOutput {
 }
 
 /**
- * The most a TRANSFORM's output may be as JSON: half of NATS's default max_payload (1 MiB), as a worker's
- * outcome may carry at most half of its server's; the same on the embedded store, so a workflow behaves
- * alike on both. A bigger output fails the attempt (LF_OUTPUT_TOO_LARGE), not retried.
+ * The most a TRANSFORM's output may be as JSON: half of NATS's default max_payload (1 MiB), as a worker's outcome may
+ * carry at most half of its server's; the same on the embedded store, so a workflow behaves alike on both. A bigger
+ * output fails the attempt (LF_OUTPUT_TOO_LARGE), not retried.
  */
 export const TRANSFORM_OUTPUT_LIMIT = 512 * 1024;
 
 /**
- * The longest a TRANSFORM's jq may run (an attempt's own timeout, or its run's, stops it sooner): jq is quick,
- * and a program that never ends would hold the jq thread for good. Past it the attempt fails, not retried.
+ * The longest a TRANSFORM's jq may run (an attempt's own timeout, or its run's, stops it sooner): jq is quick, and a
+ * program that never ends would hold the jq thread for good. Past it the attempt fails, not retried.
  */
 export const TRANSFORM_TIME_LIMIT_MS = 30_000;
 
@@ -53,8 +52,8 @@ function jq(): Promise<JqHandle> {
 const COMPILE_ERROR_EXIT = 3;
 
 /**
- * jq's messages on one line: each `jq: error…:` line without that prefix (a compile error's copy of the
- * program and its caret, and the count of compile errors, left out), joined with `; `.
+ * jq's messages on one line: each `jq: error…:` line without that prefix (a compile error's copy of the program and its
+ * caret, and the count of compile errors, left out), joined with `; `.
  */
 function jqMessage(stderr: string): string {
   const errors = stderr
@@ -65,10 +64,10 @@ function jqMessage(stderr: string): string {
 }
 
 /**
- * Runs `program` over `input` and returns `{ result, resultList }`. A program that does not compile
- * fails at once; an error it raises (`error(...)`, indexing a number, …) is retryable as the task says.
- * It runs in the jq thread, stopped when `signal` aborts (the attempt timed out or was cancelled), at
- * `deadlineMs` (the attempt's deadline, epoch ms), or after TRANSFORM_TIME_LIMIT_MS, whichever is first.
+ * Runs `program` over `input` and returns `{ result, resultList }`. A program that does not compile fails at once; an
+ * error it raises (`error(...)`, indexing a number, …) is retryable as the task says. It runs in the jq thread, stopped
+ * when `signal` aborts (the attempt timed out or was cancelled), at `deadlineMs` (the attempt's deadline, epoch ms), or
+ * after TRANSFORM_TIME_LIMIT_MS, whichever is first.
  */
 export async function runTransform(
   taskId: string,
@@ -120,10 +119,10 @@ const tooLarge = (taskId: string, what: string) =>
   );
 
 /**
- * Runs a `js:` script over `input` (its `$`) in QuickJS (js.ts) and returns `{ result }`. An error it throws
- * fails the attempt with LF_JS_ERROR, retried as the task says; a script that does not parse or runs out of
- * memory fails it at once; one still running at the limit is interrupted (LF_JS_TIMEOUT, retried only when
- * the limit was its attempt's deadline).
+ * Runs a `js:` script over `input` (its `$`) in QuickJS (js.ts) and returns `{ result }`. An error it throws fails the
+ * attempt with LF_JS_ERROR, retried as the task says; a script that does not parse or runs out of memory fails it at
+ * once; one still running at the limit is interrupted (LF_JS_TIMEOUT, retried only when the limit was its attempt's
+ * deadline).
  */
 async function runScript(
   taskId: string,
@@ -176,9 +175,9 @@ async function runScript(
 }
 
 /**
- * What jq says of `program` when it does not compile, or null. It is compiled as `empty |` then the
- * program on the next line: `empty` gives no value, so nothing of the program runs (jq's `|` binds
- * loosest, so the program is the whole right side), and jq's line numbers, one less, are the program's.
+ * What jq says of `program` when it does not compile, or null. It is compiled as `empty |` then the program on the next
+ * line: `empty` gives no value, so nothing of the program runs (jq's `|` binds loosest, so the program is the whole
+ * right side), and jq's line numbers, one less, are the program's.
  */
 export async function jqCompileProblem(program: string): Promise<string | null> {
   const handle = await jq();
@@ -188,8 +187,8 @@ export async function jqCompileProblem(program: string): Promise<string | null> 
 }
 
 /**
- * Diagnostics for the TRANSFORM tasks of `def` whose jq does not compile, at each task's `jq:` (LF_JQ_COMPILE),
- * or whose `js:` does not parse, at the script's own line and column (LF_JS_SYNTAX).
+ * Diagnostics for the TRANSFORM tasks of `def` whose jq does not compile, at each task's `jq:` (LF_JQ_COMPILE), or
+ * whose `js:` does not parse, at the script's own line and column (LF_JS_SYNTAX).
  */
 export async function transformDiagnostics(def: Definition, text: string, file: string): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];

@@ -1,10 +1,10 @@
 /**
- * TRANSFORM's `js:` (docs/language.md#javascript-js): a JavaScript script run in
- * QuickJS compiled to WebAssembly (quickjs-emscripten-core with its release-sync variant), never in this
- * process's own JavaScript: in the JavaScript thread (wasm-thread.ts), in a fresh QuickJS runtime per call with
- * a memory limit and an interrupt deadline. The script sees `$` (the task's resolved input, as Conductor's
- * INLINE does) and the language's own objects (JSON, Math, Date, RegExp, …): no require, no files, no network,
- * no process. Its value (the last expression statement's, as Conductor's INLINE) is the output's `result`.
+ * TRANSFORM's `js:` (docs/language.md#javascript-js): a JavaScript script run in QuickJS compiled to WebAssembly
+ * (quickjs-emscripten-core with its release-sync variant), never in this process's own JavaScript: in the JavaScript
+ * thread (wasm-thread.ts), in a fresh QuickJS runtime per call with a memory limit and an interrupt deadline. The
+ * script sees `$` (the task's resolved input, as Conductor's INLINE does) and the language's own objects (JSON, Math,
+ * Date, RegExp, …): no require, no files, no network, no process. Its value (the last expression statement's, as
+ * Conductor's INLINE) is the output's `result`.
  */
 import { packageFileUrl, WasmThread } from './wasm-thread.js';
 import { importModule } from '../import-module.js';

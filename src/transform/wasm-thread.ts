@@ -1,11 +1,11 @@
 /**
- * A WebAssembly program (jq for TRANSFORM's `jq:`, QuickJS for its `js:`) in a thread of its own
- * (worker_threads), so that a program that never ends (`repeat(.)`, `while (true) {}`) cannot stop the
- * executor: the WebAssembly calls are synchronous, and on the main thread such a program would block every
- * run of the process. One thread per kind serves the process's TRANSFORMs one at a time; a call that runs
- * past its deadline, or whose attempt is aborted (timed out, cancelled), terminates the thread, and the calls
- * queued behind it go to a fresh one. The thread's module is given as text (a `data:` module, which loads
- * its packages by file URL: it resolves no package names); nothing of the user's is evaluated by Node.
+ * A WebAssembly program (jq for TRANSFORM's `jq:`, QuickJS for its `js:`) in a thread of its own (worker_threads), so
+ * that a program that never ends (`repeat(.)`, `while (true) {}`) cannot stop the executor: the WebAssembly calls are
+ * synchronous, and on the main thread such a program would block every run of the process. One thread per kind serves
+ * the process's TRANSFORMs one at a time; a call that runs past its deadline, or whose attempt is aborted (timed out,
+ * cancelled), terminates the thread, and the calls queued behind it go to a fresh one. The thread's module is given as
+ * text (a `data:` module, which loads its packages by file URL: it resolves no package names); nothing of the user's is
+ * evaluated by Node.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,8 +19,8 @@ interface Call<Req, Res> {
 }
 
 /**
- * The file URL of a package's file (`dist/index.mjs`), for a thread's module to import: found beside the
- * package's package.json, or (a package that exports none) the folder above its CommonJS entry's.
+ * The file URL of a package's file (`dist/index.mjs`), for a thread's module to import: found beside the package's
+ * package.json, or (a package that exports none) the folder above its CommonJS entry's.
  */
 export function packageFileUrl(pkg: string, file: string): string {
   const require = createRequire(import.meta.url);
@@ -34,8 +34,8 @@ export function packageFileUrl(pkg: string, file: string): string {
 }
 
 /**
- * A thread answering `{ id, ...request }` with `{ id, ...result }`, in order. `source` is the thread's module:
- * it must post one answer per message, with the message's `id`.
+ * A thread answering `{ id, ...request }` with `{ id, ...result }`, in order. `source` is the thread's module: it must
+ * post one answer per message, with the message's `id`.
  */
 export class WasmThread<Req extends object, Res extends object> {
   private worker: Worker | null = null;
