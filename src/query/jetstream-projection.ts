@@ -45,7 +45,8 @@ export interface ProjectionOptions extends BucketSettings {
 export interface RunIndexProjection {
   /**
    * `fromMemory`: commits taken as this process wrote them (see `stored`), not parsed from their message;
-   * `fromRead`: runs' first commits taken as this process read them (a client's start it drives).
+   * `fromRead`: runs' first commits taken as this process read them (a client's start it drives);
+   * `pulls`: pulls of the consumer (fewer while it stays empty: IDLE_PAUSE_MAX_MS).
    */
   readonly stats: {
     applied: number;
@@ -56,6 +57,7 @@ export interface RunIndexProjection {
     failures: number;
     fromMemory: number;
     fromRead: number;
+    pulls: number;
   };
   /**
    * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its events are taken
@@ -83,6 +85,13 @@ const FETCH_BATCH = 256;
  * apart at most, not each as it is stored (pull-now.ts). Well below COALESCE_MS, and the readers' look.
  */
 const PULL_PAUSE_MS = 50;
+/**
+ * Pulls that find the consumer empty double the pause, up to this: an idle engine pulls four times a second, not
+ * twenty (each pull a request the server answers: 5% of a core between an idle engine and its server). A commit this
+ * process stores cuts the pause back to PULL_PAUSE_MS; one of another process waits this long at most, which keeps
+ * its write (COALESCE_MS later) within the readers' look.
+ */
+const IDLE_PAUSE_MAX_MS = 250;
 /** A pull that brings nothing, not even a status, in this long has failed (a consumer gone answers nothing). */
 const PULL_TIMEOUT_MS = 2000;
 
@@ -137,6 +146,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     failures: 0,
     fromMemory: 0,
     fromRead: 0,
+    pulls: 0,
   };
   let stopped = false;
   const runChains = new Map<string, Promise<void>>();
@@ -289,19 +299,28 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     return p;
   };
 
-  // The pause between pulls, cut short by stop().
-  let pausing: { stop(): void } | null = null;
+  // The pause between pulls, cut short by stop(), and to PULL_PAUSE_MS by a commit of this process (`stored`).
+  let pausing: { stop(): void; hurry(): void } | null = null;
+  let idle = PULL_PAUSE_MS;
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const done = () => {
         pausing = null;
         resolve();
-      }, ms);
+      };
+      let timer = setTimeout(done, ms);
+      let end = performance.now() + ms;
       pausing = {
         stop: () => {
           clearTimeout(timer);
-          pausing = null;
-          resolve();
+          done();
+        },
+        hurry: () => {
+          const now = performance.now();
+          if (end - now <= PULL_PAUSE_MS) return;
+          end = now + PULL_PAUSE_MS;
+          clearTimeout(timer);
+          timer = setTimeout(done, PULL_PAUSE_MS);
         },
       };
     });
@@ -311,6 +330,8 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         while (!stopped) {
           // What is stored since the last pull, at once (pull-now.ts); a full batch is followed at once by the next.
           const batch = await pullNow(nc, store.stream, RUNS_INDEX_CONSUMER, FETCH_BATCH, PULL_TIMEOUT_MS);
+          stats.pulls++;
+          if (batch.length > 0) idle = PULL_PAUSE_MS;
           for (const m of batch) {
             const p = handle(m);
             if (!p) continue;
@@ -318,7 +339,11 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
             void p.finally(() => inflight.delete(p));
             if (inflight.size >= MAX_RUNS_IN_HAND) await Promise.race(inflight);
           }
-          if (batch.length < FETCH_BATCH && !stopped) await pause(PULL_PAUSE_MS);
+          if (batch.length < FETCH_BATCH && !stopped) {
+            const ms = idle;
+            if (batch.length === 0) idle = Math.min(idle * 2, IDLE_PAUSE_MAX_MS);
+            await pause(ms);
+          }
         }
       } catch (err) {
         if (stopped) break;
@@ -339,6 +364,8 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       if (stopped || events.length === 0) return;
       local.set(position, { runId, events, after });
       trimOldest(local, LOCAL_KEPT);
+      idle = PULL_PAUSE_MS;
+      pausing?.hurry();
     },
     async stop() {
       stopped = true;

@@ -217,4 +217,27 @@ workflow:
     // it when the engine read it first (test/store/first-commits.test.ts), else parsed: either way the same record.
     expect(c.engines[0]!.runIndex!.stats.fromMemory).toBeGreaterThan(0);
   }, 60_000);
+
+  it('pulls its consumer four times a second at most while nothing is stored (not twenty), and still projects the next run', async () => {
+    const { stats } = c.engines[0]!.runIndex!;
+    // Past the doubling (50, 100, 200 ms) after the last commit of the test before.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = stats.pulls;
+    await new Promise((r) => setTimeout(r, 2_000));
+    const pulls = stats.pulls - before;
+    expect(pulls).toBeGreaterThan(0);
+    expect(pulls).toBeLessThanOrEqual(9);
+    const { runId } = await c.client.start('index-local', {});
+    const store = new JetStreamEventStore({ servers: c.url });
+    c.defer(() => store.close());
+    const index = openRunIndex({ store }) as JetStreamRunIndex;
+    await waitFor(
+      'the index to hold the run started after the idle spell as completed, from the bucket',
+      async () => {
+        const r = await index.query({ workflow: 'index-local' });
+        return r.runs.find((x) => x.runId === runId)?.status === 'COMPLETED' && index.lastLoad!.fresh;
+      },
+      { timeout: 30_000 },
+    );
+  }, 60_000);
 });

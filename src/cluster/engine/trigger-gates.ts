@@ -43,9 +43,17 @@ export class KvGateStore implements GateStore {
     return this.kvPromise;
   }
 
+  /**
+   * The client's `kv.keys()` (which leaves out deleted keys) leaves an ordered consumer on the server for its
+   * five-minute inactivity threshold, one per call, and every engine calls this at every gate tick (a second): an
+   * engine whose workflows never used a debounce or throttle kept 300 there. So the bucket's status first (one
+   * request): nothing ever written, no keys.
+   */
   async keys(): Promise<string[]> {
+    const kv = await this.kv();
+    if ((await kv.status()).values === 0) return [];
     const out: string[] = [];
-    for await (const k of await (await this.kv()).keys()) out.push(k);
+    for await (const k of await kv.keys()) out.push(k);
     return out;
   }
 
