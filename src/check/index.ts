@@ -1,0 +1,4 @@
+/** `ledgerflow check`, the deploy gate: what a new version of a workflow changes, judged before it ships. */
+export type { Finding, FindingLevel, FindingLocation, FindingSection } from './findings.js';
+export { diffDefinitions, type CheckedDefinition } from './diff.js';
+export { propertyFindings } from './properties.js';
