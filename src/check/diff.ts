@@ -22,7 +22,7 @@ export interface DiffOptions {
   parents?: readonly CheckedDefinition[];
 }
 
-/** Errors first, then warnings, then notes; within a level, in the order of the new file. */
+/** Errors first, then warnings, then notes; within a level, the new file's in its order, then the parents'. */
 const LEVELS = { error: 0, warning: 1, note: 2 } as const;
 
 export function diffDefinitions(
@@ -41,6 +41,7 @@ export function diffDefinitions(
   return findings.sort(
     (a, b) =>
       LEVELS[a.level] - LEVELS[b.level] ||
+      Number(a.location.file !== after.file) - Number(b.location.file !== after.file) ||
       a.location.file.localeCompare(b.location.file) ||
       a.location.line - b.location.line ||
       a.location.col - b.location.col,

@@ -45,7 +45,7 @@ function newlyRequired(ctx: DiffContext, parents: readonly CheckedDefinition[] |
     );
     const callers = starters
       .filter((s) => !Object.hasOwn(s.task.input, input.name))
-      .map((s) => `${s.parent.definition.id}'s ${s.task.id} (${placeText(inStarter(s, ['input']))})`);
+      .map((s) => `${s.parent.definition.id}'s ${s.task.id} (${placeText(inStarter(s, ['input'], true))})`);
     const missing = [...triggers, ...callers];
     const was = before.has(input.name) ? 'was optional' : 'is new';
     const who = missing.length > 0 ? `: ${listed(missing)} ${missing.length === 1 ? 'does' : 'do'} not give it` : '';
@@ -69,7 +69,7 @@ function removed(ctx: DiffContext, parents: readonly CheckedDefinition[] | undef
     .map((i) => {
       const callers = starters
         .filter((s) => Object.hasOwn(s.task.input, i.name))
-        .map((s) => `${s.parent.definition.id}'s ${s.task.id} (${placeText(inStarter(s, ['input', i.name]))})`);
+        .map((s) => `${s.parent.definition.id}'s ${s.task.id} (${placeText(inStarter(s, ['input', i.name], true))})`);
       const who = callers.length > 0 ? ` (${listed(callers)} still ${callers.length === 1 ? 'gives' : 'give'} it)` : '';
       return finding(
         'input-removed',

@@ -8,7 +8,7 @@ import { refText } from '../expressions/index.js';
 import type { CheckedDefinition } from './checked.js';
 import { finding, listed, type DiffContext } from './context.js';
 import type { Finding } from './findings.js';
-import { placeText, startersOf, type Starter } from './parents.js';
+import { startersOf, type Starter } from './parents.js';
 import { readsOf, type Read } from './reads.js';
 import { locate, taskPath } from './where.js';
 
@@ -109,7 +109,7 @@ function workflowOutputs(ctx: DiffContext, parents: readonly CheckedDefinition[]
         finding(
           'output-removed',
           'error',
-          `the workflow's output ${name} is removed, but ${starter.parent.definition.id} (${placeText(where)}) reads ${refText(read.ref)} in ${read.reader}: keep the output or change the parent`,
+          `the workflow's output ${name} is removed, but its parent ${starter.parent.definition.id} reads ${refText(read.ref)} in ${read.reader}: keep the output or change the parent`,
           where,
         ),
       );

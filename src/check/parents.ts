@@ -25,8 +25,8 @@ export function startersOf(parents: readonly CheckedDefinition[], childId: strin
 }
 
 /** Where in the parent's file: a path under the starting task. */
-export function inStarter(s: Starter, path: RawPath = [], inString?: number): FindingLocation {
-  return locate(s.source, { path: [...taskPath(s.task.index), ...path], inString }, { path: taskPath(s.task.index) });
+export function inStarter(s: Starter, path: RawPath = [], onKey = false): FindingLocation {
+  return locate(s.source, { path: [...taskPath(s.task.index), ...path], onKey }, { path: taskPath(s.task.index) });
 }
 
 /** `parent.yaml:12:7`, for messages. */

@@ -52,7 +52,7 @@ function removed(ctx: DiffContext): Finding[] {
       finding(
         'task-removed',
         'warning',
-        `task ${t.id} (${t.type}) is removed${was}: runs at it cannot move to this version as they are; see \`ledgerflow migrate ${ctx.after.def.id} --dry-run\``,
+        `task ${t.id} (${t.type}) is removed${was}: runs at it cannot move to this version as they are; see \`ledgerflow migrate ${ctx.after.def.id} --to ${ctx.source.file} --dry-run\``,
         near ? locate(ctx.source, entry(near)) : locate(ctx.source, TASKS_KEY),
         t.id,
       ),

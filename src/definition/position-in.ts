@@ -16,10 +16,19 @@ export function sourceDocument(text: string): SourceDocument | null {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, merge: true });
   const locator = new Locator(doc, lineCounter, source);
-  // A document that does not parse has no tree to walk: its positions still answer (the nearest node found). Its
-  // aliases were bounded when it was validated (parseDefinition refuses more), so the same bound holds here.
-  const raw: unknown = doc.errors.length > 0 ? null : doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  return { raw, locate: (path, opts = {}) => locator.locate(path, opts) };
+  let raw: unknown;
+  let made = false;
+  return {
+    // Made on first use: positionIn asks only for positions. A document that does not parse has no tree to walk (its
+    // positions still answer: the nearest node found); its aliases were bounded when it was validated (parseDefinition
+    // refuses more), so the same bound holds here.
+    get raw() {
+      if (!made) raw = doc.errors.length > 0 ? null : doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      made = true;
+      return raw;
+    },
+    locate: (path, opts = {}) => locator.locate(path, opts),
+  };
 }
 
 export function positionIn(text: string, path: readonly (string | number)[], opts: { onKey?: boolean } = {}): Position {
