@@ -41,16 +41,45 @@ function settingsOf(t: TaskDef): string {
   return JSON.stringify(rest);
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+/** What a task is compared by, each made once: every task gone is compared with every task new. */
+interface Traits {
+  task: TaskDef;
+  handler: string | undefined;
+  /** Its dependencies and its settings, as numbers: equal texts, equal numbers (compared for every pair). */
+  deps: number;
+  settings: number;
+  /** Its name, when it has one of its own (not its id). */
+  name: string | undefined;
+}
 
-function alikeIn(before: Side, after: Side, old: TaskDef, now: TaskDef): string[] {
+function traitsOf(side: Side, t: TaskDef, ids: (text: string) => number): Traits {
+  return {
+    task: t,
+    handler: namedHandler(side, t),
+    deps: ids([...(side.deps.get(t.id) ?? [])].sort().join('\n')),
+    settings: ids(settingsOf(t)),
+    name: t.name === t.id ? undefined : t.name,
+  };
+}
+
+/** In how many traits a task gone and a task new are alike (0 when not of the same type): counted before said. */
+function alikeCount(old: Traits, now: Traits): number {
+  if (old.task.type !== now.task.type) return 0;
+  return (
+    Number(old.handler !== undefined && old.handler === now.handler) +
+    Number(old.deps === now.deps) +
+    Number(old.settings === now.settings) +
+    Number(old.name !== undefined && old.name === now.name)
+  );
+}
+
+/** What makes a rename likely, for its message. */
+function alikeIn(old: Traits, now: Traits): string[] {
   const alike: string[] = [];
-  const handler = namedHandler(before, old);
-  if (handler !== undefined && handler === namedHandler(after, now)) alike.push(`the same handler ${handler}`);
-  if (sameSet(before.deps.get(old.id) ?? [], after.deps.get(now.id) ?? [])) alike.push('the same dependencies');
-  if (settingsOf(old) === settingsOf(now)) alike.push('the same settings');
-  if (old.name !== old.id && old.name === now.name) alike.push(`the same name "${now.name}"`);
+  if (old.handler !== undefined && old.handler === now.handler) alike.push(`the same handler ${old.handler}`);
+  if (old.deps === now.deps) alike.push('the same dependencies');
+  if (old.settings === now.settings) alike.push('the same settings');
+  if (old.name !== undefined && old.name === now.name) alike.push(`the same name "${old.name}"`);
   return alike;
 }
 
@@ -63,22 +92,26 @@ export function pairTasks(before: Side, after: Side): Pairing {
     else gone.push(t);
   }
   const fresh = [...after.tasks.values()].filter((t) => !before.tasks.has(t.id));
-  const candidates = gone.flatMap((old, oi) =>
-    fresh.flatMap((now, ni) => {
-      if (old.type !== now.type) return [];
-      const alike = alikeIn(before, after, old, now);
-      return alike.length >= 2 ? [{ old, now, alike, order: oi * fresh.length + ni }] : [];
-    }),
-  );
+  const numbers = new Map<string, number>();
+  const ids = (text: string) => numbers.get(text) ?? numbers.set(text, numbers.size).get(text)!;
+  const freshTraits = fresh.map((t) => traitsOf(after, t, ids));
+  const candidates: { old: Traits; now: Traits; score: number; order: number }[] = [];
+  gone.forEach((task, oi) => {
+    const old = traitsOf(before, task, ids);
+    freshTraits.forEach((now, ni) => {
+      const score = alikeCount(old, now);
+      if (score >= 2) candidates.push({ old, now, score, order: oi * fresh.length + ni });
+    });
+  });
   // The most alike first; among equals, the order of the old and then the new task list (stable, so reruns agree).
-  candidates.sort((x, y) => y.alike.length - x.alike.length || x.order - y.order);
+  candidates.sort((x, y) => y.score - x.score || x.order - y.order);
   const renames: Rename[] = [];
   const taken = new Set<TaskDef>();
-  for (const c of candidates) {
-    if (taken.has(c.old) || taken.has(c.now)) continue;
-    taken.add(c.old).add(c.now);
-    renames.push({ from: c.old.id, to: c.now.id, alike: c.alike });
-    pairs.push([c.old, c.now]);
+  for (const { old, now } of candidates) {
+    if (taken.has(old.task) || taken.has(now.task)) continue;
+    taken.add(old.task).add(now.task);
+    renames.push({ from: old.task.id, to: now.task.id, alike: alikeIn(old, now) });
+    pairs.push([old.task, now.task]);
   }
   const newId = new Map(pairs.map(([o, n]) => [o.id, n.id]));
   return {
