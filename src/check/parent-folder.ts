@@ -8,8 +8,9 @@ import type { CheckedDefinition } from './checked.js';
 import { startersOf } from './parents.js';
 
 /**
- * The definitions of `folder` (its *.yaml and *.yml files, not its subfolders) that start workflow `childId`, with their
- * text for positions. A file that is not a valid definition starts nothing and is passed over: `validate` reports it.
+ * The definitions of `folder` (its *.yaml and *.yml files, not its subfolders) that start workflow `childId`, with
+ * their text for positions. A file that is not a valid definition starts nothing and is passed over: `validate` says
+ * why.
  */
 export function parentsIn(folder: string, childId: string): CheckedDefinition[] {
   const out: CheckedDefinition[] = [];

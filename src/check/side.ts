@@ -41,7 +41,7 @@ export function sideOf(def: Definition): Side {
   return { def, tasks, handlers, deps };
 }
 
-/** The handler a task names (its own `handler:` or `assigned_to:`, a built-in one), not the one its id gives by default. */
+/** The handler a task names (its `handler:`, its `assigned_to:`, a built-in one), not the one its id gives it. */
 export function namedHandler(side: Side, t: TaskDef): string | undefined {
   const h = side.handlers.get(t.id);
   return h === undefined || (h === t.id && t.handler === undefined && t.assignedTo === undefined) ? undefined : h;
