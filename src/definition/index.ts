@@ -62,7 +62,7 @@ export { decisionTargets, effectiveDependencies, loopOwners, upstreamOf, type Up
 export { workflowGraph, type WorkflowGraph } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
 export { parseLimits, hasLimits, StoredLimitsSchema, type GlobalLimits, type LimitSpec } from './global-limits.js';
-export { positionIn } from './position-in.js';
+export { positionIn, sourceDocument, type SourceDocument } from './position-in.js';
 export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 export {
