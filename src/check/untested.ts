@@ -118,12 +118,14 @@ export async function untestedFindings(
     for (const k of path.covers) seen.add(k);
     const missing = own.filter((k) => !now.covered.has(k));
     if (missing.length > 0) untested++;
-    const newly =
-      missing.length > 0 &&
-      (changed === null || missing.some((k) => changed.has(taskOfKey(k) ?? '') || lostIfUncovered.has(k)));
+    // Why it is newly untested: its uncovered items of a changed task, or that the old expectations covered.
+    const why = (k: string) => changed === null || changed.has(taskOfKey(k) ?? '') || lostIfUncovered.has(k);
+    const newly = missing.some(why);
     // A path untested before as now is no finding: it passes the gate (counted in the summary).
     judged.push({ name: path.name, ok: !newly });
     if (!newly) continue;
+    // The reasons first: the message names them and the finding points at their task.
+    missing.sort((a, b) => Number(why(b)) - Number(why(a)));
     const task = missing.map(taskOfKey).find((t) => t !== null) ?? undefined;
     const shown = missing.slice(0, 3).map(itemText).join('; ');
     const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
