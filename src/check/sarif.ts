@@ -55,6 +55,9 @@ export function sarifReport(r: CheckReport, version: string): Record<string, unk
             })),
           },
         },
+        // One category per workflow: the reports of several definitions uploaded together stay apart (code scanning
+        // takes one run per tool and category).
+        automationDetails: { id: `ledgerflow-check/${r.workflowId}/` },
         results: findings.map((f) => result(f, rules.indexOf(f.rule))),
         properties: { workflowId: r.workflowId, safe: r.safe },
       },

@@ -113,6 +113,7 @@ describe('the report and its formats, on hand-made findings', () => {
       ],
     ]);
     expect(sarif.runs[0].results[0].message.text).toBe(FINDINGS[0]!.message);
+    expect(sarif.runs[0].automationDetails).toEqual({ id: 'ledgerflow-check/orders/' });
   });
 
   it('JUnit: a testsuite per section, a failure per error (a warning too with strict), everything escaped', () => {
