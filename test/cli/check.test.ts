@@ -231,6 +231,8 @@ describe('check on the embedded store, from the docs', () => {
       [['check', 'refund-v2.yaml', '--format', 'pdf'], '--format is one of text, json, sarif, junit'],
       [['check', 'refund-v2.yaml', '--against', 'other.yaml'], '--against other.yaml is workflow other, not refund'],
       [['check', 'missing.yaml'], 'cannot read definition missing.yaml'],
+      [['check', 'refund-v2.yaml', '--map', 'cool_off=nope'], '--map cool_off=nope: refund v2 has no task "nope"'],
+      [['check', 'refund-v2.yaml', '--history', 'all'], '--history is a number of settled runs'],
     ]) {
       const r = await cli(args, at());
       expect([r.code, r.stderr.includes(why)], `${args.join(' ')}: ${r.stderr}`).toEqual([2, true]);

@@ -16,7 +16,9 @@ import {
   type CheckedVersion,
   type CheckReport,
 } from '../../check/index.js';
+import { workflowOf } from '../../compiler/index.js';
 import { LedgerflowError, UsageError, errorMessage } from '../../errors/index.js';
+import { checkTaskMap } from '../../executor/index.js';
 import { loadDefinitionFile } from '../../files/index.js';
 import { packageVersion } from '../../install/index.js';
 import { inert } from '../../terminal/index.js';
@@ -138,6 +140,8 @@ export async function checkCmd(io: Io, g: GlobalOpts, file: string, raw: CheckOp
   const format = opts.json ? 'json' : (opts.format ?? 'text');
   const map = parseTaskMap(opts.map);
   const after = fileDefinition(file);
+  // As migrate: each new id of the map is a task of the new version.
+  checkTaskMap(map, workflowOf(after.definition));
   const against = await againstOf(g, after, opts.against);
   // An embedded store never written here (a CI checkout) has no runs: nothing is opened, nothing made.
   const store = usesNats(g) || existsSync(localDir(g)) ? storeFor(g) : null;
