@@ -9,3 +9,4 @@ export { runPath, type PathResult } from './run-path.js';
 export { VirtualClock } from './clock.js';
 export { parseExpectations, expectationsFileFor, ExpectationSchema } from './expectations.js';
 export { runExpectation, type ExpectationResult } from './run-expectation.js';
+export { itemsOfLog } from './log-items.js';

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { compile } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import type { WorkflowStatus } from '../events/index.js';
+import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { Expectation } from './expectations.js';
 import { perform, replayProblem, settle, startLive, type Answer, type LiveRun } from './harness.js';
@@ -21,7 +21,12 @@ export interface ExpectationResult {
   failures: string[];
 }
 
-export async function runExpectation(def: Definition, e: Expectation): Promise<ExpectationResult> {
+/** `onLog`: given the run's log once it ends (`check` reads the coverage items the expectation reaches off it). */
+export async function runExpectation(
+  def: Definition,
+  e: Expectation,
+  onLog?: (events: EventEnvelope[]) => void,
+): Promise<ExpectationResult> {
   const compiled = compile(def);
   const answer = (taskId: string, attempt: number): Answer => {
     const task = def.tasks.find((t) => t.id === taskId)!;
@@ -103,6 +108,7 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
       view = await live.resume();
     }
     const events = await live.store.read(live.runId);
+    onLog?.(events);
     const snap = foldEvents(events).snapshot;
     const x = e.expect;
     const stalled =

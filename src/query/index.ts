@@ -3,11 +3,6 @@
  * index adapters are the edge: memory (folded in memory), file (`<store>/index/runs.jsonl`) and JetStream (KV
  * LF_RUNS_INDEX, kept by the engines' projection; `reindex` rebuilds it).
  */
-import { FileEventStore, JetStreamEventStore, type EventStore } from '../store/index.js';
-import { FileRunIndex } from './file-index.js';
-import { JetStreamRunIndex } from './jetstream-index.js';
-import { FoldingRunIndex } from './memory-index.js';
-import type { RunIndex, RunIndexOptions } from './port.js';
 
 export type { RunIndex, RunIndexOptions, RunPage, DamagedLog } from './port.js';
 export {
@@ -45,17 +40,8 @@ export { LogWitness, damagedText } from './damage.js';
 export { JetStreamRunIndex } from './jetstream-index.js';
 export { rebuildRunIndex } from './rebuild.js';
 
-/**
- * The run index of a store: the file store's cache under `<storeDir>/index/` (default the store's own directory), the
- * JetStream KV bucket, else records folded in memory.
- */
-export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
-  const { store, storeDir, ...rest } = opts;
-  if (store instanceof FileEventStore)
-    return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
-  if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
-  return new FoldingRunIndex(store, rest);
-}
+export { openRunIndex } from './open-index.js';
+export { settledRunIds, unsettledRunIds } from './workflow-runs.js';
 export {
   applyBulk,
   planBulk,

@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { workflowOf, type CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition } from '../../definition/index.js';
-import { SETTLED_STATUSES } from '../../events/index.js';
 import { UsageError } from '../../errors/index.js';
 import {
   checkTaskMap,
@@ -17,7 +16,7 @@ import {
   type MigrationRow,
 } from '../../executor/index.js';
 import { loadDefinitionFile } from '../../files/index.js';
-import { matchingRuns, openRunIndex, parseRunQuery, type RunQuery } from '../../query/index.js';
+import { unsettledRunIds } from '../../query/index.js';
 import type { TaskMap } from '../../runtime/index.js';
 import type { EventStore } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
@@ -72,26 +71,17 @@ async function targetOf(g: GlobalOpts, workflowId: string, to: string): Promise<
   return def;
 }
 
-/** The unsettled runs of the workflow the query picks (every one without --query). */
+/** The unsettled runs of the workflow the query picks (every one without --query): the run index's, as `check` judges them. */
 async function runsToJudge(
   store: EventStore,
   workflowId: string,
   queryText: string | undefined,
   warn: (m: string) => void,
 ): Promise<string[]> {
-  const words = queryText !== undefined ? queryWords(queryText) : {};
-  if (words.workflow !== undefined && words.workflow !== workflowId)
-    throw new UsageError(`--query workflow=${String(words.workflow)} is not ${workflowId}`, { option: '--query' });
-  const query: RunQuery = parseRunQuery({ ...words, workflow: workflowId }, 'http', Date.now());
-  const index = openRunIndex({ store, onWarning: warn });
-  try {
-    return (await matchingRuns(index, query))
-      .filter((r) => !SETTLED_STATUSES.includes(r.status))
-      .map((r) => r.runId)
-      .reverse();
-  } finally {
-    await index.close();
-  }
+  const { workflow, ...filters } = queryText !== undefined ? queryWords(queryText) : {};
+  if (workflow !== undefined && workflow !== workflowId)
+    throw new UsageError(`--query workflow=${String(workflow)} is not ${workflowId}`, { option: '--query' });
+  return unsettledRunIds(store, workflowId, filters, warn);
 }
 
 const VERDICT_TEXT: Record<MigrationRow['verdict'], string> = {

@@ -1,6 +1,6 @@
 /**
- * status, list, stats, reindex, history, replay and migrate: the commands that read a run's log (and the index rebuilt
- * from it), and move unsettled runs to another version.
+ * status, list, stats, reindex, history, replay, migrate and check: the commands that read a run's log (and the index rebuilt
+ * from it), move unsettled runs to another version, and check a new version before it ships.
  */
 import { Option } from 'commander';
 import { type TableCommand, asOption } from '../flags/options.js';
@@ -101,4 +101,26 @@ export function readingCommands(p: TableCommand, { act }: CommandTable): void {
       'print { workflowId, to, map, dryRun, judged, as_is, with_map, cannot, already, migrated, refused, runs: [...] }',
     )
     .action(act(() => import('../commands/migrate.js'), 'migrateCmd'));
+  p.command('check')
+    .argument('<file>', 'the new version of a workflow (a definition file)')
+    .description(
+      'the deploy gate: a new version judged before it ships — what changed, what it does to the unsettled runs (as migrate --dry-run judges them), which of its paths no expectation tests, the properties; exit 0 safe, 1 unsafe, 2 usage (docs/check.md)',
+    )
+    .option(
+      '--against <file>',
+      'the version it replaces, a definition file (default: the deployed version over NATS; embedded, the newest other version in ./definitions or the bundled ones)',
+    )
+    .addOption(
+      new Option('--format <format>', 'the report: text (default), json, sarif (SARIF 2.1.0) or junit (JUnit XML)'),
+    )
+    .option('--output <file>', 'write the report (in --format) to this file, and print the text summary')
+    .option('--history <n>', 'replay the newest n settled runs under the new version too (default 0)')
+    .option(
+      '--map <old=new>',
+      'a task renamed in the new version (repeatable), as migrate --map: runs take over with it',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--strict', 'warnings fail the gate too (exit 1)')
+    .option('--json', 'the same as --format json')
+    .action(act(() => import('../commands/check.js'), 'checkCmd'));
 }

@@ -1,0 +1,100 @@
+/**
+ * One check of a new version, all four sections in order (what changed, what it does to runs, what is newly untested,
+ * the properties), made into one report. The caller (the CLI) chose the versions and the store; a section never knows
+ * the others nor the formats.
+ */
+import type { TaskMap } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
+import { diffDefinitions, type CheckedDefinition } from './diff.js';
+import type { Finding } from './findings.js';
+import { propertyFindings } from './properties.js';
+import { checkReport, type CheckedVersion, type CheckReport, type SectionReport } from './report.js';
+import { runFindings } from './runs.js';
+import { untestedFindings } from './untested.js';
+
+export interface GateInput {
+  after: CheckedDefinition;
+  before: CheckedDefinition | null;
+  versions: { new: CheckedVersion; against: CheckedVersion | null };
+  /** The store of the runs; null when there is none to read (an embedded store never written here: a CI checkout). */
+  store: EventStore | null;
+  map: TaskMap;
+  history: number;
+  strict: boolean;
+  warn(message: string): void;
+}
+
+type Section = Omit<SectionReport, 'title' | 'ok'>;
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const tally = (fs: readonly Finding[]) =>
+  `${plural(fs.filter((f) => f.level === 'error').length, 'error')}, ${plural(fs.filter((f) => f.level === 'warning').length, 'warning')}`;
+
+function changeSection(i: GateInput): Section {
+  if (!i.before)
+    return { section: 'change', summary: 'first version: nothing to compare with', findings: [], passed: [] };
+  const findings = diffDefinitions(i.before, i.after);
+  const versions = `v${i.before.definition.version} → v${i.after.definition.version}`;
+  return {
+    section: 'change',
+    summary: `${versions}: ${findings.length === 0 ? 'nothing found' : tally(findings)}`,
+    findings,
+    passed: [],
+  };
+}
+
+async function runsSection(i: GateInput): Promise<Section> {
+  if (!i.store) return { section: 'runs', summary: 'no store here: no run to judge', findings: [], passed: [] };
+  const {
+    findings,
+    summary: s,
+    judged,
+  } = await runFindings({
+    store: i.store,
+    after: i.after,
+    map: i.map,
+    history: i.history,
+    warn: i.warn,
+  });
+  const already = s.already > 0 ? `, ${s.already} already on it` : '';
+  const history =
+    i.history > 0 ? `; ${plural(s.settled, 'settled run')} replayed: ${s.settledDiverge} part from their history` : '';
+  return {
+    section: 'runs',
+    summary: `${plural(s.unsettled, 'unsettled run')}: ${s.asIs} take over as is, ${s.withMap} with the task map, ${s.cannot} cannot${already}${history}`,
+    findings,
+    passed: judged.filter((j) => j.ok).map((j) => `run ${j.runId}`),
+  };
+}
+
+async function untestedSection(i: GateInput): Promise<Section> {
+  const { findings, summary: s, judged } = await untestedFindings(i.after, i.before);
+  const asBefore = s.untested - s.newlyUntested > 0 ? `, ${s.untested - s.newlyUntested} untested as before` : '';
+  const source = s.expectationsFile
+    ? `${plural(s.expectations, 'expectation')} in ${s.expectationsFile}`
+    : 'no expectations file';
+  return {
+    section: 'untested',
+    summary: `${plural(s.paths, 'path')}, ${source}: ${s.tested} tested, ${s.newlyUntested} newly untested${asBefore}`,
+    findings,
+    passed: judged.filter((j) => j.ok).map((j) => `path ${j.name}`),
+  };
+}
+
+function propertiesSection(i: GateInput): Section {
+  const findings = propertyFindings(i.after);
+  return {
+    section: 'properties',
+    summary: findings.length === 0 ? 'every property holds' : tally(findings),
+    findings,
+    passed: [],
+  };
+}
+
+export async function runGate(i: GateInput): Promise<CheckReport> {
+  const sections = [changeSection(i), await runsSection(i), await untestedSection(i), propertiesSection(i)];
+  return checkReport(
+    { workflowId: i.after.definition.id, new: i.versions.new, against: i.versions.against, strict: i.strict },
+    sections,
+  );
+}

@@ -1,0 +1,18 @@
+/** The run index of a store, by the store's kind: the one place that picks an adapter. */
+import { FileEventStore, JetStreamEventStore, type EventStore } from '../store/index.js';
+import { FileRunIndex } from './file-index.js';
+import { JetStreamRunIndex } from './jetstream-index.js';
+import { FoldingRunIndex } from './memory-index.js';
+import type { RunIndex, RunIndexOptions } from './port.js';
+
+/**
+ * The run index of a store: the file store's cache under `<storeDir>/index/` (default the store's own directory), the
+ * JetStream KV bucket, else records folded in memory.
+ */
+export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
+  const { store, storeDir, ...rest } = opts;
+  if (store instanceof FileEventStore)
+    return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
+  if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
+  return new FoldingRunIndex(store, rest);
+}
