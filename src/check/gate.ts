@@ -15,6 +15,8 @@ import { untestedFindings } from './untested.js';
 export interface GateInput {
   after: CheckedDefinition;
   before: CheckedDefinition | null;
+  /** The workflows that start this one (its parents, read from the new file's folder); absent: no folder was read. */
+  parents?: CheckedDefinition[];
   versions: { new: CheckedVersion; against: CheckedVersion | null };
   /** The store of the runs; null when there is none to read (an embedded store never written here: a CI checkout). */
   store: EventStore | null;
@@ -33,7 +35,7 @@ const tally = (fs: readonly Finding[]) =>
 function changeSection(i: GateInput): Section {
   if (!i.before)
     return { section: 'change', summary: 'first version: nothing to compare with', findings: [], passed: [] };
-  const findings = diffDefinitions(i.before, i.after);
+  const findings = diffDefinitions(i.before, i.after, i.parents ? { parents: i.parents } : {});
   const versions = `v${i.before.definition.version} → v${i.after.definition.version}`;
   return {
     section: 'change',

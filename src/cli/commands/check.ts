@@ -5,10 +5,11 @@
  * store; src/check/ does the judging and the formats.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { z } from 'zod';
 import {
   junitReport,
+  parentsIn,
   runGate,
   sarifReport,
   textReport,
@@ -148,6 +149,8 @@ export async function checkCmd(io: Io, g: GlobalOpts, file: string, raw: CheckOp
   const report = await runGate({
     after,
     before: against?.def ?? null,
+    // A parent that reads an output the new version drops is in the same folder, as `validate` looks for children.
+    parents: parentsIn(dirname(file), after.definition.id),
     versions: { new: { file, version: after.definition.version, source: 'file' }, against: against?.version ?? null },
     store,
     map,
