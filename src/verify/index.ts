@@ -144,3 +144,4 @@ export function verifyDefinition(def: Definition, opts: VerifyOptions = {}): Ver
     properties: results,
   };
 }
+export { propertyPlace, type PropertyPlace } from './where.js';
