@@ -29,11 +29,12 @@ export type {
 export { DEFAULT_LOOP_BOUND, DEFAULT_MAX_STATES } from './types.js';
 
 /** The path to a witness node: in words up to where the property broke, as an expectation to where the run ends. */
-function counterExample(def: Definition, walk: Walk, id: number, name: string): CounterExample {
+function counterExample(def: Definition, walk: Walk, id: number, name: string, broken: string): CounterExample {
   const { input, actions, states } = walk.path(id);
   const whole = continued(walk, actions, states);
   return {
-    steps: pathWords(def, actions, states),
+    // The path in words, then what it broke (a task that started shows no step of its own).
+    steps: [...pathWords(def, actions, states), broken],
     expectation: toExpectation(def, name, input, whole.actions, whole.states),
   };
 }
@@ -75,7 +76,7 @@ export function verifyDefinition(def: Definition, opts: VerifyOptions = {}): Ver
       return;
     }
     const name = `verify: ${r.property}${r.task ? ` ${r.task}` : ''}: ${broken}`;
-    results.push({ ...r, holds: false, message: broken, counterExample: counterExample(def, walk, id, name) });
+    results.push({ ...r, holds: false, message: broken, counterExample: counterExample(def, walk, id, name, broken) });
   };
 
   result(

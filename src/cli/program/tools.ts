@@ -48,7 +48,7 @@ export function toolCommands(p: TableCommand, { act, actLocal }: CommandTable): 
   p.command('verify')
     .argument('<file...>')
     .description(
-      'check properties on every path of a definition (no stuck state, loops that end, tasks that can run, waits that time out, decisions covered, and its properties:), each violation with its shortest counter-example',
+      'check properties on every path of a definition (no stuck state, loops that end, tasks that can run, waits that time out, decisions covered, and its properties:), each violation with its shortest counter-example (docs/verify.md)',
     )
     .option('--json', 'print { holds, files: [{ file, workflowId, states, bounded, bound, properties, saved? }] }')
     .option('--save', 'append each counter-example to expectations/<file> beside the definition, for `ledgerflow test`')
