@@ -37,7 +37,10 @@ describe('built-in properties', () => {
     - { id: shipped, type: WAIT, event: parcel.shipped }
 `);
     expect(find(r, 'wait-times-out', 'sign')).toMatchObject({ holds: true, message: 'sign times out' });
-    expect(find(r, 'wait-times-out', 'forever')).toMatchObject({ holds: true, message: expect.stringMatching(/wait_forever/) });
+    expect(find(r, 'wait-times-out', 'forever')).toMatchObject({
+      holds: true,
+      message: expect.stringMatching(/wait_forever/),
+    });
     expect(find(r, 'wait-times-out', 'paid').holds).toBe(true);
     expect(find(r, 'wait-times-out', 'shipped')).toMatchObject({ holds: false });
     expect(find(r, 'wait-times-out', 'shipped').message).toMatch(/signal parcel.shipped/);

@@ -49,7 +49,10 @@ describe('declared properties', () => {
     const r = verifyDefinition(def);
     const p = find(r, 'always_before', 'pay_refund');
     expect(p).toMatchObject({ holds: false, tasks: ['approve_refund'] });
-    expect(p.counterExample!.steps).toEqual(['check_order succeeds', 'pay_refund runs before approve_refund completed']);
+    expect(p.counterExample!.steps).toEqual([
+      'check_order succeeds',
+      'pay_refund runs before approve_refund completed',
+    ]);
     // The expectation scripts the same path, and the real runtime agrees with what it says the path leads to.
     const e = p.counterExample!.expectation;
     expect(e.expect.status).toBe('COMPLETED');
@@ -78,7 +81,11 @@ describe('declared properties', () => {
     );
     const draft = find(r, 'at_most_once', 'draft');
     expect(draft.holds).toBe(false);
-    expect(draft.counterExample!.steps).toEqual(['draft succeeds', 'rounds starts iteration 2', 'draft runs twice on one path']);
+    expect(draft.counterExample!.steps).toEqual([
+      'draft succeeds',
+      'rounds starts iteration 2',
+      'draft runs twice on one path',
+    ]);
     expect(find(r, 'at_most_once', 'publish')).toMatchObject({ holds: true });
   });
 
