@@ -2,9 +2,12 @@
  * `properties:` and `wait_forever` in the language: validated (unknown task names are errors at their place), in the
  * JSON Schema, and `check`'s property findings pointing at the declaration or the task.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { propertyFindings } from '../../src/check/index.js';
 import { definitionJsonSchema, parseDefinition } from '../../src/definition/index.js';
+import { ROOT } from '../helpers/cli.js';
 
 const yaml = `workflow:
   id: refund
@@ -110,5 +113,15 @@ describe('check: property findings', () => {
         path: ['pay_refund runs before approve_refund completed'],
       },
     ]);
+  });
+});
+
+describe('src/verify', () => {
+  it('is pure: no node: import, no clock, no timers, no process', () => {
+    const dir = join(ROOT, 'src', 'verify');
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(text, f).not.toMatch(/from 'node:|Date\.now\(|new Date\(\)|performance\.now\(|setTimeout\(|\bprocess\./);
+    }
   });
 });
