@@ -54,8 +54,9 @@ export function toExpectation(
     if (a.type === 'hang') {
       const task = a.task.replace(/\[\d+\]$/, '');
       if (task === RUN_TIMER_TASK) continue;
-      if (byId.get(task)?.type === 'HUMAN') approvals[task] = 'timeout';
-      else if (byId.get(task)?.type !== 'WAIT') outcome(task, a.attempt, 'timeout');
+      const type = byId.get(task)?.type;
+      if (type === 'HUMAN' || type === 'WAIT') approvals[task] = 'timeout';
+      else outcome(task, a.attempt, 'timeout');
       continue;
     }
     const e = a.event;

@@ -151,6 +151,30 @@ describe('declared properties', () => {
   });
 });
 
+describe('a WAIT whose signal never comes', () => {
+  it('is a counter-example scripted as approvals: { <wait>: timeout }, which the runtime reproduces', async () => {
+    const def = parse(`workflow:
+  id: parcel
+  properties:
+    eventually: [deliver]
+  tasks:
+    - { id: shipped, type: WAIT, event: parcel.shipped, timeout: 2d, on_timeout: skip }
+    - { id: deliver, type: SIMPLE, depends_on: [shipped] }
+`);
+    const p = find(verifyDefinition(def), 'eventually', 'deliver');
+    expect(p.counterExample!.steps).toEqual([
+      'no signal parcel.shipped arrives for shipped',
+      'shipped times out (attempt 1)',
+      'the run ends COMPLETED',
+      'a path completes without deliver',
+    ]);
+    const e = p.counterExample!.expectation;
+    expect(e.approvals).toEqual({ shipped: 'timeout' });
+    expect(e.expect).toMatchObject({ status: 'COMPLETED', tasks: { shipped: 'SKIPPED', deliver: 'SKIPPED' } });
+    expect(await runExpectation(def, e)).toMatchObject({ ok: true, failures: [] });
+  });
+});
+
 describe('bounds', () => {
   const wide = `workflow:
   id: wide
