@@ -31,7 +31,7 @@ export const ExpectationSchema = z.strictObject({
   outputs: z.record(z.string(), z.unknown()).default({}),
   /** How each attempt ends, in order; attempts past the list succeed. fatal = a NonRetryableError; timeout = never answers. */
   attempts: z.record(z.string(), z.array(z.enum(['ok', 'fail', 'fatal', 'timeout'])).min(1)).default({}),
-  /** What the person decides on a HUMAN task (default approved); timeout = nobody decides. */
+  /** What the person decides on a HUMAN task (default approved); timeout = nobody decides (on a WAIT: no signal comes). */
   approvals: z.record(z.string(), z.enum(['approved', 'rejected', 'timeout'])).default({}),
   expect: z.strictObject({
     status: WorkflowStatus.optional(),
@@ -113,7 +113,14 @@ export function parseExpectations(text: string, def: Definition, file = '<expect
       'MAP',
       'TRANSFORM',
     ]);
-    check('approvals', Object.keys(e.approvals), ['HUMAN']);
+    check('approvals', Object.keys(e.approvals), ['HUMAN', 'WAIT']);
+    // A WAIT has no approval: only `timeout` (its signal never arrives) says something of it.
+    for (const [id, how] of Object.entries(e.approvals)) {
+      if (byId.get(id)?.type === 'WAIT' && how !== 'timeout')
+        problems.push(
+          `${at(['expectations', i, 'approvals', id])}: expectations[${i}].approvals.${id}: ${id} is a WAIT task; the one thing to say of it is timeout (its signal never arrives)`,
+        );
+    }
     check('expect.tasks', Object.keys(e.expect.tasks));
     const unknown = Object.keys(e.input).filter((k) => !def.inputs.some((d) => d.name === k));
     for (const k of unknown)

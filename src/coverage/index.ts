@@ -10,3 +10,24 @@ export { VirtualClock } from './clock.js';
 export { parseExpectations, expectationsFileFor, ExpectationSchema } from './expectations.js';
 export { runExpectation, type ExpectationResult } from './run-expectation.js';
 export { itemsOfLog } from './log-items.js';
+export type { Expectation } from './expectations.js';
+// The path model and scripted outputs, for `ledgerflow verify` (src/verify), which walks the same model exhaustively.
+export {
+  dependentsOf,
+  initialModel,
+  modelActions,
+  serializeModel,
+  stepModel,
+  type ModelAction,
+  type ModelOptions,
+  type ModelState,
+} from './model.js';
+export {
+  baseInput,
+  defaultOutput,
+  inputVariants,
+  outputVariants,
+  planDecisions,
+  type DecisionPlan,
+} from './outputs.js';
+export { setIn } from './values.js';

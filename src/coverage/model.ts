@@ -54,6 +54,11 @@ export interface ModelOptions {
   happyCases: Map<string, string>;
   /** task → every task it waits for, transitively. */
   upstream: Upstream;
+  /**
+   * `ledgerflow verify`: every task may leave the happy path on every path (any number of them), every output variant
+   * is offered at every answer, and the run is never left to its timeout as a whole. Off for `paths`.
+   */
+  exhaustive?: boolean;
 }
 
 /** Who depends on each task: its effective dependents, and decisions whose param or conditions name it. */
@@ -90,7 +95,7 @@ export function approverOf(compiled: CompiledWorkflow, task: string): string {
   );
 }
 
-function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {
+export function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {
   return {
     run: startFold(compiled, {
       runId: MODEL_RUN_ID,
@@ -177,7 +182,7 @@ export function modelActions(
   if (s.focus === RUN_TIMER_TASK) return timerActions(ctx, time, log);
   // The run left to its timeout, offered once: where the first answer of the run is to be given.
   const runHang: ModelAction[] =
-    !happyOnly && s.focus === null && ctx.timers[RUN_TIMEOUT_TIMER] && firstAnswer(ctx)
+    !happyOnly && !opts.exhaustive && s.focus === null && ctx.timers[RUN_TIMEOUT_TIMER] && firstAnswer(ctx)
       ? [{ type: 'hang', task: RUN_TIMER_TASK, attempt: 1 }]
       : [];
 
@@ -190,7 +195,7 @@ export function modelActions(
       );
       if (item < 0) continue;
       const attempt = mapping[item]!.attempts;
-      const free = !happyOnly && (s.focus === null || s.focus === t.id);
+      const free = !happyOnly && (opts.exhaustive || s.focus === null || s.focus === t.id);
       const body = t.type === 'MAP' && t.iterator ? (tasks.find((b) => b.id === t.iterator) ?? t) : t;
       const output = (opts.variants.get(body.id) ?? [{}])[0];
       const done = log({ type: 'task.completed', time, data: { task: t.id, attempt, item, output } });
@@ -208,7 +213,7 @@ export function modelActions(
     if (t.type === 'DO_WHILE') continue;
     if (!['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(st.status) || isHung(s, t.id, st.attempts)) continue;
     const it = instanceFields(st);
-    const free = !happyOnly && (s.focus === null || s.focus === t.id);
+    const free = !happyOnly && (opts.exhaustive || s.focus === null || s.focus === t.id);
     const attempt = st.attempts;
     const hang: ModelAction[] = free && t.timeoutMs !== undefined ? [{ type: 'hang', task: t.id, attempt }] : [];
     if (st.status === 'WAITING') {
@@ -240,7 +245,7 @@ export function modelActions(
         ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) &&
         !opts.upstream.has(t.id, d.id),
     );
-    const offered = !happyOnly && s.focus === null && !steered ? outputs : outputs.slice(0, 1);
+    const offered = !happyOnly && (opts.exhaustive || (s.focus === null && !steered)) ? outputs : outputs.slice(0, 1);
     const done = offered.map((output) =>
       log({ type: 'task.completed', time, data: { task: t.id, attempt, output, ...it } }),
     );

@@ -8,6 +8,7 @@ import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
 import { didYouMean, isObj, type RawPath } from './issues.js';
 import { isDefaultCase } from './normalize-values.js';
 import { checkReachability } from './reachability.js';
+import { checkProperties } from './property-checks.js';
 import { checkTypeFields } from './task-field-checks.js';
 import type { TaskDef } from './task-types.js';
 
@@ -327,4 +328,5 @@ export function checkStructure(ctx: CheckContext): void {
   checkTypeFields(ctx);
   checkParallel(ctx);
   checkReachability(ctx);
+  checkProperties(ctx);
 }

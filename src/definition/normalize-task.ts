@@ -127,7 +127,7 @@ export function task(t: Raw, index: number): TaskDef | null {
     case 'HUMAN': {
       const approvers = t.approvers !== undefined ? idList(t.approvers) : assignedTo ? [assignedTo] : [];
       const onTimeout = oneOf<HumanTimeoutAction>(t.on_timeout, ['fail', 'approve', 'reject', 'skip']) ?? 'fail';
-      return rebuilt({ ...base, type, approvers, onTimeout });
+      return rebuilt({ ...base, type, approvers, onTimeout, ...waitForever(t) });
     }
     case 'FORK':
       return rebuilt({
@@ -154,6 +154,7 @@ export function task(t: Raw, index: number): TaskDef | null {
         event: str(t.event),
         signalers: t.from !== undefined ? idList(t.from) : undefined,
         onTimeout: oneOf(t.on_timeout, ['fail', 'skip'] as const),
+        ...waitForever(t),
       });
     case 'SUB_WORKFLOW':
       return compact({ ...base, type, workflow: str(t.workflow) ?? '', version: int(t.version, 1) });
@@ -189,4 +190,9 @@ export function task(t: Raw, index: number): TaskDef | null {
           : { ...base, type, jq: str(t.jq) ?? '' },
       );
   }
+}
+
+/** `wait_forever: true` of a HUMAN or WAIT; nothing when false or absent, so older definitions hash as they did. */
+function waitForever(t: Raw): { waitForever?: true } {
+  return t.wait_forever === true ? { waitForever: true } : {};
 }

@@ -187,7 +187,20 @@ export function normalize(wf: Raw): Definition {
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
     ...runTimeout(wf),
     search: searchDecls(wf.search),
+    properties: properties(wf.properties),
   });
+}
+
+/** `properties:` with every list a list (a single task id may be written bare). */
+function properties(raw: unknown): Definition['properties'] {
+  if (!isObj(raw)) return undefined;
+  const before = isObj(raw.always_before) ? raw.always_before : {};
+  return {
+    atMostOnce: idList(raw.at_most_once),
+    alwaysBefore: Object.fromEntries(Object.entries(before).map(([task, v]) => [task, idList(v)])),
+    neverTogether: Array.isArray(raw.never_together) ? raw.never_together.map(idList) : [],
+    eventually: idList(raw.eventually),
+  };
 }
 
 /** `search:` as { value, type }: a shorthand's type from its value (shorthandType). */

@@ -134,6 +134,24 @@ export const PrioritySchema = z
   .min(0, { error: PRIORITY_FIX })
   .max(MAX_PRIORITY, { error: PRIORITY_FIX });
 
+const PropertyTasks = z.union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' });
+const PropertiesSchema = z.strictObject({
+  at_most_once: PropertyTasks.optional().meta({
+    description: 'Tasks that never run twice on one path (retries of one run aside).',
+  }),
+  always_before: z
+    .record(z.string(), PropertyTasks)
+    .optional()
+    .meta({ description: 'task: [tasks]: the task runs only after each of these tasks completed.' }),
+  never_together: z
+    .array(z.array(z.string()).min(2, { error: 'a never_together group names at least two tasks' }), {
+      error: 'expected a list of groups of task ids, e.g. never_together: [[refund, ship]]',
+    })
+    .optional()
+    .meta({ description: 'Groups of tasks of which no two run on one path.' }),
+  eventually: PropertyTasks.optional().meta({ description: 'Tasks that ran on every path that completes.' }),
+});
+
 export const WorkflowSchema = z.object({
   id: z
     .string()
@@ -197,6 +215,10 @@ export const WorkflowSchema = z.object({
   notifications: NotificationsSchema.optional().meta({
     description:
       "Who hears of status changes: NATS subjects and webhooks (at least once; each delivery noted in the run's history).",
+  }),
+  properties: PropertiesSchema.optional().meta({
+    description:
+      'What must hold on every path (`ledgerflow verify`): at_most_once, always_before, never_together, eventually.',
   }),
   // Run timeout (docs/runs.md#run-timeouts)
   timeout: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, {

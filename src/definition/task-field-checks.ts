@@ -17,6 +17,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   approvers: ['HUMAN'],
   from: ['WAIT'],
   on_timeout: ['HUMAN', 'WAIT'],
+  wait_forever: ['HUMAN', 'WAIT'],
   fork_tasks: ['FORK'],
   join_on: ['JOIN'],
   loop_condition: ['DO_WHILE'],

@@ -159,6 +159,10 @@ export const TaskSchema = z.object({
     .union([z.string(), z.array(z.string())], { error: 'expected a user name or a list of user names' })
     .optional(),
   on_timeout: z.enum(['fail', 'approve', 'reject', 'skip']).optional(),
+  wait_forever: z.boolean().optional().meta({
+    description:
+      'HUMAN or WAIT on an event: waiting with no timeout is meant (`ledgerflow verify` then accepts that nobody may ever answer).',
+  }),
   // FORK / JOIN
   fork_tasks: z
     .array(

@@ -178,6 +178,8 @@ export interface HumanTask extends TaskBase {
   /** Who may decide; empty = anyone. */
   approvers: string[];
   onTimeout: HumanTimeoutAction;
+  /** `wait_forever: true`: waiting for a person with no timeout is meant (`ledgerflow verify` accepts it); absent when false. */
+  waitForever?: true;
 }
 
 /** Whether `by` may approve or reject a HUMAN task: one of its approvers, or anyone when it names none. The one rule every path applies. */
@@ -209,6 +211,8 @@ export interface WaitTask extends TaskBase {
   /** `from:`: who may send its signal (absent: anyone who may signal the run). */
   signalers?: string[];
   onTimeout?: 'fail' | 'skip';
+  /** `wait_forever: true`: waiting for the signal with no timeout is meant (`ledgerflow verify` accepts it); absent when false. */
+  waitForever?: true;
 }
 
 /** Whether `by` may send a WAIT its signal: one of its `from:`, or anyone when it names none. The one rule every path applies (an early signal included). */

@@ -127,6 +127,19 @@ export type MonitoringMetric = (typeof MONITORING_METRICS)[number];
 export const RUN_TIMEOUT_POLICIES = ['fail', 'cancel'] as const;
 export type RunTimeoutPolicy = (typeof RUN_TIMEOUT_POLICIES)[number];
 
+/**
+ * `properties:` what must hold on every path of the workflow (`ledgerflow verify`, docs/verify.md): tasks that run at
+ * most once, tasks that run only after others completed, tasks that never both run, tasks every completed run ran.
+ */
+export interface WorkflowProperties {
+  atMostOnce: string[];
+  /** task → the tasks that must have completed before it runs. */
+  alwaysBefore: Record<string, string[]>;
+  /** Groups of tasks of which no two run on one path. */
+  neverTogether: string[][];
+  eventually: string[];
+}
+
 export interface Definition {
   id: string;
   name: string;
@@ -156,4 +169,6 @@ export interface Definition {
   timeoutPolicy?: RunTimeoutPolicy;
   /** `search:` (docs/operations.md#search-attributes); absent when the file has none, so older definitions hash as they did. */
   search?: Record<string, SearchAttrDecl>;
+  /** `properties:` (docs/verify.md); absent when the file has none, so older definitions hash as they did. */
+  properties?: WorkflowProperties;
 }

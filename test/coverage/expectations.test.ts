@@ -21,7 +21,7 @@ describe('expectation files', () => {
       '',
     ].join('\n');
     expect(() => parseExpectations(file, def(text), 'e.yaml')).toThrow(
-      /e\.yaml:4:7: expectations\[0\]\.outputs\.chekc: t has no task "chekc"; its tasks are check, sign[\s\S]*e\.yaml:6:7: expectations\[0\]\.approvals\.check: check is a SIMPLE task; approvals applies to HUMAN tasks/,
+      /e\.yaml:4:7: expectations\[0\]\.outputs\.chekc: t has no task "chekc"; its tasks are check, sign[\s\S]*e\.yaml:6:7: expectations\[0\]\.approvals\.check: check is a SIMPLE task; approvals applies to HUMAN, WAIT tasks/,
     );
   });
   it('refuse unknown keys and statuses', () => {

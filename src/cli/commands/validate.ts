@@ -16,6 +16,7 @@ export async function validateCmd(
 ): Promise<number> {
   const folder = folderReader();
   const results: { file: string; valid: boolean; workflowId?: string; diagnostics: Diagnostic[] }[] = [];
+  const hints = new Map<string, string[]>();
   for (const file of files) {
     try {
       const loaded = loadDefinitionFile(file, { strict: opts.strict ?? false, folder });
@@ -27,6 +28,7 @@ export async function validateCmd(
             file,
           )
         : [];
+      hints.set(file, verifyHints(file, loaded.definition, loaded.warnings));
       results.push(
         jq.length > 0
           ? { file, valid: false, diagnostics: [...jq, ...loaded.warnings] }
@@ -41,10 +43,32 @@ export async function validateCmd(
   else {
     for (const r of results) {
       for (const d of r.diagnostics) io.err(inert(formatDiagnostic(d)));
+      for (const h of hints.get(r.file) ?? []) io.err(inert(h));
       io.out(`${r.valid ? '✓' : '✗'} ${r.file}${r.valid ? ` (${r.workflowId})` : ''}`);
     }
   }
   return results.every((r) => r.valid) ? EXIT.ok : EXIT.usage;
+}
+
+/**
+ * Where validate sees a built-in property of `ledgerflow verify` fail (a task that can never run, a person or signal
+ * waited for with no timeout), a hint that verify checks it on every path and shows the path.
+ */
+function verifyHints(file: string, def: Definition, warnings: Diagnostic[]): string[] {
+  const out: string[] = [];
+  if (warnings.some((w) => w.code === 'LF_TASK_NEVER_RUNS'))
+    out.push(`hint: \`ledgerflow verify ${file}\` checks on every path that each task can run`);
+  const waits = def.tasks.filter(
+    (t) =>
+      (t.type === 'HUMAN' || (t.type === 'WAIT' && t.event !== undefined)) &&
+      t.timeoutMs === undefined &&
+      !t.waitForever,
+  );
+  if (waits.length > 0)
+    out.push(
+      `hint: ${waits.map((t) => t.id).join(', ')} may wait forever (no timeout:, no wait_forever: true): run \`ledgerflow verify ${file}\` for the path that shows it`,
+    );
+  return out;
 }
 
 /** Whether a definition has a TRANSFORM task, whose jq validate compiles (src/transform/, loaded only then). */

@@ -1,5 +1,5 @@
 /**
- * agents, map, triggers, paths, test, demo, bridge, templates, new and import: the commands that show who works and
+ * agents, map, triggers, paths, test, verify, demo, bridge, templates, new and import: the commands that show who works and
  * what starts what, test definitions, and bring workflows in.
  */
 import type { TableCommand } from '../flags/options.js';
@@ -45,6 +45,16 @@ export function toolCommands(p: TableCommand, { act, actLocal }: CommandTable): 
     )
     .option('--json', 'print the results as JSON')
     .action(actLocal(() => import('../commands/coverage.js'), 'testCmd'));
+  p.command('verify')
+    .argument('<file...>')
+    .description(
+      'check properties on every path of a definition (no stuck state, loops that end, tasks that can run, waits that time out, decisions covered, and its properties:), each violation with its shortest counter-example (docs/verify.md)',
+    )
+    .option('--json', 'print { holds, files: [{ file, workflowId, states, bounded, bound, properties, saved? }] }')
+    .option('--save', 'append each counter-example to expectations/<file> beside the definition, for `ledgerflow test`')
+    .option('--max-states <n>', 'explore at most n model states (default 20000); reaching it is reported')
+    .option('--loop-bound <n>', 'explore loops up to n iterations (default 5)')
+    .action(actLocal(() => import('../commands/verify.js'), 'verifyCmd'));
   p.command('demo')
     .description(
       "the tour (npm start): in a fresh embedded store, emit the sample revenue, lead and compliance events, run the batch validation over the sample folders, approve the pending approval as cfo, print each run's trail and output",
