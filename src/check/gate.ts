@@ -83,11 +83,28 @@ async function untestedSection(i: GateInput): Promise<Section> {
   };
 }
 
+/** A property is told apart by its rule and the task it is about: the message and the path may change with the version. */
+const propertyKey = (f: Finding) => `${f.rule}\u0000${f.task ?? ''}`;
+
+/**
+ * The properties of the new version. One the old version broke too is a warning, not an error: the gate blocks what a
+ * change breaks, and a team adopting it is not stopped on every change by what was broken before (verify lists those).
+ */
 function propertiesSection(i: GateInput): Section {
-  const findings = propertyFindings(i.after);
+  const before = new Set(i.before ? propertyFindings(i.before).map(propertyKey) : []);
+  const findings = propertyFindings(i.after).map(
+    (f): Finding =>
+      before.has(propertyKey(f))
+        ? { ...f, level: 'warning', message: `${f.message} (broken before this change too)` }
+        : f,
+  );
+  const old = findings.filter((f) => before.has(propertyKey(f))).length;
   return {
     section: 'properties',
-    summary: findings.length === 0 ? 'every property holds' : tally(findings),
+    summary:
+      findings.length === 0
+        ? 'every property holds'
+        : `${tally(findings)}${old > 0 ? ` (${plural(old, 'property', 'properties')} broken before this change too)` : ''}`,
     findings,
     passed: [],
   };

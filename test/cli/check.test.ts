@@ -98,8 +98,13 @@ describe('check on the embedded store, from the docs', () => {
     expect(r.stdout).toContain(
       '    ⚠ refund-v2.yaml:6:7: path "review rejected → run FAILED" is tested by no expectation: ',
     );
-    expect(r.stdout).toContain('✓ The properties: every property holds\n');
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('✗ unsafe to deploy: 2 errors, 1 warning');
+    // The rename is named as such; review's wait with no timeout was broken in v1 too, so it warns and does not block.
+    expect(r.stdout).toContain(
+      '    ⚠ refund-v2.yaml:5:7: a likely rename of cool_off to grace (the same dependencies and the same settings): migrate runs with `--map cool_off=grace` [task-renamed]\n',
+    );
+    expect(r.stdout).toContain('✓ The properties: 0 errors, 1 warning (1 property broken before this change too)\n');
+    expect(r.stdout).toContain('(broken before this change too) [property-wait-times-out]\n');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('✗ unsafe to deploy: 2 errors, 3 warnings');
   }, 30_000);
 
   it('--map takes them over with the map (exit 0), --history replays the settled run; the SARIF file is what GitHub takes', async () => {
@@ -131,7 +136,7 @@ describe('check on the embedded store, from the docs', () => {
       );
     expect(r.stdout).toContain(`settled run ${settled}: replayed under refund v2 it parts at event 2 (timer.fired)`);
     expect(r.stdout).toContain(
-      '✓ safe to deploy: 0 errors, 4 warnings (warnings do not fail the gate; --strict makes them)',
+      '✓ safe to deploy: 0 errors, 6 warnings (warnings do not fail the gate; --strict makes them)',
     );
 
     const sarif = JSON.parse(readFileSync(join(dir, 'check.sarif'), 'utf8'));
@@ -141,13 +146,20 @@ describe('check on the embedded store, from the docs', () => {
     expect(driver).toMatchObject({ name: 'ledgerflow', informationUri: expect.stringMatching(/^https:\/\//) });
     expect(typeof driver.version).toBe('string');
     const ruleIds = driver.rules.map((x: { id: string }) => x.id);
-    expect(ruleIds).toEqual(['path-untested', 'run-takes-over-with-map', 'settled-run-diverges']);
+    expect(ruleIds).toEqual([
+      'path-untested',
+      'property-wait-times-out',
+      'run-takes-over-with-map',
+      'settled-run-diverges',
+      'task-added',
+      'task-renamed',
+    ]);
     for (const rule of driver.rules) {
       expect(rule.shortDescription.text.length).toBeGreaterThan(0);
       expect(rule.helpUri).toMatch(/^https:\/\//);
     }
     const results = sarif.runs[0].results as Record<string, any>[];
-    expect(results).toHaveLength(4);
+    expect(results).toHaveLength(7);
     for (const res of results) {
       expect(ruleIds).toContain(res.ruleId);
       expect(driver.rules[res.ruleIndex].id).toBe(res.ruleId);
@@ -168,7 +180,7 @@ describe('check on the embedded store, from the docs', () => {
       ['check', 'refund-v2.yaml', '--against', 'definitions/refund.yaml', '--map', 'cool_off=grace', '--strict'],
       at(),
     );
-    expect([strict.code, strict.stdout.includes('✗ unsafe to deploy: 0 errors, 3 warnings')], strict.stdout).toEqual([
+    expect([strict.code, strict.stdout.includes('✗ unsafe to deploy: 0 errors, 5 warnings')], strict.stdout).toEqual([
       1,
       true,
     ]);
@@ -191,13 +203,13 @@ describe('check on the embedded store, from the docs', () => {
       Number(m[3]),
     ]);
     expect(suites).toEqual([
-      ['What changed', 1, 0],
+      ['What changed', 2, 0],
       ['What it does to runs', 2, 2],
       ['What is newly untested', 2, 0],
       ['The properties', 1, 0],
     ]);
     expect(xml).toMatch(
-      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="ledgerflow check refund" tests="6" failures="2"/,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="ledgerflow check refund" tests="7" failures="2"/,
     );
     expect(xml).toContain('<failure message="run ');
     expect(xml).toContain('path &quot;review rejected → run FAILED&quot;');
