@@ -33,8 +33,9 @@ function foldEach(events: EventEnvelope[], visit: (seq: number, snapshot: RunSna
 }
 
 /**
- * The point `at` names in the run: a sequence number (after that event), or a task id (just before the event that
- * first started it; right after run.started for a task started by the start itself). Refused with ForkRefusedError:
+ * The point `at` names in the run: a sequence number (after that event), or a task id: just before its first
+ * task.started, or for a task the fold enters without one (HUMAN, WAIT, DECISION, …) right after the event that entered
+ * it, so the tasks that completed before it are reused and it is entered again. Refused with ForkRefusedError:
  * a sequence past the log, a task the run's definition does not have, a task the run never started.
  */
 export function forkPoint(runId: string, events: EventEnvelope[], at: string): ForkPoint {
@@ -59,9 +60,14 @@ export function forkPoint(runId: string, events: EventEnvelope[], at: string): F
       `cannot fork run ${runId} at ${at}: workflow ${def.id} has no task ${at}; give a task id (${[...known].join(', ')}) or an event's sequence number`,
       { runId, at },
     );
+  // The event after which it had started: its own task.started (cut before it), or the event whose fold started it (a
+  // HUMAN, a WAIT, a DECISION: entered as that event settled what it depends on; kept, since the task itself is not).
   let started = 0;
+  let own = false;
   foldEach(events, (seq, snapshot) => {
     if ((snapshot.context.tasks[at]?.startedAt ?? null) === null) return false;
+    const ev = events.find((e) => e.seq === seq);
+    own = ev?.type === 'task.started' && ev.data.task === at;
     started = seq;
     return true;
   });
@@ -71,7 +77,7 @@ export function forkPoint(runId: string, events: EventEnvelope[], at: string): F
       `cannot fork run ${runId} at task ${at}: the run never started it; fork at a task it reached, or at an event's sequence number`,
       { runId, at },
     );
-  return { seq: Math.max(1, started - 1), task: at };
+  return { seq: own ? Math.max(1, started - 1) : started, task: at };
 }
 
 /** The outputs a fork at `point` reuses, by task id: what a retry of the original, stopped there, would reuse. */
