@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
+import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
@@ -364,3 +365,60 @@ describe.skipIf(noNats)('ledgerflow fork over NATS, from docs/runs.md', () => {
     expect(calls(dir).slice(5)).toEqual(['fetch', 'price']);
   }, 120_000);
 });
+
+describe.skipIf(noNats)(
+  "ledgerflow fork over NATS with a users file (docs/users.md): the engines judge a person's fork",
+  () => {
+    const nats = useUsersNats();
+
+    it('an L2 is refused by the engine and nothing is written; an L1 forks, recorded as theirs', async () => {
+      const { dir } = project();
+      await nats.start(dir, [
+        ['engine', 'L1'],
+        ['bob', 'L1'],
+        ['ops-east', 'L2'],
+      ]);
+      expect((await nats.as('engine', ['deploy', 'order.yaml'])).code).toBe(0);
+      let engineLog = '';
+      const engine = spawnCli(
+        [
+          '--nats',
+          nats.url('engine'),
+          'engine',
+          '--users',
+          join(dir, 'users.yaml'),
+          '--handlers',
+          join(dir, 'handlers.mjs'),
+        ],
+        { cwd: dir },
+      );
+      engine.stderr!.on('data', (d) => (engineLog += d));
+      nats.procs.push(engine);
+      const started = await nats.as('bob', ['start', 'fork-demo', '--amount', '5', '--json']);
+      expect(started.code, started.stderr + engineLog).toBe(0);
+      const runId = (JSON.parse(started.stdout) as { runId: string }).runId;
+      const done = await nats.as('engine', ['wait', runId, '--timeout', '30s', '--json']);
+      expect((JSON.parse(done.stdout) as View).status, engineLog).toBe('COMPLETED');
+      const runs = async () => (await nats.admin().store.listRuns()).length;
+      const before = await runs();
+
+      const refused = await nats.as('ops-east', ['fork', runId, '--at', 'price', '--amount', '7']);
+      expect([refused.code, refused.stderr]).toEqual([
+        2,
+        expect.stringMatching(/ops-east is L2 \(Station OPS\); controlling runs needs L1 \(CMD\.BRIDGE\) or higher/),
+      ]);
+      expect(await runs()).toBe(before);
+
+      const forked = await nats.as('bob', ['fork', runId, '--at', 'price', '--amount', '7', '--json']);
+      expect(forked.code, forked.stderr + engineLog).toBe(0);
+      const forkId = (JSON.parse(forked.stdout) as { runId: string }).runId;
+      const view = JSON.parse((await nats.as('engine', ['wait', forkId, '--timeout', '30s', '--json'])).stdout) as View;
+      expect([view.status, view.tasks.price!.output]).toEqual(['COMPLETED', { total: 14 }]);
+      const [first] = await nats.admin().store.read(forkId, { toSeq: 1 });
+      expect(first!.data).toMatchObject({
+        source: { by: 'bob', forked: { from: runId, by: 'bob', at: { task: 'price' } } },
+      });
+      expect(calls(dir)).toEqual(['fetch', 'price', 'ship', 'price', 'ship']);
+    }, 120_000);
+  },
+);

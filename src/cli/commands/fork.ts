@@ -3,8 +3,8 @@
  * run whose history is the original's up to the point, its inputs changed as given, recorded by the run API's `fork`
  * (authority judged there: L1). On the embedded store the new run is then driven here until it settles or waits, as
  * `retry` drives (`--detach`: recorded only, left to `serve`); over NATS the engines drive it. `--reset` also cancels
- * the original. `--json`: `{runId, from, status}` on both stores (`queued`/`request` for a request no engine took yet,
- * `cancelled` with --reset).
+ * the original. `--json`: `{runId, from, status}` on both stores (`status` where this process may read the run;
+ * `queued`/`request` for a request no engine took yet, `cancelled` with --reset).
  */
 import { UsageError } from '../../errors/index.js';
 import { loadDefinitionFile } from '../../files/index.js';
@@ -94,7 +94,8 @@ export async function forkCmd(
   say(`run ${forked.runId} ${forked.queued ? 'requested' : 'started'}: fork of run ${runId} at ${opts.at}`);
   if (forked.cancelled) say(cancelLine(runId, forked));
   if (nats || opts.detach) {
-    const view = forked.queued ? null : await runs.status(forked.runId);
+    // A person's NATS user may not read the log: the status is said where this process can read it.
+    const view = forked.queued ? null : await runs.status(forked.runId).catch(() => null);
     if (opts.json) io.out(json(said(view?.status)));
     else if (!nats)
       io.out(`  recorded, not driven here: \`ledgerflow serve\` runs it (or \`ledgerflow resume ${forked.runId}\`)`);
