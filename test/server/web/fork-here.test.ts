@@ -51,7 +51,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('Fork from here, in chromium 
     dir = tempDir('lf-ui-fork-');
     writeFileSync(join(dir, 'order.yaml'), ORDER_YAML);
     writeFileSync(join(dir, 'handlers.mjs'), handlers(dir));
-    const ran = await cli(['--store', join(dir, 'store'), 'run', 'order.yaml', '--amount', '5', '--json'], { cwd: dir });
+    const ran = await cli(['--store', join(dir, 'store'), 'run', 'order.yaml', '--amount', '5', '--json'], {
+      cwd: dir,
+    });
     expect(ran.code, ran.stderr).toBe(0);
     original = (JSON.parse(ran.stdout) as { runId: string }).runId;
     [ui, browser] = await Promise.all([
@@ -82,9 +84,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('Fork from here, in chromium 
     await page.waitForURL((url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(original));
     const forked = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     // The dashboard's Service drives the new run; the page shows it live.
-    await expect
-      .poll(() => page.locator('.page-head .badge').textContent(), { timeout: 20_000 })
-      .toBe('COMPLETED');
+    await expect.poll(() => page.locator('.page-head .badge').textContent(), { timeout: 20_000 }).toBe('COMPLETED');
     const detail = (await (await fetch(`${ui.base}/api/runs/${forked}`, { headers: auth })).json()) as {
       run: { tasks: Record<string, { output: unknown }>; forkOf?: unknown };
     };
