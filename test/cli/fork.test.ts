@@ -84,7 +84,9 @@ describe('ledgerflow fork (embedded store), from docs/runs.md', () => {
     });
     expect(forked.code, forked.stderr).toBe(0);
     const [, forkId] = /run (\S+) started: fork of run (\S+) at price/.exec(forked.stdout) ?? [];
-    expect(forked.stdout).toContain(`fork of run ${original.runId} at price`);
+    expect(forked.stdout).toContain(
+      `fork of run ${original.runId} at price\nreused the outputs of fetch (not run again)\n`,
+    );
     expect(forked.stdout).toMatch(/COMPLETED/);
     // fetch was reused (its handler not called again); price and ship ran again, price with the new amount.
     expect(calls(dir)).toEqual(['fetch', 'price', 'ship', 'price', 'ship']);

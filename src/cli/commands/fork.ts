@@ -93,6 +93,10 @@ export async function forkCmd(
   const say = opts.json ? io.err : io.out;
   say(`run ${forked.runId} ${forked.queued ? 'requested' : 'started'}: fork of run ${runId} at ${opts.at}`);
   if (forked.cancelled) say(cancelLine(runId, forked));
+  if (!nats) {
+    const reused = (await runs.status(forked.runId))?.forkOf?.reused ?? [];
+    say(reused.length > 0 ? `reused the outputs of ${reused.join(', ')} (not run again)` : 'reused no output');
+  }
   if (nats || opts.detach) {
     // A person's NATS user may not read the log: the status is said where this process can read it.
     const view = forked.queued ? null : await runs.status(forked.runId).catch(() => null);
