@@ -16,6 +16,7 @@ import {
   type ClusterClient,
 } from '../cluster/index.js';
 import { RunNotFoundError, UsageError } from '../errors/index.js';
+import { SETTLED_STATUSES } from '../events/index.js';
 import { jetstreamManager } from '../store/index.js';
 import { runReads } from './reads.js';
 import type {
@@ -155,6 +156,21 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
         forked = { runId: r.runId, from: runId };
       }
       if (!req.reset) return forked;
+      // A settled original is left as it is (the embedded store's cancel says so too); over NATS a cancel would be refused.
+      const now = await reads.status(runId).catch(() => null);
+      if (now && SETTLED_STATUSES.includes(now.status))
+        return {
+          ...forked,
+          cancelled: {
+            by: as.name ?? opts.fallback,
+            unauthenticated: false,
+            recorded: false,
+            queued: false,
+            changed: false,
+            seq: null,
+            status: now.status,
+          },
+        };
       const cancelled = await input(
         runId,
         { kind: 'control', action: 'cancel', reason: `reset to fork ${forked.runId}` },

@@ -346,6 +346,12 @@ describe.skipIf(noNats)('ledgerflow fork over NATS, from docs/runs.md', () => {
     const replay = await lf('replay', out.runId);
     expect([replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')]).toEqual([0, true]);
     expect((await lf('history', runId, '--json')).stdout).toBe(before);
+    // --reset of a settled original: the fork is made, the original left as it is, and the output says so.
+    const settled = await lf('fork', runId, '--at', 'ship', '--reset', '--json');
+    expect(settled.code, settled.stderr).toBe(0);
+    expect(JSON.parse(settled.stdout)).toMatchObject({ from: runId, cancelled: false });
+    expect(settled.stderr).toContain(`run ${runId} not cancelled (--reset): it had settled already`);
+    await lf('wait', JSON.parse(settled.stdout).runId, '--timeout', '30s');
     const refused = await lf('fork', runId, '--at', 'nope', '--json');
     expect([refused.code, JSON.parse(refused.stdout).error.code]).toEqual([2, 'LF_FORK_POINT_UNKNOWN']);
 
@@ -364,7 +370,7 @@ describe.skipIf(noNats)('ledgerflow fork over NATS, from docs/runs.md', () => {
     const fork = JSON.parse(reset.stdout).runId as string;
     const view = JSON.parse((await lf('wait', fork, '--timeout', '30s', '--or-waiting', '--json')).stdout) as View;
     expect([view.status, view.tasks.review!.status]).toEqual(['WAITING', 'PENDING_APPROVAL']);
-    expect(calls(dir).slice(5)).toEqual(['fetch', 'price']);
+    expect(calls(dir).slice(6)).toEqual(['fetch', 'price']);
   }, 120_000);
 });
 
