@@ -26,6 +26,7 @@ export {
   judgedApprovalRefusal,
   PauseRefusedError,
   RetryRefusedError,
+  ForkRefusedError,
   RunIdTakenError,
   SignalRefusedError,
 } from './refusals.js';

@@ -74,6 +74,20 @@ export class RetryRefusedError extends LedgerflowError {
 }
 
 /**
+ * A fork whose point (`--at`) is not in the run: LF_FORK_POINT_UNKNOWN for a sequence past its log or a task its
+ * definition does not have, LF_FORK_POINT_NOT_REACHED for a task the run never started. Nothing is started.
+ */
+export class ForkRefusedError extends LedgerflowError {
+  constructor(
+    code: 'LF_FORK_POINT_UNKNOWN' | 'LF_FORK_POINT_NOT_REACHED',
+    message: string,
+    meta: Record<string, JsonSafe | undefined>,
+  ) {
+    super(code, message, meta);
+  }
+}
+
+/**
  * A start with a caller-chosen run id (`run --id`) whose id already names a run of another workflow: the id is taken,
  * and returning that run would hand the caller a run of a workflow it did not ask for. Nothing is written.
  */

@@ -81,6 +81,19 @@ export const RunStartedData = z.object({
           outputs: z.record(z.string(), z.unknown()).optional(),
         })
         .optional(),
+      /**
+       * A fork (runtime/fork.ts): the run it was forked `from`, the point `at` (after event `seq` of that run; `task`:
+       * the task `--at` named, which starts again here), and the outputs this run reuses, as retryOf's. Recorded here,
+       * with the changed input in `input`, so replay never reads the original run. `by`: who forked it.
+       */
+      forked: z
+        .object({
+          from: z.string().min(1),
+          at: z.object({ seq: z.number().int().positive(), task: z.string().min(1).optional() }),
+          by: z.string().max(200).optional(),
+          outputs: z.record(z.string(), z.unknown()).optional(),
+        })
+        .optional(),
       schedule: RunScheduleSchema.optional(),
       /** A debounced or throttled event trigger's run (docs/triggers.md#debounce-and-throttle): the events it absorbed, how long it was held. */
       gate: z
@@ -106,7 +119,7 @@ export const RunStartedData = z.object({
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
 
-/** A task a retry completed with the output of the run it retries (source.retryOf), without an attempt. */
+/** A task a retry or fork completed with the output of the run it came from (source.retryOf, source.forked), without an attempt. */
 const reused = { reused: z.object({ runId: z.string().min(1) }).optional() };
 export const TaskStartedData = z.object({ ...taskRef, ...reused });
 /**

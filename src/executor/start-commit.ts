@@ -35,6 +35,10 @@ import {
   retryPlan,
   withFoldedStates,
   pushFolded,
+  reuseOf,
+  forkPoint,
+  forkPlan,
+  forkInput,
 } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 import { type Admission, admissionOf, checkPriority, decideLimitedStart, readLimits } from '../limits/index.js';
@@ -87,7 +91,7 @@ export async function beginRun(
   const compiled = workflowOf(def);
   const hash = compiled.hash;
   const time = new Date(clock.now()).toISOString();
-  const retryOf = opts.source?.retryOf;
+  const retryOf = reuseOf(opts.source);
   // A start's priority over the workflow's, recorded in run.started (it orders the run's waits for task gates too).
   const priority = checkPriority(opts.priority);
   const given = priority !== undefined ? { priority } : {};
@@ -168,7 +172,7 @@ async function recordStart(
   const dedupKey = opts.runId && !opts.exclusive ? 'start' : `start-${randomHex(6)}`;
   // A retry's reused tasks that are ready at once complete in the start commit, driven here or not:
   // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
-  const retryOf = opts.source?.retryOf;
+  const retryOf = reuseOf(opts.source);
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
   const limited = withStarts ? compiled.bound(await readLimits(store)) : undefined;
   const first =
@@ -218,7 +222,10 @@ function queuedCommit(
   return { events: [envelopeOf(after.context.runId, 2, ev, after)], snapshot: after, seq: 2 };
 }
 
-/** The start of a retry of the FAILED or CANCELLED run `runId` (Engine.retry, Engine.runRetry); `load`: the Engine's. */
+/**
+ * The start of a retry of the FAILED or CANCELLED run `runId` (Engine.retry, Engine.runRetry), or with `opts.fork` of a
+ * fork of any run at a point (Engine.fork): one start reusing what completed; `load`: the Engine's.
+ */
 export async function beginRetry(
   starter: Starter,
   load: (runId: string) => Promise<LoadedRunLog>,
@@ -227,22 +234,41 @@ export async function beginRetry(
   withStarts: boolean,
 ): Promise<Begun> {
   const old = await load(runId);
-  assertRetryable(runId, old.snapshot);
   const first = startedOf(old.events[0], runId);
-  // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
-  const { file, handlers } = old.source ?? {};
-  const source: RunSource = {
-    ...(file ? { file } : {}),
-    ...(handlers ? { handlers } : {}),
-    retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) },
-    ...(opts.by ? { by: opts.by } : {}),
-  };
+  const { fork } = opts;
+  if (!fork) assertRetryable(runId, old.snapshot);
+  // Where the definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
+  const { file, handlers } = fork?.definition ? (fork.source ?? {}) : (old.source ?? {});
+  const where = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}) };
+  let def = old.compiled.definition;
+  let input: Record<string, unknown> = first.data.input;
+  let source: RunSource;
+  if (fork) {
+    // The run's workflow as it is now (a migrated run's new version), unless the fork names another.
+    if (fork.definition) def = fork.definition;
+    const point = forkPoint(runId, old.events, fork.at);
+    input = forkInput(def, first.data.input, fork.input ?? {});
+    const outputs = forkPlan(workflowOf(def), old.events, point);
+    const by = fork.by ?? opts.by;
+    source = {
+      ...where,
+      forked: { from: runId, at: point, ...(by ? { by } : {}), outputs },
+      ...(opts.by ? { by: opts.by } : {}),
+    };
+  } else {
+    source = {
+      ...where,
+      retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) },
+      ...(opts.by ? { by: opts.by } : {}),
+    };
+  }
   return beginRun(
     starter,
-    old.compiled.definition,
-    first.data.input,
+    def,
+    input,
     {
       source,
+      ...(fork?.inputFromStrings ? { inputFromStrings: true } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
     },

@@ -3,6 +3,7 @@
  * definition and state; LoadedRunLog: with its events). Types only, shared by both executors.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 
@@ -25,6 +26,23 @@ export interface RetryOptions {
   /** The new run's id (default: a new one). */
   runId?: string;
   /** Who asked for it, when not the process recording it (run.started's source.by: a person's retry over NATS). */
+  by?: string;
+  /** A fork instead of a retry: from any run, at a point, with inputs changed (runtime/fork.ts). */
+  fork?: ForkOptions;
+}
+
+/** A fork of a run (docs/runs.md#forking-a-run): where it branches off, and what it changes. */
+export interface ForkOptions {
+  /** A task id (just before it first started) or an event's sequence number (after it). */
+  at: string;
+  /** Inputs changed; the others are the original's. */
+  input?: Record<string, unknown>;
+  /** The changed inputs are given as text (CLI flags), converted to the declared types. */
+  inputFromStrings?: boolean;
+  /** Another definition to go on under (default: the one the original run recorded), and where it came from. */
+  definition?: Definition;
+  source?: { file?: string; handlers?: string };
+  /** Who forked it (source.forked.by): the name given or proven; `by` of RetryOptions only where it was proven. */
   by?: string;
 }
 

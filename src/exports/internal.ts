@@ -22,6 +22,8 @@ export {
   type ApprovalRequest,
   type ApprovalReview,
   retryPlan,
+  forkPoint,
+  forkPlan,
   REUSED_TASK_TYPES,
   RETRYABLE_STATUSES,
 } from '../runtime/index.js';

@@ -121,6 +121,15 @@ export class Engine {
     return loaded.snapshot.context.runId;
   }
 
+  /**
+   * Fork: records the start of a new run whose history is run `runId`'s up to `fork.at`, with `fork.input` changed and
+   * what had completed by then reused (runtime/fork.ts); any run, settled or not, is left untouched. As `retry`:
+   * nothing runs yet (`runRetry` with the same options drives it). Returns the new run's id.
+   */
+  fork(runId: string, opts: RetryOptions & Required<Pick<RetryOptions, 'fork'>>): Promise<string> {
+    return this.retry(runId, opts);
+  }
+
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
   async runRetry(
     runId: string,

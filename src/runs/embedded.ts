@@ -9,11 +9,11 @@ import { UsageError } from '../errors/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
-import type { Acting, Resumed, Retried, Started, StartingRuns, StartRequest } from './port.js';
+import type { Acting, Forked, ForkRequest, Resumed, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
   /** The in-process Engine over the store: it records the starts and inputs. */
-  engine: Pick<Engine, 'commits' | 'start' | 'startRun' | 'status' | 'retry'>;
+  engine: Pick<Engine, 'commits' | 'start' | 'startRun' | 'status' | 'retry' | 'fork'>;
   store: EventStore;
   /** The store's directory, where its run index (the witness of logs cut short) lives; default the store's own. */
   storeDir?: string;
@@ -52,6 +52,35 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
           ...(how.runId !== undefined ? { runId: how.runId } : {}),
         }),
       };
+    },
+    async fork(runId: string, req: ForkRequest, as: Acting): Promise<Forked> {
+      requireAllowed(as.actor, 'control');
+      const def = req.definition;
+      if (typeof def === 'string')
+        throw new UsageError(
+          `${def}: the embedded store forks under a definition file, not a deployed workflow by name`,
+          {
+            workflow: def,
+          },
+        );
+      const newRunId = await engine.fork(runId, {
+        ...(as.actor ? { by: as.name ?? opts.fallback } : {}),
+        ...(req.runId !== undefined ? { runId: req.runId } : {}),
+        fork: {
+          at: req.at,
+          by: as.name ?? opts.fallback,
+          ...(req.input ? { input: req.input } : {}),
+          ...(req.inputFromStrings ? { inputFromStrings: true } : {}),
+          ...(def ? { definition: def, ...(req.source ? { source: req.source } : {}) } : {}),
+        },
+      });
+      if (!req.reset) return { runId: newRunId, from: runId };
+      const cancelled = await input(
+        runId,
+        { kind: 'control', action: 'cancel', reason: `reset to fork ${newRunId}` },
+        as,
+      );
+      return { runId: newRunId, from: runId, cancelled };
     },
   };
 }

@@ -1,6 +1,8 @@
 /** The one run API (port.ts) and its implementation per store. */
 export type {
   Acting,
+  Forked,
+  ForkRequest,
   InputOutcome,
   Resumed,
   Retried,

@@ -45,6 +45,36 @@ export interface Retried {
   request?: string;
 }
 
+/** A fork (docs/runs.md#forking-a-run): where the new run branches off the original, and what it changes. */
+export interface ForkRequest {
+  /** A task id (the new run starts it again; what completed before it is reused) or an event's sequence number. */
+  at: string;
+  /** Inputs changed (names the definition declares); the others are the original's. */
+  input?: Record<string, unknown>;
+  /** Input values given as text (CLI flags), converted to the declared types. */
+  inputFromStrings?: boolean;
+  /** Another definition to go on under: a Definition (embedded), or (NATS) a deployed one by `<id>[@<version>]`. */
+  definition?: Definition | string;
+  /** Where that definition and its handler module are (embedded), recorded as a start's. */
+  source?: { file: string; handlers?: string };
+  /** The new run's id (default: a fresh one). */
+  runId?: string;
+  /** Also cancel the original, as a person's cancel, once the fork is recorded. */
+  reset?: boolean;
+}
+
+/**
+ * A fork recorded: the new run's id and the run it came from; `queued` (NATS): published for the engines and not taken
+ * yet, as `request` (a --reset then cancels nothing); `cancelled`: the original's cancel (--reset) as recorded.
+ */
+export interface Forked {
+  runId: string;
+  from: string;
+  queued?: true;
+  request?: string;
+  cancelled?: InputOutcome;
+}
+
 /** What `resume` leaves to its caller. */
 export type Resumed =
   /** Drive the run here: it was not paused, or (`resumed`) its un-pause was recorded with no engine to continue it. */
@@ -80,6 +110,12 @@ export interface Runs {
    * recorded, not driven (a serve or the engines drive it). Asks for L1. `runId`: the new run's id.
    */
   retry(runId: string, as: Acting, opts?: { runId?: string; waitMs?: number }): Promise<Retried>;
+  /**
+   * Fork: a new run whose history is run `runId`'s up to `req.at`, its inputs changed, what completed by then reused;
+   * recorded, not driven (the caller, a serve or the engines drive it). The original is untouched unless `req.reset`
+   * cancels it (as `input` would). Asks for L1, as retry.
+   */
+  fork(runId: string, req: ForkRequest, as: Acting, opts?: { waitMs?: number }): Promise<Forked>;
   /**
    * `ledgerflow resume` before the caller drives the run: on NATS, the inputs people queued and no engine took
    * are taken first (as an engine takes them); a paused run is un-paused as a person's input (L1), `as` asked

@@ -19,6 +19,7 @@ import {
   type EventEnvelope,
   type PendingEvent,
   type RecordedState,
+  type RunSource,
   type TimerKind,
   type WorkflowStatus,
 } from '../events/index.js';
@@ -135,7 +136,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
   }
 }
 
-/** What a fold starts from: run.started's run id, time and input, and a retry's reused outputs (its `source.retryOf`). */
+/** What a fold starts from: run.started's run id, time and input, and the outputs it reuses (`retryOf`: reuseOf). */
 interface FoldStart {
   runId: string;
   time: string;
@@ -163,9 +164,19 @@ export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSn
   });
 }
 
+/**
+ * The outputs a run reuses and the run they came from: a retry's (source.retryOf) or a fork's (source.forked), one
+ * mechanism for both; undefined for every other run.
+ */
+export function reuseOf(source: RunSource | undefined): FoldStart['retryOf'] {
+  if (source?.retryOf) return source.retryOf;
+  const f = source?.forked;
+  return f ? { runId: f.from, ...(f.outputs ? { outputs: f.outputs } : {}) } : undefined;
+}
+
 /** The start of the fold a run.started envelope records. */
 export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): FoldStart {
-  const retryOf = started.data.source?.retryOf;
+  const retryOf = reuseOf(started.data.source);
   const { stateHashVersion, priority } = started.data;
   return {
     runId: started.runId,

@@ -61,6 +61,8 @@ export interface RunView extends RunHeader {
   schedule?: RunSchedule;
   /** Retry from failed: the run this one retries and the tasks whose outputs it reuses (run.started's source.retryOf); shown by `status`. */
   retryOf?: { runId: string; reused: string[] };
+  /** A fork (run.started's source.forked): the run it was forked from, at which point, by whom, and the tasks it reused; shown by `status`. */
+  forkOf?: { runId: string; at: { seq: number; task?: string }; by?: string; reused: string[] };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
   failureRun?: string;
   /** The workflow's `timeout:` (docs/runs.md#run-timeouts): how long, when the run times out (started + timeout) and what it becomes then; absent without one. */
@@ -183,7 +185,7 @@ export function runView(
  */
 export function runOrigin(
   events: readonly EventEnvelope[],
-): Pick<RunView, 'parent' | 'schedule' | 'retryOf' | 'gate' | 'queue'> {
+): Pick<RunView, 'parent' | 'schedule' | 'retryOf' | 'forkOf' | 'gate' | 'queue'> {
   const first = events[0];
   const source = first?.type === 'run.started' ? first.data.source : undefined;
   const queued = events[1]?.type === 'run.queued' ? events[1] : undefined;
@@ -193,6 +195,16 @@ export function runOrigin(
     ...(source?.schedule ? { schedule: source.schedule } : {}),
     ...(source?.retryOf
       ? { retryOf: { runId: source.retryOf.runId, reused: Object.keys(source.retryOf.outputs ?? {}) } }
+      : {}),
+    ...(source?.forked
+      ? {
+          forkOf: {
+            runId: source.forked.from,
+            at: source.forked.at,
+            ...(source.forked.by ? { by: source.forked.by } : {}),
+            reused: Object.keys(source.forked.outputs ?? {}),
+          },
+        }
       : {}),
     ...(source?.gate ? { gate: { ...source.gate, ...(source.event ? { event: source.event } : {}) } } : {}),
     ...(queued?.type === 'run.queued'

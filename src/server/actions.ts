@@ -141,6 +141,16 @@ export function personActions(actor: Actor, person: Person) {
       const r = await runs.retry(runId, person.acting());
       return r.queued ? { runId: r.runId, queued: true as const } : { runId: r.runId };
     },
+    /** A fork of run `runId` at `at` with `input` changed, the signed-in person's own (L1, as retry); `reset` also cancels it. */
+    async fork(runId: string, at: string, input: Record<string, unknown>, reset?: boolean) {
+      const r = await runs.fork(runId, { at, input, ...(reset ? { reset } : {}) }, person.acting());
+      return {
+        runId: r.runId,
+        from: r.from,
+        ...(r.queued ? { queued: true as const } : {}),
+        ...(r.cancelled ? { cancelled: r.cancelled.changed } : {}),
+      };
+    },
     /**
      * A start, answered with the run's id; with a caller-chosen id also its status, and `existing: true` when the id
      * had a run already; `queued: true` over NATS when it waits for an engine. `priority`: overrides the workflow's.

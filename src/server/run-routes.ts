@@ -18,7 +18,16 @@ import { ApiError } from './errors.js';
 import { runDetail, startedBy } from './run-detail.js';
 import { jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
-import { checkSignal, ControlBody, DecisionBody, ResumeBody, parseBody, RetryBody, SignalBody } from './schemas.js';
+import {
+  checkSignal,
+  ControlBody,
+  DecisionBody,
+  ForkBody,
+  ResumeBody,
+  parseBody,
+  RetryBody,
+  SignalBody,
+} from './schemas.js';
 
 /** Rows of a runs page when the request gives no `limit`. */
 export const DEFAULT_PAGE = 50;
@@ -163,6 +172,11 @@ export function runRoutes(
     'retry',
     (raw) => parseBody(RetryBody, raw),
     (a, id, b) => a.retry(id, asOf(b.as)),
+  );
+  onRun(
+    'fork',
+    (raw) => parseBody(ForkBody, raw),
+    (a, id, b) => a.fork(id, String(b.at), b.input, b.reset),
   );
 
   async function firstEvent(id: string): Promise<Extract<EventEnvelope, { type: 'run.started' }>> {

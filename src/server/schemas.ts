@@ -53,6 +53,15 @@ export const BulkBody = z
   })
   .strict();
 export const RetryBody = z.object({ as }).strict();
+/** A fork (docs/runs.md#forking-a-run): its point (a task id, or an event's sequence number), the inputs it changes. */
+export const ForkBody = z
+  .object({
+    at: z.union([z.string().min(1).max(300), z.number().int().positive()]),
+    input: z.record(z.string(), z.unknown()).default({}),
+    reset: z.boolean().optional(),
+    as,
+  })
+  .strict();
 export const StartBody = z
   .object({
     input: z.record(z.string(), z.unknown()).default({}),

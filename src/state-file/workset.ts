@@ -26,6 +26,7 @@ function ownerOf(first: EventEnvelope | undefined, parent: string | undefined): 
   if (parent) return `run ${parent}`;
   const source = first?.type === 'run.started' ? first.data.source : undefined;
   if (source?.retryOf) return `retry of ${source.retryOf.runId}`;
+  if (source?.forked) return `fork of ${source.forked.from}`;
   if (source?.schedule) return `schedule ${source.schedule.slot}`;
   if (source?.event !== undefined) return `event ${source.event}`;
   return 'manual';

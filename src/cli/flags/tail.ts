@@ -53,7 +53,7 @@ export function protectTail(argv: string[], program: Command): string[] {
   }
   const command = program.commands.find((c) => c.name() === argv[i]);
   if (command?.name() === 'stats') return ownVersionFlag(argv, i);
-  if (!command || !['run', 'start'].includes(command.name())) return argv;
+  if (!command || !['run', 'start', 'fork'].includes(command.name())) return argv;
   const specs = optionSpecs(command);
   for (let j = i + 1; j < argv.length; j++) {
     const tok = argv[j]!;

@@ -114,4 +114,35 @@ export function runningCommands(p: TableCommand, { act, actLocal, actInputs }: C
     .option('--json')
     .with(...bulkOptions)
     .action(act(() => import('../commands/retry.js'), 'retryCmd'));
+  p.command('fork')
+    .argument('<runId>', 'the run to fork (any status; it is left untouched unless --reset)')
+    .argument('[inputs...]', "inputs changed, as --<name> <value> (the others are the original run's)")
+    .description(
+      "start a new run whose history is the original's up to --at, with the inputs changed as given: the tasks that completed before that point are reused (not run again), the rest runs. Embedded: drives the new run here as retry does (--detach: recorded, left to `serve`); over NATS: the engines drive it",
+    )
+    .option(
+      '--at <point>',
+      'a task id (it and what follows run again) or an event sequence number of the original (after it)',
+    )
+    .option(
+      '--definition <file>',
+      'go on under this definition (embedded: a YAML file; over NATS: a deployed <workflowId>[@<version>]) instead of the recorded one',
+    )
+    .option('--reset', 'also cancel the original run once the fork is recorded (L1)')
+    .with(...inputOptions)
+    .option('--detach', 'embedded: record the fork, print its id and leave it to `ledgerflow serve`')
+    .option('--handlers <module>', 'embedded: handler module (default: the one the fork records)')
+    .with(skillsOption)
+    .option('--max-wait <duration>')
+    .option('--commit-window <duration>')
+    .with(outputRootOption, commandOutputLimitOption, secretsOption)
+    .option('--as <name>', 'who forks (and, with --reset, cancels), with a users file; over NATS the user connected as')
+    .option(
+      '--wait <duration>',
+      "over NATS as a person's user: how long to wait for the engine that judges your level and records the fork (default 10s)",
+    )
+    .option('--json')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(actInputs(() => import('../commands/fork.js'), 'forkCmd'));
 }

@@ -28,13 +28,17 @@ function summary(e: EventEnvelope): string {
       const retry = r
         ? `  (retry of run ${r.runId}, reusing ${Object.keys(r.outputs ?? {}).join(', ') || 'no output'})`
         : '';
+      const f = e.data.source?.forked;
+      const fork = f
+        ? `  (fork of run ${f.from} after event ${f.at.seq}${f.at.task !== undefined ? `, before task ${f.at.task}` : ''}, reusing ${Object.keys(f.outputs ?? {}).join(', ') || 'no output'})`
+        : '';
       const g = e.data.source?.gate;
       const gated = !g
         ? ''
         : g.kind === 'debounce'
           ? `  (debounce triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}: last of ${g.count} event${g.count === 1 ? '' : 's'}${g.absorbed?.length ? `, merged ${g.absorbed.join(', ')}${g.count - 1 > g.absorbed.length ? ' …' : ''}` : ''})`
           : `  (throttle triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}${g.firstAt ? `, queued since ${g.firstAt}` : ''})`;
-      return `input ${JSON.stringify(e.data.input)}${from}${by}${gated}${retry}`;
+      return `input ${JSON.stringify(e.data.input)}${from}${by}${gated}${retry}${fork}`;
     }
     case 'task.started':
       return e.data.reused

@@ -71,6 +71,12 @@ export function statusText(view: RunView): string {
     origin.push(
       `retry of run ${view.retryOf.runId}${view.retryOf.reused.length > 0 ? ` (reused the outputs of ${view.retryOf.reused.join(', ')})` : ' (reused no output)'}`,
     );
+  if (view.forkOf) {
+    const f = view.forkOf;
+    origin.push(
+      `fork of run ${f.runId} at ${f.at.task !== undefined ? `task ${f.at.task}` : `event ${f.at.seq}`}${f.by ? ` by ${f.by}` : ''}${f.reused.length > 0 ? ` (reused the outputs of ${f.reused.join(', ')})` : ' (reused no output)'}`,
+    );
+  }
   if (view.schedule)
     origin.push(
       `started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for ${view.schedule.manual ? 'a manual slot (schedules trigger) at' : 'slot'} ${view.schedule.slot}${missedText(view.schedule)}`,

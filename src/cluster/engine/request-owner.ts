@@ -18,6 +18,8 @@ export interface RequestedRun {
   workflowId?: string;
   by: string | undefined;
   retryOf?: string;
+  /** A fork's original run. */
+  forkOf?: string;
 }
 
 /** Why the run `source` and `workflowId` describe is not the one `want` describes; null when it is. */
@@ -29,6 +31,8 @@ export function notRequested(workflowId: string, source: RunSource | undefined, 
     return "a run ledgerflow started (a child, an event's or a schedule slot's run)";
   if (s.retryOf?.runId !== want.retryOf)
     return want.retryOf === undefined ? 'a retry of another run' : `a run that is not a retry of run ${want.retryOf}`;
+  if (s.forked?.from !== want.forkOf)
+    return want.forkOf === undefined ? 'a fork of another run' : `a run that is not a fork of run ${want.forkOf}`;
   if (s.by !== want.by) return 'a run someone else started';
   return null;
 }

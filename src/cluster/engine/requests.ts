@@ -190,11 +190,23 @@ export class Requests {
       this.judge(sender, 'control');
       // Taken twice (an engine that died after the start): the retry is there. A run under the id that is not
       // this sender's retry of this run is refused, untouched (request-owner.ts).
-      const own = { by: by.by, retryOf: body.retryOf, what: 'retry request' };
+      const { fork } = body;
+      const own = fork
+        ? { by: by.by, forkOf: body.retryOf, what: 'fork request' }
+        : { by: by.by, retryOf: body.retryOf, what: 'retry request' };
       let existing = await ownExisting(this.o.store, body.runId, own);
       if (!existing) {
         try {
-          await commits.beginRetry(body.retryOf, { runId: body.runId, ...by }, false);
+          const forking = fork && {
+            fork: {
+              at: fork.at,
+              by: sender,
+              ...(fork.input ? { input: fork.input } : {}),
+              ...(fork.inputFromStrings ? { inputFromStrings: true } : {}),
+              ...(fork.definition ? { definition: await this.o.registry.resolve(fork.definition) } : {}),
+            },
+          };
+          await commits.beginRetry(body.retryOf, { runId: body.runId, ...by, ...forking }, false);
         } catch (err) {
           // Anything but a run written under the id meanwhile is the retry's refusal.
           if (!((await this.o.store.lastSeq(body.runId)) > 0)) throw err;

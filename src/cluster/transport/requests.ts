@@ -48,6 +48,18 @@ const RetryRun = z.strictObject({
   request: RequestId,
   retryOf: RunIdSchema,
   runId: FreshRunId,
+  /**
+   * A fork of `retryOf` instead of a retry (docs/runs.md#forking-a-run): its point (a task id or an event's sequence
+   * number), the inputs it changes, and a deployed workflow (`<id>[@<version>]`) to go on under.
+   */
+  fork: z
+    .strictObject({
+      at: z.string().min(1).max(300),
+      input: z.record(z.string(), z.unknown()).optional(),
+      inputFromStrings: z.boolean().optional(),
+      definition: z.string().min(1).max(300).optional(),
+    })
+    .optional(),
 });
 
 /** lf.starts.<user>, the body naming its `request`: a start, or a retry. */

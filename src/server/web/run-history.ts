@@ -98,7 +98,7 @@ export function summarize(e: PageEvent): string {
   switch (e.type) {
     case 'run.started': {
       const src = d.source as Data | undefined;
-      return `started${src?.event ? ` by event ${String(src.event)}` : ''}${(src?.retryOf as Data | undefined)?.runId ? ` as a retry of ${String((src!.retryOf as Data).runId)}` : ''}`;
+      return `started${src?.event ? ` by event ${String(src.event)}` : ''}${(src?.retryOf as Data | undefined)?.runId ? ` as a retry of ${String((src!.retryOf as Data).runId)}` : ''}${(src?.forked as Data | undefined)?.from ? ` as a fork of ${String((src!.forked as Data).from)}` : ''}`;
     }
     case 'task.started':
       return `${String(d.task)}${inst} attempt ${String(d.attempt)} started${(d.reused as Data | undefined)?.runId ? ' (output reused)' : ''}`;

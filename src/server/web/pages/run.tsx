@@ -26,6 +26,7 @@ import type { RunAt, RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
 import { navigate } from '../router.js';
 import { RunActions } from './run-actions.js';
+import { ForkHere } from './fork-here.js';
 import { TaskPanel } from './task-panel.js';
 import { Timeline } from './timeline.js';
 
@@ -228,7 +229,8 @@ export function RunPage(props: { runId: string; session: Session }) {
       {atSeq !== null ? (
         <div class="banner travel" role="status">
           Showing the run as it was after event {atSeq} of {lastSeq}.{' '}
-          <Button label="Back to live" class="link" onClick={() => setAtSeq(null)} />
+          <Button label="Back to live" class="link" onClick={() => setAtSeq(null)} />{' '}
+          <ForkHere runId={run.runId} atSeq={atSeq} />
         </div>
       ) : null}
 

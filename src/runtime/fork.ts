@@ -1,0 +1,105 @@
+/**
+ * Forking a run: a new run whose history is the original's up to a point, with its inputs changed, and that goes on
+ * from there. Pure: the point, the outputs the new run reuses and its input are worked out once, when the fork starts,
+ * and recorded in the new run's run.started (`source.forked`, the changed input in `input`), so replay never reads the
+ * original. The reuse is retry's (retry.ts): the original folded up to the point stands for the settled run a retry
+ * starts from, so a task is reused when it had completed by then and everything upstream of it ends the same.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
+import { ForkRefusedError } from '../errors/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { applyEvent, foldStartOf, startFold, type RunSnapshot } from './fold.js';
+import { compiledForRun, startedOf, workflowAfter } from './migration.js';
+import { retryPlan } from './retry.js';
+
+/** Where a fork branches off: after event `seq` of the original; `task`: the task `--at` named (it runs again). */
+export interface ForkPoint {
+  seq: number;
+  task?: string;
+}
+
+/** Folds the run's events one by one, telling `visit` the state after each (run.started's included). */
+function foldEach(events: EventEnvelope[], visit: (seq: number, snapshot: RunSnapshot) => boolean): void {
+  const first = startedOf(events[0]);
+  let compiled = compiledForRun(first);
+  let snapshot = startFold(compiled, foldStartOf(first));
+  if (visit(first.seq, snapshot)) return;
+  for (const ev of events.slice(1)) {
+    snapshot = applyEvent(compiled, snapshot, ev).snapshot;
+    if (ev.type === 'run.migrated') compiled = workflowAfter(compiled, ev);
+    if (visit(ev.seq, snapshot)) return;
+  }
+}
+
+/**
+ * The point `at` names in the run: a sequence number (after that event), or a task id: just before its first
+ * task.started, or for a task the fold enters without one (HUMAN, WAIT, DECISION, …) right after the event that entered
+ * it, so the tasks that completed before it are reused and it is entered again. Refused with ForkRefusedError:
+ * a sequence past the log, a task the run's definition does not have, a task the run never started.
+ */
+export function forkPoint(runId: string, events: EventEnvelope[], at: string): ForkPoint {
+  const last = events.at(-1)?.seq ?? 0;
+  if (/^[0-9]+$/.test(at)) {
+    const seq = Number(at);
+    if (seq < 1 || seq > last)
+      throw new ForkRefusedError(
+        'LF_FORK_POINT_UNKNOWN',
+        `cannot fork run ${runId} at event ${at}: its history has events 1 to ${last} (\`ledgerflow history ${runId}\` numbers them)`,
+        { runId, at, last },
+      );
+    return { seq };
+  }
+  const def = compiledForRun(startedOf(events[0], runId)).definition;
+  const known = new Set(def.tasks.map((t) => t.id));
+  for (const ev of events)
+    if (ev.type === 'run.migrated') for (const t of ev.data.definition.tasks as { id: string }[]) known.add(t.id);
+  if (!known.has(at))
+    throw new ForkRefusedError(
+      'LF_FORK_POINT_UNKNOWN',
+      `cannot fork run ${runId} at ${at}: workflow ${def.id} has no task ${at}; give a task id (${[...known].join(', ')}) or an event's sequence number`,
+      { runId, at },
+    );
+  // The event after which it had started: its own task.started (cut before it), or the event whose fold started it (a
+  // HUMAN, a WAIT, a DECISION: entered as that event settled what it depends on; kept, since the task itself is not).
+  let started = 0;
+  let own = false;
+  foldEach(events, (seq, snapshot) => {
+    if ((snapshot.context.tasks[at]?.startedAt ?? null) === null) return false;
+    const ev = events.find((e) => e.seq === seq);
+    own = ev?.type === 'task.started' && ev.data.task === at;
+    started = seq;
+    return true;
+  });
+  if (started === 0)
+    throw new ForkRefusedError(
+      'LF_FORK_POINT_NOT_REACHED',
+      `cannot fork run ${runId} at task ${at}: the run never started it; fork at a task it reached, or at an event's sequence number`,
+      { runId, at },
+    );
+  return { seq: own ? Math.max(1, started - 1) : started, task: at };
+}
+
+/** The outputs a fork at `point` reuses, by task id: what a retry of the original, stopped there, would reuse. */
+export function forkPlan(target: CompiledWorkflow, events: EventEnvelope[], point: ForkPoint): Record<string, unknown> {
+  let at: RunSnapshot | null = null;
+  foldEach(events, (seq, snapshot) => {
+    at = snapshot;
+    return seq >= point.seq;
+  });
+  return retryPlan(target, at!);
+}
+
+/**
+ * The fork's input before it is checked against `target`: the original's, without what `target` does not declare
+ * (another definition's), with `changes` over it. The changes are checked as any start's input (an undeclared name is
+ * refused by prepareInput).
+ */
+export function forkInput(
+  target: Definition,
+  original: Record<string, unknown>,
+  changes: Record<string, unknown>,
+): Record<string, unknown> {
+  const declared = new Set(target.inputs.map((d) => d.name));
+  return { ...Object.fromEntries(Object.entries(original).filter(([k]) => declared.has(k))), ...changes };
+}
