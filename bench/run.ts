@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -40,6 +40,7 @@ const DEFAULT = [
   'evo',
   'import',
   'held',
+  'verify',
 ] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
@@ -76,6 +77,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   bulk: ['ops.bulk_ratio'],
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
   import: ['evo.import_rate'],
+  verify: ['verify.paths_ratio', 'verify.max_ms', 'check.max_ms'],
   held: [
     'held.serve_peak_mb',
     'held.ui_peak_mb',
@@ -128,6 +130,8 @@ const GOALS: Record<string, ['>=' | '<=', number]> = {
   'chain.replay_ratio': ['<=', 1.3],
   'evicted.approval_p50_ms': ['<=', 100],
   'cli.version_ratio': ['<=', 2],
+  // verify finishes within seconds on every bundled definition (docs/verify.md).
+  'verify.max_ms': ['<=', 5000],
   'cli.run_ratio': ['<=', 5],
 };
 
@@ -264,6 +268,7 @@ await section('ratelimit', async () => (await import('./ratelimit.js')).benchRat
 await section('ops', async () => (await import('./ops-where.js')).benchOpsWhere(b));
 await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
+await section('verify', async () => (await import('./verify.js')).benchVerify(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
 await section('list', async () => {
