@@ -3,6 +3,7 @@
  * "ledgerflow", its rules (the ids the findings use), and one result per finding placed at file:line:col. Artifact
  * uris are relative with forward slashes, as code scanning resolves them against the repository's root.
  */
+import type { Log, Result } from 'sarif';
 import type { Finding } from './findings.js';
 import type { CheckReport } from './report.js';
 import { INFORMATION_URI, ruleText } from './rules.js';
@@ -14,7 +15,7 @@ export function artifactUri(file: string): string {
   return file.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
 }
 
-function result(f: Finding, ruleIndex: number): Record<string, unknown> {
+function result(f: Finding, ruleIndex: number): Result {
   return {
     ruleId: f.rule,
     ruleIndex,
@@ -34,7 +35,8 @@ function result(f: Finding, ruleIndex: number): Record<string, unknown> {
   };
 }
 
-export function sarifReport(r: CheckReport, version: string): Record<string, unknown> {
+/** Typed by the SARIF 2.1.0 object model (@types/sarif, made from its schema): a field it does not know fails the build. */
+export function sarifReport(r: CheckReport, version: string): Log {
   const findings = r.sections.flatMap((s) => s.findings);
   const rules = [...new Set(findings.map((f) => f.rule))].sort();
   return {
