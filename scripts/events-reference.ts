@@ -50,6 +50,8 @@ const MEANING = {
     'An attempt waits, not started: a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens), or no worker or agent has every skill the task `requires:` (`reason` `no_skilled_worker`, `skills`). Recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
   'run.migrated':
     'The unsettled run was taken over by another version of its workflow (`ledgerflow migrate`, docs/runs.md#migrating-in-flight-runs): `from` and `to` name the versions (number and definition hash), `map` the old task ids renamed (old → new), `by` who migrated it; `definition` is the new definition and `fold` the state it takes the run over in (the events before, folded again under it), so replay needs nothing outside the log. Every event after it is of the new version.',
+  'run.forked':
+    "The run is a fork (`ledgerflow fork`, docs/runs.md#forking-a-run), recorded right after its run.started in the same commit: `from` the run it was forked from, `at` the point (after event `seq` of that run; `task`: the task `--at` named, which starts again here), `by` who forked it. Changes no state: the outputs the fork reuses are in run.started's `source.forked`.",
 } as const satisfies Record<EventType, string>;
 
 type Json = {

@@ -111,6 +111,8 @@ export interface RunContext {
 export interface RunReuse {
   runId: string;
   outputs: Record<string, unknown>;
+  /** A fork's (run.started's source.forked): its run.forked follows run.started, so its own events begin one later. */
+  forked?: true;
 }
 
 /** What the machine is created with: everything comes from the `run.started` envelope. */

@@ -84,13 +84,13 @@ export const RunStartedData = z.object({
       /**
        * A fork (runtime/fork.ts): the run it was forked `from`, the point `at` (after event `seq` of that run; `task`:
        * the task `--at` named, which starts again here), and the outputs this run reuses, as retryOf's. Recorded here,
-       * with the changed input in `input`, so replay never reads the original run. `by`: who forked it.
+       * with the changed input in `input`, so replay never reads the original run. Who forked it is the audit record
+       * run.forked's (run-forked.ts), the event right after this one.
        */
       forked: z
         .object({
           from: z.string().min(1),
           at: z.object({ seq: z.number().int().positive(), task: z.string().min(1).optional() }),
-          by: z.string().max(200).optional(),
           outputs: z.record(z.string(), z.unknown()).optional(),
         })
         .optional(),

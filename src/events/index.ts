@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
 import { RunMigratedData } from './run-migrated.js';
+import { RunForkedData } from './run-forked.js';
 export { delayText, delayPart } from './task-delayed.js';
 
 export type { TaskError } from './task-error.js';
@@ -47,6 +48,7 @@ export const EVENT_DATA = {
   'notification.dead_lettered': data.NotificationDeadLetteredData,
   'task.delayed': TaskDelayedData,
   'run.migrated': RunMigratedData,
+  'run.forked': RunForkedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -114,6 +116,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('notification.dead_lettered'), data: data.NotificationDeadLetteredData }),
   EnvelopeBase.extend({ type: z.literal('task.delayed'), data: TaskDelayedData }),
   EnvelopeBase.extend({ type: z.literal('run.migrated'), data: RunMigratedData }),
+  EnvelopeBase.extend({ type: z.literal('run.forked'), data: RunForkedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

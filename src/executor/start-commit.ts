@@ -69,7 +69,12 @@ export async function beginRun(
   { store, clock }: Starter,
   def: Definition,
   rawInput: Record<string, unknown>,
-  opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> },
+  opts: StartOptions & {
+    handlers?: Handlers;
+    exclusive?: boolean;
+    agentQueues?: ReadonlySet<string>;
+    forkedBy?: string;
+  },
   withStarts: boolean,
 ): Promise<Begun> {
   // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
@@ -142,7 +147,7 @@ async function recordStart(
   { store, clock }: Starter,
   def: Definition,
   input: Record<string, unknown>,
-  opts: StartOptions & { exclusive?: boolean },
+  opts: StartOptions & { exclusive?: boolean; forkedBy?: string },
   drive: boolean,
   p: Prepared,
 ): Promise<Begun> {
@@ -175,17 +180,21 @@ async function recordStart(
   const retryOf = reuseOf(opts.source);
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
   const limited = withStarts ? compiled.bound(await readLimits(store)) : undefined;
+  // A fork's run.forked (seq 2) records who forked it from where; it changes no state, so what follows is as for any start.
+  const fork = forkedEvent(opts, runId, time, snapshot);
+  const last = fork ? 2 : 1;
   const first =
     queued !== null
-      ? queuedCommit(compiled, snapshot, time, queued)
+      ? queuedCommit(compiled, snapshot, time, queued, last)
       : withStarts || reuses
-        ? prepareCommit(limited ?? compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
-        : { events: [], snapshot, seq: 1 };
+        ? prepareCommit(limited ?? compiled, snapshot, last, [], clock.now(), { startScheduled: withStarts })
+        : { events: [], snapshot, seq: last };
   // A run this process is about to drive is leased before it exists: a `serve` scanning the store
   // meanwhile finds it driven, instead of taking it between its start and this process's lease.
   const lease = withStarts ? await store.leaseRun?.(runId) : undefined;
   const startEvents = markBuiltByFold([started]);
   withFoldedStates(startEvents, [snapshot]);
+  if (fork) pushFolded(startEvents, withFoldedStates([fork], [snapshot]));
   pushFolded(startEvents, first.events);
   try {
     // The value's JSON is of this very object only when the value is its own (not another object's of the same hash).
@@ -206,12 +215,30 @@ async function recordStart(
   };
 }
 
-/** run.queued after run.started (seq 2): the run waits QUEUED for a slot, nothing started. */
+/** A fork's run.forked, event 2 of its start commit (the state is run.started's); undefined for any other start. */
+function forkedEvent(
+  opts: StartOptions & { forkedBy?: string },
+  runId: string,
+  time: string,
+  snapshot: RunSnapshot,
+): EventEnvelope | undefined {
+  const f = opts.source?.forked;
+  if (!f) return undefined;
+  const ev: PendingEvent = {
+    type: 'run.forked',
+    time,
+    data: { from: f.from, at: f.at, ...(opts.forkedBy ? { by: opts.forkedBy } : {}) },
+  };
+  return envelopeOf(runId, 2, ev, snapshot);
+}
+
+/** run.queued after run.started (and a fork's run.forked): the run waits QUEUED for a slot, nothing started. */
 function queuedCommit(
   compiled: CompiledWorkflow,
   snapshot: RunSnapshot,
   time: string,
   adm: Admission,
+  last: number,
 ): { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number } {
   const ev: PendingEvent = {
     type: 'run.queued',
@@ -219,7 +246,7 @@ function queuedCommit(
     data: { priority: adm.priority, key: adm.key, limit: adm.limit, holds: true },
   };
   const after = applyEvent(compiled, snapshot, ev).snapshot;
-  return { events: [envelopeOf(after.context.runId, 2, ev, after)], snapshot: after, seq: 2 };
+  return { events: [envelopeOf(after.context.runId, last + 1, ev, after)], snapshot: after, seq: last + 1 };
 }
 
 /**
@@ -243,6 +270,7 @@ export async function beginRetry(
   let def = old.compiled.definition;
   let input: Record<string, unknown> = first.data.input;
   let source: RunSource;
+  let forkedBy: string | undefined;
   if (fork) {
     // The run's workflow as it is now (a migrated run's new version), unless the fork names another.
     if (fork.definition) def = fork.definition;
@@ -252,9 +280,10 @@ export async function beginRetry(
     const by = fork.by ?? opts.by;
     source = {
       ...where,
-      forked: { from: runId, at: point, ...(by ? { by } : {}), outputs },
+      forked: { from: runId, at: point, outputs },
       ...(opts.by ? { by: opts.by } : {}),
     };
+    forkedBy = by;
   } else {
     source = {
       ...where,
@@ -268,6 +297,7 @@ export async function beginRetry(
     input,
     {
       source,
+      ...(forkedBy ? { forkedBy } : {}),
       ...(fork?.inputFromStrings ? { inputFromStrings: true } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),

@@ -42,7 +42,7 @@ export interface ForkOptions {
   /** Another definition to go on under (default: the one the original run recorded), and where it came from. */
   definition?: Definition;
   source?: { file?: string; handlers?: string };
-  /** Who forked it (source.forked.by): the name given or proven; `by` of RetryOptions only where it was proven. */
+  /** Who forked it (run.forked's `by`): the name given or proven; `by` of RetryOptions only where it was proven. */
   by?: string;
 }
 

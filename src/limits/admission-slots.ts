@@ -67,7 +67,8 @@ async function standingOf(store: EventStore, workflowId: string, runId: string):
   const [last] = await store.read(runId, { fromSeq: seq });
   if (!last || last.workflowId !== workflowId || SETTLED_STATUSES.includes(last.state.status)) return { kind: 'gone' };
   if (last.state.status !== 'QUEUED') return { kind: 'holding' };
-  const [, second] = await store.read(runId, { toSeq: 2 });
+  // run.queued follows run.started (and a fork's run.forked) in the start commit.
+  const second = (await store.read(runId, { toSeq: 3 })).find((e) => e.type === 'run.queued');
   const entry =
     second?.type === 'run.queued'
       ? { runId, priority: second.data.priority, queuedAt: second.time }

@@ -81,8 +81,10 @@ async function factsOf(store: EventStore, def: Definition, runId: string): Promi
   const cacheKey = `${runId}\u0000${def.id}\u0000${def.concurrency?.key ?? ''}`;
   const hit = cachedFacts<RunFacts>(cacheKey);
   if (hit) return hit;
-  const [first, second] = await store.read(runId, { toSeq: 2 });
+  // run.queued follows run.started (and a fork's run.forked) in the start commit.
+  const [first, ...next] = await store.read(runId, { toSeq: 3 });
   if (first?.type !== 'run.started') return null;
+  const second = next.find((e) => e.type === 'run.queued');
   const queued =
     second?.type === 'run.queued' ? { runId, priority: second.data.priority, queuedAt: second.time } : null;
   const facts = { key: concurrencyKey(def, first.data.input), queued };

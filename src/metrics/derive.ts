@@ -205,15 +205,17 @@ export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
 }
 
 /**
- * Whether the commit holds the run's first event of its own: the first that is neither run.started nor one of a retry's
- * reused completions. Those come first, two events per reused task (task.started and task.completed, each marked
+ * Whether the commit holds the run's first event of its own: the first that is neither run.started, a fork's run.forked
+ * nor one of a retry's (or fork's) reused completions. Those come first, two events per reused task (task.started and task.completed, each marked
  * `reused`; retry.ts reuses no loop body or MAP item), so that event's seq is 2 plus two per reused task before it.
  */
 function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapshot): boolean {
   const reuse = before.context.reuse?.outputs ?? {};
   let reused = 2 * Object.keys(reuse).filter((id) => before.context.tasks[id]?.status === 'COMPLETED').length;
+  // A fork's run.forked (seq 2) comes before everything else of its own.
+  if (before.context.reuse?.forked) reused += 1;
   for (const e of events) {
-    if (e.type === 'run.started') continue;
+    if (e.type === 'run.started' || e.type === 'run.forked') continue;
     if ((e.type === 'task.started' || e.type === 'task.completed') && e.data.reused !== undefined) {
       if (e.type === 'task.completed') reused += 2;
       continue;

@@ -60,7 +60,11 @@ export function eventDetail(e: EventEnvelope): string {
             ? `schedule slot ${e.data.source.schedule.slot}`
             : e.data.source?.retryOf
               ? `retry of ${e.data.source.retryOf.runId}`
-              : '';
+              : e.data.source?.forked
+                ? `fork of ${e.data.source.forked.from}`
+                : '';
+    case 'run.forked':
+      return `from ${e.data.from} after event ${e.data.at.seq}${e.data.by ? ` by ${e.data.by}` : ''}`;
     case 'notification.sent':
       return `${e.data.on} to ${e.data.target}`;
     case 'notification.dead_lettered':

@@ -137,11 +137,13 @@ export function dueNotifications(
   let before = statusBefore;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (isNote(e)) continue;
+    // A fork's run.forked records who forked it: its status is its run.started's, which notified already (or is queued).
+    if (isNote(e) || e.type === 'run.forked') continue;
     const status = e.state.status;
-    // A start queued for a concurrency slot (run.queued follows in the same commit) has not begun: the status its
-    // run.started shows (WAITING for a first HUMAN) is not the run's yet. Its admission notifies it.
-    if (e.type === 'run.started' && events[i + 1]?.type === 'run.queued') continue;
+    // A start queued for a concurrency slot (run.queued follows in the same commit, after a fork's run.forked) has not
+    // begun: the status its run.started shows (WAITING for a first HUMAN) is not the run's yet. Its admission notifies it.
+    const next = events[i + 1]?.type === 'run.forked' ? events[i + 2] : events[i + 1];
+    if (e.type === 'run.started' && next?.type === 'run.queued') continue;
     const base = { runId: e.runId, workflowId: e.workflowId, version: e.version, seq: e.seq, time: e.time };
     if (status !== before && STATUS_NOTIFIED.includes(status)) {
       const on = status as NotifyOnName;

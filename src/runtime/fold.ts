@@ -130,6 +130,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
     case 'notification.sent':
     case 'notification.dead_lettered':
     case 'task.delayed':
+    case 'run.forked':
       throw new Error(`${ev.type} is an audit record; it is not a machine event`);
     case 'run.migrated':
       throw new Error('run.migrated hands the run to another definition (applyEvent); it is not a machine event');
@@ -141,7 +142,7 @@ interface FoldStart {
   runId: string;
   time: string;
   input: Record<string, unknown>;
-  retryOf?: { runId: string; outputs?: Record<string, unknown> } | undefined;
+  retryOf?: { runId: string; outputs?: Record<string, unknown>; forked?: true } | undefined;
   /** run.started's state hash format: 2 for a new run, absent (format 1) for every run started before it existed. */
   stateHashVersion?: 2 | undefined;
   /** run.started's `priority`: the start's override of the workflow's (ordering its waits for task gates). */
@@ -158,7 +159,15 @@ export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSn
     version: definition.version,
     input: started.input,
     time: Date.parse(started.time),
-    ...(retryOf ? { reuse: { runId: retryOf.runId, outputs: retryOf.outputs ?? {} } } : {}),
+    ...(retryOf
+      ? {
+          reuse: {
+            runId: retryOf.runId,
+            outputs: retryOf.outputs ?? {},
+            ...(retryOf.forked ? { forked: retryOf.forked } : {}),
+          },
+        }
+      : {}),
     ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
     ...(priority !== undefined ? { priority } : {}),
   });
@@ -171,7 +180,7 @@ export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSn
 export function reuseOf(source: RunSource | undefined): FoldStart['retryOf'] {
   if (source?.retryOf) return source.retryOf;
   const f = source?.forked;
-  return f ? { runId: f.from, ...(f.outputs ? { outputs: f.outputs } : {}) } : undefined;
+  return f ? { runId: f.from, ...(f.outputs ? { outputs: f.outputs } : {}), forked: true } : undefined;
 }
 
 /** The start of the fold a run.started envelope records. */
@@ -195,7 +204,13 @@ export function applyEvent(
   ev: PendingEvent | EventEnvelope,
 ): { snapshot: RunSnapshot; accepted: boolean } {
   // A refused approval or a notification's delivery is recorded for the audit trail only: it changes nothing, at any time.
-  if (ev.type === 'approval.refused' || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered')
+  // A fork's run.forked (after its run.started) records who forked it from where: the run's state is run.started's.
+  if (
+    ev.type === 'approval.refused' ||
+    ev.type === 'notification.sent' ||
+    ev.type === 'notification.dead_lettered' ||
+    ev.type === 'run.forked'
+  )
     return { snapshot, accepted: true };
   // An attempt delayed by a breaker: recorded while the run is active, it changes nothing (the attempt stays SCHEDULED).
   if (ev.type === 'task.delayed') return { snapshot, accepted: snapshot.status === 'active' };
@@ -267,7 +282,8 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
     ev.type === 'notification.sent' ||
     ev.type === 'notification.dead_lettered' ||
     ev.type === 'task.delayed' ||
-    ev.type === 'run.migrated'
+    ev.type === 'run.migrated' ||
+    ev.type === 'run.forked'
   )
     return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);

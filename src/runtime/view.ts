@@ -61,7 +61,7 @@ export interface RunView extends RunHeader {
   schedule?: RunSchedule;
   /** Retry from failed: the run this one retries and the tasks whose outputs it reuses (run.started's source.retryOf); shown by `status`. */
   retryOf?: { runId: string; reused: string[] };
-  /** A fork (run.started's source.forked): the run it was forked from, at which point, by whom, and the tasks it reused; shown by `status`. */
+  /** A fork (run.started's source.forked; by whom: run.forked's `by`): the run it was forked from, at which point, and the tasks it reused; shown by `status`. */
   forkOf?: { runId: string; at: { seq: number; task?: string }; by?: string; reused: string[] };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
   failureRun?: string;
@@ -188,7 +188,10 @@ export function runOrigin(
 ): Pick<RunView, 'parent' | 'schedule' | 'retryOf' | 'forkOf' | 'gate' | 'queue'> {
   const first = events[0];
   const source = first?.type === 'run.started' ? first.data.source : undefined;
-  const queued = events[1]?.type === 'run.queued' ? events[1] : undefined;
+  // A fork's run.forked comes right after its run.started (seq 2), before any run.queued.
+  const forked = events[1]?.type === 'run.forked' ? events[1] : undefined;
+  const second = forked ? events[2] : events[1];
+  const queued = second?.type === 'run.queued' ? second : undefined;
   const admitted = queued ? events.find((e) => e.type === 'run.admitted') : undefined;
   return {
     ...(source?.parent ? { parent: source.parent } : {}),
@@ -201,7 +204,7 @@ export function runOrigin(
           forkOf: {
             runId: source.forked.from,
             at: source.forked.at,
-            ...(source.forked.by ? { by: source.forked.by } : {}),
+            ...(forked?.data.by ? { by: forked.data.by } : {}),
             reused: Object.keys(source.forked.outputs ?? {}),
           },
         }

@@ -112,9 +112,16 @@ describe('ledgerflow fork (embedded store), from docs/runs.md', () => {
     expect(history[0]!.data.source.forked).toEqual({
       from: original.runId,
       at: { seq: 3, task: 'price' },
-      by: 'alice',
       outputs: { fetch: { items: 3 } },
     });
+    // The fork's own record, right after run.started (docs/runs.md "How it is recorded").
+    expect(history.slice(0, 2).map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run.started'],
+      [2, 'run.forked'],
+    ]);
+    expect(history[1]!.data).toEqual({ from: original.runId, at: { seq: 3, task: 'price' }, by: 'alice' });
+    const lines = (await cli(['--store', store, 'history', forkId!])).stdout;
+    expect(lines).toContain(`from run ${original.runId} after event 3, before task price by alice`);
     expect(history.filter((e) => e.data.task === 'fetch').map((e) => e.data.reused)).toEqual([
       { runId: original.runId },
       { runId: original.runId },
@@ -268,7 +275,8 @@ describe('ledgerflow fork (embedded store), from docs/runs.md', () => {
     const history = JSON.parse(
       (await cli(['--store', store, 'history', JSON.parse(allowed.stdout).runId, '--json'])).stdout,
     ) as History;
-    expect(history[0]!.data.source).toMatchObject({ by: 'bob', forked: { from: runId, by: 'bob' } });
+    expect(history[0]!.data.source).toMatchObject({ by: 'bob', forked: { from: runId } });
+    expect(history[1]).toMatchObject({ seq: 2, type: 'run.forked', data: { from: runId, by: 'bob' } });
   }, 60_000);
 
   it('a Conductor workflow imported as docs/conductor.md says: run, then forked at its WAIT with another order', async () => {
@@ -342,6 +350,12 @@ describe.skipIf(noNats)('ledgerflow fork over NATS, from docs/runs.md', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.price!.output).toEqual({ total: 14 });
     expect(done.forkOf).toEqual({ runId, at: { seq: 3, task: 'price' }, by: 'alice', reused: ['fetch'] });
+    const history = JSON.parse((await lf('history', out.runId, '--json')).stdout) as History;
+    expect(history.slice(0, 2).map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run.started'],
+      [2, 'run.forked'],
+    ]);
+    expect(history[1]!.data).toEqual({ from: runId, at: { seq: 3, task: 'price' }, by: 'alice' });
     expect(calls(dir)).toEqual(['fetch', 'price', 'ship', 'price', 'ship']);
     const replay = await lf('replay', out.runId);
     expect([replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')]).toEqual([0, true]);
@@ -422,10 +436,9 @@ describe.skipIf(noNats)(
       const forkId = (JSON.parse(forked.stdout) as { runId: string }).runId;
       const view = JSON.parse((await nats.as('engine', ['wait', forkId, '--timeout', '30s', '--json'])).stdout) as View;
       expect([view.status, view.tasks.price!.output]).toEqual(['COMPLETED', { total: 14 }]);
-      const [first] = await nats.admin().store.read(forkId, { toSeq: 1 });
-      expect(first!.data).toMatchObject({
-        source: { by: 'bob', forked: { from: runId, by: 'bob', at: { task: 'price' } } },
-      });
+      const [first, second] = await nats.admin().store.read(forkId, { toSeq: 2 });
+      expect(first!.data).toMatchObject({ source: { by: 'bob', forked: { from: runId, at: { task: 'price' } } } });
+      expect(second).toMatchObject({ type: 'run.forked', data: { from: runId, by: 'bob', at: { task: 'price' } } });
       expect(calls(dir)).toEqual(['fetch', 'price', 'ship', 'price', 'ship']);
     }, 120_000);
   },

@@ -88,6 +88,8 @@ function summary(e: EventEnvelope): string {
               .join(' ')}`
           : ''
       }${e.data.by ? ` by ${e.data.by}` : ''}`;
+    case 'run.forked':
+      return `from run ${e.data.from} after event ${e.data.at.seq}${e.data.at.task !== undefined ? `, before task ${e.data.at.task}` : ''}${e.data.by ? ` by ${e.data.by}` : ''}`;
   }
 }
 

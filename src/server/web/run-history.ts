@@ -132,6 +132,10 @@ export function summarize(e: PageEvent): string {
       return `cancelled${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
     case 'run.failed':
       return `failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}`;
+    case 'run.forked': {
+      const at = (d.at ?? {}) as Data;
+      return `forked from run ${String(d.from)} after event ${String(at.seq)}${str(at.task) ? `, before task ${String(at.task)}` : ''}${who}`;
+    }
     default:
       return e.type;
   }
