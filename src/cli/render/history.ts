@@ -29,9 +29,8 @@ function summary(e: EventEnvelope): string {
         ? `  (retry of run ${r.runId}, reusing ${Object.keys(r.outputs ?? {}).join(', ') || 'no output'})`
         : '';
       const f = e.data.source?.forked;
-      const fork = f
-        ? `  (fork of run ${f.from} after event ${f.at.seq}${f.at.task !== undefined ? `, before task ${f.at.task}` : ''}, reusing ${Object.keys(f.outputs ?? {}).join(', ') || 'no output'})`
-        : '';
+      // Where it was forked from is run.forked's line, next: this one says what the fork reuses.
+      const fork = f ? `  (a fork, reusing ${Object.keys(f.outputs ?? {}).join(', ') || 'no output'})` : '';
       const g = e.data.source?.gate;
       const gated = !g
         ? ''
