@@ -39,6 +39,7 @@ export {
   DeadLetterNotFoundError,
   DeadLetterNotReplayableError,
   RetryRefusedError,
+  ForkRefusedError,
   RunIdTakenError,
   ConcurrencyLimitError,
   StoreUnusableError,
