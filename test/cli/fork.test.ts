@@ -13,41 +13,14 @@ import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/
 import { killLeftovers } from '../helpers/processes.js';
 import { useUsersNats } from '../helpers/authority.js';
 import { waitFor } from '../helpers/wait.js';
+import { forkHandlers, ORDER_YAML } from '../helpers/fork-docs.js';
 
 afterAll(async () => {
   expect(await expectEveryRunReplays()).toBeGreaterThan(0);
 });
 
-/** docs/runs.md's order.yaml, word for word. */
-const ORDER_YAML = `workflow:
-  id: fork-demo
-  version: 1
-  handlers: ./handlers.mjs
-  input:
-    required:
-      - amount: { type: number }
-  tasks:
-    - id: fetch
-      type: SIMPLE
-    - id: price
-      type: SIMPLE
-      depends_on: [fetch]
-      input: { amount: "\${workflow.input.amount}" }
-    - id: ship
-      type: SIMPLE
-      depends_on: [price]
-`;
-
-/** The docs' handlers, each call also a line in `calls` beside them (to tell a reused task from one run again). */
-const handlers = (dir: string) => `import { appendFileSync } from 'node:fs';
-const note = (id) => appendFileSync(${JSON.stringify(join(dir, 'calls'))}, id + '\\n');
-export default {
-  fetch: async () => (note('fetch'), { items: 3 }),
-  price: async (input) => (note('price'), { total: input.amount * 2 }),
-  ship: async () => (note('ship'), { shipped: true }),
-  print_label: async (input) => (note('print_label'), { tracking: 'T-' + input.orderId }),
-};
-`;
+const handlers = (dir: string) =>
+  forkHandlers(dir, "  print_label: async (input) => (note('print_label'), { tracking: 'T-' + input.orderId }),\n");
 
 function project(): { dir: string; store: string; file: string } {
   const dir = tempDir('lf-fork-');

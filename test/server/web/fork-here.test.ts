@@ -10,34 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
 import { startUiProcess, type UiProcess } from '../ui-helpers.js';
-
-/** docs/runs.md's order.yaml and its handlers, each call also a line in `calls`. */
-const ORDER_YAML = `workflow:
-  id: fork-demo
-  version: 1
-  handlers: ./handlers.mjs
-  input:
-    required:
-      - amount: { type: number }
-  tasks:
-    - id: fetch
-      type: SIMPLE
-    - id: price
-      type: SIMPLE
-      depends_on: [fetch]
-      input: { amount: "\${workflow.input.amount}" }
-    - id: ship
-      type: SIMPLE
-      depends_on: [price]
-`;
-const handlers = (dir: string) => `import { appendFileSync } from 'node:fs';
-const note = (id) => appendFileSync(${JSON.stringify(join(dir, 'calls'))}, id + '\\n');
-export default {
-  fetch: async () => (note('fetch'), { items: 3 }),
-  price: async (input) => (note('price'), { total: input.amount * 2 }),
-  ship: async () => (note('ship'), { shipped: true }),
-};
-`;
+import { forkHandlers, ORDER_YAML } from '../../helpers/fork-docs.js';
 
 let ui: UiProcess;
 let browser: Browser;
@@ -50,7 +23,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('Fork from here, in chromium 
   beforeAll(async () => {
     dir = tempDir('lf-ui-fork-');
     writeFileSync(join(dir, 'order.yaml'), ORDER_YAML);
-    writeFileSync(join(dir, 'handlers.mjs'), handlers(dir));
+    writeFileSync(join(dir, 'handlers.mjs'), forkHandlers(dir));
     const ran = await cli(['--store', join(dir, 'store'), 'run', 'order.yaml', '--amount', '5', '--json'], {
       cwd: dir,
     });
