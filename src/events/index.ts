@@ -27,6 +27,14 @@ export {
 } from './data.js';
 
 export { definitionRecord, recordedDefinitionOf } from './recorded-definition.js';
+export {
+  isPayloadRef,
+  PAYLOAD_REF_KEY,
+  PayloadRefBodySchema,
+  PayloadRefSchema,
+  type PayloadRef,
+  type PayloadRefBody,
+} from './payload-ref.js';
 
 export const EVENT_DATA = {
   'run.started': data.RunStartedData,

@@ -17,6 +17,7 @@ export type {
   EventStore,
   RunSummary,
   SnapshotStore,
+  BlobStore,
   StoredSnapshot,
   Subscription,
 } from './port.js';

@@ -3,7 +3,15 @@
  * (optimistic concurrency) and a dedup id (a retried append is written once). Adapters: memory, file (the embedded
  * default) and JetStream; one contract suite runs on all of them.
  */
-import type { EventEnvelope, RunHeader, RunParent, RunSchedule, TornTail, WorkflowStatus } from '../events/index.js';
+import type {
+  EventEnvelope,
+  PayloadRef,
+  RunHeader,
+  RunParent,
+  RunSchedule,
+  TornTail,
+  WorkflowStatus,
+} from '../events/index.js';
 
 export type { TornTail };
 
@@ -147,7 +155,27 @@ export interface EventStore {
    * count on either.
    */
   follow(runId: string, afterSeq: number, onEvents: OnEvents, opts?: FollowOptions): Subscription;
+  /**
+   * Optional: where this store keeps payloads too large to be inline in an event (events/payload-ref.ts): files under
+   * `<dir>/blobs/` (file store), a JetStream Object Store bucket (NATS), a map (memory).
+   */
+  blobs?(): BlobStore;
   close(): Promise<void>;
+}
+
+/**
+ * Content-addressed bodies of large payloads. `put` is idempotent (the same bytes, the same reference, stored once);
+ * bodies are streamed, never held whole by the store.
+ */
+export interface BlobStore {
+  /** Stores the bytes (a value's JSON) and returns the reference an event keeps. */
+  put(bytes: Uint8Array | AsyncIterable<Uint8Array>, mediaType: string): Promise<PayloadRef>;
+  /** The stored bytes as a stream, null when the store has no such blob. */
+  open(digest: string): Promise<AsyncIterable<Uint8Array> | null>;
+  has(digest: string): Promise<boolean>;
+  delete(digest: string): Promise<void>;
+  /** Every stored blob's digest and size. */
+  list(): AsyncIterable<{ digest: string; size: number }>;
 }
 
 /**
