@@ -10,7 +10,8 @@ import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
+import { FileEventStore, type CorruptRunHandler, type EventStore, type RunLease, type RunSummary } from '../store/index.js';
+import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
 import {
   readAgentQueues,
   withChildrenShown,
@@ -69,10 +70,19 @@ export class Engine {
     this.commits = new RunCommits({ store, ...(clock ? { clock } : {}) });
     this.store = store;
     this.clock = this.commits.clock;
-    this.hooks = hooks;
+    // A file store given as it is (the library's use): its attempts' progress goes under its directory, as the CLI's does.
+    this.hooks =
+      hooks.progress === undefined && store instanceof FileEventStore
+        ? { ...hooks, progress: FileProgressChannel.under(store.dir) }
+        : hooks;
     this.children = children;
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;
+  }
+
+  /** Where the live progress of attempts run here goes, and readers on this store read it (docs/handlers.md#progress). */
+  get progress(): ProgressChannel | undefined {
+    return this.hooks.progress;
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */

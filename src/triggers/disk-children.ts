@@ -6,6 +6,7 @@
 import { findChildDefinition } from '../files/index.js';
 import { FailureSteps, type FailureStepsOptions } from '../incidents/index.js';
 import { Notifier } from '../notify/index.js';
+import { FileProgressChannel } from '../progress/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { Engine, type ChildResolver, type EngineOptions, type EventEmitter } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
@@ -52,7 +53,8 @@ export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: 
       projectDir: projectDir ?? process.cwd(),
       notifier: notifier ?? new Notifier({ store: rest.store }),
     });
-  const engineOpts = { ...rest, failureSteps };
+  // Live progress of the attempts run here: files under the store, which every process on it reads (status, watch, ui).
+  const engineOpts = { ...rest, failureSteps, progress: rest.progress ?? FileProgressChannel.under(storeDir) };
   return new Engine({
     ...diskChildren({
       ...engineOpts,
