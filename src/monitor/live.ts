@@ -15,6 +15,8 @@ import { INITIAL_KEYS, onKey, promptOf, splitKeys, type KeyState } from './keys.
 import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
+import { changedProgress, progressNow, type ProgressReader } from './progress-poll.js';
+import { progressLine } from './lines.js';
 
 const DAMAGED = 'DAMAGED' as WorkflowStatus;
 
@@ -58,6 +60,9 @@ export interface WatchOptions {
    */
   undriven?: (runId: string, view: WatchedRun['view']) => Promise<string | null>;
   driverCheckMs?: number;
+  /** The live progress of a run's attempts, from the store's channel (progress-poll.ts), read every `progressMs` (default 250). */
+  progress?: ProgressReader;
+  progressMs?: number;
   /** The 3OX workflow monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
   monitor?: MonitorOptions;
 }
@@ -283,6 +288,29 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     }
   };
   const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
+  // Progress: read from the store's channel (never an event), drawn or printed when it changes.
+  let polling = false;
+  const pollProgress = async () => {
+    if (!o.progress || polling || finished) return;
+    polling = true;
+    try {
+      for (const run of [...runs.values()]) {
+        const next = await progressNow(run, o.progress);
+        const now = runs.get(run.runId);
+        if (!next || !now || finished) continue;
+        if (o.mode !== 'frame')
+          for (const [task, p] of changedProgress(now, next))
+            o.out.write(`${o.mode === 'json' ? JSON.stringify({ runId: run.runId, task, progress: p }) : progressLine(run.runId, task, p, Date.now())}\n`);
+        runs.set(run.runId, { ...now, progress: next });
+        scheduleDraw();
+      }
+    } catch (err) {
+      fail(err);
+    } finally {
+      polling = false;
+    }
+  };
+  const progressTimer = o.progress ? setInterval(() => void pollProgress(), o.progressMs ?? 250) : undefined;
 
   const abort = () => {
     if (!finished) finish(true);
@@ -369,6 +397,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     for (const s of subs) s.close();
     clearInterval(tick);
     if (driverTimer) clearInterval(driverTimer);
+    if (progressTimer) clearInterval(progressTimer);
     if (drawPending) clearTimeout(drawPending);
     if (logUpdate) {
       o.out.off?.('resize', onResize);
