@@ -15,8 +15,7 @@ import { INITIAL_KEYS, onKey, promptOf, splitKeys, type KeyState } from './keys.
 import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
-import { changedProgress, progressNow, type ProgressReader } from './progress-poll.js';
-import { progressLine } from './lines.js';
+import { pollProgress, type ProgressReader } from './progress-poll.js';
 
 const DAMAGED = 'DAMAGED' as WorkflowStatus;
 
@@ -288,29 +287,17 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     }
   };
   const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
-  // Progress: read from the store's channel (never an event), drawn or printed when it changes.
-  let polling = false;
-  const pollProgress = async () => {
-    if (!o.progress || polling || finished) return;
-    polling = true;
-    try {
-      for (const run of [...runs.values()]) {
-        const next = await progressNow(run, o.progress);
-        const now = runs.get(run.runId);
-        if (!next || !now || finished) continue;
-        if (o.mode !== 'frame')
-          for (const [task, p] of changedProgress(now, next))
-            o.out.write(`${o.mode === 'json' ? JSON.stringify({ runId: run.runId, task, progress: p }) : progressLine(run.runId, task, p, Date.now())}\n`);
-        runs.set(run.runId, { ...now, progress: next });
-        scheduleDraw();
-      }
-    } catch (err) {
-      fail(err);
-    } finally {
-      polling = false;
-    }
-  };
-  const progressTimer = o.progress ? setInterval(() => void pollProgress(), o.progressMs ?? 250) : undefined;
+  // Progress: read from the store's channel (never an event), drawn or printed when it changes (progress-poll.ts).
+  const progressTimer = o.progress
+    ? pollProgress(o.progress, o.progressMs ?? 250, {
+        runs,
+        mode: o.mode,
+        write: (t) => o.out.write(t),
+        finished: () => finished,
+        changed: scheduleDraw,
+        fail,
+      })
+    : undefined;
 
   const abort = () => {
     if (!finished) finish(true);

@@ -15,11 +15,15 @@ const safe = (runId: string) => (/^[A-Za-z0-9._-]+$/.test(runId) && runId !== '.
 
 export class FileProgressChannel implements ProgressChannel {
   private seq = 0;
-  constructor(private readonly dir: string) {}
+  /** `onPut`: told of each value written (the state file's writer, which shows them). */
+  constructor(
+    private readonly dir: string,
+    private readonly onPut?: (runId: string) => void,
+  ) {}
 
   /** The folder of the store's progress files. */
-  static under(storeDir: string): FileProgressChannel {
-    return new FileProgressChannel(join(storeDir, 'progress'));
+  static under(storeDir: string, onPut?: (runId: string) => void): FileProgressChannel {
+    return new FileProgressChannel(join(storeDir, 'progress'), onPut);
   }
 
   async put(p: LiveProgress): Promise<void> {
@@ -31,6 +35,7 @@ export class FileProgressChannel implements ProgressChannel {
     const tmp = `${file}.${process.pid}.${++this.seq}.tmp`;
     await writeFile(tmp, JSON.stringify(p));
     await rename(tmp, file);
+    this.onPut?.(p.runId);
   }
 
   async remove(p: Pick<LiveProgress, 'runId' | 'instance' | 'attempt'>): Promise<void> {

@@ -14,4 +14,4 @@ export {
 export { instanceToken, isLiveProgress, LiveProgressSchema, type ProgressChannel } from './channel.js';
 export { FileProgressChannel } from './file-channel.js';
 export { PROGRESS_INTERVAL_MS, ProgressReporter, type ProgressAttempt } from './reporter.js';
-export { progressOf, withProgress, type TaskProgress } from './read.js';
+export { keptProgress, progressOf, withProgress, type TaskProgress } from './read.js';

@@ -12,18 +12,23 @@ export type { TaskProgress };
 
 const RUNNING = new Set(['IN_PROGRESS']);
 
+/** The last progress each instance's outcome kept (task.completed, task.failed), by instance: the log's alone, no live value. */
+export function keptProgress(events: readonly EventEnvelope[]): Map<string, TaskProgress> {
+  const out = new Map<string, TaskProgress>();
+  for (const e of events) {
+    if ((e.type !== 'task.completed' && e.type !== 'task.failed') || !e.data.progress) continue;
+    out.set(instanceKey(e.data), { ...e.data.progress, attempt: e.data.attempt });
+  }
+  return out;
+}
+
 /** The progress of each instance of the run (its key: `task`, `task#2`, `task[3]`), live over kept. */
 export function progressOf(
   view: RunView,
   live: readonly LiveProgress[],
   events: readonly EventEnvelope[] = [],
 ): Map<string, TaskProgress> {
-  const out = new Map<string, TaskProgress>();
-  for (const e of events) {
-    if ((e.type !== 'task.completed' && e.type !== 'task.failed') || !e.data.progress) continue;
-    const d = e.data;
-    out.set(instanceKey(d), { ...d.progress!, attempt: d.attempt });
-  }
+  const out = keptProgress(events);
   const inFlight = attemptsInFlight(view);
   for (const p of live) {
     if (inFlight.get(p.instance) !== p.attempt) continue;

@@ -54,7 +54,11 @@ export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: 
       notifier: notifier ?? new Notifier({ store: rest.store }),
     });
   // Live progress of the attempts run here: files under the store, which every process on it reads (status, watch, ui).
-  const engineOpts = { ...rest, failureSteps, progress: rest.progress ?? FileProgressChannel.under(storeDir) };
+  // The store's observers (the state file's writer) are told of each value, as of each commit.
+  const observed = rest.store as { progressed?: (runId: string) => void };
+  const progress =
+    rest.progress ?? FileProgressChannel.under(storeDir, observed.progressed ? (id) => observed.progressed!(id) : undefined);
+  const engineOpts = { ...rest, failureSteps, progress };
   return new Engine({
     ...diskChildren({
       ...engineOpts,
