@@ -138,12 +138,7 @@ export async function runHandler(
 }
 
 /** The input an attempt's outcome is recorded as (task.completed, task.failed), which a worker reports. */
-export function outcomeEvent(
-  ref: InstanceRef,
-  attempt: number,
-  r: HandlerOutcome,
-  time: string,
-) {
+export function outcomeEvent(ref: InstanceRef, attempt: number, r: HandlerOutcome, time: string) {
   const data = { task: ref.task, attempt, ...instanceFields(ref), ...(r.progress ? { progress: r.progress } : {}) };
   return 'error' in r
     ? { type: 'task.failed' as const, time, data: { ...data, error: r.error } }

@@ -10,7 +10,13 @@ import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { FileEventStore, type CorruptRunHandler, type EventStore, type RunLease, type RunSummary } from '../store/index.js';
+import {
+  FileEventStore,
+  type CorruptRunHandler,
+  type EventStore,
+  type RunLease,
+  type RunSummary,
+} from '../store/index.js';
 import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
 import {
   readAgentQueues,

@@ -22,10 +22,7 @@ export async function progressNow(
 }
 
 /** The instances whose progress `next` changed from `run`'s: what plain and JSON modes print. */
-export function changedProgress(
-  run: WatchedRun,
-  next: ReadonlyMap<string, TaskProgress>,
-): [string, TaskProgress][] {
+export function changedProgress(run: WatchedRun, next: ReadonlyMap<string, TaskProgress>): [string, TaskProgress][] {
   return [...next].filter(([k, p]) => JSON.stringify(run.progress?.get(k)) !== JSON.stringify(p));
 }
 

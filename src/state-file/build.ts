@@ -82,7 +82,11 @@ export class RunEntries {
     const run = whole?.state
       ? { compiled: latestWorkflow(events), snapshot: whole.state, seq: lastSeq }
       : foldEvents(events);
-    const made: Made = { seq: run.seq, entry: stateEntry(run, keptProgress(events)), workset: worksetData(run, events) };
+    const made: Made = {
+      seq: run.seq,
+      entry: stateEntry(run, keptProgress(events)),
+      workset: worksetData(run, events),
+    };
     this.known.set(runId, made);
     return made;
   }

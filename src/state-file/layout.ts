@@ -41,7 +41,8 @@ export function stateEntry(run: FoldedRun, progress?: ReadonlyMap<string, TaskPr
     if (t.startedAt && t.completedAt) entry.execution_time = elapsedText(t.startedAt, t.completedAt);
     // The last progress its attempt reported, as its outcome kept it (docs/handlers.md#progress).
     const p = progress?.get(t.iteration !== undefined ? `${id}#${t.iteration}` : id);
-    if (p) entry.progress = { fraction: p.fraction, ...(p.message !== undefined ? { message: p.message } : {}), at: p.at };
+    if (p)
+      entry.progress = { fraction: p.fraction, ...(p.message !== undefined ? { message: p.message } : {}), at: p.at };
     if (t.decision) {
       entry.decision = t.decision.case ?? t.decision.value ?? null;
       entry.next_tasks = [...t.decision.next];

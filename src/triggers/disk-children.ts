@@ -57,7 +57,8 @@ export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: 
   // The store's observers (the state file's writer) are told of each value, as of each commit.
   const observed = rest.store as { progressed?: (runId: string) => void };
   const progress =
-    rest.progress ?? FileProgressChannel.under(storeDir, observed.progressed ? (id) => observed.progressed!(id) : undefined);
+    rest.progress ??
+    FileProgressChannel.under(storeDir, observed.progressed ? (id) => observed.progressed!(id) : undefined);
   const engineOpts = { ...rest, failureSteps, progress };
   return new Engine({
     ...diskChildren({

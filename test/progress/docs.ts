@@ -5,7 +5,8 @@ import { ROOT } from '../helpers/cli.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'handlers.md'), 'utf8');
 const section = page.slice(page.indexOf('## Progress'), page.indexOf('## COMMAND: run a program'));
-const blocks = (lang: string) => [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+const blocks = (lang: string) =>
+  [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 
 /** The page's workflow (archive-scan), word for word. */
 export const SCAN_YAML = blocks('yaml')[0]!;
@@ -28,8 +29,8 @@ ${COUNT_TASK}`;
  */
 export const heldHandlers = (release: string) =>
   SCAN_HANDLERS.replace(
-    "      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n",
-    "      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n" +
+    '      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n',
+    '      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n' +
       `      if (i + 1 === Math.round(files.length * 0.4)) await held(${JSON.stringify(release)});\n`,
   ).replace(
     "import { join } from 'node:path';\n",

@@ -65,7 +65,10 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
     expect(text.stdout).toMatch(/scan\s+IN_PROGRESS\s+attempts 1 {2}█{8}░{12} 40%.*scanned 4 of 10 files/);
     writeFileSync(release, '');
     await settled(runId);
-    expect((await status(runId))!.tasks.scan!.progress).toMatchObject({ fraction: 1, message: 'scanned 10 of 10 files' });
+    expect((await status(runId))!.tasks.scan!.progress).toMatchObject({
+      fraction: 1,
+      message: 'scanned 10 of 10 files',
+    });
     expect((await history(runId)).find((e) => e.type === 'task.completed')!.data.progress).toMatchObject({
       fraction: 1,
     });
@@ -103,9 +106,15 @@ export default {
     const quiet = await start('archive-quiet', ['--folder', dir]);
     const loud = await start('archive-loud', ['--folder', dir]);
     for (const id of [count, quiet, loud]) await settled(id);
-    expect((await status(count))!.tasks.count!.progress).toMatchObject({ fraction: 1, message: 'counted 4 of 4 files' });
+    expect((await status(count))!.tasks.count!.progress).toMatchObject({
+      fraction: 1,
+      message: 'counted 4 of 4 files',
+    });
     const [a, b] = [await history(quiet), await history(loud)];
     expect(b.map((e) => e.type)).toEqual(a.map((e) => e.type));
-    expect(b.find((e) => e.type === 'task.completed')!.data.progress).toMatchObject({ fraction: 1, message: 'item 10000' });
+    expect(b.find((e) => e.type === 'task.completed')!.data.progress).toMatchObject({
+      fraction: 1,
+      message: 'item 10000',
+    });
   }, 120_000);
 });

@@ -14,7 +14,10 @@ import { SCAN_YAML, heldHandlers } from './docs.js';
 
 afterEach(stopSpawned);
 
-type Entry = { status: string; tasks: Record<string, { status: string; progress?: { fraction: number; message?: string } }> };
+type Entry = {
+  status: string;
+  tasks: Record<string, { status: string; progress?: { fraction: number; message?: string } }>;
+};
 
 describe('progress in the state file (docs/state-file.md#the-layout)', () => {
   it('shows the live value while the task runs and the kept value after, also when rebuilt', async () => {
@@ -27,13 +30,22 @@ describe('progress in the state file (docs/state-file.md#the-layout)', () => {
     const release = join(dir, 'release');
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));
     const file = join(dir, '.3ox', 'workflow.state.yaml');
-    const entry = () => (existsSync(file) ? ((parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, Entry>)['scan-sf'] : undefined);
+    const entry = () =>
+      existsSync(file) ? ((parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, Entry>)['scan-sf'] : undefined;
     const env = { LEDGERFLOW_STATE_FILE: '' };
-    const run = spawnIn(dir, ['run', 'archive-scan.yaml', '--folder', folder, '--id', 'scan-sf', '--store', 'store'], env);
-    const live = await waitFor('the live progress in the state file', () => {
-      const p = entry()?.tasks.scan?.progress;
-      return p?.fraction === 0.4 ? p : null;
-    }, { timeout: 30_000, detail: run.output });
+    const run = spawnIn(
+      dir,
+      ['run', 'archive-scan.yaml', '--folder', folder, '--id', 'scan-sf', '--store', 'store'],
+      env,
+    );
+    const live = await waitFor(
+      'the live progress in the state file',
+      () => {
+        const p = entry()?.tasks.scan?.progress;
+        return p?.fraction === 0.4 ? p : null;
+      },
+      { timeout: 30_000, detail: run.output },
+    );
     expect(live).toMatchObject({ fraction: 0.4, message: 'scanned 4 of 10 files' });
     expect(entry()!.tasks.scan!.status).toBe('IN_PROGRESS');
     writeFileSync(release, '');

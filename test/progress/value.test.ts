@@ -93,7 +93,14 @@ describe("status and watch's rendering", () => {
     expect(etaText(undefined, now)).toBe('');
     expect(
       progressText(
-        { fraction: 0.4, message: 'scanned 400 of 1000', at: '', attempt: 1, live: true, eta: '2026-01-01T00:00:22.000Z' },
+        {
+          fraction: 0.4,
+          message: 'scanned 400 of 1000',
+          at: '',
+          attempt: 1,
+          live: true,
+          eta: '2026-01-01T00:00:22.000Z',
+        },
         now,
         10,
       ),

@@ -79,7 +79,11 @@ describe('ledgerflow watch <run> (embedded store, stdout a pipe)', () => {
     const watch = spawnIn(dir, ['watch', 'watched', '--store', 'store']);
     const line = await waitFor(
       'a progress line at 40%',
-      () => watch.output().split('\n').find((l) => /progress {2}scan {2}.* 40%/.test(l)),
+      () =>
+        watch
+          .output()
+          .split('\n')
+          .find((l) => /progress {2}scan {2}.* 40%/.test(l)),
       { timeout: 30_000, detail: watch.output },
     );
     expect(line).toMatch(/ {2}watched {2}progress {2}scan {2}█{8}░{12} 40% ETA \d+s {2}scanned 4 of 10 files$/);

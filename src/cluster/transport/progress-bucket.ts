@@ -30,7 +30,10 @@ export class ProgressBucket implements ProgressChannel {
   }
 
   /** Creates the bucket if it is missing (engines and `cluster setup`, whose NATS user may). */
-  static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<void> {
+  static async ensure(
+    jsm: JetStreamManager,
+    s: { replicas?: number; storage?: 'file' | 'memory' } = {},
+  ): Promise<void> {
     if (await jsm.streams.info(`KV_${PROGRESS_BUCKET}`).catch(() => null)) return;
     await createBucket(jsm.jetstream(), PROGRESS_BUCKET, s, {
       ttl: PROGRESS_TTL_MS,

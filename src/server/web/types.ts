@@ -10,7 +10,17 @@ import type { Diagnostic } from '../../errors/index.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
 
-export type { RunView, TaskProgress, Definition, InputDecl, WorkflowStatus, Graph, Diagnostic, AttemptInput, RunRecord };
+export type {
+  RunView,
+  TaskProgress,
+  Definition,
+  InputDecl,
+  WorkflowStatus,
+  Graph,
+  Diagnostic,
+  AttemptInput,
+  RunRecord,
+};
 export type { MetricsSummary } from '../metrics-summary.js';
 export type { WorkflowStats } from '../../stats/figures.js';
 export type { MonitoringMetric } from '../../definition/types.js';

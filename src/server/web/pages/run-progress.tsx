@@ -32,7 +32,12 @@ export function RunProgress(props: { runId: string; initial: Record<string, Task
         {rows.map(([instance, p]) => {
           const pct = Math.floor(p.fraction * 100);
           return (
-            <li key={instance} data-progress-task={instance} data-fraction={p.fraction} data-live={p.live ? '' : undefined}>
+            <li
+              key={instance}
+              data-progress-task={instance}
+              data-fraction={p.fraction}
+              data-live={p.live ? '' : undefined}
+            >
               <span class="mono progress-name">{instance}</span>
               <progress max={1} value={p.fraction} aria-label={`${instance}: ${pct}%`} />
               <span class="progress-pct">{pct}%</span>
@@ -47,7 +52,12 @@ export function RunProgress(props: { runId: string; initial: Record<string, Task
 }
 
 /** The progress the run's view carries (GET /api/runs/:id), by instance: what the page shows before the stream speaks. */
-export function progressInView(tasks: Record<string, { progress?: TaskProgress; instance?: string; items?: { instance: string; progress?: TaskProgress }[] }>): Record<string, TaskProgress> {
+export function progressInView(
+  tasks: Record<
+    string,
+    { progress?: TaskProgress; instance?: string; items?: { instance: string; progress?: TaskProgress }[] }
+  >,
+): Record<string, TaskProgress> {
   const out: Record<string, TaskProgress> = {};
   for (const [id, t] of Object.entries(tasks)) {
     if (t.progress) out[t.instance ?? id] = t.progress;
