@@ -70,25 +70,21 @@ export class Engine {
    * free (`takeAdmitted`), a loaded run's status (`statusOf`).
    */
   readonly commits: RunCommits;
+  /** Where the live progress of attempts run here goes, and readers on this store read it (docs/handlers.md#progress). */
+  readonly progress: ProgressChannel | undefined;
 
   constructor(opts: EngineOptions) {
     const { store, clock, resolveChild, emitEvent, children, ...hooks } = opts;
     this.commits = new RunCommits({ store, ...(clock ? { clock } : {}) });
     this.store = store;
     this.clock = this.commits.clock;
-    // A file store given as it is (the library's use): its attempts' progress goes under its directory, as the CLI's does.
-    this.hooks =
-      hooks.progress === undefined && store instanceof FileEventStore
-        ? { ...hooks, progress: FileProgressChannel.under(store.dir) }
-        : hooks;
+    // A file store given as it is (the library's use): its attempts' progress goes under its folder, as the CLI's does.
+    this.progress =
+      hooks.progress ?? (store instanceof FileEventStore ? FileProgressChannel.under(store.dir) : undefined);
+    this.hooks = this.progress ? { ...hooks, progress: this.progress } : hooks;
     this.children = children;
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;
-  }
-
-  /** Where the live progress of attempts run here goes, and readers on this store read it (docs/handlers.md#progress). */
-  get progress(): ProgressChannel | undefined {
-    return this.hooks.progress;
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
