@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
+import { startUiProcess } from '../server/ui-helpers.js';
 import { waitFor } from '../helpers/wait.js';
 import { COUNT_SH, SCAN_HANDLERS, SCAN_YAML, countYaml, heldHandlers } from './docs.js';
 
@@ -116,5 +117,51 @@ export default {
       fraction: 1,
       message: 'item 10000',
     });
+  }, 120_000);
+
+  it('GET /api/runs/:id/progress of `ledgerflow ui --nats` streams the live value, behind the sign-in', async () => {
+    const dir = tempDir('lf-progress-nats-ui-');
+    const folder = join(dir, 'data');
+    mkdirSync(folder);
+    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML.replace('id: archive-scan', 'id: archive-ui'));
+    const release = join(dir, 'release');
+    writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));
+    expect((await nats(['deploy', join(dir, 'archive-scan.yaml')])).code).toBe(0);
+    procs.push(spawnCli(['--nats', c.url, 'engine']));
+    procs.push(spawnCli(['--nats', c.url, 'worker', '--handlers', join(dir, 'scan-handlers.mjs')]));
+    const ui = await startUiProcess(['--nats', c.url], [], { cwd: dir });
+    procs.push(ui.child);
+    const runId = await start('archive-ui', ['--folder', folder]);
+    const url = `${ui.base}/api/runs/${runId}/progress`;
+    expect((await fetch(url)).status).toBe(401);
+    const session = await fetch(`${ui.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'engine', password: 'engine-dev-password' }),
+    });
+    expect(session.status).toBe(200);
+    const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+    const res = await fetch(url, { headers: { cookie } });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    const at40 = await waitFor(
+      'a progress event at 40%',
+      async () => {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended:\n${text}`);
+        text += new TextDecoder().decode(value);
+        return [...text.matchAll(/event: progress\ndata: (.*)\n/g)]
+          .map((m) => JSON.parse(m[1]!) as { tasks: Record<string, Progress> })
+          .find((d) => d.tasks.scan?.fraction === 0.4);
+      },
+      { timeout: 30_000, detail: () => text },
+    );
+    await reader.cancel();
+    expect(at40.tasks.scan).toMatchObject({ fraction: 0.4, message: 'scanned 4 of 10 files', live: true });
+    writeFileSync(release, '');
+    await settled(runId);
+    await ui.stop();
   }, 120_000);
 });
