@@ -74,7 +74,7 @@ export async function runHandler(
   let mask: Masker = NO_MASK;
   // Made on the first report only: most attempts report none.
   let reporter: ProgressReporter | undefined;
-  const started = new Date();
+  const started = Date.now();
   const progress = (fraction: number, message?: string) =>
     (reporter ??= new ProgressReporter(
       { runId: a.runId, task: a.taskId, instance: a.instance, attempt: a.attempt },

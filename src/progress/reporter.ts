@@ -18,8 +18,10 @@ export interface ProgressAttempt {
 }
 
 export class ProgressReporter {
-  private last: LiveProgress | null = null;
+  /** The last report as given (fraction checked, message not yet made a line: that is done once per write, not per call). */
+  private last: { fraction: number; message: unknown; at: number } | null = null;
   private written: LiveProgress | null = null;
+  private writtenFrom: ProgressReporter['last'] = null;
   private lastWriteAt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -31,34 +33,29 @@ export class ProgressReporter {
     private readonly channel: ProgressChannel | undefined,
     private readonly mask: (text: string) => string = (t) => t,
     private readonly intervalMs = PROGRESS_INTERVAL_MS,
-    startedAt = new Date(),
+    startedAt = Date.now(),
   ) {
-    this.startedAt = startedAt.toISOString();
+    this.startedAt = new Date(startedAt).toISOString();
   }
 
-  /** `ctx.progress(fraction, message)`: validated (see value.ts), kept, written when the interval allows. */
+  /** `ctx.progress(fraction, message)`: validated (see value.ts), kept, written when the interval allows. Cheap: a handler may call it in a tight loop. */
   report(fraction: unknown, message?: unknown): void {
     if (this.ended) return;
     const f = validFraction(fraction);
     if (f === null) return;
-    const text = validMessage(message);
-    this.last = {
-      ...this.attempt,
-      startedAt: this.startedAt,
-      fraction: f,
-      ...(text !== undefined ? { message: this.mask(text) } : {}),
-      at: new Date().toISOString(),
-    };
+    const now = Date.now();
+    this.last = { fraction: f, message, at: now };
     if (!this.channel || this.timer) return;
-    const wait = this.lastWriteAt + this.intervalMs - Date.now();
+    const wait = this.lastWriteAt + this.intervalMs - now;
     if (wait <= 0) this.flush();
     else this.timer = setTimeout(() => this.flush(), wait);
   }
 
   /** The last value reported, as the outcome keeps it; null: none. */
   lastValue(): Progress | null {
-    if (!this.last) return null;
-    const { fraction, message, at } = this.last;
+    const v = this.value();
+    if (!v) return null;
+    const { fraction, message, at } = v;
     return { fraction, ...(message !== undefined ? { message } : {}), at };
   }
 
@@ -75,12 +72,28 @@ export class ProgressReporter {
     return this.chain;
   }
 
+  /** The last report as a value: its message made one masked line, its time ISO. */
+  private value(): LiveProgress | null {
+    const l = this.last;
+    if (!l) return null;
+    if (this.writtenFrom === l && this.written) return this.written;
+    const text = validMessage(l.message);
+    return {
+      ...this.attempt,
+      startedAt: this.startedAt,
+      fraction: l.fraction,
+      ...(text !== undefined ? { message: this.mask(text) } : {}),
+      at: new Date(l.at).toISOString(),
+    };
+  }
+
   private flush(): void {
     this.timer = undefined;
-    const value = this.last;
     const channel = this.channel;
-    if (this.ended || !value || !channel || value === this.written) return;
+    if (this.ended || !this.last || !channel || this.last === this.writtenFrom) return;
+    const value = this.value()!;
     this.lastWriteAt = Date.now();
+    this.writtenFrom = this.last;
     this.written = value;
     // Best effort: progress is ephemeral, a failed write is made up by the next (and never fails the attempt).
     this.chain = this.chain.then(() => channel.put(value).catch(() => undefined));
