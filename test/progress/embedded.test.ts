@@ -70,6 +70,8 @@ describe('progress on the embedded store (docs/handlers.md#progress)', () => {
     expect(completed!.data.progress).toMatchObject({ fraction: 1, message: 'scanned 10 of 10 files' });
     // The attempt ended: its live value is gone.
     expect(existsSync(join(dir, 'store', 'progress', 'scan-1'))).toBe(false);
+    const lines = await cli(['history', 'scan-1', '--store', 'store'], { cwd: dir });
+    expect(lines.stdout).toMatch(/task\.completed.*scan.*progress 100% scanned 10 of 10 files/);
     const after = await cli(['status', 'scan-1', '--store', 'store'], { cwd: dir });
     expect(after.stdout).toMatch(/scan\s+COMPLETED\s+attempts 1 {2}█{20} 100% {2}scanned 10 of 10 files/);
   });
