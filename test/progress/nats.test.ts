@@ -40,7 +40,7 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
       timeout: 30_000,
     });
 
-  it('a worker running the handler publishes its progress: status sees it live, task.completed keeps the last', async () => {
+  it('a worker (the `worker` user of nats.conf) publishes its progress: status sees it live, task.completed keeps the last', async () => {
     const dir = tempDir('lf-progress-nats-');
     const folder = join(dir, 'data');
     mkdirSync(folder);
@@ -50,8 +50,8 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));
     expect((await nats(['deploy', join(dir, 'archive-scan.yaml')])).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine']));
-    const worker = spawnCli(['--nats', c.url, 'worker', '--handlers', join(dir, 'scan-handlers.mjs')]);
-    procs.push(worker);
+    // As nats.conf's `worker` user: its "$KV.LF_PROGRESS.>" line lets it publish progress.
+    procs.push(spawnCli(['--nats', c.as('worker'), 'worker', '--handlers', join(dir, 'scan-handlers.mjs')]));
     const runId = await start('archive-scan', ['--folder', folder]);
     const live = await waitFor(
       'the live progress in status --json',
