@@ -34,13 +34,16 @@ const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 
 /**
  * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and the
- * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
+ * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets), and the live progress its attempts publish to KV
+ * LF_PROGRESS. People's users get no line for either bucket.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
   const publish = [
     ...attemptKeyReads(js),
     `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`,
     `${js.api}.STREAM.INFO.KV_LF_SECRETS`,
+    // The live progress of the attempts it runs (docs/handlers.md#progress): plain publishes, never read back.
+    `${js.kv}.LF_PROGRESS.>`,
   ];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
