@@ -10,7 +10,14 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WaitAttempt } from '../../runtime/index.js';
 import type { Notifier } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
-import { JetStreamEventStore, JetStreamSnapshotStore, jetstream, jetstreamManager } from '../../store/index.js';
+import {
+  JetStreamEventStore,
+  JetStreamSnapshotStore,
+  jetstream,
+  jetstreamManager,
+  type SnapshotStore,
+} from '../../store/index.js';
+import { encryptedSnapshots, ringOf, withDataKeys } from '../../encryption/index.js';
 import type { Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import {
@@ -55,7 +62,7 @@ export { DEFAULT_SNAPSHOT_EVERY, type ClusterEngineOptions } from './engine-opti
 
 export class ClusterEngine {
   readonly store: JetStreamEventStore;
-  readonly snapshots: JetStreamSnapshotStore | null;
+  readonly snapshots: SnapshotStore | null;
   private readonly snapshotEvery: number;
   registry!: DefinitionRegistry;
   private direct: DirectDispatch | null = null;
@@ -82,10 +89,16 @@ export class ClusterEngine {
 
   constructor(private readonly opts: ClusterEngineOptions) {
     useNativeDigest();
-    this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
+    // Encrypted at rest when LF_DATA_KEY is among the secrets (KV LF_SECRETS, the file, the environment): the engine
+    // holds the key, so its fold sees clear values and the stream and the snapshots' bucket hold ciphertext.
+    this.store = withDataKeys(
+      new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats),
+    );
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
-    this.snapshots =
+    const ring = ringOf(this.store);
+    const snapshots =
       this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
+    this.snapshots = snapshots && ring ? encryptedSnapshots(snapshots, ring) : snapshots;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
   }
