@@ -19,7 +19,14 @@ export function natsKeyProvider(
     label: `NATS KV LF_SECRETS, then ${local.label}`,
     async get(name) {
       kv ??= chainSecrets(kvSecrets(await connection()), local);
-      return kv.get(name);
+      try {
+        return await kv.get(name);
+      } catch (err) {
+        // A person's user may not read LF_SECRETS (nats.conf): a reader without the key, who sees `[encrypted]`.
+        // Anything else (NATS down) is thrown: an engine must never take "not asked" for "no key" and write clear.
+        if (!/permission|authorization/i.test(String((err as Error)?.message ?? err))) throw err;
+        return local.get(name);
+      }
     },
   };
 }
