@@ -90,6 +90,18 @@ class Reader {
     this.buf = this.buf.subarray(n);
     return out;
   }
+  /** Up to `n` bytes (fewer only at the stream's end), or null at its end. */
+  async upTo(n: number): Promise<Buffer | null> {
+    while (this.buf.length < n) {
+      const r = await this.it.next();
+      if (r.done) break;
+      this.buf = Buffer.concat([this.buf, r.value]);
+    }
+    if (this.buf.length === 0) return null;
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(out.length);
+    return out;
+  }
   private short(): never {
     throw new Error('cut short');
   }
@@ -105,12 +117,12 @@ function failed(digest: string, keyId: string, why: string): DataKeyError {
 
 async function* open(ring: KeyRing, digest: string, src: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> {
   const r = new Reader(src);
-  const head = await r.take(HEADER);
+  const head = await r.upTo(HEADER);
   if (head === null) return;
-  if (!head.subarray(0, 4).equals(MAGIC)) {
+  if (head.length < HEADER || !head.subarray(0, 4).equals(MAGIC)) {
     // Stored before encryption: clear JSON, as it was.
     yield head;
-    for (let b = await r.take(CHUNK); b !== null; b = await r.take(CHUNK)) yield b;
+    for (let b = await r.upTo(CHUNK); b !== null; b = await r.upTo(CHUNK)) yield b;
     return;
   }
   const id = head.subarray(4, 20).toString('ascii');
