@@ -208,7 +208,9 @@ export class ClusterEngine {
       now,
       log,
       ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
-      stored: (runId, events, position, after) => this.runIndex?.stored(runId, events, position, after),
+      // With a data key the index reads each commit as the stream holds it (sealed), never the engine's clear fold.
+      stored: (runId, events, position, after) =>
+        ringOf(this.store)?.loaded ? undefined : this.runIndex?.stored(runId, events, position, after),
       after: {
         publish: (effects, compiled, fresh, custody) =>
           publishEffects(effectsOptions, custody, effects, compiled, fresh),
