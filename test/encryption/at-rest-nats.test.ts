@@ -36,7 +36,6 @@ describe.skipIf(noNats)('encryption at rest on NATS (docs/security.md#on-nats)',
     const key = randomBytes(32).toString('base64');
     const set = await cli(['secrets', 'set', 'LF_DATA_KEY', '--nats', engine], { cwd: dir, stdin: key, env });
     expect(set.code, set.stderr).toBe(0);
-    const outs: string[] = [];
     for (const args of [
       // Snapshots every two events, so the snapshots' bucket holds some.
       ['engine', '--nats', engine, '--snapshot-every', '2'],
@@ -45,9 +44,8 @@ describe.skipIf(noNats)('encryption at rest on NATS (docs/security.md#on-nats)',
       const child = spawnCli(args, { cwd: dir, env });
       procs.push(child);
       let out = '';
-      const i = outs.push('') - 1;
-      child.stdout!.on('data', (d) => ((out += d), (outs[i] = out)));
-      child.stderr!.on('data', (d) => ((out += d), (outs[i] = out)));
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
       await waitFor(`the ${args[0]} to start`, () => out.includes(args[0] === 'engine' ? 'engine' : 'worker '), {
         timeout: 30_000,
         detail: () => out,
