@@ -15,6 +15,8 @@ import type { KeyRing } from './keys.js';
 export interface EncryptedStoreInfo {
   /** The ring the store seals and opens with. */
   readonly ring: KeyRing;
+  /** Whether this process read the run with `[encrypted]` in place of its values (it had no key). */
+  redacted(runId: string): boolean;
 }
 export const ENCRYPTION = Symbol.for('ledgerflow.encryption');
 
@@ -102,7 +104,7 @@ export function encryptedStore<S extends EventStore>(store: S, ring: KeyRing): S
     ['readAll', readAll],
     ['follow', follow],
     [AT_REST, store],
-    [ENCRYPTION, { ring } satisfies EncryptedStoreInfo],
+    [ENCRYPTION, { ring, redacted: (runId: string) => redacted.has(runId) } satisfies EncryptedStoreInfo],
   ]);
   if (typeof store.blobs === 'function') {
     const inner = store.blobs.bind(store);
@@ -128,4 +130,10 @@ export function encryptedStore<S extends EventStore>(store: S, ring: KeyRing): S
 export function ringOf(store: EventStore): KeyRing | null {
   const info = (store as unknown as Record<symbol, EncryptedStoreInfo | undefined>)[ENCRYPTION];
   return info?.ring ?? null;
+}
+
+/** Whether this process read the run without the key (`[encrypted]` values): false for a store that does not encrypt. */
+export function readWithoutKey(store: EventStore, runId: string): boolean {
+  const info = (store as unknown as Record<symbol, EncryptedStoreInfo | undefined>)[ENCRYPTION];
+  return info?.redacted(runId) ?? false;
 }

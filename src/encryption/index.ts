@@ -3,7 +3,7 @@
  * payloads' bodies sealed with AES-256-GCM under the data key among the secrets (LF_DATA_KEY), by decorators over
  * the store ports; ids, statuses, task names and times stay clear.
  */
-export { encryptedStore, ringOf, type EncryptedStoreInfo } from './event-store.js';
+export { encryptedStore, readWithoutKey, ringOf, type EncryptedStoreInfo } from './event-store.js';
 export { encryptedSnapshots } from './snapshots.js';
 export { encryptedBlobs } from './blobs.js';
 export { natsKeyProvider, withDataKeys } from './provider.js';

@@ -87,6 +87,9 @@ describe('encryption at rest on the embedded store (docs/security.md)', () => {
       status: 'COMPLETED',
       tasks: { salary: { output: '[encrypted]' } },
     });
+    const blindReplay = await cli(['replay', runId], { cwd: dir, env: none });
+    expect(blindReplay.stdout).toContain('the statuses were checked, not the values');
+    expect(replay.stdout).not.toContain('the statuses were checked');
     const list = await cli(['list', '--json'], { cwd: dir, env: none });
     expect(JSON.parse(list.stdout)).toEqual([
       expect.objectContaining({ runId, status: 'COMPLETED', workflowId: 'payroll' }),
