@@ -18,3 +18,4 @@ export {
 } from './keys.js';
 export { REDACTED, SEALED_KEY, isSealedText, isSealedValue } from './cipher.js';
 export { rotateDataKey, type RotateResult } from './rotate.js';
+export { openAttempt, openOutcome, sealAttempt, sealOutcome } from './wire.js';

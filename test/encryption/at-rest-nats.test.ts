@@ -51,6 +51,14 @@ describe.skipIf(noNats)('encryption at rest on NATS (docs/security.md#on-nats)',
         detail: () => out,
       });
     }
+    // Every message the engine and the worker exchange, as it goes (the task queues are emptied once taken).
+    const wire: { subject: string; text: string }[] = [];
+    const tap = (await c.admin()).subscribe('lf.>', {
+      callback: (_err, m) => {
+        wire.push({ subject: m.subject, text: Buffer.from(m.data).toString('latin1') });
+      },
+    });
+    c.defer(() => tap.unsubscribe());
     const lf = (...args: string[]) => cli([...args, '--nats', engine], { cwd: dir, env });
     expect((await lf('deploy', 'payroll.yaml')).code).toBe(0);
     const started = await lf('start', 'payroll', '--employee', NAME);
@@ -89,6 +97,14 @@ describe.skipIf(noNats)('encryption at rest on NATS (docs/security.md#on-nats)',
     expect(history.find((e) => e.type === 'signal.received')!.data.data).toEqual({ signed_by: SIGNED });
     expect(history.find((e) => e.type === 'approval.recorded')!.data.comment).toBe(COMMENT);
     expect((await lf('replay', runId)).code).toBe(0);
+
+    // An attempt's input and a worker's report travel sealed: only what people send (a start, a signal, an approval) may be clear.
+    const exchanged = wire.filter((w) => /^lf\.(q|inputs|reports|offer)\./.test(w.subject));
+    const kinds = new Set(exchanged.map((w) => w.subject.split('.')[1]));
+    // Attempts queued (lf.q) or offered straight to the worker (lf.offer); outcomes on LF_INPUTS or straight back (lf.reports).
+    expect(kinds.has('q') || kinds.has('offer'), [...kinds].join()).toBe(true);
+    expect(kinds.has('inputs') || kinds.has('reports'), [...kinds].join()).toBe(true);
+    for (const w of exchanged) expect(leaked(w.text), w.subject).toBeNull();
 
     // A reader without the key (people's users may not read LF_SECRETS, nor use the CLI's JetStream reads: a reader
     // of the stream's own): [encrypted] for each value, the list as before.

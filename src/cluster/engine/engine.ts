@@ -17,7 +17,7 @@ import {
   jetstreamManager,
   type SnapshotStore,
 } from '../../store/index.js';
-import { encryptedSnapshots, ringOf, withDataKeys } from '../../encryption/index.js';
+import { encryptedSnapshots, ringOf, sealAttempt, withDataKeys } from '../../encryption/index.js';
 import type { Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import {
@@ -36,6 +36,7 @@ import {
   PresenceRegistry,
   UnservedLog,
   publishAttemptKey,
+  type TaskMessage,
 } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
@@ -248,6 +249,11 @@ export class ClusterEngine {
       children,
       triggers,
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
+      // With a data key (loaded by the commit before the effects), an attempt's input travels sealed.
+      sealAttempt: (msg: TaskMessage) => {
+        const key = ringOf(store)?.loaded;
+        return key ? sealAttempt(msg, key) : msg;
+      },
       failureStep: engineFailureSteps({
         nc,
         js,
