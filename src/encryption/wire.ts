@@ -3,7 +3,7 @@
  * the run's input it carries) sealed by the engine before it is queued on LF_TASKS_<queue> or offered, opened by the
  * worker that runs it; the outcome a worker reports (its output, its error's message) sealed by the worker before it
  * is published on LF_INPUTS or handed straight to an engine, opened by the engine before it is folded (and sealed again
- * as the event's own). Each bound to its run, task and attempt. Without a key, messages go as before (clear).
+ * as the event's own); a COMMAND's program line and variables, which templates fill with values, each string sealed. Each bound to its run, task and attempt. Without a key, messages go as before (clear).
  */
 import { DataKeyError } from '../errors/index.js';
 import {
@@ -24,6 +24,8 @@ interface AttemptRef {
   attempt: number;
   input: Record<string, unknown>;
   workflowInput?: Record<string, unknown> | undefined;
+  /** A COMMAND task's program line and variables, which templates fill with values. */
+  command?: { argv: string[]; cwd?: string | undefined; env: Record<string, string> } | undefined;
 }
 interface OutcomeRef {
   runId: string;
@@ -40,6 +42,20 @@ export function sealAttempt<T extends AttemptRef>(msg: T, key: DataKey): T {
     input: isSealedValue(msg.input) ? msg.input : sealValue(key, at('task.input'), msg.input),
     ...(msg.workflowInput !== undefined && !isSealedValue(msg.workflowInput)
       ? { workflowInput: sealValue(key, at('task.workflowInput'), msg.workflowInput) }
+      : {}),
+    ...(msg.command
+      ? {
+          command: {
+            ...msg.command,
+            argv: msg.command.argv.map((a, i) => (isSealedText(a) ? a : sealText(key, at(`task.argv.${i}`), a))),
+            env: Object.fromEntries(
+              Object.entries(msg.command.env).map(([k, v]) => [
+                k,
+                isSealedText(v) ? v : sealText(key, at(`task.env.${k}`), v),
+              ]),
+            ),
+          },
+        }
       : {}),
   };
 }
@@ -64,13 +80,23 @@ async function opened(
 }
 
 export async function openAttempt<T extends AttemptRef>(msg: T, ring: KeyRing): Promise<T> {
-  if (!isSealedValue(msg.input) && !isSealedValue(msg.workflowInput)) return msg;
+  if (!isSealedValue(msg.input) && !isSealedValue(msg.workflowInput) && !msg.command?.argv.some(isSealedText))
+    return msg;
   const at = (f: string) => aad(msg.runId, msg.taskId, msg.attempt, f);
   const place = `attempt ${msg.attempt} of ${msg.taskId} in run ${msg.runId}`;
   const out = { ...msg };
   if (isSealedValue(msg.input)) out.input = JSON.parse(await opened(ring, msg.input, place, at('task.input')));
   if (isSealedValue(msg.workflowInput))
     out.workflowInput = JSON.parse(await opened(ring, msg.workflowInput, place, at('task.workflowInput')));
+  if (msg.command) {
+    const argv: string[] = [];
+    for (const [i, a] of msg.command.argv.entries())
+      argv.push(isSealedText(a) ? await opened(ring, a, place, at(`task.argv.${i}`)) : a);
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(msg.command.env))
+      env[k] = isSealedText(v) ? await opened(ring, v, place, at(`task.env.${k}`)) : v;
+    out.command = { ...msg.command, argv, env };
+  }
   return out;
 }
 

@@ -194,3 +194,35 @@ describe('the BlobStore decorator', () => {
     expect((await readAll(await blobs.open(ref[PAYLOAD_REF_KEY].digest))).toString()).toBe('{"a":1}');
   });
 });
+
+describe('values between engines and workers (src/encryption/wire.ts)', () => {
+  it("an attempt's input, run input and COMMAND line travel sealed and open as they were; a report too; bound to the attempt", async () => {
+    const { openAttempt, openOutcome, sealAttempt, sealOutcome, parseDataKey } = await import(
+      '../../src/encryption/index.js'
+    );
+    const text = keyText();
+    const key = parseDataKey(text, 'k');
+    const ring = ringWith({ LF_DATA_KEY: text });
+    const msg = {
+      runId: 'r9',
+      taskId: 'convert',
+      attempt: 2,
+      input: { file: SECRET },
+      workflowInput: { who: SECRET },
+      command: { argv: ['convert', SECRET], env: { WHO: SECRET } },
+    };
+    const sealed = sealAttempt(msg, key);
+    expect(JSON.stringify(sealed)).not.toContain(SECRET);
+    expect(await openAttempt(sealed, ring)).toEqual(msg);
+    await expect(openAttempt({ ...sealed, attempt: 3 }, ring)).rejects.toMatchObject({ code: 'LF_DECRYPT_FAILED' });
+    await expect(openAttempt(sealed, ringWith({}))).rejects.toMatchObject({ code: 'LF_DATA_KEY_MISSING' });
+    const report = {
+      runId: 'r9',
+      type: 'task.failed',
+      data: { task: 'convert', attempt: 2, error: { message: `no ${SECRET}` } },
+    };
+    const sealedReport = sealOutcome(report, key);
+    expect(JSON.stringify(sealedReport)).not.toContain(SECRET);
+    expect(await openOutcome(sealedReport, ring)).toEqual(report);
+  });
+});
