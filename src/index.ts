@@ -8,6 +8,7 @@
  * internals from their modules).
  */
 import { openStore, type EventStore } from './store/index.js';
+import { withDataKeys } from './encryption/index.js';
 import type { Engine, EngineOptions } from './local/index.js';
 import { outputWriter } from './files/index.js';
 import { createCommandExecutor, createHttpExecutor } from './handlers/index.js';
@@ -24,6 +25,7 @@ export {
   CommitContendedError,
   StoreError,
   CorruptRunError,
+  DataKeyError,
   RunNotStartedError,
   AttemptFailedError,
   RunBusyError,
@@ -137,6 +139,14 @@ export {
 } from './handlers/index.js';
 /** Where `${secrets.NAME}` values come from: `new Engine({ secrets })`, `createWorker({ secrets })` (docs/operations.md#secrets). */
 export { chainSecrets, envSecrets, fileSecrets, type SecretsProvider, type SecretsStore } from './secrets/providers.js';
+export {
+  encryptedBlobs,
+  encryptedSnapshots,
+  encryptedStore,
+  KeyRing,
+  rotateDataKey,
+  withDataKeys,
+} from './encryption/index.js';
 // Keeping runs going, starting them from events, watching them
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './service/index.js';
 export {
@@ -175,7 +185,8 @@ export function createEngine(
     ...given,
   };
   const writeOutput = outputWriter(outputRoot);
-  const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
+  // Encrypted at rest when a data key is among the secrets (docs/security.md); a store given is used as it is.
+  const store: EventStore = rest.store ?? withDataKeys(openStore(storeDir ? { dir: storeDir } : {}));
   // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.
   return diskEngine({
     writeOutput,

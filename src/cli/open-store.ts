@@ -11,6 +11,7 @@ import { StoreUnusableError } from '../errors/index.js';
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
 import { closeAtEnd, localDir, natsUrlOf, usesNats, type GlobalOpts } from './flags/store.js';
+import { withDataKeys } from '../encryption/index.js';
 import { withObservers } from './state-file-choice.js';
 
 type NatsStore = (url: string) => EventStore;
@@ -23,7 +24,7 @@ export async function useStore(g: GlobalOpts): Promise<void> {
     import('../store/index.js'),
     import('../cluster/index.js'),
   ]);
-  natsStore = (url) => openStore({ nats: { servers: url, ...natsSettings().store } });
+  natsStore = (url) => withDataKeys(openStore({ nats: { servers: url, ...natsSettings().store } }));
 }
 
 export function storeFor(g: GlobalOpts): EventStore {
@@ -42,9 +43,12 @@ export function storeFor(g: GlobalOpts): EventStore {
   if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);
   if (url && !natsStore) throw new Error('storeFor: the JetStream adapter is not loaded; await useStore(g) first');
   const warn = (m: string) => process.stderr.write(`${m}\n`);
-  // On the embedded store, the state file (when this process keeps one) sees every commit made through it.
+  // On the embedded store, the state file (when this process keeps one) sees every commit made through it. Both
+  // stores encrypt at rest under the data key among the secrets (src/encryption); observers see clear values.
   return closeAtEnd(
-    url ? natsStore!(url) : withObservers(new FileEventStore(dir, { onWarning: (m) => warn(`warning: ${m}`) }), warn),
+    url
+      ? natsStore!(url)
+      : withObservers(withDataKeys(new FileEventStore(dir, { onWarning: (m) => warn(`warning: ${m}`) })), warn),
   );
 }
 

@@ -25,6 +25,7 @@ import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../service/index.js';
 import { openStore } from '../store/index.js';
+import { withDataKeys } from '../encryption/index.js';
 import { progressLines } from '../terminal/index.js';
 import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog } from '../triggers/index.js';
 import { AGENT_TOUR_WORKFLOW, startAgentTour, type AgentTour } from './agent-tour.js';
@@ -135,7 +136,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const failures: string[] = [];
   let wake: () => void = () => {};
 
-  const store = openStore({ dir: storeDir, nats: false, file: { onWarning: (m) => say(`warning: ${m}`) } });
+  const store = withDataKeys(
+    openStore({ dir: storeDir, nats: false, file: { onWarning: (m) => say(`warning: ${m}`) } }),
+  );
   const label = (runId: string) => labels.get(runId) ?? runId;
   const engine = createEngine({
     store,

@@ -110,6 +110,8 @@ export const ERROR_CODES = {
   LF_SCHEDULES_FILE: 'setup',
   LF_GATES_FILE: 'setup',
   LF_TRIGGER_GATES_UNAVAILABLE: 'setup',
+  LF_DATA_KEY_INVALID: 'setup',
+  LF_DATA_KEY_MISSING: 'setup',
   // A service that did not answer
   LF_STORE: 'unavailable',
   LF_REQUESTS_FULL: 'unavailable',
@@ -121,6 +123,7 @@ export const ERROR_CODES = {
   LF_SHARED_DOC_CORRUPT: 'failure',
   LF_RECORD_GAP: 'failure',
   LF_SNAPSHOT_MISMATCH: 'failure',
+  LF_DECRYPT_FAILED: 'failure',
   LF_FOLD_EVENT_INVALID: 'failure',
   LF_STATECHART_UNSUPPORTED: 'failure',
   // Exit 1, not 2: on the embedded store approve, reject and signal read the notifications file only after recording their input.

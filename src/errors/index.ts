@@ -31,6 +31,14 @@ export {
   SignalRefusedError,
 } from './refusals.js';
 
+/**
+ * Encryption at rest (docs/security.md): a data key that is not 32 bytes (LF_DATA_KEY_INVALID), a key a stored value
+ * was sealed with that no provider has (LF_DATA_KEY_MISSING), a sealed value that does not open with its key: changed
+ * after it was written, or a different key under the same id (LF_DECRYPT_FAILED). Meta names the key id and the run,
+ * never a value.
+ */
+export class DataKeyError extends LedgerflowError {}
+
 /** A problem found in a definition, with its place in the source. */
 export interface Diagnostic {
   severity: 'error' | 'warning';

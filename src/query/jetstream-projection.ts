@@ -18,6 +18,7 @@ import {
   jetstream,
   jetstreamManager,
   pullNow,
+  storeAtRest,
 } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
@@ -127,7 +128,8 @@ export async function ensureProjectionConsumer(store: JetStreamEventStore, start
 }
 
 export async function startRunIndexProjection(o: ProjectionOptions): Promise<RunIndexProjection> {
-  const { store } = o;
+  // What the stream holds (sealed values stay sealed: src/encryption), never a decorator's opened events.
+  const store = storeAtRest(o.store);
   // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as read.
   store.keepFirstCommits();
   const log = o.log ?? (() => {});

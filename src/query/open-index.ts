@@ -1,5 +1,5 @@
 /** The run index of a store, by the store's kind: the one place that picks an adapter. */
-import { FileEventStore, JetStreamEventStore, type EventStore } from '../store/index.js';
+import { FileEventStore, JetStreamEventStore, storeAtRest, type EventStore } from '../store/index.js';
 import { FileRunIndex } from './file-index.js';
 import { JetStreamRunIndex } from './jetstream-index.js';
 import { FoldingRunIndex } from './memory-index.js';
@@ -10,7 +10,9 @@ import type { RunIndex, RunIndexOptions } from './port.js';
  * JetStream KV bucket, else records folded in memory.
  */
 export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
-  const { store, storeDir, ...rest } = opts;
+  const { storeDir, store: given, ...rest } = opts;
+  // The index reads what is stored (sealed values stay sealed), so its caches never hold a value a decorator opened.
+  const store = storeAtRest(given);
   if (store instanceof FileEventStore)
     return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
   if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);

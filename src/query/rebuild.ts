@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { StoreUnusableError } from '../errors/index.js';
-import { FileEventStore, JetStreamEventStore, type CorruptRun, type EventStore } from '../store/index.js';
+import { FileEventStore, JetStreamEventStore, storeAtRest, type CorruptRun, type EventStore } from '../store/index.js';
 import { FileRunIndex } from './file-index.js';
 import type { BucketSettings } from './jetstream-bucket.js';
 import { reindex, type ReindexReport } from './jetstream-reindex.js';
@@ -27,7 +27,9 @@ export async function rebuildRunIndex(
     },
   };
   const index =
-    store instanceof FileEventStore ? new FileRunIndex(store, indexOpts) : new FoldingRunIndex(store, indexOpts);
+    store instanceof FileEventStore
+      ? new FileRunIndex(storeAtRest(store), indexOpts)
+      : new FoldingRunIndex(storeAtRest(store), indexOpts);
   if (index instanceof FileRunIndex) await rm(index.cacheFile, { force: true });
   const page = await index.query({});
   await index.close();

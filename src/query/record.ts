@@ -22,6 +22,7 @@ import {
 // common.js, not the store's index: that loads the JetStream adapter (nats), which `run` on the embedded store never needs.
 import { summarize } from '../store/common.js';
 import type { RunSummary } from '../store/index.js';
+import { REDACTED, SEALED_KEY, isSealedText } from '../encryption/index.js';
 
 /** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
 export type RunTrigger =
@@ -255,16 +256,21 @@ function derived(
     else signals.push({ task: w.task, ...(w.signal !== undefined ? { signal: w.signal } : {}) });
   }
   const status = snapshot.status === 'done' ? runStatus(snapshot) : record.status;
-  const outputJson = status === 'COMPLETED' ? JSON.stringify(ctx.output ?? null) : null;
+  // The index folds what is stored: an output sealed at rest (src/encryption) shows as `[encrypted]`, never its ciphertext.
+  const outputJson = status === 'COMPLETED' ? redactSealed(JSON.stringify(ctx.output ?? null)) : null;
+  const errorText = isSealedText(ctx.error?.message) ? REDACTED : ctx.error?.message;
   return {
     tasks,
     waiting,
     ...(ctx.search !== undefined ? { search: ctx.search } : {}),
     outputText: outputJson === null ? null : outputJson.slice(0, OUTPUT_TEXT_LIMIT),
-    result: oneLine(resultText(record.status, outputJson, ctx.error?.message, waiting, signals, tasks)),
+    result: oneLine(resultText(record.status, outputJson, errorText, waiting, signals, tasks)),
     durationMs: record.completedAt === null ? null : Date.parse(record.completedAt) - Date.parse(record.startedAt),
   };
 }
+
+/** JSON holding a sealed value: `"[encrypted]"` instead (the index caches hold no ciphertext to show). */
+const redactSealed = (json: string): string => (json.includes(`"${SEALED_KEY}"`) ? JSON.stringify(REDACTED) : json);
 
 function resultText(
   status: RunRecord['status'],

@@ -8,6 +8,7 @@ import { JetStreamRunIndex, parseRunQuery, type BulkAction, type RunQueryInput }
 import { bulkOver, type BulkCallOptions } from './bulk.js';
 import { natsRuns } from './nats.js';
 import type { Acting } from './port.js';
+import { storeAtRest } from '../store/index.js';
 
 export type ClusterBulkOptions = Omit<BulkCallOptions, 'by' | 'level' | 'index'> & {
   /** A name recorded when the server proves none (no users in nats.conf); else the connection's user acts. */
@@ -29,7 +30,7 @@ export async function bulkOnCluster(
   const as: Acting = opts.as !== undefined ? { name: opts.as } : {};
   return bulkOver(
     runs,
-    new JetStreamRunIndex(client.store),
+    new JetStreamRunIndex(storeAtRest(client.store)),
     true,
     action,
     parseRunQuery(filter, 'http', Date.now()),

@@ -20,11 +20,13 @@ export type {
   BlobStore,
   StoredSnapshot,
   Subscription,
+  OnEvents,
 } from './port.js';
 export { commitIssues, compareRuns } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
+export { AT_REST, storeAtRest } from './at-rest.js';
 export { FileEventStore } from './file.js';
 // The JetStream adapters, and the NATS client's values loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
 export * from './jetstream/index.js';

@@ -168,8 +168,17 @@ export interface EventStore {
  * bodies are streamed, never held whole by the store.
  */
 export interface BlobStore {
-  /** Stores the bytes (a value's JSON) and returns the reference an event keeps. */
-  put(bytes: Uint8Array | AsyncIterable<Uint8Array>, mediaType: string): Promise<PayloadRef>;
+  /**
+   * Stores the bytes (a value's JSON) and returns the reference an event keeps. `address`, when given, is asked once
+   * the bytes are consumed and says the digest (and size) to keep them under instead of their own: encryption at rest
+   * (src/encryption/blobs.ts) stores sealed bytes under the digest of the clear JSON, so references and replay's
+   * digest check are the same with or without it. A store must honour it (return that digest).
+   */
+  put(
+    bytes: Uint8Array | AsyncIterable<Uint8Array>,
+    mediaType: string,
+    address?: () => { digest: string; size: number },
+  ): Promise<PayloadRef>;
   /** The stored bytes as a stream, null when the store has no such blob. */
   open(digest: string): Promise<AsyncIterable<Uint8Array> | null>;
   has(digest: string): Promise<boolean>;

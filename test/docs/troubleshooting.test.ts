@@ -51,6 +51,8 @@ const NOT_CODES = new Set([
   'LF_ROUTE_PASSWORD',
   // the hub's leaf port password of `dev --leaf-port` (docs/nats.md#stations)
   'LF_LEAF_PASSWORD',
+  // the secret holding the data key of encryption at rest (docs/security.md)
+  'LF_DATA_KEY',
 ]);
 
 function sources(dir: string): string[] {

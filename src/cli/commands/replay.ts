@@ -4,6 +4,7 @@ import { UsageError } from '../../errors/index.js';
 import type { Divergence } from '../../runtime/index.js';
 import type { CorruptRun, TornTail } from '../../store/index.js';
 import type { GlobalOpts } from '../flags/store.js';
+import { readWithoutKey } from '../../encryption/index.js';
 import { EXIT } from '../render/exit.js';
 import { engineFor } from '../drive.js';
 import { statusText } from '../render/render.js';
@@ -41,7 +42,8 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
       throw new UsageError(`--to ${opts.to} must be an event sequence number (1 or more)`, { value: opts.to });
   }
   const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
-  const report = await engineFor(g).replay(runId, {
+  const engine = engineFor(g);
+  const report = await engine.replay(runId, {
     ...(to !== undefined ? { to } : {}),
     ...(candidate ? { candidate } : {}),
   });
@@ -56,6 +58,10 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
         `✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`,
       );
     } else io.out('✓ every event leads to the state it recorded');
+    if (readWithoutKey(engine.store, runId))
+      io.out(
+        '⚠ its values are encrypted at rest and this process has no data key: the statuses were checked, not the values (set LF_DATA_KEY, docs/security.md)',
+      );
     if (report.candidate) {
       const c = report.candidate;
       io.out(

@@ -16,8 +16,8 @@ import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 type Opts = { secrets?: string; json?: boolean };
 
-/** The store the command changes, and how to let go of it. */
-async function storeOf(
+/** The store the command changes, and how to let go of it (also `keys rotate`'s). */
+export async function storeOf(
   g: GlobalOpts,
   o: Opts,
   create: boolean,

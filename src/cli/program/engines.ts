@@ -167,6 +167,17 @@ export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable
     .with(secretsOption)
     .option('--json', 'print { name, removed, where }')
     .action(act(() => import('../commands/secrets.js'), 'secretsRmCmd'));
+  p.command('keys')
+    .description(
+      'the data keys of encryption at rest (docs/security.md): LF_DATA_KEY among the secrets, the keys before it kept as LF_DATA_KEY_<id>',
+    )
+    .command('rotate')
+    .description(
+      'make a new data key LF_DATA_KEY (new writes use it) and keep the one it replaces as LF_DATA_KEY_<id> (what it sealed still reads); in the --secrets file (or LEDGERFLOW_SECRETS_FILE) or, with --nats, KV LF_SECRETS. Nothing stored is rewritten; processes started before read the new key when they start again',
+    )
+    .with(secretsOption)
+    .option('--json', 'print { id, previous, where }')
+    .action(act(() => import('../commands/keys.js'), 'keysRotateCmd'));
   p.command('agent')
     .description(
       'a worker whose agent is whatever reads and writes files (the 1N/0UT file protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)',

@@ -9,6 +9,7 @@ import { ApprovalRefusedError, permissionDenied } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, type RetryOptions } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
+import { withDataKeys } from '../../encryption/index.js';
 import {
   controlSchedules,
   type ScheduleAction,
@@ -47,7 +48,8 @@ export class ClusterClient {
     private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {},
   ) {
     this.sender = senderOf(url);
-    this.store = new JetStreamEventStore({ servers: url, ...settings.store });
+    // A person's reads open sealed values when the data key is among their secrets, else show `[encrypted]`.
+    this.store = withDataKeys(new JetStreamEventStore({ servers: url, ...settings.store }));
   }
 
   /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */

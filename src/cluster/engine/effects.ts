@@ -43,6 +43,8 @@ export interface EffectPublisherOptions {
   failureStep?(effect: StartAttempt, step: FailureStep): Promise<void>;
   /** A TRANSFORM attempt: the engine runs its jq itself (transforms.ts), never a worker. */
   transform?(effect: StartAttempt): Promise<void>;
+  /** The attempt's values sealed for the worker (encryption at rest, src/encryption/wire.ts); as it is without a key. */
+  sealAttempt?(msg: TaskMessage): TaskMessage;
 }
 
 /**
@@ -80,7 +82,7 @@ export function effectPublisher(
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
       const claimToken =
         restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
-      const msg: TaskMessage = {
+      const clear: TaskMessage = {
         ...rest,
         ...(restart > 0 ? { restart } : {}),
         ...secretSites,
@@ -88,6 +90,7 @@ export function effectPublisher(
         token: o.tokens.tokenFor(effect.runId, instance, effect.attempt),
         ...claimToken,
       };
+      const msg = o.sealAttempt ? o.sealAttempt(clear) : clear;
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
       // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed

@@ -1,5 +1,6 @@
 /** Which stream each of an engine's consumers takes and where its messages go (engine.ts makes the parts wired here). */
 import type { NatsConnection } from '@nats-io/nats-core';
+import { openOutcome, ringOf } from '../../encryption/index.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { JetStreamEventStore } from '../../store/index.js';
 import {
@@ -64,6 +65,10 @@ export function takeEngineMessages(o: EngineConsumers): () => void {
     finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
     // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
     ...(direct ? { reported: (e) => direct.reported(e) } : {}),
+    openReport: (input) => {
+      const ring = ringOf(store);
+      return ring ? openOutcome(input, ring) : Promise.resolve(input);
+    },
   };
   inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) => takeInput(inputs, m, custody));
   const closeOwnReports = serveDirectReports({

@@ -10,7 +10,14 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WaitAttempt } from '../../runtime/index.js';
 import type { Notifier } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
-import { JetStreamEventStore, JetStreamSnapshotStore, jetstream, jetstreamManager } from '../../store/index.js';
+import {
+  JetStreamEventStore,
+  JetStreamSnapshotStore,
+  jetstream,
+  jetstreamManager,
+  type SnapshotStore,
+} from '../../store/index.js';
+import { encryptedSnapshots, ringOf, sealAttempt, withDataKeys } from '../../encryption/index.js';
 import type { Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import {
@@ -29,6 +36,7 @@ import {
   PresenceRegistry,
   UnservedLog,
   publishAttemptKey,
+  type TaskMessage,
 } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
@@ -55,7 +63,7 @@ export { DEFAULT_SNAPSHOT_EVERY, type ClusterEngineOptions } from './engine-opti
 
 export class ClusterEngine {
   readonly store: JetStreamEventStore;
-  readonly snapshots: JetStreamSnapshotStore | null;
+  readonly snapshots: SnapshotStore | null;
   private readonly snapshotEvery: number;
   registry!: DefinitionRegistry;
   private direct: DirectDispatch | null = null;
@@ -82,10 +90,16 @@ export class ClusterEngine {
 
   constructor(private readonly opts: ClusterEngineOptions) {
     useNativeDigest();
-    this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
+    // Encrypted at rest when LF_DATA_KEY is among the secrets (KV LF_SECRETS, the file, the environment): the engine
+    // holds the key, so its fold sees clear values and the stream and the snapshots' bucket hold ciphertext.
+    this.store = withDataKeys(
+      new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats),
+    );
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
-    this.snapshots =
+    const ring = ringOf(this.store);
+    const snapshots =
       this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
+    this.snapshots = snapshots && ring ? encryptedSnapshots(snapshots, ring) : snapshots;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
   }
@@ -195,7 +209,9 @@ export class ClusterEngine {
       now,
       log,
       ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
-      stored: (runId, events, position, after) => this.runIndex?.stored(runId, events, position, after),
+      // With a data key the index reads each commit as the stream holds it (sealed), never the engine's clear fold.
+      stored: (runId, events, position, after) =>
+        ringOf(this.store)?.loaded ? undefined : this.runIndex?.stored(runId, events, position, after),
       after: {
         publish: (effects, compiled, fresh, custody) =>
           publishEffects(effectsOptions, custody, effects, compiled, fresh),
@@ -233,6 +249,11 @@ export class ClusterEngine {
       children,
       triggers,
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
+      // With a data key (loaded by the commit before the effects), an attempt's input travels sealed.
+      sealAttempt: (msg: TaskMessage) => {
+        const key = ringOf(store)?.loaded;
+        return key ? sealAttempt(msg, key) : msg;
+      },
       failureStep: engineFailureSteps({
         nc,
         js,

@@ -51,6 +51,8 @@ export interface InputHost {
    * straight to a worker lets go of it (direct-dispatch.ts), whichever way the outcome came.
    */
   reported?(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number }): void;
+  /** A report's values opened when the worker sealed them (src/encryption/wire.ts), before they are folded. */
+  openReport?(input: OutcomeMessage): Promise<OutcomeMessage>;
 }
 
 type Done = Loaded | null | { refused: string } | 'recheck';
@@ -76,8 +78,9 @@ export function recordOutcome(
   time: string,
   commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null },
 ): Promise<Loaded | null | { refused: string }> {
-  const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
   return host.runs.withRun(input.runId, async () => {
+    const report = host.openReport ? await host.openReport(input) : input;
+    const inputs: PendingEvent[] = [{ type: report.type, time, data: { ...report.data, ...by } } as PendingEvent];
     const st = await host.runs.load(input.runId);
     if (!st) return null;
     const want = queueRefused(st, input.data.task, queue);

@@ -22,6 +22,7 @@
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
+import { KeyRing, openAttempt, sealOutcome } from '../../encryption/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
@@ -70,6 +71,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let nc: NatsConnection;
   let progress: ProgressBucket | undefined;
   let secrets: SecretsProvider | undefined;
+  let ring: KeyRing | undefined;
   let js: JetStreamClient;
   let ledger: AttemptLedger;
   /** Who claims attempts in the ledger (a name for people reading it). */
@@ -169,9 +171,21 @@ export function createWorker(opts: WorkerOptions): Worker {
     const stopBeating = heartbeat(host, attempt, claimed);
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
+      const provider = secrets;
+      // The data key of encryption at rest, from the same secrets: the attempt's input comes sealed, its outcome goes so.
+      ring ??= new KeyRing((name) => provider.get(name));
       const outputLimit = maxOutputBytes(nc.info?.max_payload);
       progress ??= new ProgressBucket(nc);
-      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets, progress });
+      const ran = await runAttempt(await openAttempt(task, ring), {
+        ...opts,
+        log,
+        writeOutput,
+        outputLimit,
+        secrets,
+        progress,
+      });
+      const dataKey = ran ? await ring.current() : null;
+      const outcome = ran && dataKey ? sealOutcome(ran, dataKey) : ran;
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);

@@ -1,0 +1,31 @@
+/**
+ * `ledgerflow keys rotate` (docs/security.md#rotating-the-key): a new data key, made here, becomes LF_DATA_KEY in the
+ * secrets store `secrets set` writes (the --secrets file, or KV LF_SECRETS with --nats); the one it replaces is kept
+ * as LF_DATA_KEY_<id>. No key is printed: they stay where the secrets are.
+ */
+import { rotateDataKey } from '../../encryption/index.js';
+import { inert } from '../../terminal/index.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { EXIT } from '../render/exit.js';
+import { json, type Io } from '../render/io.js';
+import { storeOf } from './secrets.js';
+
+export async function keysRotateCmd(io: Io, g: GlobalOpts, o: { secrets?: string; json?: boolean }): Promise<number> {
+  const s = await storeOf(g, o, true);
+  let r: Awaited<ReturnType<typeof rotateDataKey>>;
+  try {
+    r = await rotateDataKey(s.store);
+  } finally {
+    await s.close();
+  }
+  if (o.json) io.out(json({ id: r.id, previous: r.previous, where: s.where }));
+  else
+    io.out(
+      `data key ${r.id} is LF_DATA_KEY in ${inert(s.where)}: new writes use it${
+        r.previous === null
+          ? ''
+          : `; the key before it is kept as LF_DATA_KEY_${r.previous}, so what it sealed still reads`
+      }`,
+    );
+  return EXIT.ok;
+}

@@ -1,0 +1,71 @@
+/**
+ * One sealed value: AES-256-GCM (node:crypto) with a random 12-byte IV, the key's id recorded beside it, and additional
+ * data binding it to where it is kept (run, event, field), so a sealed value copied to another place does not open.
+ * Text form `lf:enc:1:<key id>:<base64url(iv | ciphertext | tag)>`: a string where the schema wants a string (an
+ * error's message); `{ "lf:enc": "1:<key id>:…" }` where it wants any JSON value or a record (inputs, outputs, data).
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { DataKeyError } from '../errors/index.js';
+import type { DataKey } from './keys.js';
+
+export const SEALED_KEY = 'lf:enc';
+const TEXT_PREFIX = 'lf:enc:';
+const VERSION = '1';
+/** What a reader without the key sees instead of a sealed value. */
+export const REDACTED = '[encrypted]';
+
+export function sealBytes(key: DataKey, aad: string, clear: Buffer | string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key.bytes, iv);
+  c.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([iv, c.update(clear), c.final(), c.getAuthTag()]);
+  return `${VERSION}:${key.id}:${body.toString('base64url')}`;
+}
+
+/** The key id a sealed body (`1:<id>:<b64>`) names, or null when it is not one. */
+export function sealedKeyId(body: string): string | null {
+  return body.startsWith(`${VERSION}:`) && body.charCodeAt(18) === 58 /* : */ ? body.slice(2, 18) : null;
+}
+
+export function openBytes(key: DataKey, aad: string, body: string, where: Record<string, string>): Buffer {
+  const raw = Buffer.from(body.slice(19), 'base64url');
+  if (raw.length < 28) throw tampered(key.id, where);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key.bytes, raw.subarray(0, 12));
+    d.setAAD(Buffer.from(aad, 'utf8'));
+    d.setAuthTag(raw.subarray(raw.length - 16));
+    return Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]);
+  } catch {
+    throw tampered(key.id, where);
+  }
+}
+
+function tampered(keyId: string, where: Record<string, string>): DataKeyError {
+  const place = Object.entries(where)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return new DataKeyError(
+    'LF_DECRYPT_FAILED',
+    `a sealed value (${place}) does not open with data key ${keyId}: it was changed after it was written, or the key under that id is not the one that sealed it; restore the store from a backup or give the right LF_DATA_KEY_${keyId}`,
+    { keyId, ...where },
+  );
+}
+
+/** `lf:enc:1:<id>:…` */
+export const isSealedText = (v: unknown): v is string => typeof v === 'string' && v.startsWith(TEXT_PREFIX);
+/** `{ "lf:enc": "1:<id>:…" }` */
+export function isSealedValue(v: unknown): v is { [SEALED_KEY]: string } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const s = (v as Record<string, unknown>)[SEALED_KEY];
+  return typeof s === 'string' && Object.keys(v).length === 1;
+}
+
+export const sealText = (key: DataKey, aad: string, text: string): string =>
+  `${TEXT_PREFIX}${sealBytes(key, aad, text)}`;
+export const sealValue = (key: DataKey, aad: string, value: unknown): { [SEALED_KEY]: string } => ({
+  [SEALED_KEY]: sealBytes(key, aad, JSON.stringify(value)),
+});
+
+/** The body of a sealed text or value (what sealedKeyId and openBytes read). */
+export const bodyOf = (v: string | { [SEALED_KEY]: string }): string =>
+  typeof v === 'string' ? v.slice(TEXT_PREFIX.length) : v[SEALED_KEY];
