@@ -17,7 +17,9 @@ import {
   type StartAttempt,
 } from '../runtime/index.js';
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../secrets/index.js';
+import type { BlobStore } from '../store/index.js';
 import type { AttemptControl } from './attempt-control.js';
+import { externalize, refuseReservedKey, resolvePayloads } from './payloads.js';
 
 /** What of an attempt its handler is run with: a StartAttempt is one; a worker makes one of its task message. */
 export type HandlerAttempt = Omit<StartAttempt, 'type' | 'queue' | 'restart' | 'transform' | 'priority'>;
@@ -38,6 +40,12 @@ export interface HandlerRunners {
   definitionFile?: string;
   /** The most bytes of JSON an output may be (what a NATS outcome may carry). */
   outputLimit?: number;
+  /**
+   * Where large payloads are kept (the store's blobs): references in an attempt's input are read from it before the
+   * handler sees them, and an output over the workflow's inline limit (or over outputLimit) is stored there and
+   * reported as a reference. Without it, an output over outputLimit fails the attempt (LF_OUTPUT_TOO_LARGE).
+   */
+  blobs?: BlobStore;
 }
 
 /** Besides the runners, for this attempt: its deadline, fields every context carries, or work of the executor's own instead of a handler. */
@@ -69,7 +77,11 @@ export async function runHandler(
   try {
     const resolved = await applySecrets(a.secrets, a.input, a.command, a.secrets ? runners.secrets() : undefined);
     mask = resolved.mask;
-    const { input, command } = resolved;
+    const { command } = resolved;
+    const input = (await resolvePayloads(resolved.input, runners.blobs, `the input of task ${a.instance}`)) as Record<
+      string,
+      unknown
+    >;
     const log = (line: string) => runners.log(a, mask.text(String(line)));
     const extra = call.extra ?? {};
     let output: unknown;
@@ -94,9 +106,17 @@ export async function runHandler(
     // command returns once aborted is not its outcome, nor written to output_to.
     if (control.aborted) return null;
     const text = JSON.stringify(output) ?? 'null';
+    refuseReservedKey(text, a.instance);
     const json = mask.value(JSON.parse(text));
     const limit = runners.outputLimit;
-    const carried = limit === undefined || mask.size === 0 ? text : JSON.stringify(json);
+    const carried = (limit === undefined && !runners.blobs) || mask.size === 0 ? text : JSON.stringify(json);
+    if (runners.blobs) {
+      // Kept apart past the workflow's inline limit, or what a NATS outcome may carry if that is less.
+      const inline = Math.min(a.inlineLimit ?? Number.POSITIVE_INFINITY, limit ?? Number.POSITIVE_INFINITY);
+      const recorded = await externalize(json, carried, runners.blobs, Number.isFinite(inline) ? inline : undefined);
+      if (a.outputTo !== undefined && runners.writeOutput) await runners.writeOutput(a.outputTo, json);
+      return { output: recorded };
+    }
     if (limit !== undefined && carried.length > limit / 3 && Buffer.byteLength(carried) > limit) {
       throw new NonRetryableError(
         `the output of task ${a.instance} is ${Buffer.byteLength(carried).toLocaleString('en-US')} bytes as JSON, over the ${limit.toLocaleString('en-US')} an outcome may carry on this NATS server (half its max_payload); return a reference (a path, a key, a URL) and keep the data elsewhere, e.g. in a file the task's output_to writes`,

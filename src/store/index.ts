@@ -26,6 +26,7 @@ export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
 export { FileEventStore } from './file.js';
+export { FileBlobStore, MemoryBlobStore, ObjectBlobStore, BLOB_BUCKET, digestOf } from './blobs/index.js';
 // The JetStream adapters, and the NATS client's values loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
 export * from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
