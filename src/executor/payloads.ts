@@ -99,13 +99,17 @@ export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a 
 }
 
 /**
- * Runs a pure evaluation of the core (a fold, a step), loading each payload it reads that is not loaded yet and running
- * it again. Bounded: a run that reads more bodies at once than this process keeps fails with the core's error.
+ * Runs a pure evaluation of the core (a fold, a step; or a read and its fold), loading each payload it reads that is
+ * not loaded yet and running it again. Bounded: a run that reads more bodies at once than this process keeps fails with the core's error.
  */
-export async function evaluateLoaded<T>(blobs: BlobStore | undefined, evaluate: () => T, rounds = 32): Promise<T> {
+export async function evaluateLoaded<T>(
+  blobs: BlobStore | undefined,
+  evaluate: () => T | Promise<T>,
+  rounds = 32,
+): Promise<T> {
   for (let round = 0; ; round++) {
     try {
-      return evaluate();
+      return await evaluate();
     } catch (err) {
       if (!(err instanceof BlobNotLoadedError) || !blobs || round >= rounds) throw err;
       const body = { digest: err.digest, size: 0, media_type: JSON_TYPE };

@@ -79,7 +79,7 @@ describe('a 100 MB output on the file store', () => {
     expect(statSync(join(runs, log)).size).toBeLessThan(64 * 1024);
     const events = await store.read(view.runId);
     const completed = events.find((e) => e.type === 'task.completed' && e.data.task === 'produce')!;
-    expect(isPayloadRef(completed.data.output)).toBe(true);
+    expect(isPayloadRef((completed.data as { output?: unknown }).output)).toBe(true);
     const blobs = [];
     for await (const b of store.blobs().list()) blobs.push(b);
     expect(blobs).toHaveLength(1);

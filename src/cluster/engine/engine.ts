@@ -10,7 +10,13 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { WaitAttempt } from '../../runtime/index.js';
 import type { Notifier } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
-import { JetStreamEventStore, JetStreamSnapshotStore, jetstream, jetstreamManager } from '../../store/index.js';
+import {
+  JetStreamEventStore,
+  JetStreamSnapshotStore,
+  jetstream,
+  jetstreamManager,
+  ObjectBlobStore,
+} from '../../store/index.js';
 import type { Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import {
@@ -98,6 +104,8 @@ export class ClusterEngine {
     const js: JetStreamClient = jetstream(nc);
     const jsm: JetStreamManager = await jetstreamManager(nc);
     await ensureCluster(jsm, { ...settings, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+    // The large payloads' bucket, made here with the streams' replicas: workers only open it (store/blobs/jetstream.ts).
+    await new ObjectBlobStore(async () => nc, settings?.replicas ? { replicas: settings.replicas } : {}).ready();
     const tokens = await AttemptTokens.open(js, settings);
     const ledger = await AttemptLedger.open(nc);
     this.notifier = engineNotifier({

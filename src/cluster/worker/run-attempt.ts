@@ -9,6 +9,7 @@ import type { CommandRunner, Handlers, HttpRunner } from '../../runtime/index.js
 import { ATTEMPT_KEY, AttemptControl, attemptKeyOf, outcomeEvent, runHandler } from '../../executor/index.js';
 import type { OutcomeMessage, TaskMessage } from '../transport/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
+import type { BlobStore } from '../../store/index.js';
 
 /** What a worker runs attempts with: its handlers, and the executors it was given (--commands, --http). */
 export interface AttemptRunners {
@@ -19,6 +20,8 @@ export interface AttemptRunners {
   writeOutput: OutputWriter;
   outputLimit?: number;
   secrets?: SecretsProvider;
+  /** The store's blobs (LF_BLOBS): the input's references read from it, an output too large for a message put there. */
+  blobs?: BlobStore;
 }
 
 /** What a worker says of an attempt it cannot run: the flag that would let it. */
@@ -50,6 +53,7 @@ export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<
       log: (a, line) => o.log(`${a.runId}/${a.instance}: ${line}`),
       refusal: (missing, a) => REFUSALS[missing](a.taskId, a.handler),
       outputLimit: o.outputLimit,
+      ...(o.blobs ? { blobs: o.blobs } : {}),
     },
     // What a file agent keys its task file's token with (attempt-token.ts): made from the attempt's token, which it is not.
     { deadline: task.deadline, extra: { [ATTEMPT_KEY]: attemptKeyOf(task.token) } },

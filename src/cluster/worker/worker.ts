@@ -55,7 +55,7 @@ import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import type { Worker, WorkerOptions } from './worker-options.js';
 import { outputWriter } from '../../files/index.js';
-import { connectRefusal } from '../../store/index.js';
+import { connectRefusal, ObjectBlobStore } from '../../store/index.js';
 import { errorMessage } from '../../errors/index.js';
 
 export type { Worker, WorkerOptions } from './worker-options.js';
@@ -68,6 +68,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
   let secrets: SecretsProvider | undefined;
+  /** The LF_BLOBS bucket: large inputs read from it, large outputs put there and reported as references. */
+  let blobs: ObjectBlobStore | undefined;
   let js: JetStreamClient;
   let ledger: AttemptLedger;
   /** Who claims attempts in the ledger (a name for people reading it). */
@@ -168,7 +170,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
       const outputLimit = maxOutputBytes(nc.info?.max_payload);
-      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets });
+      blobs ??= new ObjectBlobStore(async () => nc, { create: false });
+      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets, blobs });
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);

@@ -14,16 +14,31 @@ export const BLOB_BUCKET = 'LF_BLOBS';
 
 export class ObjectBlobStore implements BlobStore {
   private bucket: Promise<ObjectStore> | undefined;
+  /**
+   * `create`: make the bucket when it is not there (engines, the store's commands); false for a worker, whose user may
+   * only read and write objects: it opens the bucket unchecked (the engines made it when they started).
+   */
   constructor(
     private readonly connection: () => Promise<NatsConnection>,
-    private readonly name = BLOB_BUCKET,
+    private readonly opts: { create?: boolean; name?: string; replicas?: number } = {},
   ) {}
 
-  /** The bucket, made on first use (create opens it when it exists). */
+  /** The bucket, made (or opened) on first use. */
   private store(): Promise<ObjectStore> {
-    this.bucket ??= this.connection().then((nc) => new (objLib().Objm)(jetstream(nc)).create(this.name));
+    const name = this.opts.name ?? BLOB_BUCKET;
+    this.bucket ??= this.connection().then((nc) => {
+      const objm = new (objLib().Objm)(jetstream(nc));
+      return this.opts.create === false
+        ? objm.open(name, false)
+        : objm.create(name, this.opts.replicas ? { replicas: this.opts.replicas } : {});
+    });
     this.bucket.catch(() => (this.bucket = undefined));
     return this.bucket;
+  }
+
+  /** Makes the bucket now if it is not there (an engine, at its start: workers only open it). */
+  async ready(): Promise<void> {
+    await this.store();
   }
 
   async put(bytes: Uint8Array | AsyncIterable<Uint8Array>, mediaType: string): Promise<PayloadRef> {

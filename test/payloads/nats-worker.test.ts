@@ -1,0 +1,101 @@
+/**
+ * On NATS, a worker's output too large for a message (5 MB, over half the server's max_payload) is put in the LF_BLOBS
+ * Object Store bucket in chunks and reported as a reference; the engine reads a field of it for a template and a
+ * DECISION, and another worker attempt is handed the whole value, read back from the bucket. No message on any
+ * subject but the bucket's chunks carries the body. Real nats-server, the production user permissions of a worker.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Subscription } from '@nats-io/nats-core';
+import { def } from '../helpers/engine.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+import { isPayloadRef } from '../../src/events/index.js';
+import { ObjectBlobStore } from '../../src/store/index.js';
+
+const MB = 1024 * 1024;
+const flow = def(`
+workflow:
+  id: big_output_nats
+  version: 1
+  tasks:
+    - id: produce
+      type: SIMPLE
+      handler: produce
+    - id: route
+      type: DECISION
+      depends_on: [produce]
+      decision_param: "\${produce.output.status}"
+      decision_cases:
+        ok: { next: summarize }
+        default: { next: complain }
+    - id: summarize
+      type: SIMPLE
+      handler: summarize
+      input: { status: "\${produce.output.status}", rows: "\${produce.output.rows}" }
+    - id: complain
+      type: SIMPLE
+      handler: summarize
+    - id: measure
+      type: SIMPLE
+      handler: measure
+      depends_on: [summarize]
+      input: { report: "\${produce.output}" }
+`);
+
+describe.skipIf(noNats)('a 5 MB output on NATS', () => {
+  const seen: Record<string, unknown> = {};
+  const c = useCluster({
+    engines: 1,
+    deploy: [flow],
+    handlers: {
+      produce: async () => ({ status: 'ok', rows: 3, body: 'y'.repeat(5 * MB) }),
+      summarize: async (input) => {
+        seen.summarize = input;
+        return { done: true };
+      },
+      measure: async (input) => {
+        const report = input.report as { body: string; status: string };
+        seen.measure = { length: report.body.length, status: report.status };
+        return { length: report.body.length };
+      },
+    },
+  });
+
+  it('goes through the blobs bucket, never whole on a message; templates and a DECISION read it', async () => {
+    // Every message on the server, as it passes: the largest outside the bucket's chunks, and the largest chunk.
+    const nc = await c.admin();
+    let largestOutside = 0;
+    let largestChunk = 0;
+    const sniff: Subscription = nc.subscribe('>', {
+      callback: (_err, m) => {
+        if (m.subject.startsWith('$O.LF_BLOBS.C.')) largestChunk = Math.max(largestChunk, m.data.length);
+        else largestOutside = Math.max(largestOutside, m.data.length);
+      },
+    });
+    await nc.flush();
+    const run = await c.client.start('big_output_nats', {});
+    const done = await waitFor(
+      'the run to complete',
+      async () => {
+        const s = await c.runs.status(run.runId);
+        return (s?.status === 'COMPLETED' || s?.status === 'FAILED') && s;
+      },
+      { timeout: 60_000 },
+    );
+    sniff.unsubscribe();
+    expect(done.status).toBe('COMPLETED');
+    expect(seen.summarize).toEqual({ status: 'ok', rows: 3 });
+    expect(seen.measure).toEqual({ length: 5 * MB, status: 'ok' });
+    expect(largestOutside).toBeLessThan(MB);
+    expect(largestChunk).toBeGreaterThan(0);
+    expect(largestChunk).toBeLessThanOrEqual(128 * 1024);
+    const events = await c.client.store.read(run.runId);
+    const output = (events.find((e) => e.type === 'task.completed' && e.data.task === 'produce')!.data as {
+      output: unknown;
+    }).output;
+    expect(isPayloadRef(output)).toBe(true);
+    const blobs = new ObjectBlobStore(async () => nc);
+    const digest = (output as { 'lf:blob': { digest: string } })['lf:blob'].digest;
+    expect(await blobs.has(digest)).toBe(true);
+  }, 90_000);
+});
