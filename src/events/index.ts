@@ -29,6 +29,8 @@ export {
 export { definitionRecord, recordedDefinitionOf } from './recorded-definition.js';
 export {
   isPayloadRef,
+  labelPayloads,
+  payloadLabel,
   PAYLOAD_REF_KEY,
   PayloadRefBodySchema,
   PayloadRefSchema,

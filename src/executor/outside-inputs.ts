@@ -10,7 +10,8 @@ import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
-import type { EventStore } from '../store/index.js';
+import type { BlobStore, EventStore } from '../store/index.js';
+import { externalize } from './payloads.js';
 import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
@@ -107,11 +108,23 @@ interface OutsideInputsOptions {
 export async function judgeInput(
   compiled: CompiledWorkflow,
   snapshot: RunSnapshot,
-  input: RunInput,
+  given: RunInput,
   who: InputSender,
-  o: { starter?: string | undefined; refusedBefore(taskId: string): boolean | Promise<boolean> },
+  o: {
+    starter?: string | undefined;
+    refusedBefore(taskId: string): boolean | Promise<boolean>;
+    /** Where a signal's data over the workflow's inline limit is kept (the event records its reference). */
+    blobs?: BlobStore | undefined;
+  },
 ): Promise<InputReview> {
   const starter = o.starter !== undefined ? { starter: o.starter } : {};
+  const input =
+    given.kind === 'signal' && given.data !== undefined && o.blobs
+      ? {
+          ...given,
+          data: await externalize(given.data, JSON.stringify(given.data) ?? 'null', o.blobs, compiled.definition.inlineLimit),
+        }
+      : given;
   const review = reviewInput(compiled, snapshot, input, who, starter);
   if (input.kind !== 'approval' || !inputWouldRecordRefusal(review) || !(await o.refusedBefore(input.taskId)))
     return review;
@@ -157,6 +170,7 @@ export class OutsideInputs {
       const review = await judgeInput(compiled, snapshot, input, sender, {
         starter,
         refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? ''),
+        blobs: this.o.store.blobs?.(),
       });
       if (review.event === null) return { view: runView(snapshot, seq, compiled.definition), review, recorded: false };
       const r = applyEvent(compiled, snapshot, review.event);

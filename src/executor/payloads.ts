@@ -146,7 +146,7 @@ export async function externalize(
   blobs: BlobStore | undefined,
   limit = DEFAULT_INLINE_LIMIT,
 ): Promise<unknown> {
-  if (!blobs || text.length <= limit / 3 || Buffer.byteLength(text) <= limit) return value;
+  if (!blobs || (limit > 0 && (text.length <= limit / 3 || Buffer.byteLength(text) <= limit))) return value;
   const bytes = Buffer.from(text, 'utf8');
   const ref = await blobs.put(bytes, JSON_TYPE);
   remember(ref[PAYLOAD_REF_KEY].digest, value, bytes.byteLength);
@@ -160,4 +160,33 @@ export function refuseReservedKey(text: string, task: string): void {
       `the output of task ${task} has a key "${PAYLOAD_REF_KEY}", which ledgerflow keeps for references to large payloads; rename that key`,
       'LF_PAYLOAD_KEY_RESERVED',
     );
+}
+
+/**
+ * A run's input as run.started records it: when its JSON is over `limit`, its largest fields are kept apart, one by
+ * one, until the rest is within it (the input stays an object of the same keys, so `${workflow.input.x}` reads as
+ * before). The same object when it is within the limit.
+ */
+export async function externalizeFields(
+  input: Record<string, unknown>,
+  blobs: BlobStore | undefined,
+  limit = DEFAULT_INLINE_LIMIT,
+): Promise<Record<string, unknown>> {
+  const whole = JSON.stringify(input);
+  if (!blobs || whole.length <= limit / 3 || Buffer.byteLength(whole) <= limit) return input;
+  const sized = Object.entries(input).map(([key, value]) => {
+    const text = JSON.stringify(value) ?? 'null';
+    return { key, value, text, bytes: Buffer.byteLength(text) };
+  });
+  let total = Buffer.byteLength(whole);
+  const out: Record<string, unknown> = { ...input };
+  for (const f of [...sized].sort((a, b) => b.bytes - a.bytes)) {
+    if (total <= limit) break;
+    // Forced past the limit: each field kept apart is one reference (about 150 bytes) instead of its JSON.
+    const ref = await externalize(f.value, f.text, blobs, 0);
+    if (ref === f.value) continue;
+    out[f.key] = ref;
+    total -= f.bytes - Buffer.byteLength(JSON.stringify(ref));
+  }
+  return out;
 }

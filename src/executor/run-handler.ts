@@ -82,6 +82,9 @@ export async function runHandler(
       string,
       unknown
     >;
+    // `ctx.workflowInput` reads as the run's input too: its fields kept apart are read back (the same object when none).
+    const workflowInput = (await resolvePayloads(a.workflowInput, runners.blobs, 'the run input')) as typeof a.workflowInput;
+    const attempt = workflowInput === a.workflowInput ? a : { ...a, workflowInput };
     const log = (line: string) => runners.log(a, mask.text(String(line)));
     const extra = call.extra ?? {};
     let output: unknown;
@@ -92,15 +95,15 @@ export async function runHandler(
       output = await runners.commands(
         command,
         input,
-        handlerContext(a, control, log, file ? { ...extra, definitionFile: file } : extra),
+        handlerContext(attempt, control, log, file ? { ...extra, definitionFile: file } : extra),
       );
     } else if (a.handler === HTTP_HANDLER) {
       if (!runners.http) throw refuse('HTTP');
-      output = await runners.http(input, handlerContext(a, control, log, extra));
+      output = await runners.http(input, handlerContext(attempt, control, log, extra));
     } else {
       const handler = handlerFor(runners.handlers, a.handler);
       if (!handler) throw refuse('handler');
-      output = await handler(input, handlerContext(a, control, log, { ...extra, task: a.task }));
+      output = await handler(input, handlerContext(attempt, control, log, { ...extra, task: a.task }));
     }
     // Past its deadline the executor's timeout decides (TIMED_OUT, then the retry policy): what a handler or
     // command returns once aborted is not its outcome, nor written to output_to.

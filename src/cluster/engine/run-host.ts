@@ -112,7 +112,7 @@ export class RunHost {
   private readonly runLocks = new Map<string, Promise<unknown>>();
 
   /** Where large payloads are (the store's blobs): read when a template walks into one this engine has not loaded. */
-  private readonly blobs: BlobStore | undefined;
+  readonly blobs: BlobStore | undefined;
 
   constructor(private readonly o: RunHostOptions) {
     this.blobs = o.store.blobs?.();
