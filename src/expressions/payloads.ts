@@ -6,7 +6,7 @@
  * edge loads the body and evaluates the pure step again. Without an installed resolver every read is such a miss.
  */
 import { BlobNotLoadedError } from '../errors/index.js';
-import { isPayloadRef, PAYLOAD_REF_KEY, type PayloadRef } from '../events/index.js';
+import { isPayloadRef, PAYLOAD_REF_KEY, type PayloadRef } from '../events/payload-ref.js';
 
 /** The value a reference stands for, or a BlobNotLoadedError thrown. */
 export type PayloadResolver = (ref: PayloadRef) => unknown;

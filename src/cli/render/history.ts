@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import { inert } from '../../terminal/index.js';
 import { childRunId } from '../../compiler/index.js';
-import { delayText, labelPayloads, type EventEnvelope } from '../../events/index.js';
+import { delayText, isPayloadRef, labelPayloads, payloadLabel, type EventEnvelope } from '../../events/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
 import { missedText } from './render.js';
 
@@ -46,7 +46,7 @@ function summary(e: EventEnvelope): string {
     case 'task.completed':
       return e.data.reused
         ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)`
-        : `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
+        : `${instanceKey(e.data)} attempt ${e.data.attempt}${isPayloadRef(e.data.output) ? ` output ${payloadLabel(e.data.output)}` : ''}${reportedBy(e.data)}`;
     case 'task.failed':
       return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
     case 'task.restarted':
