@@ -33,14 +33,22 @@ export interface NatsConf {
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 
 /**
- * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and the
- * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
+ * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; the
+ * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets), and the objects of the large payloads' bucket
+ * LF_BLOBS. People's users get no line for either bucket.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
   const publish = [
     ...attemptKeyReads(js),
     `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`,
     `${js.api}.STREAM.INFO.KV_LF_SECRETS`,
+    // Large payloads (docs/language.md#large-payloads): its objects in the LF_BLOBS bucket, put and read, as nats.conf's worker.
+    '$O.LF_BLOBS.>',
+    `${js.api}.DIRECT.GET.OBJ_LF_BLOBS.>`,
+    `${js.api}.STREAM.MSG.GET.OBJ_LF_BLOBS`,
+    `${js.api}.CONSUMER.CREATE.OBJ_LF_BLOBS`,
+    `${js.api}.CONSUMER.CREATE.OBJ_LF_BLOBS.>`,
+    `${js.api}.CONSUMER.DELETE.OBJ_LF_BLOBS.>`,
   ];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
