@@ -52,5 +52,7 @@ export function labelPayloads(value: unknown): unknown {
   }
   const entries = Object.entries(value);
   const shown = entries.map(([, v]) => labelPayloads(v));
-  return shown.every((v, i) => v === entries[i]![1]) ? value : Object.fromEntries(entries.map(([k], i) => [k, shown[i]]));
+  return shown.every((v, i) => v === entries[i]![1])
+    ? value
+    : Object.fromEntries(entries.map(([k], i) => [k, shown[i]]));
 }

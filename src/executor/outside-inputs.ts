@@ -122,7 +122,12 @@ export async function judgeInput(
     given.kind === 'signal' && given.data !== undefined && o.blobs
       ? {
           ...given,
-          data: await externalize(given.data, JSON.stringify(given.data) ?? 'null', o.blobs, compiled.definition.inlineLimit),
+          data: await externalize(
+            given.data,
+            JSON.stringify(given.data) ?? 'null',
+            o.blobs,
+            compiled.definition.inlineLimit,
+          ),
         }
       : given;
   const review = reviewInput(compiled, snapshot, input, who, starter);

@@ -83,7 +83,11 @@ export async function runHandler(
       unknown
     >;
     // `ctx.workflowInput` reads as the run's input too: its fields kept apart are read back (the same object when none).
-    const workflowInput = (await resolvePayloads(a.workflowInput, runners.blobs, 'the run input')) as typeof a.workflowInput;
+    const workflowInput = (await resolvePayloads(
+      a.workflowInput,
+      runners.blobs,
+      'the run input',
+    )) as typeof a.workflowInput;
     const attempt = workflowInput === a.workflowInput ? a : { ...a, workflowInput };
     const log = (line: string) => runners.log(a, mask.text(String(line)));
     const extra = call.extra ?? {};

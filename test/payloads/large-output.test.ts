@@ -54,21 +54,25 @@ describe('a 100 MB output on the file store', () => {
     const store = new FileEventStore(dir);
     const engine = new Engine({ store });
     const seen: Record<string, unknown> = {};
-    const view = await engine.run(def(WORKFLOW), {}, {
-      handlers: {
-        produce: async () => ({ status: 'ok', rows: 3, body: 'x'.repeat(100 * 1024 * 1024) }),
-        summarize: async (input) => {
-          seen.summarize = input;
-          return { done: true };
-        },
-        complain: async () => ({}),
-        measure: async (input) => {
-          const report = input.report as { body: string; status: string };
-          seen.measure = { length: report.body.length, status: report.status };
-          return { length: report.body.length };
+    const view = await engine.run(
+      def(WORKFLOW),
+      {},
+      {
+        handlers: {
+          produce: async () => ({ status: 'ok', rows: 3, body: 'x'.repeat(100 * 1024 * 1024) }),
+          summarize: async (input) => {
+            seen.summarize = input;
+            return { done: true };
+          },
+          complain: async () => ({}),
+          measure: async (input) => {
+            const report = input.report as { body: string; status: string };
+            seen.measure = { length: report.body.length, status: report.status };
+            return { length: report.body.length };
+          },
         },
       },
-    });
+    );
     expect(view.status).toBe('COMPLETED');
     expect(seen.summarize).toEqual({ status: 'ok', rows: 3, label: 'status ok' });
     expect(seen.measure).toEqual({ length: 100 * 1024 * 1024, status: 'ok' });

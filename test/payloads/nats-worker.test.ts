@@ -90,9 +90,11 @@ describe.skipIf(noNats)('a 5 MB output on NATS', () => {
     expect(largestChunk).toBeGreaterThan(0);
     expect(largestChunk).toBeLessThanOrEqual(128 * 1024);
     const events = await c.client.store.read(run.runId);
-    const output = (events.find((e) => e.type === 'task.completed' && e.data.task === 'produce')!.data as {
-      output: unknown;
-    }).output;
+    const output = (
+      events.find((e) => e.type === 'task.completed' && e.data.task === 'produce')!.data as {
+        output: unknown;
+      }
+    ).output;
     expect(isPayloadRef(output)).toBe(true);
     const blobs = new ObjectBlobStore(async () => nc);
     const digest = (output as { 'lf:blob': { digest: string } })['lf:blob'].digest;

@@ -22,7 +22,10 @@ describe('payloads.inline_limit in a definition', () => {
   it('takes a size from 1KiB to 16MiB; anything else is an error at its line and column', () => {
     for (const ok of ['1KiB', '64KiB', '1MiB', '16MiB', '2048']) {
       const { definition, diagnostics } = parseDefinition(withLimit(ok), 'limited.yaml');
-      expect(diagnostics.filter((d) => d.severity === 'error'), ok).toEqual([]);
+      expect(
+        diagnostics.filter((d) => d.severity === 'error'),
+        ok,
+      ).toEqual([]);
       expect(definition?.inlineLimit).toBeGreaterThanOrEqual(1024);
     }
     for (const bad of ['10', '32MiB', 'lots', '-1', '0']) {

@@ -24,7 +24,12 @@ function digestArg(text: string): string {
   return digest;
 }
 
-export async function blobGetCmd(io: Io, g: GlobalOpts, digestText: string, opts: { output?: string }): Promise<number> {
+export async function blobGetCmd(
+  io: Io,
+  g: GlobalOpts,
+  digestText: string,
+  opts: { output?: string },
+): Promise<number> {
   const digest = digestArg(digestText);
   const blobs = storeFor(g).blobs?.();
   if (opts.output) {

@@ -179,7 +179,9 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
       );
     }
     if (payloadProblems.length > 0)
-      io.out(`✗ ${payloadProblems.length} large payload${payloadProblems.length === 1 ? ' is' : 's are'} missing or altered`);
+      io.out(
+        `✗ ${payloadProblems.length} large payload${payloadProblems.length === 1 ? ' is' : 's are'} missing or altered`,
+      );
     if (corrupt.length > 0)
       io.out(
         `✗ ${corrupt.length} run${corrupt.length === 1 ? '' : 's'} could not be read (corrupt log) and ${corrupt.length === 1 ? 'was' : 'were'} not replayed`,
