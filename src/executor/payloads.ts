@@ -38,6 +38,12 @@ function remember(digest: string, value: unknown, size: number): void {
   }
 }
 
+/** Forgets every loaded value (the next read of each reads its body again): for tests, and a process that must shed memory. */
+export function forgetLoadedPayloads(): void {
+  loaded.clear();
+  loadedBytes = 0;
+}
+
 function cached(digest: string): { value: unknown } | undefined {
   const e = loaded.get(digest);
   if (!e) return undefined;
