@@ -15,6 +15,7 @@ export { checkPayloads, refsIn, type HeldRef, type PayloadCheck } from './payloa
 export {
   evaluateLoaded,
   externalize,
+  externalizeFields,
   forgetLoadedPayloads,
   loadPayload,
   readBlob,

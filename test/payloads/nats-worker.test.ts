@@ -11,6 +11,8 @@ import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { isPayloadRef } from '../../src/events/index.js';
 import { ObjectBlobStore } from '../../src/store/index.js';
+import { Engine } from '../../src/local/index.js';
+import { collectPayloads } from '../../src/executor/index.js';
 
 const MB = 1024 * 1024;
 const flow = def(`
@@ -99,5 +101,25 @@ describe.skipIf(noNats)('a 5 MB output on NATS', () => {
     const blobs = new ObjectBlobStore(async () => nc);
     const digest = (output as { 'lf:blob': { digest: string } })['lf:blob'].digest;
     expect(await blobs.has(digest)).toBe(true);
+  }, 90_000);
+
+  it('replay on NATS reads the body from the bucket and checks it; gc keeps it and deletes what no run refers to', async () => {
+    const run = await c.client.start('big_output_nats', {});
+    await waitFor('the run to complete', async () => (await c.runs.status(run.runId))?.status === 'COMPLETED', {
+      timeout: 60_000,
+    });
+    const store = c.client.store;
+    const replayed = await new Engine({ store }).replay(run.runId);
+    expect(replayed.divergence).toBeNull();
+    expect(replayed.payloads).toEqual({ checked: 1, problems: [] });
+    const stray = (await store.blobs().put(Buffer.from('{"stray":true}'), 'application/json'))['lf:blob'].digest;
+    // Stored just now: within the grace period it is kept; with none, it goes, and what runs refer to stays.
+    expect((await collectPayloads(store)).young).toBeGreaterThanOrEqual(1);
+    const gc = await collectPayloads(store, { graceMs: 0 });
+    expect(gc.collected.map((b) => b.digest)).toEqual([stray]);
+    expect(gc.kept).toBeGreaterThanOrEqual(1);
+    expect(await store.blobs().has(stray)).toBe(false);
+    const again = await new Engine({ store }).replay(run.runId);
+    expect(again.payloads).toEqual({ checked: 1, problems: [] });
   }, 90_000);
 });
