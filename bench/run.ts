@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, payloads.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -41,6 +41,7 @@ const DEFAULT = [
   'import',
   'held',
   'verify',
+  'payloads',
 ] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
@@ -78,6 +79,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
   import: ['evo.import_rate'],
   verify: ['verify.paths_ratio', 'verify.max_ms', 'check.max_ms'],
+  payloads: ['payloads.e2e_ratio', 'payloads.peak_rss_mb', 'payloads.in_flight', 'payloads.log_bytes'],
   held: [
     'held.serve_peak_mb',
     'held.ui_peak_mb',
@@ -269,6 +271,7 @@ await section('ops', async () => (await import('./ops-where.js')).benchOpsWhere(
 await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
 await section('verify', async () => (await import('./verify.js')).benchVerify(b));
+await section('payloads', async () => (await import('./payloads.js')).benchPayloads(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
 await section('list', async () => {

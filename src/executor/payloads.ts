@@ -153,10 +153,23 @@ export async function externalize(
   limit = DEFAULT_INLINE_LIMIT,
 ): Promise<unknown> {
   if (!blobs || (limit > 0 && (text.length <= limit / 3 || Buffer.byteLength(text) <= limit))) return value;
-  const bytes = Buffer.from(text, 'utf8');
-  const ref = await blobs.put(bytes, JSON_TYPE);
-  remember(ref[PAYLOAD_REF_KEY].digest, value, bytes.byteLength);
+  const ref = await blobs.put(utf8Chunks(text), JSON_TYPE);
+  remember(ref[PAYLOAD_REF_KEY].digest, value, ref[PAYLOAD_REF_KEY].size);
   return ref;
+}
+
+/** Characters of text encoded at a time when a value is stored: no second copy of a large value's JSON is made whole. */
+const CHUNK_CHARS = 1 << 20;
+
+/** The UTF-8 bytes of `text`, a chunk at a time (never cutting a surrogate pair, which would encode as two U+FFFD). */
+async function* utf8Chunks(text: string): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + CHUNK_CHARS);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield Buffer.from(text.slice(at, end), 'utf8');
+    at = end;
+  }
 }
 
 /** The key of a reference is the engine's own: a handler's output that uses it is refused, never read as one. */

@@ -114,3 +114,20 @@ workflow:
     expect(view.tasks.a).toMatchObject({ attempts: 1, error: { code: 'LF_PAYLOAD_KEY_RESERVED' } });
   });
 });
+
+describe('a value kept apart is stored byte for byte', () => {
+  it('its body is the JSON of the value, astral characters across the chunk boundaries too', async () => {
+    const { externalize, readBlob } = await import('../../src/executor/index.js');
+    const store = new MemoryEventStore();
+    // 😀 is a surrogate pair; the odd prefix puts one across every 1 Mi-character boundary sooner or later.
+    const value = { text: `a${'😀'.repeat(600_000)}` };
+    const text = JSON.stringify(value);
+    const ref = (await externalize(value, text, store.blobs(), 1024)) as {
+      'lf:blob': { digest: string; size: number };
+    };
+    expect(isPayloadRef(ref)).toBe(true);
+    expect(ref['lf:blob'].size).toBe(Buffer.byteLength(text));
+    const body = await readBlob(store.blobs(), ref['lf:blob'].digest);
+    expect(body!.toString('utf8')).toBe(text);
+  });
+});
