@@ -1,7 +1,7 @@
 /**
  * docs/language.md "Large payloads", as a user follows it on the embedded store: the page's workflow and handler module
  * run with `ledgerflow run`; the output is a reference and the log small; the DECISION and the later task read it;
- * `history` shows its size, `blob get` gives the body, `replay` checks it and fails naming an altered one, and
+ * `history` shows its size, `blob get` (and the dashboard's GET /api/blobs/:digest) gives the body, `replay` checks it and fails naming an altered one, and
  * `blob gc` keeps what a run refers to and deletes what none does (past its grace period).
  */
 import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { markedBlock } from '../docs/markdown.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { startUiProcess } from '../server/ui-helpers.js';
 import { FileBlobStore } from '../../src/store/index.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
@@ -73,6 +74,23 @@ describe('large payloads, as docs/language.md shows them', () => {
     const body = JSON.parse(got.stdout) as { summary: unknown; rows: unknown[] };
     expect(body.summary).toEqual({ status: 'complete', rows: 50_000 });
     expect(body.rows).toHaveLength(50_000);
+
+    // The dashboard's server gives the same body to a signed-in reader (the embedded token), and no one else.
+    const ui = await startUiProcess(['--store', store], [], { cwd: dir });
+    try {
+      const fromUi = await fetch(`${ui.base}/api/blobs/${digest}`, {
+        headers: { authorization: `Bearer ${ui.token}` },
+      });
+      expect(fromUi.status).toBe(200);
+      expect(((await fromUi.json()) as { summary: unknown }).summary).toEqual({ status: 'complete', rows: 50_000 });
+      expect((await fetch(`${ui.base}/api/blobs/${digest}`)).status).toBe(401);
+      const unknown = await fetch(`${ui.base}/api/blobs/sha256:${'0'.repeat(64)}`, {
+        headers: { authorization: `Bearer ${ui.token}` },
+      });
+      expect(unknown.status).toBe(404);
+    } finally {
+      await ui.stop();
+    }
 
     const replayed = await cli(args(commands[3]!, run.runId), { cwd: dir, env });
     expect(replayed.code, replayed.stdout).toBe(0);
