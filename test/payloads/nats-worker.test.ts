@@ -44,11 +44,24 @@ workflow:
       input: { report: "\${produce.output}" }
 `);
 
+const withInput = def(`
+workflow:
+  id: big_input_nats
+  version: 1
+  input:
+    required: [doc]
+  tasks:
+    - id: read
+      type: SIMPLE
+      handler: summarize
+      input: { title: "\${workflow.input.doc.title}", doc: "\${workflow.input.doc}" }
+`);
+
 describe.skipIf(noNats)('a 5 MB output on NATS', () => {
   const seen: Record<string, unknown> = {};
   const c = useCluster({
     engines: 1,
-    deploy: [flow],
+    deploy: [flow, withInput],
     handlers: {
       produce: async () => ({ status: 'ok', rows: 3, body: 'y'.repeat(5 * MB) }),
       summarize: async (input) => {
@@ -101,6 +114,17 @@ describe.skipIf(noNats)('a 5 MB output on NATS', () => {
     const blobs = new ObjectBlobStore(async () => nc);
     const digest = (output as { 'lf:blob': { digest: string } })['lf:blob'].digest;
     expect(await blobs.has(digest)).toBe(true);
+  }, 90_000);
+
+  it("a start's input field over the inline limit is kept apart by the engine that records it; the worker reads it back", async () => {
+    const doc = { title: 'annual', body: 'q'.repeat(400 * 1024) };
+    const run = await c.client.start('big_input_nats', { doc });
+    await waitFor('the run to complete', async () => (await c.runs.status(run.runId))?.status === 'COMPLETED', {
+      timeout: 60_000,
+    });
+    expect(seen.summarize).toEqual({ title: 'annual', doc });
+    const started = (await c.client.store.read(run.runId))[0]!.data as { input: { doc: unknown } };
+    expect(isPayloadRef(started.input.doc)).toBe(true);
   }, 90_000);
 
   it('replay on NATS reads the body from the bucket and checks it; gc keeps it and deletes what no run refers to', async () => {
