@@ -5,6 +5,7 @@ import {
   KvGateStore,
   KvScheduleCursor,
   natsSettings,
+  ProgressBucket,
   StreamGateLog,
 } from '../cluster/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
@@ -27,6 +28,7 @@ export function natsSide(g: GlobalOpts): StoreSide {
     acting: async (as) => (as !== undefined ? { name: as } : {}),
     ready: async () => void (await client().conn()),
     mayWrite: () => client().mayWriteLog(),
+    progress: () => new ProgressBucket(() => client().store.connection()),
     definitions: () => client().deployed(),
     version: (ref) => client().resolve(ref),
     buckets,

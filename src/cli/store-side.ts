@@ -2,6 +2,7 @@
  * What a command asks of its store besides its runs (src/runs/), answered per store: here for the embedded one, in
  * side-nats.ts for NATS, chosen once by runs.ts (sideFor), so that no command asks which store it is.
  */
+import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
 import type { AgentRow } from '../coordination/index.js';
 import type { Definition } from '../definition/index.js';
 import { markUndriven, needsDriver, undrivenText, type RunView } from '../runtime/index.js';
@@ -62,6 +63,8 @@ export interface StoreSide {
    * (cluster/transport/presence.ts; nobody answering, no engine runs, says nothing).
    */
   unserved(definition: Definition, view: RunView): Promise<RunView>;
+  /** The store's live progress of attempts (docs/handlers.md#progress): files under the store, or KV LF_PROGRESS. */
+  progress(): ProgressChannel;
   /** What `watch` says of a run that needs a driver and has none (the embedded store's service/driven.ts). */
   undriven?: (runId: string, view: RunView) => Promise<string | null>;
   /** Who works on the store (file agents, or the workers and agents the engines hear), and the store to judge them by. */
@@ -109,6 +112,7 @@ export function embeddedSide(g: GlobalOpts): StoreSide {
     gates: async () => (await import('../triggers/index.js')).fileGates(localDir(g)),
     unserved: async (_definition, view) => ((await driverless(view)) ? markUndriven(view) : view),
     undriven: async (runId, view) => ((await driverless(view)) ? undrivenText(runId) : null),
+    progress: () => FileProgressChannel.under(localDir(g)),
     async agents() {
       const [{ agentsSeen }, { fileAgentRows }] = await Promise.all([
         import('../agent/index.js'),

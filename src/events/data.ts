@@ -131,8 +131,29 @@ const reporter = {
   by: z.string().min(1).optional(),
   unauthenticated: z.literal(true).optional(),
 };
-export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown(), ...reporter, ...reused });
-export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema, ...reporter });
+/** The longest progress message kept (characters): a line for a status bar, not a log. */
+export const PROGRESS_MESSAGE_MAX = 200;
+/**
+ * How far an attempt had come (`ctx.progress(fraction, message)`, a COMMAND task's progress line): `fraction` 0..1,
+ * `at` when it was reported (the reporting process's clock). Live values are never events (docs/handlers.md#progress);
+ * the last one an attempt reported is kept on its outcome.
+ */
+export const ProgressSchema = z.object({
+  fraction: z.number().min(0).max(1),
+  message: z.string().max(PROGRESS_MESSAGE_MAX).optional(),
+  at: z.string().min(1),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+/** The last progress the attempt reported before its outcome; absent when it reported none. */
+const lastProgress = { progress: ProgressSchema.optional() };
+export const TaskCompletedData = z.object({
+  ...taskRef,
+  output: z.unknown(),
+  ...reporter,
+  ...reused,
+  ...lastProgress,
+});
+export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema, ...reporter, ...lastProgress });
 /**
  * The attempt in flight was lost with the process running it (a worker that stopped answering, or this process's own
  * crash before `resume`) and runs again: the same attempt number and idempotency key, its retries untouched, its

@@ -13,6 +13,9 @@ export { delayText, delayPart } from './task-delayed.js';
 export type { TaskError } from './task-error.js';
 import * as data from './data.js';
 export {
+  PROGRESS_MESSAGE_MAX,
+  ProgressSchema,
+  type Progress,
   RunParentSchema,
   RunScheduleSchema,
   RunStartedData,

@@ -29,7 +29,14 @@ export { CallerRunIdSchema, IdReuseSchema, checkCallerRunId, checkIdReuse } from
 export { childRunOf, placeChild, shownChildRunId, withChildrenShown, type ChildRef } from './child-owner.js';
 export { childOutcome, type ChildOutcome } from './child-outcome.js';
 export { AttemptControl } from './attempt-control.js';
-export { outcomeEvent, runHandler, toJson, type HandlerAttempt, type HandlerRunners } from './run-handler.js';
+export {
+  outcomeEvent,
+  runHandler,
+  toJson,
+  type HandlerAttempt,
+  type HandlerOutcome,
+  type HandlerRunners,
+} from './run-handler.js';
 export { assertOwnStart } from './start-owner.js';
 export { RunCommits, type StartedUnderId } from './run-commits.js';
 export type { CallerIdOptions } from './caller-start.js';

@@ -6,7 +6,8 @@
  */
 import { NonRetryableError } from '../errors/index.js';
 import { instanceFields, type InstanceRef } from '../compiler/index.js';
-import type { TaskError } from '../events/index.js';
+import type { Progress, TaskError } from '../events/index.js';
+import { ProgressReporter, type ProgressChannel } from '../progress/index.js';
 import {
   handlerFor,
   HTTP_HANDLER,
@@ -46,7 +47,12 @@ export interface HandlerRunners {
    * reported as a reference. Without it, an output over outputLimit fails the attempt (LF_OUTPUT_TOO_LARGE).
    */
   blobs?: BlobStore;
+  /** Where live progress goes (the store's channel: docs/handlers.md#progress); without it only the last value is kept, on the outcome. */
+  progress?: ProgressChannel;
 }
+
+/** An attempt's outcome, with the last progress it reported (kept on task.completed / task.failed). */
+export type HandlerOutcome = ({ output: unknown } | { error: TaskError }) & { progress?: Progress };
 
 /** Besides the runners, for this attempt: its deadline, fields every context carries, or work of the executor's own instead of a handler. */
 export interface HandlerCall {
@@ -63,7 +69,7 @@ export async function runHandler(
   control: AttemptControl,
   runners: HandlerRunners,
   call: HandlerCall = {},
-): Promise<{ output: unknown } | { error: TaskError } | null> {
+): Promise<HandlerOutcome | null> {
   const deadline = call.deadline
     ? setTimeout(
         () => control.abort(new Error('the attempt timed out')),
@@ -74,6 +80,21 @@ export async function runHandler(
     new NonRetryableError(runners.refusal(missing, a), UNAVAILABLE[missing]);
   // Every outcome and log line is masked before it leaves the executor.
   let mask: Masker = NO_MASK;
+  // Made on the first report only: most attempts report none.
+  let reporter: ProgressReporter | undefined;
+  const started = Date.now();
+  const progress = (fraction: number, message?: string) =>
+    (reporter ??= new ProgressReporter(
+      { runId: a.runId, task: a.taskId, instance: a.instance, attempt: a.attempt },
+      runners.progress,
+      (text) => mask.text(text),
+      undefined,
+      started,
+    )).report(fraction, message);
+  const kept = (): { progress?: Progress } => {
+    const last = reporter?.lastValue();
+    return last ? { progress: last } : {};
+  };
   try {
     const resolved = await applySecrets(a.secrets, a.input, a.command, a.secrets ? runners.secrets() : undefined);
     mask = resolved.mask;
@@ -99,15 +120,15 @@ export async function runHandler(
       output = await runners.commands(
         command,
         input,
-        handlerContext(attempt, control, log, file ? { ...extra, definitionFile: file } : extra),
+        handlerContext(attempt, control, log, progress, file ? { ...extra, definitionFile: file } : extra),
       );
     } else if (a.handler === HTTP_HANDLER) {
       if (!runners.http) throw refuse('HTTP');
-      output = await runners.http(input, handlerContext(attempt, control, log, extra));
+      output = await runners.http(input, handlerContext(attempt, control, log, progress, extra));
     } else {
       const handler = handlerFor(runners.handlers, a.handler);
       if (!handler) throw refuse('handler');
-      output = await handler(input, handlerContext(attempt, control, log, { ...extra, task: a.task }));
+      output = await handler(input, handlerContext(attempt, control, log, progress, { ...extra, task: a.task }));
     }
     // Past its deadline the executor's timeout decides (TIMED_OUT, then the retry policy): what a handler or
     // command returns once aborted is not its outcome, nor written to output_to.
@@ -122,7 +143,7 @@ export async function runHandler(
       const inline = Math.min(a.inlineLimit ?? Number.POSITIVE_INFINITY, limit ?? Number.POSITIVE_INFINITY);
       const recorded = await externalize(json, carried, runners.blobs, Number.isFinite(inline) ? inline : undefined);
       if (a.outputTo !== undefined && runners.writeOutput) await runners.writeOutput(a.outputTo, json);
-      return { output: recorded };
+      return { output: recorded, ...kept() };
     }
     if (limit !== undefined && carried.length > limit / 3 && Buffer.byteLength(carried) > limit) {
       throw new NonRetryableError(
@@ -132,23 +153,20 @@ export async function runHandler(
     }
     // `!== undefined`: an output_to that resolved to '' is refused by the writer, not skipped.
     if (a.outputTo !== undefined && runners.writeOutput) await runners.writeOutput(a.outputTo, json);
-    return { output: json };
+    return { output: json, ...kept() };
   } catch (err) {
     if (control.aborted) return null; // the same: a command killed at its deadline fails, but it timed out
-    return { error: mask.value(toTaskError(err)) };
+    return { error: mask.value(toTaskError(err)), ...kept() };
   } finally {
     if (deadline) clearTimeout(deadline);
+    // Its live value goes before the outcome is recorded: a reader then sees the kept one, never a stale live one.
+    await reporter?.end();
   }
 }
 
 /** The input an attempt's outcome is recorded as (task.completed, task.failed), which a worker reports. */
-export function outcomeEvent(
-  ref: InstanceRef,
-  attempt: number,
-  r: { output: unknown } | { error: TaskError },
-  time: string,
-) {
-  const data = { task: ref.task, attempt, ...instanceFields(ref) };
+export function outcomeEvent(ref: InstanceRef, attempt: number, r: HandlerOutcome, time: string) {
+  const data = { task: ref.task, attempt, ...instanceFields(ref), ...(r.progress ? { progress: r.progress } : {}) };
   return 'error' in r
     ? { type: 'task.failed' as const, time, data: { ...data, error: r.error } }
     : { type: 'task.completed' as const, time, data: { ...data, output: r.output } };
@@ -170,6 +188,7 @@ function handlerContext<E extends object>(
   a: HandlerAttempt,
   control: AttemptControl,
   log: (line: string) => void,
+  progress: (fraction: number, message?: string) => void,
   extra: E,
 ) {
   const ctx = {
@@ -180,6 +199,7 @@ function handlerContext<E extends object>(
     ...instanceFields(a),
     idempotencyKey: a.idempotencyKey,
     log,
+    progress,
     workflowInput: a.workflowInput,
     ...extra,
   };

@@ -10,7 +10,8 @@
  *   process is killed (-9 included) before it ends: no program outlives the attempt's process.
  * - The task's `input` as JSON on stdin; env = this process's + the task's `env` + LF_RUN_ID, LF_TASK_ID, LF_ATTEMPT,
  *   LF_IDEMPOTENCY_KEY, LF_INIT_CWD (the directory ledgerflow runs in, where relative paths in inputs were meant), and
- *   this package's `bin` directory first on PATH (a command can call `ledgerflow`).
+ *   this package's `bin` directory first on PATH (a command can call `ledgerflow`), and LEDGERFLOW_PROGRESS_FD (3): the
+ *   descriptor its progress lines go on (progress-fd.ts).
  * - Output: stdout, when it is a JSON object or list, is the output; else `{ stdout, stderr, exit_code }`. Each stream
  *   is kept up to `outputLimit` bytes; past it the rest is read and dropped (the child never blocks on a full pipe) and
  *   the output says so: `truncated: { stdout: <bytes dropped> }`.
@@ -19,10 +20,12 @@
  *   to a NUL character: LF_NUL_CHARACTER (not retryable; spawn would throw ERR_INVALID_ARG_VALUE).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../files/index.js';
 import { spawnGuarded } from './orphan-guard.js';
+import { PROGRESS_FD, readProgressLines } from './progress-fd.js';
 import { NUL_CHARACTER } from '../definition/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/index.js';
@@ -204,6 +207,7 @@ async function runCommand(
     LF_ATTEMPT: String(ctx.attempt),
     LF_IDEMPOTENCY_KEY: ctx.idempotencyKey,
     LF_INIT_CWD: process.cwd(),
+    LEDGERFLOW_PROGRESS_FD: String(PROGRESS_FD),
     PATH: bin ? `${bin}${delimiter}${basePath}` : basePath,
   };
   if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -218,7 +222,8 @@ async function runCommand(
         cwd,
         env,
         detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        // fd 3: the program's progress lines (progress-fd.ts).
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
         shell: false,
         windowsHide: true,
       }),
@@ -231,6 +236,7 @@ async function runCommand(
     );
   }
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
+  readProgressLines(child.stdio[PROGRESS_FD] as Readable | null, ctx.progress);
   // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).
   let logged = 0;
   let partial = '';

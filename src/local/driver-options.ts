@@ -8,6 +8,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { ChildOutcome, ChildRef } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
+import type { ProgressChannel } from '../progress/index.js';
 import type { Clock } from '../executor/index.js';
 import type {
   RunSnapshot,
@@ -36,6 +37,8 @@ export interface DriverHooks {
   /** An input that no longer applies (a late result after a timeout, a raced approval). */
   onStale?: (event: PendingEvent, reason: string) => void;
   onLog?: (taskId: string, message: string) => void;
+  /** Where the live progress of attempts run here goes (docs/handlers.md#progress); without it only each outcome keeps its last value. */
+  progress?: ProgressChannel;
   /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
   writeOutput?: (path: string, output: unknown) => Promise<void>;
   /** Runs a COMMAND task's program (an effect at the edge: src/handlers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */

@@ -10,7 +10,14 @@ import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
+import {
+  FileEventStore,
+  type CorruptRunHandler,
+  type EventStore,
+  type RunLease,
+  type RunSummary,
+} from '../store/index.js';
+import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
 import {
   readAgentQueues,
   withChildrenShown,
@@ -62,13 +69,18 @@ export class Engine {
    * free (`takeAdmitted`), a loaded run's status (`statusOf`).
    */
   readonly commits: RunCommits;
+  /** Where the live progress of attempts run here goes, and readers on this store read it (docs/handlers.md#progress). */
+  readonly progress: ProgressChannel | undefined;
 
   constructor(opts: EngineOptions) {
     const { store, clock, resolveChild, emitEvent, children, ...hooks } = opts;
     this.commits = new RunCommits({ store, ...(clock ? { clock } : {}) });
     this.store = store;
     this.clock = this.commits.clock;
-    this.hooks = hooks;
+    // A file store given as it is (the library's use): its attempts' progress goes under its folder, as the CLI's does.
+    this.progress =
+      hooks.progress ?? (store instanceof FileEventStore ? FileProgressChannel.under(store.dir) : undefined);
+    this.hooks = this.progress ? { ...hooks, progress: this.progress } : hooks;
     this.children = children;
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;

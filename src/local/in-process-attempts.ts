@@ -94,6 +94,7 @@ export class InProcessAttempts {
             ? `task ${taskId} is an HTTP task, and this engine was given no HTTP executor`
             : `no handler named "${handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`,
       definitionFile: opts.definitionFile,
+      ...(opts.progress ? { progress: opts.progress } : {}),
     };
   }
 

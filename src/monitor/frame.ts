@@ -5,8 +5,8 @@
 import cliTruncate from 'cli-truncate';
 import { instanceKey, type TaskStatus, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
-import type { TaskView } from '../runtime/index.js';
-import { inert } from '../terminal/index.js';
+import type { TaskProgress, TaskView } from '../runtime/index.js';
+import { inert, progressText } from '../terminal/index.js';
 import { colors, formatDuration, runLook, taskLook, timeOfDay, type Colors } from './look.js';
 import { eventDetail, eventSubject } from './lines.js';
 import type { WatchedRun } from './track.js';
@@ -99,8 +99,10 @@ interface Row {
 
 function taskRow(name: string, t: TaskView, def: TaskDef | undefined, run: WatchedRun, now: number, c: Colors): Row {
   const look = taskLook(t.status, run.view.status, c);
-  const progress =
-    def?.type === 'MAP' && t.items
+  const reported = run.progress?.get(name);
+  const progress = reported
+    ? progressCell(reported, now)
+    : def?.type === 'MAP' && t.items
       ? `${t.items.filter((it) => it.status === 'COMPLETED').length}/${t.items.length} items`
       : def?.type === 'DO_WHILE' && t.iteration !== undefined
         ? `iteration ${t.iteration}${def.maxIterations ? `/${def.maxIterations}` : ''}`
@@ -110,6 +112,7 @@ function taskRow(name: string, t: TaskView, def: TaskDef | undefined, run: Watch
       ? attemptsText(t, def)
       : '';
   const detail = [
+    reported?.message ? inert(reported.message) : '',
     detailText(name, t, def, run, now, c),
     t.child && t.status === 'IN_PROGRESS' ? `child run ${inert(t.child)}` : '',
   ]
@@ -146,7 +149,7 @@ function itemRows(
       name: inert(it.instance),
       word: look.word,
       paint: look.paint,
-      progress: '',
+      progress: run.progress?.get(it.instance) ? progressCell(run.progress.get(it.instance)!, now) : '',
       attempts: body ? attemptsText(it, body) : '',
       time: timeText(it, now),
       detail: detailText(it.instance, it, undefined, run, now, c),
@@ -175,6 +178,12 @@ function layout(rows: readonly (Row | string)[], c: Colors): string[] {
     const lead = '  '.repeat(r.indent);
     return `  ${lead}${r.paint(r.glyph)} ${r.name.padEnd(name - lead.length)}  ${r.paint(r.word)}${' '.repeat(word - r.word.length)}${col(r.progress, progress)}${col(r.attempts, attempts)}${time ? `  ${c.dim(r.time.padStart(time))}` : ''}${r.detail ? `  ${r.detail}` : ''}`.trimEnd();
   });
+}
+
+/** A reported progress in the progress column: a bar, the percentage, the ETA while it runs (its message goes in the details). */
+function progressCell(p: TaskProgress, now: number): string {
+  const { message: _message, ...bare } = p;
+  return progressText(bare, now, 12);
 }
 
 function attemptsText(t: Shown, def: TaskDef): string {

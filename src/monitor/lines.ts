@@ -1,7 +1,8 @@
 /** One event as a line: in a frame's tail, as plain output (stdout not a TTY) and as JSON (`--json`). Pure. */
 import { instanceKey, isRunTimer } from '../compiler/index.js';
 import { delayText, type EventEnvelope } from '../events/index.js';
-import { inert } from '../terminal/index.js';
+import { inert, progressText } from '../terminal/index.js';
+import type { TaskProgress } from '../runtime/index.js';
 
 /** What an event is about: the task instance (`check#2`, `scan[3]`), the approval's task or the signal's name; '' for the run itself. */
 export function eventSubject(e: EventEnvelope): string {
@@ -86,6 +87,14 @@ export function plainLine(e: EventEnvelope): string {
   return inert(
     `${e.time}  ${e.runId}  ${e.type}${subject ? `  ${subject}` : ''}${detail ? `  ${detail}` : ''}  → ${e.state.status}`,
   );
+}
+
+/**
+ * The plain output's line for a task's progress (never an event: docs/handlers.md#progress), when it changes:
+ * `<time>  <runId>  progress  <task>  ████████░░░░░░░░░░░░ 40% ETA 12s  scanned 400 of 1000`. Inert as a whole.
+ */
+export function progressLine(runId: string, task: string, p: TaskProgress, now: number): string {
+  return inert(`${p.at}  ${runId}  progress  ${task}  ${progressText(p, now)}`);
 }
 
 /**

@@ -15,6 +15,7 @@ import { INITIAL_KEYS, onKey, promptOf, splitKeys, type KeyState } from './keys.
 import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
+import { pollProgress, type ProgressReader } from './progress-poll.js';
 
 const DAMAGED = 'DAMAGED' as WorkflowStatus;
 
@@ -58,6 +59,9 @@ export interface WatchOptions {
    */
   undriven?: (runId: string, view: WatchedRun['view']) => Promise<string | null>;
   driverCheckMs?: number;
+  /** The live progress of a run's attempts, from the store's channel (progress-poll.ts), read every `progressMs` (default 250). */
+  progress?: ProgressReader;
+  progressMs?: number;
   /** The 3OX workflow monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
   monitor?: MonitorOptions;
 }
@@ -283,6 +287,17 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     }
   };
   const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
+  // Progress: read from the store's channel (never an event), drawn or printed when it changes (progress-poll.ts).
+  const progressTimer = o.progress
+    ? pollProgress(o.progress, o.progressMs ?? 250, {
+        runs,
+        mode: o.mode,
+        write: (t) => o.out.write(t),
+        finished: () => finished,
+        changed: scheduleDraw,
+        fail,
+      })
+    : undefined;
 
   const abort = () => {
     if (!finished) finish(true);
@@ -369,6 +384,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     for (const s of subs) s.close();
     clearInterval(tick);
     if (driverTimer) clearInterval(driverTimer);
+    if (progressTimer) clearInterval(progressTimer);
     if (drawPending) clearTimeout(drawPending);
     if (logUpdate) {
       o.out.off?.('resize', onResize);

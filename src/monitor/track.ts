@@ -2,6 +2,7 @@
  * A watched run: its fold kept up to date event by event, the view derived from it and the last events (the frame's
  * tail). Pure: no store, no clock.
  */
+import type { TaskProgress } from '../runtime/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { GlobalLimits, TaskDef } from '../definition/index.js';
 import { delayPart, recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
@@ -31,6 +32,8 @@ export interface WatchedRun {
   readonly damaged?: string;
   /** The embedded store: no process drives the run (what would, for people); shown under its header until one does. */
   readonly undriven?: string;
+  /** Each instance's progress (docs/handlers.md#progress), live or kept, as last read (progress-poll.ts). */
+  readonly progress?: ReadonlyMap<string, TaskProgress>;
   /**
    * Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for; `delayedBy`: per task,
    * the breakers its waiting attempt's task.delayed named until it starts: the open breakers of the run's history).

@@ -9,16 +9,19 @@ import { UsageError } from '../errors/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
+import type { ProgressChannel } from '../progress/index.js';
 import type { Acting, Forked, ForkRequest, Resumed, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
 export interface EmbeddedRunsOptions {
   /** The in-process Engine over the store: it records the starts and inputs. */
-  engine: Pick<Engine, 'commits' | 'start' | 'startRun' | 'status' | 'retry' | 'fork'>;
+  engine: Pick<Engine, 'commits' | 'start' | 'startRun' | 'status' | 'retry' | 'fork'> & { progress?: ProgressChannel };
   store: EventStore;
   /** The store's directory, where its run index (the witness of logs cut short) lives; default the store's own. */
   storeDir?: string;
   /** Who acts when no name is given. */
   fallback: string;
+  /** The store's live progress channel (default: the files under storeDir). */
+  progress?: ProgressChannel;
 }
 
 export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
@@ -35,7 +38,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
   }
   return {
     store: 'embedded',
-    ...runReads(opts.store, opts.storeDir),
+    ...runReads(opts.store, opts.storeDir, opts.progress ?? engine.progress),
     start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback),
     input,
     async resume(runId: string, as: () => Promise<Acting>): Promise<Resumed> {

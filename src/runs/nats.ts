@@ -13,6 +13,7 @@ import {
   lastSeqIfReadable,
   requestStart,
   takeQueuedInputs,
+  ProgressBucket,
   type ClusterClient,
 } from '../cluster/index.js';
 import { RunNotFoundError, UsageError } from '../errors/index.js';
@@ -45,7 +46,7 @@ export interface NatsRunsOptions {
 export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   const { client } = opts;
-  const reads = runReads(client.store);
+  const reads = runReads(client.store, undefined, new ProgressBucket(() => client.store.connection()));
   const input = (runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> =>
     deliverInput(client, opts.url, runId, input, {
       ...(as.name !== undefined ? { as: as.name } : {}),

@@ -128,6 +128,12 @@ export interface Runs {
   ): Promise<Resumed>;
   /** The run as it is now; null for a run that does not exist (yet). */
   status(runId: string): Promise<RunView | null>;
+  /**
+   * A run's view (as `status` gave it) with each task's progress (docs/handlers.md#progress): live for attempts in
+   * flight (from the store's progress channel, never the log), else the last value an outcome kept. `live`: only the
+   * live values (no read of the log's outcomes: what a poller asks many times).
+   */
+  withProgress(view: RunView, opts?: { live?: boolean }): Promise<RunView>;
   /** Every event of the run, in order; none for a run that does not exist. */
   history(runId: string): Promise<EventEnvelope[]>;
   /**

@@ -6,19 +6,32 @@
 import { RunNotFoundError } from '../errors/index.js';
 import { RunCommits } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
+import { progressOf, withProgress, type ProgressChannel } from '../progress/index.js';
 import type { Runs } from './port.js';
 
-export type RunReads = Pick<Runs, 'status' | 'history' | 'wait' | 'list'>;
+export type RunReads = Pick<Runs, 'status' | 'withProgress' | 'history' | 'wait' | 'list'>;
 
-/** `storeDir`: the file store's directory, where its run index lives (default the store's own). */
-export function runReads(store: EventStore, storeDir?: string): RunReads {
+/**
+ * `storeDir`: the file store's directory, where its run index lives (default the store's own). `progress`: the store's
+ * live progress channel (none: only what outcomes kept).
+ */
+export function runReads(store: EventStore, storeDir?: string, progress?: ProgressChannel): RunReads {
   const commits = new RunCommits({ store });
+  const status = (runId: string) =>
+    commits.status(runId).catch((err: unknown) => {
+      if (err instanceof RunNotFoundError) return null;
+      throw err;
+    });
   return {
-    status: (runId) =>
-      commits.status(runId).catch((err: unknown) => {
-        if (err instanceof RunNotFoundError) return null;
-        throw err;
-      }),
+    status,
+    async withProgress(view, opts = {}) {
+      const { runId } = view;
+      const [live, events] = await Promise.all([
+        progress ? progress.read(runId).catch(() => []) : [],
+        opts.live ? [] : store.read(runId),
+      ]);
+      return withProgress(view, progressOf(view, live, events));
+    },
     history: (runId) => store.read(runId),
     wait: (runId, opts) => commits.wait(runId, opts),
     async list(query, opts = {}) {

@@ -21,7 +21,9 @@ export interface AttemptCommand {
 }
 
 /** What a command is told of its attempt: a handler's context less the task info (one shape, so both stay alike). */
-export type CommandContext = Omit<TaskContext, 'task' | 'workflowInput'> & {
+export type CommandContext = Omit<TaskContext, 'task' | 'workflowInput' | 'progress'> & {
+  /** Where the program's progress lines go (the runner reads them from the descriptor docs/handlers.md names); absent: ignored. */
+  progress?: TaskContext['progress'];
   /** The definition's file, when known (embedded runs record it): its directory is the default cwd and what a relative `cwd` resolves against. */
   definitionFile?: string;
 };

@@ -26,8 +26,14 @@ export interface TaskContext {
   signal: AbortSignal;
   /** The task as defined: name, declared output, assigned_to, agent_level. */
   task: TaskInfo;
-  /** Progress lines, shown by the CLI. */
+  /** Log lines, shown by the CLI. */
   log: (message: string) => void;
+  /**
+   * How far the attempt has come (docs/handlers.md#progress): `fraction` 0..1 (beyond it clamped; NaN or not a number
+   * ignored) and a short message. Shown live by `status`, `watch` and the dashboard, never written to the run's log
+   * (coalesced: call it as often as you like); the last value is kept on the task's outcome.
+   */
+  progress: (fraction: number, message?: string) => void;
   /** The run's input (`${workflow.input}`), read-only: what a handler may need besides its task's `input` (e.g. the folder a receipt names). Absent only where a caller builds a context by hand. */
   workflowInput?: Readonly<Record<string, unknown>>;
 }

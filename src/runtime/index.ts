@@ -30,7 +30,15 @@ export {
   startedOf,
   type TaskMap,
 } from './migration.js';
-export { runView, runOrigin, isSettled, type RunView, type TaskView } from './view.js';
+export {
+  runView,
+  runOrigin,
+  isSettled,
+  type RunView,
+  type TaskView,
+  type TaskProgress,
+  type ItemView,
+} from './view.js';
 export { workerWaits, markUnserved } from './worker-waits.js';
 export { markUndriven, needsDriver, undrivenText } from './driver-waits.js';
 export {

@@ -18,6 +18,7 @@ import {
   type RunParent,
   type RunSchedule,
   type RunSource,
+  type Progress,
 } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { timersArmed } from './effects.js';
@@ -37,9 +38,16 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
   signal?: string;
   /** A gated task SCHEDULED in an active run: what its next attempt waits for ("concurrency limit 2", "rate limit 5 per 1s"). */
   waitingFor?: string;
+  /** How far its attempt has come (docs/handlers.md#progress): added by the readers that show it (status, watch, the dashboard), never by the fold. */
+  progress?: TaskProgress;
 };
+/**
+ * An attempt's progress as shown: live (`live: true`, from the store's progress channel, with an `eta` estimated from
+ * the rate so far, ISO) while it runs; after it ends, the last value its outcome kept.
+ */
+export type TaskProgress = Progress & { attempt: number; live?: true; startedAt?: string; eta?: string };
 /** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
-export type ItemView = { instance: string; waitingFor?: string } & Pick<
+export type ItemView = { instance: string; waitingFor?: string; progress?: TaskProgress } & Pick<
   ItemState,
   'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'
 >;

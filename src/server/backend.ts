@@ -3,6 +3,7 @@
  * actions, taken as someone: written once over the run API (actions.ts), with who acts proven per store (embedded: the
  * users file's level; NATS: a ClusterClient connected as the signed-in user, so nats.conf's permissions decide).
  */
+import type { ProgressChannel } from '../progress/index.js';
 import type { AgentRow } from '../coordination/index.js';
 import type { DamagedLog } from '../query/index.js';
 import type { Definition } from '../definition/index.js';
@@ -48,6 +49,8 @@ export interface Backend {
   /** Reads, with the UI's own access. */
   store: EventStore;
   runs: RunIndex;
+  /** The store's live progress of attempts (docs/handlers.md#progress): files under the embedded store, KV LF_PROGRESS on NATS. */
+  progress?: ProgressChannel;
   actions(actor: Actor): Actions;
   /** The actor of a request: embedded, a name (with a users file, their level); NATS, the session's client. */
   actorOf(auth: Auth): Actor;

@@ -198,6 +198,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     storeDir: resolve(storeDir),
     store,
     runs,
+    ...(engine.progress ? { progress: engine.progress } : {}),
     service,
     actions,
     definitions,

@@ -25,6 +25,7 @@ import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
 import { natsRuns } from '../runs/index.js';
 import { askPresence, unserved } from '../cluster/transport/presence.js';
+import { ProgressBucket } from '../cluster/transport/progress-bucket.js';
 import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
 import { errorMessage, permissionDenied } from '../errors/index.js';
@@ -228,6 +229,7 @@ export async function natsBackend(opts: { url: string }): Promise<
     mode: 'nats',
     store: reader.store,
     runs,
+    progress: new ProgressBucket(() => reader.store.connection()),
     actions,
     definitions: async () => withRecorded(reader.store, runs, await deployed()),
     async deploy(actor, draft) {

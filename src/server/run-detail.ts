@@ -8,6 +8,7 @@ import type { EventEnvelope } from '../events/index.js';
 import { latestWorkflow } from '../runtime/index.js';
 import type { Engine } from '../local/index.js';
 import { recordOf } from '../query/index.js';
+import { progressOf, withProgress } from '../progress/index.js';
 import { attemptInputs } from './attempt-inputs.js';
 import type { Backend } from './backend.js';
 import { shownRun } from './damaged-view.js';
@@ -21,7 +22,13 @@ export async function runDetail(backend: Backend, reader: Engine, id: string): P
   // The run's definition now: its latest run.migrated's, else run.started's (docs/runs.md#migrating-in-flight-runs).
   const definition = latestWorkflow(events).definition;
   const view = backend.markUnserved ? await backend.markUnserved(definition, status) : status;
-  const run = shownRun(view, (await backend.damage?.(id, view.seq)) ?? null, backend.storeDir);
+  // Each task's progress: live while its attempt runs (the store's channel), else what its outcome kept.
+  const live = (await backend.progress?.read(id).catch(() => [])) ?? [];
+  const run = shownRun(
+    withProgress(view, progressOf(view, live, events)),
+    (await backend.damage?.(id, view.seq)) ?? null,
+    backend.storeDir,
+  );
   const record = recordOf(events);
   // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
   const inputs = attemptInputs(events);

@@ -17,6 +17,7 @@ import { attemptInputs } from './attempt-inputs.js';
 import { runLinks } from './run-links.js';
 import { ApiError } from './errors.js';
 import { runDetail, startedBy } from './run-detail.js';
+import { progressRoutes } from './progress-routes.js';
 import { jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
 import {
@@ -46,6 +47,8 @@ export function runRoutes(
     if ((await backend.store.lastSeq(id)) === 0)
       throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
   };
+
+  progressRoutes(app, backend, reader, runExists);
 
   // A page of 50 unless `limit` says otherwise (the index answers every match when no limit is given).
   app.get('/api/runs', async (c) => {

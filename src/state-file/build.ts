@@ -14,6 +14,8 @@ import type { EventEnvelope } from '../events/index.js';
 import { entryText, shownEntries, stateEntry, type StateEntry } from './layout.js';
 import { fileText, worksetYaml } from './text.js';
 import { worksetData } from './workset.js';
+import { keptProgress } from '../progress/index.js';
+import { withLiveProgress, type LiveReader } from './live-progress.js';
 
 /** How many settled runs the file keeps unless told (`--state-file-keep`). */
 export const DEFAULT_KEEP = 50;
@@ -80,7 +82,11 @@ export class RunEntries {
     const run = whole?.state
       ? { compiled: latestWorkflow(events), snapshot: whole.state, seq: lastSeq }
       : foldEvents(events);
-    const made: Made = { seq: run.seq, entry: stateEntry(run), workset: worksetData(run, events) };
+    const made: Made = {
+      seq: run.seq,
+      entry: stateEntry(run, keptProgress(events)),
+      workset: worksetData(run, events),
+    };
     this.known.set(runId, made);
     return made;
   }
@@ -306,8 +312,9 @@ export async function buildProjection(
   entries = new RunEntries(),
   onCorrupt?: (runId: string, reason: string) => void,
   summaries = new RunSummaries(),
+  live?: LiveReader,
 ): Promise<Projection> {
-  const shown = await planProjection(store, keep, entries, onCorrupt, summaries);
+  const shown = await planProjection(store, keep, entries, onCorrupt, summaries, live);
   return {
     text: fileText(shown.map((r) => entries.textOf(r.entry))),
     worksets: new Map(shown.map((r) => [r.id, entries.worksetTextOf(r)])),
@@ -324,12 +331,16 @@ export async function planProjection(
   entries: RunEntries,
   onCorrupt: ((runId: string, reason: string) => void) | undefined,
   summaries: RunSummaries,
+  live?: LiveReader,
 ): Promise<ShownRun[]> {
   const runs = await summaries.shown(store, keep, onCorrupt);
   const made = new Map<StateEntry, ShownRun>();
   for (const r of runs) {
     const e = await entries.both(store, r.runId, r.lastSeq);
-    if (e) made.set(e.entry, { id: r.runId, seq: e.seq, entry: e.entry, workset: e.workset });
+    if (!e) continue;
+    // A run not settled shows its attempts' live progress (live-progress.ts), which the log does not hold.
+    const entry = live && !SETTLED_STATUSES.includes(r.status) ? await withLiveProgress(e.entry, live) : e.entry;
+    made.set(entry, { id: r.runId, seq: e.seq, entry, workset: e.workset });
   }
   entries.keepOnly(new Set(runs.map((r) => r.runId)));
   return shownEntries(made.keys(), keep).map((e) => made.get(e)!);

@@ -11,7 +11,7 @@
  */
 import { durationText, scopeOf, taskEntries, type CompiledWorkflow, type TaskState } from '../compiler/index.js';
 import { resolveTemplate } from '../expressions/index.js';
-import { runView, type RunSnapshot } from '../runtime/index.js';
+import { runView, type RunSnapshot, type TaskProgress } from '../runtime/index.js';
 
 export { entryText, STATE_FILE_HEADER } from './text.js';
 
@@ -25,7 +25,7 @@ export interface FoldedRun {
 export type StateEntry = Record<string, unknown>;
 
 /** One run's entry, in the state file's layout. */
-export function stateEntry(run: FoldedRun): StateEntry {
+export function stateEntry(run: FoldedRun, progress?: ReadonlyMap<string, TaskProgress>): StateEntry {
   const { compiled, snapshot, seq } = run;
   const def = compiled.definition;
   const view = runView(snapshot, seq, def);
@@ -39,6 +39,10 @@ export function stateEntry(run: FoldedRun): StateEntry {
     if (t.completedAt) entry.completed_at = t.completedAt;
     if (t.attempts > 0) entry.attempts = t.attempts;
     if (t.startedAt && t.completedAt) entry.execution_time = elapsedText(t.startedAt, t.completedAt);
+    // The last progress its attempt reported, as its outcome kept it (docs/handlers.md#progress).
+    const p = progress?.get(t.iteration !== undefined ? `${id}#${t.iteration}` : id);
+    if (p)
+      entry.progress = { fraction: p.fraction, ...(p.message !== undefined ? { message: p.message } : {}), at: p.at };
     if (t.decision) {
       entry.decision = t.decision.case ?? t.decision.value ?? null;
       entry.next_tasks = [...t.decision.next];

@@ -21,6 +21,8 @@ import { pidAlive, type AppendRequest, type EventStore, type StoreObserver } fro
 import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
 import { TEMPORARY, temporaryOf, worksetFile, worksetsDir } from './text.js';
 import { WriterThread, WriterThreadGone } from './thread.js';
+import type { LiveReader } from './live-progress.js';
+import { FileProgressChannel } from '../progress/index.js';
 
 export { worksetsDir } from './text.js';
 
@@ -98,6 +100,21 @@ export class StateFileWriter implements StoreObserver {
     private readonly store: EventStore,
     private readonly o: StateFileWriterOptions,
   ) {}
+
+  /** The embedded store's live progress (its files under the store's folder), which each write shows. */
+  private get live(): LiveReader | undefined {
+    const dir = (this.store as { dir?: unknown }).dir;
+    if (typeof dir !== 'string') return undefined;
+    this.liveReader ??= FileProgressChannel.under(dir);
+    const channel = this.liveReader;
+    return (runId) => channel.read(runId);
+  }
+  private liveReader: FileProgressChannel | undefined;
+
+  /** A run's live progress changed: the file shows it at the next write (coalesced as commits are). */
+  progressed(_runId: string): void {
+    this.touch();
+  }
 
   appended(req: AppendRequest): void {
     this.summaries.observe(req.events);
@@ -190,7 +207,7 @@ export class StateFileWriter implements StoreObserver {
           try {
             await thread.write(
               this.o.path,
-              await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries),
+              await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries, this.live),
             );
             return;
           } catch (err) {
@@ -205,7 +222,14 @@ export class StateFileWriter implements StoreObserver {
             this.lastWorksets = null;
           }
         }
-        const projection = await buildProjection(this.store, this.o.keep, this.entries, undefined, this.summaries);
+        const projection = await buildProjection(
+          this.store,
+          this.o.keep,
+          this.entries,
+          undefined,
+          this.summaries,
+          this.live,
+        );
         if (projection.text === this.lastText) return;
         this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write);
         this.lastText = projection.text;

@@ -10,6 +10,8 @@ export interface StoreObserver {
   appended(req: AppendRequest): void;
   /** Finishes what it owes; the store closes after. */
   close(): Promise<void>;
+  /** A run's live progress changed (docs/handlers.md#progress: not an append, never an event); the state file shows it. */
+  progressed?(runId: string): void;
 }
 
 export function observedStore(store: EventStore, observers: readonly StoreObserver[]): EventStore {
@@ -24,9 +26,13 @@ export function observedStore(store: EventStore, observers: readonly StoreObserv
     await store.close();
   };
   // The store's methods bound once each: the engine calls them for every step, and a bind per call was garbage per call.
+  const progressed = (runId: string) => {
+    for (const o of observers) o.progressed?.(runId);
+  };
   const bound = new Map<PropertyKey, unknown>([
     ['append', append],
     ['close', close],
+    ['progressed', progressed],
   ]);
   return new Proxy(store, {
     get(target, key) {

@@ -5,3 +5,4 @@
  */
 export { inert, inertJson, inertValue, inertLines } from './inert.js';
 export { progressLines, PROGRESS_SYMBOLS } from './progress.js';
+export { etaText, percentText, progressBar, progressText } from './progress-bar.js';

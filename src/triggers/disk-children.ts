@@ -6,6 +6,7 @@
 import { findChildDefinition } from '../files/index.js';
 import { FailureSteps, type FailureStepsOptions } from '../incidents/index.js';
 import { Notifier } from '../notify/index.js';
+import { FileProgressChannel } from '../progress/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { Engine, type ChildResolver, type EngineOptions, type EventEmitter } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
@@ -52,7 +53,13 @@ export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: 
       projectDir: projectDir ?? process.cwd(),
       notifier: notifier ?? new Notifier({ store: rest.store }),
     });
-  const engineOpts = { ...rest, failureSteps };
+  // Live progress of the attempts run here: files under the store, which every process on it reads (status, watch, ui).
+  // The store's observers (the state file's writer) are told of each value, as of each commit.
+  const observed = rest.store as { progressed?: (runId: string) => void };
+  const progress =
+    rest.progress ??
+    FileProgressChannel.under(storeDir, observed.progressed ? (id) => observed.progressed!(id) : undefined);
+  const engineOpts = { ...rest, failureSteps, progress };
   return new Engine({
     ...diskChildren({
       ...engineOpts,

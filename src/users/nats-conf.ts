@@ -34,8 +34,8 @@ const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 
 /**
  * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; the
- * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets), and the objects of the large payloads' bucket
- * LF_BLOBS. People's users get no line for either bucket.
+ * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets); the live progress its attempts publish to KV
+ * LF_PROGRESS; and the objects of the large payloads' bucket LF_BLOBS. People's users get no line for these buckets.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
   const publish = [
@@ -49,6 +49,8 @@ function workerPermissions(u: string, queues: readonly string[], js: Js): string
     `${js.api}.CONSUMER.CREATE.OBJ_LF_BLOBS`,
     `${js.api}.CONSUMER.CREATE.OBJ_LF_BLOBS.>`,
     `${js.api}.CONSUMER.DELETE.OBJ_LF_BLOBS.>`,
+    // The live progress of the attempts it runs (docs/handlers.md#progress): plain publishes, never read back.
+    `${js.kv}.LF_PROGRESS.>`,
   ];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {

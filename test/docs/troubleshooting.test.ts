@@ -41,6 +41,7 @@ const NOT_CODES = new Set([
   'LF_SECRETS',
   // the large payloads' Object Store bucket
   'LF_BLOBS',
+  'LF_PROGRESS',
   // what a COMMAND task's program finds in its environment
   'LF_RUN_ID',
   'LF_WORKFLOW_ID',

@@ -49,6 +49,7 @@ workflow:
         'attempt',
         'idempotencyKey',
         'log',
+        'progress',
         'workflowInput',
         'task',
         'signal',

@@ -28,7 +28,11 @@ export async function statusCmd(
 ): Promise<number> {
   const engine = engineFor(g);
   const loaded = await engine.load(runId);
-  const view = await (await sideFor(g)).unserved(loaded.compiled.definition, await engine.commits.statusOf(loaded));
+  const side = await sideFor(g);
+  // Each task's progress (docs/handlers.md#progress): live while its attempt runs, else what its outcome kept.
+  const view = await (await side.runs()).withProgress(
+    await side.unserved(loaded.compiled.definition, await engine.commits.statusOf(loaded)),
+  );
   // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
   const damaged = await damageCheck(g)(runId, view.seq);
   // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.

@@ -68,7 +68,9 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
     process.stdin.isTTY;
   const target: WatchTarget = monitor ? { kind: 'all' } : targetOf(runId, flags);
   const damage = damageCheck(g);
-  const { undriven } = await sideFor(g);
+  const side = await sideFor(g);
+  const { undriven } = side;
+  const progress = side.progress();
   const mode = flags.json ? 'json' : out.isTTY ? 'frame' : 'plain';
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -99,6 +101,8 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
       },
       // The embedded store: a run no process drives is said once, and the watch goes on (a serve or resume may come).
       ...(undriven ? { undriven } : {}),
+      // Each task's progress (docs/handlers.md#progress), from the store's progress channel.
+      progress: (id) => progress.read(id),
     });
     if (result.quit) return EXIT.ok;
     if (result.runs.length === 0) {

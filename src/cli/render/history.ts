@@ -3,7 +3,7 @@
  * comments, reasons, errors, outputs) goes through `inert`.
  */
 import pc from 'picocolors';
-import { inert } from '../../terminal/index.js';
+import { inert, percentText } from '../../terminal/index.js';
 import { childRunId } from '../../compiler/index.js';
 import { delayText, isPayloadRef, labelPayloads, payloadLabel, type EventEnvelope } from '../../events/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
@@ -123,7 +123,13 @@ export function historyText(events: EventEnvelope[], shown: ReadonlyMap<string, 
   const iteratorOf = new Map(tasks.map((t) => [t.id, (t as { iterator?: string }).iterator]));
   const isCommand = (id: string): boolean =>
     typeOf.get(id) === 'COMMAND' || (typeOf.get(id) === 'MAP' && typeOf.get(iteratorOf.get(id) ?? '') === 'COMMAND');
-  const extra = (e: EventEnvelope): string => {
+  // The last progress an attempt reported, as its outcome kept it (docs/handlers.md#progress).
+  const extra = (e: EventEnvelope): string =>
+    own(e) +
+    ((e.type === 'task.completed' || e.type === 'task.failed') && e.data.progress
+      ? `  progress ${percentText(e.data.progress.fraction)}${e.data.progress.message ? ` ${e.data.progress.message}` : ''}`
+      : '');
+  const own = (e: EventEnvelope): string => {
     if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) {
       const child = childRunId(e.runId, e.data, e.data.attempt);
       return `  → child run ${shown.get(child) ?? child}`;

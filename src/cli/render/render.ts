@@ -6,7 +6,7 @@
  * text.
  */
 import pc from 'picocolors';
-import { inert, PROGRESS_SYMBOLS } from '../../terminal/index.js';
+import { inert, PROGRESS_SYMBOLS, progressText } from '../../terminal/index.js';
 import { stringify } from 'yaml';
 import type { RunView } from '../../runtime/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
@@ -54,7 +54,7 @@ export function missedText(s: { missedCount?: number }): string {
     : '';
 }
 
-export function statusText(view: RunView): string {
+export function statusText(view: RunView, now = Date.now()): string {
   const lines = [
     `run ${pc.bold(inert(view.runId))}  ${inert(view.workflowId)} v${view.version}  ${statusColor(view.status)}`,
     `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`,
@@ -100,7 +100,8 @@ export function statusText(view: RunView): string {
         : t.waitingFor !== undefined
           ? `  waits for ${waitText(t.waitingFor)}`
           : '';
-    const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${waits}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
+    const shownProgress = t.progress ? `  ${progressText(t.progress, now)}` : '';
+    const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${waits}${shownProgress}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
     if (t.items) {
       lines.push(
         `  ${PROGRESS_SYMBOLS[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`,
@@ -110,7 +111,7 @@ export function statusText(view: RunView): string {
         .filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
       for (const { it } of shown.slice(0, ITEM_LINES)) {
         lines.push(
-          `    ${PROGRESS_SYMBOLS[it.status] ?? '?'} ${inert(it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.waitingFor !== undefined ? `  waits for ${waitText(it.waitingFor)}` : ''}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`,
+          `    ${PROGRESS_SYMBOLS[it.status] ?? '?'} ${inert(it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.progress ? `  ${progressText(it.progress, now)}` : ''}${it.waitingFor !== undefined ? `  waits for ${waitText(it.waitingFor)}` : ''}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`,
         );
       }
       if (shown.length > ITEM_LINES)

@@ -10,6 +10,7 @@ export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js'
 export { BatchSigner } from './attempt-batch.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
 export { createBucket, createRetrying } from './create-retry.js';
+export { PROGRESS_BUCKET, ProgressBucket } from './progress-bucket.js';
 export type { Custody } from './custody.js';
 export { EXCERPT_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter } from './dead-letters.js';
 export { retryDelayMs, type DeadLetterDetails } from './dead-letters.js';

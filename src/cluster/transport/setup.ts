@@ -5,6 +5,7 @@
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
 import { AttemptLedger } from './attempts.js';
+import { ProgressBucket } from './progress-bucket.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 import {
   DEFAULT_LEVEL,
@@ -243,6 +244,8 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await Promise.all([
     // Workers claim attempts in the ledger: it exists before any task queue (engines make those after this returns).
     AttemptLedger.ensure(jsm, { replicas: s.replicas, storage: s.storage, ttlMs: s.attemptTtlMs }),
+    // Workers publish their attempts' live progress there (docs/handlers.md#progress).
+    ProgressBucket.ensure(jsm, { replicas: s.replicas, storage: s.storage }),
     (async () => {
       await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, { ...wq, ...reportCap });
       if (s.maxPayload) await ensureStreamLimits(jsm, STREAMS.inputs.name, reportCap);

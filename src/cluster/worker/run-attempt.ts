@@ -10,6 +10,7 @@ import { ATTEMPT_KEY, AttemptControl, attemptKeyOf, outcomeEvent, runHandler } f
 import type { OutcomeMessage, TaskMessage } from '../transport/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
 import type { BlobStore } from '../../store/index.js';
+import type { ProgressChannel } from '../../progress/index.js';
 
 /** What a worker runs attempts with: its handlers, and the executors it was given (--commands, --http). */
 export interface AttemptRunners {
@@ -22,6 +23,8 @@ export interface AttemptRunners {
   secrets?: SecretsProvider;
   /** The store's blobs (LF_BLOBS): the input's references read from it, an output too large for a message put there. */
   blobs?: BlobStore;
+  /** Where the attempt's live progress goes (the LF_PROGRESS bucket). */
+  progress?: ProgressChannel;
 }
 
 /** What a worker says of an attempt it cannot run: the flag that would let it. */
@@ -54,6 +57,7 @@ export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<
       refusal: (missing, a) => REFUSALS[missing](a.taskId, a.handler),
       outputLimit: o.outputLimit,
       ...(o.blobs ? { blobs: o.blobs } : {}),
+      ...(o.progress ? { progress: o.progress } : {}),
     },
     // What a file agent keys its task file's token with (attempt-token.ts): made from the attempt's token, which it is not.
     { deadline: task.deadline, extra: { [ATTEMPT_KEY]: attemptKeyOf(task.token) } },

@@ -36,6 +36,7 @@ import {
   rawOf,
   DEFAULT_TASK_ACK_WAIT_MS,
   AttemptLedger,
+  ProgressBucket,
   ANONYMOUS_SENDER,
   DEFAULT_QUEUE,
   senderOf,
@@ -67,6 +68,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let ackWaitMs = opts.settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS;
   const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
+  let progress: ProgressBucket | undefined;
   let secrets: SecretsProvider | undefined;
   /** The LF_BLOBS bucket: large inputs read from it, large outputs put there and reported as references. */
   let blobs: ObjectBlobStore | undefined;
@@ -171,7 +173,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
       const outputLimit = maxOutputBytes(nc.info?.max_payload);
       blobs ??= new ObjectBlobStore(async () => nc, { create: false });
-      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets, blobs });
+      progress ??= new ProgressBucket(nc);
+      const outcome = await runAttempt(task, { ...opts, log, writeOutput, outputLimit, secrets, blobs, progress });
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);

@@ -2,7 +2,7 @@
  * The JSON the page reads from the API (docs/dashboard.md, "HTTP API"). Shapes the server computes from the library are
  * imported as types, so a change there fails `npm run typecheck` here; the rest is written out.
  */
-import type { RunView } from '../../runtime/view.js';
+import type { RunView, TaskProgress } from '../../runtime/view.js';
 import type { Definition, InputDecl } from '../../definition/types.js';
 import type { WorkflowStatus } from '../../events/index.js';
 import type { WorkflowGraph as Graph } from '../../definition/workflow-graph.js';
@@ -10,7 +10,17 @@ import type { Diagnostic } from '../../errors/index.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
 
-export type { RunView, Definition, InputDecl, WorkflowStatus, Graph, Diagnostic, AttemptInput, RunRecord };
+export type {
+  RunView,
+  TaskProgress,
+  Definition,
+  InputDecl,
+  WorkflowStatus,
+  Graph,
+  Diagnostic,
+  AttemptInput,
+  RunRecord,
+};
 export type { MetricsSummary } from '../metrics-summary.js';
 export type { WorkflowStats } from '../../stats/figures.js';
 export type { MonitoringMetric } from '../../definition/types.js';

@@ -28,6 +28,7 @@ import { navigate } from '../router.js';
 import { RunActions } from './run-actions.js';
 import { ForkHere } from './fork-here.js';
 import { TaskPanel } from './task-panel.js';
+import { progressInView, RunProgress } from './run-progress.js';
 import { Timeline } from './timeline.js';
 
 export function RunPage(props: { runId: string; session: Session }) {
@@ -250,6 +251,8 @@ export function RunPage(props: { runId: string; session: Session }) {
         onBackToLive={() => setAtSeq(null)}
         onDone={() => void loadDetail()}
       />
+
+      {travelling ? null : <RunProgress runId={run.runId} initial={progressInView(run.tasks)} now={now} />}
 
       <div class="run-grid graph-row">
         <Card title="Graph" class="graph-card">

@@ -1,0 +1,36 @@
+/**
+ * Where live progress goes and is read from, per store: small files under the embedded store's directory
+ * (file-channel.ts), a KV bucket on NATS (cluster/transport/progress-bucket.ts). Ephemeral: nothing here is an event of
+ * a run, a value lost is made up by the next, and readers judge a value by the run's log (only an attempt still in
+ * flight shows one).
+ */
+import { z } from 'zod';
+import { ProgressSchema } from '../events/index.js';
+import type { LiveProgress } from './value.js';
+
+export interface ProgressChannel {
+  /** The attempt's latest value (replacing its previous one). */
+  put(p: LiveProgress): Promise<void>;
+  /** The attempt ended: its live value goes (its last is on its outcome). */
+  remove(p: Pick<LiveProgress, 'runId' | 'instance' | 'attempt'>): Promise<void>;
+  /** The live values of the run's attempts, as written (a reader filters those of attempts no longer in flight). */
+  read(runId: string): Promise<LiveProgress[]>;
+}
+
+/** A live value read back (a torn or foreign file or entry fails it and is skipped). */
+export const LiveProgressSchema = ProgressSchema.extend({
+  runId: z.string().min(1),
+  task: z.string().min(1),
+  instance: z.string().min(1),
+  attempt: z.number().int().positive(),
+  startedAt: z.string().min(1),
+});
+
+export function isLiveProgress(v: unknown): v is LiveProgress {
+  return LiveProgressSchema.safeParse(v).success;
+}
+
+/** An instance as one safe name token (file name, KV key token): base64url of its text. */
+export function instanceToken(instance: string): string {
+  return Buffer.from(instance, 'utf8').toString('base64url');
+}

@@ -1,0 +1,74 @@
+/**
+ * The embedded store's progress channel: one small JSON file per attempt in flight, under
+ * `<store>/progress/<runId>/<instance>.json` (the instance base64url, so any task name is a file name), each written
+ * whole to a temporary file and renamed over the last (a reader never sees half of one). Any process on the store
+ * reads them: `status`, `watch`, `ui`. Removed when its attempt ends; one left by a process that crashed is ignored by
+ * readers (its attempt is no longer the one in flight) and goes with its run's folder.
+ */
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { instanceToken, isLiveProgress, type ProgressChannel } from './channel.js';
+import type { LiveProgress } from './value.js';
+
+/** A run id as a folder name: ids are checked at the boundary, this keeps any other text from leaving the folder. */
+const safe = (runId: string) => (/^[A-Za-z0-9._-]+$/.test(runId) && runId !== '.' && runId !== '..' ? runId : null);
+
+export class FileProgressChannel implements ProgressChannel {
+  private seq = 0;
+  /** `onPut`: told of each value written (the state file's writer, which shows them). */
+  constructor(
+    private readonly dir: string,
+    private readonly onPut?: (runId: string) => void,
+  ) {}
+
+  /** The folder of the store's progress files. */
+  static under(storeDir: string, onPut?: (runId: string) => void): FileProgressChannel {
+    return new FileProgressChannel(join(storeDir, 'progress'), onPut);
+  }
+
+  async put(p: LiveProgress): Promise<void> {
+    const run = safe(p.runId);
+    if (run === null) return;
+    const folder = join(this.dir, run);
+    await mkdir(folder, { recursive: true });
+    const file = join(folder, `${instanceToken(p.instance)}.json`);
+    const tmp = `${file}.${process.pid}.${++this.seq}.tmp`;
+    await writeFile(tmp, JSON.stringify(p));
+    await rename(tmp, file);
+    this.onPut?.(p.runId);
+  }
+
+  async remove(p: Pick<LiveProgress, 'runId' | 'instance' | 'attempt'>): Promise<void> {
+    const run = safe(p.runId);
+    if (run === null) return;
+    const folder = join(this.dir, run);
+    const file = join(folder, `${instanceToken(p.instance)}.json`);
+    // Only this attempt's value: a later attempt of the same instance may have written its own meanwhile.
+    const now = await readJson(file);
+    if (now !== null && isLiveProgress(now) && now.attempt !== p.attempt) return;
+    await rm(file, { force: true });
+    // The run's folder goes with its last file (another attempt writing now makes it again).
+    await rmdir(folder).catch(() => undefined);
+  }
+
+  async read(runId: string): Promise<LiveProgress[]> {
+    const run = safe(runId);
+    if (run === null) return [];
+    const folder = join(this.dir, run);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    const out: LiveProgress[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const v = await readJson(join(folder, name));
+      if (isLiveProgress(v) && v.runId === runId) out.push(v);
+    }
+    return out;
+  }
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}

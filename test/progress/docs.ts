@@ -1,0 +1,39 @@
+/** docs/handlers.md "Progress": its workflow, handler module and COMMAND script, read from the page (tests follow the docs). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/cli.js';
+
+const page = readFileSync(join(ROOT, 'docs', 'handlers.md'), 'utf8');
+const section = page.slice(page.indexOf('## Progress'), page.indexOf('## COMMAND: run a program'));
+const blocks = (lang: string) =>
+  [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+
+/** The page's workflow (archive-scan), word for word. */
+export const SCAN_YAML = blocks('yaml')[0]!;
+/** The page's handler module (scan-handlers.mjs). */
+export const SCAN_HANDLERS = blocks('js')[0]!;
+/** The page's COMMAND script (scripts/count.sh) and its task. */
+export const COUNT_SH = blocks('sh')[0]!;
+export const COUNT_TASK = blocks('yaml')[1]!;
+
+/** A workflow holding the page's COMMAND task. */
+export const countYaml = (id = 'count-files') => `workflow:
+  id: ${id}
+  version: 1
+  tasks:
+${COUNT_TASK}`;
+
+/**
+ * The page's handler with its loop held at `at` of `of` files until `release` exists: the handler reports as the page
+ * does, and the test sees it while it runs (the test releases it; no sleeps in the test).
+ */
+export const heldHandlers = (release: string) =>
+  SCAN_HANDLERS.replace(
+    '      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n',
+    '      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n' +
+      `      if (i + 1 === Math.round(files.length * 0.4)) await held(${JSON.stringify(release)});\n`,
+  ).replace(
+    "import { join } from 'node:path';\n",
+    "import { join } from 'node:path';\nimport { existsSync } from 'node:fs';\n" +
+      'const held = (file) => new Promise((r) => { const t = setInterval(() => { if (existsSync(file)) { clearInterval(t); r(); } }, 20); });\n',
+  );
