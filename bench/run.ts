@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -42,6 +42,7 @@ const DEFAULT = [
   'held',
   'verify',
   'crypt',
+  'payloads',
 ] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
@@ -80,6 +81,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   import: ['evo.import_rate'],
   verify: ['verify.paths_ratio', 'verify.max_ms', 'check.max_ms'],
   crypt: ['crypt.file_ratio', 'crypt.memory_ratio'],
+  payloads: ['payloads.e2e_ratio', 'payloads.peak_rss_mb', 'payloads.in_flight', 'payloads.log_bytes'],
   held: [
     'held.serve_peak_mb',
     'held.ui_peak_mb',
@@ -274,6 +276,7 @@ await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
 await section('verify', async () => (await import('./verify.js')).benchVerify(b));
 await section('crypt', async () => (await import('./crypt.js')).benchCrypt(b));
+await section('payloads', async () => (await import('./payloads.js')).benchPayloads(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
 await section('list', async () => {

@@ -150,6 +150,12 @@ export function renderEventsReference(): string {
     '',
     table(envelopeOnly),
     '',
+    "**Large values.** Where `data` holds a value (the input or one of its fields, an output, a signal's",
+    "data), a value whose JSON is over the workflow's `payloads.inline_limit` (256 KiB by default) is kept",
+    'apart from the log and recorded as a reference to its body, `{ "lf:blob": { "digest": "sha256:<64 hex>",',
+    '"size": <bytes>, "media_type": "application/json" } }`: the digest is of the value\'s JSON bytes, `replay`',
+    'checks it, and templates read the value as if it were inline ([Large payloads](language.md#large-payloads)).',
+    '',
     ...types.flatMap((t) => [`## ${t}`, '', MEANING[t], '', table(jsonSchema(EVENT_DATA[t])), '']),
   ].join('\n');
 }

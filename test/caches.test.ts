@@ -353,6 +353,9 @@ describe('the caches are fenced', () => {
     // setting, chosen once per process like the store it opens (cli/state-file-choice.ts);
     // nor are jq's and QuickJS's threads and the jq and QuickJS modules validate compiles with (transform/index.ts, transform/js.ts), once per process like the @nats-io packages;
     // nor is the process's one watchdog of its COMMAND programs (handlers/orphan-guard.ts), a child process, not a result.
+    // nor are the large payloads' values loaded in this process (executor/payloads.ts), keyed by the digest of their bytes
+    // (a digest's value never changes, so which are loaded changes no result, only how often a body is read), the blob
+    // stores read on a miss, and the resolver the core reads them through (expressions/payloads.ts), installed as digest/'s is.
     const allowed = new Set([
       'handlers/orphan-guard.ts: let watchdog: ChildProcess | null = null;',
       'executor/ids.ts: let offset = pool.length;',
@@ -369,6 +372,7 @@ describe('the caches are fenced', () => {
       'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;',
       'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
       'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;',
+      'store/jetstream/nats-lib.ts: let objMod: typeof Obj | undefined;',
       'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
       'store/jetstream/nats-lib.ts: const domains = new WeakMap<object, string>();',
       'cli/state-file-choice.ts: let chosen: { path: string; keep: number } | null | undefined;',
@@ -378,6 +382,10 @@ describe('the caches are fenced', () => {
       'transform/index.ts: let thread: ReturnType<typeof jqThread> | undefined;',
       'transform/index.ts: let scripts: ReturnType<typeof jsThread> | undefined;',
       'transform/js.ts: let loading: Promise<QuickJs> | undefined;',
+      'executor/payloads.ts: const loaded = new Map<string, { value: unknown; size: number }>();',
+      'executor/payloads.ts: let loadedBytes = 0;',
+      'executor/payloads.ts: const sources = new Set<BlobStore>();',
+      'expressions/payloads.ts: let current: PayloadResolver = notLoaded;',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all

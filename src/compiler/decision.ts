@@ -8,7 +8,7 @@ import { evaluateCondition, resolveTemplate } from '../expressions/index.js';
 import type { TaskError } from '../events/index.js';
 import type { RunContext } from './context.js';
 import { scopeOf } from './scope.js';
-import { errorMessage } from '../errors/index.js';
+import { BlobNotLoadedError, errorMessage } from '../errors/index.js';
 
 interface DecisionResult {
   case: string | null;
@@ -52,6 +52,8 @@ export function decide(def: Definition, task: DecisionTask, ctx: RunContext): De
     }
     return result;
   } catch (err) {
+    // A large payload not loaded yet is no failure of the run: the executor loads it and evaluates again.
+    if (err instanceof BlobNotLoadedError) throw err;
     return {
       case: null,
       value,

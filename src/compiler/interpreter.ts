@@ -24,7 +24,7 @@
  *   else the parallel state's. A region's transition preempts the parallel state's (it is a descendant's), so the
  *   parallel state's only runs when no region's is enabled.
  */
-import { LedgerflowError } from '../errors/index.js';
+import { BlobNotLoadedError, LedgerflowError } from '../errors/index.js';
 import type {
   Chart,
   ExitTransition,
@@ -115,6 +115,8 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
       context = this.initialContext(input);
       return this.settle(active(this.chart, context, this.startConfig()), event, []);
     } catch (error) {
+      // A large payload not loaded yet is no failure of the run: the executor loads it and evaluates again.
+      if (error instanceof BlobNotLoadedError) throw error;
       const configuration = this.startConfig();
       return {
         value: stateValueOf(this.chart, configuration.states),

@@ -13,7 +13,7 @@ import type { RunContext } from './context.js';
 import { instanceKey } from './instances.js';
 import { rememberedLoopOutcome } from './loop-outcome-cache.js';
 import { scopeOf } from './scope.js';
-import { errorMessage } from '../errors/index.js';
+import { BlobNotLoadedError, errorMessage } from '../errors/index.js';
 
 /** What a DO_WHILE without max_iterations allows. */
 const DEFAULT_MAX_ITERATIONS = 100;
@@ -83,6 +83,8 @@ function outcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | nu
   try {
     holds = evaluateCondition(t.loopCondition, scope);
   } catch (err) {
+    // A large payload not loaded yet is no failure of the run: the executor loads it and evaluates again.
+    if (err instanceof BlobNotLoadedError) throw err;
     return {
       kind: 'fail',
       output,

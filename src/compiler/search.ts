@@ -3,6 +3,7 @@
  * SET task's `search:`, kept in the context (`search`). The state hash does not cover them, so runs of definitions
  * without `search:` fold and hash exactly as before.
  */
+import { BlobNotLoadedError } from '../errors/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { toSearchValue, type Definition, type JsonValue, type SearchValue } from '../definition/index.js';
 import type { RunContext } from './context.js';
@@ -18,7 +19,9 @@ function resolved(def: Definition, values: Record<string, JsonValue>, ctx: RunCo
     let v: unknown;
     try {
       v = resolveTemplate(raw, scope);
-    } catch {
+    } catch (err) {
+      // A large payload not loaded yet is no failure of the run: the executor loads it and evaluates again.
+      if (err instanceof BlobNotLoadedError) throw err;
       continue; // a template that cannot be resolved leaves the attribute unset, as a value of the wrong type does
     }
     const typed = toSearchValue(decl.type, v);

@@ -24,7 +24,7 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** Bytes from 65536, "64KiB", "1MiB" (units are powers of 1024); undefined when it is no size. */
-function parseSize(v: unknown): number | undefined {
+export function parseSize(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : undefined;
   if (typeof v !== 'string') return undefined;
   const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v);

@@ -61,6 +61,7 @@ export { notificationRules } from './normalize.js';
 export { decisionTargets, effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { workflowGraph, type WorkflowGraph } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
+export { DEFAULT_INLINE_LIMIT, PayloadsSchema } from './payloads.js';
 export { parseLimits, hasLimits, StoredLimitsSchema, type GlobalLimits, type LimitSpec } from './global-limits.js';
 export { positionIn, sourceDocument, type SourceDocument } from './position-in.js';
 export { Locator } from './positions.js';

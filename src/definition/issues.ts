@@ -178,6 +178,7 @@ export function unknownKeys(root: unknown): Finding[] {
   check(wf.input, KNOWN_KEYS.input, [...base, 'input'], 'workflow.input');
   check(wf.failure_workflow, KNOWN_KEYS.failure_workflow, [...base, 'failure_workflow'], 'failure_workflow');
   check(wf.concurrency, KNOWN_KEYS.concurrency, [...base, 'concurrency'], 'concurrency');
+  check(wf.payloads, KNOWN_KEYS.payloads, [...base, 'payloads'], 'payloads');
   if (Array.isArray(wf.triggers)) {
     wf.triggers.forEach((t, i) => check(t, KNOWN_KEYS.trigger, [...base, 'triggers', i], `triggers[${i}]`));
   }

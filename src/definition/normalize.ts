@@ -7,6 +7,7 @@ import { isObj } from './issues.js';
 import { SEARCH_TYPES, shorthandType } from './search.js';
 import { compact, duration, idList, int, map, oneOf, outputSpec, type Raw, str } from './normalize-values.js';
 import { task } from './normalize-task.js';
+import { inlineLimitOf } from './payloads.js';
 import type { JsonValue } from './task-types.js';
 import {
   CATCH_UP_MODES,
@@ -186,6 +187,7 @@ export function normalize(wf: Raw): Definition {
     priority: typeof wf.priority === 'number' ? wf.priority : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
     ...runTimeout(wf),
+    inlineLimit: inlineLimitOf(wf.payloads),
     search: searchDecls(wf.search),
     properties: properties(wf.properties),
   });

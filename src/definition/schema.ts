@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js';
 import { Duration, JsonMap, OutputDecl, SearchMap, Template } from './schema-values.js';
 import { DecisionCaseSchema, MAX_ID_LENGTH, RetryPolicySchema, TaskSchema } from './task-schema.js';
 import { NotificationsSchema } from './notification-schema.js';
+import { PayloadsSchema } from './payloads.js';
 
 /** The `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md), the figures it reports (docs/metrics.md); other keys are kept as written. */
 const MonitoringSchema = z.looseObject(
@@ -229,6 +230,10 @@ export const WorkflowSchema = z.object({
       description:
         'How long a run may take from its start, paused time included: past it, it ends as timeout_policy says (error LF_RUN_TIMEOUT).',
     }),
+  payloads: PayloadsSchema.optional().meta({
+    description:
+      'Large values: `inline_limit`, the most bytes of JSON kept inline in an event (default 256KiB); a larger input, output, signal or approval is stored apart and read as if inline.',
+  }),
   timeout_policy: z
     .enum(RUN_TIMEOUT_POLICIES, { error: `expected one of ${RUN_TIMEOUT_POLICIES.join(', ')}` })
     .optional()
@@ -251,4 +256,5 @@ export const KNOWN_KEYS = {
   trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input', 'debounce', 'throttle'],
   notification: ['on', 'role', 'retried_at_least', 'nats', 'webhook', 'headers'],
   concurrency: ['limit', 'key', 'on_limit'],
+  payloads: ['inline_limit'],
 } as const;

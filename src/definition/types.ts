@@ -167,6 +167,8 @@ export interface Definition {
   /** `timeout:` / `timeout_policy:` (docs/runs.md#run-timeouts); both absent when the file has no timeout, so older definitions hash as they did. */
   timeoutMs?: number;
   timeoutPolicy?: RunTimeoutPolicy;
+  /** `payloads.inline_limit:` in bytes (docs/language.md#large-payloads); absent when the file has none (256 KiB), so older definitions hash as they did. */
+  inlineLimit?: number;
   /** `search:` (docs/operations.md#search-attributes); absent when the file has none, so older definitions hash as they did. */
   search?: Record<string, SearchAttrDecl>;
   /** `properties:` (docs/verify.md); absent when the file has none, so older definitions hash as they did. */

@@ -10,6 +10,7 @@ export { errorMessage } from './message.js';
 export { permissionDenied } from './permission.js';
 export { NATS_RETRY_AFTER_S, natsFailure } from './nats.js';
 export { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
+export { BlobAlteredError, BlobMissingError, BlobNotLoadedError } from './blobs.js';
 export {
   DeadLetterNotFoundError,
   DeadLetterNotReplayableError,

@@ -141,7 +141,10 @@ export const PROGRESS_MESSAGE_MAX = 200;
 export const ProgressSchema = z.object({
   fraction: z.number().min(0).max(1),
   // Reporters cut a message to PROGRESS_MESSAGE_MAX; the schema takes more, for one sealed at rest (encryption/).
-  message: z.string().max(PROGRESS_MESSAGE_MAX * 8).optional(),
+  message: z
+    .string()
+    .max(PROGRESS_MESSAGE_MAX * 8)
+    .optional(),
   at: z.string().min(1),
 });
 export type Progress = z.infer<typeof ProgressSchema>;

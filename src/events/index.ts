@@ -32,6 +32,8 @@ export {
 export { definitionRecord, recordedDefinitionOf } from './recorded-definition.js';
 export {
   isPayloadRef,
+  labelPayloads,
+  payloadLabel,
   PAYLOAD_REF_KEY,
   PayloadRefBodySchema,
   PayloadRefSchema,

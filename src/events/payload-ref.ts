@@ -28,3 +28,31 @@ export function isPayloadRef(value: unknown): value is PayloadRef {
   if (!Object.hasOwn(value, PAYLOAD_REF_KEY)) return false;
   return PayloadRefSchema.safeParse(value).success;
 }
+
+/** How a reference reads where a person looks (status, history): `[blob 100.0 MiB sha256:ab12cd34…]`. */
+export function payloadLabel(ref: PayloadRef): string {
+  const { digest, size } = ref[PAYLOAD_REF_KEY];
+  const units = ['bytes', 'KiB', 'MiB', 'GiB'];
+  let n = size;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `[blob ${u === 0 ? n : n.toFixed(1)} ${units[u]} ${digest.slice(0, 15)}…]`;
+}
+
+/** A tree with each reference in it shown as its label (the same object when it holds none). */
+export function labelPayloads(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (isPayloadRef(value)) return payloadLabel(value);
+  if (Array.isArray(value)) {
+    const items = value.map(labelPayloads);
+    return items.every((v, i) => v === value[i]) ? value : items;
+  }
+  const entries = Object.entries(value);
+  const shown = entries.map(([, v]) => labelPayloads(v));
+  return shown.every((v, i) => v === entries[i]![1])
+    ? value
+    : Object.fromEntries(entries.map(([k], i) => [k, shown[i]]));
+}

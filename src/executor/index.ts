@@ -10,6 +10,18 @@ export { systemClock, type Clock } from './clock.js';
 export { newRunId, randomHex } from './ids.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { useNativeDigest } from './native-digest.js';
+export { collectPayloads, PAYLOAD_GC_GRACE_MS, type PayloadGcReport } from './payload-gc.js';
+export { checkPayloads, refsIn, type HeldRef, type PayloadCheck } from './payload-check.js';
+export {
+  evaluateLoaded,
+  externalize,
+  externalizeFields,
+  forgetLoadedPayloads,
+  loadPayload,
+  readBlob,
+  resolvePayloads,
+  usePayloads,
+} from './payloads.js';
 export { commitWithRetry, MAX_COMMIT_ROUNDS } from './commit-with-retry.js';
 export { catchUp, RunLog } from './run-log.js';
 export { performEffect, type EffectPerformer } from './perform-effect.js';

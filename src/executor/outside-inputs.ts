@@ -10,7 +10,8 @@ import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
-import type { EventStore } from '../store/index.js';
+import type { BlobStore, EventStore } from '../store/index.js';
+import { evaluateLoaded, externalize } from './payloads.js';
 import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
@@ -107,11 +108,28 @@ interface OutsideInputsOptions {
 export async function judgeInput(
   compiled: CompiledWorkflow,
   snapshot: RunSnapshot,
-  input: RunInput,
+  given: RunInput,
   who: InputSender,
-  o: { starter?: string | undefined; refusedBefore(taskId: string): boolean | Promise<boolean> },
+  o: {
+    starter?: string | undefined;
+    refusedBefore(taskId: string): boolean | Promise<boolean>;
+    /** Where a signal's data over the workflow's inline limit is kept (the event records its reference). */
+    blobs?: BlobStore | undefined;
+  },
 ): Promise<InputReview> {
   const starter = o.starter !== undefined ? { starter: o.starter } : {};
+  const input =
+    given.kind === 'signal' && given.data !== undefined && o.blobs
+      ? {
+          ...given,
+          data: await externalize(
+            given.data,
+            JSON.stringify(given.data) ?? 'null',
+            o.blobs,
+            compiled.definition.inlineLimit,
+          ),
+        }
+      : given;
   const review = reviewInput(compiled, snapshot, input, who, starter);
   if (input.kind !== 'approval' || !inputWouldRecordRefusal(review) || !(await o.refusedBefore(input.taskId)))
     return review;
@@ -149,26 +167,41 @@ export class OutsideInputs {
     who: Omit<InputSender, 'time'>,
   ): Promise<{ view: RunView; review: InputReview; recorded: boolean }> {
     const sender = { ...who, time: new Date(this.o.clock.now()).toISOString() };
+    const blobs = this.o.store.blobs?.();
     return commitWithRetry(runId, async () => {
-      const { compiled, snapshot, seq, events } = await this.o.load(runId);
-      const first = events[0];
-      const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
-      // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
-      const review = await judgeInput(compiled, snapshot, input, sender, {
-        starter,
-        refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? ''),
+      // Judged and folded before anything is written: a large payload the fold reads is loaded, and all of it done again.
+      type Recorded = { view: RunView; review: InputReview; recorded: boolean };
+      type Judged =
+        | { done: Recorded }
+        | { compiled: CompiledWorkflow; seq: number; review: InputReview; event: PendingEvent; after: RunSnapshot };
+      const judged = await evaluateLoaded(blobs, async (): Promise<Judged> => {
+        const { compiled, snapshot, seq, events } = await this.o.load(runId);
+        const first = events[0];
+        const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
+        // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
+        const review = await judgeInput(compiled, snapshot, input, sender, {
+          starter,
+          refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? ''),
+          blobs,
+        });
+        if (review.event === null)
+          return { done: { view: runView(snapshot, seq, compiled.definition), review, recorded: false } };
+        const r = applyEvent(compiled, snapshot, review.event);
+        // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
+        if (!r.accepted)
+          return {
+            done: {
+              view: runView(snapshot, seq, compiled.definition),
+              review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) },
+              recorded: false,
+            },
+          };
+        return { compiled, seq, review, event: review.event, after: r.snapshot };
       });
-      if (review.event === null) return { view: runView(snapshot, seq, compiled.definition), review, recorded: false };
-      const r = applyEvent(compiled, snapshot, review.event);
-      // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
-      if (!r.accepted)
-        return {
-          view: runView(snapshot, seq, compiled.definition),
-          review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) },
-          recorded: false,
-        };
-      await this.appendOne(runId, seq, review.event, r.snapshot, compiled.definition);
-      return { view: runView(r.snapshot, seq + 1, compiled.definition), review, recorded: true };
+      if ('done' in judged) return judged.done;
+      const { compiled, seq, review, event, after } = judged;
+      await this.appendOne(runId, seq, event, after, compiled.definition);
+      return { view: runView(after, seq + 1, compiled.definition), review, recorded: true };
     });
   }
 

@@ -15,6 +15,7 @@ import type { EventStore } from '../store/index.js';
 import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { useNativeDigest } from './native-digest.js';
+import { evaluateLoaded, usePayloads } from './payloads.js';
 import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
 import { shownChildRunId, withChildrenShown } from './child-owner.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
@@ -50,6 +51,7 @@ export class RunCommits {
   constructor(o: RunCommitsOptions) {
     // Executors run on Node: the core hashes every event, so it gets the native sha256 (same digests).
     useNativeDigest();
+    usePayloads(o.store.blobs?.());
     this.store = o.store;
     this.clock = o.clock ?? systemClock;
     this.starter = { store: this.store, clock: this.clock };
@@ -143,7 +145,9 @@ export class RunCommits {
     const events = await this.events(runId);
     const first = events[0]!;
     const source = first.type === 'run.started' ? first.data.source : undefined;
-    return { ...foldEvents(events), events, ...(source ? { source } : {}) };
+    // A large payload the fold reads (a DECISION on an output kept apart) is loaded first when the store reads none synchronously.
+    const folded = await evaluateLoaded(this.store.blobs?.(), () => foldEvents(events));
+    return { ...folded, events, ...(source ? { source } : {}) };
   }
 
   async status(runId: string): Promise<RunView> {

@@ -18,7 +18,9 @@ import {
   type StartAttempt,
 } from '../runtime/index.js';
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../secrets/index.js';
+import type { BlobStore } from '../store/index.js';
 import type { AttemptControl } from './attempt-control.js';
+import { externalize, refuseReservedKey, resolvePayloads } from './payloads.js';
 
 /** What of an attempt its handler is run with: a StartAttempt is one; a worker makes one of its task message. */
 export type HandlerAttempt = Omit<StartAttempt, 'type' | 'queue' | 'restart' | 'transform' | 'priority'>;
@@ -39,6 +41,12 @@ export interface HandlerRunners {
   definitionFile?: string;
   /** The most bytes of JSON an output may be (what a NATS outcome may carry). */
   outputLimit?: number;
+  /**
+   * Where large payloads are kept (the store's blobs): references in an attempt's input are read from it before the
+   * handler sees them, and an output over the workflow's inline limit (or over outputLimit) is stored there and
+   * reported as a reference. Without it, an output over outputLimit fails the attempt (LF_OUTPUT_TOO_LARGE).
+   */
+  blobs?: BlobStore;
   /** Where live progress goes (the store's channel: docs/handlers.md#progress); without it only the last value is kept, on the outcome. */
   progress?: ProgressChannel;
 }
@@ -90,7 +98,18 @@ export async function runHandler(
   try {
     const resolved = await applySecrets(a.secrets, a.input, a.command, a.secrets ? runners.secrets() : undefined);
     mask = resolved.mask;
-    const { input, command } = resolved;
+    const { command } = resolved;
+    const input = (await resolvePayloads(resolved.input, runners.blobs, `the input of task ${a.instance}`)) as Record<
+      string,
+      unknown
+    >;
+    // `ctx.workflowInput` reads as the run's input too: its fields kept apart are read back (the same object when none).
+    const workflowInput = (await resolvePayloads(
+      a.workflowInput,
+      runners.blobs,
+      'the run input',
+    )) as typeof a.workflowInput;
+    const attempt = workflowInput === a.workflowInput ? a : { ...a, workflowInput };
     const log = (line: string) => runners.log(a, mask.text(String(line)));
     const extra = call.extra ?? {};
     let output: unknown;
@@ -101,23 +120,31 @@ export async function runHandler(
       output = await runners.commands(
         command,
         input,
-        handlerContext(a, control, log, progress, file ? { ...extra, definitionFile: file } : extra),
+        handlerContext(attempt, control, log, progress, file ? { ...extra, definitionFile: file } : extra),
       );
     } else if (a.handler === HTTP_HANDLER) {
       if (!runners.http) throw refuse('HTTP');
-      output = await runners.http(input, handlerContext(a, control, log, progress, extra));
+      output = await runners.http(input, handlerContext(attempt, control, log, progress, extra));
     } else {
       const handler = handlerFor(runners.handlers, a.handler);
       if (!handler) throw refuse('handler');
-      output = await handler(input, handlerContext(a, control, log, progress, { ...extra, task: a.task }));
+      output = await handler(input, handlerContext(attempt, control, log, progress, { ...extra, task: a.task }));
     }
     // Past its deadline the executor's timeout decides (TIMED_OUT, then the retry policy): what a handler or
     // command returns once aborted is not its outcome, nor written to output_to.
     if (control.aborted) return null;
     const text = JSON.stringify(output) ?? 'null';
+    refuseReservedKey(text, a.instance);
     const json = mask.value(JSON.parse(text));
     const limit = runners.outputLimit;
-    const carried = limit === undefined || mask.size === 0 ? text : JSON.stringify(json);
+    const carried = (limit === undefined && !runners.blobs) || mask.size === 0 ? text : JSON.stringify(json);
+    if (runners.blobs) {
+      // Kept apart past the workflow's inline limit, or what a NATS outcome may carry if that is less.
+      const inline = Math.min(a.inlineLimit ?? Number.POSITIVE_INFINITY, limit ?? Number.POSITIVE_INFINITY);
+      const recorded = await externalize(json, carried, runners.blobs, Number.isFinite(inline) ? inline : undefined);
+      if (a.outputTo !== undefined && runners.writeOutput) await runners.writeOutput(a.outputTo, json);
+      return { output: recorded, ...kept() };
+    }
     if (limit !== undefined && carried.length > limit / 3 && Buffer.byteLength(carried) > limit) {
       throw new NonRetryableError(
         `the output of task ${a.instance} is ${Buffer.byteLength(carried).toLocaleString('en-US')} bytes as JSON, over the ${limit.toLocaleString('en-US')} an outcome may carry on this NATS server (half its max_payload); return a reference (a path, a key, a URL) and keep the data elsewhere, e.g. in a file the task's output_to writes`,

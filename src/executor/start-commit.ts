@@ -18,6 +18,7 @@ import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
+import { externalizeFields } from './payloads.js';
 import {
   applyEvent,
   startedOf,
@@ -80,7 +81,12 @@ export async function beginRun(
   // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
   const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
   if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
-  const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
+  // Fields too large to be inline are kept apart now, after the input was checked against its declaration.
+  const input = await externalizeFields(
+    prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false }),
+    store.blobs?.(),
+    def.inlineLimit,
+  );
   if (opts.handlers) {
     const missing = missingHandlers(def.tasks, opts.handlers, opts.agentQueues);
     if (missing.length > 0) {

@@ -28,6 +28,32 @@ export {
   RETRYABLE_STATUSES,
 } from '../runtime/index.js';
 export { type Clock, loadRun, type LoadedRun, CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
+// Large payloads (docs/language.md#large-payloads): the blob stores, the core's resolver the executors install, the
+// edge's loading, keeping apart, checking and collecting.
+export {
+  usePayloads,
+  evaluateLoaded,
+  loadPayload,
+  resolvePayloads,
+  externalize,
+  externalizeFields,
+  forgetLoadedPayloads,
+  checkPayloads,
+  collectPayloads,
+  refsIn,
+  PAYLOAD_GC_GRACE_MS,
+  type PayloadCheck,
+  type PayloadGcReport,
+} from '../executor/index.js';
+export { installPayloadResolver, readPayload, type PayloadResolver } from '../expressions/index.js';
+export { FileBlobStore, MemoryBlobStore, ObjectBlobStore, BLOB_BUCKET, type BlobStore } from '../store/index.js';
+export {
+  isPayloadRef,
+  payloadLabel,
+  PAYLOAD_REF_KEY,
+  PayloadRefSchema,
+  type PayloadRef,
+} from '../events/index.js';
 export {
   MAX_DEFINITION_BYTES,
   MAX_DEFINITION_JSON_BYTES,

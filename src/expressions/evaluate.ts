@@ -13,6 +13,7 @@
  *   string; `- * / %` need numbers; a result that is not a finite number is null;
  * - truthiness is JavaScript's (0, '', null, false, NaN are false; [] and {} are true).
  */
+import { readPayload } from './payloads.js';
 import { getOwn, resolveRef, toText, type Scope } from './resolve.js';
 import { parseCondition, type BinaryOp, type CompiledCondition, type FunctionName, type Node } from './condition.js';
 
@@ -163,9 +164,9 @@ function evalNode(n: Node, scope: Scope): unknown {
     case 'lit':
       return n.v;
     case 'ref':
-      return resolveRef(n.ref, scope);
+      return readPayload(resolveRef(n.ref, scope));
     case 'get':
-      return getOwn(evalNode(n.obj, scope), n.key);
+      return readPayload(getOwn(evalNode(n.obj, scope), n.key));
     case 'arr':
       return n.items.map((i) => evalNode(i, scope));
     case 'not':

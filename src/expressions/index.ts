@@ -6,3 +6,4 @@ export { type Ref, findRefs, collectRefs, refText, SECRET_NAME_PATTERN } from '.
 export { type Scope, type ScopeEvent, type SecretSite, resolveTemplate } from './resolve.js';
 export { type CompiledCondition, parseCondition, conditionRefs } from './condition.js';
 export { evaluateCondition, evaluateExpression, canonicalJson } from './evaluate.js';
+export { installPayloadResolver, readPayload, type PayloadResolver } from './payloads.js';

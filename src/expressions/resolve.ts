@@ -2,6 +2,7 @@
  * Resolving references and templates against a run's scope. Pure: reads only own properties of plain objects and
  * arrays, so a template can never reach a prototype, a getter's side effect or anything outside the scope.
  */
+import { readPayload } from './payloads.js';
 import { FORBIDDEN_KEYS, refText, scan, type Ref } from './refs.js';
 
 /** A trigger event as templates see it (the shape triggers/ validates). */
@@ -25,9 +26,13 @@ export interface Scope {
   index?: number;
 }
 
-/** One step of a lookup; undefined when the key is not an own property of a plain container. */
-export function getOwn(value: unknown, key: string | number): unknown {
+/**
+ * One step of a lookup; undefined when the key is not an own property of a plain container. A payload reference is
+ * walked into as the value it stands for (expressions/payloads.ts).
+ */
+export function getOwn(container: unknown, key: string | number): unknown {
   const k = String(key);
+  const value = readPayload(container);
   if (FORBIDDEN_KEYS.has(k)) return undefined;
   if (Array.isArray(value)) {
     return /^\d+$/.test(k) && Object.hasOwn(value, k) ? value[Number(k)] : undefined;
@@ -74,8 +79,9 @@ export function resolveRef(ref: Ref, scope: Scope): unknown {
   }
 }
 
-/** How a value reads inside a longer string: objects as JSON, nothing as ''. */
-export function toText(v: unknown): string {
+/** How a value reads inside a longer string: objects as JSON (a payload reference as its value), nothing as ''. */
+export function toText(value: unknown): string {
+  const v = readPayload(value);
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'object') return JSON.stringify(v);

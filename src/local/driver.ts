@@ -16,8 +16,9 @@
  * is what a crash can lose: the open group, whose handlers then run again under the same idempotency keys.
  */
 import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
-import type { PendingEvent } from '../events/index.js';
-import { forFileAgents, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
+import { PAYLOAD_REF_KEY, type PendingEvent } from '../events/index.js';
+import { BlobNotLoadedError } from '../errors/index.js';
+import { forFileAgents, loadPayload, performEffect, RunLog, type EffectPerformer } from '../executor/index.js';
 import { afterCommit, type GateWaits } from '../limits/index.js';
 import {
   type RunSnapshot,
@@ -287,7 +288,11 @@ export class RunDriver {
       for (;;) {
         while ((this.queue.length > 0 || log.needsCatchUp || this.hasScheduled()) && !this.stopped) {
           if (log.needsCatchUp) await log.catchUp();
-          log.fold(this.queue.splice(0).map((event) => ({ event, derived: false })));
+          const batch = this.queue.splice(0);
+          if (!(await this.loaded(() => log.fold(batch.map((event) => ({ event, derived: false })))))) {
+            this.queue.unshift(...batch); // a payload was loaded meanwhile: the same inputs fold again
+            continue;
+          }
           // Write-ahead: without a window, each step is durable before anything acts on it.
           if (this.windowMs === 0) await this.flush();
         }
@@ -295,7 +300,7 @@ export class RunDriver {
           if (log.group) await this.flush();
           break;
         }
-        this.reconcile();
+        if (!(await this.loaded(() => this.reconcile()))) continue;
         // A handler that threw synchronously reported while this pump held the driver: fold it now.
         if (this.queue.length > 0) continue;
         // Handlers that finish within the window join the open group; when nothing runs here any
@@ -317,6 +322,27 @@ export class RunDriver {
     } finally {
       this.busy = false;
       this.notify();
+    }
+  }
+
+  /** Payloads loaded in a row for steps that could not be taken without them. */
+  private payloadLoads = 0;
+
+  /**
+   * Runs a pure step that may read a large payload: true when it ran; false when it needed a body this process had not
+   * loaded (a store that cannot read one synchronously: NATS), which is loaded now for the step to be taken again.
+   */
+  private async loaded(step: () => unknown): Promise<boolean> {
+    try {
+      step();
+      this.payloadLoads = 0;
+      return true;
+    } catch (err) {
+      const blobs = this.opts.store.blobs?.();
+      // Bounded: a step that reads more bodies at once than this process keeps loaded fails as the core said.
+      if (!(err instanceof BlobNotLoadedError) || !blobs || ++this.payloadLoads > 32) throw err;
+      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: { digest: err.digest, size: 0, media_type: 'application/json' } });
+      return false;
     }
   }
 

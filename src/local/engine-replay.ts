@@ -4,12 +4,29 @@
  */
 import type { Definition } from '../definition/index.js';
 import { replayRun, type ReplayReport } from '../runtime/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { checkPayloads, evaluateLoaded } from '../executor/index.js';
 import type { CorruptRunHandler, EventStore } from '../store/index.js';
 
 /** Adds to a report the torn lines the store once cut from the run's log, if it keeps such things. */
 export async function withTorn(store: EventStore, report: ReplayReport): Promise<ReplayReport> {
   const torn = await store.tornTail?.(report.runId);
   return torn ? { ...report, torn } : report;
+}
+
+/**
+ * A run replayed: its events folded (a payload a template reads loaded first) and every payload it holds checked
+ * against its digest, with the torn lines the store once cut from its log.
+ */
+export async function replayChecked(
+  store: EventStore,
+  events: EventEnvelope[],
+  opts: { to?: number; candidate?: Definition },
+): Promise<ReplayReport> {
+  const blobs = store.blobs?.();
+  const report = await evaluateLoaded(blobs, () => replayRun(events, opts));
+  const payloads = await checkPayloads(blobs, report.runId, events);
+  return withTorn(store, payloads ? { ...report, payloads } : report);
 }
 
 /** Every recorded run replayed (Engine.replayAll), one report per run, in the store's order. */
@@ -22,6 +39,6 @@ export async function* replayAllRuns(
     ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}),
   };
   for await (const { events } of store.readAll(filter)) {
-    yield await withTorn(store, replayRun(events, opts.candidate ? { candidate: opts.candidate } : {}));
+    yield await replayChecked(store, events, opts.candidate ? { candidate: opts.candidate } : {});
   }
 }

@@ -30,13 +30,12 @@ import { readLimits } from '../limits/index.js';
 import { RunDriver } from './driver.js';
 import { driveToIdle, releaseAfter } from './drive-run.js';
 import { childRunsFor, childRunsStartedIn, pendingFailureRunIn } from './engine-children.js';
-import { replayAllRuns, withTorn } from './engine-replay.js';
+import { replayAllRuns, replayChecked } from './engine-replay.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import {
   type RunSnapshot,
   type Handlers,
   assertHandlersFor,
-  replayRun,
   type ReplayReport,
   runView,
   type RunView,
@@ -376,7 +375,7 @@ export class Engine {
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {
-    return withTorn(this.store, replayRun(await this.events(runId), opts));
+    return replayChecked(this.store, await this.events(runId), opts);
   }
 
   /**

@@ -29,7 +29,14 @@ import {
   type StartAttempt,
   type StartChild,
 } from '../runtime/index.js';
-import { AttemptControl, outcomeEvent, runHandler, toJson, type HandlerRunners } from '../executor/index.js';
+import {
+  AttemptControl,
+  outcomeEvent,
+  runHandler,
+  toJson,
+  usePayloads,
+  type HandlerRunners,
+} from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
 import { FailureWorkflows } from './failure-workflows.js';
 import { heldForFileAgent } from './file-agent-holds.js';
@@ -69,7 +76,11 @@ export class InProcessAttempts {
     private readonly host: AttemptsHost,
   ) {
     this.failureWorkflows = new FailureWorkflows(opts);
+    // Large payloads: read through the store's blobs by templates, handed to handlers as values, outputs kept apart.
+    const blobs = opts.store.blobs?.();
+    usePayloads(blobs);
     this.runners = {
+      ...(blobs ? { blobs } : {}),
       handlers: opts.handlers,
       commands: opts.runCommand,
       http: opts.runHttp,

@@ -3,6 +3,7 @@
  * task.started for every task the fold just scheduled, so a handler only ever runs once its start is durable. Pure: the
  * live driver and the engines sharing work over NATS both use it.
  */
+import { BlobNotLoadedError } from '../errors/index.js';
 import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
@@ -70,6 +71,8 @@ class CommitFold {
     try {
       r = applyEvent(this.compiled, this.snap, ev);
     } catch (err) {
+      // A large payload not loaded yet is no failure of the run: the executor loads it and evaluates again.
+      if (err instanceof BlobNotLoadedError) throw err;
       // Folding threw (a definition that got past validation but cannot run, or a bug): the run
       // fails with the error, recorded, instead of the engine crashing on it at every resume.
       const failed = runFailed(ev, err, this.now);

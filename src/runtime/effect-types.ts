@@ -35,6 +35,8 @@ export interface StartAttempt extends AttemptRef {
   readonly workflowInput: Readonly<Record<string, unknown>>;
   /** When the attempt times out (its timeout timer's due time), if the task has a timeout; or the run does (its `timeout:`), if earlier. */
   readonly deadline?: string;
+  /** The workflow's `payloads.inline_limit` in bytes, when it sets one: an output over it is kept apart (executor/payloads.ts). */
+  readonly inlineLimit?: number;
   /** `output_to` resolved for this attempt: where its output is written as YAML. */
   readonly outputTo?: string;
   /** A COMMAND task's attempt: the program to run (argv, cwd, env resolved now), instead of a handler. */

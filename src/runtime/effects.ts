@@ -293,6 +293,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   if (plan.def.outputTo !== undefined && ref.item === undefined)
     start.outputTo = String(resolveTemplate(plan.def.outputTo, (scope ??= scopeOf(ctx))));
   if (command) start.command = command;
+  if (compiled.definition.inlineLimit !== undefined) start.inlineLimit = compiled.definition.inlineLimit;
   if (plan.def.type === 'TRANSFORM')
     start.transform = plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' };
   start.task = plan.info;

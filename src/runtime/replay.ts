@@ -24,6 +24,11 @@ export interface ReplayReport {
   divergence: Divergence | null;
   /** Torn last lines once cut from the run's log and where their bytes are kept (file store), when there were any. */
   torn?: TornTail;
+  /**
+   * The run's large payloads (kept apart, events/payload-ref.ts), checked by the executor's edge: how many it read and
+   * each one missing or altered (LF_BLOB_MISSING, LF_BLOB_ALTERED). Absent when the run holds none.
+   */
+  payloads?: { checked: number; problems: { code: string; message: string; meta: Record<string, unknown> }[] };
   /** Only with a candidate definition: whether it could take over this run, and if not, where it breaks. */
   candidate?: { workflowId: string; version: number; compatible: boolean; divergence: Divergence | null };
 }

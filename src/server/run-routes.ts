@@ -3,6 +3,7 @@
  * live streams, and the actions on a run (approve, signal, cancel, ...). Apart from app.ts so the app's auth and
  * middleware read on their own; createApp calls runRoutes in place.
  */
+import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { machineJson } from '../compiler/index.js';
@@ -58,6 +59,20 @@ export function runRoutes(
   });
 
   app.get('/api/runs/:id', async (c) => c.json(await runDetail(backend, reader, c.req.param('id'))));
+
+  // The body of a large payload kept apart from the events (a reference's digest, as the events show it), as its JSON.
+  app.get('/api/blobs/:digest', async (c) => {
+    const digest = c.req.param('digest');
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new ApiError(400, 'LF_INPUT_INVALID', `"${digest}" is not a payload digest (sha256:<64 hex>)`, {
+        field: 'digest',
+      });
+    const body = await backend.store.blobs?.().open(digest);
+    if (!body) throw new ApiError(404, 'LF_BLOB_MISSING', `the store has no payload ${digest}`, { field: 'digest' });
+    return new Response(Readable.toWeb(Readable.from(body)) as ReadableStream, {
+      headers: { 'content-type': 'application/json' },
+    });
+  });
 
   app.get('/api/runs/:id/events', async (c) => {
     const events = await reader.events(c.req.param('id'));

@@ -23,7 +23,9 @@ import type {
   RunEvents,
   RunSummary,
   Subscription,
+  BlobStore,
 } from './port.js';
+import { FileBlobStore } from './blobs/file.js';
 import {
   assertRunId,
   checkAppend,
@@ -273,6 +275,12 @@ export class FileEventStore implements EventStore {
     );
     subs.add(sub);
     return sub;
+  }
+
+  private blobStore: FileBlobStore | undefined;
+  /** Large payloads' bodies, under `<store>/blobs/` (store/blobs/file.ts). */
+  blobs(): BlobStore {
+    return (this.blobStore ??= new FileBlobStore(join(this.dir, 'blobs')));
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
 export { AT_REST, storeAtRest } from './at-rest.js';
 export { FileEventStore } from './file.js';
+export { FileBlobStore, MemoryBlobStore, ObjectBlobStore, BLOB_BUCKET, digestOf } from './blobs/index.js';
 // The JetStream adapters, and the NATS client's values loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
 export * from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';

@@ -18,7 +18,9 @@ import type {
   RunEvents,
   RunSummary,
   Subscription,
+  BlobStore,
 } from './port.js';
+import { MemoryBlobStore } from './blobs/memory.js';
 import { SharedDocs } from './shared-docs.js';
 import { assertRunId, checkAppend, deliver, filterAndSort, readAllByRun, summarize, type RunFilter } from './common.js';
 
@@ -143,6 +145,11 @@ export class MemoryEventStore implements EventStore {
         set.delete(f);
       },
     };
+  }
+
+  private readonly blobStore = new MemoryBlobStore();
+  blobs(): BlobStore {
+    return this.blobStore;
   }
 
   async close(): Promise<void> {

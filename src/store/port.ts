@@ -165,7 +165,8 @@ export interface EventStore {
 
 /**
  * Content-addressed bodies of large payloads. `put` is idempotent (the same bytes, the same reference, stored once);
- * bodies are streamed, never held whole by the store.
+ * bodies are streamed, never held whole by the store. A digest is always `sha256:<64 hex>` of the bytes `put` was given
+ * (the value's JSON in the clear): a wrapper that changes the bytes at rest (encryption) keeps the digest of the clear.
  */
 export interface BlobStore {
   /**
@@ -181,10 +182,16 @@ export interface BlobStore {
   ): Promise<PayloadRef>;
   /** The stored bytes as a stream, null when the store has no such blob. */
   open(digest: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /**
+   * Optional: the whole body at once, synchronously (null: no such blob), for a store on this machine (file, memory).
+   * The core's payload resolver reads through it when a value is not cached, so the in-process executor needs no
+   * second evaluation; a store without it (NATS) is read asynchronously by the executor's edge instead.
+   */
+  readSync?(digest: string): Uint8Array | null;
   has(digest: string): Promise<boolean>;
   delete(digest: string): Promise<void>;
-  /** Every stored blob's digest and size. */
-  list(): AsyncIterable<{ digest: string; size: number }>;
+  /** Every stored blob's digest and size, and when it was stored (ms since the epoch), which GC's grace period reads. */
+  list(): AsyncIterable<{ digest: string; size: number; storedAt: number }>;
 }
 
 /**

@@ -33,15 +33,22 @@ export interface NatsConf {
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 
 /**
- * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and the
- * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets), and the live progress its attempts publish to KV
- * LF_PROGRESS. People's users get no line for either bucket.
+ * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; the
+ * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets); the live progress its attempts publish to KV
+ * LF_PROGRESS; and the objects of the large payloads' bucket LF_BLOBS. People's users get no line for these buckets.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
   const publish = [
     ...attemptKeyReads(js),
     `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`,
     `${js.api}.STREAM.INFO.KV_LF_SECRETS`,
+    // Large payloads (docs/language.md#large-payloads): its objects in the LF_BLOBS bucket, put and read, as nats.conf's worker.
+    '$O.LF_BLOBS.>',
+    `${js.api}.DIRECT.GET.OBJ_LF_BLOBS.>`,
+    `${js.api}.STREAM.MSG.GET.OBJ_LF_BLOBS`,
+    `${js.api}.CONSUMER.CREATE.OBJ_LF_BLOBS`,
+    `${js.api}.CONSUMER.CREATE.OBJ_LF_BLOBS.>`,
+    `${js.api}.CONSUMER.DELETE.OBJ_LF_BLOBS.>`,
     // The live progress of the attempts it runs (docs/handlers.md#progress): plain publishes, never read back.
     `${js.kv}.LF_PROGRESS.>`,
   ];

@@ -39,6 +39,8 @@ const NOT_CODES = new Set([
   'LF_ADMISSION',
   'LF_TASK_GATES',
   'LF_SECRETS',
+  // the large payloads' Object Store bucket
+  'LF_BLOBS',
   'LF_PROGRESS',
   // what a COMMAND task's program finds in its environment
   'LF_RUN_ID',

@@ -147,7 +147,7 @@ function memoryBlobs(): BlobStore & { bytes: Map<string, Buffer> } {
     has: async (d) => bytes.has(d),
     delete: async (d) => void bytes.delete(d),
     async *list() {
-      for (const [digest, b] of bytes) yield { digest, size: b.length };
+      for (const [digest, b] of bytes) yield { digest, size: b.length, storedAt: Date.now() };
     },
   };
 }

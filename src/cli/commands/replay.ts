@@ -47,7 +47,7 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
     ...(to !== undefined ? { to } : {}),
     ...(candidate ? { candidate } : {}),
   });
-  const ok = !report.divergence && (report.candidate?.compatible ?? true);
+  const ok = !report.divergence && (report.candidate?.compatible ?? true) && !report.payloads?.problems.length;
   if (opts.json) io.out(json(report));
   else {
     io.out(`replayed ${report.events} events of run ${runId} (to seq ${report.toSeq}): ${report.view.status}`);
@@ -58,6 +58,11 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
         `✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`,
       );
     } else io.out('✓ every event leads to the state it recorded');
+    if (report.payloads) {
+      const { checked, problems } = report.payloads;
+      for (const p of problems) io.out(`✗ ${p.code}: ${p.message}`);
+      if (problems.length === 0) io.out(`✓ ${checked} large payload${checked === 1 ? '' : 's'} match their digests`);
+    }
     if (readWithoutKey(engine.store, runId))
       io.out(
         '⚠ its values are encrypted at rest and this process has no data key: the statuses were checked, not the values (set LF_DATA_KEY, docs/security.md)',
@@ -91,6 +96,8 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
   }
   const workflowId = opts.workflow ?? candidate?.id;
   const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0 };
+  // Large payloads missing or altered (replay reads each body a run refers to): said only when there are any.
+  const payloadProblems: { runId: string; code: string; message: string }[] = [];
   const corrupt: CorruptRun[] = [];
   const torn: TornTail[] = [];
   const onCorrupt = (c: CorruptRun) => {
@@ -115,6 +122,10 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     totals.events += report.events;
     const incompatible = report.candidate !== undefined && !report.candidate.compatible;
     if (report.divergence) totals.diverged++;
+    for (const p of report.payloads?.problems ?? []) {
+      payloadProblems.push({ runId: report.runId, code: p.code, message: p.message });
+      if (!opts.json) io.out(`✗ ${report.runId}: ${p.code}: ${p.message}`);
+    }
     if (incompatible) totals.incompatible++;
     if (report.torn) {
       torn.push(report.torn);
@@ -148,7 +159,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
       );
     }
   }
-  const ok = totals.diverged === 0 && totals.incompatible === 0 && corrupt.length === 0;
+  const ok = totals.diverged === 0 && totals.incompatible === 0 && corrupt.length === 0 && payloadProblems.length === 0;
   if (opts.json) {
     io.out(
       json({
@@ -158,6 +169,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
         problems,
         corrupt,
         ...(torn.length > 0 ? { torn } : {}),
+        ...(payloadProblems.length > 0 ? { payloads: payloadProblems } : {}),
       }),
     );
   } else {
@@ -172,6 +184,10 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
           : `✗ ${candidate.id} v${candidate.version} could not take over ${totals.incompatible} of ${totals.runs}`,
       );
     }
+    if (payloadProblems.length > 0)
+      io.out(
+        `✗ ${payloadProblems.length} large payload${payloadProblems.length === 1 ? ' is' : 's are'} missing or altered`,
+      );
     if (corrupt.length > 0)
       io.out(
         `✗ ${corrupt.length} run${corrupt.length === 1 ? '' : 's'} could not be read (corrupt log) and ${corrupt.length === 1 ? 'was' : 'were'} not replayed`,

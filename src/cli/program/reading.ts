@@ -76,6 +76,24 @@ export function readingCommands(p: TableCommand, { act }: CommandTable): void {
     .option('--workflow <id>', 'with --all: only the runs of this workflow')
     .option('--json')
     .action(act(() => import('../commands/replay.js'), 'replayCmd'));
+  const blob = p
+    .command('blob')
+    .description('the bodies of large payloads kept apart from the events (docs/language.md#large-payloads): get, gc');
+  blob
+    .command('get')
+    .argument('<digest>', "the reference's digest, sha256:<64 hex> (history --json shows it)")
+    .description('print the body of a large payload (its JSON), or write it to a file')
+    .option('--output <file>', 'write the body to this file (streamed) instead of printing it')
+    .action(act(() => import('../commands/blob.js'), 'blobGetCmd'));
+  blob
+    .command('gc')
+    .description(
+      'delete the bodies no run in the live log refers to (those stored within the grace period are kept: a run may be about to refer to them)',
+    )
+    .option('--grace <duration>', 'keep unreferenced bodies younger than this (default 1h)')
+    .option('--dry-run', 'say what would be deleted, delete nothing')
+    .option('--json', 'print { kept, collected, bytes, young, corrupt, deleted }')
+    .action(act(() => import('../commands/blob.js'), 'blobGcCmd'));
   p.command('migrate')
     .argument('<workflow>', 'workflow id')
     .description(

@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import { inert, percentText } from '../../terminal/index.js';
 import { childRunId } from '../../compiler/index.js';
-import { delayText, type EventEnvelope } from '../../events/index.js';
+import { delayText, isPayloadRef, labelPayloads, payloadLabel, type EventEnvelope } from '../../events/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
 import { missedText } from './render.js';
 
@@ -37,7 +37,7 @@ function summary(e: EventEnvelope): string {
         : g.kind === 'debounce'
           ? `  (debounce triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}: last of ${g.count} event${g.count === 1 ? '' : 's'}${g.absorbed?.length ? `, merged ${g.absorbed.join(', ')}${g.count - 1 > g.absorbed.length ? ' …' : ''}` : ''})`
           : `  (throttle triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}${g.firstAt ? `, queued since ${g.firstAt}` : ''})`;
-      return `input ${JSON.stringify(e.data.input)}${from}${by}${gated}${retry}${fork}`;
+      return `input ${JSON.stringify(labelPayloads(e.data.input))}${from}${by}${gated}${retry}${fork}`;
     }
     case 'task.started':
       return e.data.reused
@@ -46,7 +46,7 @@ function summary(e: EventEnvelope): string {
     case 'task.completed':
       return e.data.reused
         ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)`
-        : `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
+        : `${instanceKey(e.data)} attempt ${e.data.attempt}${isPayloadRef(e.data.output) ? ` output ${payloadLabel(e.data.output)}` : ''}${reportedBy(e.data)}`;
     case 'task.failed':
       return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
     case 'task.restarted':
@@ -64,7 +64,7 @@ function summary(e: EventEnvelope): string {
     case 'run.failed':
       return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
     case 'signal.received':
-      return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(e.data.data)}` : ''}${reportedBy(e.data)}`;
+      return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(labelPayloads(e.data.data))}` : ''}${reportedBy(e.data)}`;
     case 'run.paused':
       return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.resumed':

@@ -10,6 +10,7 @@ import { inert, PROGRESS_SYMBOLS, progressText } from '../../terminal/index.js';
 import { stringify } from 'yaml';
 import type { RunView } from '../../runtime/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
+import { labelPayloads } from '../../events/index.js';
 
 const ms = (from: string | null, to: string | null) =>
   from && to ? `${Math.max(0, Date.parse(to) - Date.parse(from))}ms` : '';
@@ -154,7 +155,7 @@ export function statusYaml(view: RunView): string {
       started_at: t.startedAt,
       completed_at: t.completedAt,
       attempts: t.attempts,
-      output: t.output,
+      output: labelPayloads(t.output),
       ...(t.error ? { error: t.error } : {}),
     };
   }
@@ -168,10 +169,10 @@ export function statusYaml(view: RunView): string {
         created_at: view.startedAt,
         completed_at: view.completedAt,
         execution_time: view.completedAt ? ms(view.startedAt, view.completedAt) : null,
-        input: view.input,
+        input: labelPayloads(view.input),
         tasks,
-        output: view.output,
-        ...(view.variables ? { variables: view.variables } : {}),
+        output: labelPayloads(view.output),
+        ...(view.variables ? { variables: labelPayloads(view.variables) } : {}),
         ...(view.error ? { error: view.error } : {}),
       },
     },

@@ -21,6 +21,7 @@ import type { Loaded } from './run-host.js';
 import { ENGINE_SENDER, subjects, encode, type InputMessage } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { recordedDefinitionOf } from '../../events/index.js';
+import { evaluateLoaded } from '../../executor/index.js';
 
 interface AdmissionHost {
   store: EventStore;
@@ -69,8 +70,13 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
     for (const r of runs.filter((x) => x.status === 'RUNNING' && x.lastSeq >= 3)) {
       const [last] = await o.store.read(r.runId, { fromSeq: r.lastSeq });
       if (last?.type !== 'run.admitted') continue;
-      const { compiled, snapshot, seq } = foldEvents(await o.store.read(r.runId));
-      if (step(compiled, snapshot, seq, [], o.now()).events.length === 0) continue;
+      const events = await o.store.read(r.runId);
+      // A large payload the fold or the step reads is loaded first (the store's blobs read none synchronously).
+      const started = await evaluateLoaded(o.store.blobs?.(), () => {
+        const { compiled, snapshot, seq } = foldEvents(events);
+        return step(compiled, snapshot, seq, [], o.now()).events.length > 0;
+      });
+      if (!started) continue;
       await kickRun(o.js, r.runId, `${r.runId}/admitted/swept-${o.now()}`);
       moved.push(r.runId);
       o.log(`run ${r.runId} kicked by the admission sweep: admitted, and nothing started since`);

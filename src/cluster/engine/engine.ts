@@ -16,6 +16,7 @@ import {
   jetstream,
   jetstreamManager,
   type SnapshotStore,
+  ObjectBlobStore,
 } from '../../store/index.js';
 import { encryptedSnapshots, ringOf, sealAttempt, withDataKeys } from '../../encryption/index.js';
 import type { Scheduler } from '../../triggers/index.js';
@@ -112,6 +113,8 @@ export class ClusterEngine {
     const js: JetStreamClient = jetstream(nc);
     const jsm: JetStreamManager = await jetstreamManager(nc);
     await ensureCluster(jsm, { ...settings, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+    // The large payloads' bucket, made here with the streams' replicas: workers only open it (store/blobs/jetstream.ts).
+    await new ObjectBlobStore(async () => nc, settings?.replicas ? { replicas: settings.replicas } : {}).ready();
     const tokens = await AttemptTokens.open(js, settings);
     const ledger = await AttemptLedger.open(nc);
     this.notifier = engineNotifier({

@@ -170,6 +170,7 @@ export class Routes {
       const review = await judgeInput(st.compiled, st.snapshot, input, who, {
         starter,
         refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user),
+        blobs: this.o.host.blobs,
       });
       // 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries.
       const said =

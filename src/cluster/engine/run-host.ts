@@ -10,10 +10,10 @@ import type { Definition, GlobalLimits } from '../../definition/index.js';
 import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
 import { commitEffects, reconcile, type Effect, type RunSnapshot } from '../../runtime/index.js';
-import { RunCommits } from '../../executor/index.js';
+import { evaluateLoaded, RunCommits, usePayloads } from '../../executor/index.js';
 import { catchUp, loadRun, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
 import { afterCommit } from '../../limits/index.js';
-import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
+import type { AppendResult, BlobStore, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
 import { trimOldest } from '../../bounded.js';
 import type { FoldedAfter } from '../../query/index.js';
@@ -111,7 +111,13 @@ export class RunHost {
   private readonly cache = new Map<string, Loaded>();
   private readonly runLocks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly o: RunHostOptions) {}
+  /** Where large payloads are (the store's blobs): read when a template walks into one this engine has not loaded. */
+  readonly blobs: BlobStore | undefined;
+
+  constructor(private readonly o: RunHostOptions) {
+    this.blobs = o.store.blobs?.();
+    usePayloads(this.blobs);
+  }
 
   /** One step at a time per run in this engine; other engines are kept in line by the expected sequence. */
   withRun<T>(runId: string, fn: () => Promise<T>): Promise<T> {
@@ -141,13 +147,17 @@ export class RunHost {
     if (cached && !fresh) return cached;
     if (cached) {
       // Catch up with what other engines appended, instead of replaying the whole run.
-      const theirs = await catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq);
+      const theirs = await evaluateLoaded(this.blobs, () =>
+        catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq),
+      );
       if (!theirs) return cached;
       const loaded = { ...cached, compiled: theirs.compiled, snapshot: theirs.snapshot, seq: theirs.seq };
       this.remember(runId, loaded);
       return loaded;
     }
-    const read = await loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots);
+    const read = await evaluateLoaded(this.blobs, () =>
+      loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots),
+    );
     if (!read) return null;
     const loaded: Loaded & typeof read =
       read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
@@ -195,11 +205,12 @@ export class RunHost {
     });
     const given = inputs.map((event) => ({ event, derived: false }));
     // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
-    if (log.fold(given) > 0) {
+    // A payload a template reads that this engine has not loaded (a worker's large output): loaded, then folded again.
+    if ((await evaluateLoaded(this.blobs, () => log.fold(given))) > 0) {
       stale.length = 0;
       log.discard();
-      await log.catchUp();
-      log.fold(given);
+      await evaluateLoaded(this.blobs, () => log.catchUp());
+      await evaluateLoaded(this.blobs, () => log.fold(given));
     }
     await log.flush(opts.commitKey ?? 'step');
     // A run.migrated caught up with hands the run to the new version's workflow (bound to the limits as load() binds).
@@ -215,7 +226,9 @@ export class RunHost {
     const done = commit as Commit | null;
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
-    const effects = done ? commitEffects(next.compiled, done.before, done.events, done.after) : [];
+    const effects = done
+      ? await evaluateLoaded(this.blobs, () => commitEffects(next.compiled, done.before, done.events, done.after))
+      : [];
     if (done) {
       this.o.stats.commits++;
       // The commit's first event is the first input's (what a verdict names as the event that recorded it).
@@ -237,7 +250,7 @@ export class RunHost {
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
     const everything = opts.reconcile === true || stale.length > 0;
     await this.o.after.publish(
-      everything ? reconcile(next.compiled, next.snapshot) : effects,
+      everything ? await evaluateLoaded(this.blobs, () => reconcile(next.compiled, next.snapshot)) : effects,
       next.compiled,
       everything ? effects : null,
       opts.custody,

@@ -196,6 +196,8 @@ export const TaskMessage = z.object({
   redispatch: z.literal(true).optional(),
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
+  /** The workflow's `payloads.inline_limit` (bytes), when it sets one: a larger output goes to the LF_BLOBS bucket. */
+  inlineLimit: z.number().int().positive().optional(),
   /**
    * A COMMAND task's attempt (on lf.q.<queue>._command): argv (no shell), the working directory (relative to the
    * worker's) and the variables added to the environment. The task's input goes to the program's stdin as JSON.

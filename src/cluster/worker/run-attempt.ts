@@ -9,6 +9,7 @@ import type { CommandRunner, Handlers, HttpRunner } from '../../runtime/index.js
 import { ATTEMPT_KEY, AttemptControl, attemptKeyOf, outcomeEvent, runHandler } from '../../executor/index.js';
 import type { OutcomeMessage, TaskMessage } from '../transport/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
+import type { BlobStore } from '../../store/index.js';
 import type { ProgressChannel } from '../../progress/index.js';
 
 /** What a worker runs attempts with: its handlers, and the executors it was given (--commands, --http). */
@@ -20,6 +21,8 @@ export interface AttemptRunners {
   writeOutput: OutputWriter;
   outputLimit?: number;
   secrets?: SecretsProvider;
+  /** The store's blobs (LF_BLOBS): the input's references read from it, an output too large for a message put there. */
+  blobs?: BlobStore;
   /** Where the attempt's live progress goes (the LF_PROGRESS bucket). */
   progress?: ProgressChannel;
 }
@@ -53,6 +56,7 @@ export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<
       log: (a, line) => o.log(`${a.runId}/${a.instance}: ${line}`),
       refusal: (missing, a) => REFUSALS[missing](a.taskId, a.handler),
       outputLimit: o.outputLimit,
+      ...(o.blobs ? { blobs: o.blobs } : {}),
       ...(o.progress ? { progress: o.progress } : {}),
     },
     // What a file agent keys its task file's token with (attempt-token.ts): made from the attempt's token, which it is not.

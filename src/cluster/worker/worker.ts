@@ -22,7 +22,7 @@
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
-import { KeyRing, openAttempt, sealOutcome } from '../../encryption/index.js';
+import { encryptedBlobs, KeyRing, openAttempt, sealOutcome } from '../../encryption/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
@@ -57,7 +57,7 @@ import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import type { Worker, WorkerOptions } from './worker-options.js';
 import { outputWriter } from '../../files/index.js';
-import { connectRefusal } from '../../store/index.js';
+import { connectRefusal, ObjectBlobStore, type BlobStore } from '../../store/index.js';
 import { errorMessage } from '../../errors/index.js';
 
 export type { Worker, WorkerOptions } from './worker-options.js';
@@ -72,6 +72,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   let progress: ProgressBucket | undefined;
   let secrets: SecretsProvider | undefined;
   let ring: KeyRing | undefined;
+  /** The LF_BLOBS bucket: large inputs read from it, large outputs put there and reported as references. */
+  let blobs: BlobStore | undefined;
   let js: JetStreamClient;
   let ledger: AttemptLedger;
   /** Who claims attempts in the ledger (a name for people reading it). */
@@ -175,6 +177,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       // The data key of encryption at rest, from the same secrets: the attempt's input comes sealed, its outcome goes so.
       ring ??= new KeyRing((name) => provider.get(name));
       const outputLimit = maxOutputBytes(nc.info?.max_payload);
+      // Sealed at rest with the same data key as the events, when there is one (encryption/blobs.ts).
+      blobs ??= encryptedBlobs(new ObjectBlobStore(async () => nc, { create: false }), ring);
       progress ??= new ProgressBucket(nc);
       const ran = await runAttempt(await openAttempt(task, ring), {
         ...opts,
@@ -183,6 +187,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         outputLimit,
         secrets,
         progress,
+        blobs,
       });
       const dataKey = ran ? await ring.current() : null;
       const outcome = ran && dataKey ? sealOutcome(ran, dataKey) : ran;

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type * as Core from '@nats-io/nats-core';
 import type * as Js from '@nats-io/jetstream';
 import type * as Kv from '@nats-io/kv';
+import type * as Obj from '@nats-io/obj';
 import type * as JsInternal from '@nats-io/jetstream/internal';
 import type * as Node from '@nats-io/transport-node';
 import type { Transport } from '@nats-io/nats-core/internal';
@@ -52,6 +53,11 @@ function core(): typeof Core {
 }
 function js(): typeof Js {
   return (jsMod ??= loaded(bundled ? require('@nats-io/jetstream') : nodeRequire('@nats-io/jetstream')) as typeof Js);
+}
+let objMod: typeof Obj | undefined;
+/** @nats-io/obj (the payload blobs' Object Store bucket, store/blobs/jetstream.ts), loaded on first use as the others. */
+export function objLib(): typeof Obj {
+  return (objMod ??= loaded(bundled ? require('@nats-io/obj') : nodeRequire('@nats-io/obj')) as typeof Obj);
 }
 function kv(): typeof Kv {
   return (kvMod ??= loaded(bundled ? require('@nats-io/kv') : nodeRequire('@nats-io/kv')) as typeof Kv);

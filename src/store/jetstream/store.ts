@@ -38,6 +38,7 @@ import type {
   RunEvents,
   RunSummary,
   Subscription,
+  BlobStore,
 } from '../port.js';
 import { assertRunId, checkAppend, isRunId, type RunFilter } from '../common.js';
 import {
@@ -54,6 +55,7 @@ import {
 } from './codec.js';
 import { checkWon, original, type RaceContext } from './append-races.js';
 import { JetStreamLink } from './connection.js';
+import { ObjectBlobStore } from '../blobs/jetstream.js';
 import { followRun, type FollowContext } from './follow.js';
 import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './options.js';
 import { readAllRuns } from './read-all.js';
@@ -149,6 +151,12 @@ export class JetStreamEventStore implements EventStore {
       memory: this.o.streamConfig.storage === StorageType.Memory,
     });
     return this.shared.read(name);
+  }
+
+  private blobStore: ObjectBlobStore | undefined;
+  /** Large payloads' bodies: the LF_BLOBS Object Store bucket (store/blobs/jetstream.ts), on the store's connection. */
+  blobs(): BlobStore {
+    return (this.blobStore ??= new ObjectBlobStore(() => this.connection()));
   }
 
   /** The store's NATS connection, for components that share it (work queues, KV, tests reading stats). */

@@ -1,0 +1,53 @@
+/**
+ * Collecting the large payloads no run refers to any more: every run in the live log is read for the references it
+ * holds, and a blob none names is deleted, unless it was stored within the grace period. The grace is what makes it
+ * safe beside writers: a worker puts a body before its outcome (the reference) is appended, and a start or a signal
+ * puts its body before run.started or signal.received is; a body younger than the grace may be such a one.
+ */
+import type { EventStore } from '../store/index.js';
+import { refsIn } from './payload-check.js';
+
+/** An hour: longer than any put takes to be followed by the append that records its reference. */
+export const PAYLOAD_GC_GRACE_MS = 60 * 60 * 1000;
+
+export interface PayloadGcReport {
+  /** Blobs some run refers to, kept. */
+  kept: number;
+  /** Blobs no run refers to, deleted (or that would be, dry). */
+  collected: { digest: string; size: number }[];
+  /** Bytes of those. */
+  bytes: number;
+  /** Unreferenced blobs younger than the grace period, kept for now. */
+  young: number;
+  /** Runs whose log could not be read: what they refer to is unknown, so nothing was deleted. */
+  corrupt: string[];
+}
+
+export async function collectPayloads(
+  store: EventStore,
+  opts: { graceMs?: number; now?: number; dryRun?: boolean } = {},
+): Promise<PayloadGcReport> {
+  const report: PayloadGcReport = { kept: 0, collected: [], bytes: 0, young: 0, corrupt: [] };
+  const blobs = store.blobs?.();
+  if (!blobs) return report;
+  // The blobs are listed first: one stored after the list is not judged at all, so none is judged on a log read before it was referred to.
+  const stored: { digest: string; size: number; storedAt: number }[] = [];
+  for await (const b of blobs.list()) stored.push(b);
+  if (stored.length === 0) return report;
+  const referenced = new Set<string>();
+  for await (const { events } of store.readAll({ onCorrupt: (c) => report.corrupt.push(c.runId) }))
+    for (const r of refsIn(events)) referenced.add(r.digest);
+  // A run that cannot be read may refer to any of them: none is deleted then (the report names the runs).
+  const dryRun = opts.dryRun === true || report.corrupt.length > 0;
+  const before = (opts.now ?? Date.now()) - (opts.graceMs ?? PAYLOAD_GC_GRACE_MS);
+  for (const b of stored) {
+    if (referenced.has(b.digest)) report.kept++;
+    else if (b.storedAt > before) report.young++;
+    else {
+      if (!dryRun) await blobs.delete(b.digest);
+      report.collected.push({ digest: b.digest, size: b.size });
+      report.bytes += b.size;
+    }
+  }
+  return report;
+}

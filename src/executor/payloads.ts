@@ -1,0 +1,211 @@
+/**
+ * Large payloads at the executors' edge (events/payload-ref.ts). The core reads a reference as its value through the
+ * resolver installed here (expressions/payloads.ts): from the values loaded in this process (bounded by their bytes of
+ * JSON), else read synchronously from a blob store on this machine (file, memory). A store without synchronous reads
+ * (NATS) is read by `evaluateLoaded`: on the core's BlobNotLoadedError it loads the body and evaluates again (the core
+ * is pure, so a second evaluation is the same one). Every body read is checked against its digest.
+ */
+import { createHash } from 'node:crypto';
+import { BlobAlteredError, BlobMissingError, BlobNotLoadedError, NonRetryableError } from '../errors/index.js';
+import { isPayloadRef, PAYLOAD_REF_KEY, type PayloadRef } from '../events/index.js';
+import { installPayloadResolver } from '../expressions/index.js';
+import { DEFAULT_INLINE_LIMIT } from '../definition/index.js';
+import type { BlobStore } from '../store/index.js';
+
+/** Bytes of JSON the loaded values may take together; the one loaded last is kept even when it alone is larger. */
+const LOADED_BYTES = 256 * 1024 * 1024;
+/** The stores a miss is read from synchronously: the few this process opened last. */
+const MAX_SOURCES = 8;
+const JSON_TYPE = 'application/json';
+
+/**
+ * Parsed values by digest, least recently read first. A digest names its bytes, so a value kept here is never stale:
+ * what it changes is only how often a body is read, not any result.
+ */
+const loaded = new Map<string, { value: unknown; size: number }>();
+let loadedBytes = 0;
+/** Blob stores that read synchronously, most recent last (registered by whoever creates an executor). */
+const sources = new Set<BlobStore>();
+
+function remember(digest: string, value: unknown, size: number): void {
+  if (loaded.has(digest)) return;
+  loaded.set(digest, { value, size });
+  loadedBytes += size;
+  for (const [d, e] of loaded) {
+    if (loadedBytes <= LOADED_BYTES || loaded.size === 1) break;
+    loaded.delete(d);
+    loadedBytes -= e.size;
+  }
+}
+
+/** Forgets every loaded value (the next read of each reads its body again): for tests, and a process that must shed memory. */
+export function forgetLoadedPayloads(): void {
+  loaded.clear();
+  loadedBytes = 0;
+}
+
+function cached(digest: string): { value: unknown } | undefined {
+  const e = loaded.get(digest);
+  if (!e) return undefined;
+  loaded.delete(digest);
+  loaded.set(digest, e);
+  return e;
+}
+
+/** The value of a body, its digest checked (`where`: what refers to it, for the error). */
+function parseBody(ref: PayloadRef, bytes: Uint8Array, where: string): unknown {
+  const { digest } = ref[PAYLOAD_REF_KEY];
+  const found = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (found !== digest) throw new BlobAlteredError(digest, found, where);
+  const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  remember(digest, value, bytes.byteLength);
+  return value;
+}
+
+function resolveLoaded(ref: PayloadRef): unknown {
+  const { digest } = ref[PAYLOAD_REF_KEY];
+  const hit = cached(digest);
+  if (hit) return hit.value;
+  for (const s of [...sources].reverse()) {
+    const bytes = s.readSync?.(digest);
+    if (bytes) return parseBody(ref, bytes, 'a template');
+  }
+  throw new BlobNotLoadedError(digest);
+}
+
+/**
+ * Lets the core read references through `blobs` (a no-op without one): whoever creates an executor, or reads runs
+ * the core folds, calls it. Idempotent; a store that reads synchronously is asked on a miss.
+ */
+export function usePayloads(blobs: BlobStore | undefined): void {
+  installPayloadResolver(resolveLoaded);
+  if (!blobs?.readSync) return;
+  sources.delete(blobs);
+  sources.add(blobs);
+  for (const s of sources) if (sources.size > MAX_SOURCES) sources.delete(s);
+}
+
+/** The whole body of a blob (null when the store has none), read as a stream. */
+export async function readBlob(blobs: BlobStore, digest: string): Promise<Buffer | null> {
+  const body = await blobs.open(digest);
+  if (!body) return null;
+  const parts: Uint8Array[] = [];
+  for await (const c of body) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/** The value a reference stands for, read from `blobs` (or this process's loaded values) and checked. */
+export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a run'): Promise<unknown> {
+  const { digest } = ref[PAYLOAD_REF_KEY];
+  const hit = cached(digest);
+  if (hit) return hit.value;
+  const bytes = await readBlob(blobs, digest);
+  if (!bytes) throw new BlobMissingError(digest, where);
+  return parseBody(ref, bytes, where);
+}
+
+/**
+ * Runs a pure evaluation of the core (a fold, a step; or a read and its fold), loading each payload it reads that is
+ * not loaded yet and running it again. Bounded: a run that reads more bodies at once than this process keeps fails with the core's error.
+ */
+export async function evaluateLoaded<T>(
+  blobs: BlobStore | undefined,
+  evaluate: () => T | Promise<T>,
+  rounds = 32,
+): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await evaluate();
+    } catch (err) {
+      if (!(err instanceof BlobNotLoadedError) || !blobs || round >= rounds) throw err;
+      const body = { digest: err.digest, size: 0, media_type: JSON_TYPE };
+      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: body }, 'a template');
+    }
+  }
+}
+
+/** A tree with every reference in it replaced by its value (what a handler is handed); the same object when it has none. */
+export async function resolvePayloads(value: unknown, blobs: BlobStore | undefined, where: string): Promise<unknown> {
+  if (value === null || typeof value !== 'object') return value;
+  if (isPayloadRef(value)) {
+    if (!blobs) throw new BlobNotLoadedError(value[PAYLOAD_REF_KEY].digest);
+    return loadPayload(blobs, value, where);
+  }
+  if (Array.isArray(value)) {
+    const items = await Promise.all(value.map((v) => resolvePayloads(v, blobs, where)));
+    return items.every((v, i) => v === value[i]) ? value : items;
+  }
+  const entries = Object.entries(value);
+  const resolved = await Promise.all(entries.map(([, v]) => resolvePayloads(v, blobs, where)));
+  return resolved.every((v, i) => v === entries[i]![1])
+    ? value
+    : Object.fromEntries(entries.map(([k], i) => [k, resolved[i]]));
+}
+
+/**
+ * A value recorded in an event: itself when its JSON (`text`, made already) is at most `limit` bytes, else the
+ * reference to it, stored once in `blobs` (the value kept loaded: the next task reads it without a read).
+ */
+export async function externalize(
+  value: unknown,
+  text: string,
+  blobs: BlobStore | undefined,
+  limit = DEFAULT_INLINE_LIMIT,
+): Promise<unknown> {
+  if (!blobs || (limit > 0 && (text.length <= limit / 3 || Buffer.byteLength(text) <= limit))) return value;
+  const ref = await blobs.put(utf8Chunks(text), JSON_TYPE);
+  remember(ref[PAYLOAD_REF_KEY].digest, value, ref[PAYLOAD_REF_KEY].size);
+  return ref;
+}
+
+/** Characters of text encoded at a time when a value is stored: no second copy of a large value's JSON is made whole. */
+const CHUNK_CHARS = 1 << 20;
+
+/** The UTF-8 bytes of `text`, a chunk at a time (never cutting a surrogate pair, which would encode as two U+FFFD). */
+async function* utf8Chunks(text: string): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + CHUNK_CHARS);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield Buffer.from(text.slice(at, end), 'utf8');
+    at = end;
+  }
+}
+
+/** The key of a reference is the engine's own: a handler's output that uses it is refused, never read as one. */
+export function refuseReservedKey(text: string, task: string): void {
+  if (text.includes(`"${PAYLOAD_REF_KEY}"`))
+    throw new NonRetryableError(
+      `the output of task ${task} has a key "${PAYLOAD_REF_KEY}", which ledgerflow keeps for references to large payloads; rename that key`,
+      'LF_PAYLOAD_KEY_RESERVED',
+    );
+}
+
+/**
+ * A run's input as run.started records it: when its JSON is over `limit`, its largest fields are kept apart, one by
+ * one, until the rest is within it (the input stays an object of the same keys, so `${workflow.input.x}` reads as
+ * before). The same object when it is within the limit.
+ */
+export async function externalizeFields(
+  input: Record<string, unknown>,
+  blobs: BlobStore | undefined,
+  limit = DEFAULT_INLINE_LIMIT,
+): Promise<Record<string, unknown>> {
+  const whole = JSON.stringify(input);
+  if (!blobs || whole.length <= limit / 3 || Buffer.byteLength(whole) <= limit) return input;
+  const sized = Object.entries(input).map(([key, value]) => {
+    const text = JSON.stringify(value) ?? 'null';
+    return { key, value, text, bytes: Buffer.byteLength(text) };
+  });
+  let total = Buffer.byteLength(whole);
+  const out: Record<string, unknown> = { ...input };
+  for (const f of [...sized].sort((a, b) => b.bytes - a.bytes)) {
+    if (total <= limit) break;
+    // Forced past the limit: each field kept apart is one reference (about 150 bytes) instead of its JSON.
+    const ref = await externalize(f.value, f.text, blobs, 0);
+    if (ref === f.value) continue;
+    out[f.key] = ref;
+    total -= f.bytes - Buffer.byteLength(JSON.stringify(ref));
+  }
+  return out;
+}

@@ -1,0 +1,5 @@
+/** Where each store keeps payloads too large to be inline in an event (store/port.ts BlobStore). */
+export { FileBlobStore } from './file.js';
+export { MemoryBlobStore } from './memory.js';
+export { ObjectBlobStore, BLOB_BUCKET } from './jetstream.js';
+export { digestOf } from './digests.js';

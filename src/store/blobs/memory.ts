@@ -1,0 +1,48 @@
+/** The memory store's blobs: a map, for tests and the library's in-memory runs. */
+import type { PayloadRef } from '../../events/index.js';
+import type { BlobStore } from '../port.js';
+import { chunksOf, Digesting, digestHex } from './digests.js';
+
+export class MemoryBlobStore implements BlobStore {
+  private readonly bodies = new Map<string, { bytes: Uint8Array; storedAt: number }>();
+
+  async put(
+    bytes: Uint8Array | AsyncIterable<Uint8Array>,
+    mediaType: string,
+    address?: () => { digest: string; size: number },
+  ): Promise<PayloadRef> {
+    const d = new Digesting();
+    const parts: Uint8Array[] = [];
+    for await (const c of chunksOf(bytes)) {
+      d.add(c);
+      parts.push(c);
+    }
+    const ref = d.ref(mediaType, address);
+    const { digest } = ref['lf:blob'];
+    if (!this.bodies.has(digest)) this.bodies.set(digest, { bytes: Buffer.concat(parts), storedAt: Date.now() });
+    return ref;
+  }
+
+  async open(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const bytes = this.readSync(digest);
+    return bytes && chunksOf(bytes);
+  }
+
+  readSync(digest: string): Uint8Array | null {
+    digestHex(digest);
+    return this.bodies.get(digest)?.bytes ?? null;
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return this.readSync(digest) !== null;
+  }
+
+  async delete(digest: string): Promise<void> {
+    digestHex(digest);
+    this.bodies.delete(digest);
+  }
+
+  async *list(): AsyncIterable<{ digest: string; size: number; storedAt: number }> {
+    for (const [digest, b] of [...this.bodies]) yield { digest, size: b.bytes.byteLength, storedAt: b.storedAt };
+  }
+}
