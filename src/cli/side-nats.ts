@@ -15,6 +15,7 @@ import { natsUrl } from './commands/cluster.js';
 import { defaultActor } from './flags/input-flags.js';
 import { closeAtEnd, type GlobalOpts } from './flags/store.js';
 import type { StoreSide } from './store-side.js';
+import { ringOf, sealedProgress } from '../encryption/index.js';
 
 export function natsSide(g: GlobalOpts): StoreSide {
   let opened: ClusterClient | undefined;
@@ -28,7 +29,7 @@ export function natsSide(g: GlobalOpts): StoreSide {
     acting: async (as) => (as !== undefined ? { name: as } : {}),
     ready: async () => void (await client().conn()),
     mayWrite: () => client().mayWriteLog(),
-    progress: () => new ProgressBucket(() => client().store.connection()),
+    progress: () => sealedProgress(new ProgressBucket(() => client().store.connection()), ringOf(client().store)),
     definitions: () => client().deployed(),
     version: (ref) => client().resolve(ref),
     buckets,

@@ -23,6 +23,7 @@ import { actingUser } from './flags/acting.js';
 import { defaultActor } from './flags/input-flags.js';
 import { localDir, type GlobalOpts } from './flags/store.js';
 import { storeFor } from './open-store.js';
+import { ringOf, sealedProgress } from '../encryption/index.js';
 
 export interface StoreSide {
   runs(): Promise<StartingRuns>;
@@ -112,7 +113,7 @@ export function embeddedSide(g: GlobalOpts): StoreSide {
     gates: async () => (await import('../triggers/index.js')).fileGates(localDir(g)),
     unserved: async (_definition, view) => ((await driverless(view)) ? markUndriven(view) : view),
     undriven: async (runId, view) => ((await driverless(view)) ? undrivenText(runId) : null),
-    progress: () => FileProgressChannel.under(localDir(g)),
+    progress: () => sealedProgress(FileProgressChannel.under(localDir(g)), ringOf(storeFor(g))),
     async agents() {
       const [{ agentsSeen }, { fileAgentRows }] = await Promise.all([
         import('../agent/index.js'),

@@ -19,3 +19,4 @@ export {
 export { REDACTED, SEALED_KEY, isSealedText, isSealedValue } from './cipher.js';
 export { rotateDataKey, type RotateResult } from './rotate.js';
 export { openAttempt, openOutcome, sealAttempt, sealOutcome } from './wire.js';
+export { sealedProgress } from './progress.js';

@@ -10,14 +10,9 @@ import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import {
-  FileEventStore,
-  type CorruptRunHandler,
-  type EventStore,
-  type RunLease,
-  type RunSummary,
-} from '../store/index.js';
-import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
+import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
+import type { ProgressChannel } from '../progress/index.js';
+import { storeProgress } from './store-progress.js';
 import {
   readAgentQueues,
   withChildrenShown,
@@ -78,8 +73,7 @@ export class Engine {
     this.store = store;
     this.clock = this.commits.clock;
     // A file store given as it is (the library's use): its attempts' progress goes under its folder, as the CLI's does.
-    this.progress =
-      hooks.progress ?? (store instanceof FileEventStore ? FileProgressChannel.under(store.dir) : undefined);
+    this.progress = hooks.progress ?? storeProgress(store);
     this.hooks = this.progress ? { ...hooks, progress: this.progress } : hooks;
     this.children = children;
     this.resolveChild = resolveChild;

@@ -40,6 +40,7 @@ import { ApiError } from './errors.js';
 import { eventProblemField } from './schemas.js';
 import { openRunIndex } from '../query/index.js';
 import { cachedReadAccess, mayReadLog, readRefusal } from './read-access.js';
+import { ringOf, sealedProgress } from '../encryption/index.js';
 
 /**
  * A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user, and
@@ -229,7 +230,7 @@ export async function natsBackend(opts: { url: string }): Promise<
     mode: 'nats',
     store: reader.store,
     runs,
-    progress: new ProgressBucket(() => reader.store.connection()),
+    progress: sealedProgress(new ProgressBucket(() => reader.store.connection()), ringOf(reader.store)),
     actions,
     definitions: async () => withRecorded(reader.store, runs, await deployed()),
     async deploy(actor, draft) {

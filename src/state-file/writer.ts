@@ -22,7 +22,8 @@ import { buildProjection, planProjection, RunEntries, RunSummaries, type Project
 import { TEMPORARY, temporaryOf, worksetFile, worksetsDir } from './text.js';
 import { WriterThread, WriterThreadGone } from './thread.js';
 import type { LiveReader } from './live-progress.js';
-import { FileProgressChannel } from '../progress/index.js';
+import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
+import { ringOf, sealedProgress } from '../encryption/index.js';
 
 export { worksetsDir } from './text.js';
 
@@ -105,11 +106,11 @@ export class StateFileWriter implements StoreObserver {
   private get live(): LiveReader | undefined {
     const dir = (this.store as { dir?: unknown }).dir;
     if (typeof dir !== 'string') return undefined;
-    this.liveReader ??= FileProgressChannel.under(dir);
+    this.liveReader ??= sealedProgress(FileProgressChannel.under(dir), ringOf(this.store));
     const channel = this.liveReader;
     return (runId) => channel.read(runId);
   }
-  private liveReader: FileProgressChannel | undefined;
+  private liveReader: ProgressChannel | undefined;
 
   /** A run's live progress changed: the file shows it at the next write (coalesced as commits are). */
   progressed(_runId: string): void {

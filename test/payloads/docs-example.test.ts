@@ -117,7 +117,7 @@ describe('large payloads, as docs/language.md shows them', () => {
     // A body changed after it was written: replay names it and fails.
     writeFileSync(blobs.pathOf(digest), '{"summary":{"status":"forged"}}');
     const altered = await cli(args(commands[3]!, run.runId), { cwd: dir, env });
-    expect(altered.code).toBe(1);
-    expect(altered.stdout).toContain(`✗ LF_BLOB_ALTERED: the payload ${digest} that event`);
+    expect(altered.code, altered.stdout + altered.stderr).toBe(1);
+    expect(altered.stdout, altered.stderr).toContain(`✗ LF_BLOB_ALTERED: the payload ${digest} that `);
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 /** `replay`: one run, or every run (--all), rebuilt from its log and checked; optionally against a candidate definition. */
 import { loadDefinitionFile } from '../../files/index.js';
-import { UsageError } from '../../errors/index.js';
+import { BlobAlteredError, BlobMissingError, UsageError } from '../../errors/index.js';
 import type { Divergence } from '../../runtime/index.js';
 import type { CorruptRun, TornTail } from '../../store/index.js';
 import type { GlobalOpts } from '../flags/store.js';
@@ -43,10 +43,19 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
   }
   const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
   const engine = engineFor(g);
-  const report = await engine.replay(runId, {
-    ...(to !== undefined ? { to } : {}),
-    ...(candidate ? { candidate } : {}),
-  });
+  let report: Awaited<ReturnType<typeof engine.replay>>;
+  try {
+    report = await engine.replay(runId, {
+      ...(to !== undefined ? { to } : {}),
+      ...(candidate ? { candidate } : {}),
+    });
+  } catch (err) {
+    // A body a template reads is missing or changed: the fold cannot go on, and that is replay's finding, not a crash.
+    if (!(err instanceof BlobMissingError || err instanceof BlobAlteredError)) throw err;
+    if (opts.json) io.out(json({ runId, payloads: { problems: [{ code: err.code, message: err.message }] } }));
+    else io.out(`✗ ${err.code}: ${err.message}`);
+    return EXIT.failed;
+  }
   const ok = !report.divergence && (report.candidate?.compatible ?? true) && !report.payloads?.problems.length;
   if (opts.json) io.out(json(report));
   else {

@@ -22,7 +22,8 @@
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
-import { encryptedBlobs, KeyRing, openAttempt, sealOutcome } from '../../encryption/index.js';
+import { encryptedBlobs, KeyRing, openAttempt, sealedProgress, sealOutcome } from '../../encryption/index.js';
+import type { ProgressChannel } from '../../progress/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
@@ -69,7 +70,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let ackWaitMs = opts.settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS;
   const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
-  let progress: ProgressBucket | undefined;
+  let progress: ProgressChannel | undefined;
   let secrets: SecretsProvider | undefined;
   let ring: KeyRing | undefined;
   /** The LF_BLOBS bucket: large inputs read from it, large outputs put there and reported as references. */
@@ -179,7 +180,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       const outputLimit = maxOutputBytes(nc.info?.max_payload);
       // Sealed at rest with the same data key as the events, when there is one (encryption/blobs.ts).
       blobs ??= encryptedBlobs(new ObjectBlobStore(async () => nc, { create: false }), ring);
-      progress ??= new ProgressBucket(nc);
+      progress ??= sealedProgress(new ProgressBucket(nc), ring);
       const ran = await runAttempt(await openAttempt(task, ring), {
         ...opts,
         log,

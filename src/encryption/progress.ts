@@ -1,0 +1,43 @@
+/**
+ * Live progress sealed at rest like the events' payloads: a progress message may quote what a task works on ("scanned
+ * invoice-7731.pdf"), so with a data key its text is sealed before it reaches the channel (the embedded store's
+ * `progress/` files, NATS KV LF_PROGRESS) and opened by readers that hold the key; a reader without it sees
+ * `[encrypted]`. The fraction and times stay clear, as statuses and times do in the log.
+ */
+import type { ProgressChannel } from '../progress/index.js';
+import type { LiveProgress } from '../progress/index.js';
+import { bodyOf, isSealedText, openBytes, REDACTED, sealText, sealedKeyId } from './cipher.js';
+import type { KeyRing } from './keys.js';
+
+/** Binds a sealed message to its attempt: one copied onto another attempt's value does not open. */
+const aadOf = (p: Pick<LiveProgress, 'runId' | 'instance' | 'attempt'>): string =>
+  `progress\n${p.runId}\n${p.instance}\n${p.attempt}`;
+
+export function sealedProgress(channel: ProgressChannel, ring: KeyRing | null): ProgressChannel {
+  if (!ring) return channel;
+  return {
+    async put(p) {
+      const key = p.message === undefined ? null : await ring.current();
+      await channel.put(key ? { ...p, message: sealText(key, aadOf(p), p.message!) } : p);
+    },
+    remove: (p) => channel.remove(p),
+    async read(runId) {
+      const values = await channel.read(runId);
+      const ids = values.flatMap((p) => (isSealedText(p.message) ? [sealedKeyId(bodyOf(p.message)) ?? '?'] : []));
+      if (ids.length === 0) return values;
+      await ring.load(ids);
+      return values.map((p) => {
+        if (!isSealedText(p.message)) return p;
+        const key = ring.cached(sealedKeyId(bodyOf(p.message)) ?? '?');
+        if (!key) return { ...p, message: REDACTED };
+        try {
+          const where = { run: p.runId, field: `progress of ${p.instance}` };
+          return { ...p, message: openBytes(key, aadOf(p), bodyOf(p.message), where).toString('utf8') };
+        } catch {
+          // Ephemeral and replaced by the next report: a value that does not open is shown as one that cannot be read.
+          return { ...p, message: REDACTED };
+        }
+      });
+    },
+  };
+}
