@@ -167,6 +167,8 @@ export interface Definition {
   /** `timeout:` / `timeout_policy:` (docs/runs.md#run-timeouts); both absent when the file has no timeout, so older definitions hash as they did. */
   timeoutMs?: number;
   timeoutPolicy?: RunTimeoutPolicy;
+  /** `retention:` (docs/retention.md): how long a settled run stays live; absent when the file has none, so older definitions hash as they did. */
+  retentionMs?: number;
   /** `search:` (docs/operations.md#search-attributes); absent when the file has none, so older definitions hash as they did. */
   search?: Record<string, SearchAttrDecl>;
   /** `properties:` (docs/verify.md); absent when the file has none, so older definitions hash as they did. */

@@ -45,6 +45,7 @@ import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js
 import { LeaseTemplate } from './lease-template.js';
 import { keepTornBytes, tornWarning } from './file-torn.js';
 import type { FileStoreOptions } from './file-options.js';
+import { FileRunArchive } from './archive/file-archive.js';
 
 export type { FileStoreOptions } from './file-options.js';
 
@@ -65,6 +66,7 @@ export class FileEventStore implements EventStore {
   private dirReady: Promise<void> | undefined;
   private recovered: Promise<void> | undefined;
   private closed = false;
+  private archived: FileRunArchive | undefined;
 
   constructor(dir = '.ledgerflow', options: FileStoreOptions = {}) {
     this.dir = resolve(dir);
@@ -108,11 +110,13 @@ export class FileEventStore implements EventStore {
     await this.ready();
     const path = this.fileOf(runId);
     const st = await statOrNull(path);
-    if (!st) return [];
-    const { commits } = await readNew(path, newCursor(st.ino), st.size, runId);
+    // Not live: maybe archived (one index shard read; nothing when it never was).
+    const events = st
+      ? (await readNew(path, newCursor(st.ino), st.size, runId)).commits.flatMap((c) => c.events)
+      : ((await this.archive().read(runId)) ?? []);
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
-    return commits.flatMap((c) => c.events).filter((e) => e.seq >= from && e.seq <= to);
+    return events.filter((e) => e.seq >= from && e.seq <= to);
   }
 
   /**
@@ -273,6 +277,23 @@ export class FileEventStore implements EventStore {
     );
     subs.add(sub);
     return sub;
+  }
+
+  /** The archive under `<dir>/archive/` (archive/file-archive.ts): moves settled runs out of `runs/` and back. */
+  archive(): FileRunArchive {
+    this.archived ??= new FileRunArchive({
+      dir: this.dir,
+      runsDir: this.runsDir,
+      fileOf: (runId) => this.fileOf(runId),
+      exclusive: (name, fn) => this.exclusive(name, fn),
+      quiesced: async (fn) => {
+        await this.ensureDir();
+        await this.ready();
+        return this.writer.quiesced(fn);
+      },
+      forget: (runId) => this.cache.delete(runId),
+    });
+    return this.archived;
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,9 @@ export type {
   RunSummary,
   SnapshotStore,
   BlobStore,
+  ArchivedRun,
+  ArchivePeriod,
+  RunArchive,
   StoredSnapshot,
   Subscription,
 } from './port.js';

@@ -1,11 +1,30 @@
 /**
- * doctor, dlq, limits and breaker: the operator's commands over the streams, the dead letters, the limits per queue and
+ * archive and restore, doctor, dlq, limits and breaker: runs moved to the archive and back, the operator's commands over the streams, the dead letters, the limits per queue and
  * handler, and the circuit breakers.
  */
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
 export function operationCommands(p: TableCommand, { io, g, act, actCall }: CommandTable): void {
+  const archive = p
+    .command('archive')
+    .description(
+      'move settled runs out of the live log and index into the archive (docs/retention.md); status, history and replay still read them',
+    )
+    .option('--older-than <duration>', 'runs that settled longer ago than this, e.g. 30d')
+    .option('--workflow <id>', "only this workflow's runs")
+    .option('--json', 'print { archived, runs: [{ runId, workflowId, status, completedAt, period }] }')
+    .action(act(() => import('../commands/archive.js'), 'archiveCmd'));
+  archive
+    .command('list')
+    .description('what the archive keeps: one line per period (the month runs settled in), its runs, bytes and file')
+    .option('--json', 'print { periods: [{ period, runs, bytes, location }] }')
+    .action(act(() => import('../commands/archive.js'), 'archiveListCmd'));
+  p.command('restore')
+    .argument('<runId>', 'an archived run')
+    .description('bring an archived run back into the live log and index')
+    .option('--json', 'print { restored: { runId, workflowId, status, completedAt, period } }')
+    .action(act(() => import('../commands/archive.js'), 'restoreCmd'));
   p.command('doctor')
     .description(
       'every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS',

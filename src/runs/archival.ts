@@ -1,0 +1,71 @@
+/**
+ * Which settled runs go to the archive, and moving them in bounded batches (docs/retention.md): `archive
+ * --older-than` by hand, and the rounds `serve` runs as it goes, by each run's `retention:` (its definition's, as
+ * recorded when it started) or the store's default. The move itself is the store's (EventStore.archive): the bytes
+ * as stored, crash-safe.
+ */
+import { StoreError } from '../errors/index.js';
+import { recordedDefinitionOf, SETTLED_STATUSES } from '../events/index.js';
+import type { ArchivedRun, EventStore, RunArchive, RunSummary } from '../store/index.js';
+
+/** Runs moved per batch: one gzip member, one hold of the writer lock (appends wait that long). */
+export const ARCHIVE_BATCH = 200;
+
+export interface ArchiveSelection {
+  /** Settled longer ago than this (ms); absent: by each run's retention, else `defaultRetentionMs`, else kept. */
+  olderThanMs?: number;
+  defaultRetentionMs?: number;
+  workflowId?: string;
+  now: Date;
+  /** At most this many runs moved (a round of serve's); default all. */
+  max?: number;
+  /** After each batch: runs moved so far, of how many chosen. */
+  onProgress?: (moved: number, chosen: number) => void;
+}
+
+/** The store's archive, or a clear error when the store has none. */
+export function archiveOf(store: EventStore): RunArchive {
+  const archive = store.archive?.();
+  if (!archive) throw new StoreError('this store keeps no archive', { code: 'LF_STORE' });
+  return archive;
+}
+
+/** Moves the settled runs the selection names to the archive; returns them. */
+export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Promise<ArchivedRun[]> {
+  const archive = archiveOf(store);
+  const chosen = (await chooseRuns(store, sel)).slice(0, sel.max ?? Number.MAX_SAFE_INTEGER);
+  const moved: ArchivedRun[] = [];
+  for (let i = 0; i < chosen.length; i += ARCHIVE_BATCH) {
+    moved.push(...(await archive.archive(chosen.slice(i, i + ARCHIVE_BATCH), sel.now)));
+    sel.onProgress?.(moved.length, chosen.length);
+  }
+  if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same
+  return moved;
+}
+
+/** The settled runs due, oldest settled first. */
+async function chooseRuns(store: EventStore, sel: ArchiveSelection): Promise<RunSummary[]> {
+  const now = sel.now.getTime();
+  const runs = await store.listRuns({ ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}) });
+  const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
+  const retentionOf = retentions(store);
+  const due: RunSummary[] = [];
+  for (const r of settled) {
+    const keepMs = sel.olderThanMs ?? (await retentionOf(r)) ?? sel.defaultRetentionMs;
+    if (keepMs !== undefined && Date.parse(r.completedAt!) <= now - keepMs) due.push(r);
+  }
+  return due.sort((a, b) => a.completedAt!.localeCompare(b.completedAt!) || a.runId.localeCompare(b.runId));
+}
+
+/** A run's `retention:` as its definition recorded it, read once per workflow version. */
+function retentions(store: EventStore): (run: RunSummary) => Promise<number | undefined> {
+  const known = new Map<string, number | undefined>();
+  return async (run) => {
+    const key = `${run.workflowId}@${run.version}`;
+    if (!known.has(key)) {
+      const first = (await store.read(run.runId, { toSeq: 1 }))[0];
+      known.set(key, first?.type === 'run.started' ? recordedDefinitionOf(first.data).retentionMs : undefined);
+    }
+    return known.get(key);
+  };
+}
