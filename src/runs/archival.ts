@@ -4,7 +4,7 @@
  * recorded when it started) or the store's default. The move itself is the store's (EventStore.archive): the bytes
  * as stored, crash-safe.
  */
-import { StoreError } from '../errors/index.js';
+import { errorMessage, StoreError } from '../errors/index.js';
 import { recordedDefinitionOf, SETTLED_STATUSES } from '../events/index.js';
 import type { ArchivedRun, EventStore, RunArchive, RunSummary } from '../store/index.js';
 
@@ -67,5 +67,41 @@ function retentions(store: EventStore): (run: RunSummary) => Promise<number | un
       known.set(key, first?.type === 'run.started' ? recordedDefinitionOf(first.data).retentionMs : undefined);
     }
     return known.get(key);
+  };
+}
+
+export interface ArchivalRounds {
+  /** The store's default retention (`--retention`), for runs whose definition has none. */
+  defaultRetentionMs?: number;
+  /** How long between two rounds that found less than a batch (default 1 minute). */
+  everyMs?: number;
+  say: (line: string) => void;
+}
+
+/**
+ * A tick hook for `serve` and the engines: archives the runs past their retention, at most one batch a round, the
+ * next round at once when that batch was full (more are due), else `everyMs` later. Never two rounds at once.
+ */
+export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: Date) => Promise<void> {
+  let next = 0;
+  let running = false;
+  return async (now) => {
+    if (running || now.getTime() < next) return;
+    running = true;
+    try {
+      const moved = await archiveRuns(store, {
+        now,
+        max: ARCHIVE_BATCH,
+        ...(opts.defaultRetentionMs !== undefined ? { defaultRetentionMs: opts.defaultRetentionMs } : {}),
+      });
+      if (moved.length > 0)
+        opts.say(`archived ${moved.length} settled run${moved.length === 1 ? '' : 's'} past their retention`);
+      next = now.getTime() + (moved.length >= ARCHIVE_BATCH ? 0 : (opts.everyMs ?? 60_000));
+    } catch (err) {
+      next = now.getTime() + (opts.everyMs ?? 60_000);
+      opts.say(`archive: ${errorMessage(err)}; trying again at the next round`);
+    } finally {
+      running = false;
+    }
   };
 }

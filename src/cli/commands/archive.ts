@@ -64,6 +64,8 @@ export async function archiveListCmd(io: Io, g: GlobalOpts, opts: { json?: boole
 
 export async function restoreCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
   const run = await archiveOf(storeFor(g)).restore(runId);
-  io.out(opts.json ? json({ restored: shown(run) }) : `restored run ${runId} (${run.status}, archived in ${run.period})`);
+  io.out(
+    opts.json ? json({ restored: shown(run) }) : `restored run ${runId} (${run.status}, archived in ${run.period})`,
+  );
   return EXIT.ok;
 }

@@ -2,6 +2,7 @@
  * archive and restore, doctor, dlq, limits and breaker: runs moved to the archive and back, the operator's commands over the streams, the dead letters, the limits per queue and
  * handler, and the circuit breakers.
  */
+import type { Command } from 'commander';
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
@@ -19,7 +20,14 @@ export function operationCommands(p: TableCommand, { io, g, act, actCall }: Comm
     .command('list')
     .description('what the archive keeps: one line per period (the month runs settled in), its runs, bytes and file')
     .option('--json', 'print { periods: [{ period, runs, bytes, location }] }')
-    .action(act(() => import('../commands/archive.js'), 'archiveListCmd'));
+    .action(
+      // `archive` has a --json of its own, which commander gives `archive list --json` to: either one counts.
+      actCall(
+        () => import('../commands/archive.js'),
+        (m, o: { json?: boolean }, c: Command) =>
+          m.archiveListCmd(io, g(), { json: o.json === true || c.parent?.opts<{ json?: boolean }>().json === true }),
+      ),
+    );
   p.command('restore')
     .argument('<runId>', 'an archived run')
     .description('bring an archived run back into the live log and index')

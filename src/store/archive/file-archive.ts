@@ -273,4 +273,3 @@ function recordOf(e: ArchiveEntry): ArchivedRun {
   const { move: _move, member: _member, bytes: _bytes, ...record } = e;
   return record;
 }
-

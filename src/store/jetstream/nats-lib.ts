@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type * as Core from '@nats-io/nats-core';
 import type * as Js from '@nats-io/jetstream';
 import type * as Kv from '@nats-io/kv';
+import type * as Obj from '@nats-io/obj';
 import type * as JsInternal from '@nats-io/jetstream/internal';
 import type * as Node from '@nats-io/transport-node';
 import type { Transport } from '@nats-io/nats-core/internal';
@@ -55,6 +56,10 @@ function js(): typeof Js {
 }
 function kv(): typeof Kv {
   return (kvMod ??= loaded(bundled ? require('@nats-io/kv') : nodeRequire('@nats-io/kv')) as typeof Kv);
+}
+let objMod: typeof Obj | undefined;
+function obj(): typeof Obj {
+  return (objMod ??= loaded(bundled ? require('@nats-io/obj') : nodeRequire('@nats-io/obj')) as typeof Obj);
 }
 
 /**
@@ -150,6 +155,7 @@ export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) =>
   js().jetstreamManager(nc, withDomain(nc, opts));
 
 export const Kvm = lazy(() => kv().Kvm);
+export const Objm = lazy(() => obj().Objm);
 export const KvWatchInclude = lazy(() => kv().KvWatchInclude);
 export const AckPolicy = lazy(() => js().AckPolicy);
 export const DeliverPolicy = lazy(() => js().DeliverPolicy);
@@ -176,6 +182,7 @@ export const TimeoutError = lazy(() => core().TimeoutError);
 
 // The enums and error classes are types too, as they are in the packages.
 export type Kvm = Kv.Kvm;
+export type Objm = Obj.Objm;
 export type KvWatchInclude = Kv.KvWatchInclude;
 export type AckPolicy = Js.AckPolicy;
 export type DeliverPolicy = Js.DeliverPolicy;

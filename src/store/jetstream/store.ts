@@ -63,6 +63,7 @@ import { KvExclusive } from './exclusive.js';
 import { KvSharedDocs } from './shared-docs.js';
 import { lastPosition, readSingleCommit } from './last-message.js';
 import { listRunSummaries } from './list-runs.js';
+import { JetStreamRunArchive } from './archive.js';
 
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
@@ -77,6 +78,7 @@ export class JetStreamEventStore implements EventStore {
   private closed = false;
   private exclusives: KvExclusive | undefined;
   private shared: KvSharedDocs | undefined;
+  private archived: JetStreamRunArchive | undefined;
   /** Runs' first commits read here, by stream sequence, while a runs index takes them (keepFirstCommits). */
   private firstCommits: Map<number, { runId: string; events: EventEnvelope[] }> | null = null;
 
@@ -297,6 +299,9 @@ export class JetStreamEventStore implements EventStore {
       // Nothing at or after the position: it is past the run's end, which its appends never give.
       if (start && prev === null) return await this.read(runId, { ...opts, fromPosition: undefined });
       if (last && toTheEnd) this.runs.remember(runId, last, false); // only a position known to be the end
+      // No message of the run on the stream: maybe archived (one KV get; nothing when it never was).
+      if (prev === null && !start && !last)
+        return ((await this.archive().read(runId)) ?? []).filter((e) => e.seq >= from && e.seq <= to);
       return out;
     } catch (err) {
       throw toStoreError(err, `read run ${runId}`, meta);
@@ -332,6 +337,17 @@ export class JetStreamEventStore implements EventStore {
       undefined,
       { honoursTimeout: true },
     );
+  }
+
+  /** The archive: Object Store LF_ARCHIVE and KV LF_ARCHIVE_INDEX (archive.ts). */
+  archive(): JetStreamRunArchive {
+    this.archived ??= new JetStreamRunArchive({
+      o: this.o,
+      link: this.link,
+      exclusive: (name, fn) => this.exclusive(name, fn),
+      forget: (runId) => this.runs.forget(runId),
+    });
+    return this.archived;
   }
 
   /** Every run's events, one pass over the stream (read-all.ts). */
