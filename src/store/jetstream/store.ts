@@ -236,6 +236,19 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async read(runId: string, opts: ReadOptions = {}): Promise<EventEnvelope[]> {
+    const live = await this.readLive(runId, opts);
+    // Nothing from the run's start: no message of it on the stream, so maybe archived (one KV get; nothing when it
+    // never was). A read from further on (an engine catching up) is never of an archived run.
+    if (live.length > 0 || (opts.fromSeq ?? 1) > 1 || opts.fromPosition) return live;
+    try {
+      const archived = await this.archive().read(runId);
+      return (archived ?? []).filter((e) => e.seq <= (opts.toSeq ?? Number.MAX_SAFE_INTEGER));
+    } catch (err) {
+      throw toStoreError(err, `read archived run ${runId}`, { runId });
+    }
+  }
+
+  private async readLive(runId: string, opts: ReadOptions): Promise<EventEnvelope[]> {
     assertRunId(runId);
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
@@ -287,7 +300,7 @@ export class JetStreamEventStore implements EventStore {
         }
         // A position past the commit holding fromSeq (not one this run's appends gave): read it all instead.
         if (prev === null && start && commit.events[0]!.seq > from)
-          return await this.read(runId, { ...opts, fromPosition: undefined });
+          return await this.readLive(runId, { ...opts, fromPosition: undefined });
         prev = commit.events[commit.events.length - 1]!.seq;
         last = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: prev, lastFirstSeq: commit.events[0]!.seq };
         for (const e of commit.events) if (e.seq >= from && e.seq <= to) out.push(e);
@@ -297,11 +310,8 @@ export class JetStreamEventStore implements EventStore {
         }
       }
       // Nothing at or after the position: it is past the run's end, which its appends never give.
-      if (start && prev === null) return await this.read(runId, { ...opts, fromPosition: undefined });
+      if (start && prev === null) return await this.readLive(runId, { ...opts, fromPosition: undefined });
       if (last && toTheEnd) this.runs.remember(runId, last, false); // only a position known to be the end
-      // No message of the run on the stream: maybe archived (one KV get; nothing when it never was).
-      if (prev === null && !start && !last)
-        return ((await this.archive().read(runId)) ?? []).filter((e) => e.seq >= from && e.seq <= to);
       return out;
     } catch (err) {
       throw toStoreError(err, `read run ${runId}`, meta);
