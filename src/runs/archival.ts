@@ -19,6 +19,8 @@ export interface ArchiveSelection {
   now: Date;
   /** At most this many runs moved (a round of serve's); default all. */
   max?: number;
+  /** Runs moved per batch (default ARCHIVE_BATCH). */
+  batch?: number;
   /** After each batch: runs moved so far, of how many chosen. */
   onProgress?: (moved: number, chosen: number) => void;
 }
@@ -35,8 +37,9 @@ export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Pro
   const archive = archiveOf(store);
   const chosen = (await chooseRuns(store, sel)).slice(0, sel.max ?? Number.MAX_SAFE_INTEGER);
   const moved: ArchivedRun[] = [];
-  for (let i = 0; i < chosen.length; i += ARCHIVE_BATCH) {
-    moved.push(...(await archive.archive(chosen.slice(i, i + ARCHIVE_BATCH), sel.now)));
+  const batch = sel.batch ?? ARCHIVE_BATCH;
+  for (let i = 0; i < chosen.length; i += batch) {
+    moved.push(...(await archive.archive(chosen.slice(i, i + batch), sel.now)));
     sel.onProgress?.(moved.length, chosen.length);
   }
   if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same

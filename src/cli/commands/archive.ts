@@ -24,7 +24,7 @@ const shown = (r: ArchivedRun) => ({
 export async function archiveCmd(
   io: Io,
   g: GlobalOpts,
-  opts: { olderThan?: string; workflow?: string; json?: boolean },
+  opts: { olderThan?: string; workflow?: string; batch?: string; json?: boolean },
 ): Promise<number> {
   if (opts.olderThan === undefined)
     throw new UsageError(
@@ -32,9 +32,15 @@ export async function archiveCmd(
       { option: '--older-than' },
     );
   const olderThanMs = durationFlag('--older-than', opts.olderThan, '30d or 12h');
+  const batch = opts.batch === undefined ? undefined : Number(opts.batch);
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 10_000))
+    throw new UsageError(`--batch ${opts.batch} is not a number of runs from 1 to 10000, e.g. --batch 200`, {
+      option: '--batch',
+    });
   const moved = await archiveRuns(storeFor(g), {
     olderThanMs,
     now: new Date(),
+    ...(batch !== undefined ? { batch } : {}),
     ...(opts.workflow !== undefined ? { workflowId: opts.workflow } : {}),
     onProgress: (done, of) => io.err(`archived ${done} of ${of} runs`),
   });

@@ -14,6 +14,7 @@ export function operationCommands(p: TableCommand, { io, g, act, actCall }: Comm
     )
     .option('--older-than <duration>', 'runs that settled longer ago than this, e.g. 30d')
     .option('--workflow <id>', "only this workflow's runs")
+    .option('--batch <n>', 'runs moved at a time (default 200): appends to the store wait while a batch moves')
     .option('--json', 'print { archived, runs: [{ runId, workflowId, status, completedAt, period }] }')
     .action(act(() => import('../commands/archive.js'), 'archiveCmd'));
   archive
