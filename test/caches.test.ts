@@ -369,6 +369,7 @@ describe('the caches are fenced', () => {
       'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;',
       'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
       'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;',
+      'store/jetstream/nats-lib.ts: let objMod: typeof Obj | undefined;',
       'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
       'store/jetstream/nats-lib.ts: const domains = new WeakMap<object, string>();',
       'cli/state-file-choice.ts: let chosen: { path: string; keep: number } | null | undefined;',

@@ -39,6 +39,9 @@ const NOT_CODES = new Set([
   'LF_ADMISSION',
   'LF_TASK_GATES',
   'LF_SECRETS',
+  'LF_ARCHIVE_INDEX',
+  // Object Store buckets
+  'LF_ARCHIVE',
   // what a COMMAND task's program finds in its environment
   'LF_RUN_ID',
   'LF_WORKFLOW_ID',
