@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { startUiProcess } from '../server/ui-helpers.js';
 import { badOlderThan, followThePage, INVOICE_YAML } from './docs-scenario.js';
 
 const procs: ChildProcess[] = [];
@@ -81,6 +82,25 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     expect(list.periods.reduce((n, p) => n + p.runs, 0)).toBe(2);
     withDefault.kill('SIGTERM');
     await new Promise((r) => withDefault.once('close', r));
+  });
+
+  it("the dashboard's run page opens an archived run; its run list leaves it out", async () => {
+    const { dir, lf } = project();
+    writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML);
+    const runId = await runInvoice(lf, 'invoice.yaml', 5);
+    expect((await lf('archive', '--older-than', '0s')).code).toBe(0);
+    const ui = await startUiProcess(['--store', join(dir, 'store')], [], { cwd: dir });
+    try {
+      const headers = { authorization: `Bearer ${ui.token}` };
+      const page = await fetch(`${ui.base}/api/runs/${runId}`, { headers });
+      expect(page.status).toBe(200);
+      const body = (await page.json()) as { run: { runId: string; status: string } };
+      expect(body.run).toMatchObject({ runId, status: 'COMPLETED' });
+      const list = (await (await fetch(`${ui.base}/api/runs`, { headers })).json()) as { runs: unknown[] };
+      expect(list.runs).toEqual([]);
+    } finally {
+      await ui.stop();
+    }
   });
 
   it('a bad --older-than, retention: or --retention is a clear error, exit 2', async () => {
