@@ -11,8 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
 import { Engine } from '../../src/local/index.js';
 import { FileEventStore } from '../../src/store/index.js';
-import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { INVOICE_YAML } from './docs-scenario.js';
+import { killed, prng } from './kills.js';
 
 const RUNS = 360;
 const ROUNDS = 14;
@@ -21,35 +22,6 @@ const procs: ChildProcess[] = [];
 afterAll(() => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
-
-/** mulberry32: the same kill points every run of the test. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Starts the command and SIGKILLs it `afterMs` after it starts, or after its `batches`th progress line. */
-async function killed(args: string[], afterMs: number, batches: number | false): Promise<'killed' | 'finished'> {
-  const child = spawnCli(args);
-  procs.push(child);
-  const closed = new Promise<void>((r) => child.once('close', () => r()));
-  const kill = () => setTimeout(() => child.kill('SIGKILL'), afterMs);
-  if (batches) {
-    let seen = 0;
-    child.stderr!.on('data', (d: Buffer) => {
-      const before = seen;
-      seen += (d.toString().match(/archived \d+ of/g) ?? []).length;
-      if (before < batches && seen >= batches) kill();
-    });
-  } else kill();
-  await closed;
-  return child.signalCode === 'SIGKILL' ? 'killed' : 'finished';
-}
 
 describe('archive and restore killed with SIGKILL at random points (embedded store)', () => {
   it(`${RUNS} runs: after every kill and recovery, each run is live or archived, never both nor neither, and reads as before`, async () => {
@@ -79,7 +51,9 @@ describe('archive and restore killed with SIGKILL at random points (embedded sto
         await store.close();
         for (const id of archived.slice(-3)) {
           const at = Math.floor(random() * 500);
-          outcomes.push(`restore ${await killed(['--store', storeDir, 'restore', id], at, false)} after ${at} ms`);
+          outcomes.push(
+            `restore ${await killed(procs, ['--store', storeDir, 'restore', id], at, false)} after ${at} ms`,
+          );
           intentsLeft += intentLeft();
         }
       }
@@ -88,7 +62,7 @@ describe('archive and restore killed with SIGKILL at random points (embedded sto
       const at = Math.floor(afterBatches > 0 ? random() * 40 : 200 + random() * 1200);
       const args = ['--store', storeDir, 'archive', '--older-than', '0s', '--batch', '20'];
       outcomes.push(
-        `archive ${await killed(args, at, afterBatches)} ${afterBatches > 0 ? `${at} ms after batch ${afterBatches}` : `after ${at} ms`}`,
+        `archive ${await killed(procs, args, at, afterBatches)} ${afterBatches > 0 ? `${at} ms after batch ${afterBatches}` : `after ${at} ms`}`,
       );
       intentsLeft += intentLeft();
 
