@@ -20,6 +20,7 @@ export {
   UsageError,
   InputError,
   RunNotFoundError,
+  RunNotArchivedError,
   AppendConflictError,
   CommitContendedError,
   StoreError,

@@ -28,7 +28,7 @@ export interface ArchiveSelection {
 /** The store's archive, or a clear error when the store has none. */
 export function archiveOf(store: EventStore): RunArchive {
   const archive = store.archive?.();
-  if (!archive) throw new StoreError('this store keeps no archive', { code: 'LF_STORE' });
+  if (!archive) throw new StoreError('this store keeps no archive (the file store and JetStream do)', {});
   return archive;
 }
 

@@ -74,7 +74,7 @@ export async function followThePage(lf: Lf, runIds: string[]): Promise<void> {
   expect(again.periods[0]!.runs).toBe(runIds.length - 1);
   const notArchived = await lf('restore', back);
   expect(notArchived.code).toBe(2);
-  expect(notArchived.stderr).toContain(back);
+  expect(notArchived.stderr).toContain(`run ${back} is not archived: it is live`);
 
   const second = JSON.parse((await ok(lf('archive', '--older-than', '0s', '--json'))).stdout) as { archived: number };
   expect(second.archived).toBe(1);

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { RunNotFoundError, StoreError } from '../../errors/index.js';
+import { RunNotArchivedError, StoreError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../../events/index.js';
 import { statOrNull, syncDir, unlessMissing, writeSynced } from '../durable-fs.js';
 import { commitsOf, readAt } from '../jsonl.js';
@@ -89,8 +89,8 @@ export class FileRunArchive implements RunArchive {
     return this.host.exclusive('archive', async () => {
       await this.recoverHeld();
       const e = await this.shards.find(runId);
-      if (!e) throw new RunNotFoundError(runId);
       const live = this.host.fileOf(runId);
+      if (!e) throw new RunNotArchivedError(runId, (await statOrNull(live)) !== null);
       if (await statOrNull(live)) throw new StoreError(`run ${runId} is both live and archived`, { runId, file: live });
       await this.writeIntent({ op: 'restore', move: randomUUID(), runId });
       const tmp = this.restoringPath(runId);

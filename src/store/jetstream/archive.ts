@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
-import { RunNotFoundError, StoreError } from '../../errors/index.js';
+import { RunNotArchivedError, StoreError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type Commit, type EventEnvelope } from '../../events/index.js';
 import type { ArchivedRun, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
 import { commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
@@ -45,6 +45,8 @@ export interface JetStreamArchiveHost {
   link: JetStreamLink;
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   forget(runId: string): void;
+  /** The run's last sequence on the stream (0: not live). */
+  lastSeq(runId: string): Promise<number>;
 }
 
 const NL = 0x0a;
@@ -113,7 +115,7 @@ export class JetStreamRunArchive implements RunArchive {
     return this.host.exclusive('archive', async () => {
       await this.recoverHeld();
       const e = await this.entry(runId);
-      if (!e) throw new RunNotFoundError(runId);
+      if (!e) throw new RunNotArchivedError(runId, (await this.host.lastSeq(runId)) > 0);
       const { kv } = await this.open();
       const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, runId);
       const move = randomUUID();

@@ -356,6 +356,7 @@ export class JetStreamEventStore implements EventStore {
       link: this.link,
       exclusive: (name, fn) => this.exclusive(name, fn),
       forget: (runId) => this.runs.forget(runId),
+      lastSeq: (runId) => this.lastSeq(runId),
     });
     return this.archived;
   }
