@@ -40,7 +40,7 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     const runIds = [];
     for (const amount of [10, 20, 30]) runIds.push(await runInvoice(lf, 'invoice.yaml', amount));
     await followThePage(lf, runIds);
-  });
+  }, 120_000);
 
   it("a workflow's retention: archives its runs through serve; --retention is the default for the others", async () => {
     const { dir, lf } = project();
@@ -82,7 +82,7 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     expect(list.periods.reduce((n, p) => n + p.runs, 0)).toBe(2);
     withDefault.kill('SIGTERM');
     await new Promise((r) => withDefault.once('close', r));
-  });
+  }, 120_000);
 
   it("the dashboard's run page opens an archived run; its run list leaves it out", async () => {
     const { dir, lf } = project();
@@ -101,7 +101,7 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     } finally {
       await ui.stop();
     }
-  });
+  }, 120_000);
 
   it('a bad --older-than, retention: or --retention is a clear error, exit 2', async () => {
     const { dir, lf } = project();
@@ -115,5 +115,5 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     const serve = await lf('serve', '--retention', 'nope');
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain('--retention nope is not a duration');
-  });
+  }, 120_000);
 });

@@ -43,7 +43,7 @@ describe.skipIf(noNats)('retention and the archive on NATS (docs/retention.md)',
     const runIds = await startedRuns(lf, 3);
     await followThePage(lf, runIds);
     await badOlderThan(lf);
-  });
+  }, 120_000);
 
   it("a workflow's retention: archives its runs through the engines", async () => {
     const dir = tempDir('lf-retention-nats-');
@@ -66,5 +66,5 @@ describe.skipIf(noNats)('retention and the archive on NATS (docs/retention.md)',
     });
     const status = JSON.parse((await lf('status', runId!, '--json')).stdout) as { status: string };
     expect(status.status).toBe('COMPLETED');
-  });
+  }, 120_000);
 });
