@@ -49,7 +49,11 @@ export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Pro
 /** The settled runs due, oldest settled first. */
 async function chooseRuns(store: EventStore, sel: ArchiveSelection): Promise<RunSummary[]> {
   const now = sel.now.getTime();
-  const runs = await store.listRuns({ ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}) });
+  // A corrupt run is left where it is: `list` and `status` report it.
+  const runs = await store.listRuns({
+    ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}),
+    onCorrupt: () => undefined,
+  });
   const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
   const retentionOf = retentions(store);
   const due: RunSummary[] = [];

@@ -3,7 +3,7 @@
  * restored and archived again; `retention:` archiving through `serve` (and `serve --retention` for a workflow with
  * none); bad values refused (exit 2, file:line:col for the definition).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,19 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     } finally {
       await ui.stop();
     }
+  }, 120_000);
+
+  it('a corrupt run is left live, reported as before; the others are archived', async () => {
+    const { dir, lf } = project();
+    writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML);
+    const runId = await runInvoice(lf, 'invoice.yaml', 7);
+    writeFileSync(join(dir, 'store', 'runs', 'broken.jsonl'), 'not a commit\n');
+    const moved = await lf('archive', '--older-than', '0s', '--json');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect((JSON.parse(moved.stdout) as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toEqual([runId]);
+    expect(existsSync(join(dir, 'store', 'runs', 'broken.jsonl'))).toBe(true);
+    const listed = JSON.parse((await lf('list', '--json')).stdout) as { runId: string; status: string }[];
+    expect(listed).toEqual([expect.objectContaining({ runId: 'broken', status: 'CORRUPT' })]);
   }, 120_000);
 
   it('a bad --older-than, retention: or --retention is a clear error, exit 2', async () => {

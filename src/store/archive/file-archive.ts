@@ -122,7 +122,12 @@ export class FileRunArchive implements RunArchive {
       const bytes = await unlessMissing(readFile(file));
       // Gone, torn, or changed since it was listed: left for a later round.
       if (!bytes || bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) continue;
-      const last = commitsOf(bytes, file, run.runId).at(-1)?.events.at(-1);
+      let last: EventEnvelope | undefined;
+      try {
+        last = commitsOf(bytes, file, run.runId).at(-1)?.events.at(-1);
+      } catch {
+        continue; // a corrupt log stays where `list` and `status` report it
+      }
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
       picked.push({ run, bytes, period: run.completedAt!.slice(0, 7) });
     }

@@ -157,21 +157,25 @@ export class JetStreamRunArchive implements RunArchive {
       let prev: number | null = null;
       let lastStreamSeq = 0;
       let last: EventEnvelope | undefined;
-      for await (const m of runMessages(
-        this.host.link,
-        this.host.o,
-        c,
-        run.runId,
-        subject,
-        1,
-        this.host.link.deadline(),
-      )) {
-        lastStreamSeq = m.seq;
-        const commit = decodeNextCommit(m.data, run.runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
-        if (!commit) continue; // lost a race (codec.ts): not part of the run
-        prev = commit.events.at(-1)!.seq;
-        last = commit.events.at(-1);
-        bodies.push(m.data);
+      try {
+        for await (const m of runMessages(
+          this.host.link,
+          this.host.o,
+          c,
+          run.runId,
+          subject,
+          1,
+          this.host.link.deadline(),
+        )) {
+          lastStreamSeq = m.seq;
+          const commit = decodeNextCommit(m.data, run.runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
+          if (!commit) continue; // lost a race (codec.ts): not part of the run
+          prev = commit.events.at(-1)!.seq;
+          last = commit.events.at(-1);
+          bodies.push(m.data);
+        }
+      } catch {
+        continue; // a corrupt log (or a read that failed) stays live: reported by `list`, tried again next round
       }
       // Gone, or changed since it was listed: left for a later round.
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
