@@ -19,6 +19,7 @@ export type {
   SnapshotStore,
   BlobStore,
   ArchivedRun,
+  ArchiveOptions,
   ArchivePeriod,
   RunArchive,
   StoredSnapshot,

@@ -188,6 +188,10 @@ export interface ArchivedRun {
   attachments?: { digest: string; size: number }[];
 }
 
+export interface ArchiveOptions {
+  attachments?: (runId: string, events: EventEnvelope[]) => Promise<ArchivedRun['attachments']>;
+}
+
 /** One period of the archive, as `archive list` shows it. */
 export interface ArchivePeriod {
   period: string;
@@ -203,8 +207,12 @@ export interface ArchivePeriod {
  * decoded and written again), each always either live or archived, never both nor neither, whatever is killed when.
  */
 export interface RunArchive {
-  /** Moves these settled runs into the archive; returns those moved (a run gone, changed or not settled is left). */
-  archive(runs: RunSummary[], now: Date): Promise<ArchivedRun[]>;
+  /**
+   * Moves these settled runs into the archive; returns those moved (a run gone, changed or not settled is left).
+   * `attachments`, when given, is asked for each run moved (its events as stored) and its answer recorded with the run
+   * (ArchivedRun.attachments): the hook for what moves with a run besides its log.
+   */
+  archive(runs: RunSummary[], now: Date, opts?: ArchiveOptions): Promise<ArchivedRun[]>;
   /** The archived run's record, null when it is not archived. */
   find(runId: string): Promise<ArchivedRun | null>;
   /** The archived run's events, null when it is not archived. */

@@ -20,7 +20,7 @@ import { RunNotArchivedError, StoreError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../../events/index.js';
 import { statOrNull, syncDir, unlessMissing, writeSynced } from '../durable-fs.js';
 import { commitsOf, readAt } from '../jsonl.js';
-import type { ArchivedRun, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
+import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
 import { ArchiveShards, type ArchiveEntry } from './shards.js';
 
 /** What the archive needs of its file store. */
@@ -52,12 +52,12 @@ export class FileRunArchive implements RunArchive {
     this.intentPath = join(this.dir, 'intent.json');
   }
 
-  archive(runs: RunSummary[], now: Date): Promise<ArchivedRun[]> {
+  archive(runs: RunSummary[], now: Date, opts: ArchiveOptions = {}): Promise<ArchivedRun[]> {
     const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
     return this.host.exclusive('archive', async () => {
       await this.recoverHeld();
       if (settled.length === 0) return [];
-      return this.host.quiesced(() => this.move(settled, now));
+      return this.host.quiesced(() => this.move(settled, now, opts));
     });
   }
 
@@ -115,21 +115,23 @@ export class FileRunArchive implements RunArchive {
   }
 
   /** The move itself (archive's lock and the writer lock held). */
-  private async move(settled: RunSummary[], now: Date): Promise<ArchivedRun[]> {
-    const picked: { run: RunSummary; bytes: Buffer; period: string }[] = [];
+  private async move(settled: RunSummary[], now: Date, opts: ArchiveOptions): Promise<ArchivedRun[]> {
+    const picked: { run: RunSummary; bytes: Buffer; period: string; attachments?: ArchivedRun['attachments'] }[] = [];
     for (const run of settled) {
       const file = this.host.fileOf(run.runId);
       const bytes = await unlessMissing(readFile(file));
       // Gone, torn, or changed since it was listed: left for a later round.
       if (!bytes || bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) continue;
-      let last: EventEnvelope | undefined;
+      let events: EventEnvelope[];
       try {
-        last = commitsOf(bytes, file, run.runId).at(-1)?.events.at(-1);
+        events = commitsOf(bytes, file, run.runId).flatMap((c) => c.events);
       } catch {
         continue; // a corrupt log stays where `list` and `status` report it
       }
+      const last = events.at(-1);
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
-      picked.push({ run, bytes, period: run.completedAt!.slice(0, 7) });
+      const attachments = await opts.attachments?.(run.runId, events);
+      picked.push({ run, bytes, period: run.completedAt!.slice(0, 7), ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];
     await mkdir(this.dir, { recursive: true });
@@ -150,6 +152,7 @@ export class FileRunArchive implements RunArchive {
         const to = from + g.bytes.length;
         entries.push({
           ...archivedOf(g.run, period, archivedAt),
+          ...(g.attachments ? { attachments: g.attachments } : {}),
           move,
           member: { at, length: member.length },
           bytes: { from, to },

@@ -17,7 +17,7 @@ import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { RunNotArchivedError, StoreError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type Commit, type EventEnvelope } from '../../events/index.js';
-import type { ArchivedRun, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
+import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
 import { commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
 import type { JetStreamLink } from './connection.js';
 import { kvRetrying } from './kv-retry.js';
@@ -56,11 +56,11 @@ export class JetStreamRunArchive implements RunArchive {
 
   constructor(private readonly host: JetStreamArchiveHost) {}
 
-  archive(runs: RunSummary[], now: Date): Promise<ArchivedRun[]> {
+  archive(runs: RunSummary[], now: Date, opts: ArchiveOptions = {}): Promise<ArchivedRun[]> {
     const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
     return this.host.exclusive('archive', async () => {
       await this.recoverHeld();
-      return settled.length === 0 ? [] : this.move(settled, now);
+      return settled.length === 0 ? [] : this.move(settled, now, opts);
     });
   }
 
@@ -148,15 +148,22 @@ export class JetStreamRunArchive implements RunArchive {
     return this.host.exclusive('archive', () => this.recoverHeld());
   }
 
-  private async move(settled: RunSummary[], now: Date): Promise<ArchivedRun[]> {
+  private async move(settled: RunSummary[], now: Date, opts: ArchiveOptions): Promise<ArchivedRun[]> {
     const c = await this.host.link.ready();
-    const picked: { run: RunSummary; bodies: Uint8Array[]; subject: string; lastStreamSeq: number }[] = [];
+    const picked: {
+      run: RunSummary;
+      bodies: Uint8Array[];
+      subject: string;
+      lastStreamSeq: number;
+      attachments?: ArchivedRun['attachments'];
+    }[] = [];
     for (const run of settled) {
       const subject = runSubject(this.host.o.subjectPrefix, run.workflowId, run.runId);
       const bodies: Uint8Array[] = [];
       let prev: number | null = null;
       let lastStreamSeq = 0;
       let last: EventEnvelope | undefined;
+      const events: EventEnvelope[] = [];
       try {
         for await (const m of runMessages(
           this.host.link,
@@ -172,6 +179,7 @@ export class JetStreamRunArchive implements RunArchive {
           if (!commit) continue; // lost a race (codec.ts): not part of the run
           prev = commit.events.at(-1)!.seq;
           last = commit.events.at(-1);
+          events.push(...commit.events);
           bodies.push(m.data);
         }
       } catch {
@@ -179,7 +187,8 @@ export class JetStreamRunArchive implements RunArchive {
       }
       // Gone, or changed since it was listed: left for a later round.
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
-      picked.push({ run, bodies, subject, lastStreamSeq });
+      const attachments = await opts.attachments?.(run.runId, events);
+      picked.push({ run, bodies, subject, lastStreamSeq, ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];
     const { kv, os } = await this.open();
@@ -201,6 +210,7 @@ export class JetStreamRunArchive implements RunArchive {
         parts.push(bytes);
         entries.push({
           ...archivedOf(g.run, p, now.toISOString()),
+          ...(g.attachments ? { attachments: g.attachments } : {}),
           move,
           object,
           bytes: { from, to: from + bytes.length },
