@@ -23,7 +23,7 @@ import type { JetStreamLink } from './connection.js';
 import { kvRetrying } from './kv-retry.js';
 import { Kvm, Objm, StorageType, jetstream } from './nats-lib.js';
 import type { ResolvedOptions } from './options.js';
-import { runMessages } from './run-messages.js';
+import { getMessage, runMessages } from './run-messages.js';
 
 export const ARCHIVE_BUCKET = 'LF_ARCHIVE';
 export const ARCHIVE_INDEX_BUCKET = 'LF_ARCHIVE_INDEX';
@@ -222,22 +222,45 @@ export class JetStreamRunArchive implements RunArchive {
         await kv.put(`run.${e.runId}`, JSON.stringify(e));
         await kv.put(`in.${p}.${e.runId}`, '');
       }
-      await this.purge(group.map((g) => ({ runId: g.run.runId, subject: g.subject, lastStreamSeq: g.lastStreamSeq })));
+      const withdrawn = await this.purge(
+        group.map((g) => ({ runId: g.run.runId, subject: g.subject, lastStreamSeq: g.lastStreamSeq, period: p })),
+      );
       await kv.delete('intent');
-      out.push(...entries.map(recordOf));
+      out.push(...entries.filter((e) => !withdrawn.has(e.runId)).map(recordOf));
     }
     return out;
   }
 
   /** The runs' subjects purged, up to the message the move read last (a later one keeps the run live: recovery), and their index records dropped. */
-  private async purge(runs: { runId: string; subject: string; lastStreamSeq: number }[]): Promise<void> {
+  private async purge(
+    runs: { runId: string; subject: string; lastStreamSeq: number; period?: string }[],
+  ): Promise<Set<string>> {
+    const withdrawn = new Set<string>();
     const c = await this.host.link.ready();
     const index = await this.runsIndex();
+    const { kv } = await this.open();
     for (const r of runs) {
+      if (r.period !== undefined) {
+        // A commit appended since the move read the run (a retry of a FAILED run): the live log wins, the entry is withdrawn.
+        const last = await getMessage(
+          this.host.link,
+          this.host.o,
+          c,
+          { last_by_subj: r.subject },
+          this.host.link.deadline(),
+        );
+        if (last && last.seq !== r.lastStreamSeq) {
+          await kv.delete(`in.${r.period}.${r.runId}`);
+          await kv.delete(`run.${r.runId}`);
+          withdrawn.add(r.runId);
+          continue;
+        }
+      }
       await c.jsm.streams.purge(this.host.o.stream, { filter: r.subject, seq: r.lastStreamSeq + 1 });
       this.host.forget(r.runId);
       await index?.delete(r.runId).catch(() => undefined);
     }
+    return withdrawn;
   }
 
   private async recoverHeld(): Promise<void> {
