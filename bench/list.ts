@@ -36,14 +36,14 @@ const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.me
 const now = () => performance.now();
 
 /** One run as a single commit line (the file store's format), with the run id and day replaced. */
-function templateOf(file: string): { events: EventEnvelope[] } {
+export function templateOf(file: string): { events: EventEnvelope[] } {
   const lines = readFileSync(new URL(file, HISTORIES), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
   return { events: lines.flatMap((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events) };
 }
 
-function runLine(template: string, i: number): { runId: string; line: string } {
+export function runLine(template: string, i: number): { runId: string; line: string } {
   const runId = `b${String(i).padStart(6, '0')}`;
   const day = new Date(Date.UTC(2026, 0, 1 + (i % 100))).toISOString().slice(0, 11);
   return { runId, line: template.split('lf-path').join(runId).split('2026-01-01T').join(day) };

@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, archive.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -44,7 +44,7 @@ const DEFAULT = [
   'crypt',
   'payloads',
 ] as const;
-const MORE = ['map', 'batch', 'schedules', 'list'] as const;
+const MORE = ['map', 'batch', 'schedules', 'list', 'archive'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 
@@ -286,6 +286,17 @@ await section('list', async () => {
     ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}),
     fileOnly: process.env.LIST_STORES === 'file',
   });
+});
+await section('archive', async () => {
+  Object.assign(
+    figures,
+    await (await import('./archive.js')).benchArchive({
+      say: b.say,
+      fmt,
+      ...(process.env.LIVE ? { live: Number(process.env.LIVE) } : {}),
+      ...(process.env.ARCHIVED ? { archived: Number(process.env.ARCHIVED) } : {}),
+    }),
+  );
 });
 
 // Each goal whose figure this run measured (or promised): its value, the goal, met or not (null: not measured; why under `*_missing` or `*.skipped`).

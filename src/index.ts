@@ -21,6 +21,7 @@ export {
   UsageError,
   InputError,
   RunNotFoundError,
+  RunNotArchivedError,
   AppendConflictError,
   CommitContendedError,
   StoreError,

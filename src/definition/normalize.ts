@@ -162,6 +162,12 @@ function runTimeout(wf: Raw): Pick<Definition, 'timeoutMs' | 'timeoutPolicy'> {
     : { timeoutMs, timeoutPolicy: oneOf(wf.timeout_policy, RUN_TIMEOUT_POLICIES) ?? 'fail' };
 }
 
+/** `retention:` in milliseconds; absent when the file has none, so older definitions hash as they did. */
+function retention(wf: Raw): Pick<Definition, 'retentionMs'> {
+  const retentionMs = duration(wf.retention);
+  return retentionMs === undefined ? {} : { retentionMs };
+}
+
 /** `wf` is the raw value of the top-level `workflow:` key. */
 export function normalize(wf: Raw): Definition {
   const id = str(wf.id) ?? '';
@@ -188,6 +194,7 @@ export function normalize(wf: Raw): Definition {
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
     ...runTimeout(wf),
     inlineLimit: inlineLimitOf(wf.payloads),
+    ...retention(wf),
     search: searchDecls(wf.search),
     properties: properties(wf.properties),
   });

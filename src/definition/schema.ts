@@ -241,6 +241,14 @@ export const WorkflowSchema = z.object({
       description:
         'What a run that reaches its timeout becomes: fail (default: FAILED, the failure workflow runs) or cancel (CANCELLED).',
     }),
+  retention: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, {
+    error: 'a retention must be longer than 0, e.g. "30d" (leave retention out to keep settled runs live)',
+  })
+    .optional()
+    .meta({
+      description:
+        'How long a settled run stays in the live log and index after it settles; then `serve` and the engines move it to the archive (docs/retention.md).',
+    }),
 });
 
 export const DefinitionSchema = z.object({ workflow: WorkflowSchema });

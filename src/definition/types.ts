@@ -169,6 +169,8 @@ export interface Definition {
   timeoutPolicy?: RunTimeoutPolicy;
   /** `payloads.inline_limit:` in bytes (docs/language.md#large-payloads); absent when the file has none (256 KiB), so older definitions hash as they did. */
   inlineLimit?: number;
+  /** `retention:` (docs/retention.md): how long a settled run stays live; absent when the file has none, so older definitions hash as they did. */
+  retentionMs?: number;
   /** `search:` (docs/operations.md#search-attributes); absent when the file has none, so older definitions hash as they did. */
   search?: Record<string, SearchAttrDecl>;
   /** `properties:` (docs/verify.md); absent when the file has none, so older definitions hash as they did. */

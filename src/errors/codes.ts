@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   LF_SECRET_NOT_FOUND: 'not_found',
   // What was named does not exist
   LF_RUN_NOT_FOUND: 'not_found',
+  LF_RUN_NOT_ARCHIVED: 'not_found',
   LF_DEAD_LETTER_NOT_FOUND: 'not_found',
   LF_DEFINITION_NOT_FOUND: 'not_found',
   LF_WORKFLOW_NOT_DEPLOYED: 'not_found',

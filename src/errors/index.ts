@@ -85,6 +85,19 @@ export class RunNotFoundError extends LedgerflowError {
   }
 }
 
+/** `restore` of a run the archive does not hold: it is live (or never was). */
+export class RunNotArchivedError extends LedgerflowError {
+  constructor(runId: string, live: boolean) {
+    super(
+      'LF_RUN_NOT_ARCHIVED',
+      live
+        ? `run ${runId} is not archived: it is live (\`ledgerflow status ${runId}\`); nothing to restore`
+        : `run ${runId} is not archived, nor live: no run of that id in this store (check the id with \`ledgerflow archive list\` and \`ledgerflow list\`)`,
+      { runId, live },
+    );
+  }
+}
+
 /** Another writer appended to the run since we read it: reload and retry. */
 export class AppendConflictError extends LedgerflowError {
   constructor(runId: string, expectedSeq: number, actualSeq: number) {

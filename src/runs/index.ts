@@ -16,3 +16,11 @@ export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
 export { natsRuns, type NatsRunsOptions } from './nats.js';
 export { applyOver, bulk, bulkOver, planOver, type BulkCallOptions, type BulkHooks, type BulkTake } from './bulk.js';
 export { runReads, type RunReads } from './reads.js';
+export {
+  ARCHIVE_BATCH,
+  archivalRounds,
+  archiveOf,
+  archiveRuns,
+  type ArchivalRounds,
+  type ArchiveSelection,
+} from './archival.js';

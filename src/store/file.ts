@@ -47,6 +47,7 @@ import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js
 import { LeaseTemplate } from './lease-template.js';
 import { keepTornBytes, tornWarning } from './file-torn.js';
 import type { FileStoreOptions } from './file-options.js';
+import { FileRunArchive } from './archive/file-archive.js';
 
 export type { FileStoreOptions } from './file-options.js';
 
@@ -67,6 +68,7 @@ export class FileEventStore implements EventStore {
   private dirReady: Promise<void> | undefined;
   private recovered: Promise<void> | undefined;
   private closed = false;
+  private archived: FileRunArchive | undefined;
 
   constructor(dir = '.ledgerflow', options: FileStoreOptions = {}) {
     this.dir = resolve(dir);
@@ -110,11 +112,13 @@ export class FileEventStore implements EventStore {
     await this.ready();
     const path = this.fileOf(runId);
     const st = await statOrNull(path);
-    if (!st) return [];
-    const { commits } = await readNew(path, newCursor(st.ino), st.size, runId);
+    // Not live: maybe archived (one index shard read; nothing when it never was).
+    const events = st
+      ? (await readNew(path, newCursor(st.ino), st.size, runId)).commits.flatMap((c) => c.events)
+      : ((await this.archive().read(runId)) ?? []);
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
-    return commits.flatMap((c) => c.events).filter((e) => e.seq >= from && e.seq <= to);
+    return events.filter((e) => e.seq >= from && e.seq <= to);
   }
 
   /**
@@ -281,6 +285,19 @@ export class FileEventStore implements EventStore {
   /** Large payloads' bodies, under `<store>/blobs/` (store/blobs/file.ts). */
   blobs(): BlobStore {
     return (this.blobStore ??= new FileBlobStore(join(this.dir, 'blobs')));
+  }
+
+  /** The archive under `<dir>/archive/` (archive/file-archive.ts): moves settled runs out of `runs/` and back. */
+  archive(): FileRunArchive {
+    this.archived ??= new FileRunArchive({
+      dir: this.dir,
+      runsDir: this.runsDir,
+      fileOf: (runId) => this.fileOf(runId),
+      exclusive: (name, fn) => this.exclusive(name, fn),
+      quiesced: (fn) => this.ensureDir().then(() => this.ready().then(() => this.writer.quiesced(fn))),
+      forget: (runId) => this.cache.delete(runId),
+    });
+    return this.archived;
   }
 
   async close(): Promise<void> {

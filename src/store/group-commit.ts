@@ -98,6 +98,33 @@ export class GroupWriter extends WriterLock {
     this.logs.closeAll();
   }
 
+  /**
+   * Runs `fn` holding the writer lock with no batch in flight nor started meanwhile (appends queue), after the journal
+   * was emptied (rotated, the old segments' logs synced and the segments dropped): every line of the journal is then in
+   * its log, so a log `fn` removes is not put back by a recovery. The archive moves runs so.
+   */
+  async quiesced<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.draining) await this.draining;
+    let done!: () => void;
+    // Set before anything is awaited: append() starts no drain while one is set.
+    this.draining = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    try {
+      await this.hold();
+      await this.checkpointing;
+      await this.journal.rotate();
+      await this.journal.checkpoint(this.host.runsDir, this.host.fileOf);
+      this.session++;
+      return await fn();
+    } finally {
+      this.draining = null;
+      done();
+      if (this.queue.length > 0) this.draining = this.drain();
+      else this.releaseWhenIdle();
+    }
+  }
+
   private async drain(): Promise<void> {
     this.session++;
     try {

@@ -98,6 +98,11 @@ function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { co
   return { commits, partial: end + 1 < buf.length };
 }
 
+/** The commits of whole log bytes kept elsewhere (the archive's copy of a run's file), checked as a log's. */
+export function commitsOf(buf: Buffer, file: string, runId: string): Commit[] {
+  return consume(buf, newCursor(), file, runId).commits;
+}
+
 export async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   let got = 0;

@@ -160,7 +160,68 @@ export interface EventStore {
    * `<dir>/blobs/` (file store), a JetStream Object Store bucket (NATS), a map (memory).
    */
   blobs?(): BlobStore;
+  /**
+   * Optional: where settled runs are moved out of the live log and index (docs/retention.md): gzip files per month
+   * under `<dir>/archive/` (file store), a JetStream Object Store bucket (NATS). `read` of an archived run reads it
+   * there; `lastSeq`, `listRuns` and `readAll` see only live runs.
+   */
+  archive?(): RunArchive;
   close(): Promise<void>;
+}
+
+/** A run kept in the archive: enough to list it without reading it, and where it is. */
+export interface ArchivedRun {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: WorkflowStatus;
+  startedAt: string;
+  completedAt: string | null;
+  lastSeq: number;
+  /** The month the run settled in (UTC, `2026-11`): runs are archived one file or object per period. */
+  period: string;
+  archivedAt: string;
+  /**
+   * What moves with the run besides its log (its large payloads' blobs), recorded with it: the archive keeps the
+   * list and gives it back on restore, the blob store moves the bodies.
+   */
+  attachments?: { digest: string; size: number }[];
+}
+
+export interface ArchiveOptions {
+  attachments?: (runId: string, events: EventEnvelope[]) => Promise<ArchivedRun['attachments']>;
+}
+
+/** One period of the archive, as `archive list` shows it. */
+export interface ArchivePeriod {
+  period: string;
+  runs: number;
+  /** Compressed bytes kept for the period. */
+  bytes: number;
+  /** The file (file store) or object (NATS) holding it. */
+  location: string;
+}
+
+/**
+ * The archive of a store: settled runs moved as their stored bytes are (lines or messages, possibly encrypted, never
+ * decoded and written again), each always either live or archived, never both nor neither, whatever is killed when.
+ */
+export interface RunArchive {
+  /**
+   * Moves these settled runs into the archive; returns those moved (a run gone, changed or not settled is left).
+   * `attachments`, when given, is asked for each run moved (its events as stored) and its answer recorded with the run
+   * (ArchivedRun.attachments): the hook for what moves with a run besides its log.
+   */
+  archive(runs: RunSummary[], now: Date, opts?: ArchiveOptions): Promise<ArchivedRun[]>;
+  /** The archived run's record, null when it is not archived. */
+  find(runId: string): Promise<ArchivedRun | null>;
+  /** The archived run's events, null when it is not archived. */
+  read(runId: string): Promise<EventEnvelope[] | null>;
+  periods(): Promise<ArchivePeriod[]>;
+  /** Brings the run back into the live log and index; throws RunNotFoundError when it is not archived. */
+  restore(runId: string): Promise<ArchivedRun>;
+  /** Completes or rolls back a move a killed process left half done. Every other call does it first. */
+  recover(): Promise<void>;
 }
 
 /**

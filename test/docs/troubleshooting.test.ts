@@ -42,6 +42,9 @@ const NOT_CODES = new Set([
   // the large payloads' Object Store bucket
   'LF_BLOBS',
   'LF_PROGRESS',
+  'LF_ARCHIVE_INDEX',
+  // Object Store buckets
+  'LF_ARCHIVE',
   // what a COMMAND task's program finds in its environment
   'LF_RUN_ID',
   'LF_WORKFLOW_ID',

@@ -22,6 +22,7 @@ import { outputRootFlag } from '../flags/output-root.js';
 import { commandRunnerFlag } from '../flags/command-limit.js';
 import { workerHttpFlag } from '../flags/http-flag.js';
 import { metricsFlags } from '../flags/metrics-flags.js';
+import { archivalTick, everySecond, type RetentionFlags } from '../flags/retention-flags.js';
 import { untilSignal } from '../signals.js';
 import { followStateFile } from './state-file-follow.js';
 import { stateFileKeep, stateFilePath, type StateFileFlags } from '../state-file-choice.js';
@@ -61,9 +62,10 @@ export async function engineCmd(
       metricsPort?: string;
       metricsHost?: string;
       notifications?: string;
-    },
+    } & RetentionFlags,
 ): Promise<number> {
   const url = natsUrl(g);
+
   const notifications = loadNotificationsConfig(opts.notifications);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
@@ -97,7 +99,12 @@ export async function engineCmd(
     log: (l) => io.err(l),
     ...(metrics ? { onCommit: metrics.onCommit, onNoted: metrics.metrics.hooks.onNoted } : {}),
   });
+  // Runs past their retention move to the archive as the engines go (docs/retention.md): every engine looks, one at a
+  // time moves (the store's `archive` lock), a bounded batch a round. Checked before the engine starts: a bad
+  // --retention is exit 2 with nothing running.
+  const tick = await archivalTick(engine.store, opts, (l) => io.err(l));
   await engine.start();
+  const archival = everySecond(tick);
   // The backlog is read from the server at each scrape, through the engine's connection.
   if (metrics) metrics.metrics.observeQueues(await jetstreamManager(await engine.store.connection()));
   // The breakers' states are the cluster's (KV LF_TASK_GATES), read at each scrape.
@@ -141,6 +148,7 @@ export async function engineCmd(
   );
   return untilSignal(io, 'engine', async () => {
     stopping = true;
+    await archival.stop();
     await pickedUp;
     await worker?.stop();
     await engine.stop();

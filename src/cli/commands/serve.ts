@@ -25,9 +25,10 @@ import { storeFor } from '../open-store.js';
 import { useStateFile, type StateFileFlags } from './state-file.js';
 import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { metricsFlags } from '../flags/metrics-flags.js';
+import { archivalTick, type RetentionFlags } from '../flags/retention-flags.js';
 import { allBreakers } from '../../limits/index.js';
 
-export interface ServeOpts extends StateFileFlags {
+export interface ServeOpts extends StateFileFlags, RetentionFlags {
   commandOutputLimit?: string;
   httpAllow?: string;
   handlers?: string;
@@ -123,6 +124,9 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       }
     });
   }
+  // Settled runs past their retention (their definition's `retention:`, else --retention) move to the archive as the
+  // active serve goes (docs/retention.md), a bounded batch a round.
+  service.addTickHook(await archivalTick(store, opts, say));
   let signalled: NodeJS.Signals | null = null;
   const done = new Promise<void>((resolveDone) => {
     const onSignal = (sig: NodeJS.Signals) => {

@@ -15,6 +15,7 @@ import {
   secretsOption,
 } from '../flags/options.js';
 import type { CommandTable } from './act.js';
+import { retentionOptions } from '../flags/retention-flags.js';
 
 export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable): void {
   p.command('deploy')
@@ -109,6 +110,7 @@ export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable
       '--users <file>',
       "judge each sender's L0–L3 level from this users file (docs/users.md): approvals by the task's agent_level, pause/resume/cancel by L1; a NATS user it does not name is a Worker (L3)",
     )
+    .with(...retentionOptions)
     .with(outputRootOption, notificationsOption, ...metricsOptions, ...stateFileOptions)
     .action(act(() => import('../commands/engine-worker.js'), 'engineCmd'));
   p.command('worker')

@@ -1,11 +1,39 @@
 /**
- * doctor, dlq, limits and breaker: the operator's commands over the streams, the dead letters, the limits per queue and
+ * archive and restore, doctor, dlq, limits and breaker: runs moved to the archive and back, the operator's commands over the streams, the dead letters, the limits per queue and
  * handler, and the circuit breakers.
  */
+import type { Command } from 'commander';
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
 export function operationCommands(p: TableCommand, { io, g, act, actCall }: CommandTable): void {
+  const archive = p
+    .command('archive')
+    .description(
+      'move settled runs out of the live log and index into the archive (docs/retention.md); status, history and replay still read them',
+    )
+    .option('--older-than <duration>', 'runs that settled longer ago than this, e.g. 30d')
+    .option('--workflow <id>', "only this workflow's runs")
+    .option('--batch <n>', 'runs moved at a time (default 200): appends to the store wait while a batch moves')
+    .option('--json', 'print { archived, runs: [{ runId, workflowId, status, completedAt, period }] }')
+    .action(act(() => import('../commands/archive.js'), 'archiveCmd'));
+  archive
+    .command('list')
+    .description('what the archive keeps: one line per period (the month runs settled in), its runs, bytes and file')
+    .option('--json', 'print { periods: [{ period, runs, bytes, location }] }')
+    .action(
+      // `archive` has a --json of its own, which commander gives `archive list --json` to: either one counts.
+      actCall(
+        () => import('../commands/archive.js'),
+        (m, o: { json?: boolean }, c: Command) =>
+          m.archiveListCmd(io, g(), { json: o.json === true || c.parent?.opts<{ json?: boolean }>().json === true }),
+      ),
+    );
+  p.command('restore')
+    .argument('<runId>', 'an archived run')
+    .description('bring an archived run back into the live log and index')
+    .option('--json', 'print { restored: { runId, workflowId, status, completedAt, period } }')
+    .action(act(() => import('../commands/archive.js'), 'restoreCmd'));
   p.command('doctor')
     .description(
       'every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS',

@@ -13,6 +13,7 @@ import {
   skillsOption,
 } from '../flags/options.js';
 import type { CommandTable } from './act.js';
+import { retentionOptions } from '../flags/retention-flags.js';
 
 export function servingCommands(p: TableCommand, { io, g, act, actLocal, actCall }: CommandTable): void {
   p.command('serve')
@@ -32,6 +33,7 @@ export function servingCommands(p: TableCommand, { io, g, act, actLocal, actCall
       'the definitions whose schedule triggers fire (default: ./definitions; without one no schedule fires, the bundled ones being for the tour); re-read when a file changes',
     )
     .option('--no-schedules', 'fire no schedules (only drive runs)')
+    .with(...retentionOptions)
     .with(commandOutputLimitOption, httpAllowOption, notificationsOption, ...metricsOptions, ...stateFileOptions)
     .action(act(() => import('../commands/serve.js'), 'serveCmd'));
   p.command('ui')

@@ -17,7 +17,7 @@ import {
 } from '../transport/index.js';
 import { LEGACY_TASKS_EVERY_MS, GATES_BUCKET, TRIGGER_LOG_STREAM } from '../engine/index.js';
 import { RUNS_INDEX_BUCKET } from '../../query/index.js';
-import { ADMISSION_BUCKET, TASK_GATES_BUCKET } from '../../store/index.js';
+import { ADMISSION_BUCKET, ARCHIVE_BUCKET, ARCHIVE_INDEX_BUCKET, TASK_GATES_BUCKET } from '../../store/index.js';
 
 export interface StreamHealth {
   name: string;
@@ -60,7 +60,11 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
       ADMISSION_BUCKET,
       GATES_BUCKET,
       TASK_GATES_BUCKET,
+      // The archive's index (docs/retention.md), made by the first archive.
+      ARCHIVE_INDEX_BUCKET,
     ].map((b) => `KV_${b}`),
+    // The archive's Object Store bucket: made with the streams' replicas and storage by the first archive.
+    `OBJ_${ARCHIVE_BUCKET}`,
   ];
 }
 

@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { ObjectStore } from '@nats-io/obj';
 import type { PayloadRef } from '../../events/index.js';
 import type { BlobStore } from '../port.js';
-import { jetstream, objLib } from '../jetstream/nats-lib.js';
+import { jetstream, Objm } from '../jetstream/nats-lib.js';
 import { chunksOf, Digesting, digestHex } from './digests.js';
 
 export const BLOB_BUCKET = 'LF_BLOBS';
@@ -27,7 +27,7 @@ export class ObjectBlobStore implements BlobStore {
   private store(): Promise<ObjectStore> {
     const name = this.opts.name ?? BLOB_BUCKET;
     this.bucket ??= this.connection().then((nc) => {
-      const objm = new (objLib().Objm)(jetstream(nc));
+      const objm = new Objm(jetstream(nc));
       return this.opts.create === false
         ? objm.open(name, false)
         : objm.create(name, this.opts.replicas ? { replicas: this.opts.replicas } : {});

@@ -10,6 +10,7 @@ export { parseServers } from './options.js';
 export { apiErrorCode, connectRefusal, isNoResponders, isTransient } from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
+export { ARCHIVE_BUCKET, ARCHIVE_INDEX_BUCKET } from './archive.js';
 export {
   AckPolicy,
   DeliverPolicy,

@@ -56,7 +56,7 @@ function js(): typeof Js {
 }
 let objMod: typeof Obj | undefined;
 /** @nats-io/obj (the payload blobs' Object Store bucket, store/blobs/jetstream.ts), loaded on first use as the others. */
-export function objLib(): typeof Obj {
+function obj(): typeof Obj {
   return (objMod ??= loaded(bundled ? require('@nats-io/obj') : nodeRequire('@nats-io/obj')) as typeof Obj);
 }
 function kv(): typeof Kv {
@@ -156,6 +156,7 @@ export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) =>
   js().jetstreamManager(nc, withDomain(nc, opts));
 
 export const Kvm = lazy(() => kv().Kvm);
+export const Objm = lazy(() => obj().Objm);
 export const KvWatchInclude = lazy(() => kv().KvWatchInclude);
 export const AckPolicy = lazy(() => js().AckPolicy);
 export const DeliverPolicy = lazy(() => js().DeliverPolicy);
@@ -182,6 +183,7 @@ export const TimeoutError = lazy(() => core().TimeoutError);
 
 // The enums and error classes are types too, as they are in the packages.
 export type Kvm = Kv.Kvm;
+export type Objm = Obj.Objm;
 export type KvWatchInclude = Kv.KvWatchInclude;
 export type AckPolicy = Js.AckPolicy;
 export type DeliverPolicy = Js.DeliverPolicy;

@@ -65,6 +65,7 @@ import { KvExclusive } from './exclusive.js';
 import { KvSharedDocs } from './shared-docs.js';
 import { lastPosition, readSingleCommit } from './last-message.js';
 import { listRunSummaries } from './list-runs.js';
+import { JetStreamRunArchive } from './archive.js';
 
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
@@ -79,6 +80,7 @@ export class JetStreamEventStore implements EventStore {
   private closed = false;
   private exclusives: KvExclusive | undefined;
   private shared: KvSharedDocs | undefined;
+  private archived: JetStreamRunArchive | undefined;
   /** Runs' first commits read here, by stream sequence, while a runs index takes them (keepFirstCommits). */
   private firstCommits: Map<number, { runId: string; events: EventEnvelope[] }> | null = null;
 
@@ -242,6 +244,19 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async read(runId: string, opts: ReadOptions = {}): Promise<EventEnvelope[]> {
+    const live = await this.readLive(runId, opts);
+    // Nothing from the run's start: no message of it on the stream, so maybe archived (one KV get; nothing when it
+    // never was). A read from further on (an engine catching up) is never of an archived run.
+    if (live.length > 0 || (opts.fromSeq ?? 1) > 1 || opts.fromPosition) return live;
+    try {
+      const archived = await this.archive().read(runId);
+      return (archived ?? []).filter((e) => e.seq <= (opts.toSeq ?? Number.MAX_SAFE_INTEGER));
+    } catch (err) {
+      throw toStoreError(err, `read archived run ${runId}`, { runId });
+    }
+  }
+
+  private async readLive(runId: string, opts: ReadOptions): Promise<EventEnvelope[]> {
     assertRunId(runId);
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
@@ -293,7 +308,7 @@ export class JetStreamEventStore implements EventStore {
         }
         // A position past the commit holding fromSeq (not one this run's appends gave): read it all instead.
         if (prev === null && start && commit.events[0]!.seq > from)
-          return await this.read(runId, { ...opts, fromPosition: undefined });
+          return await this.readLive(runId, { ...opts, fromPosition: undefined });
         prev = commit.events[commit.events.length - 1]!.seq;
         last = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: prev, lastFirstSeq: commit.events[0]!.seq };
         for (const e of commit.events) if (e.seq >= from && e.seq <= to) out.push(e);
@@ -303,7 +318,7 @@ export class JetStreamEventStore implements EventStore {
         }
       }
       // Nothing at or after the position: it is past the run's end, which its appends never give.
-      if (start && prev === null) return await this.read(runId, { ...opts, fromPosition: undefined });
+      if (start && prev === null) return await this.readLive(runId, { ...opts, fromPosition: undefined });
       if (last && toTheEnd) this.runs.remember(runId, last, false); // only a position known to be the end
       return out;
     } catch (err) {
@@ -340,6 +355,18 @@ export class JetStreamEventStore implements EventStore {
       undefined,
       { honoursTimeout: true },
     );
+  }
+
+  /** The archive: Object Store LF_ARCHIVE and KV LF_ARCHIVE_INDEX (archive.ts). */
+  archive(): JetStreamRunArchive {
+    this.archived ??= new JetStreamRunArchive({
+      o: this.o,
+      link: this.link,
+      exclusive: (name, fn) => this.exclusive(name, fn),
+      forget: (runId) => this.runs.forget(runId),
+      lastSeq: (runId) => this.lastSeq(runId),
+    });
+    return this.archived;
   }
 
   /** Every run's events, one pass over the stream (read-all.ts). */

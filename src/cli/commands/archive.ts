@@ -1,0 +1,77 @@
+/**
+ * `ledgerflow archive --older-than <d>`, `archive list` and `restore <runId>` (docs/retention.md): settled runs moved
+ * out of the live log and index into the store's archive, what the archive keeps, and a run brought back. One JSON
+ * shape on both stores; progress on stderr.
+ */
+import { UsageError } from '../../errors/index.js';
+import { archiveOf, archiveRuns } from '../../runs/index.js';
+import type { ArchivedRun } from '../../store/index.js';
+import { inert } from '../../terminal/index.js';
+import { durationFlag } from '../flags/duration-flag.js';
+import type { GlobalOpts } from '../flags/store.js';
+import { storeFor } from '../open-store.js';
+import { EXIT } from '../render/exit.js';
+import { json, type Io } from '../render/io.js';
+
+const shown = (r: ArchivedRun) => ({
+  runId: r.runId,
+  workflowId: r.workflowId,
+  status: r.status,
+  completedAt: r.completedAt,
+  period: r.period,
+});
+
+export async function archiveCmd(
+  io: Io,
+  g: GlobalOpts,
+  opts: { olderThan?: string; workflow?: string; batch?: string; json?: boolean },
+): Promise<number> {
+  if (opts.olderThan === undefined)
+    throw new UsageError(
+      'archive needs --older-than <duration>: settled runs that settled longer ago than that are archived, e.g. --older-than 30d',
+      { option: '--older-than' },
+    );
+  const olderThanMs = durationFlag('--older-than', opts.olderThan, '30d or 12h');
+  const batch = opts.batch === undefined ? undefined : Number(opts.batch);
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 10_000))
+    throw new UsageError(`--batch ${opts.batch} is not a number of runs from 1 to 10000, e.g. --batch 200`, {
+      option: '--batch',
+    });
+  const moved = await archiveRuns(storeFor(g), {
+    olderThanMs,
+    now: new Date(),
+    ...(batch !== undefined ? { batch } : {}),
+    ...(opts.workflow !== undefined ? { workflowId: opts.workflow } : {}),
+    onProgress: (done, of) => io.err(`archived ${done} of ${of} runs`),
+  });
+  if (opts.json) io.out(json({ archived: moved.length, runs: moved.map(shown) }));
+  else {
+    const periods = [...new Set(moved.map((r) => r.period))].sort();
+    io.out(
+      moved.length === 0
+        ? `no settled run is older than ${inert(opts.olderThan)}: nothing archived`
+        : `archived ${moved.length} run${moved.length === 1 ? '' : 's'} (${periods.join(', ')})`,
+    );
+  }
+  return EXIT.ok;
+}
+
+export async function archiveListCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
+  const periods = await archiveOf(storeFor(g)).periods();
+  if (opts.json) io.out(json({ periods }));
+  else if (periods.length === 0) io.out('the archive is empty');
+  else {
+    io.out('PERIOD   RUNS      BYTES  WHERE');
+    for (const p of periods)
+      io.out(`${p.period}  ${String(p.runs).padStart(6)}  ${String(p.bytes).padStart(9)}  ${inert(p.location)}`);
+  }
+  return EXIT.ok;
+}
+
+export async function restoreCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
+  const run = await archiveOf(storeFor(g)).restore(runId);
+  io.out(
+    opts.json ? json({ restored: shown(run) }) : `restored run ${runId} (${run.status}, archived in ${run.period})`,
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,53 @@
+/**
+ * `--retention` and `--archive-every` of `serve` and `engine` (docs/retention.md): the store's default retention and
+ * how often the runs past it are looked for, read once and checked (exit 2 for a value that is not a duration).
+ */
+import type { EventStore } from '../../store/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
+
+export const retentionOptions = [
+  [
+    '--retention <duration>',
+    "the store's default retention (or LEDGERFLOW_RETENTION): settled runs whose workflow sets no `retention:` move to the archive that long after they settle, e.g. 30d (default: kept live)",
+  ],
+  ['--archive-every <duration>', 'how often runs past their retention are looked for and archived (default 1m)'],
+] as const;
+
+export interface RetentionFlags {
+  retention?: string;
+  archiveEvery?: string;
+}
+
+/** The tick that archives runs past their retention, a bounded batch a round (runs/archival.ts). */
+export async function archivalTick(
+  store: EventStore,
+  opts: RetentionFlags,
+  say: (line: string) => void,
+): Promise<(now: Date) => Promise<void>> {
+  const fromEnv = opts.retention === undefined ? process.env.LEDGERFLOW_RETENTION || undefined : undefined;
+  const defaultRetentionMs = optionalDurationFlag(
+    fromEnv !== undefined ? 'LEDGERFLOW_RETENTION' : '--retention',
+    opts.retention ?? fromEnv,
+    '30d or 12h',
+  );
+  const everyMs = optionalDurationFlag('--archive-every', opts.archiveEvery, '1m or 10s') ?? 60_000;
+  const { archivalRounds } = await import('../../runs/index.js');
+  return archivalRounds(store, { everyMs, say, ...(defaultRetentionMs !== undefined ? { defaultRetentionMs } : {}) });
+}
+
+/** Calls `tick` once a second (the round itself says when it is due), never two at once, until stop(). */
+export function everySecond(tick: (now: Date) => Promise<void>): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    running ??= tick(new Date()).finally(() => {
+      running = null;
+    });
+  }, 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

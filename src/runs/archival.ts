@@ -1,0 +1,114 @@
+/**
+ * Which settled runs go to the archive, and moving them in bounded batches (docs/retention.md): `archive
+ * --older-than` by hand, and the rounds `serve` runs as it goes, by each run's `retention:` (its definition's, as
+ * recorded when it started) or the store's default. The move itself is the store's (EventStore.archive): the bytes
+ * as stored, crash-safe.
+ */
+import { errorMessage, StoreError } from '../errors/index.js';
+import { recordedDefinitionOf, SETTLED_STATUSES } from '../events/index.js';
+import type { ArchivedRun, EventStore, RunArchive, RunSummary } from '../store/index.js';
+
+/** Runs moved per batch: one gzip member, one hold of the writer lock (appends wait that long). */
+export const ARCHIVE_BATCH = 200;
+
+export interface ArchiveSelection {
+  /** Settled longer ago than this (ms); absent: by each run's retention, else `defaultRetentionMs`, else kept. */
+  olderThanMs?: number;
+  defaultRetentionMs?: number;
+  workflowId?: string;
+  now: Date;
+  /** At most this many runs moved (a round of serve's); default all. */
+  max?: number;
+  /** Runs moved per batch (default ARCHIVE_BATCH). */
+  batch?: number;
+  /** After each batch: runs moved so far, of how many chosen. */
+  onProgress?: (moved: number, chosen: number) => void;
+}
+
+/** The store's archive, or a clear error when the store has none. */
+export function archiveOf(store: EventStore): RunArchive {
+  const archive = store.archive?.();
+  if (!archive) throw new StoreError('this store keeps no archive (the file store and JetStream do)', {});
+  return archive;
+}
+
+/** Moves the settled runs the selection names to the archive; returns them. */
+export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Promise<ArchivedRun[]> {
+  const archive = archiveOf(store);
+  const chosen = (await chooseRuns(store, sel)).slice(0, sel.max ?? Number.MAX_SAFE_INTEGER);
+  const moved: ArchivedRun[] = [];
+  const batch = sel.batch ?? ARCHIVE_BATCH;
+  for (let i = 0; i < chosen.length; i += batch) {
+    moved.push(...(await archive.archive(chosen.slice(i, i + batch), sel.now)));
+    sel.onProgress?.(moved.length, chosen.length);
+  }
+  if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same
+  return moved;
+}
+
+/** The settled runs due, oldest settled first. */
+async function chooseRuns(store: EventStore, sel: ArchiveSelection): Promise<RunSummary[]> {
+  const now = sel.now.getTime();
+  // A corrupt run is left where it is: `list` and `status` report it.
+  const runs = await store.listRuns({
+    ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}),
+    onCorrupt: () => undefined,
+  });
+  const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
+  const retentionOf = retentions(store);
+  const due: RunSummary[] = [];
+  for (const r of settled) {
+    const keepMs = sel.olderThanMs ?? (await retentionOf(r)) ?? sel.defaultRetentionMs;
+    if (keepMs !== undefined && Date.parse(r.completedAt!) <= now - keepMs) due.push(r);
+  }
+  return due.sort((a, b) => a.completedAt!.localeCompare(b.completedAt!) || a.runId.localeCompare(b.runId));
+}
+
+/** A run's `retention:` as its definition recorded it, read once per workflow version. */
+function retentions(store: EventStore): (run: RunSummary) => Promise<number | undefined> {
+  const known = new Map<string, number | undefined>();
+  return async (run) => {
+    const key = `${run.workflowId}@${run.version}`;
+    if (!known.has(key)) {
+      const first = (await store.read(run.runId, { toSeq: 1 }))[0];
+      known.set(key, first?.type === 'run.started' ? recordedDefinitionOf(first.data).retentionMs : undefined);
+    }
+    return known.get(key);
+  };
+}
+
+export interface ArchivalRounds {
+  /** The store's default retention (`--retention`), for runs whose definition has none. */
+  defaultRetentionMs?: number;
+  /** How long between two rounds that found less than a batch (default 1 minute). */
+  everyMs?: number;
+  say: (line: string) => void;
+}
+
+/**
+ * A tick hook for `serve` and the engines: archives the runs past their retention, at most one batch a round, the
+ * next round at once when that batch was full (more are due), else `everyMs` later. Never two rounds at once.
+ */
+export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: Date) => Promise<void> {
+  let next = 0;
+  let running = false;
+  return async (now) => {
+    if (running || now.getTime() < next) return;
+    running = true;
+    try {
+      const moved = await archiveRuns(store, {
+        now,
+        max: ARCHIVE_BATCH,
+        ...(opts.defaultRetentionMs !== undefined ? { defaultRetentionMs: opts.defaultRetentionMs } : {}),
+      });
+      if (moved.length > 0)
+        opts.say(`archived ${moved.length} settled run${moved.length === 1 ? '' : 's'} past their retention`);
+      next = now.getTime() + (moved.length >= ARCHIVE_BATCH ? 0 : (opts.everyMs ?? 60_000));
+    } catch (err) {
+      next = now.getTime() + (opts.everyMs ?? 60_000);
+      opts.say(`archive: ${errorMessage(err)}; trying again at the next round`);
+    } finally {
+      running = false;
+    }
+  };
+}

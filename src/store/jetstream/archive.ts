@@ -1,0 +1,376 @@
+/**
+ * The JetStream store's archive (docs/retention.md): an Object Store bucket LF_ARCHIVE, one object per move named
+ * `<period>/<move>.jsonl.gz` (the month the runs settled in), holding each run's messages as stored (one body a line:
+ * encrypted payloads stay as they were); where each run is, in KV LF_ARCHIVE_INDEX: `run.<runId>` its entry,
+ * `in.<period>.<runId>` a marker `archive list` counts by a keys-only pass, `intent` the move under way.
+ *
+ * A move, under the store's `archive` lock (EventStore.exclusive: one process at a time, whichever engine): the intent
+ * is put; the object is written; the entries are put; then each run's subject is purged and its record leaves the run
+ * index (KV LF_RUNS_INDEX); the intent is deleted. Recovery (first thing of every call) finishes a move whose entries
+ * were put (a run that gained messages since is left live and its entry withdrawn) and deletes the object of one
+ * whose were not. A restore publishes the run's messages again on its subject (the first expecting an empty subject),
+ * then deletes the entry; killed half way, recovery purges what it published: still archived.
+ */
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { KV } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
+import { RunNotArchivedError, StoreError } from '../../errors/index.js';
+import { SETTLED_STATUSES, type Commit, type EventEnvelope } from '../../events/index.js';
+import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
+import { commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
+import type { JetStreamLink } from './connection.js';
+import { kvRetrying } from './kv-retry.js';
+import { Kvm, Objm, StorageType, jetstream } from './nats-lib.js';
+import type { ResolvedOptions } from './options.js';
+import { getMessage, runMessages } from './run-messages.js';
+
+export const ARCHIVE_BUCKET = 'LF_ARCHIVE';
+export const ARCHIVE_INDEX_BUCKET = 'LF_ARCHIVE_INDEX';
+/** The run index's bucket (query/jetstream-bucket.ts): an archived run's record leaves it. */
+const RUNS_INDEX_BUCKET = 'LF_RUNS_INDEX';
+
+interface Entry extends ArchivedRun {
+  move: string;
+  object: string;
+  bytes: { from: number; to: number };
+}
+
+type Intent =
+  | { op: 'archive'; move: string; object: string; runs: string[] }
+  | { op: 'restore'; move: string; runId: string; subject: string };
+
+export interface JetStreamArchiveHost {
+  o: ResolvedOptions;
+  link: JetStreamLink;
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  forget(runId: string): void;
+  /** The run's last sequence on the stream (0: not live). */
+  lastSeq(runId: string): Promise<number>;
+}
+
+const NL = 0x0a;
+
+export class JetStreamRunArchive implements RunArchive {
+  private buckets: Promise<{ kv: KV; os: ObjectStore }> | undefined;
+
+  constructor(private readonly host: JetStreamArchiveHost) {}
+
+  archive(runs: RunSummary[], now: Date, opts: ArchiveOptions = {}): Promise<ArchivedRun[]> {
+    const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
+    return this.host.exclusive('archive', async () => {
+      await this.recoverHeld();
+      return settled.length === 0 ? [] : this.move(settled, now, opts);
+    });
+  }
+
+  async find(runId: string): Promise<ArchivedRun | null> {
+    const e = await this.entry(runId);
+    return e ? recordOf(e) : null;
+  }
+
+  async read(runId: string): Promise<EventEnvelope[] | null> {
+    const e = await this.entry(runId);
+    if (!e) return null;
+    const events: EventEnvelope[] = [];
+    let prev: number | null = null;
+    for (const [i, body] of (await this.bodiesOf(e)).entries()) {
+      const commit = decodeNextCommit(
+        body,
+        runId,
+        { stream: `${ARCHIVE_BUCKET} ${e.object}`, seq: i + 1, subject: runId },
+        prev,
+      );
+      if (!commit) continue;
+      prev = commit.events.at(-1)!.seq;
+      events.push(...commit.events);
+    }
+    return events;
+  }
+
+  async periods(): Promise<ArchivePeriod[]> {
+    await this.recover();
+    const { kv, os } = await this.open();
+    const counts = new Map<string, number>();
+    for await (const key of await kv.keys('in.>')) {
+      const period = key.split('.')[1]!;
+      counts.set(period, (counts.get(period) ?? 0) + 1);
+    }
+    const bytes = new Map<string, number>();
+    for (const o of await os.list()) {
+      const period = o.name.split('/')[0]!;
+      bytes.set(period, (bytes.get(period) ?? 0) + o.size);
+    }
+    return [...counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([period, runs]) => ({
+        period,
+        runs,
+        bytes: bytes.get(period) ?? 0,
+        location: `${ARCHIVE_BUCKET}/${period}/`,
+      }));
+  }
+
+  restore(runId: string): Promise<ArchivedRun> {
+    return this.host.exclusive('archive', async () => {
+      await this.recoverHeld();
+      const e = await this.entry(runId);
+      if (!e) throw new RunNotArchivedError(runId, (await this.host.lastSeq(runId)) > 0);
+      const { kv } = await this.open();
+      const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, runId);
+      const move = randomUUID();
+      await kv.put('intent', JSON.stringify({ op: 'restore', move, runId, subject } satisfies Intent));
+      const c = await this.host.link.ready();
+      let last = 0;
+      let prev: number | null = null;
+      for (const [i, body] of (await this.bodiesOf(e)).entries()) {
+        const commit: Commit = decodeNextCommit(body, runId, { stream: ARCHIVE_BUCKET, seq: i + 1, subject }, prev)!;
+        const lastSeq = commit.events.at(-1)!.seq;
+        prev = lastSeq;
+        // The first expects an empty subject: a run live meanwhile is not written over.
+        const ack = await c.pub.publish(subject, body, {
+          msgID: `${runId}/restore/${move}/${i}`,
+          headers: commitHeaderFields(runId, commit.events[0]!.seq, lastSeq),
+          lastSubjectSequence: last,
+          timeoutMs: 10_000,
+        });
+        last = ack.seq;
+      }
+      this.host.forget(runId);
+      await kv.delete(`in.${e.period}.${runId}`);
+      await kv.delete(`run.${runId}`);
+      await kv.delete('intent');
+      return recordOf(e);
+    });
+  }
+
+  recover(): Promise<void> {
+    return this.host.exclusive('archive', () => this.recoverHeld());
+  }
+
+  private async move(settled: RunSummary[], now: Date, opts: ArchiveOptions): Promise<ArchivedRun[]> {
+    const c = await this.host.link.ready();
+    const picked: {
+      run: RunSummary;
+      bodies: Uint8Array[];
+      subject: string;
+      lastStreamSeq: number;
+      attachments?: ArchivedRun['attachments'];
+    }[] = [];
+    for (const run of settled) {
+      const subject = runSubject(this.host.o.subjectPrefix, run.workflowId, run.runId);
+      const bodies: Uint8Array[] = [];
+      let prev: number | null = null;
+      let lastStreamSeq = 0;
+      let last: EventEnvelope | undefined;
+      const events: EventEnvelope[] = [];
+      try {
+        for await (const m of runMessages(
+          this.host.link,
+          this.host.o,
+          c,
+          run.runId,
+          subject,
+          1,
+          this.host.link.deadline(),
+        )) {
+          lastStreamSeq = m.seq;
+          const commit = decodeNextCommit(m.data, run.runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
+          if (!commit) continue; // lost a race (codec.ts): not part of the run
+          prev = commit.events.at(-1)!.seq;
+          last = commit.events.at(-1);
+          events.push(...commit.events);
+          bodies.push(m.data);
+        }
+      } catch {
+        continue; // a corrupt log (or a read that failed) stays live: reported by `list`, tried again next round
+      }
+      // Gone, or changed since it was listed: left for a later round.
+      if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
+      const attachments = await opts.attachments?.(run.runId, events);
+      picked.push({ run, bodies, subject, lastStreamSeq, ...(attachments ? { attachments } : {}) });
+    }
+    if (picked.length === 0) return [];
+    const { kv, os } = await this.open();
+    const move = randomUUID();
+    const period = (r: RunSummary) => r.completedAt!.slice(0, 7);
+    const out: ArchivedRun[] = [];
+    // One object per period of this move.
+    const byPeriod = new Map<string, typeof picked>();
+    for (const p of picked) byPeriod.set(period(p.run), [...(byPeriod.get(period(p.run)) ?? []), p]);
+    for (const [p, group] of byPeriod) {
+      const object = `${p}/${move}.jsonl.gz`;
+      const intent: Intent = { op: 'archive', move, object, runs: group.map((g) => g.run.runId) };
+      await kv.put('intent', JSON.stringify(intent));
+      const parts: Buffer[] = [];
+      const entries: Entry[] = [];
+      let from = 0;
+      for (const g of group) {
+        const bytes = Buffer.concat(g.bodies.flatMap((b) => [Buffer.from(b), Buffer.from([NL])]));
+        parts.push(bytes);
+        entries.push({
+          ...archivedOf(g.run, p, now.toISOString()),
+          ...(g.attachments ? { attachments: g.attachments } : {}),
+          move,
+          object,
+          bytes: { from, to: from + bytes.length },
+        });
+        from += bytes.length;
+      }
+      await os.putBlob({ name: object, metadata: { runs: String(group.length) } }, gzipSync(Buffer.concat(parts)));
+      for (const e of entries) {
+        await kv.put(`run.${e.runId}`, JSON.stringify(e));
+        await kv.put(`in.${p}.${e.runId}`, '');
+      }
+      const withdrawn = await this.purge(
+        group.map((g) => ({ runId: g.run.runId, subject: g.subject, lastStreamSeq: g.lastStreamSeq, period: p })),
+      );
+      await kv.delete('intent');
+      out.push(...entries.filter((e) => !withdrawn.has(e.runId)).map(recordOf));
+    }
+    return out;
+  }
+
+  /** The runs' subjects purged, up to the message the move read last (a later one keeps the run live: recovery), and their index records dropped. */
+  private async purge(
+    runs: { runId: string; subject: string; lastStreamSeq: number; period?: string }[],
+  ): Promise<Set<string>> {
+    const withdrawn = new Set<string>();
+    const c = await this.host.link.ready();
+    const index = await this.runsIndex();
+    const { kv } = await this.open();
+    for (const r of runs) {
+      if (r.period !== undefined) {
+        // A commit appended since the move read the run (a retry of a FAILED run): the live log wins, the entry is withdrawn.
+        const last = await getMessage(
+          this.host.link,
+          this.host.o,
+          c,
+          { last_by_subj: r.subject },
+          this.host.link.deadline(),
+        );
+        if (last && last.seq !== r.lastStreamSeq) {
+          await kv.delete(`in.${r.period}.${r.runId}`);
+          await kv.delete(`run.${r.runId}`);
+          withdrawn.add(r.runId);
+          continue;
+        }
+      }
+      await c.jsm.streams.purge(this.host.o.stream, { filter: r.subject, seq: r.lastStreamSeq + 1 });
+      this.host.forget(r.runId);
+      await index?.delete(r.runId).catch(() => undefined);
+    }
+    return withdrawn;
+  }
+
+  private async recoverHeld(): Promise<void> {
+    const { kv, os } = await this.open();
+    const got = await kv.get('intent');
+    if (!got || got.operation !== 'PUT') return;
+    const intent = got.json<Intent>();
+    const c = await this.host.link.ready();
+    if (intent.op === 'restore') {
+      // Not finished (the entry is still there): what was published is purged, the run stays archived.
+      if (await this.entry(intent.runId)) await c.jsm.streams.purge(this.host.o.stream, { filter: intent.subject });
+      this.host.forget(intent.runId);
+    } else {
+      const recorded: Entry[] = [];
+      for (const runId of intent.runs) {
+        const e = await this.entry(runId);
+        if (e?.move === intent.move) recorded.push(e);
+      }
+      if (recorded.length === 0) await os.delete(intent.object).catch(() => undefined);
+      const purge: { runId: string; subject: string; lastStreamSeq: number }[] = [];
+      for (const e of recorded) {
+        const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, e.runId);
+        const info = await c.jsm.streams.info(this.host.o.stream, { subjects_filter: subject }).catch(() => null);
+        const left = info?.state.subjects?.[subject] ?? 0;
+        const lastSeq = left === 0 ? null : await this.liveLastSeq(e.runId, subject);
+        if (lastSeq !== null && lastSeq !== e.lastSeq) {
+          // Live and changed since: the live log wins, the entry is withdrawn.
+          await kv.delete(`in.${e.period}.${e.runId}`);
+          await kv.delete(`run.${e.runId}`);
+        } else purge.push({ runId: e.runId, subject, lastStreamSeq: Number.MAX_SAFE_INTEGER - 1 });
+      }
+      await this.purge(purge);
+    }
+    await kv.delete('intent');
+  }
+
+  private async liveLastSeq(runId: string, subject: string): Promise<number | null> {
+    const c = await this.host.link.ready();
+    let prev: number | null = null;
+    for await (const m of runMessages(this.host.link, this.host.o, c, runId, subject, 1, this.host.link.deadline())) {
+      const commit = decodeNextCommit(m.data, runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
+      if (commit) prev = commit.events.at(-1)!.seq;
+    }
+    return prev;
+  }
+
+  private async entry(runId: string): Promise<Entry | null> {
+    const { kv } = await this.open();
+    const e = await kv.get(`run.${runId}`);
+    return e && e.operation === 'PUT' ? e.json<Entry>() : null;
+  }
+
+  private async bodiesOf(e: Entry): Promise<Uint8Array[]> {
+    const { os } = await this.open();
+    const blob = await os.getBlob(e.object);
+    if (!blob)
+      throw new StoreError(`archived run ${e.runId}: object ${e.object} of ${ARCHIVE_BUCKET} is missing`, {
+        runId: e.runId,
+      });
+    const bytes = gunzipSync(blob).subarray(e.bytes.from, e.bytes.to);
+    const bodies: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const end = bytes.indexOf(NL, at);
+      bodies.push(bytes.subarray(at, end));
+      at = end + 1;
+    }
+    return bodies;
+  }
+
+  private async runsIndex(): Promise<KV | null> {
+    const js = jetstream((await this.host.link.ready()).nc);
+    return new Kvm(js).create(RUNS_INDEX_BUCKET, { bindOnly: true }).catch(() => null);
+  }
+
+  private open(): Promise<{ kv: KV; os: ObjectStore }> {
+    this.buckets ??= (async () => {
+      const c = await this.host.link.ready();
+      const js = jetstream(c.nc);
+      const replicas = this.host.o.streamConfig.num_replicas ?? 1;
+      const storage = this.host.o.streamConfig.storage === StorageType.Memory ? StorageType.Memory : StorageType.File;
+      const kv = await kvRetrying(`KV ${ARCHIVE_INDEX_BUCKET}`, () =>
+        new Kvm(js).create(ARCHIVE_INDEX_BUCKET, { history: 1, replicas, storage }),
+      );
+      const os = await kvRetrying(`object store ${ARCHIVE_BUCKET}`, () =>
+        new Objm(js).create(ARCHIVE_BUCKET, { replicas, storage }),
+      );
+      return { kv, os };
+    })();
+    this.buckets.catch(() => {
+      this.buckets = undefined;
+    });
+    return this.buckets;
+  }
+}
+
+function archivedOf(run: RunSummary, period: string, archivedAt: string): ArchivedRun {
+  return {
+    runId: run.runId,
+    workflowId: run.workflowId,
+    version: run.version,
+    status: run.status,
+    startedAt: run.startedAt,
+    completedAt: run.completedAt,
+    lastSeq: run.lastSeq,
+    period,
+    archivedAt,
+  };
+}
+
+function recordOf(e: Entry): ArchivedRun {
+  const { move: _move, object: _object, bytes: _bytes, ...record } = e;
+  return record;
+}

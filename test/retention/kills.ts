@@ -1,0 +1,40 @@
+/** What the archive's chaos tests share: a seeded random source and a CLI process SIGKILLed at a chosen point. */
+import type { ChildProcess } from 'node:child_process';
+import { spawnCli } from '../helpers/cli.js';
+
+/** mulberry32: the same kill points every run of a test. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Starts the command and SIGKILLs it `afterMs` after it starts, or `afterMs` after its `batches`th progress line
+ * (`archived n of m runs`, as a batch ends and the next begins). Whether the kill landed or the command finished first.
+ */
+export async function killed(
+  procs: ChildProcess[],
+  args: string[],
+  afterMs: number,
+  batches: number | false = false,
+): Promise<'killed' | 'finished'> {
+  const child = spawnCli(args);
+  procs.push(child);
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  const kill = () => setTimeout(() => child.kill('SIGKILL'), afterMs);
+  if (batches) {
+    let seen = 0;
+    child.stderr!.on('data', (d: Buffer) => {
+      const before = seen;
+      seen += (d.toString().match(/archived \d+ of/g) ?? []).length;
+      if (before < batches && seen >= batches) kill();
+    });
+  } else kill();
+  await closed;
+  return child.signalCode === 'SIGKILL' ? 'killed' : 'finished';
+}
