@@ -1,10 +1,13 @@
 /**
  * Collecting the large payloads no run refers to any more: every run in the live log is read for the references it
- * holds, and a blob none names is deleted, unless it was stored within the grace period. The grace is what makes it
+ * holds, and the archive's records give those of archived runs (a body stays while any run, live or archived, holds
+ * it: it is collected with the runs that held it); a blob none names is deleted, unless it was stored within the grace
+ * period. A run read without the data key (its values `[encrypted]`) hides its references: nothing is deleted then. The grace is what makes it
  * safe beside writers: a worker puts a body before its outcome (the reference) is appended, and a start or a signal
  * puts its body before run.started or signal.received is; a body younger than the grace may be such a one.
  */
 import type { EventStore } from '../store/index.js';
+import { readWithoutKey } from '../encryption/index.js';
 import { refsIn } from './payload-check.js';
 
 /** An hour: longer than any put takes to be followed by the append that records its reference. */
@@ -19,7 +22,7 @@ export interface PayloadGcReport {
   bytes: number;
   /** Unreferenced blobs younger than the grace period, kept for now. */
   young: number;
-  /** Runs whose log could not be read: what they refer to is unknown, so nothing was deleted. */
+  /** Runs whose log could not be read (or was read without the data key): what they refer to is unknown, so nothing was deleted. */
   corrupt: string[];
 }
 
@@ -35,8 +38,11 @@ export async function collectPayloads(
   for await (const b of blobs.list()) stored.push(b);
   if (stored.length === 0) return report;
   const referenced = new Set<string>();
-  for await (const { events } of store.readAll({ onCorrupt: (c) => report.corrupt.push(c.runId) }))
+  for await (const { runId, events } of store.readAll({ onCorrupt: (c) => report.corrupt.push(c.runId) })) {
+    if (readWithoutKey(store, runId)) report.corrupt.push(runId);
     for (const r of refsIn(events)) referenced.add(r.digest);
+  }
+  for (const digest of (await store.archive?.().attachedDigests()) ?? []) referenced.add(digest);
   // A run that cannot be read may refer to any of them: none is deleted then (the report names the runs).
   const dryRun = opts.dryRun === true || report.corrupt.length > 0;
   const before = (opts.now ?? Date.now()) - (opts.graceMs ?? PAYLOAD_GC_GRACE_MS);

@@ -4,9 +4,11 @@
  * recorded when it started) or the store's default. The move itself is the store's (EventStore.archive): the bytes
  * as stored, crash-safe.
  */
-import { errorMessage, StoreError } from '../errors/index.js';
+import { DataKeyError, errorMessage, StoreError } from '../errors/index.js';
 import { recordedDefinitionOf, SETTLED_STATUSES } from '../events/index.js';
-import type { ArchivedRun, EventStore, RunArchive, RunSummary } from '../store/index.js';
+import type { ArchivedRun, ArchiveOptions, EventStore, RunArchive, RunSummary } from '../store/index.js';
+import { readWithoutKey } from '../encryption/index.js';
+import { refsIn } from '../executor/index.js';
 
 /** Runs moved per batch: one gzip member, one hold of the writer lock (appends wait that long). */
 export const ARCHIVE_BATCH = 200;
@@ -39,11 +41,31 @@ export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Pro
   const moved: ArchivedRun[] = [];
   const batch = sel.batch ?? ARCHIVE_BATCH;
   for (let i = 0; i < chosen.length; i += batch) {
-    moved.push(...(await archive.archive(chosen.slice(i, i + batch), sel.now)));
+    moved.push(...(await archive.archive(chosen.slice(i, i + batch), sel.now, { attachments: blobsHeld(store) })));
     sel.onProgress?.(moved.length, chosen.length);
   }
   if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same
   return moved;
+}
+
+/**
+ * The large payloads' bodies a run refers to, recorded with it in the archive so that blob GC keeps them while the run
+ * is archived. Read through the store (its values opened with the data key: a reference may sit in a sealed output);
+ * a run read without the key is not archived, as its references cannot be seen.
+ */
+function blobsHeld(store: EventStore): NonNullable<ArchiveOptions['attachments']> {
+  return async (runId) => {
+    const refs = refsIn(await store.read(runId));
+    if (readWithoutKey(store, runId))
+      throw new DataKeyError(
+        'LF_DATA_KEY_MISSING',
+        `run ${runId} holds values encrypted at rest and this process has no data key: archive it from a process that has LF_DATA_KEY (docs/security.md), so the payloads it refers to are kept with it`,
+        { runId },
+      );
+    const seen = new Map<string, number>();
+    for (const r of refs) seen.set(r.digest, r.size);
+    return seen.size > 0 ? [...seen].map(([digest, size]) => ({ digest, size })) : undefined;
+  };
 }
 
 /** The settled runs due, oldest settled first. */

@@ -222,6 +222,8 @@ export interface RunArchive {
   restore(runId: string): Promise<ArchivedRun>;
   /** Completes or rolls back a move a killed process left half done. Every other call does it first. */
   recover(): Promise<void>;
+  /** The digests archived runs' records hold (ArchivedRun.attachments): blob GC keeps their bodies. */
+  attachedDigests(): Promise<Set<string>>;
 }
 
 /**

@@ -73,6 +73,13 @@ export class FileRunArchive implements RunArchive {
     return commitsOf(bytes, `${this.periodFile(e.period)} (run ${runId})`, runId).flatMap((c) => c.events);
   }
 
+  async attachedDigests(): Promise<Set<string>> {
+    await this.recover();
+    const out = new Set<string>();
+    for (const e of await this.shards.all()) for (const a of e.attachments ?? []) out.add(a.digest);
+    return out;
+  }
+
   async periods(): Promise<ArchivePeriod[]> {
     await this.recover();
     const counts = new Map<string, number>();

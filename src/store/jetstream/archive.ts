@@ -88,6 +88,17 @@ export class JetStreamRunArchive implements RunArchive {
     return events;
   }
 
+  async attachedDigests(): Promise<Set<string>> {
+    await this.recover();
+    const { kv } = await this.open();
+    const out = new Set<string>();
+    for await (const key of await kv.keys('run.>')) {
+      const e = await kv.get(key);
+      if (e && e.operation === 'PUT') for (const a of e.json<Entry>().attachments ?? []) out.add(a.digest);
+    }
+    return out;
+  }
+
   async periods(): Promise<ArchivePeriod[]> {
     await this.recover();
     const { kv, os } = await this.open();
