@@ -81,6 +81,7 @@ export class JetStreamEventStore implements EventStore {
   private exclusives: KvExclusive | undefined;
   private shared: KvSharedDocs | undefined;
   private archived: JetStreamRunArchive | undefined;
+  private blobStore: ObjectBlobStore | undefined;
   /** Runs' first commits read here, by stream sequence, while a runs index takes them (keepFirstCommits). */
   private firstCommits: Map<number, { runId: string; events: EventEnvelope[] }> | null = null;
 
@@ -155,7 +156,6 @@ export class JetStreamEventStore implements EventStore {
     return this.shared.read(name);
   }
 
-  private blobStore: ObjectBlobStore | undefined;
   /** Large payloads' bodies: the LF_BLOBS Object Store bucket (store/blobs/jetstream.ts), on the store's connection. */
   blobs(): BlobStore {
     return (this.blobStore ??= new ObjectBlobStore(() => this.connection()));
