@@ -359,14 +359,13 @@ export class JetStreamEventStore implements EventStore {
 
   /** The archive: Object Store LF_ARCHIVE and KV LF_ARCHIVE_INDEX (archive.ts). */
   archive(): JetStreamRunArchive {
-    this.archived ??= new JetStreamRunArchive({
+    return (this.archived ??= new JetStreamRunArchive({
       o: this.o,
       link: this.link,
       exclusive: (name, fn) => this.exclusive(name, fn),
       forget: (runId) => this.runs.forget(runId),
       lastSeq: (runId) => this.lastSeq(runId),
-    });
-    return this.archived;
+    }));
   }
 
   /** Every run's events, one pass over the stream (read-all.ts). */
