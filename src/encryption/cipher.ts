@@ -14,7 +14,7 @@ const VERSION = '1';
 /** What a reader without the key sees instead of a sealed value. */
 export const REDACTED = '[encrypted]';
 
-export function sealBytes(key: DataKey, aad: string, clear: Buffer | string): string {
+export function sealBytes(key: DataKey, aad: string, clear: Uint8Array | string): string {
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key.bytes, iv);
   c.setAAD(Buffer.from(aad, 'utf8'));
@@ -27,14 +27,15 @@ export function sealedKeyId(body: string): string | null {
   return body.startsWith(`${VERSION}:`) && body.charCodeAt(18) === 58 /* : */ ? body.slice(2, 18) : null;
 }
 
-export function openBytes(key: DataKey, aad: string, body: string, where: Record<string, string>): Buffer {
+/** The clear text a sealed body holds (UTF-8); a body that does not open is DataKeyError LF_DECRYPT_FAILED. */
+export function openText(key: DataKey, aad: string, body: string, where: Record<string, string>): string {
   const raw = Buffer.from(body.slice(19), 'base64url');
   if (raw.length < 28) throw tampered(key.id, where);
   try {
     const d = createDecipheriv('aes-256-gcm', key.bytes, raw.subarray(0, 12));
     d.setAAD(Buffer.from(aad, 'utf8'));
     d.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]);
+    return Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString('utf8');
   } catch {
     throw tampered(key.id, where);
   }
@@ -66,6 +67,6 @@ export const sealValue = (key: DataKey, aad: string, value: unknown): { [SEALED_
   [SEALED_KEY]: sealBytes(key, aad, JSON.stringify(value)),
 });
 
-/** The body of a sealed text or value (what sealedKeyId and openBytes read). */
+/** The body of a sealed text or value (what sealedKeyId and openText read). */
 export const bodyOf = (v: string | { [SEALED_KEY]: string }): string =>
   typeof v === 'string' ? v.slice(TEXT_PREFIX.length) : v[SEALED_KEY];

@@ -4,16 +4,7 @@
  */
 import { DataKeyError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import {
-  REDACTED,
-  bodyOf,
-  isSealedText,
-  isSealedValue,
-  openBytes,
-  sealText,
-  sealValue,
-  sealedKeyId,
-} from './cipher.js';
+import { REDACTED, bodyOf, isSealedText, isSealedValue, openText, sealText, sealValue, sealedKeyId } from './cipher.js';
 import { PAYLOAD_FIELDS, aadOf, getAt, setAt } from './fields.js';
 import type { DataKey } from './keys.js';
 
@@ -69,7 +60,7 @@ export function openEvent(ev: EventEnvelope, keyFor: Opener): EventEnvelope {
       continue;
     }
     const where = { run: ev.runId, event: String(ev.seq), field: field.label };
-    const clear = openBytes(key, aadOf(ev, field), body, where).toString('utf8');
+    const clear = openText(key, aadOf(ev, field), body, where);
     out = setAt(out, field.path, text ? clear : parseJson(clear, where, key.id));
   }
   return out;

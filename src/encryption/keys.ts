@@ -15,7 +15,7 @@ export const keySecretName = (id: string): string => `${DATA_KEY_SECRET}_${id}`;
 export interface DataKey {
   /** 16 hex digits, derived from the key: what sealed values record. */
   readonly id: string;
-  readonly bytes: Buffer;
+  readonly bytes: Uint8Array;
 }
 
 /** Where key texts come from: a secrets provider's `get`. */

@@ -6,7 +6,7 @@
  */
 import type { ProgressChannel } from '../progress/index.js';
 import type { LiveProgress } from '../progress/index.js';
-import { bodyOf, isSealedText, openBytes, REDACTED, sealText, sealedKeyId } from './cipher.js';
+import { bodyOf, isSealedText, openText, REDACTED, sealText, sealedKeyId } from './cipher.js';
 import type { KeyRing } from './keys.js';
 
 /** Binds a sealed message to its attempt: one copied onto another attempt's value does not open. */
@@ -32,7 +32,7 @@ export function sealedProgress(channel: ProgressChannel, ring: KeyRing | null): 
         if (!key) return { ...p, message: REDACTED };
         try {
           const where = { run: p.runId, field: `progress of ${p.instance}` };
-          return { ...p, message: openBytes(key, aadOf(p), bodyOf(p.message), where).toString('utf8') };
+          return { ...p, message: openText(key, aadOf(p), bodyOf(p.message), where) };
         } catch {
           // Ephemeral and replaced by the next report: a value that does not open is shown as one that cannot be read.
           return { ...p, message: REDACTED };

@@ -5,7 +5,7 @@
  * a key `get` returns null and the run is folded from its log.
  */
 import type { SnapshotStore, StoredSnapshot } from '../store/index.js';
-import { isSealedValue, openBytes, sealValue, sealedKeyId } from './cipher.js';
+import { isSealedValue, openText, sealValue, sealedKeyId } from './cipher.js';
 import type { KeyRing } from './keys.js';
 
 const aadOf = (s: Pick<StoredSnapshot, 'runId' | 'seq'>) => `${s.runId}\n${s.seq}\nsnapshot.fold.context`;
@@ -20,7 +20,7 @@ export function encryptedSnapshots(inner: SnapshotStore, ring: KeyRing): Snapsho
       await ring.load([id]);
       const key = ring.cached(id);
       if (!key) return null;
-      const clear = openBytes(key, aadOf(s), body, { run: runId, snapshot: String(s.seq) }).toString('utf8');
+      const clear = openText(key, aadOf(s), body, { run: runId, snapshot: String(s.seq) });
       return { ...s, fold: { ...s.fold, context: JSON.parse(clear) as Record<string, unknown> } };
     },
     async put(snapshot) {

@@ -10,7 +10,7 @@ import {
   bodyOf,
   isSealedText,
   isSealedValue,
-  openBytes,
+  openText,
   sealText,
   sealValue,
   sealedKeyId,
@@ -76,7 +76,7 @@ async function opened(
       `${place} is sealed with data key ${id}, which no secrets provider of this process has: give it LF_DATA_KEY (KV LF_SECRETS, the --secrets file or LEDGERFLOW_SECRET_LF_DATA_KEY)`,
       { keyId: id },
     );
-  return openBytes(key, at, body, { message: place }).toString('utf8');
+  return openText(key, at, body, { message: place });
 }
 
 export async function openAttempt<T extends AttemptRef>(msg: T, ring: KeyRing): Promise<T> {

@@ -86,7 +86,7 @@ export function usePayloads(blobs: BlobStore | undefined): void {
 }
 
 /** The whole body of a blob (null when the store has none), read as a stream. */
-export async function readBlob(blobs: BlobStore, digest: string): Promise<Buffer | null> {
+export async function readBlob(blobs: BlobStore, digest: string): Promise<Uint8Array | null> {
   const body = await blobs.open(digest);
   if (!body) return null;
   const parts: Uint8Array[] = [];

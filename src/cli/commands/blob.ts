@@ -40,7 +40,7 @@ export async function blobGetCmd(
   }
   const bytes = blobs ? await readBlob(blobs, digest) : null;
   if (!bytes) throw new BlobMissingError(digest, 'blob get');
-  io.out(bytes.toString('utf8'));
+  io.out(new TextDecoder().decode(bytes));
   return EXIT.ok;
 }
 

@@ -42,7 +42,24 @@ export function Status(props: { status: string | undefined }) {
 
 /** Any value as indented JSON text (never as markup), under its `title` (an h3) when given. */
 export function Json(props: { value: unknown; class?: string; title?: ComponentChildren }) {
-  const pre = <pre class={`json ${props.class ?? ''}`}>{json(props.value)}</pre>;
+  const blobs = blobRefsIn(props.value);
+  const pre = (
+    <>
+      <pre class={`json ${props.class ?? ''}`}>{json(props.value)}</pre>
+      {blobs.length > 0 && (
+        <ul class="blob-links">
+          {blobs.map((b) => (
+            <li key={b.digest}>
+              {/* The body on demand (GET /api/blobs/:digest, the session's sign-in): never loaded into the page. */}
+              <a href={`/api/blobs/${b.digest}`} data-blob={b.digest} download>
+                blob {sizeText(b.size)} {b.digest.slice(0, 19)}…
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
   return props.title === undefined ? (
     pre
   ) : (
@@ -339,4 +356,32 @@ export function NotFound(props: { what: string }) {
       <Link href="/">Back to the runs</Link>
     </div>
   );
+}
+
+/** The large payloads a value refers to (`{ "lf:blob": { digest, size } }`, docs/language.md#large-payloads), each once. */
+export function blobRefsIn(value: unknown): { digest: string; size: number }[] {
+  const out = new Map<string, number>();
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== 'object' || depth > 64) return;
+    const ref = (v as Record<string, unknown>)['lf:blob'] as { digest?: unknown; size?: unknown } | undefined;
+    if (ref && typeof ref.digest === 'string' && typeof ref.size === 'number') {
+      out.set(ref.digest, ref.size);
+      return;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x, depth + 1);
+  };
+  walk(value, 0);
+  return [...out].map(([digest, size]) => ({ digest, size }));
+}
+
+/** Bytes as the CLI says them: `5.3 MiB`. */
+function sizeText(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
 }
