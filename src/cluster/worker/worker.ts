@@ -22,7 +22,14 @@
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
-import { encryptedBlobs, KeyRing, openAttempt, sealedProgress, sealOutcome } from '../../encryption/index.js';
+import {
+  encryptedBlobs,
+  isSealedValue,
+  KeyRing,
+  openAttempt,
+  sealedProgress,
+  sealOutcome,
+} from '../../encryption/index.js';
 import type { ProgressChannel } from '../../progress/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
@@ -73,6 +80,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let progress: ProgressChannel | undefined;
   let secrets: SecretsProvider | undefined;
   let ring: KeyRing | undefined;
+  let keyed = false;
   /** The LF_BLOBS bucket: large inputs read from it, large outputs put there and reported as references. */
   let blobs: BlobStore | undefined;
   let js: JetStreamClient;
@@ -176,7 +184,10 @@ export function createWorker(opts: WorkerOptions): Worker {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
       const provider = secrets;
       // The data key of encryption at rest, from the same secrets: the attempt's input comes sealed, its outcome goes so.
-      ring ??= new KeyRing((name) => provider.get(name));
+      // Asked for only once an attempt came sealed (the engines hold a key): a worker where nothing is encrypted, such
+      // as a station's, whose leaf may not read LF_SECRETS, asks no provider for it.
+      if (isSealedValue(task.input)) keyed = true;
+      ring ??= new KeyRing((name) => (keyed ? provider.get(name) : Promise.resolve(undefined)));
       const outputLimit = maxOutputBytes(nc.info?.max_payload);
       // Sealed at rest with the same data key as the events, when there is one (encryption/blobs.ts).
       blobs ??= encryptedBlobs(new ObjectBlobStore(async () => nc, { create: false }), ring);
