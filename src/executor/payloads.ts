@@ -125,18 +125,38 @@ export async function evaluateLoaded<T>(
 }
 
 /** A tree with every reference in it replaced by its value (what a handler is handed); the same object when it has none. */
-export async function resolvePayloads(value: unknown, blobs: BlobStore | undefined, where: string): Promise<unknown> {
+/** Whether a value holds a payload reference anywhere (a walk, no promise: most inputs hold none). */
+export function holdsPayloadRef(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Object.hasOwn(value, PAYLOAD_REF_KEY) && isPayloadRef(value)) return true;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (holdsPayloadRef(v)) return true;
+  return false;
+}
+
+/**
+ * The value with every payload reference in it read as the value it stands for; the same object when it holds none
+ * (found without a promise per node: this runs for every attempt's input).
+ */
+export function resolvePayloads(
+  value: unknown,
+  blobs: BlobStore | undefined,
+  where: string,
+): unknown | Promise<unknown> {
+  return holdsPayloadRef(value) ? resolveHeld(value, blobs, where) : value;
+}
+
+async function resolveHeld(value: unknown, blobs: BlobStore | undefined, where: string): Promise<unknown> {
   if (value === null || typeof value !== 'object') return value;
   if (isPayloadRef(value)) {
     if (!blobs) throw new BlobNotLoadedError(value[PAYLOAD_REF_KEY].digest);
     return loadPayload(blobs, value, where);
   }
   if (Array.isArray(value)) {
-    const items = await Promise.all(value.map((v) => resolvePayloads(v, blobs, where)));
+    const items = await Promise.all(value.map((v) => resolveHeld(v, blobs, where)));
     return items.every((v, i) => v === value[i]) ? value : items;
   }
   const entries = Object.entries(value);
-  const resolved = await Promise.all(entries.map(([, v]) => resolvePayloads(v, blobs, where)));
+  const resolved = await Promise.all(entries.map(([, v]) => resolveHeld(v, blobs, where)));
   return resolved.every((v, i) => v === entries[i]![1])
     ? value
     : Object.fromEntries(entries.map(([k], i) => [k, resolved[i]]));
@@ -146,6 +166,11 @@ export async function resolvePayloads(value: unknown, blobs: BlobStore | undefin
  * A value recorded in an event: itself when its JSON (`text`, made already) is at most `limit` bytes, else the
  * reference to it, stored once in `blobs` (the value kept loaded: the next task reads it without a read).
  */
+/** Whether a value's JSON `text` is over `limit` bytes (Infinity: never), measured only when it may be (3 bytes a character at most). */
+export function overInline(text: string, limit: number): boolean {
+  return text.length > limit / 3 && Buffer.byteLength(text) > limit;
+}
+
 export async function externalize(
   value: unknown,
   text: string,

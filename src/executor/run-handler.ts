@@ -5,6 +5,7 @@
  * output_to. What becomes of the outcome (recorded, reported) is the caller's.
  */
 import { NonRetryableError } from '../errors/index.js';
+import { DEFAULT_INLINE_LIMIT } from '../definition/index.js';
 import { instanceFields, type InstanceRef } from '../compiler/index.js';
 import type { Progress, TaskError } from '../events/index.js';
 import { ProgressReporter, type ProgressChannel } from '../progress/index.js';
@@ -20,7 +21,7 @@ import {
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../secrets/index.js';
 import type { BlobStore } from '../store/index.js';
 import type { AttemptControl } from './attempt-control.js';
-import { externalize, refuseReservedKey, resolvePayloads } from './payloads.js';
+import { externalize, overInline, refuseReservedKey, resolvePayloads } from './payloads.js';
 
 /** What of an attempt its handler is run with: a StartAttempt is one; a worker makes one of its task message. */
 export type HandlerAttempt = Omit<StartAttempt, 'type' | 'queue' | 'restart' | 'transform' | 'priority'>;
@@ -140,8 +141,9 @@ export async function runHandler(
     const carried = (limit === undefined && !runners.blobs) || mask.size === 0 ? text : JSON.stringify(json);
     if (runners.blobs) {
       // Kept apart past the workflow's inline limit, or what a NATS outcome may carry if that is less.
-      const inline = Math.min(a.inlineLimit ?? Number.POSITIVE_INFINITY, limit ?? Number.POSITIVE_INFINITY);
-      const recorded = await externalize(json, carried, runners.blobs, Number.isFinite(inline) ? inline : undefined);
+      const inline = Math.min(a.inlineLimit ?? DEFAULT_INLINE_LIMIT, limit ?? Number.POSITIVE_INFINITY);
+      // Measured here, so that the common small output costs no await.
+      const recorded = overInline(carried, inline) ? await externalize(json, carried, runners.blobs, inline) : json;
       if (a.outputTo !== undefined && runners.writeOutput) await runners.writeOutput(a.outputTo, json);
       return { output: recorded, ...kept() };
     }
@@ -160,7 +162,7 @@ export async function runHandler(
   } finally {
     if (deadline) clearTimeout(deadline);
     // Its live value goes before the outcome is recorded: a reader then sees the kept one, never a stale live one.
-    await reporter?.end();
+    if (reporter) await reporter.end();
   }
 }
 

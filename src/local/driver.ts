@@ -289,7 +289,9 @@ export class RunDriver {
         while ((this.queue.length > 0 || log.needsCatchUp || this.hasScheduled()) && !this.stopped) {
           if (log.needsCatchUp) await log.catchUp();
           const batch = this.queue.splice(0);
-          if (!(await this.loaded(() => log.fold(batch.map((event) => ({ event, derived: false })))))) {
+          const folded = this.loaded(() => log.fold(batch.map((event) => ({ event, derived: false }))));
+          if (folded !== true) {
+            await folded;
             this.queue.unshift(...batch); // a payload was loaded meanwhile: the same inputs fold again
             continue;
           }
@@ -300,7 +302,11 @@ export class RunDriver {
           if (log.group) await this.flush();
           break;
         }
-        if (!(await this.loaded(() => this.reconcile()))) continue;
+        const reconciled = this.loaded(() => this.reconcile());
+        if (reconciled !== true) {
+          await reconciled;
+          continue;
+        }
         // A handler that threw synchronously reported while this pump held the driver: fold it now.
         if (this.queue.length > 0) continue;
         // Handlers that finish within the window join the open group; when nothing runs here any
@@ -329,20 +335,21 @@ export class RunDriver {
   private payloadLoads = 0;
 
   /**
-   * Runs a pure step that may read a large payload: true when it ran; false when it needed a body this process had not
-   * loaded (a store that cannot read one synchronously: NATS), which is loaded now for the step to be taken again.
+   * Runs a pure step that may read a large payload: true when it ran; else it needed a body this process had not
+   * loaded (a store that cannot read one synchronously: NATS), and the promise of loading it, for the step to be taken again.
    */
-  private async loaded(step: () => unknown): Promise<boolean> {
+  private loaded(step: () => unknown): true | Promise<void> {
     try {
       step();
       this.payloadLoads = 0;
-      return true;
+      return true; // no promise on the common path: a step per input
     } catch (err) {
       const blobs = this.opts.store.blobs?.();
       // Bounded: a step that reads more bodies at once than this process keeps loaded fails as the core said.
       if (!(err instanceof BlobNotLoadedError) || !blobs || ++this.payloadLoads > 32) throw err;
-      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: { digest: err.digest, size: 0, media_type: 'application/json' } });
-      return false;
+      return loadPayload(blobs, {
+        [PAYLOAD_REF_KEY]: { digest: err.digest, size: 0, media_type: 'application/json' },
+      }).then(() => undefined);
     }
   }
 
