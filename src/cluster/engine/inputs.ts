@@ -163,7 +163,9 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       });
       if (review.kind === 'stale') {
         host.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
-        return st;
+        // Another engine moved the run on, and may have been killed between its commit and its effects: what the run
+        // waits for now is published again, as for any input that no longer applies (message ids dedup).
+        return host.runs.process(input.runId, [], { ...commit, reconcile: true });
       }
       if ((ledger === 'task.completed' || ledger === 'task.failed') && m.info.deliveryCount === 1) return 'recheck';
       if (review.kind === 'restart') host.stats.restarts++;
