@@ -163,9 +163,11 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       });
       if (review.kind === 'stale') {
         host.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
-        // Another engine moved the run on, and may have been killed between its commit and its effects: what the run
-        // waits for now is published again, as for any input that no longer applies (message ids dedup).
-        return host.runs.process(input.runId, [], { ...commit, reconcile: true });
+        // The task moved on (another engine recorded its outcome, and may have been killed between that commit and its
+        // effects): what the run waits for now is published again (message ids dedup; the attempt ledger runs none
+        // twice). A loss of an attempt still in progress (a duplicate report) publishes nothing.
+        const moved = st.snapshot.status === 'active' && st.snapshot.context.tasks[task]?.status !== 'IN_PROGRESS';
+        return moved ? host.runs.process(input.runId, [], { ...commit, reconcile: true }) : st;
       }
       if ((ledger === 'task.completed' || ledger === 'task.failed') && m.info.deliveryCount === 1) return 'recheck';
       if (review.kind === 'restart') host.stats.restarts++;
