@@ -22,6 +22,7 @@ import { statOrNull, syncDir, unlessMissing, writeSynced } from '../durable-fs.j
 import { commitsOf, readAt } from '../jsonl.js';
 import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
 import { ArchiveShards, type ArchiveEntry } from './shards.js';
+import { archivedOf } from './record.js';
 
 /** What the archive needs of its file store. */
 export interface FileArchiveHost {
@@ -268,20 +269,6 @@ export class FileRunArchive implements RunArchive {
   private restoringPath(runId: string): string {
     return join(this.host.runsDir, `.${runId}.restoring`);
   }
-}
-
-function archivedOf(run: RunSummary, period: string, archivedAt: string): ArchivedRun {
-  return {
-    runId: run.runId,
-    workflowId: run.workflowId,
-    version: run.version,
-    status: run.status,
-    startedAt: run.startedAt,
-    completedAt: run.completedAt,
-    lastSeq: run.lastSeq,
-    period,
-    archivedAt,
-  };
 }
 
 function recordOf(e: ArchiveEntry): ArchivedRun {

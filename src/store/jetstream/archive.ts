@@ -11,6 +11,7 @@
  * whose were not. A restore publishes the run's messages again on its subject (the first expecting an empty subject),
  * then deletes the entry; killed half way, recovery purges what it published: still archived.
  */
+import { archivedOf } from '../archive/record.js';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KV } from '@nats-io/kv';
@@ -365,20 +366,6 @@ export class JetStreamRunArchive implements RunArchive {
     });
     return this.buckets;
   }
-}
-
-function archivedOf(run: RunSummary, period: string, archivedAt: string): ArchivedRun {
-  return {
-    runId: run.runId,
-    workflowId: run.workflowId,
-    version: run.version,
-    status: run.status,
-    startedAt: run.startedAt,
-    completedAt: run.completedAt,
-    lastSeq: run.lastSeq,
-    period,
-    archivedAt,
-  };
 }
 
 function recordOf(e: Entry): ArchivedRun {
