@@ -20,6 +20,7 @@ import { RunNotFoundError, UsageError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { jetstreamManager } from '../store/index.js';
 import { runReads } from './reads.js';
+import { runUpkeep } from './upkeep.js';
 import type {
   Acting,
   Forked,
@@ -56,6 +57,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   return {
     store: 'nats',
     ...reads,
+    ...runUpkeep(client.store),
     input,
     async resume(
       runId: string,
