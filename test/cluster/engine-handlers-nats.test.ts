@@ -119,7 +119,7 @@ describe.skipIf(noNats)('engine --handlers on NATS: payloads, progress and encry
     // In KV LF_PROGRESS the engine's message is sealed with the data key; status opened it with the same key.
     const jsm = await c.jsm();
     const kv = await jsm.streams.info('KV_LF_PROGRESS');
-    const raw = await jsm.streams.getMessage('KV_LF_PROGRESS', { seq: kv.state.last_seq });
+    const raw = (await jsm.streams.getMessage('KV_LF_PROGRESS', { seq: kv.state.last_seq }))!;
     expect(Buffer.from(raw.data).toString()).toContain('lf:enc:');
     expect(Buffer.from(raw.data).toString()).not.toContain('scanned 4 of 10');
     writeFileSync(join(dir, 'release'), '');
