@@ -2,8 +2,9 @@
  * The L0–L3 agent hierarchy, the one authority rule every store applies:
  *
  *   L0 Commander    approves HUMAN tasks
- *   L1 CMD.BRIDGE   starts, pauses, resumes, cancels and retries runs; deploys
- *                   definitions; sets limits and schedules
+ *   L1 CMD.BRIDGE   starts, pauses, resumes, cancels and retries runs; archives
+ *                   and restores them, collects unreferenced payloads; deploys
+ *                   definitions; sets limits and schedules; rotates data keys
  *   L2 Station OPS  starts runs of the workflows in their domains
  *   L3 Worker       executes tasks
  *
@@ -23,7 +24,7 @@ export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
 };
 
 /** What someone asks to do. */
-export type Action = 'approve' | 'control' | 'deploy' | 'limits' | 'schedules' | 'start' | 'execute';
+export type Action = 'approve' | 'control' | 'deploy' | 'limits' | 'schedules' | 'keys' | 'start' | 'execute';
 
 /** The level each action asks for when nothing raises it (a task's agent_level, a workflow's domain). */
 export const ACTION_LEVELS: Readonly<Record<Action, Level>> = {
@@ -32,6 +33,7 @@ export const ACTION_LEVELS: Readonly<Record<Action, Level>> = {
   deploy: 'L1',
   limits: 'L1',
   schedules: 'L1',
+  keys: 'L1',
   start: 'L1',
   execute: 'L3',
 };
@@ -42,6 +44,7 @@ const ACTION_WORDS: Readonly<Record<Action, string>> = {
   deploy: 'deploying definitions',
   limits: 'setting limits',
   schedules: 'changing schedules',
+  keys: 'rotating data keys',
   start: 'starting',
   execute: 'executing',
 };

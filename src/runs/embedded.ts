@@ -9,6 +9,7 @@ import { UsageError } from '../errors/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
+import { runUpkeep } from './upkeep.js';
 import type { ProgressChannel } from '../progress/index.js';
 import type { Acting, Forked, ForkRequest, Resumed, Retried, Started, StartingRuns, StartRequest } from './port.js';
 
@@ -39,6 +40,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
   return {
     store: 'embedded',
     ...runReads(opts.store, opts.storeDir, opts.progress ?? engine.progress),
+    ...runUpkeep(opts.store),
     start: (req: StartRequest, as: Acting) => startHere(engine, req, as, opts.fallback),
     input,
     async resume(runId: string, as: () => Promise<Acting>): Promise<Resumed> {

@@ -16,6 +16,7 @@ export { embeddedRuns, type EmbeddedRunsOptions } from './embedded.js';
 export { natsRuns, type NatsRunsOptions } from './nats.js';
 export { applyOver, bulk, bulkOver, planOver, type BulkCallOptions, type BulkHooks, type BulkTake } from './bulk.js';
 export { runReads, type RunReads } from './reads.js';
+export { runUpkeep, type RunUpkeep } from './upkeep.js';
 export {
   ARCHIVE_BATCH,
   archivalRounds,

@@ -18,8 +18,10 @@ import {
 } from '../cluster/index.js';
 import { RunNotFoundError, UsageError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
+import { ringOf, sealedProgress } from '../encryption/index.js';
 import { jetstreamManager } from '../store/index.js';
 import { runReads } from './reads.js';
+import { runUpkeep } from './upkeep.js';
 import type {
   Acting,
   Forked,
@@ -46,7 +48,9 @@ export interface NatsRunsOptions {
 export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const wait = (how: { waitMs?: number }) => how.waitMs ?? opts.waitMs ?? 0;
   const { client } = opts;
-  const reads = runReads(client.store, undefined, new ProgressBucket(() => client.store.connection()));
+  // The live progress as the engines and workers put it, its messages sealed with the data key: opened here with it.
+  const progress = sealedProgress(new ProgressBucket(() => client.store.connection()), ringOf(client.store));
+  const reads = runReads(client.store, undefined, progress);
   const input = (runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> =>
     deliverInput(client, opts.url, runId, input, {
       ...(as.name !== undefined ? { as: as.name } : {}),
@@ -56,6 +60,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   return {
     store: 'nats',
     ...reads,
+    ...runUpkeep(client.store),
     input,
     async resume(
       runId: string,

@@ -8,9 +8,11 @@
 import type { Actor } from '../authority/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import type { InputOutcome, RunInput, StartedUnderId } from '../executor/index.js';
+import type { InputOutcome, PayloadGcReport, RunInput, StartedUnderId } from '../executor/index.js';
 import type { RunIndexOptions, RunQuery, RunRecord } from '../query/index.js';
 import type { RunView } from '../runtime/index.js';
+import type { ArchivedRun } from '../store/index.js';
+import type { ArchiveSelection } from './archival.js';
 
 export type { InputOutcome, RunInput };
 
@@ -143,6 +145,18 @@ export interface Runs {
   wait(runId: string, opts?: { timeoutMs?: number; orWaiting?: boolean }): Promise<RunView>;
   /** The run index's records the query matches, newest first; corrupt and damaged logs told to `opts`. */
   list(query: RunQuery, opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning'>): Promise<RunRecord[]>;
+  /**
+   * `archive --older-than` (docs/retention.md): the settled runs the selection names moved to the store's archive.
+   * Asks for L1 (run control), judged before anything moves.
+   */
+  archive(sel: ArchiveSelection, as: Acting): Promise<ArchivedRun[]>;
+  /** `restore`: one archived run back into the live log and index. Asks for L1, judged before anything moves. */
+  restore(runId: string, as: Acting): Promise<ArchivedRun>;
+  /**
+   * `blob gc` (docs/language.md#large-payloads): the bodies of large payloads no run, live or archived, refers to,
+   * deleted (`dryRun`: only said). Asks for L1, judged before any is listed.
+   */
+  collectBlobs(opts: { graceMs?: number; dryRun?: boolean }, as: Acting): Promise<PayloadGcReport>;
 }
 
 /**

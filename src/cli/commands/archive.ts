@@ -1,10 +1,11 @@
 /**
  * `ledgerflow archive --older-than <d>`, `archive list` and `restore <runId>` (docs/retention.md): settled runs moved
  * out of the live log and index into the store's archive, what the archive keeps, and a run brought back. One JSON
- * shape on both stores; progress on stderr.
+ * shape on both stores; progress on stderr. Archive and restore are run control: the run API judges who acts (L1 with a
+ * users file) before anything moves.
  */
 import { UsageError } from '../../errors/index.js';
-import { archiveOf, archiveRuns } from '../../runs/index.js';
+import { archiveOf } from '../../runs/index.js';
 import type { ArchivedRun } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
 import { durationFlag } from '../flags/duration-flag.js';
@@ -12,6 +13,7 @@ import type { GlobalOpts } from '../flags/store.js';
 import { storeFor } from '../open-store.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
+import { sideFor } from '../runs.js';
 
 const shown = (r: ArchivedRun) => ({
   runId: r.runId,
@@ -24,7 +26,7 @@ const shown = (r: ArchivedRun) => ({
 export async function archiveCmd(
   io: Io,
   g: GlobalOpts,
-  opts: { olderThan?: string; workflow?: string; batch?: string; json?: boolean },
+  opts: { olderThan?: string; workflow?: string; batch?: string; json?: boolean; as?: string },
 ): Promise<number> {
   if (opts.olderThan === undefined)
     throw new UsageError(
@@ -37,13 +39,18 @@ export async function archiveCmd(
     throw new UsageError(`--batch ${opts.batch} is not a number of runs from 1 to 10000, e.g. --batch 200`, {
       option: '--batch',
     });
-  const moved = await archiveRuns(storeFor(g), {
-    olderThanMs,
-    now: new Date(),
-    ...(batch !== undefined ? { batch } : {}),
-    ...(opts.workflow !== undefined ? { workflowId: opts.workflow } : {}),
-    onProgress: (done, of) => io.err(`archived ${done} of ${of} runs`),
-  });
+  const side = await sideFor(g);
+  const acting = await side.acting(opts.as);
+  const moved = await (await side.runs()).archive(
+    {
+      olderThanMs,
+      now: new Date(),
+      ...(batch !== undefined ? { batch } : {}),
+      ...(opts.workflow !== undefined ? { workflowId: opts.workflow } : {}),
+      onProgress: (done, of) => io.err(`archived ${done} of ${of} runs`),
+    },
+    acting,
+  );
   if (opts.json) io.out(json({ archived: moved.length, runs: moved.map(shown) }));
   else {
     const periods = [...new Set(moved.map((r) => r.period))].sort();
@@ -68,8 +75,15 @@ export async function archiveListCmd(io: Io, g: GlobalOpts, opts: { json?: boole
   return EXIT.ok;
 }
 
-export async function restoreCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
-  const run = await archiveOf(storeFor(g)).restore(runId);
+export async function restoreCmd(
+  io: Io,
+  g: GlobalOpts,
+  runId: string,
+  opts: { json?: boolean; as?: string },
+): Promise<number> {
+  const side = await sideFor(g);
+  const acting = await side.acting(opts.as);
+  const run = await (await side.runs()).restore(runId, acting);
   io.out(
     opts.json ? json({ restored: shown(run) }) : `restored run ${runId} (${run.status}, archived in ${run.period})`,
   );

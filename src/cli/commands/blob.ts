@@ -6,12 +6,13 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { BlobMissingError, UsageError } from '../../errors/index.js';
-import { collectPayloads, PAYLOAD_GC_GRACE_MS, readBlob } from '../../executor/index.js';
+import { PAYLOAD_GC_GRACE_MS, readBlob } from '../../executor/index.js';
 import { parseDuration } from '../../definition/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
 import type { GlobalOpts } from '../flags/store.js';
+import { sideFor } from '../runs.js';
 
 /** `sha256:<hex>`, also when given as the bare hex a blob's file is named by. */
 function digestArg(text: string): string {
@@ -47,12 +48,15 @@ export async function blobGetCmd(
 export async function blobGcCmd(
   io: Io,
   g: GlobalOpts,
-  opts: { grace?: string; dryRun?: boolean; json?: boolean },
+  opts: { grace?: string; dryRun?: boolean; json?: boolean; as?: string },
 ): Promise<number> {
   const graceMs = opts.grace === undefined ? PAYLOAD_GC_GRACE_MS : parseDuration(opts.grace);
   if (graceMs === null)
     throw new UsageError(`--grace ${opts.grace} is not a duration: e.g. 30m, 1h, 2d`, { value: opts.grace });
-  const report = await collectPayloads(storeFor(g), { graceMs, ...(opts.dryRun ? { dryRun: true } : {}) });
+  // Run control (L1 with a users file), judged by the run API before any blob is listed.
+  const side = await sideFor(g);
+  const acting = await side.acting(opts.as);
+  const report = await (await side.runs()).collectBlobs({ graceMs, ...(opts.dryRun ? { dryRun: true } : {}) }, acting);
   const deleted = !opts.dryRun && report.corrupt.length === 0;
   if (opts.json) io.out(json({ ...report, deleted }));
   else {

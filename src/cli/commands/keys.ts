@@ -1,16 +1,24 @@
 /**
  * `ledgerflow keys rotate` (docs/security.md#rotating-the-key): a new data key, made here, becomes LF_DATA_KEY in the
  * secrets store `secrets set` writes (the --secrets file, or KV LF_SECRETS with --nats); the one it replaces is kept
- * as LF_DATA_KEY_<id>. No key is printed: they stay where the secrets are.
+ * as LF_DATA_KEY_<id>. No key is printed: they stay where the secrets are. The bridge's (L1) where a users file says who
+ * is who, judged before the secrets are opened.
  */
+import { requireAllowed } from '../../authority/index.js';
 import { rotateDataKey } from '../../encryption/index.js';
 import { inert } from '../../terminal/index.js';
 import type { GlobalOpts } from '../flags/store.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeOf } from './secrets.js';
+import { sideFor } from '../runs.js';
 
-export async function keysRotateCmd(io: Io, g: GlobalOpts, o: { secrets?: string; json?: boolean }): Promise<number> {
+export async function keysRotateCmd(
+  io: Io,
+  g: GlobalOpts,
+  o: { secrets?: string; json?: boolean; as?: string },
+): Promise<number> {
+  requireAllowed((await (await sideFor(g)).acting(o.as)).actor, 'keys');
   const s = await storeOf(g, o, true);
   let r: Awaited<ReturnType<typeof rotateDataKey>>;
   try {

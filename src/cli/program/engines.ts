@@ -179,6 +179,7 @@ export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable
     )
     .with(secretsOption)
     .option('--json', 'print { id, previous, where }')
+    .option('--as <name>', 'who rotates, with a users file (L1, docs/users.md)')
     .action(act(() => import('../commands/keys.js'), 'keysRotateCmd'));
   p.command('agent')
     .description(

@@ -16,6 +16,7 @@ export function operationCommands(p: TableCommand, { io, g, act, actCall }: Comm
     .option('--workflow <id>', "only this workflow's runs")
     .option('--batch <n>', 'runs moved at a time (default 200): appends to the store wait while a batch moves')
     .option('--json', 'print { archived, runs: [{ runId, workflowId, status, completedAt, period }] }')
+    .option('--as <name>', 'who archives, with a users file (L1, docs/users.md); over NATS the user connected as')
     .action(act(() => import('../commands/archive.js'), 'archiveCmd'));
   archive
     .command('list')
@@ -33,6 +34,7 @@ export function operationCommands(p: TableCommand, { io, g, act, actCall }: Comm
     .argument('<runId>', 'an archived run')
     .description('bring an archived run back into the live log and index')
     .option('--json', 'print { restored: { runId, workflowId, status, completedAt, period } }')
+    .option('--as <name>', 'who restores, with a users file (L1, docs/users.md); over NATS the user connected as')
     .action(act(() => import('../commands/archive.js'), 'restoreCmd'));
   p.command('doctor')
     .description(
