@@ -277,18 +277,19 @@ export class FileRunIndex extends FileIndexCache {
       // A log that ends before the run followed here was cut short: folded again from what it holds.
       if (t && events.at(-1)!.seq >= t.record.lastSeq) {
         try {
-          run = advance(
-            t,
-            await this.folded(
-              s.runId,
-              events.filter((e) => e.seq > t.record.lastSeq),
-            ),
+          const more = this.folded(
+            s.runId,
+            events.filter((e) => e.seq > t.record.lastSeq),
           );
+          run = advance(t, Array.isArray(more) ? more : await more);
         } catch (err) {
           if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
         }
       }
-      run ??= track(await this.folded(s.runId, events));
+      if (!run) {
+        const all = this.folded(s.runId, events);
+        run = track(Array.isArray(all) ? all : await all);
+      }
       if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
       else this.tracked.delete(s.runId);
       return { entry, record: run.record };

@@ -32,8 +32,11 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
     return this.sealer;
   }
 
-  /** What this index folds of a run: opened when this process holds a key, else as stored (noting any sealed value). */
-  protected async folded(runId: string, events: EventEnvelope[]): Promise<EventEnvelope[]> {
+  /**
+   * What this index folds of a run: opened when this process holds a key (a promise), else the events as stored, given
+   * back at once (the clear path: no await, nothing allocated), any sealed value among them noted.
+   */
+  protected folded(runId: string, events: EventEnvelope[]): EventEnvelope[] | Promise<EventEnvelope[]> {
     const s = this.sealer;
     if (!s) return events;
     if (s.key) return s.open(runId, events);
