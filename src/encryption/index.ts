@@ -20,3 +20,4 @@ export { REDACTED, SEALED_KEY, isSealedText, isSealedValue } from './cipher.js';
 export { rotateDataKey, type RotateResult } from './rotate.js';
 export { openAttempt, openOutcome, sealAttempt, sealOutcome } from './wire.js';
 export { sealedProgress } from './progress.js';
+export { IndexSealer } from './index-values.js';

@@ -1,5 +1,5 @@
 /**
- * The file store's index cache, `<store>/index/runs.jsonl`: a first line `{"version":4}`, then one line a run: its
+ * The file store's index cache, `<store>/index/runs.jsonl`: a first line `{"version":5}`, then one line a run: its
  * file's size, mtime and inode, and its record (or why its log is corrupt), the record last on the line. Read and
  * written a line at a time, never whole: at 100,000 runs the file is 70 MB, and a reader that parsed it in one piece
  * (the format before, one JSON object in `runs.json`) held it three times over at once.
@@ -22,10 +22,10 @@ import type { SlimFields } from './record-set.js';
 
 /**
  * 2: a run's agents include who reported its attempts' outcomes. 3: records hold search attributes
- * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. A
- * cache of an earlier version is rebuilt from the logs.
+ * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. 5: an encrypted run's record is
+ * folded from its opened events, its values sealed (record-values.ts). A cache of an earlier version is rebuilt from the logs.
  */
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 /** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
 export const cacheFileIn = (indexDir: string): string => join(indexDir, 'runs.jsonl');
 const OLD_CACHE = 'runs.json';

@@ -14,6 +14,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, wr
 import { join } from 'node:path';
 import type { RunRecord } from './record.js';
 import { RunRecordSchema } from './record-schema.js';
+import { revealRecord, sealRecord, type IndexSealer } from './record-values.js';
 
 /** An open file holding record texts, and how many kept records refer to it (fd -1: not open yet). */
 export interface ColdFile {
@@ -46,6 +47,8 @@ export class ColdRecords implements ColdKeeper {
   /** The spill could not be made or written (a read-only store, a full disk): records are kept whole from then on. */
   private spillFailed = false;
   private readonly files = new Set<ColdFile>();
+  /** Under encryption at rest: records written sealed, read back opened (record-values.ts). */
+  sealer: IndexSealer | null = null;
 
   constructor(
     private readonly dir: string,
@@ -86,7 +89,8 @@ export class ColdRecords implements ColdKeeper {
   keep(r: RunRecord): ColdRef | null {
     const spill = this.spill();
     if (!spill) return null;
-    const bytes = Buffer.from(JSON.stringify(r), 'utf8');
+    const s = this.sealer;
+    const bytes = Buffer.from(JSON.stringify(s?.key ? sealRecord(s, r) : r), 'utf8');
     const at = this.spillEnd;
     let done = 0;
     try {
@@ -112,11 +116,14 @@ export class ColdRecords implements ColdKeeper {
   }
 
   load(ref: ColdRef): RunRecord {
-    return RunRecordSchema.parse(JSON.parse(this.text(ref))) as RunRecord;
+    const r = RunRecordSchema.parse(JSON.parse(this.text(ref))) as RunRecord;
+    return this.sealer ? (revealRecord(this.sealer, r) ?? r) : r;
   }
 
   outputText(ref: ColdRef): string | null {
-    return (JSON.parse(this.text(ref)) as { outputText?: string | null }).outputText ?? null;
+    const r = JSON.parse(this.text(ref)) as { runId: string; outputText?: string | null };
+    const text = r.outputText ?? null;
+    return text !== null && this.sealer ? this.sealer.openText(r.runId, 'outputText', text) : text;
   }
 
   release(ref: ColdRef): void {

@@ -19,7 +19,9 @@ import {
   type Recorded,
 } from './cache-lines.js';
 import type { DamagedLog, RunIndexOptions } from './port.js';
-import { RecordSet, slimOf, type HeldRecord } from './record-set.js';
+import { RecordSet, slimOf, type HeldRecord, type SlimFields } from './record-set.js';
+import type { RunRecord } from './record.js';
+import { revealRecord, sealRecord } from './record-values.js';
 
 export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { storeDir?: string }> {
   protected entries: Map<string, CacheEntry> | null = null;
@@ -62,6 +64,8 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
   }
 
   protected async saveIfDirty(): Promise<void> {
+    // A reader without the key that saw sealed values holds `[encrypted]` where the cache has them sealed: it keeps it as it is.
+    if (this.sealer && !this.sealer.key && this.sealer.sawSealed) return;
     if (this.dirty && this.entries) await this.saveCache(this.entries);
   }
 
@@ -84,13 +88,17 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
     const entries = new Map<string, CacheEntry>();
     const held: HeldRecord[] = [];
     const file = this.cold.adopt();
+    const sealer = await this.sealerReady();
+    this.cold.sealer = sealer;
     let fd: number | null;
     try {
       fd = await readCache(this.cacheFile, (l) => {
+        // Values sealed (record-values.ts) opened; one sealed with a key not loaded here: the run is read from its log.
+        const r = sealer && l.record ? revealRecord(sealer, l.record) : l.record;
+        if (l.record && !r) return;
         entries.set(l.id, l.entry);
-        const r = l.record;
-        if (l.settled) held.push(slimOf(l.record, this.cold.ref(file, l.at, l.len)));
-        else if (l.record) held.push(l.record);
+        if (l.settled) held.push(slimOf(r as SlimFields, this.cold.ref(file, l.at, l.len)));
+        else if (r) held.push(r as RunRecord);
         else if (l.entry.corrupt) this.corrupt.set(l.id, l.entry.corrupt);
         if (r && l.entry.damaged)
           this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
@@ -137,7 +145,12 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
     for (const [id, e] of entries) {
       const ref = this.set.coldRef(id);
       const held = ref ? null : this.set.held(id);
-      const text = ref ? this.cold.text(ref) : held ? JSON.stringify(held) : null;
+      const sealer = this.sealer;
+      const text = ref
+        ? this.cold.text(ref)
+        : held
+          ? JSON.stringify(sealer?.key ? sealRecord(sealer, held as RunRecord) : held)
+          : null;
       yield [
         id,
         {

@@ -164,6 +164,7 @@ export class FileRunIndex extends FileIndexCache {
    * listeners about each record that changed.
    */
   private async scan(mode: 'all' | 'light'): Promise<void> {
+    await this.sealerReady();
     const entries = (this.entries ??= await this.loadCache());
     let runIds: string[] | null = null;
     if (mode === 'all' || (await this.dirChanged())) {
@@ -199,6 +200,7 @@ export class FileRunIndex extends FileIndexCache {
 
   /** Stats the given runs and reads the ones whose file changed (gone: dropped). */
   private async update(runIds: string[]): Promise<void> {
+    await this.sealerReady();
     const entries = (this.entries ??= await this.loadCache());
     const stale: Stat[] = [];
     for (let i = 0; i < runIds.length; i += STAT_SLICE) {
@@ -275,15 +277,19 @@ export class FileRunIndex extends FileIndexCache {
       // A log that ends before the run followed here was cut short: folded again from what it holds.
       if (t && events.at(-1)!.seq >= t.record.lastSeq) {
         try {
-          run = advance(
-            t,
+          const more = this.folded(
+            s.runId,
             events.filter((e) => e.seq > t.record.lastSeq),
           );
+          run = advance(t, Array.isArray(more) ? more : await more);
         } catch (err) {
           if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
         }
       }
-      run ??= track(events);
+      if (!run) {
+        const all = this.folded(s.runId, events);
+        run = track(Array.isArray(all) ? all : await all);
+      }
       if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
       else this.tracked.delete(s.runId);
       return { entry, record: run.record };

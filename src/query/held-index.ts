@@ -3,7 +3,8 @@
  * over them, the listeners, and reading one run fresh from its log. Each adapter says how its records are brought up to
  * date (`current`), followed (`ready` / `unfollow`) and which runs are corrupt.
  */
-import { RUN_ID_PATTERN } from '../events/index.js';
+import { IndexSealer } from '../encryption/index.js';
+import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
 import type { DamagedLog, RunIndex, RunIndexOptions } from './port.js';
 import type { RunPage } from './paging.js';
@@ -19,7 +20,29 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   constructor(
     private readonly log: Pick<EventStore, 'read'>,
     protected readonly opts: O,
-  ) {}
+  ) {
+    // A run's record read fresh is folded from its events as the store's decorators give them (opened with the key).
+    if (opts.keysFrom) this.log = opts.keysFrom;
+  }
+
+  /** The sealer of an encrypting store (record-values.ts), asked once; null: a store that never encrypts. */
+  protected sealer: IndexSealer | null | undefined = undefined;
+  protected async sealerReady(): Promise<IndexSealer | null> {
+    if (this.sealer === undefined) this.sealer = this.opts.keysFrom ? await IndexSealer.of(this.opts.keysFrom) : null;
+    return this.sealer;
+  }
+
+  /**
+   * What this index folds of a run: opened when this process holds a key (a promise), else the events as stored, given
+   * back at once (the clear path: no await, nothing allocated), any sealed value among them noted.
+   */
+  protected folded(runId: string, events: EventEnvelope[]): EventEnvelope[] | Promise<EventEnvelope[]> {
+    const s = this.sealer;
+    if (!s) return events;
+    if (s.key) return s.open(runId, events);
+    s.noteSealed(events);
+    return events;
+  }
 
   /** Live or subscribed: the records held (loaded once, then followed). Else: loaded now. */
   protected abstract current(): Promise<void>;

@@ -9,6 +9,7 @@ import { DeliverPolicy, StorageType, Kvm, apiErrorCode, drainConsumer, throwAway
 import { z } from 'zod';
 import type { RunRecord, StoredTracked } from './record.js';
 import { StoredTrackedSchema } from './record-schema.js';
+import { openFold, revealRecord, sealFold, sealRecord, type IndexSealer } from './record-values.js';
 
 export const RUNS_INDEX_BUCKET = 'LF_RUNS_INDEX';
 /** The durable consumer on the log's stream that every engine's projection pulls from. */
@@ -32,7 +33,16 @@ export function openBucket(js: JetStreamClient, s: BucketSettings): Promise<KV> 
   });
 }
 
-export function encodeValue(v: IndexValue): string {
+/** `sealer` (an encrypting store's, with a key): the record's values and the fold sealed (record-values.ts). */
+export function encodeValue(given: IndexValue, sealer?: IndexSealer | null): string {
+  const v: IndexValue =
+    sealer?.key && 'record' in given
+      ? {
+          ...given,
+          record: sealRecord(sealer, given.record),
+          fold: sealFold(sealer, given.record.runId, given.fold),
+        }
+      : given;
   if ('record' in v && v.fold) {
     const text = JSON.stringify(v);
     return text.length > MAX_FOLD_BYTES ? JSON.stringify({ ...v, fold: null }) : text;
@@ -40,8 +50,11 @@ export function encodeValue(v: IndexValue): string {
   return JSON.stringify(v);
 }
 
-/** A stored value, checked; null when it is not one (then the run is read from its log). */
-export function decodeValue(text: string): IndexValue | null {
+/**
+ * A stored value, checked; null when it is not one (then the run is read from its log). `sealer`: its values opened
+ * (`[encrypted]` without the key); one sealed with a key not loaded here is null too.
+ */
+export function decodeValue(text: string, sealer?: IndexSealer | null): IndexValue | null {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -49,7 +62,12 @@ export function decodeValue(text: string): IndexValue | null {
     return null; // not JSON: treated as absent, the record is rebuilt
   }
   const t = StoredTrackedSchema.safeParse(raw);
-  if (t.success) return t.data as unknown as StoredTracked;
+  if (t.success) {
+    const v = t.data as unknown as StoredTracked;
+    if (!sealer) return v;
+    const record = revealRecord(sealer, v.record);
+    return record ? { ...v, record, fold: openFold(sealer, record.runId, v.fold) } : null;
+  }
   const c = CorruptValueSchema.safeParse(raw);
   return c.success ? c.data : null;
 }
@@ -97,6 +115,7 @@ export async function lastPerSubject(
 export async function readBucket(
   js: JetStreamClient,
   jsm: JetStreamManager,
+  sealer?: IndexSealer | null,
 ): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
   const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
   const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;
@@ -108,7 +127,7 @@ export async function readBucket(
     (m) => {
       const op = m.headers?.get('KV-Operation');
       if (op === 'DEL' || op === 'PURGE') return;
-      const v = decodeValue(m.string());
+      const v = decodeValue(m.string(), sealer);
       if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
     },
   );

@@ -102,6 +102,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
   private async watchBucket(): Promise<boolean> {
     const f = this.following;
     if (!f || f.watch) return true;
+    await this.sealerReady();
     const js = jetstream(await this.store.connection());
     let kv;
     try {
@@ -136,7 +137,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
       this.corrupt.delete(e.key);
       return;
     }
-    const v = decodeValue(e.string());
+    const v = decodeValue(e.string(), this.sealer);
     if (!v) return; // not a value of ours: the next load reads that run from the log
     if ('corrupt' in v) {
       this.corrupt.set(e.key, v.corrupt);
@@ -184,11 +185,12 @@ export class JetStreamRunIndex extends HeldRunIndex {
 
   /** Every run's record: from the bucket, and from the log for what the bucket does not have yet. */
   private async load(): Promise<{ records: Map<string, RunRecord>; corrupt: CorruptRun[] }> {
+    const sealer = await this.sealerReady();
     const nc = await this.store.connection();
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const projected = await this.projectionCurrent(jsm);
-    const indexed = await readBucket(js, jsm);
+    const indexed = await readBucket(js, jsm, sealer);
     // No bucket (never made, or deleted): whatever the consumer says, the records are in the log only.
     const fresh = projected && indexed !== null;
     const records = new Map<string, RunRecord>();
@@ -214,14 +216,14 @@ export class JetStreamRunIndex extends HeldRunIndex {
     if (stale.length > READ_EACH_LIMIT) {
       const wanted = new Set(stale);
       for await (const run of this.store.readAll({ onCorrupt }))
-        if (wanted.has(run.runId)) records.set(run.runId, recordOf(run.events));
+        if (wanted.has(run.runId)) records.set(run.runId, recordOf(await this.folded(run.runId, run.events)));
     } else {
       for (let i = 0; i < stale.length; i += READ_BATCH) {
         await Promise.all(
           stale.slice(i, i + READ_BATCH).map(async (runId) => {
             try {
               const events = await this.store.read(runId);
-              if (events.length > 0) records.set(runId, recordOf(events));
+              if (events.length > 0) records.set(runId, recordOf(await this.folded(runId, events)));
             } catch (err) {
               if (!(err instanceof CorruptRunError)) throw err;
               onCorrupt({ runId, file: err.where, reason: err.reason });

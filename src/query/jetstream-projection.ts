@@ -31,6 +31,7 @@ import {
   type BucketSettings,
 } from './jetstream-bucket.js';
 import type { FoldedAfter } from './record.js';
+import { IndexSealer } from '../encryption/index.js';
 import { projectionWriter } from './jetstream-writes.js';
 import { trimOldest } from '../bounded.js';
 
@@ -128,7 +129,7 @@ export async function ensureProjectionConsumer(store: JetStreamEventStore, start
 }
 
 export async function startRunIndexProjection(o: ProjectionOptions): Promise<RunIndexProjection> {
-  // What the stream holds (sealed values stay sealed: src/encryption), never a decorator's opened events.
+  // What the stream holds; the values in it are opened by the sealer below (record-values.ts), never stored clear.
   const store = storeAtRest(o.store);
   // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as read.
   store.keepFirstCommits();
@@ -154,7 +155,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const runChains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
   const limit = o.concurrency ?? 16;
-  const { apply, write, written } = projectionWriter(store, stats, bucket, kvCas);
+  // With a key, the events are folded opened and what the index keeps of a value is sealed (record-values.ts).
+  const sealer = await IndexSealer.of(o.store);
+  const { apply, write, written } = projectionWriter(store, stats, bucket, kvCas, sealer);
 
   /** A commit's events, or the reason it is not one. */
   const eventsOf = (m: JsMsg): EventEnvelope[] | Error => {

@@ -17,7 +17,8 @@ import { ensureProjectionConsumer } from './jetstream-projection.js';
 import { indexValueOf } from './jetstream-writes.js';
 import { track } from './record.js';
 import { errorMessage } from '../errors/index.js';
-import { jetstream, jetstreamManager } from '../store/index.js';
+import { IndexSealer } from '../encryption/index.js';
+import { jetstream, jetstreamManager, storeAtRest } from '../store/index.js';
 
 export interface ReindexReport {
   /** What was rebuilt: the KV bucket's name (NATS) or the cache file's path (file store). */
@@ -48,6 +49,8 @@ export async function reindex(
     if (!isNotFound(err)) throw err;
   }
   const kv = await openBucket(js, o);
+  // With a key the runs are read opened (the store's decorator) and the values written sealed (record-values.ts).
+  const sealer = await IndexSealer.of(store);
   // The projection starts again after what this rebuild reads: engines pulling meanwhile move to the new consumer.
   try {
     await jsm.consumers.delete(store.stream, RUNS_INDEX_CONSUMER);
@@ -60,12 +63,14 @@ export async function reindex(
   let pending: Promise<void>[] = [];
   const create = async (runId: string, value: IndexValue) => {
     try {
-      await kv.create(runId, encodeValue(value));
+      await kv.create(runId, encodeValue(value, sealer));
     } catch (err) {
       if (!isCasConflict(err)) throw err; // else an engine's projection wrote it first
     }
   };
-  for await (const run of store.readAll({
+  // Without a key, what is stored is folded (as the engines' projection would not: they hold the key).
+  const source = sealer?.key ? store : storeAtRest(store);
+  for await (const run of source.readAll({
     onCorrupt: (c) => {
       corrupt.push(c);
       pending.push(create(c.runId, { corrupt: c }));

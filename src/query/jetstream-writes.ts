@@ -22,6 +22,7 @@ import {
   type TrackedRun,
 } from './record.js';
 import { trimOldest } from '../bounded.js';
+import type { IndexSealer } from './record-values.js';
 
 const MAX_ROUNDS = 10;
 
@@ -46,7 +47,11 @@ export function projectionWriter(
   stats: WriterStats,
   bucket: () => Promise<KV>,
   kvCas: KvCas,
+  /** An encrypting store's (record-values.ts): with a key, the events are folded opened and the values written sealed. */
+  sealer: IndexSealer | null = null,
 ) {
+  const opened = (runId: string, events: EventEnvelope[]) =>
+    sealer?.key ? sealer.open(runId, events) : Promise.resolve(events);
   const compiledByHash = new Map<string, CompiledWorkflow>();
 
   /** The machine of a run's definition: remembered by hash, else read from the run's run.started. */
@@ -67,7 +72,7 @@ export function projectionWriter(
   const rebuild = async (runId: string): Promise<IndexValue | null> => {
     stats.rebuilt++;
     try {
-      const events = await store.read(runId);
+      const events = await opened(runId, await store.read(runId));
       return events.length === 0 ? null : indexValueOf(track(events), events[0]!);
     } catch (err) {
       if (!(err instanceof CorruptRunError)) throw err;
@@ -125,7 +130,8 @@ export function projectionWriter(
   };
 
   /** Applies one commit's events (or several consecutive commits' of one run, as one). */
-  const apply = async (runId: string, events: EventEnvelope[], after?: FoldedAfter): Promise<void> => {
+  const apply = async (runId: string, given: EventEnvelope[], after?: FoldedAfter): Promise<void> => {
+    const events = sealer?.key ? await sealer.open(runId, given) : given;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const mine = round === 0 ? remembered(runId) : undefined;
       let had: IndexValue | null;
@@ -141,7 +147,7 @@ export function projectionWriter(
         revision = null;
       } else {
         const entry = await (await bucket()).get(runId);
-        had = entry && entry.operation === 'PUT' ? decodeValue(entry.string()) : null;
+        had = entry && entry.operation === 'PUT' ? decodeValue(entry.string(), sealer) : null;
         revision = entry ? entry.revision : null;
       }
       const made = await next(runId, events, had, mine?.tracked, after);
@@ -187,7 +193,7 @@ export function projectionWriter(
   const cas = async (runId: string, value: IndexValue, revision: number | null): Promise<number | null> => {
     await bucket();
     try {
-      return await kvCas.put(runId, encodeValue(value), revision);
+      return await kvCas.put(runId, encodeValue(value, sealer), revision);
     } catch (err) {
       if (isCasConflict(err)) return null;
       throw err;

@@ -11,10 +11,13 @@ import type { RunIndex, RunIndexOptions } from './port.js';
  */
 export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
   const { storeDir, store: given, ...rest } = opts;
-  // The index reads what is stored (sealed values stay sealed), so its caches never hold a value a decorator opened.
+  // The index reads what is stored; what it keeps of a value is sealed (record-values.ts), so its caches hold none in clear.
   const store = storeAtRest(given);
+  // The events it folds are opened by this process's key, if it holds one (record-values.ts): `keysFrom`.
+  const keys = store === given ? {} : { keysFrom: given };
   if (store instanceof FileEventStore)
-    return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
-  if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
-  return new FoldingRunIndex(store, rest);
+    return new FileRunIndex(store, { ...rest, ...keys, ...(storeDir !== undefined ? { storeDir } : {}) });
+  if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, { ...rest, ...keys });
+  // Records held in memory only: folded from the events as this process reads them (opened with its key).
+  return new FoldingRunIndex(given, rest);
 }

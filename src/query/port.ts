@@ -1,5 +1,5 @@
 /** The run index port: records of every run of a store, queried with a RunQuery. Never authoritative: the log is. */
-import type { CorruptRun } from '../store/index.js';
+import type { CorruptRun, EventStore } from '../store/index.js';
 import type { RunPage } from './paging.js';
 import type { RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
@@ -55,4 +55,9 @@ export interface RunIndexOptions {
    * read-only directory); queries answer from the run files all the same. Default: process.emitWarning.
    */
   onWarning?: (message: string) => void;
+  /**
+   * The store as this process reads it (encryption at rest's decorator over the one indexed): its key, if it holds
+   * one, opens the events the index folds, and seals what the index keeps of a value (record-values.ts).
+   */
+  keysFrom?: EventStore;
 }

@@ -21,6 +21,7 @@ export async function rebuildRunIndex(
   // Writing the cache is what a rebuild is for: here a cache that cannot be written fails it.
   let unwritten: string | undefined;
   const indexOpts = {
+    ...(storeAtRest(store) === store ? {} : { keysFrom: store }),
     onCorrupt: (c: CorruptRun) => corrupt.push(c),
     onWarning: (m: string) => {
       unwritten ??= m;

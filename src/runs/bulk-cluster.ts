@@ -30,7 +30,7 @@ export async function bulkOnCluster(
   const as: Acting = opts.as !== undefined ? { name: opts.as } : {};
   return bulkOver(
     runs,
-    new JetStreamRunIndex(storeAtRest(client.store)),
+    new JetStreamRunIndex(storeAtRest(client.store), { keysFrom: client.store }),
     true,
     action,
     parseRunQuery(filter, 'http', Date.now()),
