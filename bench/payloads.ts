@@ -3,7 +3,7 @@
  * output that a DECISION and a later task read a field of, timed against writing the same bytes (the output's JSON) to
  * a file and syncing it, in the same sitting (`payloads.e2e_ratio`: what the engine costs over the bytes' own write).
  * Then several such runs at once, the process's resident memory sampled while they run (`payloads.peak_rss_mb`, with
- * `payloads.in_flight` runs; --runs N): bounded by the values in flight, not by what the store holds, and the log of
+ * `payloads.in_flight` runs, 50 unless --runs N): bounded by the values in flight, not by what the store holds, and the log of
  * each run stays a few KiB (`payloads.log_bytes`).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -65,7 +65,7 @@ export async function benchPayloads(b: Bench): Promise<void> {
       progress(`payloads: round ${r + 1}: run ${fmt(runMs)} ms, file ${fmt(fileMs)} ms`);
     }
     // Several at once: the resident memory sampled while they run.
-    const inFlight = b.runs ?? (b.quick ? 2 : 8);
+    const inFlight = b.runs ?? (b.quick ? 2 : 50);
     const store = new FileEventStore(join(dir, 'many'));
     const engine = new Engine({ store });
     const before = process.memoryUsage().rss;

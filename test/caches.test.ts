@@ -355,7 +355,8 @@ describe('the caches are fenced', () => {
     // nor is the process's one watchdog of its COMMAND programs (handlers/orphan-guard.ts), a child process, not a result.
     // nor are the large payloads' values loaded in this process (executor/payloads.ts), keyed by the digest of their bytes
     // (a digest's value never changes, so which are loaded changes no result, only how often a body is read), the blob
-    // stores read on a miss, and the resolver the core reads them through (expressions/payloads.ts), installed as digest/'s is.
+    // stores read on a miss, and the resolver the core reads them through (expressions/payloads.ts), installed as digest/'s is;
+    // nor the turn-taking of the bodies read at once there (how many, who waits, which reads are shared): when a value is read, not what it is.
     const allowed = new Set([
       'handlers/orphan-guard.ts: let watchdog: ChildProcess | null = null;',
       'executor/ids.ts: let offset = pool.length;',
@@ -385,6 +386,9 @@ describe('the caches are fenced', () => {
       'executor/payloads.ts: const loaded = new Map<string, { value: unknown; size: number }>();',
       'executor/payloads.ts: let loadedBytes = 0;',
       'executor/payloads.ts: const sources = new Set<BlobStore>();',
+      'executor/payloads.ts: let loading = 0;',
+      'executor/payloads.ts: const waitingLoads: (() => void)[] = [];',
+      'executor/payloads.ts: const inFlight = new Map<string, Promise<unknown>>();',
       'expressions/payloads.ts: let current: PayloadResolver = notLoaded;',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.

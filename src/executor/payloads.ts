@@ -11,6 +11,7 @@ import { isPayloadRef, PAYLOAD_REF_KEY, type PayloadRef } from '../events/index.
 import { installPayloadResolver } from '../expressions/index.js';
 import { DEFAULT_INLINE_LIMIT } from '../definition/index.js';
 import type { BlobStore } from '../store/index.js';
+import { jsonBytes } from './json-chunks.js';
 
 /** Bytes of JSON the loaded values may take together; the one loaded last is kept even when it alone is larger. */
 const LOADED_BYTES = 256 * 1024 * 1024;
@@ -94,14 +95,44 @@ export async function readBlob(blobs: BlobStore, digest: string): Promise<Uint8A
   return Buffer.concat(parts);
 }
 
+/**
+ * Bodies read and parsed at once: each takes its bytes, its text and its value at the same time (three times its
+ * size), so fifty runs reading 100 MB each wait their turn rather than hold 15 GB together. Reading one is CPU-bound
+ * (hash, decode, parse): more at once than cores would not finish sooner.
+ */
+const LOADS_AT_ONCE = 2;
+let loading = 0;
+const waitingLoads: (() => void)[] = [];
+/** Loads under way by digest: runs reading the same body share one read. */
+const inFlight = new Map<string, Promise<unknown>>();
+
+async function underLoadLimit<T>(load: () => Promise<T>): Promise<T> {
+  if (loading >= LOADS_AT_ONCE) await new Promise<void>((go) => waitingLoads.push(go));
+  loading++;
+  try {
+    return await load();
+  } finally {
+    loading--;
+    waitingLoads.shift()?.();
+  }
+}
+
 /** The value a reference stands for, read from `blobs` (or this process's loaded values) and checked. */
 export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a run'): Promise<unknown> {
   const { digest } = ref[PAYLOAD_REF_KEY];
   const hit = cached(digest);
   if (hit) return hit.value;
-  const bytes = await readBlob(blobs, digest);
-  if (!bytes) throw new BlobMissingError(digest, where);
-  return parseBody(ref, bytes, where);
+  const pending = inFlight.get(digest);
+  if (pending) return pending;
+  const load = underLoadLimit(async () => {
+    const again = cached(digest); // loaded while this one waited its turn
+    if (again) return again.value;
+    const bytes = await readBlob(blobs, digest);
+    if (!bytes) throw new BlobMissingError(digest, where);
+    return parseBody(ref, bytes, where);
+  }).finally(() => inFlight.delete(digest));
+  inFlight.set(digest, load);
+  return load;
 }
 
 /**
@@ -181,6 +212,24 @@ export async function externalize(
   const ref = await blobs.put(utf8Chunks(text), JSON_TYPE);
   remember(ref[PAYLOAD_REF_KEY].digest, value, ref[PAYLOAD_REF_KEY].size);
   return ref;
+}
+
+/**
+ * A handler's output whose JSON is surely over the inline limit (json-chunks.ts `surelyOver`), stored as a blob
+ * straight from the value: its JSON is made and written a MiB at a time, never whole, and not parsed back (a later
+ * read loads it). A key `lf:blob` in it is refused as it passes (the store drops the partial body).
+ */
+export async function externalizeValue(value: unknown, blobs: BlobStore, task: string): Promise<PayloadRef> {
+  const refuseKey = (key: string) => {
+    if (key === PAYLOAD_REF_KEY) refuseReservedKey(`"${key}"`, task);
+  };
+  const pieces = jsonBytes(value, refuseKey);
+  return blobs.put(
+    (async function* () {
+      yield* pieces;
+    })(),
+    JSON_TYPE,
+  );
 }
 
 /** Characters of text encoded at a time when a value is stored: no second copy of a large value's JSON is made whole. */

@@ -21,7 +21,8 @@ import {
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../secrets/index.js';
 import type { BlobStore } from '../store/index.js';
 import type { AttemptControl } from './attempt-control.js';
-import { externalize, overInline, refuseReservedKey, resolvePayloads } from './payloads.js';
+import { externalize, externalizeValue, overInline, refuseReservedKey, resolvePayloads } from './payloads.js';
+import { surelyOver } from './json-chunks.js';
 
 /** What of an attempt its handler is run with: a StartAttempt is one; a worker makes one of its task message. */
 export type HandlerAttempt = Omit<StartAttempt, 'type' | 'queue' | 'restart' | 'transform' | 'priority'>;
@@ -134,6 +135,12 @@ export async function runHandler(
     // Past its deadline the executor's timeout decides (TIMED_OUT, then the retry policy): what a handler or
     // command returns once aborted is not its outcome, nor written to output_to.
     if (control.aborted) return null;
+    if (runners.blobs && mask.size === 0 && a.outputTo === undefined) {
+      // A value surely over the inline limit is stored from the value, its JSON never whole in memory (json-chunks.ts).
+      const inline = Math.min(a.inlineLimit ?? DEFAULT_INLINE_LIMIT, runners.outputLimit ?? Number.POSITIVE_INFINITY);
+      if (surelyOver(output, inline))
+        return { output: await externalizeValue(output, runners.blobs, a.instance), ...kept() };
+    }
     const text = JSON.stringify(output) ?? 'null';
     refuseReservedKey(text, a.instance);
     const json = mask.value(JSON.parse(text));
