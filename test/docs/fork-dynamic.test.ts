@@ -45,7 +45,9 @@ async function importedConductor(): Promise<string> {
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toContain('✓ dynamic_prices.json → definitions/dynamic_prices.yaml');
   const yaml = readFileSync(join(dir, 'definitions', 'dynamic_prices.yaml'), 'utf8');
-  expect(yaml).toMatch(/type: FORK_DYNAMIC\n(.*\n)*? {6}branches: \$\{plan\.output\.dynamicTasks\}\n {6}inputs: \$\{plan\.output\.dynamicTasksInput\}/);
+  expect(yaml).toMatch(
+    /type: FORK_DYNAMIC\n(.*\n)*? {6}branches: \$\{plan\.output\.dynamicTasks\}\n {6}inputs: \$\{plan\.output\.dynamicTasksInput\}/,
+  );
   expect(yaml).toMatch(/type: JOIN\n(.*\n)*? {6}join_on:\n {8}- dynamic_fork/);
   return dir;
 }
@@ -126,7 +128,9 @@ describe('FORK_DYNAMIC on the embedded store', () => {
     expect(r.code).toBe(1);
     const view = JSON.parse((await cli(['status', 'f1', '--json'], { cwd: dir, env })).stdout) as View;
     expect(view.error).toMatchObject({ code: 'LF_FORK_BRANCH_FAILED' });
-    expect(view.error!.message).toContain('1 of 2 branches of FORK_DYNAMIC task fetch_all failed; first fetch_us: no price');
+    expect(view.error!.message).toContain(
+      '1 of 2 branches of FORK_DYNAMIC task fetch_all failed; first fetch_us: no price',
+    );
     expect(view.tasks.gather!.status).toBe('SKIPPED');
   });
 
@@ -135,7 +139,10 @@ describe('FORK_DYNAMIC on the embedded store', () => {
     const env = { LEDGERFLOW_STORE: join(dir, 'store') };
     expect((await cli([...args, '--id', 'rec'], { cwd: dir, env })).code).toBe(0);
     // A later version reads its branches from elsewhere: the recorded run keeps the definition and list it ran with.
-    writeFileSync(join(dir, 'prices.yaml'), block('fork-dynamic-example').replace('plan.output.branches', 'plan.output.other'));
+    writeFileSync(
+      join(dir, 'prices.yaml'),
+      block('fork-dynamic-example').replace('plan.output.branches', 'plan.output.other'),
+    );
     writeFileSync(join(dir, 'prices.mjs'), 'export default {};\n');
     const replay = await cli(['replay', 'rec'], { cwd: dir, env });
     expect(replay.code, replay.stdout + replay.stderr).toBe(0);
@@ -150,7 +157,16 @@ describe('FORK_DYNAMIC on the embedded store', () => {
     const dir = await importedConductor();
     const env = { LEDGERFLOW_STORE: join(dir, 'store') };
     const r = await cli(
-      ['run', 'definitions/dynamic_prices.yaml', '--handlers', './handlers.mjs', '--id', 'c1', '--input', '{"regions":["eu","us"]}'],
+      [
+        'run',
+        'definitions/dynamic_prices.yaml',
+        '--handlers',
+        './handlers.mjs',
+        '--id',
+        'c1',
+        '--input',
+        '{"regions":["eu","us"]}',
+      ],
       { cwd: dir, env },
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -186,7 +202,9 @@ describe.skipIf(noNats)('FORK_DYNAMIC on NATS', () => {
     const { runId } = JSON.parse(r.stdout) as { runId: string };
     const view = JSON.parse((await cli(['--nats', c.url, 'status', runId, '--json'], { cwd: dir })).stdout) as View;
     expect(view.error).toMatchObject({ code: 'LF_FORK_BRANCHES_INVALID' });
-    expect(view.error!.message).toContain('element 1 of the branches of FORK_DYNAMIC task fetch_all has id a, which an earlier element has');
+    expect(view.error!.message).toContain(
+      'element 1 of the branches of FORK_DYNAMIC task fetch_all has id a, which an earlier element has',
+    );
   }, 60_000);
 
   it('runs the imported Conductor workflow on an engine, its SIMPLE branches on a remote worker', async () => {
@@ -202,9 +220,13 @@ describe.skipIf(noNats)('FORK_DYNAMIC on NATS', () => {
     const done = await statusWhen<View>(lf, runId, 'COMPLETED', 60_000);
     expect(done.output).toEqual(CONDUCTOR_OUTPUT);
     const history = await lf('history', runId, '--json');
-    const events = JSON.parse(history.stdout) as { type: string; data: { task?: string; item?: number; by?: string } }[];
+    const events = JSON.parse(history.stdout) as {
+      type: string;
+      data: { task?: string; item?: number; by?: string };
+    }[];
     // The SIMPLE branches were reported by the worker, not run by the engine.
     const reported = events.filter((e) => e.type === 'task.completed' && e.data.task === 'dynamic_fork');
     expect(reported.map((e) => e.data.item).sort()).toEqual([0, 1, 2]);
+    expect(reported.filter((e) => e.data.item !== 2).map((e) => e.data.by)).toEqual(['worker', 'worker']);
   }, 120_000);
 });

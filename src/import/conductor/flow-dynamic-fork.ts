@@ -21,8 +21,11 @@ export function dynamicForkTasks(flow: Flow, t: ConductorTask, deps: string[]): 
     typeof v !== 'string' || !ONE_REFERENCE.test(v)
       ? `its ${what} input is ${v === undefined ? 'not given' : 'not one ${…} reference'}; a FORK_DYNAMIC reads its branches (and their inputs) from an earlier task's output or the workflow's input`
       : null;
-  const why = bad(`${t.dynamicForkTasksParam} (dynamicForkTasksParam)`, list) ??
-    (inputsName !== undefined && inputs !== undefined ? bad(`${inputsName} (dynamicForkTasksInputParamName)`, inputs) : null);
+  const why =
+    bad(`${t.dynamicForkTasksParam} (dynamicForkTasksParam)`, list) ??
+    (inputsName !== undefined && inputs !== undefined
+      ? bad(`${inputsName} (dynamicForkTasksInputParamName)`, inputs)
+      : null);
   if (why !== null) {
     flow.ctx.refuse(t, why);
     return [id];
