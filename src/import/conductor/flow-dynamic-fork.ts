@@ -6,12 +6,20 @@
  * joins on it and outputs each branch's output by its taskReferenceName, as Conductor's does.
  */
 import { attemptSettings } from './common.js';
-import type { Flow } from './flow.js';
+import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
+import type { Templates } from './templates.js';
+
+/** What of flow.ts's Flow this needs (flow-loops.ts does the same): its context, templates and emit. */
+interface FlowEmit {
+  readonly ctx: Ctx;
+  readonly tpl: Templates;
+  emit(t: ConductorTask, type: string, deps: string[], fields: LfTask): LfTask;
+}
 
 const ONE_REFERENCE = /^\s*\$\{[^{}]*\}\s*$/;
 
-export function dynamicForkTasks(flow: Flow, t: ConductorTask, deps: string[]): string[] {
+export function dynamicForkTasks(flow: FlowEmit, t: ConductorTask, deps: string[]): string[] {
   const id = flow.ctx.id(t);
   const ip = t.inputParameters ?? {};
   const list = ip[t.dynamicForkTasksParam!];
