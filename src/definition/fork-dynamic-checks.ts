@@ -7,7 +7,8 @@ import type { RawPath } from './issues.js';
 import type { MapTask } from './task-types.js';
 
 export function checkForkDynamic(ctx: CheckContext, t: MapTask, raw: Record<string, unknown>, p: RawPath): void {
-  if (!t.items)
+  // `branches:` that is no text is the schema's error already.
+  if (!t.items && raw.branches === undefined)
     ctx.error(
       'LF_MISSING_FIELD',
       `FORK_DYNAMIC task ${t.id} needs branches (a template giving the list of branches, e.g. "\${plan.output.branches}")`,
