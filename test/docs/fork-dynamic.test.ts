@@ -57,7 +57,8 @@ const CONDUCTOR_OUTPUT = {
   prices: { fetch_eu: { region: 'eu', price: 10 }, fetch_us: { region: 'us', price: 10 }, audit: { audited: 'eu' } },
 };
 
-describe('FORK_DYNAMIC on the embedded store', () => {
+// Each test runs several CLI processes: generous on a loaded machine.
+describe('FORK_DYNAMIC on the embedded store', { timeout: 120_000 }, () => {
   it('runs the docs example as the docs say: the JOIN outputs each branch by its id', async () => {
     const { dir, args } = docsExample();
     const env = { LEDGERFLOW_STORE: join(dir, 'store') };
