@@ -19,6 +19,7 @@ import { taskState as state, type ImplementationArgs as Args, type TaskParams as
 import { scopeOf } from './scope.js';
 import { searchAfterSet } from './search.js';
 import { dictionaryOf } from './dictionary-record.js';
+import { joinOverForks } from './fork-dynamic.js';
 import { actionKit, attemptError, definedOnly, nowOf, settledNow, stamped, withoutTimers } from './action-kit.js';
 import { nowMs, timersMovedOn } from './queued-hold.js';
 import { loopActions } from './loop-actions.js';
@@ -118,7 +119,10 @@ export function actionsFor(def: Definition) {
       const t = task(p.task);
       const now = nowOf(context, event);
       const output =
-        t.type === 'JOIN' ? dictionaryOf(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null] as const)) : {};
+        t.type === 'JOIN'
+          ? (joinOverForks(t.joinOn, task, context.tasks) ??
+            dictionaryOf(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null] as const)))
+          : {};
       return { tasks: withTask(context, p.task, settledNow(p.status!, now, { output })) };
     }),
     unsupported: stamped(({ context, event }: Args, p: P) => ({

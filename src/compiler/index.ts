@@ -10,6 +10,7 @@ export { scopeOf } from './scope.js';
 export { isIsoTime } from './wait.js';
 export { childRunId, failureRunId, spareChildRunId, MAX_CHILD_DEPTH } from './children.js';
 export { decide } from './decision.js';
+export { branchOf, forkBranchAt } from './fork-dynamic.js';
 export { UnsupportedStatechartError } from './chart.js';
 export type { RegionState } from './chart-model.js';
 export { valueChunks, type FoldSnapshot } from './fold-snapshot.js';

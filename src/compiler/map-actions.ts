@@ -3,7 +3,8 @@
  * (map.ts holds the item logic these write with). One group of actionsFor (actions.ts), apart so the per-item writes
  * read on their own.
  */
-import type { MapTask } from '../definition/index.js';
+import { isDynamicFork, type MapTask } from '../definition/index.js';
+import { forkResults } from './fork-dynamic.js';
 import { retryDelayAfter } from './backoff.js';
 import type { ItemState, RunContext } from './context.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
@@ -111,7 +112,9 @@ export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit
     mapCompleted: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
         status: p.status!,
-        output: mapResults(state(context, p.task).items ?? []),
+        output: isDynamicFork(asMap(p.task))
+          ? forkResults(state(context, p.task).items ?? [])
+          : mapResults(state(context, p.task).items ?? []),
         error: null,
         completedAt: nowOf(context, event),
       }),

@@ -5,7 +5,8 @@
  * item hands its slot to the first PENDING one, unless the MAP has already failed (more failures than it tolerates),
  * which skips every PENDING item and waits for the ones in flight to settle.
  */
-import type { MapTask, TaskDef } from '../definition/index.js';
+import { isDynamicFork, type MapTask, type TaskDef } from '../definition/index.js';
+import { forkFailure, resolveBranchItems } from './fork-dynamic.js';
 import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { ItemState, TaskState, TaskStatus } from './context.js';
@@ -61,6 +62,7 @@ export function startItems(map: MapTask, values: readonly unknown[]): ItemState[
 
 /** What `items` resolves to: the list, or the error that fails the MAP (naming the type it got). */
 export function resolveItems(map: MapTask, scope: Scope): { values: unknown[] } | { error: TaskError } {
+  if (isDynamicFork(map)) return resolveBranchItems(map, scope);
   const v = resolveTemplate(map.items, scope);
   if (Array.isArray(v)) return { values: v };
   const type =
@@ -111,6 +113,7 @@ export function mapResults(items: readonly ItemState[]): { results: unknown[] } 
 
 /** The error a failed MAP records: how many items failed, and the first one's error. */
 export function mapFailure(map: MapTask, t: TaskState): TaskError {
+  if (isDynamicFork(map)) return forkFailure(map, t);
   if (t.error !== null && t.error.code === 'LF_MAP_ITEMS_NOT_A_LIST') return t.error;
   const items = t.items ?? [];
   const failed = items

@@ -20,6 +20,7 @@ import { Engine, type ChildExecutor, type ChildOutcome, type DriverHooks } from 
 import { MemoryEventStore } from '../store/index.js';
 import { nextTurn, VirtualClock } from './clock.js';
 import { MODEL_T0 } from './model.js';
+import { SAMPLE_BRANCHES } from './outputs.js';
 
 /** How a scripted handler answers one attempt: return this, throw this, or never answer (until aborted). */
 export type Answer = { output: unknown } | { error: TaskError } | 'hang';
@@ -52,12 +53,10 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
     if (t.type !== 'SIMPLE' && !(t.type === 'MAP' && !t.iterator)) continue;
     // Defined, not assigned: a handler named `__proto__` is a handler, not the object's prototype.
     const handler: TaskHandler = (_input, ctx) => byContext(ctx);
-    Object.defineProperty(handlers, handlerName(t), {
-      enumerable: true,
-      configurable: true,
-      writable: true,
-      value: handler,
-    });
+    // A FORK_DYNAMIC's branches on generated paths run handlers named after them (outputs.ts SAMPLE_BRANCHES).
+    const names = t.type === 'MAP' && t.fork ? SAMPLE_BRANCHES.map((b) => b.id) : [handlerName(t)];
+    for (const name of names)
+      Object.defineProperty(handlers, name, { enumerable: true, configurable: true, writable: true, value: handler });
   }
   return handlers;
 }

@@ -44,9 +44,12 @@ export function defaultOutput(task: TaskDef): Record<string, JsonValue> {
 /** The items a MAP runs over on a generated path: two, so one may fail while another completes. */
 export const SAMPLE_ITEMS = ['item-0', 'item-1'];
 
-/** What each MAP's `items` reads, when it is one reference to a task's output or an input: what paths give a list. */
-function mapItemVars(def: Definition): Var[] {
-  const out: Var[] = [];
+/** The branches a FORK_DYNAMIC runs on a generated path: two SIMPLE ones (compiler/fork-dynamic.ts). */
+export const SAMPLE_BRANCHES = [{ id: 'branch_0' }, { id: 'branch_1' }];
+
+/** What each MAP's `items` reads, when it is one reference to a task's output or an input: what paths give a list (`sample`). */
+function mapItemVars(def: Definition): (Var & { sample: JsonValue[] })[] {
+  const out: (Var & { sample: JsonValue[] })[] = [];
   for (const t of def.tasks) {
     if (t.type !== 'MAP') continue;
     let refs: ReturnType<typeof findRefs>;
@@ -56,7 +59,7 @@ function mapItemVars(def: Definition): Var[] {
       continue;
     }
     const v = refs.length === 1 && refs[0]!.text === t.items.trim() ? varOfRef(refs[0]!.ref, def) : null;
-    if (v) out.push(v);
+    if (v) out.push({ ...v, sample: t.fork ? SAMPLE_BRANCHES : SAMPLE_ITEMS });
   }
   return out;
 }
@@ -72,7 +75,7 @@ export function baseInput(def: Definition): Record<string, JsonValue> {
   // An input a MAP runs over is a list of sample items (unless it has a default).
   for (const v of mapItemVars(def)) {
     if (v.kind === 'input' && v.path.length === 0 && def.inputs.find((d) => d.name === v.owner)?.default === undefined)
-      input[v.owner] = [...SAMPLE_ITEMS];
+      input[v.owner] = [...v.sample];
   }
   return input;
 }
@@ -293,7 +296,7 @@ export function outputVariants(def: Definition, plan: DecisionPlan): Map<string,
   const empties: Map<string, { v: Var; value: unknown }>[] = [];
   for (const v of mapItemVars(def)) {
     if (v.kind !== 'output') continue;
-    if (!happy.has(varKey(v))) happy.set(varKey(v), { v, value: SAMPLE_ITEMS });
+    if (!happy.has(varKey(v))) happy.set(varKey(v), { v, value: v.sample });
     empties.push(new Map([[varKey(v), { v, value: [] }]]));
   }
   const variants = new Map<string, unknown[]>();

@@ -52,6 +52,7 @@ export {
   stationQueue,
   stationOfQueue,
 } from './task-handlers.js';
+export { FORK_BRANCH_TYPES, isDynamicFork, parseBranches, type ForkBranch } from './fork-dynamic.js';
 export { failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
 export { PrioritySchema } from './schema.js';
 export { NotificationsSchema } from './notification-schema.js';

@@ -6,6 +6,7 @@ import { parseLevel } from '../authority/index.js';
 import { isObj } from './issues.js';
 import { stationQueue } from './task-handlers.js';
 import { httpTask } from './http.js';
+import { forkDynamicTask } from './fork-dynamic.js';
 import {
   compact,
   duration,
@@ -25,6 +26,7 @@ import type {
   DecisionCase,
   HumanTimeoutAction,
   RetryPolicy,
+  TaskBase,
   TaskDef,
   TriggerRule,
 } from './task-types.js';
@@ -169,6 +171,8 @@ export function task(t: Raw, index: number): TaskDef | null {
         workflow: str(t.workflow),
         version: int(t.version, 1),
       });
+    case 'FORK_DYNAMIC':
+      return forkDynamicTask(base as TaskBase, t);
     case 'TERMINATE':
       return compact({
         ...base,

@@ -9,6 +9,8 @@ import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 import { checkOptionLikeArgs } from './command-args.js';
 import { checkHttp } from './http-checks.js';
 import type { TaskDef, TaskType } from './task-types.js';
+import { isDynamicFork } from './fork-dynamic.js';
+import { checkForkDynamic } from './fork-dynamic-checks.js';
 
 /** Fields that only mean something for some task types. */
 const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
@@ -30,7 +32,9 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'],
   iterator: ['MAP'],
-  max_concurrency: ['MAP'],
+  max_concurrency: ['MAP', 'FORK_DYNAMIC'],
+  branches: ['FORK_DYNAMIC'],
+  inputs: ['FORK_DYNAMIC'],
   tolerate_failures: ['MAP'],
   status: ['TERMINATE'],
   reason: ['TERMINATE'],
@@ -50,8 +54,8 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   expect: ['HTTP'],
   max_response_body: ['HTTP'],
   // Task flow control holds attempts: only tasks that run attempts have any.
-  concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
-  rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
+  concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT', 'FORK_DYNAMIC'],
+  rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT', 'FORK_DYNAMIC'],
   // A breaker counts failed attempts of a worker's (a handler, a command, a request): executor-run tasks have none to count.
   breaker: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP'],
   // Skills route what a worker or agent runs: a handler's, a command's or a request's attempts.
@@ -75,7 +79,8 @@ export function checkTypeFields(ctx: CheckContext): void {
     const raw = ctx.rawTask(t);
     const p = ctx.taskPath(t);
     // An unknown or missing type is one error (the schema's, with the closest type): judged as the SIMPLE it defaults to, its fields would get warnings about a type it is not.
-    if (taskTypeOf(raw.type) === undefined) continue;
+    const declared = taskTypeOf(raw.type);
+    if (declared === undefined) continue;
     if (raw.wait_for_approval === true && t.type !== 'HUMAN') {
       ctx.warn(
         'LF_APPROVAL_NOT_HUMAN',
@@ -85,10 +90,11 @@ export function checkTypeFields(ctx: CheckContext): void {
       );
     }
     for (const [key, types] of Object.entries(TYPE_FIELDS)) {
-      if (raw[key] !== undefined && !types.includes(t.type)) {
+      // Judged by the type as written: a FORK_DYNAMIC is a MAP once normalised (fork-dynamic.ts), with fields of its own.
+      if (raw[key] !== undefined && !types.includes(declared)) {
         ctx.warn(
           'LF_FIELD_IGNORED',
-          `${key} is ignored on ${t.type} task ${t.id} (it applies to ${types.join(', ')})`,
+          `${key} is ignored on ${declared} task ${t.id} (it applies to ${types.join(', ')})`,
           [...p, key],
           { onKey: true },
         );
@@ -97,7 +103,8 @@ export function checkTypeFields(ctx: CheckContext): void {
     const missing = (what: string) => ctx.error('LF_MISSING_FIELD', `${t.type} task ${t.id} needs ${what}`, p);
     if (t.type === 'DO_WHILE' && !t.loopCondition) missing('loop_condition');
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
-    if (t.type === 'MAP') checkMap(ctx, t, raw, p);
+    if (t.type === 'MAP' && !isDynamicFork(t)) checkMap(ctx, t, raw, p);
+    if (isDynamicFork(t)) checkForkDynamic(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
     if (t.type === 'TRANSFORM' && !t.jq && !t.js)
       missing('jq (the jq program to run over its input) or js (a JavaScript script)');

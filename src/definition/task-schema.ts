@@ -190,6 +190,15 @@ export const TaskSchema = z.object({
   items: Template.optional(),
   iterator: z.string().optional(),
   max_concurrency: z.number().int().min(1).optional(),
+  // FORK_DYNAMIC (fork-dynamic.ts)
+  branches: Template.optional().meta({
+    description:
+      'FORK_DYNAMIC: a template giving the list of branches when the task starts, each { id, type: SIMPLE | SUB_WORKFLOW, handler | workflow, input }.',
+  }),
+  inputs: Template.optional().meta({
+    description:
+      "FORK_DYNAMIC: a template giving a map of branch id to that branch's input (over the element's own input).",
+  }),
   // Task flow control (docs/limits.md#task-concurrency-and-rate-limits)
   concurrency: TaskConcurrencySchema.optional().meta({
     description:

@@ -21,6 +21,7 @@ export const TASK_TYPES = [
   'COMMAND',
   'HTTP',
   'TRANSFORM',
+  'FORK_DYNAMIC',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
@@ -41,6 +42,7 @@ export const RUNNABLE_TASK_TYPES: readonly TaskType[] = [
   'COMMAND',
   'HTTP',
   'TRANSFORM',
+  'FORK_DYNAMIC',
 ];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
@@ -242,6 +244,8 @@ export interface MapTask extends TaskBase {
   /** A child run per item: this workflow (found as a SUB_WORKFLOW's is), its input the MAP's `input` for the item. */
   workflow?: string;
   version?: number;
+  /** Set on a FORK_DYNAMIC (fork-dynamic.ts): the items are its branches; `inputs`, the template of each branch's input by id. */
+  fork?: { inputs?: string };
 }
 
 /** The task whose handler, input, retry, timeout and queue a MAP's items run with: its iterator, or the MAP itself. */

@@ -284,6 +284,8 @@ export function checkTemplates(ctx: CheckContext): void {
       for (const key of ['url', 'headers', 'query', 'body'] as const)
         templates(ctx, up, { ...inputSite, secrets: true }, raw[key], [...p, key]);
     if (t.type === 'MAP') templates(ctx, up, site, raw.items, [...p, 'items']);
+    if (t.type === 'MAP' && t.fork)
+      for (const k of ['branches', 'inputs'] as const) templates(ctx, up, site, raw[k], [...p, k]);
     if (t.type === 'TERMINATE') templates(ctx, up, site, raw.reason, [...p, 'reason']);
     if (t.type === 'WAIT') templates(ctx, up, site, raw.until, [...p, 'until']);
   }

@@ -235,6 +235,8 @@ export const ERROR_CODES = {
   LF_LOOP_LIMIT: 'failure',
   LF_MAP_ITEMS_FAILED: 'failure',
   LF_MAP_ITEMS_NOT_A_LIST: 'failure',
+  LF_FORK_BRANCHES_INVALID: 'failure',
+  LF_FORK_BRANCH_FAILED: 'failure',
   LF_OUTPUT_OUTSIDE_ROOT: 'failure',
   LF_OUTPUT_TOO_LARGE: 'failure',
   LF_BLOB_MISSING: 'failure',

@@ -100,7 +100,7 @@ export function forFileAgents(
 
 /** The task whose handler runs `def`'s attempts when they are file agents' kind of work; else null. */
 export function agentTaskBody(tasks: readonly TaskDef[], def: TaskDef): TaskDef | null {
-  if (def.type === 'MAP' && def.workflow !== undefined) return null;
+  if (def.type === 'MAP' && (def.workflow !== undefined || def.fork !== undefined)) return null;
   const body = def.type === 'MAP' ? mapBody(tasks, def) : def;
   return (body.type === 'SIMPLE' || body.type === 'MAP') && failureStepOf(handlerName(body)) === null ? body : null;
 }

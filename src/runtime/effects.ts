@@ -10,6 +10,7 @@
  * is held, so the effects are exactly what the step changed. Live execution and recovery are one code path.
  */
 import {
+  forkBranchAt,
   instanceFields,
   instanceKey,
   instanceState,
@@ -181,8 +182,15 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
   const { taskId } = start;
   const instance = instanceFields(wanted.ref);
   const def = taskPlans(compiled).get(taskId)!.def;
+  // A FORK_DYNAMIC's branch runs its own handler or workflow (compiler/fork-dynamic.ts).
+  const branch = forkBranchAt(def, snapshot.context.tasks, wanted.ref.item);
   // A SUB_WORKFLOW's attempt, or a MAP item's when its body is a workflow: a child run (its input the item's).
-  const workflow = def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.workflow : undefined;
+  const workflow = branch
+    ? branch.workflow
+    : def.type === 'SUB_WORKFLOW' || def.type === 'MAP'
+      ? def.workflow
+      : undefined;
+  const version = branch ? branch.version : def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.version : undefined;
   if (workflow && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
     const ctx = snapshot.context;
     return {
@@ -190,7 +198,7 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
       runId: ctx.runId,
       childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
       workflow,
-      ...(def.version !== undefined ? { version: def.version } : {}),
+      ...(version !== undefined ? { version } : {}),
       input: start.input,
       parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt },
       instance: wanted.key,
@@ -258,7 +266,11 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
       ? (scope ??= scopeOf(ctx))
       : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item };
   const secrets: SecretSite[] = [];
-  const input = (resolveTemplate(plan.def.input, inputScope, secrets, ['input']) ?? {}) as Record<string, unknown>;
+  // A FORK_DYNAMIC's branch brings its input, data the run recorded (no template in it is resolved).
+  const branch = forkBranchAt(plan.def, ctx.tasks, ref.item);
+  const input = branch
+    ? branch.input
+    : ((resolveTemplate(plan.def.input, inputScope, secrets, ['input']) ?? {}) as Record<string, unknown>);
   // A COMMAND's argv, cwd and env are resolved like its input (a MAP item's with the item in scope).
   const command =
     plan.def.type === 'COMMAND'
@@ -284,7 +296,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     attempt,
     restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`,
-    handler: plan.handler,
+    handler: branch?.handler ?? plan.handler,
     queue: plan.queue,
     input,
     workflowInput: ctx.input,

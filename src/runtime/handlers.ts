@@ -77,11 +77,12 @@ export function missingHandlers(
     tasks
       .filter((t) => agentQueues === undefined || agentQueues.size === 0 || !agentQueues.has(t.queue ?? DEFAULT_QUEUE))
       .filter((t) => t.requires === undefined)
-      // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
+      // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's); a FORK_DYNAMIC's
+      // branches name theirs only at run time (a missing one fails its branch).
       // A built-in failure step (`_log_to_incident`, …) is the executor's own work, never a module's handler.
       .filter(
         (t) =>
-          (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) &&
+          (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow && !t.fork)) &&
           failureStepOf(handlerName(t)) === null &&
           !handlerFor(handlers, handlerName(t)),
       )

@@ -1,5 +1,6 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
 import {
+  branchOf,
   durationText,
   instanceFields,
   instanceKey,
@@ -10,7 +11,7 @@ import {
   type TaskState,
   type TimerState,
 } from '../compiler/index.js';
-import type { Definition, GlobalLimits, RunTimeoutPolicy } from '../definition/index.js';
+import { isDynamicFork, type Definition, type GlobalLimits, type RunTimeoutPolicy } from '../definition/index.js';
 import {
   SETTLED_STATUSES,
   type EventEnvelope,
@@ -47,10 +48,13 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
  */
 export type TaskProgress = Progress & { attempt: number; live?: true; startedAt?: string; eta?: string };
 /** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
-export type ItemView = { instance: string; waitingFor?: string; progress?: TaskProgress } & Pick<
-  ItemState,
-  'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'
->;
+export type ItemView = {
+  instance: string;
+  /** A FORK_DYNAMIC's item: the id of the branch it runs (its key in the fork's output). */
+  branch?: string;
+  waitingFor?: string;
+  progress?: TaskProgress;
+} & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
 
 export interface RunView extends RunHeader {
   input: Record<string, unknown>;
@@ -130,8 +134,10 @@ export function runView(
     if (t.iteration !== undefined)
       Object.assign(view, { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
     if (t.items) {
+      const fork = definition?.tasks.some((d) => d.id === id && isDynamicFork(d)) === true;
       view.items = t.items.map((it, i) => ({
         instance: instanceKey({ task: id, ...instanceFields({ iteration: t.iteration, item: i }) }),
+        ...(fork ? { branch: branchOf(it)?.id ?? '' } : {}),
         status: it.status,
         attempts: it.attempts,
         startedAt: it.startedAt,

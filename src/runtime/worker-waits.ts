@@ -26,6 +26,7 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
     if (!shown) continue;
     const body: TaskDef = t.type === 'MAP' ? mapBody(definition.tasks, t) : t;
     if (t.type === 'MAP' && t.workflow) continue; // its items are child runs, an engine's to start
+    if (t.type === 'MAP' && t.fork) continue; // its branches name their handlers at run time
     if (body.type !== 'SIMPLE' && body.type !== 'COMMAND' && body.type !== 'HTTP') continue;
     const on = {
       handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : handlerName(body),

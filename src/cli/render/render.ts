@@ -104,14 +104,14 @@ export function statusText(view: RunView, now = Date.now()): string {
     const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${waits}${shownProgress}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
     if (t.items) {
       lines.push(
-        `  ${PROGRESS_SYMBOLS[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`,
+        `  ${PROGRESS_SYMBOLS[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} ${t.items[0]?.branch !== undefined ? 'branches' : 'items'}: ${itemProgress(t.items)}${extra}`,
       );
       const shown = t.items
         .map((it) => ({ it }))
         .filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
       for (const { it } of shown.slice(0, ITEM_LINES)) {
         lines.push(
-          `    ${PROGRESS_SYMBOLS[it.status] ?? '?'} ${inert(it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.progress ? `  ${progressText(it.progress, now)}` : ''}${it.waitingFor !== undefined ? `  waits for ${waitText(it.waitingFor)}` : ''}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`,
+          `    ${PROGRESS_SYMBOLS[it.status] ?? '?'} ${inert(it.branch !== undefined ? `${it.instance} ${it.branch}` : it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.progress ? `  ${progressText(it.progress, now)}` : ''}${it.waitingFor !== undefined ? `  waits for ${waitText(it.waitingFor)}` : ''}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`,
         );
       }
       if (shown.length > ITEM_LINES)

@@ -132,7 +132,8 @@ export function effectPublisher(
       const publishes: Promise<unknown>[] = [];
       // A SUB_WORKFLOW attempt (or a MAP item run as a workflow) no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
       const aborted = compiled?.definition.tasks.find((t) => t.id === effect.taskId);
-      if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow)) {
+      // A FORK_DYNAMIC's branch may be either: cancelling a child that was never started does nothing.
+      if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && (aborted.workflow || aborted.fork))) {
         const ref = { task: effect.taskId, ...instanceFields(effect) };
         publishes.push(
           o.children.cancel(

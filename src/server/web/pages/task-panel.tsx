@@ -46,7 +46,8 @@ export function TaskPanel(props: {
       {task?.items && task.items.length > 0 ? (
         <>
           <h3>
-            Items ({task.items.filter((i) => i.status === 'COMPLETED').length}/{task.items.length} done)
+            {task.items[0]?.branch !== undefined ? 'Branches' : 'Items'} (
+            {task.items.filter((i) => i.status === 'COMPLETED').length}/{task.items.length} done)
           </h3>
           <Table
             heads={['Item', 'Status', 'Attempts', 'Took']}
@@ -54,7 +55,7 @@ export function TaskPanel(props: {
             class="compact"
             row={(it) => (
               <tr key={it.instance} data-item={it.instance}>
-                <td class="mono">{it.instance}</td>
+                <td class="mono">{it.branch !== undefined ? `${it.instance} ${it.branch}` : it.instance}</td>
                 <td>
                   <Status status={it.status} />
                 </td>
