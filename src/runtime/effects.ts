@@ -29,6 +29,7 @@ import { resolveTemplate, type Scope, type SecretSite } from '../expressions/ind
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { resolveCommand } from './commands.js';
+import { isDynamicName, resolveName } from './dynamic-names.js';
 import { attemptsWaiting, runPriority } from './task-gates.js';
 import type { Effect, Held, HeldAttempt, StartAttempt, StartChild } from './effect-types.js';
 
@@ -182,14 +183,17 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
   const instance = instanceFields(wanted.ref);
   const def = taskPlans(compiled).get(taskId)!.def;
   // A SUB_WORKFLOW's attempt, or a MAP item's when its body is a workflow: a child run (its input the item's).
-  const workflow = def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.workflow : undefined;
-  if (workflow && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
+  const named = def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.workflow : undefined;
+  if (named && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
     const ctx = snapshot.context;
+    // `workflow: ${...}`: chosen now, from the recorded state (dynamic-names.ts).
+    const workflow = isDynamicName(named) ? resolveName(named, scopeOf(ctx)) : named;
     return {
       type: 'child.start',
       runId: ctx.runId,
       childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
       workflow,
+      ...(def.type === 'SUB_WORKFLOW' && def.wait === false ? { detach: true as const } : {}),
       ...(def.version !== undefined ? { version: def.version } : {}),
       input: start.input,
       parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt },
@@ -284,7 +288,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     attempt,
     restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`,
-    handler: plan.handler,
+    handler: isDynamicName(plan.handler) ? resolveName(plan.handler, (scope ??= scopeOf(ctx))) : plan.handler,
     queue: plan.queue,
     input,
     workflowInput: ctx.input,
