@@ -55,6 +55,10 @@ describe('a handler and a workflow chosen at run time (docs/language.md)', () =>
       const v = await cli(['validate', f], { cwd: dir });
       expect(v.code, v.stderr).toBe(0);
     }
+    // Every path through it runs on the real runtime (`ledgerflow test`), the template handler answered as any other.
+    const paths = await cli(['test', 'route-order.yaml'], { cwd: dir });
+    expect(paths.code, paths.stdout + paths.stderr).toBe(0);
+    expect(paths.stdout + paths.stderr).toMatch(/4 paths, 0 expectations — all passed/);
     const [line] = markedBlock(page, 'run-time-names-commands')
       .map((l) => l.replace(/\s+#.*$/, '').trim())
       .filter(Boolean);
@@ -73,7 +77,7 @@ describe('a handler and a workflow chosen at run time (docs/language.md)', () =>
     // The check child records the workflow the template chose.
     const check = JSON.parse((await cli(['status', `${view.runId}-check-1`, '--json'], { cwd: dir, env })).stdout);
     expect(check).toMatchObject({ workflowId: 'check-label', version: 1, status: 'COMPLETED' });
-  });
+  }, 120_000);
 
   it('fails the attempt, naming the handler, when the template names one the module does not export', async () => {
     const dir = project();

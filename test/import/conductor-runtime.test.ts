@@ -70,7 +70,7 @@ describe('Conductor tasks chosen at run time, imported and run', () => {
     expect(yaml).toContain('previous: null');
     expect(yaml).toMatch(/# note: \$\{x_test_worker_1\.output\} names x_test_worker_1, which is no task/);
     expect(yaml).toContain('ledgerflow signal <runId> pull_ref --data \'{"messages"');
-  });
+  }, 120_000);
 
   it('runs on the embedded store: the named handler, the scripts, the chosen child, a start that does not wait, then the signals', async () => {
     const dir = await imported();
@@ -99,7 +99,7 @@ describe('Conductor tasks chosen at run time, imported and run', () => {
     expect(child).toMatchObject({ status: 'COMPLETED', output: { marked: '3' } });
     const history = await cli(['history', started], { cwd: dir, env });
     expect(history.stdout).toContain(`started by run ${first.runId}, which does not wait for it`);
-  });
+  }, 120_000);
 });
 
 describe.skipIf(noNats)('Conductor tasks chosen at run time, on NATS', () => {
