@@ -58,7 +58,16 @@ export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
     for (const name of names)
       Object.defineProperty(handlers, name, { enumerable: true, configurable: true, writable: true, value: handler });
   }
-  return handlers;
+  // A handler named by a template (`handler: ${...}`) is chosen when the attempt starts: any name it resolves to is
+  // answered the same way, by the task and attempt its context names.
+  if (!def.tasks.some((t) => t.type === 'SIMPLE' && handlerName(t).includes('${'))) return handlers;
+  const any: TaskHandler = (_input, ctx) => byContext(ctx);
+  const anyDescriptor = { enumerable: true, configurable: true, writable: true, value: any };
+  return new Proxy(handlers, {
+    get: (target, name) => (typeof name === 'string' && !(name in target) ? any : Reflect.get(target, name)),
+    getOwnPropertyDescriptor: (target, name) =>
+      Reflect.getOwnPropertyDescriptor(target, name) ?? (typeof name === 'string' ? anyDescriptor : undefined),
+  });
 }
 
 /**

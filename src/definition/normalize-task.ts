@@ -159,7 +159,13 @@ export function task(t: Raw, index: number): TaskDef | null {
         ...waitForever(t),
       });
     case 'SUB_WORKFLOW':
-      return compact({ ...base, type, workflow: str(t.workflow) ?? '', version: int(t.version, 1) });
+      return compact({
+        ...base,
+        type,
+        workflow: str(t.workflow) ?? '',
+        version: int(t.version, 1),
+        ...(t.wait === false ? { wait: false as const } : {}),
+      });
     case 'MAP':
       return compact({
         ...base,

@@ -30,6 +30,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   event: ['WAIT', 'EMIT'],
   workflow: ['SUB_WORKFLOW', 'MAP'],
   version: ['SUB_WORKFLOW', 'MAP'],
+  wait: ['SUB_WORKFLOW'],
   items: ['MAP'],
   iterator: ['MAP'],
   max_concurrency: ['MAP', 'FORK_DYNAMIC'],

@@ -122,7 +122,10 @@ export const TaskSchema = z.object({
   output_to: Template.optional(),
   retry_policy: RetryPolicySchema.optional(),
   timeout: Duration.optional(),
-  handler: z.string().optional(),
+  handler: z.string().optional().meta({
+    description:
+      'The handler its attempts run (default: assigned_to, else the id). A SIMPLE task may name it by a template (`${workflow.input.task}`), resolved when an attempt starts.',
+  }),
   assigned_to: z.string().optional(),
   agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional().meta({
     description:
@@ -186,6 +189,10 @@ export const TaskSchema = z.object({
   // SUB_WORKFLOW
   workflow: z.string().optional(),
   version: z.number().int().min(1).optional(),
+  wait: z.boolean().optional().meta({
+    description:
+      'SUB_WORKFLOW: false starts the child run and completes the task at once with { runId, workflow }; the child goes on by itself (default true: the task waits for it).',
+  }),
   // MAP
   items: Template.optional(),
   iterator: z.string().optional(),

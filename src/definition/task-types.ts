@@ -223,10 +223,16 @@ export function maySignal(task: WaitTask, by: string | undefined): boolean {
     task.signalers === undefined || task.signalers.length === 0 || (by !== undefined && task.signalers.includes(by))
   );
 }
+/**
+ * `workflow` may be a template (`${workflow.input.subwf}`), resolved when an attempt starts; the child's run.started
+ * records the id and version it ran. `wait: false`: the attempt completes once the child has started, with
+ * `{ runId, workflow }`; the child goes on by itself (its run.started's parent has `relation: start`).
+ */
 export interface SubWorkflowTask extends TaskBase {
   type: 'SUB_WORKFLOW';
   workflow: string;
   version?: number;
+  wait?: false;
 }
 /**
  * MAP: `items` (a template giving a list) and a body run once per item: the MAP's own `handler` and `input` (evaluated

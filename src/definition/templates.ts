@@ -286,6 +286,9 @@ export function checkTemplates(ctx: CheckContext): void {
     if (t.type === 'MAP') templates(ctx, up, site, raw.items, [...p, 'items']);
     if (t.type === 'MAP' && t.fork)
       for (const k of ['branches', 'inputs'] as const) templates(ctx, up, site, raw[k], [...p, k]);
+    // A SIMPLE's handler and a SUB_WORKFLOW's workflow may be chosen at run time: resolved when an attempt starts, as its input.
+    if (t.type === 'SIMPLE') templates(ctx, up, inputSite, raw.handler, [...p, 'handler']);
+    if (t.type === 'SUB_WORKFLOW') templates(ctx, up, inputSite, raw.workflow, [...p, 'workflow']);
     if (t.type === 'TERMINATE') templates(ctx, up, site, raw.reason, [...p, 'reason']);
     if (t.type === 'WAIT') templates(ctx, up, site, raw.until, [...p, 'until']);
   }

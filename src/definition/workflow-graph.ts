@@ -41,7 +41,9 @@ export function workflowGraph(def: Definition): WorkflowGraph {
   const edges: GraphEdge[] = [];
   const workflows = new Set<string>();
   for (const t of def.tasks) {
-    const sub = t.type === 'SUB_WORKFLOW' ? t.workflow : t.type === 'MAP' ? t.workflow : undefined;
+    const named = t.type === 'SUB_WORKFLOW' ? t.workflow : t.type === 'MAP' ? t.workflow : undefined;
+    // A workflow chosen at run time (`${...}`) is no fixed edge of the map.
+    const sub = named?.includes('${') ? undefined : named;
     nodes.push({
       id: t.id,
       type: t.type,

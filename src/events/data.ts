@@ -25,7 +25,8 @@ export const RunParentSchema = z.object({
   /** The SUB_WORKFLOW's loop iteration / MAP item, when it is not the task's only instance. */
   iteration: z.number().int().positive().optional(),
   item: z.number().int().nonnegative().optional(),
-  relation: z.literal('failure').optional(),
+  /** `failure`: a failed run's failure workflow; `start`: started by a SUB_WORKFLOW with `wait: false` (it reports nothing back). */
+  relation: z.enum(['failure', 'start']).optional(),
   /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
   depth: z.number().int().positive().optional(),
 });

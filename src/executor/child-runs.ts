@@ -92,6 +92,21 @@ export async function startChildRun(port: ChildPort, effect: StartChild): Promis
   return 'error' in begun ? { kind: 'failed', error: begun.error } : port.run(begun.runId);
 }
 
+/**
+ * The start of a SUB_WORKFLOW's child that the attempt does not wait for (`wait: false`): recorded with its parent run
+ * and `relation: start`, no task, so the child goes on by itself (driven, served and settled as a top-level run is) and
+ * reports nothing back; the attempt's output is `detachedOutput`.
+ */
+export function detachedEffect(effect: StartChild): StartChild {
+  const { runId, workflowId } = effect.parent;
+  return { ...effect, parent: { runId, workflowId, relation: 'start' } };
+}
+
+/** What a SUB_WORKFLOW with `wait: false` completes with once its child has started: the child's run id and workflow. */
+export function detachedOutput(effect: StartChild, runId: string): { runId: string; workflow: string } {
+  return { runId, workflow: effect.workflow };
+}
+
 /** Cancels `child` wherever it started (its derived id or its spare), `by` its parent's run; never a run that is not it. */
 export async function cancelChildRun(
   store: RunCommits['store'],

@@ -41,7 +41,7 @@ export { assertOwnStart } from './start-owner.js';
 export { RunCommits, type StartedUnderId } from './run-commits.js';
 export type { CallerIdOptions } from './caller-start.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
-export { cancelChildRun, startChildRun } from './child-runs.js';
+export { cancelChildRun, detachedEffect, detachedOutput, startChildRun } from './child-runs.js';
 export { ATTEMPT_KEY, attemptKeyOf, attemptStartSeq, attemptToken, keyedAttemptToken } from './attempt-token.js';
 export { agentSkillSets, agentTaskBody, declareAgentQueue, forFileAgents, readAgentQueues } from './agent-queues.js';
 export {

@@ -10,7 +10,8 @@ import { folderById, namesAFile, type FolderDefinitions } from './source.js';
 /** The child workflows a definition names: its SUB_WORKFLOW tasks' and its MAPs' with a `workflow:` body (id or relative path), with where each is written. */
 function childRefs(def: Definition): { workflow: string; path: (string | number)[] }[] {
   return def.tasks.flatMap((t) =>
-    (t.type === 'SUB_WORKFLOW' || t.type === 'MAP') && t.workflow
+    // A workflow chosen at run time (`${...}`) names no file to check here.
+    (t.type === 'SUB_WORKFLOW' || t.type === 'MAP') && t.workflow && !t.workflow.includes('${')
       ? [{ workflow: t.workflow, path: ['workflow', 'tasks', t.index, 'workflow'] }]
       : [],
   );

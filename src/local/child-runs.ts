@@ -9,12 +9,14 @@ import { RunBusyError } from '../errors/index.js';
 import {
   cancelChildRun,
   childOutcome,
+  detachedEffect,
+  detachedOutput,
   startChildRun,
   type ChildOutcome,
   type ChildRef,
   type RunCommits,
 } from '../executor/index.js';
-import type { ChildExecutor } from './driver-options.js';
+import type { ChildControl, ChildExecutor } from './driver-options.js';
 import {
   type EmitEvent,
   type StartChild,
@@ -70,10 +72,7 @@ export interface ChildRunsOptions {
 export class ChildRuns implements ChildExecutor {
   constructor(private readonly opts: ChildRunsOptions) {}
 
-  async startChild(
-    effect: StartChild,
-    control: { signal: AbortSignal; cancelled: () => boolean },
-  ): Promise<ChildOutcome> {
+  async startChild(effect: StartChild, control: ChildControl): Promise<ChildOutcome> {
     const { engine } = this.opts;
     // Asked with the attempt already withdrawn (or withdrawn while driven): only the cancellation of a child that exists is wanted.
     const withdrawn = async (): Promise<ChildOutcome> => {
@@ -119,6 +118,20 @@ export class ChildRuns implements ChildExecutor {
                 message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\``,
               },
         run: async (id) => {
+          // `wait: false`: the attempt completes now; the child is driven here as side work, by itself (no signal of the attempt's).
+          if (effect.detach) {
+            control.detached?.began();
+            void engine
+              .drive(id, {
+                handlers,
+                depth,
+                signal: new AbortController().signal,
+                ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}),
+              })
+              .catch(() => undefined)
+              .finally(() => control.detached?.ended());
+            return { kind: 'completed', output: detachedOutput(effect, id) };
+          }
           // Withdrawn while the child was being started (its parent's attempt timed out meanwhile): cancelled, not driven.
           if (control.signal.aborted) return withdrawn();
           let view: RunView;
@@ -138,7 +151,7 @@ export class ChildRuns implements ChildExecutor {
           return childOutcome(view, effect.workflow) ?? { kind: 'waiting' };
         },
       },
-      effect,
+      effect.detach ? detachedEffect(effect) : effect,
     );
   }
 

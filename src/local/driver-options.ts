@@ -62,8 +62,18 @@ export interface DriverHooks {
  * `cancelled()` then says whether the child run should be cancelled too (the parent's attempt was aborted) or just left
  * (this process stops).
  */
+/**
+ * What a child's start is told of the attempt that asked for it: its abort signal, whether it was cancelled, and for a
+ * child it does not wait for (`wait: false`), how to count the child's drive as the driver's side work.
+ */
+export interface ChildControl {
+  signal: AbortSignal;
+  cancelled: () => boolean;
+  detached?: { began(): void; ended(): void };
+}
+
 export interface ChildExecutor {
-  startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome>;
+  startChild(effect: StartChild, control: ChildControl): Promise<ChildOutcome>;
   emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown>;
   /** Cancels the child run of a parent attempt no longer wanted, `why` (nothing when it never started or has settled). */
   cancel?(child: ChildRef, why: string): Promise<void>;

@@ -173,6 +173,13 @@ export class InProcessAttempts {
           return control.signal;
         },
         cancelled: () => control.cancelled,
+        detached: {
+          began: () => this.sideWork++,
+          ended: () => {
+            this.sideWork--;
+            this.host.changed();
+          },
+        },
       });
       if (outcome.kind === 'completed') return { output: toJson(outcome.output) };
       if (outcome.kind === 'failed') return { error: outcome.error };

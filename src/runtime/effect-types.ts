@@ -89,7 +89,7 @@ export interface ParentRef extends Readonly<InstanceFields> {
   readonly task?: string;
   readonly attempt?: number;
   /** `failure`: the run of the parent's failure_workflow. Absent: a SUB_WORKFLOW's child. */
-  readonly relation?: 'failure';
+  readonly relation?: 'failure' | 'start';
 }
 
 /**
@@ -111,6 +111,11 @@ export interface StartChild {
   readonly restart?: number;
   /** The child's definition when the parent's holds it (the built-in failure steps, failure-handler.ts): started with it, not looked up. */
   readonly definition?: Definition;
+  /**
+   * A SUB_WORKFLOW with `wait: false`: the child is started (its parent recorded with `relation: start` and no task, so
+   * it reports nothing back) and goes on by itself; the attempt completes at once with `{ runId, workflow }`.
+   */
+  readonly detach?: true;
 }
 
 /** Emit an event as `ledgerflow emit` would (embedded) or on `lf.triggers.<event>` (NATS), then report `{ event, eventId, runs }` as the attempt's output. */

@@ -30,6 +30,7 @@ import { resolveTemplate, type Scope, type SecretSite } from '../expressions/ind
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { resolveCommand } from './commands.js';
+import { isDynamicName, resolveName } from './dynamic-names.js';
 import { attemptsWaiting, runPriority } from './task-gates.js';
 import type { Effect, Held, HeldAttempt, StartAttempt, StartChild } from './effect-types.js';
 
@@ -185,19 +186,19 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
   // A FORK_DYNAMIC's branch runs its own handler or workflow (compiler/fork-dynamic.ts).
   const branch = forkBranchAt(def, snapshot.context.tasks, wanted.ref.item);
   // A SUB_WORKFLOW's attempt, or a MAP item's when its body is a workflow: a child run (its input the item's).
-  const workflow = branch
-    ? branch.workflow
-    : def.type === 'SUB_WORKFLOW' || def.type === 'MAP'
-      ? def.workflow
-      : undefined;
+  const named = branch ? branch.workflow : def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.workflow : undefined;
   const version = branch ? branch.version : def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.version : undefined;
-  if (workflow && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
+  if (named && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
     const ctx = snapshot.context;
+    // `workflow: ${...}`: chosen now, from the recorded state (dynamic-names.ts).
+    // A branch's name is data, never a template: only the definition's own text is resolved.
+    const workflow = !branch && isDynamicName(named) ? resolveName(named, scopeOf(ctx)) : named;
     return {
       type: 'child.start',
       runId: ctx.runId,
       childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
       workflow,
+      ...(def.type === 'SUB_WORKFLOW' && def.wait === false ? { detach: true as const } : {}),
       ...(version !== undefined ? { version } : {}),
       input: start.input,
       parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt },
@@ -296,7 +297,9 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     attempt,
     restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`,
-    handler: branch?.handler ?? plan.handler,
+    handler:
+      branch?.handler ??
+      (isDynamicName(plan.handler) ? resolveName(plan.handler, (scope ??= scopeOf(ctx))) : plan.handler),
     queue: plan.queue,
     input,
     workflowInput: ctx.input,

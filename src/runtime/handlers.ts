@@ -84,6 +84,8 @@ export function missingHandlers(
         (t) =>
           (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow && !t.fork)) &&
           failureStepOf(handlerName(t)) === null &&
+          // A handler named by a template is chosen when an attempt starts: nothing to check before.
+          !handlerName(t).includes('${') &&
           !handlerFor(handlers, handlerName(t)),
       )
       .map((t) => ({ task: t.id, handler: handlerName(t) }))

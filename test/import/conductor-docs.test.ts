@@ -46,7 +46,6 @@ describe('docs/conductor.md', () => {
     expect(report.refused[0]!.reasons.map((r) => `${r.task} ${r.type}`)).toEqual([
       'format_ref INLINE',
       'jq_ref JSON_JQ_TRANSFORM',
-      'dynamic_ref DYNAMIC',
       'kafka_ref KAFKA_PUBLISH',
     ]);
   });

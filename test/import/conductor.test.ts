@@ -125,17 +125,71 @@ describe('importing Conductor workflows', () => {
     expect(r.definitions[0]!.notes.join('\n')).toMatch(/loopCondition became/);
   });
 
+  it('passes each ${…} Conductor pastes into INLINE, LAMBDA or jq text as an input, read where it stood', () => {
+    const r = workflow({
+      inputParameters: ['name', 'field'],
+      tasks: [
+        {
+          name: 'greet',
+          taskReferenceName: 'greet_ref',
+          type: 'INLINE',
+          inputParameters: {
+            evaluatorType: 'javascript',
+            expression:
+              "(function () { var n = ${workflow.input.count}; return 'Hi ${workflow.input.name}!' + n + `/${workflow.input.count}`; })();",
+          },
+        },
+        {
+          name: 'pick',
+          taskReferenceName: 'pick_ref',
+          type: 'JSON_JQ_TRANSFORM',
+          inputParameters: {
+            doc: { a: 1 },
+            queryExpression: '{ v: .doc.${workflow.input.field}, s: "f=${workflow.input.field}" }',
+          },
+        },
+        {
+          name: 'body',
+          taskReferenceName: 'body_ref',
+          type: 'LAMBDA',
+          inputParameters: { v: 2, scriptExpression: 'if ($.v > 1) { return { big: true }; } return { big: false };' },
+        },
+      ],
+    });
+    expect(r.refusals).toEqual([]);
+    const t = tasksOf(r.definitions[0]!.yaml);
+    expect(t.greet_ref).toMatchObject({
+      type: 'TRANSFORM',
+      input: {
+        _lf_ref1: '${workflow.input.count}',
+        _lf_ref2: '${workflow.input.name}',
+        _lf_ref3: '${workflow.input.count}',
+      },
+      js: "(function () { var n = ($._lf_ref1); return 'Hi ' + $._lf_ref2 + '!' + n + `/${$._lf_ref3}`; })();",
+    });
+    expect(t.pick_ref).toMatchObject({
+      type: 'TRANSFORM',
+      input: { doc: { a: 1 }, _lf_ref1: '${workflow.input.field}', _lf_ref2: '${workflow.input.field}' },
+      jq: '._lf_ref1 as $_lf_ref1 | ._lf_ref2 as $_lf_ref2 | del(._lf_ref1, ._lf_ref2) | { v: .doc.[$_lf_ref1], s: "f=\\($_lf_ref2)" }',
+    });
+    expect(t.body_ref).toMatchObject({
+      type: 'TRANSFORM',
+      js: 'function scriptFun(){if ($.v > 1) { return { big: true }; } return { big: false };} scriptFun();',
+    });
+  });
+
   it('refuses what has no equivalent, naming every task, its type and why', () => {
     const r = load('unsupported.json');
     expect(r.definitions).toEqual([]);
     expect(r.refusals.map((x) => [x.task, x.type])).toEqual([
       ['format_ref', 'INLINE'],
       ['jq_ref', 'JSON_JQ_TRANSFORM'],
-      ['dynamic_ref', 'DYNAMIC'],
       ['kafka_ref', 'KAFKA_PUBLISH'],
     ]);
-    expect(r.refusals[0]!.why).toMatch(/\$\{…\} reference outside a string literal/);
-    expect(r.refusals[2]!.why).toMatch(/chosen at run time/);
+    expect(r.refusals[0]!.why).toMatch(
+      /its script is the reference \$\{workflow\.input\.script\}: the program itself is chosen at run time/,
+    );
+    expect(r.refusals[1]!.why).toMatch(/the jq program itself is chosen at run time/);
   });
 
   it('writes HTTP tasks as type: HTTP, refused while the language lacks that type', () => {
@@ -203,11 +257,22 @@ describe('importing Conductor workflows', () => {
         ],
       }).refusals[0]!.why,
     ).toMatch(/does not nest loops/);
-    expect(
-      workflow({
-        tasks: [{ name: 'a', taskReferenceName: 'a', type: 'SIMPLE', inputParameters: { x: '${nowhere.output.y}' } }],
-      }).refusals[0]!.why,
-    ).toMatch(/names nowhere, which is no task of this workflow/);
+    // A reference to a task the workflow does not have is null at run time, as in Conductor: imported with a note naming it.
+    const missing = workflow({
+      tasks: [
+        {
+          name: 'a',
+          taskReferenceName: 'a',
+          type: 'SIMPLE',
+          inputParameters: { x: '${nowhere.output.y}', s: 'at ${nowhere.output.y}' },
+        },
+      ],
+    });
+    expect(missing.refusals).toEqual([]);
+    expect(tasksOf(missing.definitions[0]!.yaml).a).toMatchObject({ input: { x: null, s: 'at ' } });
+    expect(missing.definitions[0]!.notes.join('\n')).toMatch(
+      /\$\{nowhere\.output\.y\} names nowhere, which is no task of this workflow: Conductor resolves it to null/,
+    );
     expect(
       workflow({
         tasks: [

@@ -17,7 +17,9 @@ function summary(e: EventEnvelope): string {
         ? ''
         : p.relation === 'failure'
           ? `  (failure workflow of run ${p.runId})`
-          : `  (child of run ${p.runId}, task ${p.task} attempt ${p.attempt})`;
+          : p.relation === 'start'
+            ? `  (started by run ${p.runId}, which does not wait for it)`
+            : `  (child of run ${p.runId}, task ${p.task} attempt ${p.attempt})`;
       const s = e.data.source?.schedule;
       const by = s
         ? `  (schedule triggers[${s.trigger}] ${s.manual ? 'manual slot' : 'slot'} ${s.slot}${missedText(s)})`

@@ -65,5 +65,7 @@ function parentText(p: RunRecord['parent']): string {
   if (!p) return '';
   return p.relation === 'failure'
     ? `  (failure workflow of ${p.runId})`
-    : `  (child of ${p.runId}${p.task ? ` task ${p.task}` : ''})`;
+    : p.relation === 'start'
+      ? `  (started by ${p.runId})`
+      : `  (child of ${p.runId}${p.task ? ` task ${p.task}` : ''})`;
 }

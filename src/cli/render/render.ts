@@ -65,7 +65,9 @@ export function statusText(view: RunView, now = Date.now()): string {
     origin.push(
       view.parent.relation === 'failure'
         ? `failure workflow of run ${view.parent.runId} (${view.parent.workflowId})`
-        : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`,
+        : view.parent.relation === 'start'
+          ? `started by run ${view.parent.runId} (${view.parent.workflowId}), which does not wait for it`
+          : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`,
     );
   }
   if (view.retryOf)

@@ -8,7 +8,15 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { cancelChildRun, childOutcome, startChildRun, type ChildOutcome, type ChildRef } from '../../executor/index.js';
+import {
+  cancelChildRun,
+  childOutcome,
+  detachedEffect,
+  detachedOutput,
+  startChildRun,
+  type ChildOutcome,
+  type ChildRef,
+} from '../../executor/index.js';
 import type { RunSource, TaskError } from '../../events/index.js';
 import { runView, toTaskError, type StartAttempt, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
@@ -77,11 +85,13 @@ export class ChildRuns {
           const after = await host.withRun(id, () =>
             host.process(id, [], { commitKey: 'child', reconcile: true, custody }),
           );
+          // `wait: false`: the attempt completes now, with the child's run id; the child reports nothing back.
+          if (effect.detach) return { kind: 'completed', output: detachedOutput(effect, id) };
           if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
           return { kind: 'waiting' };
         },
       },
-      effect,
+      effect.detach ? detachedEffect(effect) : effect,
     );
     await this.reportOutcome(effect.parent, effect.childRunId, outcome);
   }

@@ -27,8 +27,7 @@ export function loop(f: FlowSteps, t: ConductorTask, deps: string[]): string[] {
   }
   const body = t.loopOver ?? [];
   if (body.length === 0) f.ctx.refuse(t, 'a DO_WHILE without loopOver tasks');
-  if (t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '')
-    f.ctx.refuse(t, 'a DO_WHILE over items (no loopCondition): write it as a MAP, or give the loop a condition');
+  const items = overItemsCondition(f, t);
   const lf = f.emit(t, 'DO_WHILE', deps, {});
   const before = f.ctx.tasks.length;
   f.ctx.loop = id;
@@ -68,6 +67,13 @@ export function loop(f: FlowSteps, t: ConductorTask, deps: string[]): string[] {
     }
   } else if (condition.startsWith('\0')) {
     if (!overItems) f.ctx.refuse(t, `its loopCondition is not a plain comparison: it has ${condition.slice(1)}`);
+    else if (items !== null) {
+      lf.loop_condition = items;
+      f.ctx.note(
+        t,
+        `a DO_WHILE over items without a loopCondition: one iteration per item (loop_condition ${items}); ledgerflow runs a loop's body at least once`,
+      );
+    }
   } else {
     lf.loop_condition = condition;
     f.ctx.note(t, `loopCondition became ${condition}; ledgerflow stops a loop after max_iterations (default 100)`);
@@ -149,4 +155,28 @@ function collectRefs(list: readonly ConductorTask[]): string[] {
     ...Object.values(t.decisionCases ?? {}).flatMap(collectRefs),
     ...collectRefs(t.defaultCase ?? []),
   ]);
+}
+
+/**
+ * A DO_WHILE over `items` with no loopCondition runs its body once per item: the condition `iteration < len(items)`
+ * (a literal list: its length). Null after a refusal: the body reads the item (`${loop.output.item}`), which a ledgerflow
+ * loop does not give (a MAP does).
+ */
+function overItemsCondition(f: FlowSteps, t: ConductorTask): string | null {
+  const items = t.inputParameters?.items;
+  if (items === undefined || (t.loopCondition ?? '').trim() !== '') return null;
+  const body = JSON.stringify(t.loopOver ?? []);
+  if (
+    body.includes(`\${${t.taskReferenceName}.output.item`) ||
+    body.includes(`\${${t.taskReferenceName}.output.index`)
+  ) {
+    f.ctx.refuse(t, 'a DO_WHILE over items whose body reads the item: write it as a MAP (its ${item})');
+    return null;
+  }
+  const iteration = `\${${f.ctx.id(t)}.output.iteration}`;
+  if (Array.isArray(items)) return `${iteration} < ${items.length}`;
+  if (typeof items === 'string' && /^\s*\$\{[^{}]*\}\s*$/.test(items))
+    return `${iteration} < len(${f.tpl.text(items.trim(), t)})`;
+  f.ctx.refuse(t, 'a DO_WHILE over items that are neither a list nor one reference');
+  return null;
 }

@@ -9,10 +9,10 @@ import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
 import { httpPoll, loop } from './flow-loops.js';
 import { dynamicForkTasks } from './flow-dynamic-fork.js';
-import { scriptFields, scriptTask } from './javascript.js';
+import { lambdaBody, scriptFields, scriptTask } from './javascript.js';
 import { NotPlain } from './script.js';
 import { translateCases, translateScript, translateValue } from './translate.js';
-import type { Templates } from './templates.js';
+import { MISSING_REF, type Templates } from './templates.js';
 import { integrationNote, isIntegration, mapOther } from './types.js';
 
 /** Types that shape the flow: never imported as a SIMPLE task. */
@@ -163,7 +163,7 @@ export class Flow {
   /** A script's string literal that is one `${...}`, as ledgerflow text (null: not one it can read). */
   private readonly templateRef = (template: string): string | null => {
     const b = this.tpl.body(template.slice(2, -1));
-    return b.startsWith('!') ? null : `\${${b}}`;
+    return b === MISSING_REF ? 'null' : b.startsWith('!') ? null : `\${${b}}`;
   };
 
   script(t: ConductorTask, src: string, extra?: (path: string[]) => string | null): string {
@@ -292,7 +292,8 @@ export class Flow {
     }
     let value: unknown;
     try {
-      value = translateValue(src, (path) => this.tpl.dollar(t, path), this.templateRef);
+      const body = t.type === 'LAMBDA' ? lambdaBody(src) : src;
+      value = translateValue(body, (path) => this.tpl.dollar(t, path), this.templateRef);
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
       // Beyond a plain value: the script runs in a TRANSFORM (js:), whose output is Conductor's { result }.

@@ -7,6 +7,7 @@
  */
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
+import { substituteJs } from './substitute.js';
 import type { Templates } from './templates.js';
 
 /** Conductor's javascript evaluator hands lists over as Java lists, with `.get(i)`; the import gives arrays the same. */
@@ -18,7 +19,7 @@ const EVALUATOR_KEYS = new Set(['evaluatorType', 'expression', 'scriptExpression
 /**
  * The script as a TRANSFORM's `js:` and the input it reads as `$`: the task's inputParameters (references translated),
  * and each `"${...}"` Conductor would have substituted into the script's text before running it replaced by an input of
- * its own (`$._lf_ref1`). Null after a refusal (a `${...}` outside a string literal).
+ * its own (`$._lf_ref1`, substitute.ts). A LAMBDA's body is run as Conductor runs it (lambdaBody).
  */
 export function scriptTask(
   t: ConductorTask,
@@ -29,29 +30,36 @@ export function scriptTask(
 ): { js: string; input: Record<string, unknown> } | null {
   const input: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) if (!EVALUATOR_KEYS.has(k)) input[k] = tpl.value(v, t);
-  let n = 0;
-  let js = src.replace(/(["'])\$\{([^{}]*)\}\1/g, (_whole, _q: string, body: string) => {
-    const name = `_lf_ref${++n}`;
-    input[name] = tpl.text(`\${${body}}`, t);
-    return `$.${name}`;
-  });
-  if (js.includes('${')) {
+  if (/^\s*\$\{[^{}]*\}\s*;?\s*$/.test(src)) {
     ctx.refuse(
       t,
-      'its script holds a ${…} reference outside a string literal, which Conductor substitutes into the text before running it; pass the value as an input and read it as $.<name>',
+      `its script is the reference ${src.trim()}: the program itself is chosen at run time, and a TRANSFORM's js is fixed`,
     );
     return null;
   }
+  // Each ${...} Conductor would paste into the text becomes an input of its own, read where it stood (substitute.ts).
+  const { text, refs } = substituteJs(t.type === 'LAMBDA' ? lambdaBody(src) : src);
+  let js = text;
+  for (const r of refs) input[r.name] = tpl.value(r.ref, t);
+  const n = refs.length;
   if (n > 0)
     ctx.note(
       t,
-      `the script's ${n === 1 ? 'reference' : `${n} references`} in quotes ("\${…}") became input${n === 1 ? '' : 's'} (_lf_ref1…), read as $._lf_ref1…`,
+      `the script's ${n === 1 ? 'reference' : `${n} references`} (\${…}, which Conductor pastes into the text) became input${n === 1 ? '' : 's'} (_lf_ref1…), read as $._lf_ref1…`,
     );
   if (/\.get\s*\(/.test(js)) {
     js = JAVA_LIST_GET + js;
     ctx.note(t, "the script calls .get(), as on Conductor's Java lists: a first line gives arrays a get(i)");
   }
   return { js, input };
+}
+
+/**
+ * A LAMBDA's scriptExpression is a function body (`if ($.v > 1) { return {...}; }`): Conductor runs it as
+ * `function scriptFun(){<body>} scriptFun();`, and so does the import.
+ */
+export function lambdaBody(src: string): string {
+  return `function scriptFun(){${src}} scriptFun();`;
 }
 
 /** A TRANSFORM task's fields for a script (no id or depends_on). */

@@ -8,6 +8,10 @@ import type { ConductorTask } from './schema.js';
 
 const REF = /\$\{([^{}]*)\}/g;
 
+/** What body() gives for a reference to a task the workflow does not have: null at run time, as in Conductor. */
+export const MISSING_REF = '\0missing';
+const MISSING = MISSING_REF;
+
 /** `a['b'].c[0]` → `a.b.c[0]`: ledgerflow's paths are dot names and [n] indexes. */
 function dotted(path: string): string {
   return path.replace(/\[\s*(['"])([A-Za-z0-9_$-]+)\1\s*\]/g, '.$2').replace(/^\./, '');
@@ -51,7 +55,7 @@ export class Templates {
         .filter((r) => body === r || body.startsWith(`${r}.`))
         .sort((a, b) => b.length - a.length)[0] ?? head;
     const id = this.ctx.ids.get(ref);
-    if (id === undefined) return `!\${${raw}} names ${head}, which is no task of this workflow`;
+    if (id === undefined) return this.missing(raw, head);
     const [field = '', ...after] = body.slice(ref.length + 1).split('.');
     const [fieldName] = field.split('[');
     const type = this.ctx.byRef.get(ref)?.type;
@@ -94,10 +98,22 @@ export class Templates {
     return [id, 'output', `${to}${index}`, ...rest].join('.');
   }
 
+  /**
+   * A reference to a task the workflow does not have (`${x_test_worker_1.output}`, `${CPEWF_TASK_ID}`): Conductor
+   * resolves it to null at run time, and so does the import (MISSING), with a note naming it.
+   */
+  private missing(raw: string, head: string): string {
+    this.ctx.noteOnce(
+      `\${${raw.trim()}} names ${head}, which is no task of this workflow: Conductor resolves it to null at run time, and so does the import (null where it is the whole value, "" inside a longer text)`,
+    );
+    return MISSING;
+  }
+
   /** A string with its references translated; refusals are recorded against the task. */
   text(s: string, t: ConductorTask | null): string {
     return s.replace(REF, (whole, raw: string) => {
       const b = this.body(raw);
+      if (b === MISSING) return '';
       if (!b.startsWith('!')) return `\${${b}}`;
       if (t !== null) this.ctx.refuse(t, b.slice(1));
       else this.ctx.refusals.push({ task: '(workflow)', type: 'workflow', why: b.slice(1) });
@@ -107,7 +123,10 @@ export class Templates {
 
   /** A value (map, list, string) with every string's references translated. */
   value(v: unknown, t: ConductorTask | null): unknown {
-    if (typeof v === 'string') return this.text(v, t);
+    if (typeof v === 'string') {
+      const one = /^\$\{([^{}]*)\}$/.exec(v.trim());
+      return one && this.body(one[1]!) === MISSING ? null : this.text(v, t);
+    }
     if (Array.isArray(v)) return v.map((x) => this.value(x, t));
     if (v !== null && typeof v === 'object')
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, t)]));
@@ -126,6 +145,7 @@ export class Templates {
       const m = /^\$\{([^{}]*)\}$/.exec(given.trim());
       if (m) {
         const b = this.body(m[1]!);
+        if (b === MISSING) return more.length === 0 ? 'null' : null;
         if (b.startsWith('!')) return null;
         return `\${${[b, ...more].join('.')}}`;
       }

@@ -6,6 +6,8 @@ import { TASK_TYPES } from '../../definition/index.js';
 import { attemptSettings, waitDuration } from './common.js';
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
+import { substituteJq } from './substitute.js';
+import { mapRunTime } from './run-time-tasks.js';
 import type { Templates } from './templates.js';
 
 /**
@@ -18,16 +20,11 @@ export function httpTaskSupported(): boolean {
 
 /** Conductor task types with no ledgerflow equivalent, and why. */
 const NO_EQUIVALENT: Record<string, string> = {
-  DYNAMIC: 'the task to run is chosen at run time (dynamicTaskNameParam); ledgerflow definitions name every task',
   KAFKA_PUBLISH:
     'ledgerflow does not publish to Kafka: EMIT publishes ledgerflow events (on NATS lf.triggers.<event>), or a SIMPLE task may publish',
-  START_WORKFLOW:
-    'it starts a workflow without waiting for it; SUB_WORKFLOW waits for its child and EMIT starts what triggers on an event: rewrite it as one of them',
   TERMINATE_WORKFLOW: 'it ends another workflow',
   BUSINESS_RULE: 'an Orkes rules table: no ledgerflow equivalent',
   JDBC: 'ledgerflow does not query databases itself: a SIMPLE task may',
-  YIELD: 'ledgerflow has no workflow messages to yield to: a WAIT on an event is the nearest',
-  PULL_WORKFLOW_MESSAGES: 'ledgerflow has no workflow message queue: a WAIT on an event is the nearest',
 };
 
 /**
@@ -131,15 +128,16 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
         inline !== null && typeof inline === 'object' && typeof (inline as { name?: unknown }).name === 'string'
           ? (inline as { name: string }).name
           : p?.name;
-      if (name === undefined || name.includes('${')) {
-        ctx.refuse(
-          t,
-          name === undefined
-            ? 'subWorkflowParam names no workflow'
-            : `the sub-workflow ${name} is chosen at run time; a ledgerflow SUB_WORKFLOW names its workflow`,
-        );
+      if (name === undefined) {
+        ctx.refuse(t, 'subWorkflowParam names no workflow');
         return null;
       }
+      const chosen = name.includes('${') && inline === undefined;
+      if (chosen)
+        ctx.note(
+          t,
+          `the sub-workflow ${name} is chosen at run time: workflow: ${name} is resolved when the attempt starts, and the child's run.started records the workflow and version it ran (a restarted attempt finds that child); the name must be a ledgerflow workflow id`,
+        );
       if (inline !== undefined && inline !== null && typeof inline === 'object') {
         ctx.extra.push(inline);
         ctx.note(t, `its inline workflowDefinition is imported as workflow ${ctx.subWorkflowId(name)}`);
@@ -148,7 +146,7 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
         typeof p?.version === 'number' && p.version >= 1 && inline === undefined ? { version: p.version } : {};
       return {
         type: 'SUB_WORKFLOW',
-        workflow: ctx.subWorkflowId(name),
+        workflow: chosen ? tpl.text(name, t) : ctx.subWorkflowId(name),
         ...version,
         ...input,
         ...attemptSettings(t, ctx),
@@ -185,9 +183,13 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
       const { sink: _sink, ...data } = ip;
       return { type: 'EMIT', event, data: tpl.value(data, t) };
     }
-    default:
+    default: {
+      // DYNAMIC, START_WORKFLOW, YIELD, PULL_WORKFLOW_MESSAGES: chosen or delivered at run time (run-time-tasks.ts).
+      const runTime = mapRunTime(t, ctx, tpl);
+      if (runTime !== undefined) return runTime;
       ctx.refuse(t, whyNot(t.type));
       return null;
+    }
   }
 }
 
@@ -233,17 +235,25 @@ function jqTransform(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | null 
     ctx.refuse(t, 'its inputParameters.queryExpression is no jq program');
     return null;
   }
-  if (queryExpression.includes('${')) {
+  if (/^\s*\$\{[^{}]*\}\s*$/.test(queryExpression)) {
     ctx.refuse(
       t,
-      "its queryExpression holds a ${…} reference, which Conductor resolves before jq runs; a TRANSFORM's jq is fixed: pass the value in the task's input and read it in jq as .<name>",
+      `its queryExpression is the reference ${queryExpression.trim()}: the jq program itself is chosen at run time, and a TRANSFORM's jq is fixed`,
     );
     return null;
   }
+  // Conductor pastes each ${...} into the program before jq runs: each becomes a jq variable bound from an input (substitute.ts).
+  const { text: jq, refs } = substituteJq(queryExpression);
+  for (const r of refs) rest[r.name] = r.ref;
+  if (refs.length > 0)
+    ctx.note(
+      t,
+      `its queryExpression's ${refs.length === 1 ? 'reference' : `${refs.length} references`} (\${…}, which Conductor pastes into the program) became input${refs.length === 1 ? '' : 's'} _lf_ref1…, read in jq as $_lf_ref1…`,
+    );
   return {
     type: 'TRANSFORM',
     ...(Object.keys(rest).length > 0 ? { input: tpl.value(rest, t) } : {}),
-    jq: queryExpression,
+    jq,
     ...attemptSettings(t, ctx),
   };
 }

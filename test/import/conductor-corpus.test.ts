@@ -1,0 +1,44 @@
+/**
+ * docs/conductor.md#coverage, measured: the real Conductor workflows in test/fixtures/conductor-corpus (Apache-2.0, from
+ * Conductor's own repositories) imported as a folder; the count the page gives imports and validates, and each refused
+ * one names the task, its type and why.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, ROOT } from '../helpers/cli.js';
+
+const CORPUS = join(ROOT, 'test', 'fixtures', 'conductor-corpus');
+
+interface Report {
+  imported: { file: string; workflowId: string }[];
+  refused: { file: string; reasons: { task: string; type: string; why: string }[] }[];
+}
+
+describe('the real Conductor workflows of docs/conductor.md#coverage', () => {
+  it('imports and validates the count the page gives (at least 90%), and names what stops the rest', async () => {
+    const r = await cli(['import', 'conductor', CORPUS, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    const total = report.imported.length + report.refused.length;
+    const page = readFileSync(join(ROOT, 'docs', 'conductor.md'), 'utf8');
+    const stated = /\*\*(\d+) of (\d+) import and validate \((\d+)%\)\*\*/.exec(page);
+    expect(stated, 'docs/conductor.md#coverage states "**N of M import and validate (P%)**"').not.toBeNull();
+    expect([report.imported.length, total, Math.floor((100 * report.imported.length) / total)]).toEqual(
+      stated!.slice(1).map(Number),
+    );
+    expect(report.imported.length / total).toBeGreaterThanOrEqual(0.9);
+    for (const refused of report.refused)
+      for (const reason of refused.reasons) {
+        expect(reason.task).not.toBe('');
+        expect(reason.type).not.toBe('');
+        expect(reason.why.length).toBeGreaterThan(20);
+      }
+    // What still stops the rest, as the page's table says.
+    expect(report.refused.flatMap((f) => f.reasons.map((x) => x.type)).sort()).toEqual([
+      'BLOCKING_SYSTEM_TASK',
+      'FORK_JOIN_DYNAMIC',
+      'FORK_JOIN_DYNAMIC',
+    ]);
+  });
+});
