@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { DataKeyError } from '../errors/index.js';
 import { PAYLOAD_REF_KEY, type PayloadRef } from '../events/index.js';
-import type { BlobStore } from '../store/index.js';
+import type { BlobSource, BlobStore } from '../store/index.js';
 import type { DataKey, KeyRing } from './keys.js';
 
 const MAGIC = Buffer.from('LFB1', 'ascii');
@@ -28,20 +28,25 @@ async function* bytesOf(src: Uint8Array | AsyncIterable<Uint8Array>): AsyncItera
   else for await (const b of src) yield Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Re-cut into CHUNK-sized pieces, each told whether it is the last (always at least one, maybe empty). */
+/**
+ * Re-cut into CHUNK-sized pieces, each told whether it is the last (always at least one, maybe empty). A piece is cut
+ * from the chunks it spans (a piece within one chunk is a view of it), each byte copied at most once.
+ */
 async function* chunks(src: AsyncIterable<Buffer>): AsyncIterable<{ bytes: Buffer; last: boolean }> {
   let pending: Buffer[] = [];
   let size = 0;
   let ready: Buffer | null = null;
   for await (const b of src) {
-    pending.push(b);
-    size += b.length;
-    while (size >= CHUNK) {
-      const all = Buffer.concat(pending);
+    for (let at = 0; at < b.length; ) {
+      const take = Math.min(CHUNK - size, b.length - at);
+      pending.push(b.subarray(at, at + take));
+      size += take;
+      at += take;
+      if (size < CHUNK) continue;
       if (ready) yield { bytes: ready, last: false };
-      ready = all.subarray(0, CHUNK);
-      pending = [all.subarray(CHUNK)];
-      size = all.length - CHUNK;
+      ready = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending = [];
+      size = 0;
     }
   }
   const rest = Buffer.concat(pending);
@@ -171,24 +176,40 @@ async function* open(ring: KeyRing, digest: string, src: AsyncIterable<Buffer>):
 
 /** `put` of a store below that keeps bytes under an address it is given (port.ts). */
 type AddressedPut = (
-  bytes: Uint8Array | AsyncIterable<Uint8Array>,
+  bytes: BlobSource,
   mediaType: string,
   address?: () => { digest: string; size: number },
 ) => Promise<PayloadRef>;
+
+/** One pass over the clear bytes as they are sealed: their hash and size, and the address made of them once asked. */
+interface Pass {
+  clear: { hash: ReturnType<typeof createHash>; size: number };
+  address: { digest: string; size: number } | null;
+}
 
 export function encryptedBlobs(inner: BlobStore, ring: KeyRing): BlobStore {
   return {
     async put(bytes, mediaType) {
       const key = await ring.current();
       if (!key) return inner.put(bytes, mediaType);
-      const clear = { hash: createHash('sha256'), size: 0 };
-      let address: { digest: string; size: number } | null = null;
-      const addressOf = () => (address ??= { digest: `sha256:${clear.hash.digest('hex')}`, size: clear.size });
-      const ref = await (inner.put as AddressedPut)(seal(key, bytesOf(bytes), clear), mediaType, addressOf);
+      // A repeatable source stays repeatable, each pass sealed afresh (its own IV); the address the store below is
+      // asked for is the clear digest of the pass it just read (port.ts), and the store keeps the last pass.
+      let pass: Pass | null = null;
+      const sealed = (src: Uint8Array | AsyncIterable<Uint8Array>) => {
+        pass = { clear: { hash: createHash('sha256'), size: 0 }, address: null };
+        return seal(key, bytesOf(src), pass.clear);
+      };
+      const addressOf = () => {
+        const p = pass!;
+        p.address ??= { digest: `sha256:${p.clear.hash.digest('hex')}`, size: p.clear.size };
+        return p.address;
+      };
+      const source: BlobSource = typeof bytes === 'function' ? () => sealed(bytes()) : sealed(bytes);
+      const ref = await (inner.put as AddressedPut)(source, mediaType, addressOf);
       const at = addressOf();
       if (ref[PAYLOAD_REF_KEY].digest !== at.digest)
         throw new Error(
-          `the blob store below keeps the sealed bytes under ${ref[PAYLOAD_REF_KEY].digest}, not the clear digest ${at.digest}: it must honour put's address (store/port.ts)`,
+          `the blob store below keeps the sealed bytes under ${ref[PAYLOAD_REF_KEY].digest}, not the clear digest ${at.digest} of the bytes it read last: it must honour put's address (store/port.ts)`,
         );
       return { [PAYLOAD_REF_KEY]: { digest: at.digest, size: at.size, media_type: mediaType } };
     },

@@ -209,7 +209,8 @@ export async function externalize(
   limit = DEFAULT_INLINE_LIMIT,
 ): Promise<unknown> {
   if (!blobs || (limit > 0 && (text.length <= limit / 3 || Buffer.byteLength(text) <= limit))) return value;
-  const ref = await blobs.put(utf8Chunks(text), JSON_TYPE);
+  // Repeatable: a store that must know the digest first (NATS) reads it twice rather than keep a copy.
+  const ref = await blobs.put(() => utf8Chunks(text), JSON_TYPE);
   remember(ref[PAYLOAD_REF_KEY].digest, value, ref[PAYLOAD_REF_KEY].size);
   return ref;
 }
@@ -217,19 +218,17 @@ export async function externalize(
 /**
  * A handler's output whose JSON is surely over the inline limit (json-chunks.ts `surelyOver`), stored as a blob
  * straight from the value: its JSON is made and written a MiB at a time, never whole, and not parsed back (a later
- * read loads it). A key `lf:blob` in it is refused as it passes (the store drops the partial body).
+ * read loads it). A key `lf:blob` in it is refused as it passes (the store drops the partial body). The source is
+ * repeatable: a store that must know the digest before it sends a byte (NATS) makes the JSON twice, hashing, then
+ * sending, rather than hold it.
  */
 export async function externalizeValue(value: unknown, blobs: BlobStore, task: string): Promise<PayloadRef> {
   const refuseKey = (key: string) => {
     if (key === PAYLOAD_REF_KEY) refuseReservedKey(`"${key}"`, task);
   };
-  const pieces = jsonBytes(value, refuseKey);
-  return blobs.put(
-    (async function* () {
-      yield* pieces;
-    })(),
-    JSON_TYPE,
-  );
+  return blobs.put(async function* () {
+    yield* jsonBytes(value, refuseKey);
+  }, JSON_TYPE);
 }
 
 /** Characters of text encoded at a time when a value is stored: no second copy of a large value's JSON is made whole. */

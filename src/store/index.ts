@@ -17,6 +17,7 @@ export type {
   EventStore,
   RunSummary,
   SnapshotStore,
+  BlobSource,
   BlobStore,
   ArchivedRun,
   ArchiveOptions,

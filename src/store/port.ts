@@ -227,6 +227,14 @@ export interface RunArchive {
 }
 
 /**
+ * The bytes `BlobStore.put` stores: whole, a one-shot stream, or a repeatable stream (a function giving the same bytes
+ * afresh each time it is called). A store that must know the digest before it sends a byte (NATS: the object is named
+ * by it) reads a repeatable source twice, hashing only, then sending, and so never holds the body; a one-shot source it
+ * keeps in memory until the digest is known.
+ */
+export type BlobSource = Uint8Array | AsyncIterable<Uint8Array> | (() => AsyncIterable<Uint8Array>);
+
+/**
  * Content-addressed bodies of large payloads. `put` is idempotent (the same bytes, the same reference, stored once);
  * bodies are streamed, never held whole by the store. A digest is always `sha256:<64 hex>` of the bytes `put` was given
  * (the value's JSON in the clear): a wrapper that changes the bytes at rest (encryption) keeps the digest of the clear.
@@ -237,12 +245,13 @@ export interface BlobStore {
    * the bytes are consumed and says the digest (and size) to keep them under instead of their own: encryption at rest
    * (src/encryption/blobs.ts) stores sealed bytes under the digest of the clear JSON, so references and replay's
    * digest check are the same with or without it. A store must honour it (return that digest).
+   *
+   * A repeatable source may be read more than once: `address` is then asked after each pass and says that pass's
+   * address. A store that reads it again must check that the pass it keeps has the address it stores it under (a
+   * source whose bytes changed between passes: the bytes of one pass kept whole, as a one-shot source's), and the
+   * bytes kept are the last pass's.
    */
-  put(
-    bytes: Uint8Array | AsyncIterable<Uint8Array>,
-    mediaType: string,
-    address?: () => { digest: string; size: number },
-  ): Promise<PayloadRef>;
+  put(bytes: BlobSource, mediaType: string, address?: () => { digest: string; size: number }): Promise<PayloadRef>;
   /** The stored bytes as a stream, null when the store has no such blob. */
   open(digest: string): Promise<AsyncIterable<Uint8Array> | null>;
   /**

@@ -128,7 +128,7 @@ function memoryBlobs(): BlobStore & { bytes: Map<string, Buffer> } {
     async put(body, mediaType, address?: () => { digest: string; size: number }) {
       const parts: Buffer[] = [];
       if (body instanceof Uint8Array) parts.push(Buffer.from(body));
-      else for await (const b of body) parts.push(Buffer.from(b));
+      else for await (const b of typeof body === 'function' ? body() : body) parts.push(Buffer.from(b));
       const all = Buffer.concat(parts);
       const at = address?.() ?? {
         digest: `sha256:${createHash('sha256').update(all).digest('hex')}`,

@@ -2,6 +2,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { PAYLOAD_REF_KEY, PayloadRefBodySchema, type PayloadRef } from '../../events/index.js';
 import { StoreError } from '../../errors/index.js';
+import type { BlobSource } from '../port.js';
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
@@ -12,9 +13,10 @@ export function digestHex(digest: string): string {
   return m[1]!;
 }
 
-/** The bytes as chunks, whichever way they were given. */
-export async function* chunksOf(bytes: Uint8Array | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+/** The bytes as chunks, whichever way they were given (a repeatable source: one pass of it). */
+export async function* chunksOf(bytes: BlobSource): AsyncIterable<Uint8Array> {
   if (bytes instanceof Uint8Array) yield bytes;
+  else if (typeof bytes === 'function') yield* bytes();
   else yield* bytes;
 }
 

@@ -8,7 +8,7 @@ import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { PayloadRef } from '../../events/index.js';
-import type { BlobStore } from '../port.js';
+import type { BlobSource, BlobStore } from '../port.js';
 import { statOrNull, syncDir, unlessMissing } from '../durable-fs.js';
 import { chunksOf, Digesting, digestHex } from './digests.js';
 
@@ -23,7 +23,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   async put(
-    bytes: Uint8Array | AsyncIterable<Uint8Array>,
+    bytes: BlobSource,
     mediaType: string,
     address?: () => { digest: string; size: number },
   ): Promise<PayloadRef> {

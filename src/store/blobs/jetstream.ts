@@ -6,7 +6,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ObjectStore } from '@nats-io/obj';
 import type { PayloadRef } from '../../events/index.js';
-import type { BlobStore } from '../port.js';
+import type { BlobSource, BlobStore } from '../port.js';
 import { jetstream, Objm } from '../jetstream/nats-lib.js';
 import { chunksOf, Digesting, digestHex } from './digests.js';
 
@@ -41,14 +41,42 @@ export class ObjectBlobStore implements BlobStore {
     await this.store();
   }
 
+  /**
+   * The object is named by the digest, known only once every byte passed, and the Object Store keeps an object under
+   * the name it was put with. A repeatable source is read twice: hashed only (a body already stored is then not sent
+   * at all), then streamed into the bucket a chunk at a time, so the body is never held whole; a one-shot source is
+   * kept until its digest is known.
+   */
   async put(
+    bytes: BlobSource,
+    mediaType: string,
+    address?: () => { digest: string; size: number },
+  ): Promise<PayloadRef> {
+    const os = await this.store();
+    if (typeof bytes !== 'function') return this.putHeld(os, bytes, mediaType, address);
+    const first = new Digesting();
+    for await (const c of bytes()) first.add(c);
+    const ref = first.ref(mediaType, address);
+    const hex = digestHex(ref['lf:blob'].digest);
+    if (await stored(os, hex, first.size)) return ref;
+    try {
+      await os.put({ name: hex, description: mediaType }, secondPass(bytes(), first.size, ref, address));
+      return ref;
+    } catch (err) {
+      // The second pass gave other bytes (a value whose JSON is not the same twice): nothing was stored under the
+      // digest (the Object Store drops an object whose stream failed); this pass is kept whole, as a one-shot source.
+      if (!(err instanceof PassesDiffer)) throw err;
+      return this.putHeld(os, bytes(), mediaType, address);
+    }
+  }
+
+  /** A one-shot source: its chunks kept until the digest is known, then sent. */
+  private async putHeld(
+    os: ObjectStore,
     bytes: Uint8Array | AsyncIterable<Uint8Array>,
     mediaType: string,
     address?: () => { digest: string; size: number },
   ): Promise<PayloadRef> {
-    // The object is named by the digest, known only once every byte passed, and the Object Store has no rename: the
-    // chunks are kept (the executor's edge hands a whole buffer anyway, so this adds no copy) and sent after.
-    const os = await this.store();
     const parts: Uint8Array[] = [];
     const d = new Digesting();
     for await (const c of chunksOf(bytes)) {
@@ -57,8 +85,7 @@ export class ObjectBlobStore implements BlobStore {
     }
     const ref = d.ref(mediaType, address);
     const hex = digestHex(ref['lf:blob'].digest);
-    const info = await os.info(hex);
-    if (info && !info.deleted && info.size === d.size) return ref;
+    if (await stored(os, hex, d.size)) return ref;
     let i = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -99,4 +126,51 @@ export class ObjectBlobStore implements BlobStore {
       yield { digest: `sha256:${info.name}`, size: info.size, storedAt: Date.parse(info.mtime) };
     }
   }
+}
+
+/** Whether the bucket has the object whole already (a put of the same bytes sends nothing). */
+async function stored(os: ObjectStore, hex: string, size: number): Promise<boolean> {
+  const info = await os.info(hex);
+  return info !== null && !info.deleted && info.size === size;
+}
+
+/** A repeatable source's second pass gave other bytes than its first. */
+class PassesDiffer extends Error {}
+
+/**
+ * The second pass of a repeatable source as the stream `os.put` reads, one chunk pulled at a time (the bucket's
+ * publishes, each awaited, set the pace), checked as it passes against the first pass: more bytes, or another digest
+ * at the end, fails the stream before the object is complete, so nothing is stored under a digest not its own.
+ */
+function secondPass(
+  chunks: AsyncIterable<Uint8Array>,
+  size: number,
+  ref: PayloadRef,
+  address?: () => { digest: string; size: number },
+): ReadableStream<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  const d = new Digesting();
+  const want = ref['lf:blob'];
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const r = await it.next();
+        if (r.done) {
+          const got = d.ref(want.media_type, address)['lf:blob'];
+          if (d.size === size && got.digest === want.digest && got.size === want.size) controller.close();
+          else controller.error(new PassesDiffer());
+          return;
+        }
+        d.add(r.value);
+        if (d.size > size) {
+          controller.error(new PassesDiffer());
+          await it.return?.();
+        } else controller.enqueue(r.value);
+      },
+      async cancel() {
+        await it.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

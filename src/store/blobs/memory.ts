@@ -1,13 +1,13 @@
 /** The memory store's blobs: a map, for tests and the library's in-memory runs. */
 import type { PayloadRef } from '../../events/index.js';
-import type { BlobStore } from '../port.js';
+import type { BlobSource, BlobStore } from '../port.js';
 import { chunksOf, Digesting, digestHex } from './digests.js';
 
 export class MemoryBlobStore implements BlobStore {
   private readonly bodies = new Map<string, { bytes: Uint8Array; storedAt: number }>();
 
   async put(
-    bytes: Uint8Array | AsyncIterable<Uint8Array>,
+    bytes: BlobSource,
     mediaType: string,
     address?: () => { digest: string; size: number },
   ): Promise<PayloadRef> {
