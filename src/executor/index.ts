@@ -10,6 +10,7 @@ export { systemClock, type Clock } from './clock.js';
 export { newRunId, randomHex } from './ids.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { useNativeDigest } from './native-digest.js';
+export { surelyOver } from './json-chunks.js';
 export { collectPayloads, PAYLOAD_GC_GRACE_MS, type PayloadGcReport } from './payload-gc.js';
 export { checkPayloads, refsIn, type HeldRef, type PayloadCheck } from './payload-check.js';
 export {

@@ -45,6 +45,11 @@ export interface EffectPublisherOptions {
   transform?(effect: StartAttempt): Promise<void>;
   /** The attempt's values sealed for the worker (encryption at rest, src/encryption/wire.ts); as it is without a key. */
   sealAttempt?(msg: TaskMessage): TaskMessage;
+  /**
+   * The attempt with its largest input fields kept apart in the blobs bucket when its input is over the task's inline
+   * limit (a template that picked a large field out of a body); null when it is within it, the common case, no await.
+   */
+  keepApart?(effect: StartAttempt): Promise<StartAttempt> | null;
 }
 
 /**
@@ -60,73 +65,78 @@ export function effectPublisher(
   compiled?: CompiledWorkflow,
   queueOnly?: (effect: StartAttempt) => boolean,
 ): EffectPerformer<Promise<unknown>> {
+  /** An attempt handed to a worker: sealed, then offered straight to an idle one or queued. */
+  const dispatch = (effect: StartAttempt): Promise<unknown> => {
+    // The priority is the subject's (the level the attempt waits on), not the message's: the body is as before levels.
+    const {
+      type: _t,
+      queue,
+      idempotencyKey,
+      instance: _key,
+      task: { id: _id, ...task },
+      priority,
+      secrets,
+      ...fields
+    } = effect;
+    const { restart, ...rest } = fields;
+    // Where the secrets go, references only: the worker reads their values (src/secrets/kv.ts).
+    const secretSites = secrets ? { secrets: secrets.map((x) => ({ path: [...x.path], parts: [...x.parts] })) } : {};
+    const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
+    const claimToken =
+      restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
+    const clear: TaskMessage = {
+      ...rest,
+      ...(restart > 0 ? { restart } : {}),
+      ...secretSites,
+      task,
+      token: o.tokens.tokenFor(effect.runId, instance, effect.attempt),
+      ...claimToken,
+    };
+    const msg = o.sealAttempt ? o.sealAttempt(clear) : clear;
+    o.stats.dispatched++;
+    // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
+    // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed
+    // (claim-asks.ts): the worker given the copy asks before it claims. Its message id is its own (`/copy`): with one
+    // id for both, a copy queued by a reconcile just before this engine queued the attempt its offer could not give
+    // away made JetStream drop the attempt as a duplicate, and the copy, unanswered (nobody ran it), was restarted.
+    // A task that requires skills waits on its handler key (subjects.ts skillKey): only workers with them pull it.
+    const key = skillKey(effect.handler, effect.task.requires);
+    const msgId = restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey;
+    const queueIt = (redispatch = false) =>
+      o.taskQueues.dispatch(
+        queue,
+        key,
+        encode(redispatch ? { ...msg, redispatch: true } : msg),
+        redispatch ? `${msgId}/copy` : msgId,
+        priority,
+      );
+    // Outstanding ones a reconcile publishes may have been offered, by this engine or another.
+    if (!o.direct) return queueIt(queueOnly?.(effect) === true);
+    // Never offered straight to a worker (an offer goes to any idle worker of the handler, skilled or not): always queued.
+    if (key !== effect.handler) return queueIt();
+    // Handed to a worker already (a reconcile's effects): it runs it.
+    if (o.direct.holds(effect)) {
+      // The message processed now is held until it reports too (its run's custody, direct-dispatch.ts).
+      o.direct.join(effect.runId, custody);
+      return Promise.resolve();
+    }
+    // Outstanding ones a reconcile publishes go to the queue, under their message ids, as before: one
+    // handed straight to a worker by an engine that died is claimed there, and its claim decides.
+    if (queueOnly?.(effect)) return queueIt(true);
+    // The queue's stream and consumer are made first all the same (once per pair): the fallback, and what workers wait for.
+    // Refused (no worker took it): queued as never offered; no answer either way: queued as a copy that may have been.
+    return o.taskQueues
+      .ensure(queue, effect.handler)
+      .then(() => o.direct!.offer(effect, msg, () => queueIt(true), custody))
+      .then((answer) => (answer === 'taken' ? undefined : queueIt(answer === 'unsure')));
+  };
   return {
     startAttempt(effect) {
       const step = failureStepOf(effect.handler);
       if (step && o.failureStep) return o.failureStep(effect, step);
       if (effect.transform && o.transform) return o.transform(effect);
-      // The priority is the subject's (the level the attempt waits on), not the message's: the body is as before levels.
-      const {
-        type: _t,
-        queue,
-        idempotencyKey,
-        instance: _key,
-        task: { id: _id, ...task },
-        priority,
-        secrets,
-        ...fields
-      } = effect;
-      const { restart, ...rest } = fields;
-      // Where the secrets go, references only: the worker reads their values (src/secrets/kv.ts).
-      const secretSites = secrets ? { secrets: secrets.map((x) => ({ path: [...x.path], parts: [...x.parts] })) } : {};
-      const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
-      const claimToken =
-        restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
-      const clear: TaskMessage = {
-        ...rest,
-        ...(restart > 0 ? { restart } : {}),
-        ...secretSites,
-        task,
-        token: o.tokens.tokenFor(effect.runId, instance, effect.attempt),
-        ...claimToken,
-      };
-      const msg = o.sealAttempt ? o.sealAttempt(clear) : clear;
-      o.stats.dispatched++;
-      // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
-      // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed
-      // (claim-asks.ts): the worker given the copy asks before it claims. Its message id is its own (`/copy`): with one
-      // id for both, a copy queued by a reconcile just before this engine queued the attempt its offer could not give
-      // away made JetStream drop the attempt as a duplicate, and the copy, unanswered (nobody ran it), was restarted.
-      // A task that requires skills waits on its handler key (subjects.ts skillKey): only workers with them pull it.
-      const key = skillKey(effect.handler, effect.task.requires);
-      const msgId = restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey;
-      const queueIt = (redispatch = false) =>
-        o.taskQueues.dispatch(
-          queue,
-          key,
-          encode(redispatch ? { ...msg, redispatch: true } : msg),
-          redispatch ? `${msgId}/copy` : msgId,
-          priority,
-        );
-      // Outstanding ones a reconcile publishes may have been offered, by this engine or another.
-      if (!o.direct) return queueIt(queueOnly?.(effect) === true);
-      // Never offered straight to a worker (an offer goes to any idle worker of the handler, skilled or not): always queued.
-      if (key !== effect.handler) return queueIt();
-      // Handed to a worker already (a reconcile's effects): it runs it.
-      if (o.direct.holds(effect)) {
-        // The message processed now is held until it reports too (its run's custody, direct-dispatch.ts).
-        o.direct.join(effect.runId, custody);
-        return Promise.resolve();
-      }
-      // Outstanding ones a reconcile publishes go to the queue, under their message ids, as before: one
-      // handed straight to a worker by an engine that died is claimed there, and its claim decides.
-      if (queueOnly?.(effect)) return queueIt(true);
-      // The queue's stream and consumer are made first all the same (once per pair): the fallback, and what workers wait for.
-      // Refused (no worker took it): queued as never offered; no answer either way: queued as a copy that may have been.
-      return o.taskQueues
-        .ensure(queue, effect.handler)
-        .then(() => o.direct!.offer(effect, msg, () => queueIt(true), custody))
-        .then((answer) => (answer === 'taken' ? undefined : queueIt(answer === 'unsure')));
+      const apart = o.keepApart?.(effect);
+      return apart ? apart.then(dispatch) : dispatch(effect);
     },
     abortAttempt(effect) {
       const publishes: Promise<unknown>[] = [];

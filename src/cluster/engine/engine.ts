@@ -7,7 +7,8 @@
 import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { WaitAttempt } from '../../runtime/index.js';
+import type { StartAttempt, WaitAttempt } from '../../runtime/index.js';
+import { DEFAULT_INLINE_LIMIT } from '../../definition/index.js';
 import type { Notifier } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
 import {
@@ -43,7 +44,7 @@ import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
-import { randomHex, useNativeDigest } from '../../executor/index.js';
+import { externalizeFields, randomHex, surelyOver, useNativeDigest } from '../../executor/index.js';
 import { LimitsWatch } from '../../limits/index.js';
 import { publishEffects } from './effects.js';
 import { publishWait, skilledBy } from './gate-waits.js';
@@ -256,6 +257,13 @@ export class ClusterEngine {
       sealAttempt: (msg: TaskMessage) => {
         const key = ringOf(store)?.loaded;
         return key ? sealAttempt(msg, key) : msg;
+      },
+      // A template that picked a large field out of a body: the field goes to the worker as a reference, not on the message.
+      keepApart: (e: StartAttempt) => {
+        const limit = e.inlineLimit ?? DEFAULT_INLINE_LIMIT;
+        const blobs = store.blobs?.();
+        if (!blobs || !surelyOver(e.input, limit)) return null;
+        return externalizeFields(e.input, blobs, limit).then((input) => ({ ...e, input }));
       },
       failureStep: engineFailureSteps({
         nc,
