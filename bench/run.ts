@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, archive.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, archive.ts, held.ts, scale.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -43,6 +43,7 @@ const DEFAULT = [
   'verify',
   'crypt',
   'payloads',
+  'scale',
 ] as const;
 const MORE = ['map', 'batch', 'schedules', 'list', 'archive'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
@@ -94,6 +95,17 @@ const PROMISED: Partial<Record<Section, string[]>> = {
     'held.page_ratio',
     'held.first_page_ms',
   ],
+  scale: [
+    'scale.waiting_rss_mb',
+    'scale.approve_p50_ratio',
+    'scale.start_ratio',
+    'scale.list_p50_ratio',
+    'scale.status_p50_ratio',
+    'scale.stats_p50_ratio',
+    'scale.api_runs_p50_ratio',
+    'scale.serve_rss_mb',
+    'scale.batch_ratio',
+  ],
   ratelimit: [
     'ratelimit.cluster_rate_per_s',
     'ratelimit.rate_ratio',
@@ -138,6 +150,18 @@ const GOALS: Record<string, ['>=' | '<=', number]> = {
   'held.ui_peak_mb': ['<=', 300],
   'held.page_p50_ms': ['<=', 250],
   'held.first_page_ms': ['<=', 1000],
+  // Issue 65, flat as the work grows (bench/scale.ts): 100,000 runs waiting held in under 1 GB, approving and starting
+  // as on a small store, the read commands on 100,000 settled runs as on 1,000, serve and ui bounded (issue 59's 300 MB),
+  // 1,000 runs at once no slower than 100.
+  'scale.waiting_rss_mb': ['<=', 1024],
+  'scale.approve_p50_ratio': ['<=', 1.5],
+  'scale.start_ratio': ['>=', 0.8],
+  'scale.list_p50_ratio': ['<=', 1.5],
+  'scale.status_p50_ratio': ['<=', 1.5],
+  'scale.stats_p50_ratio': ['<=', 1.5],
+  'scale.api_runs_p50_ratio': ['<=', 1.5],
+  'scale.serve_rss_mb': ['<=', 300],
+  'scale.batch_ratio': ['>=', 1],
   'fold.parse_ratio': ['>=', 1],
   'chain.live_ratio': ['<=', 1.3],
   'chain.replay_ratio': ['<=', 1.3],
@@ -288,6 +312,7 @@ await section('crypt', async () => (await import('./crypt.js')).benchCrypt(b));
 await section('payloads', async () => (await import('./payloads.js')).benchPayloads(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
+await section('scale', async () => (await import('./scale.js')).benchScale(b));
 await section('list', async () => {
   details.list = await (await import('./list.js')).benchList({
     say: b.say,
