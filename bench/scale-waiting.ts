@@ -25,7 +25,7 @@ import { FileEventStore } from '../src/store/index.js';
 import { stopNode } from './cluster-rig.js';
 import { spawnCli } from './handlers-rig.js';
 import { peakMb, until } from './held.js';
-import { def, now, p50, pool, progress } from './kit.js';
+import { def, now, p50, pool, procCpuUs, progress } from './kit.js';
 import { startBenchNats } from './nats.js';
 
 export const WAITING_YAML = `
@@ -62,8 +62,34 @@ const rssMb = (pid: number): number =>
   Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** Until `left()` is 0. */
-const drained = (what: string, left: () => number, ms = 3_600_000) =>
-  until(what, () => (left() === 0 ? true : null), ms);
+async function drained(what: string, left: () => number, ms = 3_600_000): Promise<void> {
+  let logged = now();
+  await until(
+    what,
+    () => {
+      if (now() - logged > 30_000) {
+        logged = now();
+        progress(`scale: ${what}: ${left()} to go`);
+      }
+      return left() === 0 ? true : null;
+    },
+    ms,
+  );
+}
+
+/**
+ * Until the holder has used under a tenth of a core for a second (at most 2 minutes): what filling left it to do (the
+ * run index catching up, a rescan) is done before approvals are timed, at either size.
+ */
+async function quiet(pid: number): Promise<void> {
+  const end = now() + 120_000;
+  while (now() < end) {
+    const a = procCpuUs(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = procCpuUs(pid);
+    if (a === null || b === null || b - a < 100_000) return;
+  }
+}
 
 /** A holder seen from this process: start one run and resolve once held; approve one and resolve once completed. */
 interface Holder {
@@ -84,6 +110,7 @@ async function measureHolder(h: Holder, sizes: WaitingSizes, label: string): Pro
     return sizes.starts / ((now() - t) / 1000);
   };
   const approvals = async () => {
+    await quiet(h.pid);
     const ms: number[] = [];
     for (let i = 0; i < sizes.approvals; i++) {
       const runId = h.waiting.pop()!;
@@ -94,7 +121,7 @@ async function measureHolder(h: Holder, sizes: WaitingSizes, label: string): Pro
     return p50(ms);
   };
   // Warm-up (the holder's and this process's code compiled): a few runs and one approval, then "an empty store".
-  await pool(Math.min(50, sizes.starts), 16, () => h.startOne());
+  await pool(Math.min(200, sizes.starts), 16, () => h.startOne());
   await h.approveOne(h.waiting.pop()!);
   progress(`scale: ${label}: starts on an empty store`);
   const emptyStartsPerSec = await startsRate();
