@@ -30,7 +30,7 @@ function templateOf(file: string): string {
 }
 
 /** A store of `runs` settled run logs, written directly (the shape matters, not durability). */
-async function storeOf(runs: number): Promise<string> {
+export async function storeOf(runs: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-held-'));
   const ok = templateOf('classify-default-to-note_stocked-ok.jsonl');
   const failed = templateOf('count_files-times-out-on-all-2-attempts-to-run-FAILED.jsonl');
@@ -50,7 +50,7 @@ async function storeOf(runs: number): Promise<string> {
   return dir;
 }
 
-const peakMb = (pid: number): number =>
+export const peakMb = (pid: number): number =>
   Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 function start(args: string[], cwd: string): { child: ChildProcess; out: () => string } {
@@ -68,7 +68,7 @@ function start(args: string[], cwd: string): { child: ChildProcess; out: () => s
   return { child, out: () => out };
 }
 
-async function until<T>(what: string, probe: () => T | null | Promise<T | null>, ms = 300_000): Promise<T> {
+export async function until<T>(what: string, probe: () => T | null | Promise<T | null>, ms = 300_000): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {
     const v = await probe();
@@ -79,7 +79,7 @@ async function until<T>(what: string, probe: () => T | null | Promise<T | null>,
 }
 
 /** Until the process's peak memory has not moved for a second: what it does on its own at start is done. */
-async function settledPeak(pid: number): Promise<number> {
+export async function settledPeak(pid: number): Promise<number> {
   return until('a steady peak', async () => {
     const a = peakMb(pid);
     await new Promise((r) => setTimeout(r, 1000));
@@ -87,7 +87,7 @@ async function settledPeak(pid: number): Promise<number> {
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

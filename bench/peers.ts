@@ -8,7 +8,11 @@
  *
  * Ours (bench/modes.ts, bench/cluster-rig.ts): Engine.run on the memory
  * store, on the file store, on JetStream (in-process, file storage), and the
- * cluster path (engine and worker processes) on that same nats-server.
+ * cluster path (engine and worker processes) on that same nats-server; and
+ * (issue 65: the deployment with BullMQ's trust, whose worker holds the keys
+ * to its whole queue) engines that run the handlers themselves, `ledgerflow
+ * engine --handlers` as users start it, 1 and 2 of them on a nats-server of
+ * their own (bench/handlers-rig.ts; sides handlers1, handlers2).
  * The peers, each a process of its own (bench/peers/*.mjs, driven as
  * bench/peers/protocol.mjs says) on servers this section starts on free
  * loopback ports in temp folders (bench/peer-servers.ts):
@@ -27,6 +31,9 @@
  * peers.dbos_file_ratio (file store ÷ DBOS), peers.restate_ratio (cluster
  * path ÷ Restate), peers.bullmq_aof_ratio and peers.bullmq_ratio (cluster
  * path ÷ BullMQ; cluster.bullmq_ratio, the older key, is the AOF one),
+ * peers.handlers_bullmq_aof_ratio and peers.handlers_restate_ratio (engines
+ * running the handlers, the better of 1 and 2 engines, ÷ BullMQ on AOF and ÷
+ * Restate; p50 the lower of the two),
  * peers.*_p50_ratio (ours one at a time ÷ the peer's, same pairs), each
  * side's workflows/s, p50 and CPU per run; and what durability costs
  * against the engine's own ceiling: ceiling.file_ratio and
@@ -54,7 +61,8 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { FileEventStore, JetStreamEventStore, MemoryEventStore } from '../src/store/index.js';
-import { clusterRig } from './cluster-rig.js';
+import { clusterRig, type ClusterRig } from './cluster-rig.js';
+import { handlersRig } from './handlers-rig.js';
 import { engineDriver } from './modes.js';
 import { startBenchNats } from './nats.js';
 import { startPostgres, startRedis, startRestate, type PeerServer } from './peer-servers.js';
@@ -273,7 +281,27 @@ const PAIRS: [string, string, string][] = [
   ['peers.restate', 'cluster', 'restate'],
   ['peers.bullmq_aof', 'cluster', 'bullmq_aof'],
   ['peers.bullmq', 'cluster', 'bullmq'],
+  ['peers.handlers_bullmq_aof', 'handlers', 'bullmq_aof'],
+  ['peers.handlers_restate', 'handlers', 'restate'],
 ];
+/** Ours, measured as a cluster: its side's round and one at a time from a rig. */
+const OURS = ['memory', 'file', 'jetstream', 'cluster', 'handlers1', 'handlers2'];
+function rigSide(key: string, label: string, rig: ClusterRig): Side {
+  return {
+    key,
+    label,
+    oneAtATime: (n) => rig.oneAtATime(n),
+    close: async () => undefined,
+    round: async (n, c) => {
+      const r = await rig.round(n, c);
+      return {
+        rate: r.workflowsPerSec,
+        cpuMsPerRun:
+          r.cpuUsPerRun !== null && r.serverCpuUsPerRun !== null ? (r.cpuUsPerRun + r.serverCpuUsPerRun) / 1000 : null,
+      };
+    },
+  };
+}
 
 export async function benchPeers(b: Bench): Promise<void> {
   const { figures, say } = b;
@@ -340,23 +368,23 @@ export async function benchPeers(b: Bench): Promise<void> {
           };
         },
       },
-      {
-        key: 'cluster',
-        label: 'ledgerflow, cluster path (engine + worker processes)',
-        oneAtATime: (n) => rig.oneAtATime(n),
-        close: async () => undefined,
-        round: async (n, c) => {
-          const r = await rig.round(n, c);
-          return {
-            rate: r.workflowsPerSec,
-            cpuMsPerRun:
-              r.cpuUsPerRun !== null && r.serverCpuUsPerRun !== null
-                ? (r.cpuUsPerRun + r.serverCpuUsPerRun) / 1000
-                : null,
-          };
-        },
-      },
+      rigSide('cluster', 'ledgerflow, cluster path (engine + worker processes)', rig),
     );
+    // Engines running the handlers (issue 65), 1 and 2, each set on a nats-server of its own (engines on one server share every run).
+    for (const engines of [1, 2]) {
+      progress(`peers: starting ${engines} ledgerflow engine --handlers on a nats-server of their own`);
+      const own = await startBenchNats();
+      cleanup.push(() => own.dispose());
+      const hrig = await handlersRig(own, five, engines);
+      cleanup.push(() => hrig.close());
+      sides.push(
+        rigSide(
+          `handlers${engines}`,
+          `ledgerflow, ${engines} engine${engines > 1 ? 's' : ''} --handlers (processes)`,
+          hrig,
+        ),
+      );
+    }
     const only = process.env.LEDGERFLOW_BENCH_PEERS?.split(',').map((k) => k.trim());
     let install: string | null | undefined;
     for (const peer of PEER_SIDES) {
@@ -393,7 +421,7 @@ export async function benchPeers(b: Bench): Promise<void> {
         try {
           await fn(s);
         } catch (err) {
-          if (['memory', 'file', 'jetstream', 'cluster'].includes(s.key)) throw err;
+          if (OURS.includes(s.key)) throw err;
           missing[s.key] = `failed in ${what}: ${(err as Error).message.slice(0, 2_000)}`;
           progress(`peers: ${s.key} dropped: ${missing[s.key]}`);
           sides.splice(sides.indexOf(s), 1);
@@ -424,8 +452,22 @@ export async function benchPeers(b: Bench): Promise<void> {
       });
 
     const here = new Set(sides.map((s) => s.key));
-    const best = (k: string) => (here.has(k) ? Math.max(...rates[k]!) : null);
-    const p50Of = (k: string) => (here.has(k) ? p50(lat[k]!) : null);
+    const best = (k: string): number | null =>
+      k === 'handlers'
+        ? Math.max(best('handlers1') ?? 0, best('handlers2') ?? 0) || null
+        : here.has(k)
+          ? Math.max(...rates[k]!)
+          : null;
+    // Engines running the handlers: the better deployment of the two (1 or 2 engines), each figure on its own.
+    const p50Of = (k: string): number | null =>
+      k === 'handlers'
+        ? [p50Of('handlers1'), p50Of('handlers2')].reduce<number | null>(
+            (m, x) => (x === null ? m : m === null ? x : Math.min(m, x)),
+            null,
+          )
+        : here.has(k)
+          ? p50(lat[k]!)
+          : null;
     const ratio = (x: number | null, y: number | null) => (x !== null && y !== null ? x / y : null);
     for (const s of sides) {
       figures[`peers.${s.key}_workflows_per_sec`] = best(s.key);

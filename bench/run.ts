@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, archive.ts, held.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, archive.ts, held.ts, scale.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts, verify.ts, crypt.ts, payloads.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -43,6 +43,7 @@ const DEFAULT = [
   'verify',
   'crypt',
   'payloads',
+  'scale',
 ] as const;
 const MORE = ['map', 'batch', 'schedules', 'list', 'archive'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
@@ -62,6 +63,9 @@ const PROMISED: Partial<Record<Section, string[]>> = {
     'peers.restate_p50_ratio',
     'peers.bullmq_aof_p50_ratio',
     'peers.bullmq_p50_ratio',
+    'peers.handlers_bullmq_aof_ratio',
+    'peers.handlers_bullmq_aof_p50_ratio',
+    'peers.handlers_restate_ratio',
     'cluster.bullmq_ratio',
     'ceiling.file_ratio',
     'ceiling.jetstream_ratio',
@@ -91,6 +95,17 @@ const PROMISED: Partial<Record<Section, string[]>> = {
     'held.page_ratio',
     'held.first_page_ms',
   ],
+  scale: [
+    'scale.waiting_rss_mb',
+    'scale.approve_p50_ratio',
+    'scale.start_ratio',
+    'scale.list_p50_ratio',
+    'scale.status_p50_ratio',
+    'scale.stats_p50_ratio',
+    'scale.api_runs_p50_ratio',
+    'scale.serve_rss_mb',
+    'scale.batch_ratio',
+  ],
   ratelimit: [
     'ratelimit.cluster_rate_per_s',
     'ratelimit.rate_ratio',
@@ -113,7 +128,13 @@ const GOALS: Record<string, ['>=' | '<=', number]> = {
   'peers.dbos_ratio': ['>=', 1.5],
   'peers.dbos_file_ratio': ['>=', 1.5],
   'peers.restate_ratio': ['>=', 2],
-  'peers.bullmq_aof_ratio': ['>=', 1],
+  // Issue 65: the remote-worker path holds nothing it could forge, BullMQ's worker the keys to its whole queue: ≥ 0.75× it
+  // (was 1×); the deployment with BullMQ's trust, engines running the handlers (`engine --handlers`), ≥ 1.5× and ≥ 3× Restate.
+  'peers.bullmq_aof_ratio': ['>=', 0.75],
+  'peers.handlers_bullmq_aof_ratio': ['>=', 1.5],
+  'peers.handlers_bullmq_aof_p50_ratio': ['<=', 1],
+  'peers.handlers_restate_ratio': ['>=', 3],
+  'file.raw_ratio': ['>=', 1],
   'peers.dbos_p50_ratio': ['<=', 1],
   'peers.dbos_file_p50_ratio': ['<=', 1],
   'peers.restate_p50_ratio': ['<=', 1],
@@ -129,6 +150,18 @@ const GOALS: Record<string, ['>=' | '<=', number]> = {
   'held.ui_peak_mb': ['<=', 300],
   'held.page_p50_ms': ['<=', 250],
   'held.first_page_ms': ['<=', 1000],
+  // Issue 65, flat as the work grows (bench/scale.ts): 100,000 runs waiting held in under 1 GB, approving and starting
+  // as on a small store, the read commands on 100,000 settled runs as on 1,000, serve and ui bounded (issue 59's 300 MB),
+  // 1,000 runs at once no slower than 100.
+  'scale.waiting_rss_mb': ['<=', 1024],
+  'scale.approve_p50_ratio': ['<=', 1.5],
+  'scale.start_ratio': ['>=', 0.8],
+  'scale.list_p50_ratio': ['<=', 1.5],
+  'scale.status_p50_ratio': ['<=', 1.5],
+  'scale.stats_p50_ratio': ['<=', 1.5],
+  'scale.api_runs_p50_ratio': ['<=', 1.5],
+  'scale.serve_rss_mb': ['<=', 300],
+  'scale.batch_ratio': ['>=', 1],
   'fold.parse_ratio': ['>=', 1],
   'chain.live_ratio': ['<=', 1.3],
   'chain.replay_ratio': ['<=', 1.3],
@@ -281,6 +314,7 @@ await section('crypt', async () => (await import('./crypt.js')).benchCrypt(b));
 await section('payloads', async () => (await import('./payloads.js')).benchPayloads(b));
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
+await section('scale', async () => (await import('./scale.js')).benchScale(b));
 await section('list', async () => {
   details.list = await (await import('./list.js')).benchList({
     say: b.say,
@@ -315,15 +349,24 @@ for (const [key, [op, bound]] of Object.entries(GOALS)) {
 if (Object.keys(goals).length > 0) {
   b.say('\ngoals:');
   for (const [key, g] of Object.entries(goals)) {
+    // A peer's figure names the peer (peers.restate_ratio, peers.handlers_restate_ratio): its `peers.<peer>_missing` says why.
     const why = key.startsWith('peers.')
-      ? Object.entries(figures).find(
-          ([k]) => k.startsWith('peers.') && k.endsWith('_missing') && key.startsWith(k.slice(0, -'missing'.length)),
-        )?.[1]
+      ? Object.entries(figures)
+          .sort(([a], [b]) => b.length - a.length)
+          .find(([k]) => {
+            const peer = k.slice('peers.'.length, -'_missing'.length);
+            const rest = key.slice('peers.'.length);
+            return (
+              k.startsWith('peers.') &&
+              k.endsWith('_missing') &&
+              (rest.startsWith(`${peer}_`) || rest.includes(`_${peer}_`))
+            );
+          })?.[1]
       : undefined;
     const verdict =
       g.met === null ? `not measured${why ? ` (${String(why).split('\n')[0]})` : ''}` : g.met ? 'PASS' : 'MISS';
     b.say(
-      `  ${key.padEnd(28)} ${typeof g.value === 'number' ? fmt(g.value, 3).padStart(8) : '       —'}  goal ${g.goal.replace('>=', '≥').replace('<=', '≤').padEnd(7)} ${verdict}`,
+      `  ${key.padEnd(36)} ${typeof g.value === 'number' ? fmt(g.value, 3).padStart(8) : '       —'}  goal ${g.goal.replace('>=', '≥').replace('<=', '≤').padEnd(7)} ${verdict}`,
     );
   }
 }

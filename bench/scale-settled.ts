@@ -1,0 +1,106 @@
+/**
+ * Settled runs (bench/scale.ts): on a store of `runs` settled runs (bench/held.ts's store: golden histories of the
+ * folder-report workflow under new ids), the p50 of what a user asks of it, each as users ask it: `ledgerflow list`,
+ * `ledgerflow status <id>`, `ledgerflow stats folder-report` (the built CLI, start to exit), and `GET /api/runs?limit=50`
+ * of a running `ledgerflow ui`; and the peak resident memory of `serve` and of `ui` on it. The index is built once
+ * (a first `list`, untimed) before anything is timed: what is measured is the store as it stands, not its first read.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { BIN } from './handlers-rig.js';
+import { settledPeak, stop, storeOf, until } from './held.js';
+import { now, p50 } from './kit.js';
+
+export interface SettledMeasured {
+  listP50Ms: number;
+  statusP50Ms: number;
+  statsP50Ms: number;
+  apiRunsP50Ms: number;
+  serveMb: number;
+  uiMb: number;
+}
+
+/** `ledgerflow <args>` to its exit (ms); a non-zero exit is an error. */
+function cli(args: string[], cwd: string): Promise<number> {
+  const t = now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-2_000);
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve(now() - t) : reject(new Error(`ledgerflow ${args.join(' ')} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+function started(args: string[], cwd: string) {
+  let out = '';
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
+  });
+  child.stdout!.on('data', (d: Buffer) => {
+    if (out.length < 64_000) out += d.toString();
+  });
+  return { child, out: () => out };
+}
+
+export async function settledAt(runs: number, reps: number): Promise<SettledMeasured> {
+  const dir = await storeOf(runs);
+  try {
+    const store = ['--store', dir];
+    await cli([...store, 'list'], dir); // builds the run index
+    const times = async (args: string[]) => {
+      const ms: number[] = [];
+      for (let i = 0; i < reps; i++) ms.push(await cli([...store, ...args], dir));
+      return p50(ms);
+    };
+    const listP50Ms = await times(['list']);
+    const statusP50Ms = await times(['status', `h${String(Math.floor(runs / 2)).padStart(6, '0')}`]);
+    const statsP50Ms = await times(['stats', 'folder-report']);
+
+    const ui = started([...store, 'ui', '--port', '0', '--json'], dir);
+    let apiRunsP50Ms: number;
+    let uiMb: number;
+    try {
+      const info = await until('the ui listening', () => {
+        try {
+          return JSON.parse(ui.out().split('\n')[0]!) as { base: string; token: string };
+        } catch {
+          return null;
+        }
+      });
+      const ms: number[] = [];
+      for (let i = 0; i < Math.max(reps, 15) + 1; i++) {
+        const t = now();
+        const r = await fetch(`${info.base}api/runs?limit=50`, { headers: { authorization: `Bearer ${info.token}` } });
+        const body = (await r.json()) as { runs: unknown[] };
+        if (!r.ok || body.runs.length !== Math.min(50, runs)) throw new Error(`scale: /api/runs answered ${r.status}`);
+        if (i > 0) ms.push(now() - t); // the first: the index read at start
+      }
+      apiRunsP50Ms = p50(ms);
+      uiMb = await settledPeak(ui.child.pid!);
+    } finally {
+      await stop(ui.child);
+    }
+
+    const serve = started([...store, 'serve', '--json'], dir);
+    let serveMb: number;
+    try {
+      await until('serve serving', () => (serve.out().includes('"kind":"serving"') ? true : null));
+      serveMb = await settledPeak(serve.child.pid!);
+    } finally {
+      await stop(serve.child);
+    }
+    return { listP50Ms, statusP50Ms, statsP50Ms, apiRunsP50Ms, serveMb, uiMb };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

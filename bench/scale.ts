@@ -1,0 +1,143 @@
+/**
+ * `npm run bench -- scale`: flat as the work grows (issue 65). Cost against the amount of work held, each figure a
+ * ratio against the same measure on a small store in the same run (flat is 1):
+ *
+ * - waiting (bench/scale-waiting.ts): `--runs` (100,000) runs waiting on a HUMAN task, held by one `ledgerflow serve`
+ *   (embedded store) and by one `ledgerflow engine` (NATS): the holder's peak memory (scale.waiting_rss_mb, the larger
+ *   of the two; KB per waiting run beside it), approve to completed p50 ÷ the same holding 1,000
+ *   (scale.approve_p50_ratio, the larger of the two), starts per second taken up by the holder ÷ on an empty store
+ *   (scale.start_ratio, the smaller);
+ * - settled (bench/scale-settled.ts): `--runs` settled runs: `list`, `status`, `stats` and the ui's `/api/runs` p50
+ *   ÷ on 1,000 settled (scale.list_p50_ratio, and scale.status_, stats_, api_runs_p50_ratio), the peak memory of
+ *   `serve` and `ui` on the large store (scale.serve_rss_mb, the larger);
+ * - batch: one engine (Engine.run, in this process) with 1,000 five-step runs started and driven at once, its
+ *   throughput ÷ the same 1,000 runs 100 at a time (the group commit at scale), on the file store and on JetStream
+ *   (in-process, its own nats-server): scale.batch_ratio, the smaller of the two; best of `--rounds` (3) interleaved.
+ *
+ * Flags: --runs N (the large size), --quick (2,000 runs, 100 small, a proof it runs); SCALE_PARTS=waiting,settled,batch
+ * picks parts. Linux only (memory from /proc).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, interleave, list, progress, type Bench } from './kit.js';
+import { engineDriver } from './modes.js';
+import { startBenchNats } from './nats.js';
+import { settledAt } from './scale-settled.js';
+import { waitingOnEngine, waitingOnServe } from './scale-waiting.js';
+
+async function batchRatios(
+  rounds: number,
+  runs: number,
+): Promise<Record<'file' | 'jetstream', { many: number[]; few: number[] }>> {
+  const five = def(FIVE_YAML);
+  const handlers = fiveHandlers();
+  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-scale-batch-'));
+  const server = await startBenchNats();
+  const file = new FileEventStore(join(dir, 'file'));
+  const js = new JetStreamEventStore({
+    servers: server.url,
+    stream: 'BENCH_SCALE',
+    subjectPrefix: 'bench.scale',
+    name: 'ledgerflow-bench-scale',
+  });
+  try {
+    const out = {} as Record<'file' | 'jetstream', { many: number[]; few: number[] }>;
+    for (const [key, store] of [
+      ['file', file],
+      ['jetstream', js],
+    ] as const) {
+      const d = engineDriver(store, five, handlers, { follow: false });
+      await d.round(Math.min(runs, 200), 100); // warm-up
+      progress(`scale: batch on ${key}: ${runs} at once against 100 at once, ${rounds} rounds`);
+      const r = await interleave(
+        rounds,
+        async () => (await d.round(runs, runs)).rate,
+        async () => (await d.round(runs, 100)).rate,
+      );
+      out[key] = { many: r.a, few: r.b };
+    }
+    return out;
+  } finally {
+    await js.close().catch(() => undefined);
+    await file.close().catch(() => undefined);
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchScale(b: Bench): Promise<void> {
+  const { say, figures } = b;
+  if (process.platform !== 'linux') {
+    figures['scale.skipped'] = 'memory is read from /proc (Linux)';
+    return;
+  }
+  const large = b.runs ?? (b.quick ? 2_000 : 100_000);
+  const small = Math.min(b.quick ? 100 : 1_000, Math.floor(large / 2));
+  const parts = (process.env.SCALE_PARTS ?? 'waiting,settled,batch').split(',').map((p) => p.trim());
+  const max = (xs: number[]) => Math.max(...xs);
+  const min = (xs: number[]) => Math.min(...xs);
+
+  if (parts.includes('waiting')) {
+    const sizes = { small, large, starts: b.quick ? 50 : 500, approvals: b.quick ? 5 : 21 };
+    say(
+      `\n${fmt(large)} runs waiting on a HUMAN task, held by one process (÷ ${fmt(small)} waiting; starts ÷ an empty store):`,
+    );
+    const held = { serve: await waitingOnServe(sizes), engine: await waitingOnEngine(sizes) };
+    for (const [who, m] of Object.entries(held))
+      say(
+        `  ${(who === 'serve' ? 'serve (embedded store)' : 'engine (NATS)').padEnd(24)} peak ${fmt(m.peakMb)} MB (resident ${fmt(m.smallRssMb)} → ${fmt(m.largeRssMb)} MB: ${fmt(m.kbPerWaitingRun, 2)} KB a waiting run); approve p50 ${fmt(m.smallApproveP50Ms, 1)} → ${fmt(m.largeApproveP50Ms, 1)} ms (${fmt(m.largeApproveP50Ms / m.smallApproveP50Ms, 2)}×); starts ${fmt(m.emptyStartsPerSec)} → ${fmt(m.largeStartsPerSec)}/s (${fmt(m.largeStartsPerSec / m.emptyStartsPerSec, 2)}×)`,
+      );
+    const ms = Object.values(held);
+    Object.assign(figures, {
+      'scale.waiting_rss_mb': max(ms.map((m) => m.peakMb)),
+      'scale.waiting_serve_rss_mb': held.serve.peakMb,
+      'scale.waiting_engine_rss_mb': held.engine.peakMb,
+      'scale.waiting_kb_per_run': max(ms.map((m) => m.kbPerWaitingRun)),
+      'scale.approve_p50_ratio': max(ms.map((m) => m.largeApproveP50Ms / m.smallApproveP50Ms)),
+      'scale.start_ratio': min(ms.map((m) => m.largeStartsPerSec / m.emptyStartsPerSec)),
+    });
+    b.details.scaleWaiting = { sizes, ...held };
+  }
+
+  if (parts.includes('settled')) {
+    const reps = b.quick ? 3 : 7;
+    say(`\n${fmt(large)} settled runs (÷ ${fmt(small)} settled), p50 of ${reps} each, the CLI start to exit:`);
+    const s = await settledAt(small, reps);
+    const l = await settledAt(large, reps);
+    const row = (what: string, a: number, z: number, unit = 'ms') =>
+      say(`  ${what.padEnd(22)} ${fmt(a, 1).padStart(8)} → ${fmt(z, 1).padStart(8)} ${unit}  ${fmt(z / a, 2)}×`);
+    row('list', s.listP50Ms, l.listP50Ms);
+    row('status <id>', s.statusP50Ms, l.statusP50Ms);
+    row('stats <workflow>', s.statsP50Ms, l.statsP50Ms);
+    row('ui /api/runs?limit=50', s.apiRunsP50Ms, l.apiRunsP50Ms);
+    row('serve peak', s.serveMb, l.serveMb, 'MB');
+    row('ui peak', s.uiMb, l.uiMb, 'MB');
+    Object.assign(figures, {
+      'scale.list_p50_ratio': l.listP50Ms / s.listP50Ms,
+      'scale.status_p50_ratio': l.statusP50Ms / s.statusP50Ms,
+      'scale.stats_p50_ratio': l.statsP50Ms / s.statsP50Ms,
+      'scale.api_runs_p50_ratio': l.apiRunsP50Ms / s.apiRunsP50Ms,
+      'scale.serve_rss_mb': Math.max(l.serveMb, l.uiMb),
+      'scale.serve_memory_ratio': Math.max(l.serveMb / s.serveMb, l.uiMb / s.uiMb),
+    });
+    b.details.scaleSettled = { small: s, large: l };
+  }
+
+  if (parts.includes('batch')) {
+    const rounds = b.rounds ?? (b.quick ? 1 : 3);
+    const runs = b.quick ? 300 : 1_000;
+    const r = await batchRatios(rounds, runs);
+    say(`\none engine, ${fmt(runs)} five-step runs at once ÷ 100 at once (workflows/s, best of ${rounds}):`);
+    const ratios = Object.entries(r).map(([store, { many, few }]) => {
+      say(
+        `  ${store.padEnd(10)} ${fmt(max(many))} ${list(many)} ÷ ${fmt(max(few))} ${list(few)} = ${fmt(max(many) / max(few), 2)}×`,
+      );
+      figures[`scale.batch_${store}_ratio`] = max(many) / max(few);
+      return max(many) / max(few);
+    });
+    figures['scale.batch_ratio'] = min(ratios);
+    b.details.scaleBatch = { runs, ...r };
+  }
+}
