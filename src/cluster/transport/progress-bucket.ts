@@ -73,7 +73,7 @@ export class ProgressBucket implements ProgressChannel {
     const keys: string[] = [];
     for await (const key of await kv.keys(`${runId}.*`)) keys.push(key);
     for (const key of keys.sort()) {
-      const v = valueOf(await kv.get(key).catch(() => null), runId);
+      const v = liveValueOf(await kv.get(key).catch(() => null), runId);
       if (v) out.push(v);
     }
     return out;
@@ -110,7 +110,7 @@ export class ProgressBucket implements ProgressChannel {
       values.clear();
       tell();
       for await (const e of iter) {
-        const v = valueOf(e, runId);
+        const v = liveValueOf(e, runId);
         // DEL and PURGE (the attempt ended; its value goes) and what does not parse: no value for that key.
         if (v) values.set(e.key, v);
         else values.delete(e.key);
@@ -148,7 +148,7 @@ export class ProgressBucket implements ProgressChannel {
 }
 
 /** An entry's live value: a PUT whose JSON is one of the run's (a DEL, a PURGE, a foreign or torn value: none). */
-function valueOf(entry: Pick<KvEntry, 'operation' | 'json'> | null, runId: string): LiveProgress | null {
+function liveValueOf(entry: Pick<KvEntry, 'operation' | 'json'> | null, runId: string): LiveProgress | null {
   if (!entry || entry.operation !== 'PUT') return null;
   try {
     const v: unknown = entry.json();
