@@ -9,10 +9,10 @@
 import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
+import type { EventEnvelope } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
 import type { ProgressChannel } from '../progress/index.js';
-import { storeProgress } from './store-progress.js';
+import { storeProgress, sweptIfSettled } from './store-progress.js';
 import {
   readAgentQueues,
   withChildrenShown,
@@ -283,9 +283,7 @@ export class Engine {
       ...(source?.file ? { definitionFile: source.file } : {}),
       ...(childRunsStarted ? { childRunsStarted } : {}),
     });
-    const view = await driveToIdle(driver, opts);
-    await this.swept(view);
-    return view;
+    return driveToIdle(driver, opts).then((view) => sweptIfSettled(this.progress, view));
   }
 
   /**
@@ -312,13 +310,7 @@ export class Engine {
 
   /** A person's input, judged and recorded as every path records one (RunCommits.input: refusals throw); a running engine or a later resume acts on it. */
   input(...args: Parameters<RunCommits['input']>): ReturnType<RunCommits['input']> {
-    return this.commits.input(...args).then((r) => this.swept(r.view).then(() => r));
-  }
-
-  /** A run that settled here (a drive or an input such as cancel): what its attempts left of live progress goes. */
-  private async swept(view: RunView): Promise<void> {
-    if (!SETTLED_STATUSES.includes(view.status) || !this.progress?.sweep) return;
-    await this.progress.sweep(view.runId).catch(() => undefined);
+    return this.commits.input(...args).then(async (r) => ({ ...r, view: await sweptIfSettled(this.progress, r.view) }));
   }
 
   /** Records an approval or rejection of a HUMAN task (input); one the rule refuses is thrown as an ApprovalRefusedError, kept as `approval.refused` where the rule keeps it. */
