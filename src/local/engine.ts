@@ -12,7 +12,7 @@ import type { Definition } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
 import type { ProgressChannel } from '../progress/index.js';
-import { storeProgress } from './store-progress.js';
+import { storeProgress, sweptIfSettled } from './store-progress.js';
 import {
   readAgentQueues,
   withChildrenShown,
@@ -283,7 +283,7 @@ export class Engine {
       ...(source?.file ? { definitionFile: source.file } : {}),
       ...(childRunsStarted ? { childRunsStarted } : {}),
     });
-    return driveToIdle(driver, opts);
+    return driveToIdle(driver, opts).then((view) => sweptIfSettled(this.progress, view));
   }
 
   /**
@@ -310,7 +310,7 @@ export class Engine {
 
   /** A person's input, judged and recorded as every path records one (RunCommits.input: refusals throw); a running engine or a later resume acts on it. */
   input(...args: Parameters<RunCommits['input']>): ReturnType<RunCommits['input']> {
-    return this.commits.input(...args);
+    return this.commits.input(...args).then(async (r) => ({ ...r, view: await sweptIfSettled(this.progress, r.view) }));
   }
 
   /** Records an approval or rejection of a HUMAN task (input); one the rule refuses is thrown as an ApprovalRefusedError, kept as `approval.refused` where the rule keeps it. */

@@ -18,3 +18,4 @@ export { prepareResume, deliverOwedNotifications, unsettledFailureRun } from './
 export type { DriverHooks, ChildExecutor, TransformRunner } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';
 export type { ChildResolver, EventEmitter } from './child-runs.js';
+export { progressSweeps, sweepProgressFolders, PROGRESS_SWEEP_MS } from './progress-sweep.js';

@@ -15,7 +15,7 @@ import { INITIAL_KEYS, onKey, promptOf, splitKeys, type KeyState } from './keys.
 import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
-import { pollProgress, type ProgressReader } from './progress-poll.js';
+import { followProgress, type ProgressSource } from './progress-poll.js';
 
 const DAMAGED = 'DAMAGED' as WorkflowStatus;
 
@@ -59,8 +59,8 @@ export interface WatchOptions {
    */
   undriven?: (runId: string, view: WatchedRun['view']) => Promise<string | null>;
   driverCheckMs?: number;
-  /** The live progress of a run's attempts, from the store's channel (progress-poll.ts), read every `progressMs` (default 250). */
-  progress?: ProgressReader;
+  /** The live progress of a run's attempts, pushed by the store's channel (progress-poll.ts), drawn at most every `progressMs` (default 250). */
+  progress?: ProgressSource;
   progressMs?: number;
   /** The 3OX workflow monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
   monitor?: MonitorOptions;
@@ -287,9 +287,9 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     }
   };
   const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
-  // Progress: read from the store's channel (never an event), drawn or printed when it changes (progress-poll.ts).
-  const progressTimer = o.progress
-    ? pollProgress(o.progress, o.progressMs ?? 250, {
+  // Progress: pushed by the store's channel (never an event), drawn or printed when it changes (progress-poll.ts).
+  const stopProgress = o.progress
+    ? followProgress(o.progress, o.progressMs ?? 250, {
         runs,
         mode: o.mode,
         write: (t) => o.out.write(t),
@@ -384,7 +384,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     for (const s of subs) s.close();
     clearInterval(tick);
     if (driverTimer) clearInterval(driverTimer);
-    if (progressTimer) clearInterval(progressTimer);
+    stopProgress?.();
     if (drawPending) clearTimeout(drawPending);
     if (logUpdate) {
       o.out.off?.('resize', onResize);

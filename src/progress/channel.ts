@@ -15,7 +15,21 @@ export interface ProgressChannel {
   remove(p: Pick<LiveProgress, 'runId' | 'instance' | 'attempt'>): Promise<void>;
   /** The live values of the run's attempts, as written (a reader filters those of attempts no longer in flight). */
   read(runId: string): Promise<LiveProgress[]>;
+  /**
+   * Pushes the run's live values (as `read` gives them) to `onChange`: once soon after the call, then each time they
+   * change, until the function returned is called. One watch per reader, whatever it reads at: a KV watch on NATS, an
+   * fs.watch of the run's folder (with a slow readdir/stat poll as fallback) on the embedded store. Callers coalesce.
+   */
+  watch(runId: string, onChange: ProgressListener): () => void;
+  /**
+   * Optional (the embedded store's files; NATS entries age out): the run settled or was archived, so what its attempts
+   * left goes; a file written at or after `before` (ms since the epoch; default now) stays (an attempt started since).
+   */
+  sweep?(runId: string, before?: number): Promise<void>;
 }
+
+/** Told the run's live values, as read, each time they change. */
+export type ProgressListener = (values: LiveProgress[]) => void;
 
 /** A live value read back (a torn or foreign file or entry fails it and is skipped). */
 export const LiveProgressSchema = ProgressSchema.extend({

@@ -3,11 +3,13 @@
  * `<store>/progress/<runId>/<instance>.json` (the instance base64url, so any task name is a file name), each written
  * whole to a temporary file and renamed over the last (a reader never sees half of one). Any process on the store
  * reads them: `status`, `watch`, `ui`. Removed when its attempt ends; one left by a process that crashed is ignored by
- * readers (its attempt is no longer the one in flight) and goes with its run's folder.
+ * readers (its attempt is no longer the one in flight) and goes with its run's folder: when the run settles or is
+ * archived (`sweep`), or at `serve`'s sweeps (sweep.ts). Readers are told of changes by `watch` (file-watch.ts).
  */
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { instanceToken, isLiveProgress, type ProgressChannel } from './channel.js';
+import { instanceToken, isLiveProgress, type ProgressChannel, type ProgressListener } from './channel.js';
+import { watchFolder } from './file-watch.js';
 import type { LiveProgress } from './value.js';
 
 /** A run id as a folder name: ids are checked at the boundary, this keeps any other text from leaving the folder. */
@@ -62,6 +64,34 @@ export class FileProgressChannel implements ProgressChannel {
       if (isLiveProgress(v) && v.runId === runId) out.push(v);
     }
     return out;
+  }
+
+  watch(runId: string, onChange: ProgressListener): () => void {
+    const run = safe(runId);
+    if (run === null) {
+      queueMicrotask(() => onChange([]));
+      return () => undefined;
+    }
+    return watchFolder(this.dir, run, () => this.read(runId), onChange);
+  }
+
+  async sweep(runId: string, before = Date.now()): Promise<void> {
+    const run = safe(runId);
+    if (run === null) return;
+    const folder = join(this.dir, run);
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      const file = join(folder, name);
+      // A file written since (an attempt of a retry begun meanwhile) is that attempt's: it stays.
+      const s = await stat(file).catch(() => null);
+      if (s && s.mtimeMs < before) await rm(file, { force: true }).catch(() => undefined);
+    }
+    await rmdir(folder).catch(() => undefined);
+  }
+
+  /** The runs that have a progress folder (the sweeps' list: names only, nothing read). */
+  async runs(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => safe(n) !== null);
   }
 }
 

@@ -11,7 +11,13 @@ export {
   type LiveProgress,
   type Progress,
 } from './value.js';
-export { instanceToken, isLiveProgress, LiveProgressSchema, type ProgressChannel } from './channel.js';
+export {
+  instanceToken,
+  isLiveProgress,
+  LiveProgressSchema,
+  type ProgressChannel,
+  type ProgressListener,
+} from './channel.js';
 export { FileProgressChannel } from './file-channel.js';
 export { PROGRESS_INTERVAL_MS, ProgressReporter, type ProgressAttempt } from './reporter.js';
 export { keptProgress, progressOf, withProgress, type TaskProgress } from './read.js';

@@ -6,7 +6,15 @@
  */
 import { DataKeyError, errorMessage, StoreError } from '../errors/index.js';
 import { recordedDefinitionOf, SETTLED_STATUSES } from '../events/index.js';
-import type { ArchivedRun, ArchiveOptions, EventStore, RunArchive, RunSummary } from '../store/index.js';
+import {
+  FileEventStore,
+  type ArchivedRun,
+  type ArchiveOptions,
+  type EventStore,
+  type RunArchive,
+  type RunSummary,
+} from '../store/index.js';
+import { FileProgressChannel } from '../progress/index.js';
 import { readWithoutKey } from '../encryption/index.js';
 import { refsIn } from '../executor/index.js';
 
@@ -44,6 +52,7 @@ export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Pro
     moved.push(...(await archive.archive(chosen.slice(i, i + batch), sel.now, { attachments: blobsHeld(store) })));
     sel.onProgress?.(moved.length, chosen.length);
   }
+  await sweepProgress(store, moved);
   if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same
   return moved;
 }
@@ -133,4 +142,11 @@ export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: D
       running = false;
     }
   };
+}
+
+/** An archived run's progress folder goes with it (the embedded store's; a crashed process may have left one). */
+async function sweepProgress(store: EventStore, moved: readonly ArchivedRun[]): Promise<void> {
+  if (!(store instanceof FileEventStore) || moved.length === 0) return;
+  const channel = FileProgressChannel.under(store.dir);
+  for (const r of moved) await channel.sweep(r.runId).catch(() => undefined);
 }

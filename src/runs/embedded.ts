@@ -2,6 +2,7 @@
  * Runs on the embedded store: the in-process Engine's commits, a log cut short refused before anything is written
  * (query/damage.ts), levels judged by what the users file proved.
  */
+import { SETTLED_STATUSES } from '../events/index.js';
 import { requireAllowed } from '../authority/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import type { Engine } from '../local/index.js';
@@ -32,10 +33,15 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
     if (input.kind === 'control') requireAllowed(as.actor, 'control');
     const seq = await opts.store.lastSeq(runId);
     if (seq > 0) await witness.refuse(runId, seq);
-    return recordInput(engine.commits, runId, input, {
+    const outcome = await recordInput(engine.commits, runId, input, {
       by: as.name ?? opts.fallback,
       ...(as.actor ? { level: as.actor.level } : {}),
     });
+    // A run this settled (a cancel): what its attempts left of live progress goes (one killed mid-report left one).
+    const progress = opts.progress ?? engine.progress;
+    if (outcome.changed && outcome.status && SETTLED_STATUSES.includes(outcome.status))
+      await progress?.sweep?.(runId).catch(() => undefined);
+    return outcome;
   }
   return {
     store: 'embedded',

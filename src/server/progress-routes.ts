@@ -1,20 +1,28 @@
 /**
  * GET /api/runs/:id/progress: a run's progress as server-sent events (docs/dashboard.md#http-api-srcserver). Each
  * `progress` event is `{ seq, tasks: { <instance>: { fraction, message, at, attempt, live, startedAt, eta } } }`, sent
- * when it changes: live values read from the store's progress channel every PROGRESS_POLL_MS (they are never
- * events of the run), the values outcomes kept read again when the log grows. Behind the same sign-in as every /api
- * route (app.ts); the run page draws its bars from it.
+ * when it changes, at most one per PROGRESS_EVENT_MS. Nothing is read on a timer: the store's progress channel pushes
+ * the live values (its `watch`: one KV watch on NATS, an fs.watch of the run's folder on the embedded store; they are
+ * never events of the run), and the run's view and the values outcomes kept are read again only when the log grows
+ * (the store's `follow`, with a slow `lastSeq` look in case a follower misses a commit). A read that fails is written
+ * once to the server's stderr and tried again. Behind the same sign-in as every /api route (app.ts); the run page draws
+ * its bars from it.
  */
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { errorMessage } from '../errors/index.js';
 import type { Engine } from '../local/index.js';
-import { progressOf, type TaskProgress } from '../progress/index.js';
+import { progressOf, type LiveProgress, type TaskProgress } from '../progress/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { Backend } from './backend.js';
 import { keepAlive } from './http.js';
 
-/** How often the live values are read: the reporters write at most every 250 ms. */
-const PROGRESS_POLL_MS = 250;
+/** At most one event per this many ms (the reporters write at most every 250 ms). */
+const PROGRESS_EVENT_MS = 250;
+/** How often the log's end is looked at besides following it (a commit a follower missed); cheap: one lastSeq. */
+const SEQ_CHECK_MS = 5000;
+/** How soon a read that failed is tried again. */
+const RETRY_MS = 1000;
 
 export function progressRoutes(
   // biome-ignore lint/suspicious/noExplicitAny: the app's own Env is app.ts's; this route reads no auth variable.
@@ -22,6 +30,7 @@ export function progressRoutes(
   backend: Backend,
   reader: Engine,
   runExists: (id: string) => Promise<void>,
+  log: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
 ): void {
   app.get('/api/runs/:id/progress', async (c) => {
     const id = c.req.param('id');
@@ -29,34 +38,91 @@ export function progressRoutes(
     return streamSSE(c, async (stream) => {
       let view: RunView | null = null;
       let kept = new Map<string, TaskProgress>();
+      let live: LiveProgress[] = [];
+      let logGrew = true;
       let sent = '';
+      let sentAt = 0;
       let busy = false;
-      const tick = async () => {
-        if (busy || stream.closed || stream.aborted) return;
+      let again = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let failing = false;
+      const over = () => stream.closed || stream.aborted;
+
+      // Coalesced: a change asks for an event; it goes at once, or when PROGRESS_EVENT_MS has passed since the last.
+      const schedule = (wait = Math.max(0, sentAt + PROGRESS_EVENT_MS - Date.now())) => {
+        if (over()) return;
+        if (busy) {
+          again = true;
+          return;
+        }
+        if (timer) return;
+        timer = setTimeout(() => {
+          timer = undefined;
+          void send();
+        }, wait);
+      };
+      const send = async () => {
+        if (busy || over()) return;
         busy = true;
         try {
-          const seq = await backend.store.lastSeq(id);
           // The view (which attempts are in flight) and the kept values, again only when the log has grown.
-          if (!view || seq !== view.seq) {
+          if (logGrew || !view) {
+            logGrew = false;
             view = await reader.status(id);
             kept = progressOf(view, [], await backend.store.read(id));
           }
-          const live = progressOf(view, (await backend.progress?.read(id).catch(() => [])) ?? []);
-          const tasks = Object.fromEntries([...kept, ...live]);
+          const tasks = Object.fromEntries([...kept, ...progressOf(view, live)]);
           const text = JSON.stringify({ seq: view.seq, tasks });
+          if (failing) log(`ui: progress of run ${id}: reading again`);
+          failing = false;
           if (text !== sent) {
             sent = text;
+            sentAt = Date.now();
             await stream.writeSSE({ event: 'progress', data: text });
           }
-        } catch {
-          // A read that failed (the store busy, a connection lost) is tried again at the next tick.
+        } catch (err) {
+          // Said once (not four times a second), then tried again until it reads.
+          if (over()) return;
+          if (!failing) log(`ui: progress of run ${id}: ${errorMessage(err)} (trying again)`);
+          failing = true;
+          logGrew = true;
+          again = false;
+          busy = false;
+          schedule(RETRY_MS);
+          return;
         } finally {
           busy = false;
         }
+        if (again) {
+          again = false;
+          schedule();
+        }
       };
-      await tick();
-      const timer = setInterval(() => void tick(), PROGRESS_POLL_MS);
-      await keepAlive(stream, () => clearInterval(timer));
+
+      await send();
+      const grew = () => {
+        logGrew = true;
+        schedule();
+      };
+      const follow = backend.store.follow(id, view ? (view as RunView).seq : 0, grew);
+      const seqCheck = setInterval(() => {
+        void backend.store.lastSeq(id).then(
+          (seq) => {
+            if (view && seq !== view.seq) grew();
+          },
+          () => undefined,
+        );
+      }, SEQ_CHECK_MS);
+      const unwatch = backend.progress?.watch(id, (values) => {
+        live = values;
+        schedule();
+      });
+      await keepAlive(stream, () => {
+        if (timer) clearTimeout(timer);
+        clearInterval(seqCheck);
+        follow.close();
+        unwatch?.();
+      });
     });
   });
 }

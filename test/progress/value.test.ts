@@ -56,6 +56,7 @@ describe('the reporter of an attempt', () => {
       put: async (p) => void puts.push(p),
       remove: async (p) => void removed.push(p.instance),
       read: async () => [],
+      watch: () => () => undefined,
     };
     return { c, puts, removed };
   };

@@ -27,6 +27,7 @@ import { localDir, usesNats, type GlobalOpts } from '../flags/store.js';
 import { metricsFlags } from '../flags/metrics-flags.js';
 import { archivalTick, type RetentionFlags } from '../flags/retention-flags.js';
 import { allBreakers } from '../../limits/index.js';
+import { progressSweeps } from '../../local/index.js';
 
 export interface ServeOpts extends StateFileFlags, RetentionFlags {
   commandOutputLimit?: string;
@@ -127,6 +128,9 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   // Settled runs past their retention (their definition's `retention:`, else --retention) move to the archive as the
   // active serve goes (docs/retention.md), a bounded batch a round.
   service.addTickHook(await archivalTick(store, opts, say));
+  // What a process killed mid-report left under <store>/progress/ for runs that are no longer active goes, at the first
+  // tick and now and then after (local/progress-sweep.ts).
+  service.addTickHook(progressSweeps(store, dir, say));
   let signalled: NodeJS.Signals | null = null;
   const done = new Promise<void>((resolveDone) => {
     const onSignal = (sig: NodeJS.Signals) => {

@@ -101,8 +101,8 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
       },
       // The embedded store: a run no process drives is said once, and the watch goes on (a serve or resume may come).
       ...(undriven ? { undriven } : {}),
-      // Each task's progress (docs/handlers.md#progress), from the store's progress channel.
-      progress: (id) => progress.read(id),
+      // Each task's progress (docs/handlers.md#progress), pushed by the store's progress channel.
+      progress,
     });
     if (result.quit) return EXIT.ok;
     if (result.runs.length === 0) {

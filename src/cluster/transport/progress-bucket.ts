@@ -2,14 +2,22 @@
  * Live progress on NATS: the KV bucket LF_PROGRESS, one key per attempt in flight (`<runId>.<instance, base64url>`),
  * its value the attempt's latest report. Workers (and an engine running work itself) write it with a plain publish on
  * the key's subject, waiting for nothing: progress is ephemeral, a lost write is made up by the next, and the attempt
- * never waits on it. Entries age out (the bucket's TTL) if a worker dies before removing its own. Readers (`status`,
- * `watch`, the dashboard) read a run's keys; none of this is an event of the run.
+ * never waits on it. Entries age out (the bucket's TTL) if a worker dies before removing its own. One-off readers
+ * (`status`) read a run's keys; live readers (`watch`, the dashboard's SSE) hold one KV watch each on the run's keys
+ * (`watch`), so the server pushes each change instead of being asked four times a second. None of this is an event of
+ * the run.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import { headers, jetstream, kvPutSubject, Kvm } from '../../store/index.js';
-import { instanceToken, isLiveProgress, type LiveProgress, type ProgressChannel } from '../../progress/index.js';
+import {
+  instanceToken,
+  isLiveProgress,
+  type LiveProgress,
+  type ProgressChannel,
+  type ProgressListener,
+} from '../../progress/index.js';
 import { createBucket } from './create-retry.js';
 
 export const PROGRESS_BUCKET = 'LF_PROGRESS';
@@ -17,6 +25,9 @@ export const PROGRESS_BUCKET = 'LF_PROGRESS';
 const PROGRESS_TTL_MS = 24 * 60 * 60_000;
 /** An entry's largest value: a fraction, a 200-character message and ids. */
 const PROGRESS_VALUE_MAX_BYTES = 4096;
+
+/** How soon a watch is made again after it ended by itself (a connection lost, the bucket not there yet). */
+const WATCH_RETRY_MS = 2000;
 
 const keyOf = (p: Pick<LiveProgress, 'runId' | 'instance'>) => `${p.runId}.${instanceToken(p.instance)}`;
 
@@ -62,17 +73,65 @@ export class ProgressBucket implements ProgressChannel {
     const keys: string[] = [];
     for await (const key of await kv.keys(`${runId}.*`)) keys.push(key);
     for (const key of keys.sort()) {
-      const entry = await kv.get(key).catch(() => null);
-      if (!entry || entry.operation !== 'PUT') continue;
-      let v: unknown;
-      try {
-        v = entry.json();
-      } catch {
-        continue;
-      }
-      if (isLiveProgress(v) && v.runId === runId) out.push(v);
+      const v = liveValueOf(await kv.get(key).catch(() => null), runId);
+      if (v) out.push(v);
     }
     return out;
+  }
+
+  watch(runId: string, onChange: ProgressListener): () => void {
+    const values = new Map<string, LiveProgress>();
+    let stopped = false;
+    let stop: (() => void) | undefined;
+    let told: ReturnType<typeof setTimeout> | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    // Entries come one at a time (the last values first): the reader is told once per burst.
+    const tell = () => {
+      told ??= setTimeout(() => {
+        told = undefined;
+        if (!stopped) onChange([...values.keys()].sort().map((k) => values.get(k)!));
+      }, 0);
+    };
+    const run = async () => {
+      if ((await this.conn()).isClosed()) {
+        stopped = true; // The reader's connection is gone, and its reader with it.
+        return;
+      }
+      const kv = await this.bucket();
+      if (stopped) return;
+      if (!kv) {
+        tell(); // No bucket yet: no values, and a look again later.
+        return;
+      }
+      // One ordered consumer on the run's keys for as long as the reader reads: the last values, then each change.
+      const iter = await kv.watch({ key: `${runId}.*` });
+      stop = () => iter.stop();
+      if (stopped) return iter.stop();
+      values.clear();
+      tell();
+      for await (const e of iter) {
+        const v = liveValueOf(e, runId);
+        // DEL and PURGE (the attempt ended; its value goes) and what does not parse: no value for that key.
+        if (v) values.set(e.key, v);
+        else values.delete(e.key);
+        tell();
+      }
+    };
+    const loop = () => {
+      void run()
+        .catch(() => undefined)
+        .finally(() => {
+          stop = undefined;
+          if (!stopped) retry = setTimeout(loop, WATCH_RETRY_MS);
+        });
+    };
+    loop();
+    return () => {
+      stopped = true;
+      if (told) clearTimeout(told);
+      if (retry) clearTimeout(retry);
+      stop?.();
+    };
   }
 
   /** Bound once; null where the bucket is not there (no engine has made it yet: no progress to read). */
@@ -85,5 +144,16 @@ export class ProgressBucket implements ProgressChannel {
         return kv;
       });
     return this.kv;
+  }
+}
+
+/** An entry's live value: a PUT whose JSON is one of the run's (a DEL, a PURGE, a foreign or torn value: none). */
+function liveValueOf(entry: Pick<KvEntry, 'operation' | 'json'> | null, runId: string): LiveProgress | null {
+  if (!entry || entry.operation !== 'PUT') return null;
+  try {
+    const v: unknown = entry.json();
+    return isLiveProgress(v) && v.runId === runId ? v : null;
+  } catch {
+    return null;
   }
 }
