@@ -33,6 +33,12 @@ export abstract class ServiceBase {
   protected readonly settledSeen = new Set<string>();
   protected readonly drainCtl = new AbortController();
   protected readonly stopCtl = new AbortController();
+  /**
+   * Each run driven here has signals of its own, aborted with drainCtl's and stopCtl's (abortRuns): a listener per run on
+   * one shared signal cost every take-up a walk of all the others (EventTarget looks for a duplicate), quadratic in the
+   * runs held (10,000 waiting runs: serve never caught up).
+   */
+  private readonly runCtls = new Set<{ stop: AbortController; drain: AbortController }>();
   protected release: (() => Promise<void>) | null = null;
   protected rescanTimer: ReturnType<typeof setInterval> | undefined;
   protected tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -74,6 +80,23 @@ export abstract class ServiceBase {
   /** The ids of the runs driven here now. */
   get runs(): string[] {
     return [...this.driving.keys()];
+  }
+
+  /** A run's own stop and drain signals (already aborted if the service's are); `done()` when its drive ends. */
+  protected runSignals(): { signal: AbortSignal; drain: AbortSignal; done: () => void } {
+    const ctl = { stop: new AbortController(), drain: new AbortController() };
+    // A queued run its settle admits is driven under the same signals: several listeners on one is not a leak.
+    setMaxListeners(0, ctl.stop.signal, ctl.drain.signal);
+    if (this.stopCtl.signal.aborted) ctl.stop.abort();
+    if (this.drainCtl.signal.aborted) ctl.drain.abort();
+    this.runCtls.add(ctl);
+    return { signal: ctl.stop.signal, drain: ctl.drain.signal, done: () => this.runCtls.delete(ctl) };
+  }
+
+  /** Aborts the service's drain (or stop) signal and every run's own. */
+  protected abortRuns(which: 'drain' | 'stop'): void {
+    (which === 'drain' ? this.drainCtl : this.stopCtl).abort();
+    for (const ctl of [...this.runCtls]) ctl[which].abort();
   }
 
   /** Why this service could not drive the run the last time it tried (it tries again later); undefined when it drives it or never failed to. */

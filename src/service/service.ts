@@ -259,14 +259,19 @@ export class Service extends ServiceBase {
       // A run waiting here has no commit to show until it moves on: what it holds is told now.
       if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
       // The queued runs its settle admits are driven inside this drive: each is told as this one is.
-      view = await engine.drive(loaded, {
-        handlers,
-        ...(this.opts.skills ? { skills: this.opts.skills } : {}),
-        untilSettled: true,
-        signal: this.stopCtl.signal,
-        drain: this.drainCtl.signal,
-        onAdmittedDriven: (v) => this.driven(v),
-      });
+      const own = this.runSignals();
+      try {
+        view = await engine.drive(loaded, {
+          handlers,
+          ...(this.opts.skills ? { skills: this.opts.skills } : {}),
+          untilSettled: true,
+          signal: own.signal,
+          drain: own.drain,
+          onAdmittedDriven: (v) => this.driven(v),
+        });
+      } finally {
+        own.done();
+      }
     } catch (err) {
       if (err instanceof RunBusyError) {
         this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null);
@@ -329,7 +334,7 @@ export class Service extends ServiceBase {
         kind: 'stopping',
         message: `stopping: no new work; ${inFlight} run(s) driven here get ${grace} ms for the attempts in flight to finish`,
       });
-    this.drainCtl.abort();
+    this.abortRuns('drain');
     const all = () => Promise.allSettled([...this.driving.values()]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const inTime = await Promise.race([
@@ -340,7 +345,7 @@ export class Service extends ServiceBase {
     ]);
     clearTimeout(timer);
     const interrupted = inTime ? [] : [...this.driving.keys()];
-    if (!inTime) this.stopCtl.abort();
+    if (!inTime) this.abortRuns('stop');
     await all();
     await this.release?.();
     const wasActive = this.release !== null;
