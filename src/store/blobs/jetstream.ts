@@ -65,7 +65,7 @@ export class ObjectBlobStore implements BlobStore {
     } catch (err) {
       // The second pass gave other bytes (a value whose JSON is not the same twice): nothing was stored under the
       // digest (the Object Store drops an object whose stream failed); this pass is kept whole, as a one-shot source.
-      if (!(err instanceof PassesDiffer)) throw err;
+      if (!isPassesDiffer(err)) throw err;
       return this.putHeld(os, bytes(), mediaType, address);
     }
   }
@@ -134,8 +134,16 @@ async function stored(os: ObjectStore, hex: string, size: number): Promise<boole
   return info !== null && !info.deleted && info.size === size;
 }
 
-/** A repeatable source's second pass gave other bytes than its first. */
-class PassesDiffer extends Error {}
+/**
+ * A repeatable source's second pass gave other bytes than its first: a marker caught in put, never thrown to a caller
+ * (an Error marked, not a class of its own: the error classes a caller can receive are the exported ones).
+ */
+const passesDiffer = (): Error =>
+  Object.assign(new Error('the second pass of a repeatable source gave other bytes than its first'), {
+    passesDiffer: true,
+  });
+const isPassesDiffer = (err: unknown): boolean =>
+  err instanceof Error && (err as { passesDiffer?: unknown }).passesDiffer === true;
 
 /**
  * The second pass of a repeatable source as the stream `os.put` reads, one chunk pulled at a time (the bucket's
@@ -158,12 +166,12 @@ function secondPass(
         if (r.done) {
           const got = d.ref(want.media_type, address)['lf:blob'];
           if (d.size === size && got.digest === want.digest && got.size === want.size) controller.close();
-          else controller.error(new PassesDiffer());
+          else controller.error(passesDiffer());
           return;
         }
         d.add(r.value);
         if (d.size > size) {
-          controller.error(new PassesDiffer());
+          controller.error(passesDiffer());
           await it.return?.();
         } else controller.enqueue(r.value);
       },
