@@ -45,7 +45,7 @@ describe('ledgerflow validate / compile / schema', () => {
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
-      `${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, HTTP, TRANSFORM, got "HUMANN"; did you mean "HUMAN"?`,
+      `${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, HTTP, TRANSFORM, FORK_DYNAMIC, got "HUMANN"; did you mean "HUMAN"?`,
     ]);
   });
 
