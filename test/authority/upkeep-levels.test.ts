@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { addUsers } from '../helpers/authority.js';
 import { FileBlobStore, FileEventStore } from '../../src/store/index.js';
 
 const REPORT = `workflow:
@@ -58,22 +59,7 @@ describe('archive, restore, blob gc and keys rotate ask for L1 (docs/users.md)',
     store = join(dir, 'store');
     writeFileSync(join(dir, 'report.yaml'), REPORT);
     writeFileSync(join(dir, 'report.mjs'), HANDLERS);
-    // Each user is its own file writer: added one after another (each `users` command holds the file's lock).
-    for (const [name, level] of USERS) {
-      const r = await cli(
-        [
-          'users',
-          'add',
-          name,
-          '--level',
-          level,
-          ...(level === 'L2' ? ['--domains', 'inventory'] : []),
-          '--password-stdin',
-        ],
-        { cwd: dir, stdin: `${name}-pw\n` },
-      );
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await addUsers(dir, USERS, (name) => `${name}-pw`);
     const r = await as('bob', ['run', 'report.yaml', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const view = JSON.parse(r.stdout) as {

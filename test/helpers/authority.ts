@@ -20,11 +20,14 @@ export const STOCK_COUNT = `workflow:
 export const PAYROLL = STOCK_COUNT.replace('stock-count', 'payroll').replace('domain: inventory', 'domain: finance');
 
 /**
- * A nats-server whose users come from a users file, as docs/users.md sets one up: each person added with
- * `users add <name> --level <L> --password-stdin` (password `pw-<name>`; an L2 given `--domains inventory`),
- * `users nats-conf --out ledgerflow-users.conf`, and a nats.conf that includes it.
+ * The people of a users file, added as docs/users.md does: `users add <name> --level <L> --password-stdin` (an L2
+ * given `--domains inventory`), one after another (each `users` command holds the file's lock).
  */
-export async function usersNatsServer(dir: string, users: readonly (readonly [string, string])[]): Promise<NatsServer> {
+export async function addUsers(
+  dir: string,
+  users: readonly (readonly [string, string])[],
+  password: (name: string) => string,
+): Promise<void> {
   for (const [name, level] of users) {
     const r = await cli(
       [
@@ -36,10 +39,19 @@ export async function usersNatsServer(dir: string, users: readonly (readonly [st
         ...(level === 'L2' ? ['--domains', 'inventory'] : []),
         '--password-stdin',
       ],
-      { cwd: dir, stdin: `pw-${name}\n` },
+      { cwd: dir, stdin: `${password(name)}\n` },
     );
     expect(r.code, r.stderr).toBe(0);
   }
+}
+
+/**
+ * A nats-server whose users come from a users file, as docs/users.md sets one up: each person added with
+ * `users add <name> --level <L> --password-stdin` (password `pw-<name>`; an L2 given `--domains inventory`),
+ * `users nats-conf --out ledgerflow-users.conf`, and a nats.conf that includes it.
+ */
+export async function usersNatsServer(dir: string, users: readonly (readonly [string, string])[]): Promise<NatsServer> {
+  await addUsers(dir, users, (name) => `pw-${name}`);
   expect((await cli(['users', 'nats-conf', '--out', 'ledgerflow-users.conf'], { cwd: dir })).code).toBe(0);
   writeFileSync(join(dir, 'nats.conf'), 'jetstream {}\ninclude ./ledgerflow-users.conf\n');
   return startNatsServer({ config: join(dir, 'nats.conf') });
