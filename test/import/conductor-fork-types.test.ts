@@ -20,6 +20,7 @@ import { waitFor } from '../helpers/wait.js';
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'conductor-fork-types');
 
 interface View {
+  runId: string;
   status: string;
   output: Record<string, any> | null;
   error: { code?: string; message: string } | null;
@@ -180,6 +181,42 @@ describe('on the embedded store', { timeout: 120_000 }, () => {
       expect(view.error).toMatchObject({ code: 'LF_FORK_BRANCHES_INVALID' });
       expect(view.error!.message).toContain(text);
     }
+  });
+
+  it("runs the corpus' deep research agent (forkTaskType LLM_CHAT_COMPLETE inside a DO_WHILE) with stub handlers", async () => {
+    const dir = tempDir('lf-conductor-agent-');
+    const file = 'oss-conductor__docs_devguide_ai_cookbook_assets_deep-research-agent.json';
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'conductor-corpus', file), join(dir, file));
+    writeFileSync(
+      join(dir, 'agent.mjs'),
+      `let round = 0;
+      export default {
+        async decompose_goal() { return { result: { subtopics: ['s1', 's2'] } }; },
+        async LLM_CHAT_COMPLETE(input) { return { result: input.messages[1].message.split('Subtopic: ')[1], index: input.__index }; },
+        async review_coverage() { round++; return { result: { sufficient: round === 2, nextSubtopics: ['s3'], gaps: [] } }; },
+        async write_brief() { return { result: 'brief' }; },
+        async render_brief_pdf() { return { location: 'brief.pdf' }; },
+      };\n`,
+    );
+    const imported = await cli(['import', 'conductor', file, '--out', 'definitions'], { cwd: dir });
+    expect(imported.code, imported.stderr).toBe(0);
+    const env = { LEDGERFLOW_STORE: join(dir, 'store') };
+    const r = await cli(
+      ['run', 'definitions/deep_research_agent.yaml', '--handlers', './agent.mjs', '--goal', 'g', '--json'],
+      { cwd: dir, env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout) as View & { tasks: Record<string, { iteration?: number }> };
+    // Round 1 forked one LLM call per subtopic; round 2 one for the subtopic the review asked for.
+    expect(view.tasks.join_research).toMatchObject({
+      iteration: 2,
+      output: { _LLM_CHAT_COMPLETE_0: { result: 's3', index: 0 } },
+    });
+    const history = JSON.parse((await cli(['history', view.runId, '--json'], { cwd: dir, env })).stdout) as {
+      type: string;
+      data: { task?: string; item?: number };
+    }[];
+    expect(history.filter((e) => e.type === 'task.completed' && e.data.task === 'research_fanout')).toHaveLength(3);
   });
 
   it('BLOCKING_SYSTEM_TASK waits for its signal; with --as-simple its handler runs instead', async () => {
