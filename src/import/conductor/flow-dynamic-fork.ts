@@ -3,7 +3,8 @@
  * tasks it forks are a list of Conductor tasks an earlier task computes, each with its input in a map by reference
  * name. It becomes a FORK_DYNAMIC (docs/language.md#fork_dynamic-branches-chosen-at-run-time), which reads such
  * elements as they are (taskReferenceName, name, type, subWorkflowParam, inputParameters); the JOIN after it (flow.ts)
- * joins on it and outputs each branch's output by its taskReferenceName, as Conductor's does.
+ * joins on it and outputs each branch's output by its taskReferenceName, as Conductor's does. Its second form,
+ * `forkTaskType` (every fork the same task type), is sameTaskForks below.
  */
 import { attemptSettings } from './common.js';
 import { integrationNote, isIntegration } from './types.js';
@@ -42,7 +43,7 @@ export function dynamicForkTasks(flow: FlowEmit, t: ConductorTask, deps: string[
   }
   flow.ctx.note(
     t,
-    `FORK_JOIN_DYNAMIC with dynamicForkTasksParam becomes a FORK_DYNAMIC: its branches are the Conductor tasks ${String(list).trim()} gives when it starts (SIMPLE ones run the handler named by their name, SUB_WORKFLOW ones a child run of subWorkflowParam.name; other types fail the task then), each with its input from ${inputsName !== undefined && inputs !== undefined ? String(inputs).trim() : 'its inputParameters'}`,
+    `FORK_JOIN_DYNAMIC with dynamicForkTasksParam becomes a FORK_DYNAMIC: its branches are the Conductor tasks ${String(list).trim()} gives when it starts (SIMPLE ones run the handler named by their name, SUB_WORKFLOW ones a child run of subWorkflowParam.name, HTTP ones their http_request, INLINE, LAMBDA and JSON_JQ_TRANSFORM ones their script or jq in a TRANSFORM; other types fail the task then), each with its input from ${inputsName !== undefined && inputs !== undefined ? `${String(inputs).trim()} over its inputParameters` : 'its inputParameters'}`,
   );
   flow.emit(t, 'FORK_DYNAMIC', deps, {
     branches: flow.tpl.text(String(list).trim(), t),
