@@ -18,7 +18,8 @@ export function resolveBranchItems(
 ): { values: ForkBranch[] } | { error: TaskError } {
   const list = resolveTemplate(fork.items, scope);
   const inputs = fork.fork.inputs !== undefined ? resolveTemplate(fork.fork.inputs, scope) : undefined;
-  const r = parseBranches(fork.id, list, inputs);
+  // An HTTP branch's request carries the fork's per-attempt timeout, as an HTTP task's does.
+  const r = parseBranches(fork.id, list, inputs, fork.timeoutMs);
   if ('branches' in r) return { values: r.branches };
   return { error: { code: 'LF_FORK_BRANCHES_INVALID', retryable: false, message: r.message } };
 }

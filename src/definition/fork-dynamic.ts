@@ -7,11 +7,12 @@
  * with a message naming the element and the fix rather than running anything of a bad list.
  */
 import { z } from 'zod';
+import { BRANCH_TYPE_OF, httpBranchRequest, transformBranch } from './fork-dynamic-branch.js';
 import { compact, int, type Raw, str } from './normalize-values.js';
 import type { MapTask, TaskBase } from './task-types.js';
 
-/** The types a branch may have: a handler's attempt, or a child run. */
-export const FORK_BRANCH_TYPES = ['SIMPLE', 'SUB_WORKFLOW'] as const;
+/** The types a branch may have: a handler's attempt, a child run, an HTTP request, a jq or js program. */
+export const FORK_BRANCH_TYPES = ['SIMPLE', 'SUB_WORKFLOW', 'HTTP', 'TRANSFORM'] as const;
 
 /** One branch of a FORK_DYNAMIC, as the run's state keeps it (the MAP item's value). */
 export interface ForkBranch {
@@ -22,6 +23,9 @@ export interface ForkBranch {
   /** SUB_WORKFLOW: the workflow its child run runs, and the version. */
   workflow?: string;
   version?: number;
+  /** TRANSFORM: the program the executor runs over the input (as a TRANSFORM task's). */
+  transform?: { jq: string } | { js: string };
+  /** The input; an HTTP branch's is its request (what the HTTP executor sends, as an HTTP task's input is). */
   input: Record<string, unknown>;
 }
 
@@ -44,7 +48,7 @@ export function isDynamicFork(t: { type: string }): t is MapTask & { fork: { inp
 
 const BRANCH_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const FIX =
-  'each element must be { id, type: SIMPLE (with handler) or SUB_WORKFLOW (with workflow), input } — or a Conductor task { taskReferenceName, name, type, subWorkflowParam, inputParameters }';
+  'each element must be { id, type: SIMPLE (with handler), SUB_WORKFLOW (with workflow), HTTP (input: the request) or TRANSFORM (with jq or js), input } — or a Conductor task { taskReferenceName, name, type (SIMPLE, SUB_WORKFLOW, HTTP, INLINE, LAMBDA, JSON_JQ_TRANSFORM), subWorkflowParam, inputParameters }';
 
 /** An element as written: ledgerflow's names, or Conductor's (`taskReferenceName`, `name`, `subWorkflowParam`, `inputParameters`). */
 const Element = z.looseObject({
@@ -53,6 +57,8 @@ const Element = z.looseObject({
   type: z.string().optional(),
   name: z.string().optional(),
   handler: z.string().optional(),
+  jq: z.string().optional(),
+  js: z.string().optional(),
   workflow: z.string().optional(),
   version: z.number().int().min(1).optional(),
   subWorkflowParam: z
@@ -77,13 +83,15 @@ const typeName = (v: unknown): string =>
 
 /**
  * The branches a FORK_DYNAMIC's `branches` and `inputs` resolved to, checked; or the message of the error that fails
- * the task (which element, what is wrong with it, and the shape it must have). A branch's input is `inputs[id]` when
- * `inputs` has it (Conductor's dynamicForkTasksInputParamName), else the element's own `input`.
+ * the task (which element, what is wrong with it, and the shape it must have). A branch's input is the element's own
+ * `input` (or `inputParameters`) with `inputs[id]` (Conductor's dynamicForkTasksInputParamName) put over it, key by key,
+ * as Conductor puts a forked task's input over its inputParameters.
  */
 export function parseBranches(
   taskId: string,
   value: unknown,
   inputs: unknown,
+  timeoutMs?: number,
 ): { branches: ForkBranch[] } | { message: string } {
   const where = `branches of FORK_DYNAMIC task ${taskId}`;
   if (!Array.isArray(value))
@@ -113,23 +121,36 @@ export function parseBranches(
     if (seen.has(id))
       return { message: `${at} has id ${id}, which an earlier element has: each branch needs its own id` };
     seen.add(id);
-    const type = (e.type ?? 'SIMPLE').toUpperCase();
-    if (type !== 'SIMPLE' && type !== 'SUB_WORKFLOW')
+    const written = (e.type ?? 'SIMPLE').toUpperCase();
+    const type = BRANCH_TYPE_OF[written];
+    if (type === undefined)
       return {
-        message: `${at} (${id}) has type ${e.type}; a branch is SIMPLE (a handler) or SUB_WORKFLOW (a child run): ${FIX}`,
+        message: `${at} (${id}) has type ${e.type}; a branch is SIMPLE (a handler), SUB_WORKFLOW (a child run), HTTP (a request) or TRANSFORM (jq or js; Conductor's JSON_JQ_TRANSFORM, INLINE, LAMBDA): ${FIX}`,
       };
     const own = byId[id];
     if (own !== undefined && own !== null && !Inputs.safeParse(own).success)
       return {
         message: `inputs.${id} of FORK_DYNAMIC task ${taskId} is ${typeName(own)}; a branch's input is a map of names to values`,
       };
-    const input = (own ?? e.input ?? e.inputParameters ?? {}) as Record<string, unknown>;
+    // Conductor's rule (ForkJoinDynamicTaskMapper): the element's own inputParameters, then inputs[id] put over them.
+    const input = { ...(e.input ?? e.inputParameters), ...(own as Record<string, unknown> | null | undefined) };
     if (type === 'SUB_WORKFLOW') {
       const workflow = e.workflow ?? e.subWorkflowParam?.name;
       if (workflow === undefined || workflow === '')
         return { message: `${at} (${id}) is a SUB_WORKFLOW with no workflow (or subWorkflowParam.name): ${FIX}` };
       const version = e.version ?? e.subWorkflowParam?.version;
       branches.push({ id, type, workflow, ...(version !== undefined ? { version } : {}), input });
+    } else if (type === 'HTTP') {
+      const request = httpBranchRequest(input, timeoutMs);
+      if (typeof request === 'string')
+        return {
+          message: `${at} (${id}) is an HTTP branch, and ${request}; its input is the request { method, url, headers, query, body } (or Conductor's http_request: { uri, method, headers, body })`,
+        };
+      branches.push({ id, type, input: request });
+    } else if (type === 'TRANSFORM') {
+      const program = transformBranch(written, e, input);
+      if (typeof program === 'string') return { message: `${at} (${id}) is a ${written} branch, and ${program}` };
+      branches.push({ id, type, transform: program.transform, input: program.input });
     } else {
       branches.push({ id, type, handler: e.handler ?? e.name ?? id, input });
     }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { HTTP_METHODS, type HttpTask, type JsonValue, type TaskBase } from './task-types.js';
 
 /** Bytes of a response body an HTTP task's output keeps unless it says (`max_response_body`). */
-const DEFAULT_HTTP_RESPONSE_BYTES = 256 * 1024;
+export const DEFAULT_HTTP_RESPONSE_BYTES = 256 * 1024;
 /** The most `max_response_body` may ask for. */
 const MAX_HTTP_RESPONSE_BYTES = 64 * 1024 * 1024;
 

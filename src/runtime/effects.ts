@@ -24,7 +24,13 @@ import {
   type RunContext,
   type TimerState,
 } from '../compiler/index.js';
-import { DEFAULT_PRIORITY, DEFAULT_QUEUE } from '../definition/index.js';
+import {
+  DEFAULT_PRIORITY,
+  DEFAULT_QUEUE,
+  HTTP_HANDLER,
+  TRANSFORM_HANDLER,
+  type ForkBranch,
+} from '../definition/index.js';
 import { failureHandlerDefinition } from './failure-handler.js';
 import { resolveTemplate, type Scope, type SecretSite } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
@@ -297,9 +303,11 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     attempt,
     restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`,
-    handler:
-      branch?.handler ??
-      (isDynamicName(plan.handler) ? resolveName(plan.handler, (scope ??= scopeOf(ctx))) : plan.handler),
+    handler: branch
+      ? branchHandler(branch)
+      : isDynamicName(plan.handler)
+        ? resolveName(plan.handler, (scope ??= scopeOf(ctx)))
+        : plan.handler,
     queue: plan.queue,
     input,
     workflowInput: ctx.input,
@@ -311,11 +319,19 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   if (compiled.definition.inlineLimit !== undefined) start.inlineLimit = compiled.definition.inlineLimit;
   if (plan.def.type === 'TRANSFORM')
     start.transform = plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' };
+  else if (branch?.transform) start.transform = branch.transform;
   start.task = plan.info;
   if (priority !== DEFAULT_PRIORITY) start.priority = priority;
   if (secrets.length > 0) start.secrets = secrets;
   return start;
 }
+/**
+ * The handler a FORK_DYNAMIC branch's attempt runs: an HTTP branch's request goes to the HTTP executor (its allow-list
+ * and limits), a TRANSFORM branch's program to the executor's own jq / js, as those tasks' attempts do.
+ */
+const branchHandler = (b: ForkBranch): string =>
+  b.type === 'HTTP' ? HTTP_HANDLER : b.type === 'TRANSFORM' ? TRANSFORM_HANDLER : (b.handler ?? b.id);
+
 const earlier = (a: string | undefined, b: string | undefined): string | undefined =>
   a === undefined ? b : b === undefined || a <= b ? a : b;
 

@@ -68,12 +68,97 @@ describe('a FORK_DYNAMIC list at run time', () => {
     });
   });
 
+  it('takes HTTP and TRANSFORM branches: the request an HTTP task sends, the program a TRANSFORM runs', () => {
+    const r = parseBranches(
+      'fan',
+      [
+        { id: 'get', type: 'HTTP', input: { url: 'https://api.example.com/a', headers: { 'x-n': 1 } } },
+        {
+          taskReferenceName: 'task2',
+          type: 'HTTP',
+          inputParameters: { http_request: { uri: 'https://x.example.com', method: 'post', body: { a: 1 } } },
+        },
+        { id: 'shape', type: 'TRANSFORM', jq: '.a', input: { a: 1 } },
+        { taskReferenceName: 'js', type: 'INLINE', inputParameters: { expression: '$.v', evaluatorType: 'graaljs' } },
+        { taskReferenceName: 'lam', type: 'LAMBDA', inputParameters: { scriptExpression: 'return 1;' } },
+        { taskReferenceName: 'jq', type: 'JSON_JQ_TRANSFORM', inputParameters: { queryExpression: '.n' } },
+      ],
+      {
+        task2: { http_request: { uri: 'https://x.example.com', method: 'POST', accept: 'application/json' } },
+        js: { v: 2 },
+        jq: { n: 3 },
+      },
+      5000,
+    );
+    expect(r).toEqual({
+      branches: [
+        {
+          id: 'get',
+          type: 'HTTP',
+          input: {
+            method: 'GET',
+            url: 'https://api.example.com/a',
+            headers: { 'x-n': '1' },
+            query: {},
+            expect: ['2xx'],
+            max_response_bytes: 256 * 1024,
+            timeout_ms: 5000,
+          },
+        },
+        {
+          id: 'task2',
+          type: 'HTTP',
+          // inputs.task2 is put over the element's inputParameters, key by key (its http_request whole), as in Conductor.
+          input: {
+            method: 'POST',
+            url: 'https://x.example.com',
+            headers: { Accept: 'application/json' },
+            query: {},
+            expect: ['2xx'],
+            max_response_bytes: 256 * 1024,
+            timeout_ms: 5000,
+          },
+        },
+        { id: 'shape', type: 'TRANSFORM', transform: { jq: '.a' }, input: { a: 1 } },
+        { id: 'js', type: 'TRANSFORM', transform: { js: '$.v' }, input: { v: 2 } },
+        { id: 'lam', type: 'TRANSFORM', transform: { js: 'function scriptFun(){return 1;} scriptFun();' }, input: {} },
+        { id: 'jq', type: 'TRANSFORM', transform: { jq: '.n' }, input: { n: 3 } },
+      ],
+    });
+  });
+
   it.each([
     [{ a: 1 }, undefined, /gave an object, not a list/],
     [[{ handler: 'h' }], undefined, /element 0 of the branches of FORK_DYNAMIC task fan has no id/],
     [[{ id: 'a' }, { id: 'a' }], undefined, /element 1 .* has id a, which an earlier element has/],
     [[{ id: 'a b' }], undefined, /has id "a b": a branch id starts with a letter/],
-    [[{ id: 'a', type: 'HTTP' }], undefined, /\(a\) has type HTTP; a branch is SIMPLE .* or SUB_WORKFLOW/],
+    [
+      [{ id: 'a', type: 'KAFKA_PUBLISH' }],
+      undefined,
+      /\(a\) has type KAFKA_PUBLISH; a branch is SIMPLE .* or TRANSFORM/,
+    ],
+    [[{ id: 'a', type: 'HTTP' }], undefined, /\(a\) is an HTTP branch, and its request has no url \(or uri\)/],
+    [
+      [{ id: 'a', type: 'HTTP', input: { url: 'https://x', method: 'FETCH' } }],
+      undefined,
+      /its method FETCH is none of/,
+    ],
+    [
+      [{ id: 'a', type: 'HTTP', input: { url: 'https://x', headers: { h: {} } } }],
+      undefined,
+      /its header h is not a text/,
+    ],
+    [
+      [{ id: 'a', type: 'TRANSFORM' }],
+      undefined,
+      /\(a\) is a TRANSFORM branch, and a TRANSFORM branch needs one program/,
+    ],
+    [
+      [{ id: 'a', type: 'INLINE', inputParameters: { evaluatorType: 'value-param' } }],
+      undefined,
+      /evaluatorType value-param/,
+    ],
+    [[{ id: 'a', type: 'JSON_JQ_TRANSFORM' }], undefined, /has no queryExpression/],
     [[{ id: 'a', type: 'SUB_WORKFLOW' }], undefined, /is a SUB_WORKFLOW with no workflow/],
     [['a'], undefined, /element 0 .* is not a branch/],
     [[{ id: 'a' }], [1], /inputs of FORK_DYNAMIC task fan gave a list, not a map/],

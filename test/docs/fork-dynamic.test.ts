@@ -82,7 +82,7 @@ describe('FORK_DYNAMIC on the embedded store', { timeout: 120_000 }, () => {
     writeFileSync(
       join(dir, 'bad.mjs'),
       `export default {
-        async plan() { return { branches: [{ id: 'fetch_eu', handler: 'fetch_price' }, { id: 'fetch_us', type: 'HTTP' }], inputs: {} }; },
+        async plan() { return { branches: [{ id: 'fetch_eu', handler: 'fetch_price' }, { id: 'fetch_us', type: 'KAFKA_PUBLISH' }], inputs: {} }; },
         async fetch_price() { throw new Error('must not run'); },
         async report() { return {}; },
       };\n`,
@@ -91,7 +91,7 @@ describe('FORK_DYNAMIC on the embedded store', { timeout: 120_000 }, () => {
     const r = await cli(['run', 'prices.yaml', '--handlers', './bad.mjs', '--id', 'bad1'], { cwd: dir, env });
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain(
-      'element 1 of the branches of FORK_DYNAMIC task fetch_all (fetch_us) has type HTTP; a branch is SIMPLE (a handler) or SUB_WORKFLOW (a child run)',
+      'element 1 of the branches of FORK_DYNAMIC task fetch_all (fetch_us) has type KAFKA_PUBLISH; a branch is SIMPLE (a handler), SUB_WORKFLOW (a child run), HTTP (a request) or TRANSFORM',
     );
     const view = JSON.parse((await cli(['status', 'bad1', '--json'], { cwd: dir, env })).stdout) as View;
     expect(view.status).toBe('FAILED');
@@ -207,6 +207,27 @@ describe.skipIf(noNats)('FORK_DYNAMIC on NATS', () => {
       'element 1 of the branches of FORK_DYNAMIC task fetch_all has id a, which an earlier element has',
     );
   }, 60_000);
+
+  it('runs the docs example on `ledgerflow engine --nats <url> --handlers <module>`, no worker anywhere', async () => {
+    const { dir } = docsExample();
+    const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });
+    const deployed = await lf('deploy', 'prices.yaml');
+    expect(deployed.code, deployed.stderr).toBe(0);
+    procs.push(spawnCli(['engine', '--nats', c.url, '--handlers', join(dir, 'prices.mjs')], { cwd: dir }));
+    const started = await lf('start', 'prices', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const done = await statusWhen<View>(lf, runId, 'COMPLETED', 60_000);
+    expect(done.tasks.gather!.output).toEqual(PRICES);
+    expect(done.tasks.report!.output).toEqual({ cheapest: 'fetch_eu' });
+    const history = JSON.parse((await lf('history', runId, '--json')).stdout) as {
+      type: string;
+      data: { task?: string; item?: number };
+    }[];
+    // Each branch ran as an item of the fork, on the engine that holds the handlers.
+    const branches = history.filter((e) => e.type === 'task.completed' && e.data.task === 'fetch_all');
+    expect(branches.map((e) => e.data.item).sort()).toEqual([0, 1]);
+  }, 120_000);
 
   it('runs the imported Conductor workflow on an engine, its SIMPLE branches on a remote worker', async () => {
     const dir = await importedConductor();

@@ -34,11 +34,13 @@ describe('the real Conductor workflows of docs/conductor.md#coverage', () => {
         expect(reason.type).not.toBe('');
         expect(reason.why.length).toBeGreaterThan(20);
       }
-    // What still stops the rest, as the page's table says.
-    expect(report.refused.flatMap((f) => f.reasons.map((x) => x.type)).sort()).toEqual([
-      'BLOCKING_SYSTEM_TASK',
-      'FORK_JOIN_DYNAMIC',
-      'FORK_JOIN_DYNAMIC',
+    // What still stops the rest, as the page's table says: one secret a TRANSFORM would record in the log.
+    expect(report.refused.map((f) => f.reasons.map((x) => [x.task, x.type]))).toEqual([
+      [['prepare_deep_dive_fanout', 'JSON_JQ_TRANSFORM']],
     ]);
+    expect(report.refused[0]!.reasons[0]!.why).toContain('LF_SECRET_NOT_ALLOWED');
+    // The forkTaskType forks of the two AI agents and the BLOCKING_SYSTEM_TASK import now.
+    const ids = report.imported.map((f) => f.workflowId);
+    expect(ids).toEqual(expect.arrayContaining(['deep_research_agent', 'test_blocking_system_task_workflow']));
   });
 });

@@ -8,7 +8,7 @@ import { attemptSettings, commonSettings } from './common.js';
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
 import { httpPoll, loop } from './flow-loops.js';
-import { dynamicForkTasks } from './flow-dynamic-fork.js';
+import { dynamicForkTasks, sameTaskForks } from './flow-dynamic-fork.js';
 import { lambdaBody, scriptFields, scriptTask } from './javascript.js';
 import { NotPlain } from './script.js';
 import { translateCases, translateScript, translateValue } from './translate.js';
@@ -250,6 +250,9 @@ export class Flow {
   }
 
   private dynamicFork(t: ConductorTask, deps: string[]): string[] {
+    // One task type for every fork (forkTaskType): a FORK_DYNAMIC over the list Conductor would make (flow-dynamic-fork.ts).
+    if (t.inputParameters?.forkTaskType !== undefined && t.inputParameters?.forkTaskWorkflow === undefined)
+      return sameTaskForks(this, t, deps);
     // Each fork its own task (dynamicForkTasksParam): a FORK_DYNAMIC; one task for every fork (forkTaskName, below): a MAP.
     const sameTask = t.inputParameters?.forkTaskName !== undefined || t.inputParameters?.forkTaskWorkflow !== undefined;
     if (t.dynamicForkTasksParam !== undefined && !sameTask) return dynamicForkTasks(this, t, deps);

@@ -2,7 +2,8 @@
  * Conductor tasks whose work is chosen or delivered at run time, in ledgerflow's terms: DYNAMIC (the task named by an
  * input) as a SIMPLE task whose `handler` is a template; START_WORKFLOW as a SUB_WORKFLOW with `wait: false`; YIELD and
  * PULL_WORKFLOW_MESSAGES (a message sent to the run) as a WAIT on a signal named after the task, which the sender sends
- * with `ledgerflow signal`. Undefined for any other type.
+ * with `ledgerflow signal`; BLOCKING_SYSTEM_TASK (Conductor's test harness: in progress until a client completes it) the
+ * same. Undefined for any other type.
  */
 import { attemptSettings } from './common.js';
 import type { Ctx, LfTask } from './context.js';
@@ -34,6 +35,13 @@ export function mapRunTime(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask |
     }
     case 'START_WORKFLOW':
       return startWorkflow(t, ctx, tpl);
+    case 'BLOCKING_SYSTEM_TASK':
+      // Conductor's test harness: an asynchronous system task that stays IN_PROGRESS until a client completes it.
+      ctx.note(
+        t,
+        `BLOCKING_SYSTEM_TASK (a system task of Conductor's test harness that stays in progress until a client completes it) is a WAIT on the signal ${ctx.id(t)}: \`ledgerflow signal <runId> ${ctx.id(t)} --data '{...}'\` completes it (the data is its output); --as-simple BLOCKING_SYSTEM_TASK makes it a SIMPLE task instead`,
+      );
+      return { type: 'WAIT', event: ctx.id(t) };
     case 'YIELD':
     case 'PULL_WORKFLOW_MESSAGES': {
       const what =
