@@ -64,10 +64,25 @@ export async function candidateRuns(
 }
 
 /**
+ * The run a change in the runs folder named, read alone (not a scan of the store): null when it is gone or corrupt
+ * (a scan reports that), undefined when the store is not the file store (a scan is the way there).
+ */
+export async function namedRun(engine: Engine, runId: string): Promise<RunSummary | null | undefined> {
+  const store = engine.store;
+  if (!(store instanceof FileEventStore)) return undefined;
+  try {
+    return await store.summary(runId);
+  } catch (err) {
+    if (reportCorrupt(err, { onCorrupt: () => undefined })) return null;
+    throw err;
+  }
+}
+
+/**
  * A sub-workflow's child whose parent is unsettled (`unsettled(parentId)`: among the scan's active runs, or driven here
  * unsettled): the parent's driver drives it.
  */
-export function parentDrives(run: RunSummary, unsettled: (runId: string) => boolean): boolean {
+export function parentDrives(run: Pick<RunSummary, 'parent'>, unsettled: (runId: string) => boolean): boolean {
   const parent = run.parent;
   if (!parent || parent.task === undefined) return false;
   return unsettled(parent.runId);

@@ -25,14 +25,17 @@ const TAKE_UPS = 256;
 /** A run taken up that neither parks nor settles by then (a long attempt) frees its take-up slot all the same. */
 const TAKE_UP_MS = 2_000;
 
+/** A run a scan found to take up: its id and, for a child run, its parent (as much of its summary as is kept). */
+export type ToTake = Pick<RunSummary, 'runId' | 'parent'>;
+
 export abstract class RunDrives extends ServiceBase {
   protected readonly parked = new ParkedRuns(this.opts.engine.store, this.opts.engine.clock, (runId, lease) =>
     this.take(runId, lease),
   );
   /** The active runs the last scan found, in the order they are taken up (fill), and their ids. */
-  protected toTake: readonly RunSummary[] = [];
+  protected toTake: ToTake[] = [];
   protected toTakeAt = 0;
-  protected toTakeIds: ReadonlySet<string> = new Set();
+  protected toTakeIds = new Set<string>();
   /** Runs taken up by a scan whose first drive has not yet parked, settled or run TAKE_UP_MS. */
   private takingUp = 0;
 

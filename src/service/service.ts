@@ -31,7 +31,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import { tryLock } from '../store/lock.js';
-import { candidateRuns, parentDrives } from './candidates.js';
+import { SETTLED_STATUSES } from '../events/index.js';
+import { candidateRuns, namedRun, parentDrives } from './candidates.js';
 import { holderText } from './holders.js';
 import type { StopReport } from './options.js';
 import { RunDrives } from './run-drives.js';
@@ -40,6 +41,10 @@ import { RunDrives } from './run-drives.js';
 const LOOKS = 8;
 
 export class Service extends RunDrives {
+  /** When the periodic rescan may run next (ms): later the longer the last scan took. */
+  private nextRescan = 0;
+  /** Runs a watch event named being read now. */
+  private readonly naming = new Set<string>();
   /** Its store's runs folder watched (private: the package's types name nothing of node:fs). */
   private watcher: FSWatcher | undefined;
   /**
@@ -67,8 +72,8 @@ export class Service extends RunDrives {
           return;
         }
         const runId = file.endsWith('.jsonl') ? file.slice(0, -6) : file.endsWith('.driver') ? file.slice(0, -7) : null;
-        // A parked run's own follow wakes it.
-        if (runId !== null && !this.driving.has(runId) && !this.parked.has(runId)) this.scanSoon();
+        // A parked run's own follow wakes it; another is looked at alone, not by a scan of the whole store.
+        if (runId !== null && !this.driving.has(runId) && !this.parked.has(runId)) void this.lookAtNamed(runId);
       });
       this.watcher.on('error', () => {
         this.watcher?.close();
@@ -77,7 +82,11 @@ export class Service extends RunDrives {
     } catch {
       this.watcher = undefined; // the rescan still finds everything
     }
-    this.rescanTimer = setInterval(() => this.scanSoon(), this.opts.rescanMs ?? 1000);
+    // The rescan is the watch's fallback: on a store so large that a scan takes long, it comes less often (a tenth of
+    // the time at most goes to scanning: 100,000 runs held, a scan is a readdir of 200,000 names).
+    this.rescanTimer = setInterval(() => {
+      if (Date.now() >= this.nextRescan) this.scanSoon();
+    }, this.opts.rescanMs ?? 1000);
     if (this.ticks.length > 0) this.tickTimer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
     this.scanSoon();
     if (this.ticks.length > 0) void this.tick();
@@ -125,7 +134,9 @@ export class Service extends RunDrives {
       try {
         do {
           this.scanAgain = false;
+          const began = Date.now();
           await this.scan();
+          this.nextRescan = Date.now() + 9 * (Date.now() - began);
         } while (this.scanAgain && !this.stopping);
       } catch (err) {
         this.say({ kind: 'run.error', message: `cannot scan the store: ${errorMessage(err)}` });
@@ -133,6 +144,33 @@ export class Service extends RunDrives {
         this.scanning = false;
       }
     })();
+  }
+
+  /**
+   * A run a change in the runs folder named, not held here: an active one is queued to be taken up (at once when a
+   * take-up slot is free). A settled one is left to the next scan (the notifications it may owe), a child run or a
+   * store other than the file store to a scan now.
+   */
+  private async lookAtNamed(runId: string): Promise<void> {
+    if (this.stopping || this.settled.has(runId) || this.corrupt.has(runId) || this.naming.has(runId)) return;
+    if (this.toTakeIds.has(runId) && this.toTakeAt < this.toTake.length) return; // already queued
+    this.naming.add(runId);
+    try {
+      const run = await namedRun(this.opts.engine, runId);
+      if (run === null || this.driving.has(runId) || this.parked.has(runId)) return;
+      if (run === undefined || run.parent?.task !== undefined) return this.scanSoon();
+      if (SETTLED_STATUSES.includes(run.status)) return;
+      if (!this.toTakeIds.has(runId) || this.toTakeAt >= this.toTake.length) {
+        this.toTake.push({ runId });
+        this.toTakeIds.add(runId);
+      }
+      this.fill();
+    } catch (err) {
+      this.say({ kind: 'run.error', runId, message: `cannot read run ${runId}: ${errorMessage(err)}` });
+      this.scanSoon();
+    } finally {
+      this.naming.delete(runId);
+    }
   }
 
   /** Every unsettled run nobody drives is taken up; a settled one that may owe something is queued to be looked at. */
@@ -166,7 +204,8 @@ export class Service extends RunDrives {
       this.looks.push(run.runId);
     }
     this.lookNext();
-    this.toTake = active;
+    // Only what taking up needs is kept of each (100,000 runs to take up: not 100,000 summaries).
+    this.toTake = active.map(({ runId, parent }) => (parent ? { runId, parent } : { runId }));
     this.toTakeAt = 0;
     this.toTakeIds = new Set(active.map((r) => r.runId));
     this.fill();
@@ -187,6 +226,11 @@ export class Service extends RunDrives {
       if ((this.backoff.get(run.runId) ?? 0) > now) continue;
       if (parentDrives(run, unsettled)) continue;
       this.take(run.runId, undefined, true);
+    }
+    if (this.toTakeAt === this.toTake.length && this.toTake.length > 0) {
+      this.toTake = [];
+      this.toTakeAt = 0;
+      this.toTakeIds.clear();
     }
   }
 
