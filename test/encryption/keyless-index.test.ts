@@ -24,10 +24,7 @@ const tasksOf = (rows: Record<string, unknown>[]) =>
   rows.map((r) => ({ status: r.status, search: comparable(r).search }));
 
 describe('a reader without the key on an encrypted embedded store whose index is made again', () => {
-  // Known wrong today (issue 63): a reader without the key folds the sealed values it cannot read, so a DECISION on the
-  // input takes another case (plain_rate instead of gold_rate, gold_notice). `it.fails` until the fold is fixed (see the
-  // hash-guided plan in the branch's report): then drop `.fails`.
-  it.fails('list and stats without the key count tasks as with it, and leave no index the key holder believes', async () => {
+  it('list and stats without the key count tasks as with it, and leave no index the key holder believes', async () => {
     const dir = tempDir('lf-keyless-idx-');
     writeFileSync(join(dir, 'orders.yaml'), ORDERS_YAML);
     const r = await cli(['run', 'orders.yaml', '--id', 'o1', '--store', 'store', ...ORDER_ARGS], {

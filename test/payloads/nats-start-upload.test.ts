@@ -20,7 +20,6 @@ import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { noNats } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const MB = 1024 * 1024;
 const CANARY = 'CLEAR-ROW-CANARY-';
 const BIG = `workflow:
   id: big-start

@@ -28,7 +28,7 @@ export class ObjectBlobStore implements BlobStore {
    */
   constructor(
     private readonly connection: () => Promise<NatsConnection>,
-    private readonly opts: { create?: boolean; name?: string; replicas?: number; maxBytes?: number } = {},
+    private readonly opts: { create?: boolean; name?: string; replicas?: number; maxBytes?: number | undefined } = {},
   ) {}
 
   /** The bucket, made (or opened) on first use. */
