@@ -86,6 +86,12 @@ export interface RunContext {
   variables?: Record<string, unknown>;
   /** Search attributes (the workflow's `search:`, then SET tasks' `search:`); absent when the workflow declares none. Not in the state hash. */
   search?: Record<string, string | number | boolean>;
+  /**
+   * The case each DECISION took, told to the fold instead of evaluated: set only by a reader without the data key
+   * (query/blind-fold.ts), which cannot read the values a case depends on and finds it by the state hash the log
+   * recorded. Never set where values are read; not in the state hash.
+   */
+  decided?: Record<string, string | null>;
   /** true between run.paused and run.resumed (false after a resume); absent when never paused. No attempt starts while true. */
   paused?: boolean;
   /** true while paused by run.queued (status QUEUED), false once run.admitted; absent for a run never queued. */
@@ -117,7 +123,10 @@ export interface RunReuse {
 
 /** What the machine is created with: everything comes from the `run.started` envelope. */
 export interface MachineInput
-  extends Pick<RunContext, 'runId' | 'workflowId' | 'version' | 'input' | 'reuse' | 'stateHashVersion' | 'priority'> {
+  extends Pick<
+    RunContext,
+    'runId' | 'workflowId' | 'version' | 'input' | 'reuse' | 'stateHashVersion' | 'priority' | 'decided'
+  > {
   /** Epoch ms of run.started. */
   time: number;
 }

@@ -18,6 +18,18 @@ interface DecisionResult {
 }
 
 export function decide(def: Definition, task: DecisionTask, ctx: RunContext): DecisionResult {
+  // Told by a reader without the data key (RunContext.decided): the case, not its values (the value is unknown: null).
+  const told = ctx.decided?.[task.id];
+  if (told !== undefined) {
+    const c = told === null || told === 'default' ? undefined : task.cases.find((x) => x.name === told);
+    const next = c ? c.next : told === 'default' ? (task.defaultNext ?? []) : [];
+    return {
+      case: c ? c.name : told === 'default' && task.defaultNext ? 'default' : null,
+      value: null,
+      next,
+      error: null,
+    };
+  }
   const scope = scopeOf(ctx);
   let value: unknown = null;
   try {

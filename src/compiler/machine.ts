@@ -113,6 +113,7 @@ export function initialContext(def: Definition, input: MachineInput, maker: Tabl
     error: null,
     output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
+    ...(input.decided ? { decided: input.decided } : {}),
     ...(input.stateHashVersion !== undefined ? { stateHashVersion: input.stateHashVersion } : {}),
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
   };

@@ -116,6 +116,8 @@ export const ERROR_CODES = {
   // A service that did not answer
   LF_STORE: 'unavailable',
   LF_REQUESTS_FULL: 'unavailable',
+  LF_UPLOADS_FULL: 'unavailable',
+  LF_BLOBS_FULL: 'unavailable',
   LF_NATS_ERROR: 'unavailable',
   LF_NATS_TIMEOUT: 'unavailable',
   LF_REPLY_LOST: 'unavailable',

@@ -281,14 +281,14 @@ export class FileRunIndex extends FileIndexCache {
             s.runId,
             events.filter((e) => e.seq > t.record.lastSeq),
           );
-          run = advance(t, Array.isArray(more) ? more : await more);
+          run = advance(t, Array.isArray(more) ? more : await more, undefined, { blind: this.blind });
         } catch (err) {
           if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
         }
       }
       if (!run) {
         const all = this.folded(s.runId, events);
-        run = track(Array.isArray(all) ? all : await all);
+        run = track(Array.isArray(all) ? all : await all, undefined, { blind: this.blind });
       }
       if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
       else this.tracked.delete(s.runId);

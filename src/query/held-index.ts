@@ -27,6 +27,11 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
 
   /** The sealer of an encrypting store (record-values.ts), asked once; null: a store that never encrypts. */
   protected sealer: IndexSealer | null | undefined = undefined;
+  /** Whether this process folds without the data key a store that encrypts (record.ts `blind`: cases found by hash). */
+  protected get blind(): boolean {
+    return this.sealer?.key === null;
+  }
+
   protected async sealerReady(): Promise<IndexSealer | null> {
     if (this.sealer === undefined) this.sealer = this.opts.keysFrom ? await IndexSealer.of(this.opts.keysFrom) : null;
     return this.sealer;

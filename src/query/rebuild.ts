@@ -4,7 +4,8 @@
  * `<store>/index/runs.jsonl` (deleted, then every run file read once); in memory, the records folded once.
  */
 import { rm } from 'node:fs/promises';
-import { StoreUnusableError } from '../errors/index.js';
+import { IndexSealer } from '../encryption/index.js';
+import { DataKeyError, StoreUnusableError } from '../errors/index.js';
 import { FileEventStore, JetStreamEventStore, storeAtRest, type CorruptRun, type EventStore } from '../store/index.js';
 import { FileRunIndex } from './file-index.js';
 import type { BucketSettings } from './jetstream-bucket.js';
@@ -31,6 +32,7 @@ export async function rebuildRunIndex(
     store instanceof FileEventStore
       ? new FileRunIndex(storeAtRest(store), indexOpts)
       : new FoldingRunIndex(storeAtRest(store), indexOpts);
+  await refuseWithoutKey(store);
   if (index instanceof FileRunIndex) await rm(index.cacheFile, { force: true });
   const page = await index.query({});
   await index.close();
@@ -39,4 +41,23 @@ export async function rebuildRunIndex(
     throw new StoreUnusableError(`the run index was not rebuilt: ${unwritten}`, { index: where });
   opts.onProgress?.(page.total);
   return { index: where, runs: page.total, corrupt, ms: Date.now() - started };
+}
+
+/**
+ * A process without the data key cannot rebuild the index of a store holding sealed runs: their tasks and counts come
+ * from the fold, which reads values (a DECISION on an input), and it would see none. Said before the index is touched,
+ * naming a run, so the one there stays; a store with no sealed run (or a process with the key) goes on.
+ */
+async function refuseWithoutKey(store: EventStore): Promise<void> {
+  const sealer = await IndexSealer.of(store);
+  if (!sealer || sealer.key) return;
+  for await (const run of storeAtRest(store).readAll()) {
+    sealer.noteSealed(run.events);
+    if (sealer.sawSealed)
+      throw new DataKeyError(
+        'LF_DATA_KEY_MISSING',
+        `no index was written: run ${run.runId} holds values sealed with the data key and this process has none (LF_DATA_KEY), so the tasks and counts its fold gives (a DECISION reads values) would be wrong; the index is left as it was. Run \`ledgerflow reindex\` where LF_DATA_KEY is set (docs/security.md#the-run-index)`,
+        { runId: run.runId },
+      );
+  }
 }

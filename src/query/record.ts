@@ -23,6 +23,7 @@ import {
 import { summarize } from '../store/common.js';
 import type { RunSummary } from '../store/index.js';
 import { REDACTED, SEALED_KEY, isSealedText } from '../encryption/index.js';
+import { blindApply, blindStart } from './blind-fold.js';
 
 /** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
 export type RunTrigger =
@@ -132,7 +133,11 @@ export interface FoldedAfter {
 }
 
 /** A run's record and its fold, from its whole log (events from seq 1); `after`: see FoldedAfter. */
-export function track(events: readonly EventEnvelope[], after?: FoldedAfter): TrackedRun {
+export function track(
+  events: readonly EventEnvelope[],
+  after?: FoldedAfter,
+  opts: { blind?: boolean } = {},
+): TrackedRun {
   const [first, ...rest] = events;
   if (!first || first.type !== 'run.started' || first.seq !== 1) {
     throw new RecordGapError(first?.runId ?? '?', 0, first?.seq ?? 0);
@@ -140,7 +145,12 @@ export function track(events: readonly EventEnvelope[], after?: FoldedAfter): Tr
   // The start's definition names the record's trigger, agents and search types (a migration later changes none of them).
   const compiled = compiledForRun(first);
   // With the fold after the last event given, the start's own fold is not made: advance takes the one given.
-  const snapshot = after ? after.snapshot : startFold(compiled, foldStartOf(first));
+  // Without the data key (`blind`): the cases of its DECISIONs found by the hashes the log recorded (blind-fold.ts).
+  const snapshot = after
+    ? after.snapshot
+    : opts.blind
+      ? blindStart(compiled, first)
+      : startFold(compiled, foldStartOf(first));
   // The header, parent and schedule as the stores summarise a run of this one event.
   const summary = summarize(first, first);
   const record: RunRecord = {
@@ -157,7 +167,7 @@ export function track(events: readonly EventEnvelope[], after?: FoldedAfter): Tr
   if (declared) record.searchTypes = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, d.type]));
   // Resolved by the start's fold (a run whose log is run.started alone has them too).
   if (snapshot.context.search !== undefined) record.search = snapshot.context.search;
-  return advance({ record, compiled, snapshot, hash: first.state.hash }, rest, after);
+  return advance({ record, compiled, snapshot, hash: first.state.hash }, rest, after, opts);
 }
 
 /**
@@ -165,7 +175,12 @@ export function track(events: readonly EventEnvelope[], after?: FoldedAfter): Tr
  * log. Throws RecordGapError when they do not follow it. `after`: the fold after the last of them (FoldedAfter), taken
  * instead of folding them here; a record with no fold kept (a settled run restored) folds nothing either way.
  */
-export function advance(tracked: TrackedRun, events: readonly EventEnvelope[], after?: FoldedAfter): TrackedRun {
+export function advance(
+  tracked: TrackedRun,
+  events: readonly EventEnvelope[],
+  after?: FoldedAfter,
+  opts: { blind?: boolean } = {},
+): TrackedRun {
   if (events.length === 0) return tracked;
   let { snapshot, hash, compiled } = tracked;
   const folding = after === undefined;
@@ -182,7 +197,7 @@ export function advance(tracked: TrackedRun, events: readonly EventEnvelope[], a
       compiled &&
       (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))
     )
-      snapshot = applyEvent(compiled, snapshot, e).snapshot;
+      snapshot = opts.blind ? blindApply(compiled, snapshot, e) : applyEvent(compiled, snapshot, e).snapshot;
     // Migrated (docs/runs.md#migrating-in-flight-runs): the run goes on under the new version.
     if (e.type === 'run.migrated' && compiled) {
       if (folding) compiled = workflowAfter(compiled, e);

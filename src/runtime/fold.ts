@@ -147,6 +147,8 @@ interface FoldStart {
   stateHashVersion?: 2 | undefined;
   /** run.started's `priority`: the start's override of the workflow's (ordering its waits for task gates). */
   priority?: number | undefined;
+  /** Cases told to the fold by a reader without the data key (RunContext.decided). */
+  decided?: Record<string, string | null> | undefined;
 }
 
 /** The state right after run.started. */
@@ -170,6 +172,7 @@ export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSn
       : {}),
     ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
     ...(priority !== undefined ? { priority } : {}),
+    ...(started.decided ? { decided: started.decided } : {}),
   });
 }
 

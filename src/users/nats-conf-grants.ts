@@ -27,6 +27,8 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
     `lf.signals.${u}.*`,
     ...(control ? [`lf.control.${u}.*`] : []),
     `lf.starts.${u}`,
+    // A start's large input fields, uploaded before the request (cluster/transport/uploads.ts): written, never read back.
+    `lf.uploads.${u}.*.*`,
     ...(control ? [`lf.deploys.${u}`, `lf.limits.${u}`] : []),
     `${js.api}.STREAM.MSG.GET.LF_EVENTS`,
   ];

@@ -21,6 +21,7 @@ const NOT_CODES = new Set([
   'LF_SIGNALS',
   'LF_CONTROL',
   'LF_REQUESTS',
+  'LF_UPLOADS',
   'LF_TRIGGERS',
   'LF_DLQ',
   'LF_DLQ_WORKERS',

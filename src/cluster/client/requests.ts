@@ -6,13 +6,19 @@
  */
 import {
   ERROR_CODES,
+  errorMessage,
   LedgerflowError,
+  permissionDenied,
   StoreError,
   type ErrorCode,
   type ErrorOptions,
   type JsonSafe,
 } from '../../errors/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { DEFAULT_INLINE_LIMIT } from '../../definition/index.js';
 import { newRunId, randomHex } from '../../executor/index.js';
+import { jetstream } from '../../store/index.js';
+import { uploadLargeFields } from '../transport/index.js';
 import {
   DeployVerdict,
   encode,
@@ -71,7 +77,7 @@ type Verdicts = { start: StartVerdict; deploy: DeployVerdict; limits: LimitsVerd
 async function ask<K extends keyof typeof KINDS>(
   kind: K,
   url: string,
-  body: object,
+  body: object | ((nc: NatsConnection, sender: string, request: string) => Promise<object>),
   waitMs: number,
   words: (sender: string) => { forbidden: string; failed: string },
   meta: (sender: string) => Record<string, JsonSafe | undefined>,
@@ -86,7 +92,10 @@ async function ask<K extends keyof typeof KINDS>(
     as: sender,
     subject: () => k.subject(sender),
     // The request's id first: an engine answers even a body it cannot read (engine/requests.ts).
-    body: encode({ request, ...body }),
+    body:
+      typeof body === 'function'
+        ? async (nc) => encode({ request, ...(await body(nc, sender, request)) })
+        : encode({ request, ...body }),
     verdict: { subject: () => k.verdictSubject(sender, request), schema: k.schema, waitMs },
     refused: refusal(publishError, { ...words(sender), noStream: NO_STREAM }, meta(sender)),
   })) as Verdicts[K] | null;
@@ -100,10 +109,18 @@ async function ask<K extends keyof typeof KINDS>(
  * the new run's id, so that the caller can name it even when queued. Refusals throw, in the embedded store's words.
  */
 export function requestStart(url: string, body: StartRequest, waitMs: number): Promise<RequestOutcome<StartVerdict>> {
+  // An input too large for one message has its largest fields uploaded first (transport/uploads.ts), as references in it.
+  const made =
+    'input' in body
+      ? async (nc: NatsConnection, sender: string, request: string) => ({
+          ...body,
+          input: await uploadFields(nc, sender, request, body.input),
+        })
+      : body;
   return ask(
     'start',
     url,
-    body,
+    made,
     waitMs,
     (sender) => ({
       forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender} only if its block says so (a block written before requests had a subject per sender says lf.starts.${sender}.*: regenerate it); \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
@@ -112,6 +129,34 @@ export function requestStart(url: string, body: StartRequest, waitMs: number): P
     (sender) => ({ by: sender }),
     (sender) => ({ by: sender, ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }) }),
   );
+}
+
+/** `input` with its largest fields uploaded until the rest is within the default inline limit; refusals said as such. */
+async function uploadFields(
+  nc: NatsConnection,
+  sender: string,
+  request: string,
+  input: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  try {
+    return await uploadLargeFields(jetstream(nc), sender, request, input, DEFAULT_INLINE_LIMIT);
+  } catch (err) {
+    const forbidden = permissionDenied(err);
+    if (forbidden !== null)
+      throw new LedgerflowError(
+        'LF_AUTHORITY_REFUSED',
+        `NATS user ${sender} may not upload a large start input (nats.conf permissions: lf.uploads.${sender}.*.*, which \`ledgerflow users nats-conf\` gives every person who may start runs: regenerate the block); nothing was started: ${errorMessage(err)}`,
+        { by: sender, forbidden },
+        { kind: 'permission' },
+      );
+    if (/maximum (bytes|messages) exceeded|no responders/i.test(errorMessage(err)))
+      throw new LedgerflowError(
+        'LF_UPLOADS_FULL',
+        `the engines' upload stream (LF_UPLOADS) takes no more of this input: it is full (no engine took what waits there, or its max_bytes is too small for the input: raise LEDGERFLOW_NATS_UPLOADS_MAX_BYTES on the engines), or no engine of this version made it yet; nothing was started (${errorMessage(err)})`,
+        { by: sender },
+      );
+    throw err;
+  }
 }
 
 /** A fresh run's id for a start or retry request (the engine takes no other form as one). */

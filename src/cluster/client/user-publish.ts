@@ -55,7 +55,8 @@ export interface UserPublish<V> {
    * (`refused`) like any publish that fails.
    */
   readonly subject: () => string;
-  readonly body: Uint8Array;
+  /** The body, or what makes it on the connection (a start that uploads its large fields first: transport/uploads.ts). */
+  readonly body: Uint8Array | ((nc: NatsConnection) => Promise<Uint8Array>);
   /** Where and how long to listen for the engine's verdict; 0 ms: not at all. */
   readonly verdict: { readonly subject: () => string; readonly schema: z.ZodType<V>; readonly waitMs: number };
   /** The error a failed publish becomes (permissions, no stream yet, anything else). */
@@ -119,10 +120,13 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
   try {
     const listening =
       p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
+    const body = typeof p.body === 'function' ? await p.body(nc) : p.body;
     // 503: no stream takes the subject yet (its streams are being created, or an older cluster lacks it): wait a little.
-    await createRetrying(() => jetstream(nc).publish(p.subject(), p.body), 5_000, isNoResponders);
+    await createRetrying(() => jetstream(nc).publish(p.subject(), body), 5_000, isNoResponders);
     return listening ? await listening.next : null;
   } catch (err) {
+    // Said already in ledgerflow's words (an upload refused: transport/uploads.ts).
+    if (err instanceof LedgerflowError) throw err;
     // A full request stream (its bounds: LF_REQUESTS) or a full server is said as such, never as the client's words alone.
     const full = fullness(err, safeSubject(p.subject) ?? '');
     if (full) throw full;

@@ -115,7 +115,10 @@ export class ClusterEngine {
     const jsm: JetStreamManager = await jetstreamManager(nc);
     await ensureCluster(jsm, { ...settings, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
     // The large payloads' bucket, made here with the streams' replicas: workers only open it (store/blobs/jetstream.ts).
-    await new ObjectBlobStore(async () => nc, settings?.replicas ? { replicas: settings.replicas } : {}).ready();
+    await new ObjectBlobStore(async () => nc, {
+      ...(settings?.replicas ? { replicas: settings.replicas } : {}),
+      ...(settings?.blobsMaxBytes ? { maxBytes: settings.blobsMaxBytes } : {}),
+    }).ready();
     const tokens = await AttemptTokens.open(js, settings);
     const ledger = await AttemptLedger.open(nc);
     this.notifier = engineNotifier({

@@ -29,6 +29,8 @@ import type { JetStreamEventStore } from '../../store/index.js';
 import {
   maxOutputBytes,
   parseInbound,
+  purgeUploads,
+  takeUploads,
   rawOf,
   STREAMS,
   subjects,
@@ -140,6 +142,7 @@ export class Requests {
             ? await this.deploy(value as Inbound['deploy'])
             : await this.limits(value as Inbound['limits']);
       this.o.inbox.tell(value.verdictTo, verdict);
+      if (kind === 'start') await purgeUploads(this.o.jsm, value.sender, value.request);
     } catch (err) {
       const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
       if (!refusal) throw err; // the inbox tries it again later, and dead-letters it at its bound
@@ -163,6 +166,7 @@ export class Requests {
           { by: value.sender },
         );
       this.o.inbox.tell(value.verdictTo, { accepted: false, ...refusal });
+      if (kind === 'start') await purgeUploads(this.o.jsm, value.sender, value.request);
     }
     m.ack();
   }
@@ -183,11 +187,15 @@ export class Requests {
     if (!v.allowed) throw new Refused({ reason: v.reason, code: 'LF_AUTHORITY_REFUSED', need: v.need, have: v.have });
   }
 
-  private async start({ sender, body }: Inbound['start']): Promise<StartVerdict> {
+  private async start({ sender, body: sent }: Inbound['start']): Promise<StartVerdict> {
     const commits = new RunCommits({ store: this.o.store });
     const by: { by?: string } = this.o.sendersProven() ? { by: sender } : {};
-    if ('retryOf' in body) {
+    if ('retryOf' in sent) {
       this.judge(sender, 'control');
+      // A reference in a fork's input is refused: the request uploaded none (transport/uploads.ts).
+      const body = sent.fork?.input
+        ? { ...sent, fork: { ...sent.fork, input: await takeUploads(this.o.jsm, sender, undefined, sent.fork.input) } }
+        : sent;
       // Taken twice (an engine that died after the start): the retry is there. A run under the id that is not
       // this sender's retry of this run is refused, untouched (request-owner.ts).
       const { fork } = body;
@@ -217,18 +225,21 @@ export class Requests {
     }
     // A Worker may start nothing: refused before the registry is read (a Station OPS's domain needs the definition).
     const actor = this.o.actorOf?.(sender);
-    if (actor && !atLeast(actor.level, 'L2')) this.judge(sender, 'start', { workflowId: body.workflow });
+    if (actor && !atLeast(actor.level, 'L2')) this.judge(sender, 'start', { workflowId: sent.workflow });
     // A reference no registry key can carry is the sender's mistake, said as such (not the store's, tried again).
-    if (!WORKFLOW_REF.test(body.workflow))
+    if (!WORKFLOW_REF.test(sent.workflow))
       throw new Refused({
-        reason: `workflow ${body.workflow.slice(0, 200)} is not deployed: a workflow is named <workflowId> or <workflowId>@<version> (letters, digits, _ and -)`,
+        reason: `workflow ${sent.workflow.slice(0, 200)} is not deployed: a workflow is named <workflowId> or <workflowId>@<version> (letters, digits, _ and -)`,
         code: 'LF_WORKFLOW_NOT_DEPLOYED',
       });
-    const definition: Definition = await this.o.registry.resolve(body.workflow);
+    const definition: Definition = await this.o.registry.resolve(sent.workflow);
     this.judge(sender, 'start', {
       workflowId: definition.id,
       ...(definition.domain !== undefined ? { domain: definition.domain } : {}),
     });
+    // Fields too large for the request were uploaded by it: read back from its own uploads, digests checked; a
+    // reference to any other body (another run's) is refused, never read (transport/uploads.ts).
+    const body = { ...sent, input: await takeUploads(this.o.jsm, sender, sent.request, sent.input) };
     const opts = {
       inputFromStrings: body.inputFromStrings ?? false,
       ...(body.priority !== undefined ? { priority: body.priority } : {}),

@@ -37,3 +37,4 @@ export { noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token 
 export { workerConsumerName, skillKey, splitSkillKey } from './subjects.js';
 export { TaskQueues } from './task-queues.js';
 export { wireJsonSchemas } from './wire.js';
+export { purgeUploads, takeUploads, uploadLargeFields, UPLOADS_LIMITS, UPLOADS_STREAM } from './uploads.js';

@@ -12,6 +12,9 @@
  *   LEDGERFLOW_NATS_DLQ_MAX_AGE=14d  LEDGERFLOW_NATS_DLQ_MAX_BYTES=268435456  LEDGERFLOW_NATS_DLQ_MAX_MSGS=100000
  *     (the dead-letter stream's limits, oldest dropped first; applied to an existing LF_DLQ too,
  *     as the delivery bounds are to existing consumers)
+ *   LEDGERFLOW_NATS_BLOBS_MAX_BYTES (the large payloads' bucket LF_BLOBS; default the largest of 1 GiB … 64 MiB the
+ *     server can reserve)  LEDGERFLOW_NATS_UPLOADS_MAX_BYTES (LF_UPLOADS, people's large start inputs on their way;
+ *     default 256 MiB, 4 MiB in memory)
  * Replicas and storage apply to the snapshot bucket too.
  *   LEDGERFLOW_NATS_OFFERS=on|off (default on): an engine offers each attempt to an idle worker before
  *     queueing it on LF_TASKS_<queue>, and a worker takes offers besides pulling (direct-dispatch.ts);
@@ -60,6 +63,8 @@ export function natsSettings(): {
     ['dlqMaxAgeMs', 'LEDGERFLOW_NATS_DLQ_MAX_AGE', duration],
     ['dlqMaxBytes', 'LEDGERFLOW_NATS_DLQ_MAX_BYTES', int],
     ['dlqMaxMsgs', 'LEDGERFLOW_NATS_DLQ_MAX_MSGS', int],
+    ['uploadsMaxBytes', 'LEDGERFLOW_NATS_UPLOADS_MAX_BYTES', int],
+    ['blobsMaxBytes', 'LEDGERFLOW_NATS_BLOBS_MAX_BYTES', int],
   ] as const) {
     const v = read(name);
     if (v) bounds[key] = v;
@@ -72,6 +77,7 @@ export function natsSettings(): {
       ...(maxBytes ? { maxBytes } : {}),
       ...(maxMsgSize ? { maxMsgSize } : {}),
       ...(duplicateWindowMs ? { duplicateWindowMs } : {}),
+      ...(bounds.blobsMaxBytes ? { blobsMaxBytes: bounds.blobsMaxBytes } : {}),
     },
     cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}), ...bounds },
   };

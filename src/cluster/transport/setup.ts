@@ -19,6 +19,7 @@ import {
 import { createRetrying } from './create-retry.js';
 import { maxReportBytes } from './payload-limits.js';
 import { MAX_REQUEST_BYTES } from './requests.js';
+import { UPLOAD_CHUNK_BYTES, UPLOADS_LIMITS, UPLOADS_STREAM } from './uploads.js';
 
 export interface ClusterSettings {
   replicas?: number;
@@ -49,6 +50,10 @@ export interface ClusterSettings {
   maxPayload?: number;
   dlqMaxBytes?: number;
   dlqMaxMsgs?: number;
+  /** Bytes LF_UPLOADS holds (people's large start inputs on their way: uploads.ts; default 1 GiB, 64 MiB in memory). */
+  uploadsMaxBytes?: number;
+  /** Bytes the large payloads' bucket LF_BLOBS holds (store/blobs/jetstream.ts BLOB_MAX_BYTES_DEFAULTS when unset). */
+  blobsMaxBytes?: number;
 }
 
 /**
@@ -231,6 +236,14 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs,
     discard: DiscardPolicy.Old,
   };
+  // People's large start inputs: chunks of their own upload subject, refused (discard new) when full, gone when old.
+  const uploadLimits = {
+    max_bytes:
+      s.uploadsMaxBytes ?? (s.storage === 'memory' ? UPLOADS_LIMITS.maxBytesInMemory : UPLOADS_LIMITS.maxBytes),
+    max_age: ns(UPLOADS_LIMITS.maxAgeMs),
+    max_msg_size: UPLOAD_CHUNK_BYTES,
+    discard: DiscardPolicy.New,
+  };
   const workerDlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs),
     max_bytes: s.storage === 'memory' ? WORKER_DLQ_LIMITS.maxBytesInMemory : WORKER_DLQ_LIMITS.maxBytes,
@@ -271,6 +284,11 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
       // A request stream made before it was bounded (an older version) gets the bounds.
       await ensureStreamLimits(jsm, STREAMS.requests.name, requestCap);
     })(),
+    ensureStream(jsm, UPLOADS_STREAM.name, UPLOADS_STREAM.subjects, {
+      ...base,
+      retention: RetentionPolicy.Limits,
+      ...uploadLimits,
+    }),
     (async () => {
       await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, {
         ...base,

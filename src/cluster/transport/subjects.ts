@@ -35,6 +35,9 @@
  *                                                        that the stream bounds each sender's waiting requests. The
  *                                                        engines judge its level (requests.ts) and answer on
  *                                                        lf.verdicts.starts|deploys|limits.<sender>.<request>
+ *   LF_UPLOADS   lf.uploads.<sender>.<request>.<sha256>  a person's large start input fields, uploaded in chunks before
+ *                                                        the request that refers to them (uploads.ts); read back by the
+ *                                                        engine that takes the request, then purged
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           what engines refused or gave up on, kept with the reason
  *   LF_DLQ_WORKERS lf.dlq.tasks.<user>                   task attempts a worker gave up on; <user> is the worker's

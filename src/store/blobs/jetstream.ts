@@ -7,10 +7,18 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { ObjectStore } from '@nats-io/obj';
 import type { PayloadRef } from '../../events/index.js';
 import type { BlobSource, BlobStore } from '../port.js';
-import { jetstream, Objm } from '../jetstream/nats-lib.js';
+import { errorMessage, LedgerflowError } from '../../errors/index.js';
+import { jetstream, jetstreamManager, Objm } from '../jetstream/nats-lib.js';
 import { chunksOf, Digesting, digestHex } from './digests.js';
 
 export const BLOB_BUCKET = 'LF_BLOBS';
+
+/**
+ * LF_BLOBS's max_bytes when none is set (LEDGERFLOW_NATS_BLOBS_MAX_BYTES): the first of these the server can reserve
+ * beside the other streams' bounds (a 1 GB server holds 256 MiB of it, a 4 GB one 1 GiB). Full, a put is refused
+ * (discard new, LF_BLOBS_FULL) rather than filling the server's store, which would stop every stream.
+ */
+export const BLOB_MAX_BYTES_DEFAULTS = [1024, 512, 256, 128, 64].map((mib) => mib * 1024 * 1024);
 
 export class ObjectBlobStore implements BlobStore {
   private bucket: Promise<ObjectStore> | undefined;
@@ -20,7 +28,7 @@ export class ObjectBlobStore implements BlobStore {
    */
   constructor(
     private readonly connection: () => Promise<NatsConnection>,
-    private readonly opts: { create?: boolean; name?: string; replicas?: number } = {},
+    private readonly opts: { create?: boolean; name?: string; replicas?: number; maxBytes?: number | undefined } = {},
   ) {}
 
   /** The bucket, made (or opened) on first use. */
@@ -28,12 +36,35 @@ export class ObjectBlobStore implements BlobStore {
     const name = this.opts.name ?? BLOB_BUCKET;
     this.bucket ??= this.connection().then((nc) => {
       const objm = new Objm(jetstream(nc));
-      return this.opts.create === false
-        ? objm.open(name, false)
-        : objm.create(name, this.opts.replicas ? { replicas: this.opts.replicas } : {});
+      return this.opts.create === false ? objm.open(name, false) : this.created(nc, objm, name);
     });
     this.bucket.catch(() => (this.bucket = undefined));
     return this.bucket;
+  }
+
+  /**
+   * The bucket, made with its bound (max_bytes) or given one when an older version made it without: the setting, else
+   * the largest default the server can reserve. A bound set already (by an operator) is kept.
+   */
+  private async created(nc: NatsConnection, objm: Objm, name: string): Promise<ObjectStore> {
+    const jsm = await jetstreamManager(nc);
+    const stream = `OBJ_${name}`;
+    const tries = this.opts.maxBytes ? [this.opts.maxBytes] : BLOB_MAX_BYTES_DEFAULTS;
+    const existing = await jsm.streams.info(stream).catch(() => null);
+    for (const [i, max_bytes] of tries.entries()) {
+      try {
+        if (!existing)
+          return await objm.create(name, {
+            ...(this.opts.replicas ? { replicas: this.opts.replicas } : {}),
+            max_bytes,
+          });
+        if (existing.config.max_bytes <= 0) await jsm.streams.update(stream, { ...existing.config, max_bytes });
+        return await objm.open(name, false);
+      } catch (err) {
+        if (i === tries.length - 1 || !/insufficient (storage )?resources/i.test(errorMessage(err))) throw err;
+      }
+    }
+    throw new Error('unreachable');
   }
 
   /** Makes the bucket now if it is not there (an engine, at its start: workers only open it). */
@@ -63,6 +94,7 @@ export class ObjectBlobStore implements BlobStore {
       await os.put({ name: hex, description: mediaType }, secondPass(bytes(), first.size, ref, address));
       return ref;
     } catch (err) {
+      full(err, first.size);
       // The second pass gave other bytes (a value whose JSON is not the same twice): nothing was stored under the
       // digest (the Object Store drops an object whose stream failed); this pass is kept whole, as a one-shot source.
       if (!isPassesDiffer(err)) throw err;
@@ -93,7 +125,10 @@ export class ObjectBlobStore implements BlobStore {
         else controller.close();
       },
     });
-    await os.put({ name: hex, description: mediaType }, stream);
+    await os.put({ name: hex, description: mediaType }, stream).catch((err: unknown) => {
+      full(err, d.size);
+      throw err;
+    });
     return ref;
   }
 
@@ -126,6 +161,16 @@ export class ObjectBlobStore implements BlobStore {
       yield { digest: `sha256:${info.name}`, size: info.size, storedAt: Date.parse(info.mtime) };
     }
   }
+}
+
+/** A put LF_BLOBS refused for its bound (max_bytes, discard new) is said as such: what is full and what to do. */
+function full(err: unknown, size: number): void {
+  if (!/maximum bytes exceeded/i.test(errorMessage(err))) return;
+  throw new LedgerflowError(
+    'LF_BLOBS_FULL',
+    `the large payloads' bucket ${BLOB_BUCKET} is full (its max_bytes): a body of ${size} bytes was not stored. Free it with \`ledgerflow blob gc\` (and \`archive\` settled runs), or raise its bound with LEDGERFLOW_NATS_BLOBS_MAX_BYTES on the engines (docs/nats.md#engines-and-workers-stopping-failover-stream-settings) and \`nats stream edit OBJ_${BLOB_BUCKET} --max-bytes\``,
+    { bucket: BLOB_BUCKET, size },
+  );
 }
 
 /** Whether the bucket has the object whole already (a put of the same bytes sends nothing). */

@@ -37,6 +37,8 @@ export interface JetStreamStoreOptions {
   maxMsgs?: number;
   /** Largest commit the stream accepts in bytes (default -1: the server's max_payload). */
   maxMsgSize?: number;
+  /** Bytes the large payloads' bucket LF_BLOBS may hold (default: the largest of 1 GiB … 64 MiB the server can reserve). */
+  blobsMaxBytes?: number;
   /** What happens when a limit is hit (default `new`: refuse appends rather than drop old history). */
   discard?: 'old' | 'new';
   /** Timeout of each request to the server (default 5000 ms). */
@@ -65,7 +67,11 @@ export type ResolvedOptions = Pick<JetStreamStoreOptions, 'user' | 'pass' | 'tok
       | 'connectTimeoutMs'
       | 'cacheSize'
     >
-  > & { servers: string[]; streamConfig: Partial<StreamConfig> & { name: string } };
+  > &
+  Pick<JetStreamStoreOptions, 'blobsMaxBytes'> & {
+    servers: string[];
+    streamConfig: Partial<StreamConfig> & { name: string };
+  };
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A JetStream domain: one subject token (it becomes `$JS.<domain>.API`). */
@@ -168,6 +174,7 @@ export function resolveOptions(opts: JetStreamStoreOptions): ResolvedOptions {
     reconnectTimeWaitMs: ms(opts.reconnectTimeWaitMs, 250),
     connectTimeoutMs: ms(opts.connectTimeoutMs, 5000),
     cacheSize: Math.max(1, opts.cacheSize ?? 100_000),
+    ...(opts.blobsMaxBytes ? { blobsMaxBytes: opts.blobsMaxBytes } : {}),
     streamConfig: {
       name: stream,
       subjects: [`${subjectPrefix}.>`],

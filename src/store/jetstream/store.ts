@@ -158,7 +158,7 @@ export class JetStreamEventStore implements EventStore {
 
   /** Large payloads' bodies: the LF_BLOBS Object Store bucket (store/blobs/jetstream.ts), on the store's connection. */
   blobs(): BlobStore {
-    return (this.blobStore ??= new ObjectBlobStore(() => this.connection()));
+    return (this.blobStore ??= new ObjectBlobStore(() => this.connection(), { maxBytes: this.o.blobsMaxBytes }));
   }
 
   /** The store's NATS connection, for components that share it (work queues, KV, tests reading stats). */
