@@ -211,8 +211,6 @@ describe.skipIf(noNats)('engine --handlers runs its attempts in process', () => 
     expect(local.map((e: Event) => e.type)).toEqual(remote.map((e: Event) => e.type));
     expect(local).toEqual(remote);
     expect(local.filter((e: Event) => e.type === 'task.failed').map((e: Event) => e.data.task)).toEqual(['flaky']);
-    expect(local.filter((e: Event) => e.type === 'timer.fired').map((e: Event) => e.data.timer)).toContain(
-      'attempt_timeout',
-    );
+    expect(local.filter((e: Event) => e.type === 'timer.fired').map((e: Event) => e.data.timer)).toContain('timeout');
   }, 120_000);
 });
