@@ -185,14 +185,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       const { ring, ...given } = means.for(task, keyed);
       const ran = await runAttempt(await openAttempt(task, ring), { ...opts, log, writeOutput, ...given });
       // Committed by this process's engine (engine --handlers): no seal, no report; a copy held meanwhile is answered.
-      if (
-        ran &&
-        commit &&
-        (await commit(ran).then(
-          () => true,
-          (err: unknown) => committedNot(key, err),
-        ))
-      ) {
+      if (ran && commit && (await commit(ran).then(() => true, committedNot(key)))) {
         stats[ran.type === 'task.completed' ? 'completed' : 'failed']++;
         for (const delivery of attempt.msgs) delivery.ack();
         if (deferred?.claimed) claimed.finish(ran.type);
@@ -225,7 +218,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   }
 
   /** The engine's commit of an outcome failed: reported as a remote worker's is (straight, else LF_INPUTS). */
-  const committedNot = (key: string, err: unknown) => {
+  const committedNot = (key: string) => (err: unknown) => {
     log(`${key}: its engine did not commit the outcome (${errorMessage(err)}); reporting it`);
     return false;
   };
@@ -248,7 +241,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     runHere: (task, commit, keyed) =>
       inHand.track(
         [],
-        runClaimed(task, null, 1, commit, keyed).then(() => undefined),
+        runClaimed(task, null, 1, commit, keyed).then(() => {}),
       ),
     async start() {
       if (typeof opts.nats === 'string') {
