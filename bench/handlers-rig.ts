@@ -19,7 +19,9 @@ const HANDLERS = fileURLToPath(new URL('./five-handlers.mjs', import.meta.url));
 
 /** `ledgerflow <args>` as a user starts it (sh's line in bin/ledgerflow.js adds the young-generation flag; here by hand); resolves once its stdout says `ready` (a line containing it). */
 export async function spawnCli(args: string[], ready: string, cwd?: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', BIN, ...args], {
+  // LF_BENCH_NODE_FLAGS: more node flags for the CLI's processes (bench/prof-handlers.ts: --cpu-prof, which NODE_OPTIONS refuses).
+  const more = process.env.LF_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...more, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
     ...(cwd ? { cwd } : {}),

@@ -8,7 +8,7 @@ import { loadNotificationsConfig } from '../../notify/index.js';
 import { relative, resolve } from 'node:path';
 import { ClusterEngine, createWorker, natsSettings, offersEnabled } from '../../cluster/index.js';
 import { senderOf } from '../../cluster/transport/sender.js';
-import { ANONYMOUS_SENDER } from '../../cluster/transport/subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE } from '../../cluster/transport/subjects.js';
 import { UsageError } from '../../errors/index.js';
 import { workerQueue } from '../flags/station-flag.js';
 import { allBreakers } from '../../limits/index.js';
@@ -86,12 +86,37 @@ export async function engineCmd(
     throw new UsageError(`--users ${opts.users}: there is no such file (write one with \`ledgerflow users add\`)`, {
       file: opts.users,
     });
+  // With --handlers (or --commands), this process is also a worker for them. The attempts its engine starts it runs
+  // in process, their outcomes committed directly (cluster/engine/local-attempts.ts); the rest (queued ones, a lost
+  // engine's, another engine's offers) it takes as a remote worker does. Its outcomes are named by the URL's user, else
+  // `engine` (the dev configs' no_auth_user; on a server without users any name goes, recorded as unauthenticated),
+  // not `anonymous` (history said "reported by anonymous").
+  const sender = senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url);
+  const worker =
+    opts.handlers || commands || http
+      ? createWorker({
+          nats: url,
+          user: sender,
+          handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {},
+          ...(commands ? { commands } : {}),
+          ...(http ? { http } : {}),
+          directOffers: offers,
+          settings: settings.cluster,
+          skills: parseSkills(opts.skills),
+          ...(opts.queue ? { queue: opts.queue } : {}),
+          ...(outputRoot ? { outputRoot } : {}),
+          log: (l) => io.err(l),
+        })
+      : null;
+  let workerReady = false;
   const engine = new ClusterEngine({
     nats: { servers: url, ...settings.store },
     settings: settings.cluster,
     eventTypes,
     ...(users ? { users: users.users } : {}),
     directDispatch: offers,
+    // Its engine runs attempts on it once it has started (below).
+    ...(worker ? { local: { ...worker, queue: opts.queue ?? DEFAULT_QUEUE, sender, ready: () => workerReady } } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
     ...(opts.schedules === false ? { schedules: false as const } : {}),
@@ -119,26 +144,8 @@ export async function engineCmd(
         () => stopping,
       )
     : Promise.resolve();
-  // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
-  // Its reports are the engine's: named by the URL's user, else `engine` (the dev configs' no_auth_user; on a server
-  // without users any name goes, recorded as unauthenticated), not `anonymous` (history said "reported by anonymous").
-  const worker =
-    opts.handlers || commands || http
-      ? createWorker({
-          nats: url,
-          user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url),
-          handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {},
-          ...(commands ? { commands } : {}),
-          ...(http ? { http } : {}),
-          directOffers: offers,
-          settings: settings.cluster,
-          skills: parseSkills(opts.skills),
-          ...(opts.queue ? { queue: opts.queue } : {}),
-          ...(outputRoot ? { outputRoot } : {}),
-          log: (l) => io.err(l),
-        })
-      : null;
   await worker?.start();
+  workerReady = true;
   const follower = stateFile ? followStateFile(engine.store, { path: stateFile, keep, warn: (l) => io.err(l) }) : null;
   await follower?.ready;
   if (stateFile)
@@ -150,6 +157,7 @@ export async function engineCmd(
     stopping = true;
     await archival.stop();
     await pickedUp;
+    workerReady = false;
     await worker?.stop();
     await engine.stop();
     await follower?.stop();

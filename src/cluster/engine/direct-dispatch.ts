@@ -55,6 +55,8 @@ export interface Handed {
   /** A restarted run's claim token: its worker's word counts only with it (a worker handed an earlier run has the token). */
   claimToken?: string;
   heard: number;
+  /** Run in this engine (local-attempts.ts): it cannot go quiet while the engine lives, so no lease queues it. */
+  local?: true;
 }
 
 /**
@@ -248,6 +250,18 @@ export class DirectDispatch {
   }
 
   /**
+   * Takes the attempt into its run's custody as an offer would, for this engine to run it itself (local-attempts.ts):
+   * false, as an offer is refused, when no durable message of the run is surely held here.
+   */
+  adopt(effect: StartAttempt, token: string, custody: Custody | null): boolean {
+    const hold = holdOf(custody);
+    if (!this.o.open() || (!hold && this.chains.get(effect.runId)?.backed !== true)) return false;
+    const run = { runId: effect.runId, key: DirectDispatch.keyOf(effect), effect, token };
+    this.add({ ...run, queue: () => Promise.resolve(), heard: Number.POSITIVE_INFINITY, local: true }, hold);
+    return true;
+  }
+
+  /**
    * A message of the run processed now (under custody) found attempts this engine handed over (a
    * reconcile's): it is held until they report too, and backs the chain again.
    */
@@ -280,7 +294,7 @@ export class DirectDispatch {
   heard(runId: string, key: string, token: string, claimToken?: string): boolean {
     const h = this.chains.get(runId)?.attempts.get(key);
     if (!h || h.token !== token || (h.claimToken !== undefined && h.claimToken !== claimToken)) return false;
-    h.heard = this.o.now();
+    if (!h.local) h.heard = this.o.now();
     return true;
   }
 

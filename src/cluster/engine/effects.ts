@@ -22,6 +22,7 @@ import {
 } from '../transport/index.js';
 import type { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
+import type { LocalAttempts } from './local-attempts.js';
 import type { TriggerEvents } from './trigger-events.js';
 import { errorMessage } from '../../errors/index.js';
 import { failureStepOf, type FailureStep } from '../../definition/index.js';
@@ -50,6 +51,8 @@ export interface EffectPublisherOptions {
    * limit (a template that picked a large field out of a body); null when it is within it, the common case, no await.
    */
   keepApart?(effect: StartAttempt): Promise<StartAttempt> | null;
+  /** Attempts this engine runs itself (`engine --handlers`, local-attempts.ts): taken under the run's custody, else offered or queued. */
+  local?: Pick<LocalAttempts, 'take'> | null;
 }
 
 /**
@@ -92,7 +95,9 @@ export function effectPublisher(
       token: o.tokens.tokenFor(effect.runId, instance, effect.attempt),
       ...claimToken,
     };
-    const msg = o.sealAttempt ? o.sealAttempt(clear) : clear;
+    // Sealed only when it leaves this engine (an attempt run here needs no seal).
+    let sealed: TaskMessage | undefined;
+    const msg = () => (sealed ??= o.sealAttempt ? o.sealAttempt(clear) : clear);
     o.stats.dispatched++;
     // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
     // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed
@@ -106,7 +111,7 @@ export function effectPublisher(
       o.taskQueues.dispatch(
         queue,
         key,
-        encode(redispatch ? { ...msg, redispatch: true } : msg),
+        encode(redispatch ? { ...msg(), redispatch: true } : msg()),
         redispatch ? `${msgId}/copy` : msgId,
         priority,
       );
@@ -123,11 +128,13 @@ export function effectPublisher(
     // Outstanding ones a reconcile publishes go to the queue, under their message ids, as before: one
     // handed straight to a worker by an engine that died is claimed there, and its claim decides.
     if (queueOnly?.(effect)) return queueIt(true);
+    // This engine has the handler: run here under the run's custody, no offer (local-attempts.ts).
+    if (o.local?.take(effect, clear, custody)) return Promise.resolve();
     // The queue's stream and consumer are made first all the same (once per pair): the fallback, and what workers wait for.
     // Refused (no worker took it): queued as never offered; no answer either way: queued as a copy that may have been.
     return o.taskQueues
       .ensure(queue, effect.handler)
-      .then(() => o.direct!.offer(effect, msg, () => queueIt(true), custody))
+      .then(() => o.direct!.offer(effect, msg(), () => queueIt(true), custody))
       .then((answer) => (answer === 'taken' ? undefined : queueIt(answer === 'unsure')));
   };
   return {

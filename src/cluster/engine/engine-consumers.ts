@@ -46,8 +46,11 @@ export interface EngineConsumers {
   sendersProven: () => boolean;
 }
 
-/** Starts the engine's consumers of inputs, timers, approvals, triggers, signals and control; returns what closes its own reports' subscription. */
-export function takeEngineMessages(o: EngineConsumers): () => void {
+/**
+ * Starts the engine's consumers of inputs, timers, approvals, triggers, signals and control; returns what closes its own
+ * reports' subscription, and the input path's host (what attempts run in the engine commit their outcomes through).
+ */
+export function takeEngineMessages(o: EngineConsumers): { closeOwnReports: () => void; inputs: InputHost } {
   const { nc, js, store, tokens, host, inbox, routes, triggers, direct, engineName, inHand, life, stats, now, log } = o;
   const { settings, skilled } = o;
   // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
@@ -103,5 +106,5 @@ export function takeEngineMessages(o: EngineConsumers): () => void {
   inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) =>
     routes.input('control', m, custody),
   );
-  return closeOwnReports;
+  return { closeOwnReports, inputs };
 }

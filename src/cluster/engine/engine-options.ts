@@ -6,6 +6,7 @@ import type { RunSnapshot } from '../../runtime/index.js';
 import type { JetStreamSnapshotOptions, JetStreamStoreOptions } from '../../store/index.js';
 import type { EventTypeSpec } from '../../triggers/index.js';
 import type { ClusterSettings } from '../transport/index.js';
+import type { LocalWorker } from './local-attempts.js';
 
 export interface ClusterEngineOptions {
   /**
@@ -56,6 +57,11 @@ export interface ClusterEngineOptions {
    * every attempt on its queue's stream (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
    */
   directDispatch?: boolean;
+  /**
+   * The process's own worker (`engine --handlers`): attempts of its handlers this engine starts are run here and their
+   * outcomes committed directly, with no offer or report over NATS (local-attempts.ts). Needs directDispatch (its custody).
+   */
+  local?: LocalWorker;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;

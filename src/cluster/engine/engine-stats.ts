@@ -10,6 +10,8 @@ export function engineStats() {
     handedOver: 0,
     carried: 0,
     requeued: 0,
+    /** Attempts this engine ran itself (`engine --handlers`, local-attempts.ts): neither offered nor queued. */
+    ranHere: 0,
     restarts: 0,
     commits: 0,
     conflicts: 0,

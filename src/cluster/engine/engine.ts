@@ -44,6 +44,7 @@ import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { DirectDispatch } from './direct-dispatch.js';
+import { LocalAttempts } from './local-attempts.js';
 import { externalizeFields, randomHex, surelyOver, useNativeDigest } from '../../executor/index.js';
 import { LimitsWatch } from '../../limits/index.js';
 import { publishEffects } from './effects.js';
@@ -245,7 +246,21 @@ export class ClusterEngine {
       gates,
       log,
     });
+    // Attempts of the in-process worker's handlers run here, under their run's custody (local-attempts.ts).
+    const local =
+      direct && opts.local
+        ? new LocalAttempts({
+            worker: opts.local,
+            direct,
+            engine: engineName,
+            inputs: () => consumers.inputs,
+            keyed: () => Boolean(ringOf(store)?.loaded),
+            stats,
+            log,
+          })
+        : null;
     const effectsOptions = {
+      local,
       js,
       tokens,
       ledger,
@@ -297,7 +312,7 @@ export class ClusterEngine {
         return first?.type === 'run.started' ? first.data.source : undefined;
       },
     });
-    this.closeOwnReports = takeEngineMessages({
+    const consumers = takeEngineMessages({
       nc,
       js,
       store,
@@ -317,6 +332,7 @@ export class ClusterEngine {
       skilled,
       sendersProven: () => this.sendersProven,
     });
+    this.closeOwnReports = consumers.closeOwnReports;
     // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.
     const actorOf = users
       ? (user: string): Actor => {

@@ -2,7 +2,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { CommandRunner, Handlers, HttpRunner } from '../../runtime/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
-import type { ClusterSettings } from '../transport/index.js';
+import type { ClusterSettings, OutcomeMessage, TaskMessage } from '../transport/index.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share (@nats-io/transport-node 3.x's `connect`). */
@@ -60,4 +60,12 @@ export interface Worker {
   readonly stats: { completed: number; failed: number; lost: number };
   /** How this worker signs the attempts it claims in the attempt ledger: host/pid/random. */
   readonly name: string;
+  /** The handlers it runs (COMMAND and HTTP tasks under their handler names, when given those executors). */
+  readonly serves: readonly string[];
+  /**
+   * Runs an attempt its own engine started (`engine --handlers`: cluster/engine/local-attempts.ts) as a taken offer is
+   * run (claimed only when needed, heartbeated), the outcome handed to `commit` instead of reported; reported as a
+   * remote worker's only if `commit` fails. `keyed`: the engine holds a data key (the attempt comes unsealed).
+   */
+  runHere(task: TaskMessage, commit: (outcome: OutcomeMessage) => Promise<void>, keyed?: boolean): Promise<void>;
 }

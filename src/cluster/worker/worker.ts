@@ -21,16 +21,7 @@
  * This module takes and holds deliveries (its bounds on one are worker-bounds.ts); running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
-import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
-import {
-  encryptedBlobs,
-  isSealedValue,
-  KeyRing,
-  openAttempt,
-  sealedProgress,
-  sealOutcome,
-} from '../../encryption/index.js';
-import type { ProgressChannel } from '../../progress/index.js';
+import { openAttempt, sealOutcome } from '../../encryption/index.js';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
@@ -40,12 +31,10 @@ import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { COMMAND_HANDLER, HTTP_HANDLER } from '../../runtime/index.js';
 import {
   credentials,
-  maxOutputBytes,
   parseInbound,
   rawOf,
   DEFAULT_TASK_ACK_WAIT_MS,
   AttemptLedger,
-  ProgressBucket,
   ANONYMOUS_SENDER,
   DEFAULT_QUEUE,
   senderOf,
@@ -54,6 +43,7 @@ import {
   announcePresence,
   ATTEMPT_SIG_HEADER,
   AttemptVerifier,
+  type OutcomeMessage,
   type TaskMessage,
 } from '../transport/index.js';
 import { takeCarried, takeOffers, type OfferTaker } from './worker-offers.js';
@@ -65,7 +55,8 @@ import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import type { Worker, WorkerOptions } from './worker-options.js';
 import { outputWriter } from '../../files/index.js';
-import { connectRefusal, ObjectBlobStore, type BlobStore } from '../../store/index.js';
+import { connectRefusal } from '../../store/index.js';
+import { WorkerMeans } from './attempt-means.js';
 import { errorMessage } from '../../errors/index.js';
 
 export type { Worker, WorkerOptions } from './worker-options.js';
@@ -77,12 +68,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let ackWaitMs = opts.settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS;
   const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
-  let progress: ProgressChannel | undefined;
-  let secrets: SecretsProvider | undefined;
-  let ring: KeyRing | undefined;
-  let keyed = false;
-  /** The LF_BLOBS bucket: large inputs read from it, large outputs put there and reported as references. */
-  let blobs: BlobStore | undefined;
+  const means = new WorkerMeans(() => nc, opts.secrets);
   let js: JetStreamClient;
   let ledger: AttemptLedger;
   /** Who claims attempts in the ledger (a name for people reading it). */
@@ -106,6 +92,14 @@ export function createWorker(opts: WorkerOptions): Worker {
   let offerTaker: OfferTaker | null = null;
   /** What claiming an attempt uses of this worker (worker-claim.ts), once started. */
   let host: ClaimHost;
+  // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
+  const served = [
+    ...new Set([
+      ...Object.keys(opts.handlers),
+      ...(opts.commands ? [COMMAND_HANDLER] : []),
+      ...(opts.http ? [HTTP_HANDLER] : []),
+    ]),
+  ];
 
   async function run(m: JsMsg): Promise<void> {
     // Signed by an engine, or not run (attempt-keys.ts): a message no engine made, queued by whoever could publish there.
@@ -152,7 +146,14 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
   }
 
-  async function runClaimed(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<Msg | undefined> {
+  /** `commit`: the attempt is its own engine's (runHere): its outcome is committed there, reported only if that fails. */
+  async function runClaimed(
+    task: TaskMessage,
+    m: JsMsg | null,
+    deliveryCount: number,
+    commit?: (outcome: OutcomeMessage) => Promise<void>,
+    keyed = false,
+  ): Promise<Msg | undefined> {
     const restart = task.restart ?? 0;
     const key = `${task.runId}/${instanceKey({ task: task.taskId, ...instanceFields(task) })}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
     const mine = held.get(key);
@@ -181,26 +182,15 @@ export function createWorker(opts: WorkerOptions): Worker {
     const { deferred } = claimed;
     const stopBeating = heartbeat(host, attempt, claimed);
     try {
-      secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
-      const provider = secrets;
-      // The data key of encryption at rest, from the same secrets: the attempt's input comes sealed, its outcome goes so.
-      // Asked for only once an attempt came sealed (the engines hold a key): a worker where nothing is encrypted, such
-      // as a station's, whose leaf may not read LF_SECRETS, asks no provider for it.
-      if (isSealedValue(task.input)) keyed = true;
-      ring ??= new KeyRing((name) => (keyed ? provider.get(name) : Promise.resolve(undefined)));
-      const outputLimit = maxOutputBytes(nc.info?.max_payload);
-      // Sealed at rest with the same data key as the events, when there is one (encryption/blobs.ts).
-      blobs ??= encryptedBlobs(new ObjectBlobStore(async () => nc, { create: false }), ring);
-      progress ??= sealedProgress(new ProgressBucket(nc), ring);
-      const ran = await runAttempt(await openAttempt(task, ring), {
-        ...opts,
-        log,
-        writeOutput,
-        outputLimit,
-        secrets,
-        progress,
-        blobs,
-      });
+      const { ring, ...given } = means.for(task, keyed);
+      const ran = await runAttempt(await openAttempt(task, ring), { ...opts, log, writeOutput, ...given });
+      // Committed by this process's engine (engine --handlers): no seal, no report; a copy held meanwhile is answered.
+      if (ran && commit && (await commit(ran).then(() => true, committedNot(key)))) {
+        stats[ran.type === 'task.completed' ? 'completed' : 'failed']++;
+        for (const delivery of attempt.msgs) delivery.ack();
+        if (deferred?.claimed) claimed.finish(ran.type);
+        return;
+      }
       const dataKey = ran ? await ring.current() : null;
       const outcome = ran && dataKey ? sealOutcome(ran, dataKey) : ran;
       if (outcome === null) {
@@ -227,6 +217,12 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
   }
 
+  /** The engine's commit of an outcome failed: reported as a remote worker's is (straight, else LF_INPUTS). */
+  const committedNot = (key: string) => (err: unknown) => {
+    log(`${key}: its engine did not commit the outcome (${errorMessage(err)}); reporting it`);
+    return false;
+  };
+
   const { bounded, deadLetter } = deliveryBounds({
     js: () => js,
     sender: () => sender,
@@ -240,6 +236,13 @@ export function createWorker(opts: WorkerOptions): Worker {
   return {
     stats,
     name: workerName,
+    serves: served,
+    // Not counted in the slots offers and pulls take: its engine bounds these (local-attempts.ts).
+    runHere: (task, commit, keyed) =>
+      inHand.track(
+        [],
+        runClaimed(task, null, 1, commit, keyed).then(() => {}),
+      ),
     async start() {
       if (typeof opts.nats === 'string') {
         // noAsyncTraces: as the store's connection (connection.ts), no stack trace built per request.
@@ -312,14 +315,6 @@ export function createWorker(opts: WorkerOptions): Worker {
           });
       // Asks are answered and made whether or not this worker takes offers: it may be given a copy of an offered attempt.
       await asks.start();
-      // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
-      const served = [
-        ...new Set([
-          ...Object.keys(opts.handlers),
-          ...(opts.commands ? [COMMAND_HANDLER] : []),
-          ...(opts.http ? [HTTP_HANDLER] : []),
-        ]),
-      ];
       // The engines tell people which handler nobody serves from what workers announce (presence.ts).
       const skills = [...new Set(opts.skills ?? [])].sort();
       stops.push(
