@@ -13,17 +13,20 @@ import { RunLogDamagedError } from '../errors/index.js';
 // The adapter's own file, not the store's index: that loads the JetStream adapter (nats) too, which a check of files never needs.
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
-import { cacheFileIn, readRecorded, type Recorded } from './cache-lines.js';
+import { cacheFileIn, readRecorded, readRecordedOf, type Recorded } from './cache-lines.js';
 import { JournalWitness } from './journal-witness.js';
 import type { DamagedLog } from './port.js';
 
 /**
  * Checks logs against what the store's run index recorded of them. The cache is read again only when its file changed:
- * a `serve` checks every run it picks up without reading it each time.
+ * a `serve` checks every run it picks up without reading it each time. A first check reads only its own run's line
+ * (`status`, `history`: one run, whatever the number the store holds); a second, of another run, reads them all.
  */
 export class LogWitness {
   private recorded: Map<string, Recorded> | null = null;
   private seen: number | null = null;
+  /** The one run read so far, while the cache stays as it was (no map yet). */
+  private one: { runId: string; mtime: number; r: Recorded | undefined } | null = null;
   readonly index: string | null;
   private readonly journal: JournalWitness | null;
 
@@ -39,12 +42,19 @@ export class LogWitness {
   async check(runId: string, foundSeq: number): Promise<DamagedLog | null> {
     if (!this.index || !(this.store instanceof FileEventStore)) return null;
     const mtime = (await stat(this.index).catch(() => null))?.mtimeMs ?? null;
-    if (mtime !== this.seen || this.recorded === null) {
-      this.recorded = mtime === null ? new Map() : ((await readRecorded(this.index)) ?? new Map());
+    let r: Recorded | undefined;
+    if (mtime === null) r = undefined;
+    else if (mtime === this.seen && this.recorded !== null) r = this.recorded.get(runId);
+    else if (this.one === null || this.one.runId === runId) {
+      if (this.one?.mtime !== mtime)
+        this.one = { runId, mtime, r: (await readRecordedOf(this.index, runId)) ?? undefined };
+      r = this.one.r;
+    } else {
+      this.recorded = (await readRecorded(this.index)) ?? new Map();
       this.seen = mtime;
+      r = this.recorded.get(runId);
     }
     const file = join(this.store.runsDir, `${runId}.jsonl`);
-    const r = this.recorded.get(runId);
     if (r && foundSeq < r.seq)
       return { runId, recordedSeq: r.seq, recordedStatus: r.status, foundSeq, index: this.index, file };
     // The index never saw the lost events (no `list` since they were written): the journal may have.
@@ -59,6 +69,30 @@ export class LogWitness {
         file,
       };
     return null;
+  }
+
+  /**
+   * The journal's word on runs a query of the run index just listed (`list`), read once for all of them: the index told
+   * its own (`onDamaged`, what it recorded against each log it read), so only the journal is asked here, and only of
+   * the runs it holds commits of. check() run by run read the journal's directory for each.
+   */
+  async journalDamage(runs: readonly { runId: string; lastSeq: number }[]): Promise<Map<string, DamagedLog>> {
+    const out = new Map<string, DamagedLog>();
+    if (!this.journal || !(this.store instanceof FileEventStore)) return out;
+    const seqs = new Map(runs.map((r) => [r.runId, r.lastSeq]));
+    for (const [runId, mark] of await this.journal.shortfalls(seqs.keys())) {
+      const foundSeq = seqs.get(runId)!;
+      if (foundSeq < mark.seq)
+        out.set(runId, {
+          runId,
+          recordedSeq: mark.seq,
+          recordedStatus: mark.status,
+          foundSeq,
+          index: join(this.store.dir, 'journal'),
+          file: join(this.store.runsDir, `${runId}.jsonl`),
+        });
+    }
+    return out;
   }
 
   /** As check(), throwing RunLogDamagedError for a damaged log: before anything drives or writes to it. */

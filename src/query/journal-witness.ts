@@ -46,7 +46,27 @@ export class JournalWitness {
 
   /** The journal's mark for `runId` when its log is shorter than it (and was not accepted so), else null. */
   async shortfall(runId: string): Promise<JournalMark | null> {
-    const mark = (await this.read()).get(runId);
+    return this.shortOf(runId, (await this.read()).get(runId));
+  }
+
+  /**
+   * shortfall() for many runs (`list`): the journal read once for all of them, and only the runs it holds a commit of
+   * are looked at (a stat each). Asked one at a time, each run cost a read of the journal's directory: at 10,000 runs
+   * listed, 10,000 readdirs and stats in a row, most of `list`'s time.
+   */
+  async shortfalls(runIds: Iterable<string>): Promise<Map<string, JournalMark>> {
+    const marks = await this.read();
+    const out = new Map<string, JournalMark>();
+    if (marks.size === 0) return out;
+    for (const runId of runIds) {
+      const mark = marks.get(runId);
+      const short = mark ? await this.shortOf(runId, mark) : null;
+      if (short) out.set(runId, short);
+    }
+    return out;
+  }
+
+  private async shortOf(runId: string, mark: Mark | undefined): Promise<JournalMark | null> {
     if (!mark) return null;
     const size = () => this.size(runId);
     if ((await size()) >= mark.end) return null;

@@ -11,7 +11,7 @@ import { EXIT, exitCodeForStatus } from '../render/exit.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { SETTLED_STATUSES } from '../../events/index.js';
 import { runsFor, sideFor } from '../runs.js';
-import { damageCheck, damagedWarning } from '../render/damaged.js';
+import { damageCheck, damagedWarning, journalDamage } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import type { RunView } from '../../runtime/index.js';
 import { corruptText, listText } from '../render/list.js';
@@ -79,13 +79,13 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
     onDamaged: (d) => damaged.set(d.runId, d),
     onWarning: (m) => io.err(`warning: ${inert(m)}`),
   });
-  // The index knows what it recorded; the store's journal may know more of a log cut before the index saw it.
-  const check = damageCheck(g);
-  for (const r of runs) {
-    if (damaged.has(r.runId)) continue;
-    const d = await check(r.runId, r.lastSeq);
-    if (d) damaged.set(r.runId, d);
-  }
+  // The index told what it recorded (onDamaged); the store's journal may know more of a log cut before the index saw
+  // it: asked once for every run listed (run by run, it was read again for each).
+  for (const [runId, d] of await journalDamage(
+    g,
+    runs.filter((r) => !damaged.has(r.runId)),
+  ))
+    damaged.set(runId, d);
   runs = runs.map((r) => (damaged.has(r.runId) ? { ...r, status: 'DAMAGED' as RunRecord['status'] } : r));
   io.out(
     asJson

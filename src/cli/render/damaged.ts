@@ -15,6 +15,14 @@ export function damageCheck(g: GlobalOpts): (runId: string, foundSeq: number) =>
   return (runId, foundSeq) => witness.check(runId, foundSeq);
 }
 
+/** The journal's word on the runs `list` shows, read once for all of them (the run index told its own). */
+export function journalDamage(
+  g: GlobalOpts,
+  runs: readonly { runId: string; lastSeq: number }[],
+): Promise<Map<string, DamagedLog>> {
+  return new LogWitness(storeFor(g)).journalDamage(runs);
+}
+
 /** Throws RunLogDamagedError for a damaged run: before anything is driven or written. */
 export async function refuseDamaged(g: GlobalOpts, runId: string): Promise<void> {
   const store = storeFor(g);
