@@ -66,6 +66,13 @@ export class VirtualClock implements Clock {
     return this.timers.size;
   }
 
+  /** When the earliest armed timer is due (ms), or null when none is armed. */
+  get nextDue(): number | null {
+    let due: number | null = null;
+    for (const t of this.timers.values()) if (due === null || t.due < due) due = t.due;
+    return due;
+  }
+
   /** Fires the earliest timer (moving time to it); false when none is armed. */
   fireNext(): boolean {
     let next: [object, Armed] | null = null;

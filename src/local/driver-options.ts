@@ -111,6 +111,12 @@ export interface DriverOptions extends DriverHooks {
    * timers, approvals or signals, only once it settles, is drained (drain()) or stopped.
    */
   untilSettled?: boolean;
+  /**
+   * With untilSettled (`serve`): idle all the same once nothing runs or waits here and nothing is due within
+   * maxTimerWaitMs: no attempt, child run or gate wait in flight, the run not QUEUED. The caller parks it (its lease
+   * kept, its log followed, woken at its next timer) instead of holding a driver per waiting run.
+   */
+  parkWhenIdle?: boolean;
   /** The run's definition file (recorded in run.started), for COMMAND tasks' default working directory. */
   definitionFile?: string;
   /** Queues file agents serve (executor/agent-queues.ts): their tasks' attempts are held for an agent, not run here. */

@@ -243,7 +243,9 @@ export class RunDriver {
     )
       return false;
     if (this.draining) return true;
-    if (this.opts.untilSettled) return false;
+    if (this.opts.untilSettled && !this.opts.parkWhenIdle) return false;
+    // Parked, a run is woken by its log and its timers only: a gate wait or a queue slot keeps it driven.
+    if (this.opts.parkWhenIdle && (this.waits.size > 0 || snapshot.context.queued === true)) return false;
     const now = this.opts.clock.now();
     // --max-wait bounds every wait, not timers only: a gate's (a breaker open for longer, a slot that does not free) too.
     if (this.waits.blockingWithin(maxTimerWaitMs, now).count > 0) return false;

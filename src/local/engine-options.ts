@@ -4,7 +4,7 @@
  * (RetryOptions). Types only, shared by the Engine's files; a start's and a retry's options and a loaded run are the
  * executor's (executor/start-options.ts), re-exported here.
  */
-import type { EventStore } from '../store/index.js';
+import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
 import type { Handlers, RunView } from '../runtime/index.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
@@ -42,6 +42,16 @@ export interface DriveOptions extends DriverHooks {
    * (`ledgerflow serve`); maxTimerWaitMs is then ignored. Its child runs are driven the same way.
    */
   untilSettled?: boolean;
+  /**
+   * With untilSettled: return once the run waits on the outside world with nothing due within maxTimerWaitMs and
+   * nothing running here (driver-options.ts), for the caller to park it (`serve`). Not passed on to child runs.
+   */
+  parkWhenIdle?: boolean;
+  /**
+   * The run's lease, taken by the caller (FileEventStore.leaseRun): driven under it and left held when the drive ends
+   * (`serve` keeps a parked run's). Not passed on to child or admitted runs.
+   */
+  heldLease?: RunLease;
   /**
    * Graceful stop (`serve` on SIGTERM): once aborted, nothing new starts, the
    * attempts in flight finish and are recorded, and drive returns (the run

@@ -53,7 +53,8 @@ export type StartedRun = StartedUnderId;
 
 export class Engine {
   readonly store: EventStore;
-  private readonly clock: Clock;
+  /** The time its drivers go by (`serve` wakes a parked run by it too). */
+  readonly clock: Clock;
   private readonly hooks: DriverHooks;
   private readonly resolveChild: ChildResolver | undefined;
   private readonly emitEvent: EventEmitter | undefined;
@@ -216,7 +217,9 @@ export class Engine {
     } finally {
       // The runs this drive's commits admitted are driven here next, with the same handlers.
       await this.commits.admissions.drain(async (id) => {
-        const view = await this.drive(id, { ...opts, onStarted: undefined } as DriveOptions);
+        // Driven until they settle, under leases of their own: parking is the caller's, for the run it asked for.
+        const { heldLease: _own, parkWhenIdle: _park, ...theirs } = opts;
+        const view = await this.drive(id, { ...theirs, onStarted: undefined } as DriveOptions);
         opts.onAdmittedDriven?.(view);
       });
     }
@@ -233,7 +236,9 @@ export class Engine {
       await releaseAfter(held, opts, runId);
       return runView(loaded.snapshot, loaded.seq, loaded.compiled.definition);
     }
-    const lease = held ?? (await this.store.leaseRun?.(runId)); // throws RunBusyError while another process drives it
+    // The caller's lease (heldLease) stays the caller's to release.
+    const kept = held === undefined ? opts.heldLease : undefined;
+    const lease = held ?? kept ?? (await this.store.leaseRun?.(runId)); // throws RunBusyError while another process drives it
     try {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
@@ -249,7 +254,7 @@ export class Engine {
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
       return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted, agentQueues });
     } finally {
-      await releaseAfter(lease, opts, runId);
+      if (!kept) await releaseAfter(lease, opts, runId);
     }
   }
 

@@ -20,12 +20,14 @@ export interface SettledRun {
 
 /**
  * The runs worth looking at: the unsettled ones, oldest first, and the runs read settled for the first time (added to
- * `settled`). On the file store only the runs not in `settled` are read; on another store, every run, and `settled` is
- * not consulted. A settled run costs the service its id, not its summary (100,000 settled runs: 100,000 ids).
+ * `settled`). On the file store only the runs neither in `settled` nor `drivenHere` are read; on another store, every
+ * run, and `settled` is not consulted. A settled run costs the service its id, not its summary (100,000 settled runs:
+ * 100,000 ids), and so does a run it drives (100,000 runs waiting for a person, held: not 100,000 reads a second).
  */
 export async function candidateRuns(
   engine: Engine,
   settled: Set<string>,
+  drivenHere: { has(runId: string): boolean },
   onCorrupt: (c: CorruptRun) => void,
 ): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
   const store = engine.store;
@@ -41,10 +43,10 @@ export async function candidateRuns(
     newlySettled.push({ runId: s.runId, status: s.status, completedAt: s.completedAt });
   };
   if (!(store instanceof FileEventStore)) {
-    for (const s of await engine.list({ onCorrupt })) sort(s);
+    for (const s of await engine.list({ onCorrupt })) if (!drivenHere.has(s.runId)) sort(s);
     return { active: filterAndSort(active), newlySettled };
   }
-  const ids = (await store.runIds()).filter((id) => !settled.has(id));
+  const ids = (await store.runIds()).filter((id) => !settled.has(id) && !drivenHere.has(id));
   for (let i = 0; i < ids.length; i += SCAN_CONCURRENCY) {
     const batch = await Promise.all(
       ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
@@ -61,9 +63,27 @@ export async function candidateRuns(
   return { active: filterAndSort(active), newlySettled };
 }
 
-/** A sub-workflow's child whose parent is unsettled (among `active`, by id): the parent's driver drives it. */
-export function parentDrives(run: RunSummary, active: Map<string, RunSummary>): boolean {
+/**
+ * The run a change in the runs folder named, read alone (not a scan of the store): null when it is gone or corrupt
+ * (a scan reports that), undefined when the store is not the file store (a scan is the way there).
+ */
+export async function namedRun(engine: Engine, runId: string): Promise<RunSummary | null | undefined> {
+  const store = engine.store;
+  if (!(store instanceof FileEventStore)) return undefined;
+  try {
+    return await store.summary(runId);
+  } catch (err) {
+    if (reportCorrupt(err, { onCorrupt: () => undefined })) return null;
+    throw err;
+  }
+}
+
+/**
+ * A sub-workflow's child whose parent is unsettled (`unsettled(parentId)`: among the scan's active runs, or driven here
+ * unsettled): the parent's driver drives it.
+ */
+export function parentDrives(run: Pick<RunSummary, 'parent'>, unsettled: (runId: string) => boolean): boolean {
   const parent = run.parent;
   if (!parent || parent.task === undefined) return false;
-  return active.has(parent.runId);
+  return unsettled(parent.runId);
 }

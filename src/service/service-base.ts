@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../executor/index.js';
 import { loadHandlerModule } from '../handlers/index.js';
 import { LogWitness } from '../query/index.js';
 import type { ServiceNotice, ServiceOptions, StopReport, TickHook } from './options.js';
+import type { ParkedRuns } from './parked.js';
 
 export abstract class ServiceBase {
   protected readonly opts: ServiceOptions;
@@ -18,6 +19,8 @@ export abstract class ServiceBase {
   protected readonly ticks: TickHook[];
   /** Runs this service drives now, by id. */
   protected readonly driving = new Map<string, Promise<void>>();
+  /** Runs held here without a driver, waiting on the outside world (parked.ts); woken into `driving`. */
+  protected abstract readonly parked: ParkedRuns;
   /** Runs another live process drives (last holder seen), to say once, and to say "taken over" later. */
   protected readonly busy = new Map<string, number | null>();
   /** Runs told taken up (driving, taken over) and not driven to an end since, so a retry after a failed drive does not say it again. */
@@ -57,6 +60,8 @@ export abstract class ServiceBase {
   protected readonly settled = new Set<string>();
   /** Settled runs to look at (a failure workflow or notifications they may owe), and how many are being looked at. */
   protected looks: string[] = [];
+  /** The settled runs being looked at now (in `driving` too, but not unsettled). */
+  protected readonly lookedAt = new Set<string>();
   protected looksAt = 0;
   protected looking = 0;
 
@@ -77,9 +82,9 @@ export abstract class ServiceBase {
   get active(): boolean {
     return this.release !== null;
   }
-  /** The ids of the runs driven here now. */
+  /** The ids of the runs driven here now, parked ones too. */
   get runs(): string[] {
-    return [...this.driving.keys()];
+    return [...this.driving.keys(), ...this.parked.ids()];
   }
 
   /** A run's own stop and drain signals (already aborted if the service's are); `done()` when its drive ends. */

@@ -19,25 +19,32 @@
  * A sub-workflow's child run (source.parent.task) is left to its parent's driver while the parent is unsettled: driving
  * it from here too would leave the parent's attempt waiting on a child it no longer hears from.
  *
+ * A run waiting on the outside world (a person, a signal, a far timer) with nothing running here is parked: its lease
+ * kept, its log followed, no driver held (parked.ts), so that a serve holds 100,000 waiting runs in bounded memory.
+ *
  * Its options and notices are options.ts; which runs a scan looks at, candidates.ts; reading lock and lease holders,
- * holders.ts; its state and bookkeeping (the base class it extends), service-base.ts.
+ * holders.ts; how one run is driven and parked (the class it extends), run-drives.ts; its state and bookkeeping,
+ * service-base.ts.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunBusyError, errorMessage } from '../errors/index.js';
-import { type RunView, heldBy } from '../runtime/index.js';
-import { pidAlive, tryLock } from '../store/lock.js';
-import { damagedText } from '../query/index.js';
-import { candidateRuns, parentDrives } from './candidates.js';
-import { holderText, leaseHolder } from './holders.js';
+import { errorMessage } from '../errors/index.js';
+import { tryLock } from '../store/lock.js';
+import { SETTLED_STATUSES } from '../events/index.js';
+import { candidateRuns, namedRun, parentDrives } from './candidates.js';
+import { holderText } from './holders.js';
 import type { StopReport } from './options.js';
-import { ServiceBase } from './service-base.js';
+import { RunDrives } from './run-drives.js';
 
 /** Settled runs looked at at once (lookNext). */
 const LOOKS = 8;
 
-export class Service extends ServiceBase {
+export class Service extends RunDrives {
+  /** When the periodic rescan may run next (ms): later the longer the last scan took. */
+  private nextRescan = 0;
+  /** Runs a watch event named being read now. */
+  private readonly naming = new Set<string>();
   /** Its store's runs folder watched (private: the package's types name nothing of node:fs). */
   private watcher: FSWatcher | undefined;
   /**
@@ -65,7 +72,8 @@ export class Service extends ServiceBase {
           return;
         }
         const runId = file.endsWith('.jsonl') ? file.slice(0, -6) : file.endsWith('.driver') ? file.slice(0, -7) : null;
-        if (runId !== null && !this.driving.has(runId)) this.scanSoon();
+        // A parked run's own follow wakes it; another is looked at alone, not by a scan of the whole store.
+        if (runId !== null && !this.driving.has(runId) && !this.parked.has(runId)) void this.lookAtNamed(runId);
       });
       this.watcher.on('error', () => {
         this.watcher?.close();
@@ -74,7 +82,11 @@ export class Service extends ServiceBase {
     } catch {
       this.watcher = undefined; // the rescan still finds everything
     }
-    this.rescanTimer = setInterval(() => this.scanSoon(), this.opts.rescanMs ?? 1000);
+    // The rescan is the watch's fallback: on a store so large that a scan takes long, it comes less often (a tenth of
+    // the time at most goes to scanning: 100,000 runs held, a scan is a readdir of 200,000 names).
+    this.rescanTimer = setInterval(() => {
+      if (Date.now() >= this.nextRescan) this.scanSoon();
+    }, this.opts.rescanMs ?? 1000);
     if (this.ticks.length > 0) this.tickTimer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
     this.scanSoon();
     if (this.ticks.length > 0) void this.tick();
@@ -122,7 +134,9 @@ export class Service extends ServiceBase {
       try {
         do {
           this.scanAgain = false;
+          const began = Date.now();
           await this.scan();
+          this.nextRescan = Date.now() + 9 * (Date.now() - began);
         } while (this.scanAgain && !this.stopping);
       } catch (err) {
         this.say({ kind: 'run.error', message: `cannot scan the store: ${errorMessage(err)}` });
@@ -132,9 +146,38 @@ export class Service extends ServiceBase {
     })();
   }
 
+  /**
+   * A run a change in the runs folder named, not held here: an active one is queued to be taken up (at once when a
+   * take-up slot is free). A settled one is left to the next scan (the notifications it may owe), a child run or a
+   * store other than the file store to a scan now.
+   */
+  private async lookAtNamed(runId: string): Promise<void> {
+    if (this.stopping || this.settled.has(runId) || this.corrupt.has(runId) || this.naming.has(runId)) return;
+    if (this.toTakeIds.has(runId) && this.toTakeAt < this.toTake.length) return; // already queued
+    this.naming.add(runId);
+    try {
+      const run = await namedRun(this.opts.engine, runId);
+      if (run === null || this.driving.has(runId) || this.parked.has(runId)) return;
+      if (run === undefined || run.parent?.task !== undefined) return this.scanSoon();
+      if (SETTLED_STATUSES.includes(run.status)) return;
+      if (!this.toTakeIds.has(runId) || this.toTakeAt >= this.toTake.length) {
+        this.toTake.push({ runId });
+        this.toTakeIds.add(runId);
+      }
+      this.fill();
+    } catch (err) {
+      this.say({ kind: 'run.error', runId, message: `cannot read run ${runId}: ${errorMessage(err)}` });
+      this.scanSoon();
+    } finally {
+      this.naming.delete(runId);
+    }
+  }
+
   /** Every unsettled run nobody drives is taken up; a settled one that may owe something is queued to be looked at. */
   private async scan(): Promise<void> {
-    const { active, newlySettled } = await candidateRuns(this.opts.engine, this.settled, (c) => {
+    // A run driven or parked here is not read: its log is followed (one that settles leaves both and is read next scan).
+    const here = { has: (runId: string) => this.driving.has(runId) || this.parked.has(runId) };
+    const { active, newlySettled } = await candidateRuns(this.opts.engine, this.settled, here, (c) => {
       if (this.corrupt.has(c.runId)) return;
       this.corrupt.add(c.runId);
       this.say({
@@ -161,13 +204,33 @@ export class Service extends ServiceBase {
       this.looks.push(run.runId);
     }
     this.lookNext();
-    const byId = new Map(active.map((r) => [r.runId, r]));
-    for (const run of active) {
-      if (this.stopping) return;
-      if (this.driving.has(run.runId) || this.corrupt.has(run.runId)) continue;
+    // Only what taking up needs is kept of each (100,000 runs to take up: not 100,000 summaries).
+    this.toTake = active.map(({ runId, parent }) => (parent ? { runId, parent } : { runId }));
+    this.toTakeAt = 0;
+    this.toTakeIds = new Set(active.map((r) => r.runId));
+    this.fill();
+  }
+
+  /**
+   * Takes up the runs the last scan found, TAKE_UPS at a time (run-drives.ts): each is driven until it parks, settles
+   * or has run a while, and the next is taken as one of those ends.
+   */
+  protected fill(): void {
+    const now = this.clock.now();
+    // Unsettled: read so by the last scan, or held here and not a settled run being looked at.
+    const unsettled = (runId: string) =>
+      this.toTakeIds.has(runId) || this.parked.has(runId) || (this.driving.has(runId) && !this.lookedAt.has(runId));
+    while (this.toTakeAt < this.toTake.length && this.freshSlots() > 0 && !this.stopping) {
+      const run = this.toTake[this.toTakeAt++]!;
+      if (this.driving.has(run.runId) || this.parked.has(run.runId) || this.corrupt.has(run.runId)) continue;
       if ((this.backoff.get(run.runId) ?? 0) > now) continue;
-      if (parentDrives(run, byId)) continue;
-      this.take(run.runId);
+      if (parentDrives(run, unsettled)) continue;
+      this.take(run.runId, undefined, true);
+    }
+    if (this.toTakeAt === this.toTake.length && this.toTake.length > 0) {
+      this.toTake = [];
+      this.toTakeAt = 0;
+      this.toTakeIds.clear();
     }
   }
 
@@ -184,111 +247,14 @@ export class Service extends ServiceBase {
       }
       if (this.driving.has(runId) || this.corrupt.has(runId)) continue;
       this.looking++;
+      this.lookedAt.add(runId);
       this.take(runId);
       void this.driving.get(runId)!.finally(() => {
+        this.lookedAt.delete(runId);
         this.looking--;
         this.lookNext();
       });
     }
-  }
-
-  private take(runId: string): void {
-    const p = this.driveOne(runId).finally(() => {
-      this.driving.delete(runId);
-    });
-    this.driving.set(runId, p);
-  }
-
-  private async driveOne(runId: string): Promise<void> {
-    const { engine } = this.opts;
-    let view: RunView;
-    try {
-      // Who drives it now, as its lease file says: a live process keeps it (this one too: a child run driven by its
-      // parent's attempt here), with the notifications it owes. A dead one's lease is broken by drive() below. Read
-      // before the log: a driver releases its lease after its last append, so a log read after seeing no live holder is
-      // whole (read the other way round, a driver finishing in between left attempts that look lost).
-      const leaseFile = join(this.opts.storeDir, 'runs', `${runId}.driver`);
-      let holder = await leaseHolder(leaseFile);
-      // A holder that exited between that read and the liveness check released its lease first if it ended cleanly:
-      // read again, so a clean end is not told as a death (the log read below is after both reads).
-      if (holder && holder.pid !== null && !pidAlive(holder.pid)) holder = await leaseHolder(leaseFile);
-      const loaded = await engine.load(runId);
-      const damaged = await this.witness.check(runId, loaded.seq);
-      if (damaged) {
-        this.corrupt.add(runId);
-        this.say({ kind: 'run.error', runId, message: `${damagedText(damaged)} (left alone by this serve)` });
-        return;
-      }
-      if (holder && holder.pid !== null && pidAlive(holder.pid)) {
-        if (holder.pid !== process.pid && loaded.snapshot.status === 'active') this.noteBusy(runId, holder.pid);
-        // Settled but still held (its driver delivering its notifications): looked at again on a later scan, in case that driver dies first.
-        if (loaded.snapshot.status !== 'active') this.lookAgain(runId);
-        return;
-      }
-      // Taken up here: what its history does not note as delivered is this service's to deliver now.
-      this.opts.notifier?.catchUp(loaded.events);
-      if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) return;
-      const handlers = this.opts.handlers ?? (await this.handlersAt(loaded.source?.handlers));
-      const lost = heldBy(loaded.snapshot).attempts.size;
-      // A lease file left behind: its holder died (a clean driver removes it). In-flight attempts without one: a driver stopped mid-way.
-      const dead = holder?.pid ?? null;
-      const before = this.busy.get(runId);
-      const workflow = loaded.snapshot.context.workflowId;
-      const lostText = lost > 0 ? `; ${lost} attempt(s) it had in flight run again` : '';
-      // Said once per run until it is driven to an end: a run that cannot be driven (a handler missing) is tried every backoff.
-      const taken = holder !== null || lost > 0;
-      const again = this.toldTaken.has(runId);
-      this.toldTaken.add(runId);
-      if (!again)
-        this.say(
-          taken
-            ? {
-                kind: 'run.taken_over',
-                runId,
-                pid: dead,
-                message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}`,
-              }
-            : {
-                kind: 'run.driving',
-                runId,
-                message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}`,
-              },
-        );
-      this.busy.delete(runId);
-      this.failures.delete(runId);
-      // A run waiting here has no commit to show until it moves on: what it holds is told now.
-      if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
-      // The queued runs its settle admits are driven inside this drive: each is told as this one is.
-      const own = this.runSignals();
-      try {
-        view = await engine.drive(loaded, {
-          handlers,
-          ...(this.opts.skills ? { skills: this.opts.skills } : {}),
-          untilSettled: true,
-          signal: own.signal,
-          drain: own.drain,
-          onAdmittedDriven: (v) => this.driven(v),
-        });
-      } finally {
-        own.done();
-      }
-    } catch (err) {
-      if (err instanceof RunBusyError) {
-        this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null);
-        return;
-      }
-      if (this.stopCtl.signal.aborted) return;
-      const wait = 10 * (this.opts.rescanMs ?? 1000);
-      this.backoff.set(runId, this.clock.now() + wait);
-      this.failures.set(runId, errorMessage(err));
-      this.say({
-        kind: 'run.error',
-        runId,
-        message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)`,
-      });
-      return;
-    }
-    this.driven(view);
   }
 
   private async tick(): Promise<void> {
@@ -329,11 +295,16 @@ export class Service extends ServiceBase {
     while (this.scanning || this.ticking) await new Promise((r) => setTimeout(r, 5));
     const grace = this.opts.graceMs ?? 10_000;
     const inFlight = this.driving.size;
+    const parkedCount = this.parked.size;
     if (this.release)
       this.say({
         kind: 'stopping',
-        message: `stopping: no new work; ${inFlight} run(s) driven here get ${grace} ms for the attempts in flight to finish`,
+        message: `stopping: no new work; ${inFlight} run(s) driven here get ${grace} ms for the attempts in flight to finish${parkedCount > 0 ? `; ${parkedCount} waiting run(s) are let go` : ''}`,
       });
+    // Parked runs have nothing in flight: let go first, so none is woken into a drive while the rest drain.
+    const parked = await this.parked.releaseAll();
+    for (const { runId, status } of parked)
+      this.say({ kind: 'run.waiting', runId, status, message: `run ${runId} left ${status} (drained)` });
     this.abortRuns('drain');
     const all = () => Promise.allSettled([...this.driving.values()]);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -359,6 +330,6 @@ export class Service extends ServiceBase {
             : `stopped: the grace ran out; attempts of ${interrupted.join(', ')} stay in flight in the log (the next serve or resume restarts them)`,
       });
     }
-    return { drained: inFlight - interrupted.length, interrupted };
+    return { drained: parked.length + inFlight - interrupted.length, interrupted };
   }
 }

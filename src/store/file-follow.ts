@@ -26,8 +26,6 @@ interface FollowedFile {
   readonly runId: string;
   /** The run's log, `<runsDir>/<runId>.jsonl`. */
   readonly path: string;
-  /** The polling period, the fallback when fs.watch misses a change. */
-  readonly pollMs: number;
   /** Resolves once the store may be read (a journal from another boot recovered); the first read waits for it. */
   readonly ready: () => Promise<void>;
   readonly watcher: RunsWatcher;
@@ -62,37 +60,37 @@ export interface FileSubscription extends Subscription {
  * One fs.watch of a store's runs directory, for all its followers: a change to a run's log wakes that run's followers.
  * Kept IDLE_MS after the last follower goes: runs that commit together in one batch also end together, and the next
  * ones follow a moment later (a watch made and dropped each time was 2% of the file bench's samples).
+ *
+ * It also polls them, from one timer: each polling period wakes every follower while unwatched (polling is then all
+ * there is), or the next POLLS_PER_PERIOD of them in turn while watched. A timer of each follower's own cost a serve
+ * holding 100,000 waiting runs 100,000 timers firing five times a second, each only to count (bench scale).
  */
 export class RunsWatcher {
   private readonly byName = new Map<string, Set<() => void>>();
+  /** Every follower's wake, in the order they are polled. */
+  private readonly polled = new Set<() => void>();
+  /** Where the polling left off: a Set's iterator visits what is added after it and skips what is deleted. */
+  private turn: Iterator<() => void> | undefined;
+  private poller: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private idle: NodeJS.Timeout | undefined;
 
-  private followers = 0;
-
-  constructor(private readonly runsDir: string) {}
-
-  /**
-   * Of how many polling periods a follower polls in one: 1 while unwatched (polling is then all there is) or with few
-   * followers, more as followers grow past POLLS_PER_PERIOD, so the polls of all of them stay bounded.
-   */
-  pollEvery(): number {
-    if (!this.watcher) return 1;
-    return Math.max(1, Math.ceil(this.followers / POLLS_PER_PERIOD));
-  }
+  /** `pollMs`: the polling period, the fallback when fs.watch misses a change. */
+  constructor(
+    private readonly runsDir: string,
+    private readonly pollMs: number,
+  ) {}
 
   add(name: string, wake: () => void): () => void {
     let set = this.byName.get(name);
     if (!set) this.byName.set(name, (set = new Set()));
     set.add(wake);
-    this.followers++;
+    this.polled.add(wake);
     clearTimeout(this.idle);
     this.idle = undefined;
     this.start();
-    let removed = false;
     return () => {
-      if (!removed) this.followers--;
-      removed = true;
+      this.polled.delete(wake);
       set.delete(wake);
       if (set.size === 0 && this.byName.get(name) === set) this.byName.delete(name);
       if (this.byName.size === 0 && !this.idle) {
@@ -112,7 +110,25 @@ export class RunsWatcher {
     this.stop();
   }
 
+  /** One polling period (its timer's): every follower while unwatched, else the next POLLS_PER_PERIOD in turn. */
+  poll(): void {
+    const count = this.watcher ? Math.min(this.polled.size, POLLS_PER_PERIOD) : this.polled.size;
+    for (let i = 0; i < count; i++) {
+      let next = this.turn?.next();
+      if (!next || next.done) {
+        this.turn = this.polled.values();
+        next = this.turn.next();
+        if (next.done) return;
+      }
+      next.value();
+    }
+  }
+
   private start(): void {
+    if (!this.poller) {
+      this.poller = setInterval(() => this.poll(), this.pollMs);
+      this.poller.unref(); // following keeps no process alive
+    }
     if (this.watcher) return;
     try {
       mkdirSync(this.runsDir, { recursive: true });
@@ -121,13 +137,19 @@ export class RunsWatcher {
         if (filename === null) for (const set of this.byName.values()) for (const wake of set) wake();
         else for (const wake of this.byName.get(filename) ?? []) wake();
       });
-      this.watcher.on('error', () => this.stop());
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined; // polling alone still delivers, every follower each period
+      });
     } catch {
       this.watcher = undefined; // polling alone still delivers
     }
   }
 
   private stop(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
+    this.turn = undefined;
     this.watcher?.close();
     this.watcher = undefined;
   }
@@ -135,7 +157,7 @@ export class RunsWatcher {
 
 /** Delivers the run's events after `afterSeq`, those already there first, each once and in order, until closed. */
 export function followFile(
-  { runId, path, pollMs, watcher, ready, session, start, skipUpTo, onClose }: FollowedFile,
+  { runId, path, watcher, ready, session, start, skipUpTo, onClose }: FollowedFile,
   afterSeq: number,
   onEvents: OnEvents,
 ): FileSubscription {
@@ -201,12 +223,6 @@ export function followFile(
     if (!upToDate()) void pump();
   };
   const unwatch = watcher.add(name, look);
-  // Each follower starts at its own place in the cycle, so the polls of many spread over the periods.
-  let ticks = Math.floor(Math.random() * 1024);
-  const timer = setInterval(() => {
-    if (++ticks % watcher.pollEvery() === 0) look();
-  }, pollMs);
-  timer.unref();
   look(); // catch up on events already after afterSeq
 
   const sub: FileSubscription = {
@@ -236,7 +252,6 @@ export function followFile(
     close: () => {
       closed = true;
       unwatch();
-      clearInterval(timer);
       onClose(sub);
     },
   };

@@ -96,7 +96,7 @@ export class FileEventStore implements EventStore {
           sub.pushed(ino, from, to, () => (JSON.parse(json) as Commit).events, session, lastSeq);
       },
     });
-    this.runsWatcher = new RunsWatcher(this.runsDir);
+    this.runsWatcher = new RunsWatcher(this.runsDir, this.pollMs);
     this.leases = new LeaseTemplate(join(this.dir, 'locks'));
   }
 
@@ -263,7 +263,6 @@ export class FileEventStore implements EventStore {
       {
         runId,
         path: this.fileOf(runId),
-        pollMs: this.pollMs,
         watcher: this.runsWatcher,
         ready: () => this.ready(),
         session: () => this.writer.currentHold,
