@@ -102,7 +102,9 @@ describe.skipIf(noNats)('archive, restore, blob gc and keys rotate as a person o
     const nc = await connect({ ...credentials(url('bob')), name: 'hostile-bob' });
     const verdicts = new Map<string, { accepted: boolean; code: string; reason: string }>();
     const sub = nc.subscribe('lf.verdicts.upkeep.bob.*', {
-      callback: (_e, m) => verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data))),
+      callback: (_e, m) => {
+        verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data)));
+      },
     });
     await nc.flush();
     const js = jetstream(nc);
