@@ -3,7 +3,7 @@
  * records it (nats.conf's permissions, then the same rules as the embedded store); with no engine listening it is
  * judged and recorded here, marked unauthenticated when no NATS user proves the name (cluster/client/run-inputs.ts). A
  * person's start or retry, whose user may not write the log, is a request the engines judge (L1, or L2 in the
- * workflow's domain) and record as theirs.
+ * workflow's domain) and record as theirs; so is a person's archive, restore and blob gc (L1; nats-upkeep.ts).
  */
 import {
   deliverInput,
@@ -21,7 +21,7 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import { ringOf, sealedProgress } from '../encryption/index.js';
 import { jetstreamManager } from '../store/index.js';
 import { runReads } from './reads.js';
-import { runUpkeep } from './upkeep.js';
+import { natsUpkeep } from './nats-upkeep.js';
 import type {
   Acting,
   Forked,
@@ -60,7 +60,8 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   return {
     store: 'nats',
     ...reads,
-    ...runUpkeep(client.store),
+    // archive, restore and blob gc: a person's user asks the engines, which judge L1 (nats-upkeep.ts).
+    ...natsUpkeep(client, opts.url),
     input,
     async resume(
       runId: string,

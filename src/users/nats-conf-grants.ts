@@ -30,6 +30,9 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
     // A start's large input fields, uploaded before the request (cluster/transport/uploads.ts): written, never read back.
     `lf.uploads.${u}.*.*`,
     ...(control ? [`lf.deploys.${u}`, `lf.limits.${u}`] : []),
+    // Archive, restore, blob gc and keys rotate for every person, as starts: the engine judges the level (L1) and
+    // refuses the others in the embedded store's words (LF_AUTHORITY_REFUSED naming both levels), not the server.
+    `lf.upkeep.${u}`,
     `${js.api}.STREAM.MSG.GET.LF_EVENTS`,
   ];
   const subscribe = [
@@ -39,6 +42,7 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
     ...(control ? [`lf.verdicts.control.${u}.*`] : []),
     `lf.verdicts.starts.${u}.*`,
     ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : []),
+    `lf.verdicts.upkeep.${u}.*`,
   ];
   return { publish, subscribe };
 }

@@ -4,9 +4,10 @@
  * what the level may not publish:
  *
  * - L0 Commander, L1 CMD.BRIDGE: approvals, signals, control messages (pause, resume, cancel), start (and retry),
- *   deploy and limits requests as themselves, and reading the log.
+ *   deploy, limits and upkeep (archive, restore, blob gc, keys rotate) requests as themselves, and reading the log.
  * - L2 Station OPS: approvals (engines judge each task's agent_level), signals and start requests (engines judge the
- *   workflow's domain) as themselves, and reading the log; no control messages, no deploys.
+ *   workflow's domain) as themselves, and reading the log; no control messages, no deploys. Upkeep requests too, which
+ *   the engines refuse in the embedded store's words (LF_AUTHORITY_REFUSED: they ask for L1).
  * - L3 Worker: the task attempts of its queues (`queues:`, default the default queue) and nothing else: no approvals,
  *   no reading the log.
  * - The engine user (`--engine`, default `engine`): everything.

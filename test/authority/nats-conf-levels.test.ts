@@ -37,9 +37,11 @@ describe('users nats-conf: start and deploy requests by level', () => {
         `lf.starts.${name}`,
         `lf.deploys.${name}`,
         `lf.limits.${name}`,
+        `lf.upkeep.${name}`,
         `lf.verdicts.starts.${name}.*`,
         `lf.verdicts.deploys.${name}.*`,
         `lf.verdicts.limits.${name}.*`,
+        `lf.verdicts.upkeep.${name}.*`,
       ])
         expect(b, `${name}: ${s}`).toContain(`"${s}"`);
     }
@@ -51,7 +53,10 @@ describe('users nats-conf: start and deploy requests by level', () => {
     expect(ops).toContain('"lf.verdicts.starts.ops-east.*"');
     expect(ops).not.toContain('lf.deploys');
     expect(ops).not.toContain('lf.limits');
-    expect(block('scanner')).not.toMatch(/lf\.(starts|deploys|limits)/);
+    // Upkeep requests reach the engine, which refuses an L2 in the embedded store's words (nats-upkeep-levels.test.ts).
+    expect(ops).toContain('"lf.upkeep.ops-east"');
+    expect(ops).toContain('"lf.verdicts.upkeep.ops-east.*"');
+    expect(block('scanner')).not.toMatch(/lf\.(starts|deploys|limits|upkeep)/);
   });
 });
 

@@ -141,6 +141,17 @@ const good: { kind: InboundKind; subject: string; body: unknown; value: unknown 
       verdictTo: 'lf.verdicts.deploys.bob.req-00000010',
     },
   },
+  {
+    kind: 'upkeep',
+    subject: 'lf.upkeep.bob',
+    body: { request: 'req-00000011', verb: 'archive', olderThanMs: 0 },
+    value: {
+      sender: 'bob',
+      request: 'req-00000011',
+      body: { request: 'req-00000011', verb: 'archive', olderThanMs: 0 },
+      verdictTo: 'lf.verdicts.upkeep.bob.req-00000011',
+    },
+  },
   // As requests were published before: still read when one waits in the stream.
   {
     kind: 'start',
@@ -475,6 +486,31 @@ const bad: {
     subject: 'lf.deploys.bob.req-00000001',
     body: { file: 'a.yaml' },
     why: /^text: /,
+  },
+  {
+    kind: 'upkeep',
+    what: 'upkeep request',
+    case: 'a verb it does not know',
+    subject: 'lf.upkeep.bob',
+    body: { request: 'req-00000001', verb: 'drop-everything' },
+    why: /verb/,
+  },
+  {
+    kind: 'upkeep',
+    what: 'upkeep request',
+    case: 'a run id that is a path',
+    subject: 'lf.upkeep.bob',
+    body: { request: 'req-00000001', verb: 'restore', runId: '../../etc/passwd' },
+    why: /runId/,
+  },
+  {
+    kind: 'upkeep',
+    what: 'upkeep request',
+    case: 'no request id',
+    subject: 'lf.upkeep.bob',
+    body: { verb: 'keys-rotate' },
+    why: /^an upkeep request .* is published on lf\.upkeep\.<sender>/,
+    details: { by: 'bob' },
   },
   {
     kind: 'report',

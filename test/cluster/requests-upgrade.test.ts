@@ -3,7 +3,8 @@
  * lf.starts.<sender>.<request> and has no bound per sender, and a request waits there in that form. Set up by this
  * version, the stream takes lf.starts.<sender> (and deploys, limits) instead, at most 16 per sender, the next
  * refused; the request that waited is still taken and its run started; one published in the old form now finds no
- * stream.
+ * stream. A stream made before upkeep requests (archive, restore, blob gc, keys rotate) takes lf.upkeep.<sender> too,
+ * what waits in it kept.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscardPolicy, RetentionPolicy } from '@nats-io/jetstream';
@@ -46,7 +47,7 @@ describe.skipIf(noNats)('LF_REQUESTS made by an older version', () => {
     await c.addEngine();
     const { config } = await jsm.streams.info(STREAMS.requests.name);
     expect([config.subjects, config.max_msgs_per_subject, config.discard_new_per_subject, config.discard]).toEqual([
-      ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'],
+      ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*', 'lf.upkeep.*'],
       REQUESTS_LIMITS.maxPerSender,
       true,
       DiscardPolicy.New,
@@ -58,5 +59,28 @@ describe.skipIf(noNats)('LF_REQUESTS made by an older version', () => {
     await expect(js.publish('lf.starts.bob.legacy00002', '{}')).rejects.toThrow(
       /no responders|503|jetstream is not enabled/i,
     );
+  }, 60_000);
+
+  it('takes lf.upkeep.<sender> too when made before upkeep requests, what waits in it kept', async () => {
+    c = await startCluster({});
+    const jsm = await c.jsm();
+    await jsm.streams.add({
+      name: STREAMS.requests.name,
+      subjects: ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'],
+      retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.Old,
+    });
+    const js = jetstream(await c.admin());
+    // No engine yet: the request waits.
+    await js.publish('lf.deploys.bob', JSON.stringify({ request: 'waiting001', text: FLOW }));
+    await expect(js.publish('lf.upkeep.bob', '{}')).rejects.toThrow(/no responders|503|jetstream is not enabled/i);
+    await c.client.conn(); // sets the cluster up, as any command of this version does
+    const info = await jsm.streams.info(STREAMS.requests.name);
+    expect([info.config.subjects, info.state.messages]).toEqual([
+      ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*', 'lf.upkeep.*'],
+      1,
+    ]);
+    await js.publish('lf.upkeep.bob', JSON.stringify({ request: 'upkeep0001', verb: 'blob-gc', dryRun: true }));
+    expect((await jsm.streams.info(STREAMS.requests.name)).state.messages).toBe(2);
   }, 60_000);
 });

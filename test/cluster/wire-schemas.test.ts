@@ -121,19 +121,21 @@ describe('docs/asyncapi.yaml', () => {
       dlq: 'deadLetters',
       workerDlq: 'workerDeadLetters',
     };
-    // A person's requests: one stream, three channels, each subject one token (the sender) below its own.
+    // A person's requests: one stream, four channels, each subject one token (the sender) below its own.
     expect(channel('starts').address).toBe(asDoc(subjects.start('P_sender')));
     expect(channel('deploys').address).toBe(asDoc(subjects.deploy('P_sender')));
     expect(channel('startVerdicts').address).toBe(asDoc(subjects.startVerdict('P_sender', 'P_request')));
     expect(channel('deployVerdicts').address).toBe(asDoc(subjects.deployVerdict('P_sender', 'P_request')));
     expect(channel('limits').address).toBe(asDoc(subjects.limits('P_sender')));
     expect(channel('limitsVerdicts').address).toBe(asDoc(subjects.limitsVerdict('P_sender', 'P_request')));
+    expect(channel('upkeep').address).toBe(asDoc(subjects.upkeep('P_sender')));
+    expect(channel('upkeepVerdicts').address).toBe(asDoc(subjects.upkeepVerdict('P_sender', 'P_request')));
     expect(STREAMS.requests.subjects).toEqual(
-      [channel('starts').address, channel('deploys').address, channel('limits').address].map((a: string) =>
-        a.replace(/\{[a-zA-Z]+\}/g, '*'),
+      [channel('starts').address, channel('deploys').address, channel('limits').address, channel('upkeep').address].map(
+        (a: string) => a.replace(/\{[a-zA-Z]+\}/g, '*'),
       ),
     );
-    for (const id of ['starts', 'deploys', 'limits']) {
+    for (const id of ['starts', 'deploys', 'limits', 'upkeep']) {
       expect(channel(id)['x-stream']).toBe(STREAMS.requests.name);
       expect(channel(id)['x-consumers']).toEqual([ENGINE_CONSUMERS.requests]);
     }

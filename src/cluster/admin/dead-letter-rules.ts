@@ -30,6 +30,7 @@ export const DEAD_LETTER_KINDS = [
   'starts',
   'deploys',
   'limits',
+  'upkeep',
   'notifications',
 ] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
@@ -49,10 +50,11 @@ const REPLAY_TARGET: Partial<Record<DeadLetterKind, { name: string; prefix: stri
       { name: STREAMS[k].name, prefix: STREAMS[k].subjects[0].slice(0, -1) },
     ]),
   ),
-  // A person's refused start, deploy or limits (its sender's level raised since, say), onto LF_REQUESTS, each on its own subjects.
+  // A person's refused start, deploy, limits or upkeep (its sender's level raised since, say), onto LF_REQUESTS, each on its own subjects.
   starts: { name: STREAMS.requests.name, prefix: 'lf.starts.' },
   deploys: { name: STREAMS.requests.name, prefix: 'lf.deploys.' },
   limits: { name: STREAMS.requests.name, prefix: 'lf.limits.' },
+  upkeep: { name: STREAMS.requests.name, prefix: 'lf.upkeep.' },
 };
 
 const isKind = (k: string): k is DeadLetterKind => (DEAD_LETTER_KINDS as readonly string[]).includes(k);

@@ -5,4 +5,11 @@
 export { ClusterClient } from './client.js';
 export { takeQueuedInputs } from './queued-inputs.js';
 export { deliverInput, engineListening, lastSeqIfReadable } from './run-inputs.js';
-export { freshRunId, requestDeploy, requestLimits, requestStart, type RequestOutcome } from './requests.js';
+export {
+  freshRunId,
+  requestDeploy,
+  requestLimits,
+  requestStart,
+  requestUpkeep,
+  type RequestOutcome,
+} from './requests.js';

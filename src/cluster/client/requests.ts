@@ -1,6 +1,7 @@
 /**
- * A person's start, retry, deploy or `limits set` over NATS (docs/users.md#on-nats): a connection that may not write
- * the log itself publishes a request on lf.starts|deploys|limits.<user>, after listening for the engine's verdict on
+ * A person's start, retry, deploy, `limits set` or upkeep verb (archive, restore, blob gc, keys rotate) over NATS
+ * (docs/users.md#on-nats): a connection that may not write the log itself publishes a request on
+ * lf.starts|deploys|limits|upkeep.<user>, after listening for the engine's verdict on
  * lf.verdicts.<kind>.<user>.<request>. An engine judges the sender's level and does it (engine/requests.ts). One no
  * engine answers in time waits in LF_REQUESTS: the command says it is queued (a start names the run it will be).
  */
@@ -29,6 +30,8 @@ import {
   type DeployRequest,
   type LimitsRequest,
   type StartRequest,
+  type UpkeepRequest,
+  UpkeepVerdict,
 } from '../transport/index.js';
 import { publishAsUser, refusal } from './user-publish.js';
 
@@ -67,8 +70,9 @@ const KINDS = {
   start: { subject: subjects.start, verdictSubject: subjects.startVerdict, schema: StartVerdict },
   deploy: { subject: subjects.deploy, verdictSubject: subjects.deployVerdict, schema: DeployVerdict },
   limits: { subject: subjects.limits, verdictSubject: subjects.limitsVerdict, schema: LimitsVerdict },
+  upkeep: { subject: subjects.upkeep, verdictSubject: subjects.upkeepVerdict, schema: UpkeepVerdict },
 } as const;
-type Verdicts = { start: StartVerdict; deploy: DeployVerdict; limits: LimitsVerdict };
+type Verdicts = { start: StartVerdict; deploy: DeployVerdict; limits: LimitsVerdict; upkeep: UpkeepVerdict };
 
 /**
  * Publishes `body` under a fresh request id as the URL's user and waits up to `waitMs` for the engines' verdict: a
@@ -200,4 +204,34 @@ export function requestLimits(
   waitMs: number,
 ): Promise<RequestOutcome<LimitsVerdict>> {
   return requestFile('limits', url, body, waitMs, 'set limits');
+}
+
+/** What each upkeep verb is called in a refusal of the publish. */
+const UPKEEP_WORDS: Record<UpkeepRequest['verb'], string> = {
+  archive: 'archive runs',
+  restore: 'restore runs',
+  'blob-gc': 'collect blobs',
+  'keys-rotate': 'rotate the data key',
+};
+
+/**
+ * An upkeep verb (archive, restore, blob gc, keys rotate) done by the engines as the URL's user: they judge the level
+ * (L1; the same refusal, LF_AUTHORITY_REFUSED, as the embedded store's run API) and do it as the engine user.
+ */
+export function requestUpkeep(
+  url: string,
+  body: UpkeepRequest,
+  waitMs: number,
+): Promise<RequestOutcome<UpkeepVerdict>> {
+  return ask(
+    'upkeep',
+    url,
+    body,
+    waitMs,
+    (sender) => ({
+      forbidden: `NATS user ${sender} may not ${UPKEEP_WORDS[body.verb]} (nats.conf permissions: it may publish on lf.upkeep.${sender} only if its block says so: regenerate it with \`ledgerflow users nats-conf\`, which gives it to every person; the engine judges the level)`,
+      failed: `could not publish the request to ${UPKEEP_WORDS[body.verb]}`,
+    }),
+    (sender) => ({ by: sender, ...(body.verb === 'restore' ? { runId: body.runId } : {}) }),
+  );
 }

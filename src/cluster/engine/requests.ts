@@ -1,13 +1,14 @@
 /**
- * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>, lf.deploys.<user>, lf.limits.<user>, the
- * request id in the body; transport/requests.ts), as an engine takes it:
+ * A person's start, retry, deploy, limits or upkeep verb (LF_REQUESTS: lf.starts.<user>, lf.deploys.<user>,
+ * lf.limits.<user>, lf.upkeep.<user>, the request id in the body; transport/requests.ts), as an engine takes it:
  *
  * 1. read (parse.ts): a body that is not JSON, not the schema (a field it does not know, a name of its own: the sender
  *    is the subject's, which nats.conf enforces), or too large is dead-lettered, and the sender told;
  * 2. judged by the sender's level from the engine's users file (`engine --users`), as the embedded store judges a
  *    command: a start asks for L1, or L2 for a workflow whose `domain:` is one of the user's `domains:`; a retry, a
- *    deploy and limits L1. A NATS user the file does not name is a Worker (L3). An engine without a users file judges
- *    no level: nats.conf's permissions are then the only boundary, as for approvals and control;
+ *    deploy, limits and upkeep L1 (upkeep-requests.ts). A NATS user the file does not name is a Worker (L3). An
+ *    engine without a users file judges no level: nats.conf's permissions are then the only boundary, as for
+ *    approvals and control;
  * 3. done as the engine user, as `start`, `retry` and `deploy` do it with the engine's credentials (RunCommits, the
  *    registry), run.started recording who asked (`source.by`); the engines are kicked to drive it. A request taken
  *    again finds its run and is answered "existing"; a run under its id that it did not start (another person's,
@@ -44,6 +45,7 @@ import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
 import { kickRun } from './admissions.js';
 import { ownExisting } from './request-owner.js';
+import { doUpkeep, type UpkeepOptions } from './upkeep-requests.js';
 
 export interface RequestsOptions {
   store: JetStreamEventStore;
@@ -62,16 +64,17 @@ export interface RequestsOptions {
   log: (line: string) => void;
 }
 
-type Kind = 'start' | 'deploy' | 'limits';
+type Kind = 'start' | 'deploy' | 'limits' | 'upkeep';
 
 /** The request id a client writes first in a request's body (client/requests.ts), read without parsing the rest. */
 const LEADING_REQUEST = /^\{"request":"([A-Za-z0-9_-]{8,64})"/;
 /** Where each kind's dead letters go (lf.dlq.<kind>) and its verdict. */
-const LETTER_KIND: Record<Kind, string> = { start: 'starts', deploy: 'deploys', limits: 'limits' };
+const LETTER_KIND: Record<Kind, string> = { start: 'starts', deploy: 'deploys', limits: 'limits', upkeep: 'upkeep' };
 const VERDICT_SUBJECT: Record<Kind, (sender: string, request: string) => string> = {
   start: subjects.startVerdict,
   deploy: subjects.deployVerdict,
   limits: subjects.limitsVerdict,
+  upkeep: subjects.upkeepVerdict,
 };
 
 /** How often, and after how long, a start of a workflow not deployed is looked at again while deploy requests wait. */
@@ -96,18 +99,23 @@ const TRANSIENT = new Set(['unavailable', 'contended', 'failure']);
 
 export class Requests {
   private readonly letters: LetterRate;
+  /** Archive, restore, blob gc and keys rotate (upkeep-requests.ts), judged as the others are. */
+  private readonly upkeep: UpkeepOptions;
 
   constructor(private readonly o: RequestsOptions) {
     this.letters = new LetterRate(REFUSAL_LETTERS_PER_MINUTE, 'refused start and deploy requests', o);
+    this.upkeep = { store: o.store, judge: (sender, action) => this.judge(sender, action), now: o.now, log: o.log };
   }
 
-  /** One message of LF_REQUESTS: a start (or retry) or a deploy; acked once answered. */
+  /** One message of LF_REQUESTS: a start (or retry), a deploy, limits or an upkeep verb; acked once answered. */
   async take(m: JsMsg): Promise<void> {
     const kind: Kind = m.subject.startsWith('lf.deploys.')
       ? 'deploy'
       : m.subject.startsWith('lf.limits.')
         ? 'limits'
-        : 'start';
+        : m.subject.startsWith('lf.upkeep.')
+          ? 'upkeep'
+          : 'start';
     const letterKind = LETTER_KIND[kind];
     // A start's input goes into run.started beside its definition: one over half the server's max_payload could never be recorded.
     const limit = maxOutputBytes(this.o.maxPayload);
@@ -140,7 +148,9 @@ export class Requests {
           ? await this.start(value as Inbound['start'])
           : kind === 'deploy'
             ? await this.deploy(value as Inbound['deploy'])
-            : await this.limits(value as Inbound['limits']);
+            : kind === 'limits'
+              ? await this.limits(value as Inbound['limits'])
+              : await doUpkeep(this.upkeep, value as Inbound['upkeep']);
       this.o.inbox.tell(value.verdictTo, verdict);
       if (kind === 'start') await purgeUploads(this.o.jsm, value.sender, value.request);
     } catch (err) {

@@ -23,7 +23,18 @@ export { ApprovalVerdict, ControlMessage, ControlVerdict, SignalMessage, SignalV
 export { TriggerVerdict } from './run-verdicts.js';
 export { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from './report-headers.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
-export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
+export {
+  DeployRequest,
+  DeployVerdict,
+  LimitsRequest,
+  LimitsVerdict,
+  StartRequest,
+  StartVerdict,
+  UPKEEP_ARCHIVE_MAX,
+  UpkeepRequest,
+  UpkeepVerdict,
+  type UpkeepVerb,
+} from './requests.js';
 export { parseInbound, personInput, rawOf, safeSubject, type Inbound, type Malformed } from './parse.js';
 export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
 export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence } from './presence.js';

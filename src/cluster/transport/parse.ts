@@ -21,7 +21,7 @@ import {
 } from './messages.js';
 import { ControlMessage, SignalMessage } from './run-verdicts.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
-import { DeployRequest, LimitsRequest, REQUEST_ID, StartRequest } from './requests.js';
+import { DeployRequest, LimitsRequest, REQUEST_ID, StartRequest, UpkeepRequest } from './requests.js';
 
 /** A message as taken from a stream, as plain data. */
 export interface RawMessage {
@@ -69,6 +69,8 @@ export interface Inbound {
   deploy: { sender: string; request: string; body: DeployRequest; verdictTo: string | null };
   /** A person's `limits set` (lf.limits.<sender>). */
   limits: { sender: string; request: string; body: LimitsRequest; verdictTo: string | null };
+  /** A person's archive, restore, blob gc or keys rotate (lf.upkeep.<sender>). */
+  upkeep: { sender: string; request: string; body: UpkeepRequest; verdictTo: string | null };
 }
 export type InboundKind = keyof Inbound;
 
@@ -97,6 +99,7 @@ const WHAT: Record<InboundKind, string> = {
   start: 'start request',
   deploy: 'deploy request',
   limits: 'limits request',
+  upkeep: 'upkeep request',
 };
 
 const SUBJECT_FORM = {
@@ -108,6 +111,8 @@ const SUBJECT_FORM = {
   start: 'a start is published on lf.starts.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   deploy: 'a deploy is published on lf.deploys.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   limits: 'limits are published on lf.limits.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
+  upkeep:
+    'an upkeep request (archive, restore, blob-gc, keys-rotate) is published on lf.upkeep.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -) and its `verb`',
   report:
     "a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt's",
 } as const;
@@ -207,6 +212,8 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
     readRequest('deploy', m, 'lf.deploys', DeployRequest, (sender, request) => subjects.deployVerdict(sender, request)),
   limits: (m) =>
     readRequest('limits', m, 'lf.limits', LimitsRequest, (sender, request) => subjects.limitsVerdict(sender, request)),
+  upkeep: (m) =>
+    readRequest('upkeep', m, 'lf.upkeep', UpkeepRequest, (sender, request) => subjects.upkeepVerdict(sender, request)),
 };
 
 /**
@@ -214,13 +221,10 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
  * request id names the verdict's subject. A request published before requests had a subject per sender,
  * lf.starts.<sender>.<request>, may still wait in the stream: it is read as it was.
  */
-function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodType<{ request?: string | undefined }>>(
-  kind: K,
-  m: RawMessage,
-  prefix: string,
-  body: S,
-  verdict: (sender: string, request: string) => string,
-): Parsed<K> {
+function readRequest<
+  K extends 'start' | 'deploy' | 'limits' | 'upkeep',
+  S extends z.ZodType<{ request?: string | undefined }>,
+>(kind: K, m: RawMessage, prefix: string, body: S, verdict: (sender: string, request: string) => string): Parsed<K> {
   const [legacySender, legacyRequest] = tokens(m.subject, prefix, 2);
   const [sender] = legacySender ? [legacySender] : tokens(m.subject, prefix, 1);
   if (!sender || (legacySender && !REQUEST_ID.test(legacyRequest ?? '')))

@@ -118,3 +118,65 @@ export const LimitsVerdict = z.object({
   limits: z.record(z.string(), z.unknown()).optional(),
 });
 export type LimitsVerdict = z.infer<typeof LimitsVerdict>;
+
+/** Settled runs one archive request moves at most: its verdict names each (one core NATS message); the client asks again for more. */
+export const UPKEEP_ARCHIVE_MAX = 500;
+
+/**
+ * lf.upkeep.<user>: a person's upkeep verb (docs/users.md#on-nats), done by the engine as the run API does it on the
+ * embedded store: `archive` (settled runs older than `olderThanMs`, at most UPKEEP_ARCHIVE_MAX), `restore` (one run),
+ * `blob-gc` (bodies no run refers to) and `keys-rotate` (a new data key in KV LF_SECRETS). Run control (L1), the
+ * rotation the bridge's.
+ */
+export const UpkeepRequest = z.discriminatedUnion('verb', [
+  z.strictObject({
+    request: RequestId,
+    verb: z.literal('archive'),
+    /** Absent: by each run's retention (docs/retention.md), as `archiveRuns` chooses. */
+    olderThanMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    workflowId: z.string().min(1).max(300).optional(),
+    batch: z.number().int().min(1).max(10_000).optional(),
+  }),
+  z.strictObject({ request: RequestId, verb: z.literal('restore'), runId: RunIdSchema }),
+  z.strictObject({
+    request: RequestId,
+    verb: z.literal('blob-gc'),
+    /** Absent: the default grace period (PAYLOAD_GC_GRACE_MS). */
+    graceMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    dryRun: z.boolean().optional(),
+  }),
+  z.strictObject({ request: RequestId, verb: z.literal('keys-rotate') }),
+]);
+export type UpkeepRequest = z.infer<typeof UpkeepRequest>;
+export type UpkeepVerb = UpkeepRequest['verb'];
+
+/** A run moved to the archive or brought back, as the run API returns it (its attachments stay with the engine). */
+const ArchivedRunShape = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  status: WorkflowStatus,
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
+  lastSeq: z.number().int(),
+  period: z.string(),
+  archivedAt: z.string(),
+});
+
+/** lf.verdicts.upkeep.<user>.<request> (core NATS): what the verb did, as the run API returns it, or why not. */
+export const UpkeepVerdict = z.object({
+  ...Refusal,
+  archived: z.array(ArchivedRunShape).max(UPKEEP_ARCHIVE_MAX).optional(),
+  restored: ArchivedRunShape.optional(),
+  collected: z
+    .object({
+      kept: z.number().int(),
+      collected: z.array(z.object({ digest: z.string(), size: z.number() })),
+      bytes: z.number(),
+      young: z.number().int(),
+      corrupt: z.array(z.string()),
+    })
+    .optional(),
+  rotated: z.object({ id: z.string(), previous: z.string().nullable() }).optional(),
+});
+export type UpkeepVerdict = z.infer<typeof UpkeepVerdict>;

@@ -172,6 +172,14 @@ async function replaceSubjects(
   });
 }
 
+/** Adds to an existing stream those of `wanted` it does not take yet (the rest of its config left as it is). */
+async function addSubjects(jsm: JetStreamManager, name: string, wanted: readonly string[]): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  const missing = wanted.filter((x) => !config.subjects.includes(x));
+  if (missing.length === 0) return;
+  await jsm.streams.update(name, { ...config, subjects: [...config.subjects, ...missing] });
+}
+
 async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
@@ -281,6 +289,8 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
         ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'],
         STREAMS.requests.subjects,
       );
+      // A request stream made before a kind of request was (lf.upkeep.*: an older version's) takes its subject too.
+      await addSubjects(jsm, STREAMS.requests.name, STREAMS.requests.subjects);
       // A request stream made before it was bounded (an older version) gets the bounds.
       await ensureStreamLimits(jsm, STREAMS.requests.name, requestCap);
     })(),

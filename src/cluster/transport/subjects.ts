@@ -30,11 +30,12 @@
  *   LF_SIGNALS   lf.signals.<sender>.<runId>             signals for WAITs; <sender>: the NATS user, as above
  *   LF_CONTROL   lf.control.<sender>.<runId>             run control; <sender>: the NATS user (people, not workers)
  *   LF_REQUESTS  lf.starts.<sender>                      a person's start (or retry) and deploy; <sender> is the NATS
- *                lf.deploys.<sender>                     user, enforced by nats.conf; and limits (limits set); the
- *                lf.limits.<sender>                      request's id in the body. One subject per sender and kind, so
- *                                                        that the stream bounds each sender's waiting requests. The
- *                                                        engines judge its level (requests.ts) and answer on
- *                                                        lf.verdicts.starts|deploys|limits.<sender>.<request>
+ *                lf.deploys.<sender>                     user, enforced by nats.conf; limits (limits set) and upkeep
+ *                lf.limits.<sender>                      (archive, restore, blob gc, keys rotate); the request's id in
+ *                lf.upkeep.<sender>                      the body. One subject per sender and kind, so that the stream
+ *                                                        bounds each sender's waiting requests. The engines judge its
+ *                                                        level (requests.ts) and answer on
+ *                                                        lf.verdicts.starts|deploys|limits|upkeep.<sender>.<request>
  *   LF_UPLOADS   lf.uploads.<sender>.<request>.<sha256>  a person's large start input fields, uploaded in chunks before
  *                                                        the request that refers to them (uploads.ts); read back by the
  *                                                        engine that takes the request, then purged
@@ -66,8 +67,8 @@ export const STREAMS = {
    * missing stream, and run control stays apart from what workers may publish.
    */
   control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
-  /** A person's starts, retries and deploys (requests.ts): a stream of its own, as LF_CONTROL, and bounded. */
-  requests: { name: 'LF_REQUESTS', subjects: ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*'] },
+  /** A person's starts, retries, deploys, limits and upkeep (requests.ts): a stream of its own, as LF_CONTROL, and bounded. */
+  requests: { name: 'LF_REQUESTS', subjects: ['lf.starts.*', 'lf.deploys.*', 'lf.limits.*', 'lf.upkeep.*'] },
   /**
    * What engines write (lf.dlq.<kind>; plain lf.dlq.tasks holds workers' letters from before they named themselves).
    * Older streams took lf.dlq.>, workers' letters included: an engine narrows them.
@@ -220,6 +221,9 @@ export const subjects = {
   /** A person's `limits set`, as `start`. */
   limits: (sender: string) => `lf.limits.${token(sender)}`,
   limitsVerdict: (sender: string, request: string) => `lf.verdicts.limits.${token(sender)}.${token(request)}`,
+  /** A person's upkeep verb (archive, restore, blob gc, keys rotate), as `start`. */
+  upkeep: (sender: string) => `lf.upkeep.${token(sender)}`,
+  upkeepVerdict: (sender: string, request: string) => `lf.verdicts.upkeep.${token(sender)}.${token(request)}`,
   /** Engines' dead letters (only users with the engine's rights may publish there). */
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,
   /** A worker's dead letters: under its own NATS user, the only dead-letter subject nats.conf lets it publish. */

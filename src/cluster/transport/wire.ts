@@ -10,7 +10,16 @@ import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../../triggers/index
 import { NotificationBodySchema } from '../../notify/index.js';
 import { AttemptRecord } from './attempts.js';
 import { BreakerStateSchema, GateStateSchema } from '../../limits/index.js';
-import { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
+import {
+  DeployRequest,
+  DeployVerdict,
+  LimitsRequest,
+  LimitsVerdict,
+  StartRequest,
+  StartVerdict,
+  UpkeepRequest,
+  UpkeepVerdict,
+} from './requests.js';
 import {
   ApprovalMessage,
   AskAnswer,
@@ -50,6 +59,8 @@ export const WIRE_SCHEMAS = {
   DeployRequest,
   /** lf.limits.<sender> (stream LF_REQUESTS): a person's `limits set`, the limits file's text, judged by an engine */
   LimitsRequest,
+  /** lf.upkeep.<sender> (stream LF_REQUESTS): a person's archive, restore, blob gc or keys rotate, judged by an engine */
+  UpkeepRequest,
   /** lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt) and lf.inputs.<sender>.<runId> (a kick, an engine's report) */
   Input: InputMessage,
   /** The engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId> (core NATS request) */
@@ -90,6 +101,8 @@ export const WIRE_SCHEMAS = {
   DeployVerdict,
   /** lf.verdicts.limits.<sender>.<request> (core NATS) */
   LimitsVerdict,
+  /** lf.verdicts.upkeep.<sender>.<request> (core NATS) */
+  UpkeepVerdict,
   /** lf.verdicts.triggers.<eventId> (core NATS) */
   TriggerVerdict,
   /** lf.notify.<workflowId>.<status> (core NATS; Nats-Msg-Id = its id) */

@@ -1,0 +1,84 @@
+/**
+ * A person's upkeep request (lf.upkeep.<user>; docs/users.md#on-nats), as an engine does it once requests.ts has read
+ * it: judged as the embedded store's run API judges the verb (src/runs/upkeep.ts: archive, restore and blob gc are run
+ * control, L1; keys rotate the bridge's, `keys`), before anything is touched, then done as the engine user, whose
+ * permissions write the streams and KV LF_SECRETS that a person's may not. A refusal moves, restores, deletes and
+ * rotates nothing; requests.ts tells it to the sender.
+ */
+import type { Action } from '../../authority/index.js';
+import { rotateDataKey } from '../../encryption/index.js';
+import { collectPayloads } from '../../executor/index.js';
+import { archiveOf, archiveRuns } from '../../runs/archival.js';
+import { kvSecrets } from '../../secrets/index.js';
+import type { ArchivedRun, JetStreamEventStore } from '../../store/index.js';
+import { UPKEEP_ARCHIVE_MAX, type Inbound, type UpkeepVerb, type UpkeepVerdict } from '../transport/index.js';
+
+/** What each verb asks of the sender's level, as on the embedded store. */
+const NEEDS: Record<UpkeepVerb, Action> = {
+  archive: 'control',
+  restore: 'control',
+  'blob-gc': 'control',
+  'keys-rotate': 'keys',
+};
+
+export interface UpkeepOptions {
+  store: JetStreamEventStore;
+  /** Throws the refusal when the sender's level does not allow `action` (requests.ts; nothing without a users file). */
+  judge: (sender: string, action: Action) => void;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** Does the request's verb as the engine user, once its sender is judged: the verdict says what it did. */
+export async function doUpkeep(o: UpkeepOptions, { sender, body }: Inbound['upkeep']): Promise<UpkeepVerdict> {
+  o.judge(sender, NEEDS[body.verb]);
+  switch (body.verb) {
+    case 'archive': {
+      // At most UPKEEP_ARCHIVE_MAX a request, so that the verdict naming them is one message: the client asks again for more.
+      const moved = await archiveRuns(o.store, {
+        ...(body.olderThanMs !== undefined ? { olderThanMs: body.olderThanMs } : {}),
+        now: new Date(o.now()),
+        max: UPKEEP_ARCHIVE_MAX,
+        ...(body.workflowId !== undefined ? { workflowId: body.workflowId } : {}),
+        ...(body.batch !== undefined ? { batch: body.batch } : {}),
+      });
+      o.log(`archived ${moved.length} run${moved.length === 1 ? '' : 's'} for ${sender}`);
+      return { accepted: true, archived: moved.map(shown) };
+    }
+    case 'restore': {
+      const run = await archiveOf(o.store).restore(body.runId);
+      o.log(`restored run ${body.runId} for ${sender}`);
+      return { accepted: true, restored: shown(run) };
+    }
+    case 'blob-gc': {
+      const report = await collectPayloads(o.store, {
+        ...(body.graceMs !== undefined ? { graceMs: body.graceMs } : {}),
+        now: o.now(),
+        ...(body.dryRun ? { dryRun: true } : {}),
+      });
+      o.log(`collected ${report.collected.length} unreferenced blobs${body.dryRun ? ' (dry run)' : ''} for ${sender}`);
+      return { accepted: true, collected: report };
+    }
+    case 'keys-rotate': {
+      // Where `keys rotate --nats` keeps it: KV LF_SECRETS, made if it is not there yet.
+      const rotated = await rotateDataKey(kvSecrets(await o.store.connection(), { create: true }));
+      o.log(`rotated the data key to ${rotated.id} for ${sender}`);
+      return { accepted: true, rotated };
+    }
+  }
+}
+
+/** A run as the verdict names it: the run API's ArchivedRun without its attachments (they stay with the store). */
+function shown(r: ArchivedRun): NonNullable<UpkeepVerdict['restored']> {
+  return {
+    runId: r.runId,
+    workflowId: r.workflowId,
+    version: r.version,
+    status: r.status,
+    startedAt: r.startedAt,
+    completedAt: r.completedAt,
+    lastSeq: r.lastSeq,
+    period: r.period,
+    archivedAt: r.archivedAt,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The upkeep verbs on NATS (docs/users.md#on-nats): the engine user's connection writes the streams itself, through
+ * the run API as on the embedded store (upkeep.ts); a person's, which may not write the log, asks the engines
+ * (lf.upkeep.<user>), which judge the level as the run API does (L1; `keys rotate` the bridge's) and do it as the
+ * engine user. A refusal is the embedded store's (LF_AUTHORITY_REFUSED, both levels named, exit 2): nothing changes.
+ */
+import {
+  requestUpkeep,
+  UPKEEP_ARCHIVE_MAX,
+  type ClusterClient,
+  type UpkeepRequest,
+  type UpkeepVerdict,
+} from '../cluster/index.js';
+import { LedgerflowError } from '../errors/index.js';
+import type { ArchivedRun } from '../store/index.js';
+import { runUpkeep, type RunUpkeep } from './upkeep.js';
+
+/** How long a person's upkeep verb waits for an engine's verdict: an archive round moves up to UPKEEP_ARCHIVE_MAX runs. */
+export const UPKEEP_WAIT_MS = 60_000;
+
+/** The engines' verdict on `body`, asked as the URL's user: a refusal throws (requestUpkeep), and so does no answer in time. */
+async function ask(url: string, body: UpkeepRequest, what: string, waitMs: number): Promise<UpkeepVerdict> {
+  const out = await requestUpkeep(url, body, waitMs);
+  if (!out.queued) return out.verdict;
+  throw new LedgerflowError(
+    'LF_NATS_TIMEOUT',
+    `no engine answered the request to ${what} within ${waitMs / 1000} s: it waits in LF_REQUESTS for the next engine (\`ledgerflow engine --users <file>\`), which judges your level and does it`,
+    { request: out.request },
+  );
+}
+
+export function natsUpkeep(client: ClusterClient, url: string, waitMs = UPKEEP_WAIT_MS): RunUpkeep {
+  const direct = runUpkeep(client.store);
+  return {
+    async archive(sel, as) {
+      if (await client.mayWriteLog()) return direct.archive(sel, as);
+      // An engine moves at most UPKEEP_ARCHIVE_MAX a request: asked again until a round moves fewer.
+      const moved: ArchivedRun[] = [];
+      for (;;) {
+        const round =
+          (
+            await ask(
+              url,
+              {
+                verb: 'archive',
+                ...(sel.olderThanMs !== undefined ? { olderThanMs: sel.olderThanMs } : {}),
+                ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}),
+                ...(sel.batch !== undefined ? { batch: sel.batch } : {}),
+              },
+              'archive runs',
+              waitMs,
+            )
+          ).archived ?? [];
+        moved.push(...round);
+        if (round.length > 0) sel.onProgress?.(moved.length, moved.length);
+        if (round.length < UPKEEP_ARCHIVE_MAX) return moved;
+      }
+    },
+    async restore(runId, as) {
+      if (await client.mayWriteLog()) return direct.restore(runId, as);
+      return (await ask(url, { verb: 'restore', runId }, `restore run ${runId}`, waitMs)).restored!;
+    },
+    async collectBlobs(opts, as) {
+      if (await client.mayWriteLog()) return direct.collectBlobs(opts, as);
+      const body: UpkeepRequest = {
+        verb: 'blob-gc',
+        ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+        ...(opts.dryRun ? { dryRun: true } : {}),
+      };
+      return (await ask(url, body, 'collect unreferenced blobs', waitMs)).collected!;
+    },
+  };
+}
+
+/** `keys rotate --nats` as a person: the engines judge the bridge's level and rotate the key in KV LF_SECRETS. */
+export async function requestKeyRotation(
+  url: string,
+  waitMs = UPKEEP_WAIT_MS,
+): Promise<{ id: string; previous: string | null }> {
+  return (await ask(url, { verb: 'keys-rotate' }, 'rotate the data key', waitMs)).rotated!;
+}
