@@ -14,7 +14,7 @@
  *     as the delivery bounds are to existing consumers)
  *   LEDGERFLOW_NATS_BLOBS_MAX_BYTES (the large payloads' bucket LF_BLOBS; default the largest of 1 GiB … 64 MiB the
  *     server can reserve)  LEDGERFLOW_NATS_UPLOADS_MAX_BYTES (LF_UPLOADS, people's large start inputs on their way;
- *     default 256 MiB, 4 MiB in memory)
+ *     default 32 MiB, 4 MiB in memory)
  * Replicas and storage apply to the snapshot bucket too.
  *   LEDGERFLOW_NATS_OFFERS=on|off (default on): an engine offers each attempt to an idle worker before
  *     queueing it on LF_TASKS_<queue>, and a worker takes offers besides pulling (direct-dispatch.ts);

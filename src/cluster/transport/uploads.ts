@@ -21,10 +21,12 @@ export const UPLOAD_CHUNK_BYTES = 128 * 1024;
 /**
  * Bounds of LF_UPLOADS (LEDGERFLOW_NATS_UPLOADS_MAX_BYTES, ClusterSettings uploadsMaxBytes): full, a new upload is
  * refused (discard new) and the sender told (LF_UPLOADS_FULL); an upload no engine took within a week expires. Small
- * beside the other bounds a new server must reserve at once (a 1 GB server's file store, a 64 MB memory store).
+ * beside the other bounds a new server must reserve at once (a 1 GB server's file store, a 64 MB memory store): the
+ * streams and buckets a client makes reserve 960 MiB of file store with it, so 256 MiB left a 1 GB server unable to
+ * make the attempts' bucket. An engine takes an upload within a moment; a larger start waits for room.
  */
 export const UPLOADS_LIMITS = {
-  maxBytes: 256 * 1024 * 1024,
+  maxBytes: 32 * 1024 * 1024,
   maxBytesInMemory: 4 * 1024 * 1024,
   maxAgeMs: 7 * 24 * 3600_000,
 } as const;

@@ -49,7 +49,9 @@ export class ObjectBlobStore implements BlobStore {
   private async created(nc: NatsConnection, objm: Objm, name: string): Promise<ObjectStore> {
     const jsm = await jetstreamManager(nc);
     const stream = `OBJ_${name}`;
-    const tries = this.opts.maxBytes ? [this.opts.maxBytes] : BLOB_MAX_BYTES_DEFAULTS;
+    // With no setting and no room left for the smallest default (a small server whose other streams reserve it all),
+    // the bucket is made unbounded, as before bounds: a large payloads' bucket must not stop the engine starting.
+    const tries = this.opts.maxBytes ? [this.opts.maxBytes] : [...BLOB_MAX_BYTES_DEFAULTS, -1];
     const existing = await jsm.streams.info(stream).catch(() => null);
     for (const [i, max_bytes] of tries.entries()) {
       try {
@@ -58,7 +60,8 @@ export class ObjectBlobStore implements BlobStore {
             ...(this.opts.replicas ? { replicas: this.opts.replicas } : {}),
             max_bytes,
           });
-        if (existing.config.max_bytes <= 0) await jsm.streams.update(stream, { ...existing.config, max_bytes });
+        if (existing.config.max_bytes <= 0 && max_bytes > 0)
+          await jsm.streams.update(stream, { ...existing.config, max_bytes });
         return await objm.open(name, false);
       } catch (err) {
         if (i === tries.length - 1 || !/insufficient (storage )?resources/i.test(errorMessage(err))) throw err;
