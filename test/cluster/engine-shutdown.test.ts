@@ -37,7 +37,11 @@ describe.skipIf(noNats)('ledgerflow engine stops gracefully on SIGTERM', () => {
     );
     await c.client.deploy(loadDefinitionFile(SLOW).definition);
     const runIds = await Promise.all(
-      Array.from({ length: RUNS }, async () => (await c.client.start('slow-middle', { ms: 50 })).runId),
+      // The last one's middle step is slow: still in flight at the SIGTERM however fast the engine runs the others.
+      Array.from(
+        { length: RUNS },
+        async (_, i) => (await c.client.start('slow-middle', { ms: i === RUNS - 1 ? 3_000 : 50 })).runId,
+      ),
     );
     // SIGTERM while the engine is in the middle of them: one run done, the last one not yet.
     await waitFor('a first run to complete', async () => (await c.runs.status(runIds[0]!))?.status === 'COMPLETED', {
