@@ -12,6 +12,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
 import { Engine } from '../../src/local/index.js';
 import { ArchiveShards } from '../../src/store/archive/shards.js';
+import { ArchiveSummary } from '../../src/store/archive/summary.js';
+import { writeTotals } from '../../src/store/jetstream/archive-summary.js';
 import { FileEventStore, JetStreamEventStore, type EventStore, type RunSummary } from '../../src/store/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
@@ -72,6 +74,24 @@ describe('archive list from the summary (embedded store)', () => {
     all.mockRestore();
     await store.close();
   });
+
+  it('a count the index changed under (a move meanwhile) is answered but not kept', async () => {
+    const dir = tempDir('lf-archive-summary-');
+    const store = new FileEventStore(dir);
+    const runs = await settledRuns(store, 3);
+    await store.archive().archive(runs.slice(0, 2), new Date());
+    const archiveDir = join(dir, 'archive');
+    const summary = new ArchiveSummary(archiveDir, new ArchiveShards(join(archiveDir, 'index')));
+    const counts = await summary.rebuild(async (write) => {
+      await store.archive().archive(runs.slice(2), new Date());
+      await write();
+    });
+    expect([...counts.values()]).toEqual([2]);
+    expect(await summary.read()).toBeNull();
+    expect((await store.archive().periods())[0]!.runs).toBe(3);
+    expect(await summary.read()).toEqual(new Map([[new Date().toISOString().slice(0, 7), 3]]));
+    await store.close();
+  });
 });
 
 describe.skipIf(noNats)('archive list from the summary (NATS)', () => {
@@ -116,6 +136,14 @@ describe.skipIf(noNats)('archive list from the summary (NATS)', () => {
     expect(await current()).toBe(true);
     await kv.delete('in.2024-02.someone-elses-run');
     expect((await store.archive().periods()).map((p) => p.runs)).toEqual([2, 8]);
+
+    // A count the bucket was written under is not kept: the put expects the last write it saw.
+    const seen = (await kv.status()).streamInfo.state.last_seq;
+    await kv.put('in.2024-03.another', '');
+    expect(await writeTotals(nc, 'LF_ARCHIVE_INDEX', new Map([['2024-03', { runs: 0, bytes: 0 }]]), seen)).toBe(false);
+    expect(await current()).toBe(false);
+    expect((await store.archive().periods()).map((p) => p.runs)).toEqual([1, 2, 8]);
+    expect(await current()).toBe(true);
     await store.close();
   }, 60_000);
 });

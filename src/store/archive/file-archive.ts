@@ -90,11 +90,11 @@ export class FileRunArchive implements RunArchive {
 
   /** From the summary (summary.ts) while it is current; counted again from the index shards when it is not. */
   async periods(): Promise<ArchivePeriod[]> {
-    const counts = await this.host.exclusive('archive', async () => {
+    const current = await this.host.exclusive('archive', async () => {
       await this.recoverHeld();
-      if (!(await statOrNull(this.dir))) return new Map<string, number>();
-      return (await this.summary.read()) ?? (await this.summary.rebuild());
+      return (await statOrNull(this.dir)) ? this.summary.read() : new Map<string, number>();
     });
+    const counts = current ?? (await this.summary.rebuild((fn) => this.host.exclusive('archive', fn)));
     const out: ArchivePeriod[] = [];
     for (const [period, runs] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
       const location = this.periodFile(period);

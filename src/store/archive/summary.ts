@@ -39,22 +39,22 @@ export class ArchiveSummary {
     } catch {
       return null; // torn: counted again
     }
-    const now = await this.shards.stamp();
-    const was = file.shards ?? {};
-    if (Object.keys(now).length !== Object.keys(was).length) return null;
-    for (const [shard, [size, mtime]] of Object.entries(now)) {
-      const w = was[shard];
-      if (!w || w[0] !== size || w[1] !== mtime) return null;
-    }
+    if (!same(await this.shards.stamp(), file.shards ?? {})) return null;
     return new Map(Object.entries(file.periods ?? {}));
   }
 
-  /** The full pass: every index line read, then the summary written. */
-  async rebuild(): Promise<PeriodCounts> {
+  /**
+   * The full pass: every index line read, without the archive's lock (at a million runs it takes seconds, which moves
+   * would wait); then, under it (`locked`), the summary written if no shard changed meanwhile.
+   */
+  async rebuild(locked: (fn: () => Promise<void>) => Promise<void>): Promise<PeriodCounts> {
+    const before = await this.shards.stamp();
     const counts: PeriodCounts = new Map();
     for await (const entries of this.shards.byShard())
       for (const e of entries) counts.set(e.period, (counts.get(e.period) ?? 0) + 1);
-    await this.write(counts);
+    await locked(async () => {
+      if (same(await this.shards.stamp(), before)) await this.write(counts);
+    });
     return counts;
   }
 
@@ -68,6 +68,11 @@ export class ArchiveSummary {
     await rename(tmp, this.path);
     await syncDir(this.dir);
   }
+}
+
+function same(a: Record<string, [number, number]>, b: Record<string, [number, number]>): boolean {
+  if (Object.keys(a).length !== Object.keys(b).length) return false;
+  return Object.entries(a).every(([shard, [size, mtime]]) => b[shard]?.[0] === size && b[shard]?.[1] === mtime);
 }
 
 /** `counts` with `delta` runs added to each period's (negative: taken away). */

@@ -109,16 +109,17 @@ export class JetStreamRunArchive implements RunArchive {
 
   /** From the summary (archive-summary.ts) while it is current; counted again from the keys and objects when not. */
   async periods(): Promise<ArchivePeriod[]> {
-    const totals = await this.host.exclusive('archive', async () => {
+    const { kv, os } = await this.open();
+    let totals = await this.host.exclusive('archive', async () => {
       await this.recoverHeld();
-      const { kv, os } = await this.open();
-      const current = await readTotals(kv);
-      if (current) return current;
-      const expected = await lastWrite(kv);
-      const counted = await countTotals(kv, os);
-      await writeTotals((await this.host.link.ready()).nc, ARCHIVE_INDEX_BUCKET, counted, expected);
-      return counted;
+      return readTotals(kv);
     });
+    if (!totals) {
+      // Counted without the lock (moves need not wait on a long pass); put only if nothing was written meanwhile.
+      const expected = await lastWrite(kv);
+      totals = await countTotals(kv, os);
+      await writeTotals((await this.host.link.ready()).nc, ARCHIVE_INDEX_BUCKET, totals, expected);
+    }
     return [...totals]
       .filter(([, t]) => t.runs > 0)
       .sort(([a], [b]) => a.localeCompare(b))
