@@ -11,7 +11,7 @@ export { newRunId, randomHex } from './ids.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { useNativeDigest } from './native-digest.js';
 export { surelyOver } from './json-chunks.js';
-export { collectPayloads, PAYLOAD_GC_GRACE_MS, type PayloadGcReport } from './payload-gc.js';
+export { collectPayloads, PAYLOAD_GC_GRACE_MS, PAYLOAD_GC_LIST_MAX, type PayloadGcReport } from './payload-gc.js';
 export { checkPayloads, refsIn, type HeldRef, type PayloadCheck } from './payload-check.js';
 export {
   evaluateLoaded,

@@ -67,7 +67,14 @@ export function natsUpkeep(client: ClusterClient, url: string, waitMs = UPKEEP_W
         ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
       };
-      return (await ask(url, body, 'collect unreferenced blobs', waitMs)).collected!;
+      const r = (await ask(url, body, 'collect unreferenced blobs', waitMs)).collected!;
+      // An engine older than the counts named every blob and run: its lists are whole.
+      return {
+        ...r,
+        collectedCount: r.collectedCount ?? r.collected.length,
+        corruptCount: r.corruptCount ?? r.corrupt.length,
+        truncated: r.truncated ?? false,
+      };
     },
   };
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { credentials } from '../../src/cluster/transport/index.js';
 import { parseDataKey } from '../../src/encryption/index.js';
+import { PAYLOAD_GC_LIST_MAX } from '../../src/executor/index.js';
 import { kvSecrets } from '../../src/secrets/index.js';
 import { connect, jetstream } from '../../src/store/index.js';
 import { runReads } from '../../src/runs/index.js';
@@ -155,11 +156,23 @@ describe.skipIf(noNats)('archive, restore, blob gc and keys rotate as a person o
     expect(engineLog).toContain(`restored run ${runId} for bob`);
   }, 60_000);
 
-  it('an L1 collects the unreferenced body and rotates the data key in KV LF_SECRETS', async () => {
+  it('an L1 collects the unreferenced bodies (more than one reply names: counted, all deleted) and rotates the data key in KV LF_SECRETS', async () => {
+    // More bodies than a report names: the engine's reply counts them all and names PAYLOAD_GC_LIST_MAX.
+    const blobs = nats.admin().store.blobs!();
+    for (let i = 0; i < PAYLOAD_GC_LIST_MAX; i += 50)
+      await Promise.all(
+        Array.from({ length: 50 }, (_, k) =>
+          blobs.put(new TextEncoder().encode(`{"more":${i + k}}`), 'application/json'),
+        ),
+      );
     const gc = await as('bob', ['blob', 'gc', '--grace', '0s', '--json']);
     expect(gc.code, gc.stderr + engineLog).toBe(0);
-    expect(JSON.parse(gc.stdout)).toMatchObject({ collected: [{ digest: orphan }], deleted: true });
+    const report = JSON.parse(gc.stdout) as { collected: { digest: string }[] };
+    expect(report).toMatchObject({ collectedCount: PAYLOAD_GC_LIST_MAX + 1, truncated: true, deleted: true });
+    expect(report.collected).toHaveLength(PAYLOAD_GC_LIST_MAX);
     expect(await orphanThere()).toBe(false);
+    const none = await as('bob', ['blob', 'gc', '--grace', '0s', '--dry-run', '--json']);
+    expect(JSON.parse(none.stdout)).toMatchObject({ collected: [], collectedCount: 0, truncated: false });
     const rotated = await as('bob', ['keys', 'rotate', '--json']);
     expect(rotated.code, rotated.stderr + engineLog).toBe(0);
     const r = JSON.parse(rotated.stdout) as { id: string; previous: string | null; where: string };

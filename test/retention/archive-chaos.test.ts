@@ -2,7 +2,8 @@
  * The archive's promise under kill -9 (docs/retention.md#what-a-crash-does): several hundred settled runs, `ledgerflow
  * archive` and `ledgerflow restore` processes SIGKILLed at random points again and again (some right as a batch
  * starts), and after each the next call's recovery: every run is then in exactly one place (its live log or the
- * archive's index), and reads exactly as it did before anything moved. Seeded, so a failure repeats.
+ * archive's index), reads exactly as it did before anything moved, and `archive list` (its summary) counts exactly
+ * what the full pass over the index counts. Seeded, so a failure repeats.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +11,12 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
 import { Engine } from '../../src/local/index.js';
+import { ArchiveShards } from '../../src/store/archive/shards.js';
+import { ArchiveSummary } from '../../src/store/archive/summary.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { INVOICE_YAML } from './docs-scenario.js';
+import { fileFullPass } from './full-pass.js';
 import { killed, prng } from './kills.js';
 
 const RUNS = 360;
@@ -40,6 +44,9 @@ describe('archive and restore killed with SIGKILL at random points (embedded sto
     let intentsLeft = 0;
     const outcomes: string[] = [];
     const intentLeft = () => (existsSync(join(storeDir, 'archive', 'intent.json')) ? 1 : 0);
+    const archiveDir = join(storeDir, 'archive');
+    const summary = new ArchiveSummary(archiveDir, new ArchiveShards(join(archiveDir, 'index')));
+    let summaryCurrent = 0;
     for (let round = 0; round < ROUNDS; round++) {
       // Work for the archive again: most runs brought back (uninterrupted), then a few restores killed at random.
       const live = runIds.filter((id) => existsSync(join(storeDir, 'runs', `${id}.jsonl`)));
@@ -78,10 +85,16 @@ describe('archive and restore killed with SIGKILL at random points (embedded sto
         ).toBe(true);
         expect(JSON.stringify(await store.read(id)), `round ${round}: run ${id} reads as before`).toBe(before.get(id));
       }
+      // The summary, whether the kill left it current or `archive list` counts again, says what the full pass says.
+      if (await summary.read()) summaryCurrent++;
+      expect(await store.archive().periods(), `round ${round} (${outcomes.at(-1)}): archive list`).toEqual(
+        await fileFullPass(storeDir),
+      );
       await store.close();
     }
     // The kills landed mid-move at least once (an intent left for recovery), and some processes finished.
     expect(intentsLeft, outcomes.join('\n')).toBeGreaterThan(0);
+    expect(summaryCurrent, outcomes.join('\n')).toBeGreaterThan(0);
 
     // Archived to the end: list is empty, archive list counts every run, each reads as before.
     const done = await cli(['--store', storeDir, 'archive', '--older-than', '0s']);

@@ -34,11 +34,20 @@ async function reads(lf: Lf, runId: string): Promise<{ status: unknown; history:
   return { status, history, replay };
 }
 
+type Periods = { period: string; runs: number; bytes: number; location: string }[];
+
+/** `archive list --json` as the page shows it, checked against the full pass over the archive's index (full-pass.ts). */
+async function archiveList(lf: Lf, fullPass: () => Promise<Periods>): Promise<Periods> {
+  const { periods } = JSON.parse((await ok(lf('archive', 'list', '--json'))).stdout) as { periods: Periods };
+  expect(periods).toEqual(await fullPass());
+  return periods;
+}
+
 /**
  * `runIds`: settled runs of invoice made by the caller. Archives them as the page says, checks every read, restores
- * one and archives it again.
+ * one and archives it again; `archive list` says what the full pass over the index says after each.
  */
-export async function followThePage(lf: Lf, runIds: string[]): Promise<void> {
+export async function followThePage(lf: Lf, runIds: string[], fullPass: () => Promise<Periods>): Promise<void> {
   expect(COMMANDS[0]).toBe('ledgerflow archive --older-than 30d');
   expect(COMMANDS[1]).toBe('ledgerflow archive --older-than 7d --workflow invoice');
   const before = new Map<string, Awaited<ReturnType<typeof reads>>>();
@@ -57,9 +66,7 @@ export async function followThePage(lf: Lf, runIds: string[]): Promise<void> {
   expect(await listed(lf)).toEqual([]);
   for (const id of runIds) expect(await reads(lf, id)).toEqual(before.get(id));
 
-  const list = JSON.parse((await ok(lf('archive', 'list', '--json'))).stdout) as {
-    periods: { period: string; runs: number; bytes: number; location: string }[];
-  };
+  const list = { periods: await archiveList(lf, fullPass) };
   expect(list.periods).toEqual([expect.objectContaining({ period, runs: runIds.length })]);
   expect(list.periods[0]!.bytes).toBeGreaterThan(0);
   expect((await ok(lf('archive', 'list'))).stdout).toContain(period);
@@ -70,7 +77,7 @@ export async function followThePage(lf: Lf, runIds: string[]): Promise<void> {
   expect(restored.restored.runId).toBe(back);
   expect(await listed(lf)).toEqual([back]);
   expect(await reads(lf, back)).toEqual(before.get(back));
-  const again = JSON.parse((await ok(lf('archive', 'list', '--json'))).stdout) as { periods: { runs: number }[] };
+  const again = { periods: await archiveList(lf, fullPass) };
   expect(again.periods[0]!.runs).toBe(runIds.length - 1);
   const notArchived = await lf('restore', back);
   expect(notArchived.code).toBe(2);
@@ -78,6 +85,7 @@ export async function followThePage(lf: Lf, runIds: string[]): Promise<void> {
 
   const second = JSON.parse((await ok(lf('archive', '--older-than', '0s', '--json'))).stdout) as { archived: number };
   expect(second.archived).toBe(1);
+  expect((await archiveList(lf, fullPass))[0]!.runs).toBe(runIds.length);
   expect(await listed(lf)).toEqual([]);
   expect(await reads(lf, back)).toEqual(before.get(back));
 }

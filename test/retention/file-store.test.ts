@@ -11,6 +11,7 @@ import { cli, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUiProcess } from '../server/ui-helpers.js';
 import { badOlderThan, followThePage, INVOICE_YAML } from './docs-scenario.js';
+import { fileFullPass } from './full-pass.js';
 
 const procs: ChildProcess[] = [];
 afterAll(() => {
@@ -39,7 +40,7 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML);
     const runIds = [];
     for (const amount of [10, 20, 30]) runIds.push(await runInvoice(lf, 'invoice.yaml', amount));
-    await followThePage(lf, runIds);
+    await followThePage(lf, runIds, () => fileFullPass(join(dir, 'store')));
   }, 120_000);
 
   it("a workflow's retention: archives its runs through serve; --retention is the default for the others", async () => {

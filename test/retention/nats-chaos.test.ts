@@ -2,7 +2,8 @@
  * The archive's promise on NATS under kill -9 (docs/retention.md#what-a-crash-does): settled runs on a real
  * nats-server, `ledgerflow archive` and `restore` processes SIGKILLed at random points, and after each the next call's
  * recovery: every run is then either on the stream (LF_EVENTS) or in the archive (KV LF_ARCHIVE_INDEX), never both
- * nor neither, and reads exactly as before. Seeded, so a failure repeats.
+ * nor neither, reads exactly as before, and `archive list` (its summary) counts what the full pass over the keys and
+ * objects counts. Seeded, so a failure repeats.
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { JetStreamEventStore } from '../../src/store/index.js';
 import { cli } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { INVOICE_YAML } from './docs-scenario.js';
+import { natsFullPass } from './full-pass.js';
 import { killed, prng } from './kills.js';
 
 const RUNS = 120;
@@ -66,6 +68,9 @@ describe.skipIf(noNats)('archive and restore killed with SIGKILL at random point
         expect(live.has(id) !== archived, `round ${round} (${outcomes.join(', ')}): run ${id}`).toBe(true);
         expect(JSON.stringify(await store.read(id)), `round ${round}: run ${id} reads as before`).toBe(before.get(id));
       }
+      expect(await store.archive().periods(), `round ${round} (${outcomes.at(-1)}): archive list`).toEqual(
+        await natsFullPass(await store.connection()),
+      );
       await store.close();
     }
     const done = await cli(['--nats', c.url, 'archive', '--older-than', '0s', '--workflow', 'chaos']);
@@ -73,6 +78,9 @@ describe.skipIf(noNats)('archive and restore killed with SIGKILL at random point
     expect(JSON.parse((await cli(['--nats', c.url, 'list', '--workflow', 'chaos', '--json'])).stdout)).toEqual([]);
     const store = new JetStreamEventStore({ servers: c.url });
     for (const id of runIds) expect(JSON.stringify(await store.read(id))).toBe(before.get(id));
+    const periods = await store.archive().periods();
+    expect(periods).toEqual(await natsFullPass(await store.connection()));
+    expect(periods.reduce((n, p) => n + p.runs, 0)).toBe(RUNS);
     await store.close();
     expect(outcomes.filter((o) => o.includes('killed')).length, outcomes.join('\n')).toBeGreaterThanOrEqual(ROUNDS / 2);
   }, 400_000);

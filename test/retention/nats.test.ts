@@ -12,6 +12,7 @@ import { cli, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { badOlderThan, followThePage, INVOICE_YAML } from './docs-scenario.js';
+import { natsFullPass } from './full-pass.js';
 
 const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
@@ -41,7 +42,8 @@ describe.skipIf(noNats)('retention and the archive on NATS (docs/retention.md)',
     const engine = spawnCli(['--nats', c.url, 'engine'], { cwd: dir });
     procs.push(engine);
     const runIds = await startedRuns(lf, 3);
-    await followThePage(lf, runIds);
+    const nc = await c.connect();
+    await followThePage(lf, runIds, () => natsFullPass(nc));
     await badOlderThan(lf);
   }, 120_000);
 

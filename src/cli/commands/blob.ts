@@ -57,17 +57,19 @@ export async function blobGcCmd(
   const side = await sideFor(g);
   const acting = await side.acting(opts.as);
   const report = await (await side.runs()).collectBlobs({ graceMs, ...(opts.dryRun ? { dryRun: true } : {}) }, acting);
-  const deleted = !opts.dryRun && report.corrupt.length === 0;
+  const deleted = !opts.dryRun && report.corruptCount === 0;
   if (opts.json) io.out(json({ ...report, deleted }));
   else {
-    const n = report.collected.length;
+    const n = report.collectedCount;
     io.out(
       `${n} unreferenced blob${n === 1 ? '' : 's'} (${report.bytes.toLocaleString('en-US')} bytes) ${deleted ? 'deleted' : 'not deleted'}; ${report.kept} kept (referenced), ${report.young} kept (younger than the grace period)`,
     );
-    if (report.corrupt.length > 0)
+    if (report.corruptCount > 0) {
+      const more = report.corruptCount - report.corrupt.length;
       io.out(
-        `✗ nothing deleted: the logs of ${report.corrupt.join(', ')} cannot be read, and may refer to any of them`,
+        `✗ nothing deleted: the logs of ${report.corrupt.join(', ')}${more > 0 ? ` and ${more} more runs` : ''} cannot be read, and may refer to any of them`,
       );
+    }
   }
-  return report.corrupt.length > 0 ? EXIT.failed : EXIT.ok;
+  return report.corruptCount > 0 ? EXIT.failed : EXIT.ok;
 }

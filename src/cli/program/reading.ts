@@ -92,7 +92,10 @@ export function readingCommands(p: TableCommand, { act }: CommandTable): void {
     )
     .option('--grace <duration>', 'keep unreferenced bodies younger than this (default 1h)')
     .option('--dry-run', 'say what would be deleted, delete nothing')
-    .option('--json', 'print { kept, collected, bytes, young, corrupt, deleted }')
+    .option(
+      '--json',
+      'print { kept, collected, collectedCount, bytes, young, corrupt, corruptCount, truncated, deleted }',
+    )
     .option('--as <name>', 'who collects, with a users file (L1, docs/users.md); over NATS the user connected as')
     .action(act(() => import('../commands/blob.js'), 'blobGcCmd'));
   p.command('migrate')

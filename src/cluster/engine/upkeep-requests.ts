@@ -56,7 +56,8 @@ export async function doUpkeep(o: UpkeepOptions, { sender, body }: Inbound['upke
         now: o.now(),
         ...(body.dryRun ? { dryRun: true } : {}),
       });
-      o.log(`collected ${report.collected.length} unreferenced blobs${body.dryRun ? ' (dry run)' : ''} for ${sender}`);
+      o.log(`collected ${report.collectedCount} unreferenced blobs${body.dryRun ? ' (dry run)' : ''} for ${sender}`);
+      // The report names at most PAYLOAD_GC_LIST_MAX blobs and runs (its counts are whole): one message, under 1 MB.
       return { accepted: true, collected: report };
     }
     case 'keys-rotate': {

@@ -168,13 +168,20 @@ export const UpkeepVerdict = z.object({
   ...Refusal,
   archived: z.array(ArchivedRunShape).max(UPKEEP_ARCHIVE_MAX).optional(),
   restored: ArchivedRunShape.optional(),
+  /**
+   * blob gc's report: the counts and bytes whole, the names at most executor/payload-gc.ts's PAYLOAD_GC_LIST_MAX (the
+   * reply is one message). The counts and `truncated` are absent from an engine older than them: the lists were whole.
+   */
   collected: z
     .object({
       kept: z.number().int(),
       collected: z.array(z.object({ digest: z.string(), size: z.number() })),
+      collectedCount: z.number().int().optional(),
       bytes: z.number(),
       young: z.number().int(),
       corrupt: z.array(z.string()),
+      corruptCount: z.number().int().optional(),
+      truncated: z.boolean().optional(),
     })
     .optional(),
   rotated: z.object({ id: z.string(), previous: z.string().nullable() }).optional(),

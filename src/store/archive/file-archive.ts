@@ -10,7 +10,8 @@
  * the index recorded (the live log removed, unless it changed since: then the live log wins and the entry is
  * withdrawn) and rolls back what it did not (the period file cut back). A restore writes the log under a temporary
  * name, renames it into place (atomic), then records the restore. So a run is live or archived, never both after
- * recovery, never neither.
+ * recovery, never neither. `archive list` reads the counts from `summary.json`, which each completed move brings up to
+ * date and which is counted again from the shards whenever a write it did not account for changed them (summary.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, truncate, unlink } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { commitsOf, readAt } from '../jsonl.js';
 import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
 import { ArchiveShards, type ArchiveEntry } from './shards.js';
 import { archivedOf } from './record.js';
+import { adjusted, ArchiveSummary, type PeriodCounts } from './summary.js';
 
 /** What the archive needs of its file store. */
 export interface FileArchiveHost {
@@ -46,11 +48,13 @@ export class FileRunArchive implements RunArchive {
   readonly dir: string;
   private readonly shards: ArchiveShards;
   private readonly intentPath: string;
+  private readonly summary: ArchiveSummary;
 
   constructor(private readonly host: FileArchiveHost) {
     this.dir = join(host.dir, 'archive');
     this.shards = new ArchiveShards(join(this.dir, 'index'));
     this.intentPath = join(this.dir, 'intent.json');
+    this.summary = new ArchiveSummary(this.dir, this.shards);
   }
 
   archive(runs: RunSummary[], now: Date, opts: ArchiveOptions = {}): Promise<ArchivedRun[]> {
@@ -58,7 +62,10 @@ export class FileRunArchive implements RunArchive {
     return this.host.exclusive('archive', async () => {
       await this.recoverHeld();
       if (settled.length === 0) return [];
-      return this.host.quiesced(() => this.move(settled, now, opts));
+      const counts = await this.summary.read();
+      const moved = await this.host.quiesced(() => this.move(settled, now, opts));
+      await this.counted(counts, moved, 1);
+      return moved;
     });
   }
 
@@ -81,10 +88,13 @@ export class FileRunArchive implements RunArchive {
     return out;
   }
 
+  /** From the summary (summary.ts) while it is current; counted again from the index shards when it is not. */
   async periods(): Promise<ArchivePeriod[]> {
-    await this.recover();
-    const counts = new Map<string, number>();
-    for (const e of await this.shards.all()) counts.set(e.period, (counts.get(e.period) ?? 0) + 1);
+    const current = await this.host.exclusive('archive', async () => {
+      await this.recoverHeld();
+      return (await statOrNull(this.dir)) ? this.summary.read() : new Map<string, number>();
+    });
+    const counts = current ?? (await this.summary.rebuild((fn) => this.host.exclusive('archive', fn)));
     const out: ArchivePeriod[] = [];
     for (const [period, runs] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
       const location = this.periodFile(period);
@@ -100,6 +110,7 @@ export class FileRunArchive implements RunArchive {
       const live = this.host.fileOf(runId);
       if (!e) throw new RunNotArchivedError(runId, (await statOrNull(live)) !== null);
       if (await statOrNull(live)) throw new StoreError(`run ${runId} is both live and archived`, { runId, file: live });
+      const counts = await this.summary.read();
       await this.writeIntent({ op: 'restore', move: randomUUID(), runId });
       const tmp = this.restoringPath(runId);
       const fh = await open(tmp, 'w');
@@ -114,12 +125,24 @@ export class FileRunArchive implements RunArchive {
       this.host.forget(runId);
       await this.shards.add([this.shards.restored(runId, new Date().toISOString())]);
       await this.clearIntent();
+      await this.counted(counts, [e], -1);
       return recordOf(e);
     });
   }
 
   recover(): Promise<void> {
     return this.host.exclusive('archive', () => this.recoverHeld());
+  }
+
+  /**
+   * The summary brought up to date after a completed move: `runs` added (1) or taken away (-1) from `counts`, as read
+   * before the move. A summary stale before the move (null) is left so; the next `archive list` counts again.
+   */
+  private async counted(counts: PeriodCounts | null, runs: { period: string }[], sign: 1 | -1): Promise<void> {
+    if (counts === null || runs.length === 0) return;
+    const delta = new Map<string, number>();
+    for (const r of runs) delta.set(r.period, (delta.get(r.period) ?? 0) + sign);
+    await this.summary.write(adjusted(counts, delta));
   }
 
   /** The move itself (archive's lock and the writer lock held). */

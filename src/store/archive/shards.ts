@@ -4,7 +4,7 @@
  * line of a run the one that counts. Finding one run reads one shard (1/64 of the index), never an archive file; a
  * torn last line (a killed writer) is never parsed and is cut by the next writer, which holds the archive's lock.
  */
-import { mkdir, open, readFile, readdir } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchivedRun } from '../port.js';
 import { unlessMissing } from '../durable-fs.js';
@@ -42,18 +42,49 @@ export class ArchiveShards {
 
   /** The run's entry, null when it was never archived or was restored since. */
   async find(runId: string): Promise<ArchiveEntry | null> {
+    const buf = await unlessMissing(readFile(this.pathOf(shardOf(runId))));
+    if (!buf) return null;
+    // Only the lines that name the run are parsed (a shard holds 1/64 of the index: 15,000 lines at a million runs);
+    // the last one whose runId is the run's counts, as in a full parse. A torn last line (no newline) is not read.
+    const text = buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8');
+    const needle = `"runId":${JSON.stringify(runId)}`;
     let found: Line | null = null;
-    for (const line of await this.lines(shardOf(runId))) if (line.runId === runId) found = line;
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at)) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      const line = JSON.parse(text.slice(start, end)) as Line;
+      if (line.runId === runId) found = line;
+      at = end;
+    }
     return found && !('restored' in found) ? found : null;
   }
 
   /** Every run archived now (restored ones left out). */
   async all(): Promise<ArchiveEntry[]> {
+    const out: ArchiveEntry[] = [];
+    for await (const entries of this.byShard()) out.push(...entries);
+    return out;
+  }
+
+  /** The runs archived now, one shard at a time (a run's lines are all in its shard): a pass holds 1/64 of the index. */
+  async *byShard(): AsyncIterable<ArchiveEntry[]> {
     const names = (await unlessMissing(readdir(this.dir))) ?? [];
-    const runs = new Map<string, Line>();
-    for (const name of names.filter((n) => /^[0-9a-f]{2}\.jsonl$/.test(n)).sort())
+    for (const name of names.filter((n) => /^[0-9a-f]{2}\.jsonl$/.test(n)).sort()) {
+      const runs = new Map<string, Line>();
       for (const line of await this.lines(name.slice(0, 2))) runs.set(line.runId, line);
-    return [...runs.values()].filter((l): l is ArchiveEntry => !('restored' in l));
+      yield [...runs.values()].filter((l): l is ArchiveEntry => !('restored' in l));
+    }
+  }
+
+  /** Each shard file's size and mtime: any line added or cut since changes it (summary.ts). */
+  async stamp(): Promise<Record<string, [number, number]>> {
+    const names = ((await unlessMissing(readdir(this.dir))) ?? []).filter((n) => /^[0-9a-f]{2}\.jsonl$/.test(n)).sort();
+    const out: Record<string, [number, number]> = {};
+    for (const name of names) {
+      const s = await unlessMissing(stat(join(this.dir, name)));
+      if (s) out[name.slice(0, 2)] = [s.size, s.mtimeMs];
+    }
+    return out;
   }
 
   /** Appends the lines (each to its run's shard) and syncs them: written once this resolves. */

@@ -2,7 +2,8 @@
  * The JetStream store's archive (docs/retention.md): an Object Store bucket LF_ARCHIVE, one object per move named
  * `<period>/<move>.jsonl.gz` (the month the runs settled in), holding each run's messages as stored (one body a line:
  * encrypted payloads stay as they were); where each run is, in KV LF_ARCHIVE_INDEX: `run.<runId>` its entry,
- * `in.<period>.<runId>` a marker `archive list` counts by a keys-only pass, `intent` the move under way.
+ * `in.<period>.<runId>` a marker per archived run, `intent` the move under way, `summary` the counts `archive list`
+ * shows, kept by each move and counted again from the markers when stale (archive-summary.ts).
  *
  * A move, under the store's `archive` lock (EventStore.exclusive: one process at a time, whichever engine): the intent
  * is put; the object is written; the entries are put; then each run's subject is purged and its record leaves the run
@@ -19,6 +20,7 @@ import type { ObjectStore } from '@nats-io/obj';
 import { RunNotArchivedError, StoreError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type Commit, type EventEnvelope } from '../../events/index.js';
 import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
+import { addTotals, countTotals, lastWrite, readTotals, writeTotals, type PeriodTotals } from './archive-summary.js';
 import { commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
 import type { JetStreamLink } from './connection.js';
 import { kvRetrying } from './kv-retry.js';
@@ -61,7 +63,12 @@ export class JetStreamRunArchive implements RunArchive {
     const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
     return this.host.exclusive('archive', async () => {
       await this.recoverHeld();
-      return settled.length === 0 ? [] : this.move(settled, now, opts);
+      if (settled.length === 0) return [];
+      const before = await readTotals((await this.open()).kv);
+      const delta: PeriodTotals = new Map();
+      const moved = await this.move(settled, now, opts, delta);
+      await this.counted(before, delta);
+      return moved;
     });
   }
 
@@ -100,27 +107,23 @@ export class JetStreamRunArchive implements RunArchive {
     return out;
   }
 
+  /** From the summary (archive-summary.ts) while it is current; counted again from the keys and objects when not. */
   async periods(): Promise<ArchivePeriod[]> {
-    await this.recover();
     const { kv, os } = await this.open();
-    const counts = new Map<string, number>();
-    for await (const key of await kv.keys('in.>')) {
-      const period = key.split('.')[1]!;
-      counts.set(period, (counts.get(period) ?? 0) + 1);
+    let totals = await this.host.exclusive('archive', async () => {
+      await this.recoverHeld();
+      return readTotals(kv);
+    });
+    if (!totals) {
+      // Counted without the lock (moves need not wait on a long pass); put only if nothing was written meanwhile.
+      const expected = await lastWrite(kv);
+      totals = await countTotals(kv, os);
+      await writeTotals((await this.host.link.ready()).nc, ARCHIVE_INDEX_BUCKET, totals, expected);
     }
-    const bytes = new Map<string, number>();
-    for (const o of await os.list()) {
-      const period = o.name.split('/')[0]!;
-      bytes.set(period, (bytes.get(period) ?? 0) + o.size);
-    }
-    return [...counts]
+    return [...totals]
+      .filter(([, t]) => t.runs > 0)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([period, runs]) => ({
-        period,
-        runs,
-        bytes: bytes.get(period) ?? 0,
-        location: `${ARCHIVE_BUCKET}/${period}/`,
-      }));
+      .map(([period, t]) => ({ period, runs: t.runs, bytes: t.bytes, location: `${ARCHIVE_BUCKET}/${period}/` }));
   }
 
   restore(runId: string): Promise<ArchivedRun> {
@@ -129,6 +132,7 @@ export class JetStreamRunArchive implements RunArchive {
       const e = await this.entry(runId);
       if (!e) throw new RunNotArchivedError(runId, (await this.host.lastSeq(runId)) > 0);
       const { kv } = await this.open();
+      const before = await readTotals(kv);
       const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, runId);
       const move = randomUUID();
       await kv.put('intent', JSON.stringify({ op: 'restore', move, runId, subject } satisfies Intent));
@@ -152,6 +156,7 @@ export class JetStreamRunArchive implements RunArchive {
       await kv.delete(`in.${e.period}.${runId}`);
       await kv.delete(`run.${runId}`);
       await kv.delete('intent');
+      await this.counted(before, new Map([[e.period, { runs: -1, bytes: 0 }]]));
       return recordOf(e);
     });
   }
@@ -160,7 +165,21 @@ export class JetStreamRunArchive implements RunArchive {
     return this.host.exclusive('archive', () => this.recoverHeld());
   }
 
-  private async move(settled: RunSummary[], now: Date, opts: ArchiveOptions): Promise<ArchivedRun[]> {
+  /** The summary brought up to date after a completed move, when it was current before it; else left to `archive list`. */
+  private async counted(before: PeriodTotals | null, delta: PeriodTotals): Promise<void> {
+    if (!before || delta.size === 0) return;
+    const { kv } = await this.open();
+    const nc = (await this.host.link.ready()).nc;
+    await writeTotals(nc, ARCHIVE_INDEX_BUCKET, addTotals(before, delta), await lastWrite(kv));
+  }
+
+  /** `delta` gets each period's runs moved and bytes written. */
+  private async move(
+    settled: RunSummary[],
+    now: Date,
+    opts: ArchiveOptions,
+    delta: PeriodTotals,
+  ): Promise<ArchivedRun[]> {
     const c = await this.host.link.ready();
     const picked: {
       run: RunSummary;
@@ -229,7 +248,10 @@ export class JetStreamRunArchive implements RunArchive {
         });
         from += bytes.length;
       }
-      await os.putBlob({ name: object, metadata: { runs: String(group.length) } }, gzipSync(Buffer.concat(parts)));
+      const info = await os.putBlob(
+        { name: object, metadata: { runs: String(group.length) } },
+        gzipSync(Buffer.concat(parts)),
+      );
       for (const e of entries) {
         await kv.put(`run.${e.runId}`, JSON.stringify(e));
         await kv.put(`in.${p}.${e.runId}`, '');
@@ -238,6 +260,7 @@ export class JetStreamRunArchive implements RunArchive {
         group.map((g) => ({ runId: g.run.runId, subject: g.subject, lastStreamSeq: g.lastStreamSeq, period: p })),
       );
       await kv.delete('intent');
+      delta.set(p, { runs: entries.length - withdrawn.size, bytes: info.size });
       out.push(...entries.filter((e) => !withdrawn.has(e.runId)).map(recordOf));
     }
     return out;
