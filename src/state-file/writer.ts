@@ -24,6 +24,7 @@ import { WriterThread, WriterThreadGone } from './thread.js';
 import type { LiveReader } from './live-progress.js';
 import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
 import { ringOf, sealedProgress } from '../encryption/index.js';
+import { StateFileMarks } from './mark.js';
 
 export { worksetsDir } from './text.js';
 
@@ -96,11 +97,22 @@ export class StateFileWriter implements StoreObserver {
   /** The writer's thread once started; null: not (yet), or it failed and the writer writes in its own. */
   private thread: WriterThread | null = null;
   private threadFailed = false;
+  /** This process's appends in flight (StoreObserver.appending): a write made meanwhile records no mark. */
+  private inFlight = 0;
+  /** A commit or progress was told since the last write began: a catch-up is then a write like any other. */
+  private told = false;
+  /** Under which store mark the file was written (the embedded store's writers only; mark.ts). */
+  private readonly marks: StateFileMarks | null;
+  /** The file's stamp when this writer last recorded its mark (null: not recorded). */
+  private lastStamp: string | null = null;
 
   constructor(
     private readonly store: EventStore,
     private readonly o: StateFileWriterOptions,
-  ) {}
+  ) {
+    const dir = (store as { dir?: unknown }).dir;
+    this.marks = typeof dir === 'string' && o.lock !== false ? new StateFileMarks(dir, o.path, writeAtomically) : null;
+  }
 
   /** The embedded store's live progress (its files under the store's folder), which each write shows. */
   private get live(): LiveReader | undefined {
@@ -114,10 +126,16 @@ export class StateFileWriter implements StoreObserver {
 
   /** A run's live progress changed: the file shows it at the next write (coalesced as commits are). */
   progressed(_runId: string): void {
+    this.told = true;
     this.touch();
   }
 
+  appending(ended: boolean): void {
+    this.inFlight += ended ? -1 : 1;
+  }
+
   appended(req: AppendRequest): void {
+    this.told = true;
     this.summaries.observe(req.events);
     this.entries.observe(req.events);
     this.touch();
@@ -185,8 +203,13 @@ export class StateFileWriter implements StoreObserver {
         this.again = false;
         const catchingUp = this.catchingUp;
         this.catchingUp = false;
+        const told = this.told;
+        this.told = false;
         const t = Date.now();
-        await this.writeOnce();
+        // A catch-up with nothing told since, of a file written from the store as it is now: nothing to write (a reader
+        // in a folder with `.3ox/` would otherwise rebuild it from every run's log). What a killed writer left is swept.
+        if (catchingUp && !told && (await this.upToDate())) await removeStaleTemporaries(this.o.path);
+        else await this.writeOnce();
         this.lastTook = Date.now() - t;
         // A catch-up spaces nothing: the commits that follow it are written as they would have been without it.
         if (!catchingUp) this.lastWrite = Date.now();
@@ -196,13 +219,23 @@ export class StateFileWriter implements StoreObserver {
     }
   }
 
+  /** Whether the file was written whole from the store as it is now (mark.ts). */
+  private async upToDate(): Promise<boolean> {
+    try {
+      return (await this.marks?.upToDate(this.o.keep)) ?? false;
+    } catch {
+      return false; // the record cannot be read: the file is written, as before there were records
+    }
+  }
+
   private async writeOnce(): Promise<void> {
     if (this.retry) {
       clearTimeout(this.retry);
       this.retry = null;
     }
     try {
-      const write = async () => {
+      /** What it did: wrote the file, found it the same as it last wrote, or handed it to the thread (which may have). */
+      const write = async (): Promise<'wrote' | 'same' | 'thread'> => {
         const thread = this.threaded();
         if (thread) {
           try {
@@ -210,7 +243,7 @@ export class StateFileWriter implements StoreObserver {
               this.o.path,
               await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries, this.live),
             );
-            return;
+            return 'thread';
           } catch (err) {
             if (!(err instanceof WriterThreadGone)) throw err;
             // The thread is gone: this write and the next are made here, the files whole (the thread wrote them last).
@@ -231,16 +264,28 @@ export class StateFileWriter implements StoreObserver {
           this.summaries,
           this.live,
         );
-        if (projection.text === this.lastText) return;
+        if (projection.text === this.lastText) return 'same';
         this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write);
         this.lastText = projection.text;
+        return 'wrote';
+      };
+      const marked = async () => {
+        // The store's mark before the runs are listed; none while an append of this process is in flight (mark.ts).
+        const mark = this.marks && this.inFlight === 0 ? await this.marks.storeMark() : null;
+        const did = await write();
+        // A text not written again stands for this write only if the file is still the one this writer left.
+        this.lastStamp =
+          mark === null || did === 'thread'
+            ? null
+            : await this.marks!.record(mark, this.o.keep, did === 'same' ? this.lastStamp : undefined);
       };
       this.writes++;
-      if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', write);
-      else await write();
+      if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', marked);
+      else await marked();
     } catch (err) {
       this.lastText = null; // written whole again at the next commit, or by the retry
       this.lastWorksets = null;
+      this.lastStamp = null;
       // A run waiting on a person makes no commit: the files are tried again all the same (not keeping the process alive for it).
       if (!this.closed) {
         this.retry = setTimeout(() => this.touch(), this.o.retryMs ?? RETRY_MS);
