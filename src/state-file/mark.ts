@@ -15,13 +15,40 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { storeChangeMark, unlessMissing } from '../store/index.js';
+import { z } from 'zod';
+import { WorkflowStatus } from '../events/index.js';
+import { storeChangeMark, unlessMissing, type RunSummary } from '../store/index.js';
 
-interface Recorded {
-  path: string;
-  keep: number;
-  store: string;
-  file: string;
+/** Runs the record lists at most (what the file showed): past that, a process starting to write lists the store. */
+const SHOWN_AT_MOST = 2_000;
+
+/** The record as read back (it is a file anyone could edit): anything else is no record, and the file is written. */
+const Recorded = z.object({
+  path: z.string(),
+  keep: z.number().int().nonnegative(),
+  store: z.string(),
+  file: z.string(),
+  /** The runs the write showed (its runs not settled, its newest settled), when they were few enough. */
+  shown: z
+    .array(
+      z.looseObject({
+        runId: z.string(),
+        workflowId: z.string(),
+        version: z.number().int(),
+        status: WorkflowStatus,
+        startedAt: z.string(),
+        completedAt: z.string().nullable(),
+        lastSeq: z.number().int(),
+      }),
+    )
+    .optional(),
+});
+type Recorded = z.infer<typeof Recorded>;
+
+/** A record that matches the store and the file as they are now. */
+export interface UpToDate {
+  /** The runs the file shows, as their summaries (absent when there were too many to record). */
+  shown?: RunSummary[];
 }
 
 export class StateFileMarks {
@@ -42,31 +69,45 @@ export class StateFileMarks {
   }
 
   /**
-   * Records that the file, as it is now, was written from the store under `mark`, keeping `keep` settled runs; with
-   * `onlyIf`, only when the file's stamp is still that one (a write that found nothing new: the file must be the one the
-   * writer left, not another process's since). Returns the stamp recorded, null when nothing was.
+   * Records that the file, as it is now, was written from the store under `mark` (null: not known, nothing recorded),
+   * keeping `keep` settled runs; with `onlyIf`, only when the file's stamp is still that one (a write that found nothing
+   * new: the file must be the one the writer left, not another process's since). Returns the file's stamp when it is the
+   * writer's, null when that is not known.
    */
-  async record(mark: string, keep: number, onlyIf?: string | null): Promise<string | null> {
+  async record(
+    mark: string | null,
+    keep: number,
+    shown: readonly RunSummary[],
+    onlyIf?: string | null,
+  ): Promise<string | null> {
     const file = await this.fileStamp();
     if (file === null || (onlyIf !== undefined && onlyIf !== file)) return null;
-    const r: Recorded = { path: this.path, keep, store: mark, file };
+    if (mark === null) return file;
+    const r = {
+      path: this.path,
+      keep,
+      store: mark,
+      file,
+      ...(shown.length <= SHOWN_AT_MOST ? { shown: [...shown] } : {}),
+    };
     await mkdir(dirname(this.recordPath), { recursive: true });
     await this.write(this.recordPath, JSON.stringify(r));
     return file;
   }
 
-  /** Whether the file, as it is now, was written from the store as it is now (keeping `keep`): nothing to write. */
-  async upToDate(keep: number): Promise<boolean> {
+  /** The record when the file, as it is now, was written from the store as it is now (keeping `keep`): nothing to write. */
+  async upToDate(keep: number): Promise<UpToDate | null> {
     const text = await unlessMissing(readFile(this.recordPath, 'utf8'));
-    if (text === null) return false;
-    let r: Partial<Recorded>;
+    if (text === null) return null;
+    let r: Recorded;
     try {
-      r = JSON.parse(text) as Partial<Recorded>;
+      r = Recorded.parse(JSON.parse(text));
     } catch {
-      return false; // torn or edited: written again
+      return null; // torn or edited: written again
     }
-    if (r.path !== this.path || r.keep !== keep) return false;
-    return r.store === (await this.storeMark()) && r.file === (await this.fileStamp());
+    if (r.path !== this.path || r.keep !== keep) return null;
+    if (r.store !== (await this.storeMark()) || r.file !== (await this.fileStamp())) return null;
+    return r.shown ? { shown: r.shown as unknown as RunSummary[] } : {};
   }
 
   private async fileStamp(): Promise<string | null> {

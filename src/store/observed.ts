@@ -10,6 +10,8 @@ export interface StoreObserver {
   appended(req: AppendRequest): void;
   /** An append starts (`ended`: false) or has ended, made or refused (true): what is in flight, for a reader of the store's mark. */
   appending?(ended: boolean): void;
+  /** What an append waits for before it is made (undefined: nothing), e.g. a look at the store before this process changes it. */
+  beforeAppend?(): Promise<unknown> | undefined;
   /** Finishes what it owes; the store closes after. */
   close(): Promise<void>;
   /** A run's live progress changed (docs/handlers.md#progress: not an append, never an event); the state file shows it. */
@@ -19,6 +21,10 @@ export interface StoreObserver {
 export function observedStore(store: EventStore, observers: readonly StoreObserver[]): EventStore {
   if (observers.length === 0) return store;
   const append = async (req: AppendRequest): Promise<AppendResult> => {
+    for (const o of observers) {
+      const first = o.beforeAppend?.();
+      if (first) await first;
+    }
     for (const o of observers) o.appending?.(false);
     let r: AppendResult;
     try {
