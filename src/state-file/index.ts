@@ -5,3 +5,4 @@
 export { stateEntry, elapsedText, STATE_FILE_HEADER, type FoldedRun } from './layout.js';
 export { buildProjection, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP } from './build.js';
 export { StateFileWriter, writeAtomically, writeProjection, worksetsDir } from './writer.js';
+export { probeWritable } from './probe.js';

@@ -16,7 +16,8 @@ export interface ThreadWrite {
   path: string;
   runs: { id: string; seq: number; entry?: Record<string, unknown>; workset?: Record<string, unknown> }[];
 }
-export type ThreadReply = { id: number; error?: string };
+/** `wrote`: the file was written (false: its text was what this thread wrote last). */
+export type ThreadReply = { id: number; error?: string; wrote?: boolean };
 
 /** What the thread knows between writes: each run's texts by the sequence they were made at, and what it wrote last. */
 class ThreadFiles {
@@ -25,7 +26,7 @@ class ThreadFiles {
   /** The worksets written last (run id → text); null: not known, so the next write lists the folder. */
   private lastWorksets: Map<string, string> | null = null;
 
-  write(m: ThreadWrite): void {
+  write(m: ThreadWrite): boolean {
     const blocks: string[] = [];
     const worksets = new Map<string, string>();
     for (const r of m.runs) {
@@ -38,7 +39,7 @@ class ThreadFiles {
     }
     for (const id of this.texts.keys()) if (!worksets.has(id)) this.texts.delete(id);
     const text = fileText(blocks);
-    if (text === this.lastText) return;
+    if (text === this.lastText) return false;
     const dir = worksetsDir(m.path);
     const last = this.lastWorksets;
     this.lastText = null; // a write that fails is written whole again at the next
@@ -55,6 +56,7 @@ class ThreadFiles {
     writeAtomicallySync(m.path, text);
     this.lastText = text;
     this.lastWorksets = worksets;
+    return true;
   }
 }
 
@@ -82,8 +84,7 @@ const files = new ThreadFiles();
 parentPort?.on('message', (m: ThreadWrite) => {
   let reply: ThreadReply;
   try {
-    files.write(m);
-    reply = { id: m.id };
+    reply = { id: m.id, wrote: files.write(m) };
   } catch (err) {
     reply = { id: m.id, error: err instanceof Error ? err.message : String(err) };
   }

@@ -20,13 +20,15 @@ export class WriterThreadGone extends Error {}
 export class WriterThread {
   /** The sequence each shown run was last sent at (what the thread has). */
   private sent = new Map<string, number>();
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (wrote: boolean) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   private gone: Error | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.unref(); // it never keeps the process alive; a write under way does (write())
-    worker.on('message', (r: ThreadReply) => this.settle(r.id, r.error === undefined ? null : new Error(r.error)));
+    worker.on('message', (r: ThreadReply) =>
+      this.settle(r.id, r.error === undefined ? null : new Error(r.error), r.wrote !== false),
+    );
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(new Error(`the state-file writer's thread exited (${code})`)));
   }
@@ -38,8 +40,11 @@ export class WriterThread {
     return new WriterThread(file.endsWith('.ts') ? fromSources(file) : new Worker(file));
   }
 
-  /** Writes the file at `path` showing `runs`, in order; rejects with the thread's error (WriterThreadGone when it is gone). */
-  async write(path: string, runs: readonly ShownRun[]): Promise<void> {
+  /**
+   * Writes the file at `path` showing `runs`, in order: false when its text was what the thread wrote last (nothing
+   * written). Rejects with the thread's error (WriterThreadGone when it is gone).
+   */
+  async write(path: string, runs: readonly ShownRun[]): Promise<boolean> {
     if (this.gone) throw this.gone;
     const msg: ThreadWrite = {
       id: this.nextId++,
@@ -51,11 +56,11 @@ export class WriterThread {
       ),
     };
     this.sent = new Map(runs.map((r) => [r.id, r.seq]));
-    const done = new Promise<void>((resolve, reject) => this.waiting.set(msg.id, { resolve, reject }));
+    const done = new Promise<boolean>((resolve, reject) => this.waiting.set(msg.id, { resolve, reject }));
     this.worker.ref(); // a command's last write finishes before the process may exit
     this.worker.postMessage(msg);
     try {
-      await done;
+      return await done;
     } catch (err) {
       this.sent.clear(); // sent whole again next time
       throw err;
@@ -69,12 +74,12 @@ export class WriterThread {
     await this.worker.terminate();
   }
 
-  private settle(id: number, err: Error | null): void {
+  private settle(id: number, err: Error | null, wrote: boolean): void {
     const w = this.waiting.get(id);
     if (!w) return;
     this.waiting.delete(id);
     if (err) w.reject(err);
-    else w.resolve();
+    else w.resolve(wrote);
   }
 
   private fail(err: Error): void {

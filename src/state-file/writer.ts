@@ -14,18 +14,18 @@
  * - Off the engine's thread once a process keeps writing (thread.ts): the YAML and the files are the writer's thread's;
  *   this one folds the entries.
  */
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
-import { pidAlive, type AppendRequest, type EventStore, type StoreObserver } from '../store/index.js';
-import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
-import { TEMPORARY, temporaryOf, worksetFile, worksetsDir } from './text.js';
+import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
+import { buildProjection, planProjection, RunEntries, RunSummaries } from './build.js';
+import { removeStaleTemporaries, writeAtomically, writeProjection, type WriteText } from './files.js';
 import { WriterThread, WriterThreadGone } from './thread.js';
 import type { LiveReader } from './live-progress.js';
 import { FileProgressChannel, type ProgressChannel } from '../progress/index.js';
 import { ringOf, sealedProgress } from '../encryption/index.js';
+import { StateFileMarks } from './mark.js';
 
 export { worksetsDir } from './text.js';
+export { writeAtomically, writeProjection } from './files.js';
 
 /** A failed write is said at most this often. */
 const WARN_EVERY_MS = 60_000;
@@ -62,9 +62,6 @@ interface StateFileWriterOptions {
   thread?: boolean | 'auto';
 }
 
-/** How one file is written whole. */
-type WriteText = (path: string, text: string) => Promise<void>;
-
 /** After a failed write, the files are tried again this long after even when no commit asks (space may have come back). */
 const RETRY_MS = 10_000;
 
@@ -96,11 +93,37 @@ export class StateFileWriter implements StoreObserver {
   /** The writer's thread once started; null: not (yet), or it failed and the writer writes in its own. */
   private thread: WriterThread | null = null;
   private threadFailed = false;
+  /** This process's appends in flight (StoreObserver.appending): a write made meanwhile records no mark. */
+  private inFlight = 0;
+  /** A commit or progress was told since the last write began: a catch-up is then a write like any other. */
+  private told = false;
+  /** Whether the file was written from the store as it was when this writer was made (upToDate), and once looked. */
+  private readonly current: Promise<boolean>;
+  private checked = false;
+  /** Under which store mark the file was written (the embedded store's writers only; mark.ts). */
+  private readonly marks: StateFileMarks | null;
+  /** The file's stamp when this writer last recorded its mark (null: not recorded). */
+  private lastStamp: string | null = null;
 
   constructor(
     private readonly store: EventStore,
     private readonly o: StateFileWriterOptions,
-  ) {}
+  ) {
+    const dir = (store as { dir?: unknown }).dir;
+    this.marks = typeof dir === 'string' && o.lock !== false ? new StateFileMarks(dir, o.path, writeAtomically) : null;
+    this.current = this.upToDate();
+    void this.current.then(() => {
+      this.checked = true;
+    });
+  }
+
+  /**
+   * This process's first append waits for the look at the record (mark.ts): made after one of its own commits, the look
+   * would find the store changed and the file rebuilt from every run's log at the first write.
+   */
+  beforeAppend(): Promise<unknown> | undefined {
+    return this.checked ? undefined : this.current;
+  }
 
   /** The embedded store's live progress (its files under the store's folder), which each write shows. */
   private get live(): LiveReader | undefined {
@@ -114,10 +137,16 @@ export class StateFileWriter implements StoreObserver {
 
   /** A run's live progress changed: the file shows it at the next write (coalesced as commits are). */
   progressed(_runId: string): void {
+    this.told = true;
     this.touch();
   }
 
+  appending(ended: boolean): void {
+    this.inFlight += ended ? -1 : 1;
+  }
+
   appended(req: AppendRequest): void {
+    this.told = true;
     this.summaries.observe(req.events);
     this.entries.observe(req.events);
     this.touch();
@@ -185,8 +214,13 @@ export class StateFileWriter implements StoreObserver {
         this.again = false;
         const catchingUp = this.catchingUp;
         this.catchingUp = false;
+        const told = this.told;
+        this.told = false;
         const t = Date.now();
-        await this.writeOnce();
+        // A catch-up with nothing told since, of a file written from the store as it is now: nothing to write (a reader
+        // in a folder with `.3ox/` would otherwise rebuild it from every run's log). What a killed writer left is swept.
+        if ((await this.current) && catchingUp && !told) await removeStaleTemporaries(this.o.path);
+        else await this.writeOnce();
         this.lastTook = Date.now() - t;
         // A catch-up spaces nothing: the commits that follow it are written as they would have been without it.
         if (!catchingUp) this.lastWrite = Date.now();
@@ -196,21 +230,40 @@ export class StateFileWriter implements StoreObserver {
     }
   }
 
+  /**
+   * Whether the file was written whole from the store as it is now (mark.ts); if so, what it shows is where this
+   * writer starts from (no run's log read to know the others).
+   */
+  private async upToDate(): Promise<boolean> {
+    if (!this.marks) return false;
+    try {
+      // The ids first: a record found current after them says no run came or went since (mark.ts).
+      const ids = await (this.store as { runIds?: () => Promise<string[]> }).runIds?.();
+      const found = await this.marks.upToDate(this.o.keep);
+      if (!found) return false;
+      if (ids && found.shown) this.summaries.seed(ids, found.shown, this.o.keep);
+      return true;
+    } catch {
+      return false; // the record cannot be read: the file is written, as before there were records
+    }
+  }
+
   private async writeOnce(): Promise<void> {
     if (this.retry) {
       clearTimeout(this.retry);
       this.retry = null;
     }
     try {
-      const write = async () => {
+      /** What it did: wrote the file, or found its text the same as it (or its thread) wrote last. */
+      const write = async (): Promise<'wrote' | 'same'> => {
         const thread = this.threaded();
         if (thread) {
           try {
-            await thread.write(
+            const wrote = await thread.write(
               this.o.path,
               await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries, this.live),
             );
-            return;
+            return wrote ? 'wrote' : 'same';
           } catch (err) {
             if (!(err instanceof WriterThreadGone)) throw err;
             // The thread is gone: this write and the next are made here, the files whole (the thread wrote them last).
@@ -231,16 +284,31 @@ export class StateFileWriter implements StoreObserver {
           this.summaries,
           this.live,
         );
-        if (projection.text === this.lastText) return;
+        if (projection.text === this.lastText) return 'same';
         this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write);
         this.lastText = projection.text;
+        return 'wrote';
+      };
+      const marked = async () => {
+        // The store's mark before the runs are listed; none while an append of this process is in flight (mark.ts).
+        const mark = this.marks && this.inFlight === 0 ? await this.marks.storeMark() : null;
+        const did = await write();
+        // A text not written again stands for this write only if the file is still the one this writer left.
+        if (this.marks)
+          this.lastStamp = await this.marks.record(
+            mark,
+            this.o.keep,
+            this.summaries.lastShown(),
+            did === 'same' ? this.lastStamp : undefined,
+          );
       };
       this.writes++;
-      if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', write);
-      else await write();
+      if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', marked);
+      else await marked();
     } catch (err) {
       this.lastText = null; // written whole again at the next commit, or by the retry
       this.lastWorksets = null;
+      this.lastStamp = null;
       // A run waiting on a person makes no commit: the files are tried again all the same (not keeping the process alive for it).
       if (!this.closed) {
         this.retry = setTimeout(() => this.touch(), this.o.retryMs ?? RETRY_MS);
@@ -272,67 +340,4 @@ export class StateFileWriter implements StoreObserver {
     if (!this.thread) this.threadFailed = true;
     return this.thread;
   }
-}
-
-/** Writes `text` to `path` through a temporary file beside it and a rename. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = temporaryOf(path);
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
-
-/**
- * Writes the state file and the worksets of the runs it shows, each atomically; a workset whose text is what `last`
- * says was written is left alone, and the worksets of runs no longer shown are removed (with `last` null, every
- * `ws-*.yaml` of the folder not shown), so the folder holds what a rebuild would write. Returns what it wrote.
- */
-export async function writeProjection(
-  path: string,
-  p: Projection,
-  last: Map<string, string> | null,
-  write: WriteText = writeAtomically,
-): Promise<Map<string, string>> {
-  const dir = worksetsDir(path);
-  if (last === null) await removeStaleTemporaries(path);
-  if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
-  for (const [runId, text] of p.worksets)
-    if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
-  const gone = last
-    ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
-    : (await readdir(dir).catch(() => [] as string[])).filter(
-        (f) => /^ws-.+\.yaml$/.test(f) && !p.worksets.has(f.slice(3, -5)),
-      );
-  await Promise.all(gone.map((f) => rm(join(dir, f), { force: true })));
-  // The state file last: a reader that sees it sees the worksets it names.
-  await write(path, p.text);
-  return new Map(p.worksets);
-}
-
-/**
- * Removes the temporaries a writer killed between its write and its rename left beside the state file and its worksets:
- * only those of the files this writer writes, and only when the process that made them is gone (a live one may be about
- * to rename its own). Done on a whole write (writeProjection with nothing known), which a process makes first.
- */
-async function removeStaleTemporaries(path: string): Promise<string[]> {
-  const ours = (folder: string, name: (file: string) => boolean) =>
-    readdir(folder).then(
-      (names) =>
-        names.flatMap((n) => {
-          const m = TEMPORARY.exec(n);
-          return m && name(m[1]!) && !pidAlive(Number(m[2])) ? [join(folder, n)] : [];
-        }),
-      () => [] as string[],
-    );
-  const stale = [
-    ...(await ours(dirname(path), (f) => f === basename(path))),
-    ...(await ours(worksetsDir(path), (f) => /^ws-.+\.yaml$/.test(f))),
-  ];
-  await Promise.all(stale.map((f) => rm(f, { force: true })));
-  return stale;
 }

@@ -63,3 +63,4 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
 export { withLock } from './lock.js';
 export { pidAlive } from './pid-state.js';
 export { syncDir, unlessMissing, writeSynced } from './durable-fs.js';
+export { storeChangeMark } from './change-mark.js';

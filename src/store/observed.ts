@@ -8,6 +8,10 @@ import type { AppendRequest, AppendResult, EventStore } from './port.js';
 export interface StoreObserver {
   /** An append was made (it is in the log): what to do about it happens later, never in the commit's way. */
   appended(req: AppendRequest): void;
+  /** An append starts (`ended`: false) or has ended, made or refused (true): what is in flight, for a reader of the store's mark. */
+  appending?(ended: boolean): void;
+  /** What an append waits for before it is made (undefined: nothing), e.g. a look at the store before this process changes it. */
+  beforeAppend?(): Promise<unknown> | undefined;
   /** Finishes what it owes; the store closes after. */
   close(): Promise<void>;
   /** A run's live progress changed (docs/handlers.md#progress: not an append, never an event); the state file shows it. */
@@ -17,7 +21,17 @@ export interface StoreObserver {
 export function observedStore(store: EventStore, observers: readonly StoreObserver[]): EventStore {
   if (observers.length === 0) return store;
   const append = async (req: AppendRequest): Promise<AppendResult> => {
-    const r = await store.append(req);
+    for (const o of observers) {
+      const first = o.beforeAppend?.();
+      if (first) await first;
+    }
+    for (const o of observers) o.appending?.(false);
+    let r: AppendResult;
+    try {
+      r = await store.append(req);
+    } finally {
+      for (const o of observers) o.appending?.(true);
+    }
     for (const o of observers) o.appended(req);
     return r;
   };

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Definition } from '../../definition/index.js';
 import { UsageError, errorMessage } from '../../errors/index.js';
-import { buildProjection, worksetsDir, writeProjection } from '../../state-file/index.js';
+import { buildProjection, probeWritable, worksetsDir, writeProjection } from '../../state-file/index.js';
 import type { Io } from '../render/io.js';
 import { followStateFile } from './state-file-follow.js';
 import { untilSignal } from '../signals.js';
@@ -27,8 +27,9 @@ import { sideFor } from '../runs.js';
 export type { StateFileFlags };
 
 /**
- * `run` and `resume` choose the file before the store is opened, and write it once now, so a path that cannot be
- * written is a usage error (exit 2) before the run is touched.
+ * `run` and `resume` choose the file before the store is opened, and check now that it can be written, so a path that
+ * cannot be is a usage error (exit 2) before the run is touched. The file itself is written by the store's writer as
+ * it opens (state-file-choice.ts), and only when it is behind the store.
  */
 export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, of?: Definition | string): Promise<void> {
   const side = await sideFor(g);
@@ -37,7 +38,7 @@ export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, of?: De
   chooseStateFile(choice);
   if (choice === null) return;
   try {
-    await writeProjection(choice.path, await buildProjection(storeFor(g), choice.keep), null);
+    await probeWritable(choice.path);
   } catch (err) {
     throw new UsageError(
       `cannot write the state file ${choice.path}: ${errorMessage(err)}; pass another with --state-file PATH, or --no-state-file; nothing was started`,
