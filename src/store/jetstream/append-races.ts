@@ -13,6 +13,7 @@ import {
   commitHeaderFields,
   decodeCommit,
   decodeNextCommit,
+  isArchiveMarker,
   parseRunSubject,
 } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
@@ -54,6 +55,11 @@ export async function checkWon(
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
     if (!m || m.seq >= seq) break;
     next = m.seq + 1;
+    if (isArchiveMarker(m.data)) {
+      // The run was moved to the archive first (compare-purge.ts rolls its marker up over ours): nothing of it is live.
+      positions.forget(runId);
+      throw new AppendConflictError(runId, expectedSeq, 0);
+    }
     const commit = decodeNextCommit(m.data, runId, { stream: o.stream, seq: m.seq, subject }, chain);
     if (!commit) continue; // itself a loser (or a copy), skipped by readers
     chain = commit.events[commit.events.length - 1]!.seq;

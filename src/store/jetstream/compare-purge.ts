@@ -1,0 +1,114 @@
+/**
+ * The archive's compare-and-purge (archive.ts): a run's subject emptied only while it still ends at the message the move
+ * read last. A purge request cannot say that (a commit appended between a check and the purge would survive the
+ * run's earlier messages: a live log starting at a gap, and an archive entry besides). One publish can: a marker on the
+ * run's subject with `Nats-Expected-Last-Subject-Sequence` (the message read last) and `Nats-Rollup: sub`, which the
+ * server either refuses (a commit won: the live log stays whole) or stores in place of every earlier message of the
+ * subject, at once. The marker is then deleted, leaving the subject empty. Readers pass a marker by (codec.ts,
+ * isArchiveMarker): it is never part of a run. The stream allows rollups (options.ts, connection.ts).
+ */
+import {
+  ARCHIVE_MARKER_HEADER,
+  ERR_WRONG_LAST_SEQUENCE,
+  apiErrorCode,
+  archiveMarkerBody,
+  describe,
+  isArchiveMarker,
+} from './codec.js';
+import { StoreError } from '../../errors/index.js';
+import { JetStreamApiError } from './nats-lib.js';
+import type { Conn, JetStreamLink } from './connection.js';
+import type { ResolvedOptions } from './options.js';
+import { getMessage } from './run-messages.js';
+
+/** Rollups one purge tries on a replicated stream, each after a commit that got in behind the last marker (see rollUp). */
+const MAX_ROLLUPS = 5;
+
+export class RunPurger {
+  constructor(
+    private readonly link: JetStreamLink,
+    private readonly o: ResolvedOptions,
+  ) {}
+
+  /**
+   * Empties the run's subject if its last message is still at `lastStreamSeq` (0: the subject is empty) or a marker of
+   * this move's (a purge killed before it deleted its marker): 'purged'. 'live' when a commit came after (nothing is
+   * purged; the live log wins).
+   */
+  async purge(runId: string, subject: string, lastStreamSeq: number, move: string): Promise<'purged' | 'live'> {
+    const c = await this.link.ready();
+    const marker = await this.rollUp(c, runId, subject, lastStreamSeq, move);
+    if (marker !== null) {
+      await this.dropMarker(marker);
+      return 'purged';
+    }
+    // Refused: the subject does not end where it was read. A marker left by a killed move (recovery), or nothing at all,
+    // is this move's to finish; a commit is a writer's that won.
+    const last = await getMessage(this.link, this.o, c, { last_by_subj: subject }, this.link.deadline());
+    if (!last) return 'purged';
+    if (!isArchiveMarker(last.data)) return 'live';
+    await this.dropMarker(last.seq);
+    return 'purged';
+  }
+
+  /**
+   * The marker published in place of the subject's messages, its stream sequence; null when the server refused it (the
+   * subject's last message is not `lastStreamSeq`). On a replicated stream nats-server checks the expectation before
+   * replicating, not atomically (codec.ts, decodeNextCommit): an append expecting the same message can be stored just
+   * after the marker. Its writer is told it lost (append-races.ts, checkWon: a marker before its commit) and the marker
+   * is rolled up again over it, so the subject ends at a marker.
+   */
+  async rollUp(c: Conn, runId: string, subject: string, lastStreamSeq: number, move: string): Promise<number | null> {
+    let expect = lastStreamSeq;
+    for (let round = 0; ; round++) {
+      let seq: number;
+      try {
+        const ack = await this.link.call(
+          'purge a run moved to the archive',
+          this.link.deadline(),
+          (timeoutMs) =>
+            c.pub.publish(subject, archiveMarkerBody(move), {
+              // Sent again after a lost reply, the server answers "duplicate" with the marker it stored.
+              msgID: `${runId}:archive:${move}:${round}`,
+              headers: [
+                ['Nats-Rollup', 'sub'],
+                [ARCHIVE_MARKER_HEADER, move],
+                ['Lf-Run-Id', runId],
+              ],
+              lastSubjectSequence: expect,
+              timeoutMs,
+            }),
+          undefined,
+          { honoursTimeout: true },
+        );
+        seq = ack.seq;
+      } catch (err) {
+        if (apiErrorCode(err) === ERR_WRONG_LAST_SEQUENCE) return null;
+        if (err instanceof JetStreamApiError && /rollup/i.test(describe(err)))
+          throw new StoreError(
+            `archive run ${runId}: stream ${this.o.stream} does not take rollups (${describe(err)}), which the archive empties a run's subject with: an engine allows them when it connects, or \`nats stream edit ${this.o.stream} --allow-rollup\``,
+            { runId, stream: this.o.stream },
+            { cause: err },
+          );
+        throw err;
+      }
+      if (!c.replicated || round + 1 >= MAX_ROLLUPS) return seq;
+      const last = await getMessage(this.link, this.o, c, { last_by_subj: subject }, this.link.deadline());
+      if (!last || last.seq === seq || isArchiveMarker(last.data)) return seq;
+      expect = last.seq;
+    }
+  }
+
+  /** Deletes a marker (gone already: a retry, or another recovery, did). */
+  async dropMarker(seq: number): Promise<void> {
+    const c = await this.link.ready();
+    try {
+      await this.link.call('delete the archive marker', this.link.deadline(), () =>
+        c.jsm.streams.deleteMessage(this.o.stream, seq, false),
+      );
+    } catch (err) {
+      // The server's answer for a message that is not there differs by version: asked instead.
+      if (await getMessage(this.link, this.o, c, { seq }, this.link.deadline())) throw err;
+    }
+  }
+}
