@@ -10,6 +10,9 @@ import { parseDefinition } from '../../src/definition/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { AppendConflictError } from '../../src/errors/index.js';
 import { Engine } from '../../src/local/index.js';
+import { openRunIndex, startRunIndexProjection } from '../../src/query/index.js';
+import { RUNS_INDEX_CONSUMER } from '../../src/query/jetstream-bucket.js';
+import { replayRun } from '../../src/runtime/index.js';
 import { JetStreamEventStore } from '../../src/store/index.js';
 import { RunPurger } from '../../src/store/jetstream/compare-purge.js';
 import { isArchiveMarker, runSubject } from '../../src/store/jetstream/codec.js';
@@ -114,6 +117,7 @@ describe.skipIf(noNats)('the archive purges a run only while it ends where the m
     const reader = open(); // a process that comes after the kill, before any recovery
     c.defer(() => reader.close());
     expect(await reader.read(runId)).toEqual(history); // from the archive
+    expect(replayRun(await reader.read(runId)).divergence).toBeNull(); // the marker is no event: replay as ever
     expect(await reader.lastSeq(runId)).toBe(0);
     expect(await reader.listRuns()).toEqual([]);
     const all: string[] = [];
@@ -142,6 +146,28 @@ describe.skipIf(noNats)('the archive purges a run only while it ends where the m
     await reader.archive().restore(runId);
     expect(await reader.read(runId)).toEqual(history);
     expect(await reader.listRuns()).toEqual([expect.objectContaining({ runId, lastSeq: history.length })]);
+  });
+
+  it("the engines' run index takes no marker for a commit: the run is never corrupt, and leaves the index once archived", async () => {
+    const { store, open, runId } = await settledRun();
+    const projection = await startRunIndexProjection({ store });
+    c.defer(() => projection.stop());
+    const corrupt: string[] = [];
+    const listed = async () =>
+      (await openRunIndex({ store, onCorrupt: (r) => corrupt.push(r.runId) }).query({})).runs.map((r) => r.runId);
+    const caughtUp = async () => {
+      const ci = await (await c.jsm()).consumers.info(store.stream, RUNS_INDEX_CONSUMER);
+      return ci.num_pending === 0 && ci.num_ack_pending === 0;
+    };
+    await vi.waitFor(async () => expect(await caughtUp()).toBe(true), { timeout: 10_000 });
+    expect(await listed()).toEqual([runId]);
+    vi.spyOn(RunPurger.prototype, 'dropMarker').mockRejectedValueOnce(new Error('killed'));
+    await expect(store.archive().archive(await store.listRuns(), new Date())).rejects.toThrow('killed');
+    await vi.waitFor(async () => expect(await caughtUp()).toBe(true), { timeout: 10_000 });
+    expect(projection.stats.corrupt).toBe(0);
+    await open().archive().recover();
+    expect(await listed()).toEqual([]);
+    expect(corrupt).toEqual([]);
   });
 
   it('a follower of the run is handed no marker', async () => {
