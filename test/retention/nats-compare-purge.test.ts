@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { AppendConflictError } from '../../src/errors/index.js';
+import { AppendConflictError, RunArchivedError } from '../../src/errors/index.js';
 import { Engine } from '../../src/local/index.js';
 import { openRunIndex, startRunIndexProjection } from '../../src/query/index.js';
 import { RUNS_INDEX_CONSUMER } from '../../src/query/jetstream-bucket.js';
@@ -124,14 +124,16 @@ describe.skipIf(noNats)('the archive purges a run only while it ends where the m
     for await (const r of reader.readAll()) all.push(r.runId);
     expect(all).toEqual([]);
     // A writer with the run's old end (the mover's store has it cached; a new one looks it up): the server refuses the
-    // first, the second finds nothing live; both are told the run is at 0, and what they read again is the archived run.
+    // first, the second finds nothing live; both are told the run was archived (not a conflict to retry on: the commit
+    // loop passes it through at once), and what they read again is the archived run.
     const late = lateEvent(history.at(-1)!);
     for (const writer of [store, reader]) {
       const lost = await writer
         .append({ runId, expectedSeq: history.length, dedupId: 'late', events: [late] })
         .catch((e: unknown) => e);
-      expect(lost).toBeInstanceOf(AppendConflictError);
-      expect((lost as AppendConflictError).meta).toMatchObject({ expectedSeq: history.length, actualSeq: 0 });
+      expect(lost).toBeInstanceOf(RunArchivedError);
+      expect(lost).not.toBeInstanceOf(AppendConflictError);
+      expect(lost).toMatchObject({ code: 'LF_RUN_ARCHIVED', meta: { runId, expectedSeq: history.length } });
       expect(await writer.read(runId)).toEqual(history);
     }
     expect(await onSubject(names.stream, subject)).toEqual({ count: 1, lastIsMarker: true });

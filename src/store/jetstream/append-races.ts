@@ -5,7 +5,7 @@
  * store.ts because only an append that may have raced needs them.
  */
 import type { GotMessage } from './publisher.js';
-import { AppendConflictError, StoreError } from '../../errors/index.js';
+import { AppendConflictError, type LedgerflowError, RunArchivedError, StoreError } from '../../errors/index.js';
 import type { AppendResult } from '../port.js';
 import {
   ERR_WRONG_LAST_SEQUENCE,
@@ -88,6 +88,22 @@ export async function checkWon(
     if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
   }
   throw new AppendConflictError(runId, expectedSeq, chain);
+}
+
+/**
+ * The error for an append that expected the run at `expectedSeq` and found it at `actual`: a run with nothing live that
+ * the archive holds was moved there while the commit was decided (RunArchivedError: retrying it cannot succeed), any
+ * other a conflict to reload on. The archive is asked only then (a failed look leaves it a conflict).
+ */
+export async function lostTo(
+  archive: { find(runId: string): Promise<unknown> },
+  runId: string,
+  expectedSeq: number,
+  actual: number,
+): Promise<LedgerflowError> {
+  if (actual === 0 && expectedSeq > 0 && (await archive.find(runId).catch(() => null)))
+    return new RunArchivedError(runId, expectedSeq);
+  return new AppendConflictError(runId, expectedSeq, actual);
 }
 
 /** Whether readers take the commit at stream sequence `seq` as the run's history (a retry's original may have lost a race: checkWon). */
