@@ -107,6 +107,10 @@ describe.skipIf(noNats).each([
         // The next round, with the run settled again, moves it whole.
         const done = { ...lateEvent(late), state: { status: 'COMPLETED', hash: 'done' } } as EventEnvelope;
         await writer.append({ runId, expectedSeq: late.seq, dedupId: 'done', events: [done] });
+        // (A listing's consumer may be placed on a replica a moment behind: listed once it shows the run settled.)
+        await vi.waitFor(async () => expect((await reader.listRuns())[0]?.status).toBe('COMPLETED'), {
+          timeout: 10_000,
+        });
         const again = await reader.archive().archive(await reader.listRuns(), new Date());
         expect(again.map((r) => r.runId)).toEqual([runId]);
         expect(await reader.read(runId)).toEqual([...history, late, done]);
@@ -201,6 +205,23 @@ describe.skipIf(noNats).each([
       expect(seen).toEqual([...history.map((e) => e.seq), late.seq]);
       expect(warnings.filter((w) => w.includes(runId))).toEqual([]);
     });
+
+    oneServer(
+      'a stream that refuses rollups (deny_purge) is said before a move writes anything: the run stays live only',
+      async () => {
+        const stream = uniqueId('LF_DENY_');
+        const subjectPrefix = `deny.${uniqueId('p')}`;
+        await (await c.jsm()).streams.add({ name: stream, subjects: [`${subjectPrefix}.>`], deny_purge: true });
+        const store = new JetStreamEventStore({ servers: c.url, stream, subjectPrefix });
+        c.defer(() => store.close());
+        const { runId } = await new Engine({ store }).run(definition!, { amount: 1 }, { handlers: {} });
+        await expect(store.archive().archive(await store.listRuns(), new Date())).rejects.toThrow(
+          `archive: stream ${stream} does not take rollups (allow_rollup_hdrs false, deny_purge true)`,
+        );
+        expect(await store.archive().find(runId)).toBeNull();
+        expect((await store.listRuns()).map((r) => r.runId)).toEqual([runId]);
+      },
+    );
 
     oneServer('LF_EVENTS takes rollups: made so, and a stream made before gains it when a store connects', async () => {
       const jsm = await c.jsm();

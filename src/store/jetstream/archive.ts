@@ -227,6 +227,7 @@ export class JetStreamRunArchive implements RunArchive {
       picked.push({ run, bodies, subject, lastStreamSeq, ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];
+    await this.purger.ready();
     const { kv, os } = await this.open();
     const move = randomUUID();
     const period = (r: RunSummary) => r.completedAt!.slice(0, 7);

@@ -12,11 +12,9 @@ import {
   ERR_WRONG_LAST_SEQUENCE,
   apiErrorCode,
   archiveMarkerBody,
-  describe,
   isArchiveMarker,
 } from './codec.js';
 import { StoreError } from '../../errors/index.js';
-import { JetStreamApiError } from './nats-lib.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { getMessage } from './run-messages.js';
@@ -25,10 +23,31 @@ import { getMessage } from './run-messages.js';
 const MAX_ROLLUPS = 5;
 
 export class RunPurger {
+  /** The stream was seen to take rollups (it is looked at once). */
+  private takesRollups = false;
+
   constructor(
     private readonly link: JetStreamLink,
     private readonly o: ResolvedOptions,
   ) {}
+
+  /**
+   * Throws before a move writes anything when the stream refuses rollups (`allow_rollup_hdrs` off, which an engine sets
+   * when it connects, or `deny_purge` on): a move that could not purge would leave its runs live and archived at once.
+   */
+  async ready(): Promise<void> {
+    if (this.takesRollups) return;
+    const c = await this.link.ready();
+    const { config } = await this.link.call('read the stream', this.link.deadline(), () =>
+      c.jsm.streams.info(this.o.stream),
+    );
+    if (config.allow_rollup_hdrs !== true || config.deny_purge === true)
+      throw new StoreError(
+        `archive: stream ${this.o.stream} does not take rollups (allow_rollup_hdrs ${config.allow_rollup_hdrs === true}, deny_purge ${config.deny_purge === true}), which the archive empties a run's subject with; nothing was moved. ${config.deny_purge === true ? 'A stream that denies purges takes no rollup (an operator set deny_purge): its runs cannot be archived' : `An engine allows them when it connects, or \`nats stream edit ${this.o.stream} --allow-rollup\``}`,
+        { stream: this.o.stream },
+      );
+    this.takesRollups = true;
+  }
 
   /**
    * Empties the run's subject if its last message is still at `lastStreamSeq` (0: the subject is empty) or a marker of
@@ -84,12 +103,7 @@ export class RunPurger {
         seq = ack.seq;
       } catch (err) {
         if (apiErrorCode(err) === ERR_WRONG_LAST_SEQUENCE) return null;
-        if (err instanceof JetStreamApiError && /rollup/i.test(describe(err)))
-          throw new StoreError(
-            `archive run ${runId}: stream ${this.o.stream} does not take rollups (${describe(err)}), which the archive empties a run's subject with: an engine allows them when it connects, or \`nats stream edit ${this.o.stream} --allow-rollup\``,
-            { runId, stream: this.o.stream },
-            { cause: err },
-          );
+        this.takesRollups = false; // changed since ready() looked (a refusal is said by the next move's look)
         throw err;
       }
       if (!c.replicated || round + 1 >= MAX_ROLLUPS) return seq;
