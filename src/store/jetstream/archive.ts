@@ -10,8 +10,9 @@
  * where the move read it (compare-purge.ts: a marker rolled up over it, then deleted), and its record leaves the run
  * index (KV LF_RUNS_INDEX); the intent is deleted. Recovery (first thing of every call) finishes a move whose entries
  * were put (a run that gained messages since is left live and its entry withdrawn; a marker left is deleted) and
- * deletes the object of one whose were not. A restore publishes the run's messages again on its subject (the first expecting an empty subject),
- * then deletes the entry; killed half way, recovery purges what it published: still archived.
+ * deletes the object of one whose were not. A restore publishes the run's messages again on its subject (the first
+ * expecting an empty subject), then deletes the entry; killed half way, recovery purges what it published: still
+ * archived.
  */
 import { archivedOf } from '../archive/record.js';
 import { randomUUID } from 'node:crypto';
@@ -328,26 +329,13 @@ export class JetStreamRunArchive implements RunArchive {
       for (const e of recorded) {
         const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, e.runId);
         // Up to a marker: a move killed after its rollup left one, which the purge deletes.
-        const end = await this.liveEnd(e.runId, subject);
+        const end = await this.purger.liveEnd(e.runId, subject);
         if (end.lastSeq !== null && end.lastSeq !== e.lastSeq) await this.withdraw(e.runId, e.period);
         else purge.push({ runId: e.runId, subject, lastStreamSeq: end.lastStreamSeq, period: e.period });
       }
       await this.purge(intent.move, purge);
     }
     await kv.delete('intent');
-  }
-
-  /** Where the run's live messages end: its history's last event seq (null: none live) and its last message's stream sequence (0: none). */
-  private async liveEnd(runId: string, subject: string): Promise<{ lastSeq: number | null; lastStreamSeq: number }> {
-    const c = await this.host.link.ready();
-    let prev: number | null = null;
-    let lastStreamSeq = 0;
-    for await (const m of runMessages(this.host.link, this.host.o, c, runId, subject, 1, this.host.link.deadline())) {
-      lastStreamSeq = m.seq;
-      const commit = decodeNextCommit(m.data, runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
-      if (commit) prev = commit.events.at(-1)!.seq;
-    }
-    return { lastSeq: prev, lastStreamSeq };
   }
 
   private async entry(runId: string): Promise<Entry | null> {

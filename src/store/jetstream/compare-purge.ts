@@ -12,12 +12,13 @@ import {
   ERR_WRONG_LAST_SEQUENCE,
   apiErrorCode,
   archiveMarkerBody,
+  decodeNextCommit,
   isArchiveMarker,
 } from './codec.js';
 import { StoreError } from '../../errors/index.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
-import { getMessage } from './run-messages.js';
+import { getMessage, runMessages } from './run-messages.js';
 
 /** Rollups one purge tries on a replicated stream, each after a commit that got in behind the last marker (see rollUp). */
 const MAX_ROLLUPS = 5;
@@ -111,6 +112,22 @@ export class RunPurger {
       if (!last || last.seq === seq || isArchiveMarker(last.data)) return seq;
       expect = last.seq;
     }
+  }
+
+  /**
+   * Where the run's live messages end, up to a marker: its history's last event seq (null: none live) and its last
+   * message's stream sequence (0: none), what recovery purges up to.
+   */
+  async liveEnd(runId: string, subject: string): Promise<{ lastSeq: number | null; lastStreamSeq: number }> {
+    const c = await this.link.ready();
+    let prev: number | null = null;
+    let lastStreamSeq = 0;
+    for await (const m of runMessages(this.link, this.o, c, runId, subject, 1, this.link.deadline())) {
+      lastStreamSeq = m.seq;
+      const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, prev);
+      if (commit) prev = commit.events.at(-1)!.seq;
+    }
+    return { lastSeq: prev, lastStreamSeq };
   }
 
   /** Deletes a marker (gone already: a retry, or another recovery, did). */
