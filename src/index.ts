@@ -22,6 +22,7 @@ export {
   InputError,
   RunNotFoundError,
   RunNotArchivedError,
+  RunArchivedError,
   AppendConflictError,
   CommitContendedError,
   StoreError,

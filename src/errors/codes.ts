@@ -85,6 +85,7 @@ export const ERROR_CODES = {
   LF_RETRY_REFUSED: 'conflict',
   LF_FORK_POINT_NOT_REACHED: 'conflict',
   LF_RUN_BUSY: 'conflict',
+  LF_RUN_ARCHIVED: 'conflict',
   LF_RUN_ID_TAKEN: 'conflict',
   LF_RUN_LOG_DAMAGED: 'conflict',
   LF_CORRUPT_RUN: 'conflict',

@@ -98,6 +98,20 @@ export class RunNotArchivedError extends LedgerflowError {
   }
 }
 
+/**
+ * A commit to a run the archive took while the commit was decided (its append expected the run's end, and the live log
+ * has nothing of it now): nothing was written. Not retried as a conflict: the run is settled and out of the live log.
+ */
+export class RunArchivedError extends LedgerflowError {
+  constructor(runId: string, expectedSeq: number) {
+    super(
+      'LF_RUN_ARCHIVED',
+      `run ${runId} was moved to the archive: nothing is appended to an archived run (this commit expected it at ${expectedSeq}); \`ledgerflow restore ${runId}\` brings it back into the live log`,
+      { runId, expectedSeq },
+    );
+  }
+}
+
 /** Another writer appended to the run since we read it: reload and retry. */
 export class AppendConflictError extends LedgerflowError {
   constructor(runId: string, expectedSeq: number, actualSeq: number) {

@@ -12,7 +12,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { ConsumerMessages } from '@nats-io/jetstream';
-import { DeliverPolicy, jetstream, jetstreamManager } from '../store/index.js';
+import { DeliverPolicy, isArchiveMarkerMsg, jetstream, jetstreamManager } from '../store/index.js';
 import { FileEventStore, JetStreamEventStore, type EventStore, type Subscription } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -139,6 +139,7 @@ function natsDiscovery(
           expires: 5000,
           callback: (m) => {
             nextSeq = m.seq + 1;
+            if (isArchiveMarkerMsg(m)) return; // a run moving to the archive, not a new one
             const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
             if (RUN_FILE.test(`${runId}.jsonl`)) onRun(runId);
           },

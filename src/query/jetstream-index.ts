@@ -13,7 +13,7 @@
 import type { QueuedIterator } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KvEntry } from '@nats-io/kv';
-import { KvWatchInclude, Kvm, jetstream, jetstreamManager } from '../store/index.js';
+import { KvWatchInclude, Kvm, isArchiveMarkerMsg, jetstream, jetstreamManager } from '../store/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import {
@@ -260,6 +260,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
         what: `read where each run ends on ${this.store.stream}`,
       },
       (m) => {
+        if (isArchiveMarkerMsg(m)) return; // the run is moving to the archive (store/jetstream/compare-purge.ts)
         const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
         const last = Number(m.headers?.get('Lf-Last-Seq'));
         // A message without the header (written by hand?) is read from the log: it counts as past any record.

@@ -22,7 +22,7 @@ import {
 } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
-import type { JetStreamEventStore } from '../store/index.js';
+import { isArchiveMarkerMsg, type JetStreamEventStore } from '../store/index.js';
 import {
   openBucket,
   isNotFound,
@@ -243,6 +243,11 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   };
 
   const handle = (m: JsMsg): Promise<void> | null => {
+    // An archive's marker (store/jetstream/compare-purge.ts): no commit; the archive drops the run's record itself.
+    if (isArchiveMarkerMsg(m)) {
+      m.ack();
+      return null;
+    }
     const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
     const mine = localOf(m, runId);
     const events = mine?.events ?? eventsOf(m);

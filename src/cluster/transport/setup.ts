@@ -157,6 +157,23 @@ async function ensureStreamLimits(
   await jsm.streams.update(name, { ...config, ...lacking });
 }
 
+/**
+ * LF_UPLOADS made by an older version (no max age, or its week) takes the current one: an upload never followed by its
+ * start is gone in minutes, not when the stream is full. A max age an operator set otherwise is kept.
+ */
+async function ensureUploadsAge(
+  jsm: JetStreamManager,
+  limits: { max_age: number; duplicate_window: number },
+): Promise<void> {
+  const { config } = await jsm.streams.info(UPLOADS_STREAM.name);
+  if (config.max_age > 0 && config.max_age !== ns(UPLOADS_LIMITS.olderMaxAgeMs)) return;
+  await jsm.streams.update(UPLOADS_STREAM.name, {
+    ...config,
+    max_age: limits.max_age,
+    duplicate_window: Math.min(config.duplicate_window, limits.duplicate_window),
+  });
+}
+
 /** An existing stream that takes any of `old` (as older versions made it) takes `now` instead; its messages stay. */
 async function replaceSubjects(
   jsm: JetStreamManager,
@@ -251,6 +268,8 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     max_age: ns(UPLOADS_LIMITS.maxAgeMs),
     max_msg_size: UPLOAD_CHUNK_BYTES,
     discard: DiscardPolicy.New,
+    // The server refuses a duplicate window longer than the max age (uploads carry no message id).
+    duplicate_window: Math.min(base.duplicate_window!, ns(UPLOADS_LIMITS.maxAgeMs)),
   };
   const workerDlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs),
@@ -294,11 +313,14 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
       // A request stream made before it was bounded (an older version) gets the bounds.
       await ensureStreamLimits(jsm, STREAMS.requests.name, requestCap);
     })(),
-    ensureStream(jsm, UPLOADS_STREAM.name, UPLOADS_STREAM.subjects, {
-      ...base,
-      retention: RetentionPolicy.Limits,
-      ...uploadLimits,
-    }),
+    (async () => {
+      await ensureStream(jsm, UPLOADS_STREAM.name, UPLOADS_STREAM.subjects, {
+        ...base,
+        retention: RetentionPolicy.Limits,
+        ...uploadLimits,
+      });
+      await ensureUploadsAge(jsm, uploadLimits);
+    })(),
     (async () => {
       await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, {
         ...base,

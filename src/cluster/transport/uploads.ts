@@ -20,7 +20,9 @@ export const UPLOAD_CHUNK_BYTES = 128 * 1024;
 
 /**
  * Bounds of LF_UPLOADS (LEDGERFLOW_NATS_UPLOADS_MAX_BYTES, ClusterSettings uploadsMaxBytes): full, a new upload is
- * refused (discard new) and the sender told (LF_UPLOADS_FULL); an upload no engine took within a week expires. Small
+ * refused (discard new) and the sender told (LF_UPLOADS_FULL); an upload no engine took within 15 minutes expires (an
+ * engine takes a start's uploads a moment after they are sent; one never followed by its start, a client killed between
+ * the two, would otherwise hold its room until the stream is full: a week was the bound before). Small
  * beside the other bounds a new server must reserve at once (a 1 GB server's file store, a 64 MB memory store): the
  * streams and buckets a client makes reserve 960 MiB of file store with it, so 256 MiB left a 1 GB server unable to
  * make the attempts' bucket. An engine takes an upload within a moment; a larger start waits for room.
@@ -28,7 +30,9 @@ export const UPLOAD_CHUNK_BYTES = 128 * 1024;
 export const UPLOADS_LIMITS = {
   maxBytes: 32 * 1024 * 1024,
   maxBytesInMemory: 4 * 1024 * 1024,
-  maxAgeMs: 7 * 24 * 3600_000,
+  maxAgeMs: 15 * 60_000,
+  /** What older versions made the stream with: an existing stream with it (or none) takes maxAgeMs (setup.ts). */
+  olderMaxAgeMs: 7 * 24 * 3600_000,
 } as const;
 
 /** Where the body of the field whose JSON has digest `digest` (sha256:<hex>) is uploaded for request `request`. */
@@ -111,7 +115,7 @@ export async function takeUploads(
   for (const [key, ref] of refs) {
     const { digest, size } = ref[PAYLOAD_REF_KEY];
     const missing = refusal(
-      `input ${key} refers to a body this request did not upload (a reference in a start's input must be to a field the same request sent on lf.uploads.<you>.<request>.*, as \`ledgerflow start\` does); nothing was started`,
+      `input ${key} refers to a body this request did not upload, or whose upload expired (a reference in a start's input must be to a field the same request sent on lf.uploads.<you>.<request>.*, as \`ledgerflow start\` does; LF_UPLOADS keeps one ${UPLOADS_LIMITS.maxAgeMs / 60_000} minutes); nothing was started`,
     );
     if (!request || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw missing;
     const subject = uploadSubject(sender, request, digest);

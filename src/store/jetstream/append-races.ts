@@ -5,7 +5,7 @@
  * store.ts because only an append that may have raced needs them.
  */
 import type { GotMessage } from './publisher.js';
-import { AppendConflictError, StoreError } from '../../errors/index.js';
+import { AppendConflictError, type LedgerflowError, RunArchivedError, StoreError } from '../../errors/index.js';
 import type { AppendResult } from '../port.js';
 import {
   ERR_WRONG_LAST_SEQUENCE,
@@ -13,6 +13,7 @@ import {
   commitHeaderFields,
   decodeCommit,
   decodeNextCommit,
+  isArchiveMarker,
   parseRunSubject,
 } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
@@ -54,6 +55,11 @@ export async function checkWon(
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
     if (!m || m.seq >= seq) break;
     next = m.seq + 1;
+    if (isArchiveMarker(m.data)) {
+      // The run was moved to the archive first (compare-purge.ts rolls its marker up over ours): nothing of it is live.
+      positions.forget(runId);
+      throw new AppendConflictError(runId, expectedSeq, 0);
+    }
     const commit = decodeNextCommit(m.data, runId, { stream: o.stream, seq: m.seq, subject }, chain);
     if (!commit) continue; // itself a loser (or a copy), skipped by readers
     chain = commit.events[commit.events.length - 1]!.seq;
@@ -82,6 +88,22 @@ export async function checkWon(
     if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
   }
   throw new AppendConflictError(runId, expectedSeq, chain);
+}
+
+/**
+ * The error for an append that expected the run at `expectedSeq` and found it at `actual`: a run with nothing live that
+ * the archive holds was moved there while the commit was decided (RunArchivedError: retrying it cannot succeed), any
+ * other a conflict to reload on. The archive is asked only then (a failed look leaves it a conflict).
+ */
+export async function lostTo(
+  archive: { find(runId: string): Promise<unknown> },
+  runId: string,
+  expectedSeq: number,
+  actual: number,
+): Promise<LedgerflowError> {
+  if (actual === 0 && expectedSeq > 0 && (await archive.find(runId).catch(() => null)))
+    return new RunArchivedError(runId, expectedSeq);
+  return new AppendConflictError(runId, expectedSeq, actual);
 }
 
 /** Whether readers take the commit at stream sequence `seq` as the run's history (a retry's original may have lost a race: checkWon). */

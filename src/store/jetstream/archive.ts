@@ -6,11 +6,13 @@
  * shows, kept by each move and counted again from the markers when stale (archive-summary.ts).
  *
  * A move, under the store's `archive` lock (EventStore.exclusive: one process at a time, whichever engine): the intent
- * is put; the object is written; the entries are put; then each run's subject is purged and its record leaves the run
+ * is put; the object is written; the entries are put; then each run's subject is purged, only while it still ends
+ * where the move read it (compare-purge.ts: a marker rolled up over it, then deleted), and its record leaves the run
  * index (KV LF_RUNS_INDEX); the intent is deleted. Recovery (first thing of every call) finishes a move whose entries
- * were put (a run that gained messages since is left live and its entry withdrawn) and deletes the object of one
- * whose were not. A restore publishes the run's messages again on its subject (the first expecting an empty subject),
- * then deletes the entry; killed half way, recovery purges what it published: still archived.
+ * were put (a run that gained messages since is left live and its entry withdrawn; a marker left is deleted) and
+ * deletes the object of one whose were not. A restore publishes the run's messages again on its subject (the first
+ * expecting an empty subject), then deletes the entry; killed half way, recovery purges what it published: still
+ * archived.
  */
 import { archivedOf } from '../archive/record.js';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +29,7 @@ import { kvRetrying } from './kv-retry.js';
 import { Kvm, Objm, StorageType, jetstream } from './nats-lib.js';
 import type { ResolvedOptions } from './options.js';
 import { getMessage, runMessages } from './run-messages.js';
+import { RunPurger } from './compare-purge.js';
 
 export const ARCHIVE_BUCKET = 'LF_ARCHIVE';
 export const ARCHIVE_INDEX_BUCKET = 'LF_ARCHIVE_INDEX';
@@ -56,8 +59,11 @@ const NL = 0x0a;
 
 export class JetStreamRunArchive implements RunArchive {
   private buckets: Promise<{ kv: KV; os: ObjectStore }> | undefined;
+  private readonly purger: RunPurger;
 
-  constructor(private readonly host: JetStreamArchiveHost) {}
+  constructor(private readonly host: JetStreamArchiveHost) {
+    this.purger = new RunPurger(host.link, host.o);
+  }
 
   archive(runs: RunSummary[], now: Date, opts: ArchiveOptions = {}): Promise<ArchivedRun[]> {
     const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
@@ -222,6 +228,7 @@ export class JetStreamRunArchive implements RunArchive {
       picked.push({ run, bodies, subject, lastStreamSeq, ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];
+    await this.purger.ready();
     const { kv, os } = await this.open();
     const move = randomUUID();
     const period = (r: RunSummary) => r.completedAt!.slice(0, 7);
@@ -257,6 +264,7 @@ export class JetStreamRunArchive implements RunArchive {
         await kv.put(`in.${p}.${e.runId}`, '');
       }
       const withdrawn = await this.purge(
+        move,
         group.map((g) => ({ runId: g.run.runId, subject: g.subject, lastStreamSeq: g.lastStreamSeq, period: p })),
       );
       await kv.delete('intent');
@@ -266,36 +274,33 @@ export class JetStreamRunArchive implements RunArchive {
     return out;
   }
 
-  /** The runs' subjects purged, up to the message the move read last (a later one keeps the run live: recovery), and their index records dropped. */
+  /**
+   * The runs' subjects emptied, each only while it ends at the message the move read last (compare-purge.ts, atomic on
+   * the server): a commit appended since (another process's) keeps the run live and its entry is withdrawn. The purged
+   * runs' records leave the run index.
+   */
   private async purge(
-    runs: { runId: string; subject: string; lastStreamSeq: number; period?: string }[],
+    move: string,
+    runs: { runId: string; subject: string; lastStreamSeq: number; period: string }[],
   ): Promise<Set<string>> {
     const withdrawn = new Set<string>();
-    const c = await this.host.link.ready();
     const index = await this.runsIndex();
-    const { kv } = await this.open();
     for (const r of runs) {
-      if (r.period !== undefined) {
-        // A commit appended since the move read the run (a retry of a FAILED run): the live log wins, the entry is withdrawn.
-        const last = await getMessage(
-          this.host.link,
-          this.host.o,
-          c,
-          { last_by_subj: r.subject },
-          this.host.link.deadline(),
-        );
-        if (last && last.seq !== r.lastStreamSeq) {
-          await kv.delete(`in.${r.period}.${r.runId}`);
-          await kv.delete(`run.${r.runId}`);
-          withdrawn.add(r.runId);
-          continue;
-        }
-      }
-      await c.jsm.streams.purge(this.host.o.stream, { filter: r.subject, seq: r.lastStreamSeq + 1 });
+      const outcome = await this.purger.purge(r.runId, r.subject, r.lastStreamSeq, move);
       this.host.forget(r.runId);
-      await index?.delete(r.runId).catch(() => undefined);
+      if (outcome === 'live') {
+        await this.withdraw(r.runId, r.period);
+        withdrawn.add(r.runId);
+      } else await index?.delete(r.runId).catch(() => undefined);
     }
     return withdrawn;
+  }
+
+  /** The live log wins: the run's entry leaves the archive. */
+  private async withdraw(runId: string, period: string): Promise<void> {
+    const { kv } = await this.open();
+    await kv.delete(`in.${period}.${runId}`);
+    await kv.delete(`run.${runId}`);
   }
 
   private async recoverHeld(): Promise<void> {
@@ -303,10 +308,15 @@ export class JetStreamRunArchive implements RunArchive {
     const got = await kv.get('intent');
     if (!got || got.operation !== 'PUT') return;
     const intent = got.json<Intent>();
-    const c = await this.host.link.ready();
     if (intent.op === 'restore') {
-      // Not finished (the entry is still there): what was published is purged, the run stays archived.
-      if (await this.entry(intent.runId)) await c.jsm.streams.purge(this.host.o.stream, { filter: intent.subject });
+      // Not finished (the entry is still there): what was published is purged, the run stays archived. Whatever a
+      // writer appended to the half-restored run goes with it (the archive is the run); read again if it did meanwhile.
+      const c = await this.host.link.ready();
+      const deadline = this.host.link.deadline();
+      for (let round = 0; (await this.entry(intent.runId)) && round < 3; round++) {
+        const last = await getMessage(this.host.link, this.host.o, c, { last_by_subj: intent.subject }, deadline);
+        if ((await this.purger.purge(intent.runId, intent.subject, last?.seq ?? 0, intent.move)) === 'purged') break;
+      }
       this.host.forget(intent.runId);
     } else {
       const recorded: Entry[] = [];
@@ -315,31 +325,17 @@ export class JetStreamRunArchive implements RunArchive {
         if (e?.move === intent.move) recorded.push(e);
       }
       if (recorded.length === 0) await os.delete(intent.object).catch(() => undefined);
-      const purge: { runId: string; subject: string; lastStreamSeq: number }[] = [];
+      const purge: { runId: string; subject: string; lastStreamSeq: number; period: string }[] = [];
       for (const e of recorded) {
         const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, e.runId);
-        const info = await c.jsm.streams.info(this.host.o.stream, { subjects_filter: subject }).catch(() => null);
-        const left = info?.state.subjects?.[subject] ?? 0;
-        const lastSeq = left === 0 ? null : await this.liveLastSeq(e.runId, subject);
-        if (lastSeq !== null && lastSeq !== e.lastSeq) {
-          // Live and changed since: the live log wins, the entry is withdrawn.
-          await kv.delete(`in.${e.period}.${e.runId}`);
-          await kv.delete(`run.${e.runId}`);
-        } else purge.push({ runId: e.runId, subject, lastStreamSeq: Number.MAX_SAFE_INTEGER - 1 });
+        // Up to a marker: a move killed after its rollup left one, which the purge deletes.
+        const end = await this.purger.liveEnd(e.runId, subject);
+        if (end.lastSeq !== null && end.lastSeq !== e.lastSeq) await this.withdraw(e.runId, e.period);
+        else purge.push({ runId: e.runId, subject, lastStreamSeq: end.lastStreamSeq, period: e.period });
       }
-      await this.purge(purge);
+      await this.purge(intent.move, purge);
     }
     await kv.delete('intent');
-  }
-
-  private async liveLastSeq(runId: string, subject: string): Promise<number | null> {
-    const c = await this.host.link.ready();
-    let prev: number | null = null;
-    for await (const m of runMessages(this.host.link, this.host.o, c, runId, subject, 1, this.host.link.deadline())) {
-      const commit = decodeNextCommit(m.data, runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
-      if (commit) prev = commit.events.at(-1)!.seq;
-    }
-    return prev;
   }
 
   private async entry(runId: string): Promise<Entry | null> {

@@ -82,6 +82,31 @@ export function commitHeaders(runId: string, firstSeq: number, lastSeq: number):
   return h;
 }
 
+/**
+ * An archive's purge marker (compare-purge.ts): the message whose `Nats-Rollup: sub` replaced a run's messages as it
+ * moved to the archive, on the run's subject for a moment (or until recovery, after a kill). Never a commit: its body
+ * is not JSON (a commit's starts with `{`), and its header lets headers-only readers pass it too.
+ */
+export const ARCHIVE_MARKER_HEADER = 'Lf-Archive-Marker';
+const MARKER_PREFIX = Buffer.from('lf-archive-marker ', 'utf8');
+
+/** The marker's body: the prefix, then the move it belongs to. */
+export function archiveMarkerBody(move: string): Uint8Array {
+  return Buffer.concat([MARKER_PREFIX, Buffer.from(move, 'utf8')]);
+}
+
+/** Whether a message's body is an archive marker (its first byte tells a commit apart at once). */
+export function isArchiveMarker(data: Uint8Array): boolean {
+  if (data.length < MARKER_PREFIX.length || data[0] !== MARKER_PREFIX[0]) return false;
+  for (let i = 1; i < MARKER_PREFIX.length; i++) if (data[i] !== MARKER_PREFIX[i]) return false;
+  return true;
+}
+
+/** isArchiveMarker for a consumer's message, which may be headers only (an empty body). */
+export function isArchiveMarkerMsg(m: { data: Uint8Array; headers?: MsgHdrs | undefined }): boolean {
+  return m.headers?.has(ARCHIVE_MARKER_HEADER) === true || isArchiveMarker(m.data);
+}
+
 const decoder = new TextDecoder();
 
 /**

@@ -5,7 +5,7 @@
  * when the connection comes back is sent again at once (same message id). Internal to src/store.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { jetstream, jetstreamManager } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import {
@@ -316,6 +316,20 @@ export class JetStreamLink {
         { stream, subjects: config.subjects ?? [] },
       );
     }
+    if (config.allow_rollup_hdrs !== true) await this.allowRollups(jsm, config);
     return config.num_replicas ?? 1;
+  }
+
+  /**
+   * A stream made before the archive purged with a rollup (compare-purge.ts) is given `allow_rollup_hdrs`; its other
+   * settings stay. A user that may not update streams (a person's) leaves it to an engine; the archive names the
+   * setting if it is still missing when it purges.
+   */
+  private async allowRollups(jsm: JetStreamManager, config: StreamConfig): Promise<void> {
+    try {
+      await jsm.streams.update(config.name, { ...config, allow_rollup_hdrs: true });
+    } catch (err) {
+      if (isTransient(err)) throw err; // the set-up is tried again
+    }
   }
 }

@@ -3,7 +3,7 @@ import type { ConsumerMessages } from '@nats-io/jetstream';
 import { DeliverPolicy } from './nats-lib.js';
 import type { OnEvents, Subscription } from '../port.js';
 import { assertRunId, deliver } from '../common.js';
-import { anyRunSubject, decodeNextCommit, describe } from './codec.js';
+import { anyRunSubject, decodeNextCommit, describe, isArchiveMarker } from './codec.js';
 import type { JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -104,6 +104,7 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
             if (closed) return;
             nextStreamSeq = m.seq + 1;
             subject = m.subject;
+            if (isArchiveMarker(m.data)) return; // the run moving to the archive (compare-purge.ts): not an event
             try {
               const commit = decodeNextCommit(
                 m.data,

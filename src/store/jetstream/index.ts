@@ -1,13 +1,14 @@
 /**
  * The JetStream adapters' public surface: the event store (store.ts, with follow.ts, read-all.ts, run-messages.ts,
- * run-positions.ts, last-message.ts, list-runs.ts and append-races.ts), the snapshot store, and requests on one reply
+ * run-positions.ts, last-message.ts, list-runs.ts and append-races.ts; the archive, archive.ts and compare-purge.ts),
+ * the snapshot store, and requests on one reply
  * subscription (replies.ts, for the cluster's offers and reports). The other files here are their internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export { TASK_GATES_BUCKET } from './shared-docs.js';
 export type { JetStreamStoreOptions } from './options.js';
 export { parseServers } from './options.js';
-export { apiErrorCode, connectRefusal, isNoResponders, isTransient } from './codec.js';
+export { apiErrorCode, connectRefusal, isArchiveMarkerMsg, isNoResponders, isTransient } from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
 export { ARCHIVE_BUCKET, ARCHIVE_INDEX_BUCKET } from './archive.js';

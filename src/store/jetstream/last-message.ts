@@ -6,7 +6,7 @@
 import type { EventEnvelope } from '../../events/index.js';
 import { trimOldest } from '../../bounded.js';
 import type { RaceContext } from './append-races.js';
-import { anyRunSubject, decodeCommit } from './codec.js';
+import { anyRunSubject, decodeCommit, isArchiveMarker } from './codec.js';
 import type { Conn } from './connection.js';
 import { getMessage } from './run-messages.js';
 import type { RunPos } from './run-positions.js';
@@ -28,7 +28,8 @@ export async function lastPosition(
     { last_by_subj: ctx.positions.get(runId)?.subject ?? anyRunSubject(ctx.o.subjectPrefix, runId) },
     deadline,
   );
-  if (!m) {
+  // A marker: the run is being moved to the archive (compare-purge.ts), nothing of it is live.
+  if (!m || isArchiveMarker(m.data)) {
     ctx.positions.forget(runId);
     return undefined;
   }
@@ -58,9 +59,9 @@ export async function readSingleCommit(
   deadline: number,
 ): Promise<EventEnvelope[] | undefined> {
   const m = await getMessage(ctx.link, ctx.o, c, { last_by_subj: subject }, deadline);
-  if (!m) {
+  if (!m || isArchiveMarker(m.data)) {
     ctx.positions.forget(runId);
-    return []; // removed meanwhile: what a consumer would find too
+    return []; // removed meanwhile (or moving to the archive): what a consumer would find too
   }
   const commit = decodeCommit(m.data, runId, { stream: ctx.o.stream, seq: m.seq, subject: m.subject }, null);
   const first = commit.events[0]!.seq;

@@ -6,7 +6,7 @@ import type { Commit, EventEnvelope } from '../../events/index.js';
 import { filterAndSort, isRunId, reportCorrupt, summariesOf, summarize, type RunFilter } from '../common.js';
 import type { RunSummary } from '../port.js';
 import type { RaceContext } from './append-races.js';
-import { decodeCommit, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
+import { decodeCommit, isArchiveMarker, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
 import { DeliverPolicy } from './nats-lib.js';
 import { getMessage } from './run-messages.js';
 import { scanMessages } from './scan.js';
@@ -30,6 +30,7 @@ export async function listRunSummaries(ctx: RaceContext, filter: RunFilter = {})
     })) {
       const ids = parseRunSubject(ctx.o.subjectPrefix, m.subject);
       if (!ids || !isRunId(ids.runId)) continue; // not a run subject
+      if (isArchiveMarker(m.data)) continue; // moving to the archive (compare-purge.ts): not live
       let commit: Commit;
       try {
         commit = decodeCommit(m.data, ids.runId, { stream: ctx.o.stream, seq: m.seq, subject: m.subject }, null);
@@ -51,9 +52,9 @@ export async function listRunSummaries(ctx: RaceContext, filter: RunFilter = {})
     const deadline = ctx.link.deadline();
     const found = await summariesOf(needFirst, filter, async ({ subject, runId, last }) => {
       const m = await getMessage(ctx.link, ctx.o, c, { next_by_subj: subject, seq: 1 }, deadline);
-      return m
+      return m && !isArchiveMarker(m.data)
         ? summarize(decodeCommit(m.data, runId, { stream: ctx.o.stream, seq: m.seq, subject }, null).events[0]!, last)
-        : null; // null: removed meanwhile
+        : null; // null: removed (or archived) meanwhile
     });
     return filterAndSort([...out, ...found], filter);
   } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * Settings of the JetStream store: where the server is (URL, credentials) and the stream it creates on first use. Every
  * stream setting here is only used when the stream does not exist yet; an existing stream is left as its operator
- * configured it.
+ * configured it, but for rollups, which the archive's purge needs (connection.ts allows them on a stream made without).
  */
 import type { StreamConfig } from '@nats-io/jetstream';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from './nats-lib.js';
@@ -188,6 +188,8 @@ export function resolveOptions(opts: JetStreamStoreOptions): ResolvedOptions {
       max_msgs: limits(opts.maxMsgs),
       max_msg_size: limits(opts.maxMsgSize),
       max_msgs_per_subject: -1,
+      // The archive empties a run's subject with a rollup, only while it ends where it was read (compare-purge.ts).
+      allow_rollup_hdrs: true,
     },
   };
 }

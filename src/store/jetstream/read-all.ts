@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../events/index.js';
 import { StoreError } from '../../errors/index.js';
 import type { CorruptRunHandler, RunEvents } from '../port.js';
 import { reportCorrupt } from '../common.js';
-import { decodeNextCommit, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
+import { decodeNextCommit, isArchiveMarker, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { scanMessages } from './scan.js';
@@ -38,7 +38,11 @@ export async function* readAllRuns(
     throw toStoreError(err, 'read all runs: find where each run ends', meta);
   }
   if (ends.size === 0) return;
-  const open = new Map<string, { runId: string; events: EventEnvelope[]; prev: number | null; corrupt?: true }>();
+  // `archived`: an archive's marker was read (compare-purge.ts); the run's messages before it are gone, none after is its.
+  const open = new Map<
+    string,
+    { runId: string; events: EventEnvelope[]; prev: number | null; corrupt?: true; archived?: true }
+  >();
   try {
     for await (const m of scanMessages(link, o, c, 'read all runs', {
       filter_subject,
@@ -52,7 +56,11 @@ export async function* readAllRuns(
         if (!ids) continue;
         open.set(m.subject, (run = { runId: ids.runId, events: [], prev: null }));
       }
-      if (!run.corrupt) {
+      if (!run.archived && isArchiveMarker(m.data)) {
+        run.archived = true;
+        run.events = [];
+      }
+      if (!run.corrupt && !run.archived) {
         try {
           const commit = decodeNextCommit(
             m.data,
@@ -74,7 +82,7 @@ export async function* readAllRuns(
       }
       if (m.seq === end) {
         open.delete(m.subject);
-        if (!run.corrupt) yield { runId: run.runId, events: run.events };
+        if (!run.corrupt && !run.archived) yield { runId: run.runId, events: run.events };
       }
     }
   } catch (err) {

@@ -4,7 +4,7 @@
  * (append-races.ts) all read messages this way.
  */
 import { DeliverPolicy, apiPrefix } from './nats-lib.js';
-import { ERR_NO_MESSAGE_FOUND, apiErrorCode } from './codec.js';
+import { ERR_NO_MESSAGE_FOUND, apiErrorCode, isArchiveMarker } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import type { GotMessage } from './publisher.js';
@@ -42,7 +42,8 @@ export async function getMessage(
  * read was the only way before, and on a cluster that lost a node nats-server 2.9 places about one in three of those
  * (R1) on the dead node, where the create waits out its timeout. Longer runs go on with one consumer from where the
  * walk stopped (a request per commit would be slower); its deliveries are checked to move forward by stream sequence,
- * so a message delivered again (a consumer reset) is skipped, never read as a second commit.
+ * so a message delivered again (a consumer reset) is skipped, never read as a second commit. An archive's marker
+ * (compare-purge.ts) ends them: the run's messages before it are gone to the archive, and none after it is the run's.
  */
 export async function* runMessages(
   link: JetStreamLink,
@@ -56,7 +57,7 @@ export async function* runMessages(
   let next = fromStreamSeq;
   for (let i = 0; i < WALK_LIMIT; i++) {
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
-    if (!m) return;
+    if (!m || isArchiveMarker(m.data)) return;
     subject = m.subject; // a wildcard (run not in the cache) narrows to the run's subject once found
     next = m.seq + 1;
     yield m;
@@ -67,6 +68,7 @@ export async function* runMessages(
     opt_start_seq: next,
   })) {
     if (m.seq < next) continue; // delivered again
+    if (isArchiveMarker(m.data)) return;
     next = m.seq + 1;
     yield m;
   }

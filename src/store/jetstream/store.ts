@@ -53,7 +53,7 @@ import {
   runSubject,
   toStoreError,
 } from './codec.js';
-import { checkWon, original, type RaceContext } from './append-races.js';
+import { checkWon, lostTo, original, type RaceContext } from './append-races.js';
 import { JetStreamLink } from './connection.js';
 import { ObjectBlobStore } from '../blobs/jetstream.js';
 import { followRun, type FollowContext } from './follow.js';
@@ -196,7 +196,7 @@ export class JetStreamEventStore implements EventStore {
         this.runs.get(runId) ?? (expectedSeq > 0 ? await lastPosition(this.race, c, runId, deadline) : undefined);
       let lostReply = false;
       for (let round = 0; ; round++) {
-        if (!pos && expectedSeq > 0) throw new AppendConflictError(runId, expectedSeq, 0);
+        if (!pos && expectedSeq > 0) throw await lostTo(this.archive(), runId, expectedSeq, 0);
         if (pos && pos.subject !== subject) {
           throw new StoreError(
             `append to run ${runId}: the run is recorded on ${pos.subject}, not under workflow ${workflowId}`,
@@ -218,7 +218,7 @@ export class JetStreamEventStore implements EventStore {
           // Not a duplicate (the server checks that first) and not at the expected position: find out why.
           pos = await lastPosition(this.race, c, runId, deadline);
           const actual = pos?.lastEventSeq ?? 0;
-          if (actual !== expectedSeq) throw new AppendConflictError(runId, expectedSeq, actual);
+          if (actual !== expectedSeq) throw await lostTo(this.archive(), runId, expectedSeq, actual);
           if (round >= MAX_STALE_ROUNDS)
             throw new StoreError(
               `append to run ${runId}: refused ${round + 1} times although the run is at ${actual}`,
