@@ -91,7 +91,8 @@ function tailPage(
   const last = end.subarray(lastNl + 1, end.length - 1);
   if (end.at(-1) !== NEWLINE || !isTrailer(last)) return null;
   const t = trailerOf(last);
-  if (!t || t.dirMtimeMs === null) return null;
+  // A cache edited since it was written (its lines no longer where the trailer says): not vouched for.
+  if (!t || t.dirMtimeMs === null || t.hotEnd !== size - last.length - 1) return null;
   // A run made or removed since the cache's listing moves runs/'s mtime: that listing no longer stands.
   if (statSync(runsDir, { throwIfNoEntry: false })?.mtimeMs !== t.dirMtimeMs) return null;
   const fresh = (id: string, e: CacheEntry) => {

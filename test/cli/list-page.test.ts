@@ -20,7 +20,7 @@ const RUNS = 64;
 const startOf = (i: number) => ((i * 37) % RUNS) * 1000;
 
 /** A store of RUNS settled runs (golden histories under new ids), every fourth FAILED. */
-export async function settledStore(runs = RUNS): Promise<string> {
+async function settledStore(runs = RUNS): Promise<string> {
   const dir = join(tempDir('lf-list-page-'), 'store');
   const store = new FileEventStore(dir);
   try {
@@ -37,9 +37,7 @@ export async function settledStore(runs = RUNS): Promise<string> {
 
 /** The run ids newest first, as the index orders them (start time, then id). */
 const newestFirst = (ids: number[]) =>
-  ids
-    .sort((a, b) => startOf(b) - startOf(a) || b - a)
-    .map((i) => `r${String(i).padStart(3, '0')}`);
+  ids.sort((a, b) => startOf(b) - startOf(a) || b - a).map((i) => `r${String(i).padStart(3, '0')}`);
 
 function captured() {
   const out: string[] = [];
@@ -80,9 +78,13 @@ describe(`list on a store of ${RUNS} settled runs`, () => {
     expect(failed.out.join('\n').split('\n')).toHaveLength(RUNS / 4 + 1);
     expect(failed.err).toEqual([]);
     const three = await list(store, { limit: '3', status: 'failed' });
-    expect(three.out.join('\n').split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(
-      newestFirst([...Array(RUNS).keys()].filter((i) => i % 4 === 3)).slice(0, 3),
-    );
+    expect(
+      three.out
+        .join('\n')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(newestFirst([...Array(RUNS).keys()].filter((i) => i % 4 === 3)).slice(0, 3));
     expect(three.err.join('\n')).toContain(`the newest 3 of ${RUNS / 4} matching runs shown`);
   });
 

@@ -80,7 +80,7 @@ describe('file run index', () => {
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
     writeFileSync(cacheFile, '{"version":1,"runs":{"run-done":{"size":"oops"');
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
-    expect(JSON.parse(readFileSync(cacheFile, 'utf8').split('\n')[0]!).version).toBe(5); // written again whole, at the version of now
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8').split('\n')[0]!).version).toBe(6); // written again whole, at the version of now
     // One damaged line costs that run a read of its log, not the others their cache.
     markCached(cacheFile, 'run-done');
     writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace(/^(\{"id":"run-failed".{20}).*$/m, '$1'));

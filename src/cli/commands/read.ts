@@ -77,7 +77,11 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
     throw new UsageError('--all and --limit together: give one (--all prints every matching run)', {
       option: '--all',
     });
-  const query = parseRunQuery({ ...flags, limit: all ? undefined : (flags.limit ?? String(LIST_PAGE)) }, 'cli', Date.now());
+  const query = parseRunQuery(
+    { ...flags, limit: all ? undefined : (flags.limit ?? String(LIST_PAGE)) },
+    'cli',
+    Date.now(),
+  );
   const corrupt: CorruptRun[] = [];
   const damaged = new Map<string, DamagedLog>();
   // Newest first, as the query gives them and the dashboard shows them. A cache that cannot be written (a disk
