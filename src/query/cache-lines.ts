@@ -311,7 +311,9 @@ async function eachEntry(
       }
       if (!first) return onLine(line, at);
       first = false;
-      ok = versionOf(line) === CACHE_VERSION;
+      const v = versionOf(line);
+      // Version 5's lines are 6's, in no order and with no trailer: read as they are, and written again as 6.
+      ok = v === CACHE_VERSION || v === 5;
       return ok;
     });
   } catch (err) {
