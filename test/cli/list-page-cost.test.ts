@@ -20,15 +20,16 @@ import { appendCommits, asRun, COMPLETED_RUN, historyCommits } from '../query/fi
 // another test file of the same worker loaded first.
 const stats = { runFiles: 0 };
 const realStatSync = fs.statSync;
+const writable = fs as { statSync: typeof fs.statSync };
 beforeAll(() => {
-  fs.statSync = ((path: Parameters<typeof fs.statSync>[0], ...rest: unknown[]) => {
+  writable.statSync = ((path: Parameters<typeof fs.statSync>[0], ...rest: unknown[]) => {
     if (String(path).endsWith('.jsonl') && String(path).includes('/runs/')) stats.runFiles++;
     return (realStatSync as (...a: unknown[]) => unknown)(path, ...rest);
   }) as typeof fs.statSync;
   syncBuiltinESMExports();
 });
 afterAll(() => {
-  fs.statSync = realStatSync;
+  writable.statSync = realStatSync;
   syncBuiltinESMExports();
 });
 
