@@ -26,7 +26,7 @@ import type { SlimFields } from './record-set.js';
  * 2: a run's agents include who reported its attempts' outcomes. 3: records hold search attributes
  * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. 5: an encrypted run's record is
  * folded from its opened events, its values sealed (record-values.ts). 6: settled runs first in start order, then a
- * trailer (cache-tail.ts). A cache of an earlier version is rebuilt from the logs.
+ * trailer (cache-tail.ts). A cache of 5 is read as it is (and written again as 6); an earlier one is rebuilt from the logs.
  */
 export const CACHE_VERSION = 6;
 /** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
