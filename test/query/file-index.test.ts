@@ -91,6 +91,22 @@ describe('file run index', () => {
     expect(failed.runs.map((r) => r.runId)).toEqual(['run-failed']);
   });
 
+  it("reads a version 5 cache as it is (its lines are 6's, in no order, with no trailer) and writes it again as 6", async () => {
+    const { dir, store } = await seeded();
+    const records = (await openRunIndex({ store }).query({})).runs;
+    const cacheFile = join(dir, 'index', 'runs.jsonl');
+    const lines = readFileSync(cacheFile, 'utf8').trimEnd().split('\n');
+    // Version 5: the same lines after its version line, last written first, and no trailer.
+    writeFileSync(cacheFile, `${['{"version":5}', ...lines.slice(1, -1).reverse()].join('\n')}\n`);
+    markCached(cacheFile, 'run-done');
+    const again = byId((await openRunIndex({ store }).query({})).runs);
+    expect(again['run-done']!.result).toBe('FROM THE CACHE'); // from the cache, not its log
+    expect(Object.keys(again).sort()).toEqual(records.map((r) => r.runId).sort());
+    const written = readFileSync(cacheFile, 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(written[0]!)).toEqual({ version: 6 });
+    expect(written.at(-1)).toMatch(/^\{"trailer":/);
+  });
+
   it('reports a corrupt run at every query, from the cache too, and lists the others', async () => {
     const { dir, store } = await seeded();
     appendFileSync(join(dir, 'runs', 'run-failed.jsonl'), 'not json at all\n');
