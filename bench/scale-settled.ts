@@ -1,7 +1,7 @@
 /**
  * Settled runs (bench/scale.ts): on a store of `runs` settled runs (bench/held.ts's store: golden histories of the
- * folder-report workflow under new ids), the p50 of what a user asks of it, each as users ask it: `ledgerflow list`,
- * `ledgerflow status <id>`, `ledgerflow stats folder-report` (the built CLI, start to exit), and `GET /api/runs?limit=50`
+ * folder-report workflow under new ids), the p50 of what a user asks of it, each as users ask it: `ledgerflow list` (its
+ * default page, the newest 50), `ledgerflow status <id>`, `ledgerflow stats folder-report` (the built CLI, start to exit), and `GET /api/runs?limit=50`
  * of a running `ledgerflow ui`; and the peak resident memory of `serve` and of `ui` on it. The index is built once
  * (a first `list`, untimed) before anything is timed: what is measured is the store as it stands, not its first read.
  */

@@ -1,6 +1,8 @@
 /**
- * The file store's index cache, `<store>/index/runs.jsonl`: a first line `{"version":5}`, then one line a run: its
- * file's size, mtime and inode, and its record (or why its log is corrupt), the record last on the line. Read and
+ * The file store's index cache, `<store>/index/runs.jsonl`: a first line `{"version":6}`, then one line a run: its
+ * file's size, mtime and inode, and its record (or why its log is corrupt), the record last on the line; then a last
+ * line, the trailer (cache-tail.ts). The settled runs' lines come first, in start order (oldest first), the others
+ * after them: the newest page is read from the end of that first part without reading the rest. Read and
  * written a line at a time, never whole: at 100,000 runs the file is 70 MB, and a reader that parsed it in one piece
  * (the format before, one JSON object in `runs.json`) held it three times over at once.
  *
@@ -23,9 +25,10 @@ import type { SlimFields } from './record-set.js';
 /**
  * 2: a run's agents include who reported its attempts' outcomes. 3: records hold search attributes
  * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. 5: an encrypted run's record is
- * folded from its opened events, its values sealed (record-values.ts). A cache of an earlier version is rebuilt from the logs.
+ * folded from its opened events, its values sealed (record-values.ts). 6: settled runs first in start order, then a
+ * trailer (cache-tail.ts). A cache of 5 is read as it is (and written again as 6); an earlier one is rebuilt from the logs.
  */
-const CACHE_VERSION = 5;
+export const CACHE_VERSION = 6;
 /** The cache file of an index directory, and the one of versions 1–3 (removed when a new cache is written). */
 export const cacheFileIn = (indexDir: string): string => join(indexDir, 'runs.jsonl');
 const OLD_CACHE = 'runs.json';
@@ -40,6 +43,35 @@ const openFd = promisify(openCb);
 const readFd = promisify(readCb);
 const writeFd = promisify(writeCb);
 const closeFd = promisify(closeCb);
+
+/**
+ * The cache's last line, `{"trailer":{...}}`: where the settled runs' lines (in start order) begin and end, where the
+ * others end, how many lines hold a record, and the mtime of `runs/` when its listing was written here (null: it had
+ * changed too lately to vouch for it). What a page read from the end starts from (cache-tail.ts).
+ */
+export interface Trailer {
+  sortedFrom: number;
+  sortedEnd: number;
+  hotEnd?: number;
+  runs: number;
+  dirMtimeMs: number | null;
+}
+const TRAILER = Buffer.from('{"trailer":');
+export const isTrailer = (line: Buffer): boolean =>
+  line.length >= TRAILER.length && line.compare(TRAILER, 0, TRAILER.length, 0, TRAILER.length) === 0;
+const TrailerSchema = z.object({
+  trailer: z.object({
+    sortedFrom: z.number().int(),
+    sortedEnd: z.number().int(),
+    hotEnd: z.number().int(),
+    runs: z.number().int(),
+    dirMtimeMs: z.number().nullable(),
+  }),
+});
+/** The trailer a line holds (null: not one that checks). */
+export function trailerOf(line: Buffer): (Trailer & { hotEnd: number }) | null {
+  return parseLine(line, TrailerSchema)?.trailer ?? null;
+}
 
 /** The last event (and the status it led to) this index recorded of a run. */
 export interface Recorded {
@@ -88,7 +120,7 @@ const HeadSchema = z.object({
 });
 
 /** A line read back: the entry, its record (a settled run's: what its slim row holds), and where the record's text lies in the file. */
-type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
+export type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number; raw: unknown } & (
   | { settled: false; record: RunRecord | null }
   | { settled: true; record: SlimFields }
 );
@@ -97,31 +129,43 @@ type LoadedLine = { id: string; entry: CacheEntry; at: number; len: number } & (
  * Reads the cache a line at a time, giving each line that checks to `onLine`. Returns the file, still open (the caller
  * refers to record texts in it and closes it), or null when there is no cache of this version.
  */
-export function loadCache(file: string, onLine: (line: LoadedLine) => void): Promise<number | null> {
-  return eachEntry(file, (line, at) => {
-    const raw = parseJson(line);
-    const settled = isSettled(raw);
-    const got = (settled ? SettledLineSchema : LineSchema).safeParse(raw);
-    if (!got.success) return true; // a damaged line: that run is read from its log again
-    const { id, record } = got.data;
-    // Field by field: every entry shares one hidden class (a rest pattern gave each its own).
-    const entry: CacheEntry = {
-      size: got.data.size,
-      mtimeMs: got.data.mtimeMs,
-      ino: got.data.ino,
-      corrupt: got.data.corrupt,
-    };
-    if (got.data.damaged) entry.damaged = got.data.damaged;
-    // The record's bytes: after its key, up to the line's closing brace.
-    const start = line.indexOf(RECORD_KEY) + RECORD_KEY.length;
-    const place = { id, entry, at: at + start, len: line.length - 1 - start };
-    onLine(
-      settled
-        ? { ...place, settled, record: record as SlimFields }
-        : { ...place, settled, record: record as RunRecord | null },
-    );
-    return true;
-  });
+export function loadCache(
+  file: string,
+  onLine: (line: LoadedLine) => void,
+  onTrailer?: (t: Trailer) => void,
+): Promise<number | null> {
+  return eachEntry(
+    file,
+    (line, at) => {
+      const got = entryLine(line, at);
+      if (got) onLine(got);
+      return true;
+    },
+    onTrailer,
+  );
+}
+
+/** One run's line parsed and checked (null: a damaged line, whose run is read from its log again). `at`: its offset. */
+export function entryLine(line: Buffer, at: number): LoadedLine | null {
+  const raw = parseJson(line);
+  const settled = isSettled(raw);
+  const got = (settled ? SettledLineSchema : LineSchema).safeParse(raw);
+  if (!got.success) return null;
+  const { id, record } = got.data;
+  // Field by field: every entry shares one hidden class (a rest pattern gave each its own).
+  const entry: CacheEntry = {
+    size: got.data.size,
+    mtimeMs: got.data.mtimeMs,
+    ino: got.data.ino,
+    corrupt: got.data.corrupt,
+  };
+  if (got.data.damaged) entry.damaged = got.data.damaged;
+  // The record's bytes: after its key, up to the line's closing brace.
+  const start = line.indexOf(RECORD_KEY) + RECORD_KEY.length;
+  const place = { id, entry, at: at + start, len: line.length - 1 - start };
+  return settled
+    ? { ...place, settled, record: record as SlimFields, raw: (raw as { record: unknown }).record }
+    : { ...place, settled, record: record as RunRecord | null, raw: (raw as { record: unknown }).record };
 }
 
 /**
@@ -131,8 +175,9 @@ export function loadCache(file: string, onLine: (line: LoadedLine) => void): Pro
  */
 export async function saveCache(
   file: string,
-  lines: Iterable<[string, CacheEntry, string | null]>,
+  lines: Iterable<[string, CacheEntry, string | null, boolean]>,
   onPlaced: (id: string, at: number, len: number) => void,
+  dirMtimeMs: number | null = null,
 ): Promise<number> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fh = await openFd(tmp, 'wx+', 0o644);
@@ -153,7 +198,10 @@ export async function saveCache(
       chunkBytes = 0;
     };
     put(Buffer.from(`${JSON.stringify({ version: CACHE_VERSION })}\n`));
-    for (const [id, entry, record] of lines) {
+    const trailer: Trailer = { sortedFrom: written + chunkBytes, sortedEnd: -1, runs: 0, dirMtimeMs };
+    for (const [id, entry, record, sorted] of lines) {
+      if (!sorted && trailer.sortedEnd < 0) trailer.sortedEnd = written + chunkBytes;
+      if (record !== null) trailer.runs++;
       const h = headOf(record);
       const head = Buffer.from(
         `${JSON.stringify({ id, ...entry, seq: h.seq, status: h.status, completedAt: h.completedAt }).slice(0, -1)},"record":`,
@@ -165,6 +213,9 @@ export async function saveCache(
       put(Buffer.from('}\n'));
       if (chunkBytes >= CHUNK) await flush();
     }
+    if (trailer.sortedEnd < 0) trailer.sortedEnd = written + chunkBytes;
+    trailer.hotEnd = written + chunkBytes;
+    put(Buffer.from(`${JSON.stringify({ trailer })}\n`));
     await flush();
     await rename(tmp, file); // readers see the old cache or the new one, never half of one
   } catch (err) {
@@ -242,16 +293,27 @@ function headLine(line: Buffer, onHead: (got: z.infer<typeof HeadSchema>) => voi
  * Each entry line of the cache after its version line, given to `onLine` with its offset until it says stop. Returns
  * the file, still open, or null (closed) when there is no cache of this version.
  */
-async function eachEntry(file: string, onLine: (line: Buffer, at: number) => boolean): Promise<number | null> {
+async function eachEntry(
+  file: string,
+  onLine: (line: Buffer, at: number) => boolean,
+  onTrailer?: (t: Trailer) => void,
+): Promise<number | null> {
   const fh = await unlessMissing(openFd(file, 'r'));
   if (fh === null) return null;
   let first = true;
   let ok = true;
   try {
     await eachLine(fh, (line, at) => {
+      if (isTrailer(line)) {
+        const t = trailerOf(line);
+        if (t) onTrailer?.(t);
+        return false; // the last line
+      }
       if (!first) return onLine(line, at);
       first = false;
-      ok = versionOf(line) === CACHE_VERSION;
+      const v = versionOf(line);
+      // Version 5's lines are 6's, in no order and with no trailer: read as they are, and written again as 6.
+      ok = v === CACHE_VERSION || v === 5;
       return ok;
     });
   } catch (err) {

@@ -7,6 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { SETTLED_STATUSES } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
 import { storeIoError } from '../store/io-errors.js';
 import { ColdRecords } from './cold-records.js';
@@ -31,6 +32,10 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
   /** Runs whose log is shorter than this index recorded it, told to `onDamaged` at every query. */
   protected readonly damaged = new Map<string, DamagedLog>();
   protected dirty = false;
+  /** The mtime of runs/ at the last full listing, when old enough to vouch for it (written in the trailer: cache-tail.ts). */
+  protected dirStable: number | null = null;
+  /** What the cache loaded said of runs/ (undefined: no trailer read). */
+  protected dirLoaded: number | null | undefined = undefined;
   /** The cache could not be read or written: said once (a query goes on from the run files). */
   protected cacheWarned = false;
   readonly cacheFile: string;
@@ -92,17 +97,24 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
     this.cold.sealer = sealer;
     let fd: number | null;
     try {
-      fd = await readCache(this.cacheFile, (l) => {
-        // Values sealed (record-values.ts) opened; one sealed with a key not loaded here: the run is read from its log.
-        const r = sealer && l.record ? revealRecord(sealer, l.record) : l.record;
-        if (l.record && !r) return;
-        entries.set(l.id, l.entry);
-        if (l.settled) held.push(slimOf(r as SlimFields, this.cold.ref(file, l.at, l.len)));
-        else if (r) held.push(r as RunRecord);
-        else if (l.entry.corrupt) this.corrupt.set(l.id, l.entry.corrupt);
-        if (r && l.entry.damaged)
-          this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
-      });
+      this.dirLoaded = undefined;
+      fd = await readCache(
+        this.cacheFile,
+        (l) => {
+          // Values sealed (record-values.ts) opened; one sealed with a key not loaded here: the run is read from its log.
+          const r = sealer && l.record ? revealRecord(sealer, l.record) : l.record;
+          if (l.record && !r) return;
+          entries.set(l.id, l.entry);
+          if (l.settled) held.push(slimOf(r as SlimFields, this.cold.ref(file, l.at, l.len)));
+          else if (r) held.push(r as RunRecord);
+          else if (l.entry.corrupt) this.corrupt.set(l.id, l.entry.corrupt);
+          if (r && l.entry.damaged)
+            this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
+        },
+        (t) => {
+          this.dirLoaded = t.dirMtimeMs;
+        },
+      );
     } catch (err) {
       fd = null;
       this.cacheFailed('read', err);
@@ -128,9 +140,15 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
     const placed: [string, number, number][] = [];
     try {
       await mkdir(dirname(this.cacheFile), { recursive: true });
-      const fd = await writeCache(this.cacheFile, this.lines(entries), (id, at, len) => {
-        if (this.set.coldRef(id)) placed.push([id, at, len]);
-      });
+      const fd = await writeCache(
+        this.cacheFile,
+        this.lines(entries),
+        (id, at, len) => {
+          if (this.set.coldRef(id)) placed.push([id, at, len]);
+        },
+        this.dirStable,
+      );
+      this.dirLoaded = this.dirStable;
       const file = this.cold.adopt();
       for (const [id, at, len] of placed) this.set.repoint(id, this.cold.ref(file, at, len));
       this.cold.opened(file, fd); // closed at once if no settled record is kept slim
@@ -141,28 +159,38 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
   }
 
   /** Each run's cache line: its entry and its record's JSON text (from disk for a settled run kept slim). */
-  protected *lines(entries: Map<string, CacheEntry>): Generator<[string, CacheEntry, string | null]> {
-    for (const [id, e] of entries) {
-      const ref = this.set.coldRef(id);
-      const held = ref ? null : this.set.held(id);
-      const sealer = this.sealer;
-      const text = ref
-        ? this.cold.text(ref)
-        : held
-          ? JSON.stringify(sealer?.key ? sealRecord(sealer, held as RunRecord) : held)
-          : null;
-      yield [
-        id,
-        {
-          size: e.size,
-          mtimeMs: e.mtimeMs,
-          ino: e.ino,
-          corrupt: e.corrupt,
-          ...(e.damaged ? { damaged: e.damaged } : {}),
-        },
-        e.corrupt ? null : text,
-      ];
+  protected *lines(entries: Map<string, CacheEntry>): Generator<[string, CacheEntry, string | null, boolean]> {
+    // Settled runs first, in start order (a page is read from their end: cache-tail.ts), then every other line.
+    const first = new Set<string>();
+    for (const h of this.set.inOrder()) {
+      const e = entries.get(h.runId);
+      if (e && !e.corrupt && !e.damaged && SETTLED_STATUSES.includes(h.status)) first.add(h.runId);
     }
+    for (const id of first) yield this.line(id, entries.get(id)!, true);
+    for (const [id, e] of entries) if (!first.has(id)) yield this.line(id, e, false);
+  }
+
+  private line(id: string, e: CacheEntry, sorted: boolean): [string, CacheEntry, string | null, boolean] {
+    const ref = this.set.coldRef(id);
+    const held = ref ? null : this.set.held(id);
+    const sealer = this.sealer;
+    const text = ref
+      ? this.cold.text(ref)
+      : held
+        ? JSON.stringify(sealer?.key ? sealRecord(sealer, held as RunRecord) : held)
+        : null;
+    return [
+      id,
+      {
+        size: e.size,
+        mtimeMs: e.mtimeMs,
+        ino: e.ino,
+        corrupt: e.corrupt,
+        ...(e.damaged ? { damaged: e.damaged } : {}),
+      },
+      e.corrupt ? null : text,
+      sorted,
+    ];
   }
 }
 

@@ -18,9 +18,13 @@ import { join } from 'node:path';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CacheEntry } from './cache-lines.js';
+import { pageFromTail, pagesOnly } from './cache-tail.js';
 import { damageOf, FileIndexCache, recordedOf } from './file-index-disk.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import type { HeldRecord } from './record-set.js';
+import { revealRecord } from './record-values.js';
+import type { RunPage } from './paging.js';
+import type { RunQuery } from './query.js';
 
 /**
  * Run files stat'ed in one go, between two turns of the event loop. A stat here is synchronous: 100,000 took 0.4 s so
@@ -31,6 +35,8 @@ const STAT_SLICE = 512;
 const READ_CONCURRENCY = 32;
 /** A follower writes the cache back at most this often (it is 70 MB at 100,000 runs): and when it closes. */
 const SAVE_EVERY_MS = 10 * 60_000;
+/** How old runs/'s mtime must be for the cache to vouch for its listing (cache-tail.ts): far past a timestamp's tick. */
+const DIR_SETTLE_MS = 2_000;
 /** Watch events are gathered this long: a burst of appends to one run is read once. */
 const WATCH_DEBOUNCE_MS = 25;
 
@@ -61,6 +67,26 @@ export class FileRunIndex extends FileIndexCache {
     await super.close();
     await this.serial(() => this.saveIfDirty());
     this.cold.close();
+  }
+
+  /**
+   * A query that only pages, asked once (`list`): the page read from the cache's end (cache-tail.ts) when the cache
+   * vouches for it, without the look at every run file; else, and for every other query, the records as current().
+   */
+  override async query(q: RunQuery): Promise<RunPage> {
+    if (!this.opts.live && !this.following && pagesOnly(q)) {
+      const tail = await this.serial(async () => {
+        await this.store.ready(); // a commit a crash left in the journal is in its log first, as for any read
+        const sealer = await this.sealerReady();
+        return pageFromTail(this.cacheFile, this.store.runsDir, q, sealer ? (r) => revealRecord(sealer, r) : undefined);
+      });
+      if (tail) {
+        for (const c of tail.corrupt) this.opts.onCorrupt?.(c);
+        for (const d of tail.damaged) this.opts.onDamaged?.(d);
+        return tail.page;
+      }
+    }
+    return super.query(q);
   }
 
   /** Live or subscribed: the records held (built once, then followed). Else: every file stat'ed now. */
@@ -168,6 +194,12 @@ export class FileRunIndex extends FileIndexCache {
     const entries = (this.entries ??= await this.loadCache());
     let runIds: string[] | null = null;
     if (mode === 'all' || (await this.dirChanged())) {
+      // runs/ as it stood before its listing: vouched for (a page needs no listing while it stays so) once it is
+      // DIR_SETTLE_MS old, when no file made after the listing can share its mtime.
+      const dir = statSync(this.store.runsDir, { throwIfNoEntry: false });
+      const age = dir ? Date.now() - dir.mtimeMs : 0;
+      this.dirStable = dir && age > DIR_SETTLE_MS ? dir.mtimeMs : null;
+      if (this.dirStable !== this.dirLoaded) this.dirty = true;
       const listing = await this.store.runFiles();
       runIds = listing.runIds;
       const present = new Set(runIds);

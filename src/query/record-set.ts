@@ -213,6 +213,11 @@ export class RecordSet {
       .map((r) => this.whole(r));
   }
 
+  /** Every record kept, as kept, oldest first (start time, then run id). */
+  inOrder(): readonly HeldRecord[] {
+    return this.sorted;
+  }
+
   /** Every record kept, as kept (slim or whole), in no order. */
   values(): IterableIterator<HeldRecord> {
     return this.byId.values();

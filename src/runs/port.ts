@@ -9,7 +9,7 @@ import type { Actor } from '../authority/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { InputOutcome, PayloadGcReport, RunInput, StartedUnderId } from '../executor/index.js';
-import type { RunIndexOptions, RunQuery, RunRecord } from '../query/index.js';
+import type { RunIndexOptions, RunPage, RunQuery, RunRecord } from '../query/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { ArchivedRun } from '../store/index.js';
 import type { ArchiveSelection } from './archival.js';
@@ -145,6 +145,8 @@ export interface Runs {
   wait(runId: string, opts?: { timeoutMs?: number; orWaiting?: boolean }): Promise<RunView>;
   /** The run index's records the query matches, newest first; corrupt and damaged logs told to `opts`. */
   list(query: RunQuery, opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning'>): Promise<RunRecord[]>;
+  /** As `list`, with the page's cursors and how many runs match over every page (what `ledgerflow list` says of the rest). */
+  page(query: RunQuery, opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning'>): Promise<RunPage>;
   /**
    * `archive --older-than` (docs/retention.md): the settled runs the selection names moved to the store's archive.
    * Asks for L1 (run control), judged before anything moves.

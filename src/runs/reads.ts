@@ -9,7 +9,7 @@ import type { EventStore } from '../store/index.js';
 import { progressOf, withProgress, type ProgressChannel } from '../progress/index.js';
 import type { Runs } from './port.js';
 
-export type RunReads = Pick<Runs, 'status' | 'withProgress' | 'history' | 'wait' | 'list'>;
+export type RunReads = Pick<Runs, 'status' | 'withProgress' | 'history' | 'wait' | 'list' | 'page'>;
 
 /**
  * `storeDir`: the file store's directory, where its run index lives (default the store's own). `progress`: the store's
@@ -22,6 +22,16 @@ export function runReads(store: EventStore, storeDir?: string, progress?: Progre
       if (err instanceof RunNotFoundError) return null;
       throw err;
     });
+  const page: RunReads['page'] = async (query, opts = {}) => {
+    // Loaded here: the query index also holds the NATS run index, which a command on the embedded store never needs.
+    const { openRunIndex } = await import('../query/index.js');
+    const index = openRunIndex({ store, ...(storeDir !== undefined ? { storeDir } : {}), ...opts });
+    try {
+      return await index.query(query);
+    } finally {
+      await index.close();
+    }
+  };
   return {
     status,
     async withProgress(view, opts = {}) {
@@ -34,15 +44,7 @@ export function runReads(store: EventStore, storeDir?: string, progress?: Progre
     },
     history: (runId) => store.read(runId),
     wait: (runId, opts) => commits.wait(runId, opts),
-    async list(query, opts = {}) {
-      // Loaded here: the query index also holds the NATS run index, which a command on the embedded store never needs.
-      const { openRunIndex } = await import('../query/index.js');
-      const index = openRunIndex({ store, ...(storeDir !== undefined ? { storeDir } : {}), ...opts });
-      try {
-        return (await index.query(query)).runs;
-      } finally {
-        await index.close();
-      }
-    },
+    list: async (query, opts = {}) => (await page(query, opts)).runs,
+    page,
   };
 }

@@ -321,7 +321,7 @@ export class FileEventStore implements EventStore {
    * Once per instance, before its first read: a journal left by another boot or a writer lock left by a dead process is
    * recovered first (GroupWriter.recoverIfLeft). A failure is thrown to the reader and tried again by the next.
    */
-  private ready(): Promise<void> {
+  ready(): Promise<void> {
     this.recovered ??= this.writer.recoverIfLeft().catch((err: unknown) => {
       this.recovered = undefined;
       throw err instanceof StoreError

@@ -4,7 +4,7 @@ import type { CorruptRun, EventStore } from '../../store/index.js';
 import { childRunId } from '../../compiler/index.js';
 import type { EventEnvelope } from '../../events/index.js';
 import { shownChildRunId } from '../../executor/index.js';
-import { parseRunQuery, type DamagedLog, type RunRecord } from '../../query/index.js';
+import { MAX_LIMIT, parseRunQuery, type DamagedLog, type RunRecord } from '../../query/index.js';
 import { inert } from '../../terminal/index.js';
 import { natsUrlOf, type GlobalOpts } from '../flags/store.js';
 import { EXIT, exitCodeForStatus } from '../render/exit.js';
@@ -59,26 +59,39 @@ export interface ListOpts {
   runId?: string;
   where?: string[];
   limit?: string;
+  all?: boolean;
   json?: boolean;
 }
 
+/** The runs `list` prints when neither --limit nor --all is given: a page, as the dashboard shows them. */
+export const LIST_PAGE = 50;
+
 /**
- * `list`: the run index's records (src/query), filtered by the flags (the same query the HTTP API takes), oldest first.
- * With --limit, the newest n that match, still printed oldest first. A corrupt run is listed as CORRUPT (in --json too)
- * and warned about whatever the filters; the others as usual.
+ * `list`: the run index's records (src/query), filtered by the flags (the same query the HTTP API takes), newest first:
+ * the newest 50 that match, --limit n of them, or --all. When more match, stderr says so (text mode) and how to see
+ * them. A corrupt run is listed as CORRUPT (in --json too) and warned about whatever the filters; the others as usual.
  */
 export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<number> {
-  const { json: asJson, ...flags } = opts;
-  const query = parseRunQuery(flags, 'cli', Date.now());
+  const { json: asJson, all, ...flags } = opts;
+  if (all && flags.limit !== undefined)
+    throw new UsageError('--all and --limit together: give one (--all prints every matching run)', {
+      option: '--all',
+    });
+  const query = parseRunQuery(
+    { ...flags, limit: all ? undefined : (flags.limit ?? String(LIST_PAGE)) },
+    'cli',
+    Date.now(),
+  );
   const corrupt: CorruptRun[] = [];
   const damaged = new Map<string, DamagedLog>();
   // Newest first, as the query gives them and the dashboard shows them. A cache that cannot be written (a disk
   // full) is warned about and the runs listed all the same: a read never fails for it.
-  let runs = await (await runsFor(g)).list(query, {
+  const page = await (await runsFor(g)).page(query, {
     onCorrupt: (c) => corrupt.push(c),
     onDamaged: (d) => damaged.set(d.runId, d),
     onWarning: (m) => io.err(`warning: ${inert(m)}`),
   });
+  let runs = page.runs;
   // The index told what it recorded (onDamaged); the store's journal may know more of a log cut before the index saw
   // it: asked once for every run listed (run by run, it was read again for each).
   for (const [runId, d] of await journalDamage(
@@ -112,7 +125,13 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   );
   for (const c of corrupt) io.err(corruptText(c));
   for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
+  if (!asJson && page.nextCursor !== null) io.err(moreText(runs.length, page.total));
   return EXIT.ok;
+}
+
+/** What `list` says on stderr when more runs match than it printed. */
+function moreText(shown: number, total: number): string {
+  return `the newest ${shown} of ${total} matching runs shown; for more: --limit n (up to ${MAX_LIMIT}), --all (every one), or GET /api/runs and its nextCursor`;
 }
 
 /** `wait`: the run once it settles (or, --or-waiting, waits for a person or is paused), on either store; exit codes as `run`. */

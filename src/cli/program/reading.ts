@@ -16,7 +16,9 @@ export function readingCommands(p: TableCommand, { act }: CommandTable): void {
     .option('--yaml')
     .action(act(() => import('../commands/read.js'), 'statusCmd'));
   p.command('list')
-    .description('runs, newest first, from the run index (rebuilt from the log when missing or behind)')
+    .description(
+      'runs, newest first, from the run index (rebuilt from the log when missing or behind): the newest 50 that match, and on stderr how many more',
+    )
     .option('--workflow <id>')
     .option('--status <status>')
     .option(
@@ -36,7 +38,8 @@ export function readingCommands(p: TableCommand, { act }: CommandTable): void {
       'runs whose search attribute meets this: name=value, name!=value, or <, <=, >, >= for numbers and times (repeat: all must hold)',
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
-    .option('--limit <n>', 'the newest n matching runs (at most 500)')
+    .option('--limit <n>', 'the newest n matching runs (default 50, at most 500)')
+    .option('--all', 'every matching run (not only the newest 50)')
     .option('--json')
     .action(act(() => import('../commands/read.js'), 'listCmd'));
   p.command('stats')
