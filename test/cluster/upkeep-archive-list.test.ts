@@ -19,11 +19,11 @@ const periods = (n: number): ArchivePeriod[] =>
 
 function engine(held: ArchivePeriod[], judged: string[]) {
   let reads = 0;
-  const periods = async () => {
+  const read = async () => {
     reads++;
     return held;
   };
-  const store = { archive: () => ({ periods }) } as unknown as JetStreamEventStore;
+  const store = { archive: () => ({ periods: read }) } as unknown as JetStreamEventStore;
   return {
     reads: () => reads,
     o: {
