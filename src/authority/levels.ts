@@ -24,7 +24,17 @@ export const LEVEL_NAMES: Readonly<Record<Level, string>> = {
 };
 
 /** What someone asks to do. */
-export type Action = 'approve' | 'control' | 'deploy' | 'limits' | 'schedules' | 'keys' | 'start' | 'execute';
+export type Action =
+  | 'approve'
+  | 'control'
+  | 'deploy'
+  | 'limits'
+  | 'schedules'
+  | 'keys'
+  | 'start'
+  | 'execute'
+  /** What the log holds, as an engine answers a person for it (`archive list` on NATS): whoever reads the log, L2 up. */
+  | 'read';
 
 /** The level each action asks for when nothing raises it (a task's agent_level, a workflow's domain). */
 export const ACTION_LEVELS: Readonly<Record<Action, Level>> = {
@@ -36,6 +46,7 @@ export const ACTION_LEVELS: Readonly<Record<Action, Level>> = {
   keys: 'L1',
   start: 'L1',
   execute: 'L3',
+  read: 'L2',
 };
 
 const ACTION_WORDS: Readonly<Record<Action, string>> = {
@@ -47,6 +58,7 @@ const ACTION_WORDS: Readonly<Record<Action, string>> = {
   keys: 'rotating data keys',
   start: 'starting',
   execute: 'executing',
+  read: 'reading runs',
 };
 
 /** `L2`, `l2`, `2` or the number 2 → `L2`; null for anything else. */

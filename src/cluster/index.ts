@@ -7,7 +7,7 @@ export { KvGateStore, StreamGateLog } from './engine/index.js';
 export { ATTEMPTS_BUCKET, STREAMS, subjects, taskStream, TASK_STREAM_PREFIX, TaskMessage } from './transport/index.js';
 export { InputMessage, wireJsonSchemas, EXCERPT_BYTES, DLQ_DEFAULTS, natsSettings } from './transport/index.js';
 export { offersEnabled, PROGRESS_BUCKET, ProgressBucket } from './transport/index.js';
-export { UPKEEP_ARCHIVE_MAX, type UpkeepRequest, type UpkeepVerdict } from './transport/index.js';
+export { UPKEEP_ARCHIVE_MAX, UPKEEP_PERIODS_MAX, type UpkeepRequest, type UpkeepVerdict } from './transport/index.js';
 export { DeadLetterQueue, parseDeadLetterId, DEAD_LETTER_KINDS, type DeadLetterEntry } from './admin/index.js';
 export { natsServerBinary, clusterNode, newRoutePassword, nodeName, waitForJetStream } from './admin/index.js';
 export { ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type NodePorts } from './admin/index.js';

@@ -17,7 +17,7 @@ export { natsRuns, type NatsRunsOptions } from './nats.js';
 export { applyOver, bulk, bulkOver, planOver, type BulkCallOptions, type BulkHooks, type BulkTake } from './bulk.js';
 export { runReads, type RunReads } from './reads.js';
 export { runUpkeep, type RunUpkeep } from './upkeep.js';
-export { natsUpkeep, requestKeyRotation, UPKEEP_WAIT_MS } from './nats-upkeep.js';
+export { natsUpkeep, requestArchivePeriods, requestKeyRotation, UPKEEP_WAIT_MS } from './nats-upkeep.js';
 export {
   ARCHIVE_BATCH,
   archivalRounds,

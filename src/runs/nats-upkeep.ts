@@ -2,7 +2,8 @@
  * The upkeep verbs on NATS (docs/users.md#on-nats): the engine user's connection writes the streams itself, through
  * the run API as on the embedded store (upkeep.ts); a person's, which may not write the log, asks the engines
  * (lf.upkeep.<user>), which judge the level as the run API does (L1; `keys rotate` the bridge's) and do it as the
- * engine user. A refusal is the embedded store's (LF_AUTHORITY_REFUSED, both levels named, exit 2): nothing changes.
+ * engine user; `archive list` asks them too (a person may not read the archive's index), at a reader's level (L2).
+ * A refusal is the embedded store's (LF_AUTHORITY_REFUSED, both levels named, exit 2): nothing changes.
  */
 import {
   requestUpkeep,
@@ -12,7 +13,7 @@ import {
   type UpkeepVerdict,
 } from '../cluster/index.js';
 import { LedgerflowError } from '../errors/index.js';
-import type { ArchivedRun } from '../store/index.js';
+import type { ArchivedRun, ArchivePeriod } from '../store/index.js';
 import { runUpkeep, type RunUpkeep } from './upkeep.js';
 
 /** How long a person's upkeep verb waits for an engine's verdict: an archive round moves up to UPKEEP_ARCHIVE_MAX runs. */
@@ -85,4 +86,16 @@ export async function requestKeyRotation(
   waitMs = UPKEEP_WAIT_MS,
 ): Promise<{ id: string; previous: string | null }> {
   return (await ask(url, { verb: 'keys-rotate' }, 'rotate the data key', waitMs)).rotated!;
+}
+
+/**
+ * `archive list --nats` as a person, whose NATS user may not read KV LF_ARCHIVE_INDEX: the engines judge a reader's
+ * level (L2, whoever reads the log) and answer with the periods, as RunArchive.periods gives them.
+ */
+export async function requestArchivePeriods(
+  url: string,
+  waitMs = UPKEEP_WAIT_MS,
+): Promise<{ periods: ArchivePeriod[]; truncated: boolean }> {
+  const v = await ask(url, { verb: 'archive-list' }, 'list the archive', waitMs);
+  return { periods: v.periods ?? [], truncated: v.periodsTruncated === true };
 }

@@ -30,8 +30,8 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
     // A start's large input fields, uploaded before the request (cluster/transport/uploads.ts): written, never read back.
     `lf.uploads.${u}.*.*`,
     ...(control ? [`lf.deploys.${u}`, `lf.limits.${u}`] : []),
-    // Archive, restore, blob gc and keys rotate for every person, as starts: the engine judges the level (L1) and
-    // refuses the others in the embedded store's words (LF_AUTHORITY_REFUSED naming both levels), not the server.
+    // Archive, restore, blob gc, keys rotate and archive list for every person, as starts: the engine judges the level
+    // (L1; the list L2) and refuses the others in the embedded store's words (LF_AUTHORITY_REFUSED naming both levels).
     `lf.upkeep.${u}`,
     `${js.api}.STREAM.MSG.GET.LF_EVENTS`,
   ];

@@ -9,19 +9,26 @@ const actor = (level: Level, domains?: string[]) => ({ name: `u-${level}`, level
 
 describe('authority levels L0–L3', () => {
   it('each level may do what the table says, and everything a lower level may', () => {
-    // Rows: the levels; columns: approve, control, deploy, limits, schedules, start (no domain), execute.
-    const actions: Action[] = ['approve', 'control', 'deploy', 'limits', 'schedules', 'start', 'execute'];
+    // Rows: the levels; columns: approve, control, deploy, limits, schedules, start (no domain), execute, read.
+    const actions: Action[] = ['approve', 'control', 'deploy', 'limits', 'schedules', 'start', 'execute', 'read'];
     const allowed: Record<Level, boolean[]> = {
-      L0: [true, true, true, true, true, true, true],
-      L1: [false, true, true, true, true, true, true],
-      L2: [false, false, false, false, false, false, true],
-      L3: [false, false, false, false, false, false, true],
+      L0: [true, true, true, true, true, true, true, true],
+      L1: [false, true, true, true, true, true, true, true],
+      L2: [false, false, false, false, false, false, true, true],
+      L3: [false, false, false, false, false, false, true, false],
     };
     for (const level of LEVELS)
       expect(
         actions.map((a) => judge(actor(level), a, { workflowId: 'w' }).allowed),
         level,
       ).toEqual(allowed[level]);
+  });
+
+  it('reading what the log holds (archive list on NATS) asks L2, the lowest level whose NATS user reads the log', () => {
+    expect(judge(actor('L3'), 'read')).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('reading runs needs L2 (Station OPS) or higher'),
+    });
   });
 
   it('an L2 starts the workflows of its domains only, and says which it has', () => {

@@ -2,14 +2,14 @@
  * `ledgerflow archive --older-than <d>`, `archive list` and `restore <runId>` (docs/retention.md): settled runs moved
  * out of the live log and index into the store's archive, what the archive keeps, and a run brought back. One JSON
  * shape on both stores; progress on stderr. Archive and restore are run control: the run API judges who acts (L1 with a
- * users file) before anything moves.
+ * users file) before anything moves. A person on NATS lists the archive through the engines (L2 up: whoever reads the log).
  */
 import { UsageError } from '../../errors/index.js';
-import { archiveOf } from '../../runs/index.js';
-import type { ArchivedRun } from '../../store/index.js';
+import { archiveOf, requestArchivePeriods } from '../../runs/index.js';
+import type { ArchivedRun, ArchivePeriod } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
 import { durationFlag } from '../flags/duration-flag.js';
-import type { GlobalOpts } from '../flags/store.js';
+import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { storeFor } from '../open-store.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
@@ -64,7 +64,15 @@ export async function archiveCmd(
 }
 
 export async function archiveListCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
-  const periods = await archiveOf(storeFor(g)).periods();
+  let periods: ArchivePeriod[];
+  // A person's NATS user may not read KV LF_ARCHIVE_INDEX: the engines read it for them (lf.upkeep.<user>, L2 up).
+  if (usesNats(g) && !(await (await sideFor(g)).mayWrite())) {
+    const { natsUrl } = await import('./cluster.js');
+    const asked = await requestArchivePeriods(natsUrl(g));
+    periods = asked.periods;
+    if (asked.truncated)
+      io.err(`the archive holds more periods than one answer names: the newest ${periods.length} are shown`);
+  } else periods = await archiveOf(storeFor(g)).periods();
   if (opts.json) io.out(json({ periods }));
   else if (periods.length === 0) io.out('the archive is empty');
   else {

@@ -212,6 +212,7 @@ const UPKEEP_WORDS: Record<UpkeepRequest['verb'], string> = {
   restore: 'restore runs',
   'blob-gc': 'collect blobs',
   'keys-rotate': 'rotate the data key',
+  'archive-list': 'list the archive',
 };
 
 /**

@@ -6,7 +6,7 @@
  *    is the subject's, which nats.conf enforces), or too large is dead-lettered, and the sender told;
  * 2. judged by the sender's level from the engine's users file (`engine --users`), as the embedded store judges a
  *    command: a start asks for L1, or L2 for a workflow whose `domain:` is one of the user's `domains:`; a retry, a
- *    deploy, limits and upkeep L1 (upkeep-requests.ts). A NATS user the file does not name is a Worker (L3). An
+ *    deploy, limits and upkeep L1 (upkeep-requests.ts; `archive list` L2). A NATS user the file does not name is a Worker (L3). An
  *    engine without a users file judges no level: nats.conf's permissions are then the only boundary, as for
  *    approvals and control;
  * 3. done as the engine user, as `start`, `retry` and `deploy` do it with the engine's credentials (RunCommits, the

@@ -3,7 +3,7 @@
  * it: judged as the embedded store's run API judges the verb (src/runs/upkeep.ts: archive, restore and blob gc are run
  * control, L1; keys rotate the bridge's, `keys`), before anything is touched, then done as the engine user, whose
  * permissions write the streams and KV LF_SECRETS that a person's may not. A refusal moves, restores, deletes and
- * rotates nothing; requests.ts tells it to the sender.
+ * rotates nothing; requests.ts tells it to the sender. `archive list` reads only: a reader's (L2, whoever reads the log).
  */
 import type { Action } from '../../authority/index.js';
 import { rotateDataKey } from '../../encryption/index.js';
@@ -11,7 +11,13 @@ import { collectPayloads } from '../../executor/index.js';
 import { archiveOf, archiveRuns } from '../../runs/archival.js';
 import { kvSecrets } from '../../secrets/index.js';
 import type { ArchivedRun, JetStreamEventStore } from '../../store/index.js';
-import { UPKEEP_ARCHIVE_MAX, type Inbound, type UpkeepVerb, type UpkeepVerdict } from '../transport/index.js';
+import {
+  UPKEEP_ARCHIVE_MAX,
+  UPKEEP_PERIODS_MAX,
+  type Inbound,
+  type UpkeepVerb,
+  type UpkeepVerdict,
+} from '../transport/index.js';
 
 /** What each verb asks of the sender's level, as on the embedded store. */
 const NEEDS: Record<UpkeepVerb, Action> = {
@@ -19,6 +25,8 @@ const NEEDS: Record<UpkeepVerb, Action> = {
   restore: 'control',
   'blob-gc': 'control',
   'keys-rotate': 'keys',
+  // What a person whose NATS user reads the log (L0-L2) may read; the index itself (KV LF_ARCHIVE_INDEX) is the engine's.
+  'archive-list': 'read',
 };
 
 export interface UpkeepOptions {
@@ -65,6 +73,12 @@ export async function doUpkeep(o: UpkeepOptions, { sender, body }: Inbound['upke
       const rotated = await rotateDataKey(kvSecrets(await o.store.connection(), { create: true }));
       o.log(`rotated the data key to ${rotated.id} for ${sender}`);
       return { accepted: true, rotated };
+    }
+    case 'archive-list': {
+      // Months: a century's fits one message; past that the newest are named and the rest said to be left off.
+      const all = await archiveOf(o.store).periods();
+      const periods = all.slice(-UPKEEP_PERIODS_MAX);
+      return { accepted: true, periods, ...(periods.length < all.length ? { periodsTruncated: true as const } : {}) };
     }
   }
 }

@@ -31,6 +31,7 @@ export {
   StartRequest,
   StartVerdict,
   UPKEEP_ARCHIVE_MAX,
+  UPKEEP_PERIODS_MAX,
   UpkeepRequest,
   UpkeepVerdict,
   type UpkeepVerb,

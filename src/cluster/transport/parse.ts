@@ -112,7 +112,7 @@ const SUBJECT_FORM = {
   deploy: 'a deploy is published on lf.deploys.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   limits: 'limits are published on lf.limits.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -)',
   upkeep:
-    'an upkeep request (archive, restore, blob-gc, keys-rotate) is published on lf.upkeep.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -) and its `verb`',
+    'an upkeep request (archive, restore, blob-gc, keys-rotate, archive-list) is published on lf.upkeep.<sender>, its body naming its `request` (8-64 of A-Z a-z 0-9 _ -) and its `verb`',
   report:
     "a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt's",
 } as const;

@@ -122,11 +122,15 @@ export type LimitsVerdict = z.infer<typeof LimitsVerdict>;
 /** Settled runs one archive request moves at most: its verdict names each (one core NATS message); the client asks again for more. */
 export const UPKEEP_ARCHIVE_MAX = 500;
 
+/** Archive periods one `archive-list` verdict names at most (months: a century's), so that it is one message (~100 KB). */
+export const UPKEEP_PERIODS_MAX = 1200;
+
 /**
  * lf.upkeep.<user>: a person's upkeep verb (docs/users.md#on-nats), done by the engine as the run API does it on the
  * embedded store: `archive` (settled runs older than `olderThanMs`, at most UPKEEP_ARCHIVE_MAX), `restore` (one run),
- * `blob-gc` (bodies no run refers to) and `keys-rotate` (a new data key in KV LF_SECRETS). Run control (L1), the
- * rotation the bridge's.
+ * `blob-gc` (bodies no run refers to), `keys-rotate` (a new data key in KV LF_SECRETS) and `archive-list` (what the
+ * archive keeps, read from KV LF_ARCHIVE_INDEX, which a person may not read). Run control (L1), the rotation the
+ * bridge's, the list a reader's (L2: whoever reads the log).
  */
 export const UpkeepRequest = z.discriminatedUnion('verb', [
   z.strictObject({
@@ -146,6 +150,7 @@ export const UpkeepRequest = z.discriminatedUnion('verb', [
     dryRun: z.boolean().optional(),
   }),
   z.strictObject({ request: RequestId, verb: z.literal('keys-rotate') }),
+  z.strictObject({ request: RequestId, verb: z.literal('archive-list') }),
 ]);
 export type UpkeepRequest = z.infer<typeof UpkeepRequest>;
 export type UpkeepVerb = UpkeepRequest['verb'];
@@ -185,5 +190,11 @@ export const UpkeepVerdict = z.object({
     })
     .optional(),
   rotated: z.object({ id: z.string(), previous: z.string().nullable() }).optional(),
+  /** `archive list`: the store's ArchivePeriod list, oldest first; the newest UPKEEP_PERIODS_MAX, `periodsTruncated` when older ones were left off. */
+  periods: z
+    .array(z.object({ period: z.string(), runs: z.number().int(), bytes: z.number(), location: z.string() }))
+    .max(UPKEEP_PERIODS_MAX)
+    .optional(),
+  periodsTruncated: z.literal(true).optional(),
 });
 export type UpkeepVerdict = z.infer<typeof UpkeepVerdict>;
