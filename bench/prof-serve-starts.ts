@@ -4,6 +4,7 @@
  * the run (from the call's return to serve's `run.driving`):
  *
  *   node --import tsx --import ./bench/built.mjs bench/prof-serve-starts.ts [--runs 20000] [--starts 300] [--prof dir]
+ *     [--stall-s 180]  (a phase not done by then is told as stalled, with how many were taken up)
  *
  * --prof dir: serve runs under --cpu-prof into dir; it is stopped right after the starts on the full store, so
  * `bench/prof-top.ts <file> --last <s>` with the seconds printed summarises that phase alone.
@@ -21,11 +22,24 @@ const arg = (name: string, dflt: string | undefined) => {
 const runs = Number(arg('runs', '20000'));
 const starts = Number(arg('starts', '300'));
 const prof = arg('prof', undefined);
+const STALL_MS = Number(arg('stall-s', '180')) * 1000;
 
 async function phase(h: Holder, label: string): Promise<number> {
   h.split!.length = 0;
   const t = now();
-  await pool(starts, 64, () => h.startOne());
+  // A start serve never takes up (its watch event lost, the rescan far off) is told, not waited for without end.
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([
+    pool(starts, 64, () => h.startOne()).then(() => false),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), STALL_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (late) {
+    console.log(`${label}: ${h.split!.length} of ${starts} taken up in ${STALL_MS / 1000} s; the rest not (stalled)`);
+    return Number.NaN;
+  }
   const s = (now() - t) / 1000;
   const sp = h.split!;
   console.log(
