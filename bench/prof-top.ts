@@ -3,7 +3,10 @@
  * writes), as a share of the samples that were not idle, and the inclusive
  * share of any functions named on the command line:
  *
- *   node --import tsx bench/prof-top.ts /tmp/prof/CPU…cpuprofile [--top 30] [name …]
+ *   node --import tsx bench/prof-top.ts /tmp/prof/CPU…cpuprofile [--top 30] [--last s [--skip-end s]] [name …]
+ *
+ * --last s: only the samples of the profile's last s seconds (a phase the process ended with), but for the final
+ * --skip-end seconds (its shutdown).
  */
 import { readFileSync } from 'node:fs';
 
@@ -15,13 +18,26 @@ interface Node {
 interface Profile {
   nodes: Node[];
   samples: number[];
+  timeDeltas: number[];
 }
 
 const args = process.argv.slice(2);
 const file = args.shift()!;
 const topAt = args.indexOf('--top');
 const TOP = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 30;
+const lastAt = args.indexOf('--last');
+const LAST_US = lastAt >= 0 ? Number(args.splice(lastAt, 2)[1]) * 1e6 : Infinity;
+const skipAt = args.indexOf('--skip-end');
+const SKIP_US = skipAt >= 0 ? Number(args.splice(skipAt, 2)[1]) * 1e6 : 0;
 const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+if (Number.isFinite(LAST_US)) {
+  // Sample i was taken at the sum of the deltas up to it; keep those within LAST_US of the last.
+  const at: number[] = [];
+  let t = 0;
+  for (const d of prof.timeDeltas) at.push((t += d));
+  const from = t - LAST_US;
+  prof.samples = prof.samples.filter((_, i) => at[i]! >= from && at[i]! <= t - SKIP_US);
+}
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

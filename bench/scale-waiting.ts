@@ -81,7 +81,7 @@ async function drained(what: string, left: () => number, ms = 3_600_000): Promis
  * Until the holder has used under a tenth of a core for a second (at most 2 minutes): what filling left it to do (the
  * run index catching up, a rescan) is done before approvals are timed, at either size.
  */
-async function quiet(pid: number): Promise<void> {
+export async function quiet(pid: number): Promise<void> {
   const end = now() + 120_000;
   while (now() < end) {
     const a = procCpuUs(pid);
@@ -92,8 +92,10 @@ async function quiet(pid: number): Promise<void> {
 }
 
 /** A holder seen from this process: start one run and resolve once held; approve one and resolve once completed. */
-interface Holder {
+export interface Holder {
   pid: number;
+  /** Per start, where the holder can tell: ms in the start call, ms from its return to the holder taking it up. */
+  split?: { startMs: number; pickMs: number }[];
   startOne(): Promise<void>;
   /** Fills the store up to `total` runs waiting. */
   fillTo(total: number): Promise<void>;
@@ -147,7 +149,7 @@ async function measureHolder(h: Holder, sizes: WaitingSizes, label: string): Pro
 }
 
 /** serve on a fresh embedded store. */
-async function serveHolder(dir: string): Promise<Holder> {
+export async function serveHolder(dir: string): Promise<Holder> {
   const store = new FileEventStore(dir);
   const engine = new Engine({ store });
   const w = wf();
@@ -173,16 +175,21 @@ async function serveHolder(dir: string): Promise<Holder> {
     }
   });
   const waiting: string[] = [];
+  const split: { startMs: number; pickMs: number }[] = [];
   let next = 0;
   return {
     pid: serve.pid!,
     waiting,
+    split,
     startOne: async () => {
       // A caller-chosen id (as `ledgerflow run --id`): told before serve can say it drives it.
       const runId = `s${String(next++).padStart(7, '0')}`;
       const got = new Promise<void>((r) => picked.set(runId, r));
+      const t0 = now();
       await engine.startRun(w, {}, { runId });
+      const t1 = now();
       await got;
+      split.push({ startMs: t1 - t0, pickMs: now() - t1 });
       picked.delete(runId);
       waiting.push(runId);
     },

@@ -11,9 +11,9 @@
  * reindex` accepts the logs as they are: the journal's word on each log it finds short is then set aside
  * (`<store>/index/accepted-logs.json`, the end each was accepted at).
  */
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseSegment } from '../store/journal.js';
+import { parseRecords, parseSegment, type JournalRecord } from '../store/journal.js';
 
 /** The last commit the journal holds for a run: where its line ends in the log, and its last event's seq and status. */
 interface JournalMark {
@@ -22,6 +22,24 @@ interface JournalMark {
   status: string;
 }
 type Mark = JournalMark & { offset: number };
+
+/**
+ * What one segment holds, as read so far: segments only grow (a failed sync cuts back only what was never
+ * acknowledged, and a segment is dropped whole), so a grown one is read from where its last read ended.
+ */
+interface SegmentMarks {
+  ino: number;
+  size: number;
+  /** Where its whole records end: the next read starts there. */
+  end: number;
+  marks: Map<string, Mark>;
+  /** `<runId> <offset>` of its V records. */
+  voided: Set<string>;
+  /** The last bytes before `end` as read: other bytes there mean it was cut back and written again (read whole). */
+  tail: Buffer;
+}
+
+const TAIL = 64;
 
 const SEGMENT = /^\d{12}\.log$/;
 
@@ -36,6 +54,7 @@ export class JournalWitness {
   private marks = new Map<string, Mark>();
   private stamp: string | null = null;
   private reading: Promise<Map<string, Mark>> | null = null;
+  private segments = new Map<string, SegmentMarks>();
 
   constructor(
     private readonly journalDir: string,
@@ -122,6 +141,10 @@ export class JournalWitness {
     return this.reading;
   }
 
+  /**
+   * Only what was appended since the last read is parsed (a serve picking up runs while others commit asked for each
+   * pick-up, and parsing the whole journal each time, up to a 4 MB segment of JSON, was most of a pick-up's CPU).
+   */
   private async readNow(): Promise<Map<string, Mark>> {
     let names: string[];
     try {
@@ -129,35 +152,79 @@ export class JournalWitness {
     } catch {
       return new Map();
     }
-    const stats = await Promise.all(
-      names.map(async (n) => {
-        const s = await stat(join(this.journalDir, n)).catch(() => null);
-        return `${n}:${s?.size}:${s?.mtimeMs}`;
-      }),
-    );
-    const stamp = stats.join('|');
+    const stats = await Promise.all(names.map((n) => stat(join(this.journalDir, n)).catch(() => null)));
+    const stamp = names.map((n, i) => `${n}:${stats[i]?.size}:${stats[i]?.mtimeMs}`).join('|');
     if (stamp === this.stamp) return this.marks;
+    const segments = new Map<string, SegmentMarks>();
+    for (const [i, name] of names.entries()) {
+      const st = stats[i];
+      if (!st) continue;
+      const kept = this.segments.get(name);
+      const seg =
+        kept && kept.ino === st.ino && kept.size <= st.size
+          ? await this.readOn(name, kept, st.size)
+          : await this.readWhole(name, st.ino);
+      if (seg) segments.set(name, seg);
+    }
+    this.segments = segments;
     const marks = new Map<string, Mark>();
     const voided = new Set<string>();
-    for (const name of names) {
-      const buf = await readFile(join(this.journalDir, name)).catch(() => null);
-      if (!buf) continue;
-      for (const r of parseSegment(buf).records) {
-        if (r.kind === 'V') {
-          voided.add(`${r.runId} ${r.offset}`);
-          continue;
-        }
-        const end = r.offset + r.bytes.length;
-        if ((marks.get(r.runId)?.end ?? -1) >= end) continue;
-        const last = lastEvent(r.bytes);
-        if (last) marks.set(r.runId, { end, offset: r.offset, ...last });
-      }
+    for (const seg of segments.values()) {
+      for (const v of seg.voided) voided.add(v);
+      for (const [runId, m] of seg.marks) if ((marks.get(runId)?.end ?? -1) < m.end) marks.set(runId, m);
     }
     // A commit the store refused to add (a V record for its offset) is no part of the log.
     for (const [runId, m] of marks) if (voided.has(`${runId} ${m.offset}`)) marks.delete(runId);
     this.marks = marks;
     this.stamp = stamp;
     return marks;
+  }
+
+  private async readWhole(name: string, ino: number): Promise<SegmentMarks | null> {
+    const buf = await readFile(join(this.journalDir, name)).catch(() => null);
+    if (!buf) return null;
+    const { records, end } = parseSegment(buf);
+    const tail = Buffer.from(buf.subarray(Math.max(0, end - TAIL), end));
+    const seg: SegmentMarks = { ino, size: buf.length, end, marks: new Map(), voided: new Set(), tail };
+    addRecords(seg, records);
+    return seg;
+  }
+
+  /** `seg` with the records appended to its segment since it was read (its size now `size`). */
+  private async readOn(name: string, seg: SegmentMarks, size: number): Promise<SegmentMarks | null> {
+    if (size === seg.size) return seg;
+    // A segment whose header was not whole when read (end 0) is read again from its start.
+    if (seg.end === 0) return this.readWhole(name, seg.ino);
+    const fh = await open(join(this.journalDir, name), 'r').catch(() => null);
+    if (!fh) return null;
+    try {
+      const from = seg.end - seg.tail.length;
+      const buf = Buffer.alloc(size - from);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+      if (bytesRead < seg.tail.length || !buf.subarray(0, seg.tail.length).equals(seg.tail))
+        return this.readWhole(name, seg.ino);
+      const { records, end } = parseRecords(buf.subarray(0, bytesRead), seg.tail.length);
+      const tail = Buffer.from(buf.subarray(Math.max(0, end - TAIL), end));
+      const next: SegmentMarks = { ...seg, size: from + bytesRead, end: from + end, tail };
+      addRecords(next, records);
+      return next;
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** A segment's records into its marks (the last commit of each run, by where it ends) and its voids. */
+function addRecords(seg: SegmentMarks, records: JournalRecord[]): void {
+  for (const r of records) {
+    if (r.kind === 'V') {
+      seg.voided.add(`${r.runId} ${r.offset}`);
+      continue;
+    }
+    const end = r.offset + r.bytes.length;
+    if ((seg.marks.get(r.runId)?.end ?? -1) >= end) continue;
+    const last = lastEvent(r.bytes);
+    if (last) seg.marks.set(r.runId, { end, offset: r.offset, ...last });
   }
 }
 

@@ -29,7 +29,8 @@ export async function candidateRuns(
   settled: Set<string>,
   drivenHere: { has(runId: string): boolean },
   onCorrupt: (c: CorruptRun) => void,
-): Promise<{ active: RunSummary[]; newlySettled: SettledRun[] }> {
+  queued: ReadonlySet<string> = new Set(),
+): Promise<{ active: RunSummary[]; newlySettled: SettledRun[]; queuedListed: Set<string> | null }> {
   const store = engine.store;
   const active: RunSummary[] = [];
   const newlySettled: SettledRun[] = [];
@@ -44,9 +45,17 @@ export async function candidateRuns(
   };
   if (!(store instanceof FileEventStore)) {
     for (const s of await engine.list({ onCorrupt })) if (!drivenHere.has(s.runId)) sort(s);
-    return { active: filterAndSort(active), newlySettled };
+    return { active: filterAndSort(active), newlySettled, queuedListed: null };
   }
-  const ids = (await store.runIds()).filter((id) => !settled.has(id) && !drivenHere.has(id));
+  // The runs still queued to be taken up (`queued`) are not read again: only whether they are still there is noted.
+  const queuedListed = new Set<string>();
+  const ids = (await store.runIds()).filter((id) => {
+    if (queued.has(id)) {
+      queuedListed.add(id);
+      return false;
+    }
+    return !settled.has(id) && !drivenHere.has(id);
+  });
   for (let i = 0; i < ids.length; i += SCAN_CONCURRENCY) {
     const batch = await Promise.all(
       ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
@@ -60,7 +69,7 @@ export async function candidateRuns(
     );
     for (const s of batch) if (s) sort(s);
   }
-  return { active: filterAndSort(active), newlySettled };
+  return { active: filterAndSort(active), newlySettled, queuedListed };
 }
 
 /**

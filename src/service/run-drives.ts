@@ -39,6 +39,11 @@ export abstract class RunDrives extends ServiceBase {
   /** Runs taken up by a scan whose first drive has not yet parked, settled or run TAKE_UP_MS. */
   private takingUp = 0;
 
+  /** How many of the runs held here are parked: waiting on the outside world without a driver (parked.ts). */
+  get parkedCount(): number {
+    return this.parked.size;
+  }
+
   /** Takes up what the last scan found as slots allow. */
   protected abstract fill(): void;
 

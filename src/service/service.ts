@@ -33,18 +33,24 @@ import { errorMessage } from '../errors/index.js';
 import { tryLock } from '../store/lock.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { candidateRuns, namedRun, parentDrives } from './candidates.js';
+import type { CorruptRun } from '../store/index.js';
 import { holderText } from './holders.js';
 import type { StopReport } from './options.js';
 import { RunDrives } from './run-drives.js';
 
 /** Settled runs looked at at once (lookNext). */
 const LOOKS = 8;
+/**
+ * The rescan comes at least this often, however long the last scan took: a run whose watch events were lost waits for
+ * it (a scan that read 90,000 runs during a take-up put the next off by minutes).
+ */
+const RESCAN_AT_MOST_MS = 30_000;
 
 export class Service extends RunDrives {
   /** When the periodic rescan may run next (ms): later the longer the last scan took. */
   private nextRescan = 0;
-  /** Runs a watch event named being read now. */
-  private readonly naming = new Set<string>();
+  /** Runs a watch event named being read now; `true` once another event named the run meanwhile (read it again after). */
+  private readonly naming = new Map<string, boolean>();
   /** Its store's runs folder watched (private: the package's types name nothing of node:fs). */
   private watcher: FSWatcher | undefined;
   /**
@@ -136,7 +142,7 @@ export class Service extends RunDrives {
           this.scanAgain = false;
           const began = Date.now();
           await this.scan();
-          this.nextRescan = Date.now() + 9 * (Date.now() - began);
+          this.nextRescan = Date.now() + Math.min(9 * (Date.now() - began), RESCAN_AT_MOST_MS);
         } while (this.scanAgain && !this.stopping);
       } catch (err) {
         this.say({ kind: 'run.error', message: `cannot scan the store: ${errorMessage(err)}` });
@@ -152,9 +158,14 @@ export class Service extends RunDrives {
    * store other than the file store to a scan now.
    */
   private async lookAtNamed(runId: string): Promise<void> {
-    if (this.stopping || this.settled.has(runId) || this.corrupt.has(runId) || this.naming.has(runId)) return;
+    if (this.stopping || this.settled.has(runId) || this.corrupt.has(runId)) return;
+    // A read of it under way may have come too early (a new log before its first line): it reads again once done.
+    if (this.naming.has(runId)) {
+      this.naming.set(runId, true);
+      return;
+    }
     if (this.toTakeIds.has(runId) && this.toTakeAt < this.toTake.length) return; // already queued
-    this.naming.add(runId);
+    this.naming.set(runId, false);
     try {
       const run = await namedRun(this.opts.engine, runId);
       if (run === null || this.driving.has(runId) || this.parked.has(runId)) return;
@@ -169,15 +180,21 @@ export class Service extends RunDrives {
       this.say({ kind: 'run.error', runId, message: `cannot read run ${runId}: ${errorMessage(err)}` });
       this.scanSoon();
     } finally {
+      const again = this.naming.get(runId);
       this.naming.delete(runId);
+      // An event dropped here was the run's only word until the next rescan (seconds apart on a large store).
+      if (again && !this.driving.has(runId) && !this.parked.has(runId)) void this.lookAtNamed(runId);
     }
   }
 
   /** Every unsettled run nobody drives is taken up; a settled one that may owe something is queued to be looked at. */
   private async scan(): Promise<void> {
     // A run driven or parked here is not read: its log is followed (one that settles leaves both and is read next scan).
+    // Nor is one still queued to be taken up: a scan during the take-up of 100,000 runs read every one not yet taken
+    // again (taking it up reads it anyway).
+    const queued = new Set(this.toTake.slice(this.toTakeAt).map((r) => r.runId));
     const here = { has: (runId: string) => this.driving.has(runId) || this.parked.has(runId) };
-    const { active, newlySettled } = await candidateRuns(this.opts.engine, this.settled, here, (c) => {
+    const onCorrupt = (c: CorruptRun) => {
       if (this.corrupt.has(c.runId)) return;
       this.corrupt.add(c.runId);
       this.say({
@@ -185,7 +202,14 @@ export class Service extends RunDrives {
         runId: c.runId,
         message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}`,
       });
-    });
+    };
+    const { active, newlySettled, queuedListed } = await candidateRuns(
+      this.opts.engine,
+      this.settled,
+      here,
+      onCorrupt,
+      queued,
+    );
     const now = this.clock.now();
     for (const run of newlySettled) {
       if (this.stopping) return;
@@ -204,10 +228,17 @@ export class Service extends RunDrives {
       this.looks.push(run.runId);
     }
     this.lookNext();
-    // Only what taking up needs is kept of each (100,000 runs to take up: not 100,000 summaries).
-    this.toTake = active.map(({ runId, parent }) => (parent ? { runId, parent } : { runId }));
+    // Only what taking up needs is kept of each (100,000 runs to take up: not 100,000 summaries). What is still queued
+    // (fill went on during the scan) keeps its place, ahead of what the scan found.
+    // A run queued before the scan and gone from the store since (archived) is dropped; one queued during it is kept.
+    const rest = this.toTake
+      .slice(this.toTakeAt)
+      .filter((r) => queuedListed === null || !queued.has(r.runId) || queuedListed.has(r.runId));
+    const restIds = new Set(rest.map((r) => r.runId));
+    const found = active.filter((r) => !restIds.has(r.runId));
+    this.toTake = [...rest, ...found.map(({ runId, parent }) => (parent ? { runId, parent } : { runId }))];
     this.toTakeAt = 0;
-    this.toTakeIds = new Set(active.map((r) => r.runId));
+    this.toTakeIds = new Set(this.toTake.map((r) => r.runId));
     this.fill();
   }
 

@@ -84,8 +84,12 @@ export function parseSegment(buf: Buffer): { boot: string | null; records: Journ
     // no header (cut short while the segment was made): nothing in it
   }
   if (boot === null) return { boot, records: [], end: 0 };
+  return { boot, ...parseRecords(buf, first + 1) };
+}
+
+/** The whole records in `buf` from `pos` (a record's start), up to the first cut short or unreadable (`end`). */
+export function parseRecords(buf: Buffer, pos: number): { records: JournalRecord[]; end: number } {
   const records: JournalRecord[] = [];
-  let pos = first + 1;
   while (pos < buf.length) {
     const nl = buf.indexOf(0x0a, pos);
     const m = nl < 0 ? null : RECORD_HEAD.exec(buf.subarray(pos, nl).toString('latin1'));
@@ -100,7 +104,7 @@ export function parseSegment(buf: Buffer): { boot: string | null; records: Journ
     });
     pos = nl + 1 + len;
   }
-  return { boot, records, end: pos };
+  return { records, end: pos };
 }
 
 const segmentName = (n: number) => `${String(n).padStart(12, '0')}.log`;
