@@ -57,8 +57,10 @@ export interface Trailer {
   dirMtimeMs: number | null;
 }
 const TRAILER = Buffer.from('{"trailer":');
-export const isTrailer = (line: Buffer): boolean =>
-  line.length >= TRAILER.length && line.compare(TRAILER, 0, TRAILER.length, 0, TRAILER.length) === 0;
+/** Lines are Uint8Array in what the package declares (its .d.ts names no Node type); read as a Buffer, copied never. */
+const asBuffer = (line: Uint8Array): Buffer => Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+export const isTrailer = (line: Uint8Array): boolean =>
+  line.length >= TRAILER.length && asBuffer(line).compare(TRAILER, 0, TRAILER.length, 0, TRAILER.length) === 0;
 const TrailerSchema = z.object({
   trailer: z.object({
     sortedFrom: z.number().int(),
@@ -69,8 +71,8 @@ const TrailerSchema = z.object({
   }),
 });
 /** The trailer a line holds (null: not one that checks). */
-export function trailerOf(line: Buffer): (Trailer & { hotEnd: number }) | null {
-  return parseLine(line, TrailerSchema)?.trailer ?? null;
+export function trailerOf(line: Uint8Array): (Trailer & { hotEnd: number }) | null {
+  return parseLine(asBuffer(line), TrailerSchema)?.trailer ?? null;
 }
 
 /** The last event (and the status it led to) this index recorded of a run. */
@@ -146,7 +148,8 @@ export function loadCache(
 }
 
 /** One run's line parsed and checked (null: a damaged line, whose run is read from its log again). `at`: its offset. */
-export function entryLine(line: Buffer, at: number): LoadedLine | null {
+export function entryLine(bytes: Uint8Array, at: number): LoadedLine | null {
+  const line = asBuffer(bytes);
   const raw = parseJson(line);
   const settled = isSettled(raw);
   const got = (settled ? SettledLineSchema : LineSchema).safeParse(raw);

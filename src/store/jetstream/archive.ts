@@ -11,8 +11,7 @@
  * index (KV LF_RUNS_INDEX); the intent is deleted. Recovery (first thing of every call) finishes a move whose entries
  * were put (a run that gained messages since is left live and its entry withdrawn; a marker left is deleted) and
  * deletes the object of one whose were not. A restore publishes the run's messages again on its subject (the first
- * expecting an empty subject), then deletes the entry; killed half way, recovery purges what it published: still
- * archived.
+ * expecting an empty subject), then deletes the entry; killed half way, recovery purges what it published: archived.
  */
 import { archivedOf } from '../archive/record.js';
 import { randomUUID } from 'node:crypto';
@@ -44,7 +43,7 @@ interface Entry extends ArchivedRun {
 
 type Intent =
   | { op: 'archive'; move: string; object: string; runs: string[] }
-  | { op: 'restore'; move: string; runId: string; subject: string };
+  | { op: 'restore'; move: string; runId: string; subject: string; period?: string };
 
 export interface JetStreamArchiveHost {
   o: ResolvedOptions;
@@ -141,7 +140,10 @@ export class JetStreamRunArchive implements RunArchive {
       const before = await readTotals(kv);
       const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, runId);
       const move = randomUUID();
-      await kv.put('intent', JSON.stringify({ op: 'restore', move, runId, subject } satisfies Intent));
+      await kv.put(
+        'intent',
+        JSON.stringify({ op: 'restore', move, runId, subject, period: e.period } satisfies Intent),
+      );
       const c = await this.host.link.ready();
       let last = 0;
       let prev: number | null = null;
@@ -309,8 +311,7 @@ export class JetStreamRunArchive implements RunArchive {
     if (!got || got.operation !== 'PUT') return;
     const intent = got.json<Intent>();
     if (intent.op === 'restore') {
-      // Not finished (the entry is still there): what was published is purged, the run stays archived. Whatever a
-      // writer appended to the half-restored run goes with it (the archive is the run); read again if it did meanwhile.
+      // Not finished (its entry still there): what it published is purged, and what a writer appended meanwhile.
       const c = await this.host.link.ready();
       const deadline = this.host.link.deadline();
       for (let round = 0; (await this.entry(intent.runId)) && round < 3; round++) {
@@ -318,6 +319,10 @@ export class JetStreamRunArchive implements RunArchive {
         if ((await this.purger.purge(intent.runId, intent.subject, last?.seq ?? 0, intent.move)) === 'purged') break;
       }
       this.host.forget(intent.runId);
+      // Killed between deleting its `in.` marker and its entry: still archived, so counted again (marker put back).
+      const still = await this.entry(intent.runId);
+      if (still) await kv.put(`in.${still.period}.${intent.runId}`, '');
+      else if (intent.period !== undefined) await kv.delete(`in.${intent.period}.${intent.runId}`);
     } else {
       const recorded: Entry[] = [];
       for (const runId of intent.runs) {
@@ -328,12 +333,14 @@ export class JetStreamRunArchive implements RunArchive {
       const purge: { runId: string; subject: string; lastStreamSeq: number; period: string }[] = [];
       for (const e of recorded) {
         const subject = runSubject(this.host.o.subjectPrefix, e.workflowId, e.runId);
-        // Up to a marker: a move killed after its rollup left one, which the purge deletes.
+        // Up to a marker: a move killed after its rollup left one, which the purge deletes; killed between an entry's
+        // put and its `in.` marker's, the run stays archived and its marker is put (archive list counts it).
         const end = await this.purger.liveEnd(e.runId, subject);
         if (end.lastSeq !== null && end.lastSeq !== e.lastSeq) await this.withdraw(e.runId, e.period);
         else purge.push({ runId: e.runId, subject, lastStreamSeq: end.lastStreamSeq, period: e.period });
       }
-      await this.purge(intent.move, purge);
+      const withdrawn = await this.purge(intent.move, purge);
+      for (const p of purge) if (!withdrawn.has(p.runId)) await kv.put(`in.${p.period}.${p.runId}`, '');
     }
     await kv.delete('intent');
   }

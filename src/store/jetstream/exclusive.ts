@@ -1,16 +1,20 @@
 /**
  * EventStore.exclusive on JetStream: one KV entry per name in the bucket LF_ADMISSION, created at revision 0 (kv.create
  * fails while another holder's entry stands) and deleted at that revision when done. A holder that died leaves its
- * entry: it is taken over (kv.update at its revision, so only one waiter wins) once older than STALE_MS, and the
- * bucket's max age drops it anyway. Every engine and client of the cluster meets the same entries, so admission
+ * entry: it is taken over (kv.update at its revision, so only one waiter wins) once older than STALE_MS, or at once
+ * when it names a process that is gone and whose pid this process can judge (the same boot of the same kernel, the same
+ * pid namespace: a CLI killed mid-way, whose next call need not wait), and the bucket's max age drops it anyway. Every engine and client of the cluster meets the same entries, so admission
  * decisions (limits/admission.ts) never overlap, whichever process or node is lost.
  */
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { StoreError, errorMessage } from '../../errors/index.js';
 import { kvRetrying, StoreBucket } from './kv-retry.js';
 import { isAmbiguous, toStoreError } from './codec.js';
+import { pidAlive } from '../pid-state.js';
+import { BOOT } from '../journal.js';
 
 export const ADMISSION_BUCKET = 'LF_ADMISSION';
 /** A decision takes milliseconds; an entry this old belongs to a holder that died mid-way. */
@@ -29,7 +33,12 @@ export class KvExclusive extends StoreBucket {
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const kv = await this.kv();
     // Unique to this holder: a create whose reply was lost is resolved by reading whose the entry is.
-    const holder = JSON.stringify({ at: new Date().toISOString(), id: randomUUID() });
+    const holder = JSON.stringify({
+      at: new Date().toISOString(),
+      id: randomUUID(),
+      pids: PIDS,
+      pid: process.pid,
+    });
     const giveUpAt = Date.now() + WAIT_MS;
     let revision = 0;
     for (let pause = 2; revision === 0; pause = Math.min(pause * 2, 100)) {
@@ -51,7 +60,7 @@ export class KvExclusive extends StoreBucket {
         revision = e.revision;
         break;
       }
-      if (e && e.operation === 'PUT' && Date.now() - e.created.getTime() > STALE_MS) {
+      if (e && e.operation === 'PUT' && (Date.now() - e.created.getTime() > STALE_MS || deadHere(e.string()))) {
         // Lost to another waiter (or an unknown outcome): the loop reads again.
         revision = await kv.update(name, holder, e.revision).catch(() => 0);
         if (revision !== 0) break;
@@ -65,5 +74,28 @@ export class KvExclusive extends StoreBucket {
     } finally {
       await kv.delete(name, { previousSeq: revision }).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Where this process's pid means something: this boot of the kernel and its pid namespace (Linux; elsewhere null, and
+ * holders are only taken over when stale). Two containers on one host share the boot but not the namespace.
+ */
+const PIDS: string | null = (() => {
+  try {
+    return `${BOOT}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return null;
+  }
+})();
+
+/** Whether a holder's entry names a process that is no longer running where pids are this process's (entries of older versions name none). */
+function deadHere(text: string): boolean {
+  if (PIDS === null) return false;
+  try {
+    const h = JSON.parse(text) as { pids?: unknown; pid?: unknown };
+    return h.pids === PIDS && typeof h.pid === 'number' && h.pid !== process.pid && !pidAlive(h.pid);
+  } catch {
+    return false; // not ours to read: left to STALE_MS
   }
 }
