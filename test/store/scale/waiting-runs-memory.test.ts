@@ -4,7 +4,7 @@
  * once, and SIGTERM lets them all go. A serve once held a driver per waiting run (about 40 KB each, all taken up at
  * once): 5,000 waiting runs took it past 370 MB, 20,000 to 1.1 GB and out of file descriptors.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, FileEventStore, parseDefinition } from '../../../src/index.js';
@@ -73,6 +73,10 @@ describe(`serve with ${RUNS.toLocaleString('en')} runs waiting for an approval`,
         interval: 500,
         detail: () => `${driving.size} of ${RUNS}; ${err.slice(-2000)}`,
       });
+      // Said as it is taken up, before its lease is taken: approve leaves it to the serve once the lease is there.
+      await waitFor('the serve holding the run to approve', () =>
+        existsSync(join(storeDir, 'runs', `${ids[7]}.driver`)),
+      );
       const approved = await cli(['--store', storeDir, 'approve', ids[7]!, 'sign_off', '--as', 'alice'], { cwd: dir });
       expect(approved.code, approved.stderr).toBe(0);
       // The serve holds it (approve leaves it to the serve), and moves it on.
