@@ -12,7 +12,7 @@
  *   `serve` and `ui` on the large store (scale.serve_rss_mb, the larger);
  * - batch: one engine (Engine.run, in this process) with 1,000 five-step runs started and driven at once, its
  *   throughput ÷ the same 1,000 runs 100 at a time (the group commit at scale), on the file store and on JetStream
- *   (in-process, its own nats-server): scale.batch_ratio, the smaller of the two; best of `--rounds` (3) interleaved.
+ *   (in-process, its own nats-server): scale.batch_ratio, the smaller of the two; best of `--rounds` (6 here) interleaved.
  *
  * Flags: --runs N (the large size), --quick (2,000 runs, 100 small, a proof it runs); SCALE_PARTS=waiting,settled,batch
  * picks parts. Linux only (memory from /proc).
@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, interleave, list, progress, type Bench } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, list, progress, type Bench } from './kit.js';
 import { engineDriver } from './modes.js';
 import { startBenchNats } from './nats.js';
 import { settledAt } from './scale-settled.js';
@@ -49,14 +49,23 @@ async function batchRatios(
       ['jetstream', js],
     ] as const) {
       const d = engineDriver(store, five, handlers, { follow: false });
-      await d.round(Math.min(runs, 200), 100); // warm-up
+      // Warm-up: one round of each shape, so neither side's first measured round pays for the JIT's tiers and the
+      // heap's growth that the other's did not (measured 2026-11-28: the 1,000-at-once rounds, first in each pair,
+      // went 1,047 → 1,529 → 2,681 workflows/s on JetStream while 100 at once went 1,437 → 1,918).
+      await d.round(runs, runs);
+      await d.round(runs, 100);
       progress(`scale: batch on ${key}: ${runs} at once against 100 at once, ${rounds} rounds`);
-      const r = await interleave(
-        rounds,
-        async () => (await d.round(runs, runs)).rate,
-        async () => (await d.round(runs, 100)).rate,
-      );
-      out[key] = { many: r.a, few: r.b };
+      // A round is a third of a second here: each pair alternates which side goes first, so a slow stretch of the
+      // shared machine does not always fall on the same side.
+      const many: number[] = [];
+      const few: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const a = async () => many.push((await d.round(runs, runs)).rate);
+        const b = async () => few.push((await d.round(runs, 100)).rate);
+        if (r % 2 === 0) await a().then(b);
+        else await b().then(a);
+      }
+      out[key] = { many, few };
     }
     return out;
   } finally {
@@ -126,7 +135,7 @@ export async function benchScale(b: Bench): Promise<void> {
   }
 
   if (parts.includes('batch')) {
-    const rounds = b.rounds ?? (b.quick ? 1 : 3);
+    const rounds = b.rounds ?? (b.quick ? 1 : 6);
     const runs = b.quick ? 300 : 1_000;
     const r = await batchRatios(rounds, runs);
     say(`\none engine, ${fmt(runs)} five-step runs at once ÷ 100 at once (workflows/s, best of ${rounds}):`);
