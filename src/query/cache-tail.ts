@@ -5,15 +5,16 @@
  * work in flight). What it reads, parses and stats does not grow with the settled runs the store holds.
  *
  * It stands only while the cache is current, and says so (null) otherwise, for the whole look (file-index.ts) to answer:
- * runs/ must not have changed since the cache's listing (its mtime, kept in the trailer), and every line it answers
- * from must match its run file (size, mtime and inode, stat'ed: the runs not settled, and the settled runs on the
- * page). A settled run off the page is not stat'ed: a log cut or restored by hand is seen when it is shown, by
+ * the runs made since the cache's listing are read (when runs/'s mtime moved: a listing against the cache's ids line,
+ * cache-ids.ts; at most MAX_MADE of them), the runs removed since are left out, and every line it answers from must
+ * match its run file (size, mtime and inode, stat'ed: the runs not settled, and the settled runs on the page). A settled run off the page is not stat'ed: a log cut or restored by hand is seen when it is shown, by
  * `status` and `history`, by `list --all` or a filtered `list`, and by `reindex` (docs/queries.md).
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorruptRun } from '../store/index.js';
 import { compareRuns } from '../store/index.js';
+import { idsOf, listingChanges, MAX_MADE, type ListingChanges } from './cache-ids.js';
 import { CACHE_VERSION, entryLine, isTrailer, trailerOf, type CacheEntry, type LoadedLine } from './cache-lines.js';
 import { damageOf } from './file-index-disk.js';
 import { newPager, type RunPage } from './paging.js';
@@ -48,8 +49,11 @@ export function pagesOnly(q: RunQuery): boolean {
   );
 }
 
-/** A line read, with its record's start and run id for ordering. */
-type Row = LoadedLine & { startedAt: string; runId: string };
+/** A line read, with its record's start and run id for ordering; `read`: a run made since the cache, read from its log. */
+type Row = LoadedLine & { startedAt: string; runId: string; read?: RunRecord };
+
+/** Runs not found in the cache as they are now, read from their logs (records with their values opened). */
+export type ReadMade = (runIds: string[]) => Promise<{ records: RunRecord[]; corrupt: CorruptRun[] }>;
 const rowOf = (l: LoadedLine & { record: { startedAt: string } }): Row =>
   Object.assign(l, { startedAt: l.record.startedAt, runId: l.id });
 
@@ -57,12 +61,13 @@ const rowOf = (l: LoadedLine & { record: { startedAt: string } }): Row =>
  * The page `q` asks for from the cache at `cacheFile`, or null when the cache cannot vouch for it (no trailer, another
  * version, runs/ changed, a line that does not check, a run file that changed). `pagesOnly(q)` must hold.
  */
-export function pageFromTail(
+export async function pageFromTail(
   cacheFile: string,
   runsDir: string,
   q: RunQuery,
+  readMade: ReadMade,
   reveal: (r: RunRecord) => RunRecord | null = (r) => r,
-): TailPage | null {
+): Promise<TailPage | null> {
   let fd: number;
   try {
     fd = openSync(cacheFile, 'r');
@@ -70,19 +75,20 @@ export function pageFromTail(
     return null;
   }
   try {
-    return tailPage(fd, cacheFile, runsDir, q, reveal);
+    return await tailPage(fd, cacheFile, runsDir, q, readMade, reveal);
   } finally {
     closeSync(fd);
   }
 }
 
-function tailPage(
+async function tailPage(
   fd: number,
   cacheFile: string,
   runsDir: string,
   q: RunQuery,
+  readMade: ReadMade,
   reveal: (r: RunRecord) => RunRecord | null,
-): TailPage | null {
+): Promise<TailPage | null> {
   const size = fstatSync(fd).size;
   const head = readAt(fd, 0, Math.min(64, size));
   if (!head.toString('utf8').startsWith(`{"version":${CACHE_VERSION}}\n`)) return null;
@@ -92,22 +98,41 @@ function tailPage(
   if (end.at(-1) !== NEWLINE || !isTrailer(last)) return null;
   const t = trailerOf(last);
   // A cache edited since it was written (its lines no longer where the trailer says): not vouched for.
-  if (!t || t.dirMtimeMs === null || t.hotEnd !== size - last.length - 1) return null;
-  // A run made or removed since the cache's listing moves runs/'s mtime: that listing no longer stands.
-  if (statSync(runsDir, { throwIfNoEntry: false })?.mtimeMs !== t.dirMtimeMs) return null;
-  const fresh = (id: string, e: CacheEntry) => {
+  if (!t || t.idsEnd !== size - last.length - 1) return null;
+  // A run made or removed since the cache's listing moves runs/'s mtime: the listing is compared with the cache's ids.
+  let changes: ListingChanges = { made: [], gone: new Set() };
+  if (t.dirMtimeMs === null || statSync(runsDir, { throwIfNoEntry: false })?.mtimeMs !== t.dirMtimeMs) {
+    const known = idsOf(readAt(fd, t.hotEnd, t.idsEnd - t.hotEnd - 1));
+    const got = known && listingChanges(runsDir, known);
+    if (!got) return null;
+    changes = got;
+  }
+  /** 'same': the file the line was read from; 'grew': appended to since; 'other': cut, replaced or gone. */
+  const look = (id: string, e: CacheEntry): 'same' | 'grew' | 'other' => {
     const st = statSync(join(runsDir, `${id}.jsonl`), { throwIfNoEntry: false });
-    return st !== undefined && st.size === e.size && st.mtimeMs === e.mtimeMs && st.ino === e.ino;
+    if (st === undefined || st.ino !== e.ino || st.size < e.size) return 'other';
+    return st.size === e.size && st.mtimeMs === e.mtimeMs ? 'same' : 'grew';
   };
+  const fresh = (id: string, e: CacheEntry) => look(id, e) === 'same';
 
   // The lines after the settled runs': every one read and its run file stat'ed (they are the runs in flight).
+  // A run in flight whose log moved on since the cache (a busy store's are) is read again, as a run made since is.
   const rows: Row[] = [];
   const corrupt: CorruptRun[] = [];
   const damaged: DamagedLog[] = [];
+  const again: string[] = [];
   const hot = readAt(fd, t.sortedEnd, t.hotEnd - t.sortedEnd);
   for (let from = 0, nl = hot.indexOf(NEWLINE); nl >= 0; from = nl + 1, nl = hot.indexOf(NEWLINE, from)) {
     const l = entryLine(hot.subarray(from, nl), t.sortedEnd + from);
-    if (!l || !fresh(l.id, l.entry)) return null;
+    if (!l) return null;
+    if (changes.gone.has(l.id)) continue;
+    const now = look(l.id, l.entry);
+    if (now !== 'same') {
+      // A log cut or replaced, or one already found short: the whole look tells (and keeps) what it lost (damage.ts).
+      if (now === 'other' || l.entry.damaged || again.length + changes.made.length >= MAX_MADE) return null;
+      again.push(l.id);
+      continue;
+    }
     if (l.entry.corrupt) corrupt.push({ runId: l.id, ...l.entry.corrupt });
     else if (!l.record)
       return null; // a line kept without its record: the whole look knows what to do with it
@@ -117,11 +142,16 @@ function tailPage(
     }
   }
 
+  const read = again.length + changes.made.length > 0 ? await readMade([...changes.made, ...again]) : null;
+  for (const r of read?.records ?? []) rows.push(madeRow(r));
+  corrupt.push(...(read?.corrupt ?? []));
+
   // The settled runs' lines from the newest back, until the page and one more past the cursor are found.
   const after = q.cursor;
   const pager = newPager<Row>({ ...(after !== undefined ? { cursor: after } : {}), limit: q.limit! + 1 }, 'newest');
   for (const l of backwards(fd, t.sortedFrom, t.sortedEnd)) {
     if (!l) return null;
+    if (changes.gone.has(l.runId)) continue;
     rows.push(l);
     pager.add(l);
     if (pager.page().runs.length > q.limit!) break;
@@ -132,16 +162,40 @@ function tailPage(
   for (const r of rows) page.add(r);
   const got = page.page();
   // The rows shown answer for their run files; the rows of runs in flight were stat'ed above.
-  for (const r of got.runs) if (r.at < t.sortedEnd && !fresh(r.id, r.entry)) return null;
+  for (const r of got.runs) if (!r.read && r.at < t.sortedEnd && !fresh(r.id, r.entry)) return null;
   const runs: RunRecord[] = [];
   for (const r of got.runs) {
     // A record with values sealed by a key not loaded here: the whole look reads its run from its log.
-    const whole = reveal(RunRecordSchema.parse(r.raw) as RunRecord);
+    const whole = r.read ?? reveal(RunRecordSchema.parse(r.raw) as RunRecord);
     if (!whole) return null;
     runs.push(whole);
   }
-  return { page: { ...got, runs, total: t.runs }, corrupt, damaged };
+  // Removed runs are counted as runs (a removed corrupt log: one too few), which only a whole look tells apart.
+  const total = t.runs - changes.gone.size + (read?.records.length ?? 0) - countRecords(again, read);
+  return { page: { ...got, runs, total }, corrupt, damaged };
 }
+
+/** Of the runs in flight read again, how many had a record in the cache (all that were read: a corrupt one has none). */
+function countRecords(again: string[], read: { records: RunRecord[] } | null): number {
+  if (!read || again.length === 0) return 0;
+  const ids = new Set(again);
+  return read.records.filter((r) => ids.has(r.runId)).length;
+}
+
+/** A run made since the cache, as a row: its record read from its log, nothing in the cache to check. */
+const madeRow = (record: RunRecord): Row =>
+  ({
+    id: record.runId,
+    entry: { size: 0, mtimeMs: 0, ino: 0, corrupt: null },
+    at: Number.POSITIVE_INFINITY,
+    len: 0,
+    raw: null,
+    settled: false,
+    record,
+    startedAt: record.startedAt,
+    runId: record.runId,
+    read: record,
+  }) as Row;
 
 /** The settled runs' lines in [from, to), last first, each parsed (null: one that does not check). */
 function* backwards(fd: number, from: number, to: number): Generator<Row | null> {

@@ -16,6 +16,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
+import type { CorruptRun } from '../store/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CacheEntry } from './cache-lines.js';
 import { pageFromTail, pagesOnly } from './cache-tail.js';
@@ -78,7 +79,8 @@ export class FileRunIndex extends FileIndexCache {
       const tail = await this.serial(async () => {
         await this.store.ready(); // a commit a crash left in the journal is in its log first, as for any read
         const sealer = await this.sealerReady();
-        return pageFromTail(this.cacheFile, this.store.runsDir, q, sealer ? (r) => revealRecord(sealer, r) : undefined);
+        const reveal = sealer ? (r: RunRecord) => revealRecord(sealer, r) : undefined;
+        return pageFromTail(this.cacheFile, this.store.runsDir, q, (ids) => this.readMade(ids), reveal);
       });
       if (tail) {
         for (const c of tail.corrupt) this.opts.onCorrupt?.(c);
@@ -87,6 +89,24 @@ export class FileRunIndex extends FileIndexCache {
       }
     }
     return super.query(q);
+  }
+
+  /**
+   * Runs a page from the cache's end did not find in it (made since, or in flight and moved on), read from their logs
+   * as the whole look reads them (their records as it holds them: values opened).
+   */
+  private async readMade(runIds: string[]): Promise<{ records: RunRecord[]; corrupt: CorruptRun[] }> {
+    const records: RunRecord[] = [];
+    const corrupt: CorruptRun[] = [];
+    await pool(runIds, READ_CONCURRENCY, async (runId) => {
+      const st = statSync(join(this.store.runsDir, `${runId}.jsonl`), { throwIfNoEntry: false });
+      const s = st && { runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+      const got = s && (await this.readEntry(s, undefined, undefined));
+      if (!got) return; // removed meanwhile, or empty: not a run
+      if (got.entry.corrupt) corrupt.push({ runId, ...got.entry.corrupt });
+      else if (got.record) records.push(got.record);
+    });
+    return { records, corrupt };
   }
 
   /** Live or subscribed: the records held (built once, then followed). Else: every file stat'ed now. */

@@ -3,9 +3,10 @@
  * 100,000 settled runs as at 1,000). Structural, never timed: the page is read from the end of the run index's cache,
  * so it parses about a page of its lines and stats about a page of run files, not one of each a run (it did both for
  * every run). And what that look keeps: a log cut by hand is reported when its run is shown, a run made since is
- * listed, and `list --all` still looks at every run file.
+ * listed, a busy store (runs made, moving on and removed since the index was written) gives the page the whole look
+ * gives while reading only those runs, and `list --all` still looks at every run file.
  */
-import fs, { truncateSync, utimesSync, readFileSync } from 'node:fs';
+import fs, { readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,7 +14,7 @@ import { listCmd, LIST_PAGE } from '../../src/cli/commands/read.js';
 import { closeStores } from '../../src/cli/flags/store.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { tempDir } from '../helpers/cli.js';
-import { appendCommits, asRun, COMPLETED_RUN, historyCommits } from '../query/fixtures.js';
+import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from '../query/fixtures.js';
 
 // Every statSync of a run file counted (the index's looks at the run files are synchronous: file-index.ts,
 // cache-tail.ts). Wrapped on the module itself and synced to its named exports: a vi.mock is not applied to a module
@@ -113,7 +114,7 @@ describe(`list's default page on a store of ${RUNS} settled runs`, () => {
     expect(all.err.join('\n')).toContain(`run ${oldest}: its log is damaged`);
   });
 
-  it('a run made since the index was written is listed: runs/ changed, so the whole look answers', async () => {
+  it('a run made since the index was written is listed, read alone: runs/ is listed against the ids the index holds', async () => {
     const { store, newest } = await settledStore();
     const s = new FileEventStore(store);
     try {
@@ -123,5 +124,43 @@ describe(`list's default page on a store of ${RUNS} settled runs`, () => {
     }
     const page = await counted(store, {});
     expect(page.rows.map((r) => r.runId)).toEqual(['newcomer', ...newest.slice(0, LIST_PAGE - 1)]);
+    expect(page.parsedLines).toBeLessThanOrEqual(LIST_PAGE + 2);
+    expect(page.statted).toBeLessThanOrEqual(LIST_PAGE + 2);
+  });
+
+  it('on a busy store (runs made, moved on, removed, leases taken since the index) the page is the whole look\'s, and reads only those runs', async () => {
+    const { store, newest } = await settledStore();
+    const gate = asRun(historyCommits(APPROVED_RUN), 'waiting', (RUNS + 1) * 1000);
+    const s = new FileEventStore(store);
+    try {
+      await appendCommits(s, gate, 0, 1); // waiting for its approval
+    } finally {
+      await s.close();
+    }
+    expect((await counted(store, {})).rows[0]).toMatchObject({ runId: 'waiting', status: 'RUNNING' });
+    // runs/ changes every moment under serve: the run moves on, another is made, one is removed, a lease comes and goes.
+    const again = new FileEventStore(store);
+    try {
+      await appendCommits(again, gate, 1);
+      await appendCommits(again, asRun(historyCommits(FAILED_RUN), 'latest', (RUNS + 2) * 1000));
+    } finally {
+      await again.close();
+    }
+    rmSync(join(store, 'runs', `${newest[1]}.jsonl`));
+    writeFileSync(join(store, 'runs', 'latest.driver'), '{}');
+    rmSync(join(store, 'runs', 'latest.driver'));
+
+    const page = await counted(store, {});
+    const all = await counted(store, { all: true });
+    expect(page.rows.map((r) => r.runId)).toEqual(all.rows.slice(0, LIST_PAGE).map((r) => r.runId));
+    expect(page.rows.slice(0, 3)).toMatchObject([
+      { runId: 'latest', status: 'FAILED' },
+      { runId: 'waiting', status: 'COMPLETED' },
+      { runId: newest[0] },
+    ]);
+    expect(page.rows.map((r) => r.runId)).not.toContain(newest[1]);
+    expect(page.parsedLines).toBeLessThanOrEqual(LIST_PAGE + 2);
+    expect(page.statted).toBeLessThanOrEqual(LIST_PAGE + 4);
+    expect(all.rows).toHaveLength(RUNS + 1);
   });
 });

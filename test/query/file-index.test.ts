@@ -80,7 +80,7 @@ describe('file run index', () => {
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
     writeFileSync(cacheFile, '{"version":1,"runs":{"run-done":{"size":"oops"');
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
-    expect(JSON.parse(readFileSync(cacheFile, 'utf8').split('\n')[0]!).version).toBe(6); // written again whole, at the version of now
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8').split('\n')[0]!).version).toBe(7); // written again whole, at the version of now
     // One damaged line costs that run a read of its log, not the others their cache.
     markCached(cacheFile, 'run-done');
     writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace(/^(\{"id":"run-failed".{20}).*$/m, '$1'));
@@ -91,19 +91,27 @@ describe('file run index', () => {
     expect(failed.runs.map((r) => r.runId)).toEqual(['run-failed']);
   });
 
-  it("reads a version 5 cache as it is (its lines are 6's, in no order, with no trailer) and writes it again as 6", async () => {
+  it.each([
+    ['5', "its lines are 7's, last written first, with no ids line and no trailer"],
+    ['6', 'settled runs first and a trailer, with no ids line'],
+  ])('reads a version %s cache as it is (%s) and writes it again as 7', async (version) => {
     const { dir, store } = await seeded();
     const records = (await openRunIndex({ store }).query({})).runs;
     const cacheFile = join(dir, 'index', 'runs.jsonl');
     const lines = readFileSync(cacheFile, 'utf8').trimEnd().split('\n');
-    // Version 5: the same lines after its version line, last written first, and no trailer.
-    writeFileSync(cacheFile, `${['{"version":5}', ...lines.slice(1, -1).reverse()].join('\n')}\n`);
+    expect(lines.at(-2)).toMatch(/^\{"ids":\[/);
+    const runLines = lines.slice(1, -2);
+    const old =
+      version === '5'
+        ? ['{"version":5}', ...runLines.reverse()]
+        : ['{"version":6}', ...runLines, lines.at(-1)!.replace(/,"idsEnd":\d+/, '')];
+    writeFileSync(cacheFile, `${old.join('\n')}\n`);
     markCached(cacheFile, 'run-done');
     const again = byId((await openRunIndex({ store }).query({})).runs);
     expect(again['run-done']!.result).toBe('FROM THE CACHE'); // from the cache, not its log
     expect(Object.keys(again).sort()).toEqual(records.map((r) => r.runId).sort());
     const written = readFileSync(cacheFile, 'utf8').trimEnd().split('\n');
-    expect(JSON.parse(written[0]!)).toEqual({ version: 6 });
+    expect(JSON.parse(written[0]!)).toEqual({ version: 7 });
     expect(written.at(-1)).toMatch(/^\{"trailer":/);
   });
 

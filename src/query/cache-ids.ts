@@ -1,0 +1,57 @@
+/**
+ * The index cache's ids line (version 7), `{"ids":[...]}` between the runs' lines and the trailer: every run id the
+ * cache holds a line for. A page read from the cache's end (cache-tail.ts) answers on a busy store from it: when runs/
+ * changed since the cache's listing (a run made, a lease taken: its mtime moves every second under `serve`), a listing
+ * of runs/ against these ids names the runs made or removed since, and only the made ones are read. Without it, every
+ * change sent the page to the whole look, a stat and a parse of every run (4.3 s at 100,000 runs against 0.2 s).
+ */
+import { readdirSync } from 'node:fs';
+import { RUN_ID_PATTERN } from '../events/index.js';
+
+const IDS = Buffer.from('{"ids":');
+/** Runs made since the cache's listing that a page reads itself; more, and the whole look (which writes the cache) answers. */
+export const MAX_MADE = 256;
+
+export const isIdsLine = (line: Uint8Array): boolean =>
+  line.length >= IDS.length && Buffer.from(line.buffer, line.byteOffset, IDS.length).equals(IDS);
+
+/** The ids line of a cache holding lines for `ids`. */
+export const idsLine = (ids: readonly string[]): Buffer => Buffer.from(`${JSON.stringify({ ids })}\n`);
+
+/** The ids an ids line holds (null: not one that checks). */
+export function idsOf(line: Buffer): string[] | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const ids = (raw as { ids?: unknown } | null)?.ids;
+  return Array.isArray(ids) && ids.every((id) => typeof id === 'string') ? (ids as string[]) : null;
+}
+
+/** What changed in runs/ since a cache holding `known` was written: runs made since, and runs removed since. */
+export interface ListingChanges {
+  made: string[];
+  gone: Set<string>;
+}
+
+/** runs/ listed now against `known` (null: more than MAX_MADE runs made since, or no runs/). */
+export function listingChanges(runsDir: string, known: readonly string[]): ListingChanges | null {
+  let names: string[];
+  try {
+    names = readdirSync(runsDir);
+  } catch {
+    return null;
+  }
+  const listed = new Set<string>();
+  for (const n of names) {
+    if (!n.endsWith('.jsonl')) continue; // leases, locks, torn tails
+    const id = n.slice(0, -'.jsonl'.length);
+    if (RUN_ID_PATTERN.test(id)) listed.add(id);
+  }
+  const gone = new Set<string>();
+  for (const id of known) if (!listed.delete(id)) gone.add(id);
+  if (listed.size > MAX_MADE) return null;
+  return { made: [...listed], gone };
+}
