@@ -390,6 +390,9 @@ describe('the caches are fenced', () => {
       'executor/payloads.ts: const waitingLoads: (() => void)[] = [];',
       'executor/payloads.ts: const inFlight = new Map<string, Promise<unknown>>();',
       'expressions/payloads.ts: let current: PayloadResolver = notLoaded;',
+      'encryption/cipher.ts: let ivPool: Buffer = Buffer.alloc(0);',
+      'encryption/cipher.ts: let ivAt = 0;',
+      'encryption/cipher.ts: const keyObjects = new WeakMap<DataKey, KeyObject>();',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all

@@ -4,7 +4,7 @@
  * Text form `lf:enc:1:<key id>:<base64url(iv | ciphertext | tag)>`: a string where the schema wants a string (an
  * error's message); `{ "lf:enc": "1:<key id>:…" }` where it wants any JSON value or a record (inputs, outputs, data).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { DataKeyError } from '../errors/index.js';
 import type { DataKey } from './keys.js';
 
@@ -14,9 +14,38 @@ const VERSION = '1';
 /** What a reader without the key sees instead of a sealed value. */
 export const REDACTED = '[encrypted]';
 
+/**
+ * IVs drawn from the system's random source 1,024 at a time: one call instead of one a sealed field (the call was 6% of
+ * a sealed run's CPU, the cipher's own work less). Each IV is still 12 fresh random bytes, handed out once: the pool is
+ * replaced when used up, never rewound, so GCM's rule (never one IV twice under a key) holds as for a draw per field.
+ */
+const IV_BYTES = 12;
+const IV_POOL = IV_BYTES * 1024;
+let ivPool: Buffer = Buffer.alloc(0);
+let ivAt = 0;
+function freshIv(): Buffer {
+  if (ivAt + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_POOL);
+    ivAt = 0;
+  }
+  ivAt += IV_BYTES;
+  return ivPool.subarray(ivAt - IV_BYTES, ivAt);
+}
+
+/** Each data key imported once as a KeyObject: a raw key given to createCipheriv is checked and copied at every call. */
+const keyObjects = new WeakMap<DataKey, KeyObject>();
+function keyObjectOf(key: DataKey): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = createSecretKey(key.bytes);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
 export function sealBytes(key: DataKey, aad: string, clear: Uint8Array | string): string {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key.bytes, iv);
+  const iv = freshIv();
+  const c = createCipheriv('aes-256-gcm', keyObjectOf(key), iv);
   c.setAAD(Buffer.from(aad, 'utf8'));
   const body = Buffer.concat([iv, c.update(clear), c.final(), c.getAuthTag()]);
   return `${VERSION}:${key.id}:${body.toString('base64url')}`;
@@ -32,7 +61,7 @@ export function openText(key: DataKey, aad: string, body: string, where: Record<
   const raw = Buffer.from(body.slice(19), 'base64url');
   if (raw.length < 28) throw tampered(key.id, where);
   try {
-    const d = createDecipheriv('aes-256-gcm', key.bytes, raw.subarray(0, 12));
+    const d = createDecipheriv('aes-256-gcm', keyObjectOf(key), raw.subarray(0, 12));
     d.setAAD(Buffer.from(aad, 'utf8'));
     d.setAuthTag(raw.subarray(raw.length - 16));
     return Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString('utf8');

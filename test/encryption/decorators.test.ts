@@ -36,6 +36,32 @@ function events(runId: string): EventEnvelope[] {
 }
 
 describe('the EventStore decorator', () => {
+  it('gives every sealed value its own IV, also across the IVs drawn in one go (3,000 values: three pools)', async () => {
+    const below = new MemoryEventStore();
+    const store = encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() }));
+    const appended: EventEnvelope[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      const runId = `iv-${i}`;
+      const evs = events(runId);
+      await store.append({ runId, expectedSeq: 0, dedupId: `${runId}/1`, events: evs });
+      appended.push(...evs);
+    }
+    const ivs = new Set<string>();
+    let sealed = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const text = JSON.stringify(await below.read(`iv-${i}`));
+      for (const m of text.matchAll(/lf:enc(?::|\\?":\\?")1:[0-9a-f]{16}:([A-Za-z0-9_-]+)/g)) {
+        sealed++;
+        ivs.add(Buffer.from(m[1]!, 'base64url').subarray(0, 12).toString('hex'));
+      }
+    }
+    expect(sealed).toBe(3_000);
+    expect(ivs.size).toBe(3_000);
+    // And each still opens to what was appended.
+    expect(await store.read('iv-999')).toEqual(appended.slice(-3));
+  });
+
+
   it('seals on append and opens on read; the store below and the index see ciphertext; the caller keeps its events', async () => {
     const below = new MemoryEventStore();
     const store = encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() }));
