@@ -48,7 +48,8 @@ export function encryptedStore<S extends EventStore>(store: S, ring: KeyRing): S
   }
 
   const append = async (req: AppendRequest): Promise<AppendResult> => {
-    const key = await ring.current();
+    // The current key once looked up, without a promise a commit (ring.current() chains one on every call).
+    const key = ring.loaded !== undefined ? ring.loaded : await ring.current();
     if (!key) {
       if (redacted.has(req.runId))
         throw new DataKeyError(

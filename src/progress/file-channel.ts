@@ -6,6 +6,7 @@
  * readers (its attempt is no longer the one in flight) and goes with its run's folder: when the run settles or is
  * archived (`sweep`), or at `serve`'s sweeps (sweep.ts). Readers are told of changes by `watch` (file-watch.ts).
  */
+import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { instanceToken, isLiveProgress, type ProgressChannel, type ProgressListener } from './channel.js';
@@ -79,11 +80,10 @@ export class FileProgressChannel implements ProgressChannel {
     const run = safe(runId);
     if (run === null) return;
     const folder = join(this.dir, run);
-    // Most runs never report progress: no folder, and nothing more to ask the file system (every run settling asked
-    // for a listing and a removal that both failed: 4% of the file store's CPU per run, in the errors' stacks).
-    const names = await readdir(folder).catch(() => null);
-    if (names === null) return;
-    for (const name of names) {
+    // Most runs never report progress: no folder, told by a stat that costs no failed call and no error object (every
+    // run settling asked for a listing and a removal that both failed: 4% of the file store's CPU per run).
+    if (!statSync(folder, { throwIfNoEntry: false })) return;
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
       const file = join(folder, name);
       // A file written since (an attempt of a retry begun meanwhile) is that attempt's: it stays.
       const s = await stat(file).catch(() => null);
