@@ -18,15 +18,27 @@ import { runUpkeep, type RunUpkeep } from './upkeep.js';
 
 /** How long a person's upkeep verb waits for an engine's verdict: an archive round moves up to UPKEEP_ARCHIVE_MAX runs. */
 export const UPKEEP_WAIT_MS = 60_000;
+/**
+ * How long `archive list` waits: a read a running engine answers at once (the kept count per period), and one that
+ * nobody answers is worth nothing later. A person's NATS user cannot tell whether an engine runs (presence is the
+ * engines' and workers'), so no answer in this time is taken as none running.
+ */
+export const ARCHIVE_LIST_WAIT_MS = 10_000;
 
 /** The engines' verdict on `body`, asked as the URL's user: a refusal throws (requestUpkeep), and so does no answer in time. */
 async function ask(url: string, body: UpkeepRequest, what: string, waitMs: number): Promise<UpkeepVerdict> {
   const out = await requestUpkeep(url, body, waitMs);
   if (!out.queued) return out.verdict;
+  const later =
+    body.verb === 'archive-list'
+      ? `is an engine running? People's \`archive list\` is read by the engines (start one: \`ledgerflow engine --nats <url> --users <file>\`), or list it as the engine user`
+      : `it waits in LF_REQUESTS for the next engine (\`ledgerflow engine --users <file>\`), which judges your level and does it`;
   throw new LedgerflowError(
     'LF_NATS_TIMEOUT',
-    `no engine answered the request to ${what} within ${waitMs / 1000} s: it waits in LF_REQUESTS for the next engine (\`ledgerflow engine --users <file>\`), which judges your level and does it`,
-    { request: out.request },
+    `no engine answered the request to ${what} within ${waitMs / 1000} s: ${later}`,
+    {
+      request: out.request,
+    },
   );
 }
 
@@ -94,7 +106,7 @@ export async function requestKeyRotation(
  */
 export async function requestArchivePeriods(
   url: string,
-  waitMs = UPKEEP_WAIT_MS,
+  waitMs = ARCHIVE_LIST_WAIT_MS,
 ): Promise<{ periods: ArchivePeriod[]; truncated: boolean }> {
   const v = await ask(url, { verb: 'archive-list' }, 'list the archive', waitMs);
   return { periods: v.periods ?? [], truncated: v.periodsTruncated === true };

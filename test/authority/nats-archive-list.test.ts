@@ -3,7 +3,8 @@
  * users file. A person's NATS user may not read KV LF_ARCHIVE_INDEX, so the command asks the engines
  * (lf.upkeep.<user>, verb archive-list), which judge a reader's level (L2: whoever reads the log) and answer with the
  * periods. Through the real CLI: an L1 archives, an L2 lists and gets what the embedded store gives for the same runs;
- * a Worker is refused by the server; a hostile request is refused and the engine goes on.
+ * a Worker is refused by the server; a hostile request is refused and the engine goes on; with no engine running, the
+ * list fails within its 10 s and says why.
  */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -144,4 +145,19 @@ describe.skipIf(noNats)('archive list as a person on NATS (docs/users.md, docs/r
     expect(again.code, again.stderr + engineLog).toBe(0);
     expect((JSON.parse(again.stdout) as Listed).periods.map((p) => p.runs)).toEqual([RUNS]);
   }, 30_000);
+
+  it('with no engine running, archive list fails within its 10 s and says to start one (it waited a minute)', async () => {
+    const engine = procs.find((p) => p.spawnargs.includes('engine'))!;
+    const gone = new Promise((resolve) => engine.once('exit', resolve));
+    engine.kill('SIGTERM');
+    await gone;
+    const t0 = Date.now();
+    const r = await as('ops-east', ['archive', 'list']);
+    const took = Date.now() - t0;
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain('no engine answered the request to list the archive within 10 s: is an engine running?');
+    expect(r.stderr).toContain('ledgerflow engine --nats <url> --users <file>');
+    expect(took).toBeGreaterThanOrEqual(10_000);
+    expect(took).toBeLessThan(25_000);
+  }, 40_000);
 });
