@@ -1,7 +1,7 @@
 /**
  * The file store's index cache, `<store>/index/runs.jsonl`: a first line `{"version":7}`, then one line a run: its
- * file's size, mtime and inode, and its record (or why its log is corrupt), the record last on the line; then a line of every run id
- * held (cache-ids.ts) and a last line, the trailer (cache-tail.ts). The settled runs' lines come first, in start order (oldest first), the others
+ * file's size, mtime and inode, and its record (or why its log is corrupt), the record last on the line; then the settled runs' figures
+ * (cache-figures.ts), a line of every run id held (cache-ids.ts) and a last line, the trailer (cache-tail.ts). The settled runs' lines come first, in start order (oldest first), the others
  * after them: the newest page is read from the end of that first part without reading the rest. Read and
  * written a line at a time, never whole: at 100,000 runs the file is 70 MB, and a reader that parsed it in one piece
  * (the format before, one JSON object in `runs.json`) held it three times over at once.
@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
 import { unlessMissing } from '../store/index.js';
+import { FiguresTally, isFiguresLine } from './cache-figures.js';
 import { idsLine, isIdsLine } from './cache-ids.js';
 import type { RunRecord } from './record.js';
 import { RunRecordSchema, SlimFieldsSchema } from './record-schema.js';
@@ -27,7 +28,7 @@ import type { SlimFields } from './record-set.js';
  * 2: a run's agents include who reported its attempts' outcomes. 3: records hold search attributes
  * (`search`, `searchTypes`). 4: one line a run (`runs.jsonl`; `runs.json` before): read and written a line at a time. 5: an encrypted run's record is
  * folded from its opened events, its values sealed (record-values.ts). 6: settled runs first in start order, then a
- * trailer (cache-tail.ts). 7: the ids line before the trailer (cache-ids.ts). A cache of 5 or 6 is read as it is (and
+ * trailer (cache-tail.ts). 7: the figures and ids lines before the trailer. A cache of 5 or 6 is read as it is (and
  * written again as 7); an earlier one is rebuilt from the logs.
  */
 export const CACHE_VERSION = 7;
@@ -55,7 +56,8 @@ export interface Trailer {
   sortedFrom: number;
   sortedEnd: number;
   hotEnd?: number;
-  /** Where the ids line ends (the trailer's offset): absent before version 7. */
+  /** Where the figures line (cache-figures.ts) and the ids line end, the latter the trailer's offset: absent before 7. */
+  figuresEnd?: number;
   idsEnd?: number;
   runs: number;
   dirMtimeMs: number | null;
@@ -70,6 +72,7 @@ const TrailerSchema = z.object({
     sortedFrom: z.number().int(),
     sortedEnd: z.number().int(),
     hotEnd: z.number().int(),
+    figuresEnd: z.number().int().optional(),
     idsEnd: z.number().int().optional(),
     runs: z.number().int(),
     dirMtimeMs: z.number().nullable(),
@@ -208,8 +211,10 @@ export async function saveCache(
     put(Buffer.from(`${JSON.stringify({ version: CACHE_VERSION })}\n`));
     const trailer: Trailer = { sortedFrom: written + chunkBytes, sortedEnd: -1, runs: 0, dirMtimeMs };
     const ids: string[] = [];
+    const figures = new FiguresTally();
     for (const [id, entry, record, sorted] of lines) {
       ids.push(id);
+      if (sorted && record !== null) figures.add(record);
       if (!sorted && trailer.sortedEnd < 0) trailer.sortedEnd = written + chunkBytes;
       if (record !== null) trailer.runs++;
       const h = headOf(record);
@@ -225,6 +230,8 @@ export async function saveCache(
     }
     if (trailer.sortedEnd < 0) trailer.sortedEnd = written + chunkBytes;
     trailer.hotEnd = written + chunkBytes;
+    put(figures.line());
+    trailer.figuresEnd = written + chunkBytes;
     put(idsLine(ids));
     trailer.idsEnd = written + chunkBytes;
     put(Buffer.from(`${JSON.stringify({ trailer })}\n`));
@@ -321,7 +328,7 @@ async function eachEntry(
         if (t) onTrailer?.(t);
         return false; // the last line
       }
-      if (isIdsLine(line)) return true; // read by a page from the end only (cache-tail.ts)
+      if (isIdsLine(line) || isFiguresLine(line)) return true; // read from the end only (cache-tail.ts)
       if (!first) return onLine(line, at);
       first = false;
       const v = versionOf(line);

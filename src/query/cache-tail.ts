@@ -14,8 +14,17 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorruptRun } from '../store/index.js';
 import { compareRuns } from '../store/index.js';
+import { keptFiguresOf, type KeptVersion } from './cache-figures.js';
 import { idsOf, listingChanges, MAX_MADE, type ListingChanges } from './cache-ids.js';
-import { CACHE_VERSION, entryLine, isTrailer, trailerOf, type CacheEntry, type LoadedLine } from './cache-lines.js';
+import {
+  CACHE_VERSION,
+  entryLine,
+  isTrailer,
+  trailerOf,
+  type CacheEntry,
+  type LoadedLine,
+  type Trailer,
+} from './cache-lines.js';
 import { damageOf } from './file-index-disk.js';
 import { newPager, type RunPage } from './paging.js';
 import type { DamagedLog } from './port.js';
@@ -57,17 +66,22 @@ export type ReadMade = (runIds: string[]) => Promise<{ records: RunRecord[]; cor
 const rowOf = (l: LoadedLine & { record: { startedAt: string } }): Row =>
   Object.assign(l, { startedAt: l.record.startedAt, runId: l.id });
 
-/**
- * The page `q` asks for from the cache at `cacheFile`, or null when the cache cannot vouch for it (no trailer, another
- * version, runs/ changed, a line that does not check, a run file that changed). `pagesOnly(q)` must hold.
- */
-export async function pageFromTail(
-  cacheFile: string,
-  runsDir: string,
-  q: RunQuery,
-  readMade: ReadMade,
-  reveal: (r: RunRecord) => RunRecord | null = (r) => r,
-): Promise<TailPage | null> {
+/** What a cache that vouches for itself says of the runs not in its settled part, read once for a page or the figures. */
+interface Vouched {
+  t: Trailer & { hotEnd: number; figuresEnd: number; idsEnd: number };
+  changes: ListingChanges;
+  /** The runs in flight (their lines fresh) and the runs read from their logs (made since, or moved on). */
+  rows: Row[];
+  corrupt: CorruptRun[];
+  damaged: DamagedLog[];
+  /** Of `rows`, those read again though the cache had a record of them (they count once in `t.runs`). */
+  readAgain: number;
+  /** Whether a line's run file is the one the line was read from. */
+  fresh: (id: string, e: CacheEntry) => boolean;
+}
+
+/** Opens the cache at `cacheFile` for `fn` (null: no cache). */
+async function withCache<T>(cacheFile: string, fn: (fd: number) => Promise<T | null>): Promise<T | null> {
   let fd: number;
   try {
     fd = openSync(cacheFile, 'r');
@@ -75,20 +89,52 @@ export async function pageFromTail(
     return null;
   }
   try {
-    return await tailPage(fd, cacheFile, runsDir, q, readMade, reveal);
+    return await fn(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-async function tailPage(
-  fd: number,
+/**
+ * The page `q` asks for from the cache at `cacheFile`, or null when the cache cannot vouch for it (no trailer, another
+ * version, more runs made or moved on since than a page reads, a line that does not check, a log cut or replaced).
+ * `pagesOnly(q)` must hold.
+ */
+export function pageFromTail(
   cacheFile: string,
   runsDir: string,
   q: RunQuery,
   readMade: ReadMade,
-  reveal: (r: RunRecord) => RunRecord | null,
+  reveal: (r: RunRecord) => RunRecord | null = (r) => r,
 ): Promise<TailPage | null> {
+  return withCache(cacheFile, async (fd) => {
+    const v = await vouch(fd, cacheFile, runsDir, readMade);
+    return v && tailPage(fd, v, q, reveal);
+  });
+}
+
+/**
+ * What `stats` reads of a workflow from the cache at `cacheFile`: the kept figures of its settled runs, and the records
+ * of its runs not among them (in flight, or made since). Null when the cache cannot vouch for itself, or a run was
+ * removed since it was written (what it counted of that run is not known here).
+ */
+export function figuresFromTail(
+  cacheFile: string,
+  runsDir: string,
+  workflowId: string,
+  readMade: ReadMade,
+): Promise<{ kept: Record<string, KeptVersion>; others: RunRecord[]; corrupt: CorruptRun[] } | null> {
+  return withCache(cacheFile, async (fd) => {
+    const v = await vouch(fd, cacheFile, runsDir, readMade);
+    if (!v || v.changes.gone.size > 0) return null;
+    const kept = keptFiguresOf(readAt(fd, v.t.hotEnd, v.t.figuresEnd - v.t.hotEnd - 1));
+    if (!kept) return null;
+    const others = v.rows.map((r) => r.read ?? (r.record as RunRecord)).filter((r) => r.workflowId === workflowId);
+    return { kept: kept[workflowId] ?? {}, others, corrupt: v.corrupt };
+  });
+}
+
+async function vouch(fd: number, cacheFile: string, runsDir: string, readMade: ReadMade): Promise<Vouched | null> {
   const size = fstatSync(fd).size;
   const head = readAt(fd, 0, Math.min(64, size));
   if (!head.toString('utf8').startsWith(`{"version":${CACHE_VERSION}}\n`)) return null;
@@ -96,13 +142,14 @@ async function tailPage(
   const lastNl = end.lastIndexOf(NEWLINE, end.length - 2);
   const last = end.subarray(lastNl + 1, end.length - 1);
   if (end.at(-1) !== NEWLINE || !isTrailer(last)) return null;
-  const t = trailerOf(last);
+  const trailer = trailerOf(last);
   // A cache edited since it was written (its lines no longer where the trailer says): not vouched for.
-  if (!t || t.idsEnd !== size - last.length - 1) return null;
+  if (!trailer || trailer.figuresEnd === undefined || trailer.idsEnd !== size - last.length - 1) return null;
+  const t = trailer as Vouched['t'];
   // A run made or removed since the cache's listing moves runs/'s mtime: the listing is compared with the cache's ids.
   let changes: ListingChanges = { made: [], gone: new Set() };
   if (t.dirMtimeMs === null || statSync(runsDir, { throwIfNoEntry: false })?.mtimeMs !== t.dirMtimeMs) {
-    const known = idsOf(readAt(fd, t.hotEnd, t.idsEnd - t.hotEnd - 1));
+    const known = idsOf(readAt(fd, t.figuresEnd, t.idsEnd - t.figuresEnd - 1));
     const got = known && listingChanges(runsDir, known);
     if (!got) return null;
     changes = got;
@@ -141,11 +188,14 @@ async function tailPage(
       if (l.entry.damaged) damaged.push(damageOf(l.id, l.entry.damaged, l.record.lastSeq, cacheFile, runsDir));
     }
   }
-
   const read = again.length + changes.made.length > 0 ? await readMade([...changes.made, ...again]) : null;
   for (const r of read?.records ?? []) rows.push(madeRow(r));
   corrupt.push(...(read?.corrupt ?? []));
+  return { t, changes, rows, corrupt, damaged, readAgain: countRecords(again, read), fresh };
+}
 
+function tailPage(fd: number, v: Vouched, q: RunQuery, reveal: (r: RunRecord) => RunRecord | null): TailPage | null {
+  const { t, changes, rows, corrupt, damaged, fresh } = v;
   // The settled runs' lines from the newest back, until the page and one more past the cursor are found.
   const after = q.cursor;
   const pager = newPager<Row>({ ...(after !== undefined ? { cursor: after } : {}), limit: q.limit! + 1 }, 'newest');
@@ -171,7 +221,8 @@ async function tailPage(
     runs.push(whole);
   }
   // Removed runs are counted as runs (a removed corrupt log: one too few), which only a whole look tells apart.
-  const total = t.runs - changes.gone.size + (read?.records.length ?? 0) - countRecords(again, read);
+  const made = rows.filter((r) => r.read).length;
+  const total = t.runs - changes.gone.size + made - v.readAgain;
   return { page: { ...got, runs, total }, corrupt, damaged };
 }
 

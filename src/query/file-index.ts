@@ -19,7 +19,8 @@ import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun } from '../store/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CacheEntry } from './cache-lines.js';
-import { pageFromTail, pagesOnly } from './cache-tail.js';
+import type { KeptVersion } from './cache-figures.js';
+import { figuresFromTail, pageFromTail, pagesOnly } from './cache-tail.js';
 import { damageOf, FileIndexCache, recordedOf } from './file-index-disk.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import type { HeldRecord } from './record-set.js';
@@ -89,6 +90,21 @@ export class FileRunIndex extends FileIndexCache {
       }
     }
     return super.query(q);
+  }
+
+  /**
+   * What `stats` reads of a workflow without the whole look (cache-figures.ts): the kept figures of its settled runs and
+   * the records of its others, when asked once (not live, not followed) and the cache vouches for itself; else null.
+   */
+  async keptFigures(workflowId: string): Promise<{ kept: Record<string, KeptVersion>; others: RunRecord[] } | null> {
+    if (this.opts.live || this.following) return null;
+    const got = await this.serial(async () => {
+      await this.store.ready(); // a commit a crash left in the journal is in its log first, as for any read
+      return figuresFromTail(this.cacheFile, this.store.runsDir, workflowId, (ids) => this.readMade(ids));
+    });
+    if (!got) return null;
+    for (const c of got.corrupt) this.opts.onCorrupt?.(c);
+    return { kept: got.kept, others: got.others };
   }
 
   /**

@@ -1,5 +1,6 @@
 /** The run index port: records of every run of a store, queried with a RunQuery. Never authoritative: the log is. */
 import type { CorruptRun, EventStore } from '../store/index.js';
+import type { KeptVersion } from './cache-figures.js';
 import type { RunPage } from './paging.js';
 import type { RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
@@ -19,6 +20,11 @@ export interface RunIndex {
   versions(): Promise<VersionSeen[]>;
   /** Calls `onChange` with each record that changed (a run started, moved on or settled) until closed. */
   subscribe(onChange: (r: RunRecord) => void): { close(): void };
+  /**
+   * A workflow's settled runs already tallied per version, and the records of its other runs, when the index keeps them
+   * (the file store's cache: cache-figures.ts); null or absent: `stats` queries the records.
+   */
+  keptFigures?(workflowId: string): Promise<{ kept: Record<string, KeptVersion>; others: RunRecord[] } | null>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@
  * - failure_rate: FAILED runs ÷ runs that completed or failed (1 − the dashboard's success rate).
  */
 import { MONITORING_METRICS, type MonitoringMetric } from '../definition/index.js';
-import type { RunRecord } from '../query/index.js';
+import { emptyTally, mergeTally, tallyRun, type RunRecord, type RunTally } from '../query/index.js';
 
 /** Nearest-rank percentile of ascending `sorted` (null when empty): a value some run really took. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -86,72 +86,59 @@ export interface StatsOptions {
   taskOrder?: readonly string[];
 }
 
-const SETTLED_TASK = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT']);
-
 /** The figures of `records`, those of `opts.workflowId` (and version, and started since) only. */
 export function workflowStats(records: readonly RunRecord[], opts: StatsOptions): WorkflowStats {
   const version = opts.version ?? null;
   const since = opts.since ?? null;
-  const mine = records.filter(
-    (r) =>
-      r.workflowId === opts.workflowId &&
-      (version === null || r.version === version) &&
-      (since === null || r.startedAt >= since),
-  );
+  const byVersion = new Map<number, RunTally>();
+  for (const r of records) {
+    if (r.workflowId !== opts.workflowId || (version !== null && r.version !== version)) continue;
+    if (since !== null && r.startedAt < since) continue;
+    let t = byVersion.get(r.version);
+    if (!t) byVersion.set(r.version, (t = emptyTally()));
+    tallyRun(t, r);
+  }
+  return workflowStatsOf(byVersion, opts);
+}
+
+/** The figures of runs already tallied per version (those of `opts.workflowId`, version and since only). */
+export function workflowStatsOf(byVersion: ReadonlyMap<number, RunTally>, opts: StatsOptions): WorkflowStats {
   const order = opts.taskOrder ?? [];
-  const byVersion = new Map<number, RunRecord[]>();
-  for (const r of mine) (byVersion.get(r.version) ?? byVersion.set(r.version, []).get(r.version)!).push(r);
   const listed = opts.listed && opts.listed.length > 0 ? [...new Set(opts.listed)] : null;
+  const all = emptyTally();
+  for (const t of byVersion.values()) mergeTally(all, t);
   return {
     workflowId: opts.workflowId,
-    version,
-    since,
+    version: opts.version ?? null,
+    since: opts.since ?? null,
     metrics: listed ?? [...MONITORING_METRICS],
     metricsFrom: listed ? 'definition' : 'all',
-    ...figures(mine, order),
-    versions: [...byVersion].sort(([a], [b]) => b - a).map(([v, rs]) => ({ version: v, ...figures(rs, order) })),
+    ...figuresOf(all, order),
+    versions: [...byVersion].sort(([a], [b]) => b - a).map(([v, t]) => ({ version: v, ...figuresOf(t, order) })),
   };
 }
 
 /** The figures of a set of runs (already chosen). */
 export function figures(runs: readonly RunRecord[], taskOrder: readonly string[] = []): Figures {
-  const counts: RunCounts = { total: runs.length, completed: 0, failed: 0, cancelled: 0, active: 0 };
-  const durations: number[] = [];
-  const tasks = new Map<string, SuccessCount>();
-  const retries = new Map<string, number>();
-  let runsWithRetries = 0;
-  for (const r of runs) {
-    if (r.status === 'COMPLETED') counts.completed++;
-    else if (r.status === 'FAILED') counts.failed++;
-    else if (r.status === 'CANCELLED') counts.cancelled++;
-    else counts.active++;
-    if (r.status === 'COMPLETED' || r.status === 'FAILED' || r.status === 'CANCELLED') {
-      if (r.durationMs !== null) durations.push(r.durationMs);
-    }
-    let retried = false;
-    for (const [id, t] of Object.entries(r.tasks)) {
-      if (SETTLED_TASK.has(t.status)) {
-        const s = tasks.get(id) ?? { completed: 0, settled: 0, rate: null };
-        s.settled++;
-        if (t.status === 'COMPLETED') s.completed++;
-        tasks.set(id, s);
-      }
-      if (t.attempts > 0) {
-        const extra = t.attempts - 1;
-        retries.set(id, (retries.get(id) ?? 0) + extra);
-        if (extra > 0) retried = true;
-      }
-    }
-    if (retried) runsWithRetries++;
-  }
-  durations.sort((a, b) => a - b);
+  const t = emptyTally();
+  for (const r of runs) tallyRun(t, r);
+  return figuresOf(t, taskOrder);
+}
+
+/** The figures of a tally. */
+export function figuresOf(t: RunTally, taskOrder: readonly string[] = []): Figures {
+  const durations = [...t.durations].sort((a, b) => a - b);
   const sum = durations.reduce((n, d) => n + d, 0);
+  const tasks = new Map<string, SuccessCount>(
+    Object.entries(t.tasks).map(([id, [completed, settled]]) => [id, { completed, settled, rate: null }]),
+  );
+  const retries = new Map(Object.entries(t.retries));
   const perTask = [...tasks.values()];
   const completed = perTask.reduce((n, s) => n + s.completed, 0);
   const settled = perTask.reduce((n, s) => n + s.settled, 0);
-  const runsSettled = counts.completed + counts.failed;
+  const runsSettled = t.completed + t.failed;
   return {
-    runs: counts,
+    runs: { total: t.total, completed: t.completed, failed: t.failed, cancelled: t.cancelled, active: t.active },
     execution_time: {
       settled: durations.length,
       p50Ms: percentile(durations, 50),
@@ -169,10 +156,10 @@ export function figures(runs: readonly RunRecord[], taskOrder: readonly string[]
     },
     retry_count: {
       total: [...retries.values()].reduce((n, x) => n + x, 0),
-      runsWithRetries,
+      runsWithRetries: t.runsWithRetries,
       tasks: Object.fromEntries(ordered(retries, taskOrder)),
     },
-    failure_rate: { failed: counts.failed, settled: runsSettled, rate: ratio(counts.failed, runsSettled) },
+    failure_rate: { failed: t.failed, settled: runsSettled, rate: ratio(t.failed, runsSettled) },
   };
 }
 

@@ -6,10 +6,18 @@
 import { MONITORING_METRICS, type Definition, type MonitoringMetric } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { recordedDefinitionOf } from '../events/index.js';
-import type { RunIndex } from '../query/index.js';
+import {
+  emptyTally,
+  mergeTally,
+  tallyRun,
+  type KeptVersion,
+  type RunIndex,
+  type RunRecord,
+  type RunTally,
+} from '../query/index.js';
 import { latestWorkflow } from '../runtime/index.js';
-import type { EventStore } from '../store/index.js';
-import { workflowStats, type WorkflowStats } from './figures.js';
+import { compareRuns, type EventStore } from '../store/index.js';
+import { workflowStats, workflowStatsOf, type WorkflowStats } from './figures.js';
 
 export interface StatsQuery {
   workflow: string;
@@ -28,6 +36,10 @@ export async function loadWorkflowStats(
   q: StatsQuery,
   definition?: Definition | null,
 ): Promise<WorkflowStats> {
+  // Every run since a time is a window of the records; all of them, the kept figures when the index keeps them.
+  const kept = q.since === undefined ? await index.keptFigures?.(q.workflow) : null;
+  const fast = kept ? await fromKept(kept, store, q, definition) : null;
+  if (fast) return fast;
   const def = definition === undefined ? await recordedDefinition(index, store, q) : definition;
   const records = (await index.query({ workflow: q.workflow, ...(q.since !== undefined ? { since: q.since } : {}) }))
     .runs;
@@ -67,14 +79,62 @@ async function recordedDefinition(index: RunIndex, store: EventStore, q: StatsQu
       { workflow: q.workflow, version: q.version ?? null },
     );
   }
-  const first = (await store.read(chosen.runId, { toSeq: 1 }))[0];
+  return definitionOfRun(store, q.workflow, chosen);
+}
+
+/** The definition of `run.version` that `run.runId` recorded (its run.started, or the run.migrated that moved it there). */
+async function definitionOfRun(
+  store: EventStore,
+  workflow: string,
+  run: { runId: string; version: number },
+): Promise<Definition> {
+  const first = (await store.read(run.runId, { toSeq: 1 }))[0];
   if (first?.type !== 'run.started')
     throw new LedgerflowError(
       'LF_DEFINITION_NOT_FOUND',
-      `run ${chosen.runId} of workflow ${q.workflow} has no run.started to read its definition from`,
-      { runId: chosen.runId },
+      `run ${run.runId} of workflow ${workflow} has no run.started to read its definition from`,
+      { runId: run.runId },
     );
   const recorded = recordedDefinitionOf(first.data);
   // A run migrated to this version (docs/runs.md#migrating-in-flight-runs) records it in its run.migrated.
-  return recorded.version === chosen.version ? recorded : latestWorkflow(await store.read(chosen.runId)).definition;
+  return recorded.version === run.version ? recorded : latestWorkflow(await store.read(run.runId)).definition;
+}
+
+/**
+ * The figures from the index's kept tallies of the settled runs and the records of the others (null: no run of the
+ * workflow, or of the version asked, is among them: the whole path names the ones there are).
+ */
+async function fromKept(
+  kept: { kept: Record<string, KeptVersion>; others: RunRecord[] },
+  store: EventStore,
+  q: StatsQuery,
+  definition: Definition | null | undefined,
+): Promise<WorkflowStats | null> {
+  // Each version's newest run, as the record set orders runs (start, then id): its definition is the one shown.
+  const newest = new Map<number, { runId: string; startedAt: string; version: number }>();
+  const consider = (version: number, r: { runId: string; startedAt: string }) => {
+    const n = newest.get(version);
+    if (!n || compareRuns(r, n) > 0) newest.set(version, { runId: r.runId, startedAt: r.startedAt, version });
+  };
+  for (const [v, k] of Object.entries(kept.kept)) consider(Number(v), k.newest);
+  for (const r of kept.others) consider(r.version, r);
+  let def = definition;
+  if (def === undefined) {
+    const chosen =
+      q.version === undefined ? [...newest.values()].sort((a, b) => b.version - a.version)[0] : newest.get(q.version);
+    if (!chosen) return null;
+    def = await definitionOfRun(store, q.workflow, chosen);
+  }
+  const byVersion = new Map<number, RunTally>();
+  const tallyOf = (v: number) => byVersion.get(v) ?? byVersion.set(v, emptyTally()).get(v)!;
+  for (const [v, k] of Object.entries(kept.kept))
+    if (q.version === undefined || Number(v) === q.version) mergeTally(tallyOf(Number(v)), k.tally);
+  for (const r of kept.others) if (q.version === undefined || r.version === q.version) tallyRun(tallyOf(r.version), r);
+  return workflowStatsOf(byVersion, {
+    workflowId: q.workflow,
+    version: q.version ?? null,
+    since: null,
+    listed: listedMetrics(def),
+    taskOrder: def?.tasks.map((t) => t.id) ?? [],
+  });
 }
