@@ -112,9 +112,9 @@ export abstract class FileIndexCache extends HeldRunIndex<RunIndexOptions & { st
             this.damaged.set(l.id, damageOf(l.id, l.entry.damaged, r.lastSeq, this.cacheFile, this.store.runsDir));
         },
         (t) => {
-          // A cache of 6 (no ids line: a page from its end cannot stand) counts as one that never listed runs/, and so
+          // A cache of 6 (no figures or ids line: a page from its end cannot stand) counts as one that never listed runs/, so
           // is written again as 7 by the first whole look.
-          this.dirLoaded = t.idsEnd === undefined ? undefined : t.dirMtimeMs;
+          this.dirLoaded = t.idsEnd === undefined || t.figuresEnd === undefined ? undefined : t.dirMtimeMs;
         },
       );
     } catch (err) {
