@@ -15,7 +15,15 @@ import { join } from 'node:path';
 import type { CorruptRun } from '../store/index.js';
 import { compareRuns } from '../store/index.js';
 import { keptFiguresOf, type KeptVersion } from './cache-figures.js';
-import { idsOf, listingChanges, MAX_MADE, type ListingChanges } from './cache-ids.js';
+import {
+  dirMtime,
+  idsOf,
+  listedDirMtime,
+  listingChanges,
+  MAX_MADE,
+  noteListed,
+  type ListingChanges,
+} from './cache-ids.js';
 import {
   CACHE_VERSION,
   entryLine,
@@ -146,13 +154,18 @@ async function vouch(fd: number, cacheFile: string, runsDir: string, readMade: R
   // A cache edited since it was written (its lines no longer where the trailer says): not vouched for.
   if (!trailer || trailer.figuresEnd === undefined || trailer.idsEnd !== size - last.length - 1) return null;
   const t = trailer as Vouched['t'];
-  // A run made or removed since the cache's listing moves runs/'s mtime: the listing is compared with the cache's ids.
+  // A run made or removed since the cache's listing moves runs/'s mtime: the listing is compared with the cache's ids
+  // (and, when it matches them exactly, that mtime noted for the next reader: cache-ids.ts).
   let changes: ListingChanges = { made: [], gone: new Set() };
-  if (t.dirMtimeMs === null || statSync(runsDir, { throwIfNoEntry: false })?.mtimeMs !== t.dirMtimeMs) {
+  const cache = fstatSync(fd);
+  const dirNow = dirMtime(runsDir);
+  if (dirNow === null || (dirNow !== t.dirMtimeMs && dirNow !== listedDirMtime(cacheFile, cache))) {
     const known = idsOf(readAt(fd, t.figuresEnd, t.idsEnd - t.figuresEnd - 1));
     const got = known && listingChanges(runsDir, known);
     if (!got) return null;
     changes = got;
+    if (dirNow !== null && got.made.length === 0 && got.gone.size === 0)
+      noteListed(cacheFile, cache, dirNow, Date.now());
   }
   /** 'same': the file the line was read from; 'grew': appended to since; 'other': cut, replaced or gone. */
   const look = (id: string, e: CacheEntry): 'same' | 'grew' | 'other' => {

@@ -20,6 +20,7 @@ import type { CorruptRun } from '../store/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CacheEntry } from './cache-lines.js';
 import type { KeptVersion } from './cache-figures.js';
+import { DIR_SETTLE_MS } from './cache-ids.js';
 import { figuresFromTail, pageFromTail, pagesOnly } from './cache-tail.js';
 import { damageOf, FileIndexCache, recordedOf } from './file-index-disk.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
@@ -37,8 +38,6 @@ const STAT_SLICE = 512;
 const READ_CONCURRENCY = 32;
 /** A follower writes the cache back at most this often (it is 70 MB at 100,000 runs): and when it closes. */
 const SAVE_EVERY_MS = 10 * 60_000;
-/** How old runs/'s mtime must be for the cache to vouch for its listing (cache-tail.ts): far past a timestamp's tick. */
-const DIR_SETTLE_MS = 2_000;
 /** Watch events are gathered this long: a burst of appends to one run is read once. */
 const WATCH_DEBOUNCE_MS = 25;
 

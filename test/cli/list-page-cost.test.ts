@@ -19,18 +19,24 @@ import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyC
 // Every statSync of a run file counted (the index's looks at the run files are synchronous: file-index.ts,
 // cache-tail.ts). Wrapped on the module itself and synced to its named exports: a vi.mock is not applied to a module
 // another test file of the same worker loaded first.
-const stats = { runFiles: 0 };
+const stats = { runFiles: 0, listings: 0 };
 const realStatSync = fs.statSync;
-const writable = fs as { statSync: typeof fs.statSync };
+const realReaddirSync = fs.readdirSync;
+const writable = fs as { statSync: typeof fs.statSync; readdirSync: typeof fs.readdirSync };
 beforeAll(() => {
   writable.statSync = ((path: Parameters<typeof fs.statSync>[0], ...rest: unknown[]) => {
     if (String(path).endsWith('.jsonl') && String(path).includes('/runs/')) stats.runFiles++;
     return (realStatSync as (...a: unknown[]) => unknown)(path, ...rest);
   }) as typeof fs.statSync;
+  writable.readdirSync = ((path: Parameters<typeof fs.readdirSync>[0], ...rest: unknown[]) => {
+    if (String(path).endsWith('/runs')) stats.listings++;
+    return (realReaddirSync as (...a: unknown[]) => unknown)(path, ...rest);
+  }) as typeof fs.readdirSync;
   syncBuiltinESMExports();
 });
 afterAll(() => {
   writable.statSync = realStatSync;
+  writable.readdirSync = realReaddirSync;
   syncBuiltinESMExports();
 });
 
@@ -73,12 +79,13 @@ function captured() {
 async function counted(store: string, opts: Parameters<typeof listCmd>[2]) {
   const parse = vi.spyOn(JSON, 'parse');
   stats.runFiles = 0;
+  stats.listings = 0;
   const c = captured();
   expect(await listCmd(c.io, { store }, { json: true, ...opts })).toBe(0);
   const parsedLines = parse.mock.calls.filter(([t]) => String(t).startsWith('{"id":')).length;
   parse.mockRestore();
   const rows = JSON.parse(c.out.join('\n')) as { runId: string; status: string; damaged?: unknown }[];
-  return { rows, err: c.err, parsedLines, statted: stats.runFiles };
+  return { rows, err: c.err, parsedLines, statted: stats.runFiles, listed: stats.listings };
 }
 
 describe(`list's default page on a store of ${RUNS} settled runs`, () => {
@@ -126,6 +133,28 @@ describe(`list's default page on a store of ${RUNS} settled runs`, () => {
     expect(page.rows.map((r) => r.runId)).toEqual(['newcomer', ...newest.slice(0, LIST_PAGE - 1)]);
     expect(page.parsedLines).toBeLessThanOrEqual(LIST_PAGE + 2);
     expect(page.statted).toBeLessThanOrEqual(LIST_PAGE + 2);
+  });
+
+  it('an index written while runs/ was young (a store just filled) is vouched for by the first page that lists runs/: the next lists nothing', async () => {
+    const store = join(tempDir('lf-list-young-'), 'store');
+    const s = new FileEventStore(store);
+    try {
+      for (let i = 0; i < 60; i++) await appendCommits(s, asRun(historyCommits(COMPLETED_RUN), idOf(i), startOf(i)));
+    } finally {
+      await s.close();
+    }
+    expect(await listCmd(captured().io, { store }, { all: true })).toBe(0); // runs/ changed just now: not vouched for
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(store, 'runs'), past, past);
+    const first = await counted(store, {});
+    expect(first.listed).toBe(1);
+    const next = await counted(store, {});
+    expect(next.listed).toBe(0);
+    expect(next.rows.map((r) => r.runId)).toEqual(first.rows.map((r) => r.runId));
+    // A run made since is seen again by a listing.
+    writeFileSync(join(store, 'runs', 'lease.driver'), '{}');
+    rmSync(join(store, 'runs', 'lease.driver'));
+    expect((await counted(store, {})).listed).toBe(1);
   });
 
   it('on a busy store (runs made, moved on, removed, leases taken since the index) the page is the whole look\'s, and reads only those runs', async () => {
