@@ -157,7 +157,7 @@ describe(`list's default page on a store of ${RUNS} settled runs`, () => {
     expect((await counted(store, {})).listed).toBe(1);
   });
 
-  it('on a busy store (runs made, moved on, removed, leases taken since the index) the page is the whole look\'s, and reads only those runs', async () => {
+  it("on a busy store (runs made, moved on, removed, leases taken since the index) the page is the whole look's, and reads only those runs", async () => {
     const { store, newest } = await settledStore();
     const gate = asRun(historyCommits(APPROVED_RUN), 'waiting', (RUNS + 1) * 1000);
     const s = new FileEventStore(store);

@@ -61,7 +61,6 @@ describe('the EventStore decorator', () => {
     expect(await store.read('iv-999')).toEqual(appended.slice(-3));
   });
 
-
   it('seals on append and opens on read; the store below and the index see ciphertext; the caller keeps its events', async () => {
     const below = new MemoryEventStore();
     const store = encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() }));
