@@ -8,19 +8,44 @@ import { REDACTED, bodyOf, isSealedText, isSealedValue, openText, sealText, seal
 import { PAYLOAD_FIELDS, aadOf, getAt, setAt } from './fields.js';
 import type { DataKey } from './keys.js';
 
+/**
+ * The event with its payload fields sealed, in one pass: the envelope and each object on a field's path copied once
+ * for the whole event, not once a field (setAt copies the path at every call), and nothing copied when nothing is
+ * sealed. The caller's event is not changed (it keeps its clear values).
+ */
 export function sealEvent(ev: EventEnvelope, key: DataKey): EventEnvelope {
   const fields = PAYLOAD_FIELDS[ev.type];
   if (!fields) return ev;
-  let out = ev;
+  let out: Record<string, unknown> | null = null;
+  /** Objects of `out` already copied (so written in place): the envelope and those below it on a sealed path. */
+  let copied: unknown[] = [];
   for (const field of fields) {
     const v = getAt(ev, field.path);
     if (v === undefined || isSealedText(v) || isSealedValue(v)) continue;
+    let sealed: unknown;
     if (field.kind === 'text') {
       if (typeof v !== 'string') continue;
-      out = setAt(out, field.path, sealText(key, aadOf(ev, field), v));
-    } else out = setAt(out, field.path, sealValue(key, aadOf(ev, field), v));
+      sealed = sealText(key, aadOf(ev, field), v);
+    } else sealed = sealValue(key, aadOf(ev, field), v);
+    if (out === null) {
+      out = { ...(ev as unknown as Record<string, unknown>) };
+      copied = [out];
+    }
+    let o = out;
+    const last = field.path.length - 1;
+    for (let i = 0; i < last; i++) {
+      const k = field.path[i]!;
+      let next = o[k] as Record<string, unknown>;
+      if (!copied.includes(next)) {
+        next = { ...next };
+        o[k] = next;
+        copied.push(next);
+      }
+      o = next;
+    }
+    o[field.path[last]!] = sealed;
   }
-  return out;
+  return out === null ? ev : (out as unknown as EventEnvelope);
 }
 
 /** The ids of the keys the sealed fields of these events name (empty: nothing sealed). */

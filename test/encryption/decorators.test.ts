@@ -21,6 +21,13 @@ import { waitFor } from '../helpers/wait.js';
 const keyText = () => randomBytes(32).toString('base64');
 const ringWith = (secrets: Record<string, string>) => new KeyRing(async (name) => secrets[name]);
 const SECRET = 'Ottoline-Featherstonehaugh-42';
+/** A data key (32 bytes, base64) and three events sealed with it by the format as recorded (see the test using them). */
+const GOLDEN_KEY = 'bGVkZ2VyZmxvdyBnb2xkZW4gc2VhbGVkIGxvZyBrZXk=';
+const GOLDEN_SEALED = [
+  '{"runId":"golden","workflowId":"wf","version":1,"seq":1,"time":"2026-01-01T09:00:01.000Z","state":{"status":"RUNNING","hash":"x"},"type":"run.started","data":{"definition":{},"definitionHash":"h","input":{"lf:enc":"1:08e05ca8897bc93d:L7rwMVLTku_zRkXdVJ5-UTltRyUtTL8w5nvkX_zZ3rPASthXDuGp6s9lSrtygQ"}}}',
+  '{"runId":"golden","workflowId":"wf","version":1,"seq":2,"time":"2026-01-01T09:00:02.000Z","state":{"status":"RUNNING","hash":"x"},"type":"task.completed","data":{"task":"t","attempt":1,"output":{"lf:enc":"1:08e05ca8897bc93d:8FCAh2K429TUnc-qPtF7UWzC3uja0-xkKKNRbiqFPs-gawk"},"progress":{"fraction":0.5,"message":"lf:enc:1:08e05ca8897bc93d:nXf1dp-4DEXTY_YqZj8HjzFwECWWxWhzz4qnAC_bRtpq7hvy","at":"2026-01-01T00:00:00.000Z"}}}',
+  '{"runId":"golden","workflowId":"wf","version":1,"seq":3,"time":"2026-01-01T09:00:03.000Z","state":{"status":"RUNNING","hash":"x"},"type":"task.failed","data":{"task":"t","attempt":2,"error":{"message":"lf:enc:1:08e05ca8897bc93d:WCGU7Uuvk1H_6eWgB-rKT4V4P4HO79RTdM20C3OLnvJeDFQnTGrl","retryable":false},"progress":{"fraction":0.9,"message":"lf:enc:1:08e05ca8897bc93d:GLIaktiX5dU2gwfBftuJI0HEeTFeLBIOPUI9A7-UB4V1","at":"2026-01-01T00:00:00.000Z"}}}',
+];
 
 function events(runId: string): EventEnvelope[] {
   const first = ev(runId, 1);
@@ -110,6 +117,47 @@ describe('the EventStore decorator', () => {
     (moved.data as { input: unknown }).input = (stored[0]!.data as { input: unknown }).input;
     await below.append({ runId: 'r4', expectedSeq: 0, dedupId: 'd', events: [moved] });
     await expect(encryptedStore(below, ring).read('r4')).rejects.toMatchObject({ code: 'LF_DECRYPT_FAILED' });
+  });
+
+  it('opens a log sealed by the format as written since issue 63 (a recorded log: the sealed format is a contract)', async () => {
+    // Sealed on 2026-11-28 by the build before sealing was made one pass a commit (main at c706d3e5), under this key:
+    // whatever changes in how values are sealed, these must still open to what was appended.
+    const below = new MemoryEventStore();
+    const recorded = GOLDEN_SEALED.map((l) => JSON.parse(l) as EventEnvelope);
+    await below.append({ runId: 'golden', expectedSeq: 0, dedupId: 'g', events: recorded });
+    const store = encryptedStore(below, ringWith({ LF_DATA_KEY: GOLDEN_KEY }));
+    const [started, completed, failed] = await store.read('golden');
+    expect((started!.data as { input: unknown }).input).toEqual({ who: 'Ottoline' });
+    expect(completed!.data).toMatchObject({ output: { n: 1 }, progress: { message: 'half way', fraction: 0.5 } });
+    expect(failed!.data).toMatchObject({
+      error: { message: 'no Ottoline', retryable: false },
+      progress: { message: 'stuck' },
+    });
+    // The wrong key is refused, not read as something else.
+    await expect(encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() })).read('golden')).rejects.toMatchObject({
+      code: 'LF_DATA_KEY_MISSING',
+    });
+  });
+
+  it("seals two fields under one object of an event in one pass; the caller's nested objects stay as they were", async () => {
+    const below = new MemoryEventStore();
+    const store = encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() }));
+    const progress = { message: `at ${SECRET}`, fraction: 0.5, at: '2026-01-01T00:00:00.000Z' };
+    const error = { message: `no ${SECRET}`, retryable: false };
+    const mine = [
+      ev('p1', 1),
+      {
+        ...ev('p1', 2, { output: { note: SECRET } }),
+        data: { task: 't', attempt: 1, output: { note: SECRET }, progress },
+      },
+      { ...ev('p1', 3), type: 'task.failed', data: { task: 't', attempt: 2, error, progress } },
+    ] as EventEnvelope[];
+    const copy = structuredClone(mine);
+    await store.append({ runId: 'p1', expectedSeq: 0, dedupId: 'd', events: mine });
+    expect(mine).toEqual(copy);
+    expect(progress.message).toBe(`at ${SECRET}`);
+    expect(JSON.stringify(await below.read('p1'))).not.toContain(SECRET);
+    expect(await store.read('p1')).toEqual(copy);
   });
 
   it('a follower gets each batch opened, in order', async () => {
