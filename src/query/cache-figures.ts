@@ -17,11 +17,6 @@ export interface KeptVersion {
 /** Per workflow, per version (its number as text). */
 export type KeptFigures = Record<string, Record<string, KeptVersion>>;
 
-const FIGURES = Buffer.from('{"figures":');
-
-export const isFiguresLine = (line: Uint8Array): boolean =>
-  line.length >= FIGURES.length && Buffer.from(line.buffer, line.byteOffset, FIGURES.length).equals(FIGURES);
-
 /** The settled runs' records as a cache is written, tallied: `add` each record's JSON text, then `line()`. */
 export class FiguresTally {
   private readonly kept = new Map<string, Map<number, KeptVersion>>();

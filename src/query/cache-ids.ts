@@ -8,14 +8,10 @@
 import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { RUN_ID_PATTERN } from '../events/index.js';
 
-const IDS = Buffer.from('{"ids":');
 /** Runs made since the cache's listing that a page reads itself; more, and the whole look (which writes the cache) answers. */
 export const MAX_MADE = 256;
 /** How old runs/'s mtime must be for a listing to vouch for it: far past a timestamp's tick, so no file made after the listing shares it. */
 export const DIR_SETTLE_MS = 2_000;
-
-export const isIdsLine = (line: Uint8Array): boolean =>
-  line.length >= IDS.length && Buffer.from(line.buffer, line.byteOffset, IDS.length).equals(IDS);
 
 /** The ids line of a cache holding lines for `ids`. */
 export const idsLine = (ids: readonly string[]): Buffer => Buffer.from(`${JSON.stringify({ ids })}\n`);

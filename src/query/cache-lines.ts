@@ -18,8 +18,8 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
 import { unlessMissing } from '../store/index.js';
-import { FiguresTally, isFiguresLine } from './cache-figures.js';
-import { idsLine, isIdsLine } from './cache-ids.js';
+import { FiguresTally } from './cache-figures.js';
+import { idsLine } from './cache-ids.js';
 import type { RunRecord } from './record.js';
 import { RunRecordSchema, SlimFieldsSchema } from './record-schema.js';
 import type { SlimFields } from './record-set.js';
@@ -62,11 +62,17 @@ export interface Trailer {
   runs: number;
   dirMtimeMs: number | null;
 }
-const TRAILER = Buffer.from('{"trailer":');
 /** Lines are Uint8Array in what the package declares (its .d.ts names no Node type); read as a Buffer, copied never. */
 const asBuffer = (line: Uint8Array): Buffer => Buffer.from(line.buffer, line.byteOffset, line.byteLength);
-export const isTrailer = (line: Uint8Array): boolean =>
-  line.length >= TRAILER.length && asBuffer(line).compare(TRAILER, 0, TRAILER.length, 0, TRAILER.length) === 0;
+/** Whether a line begins with `{"<key>":`: the trailer, and the figures and ids lines before it, are told so. */
+const keyedLine = (key: string) => {
+  const head = Buffer.from(`{"${key}":`);
+  return (line: Uint8Array): boolean =>
+    line.length >= head.length && asBuffer(line).compare(head, 0, head.length, 0, head.length) === 0;
+};
+export const isTrailer = keyedLine('trailer');
+const isFiguresLine = keyedLine('figures');
+const isIdsLine = keyedLine('ids');
 const TrailerSchema = z.object({
   trailer: z.object({
     sortedFrom: z.number().int(),

@@ -7,7 +7,8 @@
  * It stands only while the cache is current, and says so (null) otherwise, for the whole look (file-index.ts) to answer:
  * the runs made since the cache's listing are read (when runs/'s mtime moved: a listing against the cache's ids line,
  * cache-ids.ts; at most MAX_MADE of them), the runs removed since are left out, and every line it answers from must
- * match its run file (size, mtime and inode, stat'ed: the runs not settled, and the settled runs on the page). A settled run off the page is not stat'ed: a log cut or restored by hand is seen when it is shown, by
+ * match its run file (size, mtime and inode, stat'ed: the runs not settled, and the settled runs on the page). A
+ * settled run off the page is not stat'ed: a log cut or restored by hand is seen when it is shown, by
  * `status` and `history`, by `list --all` or a filtered `list`, and by `reindex` (docs/queries.md).
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
@@ -143,7 +144,8 @@ export function figuresFromTail(
 }
 
 async function vouch(fd: number, cacheFile: string, runsDir: string, readMade: ReadMade): Promise<Vouched | null> {
-  const size = fstatSync(fd).size;
+  const cache = fstatSync(fd);
+  const size = cache.size;
   const head = readAt(fd, 0, Math.min(64, size));
   if (!head.toString('utf8').startsWith(`{"version":${CACHE_VERSION}}\n`)) return null;
   const end = readAt(fd, Math.max(0, size - CHUNK), Math.min(CHUNK, size));
@@ -157,7 +159,6 @@ async function vouch(fd: number, cacheFile: string, runsDir: string, readMade: R
   // A run made or removed since the cache's listing moves runs/'s mtime: the listing is compared with the cache's ids
   // (and, when it matches them exactly, that mtime noted for the next reader: cache-ids.ts).
   let changes: ListingChanges = { made: [], gone: new Set() };
-  const cache = fstatSync(fd);
   const dirNow = dirMtime(runsDir);
   if (dirNow === null || (dirNow !== t.dirMtimeMs && dirNow !== listedDirMtime(cacheFile, cache))) {
     const known = idsOf(readAt(fd, t.figuresEnd, t.idsEnd - t.figuresEnd - 1));
