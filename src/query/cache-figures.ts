@@ -34,7 +34,7 @@ export class FiguresTally {
       v.newest = { runId: r.runId, startedAt: r.startedAt };
   }
 
-  line(): Buffer {
+  line(): Uint8Array {
     const figures: KeptFigures = {};
     for (const [w, byVersion] of this.kept) {
       const out: Record<string, KeptVersion> = {};
@@ -65,10 +65,10 @@ const FiguresSchema = z.object({
 });
 
 /** The kept figures a figures line holds (null: not one that checks). */
-export function keptFiguresOf(line: Buffer): KeptFigures | null {
+export function keptFiguresOf(line: Uint8Array): KeptFigures | null {
   let raw: unknown;
   try {
-    raw = JSON.parse(line.toString('utf8'));
+    raw = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
   } catch {
     return null;
   }

@@ -14,13 +14,13 @@ export const MAX_MADE = 256;
 export const DIR_SETTLE_MS = 2_000;
 
 /** The ids line of a cache holding lines for `ids`. */
-export const idsLine = (ids: readonly string[]): Buffer => Buffer.from(`${JSON.stringify({ ids })}\n`);
+export const idsLine = (ids: readonly string[]): Uint8Array => Buffer.from(`${JSON.stringify({ ids })}\n`);
 
 /** The ids an ids line holds (null: not one that checks). */
-export function idsOf(line: Buffer): string[] | null {
+export function idsOf(line: Uint8Array): string[] | null {
   let raw: unknown;
   try {
-    raw = JSON.parse(line.toString('utf8'));
+    raw = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
   } catch {
     return null;
   }

@@ -199,10 +199,10 @@ export async function saveCache(
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fh = await openFd(tmp, 'wx+', 0o644);
   try {
-    let chunk: Buffer[] = [];
+    let chunk: Uint8Array[] = [];
     let chunkBytes = 0;
     let written = 0;
-    const put = (b: Buffer) => {
+    const put = (b: Uint8Array) => {
       chunk.push(b);
       chunkBytes += b.length;
     };
