@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { HOST_IMPORT } from '../import-module.js';
-import { compileCache } from './cached-code.js';
+import { commandOf, compileCache } from './cached-code.js';
 
 // V8's allocation-site pretenuring off, before anything of ours runs: once a code site's objects mostly outlive a
 // scavenge (a run's state under load, a long run's events), V8 allocates that site's later objects old for good, and
@@ -22,6 +22,14 @@ import { compileCache } from './cached-code.js';
 // "Where an engine's time goes"). Set here, not on node's command line, where a V8 flag a later Node dropped would stop
 // the command starting; the code cache is checked against V8's flags (cached-code.ts).
 setFlagsFromString('--no-allocation-site-pretenuring');
+
+// The commands that hold many runs for as long as they run: V8 lets the old space grow to at most half again what its
+// last full collection kept. Its own factor (up to 4× while collections are quick) let `serve` taking up 100,000
+// waiting runs peak at 1.24 GB for a live heap of about 300 MB; with a half it peaked at 795 MB (768 with a fifth),
+// its starts and approvals as fast (bench/RESULTS.md, 2026-11-29). Set before the bundle is compiled, so the
+// command's code cache is made and read under the same flags.
+const HOLDING_COMMANDS = new Set(['serve', 'ui']);
+if (HOLDING_COMMANDS.has(commandOf(process.argv.slice(2)))) setFlagsFromString('--heap-growing-percent=50');
 
 (globalThis as Record<symbol, unknown>)[HOST_IMPORT] = (specifier: string) => import(specifier);
 

@@ -10,7 +10,8 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandOf } from '../../src/cli/cached-code.js';
-import { cli, tempDir } from '../helpers/cli.js';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 const WORKFLOW = (handlers: string) => `workflow:
   id: cached
@@ -149,6 +150,39 @@ describe('the caches of other builds', () => {
     ]);
     expect(cacheFiles(cache, 'run').filter((f) => !/^cli-[a-d]{16}-/.test(f))).toHaveLength(1);
   }, 60_000);
+});
+
+/** `serve` on `store` until it says it serves, then stopped as a user stops it (SIGTERM) and waited for. */
+async function serveOnce(dir: string, env: Record<string, string>): Promise<void> {
+  const serve = spawnCli(['--store', join(dir, 'store'), 'serve', '--json'], { cwd: dir, env });
+  let out = '';
+  serve.stdout!.on('data', (d) => (out += d));
+  serve.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => serve.once('exit', r));
+  await waitFor('serve to serve', () => out.includes('"serving"'), { timeout: 30_000, detail: () => out });
+  // Kept running until its cache is there (written two seconds in, or at exit).
+  await waitFor('serve to write its cache', () => cacheFiles(join(dir, 'cache'), 'serve').length > 0, {
+    timeout: 30_000,
+    detail: () => out,
+  });
+  serve.kill('SIGTERM');
+  expect(await exited, out).toBe(0);
+}
+
+describe('the compile cache of a command that keeps running', () => {
+  it('serve, which sets V8 flags of its own before it compiles, reads its cache at the next start', async () => {
+    const dir = project();
+    const cache = join(dir, 'cache');
+    const env = { LEDGERFLOW_COMPILE_CACHE: cache };
+    await serveOnce(dir, env);
+    const [file] = cacheFiles(cache, 'serve');
+    const made = statSync(join(cache, file!));
+    // A cache V8 refused (made under other flags) would be written again at the second start.
+    await serveOnce(dir, env);
+    const used = statSync(join(cache, file!));
+    expect([used.ino, used.mtimeMs]).toEqual([made.ino, made.mtimeMs]);
+    expect(cacheFiles(cache, 'serve')).toEqual([file]);
+  }, 90_000);
 });
 
 describe('commandOf', () => {
