@@ -124,6 +124,9 @@ async function measureHolder(h: Holder, sizes: WaitingSizes, label: string): Pro
   };
   // Warm-up (the holder's and this process's code compiled): a few runs and one approval, then "an empty store".
   await pool(Math.min(200, sizes.starts), 16, () => h.startOne());
+  // Once the holder is idle: a start is counted when the holder says it drives the run, which may be before the run
+  // has reached its HUMAN task (an approval then is refused, and kept in the run's history).
+  await quiet(h.pid);
   await h.approveOne(h.waiting.pop()!);
   progress(`scale: ${label}: starts on an empty store`);
   const emptyStartsPerSec = await startsRate();
