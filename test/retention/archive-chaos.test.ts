@@ -64,13 +64,20 @@ describe('archive and restore killed with SIGKILL at random points (embedded sto
           intentsLeft += intentLeft();
         }
       }
-      // Killed at a random time, or right after a random batch's progress line (as the next batch starts).
-      const afterBatches = random() < 0.5 ? 1 + Math.floor(random() * 6) : 0;
-      const at = Math.floor(afterBatches > 0 ? random() * 40 : 200 + random() * 1200);
+      // Killed at a random time, or right after a random batch's progress line (as the next batch starts), or, every
+      // third round, as soon as it has written its intent (mid-move on any machine: timed kills on a loaded one can
+      // all land between moves).
       const args = ['--store', storeDir, 'archive', '--older-than', '0s', '--batch', '20'];
-      outcomes.push(
-        `archive ${await killed(procs, args, at, afterBatches)} ${afterBatches > 0 ? `${at} ms after batch ${afterBatches}` : `after ${at} ms`}`,
-      );
+      if (round % 3 === 1) {
+        const intent = join(storeDir, 'archive', 'intent.json');
+        outcomes.push(`archive ${await killed(procs, args, 0, { written: intent })} once its intent was written`);
+      } else {
+        const afterBatches = random() < 0.5 ? 1 + Math.floor(random() * 6) : 0;
+        const at = Math.floor(afterBatches > 0 ? random() * 40 : 200 + random() * 1200);
+        outcomes.push(
+          `archive ${await killed(procs, args, at, afterBatches)} ${afterBatches > 0 ? `${at} ms after batch ${afterBatches}` : `after ${at} ms`}`,
+        );
+      }
       intentsLeft += intentLeft();
 
       // Recovery, as the next call does it; then every run is in exactly one place and reads as before.

@@ -1,5 +1,6 @@
 /** What the archive's chaos tests share: a seeded random source and a CLI process SIGKILLed at a chosen point. */
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { spawnCli } from '../helpers/cli.js';
 
 /** mulberry32: the same kill points every run of a test. */
@@ -15,19 +16,33 @@ export function prng(seed: number): () => number {
 
 /**
  * Starts the command and SIGKILLs it `afterMs` after it starts, or `afterMs` after its `batches`th progress line
- * (`archived n of m runs`, as a batch ends and the next begins). Whether the kill landed or the command finished first.
+ * (`archived n of m runs`, as a batch ends and the next begins), or as soon as it writes the file `batches` names
+ * (`{ written: path }`: mid-move, however fast or loaded the machine). Whether the kill landed or the command
+ * finished first.
  */
 export async function killed(
   procs: ChildProcess[],
   args: string[],
   afterMs: number,
-  batches: number | false = false,
+  batches: number | false | { written: string } = false,
 ): Promise<'killed' | 'finished'> {
+  const startedAt = Date.now();
   const child = spawnCli(args);
   procs.push(child);
   const closed = new Promise<void>((r) => child.once('close', () => r()));
   const kill = () => setTimeout(() => child.kill('SIGKILL'), afterMs);
-  if (batches) {
+  if (typeof batches === 'object') {
+    // Polled each millisecond: the file lives for a whole move (its fsyncs included), many milliseconds.
+    const path = batches.written;
+    const poll = setInterval(() => {
+      const at = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+      if (at !== undefined && at >= startedAt - 1) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+      }
+    }, 1);
+    child.once('close', () => clearInterval(poll));
+  } else if (batches) {
     let seen = 0;
     child.stderr!.on('data', (d: Buffer) => {
       const before = seen;
