@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { errorMessage, type Diagnostic } from '../errors/index.js';
 import { formatIssue, isObj, textDiagnostic } from './issues.js';
 import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
 import { Locator } from './positions.js';
 import { BreakerSchema, limitMapError, RateLimitSchema, TaskConcurrencySchema } from './task-schema.js';
 import type { TaskBreaker, TaskConcurrency, TaskRateLimit } from './task-types.js';

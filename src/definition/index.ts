@@ -61,7 +61,7 @@ export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } fr
 export { notificationRules } from './normalize.js';
 export { decisionTargets, effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { workflowGraph, type WorkflowGraph } from './workflow-graph.js';
-export { parseDuration } from './duration.js';
+export { parseDuration } from '../duration.js';
 export { DEFAULT_INLINE_LIMIT, PayloadsSchema } from './payloads.js';
 export { parseLimits, hasLimits, StoredLimitsSchema, type GlobalLimits, type LimitSpec } from './global-limits.js';
 export { positionIn, sourceDocument, type SourceDocument } from './position-in.js';
@@ -75,7 +75,7 @@ export {
   tooLargeMessage,
   tooLargeStoredMessage,
 } from './limits.js';
-export { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
+export { MAX_DURATION_MS, MAX_DURATION_TEXT } from '../duration.js';
 export { namesADirectory, NUL_CHARACTER, OUTPUT_TO_DIRECTORY } from './os-values.js';
 
 export interface ParseResult {

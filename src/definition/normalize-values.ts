@@ -3,7 +3,7 @@
  * list, a duration or a list of ids (undefined or empty when it is not one), and the helpers that build the canonical
  * objects (compact, rebuilt).
  */
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
 import { isObj } from './issues.js';
 import { TASK_TYPES, type JsonValue, type OutputSpec, type TaskType } from './task-types.js';
 

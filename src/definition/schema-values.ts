@@ -4,7 +4,7 @@
  * which both build on them.
  */
 import { z } from 'zod';
-import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../duration.js';
 import { MAX_SEARCH_ATTRS, SEARCH_NAME, SEARCH_TYPES } from './search.js';
 
 export const TaskIds = z

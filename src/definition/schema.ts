@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, ON_LIMIT, RUN_TIMEOUT_POLICIES } from './types.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
 import { Duration, JsonMap, OutputDecl, SearchMap, Template } from './schema-values.js';
 import { DecisionCaseSchema, MAX_ID_LENGTH, RetryPolicySchema, TaskSchema } from './task-schema.js';
 import { NotificationsSchema } from './notification-schema.js';

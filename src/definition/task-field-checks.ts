@@ -5,7 +5,7 @@
 import type { CheckContext } from './context.js';
 import { isObj, type RawPath } from './issues.js';
 import { taskTypeOf } from './normalize-values.js';
-import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT } from '../duration.js';
 import { checkOptionLikeArgs } from './command-args.js';
 import { checkHttp } from './http-checks.js';
 import type { TaskDef, TaskType } from './task-types.js';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { TASK_TYPES } from './task-types.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
 import { STATION_NAME } from './task-handlers.js';
 import { HTTP_FIELDS } from './http.js';
 import { Duration, JsonMap, OutputDecl, SetSearchMap, TaskIds, Template } from './schema-values.js';

@@ -37,6 +37,24 @@ describe('layering of src/', () => {
     ).toEqual([]);
   });
 
+  it("what every command loads before its own files (main.ts's static imports) holds none of the library: `--version` and `--help` start without it", () => {
+    const files = sourceFiles(SRC, join(SRC, '..'));
+    const loaded = new Set(['src/cli/main.ts']);
+    for (const file of loaded) for (const e of graph.get(file) ?? []) if (!e.typeOnly && !e.dynamic) loaded.add(e.to);
+    expect(loaded.size).toBeGreaterThan(10);
+    const library = ['src/definition/', 'src/compiler/', 'src/store/', 'src/runtime/', 'src/local/', 'src/cluster/'];
+    const packages =
+      /^[ \t]*import[ \t]+(?!type[ \t])[^'";]*?from[ \t]*['"](yaml|zod|xstate|hono|@nats-io\/[^'"]+)['"]/gm;
+    const found = [...loaded].flatMap((file) => [
+      ...(library.some((dir) => file.startsWith(dir)) ? [file] : []),
+      ...[...files.get(file)!.matchAll(packages)].map((m) => `${file} imports the package ${m[1]}`),
+    ]);
+    expect(
+      found,
+      'import these where the command that needs them runs (its file in src/cli/commands/, loaded lazily), or move the small part the flags need into a module of its own (src/duration.ts)',
+    ).toEqual([]);
+  });
+
   it('src/ has no import loop (type-only and dynamic imports count)', () => {
     expect(
       importCycles(graph),

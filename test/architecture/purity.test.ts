@@ -21,6 +21,7 @@ const CORE = [
   'src/runtime/',
   'src/weak-memo.ts',
   'src/bounded.ts',
+  'src/duration.ts',
 ];
 /** Packages the core may use: none of them does I/O or reads a clock for what the core asks of them. */
 const CORE_PACKAGES = ['xstate', 'zod', 'yaml', 'jsep', 'croner', '@noble/hashes'];

@@ -2,7 +2,7 @@
  * Duration flags (--max-wait, --wait, --timeout, --grace, --ack-wait, …): the parser and the cap of durations in
  * definitions (365d), so `--max-wait 9999999d` is refused (exit 2) instead of becoming a timer no Date can hold.
  */
-import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../../definition/index.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../../duration.js';
 import { UsageError } from '../../errors/index.js';
 
 /** Milliseconds from a duration flag's text; `example` is what the message suggests instead. */

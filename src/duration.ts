@@ -1,6 +1,9 @@
 /**
  * Durations as users write them: '500ms', '30s', '1h30m', '1 h 30 m', ISO 8601 'PT1H30M' / 'P1D' / 'P1W', or a number
  * of milliseconds. Months and years are refused: their length depends on the calendar, and timers must be exact.
+ *
+ * A module of its own, not a file of definition/: the command line's duration flags take it without loading the
+ * definition parser (yaml, zod) for every command, `--version` and `--help` among them.
  */
 const UNIT_MS: Record<string, number> = {
   ms: 1,
