@@ -51,22 +51,6 @@ export interface TailPage {
   damaged: DamagedLog[];
 }
 
-/** Whether the query only pages (no filter, a limit, no `before`): the queries a page from the end answers. */
-export function pagesOnly(q: RunQuery): boolean {
-  if (q.limit === undefined || q.before !== undefined) return false;
-  return (
-    q.workflow === undefined &&
-    q.status === undefined &&
-    q.trigger === undefined &&
-    q.agent === undefined &&
-    q.since === undefined &&
-    q.until === undefined &&
-    q.outputContains === undefined &&
-    q.runId === undefined &&
-    (q.where === undefined || q.where.length === 0)
-  );
-}
-
 /** A line read, with its record's start and run id for ordering; `read`: a run made since the cache, read from its log. */
 type Row = LoadedLine & { startedAt: string; runId: string; read?: RunRecord };
 

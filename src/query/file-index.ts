@@ -21,13 +21,13 @@ import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CacheEntry } from './cache-lines.js';
 import type { KeptVersion } from './cache-figures.js';
 import { DIR_SETTLE_MS } from './cache-ids.js';
-import { figuresFromTail, pageFromTail, pagesOnly } from './cache-tail.js';
+import { figuresFromTail, pageFromTail } from './cache-tail.js';
 import { damageOf, FileIndexCache, recordedOf } from './file-index-disk.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import type { HeldRecord } from './record-set.js';
 import { revealRecord } from './record-values.js';
 import type { RunPage } from './paging.js';
-import type { RunQuery } from './query.js';
+import { pagesOnly, type RunQuery } from './query.js';
 
 /**
  * Run files stat'ed in one go, between two turns of the event loop. A stat here is synchronous: 100,000 took 0.4 s so
@@ -63,6 +63,8 @@ export class FileRunIndex extends FileIndexCache {
   private lane: Promise<unknown> = Promise.resolve();
   private following: Following | null = null;
   private started: Promise<void> | null = null;
+  /** Whether the records are held (ready() has built them): a live index answers from them from then on. */
+  private built = false;
 
   override async close(): Promise<void> {
     await super.close();
@@ -71,17 +73,23 @@ export class FileRunIndex extends FileIndexCache {
   }
 
   /**
-   * A query that only pages, asked once (`list`): the page read from the cache's end (cache-tail.ts) when the cache
-   * vouches for it, without the look at every run file; else, and for every other query, the records as current().
+   * A query that only pages, asked once (`list`), or asked of a live index whose records are still being built (the
+   * dashboard's first page on a large store: building 100,000 records took 3-4 s): the page read from the cache's end
+   * (cache-tail.ts) when the cache vouches for it, without the look at every run file; else, and for every other
+   * query, the records as current().
    */
   override async query(q: RunQuery): Promise<RunPage> {
-    if (!this.opts.live && !this.following && pagesOnly(q)) {
-      const tail = await this.serial(async () => {
+    const held = this.opts.live || this.following !== null;
+    if (pagesOnly(q) && !(held && this.built)) {
+      const fromTail = async () => {
         await this.store.ready(); // a commit a crash left in the journal is in its log first, as for any read
         const sealer = await this.sealerReady();
         const reveal = sealer ? (r: RunRecord) => revealRecord(sealer, r) : undefined;
         return pageFromTail(this.cacheFile, this.store.runsDir, q, (ids) => this.readMade(ids), reveal);
-      });
+      };
+      // Asked once: in the lane. While the records are built (the lane busy): beside it, as it only reads.
+      if (held) void this.ready().catch((err: unknown) => this.warn(err));
+      const tail = held ? await fromTail() : await this.serial(fromTail);
       if (tail) {
         for (const c of tail.corrupt) this.opts.onCorrupt?.(c);
         for (const d of tail.damaged) this.opts.onDamaged?.(d);
@@ -141,7 +149,10 @@ export class FileRunIndex extends FileIndexCache {
   /** Builds the records once (the cache, then the files that changed) and starts following runs/. */
   protected ready(): Promise<void> {
     this.started ??= this.lookAll().then(
-      () => this.follow(),
+      () => {
+        this.built = true;
+        this.follow();
+      },
       (err: unknown) => {
         this.started = null;
         throw err;
@@ -204,6 +215,7 @@ export class FileRunIndex extends FileIndexCache {
     if (f.flush) clearTimeout(f.flush);
     this.following = null;
     this.started = null;
+    this.built = false;
     this.tracked.clear();
   }
 

@@ -369,3 +369,19 @@ function triggerId(t: RunRecord['trigger']): string | null {
       return null;
   }
 }
+
+/** Whether the query only pages (no filter, a limit, no `before`): the queries a page from the end answers. */
+export function pagesOnly(q: RunQuery): boolean {
+  if (q.limit === undefined || q.before !== undefined) return false;
+  return (
+    q.workflow === undefined &&
+    q.status === undefined &&
+    q.trigger === undefined &&
+    q.agent === undefined &&
+    q.since === undefined &&
+    q.until === undefined &&
+    q.outputContains === undefined &&
+    q.runId === undefined &&
+    (q.where === undefined || q.where.length === 0)
+  );
+}

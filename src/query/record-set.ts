@@ -13,7 +13,7 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import type { ColdKeeper, ColdRef } from './cold-records.js';
 import { compareRuns } from '../store/index.js';
 import { newPager, type RunOrder, type RunPage } from './paging.js';
-import { addSearchTypes, checkWhere, matches, type RunQuery } from './query.js';
+import { addSearchTypes, checkWhere, matches, pagesOnly, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 
 /**
@@ -185,13 +185,23 @@ export class RecordSet {
     return true;
   }
 
-  /** The page the query asks for, as `pageOf` gives it, without sorting: one pass in start order. */
+  /**
+   * The page the query asks for, as `pageOf` gives it, without sorting: one pass in start order; for a first page
+   * without a filter (the dashboard's runs page, `list`), only its rows and one past them (every run counts: the total
+   * is the number kept), so a page over 100,000 runs costs what one over 1,000 does.
+   */
   page(q: RunQuery, order: RunOrder): RunPage {
     checkWhere(q.where, this.searchTypes);
     const needle = q.outputContains?.toLowerCase();
     const rest: RunQuery = { ...q, outputContains: undefined };
     const pager = newPager<HeldRecord>(q, order);
     const n = this.sorted.length;
+    if (pagesOnly(q) && q.cursor === undefined) {
+      const rows = Math.min(n, q.limit! + 1);
+      for (let k = 0; k < rows; k++) pager.add(this.sorted[order === 'oldest' ? k : n - 1 - k]!);
+      const page = pager.page();
+      return { ...page, total: n, runs: page.runs.map((r) => this.whole(r)) };
+    }
     for (let k = 0; k < n; k++) {
       const r = this.sorted[order === 'oldest' ? k : n - 1 - k]!;
       if (!matches(r, rest)) continue;

@@ -146,4 +146,24 @@ describe('matches and pageOf', () => {
     const c = pageOf(records, q({}), 'newest').nextCursor!;
     expect(thrown(() => parseRunQuery({ cursor: c, before: c }, 'http', NOW)).field).toBe('before');
   });
+
+  it("an index's first page without a filter (read from its ends, not a pass over every run) is the page a pass gives", () => {
+    for (const count of [0, 1, 7, 8, 9, 100]) {
+      const some = records.slice(0, count);
+      const set = new RecordSet();
+      set.putAll([...some].reverse());
+      for (const order of ['newest', 'oldest'] as const) {
+        for (const limit of [1, 8, 200]) {
+          const page = set.page({ limit }, order);
+          expect(page, `${count} runs, ${order}, limit ${limit}`).toEqual(pageOf(some, { limit }, order));
+          expect(page.total).toBe(count);
+          // Its nextCursor pages on as a pass's does.
+          if (page.nextCursor)
+            expect(set.page({ limit, cursor: page.nextCursor }, order)).toEqual(
+              pageOf(some, { limit, cursor: page.nextCursor }, order),
+            );
+        }
+      }
+    }
+  });
 });
