@@ -57,7 +57,10 @@ describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { cwd: dir, env: R3 });
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
-    await Promise.all(['engine-1', 'engine-2'].map((n) => launch(n, ['--nats', cluster.url, 'engine'])));
+    // One after the other, as an operator brings a cluster up: the first makes the replicated streams and consumers,
+    // the second finds them. Both at once on a loaded 2-core machine let one's setup call outlast the client's 5 s
+    // (an engine's start-up requests are not retried: it exits, for its supervisor to start again).
+    for (const n of ['engine-1', 'engine-2']) await launch(n, ['--nats', cluster.url, 'engine']);
     // What the killed node held (an input an engine was folding, an ack on its way to a consumer leader
     // that died) comes back after the consumer's ack wait: make the engines' 2 s, as an operator may, so
     // that it does within the test. The workers keep the default (10 s, heartbeats every third of it): no
