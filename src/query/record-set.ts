@@ -192,24 +192,24 @@ export class RecordSet {
    */
   page(q: RunQuery, order: RunOrder): RunPage {
     checkWhere(q.where, this.searchTypes);
-    const needle = q.outputContains?.toLowerCase();
-    const rest: RunQuery = { ...q, outputContains: undefined };
     const pager = newPager<HeldRecord>(q, order);
     const n = this.sorted.length;
-    if (pagesOnly(q) && q.cursor === undefined) {
-      const rows = Math.min(n, q.limit! + 1);
-      for (let k = 0; k < rows; k++) pager.add(this.sorted[order === 'oldest' ? k : n - 1 - k]!);
-      const page = pager.page();
-      return { ...page, total: n, runs: page.runs.map((r) => this.whole(r)) };
-    }
-    for (let k = 0; k < n; k++) {
-      const r = this.sorted[order === 'oldest' ? k : n - 1 - k]!;
-      if (!matches(r, rest)) continue;
-      if (needle !== undefined && !this.lowerOf(r).includes(needle)) continue;
-      pager.add(r);
+    const at = (k: number) => this.sorted[order === 'oldest' ? k : n - 1 - k]!;
+    const firstUnfiltered = pagesOnly(q) && q.cursor === undefined;
+    if (firstUnfiltered) {
+      for (let k = 0, rows = Math.min(n, q.limit! + 1); k < rows; k++) pager.add(at(k));
+    } else {
+      const needle = q.outputContains?.toLowerCase();
+      const rest: RunQuery = { ...q, outputContains: undefined };
+      for (let k = 0; k < n; k++) {
+        const r = at(k);
+        if (!matches(r, rest)) continue;
+        if (needle !== undefined && !this.lowerOf(r).includes(needle)) continue;
+        pager.add(r);
+      }
     }
     const page = pager.page();
-    return { ...page, runs: page.runs.map((r) => this.whole(r)) };
+    return { ...page, total: firstUnfiltered ? n : page.total, runs: page.runs.map((r) => this.whole(r)) };
   }
 
   /** Runs started from `runId` (its sub-workflow children, failure workflow, retries), oldest first. */

@@ -17,7 +17,7 @@ import { FileEventStore } from '../../src/store/index.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { INVOICE_YAML } from './docs-scenario.js';
 import { fileFullPass } from './full-pass.js';
-import { killed, prng } from './kills.js';
+import { killed, killedOnceWritten, prng } from './kills.js';
 
 const RUNS = 360;
 const ROUNDS = 14;
@@ -70,7 +70,7 @@ describe('archive and restore killed with SIGKILL at random points (embedded sto
       const args = ['--store', storeDir, 'archive', '--older-than', '0s', '--batch', '20'];
       if (round % 3 === 1) {
         const intent = join(storeDir, 'archive', 'intent.json');
-        outcomes.push(`archive ${await killed(procs, args, 0, { written: intent })} once its intent was written`);
+        outcomes.push(`archive ${await killedOnceWritten(procs, args, intent)} once its intent was written`);
       } else {
         const afterBatches = random() < 0.5 ? 1 + Math.floor(random() * 6) : 0;
         const at = Math.floor(afterBatches > 0 ? random() * 40 : 200 + random() * 1200);

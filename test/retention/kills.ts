@@ -16,24 +16,37 @@ export function prng(seed: number): () => number {
 
 /**
  * Starts the command and SIGKILLs it `afterMs` after it starts, or `afterMs` after its `batches`th progress line
- * (`archived n of m runs`, as a batch ends and the next begins), or as soon as it writes the file `batches` names
- * (`{ written: path }`: mid-move, however fast or loaded the machine). Whether the kill landed or the command
- * finished first.
+ * (`archived n of m runs`, as a batch ends and the next begins). Whether the kill landed or the command finished first.
  */
 export async function killed(
   procs: ChildProcess[],
   args: string[],
   afterMs: number,
-  batches: number | false | { written: string } = false,
+  batches: number | false = false,
+): Promise<'killed' | 'finished'> {
+  return run(procs, args, (child) => {
+    const kill = () => setTimeout(() => child.kill('SIGKILL'), afterMs);
+    if (!batches) return kill();
+    let seen = 0;
+    child.stderr!.on('data', (d: Buffer) => {
+      const before = seen;
+      seen += (d.toString().match(/archived \d+ of/g) ?? []).length;
+      if (before < batches && seen >= batches) kill();
+    });
+  });
+}
+
+/**
+ * Starts the command and SIGKILLs it as soon as it has written `path` (mid-move, however fast or loaded the machine:
+ * an intent file lives for a whole move, its fsyncs included, many milliseconds; polled each millisecond).
+ */
+export async function killedOnceWritten(
+  procs: ChildProcess[],
+  args: string[],
+  path: string,
 ): Promise<'killed' | 'finished'> {
   const startedAt = Date.now();
-  const child = spawnCli(args);
-  procs.push(child);
-  const closed = new Promise<void>((r) => child.once('close', () => r()));
-  const kill = () => setTimeout(() => child.kill('SIGKILL'), afterMs);
-  if (typeof batches === 'object') {
-    // Polled each millisecond: the file lives for a whole move (its fsyncs included), many milliseconds.
-    const path = batches.written;
+  return run(procs, args, (child) => {
     const poll = setInterval(() => {
       const at = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
       if (at !== undefined && at >= startedAt - 1) {
@@ -42,14 +55,19 @@ export async function killed(
       }
     }, 1);
     child.once('close', () => clearInterval(poll));
-  } else if (batches) {
-    let seen = 0;
-    child.stderr!.on('data', (d: Buffer) => {
-      const before = seen;
-      seen += (d.toString().match(/archived \d+ of/g) ?? []).length;
-      if (before < batches && seen >= batches) kill();
-    });
-  } else kill();
+  });
+}
+
+/** The command started, `arm` set to kill it; whether the kill landed or the command finished first. */
+async function run(
+  procs: ChildProcess[],
+  args: string[],
+  arm: (child: ChildProcess) => void,
+): Promise<'killed' | 'finished'> {
+  const child = spawnCli(args);
+  procs.push(child);
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  arm(child);
   await closed;
   return child.signalCode === 'SIGKILL' ? 'killed' : 'finished';
 }
