@@ -240,4 +240,25 @@ workflow:
       { timeout: 30_000 },
     );
   }, 60_000);
+
+  it('pages as the dashboard asks (`/api/runs?limit=n`, a live index): the first page read from its ends, the total every run, its cursor on to the end', async () => {
+    const store = new JetStreamEventStore({ servers: c.url });
+    c.defer(() => store.close());
+    for (let i = 0; i < 12; i++)
+      await appendCommits(store, asRun(historyCommits(COMPLETED_RUN), `js-page-${i}`, 5000 + i));
+    const index = openRunIndex({ store, live: true });
+    c.defer(() => index.close());
+    const all = (await index.query({})).runs.map((r) => r.runId);
+    expect(all.length).toBeGreaterThanOrEqual(12);
+    const first = await index.query({ limit: 5 });
+    expect(first.total).toBe(all.length);
+    expect(first.prevCursor).toBeNull();
+    const seen = first.runs.map((r) => r.runId);
+    for (let cursor = first.nextCursor; cursor; ) {
+      const next = await index.query({ limit: 5, cursor });
+      seen.push(...next.runs.map((r) => r.runId));
+      cursor = next.nextCursor;
+    }
+    expect(seen).toEqual(all);
+  }, 60_000);
 });
