@@ -21,7 +21,7 @@ export interface SettledMeasured {
 }
 
 /** `ledgerflow <args>` to its exit (ms); a non-zero exit is an error. */
-function cli(args: string[], cwd: string): Promise<number> {
+export function cliMs(args: string[], cwd: string): Promise<number> {
   const t = now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -39,7 +39,8 @@ function cli(args: string[], cwd: string): Promise<number> {
   });
 }
 
-function started(args: string[], cwd: string) {
+/** A long-running `ledgerflow <args>` (ui, serve) and what it printed so far. */
+export function started(args: string[], cwd: string) {
   let out = '';
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
@@ -56,10 +57,10 @@ export async function settledAt(runs: number, reps: number): Promise<SettledMeas
   const dir = await storeOf(runs);
   try {
     const store = ['--store', dir];
-    await cli([...store, 'list'], dir); // builds the run index
+    await cliMs([...store, 'list'], dir); // builds the run index
     const times = async (args: string[]) => {
       const ms: number[] = [];
-      for (let i = 0; i < reps; i++) ms.push(await cli([...store, ...args], dir));
+      for (let i = 0; i < reps; i++) ms.push(await cliMs([...store, ...args], dir));
       return p50(ms);
     };
     const listP50Ms = await times(['list']);
