@@ -10,6 +10,7 @@ import {
 } from '../cluster/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
 import { natsRuns } from '../runs/nats.js';
+import { cacheFolder } from './cached-code.js';
 import { jetstream, jetstreamManager } from '../store/index.js';
 import { natsUrl } from './commands/cluster.js';
 import { defaultActor } from './flags/input-flags.js';
@@ -25,7 +26,16 @@ export function natsSide(g: GlobalOpts): StoreSide {
     return { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) };
   };
   return {
-    runs: async () => natsRuns({ client: client(), url: natsUrl(g), fallback: defaultActor() }),
+    runs: async () => {
+      // The CLI's cache folder (its code cache's): where `list` keeps the runs' start order (jetstream-page-cache.ts).
+      const pageCacheDir = cacheFolder() ?? undefined;
+      return natsRuns({
+        client: client(),
+        url: natsUrl(g),
+        fallback: defaultActor(),
+        ...(pageCacheDir ? { pageCacheDir } : {}),
+      });
+    },
     acting: async (as) => (as !== undefined ? { name: as } : {}),
     ready: async () => void (await client().conn()),
     mayWrite: () => client().mayWriteLog(),

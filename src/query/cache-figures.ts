@@ -22,7 +22,10 @@ export class FiguresTally {
   private readonly kept = new Map<string, Map<number, KeptVersion>>();
 
   add(recordText: string): void {
-    const r = JSON.parse(recordText) as RunRecord;
+    this.addRecord(JSON.parse(recordText) as RunRecord);
+  }
+
+  addRecord(r: RunRecord): void {
     let byVersion = this.kept.get(r.workflowId);
     if (!byVersion) this.kept.set(r.workflowId, (byVersion = new Map()));
     let v = byVersion.get(r.version);

@@ -33,7 +33,12 @@ export {
 export { pageOf } from './paging.js';
 export { emptyTally, mergeTally, tallyRun, type RunTally, type TalliedRun } from './run-tally.js';
 export type { KeptVersion } from './cache-figures.js';
-export { RUNS_INDEX_BUCKET, startRunIndexProjection, type RunIndexProjection } from './jetstream-projection.js';
+export {
+  RUNS_INDEX_BUCKET,
+  RUNS_INDEX_CONSUMER,
+  startRunIndexProjection,
+  type RunIndexProjection,
+} from './jetstream-projection.js';
 export { reindex } from './jetstream-reindex.js';
 /** The server refused a KV write because the key moved on (or exists, for create): the engines' CAS writes share it. */
 export { isCasConflict } from './jetstream-bucket.js';

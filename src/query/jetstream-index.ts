@@ -12,7 +12,7 @@
  */
 import type { QueuedIterator } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { KvEntry } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import { KvWatchInclude, Kvm, isArchiveMarkerMsg, jetstream, jetstreamManager } from '../store/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
@@ -25,6 +25,10 @@ import {
   RUNS_INDEX_CONSUMER,
 } from './jetstream-bucket.js';
 import type { RunIndexOptions } from './port.js';
+import { bucketPoint, JetStreamPageCache, type PageCacheDeps } from './jetstream-page-cache.js';
+import type { KeptVersion } from './cache-figures.js';
+import type { RunPage } from './paging.js';
+import { pagesOnly, type RunQuery } from './query.js';
 import { HeldRunIndex } from './held-index.js';
 import { recordOf, type RunRecord } from './record.js';
 import { RecordSet } from './record-set.js';
@@ -45,11 +49,66 @@ export class JetStreamRunIndex extends HeldRunIndex {
   /** How the last load got its records: for tests and operators. */
   lastLoad: { fromIndex: number; fromLog: number; fresh: boolean } | null = null;
 
+  private readonly pageCache: JetStreamPageCache | null;
+
   constructor(
     private readonly store: JetStreamEventStore,
     opts: RunIndexOptions = {},
   ) {
     super(store, opts);
+    this.pageCache = opts.pageCacheDir ? new JetStreamPageCache(opts.pageCacheDir, store.stream) : null;
+  }
+
+  /**
+   * A first page with no filter, asked once (`list`), from the kept start order and what the bucket changed since
+   * (jetstream-page-cache.ts) while the projection is current; else, and for every other query, the whole look (which
+   * then keeps the order and figures, as of where the bucket stood before it read: `stats` asks one).
+   */
+  override async query(q: RunQuery): Promise<RunPage> {
+    const first = pagesOnly(q) && q.cursor === undefined;
+    return this.fromKept(
+      async (cache, point, deps, onCorrupt) => (first ? cache.page(q, point, deps, onCorrupt) : null),
+      () => super.query(q),
+    );
+  }
+
+  /** What `stats` reads of a workflow (port.ts): from the kept figures and what changed since, as `query`'s first page. */
+  async keptFigures(workflowId: string): Promise<{ kept: Record<string, KeptVersion>; others: RunRecord[] } | null> {
+    return this.fromKept(
+      (cache, point, deps, onCorrupt) => cache.figures(workflowId, point, deps, onCorrupt),
+      async () => null,
+    );
+  }
+
+  private async fromKept<T>(
+    ask: (
+      cache: JetStreamPageCache,
+      point: { created: string; seq: number },
+      deps: PageCacheDeps,
+      onCorrupt: (c: CorruptRun) => void,
+    ) => Promise<T | null>,
+    whole: () => Promise<T>,
+  ): Promise<T> {
+    const cache = this.pageCache;
+    if (!cache || this.opts.live || this.following) return whole();
+    const sealer = await this.sealerReady();
+    const nc = await this.store.connection();
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const point = await bucketPoint(jsm);
+    if (point && (await this.projectionCurrent(jsm))) {
+      let bound: Promise<KV> | undefined;
+      const kv = () => (bound ??= new Kvm(js).create(RUNS_INDEX_BUCKET, { bindOnly: true }));
+      const got = await ask(cache, point, { js, jsm, kv, sealer }, (c) => this.opts.onCorrupt?.(c));
+      if (got !== null) return got;
+    }
+    const answer = await whole();
+    if (point && this.lastLoad?.fresh) {
+      // Records held whole here (no cold store on this index): the order and figures are kept of them.
+      const records = [...this.set.values()].filter((r): r is RunRecord => 'tasks' in r);
+      cache.keep(point, records, [...this.corrupt.values()]);
+    }
+    return answer;
   }
 
   protected corruptRuns(): Iterable<CorruptRun> {

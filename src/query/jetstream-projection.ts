@@ -35,7 +35,7 @@ import { IndexSealer } from '../encryption/index.js';
 import { projectionWriter } from './jetstream-writes.js';
 import { trimOldest } from '../bounded.js';
 
-export { RUNS_INDEX_BUCKET } from './jetstream-bucket.js';
+export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 
 export interface ProjectionOptions extends BucketSettings {
   store: JetStreamEventStore;

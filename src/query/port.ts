@@ -66,4 +66,10 @@ export interface RunIndexOptions {
    * one, opens the events the index folds, and seals what the index keeps of a value (record-values.ts).
    */
   keysFrom?: EventStore;
+  /**
+   * JetStream: a folder of this reader's (the CLI's cache folder) where the start order of the runs is kept, so a first
+   * page with no filter (`ledgerflow list`) reads what the bucket changed since instead of every record
+   * (jetstream-page-cache.ts). Default none: every query reads every record.
+   */
+  pageCacheDir?: string;
 }

@@ -43,6 +43,8 @@ export interface NatsRunsOptions {
   fallback: string;
   /** How long to wait for an engine's verdict when a call does not say (default 0: published, not waited for). */
   waitMs?: number;
+  /** Where this reader keeps the runs' start order for `list`'s first page (RunIndexOptions.pageCacheDir; default none). */
+  pageCacheDir?: string;
 }
 
 export function natsRuns(opts: NatsRunsOptions): StartingRuns {
@@ -50,7 +52,7 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
   const { client } = opts;
   // The live progress as the engines and workers put it, its messages sealed with the data key: opened here with it.
   const progress = sealedProgress(new ProgressBucket(() => client.store.connection()), ringOf(client.store));
-  const reads = runReads(client.store, undefined, progress);
+  const reads = runReads(client.store, undefined, progress, opts.pageCacheDir);
   const input = (runId: string, input: RunInput, as: Acting, how: { waitMs?: number } = {}): Promise<InputOutcome> =>
     deliverInput(client, opts.url, runId, input, {
       ...(as.name !== undefined ? { as: as.name } : {}),

@@ -13,9 +13,15 @@ export type RunReads = Pick<Runs, 'status' | 'withProgress' | 'history' | 'wait'
 
 /**
  * `storeDir`: the file store's directory, where its run index lives (default the store's own). `progress`: the store's
- * live progress channel (none: only what outcomes kept).
+ * live progress channel (none: only what outcomes kept). `pageCacheDir`: NATS, where this reader keeps the runs' start
+ * order for `list`'s first page (RunIndexOptions).
  */
-export function runReads(store: EventStore, storeDir?: string, progress?: ProgressChannel): RunReads {
+export function runReads(
+  store: EventStore,
+  storeDir?: string,
+  progress?: ProgressChannel,
+  pageCacheDir?: string,
+): RunReads {
   const commits = new RunCommits({ store });
   const status = (runId: string) =>
     commits.status(runId).catch((err: unknown) => {
@@ -25,7 +31,12 @@ export function runReads(store: EventStore, storeDir?: string, progress?: Progre
   const page: RunReads['page'] = async (query, opts = {}) => {
     // Loaded here: the query index also holds the NATS run index, which a command on the embedded store never needs.
     const { openRunIndex } = await import('../query/index.js');
-    const index = openRunIndex({ store, ...(storeDir !== undefined ? { storeDir } : {}), ...opts });
+    const index = openRunIndex({
+      store,
+      ...(storeDir !== undefined ? { storeDir } : {}),
+      ...(pageCacheDir !== undefined ? { pageCacheDir } : {}),
+      ...opts,
+    });
     try {
       return await index.query(query);
     } finally {

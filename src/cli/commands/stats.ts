@@ -11,6 +11,7 @@ import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
+import { cacheFolder } from '../cached-code.js';
 import { corruptText, durationText } from '../render/list.js';
 import type { CorruptRun } from '../../store/index.js';
 import type { GlobalOpts } from '../flags/store.js';
@@ -30,8 +31,11 @@ export async function statsCmd(io: Io, g: GlobalOpts, workflow: string, opts: St
   const store = storeFor(g);
   // A run whose log cannot be read is not counted, and said once (as `list` says it).
   const corrupt = new Map<string, CorruptRun>();
+  // On NATS the runs' start order and figures are kept in the CLI's cache folder (docs/queries.md, NATS), as `list` keeps them.
+  const pageCacheDir = cacheFolder() ?? undefined;
   const index = openRunIndex({
     store,
+    ...(pageCacheDir ? { pageCacheDir } : {}),
     onCorrupt: (c) => corrupt.set(c.runId, c),
     onWarning: (m) => io.err(`warning: ${inert(m)}`),
   });

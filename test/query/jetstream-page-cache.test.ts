@@ -1,0 +1,181 @@
+/**
+ * `ledgerflow list` on NATS keeps the runs' start order in its cache folder and answers its first page from it and
+ * what the bucket changed since (docs/queries.md#nats): on a real nats-server with an engine's projection, every page
+ * so answered is the page the whole look answers (runs, total, cursor) after runs are added older and newer than the
+ * page, settled, deleted from the bucket and marked corrupt; a bucket made anew (`reindex`) or an order file that is
+ * not one is never read, and the CLI prints the same list with and without the kept order.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import {
+  type JetStreamRunIndex,
+  openRunIndex,
+  reindex,
+  RUNS_INDEX_BUCKET,
+  RUNS_INDEX_CONSUMER,
+  type RunQuery,
+} from '../../src/query/index.js';
+import { JetStreamEventStore, type CorruptRun } from '../../src/store/index.js';
+import { loadWorkflowStats } from '../../src/stats/index.js';
+import { cli, tempDir } from '../helpers/cli.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
+
+describe.skipIf(noNats)('list on NATS from the kept start order', () => {
+  const c = useCluster();
+  let store: JetStreamEventStore;
+  let folder: string;
+  beforeAll(() => {
+    folder = tempDir('lf-page-cache-');
+    store = new JetStreamEventStore({ servers: c.url });
+    c.defer(() => store.close());
+  });
+
+  const shapes = [COMPLETED_RUN, FAILED_RUN, APPROVED_RUN].map(historyCommits);
+  /** Run `n`: one of three shapes, started `n` minutes after the history's own start (so its place is known). */
+  const run = (n: number) => asRun(shapes[n % 3]!, `pc-${String(n).padStart(4, '0')}`, n * 60_000);
+  const current = async () => {
+    const nc = await c.connect();
+    try {
+      const ci = await (await jetstreamManager(nc)).consumers.info(store.stream, RUNS_INDEX_CONSUMER);
+      return ci.num_pending === 0 && ci.num_ack_pending === 0 ? true : null;
+    } finally {
+      await nc.close();
+    }
+  };
+  /** The page as the kept order answers it and as the whole look does, and whether the kept order answered. */
+  const both = async (q: RunQuery) => {
+    const seen: CorruptRun[] = [];
+    const cached = openRunIndex({ store, pageCacheDir: folder, onCorrupt: (x) => seen.push(x) }) as JetStreamRunIndex;
+    const page = await cached.query(q);
+    const wholeSeen: CorruptRun[] = [];
+    const whole = await openRunIndex({ store, onCorrupt: (x) => wholeSeen.push(x) }).query(q);
+    return { page, whole, fromOrder: cached.lastLoad === null, seen, wholeSeen };
+  };
+  const same = async (q: RunQuery, fromOrder: boolean) => {
+    await waitFor('the projection current', current);
+    const b = await both(q);
+    expect(b.page).toEqual(b.whole);
+    expect(b.seen).toEqual(b.wholeSeen);
+    expect(b.fromOrder).toBe(fromOrder);
+    return b;
+  };
+
+  it('answers as the whole look does while runs come, settle, go and turn corrupt', async () => {
+    const engine = await c.addEngine({ schedules: false });
+    try {
+      for (let n = 100; n < 160; n++) await appendCommits(store, run(n));
+      // The first look reads every record and keeps the order; the next answers from it.
+      await same({ limit: 10 }, false);
+      const kept = await same({ limit: 10 }, true);
+      expect(kept.page.total).toBe(60);
+      expect(kept.page.runs.map((r) => r.runId)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `pc-${String(159 - i).padStart(4, '0')}`),
+      );
+      expect(kept.page.nextCursor).not.toBeNull();
+
+      // Newer runs, one older than the page, one only begun (settled later), and two removed from the bucket.
+      for (let n = 160; n < 165; n++) await appendCommits(store, run(n));
+      await appendCommits(store, run(50));
+      const begun = run(170);
+      await appendCommits(store, begun, 0, 1);
+      const nc = await c.connect();
+      try {
+        const kv = await new Kvm(jetstream(nc)).open(RUNS_INDEX_BUCKET);
+        await kv.delete('pc-0158');
+        await kv.purge('pc-0120');
+        await same({ limit: 10 }, true);
+        await appendCommits(store, begun, 1);
+        const after = await same({ limit: 5 }, true);
+        expect(after.page.runs[0]!.runId).toBe('pc-0170');
+        expect(after.page.total).toBe(60 + 5 + 1 + 1 - 2);
+
+        // A value marked corrupt is told, not listed, and not counted.
+        const note = { corrupt: { runId: 'pc-0159', file: `${store.stream} message 1`, reason: 'hand-made' } };
+        await kv.put('pc-0159', JSON.stringify(note));
+        const corrupt = await same({ limit: 5 }, true);
+        expect(corrupt.seen.map((x) => x.runId)).toEqual(['pc-0159']);
+        expect(corrupt.page.runs.map((r) => r.runId)).not.toContain('pc-0159');
+        // Every run on one page, and a limit past them all.
+        await same({ limit: 500 }, true);
+        // Runs in the figures changed since (deleted, purged, corrupt): a filtered query's whole look keeps all anew.
+        await openRunIndex({ store, pageCacheDir: folder }).query({ workflow: 'lead_qualification', limit: 1 });
+        // `stats` of each workflow from the kept figures and what changed since: the figures of the whole look.
+        for (const workflow of ['lead_qualification', 'revenue_milestone', 'compliance_alerts']) {
+          const cached = openRunIndex({ store, pageCacheDir: folder }) as JetStreamRunIndex;
+          expect(await cached.keptFigures(workflow)).not.toBeNull();
+          const fromKept = await loadWorkflowStats(cached, store, { workflow });
+          expect(cached.lastLoad).toBeNull();
+          expect(fromKept).toEqual(await loadWorkflowStats(openRunIndex({ store }), store, { workflow }));
+        }
+        // A settled run in the figures gone since: its part cannot be taken out, so the whole look answers.
+        await kv.delete('pc-0150');
+        await waitFor('the projection current', current);
+        const gone = openRunIndex({ store, pageCacheDir: folder }) as JetStreamRunIndex;
+        expect(await gone.keptFigures('lead_qualification')).toBeNull();
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await c.stopEngine(engine);
+    }
+
+    // `reindex` makes the bucket anew: its order is not the kept one, so the whole look answers and keeps its own.
+    await reindex(store);
+    await same({ limit: 10 }, false);
+    await same({ limit: 10 }, true);
+
+    // An order file that is not one (its rows out of order) is not read: the whole look answers and keeps it anew.
+    for (const file of readdirSync(folder).filter((f) => f.endsWith('.order'))) {
+      const header = readFileSync(join(folder, file), 'utf8').split('\n')[0]!;
+      writeFileSync(
+        join(folder, file),
+        `${header}\n2026-02-01T00:00:00.000Z\tpc-9999\n2026-01-01T00:00:00.000Z\tpc-0001\n`,
+      );
+    }
+    await same({ limit: 10 }, false);
+    await same({ limit: 10 }, true);
+  });
+
+  it('ledgerflow list prints the same with the kept order as without, also once it keeps the order anew', async () => {
+    const cacheDir = tempDir('lf-cli-cache-');
+    const list = (env: Record<string, string>) =>
+      cli(['--nats', c.url, 'list', '--limit', '7', '--json'], { env: { LEDGERFLOW_STATE_FILE: '', ...env } });
+    const agree = async () => {
+      await waitFor('the projection current', current);
+      const off = await list({ LEDGERFLOW_COMPILE_CACHE: 'off' });
+      expect(off.code, off.stderr).toBe(0);
+      const kept = await list({ LEDGERFLOW_COMPILE_CACHE: cacheDir });
+      expect(kept.stdout).toBe(off.stdout);
+      expect(readdirSync(cacheDir).filter((f) => f.endsWith('.order'))).toHaveLength(1);
+      return JSON.parse(kept.stdout).map((r: { runId: string }) => r.runId) as string[];
+    };
+    const engine = await c.addEngine({ schedules: false });
+    try {
+      for (let n = 200; n < 230; n++) await appendCommits(store, run(n));
+      await agree(); // the whole look, the order kept
+      expect((await agree())[0]).toBe('pc-0229');
+      // More runs begun since than a page reads one by one: the order is kept anew, and read so next time.
+      for (let n = 1000; n < 1600; n += 50)
+        await Promise.all(Array.from({ length: 50 }, (_, k) => appendCommits(store, run(n + k), 0, 1)));
+      expect((await agree())[0]).toBe('pc-1599');
+      expect((await agree())[0]).toBe('pc-1599');
+      // `stats` as users ask it: from the kept figures (kept by the list before), the figures of the whole look.
+      const stats = (env: Record<string, string>) =>
+        cli(['--nats', c.url, 'stats', 'lead_qualification', '--json'], { env: { LEDGERFLOW_STATE_FILE: '', ...env } });
+      const [off, kept] = [
+        await stats({ LEDGERFLOW_COMPILE_CACHE: 'off' }),
+        await stats({ LEDGERFLOW_COMPILE_CACHE: cacheDir }),
+      ];
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(JSON.parse(kept.stdout)).toEqual(JSON.parse(off.stdout));
+      expect(JSON.parse(kept.stdout).runs.total).toBeGreaterThan(200);
+    } finally {
+      await c.stopEngine(engine);
+    }
+  }, 120_000);
+});
