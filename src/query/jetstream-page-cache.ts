@@ -29,7 +29,7 @@ import type { IndexSealer } from './record-values.js';
 
 const KV_STREAM = `KV_${RUNS_INDEX_BUCKET}`;
 const PREFIX = `$KV.${RUNS_INDEX_BUCKET}.`;
-const VERSION = 2;
+const VERSION = 3;
 /** Past this many changes read since the kept point, the whole look answers (and keeps the order anew at its point). */
 const KEEP_AFTER = 512;
 
@@ -46,8 +46,10 @@ interface Kept {
   created: string;
   /** The bucket's stream sequence the order is as of. */
   seq: number;
-  rows: Row[];
+  rows: KeptRows;
   corrupt: CorruptRun[];
+  /** The runs not settled when kept (as many as the work in flight), with their workflow. */
+  flight: [string, string][];
   figures: Record<string, Record<string, KeptVersion>>;
 }
 
@@ -61,7 +63,75 @@ interface Header {
   v: number;
   created: string;
   seq: number;
+  count: number;
   corrupt: CorruptRun[];
+  flight: [string, string][];
+}
+
+/** Past this many runs to look up, one pass over every row is cheaper than a search for each. */
+const SEARCH_LIMIT = 64;
+
+function rowOf(line: string): Row | null {
+  const cols = line.split('\t');
+  if (cols.length !== 4 || !cols[0] || !cols[1] || !cols[2] || (cols[3] !== '1' && cols[3] !== '0')) return null;
+  return { runId: cols[0], startedAt: cols[1], workflowId: cols[2], settled: cols[3] === '1' };
+}
+
+/**
+ * The kept rows as written (`runId\tstartedAt\tworkflowId\t1|0` lines, oldest first), read only where asked: a page
+ * reads the newest few and looks up the runs changed since, not every row (parsing 100,000 rows was most of a page).
+ */
+class KeptRows {
+  constructor(
+    private readonly text: string,
+    /** Where the first row begins (just after a newline). */
+    private readonly start: number,
+    readonly count: number,
+  ) {}
+
+  /** Newest first; a null once a row does not read as one or is out of order (then there is no order to trust). */
+  *newest(): Generator<Row | null> {
+    let end = this.text.endsWith('\n') ? this.text.length - 1 : this.text.length;
+    let prev: Row | null = null;
+    while (end > this.start) {
+      const from = Math.max(this.text.lastIndexOf('\n', end - 1) + 1, this.start);
+      const row = rowOf(this.text.slice(from, end));
+      if (!row || (prev && compareRuns(row, prev) >= 0)) {
+        yield null;
+        return;
+      }
+      yield (prev = row);
+      end = from - 1;
+    }
+  }
+
+  /** The rows of the runs `ids` that are kept: a search each, or one pass over every row past SEARCH_LIMIT. */
+  lookup(ids: string[]): Map<string, Row> {
+    const out = new Map<string, Row>();
+    if (ids.length > SEARCH_LIMIT) {
+      const wanted = new Set(ids);
+      for (let at = this.start; at < this.text.length; ) {
+        const tab = this.text.indexOf('\t', at);
+        const end = this.text.indexOf('\n', at);
+        const stop = end < 0 ? this.text.length : end;
+        if (tab > at && tab < stop && wanted.has(this.text.slice(at, tab))) {
+          const row = rowOf(this.text.slice(at, stop));
+          if (row) out.set(row.runId, row);
+        }
+        at = stop + 1;
+      }
+      return out;
+    }
+    for (const id of ids) {
+      // A row begins after a newline (the figures line ends with one just before `start`) with its run id and a tab.
+      const at = this.text.indexOf(`\n${id}\t`, this.start - 1);
+      if (at < 0) continue;
+      const end = this.text.indexOf('\n', at + 1);
+      const row = rowOf(this.text.slice(at + 1, end < 0 ? this.text.length : end));
+      if (row) out.set(id, row);
+    }
+    return out;
+  }
 }
 
 const FILE = /^nats-runs-[0-9a-f]{16}\.order$/;
@@ -104,31 +174,45 @@ function readKept(file: string): Kept | null {
   } catch {
     return null;
   }
-  if (h?.v !== VERSION || typeof h.created !== 'string' || !Number.isSafeInteger(h.seq) || !Array.isArray(h.corrupt))
+  if (
+    h?.v !== VERSION ||
+    typeof h.created !== 'string' ||
+    !Number.isSafeInteger(h.seq) ||
+    !Number.isSafeInteger(h.count) ||
+    !Array.isArray(h.corrupt) ||
+    !Array.isArray(h.flight)
+  )
     return null;
   const figures = keptFiguresOf(Buffer.from(text.slice(nl + 1, nl2)));
   if (!figures) return null;
-  const rows: Row[] = [];
-  let prev: Row | null = null;
-  for (let at = nl2 + 1; at < text.length; ) {
-    const end = text.indexOf('\n', at);
-    const cols = text.slice(at, end < 0 ? text.length : end).split('\t');
-    at = end < 0 ? text.length : end + 1;
-    if (cols.length !== 4 || !cols[0] || !cols[1] || !cols[2] || (cols[3] !== '1' && cols[3] !== '0')) return null;
-    const row = { startedAt: cols[0], runId: cols[1], workflowId: cols[2], settled: cols[3] === '1' };
-    if (prev && compareRuns(prev, row) >= 0) return null; // not in order: not a file this wrote
-    rows.push((prev = row));
-  }
-  return { created: h.created, seq: h.seq, rows, corrupt: h.corrupt, figures };
+  const rows = new KeptRows(text, nl2 + 1, h.count);
+  return { created: h.created, seq: h.seq, rows, corrupt: h.corrupt, flight: h.flight, figures };
+}
+
+/** What a keep writes: the rows oldest first. */
+interface Keeping {
+  created: string;
+  seq: number;
+  rows: Row[];
+  corrupt: CorruptRun[];
+  figures: Record<string, Record<string, KeptVersion>>;
 }
 
 /** Written beside and renamed into place: a reader never sees half an order. A folder that cannot take it keeps none. */
-function writeKept(file: string, k: Kept): void {
-  const header: Header = { v: VERSION, created: k.created, seq: k.seq, corrupt: k.corrupt };
+function writeKept(file: string, k: Keeping): void {
+  const flight = k.rows.filter((r) => !r.settled).map((r): [string, string] => [r.runId, r.workflowId]);
+  const header: Header = {
+    v: VERSION,
+    created: k.created,
+    seq: k.seq,
+    count: k.rows.length,
+    corrupt: k.corrupt,
+    flight,
+  };
   const lines = [
     JSON.stringify(header),
     JSON.stringify({ figures: k.figures }),
-    ...k.rows.map((r) => `${r.startedAt}\t${r.runId}\t${r.workflowId}\t${r.settled ? 1 : 0}`),
+    ...k.rows.map((r) => `${r.runId}\t${r.startedAt}\t${r.workflowId}\t${r.settled ? 1 : 0}`),
   ];
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -195,25 +279,36 @@ export class JetStreamPageCache {
     const since = kept && (await this.since(kept, point, d));
     if (!kept || !since) return null;
     const { changed, corrupt } = since;
-    const inKept = new Set(kept.rows.map((r) => r.runId));
-    let total = kept.rows.length;
+    const inKept = kept.rows.lookup([...changed.keys()]);
+    let total = kept.rows.count;
     for (const [id, r] of changed) total += (r ? 1 : 0) - (inKept.has(id) ? 1 : 0);
     // Newest first: the kept rows not changed since, merged with the records changed since.
     const fresh = [...changed.values()].filter((r): r is RunRecord => r !== null).sort((a, b) => compareRuns(b, a));
+    const walk = kept.rows.newest();
+    /** The next kept row not changed since; null past the oldest, false when the rows do not read as an order. */
+    const next = (): Row | null | false => {
+      for (;;) {
+        const n = walk.next();
+        if (n.done) return null;
+        if (n.value === null) return false;
+        if (!changed.has(n.value.runId)) return n.value;
+      }
+    };
     const want = q.limit + 1;
     const order: (Row | RunRecord)[] = [];
-    for (let k = kept.rows.length - 1, f = 0; order.length < want && (k >= 0 || f < fresh.length); ) {
-      while (k >= 0 && changed.has(kept.rows[k]!.runId)) k--;
-      const row = k >= 0 ? kept.rows[k]! : null;
+    let row = next();
+    for (let f = 0; order.length < want && (row || f < fresh.length); ) {
+      if (row === false) return null;
       const rec = fresh[f] ?? null;
       if (row && (!rec || compareRuns(row, rec) > 0)) {
         order.push(row);
-        k--;
+        row = next();
       } else if (rec) {
         order.push(rec);
         f++;
       }
     }
+    if (row === false) return null;
     const records = await Promise.all(order.map((r) => ('tasks' in r ? r : this.record(d, r.runId))));
     if (records.some((r) => r === null)) return null;
     for (const c of corrupt.values()) onCorrupt(c);
@@ -238,12 +333,10 @@ export class JetStreamPageCache {
     if (!kept || !since) return null;
     const { changed, corrupt } = since;
     const others: (RunRecord | Promise<RunRecord | null>)[] = [];
-    for (const r of kept.rows) {
-      if (r.workflowId !== workflowId) continue;
-      if (changed.has(r.runId)) {
-        if (r.settled) return null;
-      } else if (!r.settled) others.push(this.record(d, r.runId));
-    }
+    for (const r of kept.rows.lookup([...changed.keys()]).values())
+      if (r.settled && r.workflowId === workflowId) return null;
+    for (const [runId, w] of kept.flight)
+      if (w === workflowId && !changed.has(runId)) others.push(this.record(d, runId));
     for (const r of changed.values()) if (r && r.workflowId === workflowId) others.push(r);
     const read = await Promise.all(others);
     if (read.some((r) => r === null)) return null;
