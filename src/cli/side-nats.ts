@@ -27,7 +27,7 @@ export function natsSide(g: GlobalOpts): StoreSide {
   };
   return {
     runs: async () => {
-      // The CLI's cache folder (its code cache's): where `list` keeps the runs' start order (jetstream-page-cache.ts).
+      // The CLI's cache folder (its code cache's): where `list` keeps the runs' start order (jetstream-kept-order.ts).
       const pageCacheDir = cacheFolder() ?? undefined;
       return natsRuns({
         client: client(),

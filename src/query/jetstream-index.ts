@@ -25,7 +25,7 @@ import {
   RUNS_INDEX_CONSUMER,
 } from './jetstream-bucket.js';
 import type { RunIndexOptions } from './port.js';
-import { bucketPoint, JetStreamPageCache, type PageCacheDeps } from './jetstream-page-cache.js';
+import { bucketPoint, JetStreamKeptOrder, type PageCacheDeps } from './jetstream-kept-order.js';
 import type { KeptVersion } from './cache-figures.js';
 import type { RunPage } from './paging.js';
 import { pagesOnly, type RunQuery } from './query.js';
@@ -49,19 +49,19 @@ export class JetStreamRunIndex extends HeldRunIndex {
   /** How the last load got its records: for tests and operators. */
   lastLoad: { fromIndex: number; fromLog: number; fresh: boolean } | null = null;
 
-  private readonly pageCache: JetStreamPageCache | null;
+  private readonly pageCache: JetStreamKeptOrder | null;
 
   constructor(
     private readonly store: JetStreamEventStore,
     opts: RunIndexOptions = {},
   ) {
     super(store, opts);
-    this.pageCache = opts.pageCacheDir ? new JetStreamPageCache(opts.pageCacheDir, store.stream) : null;
+    this.pageCache = opts.pageCacheDir ? new JetStreamKeptOrder(opts.pageCacheDir, store.stream) : null;
   }
 
   /**
    * A first page with no filter, asked once (`list`), from the kept start order and what the bucket changed since
-   * (jetstream-page-cache.ts) while the projection is current; else, and for every other query, the whole look (which
+   * (jetstream-kept-order.ts) while the projection is current; else, and for every other query, the whole look (which
    * then keeps the order and figures, as of where the bucket stood before it read: `stats` asks one).
    */
   override async query(q: RunQuery): Promise<RunPage> {
@@ -82,7 +82,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
 
   private async fromKept<T>(
     ask: (
-      cache: JetStreamPageCache,
+      cache: JetStreamKeptOrder,
       point: { created: string; seq: number },
       deps: PageCacheDeps,
       onCorrupt: (c: CorruptRun) => void,

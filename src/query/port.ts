@@ -69,7 +69,7 @@ export interface RunIndexOptions {
   /**
    * JetStream: a folder of this reader's (the CLI's cache folder) where the start order of the runs is kept, so a first
    * page with no filter (`ledgerflow list`) reads what the bucket changed since instead of every record
-   * (jetstream-page-cache.ts). Default none: every query reads every record.
+   * (jetstream-kept-order.ts). Default none: every query reads every record.
    */
   pageCacheDir?: string;
 }

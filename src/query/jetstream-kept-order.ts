@@ -190,13 +190,7 @@ function readKept(file: string): Kept | null {
 }
 
 /** What a keep writes: the rows oldest first. */
-interface Keeping {
-  created: string;
-  seq: number;
-  rows: Row[];
-  corrupt: CorruptRun[];
-  figures: Record<string, Record<string, KeptVersion>>;
-}
+type Keeping = Omit<Kept, 'rows' | 'flight'> & { rows: Row[] };
 
 /** Written beside and renamed into place: a reader never sees half an order. A folder that cannot take it keeps none. */
 function writeKept(file: string, k: Keeping): void {
@@ -238,7 +232,7 @@ export async function bucketPoint(jsm: JetStreamManager): Promise<{ created: str
   return info ? { created: info.created, seq: info.state.last_seq } : null;
 }
 
-export class JetStreamPageCache {
+export class JetStreamKeptOrder {
   constructor(
     private readonly dir: string,
     private readonly stream: string,
