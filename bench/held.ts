@@ -21,7 +21,8 @@ import { atExit, type Bench } from './kit.js';
 const BIN = fileURLToPath(new URL('../bin/ledgerflow.js', import.meta.url));
 const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
 
-function templateOf(file: string): string {
+/** A golden history as one commit's JSON (`{ dedupId, events }`), its run id `lf-path` and days `2026-01-01T` to replace. */
+export function templateOf(file: string): string {
   const lines = readFileSync(new URL(file, HISTORIES), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');

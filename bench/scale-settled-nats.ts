@@ -6,24 +6,13 @@
  * a running `ledgerflow --nats <url> ui` signed in as a person; and the peak resident memory of that `ui` and of one
  * `ledgerflow engine` on the store (its projection caught up, nothing to drive).
  */
-import { readFileSync } from 'node:fs';
 import type { EventEnvelope } from '../src/events/index.js';
 import { JetStreamEventStore } from '../src/store/index.js';
 import { spawnCli } from './handlers-rig.js';
-import { settledPeak, stop, until } from './held.js';
+import { settledPeak, stop, templateOf, until } from './held.js';
 import { now, p50, progress } from './kit.js';
 import { startBenchNats } from './nats.js';
 import { cliMs, started, type SettledMeasured } from './scale-settled.js';
-
-const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
-
-/** A golden history's events as JSON text, its run id `lf-path` and its days `2026-01-01T` to be replaced. */
-function templateOf(file: string): string {
-  const lines = readFileSync(new URL(file, HISTORIES), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '');
-  return JSON.stringify(lines.flatMap((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events));
-}
 
 /** `runs` settled runs appended to a new nats-server's log, the run index rebuilt by `ledgerflow reindex`. */
 async function filled(runs: number) {
@@ -39,7 +28,8 @@ async function filled(runs: number) {
           const runId = `h${String(n).padStart(6, '0')}`;
           const day = new Date(Date.UTC(2026, 0, 1 + (n % 100))).toISOString().slice(0, 11);
           const text = (n % 10 === 3 ? failed : ok).split('lf-path').join(runId).split('2026-01-01T').join(day);
-          return store.append({ runId, expectedSeq: 0, dedupId: `${runId}/all`, events: JSON.parse(text) });
+          const { events } = JSON.parse(text) as { events: EventEnvelope[] };
+          return store.append({ runId, expectedSeq: 0, dedupId: `${runId}/all`, events });
         }),
       );
       if (i % 25_600 === 25_344) progress(`scale: settled on NATS: ${i} of ${runs} appended`);
