@@ -26,7 +26,8 @@ beforeAll(async () => {
   id: expenses
   tasks:
     - { id: sign_off, type: HUMAN, approvers: [alice] }
-    - { id: file, type: WAIT, duration: 10ms, depends_on: [sign_off] }
+    - { id: counter_sign, type: HUMAN, approvers: [alice], depends_on: [sign_off] }
+    - { id: file, type: WAIT, duration: 10ms, depends_on: [counter_sign] }
 `);
   const store = new FileEventStore(storeDir);
   const engine = createEngine({ store, storeDir });
@@ -77,10 +78,26 @@ describe(`serve with ${RUNS.toLocaleString('en')} runs waiting for an approval`,
       await waitFor('the serve holding the run to approve', () =>
         existsSync(join(storeDir, 'runs', `${ids[7]}.driver`)),
       );
+      // The first approval moves the run on to a second person: the serve holds it throughout (it never lets the lease go
+      // between), so approve always finds it held. With the run's last task approved instead, a serve quick enough could
+      // settle it and let it go before approve looks, and approve then rightly finds it settled: a race, not a defect.
       const approved = await cli(['--store', storeDir, 'approve', ids[7]!, 'sign_off', '--as', 'alice'], { cwd: dir });
       expect(approved.code, approved.stderr).toBe(0);
       // The serve holds it (approve leaves it to the serve), and moves it on.
       expect(approved.stdout).toMatch(/driven by pid \d+ \(a ledgerflow serve/);
+      await waitFor(
+        'the serve moving the run on to the second approval',
+        async () => {
+          const now = await cli(['--store', storeDir, 'status', ids[7]!, '--json'], { cwd: dir });
+          const tasks = (JSON.parse(now.stdout) as { tasks: Record<string, { status: string }> }).tasks;
+          return tasks.counter_sign?.status === 'PENDING_APPROVAL';
+        },
+        { timeout: 30_000 },
+      );
+      const countersigned = await cli(['--store', storeDir, 'approve', ids[7]!, 'counter_sign', '--as', 'alice'], {
+        cwd: dir,
+      });
+      expect(countersigned.code, countersigned.stderr).toBe(0);
       await waitFor('the approved run completed by serve', () => settled === 'COMPLETED', {
         timeout: 30_000,
         detail: () => err.slice(-2000),
