@@ -16,7 +16,7 @@ import {
 import { ensureProjectionConsumer } from './jetstream-projection.js';
 import { indexValueOf } from './jetstream-writes.js';
 import { track } from './record.js';
-import { errorMessage } from '../errors/index.js';
+import { LedgerflowError, StoreError, errorMessage } from '../errors/index.js';
 import { IndexSealer } from '../encryption/index.js';
 import { jetstream, jetstreamManager, storeAtRest } from '../store/index.js';
 
@@ -61,12 +61,27 @@ export async function reindex(
   const corrupt: CorruptRun[] = [];
   let runs = 0;
   let pending: Promise<void>[] = [];
+  // A write that fails is kept here, not left a rejected promise: the read may fail first (the same lost connection),
+  // and writes not yet awaited would then end the process as unhandled rejections instead of the read's error.
+  let failed: unknown = null;
   const create = async (runId: string, value: IndexValue) => {
     try {
       await kv.create(runId, encodeValue(value, sealer));
     } catch (err) {
-      if (!isCasConflict(err)) throw err; // else an engine's projection wrote it first
+      if (!isCasConflict(err)) failed ??= err; // else an engine's projection wrote it first
     }
+  };
+  const settle = async () => {
+    await Promise.all(pending);
+    pending = [];
+    if (failed !== null)
+      throw failed instanceof LedgerflowError
+        ? failed
+        : new StoreError(
+            `reindex: cannot write a run's record to ${RUNS_INDEX_BUCKET}: ${errorMessage(failed)}; run \`ledgerflow reindex\` again`,
+            { bucket: RUNS_INDEX_BUCKET },
+            { cause: failed },
+          );
   };
   // Without a key, what is stored is folded (as the engines' projection would not: they hold the key).
   const source = sealer?.key ? store : storeAtRest(store);
@@ -78,13 +93,10 @@ export async function reindex(
   })) {
     pending.push(create(run.runId, indexValueOf(track(run.events), run.events[0]!)));
     runs++;
-    if (pending.length >= 256) {
-      await Promise.all(pending);
-      pending = [];
-    }
+    if (pending.length >= 256) await settle();
     if (runs % 1000 === 0) o.onProgress?.(runs);
   }
-  await Promise.all(pending);
+  await settle();
   o.onProgress?.(runs);
   return { index: RUNS_INDEX_BUCKET, runs, corrupt, ms: Date.now() - started };
 }

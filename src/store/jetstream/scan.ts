@@ -31,7 +31,31 @@ export const throwAway = (): Partial<ConsumerConfig> => ({
   num_replicas: 1,
 });
 
-/** What the consumer `ci` had pending when it was made, in stream order, fetched `expiresMs` at a time; the consumer is deleted when the caller stops. */
+/**
+ * Bytes asked for in one fetch, about. nats-server holds what it has sent a client and the client not yet read up to
+ * the client's `max_pending` (64 MB by default), then closes the connection as a slow consumer: a fetch of 10,000
+ * first commits (each carrying its definition, 3 KB and more) read by a busy process went past it, and `reindex` of
+ * 100,000 runs died with "closed connection". nats.js takes a fetch's bound in messages or in bytes, not both (and a
+ * bound in bytes alone waits for heartbeats between batches), so the count is sized from the messages seen so far.
+ */
+export const FETCH_BYTES = 4 * 1024 * 1024;
+/** The first fetch's count, before any message's size is known; and the most one fetch asks for. */
+const FIRST_FETCH = 256;
+const MOST_FETCH = 10_000;
+/** What a delivered message costs besides its body, about: its MSG line (subject, the $JS.ACK reply subject) and headers. */
+const PER_MESSAGE = 160;
+
+/** How many messages the next fetch asks for: about FETCH_BYTES of them at the mean size read so far. */
+export function nextFetchCount(remaining: number, read: number, bytes: number): number {
+  const mean = read === 0 ? 0 : bytes / read;
+  const fit = mean === 0 ? FIRST_FETCH : Math.floor(FETCH_BYTES / mean);
+  return Math.max(1, Math.min(remaining, MOST_FETCH, fit));
+}
+
+/**
+ * What the consumer `ci` had pending when it was made, in stream order, fetched `expiresMs` at a time and about
+ * FETCH_BYTES a fetch; the consumer is deleted when the caller stops.
+ */
 export async function* drainConsumer(
   js: JetStreamClient,
   jsm: JetStreamManager,
@@ -42,13 +66,17 @@ export async function* drainConsumer(
 ): AsyncIterable<JsMsg> {
   try {
     let remaining = ci.num_pending;
+    let read = 0;
+    let bytes = 0;
     const consumer = js.consumers.getConsumerFromInfo(ci);
     while (remaining > 0) {
       let got = 0;
-      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: expiresMs });
+      const batch = await consumer.fetch({ max_messages: nextFetchCount(remaining, read, bytes), expires: expiresMs });
       for await (const m of batch) {
         got++;
         remaining--;
+        read++;
+        bytes += m.data.length + PER_MESSAGE;
         yield m;
         if (remaining === 0) break;
       }
