@@ -66,9 +66,8 @@ export class JetStreamRunIndex extends HeldRunIndex {
    */
   override async query(q: RunQuery): Promise<RunPage> {
     const first = pagesOnly(q) && q.cursor === undefined;
-    return this.fromKept(
-      async (cache, point, deps, onCorrupt) => (first ? cache.page(q, point, deps, onCorrupt) : null),
-      () => super.query(q),
+    return this.fromKept(first ? (cache, point, deps, onCorrupt) => cache.page(q, point, deps, onCorrupt) : null, () =>
+      super.query(q),
     );
   }
 
@@ -80,13 +79,19 @@ export class JetStreamRunIndex extends HeldRunIndex {
     );
   }
 
+  /**
+   * `ask` answers from the kept order (null: it cannot, and the whole look keeps it anew); without one (a filtered
+   * query) the whole look answers and keeps the order only where none is kept or it has fallen behind.
+   */
   private async fromKept<T>(
-    ask: (
-      cache: JetStreamKeptOrder,
-      point: { created: string; seq: number },
-      deps: PageCacheDeps,
-      onCorrupt: (c: CorruptRun) => void,
-    ) => Promise<T | null>,
+    ask:
+      | ((
+          cache: JetStreamKeptOrder,
+          point: { created: string; seq: number },
+          deps: PageCacheDeps,
+          onCorrupt: (c: CorruptRun) => void,
+        ) => Promise<T | null>)
+      | null,
     whole: () => Promise<T>,
   ): Promise<T> {
     const cache = this.pageCache;
@@ -96,7 +101,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const point = await bucketPoint(jsm);
-    if (point && (await this.projectionCurrent(jsm))) {
+    if (ask && point && (await this.projectionCurrent(jsm))) {
       let bound: Promise<KV> | undefined;
       const kv = () => (bound ??= new Kvm(js).create(RUNS_INDEX_BUCKET, { bindOnly: true }));
       const got = await ask(cache, point, { js, jsm, kv, sealer }, (c) => this.opts.onCorrupt?.(c));
@@ -106,7 +111,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
     if (point && this.lastLoad?.fresh) {
       // Records held whole here (no cold store on this index): the order and figures are kept of them.
       const records = [...this.set.values()].filter((r): r is RunRecord => 'tasks' in r);
-      cache.keep(point, records, [...this.corrupt.values()]);
+      cache.keep(point, records, [...this.corrupt.values()], { whenBehind: ask === null });
     }
     return answer;
   }

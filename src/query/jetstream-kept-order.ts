@@ -12,15 +12,13 @@
  * figures of the settled runs (cache-figures.ts, as the file store's cache does), so `stats` reads the runs changed
  * since and those in flight instead of every record.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { DeliverPolicy, compareRuns, drainConsumer, throwAway } from '../store/index.js';
 import type { CorruptRun } from '../store/index.js';
 import { decodeValue, RUNS_INDEX_BUCKET } from './jetstream-bucket.js';
 import { FiguresTally, keptFiguresOf, type KeptVersion } from './cache-figures.js';
+import { fileOf, keptPoint, readKept, writeKept, type Kept, type Row } from './jetstream-kept-file.js';
 import { newPager, type RunPage } from './paging.js';
 import type { RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
@@ -29,194 +27,15 @@ import type { IndexSealer } from './record-values.js';
 
 const KV_STREAM = `KV_${RUNS_INDEX_BUCKET}`;
 const PREFIX = `$KV.${RUNS_INDEX_BUCKET}.`;
-const VERSION = 3;
 /** Past this many changes read since the kept point, the whole look answers (and keeps the order anew at its point). */
 const KEEP_AFTER = 512;
-
-/** A run's place in start order, its workflow, and whether it was settled (so in the figures) when kept. */
-interface Row {
-  startedAt: string;
-  runId: string;
-  workflowId: string;
-  settled: boolean;
-}
-
-interface Kept {
-  /** The bucket's stream's creation time: another bucket (reindex) is another order. */
-  created: string;
-  /** The bucket's stream sequence the order is as of. */
-  seq: number;
-  rows: KeptRows;
-  corrupt: CorruptRun[];
-  /** The runs not settled when kept (as many as the work in flight), with their workflow. */
-  flight: [string, string][];
-  figures: Record<string, Record<string, KeptVersion>>;
-}
+/** A whole look writes the order anew once it is this many changes behind (a page then reads at most this many). */
+const RENEW_AFTER = 64;
 
 /** What the bucket changed since the kept point: each run's record now (null: deleted or corrupt), the corrupt runs. */
 interface Since {
   changed: Map<string, RunRecord | null>;
   corrupt: Map<string, CorruptRun>;
-}
-
-interface Header {
-  v: number;
-  created: string;
-  seq: number;
-  count: number;
-  corrupt: CorruptRun[];
-  flight: [string, string][];
-}
-
-/** Past this many runs to look up, one pass over every row is cheaper than a search for each. */
-const SEARCH_LIMIT = 64;
-
-function rowOf(line: string): Row | null {
-  const cols = line.split('\t');
-  if (cols.length !== 4 || !cols[0] || !cols[1] || !cols[2] || (cols[3] !== '1' && cols[3] !== '0')) return null;
-  return { runId: cols[0], startedAt: cols[1], workflowId: cols[2], settled: cols[3] === '1' };
-}
-
-/**
- * The kept rows as written (`runId\tstartedAt\tworkflowId\t1|0` lines, oldest first), read only where asked: a page
- * reads the newest few and looks up the runs changed since, not every row (parsing 100,000 rows was most of a page).
- */
-class KeptRows {
-  constructor(
-    private readonly text: string,
-    /** Where the first row begins (just after a newline). */
-    private readonly start: number,
-    readonly count: number,
-  ) {}
-
-  /** Newest first; a null once a row does not read as one or is out of order (then there is no order to trust). */
-  *newest(): Generator<Row | null> {
-    let end = this.text.endsWith('\n') ? this.text.length - 1 : this.text.length;
-    let prev: Row | null = null;
-    while (end > this.start) {
-      const from = Math.max(this.text.lastIndexOf('\n', end - 1) + 1, this.start);
-      const row = rowOf(this.text.slice(from, end));
-      if (!row || (prev && compareRuns(row, prev) >= 0)) {
-        yield null;
-        return;
-      }
-      yield (prev = row);
-      end = from - 1;
-    }
-  }
-
-  /** The rows of the runs `ids` that are kept: a search each, or one pass over every row past SEARCH_LIMIT. */
-  lookup(ids: string[]): Map<string, Row> {
-    const out = new Map<string, Row>();
-    if (ids.length > SEARCH_LIMIT) {
-      const wanted = new Set(ids);
-      for (let at = this.start; at < this.text.length; ) {
-        const tab = this.text.indexOf('\t', at);
-        const end = this.text.indexOf('\n', at);
-        const stop = end < 0 ? this.text.length : end;
-        if (tab > at && tab < stop && wanted.has(this.text.slice(at, tab))) {
-          const row = rowOf(this.text.slice(at, stop));
-          if (row) out.set(row.runId, row);
-        }
-        at = stop + 1;
-      }
-      return out;
-    }
-    for (const id of ids) {
-      // A row begins after a newline (the figures line ends with one just before `start`) with its run id and a tab.
-      const at = this.text.indexOf(`\n${id}\t`, this.start - 1);
-      if (at < 0) continue;
-      const end = this.text.indexOf('\n', at + 1);
-      const row = rowOf(this.text.slice(at + 1, end < 0 ? this.text.length : end));
-      if (row) out.set(id, row);
-    }
-    return out;
-  }
-}
-
-const FILE = /^nats-runs-[0-9a-f]{16}\.order$/;
-/** Order files kept in a folder, the least recently written removed past it (each reindex makes a bucket anew). */
-const FILES_KEPT = 8;
-
-/** Where the order of the runs of log `stream` indexed in the bucket made at `created` is kept in `dir`. */
-function fileOf(dir: string, stream: string, created: string): string {
-  const id = createHash('sha256').update(`${stream}\n${created}`).digest('hex').slice(0, 16);
-  return join(dir, `nats-runs-${id}.order`);
-}
-
-/** All but the FILES_KEPT order files written last in `dir` removed. */
-function pruneKept(dir: string): void {
-  try {
-    const files = readdirSync(dir)
-      .filter((f) => FILE.test(f))
-      .map((f) => ({ f, at: statSync(join(dir, f)).mtimeMs }))
-      .sort((a, b) => b.at - a.at);
-    for (const { f } of files.slice(FILES_KEPT)) rmSync(join(dir, f), { force: true });
-  } catch {
-    // A folder that cannot be listed keeps what it has: nothing is read from a file of another bucket.
-  }
-}
-
-/** The kept order, or null when there is none or it does not read as one (then the whole look keeps it anew). */
-function readKept(file: string): Kept | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-  const nl = text.indexOf('\n');
-  const nl2 = nl < 0 ? -1 : text.indexOf('\n', nl + 1);
-  if (nl2 < 0) return null;
-  let h: Header;
-  try {
-    h = JSON.parse(text.slice(0, nl)) as Header;
-  } catch {
-    return null;
-  }
-  if (
-    h?.v !== VERSION ||
-    typeof h.created !== 'string' ||
-    !Number.isSafeInteger(h.seq) ||
-    !Number.isSafeInteger(h.count) ||
-    !Array.isArray(h.corrupt) ||
-    !Array.isArray(h.flight)
-  )
-    return null;
-  const figures = keptFiguresOf(Buffer.from(text.slice(nl + 1, nl2)));
-  if (!figures) return null;
-  const rows = new KeptRows(text, nl2 + 1, h.count);
-  return { created: h.created, seq: h.seq, rows, corrupt: h.corrupt, flight: h.flight, figures };
-}
-
-/** What a keep writes: the rows oldest first. */
-type Keeping = Omit<Kept, 'rows' | 'flight'> & { rows: Row[] };
-
-/** Written beside and renamed into place: a reader never sees half an order. A folder that cannot take it keeps none. */
-function writeKept(file: string, k: Keeping): void {
-  const flight = k.rows.filter((r) => !r.settled).map((r): [string, string] => [r.runId, r.workflowId]);
-  const header: Header = {
-    v: VERSION,
-    created: k.created,
-    seq: k.seq,
-    count: k.rows.length,
-    corrupt: k.corrupt,
-    flight,
-  };
-  const lines = [
-    JSON.stringify(header),
-    JSON.stringify({ figures: k.figures }),
-    ...k.rows.map((r) => `${r.runId}\t${r.startedAt}\t${r.workflowId}\t${r.settled ? 1 : 0}`),
-  ];
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, `${lines.join('\n')}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
-    pruneKept(join(file, '..'));
-  } catch {
-    // No order kept: the next page looks at every record, as without a folder.
-  }
 }
 
 export interface PageCacheDeps {
@@ -238,8 +57,22 @@ export class JetStreamKeptOrder {
     private readonly stream: string,
   ) {}
 
-  /** Keeps the order of `records` (and the corrupt runs, and the settled runs' figures) as of the bucket's `point`, read before they were. */
-  keep(point: { created: string; seq: number }, records: Iterable<RunRecord>, corrupt: CorruptRun[]): void {
+  /**
+   * Keeps the order of `records` (and the corrupt runs, and the settled runs' figures) as of the bucket's `point`, read
+   * before they were. `whenBehind`: only where no order of this bucket is kept or it is RENEW_AFTER changes behind.
+   * A filtered `list` or a `stats --since` reads every record anyway; an order kept a moment ago serves the next page
+   * as well as a new one, and writing it again each time cost a write of the whole order (5 MB at 100,000 runs).
+   */
+  keep(
+    point: { created: string; seq: number },
+    records: Iterable<RunRecord>,
+    corrupt: CorruptRun[],
+    opts: { whenBehind?: boolean } = {},
+  ): void {
+    const file = fileOf(this.dir, this.stream, point.created);
+    const at = opts.whenBehind ? keptPoint(file) : null;
+    // One kept ahead of this point (by another reader since) is newer than what this would write.
+    if (at && at.created === point.created && point.seq - at.seq <= RENEW_AFTER) return;
     const tally = new FiguresTally();
     const rows: Row[] = [];
     for (const r of records) {
@@ -249,7 +82,7 @@ export class JetStreamKeptOrder {
     }
     const figures = keptFiguresOf(tally.line());
     if (!figures) return;
-    writeKept(fileOf(this.dir, this.stream, point.created), {
+    writeKept(file, {
       ...point,
       rows: rows.sort(compareRuns),
       corrupt,

@@ -5,7 +5,7 @@
  * page, settled, deleted from the bucket and marked corrupt; a bucket made anew (`reindex`) or an order file that is
  * not one is never read, and the CLI prints the same list with and without the kept order.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -188,6 +188,54 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
       expect(kept.code, kept.stderr).toBe(0);
       expect(JSON.parse(kept.stdout)).toEqual(JSON.parse(off.stdout));
       expect(JSON.parse(kept.stdout).runs.total).toBeGreaterThan(200);
+    } finally {
+      await c.stopEngine(engine);
+    }
+  }, 120_000);
+
+  it('a filtered list writes the order only where none is kept or it has fallen behind, and answers as without it', async () => {
+    const cacheDir = tempDir('lf-cli-filtered-');
+    const list = (env: Record<string, string>) =>
+      cli(['--nats', c.url, 'list', '--status', 'COMPLETED', '--limit', '5', '--json'], {
+        env: { LEDGERFLOW_STATE_FILE: '', ...env },
+      });
+    /** The order file's identity: a keep writes a new file and renames it into place. */
+    const written = () => {
+      const files = readdirSync(cacheDir).filter((f) => f.endsWith('.order'));
+      expect(files).toHaveLength(1);
+      const st = statSync(join(cacheDir, files[0]!), { bigint: true });
+      return `${st.ino}/${st.mtimeNs}`;
+    };
+    const agree = async () => {
+      await waitFor('the projection current', current);
+      const off = await list({ LEDGERFLOW_COMPILE_CACHE: 'off' });
+      expect(off.code, off.stderr).toBe(0);
+      const kept = await list({ LEDGERFLOW_COMPILE_CACHE: cacheDir });
+      expect(kept.stdout).toBe(off.stdout);
+    };
+    const engine = await c.addEngine({ schedules: false });
+    try {
+      for (let n = 6000; n < 6012; n++) await appendCommits(store, run(n));
+      await agree(); // none kept: kept now
+      const first = written();
+      await agree();
+      await agree();
+      expect(written()).toBe(first);
+      // A few runs since: the order still serves a page well, left as it is.
+      for (let n = 6012; n < 6015; n++) await appendCommits(store, run(n));
+      await agree();
+      expect(written()).toBe(first);
+      // Far behind (more changes since than a page should read): kept anew.
+      await Promise.all(Array.from({ length: 70 }, (_, k) => appendCommits(store, run(6100 + k))));
+      await agree();
+      const renewed = written();
+      expect(renewed).not.toBe(first);
+      // And the unfiltered first page answers from it.
+      const page = await cli(['--nats', c.url, 'list', '--limit', '3', '--json'], {
+        env: { LEDGERFLOW_STATE_FILE: '', LEDGERFLOW_COMPILE_CACHE: cacheDir },
+      });
+      expect(page.code, page.stderr).toBe(0);
+      expect(written()).toBe(renewed);
     } finally {
       await c.stopEngine(engine);
     }
