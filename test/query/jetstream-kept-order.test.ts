@@ -56,6 +56,22 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
     const whole = await openRunIndex({ store, onCorrupt: (x) => wholeSeen.push(x) }).query(q);
     return { page, whole, fromOrder: cached.lastLoad === null, seen, wholeSeen };
   };
+  /**
+   * `ledgerflow --nats <url> <args> --json` once the projection is current, with the kept order off and kept in
+   * `cacheDir`: the same output both ways; the kept one's returned.
+   */
+  const sameWithAndWithout = async (args: string[], cacheDir: string) => {
+    await waitFor('the projection current', current);
+    const run = (cache: string) =>
+      cli(['--nats', c.url, ...args, '--json'], {
+        env: { LEDGERFLOW_STATE_FILE: '', LEDGERFLOW_COMPILE_CACHE: cache },
+      });
+    const off = await run('off');
+    expect(off.code, off.stderr).toBe(0);
+    const kept = await run(cacheDir);
+    expect(kept.stdout).toBe(off.stdout);
+    return kept.stdout;
+  };
   const same = async (q: RunQuery, fromOrder: boolean) => {
     await waitFor('the projection current', current);
     const b = await both(q);
@@ -151,16 +167,10 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
 
   it('ledgerflow list prints the same with the kept order as without, also once it keeps the order anew', async () => {
     const cacheDir = tempDir('lf-cli-cache-');
-    const list = (env: Record<string, string>) =>
-      cli(['--nats', c.url, 'list', '--limit', '7', '--json'], { env: { LEDGERFLOW_STATE_FILE: '', ...env } });
     const agree = async () => {
-      await waitFor('the projection current', current);
-      const off = await list({ LEDGERFLOW_COMPILE_CACHE: 'off' });
-      expect(off.code, off.stderr).toBe(0);
-      const kept = await list({ LEDGERFLOW_COMPILE_CACHE: cacheDir });
-      expect(kept.stdout).toBe(off.stdout);
+      const kept = await sameWithAndWithout(['list', '--limit', '7'], cacheDir);
       expect(readdirSync(cacheDir).filter((f) => f.endsWith('.order'))).toHaveLength(1);
-      return JSON.parse(kept.stdout).map((r: { runId: string }) => r.runId) as string[];
+      return JSON.parse(kept).map((r: { runId: string }) => r.runId) as string[];
     };
     const engine = await c.addEngine({ schedules: false });
     try {
@@ -195,10 +205,6 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
 
   it('a filtered list writes the order only where none is kept or it has fallen behind, and answers as without it', async () => {
     const cacheDir = tempDir('lf-cli-filtered-');
-    const list = (env: Record<string, string>) =>
-      cli(['--nats', c.url, 'list', '--status', 'COMPLETED', '--limit', '5', '--json'], {
-        env: { LEDGERFLOW_STATE_FILE: '', ...env },
-      });
     /** The order file's identity: a keep writes a new file and renames it into place. */
     const written = () => {
       const files = readdirSync(cacheDir).filter((f) => f.endsWith('.order'));
@@ -206,13 +212,7 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
       const st = statSync(join(cacheDir, files[0]!), { bigint: true });
       return `${st.ino}/${st.mtimeNs}`;
     };
-    const agree = async () => {
-      await waitFor('the projection current', current);
-      const off = await list({ LEDGERFLOW_COMPILE_CACHE: 'off' });
-      expect(off.code, off.stderr).toBe(0);
-      const kept = await list({ LEDGERFLOW_COMPILE_CACHE: cacheDir });
-      expect(kept.stdout).toBe(off.stdout);
-    };
+    const agree = () => sameWithAndWithout(['list', '--status', 'COMPLETED', '--limit', '5'], cacheDir);
     const engine = await c.addEngine({ schedules: false });
     try {
       for (let n = 6000; n < 6012; n++) await appendCommits(store, run(n));
