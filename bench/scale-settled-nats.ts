@@ -10,9 +10,9 @@ import type { EventEnvelope } from '../src/events/index.js';
 import { JetStreamEventStore } from '../src/store/index.js';
 import { spawnCli } from './handlers-rig.js';
 import { settledPeak, stop, templateOf, until } from './held.js';
-import { now, p50, progress } from './kit.js';
+import { p50, progress } from './kit.js';
 import { startBenchNats } from './nats.js';
-import { cliMs, started, type SettledMeasured } from './scale-settled.js';
+import { apiRunsP50, cliMs, settle, started, type SettledMeasured } from './scale-settled.js';
 
 /** `runs` settled runs appended to a new nats-server's log, the run index rebuilt by `ledgerflow reindex`. */
 async function filled(runs: number) {
@@ -38,6 +38,7 @@ async function filled(runs: number) {
     await store.close();
   }
   await cliMs(['--nats', server.url, 'reindex'], process.cwd());
+  settle();
   return server;
 }
 
@@ -76,16 +77,7 @@ export async function settledOnNatsAt(runs: number, reps: number): Promise<Settl
       if (!signed.ok) throw new Error(`scale: signing in to the ui on NATS answered ${signed.status}`);
       const cookie = signed.headers.get('set-cookie')!.split(';')[0]!;
       await signed.body?.cancel();
-      const ms: number[] = [];
-      for (let i = 0; i < Math.max(reps, 15) + 1; i++) {
-        const t = now();
-        const r = await fetch(`${base}api/runs?limit=50`, { headers: { cookie } });
-        const body = (await r.json()) as { runs: unknown[] };
-        if (!r.ok || body.runs.length !== Math.min(50, runs))
-          throw new Error(`scale: /api/runs on NATS answered ${r.status}`);
-        if (i > 0) ms.push(now() - t); // the first: the index loaded
-      }
-      apiRunsP50Ms = p50(ms);
+      apiRunsP50Ms = await apiRunsP50(base, { cookie }, runs, reps);
       uiMb = await settledPeak(ui.child.pid!);
     } finally {
       await stop(ui.child);
