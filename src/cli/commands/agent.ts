@@ -19,7 +19,7 @@ import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
 import type { TaskHandler } from '../../runtime/index.js';
-import { untilSignal } from '../signals.js';
+import { catchStopSignals, untilSignal } from '../signals.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { workerQueue } from '../flags/station-flag.js';
 
@@ -73,6 +73,7 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
       ...(o.handler !== undefined ? { names: o.handler } : {}),
     });
     started = { exchange: new FileExchange(ex, attempts), stop: () => worker.stop() };
+    catchStopSignals(); // before the line that says it is ready (signals.ts)
     io.out(
       `agent ${process.pid} answering ${worker.names.join(', ')} from queue ${queue} over NATS: task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`,
     );
@@ -120,6 +121,7 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
         );
       return EXIT.ok;
     }
+    catchStopSignals();
     say(
       `agent on queue ${queue} (level ${level}${skills.length > 0 ? `, skills ${skills.join(', ')}` : ''}): task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`,
     );

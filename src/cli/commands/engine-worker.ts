@@ -23,7 +23,7 @@ import { commandRunnerFlag } from '../flags/command-limit.js';
 import { workerHttpFlag } from '../flags/http-flag.js';
 import { metricsFlags } from '../flags/metrics-flags.js';
 import { archivalTick, everySecond, type RetentionFlags } from '../flags/retention-flags.js';
-import { untilSignal } from '../signals.js';
+import { catchStopSignals, untilSignal } from '../signals.js';
 import { followStateFile } from './state-file-follow.js';
 import { stateFileKeep, stateFilePath, type StateFileFlags } from '../state-file-choice.js';
 import { parseOutputRoot } from '../../files/index.js';
@@ -150,6 +150,7 @@ export async function engineCmd(
   await follower?.ready;
   if (stateFile)
     io.err(`engine ${process.pid}: keeping the state file ${relative(process.cwd(), stateFile)} from the stream`);
+  catchStopSignals(); // before the line that says it is ready (signals.ts)
   io.out(
     `engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(' and ')})` : ''}`,
   );
@@ -203,6 +204,7 @@ export async function workerCmd(
     log: (l) => io.err(l),
   });
   await worker.start();
+  catchStopSignals();
   io.out(
     `worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`,
   );

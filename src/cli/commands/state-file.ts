@@ -10,7 +10,7 @@ import { UsageError, errorMessage } from '../../errors/index.js';
 import { buildProjection, probeWritable, worksetsDir, writeProjection } from '../../state-file/index.js';
 import type { Io } from '../render/io.js';
 import { followStateFile } from './state-file-follow.js';
-import { untilSignal } from '../signals.js';
+import { catchStopSignals, untilSignal } from '../signals.js';
 import { storeFor, useStore } from '../open-store.js';
 import {
   chooseStateFile,
@@ -69,8 +69,10 @@ export async function stateFileCmd(
     const target = path !== undefined ? inProject(path, 'the state file', process.cwd()) : resolve(DEFAULT_STATE_FILE);
     const follower = followStateFile(store, { path: target, keep, warn: io.err });
     await follower.ready;
+    const from = (await sideFor(g)).says.log;
+    catchStopSignals(); // before the line that says it is ready (signals.ts)
     io.err(
-      `keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${(await sideFor(g)).says.log} (Ctrl-C stops)`,
+      `keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${from} (Ctrl-C stops)`,
     );
     return untilSignal(io, 'following', () => follower.stop());
   }

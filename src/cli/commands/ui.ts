@@ -6,7 +6,7 @@ import type { DriverHooks } from '../../local/index.js';
 import type { ServiceNotice } from '../../service/index.js';
 import { loadHandlerModule } from '../../handlers/index.js';
 import type { Io } from '../render/io.js';
-import { untilSignal } from '../signals.js';
+import { catchStopSignals, untilSignal } from '../signals.js';
 import { progressLines } from '../../terminal/index.js';
 import { logLine } from '../render/progress.js';
 import { storeFor } from '../open-store.js';
@@ -119,6 +119,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   });
   if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1')
     say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);
+  catchStopSignals(); // before the line that says it is ready (signals.ts)
   // Who the dashboard can tell apart: NATS users, named users (--users), or nobody (one shared token, any name typed).
   const identity = ui.mode === 'nats' ? 'nats' : ui.users ? 'users' : 'shared-token';
   if (opts.json)
