@@ -352,7 +352,8 @@ describe('the caches are fenced', () => {
     // nor is the state file a CLI process keeps, its writers and its execution log: the command's own
     // setting, chosen once per process like the store it opens (cli/state-file-choice.ts);
     // nor are jq's and QuickJS's threads and the jq and QuickJS modules validate compiles with (transform/index.ts, transform/js.ts), once per process like the @nats-io packages;
-    // nor is the process's one watchdog of its COMMAND programs (handlers/orphan-guard.ts), a child process, not a result.
+    // nor is the process's one watchdog of its COMMAND programs (handlers/orphan-guard.ts), a child process, not a result;
+    // nor is whether a long-running command was asked to stop (cli/signals.ts), a signal to the process, not a result.
     // nor are the large payloads' values loaded in this process (executor/payloads.ts), keyed by the digest of their bytes
     // (a digest's value never changes, so which are loaded changes no result, only how often a body is read), the blob
     // stores read on a miss, and the resolver the core reads them through (expressions/payloads.ts), installed as digest/'s is;
@@ -368,6 +369,7 @@ describe('the caches are fenced', () => {
       'handlers/typescript.ts: let registered: Promise<void> | undefined;',
       'handlers/typescript.ts: let cjsRegistered = false;',
       'cli/open-store.ts: let natsStore: NatsStore | undefined;',
+      'cli/signals.ts: let asked: Promise<void> | null = null;',
       'limits/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
       'limits/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
       'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;',
