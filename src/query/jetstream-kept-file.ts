@@ -141,6 +141,24 @@ function pruneKept(dir: string): void {
   }
 }
 
+/** The header line as written by this version, or null (then the whole look keeps the order anew). */
+function headerOf(line: string): Header | null {
+  let h: Header | null;
+  try {
+    h = JSON.parse(line) as Header | null;
+  } catch {
+    return null;
+  }
+  return h?.v === VERSION &&
+    typeof h.created === 'string' &&
+    Number.isSafeInteger(h.seq) &&
+    Number.isSafeInteger(h.count) &&
+    Array.isArray(h.corrupt) &&
+    Array.isArray(h.flight)
+    ? h
+    : null;
+}
+
 /** Where the order kept in `file` stands (its header alone, read from the file's start), or null. */
 export function keptPoint(file: string): { created: string; seq: number } | null {
   let fd: number;
@@ -154,10 +172,8 @@ export function keptPoint(file: string): { created: string; seq: number } | null
     const n = readSync(fd, buf, 0, buf.length, 0);
     const nl = buf.subarray(0, n).indexOf(10);
     if (nl < 0) return null; // a header longer than that (many runs in flight): written anew, as if stale
-    const h = JSON.parse(buf.subarray(0, nl).toString('utf8')) as Partial<Header> | null;
-    return h?.v === VERSION && typeof h.created === 'string' && Number.isSafeInteger(h.seq)
-      ? { created: h.created, seq: h.seq! }
-      : null;
+    const h = headerOf(buf.subarray(0, nl).toString('utf8'));
+    return h && { created: h.created, seq: h.seq };
   } catch {
     return null;
   } finally {
@@ -178,21 +194,8 @@ export function readKept(file: string): Kept | null {
   const nl = text.indexOf('\n');
   const nl2 = nl < 0 ? -1 : text.indexOf('\n', nl + 1);
   if (nl2 < 0) return null;
-  let h: Header;
-  try {
-    h = JSON.parse(text.slice(0, nl)) as Header;
-  } catch {
-    return null;
-  }
-  if (
-    h?.v !== VERSION ||
-    typeof h.created !== 'string' ||
-    !Number.isSafeInteger(h.seq) ||
-    !Number.isSafeInteger(h.count) ||
-    !Array.isArray(h.corrupt) ||
-    !Array.isArray(h.flight)
-  )
-    return null;
+  const h = headerOf(text.slice(0, nl));
+  if (!h) return null;
   const figures = keptFiguresOf(Buffer.from(text.slice(nl + 1, nl2)));
   if (!figures) return null;
   const rows = new KeptRows(text, nl2 + 1, h.count);
