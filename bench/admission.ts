@@ -9,7 +9,7 @@
  * runs RUNNING at once (`admission.max_running`; `max_going` is its older
  * name). Run alone with `npm run -s bench -- admission --json`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDefinition } from '../src/definition/index.js';
@@ -18,6 +18,7 @@ import { FileEventStore, type EventStore } from '../src/store/index.js';
 import type { Handlers } from '../src/runtime/index.js';
 import type { Bench } from './kit.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { discard } from './kit.js';
 
 const HANDLER_MS = Number(process.env.ADMISSION_HANDLER_MS ?? 3);
 
@@ -125,6 +126,6 @@ export async function benchAdmission(b: Bench): Promise<void> {
     );
   } finally {
     for (const s of stores) await s.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    for (const d of dirs) discard(d);
   }
 }

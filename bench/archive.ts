@@ -9,7 +9,7 @@
  * per-period summary, src/store/archive/summary.ts) at that size against nothing archived, and the first one on a
  * store with no summary yet (the full pass over the index, as on a store an older version wrote).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { openRunIndex, parseRunQuery, type RunQuery } from '../src/query/index.j
 import { shardOf, type ArchiveEntry } from '../src/store/archive/shards.js';
 import { FileEventStore } from '../src/store/index.js';
 import { runLine, templateOf } from './list.js';
+import { discard } from './kit.js';
 
 const now = () => performance.now();
 const MEMBER = 1000;
@@ -201,7 +202,7 @@ export async function benchArchive(o: {
     );
     return figures;
   } finally {
-    rmSync(bare, { recursive: true, force: true });
-    rmSync(full, { recursive: true, force: true });
+    discard(bare);
+    discard(full);
   }
 }

@@ -17,7 +17,7 @@
  * run` does, without the CLI's process start. Alone: `npm run bench -- batch`
  * (FOLDERS=10 FILES=3000 ROUNDS=3 change the size).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,6 +35,7 @@ import inventoryHandlers, {
   validate,
   writeReceipt,
 } from '../definitions/handlers/inventory.js';
+import { discard } from './kit.js';
 
 const now = () => performance.now();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -221,6 +222,6 @@ export async function benchBatch(opts: {
     );
     return res;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    discard(tmp);
   }
 }

@@ -11,14 +11,14 @@
  * Both spawn the built bin/ledgerflow.js (`npm run build` first).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDefinition } from '../src/definition/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
-import { fmt, now, pool, progress, type Bench } from './kit.js';
+import { fmt, now, pool, progress, type Bench, discard } from './kit.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ledgerflow.js');
@@ -99,6 +99,6 @@ export async function benchBulk(b: Bench): Promise<void> {
     );
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

@@ -13,11 +13,11 @@
  * use dist/ as it is).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, list, median, now, progress, type Bench } from './kit.js';
+import { fmt, list, median, now, progress, type Bench, discard } from './kit.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ledgerflow.js');
@@ -93,6 +93,6 @@ export async function benchCli(b: Bench): Promise<void> {
       `  ledgerflow run of a one-task workflow, .mjs handler   ${fmt(rn, 1)} ms  ${list(sides.run)}  = ${fmt(rn / n, 2)}× (goal ≤ 5)`,
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

@@ -7,12 +7,12 @@
  * the engine's CPU is measured, so the cipher's own cost shows whole, and the CPU a run costs more.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyRing, encryptedStore } from '../src/encryption/index.js';
 import { FileEventStore, MemoryEventStore, type EventStore } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, list, progress, type Bench } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, list, progress, type Bench, discard } from './kit.js';
 import { engineDriver } from './modes.js';
 
 const CONCURRENCY = 16;
@@ -90,6 +90,6 @@ export async function benchCrypt(b: Bench): Promise<void> {
       `  memory store (the engine's CPU alone): clear ${fmt(best(r.memClear), 1)}, encrypted ${fmt(best(r.memSealed), 1)} workflows/s = ${fmt(memoryRatio, 2)}×`,
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

@@ -11,13 +11,26 @@
  * (process.cpuUsage over a round, the least of the rounds) for each side,
  * and the commits per run the store was asked to append.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
 import { engineDriver } from './modes.js';
-import { cpuNow, def, FIVE_YAML, fiveHandlers, fmt, list, now, percentile, pool, progress, type Bench } from './kit.js';
+import {
+  cpuNow,
+  def,
+  FIVE_YAML,
+  fiveHandlers,
+  fmt,
+  list,
+  now,
+  percentile,
+  pool,
+  progress,
+  type Bench,
+  discard,
+} from './kit.js';
 
 const CONCURRENCY = 16;
 
@@ -134,6 +147,6 @@ export async function benchFile(b: Bench): Promise<void> {
       `  ceiling: the same on MemoryEventStore (the engine's own CPU)                        ${fmt(memory.rate, 1)} workflows/s  ${list(memory.rates, 1)}  ${fmt(memory.cpuMsPerRun, 2)} ms CPU/run`,
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

@@ -10,13 +10,13 @@
  * them (the built CLI), each on its own, the index built by the first `ui` and read by the second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventEnvelope } from '../src/events/index.js';
-import { atExit, type Bench } from './kit.js';
+import { atExit, type Bench, discard } from './kit.js';
 
 const BIN = fileURLToPath(new URL('../bin/ledgerflow.js', import.meta.url));
 const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
@@ -174,7 +174,7 @@ export async function benchHeld(b: Bench): Promise<void> {
     try {
       results[runs] = await measure(dir);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      discard(dir);
     }
     const m = results[runs]!;
     say(

@@ -9,13 +9,13 @@
  * `admission.idcheck_ratio_jetstream` on a nats-server when one is found).
  * Run alone with `npm run -s bench -- idcheck --json`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDefinition } from '../src/definition/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore, JetStreamEventStore, type EventStore } from '../src/store/index.js';
-import { fmt, interleave, list, median, pool, type Bench } from './kit.js';
+import { fmt, interleave, list, median, pool, type Bench, discard } from './kit.js';
 import { startBenchNats } from './nats.js';
 
 const IN_FLIGHT = 8;
@@ -77,7 +77,7 @@ export async function benchIdCheck(b: Bench): Promise<void> {
     );
   } finally {
     await fileStore.close();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
   let nats: Awaited<ReturnType<typeof startBenchNats>> | null = null;
   try {

@@ -31,6 +31,7 @@ import {
 } from '../src/query/index.js';
 import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
 import { startNatsServer } from '../test/helpers/nats.js';
+import { discard } from './kit.js';
 
 const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
 const now = () => performance.now();
@@ -237,7 +238,7 @@ export async function benchList(o: {
       baselineMs,
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 
   // JetStream ---------------------------------------------------------------

@@ -4,13 +4,14 @@
  * baseline: the same handler calls, each item a run of its own), and the
  * time to replay the MAP's run. Run alone with `node --import tsx bench/map.ts`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDefinition } from '../src/definition/index.js';
 import { foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore, type EventStore } from '../src/store/index.js';
+import { discard } from './kit.js';
 
 const now = () => performance.now();
 
@@ -128,7 +129,7 @@ workflow:
     say(`  replay of the MAP's run: read + checked replay ${fmt(replayMs, 1)} ms, fold only ${fmt(foldMs, 1)} ms`);
     return r;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }
 

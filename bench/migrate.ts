@@ -8,14 +8,14 @@
  * eight runs at once). Figures: `evo.migrate_rate` (runs migrated per
  * second), `evo.migrate_dry_rate` (runs judged per second, nothing written).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workflowOf } from '../src/compiler/index.js';
 import { migrateRuns } from '../src/executor/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
-import { def, fmt, now, pool, progress, type Bench } from './kit.js';
+import { def, fmt, now, pool, progress, type Bench, discard } from './kit.js';
 
 const V1 = `
 workflow:
@@ -60,6 +60,6 @@ export async function benchMigrate(b: Bench): Promise<void> {
     );
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

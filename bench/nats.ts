@@ -8,12 +8,12 @@
  * after a measured window.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { freePort, natsServerBin, NATS_DEV_CONF } from '../test/helpers/nats.js';
-import { atExit } from './kit.js';
+import { atExit, discard } from './kit.js';
 
 export interface BenchNats {
   url: string;
@@ -41,7 +41,7 @@ export async function startBenchNats(): Promise<BenchNats> {
     } catch (err) {
       proc.kill('SIGKILL');
       if (attempt >= 3) {
-        await rm(dir, { recursive: true, force: true });
+        discard(dir);
         throw err;
       }
       continue;
@@ -66,7 +66,7 @@ export async function startBenchNats(): Promise<BenchNats> {
           proc.kill('SIGKILL');
           await gone;
         }
-        await rm(dir, { recursive: true, force: true });
+        discard(dir);
       },
     };
   }

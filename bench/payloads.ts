@@ -6,13 +6,13 @@
  * `payloads.in_flight` runs, 50 unless --runs N): bounded by the values in flight, not by what the store holds, and the log of
  * each run stays a few KiB (`payloads.log_bytes`).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
-import { def, fmt, now, progress, type Bench } from './kit.js';
+import { def, fmt, now, progress, type Bench, discard } from './kit.js';
 
 const FLOW = def(`
 workflow:
@@ -92,6 +92,6 @@ export async function benchPayloads(b: Bench): Promise<void> {
       `payloads: a ${mb} MB output end to end ${fmt(runMs)} ms, the same bytes to a file ${fmt(fileMs)} ms (ratio ${fmt(runMs / fileMs, 2)}); its run's log ${logBytes} bytes; ${inFlight} such runs at once in ${fmt(manyMs)} ms, peak RSS ${fmt(peak / 1024 / 1024)} MB (${fmt(before / 1024 / 1024)} MB before)`,
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

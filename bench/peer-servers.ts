@@ -18,11 +18,11 @@
  * then reported missing with that reason.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/nats.js';
-import { atExit } from './kit.js';
+import { atExit, discard } from './kit.js';
 
 export interface PeerServer {
   /** How a client reaches it (redis: the port; PostgreSQL: a connection URL; Restate: the admin URL). */
@@ -112,11 +112,11 @@ export async function startRedis(aof: boolean): Promise<PeerServer> {
       pid: proc.pid!,
       dispose: async () => {
         await stop();
-        rmSync(dir, { recursive: true, force: true });
+        discard(dir);
       },
     };
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
     throw err;
   }
 }
@@ -187,7 +187,7 @@ export async function startPostgres(): Promise<PeerServer> {
   } catch (err) {
     undoExit();
     stop();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
     throw err;
   }
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -197,7 +197,7 @@ export async function startPostgres(): Promise<PeerServer> {
     dispose: async () => {
       undoExit();
       stop();
-      rmSync(dir, { recursive: true, force: true });
+      discard(dir);
     },
   };
 }
@@ -236,7 +236,7 @@ export async function startRestate(peers: string): Promise<PeerServer> {
   );
   const dispose = async () => {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   };
   const adminUrl = `http://127.0.0.1:${admin}`;
   const ingressUrl = `http://127.0.0.1:${ingress}`;

@@ -54,7 +54,7 @@
  * bench/peers` (exactly its lockfile).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,6 +79,7 @@ import {
   procCpuUs,
   progress,
   type Bench,
+  discard,
 } from './kit.js';
 
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
@@ -505,6 +506,6 @@ export async function benchPeers(b: Bench): Promise<void> {
   } finally {
     for (const c of cleanup.reverse())
       await c().catch((err: unknown) => progress(`peers: closing: ${(err as Error).message}`));
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

@@ -16,7 +16,7 @@
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
-import { fmt, progress, type Bench } from './kit.js';
+import { atExit, deferDiscards, fmt, progress, removeDiscarded, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 // The flow-control figures (admission, idcheck, ratelimit), the bulk actions' (bulk) and the search filter's (ops) run by default too.
@@ -247,6 +247,11 @@ async function section(name: Section, fn: () => Promise<unknown>): Promise<void>
   progress(`${name}: done in ${fmt((performance.now() - t) / 1000, 1)} s`);
 }
 
+// Scratch folders go when the bench ends, not between sections (kit.ts, discard): a removal made the next section's
+// file creates slow on this machine's file system. Also on a failed run's way out.
+deferDiscards();
+atExit(removeDiscarded);
+
 let big: BigRun | null = null;
 const bigRun = async () => (big ??= await (await import('./bigrun.js')).makeBigRun(quick ? 80 : 832));
 
@@ -381,3 +386,5 @@ if (json)
     `${JSON.stringify({ ...figures, goals, machine: { ...machine, loadAverageAtEnd: loadAtEnd }, details })}\n`,
   );
 else b.say(`\nload average at the end: ${loadAtEnd.join(' ')}`);
+progress("removing the sections' scratch folders");
+removeDiscarded();

@@ -6,10 +6,9 @@
  * (a first `list`, untimed) before anything is timed: what is measured is the store as it stands, not its first read.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { BIN } from './handlers-rig.js';
 import { built, settledPeak, stop, storeOf, until } from './held.js';
-import { now, p50 } from './kit.js';
+import { now, p50, discard } from './kit.js';
 
 export interface SettledMeasured {
   listP50Ms: number;
@@ -127,6 +126,6 @@ export async function settledAt(runs: number, reps: number): Promise<SettledMeas
     }
     return { listP50Ms, statusP50Ms, statsP50Ms, apiRunsP50Ms, serveMb, uiMb };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }

@@ -14,7 +14,7 @@
  * (ClusterClient.start, 256 at a time), each until the engine fired its timer.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { FileEventStore } from '../src/store/index.js';
 import { stopNode } from './cluster-rig.js';
 import { spawnCli } from './handlers-rig.js';
 import { peakMb, until } from './held.js';
-import { def, now, p50, pool, procCpuUs, progress } from './kit.js';
+import { def, now, p50, pool, procCpuUs, progress, discard } from './kit.js';
 import { startBenchNats } from './nats.js';
 
 export const WAITING_YAML = `
@@ -303,7 +303,7 @@ export async function waitingOnServe(sizes: WaitingSizes): Promise<WaitingMeasur
     return await measureHolder(h, sizes, 'serve');
   } finally {
     await h.close();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }
 

@@ -19,11 +19,11 @@
  * Flags: --runs N (the large size), --quick (2,000 runs, 100 small, a proof it runs); SCALE_PARTS=waiting,settled,batch
  * picks parts. Linux only (memory from /proc).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, list, progress, type Bench } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, list, progress, type Bench, discard } from './kit.js';
 import { engineDriver } from './modes.js';
 import { startBenchNats } from './nats.js';
 import { settledAt, type SettledMeasured } from './scale-settled.js';
@@ -75,7 +75,7 @@ async function batchRatios(
     await js.close().catch(() => undefined);
     await file.close().catch(() => undefined);
     await server.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }
 

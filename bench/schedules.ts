@@ -26,7 +26,7 @@
  * tick that saw it (the tick's granularity) and that tick → run.started.
  * Alone: `npm run bench -- schedules` (SCHEDULES=1000 changes the count).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Definition } from '../src/definition/index.js';
@@ -45,6 +45,7 @@ import {
 } from '../src/triggers/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../src/cluster/index.js';
 import { startNatsServer } from '../test/helpers/nats.js';
+import { discard } from './kit.js';
 
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -288,7 +289,7 @@ async function embedded(n: number): Promise<ScheduleSide> {
   } finally {
     await service.stop();
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }
 

@@ -17,12 +17,12 @@
  * with --quick), timed cold (nothing folded before) and warm (the writer's
  * second write).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppendRequest, FileEventStore } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, median, now, pool, progress, type Bench } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, median, now, pool, progress, type Bench, discard } from './kit.js';
 
 /**
  * The code measured is the build's (dist/, the modules `ledgerflow` runs), not the sources through tsx, as the
@@ -162,7 +162,7 @@ export async function benchStateFile(b: Bench): Promise<void> {
     await store.close();
     await plainStore.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    discard(dir);
   }
 }
 
