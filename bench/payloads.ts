@@ -6,10 +6,12 @@
  * `payloads.in_flight` runs, 50 unless --runs N): bounded by the values in flight, not by what the store holds, and the log of
  * each run stays a few KiB (`payloads.log_bytes`).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
 import { def, fmt, now, progress, type Bench, discard } from './kit.js';
@@ -87,11 +89,50 @@ export async function benchPayloads(b: Bench): Promise<void> {
     b.figures['payloads.peak_rss_mb'] = peak / 1024 / 1024;
     b.figures['payloads.in_flight'] = inFlight;
     b.figures['payloads.log_bytes'] = logBytes;
-    b.details.payloads = { mb, runMs, fileMs, manyMs, rssBeforeMb: before / 1024 / 1024 };
-    b.say(
-      `payloads: a ${mb} MB output end to end ${fmt(runMs)} ms, the same bytes to a file ${fmt(fileMs)} ms (ratio ${fmt(runMs / fileMs, 2)}); its run's log ${logBytes} bytes; ${inFlight} such runs at once in ${fmt(manyMs)} ms, peak RSS ${fmt(peak / 1024 / 1024)} MB (${fmt(before / 1024 / 1024)} MB before)`,
-    );
+    b.details.payloads = { mb, runMs, fileMs, manyMs, rssBeforeMb: before / 1024 / 1024 } satisfies Details;
+    b.say(payloadsLine(b.figures, b.details.payloads as Details));
   } finally {
     discard(dir);
   }
+}
+
+interface Details {
+  mb: number;
+  runMs: number;
+  fileMs: number;
+  manyMs: number;
+  rssBeforeMb: number;
+}
+
+function payloadsLine(f: Bench['figures'], d: Details): string {
+  const n = (k: string) => Number(f[k]);
+  return `payloads: a ${d.mb} MB output end to end ${fmt(d.runMs)} ms, the same bytes to a file ${fmt(d.fileMs)} ms (ratio ${fmt(d.runMs / d.fileMs, 2)}); its run's log ${n('payloads.log_bytes')} bytes; ${n('payloads.in_flight')} such runs at once in ${fmt(d.manyMs)} ms, peak RSS ${fmt(n('payloads.peak_rss_mb'))} MB (${fmt(d.rssBeforeMb)} MB before)`;
+}
+
+/**
+ * The section in a process of its own, as `npm run bench` runs it beside other sections: its figure is a process's
+ * peak memory, and the bench's own process reached this section at 840–860 MB resident where one that runs it alone
+ * starts it at 640 (heap pages earlier sections left, which V8 keeps). That put `payloads.peak_rss_mb` at 1,537 and
+ * 1,540 in the two whole runs of 2026-11-29, 1,294 alone: the other sections' leftovers, not the engine's payloads.
+ * `args`: the bench's own --quick, --runs and --rounds.
+ */
+export async function benchPayloadsApart(b: Bench, args: string[]): Promise<void> {
+  const runTs = fileURLToPath(new URL('./run.ts', import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, runTs, 'payloads', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  const j = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown> & { details: { payloads?: Details } };
+  if (code !== 0 || j['payloads.error'] !== undefined || !j.details.payloads)
+    throw new Error(`the payloads section's own process ended ${code}: ${String(j['payloads.error'] ?? 'no figures')}`);
+  for (const [k, v] of Object.entries(j)) if (k.startsWith('payloads.')) b.figures[k] = v as number;
+  b.details.payloads = { ...j.details.payloads, process: 'its own' };
+  b.say(payloadsLine(b.figures, j.details.payloads));
 }

@@ -319,7 +319,15 @@ await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
 await section('verify', async () => (await import('./verify.js')).benchVerify(b));
 await section('crypt', async () => (await import('./crypt.js')).benchCrypt(b));
-await section('payloads', async () => (await import('./payloads.js')).benchPayloads(b));
+// Its figure is a process's peak memory: in a process of its own unless it is the one section run (payloads.ts).
+await section('payloads', async () => {
+  const p = await import('./payloads.js');
+  if (named.length === 1 && named[0] === 'payloads') return p.benchPayloads(b);
+  const own = argv.flatMap((a, i) =>
+    a === '--quick' ? [a] : ['--runs', '--rounds'].includes(a) ? [a, argv[i + 1]!] : [],
+  );
+  return p.benchPayloadsApart(b, own);
+});
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('held', async () => (await import('./held.js')).benchHeld(b));
 await section('scale', async () => (await import('./scale.js')).benchScale(b));
