@@ -159,7 +159,11 @@ function headerOf(line: string): Header | null {
     : null;
 }
 
-/** Where the order kept in `file` stands (its header alone, read from the file's start), or null. */
+/**
+ * Where the order kept in `file` stands (its header alone, read from the file's start), or null. The header lists the
+ * runs in flight (about 60 bytes each), so it is read a chunk at a time until its line ends: with thousands of runs in
+ * flight it is longer than one chunk, and taking that as stale wrote the whole order again at every filtered `list`.
+ */
 export function keptPoint(file: string): { created: string; seq: number } | null {
   let fd: number;
   try {
@@ -168,20 +172,33 @@ export function keptPoint(file: string): { created: string; seq: number } | null
     return null;
   }
   try {
-    const buf = Buffer.alloc(HEADER_READ);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const nl = buf.subarray(0, n).indexOf(10);
-    if (nl < 0) return null; // a header longer than that (many runs in flight): written anew, as if stale
-    const h = headerOf(buf.subarray(0, nl).toString('utf8'));
-    return h && { created: h.created, seq: h.seq };
+    let buf = Buffer.alloc(HEADER_CHUNK);
+    let have = 0;
+    for (;;) {
+      const n = readSync(fd, buf, have, buf.length - have, have);
+      const nl = buf.subarray(have, have + n).indexOf(10);
+      if (nl >= 0) {
+        const h = headerOf(buf.subarray(0, have + nl).toString('utf8'));
+        return h && { created: h.created, seq: h.seq };
+      }
+      have += n;
+      if (n === 0 || have >= HEADER_MAX) return null; // no whole header line: written anew, as if stale
+      if (have === buf.length) {
+        const more = Buffer.alloc(buf.length * 2);
+        buf.copy(more, 0, 0, have);
+        buf = more;
+      }
+    }
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
 }
-/** How much of an order file keptPoint reads for its header. */
-const HEADER_READ = 64 * 1024;
+/** keptPoint reads the header this much at first, twice as much each time after, and gives up past HEADER_MAX. */
+const HEADER_CHUNK = 64 * 1024;
+/** About 250,000 runs in flight: past that the order is written anew each time, which is then the lesser cost. */
+const HEADER_MAX = 16 * 1024 * 1024;
 
 /** The kept order, or null when there is none or it does not read as one (then the whole look keeps it anew). */
 export function readKept(file: string): Kept | null {

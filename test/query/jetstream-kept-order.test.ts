@@ -240,4 +240,31 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
       await c.stopEngine(engine);
     }
   }, 120_000);
+
+  it('with thousands of runs in flight (a header longer than one read) a filtered list still leaves a current order as it is', async () => {
+    const cacheDir = tempDir('lf-cli-flight-');
+    const orderFile = () => join(cacheDir, readdirSync(cacheDir).find((f) => f.endsWith('.order'))!);
+    const written = () => {
+      const st = statSync(orderFile(), { bigint: true });
+      return `${st.ino}/${st.mtimeNs}`;
+    };
+    const agree = () => sameWithAndWithout(['list', '--status', 'RUNNING', '--limit', '5'], cacheDir);
+    // Each run its first commit alone: started, in flight, listed in the order's header.
+    const started = (n: number) => asRun(shapes[0]!.slice(0, 1), `pf-${String(n).padStart(5, '0')}`, n * 60_000);
+    const engine = await c.addEngine({ schedules: false });
+    try {
+      for (let k = 0; k < 2_500; k += 250)
+        await Promise.all(Array.from({ length: 250 }, (_, i) => appendCommits(store, started(20_000 + k + i))));
+      await agree(); // none kept: kept now
+      const header = readFileSync(orderFile(), 'utf8').split('\n', 1)[0]!;
+      expect(header.length).toBeGreaterThan(64 * 1024);
+      expect((JSON.parse(header) as { flight: unknown[] }).flight.length).toBeGreaterThanOrEqual(2_500);
+      const first = written();
+      await agree();
+      await agree();
+      expect(written()).toBe(first);
+    } finally {
+      await c.stopEngine(engine);
+    }
+  }, 120_000);
 });
