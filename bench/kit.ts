@@ -29,7 +29,7 @@ function runExitTasks(): void {
 /**
  * Scratch folders a section is done with, removed when the whole bench ends (`npm run bench` calls
  * removeDiscarded() last), not when their section does. On this machine's file system (ext4 without a journal) a
- * file created within about half a minute of a mass deletion has its inode searched for past every inode just freed
+ * file created within a minute or so of a mass deletion has its inode searched for past every inode just freed
  * in its group (the allocator's `recently_deleted` check): 300–1,000 µs of system time a create instead of 20–40.
  * Every run the file store takes creates its log, so a section that followed another's removal measured that
  * removal: the crypt section's rounds climbed from 624 to 2,110 workflows/s after the statefile section's
