@@ -255,6 +255,8 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
     try {
       for (let k = 0; k < 2_500; k += 250)
         await Promise.all(Array.from({ length: 250 }, (_, i) => appendCommits(store, started(20_000 + k + i))));
+      // The engine's projection of 2,500 runs: longer than the usual wait on a loaded machine.
+      await waitFor('the projection current', current, { timeout: 60_000 });
       await agree(); // none kept: kept now
       const header = readFileSync(orderFile(), 'utf8').split('\n', 1)[0]!;
       expect(header.length).toBeGreaterThan(64 * 1024);
