@@ -72,6 +72,17 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
     expect(kept.stdout).toBe(off.stdout);
     return kept.stdout;
   };
+  /** The one order file kept in `cacheDir`. */
+  const orderFileIn = (cacheDir: string) => {
+    const files = readdirSync(cacheDir).filter((f) => f.endsWith('.order'));
+    expect(files).toHaveLength(1);
+    return join(cacheDir, files[0]!);
+  };
+  /** The order file's identity: a keep writes a new file and renames it into place. */
+  const orderWritten = (cacheDir: string) => {
+    const st = statSync(orderFileIn(cacheDir), { bigint: true });
+    return `${st.ino}/${st.mtimeNs}`;
+  };
   const same = async (q: RunQuery, fromOrder: boolean) => {
     await waitFor('the projection current', current);
     const b = await both(q);
@@ -169,7 +180,7 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
     const cacheDir = tempDir('lf-cli-cache-');
     const agree = async () => {
       const kept = await sameWithAndWithout(['list', '--limit', '7'], cacheDir);
-      expect(readdirSync(cacheDir).filter((f) => f.endsWith('.order'))).toHaveLength(1);
+      orderFileIn(cacheDir); // one order kept
       return JSON.parse(kept).map((r: { runId: string }) => r.runId) as string[];
     };
     const engine = await c.addEngine({ schedules: false });
@@ -205,13 +216,7 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
 
   it('a filtered list writes the order only where none is kept or it has fallen behind, and answers as without it', async () => {
     const cacheDir = tempDir('lf-cli-filtered-');
-    /** The order file's identity: a keep writes a new file and renames it into place. */
-    const written = () => {
-      const files = readdirSync(cacheDir).filter((f) => f.endsWith('.order'));
-      expect(files).toHaveLength(1);
-      const st = statSync(join(cacheDir, files[0]!), { bigint: true });
-      return `${st.ino}/${st.mtimeNs}`;
-    };
+    const written = () => orderWritten(cacheDir);
     const agree = () => sameWithAndWithout(['list', '--status', 'COMPLETED', '--limit', '5'], cacheDir);
     const engine = await c.addEngine({ schedules: false });
     try {
@@ -243,11 +248,7 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
 
   it('with thousands of runs in flight (a header longer than one read) a filtered list still leaves a current order as it is', async () => {
     const cacheDir = tempDir('lf-cli-flight-');
-    const orderFile = () => join(cacheDir, readdirSync(cacheDir).find((f) => f.endsWith('.order'))!);
-    const written = () => {
-      const st = statSync(orderFile(), { bigint: true });
-      return `${st.ino}/${st.mtimeNs}`;
-    };
+    const written = () => orderWritten(cacheDir);
     const agree = () => sameWithAndWithout(['list', '--status', 'RUNNING', '--limit', '5'], cacheDir);
     // Each run its first commit alone: started, in flight, listed in the order's header.
     const started = (n: number) => asRun(shapes[0]!.slice(0, 1), `pf-${String(n).padStart(5, '0')}`, n * 60_000);
@@ -258,7 +259,7 @@ describe.skipIf(noNats)('list on NATS from the kept start order', () => {
       // The engine's projection of 2,500 runs: longer than the usual wait on a loaded machine.
       await waitFor('the projection current', current, { timeout: 60_000 });
       await agree(); // none kept: kept now
-      const header = readFileSync(orderFile(), 'utf8').split('\n', 1)[0]!;
+      const header = readFileSync(orderFileIn(cacheDir), 'utf8').split('\n', 1)[0]!;
       expect(header.length).toBeGreaterThan(64 * 1024);
       expect((JSON.parse(header) as { flight: unknown[] }).flight.length).toBeGreaterThanOrEqual(2_500);
       const first = written();
