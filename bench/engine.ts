@@ -129,12 +129,18 @@ export async function benchChain(b: Bench): Promise<void> {
     const t = cpuNow();
     for (let r = 0; r < reps; r++) if (replayRun(events).divergence) throw new Error(`chain of ${n}: replay diverged`);
     const replayMs = cpuNow() - t;
+    // The same fold without the check (foldEvents, as a run is loaded): what the replay costs less the state hash
+    // it recomputes at each event, the goal's arithmetic (goal-arithmetic.ts).
+    const f = cpuNow();
+    for (let r = 0; r < reps; r++) foldEvents(events);
+    const foldMs = cpuNow() - f;
     const total = events.length * reps;
     return {
       tasks: n,
       events: events.length,
       liveUsPerEvent: (liveMs * 1000) / total,
       replayUsPerEvent: (replayMs * 1000) / total,
+      foldUsPerEvent: (foldMs * 1000) / total,
     };
   };
   type Measured = Awaited<ReturnType<typeof measure>>;
@@ -142,6 +148,7 @@ export async function benchChain(b: Bench): Promise<void> {
     ...ms[0]!,
     liveUsPerEvent: Math.min(...ms.map((m) => m.liveUsPerEvent)),
     replayUsPerEvent: Math.min(...ms.map((m) => m.replayUsPerEvent)),
+    foldUsPerEvent: Math.min(...ms.map((m) => m.foldUsPerEvent)),
   });
   progress(`chain: ${rounds} rounds of 30 tasks (${shortRuns} runs) and ${fmt(longTasks)} tasks (1 run)`);
   // Warm-up of both sides: a long chain's tasks are kept in chunked tables (chunk-hash.ts), code the short chain's
@@ -165,6 +172,8 @@ export async function benchChain(b: Bench): Promise<void> {
     'chain.long_live_us_per_event': long.liveUsPerEvent,
     'chain.short_replay_us_per_event': short.replayUsPerEvent,
     'chain.long_replay_us_per_event': long.replayUsPerEvent,
+    'chain.short_fold_us_per_event': short.foldUsPerEvent,
+    'chain.long_fold_us_per_event': long.foldUsPerEvent,
   });
   b.details.chain = { timedBy: 'cpu', short, long, rounds: { short: shorts, long: longs } };
   b.say(
@@ -178,5 +187,8 @@ export async function benchChain(b: Bench): Promise<void> {
   );
   b.say(
     `  ${fmt(long.tasks)} tasks, checked replay         ${fmt(long.replayUsPerEvent, 1)} µs/event  = ${fmt(replay, 2)}× baseline (goal ≤ 1.3)`,
+  );
+  b.say(
+    `  the same folds without the check (no state hash): ${fmt(short.foldUsPerEvent, 1)} → ${fmt(long.foldUsPerEvent, 1)} µs/event = ${fmt(long.foldUsPerEvent / short.foldUsPerEvent, 2)}×`,
   );
 }

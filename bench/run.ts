@@ -16,6 +16,7 @@
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
+import { goalArithmetic } from './goal-arithmetic.js';
 import { atExit, deferDiscards, fmt, progress, removeDiscarded, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
@@ -352,7 +353,8 @@ await section('archive', async () => {
 });
 
 // Each goal whose figure this run measured (or promised): its value, the goal, met or not (null: not measured; why under `*_missing` or `*.skipped`).
-const goals: Record<string, { goal: string; value: number | string | null; met: boolean | null }> = {};
+const goals: Record<string, { goal: string; value: number | string | null; met: boolean | null; arithmetic?: string }> =
+  {};
 for (const [key, [op, bound]] of Object.entries(GOALS)) {
   if (!(key in figures)) continue;
   const v = figures[key];
@@ -362,6 +364,9 @@ for (const [key, [op, bound]] of Object.entries(GOALS)) {
     met: typeof v === 'number' ? (op === '>=' ? v >= bound : v <= bound) : null,
   };
 }
+// Under each goal missed, where it stops on this machine, from this run's own figures (goal-arithmetic.ts).
+const missed = new Set(Object.keys(goals).filter((k) => goals[k]!.met === false));
+for (const [key, line] of Object.entries(goalArithmetic(figures, machine.cores, missed))) goals[key]!.arithmetic = line;
 if (Object.keys(goals).length > 0) {
   b.say('\ngoals:');
   for (const [key, g] of Object.entries(goals)) {
@@ -384,6 +389,7 @@ if (Object.keys(goals).length > 0) {
     b.say(
       `  ${key.padEnd(36)} ${typeof g.value === 'number' ? fmt(g.value, 3).padStart(8) : '       —'}  goal ${g.goal.replace('>=', '≥').replace('<=', '≤').padEnd(7)} ${verdict}`,
     );
+    if (g.arithmetic) b.say(`      ${g.arithmetic}`);
   }
 }
 

@@ -22,7 +22,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
+import { FileEventStore, JetStreamEventStore, MemoryEventStore } from '../src/store/index.js';
 import { def, FIVE_YAML, fiveHandlers, fmt, list, progress, type Bench, discard } from './kit.js';
 import { engineDriver } from './modes.js';
 import { startBenchNats } from './nats.js';
@@ -33,7 +33,10 @@ import { waitingOnEngine, waitingOnServe } from './scale-waiting.js';
 async function batchRatios(
   rounds: number,
   runs: number,
-): Promise<Record<'file' | 'jetstream', { many: number[]; few: number[] }>> {
+): Promise<{
+  ratios: Record<'file' | 'jetstream', { many: number[]; few: number[] }>;
+  engineCpu: { many: number[]; few: number[] };
+}> {
   const five = def(FIVE_YAML);
   const handlers = fiveHandlers();
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-scale-batch-'));
@@ -70,7 +73,15 @@ async function batchRatios(
       }
       out[key] = { many, few };
     }
-    return out;
+    // The engine's own CPU a run at each shape, with no store (a fresh memory store a round): what the store's group
+    // commit has to make up for at 1,000 at once (goal-arithmetic.ts).
+    const engineCpu = { many: [] as number[], few: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      const memory = () => engineDriver(new MemoryEventStore(), five, handlers, { follow: false });
+      engineCpu.many.push((await memory().round(runs, runs)).cpuMsPerRun);
+      engineCpu.few.push((await memory().round(runs, 100)).cpuMsPerRun);
+    }
+    return { ratios: out, engineCpu };
   } finally {
     await js.close().catch(() => undefined);
     await file.close().catch(() => undefined);
@@ -159,7 +170,7 @@ export async function benchScale(b: Bench): Promise<void> {
   if (parts.includes('batch')) {
     const rounds = b.rounds ?? (b.quick ? 1 : 6);
     const runs = b.quick ? 300 : 1_000;
-    const r = await batchRatios(rounds, runs);
+    const { ratios: r, engineCpu } = await batchRatios(rounds, runs);
     say(`\none engine, ${fmt(runs)} five-step runs at once ÷ 100 at once (workflows/s, best of ${rounds}):`);
     const ratios = Object.entries(r).map(([store, { many, few }]) => {
       say(
@@ -169,6 +180,11 @@ export async function benchScale(b: Bench): Promise<void> {
       return max(many) / max(few);
     });
     figures['scale.batch_ratio'] = min(ratios);
-    b.details.scaleBatch = { runs, ...r };
+    figures['scale.batch_engine_cpu_ms_many'] = min(engineCpu.many);
+    figures['scale.batch_engine_cpu_ms_few'] = min(engineCpu.few);
+    say(
+      `  the engine's own CPU a run, no store: ${fmt(min(engineCpu.many), 3)} ms ${fmt(runs)} at once ÷ ${fmt(min(engineCpu.few), 3)} ms 100 at once = ${fmt(min(engineCpu.many) / min(engineCpu.few), 2)}× (least of ${rounds})`,
+    );
+    b.details.scaleBatch = { runs, ...r, engineCpuMsPerRun: engineCpu };
   }
 }

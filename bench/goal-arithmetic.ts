@@ -1,0 +1,129 @@
+/**
+ * Where a missed goal stops on this machine: the arithmetic behind it, from figures the same run measured (issue 65:
+ * "where a goal is out of reach on this machine, show the arithmetic, as for the ceilings"). `npm run bench` prints a
+ * line under each goal it missed, and `--json` keeps it as the goal's `arithmetic`. A goal whose inputs this run did not
+ * measure (its section not run, a peer missing) gets none.
+ *
+ * The throughput goals are priced in CPU: on `cores` cores a rate of R workflows a second leaves cores × 1000 / R ms of
+ * CPU a run, every process of the deployment together (engine, worker, nats-server; the peer's own, Redis or its
+ * server), and each side's CPU a run is what the peers section measured of all its processes.
+ */
+type Figures = Record<string, number | string | null | undefined>;
+
+const num = (f: Figures, key: string): number | null => {
+  const v = f[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+const ms = (x: number) => `${x < 1 ? x.toFixed(3) : x.toFixed(2)} ms`;
+const us = (x: number) => `${x.toFixed(1)} µs`;
+const times = (x: number) => `${x.toFixed(2)}×`;
+const rate = (x: number) => `${Math.round(x).toLocaleString('en-US')} workflows/s`;
+
+/** The least of the figures present (engines running the handlers: one and two engines, the better). */
+const least = (f: Figures, ...keys: string[]): number | null => {
+  const xs = keys.map((k) => num(f, k)).filter((x): x is number => x !== null);
+  return xs.length ? Math.min(...xs) : null;
+};
+
+/** ours ÷ peer ≥ factor: the CPU a run may use at factor × the peer's rate, against what ours and the peer use. */
+function cpuBudget(
+  f: Figures,
+  cores: number,
+  factor: number,
+  peer: { key: string; name: string },
+  ours: { cpu: number | null; name: string },
+): string | null {
+  const peerRate = num(f, `peers.${peer.key}_workflows_per_sec`);
+  const peerCpu = num(f, `peers.${peer.key}_cpu_ms_per_run`);
+  if (peerRate === null || ours.cpu === null) return null;
+  const budget = (cores * 1000) / (factor * peerRate);
+  return (
+    `at ${factor}× ${peer.name} (${rate(factor * peerRate)}) a run may use ${ms(budget)} of CPU, every process on ${cores} cores; ` +
+    `${ours.name}: ${ms(ours.cpu)} a run${peerCpu !== null ? ` (${peer.name}: ${ms(peerCpu)})` : ''}; ` +
+    `the goal asks ${times(ours.cpu / budget)} less CPU a run`
+  );
+}
+
+/** The arithmetic of each goal this run missed, by the goal's key. */
+export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (key: string, line: string | null) => {
+    if (missed.has(key) && line !== null) out[key] = line;
+  };
+  const handlersCpu = least(f, 'peers.handlers1_cpu_ms_per_run', 'peers.handlers2_cpu_ms_per_run');
+  const clusterCpu = num(f, 'peers.cluster_cpu_ms_per_run');
+  const bullmq = { key: 'bullmq_aof', name: 'BullMQ with AOF' };
+  const restate = { key: 'restate', name: 'Restate' };
+  put(
+    'peers.handlers_bullmq_aof_ratio',
+    cpuBudget(f, cores, 1.5, bullmq, { cpu: handlersCpu, name: 'engines running the handlers' }),
+  );
+  put(
+    'peers.handlers_restate_ratio',
+    cpuBudget(f, cores, 3, restate, { cpu: handlersCpu, name: 'engines running the handlers' }),
+  );
+  put('peers.bullmq_aof_ratio', cpuBudget(f, cores, 0.75, bullmq, { cpu: clusterCpu, name: 'the cluster path' }));
+  put('peers.restate_ratio', cpuBudget(f, cores, 2, restate, { cpu: clusterCpu, name: 'the cluster path' }));
+
+  // One at a time, a five-step run's p50 is five steps, each an append to the log and its acknowledgement at least.
+  const handlersP50 = least(f, 'peers.handlers1_p50_ms', 'peers.handlers2_p50_ms');
+  const bullP50 = num(f, 'peers.bullmq_aof_p50_ms');
+  if (handlersP50 !== null && bullP50 !== null)
+    put(
+      'peers.handlers_bullmq_aof_p50_ratio',
+      `a step one at a time: engines running the handlers ${ms(handlersP50 / 5)} (a durable append to JetStream and its acknowledgement, then the handler), BullMQ with AOF ${ms(bullP50 / 5)} (one Lua call on Redis)`,
+    );
+
+  const clP50 = num(f, 'cluster.p50_ms');
+  const inP50 = num(f, 'cluster.inprocess_p50_ms');
+  if (clP50 !== null && inP50 !== null)
+    put(
+      'cluster.p50_ratio',
+      `a step of the cluster path costs ${ms((clP50 - inP50) / 5)} more than in process (the attempt to a worker and its signed outcome back: four crossings of nats-server); ≤ 3× leaves ${ms((2 * inP50) / 5)} a step for them`,
+    );
+
+  const raw = num(f, 'file.raw_workflows_per_sec');
+  const engineCpu = num(f, 'file.memory_cpu_ms_per_run');
+  const fileCpu = num(f, 'file.cpu_ms_per_run');
+  const rawCpu = num(f, 'file.raw_cpu_ms_per_run');
+  if (raw !== null && engineCpu !== null && fileCpu !== null && rawCpu !== null)
+    put(
+      'file.raw_ratio',
+      `at 1× raw (${rate(raw)}) a run has ${ms(1000 / raw)} of the engine's thread; the engine alone (no store) uses ${ms(engineCpu)} of it, the file store's run ${ms(fileCpu)} in all, the raw loop's appends ${ms(rawCpu)}`,
+    );
+
+  const many = num(f, 'scale.batch_engine_cpu_ms_many');
+  const few = num(f, 'scale.batch_engine_cpu_ms_few');
+  if (many !== null && few !== null)
+    put(
+      'scale.batch_ratio',
+      `the engine's own CPU a run, no store, grows ${times(many / few)} from 100 to 1,000 at once (${ms(few)} → ${ms(many)}: a larger working set, more of it promoted and collected); the store's group commit has that much to make up`,
+    );
+
+  const on = num(f, 'statefile.on_workflows_per_sec');
+  const off = num(f, 'statefile.off_workflows_per_sec');
+  if (on !== null && off !== null)
+    put(
+      'statefile.on_off_ratio',
+      `the state file and execution log add ${ms(1000 / on - 1000 / off)} a run (best rounds); ≥ 0.9× allows ${ms(1000 / (0.9 * off) - 1000 / off)}`,
+    );
+
+  const shortReplay = num(f, 'chain.short_replay_us_per_event');
+  const longReplay = num(f, 'chain.long_replay_us_per_event');
+  const shortFold = num(f, 'chain.short_fold_us_per_event');
+  const longFold = num(f, 'chain.long_fold_us_per_event');
+  if (shortReplay !== null && longReplay !== null && shortFold !== null && longFold !== null)
+    put(
+      'chain.replay_ratio',
+      `without the state hash the long chain's fold alone is ${times(longFold / shortFold)} the short one's (${us(shortFold)} → ${us(longFold)} an event); the hash adds ${us(longReplay - longFold)} an event to the long chain, ${us(shortReplay - shortFold)} to the short`,
+    );
+
+  const clearCpu = num(f, 'crypt.clear_cpu_ms_per_run');
+  const seal = num(f, 'crypt.memory_seal_ms_per_run');
+  if (clearCpu !== null && seal !== null)
+    put(
+      'crypt.file_ratio',
+      `sealing a run's six payload fields costs ${ms(seal)} on the memory store (the cipher alone); ≥ 0.9× allows ${ms(clearCpu / 0.9 - clearCpu)} on a clear run of ${ms(clearCpu)} of CPU`,
+    );
+  return out;
+}

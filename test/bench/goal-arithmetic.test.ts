@@ -1,0 +1,99 @@
+/**
+ * Under each goal `npm run bench` missed, the arithmetic of where it stops on this machine (bench/goal-arithmetic.ts),
+ * from the run's own figures: the CPU a run may use at the goal's rate against what each side used, the long chain's
+ * fold without its hash, the engine's CPU at 1,000 runs at once, the cipher's cost against what 0.9× allows.
+ */
+import { describe, expect, it } from 'vitest';
+import { goalArithmetic } from '../../bench/goal-arithmetic.js';
+
+/** Figures as two whole runs on a 2-core machine read them (bench/RESULTS.md, 2026-11-29). */
+const FIGURES = {
+  'peers.bullmq_aof_workflows_per_sec': 2000,
+  'peers.bullmq_aof_cpu_ms_per_run': 0.85,
+  'peers.bullmq_aof_p50_ms': 2,
+  'peers.restate_workflows_per_sec': 500,
+  'peers.handlers1_cpu_ms_per_run': 1.6,
+  'peers.handlers2_cpu_ms_per_run': 1.4,
+  'peers.handlers1_p50_ms': 3,
+  'peers.handlers2_p50_ms': 2.5,
+  'peers.cluster_cpu_ms_per_run': 2.4,
+  'cluster.p50_ms': 10,
+  'cluster.inprocess_p50_ms': 2.5,
+  'file.raw_workflows_per_sec': 2000,
+  'file.memory_cpu_ms_per_run': 0.2,
+  'file.cpu_ms_per_run': 0.55,
+  'file.raw_cpu_ms_per_run': 0.45,
+  'scale.batch_engine_cpu_ms_many': 0.45,
+  'scale.batch_engine_cpu_ms_few': 0.3,
+  'statefile.on_workflows_per_sec': 800,
+  'statefile.off_workflows_per_sec': 1000,
+  'chain.short_replay_us_per_event': 12,
+  'chain.long_replay_us_per_event': 24,
+  'chain.short_fold_us_per_event': 6,
+  'chain.long_fold_us_per_event': 18,
+  'crypt.clear_cpu_ms_per_run': 0.5,
+  'crypt.memory_seal_ms_per_run': 0.06,
+};
+const ALL = new Set([
+  'peers.handlers_bullmq_aof_ratio',
+  'peers.handlers_restate_ratio',
+  'peers.bullmq_aof_ratio',
+  'peers.restate_ratio',
+  'peers.handlers_bullmq_aof_p50_ratio',
+  'cluster.p50_ratio',
+  'file.raw_ratio',
+  'scale.batch_ratio',
+  'statefile.on_off_ratio',
+  'chain.replay_ratio',
+  'crypt.file_ratio',
+]);
+
+describe('npm run bench: the arithmetic under a missed goal', () => {
+  it('prices each throughput goal in CPU a run on these cores, against what each side used', () => {
+    const a = goalArithmetic(FIGURES, 2, ALL);
+    // 1.5 × 2,000 = 3,000 workflows/s on 2 cores: 0.667 ms a run; the better of one and two engines uses 1.4.
+    expect(a['peers.handlers_bullmq_aof_ratio']).toBe(
+      'at 1.5× BullMQ with AOF (3,000 workflows/s) a run may use 0.667 ms of CPU, every process on 2 cores; engines running the handlers: 1.40 ms a run (BullMQ with AOF: 0.850 ms); the goal asks 2.10× less CPU a run',
+    );
+    // 3 × 500 = 1,500 workflows/s: 1.333 ms a run.
+    expect(a['peers.handlers_restate_ratio']).toContain('(1,500 workflows/s) a run may use 1.33 ms');
+    expect(a['peers.bullmq_aof_ratio']).toContain('at 0.75× BullMQ with AOF (1,500 workflows/s) a run may use 1.33 ms');
+    expect(a['peers.bullmq_aof_ratio']).toContain('the cluster path: 2.40 ms a run');
+    expect(a['peers.restate_ratio']).toContain('at 2× Restate (1,000 workflows/s) a run may use 2.00 ms');
+  });
+
+  it('says what a step costs where a latency goal is missed', () => {
+    const a = goalArithmetic(FIGURES, 2, ALL);
+    expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain('engines running the handlers 0.500 ms');
+    expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain('BullMQ with AOF 0.400 ms');
+    // (10 − 2.5) / 5 = 1.5 ms a step more; ≤ 3× leaves 2 × 2.5 / 5 = 1 ms.
+    expect(a['cluster.p50_ratio']).toContain('costs 1.50 ms more than in process');
+    expect(a['cluster.p50_ratio']).toContain('leaves 1.00 ms a step');
+  });
+
+  it('splits the long chain into its fold and its hash, and prices the cipher and the state file against the goal', () => {
+    const a = goalArithmetic(FIGURES, 2, ALL);
+    expect(a['chain.replay_ratio']).toBe(
+      "without the state hash the long chain's fold alone is 3.00× the short one's (6.0 µs → 18.0 µs an event); the hash adds 6.0 µs an event to the long chain, 6.0 µs to the short",
+    );
+    // 0.5 / 0.9 − 0.5 = 0.0556 ms allowed, against 0.06.
+    expect(a['crypt.file_ratio']).toContain('costs 0.060 ms on the memory store');
+    expect(a['crypt.file_ratio']).toContain('allows 0.056 ms on a clear run of 0.500 ms');
+    // 1000/800 − 1000/1000 = 0.25 ms added; 1000/900 − 1 = 0.111 allowed.
+    expect(a['statefile.on_off_ratio']).toBe(
+      'the state file and execution log add 0.250 ms a run (best rounds); ≥ 0.9× allows 0.111 ms',
+    );
+    expect(a['scale.batch_ratio']).toContain('grows 1.50× from 100 to 1,000 at once (0.300 ms → 0.450 ms');
+    expect(a['file.raw_ratio']).toContain("at 1× raw (2,000 workflows/s) a run has 0.500 ms of the engine's thread");
+  });
+
+  it('says nothing of a goal met, nor of one whose inputs this run did not measure', () => {
+    expect(goalArithmetic(FIGURES, 2, new Set(['crypt.file_ratio']))).toEqual({
+      'crypt.file_ratio': expect.stringContaining('sealing'),
+    });
+    const noPeers = Object.fromEntries(Object.entries(FIGURES).filter(([k]) => !k.startsWith('peers.')));
+    const a = goalArithmetic({ ...noPeers, 'peers.restate_workflows_per_sec': null }, 2, ALL);
+    expect(Object.keys(a).filter((k) => k.startsWith('peers.'))).toEqual([]);
+    expect(a['chain.replay_ratio']).toBeDefined();
+  });
+});
