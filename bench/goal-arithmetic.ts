@@ -40,7 +40,9 @@ function cpuBudget(
   return (
     `at ${factor}× ${peer.name} (${rate(factor * peerRate)}) a run may use ${ms(budget)} of CPU, every process on ${cores} cores; ` +
     `${ours.name}: ${ms(ours.cpu)} a run${peerCpu !== null ? ` (${peer.name}: ${ms(peerCpu)})` : ''}; ` +
-    `the goal asks ${times(ours.cpu / budget)} less CPU a run`
+    (ours.cpu > budget
+      ? `the goal asks ${times(ours.cpu / budget)} less CPU a run`
+      : 'that fits: CPU is not what holds the rate here, the waits are (round trips to nats-server and its disk)')
   );
 }
 
@@ -123,7 +125,7 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
   if (clearCpu !== null && seal !== null)
     put(
       'crypt.file_ratio',
-      `sealing a run's six payload fields costs ${ms(seal)} on the memory store (the cipher alone); ≥ 0.9× allows ${ms(clearCpu / 0.9 - clearCpu)} on a clear run of ${ms(clearCpu)} of CPU`,
+      `sealing a run's six payload fields costs ${ms(seal)} on the memory store (the cipher alone); ≥ 0.9× allows ${ms(clearCpu / 0.9 - clearCpu)} on a clear run of ${ms(clearCpu)} of CPU${seal <= clearCpu / 0.9 - clearCpu ? ": the cipher fits, the rest of the sealed side is the file store's (longer lines written and synced)" : ''}`,
     );
   return out;
 }

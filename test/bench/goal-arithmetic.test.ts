@@ -60,6 +60,11 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     expect(a['peers.bullmq_aof_ratio']).toContain('at 0.75× BullMQ with AOF (1,500 workflows/s) a run may use 1.33 ms');
     expect(a['peers.bullmq_aof_ratio']).toContain('the cluster path: 2.40 ms a run');
     expect(a['peers.restate_ratio']).toContain('at 2× Restate (1,000 workflows/s) a run may use 2.00 ms');
+    expect(a['peers.restate_ratio']).toContain('the goal asks 1.20× less CPU a run');
+    // 1.4 ms against 1.333: over; with a Restate of 400 workflows/s the budget is 1.667 and 1.4 fits.
+    const slower = goalArithmetic({ ...FIGURES, 'peers.restate_workflows_per_sec': 400 }, 2, ALL);
+    expect(slower['peers.handlers_restate_ratio']).toContain('a run may use 1.67 ms');
+    expect(slower['peers.handlers_restate_ratio']).toContain('that fits: CPU is not what holds the rate here');
   });
 
   it('says what a step costs where a latency goal is missed', () => {
@@ -79,6 +84,9 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     // 0.5 / 0.9 − 0.5 = 0.0556 ms allowed, against 0.06.
     expect(a['crypt.file_ratio']).toContain('costs 0.060 ms on the memory store');
     expect(a['crypt.file_ratio']).toContain('allows 0.056 ms on a clear run of 0.500 ms');
+    expect(a['crypt.file_ratio']).not.toContain('the cipher fits');
+    const cheaper = goalArithmetic({ ...FIGURES, 'crypt.memory_seal_ms_per_run': 0.04 }, 2, ALL);
+    expect(cheaper['crypt.file_ratio']).toContain('the cipher fits');
     // 1000/800 − 1000/1000 = 0.25 ms added; 1000/900 − 1 = 0.111 allowed.
     expect(a['statefile.on_off_ratio']).toBe(
       'the state file and execution log add 0.250 ms a run (best rounds); ≥ 0.9× allows 0.111 ms',
