@@ -76,10 +76,13 @@ async function batchRatios(
     // The engine's own CPU a run at each shape, with no store (a fresh memory store a round): what the store's group
     // commit has to make up for at 1,000 at once (goal-arithmetic.ts).
     const engineCpu = { many: [] as number[], few: [] as number[] };
+    const memory = () => engineDriver(new MemoryEventStore(), five, handlers, { follow: false });
     for (let r = 0; r < rounds; r++) {
-      const memory = () => engineDriver(new MemoryEventStore(), five, handlers, { follow: false });
-      engineCpu.many.push((await memory().round(runs, runs)).cpuMsPerRun);
-      engineCpu.few.push((await memory().round(runs, 100)).cpuMsPerRun);
+      // Which shape goes first alternates, as above.
+      const a = async () => engineCpu.many.push((await memory().round(runs, runs)).cpuMsPerRun);
+      const b = async () => engineCpu.few.push((await memory().round(runs, 100)).cpuMsPerRun);
+      if (r % 2 === 0) await a().then(b);
+      else await b().then(a);
     }
     return { ratios: out, engineCpu };
   } finally {
