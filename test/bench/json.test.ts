@@ -64,6 +64,28 @@ describe('npm run bench -- --json', () => {
     expect(out.goals['engine.cpu_ms_per_run'].goal).toBe('<= 0.15');
   }, 120_000);
 
+  it('chain and crypt: the figures the arithmetic reads are there, and a goal missed carries its arithmetic', () => {
+    const r = bench(['chain', 'crypt', '--quick', '--json'], { timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, any>;
+    for (const key of [
+      'chain.short_fold_us_per_event',
+      'chain.long_fold_us_per_event',
+      'crypt.clear_cpu_ms_per_run',
+      'crypt.memory_seal_ms_per_run',
+    ])
+      expect(typeof out[key], key).toBe('number');
+    // Met or missed, as CONTRIBUTING.md says: the arithmetic under a goal missed, none under a goal met.
+    for (const [key, words] of [
+      ['chain.replay_ratio', 'without the state hash'],
+      ['crypt.file_ratio', "sealing a run's six payload fields"],
+    ] as const) {
+      const g = out.goals[key];
+      if (g.met === false) expect(g.arithmetic, key).toContain(words);
+      else expect(g.arithmetic, key).toBeUndefined();
+    }
+  }, 120_000);
+
   it('refuses a section it does not have, naming the ones it has', () => {
     const r = bench(['nosuch', '--json']);
     expect(r.status).toBe(2);
