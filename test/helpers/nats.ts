@@ -73,8 +73,36 @@ export function versionAtLeast(v: readonly number[], min: readonly number[]): bo
   return true;
 }
 
-/** A port nothing listens on right now (the kernel's pick for port 0). */
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on right now, drawn below the kernel's ephemeral range (ip_local_port_range, 32768-60999
+ * here). The kernel's own pick for port 0 comes from that range, which is also where every outgoing connection's
+ * source port comes from: in a suite of hundreds of connections, a port picked and closed was now and then taken as
+ * some connection's source port before nats-server bound it. A node whose route port went that way printed "Server
+ * is ready", then died on the route listener, and a 3-node cluster never elected its R3 streams (doctor-cluster
+ * failed so, "not ready after 30000 ms", 2026-11-29). A port under the range is only ever taken by a listener, which
+ * this check sees; random, so that test files starting servers side by side rarely draw the same one.
+ */
+const PICKED_LOW = 20_000;
+const PICKED_HIGH = 32_000;
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = PICKED_LOW + Math.floor(Math.random() * (PICKED_HIGH - PICKED_LOW));
+    if (await canListen(port)) return port;
+  }
+  return kernelPort();
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+/** The kernel's pick for port 0 (when fifty draws under its range found none free). */
+function kernelPort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
@@ -108,6 +136,7 @@ async function spawnNats(
   port: number,
   timeoutMs: number,
   env: Record<string, string> = {},
+  routePort?: number,
 ): Promise<ChildProcess> {
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
@@ -124,7 +153,9 @@ async function spawnNats(
       async () => {
         if (proc.exitCode !== null || proc.signalCode !== null)
           throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
-        return ready && (await canConnect(port));
+        // A cluster node says it is ready once it takes clients, and only then binds its route port, dying when that
+        // fails ("Error listening on router port"): ready means both listening.
+        return ready && (await canConnect(port)) && (routePort === undefined || (await canConnect(routePort)));
       },
       { timeout: timeoutMs, detail: () => log },
     );
@@ -314,12 +345,15 @@ export async function startNatsCluster(
           routePassword,
         );
         try {
-          children[i] = await spawnNats(bin, node.args, ports[i]!.client, timeoutMs, node.env);
+          children[i] = await spawnNats(bin, node.args, ports[i]!.client, timeoutMs, node.env, ports[i]!.route);
         } catch (err) {
           const text = String((err as Error).message);
           if (/monitor port.*address already in use/.test(text)) ports[i]!.monitor = await freePort();
           else if (!started && text.includes(`127.0.0.1:${ports[i]!.client}: bind: address already in use`))
             ports[i]!.client = await freePort();
+          // A route port taken at the first start: the node comes up on another, and the routes it solicits tell the
+          // others where (the other nodes' --routes still name the old one, which they retry and never reach).
+          else if (!started && /Error listening on router port/.test(text)) ports[i]!.route = await freePort();
           throw err;
         }
       },
