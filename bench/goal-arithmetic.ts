@@ -46,6 +46,21 @@ function cpuBudget(
   );
 }
 
+/**
+ * `; one at a time <name> used X ms of CPU a run …`: the floor its CPU one at a time puts under its mean latency (that
+ * CPU ÷ cores), against the p50 the goal allows; empty when the peers section did not measure it.
+ */
+function cpuFloor(f: Figures, cores: number, side: string, name: string, allowed: number, what: string): string {
+  const cpu = num(f, `peers.${side}_one_cpu_ms_per_run`);
+  const loaded = num(f, `peers.${side}_cpu_ms_per_run`);
+  if (cpu === null) return '';
+  const floor = cpu / cores;
+  return (
+    `; one at a time ${name} used ${ms(cpu)} of CPU a run, every process with the client's${loaded !== null ? ` (${times(cpu / loaded)} its CPU a run under load: each message wakes a process)` : ''}, ` +
+    `so on ${cores} cores a run averages ${ms(floor)} at least, ${floor > allowed ? `over the ${ms(allowed)} of ${what}: out of reach unless a run costs ${times(floor / allowed)} less CPU one at a time` : `under the ${ms(allowed)} of ${what}: the waits hold it, not CPU`}`
+  );
+}
+
 /** The arithmetic of each goal this run missed, by the goal's key. */
 export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -68,20 +83,26 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
   put('peers.restate_ratio', cpuBudget(f, cores, 2, restate, { cpu: clusterCpu, name: 'the cluster path' }));
 
   // One at a time, a five-step run's p50 is five steps, each an append to the log and its acknowledgement at least.
+  // And a floor in CPU: over runs one after another, the processes of a side can use no more than `cores` cores, so
+  // a run cannot average less than the CPU it costs (every process, the client's too) ÷ cores.
   const handlersP50 = least(f, 'peers.handlers1_p50_ms', 'peers.handlers2_p50_ms');
   const bullP50 = num(f, 'peers.bullmq_aof_p50_ms');
-  if (handlersP50 !== null && bullP50 !== null)
+  if (handlersP50 !== null && bullP50 !== null) {
+    const side = num(f, 'peers.handlers1_p50_ms') === handlersP50 ? 'handlers1' : 'handlers2';
     put(
       'peers.handlers_bullmq_aof_p50_ratio',
-      `a step one at a time: engines running the handlers ${ms(handlersP50 / 5)} (a durable append to JetStream and its acknowledgement, then the handler), BullMQ with AOF ${ms(bullP50 / 5)} (one Lua call on Redis)`,
+      `a step one at a time: engines running the handlers ${ms(handlersP50 / 5)} (a durable append to JetStream and its acknowledgement, then the handler), BullMQ with AOF ${ms(bullP50 / 5)} (one Lua call on Redis)` +
+        cpuFloor(f, cores, side, 'engines running the handlers', bullP50, 'BullMQ with AOF'),
     );
+  }
 
   const clP50 = num(f, 'cluster.p50_ms');
   const inP50 = num(f, 'cluster.inprocess_p50_ms');
   if (clP50 !== null && inP50 !== null)
     put(
       'cluster.p50_ratio',
-      `a step of the cluster path costs ${ms((clP50 - inP50) / 5)} more than in process (the attempt to a worker and its signed outcome back: four crossings of nats-server); ≤ 3× leaves ${ms((2 * inP50) / 5)} a step for them`,
+      `a step of the cluster path costs ${ms((clP50 - inP50) / 5)} more than in process (the attempt to a worker and its signed outcome back: four crossings of nats-server); ≤ 3× leaves ${ms((2 * inP50) / 5)} a step for them` +
+        cpuFloor(f, cores, 'cluster', 'the cluster path', 3 * inP50, '3× in process'),
     );
 
   const raw = num(f, 'file.raw_workflows_per_sec');

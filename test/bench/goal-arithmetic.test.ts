@@ -74,6 +74,27 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     // (10 − 2.5) / 5 = 1.5 ms a step more; ≤ 3× leaves 2 × 2.5 / 5 = 1 ms.
     expect(a['cluster.p50_ratio']).toContain('costs 1.50 ms more than in process');
     expect(a['cluster.p50_ratio']).toContain('leaves 1.00 ms a step');
+    // Without the CPU one at a time (an older run's figures), no floor is claimed.
+    expect(a['cluster.p50_ratio']).not.toContain('one at a time');
+  });
+
+  it('puts a floor in CPU under the p50 goals: the CPU a run costs one at a time ÷ the cores', () => {
+    const withOne = {
+      ...FIGURES,
+      // handlers2 has the lower p50 (2.5 ms): its CPU one at a time is the one that counts.
+      'peers.handlers1_one_cpu_ms_per_run': 9,
+      'peers.handlers2_one_cpu_ms_per_run': 6,
+      'peers.cluster_one_cpu_ms_per_run': 12,
+    };
+    const a = goalArithmetic(withOne, 2, ALL);
+    // 6 ms on 2 cores: 3 ms a run at least, over BullMQ's p50 of 2 ms; 6 ÷ 1.4 under load = 4.29×.
+    expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain(
+      "one at a time engines running the handlers used 6.00 ms of CPU a run, every process with the client's (4.29× its CPU a run under load: each message wakes a process), so on 2 cores a run averages 3.00 ms at least, over the 2.00 ms of BullMQ with AOF: out of reach unless a run costs 1.50× less CPU one at a time",
+    );
+    // 12 ms on 2 cores: 6 ms, under 3 × 2.5 = 7.5 ms: the waits, not CPU.
+    expect(a['cluster.p50_ratio']).toContain(
+      'a run averages 6.00 ms at least, under the 7.50 ms of 3× in process: the waits hold it, not CPU',
+    );
   });
 
   it('splits the long chain into its fold and its hash, and prices the cipher and the state file against the goal', () => {
