@@ -17,6 +17,7 @@ export {
   type KeyLookup,
 } from './keys.js';
 export { REDACTED, SEALED_KEY, isSealedText, isSealedValue } from './cipher.js';
+export { sealEvent } from './events.js';
 export { rotateDataKey, type RotateResult } from './rotate.js';
 export { openAttempt, openOutcome, sealAttempt, sealOutcome } from './wire.js';
 export { sealedProgress } from './progress.js';

@@ -106,6 +106,13 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     expect(a['crypt.file_ratio']).toContain('costs 0.060 ms on the memory store');
     expect(a['crypt.file_ratio']).toContain('allows 0.056 ms on a clear run of 0.500 ms');
     expect(a['crypt.file_ratio']).not.toContain('the cipher fits');
+    // 0.060 ÷ 0.0556: the cipher alone is 1.08× what 0.9× allows.
+    expect(a['crypt.file_ratio']).toContain('the cipher alone is 1.08× what the goal allows');
+    // With the tight loop's seal (5 µs): six cost 0.030 ms, half the engine's 0.060.
+    const tight = goalArithmetic({ ...FIGURES, 'crypt.tight_seal_us': 5 }, 2, ALL);
+    expect(tight['crypt.file_ratio']).toContain(
+      "six seals in a row with the cipher's caches warm cost 0.030 ms (5.0 µs each), 2.00× less than in the running engine",
+    );
     const cheaper = goalArithmetic({ ...FIGURES, 'crypt.memory_seal_ms_per_run': 0.04 }, 2, ALL);
     expect(cheaper['crypt.file_ratio']).toContain('the cipher fits');
     // 1000/800 − 1000/1000 = 0.25 ms added; 1000/900 − 1 = 0.111 allowed.
