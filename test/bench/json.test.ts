@@ -59,6 +59,9 @@ describe('npm run bench -- --json', () => {
     ]) {
       expect(typeof out[key], key).toBe('number');
     }
+    // The CPU a run costs one at a time, every process of each of our sides (the p50 goals' floor): measured, above zero.
+    for (const side of ['memory', 'file', 'jetstream', 'cluster', 'handlers1', 'handlers2'])
+      expect(out[`peers.${side}_one_cpu_ms_per_run`], side).toBeGreaterThan(0);
     expect(out.goals['ceiling.file_ratio']).toMatchObject({ goal: '>= 0.8', value: out['ceiling.file_ratio'] });
     expect(out.goals['peers.dbos_ratio']).toEqual({ goal: '>= 1.5', value: null, met: null });
     expect(out.goals['engine.cpu_ms_per_run'].goal).toBe('<= 0.15');
@@ -75,6 +78,7 @@ describe('npm run bench -- --json', () => {
       'crypt.memory_seal_ms_per_run',
     ])
       expect(typeof out[key], key).toBe('number');
+    expect(out['crypt.tight_seal_us']).toBeGreaterThan(0);
     // Met or missed, as CONTRIBUTING.md says: the arithmetic under a goal missed, none under a goal met.
     for (const [key, words] of [
       ['chain.replay_ratio', 'without the state hash'],
