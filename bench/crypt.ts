@@ -27,8 +27,8 @@ export async function benchCrypt(b: Bench): Promise<void> {
   const runs = b.runs ?? (b.quick ? 32 : 500);
   const rounds = b.rounds ?? (b.quick ? 1 : 9);
   const key = randomBytes(32).toString('base64');
-  const sealed = (s: EventStore) =>
-    encryptedStore(s, new KeyRing(async (n) => (n === 'LF_DATA_KEY' ? key : undefined)));
+  const ring = () => new KeyRing(async (n) => (n === 'LF_DATA_KEY' ? key : undefined));
+  const sealed = (s: EventStore) => encryptedStore(s, ring());
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-crypt-'));
   try {
     const clearFile = new FileEventStore(join(dir, 'clear'));
@@ -61,7 +61,7 @@ export async function benchCrypt(b: Bench): Promise<void> {
     }
     await clearFile.close();
     await sealedFile.close();
-    const tightUs = sealInATightLoop(await new KeyRing(async (n) => (n === 'LF_DATA_KEY' ? key : undefined)).current());
+    const tightUs = sealInATightLoop(await ring().current());
     const best = (xs: number[]) => Math.max(...xs);
     const least = (xs: number[]) => Math.min(...xs);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;

@@ -30,6 +30,12 @@ import { settledAt, type SettledMeasured } from './scale-settled.js';
 import { settledOnNatsAt } from './scale-settled-nats.js';
 import { waitingOnEngine, waitingOnServe } from './scale-waiting.js';
 
+/** Round `r` of a pair: `a` then `b` in even rounds, `b` then `a` in odd ones (neither always gets the warmer turn). */
+async function inTurn(r: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<void> {
+  if (r % 2 === 0) await a().then(b);
+  else await b().then(a);
+}
+
 async function batchRatios(
   rounds: number,
   runs: number,
@@ -65,25 +71,24 @@ async function batchRatios(
       // shared machine does not always fall on the same side.
       const many: number[] = [];
       const few: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        const a = async () => many.push((await d.round(runs, runs)).rate);
-        const b = async () => few.push((await d.round(runs, 100)).rate);
-        if (r % 2 === 0) await a().then(b);
-        else await b().then(a);
-      }
+      for (let r = 0; r < rounds; r++)
+        await inTurn(
+          r,
+          async () => many.push((await d.round(runs, runs)).rate),
+          async () => few.push((await d.round(runs, 100)).rate),
+        );
       out[key] = { many, few };
     }
     // The engine's own CPU a run at each shape, with no store (a fresh memory store a round): what the store's group
     // commit has to make up for at 1,000 at once (goal-arithmetic.ts).
     const engineCpu = { many: [] as number[], few: [] as number[] };
     const memory = () => engineDriver(new MemoryEventStore(), five, handlers, { follow: false });
-    for (let r = 0; r < rounds; r++) {
-      // Which shape goes first alternates, as above.
-      const a = async () => engineCpu.many.push((await memory().round(runs, runs)).cpuMsPerRun);
-      const b = async () => engineCpu.few.push((await memory().round(runs, 100)).cpuMsPerRun);
-      if (r % 2 === 0) await a().then(b);
-      else await b().then(a);
-    }
+    for (let r = 0; r < rounds; r++)
+      await inTurn(
+        r,
+        async () => engineCpu.many.push((await memory().round(runs, runs)).cpuMsPerRun),
+        async () => engineCpu.few.push((await memory().round(runs, 100)).cpuMsPerRun),
+      );
     return { ratios: out, engineCpu };
   } finally {
     await js.close().catch(() => undefined);
