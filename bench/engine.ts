@@ -8,7 +8,10 @@
  * replay and chain are CPU-bound in this process: timed by its CPU time
  * (kit.ts cpuNow), the best of several rounds.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { installDigest } from '../src/digest/index.js';
+import { useNativeDigest } from '../src/executor/index.js';
 import { EventEnvelopeSchema, type EventEnvelope } from '../src/events/index.js';
 import { foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
@@ -145,12 +148,19 @@ export async function benchChain(b: Bench): Promise<void> {
     const foldMs = cpuNow() - f;
     const events = replays[0]!;
     const total = events.length * reps;
+    // What the check hashes, in one more pass, untimed (counting is not free): the goal's arithmetic.
+    const counted = await read();
+    const hashed = hashedBy(() => {
+      for (const evs of counted) replayRun(evs);
+    });
     return {
       tasks: n,
       events: events.length,
       liveUsPerEvent: (liveMs * 1000) / total,
       replayUsPerEvent: (replayMs * 1000) / total,
       foldUsPerEvent: (foldMs * 1000) / total,
+      hashedBytesPerEvent: hashed.bytes / total,
+      hashCallsPerEvent: hashed.calls / total,
     };
   };
   type Measured = Awaited<ReturnType<typeof measure>>;
@@ -184,6 +194,9 @@ export async function benchChain(b: Bench): Promise<void> {
     'chain.long_replay_us_per_event': long.replayUsPerEvent,
     'chain.short_fold_us_per_event': short.foldUsPerEvent,
     'chain.long_fold_us_per_event': long.foldUsPerEvent,
+    'chain.short_hashed_bytes_per_event': short.hashedBytesPerEvent,
+    'chain.long_hashed_bytes_per_event': long.hashedBytesPerEvent,
+    'chain.long_hash_calls_per_event': long.hashCallsPerEvent,
   });
   b.details.chain = { timedBy: 'cpu', short, long, rounds: { short: shorts, long: longs } };
   b.say(
@@ -201,4 +214,44 @@ export async function benchChain(b: Bench): Promise<void> {
   b.say(
     `  the same folds without the check (no state hash): ${fmt(short.foldUsPerEvent, 1)} → ${fmt(long.foldUsPerEvent, 1)} µs/event = ${fmt(long.foldUsPerEvent / short.foldUsPerEvent, 2)}×`,
   );
+  b.say(
+    `  what the check hashes an event: ${fmt(short.hashedBytesPerEvent)} → ${fmt(long.hashedBytesPerEvent)} bytes (${fmt(long.hashCallsPerEvent, 1)} sha256 calls in the long chain)`,
+  );
+}
+
+/**
+ * The bytes and sha256 calls the core's digest port (src/digest) is asked for while `fn` runs: node:crypto's sha256
+ * counted, then the executors' native one installed again. The same digests, so a replay's check is unchanged.
+ */
+function hashedBy(fn: () => void): { bytes: number; calls: number } {
+  let bytes = 0;
+  let calls = 0;
+  const counted = (text: string) => {
+    bytes += Buffer.byteLength(text);
+    return text;
+  };
+  installDigest({
+    hex: (text) => {
+      calls++;
+      return createHash('sha256').update(counted(text)).digest('hex');
+    },
+    create: () => {
+      calls++;
+      const h = createHash('sha256');
+      const self = {
+        update: (text: string) => {
+          h.update(counted(text));
+          return self;
+        },
+        hex: () => h.digest('hex'),
+      };
+      return self;
+    },
+  });
+  try {
+    fn();
+  } finally {
+    useNativeDigest();
+  }
+  return { bytes, calls };
 }

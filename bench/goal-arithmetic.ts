@@ -135,10 +135,19 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
   const longReplay = num(f, 'chain.long_replay_us_per_event');
   const shortFold = num(f, 'chain.short_fold_us_per_event');
   const longFold = num(f, 'chain.long_fold_us_per_event');
+  const shortBytes = num(f, 'chain.short_hashed_bytes_per_event');
+  const longBytes = num(f, 'chain.long_hashed_bytes_per_event');
+  const longCalls = num(f, 'chain.long_hash_calls_per_event');
+  // What the check hashes: a short run's states recur from run to run of its definition and are remembered
+  // (runtime/state-hash-cache.ts), so its check may hash nothing at all; a long run's do not recur.
+  const hashed =
+    shortBytes !== null && longBytes !== null && longCalls !== null
+      ? ` (it hashes ${Math.round(longBytes).toLocaleString('en-US')} bytes an event in ${longCalls.toFixed(1)} sha256 calls, the short chain ${Math.round(shortBytes).toLocaleString('en-US')}${shortBytes < 1 ? ': its states recur from run to run and are remembered, its check is lookups' : ''})`
+      : '';
   if (shortReplay !== null && longReplay !== null && shortFold !== null && longFold !== null)
     put(
       'chain.replay_ratio',
-      `without the state hash the long chain's fold alone is ${times(longFold / shortFold)} the short one's (${us(shortFold)} → ${us(longFold)} an event); the hash adds ${us(longReplay - longFold)} an event to the long chain, ${us(shortReplay - shortFold)} to the short`,
+      `without the state hash the long chain's fold alone is ${times(longFold / shortFold)} the short one's (${us(shortFold)} → ${us(longFold)} an event); the hash adds ${us(longReplay - longFold)} an event to the long chain${hashed}, ${us(shortReplay - shortFold)} to the short`,
     );
 
   const clearCpu = num(f, 'crypt.clear_cpu_ms_per_run');
