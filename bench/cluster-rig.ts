@@ -119,8 +119,11 @@ export interface ClusterRig {
   pids: number[];
   /** `runs` runs, `concurrency` of them in flight (each started when one completes). */
   round(runs: number, concurrency: number): Promise<ClusterRound>;
-  /** Start-to-complete of one run at a time (ms). */
-  oneAtATime(runs: number): Promise<number[]>;
+  /**
+   * Start-to-complete of one run at a time (ms). `starts` gets each run's own start, in order: the client's
+   * `start` until it resolves (the deployed definition read, run.started appended, the engines kicked).
+   */
+  oneAtATime(runs: number, starts?: number[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -148,10 +151,7 @@ export async function clusterRig(
   }
   const pids = children.map((c) => c.pid!);
   const jsm = await jetstreamManager(watch.nc);
-  const runOne = async () => {
-    const { runId } = await client.start(five.id, {});
-    await watch.next(runId, true);
-  };
+  const runOne = startAndWatch(client, watch, five);
   return {
     pids,
     round: async (runs, concurrency) => {
@@ -161,7 +161,7 @@ export async function clusterRig(
       const cpu = cpuOf(pids);
       const serverCpu = procCpuUs(server.pid);
       const t = now();
-      await pool(runs, concurrency, runOne);
+      await pool(runs, concurrency, () => runOne());
       const ms = now() - t;
       const cpuAfter = cpuOf(pids);
       const serverCpuAfter = procCpuUs(server.pid);
@@ -178,19 +178,36 @@ export async function clusterRig(
         serverOutPerRun: (varzAfter.outMsgs - varz.outMsgs - (watch.delivered - delivered)) / runs,
       };
     },
-    oneAtATime: async (runs) => {
-      const lat: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const t = now();
-        await runOne();
-        lat.push(now() - t);
-      }
-      return lat;
-    },
+    oneAtATime: (runs, starts) => oneAfterAnother(runs, () => runOne(starts)),
     close: async () => {
       await Promise.all(children.map(stopNode));
       await client.close().catch(() => undefined);
       await watch.close().catch(() => undefined);
     },
   };
+}
+
+/** A run started as a client starts it and watched to its end; `starts` gets how long the client's `start` took. */
+export function startAndWatch(
+  client: ClusterClient,
+  watch: LogWatch,
+  five: Definition,
+): (starts?: number[]) => Promise<void> {
+  return async (starts) => {
+    const t = now();
+    const { runId } = await client.start(five.id, {});
+    starts?.push(now() - t);
+    await watch.next(runId, true);
+  };
+}
+
+/** `runs` runs of `one`, each started when the last completed: each one's start-to-complete (ms). */
+export async function oneAfterAnother(runs: number, one: () => Promise<void>): Promise<number[]> {
+  const lat: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = now();
+    await one();
+    lat.push(now() - t);
+  }
+  return lat;
 }

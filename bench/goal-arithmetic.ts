@@ -61,6 +61,17 @@ function cpuFloor(f: Figures, cores: number, side: string, name: string, allowed
   );
 }
 
+/**
+ * How much of a cluster side's p50 one at a time is its client's start (the deployed definition read, run.started
+ * appended, the engines kicked: three round trips), from `peers.<side>_start_p50_ms`; '' when not measured.
+ */
+function startShare(f: Figures, side: string, peer: string): string {
+  const start = num(f, `peers.${side}_start_p50_ms`);
+  const p50 = num(f, `peers.${side}_p50_ms`);
+  if (start === null || p50 === null) return '';
+  return `; of its p50 one at a time (the peers section's, ${ms(p50)}), ${ms(start)} (${Math.round((100 * start) / p50)}%) is the client's start (the deployed definition read, run.started appended, the engines kicked: three round trips${peer}), ${ms(p50 - start)} the engines' read of the run and the five steps`;
+}
+
 /** The arithmetic of each goal this run missed, by the goal's key. */
 export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -92,6 +103,7 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
     put(
       'peers.handlers_bullmq_aof_p50_ratio',
       `a step one at a time: engines running the handlers ${ms(handlersP50 / 5)} (a durable append to JetStream and its acknowledgement, then the handler), BullMQ with AOF ${ms(bullP50 / 5)} (one Lua call on Redis)` +
+        startShare(f, side, "; BullMQ's add is one call") +
         cpuFloor(f, cores, side, 'engines running the handlers', bullP50, 'BullMQ with AOF'),
     );
   }
@@ -102,6 +114,7 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
     put(
       'cluster.p50_ratio',
       `a step of the cluster path costs ${ms((clP50 - inP50) / 5)} more than in process (the attempt to a worker and its signed outcome back: four crossings of nats-server); ≤ 3× leaves ${ms((2 * inP50) / 5)} a step for them` +
+        startShare(f, 'cluster', '; in process a start is a call') +
         cpuFloor(f, cores, 'cluster', 'the cluster path', 3 * inP50, '3× in process'),
     );
 

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient } from '../src/cluster/index.js';
 import type { Definition } from '../src/definition/index.js';
-import { LogWatch, stopNode, type ClusterRig } from './cluster-rig.js';
+import { LogWatch, oneAfterAnother, startAndWatch, stopNode, type ClusterRig } from './cluster-rig.js';
 import { atExit, cpuOf, now, pool, procCpuUs } from './kit.js';
 import type { BenchNats } from './nats.js';
 
@@ -63,17 +63,14 @@ export async function handlersRig(server: BenchNats, five: Definition, engines =
     throw err;
   }
   const pids = children.map((c) => c.pid!);
-  const runOne = async () => {
-    const { runId } = await client.start(five.id, {});
-    await watch.next(runId, true);
-  };
+  const runOne = startAndWatch(client, watch, five);
   return {
     pids,
     round: async (runs, concurrency) => {
       const cpu = cpuOf(pids);
       const serverCpu = procCpuUs(server.pid);
       const t = now();
-      await pool(runs, concurrency, runOne);
+      await pool(runs, concurrency, () => runOne());
       const ms = now() - t;
       const cpuAfter = cpuOf(pids);
       const serverCpuAfter = procCpuUs(server.pid);
@@ -86,15 +83,7 @@ export async function handlersRig(server: BenchNats, five: Definition, engines =
         serverOutPerRun: 0,
       };
     },
-    oneAtATime: async (runs) => {
-      const lat: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const t = now();
-        await runOne();
-        lat.push(now() - t);
-      }
-      return lat;
-    },
+    oneAtATime: (runs, starts) => oneAfterAnother(runs, () => runOne(starts)),
     close: async () => {
       await Promise.all(children.map(stopNode));
       await client.close().catch(() => undefined);

@@ -105,6 +105,8 @@ interface Side {
 interface OneAtATime {
   ms: number[];
   cpuMs: number | null;
+  /** A cluster side's: each run's client `start` until it resolved (ms), the part of `ms` before the engines act. */
+  startMs?: number[];
 }
 
 /**
@@ -314,12 +316,15 @@ function rigSide(key: string, label: string, rig: ClusterRig, serverPid: number)
   return {
     key,
     label,
-    oneAtATime: (n) =>
-      withCpu(
+    oneAtATime: async (n) => {
+      const startMs: number[] = [];
+      const got = await withCpu(
         () => [...rig.pids, serverPid],
         true,
-        () => rig.oneAtATime(n),
-      ),
+        () => rig.oneAtATime(n, startMs),
+      );
+      return { ...got, startMs };
+    },
     close: async () => undefined,
     round: async (n, c) => {
       const r = await rig.round(n, c);
@@ -479,12 +484,15 @@ export async function benchPeers(b: Bench): Promise<void> {
     }
     progress(`peers: one at a time, ${batches} batches of ${batch} each side`);
     const lat: Record<string, number[]> = {};
+    /** A cluster side's client `start` of each run one at a time (ms). */
+    const startLat: Record<string, number[]> = {};
     /** CPU (ms) every process of a side used over its batches one at a time; null once a batch could not read it. */
     const oneCpu: Record<string, number | null> = {};
     for (let i = 0; i < batches; i++)
       await each('one at a time', async (s) => {
         const got = await s.oneAtATime(batch);
         (lat[s.key] ??= []).push(...got.ms);
+        if (got.startMs) (startLat[s.key] ??= []).push(...got.startMs);
         const before = oneCpu[s.key];
         oneCpu[s.key] = got.cpuMs === null || before === null ? null : (before ?? 0) + got.cpuMs;
       });
@@ -515,6 +523,8 @@ export async function benchPeers(b: Bench): Promise<void> {
       const one = oneCpu[s.key];
       figures[`peers.${s.key}_one_cpu_ms_per_run`] =
         one === null || one === undefined ? null : one / lat[s.key]!.length;
+      const starts = startLat[s.key];
+      if (starts?.length) figures[`peers.${s.key}_start_p50_ms`] = p50(starts);
     }
     for (const [f, ours, peer] of PAIRS) {
       figures[`${f}_ratio`] = ratio(best(ours), best(peer));
@@ -540,7 +550,7 @@ export async function benchPeers(b: Bench): Promise<void> {
     );
     for (const s of sides)
       say(
-        `  ${s.label.padEnd(54)} ${fmt(best(s.key)!).padStart(6)} workflows/s ${list(rates[s.key]!)}  p50 ${fmt(p50Of(s.key)!, 2)} ms  CPU ${fmt(figures[`peers.${s.key}_cpu_ms_per_run`] as number, 3)} ms/run, one at a time ${typeof figures[`peers.${s.key}_one_cpu_ms_per_run`] === 'number' ? fmt(figures[`peers.${s.key}_one_cpu_ms_per_run`] as number, 2) : '—'}`,
+        `  ${s.label.padEnd(54)} ${fmt(best(s.key)!).padStart(6)} workflows/s ${list(rates[s.key]!)}  p50 ${fmt(p50Of(s.key)!, 2)} ms${typeof figures[`peers.${s.key}_start_p50_ms`] === 'number' ? ` (start ${fmt(figures[`peers.${s.key}_start_p50_ms`] as number, 2)})` : ''}  CPU ${fmt(figures[`peers.${s.key}_cpu_ms_per_run`] as number, 3)} ms/run, one at a time ${typeof figures[`peers.${s.key}_one_cpu_ms_per_run`] === 'number' ? fmt(figures[`peers.${s.key}_one_cpu_ms_per_run`] as number, 2) : '—'}`,
       );
     for (const [k, why] of Object.entries(missing)) say(`  ${k}: MISSING: ${why.split('\n')[0]}`);
   } finally {

@@ -76,6 +76,23 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     expect(a['cluster.p50_ratio']).toContain('leaves 1.00 ms a step');
     // Without the CPU one at a time (an older run's figures), no floor is claimed.
     expect(a['cluster.p50_ratio']).not.toContain('one at a time');
+    // Nor, without the client's start timed, its share of the p50.
+    expect(a['peers.handlers_bullmq_aof_p50_ratio']).not.toContain("the client's start");
+  });
+
+  it("says how much of a cluster side's p50 is the client's start, from the peers section's own p50", () => {
+    // handlers2 has the better p50 (2.5 ms): 1 ms of it is the start (40%), 1.5 ms the rest.
+    const a = goalArithmetic(
+      { ...FIGURES, 'peers.handlers2_start_p50_ms': 1, 'peers.cluster_p50_ms': 8, 'peers.cluster_start_p50_ms': 2 },
+      2,
+      ALL,
+    );
+    expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain(
+      "; of its p50 one at a time (the peers section's, 2.50 ms), 1.00 ms (40%) is the client's start (the deployed definition read, run.started appended, the engines kicked: three round trips; BullMQ's add is one call), 1.50 ms the engines' read of the run and the five steps",
+    );
+    expect(a['cluster.p50_ratio']).toContain(
+      "(the peers section's, 8.00 ms), 2.00 ms (25%) is the client's start (the deployed definition read, run.started appended, the engines kicked: three round trips; in process a start is a call), 6.00 ms",
+    );
   });
 
   it('puts a floor in CPU under the p50 goals: the CPU a run costs one at a time ÷ the cores', () => {

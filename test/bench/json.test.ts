@@ -59,6 +59,11 @@ describe('npm run bench -- --json', () => {
     ]) {
       expect(typeof out[key], key).toBe('number');
     }
+    // The client's start of each run one at a time, on each side that starts runs as a client: a part of its p50.
+    for (const side of ['cluster', 'handlers1', 'handlers2']) {
+      expect(out[`peers.${side}_start_p50_ms`], side).toBeGreaterThan(0);
+      expect(out[`peers.${side}_start_p50_ms`], side).toBeLessThan(out[`peers.${side}_p50_ms`]);
+    }
     // The CPU a run costs one at a time, every process of each of our sides (the p50 goals' floor): measured, above zero.
     for (const side of ['memory', 'file', 'jetstream', 'cluster', 'handlers1', 'handlers2'])
       expect(out[`peers.${side}_one_cpu_ms_per_run`], side).toBeGreaterThan(0);
