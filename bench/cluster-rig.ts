@@ -191,11 +191,11 @@ export async function clusterRig(
 export function startAndWatch(
   client: ClusterClient,
   watch: LogWatch,
-  five: Definition,
+  definition: Definition,
 ): (starts?: number[]) => Promise<void> {
   return async (starts) => {
     const t = now();
-    const { runId } = await client.start(five.id, {});
+    const { runId } = await client.start(definition.id, {});
     starts?.push(now() - t);
     await watch.next(runId, true);
   };

@@ -105,7 +105,7 @@ interface Side {
 interface OneAtATime {
   ms: number[];
   cpuMs: number | null;
-  /** A cluster side's: each run's client `start` until it resolved (ms), the part of `ms` before the engines act. */
+  /** A cluster side's: each run's client `start` until it resolved (ms): the definition read, run.started, the kick. */
   startMs?: number[];
 }
 
