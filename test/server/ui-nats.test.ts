@@ -362,8 +362,13 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     expect((await api('/runs/nosuchrun', { headers: worker.headers })).status).toBe(200);
 
     expect((await json(await api('/api/session', { headers: alice.headers }))).read).toEqual({ allowed: true });
-    const runs = await json(await api('/api/runs', { headers: alice.headers }));
-    expect((runs.runs as { runId: string }[]).some((r) => r.runId === runId)).toBe(true);
+    // The list is the run index, which the engines' projection writes a moment after the log (docs/queries.md): waited for.
+    await expect
+      .poll(async () => {
+        const runs = await json(await api('/api/runs', { headers: alice.headers }));
+        return (runs.runs as { runId: string }[]).some((r) => r.runId === runId);
+      })
+      .toBe(true);
     expect((await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.status).toBe('WAITING');
     expect(
       (
