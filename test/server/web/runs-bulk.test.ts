@@ -103,6 +103,17 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
     await waitFor('settled', async () => (await Promise.all(stops.map(statusOf))).every((s) => s === 'FAILED'), {
       timeout: 15_000,
     });
+    // A bulk action plans over the run index, which follows the store a moment behind a run's own read: what it acts
+    // on is what a dry run shows, so both sides are waited for there (the confirm below refuses a count gone stale).
+    const would = async (action: string, body: Record<string, unknown>) =>
+      ((await call('POST', `/api/bulk/${action}`, { ...body, dryRun: true })).body.would as string[]).length;
+    await waitFor(
+      'the index has the holds WAITING and the stops FAILED',
+      async () =>
+        (await would('approve', { query: { workflow: 'hold', status: 'WAITING' }, task: 'review', runs: holds })) ===
+          2 && (await would('retry', { query: { workflow: 'stop' }, runs: stops })) === 2,
+      { timeout: 15_000 },
+    );
     const dry = await call('POST', '/api/bulk/approve', {
       query: { workflow: 'hold', status: 'WAITING' },
       task: 'review',
