@@ -77,6 +77,14 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the Coordination page (docs/
         ),
       { timeout: 15_000 },
     );
+    // The preview plans over the run index, a moment behind a run's own read: waited for until it has both.
+    await waitFor(
+      'the index has both',
+      async () =>
+        (await call('POST', '/api/bulk/cancel', { query: { workflow: 'hold' }, dryRun: true })).body.would?.length ===
+        2,
+      { timeout: 15_000 },
+    );
     const stale = await call('POST', '/api/bulk/cancel', { query: { workflow: 'hold' }, confirm: 5 });
     expect([stale.status, stale.body.error.code]).toEqual([409, 'LF_CONFIRM_MISMATCH']);
 

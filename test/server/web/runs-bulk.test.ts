@@ -79,6 +79,14 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
       .waitFor({ timeout: 15_000 });
     expect(await Promise.all(holds.map(statusOf))).toEqual(['PAUSED', 'PAUSED', 'WAITING']);
     expect(await statusOf(other!)).toBe('WAITING');
+    // The preview plans over the run index, a moment behind the runs' own reads: until it has the two PAUSED.
+    await waitFor(
+      'the index has the two paused',
+      async () =>
+        ((await call('POST', '/api/bulk/resume', { query: { workflow: 'hold' }, dryRun: true })).body.would as string[])
+          .length === 2,
+      { timeout: 15_000 },
+    );
 
     await bar.locator('input[name=all-matching]').check();
     await bar.locator('select[name=bulk-action]').selectOption('resume');
