@@ -50,6 +50,12 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
     });
     return { status: r.status, body: (await r.json()) as any };
   };
+  /**
+   * How many runs a bulk action would take now (a dry run). A bulk action plans over the run index, which follows the
+   * store a moment behind a run's own read: the tests wait here, not on a run's status, before they act.
+   */
+  const would = async (action: string, body: Record<string, unknown>) =>
+    ((await call('POST', `/api/bulk/${action}`, { ...body, dryRun: true })).body.would as string[]).length;
   const statusOf = async (id: string) => (await call('GET', `/api/runs/${id}`)).body.run?.status as string;
   const start = async (wf: string, n: number) => {
     const ids: string[] = [];
@@ -79,13 +85,13 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
       .waitFor({ timeout: 15_000 });
     expect(await Promise.all(holds.map(statusOf))).toEqual(['PAUSED', 'PAUSED', 'WAITING']);
     expect(await statusOf(other!)).toBe('WAITING');
-    // The preview plans over the run index, a moment behind the runs' own reads: until it has the two PAUSED.
+    // The preview plans over the run index: until it has the two PAUSED.
     await waitFor(
       'the index has the two paused',
-      async () =>
-        ((await call('POST', '/api/bulk/resume', { query: { workflow: 'hold' }, dryRun: true })).body.would as string[])
-          .length === 2,
-      { timeout: 15_000 },
+      async () => (await would('resume', { query: { workflow: 'hold' } })) === 2,
+      {
+        timeout: 15_000,
+      },
     );
 
     await bar.locator('input[name=all-matching]').check();
@@ -111,10 +117,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
     await waitFor('settled', async () => (await Promise.all(stops.map(statusOf))).every((s) => s === 'FAILED'), {
       timeout: 15_000,
     });
-    // A bulk action plans over the run index, which follows the store a moment behind a run's own read: what it acts
-    // on is what a dry run shows, so both sides are waited for there (the confirm below refuses a count gone stale).
-    const would = async (action: string, body: Record<string, unknown>) =>
-      ((await call('POST', `/api/bulk/${action}`, { ...body, dryRun: true })).body.would as string[]).length;
+    // What the actions below take is what a dry run shows (the confirm refuses a count gone stale): waited for there.
     await waitFor(
       'the index has the holds WAITING and the stops FAILED',
       async () =>
@@ -151,8 +154,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
     const raced = await call('POST', '/api/bulk/retry', {
       query: { workflow: 'stop' },
       runs: stops,
-      confirm: (await call('POST', '/api/bulk/retry', { query: { workflow: 'stop' }, runs: stops, dryRun: true })).body
-        .would.length,
+      confirm: await would('retry', { query: { workflow: 'stop' }, runs: stops }),
     });
     // The index may also catch up between that dry run and this call, with one retry run or both: then the count it
     // confirmed is stale and nothing is acted on (LF_CONFIRM_MISMATCH, fewer runs now), which starts no run twice either.
@@ -165,9 +167,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('bulk actions on the runs pag
     // Once the index has them: nothing would be retried.
     await waitFor(
       'the index sees the retry runs',
-      async () =>
-        (await call('POST', '/api/bulk/retry', { query: { workflow: 'stop' }, runs: stops, dryRun: true })).body.would
-          .length === 0,
+      async () => (await would('retry', { query: { workflow: 'stop' }, runs: stops })) === 0,
       { timeout: 15_000 },
     );
     // A selected run outside the filter is not taken.
