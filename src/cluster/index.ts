@@ -9,7 +9,14 @@ export { InputMessage, wireJsonSchemas, EXCERPT_BYTES, DLQ_DEFAULTS, natsSetting
 export { offersEnabled, PROGRESS_BUCKET, ProgressBucket } from './transport/index.js';
 export { UPKEEP_ARCHIVE_MAX, UPKEEP_PERIODS_MAX, type UpkeepRequest, type UpkeepVerdict } from './transport/index.js';
 export { DeadLetterQueue, parseDeadLetterId, DEAD_LETTER_KINDS, type DeadLetterEntry } from './admin/index.js';
-export { natsServerBinary, clusterNode, newRoutePassword, nodeName, waitForJetStream } from './admin/index.js';
+export {
+  natsServerBinary,
+  clusterNode,
+  newRoutePassword,
+  nodeName,
+  waitForJetStream,
+  awaitServer,
+} from './admin/index.js';
 export { ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type NodePorts } from './admin/index.js';
 export { deliverInput, engineListening, lastSeqIfReadable, takeQueuedInputs } from './client/index.js';
 export {

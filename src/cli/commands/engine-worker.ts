@@ -6,7 +6,7 @@ import { parseSkills } from '../flags/skills-flag.js';
 import { loadUsers, usersFilePath } from '../../users/index.js';
 import { loadNotificationsConfig } from '../../notify/index.js';
 import { relative, resolve } from 'node:path';
-import { ClusterEngine, createWorker, natsSettings, offersEnabled } from '../../cluster/index.js';
+import { awaitServer, ClusterEngine, createWorker, natsSettings, offersEnabled } from '../../cluster/index.js';
 import { senderOf } from '../../cluster/transport/sender.js';
 import { ANONYMOUS_SENDER, DEFAULT_QUEUE } from '../../cluster/transport/subjects.js';
 import { UsageError } from '../../errors/index.js';
@@ -128,6 +128,8 @@ export async function engineCmd(
   // time moves (the store's `archive` lock), a bounded batch a round. Checked before the engine starts: a bad
   // --retention is exit 2 with nothing running.
   const tick = await archivalTick(engine.store, opts, (l) => io.err(l));
+  // Started before its server (compose, systemd): waits for it, saying so, rather than exiting (docs/nats.md).
+  await awaitServer(url, `engine ${process.pid}`, { say: (l) => io.err(l) });
   await engine.start();
   const archival = everySecond(tick);
   // The backlog is read from the server at each scrape, through the engine's connection.
@@ -203,6 +205,7 @@ export async function workerCmd(
     ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}),
     log: (l) => io.err(l),
   });
+  await awaitServer(url, `worker ${process.pid}`, { say: (l) => io.err(l) });
   await worker.start();
   catchStopSignals();
   io.out(

@@ -7,3 +7,4 @@ export { writerText } from './dead-letter-rules.js';
 export { inspectCluster } from './doctor.js';
 export { ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, clusterNode, natsServerBinary } from './nats-server.js';
 export { newRoutePassword, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
+export { awaitServer, type AwaitServerOptions } from './await-server.js';

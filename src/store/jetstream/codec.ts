@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import {
   AuthorizationError,
+  InvalidArgumentError,
   JetStreamApiError,
   NoRespondersError,
   RequestError,
@@ -172,6 +173,14 @@ function hasCause(err: unknown, cls: abstract new (...args: never[]) => Error): 
     e = (e as Error).cause;
   }
   return false;
+}
+
+/**
+ * Whether a failed connect is the server's answer, not its absence: it refused the credentials, or the URL is not one.
+ * What a process waiting for its server (cluster/admin/await-server.ts) throws at once instead of trying again.
+ */
+export function isConnectRefusal(err: unknown): boolean {
+  return hasCause(err, AuthorizationError) || hasCause(err, InvalidArgumentError);
 }
 
 /**

@@ -8,7 +8,14 @@ export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export { TASK_GATES_BUCKET } from './shared-docs.js';
 export type { JetStreamStoreOptions } from './options.js';
 export { parseServers } from './options.js';
-export { apiErrorCode, connectRefusal, isArchiveMarkerMsg, isNoResponders, isTransient } from './codec.js';
+export {
+  apiErrorCode,
+  connectRefusal,
+  isArchiveMarkerMsg,
+  isConnectRefusal,
+  isNoResponders,
+  isTransient,
+} from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
 export { ARCHIVE_BUCKET, ARCHIVE_INDEX_BUCKET } from './archive.js';

@@ -1,0 +1,61 @@
+/**
+ * A long-running process (`ledgerflow engine`, `ledgerflow worker`) started before its NATS server: it waits for the
+ * server instead of exiting at once, as a service started beside it (compose, systemd, Kubernetes) needs. One-shot
+ * commands (`start`, `status`) still fail at once: a person typed them and wants the answer now.
+ *
+ * Only an unreachable server is waited for (refused, timed out, no route, not answering yet). A server that answers
+ * and refuses the credentials, or a URL that is not one, is the user's to fix: thrown at once, as before.
+ */
+import { errorMessage } from '../../errors/index.js';
+import { connect, connectRefusal, inboxPrefixFor, isConnectRefusal, parseServers } from '../../store/index.js';
+
+export interface AwaitServerOptions {
+  /** A line for the operator: the first failure, then one every `sayEveryMs` while it lasts, then the server's arrival. */
+  say: (line: string) => void;
+  /** How often a wait that goes on is said again (default 30 s). */
+  sayEveryMs?: number;
+  /** The longest pause between two tries (default 5 s); the first is 250 ms, doubling. */
+  maxPauseMs?: number;
+}
+
+/**
+ * Resolves once the server at `servers` (a --nats URL, credentials in it) accepts a connection (JetStream's first
+ * answers the process's own start waits for, as after a leader election: store/jetstream/connection.ts);
+ * returns how long it waited (0: it was there). `who` names the process in the lines said ("engine 4242").
+ */
+export async function awaitServer(servers: string, who: string, o: AwaitServerOptions): Promise<number> {
+  const { servers: list, ...auth } = parseServers(servers);
+  const shown = list.join(',');
+  const began = Date.now();
+  let saidAt = 0;
+  for (let pause = 250; ; pause = Math.min(pause * 2, o.maxPauseMs ?? 5_000)) {
+    try {
+      const nc = await connect({
+        servers: list,
+        ...auth,
+        inboxPrefix: inboxPrefixFor(auth.user),
+        maxReconnectAttempts: 0,
+        timeout: 2_000,
+        name: 'ledgerflow-await-server',
+      });
+      await nc.close().catch(() => undefined);
+      const waited = Date.now() - began;
+      if (saidAt > 0) o.say(`${who}: NATS at ${shown} answers after ${Math.round(waited / 1000)} s; starting`);
+      return waited;
+    } catch (err) {
+      // The server answered: the credentials or the URL are the user's to fix, said as every command says it.
+      if (isConnectRefusal(err)) throw connectRefusal(err, shown, Boolean(auth.user || auth.token));
+      const now = Date.now();
+      if (saidAt === 0 || now - saidAt >= (o.sayEveryMs ?? 30_000)) {
+        o.say(
+          saidAt === 0
+            ? `${who}: NATS at ${shown} is not reachable yet (${errorMessage(err)}); waiting for it (Ctrl-C stops)`
+            : `${who}: still waiting for NATS at ${shown} (${Math.round((now - began) / 1000)} s; ${errorMessage(err)})`,
+        );
+        saidAt = now;
+      }
+      // Ctrl-C meanwhile ends the process as any signal does: nothing is held yet.
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
