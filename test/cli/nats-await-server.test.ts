@@ -2,10 +2,12 @@
  * An engine and a worker started before their NATS server wait for it (docs/nats.md#engines-and-workers-stopping-failover-stream-settings,
  * "Starting before the server"), as a compose file or a systemd unit starts them beside it: each says once that the
  * server is not reachable yet, stays up, and takes work when the server comes; a run started then completes, its first
- * task run by the engine, its second by the worker. A server that answers and refuses the credentials is not waited
- * for: exit 1 at once, as before.
+ * task run by the engine, its second by the worker. A server that answers and refuses the credentials, or has no
+ * JetStream, is not waited for: exit 1 at once, as before.
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, statusWhen } from '../helpers/cli.js';
@@ -77,7 +79,7 @@ describe.skipIf(noNats)('an engine and a worker started before their NATS server
     expect(view.tasks.ship!.status).toBe('COMPLETED');
   });
 
-  it('are not kept waiting by a server that refuses their credentials: exit 1 at once, saying why', async () => {
+  it('are not kept waiting by a server that refuses their credentials, or has no JetStream: exit 1 at once, saying why', async () => {
     const server = await startNatsServer({ production: true });
     servers.push(server);
     const wrong = server.url.replace('nats://', 'nats://alice:not-her-password@');
@@ -90,5 +92,13 @@ describe.skipIf(noNats)('an engine and a worker started before their NATS server
       expect(r.stderr).toMatch(/authoriz|password/i);
       expect(r.stderr).not.toMatch(/waiting for it/);
     }
+    // A server started without JetStream (no jetstream block, no -js).
+    const dir = mkdtempSync(join(tmpdir(), 'lf-no-js-'));
+    writeFileSync(join(dir, 'plain.conf'), '# no jetstream block\n');
+    const plain = await startNatsServer({ config: join(dir, 'plain.conf') });
+    servers.push(plain);
+    const r = await cli(['--nats', plain.url, 'engine', '--no-state-file']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/has no JetStream: start nats-server with -js/);
   });
 });

@@ -3,11 +3,19 @@
  * server instead of exiting at once, as a service started beside it (compose, systemd, Kubernetes) needs. One-shot
  * commands (`start`, `status`) still fail at once: a person typed them and wants the answer now.
  *
- * Only an unreachable server is waited for (refused, timed out, no route, not answering yet). A server that answers
- * and refuses the credentials, or a URL that is not one, is the user's to fix: thrown at once, as before.
+ * Only an unreachable server is waited for (refused, timed out, no route, not answering yet), and JetStream not ready
+ * yet. A server that answers and refuses the credentials, has no JetStream, or a URL that is not one, is the user's to
+ * fix: thrown at once, as before.
  */
-import { errorMessage } from '../../errors/index.js';
-import { connect, connectRefusal, inboxPrefixFor, isConnectRefusal, parseServers } from '../../store/index.js';
+import { errorMessage, permissionDenied, StoreError } from '../../errors/index.js';
+import {
+  connect,
+  connectRefusal,
+  inboxPrefixFor,
+  isConnectRefusal,
+  jetstreamManager,
+  parseServers,
+} from '../../store/index.js';
 
 export interface AwaitServerOptions {
   /** A line for the operator: the first failure, then one every `sayEveryMs` while it lasts, then the server's arrival. */
@@ -19,8 +27,7 @@ export interface AwaitServerOptions {
 }
 
 /**
- * Resolves once the server at `servers` (a --nats URL, credentials in it) accepts a connection (JetStream's first
- * answers the process's own start waits for, as after a leader election: store/jetstream/connection.ts);
+ * Resolves once the server at `servers` (a --nats URL, credentials in it) accepts a connection and JetStream answers;
  * returns how long it waited (0: it was there). `who` names the process in the lines said ("engine 4242").
  */
 export async function awaitServer(servers: string, who: string, o: AwaitServerOptions): Promise<number> {
@@ -28,7 +35,10 @@ export async function awaitServer(servers: string, who: string, o: AwaitServerOp
   const shown = list.join(',');
   const began = Date.now();
   let saidAt = 0;
+  /** What is not there yet: the server, or (connected) its JetStream. */
+  let missing = '';
   for (let pause = 250; ; pause = Math.min(pause * 2, o.maxPauseMs ?? 5_000)) {
+    missing = `NATS at ${shown} is not reachable yet`;
     try {
       const nc = await connect({
         servers: list,
@@ -38,19 +48,39 @@ export async function awaitServer(servers: string, who: string, o: AwaitServerOp
         timeout: 2_000,
         name: 'ledgerflow-await-server',
       });
-      await nc.close().catch(() => undefined);
+      missing = `JetStream at ${shown} is not ready yet`;
+      // A server without JetStream at all is refused at once, as every command refuses it (a station's leaf, named with
+      // ?domain=, reaches its hub's JetStream through the leaf connection: asked below as any other).
+      if (auth.domain === undefined && nc.info?.jetstream !== true) {
+        await nc.close().catch(() => undefined);
+        throw new StoreError(
+          `NATS at ${shown} has no JetStream: start nats-server with -js (or a jetstream {} block in its config), as \`ledgerflow dev\` does`,
+          { servers: shown },
+        );
+      }
+      try {
+        // JetStream answering too: on a cluster just started, the meta leader is elected seconds after the first node
+        // takes connections, and the process's start (its streams, consumers and buckets) would fail meanwhile. A user
+        // that may not ask ($JS.API.INFO) has reached the server: the rest is its own start's to wait for.
+        await (await jetstreamManager(nc, { timeout: 2_000 })).getAccountInfo().catch((err: unknown) => {
+          if (permissionDenied(err) === null) throw err;
+        });
+      } finally {
+        await nc.close().catch(() => undefined);
+      }
       const waited = Date.now() - began;
       if (saidAt > 0) o.say(`${who}: NATS at ${shown} answers after ${Math.round(waited / 1000)} s; starting`);
       return waited;
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       // The server answered: the credentials or the URL are the user's to fix, said as every command says it.
       if (isConnectRefusal(err)) throw connectRefusal(err, shown, Boolean(auth.user || auth.token));
       const now = Date.now();
       if (saidAt === 0 || now - saidAt >= (o.sayEveryMs ?? 30_000)) {
         o.say(
           saidAt === 0
-            ? `${who}: NATS at ${shown} is not reachable yet (${errorMessage(err)}); waiting for it (Ctrl-C stops)`
-            : `${who}: still waiting for NATS at ${shown} (${Math.round((now - began) / 1000)} s; ${errorMessage(err)})`,
+            ? `${who}: ${missing} (${errorMessage(err)}); waiting for it (Ctrl-C stops)`
+            : `${who}: still waiting (${Math.round((now - began) / 1000)} s): ${missing} (${errorMessage(err)})`,
         );
         saidAt = now;
       }
