@@ -8,14 +8,8 @@
  * fix: thrown at once, as before.
  */
 import { errorMessage, permissionDenied, StoreError } from '../../errors/index.js';
-import {
-  connect,
-  connectRefusal,
-  inboxPrefixFor,
-  isConnectRefusal,
-  jetstreamManager,
-  parseServers,
-} from '../../store/index.js';
+import { connectRefusal, isConnectRefusal, parseServers } from '../../store/index.js';
+import { probeServer } from './nats-server.js';
 
 export interface AwaitServerOptions {
   /** A line for the operator: the first failure, then one every `sayEveryMs` while it lasts, then the server's arrival. */
@@ -35,44 +29,24 @@ export async function awaitServer(servers: string, who: string, o: AwaitServerOp
   const shown = list.join(',');
   const began = Date.now();
   let saidAt = 0;
-  /** What is not there yet: the server, or (connected) its JetStream. */
-  let missing = '';
   for (let pause = 250; ; pause = Math.min(pause * 2, o.maxPauseMs ?? 5_000)) {
-    missing = `NATS at ${shown} is not reachable yet`;
+    // What is not there yet: the server, until a connection is made; then its JetStream.
+    let missing = `NATS at ${shown} is not reachable yet`;
+    let jetStream: boolean;
     try {
-      const nc = await connect({
-        servers: list,
-        ...auth,
-        inboxPrefix: inboxPrefixFor(auth.user),
-        maxReconnectAttempts: 0,
-        timeout: 2_000,
-        name: 'ledgerflow-await-server',
-      });
-      missing = `JetStream at ${shown} is not ready yet`;
-      // A server without JetStream at all is refused at once, as every command refuses it (a station's leaf, named with
-      // ?domain=, reaches its hub's JetStream through the leaf connection: asked below as any other).
-      if (auth.domain === undefined && nc.info?.jetstream !== true) {
-        await nc.close().catch(() => undefined);
-        throw new StoreError(
-          `NATS at ${shown} has no JetStream: start nats-server with -js (or a jetstream {} block in its config), as \`ledgerflow dev\` does`,
-          { servers: shown },
-        );
-      }
-      try {
-        // JetStream answering too: on a cluster just started, the meta leader is elected seconds after the first node
-        // takes connections, and the process's start (its streams, consumers and buckets) would fail meanwhile. A user
-        // that may not ask ($JS.API.INFO) has reached the server: the rest is its own start's to wait for.
-        await (await jetstreamManager(nc, { timeout: 2_000 })).getAccountInfo().catch((err: unknown) => {
+      jetStream = await probeServer(list, auth, async (nc, jsm) => {
+        // A station's leaf, named with ?domain=, has no JetStream of its own: it reaches its hub's, asked as any other.
+        if (auth.domain === undefined && nc.info?.jetstream !== true) return false;
+        missing = `JetStream at ${shown} is not ready yet`;
+        // On a cluster just started the meta leader is elected seconds after the first node takes connections, and
+        // the process's start (its streams, consumers and buckets) would fail meanwhile. A user that may not ask
+        // ($JS.API.INFO) has reached the server: the rest is its own start's to wait for.
+        await jsm.getAccountInfo().catch((err: unknown) => {
           if (permissionDenied(err) === null) throw err;
         });
-      } finally {
-        await nc.close().catch(() => undefined);
-      }
-      const waited = Date.now() - began;
-      if (saidAt > 0) o.say(`${who}: NATS at ${shown} answers after ${Math.round(waited / 1000)} s; starting`);
-      return waited;
+        return true;
+      });
     } catch (err) {
-      if (err instanceof StoreError) throw err;
       // The server answered: the credentials or the URL are the user's to fix, said as every command says it.
       if (isConnectRefusal(err)) throw connectRefusal(err, shown, Boolean(auth.user || auth.token));
       const now = Date.now();
@@ -86,6 +60,16 @@ export async function awaitServer(servers: string, who: string, o: AwaitServerOp
       }
       // Ctrl-C meanwhile ends the process as any signal does: nothing is held yet.
       await new Promise((r) => setTimeout(r, pause));
+      continue;
     }
+    // A server without JetStream at all is refused at once, as every command refuses it.
+    if (!jetStream)
+      throw new StoreError(
+        `NATS at ${shown} has no JetStream: start nats-server with -js (or a jetstream {} block in its config), as \`ledgerflow dev\` does`,
+        { servers: shown },
+      );
+    const waited = Date.now() - began;
+    if (saidAt > 0) o.say(`${who}: NATS at ${shown} answers after ${Math.round(waited / 1000)} s; starting`);
+    return waited;
   }
 }

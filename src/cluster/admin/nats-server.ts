@@ -95,6 +95,35 @@ export function clusterNode(
   };
 }
 
+type JetStreamManager = Awaited<ReturnType<typeof jetstreamManager>>;
+
+/**
+ * `ask` on a connection of its own to `server`, made once (no reconnects, 2 s to connect and per request) and closed
+ * after: how `waitForJetStream` and an engine waiting for its server (await-server.ts) look at a server. `auth`: a
+ * --nats URL's user, password, token and domain (parseServers).
+ */
+export async function probeServer<T>(
+  server: string | string[],
+  auth: Omit<ReturnType<typeof parseServers>, 'servers'>,
+  ask: (nc: Awaited<ReturnType<typeof connect>>, jsm: JetStreamManager) => Promise<T>,
+): Promise<T> {
+  // The user's own reply inbox (nats.conf lets a user hear its own only; a station's link carries its users' only).
+  const nc = await connect({
+    servers: server,
+    ...auth,
+    inboxPrefix: inboxPrefixFor(auth.user),
+    maxReconnectAttempts: 0,
+    timeout: 2000,
+    name: 'ledgerflow-ready-probe',
+  });
+  try {
+    // No API check of its own (one request): what to ask, and whether JetStream must answer, is `ask`'s.
+    return await ask(nc, await jetstreamManager(nc, { timeout: 2000, checkAPI: false }));
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
 /**
  * Resolves once JetStream answers at every one of `servers` (each asked on a connection of its own) and, with
  * `replicas` above 1, once a stream with that many replicas can be placed. A meta leader elected and known to every
@@ -124,24 +153,8 @@ export async function waitForJetStream(
       }
     }
   };
-  const asking =
-    (server: string | string[], ask: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<void>) =>
-    async () => {
-      // The user's own reply inbox (nats.conf lets a user hear its own only; a station's link carries its users' only).
-      const nc = await connect({
-        servers: server,
-        ...auth,
-        inboxPrefix: inboxPrefixFor(auth.user),
-        maxReconnectAttempts: 0,
-        timeout: 2000,
-        name: 'ledgerflow-ready-probe',
-      });
-      try {
-        await ask(await jetstreamManager(nc, { timeout: 2000 }));
-      } finally {
-        await nc.close();
-      }
-    };
+  const asking = (server: string | string[], ask: (jsm: JetStreamManager) => Promise<void>) => () =>
+    probeServer(server, auth, (_nc, jsm) => ask(jsm));
   for (const server of list)
     await until(
       'no answer',
