@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV, KvOptions } from '@nats-io/kv';
 import { errorMessage } from '../../errors/index.js';
-import { Kvm, StorageType } from '../../store/index.js';
+import { apiErrorCode, ERR_STREAM_NAME_IN_USE, Kvm, StorageType } from '../../store/index.js';
 /**
  * Creating a stream, consumer or bucket with several replicas takes a raft group to form on as many nodes: on a 3-node
  * cluster under load that can outlast a request's timeout (5 s), above all when several engines start at once and
@@ -35,11 +35,18 @@ export function createBucket(
   extra: Partial<KvOptions> = {},
 ): Promise<KV> {
   return createRetrying(() =>
-    new Kvm(js).create(name, {
-      history: 1,
-      replicas: s.replicas ?? 1,
-      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      ...extra,
-    }),
+    new Kvm(js)
+      .create(name, {
+        history: 1,
+        replicas: s.replicas ?? 1,
+        storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        ...extra,
+      })
+      .catch((err: unknown) => {
+        // Made meanwhile by another process (an engine and a client starting at once), which may have bounded it
+        // since (AttemptLedger.ensure updates its config): a create with the first config then fails. It is there: opened.
+        if (apiErrorCode(err) !== ERR_STREAM_NAME_IN_USE) throw err;
+        return new Kvm(js).open(name);
+      }),
   );
 }

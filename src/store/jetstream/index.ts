@@ -11,6 +11,7 @@ export { parseServers } from './options.js';
 export {
   apiErrorCode,
   connectRefusal,
+  ERR_STREAM_NAME_IN_USE,
   isArchiveMarkerMsg,
   isConnectRefusal,
   isNoResponders,
