@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { durationText, instanceFields, instanceKey } from '../compiler/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
-import { ATTEMPT_KEY, keyedAttemptToken } from '../executor/index.js';
+import { attemptKeyIn, keyedAttemptToken } from '../executor/index.js';
 import type { TaskHandler } from '../runtime/index.js';
 import type { AttemptPort, FileExchangeOptions, ReportVerdict } from './exchange.js';
 import type { AgentResult, TaskMessage } from './messages.js';
@@ -38,8 +38,8 @@ export class WorkerAttempts implements AttemptPort {
     const stem = `${ctx.runId}-${key}.yaml`;
     // No sequence over NATS (a worker does not read the log): the attempt number is unique per instance, and the token
     // is keyed with what only the worker handed this attempt has, so nobody computes it from `status`.
-    const secret = (ctx as { [ATTEMPT_KEY]?: unknown })[ATTEMPT_KEY];
-    if (typeof secret !== 'string')
+    const secret = attemptKeyIn(ctx);
+    if (secret === undefined)
       throw new NonRetryableError(
         `the file exchange answers attempts a NATS worker hands it, with the attempt's key; task ${key} of run ${ctx.runId} came without one`,
         'LF_AGENT_NO_KEY',

@@ -32,6 +32,26 @@ export function attemptKeyOf(natsToken: string): string {
   return createHmac('sha256', natsToken).update('lf-file-agent-key').digest('hex');
 }
 
+/**
+ * What a worker puts under ATTEMPT_KEY: the attempt's key, made when first asked for. Only a file agent's handler asks;
+ * made for every attempt, its HMAC was 1.6% of an `engine --handlers` CPU. The token stays in the closure, so a
+ * handler reaching for the symbol gets what it got before, the key, and never the token.
+ */
+export function attemptKeyFor(natsToken: string): () => string {
+  let key: string | undefined;
+  return () => (key ??= attemptKeyOf(natsToken));
+}
+
+/** The attempt's key a handler's context holds under ATTEMPT_KEY (attemptKeyFor's, or a key given as it is), or undefined. */
+export function attemptKeyIn(ctx: object): string | undefined {
+  const held = (ctx as { [ATTEMPT_KEY]?: unknown })[ATTEMPT_KEY];
+  if (typeof held === 'function') {
+    const key = (held as () => unknown)();
+    return typeof key === 'string' ? key : undefined;
+  }
+  return typeof held === 'string' ? held : undefined;
+}
+
 /** A file agent's task token over NATS: `tk` and 32 hex digits of HMAC-SHA256(key, run, instance, attempt); see ATTEMPT_KEY. */
 export function keyedAttemptToken(key: string, runId: string, instance: string, attempt: number): string {
   return `tk${createHmac('sha256', key).update(`${runId}\n${instance}\n${attempt}`).digest('hex').slice(0, 32)}`;

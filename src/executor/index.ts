@@ -43,7 +43,15 @@ export { RunCommits, type StartedUnderId } from './run-commits.js';
 export type { CallerIdOptions } from './caller-start.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
 export { cancelChildRun, detachedEffect, detachedOutput, startChildRun } from './child-runs.js';
-export { ATTEMPT_KEY, attemptKeyOf, attemptStartSeq, attemptToken, keyedAttemptToken } from './attempt-token.js';
+export {
+  ATTEMPT_KEY,
+  attemptKeyFor,
+  attemptKeyIn,
+  attemptKeyOf,
+  attemptStartSeq,
+  attemptToken,
+  keyedAttemptToken,
+} from './attempt-token.js';
 export { agentSkillSets, agentTaskBody, declareAgentQueue, forFileAgents, readAgentQueues } from './agent-queues.js';
 export {
   judgeInput,

@@ -6,7 +6,7 @@
 import type { OutputWriter } from '../../files/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import type { CommandRunner, Handlers, HttpRunner } from '../../runtime/index.js';
-import { ATTEMPT_KEY, AttemptControl, attemptKeyOf, outcomeEvent, runHandler } from '../../executor/index.js';
+import { ATTEMPT_KEY, AttemptControl, attemptKeyFor, outcomeEvent, runHandler } from '../../executor/index.js';
 import type { OutcomeMessage, TaskMessage } from '../transport/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
 import type { BlobStore } from '../../store/index.js';
@@ -60,7 +60,7 @@ export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<
       ...(o.progress ? { progress: o.progress } : {}),
     },
     // What a file agent keys its task file's token with (attempt-token.ts): made from the attempt's token, which it is not.
-    { deadline: task.deadline, extra: { [ATTEMPT_KEY]: attemptKeyOf(task.token) } },
+    { deadline: task.deadline, extra: { [ATTEMPT_KEY]: attemptKeyFor(task.token) } },
   );
   return (
     outcome && {

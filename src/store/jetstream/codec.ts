@@ -103,9 +103,13 @@ export function isArchiveMarker(data: Uint8Array): boolean {
   return true;
 }
 
-/** isArchiveMarker for a consumer's message, which may be headers only (an empty body). */
+/**
+ * isArchiveMarker for a consumer's message, which may be headers only (an empty body). A body, when there is one,
+ * decides at once: the headers are read only for an empty one, because nats.js parses a message's headers on their
+ * first read (a projection that asked every commit for them spent 2.4% of an engine's CPU there).
+ */
 export function isArchiveMarkerMsg(m: { data: Uint8Array; headers?: MsgHdrs | undefined }): boolean {
-  return m.headers?.has(ARCHIVE_MARKER_HEADER) === true || isArchiveMarker(m.data);
+  return m.data.length > 0 ? isArchiveMarker(m.data) : m.headers?.has(ARCHIVE_MARKER_HEADER) === true;
 }
 
 const decoder = new TextDecoder();
