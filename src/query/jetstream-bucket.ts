@@ -5,14 +5,26 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { DeliverPolicy, StorageType, Kvm, apiErrorCode, drainConsumer, throwAway } from '../store/index.js';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  StorageType,
+  Kvm,
+  apiErrorCode,
+  drainConsumer,
+  jetstreamManager,
+  nanos,
+  throwAway,
+  type JetStreamEventStore,
+} from '../store/index.js';
+import { errorMessage } from '../errors/index.js';
 import { z } from 'zod';
 import type { RunRecord, StoredTracked } from './record.js';
 import { StoredTrackedSchema } from './record-schema.js';
 import { openFold, revealRecord, sealFold, sealRecord, type IndexSealer } from './record-values.js';
 
 export const RUNS_INDEX_BUCKET = 'LF_RUNS_INDEX';
-/** The durable consumer on the log's stream that every engine's projection pulls from. */
+/** The durable consumer on the log's stream that the projection pulls from (one engine at a time: its role). */
 export const RUNS_INDEX_CONSUMER = 'lf-runs-index';
 /** Past this size a value keeps no fold: the next commit of the run rebuilds its record from the log. */
 export const MAX_FOLD_BYTES = 256 * 1024;
@@ -24,6 +36,27 @@ export interface BucketSettings {
 
 const CorruptValueSchema = z.object({ corrupt: z.object({ runId: z.string(), file: z.string(), reason: z.string() }) });
 export type IndexValue = StoredTracked | z.infer<typeof CorruptValueSchema>;
+
+/** Creates the projection's durable consumer if missing: from `startSeq` (default: the stream's first message). */
+export async function ensureProjectionConsumer(store: JetStreamEventStore, startSeq?: number): Promise<void> {
+  const jsm = await jetstreamManager(await store.connection());
+  try {
+    await jsm.consumers.info(store.stream, RUNS_INDEX_CONSUMER);
+    return;
+  } catch (err) {
+    if (!/consumer not found/i.test(errorMessage(err) ?? '')) throw err;
+  }
+  await jsm.consumers.add(store.stream, {
+    durable_name: RUNS_INDEX_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 1000,
+    filter_subject: `${store.subjectPrefix}.>`,
+    ...(startSeq
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
+      : { deliver_policy: DeliverPolicy.All }),
+  });
+}
 
 export function openBucket(js: JetStreamClient, s: BucketSettings): Promise<KV> {
   return new Kvm(js).create(RUNS_INDEX_BUCKET, {

@@ -1,7 +1,10 @@
 /**
- * The projection that keeps KV LF_RUNS_INDEX: every engine pulls from one durable consumer on the log's stream (shared:
- * each commit goes to one engine) and applies each commit to its run's value with compare-and-set on the key's
- * revision. A commit that continues the value is folded onto it; one already in it (redelivered, or a record rebuilt
+ * The projection that keeps KV LF_RUNS_INDEX: one engine at a time pulls from one durable consumer on the log's stream
+ * and applies each commit to its run's value with compare-and-set on the key's revision. Which engine is a role
+ * (store/jetstream/role.ts): the others stand by and take it over within seconds of its holder's stop, or ROLE_STALE_MS
+ * of its loss; unacknowledged commits come back to the new holder. Every engine pulling split each run's commits between
+ * them, so each found gaps and rebuilt records from the log: two engines spent 16% of their throughput on it. Two
+ * holders at once (a stalled one) are still right, as every engine pulling was. A commit that continues the value is folded onto it; one already in it (redelivered, or a record rebuilt
  * past it) is skipped; any other (a gap: commits handled out of order by two engines, a value with no fold kept)
  * rebuilds the record from the run's log. How a value is made and written is jetstream-writes.ts; this file pulls,
  * holds a run's commits together and acks. `reindex` rebuilds the whole bucket from the log (jetstream-reindex.ts).
@@ -9,21 +12,12 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  KvCas,
-  commitIssues,
-  nanos,
-  jetstream,
-  jetstreamManager,
-  pullNow,
-  storeAtRest,
-} from '../store/index.js';
+import { KvCas, commitIssues, jetstream, pullNow, ROLE_RENEW_MS, storeAtRest } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
 import { isArchiveMarkerMsg, type JetStreamEventStore } from '../store/index.js';
 import {
+  ensureProjectionConsumer,
   openBucket,
   isNotFound,
   RUNS_INDEX_BUCKET,
@@ -35,14 +29,19 @@ import { IndexSealer } from '../encryption/index.js';
 import { projectionWriter } from './jetstream-writes.js';
 import { trimOldest } from '../bounded.js';
 
-export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
+export { ensureProjectionConsumer, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 
 export interface ProjectionOptions extends BucketSettings {
   store: JetStreamEventStore;
   log?: (line: string) => void;
   /** Commits applied at once (of different runs; one run's are applied in turn here). Default 16. */
   concurrency?: number;
+  /** Pull whether or not this process holds the projection's role (tests of two pullers at once). Default false. */
+  always?: boolean;
 }
+
+/** The role of the engine that pulls (store/jetstream/role.ts). */
+export const PROJECTION_ROLE = 'runs-index-projection';
 
 export interface RunIndexProjection {
   /**
@@ -61,6 +60,8 @@ export interface RunIndexProjection {
     fromRead: number;
     pulls: number;
   };
+  /** Whether this process pulls now (it holds the projection's role). */
+  pulling(): boolean;
   /**
    * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its events are taken
    * from here instead of parsing and validating the message again (they are what was written). Kept for a while, then
@@ -106,27 +107,6 @@ interface Item {
 
 /** Commits of this process kept for their delivery at most (see `stored`); the oldest are forgotten first. */
 const LOCAL_KEPT = 4096;
-
-/** Creates the projection's durable consumer if missing: from `startSeq` (default: the stream's first message). */
-export async function ensureProjectionConsumer(store: JetStreamEventStore, startSeq?: number): Promise<void> {
-  const jsm = await jetstreamManager(await store.connection());
-  try {
-    await jsm.consumers.info(store.stream, RUNS_INDEX_CONSUMER);
-    return;
-  } catch (err) {
-    if (!/consumer not found/i.test(errorMessage(err) ?? '')) throw err;
-  }
-  await jsm.consumers.add(store.stream, {
-    durable_name: RUNS_INDEX_CONSUMER,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(30_000),
-    max_ack_pending: 1000,
-    filter_subject: `${store.subjectPrefix}.>`,
-    ...(startSeq
-      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
-      : { deliver_policy: DeliverPolicy.All }),
-  });
-}
 
 export async function startRunIndexProjection(o: ProjectionOptions): Promise<RunIndexProjection> {
   // What the stream holds; the values in it are opened by the sealer below (record-values.ts), never stored clear.
@@ -334,10 +314,20 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         },
       };
     });
+  // One engine pulls at a time (see above); a standby looks again each time the holder renews, at once on taking it.
+  const role = o.always ? null : store.role(PROJECTION_ROLE, (line) => log(`run index: ${line}`));
+  const pulling = () => role === null || role.held();
+  role?.onChange((held) => {
+    if (held) pausing?.hurry();
+  });
   const loop = (async () => {
     while (!stopped) {
       try {
         while (!stopped) {
+          if (!pulling()) {
+            await pause(ROLE_RENEW_MS);
+            continue;
+          }
           // What is stored since the last pull, at once (pull-now.ts); a full batch is followed at once by the next.
           const batch = await pullNow(nc, store.stream, RUNS_INDEX_CONSUMER, FETCH_BATCH, PULL_TIMEOUT_MS);
           stats.pulls++;
@@ -370,8 +360,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
 
   return {
     stats,
+    pulling,
     stored(runId, events, position, after) {
-      if (stopped || events.length === 0) return;
+      if (stopped || events.length === 0 || !pulling()) return;
       local.set(position, { runId, events, after });
       trimOldest(local, LOCAL_KEPT);
       idle = PULL_PAUSE_MS;
@@ -384,6 +375,8 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       await loop;
       releaseAll();
       await Promise.allSettled([...inflight]);
+      // Given up only now: what this engine took is acknowledged (or handed back) before a standby pulls.
+      await role?.stop();
     },
   };
 }

@@ -262,3 +262,60 @@ workflow:
     expect(seen).toEqual(all);
   }, 60_000);
 });
+
+describe.skipIf(noNats)('run index kept by one engine at a time', () => {
+  const c = useCluster({ engines: 2, handlers: { step: async (input: unknown) => ({ echoed: input }) } });
+  const flow = def(`
+workflow:
+  id: index-one-puller
+  version: 1
+  tasks:
+    - { id: one, type: SIMPLE, handler: step }
+    - { id: two, type: SIMPLE, handler: step, depends_on: [one] }
+`);
+
+  /** Starts `n` runs and waits until the index holds every run of the workflow as COMPLETED, from the bucket. */
+  const startAndIndex = async (n: number, store: JetStreamEventStore): Promise<string[]> => {
+    const ids = await Promise.all(
+      Array.from({ length: n }, async () => (await c.client.start('index-one-puller', {})).runId),
+    );
+    const index = openRunIndex({ store }) as JetStreamRunIndex;
+    await waitFor(
+      `the index to hold ${n} more runs as completed`,
+      async () => {
+        const r = await index.query({ workflow: 'index-one-puller', limit: 10_000 });
+        const done = new Set(r.runs.filter((x) => x.status === 'COMPLETED').map((x) => x.runId));
+        return ids.every((id) => done.has(id)) && index.lastLoad!.fresh;
+      },
+      { timeout: 60_000 },
+    );
+    return ids;
+  };
+
+  it('two engines share the runs, one keeps the index; when it stops the other takes over and the index stays whole', async () => {
+    await c.client.deploy(flow);
+    const store = new JetStreamEventStore({ servers: c.url });
+    c.defer(() => store.close());
+    await startAndIndex(200, store);
+    const [a, b] = c.engines as [(typeof c.engines)[0], (typeof c.engines)[0]];
+    const pulling = [a, b].filter((e) => e.runIndex!.pulling());
+    expect(pulling).toHaveLength(1);
+    const [holder] = pulling as [typeof a];
+    const standby = holder === a ? b : a;
+    // The standby never pulled, and no record had to be rebuilt from the log (no run's commits were split).
+    expect(standby.runIndex!.stats.pulls).toBe(0);
+    expect(holder.runIndex!.stats.rebuilt + standby.runIndex!.stats.rebuilt).toBe(0);
+    // Both engines drove runs: the work is shared, only the index is not.
+    expect(a.stats.commits).toBeGreaterThan(0);
+    expect(b.stats.commits).toBeGreaterThan(0);
+
+    await c.stopEngine(holder);
+    await waitFor('the other engine to take the index over', () => standby.runIndex!.pulling(), { timeout: 15_000 });
+    const later = await startAndIndex(50, store);
+    expect(standby.runIndex!.stats.pulls).toBeGreaterThan(0);
+    const index = openRunIndex({ store }) as JetStreamRunIndex;
+    const all = await index.query({ workflow: 'index-one-puller', limit: 10_000 });
+    expect(all.runs).toHaveLength(250);
+    expect(all.runs.filter((r) => later.includes(r.runId)).every((r) => r.status === 'COMPLETED')).toBe(true);
+  }, 120_000);
+});

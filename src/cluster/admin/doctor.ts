@@ -49,7 +49,7 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
     ...Object.values(STREAMS).map((s) => s.name),
     // The trigger gates' decision log (debounce/throttle: docs/triggers.md), made by the first engine or serve that gates an event.
     TRIGGER_LOG_STREAM,
-    // LF_ADMISSION: the concurrency limits' lock (made by the first start of a workflow with `concurrency:`); LF_TRIGGER_GATES: pending bursts and windows; LF_TASK_GATES: task concurrency and rate limits (made by the first gated attempt).
+    // LF_ADMISSION: the concurrency limits' lock and the run index's role (made by the first start of a workflow with `concurrency:`, or the first engine); LF_TRIGGER_GATES: pending bursts and windows; LF_TASK_GATES: task concurrency and rate limits (made by the first gated attempt).
     ...[
       DEFINITIONS_BUCKET,
       ATTEMPTS_BUCKET,

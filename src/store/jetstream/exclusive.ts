@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
 import { StoreError, errorMessage } from '../../errors/index.js';
 import { kvRetrying, StoreBucket } from './kv-retry.js';
 import { isAmbiguous, toStoreError } from './codec.js';
@@ -33,12 +34,7 @@ export class KvExclusive extends StoreBucket {
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const kv = await this.kv();
     // Unique to this holder: a create whose reply was lost is resolved by reading whose the entry is.
-    const holder = JSON.stringify({
-      at: new Date().toISOString(),
-      id: randomUUID(),
-      pids: PIDS,
-      pid: process.pid,
-    });
+    const holder = holderText(randomUUID());
     const giveUpAt = Date.now() + WAIT_MS;
     let revision = 0;
     for (let pause = 2; revision === 0; pause = Math.min(pause * 2, 100)) {
@@ -75,6 +71,16 @@ export class KvExclusive extends StoreBucket {
       await kv.delete(name, { previousSeq: revision }).catch(() => undefined);
     }
   }
+
+  /** The bucket: role.ts keeps its roles in it too. */
+  kvBucket(): Promise<KV> {
+    return this.kv();
+  }
+}
+
+/** An entry's value: when and by whom it was taken (what deadHere reads). */
+export function holderText(id: string): string {
+  return JSON.stringify({ at: new Date().toISOString(), id, pids: PIDS, pid: process.pid });
 }
 
 /**
@@ -90,7 +96,7 @@ const PIDS: string | null = (() => {
 })();
 
 /** Whether a holder's entry names a process that is no longer running where pids are this process's (entries of older versions name none). */
-function deadHere(text: string): boolean {
+export function deadHere(text: string): boolean {
   if (PIDS === null) return false;
   try {
     const h = JSON.parse(text) as { pids?: unknown; pid?: unknown };

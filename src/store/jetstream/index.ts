@@ -1,7 +1,7 @@
 /**
  * The JetStream adapters' public surface: the event store (store.ts, with follow.ts, read-all.ts, run-messages.ts,
  * run-positions.ts, last-message.ts, list-runs.ts and append-races.ts; the archive, archive.ts and compare-purge.ts),
- * the snapshot store, and requests on one reply
+ * the snapshot store, roles one process of a cluster holds at a time (role.ts), and requests on one reply
  * subscription (replies.ts, for the cluster's offers and reports). The other files here are their internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
@@ -19,6 +19,7 @@ export {
 } from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
+export { RENEW_MS as ROLE_RENEW_MS, ROLE_STALE_MS, holdRole, type Role, type RoleTimers } from './role.js';
 export { ARCHIVE_BUCKET, ARCHIVE_INDEX_BUCKET } from './archive.js';
 export {
   AckPolicy,

@@ -62,6 +62,7 @@ import { readAllRuns } from './read-all.js';
 import { runMessages } from './run-messages.js';
 import { RunPositions, type RunPos } from './run-positions.js';
 import { KvExclusive } from './exclusive.js';
+import { holdRole, type Role } from './role.js';
 import { KvSharedDocs } from './shared-docs.js';
 import { lastPosition, readSingleCommit } from './last-message.js';
 import { listRunSummaries } from './list-runs.js';
@@ -78,6 +79,8 @@ export class JetStreamEventStore implements EventStore {
   private readonly follows = new Set<Subscription>();
   private readonly followContext: FollowContext;
   private closed = false;
+  /** How the store's own KV buckets are made: replicated and stored as its stream is. */
+  private readonly buckets: { replicas: number; memory: boolean };
   private exclusives: KvExclusive | undefined;
   private shared: KvSharedDocs | undefined;
   private archived: JetStreamRunArchive | undefined;
@@ -90,12 +93,10 @@ export class JetStreamEventStore implements EventStore {
     this.link = new JetStreamLink(this.o);
     this.runs = new RunPositions(this.o.cacheSize);
     this.race = { link: this.link, o: this.o, positions: this.runs };
-    this.followContext = {
-      link: this.link,
-      o: this.o,
-      position: (runId) => this.runs.get(runId),
-      follows: this.follows,
-    };
+    const { num_replicas, storage } = this.o.streamConfig;
+    this.buckets = { replicas: num_replicas ?? 1, memory: storage === StorageType.Memory };
+    const position = (runId: string) => this.runs.get(runId);
+    this.followContext = { link: this.link, o: this.o, position, follows: this.follows };
   }
 
   get stream(): string {
@@ -103,9 +104,8 @@ export class JetStreamEventStore implements EventStore {
   }
 
   /**
-   * From now on, keeps the first commits of runs read here (the last FIRST_COMMITS_KEPT), for
-   * takeFirstCommit: an engine reads each run a client started, and its runs index is then delivered the
-   * same message; it takes the events read instead of parsing and validating them again.
+   * From now on, keeps the first commits of runs read here (the last FIRST_COMMITS_KEPT), for takeFirstCommit: an engine
+   * reads each run a client started, and its runs index, delivered the same message, takes the events read instead.
    */
   keepFirstCommits(): void {
     this.firstCommits ??= new Map();
@@ -131,28 +131,27 @@ export class JetStreamEventStore implements EventStore {
   /** Under a KV entry every engine and client of the cluster sees (exclusive.ts): admission to concurrency slots. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (!isRunId(name)) throw new StoreError(`invalid lock name ${JSON.stringify(name)}`, { name });
-    this.exclusives ??= new KvExclusive(() => this.connection(), {
-      replicas: this.o.streamConfig.num_replicas ?? 1,
-      memory: this.o.streamConfig.storage === StorageType.Memory,
-    });
-    return this.exclusives.run(name, fn);
+    return this.kvExclusive().run(name, fn);
+  }
+
+  /** A role one process of the cluster holds at a time (role.ts), kept in the bucket of `exclusive`. */
+  role(name: string, log: (line: string) => void): Role {
+    return holdRole(() => this.kvExclusive().kvBucket(), name, log);
+  }
+
+  private kvExclusive(): KvExclusive {
+    return (this.exclusives ??= new KvExclusive(() => this.connection(), this.buckets));
   }
 
   /** A small shared document (task gates), compare-and-set in KV LF_TASK_GATES (shared-docs.ts). */
   updateShared<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
-    this.shared ??= new KvSharedDocs(() => this.connection(), {
-      replicas: this.o.streamConfig.num_replicas ?? 1,
-      memory: this.o.streamConfig.storage === StorageType.Memory,
-    });
+    this.shared ??= new KvSharedDocs(() => this.connection(), this.buckets);
     return this.shared.update(name, fn);
   }
 
   /** A shared document as last written (KV LF_TASK_GATES), or null. */
   readShared(name: string): Promise<unknown> {
-    this.shared ??= new KvSharedDocs(() => this.connection(), {
-      replicas: this.o.streamConfig.num_replicas ?? 1,
-      memory: this.o.streamConfig.storage === StorageType.Memory,
-    });
+    this.shared ??= new KvSharedDocs(() => this.connection(), this.buckets);
     return this.shared.read(name);
   }
 
