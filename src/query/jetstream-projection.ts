@@ -2,12 +2,14 @@
  * The projection that keeps KV LF_RUNS_INDEX: one engine at a time pulls from one durable consumer on the log's stream
  * and applies each commit to its run's value with compare-and-set on the key's revision. Which engine is a role
  * (store/jetstream/role.ts): the others stand by and take it over within seconds of its holder's stop, or ROLE_STALE_MS
- * of its loss; unacknowledged commits come back to the new holder. Every engine pulling split each run's commits between
- * them, so each found gaps and rebuilt records from the log: two engines spent 16% of their throughput on it. Two
- * holders at once (a stalled one) are still right, as every engine pulling was. A commit that continues the value is folded onto it; one already in it (redelivered, or a record rebuilt
- * past it) is skipped; any other (a gap: commits handled out of order by two engines, a value with no fold kept)
- * rebuilds the record from the run's log. How a value is made and written is jetstream-writes.ts; this file pulls,
- * holds a run's commits together and acks. `reindex` rebuilds the whole bucket from the log (jetstream-reindex.ts).
+ * of its loss; unacknowledged commits come back to the new holder. With every engine pulling, each run's commits were
+ * split between them, each found gaps and rebuilt records from the log: two engines lost 16% of their throughput to it.
+ * Two holders at once (a stalled one, back) are still right, as every engine pulling was.
+ *
+ * A commit that continues the value is folded onto it; one already in it (redelivered, or a record rebuilt past it) is
+ * skipped; any other (a gap: commits handled out of order by two holders, a value with no fold kept) rebuilds the
+ * record from the run's log. How a value is made and written is jetstream-writes.ts; this file pulls, holds a run's
+ * commits together and acks. `reindex` rebuilds the whole bucket from the log (jetstream-reindex.ts).
  * Nothing here is the only copy of anything.
  */
 import type { JsMsg } from '@nats-io/jetstream';
@@ -36,8 +38,6 @@ export interface ProjectionOptions extends BucketSettings {
   log?: (line: string) => void;
   /** Commits applied at once (of different runs; one run's are applied in turn here). Default 16. */
   concurrency?: number;
-  /** Pull whether or not this process holds the projection's role (tests of two pullers at once). Default false. */
-  always?: boolean;
 }
 
 /** The role of the engine that pulls (store/jetstream/role.ts). */
@@ -315,9 +315,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       };
     });
   // One engine pulls at a time (see above); a standby looks again each time the holder renews, at once on taking it.
-  const role = o.always ? null : store.role(PROJECTION_ROLE, (line) => log(`run index: ${line}`));
-  const pulling = () => role === null || role.held();
-  role?.onChange((held) => {
+  const role = store.role(PROJECTION_ROLE, (line) => log(`run index: ${line}`));
+  const pulling = () => role.held();
+  role.onChange((held) => {
     if (held) pausing?.hurry();
   });
   const loop = (async () => {
@@ -376,7 +376,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       releaseAll();
       await Promise.allSettled([...inflight]);
       // Given up only now: what this engine took is acknowledged (or handed back) before a standby pulls.
-      await role?.stop();
+      await role.stop();
     },
   };
 }

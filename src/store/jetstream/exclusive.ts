@@ -4,7 +4,8 @@
  * entry: it is taken over (kv.update at its revision, so only one waiter wins) once older than STALE_MS, or at once
  * when it names a process that is gone and whose pid this process can judge (the same boot of the same kernel, the same
  * pid namespace: a CLI killed mid-way, whose next call need not wait), and the bucket's max age drops it anyway. Every engine and client of the cluster meets the same entries, so admission
- * decisions (limits/admission.ts) never overlap, whichever process or node is lost.
+ * decisions (limits/admission.ts) never overlap, whichever process or node is lost. Roles a process holds for as
+ * long as it lives (role.ts: which engine keeps the run index) are entries of the same bucket, renewed by their holder.
  */
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';

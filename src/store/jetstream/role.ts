@@ -1,10 +1,10 @@
 /**
  * A role one process of the cluster holds at a time, kept in its entry of KV LF_ADMISSION (the bucket of exclusive.ts):
  * created by the first to ask, renewed every RENEW_MS by its holder, and taken over by another once the entry has not
- * moved for STALE_MS as that process saw it (its own clock only: no two clocks compared), or at once when it names a
- * process gone from this machine. A holder that stops deletes it, so a standby takes it within RENEW_MS.
+ * moved for ROLE_STALE_MS as that process saw it (its own clock only: no two clocks compared), or at once when it
+ * names a process gone from this machine. A holder that stops deletes it, so a standby takes it within RENEW_MS.
  *
- * A role here is an economy, never what keeps data right: two holders at once (a holder paused past STALE_MS, a
+ * A role here is an economy, never what keeps data right: two holders at once (a holder paused past ROLE_STALE_MS, a
  * partition) must be harmless, and a holder learns it lost the role at its next renewal. The run index projection
  * holds one (query/jetstream-projection.ts): every engine pulling from its shared consumer split a run's commits
  * between them, each then rebuilding the record from the log it found a gap in.
@@ -70,10 +70,10 @@ export function holdRole(
       try {
         become(await bucket.update(name, holder, revision));
       } catch (err) {
-        // Another took it over (this one stalled past ROLE_STALE_MS): given up. Any other failure (a disconnect) is tried
-        // again next round: if it lasts, a standby takes over and this update then fails as lost.
+        // Another took it over (this one stalled past ROLE_STALE_MS): given up. Any other failure (a disconnect) is
+        // tried again next round: if it lasts, a standby takes over and this update then fails as lost.
         if (lostRace(err)) become(0);
-        else log(`role ${name}: could not renew (${errorMessage(err)}); trying again`);
+        else throw err;
       }
       return;
     }
@@ -91,10 +91,21 @@ export function holdRole(
           .catch((err: unknown) => (lostRace(err) ? 0 : Promise.reject(err))),
       );
   };
+  /** Whether the last round failed: a failure is said once, not every round while it lasts (a server down). */
+  let failing = false;
   const tick = () => {
     if (stopped || busy) return;
     busy = round()
-      .catch((err: unknown) => log(`role ${name}: ${errorMessage(err)}; looking again in ${RENEW_MS / 1000} s`))
+      .then(
+        () => {
+          if (failing) log(`role ${name}: answered again`);
+          failing = false;
+        },
+        (err: unknown) => {
+          if (!failing) log(`role ${name}: ${errorMessage(err)}; trying every ${RENEW_MS / 1000} s`);
+          failing = true;
+        },
+      )
       .finally(() => {
         busy = null;
       });
