@@ -1,22 +1,22 @@
 /**
  * The run index kept by one engine at a time (docs/queries.md, "NATS"), as users run engines: two `ledgerflow engine
- * --handlers` processes share the runs; the role in KV LF_ADMISSION names the one that keeps the index; it is killed
- * (SIGKILL, no goodbye) while runs go on; the other takes the role over and `ledgerflow list` shows every run,
- * those started before the kill and after it, as COMPLETED.
+ * --handlers charge.mjs` processes share the runs, a `ledgerflow worker --handlers ship.mjs` (the worker user) runs
+ * each run's second task; the role in KV LF_ADMISSION names the engine that keeps the index; it is killed (SIGKILL, no
+ * goodbye); the other takes the role over and `ledgerflow list` shows every run, those started before the kill and
+ * after it, as COMPLETED.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
-import { cli, spawnCli } from '../helpers/cli.js';
+import { cli, ROOT, spawnCli } from '../helpers/cli.js';
 import { noNats } from '../helpers/cluster.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { Kvm, jetstream } from '../../src/store/index.js';
 
+const FIX = join(ROOT, 'test', 'fixtures', 'presence');
 const procs: ChildProcess[] = [];
 const servers: NatsServer[] = [];
 afterEach(async () => {
@@ -28,47 +28,35 @@ describe.skipIf(noNats)('the run index kept by one of two engines', () => {
   it('is taken over by the other when its engine is killed: `list` shows every run completed', async () => {
     const server = await startNatsServer();
     servers.push(server);
-    const dir = mkdtempSync(join(tmpdir(), 'lf-index-role-'));
-    writeFileSync(join(dir, 'steps.mjs'), 'export default { step: async (input) => ({ seen: input }) };\n');
-    writeFileSync(
-      join(dir, 'two-steps.yaml'),
-      [
-        'workflow:',
-        '  id: two-steps',
-        '  version: 1',
-        '  tasks:',
-        '    - { id: one, type: SIMPLE, handler: step }',
-        '    - { id: two, type: SIMPLE, handler: step, depends_on: [one] }',
-        '',
-      ].join('\n'),
-    );
-    const engines = new Map<number, { out: () => string }>();
-    const engine = () => {
-      const child = spawnCli(['--nats', server.url, 'engine', '--handlers', join(dir, 'steps.mjs'), '--no-state-file']);
+    const spawned = (args: string[]) => {
+      const child = spawnCli(args);
       procs.push(child);
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
-      engines.set(child.pid!, { out: () => out });
       return { child, out: () => out };
     };
+    const engine = () =>
+      spawned(['--nats', server.url, 'engine', '--handlers', join(FIX, 'charge.mjs'), '--no-state-file']);
     const first = engine();
     await waitFor('the first engine to start', () => /taking work from/.test(first.out()), { timeout: 30_000 });
     const second = engine();
     await waitFor('the second engine to start', () => /taking work from/.test(second.out()), { timeout: 30_000 });
+    const worker = spawned(['--nats', asUser(server.url, 'worker'), 'worker', '--handlers', join(FIX, 'ship.mjs')]);
+    await waitFor('the worker to start', () => /running ship/.test(worker.out()), { timeout: 30_000 });
     const lf = (...args: string[]) => cli(['--nats', server.url, ...args]);
-    expect((await lf('deploy', join(dir, 'two-steps.yaml'))).code).toBe(0);
+    expect((await lf('deploy', join(FIX, 'checkout.yaml'))).code).toBe(0);
 
     const startSome = async (n: number) =>
       Promise.all(
         Array.from({ length: n }, async () => {
-          const r = await lf('start', 'two-steps', '--json');
+          const r = await lf('start', 'checkout', '--json');
           expect(r.code, r.stderr).toBe(0);
           return (JSON.parse(r.stdout) as { runId: string }).runId;
         }),
       );
     const listed = async () => {
-      const r = await lf('list', '--workflow', 'two-steps', '--limit', '500', '--json');
+      const r = await lf('list', '--workflow', 'checkout', '--limit', '500', '--json');
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { runId: string; status: string }[];
     };
