@@ -315,8 +315,10 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       };
     });
   // One engine pulls at a time (see above); a standby looks again each time the holder renews, at once on taking it.
+  // While the role cannot be known (its bucket refused to this engine's user, the server away) every engine pulls, as
+  // before roles: slower, never wrong, and an index kept by nobody is what must not happen.
   const role = store.role(PROJECTION_ROLE, (line) => log(`run index: ${line}`));
-  const pulling = () => role.held();
+  const pulling = () => role.held() || role.failing();
   role.onChange((held) => {
     if (held) pausing?.hurry();
   });

@@ -4,7 +4,12 @@
  * commits arrive; with the engine stopped, runs newer than the index are read
  * from the log; `reindex` rebuilds the bucket after it was deleted.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ClusterClient, ClusterEngine, createWorker } from '../../src/cluster/index.js';
+import { startNatsServer } from '../helpers/nats.js';
 import {
   type JetStreamRunIndex,
   openRunIndex,
@@ -318,4 +323,61 @@ workflow:
     expect(all.runs).toHaveLength(250);
     expect(all.runs.filter((r) => later.includes(r.runId)).every((r) => r.status === 'COMPLETED')).toBe(true);
   }, 120_000);
+});
+
+describe.skipIf(noNats)('run index kept by an engine whose user may not use KV LF_ADMISSION', () => {
+  it('pulls all the same (the role cannot be known): every run is in the index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-index-norole-'));
+    const deny = ['$KV.LF_ADMISSION.>', '$JS.API.STREAM.*.KV_LF_ADMISSION', '$JS.API.DIRECT.GET.KV_LF_ADMISSION.>'];
+    writeFileSync(
+      join(dir, 'nats.conf'),
+      [
+        'jetstream {}',
+        'accounts { LF: { jetstream: enabled, users: [',
+        `  { user: eng, password: eng-pw, permissions: { publish: { allow: [">"], deny: ${JSON.stringify(deny)} }, subscribe: ">" } }`,
+        '] } }',
+        '',
+      ].join('\n'),
+    );
+    const server = await startNatsServer({ config: join(dir, 'nats.conf') });
+    const url = server.url.replace('nats://', 'nats://eng:eng-pw@');
+    const engine = new ClusterEngine({ nats: url, schedules: false });
+    const worker = createWorker({ nats: url, handlers: { step: async () => ({ ok: true }) } });
+    const client = new ClusterClient(url);
+    const store = new JetStreamEventStore({ servers: url });
+    try {
+      await engine.start();
+      await worker.start();
+      await client.deploy(
+        def(`
+workflow:
+  id: index-norole
+  version: 1
+  tasks:
+    - { id: one, type: SIMPLE, handler: step }
+`),
+      );
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, async () => (await client.start('index-norole', {})).runId),
+      );
+      const index = openRunIndex({ store }) as JetStreamRunIndex;
+      await waitFor(
+        'the index to hold every run as completed',
+        async () => {
+          const r = await index.query({ workflow: 'index-norole' });
+          const done = new Set(r.runs.filter((x) => x.status === 'COMPLETED').map((x) => x.runId));
+          return ids.every((id) => done.has(id)) && index.lastLoad!.fresh;
+        },
+        { timeout: 30_000 },
+      );
+      expect(engine.runIndex!.pulling()).toBe(true);
+      expect(engine.runIndex!.stats.applied).toBeGreaterThan(0);
+    } finally {
+      await worker.stop();
+      await engine.stop();
+      await client.close();
+      await store.close();
+      await server.dispose();
+    }
+  }, 60_000);
 });

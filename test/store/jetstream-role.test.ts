@@ -102,6 +102,25 @@ describe.skipIf(noNats)('a role one process holds at a time (NATS)', () => {
     expect(seen.filter((l) => l.includes(':'))).toEqual([]);
   }, 60_000);
 
+  it('a bucket this process may not use: the role is failing, said once however many rounds, and not held', async () => {
+    const refused = () =>
+      Promise.reject(new Error('Permissions Violation for Publish to "$JS.API.STREAM.INFO.KV_LF_ADMISSION"'));
+    const said: string[] = [];
+    const t = manualTimers();
+    const r = holdRole(refused, 'role-refused', (l) => said.push(l), t);
+    c.defer(() => r.stop());
+    await waitFor('the first round to fail', () => r.failing());
+    for (let i = 0; i < 5; i++) {
+      t.round();
+      await new Promise((res) => setImmediate(res));
+    }
+    expect(r.held()).toBe(false);
+    expect(r.failing()).toBe(true);
+    expect(said).toEqual([
+      'role role-refused: Permissions Violation for Publish to "$JS.API.STREAM.INFO.KV_LF_ADMISSION"; trying every 2 s',
+    ]);
+  });
+
   it("is kept in the store's bucket: two stores on one server, one holder", async () => {
     const one = new JetStreamEventStore({ servers: c.url });
     const two = new JetStreamEventStore({ servers: c.url });

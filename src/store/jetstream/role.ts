@@ -25,6 +25,11 @@ export const ROLE_STALE_MS = 10_000;
 export interface Role {
   /** Whether this process holds the role now (as of its last renewal or look). */
   held(): boolean;
+  /**
+   * Whether its last round failed (the server unreachable, or the bucket refused: a user that may not use
+   * LF_ADMISSION). A caller whose work is still right with several doing it may do it meanwhile, as before roles.
+   */
+  failing(): boolean;
   /** Called with true when this process takes the role, false when it loses it. */
   onChange(fn: (held: boolean) => void): void;
   /** Stops renewing or looking; the role, held, is given up (its entry deleted). */
@@ -115,6 +120,7 @@ export function holdRole(
 
   return {
     held: () => revision !== 0,
+    failing: () => failing,
     onChange: (fn) => listeners.push(fn),
     async stop() {
       stopped = true;
