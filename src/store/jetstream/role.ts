@@ -83,6 +83,8 @@ export function holdRole(
       return;
     }
     const e = await bucket.get(name);
+    // Ours after all: a create whose reply was lost (a timeout), stored all the same.
+    if (e?.operation === 'PUT' && e.string() === holder) return become(e.revision);
     if (!e || e.operation !== 'PUT') {
       become(await bucket.create(name, holder).catch((err: unknown) => (lostRace(err) ? 0 : Promise.reject(err))));
       return;
@@ -129,7 +131,10 @@ export function holdRole(
       if (revision === 0) return;
       const rev = revision;
       become(0);
-      await (await kv()).delete(name, { previousSeq: rev }).catch(() => undefined);
+      // Best effort: not deleted (the server away), a standby takes it once it has not moved for ROLE_STALE_MS.
+      await kv()
+        .then((bucket) => bucket.delete(name, { previousSeq: rev }))
+        .catch(() => undefined);
     },
   };
 }
