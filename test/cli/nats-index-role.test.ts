@@ -7,27 +7,23 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { cli, ROOT, spawnCli } from '../helpers/cli.js';
 import { noNats } from '../helpers/cluster.js';
-import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { asUser, startNatsServer } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { Kvm, jetstream } from '../../src/store/index.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'presence');
 const procs: ChildProcess[] = [];
-const servers: NatsServer[] = [];
-afterEach(async () => {
-  await killLeftovers(procs);
-  await Promise.all(servers.splice(0).map((s) => s.dispose()));
-});
+afterEach(() => killLeftovers(procs));
 
 describe.skipIf(noNats)('the run index kept by one of two engines', () => {
   it('is taken over by the other when its engine is killed: `list` shows every run completed', async () => {
     const server = await startNatsServer();
-    servers.push(server);
+    onTestFinished(() => server.dispose());
     const spawned = (args: string[]) => {
       const child = spawnCli(args);
       procs.push(child);

@@ -69,34 +69,21 @@ export function holdRole(
     if (was !== (rev !== 0)) for (const fn of listeners) fn(rev !== 0);
   };
 
+  /** A write another process's entry refused: not this one's (0); any other failure is the round's. */
+  const lost = (err: unknown): Promise<number> => (lostRace(err) ? Promise.resolve(0) : Promise.reject(err));
   const round = async (): Promise<void> => {
     const bucket = await kv();
-    if (revision !== 0) {
-      try {
-        become(await bucket.update(name, holder, revision));
-      } catch (err) {
-        // Another took it over (this one stalled past ROLE_STALE_MS): given up. Any other failure (a disconnect) is
-        // tried again next round: if it lasts, a standby takes over and this update then fails as lost.
-        if (lostRace(err)) become(0);
-        else throw err;
-      }
-      return;
-    }
+    // Renewed; or taken over by another (this one stalled past ROLE_STALE_MS): given up. Any other failure (a
+    // disconnect) is tried again next round: if it lasts, a standby takes over and this update then fails as lost.
+    if (revision !== 0) return become(await bucket.update(name, holder, revision).catch(lost));
     const e = await bucket.get(name);
     // Ours after all: a create whose reply was lost (a timeout), stored all the same.
     if (e?.operation === 'PUT' && e.string() === holder) return become(e.revision);
-    if (!e || e.operation !== 'PUT') {
-      become(await bucket.create(name, holder).catch((err: unknown) => (lostRace(err) ? 0 : Promise.reject(err))));
-      return;
-    }
+    if (!e || e.operation !== 'PUT') return become(await bucket.create(name, holder).catch(lost));
     const now = timers.now();
     if (!seen || seen.revision !== e.revision) seen = { revision: e.revision, at: now };
     if (now - seen.at >= ROLE_STALE_MS || deadHere(e.string()))
-      become(
-        await bucket
-          .update(name, holder, e.revision)
-          .catch((err: unknown) => (lostRace(err) ? 0 : Promise.reject(err))),
-      );
+      become(await bucket.update(name, holder, e.revision).catch(lost));
   };
   /** Whether the last round failed: a failure is said once, not every round while it lasts (a server down). */
   let failing = false;
