@@ -107,11 +107,17 @@ describe.skipIf(noNats).each([
         // The next round, with the run settled again, moves it whole.
         const done = { ...lateEvent(late), state: { status: 'COMPLETED', hash: 'done' } } as EventEnvelope;
         await writer.append({ runId, expectedSeq: late.seq, dedupId: 'done', events: [done] });
-        // (A listing's consumer may be placed on a replica a moment behind: listed once it shows the run settled.)
-        await vi.waitFor(async () => expect((await reader.listRuns())[0]?.status).toBe('COMPLETED'), {
-          timeout: 10_000,
-        });
-        const again = await reader.archive().archive(await reader.listRuns(), new Date());
+        // (A listing's consumer may be placed on a replica a moment behind: the listing that shows the run settled is
+        // the one archived; a second listing, on another replica, once showed it RUNNING still and moved nothing.)
+        const settled = await vi.waitFor(
+          async () => {
+            const runs = await reader.listRuns();
+            expect(runs[0]?.status).toBe('COMPLETED');
+            return runs;
+          },
+          { timeout: 10_000 },
+        );
+        const again = await reader.archive().archive(settled, new Date());
         expect(again.map((r) => r.runId)).toEqual([runId]);
         expect(await reader.read(runId)).toEqual([...history, late, done]);
         expect(await onSubject(names.stream, subject)).toEqual({ count: 0, lastIsMarker: false });
