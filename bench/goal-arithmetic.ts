@@ -47,6 +47,27 @@ function cpuBudget(
 }
 
 /**
+ * `; in one process …`: the rate of the least any deployment keeping the runs index pays (Engine.run on JetStream with
+ * the index's projection in the same process: no client process, no kick, no engine's read of the run; the peers
+ * section's side jetstream_index) against `factor` × the peer's: below it, engines in processes of their own, which
+ * add those, cannot reach the goal on this machine. '' when the side was not measured.
+ */
+function indexFloor(f: Figures, factor: number, peer: { key: string; name: string }): string {
+  const r = num(f, 'peers.jetstream_index_workflows_per_sec');
+  const cpu = num(f, 'peers.jetstream_index_cpu_ms_per_run');
+  const peerRate = num(f, `peers.${peer.key}_workflows_per_sec`);
+  if (r === null || peerRate === null) return '';
+  const need = factor * peerRate;
+  return (
+    `; in one process, with no client, kick or engine's read of the run, on the same nats-server and keeping the runs index as engines do, ledgerflow ran ${rate(r)}` +
+    ` (${times(r / peerRate)} ${peer.name}${cpu !== null ? `, ${ms(cpu)} of CPU a run with nats-server's` : ''})` +
+    (r < need
+      ? `: below ${factor}× even there, so processes that add a client's start and the engines' kick and read cannot reach it on this machine`
+      : `: ${factor}× is within this machine; the engines' processes are what cost the difference`)
+  );
+}
+
+/**
  * `; one at a time <name> used X ms of CPU a run …`: the floor its CPU one at a time puts under its mean latency (that
  * CPU ÷ cores), against the p50 the goal allows; empty when the peers section did not measure it.
  */
@@ -82,16 +103,17 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
   const clusterCpu = num(f, 'peers.cluster_cpu_ms_per_run');
   const bullmq = { key: 'bullmq_aof', name: 'BullMQ with AOF' };
   const restate = { key: 'restate', name: 'Restate' };
+  const budget = (factor: number, peer: { key: string; name: string }, ours: { cpu: number | null; name: string }) => {
+    const line = cpuBudget(f, cores, factor, peer, ours);
+    return line === null ? null : line + indexFloor(f, factor, peer);
+  };
   put(
     'peers.handlers_bullmq_aof_ratio',
-    cpuBudget(f, cores, 1.5, bullmq, { cpu: handlersCpu, name: 'engines running the handlers' }),
+    budget(1.5, bullmq, { cpu: handlersCpu, name: 'engines running the handlers' }),
   );
-  put(
-    'peers.handlers_restate_ratio',
-    cpuBudget(f, cores, 3, restate, { cpu: handlersCpu, name: 'engines running the handlers' }),
-  );
-  put('peers.bullmq_aof_ratio', cpuBudget(f, cores, 0.75, bullmq, { cpu: clusterCpu, name: 'the cluster path' }));
-  put('peers.restate_ratio', cpuBudget(f, cores, 2, restate, { cpu: clusterCpu, name: 'the cluster path' }));
+  put('peers.handlers_restate_ratio', budget(3, restate, { cpu: handlersCpu, name: 'engines running the handlers' }));
+  put('peers.bullmq_aof_ratio', budget(0.75, bullmq, { cpu: clusterCpu, name: 'the cluster path' }));
+  put('peers.restate_ratio', budget(2, restate, { cpu: clusterCpu, name: 'the cluster path' }));
 
   // One at a time, a five-step run's p50 is five steps, each an append to the log and its acknowledgement at least.
   // And a floor in CPU: over runs one after another, the processes of a side can use no more than `cores` cores, so

@@ -7,7 +7,10 @@
  * one workflow at a time, in batches interleaved the same way, for p50.
  *
  * Ours (bench/modes.ts, bench/cluster-rig.ts): Engine.run on the memory
- * store, on the file store, on JetStream (in-process, file storage), and the
+ * store, on the file store, on JetStream (in-process, file storage; and the
+ * same with the runs index kept by its projection in that process, side
+ * jetstream_index: the least a deployment keeping the index pays, with no
+ * client, kick or engine read of its own), and the
  * cluster path (engine and worker processes) on that same nats-server; and
  * (issue 65: the deployment with BullMQ's trust, whose worker holds the keys
  * to its whole queue) engines that run the handlers themselves, `ledgerflow
@@ -60,7 +63,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { FileEventStore, JetStreamEventStore, MemoryEventStore } from '../src/store/index.js';
+import { FileEventStore, JetStreamEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
+import { RUNS_INDEX_CONSUMER, startRunIndexProjection } from '../src/query/index.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { clusterRig, type ClusterRig } from './cluster-rig.js';
 import { handlersRig } from './handlers-rig.js';
 import { engineDriver } from './modes.js';
@@ -76,6 +81,7 @@ import {
   fmt,
   list,
   median,
+  now,
   p50,
   procCpuUs,
   progress,
@@ -311,7 +317,7 @@ const PAIRS: [string, string, string][] = [
   ['peers.handlers_restate', 'handlers', 'restate'],
 ];
 /** Ours, measured as a cluster: its side's round and one at a time from a rig. */
-const OURS = ['memory', 'file', 'jetstream', 'cluster', 'handlers1', 'handlers2'];
+const OURS = ['memory', 'file', 'jetstream', 'jetstream_index', 'cluster', 'handlers1', 'handlers2'];
 function rigSide(key: string, label: string, rig: ClusterRig, serverPid: number): Side {
   return {
     key,
@@ -362,10 +368,65 @@ export async function benchPeers(b: Bench): Promise<void> {
       name: 'ledgerflow-bench',
     });
     cleanup.push(() => jsStore.close());
+    // The same, with the runs index kept as engines keep it (its projection in this process), on a nats-server of its
+    // own: the index's bucket and the role of keeping it are one a server (the cluster path's engine holds this one's).
+    const indexServer = await startBenchNats();
+    cleanup.push(() => indexServer.dispose());
+    const jsIndexed = new JetStreamEventStore({
+      servers: indexServer.url,
+      stream: 'BENCH_PEERS_INDEXED',
+      subjectPrefix: 'bench.indexed',
+      name: 'ledgerflow-bench',
+    });
+    cleanup.push(() => jsIndexed.close());
+    const projection = await startRunIndexProjection({ store: jsIndexed });
+    cleanup.push(() => projection.stop());
     const fileStore = new FileEventStore(join(dir, 'file'));
     cleanup.push(() => fileStore.close());
     const onJs = engineDriver(jsStore, five, handlers, { follow: false });
     const onFile = engineDriver(fileStore, five, handlers, { follow: false });
+    // The commits this process writes handed to the projection as an engine hands its own (RunHost `stored`): taken from
+    // memory when delivered, not parsed again (it still folds them: an engine hands it its fold too).
+    const storedHere = new Proxy(jsIndexed, {
+      get(target, key) {
+        if (key === 'append')
+          return async (req: AppendRequest) => {
+            const r = await target.append(req);
+            if (!r.duplicate && typeof r.position === 'number') projection.stored(req.runId, req.events, r.position);
+            return r;
+          };
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const onIndexed = engineDriver(storedHere, five, handlers, { follow: false });
+    const indexJsm = await jetstreamManager(await jsIndexed.connection());
+    /** Until every commit stored is in the runs index: its projection works after the runs complete, and that is the side's cost too. */
+    const indexCaughtUp = async () => {
+      const until = now() + 60_000;
+      for (;;) {
+        const c = await indexJsm.consumers.info(jsIndexed.stream, RUNS_INDEX_CONSUMER);
+        if (c.num_pending === 0 && c.num_ack_pending === 0) return;
+        if (now() > until)
+          throw new Error(`the runs index is ${c.num_pending + c.num_ack_pending} commits behind after a minute`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    /** An in-process side on JetStream: this process's CPU and nats-server's (and the time until `settled` resolves). */
+    const onServer = (d: typeof onJs, pid: number, settled?: () => Promise<void>) => async (n: number, c: number) => {
+      const s = procCpuUs(pid);
+      const cpu = cpuNow();
+      const t = now();
+      await d.round(n, c);
+      await settled?.();
+      const ms = now() - t;
+      const mine = (cpuNow() - cpu) / n;
+      const after = procCpuUs(pid);
+      return {
+        rate: n / (ms / 1000),
+        cpuMsPerRun: s !== null && after !== null ? mine + (after - s) / 1000 / n : null,
+      };
+    };
     const ones =
       (one: () => Promise<number>, pids: () => number[] = () => []) =>
       (n: number) =>
@@ -395,15 +456,14 @@ export async function benchPeers(b: Bench): Promise<void> {
         label: 'ledgerflow, in-process on JetStream',
         oneAtATime: ones(onJs.one, () => [server.pid]),
         close: async () => undefined,
-        round: async (n, c) => {
-          const s = procCpuUs(server.pid);
-          const r = await onJs.round(n, c);
-          const after = procCpuUs(server.pid);
-          return {
-            rate: r.rate,
-            cpuMsPerRun: s !== null && after !== null ? r.cpuMsPerRun + (after - s) / 1000 / n : null,
-          };
-        },
+        round: onServer(onJs, server.pid),
+      },
+      {
+        key: 'jetstream_index',
+        label: 'ledgerflow, in-process on JetStream, runs index kept',
+        oneAtATime: ones(onIndexed.one, () => [indexServer.pid]),
+        close: async () => undefined,
+        round: onServer(onIndexed, indexServer.pid, indexCaughtUp),
       },
       rigSide('cluster', 'ledgerflow, cluster path (engine + worker processes)', rig, server.pid),
     );

@@ -67,6 +67,26 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     expect(slower['peers.handlers_restate_ratio']).toContain('that fits: CPU is not what holds the rate here');
   });
 
+  it('names the least a deployment keeping the runs index pays: in one process on the same server, against the goal', () => {
+    // Without the side measured (an older run's figures), no floor is claimed.
+    expect(goalArithmetic(FIGURES, 2, ALL)['peers.handlers_bullmq_aof_ratio']).not.toContain('in one process');
+    const indexed = {
+      ...FIGURES,
+      'peers.jetstream_index_workflows_per_sec': 2600,
+      'peers.jetstream_index_cpu_ms_per_run': 0.7,
+    };
+    const a = goalArithmetic(indexed, 2, ALL);
+    // 2,600 against 1.5 × 2,000 = 3,000: out of reach even there.
+    expect(a['peers.handlers_bullmq_aof_ratio']).toContain(
+      'ledgerflow ran 2,600 workflows/s (1.30× BullMQ with AOF, 0.700 ms of CPU',
+    );
+    expect(a['peers.handlers_bullmq_aof_ratio']).toContain('below 1.5× even there');
+    // 2,600 against 3 × 500 = 1,500: the machine allows it; the processes cost the difference.
+    expect(a['peers.handlers_restate_ratio']).toContain('(5.20× Restate');
+    expect(a['peers.handlers_restate_ratio']).toContain('3× is within this machine');
+    expect(a['peers.restate_ratio']).toContain('2× is within this machine');
+  });
+
   it('says what a step costs where a latency goal is missed', () => {
     const a = goalArithmetic(FIGURES, 2, ALL);
     expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain('engines running the handlers 0.500 ms');
