@@ -111,8 +111,6 @@ const LOCAL_KEPT = 4096;
 export async function startRunIndexProjection(o: ProjectionOptions): Promise<RunIndexProjection> {
   // What the stream holds; the values in it are opened by the sealer below (record-values.ts), never stored clear.
   const store = storeAtRest(o.store);
-  // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as read.
-  store.keepFirstCommits();
   const log = o.log ?? (() => {});
   const nc = await store.connection();
   const js = jetstream(nc);
@@ -330,6 +328,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   // before roles: slower, never wrong, and an index kept by nobody is what must not happen.
   const role = store.role(PROJECTION_ROLE, (line) => log(`run index: ${line}`));
   const pulling = () => role.held() || role.failing();
+  // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as
+  // read, while this process pulls.
+  store.keepFirstCommits(() => pulling() && !stopped);
   role.onChange((held) => {
     if (held) pausing?.hurry();
   });

@@ -14,6 +14,39 @@ import type { RunPos } from './run-positions.js';
 /** First commits kept for a runs index (keepFirstCommits): it is delivered them within a pull pause of their read. */
 const FIRST_COMMITS_KEPT = 1024;
 
+/**
+ * Runs' first commits read here, by stream sequence, for a runs index that takes them (the store's keepFirstCommits):
+ * kept only while `keeping()` (the index's projection pulls; one standing by would leave them all untaken).
+ */
+export class FirstCommits {
+  private readonly kept = new Map<number, { runId: string; events: EventEnvelope[] }>();
+  private keeping: () => boolean = () => false;
+
+  keep(keeping: () => boolean): void {
+    this.keeping = keeping;
+  }
+
+  /** Kept now (the read's), or null; emptied when keeping stopped. */
+  now(): FirstCommits | null {
+    if (this.keeping()) return this;
+    this.kept.clear();
+    return null;
+  }
+
+  put(position: number, runId: string, events: EventEnvelope[]): void {
+    this.kept.set(position, { runId, events });
+    trimOldest(this.kept, FIRST_COMMITS_KEPT);
+  }
+
+  /** The events of run `runId`'s first commit, when it was read here at stream sequence `position` (once). */
+  take(position: number, runId: string): EventEnvelope[] | undefined {
+    const kept = this.kept.get(position);
+    if (!kept) return undefined;
+    this.kept.delete(position);
+    return kept.runId === runId ? kept.events : undefined;
+  }
+}
+
 /** The run's position from its subject's last message (not the cache); undefined when it has none. */
 export async function lastPosition(
   ctx: RaceContext,
@@ -50,7 +83,7 @@ export async function lastPosition(
  */
 export async function readSingleCommit(
   ctx: RaceContext,
-  firstCommits: Map<number, { runId: string; events: EventEnvelope[] }> | null,
+  firstCommits: FirstCommits | null,
   c: Conn,
   runId: string,
   subject: string,
@@ -68,9 +101,6 @@ export async function readSingleCommit(
   const lastEventSeq = commit.events[commit.events.length - 1]!.seq;
   ctx.positions.remember(runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq, lastFirstSeq: first }, true);
   if (first !== 1) return undefined;
-  if (firstCommits) {
-    firstCommits.set(m.seq, { runId, events: commit.events });
-    trimOldest(firstCommits, FIRST_COMMITS_KEPT);
-  }
+  firstCommits?.put(m.seq, runId, commit.events);
   return commit.events.filter((e) => e.seq >= from && e.seq <= to);
 }

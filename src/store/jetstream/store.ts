@@ -64,7 +64,7 @@ import { RunPositions, type RunPos } from './run-positions.js';
 import { KvExclusive } from './exclusive.js';
 import { holdRole, type Role } from './role.js';
 import { KvSharedDocs } from './shared-docs.js';
-import { lastPosition, readSingleCommit } from './last-message.js';
+import { FirstCommits, lastPosition, readSingleCommit } from './last-message.js';
 import { listRunSummaries } from './list-runs.js';
 import { JetStreamRunArchive } from './archive.js';
 
@@ -85,8 +85,8 @@ export class JetStreamEventStore implements EventStore {
   private shared: KvSharedDocs | undefined;
   private archived: JetStreamRunArchive | undefined;
   private blobStore: ObjectBlobStore | undefined;
-  /** Runs' first commits read here, by stream sequence, while a runs index takes them (keepFirstCommits). */
-  private firstCommits: Map<number, { runId: string; events: EventEnvelope[] }> | null = null;
+  /** Runs' first commits read here, while a runs index takes them (keepFirstCommits). */
+  private readonly firstCommits = new FirstCommits();
 
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
@@ -106,17 +106,16 @@ export class JetStreamEventStore implements EventStore {
   /**
    * From now on, keeps the first commits of runs read here (the last FIRST_COMMITS_KEPT), for takeFirstCommit: an engine
    * reads each run a client started, and its runs index, delivered the same message, takes the events read instead.
+   * Only while `keeping()`: the index's projection keeps them while it pulls (an engine standing by would hold 1,024
+   * commits that nothing takes).
    */
-  keepFirstCommits(): void {
-    this.firstCommits ??= new Map();
+  keepFirstCommits(keeping: () => boolean = () => true): void {
+    this.firstCommits.keep(keeping);
   }
 
   /** The events of run `runId`'s first commit, when it was read here at stream sequence `position` (once). */
   takeFirstCommit(position: number, runId: string): EventEnvelope[] | undefined {
-    const kept = this.firstCommits?.get(position);
-    if (!kept) return undefined;
-    this.firstCommits!.delete(position);
-    return kept.runId === runId ? kept.events : undefined;
+    return this.firstCommits.take(position, runId);
   }
 
   get subjectPrefix(): string {
@@ -275,7 +274,7 @@ export class JetStreamEventStore implements EventStore {
       if (known?.lastFirstSeq === 1 || (!known && !start && !c.replicated)) {
         const whole = await readSingleCommit(
           this.race,
-          this.firstCommits,
+          this.firstCommits.now(),
           c,
           runId,
           known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
