@@ -164,6 +164,15 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     );
     const cheaper = goalArithmetic({ ...FIGURES, 'crypt.memory_seal_ms_per_run': 0.04 }, 2, ALL);
     expect(cheaper['crypt.file_ratio']).toContain('the cipher fits');
+    // 0.04 of 0.0556: 72%, 0.016 ms left; the sealed side's CPU added is named when measured.
+    expect(cheaper['crypt.file_ratio']).toContain('taking 72% of it; 0.016 ms is left for all else');
+    expect(cheaper['crypt.file_ratio']).not.toContain('more CPU a run in all');
+    const measured = goalArithmetic(
+      { ...FIGURES, 'crypt.memory_seal_ms_per_run': 0.04, 'crypt.cpu_ms_per_run_added': 0.2 },
+      2,
+      ALL,
+    );
+    expect(measured['crypt.file_ratio']).toContain('where the sealed side used 0.200 ms more CPU a run in all');
     // 1000/800 − 1000/1000 = 0.25 ms added; 1000/900 − 1 = 0.111 allowed.
     expect(a['statefile.on_off_ratio']).toBe(
       'the state file and execution log add 0.250 ms a run (best rounds); ≥ 0.9× allows 0.111 ms',
