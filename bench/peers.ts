@@ -387,16 +387,21 @@ export async function benchPeers(b: Bench): Promise<void> {
     const onFile = engineDriver(fileStore, five, handlers, { follow: false });
     // The commits this process writes handed to the projection as an engine hands its own (RunHost `stored`): taken from
     // memory when delivered, not parsed again (it still folds them: an engine hands it its fold too).
+    const append = async (req: AppendRequest) => {
+      const r = await jsIndexed.append(req);
+      if (!r.duplicate && typeof r.position === 'number') projection.stored(req.runId, req.events, r.position);
+      return r;
+    };
+    // Each method bound once (a bind at every call would make this side pay for the bench's own wrapper).
+    const bound = new Map<PropertyKey, unknown>([['append', append]]);
     const storedHere = new Proxy(jsIndexed, {
       get(target, key) {
-        if (key === 'append')
-          return async (req: AppendRequest) => {
-            const r = await target.append(req);
-            if (!r.duplicate && typeof r.position === 'number') projection.stored(req.runId, req.events, r.position);
-            return r;
-          };
+        if (bound.has(key)) return bound.get(key);
         const v = Reflect.get(target, key, target) as unknown;
-        return typeof v === 'function' ? v.bind(target) : v;
+        if (typeof v !== 'function') return v;
+        const f = v.bind(target);
+        bound.set(key, f);
+        return f;
       },
     });
     const onIndexed = engineDriver(storedHere, five, handlers, { follow: false });
