@@ -59,7 +59,7 @@ function indexFloor(f: Figures, factor: number, peer: { key: string; name: strin
   if (r === null || peerRate === null) return '';
   const need = factor * peerRate;
   return (
-    `; in one process, with no client, kick or engine's read of the run, on the same nats-server and keeping the runs index as engines do, ledgerflow ran ${rate(r)}` +
+    `; in one process, with no client, kick or engine's read of the run, keeping the runs index (its projection in that process), ledgerflow ran ${rate(r)}` +
     ` (${times(r / peerRate)} ${peer.name}${cpu !== null ? `, ${ms(cpu)} of CPU a run with nats-server's` : ''})` +
     (r < need
       ? `: below ${factor}× even there, so processes that add a client's start and the engines' kick and read cannot reach it on this machine`
