@@ -42,14 +42,10 @@ export function attemptKeyFor(natsToken: string): () => string {
   return () => (key ??= attemptKeyOf(natsToken));
 }
 
-/** The attempt's key a handler's context holds under ATTEMPT_KEY (attemptKeyFor's, or a key given as it is), or undefined. */
+/** The attempt's key a handler's context holds under ATTEMPT_KEY (what attemptKeyFor made), or undefined. */
 export function attemptKeyIn(ctx: object): string | undefined {
   const held = (ctx as { [ATTEMPT_KEY]?: unknown })[ATTEMPT_KEY];
-  if (typeof held === 'function') {
-    const key = (held as () => unknown)();
-    return typeof key === 'string' ? key : undefined;
-  }
-  return typeof held === 'string' ? held : undefined;
+  return typeof held === 'function' ? (held as () => string)() : undefined;
 }
 
 /** A file agent's task token over NATS: `tk` and 32 hex digits of HMAC-SHA256(key, run, instance, attempt); see ATTEMPT_KEY. */

@@ -328,9 +328,11 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   // before roles: slower, never wrong, and an index kept by nobody is what must not happen.
   const role = store.role(PROJECTION_ROLE, (line) => log(`run index: ${line}`));
   const pulling = () => role.held() || role.failing();
+  /** Whether commits this process writes or reads are kept for their delivery here (see `stored`). */
+  const taking = () => pulling() && !stopped;
   // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as
-  // read, while this process pulls.
-  store.keepFirstCommits(() => pulling() && !stopped);
+  // read, while this process takes commits.
+  store.keepFirstCommits(taking);
   role.onChange((held) => {
     if (held) pausing?.hurry();
   });
@@ -376,7 +378,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     stats,
     pulling,
     stored(runId, events, position, after) {
-      if (stopped || events.length === 0 || !pulling()) return;
+      if (events.length === 0 || !taking()) return;
       local.set(position, { runId, events, after });
       trimOldest(local, LOCAL_KEPT);
       idle = PULL_PAUSE_MS;
