@@ -216,7 +216,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     const mine = local.get(m.seq);
     if (!mine) {
       // A run's first commit that another process wrote (a client's start) and this one read to drive the run.
-      const read = store.takeFirstCommit(m.seq, runId);
+      const read = store.firstCommits.take(m.seq, runId);
       if (read) stats.fromRead++;
       return read ? { events: read } : null;
     }
@@ -332,7 +332,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const taking = () => pulling() && !stopped;
   // The runs this process reads at their start (an engine kicked by a client's start) are delivered here next: taken as
   // read, while this process takes commits.
-  store.keepFirstCommits(taking);
+  store.firstCommits.keep(taking);
   role.onChange((held) => {
     if (held) pausing?.hurry();
   });

@@ -266,6 +266,17 @@ export function parseStoredCommit(
   } catch (err) {
     return fail(`not JSON (${errorMessage(err)})`, err);
   }
+  return checkStoredCommit(raw, runId, prevSeq, place, fail);
+}
+
+/** parseStoredCommit's checks of a commit already parsed from JSON (one handed over in a message: store/jetstream/handed-commits.ts). */
+export function checkStoredCommit(
+  raw: unknown,
+  runId: string,
+  prevSeq: number | null,
+  place: string,
+  fail: (why: string, cause?: unknown) => never,
+): Commit {
   const parsed = CommitSchema.safeParse(raw);
   if (!parsed.success) return fail(`not a valid commit: ${commitIssues(parsed.error.issues)}`, parsed.error);
   const base = prevSeq ?? parsed.data.events[0]!.seq - 1;

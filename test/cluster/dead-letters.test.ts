@@ -255,7 +255,17 @@ describe.skipIf(noNats)('a message whose processing always fails', () => {
           `^gave up after 3 deliveries \\(the bound is 3\\); the last failed with: LF_EVENTS message ${bad.seq} .*corrupt commit`,
         ),
       ),
-      raw: JSON.stringify({ type: 'kick', runId, started: true }), // a start's kick says the run is new
+    });
+    // A start's kick says the run is new, and carries the commit the start appended (the engine folds it unread).
+    expect(JSON.parse(String(letter!.raw))).toMatchObject({
+      type: 'kick',
+      runId,
+      started: true,
+      first: {
+        position: 1,
+        subject: `lf.events.dlq-quick.${runId}`,
+        commit: { events: [{ seq: 1, type: 'run.started' }] },
+      },
     });
     expect(engine.stats).toMatchObject({ deadLetters: 1, retries: 2 });
     // The delays grew: 100 ms, then 200 ms.

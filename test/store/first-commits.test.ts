@@ -1,6 +1,6 @@
 /**
  * A run's first commit as the engine read it, kept for its runs index
- * (JetStreamEventStore.keepFirstCommits / takeFirstCommit): an engine reads
+ * (JetStreamEventStore.firstCommits: keep / take): an engine reads
  * each run a client started to drive it, and the index projection is then
  * delivered the same message; it takes the events read instead of parsing and
  * validating them again. Against a real nats-server, a client's store writing
@@ -44,15 +44,15 @@ describe.skipIf(noNats)(`first commits kept for the runs index${skipNote}`, () =
     expect(typeof started.position).toBe('number');
     // Read before keepFirstCommits: not kept.
     expect(await engine.read('run-b')).toHaveLength(1);
-    engine.keepFirstCommits();
-    expect(engine.takeFirstCommit(before.position!, 'run-b')).toBeUndefined();
+    engine.firstCommits.keep(() => true);
+    expect(engine.firstCommits.take(before.position!, 'run-b')).toBeUndefined();
     const read = await engine.read('run-a');
     expect(read).toEqual([ev('run-a', 1)]);
     // Another run's id at that position is not given it; the run's own is, once.
-    expect(engine.takeFirstCommit(started.position!, 'run-b')).toBeUndefined();
+    expect(engine.firstCommits.take(started.position!, 'run-b')).toBeUndefined();
     await engine.read('run-a');
-    expect(engine.takeFirstCommit(started.position!, 'run-a')).toEqual([ev('run-a', 1)]);
-    expect(engine.takeFirstCommit(started.position!, 'run-a')).toBeUndefined();
+    expect(engine.firstCommits.take(started.position!, 'run-a')).toEqual([ev('run-a', 1)]);
+    expect(engine.firstCommits.take(started.position!, 'run-a')).toBeUndefined();
   });
 
   it('keeps nothing of a run that has more than its first commit', async () => {
@@ -60,8 +60,8 @@ describe.skipIf(noNats)(`first commits kept for the runs index${skipNote}`, () =
     const engine = open();
     const first = await client.append({ runId: 'run-c', expectedSeq: 0, dedupId: 'start-c', events: [ev('run-c', 1)] });
     await client.append({ runId: 'run-c', expectedSeq: 1, dedupId: 'next-c', events: evs('run-c', 2, 3) });
-    engine.keepFirstCommits();
+    engine.firstCommits.keep(() => true);
     expect(await engine.read('run-c')).toHaveLength(3);
-    expect(engine.takeFirstCommit(first.position!, 'run-c')).toBeUndefined();
+    expect(engine.firstCommits.take(first.position!, 'run-c')).toBeUndefined();
   });
 });

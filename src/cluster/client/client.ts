@@ -50,6 +50,8 @@ export class ClusterClient {
     this.sender = senderOf(url);
     // A person's reads open sealed values when the data key is among their secrets, else show `[encrypted]`.
     this.store = withDataKeys(new JetStreamEventStore({ servers: url, ...settings.store }));
+    // A start's kick carries the commit it appended (engine-messages.ts).
+    this.store.handedCommits.offer();
   }
 
   /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */

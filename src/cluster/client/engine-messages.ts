@@ -6,13 +6,23 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { StoreError, errorMessage } from '../../errors/index.js';
-import type { JetStreamEventStore } from '../../store/index.js';
+import type { JetStreamEventStore, WrittenCommit } from '../../store/index.js';
 import type { TriggerEvent } from '../../triggers/index.js';
 import { TriggerVerdict, encode, safeSubject, subjects, type InputMessage } from '../transport/index.js';
 import { listenForVerdict } from './user-publish.js';
 
 /** How long `start` keeps trying to wake the engines about a run it recorded. */
 const KICK_RETRY_MS = 30_000;
+
+/** The largest first commit (its JSON) a start's kick carries: a larger one (a long definition) the engine reads. */
+const CARRIED_COMMIT_BYTES = 32 * 1024;
+
+/** The kick's body; with the run's first commit as stored (`first`), spliced in as the JSON it was appended as. */
+function kickBody(kick: InputMessage, first: WrittenCommit | undefined): Uint8Array {
+  if (!first || first.json.length > CARRIED_COMMIT_BYTES) return encode(kick);
+  const carried = `"first":{"position":${first.position},"subject":${JSON.stringify(first.subject)},"commit":${first.json}}`;
+  return Buffer.from(`${JSON.stringify(kick).slice(0, -1)},${carried}}`, 'utf8');
+}
 
 /** Wakes the engines about `runId` (ClusterClient.kick), as `sender`, retried for KICK_RETRY_MS. */
 export async function kickRun(
@@ -22,6 +32,8 @@ export async function kickRun(
   why: 'started' | 'admitted' | 'input',
 ): Promise<void> {
   const kick: InputMessage = { type: 'kick', runId, ...(why === 'started' ? { started: true as const } : {}) };
+  // A start's kick hands the engine the commit the start appended, sparing the engine its read (handed-commits.ts).
+  const body = kickBody(kick, why === 'started' ? store.handedCommits.takeWritten(runId) : undefined);
   const msgID = why === 'started' ? `${runId}/kick` : why === 'admitted' ? `${runId}/admitted` : undefined;
   // The log has moved; the kick only wakes an engine. Retry it, so a passing failure does not leave a
   // recorded run that nobody acts on. For as long as a cluster takes to elect new leaders after losing
@@ -30,7 +42,7 @@ export async function kickRun(
   for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
     try {
       // On the store's reply subscription (JetStreamEventStore.publishMessage): a start's one request besides the log's.
-      await store.publishMessage(subjects.input(sender, runId), encode(kick), msgID ? { msgID } : {});
+      await store.publishMessage(subjects.input(sender, runId), body, msgID ? { msgID } : {});
       break;
     } catch (err) {
       if (Date.now() + pause > giveUpAt)

@@ -1,6 +1,7 @@
 /** Which stream each of an engine's consumers takes and where its messages go (engine.ts makes the parts wired here). */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { openOutcome, ringOf } from '../../encryption/index.js';
+import { errorMessage } from '../../errors/index.js';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { JetStreamEventStore } from '../../store/index.js';
 import {
@@ -44,6 +45,8 @@ export interface EngineConsumers {
   settings: ClusterSettings | undefined;
   skilled: ReturnType<typeof skilledBy>;
   sendersProven: () => boolean;
+  /** The NATS user this engine connects as: the one user, besides anyone on a server without users, that writes the log. */
+  ownSender: string;
 }
 
 /**
@@ -72,6 +75,20 @@ export function takeEngineMessages(o: EngineConsumers): { closeOwnReports: () =>
       const ring = ringOf(store);
       return ring ? openOutcome(input, ring) : Promise.resolve(input);
     },
+    // A commit handed over is as trusted as its sender's own appends: taken only from who may write the log.
+    handFirstCommit: (sender, runId, first) => {
+      if (o.sendersProven() && sender !== o.ownSender) return false;
+      try {
+        store.handedCommits.give(runId, first);
+        return true;
+      } catch (err) {
+        log(
+          `run ${runId}: the start's kick carried a commit this engine does not take, so it reads the run: ${errorMessage(err)}`,
+        );
+        return false;
+      }
+    },
+    dropHanded: (runId) => store.handedCommits.drop(runId),
   };
   inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) => takeInput(inputs, m, custody));
   const closeOwnReports = serveDirectReports({

@@ -30,6 +30,7 @@ import {
   InHand,
   STOP_GRACE_MS,
   hasUsers,
+  senderOf,
   DEFAULT_TASK_ACK_WAIT_MS,
   ensureCluster,
   ENGINE_CONSUMERS,
@@ -331,6 +332,7 @@ export class ClusterEngine {
       settings,
       skilled,
       sendersProven: () => this.sendersProven,
+      ownSender: senderOf(url),
     });
     this.closeOwnReports = consumers.closeOwnReports;
     // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.

@@ -19,6 +19,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import type { PendingEvent } from '../../events/index.js';
+import type { HandedCommit } from '../../store/index.js';
 import { attemptQueue, reviewLoss } from '../../runtime/index.js';
 import {
   parseInbound,
@@ -53,6 +54,12 @@ export interface InputHost {
   reported?(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number }): void;
   /** A report's values opened when the worker sealed them (src/encryption/wire.ts), before they are folded. */
   openReport?(input: OutcomeMessage): Promise<OutcomeMessage>;
+  /**
+   * Hands the store the run's first commit a start's kick carried, for the step's read of the run (then `dropHanded`):
+   * false when not taken (a sender that may not write the log, or a commit that does not check, which is logged).
+   */
+  handFirstCommit?(sender: string, runId: string, first: HandedCommit): boolean;
+  dropHanded?(runId: string): void;
 }
 
 type Done = Loaded | null | { refused: string } | 'recheck';
@@ -141,9 +148,15 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     // commit): it is judged against the log as it is now, never this engine's cached copy (which may be
     // the run still QUEUED, and would start nothing). A start's kick has no copy to catch up with.
     const justStarted = input.started === true && !m.redelivered;
-    done = await host.runs.withRun(input.runId, () =>
-      host.runs.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }),
-    );
+    const { first } = input;
+    done = await host.runs.withRun(input.runId, async () => {
+      const handed = justStarted && first !== undefined && host.handFirstCommit?.(sender, input.runId, first) === true;
+      try {
+        return await host.runs.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted, handed });
+      } finally {
+        if (handed) host.dropHanded?.(input.runId);
+      }
+    });
   } else if (input.type === 'task.lost') {
     done = await host.runs.withRun(input.runId, async (): Promise<Done> => {
       const st = await host.runs.load(input.runId, true);

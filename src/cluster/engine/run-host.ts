@@ -57,6 +57,13 @@ export interface ProcessOptions {
   justStarted?: boolean;
   /** Told the sequence of the commit's first event (what a verdict names as the event that recorded it). */
   firstSeq?: (seq: number) => void;
+  /**
+   * The run's read is its first commit as a start's kick carried it (store/jetstream/handed-commits.ts): the run only
+   * if this commit's append at its position is written here. A duplicate (another engine's commit of the same kick,
+   * written on the same state, the log since moved on) or no commit proves nothing: then the run is read and the step
+   * done again on it.
+   */
+  handed?: boolean;
 }
 
 /** What happens after a commit, done by the engine's other parts (effects.ts, notifications.ts, children.ts). */
@@ -213,6 +220,9 @@ export class RunHost {
       await evaluateLoaded(this.blobs, () => log.fold(given));
     }
     await log.flush(opts.commitKey ?? 'step');
+    const written = (commit as Commit | null)?.written;
+    if (opts.handed === true && (!written || written.duplicate))
+      return this.process(runId, inputs, { ...opts, handed: false, fresh: true, justStarted: false });
     // A run.migrated caught up with hands the run to the new version's workflow (bound to the limits as load() binds).
     const compiled =
       log.compiled === loaded.compiled

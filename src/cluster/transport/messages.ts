@@ -74,6 +74,15 @@ export const InputMessage = z.discriminatedUnion('type', [
     runId: RunIdSchema,
     /** Sent by the start that recorded the run just now: the engine looks for no snapshot of it (it has none). */
     started: z.literal(true).optional(),
+    /**
+     * With `started`: the run's first commit as the start appended it (its stream sequence on LF_EVENTS, its subject,
+     * the commit as stored), folded by the engine instead of read back. Taken only from a sender that may write the
+     * log (the engine user; anyone on a server without users) and checked as a read checks a commit; else the run is
+     * read as without it.
+     */
+    first: z
+      .object({ position: z.number().int().positive(), subject: z.string().max(512), commit: z.unknown() })
+      .optional(),
   }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;

@@ -1,12 +1,13 @@
 /**
  * The JetStream adapters' public surface: the event store (store.ts, with follow.ts, read-all.ts, run-messages.ts,
- * run-positions.ts, last-message.ts, list-runs.ts and append-races.ts; the archive, archive.ts and compare-purge.ts),
+ * run-positions.ts, last-message.ts, handed-commits.ts, list-runs.ts and append-races.ts; the archive, archive.ts and compare-purge.ts),
  * the snapshot store, roles one process of a cluster holds at a time (role.ts), and requests on one reply
  * subscription (replies.ts, for the cluster's offers and reports). The other files here are their internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export { TASK_GATES_BUCKET } from './shared-docs.js';
 export type { JetStreamStoreOptions } from './options.js';
+export type { HandedCommit, WrittenCommit } from './handed-commits.js';
 export { parseServers } from './options.js';
 export {
   apiErrorCode,

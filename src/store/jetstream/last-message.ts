@@ -11,11 +11,11 @@ import type { Conn } from './connection.js';
 import { getMessage } from './run-messages.js';
 import type { RunPos } from './run-positions.js';
 
-/** First commits kept for a runs index (keepFirstCommits): it is delivered them within a pull pause of their read. */
+/** First commits kept for a runs index (FirstCommits.keep): it is delivered them within a pull pause of their read. */
 const FIRST_COMMITS_KEPT = 1024;
 
 /**
- * Runs' first commits read here, by stream sequence, for a runs index that takes them (the store's keepFirstCommits):
+ * Runs' first commits read here, by stream sequence, for a runs index that takes them (the store's firstCommits):
  * kept only while `keeping()` (the index's projection pulls; one standing by would leave them all untaken).
  */
 export class FirstCommits {

@@ -65,6 +65,7 @@ import { KvExclusive } from './exclusive.js';
 import { holdRole, type Role } from './role.js';
 import { KvSharedDocs } from './shared-docs.js';
 import { FirstCommits, lastPosition, readSingleCommit } from './last-message.js';
+import { HandedCommits } from './handed-commits.js';
 import { listRunSummaries } from './list-runs.js';
 import { JetStreamRunArchive } from './archive.js';
 
@@ -85,14 +86,20 @@ export class JetStreamEventStore implements EventStore {
   private shared: KvSharedDocs | undefined;
   private archived: JetStreamRunArchive | undefined;
   private blobStore: ObjectBlobStore | undefined;
-  /** Runs' first commits read here, while a runs index takes them (keepFirstCommits). */
-  private readonly firstCommits = new FirstCommits();
+  /**
+   * Runs' first commits read here, kept while a runs index takes them (`keep`), then taken by stream sequence: an
+   * engine reads each run a client started, and its runs index, delivered the same message, takes the events read.
+   */
+  readonly firstCommits = new FirstCommits();
+  /** Runs' first commits handed between the client that appended them and the engine that drives them (handed-commits.ts). */
+  readonly handedCommits: HandedCommits;
 
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
     this.link = new JetStreamLink(this.o);
     this.runs = new RunPositions(this.o.cacheSize);
     this.race = { link: this.link, o: this.o, positions: this.runs };
+    this.handedCommits = new HandedCommits(this.o);
     const { num_replicas, storage } = this.o.streamConfig;
     this.buckets = { replicas: num_replicas ?? 1, memory: storage === StorageType.Memory };
     const position = (runId: string) => this.runs.get(runId);
@@ -101,21 +108,6 @@ export class JetStreamEventStore implements EventStore {
 
   get stream(): string {
     return this.o.stream;
-  }
-
-  /**
-   * From now on, keeps the first commits of runs read here (the last FIRST_COMMITS_KEPT), for takeFirstCommit: an engine
-   * reads each run a client started, and its runs index, delivered the same message, takes the events read instead.
-   * Only while `keeping()`: the index's projection keeps them while it pulls (an engine standing by would hold 1,024
-   * commits that nothing takes).
-   */
-  keepFirstCommits(keeping: () => boolean = () => true): void {
-    this.firstCommits.keep(keeping);
-  }
-
-  /** The events of run `runId`'s first commit, when it was read here at stream sequence `position` (once). */
-  takeFirstCommit(position: number, runId: string): EventEnvelope[] | undefined {
-    return this.firstCommits.take(position, runId);
   }
 
   get subjectPrefix(): string {
@@ -233,6 +225,7 @@ export class JetStreamEventStore implements EventStore {
           { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq },
           false,
         );
+        if (checked.firstSeq === 1) this.handedCommits.wrote(runId, { position: ack.seq, subject, json: checked.json });
         return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false, position: ack.seq };
       }
     } catch (err) {
@@ -265,6 +258,12 @@ export class JetStreamEventStore implements EventStore {
       // From a position (a snapshot's), the read starts at that commit rather than the run's first.
       const start = opts.fromPosition && opts.fromPosition > 0 ? opts.fromPosition : undefined;
       let known = this.runs.get(runId);
+      const handed = from === 1 && !start ? this.handedCommits.takeGiven(runId, known) : undefined;
+      if (handed) {
+        this.runs.remember(runId, handed.pos, false);
+        this.firstCommits.now()?.put(handed.pos.lastStreamSeq, runId, handed.events);
+        return handed.events.filter((e) => e.seq <= to);
+      }
       // Last seen as one commit (typically a run that was just started), or not seen at all on a single server: its
       // subject's last message is then the whole run when it is the run's first commit, one request. For a run this
       // instance has not seen (an engine's first look at a run a client started), that also spares the walk from the
