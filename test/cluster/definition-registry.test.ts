@@ -4,6 +4,8 @@
  * read without leaving anything behind on the server. (The KV client's
  * `keys()` leaves an ephemeral consumer per call for five minutes: a burst
  * of starts left consumers the operator's `nats consumer ls` would show.)
+ * A process reading the latest versions again keeps one watch of them, so
+ * that its starts read nothing first; it ends when the process closes.
  */
 import { jetstream } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { def } from '../helpers/engine.js';
 import { workflowOf } from '../../src/compiler/index.js';
 import { definitionHash } from '../../src/definition/index.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 const flow = (id: string, version: number) =>
   def(`workflow:\n  id: ${id}\n  version: ${version}\n  tasks:\n    - { id: a, type: SIMPLE }\n`);
@@ -20,17 +23,32 @@ const flow = (id: string, version: number) =>
 describe.skipIf(noNats)('the deployed registry', () => {
   const c = useCluster({ engines: 1, handlers: { a: async () => ({ done: true }) } });
 
-  it('lists the latest version of each workflow deployed, and leaves no consumer on the bucket', async () => {
+  it('lists the latest version of each workflow deployed, leaving no consumer a listing on the bucket: a process listing again keeps one watch of the latest versions', async () => {
     for (const d of [flow('orders', 1), flow('orders', 2), flow('billing', 1)]) await c.client.deploy(d);
-    for (let i = 0; i < 5; i++) {
-      const listed = await c.client.deployed();
-      expect(listed.map((d) => `${d.id}@${d.version}`)).toEqual(['billing@1', 'orders@2']);
-    }
+    // A registry on a connection of its own, whose consumers are told apart by its inbox prefix.
+    const nc = await c.connect(undefined, { inboxPrefix: '_INBOX_registry_test' });
+    const registry = new DefinitionRegistry(jetstream(nc));
     const jsm = await c.jsm();
-    const consumers: string[] = [];
-    for await (const ci of jsm.consumers.list(`KV_${DEFINITIONS_BUCKET}`)) consumers.push(ci.name);
-    expect(consumers).toEqual([]);
-  });
+    const itsConsumers = async () => {
+      const names: string[] = [];
+      for await (const ci of jsm.consumers.list(`KV_${DEFINITIONS_BUCKET}`))
+        if (ci.config.deliver_subject?.startsWith('_INBOX_registry_test')) names.push(ci.name);
+      return names;
+    };
+    const listed = async () => (await registry.latestAll()).map((d) => `${d.id}@${d.version}`);
+    expect(await listed()).toEqual(['billing@1', 'orders@2']);
+    expect(await itsConsumers()).toEqual([]); // one listing reads and leaves nothing
+    for (let i = 0; i < 20; i++) expect(await listed()).toEqual(['billing@1', 'orders@2']);
+    await waitFor('the watch of the latest versions', async () => (await itsConsumers()).length === 1);
+    // A deploy by another process reaches the watch: the next listing has it.
+    await c.client.deploy(flow('orders', 3));
+    await waitFor('the new version listed', async () => (await listed()).includes('orders@3'));
+    expect(await itsConsumers()).toHaveLength(1);
+    // Closed, it reads the key again (the server forgets the watch's consumer after its inactivity threshold).
+    registry.close();
+    await c.client.deploy(flow('orders', 4));
+    expect(await listed()).toEqual(['billing@1', 'orders@4']);
+  }, 30_000);
 
   it('gives the starts of a deployed version one object, which carries its own workflow value, also when they begin at once in a process whose deployed object has the shared one', async () => {
     const deployed = flow('together', 1);

@@ -283,6 +283,8 @@ export class ClusterClient {
   }
 
   async close(): Promise<void> {
+    // The registry's watch ends before its connection drains (a connection that failed was reported to conn()'s caller).
+    (await this.ready?.catch(() => undefined))?.registry.close();
     await this.store.close();
   }
 }

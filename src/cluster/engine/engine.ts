@@ -385,6 +385,7 @@ export class ClusterEngine {
     // Deliveries still under way are cut off, unnoted; their messages were handed back, so the next engine delivers them.
     this.notifier?.stop();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
+    this.registry?.close();
     await this.store.close();
   }
 }

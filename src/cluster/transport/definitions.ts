@@ -21,6 +21,7 @@ import { carryWorkflow } from '../../compiler/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
 import { createBucket } from './create-retry.js';
 import { trimOldest } from '../../bounded.js';
+import { LatestVersions } from './latest-versions.js';
 
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
 
@@ -35,7 +36,7 @@ export class DefinitionRegistry {
   /**
    * `def.<hash>` bodies read and checked, by hash: content-addressed, so one never changes, and a
    * client starting many runs (`serve`, triggers, the library) reads each once, not at every start
-   * (`latest` is still read every time: a deploy moves it).
+   * (`latest`, which a deploy moves, is watched once a process has read it twice: latest-versions.ts).
    */
   private readonly bodies = new Map<string, Definition>();
   /**
@@ -45,6 +46,13 @@ export class DefinitionRegistry {
   private readonly versions = new Map<string, string>();
   /** `src.<hash>` texts read, by hash: content-addressed as the bodies are (the oldest read is forgotten first). */
   private readonly texts = new Map<string, string>();
+  /** Every workflow's latest version, watched once this registry has read one twice (a process starting many runs). */
+  private readonly latest = new LatestVersions(
+    () => this.kv(),
+    (err) => process.emitWarning(`the definitions' latest versions are read at each start again: ${String(err)}`),
+  );
+  /** Workflows whose latest version this registry read (a second read of one starts the watch). */
+  private readonly latestRead = new Set<string>();
   /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */
   constructor(
     private readonly js: JetStreamClient,
@@ -118,7 +126,8 @@ export class DefinitionRegistry {
       return { workflowId: def.id, version: def.version, hash, changed: false };
     }
     const latest = Number((await this.getText(`wf.${def.id}.latest`)) ?? 0);
-    if (def.version > latest) await kv.put(`wf.${def.id}.latest`, String(def.version));
+    if (def.version > latest)
+      this.latest.wrote(def.id, String(def.version), await kv.put(`wf.${def.id}.latest`, String(def.version)));
     return { workflowId: def.id, version: def.version, hash, changed: true };
   }
 
@@ -127,7 +136,7 @@ export class DefinitionRegistry {
     const [id, v] = ref.split('@');
     if (!id)
       throw new UsageError(`"${ref}" is not a workflow reference; use <workflowId> or <workflowId>@<version>`, { ref });
-    const version = v ?? (await this.getText(`wf.${token(id)}.latest`));
+    const version = v ?? this.latest.get(token(id)) ?? (await this.readLatest(token(id)));
     if (!version)
       throw new LedgerflowError(
         'LF_WORKFLOW_NOT_DEPLOYED',
@@ -167,6 +176,20 @@ export class DefinitionRegistry {
     this.bodies.set(hash, def);
     trimOldest(this.bodies, KEPT_BODIES);
     return def;
+  }
+
+  /** `wf.<id>.latest` read; a second read of one deployed workflow's starts the watch that spares the reads after it. */
+  private async readLatest(id: string): Promise<string | null> {
+    const version = await this.getText(`wf.${id}.latest`);
+    if (version === null) return null;
+    if (this.latestRead.has(id)) this.latest.start();
+    else if (this.latestRead.size < KEPT_VERSIONS) this.latestRead.add(id);
+    return version;
+  }
+
+  /** Ends the watch of the latest versions (the connection is closing). */
+  close(): void {
+    this.latest.stop();
   }
 
   /** A version's hash (null: not deployed), kept: its key is created once and never written again. */
