@@ -121,7 +121,7 @@ export interface ClusterRig {
   round(runs: number, concurrency: number): Promise<ClusterRound>;
   /**
    * Start-to-complete of one run at a time (ms). `starts` gets each run's own start, in order: the client's
-   * `start` until it resolves (the deployed definition read, run.started appended, the engines kicked).
+   * `start` until it resolves (run.started appended, the engines kicked; the deployed version is watched).
    */
   oneAtATime(runs: number, starts?: number[]): Promise<number[]>;
   close(): Promise<void>;

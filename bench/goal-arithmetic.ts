@@ -83,14 +83,15 @@ function cpuFloor(f: Figures, cores: number, side: string, name: string, allowed
 }
 
 /**
- * How much of a cluster side's p50 one at a time is its client's start (the deployed definition read, run.started
- * appended, the engines kicked: three round trips), from `peers.<side>_start_p50_ms`; '' when not measured.
+ * How much of a cluster side's p50 one at a time is its client's start (run.started appended, the engines kicked: two
+ * round trips, the deployed version being watched by a client that starts runs again), from
+ * `peers.<side>_start_p50_ms`; '' when not measured.
  */
 function startShare(f: Figures, side: string, peer: string): string {
   const start = num(f, `peers.${side}_start_p50_ms`);
   const p50 = num(f, `peers.${side}_p50_ms`);
   if (start === null || p50 === null) return '';
-  return `; of its p50 one at a time (the peers section's, ${ms(p50)}), ${ms(start)} (${Math.round((100 * start) / p50)}%) is the client's start (the deployed definition read, run.started appended, the engines kicked: three round trips${peer}), ${ms(p50 - start)} the engines' read of the run and the five steps`;
+  return `; of its p50 one at a time (the peers section's, ${ms(p50)}), ${ms(start)} (${Math.round((100 * start) / p50)}%) is the client's start (run.started appended, the engines kicked: two round trips${peer}), ${ms(p50 - start)} the engines' taking of the run (its first commit comes with the kick) and the five steps`;
 }
 
 /** The arithmetic of each goal this run missed, by the goal's key. */

@@ -111,7 +111,7 @@ interface Side {
 interface OneAtATime {
   ms: number[];
   cpuMs: number | null;
-  /** A cluster side's: each run's client `start` until it resolved (ms): the definition read, run.started, the kick. */
+  /** A cluster side's: each run's client `start` until it resolved (ms): run.started and the kick (the version watched). */
   startMs?: number[];
 }
 

@@ -108,10 +108,10 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
       ALL,
     );
     expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain(
-      "; of its p50 one at a time (the peers section's, 2.50 ms), 1.00 ms (40%) is the client's start (the deployed definition read, run.started appended, the engines kicked: three round trips; BullMQ's add is one call), 1.50 ms the engines' read of the run and the five steps",
+      "; of its p50 one at a time (the peers section's, 2.50 ms), 1.00 ms (40%) is the client's start (run.started appended, the engines kicked: two round trips; BullMQ's add is one call), 1.50 ms the engines' taking of the run (its first commit comes with the kick) and the five steps",
     );
     expect(a['cluster.p50_ratio']).toContain(
-      "(the peers section's, 8.00 ms), 2.00 ms (25%) is the client's start (the deployed definition read, run.started appended, the engines kicked: three round trips; in process a start is a call), 6.00 ms",
+      "(the peers section's, 8.00 ms), 2.00 ms (25%) is the client's start (run.started appended, the engines kicked: two round trips; in process a start is a call), 6.00 ms",
     );
   });
 
